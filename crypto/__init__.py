@@ -1,0 +1,88 @@
+"""Raazdar's cryptography: the only package that touches keys and ciphertext formats.
+
+Both sides speak through it — the server, the offline review tool and the
+end-to-end client — and nothing outside it imports `nacl`.
+"""
+
+from crypto.codename import (
+    SourceKeys,
+    check_codename,
+    derive_source_keys,
+    generate_codename,
+    normalize_codename,
+    random_words,
+)
+from crypto.envelope import (
+    Metadata,
+    Opened,
+    SealingWriter,
+    SealResult,
+    open_bytes,
+    open_envelope,
+    open_to_path,
+    read_header,
+    seal,
+    seal_bytes,
+    verify_signature,
+)
+from crypto.errors import (
+    CodenameError,
+    CryptoError,
+    DecryptionError,
+    FormatError,
+    UnsupportedVersionError,
+    VerificationError,
+)
+from crypto.kdf import KdfParams
+from crypto.keyfile import KeyFile, KeyPair
+from crypto.keys import Fingerprint, PrivateKey, PublicKey, SigningKey, VerifyKey
+from crypto.manifest import (
+    AuthorityKey,
+    Manifest,
+    Recipient,
+    SignedManifest,
+    verify_chain,
+    verify_initial,
+    verify_successor,
+)
+
+__all__ = [
+    "AuthorityKey",
+    "CodenameError",
+    "CryptoError",
+    "DecryptionError",
+    "Fingerprint",
+    "FormatError",
+    "KdfParams",
+    "KeyFile",
+    "KeyPair",
+    "Manifest",
+    "Metadata",
+    "Opened",
+    "PrivateKey",
+    "PublicKey",
+    "Recipient",
+    "SealResult",
+    "SealingWriter",
+    "SignedManifest",
+    "SigningKey",
+    "SourceKeys",
+    "UnsupportedVersionError",
+    "VerificationError",
+    "VerifyKey",
+    "check_codename",
+    "derive_source_keys",
+    "generate_codename",
+    "normalize_codename",
+    "open_bytes",
+    "open_envelope",
+    "open_to_path",
+    "random_words",
+    "read_header",
+    "seal",
+    "seal_bytes",
+    "verify_chain",
+    "verify_initial",
+    "verify_signature",
+    "verify_successor",
+]

@@ -1,0 +1,105 @@
+"""Codenames: diceware words a source remembers, and the keys derived from them.
+
+A codename is seven words drawn uniformly from the EFF large wordlist (90.5 bits)
+and an eighth word that is a checksum of the seven, so a mistyped codename is
+told apart from a wrong one without asking the server.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Final
+
+from crypto import constants as C
+from crypto.encoding import blake2b
+from crypto.errors import CodenameError, FormatError
+from crypto.kdf import KdfParams
+from crypto.keys import PrivateKey, PublicKey
+
+# Zero-width characters that phone keyboards (Urdu ones especially) slip in.
+_INVISIBLE: Final = re.compile("[\u00ad\u200b-\u200f\u2060\ufeff]")
+
+
+@cache
+def wordlist() -> tuple[str, ...]:
+    """Return the EFF large wordlist (CC BY 3.0 US, Electronic Frontier Foundation)."""
+    text = resources.files("crypto").joinpath("data/eff_large_wordlist.txt").read_text("ascii")
+    words = tuple(text.split())
+    if len(words) != C.WORDLIST_SIZE or len(set(words)) != C.WORDLIST_SIZE:
+        raise FormatError("the bundled wordlist is damaged")
+    return words
+
+
+@cache
+def _index() -> dict[str, int]:
+    return {word: i for i, word in enumerate(wordlist())}
+
+
+def random_words(count: int) -> list[str]:
+    """Draw `count` words uniformly at random with `secrets`."""
+    words = wordlist()
+    return [words[secrets.randbelow(len(words))] for _ in range(count)]
+
+
+def _checksum_word(words: list[str]) -> str:
+    digest = blake2b(" ".join(words).encode("ascii"), person=C.PERSON_CODENAME_CHECK, size=8)
+    return wordlist()[int.from_bytes(digest, "big") % C.WORDLIST_SIZE]
+
+
+def generate_codename() -> str:
+    """Make a new codename: seven random words and a checksum word."""
+    words = random_words(C.CODENAME_RANDOM_WORDS)
+    return " ".join([*words, _checksum_word(words)])
+
+
+def normalize_codename(text: str) -> str:
+    """Fold case, width and invisible characters, and collapse any whitespace to one space."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return " ".join(_INVISIBLE.sub("", folded).split())
+
+
+def check_codename(text: str) -> str:
+    """Return the normalised codename, or raise `CodenameError` saying what is wrong."""
+    words = normalize_codename(text).split(" ")
+    if len(words) != C.CODENAME_WORDS:
+        raise CodenameError(f"a codename has {C.CODENAME_WORDS} words; this has {len(words)}")
+    unknown = [w for w in words if w not in _index()]
+    if unknown:
+        raise CodenameError("a word is not in the codename word list")
+    if _checksum_word(words[:-1]) != words[-1]:
+        raise CodenameError("the words do not fit together: check the codename for a typo")
+    return " ".join(words)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceKeys:
+    """What a codename yields: the tag the server looks a source up by, and a key pair."""
+
+    lookup_tag: bytes
+    private_key: PrivateKey
+
+    @property
+    def public_key(self) -> PublicKey:
+        """The source's public key, which replies are sealed to."""
+        return self.private_key.public_key
+
+    def __repr__(self) -> str:
+        return f"SourceKeys(public={str(self.public_key.fingerprint)!r})"
+
+
+def derive_source_keys(codename: str, salt: bytes, params: KdfParams) -> SourceKeys:
+    """Derive a source's lookup tag and X25519 key pair from a codename.
+
+    Argon2id over the normalised codename and the instance salt gives a master
+    secret; BLAKE2b under distinct labels splits it into independent subkeys.
+    """
+    normalized = check_codename(codename)
+    master = params.derive(normalized.encode("ascii"), salt, 64)
+    lookup = blake2b(b"", key=master, person=C.PERSON_SOURCE_LOOKUP)
+    secret = blake2b(b"", key=master, person=C.PERSON_SOURCE_X25519)
+    return SourceKeys(lookup_tag=lookup, private_key=PrivateKey(secret))

@@ -1,0 +1,84 @@
+"""Every format constant and derivation label of Raazdar's cryptography, in one place.
+
+`docs/PROTOCOL.md` specifies each of them; a change here is a change of format.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# Key text encodings: a type prefix, then base64url (no padding) of the key
+# bytes followed by a 4-byte checksum, so that one kind of key can never be
+# read as another and a mangled copy is detected.
+KEY_PREFIX_X25519_PUBLIC: Final = "rz-x25519-public:"
+KEY_PREFIX_X25519_SECRET: Final = "rz-x25519-secret:"  # noqa: S105 - a prefix, not a secret
+KEY_PREFIX_ED25519_PUBLIC: Final = "rz-ed25519-public:"
+KEY_PREFIX_ED25519_SECRET: Final = "rz-ed25519-secret:"  # noqa: S105 - a prefix, not a secret
+KEY_TEXT_CHECKSUM_BYTES: Final = 4
+KEY_BYTES: Final = 32
+
+# BLAKE2b personalisation strings (at most 16 bytes each).
+PERSON_KEY_CHECKSUM: Final = b"rz-key-text-v1"
+PERSON_FINGERPRINT: Final = b"rz-fingerprint1"
+PERSON_HEADER_MAC_KEY: Final = b"rz-env-hdrmac-v1"
+PERSON_PAYLOAD_KEY: Final = b"rz-env-payload1"
+PERSON_HEADER_MAC: Final = b"rz-env-mac-v1"
+PERSON_SIGNED_DIGEST: Final = b"rz-env-signed-v1"
+PERSON_CODENAME_CHECK: Final = b"rz-codename-chk1"
+PERSON_SOURCE_LOOKUP: Final = b"rz-src-lookup-v1"
+PERSON_SOURCE_X25519: Final = b"rz-src-x25519-v1"
+PERSON_MANIFEST_HASH: Final = b"rz-manifest-v1"
+
+FINGERPRINT_BYTES: Final = 20
+KEY_ID_BYTES: Final = 8
+
+# Ed25519 signature contexts. Every signature in Raazdar is made over
+# `context || 0x00 || message`, so a signature made for one purpose can never
+# be replayed as another.
+SIG_CONTEXT_ENVELOPE: Final = b"raazdar envelope v1"
+SIG_CONTEXT_MANIFEST: Final = b"raazdar keyring manifest v1"
+
+# Envelope v1.
+ENVELOPE_VERSION_LINE: Final = b"raazdar-envelope/v1"
+ENVELOPE_MAGIC_PREFIX: Final = b"raazdar-envelope/"
+ENVELOPE_RECIPIENT_TAG: Final = b"-> x25519 "
+ENVELOPE_SIGNER_TAG: Final = b"-> ed25519 "
+ENVELOPE_MAC_TAG: Final = b"--- "
+ENVELOPE_MAX_HEADER_BYTES: Final = 16 * 1024
+ENVELOPE_MAX_RECIPIENTS: Final = 64
+FILE_KEY_BYTES: Final = 32
+STANZA_BODY_BYTES: Final = 80  # SealedBox: ephemeral public key 32 + key 32 + tag 16
+HEADER_MAC_BYTES: Final = 32
+SIGNATURE_BYTES: Final = 64
+CHUNK_BYTES: Final = 64 * 1024
+STREAM_HEADER_BYTES: Final = 24
+STREAM_ABYTES: Final = 17
+METADATA_MAX_BYTES: Final = 4096
+LENGTH_TRAILER_BYTES: Final = 8
+
+# Codenames: seven random words from the EFF large wordlist (7 x 12.92 = 90.5
+# bits) and an eighth word that is a checksum of the first seven.
+CODENAME_RANDOM_WORDS: Final = 7
+CODENAME_WORDS: Final = CODENAME_RANDOM_WORDS + 1
+WORDLIST_SIZE: Final = 7776
+INSTANCE_SALT_BYTES: Final = 16
+
+# Argon2id limits. `INTERACTIVE` is the source login on the server (0.2-1 s
+# here); `SENSITIVE` protects key files on the offline workstation. `TESTING`
+# exists only so that test suites run quickly; production refuses it.
+ARGON2_OPS_INTERACTIVE: Final = 4
+ARGON2_MEM_INTERACTIVE: Final = 128 * 1024 * 1024
+ARGON2_OPS_SENSITIVE: Final = 4
+ARGON2_MEM_SENSITIVE: Final = 256 * 1024 * 1024
+ARGON2_OPS_TESTING: Final = 1
+ARGON2_MEM_TESTING: Final = 8 * 1024
+
+# Keyring manifest.
+MANIFEST_TYPE: Final = "raazdar-keyring"
+MANIFEST_FORMAT: Final = 1
+MANIFEST_MAX_BYTES: Final = 256 * 1024
+
+# Key files.
+KEYFILE_TYPE: Final = "raazdar-keyfile"
+KEYFILE_FORMAT: Final = 1
+KEYFILE_AEAD_NONCE_BYTES: Final = 24

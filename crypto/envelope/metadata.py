@@ -1,0 +1,82 @@
+"""The metadata record sealed inside every envelope, and the inner framing around it."""
+
+from __future__ import annotations
+
+import re
+import struct
+from dataclasses import dataclass
+from typing import Final
+
+from crypto import constants as C
+from crypto.encoding import canonical_json, parse_json_object
+from crypto.errors import FormatError
+
+_KIND: Final = re.compile(r"[a-z][a-z0-9-]{0,31}")
+_CONTENT_TYPE: Final = re.compile(r"[!-~](?:[ -~]{0,125}[!-~])?")
+_MAX_NAME_BYTES: Final = 255
+
+
+@dataclass(frozen=True, slots=True)
+class Metadata:
+    """What an envelope says about its content, visible only to its recipients.
+
+    `kind` is what the item is (`message`, `file`, `reply`, …); `content_type`
+    a MIME type; `filename` the original name of an uploaded file, if any.
+    """
+
+    kind: str
+    content_type: str = "application/octet-stream"
+    filename: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.kind, str) or not _KIND.fullmatch(self.kind):
+            raise FormatError("metadata kind must match [a-z][a-z0-9-]{0,31}")
+        if not isinstance(self.content_type, str) or not _CONTENT_TYPE.fullmatch(self.content_type):
+            raise FormatError("metadata content type must be 1-127 printable ASCII characters")
+        if self.filename is not None:
+            _check_filename(self.filename)
+
+    def encode(self) -> bytes:
+        """Return the inner prefix: a big-endian u16 length, then canonical JSON."""
+        body = canonical_json({"kind": self.kind, "name": self.filename, "type": self.content_type})
+        if len(body) > C.METADATA_MAX_BYTES:
+            raise FormatError("metadata record too large")
+        return struct.pack(">H", len(body)) + body
+
+    @classmethod
+    def decode(cls, body: bytes) -> Metadata:
+        """Parse the JSON part of the inner prefix, strictly."""
+        obj = parse_json_object(body, max_bytes=C.METADATA_MAX_BYTES)
+        if set(obj) != {"kind", "name", "type"}:
+            raise FormatError("metadata record has unexpected fields")
+        kind, name, ctype = obj["kind"], obj["name"], obj["type"]
+        if not isinstance(kind, str) or not isinstance(ctype, str):
+            raise FormatError("metadata kind and type must be strings")
+        if name is not None and not isinstance(name, str):
+            raise FormatError("metadata name must be a string or null")
+        meta = cls(kind=kind, content_type=ctype, filename=name)
+        if meta.encode()[2:] != body:
+            raise FormatError("metadata record is not canonical")
+        return meta
+
+
+def _check_filename(name: str) -> None:
+    if not name or len(name.encode("utf-8", "surrogatepass")) > _MAX_NAME_BYTES:
+        raise FormatError(f"file name must be 1-{_MAX_NAME_BYTES} bytes")
+    if any(ch in name for ch in "/\\\x00") or name in {".", ".."}:
+        raise FormatError("file name must not contain a path")
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise FormatError("file name is not valid Unicode") from exc
+
+
+def encode_length(length: int) -> bytes:
+    """Encode the content-length trailer that ends every inner plaintext."""
+    return struct.pack(">Q", length)
+
+
+def decode_length(trailer: bytes) -> int:
+    """Decode the content-length trailer."""
+    (length,) = struct.unpack(">Q", trailer)
+    return int(length)

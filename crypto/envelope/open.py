@@ -1,0 +1,259 @@
+"""Opening: one pass that checks the header MAC, every chunk and any sender signature.
+
+Plaintext leaves only through the caller's stream. The chunk in which the content
+ends is held back until the final chunk (and the signature, if any) verifies;
+`open_to_path` goes further and publishes nothing until the whole envelope checks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import io
+import os
+import tempfile
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO, Final
+
+import nacl.bindings as sodium
+import nacl.exceptions
+
+from crypto import constants as C
+from crypto.encoding import blake2b_hasher
+from crypto.envelope.header import Header, header_mac, parse_header, payload_key, unwrap_file_key
+from crypto.envelope.metadata import Metadata, decode_length
+from crypto.envelope.stream import EnvelopeReader
+from crypto.errors import DecryptionError, FormatError, VerificationError
+from crypto.keys import PrivateKey, VerifyKey
+from crypto.padding import padme
+
+_TAG_MESSAGE: Final = sodium.crypto_secretstream_xchacha20poly1305_TAG_MESSAGE
+_TAG_PUSH: Final = sodium.crypto_secretstream_xchacha20poly1305_TAG_PUSH
+_TAG_FINAL: Final = sodium.crypto_secretstream_xchacha20poly1305_TAG_FINAL
+_BLOCK: Final = C.CHUNK_BYTES + C.STREAM_ABYTES
+_ZEROS: Final = bytes(C.CHUNK_BYTES + C.LENGTH_TRAILER_BYTES)
+
+
+@dataclass(frozen=True, slots=True)
+class Opened:
+    """What opening an envelope yields besides the plaintext."""
+
+    metadata: Metadata
+    length: int
+    signer: VerifyKey | None
+
+
+def read_header(src: BinaryIO) -> Header:
+    """Parse an envelope's header without any key (to see its recipients and signer)."""
+    return parse_header(EnvelopeReader(src))
+
+
+def verify_signature(src: BinaryIO, trusted: Collection[VerifyKey]) -> VerifyKey:
+    """Check a signed envelope's sender signature without decrypting it."""
+    reader = EnvelopeReader(src)
+    header = parse_header(reader)
+    _check_signer(header, trusted, required=True)
+    hasher = _start_signature_check(reader, header)
+    while reader.read(_BLOCK):
+        pass
+    return _verify_tail(reader, header, hasher)
+
+
+def open_envelope(
+    src: BinaryIO,
+    dst: BinaryIO,
+    identities: Iterable[PrivateKey],
+    *,
+    trusted_signers: Collection[VerifyKey] | None = None,
+) -> Opened:
+    """Decrypt `src` into `dst` with whichever of `identities` it was sealed to.
+
+    With `trusted_signers`, the envelope must be signed by one of them; a signed
+    envelope's signature is always checked. On any error `dst` may hold a prefix
+    of the content: callers that write to disk should use `open_to_path`.
+    """
+    reader = EnvelopeReader(src)
+    header = parse_header(reader)
+    _check_signer(header, trusted_signers, required=trusted_signers is not None)
+    hasher = _start_signature_check(reader, header) if header.signer is not None else None
+    file_key = unwrap_file_key(header, list(identities))
+    stream_header = reader.read(C.STREAM_HEADER_BYTES)
+    if len(stream_header) != C.STREAM_HEADER_BYTES:
+        raise DecryptionError("envelope is truncated")
+    expected = header_mac(file_key, header.mac_input, stream_header)
+    if not hmac.compare_digest(expected, header.mac):
+        raise DecryptionError("header MAC does not verify")
+    state = sodium.crypto_secretstream_xchacha20poly1305_state()
+    try:
+        sodium.crypto_secretstream_xchacha20poly1305_init_pull(
+            state, stream_header, payload_key(file_key)
+        )
+    except (nacl.exceptions.CryptoError, ValueError) as exc:
+        raise DecryptionError("cannot start the payload stream") from exc
+    inner = _InnerParser(dst)
+    while True:
+        block = reader.read(_BLOCK)
+        last = len(block) < _BLOCK or reader.at_end()
+        chunk, tag = _pull(state, block)
+        if tag == _TAG_FINAL and not last:
+            raise DecryptionError("data follows the final chunk")
+        if last and tag != _TAG_FINAL:
+            raise DecryptionError("envelope is truncated: no final chunk")
+        if tag == _TAG_FINAL:
+            break
+        inner.feed(chunk, tag == _TAG_PUSH)
+    if header.signer is not None:
+        _verify_tail(reader, header, hasher)
+    metadata, length = inner.finish(chunk)
+    return Opened(metadata=metadata, length=length, signer=header.signer)
+
+
+def open_bytes(
+    envelope: bytes,
+    identities: Iterable[PrivateKey],
+    *,
+    trusted_signers: Collection[VerifyKey] | None = None,
+) -> tuple[bytes, Opened]:
+    """Open an in-memory envelope; returns the plaintext only if everything verifies."""
+    out = io.BytesIO()
+    opened = open_envelope(io.BytesIO(envelope), out, identities, trusted_signers=trusted_signers)
+    return out.getvalue(), opened
+
+
+def open_to_path(
+    src: BinaryIO,
+    target: str | os.PathLike[str],
+    identities: Iterable[PrivateKey],
+    *,
+    trusted_signers: Collection[VerifyKey] | None = None,
+) -> Opened:
+    """Decrypt into a temporary file beside `target`, renamed into place only on success."""
+    path = Path(target)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            opened = open_envelope(src, out, identities, trusted_signers=trusted_signers)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp_name)
+        raise
+    return opened
+
+
+def _pull(state: Any, block: bytes) -> tuple[bytes, int]:
+    if len(block) <= C.STREAM_ABYTES:
+        raise DecryptionError("envelope is truncated")
+    try:
+        chunk, tag = sodium.crypto_secretstream_xchacha20poly1305_pull(state, block, None)
+    except (nacl.exceptions.CryptoError, ValueError, TypeError) as exc:
+        raise DecryptionError("chunk does not authenticate") from exc
+    if tag not in (_TAG_MESSAGE, _TAG_PUSH, _TAG_FINAL):
+        raise DecryptionError("chunk carries an unknown tag")
+    return bytes(chunk), int(tag)
+
+
+def _check_signer(header: Header, trusted: Collection[VerifyKey] | None, *, required: bool) -> None:
+    if header.signer is None:
+        if required:
+            raise VerificationError("signer", "envelope is not signed")
+        return
+    if trusted is not None and header.signer not in trusted:
+        raise VerificationError("signer", "envelope is signed by a key that is not trusted")
+
+
+def _start_signature_check(reader: EnvelopeReader, header: Header) -> Any:
+    """Hash the header and, from here on, every byte but the 64-byte signature tail."""
+    hasher = blake2b_hasher(person=C.PERSON_SIGNED_DIGEST, size=64)
+    hasher.update(header.raw)
+    reader.hold_tail(C.SIGNATURE_BYTES, hasher)
+    return hasher
+
+
+def _verify_tail(reader: EnvelopeReader, header: Header, hasher: Any) -> VerifyKey:
+    assert header.signer is not None  # noqa: S101 - callers check this first
+    try:
+        signature = reader.tail()
+    except FormatError as exc:
+        raise VerificationError("signature", "signature is missing or misplaced") from exc
+    header.signer.verify(C.SIG_CONTEXT_ENVELOPE, hasher.digest(), signature)
+    return header.signer
+
+
+class _InnerParser:
+    """Split the decrypted stream into metadata, content, zero padding and the trailer."""
+
+    def __init__(self, dst: BinaryIO) -> None:
+        self._dst = dst
+        self._offset = 0  # inner bytes seen before the current chunk
+        self._prefix = 0  # length of the metadata prefix
+        self._metadata: Metadata | None = None
+        self._written = 0  # content bytes already written
+        self._held: bytes | None = None  # content-ending chunk, from content start in it
+        self._held_offset = 0
+        self._tail = b""  # the last bytes after the held chunk, not yet zero-checked
+
+    def feed(self, chunk: bytes, push: bool) -> None:
+        """Take a non-final chunk; `push` marks the chunk in which the content ends."""
+        self._take(chunk, ends_content=push)
+
+    def finish(self, final: bytes) -> tuple[Metadata, int]:
+        """Take the final chunk, check the trailer and padding, release the held content."""
+        self._take(final, ends_content=self._held is None)
+        assert self._held is not None  # noqa: S101 - _take sets it
+        assert self._metadata is not None  # noqa: S101 - set with the first chunk
+        total = self._offset
+        rest = self._held + self._tail
+        if len(rest) < C.LENGTH_TRAILER_BYTES:
+            raise FormatError("inner plaintext is too short")
+        length = decode_length(rest[-C.LENGTH_TRAILER_BYTES :])
+        content_end = self._prefix + length
+        if padme(content_end + C.LENGTH_TRAILER_BYTES) != total:
+            raise FormatError("inner plaintext is not padded as the format requires")
+        if (content_end - 1) // C.CHUNK_BYTES != self._held_offset // C.CHUNK_BYTES:
+            raise FormatError("content does not end in the chunk marked as its end")
+        keep = length - self._written
+        start_of_content = max(self._prefix - self._held_offset, 0)
+        if keep < 0 or start_of_content + keep > len(self._held):
+            raise FormatError("content length does not match the chunks")
+        pad = rest[start_of_content + keep : -C.LENGTH_TRAILER_BYTES]
+        if pad != _ZEROS[: len(pad)]:
+            raise FormatError("padding is not all zeros")
+        self._dst.write(self._held[start_of_content : start_of_content + keep])
+        return self._metadata, length
+
+    def _take(self, chunk: bytes, *, ends_content: bool) -> None:
+        if not chunk:
+            raise FormatError("empty chunk")
+        if self._metadata is None:
+            self._read_metadata(chunk)
+        if self._held is not None:
+            self._padding(chunk)
+        elif ends_content:
+            self._held = chunk
+            self._held_offset = self._offset
+        else:
+            start = max(self._prefix - self._offset, 0)
+            self._dst.write(chunk[start:])
+            self._written += len(chunk) - start
+        self._offset += len(chunk)
+
+    def _read_metadata(self, first: bytes) -> None:
+        if len(first) < 2:
+            raise FormatError("inner plaintext is too short")
+        size = int.from_bytes(first[:2], "big")
+        if size > C.METADATA_MAX_BYTES or 2 + size > len(first):
+            raise FormatError("metadata record does not fit the first chunk")
+        self._metadata = Metadata.decode(first[2 : 2 + size])
+        self._prefix = 2 + size
+
+    def _padding(self, chunk: bytes) -> None:
+        data = self._tail + chunk
+        cut = max(len(data) - C.LENGTH_TRAILER_BYTES, 0)
+        if data[:cut] != _ZEROS[:cut]:
+            raise FormatError("padding is not all zeros")
+        self._tail = data[cut:]

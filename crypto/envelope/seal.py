@@ -1,0 +1,179 @@
+"""Sealing: a file-like writer that encrypts as bytes arrive, in constant memory."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, BinaryIO, Final
+
+import nacl.bindings as sodium
+import nacl.utils
+
+from crypto import constants as C
+from crypto.encoding import b64encode, blake2b_hasher
+from crypto.envelope.header import build_header, header_mac, payload_key
+from crypto.envelope.metadata import Metadata, encode_length
+from crypto.errors import CryptoError
+from crypto.keys import PublicKey, SigningKey
+from crypto.padding import padme
+
+_TAG_MESSAGE: Final = sodium.crypto_secretstream_xchacha20poly1305_TAG_MESSAGE
+_TAG_PUSH: Final = sodium.crypto_secretstream_xchacha20poly1305_TAG_PUSH
+_TAG_FINAL: Final = sodium.crypto_secretstream_xchacha20poly1305_TAG_FINAL
+_ZERO_CHUNK: Final = bytes(C.CHUNK_BYTES)
+
+
+@dataclass(frozen=True, slots=True)
+class SealResult:
+    """What sealing produced: content length and total envelope size in bytes."""
+
+    length: int
+    envelope_size: int
+
+
+class SealingWriter:
+    """Write plaintext in, get an envelope out; `finish()` seals the last chunk.
+
+    Nothing is buffered beyond one chunk. Leaving the `with` block through an
+    exception aborts instead: no final chunk is written, so the partial output
+    can never be mistaken for a complete envelope.
+    """
+
+    def __init__(
+        self,
+        dst: BinaryIO,
+        recipients: Iterable[PublicKey],
+        metadata: Metadata,
+        *,
+        signer: SigningKey | None = None,
+    ) -> None:
+        self._dst = dst
+        self._signer = signer
+        self._hasher: Any = (
+            blake2b_hasher(person=C.PERSON_SIGNED_DIGEST, size=64) if signer else None
+        )
+        self._written = 0
+        self._length = 0
+        self._emitted = 0  # inner plaintext bytes already pushed
+        self._done = False
+        file_key = nacl.utils.random(C.FILE_KEY_BYTES)
+        prefix = metadata.encode()
+        head = build_header(
+            file_key, list(recipients), signer.verify_key if signer is not None else None
+        )
+        self._state = sodium.crypto_secretstream_xchacha20poly1305_state()
+        stream_header = sodium.crypto_secretstream_xchacha20poly1305_init_push(
+            self._state, payload_key(file_key)
+        )
+        mac = header_mac(file_key, head, stream_header)
+        self._out(head + b" " + b64encode(mac).encode() + b"\n" + stream_header)
+        self._buf = bytearray(prefix)
+
+    def writable(self) -> bool:
+        """Say that this object accepts writes."""
+        return True
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:
+        """Take more plaintext; full chunks are encrypted and written at once."""
+        if self._done:
+            raise CryptoError("envelope is already finished")
+        self._buf += data
+        self._length += len(data)
+        # A chunk leaves only when more content follows it, so the chunk in
+        # which the content ends is still here when `finish` marks it.
+        while len(self._buf) > C.CHUNK_BYTES:
+            self._push(memoryview(self._buf)[: C.CHUNK_BYTES], _TAG_MESSAGE)
+            del self._buf[: C.CHUNK_BYTES]
+        return len(data)
+
+    def finish(self) -> SealResult:
+        """Pad, write the length trailer and the final chunk, then sign if asked."""
+        if self._done:
+            raise CryptoError("envelope is already finished")
+        self._done = True
+        unpadded = self._emitted + len(self._buf) + C.LENGTH_TRAILER_BYTES
+        padding = padme(unpadded) - unpadded
+        rest = len(self._buf) + padding + C.LENGTH_TRAILER_BYTES
+        trailer = encode_length(self._length)
+        if rest <= C.CHUNK_BYTES:
+            self._push(bytes(self._buf) + bytes(padding) + trailer, _TAG_FINAL)
+        else:
+            fill = C.CHUNK_BYTES - len(self._buf)
+            self._push(bytes(self._buf) + bytes(fill), _TAG_PUSH)
+            rest -= C.CHUNK_BYTES
+            while rest > C.CHUNK_BYTES:
+                self._push(_ZERO_CHUNK, _TAG_MESSAGE)
+                rest -= C.CHUNK_BYTES
+            self._push(bytes(rest - C.LENGTH_TRAILER_BYTES) + trailer, _TAG_FINAL)
+        self._buf = bytearray()
+        if self._signer is not None:
+            digest = self._hasher.digest()
+            self._out(self._signer.sign(C.SIG_CONTEXT_ENVELOPE, digest))
+        return SealResult(length=self._length, envelope_size=self._written)
+
+    def abort(self) -> None:
+        """Stop without sealing the last chunk; what was written will never open."""
+        self._done = True
+        self._buf = bytearray()
+
+    def close(self) -> None:
+        """Abort unless `finish` was called: closing alone never completes an envelope."""
+        if not self._done:
+            self.abort()
+
+    def __enter__(self) -> SealingWriter:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is not None:
+            self.abort()
+        elif not self._done:
+            self.finish()
+
+    def _push(self, chunk: bytes | memoryview, tag: int) -> None:
+        self._out(
+            sodium.crypto_secretstream_xchacha20poly1305_push(self._state, bytes(chunk), None, tag)
+        )
+        self._emitted += len(chunk)
+
+    def _out(self, data: bytes) -> None:
+        if self._hasher is not None:
+            self._hasher.update(data)
+        self._dst.write(data)
+        self._written += len(data)
+
+
+def seal(
+    src: BinaryIO,
+    dst: BinaryIO,
+    recipients: Iterable[PublicKey],
+    metadata: Metadata,
+    *,
+    signer: SigningKey | None = None,
+) -> SealResult:
+    """Seal everything readable from `src` into `dst`."""
+    with SealingWriter(dst, recipients, metadata, signer=signer) as writer:
+        while block := src.read(C.CHUNK_BYTES):
+            writer.write(block)
+        return writer.finish()
+
+
+def seal_bytes(
+    plaintext: bytes,
+    recipients: Iterable[PublicKey],
+    metadata: Metadata,
+    *,
+    signer: SigningKey | None = None,
+) -> bytes:
+    """Seal a small in-memory plaintext and return the envelope."""
+    out = io.BytesIO()
+    with SealingWriter(out, recipients, metadata, signer=signer) as writer:
+        writer.write(plaintext)
+    return out.getvalue()

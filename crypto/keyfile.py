@@ -1,0 +1,210 @@
+"""Key files: private keys at rest under a passphrase (Argon2id + XChaCha20-Poly1305).
+
+The public keys, the key file's kind and label sit in the clear so that anyone can
+read fingerprints without the passphrase; all of it is bound to the ciphertext as
+associated data, so none of it can be altered without the file failing to open.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Final
+
+import nacl.bindings as sodium
+import nacl.exceptions
+import nacl.utils
+
+from crypto import constants as C
+from crypto.encoding import b64decode, b64encode, canonical_json, parse_json_object
+from crypto.errors import DecryptionError, FormatError, UnsupportedVersionError
+from crypto.kdf import KdfParams, normalize_passphrase
+from crypto.keys import PrivateKey, PublicKey, SigningKey, VerifyKey
+
+_KIND: Final = re.compile(r"[a-z][a-z0-9-]{0,31}")
+_MAX_BYTES: Final = 64 * 1024
+_FIELDS: Final = {"type", "format", "kind", "label", "public", "kdf", "salt", "nonce", "sealed"}
+
+
+@dataclass(frozen=True, slots=True)
+class KeyPair:
+    """The private keys a key file holds: an X25519 key, an Ed25519 key, or both."""
+
+    encryption: PrivateKey | None = None
+    signing: SigningKey | None = None
+
+    def __post_init__(self) -> None:
+        if self.encryption is None and self.signing is None:
+            raise FormatError("a key file holds at least one key")
+
+    @classmethod
+    def generate(cls, *, encryption: bool = True, signing: bool = True) -> KeyPair:
+        """Make fresh random keys of the kinds asked for."""
+        return cls(
+            encryption=PrivateKey.generate() if encryption else None,
+            signing=SigningKey.generate() if signing else None,
+        )
+
+    @property
+    def encryption_public(self) -> PublicKey | None:
+        """The X25519 public key, if any."""
+        return self.encryption.public_key if self.encryption is not None else None
+
+    @property
+    def signing_public(self) -> VerifyKey | None:
+        """The Ed25519 public key, if any."""
+        return self.signing.verify_key if self.signing is not None else None
+
+    def _public(self) -> dict[str, str | None]:
+        enc, sig = self.encryption_public, self.signing_public
+        return {
+            "x25519": enc.to_text() if enc is not None else None,
+            "ed25519": sig.to_text() if sig is not None else None,
+        }
+
+    def _secret(self) -> bytes:
+        enc, sig = self.encryption, self.signing
+        return canonical_json(
+            {
+                "x25519": b64encode(enc.secret_bytes()) if enc is not None else None,
+                "ed25519": b64encode(sig.secret_bytes()) if sig is not None else None,
+            }
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class KeyFile:
+    """A parsed key file; `unlock` with the passphrase to get the keys."""
+
+    kind: str
+    label: str
+    public: dict[str, str | None]
+    kdf: KdfParams
+    salt: bytes
+    nonce: bytes
+    sealed: bytes
+
+    @classmethod
+    def create(
+        cls,
+        keys: KeyPair,
+        passphrase: str,
+        *,
+        kind: str,
+        label: str,
+        params: KdfParams = KdfParams.SENSITIVE,
+    ) -> KeyFile:
+        """Protect `keys` under `passphrase`."""
+        if not _KIND.fullmatch(kind):
+            raise FormatError("key file kind must match [a-z][a-z0-9-]{0,31}")
+        if not passphrase:
+            raise FormatError("a key file needs a passphrase")
+        if not (0 < len(label) <= 200) or not label.isprintable():
+            raise FormatError("key file label must be 1-200 printable characters")
+        salt = nacl.utils.random(16)
+        nonce = nacl.utils.random(C.KEYFILE_AEAD_NONCE_BYTES)
+        draft = cls(kind, label, keys._public(), params, salt, nonce, b"")
+        key = params.derive(normalize_passphrase(passphrase), salt, 32)
+        sealed = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(
+            keys._secret(), draft._associated_data(), nonce, key
+        )
+        return cls(kind, label, keys._public(), params, salt, nonce, bytes(sealed))
+
+    def unlock(self, passphrase: str) -> KeyPair:
+        """Decrypt the keys; a wrong passphrase or any tampering is `DecryptionError`."""
+        key = self.kdf.derive(normalize_passphrase(passphrase), self.salt, 32)
+        try:
+            secret = sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(
+                self.sealed, self._associated_data(), self.nonce, key
+            )
+        except (nacl.exceptions.CryptoError, ValueError) as exc:
+            raise DecryptionError("wrong passphrase, or the key file was altered") from exc
+        obj = parse_json_object(bytes(secret), max_bytes=_MAX_BYTES)
+        if set(obj) != {"x25519", "ed25519"}:
+            raise FormatError("key file secret has unexpected fields")
+        keys = KeyPair(
+            encryption=PrivateKey(b64decode(obj["x25519"])) if obj["x25519"] else None,
+            signing=SigningKey(b64decode(obj["ed25519"])) if obj["ed25519"] else None,
+        )
+        if keys._public() != self.public:
+            raise FormatError("key file public keys do not match its private keys")
+        return keys
+
+    def change_passphrase(self, old: str, new: str, *, params: KdfParams | None = None) -> KeyFile:
+        """Re-encrypt under a new passphrase, with a fresh salt and nonce."""
+        keys = self.unlock(old)
+        return KeyFile.create(
+            keys, new, kind=self.kind, label=self.label, params=params or self.kdf
+        )
+
+    @property
+    def encryption_public(self) -> PublicKey | None:
+        """The X25519 public key, readable without the passphrase."""
+        text = self.public.get("x25519")
+        return PublicKey.from_text(text) if text else None
+
+    @property
+    def signing_public(self) -> VerifyKey | None:
+        """The Ed25519 public key, readable without the passphrase."""
+        text = self.public.get("ed25519")
+        return VerifyKey.from_text(text) if text else None
+
+    def to_bytes(self) -> bytes:
+        """Serialise as canonical JSON with a trailing newline."""
+        return canonical_json(self._fields(sealed=True)) + b"\n"
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> KeyFile:
+        """Parse a key file strictly."""
+        obj = parse_json_object(data.rstrip(b"\n"), max_bytes=_MAX_BYTES)
+        if obj.get("type") != C.KEYFILE_TYPE:
+            raise FormatError("not a Raazdar key file")
+        if obj.get("format") != C.KEYFILE_FORMAT:
+            raise UnsupportedVersionError(f"unsupported key file format {obj.get('format')!r}")
+        if set(obj) != _FIELDS:
+            raise FormatError("key file has missing or unexpected fields")
+        public = obj["public"]
+        if (
+            not isinstance(public, dict)
+            or set(public) != {"x25519", "ed25519"}
+            or not all(v is None or isinstance(v, str) for v in public.values())
+        ):
+            raise FormatError("key file public keys are malformed")
+        if not isinstance(obj["kind"], str) or not isinstance(obj["label"], str):
+            raise FormatError("key file kind and label must be strings")
+        result = cls(
+            kind=obj["kind"],
+            label=obj["label"],
+            public=public,
+            kdf=KdfParams.from_dict(obj["kdf"]),
+            salt=b64decode(_text(obj["salt"]), length=16),
+            nonce=b64decode(_text(obj["nonce"]), length=C.KEYFILE_AEAD_NONCE_BYTES),
+            sealed=b64decode(_text(obj["sealed"])),
+        )
+        # Parse the public keys now so a damaged file fails before any passphrase prompt.
+        _ = (result.encryption_public, result.signing_public)
+        return result
+
+    def _fields(self, *, sealed: bool) -> dict[str, Any]:
+        fields: dict[str, Any] = {
+            "type": C.KEYFILE_TYPE,
+            "format": C.KEYFILE_FORMAT,
+            "kind": self.kind,
+            "label": self.label,
+            "public": self.public,
+            "kdf": self.kdf.to_dict(),
+            "salt": b64encode(self.salt),
+            "nonce": b64encode(self.nonce),
+        }
+        if sealed:
+            fields["sealed"] = b64encode(self.sealed)
+        return fields
+
+    def _associated_data(self) -> bytes:
+        return canonical_json(self._fields(sealed=False))
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise FormatError("expected a string")
+    return value

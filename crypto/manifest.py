@@ -1,0 +1,376 @@
+"""The keyring manifest: who reports are sealed to, signed k-of-n by the authority keys.
+
+Verification follows TUF's root rotation: a successor must have a higher version,
+chain to the manifest in force by hash, be unexpired, and carry the threshold of
+signatures of the authority set *in force*; when it changes the authority set it
+must also carry the new set's threshold, proving the new keys are held.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Final
+
+from crypto import constants as C
+from crypto.encoding import b64decode, b64encode, blake2b, canonical_json, parse_json_object
+from crypto.errors import FormatError, UnsupportedVersionError, VerificationError
+from crypto.keys import Fingerprint, PublicKey, SigningKey, VerifyKey
+
+_ID: Final = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+_MAX_AUTHORITIES: Final = 16
+_MAX_NAME: Final = 100
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorityKey:
+    """An authority key holder: a display name and an Ed25519 key."""
+
+    name: str
+    key: VerifyKey
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """A reviewer that new reports are sealed to."""
+
+    id: str
+    name: str
+    encryption_key: PublicKey
+    signing_key: VerifyKey
+
+
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    """The content of one keyring version (unsigned)."""
+
+    version: int
+    previous: bytes | None
+    issued: dt.date
+    expires: dt.date
+    threshold: int
+    authorities: tuple[AuthorityKey, ...]
+    recipients: tuple[Recipient, ...]
+
+    def __post_init__(self) -> None:
+        _check_manifest(self)
+
+    @property
+    def authority_fingerprints(self) -> frozenset[Fingerprint]:
+        """The fingerprints of the authority keys."""
+        return frozenset(a.key.fingerprint for a in self.authorities)
+
+    def to_body(self) -> dict[str, Any]:
+        """Return the JSON object that signatures cover."""
+        return {
+            "type": C.MANIFEST_TYPE,
+            "format": C.MANIFEST_FORMAT,
+            "version": self.version,
+            "previous": self.previous.hex() if self.previous is not None else None,
+            "issued": self.issued.isoformat(),
+            "expires": self.expires.isoformat(),
+            "authority": {
+                "threshold": self.threshold,
+                "keys": [{"name": a.name, "key": a.key.to_text()} for a in self.authorities],
+            },
+            "recipients": [
+                {
+                    "id": r.id,
+                    "name": r.name,
+                    "encryption_key": r.encryption_key.to_text(),
+                    "signing_key": r.signing_key.to_text(),
+                }
+                for r in self.recipients
+            ],
+        }
+
+    def canonical_bytes(self) -> bytes:
+        """The canonical JSON of the body: what is signed and hashed."""
+        return canonical_json(self.to_body())
+
+    def digest(self) -> bytes:
+        """The hash a successor's `previous` must name."""
+        return blake2b(self.canonical_bytes(), person=C.PERSON_MANIFEST_HASH)
+
+    @classmethod
+    def from_body(cls, body: Any) -> Manifest:
+        """Parse a body strictly: exact fields, exact types."""
+        obj = _object(
+            body,
+            {
+                "type",
+                "format",
+                "version",
+                "previous",
+                "issued",
+                "expires",
+                "authority",
+                "recipients",
+            },
+            "manifest",
+        )
+        if obj["type"] != C.MANIFEST_TYPE:
+            raise FormatError("not a Raazdar keyring manifest")
+        if obj["format"] != C.MANIFEST_FORMAT:
+            raise UnsupportedVersionError(f"unsupported manifest format {obj['format']!r}")
+        authority = _object(obj["authority"], {"threshold", "keys"}, "authority")
+        previous = obj["previous"]
+        if previous is not None and (
+            not isinstance(previous, str) or not re.fullmatch(r"[0-9a-f]{64}", previous)
+        ):
+            raise FormatError("previous must be 64 lowercase hex digits or null")
+        return cls(
+            version=_int(obj["version"], "version"),
+            previous=bytes.fromhex(previous) if previous is not None else None,
+            issued=_date(obj["issued"], "issued"),
+            expires=_date(obj["expires"], "expires"),
+            threshold=_int(authority["threshold"], "threshold"),
+            authorities=tuple(
+                AuthorityKey(
+                    name=_str(a["name"], "authority name"),
+                    key=VerifyKey.from_text(_str(a["key"], "authority key")),
+                )
+                for a in (
+                    _object(x, {"name", "key"}, "authority key")
+                    for x in _list(authority["keys"], "authority keys")
+                )
+            ),
+            recipients=tuple(
+                Recipient(
+                    id=_str(r["id"], "recipient id"),
+                    name=_str(r["name"], "recipient name"),
+                    encryption_key=PublicKey.from_text(_str(r["encryption_key"], "key")),
+                    signing_key=VerifyKey.from_text(_str(r["signing_key"], "key")),
+                )
+                for r in (
+                    _object(x, {"id", "name", "encryption_key", "signing_key"}, "recipient")
+                    for x in _list(obj["recipients"], "recipients")
+                )
+            ),
+        )
+
+    def successor(
+        self,
+        *,
+        issued: dt.date,
+        expires: dt.date,
+        recipients: Sequence[Recipient] | None = None,
+        authorities: Sequence[AuthorityKey] | None = None,
+        threshold: int | None = None,
+    ) -> Manifest:
+        """Draft the next version, chained to this one; it still needs signatures."""
+        return replace(
+            self,
+            version=self.version + 1,
+            previous=self.digest(),
+            issued=issued,
+            expires=expires,
+            recipients=tuple(recipients) if recipients is not None else self.recipients,
+            authorities=tuple(authorities) if authorities is not None else self.authorities,
+            threshold=threshold if threshold is not None else self.threshold,
+        )
+
+    def is_expired(self, today: dt.date) -> bool:
+        """Say whether the manifest is past its expiry date (it is valid through that day)."""
+        return today > self.expires
+
+
+@dataclass(frozen=True, slots=True)
+class SignedManifest:
+    """A manifest and the authority signatures over its canonical bytes."""
+
+    manifest: Manifest
+    signatures: tuple[tuple[Fingerprint, bytes], ...] = field(default=())
+
+    def sign(self, key: SigningKey) -> SignedManifest:
+        """Return a copy with `key`'s signature added (replacing an earlier one by it)."""
+        fp = key.verify_key.fingerprint
+        signature = key.sign(C.SIG_CONTEXT_MANIFEST, self.manifest.canonical_bytes())
+        kept = tuple(s for s in self.signatures if s[0] != fp)
+        return SignedManifest(self.manifest, (*kept, (fp, signature)))
+
+    def to_bytes(self) -> bytes:
+        """Serialise as canonical JSON: `{"manifest": …, "signatures": […]}`."""
+        return canonical_json(
+            {
+                "manifest": self.manifest.to_body(),
+                "signatures": [
+                    {"key": str(fp).replace(" ", ""), "signature": b64encode(sig)}
+                    for fp, sig in self.signatures
+                ],
+            }
+        )
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> SignedManifest:
+        """Parse a signed manifest; nothing in it is trusted until verified."""
+        obj = _object(
+            parse_json_object(data, max_bytes=C.MANIFEST_MAX_BYTES),
+            {"manifest", "signatures"},
+            "signed manifest",
+        )
+        signatures = []
+        for item in _list(obj["signatures"], "signatures"):
+            sig = _object(item, {"key", "signature"}, "signature")
+            signatures.append(
+                (
+                    Fingerprint.parse(_str(sig["key"], "signature key")),
+                    b64decode(_str(sig["signature"], "signature"), length=C.SIGNATURE_BYTES),
+                )
+            )
+        return cls(Manifest.from_body(obj["manifest"]), tuple(signatures))
+
+    def valid_signers(self, authorities: Sequence[AuthorityKey]) -> frozenset[Fingerprint]:
+        """Return which of `authorities` made a valid signature over this manifest."""
+        by_fp = {a.key.fingerprint: a.key for a in authorities}
+        message = self.manifest.canonical_bytes()
+        valid: set[Fingerprint] = set()
+        for fp, signature in self.signatures:
+            key = by_fp.get(fp)
+            if key is None:
+                continue
+            try:
+                key.verify(C.SIG_CONTEXT_MANIFEST, message, signature)
+            except VerificationError:
+                continue
+            valid.add(fp)
+        return frozenset(valid)
+
+
+def verify_initial(
+    signed: SignedManifest, pinned: Collection[Fingerprint], today: dt.date | None
+) -> Manifest:
+    """Accept a first manifest whose authority set is exactly the pinned one.
+
+    `today=None` skips the expiry check (for the inner links of a chain).
+    """
+    manifest = signed.manifest
+    if manifest.authority_fingerprints != frozenset(pinned):
+        raise VerificationError("authority", "authority keys are not the pinned ones")
+    _require_threshold(signed, manifest.authorities, manifest.threshold, "threshold")
+    if today is not None:
+        _check_dates(manifest, today)
+    return manifest
+
+
+def verify_successor(
+    current: Manifest, candidate: SignedManifest, today: dt.date | None
+) -> Manifest:
+    """Accept `candidate` as the next keyring after `current`, or say which rule failed."""
+    new = candidate.manifest
+    if new.version <= current.version:
+        raise VerificationError(
+            "version", f"version {new.version} does not follow version {current.version}"
+        )
+    if new.previous != current.digest():
+        raise VerificationError("chain", "manifest does not chain to the one in force")
+    _require_threshold(candidate, current.authorities, current.threshold, "threshold")
+    if (new.authority_fingerprints, new.threshold) != (
+        current.authority_fingerprints,
+        current.threshold,
+    ):
+        _require_threshold(candidate, new.authorities, new.threshold, "rotation")
+    if today is not None:
+        _check_dates(new, today)
+    return new
+
+
+def verify_chain(
+    pinned: Collection[Fingerprint], chain: Sequence[SignedManifest], today: dt.date
+) -> Manifest:
+    """Walk from the manifest the pinned keys sign to the newest; return the newest."""
+    pinned_set = frozenset(pinned)
+    start = next(
+        (i for i, s in enumerate(chain) if s.manifest.authority_fingerprints == pinned_set),
+        None,
+    )
+    if start is None:
+        raise VerificationError("authority", "no manifest in the chain is signed by pinned keys")
+    current = verify_initial(chain[start], pinned_set, None)
+    for candidate in chain[start + 1 :]:
+        current = verify_successor(current, candidate, None)
+    _check_dates(current, today)
+    return current
+
+
+def _require_threshold(
+    signed: SignedManifest, authorities: Sequence[AuthorityKey], threshold: int, rule: str
+) -> None:
+    count = len(signed.valid_signers(authorities))
+    if count < threshold:
+        raise VerificationError(
+            rule, f"{count} valid signature(s) of {threshold} required from the authority set"
+        )
+
+
+def _check_dates(manifest: Manifest, today: dt.date) -> None:
+    if manifest.is_expired(today):
+        raise VerificationError("expired", f"manifest expired on {manifest.expires.isoformat()}")
+    if manifest.issued > today + dt.timedelta(days=1):
+        raise VerificationError("issued", "manifest is dated in the future")
+
+
+def _check_manifest(m: Manifest) -> None:
+    if m.version < 1:
+        raise FormatError("version must be at least 1")
+    if (m.version == 1) != (m.previous is None):
+        raise FormatError("version 1, and only version 1, has no previous manifest")
+    if m.previous is not None and len(m.previous) != 32:
+        raise FormatError("previous must be a 32-byte hash")
+    if m.expires <= m.issued:
+        raise FormatError("a manifest must expire after it is issued")
+    if not (1 <= len(m.authorities) <= _MAX_AUTHORITIES):
+        raise FormatError(f"a manifest has 1-{_MAX_AUTHORITIES} authority keys")
+    if len({a.key for a in m.authorities}) != len(m.authorities):
+        raise FormatError("an authority key is listed twice")
+    if not (1 <= m.threshold <= len(m.authorities)):
+        raise FormatError("threshold must be between 1 and the number of authority keys")
+    if not (1 <= len(m.recipients) <= C.ENVELOPE_MAX_RECIPIENTS):
+        raise FormatError(f"a manifest has 1-{C.ENVELOPE_MAX_RECIPIENTS} recipients")
+    ids = [r.id for r in m.recipients]
+    if len(set(ids)) != len(ids) or not all(_ID.fullmatch(i) for i in ids):
+        raise FormatError("recipient ids must be unique and match [a-z0-9][a-z0-9._-]*")
+    keys = [r.encryption_key for r in m.recipients]
+    if len(set(keys)) != len(keys):
+        raise FormatError("a recipient key is listed twice")
+    for name in [a.name for a in m.authorities] + [r.name for r in m.recipients]:
+        if not (1 <= len(name) <= _MAX_NAME) or not name.isprintable():
+            raise FormatError(f"names must be 1-{_MAX_NAME} printable characters")
+
+
+def _object(value: Any, keys: set[str], what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise FormatError(f"{what} must be an object")
+    if set(value) != keys:
+        raise FormatError(f"{what} must have exactly the fields {sorted(keys)}")
+    return value
+
+
+def _list(value: Any, what: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise FormatError(f"{what} must be a list")
+    return value
+
+
+def _str(value: Any, what: str) -> str:
+    if not isinstance(value, str):
+        raise FormatError(f"{what} must be a string")
+    return value
+
+
+def _int(value: Any, what: str) -> int:
+    if type(value) is not int:
+        raise FormatError(f"{what} must be an integer")
+    return value
+
+
+def _date(value: Any, what: str) -> dt.date:
+    text = _str(value, what)
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        raise FormatError(f"{what} must be a date YYYY-MM-DD")
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as exc:
+        raise FormatError(f"{what} is not a real date") from exc

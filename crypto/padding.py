@@ -1,0 +1,20 @@
+"""Padmé padding (Nikitin et al., PETS 2019): sizes leak at most O(log log n) bits."""
+
+from __future__ import annotations
+
+
+def padme(length: int) -> int:
+    """Return the Padmé-padded size for a plaintext of `length` bytes.
+
+    The result keeps the top ⌊log2 ⌊log2 L⌋⌋ + 1 bits of L and rounds the rest
+    up, so overhead is at most about 12% and each size class is wide.
+    """
+    if length < 0:
+        raise ValueError("length must not be negative")
+    if length < 2:
+        return length
+    exponent = length.bit_length() - 1  # ⌊log2 L⌋
+    size_bits = exponent.bit_length()  # ⌊log2 E⌋ + 1
+    last_bits = exponent - size_bits
+    mask = (1 << last_bits) - 1
+    return (length + mask) & ~mask
