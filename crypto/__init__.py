@@ -45,6 +45,7 @@ from crypto.manifest import (
     verify_initial,
     verify_successor,
 )
+from crypto.token import TokenKey
 
 __all__ = [
     "AuthorityKey",
@@ -67,6 +68,7 @@ __all__ = [
     "SignedManifest",
     "SigningKey",
     "SourceKeys",
+    "TokenKey",
     "UnsupportedVersionError",
     "VerificationError",
     "VerifyKey",

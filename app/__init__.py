@@ -1,0 +1,52 @@
+"""The Raazdar server: an app factory that only wires config, extensions and blueprints."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+from flask_wtf import CSRFProtect
+
+from app import handlers, i18n, limits, security
+from app.config import Config, config_for
+from app.db import Database
+from app.services import context
+from app.sessions import SealedSessionInterface
+from app.uploads import SealingRequest
+
+csrf = CSRFProtect()
+database = Database()
+
+
+def create_app(config: Config | None = None) -> Flask:
+    """Build the app for an instance (from `RAAZDAR_INSTANCE` unless `config` is given)."""
+    config = config if config is not None else config_for()
+    config.validate()
+    app = Flask(__name__, instance_path=str(config.INSTANCE_DIR))
+    app.config.from_object(config)
+    app.request_class = SealingRequest
+    app.session_interface = SealedSessionInterface()
+    _configure_logging()
+    database.init_app(app)
+    context.init_app(app)
+    limits.init_app(app)  # before CSRF: it must run before the body is parsed
+    csrf.init_app(app)
+    i18n.init_app(app)
+    security.init_app(app)
+    from app.source import bp as source_bp
+
+    app.register_blueprint(source_bp)
+    handlers.register(app)
+    return app
+
+
+def _configure_logging() -> None:
+    """Log events and opaque ids only, to stderr; Werkzeug's request log stays off."""
+    root = logging.getLogger("app")
+    if not root.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+        root.setLevel(logging.INFO)
+    # Werkzeug's logger prints client addresses; it must never run in front of sources.
+    logging.getLogger("werkzeug").disabled = True

@@ -1,0 +1,103 @@
+"""`raazdar`: the server's admin command line. Logic lives in services; this only talks."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import click
+
+from app.config import DEFAULT_INSTANCE
+from app.errors import AppError
+from crypto import CryptoError, KdfParams, SignedManifest
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def fail(message: str, hint: str | None = None) -> NoReturn:
+    """Print `raazdar: error: …` (and a hint) and exit 1."""
+    click.echo(f"raazdar: error: {message}", err=True)
+    if hint:
+        click.echo(f"raazdar: hint: {hint}", err=True)
+    sys.exit(1)
+
+
+def reports_errors(command: F) -> F:
+    """Turn the project's errors into messages and exit codes, in one place."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except (AppError, CryptoError) as exc:
+            fail(str(exc))
+        except OSError as exc:
+            fail(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc))
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--instance",
+    "instance",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="RAAZDAR_INSTANCE",
+    default=DEFAULT_INSTANCE,
+    show_default=True,
+    help="The instance directory (or set RAAZDAR_INSTANCE).",
+)
+@click.pass_context
+def main(ctx: click.Context, instance: Path) -> None:
+    """Run and administer a Raazdar server."""
+    # Everything the server writes (database, keys, envelopes) is its own alone.
+    os.umask(0o077)
+    ctx.obj = instance.resolve()
+
+
+@main.command()
+@click.option("--demo", is_flag=True, help="Also create demonstration keys (never for real use).")
+@click.option(
+    "--manifest",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="The first keyring manifest, signed offline; its authority keys are pinned.",
+)
+@click.option("--database-url", help="A database URL (default: SQLite in the instance dir).")
+@click.option(
+    "--fast-kdf",
+    is_flag=True,
+    hidden=True,
+    help="Use the fast test key derivation (test suites only; production refuses it).",
+)
+@click.pass_obj
+@reports_errors
+def init(
+    instance: Path, demo: bool, manifest: Path | None, database_url: str | None, fast_kdf: bool
+) -> None:
+    """Create an instance: config, secret and signing keys, database, keyring."""
+    from app.setup import initialise
+
+    if demo == (manifest is not None):
+        fail(
+            "give exactly one of --demo and --manifest FILE",
+            "a real instance starts from a manifest made by `raazdar-review keys`",
+        )
+    signed = SignedManifest.from_bytes(manifest.read_bytes()) if manifest else None
+    kdf = KdfParams.TESTING if fast_kdf else KdfParams.INTERACTIVE
+    result = initialise(instance, signed=signed, database_url=database_url, kdf=kdf, demo=demo)
+    click.echo(f"raazdar: created an instance in {instance}")
+    click.echo(f"raazdar: keyring v{result.version} in force until {result.expires}")
+    for fp in result.pinned:
+        click.echo(f"raazdar: pinned authority key {fp}")
+    if demo:
+        banner = "!" * 72
+        click.echo(banner, err=True)
+        click.echo("!! DEMONSTRATION INSTANCE: the reviewer and authority keys are in", err=True)
+        click.echo(f"!! {instance / 'demo-keys'} under the passphrase 'demo'.", err=True)
+        click.echo("!! Anyone with this directory can read every report. Never use it", err=True)
+        click.echo("!! for real reports.", err=True)
+        click.echo(banner, err=True)

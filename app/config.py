@@ -1,0 +1,106 @@
+"""Configuration classes handed to the factory; production fails closed."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+from typing import Any, ClassVar
+
+from app.errors import ConfigError
+from app.instance import InstancePaths, load_config
+from app.keyring import load_keyring
+from app.models import today
+from crypto import KdfParams
+
+DEFAULT_INSTANCE = Path(__file__).resolve().parent.parent / "instance"
+
+
+class Config:
+    """Settings shared by every mode, read from an instance directory."""
+
+    TESTING = False
+    DEMO = False
+    LANGUAGES: ClassVar[tuple[str, ...]] = ("ur", "en")
+    BABEL_DEFAULT_LOCALE = "ur"
+    BABEL_TRANSLATION_DIRECTORIES = str(Path(__file__).parent / "translations")
+    SESSION_IDLE_SECONDS = 30 * 60
+    SESSION_COOKIE_NAME = "rz"
+    # Over an onion service the transport is already end-to-end encrypted and
+    # there is no HTTPS; Tor Browser treats .onion as a secure context.
+    SESSION_COOKIE_SECURE = False
+    # Messages are held in memory only, never spooled: this bounds them.
+    MAX_FORM_MEMORY_SIZE = 1024 * 1024
+    MAX_FORM_PARTS = 64
+    MAX_FILES = 20
+    DEFAULT_UPLOAD_LIMIT_MIB = 500
+    LOGIN_THROTTLE_FAILURES = 60
+    LOGIN_THROTTLE_WINDOW_SECONDS = 300
+    # Tokens live as long as the session: a slow upload over Tor must not
+    # outlive its CSRF token.
+    WTF_CSRF_TIME_LIMIT = None
+
+    def __init__(self, instance_dir: Path, **overrides: Any) -> None:
+        paths = InstancePaths(instance_dir.resolve())
+        instance = load_config(paths)
+        self.INSTANCE_DIR = paths.root
+        self.INSTANCE_ID = instance.instance_id
+        self.DATABASE_URL = os.environ.get("RAAZDAR_DATABASE_URL") or instance.database_url
+        self.CODENAME_SALT = instance.salt
+        self.CODENAME_KDF = instance.kdf
+        try:
+            self.SECRET_KEY = paths.secret_key.read_bytes()
+        except OSError as exc:
+            raise ConfigError(f"cannot read the secret key: {exc}") from exc
+        for name, value in overrides.items():
+            setattr(self, name, value)
+
+    def validate(self) -> None:
+        """Refuse to start with settings that are unsafe for this mode."""
+        if len(self.SECRET_KEY) < 32:
+            raise ConfigError("the secret key must be at least 32 bytes")
+
+
+class DemoConfig(Config):
+    """A demonstration instance: demo keys, loudly labelled."""
+
+    DEMO = True
+
+
+class TestingConfig(Config):
+    """The test suite's settings: fast key derivation is allowed here only."""
+
+    TESTING = True
+
+
+class ProductionConfig(Config):
+    """A real instance: every secret present and private, a valid keyring, slow KDF."""
+
+    def validate(self) -> None:
+        """Fail closed: no insecure fallback for anything."""
+        super().validate()
+        paths = InstancePaths(self.INSTANCE_DIR)
+        mode = paths.secret_key.stat().st_mode
+        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+            raise ConfigError("the secret key file must be readable by its owner only")
+        if not self.DATABASE_URL:
+            raise ConfigError("no database URL")
+        if isinstance(self.CODENAME_KDF, KdfParams) and self.CODENAME_KDF.is_testing:
+            raise ConfigError("the testing key-derivation settings are not allowed in production")
+        state = load_keyring(paths, today())
+        if state.manifest is None:
+            raise ConfigError(f"no valid keyring: {state.problem}")
+
+
+def config_for(instance_dir: Path | None = None, **overrides: Any) -> Config:
+    """Build the config class an instance's mode calls for."""
+    root = instance_dir or Path(os.environ.get("RAAZDAR_INSTANCE", DEFAULT_INSTANCE))
+    mode = load_config(InstancePaths(root.resolve())).mode
+    classes: dict[str, type[Config]] = {
+        "production": ProductionConfig,
+        "demo": DemoConfig,
+        "testing": TestingConfig,
+    }
+    if mode not in classes:
+        raise ConfigError(f"unknown instance mode {mode!r}")
+    return classes[mode](root, **overrides)

@@ -1,0 +1,85 @@
+"""The database: SQLAlchemy 2.0 engine and per-request sessions, SQLite or PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from flask import Flask, current_app, g
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+
+class Base(DeclarativeBase):
+    """Base class of every model."""
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine; SQLite gets WAL, a busy timeout, foreign keys and secure_delete."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            # secure_delete overwrites deleted content; WAL lets readers and a
+            # writer work at once across gunicorn workers.
+            for pragma in (
+                "foreign_keys = ON",
+                "secure_delete = ON",
+                "journal_mode = WAL",
+                "synchronous = FULL",
+                "busy_timeout = 30000",
+            ):
+                cursor.execute(f"PRAGMA {pragma}")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+class Database:
+    """Owns the engine for one app and hands out a session per request."""
+
+    def __init__(self) -> None:
+        self.engine: Engine | None = None
+        self._factory: sessionmaker[Session] | None = None
+
+    def init_app(self, app: Flask) -> None:
+        """Create the engine from `DATABASE_URL` and close sessions after each request."""
+        self.engine = make_engine(app.config["DATABASE_URL"])
+        self._factory = sessionmaker(self.engine, expire_on_commit=False)
+        app.extensions["raazdar.db"] = self
+        app.teardown_appcontext(self._remove)
+
+    def new_session(self) -> Session:
+        """Return a fresh session (outside requests: CLI, tests)."""
+        assert self._factory is not None  # noqa: S101 - init_app runs first
+        return self._factory()
+
+    def _remove(self, _exc: BaseException | None) -> None:
+        session: Session | None = g.pop("db_session", None)
+        if session is not None:
+            session.close()
+
+
+def db_session() -> Session:
+    """Return the current request's session."""
+    if "db_session" not in g:
+        database: Database = current_app.extensions["raazdar.db"]
+        g.db_session = database.new_session()
+    session: Session = g.db_session
+    return session
+
+
+@contextmanager
+def transaction() -> Iterator[Session]:
+    """Run a block in one transaction on the request's session: commit or roll back."""
+    session = db_session()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise

@@ -1,0 +1,81 @@
+"""Demonstration keys: an authority set and a reviewer, made at `raazdar init --demo`.
+
+Their private keys sit in the instance directory under a published passphrase,
+so a demo instance protects nothing. They exist so that one command shows the
+whole system working; a real instance is set up with keys made offline.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Final
+
+from crypto import (
+    AuthorityKey,
+    KdfParams,
+    KeyFile,
+    KeyPair,
+    Manifest,
+    Recipient,
+    SignedManifest,
+)
+
+DEMO_PASSPHRASE: Final = "demo"  # noqa: S105 - published on purpose: demo keys only
+DEMO_AUTHORITIES: Final = 3
+DEMO_THRESHOLD: Final = 2
+
+_README = """\
+DEMONSTRATION KEYS - NOT FOR REAL REPORTS
+
+These key files protect nothing: their passphrase is "demo" and they live on the
+server. Anyone with this directory can read everything sealed to them. A real
+instance is initialised with a keyring manifest signed offline by its authority
+key holders, and reviewer keys that never touch the server.
+"""
+
+
+def make_demo_keyring(
+    directory: Path, today: dt.date, *, kdf: KdfParams = KdfParams.INTERACTIVE
+) -> SignedManifest:
+    """Write demo authority and reviewer key files to `directory`; return the signed keyring."""
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    (directory / "README.txt").write_text(_README, "utf-8")
+    authorities = [KeyPair.generate(encryption=False) for _ in range(DEMO_AUTHORITIES)]
+    reviewer = KeyPair.generate()
+    for i, keys in enumerate(authorities, start=1):
+        _write(directory / f"authority-{i}.key", keys, "authority", f"Demo authority {i}", kdf)
+    _write(directory / "reviewer.key", reviewer, "reviewer", "Demo reviewer", kdf)
+    assert reviewer.encryption_public is not None  # noqa: S101 - generated above
+    assert reviewer.signing_public is not None  # noqa: S101 - generated above
+    manifest = Manifest(
+        version=1,
+        previous=None,
+        issued=today,
+        expires=today + dt.timedelta(days=365),
+        threshold=DEMO_THRESHOLD,
+        authorities=tuple(
+            AuthorityKey(f"Demo authority {i}", k.signing.verify_key)
+            for i, k in enumerate(authorities, start=1)
+            if k.signing is not None
+        ),
+        recipients=(
+            Recipient(
+                id="demo-reviewer",
+                name="Demo reviewer",
+                encryption_key=reviewer.encryption_public,
+                signing_key=reviewer.signing_public,
+            ),
+        ),
+    )
+    signed = SignedManifest(manifest)
+    for keys in authorities[:DEMO_THRESHOLD]:
+        assert keys.signing is not None  # noqa: S101 - generated above
+        signed = signed.sign(keys.signing)
+    return signed
+
+
+def _write(path: Path, keys: KeyPair, kind: str, label: str, kdf: KdfParams) -> None:
+    data = KeyFile.create(keys, DEMO_PASSPHRASE, kind=kind, label=label, params=kdf).to_bytes()
+    path.write_bytes(data)
+    path.chmod(0o600)

@@ -1,0 +1,46 @@
+"""Errors become pages here, and only here: no stack trace or input ever reaches a visitor."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, render_template
+from flask.typing import ResponseReturnValue
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from app.errors import AppError
+
+log = logging.getLogger(__name__)
+
+
+def _page(status: int, kind: str) -> ResponseReturnValue:
+    return render_template("error.html", status=status, kind=kind), status
+
+
+def register(app: Flask) -> None:
+    """Install the handlers on `app`."""
+
+    @app.errorhandler(AppError)
+    def _app_error(exc: AppError) -> ResponseReturnValue:
+        log.info("refused: %s", type(exc).__name__)
+        return _page(exc.status, type(exc).__name__)
+
+    @app.errorhandler(CSRFError)
+    def _csrf(_exc: CSRFError) -> ResponseReturnValue:
+        return _page(400, "CSRFError")
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> ResponseReturnValue:
+        status = exc.code or 500
+        return _page(status, "HTTP")
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> ResponseReturnValue:
+        # The type and place only: a message or a traceback could quote input.
+        frame = exc.__traceback__
+        while frame is not None and frame.tb_next is not None:
+            frame = frame.tb_next
+        where = f"{frame.tb_frame.f_code.co_filename}:{frame.tb_lineno}" if frame else "?"
+        log.error("unexpected %s at %s", type(exc).__name__, where)
+        return _page(InternalServerError.code, "HTTP")

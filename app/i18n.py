@@ -1,0 +1,34 @@
+"""Languages: Urdu (right to left) and English, chosen per visitor and kept in the session."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, request, session
+from flask_babel import Babel
+
+babel = Babel()
+
+RTL = frozenset({"ur"})
+
+
+def current_language() -> str:
+    """The visitor's chosen language, or the instance default."""
+    chosen = session.get("lang")
+    if chosen in current_app.config["LANGUAGES"]:
+        return str(chosen)
+    return str(current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
+def init_app(app: Flask) -> None:
+    """Set up Flask-Babel and give every template `lang`, `dir` and the switch link."""
+    babel.init_app(app, locale_selector=current_language)
+
+    @app.context_processor
+    def _language() -> dict[str, object]:
+        lang = current_language()
+        other = "en" if lang == "ur" else "ur"
+        return {
+            "lang": lang,
+            "dir": "rtl" if lang in RTL else "ltr",
+            "other_lang": other,
+            "here": request.full_path.rstrip("?") if request else "/",
+        }

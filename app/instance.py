@@ -1,0 +1,139 @@
+"""The instance directory: where a server keeps its config, keys, keyring, database and store."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from app.errors import InstanceError
+from crypto import KdfParams, SigningKey
+from crypto.encoding import b64decode, b64encode
+
+CONFIG_NAME = "config.json"
+
+
+@dataclass(frozen=True)
+class InstancePaths:
+    """The fixed layout of an instance directory."""
+
+    root: Path
+
+    @property
+    def config(self) -> Path:
+        return self.root / CONFIG_NAME
+
+    @property
+    def secret_key(self) -> Path:
+        return self.root / "secret_key"
+
+    @property
+    def signing_key(self) -> Path:
+        return self.root / "server_signing_key"
+
+    @property
+    def keyring(self) -> Path:
+        return self.root / "keyring"
+
+    @property
+    def pinned(self) -> Path:
+        return self.keyring / "pinned.json"
+
+    @property
+    def manifests(self) -> Path:
+        return self.keyring / "manifests"
+
+    @property
+    def store(self) -> Path:
+        return self.root / "store"
+
+    @property
+    def staging(self) -> Path:
+        return self.store / ".staging"
+
+    @property
+    def database(self) -> Path:
+        return self.root / "raazdar.db"
+
+    @property
+    def demo_keys(self) -> Path:
+        return self.root / "demo-keys"
+
+
+@dataclass(frozen=True)
+class InstanceConfig:
+    """What `config.json` holds: nothing secret (secrets live in their own 0600 files)."""
+
+    instance_id: str
+    mode: str
+    database_url: str
+    salt: bytes
+    kdf: KdfParams
+
+    def to_json(self) -> dict[str, Any]:
+        """Serialise for `config.json`."""
+        return {
+            "instance_id": self.instance_id,
+            "mode": self.mode,
+            "database_url": self.database_url,
+            "codename_salt": b64encode(self.salt),
+            "codename_kdf": self.kdf.to_dict(),
+        }
+
+    @classmethod
+    def from_json(cls, obj: Any) -> InstanceConfig:
+        """Parse `config.json`."""
+        try:
+            return cls(
+                instance_id=str(obj["instance_id"]),
+                mode=str(obj["mode"]),
+                database_url=str(obj["database_url"]),
+                salt=b64decode(obj["codename_salt"], length=16),
+                kdf=KdfParams.from_dict(obj["codename_kdf"]),
+            )
+        except (KeyError, TypeError) as exc:
+            raise InstanceError(f"config.json is incomplete: {exc}") from exc
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Create a file readable by its owner only; refuse to overwrite."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
+
+
+def create_layout(
+    paths: InstancePaths, *, mode: str, database_url: str | None, kdf: KdfParams
+) -> InstanceConfig:
+    """Create the directories, the secret key, the signing key and `config.json`."""
+    if paths.config.exists():
+        raise InstanceError(f"an instance already exists in {paths.root}")
+    for directory in (paths.root, paths.keyring, paths.manifests, paths.store, paths.staging):
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    config = InstanceConfig(
+        instance_id=secrets.token_hex(16),
+        mode=mode,
+        database_url=database_url or f"sqlite:///{paths.database}",
+        salt=secrets.token_bytes(16),
+        kdf=kdf,
+    )
+    write_private(paths.secret_key, secrets.token_bytes(32))
+    write_private(paths.signing_key, SigningKey.generate().to_text().encode() + b"\n")
+    write_private(paths.config, json.dumps(config.to_json(), indent=2).encode() + b"\n")
+    return config
+
+
+def load_config(paths: InstancePaths) -> InstanceConfig:
+    """Read `config.json`, or say plainly that there is no instance."""
+    try:
+        obj = json.loads(paths.config.read_text("utf-8"))
+    except FileNotFoundError as exc:
+        raise InstanceError(
+            f"no instance in {paths.root}: run `raazdar init` (or `raazdar init --demo`)"
+        ) from exc
+    except (OSError, ValueError) as exc:
+        raise InstanceError(f"cannot read {paths.config}: {exc}") from exc
+    return InstanceConfig.from_json(obj)

@@ -1,0 +1,39 @@
+"""Before a body is read: the size limit, and whether file parts are sealed or dropped.
+
+This runs before CSRF checking (which parses the body), so a request to a view
+that takes reports is refused with 503 while no keyring is in force, before a
+single byte of it is read.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, request
+
+from app.db import db_session
+from app.services.context import services
+from app.settings import get_setting
+from app.uploads import SealedUploads
+
+
+def init_app(app: Flask) -> None:
+    """Register the hook (call before CSRFProtect registers its own)."""
+
+    @app.before_request
+    def _prepare_body() -> None:
+        view = current_app.view_functions.get(request.endpoint or "")
+        if not getattr(view, "accepts_reports", False) or request.method != "POST":
+            request.max_content_length = current_app.config["MAX_FORM_MEMORY_SIZE"]
+            return
+        svc = services()
+        recipients = svc.recipients()
+        limit_mib = int(get_setting(db_session(), "upload_limit_mib"))
+        request.max_content_length = limit_mib * 1024 * 1024
+        request.sealed_uploads = SealedUploads(  # type: ignore[attr-defined]
+            svc.store, recipients, current_app.config["MAX_FILES"]
+        )
+
+    @app.teardown_request
+    def _discard_uploads(_exc: BaseException | None) -> None:
+        uploads = getattr(request, "sealed_uploads", None)
+        if uploads is not None:
+            uploads.discard_all()

@@ -1,0 +1,117 @@
+"""What the server keeps: random ids, days, ciphertext sizes, lookup tags and public keys.
+
+Never a time of day, an IP address, a user agent or an order of arrival: ids are
+random and SQLite tables are WITHOUT ROWID, so rows are stored in id order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from sqlalchemy import Date, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.db import Base
+
+NO_ROWID = {"sqlite_with_rowid": False}
+
+
+def new_id() -> str:
+    """Return a random 128-bit id: it reveals nothing, not even order."""
+    return secrets.token_hex(16)
+
+
+def today() -> dt.date:
+    """Return the current day in UTC: the finest time the server records."""
+    return dt.datetime.now(dt.UTC).date()
+
+
+class Source(Base):
+    """A source, known by the tag derived from their codename; never by the codename."""
+
+    __tablename__ = "sources"
+    __table_args__ = NO_ROWID
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    lookup_tag: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    designation: Mapped[str] = mapped_column(String(64), unique=True)
+    public_key: Mapped[str] = mapped_column(String(100))
+    created_day: Mapped[dt.date] = mapped_column(Date, default=today)
+    active_day: Mapped[dt.date] = mapped_column(Date, default=today)
+
+    items: Mapped[list[Item]] = relationship(
+        back_populates="source", cascade="all, delete-orphan", passive_deletes=True
+    )
+    replies: Mapped[list[Reply]] = relationship(
+        back_populates="source", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class Item(Base):
+    """One sealed envelope from a source: a report (message and fields) or a file."""
+
+    __tablename__ = "items"
+    __table_args__ = NO_ROWID
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    source_id: Mapped[str] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), index=True)
+    submission_id: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))
+    size: Mapped[int] = mapped_column(Integer)
+    received_day: Mapped[dt.date] = mapped_column(Date, default=today)
+    keyring_version: Mapped[int] = mapped_column(Integer)
+
+    source: Mapped[Source] = relationship(back_populates="items")
+
+
+class Reply(Base):
+    """A reviewer's reply, sealed to the source's public key and signed by the reviewer."""
+
+    __tablename__ = "replies"
+    __table_args__ = NO_ROWID
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    source_id: Mapped[str] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), index=True)
+    size: Mapped[int] = mapped_column(Integer)
+    received_day: Mapped[dt.date] = mapped_column(Date, default=today)
+
+    source: Mapped[Source] = relationship(back_populates="replies")
+
+
+class Setting(Base):
+    """An instance setting an administrator can change, stored as JSON text."""
+
+    __tablename__ = "settings"
+    __table_args__ = NO_ROWID
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class TaxonomyTerm(Base):
+    """A choice offered in the submission form's optional fields (agency, complicity, …)."""
+
+    __tablename__ = "taxonomy"
+    __table_args__ = NO_ROWID
+
+    group: Mapped[str] = mapped_column(String(32), primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    label_en: Mapped[str] = mapped_column(String(200))
+    label_ur: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class Throttle(Base):
+    """A failure counter for the current time window, shared by every worker.
+
+    Only the current window is kept (each new window overwrites the row), so the
+    table says how many attempts failed in the last few minutes, never when.
+    """
+
+    __tablename__ = "throttle"
+    __table_args__ = NO_ROWID
+
+    bucket: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window: Mapped[int] = mapped_column(Integer)
+    failures: Mapped[int] = mapped_column(Integer)

@@ -1,0 +1,1 @@
+"""Business logic the views call: one function per thing a user does."""

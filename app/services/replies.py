@@ -1,0 +1,79 @@
+"""Replies to a source: stored sealed to the source's key, opened only in memory."""
+
+from __future__ import annotations
+
+import io
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.errors import SubmissionError
+from app.models import Reply, Source
+from app.services.context import services
+from app.services.sources import SignedIn
+from crypto import CryptoError, open_envelope
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ShownReply:
+    """A reply as the source sees it; `text` is None when it could not be verified."""
+
+    id: str
+    day: str
+    text: str | None
+
+
+def post_reply(session: Session, source_id: str, envelope: bytes) -> str:
+    """Store a reply envelope for a source (the caller has checked its signature)."""
+    svc = services()
+    if session.get(Source, source_id) is None:
+        raise SubmissionError("no such source")
+    envelope_id, staged = svc.store.stage_ciphertext(envelope)
+    try:
+        session.add(Reply(id=envelope_id, source_id=source_id, size=len(envelope)))
+        session.flush()
+        svc.store.publish(envelope_id, staged)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        svc.store.destroy(staged)
+        svc.store.destroy(svc.store.path(envelope_id))
+        raise
+    return envelope_id
+
+
+def read_replies(session: Session, who: SignedIn) -> list[ShownReply]:
+    """Decrypt a source's replies in memory; a reply that fails to verify is shown as such."""
+    svc = services()
+    trusted = svc.reviewer_signing_keys()
+    rows = session.execute(
+        select(Reply).where(Reply.source_id == who.source_id).order_by(Reply.received_day, Reply.id)
+    ).scalars()
+    shown = []
+    for reply in rows:
+        text: str | None
+        try:
+            out = io.BytesIO()
+            with svc.store.open(reply.id) as envelope:
+                open_envelope(envelope, out, [who.private_key], trusted_signers=trusted)
+            text = out.getvalue().decode("utf-8")
+        except (CryptoError, OSError, UnicodeDecodeError):
+            log.warning("a reply could not be opened or verified")
+            text = None
+        shown.append(ShownReply(reply.id, reply.received_day.isoformat(), text))
+    return shown
+
+
+def delete_reply(session: Session, who: SignedIn, reply_id: str) -> bool:
+    """Delete one of the source's own replies, file and row; False if it is not theirs."""
+    reply = session.get(Reply, reply_id)
+    if reply is None or reply.source_id != who.source_id:
+        return False
+    session.delete(reply)
+    session.commit()
+    services().store.delete(reply_id)
+    return True

@@ -1,0 +1,124 @@
+"""Taking a submission: a report (message and fields) and files, sealed, stored, recorded.
+
+Everything a submission writes becomes visible together or not at all: envelopes
+are sealed into staging, rows are added in one transaction, files are renamed
+into the store just before the commit and removed again if it fails.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from app.errors import KeyringUnavailable, SubmissionError
+from app.models import Item, Source, today
+from app.services.context import services
+from app.services.sources import SignedIn, find_or_create
+from app.store import StagedEnvelope
+from crypto import Metadata, SourceKeys
+
+log = logging.getLogger(__name__)
+
+REPORT_TYPE = "application/vnd.raazdar.report+json; version=1"
+
+
+@dataclass(frozen=True)
+class Report:
+    """What a source wrote: the message, the optional structured fields, the language used."""
+
+    message: str
+    fields: dict[str, object] = field(default_factory=dict)
+    language: str = "en"
+
+    def is_empty(self) -> bool:
+        """Say whether there is nothing to seal."""
+        return not self.message.strip() and not any(self.fields.values())
+
+    def encode(self) -> bytes:
+        """Serialise for sealing."""
+        return json.dumps(
+            {
+                "format": 1,
+                "message": self.message,
+                "fields": self.fields,
+                "language": self.language,
+            },
+            ensure_ascii=False,
+            sort_keys=True,
+        ).encode("utf-8")
+
+
+def submit(
+    session: Session,
+    *,
+    report: Report,
+    files: list[StagedEnvelope],
+    keys: SourceKeys | None = None,
+    signed_in: SignedIn | None = None,
+) -> SignedIn:
+    """Seal and store one submission for a new source (`keys`) or a signed-in one."""
+    svc = services()
+    if report.is_empty() and not files:
+        raise SubmissionError("empty")
+    if any(not f.part_complete for f in files):
+        raise SubmissionError("incomplete")
+    manifest = svc.manifest()
+    staged: list[StagedEnvelope] = []
+    published: list[Path] = []
+    try:
+        if not report.is_empty():
+            staged.append(
+                svc.store.stage_bytes(
+                    report.encode(),
+                    [r.encryption_key for r in manifest.recipients],
+                    Metadata("report", REPORT_TYPE),
+                )
+            )
+        for upload in files:
+            upload.finish()
+            staged.append(upload)
+        # The keyring may have expired or changed while a long upload streamed in.
+        if svc.keyring().manifest != manifest:
+            raise KeyringUnavailable("keyring changed during the upload")
+        if keys is not None:
+            source = find_or_create(session, keys)
+            result = SignedIn(source.id, keys.private_key)
+        elif signed_in is not None:
+            found = session.get(Source, signed_in.source_id)
+            if found is None:
+                raise SubmissionError("account gone")
+            found.active_day = today()
+            source, result = found, signed_in
+        else:
+            raise SubmissionError("no account")
+        submission_id = secrets.token_hex(16)
+        for envelope in staged:
+            assert envelope.result is not None  # noqa: S101 - finished above
+            session.add(
+                Item(
+                    id=envelope.id,
+                    source_id=source.id,
+                    submission_id=submission_id,
+                    kind=envelope.metadata.kind,
+                    size=envelope.result.envelope_size,
+                    keyring_version=manifest.version,
+                )
+            )
+        session.flush()
+        for envelope in staged:
+            published.append(svc.store.publish(envelope.id, envelope.path))
+        session.commit()
+    except BaseException:
+        session.rollback()
+        for envelope in [*staged, *files]:
+            envelope.discard()
+        for path in published:
+            svc.store.destroy(path)
+        raise
+    log.info("submission stored: %d item(s)", len(staged))
+    return result

@@ -1,0 +1,79 @@
+"""Creating an instance: directories, keys, database schema and seed data, keyring."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from app.db import make_engine
+from app.demo import make_demo_keyring
+from app.errors import InstanceError
+from app.instance import InstancePaths, create_layout
+from app.keyring import pin_authorities
+from app.migrate import upgrade
+from app.models import today
+from app.settings import seed
+from crypto import KdfParams, SignedManifest
+
+
+@dataclass(frozen=True)
+class Initialised:
+    """What `initialise` did, for the CLI to report."""
+
+    version: int
+    expires: str
+    pinned: list[str]
+
+
+def initialise(
+    root: Path,
+    *,
+    signed: SignedManifest | None,
+    database_url: str | None,
+    kdf: KdfParams,
+    demo: bool,
+) -> Initialised:
+    """Create a complete instance in `root`; on failure remove what was created."""
+    paths = InstancePaths(root)
+    if paths.config.exists():
+        raise InstanceError(f"an instance already exists in {root}")
+    existed = root.exists()
+    if existed and any(root.iterdir()):
+        raise InstanceError(f"{root} is not empty: choose a new or empty directory")
+    try:
+        config = create_layout(
+            paths,
+            mode="demo" if demo else ("testing" if kdf.is_testing else "production"),
+            database_url=database_url,
+            kdf=kdf,
+        )
+        if signed is None:
+            signed = make_demo_keyring(
+                paths.demo_keys, today(), kdf=KdfParams.TESTING if kdf.is_testing else kdf
+            )
+        pin_authorities(paths, signed)
+        upgrade(config.database_url)
+        engine = make_engine(config.database_url)
+        with Session(engine) as session:
+            seed(session)
+            session.commit()
+        engine.dispose()
+    except BaseException:
+        if existed:
+            for child in root.iterdir():
+                if child.is_dir():
+                    shutil.rmtree(child)
+                else:
+                    child.unlink()
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+        raise
+    manifest = signed.manifest
+    return Initialised(
+        version=manifest.version,
+        expires=manifest.expires.isoformat(),
+        pinned=sorted(str(a.key.fingerprint) for a in manifest.authorities),
+    )

@@ -1,0 +1,83 @@
+"""Forms of the source interface: input shape only; rules that need data live in services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from app.models import TaxonomyTerm
+from crypto import CodenameError, check_codename
+
+MAX_MESSAGE_CHARS = 200_000
+
+
+def _check_codename(_form: FlaskForm, field: Any) -> None:
+    try:
+        check_codename(field.data or "")
+    except CodenameError as exc:
+        raise ValidationError(_l("Check your codename: a word is mistyped or missing.")) from exc
+
+
+class SubmissionForm(FlaskForm):
+    """A message and optional fields; files arrive beside it, sealed as they stream."""
+
+    message = TextAreaField(_l("Your message"), validators=[Length(max=MAX_MESSAGE_CHARS)])
+    agency = SelectField(_l("Which agency or office?"), choices=[], validate_choice=True)
+    province = SelectField(_l("Which province?"), choices=[], validate_choice=True)
+    district = StringField(_l("Which district, city or police station?"), [Length(max=120)])
+    when = SelectField(_l("Roughly when?"), choices=[], validate_choice=True)
+    complicity = SelectMultipleField(
+        _l("What did the officials do?"),
+        choices=[],
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )
+
+    def set_choices(self, taxonomy: dict[str, list[TaxonomyTerm]], lang: str) -> None:
+        """Offer the taxonomy's terms, labelled in the visitor's language."""
+
+        def label(term: TaxonomyTerm) -> str:
+            return term.label_ur if lang == "ur" else term.label_en
+
+        for name in ("agency", "province", "when"):
+            blank = ("", str(_l("— not saying —")))
+            getattr(self, name).choices = [blank] + [
+                (t.code, label(t)) for t in taxonomy.get(name, [])
+            ]
+        self.complicity.choices = [(t.code, label(t)) for t in taxonomy.get("complicity", [])]
+
+    def fields_for_report(self, taxonomy: dict[str, list[TaxonomyTerm]]) -> dict[str, object]:
+        """The chosen fields with their English labels, for the sealed report."""
+        labels = {(g, t.code): t.label_en for g, terms in taxonomy.items() for t in terms}
+
+        def pick(group: str, code: str) -> dict[str, str] | None:
+            return {"code": code, "label": labels[(group, code)]} if code else None
+
+        return {
+            "agency": pick("agency", self.agency.data or ""),
+            "province": pick("province", self.province.data or ""),
+            "district": (self.district.data or "").strip() or None,
+            "when": pick("when", self.when.data or ""),
+            "complicity": [pick("complicity", c) for c in self.complicity.data or []],
+        }
+
+
+class NewSourceForm(SubmissionForm):
+    """The first submission: it carries the codename shown on the same page."""
+
+    codename = HiddenField(validators=[DataRequired(), _check_codename])
+
+
+class LoginForm(FlaskForm):
+    """Coming back with a codename."""
+
+    codename = StringField(_l("Your codename"), validators=[DataRequired(), _check_codename])
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something (log out, delete a reply): CSRF token only."""

@@ -1,0 +1,192 @@
+"""Views of the source interface: build the form, validate, call one service, render."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import abort, current_app, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+
+from app.db import db_session
+from app.errors import SubmissionError
+from app.i18n import current_language
+from app.services import keys as keys_service
+from app.services import replies as replies_service
+from app.services import sources as sources_service
+from app.services import submissions as submissions_service
+from app.settings import get_setting, taxonomy
+from app.source import bp
+from app.source.forms import ActionForm, LoginForm, NewSourceForm, SubmissionForm
+from crypto import generate_codename
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def accepts_reports(view: F) -> F:
+    """Mark a view whose POST body may carry files to seal (see `app.limits`)."""
+    view.accepts_reports = True  # type: ignore[attr-defined]
+    return view
+
+
+def _signed_in() -> sources_service.SignedIn | None:
+    return sources_service.SignedIn.from_session(session.get("source"))
+
+
+def _sign_in(who: sources_service.SignedIn) -> None:
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    session["source"] = who.to_session()
+
+
+def _uploads() -> list[Any]:
+    staged = getattr(request, "sealed_uploads", None)
+    return staged.files() if staged is not None else []
+
+
+def _report(form: SubmissionForm, terms: dict[str, Any]) -> submissions_service.Report:
+    return submissions_service.Report(
+        message=(form.message.data or "").replace("\r\n", "\n"),
+        fields=form.fields_for_report(terms),
+        language=current_language(),
+    )
+
+
+@bp.get("/")
+def index() -> ResponseReturnValue:
+    """The landing page: what this is, who reads it, how to stay safe."""
+    return render_template("source/index.html")
+
+
+@bp.route("/submit", methods=["GET", "POST"])
+@accepts_reports
+def submit() -> ResponseReturnValue:
+    """First visit: a codename shown once, and the form that creates the account."""
+    terms = taxonomy(db_session())
+    form = NewSourceForm()
+    form.set_choices(terms, current_language())
+    if request.method == "GET":
+        form.codename.data = generate_codename()
+    elif form.validate_on_submit():
+        try:
+            keys = sources_service.derive(form.codename.data or "")
+            who = submissions_service.submit(
+                db_session(), report=_report(form, terms), files=_uploads(), keys=keys
+            )
+        except SubmissionError as exc:
+            return render_template("source/submit.html", form=form, refusal=str(exc)), 400
+        _sign_in(who)
+        return redirect(url_for("source.submitted"), code=303)
+    return render_template("source/submit.html", form=form)
+
+
+@bp.get("/submitted")
+def submitted() -> ResponseReturnValue:
+    """The confirmation page."""
+    if _signed_in() is None:
+        return redirect(url_for("source.login"))
+    return render_template("source/submitted.html")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> ResponseReturnValue:
+    """Coming back with a codename."""
+    form = LoginForm()
+    failed = False
+    if form.validate_on_submit():
+        who = sources_service.log_in(db_session(), form.codename.data or "")
+        if who is not None:
+            _sign_in(who)
+            return redirect(url_for("source.account"), code=303)
+        failed = True
+    status = 401 if failed else 200
+    return render_template("source/login.html", form=form, failed=failed), status
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@accepts_reports
+def account() -> ResponseReturnValue:
+    """Replies, and the form to send more."""
+    who = _signed_in()
+    if who is None:
+        return redirect(url_for("source.login"))
+    terms = taxonomy(db_session())
+    form = SubmissionForm()
+    form.set_choices(terms, current_language())
+    if form.validate_on_submit():
+        try:
+            submissions_service.submit(
+                db_session(), report=_report(form, terms), files=_uploads(), signed_in=who
+            )
+        except SubmissionError as exc:
+            return _account_page(form, who, refusal=str(exc))
+        return redirect(url_for("source.submitted"), code=303)
+    return _account_page(form, who)
+
+
+def _account_page(
+    form: SubmissionForm, who: sources_service.SignedIn, refusal: str | None = None
+) -> ResponseReturnValue:
+    replies = replies_service.read_replies(db_session(), who)
+    page = render_template(
+        "source/account.html", form=form, replies=replies, action=ActionForm(), refusal=refusal
+    )
+    return page, 400 if refusal else 200
+
+
+@bp.post("/replies/<reply_id>/delete")
+def delete_reply(reply_id: str) -> ResponseReturnValue:
+    """Delete a reply for real: its file and its row."""
+    who = _signed_in()
+    if who is None:
+        return redirect(url_for("source.login"))
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    if not replies_service.delete_reply(db_session(), who, reply_id):
+        abort(404)
+    return redirect(url_for("source.account"), code=303)
+
+
+@bp.post("/logout")
+def logout() -> ResponseReturnValue:
+    """End the session and advise Tor Browser's New Identity."""
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    return render_template("source/logged_out.html")
+
+
+@bp.get("/resources")
+def resources() -> ResponseReturnValue:
+    """Legal-aid and victim-support contacts, as administrators wrote them."""
+    key = "resources_ur" if current_language() == "ur" else "resources_en"
+    return render_template("source/resources.html", text=get_setting(db_session(), key))
+
+
+@bp.get("/keys")
+def keys() -> ResponseReturnValue:
+    """The keyring in force and the pinned authority fingerprints, for sources who check."""
+    return render_template("source/keys.html", info=keys_service.public_keys())
+
+
+@bp.get("/keys.json")
+def keys_json() -> ResponseReturnValue:
+    """The same as `/keys`, for programs."""
+    return keys_service.public_keys_json()
+
+
+@bp.get("/lang/<code>")
+def set_language(code: str) -> ResponseReturnValue:
+    """Switch the interface language and go back to the page the visitor was on."""
+    if code not in current_app.config["LANGUAGES"]:
+        abort(404)
+    session["lang"] = code
+    target = request.args.get("next", "")
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        target = url_for("source.index")
+    return redirect(target, code=303)

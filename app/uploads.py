@@ -1,0 +1,102 @@
+"""Uploads sealed as they stream in: Werkzeug's spooling is replaced for every request.
+
+Werkzeug normally spools file parts over 500 KB to a temporary file. Here every
+file part goes to a `StagedEnvelope` (which seals each 64 KiB chunk as it arrives)
+when the view accepts reports, and to a sink that drops it otherwise. No plaintext
+byte of an upload ever reaches a disk.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Any
+
+from flask import Request
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from app.store import EnvelopeStore, StagedEnvelope
+from crypto import Metadata, PublicKey
+
+_DEFAULT_TYPE = "application/octet-stream"
+
+
+def clean_filename(name: str | None) -> str | None:
+    """Keep a file's own name (Urdu included) but never a path or control characters."""
+    if not name:
+        return None
+    name = unicodedata.normalize("NFC", name).replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()
+    while len(name.encode("utf-8")) > 255:
+        name = name[:-1]
+    return None if name in {"", ".", ".."} else name
+
+
+def clean_content_type(value: str | None) -> str:
+    """Keep a printable ASCII MIME type, or fall back to octet-stream."""
+    value = (value or "").strip()
+    if not value or len(value) > 127 or not all(" " <= ch <= "~" for ch in value):
+        return _DEFAULT_TYPE
+    return value
+
+
+class SealedUploads:
+    """Seal every file part of one request into staging, to the keyring's recipients."""
+
+    def __init__(self, store: EnvelopeStore, recipients: list[PublicKey], max_files: int) -> None:
+        self._store = store
+        self._recipients = recipients
+        self._max_files = max_files
+        self.staged: list[StagedEnvelope] = []
+
+    def open(self, content_type: str | None, filename: str | None) -> StagedEnvelope:
+        """Start sealing one file part."""
+        if sum(1 for s in self.staged if s.started) >= self._max_files:
+            raise RequestEntityTooLarge("too many files")
+        metadata = Metadata(
+            kind="file",
+            content_type=clean_content_type(content_type),
+            filename=clean_filename(filename),
+        )
+        staged = self._store.stage(self._recipients, metadata)
+        self.staged.append(staged)
+        return staged
+
+    def files(self) -> list[StagedEnvelope]:
+        """The parts that received any bytes (an empty file field sends none)."""
+        return [s for s in self.staged if s.started]
+
+    def discard_all(self) -> None:
+        """Remove everything staged (called on every request that did not commit)."""
+        for staged in self.staged:
+            staged.discard()
+        self.staged.clear()
+
+
+class _Drop:
+    """A sink for file parts sent where no upload is expected: the bytes go nowhere."""
+
+    def write(self, data: bytes) -> int:
+        return len(data)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return 0
+
+    def read(self, size: int = -1) -> bytes:
+        return b""
+
+
+class SealingRequest(Request):
+    """A request whose file parts are sealed as they stream in, or dropped."""
+
+    sealed_uploads: SealedUploads | None = None
+
+    def _get_file_stream(
+        self,
+        total_content_length: int | None,
+        content_type: str | None,
+        filename: str | None = None,
+        content_length: int | None = None,
+    ) -> Any:
+        if self.sealed_uploads is None:
+            return _Drop()
+        return self.sealed_uploads.open(content_type, filename)
