@@ -1,25 +1,48 @@
 #!/usr/bin/env bash
-# The README's second command: install what the suite needs, then run every tier.
+# The README's second command: install what the suite needs, start the services
+# its slow tiers use, then run every tier. Extra arguments go to pytest.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-# Debian packages the slow tiers and the benchmark use (age and gpg for the
-# comparison). Installed only when missing, and only where we may (root).
+# Debian packages: age and gpg for the benchmark's comparison, chromium for the
+# browser tier, postgresql for the PostgreSQL tier, tor for the Tor tier. Installed only when missing,
+# and only where we may (root with apt-get).
 need=()
-for tool in age gpg; do
-    command -v "$tool" >/dev/null 2>&1 || need+=("$tool")
-done
-if [ ${#need[@]} -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "tests/run.sh: installing Debian packages: ${need[*]}"
-    apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+command -v age >/dev/null 2>&1 || need+=(age)
+command -v gpg >/dev/null 2>&1 || need+=(gpg)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v pg_ctlcluster >/dev/null 2>&1 || need+=(postgresql)
+command -v tor >/dev/null 2>&1 || need+=(tor)
+if [ ${#need[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        echo "tests/run.sh: installing Debian packages: ${need[*]}"
+        apt-get update -qq >/dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+            "${need[@]}" >/dev/null
+    else
+        echo "tests/run.sh: missing ${need[*]}; the tiers that need them will fail" >&2
+    fi
+fi
+
+# PostgreSQL: start the packaged cluster and make a role that may create the
+# throwaway databases the PostgreSQL tier uses.
+if command -v pg_ctlcluster >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    cluster="$(pg_lsclusters -h | awk 'NR==1 {print $1" "$2}')"
+    if [ -n "$cluster" ]; then
+        # shellcheck disable=SC2086
+        pg_ctlcluster $cluster start 2>/dev/null || true
+        for _ in $(seq 1 30); do
+            su postgres -c "pg_isready -q -h 127.0.0.1" && break
+            sleep 1
+        done
+        su postgres -c "psql -q -h 127.0.0.1 -tc \"SELECT 1 FROM pg_roles WHERE rolname='raazdar_test'\"" \
+            | grep -q 1 \
+            || su postgres -c "psql -q -h 127.0.0.1 -c \"CREATE ROLE raazdar_test LOGIN CREATEDB PASSWORD 'raazdar_test'\""
+        export RAAZDAR_TEST_POSTGRES_URL="${RAAZDAR_TEST_POSTGRES_URL:-postgresql+psycopg://raazdar_test:raazdar_test@127.0.0.1:5432/postgres}"
+    fi
 fi
 
 RAAZDAR_EXTRAS="server,dev" source "$root/deploy/bootstrap.sh"
-set +e
+# pytest exits 5 when it collected nothing: with set -e that fails the run.
 "$root/.venv/bin/python" -m pytest "$@"
-status=$?
-set -e
-# pytest exits 5 when it collected nothing: that is a failure here, not a pass.
-exit "$status"

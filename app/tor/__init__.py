@@ -1,0 +1,1 @@
+"""Tor, through stem: start or attach to tor, publish onion services, report health."""

@@ -1,0 +1,182 @@
+"""Control of tor through stem: the onion services' keys live in the instance directory.
+
+A service's key is created by tor the first time (`ADD_ONION NEW:ED25519-V3`) and
+kept in a 0600 file, so the address survives restarts. Services are added over
+the control connection and vanish when it closes, so a crashed server never
+leaves an onion pointing at nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import stem
+import stem.control
+import stem.process
+from stem.control import EventType
+
+from app.errors import AppError
+
+log = logging.getLogger(__name__)
+
+
+class TorError(AppError):
+    """Tor could not be started, reached or asked to publish a service."""
+
+
+@dataclass
+class Health:
+    """What tor says about itself and our services."""
+
+    bootstrap: int = 0
+    summary: str = ""
+    uploaded: set[str] = field(default_factory=set)
+
+    def published(self, address: str) -> bool:
+        """Say whether a descriptor for `address` has been uploaded."""
+        return address.removesuffix(".onion") in self.uploaded
+
+
+class Tor:
+    """A controller connection to a tor we started or attached to."""
+
+    def __init__(self, controller: stem.control.Controller, process: Any = None) -> None:
+        self.controller = controller
+        self.process = process
+        self._uploaded: set[str] = set()
+        self._lock = threading.Lock()
+        controller.add_event_listener(self._on_hs_desc, EventType.HS_DESC)
+
+    def _on_hs_desc(self, event: Any) -> None:
+        if getattr(event, "action", None) == "UPLOADED":
+            with self._lock:
+                self._uploaded.add(str(event.address))
+
+    @classmethod
+    def launch(cls, data_dir: Path, *, extra: Mapping[str, str | list[str]] | None = None) -> Tor:
+        """Start a tor of our own, its state and control socket in `data_dir`."""
+        binary = shutil.which("tor")
+        if binary is None:
+            raise TorError("tor is not installed")
+        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(data_dir, 0o700)
+        socket = data_dir / "control.sock"
+        config: dict[str, str | list[str]] = {
+            "DataDirectory": str(data_dir),
+            "ControlSocket": str(socket),
+            "CookieAuthentication": "1",
+            "SocksPort": "0",
+            "Log": "notice stderr",
+            "AvoidDiskWrites": "1",
+            "__OwningControllerProcess": str(os.getpid()),
+        }
+        config.update(extra or {})
+        try:
+            process = stem.process.launch_tor_with_config(
+                config=config,
+                tor_cmd=binary,
+                completion_percent=0,
+                timeout=90,
+                take_ownership=True,
+            )
+        except OSError as exc:
+            raise TorError(f"tor did not start: {exc}") from exc
+        try:
+            controller = stem.control.Controller.from_socket_file(str(socket))
+            controller.authenticate()
+        except stem.SocketError as exc:
+            process.terminate()
+            raise TorError(f"cannot reach the tor we started: {exc}") from exc
+        return cls(controller, process)
+
+    @classmethod
+    def attach(cls, control: str) -> Tor:
+        """Attach to a running tor by `host:port` or a control socket path (cookie auth)."""
+        try:
+            if control.startswith("/"):
+                controller = stem.control.Controller.from_socket_file(control)
+            else:
+                host, _, port = control.rpartition(":")
+                controller = stem.control.Controller.from_port(host or "127.0.0.1", int(port))
+            controller.authenticate()
+        except (stem.SocketError, ValueError, stem.connection.AuthenticationFailure) as exc:
+            raise TorError(f"cannot attach to tor at {control}: {exc}") from exc
+        return cls(controller)
+
+    def publish(
+        self,
+        key_file: Path,
+        target: str,
+        *,
+        client_keys: Iterable[str] = (),
+        pow_defence: bool = True,
+    ) -> str:
+        """Publish an onion service on port 80 to `target`; return its .onion address.
+
+        `target` is `127.0.0.1:PORT` or `unix:/path`. The key comes from `key_file`
+        (created on first use). `client_keys` are base32 x25519 public keys for v3
+        client authorisation; with any, only those clients can reach the service.
+        """
+        new = not key_file.exists()
+        key_spec = "NEW:ED25519-V3" if new else key_file.read_text("ascii").strip()
+        words = [f"ADD_ONION {key_spec}", f"Port=80,{target}"]
+        keys = list(client_keys)
+        if keys:
+            words.append("Flags=V3Auth")
+            words.extend(f"ClientAuthV3={k}" for k in keys)
+        if pow_defence and self._supports_pow():
+            words.append("PoWDefensesEnabled=1")
+        try:
+            reply = self.controller.msg(" ".join(words))
+        except stem.ControllerError as exc:
+            raise TorError(f"tor refused to publish the onion service: {exc}") from exc
+        if not reply.is_ok():
+            raise TorError(f"tor refused to publish the onion service: {reply}")
+        fields = dict(line.split("=", 1) for line in str(reply).splitlines() if "=" in line)
+        service_id = fields.get("ServiceID")
+        if not service_id:
+            raise TorError("tor did not say which onion service it created")
+        if new and "PrivateKey" in fields:
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as out:
+                out.write(fields["PrivateKey"] + "\n")
+        return f"{service_id}.onion"
+
+    def _supports_pow(self) -> bool:
+        with contextlib.suppress(stem.ControllerError):
+            modules = self.controller.get_info("config/names", "")
+            return "HiddenServicePoWDefensesEnabled" in modules
+        return False
+
+    def health(self) -> Health:
+        """Bootstrap progress and which of our descriptors were uploaded."""
+        health = Health()
+        with contextlib.suppress(stem.ControllerError):
+            phase = self.controller.get_info("status/bootstrap-phase", "")
+            for part in phase.split():
+                if part.startswith("PROGRESS="):
+                    health.bootstrap = int(part.split("=", 1)[1])
+                if part.startswith("SUMMARY="):
+                    health.summary = phase.split("SUMMARY=", 1)[1].strip('"')
+        with self._lock:
+            health.uploaded = set(self._uploaded)
+        return health
+
+    def close(self) -> None:
+        """Stop a tor we started (by its PID), then close the control connection."""
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except Exception:
+                self.process.kill()
+        with contextlib.suppress(Exception):
+            self.controller.close()
