@@ -15,8 +15,7 @@ from flask import Flask, Request, Response
 from flask.sessions import SecureCookieSession, SessionInterface
 
 from crypto import CryptoError, TokenKey
-
-_CONTEXT = b"raazdar session v1"
+from crypto.constants import PERSON_SESSION_KEY, TOKEN_CONTEXT_SESSION
 
 
 class SealedSessionInterface(SessionInterface):
@@ -25,7 +24,7 @@ class SealedSessionInterface(SessionInterface):
     def _key(self, app: Flask) -> TokenKey:
         key = app.extensions.get("raazdar.session_key")
         if key is None:
-            key = TokenKey(app.config["SECRET_KEY"][:32]).derive(b"rz-session-v1")
+            key = TokenKey(app.config["SECRET_KEY"][:32]).derive(PERSON_SESSION_KEY)
             app.extensions["raazdar.session_key"] = key
         return key
 
@@ -35,7 +34,7 @@ class SealedSessionInterface(SessionInterface):
         if not token:
             return SecureCookieSession()
         try:
-            payload = json.loads(self._key(app).open(token, _CONTEXT))
+            payload = json.loads(self._key(app).open(token, TOKEN_CONTEXT_SESSION))
         except (CryptoError, ValueError):
             return SecureCookieSession()
         if not isinstance(payload, dict) or payload.get("exp", 0) < time.time():
@@ -54,7 +53,7 @@ class SealedSessionInterface(SessionInterface):
             return
         deadline = int(time.time()) + int(app.config["SESSION_IDLE_SECONDS"])
         token = self._key(app).seal(
-            json.dumps({"exp": deadline, "data": dict(session)}).encode(), _CONTEXT
+            json.dumps({"exp": deadline, "data": dict(session)}).encode(), TOKEN_CONTEXT_SESSION
         )
         response.set_cookie(
             name,

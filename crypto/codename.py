@@ -23,6 +23,8 @@ from crypto.keys import PrivateKey, PublicKey
 
 # Zero-width characters that phone keyboards (Urdu ones especially) slip in.
 _INVISIBLE: Final = re.compile("[\u00ad\u200b-\u200f\u2060\ufeff]")
+# Dashes that keyboards substitute for the hyphen in words like "t-shirt".
+_DASHES: Final = re.compile("[\u2010-\u2015\u2212\ufe58\ufe63\uff0d]")
 
 
 @cache
@@ -60,7 +62,7 @@ def generate_codename() -> str:
 def normalize_codename(text: str) -> str:
     """Fold case, width and invisible characters, and collapse any whitespace to one space."""
     folded = unicodedata.normalize("NFKC", text).casefold()
-    return " ".join(_INVISIBLE.sub("", folded).split())
+    return " ".join(_DASHES.sub("-", _INVISIBLE.sub("", folded)).split())
 
 
 def check_codename(text: str) -> str:

@@ -28,6 +28,7 @@ PERSON_CODENAME_CHECK: Final = b"rz-codename-chk1"
 PERSON_SOURCE_LOOKUP: Final = b"rz-src-lookup-v1"
 PERSON_SOURCE_X25519: Final = b"rz-src-x25519-v1"
 PERSON_MANIFEST_HASH: Final = b"rz-manifest-v1"
+PERSON_SESSION_KEY: Final = b"rz-session-v1"
 
 FINGERPRINT_BYTES: Final = 20
 KEY_ID_BYTES: Final = 8
@@ -37,6 +38,9 @@ KEY_ID_BYTES: Final = 8
 # be replayed as another.
 SIG_CONTEXT_ENVELOPE: Final = b"raazdar envelope v1"
 SIG_CONTEXT_MANIFEST: Final = b"raazdar keyring manifest v1"
+
+# Token (AEAD) contexts: the associated data that binds a token to its purpose.
+TOKEN_CONTEXT_SESSION: Final = b"raazdar session v1"
 
 # Envelope v1.
 ENVELOPE_VERSION_LINE: Final = b"raazdar-envelope/v1"
@@ -55,6 +59,9 @@ STREAM_HEADER_BYTES: Final = 24
 STREAM_ABYTES: Final = 17
 METADATA_MAX_BYTES: Final = 4096
 LENGTH_TRAILER_BYTES: Final = 8
+# Every inner plaintext is padded to at least this size, so that the length of a
+# short message (where Padmé's steps are only a few bytes wide) is not revealed.
+MIN_PADDED_BYTES: Final = 4096
 
 # Codenames: seven random words from the EFF large wordlist (7 x 12.92 = 90.5
 # bits) and an eighth word that is a checksum of the first seven.
@@ -82,3 +89,11 @@ MANIFEST_MAX_BYTES: Final = 256 * 1024
 KEYFILE_TYPE: Final = "raazdar-keyfile"
 KEYFILE_FORMAT: Final = 1
 KEYFILE_AEAD_NONCE_BYTES: Final = 24
+
+# Bundles (export: server -> review; replies: review -> server).
+BUNDLE_VERSION_LINE: Final = b"raazdar-bundle/v1"
+BUNDLE_MAGIC_PREFIX: Final = b"raazdar-bundle/"
+BUNDLE_MAX_MANIFEST_BYTES: Final = 64 * 1024 * 1024
+BUNDLE_MAX_ITEM_BYTES: Final = 8 * 1024**3
+SIG_CONTEXT_BUNDLE: Final = b"raazdar bundle v1"
+PERSON_BUNDLE_ITEM: Final = b"rz-bundle-item1"

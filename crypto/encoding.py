@@ -53,9 +53,11 @@ def canonical_json(value: Any) -> bytes:
     objects with ASCII keys) this is exactly RFC 8785.
     """
     _check_canonical_types(value)
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
-        "utf-8"
-    )
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise FormatError("text is not valid Unicode (lone surrogate)") from exc
 
 
 def _check_canonical_types(value: Any) -> None:

@@ -95,12 +95,9 @@ class KeyFile:
         params: KdfParams = KdfParams.SENSITIVE,
     ) -> KeyFile:
         """Protect `keys` under `passphrase`."""
-        if not _KIND.fullmatch(kind):
-            raise FormatError("key file kind must match [a-z][a-z0-9-]{0,31}")
+        _check_kind_and_label(kind, label)
         if not passphrase:
             raise FormatError("a key file needs a passphrase")
-        if not (0 < len(label) <= 200) or not label.isprintable():
-            raise FormatError("key file label must be 1-200 printable characters")
         salt = nacl.utils.random(16)
         nonce = nacl.utils.random(C.KEYFILE_AEAD_NONCE_BYTES)
         draft = cls(kind, label, keys._public(), params, salt, nonce, b"")
@@ -172,6 +169,7 @@ class KeyFile:
             raise FormatError("key file public keys are malformed")
         if not isinstance(obj["kind"], str) or not isinstance(obj["label"], str):
             raise FormatError("key file kind and label must be strings")
+        _check_kind_and_label(obj["kind"], obj["label"])
         result = cls(
             kind=obj["kind"],
             label=obj["label"],
@@ -202,6 +200,13 @@ class KeyFile:
 
     def _associated_data(self) -> bytes:
         return canonical_json(self._fields(sealed=False))
+
+
+def _check_kind_and_label(kind: str, label: str) -> None:
+    if not _KIND.fullmatch(kind):
+        raise FormatError("key file kind must match [a-z][a-z0-9-]{0,31}")
+    if not (0 < len(label) <= 200) or not label.isprintable():
+        raise FormatError("key file label must be 1-200 printable characters")
 
 
 def _text(value: Any) -> str:

@@ -161,10 +161,10 @@ class VerifyKey(_PublicKeyBase):
 
     def __init__(self, raw: bytes) -> None:
         super().__init__(raw)
-        try:
-            nacl.signing.VerifyKey(self._raw)
-        except (nacl.exceptions.CryptoError, ValueError, TypeError) as exc:
-            raise FormatError("not a valid Ed25519 public key") from exc
+        # libsodium never verifies against a small-order or non-canonical point,
+        # so such a key could never meet a threshold: refuse it at the door.
+        if not nacl.bindings.crypto_core_ed25519_is_valid_point(self._raw):
+            raise FormatError("not a valid Ed25519 public key")
 
     @classmethod
     def from_text(cls, text: str) -> VerifyKey:
@@ -265,6 +265,8 @@ class SigningKey:
 
     def sign(self, context: bytes, message: bytes) -> bytes:
         """Sign `context || 0x00 || message`; returns the 64-byte signature."""
+        if b"\x00" in context:
+            raise FormatError("a signature context must not contain NUL")
         return bytes(self._key.sign(context + b"\x00" + message).signature)
 
     def __eq__(self, other: object) -> bool:

@@ -97,6 +97,12 @@ class Manifest:
     @classmethod
     def from_body(cls, body: Any) -> Manifest:
         """Parse a body strictly: exact fields, exact types."""
+        if (
+            isinstance(body, dict)
+            and body.get("type") == C.MANIFEST_TYPE
+            and body.get("format") != C.MANIFEST_FORMAT
+        ):
+            raise UnsupportedVersionError(f"unsupported manifest format {body.get('format')!r}")
         obj = _object(
             body,
             {

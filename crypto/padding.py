@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 
+def padded_size(length: int, floor: int) -> int:
+    """Return the Padmé size of `length`, but never less than `floor`."""
+    return padme(max(length, floor))
+
+
 def padme(length: int) -> int:
     """Return the Padmé-padded size for a plaintext of `length` bytes.
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import struct
+import unicodedata
 from dataclasses import dataclass
 from typing import Final
 
@@ -63,8 +64,10 @@ class Metadata:
 def _check_filename(name: str) -> None:
     if not name or len(name.encode("utf-8", "surrogatepass")) > _MAX_NAME_BYTES:
         raise FormatError(f"file name must be 1-{_MAX_NAME_BYTES} bytes")
-    if any(ch in name for ch in "/\\\x00") or name in {".", ".."}:
+    if any(ch in name for ch in "/\\") or name in {".", ".."}:
         raise FormatError("file name must not contain a path")
+    if any(unicodedata.category(ch) in {"Cc", "Cf", "Cs", "Co", "Cn"} for ch in name):
+        raise FormatError("file name must not contain control or formatting characters")
     try:
         name.encode("utf-8")
     except UnicodeEncodeError as exc:

@@ -27,7 +27,7 @@ from crypto.envelope.metadata import Metadata, decode_length
 from crypto.envelope.stream import EnvelopeReader
 from crypto.errors import DecryptionError, FormatError, VerificationError
 from crypto.keys import PrivateKey, VerifyKey
-from crypto.padding import padme
+from crypto.padding import padded_size
 
 _TAG_MESSAGE: Final = sodium.crypto_secretstream_xchacha20poly1305_TAG_MESSAGE
 _TAG_PUSH: Final = sodium.crypto_secretstream_xchacha20poly1305_TAG_PUSH
@@ -199,6 +199,8 @@ class _InnerParser:
 
     def feed(self, chunk: bytes, push: bool) -> None:
         """Take a non-final chunk; `push` marks the chunk in which the content ends."""
+        if push and self._held is not None:
+            raise FormatError("more than one chunk marks the end of the content")
         self._take(chunk, ends_content=push)
 
     def finish(self, final: bytes) -> tuple[Metadata, int]:
@@ -212,7 +214,7 @@ class _InnerParser:
             raise FormatError("inner plaintext is too short")
         length = decode_length(rest[-C.LENGTH_TRAILER_BYTES :])
         content_end = self._prefix + length
-        if padme(content_end + C.LENGTH_TRAILER_BYTES) != total:
+        if padded_size(content_end + C.LENGTH_TRAILER_BYTES, C.MIN_PADDED_BYTES) != total:
             raise FormatError("inner plaintext is not padded as the format requires")
         if (content_end - 1) // C.CHUNK_BYTES != self._held_offset // C.CHUNK_BYTES:
             raise FormatError("content does not end in the chunk marked as its end")

@@ -17,7 +17,7 @@ from crypto.envelope.header import build_header, header_mac, payload_key
 from crypto.envelope.metadata import Metadata, encode_length
 from crypto.errors import CryptoError
 from crypto.keys import PublicKey, SigningKey
-from crypto.padding import padme
+from crypto.padding import padded_size
 
 _TAG_MESSAGE: Final = sodium.crypto_secretstream_xchacha20poly1305_TAG_MESSAGE
 _TAG_PUSH: Final = sodium.crypto_secretstream_xchacha20poly1305_TAG_PUSH
@@ -94,7 +94,7 @@ class SealingWriter:
             raise CryptoError("envelope is already finished")
         self._done = True
         unpadded = self._emitted + len(self._buf) + C.LENGTH_TRAILER_BYTES
-        padding = padme(unpadded) - unpadded
+        padding = padded_size(unpadded, C.MIN_PADDED_BYTES) - unpadded
         rest = len(self._buf) + padding + C.LENGTH_TRAILER_BYTES
         trailer = encode_length(self._length)
         if rest <= C.CHUNK_BYTES:
