@@ -58,7 +58,10 @@ CHUNK_BYTES: Final = 64 * 1024
 STREAM_HEADER_BYTES: Final = 24
 STREAM_ABYTES: Final = 17
 METADATA_MAX_BYTES: Final = 4096
-LENGTH_TRAILER_BYTES: Final = 8
+# The inner plaintext ends with the metadata record, then its u16 length and the
+# u64 content length (these two are TRAILER_FIXED_BYTES).
+TRAILER_FIXED_BYTES: Final = 10
+TRAILER_MAX_BYTES: Final = METADATA_MAX_BYTES + TRAILER_FIXED_BYTES
 # Every inner plaintext is padded to at least this size, so that the length of a
 # short message (where Padmé's steps are only a few bytes wide) is not revealed.
 MIN_PADDED_BYTES: Final = 4096

@@ -38,15 +38,15 @@ class Metadata:
             _check_filename(self.filename)
 
     def encode(self) -> bytes:
-        """Return the inner prefix: a big-endian u16 length, then canonical JSON."""
+        """Return the record as canonical JSON."""
         body = canonical_json({"kind": self.kind, "name": self.filename, "type": self.content_type})
         if len(body) > C.METADATA_MAX_BYTES:
             raise FormatError("metadata record too large")
-        return struct.pack(">H", len(body)) + body
+        return body
 
     @classmethod
     def decode(cls, body: bytes) -> Metadata:
-        """Parse the JSON part of the inner prefix, strictly."""
+        """Parse a record, strictly: exact fields, canonical encoding."""
         obj = parse_json_object(body, max_bytes=C.METADATA_MAX_BYTES)
         if set(obj) != {"kind", "name", "type"}:
             raise FormatError("metadata record has unexpected fields")
@@ -56,7 +56,7 @@ class Metadata:
         if name is not None and not isinstance(name, str):
             raise FormatError("metadata name must be a string or null")
         meta = cls(kind=kind, content_type=ctype, filename=name)
-        if meta.encode()[2:] != body:
+        if meta.encode() != body:
             raise FormatError("metadata record is not canonical")
         return meta
 
@@ -74,12 +74,13 @@ def _check_filename(name: str) -> None:
         raise FormatError("file name is not valid Unicode") from exc
 
 
-def encode_length(length: int) -> bytes:
-    """Encode the content-length trailer that ends every inner plaintext."""
-    return struct.pack(">Q", length)
+def encode_trailer(metadata: Metadata, length: int) -> bytes:
+    """The trailer that ends every inner plaintext: record, u16 record length, u64 length."""
+    record = metadata.encode()
+    return record + struct.pack(">HQ", len(record), length)
 
 
-def decode_length(trailer: bytes) -> int:
-    """Decode the content-length trailer."""
-    (length,) = struct.unpack(">Q", trailer)
-    return int(length)
+def decode_trailer_sizes(end: bytes) -> tuple[int, int]:
+    """Read the record length and the content length from the trailer's last 10 bytes."""
+    record_length, length = struct.unpack(">HQ", end)
+    return int(record_length), int(length)

@@ -23,8 +23,8 @@ import nacl.exceptions
 from crypto import constants as C
 from crypto.encoding import blake2b_hasher
 from crypto.envelope.header import Header, header_mac, parse_header, payload_key, unwrap_file_key
-from crypto.envelope.metadata import Metadata, decode_length
-from crypto.envelope.stream import EnvelopeReader
+from crypto.envelope.metadata import Metadata, decode_trailer_sizes
+from crypto.envelope.stream import BLOCK, EnvelopeReader
 from crypto.errors import DecryptionError, FormatError, VerificationError
 from crypto.keys import PrivateKey, VerifyKey
 from crypto.padding import padded_size
@@ -32,8 +32,8 @@ from crypto.padding import padded_size
 _TAG_MESSAGE: Final = sodium.crypto_secretstream_xchacha20poly1305_TAG_MESSAGE
 _TAG_PUSH: Final = sodium.crypto_secretstream_xchacha20poly1305_TAG_PUSH
 _TAG_FINAL: Final = sodium.crypto_secretstream_xchacha20poly1305_TAG_FINAL
-_BLOCK: Final = C.CHUNK_BYTES + C.STREAM_ABYTES
-_ZEROS: Final = bytes(C.CHUNK_BYTES + C.LENGTH_TRAILER_BYTES)
+_BLOCK: Final = BLOCK
+_ZEROS: Final = bytes(C.CHUNK_BYTES + C.TRAILER_MAX_BYTES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,15 +185,13 @@ def _verify_tail(reader: EnvelopeReader, header: Header, hasher: Any) -> VerifyK
 
 
 class _InnerParser:
-    """Split the decrypted stream into metadata, content, zero padding and the trailer."""
+    """Split the decrypted stream into content, zero padding and the trailer."""
 
     def __init__(self, dst: BinaryIO) -> None:
         self._dst = dst
         self._offset = 0  # inner bytes seen before the current chunk
-        self._prefix = 0  # length of the metadata prefix
-        self._metadata: Metadata | None = None
         self._written = 0  # content bytes already written
-        self._held: bytes | None = None  # content-ending chunk, from content start in it
+        self._held: bytes | None = None  # the chunk in which the content ends
         self._held_offset = 0
         self._tail = b""  # the last bytes after the held chunk, not yet zero-checked
 
@@ -207,55 +205,43 @@ class _InnerParser:
         """Take the final chunk, check the trailer and padding, release the held content."""
         self._take(final, ends_content=self._held is None)
         assert self._held is not None  # noqa: S101 - _take sets it
-        assert self._metadata is not None  # noqa: S101 - set with the first chunk
-        total = self._offset
         rest = self._held + self._tail
-        if len(rest) < C.LENGTH_TRAILER_BYTES:
+        if len(rest) < C.TRAILER_FIXED_BYTES:
             raise FormatError("inner plaintext is too short")
-        length = decode_length(rest[-C.LENGTH_TRAILER_BYTES :])
-        content_end = self._prefix + length
-        if padded_size(content_end + C.LENGTH_TRAILER_BYTES, C.MIN_PADDED_BYTES) != total:
+        record_length, length = decode_trailer_sizes(rest[-C.TRAILER_FIXED_BYTES :])
+        trailer_length = record_length + C.TRAILER_FIXED_BYTES
+        if record_length > C.METADATA_MAX_BYTES or trailer_length > len(rest):
+            raise FormatError("metadata record length is out of range")
+        metadata = Metadata.decode(rest[-trailer_length : -C.TRAILER_FIXED_BYTES])
+        if padded_size(length + trailer_length, C.MIN_PADDED_BYTES) != self._offset:
             raise FormatError("inner plaintext is not padded as the format requires")
-        if (content_end - 1) // C.CHUNK_BYTES != self._held_offset // C.CHUNK_BYTES:
+        if max(length - 1, 0) // C.CHUNK_BYTES != self._held_offset // C.CHUNK_BYTES:
             raise FormatError("content does not end in the chunk marked as its end")
         keep = length - self._written
-        start_of_content = max(self._prefix - self._held_offset, 0)
-        if keep < 0 or start_of_content + keep > len(self._held):
+        if not 0 <= keep <= min(len(self._held), len(rest) - trailer_length):
             raise FormatError("content length does not match the chunks")
-        pad = rest[start_of_content + keep : -C.LENGTH_TRAILER_BYTES]
+        pad = rest[keep:-trailer_length]
         if pad != _ZEROS[: len(pad)]:
             raise FormatError("padding is not all zeros")
-        self._dst.write(self._held[start_of_content : start_of_content + keep])
-        return self._metadata, length
+        self._dst.write(self._held[:keep])
+        return metadata, length
 
     def _take(self, chunk: bytes, *, ends_content: bool) -> None:
         if not chunk:
             raise FormatError("empty chunk")
-        if self._metadata is None:
-            self._read_metadata(chunk)
         if self._held is not None:
             self._padding(chunk)
         elif ends_content:
             self._held = chunk
             self._held_offset = self._offset
         else:
-            start = max(self._prefix - self._offset, 0)
-            self._dst.write(chunk[start:])
-            self._written += len(chunk) - start
+            self._dst.write(chunk)
+            self._written += len(chunk)
         self._offset += len(chunk)
-
-    def _read_metadata(self, first: bytes) -> None:
-        if len(first) < 2:
-            raise FormatError("inner plaintext is too short")
-        size = int.from_bytes(first[:2], "big")
-        if size > C.METADATA_MAX_BYTES or 2 + size > len(first):
-            raise FormatError("metadata record does not fit the first chunk")
-        self._metadata = Metadata.decode(first[2 : 2 + size])
-        self._prefix = 2 + size
 
     def _padding(self, chunk: bytes) -> None:
         data = self._tail + chunk
-        cut = max(len(data) - C.LENGTH_TRAILER_BYTES, 0)
+        cut = max(len(data) - C.TRAILER_MAX_BYTES, 0)
         if data[:cut] != _ZEROS[:cut]:
             raise FormatError("padding is not all zeros")
         self._tail = data[cut:]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, BinaryIO, Final
@@ -14,7 +14,7 @@ import nacl.utils
 from crypto import constants as C
 from crypto.encoding import b64encode, blake2b_hasher
 from crypto.envelope.header import build_header, header_mac, payload_key
-from crypto.envelope.metadata import Metadata, encode_length
+from crypto.envelope.metadata import Metadata, encode_trailer
 from crypto.errors import CryptoError
 from crypto.keys import PublicKey, SigningKey
 from crypto.padding import padded_size
@@ -59,7 +59,8 @@ class SealingWriter:
         self._emitted = 0  # inner plaintext bytes already pushed
         self._done = False
         file_key = nacl.utils.random(C.FILE_KEY_BYTES)
-        prefix = metadata.encode()
+        self._metadata = metadata
+        metadata.encode()  # refuse an oversized record now, not after the upload
         head = build_header(
             file_key, list(recipients), signer.verify_key if signer is not None else None
         )
@@ -69,45 +70,58 @@ class SealingWriter:
         )
         mac = header_mac(file_key, head, stream_header)
         self._out(head + b" " + b64encode(mac).encode() + b"\n" + stream_header)
-        self._buf = bytearray(prefix)
+        self._pending = b""  # plaintext not yet pushed: at most one chunk
 
     def writable(self) -> bool:
         """Say that this object accepts writes."""
         return True
 
     def write(self, data: bytes | bytearray | memoryview) -> int:
-        """Take more plaintext; full chunks are encrypted and written at once."""
+        """Take more plaintext; full chunks are encrypted and written at once.
+
+        A chunk leaves only when more content follows it, so the chunk in which
+        the content ends is still pending when `finish` marks it. Writes of whole
+        chunks (what `seal` does) are passed to libsodium without a copy.
+        """
         if self._done:
             raise CryptoError("envelope is already finished")
-        self._buf += data
-        self._length += len(data)
-        # A chunk leaves only when more content follows it, so the chunk in
-        # which the content ends is still here when `finish` marks it.
-        while len(self._buf) > C.CHUNK_BYTES:
-            self._push(memoryview(self._buf)[: C.CHUNK_BYTES], _TAG_MESSAGE)
-            del self._buf[: C.CHUNK_BYTES]
-        return len(data)
+        size = len(data)
+        if not size:
+            return 0
+        self._length += size
+        view = memoryview(data).cast("B")
+        pos = 0
+        if self._pending:
+            if len(self._pending) == C.CHUNK_BYTES:
+                self._push(self._pending, _TAG_MESSAGE)
+                self._pending = b""
+            else:
+                pos = C.CHUNK_BYTES - len(self._pending)
+                self._pending += bytes(view[:pos])
+                if pos >= size:
+                    return size
+                self._push(self._pending, _TAG_MESSAGE)
+                self._pending = b""
+        while size - pos > C.CHUNK_BYTES:
+            self._push(bytes(view[pos : pos + C.CHUNK_BYTES]), _TAG_MESSAGE)
+            pos += C.CHUNK_BYTES
+        self._pending = data if pos == 0 and type(data) is bytes else bytes(view[pos:])
+        return size
 
     def finish(self) -> SealResult:
-        """Pad, write the length trailer and the final chunk, then sign if asked."""
+        """Pad, write the trailer and the final chunk, then sign if asked."""
         if self._done:
             raise CryptoError("envelope is already finished")
         self._done = True
-        unpadded = self._emitted + len(self._buf) + C.LENGTH_TRAILER_BYTES
+        trailer = encode_trailer(self._metadata, self._length)
+        unpadded = self._emitted + len(self._pending) + len(trailer)
         padding = padded_size(unpadded, C.MIN_PADDED_BYTES) - unpadded
-        rest = len(self._buf) + padding + C.LENGTH_TRAILER_BYTES
-        trailer = encode_length(self._length)
-        if rest <= C.CHUNK_BYTES:
-            self._push(bytes(self._buf) + bytes(padding) + trailer, _TAG_FINAL)
-        else:
-            fill = C.CHUNK_BYTES - len(self._buf)
-            self._push(bytes(self._buf) + bytes(fill), _TAG_PUSH)
-            rest -= C.CHUNK_BYTES
-            while rest > C.CHUNK_BYTES:
-                self._push(_ZERO_CHUNK, _TAG_MESSAGE)
-                rest -= C.CHUNK_BYTES
-            self._push(bytes(rest - C.LENGTH_TRAILER_BYTES) + trailer, _TAG_FINAL)
-        self._buf = bytearray()
+        for index, (chunk, last) in enumerate(_last_chunks(self._pending, padding, trailer)):
+            # The first of these holds the end of the content: PUSH marks it,
+            # unless it is also the last chunk, which FINAL marks.
+            tag = _TAG_FINAL if last else (_TAG_PUSH if index == 0 else _TAG_MESSAGE)
+            self._push(chunk, tag)
+        self._pending = b""
         if self._signer is not None:
             digest = self._hasher.digest()
             self._out(self._signer.sign(C.SIG_CONTEXT_ENVELOPE, digest))
@@ -116,7 +130,7 @@ class SealingWriter:
     def abort(self) -> None:
         """Stop without sealing the last chunk; what was written will never open."""
         self._done = True
-        self._buf = bytearray()
+        self._pending = b""
 
     def close(self) -> None:
         """Abort unless `finish` was called: closing alone never completes an envelope."""
@@ -137,10 +151,8 @@ class SealingWriter:
         elif not self._done:
             self.finish()
 
-    def _push(self, chunk: bytes | memoryview, tag: int) -> None:
-        self._out(
-            sodium.crypto_secretstream_xchacha20poly1305_push(self._state, bytes(chunk), None, tag)
-        )
+    def _push(self, chunk: bytes, tag: int) -> None:
+        self._out(sodium.crypto_secretstream_xchacha20poly1305_push(self._state, chunk, None, tag))
         self._emitted += len(chunk)
 
     def _out(self, data: bytes) -> None:
@@ -148,6 +160,24 @@ class SealingWriter:
             self._hasher.update(data)
         self._dst.write(data)
         self._written += len(data)
+
+
+def _last_chunks(rest: bytes, padding: int, trailer: bytes) -> Iterator[tuple[bytes, bool]]:
+    """Cut `rest || zeros(padding) || trailer` into chunks, never holding the padding whole."""
+    pending = bytearray(rest)
+    while True:
+        zeros = min(C.CHUNK_BYTES - len(pending), padding)
+        pending += _ZERO_CHUNK[:zeros]
+        padding -= zeros
+        if padding == 0:
+            room = C.CHUNK_BYTES - len(pending)
+            pending += trailer[:room]
+            trailer = trailer[room:]
+            if not trailer:
+                yield bytes(pending), True
+                return
+        yield bytes(pending), False
+        pending = bytearray()
 
 
 def seal(

@@ -1,0 +1,349 @@
+"""Benchmark envelope sealing and opening against raw secretstream, gpg and age.
+
+Run from the repository root: `python -m tests.bench.envelope [--size MiB] [--repeat N]`.
+Every variant runs in a fresh child process, so one variant's peak RSS never
+mixes with another's. Progress goes to stderr; the table, the targets and a
+final line of JSON go to stdout. Missing a target is a finding, not a failure:
+the exit code is 0 unless something breaks or a decryption does not round-trip.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import os
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Final
+
+# Unlike everything else outside crypto/, this module imports nacl: raw
+# secretstream is the speed limit the envelope is measured against.
+import nacl.bindings as sodium
+
+from crypto import (
+    KdfParams,
+    Metadata,
+    PrivateKey,
+    derive_source_keys,
+    generate_codename,
+    open_envelope,
+    open_to_path,
+    seal,
+)
+from crypto import constants as C
+from tests.bench.measure import (
+    MIB,
+    BenchError,
+    Run,
+    Variant,
+    call,
+    check_round_trip,
+    progress,
+    settle,
+    tool_floor,
+    write_random,
+)
+from tests.bench.tools import bench_age, bench_gpg
+
+RATIO_TARGET: Final = 0.85
+RSS_TARGET_MIB: Final = 64
+KDF_TARGET_S: Final = (0.2, 1.0)
+KDF_RUNS: Final = 5
+WORKERS: Final = (
+    "raw-seal",
+    "raw-open",
+    "envelope-seal",
+    "envelope-open",
+    "envelope-open-to-path",
+    "kdf",
+)
+VARIANT_KEYS: Final = ("raw", "envelope", "envelope_open_to_path", "gpg", "age")
+
+_PUSH: Final = sodium.crypto_secretstream_xchacha20poly1305_push
+_PULL: Final = sodium.crypto_secretstream_xchacha20poly1305_pull
+_TAG_MESSAGE: Final = sodium.crypto_secretstream_xchacha20poly1305_TAG_MESSAGE
+_TAG_FINAL: Final = sodium.crypto_secretstream_xchacha20poly1305_TAG_FINAL
+
+
+def _maxrss_kib() -> int:
+    """Return this process's peak RSS so far (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+# --- Workers: each runs in its own interpreter and prints one JSON line. ---
+
+
+def _raw_seal(src: Path, dst: Path, key: bytes) -> None:
+    """Encrypt with bare secretstream, chunked like the envelope, the last chunk tagged final."""
+    state = sodium.crypto_secretstream_xchacha20poly1305_state()
+    with src.open("rb") as fin, dst.open("wb") as fout:
+        fout.write(sodium.crypto_secretstream_xchacha20poly1305_init_push(state, key))
+        block = fin.read(C.CHUNK_BYTES)
+        while True:
+            following = fin.read(C.CHUNK_BYTES)
+            tag = _TAG_MESSAGE if following else _TAG_FINAL
+            fout.write(_PUSH(state, block, None, tag))
+            if not following:
+                return
+            block = following
+
+
+def _raw_open(src: Path, dst: Path, key: bytes) -> None:
+    """Decrypt what `_raw_seal` wrote, insisting on the final tag."""
+    state = sodium.crypto_secretstream_xchacha20poly1305_state()
+    with src.open("rb") as fin, dst.open("wb") as fout:
+        header = fin.read(C.STREAM_HEADER_BYTES)
+        sodium.crypto_secretstream_xchacha20poly1305_init_pull(state, header, key)
+        while block := fin.read(C.CHUNK_BYTES + C.STREAM_ABYTES):
+            chunk, tag = _PULL(state, block, None)
+            fout.write(chunk)
+            if tag == _TAG_FINAL:
+                return
+    raise BenchError("raw stream ended without its final chunk")
+
+
+def _envelope_seal(src: Path, dst: Path, key: PrivateKey) -> None:
+    with src.open("rb") as fin, dst.open("wb") as fout:
+        seal(fin, fout, [key.public_key], Metadata(kind="file", filename="bench.bin"))
+
+
+def _envelope_open(src: Path, dst: Path, key: PrivateKey) -> None:
+    with src.open("rb") as fin, dst.open("wb") as fout:
+        open_envelope(fin, fout, [key])
+
+
+def _envelope_open_to_path(src: Path, dst: Path, key: PrivateKey) -> None:
+    with src.open("rb") as fin:
+        open_to_path(fin, dst, [key])
+
+
+def _kdf_runs() -> list[float]:
+    """Time Argon2id (INTERACTIVE) over fresh codenames and salts, as a source login does."""
+    runs = []
+    for _ in range(KDF_RUNS):
+        codename, salt = generate_codename(), os.urandom(C.INSTANCE_SALT_BYTES)
+        start = time.perf_counter()
+        derive_source_keys(codename, salt, KdfParams.INTERACTIVE)
+        runs.append(time.perf_counter() - start)
+    return runs
+
+
+def _worker(name: str, src: Path, dst: Path, key_file: Path) -> dict[str, Any]:
+    """Do one variant's work once; time only the work, not start-up or key loading."""
+    work: Callable[[], None]
+    if name.startswith("raw-"):
+        raw_step = _raw_seal if name == "raw-seal" else _raw_open
+        work = functools.partial(raw_step, src, dst, key_file.read_bytes())
+    else:
+        step = {
+            "envelope-seal": _envelope_seal,
+            "envelope-open": _envelope_open,
+            "envelope-open-to-path": _envelope_open_to_path,
+        }[name]
+        work = functools.partial(step, src, dst, PrivateKey.from_text(key_file.read_text("ascii")))
+    baseline = _maxrss_kib()
+    start = time.perf_counter()
+    work()
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "peak_rss_kib": _maxrss_kib(), "baseline_rss_kib": baseline}
+
+
+# --- The driver: prepares the input and keys, runs workers and tools, reports. ---
+
+
+def _run_worker(name: str, *paths: Path) -> dict[str, Any]:
+    """Run one worker in a fresh interpreter and return the JSON line it printed."""
+    argv = [sys.executable, "-m", "tests.bench.envelope", "--worker", name]
+    for option, path in zip(("--input", "--output", "--key"), paths, strict=False):
+        argv += [option, str(path)]
+    result: dict[str, Any] = json.loads(call(argv).strip().splitlines()[-1])
+    return result
+
+
+def _python_run(name: str, src: Path, dst: Path, key: Path) -> Run:
+    settle()
+    result = _run_worker(name, src, dst, key)
+    return Run(result["seconds"], result["peak_rss_kib"], result["baseline_rss_kib"])
+
+
+def _bench_python(tmp: Path, plain: Path, digest: str, size: int, repeat: int) -> list[Variant]:
+    """Run raw and envelope alternately, in ABBA order, so drift hits both alike."""
+    raw = Variant("raw", "raw secretstream (limit)")
+    env = Variant("envelope", "envelope (seal/open_envelope)")
+    env_path = Variant("envelope_open_to_path", "envelope open_to_path (fsync)")
+    raw_key, env_key = tmp / "raw.key", tmp / "envelope.key"
+    raw_key.write_bytes(os.urandom(32))
+    env_key.write_text(PrivateKey.generate().to_text(), "ascii")
+    sealed, opened = tmp / "sealed", tmp / "opened"
+
+    def timed(variant: Variant, runs: list[Run], step: str, worker: str, key: Path) -> None:
+        src, dst = (plain, sealed) if step == "seal" else (sealed, opened)
+        runs.append(_python_run(worker, src, dst, key))
+        progress(variant.name, step, runs[-1], size)
+        if step == "open":
+            check_round_trip(variant.name, opened, digest)
+
+    def raw_pass() -> None:
+        timed(raw, raw.seals, "seal", "raw-seal", raw_key)
+        timed(raw, raw.opens, "open", "raw-open", raw_key)
+        sealed.unlink()
+
+    def env_pass() -> None:
+        timed(env, env.seals, "seal", "envelope-seal", env_key)
+        timed(env, env.opens, "open", "envelope-open", env_key)
+        timed(env_path, env_path.opens, "open", "envelope-open-to-path", env_key)
+        sealed.unlink()
+
+    for i in range(repeat):
+        print(f"run {i + 1}/{repeat}", file=sys.stderr)
+        for one_pass in (raw_pass, env_pass) if i % 2 == 0 else (env_pass, raw_pass):
+            one_pass()
+    return [raw, env, env_path]
+
+
+def _cell(value: float | None) -> str:
+    return f"{value:>10.1f}" if value is not None else f"{'-':>10}"
+
+
+def _num(value: float | None) -> float:
+    if value is None:
+        raise BenchError("a figure that every run produces is missing")
+    return value
+
+
+def _report(
+    size: int, repeat: int, variants: list[Variant], kdf: dict[str, Any], floor: float | None
+) -> dict[str, Any]:
+    """Print the table and the targets, and return every figure for the JSON line."""
+    figures = {v.key: v.figures(size) for v in variants}
+    baseline = max(r.baseline_rss_kib or 0 for v in variants for r in v.seals + v.opens)
+    print(f"\nEnvelope benchmark: {size // MIB} MiB of random plaintext, best of {repeat}")
+    print("MB/s = 10^6 plaintext bytes per second; RSS = the child process's peak, in MiB\n")
+    head = f"{'variant':<32}{'seal MB/s':>10}{'open MB/s':>10}{'seal RSS':>10}{'open RSS':>10}"
+    print(head + "\n" + "-" * len(head))
+    for v in variants:
+        f = figures[v.key]
+        cells = (f["seal_mbps"], f["open_mbps"], f["seal_rss_mib"], f["open_rss_mib"])
+        print(f"{v.name:<32}" + "".join(_cell(c) for c in cells))
+    for key in VARIANT_KEYS:
+        if key not in figures:
+            print(f"{key}: not installed; not measured")
+    print(f"Python rows include the interpreter and PyNaCl, {baseline / 1024:.1f} MiB before work.")
+    if floor is not None:
+        print(f"Tools are measured through a fork wrapper that cannot show under {floor} MiB.")
+    if "gpg" in figures:
+        print("gpg's decryption RSS leaves out gpg-agent, which only unwraps the session key.")
+    for v in variants:
+        if v.note:
+            print(f"{v.name}: {v.note}")
+
+    raw, env, env_path = figures["raw"], figures["envelope"], figures["envelope_open_to_path"]
+    ratio_seal = round(_num(env["seal_mbps"]) / _num(raw["seal_mbps"]), 3)
+    ratio_open = round(_num(env["open_mbps"]) / _num(raw["open_mbps"]), 3)
+    env_rss = max(
+        _num(env["seal_rss_mib"]), _num(env["open_rss_mib"]), _num(env_path["open_rss_mib"])
+    )
+    kdf_median = round(statistics.median(kdf["runs_s"]), 3)
+    low, high = KDF_TARGET_S
+    params = KdfParams.INTERACTIVE
+    targets = {
+        "seal_ratio": ratio_seal >= RATIO_TARGET,
+        "open_ratio": ratio_open >= RATIO_TARGET,
+        "envelope_rss": env_rss < RSS_TARGET_MIB,
+        "argon2id": low <= kdf_median <= high,
+    }
+    rows = [
+        (f"envelope seal >= {RATIO_TARGET}x raw", f"{ratio_seal:.3f}x", "seal_ratio"),
+        (f"envelope open >= {RATIO_TARGET}x raw", f"{ratio_open:.3f}x", "open_ratio"),
+        (f"envelope peak RSS < {RSS_TARGET_MIB} MiB", f"{env_rss:.1f} MiB", "envelope_rss"),
+        (f"Argon2id codename {low}-{high} s", f"{kdf_median:.3f} s", "argon2id"),
+    ]
+    print("\nTargets")
+    for label, value, key in rows:
+        print(f"  {label:<30}{value:>11}   {'met' if targets[key] else 'MISSED'}")
+    print(
+        f"  (Argon2id: median of {KDF_RUNS}, INTERACTIVE = ops {params.ops}, "
+        f"{params.mem // MIB} MiB)"
+    )
+    return {
+        "size_mib": size // MIB,
+        "repeat": repeat,
+        # A tool that is not installed stays in the line, as null.
+        **{key: figures.get(key) for key in VARIANT_KEYS},
+        "ratio_seal": ratio_seal,
+        "ratio_open": ratio_open,
+        "envelope_peak_rss_mib": env_rss,
+        "python_baseline_rss_mib": round(baseline / 1024, 1),
+        "tool_rss_floor_mib": floor,
+        "argon2id_interactive_median_s": kdf_median,
+        "argon2id_interactive_runs_s": [round(s, 3) for s in kdf["runs_s"]],
+        "argon2id_peak_rss_mib": round(kdf["peak_rss_kib"] / 1024, 1),
+        "targets_met": targets,
+    }
+
+
+def bench(size: int, repeat: int) -> dict[str, Any]:
+    """Run every variant on `size` random bytes, print the report, return the figures."""
+    with tempfile.TemporaryDirectory(prefix="raazdar-bench-") as name:
+        tmp = Path(name)
+        plain = tmp / "plain.bin"
+        print(f"writing {size // MIB} MiB of random bytes to {plain}", file=sys.stderr)
+        digest = write_random(plain, size)
+        ours = _bench_python(tmp, plain, digest, size, repeat)
+        print("Argon2id (INTERACTIVE) codename derivation", file=sys.stderr)
+        kdf = _run_worker("kdf")
+        measured = (tool(tmp, plain, digest, size, repeat) for tool in (bench_gpg, bench_age))
+        tools = [v for v in measured if v is not None]
+        floor = tool_floor(tmp) if tools else None
+        return _report(size, repeat, [*ours, *tools], kdf, floor)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.bench.envelope",
+        description="Measure envelope seal/open speed and memory against raw secretstream, "
+        "gpg and age, and Argon2id codename derivation time.",
+    )
+    parser.add_argument(
+        "--size", type=int, default=256, metavar="MiB", help="plaintext size (default 256)"
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=3, metavar="N", help="runs per variant, best kept (default 3)"
+    )
+    # The driver calls itself with these to run one variant in a fresh process.
+    parser.add_argument("--worker", choices=WORKERS, help=argparse.SUPPRESS)
+    parser.add_argument("--input", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--output", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--key", type=Path, help=argparse.SUPPRESS)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse arguments, run the benchmark or one worker, and turn errors into exit codes."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.size < 1 or args.repeat < 1:
+        parser.error("--size and --repeat must be at least 1")
+    try:
+        if args.worker == "kdf":
+            print(json.dumps({"runs_s": _kdf_runs(), "peak_rss_kib": _maxrss_kib()}))
+        elif args.worker is not None:
+            if args.input is None or args.output is None or args.key is None:
+                parser.error("--worker needs --input, --output and --key")
+            print(json.dumps(_worker(args.worker, args.input, args.output, args.key)))
+        else:
+            print(json.dumps(bench(args.size * MIB, args.repeat)))
+    except BenchError as exc:
+        print(f"bench: error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
