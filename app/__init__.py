@@ -12,7 +12,7 @@ from app.config import Config, config_for
 from app.db import Database
 from app.services import context
 from app.sessions import SealedSessionInterface
-from app.uploads import SealingRequest
+from app.uploads import LargeReadsMiddleware, SealingRequest
 
 csrf = CSRFProtect()
 database = Database()
@@ -25,6 +25,7 @@ def create_app(config: Config | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(config.INSTANCE_DIR))
     app.config.from_object(config)
     app.request_class = SealingRequest
+    app.wsgi_app = LargeReadsMiddleware(app.wsgi_app)  # type: ignore[method-assign]
     app.session_interface = SealedSessionInterface()
     _configure_logging()
     database.init_app(app)
@@ -41,12 +42,16 @@ def create_app(config: Config | None = None) -> Flask:
 
 
 def _configure_logging() -> None:
-    """Log events and opaque ids only, to stderr; Werkzeug's request log stays off."""
+    """Log problems only, to stderr; Werkzeug's request log stays off.
+
+    Per-request events are not logged at all: a log line's timestamp would say
+    when a source was active, which the server must never record.
+    """
     root = logging.getLogger("app")
     if not root.handlers:
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
         root.addHandler(handler)
-        root.setLevel(logging.INFO)
+        root.setLevel(logging.WARNING)
     # Werkzeug's logger prints client addresses; it must never run in front of sources.
     logging.getLogger("werkzeug").disabled = True

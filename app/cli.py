@@ -101,3 +101,36 @@ def init(
         click.echo("!! Anyone with this directory can read every report. Never use it", err=True)
         click.echo("!! for real reports.", err=True)
         click.echo(banner, err=True)
+
+
+@main.command()
+@click.option("--port", default=8080, show_default=True, help="Loopback port for gunicorn.")
+@click.option(
+    "--tor",
+    "tor_mode",
+    type=click.Choice(["auto", "launch", "attach", "private", "off"]),
+    default="auto",
+    show_default=True,
+    help="How to publish the onion service (see `raazdar serve --help`).",
+)
+@click.option("--workers", type=int, help="gunicorn workers (default: from the CPU count).")
+@click.pass_obj
+@reports_errors
+def serve(instance: Path, port: int, tor_mode: str, workers: int | None) -> None:
+    """Serve the instance: gunicorn on loopback and the source onion service.
+
+    Tor modes: `launch` starts a tor of ours on the Tor network; `attach` uses the
+    tor at RAAZDAR_TOR_CONTROL (host:port or socket path); `private` builds a
+    private Tor network on loopback, for demonstrations without internet; `off`
+    serves on loopback only; `auto` picks attach, launch or off.
+    """
+    from app.serve import serve as run
+
+    status = run(
+        instance,
+        port=port,
+        tor_mode=tor_mode,
+        workers=workers,
+        say=lambda line: click.echo(f"raazdar: {line}"),
+    )
+    sys.exit(status)

@@ -23,7 +23,7 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(AppError)
     def _app_error(exc: AppError) -> ResponseReturnValue:
-        log.info("refused: %s", type(exc).__name__)
+        log.debug("refused: %s", type(exc).__name__)
         return _page(exc.status, type(exc).__name__)
 
     @app.errorhandler(CSRFError)

@@ -85,6 +85,51 @@ class _Drop:
         return b""
 
 
+class _LargeReads:
+    """Serve small reads of a request body out of 1 MiB reads of the server's stream.
+
+    Werkzeug's multipart parser reads 64 KiB at a time; gunicorn's body reader
+    answers each such read by copying everything it has read ahead, so a large
+    upload was copied many times over. One large read, sliced here, is cheap.
+    """
+
+    _SIZE = 1024 * 1024
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self._data = b""
+        self._pos = 0
+
+    def read(self, size: int = -1) -> bytes:
+        if size is None or size < 0:
+            rest = self._data[self._pos :] + self._stream.read()
+            self._data, self._pos = b"", 0
+            return bytes(rest)
+        if self._pos >= len(self._data):
+            self._data, self._pos = self._stream.read(max(size, self._SIZE)), 0
+        chunk = self._data[self._pos : self._pos + size]
+        self._pos += len(chunk)
+        return bytes(chunk)
+
+    def readline(self, size: int = -1) -> bytes:
+        # Multipart parsing never calls this; keep the stream's own semantics.
+        rest = self._data[self._pos :]
+        self._data, self._pos = b"", 0
+        return bytes(rest) + bytes(self._stream.readline(size))
+
+
+class LargeReadsMiddleware:
+    """WSGI middleware giving the app a body stream that reads in large blocks."""
+
+    def __init__(self, wsgi_app: Any) -> None:
+        self._wsgi_app = wsgi_app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if "wsgi.input" in environ:
+            environ["wsgi.input"] = _LargeReads(environ["wsgi.input"])
+        return self._wsgi_app(environ, start_response)
+
+
 class SealingRequest(Request):
     """A request whose file parts are sealed as they stream in, or dropped."""
 

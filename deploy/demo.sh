@@ -1,6 +1,19 @@
 #!/usr/bin/env bash
-# The README's first command: install, then run the main job.
+# The README's first command: install, create a demo instance if there is none,
+# and serve it. With tor installed it is served as a real onion service on a
+# private Tor network on loopback (no internet needed, nothing leaves the
+# machine); without tor, on loopback only. It says which.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$root/deploy/bootstrap.sh"
-exec "$root/.venv/bin/python" -m crypto.demo "$@"
+export RAAZDAR_INSTANCE="${RAAZDAR_INSTANCE:-$root/instance}"
+if [ ! -f "$RAAZDAR_INSTANCE/config.json" ]; then
+    "$root/.venv/bin/raazdar" init --demo
+fi
+if command -v tor >/dev/null 2>&1; then
+    mode=private
+else
+    mode=off
+    echo "raazdar: tor is not installed (apt-get install tor): serving on loopback only"
+fi
+exec "$root/.venv/bin/raazdar" serve --tor "$mode" "$@"

@@ -27,10 +27,12 @@ class SubmissionForm(FlaskForm):
     """A message and optional fields; files arrive beside it, sealed as they stream."""
 
     message = TextAreaField(_l("Your message"), validators=[Length(max=MAX_MESSAGE_CHARS)])
-    agency = SelectField(_l("Which agency or office?"), choices=[], validate_choice=True)
-    province = SelectField(_l("Which province?"), choices=[], validate_choice=True)
+    agency = SelectField(
+        _l("Which agency or office?"), choices=[], validate_choice=True, default=""
+    )
+    province = SelectField(_l("Which province?"), choices=[], validate_choice=True, default="")
     district = StringField(_l("Which district, city or police station?"), [Length(max=120)])
-    when = SelectField(_l("Roughly when?"), choices=[], validate_choice=True)
+    when = SelectField(_l("Roughly when?"), choices=[], validate_choice=True, default="")
     complicity = SelectMultipleField(
         _l("What did the officials do?"),
         choices=[],

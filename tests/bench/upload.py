@@ -1,0 +1,243 @@
+"""Benchmark: the server taking an upload, against sealing the same bytes directly.
+
+    python -m tests.bench.upload [--sizes 1,100] [--repeat 3]
+
+For each size it starts gunicorn on a demo instance (tests/app/live.py), posts a
+multipart form with a file of that many MiB through the real source form, and
+times the request from the first byte sent to the response. Beside it, in the
+same run, it times `crypto.seal` of the same file to a file: the cost of the
+cryptography alone. It prints the ratio (target <= 1.5) and the peak RSS of the
+gunicorn workers (flat: it must not grow with the upload), then one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import io
+import json
+import os
+import re
+import secrets
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from app import create_app
+from app.config import config_for
+from crypto import Metadata, PrivateKey, seal
+from tests.app.live import demo_instance, live_server
+
+_BLOCK = 1024 * 1024
+
+
+def _worker_peak_rss_mib(master_pid: int | None = None) -> float:
+    """Largest VmHWM among gunicorn workers (children of any gunicorn master)."""
+    peak = 0
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+            cmdline = (status.parent / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"gunicorn" not in cmdline:
+            continue
+        match = re.search(r"VmHWM:\s+(\d+) kB", text)
+        if match:
+            peak = max(peak, int(match.group(1)))
+    return round(peak / 1024, 1)
+
+
+def _form_page(host: str, port: int) -> tuple[str, str, str]:
+    """GET /submit: the session cookie, the CSRF token and the codename."""
+    conn = http.client.HTTPConnection(host, port, timeout=60)
+    conn.request("GET", "/submit")
+    response = conn.getresponse()
+    html = response.read().decode()
+    cookie = (response.getheader("Set-Cookie") or "").split(";", 1)[0]
+    conn.close()
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
+    codename = re.search(r'name="codename" type="hidden" value="([^"]+)"', html)
+    if not (token and codename and cookie):
+        raise SystemExit("bench: the submit page did not carry a form")
+    return cookie, token.group(1), codename.group(1)
+
+
+def _post_file(base: str, path: Path) -> float:
+    """POST the source form with `path` attached; return seconds to the response."""
+    host, port = base.removeprefix("http://").split(":")
+    cookie, token, codename = _form_page(host, int(port))
+    boundary = secrets.token_hex(16)
+    fields = {"csrf_token": token, "codename": codename, "message": "benchmark"}
+    head = b"".join(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+        for k, v in fields.items()
+    )
+    head += (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="files"; '
+        f'filename="bench.bin"\r\nContent-Type: application/octet-stream\r\n\r\n'
+    ).encode()
+    tail = f"\r\n--{boundary}--\r\n".encode()
+    length = len(head) + path.stat().st_size + len(tail)
+    conn = http.client.HTTPConnection(host, int(port), timeout=600)
+    conn.putrequest("POST", "/submit")
+    conn.putheader("Content-Type", f"multipart/form-data; boundary={boundary}")
+    conn.putheader("Content-Length", str(length))
+    conn.putheader("Cookie", cookie)
+    conn.endheaders()
+    start = time.perf_counter()
+    conn.send(head)
+    with path.open("rb") as src:
+        while block := src.read(_BLOCK):
+            conn.send(block)
+    conn.send(tail)
+    response = conn.getresponse()
+    response.read()
+    elapsed = time.perf_counter() - start
+    conn.close()
+    if response.status != 303:
+        raise SystemExit(f"bench: the upload was refused with {response.status}")
+    return elapsed
+
+
+class _Body:
+    """A multipart body read from disk: the head, the file, the tail (memory stays flat)."""
+
+    def __init__(self, head: bytes, path: Path, tail: bytes) -> None:
+        self._parts = [io.BytesIO(head), path.open("rb"), io.BytesIO(tail)]
+
+    def read(self, size: int = -1) -> bytes:
+        out = b""
+        while self._parts and (size < 0 or len(out) < size):
+            block = self._parts[0].read(-1 if size < 0 else size - len(out))
+            if not block:
+                self._parts.pop(0).close()
+                continue
+            out += block
+        return out
+
+
+def _multipart(fields: dict[str, str], boundary: str) -> tuple[bytes, bytes]:
+    head = b"".join(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+        for k, v in fields.items()
+    )
+    head += (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="files"; '
+        f'filename="bench.bin"\r\nContent-Type: application/octet-stream\r\n\r\n'
+    ).encode()
+    return head, f"\r\n--{boundary}--\r\n".encode()
+
+
+def _in_process(instance: Path, path: Path) -> float:
+    """Call the app directly (no socket, no client): the server's own share of the time."""
+    flask_app = create_app(config_for(instance))
+    client = flask_app.test_client()
+    html = client.get("/submit").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
+    codename = re.search(r'name="codename" type="hidden" value="([^"]+)"', html)
+    cookie = client.get_cookie("rz")
+    if not (token and codename and cookie):
+        raise SystemExit("bench: the submit page did not carry a form")
+    boundary = secrets.token_hex(16)
+    head, tail = _multipart(
+        {"csrf_token": token.group(1), "codename": codename.group(1), "message": "benchmark"},
+        boundary,
+    )
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/submit",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": _Body(head, path, tail),
+        "wsgi.errors": sys.stderr,
+        "CONTENT_TYPE": f"multipart/form-data; boundary={boundary}",
+        "CONTENT_LENGTH": str(len(head) + path.stat().st_size + len(tail)),
+        "HTTP_COOKIE": f"rz={cookie.value}",
+        "HTTP_HOST": "127.0.0.1",
+    }
+    statuses: list[str] = []
+
+    def start_response(status: str, headers: Any, exc_info: Any = None) -> Any:
+        statuses.append(status)
+        return lambda data: None
+
+    start = time.perf_counter()
+    body = flask_app(environ, start_response)
+    b"".join(body)
+    elapsed = time.perf_counter() - start
+    if not statuses or not statuses[0].startswith("303"):
+        raise SystemExit(f"bench: the in-process upload was refused: {statuses}")
+    return elapsed
+
+
+def _seal_file(path: Path, out: Path, key: PrivateKey) -> float:
+    """Seal `path` to `out` (fsynced, as the server does); return seconds."""
+    start = time.perf_counter()
+    with path.open("rb") as src, out.open("wb") as dst:
+        seal(src, dst, [key.public_key], Metadata("file", filename="bench.bin"))
+        dst.flush()
+        os.fsync(dst.fileno())
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    """Run the comparison and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1,100", help="upload sizes in MiB, comma-separated")
+    parser.add_argument("--repeat", type=int, default=3, help="take the best of N runs")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    key = PrivateKey.generate()
+    results = []
+    with tempfile.TemporaryDirectory(prefix="rz-bench-upload-") as tmp:
+        root = Path(tmp)
+        instance = demo_instance(root / "instance")
+        with live_server(instance, workers=2) as base:
+            baseline_rss = _worker_peak_rss_mib()
+            for size in sizes:
+                data = root / f"{size}.bin"
+                with data.open("wb") as out:
+                    for _ in range(size):
+                        out.write(os.urandom(_BLOCK))
+                server, sealing, inproc = [], [], []
+                for _ in range(args.repeat):
+                    sealing.append(_seal_file(data, root / "sealed.rze", key))
+                    server.append(_post_file(base, data))
+                    inproc.append(_in_process(instance, data))
+                best_server, best_seal, best_app = min(server), min(sealing), min(inproc)
+                results.append(
+                    {
+                        "size_mib": size,
+                        "server_s": round(best_server, 4),
+                        "seal_s": round(best_seal, 4),
+                        "ratio": round(best_server / best_seal, 2),
+                        "app_s": round(best_app, 4),
+                        "app_ratio": round(best_app / best_seal, 2),
+                        "worker_peak_rss_mib": _worker_peak_rss_mib(),
+                    }
+                )
+                data.unlink()
+    print(f"worker peak RSS before any upload: {baseline_rss} MiB")
+    print("server: gunicorn over loopback, client on the same 2 cores; app: the WSGI app")
+    print("called in-process with the body streamed from disk; seal: crypto.seal alone")
+    print(
+        f"{'size':>8} {'server s':>9} {'app s':>8} {'seal s':>8} {'server/seal':>12}"
+        f" {'app/seal':>9} {'worker RSS':>11}"
+    )
+    for r in results:
+        print(
+            f"{r['size_mib']:>6}Mi {r['server_s']:>9.3f} {r['app_s']:>8.3f} {r['seal_s']:>8.3f}"
+            f" {r['ratio']:>12.2f} {r['app_ratio']:>9.2f} {r['worker_peak_rss_mib']:>9.1f}Mi"
+        )
+    met = all(r["app_ratio"] <= 1.5 for r in results)
+    print(f"target: the app's time <= 1.5x sealing alone: {'met' if met else 'MISSED'}")
+    print(json.dumps({"baseline_rss_mib": baseline_rss, "uploads": results, "target_met": met}))
+
+
+if __name__ == "__main__":
+    main()
