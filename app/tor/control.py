@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import stem
+import stem.connection
 import stem.control
 import stem.process
 from stem.control import EventType
@@ -74,7 +75,8 @@ class Tor:
             "ControlSocket": str(socket),
             "CookieAuthentication": "1",
             "SocksPort": "0",
-            "Log": "notice stderr",
+            # Not stderr: stem closes tor's output pipes once it has started.
+            "Log": f"notice file {data_dir / 'notice.log'}",
             "AvoidDiskWrites": "1",
             "__OwningControllerProcess": str(os.getpid()),
         }
@@ -92,8 +94,9 @@ class Tor:
         try:
             controller = stem.control.Controller.from_socket_file(str(socket))
             controller.authenticate()
-        except stem.SocketError as exc:
+        except (stem.SocketError, stem.connection.AuthenticationFailure) as exc:
             process.terminate()
+            process.wait()
             raise TorError(f"cannot reach the tor we started: {exc}") from exc
         return cls(controller, process)
 

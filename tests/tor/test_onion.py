@@ -1,0 +1,231 @@
+"""The instance as a real onion service: reached, submitted to, locked and restarted over Tor."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import os
+import time
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from app.tor.control import Tor
+from app.tor.private_network import PrivateNetwork
+from crypto import PrivateKey, open_bytes
+from tests.app.live import reviewer_key
+from tests.tor.conftest import Service
+
+pytestmark = pytest.mark.tor
+
+log = logging.getLogger(__name__)
+
+# The User-Agent Tor Browser sends, so that the page shows no browser warning at all.
+TOR_BROWSER_UA = "Mozilla/5.0 (Windows NT 10.0; rv:128.0) Gecko/20100101 Firefox/128.0"
+REQUEST_TIMEOUT = 30
+RETRY_FOR = 60.0
+
+
+class _Inputs(HTMLParser):
+    """The name and value of every <input> of a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.values: dict[str, str] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "input" and found.get("name"):
+            self.values[str(found["name"])] = found.get("value") or ""
+
+
+def inputs(html: str) -> dict[str, str]:
+    parser = _Inputs()
+    parser.feed(html)
+    return parser.values
+
+
+def get(
+    network: PrivateNetwork, url: str, session: requests.Session | None = None
+) -> requests.Response:
+    """GET over Tor, retried (with NEWNYM) while the client cannot reach the onion yet."""
+    client: Any = session or requests
+    give_up = time.monotonic() + RETRY_FOR
+    while True:
+        try:
+            return client.get(  # type: ignore[no-any-return]
+                url,
+                proxies=network.proxies,
+                headers={"User-Agent": TOR_BROWSER_UA},
+                timeout=REQUEST_TIMEOUT,
+            )
+        except requests.ConnectionError:
+            if time.monotonic() > give_up:
+                raise
+            log.info("onion not reachable yet; retrying with new circuits")
+            network.new_identity()
+            time.sleep(1)
+
+
+def assert_is_landing_page(response: requests.Response) -> None:
+    assert response.status_code == 200
+    assert "<title>" in response.text
+    assert "Raazdar</title>" in response.text
+    assert 'href="/submit"' in response.text
+    assert 'href="/login"' in response.text
+
+
+def test_landing_page_is_served_by_its_onion_address(
+    network: PrivateNetwork, service: Service
+) -> None:
+    started = time.monotonic()
+    response = get(network, f"{service.url}/")
+    log.info("first GET over Tor took %.2f s", time.monotonic() - started)
+    assert_is_landing_page(response)
+    # Asked by its .onion name, through Tor, by "Tor Browser": no warning of any kind.
+    assert 'class="note warn"' not in response.text
+    assert response.headers.get("Content-Security-Policy")
+
+
+def test_report_and_file_arrive_sealed_over_tor(
+    network: PrivateNetwork, service: Service, instance: Path
+) -> None:
+    message = "Officer at the checkpoint took money to let the truck through.\nسب انسپکٹر"
+    evidence = os.urandom(300 * 1024)  # several chunks, streamed through Tor
+    store = instance / "store"
+    before = set(store.glob("*.rze"))
+    with requests.Session() as session:
+        form = inputs(get(network, f"{service.url}/submit", session).text)
+        assert form.get("csrf_token")
+        assert form.get("codename")
+        response = session.post(
+            f"{service.url}/submit",
+            # What a browser sends for the form as it is, but for the message.
+            data={
+                "csrf_token": form["csrf_token"],
+                "codename": form["codename"],
+                "message": message,
+                "agency": "",
+                "province": "",
+                "district": "",
+                "when": "",
+            },
+            files={"files": ("evidence.bin", evidence, "application/octet-stream")},
+            proxies=network.proxies,
+            headers={"User-Agent": TOR_BROWSER_UA},
+            timeout=REQUEST_TIMEOUT,
+            allow_redirects=False,
+        )
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/submitted")
+
+    arrived = sorted(set(store.glob("*.rze")) - before)
+    assert len(arrived) == 2
+    key = reviewer_key(instance)
+    opened = {}
+    for path in arrived:
+        envelope = path.read_bytes()
+        plaintext, info = open_bytes(envelope, [key])
+        opened[info.metadata.kind] = (envelope, plaintext, info)
+
+    envelope, plaintext, _ = opened["report"]
+    assert message.encode() not in envelope
+    assert json.loads(plaintext)["message"] == message
+    envelope, plaintext, info = opened["file"]
+    assert evidence[:64] not in envelope
+    assert plaintext == evidence
+    assert info.metadata.filename == "evidence.bin"
+
+
+def test_onion_with_client_authorisation_needs_the_key(
+    network: PrivateNetwork, service: Service
+) -> None:
+    key = PrivateKey.generate()
+    public = base64.b32encode(key.public_key.raw).decode("ascii").rstrip("=")
+    address = service.tor.publish(
+        service.tor_dir / "authorised-onion.key", service.target, client_keys=[public]
+    )
+    network.wait_published(service.tor, address, timeout=60)
+
+    # Without the key tor refuses with SOCKS5 extended error 0xF4 (missing client
+    # authorisation); anything else means the descriptor was not fetched yet.
+    give_up = time.monotonic() + RETRY_FOR
+    while True:
+        with pytest.raises(requests.ConnectionError) as refused:
+            requests.get(f"http://{address}/", proxies=network.proxies, timeout=REQUEST_TIMEOUT)
+        if "0xf4" in str(refused.value) or time.monotonic() > give_up:
+            break
+        network.new_identity()
+        time.sleep(1)
+    assert "0xf4" in str(refused.value)
+
+    network.add_client_auth(address, base64.b64encode(key.secret_bytes()).decode("ascii"))
+    assert_is_landing_page(get(network, f"http://{address}/"))
+
+
+def test_onion_address_survives_a_restart_of_the_service_tor(
+    network: PrivateNetwork, service: Service
+) -> None:
+    data_dir = service.tor_dir / "restarted"
+    key_file = service.tor_dir / "restarted-onion.key"
+    first = Tor.launch(data_dir, extra=network.join_config())
+    try:
+        address = first.publish(key_file, service.target)
+    finally:
+        first.close()
+    assert key_file.stat().st_mode & 0o777 == 0o600
+
+    again = Tor.launch(data_dir, extra=network.join_config())
+    try:
+        assert again.publish(key_file, service.target) == address
+        network.wait_published(again, address, timeout=60)
+        assert_is_landing_page(get(network, f"http://{address}/"))
+    finally:
+        again.close()
+
+
+def test_service_with_pow_defences_still_serves(network: PrivateNetwork, service: Service) -> None:
+    # The service tor said so while building this onion's descriptor.
+    assert any("pow_params in descriptor" in line for line in service.pow_events)
+    assert_is_landing_page(get(network, f"{service.url}/"))
+
+
+def _tor_sockets(pid: int) -> set[str]:
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[len("socket:[") : -1])
+    return inodes
+
+
+def _address(hex_address: str) -> str:
+    host, _, port = hex_address.partition(":")
+    if len(host) == 8:
+        return ".".join(str(b) for b in reversed(bytes.fromhex(host))) + f":{int(port, 16)}"
+    return f"[{host}]:{int(port, 16)}"
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs Linux /proc")
+def test_every_tor_socket_is_on_loopback(network: PrivateNetwork, service: Service) -> None:
+    assert service.tor.process is not None
+    pids = [*network.pids, service.tor.process.pid]
+    assert len(pids) == 6
+    inodes = set().union(*(_tor_sockets(pid) for pid in pids))
+    seen = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6", "/proc/net/udp", "/proc/net/udp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[9] in inodes:
+                seen.append((table, _address(fields[1]), _address(fields[2])))
+    assert seen
+    for table, local, remote in seen:
+        assert local.startswith("127.0.0.1:"), (table, local, remote)
+        assert remote.startswith(("127.0.0.1:", "0.0.0.0:")), (table, local, remote)
