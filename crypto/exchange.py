@@ -1,0 +1,294 @@
+"""What export and reply bundles say: typed manifests on top of the bundle container.
+
+An export bundle (server -> review workstation) lists new envelopes with the
+non-secret facts reviewers need (source designation, kind, day) and the public
+keys of the sources involved. A reply bundle (review -> server) carries replies
+sealed to sources, acknowledgements of what was imported, and status notices.
+Both name the instance they belong to and a random bundle id, so that readers
+refuse a bundle meant for another instance or one already applied.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import secrets
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO, Final
+
+from crypto.bundle import BundleReader, write_bundle
+from crypto.errors import FormatError, UnsupportedVersionError, VerificationError
+from crypto.keys import PublicKey, SigningKey, VerifyKey
+
+EXPORT_TYPE: Final = "raazdar-export"
+REPLIES_TYPE: Final = "raazdar-replies"
+FORMAT: Final = 1
+_HEX_ID: Final = re.compile(r"[0-9a-f]{32}")
+_DESIGNATION: Final = re.compile(r"[A-Za-z][A-Za-z' -]{0,63}")
+_KIND: Final = re.compile(r"[a-z][a-z0-9-]{0,31}")
+_NOTICE: Final = re.compile(r"[a-z][a-z0-9-]{0,31}")
+
+
+def new_bundle_id() -> str:
+    """A random 128-bit bundle id."""
+    return secrets.token_hex(16)
+
+
+@dataclass(frozen=True, slots=True)
+class ExportEntry:
+    """One envelope in an export bundle, as reviewers will file it."""
+
+    id: str
+    submission: str
+    source: str
+    kind: str
+    day: dt.date
+
+
+@dataclass(frozen=True, slots=True)
+class ExportManifest:
+    """What an export bundle carries besides the envelopes themselves."""
+
+    bundle_id: str
+    instance_id: str
+    created: dt.date
+    keyring_version: int
+    entries: tuple[ExportEntry, ...]
+    sources: dict[str, PublicKey]
+
+    def to_json(self) -> dict[str, Any]:
+        """The manifest fields (the container adds `items` and `signer`)."""
+        return {
+            "type": EXPORT_TYPE,
+            "format": FORMAT,
+            "bundle_id": self.bundle_id,
+            "instance_id": self.instance_id,
+            "created": self.created.isoformat(),
+            "keyring_version": self.keyring_version,
+            "entries": [
+                {
+                    "id": e.id,
+                    "submission": e.submission,
+                    "source": e.source,
+                    "kind": e.kind,
+                    "day": e.day.isoformat(),
+                }
+                for e in self.entries
+            ],
+            "sources": [
+                {"designation": d, "public_key": k.to_text()}
+                for d, k in sorted(self.sources.items())
+            ],
+        }
+
+    @classmethod
+    def from_json(cls, obj: dict[str, Any]) -> ExportManifest:
+        """Parse and check an export manifest (already signature-checked)."""
+        _header(obj, EXPORT_TYPE, {"entries", "sources", "keyring_version"})
+        sources = {}
+        for item in _list(obj["sources"]):
+            fields = _exact(item, {"designation", "public_key"})
+            sources[_designation(fields["designation"])] = PublicKey.from_text(
+                _str(fields["public_key"])
+            )
+        entries = []
+        for item in _list(obj["entries"]):
+            fields = _exact(item, {"id", "submission", "source", "kind", "day"})
+            entry = ExportEntry(
+                id=_hex_id(fields["id"]),
+                submission=_hex_id(fields["submission"]),
+                source=_designation(fields["source"]),
+                kind=_match(_KIND, fields["kind"], "kind"),
+                day=_date(fields["day"]),
+            )
+            if entry.source not in sources:
+                raise FormatError("an entry names a source whose key is not in the bundle")
+            entries.append(entry)
+        _check_items(obj, [e.id for e in entries])
+        return cls(
+            bundle_id=_hex_id(obj["bundle_id"]),
+            instance_id=_hex_id(obj["instance_id"]),
+            created=_date(obj["created"]),
+            keyring_version=_int(obj["keyring_version"]),
+            entries=tuple(entries),
+            sources=sources,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyEntry:
+    """One reply envelope, for the source with this designation."""
+
+    id: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A short status shown to a source (e.g. `received`, `under-review`, `closed`)."""
+
+    source: str
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyManifest:
+    """What a reply bundle carries besides the reply envelopes."""
+
+    bundle_id: str
+    instance_id: str
+    created: dt.date
+    acks: tuple[str, ...]
+    replies: tuple[ReplyEntry, ...]
+    notices: tuple[Notice, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        """The manifest fields (the container adds `items` and `signer`)."""
+        return {
+            "type": REPLIES_TYPE,
+            "format": FORMAT,
+            "bundle_id": self.bundle_id,
+            "instance_id": self.instance_id,
+            "created": self.created.isoformat(),
+            "acks": list(self.acks),
+            "replies": [{"id": r.id, "source": r.source} for r in self.replies],
+            "notices": [{"source": n.source, "status": n.status} for n in self.notices],
+        }
+
+    @classmethod
+    def from_json(cls, obj: dict[str, Any]) -> ReplyManifest:
+        """Parse and check a reply manifest (already signature-checked)."""
+        _header(obj, REPLIES_TYPE, {"acks", "replies", "notices"})
+        acks = tuple(_hex_id(a) for a in _list(obj["acks"]))
+        if len(set(acks)) != len(acks):
+            raise FormatError("an item is acknowledged twice")
+        replies = tuple(
+            ReplyEntry(_hex_id(f["id"]), _designation(f["source"]))
+            for f in (_exact(r, {"id", "source"}) for r in _list(obj["replies"]))
+        )
+        notices = tuple(
+            Notice(_designation(f["source"]), _match(_NOTICE, f["status"], "status"))
+            for f in (_exact(n, {"source", "status"}) for n in _list(obj["notices"]))
+        )
+        _check_items(obj, [r.id for r in replies])
+        return cls(
+            bundle_id=_hex_id(obj["bundle_id"]),
+            instance_id=_hex_id(obj["instance_id"]),
+            created=_date(obj["created"]),
+            acks=acks,
+            replies=replies,
+            notices=notices,
+        )
+
+
+def write_export(
+    dst: BinaryIO, manifest: ExportManifest, files: Sequence[Path], signer: SigningKey
+) -> None:
+    """Write an export bundle: `files[i]` is the envelope of `manifest.entries[i]`."""
+    write_bundle(dst, manifest.to_json(), _pair(manifest.entries, files), signer)
+
+
+def write_replies(
+    dst: BinaryIO, manifest: ReplyManifest, files: Sequence[Path], signer: SigningKey
+) -> None:
+    """Write a reply bundle: `files[i]` is the envelope of `manifest.replies[i]`."""
+    write_bundle(dst, manifest.to_json(), _pair(manifest.replies, files), signer)
+
+
+def read_export(
+    src: BinaryIO, trusted: Collection[VerifyKey], instance_id: str
+) -> tuple[BundleReader, ExportManifest]:
+    """Verify an export bundle's signature and manifest; items are read from the reader."""
+    reader = BundleReader(src, trusted)
+    manifest = ExportManifest.from_json(reader.manifest)
+    _same_instance(manifest.instance_id, instance_id)
+    return reader, manifest
+
+
+def read_replies(
+    src: BinaryIO, trusted: Collection[VerifyKey], instance_id: str
+) -> tuple[BundleReader, ReplyManifest]:
+    """Verify a reply bundle's signature and manifest; items are read from the reader."""
+    reader = BundleReader(src, trusted)
+    manifest = ReplyManifest.from_json(reader.manifest)
+    _same_instance(manifest.instance_id, instance_id)
+    return reader, manifest
+
+
+def _pair(
+    entries: Sequence[ExportEntry | ReplyEntry], files: Sequence[Path]
+) -> list[tuple[str, Path]]:
+    if len(entries) != len(files):
+        raise FormatError("one file per entry")
+    return [(e.id, f) for e, f in zip(entries, files, strict=True)]
+
+
+def _same_instance(found: str, expected: str) -> None:
+    if found != expected:
+        raise VerificationError("instance", "bundle is for another instance")
+
+
+def _header(obj: dict[str, Any], kind: str, extra: set[str]) -> None:
+    if obj.get("type") != kind:
+        raise FormatError(f"not a {kind} bundle")
+    if obj.get("format") != FORMAT:
+        raise UnsupportedVersionError(f"unsupported {kind} format {obj.get('format')!r}")
+    expected = {"type", "format", "bundle_id", "instance_id", "created", "items", "signer"}
+    if set(obj) != expected | extra:
+        raise FormatError(f"{kind} manifest has missing or unexpected fields")
+
+
+def _check_items(obj: dict[str, Any], ids: list[str]) -> None:
+    items = [i.get("id") if isinstance(i, dict) else None for i in _list(obj["items"])]
+    if items != ids:
+        raise FormatError("bundle items do not match the manifest's entries, in order")
+
+
+def _exact(value: Any, keys: set[str]) -> dict[str, Any]:
+    if not isinstance(value, dict) or set(value) != keys:
+        raise FormatError(f"expected an object with fields {sorted(keys)}")
+    return value
+
+
+def _list(value: Any) -> list[Any]:
+    if not isinstance(value, list):
+        raise FormatError("expected a list")
+    return value
+
+
+def _str(value: Any) -> str:
+    if not isinstance(value, str):
+        raise FormatError("expected a string")
+    return value
+
+
+def _int(value: Any) -> int:
+    if type(value) is not int or value < 1:
+        raise FormatError("expected a positive integer")
+    return value
+
+
+def _match(pattern: re.Pattern[str], value: Any, what: str) -> str:
+    if not isinstance(value, str) or not pattern.fullmatch(value):
+        raise FormatError(f"malformed {what}")
+    return value
+
+
+def _hex_id(value: Any) -> str:
+    return _match(_HEX_ID, value, "id")
+
+
+def _designation(value: Any) -> str:
+    return _match(_DESIGNATION, value, "source designation")
+
+
+def _date(value: Any) -> dt.date:
+    text = _str(value)
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        raise FormatError("expected a date YYYY-MM-DD")
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as exc:
+        raise FormatError("not a real date") from exc
