@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
-from sqlalchemy import Date, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, LargeBinary, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base
@@ -37,6 +37,8 @@ class Source(Base):
     lookup_tag: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
     designation: Mapped[str] = mapped_column(String(64), unique=True)
     public_key: Mapped[str] = mapped_column(String(100))
+    # A short status reviewers set for the source to see ("received", "closed", ...).
+    notice: Mapped[str | None] = mapped_column(String(32), default=None)
     created_day: Mapped[dt.date] = mapped_column(Date, default=today)
     active_day: Mapped[dt.date] = mapped_column(Date, default=today)
 
@@ -61,6 +63,7 @@ class Item(Base):
     size: Mapped[int] = mapped_column(Integer)
     received_day: Mapped[dt.date] = mapped_column(Date, default=today)
     keyring_version: Mapped[int] = mapped_column(Integer)
+    exported: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     source: Mapped[Source] = relationship(back_populates="items")
 
@@ -77,6 +80,15 @@ class Reply(Base):
     received_day: Mapped[dt.date] = mapped_column(Date, default=today)
 
     source: Mapped[Source] = relationship(back_populates="replies")
+
+
+class AppliedBundle(Base):
+    """A reply bundle already applied, so that replaying it changes nothing."""
+
+    __tablename__ = "applied_bundles"
+    __table_args__ = NO_ROWID
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
 
 
 class Setting(Base):

@@ -1,0 +1,174 @@
+"""Moving ciphertext across the air gap: export bundles out, reply bundles in.
+
+The export lists envelopes not yet exported and the public keys of their
+sources, signed by the server's signing key. A reply bundle is applied only if
+it is signed by a reviewer of the keyring in force, names this instance and has
+not been applied before; then each reply must be signed by that same reviewer
+and sealed to the source it names. Acknowledged items are deleted, file and
+row; nothing that was not acknowledged is ever deleted here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import AppliedBundle, Item, Reply, Source, today
+from app.services.context import services
+from crypto import PublicKey, SigningKey, VerifyKey, read_header, verify_signature
+from crypto.errors import CryptoError, VerificationError
+from crypto.exchange import (
+    ExportEntry,
+    ExportManifest,
+    new_bundle_id,
+    read_replies,
+    write_export,
+)
+
+
+@dataclass
+class ExportSummary:
+    """What went into an export bundle."""
+
+    bundle_id: str
+    items: int
+    sources: int
+
+
+@dataclass
+class ApplySummary:
+    """What a reply bundle did, and what it refused and why."""
+
+    bundle_id: str
+    replies: int = 0
+    deleted: int = 0
+    notices: int = 0
+    refused: list[str] = field(default_factory=list)
+
+
+def server_signing_key() -> SigningKey:
+    """The instance's signing key, which export bundles are signed with."""
+    text = services().paths.signing_key.read_text("ascii")
+    return SigningKey.from_text(text)
+
+
+def export_bundle(
+    session: Session, dst: BinaryIO, *, since: dt.date | None = None
+) -> ExportSummary:
+    """Write a bundle of every item not yet exported (or every item since a day)."""
+    svc = services()
+    manifest = svc.manifest()
+    query = select(Item).order_by(Item.id)
+    query = query.where(Item.received_day >= since) if since else query.where(~Item.exported)
+    items = list(session.execute(query).scalars())
+    entries = tuple(
+        ExportEntry(
+            id=i.id,
+            submission=i.submission_id,
+            source=i.source.designation,
+            kind=i.kind,
+            day=i.received_day,
+        )
+        for i in items
+    )
+    sources = {i.source.designation: PublicKey.from_text(i.source.public_key) for i in items}
+    export = ExportManifest(
+        bundle_id=new_bundle_id(),
+        instance_id=current_app.config["INSTANCE_ID"],
+        created=today(),
+        keyring_version=manifest.version,
+        entries=entries,
+        sources=sources,
+    )
+    write_export(dst, export, [svc.store.path(i.id) for i in items], server_signing_key())
+    for item in items:
+        item.exported = True
+    session.commit()
+    return ExportSummary(export.bundle_id, len(items), len(sources))
+
+
+def apply_reply_bundle(session: Session, src: BinaryIO) -> ApplySummary:
+    """Check a reply bundle whole, then post its replies, deletions and notices at once."""
+    svc = services()
+    trusted = {r.signing_key for r in svc.manifest().recipients}
+    reader, manifest = read_replies(src, trusted, current_app.config["INSTANCE_ID"])
+    if session.get(AppliedBundle, manifest.bundle_id) is not None:
+        raise VerificationError("replay", "this reply bundle was already applied")
+    summary = ApplySummary(manifest.bundle_id)
+    work = Path(tempfile.mkdtemp(prefix=".replies-", dir=svc.paths.store))
+    published: list[Path] = []
+    deleted: list[str] = []
+    try:
+        paths = reader.extract(work / "items")
+        by_designation = {
+            s.designation: s
+            for s in session.execute(
+                select(Source).where(
+                    Source.designation.in_(
+                        {r.source for r in manifest.replies} | {n.source for n in manifest.notices}
+                    )
+                )
+            ).scalars()
+        }
+        for entry in manifest.replies:
+            source = by_designation.get(entry.source)
+            problem = _reply_problem(paths[entry.id], source, reader.signer)
+            if problem is not None or source is None:
+                summary.refused.append(f"reply {entry.id}: {problem or 'unknown source'}")
+                continue
+            envelope_id, staged = svc.store.stage_ciphertext(paths[entry.id].read_bytes())
+            session.add(
+                Reply(id=envelope_id, source_id=source.id, size=paths[entry.id].stat().st_size)
+            )
+            published.append(svc.store.publish(envelope_id, staged))
+            summary.replies += 1
+        for notice in manifest.notices:
+            source = by_designation.get(notice.source)
+            if source is None:
+                summary.refused.append(f"notice for {notice.source}: unknown source")
+                continue
+            source.notice = notice.status
+            summary.notices += 1
+        for item_id in manifest.acks:
+            item = session.get(Item, item_id)
+            if item is not None:
+                session.delete(item)
+                deleted.append(item_id)
+        session.add(AppliedBundle(id=manifest.bundle_id))
+        session.commit()
+    except BaseException:
+        session.rollback()
+        for path in published:
+            svc.store.destroy(path)
+        raise
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    for item_id in deleted:
+        svc.store.delete(item_id)
+    summary.deleted = len(deleted)
+    return summary
+
+
+def _reply_problem(path: Path, source: Source | None, signer: VerifyKey) -> str | None:
+    """Say why a reply envelope cannot be posted to `source`, or None if it can."""
+    if source is None:
+        return "unknown source"
+    try:
+        with path.open("rb") as envelope:
+            header = read_header(envelope)
+        with path.open("rb") as envelope:
+            verify_signature(envelope, [signer])
+    except CryptoError as exc:
+        return f"not a signed envelope from the bundle's reviewer ({exc})"
+    key_id = PublicKey.from_text(source.public_key).fingerprint.key_id
+    if [s.key_id for s in header.stanzas] != [key_id]:
+        return "not sealed to that source alone"
+    return None
