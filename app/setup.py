@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from app.db import make_engine
 from app.demo import make_demo_keyring
 from app.errors import InstanceError
-from app.instance import InstancePaths, create_layout
+from app.instance import InstancePaths, create_layout, write_private
 from app.keyring import pin_authorities
 from app.migrate import upgrade
 from app.models import today
@@ -55,6 +55,10 @@ def initialise(
                 paths.demo_keys, today(), kdf=KdfParams.TESTING if kdf.is_testing else kdf
             )
         pin_authorities(paths, signed)
+        if config.database_url == f"sqlite:///{paths.database}":
+            # Created here, private, so SQLite (and its -wal and -shm files, which
+            # copy its mode) never depend on the caller's umask.
+            write_private(paths.database, b"")
         upgrade(config.database_url)
         engine = make_engine(config.database_url)
         with Session(engine) as session:

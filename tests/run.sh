@@ -14,6 +14,8 @@ command -v gpg >/dev/null 2>&1 || need+=(gpg)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v pg_ctlcluster >/dev/null 2>&1 || need+=(postgresql)
 command -v tor >/dev/null 2>&1 || need+=(tor)
+# Urdu needs real Nastaliq/Naskh fonts, or the browser screenshots show boxes.
+[ -d /usr/share/fonts/truetype/noto ] || need+=(fonts-noto-core)
 if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
         echo "tests/run.sh: installing Debian packages: ${need[*]}"

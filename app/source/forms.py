@@ -78,7 +78,8 @@ class NewSourceForm(SubmissionForm):
 class LoginForm(FlaskForm):
     """Coming back with a codename."""
 
-    codename = StringField(_l("Your codename"), validators=[DataRequired(), _check_codename])
+    # Eight words do not fit a one-line field on a phone: a small text area shows them all.
+    codename = TextAreaField(_l("Your codename"), validators=[DataRequired(), _check_codename])
 
 
 class ActionForm(FlaskForm):

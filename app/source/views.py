@@ -158,6 +158,12 @@ def logout() -> ResponseReturnValue:
     session.clear()
     if lang:
         session["lang"] = lang
+    return redirect(url_for("source.logged_out"), code=303)
+
+
+@bp.get("/logged-out")
+def logged_out() -> ResponseReturnValue:
+    """Advice after logging out: Tor Browser's New Identity."""
     return render_template("source/logged_out.html")
 
 

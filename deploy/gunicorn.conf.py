@@ -1,0 +1,231 @@
+"""gunicorn settings for Raazdar: loopback only, no request log, patient with slow Tor uploads.
+
+`raazdar serve` and the test suite run `gunicorn -c deploy/gunicorn.conf.py APP`.
+The environment chooses the address (RAAZDAR_BIND), the number of worker
+processes (RAAZDAR_WORKERS) and threads per worker (RAAZDAR_THREADS).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+import re
+import traceback
+from typing import Any
+
+from gunicorn.glogging import Logger
+
+
+def _refuse(message: str) -> SystemExit:
+    return SystemExit(f"raazdar: error: {message}")
+
+
+def _loopback_bind(value: str) -> str:
+    """Return `value` if it is `unix:PATH` or `IP:PORT` with a loopback IP literal."""
+    if value.startswith("unix:") and len(value) > len("unix:"):
+        return value
+    host, colon, port = value.rpartition(":")
+    bracketed = host.startswith("[") and host.endswith("]")
+    if bracketed:
+        host = host[1:-1]
+    try:
+        # An IP literal only: a host name could resolve to anything.
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    # IPv6 in brackets, IPv4 without, as gunicorn parses them.
+    well_formed = colon and port.isdigit() and 0 < int(port) < 65536 and bracketed == (":" in host)
+    if not (loopback and well_formed):
+        raise _refuse(
+            f"refusing to bind gunicorn to {value!r}: give 127.0.0.1:PORT, [::1]:PORT "
+            "or unix:PATH (the onion service is the only way in)"
+        )
+    return value
+
+
+def _count(name: str, default: int) -> int:
+    """Read a positive count from the environment."""
+    raw = os.environ.get(name, "")
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise _refuse(f"{name} must be a positive whole number, not {raw!r}")
+    return int(raw)
+
+
+def _cores() -> int:
+    """The CPUs this process may use (a container's limit, not the host's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+# --- Where to listen ---------------------------------------------------------
+
+# Tor connects to gunicorn over loopback (or a unix socket); nothing else may.
+# Checked again in `on_starting`, after command-line flags have had their say.
+# A unix socket is created 0600 (see `umask`): the tor using it must run as
+# the same user, as the one `raazdar serve` launches does.
+bind = [_loopback_bind(os.environ.get("RAAZDAR_BIND", "127.0.0.1:8000"))]
+
+# Every request arrives from the local tor, so no header saying who the client
+# "really" is or which scheme it used can be trusted: any Tor user could send
+# one. Over a unix socket gunicorn trusts every peer for these, hence both lists
+# are emptied too, not only the allow-list.
+forwarded_allow_ips = ""
+secure_scheme_headers: dict[str, str] = {}
+forwarder_headers = ""
+proxy_protocol = "off"
+
+# gunicornc's control socket is not needed (`raazdar serve` uses signals), and
+# its default path (~/.gunicorn/gunicorn.ctl) is shared by every gunicorn of the
+# user: a second server (the test suite runs several) would take it over.
+control_socket_disable = True
+
+# --- Workers -----------------------------------------------------------------
+
+# Two per core, at least two, so one stuck worker never stops the service.
+# Each thread may run an Argon2id codename derivation (128 MiB), so workers x
+# threads x 128 MiB must fit in memory: lower RAAZDAR_WORKERS on large hosts.
+workers = _count("RAAZDAR_WORKERS", max(2, 2 * _cores()))
+
+# Threads, because an upload over Tor can take minutes: with the sync worker
+# each slow upload would hold a whole process. gthread's main loop keeps the
+# heartbeat going while threads wait on slow clients.
+worker_class = "gthread"
+threads = _count("RAAZDAR_THREADS", 4)
+
+# Each worker builds its own app after the fork: no database connection, key
+# cache or secret is created in the master and shared between processes.
+preload_app = False
+
+# Workers are never recycled on a request count: a restart cuts off uploads.
+max_requests = 0
+
+# --- Timeouts ----------------------------------------------------------------
+
+# A worker silent this long is killed. gthread workers keep reporting while
+# their threads wait on slow clients; were the worker class ever changed to
+# sync, a worker would be silent for a whole upload, which can take minutes.
+timeout = 600
+# On restart or stop, requests in flight get this long to finish.
+graceful_timeout = 30
+# Tor Browser reuses its circuit's connection for the next page; not for long.
+keepalive = 5
+
+# --- Request limits ----------------------------------------------------------
+
+# No URL here is long (the language switch's `next` is the longest), and Tor
+# Browser sends a dozen or so short headers; bodies are bounded by the app.
+limit_request_line = 4094
+limit_request_fields = 50
+limit_request_field_size = 8190
+
+# --- Files -------------------------------------------------------------------
+
+# Files gunicorn creates (a unix socket, the worker heartbeat files) are the
+# server user's alone; `on_starting` applies the same mask to the app's files.
+umask = 0o077
+
+# --- Logging -----------------------------------------------------------------
+
+# No access log: it would record who asked for what, and when.
+accesslog = None
+# Problems go to stderr (journald or the terminal), scrubbed by PrivateLogger.
+errorlog = "-"
+loglevel = "info"
+# Leave logconfig, logconfig_dict and syslog unset: they bring timestamps back,
+# and turn stock gunicorn's access log on (PrivateLogger.access ignores it).
+
+# Log records about one request: their arguments and tracebacks can quote it.
+_REQUEST_EVENTS = (
+    "Invalid request",
+    "Error handling request",
+    "Socket error processing request",
+    "Exception in post_request hook",
+    "Error handling HTTP/2 request",
+    "HTTP/2 socket error",
+    "HTTP/2 connection error",
+)
+_IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.])")
+_IPV6_CANDIDATE = re.compile(r"(?<![\w:.])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?![\w:])")
+
+
+def _redact_addresses(text: str) -> str:
+    """Replace every IPv4 and IPv6 literal in `text`."""
+    text = _IPV4.sub("<address>", text)
+
+    def ipv6(match: re.Match[str]) -> str:
+        try:
+            ipaddress.IPv6Address(match.group(0))
+        except ValueError:
+            return match.group(0)
+        return "<address>"
+
+    return _IPV6_CANDIDATE.sub(ipv6, text)
+
+
+def _where(exc: BaseException) -> str:
+    """An exception's type and innermost frame, without its message."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    place = f" at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
+    return f"{type(exc).__name__}{place}"
+
+
+class _Scrub(logging.Filter):
+    """Keep client addresses and request contents out of gunicorn's error log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        event = next((e for e in _REQUEST_EVENTS if message.startswith(e)), None)
+        if event is not None:
+            # "Invalid request from ip=…: <the offending request line or header>"
+            message = event
+            exc = record.exc_info[1] if record.exc_info else None
+            if exc is not None:
+                message = f"{event}: {_where(exc)}"
+            record.exc_info = None
+            record.exc_text = None
+            record.stack_info = None
+        record.msg = _redact_addresses(message)
+        record.args = ()
+        return True
+
+
+_SCRUB = _Scrub()
+
+
+class PrivateLogger(Logger):
+    """gunicorn's logger with no access log, no timestamps and no client data."""
+
+    # No time of day: a timestamped error says when a source was active.
+    error_fmt = "[%(process)d] [%(levelname)s] %(message)s"
+    syslog_fmt = "[%(process)d] %(message)s"
+
+    def setup(self, cfg: Any) -> None:
+        """Set up as usual, then scrub every record (addFilter ignores repeats on reload)."""
+        super().setup(cfg)
+        self.error_log.addFilter(_SCRUB)
+
+    def access(self, resp: Any, req: Any, environ: Any, request_time: Any) -> None:
+        """Never log a request, whatever else is configured."""
+
+
+logger_class = PrivateLogger
+
+
+# --- Hooks -------------------------------------------------------------------
+
+
+def on_starting(server: Any) -> None:
+    """Before binding: make the app's files private and check the final settings."""
+    # gunicorn's own `umask` covers only its sockets and heartbeat files; the
+    # app's SQLite database, WAL and envelopes inherit the process mask.
+    os.umask(umask)
+    cfg = server.cfg
+    for address in cfg.bind:
+        _loopback_bind(address)
+    if cfg.accesslog is not None or cfg.forwarded_allow_ips:
+        raise _refuse("an access log or trusted proxies were configured; Raazdar allows neither")

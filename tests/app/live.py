@@ -1,0 +1,154 @@
+"""The real server for tests: a demo instance, gunicorn serving it on loopback, what it stored."""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.demo import DEMO_PASSPHRASE
+from app.instance import InstancePaths
+from app.setup import initialise
+from crypto import KdfParams, KeyFile, Metadata, PrivateKey, open_bytes
+
+ROOT = Path(__file__).resolve().parents[2]
+GUNICORN_CONF = ROOT / "deploy" / "gunicorn.conf.py"
+STARTUP_TIMEOUT = 30.0
+STOP_TIMEOUT = 10.0
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """One stored envelope, opened with the demo reviewer key."""
+
+    metadata: Metadata
+    plaintext: bytes
+
+
+def demo_instance(root: Path) -> Path:
+    """Create a demo instance with fast key derivation in the empty directory `root`."""
+    initialise(root, signed=None, database_url=None, kdf=KdfParams.TESTING, demo=True)
+    return root
+
+
+def reviewer_key(instance: Path) -> PrivateKey:
+    """The demo reviewer's X25519 private key."""
+    data = (InstancePaths(instance).demo_keys / "reviewer.key").read_bytes()
+    key = KeyFile.from_bytes(data).unlock(DEMO_PASSPHRASE).encryption
+    assert key is not None, "demo reviewers always have an encryption key"
+    return key
+
+
+def stored_envelopes(instance: Path) -> list[Envelope]:
+    """Open every envelope in the instance's store (the reviewer's view of it)."""
+    key = reviewer_key(instance)
+    opened = []
+    for path in sorted(InstancePaths(instance).store.glob("*.rze")):
+        plaintext, info = open_bytes(path.read_bytes(), [key])
+        opened.append(Envelope(info.metadata, plaintext))
+    return opened
+
+
+class ServerError(RuntimeError):
+    """gunicorn did not start, or stopped by itself; the message ends with its log."""
+
+
+def free_port() -> int:
+    """Return a loopback port nothing listens on now (the kernel's pick)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextlib.contextmanager
+def live_server(
+    instance: Path,
+    *,
+    workers: int | None = None,
+    log: Path | None = None,
+    startup_timeout: float = STARTUP_TIMEOUT,
+) -> Iterator[str]:
+    """Serve `instance` with gunicorn until the block ends; yield its base URL (no slash).
+
+    gunicorn's output goes to `log` (a temporary file if not given) and is quoted
+    in the error if it fails to start. It runs in a session of its own and is
+    stopped by its PID: SIGTERM, then SIGKILL to its process group after a bound.
+    """
+    port = free_port()
+    env = dict(os.environ, RAAZDAR_INSTANCE=str(instance), RAAZDAR_BIND=f"127.0.0.1:{port}")
+    if workers is not None:
+        env["RAAZDAR_WORKERS"] = str(workers)
+    command = [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF), "wsgi:app"]
+    with contextlib.ExitStack() as stack:
+        if log is None:
+            log = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "gunicorn.log"
+        output = stack.enter_context(log.open("wb"))
+        process = subprocess.Popen(  # noqa: S603 - a fixed argument list
+            command,
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            _wait_until_up(process, port, log, time.monotonic() + startup_timeout)
+            yield f"http://127.0.0.1:{port}"
+            if process.poll() is not None:
+                raise ServerError(_failure("gunicorn stopped during the test", log))
+        finally:
+            _stop(process)
+
+
+def _wait_until_up(process: subprocess.Popen[bytes], port: int, log: Path, deadline: float) -> None:
+    """Return once a worker answers a request; raise if gunicorn exits or time runs out."""
+    while True:
+        if process.poll() is not None:
+            raise ServerError(_failure(f"gunicorn exited with status {process.returncode}", log))
+        if _answers(port):
+            return
+        if time.monotonic() > deadline:
+            raise ServerError(_failure("gunicorn did not answer in time", log))
+        time.sleep(0.1)
+
+
+def _answers(port: int) -> bool:
+    """Say whether the server answers an HTTP request, whatever the status."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        connection.request("GET", "/keys.json")
+        connection.getresponse().read()
+    except (OSError, http.client.HTTPException):
+        return False
+    finally:
+        connection.close()
+    return True
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the master; if it outlives the bound, SIGKILL the session it leads."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=STOP_TIMEOUT)
+
+
+def _failure(what: str, log: Path) -> str:
+    """Describe a failure, ending with the tail of gunicorn's log."""
+    text = log.read_text("utf-8", errors="replace") if log.exists() else ""
+    return f"{what}; its log:\n{text[-4000:]}"

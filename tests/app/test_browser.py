@@ -1,0 +1,238 @@
+"""A source's whole visit in a real browser with JavaScript off, in Urdu and in English.
+
+Headless Chromium stands in for Tor Browser at Safest: scripts disabled, Tor
+Browser's user agent, and an .onion host name mapped to the loopback server, so
+the pages look as they do to a source (no "not Tor Browser" warnings). Every step
+is saved as a screenshot in tests/artifacts/screenshots/ for people to look at.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import (
+    Browser,
+    FilePayload,
+    Page,
+    ViewportSize,
+    sync_playwright,
+)
+
+from tests.app.live import ROOT, Envelope, demo_instance, live_server, stored_envelopes
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = ROOT / "tests" / "artifacts" / "screenshots"
+ONION = "raazdarbrowsertestaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaad.onion"  # v3: 56 characters
+DESKTOP_UA = "Mozilla/5.0 (Windows NT 10.0; rv:128.0) Gecko/20100101 Firefox/128.0"
+PHONE_UA = "Mozilla/5.0 (Android 10; Mobile; rv:128.0) Gecko/128.0 Firefox/128.0"
+PHONE = ViewportSize(width=390, height=844)
+DESKTOP = ViewportSize(width=1280, height=900)
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+STEP_TIMEOUT_MS = 20_000
+
+
+@pytest.fixture(scope="module")
+def instance(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A demo instance shared by both languages' visits."""
+    return demo_instance(tmp_path_factory.mktemp("browser") / "instance")
+
+
+@pytest.fixture(scope="module")
+def server(instance: Path) -> Iterator[str]:
+    """gunicorn serving the instance, as deployed."""
+    with live_server(instance) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser(server: str) -> Iterator[Browser]:
+    """Headless Chromium that resolves every .onion name to the test server."""
+    if not CHROMIUM.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true but {CHROMIUM} is missing: the browser tier must run")
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    port = server.rsplit(":", 1)[1]
+    args = [*CHROMIUM_ARGS, f"--host-resolver-rules=MAP *.onion 127.0.0.1:{port}"]
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=args)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture(scope="module")
+def screenshots() -> Path:
+    """An empty directory for this run's screenshots."""
+    shutil.rmtree(SCREENSHOTS, ignore_errors=True)
+    SCREENSHOTS.mkdir(parents=True)
+    return SCREENSHOTS
+
+
+@contextlib.contextmanager
+def _tor_browser(browser: Browser, *, phone: bool) -> Iterator[Page]:
+    """A tab of a Safest-level Tor Browser stand-in: no JavaScript, Tor Browser's user agent."""
+    context = browser.new_context(
+        java_script_enabled=False,
+        user_agent=PHONE_UA if phone else DESKTOP_UA,
+        viewport=PHONE if phone else DESKTOP,
+        is_mobile=phone,
+        has_touch=phone,
+        device_scale_factor=2 if phone else 1,
+        base_url=f"http://{ONION}",
+    )
+    try:
+        context.set_default_timeout(STEP_TIMEOUT_MS)
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def _check_language(page: Page, lang: str) -> None:
+    """The page is in `lang`, and laid out right to left if that is Urdu."""
+    html = page.locator("html")
+    assert html.get_attribute("lang") == lang
+    assert html.get_attribute("dir") == ("rtl" if lang == "ur" else "ltr")
+
+
+def _direction(page: Page, selector: str) -> str:
+    """The computed CSS direction (Playwright reads it even with page scripts off)."""
+    return str(page.locator(selector).evaluate("e => getComputedStyle(e).direction"))
+
+
+def _shot(page: Page, directory: Path, name: str) -> None:
+    """Save the whole page, scrolled length included."""
+    page.screenshot(path=directory / f"{name}.png", full_page=True)
+
+
+def _fits_width(page: Page) -> bool:
+    """Say whether nothing sticks out sideways (no horizontal scrolling)."""
+    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
+
+
+def test_javascript_is_off(browser: Browser) -> None:
+    with _tor_browser(browser, phone=False) as page:
+        page.set_content(
+            '<p id="x">no</p><script>document.getElementById("x").textContent = "yes"</script>'
+        )
+        assert page.text_content("#x") == "no"
+
+
+@pytest.mark.parametrize("lang", ["ur", "en"])
+def test_phone_pages_fit_the_screen(browser: Browser, screenshots: Path, lang: str) -> None:
+    with _tor_browser(browser, phone=True) as page:
+        page.goto(f"/lang/{lang}?next=/")
+        _check_language(page, lang)
+        _shot(page, screenshots, f"{lang}-02-landing-phone")
+        assert _fits_width(page)
+        page.click("a.button[href$='/submit']")
+        page.wait_for_url("**/submit")
+        page.click("details > summary")
+        _shot(page, screenshots, f"{lang}-03-submit-phone")
+        assert _fits_width(page)
+        assert _direction(page, ".codename") == "ltr"
+
+
+@pytest.mark.parametrize("lang", ["ur", "en"])
+def test_a_source_reports_logs_out_and_comes_back(
+    browser: Browser, instance: Path, screenshots: Path, lang: str
+) -> None:
+    other = "en" if lang == "ur" else "ur"
+    marker = f"marker-{secrets.token_hex(8)}"
+    message = f"تھانے کا ایس ایچ او بھٹے کے مالک سے پیسے لیتا ہے۔ {marker}\nSecond line."
+    files = [
+        FilePayload(name="ثبوت.txt", mimeType="text/plain", buffer=f"{marker} one".encode()),
+        FilePayload(name="photo.jpg", mimeType="image/jpeg", buffer=f"{marker} two".encode()),
+    ]
+    with _tor_browser(browser, phone=False) as page:
+
+        def shot(step: str) -> None:
+            _shot(page, screenshots, f"{lang}-{step}")
+
+        # Landing in the other language, then the switch in the header.
+        page.goto(f"/lang/{other}?next=/")
+        _check_language(page, other)
+        shot("01-start")
+        page.click("header a.lang")
+        page.wait_for_url("**/")
+        _check_language(page, lang)
+        shot("02-landing")
+
+        # The first report: a codename shown once, and the form.
+        page.click("a.button[href$='/submit']")
+        page.wait_for_url("**/submit")
+        _check_language(page, lang)
+        codename = page.locator(".codename").inner_text().strip()
+        assert codename == page.locator("input[name=codename]").get_attribute("value")
+        assert len(codename.split()) >= 6
+        assert _direction(page, ".codename") == "ltr"
+        shot("03-submit")
+
+        page.fill("#message", message)
+        page.set_input_files("#files", files)
+        page.click("details > summary")  # opens without JavaScript
+        assert page.locator("details").get_attribute("open") is not None
+        page.select_option("#agency", index=1)
+        page.locator("ul.checks input[type=checkbox]").first.check()
+        shot("04-filled")
+        page.click("form[action$='/submit'] button[type=submit]")
+        page.wait_for_url("**/submitted")
+        _check_language(page, lang)
+        shot("05-submitted")
+
+        page.click("form[action$='/logout'] button[type=submit]")
+        page.wait_for_url("**/logged-out")
+        _check_language(page, lang)
+        assert page.locator("main .note.warn").count() == 1
+        shot("06-logged-out")
+
+        # Coming back with the codename.
+        page.click("header a.brand")
+        page.click("main a[href$='/login']")
+        page.wait_for_url("**/login")
+        page.fill("#codename", codename)
+        assert _direction(page, "#codename") == "ltr"
+        _check_language(page, lang)
+        shot("07-login")
+        page.click("form[action$='/login'] button[type=submit]")
+        page.wait_for_url("**/account")
+        _check_language(page, lang)
+        assert page.locator("form[action$='/account'] #message").count() == 1
+        shot("08-account")
+
+    _check_stored(instance, marker, message, lang)
+
+
+def _check_stored(instance: Path, marker: str, message: str, lang: str) -> None:
+    """The reviewer opens exactly what the browser sent: the message, the fields, both files."""
+    mine: list[Envelope] = [e for e in stored_envelopes(instance) if marker.encode() in e.plaintext]
+    reports = [json.loads(e.plaintext) for e in mine if e.metadata.kind == "report"]
+    files = {e.metadata.filename: e for e in mine if e.metadata.kind == "file"}
+    assert len(reports) == 1
+    report = reports[0]
+    assert report["message"] == message
+    assert report["language"] == lang
+    assert report["fields"]["agency"] is not None
+    assert len(report["fields"]["complicity"]) == 1
+    assert set(files) == {"ثبوت.txt", "photo.jpg"}
+    assert files["ثبوت.txt"].plaintext == f"{marker} one".encode()
+    assert files["ثبوت.txt"].metadata.content_type == "text/plain"
+    assert files["photo.jpg"].plaintext == f"{marker} two".encode()
+    assert files["photo.jpg"].metadata.content_type == "image/jpeg"

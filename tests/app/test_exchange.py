@@ -1,0 +1,314 @@
+"""Export and reply bundles through the server: the whole round trip, and every refusal."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from flask import Flask
+from flask.testing import FlaskClient
+
+from app import create_app
+from app.cli import main
+from app.config import config_for
+from app.demo import DEMO_PASSPHRASE
+from app.instance import InstancePaths
+from crypto import (
+    CryptoError,
+    KeyFile,
+    KeyPair,
+    Metadata,
+    PrivateKey,
+    SigningKey,
+    open_bytes,
+    seal_bytes,
+)
+from crypto.exchange import (
+    ExportManifest,
+    Notice,
+    ReplyEntry,
+    ReplyManifest,
+    new_bundle_id,
+    read_export,
+    write_replies,
+)
+from tests.app.live import demo_instance
+
+
+@dataclass
+class Review:
+    """The review workstation's side of the exchange, for one demo instance."""
+
+    instance: Path
+    reviewer: KeyPair
+
+    @property
+    def paths(self) -> InstancePaths:
+        return InstancePaths(self.instance)
+
+    @property
+    def instance_id(self) -> str:
+        return str(json.loads(self.paths.config.read_text())["instance_id"])
+
+    def read(self, bundle: Path, tmp: Path) -> tuple[ExportManifest, dict[str, bytes]]:
+        """Verify an export bundle with the pinned server key and decrypt every item."""
+        server = SigningKey.from_text(self.paths.signing_key.read_text()).verify_key
+        with bundle.open("rb") as src:
+            reader, manifest = read_export(src, [server], self.instance_id)
+            paths = reader.extract(tmp)
+        assert self.reviewer.encryption is not None
+        return manifest, {
+            item_id: open_bytes(path.read_bytes(), [self.reviewer.encryption])[0]
+            for item_id, path in paths.items()
+        }
+
+    def replies(
+        self,
+        out: Path,
+        manifest: ExportManifest,
+        text: str,
+        *,
+        signer: SigningKey | None = None,
+        instance_id: str | None = None,
+        acks: tuple[str, ...] | None = None,
+        envelope_signer: SigningKey | None = None,
+    ) -> Path:
+        """Write a reply bundle answering every source of `manifest`."""
+        signer = signer or self.reviewer.signing
+        assert signer is not None
+        files, entries = [], []
+        for index, (designation, key) in enumerate(sorted(manifest.sources.items())):
+            envelope = seal_bytes(
+                text.encode(),
+                [key],
+                Metadata("reply", "text/plain; charset=utf-8"),
+                signer=envelope_signer or signer,
+            )
+            path = out.with_suffix(f".{index}.rze")
+            path.write_bytes(envelope)
+            files.append(path)
+            entries.append(ReplyEntry(new_bundle_id(), designation))
+        reply = ReplyManifest(
+            bundle_id=new_bundle_id(),
+            instance_id=instance_id or self.instance_id,
+            created=dt.date.today(),
+            acks=acks if acks is not None else tuple(e.id for e in manifest.entries),
+            replies=tuple(entries),
+            notices=tuple(Notice(d, "under-review") for d in manifest.sources),
+        )
+        with out.open("wb") as dst:
+            write_replies(dst, reply, files, signer)
+        return out
+
+
+@pytest.fixture
+def instance(tmp_path: Path) -> Path:
+    return demo_instance(tmp_path / "instance")
+
+
+@pytest.fixture
+def app(instance: Path) -> Flask:
+    return create_app(config_for(instance))
+
+
+@pytest.fixture
+def review(instance: Path) -> Review:
+    data = (InstancePaths(instance).demo_keys / "reviewer.key").read_bytes()
+    return Review(instance, KeyFile.from_bytes(data).unlock(DEMO_PASSPHRASE))
+
+
+def submit(client: FlaskClient, message: str, file: bytes) -> None:
+    """Make a first report through the source form."""
+    html = client.get("/submit").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
+    codename = re.search(r'name="codename" type="hidden" value="([^"]+)"', html)
+    assert token
+    assert codename
+    response = client.post(
+        "/submit",
+        data={
+            "csrf_token": token.group(1),
+            "codename": codename.group(1),
+            "message": message,
+            "files": (io.BytesIO(file), "evidence.jpg"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 303
+
+
+def cli(instance: Path, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["--instance", str(instance), *args])
+    return result.exit_code, result.output
+
+
+@pytest.fixture
+def exported(app: Flask, instance: Path, tmp_path: Path) -> Iterator[tuple[FlaskClient, Path]]:
+    client = app.test_client()
+    submit(client, "The SHO released the agent for money", b"\xff\xd8 a photo")
+    bundle = tmp_path / "export.rzb"
+    status, output = cli(instance, "export", "--out", str(bundle))
+    assert status == 0, output
+    return client, bundle
+
+
+def store_files(instance: Path) -> set[str]:
+    return {p.name for p in InstancePaths(instance).store.glob("*.rze")}
+
+
+def test_round_trip_reaches_the_source_and_deletes_what_was_acknowledged(
+    exported: tuple[FlaskClient, Path], review: Review, instance: Path, tmp_path: Path
+) -> None:
+    client, bundle = exported
+    manifest, plaintexts = review.read(bundle, tmp_path / "items")
+    assert len(manifest.entries) == 2
+    assert any(b"SHO released the agent" in p for p in plaintexts.values())
+    assert b"\xff\xd8 a photo" in plaintexts.values()
+    before = store_files(instance)
+    replies = review.replies(tmp_path / "replies.rzb", manifest, "Which police station?")
+    status, output = cli(instance, "import-replies", str(replies))
+    assert status == 0, output
+    assert "1 reply(ies) posted, 2 acknowledged item(s) deleted" in output
+    after = store_files(instance)
+    assert not ({f"{e.id}.rze" for e in manifest.entries} & after)
+    assert len(after - before) == 1  # the reply
+    page = client.get("/account").get_data(as_text=True)
+    assert "Which police station?" in page
+
+
+def test_a_second_export_holds_only_new_items(
+    exported: tuple[FlaskClient, Path], instance: Path, tmp_path: Path, review: Review
+) -> None:
+    client, _ = exported
+    status, output = cli(instance, "export", "--out", str(tmp_path / "empty.rzb"))
+    assert status == 0
+    assert "exported 0 item(s)" in output
+    submit(client, "A second report", b"more")
+    status, _ = cli(instance, "export", "--out", str(tmp_path / "second.rzb"))
+    manifest, _ = review.read(tmp_path / "second.rzb", tmp_path / "second")
+    assert len(manifest.entries) == 2
+
+
+def test_export_never_overwrites_a_file(exported: tuple[FlaskClient, Path], instance: Path) -> None:
+    _, bundle = exported
+    status, output = cli(instance, "export", "--out", str(bundle))
+    assert status == 1
+    assert "raazdar: error:" in output
+
+
+def test_replayed_reply_bundle_is_refused(
+    exported: tuple[FlaskClient, Path], review: Review, instance: Path, tmp_path: Path
+) -> None:
+    _, bundle = exported
+    manifest, _ = review.read(bundle, tmp_path / "items")
+    replies = review.replies(tmp_path / "replies.rzb", manifest, "hello", acks=())
+    assert cli(instance, "import-replies", str(replies))[0] == 0
+    status, output = cli(instance, "import-replies", str(replies))
+    assert status == 1
+    assert "replay" in output
+
+
+@pytest.mark.parametrize("who", ["stranger", "revoked"])
+def test_reply_bundle_signed_by_a_key_outside_the_keyring_is_refused(
+    exported: tuple[FlaskClient, Path],
+    review: Review,
+    instance: Path,
+    tmp_path: Path,
+    who: str,
+) -> None:
+    # A revoked reviewer is, to the server, a key not in the keyring in force.
+    _, bundle = exported
+    manifest, _ = review.read(bundle, tmp_path / "items")
+    before = store_files(instance)
+    replies = review.replies(
+        tmp_path / "replies.rzb", manifest, "forged", signer=SigningKey.generate()
+    )
+    status, output = cli(instance, "import-replies", str(replies))
+    assert status == 1
+    assert "signer" in output
+    assert store_files(instance) == before
+
+
+def test_reply_bundle_for_another_instance_is_refused(
+    exported: tuple[FlaskClient, Path], review: Review, instance: Path, tmp_path: Path
+) -> None:
+    _, bundle = exported
+    manifest, _ = review.read(bundle, tmp_path / "items")
+    replies = review.replies(tmp_path / "r.rzb", manifest, "hi", instance_id="0" * 32)
+    status, output = cli(instance, "import-replies", str(replies))
+    assert status == 1
+    assert "another instance" in output
+
+
+def test_reply_signed_by_someone_else_inside_a_valid_bundle_is_refused_alone(
+    exported: tuple[FlaskClient, Path], review: Review, instance: Path, tmp_path: Path
+) -> None:
+    client, bundle = exported
+    manifest, _ = review.read(bundle, tmp_path / "items")
+    replies = review.replies(
+        tmp_path / "r.rzb", manifest, "smuggled", envelope_signer=SigningKey.generate(), acks=()
+    )
+    status, output = cli(instance, "import-replies", str(replies))
+    assert status == 1
+    assert "refused reply" in output
+    assert "smuggled" not in client.get("/account").get_data(as_text=True)
+
+
+def test_every_flipped_byte_of_a_reply_bundle_is_refused_and_nothing_applied(
+    exported: tuple[FlaskClient, Path], review: Review, instance: Path, tmp_path: Path, app: Flask
+) -> None:
+    from app.db import db_session
+    from app.services.exchange import apply_reply_bundle
+
+    _, bundle = exported
+    manifest, _ = review.read(bundle, tmp_path / "items")
+    data = review.replies(tmp_path / "r.rzb", manifest, "hello").read_bytes()
+    before = store_files(instance)
+    with app.app_context():
+        for position in range(len(data)):
+            flipped = bytearray(data)
+            flipped[position] ^= 0x01
+            with pytest.raises(CryptoError):
+                apply_reply_bundle(db_session(), io.BytesIO(bytes(flipped)))
+    assert store_files(instance) == before
+
+
+def test_every_flipped_byte_of_an_export_bundle_is_refused(
+    exported: tuple[FlaskClient, Path], review: Review, tmp_path: Path
+) -> None:
+    _, bundle = exported
+    data = bundle.read_bytes()
+    for position in range(0, len(data)):
+        flipped = bytearray(data)
+        flipped[position] ^= 0x80
+        target = tmp_path / f"flip-{position}.rzb"
+        target.write_bytes(bytes(flipped))
+        with pytest.raises(CryptoError):
+            review.read(target, tmp_path / f"out-{position}")
+        target.unlink()
+
+
+def test_reply_sealed_to_the_wrong_source_is_refused(
+    exported: tuple[FlaskClient, Path], review: Review, instance: Path, tmp_path: Path
+) -> None:
+    _, bundle = exported
+    manifest, _ = review.read(bundle, tmp_path / "items")
+    wrong = ExportManifest(
+        manifest.bundle_id,
+        manifest.instance_id,
+        manifest.created,
+        manifest.keyring_version,
+        manifest.entries,
+        {d: PrivateKey.generate().public_key for d in manifest.sources},
+    )
+    replies = review.replies(tmp_path / "r.rzb", wrong, "misdirected", acks=())
+    status, output = cli(instance, "import-replies", str(replies))
+    assert status == 1
+    assert "not sealed to that source" in output
