@@ -6,7 +6,6 @@ import datetime as dt
 import io
 import json
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -150,7 +149,7 @@ def cli(instance: Path, *args: str) -> tuple[int, str]:
 
 
 @pytest.fixture
-def exported(app: Flask, instance: Path, tmp_path: Path) -> Iterator[tuple[FlaskClient, Path]]:
+def exported(app: Flask, instance: Path, tmp_path: Path) -> tuple[FlaskClient, Path]:
     client = app.test_client()
     submit(client, "The SHO released the agent for money", b"\xff\xd8 a photo")
     bundle = tmp_path / "export.rzb"
