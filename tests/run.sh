@@ -38,9 +38,9 @@ if command -v pg_ctlcluster >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
             su postgres -c "pg_isready -q -h 127.0.0.1" && break
             sleep 1
         done
-        su postgres -c "psql -q -h 127.0.0.1 -tc \"SELECT 1 FROM pg_roles WHERE rolname='raazdar_test'\"" \
+        su postgres -c "psql -q -tc \"SELECT 1 FROM pg_roles WHERE rolname='raazdar_test'\"" \
             | grep -q 1 \
-            || su postgres -c "psql -q -h 127.0.0.1 -c \"CREATE ROLE raazdar_test LOGIN CREATEDB PASSWORD 'raazdar_test'\""
+            || su postgres -c "psql -q -c \"CREATE ROLE raazdar_test LOGIN CREATEDB PASSWORD 'raazdar_test'\""
         export RAAZDAR_TEST_POSTGRES_URL="${RAAZDAR_TEST_POSTGRES_URL:-postgresql+psycopg://raazdar_test:raazdar_test@127.0.0.1:5432/postgres}"
     fi
 fi
