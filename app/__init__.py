@@ -15,7 +15,6 @@ from app.sessions import SealedSessionInterface
 from app.uploads import LargeReadsMiddleware, SealingRequest
 
 csrf = CSRFProtect()
-database = Database()
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -28,7 +27,8 @@ def create_app(config: Config | None = None) -> Flask:
     app.wsgi_app = LargeReadsMiddleware(app.wsgi_app)  # type: ignore[method-assign]
     app.session_interface = SealedSessionInterface()
     _configure_logging()
-    database.init_app(app)
+    # One per app: a shared instance would move every app to the last one's database.
+    Database().init_app(app)
     context.init_app(app)
     limits.init_app(app)  # before CSRF: it must run before the body is parsed
     csrf.init_app(app)

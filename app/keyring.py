@@ -34,12 +34,13 @@ def manifest_path(paths: InstancePaths, version: int) -> Path:
     return paths.manifests / f"{version:06d}.json"
 
 
-def pin_authorities(paths: InstancePaths, signed: SignedManifest) -> None:
+def pin_authorities(paths: InstancePaths, signed: SignedManifest, today: dt.date) -> None:
     """Pin a first manifest's authority set and install it as version 1 (at `init`)."""
     if paths.pinned.exists():
         raise InstanceError("authority keys are already pinned for this instance")
     manifest = signed.manifest
-    verify_initial(signed, manifest.authority_fingerprints, None)
+    # Dates too: an instance must not start life with a keyring already expired.
+    verify_initial(signed, manifest.authority_fingerprints, today)
     pinned = sorted(str(fp) for fp in manifest.authority_fingerprints)
     write_private(paths.pinned, json.dumps({"authority": pinned}, indent=2).encode() + b"\n")
     write_private(manifest_path(paths, manifest.version), signed.to_bytes())

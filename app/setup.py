@@ -54,7 +54,7 @@ def initialise(
             signed = make_demo_keyring(
                 paths.demo_keys, today(), kdf=KdfParams.TESTING if kdf.is_testing else kdf
             )
-        pin_authorities(paths, signed)
+        pin_authorities(paths, signed, today())
         if config.database_url == f"sqlite:///{paths.database}":
             # Created here, private, so SQLite (and its -wal and -shm files, which
             # copy its mode) never depend on the caller's umask.

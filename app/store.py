@@ -48,6 +48,11 @@ class StagedEnvelope:
         return self._store.staging / f"{self.id}.rze"
 
     @property
+    def recipients(self) -> list[PublicKey]:
+        """Who the envelope is sealed to."""
+        return self._recipients
+
+    @property
     def started(self) -> bool:
         """Say whether any plaintext has arrived."""
         return self._writer is not None
@@ -136,8 +141,15 @@ class EnvelopeStore:
         return target
 
     def open(self, envelope_id: str) -> BinaryIO:
-        """Open a stored envelope for reading."""
-        return open(self.path(envelope_id), "rb")
+        """Open a stored envelope for reading, leaving its access time alone where possible."""
+        # An atime would record when a source last read their replies. O_NOATIME
+        # needs the file's owner (the server is), else fall back to a plain open.
+        path = self.path(envelope_id)
+        try:
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOATIME", 0))
+        except PermissionError:
+            fd = os.open(path, os.O_RDONLY)
+        return os.fdopen(fd, "rb")
 
     def delete(self, envelope_id: str) -> None:
         """Overwrite and remove a stored envelope."""

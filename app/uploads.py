@@ -12,7 +12,8 @@ import unicodedata
 from typing import Any
 
 from flask import Request
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
+from werkzeug.formparser import FormDataParser
 
 from app.store import EnvelopeStore, StagedEnvelope
 from crypto import Metadata, PublicKey
@@ -134,6 +135,18 @@ class SealingRequest(Request):
     """A request whose file parts are sealed as they stream in, or dropped."""
 
     sealed_uploads: SealedUploads | None = None
+
+    def make_form_data_parser(self) -> FormDataParser:
+        """Parse strictly: Werkzeug would read a malformed or truncated body as an empty form."""
+        parser = super().make_form_data_parser()
+        parser.silent = False
+        return parser
+
+    def _load_form_data(self) -> None:
+        try:
+            super()._load_form_data()
+        except ValueError as exc:
+            raise BadRequest() from exc
 
     def _get_file_stream(
         self,

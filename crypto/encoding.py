@@ -106,7 +106,8 @@ def parse_json_object(data: bytes, *, max_bytes: int) -> dict[str, Any]:
             parse_float=no_floats,
             parse_constant=no_constants,
         )
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+    # ValueError also covers integers longer than Python's 4300-digit conversion limit.
+    except (ValueError, RecursionError) as exc:
         raise FormatError("invalid JSON") from exc
     if not isinstance(value, dict):
         raise FormatError("expected a JSON object")

@@ -156,7 +156,8 @@ class KeyFile:
         obj = parse_json_object(data.rstrip(b"\n"), max_bytes=_MAX_BYTES)
         if obj.get("type") != C.KEYFILE_TYPE:
             raise FormatError("not a Raazdar key file")
-        if obj.get("format") != C.KEYFILE_FORMAT:
+        # JSON `true` is not `1`, though Python's `True == 1`.
+        if type(obj.get("format")) is not int or obj.get("format") != C.KEYFILE_FORMAT:
             raise UnsupportedVersionError(f"unsupported key file format {obj.get('format')!r}")
         if set(obj) != _FIELDS:
             raise FormatError("key file has missing or unexpected fields")

@@ -100,7 +100,7 @@ class Manifest:
         if (
             isinstance(body, dict)
             and body.get("type") == C.MANIFEST_TYPE
-            and body.get("format") != C.MANIFEST_FORMAT
+            and not _is_int(body.get("format"), C.MANIFEST_FORMAT)
         ):
             raise UnsupportedVersionError(f"unsupported manifest format {body.get('format')!r}")
         obj = _object(
@@ -119,7 +119,7 @@ class Manifest:
         )
         if obj["type"] != C.MANIFEST_TYPE:
             raise FormatError("not a Raazdar keyring manifest")
-        if obj["format"] != C.MANIFEST_FORMAT:
+        if not _is_int(obj["format"], C.MANIFEST_FORMAT):
             raise UnsupportedVersionError(f"unsupported manifest format {obj['format']!r}")
         authority = _object(obj["authority"], {"threshold", "keys"}, "authority")
         previous = obj["previous"]
@@ -370,6 +370,11 @@ def _int(value: Any, what: str) -> int:
     if type(value) is not int:
         raise FormatError(f"{what} must be an integer")
     return value
+
+
+def _is_int(value: Any, expected: int) -> bool:
+    # JSON `true` is not `1`, though Python's `True == 1`.
+    return type(value) is int and value == expected
 
 
 def _date(value: Any, what: str) -> dt.date:

@@ -14,3 +14,7 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
         -c "$root/deploy/constraints.txt" -e "$root[$extras]"
     echo "$want" > "$stamp"
 fi
+# Compiled catalogs (*.mo) are build output, kept out of git; compiling is cheap,
+# so every run does it and an edited .po never goes stale. (-q is pybabel's own
+# option: `compile -q` is refused.)
+"$root/.venv/bin/pybabel" -q compile -d "$root/app/translations"

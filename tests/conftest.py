@@ -1,1 +1,53 @@
-"""Shared fixtures for every test tier."""
+"""Shared fixtures for every test tier: a throwaway PostgreSQL database, a clean process state."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+POSTGRES_ENV = "RAAZDAR_TEST_POSTGRES_URL"
+
+
+def _postgres_admin_url() -> str:
+    """The URL of a role that may create databases; fail in CI, skip elsewhere, if unset."""
+    url = os.environ.get(POSTGRES_ENV)
+    if url:
+        return url
+    if os.environ.get("CI") == "true":
+        pytest.fail(
+            f"CI=true but {POSTGRES_ENV} is not set: the PostgreSQL tier must run "
+            "(tests/run.sh starts PostgreSQL and sets it)"
+        )
+    pytest.skip(f"{POSTGRES_ENV} is not set (tests/run.sh starts PostgreSQL and sets it)")
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A new, empty PostgreSQL database for one test; dropped (connections and all) after it."""
+    admin_url = make_url(_postgres_admin_url())
+    name = f"raazdar_test_{secrets.token_hex(8)}"
+    # CREATE and DROP DATABASE cannot run inside a transaction.
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        yield admin_url.set(database=name).render_as_string(hide_password=False)
+        with admin.connect() as connection:
+            # FORCE (PostgreSQL 13+) ends connections a test left open, e.g. in a pool.
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _restore_umask() -> Iterator[None]:
+    """Undo the umask the `raazdar` CLI sets for its process, so no test inherits it."""
+    saved = os.umask(0o022)
+    os.umask(saved)
+    yield
+    os.umask(saved)

@@ -79,8 +79,10 @@ def submit(
         for upload in files:
             upload.finish()
             staged.append(upload)
-        # The keyring may have expired or changed while a long upload streamed in.
-        if svc.keyring().manifest != manifest:
+        # The keyring may have expired or changed while a long upload streamed in;
+        # its files were sealed to the recipients in force when it started.
+        recipients = [r.encryption_key for r in manifest.recipients]
+        if svc.keyring().manifest != manifest or any(f.recipients != recipients for f in files):
             raise KeyringUnavailable("keyring changed during the upload")
         if keys is not None:
             source = find_or_create(session, keys)

@@ -26,12 +26,23 @@ def _check_codename(_form: FlaskForm, field: Any) -> None:
 class SubmissionForm(FlaskForm):
     """A message and optional fields; files arrive beside it, sealed as they stream."""
 
-    message = TextAreaField(_l("Your message"), validators=[Length(max=MAX_MESSAGE_CHARS)])
+    message = TextAreaField(
+        _l("Your message"),
+        validators=[
+            Length(
+                max=MAX_MESSAGE_CHARS,
+                message=_l("Your message is too long: it can have at most %(max)d characters."),
+            )
+        ],
+    )
     agency = SelectField(
         _l("Which agency or office?"), choices=[], validate_choice=True, default=""
     )
     province = SelectField(_l("Which province?"), choices=[], validate_choice=True, default="")
-    district = StringField(_l("Which district, city or police station?"), [Length(max=120)])
+    district = StringField(
+        _l("Which district, city or police station?"),
+        [Length(max=120, message=_l("Keep this short: at most %(max)d characters."))],
+    )
     when = SelectField(_l("Roughly when?"), choices=[], validate_choice=True, default="")
     complicity = SelectMultipleField(
         _l("What did the officials do?"),
@@ -72,14 +83,22 @@ class SubmissionForm(FlaskForm):
 class NewSourceForm(SubmissionForm):
     """The first submission: it carries the codename shown on the same page."""
 
-    codename = HiddenField(validators=[DataRequired(), _check_codename])
+    codename = HiddenField(
+        validators=[
+            DataRequired(_l("The codename is missing. Reload the page to get a new one.")),
+            _check_codename,
+        ]
+    )
 
 
 class LoginForm(FlaskForm):
     """Coming back with a codename."""
 
     # Eight words do not fit a one-line field on a phone: a small text area shows them all.
-    codename = TextAreaField(_l("Your codename"), validators=[DataRequired(), _check_codename])
+    codename = TextAreaField(
+        _l("Your codename"),
+        validators=[DataRequired(_l("Write your codename.")), _check_codename],
+    )
 
 
 class ActionForm(FlaskForm):

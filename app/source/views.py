@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -21,6 +22,7 @@ from app.source.forms import ActionForm, LoginForm, NewSourceForm, SubmissionFor
 from crypto import generate_codename
 
 F = TypeVar("F", bound=Callable[..., Any])
+_LOCAL_PATH = re.compile(r"/(?![/\\])[^\x00-\x20\x7f\\]*")
 
 
 def accepts_reports(view: F) -> F:
@@ -34,10 +36,10 @@ def _signed_in() -> sources_service.SignedIn | None:
 
 
 def _sign_in(who: sources_service.SignedIn) -> None:
-    lang = session.get("lang")
+    # The CSRF token survives: a report still open in another tab must not be refused.
+    kept = {k: session[k] for k in ("lang", "csrf_token") if k in session}
     session.clear()
-    if lang:
-        session["lang"] = lang
+    session.update(kept)
     session["source"] = who.to_session()
 
 
@@ -193,6 +195,8 @@ def set_language(code: str) -> ResponseReturnValue:
         abort(404)
     session["lang"] = code
     target = request.args.get("next", "")
-    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+    # A path on this site only: no scheme, no "//host", and no backslash, control
+    # character or space that a browser would drop or fold into "//host".
+    if not _LOCAL_PATH.fullmatch(target):
         target = url_for("source.index")
     return redirect(target, code=303)

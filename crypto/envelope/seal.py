@@ -85,11 +85,11 @@ class SealingWriter:
         """
         if self._done:
             raise CryptoError("envelope is already finished")
-        size = len(data)
+        view = memoryview(data).cast("B")
+        size = len(view)  # bytes, not items: a memoryview's len counts items
         if not size:
             return 0
         self._length += size
-        view = memoryview(data).cast("B")
         pos = 0
         if self._pending:
             if len(self._pending) == C.CHUNK_BYTES:

@@ -1,0 +1,1 @@
+"""Tests of the server, `app/`: in the test client, and behind gunicorn (browser, load)."""

@@ -14,9 +14,7 @@ from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app import create_app
 from app.cli import main
-from app.config import config_for
 from app.demo import DEMO_PASSPHRASE
 from app.instance import InstancePaths
 from crypto import (
@@ -38,7 +36,6 @@ from crypto.exchange import (
     read_export,
     write_replies,
 )
-from tests.app.live import demo_instance
 
 
 @dataclass
@@ -105,16 +102,6 @@ class Review:
         with out.open("wb") as dst:
             write_replies(dst, reply, files, signer)
         return out
-
-
-@pytest.fixture
-def instance(tmp_path: Path) -> Path:
-    return demo_instance(tmp_path / "instance")
-
-
-@pytest.fixture
-def app(instance: Path) -> Flask:
-    return create_app(config_for(instance))
 
 
 @pytest.fixture

@@ -1,0 +1,135 @@
+"""Fixtures of the server tests: a demo instance on SQLite or PostgreSQL, the app, its clients.
+
+As in Flask's tutorial: `app` is built by the factory for a fresh instance,
+`client` talks to it, `runner` drives the `raazdar` command line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Engine
+
+from app import create_app
+from app import db as app_db
+from app.config import config_for
+from app.demo import make_demo_keyring
+from app.models import today
+from app.setup import initialise
+from crypto import KdfParams, SignedManifest
+from tests.app.support import Visitor
+
+
+@pytest.fixture(autouse=True)
+def _no_environment_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests choose their instance and database; the environment must not."""
+    monkeypatch.delenv("RAAZDAR_INSTANCE", raising=False)
+    monkeypatch.delenv("RAAZDAR_DATABASE_URL", raising=False)
+
+
+@pytest.fixture
+def instance_dir(tmp_path: Path) -> Path:
+    """Where the test's instance lives (created by `instance`)."""
+    return tmp_path / "instance"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, instance_dir: Path) -> str:
+    """The database of the test's instance: SQLite where `init` puts it, or fresh PostgreSQL."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{instance_dir / 'raazdar.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    # Requested after the database, so that engines close before it is dropped.
+    request.getfixturevalue("_close_engines")
+    return url
+
+
+@pytest.fixture
+def _close_engines(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Close every engine an app makes during the test, the CLI's included."""
+    created: list[Engine] = []
+    make_engine = app_db.make_engine
+
+    def tracked(url: str) -> Engine:
+        engine = make_engine(url)
+        created.append(engine)
+        return engine
+
+    monkeypatch.setattr(app_db, "make_engine", tracked)
+    yield
+    for engine in created:
+        engine.dispose()
+
+
+@pytest.fixture
+def instance(instance_dir: Path, database_url: str) -> Path:
+    """A demo instance with fast key derivation; its demo keys open with "demo"."""
+    initialise(
+        instance_dir,
+        signed=None,
+        database_url=database_url,
+        kdf=KdfParams.TESTING,
+        demo=True,
+    )
+    return instance_dir
+
+
+@pytest.fixture
+def offline_manifest(tmp_path: Path) -> SignedManifest:
+    """A first keyring signed by its authorities (2 of 3) away from the server.
+
+    Their key files are in `tmp_path / "offline"`, under the demo passphrase.
+    """
+    return make_demo_keyring(tmp_path / "offline", today(), kdf=KdfParams.TESTING)
+
+
+@pytest.fixture
+def production(tmp_path: Path, offline_manifest: SignedManifest, _close_engines: None) -> Path:
+    """A production instance (SQLite): a keyring signed offline, the slow key derivation."""
+    root = tmp_path / "production"
+    initialise(
+        root, signed=offline_manifest, database_url=None, kdf=KdfParams.INTERACTIVE, demo=False
+    )
+    return root
+
+
+@pytest.fixture
+def make_app(instance: Path) -> Callable[..., Flask]:
+    """Build apps for the instance, with config overrides (e.g. two, as two workers)."""
+
+    def make(**overrides: Any) -> Flask:
+        return create_app(config_for(instance, **overrides))
+
+    return make
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Flask]) -> Flask:
+    """The app for the instance, as configured by its mode (CSRF on)."""
+    return make_app()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A browser for the app."""
+    return app.test_client()
+
+
+@pytest.fixture
+def visitor(client: FlaskClient) -> Visitor:
+    """A source's browser, in English so that tests can read what pages say."""
+    client.get("/lang/en")
+    return Visitor(client)
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    """Runs `raazdar` commands in-process (pass `app.cli.main` to `invoke`)."""
+    return CliRunner()

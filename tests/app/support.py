@@ -1,0 +1,319 @@
+"""Helpers for the server tests: a source's browser, raw request bodies, what an instance holds."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from werkzeug.test import TestResponse
+
+from app.db import Base
+from app.demo import DEMO_PASSPHRASE
+from app.instance import InstancePaths
+from app.keyring import manifest_path
+from app.models import Item, Source
+from app.services.replies import post_reply
+from crypto import (
+    KeyFile,
+    KeyPair,
+    Metadata,
+    PublicKey,
+    Recipient,
+    SignedManifest,
+    SigningKey,
+    derive_source_keys,
+    open_bytes,
+    seal_bytes,
+)
+
+# What a browser sends for a file part: (field name, file name, content, content type).
+FilePart = tuple[str, str, bytes, str]
+
+# The rendered traceback or exception text that must never reach a visitor.
+LEAK_MARKERS = ("Traceback", 'File "', "Error:", "Exception", "werkzeug", "sqlalchemy")
+
+
+@dataclass
+class Form:
+    """One <form> of a page: where it posts and the values of its inputs."""
+
+    action: str
+    method: str
+    enctype: str
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+class _FormParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[Form] = []
+        self.codename: str | None = None
+        self._in_codename = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "form":
+            self.forms.append(
+                Form(a.get("action", ""), a.get("method", "get").lower(), a.get("enctype", ""))
+            )
+        elif tag == "input" and self.forms and a.get("type") == "hidden" and "name" in a:
+            self.forms[-1].fields[a["name"]] = a.get("value", "")
+        elif tag == "p" and "codename" in a.get("class", "").split():
+            self._in_codename = True
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "p":
+            self._in_codename = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_codename:
+            self.codename = (self.codename or "") + data
+
+
+def forms(html: str) -> list[Form]:
+    """Every form of a page."""
+    parser = _FormParser()
+    parser.feed(html)
+    return parser.forms
+
+
+def form(html: str, action: str) -> Form:
+    """The form of a page that posts to `action`."""
+    found = [f for f in forms(html) if f.action == action]
+    assert len(found) == 1, f"expected one form posting to {action}, found {len(found)}"
+    return found[0]
+
+
+def shown_codename(html: str) -> str | None:
+    """The codename the submit page shows the source."""
+    parser = _FormParser()
+    parser.feed(html)
+    return parser.codename.strip() if parser.codename else None
+
+
+def html_lang(html: str) -> tuple[str, str]:
+    """The page's language and direction, from <html lang dir>."""
+    match = re.search(r'<html lang="([^"]+)" dir="([^"]+)">', html)
+    assert match, "a page without <html lang dir>"
+    return match.group(1), match.group(2)
+
+
+def multipart(
+    fields: Sequence[tuple[str, str]], files: Sequence[FilePart] = (), *, boundary: str = ""
+) -> tuple[bytes, str]:
+    """Build a multipart/form-data body in memory; return it and its content type.
+
+    Built here rather than by the test client, which spools large bodies to a
+    temporary file (on the client's side, but it would muddle the canary search).
+    """
+    boundary = boundary or f"----raazdar-test-{secrets.token_hex(12)}"
+    out = bytearray()
+    for name, value in fields:
+        out += f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
+        out += value.encode("utf-8") + b"\r\n"
+    for name, filename, content, content_type in files:
+        out += (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+            f'filename="{filename}"\r\nContent-Type: {content_type}\r\n\r\n'
+        ).encode()
+        out += content + b"\r\n"
+    out += f"--{boundary}--\r\n".encode()
+    return bytes(out), f"multipart/form-data; boundary={boundary}"
+
+
+@dataclass
+class Visitor:
+    """A source's browser: the pages it sees and the forms it sends, as a person would."""
+
+    client: FlaskClient
+
+    def get(self, path: str, status: int = 200) -> str:
+        """Load a page and return its HTML."""
+        response = self.client.get(path)
+        assert response.status_code == status, (path, response.status_code)
+        return response.get_data(as_text=True)
+
+    def start(self) -> Form:
+        """Open the submit page: the form, with the codename it carries."""
+        return form(self.get("/submit"), "/submit")
+
+    def send(
+        self,
+        page: Form,
+        message: str = "",
+        files: Iterable[FilePart] = (),
+        choices: dict[str, str | list[str]] | None = None,
+    ) -> TestResponse:
+        """Send a report through a form of the submit or account page."""
+        fields = [*page.fields.items(), ("message", message)]
+        for name, value in (choices or {}).items():
+            values = value if isinstance(value, list) else [value]
+            fields += [(name, v) for v in values]
+        body, content_type = multipart(fields, list(files))
+        return self.client.post(page.action, data=body, content_type=content_type)
+
+    def log_in(self, codename: str) -> TestResponse:
+        """Log in with a codename through the login form."""
+        page = form(self.get("/login"), "/login")
+        return self.client.post("/login", data={**page.fields, "codename": codename})
+
+    def action_token(self) -> str:
+        """A CSRF token from the account page's buttons (log out, delete)."""
+        return form(self.get("/account"), "/logout").fields["csrf_token"]
+
+    def log_out(self) -> TestResponse:
+        """Press "Log out" on the account page."""
+        return self.client.post("/logout", data={"csrf_token": self.action_token()})
+
+
+def reviewer_keys(instance: Path) -> KeyPair:
+    """The demo reviewer's keys (X25519 to open reports, Ed25519 to sign replies)."""
+    data = (InstancePaths(instance).demo_keys / "reviewer.key").read_bytes()
+    return KeyFile.from_bytes(data).unlock(DEMO_PASSPHRASE)
+
+
+def demo_authorities(instance: Path) -> list[SigningKey]:
+    """The demo authority keys, in order (the demo keyring needs two of the three)."""
+    keys = []
+    for path in sorted(InstancePaths(instance).demo_keys.glob("authority-*.key")):
+        signing = KeyFile.from_bytes(path.read_bytes()).unlock(DEMO_PASSPHRASE).signing
+        assert signing is not None
+        keys.append(signing)
+    return keys
+
+
+def new_reviewer(name: str = "new-reviewer") -> tuple[KeyPair, Recipient]:
+    """A fresh reviewer, and the keyring entry that names them."""
+    keys = KeyPair.generate()
+    assert keys.encryption_public is not None
+    assert keys.signing_public is not None
+    return keys, Recipient(
+        name, name.replace("-", " "), keys.encryption_public, keys.signing_public
+    )
+
+
+def install_successor(
+    instance: Path,
+    recipients: Sequence[Recipient],
+    *,
+    signers: Sequence[SigningKey] | None = None,
+    expires: dt.date | None = None,
+) -> SignedManifest:
+    """Sign the next keyring version (by the demo authorities, unless told) and install it."""
+    paths = InstancePaths(instance)
+    newest = sorted(paths.manifests.glob("*.json"))[-1]
+    current = SignedManifest.from_bytes(newest.read_bytes()).manifest
+    manifest = dataclasses.replace(
+        current,
+        version=current.version + 1,
+        previous=current.digest(),
+        expires=expires or current.expires,
+        recipients=tuple(recipients),
+    )
+    signed = SignedManifest(manifest)
+    for key in signers if signers is not None else demo_authorities(instance)[:2]:
+        signed = signed.sign(key)
+    manifest_path(paths, manifest.version).write_bytes(signed.to_bytes())
+    return signed
+
+
+def remove_keyring(instance: Path) -> None:
+    """Take every manifest away, as if the keyring had never been installed."""
+    for path in InstancePaths(instance).manifests.glob("*.json"):
+        path.unlink()
+
+
+def envelope_files(instance: Path) -> list[Path]:
+    """The envelopes in the store."""
+    return sorted(InstancePaths(instance).store.glob("*.rze"))
+
+
+def staging_files(instance: Path) -> list[Path]:
+    """Anything in staging (there should be nothing between requests)."""
+    return sorted(InstancePaths(instance).staging.iterdir())
+
+
+def opened_envelopes(instance: Path) -> dict[str, tuple[Metadata, bytes]]:
+    """Every stored envelope opened with the demo reviewer key, by id."""
+    key = reviewer_keys(instance).encryption
+    assert key is not None
+    opened = {}
+    for path in envelope_files(instance):
+        plaintext, info = open_bytes(path.read_bytes(), [key])
+        opened[path.stem] = (info.metadata, plaintext)
+    return opened
+
+
+def db_session(app: Flask) -> Session:
+    """A session on the app's database, outside any request."""
+    session: Session = app.extensions["raazdar.db"].new_session()
+    return session
+
+
+def source_id(app: Flask, codename: str) -> str:
+    """The id of the account a codename opens (looked up as the server does)."""
+    keys = derive_source_keys(codename, app.config["CODENAME_SALT"], app.config["CODENAME_KDF"])
+    with db_session(app) as session:
+        query = select(Source.id).where(Source.lookup_tag == keys.lookup_tag)
+        return session.execute(query).scalar_one()
+
+
+def reply_to(app: Flask, codename: str, text: str, signer: SigningKey) -> str:
+    """Post a reply as a reply bundle does: sealed to the source's key, signed by `signer`."""
+    with app.app_context(), db_session(app) as session:
+        source = session.get(Source, source_id(app, codename))
+        assert source is not None
+        envelope = seal_bytes(
+            text.encode(),
+            [PublicKey.from_text(source.public_key)],
+            Metadata("reply", "text/plain; charset=utf-8"),
+            signer=signer,
+        )
+        return post_reply(session, source.id, envelope)
+
+
+def row_counts(app: Flask, *models: Any) -> dict[str, int]:
+    """How many rows each model's table holds."""
+    with db_session(app) as session:
+        return {
+            model.__tablename__: session.scalar(select(func.count()).select_from(model)) or 0
+            for model in models
+        }
+
+
+def all_rows(app: Flask) -> dict[str, list[dict[str, Any]]]:
+    """Every row of every table the models declare, as plain values."""
+    with db_session(app) as session:
+        return {
+            table.name: [dict(row._mapping) for row in session.execute(table.select())]
+            for table in Base.metadata.sorted_tables
+        }
+
+
+def assert_nothing_stored(app: Flask, instance: Path) -> None:
+    """No account, no item, no envelope, nothing left in staging."""
+    assert row_counts(app, Source, Item) == {"sources": 0, "items": 0}
+    assert envelope_files(instance) == []
+    assert staging_files(instance) == []
+
+
+def assert_clean_page(response: TestResponse, *echoes: str) -> None:
+    """An error page: HTML from the template, no exception text, none of the input echoed."""
+    body = response.get_data(as_text=True)
+    assert response.mimetype == "text/html"
+    assert "<h1>" in body
+    for marker in LEAK_MARKERS:
+        assert marker not in body, marker
+    for echo in echoes:
+        assert echo not in body, echo

@@ -1,0 +1,387 @@
+"""Bad and strange input: each gets a clean page, and nothing is half-stored."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from app.models import Throttle
+from app.services.sources import LOGIN_BUCKET
+from app.settings import set_setting
+from app.source.forms import MAX_MESSAGE_CHARS
+from crypto import generate_codename
+from crypto.codename import wordlist
+from tests.app.support import (
+    FilePart,
+    Form,
+    Visitor,
+    assert_clean_page,
+    assert_nothing_stored,
+    db_session,
+    envelope_files,
+    multipart,
+    opened_envelopes,
+    staging_files,
+)
+
+MIB = 1024 * 1024
+ECHO = "echo-me-not-7f3a"
+
+
+def report_body(page: Form, files: list[FilePart], message: str = ECHO) -> tuple[bytes, str]:
+    """The multipart body a browser sends for the submit form."""
+    return multipart([*page.fields.items(), ("message", message)], files)
+
+
+def account(visitor: Visitor) -> str:
+    """Make a first report; return the codename (the session is signed in)."""
+    page = visitor.start()
+    assert visitor.send(page, "a first report").status_code == 303
+    return page.fields["codename"]
+
+
+def failures(app: Flask) -> int:
+    """How many failed codename guesses the throttle has counted."""
+    with db_session(app) as session:
+        row = session.get(Throttle, LOGIN_BUCKET)
+        return row.failures if row is not None else 0
+
+
+# --- Size -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("framing", ["content-length", "chunked"])
+def test_a_body_over_the_upload_limit_is_refused(
+    app: Flask, instance: Path, visitor: Visitor, framing: str
+) -> None:
+    with db_session(app) as session:
+        set_setting(session, "upload_limit_mib", 1)
+        session.commit()
+    body, content_type = report_body(
+        visitor.start(), [("files", f"{ECHO}.bin", bytes(2 * MIB), "application/octet-stream")]
+    )
+    if framing == "content-length":
+        response = visitor.client.post("/submit", data=body, content_type=content_type)
+    else:
+        # No Content-Length: the server (gunicorn) ends the stream and says so.
+        response = visitor.client.post(
+            "/submit",
+            input_stream=io.BytesIO(body),
+            content_type=content_type,
+            headers={"Transfer-Encoding": "chunked"},
+            environ_overrides={"wsgi.input_terminated": True},
+        )
+    assert response.status_code == 413
+    assert "Too large" in response.get_data(as_text=True)
+    assert_clean_page(response, ECHO)
+    assert_nothing_stored(app, instance)
+
+
+def test_a_body_without_length_from_a_server_that_does_not_end_it_is_not_read(
+    app: Flask, instance: Path, visitor: Visitor
+) -> None:
+    body, content_type = report_body(visitor.start(), [])
+    response = visitor.client.post(
+        "/submit",
+        input_stream=io.BytesIO(body),
+        content_type=content_type,
+        headers={"Transfer-Encoding": "chunked"},
+    )
+    assert response.status_code == 400
+    assert_clean_page(response, ECHO)
+    assert_nothing_stored(app, instance)
+
+
+def test_more_files_than_allowed_are_refused(
+    make_app: Callable[..., Flask], instance: Path
+) -> None:
+    app = make_app(MAX_FILES=3)
+    visitor = Visitor(app.test_client())
+    files = [("files", f"{i}.txt", b"evidence", "text/plain") for i in range(4)]
+    response = visitor.send(visitor.start(), ECHO, files)
+    assert response.status_code == 413
+    assert_clean_page(response, ECHO)
+    assert_nothing_stored(app, instance)
+    assert visitor.send(visitor.start(), ECHO, files[:3]).status_code == 303
+
+
+def test_more_form_parts_than_allowed_are_refused(
+    app: Flask, instance: Path, visitor: Visitor
+) -> None:
+    page = visitor.start()
+    fields = [*page.fields.items(), *[("complicity", "bribery")] * 70]
+    body, content_type = multipart(fields, [("files", "a.txt", b"evidence", "text/plain")])
+    response = visitor.client.post("/submit", data=body, content_type=content_type)
+    assert response.status_code == 413
+    assert_clean_page(response)
+    assert_nothing_stored(app, instance)
+
+
+def test_a_message_over_the_length_limit_is_refused(
+    app: Flask, instance: Path, visitor: Visitor
+) -> None:
+    response = visitor.send(visitor.start(), "x" * (MAX_MESSAGE_CHARS + 1))
+    assert response.status_code == 200  # the form again, with the error on the field
+    assert 'class="error"' in response.get_data(as_text=True)
+    assert_nothing_stored(app, instance)
+
+
+# --- Malformed bodies ---------------------------------------------------------
+
+
+def _truncated(page: Form) -> tuple[bytes, str]:
+    body, content_type = report_body(
+        page, [("files", "video.mp4", b"\x00\x00\x00\x18ftypmp42" * 40_000, "video/mp4")]
+    )
+    return body[: len(body) // 2], content_type
+
+
+def _garbage(page: Form) -> tuple[bytes, str]:
+    return b"\x00garbage, not multipart\r\n" * 200, "multipart/form-data; boundary=xyz"
+
+
+def _no_boundary(page: Form) -> tuple[bytes, str]:
+    body, _ = report_body(page, [])
+    return body, "multipart/form-data"
+
+
+def _undecodable_header(page: Form) -> tuple[bytes, str]:
+    # A lone surrogate (U+D800) as raw "UTF-8" bytes in a file name: not UTF-8 at all.
+    body, content_type = report_body(page, [("files", "NAME", b"evidence", "text/plain")])
+    return body.replace(b"NAME", b"\xed\xa0\x80evidence.txt"), content_type
+
+
+def _headers_never_end(page: Form) -> tuple[bytes, str]:
+    body, content_type = report_body(page, [("files", "a.txt", b"evidence", "text/plain")])
+    return body.replace(b"Content-Type: text/plain\r\n\r\n", b"Content-Type: text/plain\r\n"), (
+        content_type
+    )
+
+
+@pytest.mark.parametrize(
+    "make_body",
+    [_truncated, _garbage, _no_boundary, _undecodable_header, _headers_never_end],
+    ids=["truncated", "garbage", "no-boundary", "undecodable-header", "headers-never-end"],
+)
+def test_a_malformed_multipart_body_is_refused(
+    app: Flask,
+    instance: Path,
+    visitor: Visitor,
+    make_body: Callable[[Form], tuple[bytes, str]],
+) -> None:
+    body, content_type = make_body(visitor.start())
+    response = visitor.client.post("/submit", data=body, content_type=content_type)
+    assert response.status_code == 400
+    assert "The request could not be understood" in response.get_data(as_text=True)
+    assert_clean_page(response, ECHO)
+    assert_nothing_stored(app, instance)
+
+
+def test_a_malformed_body_on_the_account_page_is_refused(
+    app: Flask, instance: Path, visitor: Visitor
+) -> None:
+    account(visitor)
+    before = envelope_files(instance)
+    page = visitor.start()
+    page.action = "/account"
+    del page.fields["codename"]
+    body, content_type = _truncated(page)
+    response = visitor.client.post("/account", data=body, content_type=content_type)
+    assert response.status_code == 400
+    assert_clean_page(response, ECHO)
+    assert envelope_files(instance) == before
+    assert staging_files(instance) == []
+
+
+# --- Empty submissions --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("message", "files"),
+    [
+        ("", []),
+        (" \r\n\t ", []),
+        # What a browser sends when no file was chosen: an empty part with an empty name.
+        ("", [("files", "", b"", "application/octet-stream")]),
+    ],
+    ids=["nothing", "blank-message", "empty-file-field"],
+)
+def test_an_empty_submission_is_refused_and_creates_no_account(
+    app: Flask, instance: Path, visitor: Visitor, message: str, files: list[FilePart]
+) -> None:
+    response = visitor.send(visitor.start(), message, files)
+    assert response.status_code == 400
+    assert "Write a message or attach a file." in response.get_data(as_text=True)
+    assert_nothing_stored(app, instance)
+
+
+def test_an_empty_file_field_beside_a_message_stores_the_message_only(
+    app: Flask, instance: Path, visitor: Visitor
+) -> None:
+    response = visitor.send(
+        visitor.start(), "only words", [("files", "", b"", "application/octet-stream")]
+    )
+    assert response.status_code == 303
+    assert [m.kind for m, _ in opened_envelopes(instance).values()] == ["report"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("agency", "police-mars"), ("province", "<script>"), ("complicity", "x" * 500)],
+)
+def test_a_choice_not_offered_is_refused(
+    app: Flask, instance: Path, visitor: Visitor, field: str, value: str
+) -> None:
+    response = visitor.send(visitor.start(), "a report", choices={field: value})
+    assert response.status_code == 200  # the form again, with the error on the field
+    assert "<script>" not in response.get_data(as_text=True)
+    assert_nothing_stored(app, instance)
+
+
+# --- Codenames ----------------------------------------------------------------
+
+
+def test_a_wrong_codename_is_refused_and_counted(app: Flask, visitor: Visitor) -> None:
+    account(visitor)
+    visitor.log_out()
+    response = visitor.log_in(generate_codename())
+    assert response.status_code == 401
+    assert "No account has this codename" in response.get_data(as_text=True)
+    assert_clean_page(response)
+    assert failures(app) == 1
+
+
+def _swap_checksum(words: list[str]) -> list[str]:
+    other = next(w for w in wordlist() if w != words[-1])
+    return [*words[:-1], other]
+
+
+@pytest.mark.parametrize(
+    "mistype",
+    [
+        _swap_checksum,
+        lambda w: [*w[:3], "xyzzyq", *w[4:]],
+        lambda w: w[:-1],
+        lambda w: [*w, w[0]],
+        lambda w: [w[1], w[0], *w[2:]],
+        lambda w: ["راز", *w[1:]],
+    ],
+    ids=["checksum", "unknown-word", "seven-words", "nine-words", "swapped", "urdu-word"],
+)
+def test_a_mistyped_codename_is_pointed_out_and_not_counted(
+    app: Flask, visitor: Visitor, mistype: Callable[[list[str]], list[str]]
+) -> None:
+    codename = account(visitor)
+    visitor.log_out()
+    response = visitor.log_in(" ".join(mistype(codename.split())))
+    assert response.status_code == 200
+    assert "Check your codename" in response.get_data(as_text=True)
+    assert failures(app) == 0
+
+
+def _full_width(text: str) -> str:
+    return "".join("\u3000" if c == " " else chr(ord(c) + 0xFEE0) for c in text)
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        str.upper,
+        str.title,
+        lambda c: c.replace(" ", "\u00a0"),
+        lambda c: "\ufeff" + c.replace(" ", " \u200b").replace("a", "a\u200c", 1),
+        lambda c: c.replace("e", "e\u00ad", 1),
+        _full_width,
+        lambda c: "\n  " + c.replace(" ", "\r\n\t") + "  \n",
+    ],
+    ids=["upper", "title", "nbsp", "zero-width", "soft-hyphen", "full-width", "line-breaks"],
+)
+def test_a_codename_typed_differently_still_logs_in(
+    visitor: Visitor, variant: Callable[[str], str]
+) -> None:
+    codename = account(visitor)
+    visitor.log_out()
+    response = visitor.log_in(variant(codename))
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/account"
+
+
+# --- Unicode in reports -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "\u202b ایس ایچ او \u202c took \u200fRs 50,000\u200e from the agent",
+        "e\u0301 a\u0308 \u0628\u064e\u0651 combining marks",
+        "👩🏽‍⚖️ 🇵🇰 emoji, with joiners and flags",
+        "a NUL \x00 in the middle, and \x07 a bell",
+        "\ufeffa byte-order mark, and a \ufffc placeholder",
+    ],
+    ids=["bidi-marks", "combining", "emoji", "nul", "bom"],
+)
+def test_unusual_text_in_a_message_arrives_unchanged(
+    instance: Path, visitor: Visitor, message: str
+) -> None:
+    assert visitor.send(visitor.start(), message).status_code == 303
+    (report,) = [json.loads(p) for m, p in opened_envelopes(instance).values()]
+    assert report["message"] == message
+
+
+def test_bytes_that_are_not_utf8_in_a_message_arrive_as_replacement_characters(
+    instance: Path, visitor: Visitor
+) -> None:
+    body, content_type = report_body(visitor.start(), [], message="MSG")
+    body = body.replace(b"MSG", b"lone \xed\xa0\x80 surrogate, stray \xff byte")
+    response = visitor.client.post("/submit", data=body, content_type=content_type)
+    assert response.status_code == 303
+    (report,) = [json.loads(p) for m, p in opened_envelopes(instance).values()]
+    assert report["message"].startswith("lone \ufffd")
+    assert "\ud800" not in report["message"]
+
+
+@pytest.mark.parametrize(
+    ("sent", "kept"),
+    [
+        ("../../etc/passwd", "passwd"),
+        # Quoted as RFC 7578 asks; Werkzeug drops a lone backslash as an escape.
+        ("C:\\\\Users\\\\constable\\\\FIR.pdf", "FIR.pdf"),
+        ("fir\x00.pdf\x01", "fir.pdf"),
+        ("photo\u202egpj.exe", "photogpj.exe"),
+        ("بیان.txt", "بیان.txt"),
+        ("..", None),
+        ("", None),
+        ("ب" * 200 + ".txt", "ب" * 127),
+    ],
+    ids=["traversal", "windows-path", "control", "rtl-override", "urdu", "dots", "empty", "long"],
+)
+def test_a_file_name_is_kept_without_paths_or_control_characters(
+    instance: Path, visitor: Visitor, sent: str, kept: str | None
+) -> None:
+    body, content_type = report_body(
+        visitor.start(), [("files", sent, b"evidence", "text/plain")], message=""
+    )
+    response = visitor.client.post("/submit", data=body, content_type=content_type)
+    assert response.status_code == 303
+    files = [m for m, p in opened_envelopes(instance).values() if m.kind == "file"]
+    assert [f.filename for f in files] == [kept]
+
+
+def test_an_encoded_lone_surrogate_in_a_file_name_is_replaced(
+    instance: Path, visitor: Visitor
+) -> None:
+    body, content_type = report_body(
+        visitor.start(), [("files", "NAME", b"evidence", "text/plain")]
+    )
+    body = body.replace(b'filename="NAME"', b"filename*=UTF-8''%ED%A0%80x%00.txt")
+    response = visitor.client.post("/submit", data=body, content_type=content_type)
+    assert response.status_code == 303
+    (name,) = [m.filename for m, _ in opened_envelopes(instance).values() if m.kind == "file"]
+    assert name is not None
+    assert name.endswith("x.txt")
+    assert all(not 0xD800 <= ord(c) <= 0xDFFF for c in name)

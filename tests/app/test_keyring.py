@@ -1,0 +1,237 @@
+"""The keyring in force: without a valid one no report is taken; a change mid-upload is caught."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from app.models import Item, today
+from app.services import context
+from crypto import DecryptionError, SignedManifest, SigningKey, open_bytes
+from tests.app.support import (
+    Visitor,
+    assert_clean_page,
+    assert_nothing_stored,
+    db_session,
+    envelope_files,
+    form,
+    install_successor,
+    multipart,
+    new_reviewer,
+    opened_envelopes,
+    remove_keyring,
+    reviewer_keys,
+    staging_files,
+)
+
+MIB = 1024 * 1024
+
+
+class Tripwire(io.BytesIO):
+    """A request body that runs `action` once `at` bytes of it have been read."""
+
+    def __init__(self, data: bytes, at: int, action: Callable[[], None]) -> None:
+        super().__init__(data)
+        self.at = at
+        self.action: Callable[[], None] | None = action
+        self.bytes_read = 0
+
+    def read(self, size: int | None = -1) -> bytes:
+        data = super().read(size)
+        self.bytes_read += len(data)
+        if self.action is not None and self.bytes_read >= self.at:
+            action, self.action = self.action, None
+            action()
+        return data
+
+
+class Clock:
+    """The day the server thinks it is, for `app.services.context.today`."""
+
+    def __init__(self) -> None:
+        self.day = today()
+
+    def __call__(self) -> dt.date:
+        return self.day
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """Control the day the keyring is checked against."""
+    fake = Clock()
+    monkeypatch.setattr(context, "today", fake)
+    return fake
+
+
+def expiry(instance: Path) -> dt.date:
+    """The day the demo keyring expires."""
+    data = sorted((instance / "keyring" / "manifests").glob("*.json"))[-1].read_bytes()
+    return SignedManifest.from_bytes(data).manifest.expires
+
+
+def large_report(visitor: Visitor) -> tuple[bytes, str]:
+    """A first report with a 3 MiB file: read in several blocks, so a change can fall between."""
+    page = visitor.start()
+    return multipart(
+        [*page.fields.items(), ("message", "the SHO")],
+        [("files", "video.mp4", b"\x01" * (3 * MIB), "video/mp4")],
+    )
+
+
+def test_without_a_keyring_a_report_is_refused_before_its_body_is_read(
+    app: Flask, instance: Path, visitor: Visitor
+) -> None:
+    body, content_type = large_report(visitor)
+    remove_keyring(instance)
+    stream = Tripwire(body, len(body) + 1, lambda: None)
+    response = visitor.client.post(
+        "/submit", input_stream=stream, content_length=len(body), content_type=content_type
+    )
+    assert response.status_code == 503
+    assert "Temporarily unavailable" in response.get_data(as_text=True)
+    assert_clean_page(response, "the SHO")
+    assert stream.bytes_read == 0
+    assert_nothing_stored(app, instance)
+
+
+@pytest.mark.parametrize("path", ["/", "/submit", "/login", "/resources", "/keys", "/logged-out"])
+def test_without_a_keyring_the_pages_still_work(
+    instance: Path, visitor: Visitor, path: str
+) -> None:
+    remove_keyring(instance)
+    visitor.get(path)
+
+
+def test_without_a_keyring_the_keys_page_says_reports_cannot_be_taken(
+    instance: Path, visitor: Visitor
+) -> None:
+    remove_keyring(instance)
+    assert "No valid keyring is in force" in visitor.get("/keys")
+    keys = json.loads(visitor.get("/keys.json"))
+    assert keys["in_force"] is None
+    assert keys["manifests"] == []
+    assert len(keys["pinned_authorities"]) == 3
+
+
+def test_without_a_keyring_a_source_can_still_log_in_but_not_send(
+    app: Flask, instance: Path, visitor: Visitor
+) -> None:
+    page = visitor.start()
+    assert visitor.send(page, "first").status_code == 303
+    visitor.log_out()
+    remove_keyring(instance)
+    assert visitor.log_in(page.fields["codename"]).status_code == 303
+    more = form(visitor.get("/account"), "/account")
+    before = envelope_files(instance)
+    response = visitor.send(more, "more")
+    assert response.status_code == 503
+    assert envelope_files(instance) == before
+    assert staging_files(instance) == []
+
+
+def test_an_expired_keyring_refuses_reports(
+    app: Flask, instance: Path, visitor: Visitor, clock: Clock
+) -> None:
+    page = visitor.start()
+    clock.day = expiry(instance) + dt.timedelta(days=1)
+    response = visitor.send(page, "the SHO")
+    assert response.status_code == 503
+    assert_clean_page(response, "the SHO")
+    assert_nothing_stored(app, instance)
+    assert "No valid keyring is in force" in visitor.get("/keys")
+
+
+def test_the_last_day_of_a_keyring_still_takes_reports(
+    instance: Path, visitor: Visitor, clock: Clock
+) -> None:
+    page = visitor.start()
+    clock.day = expiry(instance) - dt.timedelta(days=1)
+    assert visitor.send(page, "the SHO").status_code == 303
+
+
+def _expire(instance: Path, clock: Clock) -> None:
+    clock.day = expiry(instance) + dt.timedelta(days=1)
+
+
+def _remove(instance: Path, clock: Clock) -> None:
+    remove_keyring(instance)
+
+
+def _rotate(instance: Path, clock: Clock) -> None:
+    # The only reviewer is replaced (say, their key was lost): new reports must not reach them.
+    install_successor(instance, [new_reviewer()[1]])
+
+
+@pytest.mark.parametrize(
+    "change", [_expire, _remove, _rotate], ids=["expired", "removed", "rotated"]
+)
+def test_a_keyring_change_during_an_upload_refuses_it_and_stores_nothing(
+    app: Flask,
+    instance: Path,
+    visitor: Visitor,
+    clock: Clock,
+    change: Callable[[Path, Clock], None],
+) -> None:
+    body, content_type = large_report(visitor)
+    stream = Tripwire(body, len(body) // 2, lambda: change(instance, clock))
+    response = visitor.client.post(
+        "/submit", input_stream=stream, content_length=len(body), content_type=content_type
+    )
+    assert stream.action is None, "the keyring did not change mid-upload"
+    assert response.status_code == 503
+    assert_clean_page(response, "the SHO")
+    assert_nothing_stored(app, instance)
+
+
+def test_a_newer_keyring_seals_new_reports_to_its_reviewers(
+    app: Flask, instance: Path, visitor: Visitor
+) -> None:
+    keys, reviewer = new_reviewer()
+    install_successor(instance, [reviewer])
+    assert visitor.send(visitor.start(), "for the new reviewer").status_code == 303
+    (path,) = envelope_files(instance)
+    assert keys.encryption is not None
+    plaintext, _ = open_bytes(path.read_bytes(), [keys.encryption])
+    assert b"for the new reviewer" in plaintext
+    old = reviewer_keys(instance).encryption
+    assert old is not None
+    with pytest.raises(DecryptionError):
+        open_bytes(path.read_bytes(), [old])
+    with db_session(app) as session:
+        assert list(session.execute(select(Item.keyring_version)).scalars()) == [2]
+    assert json.loads(visitor.get("/keys.json"))["in_force"] == 2
+
+
+@pytest.mark.parametrize(
+    "signers",
+    [lambda: [SigningKey.generate(), SigningKey.generate()], lambda: []],
+    ids=["strangers", "unsigned"],
+)
+def test_a_keyring_the_authorities_did_not_sign_takes_nothing(
+    app: Flask, instance: Path, visitor: Visitor, signers: Callable[[], list[SigningKey]]
+) -> None:
+    install_successor(instance, [new_reviewer()[1]], signers=signers())
+    response = visitor.send(visitor.start(), "the SHO")
+    assert response.status_code == 503
+    assert_nothing_stored(app, instance)
+    assert json.loads(visitor.get("/keys.json"))["in_force"] is None
+
+
+def test_each_report_is_sealed_to_every_reviewer_in_force(instance: Path, visitor: Visitor) -> None:
+    second_keys, second = new_reviewer("second-reviewer")
+    first = SignedManifest.from_bytes(
+        sorted((instance / "keyring" / "manifests").glob("*.json"))[0].read_bytes()
+    ).manifest.recipients
+    install_successor(instance, [*first, second])
+    visitor.send(visitor.start(), "for both", [("files", "a.txt", b"file for both", "text/plain")])
+    assert second_keys.encryption is not None
+    for path in envelope_files(instance):
+        open_bytes(path.read_bytes(), [second_keys.encryption])
+    assert len(opened_envelopes(instance)) == 2

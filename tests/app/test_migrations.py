@@ -1,0 +1,157 @@
+"""Migrations: each goes up and down cleanly, head is the models' schema, on both databases."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, inspect, text
+
+from app.db import Base, make_engine
+from app.migrate import alembic_config, downgrade, upgrade
+
+SCRIPTS = ScriptDirectory.from_config(alembic_config("sqlite://"))
+# Oldest first.
+REVISIONS = [r.revision for r in reversed(list(SCRIPTS.walk_revisions()))]
+MODEL_TABLES = set(Base.metadata.tables)
+
+
+@pytest.fixture
+def database(database_url: str, instance_dir: Path) -> str:
+    """An empty database (for SQLite, a file not yet created in an existing directory)."""
+    instance_dir.mkdir(mode=0o700)
+    return database_url
+
+
+@pytest.fixture
+def engine(database: str) -> Iterator[Engine]:
+    """An engine on the database, closed after the test."""
+    engine = make_engine(database)
+    yield engine
+    engine.dispose()
+
+
+def schema(engine: Engine) -> dict[str, Any]:
+    """Everything about the tables that a migration might get wrong."""
+    inspector = inspect(engine)
+    return {
+        table: {
+            "columns": [
+                (c["name"], str(c["type"]), c["nullable"]) for c in inspector.get_columns(table)
+            ],
+            "primary": inspector.get_pk_constraint(table)["constrained_columns"],
+            "foreign": sorted(
+                (tuple(f["constrained_columns"]), f["referred_table"], f["options"].get("ondelete"))
+                for f in inspector.get_foreign_keys(table)
+            ),
+            "indexes": sorted(
+                (i["name"], tuple(i["column_names"])) for i in inspector.get_indexes(table)
+            ),
+            "unique": sorted(
+                tuple(u["column_names"]) for u in inspector.get_unique_constraints(table)
+            ),
+        }
+        for table in sorted(inspector.get_table_names())
+    }
+
+
+def tables(engine: Engine) -> set[str]:
+    """The tables the database holds, Alembic's own aside."""
+    inspect(engine).clear_cache()
+    return set(inspect(engine).get_table_names()) - {"alembic_version"}
+
+
+def test_the_migrations_form_one_line() -> None:
+    assert REVISIONS == ["0001", "0002"]
+    assert SCRIPTS.get_heads() == [REVISIONS[-1]]
+
+
+def test_upgrade_to_head_gives_exactly_the_models_schema(database: str, engine: Engine) -> None:
+    upgrade(database)
+    with engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert differences == []
+    assert tables(engine) == MODEL_TABLES
+
+
+def test_downgrade_to_base_leaves_no_tables_and_upgrade_works_again(
+    database: str, engine: Engine
+) -> None:
+    upgrade(database)
+    head = schema(engine)
+    downgrade(database, "base")
+    assert tables(engine) == set()
+    upgrade(database)
+    assert schema(engine) == head
+
+
+@pytest.mark.parametrize("revision", REVISIONS)
+def test_each_migration_goes_down_and_up_again_to_the_same_schema(
+    database: str, engine: Engine, revision: str
+) -> None:
+    script = SCRIPTS.get_revision(revision)
+    assert script is not None
+    upgrade(database, revision)
+    after = schema(engine)
+    downgrade(database, str(script.down_revision or "base"))
+    before = schema(engine)
+    assert before != after
+    upgrade(database, revision)
+    assert schema(engine) == after
+
+
+def test_0001_creates_the_first_tables(database: str, engine: Engine) -> None:
+    upgrade(database, "0001")
+    assert tables(engine) == {"settings", "sources", "taxonomy", "throttle", "items", "replies"}
+
+
+def test_0002_keeps_existing_rows_not_exported_and_without_notice(
+    database: str, engine: Engine
+) -> None:
+    upgrade(database, "0001")
+    day = dt.date(2025, 1, 1)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO sources (id, lookup_tag, designation, public_key, created_day,"
+                " active_day) VALUES (:id, :tag, 'Brave Otter', 'rz-x25519-public:x', :d, :d)"
+            ),
+            {"id": "a" * 32, "tag": b"\x01" * 32, "d": day},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO items (id, source_id, submission_id, kind, size, received_day,"
+                " keyring_version) VALUES (:id, :source, :sub, 'report', 1024, :d, 1)"
+            ),
+            {"id": "b" * 32, "source": "a" * 32, "sub": "c" * 32, "d": day},
+        )
+    upgrade(database, "0002")
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT exported FROM items")).scalar_one() in (False, 0)
+        assert connection.execute(text("SELECT notice FROM sources")).scalar_one() is None
+    assert "applied_bundles" in tables(engine)
+    downgrade(database, "0001")
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM items")).scalar_one() == 1
+
+
+def test_sqlite_tables_stay_without_rowid_through_every_migration(tmp_path: Path) -> None:
+    # Row order would otherwise reveal the order in which reports arrived.
+    database = f"sqlite:///{tmp_path / 'raazdar.db'}"
+    engine = make_engine(database)
+    try:
+        for revision in REVISIONS:
+            upgrade(database, revision)
+            with engine.connect() as connection:
+                rows = connection.execute(
+                    text("SELECT name, sql FROM sqlite_master WHERE type = 'table'")
+                ).all()
+            assert {n for n, sql in rows if "WITHOUT ROWID" not in sql} == {"alembic_version"}
+    finally:
+        engine.dispose()

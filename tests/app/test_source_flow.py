@@ -1,0 +1,275 @@
+"""A source's whole visit in the test client, in Urdu and English: report, leave, return, read."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from app.models import Item, Reply, Source
+from crypto import SigningKey, check_codename
+from tests.app.support import (
+    FilePart,
+    Visitor,
+    db_session,
+    envelope_files,
+    form,
+    forms,
+    html_lang,
+    opened_envelopes,
+    reply_to,
+    reviewer_keys,
+    row_counts,
+    shown_codename,
+    source_id,
+)
+
+FILES: list[FilePart] = [
+    ("files", "statement.txt", b"The SHO took 200,000 rupees.\n", "text/plain"),
+    ("files", "photo.jpg", b"\xff\xd8\xff\xe0" + bytes(range(256)) * 40, "image/jpeg"),
+    ("files", "رسید.pdf", b"%PDF-1.4 a receipt", "application/pdf"),
+]
+MESSAGE = "\r\n".join(
+    ["ASI at the Airport police station lets the agent's vans through.", "ایس ایچ او نے پیسے لیے۔"]
+)
+
+
+@dataclass
+class Reported:
+    """A source who has just made a first report."""
+
+    visitor: Visitor
+    codename: str
+    lang: str
+
+
+@pytest.fixture(params=["ur", "en"])
+def lang(request: pytest.FixtureRequest) -> str:
+    """The interface language the source chose."""
+    code: str = request.param
+    return code
+
+
+@pytest.fixture
+def visitor(client: FlaskClient, lang: str) -> Visitor:
+    """A source's browser, switched to `lang` on the landing page."""
+    response = client.get(f"/lang/{lang}?next=/")
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/"
+    visitor = Visitor(client)
+    landing = visitor.get("/")
+    assert html_lang(landing)[0] == lang
+    assert 'href="/submit"' in landing
+    return visitor
+
+
+@pytest.fixture
+def reported(visitor: Visitor, lang: str) -> Reported:
+    """A first report with a message, every structured field and three files."""
+    page = visitor.start()
+    choices: dict[str, str | list[str]] = {
+        "agency": "police-punjab",
+        "province": "punjab",
+        "district": "Lahore, Airport police station",
+        "when": "week",
+        "complicity": ["bribery", "border"],
+    }
+    response = visitor.send(page, MESSAGE, FILES, choices)
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/submitted"
+    return Reported(visitor, page.fields["codename"], lang)
+
+
+def test_the_submit_page_shows_the_codename_it_carries(visitor: Visitor, lang: str) -> None:
+    html = visitor.get("/submit")
+    page = form(html, "/submit")
+    assert html_lang(html) == (lang, "rtl" if lang == "ur" else "ltr")
+    assert page.enctype == "multipart/form-data"
+    assert page.method == "post"
+    assert shown_codename(html) == page.fields["codename"]
+    assert check_codename(page.fields["codename"]) == page.fields["codename"]
+    assert "csrf_token" in page.fields
+
+
+def test_the_form_offers_the_taxonomy_in_the_chosen_language(visitor: Visitor, lang: str) -> None:
+    html = visitor.get("/submit")
+    assert ("پنجاب پولیس" in html) == (lang == "ur")
+    assert ("Punjab Police" in html) == (lang == "en")
+
+
+def test_a_report_is_sealed_with_its_fields_and_files(
+    reported: Reported, app: Flask, instance: Path
+) -> None:
+    html = reported.visitor.get("/submitted")
+    assert html_lang(html)[0] == reported.lang
+    assert row_counts(app, Source, Item) == {"sources": 1, "items": 4}
+    opened = opened_envelopes(instance)
+    reports = [json.loads(p) for m, p in opened.values() if m.kind == "report"]
+    assert len(reports) == 1
+    report = reports[0]
+    assert report["message"] == MESSAGE.replace("\r\n", "\n")
+    assert report["language"] == reported.lang
+    # Labels go into the report in English whatever language the source used.
+    assert report["fields"] == {
+        "agency": {"code": "police-punjab", "label": "Punjab Police"},
+        "province": {"code": "punjab", "label": "Punjab"},
+        "district": "Lahore, Airport police station",
+        "when": {"code": "week", "label": "In the last week"},
+        "complicity": [
+            {
+                "code": "bribery",
+                "label": "Taking money to release or protect traffickers or smugglers",
+            },
+            {"code": "border", "label": "Letting people through airports, borders or checkpoints"},
+        ],
+    }
+    files = {m.filename: (m.content_type, p) for m, p in opened.values() if m.kind == "file"}
+    assert files == {name: (ctype, content) for _, name, content, ctype in FILES}
+
+
+def test_items_of_one_submission_share_a_submission_id(reported: Reported, app: Flask) -> None:
+    items = _items(app)
+    assert len({i.submission_id for i in items}) == 1
+    assert {i.kind for i in items} == {"report", "file"}
+
+
+def test_a_source_logs_out_and_back_in_with_the_codename(reported: Reported) -> None:
+    visitor = reported.visitor
+    assert visitor.get("/account").count('action="/account"') == 1
+    response = visitor.log_out()
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/logged-out"
+    assert html_lang(visitor.get("/logged-out"))[0] == reported.lang
+    assert visitor.client.get("/account").headers["Location"] == "/login"
+    response = visitor.log_in(reported.codename)
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/account"
+    assert html_lang(visitor.get("/account"))[0] == reported.lang
+
+
+def test_a_later_report_from_the_account_page_joins_the_same_account(
+    reported: Reported, app: Flask
+) -> None:
+    visitor = reported.visitor
+    page = form(visitor.get("/account"), "/account")
+    assert "codename" not in page.fields
+    response = visitor.send(page, "One more thing: the vans leave at night.")
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/submitted"
+    assert row_counts(app, Source, Item) == {"sources": 1, "items": 5}
+    assert len({i.submission_id for i in _items(app)}) == 2
+
+
+def test_a_reply_from_a_reviewer_is_shown_decrypted(
+    reported: Reported, app: Flask, instance: Path
+) -> None:
+    signer = reviewer_keys(instance).signing
+    assert signer is not None
+    reply_to(app, reported.codename, "Which police station? نام بتائیں۔", signer)
+    reported.visitor.log_out()
+    reported.visitor.log_in(reported.codename)
+    html = reported.visitor.get("/account")
+    assert "Which police station? نام بتائیں۔" in html
+    assert 'class="error"' not in html
+
+
+def test_a_reply_signed_by_a_stranger_is_shown_as_unverifiable(
+    reported: Reported, app: Flask
+) -> None:
+    reply_to(app, reported.codename, "Send your CNIC number to 0300-1234567", SigningKey.generate())
+    html = reported.visitor.get("/account")
+    assert "0300-1234567" not in html
+    assert html.count('<p class="error">') == 1
+    # It can still be deleted, like any reply.
+    assert len([f for f in forms(html) if f.action.startswith("/replies/")]) == 1
+
+
+def test_deleting_a_reply_removes_its_row_and_its_file(
+    reported: Reported, app: Flask, instance: Path
+) -> None:
+    signer = reviewer_keys(instance).signing
+    assert signer is not None
+    reply_id = reply_to(app, reported.codename, "Thank you.", signer)
+    kept_id = reply_to(app, reported.codename, "Please write again.", signer)
+    store = {p.stem for p in envelope_files(instance)}
+    assert {reply_id, kept_id} <= store
+    page = form(reported.visitor.get("/account"), f"/replies/{reply_id}/delete")
+    response = reported.visitor.client.post(page.action, data=page.fields)
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/account"
+    with db_session(app) as session:
+        assert session.get(Reply, reply_id) is None
+        assert session.get(Reply, kept_id) is not None
+    assert {p.stem for p in envelope_files(instance)} == store - {reply_id}
+    html = reported.visitor.get("/account")
+    assert "Thank you." not in html
+    assert "Please write again." in html
+
+
+def test_landing_to_confirmation_takes_three_page_loads(client: FlaskClient) -> None:
+    visitor = Visitor(client)
+    landing = visitor.get("/")  # 1
+    assert 'href="/submit"' in landing
+    page = visitor.start()  # 2
+    response = client.post(
+        page.action,
+        data={**page.fields, "message": "The inspector warns the kiln owner before raids."},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )  # 3: the post answers with the confirmation page
+    assert response.status_code == 200
+    assert len(response.history) == 1
+    assert response.request.path == "/submitted"
+
+
+def test_viewing_the_submit_page_creates_no_account(
+    client: FlaskClient, app: Flask, instance: Path
+) -> None:
+    visitor = Visitor(client)
+    for _ in range(3):
+        visitor.start()
+    response = visitor.send(visitor.start())  # nothing to send: refused, still no account
+    assert response.status_code == 400
+    assert row_counts(app, Source, Item) == {"sources": 0, "items": 0}
+    assert envelope_files(instance) == []
+
+
+def test_two_tabs_get_two_codenames_and_each_report_reaches_its_own_account(
+    client: FlaskClient, app: Flask, instance: Path
+) -> None:
+    visitor = Visitor(client)
+    first, second = visitor.start(), visitor.start()
+    assert first.fields["codename"] != second.fields["codename"]
+    assert visitor.send(first, "from the first tab").status_code == 303
+    assert visitor.send(second, "from the second tab").status_code == 303
+    assert row_counts(app, Source, Item) == {"sources": 2, "items": 2}
+    opened = opened_envelopes(instance)
+    messages = {item.source_id: json.loads(opened[item.id][1])["message"] for item in _items(app)}
+    assert messages == {
+        source_id(app, first.fields["codename"]): "from the first tab",
+        source_id(app, second.fields["codename"]): "from the second tab",
+    }
+    # The browser is now signed in to the second tab's account; the first codename still works.
+    with client.session_transaction() as session:
+        assert session["source"]["id"] == source_id(app, second.fields["codename"])
+    visitor.log_out()
+    assert visitor.log_in(first.fields["codename"]).status_code == 303
+
+
+def test_the_same_codename_sent_twice_uses_one_account(client: FlaskClient, app: Flask) -> None:
+    visitor = Visitor(client)
+    page = visitor.start()
+    assert visitor.send(page, "first").status_code == 303
+    # The back button: the same form, with the same codename, sent again.
+    assert visitor.send(page, "second").status_code == 303
+    assert row_counts(app, Source, Item) == {"sources": 1, "items": 2}
+
+
+def _items(app: Flask) -> list[Item]:
+    with db_session(app) as session:
+        return list(session.execute(select(Item)).scalars())

@@ -1,0 +1,141 @@
+"""What the server keeps: random ids, days without times, ciphertext files without times."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Date, DateTime, Interval, Time, inspect, select
+
+from app.instance import InstancePaths
+from app.models import Item, Reply, Source, today
+from tests.app.support import (
+    Visitor,
+    all_rows,
+    db_session,
+    envelope_files,
+    form,
+    reply_to,
+    reviewer_keys,
+    source_id,
+    staging_files,
+)
+
+HEX_ID = re.compile(r"[0-9a-f]{32}")
+AGENT = "Mozilla/5.0 (Windows NT 10.0; rv:128.0) Gecko/20100101 Firefox/128.0"
+ADDRESS = "198.51.100.23"
+
+
+@pytest.fixture
+def busy(app: Flask, client: FlaskClient, instance: Path) -> str:
+    """An instance that has seen some use: two reports with files, a reply, a login."""
+    client.environ_base.update(REMOTE_ADDR=ADDRESS, HTTP_USER_AGENT=AGENT)
+    visitor = Visitor(client)
+    page = visitor.start()
+    files = [("files", "a.jpg", b"\xff\xd8" * 5000, "image/jpeg")]
+    assert visitor.send(page, "first report", files).status_code == 303
+    more = form(visitor.get("/account"), "/account")
+    assert visitor.send(more, "second report", files).status_code == 303
+    signer = reviewer_keys(instance).signing
+    assert signer is not None
+    reply_to(app, page.fields["codename"], "a reply", signer)
+    visitor.log_out()
+    assert visitor.log_in(page.fields["codename"]).status_code == 303
+    return page.fields["codename"]
+
+
+def test_envelopes_and_the_store_carry_no_times(busy: str, instance: Path) -> None:
+    paths = InstancePaths(instance)
+    # The directories first: listing them (as this test does next) sets their atime.
+    times = {p.name: (p.stat().st_mtime, p.stat().st_atime) for p in [paths.store, paths.staging]}
+    times.update({p.name: (p.stat().st_mtime, p.stat().st_atime) for p in envelope_files(instance)})
+    assert len(times) == 2 + 5  # two reports, two files, a reply
+    assert set(times.values()) == {(0, 0)}, times
+
+
+def test_deleting_a_reply_leaves_the_store_without_a_time(
+    busy: str, app: Flask, client: FlaskClient, instance: Path
+) -> None:
+    with db_session(app) as session:
+        (reply,) = session.execute(select(Reply)).scalars()
+    page = form(Visitor(client).get("/account"), f"/replies/{reply.id}/delete")
+    assert client.post(page.action, data=page.fields).status_code == 303
+    assert InstancePaths(instance).store.stat().st_mtime == 0
+
+
+def test_staging_is_empty_after_a_submission(busy: str, instance: Path) -> None:
+    assert staging_files(instance) == []
+
+
+def test_staging_is_empty_after_a_refused_submission(
+    app: Flask, client: FlaskClient, instance: Path
+) -> None:
+    visitor = Visitor(client)
+    page = visitor.start()
+    del page.fields["csrf_token"]
+    files = [("files", f"{i}.bin", bytes(300_000), "application/octet-stream") for i in range(3)]
+    assert visitor.send(page, "no token", files).status_code == 400
+    page = visitor.start()
+    page.fields["codename"] = "not a codename"
+    assert visitor.send(page, "bad codename", files).status_code == 200
+    assert staging_files(instance) == []
+    assert envelope_files(instance) == []
+
+
+def test_ids_are_random_hex_and_name_the_files(busy: str, app: Flask, instance: Path) -> None:
+    with db_session(app) as session:
+        items = list(session.execute(select(Item)).scalars())
+        replies = list(session.execute(select(Reply)).scalars())
+        sources = list(session.execute(select(Source)).scalars())
+    ids = [i.id for i in items] + [r.id for r in replies] + [s.id for s in sources]
+    submissions = {i.submission_id for i in items}
+    assert all(HEX_ID.fullmatch(i) for i in [*ids, *submissions])
+    assert len(set(ids)) == len(ids)
+    assert len(submissions) == 2
+    stored = {p.stem for p in envelope_files(instance)}
+    assert stored == {i.id for i in items} | {r.id for r in replies}
+    # The designation reviewers see is two words, not the codename's.
+    (source,) = sources
+    assert len(source.designation.split()) == 2
+
+
+def test_the_schema_has_no_column_for_a_time_of_day(app: Flask) -> None:
+    engine = app.extensions["raazdar.db"].engine
+    inspector = inspect(engine)
+    found = {}
+    for table in inspector.get_table_names():
+        for column in inspector.get_columns(table):
+            kind = column["type"]
+            assert not isinstance(kind, DateTime | Time | Interval), (table, column["name"])
+            assert "TIME" not in str(kind).upper(), (table, column["name"])
+            if isinstance(kind, Date):
+                found[f"{table}.{column['name']}"] = True
+    assert set(found) == {
+        "sources.created_day",
+        "sources.active_day",
+        "items.received_day",
+        "replies.received_day",
+    }
+
+
+def test_rows_hold_days_but_no_times_addresses_or_browsers(busy: str, app: Flask) -> None:
+    words = busy.split()
+    leaks = [ADDRESS, AGENT, "Firefox", *(" ".join(words[i : i + 2]) for i in range(7))]
+    days: set[dt.date] = set()
+    for table, rows in all_rows(app).items():
+        for row in rows:
+            for column, value in row.items():
+                assert not isinstance(value, dt.datetime | dt.time), (table, column)
+                if isinstance(value, dt.date):
+                    days.add(value)
+                if isinstance(value, str):
+                    assert not re.search(r"\d{1,2}:\d{2}", value), (table, column)
+                    assert not [leak for leak in leaks if leak in value], (table, column)
+    assert days == {today()}
+    (source,) = all_rows(app)["sources"]
+    assert source["id"] == source_id(app, busy)
+    assert len(source["lookup_tag"]) == 32
