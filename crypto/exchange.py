@@ -20,6 +20,7 @@ from typing import Any, BinaryIO, Final
 
 from crypto.bundle import BundleReader, write_bundle
 from crypto.errors import FormatError, UnsupportedVersionError, VerificationError
+from crypto.fields import date, exact_object, integer, list_of, matching, string
 from crypto.keys import PublicKey, SigningKey, VerifyKey
 
 EXPORT_TYPE: Final = "raazdar-export"
@@ -100,7 +101,7 @@ class ExportManifest:
                 id=_hex_id(fields["id"]),
                 submission=_hex_id(fields["submission"]),
                 source=_designation(fields["source"]),
-                kind=_match(_KIND, fields["kind"], "kind"),
+                kind=matching(_KIND, fields["kind"], "kind"),
                 day=_date(fields["day"]),
             )
             if entry.source not in sources:
@@ -169,7 +170,7 @@ class ReplyManifest:
             for f in (_exact(r, {"id", "source"}) for r in _list(obj["replies"]))
         )
         notices = tuple(
-            Notice(_designation(f["source"]), _match(_NOTICE, f["status"], "status"))
+            Notice(_designation(f["source"]), matching(_NOTICE, f["status"], "status"))
             for f in (_exact(n, {"source", "status"}) for n in _list(obj["notices"]))
         )
         _check_items(obj, [r.id for r in replies])
@@ -247,48 +248,31 @@ def _check_items(obj: dict[str, Any], ids: list[str]) -> None:
 
 
 def _exact(value: Any, keys: set[str]) -> dict[str, Any]:
-    if not isinstance(value, dict) or set(value) != keys:
-        raise FormatError(f"expected an object with fields {sorted(keys)}")
-    return value
+    return exact_object(value, keys, "entry")
 
 
 def _list(value: Any) -> list[Any]:
-    if not isinstance(value, list):
-        raise FormatError("expected a list")
-    return value
+    return list_of(value, "field")
 
 
 def _str(value: Any) -> str:
-    if not isinstance(value, str):
-        raise FormatError("expected a string")
-    return value
+    return string(value, "field")
 
 
 def _int(value: Any) -> int:
-    if type(value) is not int or value < 1:
+    number = integer(value, "field")
+    if number < 1:
         raise FormatError("expected a positive integer")
-    return value
-
-
-def _match(pattern: re.Pattern[str], value: Any, what: str) -> str:
-    if not isinstance(value, str) or not pattern.fullmatch(value):
-        raise FormatError(f"malformed {what}")
-    return value
+    return number
 
 
 def _hex_id(value: Any) -> str:
-    return _match(_HEX_ID, value, "id")
+    return matching(_HEX_ID, value, "id")
 
 
 def _designation(value: Any) -> str:
-    return _match(_DESIGNATION, value, "source designation")
+    return matching(_DESIGNATION, value, "source designation")
 
 
 def _date(value: Any) -> dt.date:
-    text = _str(value)
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-        raise FormatError("expected a date YYYY-MM-DD")
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError as exc:
-        raise FormatError("not a real date") from exc
+    return date(value, "date")

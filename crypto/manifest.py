@@ -17,6 +17,7 @@ from typing import Any, Final
 from crypto import constants as C
 from crypto.encoding import b64decode, b64encode, blake2b, canonical_json, parse_json_object
 from crypto.errors import FormatError, UnsupportedVersionError, VerificationError
+from crypto.fields import date, exact_object, integer, is_int, list_of, string
 from crypto.keys import Fingerprint, PublicKey, SigningKey, VerifyKey
 
 _ID: Final = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
@@ -100,10 +101,10 @@ class Manifest:
         if (
             isinstance(body, dict)
             and body.get("type") == C.MANIFEST_TYPE
-            and not _is_int(body.get("format"), C.MANIFEST_FORMAT)
+            and not is_int(body.get("format"), C.MANIFEST_FORMAT)
         ):
             raise UnsupportedVersionError(f"unsupported manifest format {body.get('format')!r}")
-        obj = _object(
+        obj = exact_object(
             body,
             {
                 "type",
@@ -119,40 +120,40 @@ class Manifest:
         )
         if obj["type"] != C.MANIFEST_TYPE:
             raise FormatError("not a Raazdar keyring manifest")
-        if not _is_int(obj["format"], C.MANIFEST_FORMAT):
+        if not is_int(obj["format"], C.MANIFEST_FORMAT):
             raise UnsupportedVersionError(f"unsupported manifest format {obj['format']!r}")
-        authority = _object(obj["authority"], {"threshold", "keys"}, "authority")
+        authority = exact_object(obj["authority"], {"threshold", "keys"}, "authority")
         previous = obj["previous"]
         if previous is not None and (
             not isinstance(previous, str) or not re.fullmatch(r"[0-9a-f]{64}", previous)
         ):
             raise FormatError("previous must be 64 lowercase hex digits or null")
         return cls(
-            version=_int(obj["version"], "version"),
+            version=integer(obj["version"], "version"),
             previous=bytes.fromhex(previous) if previous is not None else None,
-            issued=_date(obj["issued"], "issued"),
-            expires=_date(obj["expires"], "expires"),
-            threshold=_int(authority["threshold"], "threshold"),
+            issued=date(obj["issued"], "issued"),
+            expires=date(obj["expires"], "expires"),
+            threshold=integer(authority["threshold"], "threshold"),
             authorities=tuple(
                 AuthorityKey(
-                    name=_str(a["name"], "authority name"),
-                    key=VerifyKey.from_text(_str(a["key"], "authority key")),
+                    name=string(a["name"], "authority name"),
+                    key=VerifyKey.from_text(string(a["key"], "authority key")),
                 )
                 for a in (
-                    _object(x, {"name", "key"}, "authority key")
-                    for x in _list(authority["keys"], "authority keys")
+                    exact_object(x, {"name", "key"}, "authority key")
+                    for x in list_of(authority["keys"], "authority keys")
                 )
             ),
             recipients=tuple(
                 Recipient(
-                    id=_str(r["id"], "recipient id"),
-                    name=_str(r["name"], "recipient name"),
-                    encryption_key=PublicKey.from_text(_str(r["encryption_key"], "key")),
-                    signing_key=VerifyKey.from_text(_str(r["signing_key"], "key")),
+                    id=string(r["id"], "recipient id"),
+                    name=string(r["name"], "recipient name"),
+                    encryption_key=PublicKey.from_text(string(r["encryption_key"], "key")),
+                    signing_key=VerifyKey.from_text(string(r["signing_key"], "key")),
                 )
                 for r in (
-                    _object(x, {"id", "name", "encryption_key", "signing_key"}, "recipient")
-                    for x in _list(obj["recipients"], "recipients")
+                    exact_object(x, {"id", "name", "encryption_key", "signing_key"}, "recipient")
+                    for x in list_of(obj["recipients"], "recipients")
                 )
             ),
         )
@@ -212,18 +213,18 @@ class SignedManifest:
     @classmethod
     def from_bytes(cls, data: bytes) -> SignedManifest:
         """Parse a signed manifest; nothing in it is trusted until verified."""
-        obj = _object(
+        obj = exact_object(
             parse_json_object(data, max_bytes=C.MANIFEST_MAX_BYTES),
             {"manifest", "signatures"},
             "signed manifest",
         )
         signatures = []
-        for item in _list(obj["signatures"], "signatures"):
-            sig = _object(item, {"key", "signature"}, "signature")
+        for item in list_of(obj["signatures"], "signatures"):
+            sig = exact_object(item, {"key", "signature"}, "signature")
             signatures.append(
                 (
-                    Fingerprint.parse(_str(sig["key"], "signature key")),
-                    b64decode(_str(sig["signature"], "signature"), length=C.SIGNATURE_BYTES),
+                    Fingerprint.parse(string(sig["key"], "signature key")),
+                    b64decode(string(sig["signature"], "signature"), length=C.SIGNATURE_BYTES),
                 )
             )
         return cls(Manifest.from_body(obj["manifest"]), tuple(signatures))
@@ -344,44 +345,3 @@ def _check_manifest(m: Manifest) -> None:
     for name in [a.name for a in m.authorities] + [r.name for r in m.recipients]:
         if not (1 <= len(name) <= _MAX_NAME) or not name.isprintable():
             raise FormatError(f"names must be 1-{_MAX_NAME} printable characters")
-
-
-def _object(value: Any, keys: set[str], what: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise FormatError(f"{what} must be an object")
-    if set(value) != keys:
-        raise FormatError(f"{what} must have exactly the fields {sorted(keys)}")
-    return value
-
-
-def _list(value: Any, what: str) -> list[Any]:
-    if not isinstance(value, list):
-        raise FormatError(f"{what} must be a list")
-    return value
-
-
-def _str(value: Any, what: str) -> str:
-    if not isinstance(value, str):
-        raise FormatError(f"{what} must be a string")
-    return value
-
-
-def _int(value: Any, what: str) -> int:
-    if type(value) is not int:
-        raise FormatError(f"{what} must be an integer")
-    return value
-
-
-def _is_int(value: Any, expected: int) -> bool:
-    # JSON `true` is not `1`, though Python's `True == 1`.
-    return type(value) is int and value == expected
-
-
-def _date(value: Any, what: str) -> dt.date:
-    text = _str(value, what)
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-        raise FormatError(f"{what} must be a date YYYY-MM-DD")
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError as exc:
-        raise FormatError(f"{what} is not a real date") from exc
