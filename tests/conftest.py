@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError
 
 POSTGRES_ENV = "RAAZDAR_TEST_POSTGRES_URL"
 
@@ -37,11 +39,29 @@ def postgres_url() -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
         yield admin_url.set(database=name).render_as_string(hide_password=False)
-        with admin.connect() as connection:
-            # FORCE (PostgreSQL 13+) ends connections a test left open, e.g. in a pool.
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        _drop_database(admin, name)
     finally:
         admin.dispose()
+
+
+def _drop_database(admin: Engine, name: str) -> None:
+    """Drop one test database, waiting out a server process that is briefly connected to it.
+
+    FORCE (PostgreSQL 13+) ends connections a test left open, e.g. in a pool. An
+    autovacuum worker may also be visiting the new database; ending it needs
+    pg_signal_backend (tests/run.sh grants it), and without that the worker's own
+    exit a moment later is what lets the drop through, so a refusal is retried.
+    """
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            return
+        except DBAPIError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
 
 
 @pytest.fixture(autouse=True)

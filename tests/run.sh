@@ -41,6 +41,9 @@ if command -v pg_ctlcluster >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
         su postgres -c "psql -q -tc \"SELECT 1 FROM pg_roles WHERE rolname='raazdar_test'\"" \
             | grep -q 1 \
             || su postgres -c "psql -q -c \"CREATE ROLE raazdar_test LOGIN CREATEDB PASSWORD 'raazdar_test'\""
+        # DROP DATABASE ... WITH (FORCE) must be able to end an autovacuum worker
+        # that happens to be visiting a throwaway database.
+        su postgres -c "psql -q -c \"GRANT pg_signal_backend TO raazdar_test\"" >/dev/null 2>&1 || true
         export RAAZDAR_TEST_POSTGRES_URL="${RAAZDAR_TEST_POSTGRES_URL:-postgresql+psycopg://raazdar_test:raazdar_test@127.0.0.1:5432/postgres}"
     fi
 fi
