@@ -10,6 +10,7 @@ from flask_wtf import CSRFProtect
 from app import handlers, i18n, limits, security
 from app.config import Config, config_for
 from app.db import Database
+from app.listeners import ListenerMiddleware
 from app.services import context
 from app.sessions import SealedSessionInterface
 from app.uploads import LargeReadsMiddleware, SealingRequest
@@ -25,6 +26,9 @@ def create_app(config: Config | None = None) -> Flask:
     app.config.from_object(config)
     app.request_class = SealingRequest
     app.wsgi_app = LargeReadsMiddleware(app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = ListenerMiddleware(  # type: ignore[method-assign]
+        app.wsgi_app, app.config["STAFF_BINDS"]
+    )
     app.session_interface = SealedSessionInterface()
     _configure_logging()
     # One per app: a shared instance would move every app to the last one's database.
@@ -35,8 +39,10 @@ def create_app(config: Config | None = None) -> Flask:
     i18n.init_app(app)
     security.init_app(app)
     from app.source import bp as source_bp
+    from app.staff import bp as staff_bp
 
     app.register_blueprint(source_bp)
+    app.register_blueprint(staff_bp)
     handlers.register(app)
     return app
 

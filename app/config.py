@@ -36,6 +36,11 @@ class Config:
     DEFAULT_UPLOAD_LIMIT_MIB = 500
     LOGIN_THROTTLE_FAILURES = 60
     LOGIN_THROTTLE_WINDOW_SECONDS = 300
+    # Staff: a session ends after this long however active it is; failed logins
+    # per account are throttled in the database.
+    STAFF_SESSION_MAX_SECONDS = 8 * 60 * 60
+    STAFF_LOGIN_FAILURES = 5
+    STAFF_LOGIN_WINDOW_SECONDS = 15 * 60
     # Tokens live as long as the session: a slow upload over Tor must not
     # outlive its CSRF token.
     WTF_CSRF_TIME_LIMIT = None
@@ -48,6 +53,10 @@ class Config:
         self.DATABASE_URL = os.environ.get("RAAZDAR_DATABASE_URL") or instance.database_url
         self.CODENAME_SALT = instance.salt
         self.CODENAME_KDF = instance.kdf
+        # The listeners (gunicorn binds) on which the staff pages answer.
+        self.STAFF_BINDS = tuple(
+            b.strip() for b in os.environ.get("RAAZDAR_STAFF_BIND", "").split(",") if b.strip()
+        )
         try:
             self.SECRET_KEY = paths.secret_key.read_bytes()
         except OSError as exc:

@@ -127,3 +127,51 @@ class Throttle(Base):
     bucket: Mapped[str] = mapped_column(String(64), primary_key=True)
     window: Mapped[int] = mapped_column(Integer)
     failures: Mapped[int] = mapped_column(Integer)
+
+
+class StaffAccount(Base):
+    """A staff member or administrator of the server (never a reviewer: they are offline)."""
+
+    __tablename__ = "staff_accounts"
+    __table_args__ = NO_ROWID
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    # The TOTP secret, sealed under a key derived from the instance's secret key:
+    # a copy of the database alone does not yield working codes.
+    totp_secret: Mapped[str | None] = mapped_column(String(200), default=None)
+    totp_enrolled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The last accepted TOTP time step: a code is accepted once, and never an older one.
+    totp_last_step: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Bumped when the password or the second factor changes: every session made
+    # before then carries the old epoch and ends.
+    epoch: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    created_day: Mapped[dt.date] = mapped_column(Date, default=today)
+    last_login_day: Mapped[dt.date | None] = mapped_column(Date, default=None)
+
+
+class AuditEntry(Base):
+    """One staff action, linked by hash to the entry before it (`crypto.chain`)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = NO_ROWID
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    day: Mapped[dt.date] = mapped_column(Date, default=today)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[str] = mapped_column(Text)
+    link: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class AuditHead(Base):
+    """The newest link of the audit chain; updating this one row serialises appenders."""
+
+    __tablename__ = "audit_head"
+    __table_args__ = NO_ROWID
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Integer)
+    link: Mapped[bytes] = mapped_column(LargeBinary(32))

@@ -4,6 +4,7 @@ Both sides speak through it — the server, the offline review tool and the
 end-to-end client — and nothing outside it imports `nacl`.
 """
 
+from crypto.chain import GENESIS, chain_link
 from crypto.codename import (
     SourceKeys,
     check_codename,
@@ -45,9 +46,11 @@ from crypto.manifest import (
     verify_initial,
     verify_successor,
 )
+from crypto.password import generate_passphrase, hash_password, needs_rehash, verify_password
 from crypto.token import TokenKey
 
 __all__ = [
+    "GENESIS",
     "AuthorityKey",
     "CodenameError",
     "CryptoError",
@@ -72,9 +75,13 @@ __all__ = [
     "UnsupportedVersionError",
     "VerificationError",
     "VerifyKey",
+    "chain_link",
     "check_codename",
     "derive_source_keys",
     "generate_codename",
+    "generate_passphrase",
+    "hash_password",
+    "needs_rehash",
     "normalize_codename",
     "open_bytes",
     "open_envelope",
@@ -85,6 +92,7 @@ __all__ = [
     "seal_bytes",
     "verify_chain",
     "verify_initial",
+    "verify_password",
     "verify_signature",
     "verify_successor",
 ]

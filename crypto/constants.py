@@ -29,6 +29,8 @@ PERSON_SOURCE_LOOKUP: Final = b"rz-src-lookup-v1"
 PERSON_SOURCE_X25519: Final = b"rz-src-x25519-v1"
 PERSON_MANIFEST_HASH: Final = b"rz-manifest-v1"
 PERSON_SESSION_KEY: Final = b"rz-session-v1"
+PERSON_TOTP_KEY: Final = b"rz-totp-key-v1"
+PERSON_AUDIT_CHAIN: Final = b"rz-audit-chain1"
 
 FINGERPRINT_BYTES: Final = 20
 KEY_ID_BYTES: Final = 8
@@ -41,6 +43,12 @@ SIG_CONTEXT_MANIFEST: Final = b"raazdar keyring manifest v1"
 
 # Token (AEAD) contexts: the associated data that binds a token to its purpose.
 TOKEN_CONTEXT_SESSION: Final = b"raazdar session v1"
+TOKEN_CONTEXT_TOTP: Final = b"raazdar totp secret v1"
+
+# Staff passwords (crypto.password).
+PASSWORD_MIN_CHARS: Final = 12
+PASSWORD_MAX_CHARS: Final = 1024
+PASSPHRASE_WORDS: Final = 7
 
 # Envelope v1.
 ENVELOPE_VERSION_LINE: Final = b"raazdar-envelope/v1"

@@ -1,0 +1,9 @@
+"""`raazdar`: the server's admin command line. Logic lives in services; this only talks.
+
+Each module adds its commands to the one `main` group when imported here.
+"""
+
+from app.cli import exchange, instance, keyring, maintenance, onion, staff
+from app.cli.base import main
+
+__all__ = ["exchange", "instance", "keyring", "main", "maintenance", "onion", "staff"]

@@ -1,0 +1,67 @@
+"""The `raazdar` group and what every command shares: errors as messages, an app context."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import click
+
+from app.config import DEFAULT_INSTANCE
+from app.errors import AppError
+from crypto import CryptoError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def fail(message: str, hint: str | None = None) -> NoReturn:
+    """Print `raazdar: error: …` (and a hint) and exit 1."""
+    click.echo(f"raazdar: error: {message}", err=True)
+    if hint:
+        click.echo(f"raazdar: hint: {hint}", err=True)
+    sys.exit(1)
+
+
+def reports_errors(command: F) -> F:
+    """Turn the project's errors into messages and exit codes, in one place."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except (AppError, CryptoError) as exc:
+            fail(str(exc))
+        except OSError as exc:
+            fail(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc))
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--instance",
+    "instance",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="RAAZDAR_INSTANCE",
+    default=DEFAULT_INSTANCE,
+    show_default=True,
+    help="The instance directory (or set RAAZDAR_INSTANCE).",
+)
+@click.pass_context
+def main(ctx: click.Context, instance: Path) -> None:
+    """Run and administer a Raazdar server."""
+    # Everything the server writes (database, keys, envelopes) is its own alone.
+    os.umask(0o077)
+    ctx.obj = instance.resolve()
+
+
+def app_context(instance: Path) -> Any:
+    """An app for `instance`, for commands that use the services."""
+    from app import create_app
+    from app.config import config_for
+
+    return create_app(config_for(instance)).app_context()

@@ -1,0 +1,68 @@
+"""`raazdar export` and `raazdar import-replies`: the bundles that travel by USB."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from app.cli.base import app_context, fail, main, reports_errors
+
+
+@main.command()
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Where to write the bundle (for the USB stick).",
+)
+@click.option(
+    "--since",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Export every item received since this day, exported or not.",
+)
+@click.pass_obj
+@reports_errors
+def export(instance: Path, out: Path, since: Any) -> None:
+    """Write a signed export bundle of new items for the review workstation."""
+    from app.db import db_session
+    from app.services.exchange import export_bundle
+
+    if out.exists():
+        fail(f"{out} exists", "choose a new file name: a bundle is never overwritten")
+    partial = out.with_name(f".{out.name}.part")
+    with app_context(instance):
+        try:
+            with partial.open("xb") as dst:
+                summary = export_bundle(db_session(), dst, since=since.date() if since else None)
+            partial.rename(out)
+        finally:
+            partial.unlink(missing_ok=True)
+    click.echo(
+        f"raazdar: exported {summary.items} item(s) from {summary.sources} source(s) "
+        f"to {out} (bundle {summary.bundle_id})"
+    )
+
+
+@main.command("import-replies")
+@click.argument("bundle", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.pass_obj
+@reports_errors
+def import_replies(instance: Path, bundle: Path) -> None:
+    """Apply a reply bundle from the review workstation: replies, acknowledgements, notices."""
+    from app.db import db_session
+    from app.services.exchange import apply_reply_bundle
+
+    with app_context(instance), bundle.open("rb") as src:
+        summary = apply_reply_bundle(db_session(), src)
+    click.echo(
+        f"raazdar: bundle {summary.bundle_id}: {summary.replies} reply(ies) posted, "
+        f"{summary.deleted} acknowledged item(s) deleted, {summary.notices} notice(s) set"
+    )
+    for reason in summary.refused:
+        click.echo(f"raazdar: refused {reason}", err=True)
+    if summary.refused:
+        sys.exit(1)

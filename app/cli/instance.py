@@ -1,0 +1,88 @@
+"""`raazdar init` and `raazdar serve`: make an instance, and run it."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from app.cli.base import fail, main, reports_errors
+from crypto import KdfParams, SignedManifest
+
+
+@main.command()
+@click.option("--demo", is_flag=True, help="Also create demonstration keys (never for real use).")
+@click.option(
+    "--manifest",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="The first keyring manifest, signed offline; its authority keys are pinned.",
+)
+@click.option("--database-url", help="A database URL (default: SQLite in the instance dir).")
+@click.option(
+    "--fast-kdf",
+    is_flag=True,
+    hidden=True,
+    help="Use the fast test key derivation (test suites only; production refuses it).",
+)
+@click.pass_obj
+@reports_errors
+def init(
+    instance: Path, demo: bool, manifest: Path | None, database_url: str | None, fast_kdf: bool
+) -> None:
+    """Create an instance: config, secret and signing keys, database, keyring."""
+    from app.setup import initialise
+
+    if demo == (manifest is not None):
+        fail(
+            "give exactly one of --demo and --manifest FILE",
+            "a real instance starts from a manifest made by `raazdar-review keys`",
+        )
+    signed = SignedManifest.from_bytes(manifest.read_bytes()) if manifest else None
+    kdf = KdfParams.TESTING if fast_kdf else KdfParams.INTERACTIVE
+    result = initialise(instance, signed=signed, database_url=database_url, kdf=kdf, demo=demo)
+    click.echo(f"raazdar: created an instance in {instance}")
+    click.echo(f"raazdar: keyring v{result.version} in force until {result.expires}")
+    for fp in result.pinned:
+        click.echo(f"raazdar: pinned authority key {fp}")
+    if demo:
+        banner = "!" * 72
+        click.echo(banner, err=True)
+        click.echo("!! DEMONSTRATION INSTANCE: the reviewer and authority keys are in", err=True)
+        click.echo(f"!! {instance / 'demo-keys'} under the passphrase 'demo'.", err=True)
+        click.echo("!! Anyone with this directory can read every report. Never use it", err=True)
+        click.echo("!! for real reports.", err=True)
+        click.echo(banner, err=True)
+
+
+@main.command()
+@click.option("--port", default=8080, show_default=True, help="Loopback port for gunicorn.")
+@click.option(
+    "--tor",
+    "tor_mode",
+    type=click.Choice(["auto", "launch", "attach", "private", "off"]),
+    default="auto",
+    show_default=True,
+    help="How to publish the onion service (see `raazdar serve --help`).",
+)
+@click.option("--workers", type=int, help="gunicorn workers (default: from the CPU count).")
+@click.pass_obj
+@reports_errors
+def serve(instance: Path, port: int, tor_mode: str, workers: int | None) -> None:
+    """Serve the instance: gunicorn on loopback and the source onion service.
+
+    Tor modes: `launch` starts a tor of ours on the Tor network; `attach` uses the
+    tor at RAAZDAR_TOR_CONTROL (host:port or socket path); `private` builds a
+    private Tor network on loopback, for demonstrations without internet; `off`
+    serves on loopback only; `auto` picks attach, launch or off.
+    """
+    from app.serve import serve as run
+
+    status = run(
+        instance,
+        port=port,
+        tor_mode=tor_mode,
+        workers=workers,
+        say=lambda line: click.echo(f"raazdar: {line}"),
+    )
+    sys.exit(status)

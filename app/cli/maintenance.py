@@ -1,0 +1,1 @@
+"""`raazdar purge` and `raazdar doctor`: retention, and a check of the instance's health."""

@@ -1,0 +1,98 @@
+"""The audit log of staff actions: append-only, each entry chained to the last by hash.
+
+An entry records the day, who acted, what they did and opaque details (ids,
+counts, fingerprints); never a time of day, an address or anything a source
+wrote. Appending updates the single `audit_head` row first, which takes a write
+lock on SQLite and a row lock on PostgreSQL, so concurrent appenders queue up
+instead of forking the chain. The entry is written in the caller's transaction:
+an action and its record commit or roll back together.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from app.models import AuditEntry, AuditHead, today
+from crypto import GENESIS, chain_link
+
+# The actor recorded for commands run on the server's own console.
+CONSOLE = "console"
+
+
+def _record(seq: int, day: dt.date, actor: str, action: str, detail: str) -> dict[str, Any]:
+    return {
+        "seq": seq,
+        "day": day.isoformat(),
+        "actor": actor,
+        "action": action,
+        "detail": detail,
+    }
+
+
+def record(session: Session, actor: str, action: str, **detail: Any) -> AuditEntry:
+    """Append one entry in the caller's transaction (the caller commits)."""
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1))
+    head = session.execute(
+        select(AuditHead).where(AuditHead.id == 1).execution_options(populate_existing=True)
+    ).scalar_one()
+    text = json.dumps(detail, sort_keys=True, ensure_ascii=False)
+    day = today()
+    link = chain_link(head.link, _record(head.seq, day, actor, action, text))
+    entry = AuditEntry(seq=head.seq, day=day, actor=actor, action=action, detail=text, link=link)
+    session.add(entry)
+    head.link = link
+    return entry
+
+
+def entries(
+    session: Session, *, newest_first: bool = True, limit: int | None = None
+) -> list[AuditEntry]:
+    """Return entries, newest first by default."""
+    order = AuditEntry.seq.desc() if newest_first else AuditEntry.seq
+    query = select(AuditEntry).order_by(order)
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.execute(query).scalars())
+
+
+@dataclass(frozen=True)
+class ChainCheck:
+    """The result of checking the whole chain."""
+
+    entries: int
+    problem: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Say whether the chain is whole."""
+        return self.problem is None
+
+
+def _walk(session: Session) -> Iterator[AuditEntry]:
+    yield from session.execute(select(AuditEntry).order_by(AuditEntry.seq)).scalars()
+
+
+def verify(session: Session) -> ChainCheck:
+    """Recompute every link: a gap, an edit, a reordering or a cut tail is found."""
+    link = GENESIS
+    count = 0
+    for entry in _walk(session):
+        count += 1
+        if entry.seq != count:
+            return ChainCheck(count - 1, f"entry {count} is missing (found {entry.seq})")
+        link = chain_link(
+            link, _record(entry.seq, entry.day, entry.actor, entry.action, entry.detail)
+        )
+        if link != entry.link:
+            return ChainCheck(count - 1, f"entry {entry.seq} was altered")
+    head = session.get(AuditHead, 1)
+    if head is None or head.seq != count or head.link != link:
+        return ChainCheck(count, "the newest entries were removed (the head does not match)")
+    return ChainCheck(count)

@@ -1,0 +1,22 @@
+"""The staff interface: login with two factors, the dashboard, and the admin pages.
+
+It answers only on the staff listener (the client-authorised staff onion);
+anywhere else every staff URL is a plain 404, indistinguishable from a page that
+does not exist.
+"""
+
+from flask import Blueprint, abort, request
+
+from app.listeners import is_staff_listener
+
+bp = Blueprint("staff", __name__, url_prefix="/staff")
+
+
+@bp.before_request
+def _staff_listener_only() -> None:
+    """Refuse every staff URL that did not arrive on the staff listener."""
+    if not is_staff_listener(request):
+        abort(404)
+
+
+from app.staff import admin, views  # noqa: E402, F401 - register the routes on bp

@@ -1,0 +1,1 @@
+"""Admin pages: staff accounts, instance settings, keyring installs, the audit log."""

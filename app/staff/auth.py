@@ -1,0 +1,102 @@
+"""Staff sessions: who is logged in, for how long, and the decorators views use.
+
+A staff session holds the account id, the account's epoch and an absolute
+deadline. It ends when the deadline passes, when the cookie's idle deadline
+passes (`app.sessions`), or when the account's epoch moves on (a new password or
+a new second factor), so changing either logs out every other device.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable
+from typing import Any, Final, TypeVar
+
+from flask import abort, current_app, g, redirect, request, session, url_for
+
+from app.db import db_session
+from app.models import StaffAccount
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+SESSION_KEY: Final = "staff"
+# What survives a login: the language choice. The CSRF token does not: a new
+# session gets a new one.
+_KEPT: Final = ("lang",)
+
+
+def begin(account: StaffAccount) -> None:
+    """Start a fresh session for `account` (after both factors were checked)."""
+    kept = {k: session[k] for k in _KEPT if k in session}
+    session.clear()
+    session.update(kept)
+    lifetime = int(current_app.config["STAFF_SESSION_MAX_SECONDS"])
+    session[SESSION_KEY] = {
+        "id": account.id,
+        "epoch": account.epoch,
+        "until": int(time.time()) + lifetime,
+    }
+    g.pop("staff_account", None)
+
+
+def end() -> None:
+    """End the staff session (logout)."""
+    kept = {k: session[k] for k in _KEPT if k in session}
+    session.clear()
+    session.update(kept)
+    g.pop("staff_account", None)
+
+
+def current_staff() -> StaffAccount | None:
+    """Return the logged-in account, or None (ending a session that is no longer valid)."""
+    if "staff_account" in g:
+        cached: StaffAccount | None = g.staff_account
+        return cached
+    account = _load()
+    if account is None and SESSION_KEY in session:
+        end()
+    g.staff_account = account
+    return account
+
+
+def _load() -> StaffAccount | None:
+    data = session.get(SESSION_KEY)
+    if not isinstance(data, dict):
+        return None
+    if not isinstance(data.get("until"), int) or data["until"] < time.time():
+        return None
+    account_id = data.get("id")
+    if not isinstance(account_id, str):
+        return None
+    account = db_session().get(StaffAccount, account_id)
+    if account is None or account.epoch != data.get("epoch") or not account.totp_enrolled:
+        return None
+    return account
+
+
+def staff_required(view: F) -> F:
+    """Send a visitor without a valid staff session to the login page."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if current_staff() is None:
+            return redirect(url_for("staff.login", next=request.path))
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def admin_required(view: F) -> F:
+    """Like `staff_required`, and refuse (403) a logged-in account that is not an admin."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        account = current_staff()
+        if account is None:
+            return redirect(url_for("staff.login", next=request.path))
+        if account.role != "admin":
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]

@@ -1,0 +1,1 @@
+"""Staff pages: login, two-factor enrolment, logout, and the dashboard."""

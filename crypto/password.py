@@ -1,0 +1,56 @@
+"""Staff passwords: Argon2id hashes in libsodium's string format, and diceware passphrases.
+
+The hash string carries its own salt and cost, so raising the cost later only
+needs `needs_rehash` at the next successful login.
+"""
+
+from __future__ import annotations
+
+import nacl.exceptions
+import nacl.pwhash.argon2id as argon2id
+
+from crypto import constants as C
+from crypto.codename import random_words
+from crypto.errors import FormatError
+
+# libsodium's "moderate" level (3 passes, 256 MiB) is too slow for a login form on
+# a small server under load; "interactive" (2 passes, 64 MiB) is its own advice
+# for online use, and a passphrase of seven diceware words carries the rest.
+_OPSLIMIT = argon2id.OPSLIMIT_INTERACTIVE
+_MEMLIMIT = argon2id.MEMLIMIT_INTERACTIVE
+_PREFIX = b"$argon2id$"
+
+
+def hash_password(password: str) -> str:
+    """Hash `password` with Argon2id and a fresh salt; return the encoded string."""
+    _check(password)
+    digest: bytes = argon2id.str(password.encode("utf-8"), opslimit=_OPSLIMIT, memlimit=_MEMLIMIT)
+    return digest.decode("ascii")
+
+
+def verify_password(encoded: str, password: str) -> bool:
+    """Say whether `password` matches `encoded`; a malformed hash never matches."""
+    raw = encoded.encode("ascii", "replace")
+    if not raw.startswith(_PREFIX) or len(password) > C.PASSWORD_MAX_CHARS:
+        return False
+    try:
+        return bool(argon2id.verify(raw, password.encode("utf-8")))
+    except (nacl.exceptions.InvalidkeyError, nacl.exceptions.RuntimeError, ValueError):
+        return False
+
+
+def needs_rehash(encoded: str) -> bool:
+    """Say whether `encoded` was made with other costs than today's."""
+    return f"$m={_MEMLIMIT // 1024},t={_OPSLIMIT},p=1$" not in encoded
+
+
+def generate_passphrase(words: int = C.PASSPHRASE_WORDS) -> str:
+    """Make a diceware passphrase (EFF long list): 7 words carry about 90 bits."""
+    return " ".join(random_words(words))
+
+
+def _check(password: str) -> None:
+    if not C.PASSWORD_MIN_CHARS <= len(password) <= C.PASSWORD_MAX_CHARS:
+        raise FormatError(
+            f"a password has {C.PASSWORD_MIN_CHARS} to {C.PASSWORD_MAX_CHARS} characters"
+        )
