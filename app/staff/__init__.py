@@ -8,6 +8,7 @@ does not exist.
 from flask import Blueprint, abort, request
 
 from app.listeners import is_staff_listener
+from app.staff.auth import current_staff
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -17,6 +18,12 @@ def _staff_listener_only() -> None:
     """Refuse every staff URL that did not arrive on the staff listener."""
     if not is_staff_listener(request):
         abort(404)
+
+
+@bp.context_processor
+def _staff() -> dict[str, object]:
+    """Give every staff page the logged-in account (or None)."""
+    return {"staff_account": current_staff()}
 
 
 from app.staff import admin, views  # noqa: E402, F401 - register the routes on bp
