@@ -22,7 +22,7 @@ from crypto.kdf import KdfParams
 from crypto.keys import PrivateKey, PublicKey
 
 # Zero-width characters that phone keyboards (Urdu ones especially) slip in.
-_INVISIBLE: Final = re.compile("[\u00ad\u200b-\u200f\u2060\ufeff]")
+_INVISIBLE: Final = re.compile("[\u00ad\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 # Dashes that keyboards substitute for the hyphen in words like "t-shirt".
 _DASHES: Final = re.compile("[\u2010-\u2015\u2212\ufe58\ufe63\uff0d]")
 

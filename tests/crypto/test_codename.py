@@ -228,6 +228,10 @@ NORMALISES_TO_CANONICAL = {
     "bom-word-joiner": "\ufeffabacus tricky prism lag\u2060oon nectar dwelling sulfur outnumber",
     "soft-hyphen": "abacus tricky prism lagoon nectar dwelling sul\u00adfur outnumber",
     "direction-marks": "\u200fabacus tricky prism lagoon\u200e nectar dwelling sulfur outnumber",
+    # An Urdu keyboard's Arabic letter mark, and pasted bidi embeddings and isolates.
+    "arabic-letter-mark": "\u061cabacus tricky prism\u061c lagoon nectar dwelling sulfur outnumber",
+    "bidi-embedding": "\u202babacus tricky prism lagoon nectar dwelling sulfur outnumber\u202c",
+    "bidi-isolate": "\u2067abacus tricky\u2069 prism lagoon nectar dwelling sulfur outnumber",
     "full-width": _full_width(CANONICAL),
     "full-width-upper": _full_width(CANONICAL.upper()),
     "protocol-example": (
