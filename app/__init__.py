@@ -7,7 +7,7 @@ import logging
 from flask import Flask
 from flask_wtf import CSRFProtect
 
-from app import handlers, i18n, limits, security
+from app import handlers, i18n, limits, listeners, security
 from app.config import Config, config_for
 from app.db import Database
 from app.listeners import ListenerMiddleware
@@ -34,15 +34,18 @@ def create_app(config: Config | None = None) -> Flask:
     # One per app: a shared instance would move every app to the last one's database.
     Database().init_app(app)
     context.init_app(app)
+    listeners.init_app(app)  # first: staff URLs off the staff listener are plain 404s
     limits.init_app(app)  # before CSRF: it must run before the body is parsed
     csrf.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
+    from app.api import bp as api_bp
     from app.source import bp as source_bp
     from app.staff import bp as staff_bp
 
     app.register_blueprint(source_bp)
     app.register_blueprint(staff_bp)
+    app.register_blueprint(api_bp)
     handlers.register(app)
     return app
 

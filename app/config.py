@@ -34,6 +34,8 @@ class Config:
     MAX_FORM_PARTS = 64
     MAX_FILES = 20
     DEFAULT_UPLOAD_LIMIT_MIB = 500
+    # A reply bundle from the review workstation (staff only).
+    MAX_BUNDLE_BYTES = 2 * 1024**3
     LOGIN_THROTTLE_FAILURES = 60
     LOGIN_THROTTLE_WINDOW_SECONDS = 300
     # Staff: a session ends after this long however active it is; failed logins

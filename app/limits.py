@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Flask, current_app, request
 
 from app.db import db_session
+from app.listeners import is_staff_listener
 from app.services.context import services
 from app.settings import get_setting
 from app.uploads import SealedUploads
@@ -21,6 +22,16 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def _prepare_body() -> None:
         view = current_app.view_functions.get(request.endpoint or "")
+        if request.method == "POST" and getattr(view, "accepts_bundle", False):
+            from app.staff.auth import current_staff
+
+            # Only a logged-in staff member on the staff listener may send a body this
+            # large; anyone else keeps the form limit and is refused before it is read.
+            if is_staff_listener(request) and current_staff() is not None:
+                request.max_content_length = current_app.config["MAX_BUNDLE_BYTES"]
+                # A bundle is ciphertext signed offline: it may wait in a temporary file.
+                request.bundle_dir = services().paths.store  # type: ignore[attr-defined]
+                return
         if not getattr(view, "accepts_reports", False) or request.method != "POST":
             request.max_content_length = current_app.config["MAX_FORM_MEMORY_SIZE"]
             return

@@ -12,7 +12,7 @@ import socket
 from collections.abc import Callable, Iterable
 from typing import Any, Final
 
-from flask import Request
+from flask import Flask, Request, abort, request
 
 LISTENER_KEY: Final = "raazdar.listener"
 STAFF: Final = "staff"
@@ -51,3 +51,17 @@ class ListenerMiddleware:
 def is_staff_listener(request: Request) -> bool:
     """Say whether `request` came in on the staff listener."""
     return request.environ.get(LISTENER_KEY) == STAFF
+
+
+def init_app(app: Flask) -> None:
+    """Answer staff URLs off the staff listener with 404 before anything reads the body.
+
+    Registered first, so CSRF and the body limits never run for such a request:
+    a staff URL reached from the source onion looks exactly like one that does
+    not exist, whatever the method.
+    """
+
+    @app.before_request
+    def _staff_urls_on_the_staff_listener_only() -> None:
+        if request.blueprint == STAFF and not is_staff_listener(request):
+            abort(404)

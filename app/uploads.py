@@ -8,7 +8,9 @@ byte of an upload ever reaches a disk.
 
 from __future__ import annotations
 
+import tempfile
 import unicodedata
+from pathlib import Path
 from typing import Any
 
 from flask import Request
@@ -135,6 +137,8 @@ class SealingRequest(Request):
     """A request whose file parts are sealed as they stream in, or dropped."""
 
     sealed_uploads: SealedUploads | None = None
+    # Where file parts of a bundle upload wait, unnamed (set by `app.limits`), or None.
+    bundle_dir: Path | None = None
 
     def make_form_data_parser(self) -> FormDataParser:
         """Parse strictly: Werkzeug would read a malformed or truncated body as an empty form."""
@@ -155,6 +159,8 @@ class SealingRequest(Request):
         filename: str | None = None,
         content_length: int | None = None,
     ) -> Any:
+        if self.bundle_dir is not None:
+            return tempfile.TemporaryFile(dir=self.bundle_dir)
         if self.sealed_uploads is None:
             return _Drop()
         return self.sealed_uploads.open(content_type, filename)

@@ -1,1 +1,151 @@
 """`raazdar staff add|remove|reset-password|reset-2fa|list`: the staff accounts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from app.cli.base import app_context, main, reports_errors
+
+
+@main.group()
+def staff() -> None:
+    """Manage the accounts of the staff interface (every change is audited)."""
+
+
+def _prompted_password() -> str:
+    value: str = click.prompt(
+        "New password (12 characters or more)",
+        hide_input=True,
+        confirmation_prompt="Repeat it",
+    )
+    return value
+
+
+def _show_password(username: str, password: str) -> None:
+    click.echo(f"Password for {username} (shown once: hand it over in person):")
+    click.echo(f"    {password}")
+
+
+_PROMPT_OPTION = click.option(
+    "--prompt-password",
+    is_flag=True,
+    help="Type the password at a prompt instead of having a passphrase generated.",
+)
+
+
+@staff.command("add")
+@click.option("--admin", is_flag=True, help="Make the account an administrator.")
+@_PROMPT_OPTION
+@click.argument("username")
+@click.pass_obj
+@reports_errors
+def add(instance: Path, admin: bool, prompt_password: bool, username: str) -> None:
+    """Add an account; its second factor (TOTP) is set up at its first login."""
+    from app.db import db_session
+    from app.services import staff as staff_service
+    from app.services.audit import CONSOLE
+
+    password = _prompted_password() if prompt_password else None
+    with app_context(instance):
+        account, password = staff_service.create_account(
+            db_session(),
+            CONSOLE,
+            username,
+            role="admin" if admin else "staff",
+            password=password,
+        )
+        name, role = account.username, account.role
+    click.echo(f"raazdar: added {name} ({role})")
+    if not prompt_password:
+        _show_password(name, password)
+    click.echo("raazdar: the authenticator app (TOTP) is set up at the first login")
+
+
+@staff.command("remove")
+@click.argument("username")
+@click.pass_obj
+@reports_errors
+def remove(instance: Path, username: str) -> None:
+    """Delete an account (the last administrator stays)."""
+    from app.db import db_session
+    from app.services import staff as staff_service
+    from app.services.audit import CONSOLE
+
+    with app_context(instance):
+        session = db_session()
+        account = staff_service.get_account(session, username)
+        name = account.username
+        staff_service.remove_account(session, CONSOLE, account)
+    click.echo(f"raazdar: removed {name}")
+
+
+@staff.command("reset-password")
+@_PROMPT_OPTION
+@click.argument("username")
+@click.pass_obj
+@reports_errors
+def reset_password(instance: Path, prompt_password: bool, username: str) -> None:
+    """Give an account a new password; its sessions end."""
+    from app.db import db_session
+    from app.services import staff as staff_service
+    from app.services.audit import CONSOLE
+
+    password = _prompted_password() if prompt_password else None
+    with app_context(instance):
+        session = db_session()
+        account = staff_service.get_account(session, username)
+        password = staff_service.reset_password(session, CONSOLE, account, password)
+        name = account.username
+    click.echo(f"raazdar: new password set for {name}; their sessions have ended")
+    if not prompt_password:
+        _show_password(name, password)
+
+
+@staff.command("reset-2fa")
+@click.argument("username")
+@click.pass_obj
+@reports_errors
+def reset_2fa(instance: Path, username: str) -> None:
+    """Forget an account's authenticator (set up again at next login); its sessions end."""
+    from app.db import db_session
+    from app.services import staff as staff_service
+    from app.services.audit import CONSOLE
+
+    with app_context(instance):
+        session = db_session()
+        account = staff_service.get_account(session, username)
+        staff_service.reset_totp(session, CONSOLE, account)
+        name = account.username
+    click.echo(f"raazdar: second factor of {name} reset; their sessions have ended")
+    click.echo("raazdar: hint: they set up their authenticator again at their next login", err=True)
+
+
+@staff.command("list")
+@click.pass_obj
+@reports_errors
+def list_(instance: Path) -> None:
+    """List the accounts: role, whether 2FA is set up, the day created and last logged in."""
+    from app.db import db_session
+    from app.services import staff as staff_service
+
+    with app_context(instance):
+        rows = [
+            (
+                a.username,
+                a.role,
+                "yes" if a.totp_enrolled else "not yet",
+                a.created_day.isoformat(),
+                a.last_login_day.isoformat() if a.last_login_day else "never",
+            )
+            for a in staff_service.list_accounts(db_session())
+        ]
+    if not rows:
+        click.echo("raazdar: no staff accounts")
+        click.echo("raazdar: hint: add one with `raazdar staff add --admin USERNAME`", err=True)
+        return
+    header = ("USERNAME", "ROLE", "2FA", "CREATED", "LAST LOGIN")
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())

@@ -2,22 +2,15 @@
 
 It answers only on the staff listener (the client-authorised staff onion);
 anywhere else every staff URL is a plain 404, indistinguishable from a page that
-does not exist.
+does not exist, even to a POST without a CSRF token (`app.listeners` checks
+before anything reads the body).
 """
 
-from flask import Blueprint, abort, request
+from flask import Blueprint
 
-from app.listeners import is_staff_listener
 from app.staff.auth import current_staff
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
-
-
-@bp.before_request
-def _staff_listener_only() -> None:
-    """Refuse every staff URL that did not arrive on the staff listener."""
-    if not is_staff_listener(request):
-        abort(404)
 
 
 @bp.context_processor

@@ -4,6 +4,10 @@ A staff session holds the account id, the account's epoch and an absolute
 deadline. It ends when the deadline passes, when the cookie's idle deadline
 passes (`app.sessions`), or when the account's epoch moves on (a new password or
 a new second factor), so changing either logs out every other device.
+
+Between a correct password and a confirmed second factor, an account without one
+has a pending enrolment: the account id, its epoch, a deadline a few minutes
+away and the new TOTP secret (sealed). It grants nothing but the enrolment page.
 """
 
 from __future__ import annotations
@@ -21,6 +25,10 @@ from app.models import StaffAccount
 F = TypeVar("F", bound=Callable[..., Any])
 
 SESSION_KEY: Final = "staff"
+PENDING_KEY: Final = "staff_enrolment"
+# Long enough to install an authenticator app and scan a code; short enough that
+# a password typed on a shared machine does not stay useful.
+ENROLMENT_SECONDS: Final = 10 * 60
 # What survives a login: the language choice. The CSRF token does not: a new
 # session gets a new one.
 _KEPT: Final = ("lang",)
@@ -46,6 +54,38 @@ def end() -> None:
     session.clear()
     session.update(kept)
     g.pop("staff_account", None)
+
+
+def begin_enrolment(account: StaffAccount, sealed_secret: str) -> None:
+    """Start a fresh session holding only a pending enrolment for `account`."""
+    end()
+    session[PENDING_KEY] = {
+        "id": account.id,
+        "epoch": account.epoch,
+        "until": int(time.time()) + ENROLMENT_SECONDS,
+        "secret": sealed_secret,
+    }
+
+
+def pending_enrolment() -> tuple[StaffAccount, str] | None:
+    """Return the account and sealed secret of a live pending enrolment, or None."""
+    data = session.get(PENDING_KEY)
+    if not isinstance(data, dict):
+        return None
+    until, account_id, secret = data.get("until"), data.get("id"), data.get("secret")
+    if not isinstance(until, int) or until < time.time():
+        return None
+    if not isinstance(account_id, str) or not isinstance(secret, str):
+        return None
+    account = db_session().get(StaffAccount, account_id)
+    if account is None or account.epoch != data.get("epoch") or account.totp_enrolled:
+        return None
+    return account, secret
+
+
+def end_enrolment() -> None:
+    """Drop a pending enrolment (expired, or no longer valid)."""
+    session.pop(PENDING_KEY, None)
 
 
 def current_staff() -> StaffAccount | None:
@@ -75,13 +115,18 @@ def _load() -> StaffAccount | None:
     return account
 
 
+def _return_to() -> str | None:
+    # Only a page can be returned to: a form sent without a session is sent again by hand.
+    return request.path if request.method == "GET" else None
+
+
 def staff_required(view: F) -> F:
     """Send a visitor without a valid staff session to the login page."""
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if current_staff() is None:
-            return redirect(url_for("staff.login", next=request.path))
+            return redirect(url_for("staff.login", next=_return_to()))
         return view(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
@@ -94,7 +139,7 @@ def admin_required(view: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         account = current_staff()
         if account is None:
-            return redirect(url_for("staff.login", next=request.path))
+            return redirect(url_for("staff.login", next=_return_to()))
         if account.role != "admin":
             abort(403)
         return view(*args, **kwargs)

@@ -1,1 +1,188 @@
 """Staff pages: login, two-factor enrolment, logout, and the dashboard."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any, Final, TypeVar
+
+from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask.typing import ResponseReturnValue
+
+from app.db import db_session
+from app.errors import KeyringUnavailable, ThrottledError
+from app.models import StaffAccount
+from app.services import staff as staff_service
+from app.staff import auth, bp
+from app.staff.auth import current_staff, staff_required
+from app.staff.forms import ActionForm, EnrolForm, ExportForm, LoginForm, ReplyUploadForm
+
+F = TypeVar("F", bound=Callable[..., Any])
+# Where a login may send the browser on: a staff page of this site, nothing else.
+_NEXT: Final = re.compile(r"/staff/[A-Za-z0-9/_.-]*")
+
+
+def accepts_bundle(view: F) -> F:
+    """Mark a view whose POST body may carry a bundle larger than a form (see `app.limits`)."""
+    view.accepts_bundle = True  # type: ignore[attr-defined]
+    return view
+
+
+def _next_page() -> str:
+    target = request.args.get("next", "")
+    return target if _NEXT.fullmatch(target) else url_for("staff.dashboard")
+
+
+def _account() -> StaffAccount:
+    account = current_staff()
+    if account is None:  # staff_required has run; this only satisfies the type
+        abort(403)
+    return account
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> ResponseReturnValue:
+    """Username, password and code; an account without a second factor goes on to enrol one."""
+    if current_staff() is not None:
+        return redirect(_next_page(), code=303)
+    form = LoginForm()
+    failed = False
+    status = 200
+    if form.validate_on_submit():
+        try:
+            result = staff_service.authenticate(
+                db_session(),
+                form.username.data or "",
+                form.password.data or "",
+                form.code.data or "",
+            )
+        except ThrottledError:
+            return _login_page(form, throttled=True), 429
+        if result is not None and result.enrolment is not None:
+            auth.begin_enrolment(result.account, result.enrolment)
+            return redirect(url_for("staff.enrol"), code=303)
+        if result is not None:
+            auth.begin(result.account)
+            return redirect(_next_page(), code=303)
+        failed, status = True, 401
+    elif request.method == "POST":
+        status = 400
+    return _login_page(form, failed=failed), status
+
+
+def _login_page(form: LoginForm, *, failed: bool = False, throttled: bool = False) -> str:
+    target = request.args.get("next", "")
+    action = (
+        url_for("staff.login", next=target) if _NEXT.fullmatch(target) else url_for("staff.login")
+    )
+    minutes = int(current_app.config["STAFF_LOGIN_WINDOW_SECONDS"]) // 60
+    return render_template(
+        "staff/login.html",
+        form=form,
+        action=action,
+        failed=failed,
+        throttled=throttled,
+        minutes=minutes,
+    )
+
+
+@bp.route("/enrol", methods=["GET", "POST"])
+def enrol() -> ResponseReturnValue:
+    """Set up the second factor: the secret as text and QR code, confirmed by a first code."""
+    pending = auth.pending_enrolment()
+    if pending is None:
+        auth.end_enrolment()
+        flash("Log in with your username and password to set up your authenticator.", "warn")
+        return redirect(url_for("staff.login"), code=303)
+    account, sealed = pending
+    form = EnrolForm()
+    failed = False
+    status = 200
+    if form.validate_on_submit():
+        try:
+            confirmed = staff_service.confirm_enrolment(
+                db_session(), account, sealed, form.code.data or ""
+            )
+        except ThrottledError:
+            auth.end_enrolment()
+            return _login_page(LoginForm(formdata=None), throttled=True), 429
+        if confirmed:
+            auth.begin(account)
+            flash("Your authenticator is set up. Use a fresh code from it at every login.", "ok")
+            return redirect(url_for("staff.dashboard"), code=303)
+        failed, status = True, 401
+    elif request.method == "POST":
+        status = 400
+    info = staff_service.enrolment(db_session(), account, sealed)
+    page = render_template(
+        "staff/enrol.html", form=form, enrolment=info, account=account, failed=failed
+    )
+    return page, status
+
+
+@bp.post("/logout")
+def logout() -> ResponseReturnValue:
+    """End the session (the CSRF check, global, has already run)."""
+    auth.end()
+    flash("You are logged out.", "ok")
+    return redirect(url_for("staff.login"), code=303)
+
+
+@bp.get("/")
+@staff_required
+def dashboard() -> ResponseReturnValue:
+    """Counts of what waits, the export and upload forms, and the keyring in force."""
+    return _dashboard_page()
+
+
+def _dashboard_page(
+    export_form: ExportForm | None = None, upload_form: ReplyUploadForm | None = None
+) -> str:
+    return render_template(
+        "staff/dashboard.html",
+        info=staff_service.dashboard(db_session()),
+        export_form=export_form or ExportForm(formdata=None),
+        upload_form=upload_form or ReplyUploadForm(formdata=None),
+        action_form=ActionForm(formdata=None),
+    )
+
+
+@bp.post("/export")
+@staff_required
+def export() -> ResponseReturnValue:
+    """Download a signed export bundle of new items (or of every item since a day)."""
+    form = ExportForm()
+    if not form.validate_on_submit():
+        return _dashboard_page(export_form=form), 400
+    try:
+        download = staff_service.export_download(db_session(), _account().username, form.since.data)
+    except KeyringUnavailable:
+        flash("No keyring is in force, so no bundle can be made. See the keyring page.", "warn")
+        return redirect(url_for("staff.dashboard"), code=303)
+    if download is None:
+        flash("Nothing to export: no item matches.", "ok")
+        return redirect(url_for("staff.dashboard"), code=303)
+    response = send_file(
+        download.file,
+        mimetype="application/octet-stream",
+        as_attachment=True,
+        download_name=download.name,
+        conditional=False,
+    )
+    response.content_length = download.size
+    # send_file asks for no-cache; a bundle must not be kept at all.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/replies")
+@staff_required
+@accepts_bundle
+def upload_replies() -> ResponseReturnValue:
+    """Apply a reply bundle, and say what was accepted, what was refused, and why."""
+    form = ReplyUploadForm()
+    if not form.validate_on_submit():
+        return _dashboard_page(upload_form=form), 400
+    outcome = staff_service.apply_upload(db_session(), _account().username, form.bundle.data.stream)
+    page = render_template("staff/replies.html", outcome=outcome)
+    return page, 200 if outcome.summary is not None else 422

@@ -218,12 +218,30 @@ def test_logging_out_leaves_the_browser_without_the_account(client: FlaskClient)
 
 
 def _post_routes(app: Flask) -> list[str]:
-    """Every route that takes a POST, with a well-formed id for any variable part."""
+    """Every route that takes a POST, with a well-formed id for any variable part.
+
+    The JSON API is left out: it is the one CSRF exemption (see `app.api`), and
+    its requests are refused without a signed request proof instead. So are the
+    staff pages, which answer only on the staff listener: their CSRF checks are
+    tested there (tests/app/test_staff_auth.py, test_staff_admin.py).
+    """
     return sorted(
         re.sub(r"<[^>]+>", "0" * 32, rule.rule)
         for rule in app.url_map.iter_rules()
-        if "POST" in (rule.methods or set())
+        if "POST" in (rule.methods or set()) and not rule.endpoint.startswith(("api.", "staff."))
     )
+
+
+def test_the_api_is_the_only_csrf_exemption_and_refuses_a_post_without_a_proof(
+    app: Flask, client: FlaskClient
+) -> None:
+    csrf = app.extensions["csrf"]
+    assert {bp.name for bp in csrf._exempt_blueprints} == {"api"}
+    assert not csrf._exempt_views
+    for path in ("/api/v1/sources", "/api/v1/uploads"):
+        response = client.post(path, data=b"{}", content_type="application/json")
+        assert response.status_code == 401, path
+        assert response.get_json()["error"] == "unauthorized"
 
 
 def test_the_app_under_test_has_csrf_on(app: Flask) -> None:

@@ -1,0 +1,447 @@
+"""Staff accounts, their two-factor login, and the dashboard's exchange actions.
+
+A login needs the password and a TOTP code; each code is accepted once, and never
+one older than the last accepted. Failed attempts are counted per username in the
+database (`app.throttle`), so every worker shares the count and an unknown name
+behaves as a known one does. A new password or a reset second factor moves the
+account's epoch on, which ends every session made before (`app.staff.auth`).
+Every change to an account, and every export and upload, is audited.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import hmac
+import re
+import secrets
+import tempfile
+import time
+from dataclasses import dataclass
+from typing import IO, Any, BinaryIO, Final
+
+import pyotp
+import segno
+from flask import current_app
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app import throttle
+from app.errors import AppError, KeyringUnavailable, ThrottledError
+from app.models import Item, Reply, Source, StaffAccount, today
+from app.services import audit
+from app.services.context import services
+from app.services.exchange import ApplySummary, ExportSummary, apply_reply_bundle, export_bundle
+from app.services.keys import public_keys
+from app.settings import get_setting
+from crypto import (
+    CryptoError,
+    TokenKey,
+    VerificationError,
+    generate_passphrase,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
+from crypto.constants import PERSON_TOTP_KEY, TOKEN_CONTEXT_TOTP
+
+ROLES: Final = ("staff", "admin")
+USERNAME: Final = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+# Who acts when nobody is logged in yet: the login form itself.
+LOGIN_ACTOR: Final = "login"
+# Phone clocks drift: the code of the step before and after the current one counts too.
+_DRIFT_STEPS: Final = 1
+_CODE: Final = re.compile(r"[0-9]{6}")
+_THROTTLE_PERSON: Final = b"rz-staff-login"
+
+
+class AccountError(AppError):
+    """An account change was refused; the message says why and is safe to show."""
+
+    status = 400
+
+
+# Accounts.
+
+
+def normalize_username(text: str) -> str:
+    """Fold a typed username to the form accounts are stored under."""
+    return text.strip().lower()
+
+
+def check_username(text: str) -> str:
+    """Return the normalised username, or refuse one that is not short lowercase ASCII."""
+    name = normalize_username(text)
+    if not USERNAME.fullmatch(name):
+        raise AccountError(
+            "a username has 1 to 64 characters: a-z, 0-9, '.', '_' or '-', "
+            "starting with a letter or digit"
+        )
+    return name
+
+
+def find_account(session: Session, username: str) -> StaffAccount | None:
+    """Return the account called `username`, or None."""
+    query = select(StaffAccount).where(StaffAccount.username == normalize_username(username))
+    return session.execute(query).scalar_one_or_none()
+
+
+def get_account(session: Session, username: str) -> StaffAccount:
+    """Return the account called `username`, or refuse."""
+    account = find_account(session, username)
+    if account is None:
+        raise AccountError(f"no staff account is called {normalize_username(username)!r}")
+    return account
+
+
+def list_accounts(session: Session) -> list[StaffAccount]:
+    """Every staff account, by username."""
+    return list(session.execute(select(StaffAccount).order_by(StaffAccount.username)).scalars())
+
+
+def create_account(
+    session: Session, actor: str, username: str, *, role: str = "staff", password: str | None = None
+) -> tuple[StaffAccount, str]:
+    """Add an account (second factor enrolled at first login); return it and its password."""
+    name = check_username(username)
+    if role not in ROLES:
+        raise AccountError(f"a role is one of {', '.join(ROLES)}")
+    if find_account(session, name) is not None:
+        raise AccountError(f"a staff account called {name!r} exists already")
+    password = password if password is not None else generate_passphrase()
+    account = StaffAccount(username=name, role=role, password_hash=hash_password(password))
+    session.add(account)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        session.rollback()
+        raise AccountError(f"a staff account called {name!r} exists already") from exc
+    audit.record(session, actor, "staff-added", username=name, role=role)
+    session.commit()
+    return account, password
+
+
+def _admins(session: Session) -> int:
+    query = select(func.count()).select_from(StaffAccount).where(StaffAccount.role == "admin")
+    return session.scalar(query) or 0
+
+
+def remove_account(session: Session, actor: str, account: StaffAccount) -> None:
+    """Delete an account; the last administrator stays (add another one first)."""
+    if account.role == "admin" and _admins(session) <= 1:
+        raise AccountError(f"{account.username!r} is the last administrator: add another first")
+    audit.record(session, actor, "staff-removed", username=account.username)
+    session.delete(account)
+    session.commit()
+
+
+def set_role(session: Session, actor: str, account: StaffAccount, role: str) -> None:
+    """Make an account staff or admin; the last administrator stays one."""
+    if role not in ROLES:
+        raise AccountError(f"a role is one of {', '.join(ROLES)}")
+    if account.role == role:
+        return
+    if account.role == "admin" and _admins(session) <= 1:
+        raise AccountError(f"{account.username!r} is the last administrator: add another first")
+    account.role = role
+    audit.record(session, actor, "staff-role-changed", username=account.username, role=role)
+    session.commit()
+
+
+def reset_password(
+    session: Session, actor: str, account: StaffAccount, password: str | None = None
+) -> str:
+    """Give an account a new password (generated unless given), ending its sessions."""
+    password = password if password is not None else generate_passphrase()
+    account.password_hash = hash_password(password)
+    account.epoch += 1
+    audit.record(session, actor, "staff-password-reset", username=account.username)
+    session.commit()
+    return password
+
+
+def reset_totp(session: Session, actor: str, account: StaffAccount) -> None:
+    """Forget an account's second factor (enrolled again at next login), ending its sessions."""
+    account.totp_secret = None
+    account.totp_enrolled = False
+    account.epoch += 1
+    audit.record(session, actor, "staff-2fa-reset", username=account.username)
+    session.commit()
+
+
+# Login.
+
+
+@dataclass(frozen=True)
+class Login:
+    """A login whose factors checked out; `enrolment` is set when a second factor is due."""
+
+    account: StaffAccount
+    # A new TOTP secret, sealed, for an account that has none yet.
+    enrolment: str | None = None
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    """What the enrolment page shows: the secret as text, and as a QR code."""
+
+    secret: str
+    qr_svg: str
+
+
+def authenticate(session: Session, username: str, password: str, code: str) -> Login | None:
+    """Check a password and a TOTP code, or lead an account without one to enrolment.
+
+    Raises `ThrottledError` while the username has too many recent failures.
+    """
+    name = normalize_username(username)
+    bucket = _bucket(name)
+    _check_throttle(session, bucket)
+    account = find_account(session, name)
+    # An unknown name costs the same hash as a known one: timing tells them apart no better.
+    encoded = account.password_hash if account is not None else _dummy_hash()
+    if verify_password(encoded, password) and account is not None:
+        if not account.totp_enrolled:
+            _rehash(account, password)
+            session.commit()
+            return Login(account, enrolment=_seal(pyotp.random_base32()))
+        secret = _open(account.totp_secret)
+        if secret is not None and _use_code(session, account, secret, code):
+            _rehash(account, password)
+            account.last_login_day = today()
+            session.commit()
+            return Login(account)
+    _refuse(session, bucket, account)
+    return None
+
+
+def enrolment(session: Session, account: StaffAccount, sealed: str) -> Enrolment:
+    """Describe a pending TOTP secret for an authenticator app to take up."""
+    secret = _open(sealed)
+    if secret is None:
+        raise AccountError("the enrolment expired: log in again")
+    issuer = str(get_setting(session, "organisation"))
+    uri = pyotp.TOTP(secret).provisioning_uri(name=account.username, issuer_name=issuer)
+    # Inline SVG: the CSP allows no inline script, and an <img> would need a URL of its own.
+    svg = segno.make(uri, error="m").svg_inline(scale=4, border=4, light="#fff", dark="#000")
+    grouped = " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
+    return Enrolment(secret=grouped, qr_svg=svg)
+
+
+def confirm_enrolment(session: Session, account: StaffAccount, sealed: str, code: str) -> bool:
+    """Enrol the pending secret if `code` comes from it; throttled like a login."""
+    bucket = _bucket(account.username)
+    _check_throttle(session, bucket)
+    secret = _open(sealed)
+    if secret is None or account.totp_enrolled or not _use_code(session, account, secret, code):
+        _refuse(session, bucket, account)
+        return False
+    account.totp_secret = sealed
+    account.totp_enrolled = True
+    account.last_login_day = today()
+    audit.record(session, account.username, "staff-2fa-enrolled", username=account.username)
+    session.commit()
+    return True
+
+
+def _check_throttle(session: Session, bucket: str) -> None:
+    config = current_app.config
+    throttle.check(
+        session, bucket, config["STAFF_LOGIN_FAILURES"], config["STAFF_LOGIN_WINDOW_SECONDS"]
+    )
+
+
+def _refuse(session: Session, bucket: str, account: StaffAccount | None) -> None:
+    """Count a failure; audit the moment a real account becomes locked, once per window."""
+    session.rollback()
+    throttle.record_failure(session, bucket, current_app.config["STAFF_LOGIN_WINDOW_SECONDS"])
+    if account is None:
+        return
+    try:
+        _check_throttle(session, bucket)
+    except ThrottledError:
+        audit.record(session, LOGIN_ACTOR, "staff-login-throttled", username=account.username)
+        session.commit()
+
+
+def _bucket(username: str) -> str:
+    # Keyed, so that a copy of the throttle table does not say which names were tried.
+    digest = hashlib.blake2b(
+        username.encode("utf-8"),
+        digest_size=16,
+        key=current_app.config["SECRET_KEY"][:32],
+        person=_THROTTLE_PERSON,
+    )
+    return f"staff-login:{digest.hexdigest()}"
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return hash_password(secrets.token_urlsafe(32))
+
+
+def _rehash(account: StaffAccount, password: str) -> None:
+    if needs_rehash(account.password_hash):
+        account.password_hash = hash_password(password)
+
+
+def _totp_key() -> TokenKey:
+    key: TokenKey | None = current_app.extensions.get("raazdar.totp_key")
+    if key is None:
+        key = TokenKey(current_app.config["SECRET_KEY"][:32]).derive(PERSON_TOTP_KEY)
+        current_app.extensions["raazdar.totp_key"] = key
+    return key
+
+
+def _seal(secret: str) -> str:
+    return _totp_key().seal(secret.encode("ascii"), TOKEN_CONTEXT_TOTP)
+
+
+def _open(sealed: str | None) -> str | None:
+    if not sealed:
+        return None
+    try:
+        return _totp_key().open(sealed, TOKEN_CONTEXT_TOTP).decode("ascii")
+    except (CryptoError, UnicodeDecodeError):
+        return None
+
+
+def _use_code(session: Session, account: StaffAccount, secret: str, code: str) -> bool:
+    """Accept `code` once: move the account's last step past it, or refuse."""
+    code = "".join(code.split())
+    if not _CODE.fullmatch(code):
+        return False
+    totp = pyotp.TOTP(secret)
+    now = int(time.time()) // totp.interval
+    for step in range(now - _DRIFT_STEPS, now + _DRIFT_STEPS + 1):
+        if not hmac.compare_digest(totp.generate_otp(step), code):
+            continue
+        # The one place a code is spent, and the one check that it is newer than the
+        # last: of two workers racing with one code, one moves the step, the other
+        # finds it moved.
+        moved = session.execute(
+            update(StaffAccount)
+            .where(StaffAccount.id == account.id, StaffAccount.totp_last_step < step)
+            .values(totp_last_step=step)
+        )
+        return bool(moved.rowcount)  # type: ignore[attr-defined]
+    return False
+
+
+# The dashboard.
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """What the server can tell staff: how many things wait, and the keyring in force."""
+
+    new_items: int
+    items: int
+    sources: int
+    replies: int
+    keyring: dict[str, Any]
+
+
+@dataclass
+class Download:
+    """An export bundle ready to send: a temporary file, gone once closed."""
+
+    file: IO[bytes]
+    name: str
+    size: int
+    summary: ExportSummary
+
+
+@dataclass(frozen=True)
+class Upload:
+    """What became of an uploaded reply bundle: applied (with item refusals), or refused whole."""
+
+    summary: ApplySummary | None
+    refusal: str | None = None
+    reason: str | None = None
+
+
+def dashboard(session: Session) -> Dashboard:
+    """Count what waits on the server and describe the keyring in force."""
+
+    def count(model: Any, *where: Any) -> int:
+        return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+
+    return Dashboard(
+        new_items=count(Item, ~Item.exported),
+        items=count(Item),
+        sources=count(Source),
+        replies=count(Reply),
+        keyring=public_keys(),
+    )
+
+
+def export_download(session: Session, actor: str, since: dt.date | None) -> Download | None:
+    """Write an export bundle to a temporary file and audit it; None when nothing matches."""
+    wanted = Item.received_day >= since if since is not None else ~Item.exported
+    if not session.scalar(select(func.count()).select_from(Item).where(wanted)):
+        return None
+    services().manifest()  # refuse before writing anything if no keyring is in force
+    # Unnamed (O_TMPFILE where the filesystem allows) and beside the store, not in a
+    # RAM-backed /tmp: the bundle is ciphertext, and it can be large.
+    # The response closes it once sent.
+    dst = tempfile.TemporaryFile(dir=services().paths.store)  # noqa: SIM115
+    try:
+        summary = export_bundle(session, dst, since=since)
+        audit.record(
+            session,
+            actor,
+            "export",
+            bundle=summary.bundle_id,
+            items=summary.items,
+            sources=summary.sources,
+            since=since.isoformat() if since is not None else None,
+        )
+        session.commit()
+        size = dst.tell()
+        dst.seek(0)
+    except BaseException:
+        dst.close()
+        raise
+    name = f"raazdar-export-{today().isoformat()}-{summary.bundle_id[:8]}.rzb"
+    return Download(dst, name, size, summary)
+
+
+_REFUSALS: Final = {
+    "replay": "This reply bundle was applied before; nothing was changed.",
+    "instance": "This reply bundle was made for another Raazdar instance.",
+    "signature": "Its signature does not verify: the file was altered or damaged.",
+    "signer": "It is not signed by a reviewer in the keyring in force.",
+}
+
+
+def apply_upload(session: Session, actor: str, src: BinaryIO) -> Upload:
+    """Apply an uploaded reply bundle, or say why it was refused whole; audit either way."""
+    try:
+        summary = apply_reply_bundle(session, src)
+    except (CryptoError, KeyringUnavailable) as exc:
+        session.rollback()
+        rule = exc.rule if isinstance(exc, VerificationError) else type(exc).__name__
+        audit.record(session, actor, "reply-bundle-refused", reason=rule)
+        session.commit()
+        if isinstance(exc, KeyringUnavailable):
+            refusal = "No keyring is in force, so no reviewer signature can be trusted."
+        else:
+            refusal = _REFUSALS.get(
+                rule, "This is not a complete, well-formed reply bundle: it may be truncated."
+            )
+        return Upload(None, refusal, str(exc))
+    audit.record(
+        session,
+        actor,
+        "reply-bundle-applied",
+        bundle=summary.bundle_id,
+        replies=summary.replies,
+        deleted=summary.deleted,
+        notices=summary.notices,
+        refused=len(summary.refused),
+    )
+    session.commit()
+    return Upload(summary)

@@ -1,0 +1,125 @@
+"""Helpers for staff tests: accounts with known passwords and TOTP secrets, and a real login.
+
+`login` goes through the login form as a person would, with a code the server has
+not yet seen; `make_staff` writes the account directly, its secret sealed as the
+server seals it (PROTOCOL §15).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Final
+
+import pyotp
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from app.models import StaffAccount
+from app.services import staff as staff_service
+from crypto import TokenKey
+from crypto.constants import PERSON_TOTP_KEY, TOKEN_CONTEXT_TOTP
+from tests.app.support import db_session, form
+
+STAFF_ENVIRON: Final = {"raazdar.listener": "staff"}
+PASSWORD: Final = "correct horse battery staple"
+LOGIN_PATH: Final = "/staff/login"
+
+
+@dataclass(frozen=True)
+class StaffUser:
+    """A staff account and what its owner knows: the password and the TOTP secret."""
+
+    id: str
+    username: str
+    password: str
+    secret: str
+    role: str
+
+
+def staff_client(app: Flask) -> FlaskClient:
+    """A browser that reaches the app through the staff listener."""
+    client = app.test_client()
+    client.environ_base.update(STAFF_ENVIRON)
+    return client
+
+
+def seal_totp_secret(app: Flask, secret: str) -> str:
+    """Seal a TOTP secret as the server stores it."""
+    key = TokenKey(app.config["SECRET_KEY"][:32]).derive(PERSON_TOTP_KEY)
+    return key.seal(secret.encode("ascii"), TOKEN_CONTEXT_TOTP)
+
+
+def make_staff(
+    app: Flask,
+    username: str = "alice",
+    *,
+    role: str = "staff",
+    password: str = PASSWORD,
+    enrolled: bool = True,
+) -> StaffUser:
+    """Add an account with `password` and (unless `enrolled` is false) a TOTP secret set up."""
+    secret = pyotp.random_base32()
+    with app.app_context(), db_session(app) as session:
+        account, _ = staff_service.create_account(
+            session, "test", username, role=role, password=password
+        )
+        if enrolled:
+            account.totp_secret = seal_totp_secret(app, secret)
+            account.totp_enrolled = True
+            session.commit()
+        return StaffUser(account.id, account.username, password, secret, role)
+
+
+def last_step(app: Flask, user: StaffUser) -> int:
+    """The last TOTP step the server accepted for `user`."""
+    with db_session(app) as session:
+        account = session.get(StaffAccount, user.id)
+        assert account is not None
+        return account.totp_last_step
+
+
+def fresh_code(app: Flask, user: StaffUser, secret: str | None = None) -> str:
+    """A valid code the server has not seen yet (two are left in each 30-second step)."""
+    totp = pyotp.TOTP(secret or user.secret)
+    now = int(time.time()) // totp.interval
+    last = last_step(app, user)
+    for step in (now, now + 1):
+        if step > last:
+            return totp.generate_otp(step)
+    raise AssertionError("no fresh code left in this time step: log in less often")
+
+
+def login_token(client: FlaskClient) -> str:
+    """The CSRF token of the login form."""
+    page = client.get(LOGIN_PATH)
+    assert page.status_code == 200, page.status_code
+    return form(page.get_data(as_text=True), LOGIN_PATH).fields["csrf_token"]
+
+
+def submit_login(client: FlaskClient, username: str, password: str, code: str = "") -> TestResponse:
+    """Send the login form."""
+    return client.post(
+        LOGIN_PATH,
+        data={
+            "csrf_token": login_token(client),
+            "username": username,
+            "password": password,
+            "code": code,
+        },
+    )
+
+
+def login(client: FlaskClient, app: Flask, user: StaffUser) -> TestResponse:
+    """Log in through the form with the password and a fresh code; check it worked."""
+    response = submit_login(client, user.username, user.password, fresh_code(app, user))
+    assert response.status_code == 303, response.status_code
+    assert response.headers["Location"] == "/staff/"
+    return response
+
+
+def page_token(client: FlaskClient, path: str = "/staff/", action: str = "/staff/logout") -> str:
+    """A CSRF token from a form of a staff page (by default, the logout button)."""
+    html = client.get(path).get_data(as_text=True)
+    return form(html, action).fields["csrf_token"]

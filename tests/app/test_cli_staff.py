@@ -1,0 +1,215 @@
+"""`raazdar staff`: adding, removing and resetting staff accounts on the console."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from flask import Flask
+from sqlalchemy import select
+
+from app.cli import main
+from app.models import AuditEntry, StaffAccount
+from crypto import verify_password
+from crypto.constants import PASSPHRASE_WORDS
+from tests.app.staff_support import PASSWORD, make_staff
+from tests.app.support import db_session
+
+PASSPHRASE_LINE = re.compile(r"^    ([a-z-]+(?: [a-z-]+)+)$", re.MULTILINE)
+
+
+def staff(runner: CliRunner, instance: Path, *args: str, input: str | None = None) -> Result:
+    return runner.invoke(main, ["--instance", str(instance), "staff", *args], input=input)
+
+
+def account(app: Flask, username: str) -> StaffAccount | None:
+    with db_session(app) as session:
+        query = select(StaffAccount).where(StaffAccount.username == username)
+        return session.execute(query).scalar_one_or_none()
+
+
+def audit(app: Flask) -> list[tuple[str, str, dict[str, object]]]:
+    with db_session(app) as session:
+        rows = session.execute(select(AuditEntry).order_by(AuditEntry.seq)).scalars()
+        return [(e.actor, e.action, json.loads(e.detail)) for e in rows]
+
+
+def shown_passphrase(output: str) -> str:
+    found = PASSPHRASE_LINE.findall(output)
+    assert len(found) == 1, output
+    return str(found[0])
+
+
+def test_add_shows_a_generated_passphrase_once(
+    runner: CliRunner, instance: Path, app: Flask
+) -> None:
+    result = staff(runner, instance, "add", "Alice")
+    assert result.exit_code == 0, result.output
+    passphrase = shown_passphrase(result.output)
+    assert len(passphrase.split()) == PASSPHRASE_WORDS
+    assert "raazdar: added alice (staff)" in result.output
+    assert "set up at the first login" in result.output
+    found = account(app, "alice")
+    assert found is not None
+    assert found.role == "staff"
+    assert not found.totp_enrolled
+    assert found.totp_secret is None
+    assert passphrase not in found.password_hash
+    assert verify_password(found.password_hash, passphrase)
+    assert audit(app)[-1] == ("console", "staff-added", {"username": "alice", "role": "staff"})
+    assert passphrase not in json.dumps(audit(app))
+
+
+def test_add_admin(runner: CliRunner, instance: Path, app: Flask) -> None:
+    result = staff(runner, instance, "add", "--admin", "root")
+    assert result.exit_code == 0, result.output
+    found = account(app, "root")
+    assert found is not None
+    assert found.role == "admin"
+
+
+def test_add_with_a_typed_password_does_not_echo_it(
+    runner: CliRunner, instance: Path, app: Flask
+) -> None:
+    result = staff(runner, instance, "add", "--prompt-password", "bob", input=f"{PASSWORD}\n" * 2)
+    assert result.exit_code == 0, result.output
+    assert PASSWORD not in result.output
+    assert not PASSPHRASE_LINE.search(result.output)
+    found = account(app, "bob")
+    assert found is not None
+    assert verify_password(found.password_hash, PASSWORD)
+
+
+def test_a_password_is_never_a_flag(runner: CliRunner, instance: Path, app: Flask) -> None:
+    result = staff(runner, instance, "add", "--password", PASSWORD, "bob")
+    assert result.exit_code == 2
+    assert account(app, "bob") is None
+
+
+@pytest.mark.parametrize(
+    ("args", "input", "says"),
+    [
+        (("add", "--prompt-password", "bob"), "too short\ntoo short\n", "12 to 1024 characters"),
+        (("add", "bob smith"), None, "a username has"),
+        (("add", "-bob"), None, "No such option"),
+        (("add", "ب"), None, "a username has"),
+        (("add", "x" * 65), None, "a username has"),
+    ],
+)
+def test_add_refuses_bad_input(
+    runner: CliRunner,
+    instance: Path,
+    app: Flask,
+    args: tuple[str, ...],
+    input: str | None,
+    says: str,
+) -> None:
+    result = staff(runner, instance, *args, input=input)
+    assert result.exit_code in {1, 2}
+    assert says in result.output
+    assert "Traceback" not in result.output
+    with db_session(app) as session:
+        assert session.execute(select(StaffAccount)).first() is None
+
+
+def test_add_refuses_a_taken_username(runner: CliRunner, instance: Path, app: Flask) -> None:
+    assert staff(runner, instance, "add", "alice").exit_code == 0
+    result = staff(runner, instance, "add", "ALICE")
+    assert result.exit_code == 1
+    assert "raazdar: error: a staff account called 'alice' exists already" in result.output
+
+
+def test_remove(runner: CliRunner, instance: Path, app: Flask) -> None:
+    make_staff(app, "alice")
+    result = staff(runner, instance, "remove", "alice")
+    assert result.exit_code == 0, result.output
+    assert account(app, "alice") is None
+    assert audit(app)[-1] == ("console", "staff-removed", {"username": "alice"})
+    missing = staff(runner, instance, "remove", "alice")
+    assert missing.exit_code == 1
+    assert "raazdar: error: no staff account is called 'alice'" in missing.output
+
+
+def test_the_last_administrator_stays(runner: CliRunner, instance: Path, app: Flask) -> None:
+    make_staff(app, "root", role="admin")
+    result = staff(runner, instance, "remove", "root")
+    assert result.exit_code == 1
+    assert "last administrator" in result.output
+    assert account(app, "root") is not None
+    make_staff(app, "second", role="admin")
+    assert staff(runner, instance, "remove", "root").exit_code == 0
+
+
+def test_reset_password_ends_sessions_and_shows_a_new_passphrase(
+    runner: CliRunner, instance: Path, app: Flask
+) -> None:
+    make_staff(app, "alice")
+    result = staff(runner, instance, "reset-password", "alice")
+    assert result.exit_code == 0, result.output
+    passphrase = shown_passphrase(result.output)
+    found = account(app, "alice")
+    assert found is not None
+    assert found.epoch == 2
+    assert verify_password(found.password_hash, passphrase)
+    assert not verify_password(found.password_hash, PASSWORD)
+    assert found.totp_enrolled  # the second factor is not touched
+    assert audit(app)[-1] == ("console", "staff-password-reset", {"username": "alice"})
+
+
+def test_reset_password_by_prompt(runner: CliRunner, instance: Path, app: Flask) -> None:
+    make_staff(app, "alice")
+    new = "another long password"
+    result = staff(
+        runner, instance, "reset-password", "--prompt-password", "alice", input=f"{new}\n" * 2
+    )
+    assert result.exit_code == 0, result.output
+    assert new not in result.output
+    found = account(app, "alice")
+    assert found is not None
+    assert verify_password(found.password_hash, new)
+
+
+def test_reset_2fa(runner: CliRunner, instance: Path, app: Flask) -> None:
+    make_staff(app, "alice")
+    result = staff(runner, instance, "reset-2fa", "alice")
+    assert result.exit_code == 0, result.output
+    assert "raazdar: hint:" in result.output
+    found = account(app, "alice")
+    assert found is not None
+    assert not found.totp_enrolled
+    assert found.totp_secret is None
+    assert found.epoch == 2
+    assert verify_password(found.password_hash, PASSWORD)
+    assert audit(app)[-1] == ("console", "staff-2fa-reset", {"username": "alice"})
+
+
+def test_reset_of_an_unknown_account_says_so(runner: CliRunner, instance: Path) -> None:
+    for command in ("reset-password", "reset-2fa"):
+        result = staff(runner, instance, command, "nobody")
+        assert result.exit_code == 1
+        assert "raazdar: error: no staff account is called 'nobody'" in result.output
+
+
+def test_list(runner: CliRunner, instance: Path, app: Flask) -> None:
+    empty = staff(runner, instance, "list")
+    assert empty.exit_code == 0
+    assert "no staff accounts" in empty.output
+    make_staff(app, "bob", enrolled=False)
+    make_staff(app, "alice", role="admin")
+    result = staff(runner, instance, "list")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].split() == ["USERNAME", "ROLE", "2FA", "CREATED", "LAST", "LOGIN"]
+    assert lines[1].split()[:3] == ["alice", "admin", "yes"]
+    assert lines[2].split()[:4] == ["bob", "staff", "not", "yet"]
+    assert lines[2].split()[-1] == "never"
+
+
+@pytest.mark.parametrize("command", ["add", "remove", "reset-password", "reset-2fa", "list"])
+def test_every_command_has_help(runner: CliRunner, command: str) -> None:
+    result = runner.invoke(main, ["staff", command, "--help"])
+    assert result.exit_code == 0
+    assert "Usage:" in result.output

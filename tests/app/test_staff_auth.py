@@ -1,0 +1,585 @@
+"""Staff login: two factors, codes used once, throttling, sessions that end, who sees what."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+
+import pyotp
+import pytest
+from flask import Blueprint, Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from app.models import AuditEntry, StaffAccount
+from app.services import staff as staff_service
+from app.staff import auth
+from crypto import verify_password
+from tests.app.staff_support import (
+    LOGIN_PATH,
+    PASSWORD,
+    STAFF_ENVIRON,
+    StaffUser,
+    fresh_code,
+    last_step,
+    login,
+    make_staff,
+    page_token,
+    staff_client,
+    submit_login,
+)
+from tests.app.support import Visitor, assert_clean_page, db_session, form
+
+WRONG = "The username, password or code is wrong."
+
+
+@pytest.fixture
+def staff(app: Flask) -> FlaskClient:
+    return staff_client(app)
+
+
+@pytest.fixture
+def alice(app: Flask) -> StaffUser:
+    return make_staff(app, "alice")
+
+
+def logged_in(client: FlaskClient) -> bool:
+    """Say whether the client's session opens the dashboard."""
+    response = client.get("/staff/")
+    if response.status_code == 200:
+        return True
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith(LOGIN_PATH)
+    return False
+
+
+def audit_actions(app: Flask) -> list[tuple[str, str]]:
+    with db_session(app) as session:
+        rows = session.execute(select(AuditEntry).order_by(AuditEntry.seq)).scalars()
+        return [(e.actor, e.action) for e in rows]
+
+
+def step_now() -> int:
+    return int(time.time()) // 30
+
+
+# The listener.
+
+
+def _staff_urls(app: Flask) -> list[tuple[str, set[str]]]:
+    urls = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith("staff."):
+            path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", "x", rule.rule)
+            urls.append((path, set(rule.methods or ()) - {"HEAD", "OPTIONS"}))
+    return urls
+
+
+def test_every_staff_url_is_404_without_the_staff_listener(
+    app: Flask, client: FlaskClient, visitor: Visitor, alice: StaffUser
+) -> None:
+    urls = _staff_urls(app)
+    assert {"/staff/", "/staff/login", "/staff/logout", "/staff/export"} <= {u for u, _ in urls}
+    # A valid CSRF token, so that the listener check (not CSRF) is what refuses a POST.
+    token = form(visitor.get("/login"), "/login").fields["csrf_token"]
+    for path, methods in urls:
+        if "GET" in methods:
+            assert client.get(path).status_code == 404, path
+        if "POST" in methods:
+            response = client.post(
+                path, data={"csrf_token": token, "username": "alice", "password": PASSWORD}
+            )
+            assert response.status_code == 404, path
+    assert staff_client(app).get("/staff/login").status_code == 200
+
+
+def test_a_staff_url_off_the_staff_listener_looks_absent_even_without_a_csrf_token(
+    app: Flask, client: FlaskClient
+) -> None:
+    # CSRF would answer 400 for a route that exists: the listener check must come first.
+    for path, methods in _staff_urls(app):
+        if "POST" in methods:
+            assert client.post(path, data={}).status_code == 404, path
+    assert client.post("/staff/no-such-page", data={}).status_code == 404
+
+
+# Logging in.
+
+
+def test_password_and_code_open_the_dashboard(
+    app: Flask, staff: FlaskClient, alice: StaffUser
+) -> None:
+    assert not logged_in(staff)
+    login(staff, app, alice)
+    assert logged_in(staff)
+    page = staff.get("/staff/").get_data(as_text=True)
+    assert "alice (staff)" in page
+    with db_session(app) as session:
+        account = session.get(StaffAccount, alice.id)
+        assert account is not None
+        assert account.last_login_day is not None
+
+
+@pytest.mark.parametrize(
+    ("username", "password"),
+    [
+        ("alice", "not the password at all"),
+        ("nobody", PASSWORD),
+        ("alice", ""),
+        ("alice", "x" * 5000),
+    ],
+)
+def test_wrong_password_or_unknown_user_is_refused_alike(
+    app: Flask, staff: FlaskClient, alice: StaffUser, username: str, password: str
+) -> None:
+    response = submit_login(staff, username, password, fresh_code(app, alice))
+    assert response.status_code in {400, 401}
+    assert not logged_in(staff)
+    assert_clean_page(response, *([password[:40]] if password else []))
+    if response.status_code == 401:
+        assert WRONG in response.get_data(as_text=True)
+
+
+def test_unknown_user_costs_a_password_hash_too(
+    app: Flask, staff: FlaskClient, alice: StaffUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checked: list[str] = []
+    real = verify_password
+
+    def counting(encoded: str, password: str) -> bool:
+        checked.append(encoded)
+        return real(encoded, password)
+
+    monkeypatch.setattr(staff_service, "verify_password", counting)
+    unknown = submit_login(staff, "nobody", PASSWORD, "123456")
+    known = submit_login(staff, "alice", "wrong password here", "123456")
+    assert unknown.status_code == known.status_code == 401
+    assert unknown.get_data(as_text=True).count(WRONG) == 1
+    assert len(checked) == 2
+    assert all(encoded.startswith("$argon2id$") for encoded in checked)
+
+
+def test_username_is_case_and_space_insensitive(
+    app: Flask, staff: FlaskClient, alice: StaffUser
+) -> None:
+    response = submit_login(staff, "  Alice ", PASSWORD, fresh_code(app, alice))
+    assert response.status_code == 303
+    assert logged_in(staff)
+
+
+@pytest.mark.parametrize("code", ["", "000000", "12345", "abcdef", "1234567"])
+def test_wrong_or_missing_code_is_refused(
+    app: Flask, staff: FlaskClient, alice: StaffUser, code: str
+) -> None:
+    valid = {
+        pyotp.TOTP(alice.secret).generate_otp(s) for s in range(step_now() - 1, step_now() + 2)
+    }
+    if code in valid:
+        pytest.skip("the random secret happens to give this code now")
+    response = submit_login(staff, "alice", PASSWORD, code)
+    assert response.status_code in {400, 401}
+    assert not logged_in(staff)
+
+
+def test_code_from_another_secret_is_refused(
+    app: Flask, staff: FlaskClient, alice: StaffUser
+) -> None:
+    other = make_staff(app, "bob")
+    response = submit_login(staff, "alice", PASSWORD, fresh_code(app, alice, other.secret))
+    assert response.status_code == 401
+    assert not logged_in(staff)
+
+
+def test_a_code_is_accepted_once(app: Flask, staff: FlaskClient, alice: StaffUser) -> None:
+    code = fresh_code(app, alice)
+    assert submit_login(staff, "alice", PASSWORD, code).status_code == 303
+    staff.post("/staff/logout", data={"csrf_token": page_token(staff)})
+    assert not logged_in(staff)
+    again = submit_login(staff, "alice", PASSWORD, code)
+    assert again.status_code == 401
+    assert WRONG in again.get_data(as_text=True)
+    # Nor from a second browser (another worker would see the same row).
+    other = staff_client(app)
+    assert submit_login(other, "alice", PASSWORD, code).status_code == 401
+    assert not logged_in(other)
+
+
+def test_a_code_older_than_the_last_accepted_is_refused(
+    app: Flask, staff: FlaskClient, alice: StaffUser
+) -> None:
+    totp = pyotp.TOTP(alice.secret)
+    ahead = submit_login(staff, "alice", PASSWORD, totp.generate_otp(step_now() + 1))
+    assert ahead.status_code == 303
+    assert last_step(app, alice) == step_now() + 1
+    other = staff_client(app)
+    response = submit_login(other, "alice", PASSWORD, totp.generate_otp(step_now()))
+    assert response.status_code == 401
+
+
+def test_two_workers_racing_with_one_code_let_one_in(app: Flask, alice: StaffUser) -> None:
+    code = fresh_code(app, alice)
+    with app.app_context(), db_session(app) as first, db_session(app) as second:
+        # Both load the account before either spends the code.
+        mine, theirs = first.get(StaffAccount, alice.id), second.get(StaffAccount, alice.id)
+        assert mine is not None
+        assert theirs is not None
+        second.commit()
+        won = staff_service._use_code(first, mine, alice.secret, code)
+        first.commit()
+        lost = staff_service._use_code(second, theirs, alice.secret, code)
+        second.commit()
+    assert (won, lost) == (True, False)
+
+
+def test_login_starts_a_fresh_session(app: Flask, staff: FlaskClient, alice: StaffUser) -> None:
+    before = staff.get(LOGIN_PATH).get_data(as_text=True)
+    old_token = form(before, LOGIN_PATH).fields["csrf_token"]
+    with staff.session_transaction() as session:
+        session["planted"] = "by someone else"
+    login(staff, app, alice)
+    with staff.session_transaction() as session:
+        assert "planted" not in session
+        assert session[auth.SESSION_KEY]["id"] == alice.id
+    assert page_token(staff) != old_token
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ("/staff/", "/staff/"),
+        ("//evil.example/staff/", "/staff/"),
+        ("https://evil.example/", "/staff/"),
+        ("/submit", "/staff/"),
+    ],
+)
+def test_login_returns_only_to_a_staff_page(
+    app: Flask, staff: FlaskClient, alice: StaffUser, target: str, expected: str
+) -> None:
+    path = f"{LOGIN_PATH}?next={target}"
+    html = staff.get(path).get_data(as_text=True)
+    action = re.findall(r'<form method="post" action="([^"]+)"', html)[0]
+    token = form(html, action).fields["csrf_token"]
+    response = staff.post(
+        action.replace("&amp;", "&"),
+        data={
+            "csrf_token": token,
+            "username": "alice",
+            "password": PASSWORD,
+            "code": fresh_code(app, alice),
+        },
+    )
+    assert response.status_code == 303
+    assert response.headers["Location"] == expected
+
+
+def test_staff_required_sends_back_after_login(app: Flask, staff: FlaskClient) -> None:
+    response = staff.get("/staff/")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/staff/login?next=/staff/"
+
+
+def test_login_rehashes_a_password_made_with_old_costs(
+    app: Flask, staff: FlaskClient, alice: StaffUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with db_session(app) as session:
+        before = session.execute(
+            select(StaffAccount.password_hash).where(StaffAccount.id == alice.id)
+        ).scalar_one()
+    monkeypatch.setattr(staff_service, "needs_rehash", lambda encoded: True)
+    login(staff, app, alice)
+    with db_session(app) as session:
+        account = session.get(StaffAccount, alice.id)
+        assert account is not None
+        assert account.password_hash != before
+        assert verify_password(account.password_hash, PASSWORD)
+        epoch = account.epoch
+    assert epoch == 1  # a rehash is not a new password: no session ends
+    assert logged_in(staff)
+
+
+# Throttling.
+
+
+def test_failures_are_throttled_per_account_across_workers(
+    make_app: Callable[..., Flask],
+) -> None:
+    first, second = make_app(STAFF_LOGIN_FAILURES=3), make_app(STAFF_LOGIN_FAILURES=3)
+    alice = make_staff(first, "alice")
+    make_staff(first, "bob", password="another good password")
+    clients = [staff_client(first), staff_client(second)]
+    for attempt in range(3):
+        response = submit_login(clients[attempt % 2], "alice", "not the password", "123456")
+        assert response.status_code == 401
+    # The right password and code, on either worker: refused while the window lasts.
+    for client in clients:
+        response = submit_login(client, "alice", PASSWORD, fresh_code(first, alice))
+        assert response.status_code == 429
+        assert "Too many failed attempts" in response.get_data(as_text=True)
+        assert not logged_in(client)
+    # Another account is not locked by alice's failures.
+    assert submit_login(clients[1], "bob", "another good password", "").status_code == 401
+    with db_session(first) as session:
+        refusals = [
+            e.detail
+            for e in session.execute(select(AuditEntry)).scalars()
+            if e.action == "staff-login-throttled"
+        ]
+    assert refusals == ['{"username": "alice"}']
+
+
+def test_unknown_usernames_are_throttled_like_known_ones(
+    make_app: Callable[..., Flask],
+) -> None:
+    app = make_app(STAFF_LOGIN_FAILURES=2)
+    client = staff_client(app)
+    statuses = [submit_login(client, "nobody", PASSWORD, "123456").status_code for _ in range(3)]
+    assert statuses == [401, 401, 429]
+    assert "staff-login-throttled" not in {action for _, action in audit_actions(app)}
+
+
+def test_the_throttle_window_passes(
+    make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = make_app(STAFF_LOGIN_FAILURES=1, STAFF_LOGIN_WINDOW_SECONDS=60)
+    alice = make_staff(app, "alice")
+    client = staff_client(app)
+    assert submit_login(client, "alice", "not the password", "").status_code == 401
+    assert submit_login(client, "alice", PASSWORD, "").status_code == 429
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() + 61)
+    code = pyotp.TOTP(alice.secret).generate_otp(int(real() + 61) // 30)
+    assert submit_login(client, "alice", PASSWORD, code).status_code == 303
+
+
+# Sessions that end.
+
+
+def test_session_ends_at_its_absolute_deadline(
+    make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = make_app(STAFF_SESSION_MAX_SECONDS=60)
+    alice = make_staff(app)
+    client = staff_client(app)
+    login(client, app, alice)
+    real = time.time
+    # Active all along (the idle deadline is pushed on), but past the absolute one.
+    monkeypatch.setattr(time, "time", lambda: real() + 45)
+    assert logged_in(client)
+    monkeypatch.setattr(time, "time", lambda: real() + 90)
+    assert not logged_in(client)
+    with client.session_transaction() as session:
+        assert auth.SESSION_KEY not in session
+
+
+def test_session_ends_when_idle(
+    make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = make_app(SESSION_IDLE_SECONDS=60)
+    alice = make_staff(app)
+    client = staff_client(app)
+    login(client, app, alice)
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() + 61)
+    assert not logged_in(client)
+
+
+@pytest.mark.parametrize("change", ["password", "2fa"])
+def test_a_new_password_or_second_factor_ends_every_session(
+    app: Flask, alice: StaffUser, change: str
+) -> None:
+    browsers = [staff_client(app), staff_client(app)]
+    for browser in browsers:
+        login(browser, app, alice)
+        assert logged_in(browser)
+    with app.app_context(), db_session(app) as session:
+        account = staff_service.get_account(session, "alice")
+        if change == "password":
+            staff_service.reset_password(session, "console", account, "a brand new password")
+        else:
+            staff_service.reset_totp(session, "console", account)
+    for browser in browsers:
+        assert not logged_in(browser)
+    if change == "password":
+        assert submit_login(browsers[0], "alice", PASSWORD, "").status_code == 401
+
+
+def test_removed_account_has_no_session(app: Flask, staff: FlaskClient, alice: StaffUser) -> None:
+    make_staff(app, "root", role="admin")
+    login(staff, app, alice)
+    with app.app_context(), db_session(app) as session:
+        staff_service.remove_account(
+            session, "console", staff_service.get_account(session, "alice")
+        )
+    assert not logged_in(staff)
+
+
+def test_logout_needs_the_csrf_token(app: Flask, staff: FlaskClient, alice: StaffUser) -> None:
+    assert app.config.get("WTF_CSRF_ENABLED", True)
+    login(staff, app, alice)
+    refused = staff.post("/staff/logout")
+    assert refused.status_code == 400
+    assert logged_in(staff)
+    forged = staff.post("/staff/logout", data={"csrf_token": "forged"})
+    assert forged.status_code == 400
+    assert logged_in(staff)
+    done = staff.post("/staff/logout", data={"csrf_token": page_token(staff)})
+    assert done.status_code == 303
+    assert done.headers["Location"] == LOGIN_PATH
+    assert not logged_in(staff)
+
+
+def test_login_form_needs_the_csrf_token(app: Flask, staff: FlaskClient, alice: StaffUser) -> None:
+    response = staff.post(
+        LOGIN_PATH, data={"username": "alice", "password": PASSWORD, "code": fresh_code(app, alice)}
+    )
+    assert response.status_code == 400
+    assert not logged_in(staff)
+    assert last_step(app, alice) == 0
+
+
+# Who may see what.
+
+
+def test_a_source_session_is_not_a_staff_session(app: Flask, visitor: Visitor) -> None:
+    page = visitor.start()
+    assert visitor.send(page, "a report").status_code == 303
+    assert visitor.get("/account")
+    client = visitor.client
+    for path in ("/staff/", "/staff/enrol"):
+        response = client.get(path, environ_base=STAFF_ENVIRON)
+        assert response.status_code in {302, 303}
+        assert response.headers["Location"].startswith(LOGIN_PATH)
+    with client.session_transaction() as session:
+        session[auth.SESSION_KEY] = session["source"]
+    response = client.get("/staff/", environ_base=STAFF_ENVIRON)
+    assert response.status_code == 302
+
+
+def test_admin_required_refuses_staff_and_admits_admins(make_app: Callable[..., Flask]) -> None:
+    app = make_app()
+    probe = Blueprint("probe", __name__)
+
+    @probe.get("/probe-admin")
+    @auth.admin_required
+    def admin_only() -> str:
+        return "admin area"
+
+    @probe.get("/probe-staff")
+    @auth.staff_required
+    def staff_only() -> str:
+        return "staff area"
+
+    app.register_blueprint(probe)
+    alice = make_staff(app, "alice")
+    root = make_staff(app, "root", role="admin")
+    anonymous, as_alice, as_root = staff_client(app), staff_client(app), staff_client(app)
+    login(as_alice, app, alice)
+    submit_login(as_root, "root", PASSWORD, fresh_code(app, root))
+    assert anonymous.get("/probe-admin").status_code == 302
+    assert anonymous.get("/probe-staff").status_code == 302
+    assert as_alice.get("/probe-staff").get_data(as_text=True) == "staff area"
+    refused = as_alice.get("/probe-admin")
+    assert refused.status_code == 403
+    assert_clean_page(refused)
+    assert as_root.get("/probe-admin").get_data(as_text=True) == "admin area"
+
+
+def test_admin_pages_refuse_staff(app: Flask, staff: FlaskClient, alice: StaffUser) -> None:
+    login(staff, app, alice)
+    admin_pages = [
+        (path, methods)
+        for path, methods in _staff_urls(app)
+        if "/admin" in path and "GET" in methods
+    ]
+    for path, _ in admin_pages:
+        assert staff.get(path).status_code == 403, path
+
+
+# Enrolment of the second factor.
+
+
+def _enrolment_secret(html: str) -> str:
+    match = re.search(r'<p class="fp">([A-Z2-7 ]+)</p>', html)
+    assert match, "no secret on the enrolment page"
+    return match.group(1).replace(" ", "")
+
+
+def test_first_login_enrols_the_second_factor(app: Flask, staff: FlaskClient) -> None:
+    bob = make_staff(app, "bob", enrolled=False)
+    response = submit_login(staff, "bob", PASSWORD, "")
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/staff/enrol"
+    # A pending enrolment grants nothing else.
+    assert not logged_in(staff)
+    page = staff.get("/staff/enrol")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "<svg" in html
+    assert "<img" not in html
+    assert "<script" not in html
+    secret = _enrolment_secret(html)
+    assert secret != bob.secret
+    token = form(html, "/staff/enrol").fields["csrf_token"]
+    wrong = staff.post("/staff/enrol", data={"csrf_token": token, "code": "000000"})
+    assert wrong.status_code == 401
+    assert "That code is not right" in wrong.get_data(as_text=True)
+    assert not logged_in(staff)
+    code = pyotp.TOTP(secret).now()
+    done = staff.post("/staff/enrol", data={"csrf_token": token, "code": code})
+    assert done.status_code == 303
+    assert done.headers["Location"] == "/staff/"
+    assert logged_in(staff)
+    with db_session(app) as session:
+        account = session.get(StaffAccount, bob.id)
+        assert account is not None
+        assert account.totp_enrolled
+        assert account.totp_secret is not None
+        assert secret not in account.totp_secret
+    assert ("bob", "staff-2fa-enrolled") in audit_actions(app)
+    # The confirming code was spent: it does not log in again.
+    other = staff_client(app)
+    assert submit_login(other, "bob", PASSWORD, code).status_code == 401
+    enrolled = StaffUser(bob.id, "bob", PASSWORD, secret, "staff")
+    login(other, app, enrolled)
+
+
+def test_enrolment_without_a_password_is_refused(app: Flask, staff: FlaskClient) -> None:
+    make_staff(app, "bob", enrolled=False)
+    response = staff.get("/staff/enrol")
+    assert response.status_code == 303
+    assert response.headers["Location"] == LOGIN_PATH
+
+
+def test_enrolment_expires(app: Flask, staff: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    make_staff(app, "bob", enrolled=False)
+    submit_login(staff, "bob", PASSWORD, "")
+    html = staff.get("/staff/enrol").get_data(as_text=True)
+    secret = _enrolment_secret(html)
+    token = form(html, "/staff/enrol").fields["csrf_token"]
+    real = time.time
+    later = real() + auth.ENROLMENT_SECONDS + 1
+    monkeypatch.setattr(time, "time", lambda: later)
+    code = pyotp.TOTP(secret).generate_otp(int(later) // 30)
+    # The cookie's own idle deadline (30 minutes) has not passed: the enrolment's has.
+    response = staff.post("/staff/enrol", data={"csrf_token": token, "code": code})
+    assert response.status_code == 303
+    assert response.headers["Location"] == LOGIN_PATH
+    assert not logged_in(staff)
+
+
+def test_enrolment_ends_if_the_password_changes_meanwhile(app: Flask, staff: FlaskClient) -> None:
+    make_staff(app, "bob", enrolled=False)
+    submit_login(staff, "bob", PASSWORD, "")
+    assert staff.get("/staff/enrol").status_code == 200
+    with app.app_context(), db_session(app) as session:
+        staff_service.reset_password(session, "console", staff_service.get_account(session, "bob"))
+    assert staff.get("/staff/enrol").status_code == 303
+
+
+def test_an_enrolled_account_is_never_led_to_enrolment(
+    app: Flask, staff: FlaskClient, alice: StaffUser
+) -> None:
+    response = submit_login(staff, "alice", PASSWORD, "")
+    assert response.status_code == 401
+    assert staff.get("/staff/enrol").status_code == 303

@@ -1,0 +1,449 @@
+"""The staff dashboard: counts, export downloads, reply uploads, the keyring in force."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from werkzeug.test import TestResponse
+
+from app.instance import InstancePaths
+from app.models import AuditEntry, Item, Reply, Source, today
+from app.services.exchange import apply_reply_bundle
+from crypto import Metadata, SigningKey, open_bytes, seal_bytes
+from crypto.exchange import (
+    ExportManifest,
+    Notice,
+    ReplyEntry,
+    ReplyManifest,
+    new_bundle_id,
+    read_export,
+    write_replies,
+)
+from tests.app.staff_support import (
+    StaffUser,
+    login,
+    login_token,
+    make_staff,
+    page_token,
+    staff_client,
+)
+from tests.app.support import (
+    Visitor,
+    assert_clean_page,
+    db_session,
+    form,
+    multipart,
+    remove_keyring,
+    reviewer_keys,
+    row_counts,
+)
+
+EXPORT_NAME = re.compile(
+    r"attachment; filename=raazdar-export-(\d{4}-\d\d-\d\d)-([0-9a-f]{8})\.rzb"
+)
+
+
+@pytest.fixture
+def alice(app: Flask) -> StaffUser:
+    return make_staff(app, "alice")
+
+
+@pytest.fixture
+def staff(app: Flask, alice: StaffUser) -> FlaskClient:
+    client = staff_client(app)
+    login(client, app, alice)
+    return client
+
+
+def report(visitor: Visitor, message: str, *files: bytes) -> None:
+    """A source's first report, through the submit form."""
+    parts = [("files", f"evidence-{i}.jpg", data, "image/jpeg") for i, data in enumerate(files)]
+    assert visitor.send(visitor.start(), message, parts).status_code == 303
+
+
+def counts(client: FlaskClient) -> dict[str, int]:
+    html = client.get("/staff/").get_data(as_text=True)
+    found = dict(re.findall(r'<dd id="count-([a-z]+)">(\d+)</dd>', html))
+    return {name: int(value) for name, value in found.items()}
+
+
+def export(client: FlaskClient, since: str = "", token: str | None = None) -> TestResponse:
+    """Press "Download bundle"; the body is read whole and the download closed."""
+    if token is None:
+        html = client.get("/staff/").get_data(as_text=True)
+        token = form(html, "/staff/export").fields["csrf_token"]
+    response = client.post("/staff/export", data={"csrf_token": token, "since": since})
+    response.get_data()
+    response.close()
+    return response
+
+
+def read(
+    app: Flask, instance: Path, bundle: bytes, tmp: Path
+) -> tuple[ExportManifest, dict[str, bytes]]:
+    """Verify an export bundle as the review workstation does, and open every item."""
+    paths = InstancePaths(instance)
+    server = SigningKey.from_text(paths.signing_key.read_text()).verify_key
+    reader, manifest = read_export(io.BytesIO(bundle), [server], app.config["INSTANCE_ID"])
+    files = reader.extract(tmp)
+    key = reviewer_keys(instance).encryption
+    assert key is not None
+    return manifest, {i: open_bytes(p.read_bytes(), [key])[0] for i, p in files.items()}
+
+
+def reply_bundle(
+    app: Flask,
+    instance: Path,
+    manifest: ExportManifest,
+    text: str,
+    *,
+    acks: Sequence[str] | None = None,
+    signer: SigningKey | None = None,
+    envelope_signer: SigningKey | None = None,
+    instance_id: str | None = None,
+) -> bytes:
+    """A reply bundle as the review workstation writes one: a reply to each source."""
+    signer = signer or reviewer_keys(instance).signing
+    assert signer is not None
+    work = instance.parent / f"replies-{new_bundle_id()}"
+    work.mkdir()
+    files, entries = [], []
+    for index, (designation, key) in enumerate(sorted(manifest.sources.items())):
+        path = work / f"{index}.rze"
+        path.write_bytes(
+            seal_bytes(
+                text.encode(),
+                [key],
+                Metadata("reply", "text/plain; charset=utf-8"),
+                signer=envelope_signer or signer,
+            )
+        )
+        files.append(path)
+        entries.append(ReplyEntry(new_bundle_id(), designation))
+    replies = ReplyManifest(
+        bundle_id=new_bundle_id(),
+        instance_id=instance_id or app.config["INSTANCE_ID"],
+        created=today(),
+        acks=tuple(acks) if acks is not None else tuple(e.id for e in manifest.entries),
+        replies=tuple(entries),
+        notices=tuple(Notice(d, "under-review") for d in manifest.sources),
+    )
+    out = io.BytesIO()
+    write_replies(out, replies, files, signer)
+    return out.getvalue()
+
+
+def upload(client: FlaskClient, bundle: bytes | None, *, token: str | None = None) -> TestResponse:
+    """Send a reply bundle through the dashboard's upload form."""
+    if token is None:
+        html = client.get("/staff/").get_data(as_text=True)
+        token = form(html, "/staff/replies").fields["csrf_token"]
+    fields = [("csrf_token", token)] if token else []
+    files = [("bundle", "replies.rzb", bundle, "application/octet-stream")] if bundle else []
+    # Built in memory: the test client would spool a large body to a file of its own.
+    body, content_type = multipart(fields, files)
+    return client.post("/staff/replies", data=body, content_type=content_type)
+
+
+def audit(app: Flask) -> list[tuple[str, str, dict[str, object]]]:
+    with db_session(app) as session:
+        rows = session.execute(select(AuditEntry).order_by(AuditEntry.seq)).scalars()
+        return [(e.actor, e.action, json.loads(e.detail)) for e in rows]
+
+
+def exported_manifest(
+    app: Flask, instance: Path, staff: FlaskClient, tmp_path: Path
+) -> tuple[ExportManifest, dict[str, bytes]]:
+    response = export(staff)
+    assert response.status_code == 200
+    return read(app, instance, response.get_data(), tmp_path / "export")
+
+
+# Counts and the keyring.
+
+
+def test_dashboard_counts_what_waits(
+    app: Flask, instance: Path, visitor: Visitor, staff: FlaskClient, tmp_path: Path
+) -> None:
+    assert counts(staff) == {"new": 0, "items": 0, "sources": 0, "replies": 0}
+    report(visitor, "The SHO took money", b"\xff\xd8 photo")
+    report(Visitor(app.test_client()), "A second source")
+    assert counts(staff) == {"new": 3, "items": 3, "sources": 2, "replies": 0}
+    manifest, _ = exported_manifest(app, instance, staff, tmp_path)
+    assert counts(staff) == {"new": 0, "items": 3, "sources": 2, "replies": 0}
+    bundle = reply_bundle(app, instance, manifest, "Received", acks=())
+    with app.app_context(), db_session(app) as session:
+        apply_reply_bundle(session, io.BytesIO(bundle))
+    assert counts(staff) == {"new": 0, "items": 3, "sources": 2, "replies": 2}
+
+
+def test_dashboard_shows_the_keyring_in_force(
+    app: Flask, instance: Path, staff: FlaskClient
+) -> None:
+    html = staff.get("/staff/").get_data(as_text=True)
+    keys = reviewer_keys(instance)
+    assert keys.encryption_public is not None
+    assert keys.signing_public is not None
+    assert "Version 1" in html
+    assert str(keys.encryption_public.fingerprint) in html
+    assert str(keys.signing_public.fingerprint) in html
+    remove_keyring(instance)
+    html = staff.get("/staff/").get_data(as_text=True)
+    assert "No keyring is in force" in html
+
+
+def test_dashboard_and_its_forms_need_a_staff_session(app: Flask) -> None:
+    client = staff_client(app)
+    assert client.get("/staff/").headers["Location"] == "/staff/login?next=/staff/"
+    # A valid token of this browser's session: what refuses is the missing login.
+    token = login_token(client)
+    for path in ("/staff/export", "/staff/replies"):
+        response = client.post(path, data={"csrf_token": token})
+        assert response.status_code == 302
+        assert response.headers["Location"] == "/staff/login"
+    page = client.get("/staff/", follow_redirects=True).get_data(as_text=True)
+    assert "Staff login" in page
+
+
+# Export downloads.
+
+
+def test_export_download_is_a_bundle_the_review_side_reads(
+    app: Flask, instance: Path, visitor: Visitor, staff: FlaskClient, tmp_path: Path
+) -> None:
+    report(visitor, "The SHO released the agent for money", b"\xff\xd8 a photo")
+    response = export(staff)
+    assert response.status_code == 200
+    assert response.mimetype == "application/octet-stream"
+    assert response.headers["Cache-Control"] == "no-store"
+    match = EXPORT_NAME.fullmatch(response.headers["Content-Disposition"])
+    assert match, response.headers["Content-Disposition"]
+    assert match.group(1) == today().isoformat()
+    manifest, plaintexts = read(app, instance, response.get_data(), tmp_path / "items")
+    assert match.group(2) == manifest.bundle_id[:8]
+    assert len(manifest.entries) == 2
+    assert any(b"SHO released the agent" in p for p in plaintexts.values())
+    assert b"\xff\xd8 a photo" in plaintexts.values()
+    with db_session(app) as session:
+        assert all(session.execute(select(Item.exported)).scalars())
+    assert audit(app)[-1] == (
+        "alice",
+        "export",
+        {"bundle": manifest.bundle_id, "items": 2, "sources": 1, "since": None},
+    )
+
+
+def test_export_with_nothing_new_downloads_nothing(
+    app: Flask, visitor: Visitor, staff: FlaskClient
+) -> None:
+    response = export(staff)
+    assert response.status_code == 303
+    page = staff.get("/staff/").get_data(as_text=True)
+    assert "Nothing to export" in page
+    assert "export" not in {action for _, action, _ in audit(app)}
+
+
+def test_export_since_a_day_includes_items_already_exported(
+    app: Flask, instance: Path, visitor: Visitor, staff: FlaskClient, tmp_path: Path
+) -> None:
+    report(visitor, "first")
+    assert export(staff).status_code == 200
+    assert export(staff).status_code == 303
+    again = export(staff, since=today().isoformat())
+    assert again.status_code == 200
+    manifest, _ = read(app, instance, again.get_data(), tmp_path / "again")
+    assert len(manifest.entries) == 1
+    tomorrow = (today() + dt.timedelta(days=1)).isoformat()
+    assert export(staff, since=tomorrow).status_code == 303
+    assert audit(app)[-1][2]["since"] == today().isoformat()
+
+
+@pytest.mark.parametrize("since", ["yesterday", "2026-13-01", "' OR 1=1 --"])
+def test_export_with_a_bad_day_says_so(staff: FlaskClient, since: str) -> None:
+    response = export(staff, since=since)
+    assert response.status_code == 400
+    assert "Not a valid date" in response.get_data(as_text=True)
+    assert_clean_page(response)
+
+
+def test_export_needs_the_csrf_token(visitor: Visitor, staff: FlaskClient) -> None:
+    report(visitor, "a report")
+    assert export(staff, token="").status_code == 400
+    assert staff.post("/staff/export").status_code == 400
+
+
+def test_export_without_a_keyring_is_refused_clearly(
+    app: Flask, instance: Path, visitor: Visitor, staff: FlaskClient
+) -> None:
+    report(visitor, "a report")
+    remove_keyring(instance)
+    response = export(staff)
+    assert response.status_code == 303
+    assert "No keyring is in force" in staff.get("/staff/").get_data(as_text=True)
+    with db_session(app) as session:
+        assert not any(session.execute(select(Item.exported)).scalars())
+
+
+# Reply uploads.
+
+
+def test_reply_upload_is_applied_and_accounted_for(
+    app: Flask, instance: Path, visitor: Visitor, staff: FlaskClient, tmp_path: Path
+) -> None:
+    report(visitor, "The SHO took money", b"\xff\xd8 photo")
+    manifest, _ = exported_manifest(app, instance, staff, tmp_path)
+    response = upload(staff, reply_bundle(app, instance, manifest, "Which police station?"))
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "Reply bundle applied" in page
+    assert "1 reply posted" in page
+    assert "2 acknowledged items deleted" in page
+    assert "Nothing in the bundle was refused" in page
+    assert row_counts(app, Item, Reply) == {"items": 0, "replies": 1}
+    assert "Which police station?" in visitor.get("/account")
+    actor, action, detail = audit(app)[-1]
+    assert (actor, action) == ("alice", "reply-bundle-applied")
+    assert detail["replies"] == 1
+    assert detail["deleted"] == 2
+    assert detail["refused"] == 0
+
+
+def test_reply_upload_reports_each_refused_reply(
+    app: Flask, instance: Path, visitor: Visitor, staff: FlaskClient, tmp_path: Path
+) -> None:
+    report(visitor, "a report")
+    manifest, _ = exported_manifest(app, instance, staff, tmp_path)
+    stranger = SigningKey.generate()
+    bundle = reply_bundle(app, instance, manifest, "hello", envelope_signer=stranger)
+    response = upload(staff, bundle)
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "0 replies posted" in page
+    assert "1 part of the bundle was refused" in page
+    assert "not a signed envelope from the bundle&#39;s reviewer" in page
+    assert row_counts(app, Reply) == {"replies": 0}
+    assert audit(app)[-1][2]["refused"] == 1
+
+
+def _another_instance(app: Flask, instance: Path, manifest: ExportManifest) -> bytes:
+    return reply_bundle(app, instance, manifest, "x", instance_id="f" * 32)
+
+
+def _stranger(app: Flask, instance: Path, manifest: ExportManifest) -> bytes:
+    return reply_bundle(app, instance, manifest, "x", signer=SigningKey.generate())
+
+
+def _truncated(app: Flask, instance: Path, manifest: ExportManifest) -> bytes:
+    return reply_bundle(app, instance, manifest, "x")[:-100]
+
+
+def _flipped(app: Flask, instance: Path, manifest: ExportManifest) -> bytes:
+    data = bytearray(reply_bundle(app, instance, manifest, "x"))
+    data[len(data) // 2] ^= 0x01
+    return bytes(data)
+
+
+def _garbage(app: Flask, instance: Path, manifest: ExportManifest) -> bytes:
+    return b"this is not a bundle\n" * 10
+
+
+@pytest.mark.parametrize(
+    ("make", "says"),
+    [
+        (_another_instance, "another Raazdar instance"),
+        (_stranger, "not signed by a reviewer"),
+        (_truncated, "not a complete"),
+        (_flipped, ""),
+        (_garbage, "not a complete"),
+    ],
+)
+def test_refused_reply_bundle_applies_nothing_and_says_why(
+    app: Flask,
+    instance: Path,
+    visitor: Visitor,
+    staff: FlaskClient,
+    tmp_path: Path,
+    make: Callable[[Flask, Path, ExportManifest], bytes],
+    says: str,
+) -> None:
+    report(visitor, "a report")
+    manifest, _ = exported_manifest(app, instance, staff, tmp_path)
+    response = upload(staff, make(app, instance, manifest))
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Reply bundle refused" in page
+    assert "Nothing in it was applied" in page
+    assert says in page
+    assert_clean_page(response)
+    assert row_counts(app, Item, Reply) == {"items": 1, "replies": 0}
+    actor, action, _ = audit(app)[-1]
+    assert (actor, action) == ("alice", "reply-bundle-refused")
+
+
+def test_replayed_reply_bundle_is_refused(
+    app: Flask, instance: Path, visitor: Visitor, staff: FlaskClient, tmp_path: Path
+) -> None:
+    report(visitor, "a report")
+    manifest, _ = exported_manifest(app, instance, staff, tmp_path)
+    bundle = reply_bundle(app, instance, manifest, "once", acks=())
+    assert upload(staff, bundle).status_code == 200
+    again = upload(staff, bundle)
+    assert again.status_code == 422
+    assert "applied before" in again.get_data(as_text=True)
+    assert row_counts(app, Reply) == {"replies": 1}
+
+
+def test_reply_upload_of_several_mebibytes_works(
+    app: Flask, instance: Path, visitor: Visitor, staff: FlaskClient, tmp_path: Path
+) -> None:
+    report(visitor, "a report")
+    manifest, _ = exported_manifest(app, instance, staff, tmp_path)
+    bundle = reply_bundle(app, instance, manifest, "a long answer " * 400_000)
+    assert len(bundle) > 4 * 1024 * 1024
+    response = upload(staff, bundle)
+    assert response.status_code == 200, response.status_code
+    assert "1 reply posted" in response.get_data(as_text=True)
+
+
+def test_large_upload_without_a_session_is_refused_unread(app: Flask, visitor: Visitor) -> None:
+    token = form(visitor.get("/login"), "/login").fields["csrf_token"]
+    response = upload(staff_client(app), b"\x00" * (2 * 1024 * 1024), token=token)
+    assert response.status_code == 413
+
+
+def test_reply_upload_without_a_file_says_so(staff: FlaskClient) -> None:
+    response = upload(staff, None)
+    assert response.status_code == 400
+    assert "Choose a reply bundle." in response.get_data(as_text=True)
+
+
+def test_reply_upload_needs_the_csrf_token(
+    app: Flask, instance: Path, visitor: Visitor, staff: FlaskClient, tmp_path: Path
+) -> None:
+    report(visitor, "a report")
+    manifest, _ = exported_manifest(app, instance, staff, tmp_path)
+    bundle = reply_bundle(app, instance, manifest, "hello")
+    response = upload(staff, bundle, token="")
+    assert response.status_code == 400
+    assert row_counts(app, Item, Reply) == {"items": 1, "replies": 0}
+
+
+def test_pages_show_no_source_content(
+    app: Flask, instance: Path, visitor: Visitor, staff: FlaskClient, tmp_path: Path
+) -> None:
+    report(visitor, "CANARY-4b1d the inspector's name")
+    html = staff.get("/staff/").get_data(as_text=True)
+    assert "CANARY-4b1d" not in html
+    with db_session(app) as session:
+        designation = session.execute(select(Source.designation)).scalar_one()
+    assert designation not in html
+    assert page_token(staff)
