@@ -25,6 +25,10 @@ DEFAULTS: Final[dict[str, Any]] = {
     "resources_en": RESOURCES_PLACEHOLDER_EN,
     "resources_ur": RESOURCES_PLACEHOLDER_UR,
     "upload_limit_mib": 500,
+    # Items not yet acknowledged are deleted this many days after they arrived.
+    "retention_days": 90,
+    # A source with no activity for this many days expires, once nothing they sent remains.
+    "source_expiry_days": 365,
 }
 
 

@@ -1,1 +1,393 @@
 """Admin pages: staff accounts, instance settings, keyring installs, the audit log."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Final, TypeVar
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_wtf import FlaskForm
+from sqlalchemy.orm import Session
+from wtforms import Field
+
+from app.db import db_session, transaction
+from app.errors import AppError
+from app.models import StaffAccount
+from app.services import audit, keyring_admin, settings_admin, staff_admin
+from app.settings import taxonomy
+from app.staff import bp
+from app.staff.admin_forms import (
+    ActionForm,
+    CreateAccountForm,
+    GeneralSettingsForm,
+    KeyringInstallForm,
+    MoveTermForm,
+    RemoveAccountForm,
+    ResourcesForm,
+    RoleForm,
+    TermForm,
+    TermLabelsForm,
+)
+from app.staff.auth import admin_required, current_staff
+from app.taxonomy import GROUPS
+
+AUDIT_PAGE_SIZE: Final = 50
+
+R = TypeVar("R")
+
+
+def _me() -> StaffAccount:
+    account = current_staff()
+    if account is None:  # admin_required has already sent such a visitor to the login page
+        abort(403)
+    return account
+
+
+def _attempt(action: Callable[[Session], R]) -> R | AppError:
+    """Run `action` in one transaction; return its result, or the refusal it raised."""
+    try:
+        with transaction() as session:
+            return action(session)
+    except (
+        staff_admin.AccountError,
+        settings_admin.SettingsError,
+        keyring_admin.KeyringInstallError,
+    ) as exc:
+        return exc
+
+
+def _done(message: str, endpoint: str) -> ResponseReturnValue:
+    flash(message, "ok")
+    return redirect(url_for(endpoint), code=303)
+
+
+def _refuse(field: Field, message: str) -> None:
+    """Show a service's refusal under the field it concerns (after validation ran)."""
+    field.errors = [*field.errors, message]
+
+
+def _form_errors(form: FlaskForm) -> str:
+    return " ".join(str(e) for errors in form.errors.values() for e in errors)
+
+
+# Accounts.
+
+
+def _accounts_page(
+    *,
+    create_form: CreateAccountForm | None = None,
+    shown: staff_admin.NewPassphrase | None = None,
+    error: str | None = None,
+    status: int = 200,
+) -> ResponseReturnValue:
+    page = render_template(
+        "staff/admin/accounts.html",
+        accounts=staff_admin.list_accounts(db_session()),
+        roles=staff_admin.ROLES,
+        create_form=create_form or CreateAccountForm(formdata=None),
+        action_form=ActionForm(formdata=None),
+        shown=shown,
+        error=error,
+        me=_me(),
+    )
+    return page, status
+
+
+@bp.get("/admin/accounts")
+@admin_required
+def admin_accounts() -> ResponseReturnValue:
+    """List the staff accounts, with the form to add one."""
+    return _accounts_page()
+
+
+@bp.post("/admin/accounts/new")
+@admin_required
+def admin_account_create() -> ResponseReturnValue:
+    """Create an account and show its generated passphrase, once."""
+    form = CreateAccountForm()
+    if not form.validate_on_submit():
+        return _accounts_page(create_form=form, status=400)
+    me = _me()
+    result = _attempt(
+        lambda s: staff_admin.create(s, form.username.data or "", form.role.data or "", actor=me)
+    )
+    if isinstance(result, AppError):
+        _refuse(form.username, str(result))
+        return _accounts_page(create_form=form, status=result.status)
+    # Shown in this response only: never put in a flash message or the session.
+    return _accounts_page(shown=result)
+
+
+@bp.post("/admin/accounts/<account_id>/remove")
+@admin_required
+def admin_account_remove(account_id: str) -> ResponseReturnValue:
+    """Remove an account, once the confirmation box is ticked."""
+    form = RemoveAccountForm()
+    if not form.validate_on_submit():
+        return _accounts_page(error=_form_errors(form), status=400)
+    me = _me()
+    result = _attempt(lambda s: staff_admin.remove(s, account_id, actor=me))
+    if isinstance(result, AppError):
+        return _accounts_page(error=str(result), status=result.status)
+    return _done(f"The account {result} was removed.", "staff.admin_accounts")
+
+
+@bp.post("/admin/accounts/<account_id>/reset-password")
+@admin_required
+def admin_account_reset_password(account_id: str) -> ResponseReturnValue:
+    """Give an account a new generated passphrase (shown once) and end its sessions."""
+    if not ActionForm().validate_on_submit():
+        return _accounts_page(error="The form expired: reload the page.", status=400)
+    me = _me()
+    result = _attempt(lambda s: staff_admin.reset_password(s, account_id, actor=me))
+    if isinstance(result, AppError):
+        return _accounts_page(error=str(result), status=result.status)
+    return _accounts_page(shown=result)
+
+
+@bp.post("/admin/accounts/<account_id>/reset-2fa")
+@admin_required
+def admin_account_reset_2fa(account_id: str) -> ResponseReturnValue:
+    """Make an account enrol its second factor again, and end its sessions."""
+    if not ActionForm().validate_on_submit():
+        return _accounts_page(error="The form expired: reload the page.", status=400)
+    me = _me()
+    result = _attempt(lambda s: staff_admin.reset_second_factor(s, account_id, actor=me))
+    if isinstance(result, AppError):
+        return _accounts_page(error=str(result), status=result.status)
+    return _done(
+        f"{result} must set up two-factor login again at their next login.",
+        "staff.admin_accounts",
+    )
+
+
+@bp.post("/admin/accounts/<account_id>/role")
+@admin_required
+def admin_account_role(account_id: str) -> ResponseReturnValue:
+    """Make an account staff or admin."""
+    form = RoleForm()
+    if not form.validate_on_submit():
+        return _accounts_page(error=_form_errors(form), status=400)
+    me = _me()
+    role = form.role.data or ""
+    result = _attempt(lambda s: staff_admin.change_role(s, account_id, role, actor=me))
+    if isinstance(result, AppError):
+        return _accounts_page(error=str(result), status=result.status)
+    return _done(f"{result} is now {role}.", "staff.admin_accounts")
+
+
+# Settings.
+
+
+def _settings_page(
+    *,
+    general: GeneralSettingsForm | None = None,
+    resources: ResourcesForm | None = None,
+    status: int = 200,
+) -> ResponseReturnValue:
+    values = settings_admin.current(db_session())
+    page = render_template(
+        "staff/admin/settings.html",
+        general=general or GeneralSettingsForm(formdata=None, data=values),
+        resources=resources or ResourcesForm(formdata=None, data=values),
+    )
+    return page, status
+
+
+def _save(form: FlaskForm) -> bool:
+    """Save a settings form's fields; put a refusal on the field it concerns."""
+    changes = {f.name: f.data for f in form if f.name != "csrf_token"}
+    me = _me()
+    result = _attempt(lambda s: settings_admin.update(s, changes, actor=me.username))
+    if isinstance(result, settings_admin.SettingsError):
+        field = form._fields.get(result.field)
+        if field is not None:
+            _refuse(field, str(result))
+        else:
+            form.form_errors.append(str(result))
+        return False
+    return True
+
+
+@bp.get("/admin/settings")
+@admin_required
+def admin_settings() -> ResponseReturnValue:
+    """The instance settings: name, limits, retention, the resources page."""
+    return _settings_page()
+
+
+@bp.post("/admin/settings/general")
+@admin_required
+def admin_settings_general() -> ResponseReturnValue:
+    """Save the name, the upload limit and the retention periods."""
+    form = GeneralSettingsForm()
+    if form.validate_on_submit() and _save(form):
+        return _done("Settings saved.", "staff.admin_settings")
+    return _settings_page(general=form, status=400)
+
+
+@bp.post("/admin/settings/resources")
+@admin_required
+def admin_settings_resources() -> ResponseReturnValue:
+    """Save the resources page in both languages."""
+    form = ResourcesForm()
+    if form.validate_on_submit() and _save(form):
+        return _done("The resources page was saved.", "staff.admin_settings")
+    return _settings_page(resources=form, status=400)
+
+
+# Taxonomy.
+
+
+def _taxonomy_page(
+    *, error: str | None = None, adding: tuple[str, TermForm] | None = None, status: int = 200
+) -> ResponseReturnValue:
+    page = render_template(
+        "staff/admin/taxonomy.html",
+        groups=GROUPS,
+        terms=taxonomy(db_session()),
+        action_form=ActionForm(formdata=None),
+        adding=adding,
+        error=error,
+    )
+    return page, status
+
+
+def _taxonomy_change(action: Callable[[Session], Any], message: str) -> ResponseReturnValue:
+    result = _attempt(action)
+    if isinstance(result, AppError):
+        return _taxonomy_page(error=str(result), status=result.status)
+    return _done(message, "staff.admin_taxonomy")
+
+
+@bp.get("/admin/taxonomy")
+@admin_required
+def admin_taxonomy() -> ResponseReturnValue:
+    """The choices the submission form offers, by group."""
+    return _taxonomy_page()
+
+
+@bp.post("/admin/taxonomy/<group>/add")
+@admin_required
+def admin_term_add(group: str) -> ResponseReturnValue:
+    """Add a term at the end of a group."""
+    form = TermForm()
+    me = _me()
+    if form.validate_on_submit():
+        result = _attempt(
+            lambda s: settings_admin.add_term(
+                s,
+                group,
+                form.code.data or "",
+                form.label_en.data or "",
+                form.label_ur.data or "",
+                actor=me.username,
+            )
+        )
+        if not isinstance(result, AppError):
+            return _done(f"Added {form.code.data} to {group}.", "staff.admin_taxonomy")
+        return _taxonomy_page(error=str(result), adding=(group, form), status=result.status)
+    return _taxonomy_page(error=_form_errors(form), adding=(group, form), status=400)
+
+
+@bp.post("/admin/taxonomy/<group>/<code>/labels")
+@admin_required
+def admin_term_labels(group: str, code: str) -> ResponseReturnValue:
+    """Change a term's labels."""
+    form = TermLabelsForm()
+    if not form.validate_on_submit():
+        return _taxonomy_page(error=_form_errors(form), status=400)
+    me = _me()
+    en, ur = form.label_en.data or "", form.label_ur.data or ""
+    return _taxonomy_change(
+        lambda s: settings_admin.relabel_term(s, group, code, en, ur, actor=me.username),
+        f"Saved the labels of {code}.",
+    )
+
+
+@bp.post("/admin/taxonomy/<group>/<code>/remove")
+@admin_required
+def admin_term_remove(group: str, code: str) -> ResponseReturnValue:
+    """Remove a term from a group."""
+    if not ActionForm().validate_on_submit():
+        return _taxonomy_page(error="The form expired: reload the page.", status=400)
+    me = _me()
+    return _taxonomy_change(
+        lambda s: settings_admin.remove_term(s, group, code, actor=me.username),
+        f"Removed {code} from {group}.",
+    )
+
+
+@bp.post("/admin/taxonomy/<group>/<code>/move")
+@admin_required
+def admin_term_move(group: str, code: str) -> ResponseReturnValue:
+    """Move a term up or down within its group."""
+    form = MoveTermForm()
+    if not form.validate_on_submit():
+        return _taxonomy_page(error=_form_errors(form), status=400)
+    me = _me()
+    direction = form.direction.data or ""
+    return _taxonomy_change(
+        lambda s: settings_admin.move_term(s, group, code, direction, actor=me.username),
+        f"Moved {code} {direction}.",
+    )
+
+
+# Keyring.
+
+
+def _keyring_page(form: KeyringInstallForm | None = None, status: int = 200) -> ResponseReturnValue:
+    page = render_template(
+        "staff/admin/keyring.html",
+        keyring=keyring_admin.describe(),
+        form=form or KeyringInstallForm(formdata=None),
+        warning_days=keyring_admin.EXPIRY_WARNING_DAYS,
+    )
+    return page, status
+
+
+@bp.get("/admin/keyring")
+@admin_required
+def admin_keyring() -> ResponseReturnValue:
+    """The manifest in force, the chain to it, and the form to install a successor."""
+    return _keyring_page()
+
+
+@bp.post("/admin/keyring/install")
+@admin_required
+def admin_keyring_install() -> ResponseReturnValue:
+    """Install a successor manifest, if the authorities signed it as crypto's rules require."""
+    form = KeyringInstallForm()
+    if not form.validate_on_submit():
+        return _keyring_page(form, 400)
+    me = _me()
+    data = form.manifest_bytes()
+    result = _attempt(lambda s: keyring_admin.install(s, data, actor=me.username))
+    if isinstance(result, AppError):
+        _refuse(form.manifest, str(result))
+        return _keyring_page(form, result.status)
+    return _done(
+        f"Keyring version {result.version} is in force (it replaced version "
+        f"{result.previous}): new reports are sealed to its {result.reviewers} reviewer(s).",
+        "staff.admin_keyring",
+    )
+
+
+# Audit log.
+
+
+@bp.get("/admin/audit")
+@admin_required
+def admin_audit() -> ResponseReturnValue:
+    """The audit log, newest first, and whether its hash chain is whole."""
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    session = db_session()
+    newest = audit.entries(session, limit=page * AUDIT_PAGE_SIZE + 1)
+    return render_template(
+        "staff/admin/audit.html",
+        entries=newest[(page - 1) * AUDIT_PAGE_SIZE : page * AUDIT_PAGE_SIZE],
+        page=page,
+        more=len(newest) > page * AUDIT_PAGE_SIZE,
+        check=audit.verify(session),
+    )

@@ -1,0 +1,243 @@
+"""Installing a successor keyring manifest, and describing the keyring for administrators.
+
+The server adds a manifest only when `crypto`'s rules accept it as the successor of
+the one in force: a higher version, chained by hash, unexpired, signed by the
+threshold of the *current* authority set. An administrator's login, or anyone who
+gets into the server, therefore cannot swap in a key of their own: only the
+authorities' signatures can. A refused manifest leaves no file behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from sqlalchemy.orm import Session
+
+from app.errors import AppError
+from app.instance import InstancePaths
+from app.keyring import KeyringState, manifest_path, read_pinned
+from app.models import today as current_day
+from app.services import audit
+from app.services.context import services
+from crypto import (
+    CryptoError,
+    Fingerprint,
+    Manifest,
+    SignedManifest,
+    verify_chain,
+    verify_successor,
+)
+from crypto.constants import MANIFEST_MAX_BYTES
+
+# Below this many days before expiry, the admin pages and `keyring show` warn.
+EXPIRY_WARNING_DAYS: Final = 30
+# What a manifest file may weigh; anything larger is refused before it is parsed.
+MAX_BYTES: Final = MANIFEST_MAX_BYTES
+
+
+class KeyringInstallError(AppError):
+    """A manifest was refused; the message says which rule failed and is safe to show."""
+
+    status = 400
+
+
+class KeyringWriteError(KeyringInstallError):
+    """A manifest that verified could not be written (a full disk, say); nothing was installed."""
+
+    status = 500
+
+
+@dataclass(frozen=True)
+class Installed:
+    """What an install changed, for the page and the console to report."""
+
+    version: int
+    previous: int
+    expires: dt.date
+    reviewers: int
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    """A named key and its fingerprint."""
+
+    name: str
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class ReviewerInfo:
+    """A reviewer of a manifest: both of their keys' fingerprints."""
+
+    id: str
+    name: str
+    encryption: str
+    signing: str
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """One manifest of the chain, as people read it."""
+
+    version: int
+    issued: dt.date
+    expires: dt.date
+    threshold: int
+    authorities: tuple[KeyInfo, ...]
+    reviewers: tuple[ReviewerInfo, ...]
+
+
+@dataclass(frozen=True)
+class KeyringInfo:
+    """The keyring for the admin page and `keyring show`: the manifest in force and its chain."""
+
+    in_force: VersionInfo | None
+    problem: str | None
+    chain: tuple[VersionInfo, ...]
+    pinned: tuple[str, ...]
+    days_left: int | None
+
+    @property
+    def expiring_soon(self) -> bool:
+        """Say whether the manifest in force expires within the warning period."""
+        return self.days_left is not None and self.days_left < EXPIRY_WARNING_DAYS
+
+
+def describe(state: KeyringState | None = None, today: dt.date | None = None) -> KeyringInfo:
+    """Describe the keyring in force (the app's cached state unless given), newest first."""
+    state = state if state is not None else services().keyring()
+    today = today if today is not None else current_day()
+    manifest = state.manifest
+    return KeyringInfo(
+        in_force=_version(manifest) if manifest is not None else None,
+        problem=state.problem,
+        chain=tuple(_version(s.manifest) for s in reversed(state.chain)),
+        pinned=tuple(sorted(str(fp) for fp in state.pinned)),
+        days_left=(manifest.expires - today).days if manifest is not None else None,
+    )
+
+
+def install(session: Session, data: bytes, *, actor: str) -> Installed:
+    """Verify `data` as the successor of the manifest in force and install it (caller commits).
+
+    The audit entry is appended first: it updates the audit head row, which
+    queues concurrent installs (from the web and the console, on any host), so
+    two successors of one version can never both land and break the chain.
+    """
+    candidate = _parse(data)
+    new = candidate.manifest
+    audit.record(
+        session,
+        actor,
+        "keyring-installed",
+        version=new.version,
+        reviewers=sorted(str(r.encryption_key.fingerprint) for r in new.recipients),
+        authorities=sorted(str(fp) for fp in new.authority_fingerprints),
+    )
+    paths = services().paths
+    today = current_day()
+    pinned, files = _read_chain(paths)
+    current = _newest(pinned, files)
+    target = manifest_path(paths, new.version)
+    try:
+        verify_successor(current, candidate, today)
+        # The chain exactly as the keyring cache will read it once the file is in place.
+        after = {**files, target.name: candidate}
+        verify_chain(pinned, [after[name] for name in sorted(after)], today)
+    except CryptoError as exc:
+        raise KeyringInstallError(f"manifest refused: {exc}") from exc
+    _write_new(target, candidate.to_bytes())
+    return Installed(new.version, current.version, new.expires, len(new.recipients))
+
+
+def _parse(data: bytes) -> SignedManifest:
+    if len(data) > MAX_BYTES:
+        raise KeyringInstallError(f"not a keyring manifest: larger than {MAX_BYTES} bytes")
+    try:
+        return SignedManifest.from_bytes(data)
+    except CryptoError as exc:
+        raise KeyringInstallError(f"not a keyring manifest: {exc}") from exc
+
+
+def _read_chain(paths: InstancePaths) -> tuple[frozenset[Fingerprint], dict[str, SignedManifest]]:
+    try:
+        pinned = read_pinned(paths)
+        files = {
+            p.name: SignedManifest.from_bytes(p.read_bytes())
+            for p in sorted(paths.manifests.glob("*.json"))
+        }
+    except (OSError, ValueError, KeyError, CryptoError) as exc:
+        raise KeyringInstallError(f"the keyring on this server cannot be read: {exc}") from exc
+    if not files:
+        raise KeyringInstallError(
+            "no keyring is installed on this server: the first one is installed by `raazdar init`"
+        )
+    return pinned, files
+
+
+def _newest(pinned: frozenset[Fingerprint], files: dict[str, SignedManifest]) -> Manifest:
+    """The newest manifest of a chain that verifies, whatever its dates.
+
+    The manifest in force may have expired: a successor must still be installable
+    then, so the chain's own dates are checked as of its newest manifest's issue
+    day, and only the candidate is held to today.
+    """
+    chain = [files[name] for name in sorted(files)]
+    try:
+        return verify_chain(pinned, chain, chain[-1].manifest.issued)
+    except CryptoError as exc:
+        raise KeyringInstallError(f"the keyring on this server does not verify: {exc}") from exc
+
+
+def _write_new(target: Path, data: bytes) -> None:
+    """Write `target` whole or not at all, and never over an existing file.
+
+    The bytes go to a temporary name the keyring cache never reads (it reads
+    `*.json`), are flushed to disk, and are then hard-linked into place, which
+    fails if the version exists: a reader sees no file or the whole file.
+    """
+    temporary = target.with_name(f".{target.stem}.{secrets.token_hex(8)}.part")
+    try:
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.link(temporary, target)
+    except FileExistsError as exc:
+        raise KeyringInstallError(f"version {int(target.stem)} is already installed") from exc
+    except OSError as exc:
+        raise KeyringWriteError(
+            f"the manifest could not be written, so nothing was installed: {exc.strerror or exc}"
+        ) from exc
+    finally:
+        temporary.unlink(missing_ok=True)
+    # The version is in place and visible; making its name durable is best effort.
+    with contextlib.suppress(OSError):
+        directory = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
+
+
+def _version(manifest: Manifest) -> VersionInfo:
+    return VersionInfo(
+        version=manifest.version,
+        issued=manifest.issued,
+        expires=manifest.expires,
+        threshold=manifest.threshold,
+        authorities=tuple(KeyInfo(a.name, str(a.key.fingerprint)) for a in manifest.authorities),
+        reviewers=tuple(
+            ReviewerInfo(
+                r.id, r.name, str(r.encryption_key.fingerprint), str(r.signing_key.fingerprint)
+            )
+            for r in manifest.recipients
+        ),
+    )

@@ -1,0 +1,192 @@
+"""Changing instance settings and the taxonomy: every value checked, every change audited.
+
+A change is checked whole before anything is written, so a refused change
+leaves every setting as it was. The audit entry names what changed (keys,
+numbers, taxonomy codes), never the free text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.errors import AppError
+from app.models import TaxonomyTerm
+from app.services import audit
+from app.settings import get_setting, set_setting
+from app.taxonomy import GROUPS
+
+ORGANISATION_MAX: Final = 100
+RESOURCES_MAX: Final = 20_000
+LABEL_MAX: Final = 200
+# The largest upload a source may send; bounded so that one report cannot fill the store.
+UPLOAD_LIMIT_MIB: Final = (1, 2048)
+# Retention is counted in days; ten years is the longest anything is kept.
+RETENTION_DAYS: Final = (1, 3650)
+_CODE: Final = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
+
+
+class SettingsError(AppError):
+    """A setting was refused; `field` names it and the message is safe to show."""
+
+    status = 400
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _text(limit: int, *, one_line: bool) -> Callable[[str, Any], Any]:
+    def check(key: str, value: Any) -> str:
+        if not isinstance(value, str):
+            raise SettingsError(key, "This must be text.")
+        text = value.replace("\r\n", "\n").strip()
+        if not text:
+            raise SettingsError(key, "This cannot be empty.")
+        if len(text) > limit:
+            raise SettingsError(key, f"This can have at most {limit} characters.")
+        allowed = "" if one_line else "\n\t"
+        if any(not ch.isprintable() and ch not in allowed for ch in text):
+            which = "line breaks or control" if one_line else "control"
+            raise SettingsError(key, f"This cannot contain {which} characters.")
+        return text
+
+    return check
+
+
+def _number(bounds: tuple[int, int], unit: str) -> Callable[[str, Any], Any]:
+    low, high = bounds
+
+    def check(key: str, value: Any) -> int:
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise SettingsError(key, "This must be a whole number.")
+        if not low <= value <= high:
+            raise SettingsError(key, f"This must be between {low} and {high} {unit}.")
+        return value
+
+    return check
+
+
+_RULES: Final[dict[str, Callable[[str, Any], Any]]] = {
+    "organisation": _text(ORGANISATION_MAX, one_line=True),
+    "resources_en": _text(RESOURCES_MAX, one_line=False),
+    "resources_ur": _text(RESOURCES_MAX, one_line=False),
+    "upload_limit_mib": _number(UPLOAD_LIMIT_MIB, "MiB"),
+    "retention_days": _number(RETENTION_DAYS, "days"),
+    "source_expiry_days": _number(RETENTION_DAYS, "days"),
+}
+# Free text is recorded as changed, not quoted: the log is for who did what.
+_QUOTED: Final = frozenset({"upload_limit_mib", "retention_days", "source_expiry_days"})
+
+
+def current(session: Session) -> dict[str, Any]:
+    """Return every editable setting's value."""
+    return {key: get_setting(session, key) for key in _RULES}
+
+
+def update(session: Session, changes: Mapping[str, Any], *, actor: str) -> list[str]:
+    """Check `changes` whole, then apply and audit them; return the keys that changed."""
+    checked: dict[str, Any] = {}
+    for key, value in changes.items():
+        rule = _RULES.get(key)
+        if rule is None:
+            raise SettingsError(key, "This setting cannot be changed here.")
+        checked[key] = rule(key, value)
+    changed = {k: v for k, v in checked.items() if v != get_setting(session, k)}
+    if not changed:
+        return []
+    for key, value in changed.items():
+        set_setting(session, key, value)
+    audit.record(
+        session,
+        actor,
+        "settings-changed",
+        changed=sorted(changed),
+        values={k: v for k, v in changed.items() if k in _QUOTED},
+    )
+    return sorted(changed)
+
+
+def _terms(session: Session, group: str) -> list[TaxonomyTerm]:
+    if group not in GROUPS:
+        raise SettingsError("group", f"There is no taxonomy group {group!r}.")
+    query = (
+        select(TaxonomyTerm)
+        .where(TaxonomyTerm.group == group)
+        .order_by(TaxonomyTerm.position, TaxonomyTerm.code)
+    )
+    return list(session.execute(query).scalars())
+
+
+def _term(terms: list[TaxonomyTerm], code: str) -> TaxonomyTerm:
+    for term in terms:
+        if term.code == code:
+            return term
+    raise SettingsError("code", f"There is no term {code!r} in this group.")
+
+
+def _labels(label_en: str, label_ur: str) -> tuple[str, str]:
+    check = _text(LABEL_MAX, one_line=True)
+    return check("label_en", label_en), check("label_ur", label_ur)
+
+
+def _renumber(terms: list[TaxonomyTerm]) -> None:
+    for position, term in enumerate(terms):
+        term.position = position
+
+
+def add_term(
+    session: Session, group: str, code: str, label_en: str, label_ur: str, *, actor: str
+) -> None:
+    """Add a term at the end of `group`."""
+    terms = _terms(session, group)
+    code = code.strip()
+    if not _CODE.fullmatch(code):
+        raise SettingsError(
+            "code", "A code is 1-64 lowercase letters, digits and dashes, not starting with a dash."
+        )
+    if any(t.code == code for t in terms):
+        raise SettingsError("code", f"This group already has a term {code!r}.")
+    en, ur = _labels(label_en, label_ur)
+    session.add(TaxonomyTerm(group=group, code=code, label_en=en, label_ur=ur, position=len(terms)))
+    _renumber(terms)
+    audit.record(session, actor, "taxonomy-term-added", group=group, code=code)
+
+
+def relabel_term(
+    session: Session, group: str, code: str, label_en: str, label_ur: str, *, actor: str
+) -> None:
+    """Change a term's labels; its code, which reports carry, stays."""
+    term = _term(_terms(session, group), code)
+    en, ur = _labels(label_en, label_ur)
+    if (term.label_en, term.label_ur) == (en, ur):
+        return
+    term.label_en, term.label_ur = en, ur
+    audit.record(session, actor, "taxonomy-term-relabelled", group=group, code=code)
+
+
+def remove_term(session: Session, group: str, code: str, *, actor: str) -> None:
+    """Remove a term (reports already sent keep its code and label inside them)."""
+    terms = _terms(session, group)
+    term = _term(terms, code)
+    session.delete(term)
+    _renumber([t for t in terms if t is not term])
+    audit.record(session, actor, "taxonomy-term-removed", group=group, code=code)
+
+
+def move_term(session: Session, group: str, code: str, direction: str, *, actor: str) -> None:
+    """Move a term one place up or down within its group (at an end it stays)."""
+    if direction not in ("up", "down"):
+        raise SettingsError("direction", "A term moves up or down.")
+    terms = _terms(session, group)
+    index = terms.index(_term(terms, code))
+    other = index - 1 if direction == "up" else index + 1
+    if not 0 <= other < len(terms):
+        return
+    terms[index], terms[other] = terms[other], terms[index]
+    _renumber(terms)
+    audit.record(session, actor, "taxonomy-term-moved", group=group, code=code, direction=direction)

@@ -1,0 +1,586 @@
+"""The admin pages: who may see them, CSRF, staff accounts, settings and the taxonomy."""
+
+from __future__ import annotations
+
+import html
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from werkzeug.test import TestResponse
+
+from app.models import AuditEntry, StaffAccount
+from app.settings import get_setting, taxonomy
+from crypto import hash_password, verify_password
+from tests.app.support import Visitor, db_session, form, forms
+
+PASSWORD = "correct horse battery staple"
+# Hashed once: Argon2id at its interactive cost is too slow to repeat for every account.
+PASSWORD_HASH = hash_password(PASSWORD)
+STAFF_LISTENER = {"raazdar.listener": "staff"}
+
+
+def add_account(app: Flask, username: str, role: str = "staff") -> str:
+    """Create an account with a second factor enrolled, as if it had logged in before."""
+    with db_session(app) as session:
+        account = StaffAccount(
+            username=username, role=role, password_hash=PASSWORD_HASH, totp_enrolled=True
+        )
+        session.add(account)
+        session.commit()
+        return account.id
+
+
+def account(app: Flask, account_id: str) -> StaffAccount | None:
+    """The account's row as it is now."""
+    with db_session(app) as session:
+        return session.get(StaffAccount, account_id)
+
+
+def audit_count(app: Flask) -> int:
+    """How many audit entries there are."""
+    with db_session(app) as session:
+        return session.scalar(select(func.count()).select_from(AuditEntry)) or 0
+
+
+def audit_actions(app: Flask) -> list[str]:
+    """Every audit entry's action, oldest first."""
+    with db_session(app) as session:
+        query = select(AuditEntry.action).order_by(AuditEntry.seq)
+        return list(session.execute(query).scalars())
+
+
+@dataclass
+class Staff:
+    """A browser on the staff listener, logged in (or not) as one account."""
+
+    app: Flask
+    client: FlaskClient
+    account_id: str | None = None
+
+    def log_in(self, account_id: str) -> Staff:
+        """Hold a staff session for the account, exactly as `app.staff.auth.begin` makes it."""
+        row = account(self.app, account_id)
+        assert row is not None
+        with self.client.session_transaction() as session:
+            session["staff"] = {"id": row.id, "epoch": row.epoch, "until": int(time.time()) + 3600}
+        self.account_id = account_id
+        return self
+
+    def get(self, path: str, status: int = 200) -> str:
+        """Load a page and return its HTML."""
+        response = self.client.get(path)
+        assert response.status_code == status, (path, response.status_code)
+        return response.get_data(as_text=True)
+
+    def token(self) -> str:
+        """A CSRF token of this browser's session (from the log-out button of the layout)."""
+        page = self.get("/staff/")
+        return form(page, "/staff/logout").fields["csrf_token"]
+
+    def post(self, path: str, data: dict[str, Any] | None = None) -> TestResponse:
+        """Send a form to `path` with a valid CSRF token."""
+        return self.client.post(path, data={"csrf_token": self.token(), **(data or {})})
+
+    def text(self, response: TestResponse) -> str:
+        """A response's HTML with entities decoded, for matching messages."""
+        return html.unescape(response.get_data(as_text=True))
+
+
+def staff_browser(app: Flask) -> Staff:
+    """A new browser on the staff listener."""
+    client = app.test_client()
+    client.environ_base.update(STAFF_LISTENER)
+    return Staff(app, client)
+
+
+@pytest.fixture
+def admin(app: Flask) -> Staff:
+    """An administrator, logged in on the staff listener."""
+    return staff_browser(app).log_in(add_account(app, "root", "admin"))
+
+
+@pytest.fixture
+def member(app: Flask) -> Staff:
+    """A staff member (not an admin), logged in on the staff listener."""
+    return staff_browser(app).log_in(add_account(app, "clerk"))
+
+
+ADMIN_PAGES = [
+    "/staff/admin/accounts",
+    "/staff/admin/settings",
+    "/staff/admin/taxonomy",
+    "/staff/admin/keyring",
+    "/staff/admin/audit",
+]
+
+
+def admin_actions(app: Flask) -> list[tuple[str, dict[str, Any]]]:
+    """Every admin POST, with a body it would accept from an admin."""
+    target = add_account(app, "target")
+    return [
+        ("/staff/admin/accounts/new", {"username": "newcomer", "role": "staff"}),
+        (f"/staff/admin/accounts/{target}/remove", {"confirm": "y"}),
+        (f"/staff/admin/accounts/{target}/reset-password", {}),
+        (f"/staff/admin/accounts/{target}/reset-2fa", {}),
+        (f"/staff/admin/accounts/{target}/role", {"role": "admin"}),
+        (
+            "/staff/admin/settings/general",
+            {
+                "organisation": "Taken Over",
+                "upload_limit_mib": "1",
+                "retention_days": "1",
+                "source_expiry_days": "1",
+            },
+        ),
+        ("/staff/admin/settings/resources", {"resources_en": "x", "resources_ur": "y"}),
+        ("/staff/admin/taxonomy/agency/add", {"code": "new", "label_en": "a", "label_ur": "b"}),
+        ("/staff/admin/taxonomy/agency/fia/labels", {"label_en": "a", "label_ur": "b"}),
+        ("/staff/admin/taxonomy/agency/fia/remove", {}),
+        ("/staff/admin/taxonomy/agency/fia/move", {"direction": "up"}),
+        ("/staff/admin/keyring/install", {"manifest": "{}"}),
+    ]
+
+
+# Who may see the admin pages.
+
+
+@pytest.mark.parametrize("path", ADMIN_PAGES)
+def test_an_admin_sees_every_admin_page(admin: Staff, path: str) -> None:
+    assert "<h1>" in admin.get(path)
+
+
+@pytest.mark.parametrize("path", ADMIN_PAGES)
+def test_a_visitor_without_a_session_is_sent_to_the_login_page(app: Flask, path: str) -> None:
+    response = staff_browser(app).client.get(path)
+    assert response.status_code == 302
+    assert response.location.startswith("/staff/login")
+
+
+def test_a_visitor_without_a_session_cannot_post_an_admin_action(app: Flask) -> None:
+    visitor = staff_browser(app)
+    before = audit_count(app)
+    for path, data in admin_actions(app):
+        # A token from a page a visitor can load: the login page.
+        token = form(visitor.get("/staff/login"), "/staff/login").fields["csrf_token"]
+        response = visitor.client.post(path, data={"csrf_token": token, **data})
+        assert response.status_code == 302, path
+        assert response.location.startswith("/staff/login"), path
+    assert audit_count(app) == before
+    assert get_setting(db_session(app), "organisation") == "Raazdar"
+
+
+@pytest.mark.parametrize("path", ADMIN_PAGES)
+def test_a_staff_member_is_refused_every_admin_page(member: Staff, path: str) -> None:
+    member.get(path, status=403)
+
+
+def test_a_staff_member_is_refused_every_admin_action(app: Flask, member: Staff) -> None:
+    before = audit_count(app)
+    for path, data in admin_actions(app):
+        assert member.post(path, data).status_code == 403, path
+    assert audit_count(app) == before
+    assert get_setting(db_session(app), "organisation") == "Raazdar"
+
+
+def test_a_staff_member_sees_no_admin_links(member: Staff) -> None:
+    assert "/staff/admin/" not in member.get("/staff/")
+
+
+@pytest.mark.parametrize("path", ADMIN_PAGES)
+def test_admin_pages_do_not_exist_on_the_source_listener(app: Flask, path: str) -> None:
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["staff"] = {"id": "x", "epoch": 1, "until": int(time.time()) + 3600}
+    assert client.get(path).status_code == 404
+
+
+def test_an_account_removed_meanwhile_loses_the_admin_pages(app: Flask, admin: Staff) -> None:
+    assert admin.account_id is not None
+    with db_session(app) as session:
+        row = session.get(StaffAccount, admin.account_id)
+        assert row is not None
+        row.epoch += 1
+        session.commit()
+    assert admin.client.get("/staff/admin/accounts").status_code == 302
+
+
+def test_admin_posts_without_a_csrf_token_are_refused(app: Flask, admin: Staff) -> None:
+    before = audit_count(app)
+    for path, data in admin_actions(app):
+        for token in ({}, {"csrf_token": "forged"}):
+            response = admin.client.post(path, data={**token, **data})
+            assert response.status_code == 400, path
+    assert audit_count(app) == before
+    assert get_setting(db_session(app), "organisation") == "Raazdar"
+    with db_session(app) as session:
+        assert set(session.execute(select(StaffAccount.username)).scalars()) == {"root", "target"}
+
+
+# Accounts.
+
+
+def _shown_passphrase(page: str) -> str:
+    start = page.index('class="codename passphrase">') + len('class="codename passphrase">')
+    return page[start : page.index("<", start)]
+
+
+def test_the_accounts_page_lists_role_days_and_second_factor(app: Flask, admin: Staff) -> None:
+    add_account(app, "clerk")
+    page = admin.get("/staff/admin/accounts")
+    assert "clerk" in page
+    assert "root" in page
+    assert "enrolled" in page
+    assert "never" in page  # no login day yet
+
+
+def test_an_admin_creates_an_account_with_a_passphrase_shown_once(app: Flask, admin: Staff) -> None:
+    response = admin.post("/staff/admin/accounts/new", {"username": "newcomer", "role": "staff"})
+    assert response.status_code == 200
+    passphrase = _shown_passphrase(response.get_data(as_text=True))
+    assert len(passphrase.split()) == 7
+    with db_session(app) as session:
+        row = session.execute(
+            select(StaffAccount).where(StaffAccount.username == "newcomer")
+        ).scalar_one()
+        assert verify_password(row.password_hash, passphrase)
+        assert row.role == "staff"
+        assert not row.totp_enrolled
+    assert passphrase not in admin.get("/staff/admin/accounts")
+
+
+@pytest.mark.parametrize(
+    ("username", "role"),
+    [("root", "staff"), ("", "staff"), ("bad name", "staff"), ("x" * 65, "staff"), ("ok", "god")],
+    ids=["taken", "empty", "space", "too-long", "no-such-role"],
+)
+def test_a_bad_new_account_is_refused_and_nothing_is_created(
+    app: Flask, admin: Staff, username: str, role: str
+) -> None:
+    before = audit_count(app)
+    response = admin.post("/staff/admin/accounts/new", {"username": username, "role": role})
+    assert response.status_code == 400
+    assert 'class="error"' in response.get_data(as_text=True)
+    with db_session(app) as session:
+        assert session.scalar(select(func.count()).select_from(StaffAccount)) == 1
+    assert audit_count(app) == before
+
+
+def test_a_new_passphrase_ends_the_accounts_sessions(app: Flask, admin: Staff) -> None:
+    clerk = staff_browser(app).log_in(add_account(app, "clerk"))
+    clerk.get("/staff/")
+    assert clerk.account_id is not None
+    response = admin.post(f"/staff/admin/accounts/{clerk.account_id}/reset-password")
+    assert response.status_code == 200
+    passphrase = _shown_passphrase(response.get_data(as_text=True))
+    row = account(app, clerk.account_id)
+    assert row is not None
+    assert verify_password(row.password_hash, passphrase)
+    assert not verify_password(row.password_hash, PASSWORD)
+    assert row.epoch == 2
+    assert clerk.client.get("/staff/").status_code == 302
+
+
+def test_a_second_factor_reset_makes_the_account_enrol_again(app: Flask, admin: Staff) -> None:
+    clerk = staff_browser(app).log_in(add_account(app, "clerk"))
+    assert clerk.account_id is not None
+    response = admin.post(f"/staff/admin/accounts/{clerk.account_id}/reset-2fa")
+    assert response.status_code == 303
+    row = account(app, clerk.account_id)
+    assert row is not None
+    assert (row.totp_enrolled, row.totp_secret, row.epoch) == (False, None, 2)
+    assert clerk.client.get("/staff/").status_code == 302
+
+
+def test_an_admin_changes_a_role(app: Flask, admin: Staff) -> None:
+    clerk = add_account(app, "clerk")
+    assert admin.post(f"/staff/admin/accounts/{clerk}/role", {"role": "admin"}).status_code == 303
+    row = account(app, clerk)
+    assert row is not None
+    assert row.role == "admin"
+    assert admin.post(f"/staff/admin/accounts/{clerk}/role", {"role": "staff"}).status_code == 303
+    row = account(app, clerk)
+    assert row is not None
+    assert row.role == "staff"
+
+
+def test_an_admin_removes_an_account_once_the_box_is_ticked(app: Flask, admin: Staff) -> None:
+    clerk = add_account(app, "clerk")
+    response = admin.post(f"/staff/admin/accounts/{clerk}/remove")
+    assert response.status_code == 400
+    assert "Tick the box" in response.get_data(as_text=True)
+    assert account(app, clerk) is not None
+    response = admin.post(f"/staff/admin/accounts/{clerk}/remove", {"confirm": "y"})
+    assert response.status_code == 303
+    assert account(app, clerk) is None
+
+
+@pytest.mark.parametrize(
+    ("action", "data"),
+    [
+        ("remove", {"confirm": "y"}),
+        ("role", {"role": "staff"}),
+        ("reset-password", {}),
+        ("reset-2fa", {}),
+    ],
+)
+def test_an_admin_cannot_change_their_own_account(
+    app: Flask, admin: Staff, action: str, data: dict[str, str]
+) -> None:
+    assert admin.account_id is not None
+    before = account(app, admin.account_id)
+    response = admin.post(f"/staff/admin/accounts/{admin.account_id}/{action}", data)
+    assert response.status_code == 400
+    assert "You cannot change your own account here" in admin.text(response)
+    after = account(app, admin.account_id)
+    assert after is not None
+    assert before is not None
+    assert (after.role, after.epoch, after.password_hash) == (
+        before.role,
+        before.epoch,
+        before.password_hash,
+    )
+    admin.get("/staff/admin/accounts")
+
+
+def test_an_unknown_account_is_a_404(admin: Staff) -> None:
+    assert admin.post("/staff/admin/accounts/nosuch/reset-2fa").status_code == 404
+
+
+# Settings.
+
+
+def test_the_organisation_name_shows_on_the_source_pages(
+    app: Flask, admin: Staff, visitor: Visitor
+) -> None:
+    response = admin.post(
+        "/staff/admin/settings/general",
+        {
+            "organisation": "Insaaf Watch",
+            "upload_limit_mib": "200",
+            "retention_days": "30",
+            "source_expiry_days": "60",
+        },
+    )
+    assert response.status_code == 303
+    assert "Insaaf Watch" in visitor.get("/")
+    with db_session(app) as session:
+        assert [get_setting(session, k) for k in ("upload_limit_mib", "retention_days")] == [
+            200,
+            30,
+        ]
+        assert get_setting(session, "source_expiry_days") == 60
+    assert "Settings saved." in admin.get("/staff/admin/settings")
+
+
+def test_the_resources_text_shows_on_the_resources_page_in_each_language(
+    admin: Staff, visitor: Visitor
+) -> None:
+    response = admin.post(
+        "/staff/admin/settings/resources",
+        {"resources_en": "Call the legal-aid line", "resources_ur": "قانونی امداد کی لائن"},
+    )
+    assert response.status_code == 303
+    assert "Call the legal-aid line" in visitor.get("/resources")
+    visitor.get("/lang/ur", status=303)
+    assert "قانونی امداد کی لائن" in visitor.get("/resources")
+
+
+GENERAL = {
+    "organisation": "Insaaf Watch",
+    "upload_limit_mib": "200",
+    "retention_days": "30",
+    "source_expiry_days": "60",
+}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"organisation": ""}, "This field is required."),
+        ({"organisation": "x" * 101}, "at most 100 characters"),
+        ({"organisation": "two\nlines"}, "line breaks"),
+        ({"upload_limit_mib": "0"}, "between 1 and 2048 MiB"),
+        ({"upload_limit_mib": "-5"}, "between 1 and 2048 MiB"),
+        ({"upload_limit_mib": "99999"}, "between 1 and 2048 MiB"),
+        ({"upload_limit_mib": "lots"}, "Not a valid integer value."),
+        ({"retention_days": "0"}, "between 1 and 3650 days"),
+        ({"retention_days": ""}, "This field is required."),
+        ({"source_expiry_days": "36500"}, "between 1 and 3650 days"),
+    ],
+    ids=[
+        "name-empty",
+        "name-long",
+        "name-newline",
+        "limit-zero",
+        "limit-negative",
+        "limit-huge",
+        "limit-text",
+        "retention-zero",
+        "retention-missing",
+        "expiry-huge",
+    ],
+)
+def test_bad_settings_are_refused_with_a_reason_and_change_nothing(
+    app: Flask, admin: Staff, visitor: Visitor, change: dict[str, str], message: str
+) -> None:
+    before = audit_count(app)
+    response = admin.post("/staff/admin/settings/general", {**GENERAL, **change})
+    assert response.status_code == 400
+    assert message in admin.text(response)
+    with db_session(app) as session:
+        assert get_setting(session, "organisation") == "Raazdar"
+        assert get_setting(session, "upload_limit_mib") == 500
+        assert get_setting(session, "retention_days") == 90
+        assert get_setting(session, "source_expiry_days") == 365
+    assert audit_count(app) == before
+    assert "Insaaf Watch" not in visitor.get("/")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"resources_en": ""}, {"resources_ur": " "}, {"resources_en": "x" * 20_001}],
+    ids=["english-empty", "urdu-blank", "too-long"],
+)
+def test_bad_resources_are_refused_and_change_nothing(
+    app: Flask, admin: Staff, change: dict[str, str]
+) -> None:
+    data = {"resources_en": "Call us", "resources_ur": "ہمیں کال کریں", **change}
+    response = admin.post("/staff/admin/settings/resources", data)
+    assert response.status_code == 400
+    assert 'class="error"' in response.get_data(as_text=True)
+    with db_session(app) as session:
+        assert get_setting(session, "resources_en").startswith("[Placeholder]")
+
+
+def test_unchanged_settings_record_nothing(app: Flask, admin: Staff) -> None:
+    current = {
+        "organisation": "Raazdar",
+        "upload_limit_mib": "500",
+        "retention_days": "90",
+        "source_expiry_days": "365",
+    }
+    before = audit_count(app)
+    assert admin.post("/staff/admin/settings/general", current).status_code == 303
+    assert audit_count(app) == before
+
+
+# Taxonomy.
+
+
+def _codes(app: Flask, group: str) -> list[str]:
+    with db_session(app) as session:
+        return [t.code for t in taxonomy(session)[group]]
+
+
+def test_a_new_term_is_offered_on_the_submit_form(
+    app: Flask, admin: Staff, visitor: Visitor
+) -> None:
+    response = admin.post(
+        "/staff/admin/taxonomy/agency/add",
+        {"code": "anf", "label_en": "Anti-Narcotics Force", "label_ur": "اینٹی نارکوٹکس فورس"},
+    )
+    assert response.status_code == 303
+    assert _codes(app, "agency")[-1] == "anf"
+    assert "Anti-Narcotics Force" in visitor.get("/submit")
+    visitor.get("/lang/ur", status=303)
+    assert "اینٹی نارکوٹکس فورس" in visitor.get("/submit")
+
+
+def test_a_term_is_relabelled_moved_and_removed(app: Flask, admin: Staff, visitor: Visitor) -> None:
+    codes = _codes(app, "province")
+    assert (
+        admin.post(
+            "/staff/admin/taxonomy/province/sindh/labels",
+            {"label_en": "Sindh province", "label_ur": "صوبہ سندھ"},
+        ).status_code
+        == 303
+    )
+    assert "Sindh province" in visitor.get("/submit")
+    response = admin.post("/staff/admin/taxonomy/province/sindh/move", {"direction": "up"})
+    assert response.status_code == 303
+    assert _codes(app, "province")[:2] == ["sindh", "punjab"]
+    admin.post("/staff/admin/taxonomy/province/sindh/move", {"direction": "down"})
+    assert _codes(app, "province") == codes
+    assert admin.post("/staff/admin/taxonomy/province/sindh/remove").status_code == 303
+    assert _codes(app, "province") == [c for c in codes if c != "sindh"]
+    assert "Sindh province" not in visitor.get("/submit")
+
+
+def test_moving_the_first_term_up_changes_nothing(app: Flask, admin: Staff) -> None:
+    codes = _codes(app, "when")
+    before = audit_count(app)
+    response = admin.post(f"/staff/admin/taxonomy/when/{codes[0]}/move", {"direction": "up"})
+    assert response.status_code == 303
+    assert _codes(app, "when") == codes
+    assert audit_count(app) == before
+
+
+@pytest.mark.parametrize(
+    ("path", "data", "message"),
+    [
+        (
+            "/staff/admin/taxonomy/agency/add",
+            {"code": "fia", "label_en": "x", "label_ur": "y"},
+            "already has a term",
+        ),
+        (
+            "/staff/admin/taxonomy/agency/add",
+            {"code": "Bad Code", "label_en": "x", "label_ur": "y"},
+            "lowercase letters",
+        ),
+        (
+            "/staff/admin/taxonomy/agency/add",
+            {"code": "new", "label_en": "x" * 201, "label_ur": "y"},
+            "at most 200 characters",
+        ),
+        (
+            "/staff/admin/taxonomy/agency/add",
+            {"code": "new", "label_en": "x", "label_ur": ""},
+            "This field is required.",
+        ),
+        (
+            "/staff/admin/taxonomy/nosuch/add",
+            {"code": "new", "label_en": "x", "label_ur": "y"},
+            "no taxonomy group",
+        ),
+        (
+            "/staff/admin/taxonomy/agency/nosuch/labels",
+            {"label_en": "x", "label_ur": "y"},
+            "no term",
+        ),
+        ("/staff/admin/taxonomy/agency/nosuch/remove", {}, "no term"),
+        ("/staff/admin/taxonomy/agency/fia/move", {"direction": "sideways"}, "Not a valid choice"),
+    ],
+    ids=[
+        "duplicate",
+        "bad-code",
+        "long-label",
+        "no-urdu",
+        "no-group",
+        "no-term-relabel",
+        "no-term-remove",
+        "bad-direction",
+    ],
+)
+def test_bad_taxonomy_changes_are_refused_and_change_nothing(
+    app: Flask, admin: Staff, path: str, data: dict[str, str], message: str
+) -> None:
+    before = {group: _codes(app, group) for group in ("agency", "province")}
+    audits = audit_count(app)
+    response = admin.post(path, data)
+    assert response.status_code == 400
+    assert message in admin.text(response)
+    assert {group: _codes(app, group) for group in ("agency", "province")} == before
+    assert audit_count(app) == audits
+
+
+def test_every_taxonomy_row_has_its_forms(admin: Staff) -> None:
+    page = admin.get("/staff/admin/taxonomy")
+    actions = {f.action for f in forms(page)}
+    assert "/staff/admin/taxonomy/agency/fia/labels" in actions
+    assert "/staff/admin/taxonomy/complicity/add" in actions
