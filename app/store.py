@@ -3,19 +3,30 @@
 New envelopes are written in a staging directory beside the store and renamed in
 only when their database rows are about to commit, so a failed request leaves
 nothing behind. File and directory times are reset to the epoch after each change.
+Deleting overwrites a file before unlinking it, and a sweep finds envelope files
+no row refers to and whatever a crash left in staging (see `app.services.retention`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
+import stat
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Final
 
 from crypto import Metadata, PublicKey, SealingWriter, SealResult
 
-_OVERWRITE_BLOCK = 1024 * 1024
+_OVERWRITE_BLOCK: Final = 1024 * 1024
+_ID: Final = re.compile(r"[0-9a-f]{32}")
+# How many ids the orphan sweep asks the database about at once.
+_BATCH: Final = 500
+# Reply bundles are unpacked into a directory of the store named so (see exchange).
+REPLY_WORK_PREFIX: Final = ".replies-"
 
 
 def _normalize_times(*paths: Path) -> None:
@@ -101,7 +112,7 @@ class EnvelopeStore:
 
     def path(self, envelope_id: str) -> Path:
         """Where envelope `envelope_id` is stored."""
-        if len(envelope_id) != 32 or not all(c in "0123456789abcdef" for c in envelope_id):
+        if not _ID.fullmatch(envelope_id):
             raise ValueError("not an envelope id")
         return self.root / f"{envelope_id}.rze"
 
@@ -156,25 +167,137 @@ class EnvelopeStore:
         self.destroy(self.path(envelope_id))
 
     def destroy(self, path: Path) -> None:
-        """Overwrite a file with zeros where the filesystem allows, then unlink it."""
+        """Overwrite a file with zeros, force that to disk, then unlink it; a directory, whole.
+
+        Symlinks and special files are unlinked without writing through them: the
+        overwrite must never reach a file outside the store.
+        """
         try:
-            size = path.stat().st_size
-            with open(path, "r+b") as out:
-                zeros = bytes(min(size, _OVERWRITE_BLOCK))
-                remaining = size
-                while remaining > 0:
-                    remaining -= out.write(zeros[: min(remaining, len(zeros))])
-                out.flush()
-                os.fsync(out.fileno())
-            path.unlink()
+            info = path.lstat()
         except FileNotFoundError:
             return
+        if stat.S_ISDIR(info.st_mode):
+            for child in list(path.iterdir()):
+                self.destroy(child)
+            with contextlib.suppress(FileNotFoundError):
+                path.rmdir()
+        else:
+            if stat.S_ISREG(info.st_mode):
+                _overwrite(path)
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
         _normalize_times(path.parent)
 
     def clear_staging(self) -> int:
-        """Remove everything left in staging (after a crash); return how many files."""
+        """Remove everything left in staging (after a crash); return how many entries."""
         count = 0
-        for leftover in self.staging.glob("*"):
+        for leftover in list(self.staging.iterdir()):
             self.destroy(leftover)
             count += 1
         return count
+
+    def orphans(self, with_rows: Callable[[list[str]], set[str]], *, min_age: float) -> list[Path]:
+        """List stored envelopes that `with_rows` does not know, untouched for `min_age` seconds.
+
+        `with_rows` is given ids in batches and returns those that have a row.
+        Only files named like envelopes are considered; anything else in the
+        store is left alone.
+        """
+        found: list[Path] = []
+        batch: list[str] = []
+
+        def flush() -> None:
+            known = with_rows(batch)
+            found.extend(
+                self.root / f"{i}.rze" for i in batch if i not in known and self._stale(i, min_age)
+            )
+            batch.clear()
+
+        for envelope_id in self.envelope_ids():
+            batch.append(envelope_id)
+            if len(batch) >= _BATCH:
+                flush()
+        if batch:
+            flush()
+        return found
+
+    def envelope_ids(self) -> Iterator[str]:
+        """Yield the id of every envelope file in the store."""
+        try:
+            with os.scandir(self.root) as entries:
+                for entry in entries:
+                    name = entry.name
+                    if (
+                        name.endswith(".rze")
+                        and _ID.fullmatch(name[:-4])
+                        and entry.is_file(follow_symlinks=False)
+                    ):
+                        yield name[:-4]
+        finally:
+            # Listing sets the directory's access time: put it back to the epoch.
+            _normalize_times(self.root)
+
+    def exists(self, envelope_id: str) -> bool:
+        """Say whether envelope `envelope_id` has a file."""
+        return self.path(envelope_id).exists()
+
+    def leftovers(self, *, min_age: float) -> list[Path]:
+        """List what a crash can leave behind, untouched for `min_age` seconds.
+
+        That is anything in staging, and the work directories reply bundles are
+        unpacked into. Both are normally gone when the request that made them ends.
+        """
+        found = [p for p in self.staging.iterdir() if _age(p) >= min_age]
+        found += [
+            p
+            for p in self.root.glob(f"{REPLY_WORK_PREFIX}*")
+            if p.is_dir() and not p.is_symlink() and _age(p) >= min_age
+        ]
+        _normalize_times(self.root, self.staging)
+        return sorted(found)
+
+    def _stale(self, envelope_id: str, min_age: float) -> bool:
+        return _age(self.path(envelope_id)) >= min_age
+
+
+def _overwrite(path: Path) -> None:
+    """Write zeros over every byte of a regular file and wait until the device has them."""
+    # Overwriting in place is a best effort. It reaches the old bytes where the
+    # filesystem rewrites blocks where they lie (ext4 in its default ordered mode,
+    # XFS, tmpfs). It promises nothing on copy-on-write or log-structured
+    # filesystems (btrfs, ZFS, F2FS), whose writes go to new blocks and whose
+    # snapshots keep the old ones; in the journal of ext4 with data=journal; on
+    # SSDs and SD cards, whose wear levelling remaps writes and keeps old pages
+    # until the drive erases them; or in backups. There, what protects a report is
+    # that the server only ever held ciphertext it cannot open, and full-disk
+    # encryption whose key can be destroyed.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        return
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            return
+        zeros = bytes(min(info.st_size, _OVERWRITE_BLOCK))
+        offset = 0
+        while offset < info.st_size:
+            offset += os.pwrite(fd, zeros[: info.st_size - offset], offset)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _age(path: Path) -> float:
+    """Seconds since anything last changed a file or, for a directory, anything in it."""
+    # The inode change time, because publishing resets the other times to the
+    # epoch (and sets this one): it says how long a file has been as it is.
+    try:
+        newest = path.lstat().st_ctime
+        if path.is_dir() and not path.is_symlink():
+            for inner in path.rglob("*"):
+                with contextlib.suppress(FileNotFoundError):
+                    newest = max(newest, inner.lstat().st_ctime)
+    except FileNotFoundError:
+        return 0.0
+    return time.time() - newest

@@ -1,1 +1,162 @@
-"""`raazdar purge` and `raazdar doctor`: retention, and a check of the instance's health."""
+"""`raazdar purge` and `raazdar doctor`: retention, and a check of the instance's health.
+
+Neither builds the app: both must work when it would refuse to start (a keyring
+lapsed, say), which is when old items still have to go and an administrator
+most needs to know what is wrong.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Final
+
+import click
+
+from app.cli.base import main, reports_errors
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
+    from sqlalchemy.orm import Session
+
+    from app.services.retention import PurgeReport
+    from app.store import EnvelopeStore
+
+# Below this many files a progress bar would only flicker.
+_BAR_FROM: Final = 50
+# Rows without files listed by id before the rest are only counted.
+_MISSING_SHOWN: Final = 20
+_STATUS_LABEL: Final = {"ok": "ok  ", "warn": "warn", "fail": "FAIL"}
+_STATUS_COLOUR: Final = {"ok": "green", "warn": "yellow", "fail": "red"}
+
+
+class _Bar:
+    """A rich progress bar on stderr, shown only for long runs on a terminal."""
+
+    def __init__(self) -> None:
+        self.progress: Progress | None = None
+        self._task: TaskID | None = None
+
+    def start(self, total: int) -> None:
+        """Show the bar if there are enough files to make it worth watching."""
+        from rich.console import Console
+        from rich.progress import Progress
+
+        console = Console(stderr=True)
+        if total < _BAR_FROM or not console.is_terminal:
+            return
+        self.progress = Progress(console=console, transient=True)
+        self.progress.start()
+        self._task = self.progress.add_task("overwriting and removing files", total=total)
+
+    def advance(self) -> None:
+        """Move the bar on by one file."""
+        if self.progress is not None and self._task is not None:
+            self.progress.advance(self._task)
+
+    def stop(self) -> None:
+        """Take the bar off the screen."""
+        if self.progress is not None:
+            self.progress.stop()
+
+
+@contextmanager
+def _offline(instance: Path) -> Iterator[tuple[Session, EnvelopeStore]]:
+    """Open an instance's database and store without the app (and its keyring checks)."""
+    from sqlalchemy.orm import Session
+
+    from app import db
+    from app.config import config_for
+    from app.instance import InstancePaths
+    from app.store import EnvelopeStore
+
+    config = config_for(instance)
+    paths = InstancePaths(config.INSTANCE_DIR)
+    engine = db.make_engine(config.DATABASE_URL)
+    try:
+        with Session(engine) as session:
+            yield session, EnvelopeStore(paths.store, paths.staging)
+    finally:
+        engine.dispose()
+
+
+@main.command()
+@click.option("--dry-run", is_flag=True, help="Only say what would be deleted; change nothing.")
+@click.pass_obj
+@reports_errors
+def purge(instance: Path, dry_run: bool) -> None:
+    """Delete what the retention settings say is due: old items, expired sources, stray files."""
+    from app.models import today
+    from app.services.retention import purge as run_purge
+
+    bar = _Bar()
+    try:
+        with _offline(instance) as (session, store):
+            report = run_purge(session, store, today(), dry_run=dry_run, progress=bar)
+    finally:
+        bar.stop()
+    _say_purged(report)
+    if report.failed:
+        click.echo(
+            f"raazdar: error: {report.failed} file(s) could not be removed; "
+            "their rows are gone, so the next purge removes them",
+            err=True,
+        )
+        sys.exit(1)
+
+
+def _say_purged(report: PurgeReport) -> None:
+    """Print what a purge did, or would do."""
+    policy = report.policy
+    verb = "would delete" if report.dry_run else "deleted"
+    click.echo(
+        f"raazdar: retention: items are kept {policy.retention_days} day(s), "
+        f"sources expire after {policy.source_expiry_days} day(s) without activity"
+    )
+    if report.dry_run:
+        click.echo("raazdar: dry run: nothing was changed")
+    click.echo(
+        f"raazdar: {verb} {report.items} item(s) ({report.never_exported} never exported), "
+        f"{report.sources} expired source(s) with {report.replies} reply(ies), "
+        f"{report.orphans} envelope file(s) without a row, "
+        f"{report.leftovers} staging leftover(s)"
+    )
+    if report.never_exported:
+        click.echo(
+            f"raazdar: warning: {report.never_exported} item(s) "
+            f"{'would be' if report.dry_run else 'were'} deleted before anyone exported them",
+            err=True,
+        )
+    if report.missing:
+        click.echo(
+            f"raazdar: warning: {len(report.missing)} row(s) have lost their envelope file "
+            "(left as they are):",
+            err=True,
+        )
+        for row in report.missing[:_MISSING_SHOWN]:
+            click.echo(f"  {row}", err=True)
+        if len(report.missing) > _MISSING_SHOWN:
+            click.echo(f"  … and {len(report.missing) - _MISSING_SHOWN} more", err=True)
+
+
+@main.command()
+@click.pass_obj
+@reports_errors
+def doctor(instance: Path) -> None:
+    """Check the instance: permissions, keyring, tor, secure deletion, logging, audit log."""
+    from app.models import today
+    from app.services.doctor import diagnose, failed
+
+    checks = diagnose(instance, today())
+    width = max(len(c.name) for c in checks)
+    for check in checks:
+        label = click.style(_STATUS_LABEL[check.status], fg=_STATUS_COLOUR[check.status])
+        click.echo(f"{label}  {check.name:<{width}}  {check.message}")
+    counts = {s: sum(1 for c in checks if c.status == s) for s in _STATUS_LABEL}
+    click.echo(
+        f"raazdar: doctor: {counts['fail']} failed, {counts['warn']} warning(s), {counts['ok']} ok"
+    )
+    if failed(checks):
+        sys.exit(1)

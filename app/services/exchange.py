@@ -10,8 +10,8 @@ row; nothing that was not acknowledged is ever deleted here.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from app.models import AppliedBundle, Item, Reply, Source, today
 from app.services.context import services
+from app.store import REPLY_WORK_PREFIX
 from crypto import PublicKey, SigningKey, VerifyKey, read_header, verify_signature
 from crypto.errors import CryptoError, VerificationError
 from crypto.exchange import (
@@ -103,7 +104,7 @@ def apply_reply_bundle(session: Session, src: BinaryIO) -> ApplySummary:
     if session.get(AppliedBundle, manifest.bundle_id) is not None:
         raise VerificationError("replay", "this reply bundle was already applied")
     summary = ApplySummary(manifest.bundle_id)
-    work = Path(tempfile.mkdtemp(prefix=".replies-", dir=svc.paths.store))
+    work = Path(tempfile.mkdtemp(prefix=REPLY_WORK_PREFIX, dir=svc.paths.store))
     published: list[Path] = []
     deleted: list[str] = []
     try:
@@ -150,7 +151,12 @@ def apply_reply_bundle(session: Session, src: BinaryIO) -> ApplySummary:
             svc.store.destroy(path)
         raise
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        # The unpacked replies are ciphertext too: overwritten like any envelope.
+        # Should that fail, `raazdar purge` sweeps the directory later.
+        with contextlib.suppress(OSError):
+            svc.store.destroy(work)
+    # Only after the commit, and only what the bundle acknowledged: each file is
+    # overwritten before it is unlinked (`EnvelopeStore.destroy`).
     for item_id in deleted:
         svc.store.delete(item_id)
     summary.deleted = len(deleted)

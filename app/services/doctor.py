@@ -1,0 +1,426 @@
+"""`raazdar doctor`: whether an instance is as safe to run as it is meant to be.
+
+Each check gives `ok`, `warn` or `fail` and a plain sentence. The checks read
+the instance directly instead of through the app, because the moment an
+administrator needs them is often when the app refuses to start (a lapsed
+keyring, an unreadable key); that refusal is itself one of the checks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import runpy
+import shlex
+import shutil
+import stat
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Final
+
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from app import db
+from app.config import Config, config_for
+from app.errors import AppError
+from app.instance import InstancePaths
+from app.keyring import load_keyring
+from app.serve import GUNICORN_CONF
+from app.services import audit, retention
+from app.services.keyring_admin import EXPIRY_WARNING_DAYS
+from app.store import EnvelopeStore
+from app.tor.control import Tor, TorError
+
+# Filesystems whose writes go to new blocks: an overwrite cannot reach the old ones.
+COPY_ON_WRITE: Final = frozenset({"btrfs", "zfs", "f2fs", "nilfs2", "bcachefs"})
+# gunicorn reads extra flags from this variable; any of these would log requests.
+_ACCESS_LOG_FLAGS: Final = ("--access-logfile", "--access-logformat", "--log-config")
+_FALSE_WORDS: Final = frozenset({"", "0", "false", "no", "off"})
+
+
+class Status(StrEnum):
+    """How a check came out."""
+
+    OK = "ok"
+    WARN = "warn"
+    FAIL = "fail"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One check's verdict, in words an administrator can act on."""
+
+    name: str
+    status: Status
+    message: str
+
+
+@dataclass(frozen=True)
+class Surroundings:
+    """What the doctor looks at besides the instance: the environment, tor, gunicorn's config."""
+
+    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    tor_binary: str | None = field(default_factory=lambda: shutil.which("tor"))
+    gunicorn_conf: Path = GUNICORN_CONF
+    mounts: Path = Path("/proc/self/mounts")
+
+
+def diagnose(instance: Path, today: dt.date, where: Surroundings | None = None) -> list[Check]:
+    """Run every check on `instance` and return the verdicts, in a fixed order."""
+    where = where or Surroundings()
+    paths = InstancePaths(instance.resolve())
+    config, mode = _config(paths)
+    database = _sqlite_file(config.DATABASE_URL) if config is not None else paths.database
+    checks = [_guard("permissions", lambda: _permissions(paths, database)), mode]
+    if config is not None:
+        checks.append(_guard("startup", lambda: _startup(config, where)))
+    checks.append(_guard("keyring", lambda: _keyring(paths, today)))
+    if config is not None:
+        checks += _database_checks(config, today)
+    store = EnvelopeStore(paths.store, paths.staging)
+    checks.append(_guard("staging", lambda: _staging(store)))
+    checks.append(_guard("store", lambda: _filesystem(paths.store, where.mounts)))
+    checks.append(_guard("gunicorn", lambda: _gunicorn(where)))
+    checks.append(_guard("tor", lambda: _tor(paths, where)))
+    return checks
+
+
+def failed(checks: Iterable[Check]) -> bool:
+    """Say whether any check failed."""
+    return any(c.status is Status.FAIL for c in checks)
+
+
+def _guard(name: str, check: Callable[[], Check]) -> Check:
+    """Run one check; a check that breaks is a failure, and the others still run."""
+    try:
+        return check()
+    except Exception as exc:
+        return Check(name, Status.FAIL, f"could not be checked: {type(exc).__name__}: {exc}")
+
+
+def _loose(path: Path) -> str | None:
+    """Describe a path others may use; None if it is its owner's alone (or absent)."""
+    try:
+        mode = path.lstat().st_mode
+    except FileNotFoundError:
+        return None
+    if stat.S_ISLNK(mode):
+        return f"{path.name} is a symbolic link"
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        return f"{path.name} ({stat.filemode(mode)})"
+    return None
+
+
+def _permissions(paths: InstancePaths, database: Path | None) -> Check:
+    """Check that the instance directory, keys, store and SQLite database are owner-only."""
+    missing = [p.name for p in (paths.secret_key, paths.signing_key) if not p.exists()]
+    if missing:
+        return Check("permissions", Status.FAIL, f"missing: {', '.join(missing)}")
+    candidates = [
+        paths.root,
+        paths.config,
+        paths.secret_key,
+        paths.signing_key,
+        paths.keyring,
+        paths.store,
+        paths.staging,
+    ]
+    tor_dir = paths.root / "tor"
+    if tor_dir.is_dir():
+        # The onion services' private keys: whoever reads them can impersonate them.
+        candidates += [tor_dir, *sorted(tor_dir.glob("*.key"))]
+    if paths.demo_keys.is_dir():
+        candidates += [paths.demo_keys, *sorted(paths.demo_keys.glob("*.key"))]
+    if database is not None:
+        # The journal files copy the database's mode, but check them all the same.
+        candidates += [database.with_name(database.name + s) for s in ("", "-wal", "-shm")]
+    loose = [d for d in (_loose(p) for p in candidates) if d]
+    if loose:
+        return Check(
+            "permissions",
+            Status.FAIL,
+            f"others may use {', '.join(loose)}: run `chmod go= FILE` on each",
+        )
+    return Check(
+        "permissions",
+        Status.OK,
+        "the instance directory, its keys, its store and its database are owner-only",
+    )
+
+
+def _sqlite_file(url: str) -> Path | None:
+    """Return the file of an SQLite database URL, or None for another database."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return None
+    return Path(parsed.database)
+
+
+def _config(paths: InstancePaths) -> tuple[Config | None, Check]:
+    """Read the configuration; a demo or test instance is never for real reports."""
+    try:
+        config = config_for(paths.root)
+    except AppError as exc:
+        return None, Check("mode", Status.FAIL, f"the instance cannot be read: {exc}")
+    if config.DEMO:
+        return config, Check(
+            "mode",
+            Status.WARN,
+            "a demonstration instance: its reviewer keys lie in the instance directory, "
+            "so anyone with it can read every report; never take real reports here",
+        )
+    if config.TESTING:
+        return config, Check(
+            "mode",
+            Status.WARN,
+            "a test-suite instance (fast key derivation): never take real reports here",
+        )
+    return config, Check("mode", Status.OK, "a production instance")
+
+
+def _startup(config: Config, where: Surroundings) -> Check:
+    """Check that the app factory accepts the configuration, and not in debug mode."""
+    from app import create_app
+
+    try:
+        app = create_app(config)
+    except AppError as exc:
+        return Check("startup", Status.FAIL, f"the server refuses to start: {exc}")
+    try:
+        debug = app.debug
+    finally:
+        database: db.Database = app.extensions["raazdar.db"]
+        if database.engine is not None:
+            database.engine.dispose()
+    flag = where.environ.get("FLASK_DEBUG")
+    if debug or (flag is not None and flag.strip().lower() not in _FALSE_WORDS):
+        return Check(
+            "startup",
+            Status.FAIL,
+            "debug mode is on: its error pages show code and data to anyone; unset FLASK_DEBUG",
+        )
+    if flag is not None:
+        return Check("startup", Status.WARN, "FLASK_DEBUG is set (to off): unset it")
+    return Check("startup", Status.OK, "the server accepts its configuration; debug mode is off")
+
+
+def _keyring(paths: InstancePaths, today: dt.date) -> Check:
+    """Check for a keyring in force, verified from the pinned authorities, not near expiry."""
+    state = load_keyring(paths, today)
+    if state.manifest is None:
+        return Check(
+            "keyring",
+            Status.FAIL,
+            f"no valid keyring ({state.problem}): no report can be taken; "
+            "have the authorities sign a successor and run `raazdar keyring install FILE`",
+        )
+    manifest = state.manifest
+    left = (manifest.expires - today).days
+    summary = (
+        f"version {manifest.version}, {len(manifest.recipients)} reviewer(s), "
+        f"expires {manifest.expires.isoformat()} ({left} day(s) left)"
+    )
+    if left < EXPIRY_WARNING_DAYS:
+        return Check(
+            "keyring", Status.WARN, f"{summary}: have the authorities sign a successor now"
+        )
+    return Check("keyring", Status.OK, summary)
+
+
+def _database_checks(config: Config, today: dt.date) -> list[Check]:
+    """Run the checks that read the database, on an engine of their own."""
+    try:
+        engine = db.make_engine(config.DATABASE_URL)
+    except Exception as exc:  # a bad URL is a finding, not a crash
+        return [Check("database", Status.FAIL, f"cannot open the database: {exc}")]
+    try:
+        with Session(engine) as session:
+            return [
+                _guard("secure-delete", lambda: _secure_delete(session)),
+                _guard("audit", lambda: _audit(session)),
+                _guard("retention", lambda: _retention(session, today)),
+            ]
+    finally:
+        engine.dispose()
+
+
+def _secure_delete(session: Session) -> Check:
+    """Check that SQLite overwrites deleted rows (PostgreSQL cannot be asked to)."""
+    if session.get_bind().dialect.name != "sqlite":
+        return Check(
+            "secure-delete",
+            Status.OK,
+            "PostgreSQL has no secure_delete: deleted rows stay in its files until VACUUM "
+            "reuses the space, and in its WAL and replicas; keep them on encrypted storage",
+        )
+    value = session.execute(text("PRAGMA secure_delete")).scalar()
+    session.rollback()
+    if value == 1:
+        return Check("secure-delete", Status.OK, "SQLite overwrites deleted rows (secure_delete)")
+    return Check(
+        "secure-delete",
+        Status.FAIL,
+        f"SQLite secure_delete is {value!r}, not 1: deleted rows stay readable in the file",
+    )
+
+
+def _audit(session: Session) -> Check:
+    """Check that the audit log's hash chain is whole."""
+    result = audit.verify(session)
+    session.rollback()
+    if not result.ok:
+        return Check("audit", Status.FAIL, f"the audit log was tampered with: {result.problem}")
+    return Check("audit", Status.OK, f"the audit chain of {result.entries} entries verifies")
+
+
+def _retention(session: Session, today: dt.date) -> Check:
+    """Warn when retention is about to delete items nobody has exported."""
+    count = retention.at_risk(session, today)
+    policy = retention.Policy.read(session)
+    session.rollback()
+    if count:
+        return Check(
+            "retention",
+            Status.WARN,
+            f"{count} item(s) not yet exported will be deleted within "
+            f"{retention.AT_RISK_DAYS} days (retention {policy.retention_days} days): "
+            "export them now with `raazdar export` or the staff dashboard",
+        )
+    return Check(
+        "retention",
+        Status.OK,
+        f"items are kept {policy.retention_days} days; none is near that unexported",
+    )
+
+
+def _staging(store: EnvelopeStore) -> Check:
+    """Check that nothing waits in staging between requests."""
+    left = store.leftovers(min_age=0)
+    if left:
+        return Check(
+            "staging",
+            Status.WARN,
+            f"{len(left)} file(s) or folder(s) in staging: an upload in progress, or "
+            "leftovers of a crash, which `raazdar purge` removes once they are a day old",
+        )
+    return Check("staging", Status.OK, "staging is empty")
+
+
+def _filesystem(store: Path, mounts: Path) -> Check:
+    """Say whether overwriting a deleted envelope reaches its old bytes on this filesystem."""
+    kind = _filesystem_type(store, mounts)
+    if kind is None:
+        return Check("store", Status.OK, "could not tell the store's filesystem")
+    if kind in COPY_ON_WRITE:
+        return Check(
+            "store",
+            Status.WARN,
+            f"the store is on {kind}, which writes to new blocks: deleting an envelope "
+            "cannot overwrite its old bytes; use full-disk encryption and no snapshots",
+        )
+    return Check(
+        "store",
+        Status.OK,
+        f"the store is on {kind}: deletions overwrite in place "
+        "(an SSD may still keep old blocks: use full-disk encryption)",
+    )
+
+
+def _filesystem_type(path: Path, mounts: Path) -> str | None:
+    """Return the type of the filesystem `path` lies on, from a mounts table."""
+    try:
+        lines = mounts.read_text("utf-8").splitlines()
+    except OSError:
+        return None
+    target = str(path.resolve())
+    best: tuple[int, str] | None = None
+    for line in lines:
+        fields = line.split()
+        if len(fields) < 3:
+            continue
+        point = _unescape(fields[1])
+        inside = target == point or target.startswith(point.rstrip("/") + "/")
+        # The longest mount point wins; a later mount over the same point hides earlier ones.
+        if inside and (best is None or len(point) >= best[0]):
+            best = (len(point), fields[2])
+    return best[1] if best else None
+
+
+def _unescape(field: str) -> str:
+    """Undo the octal escapes (a space is `\\040`) of a mounts table."""
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
+
+
+def _gunicorn(where: Surroundings) -> Check:
+    """Check that gunicorn keeps no access log, in its config file or its extra flags."""
+    try:
+        settings = runpy.run_path(str(where.gunicorn_conf))
+    except SystemExit as exc:
+        # The config refuses settings it forbids (a bind beyond loopback) by exiting.
+        return Check("gunicorn", Status.FAIL, f"{where.gunicorn_conf} refuses to load: {exc}")
+    if settings.get("accesslog") is not None:
+        return Check(
+            "gunicorn",
+            Status.FAIL,
+            f"{where.gunicorn_conf} sets an access log: it would record every request; "
+            "set accesslog = None",
+        )
+    extra = shlex.split(where.environ.get("GUNICORN_CMD_ARGS", ""))
+    flags = [f for f in extra if f.split("=", 1)[0] in _ACCESS_LOG_FLAGS]
+    if flags:
+        return Check(
+            "gunicorn",
+            Status.FAIL,
+            f"GUNICORN_CMD_ARGS adds {', '.join(flags)}: requests would be logged; remove it",
+        )
+    return Check("gunicorn", Status.OK, "no access log")
+
+
+def _tor(paths: InstancePaths, where: Surroundings) -> Check:
+    """Report tor's bootstrap, where there is a tor to ask."""
+    control = where.environ.get("RAAZDAR_TOR_CONTROL")
+    if control:
+        return _ask_tor(control, explicit=True)
+    # The control sockets of the tors `raazdar serve` starts itself.
+    for data in ("data", "private-data"):
+        socket = paths.root / "tor" / data / "control.sock"
+        if socket.exists():
+            return _ask_tor(str(socket), explicit=False)
+    if where.tor_binary:
+        return Check(
+            "tor",
+            Status.WARN,
+            f"tor is installed ({where.tor_binary}) but not running for this instance: "
+            "start `raazdar serve`, or set RAAZDAR_TOR_CONTROL to check a running tor",
+        )
+    return Check(
+        "tor",
+        Status.WARN,
+        "tor is not installed: `raazdar serve` serves on loopback only, "
+        "NOT as an onion service; install tor",
+    )
+
+
+def _ask_tor(control: str, *, explicit: bool) -> Check:
+    """Attach to a tor and report how far it has bootstrapped."""
+    try:
+        tor = Tor.attach(control)
+    except TorError as exc:
+        status = Status.FAIL if explicit else Status.WARN
+        return Check("tor", status, f"{exc}: is tor running?")
+    try:
+        health = tor.health()
+    finally:
+        tor.close()
+    if health.bootstrap < 100:
+        return Check(
+            "tor",
+            Status.WARN,
+            f"tor at {control} has bootstrapped {health.bootstrap}% ({health.summary or '…'})",
+        )
+    return Check("tor", Status.OK, f"tor at {control} has bootstrapped 100%")

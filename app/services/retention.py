@@ -1,0 +1,282 @@
+"""Retention: what the server deletes on its own once the days it may keep things are over.
+
+An item (file and row) goes `retention_days` after the day it arrived, whether
+or not it was ever exported. The policy exists so that a seized server yields
+little; an instance whose staff stop exporting must not turn into an archive.
+Items not yet exported are therefore counted ahead of time (`at_risk`) so that
+`raazdar doctor` and the dashboard warn while there is still time to export.
+
+A source expires `source_expiry_days` after their last activity once nothing
+they sent remains, and the replies waiting for them go too. Envelope files that
+no row names and whatever a crash left in staging are swept; rows whose file is
+missing are reported, never removed. Nothing else is touched.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final, Protocol, TypeVar
+
+from sqlalchemy import ColumnElement, delete, exists, func, select
+from sqlalchemy.orm import Session
+
+from app.models import Item, Reply, Source
+from app.services import audit
+from app.settings import get_setting
+from app.store import EnvelopeStore
+
+log = logging.getLogger(__name__)
+
+# A file untouched this long belongs to no request in flight: a publish commits
+# within seconds, and even a slow upload over Tor writes to staging every minute.
+STALE_AFTER: Final = dt.timedelta(days=1)
+# Items not yet exported are warned about this many days before retention takes them.
+AT_RISK_DAYS: Final = 14
+# Ids per statement: well under every database's limit on bound parameters.
+_CHUNK: Final = 500
+
+T = TypeVar("T")
+
+
+class Progress(Protocol):
+    """Something that shows how far the file deletions have got (a progress bar)."""
+
+    def start(self, total: int) -> None:
+        """Say how many files are about to be deleted."""
+
+    def advance(self) -> None:
+        """Say that one more file is gone."""
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The instance's retention settings."""
+
+    retention_days: int
+    source_expiry_days: int
+
+    @classmethod
+    def read(cls, session: Session) -> Policy:
+        """Read the retention settings."""
+        return cls(
+            int(get_setting(session, "retention_days")),
+            int(get_setting(session, "source_expiry_days")),
+        )
+
+    def item_cutoff(self, today: dt.date) -> dt.date:
+        """Return the day on or before which items arrived are due for deletion."""
+        return today - dt.timedelta(days=self.retention_days)
+
+    def source_cutoff(self, today: dt.date) -> dt.date:
+        """Return the day on or before which sources last active are due to expire."""
+        return today - dt.timedelta(days=self.source_expiry_days)
+
+
+@dataclass
+class PurgeReport:
+    """What a purge deleted, or for a dry run what it would delete."""
+
+    day: dt.date
+    dry_run: bool
+    policy: Policy
+    items: int = 0
+    never_exported: int = 0
+    sources: int = 0
+    replies: int = 0
+    orphans: int = 0
+    leftovers: int = 0
+    # Rows (as "item ID" or "reply ID") that stay but whose envelope file is gone.
+    missing: list[str] = field(default_factory=list)
+    # Files whose rows were deleted but which could not be removed (swept next time).
+    failed: int = 0
+
+
+@dataclass
+class _Plan:
+    """What is due, gathered before anything changes."""
+
+    items: list[tuple[str, bool]]
+    sources: list[str]
+    replies: list[tuple[str, str]]
+    orphans: list[Path]
+    leftovers: list[Path]
+    missing: list[str]
+
+
+def purge(
+    session: Session,
+    store: EnvelopeStore,
+    today: dt.date,
+    *,
+    dry_run: bool = False,
+    grace: dt.timedelta = STALE_AFTER,
+    actor: str = audit.CONSOLE,
+    progress: Progress | None = None,
+) -> PurgeReport:
+    """Delete what retention says is due (rows first, then their files); a dry run only counts."""
+    policy = Policy.read(session)
+    plan = _plan(session, store, today, policy, grace)
+    report = PurgeReport(
+        day=today,
+        dry_run=dry_run,
+        policy=policy,
+        never_exported=sum(1 for _, exported in plan.items if not exported),
+        orphans=len(plan.orphans),
+        leftovers=len(plan.leftovers),
+        missing=plan.missing,
+    )
+    if dry_run:
+        report.items = len(plan.items)
+        report.sources = len(plan.sources)
+        report.replies = len(plan.replies)
+        return report
+    try:
+        deleted_sources = _delete_rows(session, policy, today, plan, report)
+        audit.record(
+            session,
+            actor,
+            "purge",
+            items=report.items,
+            never_exported=report.never_exported,
+            sources=report.sources,
+            replies=report.replies,
+            orphans=report.orphans,
+            leftovers=report.leftovers,
+            missing=len(report.missing),
+            retention_days=policy.retention_days,
+            source_expiry_days=policy.source_expiry_days,
+        )
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    # Files only once their rows are gone for good: a failure from here on
+    # leaves files without rows, which the next purge sweeps up.
+    doomed = [store.path(item_id) for item_id, _ in plan.items]
+    doomed += [store.path(reply_id) for reply_id, owner in plan.replies if owner in deleted_sources]
+    doomed += plan.orphans + plan.leftovers
+    if progress is not None:
+        progress.start(len(doomed))
+    for path in doomed:
+        try:
+            store.destroy(path)
+        except OSError as exc:
+            log.warning("could not remove a file: %s", exc.strerror or type(exc).__name__)
+            report.failed += 1
+        if progress is not None:
+            progress.advance()
+    return report
+
+
+def at_risk(session: Session, today: dt.date, within_days: int = AT_RISK_DAYS) -> int:
+    """Count items never exported that retention deletes within `within_days` (or already may)."""
+    cutoff = Policy.read(session).item_cutoff(today) + dt.timedelta(days=within_days)
+    query = (
+        select(func.count()).select_from(Item).where(~Item.exported, Item.received_day <= cutoff)
+    )
+    return session.scalar(query) or 0
+
+
+def _plan(
+    session: Session,
+    store: EnvelopeStore,
+    today: dt.date,
+    policy: Policy,
+    grace: dt.timedelta,
+) -> _Plan:
+    """Gather what is due without changing anything."""
+    item_cutoff = policy.item_cutoff(today)
+    items = [
+        (row.id, row.exported)
+        for row in session.execute(
+            select(Item.id, Item.exported).where(Item.received_day <= item_cutoff).order_by(Item.id)
+        )
+    ]
+    sources = list(
+        session.execute(
+            select(Source.id).where(*_expired_source(policy, today)).order_by(Source.id)
+        ).scalars()
+    )
+    replies: list[tuple[str, str]] = []
+    for chunk in _chunks(sources):
+        replies += [
+            (row.id, row.source_id)
+            for row in session.execute(
+                select(Reply.id, Reply.source_id).where(Reply.source_id.in_(chunk))
+            )
+        ]
+    going = {item_id for item_id, _ in items} | {reply_id for reply_id, _ in replies}
+    missing = [
+        f"{kind} {envelope_id}"
+        for kind, column in (("item", Item.id), ("reply", Reply.id))
+        for envelope_id in session.execute(select(column)).scalars()
+        if envelope_id not in going and not store.exists(envelope_id)
+    ]
+    min_age = grace.total_seconds()
+    return _Plan(
+        items=items,
+        sources=sources,
+        replies=replies,
+        orphans=store.orphans(lambda ids: _with_rows(session, ids), min_age=min_age),
+        leftovers=store.leftovers(min_age=min_age),
+        missing=sorted(missing),
+    )
+
+
+def _delete_rows(
+    session: Session, policy: Policy, today: dt.date, plan: _Plan, report: PurgeReport
+) -> set[str]:
+    """Delete the rows of the plan in the session's transaction; return the sources deleted."""
+    item_cutoff = policy.item_cutoff(today)
+    for chunk in _chunks([item_id for item_id, _ in plan.items]):
+        gone = session.execute(
+            delete(Item)
+            .where(Item.id.in_(chunk), Item.received_day <= item_cutoff)
+            .returning(Item.id)
+            .execution_options(synchronize_session=False)
+        )
+        report.items += len(gone.scalars().all())
+    deleted: set[str] = set()
+    for chunk in _chunks(plan.sources):
+        # The conditions again: a source who came back since the plan was made stays.
+        expired = session.execute(
+            delete(Source)
+            .where(Source.id.in_(chunk), *_expired_source(policy, today))
+            .returning(Source.id)
+            .execution_options(synchronize_session=False)
+        )
+        deleted.update(expired.scalars())
+    report.sources = len(deleted)
+    for chunk in _chunks(sorted(deleted)):
+        # The foreign key cascades already did this; said here so it never depends on it.
+        session.execute(
+            delete(Reply)
+            .where(Reply.source_id.in_(chunk))
+            .execution_options(synchronize_session=False)
+        )
+    report.replies = sum(1 for _, owner in plan.replies if owner in deleted)
+    return deleted
+
+
+def _expired_source(policy: Policy, today: dt.date) -> tuple[ColumnElement[bool], ...]:
+    """Say when a source expires: long inactive, and nothing of theirs kept."""
+    survives = exists().where(
+        Item.source_id == Source.id, Item.received_day > policy.item_cutoff(today)
+    )
+    return (Source.active_day <= policy.source_cutoff(today), ~survives)
+
+
+def _with_rows(session: Session, ids: list[str]) -> set[str]:
+    """Return those of `ids` that name an item or a reply."""
+    found = set(session.execute(select(Item.id).where(Item.id.in_(ids))).scalars())
+    found |= set(session.execute(select(Reply.id).where(Reply.id.in_(ids))).scalars())
+    return found
+
+
+def _chunks(values: Sequence[T]) -> Iterator[Sequence[T]]:
+    for start in range(0, len(values), _CHUNK):
+        yield values[start : start + _CHUNK]

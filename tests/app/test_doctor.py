@@ -1,0 +1,341 @@
+"""`raazdar doctor`: a healthy demo instance passes; each unsafe state is named and fails or warns.
+
+A demo instance passes with exactly one demo-specific warning (`mode`: its
+reviewer keys lie beside it). Tor is replaced by a fake that has bootstrapped,
+so that the verdict does not depend on whether this machine runs a tor.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import socket
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from flask import Flask
+from sqlalchemy import Engine, create_engine, event, update
+
+from app import db as app_db
+from app.cli import main
+from app.instance import InstancePaths
+from app.keyring import load_keyring
+from app.models import AuditEntry, Item, Source, today
+from app.serve import GUNICORN_CONF
+from app.services import audit
+from app.services.doctor import Check, Status, Surroundings, diagnose, failed
+from app.tor.control import Health, Tor
+from tests.app.support import db_session
+
+CHECKS = [
+    "permissions",
+    "mode",
+    "startup",
+    "keyring",
+    "secure-delete",
+    "audit",
+    "retention",
+    "staging",
+    "store",
+    "gunicorn",
+    "tor",
+]
+
+
+class FakeTor:
+    """A tor that says how far it has bootstrapped."""
+
+    bootstrap = 100
+
+    def health(self) -> Health:
+        return Health(bootstrap=self.bootstrap, summary="Loading relay descriptors")
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.fixture(autouse=True)
+def _no_debug_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Flask reads FLASK_DEBUG from the process environment itself."""
+    for name in ("FLASK_DEBUG", "GUNICORN_CMD_ARGS", "RAAZDAR_TOR_CONTROL", "RAAZDAR_BIND"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def fake_tor(monkeypatch: pytest.MonkeyPatch) -> FakeTor:
+    fake = FakeTor()
+    monkeypatch.setattr(Tor, "attach", classmethod(lambda cls, control: fake))
+    return fake
+
+
+@pytest.fixture
+def mounts(tmp_path: Path) -> Path:
+    path = tmp_path / "mounts"
+    path.write_text("/dev/sda1 / ext4 rw,relatime 0 0\n")
+    return path
+
+
+@pytest.fixture
+def where(fake_tor: FakeTor, mounts: Path) -> Surroundings:
+    """A host with a tor that has bootstrapped and nothing unsafe in the environment."""
+    return Surroundings(
+        environ={"RAAZDAR_TOR_CONTROL": "127.0.0.1:9051"},
+        tor_binary="/usr/sbin/tor",
+        gunicorn_conf=GUNICORN_CONF,
+        mounts=mounts,
+    )
+
+
+def verdicts(checks: list[Check]) -> dict[str, Status]:
+    """The worst status of each check."""
+    order = [Status.OK, Status.WARN, Status.FAIL]
+    worst: dict[str, Status] = {}
+    for check in checks:
+        if order.index(check.status) >= order.index(worst.get(check.name, Status.OK)):
+            worst[check.name] = check.status
+    return worst
+
+
+def message(checks: list[Check], name: str) -> str:
+    return " ".join(c.message for c in checks if c.name == name)
+
+
+def expiry(instance: Path) -> dt.date:
+    manifest = load_keyring(InstancePaths(instance), today()).manifest
+    assert manifest is not None
+    return manifest.expires
+
+
+def test_a_healthy_demo_instance_passes_with_only_the_demo_warning(
+    instance: Path, where: Surroundings
+) -> None:
+    checks = diagnose(instance, today(), where)
+    assert [c.name for c in checks] == CHECKS
+    assert {n: s for n, s in verdicts(checks).items() if s is not Status.OK} == {
+        "mode": Status.WARN
+    }
+    assert not failed(checks)
+    assert "100%" in message(checks, "tor")
+
+
+@pytest.mark.parametrize(
+    ("name", "mode"),
+    [
+        ("secret_key", 0o644),
+        ("server_signing_key", 0o640),
+        ("config.json", 0o604),
+        ("store", 0o755),
+        (".", 0o750),
+        ("demo-keys/reviewer.key", 0o644),
+    ],
+)
+def test_a_file_others_can_read_fails(
+    instance: Path, where: Surroundings, name: str, mode: int
+) -> None:
+    (instance / name).chmod(mode)
+    checks = diagnose(instance, today(), where)
+    assert verdicts(checks)["permissions"] is Status.FAIL
+    shown = instance.name if name == "." else Path(name).name
+    assert shown in message(checks, "permissions")
+    assert failed(checks)
+
+
+def test_a_world_readable_sqlite_database_fails(
+    instance: Path, where: Surroundings, database_url: str
+) -> None:
+    if not database_url.startswith("sqlite"):
+        pytest.skip("a PostgreSQL database has no file in the instance")
+    (instance / "raazdar.db").chmod(0o644)
+    checks = diagnose(instance, today(), where)
+    assert verdicts(checks)["permissions"] is Status.FAIL
+    assert "raazdar.db" in message(checks, "permissions")
+
+
+def test_an_expired_keyring_fails(instance: Path, where: Surroundings) -> None:
+    checks = diagnose(instance, expiry(instance) + dt.timedelta(days=1), where)
+    assert verdicts(checks)["keyring"] is Status.FAIL
+    assert "no valid keyring" in message(checks, "keyring")
+
+
+def test_a_keyring_about_to_expire_warns(instance: Path, where: Surroundings) -> None:
+    checks = diagnose(instance, expiry(instance) - dt.timedelta(days=10), where)
+    assert verdicts(checks)["keyring"] is Status.WARN
+    assert "10 day(s) left" in message(checks, "keyring")
+
+
+def test_a_broken_audit_chain_fails(app: Flask, instance: Path, where: Surroundings) -> None:
+    with db_session(app) as session:
+        for n in range(3):
+            audit.record(session, audit.CONSOLE, "test", n=n)
+        session.commit()
+        session.execute(update(AuditEntry).where(AuditEntry.seq == 2).values(detail="{}"))
+        session.commit()
+    checks = diagnose(instance, today(), where)
+    assert verdicts(checks)["audit"] is Status.FAIL
+    assert "entry 2 was altered" in message(checks, "audit")
+
+
+def test_an_intact_audit_chain_passes(app: Flask, instance: Path, where: Surroundings) -> None:
+    with db_session(app) as session:
+        audit.record(session, audit.CONSOLE, "test")
+        session.commit()
+    checks = diagnose(instance, today(), where)
+    assert verdicts(checks)["audit"] is Status.OK
+    assert "1 entries" in message(checks, "audit")
+
+
+@pytest.mark.parametrize("value", ["1", "true"])
+def test_debug_mode_fails(
+    instance: Path, where: Surroundings, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("FLASK_DEBUG", value)
+    where = Surroundings(**{**where.__dict__, "environ": {"FLASK_DEBUG": value}})
+    checks = diagnose(instance, today(), where)
+    assert verdicts(checks)["startup"] is Status.FAIL
+    assert "debug mode is on" in message(checks, "startup")
+
+
+def test_an_access_log_in_the_gunicorn_config_fails(
+    instance: Path, where: Surroundings, tmp_path: Path
+) -> None:
+    conf = tmp_path / "gunicorn.conf.py"
+    conf.write_text(GUNICORN_CONF.read_text() + '\naccesslog = "-"\n')
+    where = Surroundings(**{**where.__dict__, "gunicorn_conf": conf})
+    checks = diagnose(instance, today(), where)
+    assert verdicts(checks)["gunicorn"] is Status.FAIL
+    assert "access log" in message(checks, "gunicorn")
+
+
+def test_an_access_log_flag_in_the_environment_fails(instance: Path, where: Surroundings) -> None:
+    environ = {**where.environ, "GUNICORN_CMD_ARGS": "--workers 2 --access-logfile=-"}
+    checks = diagnose(instance, today(), Surroundings(**{**where.__dict__, "environ": environ}))
+    assert verdicts(checks)["gunicorn"] is Status.FAIL
+
+
+def test_sqlite_without_secure_delete_fails(
+    instance: Path, where: Surroundings, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not database_url.startswith("sqlite"):
+        checks = diagnose(instance, today(), where)
+        assert verdicts(checks)["secure-delete"] is Status.OK
+        assert "PostgreSQL" in message(checks, "secure-delete")
+        return
+    engines: list[Engine] = []
+
+    def without_secure_delete(url: str) -> Engine:
+        # As on a build whose default is off, with nothing turning it on.
+        engine = create_engine(url)
+        event.listen(engine, "connect", lambda conn, _: conn.execute("PRAGMA secure_delete = OFF"))
+        engines.append(engine)
+        return engine
+
+    monkeypatch.setattr(app_db, "make_engine", without_secure_delete)
+    try:
+        checks = diagnose(instance, today(), where)
+    finally:
+        for engine in engines:
+            engine.dispose()
+    assert verdicts(checks)["secure-delete"] is Status.FAIL
+
+
+def test_unexported_items_near_retention_warn(
+    app: Flask, instance: Path, where: Surroundings
+) -> None:
+    with db_session(app) as session:
+        source = Source(
+            lookup_tag=secrets.token_bytes(32), designation="Test Source", public_key="x"
+        )
+        session.add(source)
+        session.flush()
+        session.add(
+            Item(
+                source_id=source.id,
+                submission_id=secrets.token_hex(16),
+                kind="message",
+                size=1,
+                received_day=today() - dt.timedelta(days=80),
+                keyring_version=1,
+            )
+        )
+        session.commit()
+    checks = diagnose(instance, today(), where)
+    assert verdicts(checks)["retention"] is Status.WARN
+    assert "1 item(s) not yet exported" in message(checks, "retention")
+
+
+def test_leftovers_in_staging_warn(instance: Path, where: Surroundings) -> None:
+    (InstancePaths(instance).staging / "upload.rze").write_bytes(b"partial")
+    checks = diagnose(instance, today(), where)
+    assert verdicts(checks)["staging"] is Status.WARN
+
+
+def test_a_copy_on_write_filesystem_warns(
+    instance: Path, where: Surroundings, mounts: Path
+) -> None:
+    mounts.write_text(
+        "/dev/sda1 / ext4 rw 0 0\n"
+        f"/dev/sdb1 {instance.parent} btrfs rw 0 0\n"
+        "/dev/sdc1 /srv xfs rw 0 0\n"
+    )
+    checks = diagnose(instance, today(), where)
+    assert verdicts(checks)["store"] is Status.WARN
+    assert "btrfs" in message(checks, "store")
+
+
+def test_tor_still_bootstrapping_warns(
+    instance: Path, where: Surroundings, fake_tor: FakeTor
+) -> None:
+    fake_tor.bootstrap = 45
+    checks = diagnose(instance, today(), where)
+    assert verdicts(checks)["tor"] is Status.WARN
+    assert "45%" in message(checks, "tor")
+
+
+# stem leaves its socket unclosed when a connection is refused.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_tor_that_cannot_be_reached_fails(
+    instance: Path, where: Surroundings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.undo()  # the real Tor.attach
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    environ = {"RAAZDAR_TOR_CONTROL": f"127.0.0.1:{port}"}
+    checks = diagnose(instance, today(), Surroundings(**{**where.__dict__, "environ": environ}))
+    assert verdicts(checks)["tor"] is Status.FAIL
+    assert "cannot attach" in message(checks, "tor")
+
+
+@pytest.mark.parametrize(
+    ("binary", "says"),
+    [("/usr/sbin/tor", "not running for this instance"), (None, "loopback only")],
+)
+def test_tor_without_a_control_port_warns(
+    instance: Path, where: Surroundings, binary: str | None, says: str
+) -> None:
+    where = Surroundings(environ={}, tor_binary=binary, mounts=where.mounts)
+    checks = diagnose(instance, today(), where)
+    assert verdicts(checks)["tor"] is Status.WARN
+    assert says in message(checks, "tor")
+
+
+def test_a_missing_instance_fails_without_crashing(tmp_path: Path, where: Surroundings) -> None:
+    checks = diagnose(tmp_path / "nowhere", today(), where)
+    assert verdicts(checks)["mode"] is Status.FAIL
+    assert verdicts(checks)["permissions"] is Status.FAIL
+    assert "raazdar init" in message(checks, "mode")
+
+
+def test_doctor_command_passes_a_healthy_instance_and_fails_a_readable_key(
+    instance: Path, runner: CliRunner
+) -> None:
+    result = runner.invoke(main, ["--instance", str(instance), "doctor"])
+    assert result.exit_code == 0, result.output
+    assert "raazdar: doctor: 0 failed" in result.output
+    assert "warn  mode" in result.output
+    (instance / "secret_key").chmod(0o644)
+    result = runner.invoke(main, ["--instance", str(instance), "doctor"])
+    assert result.exit_code == 1
+    assert "FAIL  permissions" in result.output
+    assert "secret_key" in result.output

@@ -1,0 +1,318 @@
+"""Retention: old items and idle sources go, file and row; stray files are swept; dry runs count."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.cli import main
+from app.instance import InstancePaths
+from app.models import AuditEntry, Item, Reply, Source, today
+from app.services import audit
+from app.services.retention import PurgeReport, at_risk, purge
+from app.settings import set_setting
+from app.store import REPLY_WORK_PREFIX, EnvelopeStore
+from tests.app.support import db_session, row_counts
+
+TODAY = today()
+NOW = dt.timedelta(0)
+
+
+def days_ago(days: int) -> dt.date:
+    return TODAY - dt.timedelta(days=days)
+
+
+@pytest.fixture
+def store(instance: Path) -> EnvelopeStore:
+    paths = InstancePaths(instance)
+    return EnvelopeStore(paths.store, paths.staging)
+
+
+@pytest.fixture
+def session(app: Flask) -> Iterator[Session]:
+    with db_session(app) as session:
+        yield session
+
+
+def add_source(session: Session, active: int) -> Source:
+    """A source last active `active` days ago."""
+    source = Source(
+        lookup_tag=secrets.token_bytes(32),
+        designation=secrets.token_hex(8),
+        public_key="unused by retention",
+        created_day=days_ago(active),
+        active_day=days_ago(active),
+    )
+    session.add(source)
+    session.flush()
+    return source
+
+
+def add_item(
+    session: Session, store: EnvelopeStore, source: Source, age: int, *, exported: bool = True
+) -> str:
+    """An item received `age` days ago, with its envelope file."""
+    item = Item(
+        source_id=source.id,
+        submission_id=secrets.token_hex(16),
+        kind="message",
+        size=64,
+        received_day=days_ago(age),
+        keyring_version=1,
+        exported=exported,
+    )
+    session.add(item)
+    session.flush()
+    store.path(item.id).write_bytes(secrets.token_bytes(64))
+    return item.id
+
+
+def add_reply(session: Session, store: EnvelopeStore, source: Source) -> str:
+    """A reply waiting for a source, with its envelope file."""
+    reply = Reply(source_id=source.id, size=64, received_day=source.active_day)
+    session.add(reply)
+    session.flush()
+    store.path(reply.id).write_bytes(secrets.token_bytes(64))
+    return reply.id
+
+
+def listing(root: Path) -> dict[str, str]:
+    """Every file under `root` and a hash of its bytes."""
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def counts(report: PurgeReport) -> dict[str, object]:
+    """What a report says would go or went, without whether it was a dry run."""
+    fields = dataclasses.asdict(report)
+    del fields["dry_run"]
+    return fields
+
+
+def test_expired_items_are_gone_from_disk_and_database_and_young_ones_stay(
+    session: Session, store: EnvelopeStore
+) -> None:
+    source = add_source(session, active=0)
+    expired = [
+        add_item(session, store, source, 200),
+        add_item(session, store, source, 91, exported=False),
+        add_item(session, store, source, 90),  # the 90th day after arrival: due
+    ]
+    young = [add_item(session, store, source, 89), add_item(session, store, source, 0)]
+    session.commit()
+    report = purge(session, store, TODAY)
+    assert (report.items, report.never_exported) == (3, 1)
+    remaining = set(session.execute(select(Item.id)).scalars())
+    assert remaining == set(young)
+    assert {p.stem for p in store.root.glob("*.rze")} == set(young)
+    assert not any(store.path(i).exists() for i in expired)
+    assert session.get(Source, source.id) is not None
+
+
+def test_retention_follows_the_setting(session: Session, store: EnvelopeStore) -> None:
+    source = add_source(session, active=0)
+    kept = add_item(session, store, source, 20)
+    gone = add_item(session, store, source, 31)
+    set_setting(session, "retention_days", 30)
+    session.commit()
+    assert purge(session, store, TODAY).items == 1
+    assert store.path(kept).exists()
+    assert not store.path(gone).exists()
+
+
+def test_inactive_sources_without_items_expire_with_their_replies(
+    session: Session, store: EnvelopeStore
+) -> None:
+    # Items are kept 400 days here, so that a source inactive for longer than
+    # the 365 days of expiry can still have one.
+    set_setting(session, "retention_days", 400)
+    idle = add_source(session, active=366)
+    idle_replies = [add_reply(session, store, idle), add_reply(session, store, idle)]
+    holding = add_source(session, active=380)
+    held = add_item(session, store, holding, 380)
+    emptied = add_source(session, active=500)
+    add_item(session, store, emptied, 500)  # due: it goes, and its source with it
+    recent = add_source(session, active=364)
+    recent_reply = add_reply(session, store, recent)
+    session.commit()
+    report = purge(session, store, TODAY)
+    assert (report.items, report.sources, report.replies) == (1, 2, 2)
+    session.expire_all()
+    assert set(session.execute(select(Source.id)).scalars()) == {holding.id, recent.id}
+    assert set(session.execute(select(Reply.id)).scalars()) == {recent_reply}
+    assert not any(store.path(r).exists() for r in idle_replies)
+    assert store.path(recent_reply).exists()
+    assert store.path(held).exists()
+
+
+def test_orphan_files_are_removed_and_rows_without_files_are_reported(
+    session: Session, store: EnvelopeStore
+) -> None:
+    source = add_source(session, active=0)
+    item = add_item(session, store, source, 1)
+    reply = add_reply(session, store, source)
+    lost = add_item(session, store, source, 2)
+    session.commit()
+    store.path(lost).unlink()
+    orphan = store.path(secrets.token_hex(16))
+    orphan.write_bytes(b"ciphertext nobody refers to")
+    unrelated = store.root / "README.txt"
+    unrelated.write_text("not an envelope: left alone")
+    # A file this new may belong to a request about to commit its row: it waits.
+    first = purge(session, store, TODAY)
+    assert first.orphans == 0
+    assert orphan.exists()
+    report = purge(session, store, TODAY, grace=NOW)
+    assert report.orphans == 1
+    assert report.missing == [f"item {lost}"]
+    assert not orphan.exists()
+    assert unrelated.exists()
+    assert store.path(item).exists()
+    assert store.path(reply).exists()
+    assert session.get(Item, lost) is not None  # reported, not removed
+
+
+def test_stale_leftovers_of_staging_and_reply_imports_are_removed(
+    session: Session, store: EnvelopeStore
+) -> None:
+    (store.staging / f"{secrets.token_hex(16)}.rze").write_bytes(b"half an upload")
+    work = store.root / f"{REPLY_WORK_PREFIX}crashed" / "items"
+    work.mkdir(parents=True)
+    (work / "r.rze").write_bytes(b"an unpacked reply")
+    assert purge(session, store, TODAY).leftovers == 0
+    assert purge(session, store, TODAY, grace=NOW).leftovers == 2
+    assert list(store.staging.iterdir()) == []
+    assert list(store.root.glob(f"{REPLY_WORK_PREFIX}*")) == []
+
+
+def test_a_dry_run_changes_nothing_and_reports_what_a_purge_then_does(
+    app: Flask, session: Session, store: EnvelopeStore
+) -> None:
+    source = add_source(session, active=0)
+    for age in (100, 95, 10):
+        add_item(session, store, source, age, exported=age != 95)
+    idle = add_source(session, active=400)
+    add_reply(session, store, idle)
+    lost = add_item(session, store, source, 3)
+    session.commit()
+    store.path(lost).unlink()
+    store.path(secrets.token_hex(16)).write_bytes(b"orphan")
+    (store.staging / "leftover.rze").write_bytes(b"leftover")
+    files = listing(store.root)
+    models = (Source, Item, Reply, AuditEntry)
+    rows = row_counts(app, *models)
+
+    dry = purge(session, store, TODAY, dry_run=True, grace=NOW)
+    session.commit()  # were anything pending, it would be written now
+
+    assert listing(store.root) == files
+    assert row_counts(app, *models) == rows
+    assert dry.dry_run
+    assert (dry.items, dry.never_exported, dry.sources, dry.replies) == (2, 1, 1, 1)
+    assert (dry.orphans, dry.leftovers, dry.missing) == (1, 1, [f"item {lost}"])
+    done = purge(session, store, TODAY, grace=NOW)
+    assert counts(done) == counts(dry)
+    assert row_counts(app, Item)["items"] == rows["items"] - 2
+
+
+def test_a_purge_is_audited_and_a_dry_run_is_not(session: Session, store: EnvelopeStore) -> None:
+    source = add_source(session, active=0)
+    add_item(session, store, source, 100, exported=False)
+    session.commit()
+    purge(session, store, TODAY, dry_run=True)
+    assert audit.entries(session) == []
+    purge(session, store, TODAY)
+    (entry,) = audit.entries(session)
+    assert (entry.actor, entry.action) == (audit.CONSOLE, "purge")
+    assert '"items": 1' in entry.detail
+    assert '"never_exported": 1' in entry.detail
+    assert audit.verify(session).ok
+
+
+class Recorder:
+    """A progress bar that remembers what it was told."""
+
+    def __init__(self) -> None:
+        self.total: int | None = None
+        self.advanced = 0
+
+    def start(self, total: int) -> None:
+        self.total = total
+
+    def advance(self) -> None:
+        self.advanced += 1
+
+
+def test_progress_counts_every_file_removed(session: Session, store: EnvelopeStore) -> None:
+    source = add_source(session, active=0)
+    for _ in range(3):
+        add_item(session, store, source, 100)
+    session.commit()
+    store.path(secrets.token_hex(16)).write_bytes(b"orphan")
+    recorder = Recorder()
+    purge(session, store, TODAY, grace=NOW, progress=recorder)
+    assert (recorder.total, recorder.advanced) == (4, 4)
+    assert list(store.root.glob("*.rze")) == []
+
+
+def test_items_at_risk_are_those_not_exported_that_retention_takes_soon(
+    session: Session, store: EnvelopeStore
+) -> None:
+    source = add_source(session, active=0)
+    add_item(session, store, source, 95, exported=False)  # already due
+    add_item(session, store, source, 80, exported=False)  # due in 10 days
+    add_item(session, store, source, 70, exported=False)  # due in 20 days
+    add_item(session, store, source, 85, exported=True)  # exported: not at risk
+    session.commit()
+    assert at_risk(session, TODAY) == 2
+    assert at_risk(session, TODAY, within_days=30) == 3
+    assert at_risk(session, TODAY, within_days=0) == 1
+
+
+def test_purge_command_reports_a_dry_run_then_deletes(
+    app: Flask, session: Session, store: EnvelopeStore, instance: Path, runner: CliRunner
+) -> None:
+    source = add_source(session, active=0)
+    old = add_item(session, store, source, 120, exported=False)
+    young = add_item(session, store, source, 1)
+    session.commit()
+    base = ["--instance", str(instance), "purge"]
+
+    result = runner.invoke(main, [*base, "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "dry run: nothing was changed" in result.output
+    assert "would delete 1 item(s) (1 never exported)" in result.output
+    assert "1 item(s) would be deleted before anyone exported them" in result.output
+    assert store.path(old).exists()
+
+    result = runner.invoke(main, base)
+    assert result.exit_code == 0, result.output
+    assert "deleted 1 item(s) (1 never exported)" in result.output
+    assert not store.path(old).exists()
+    assert store.path(young).exists()
+    assert row_counts(app, Item)["items"] == 1
+
+
+def test_purge_command_lists_rows_that_lost_their_file(
+    session: Session, store: EnvelopeStore, instance: Path, runner: CliRunner
+) -> None:
+    lost = add_item(session, store, add_source(session, active=0), 1)
+    session.commit()
+    store.path(lost).unlink()
+    result = runner.invoke(main, ["--instance", str(instance), "purge"])
+    assert result.exit_code == 0, result.output
+    assert "1 row(s) have lost their envelope file" in result.output
+    assert f"item {lost}" in result.output

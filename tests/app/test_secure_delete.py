@@ -1,0 +1,123 @@
+"""Deleting an envelope overwrites its bytes before unlinking it; the ack path deletes only acks.
+
+A hard link (or an open descriptor) taken before the deletion keeps the inode
+alive: reading zeros through it shows the bytes were overwritten in place, not
+merely unlinked (an unlink alone leaves them as they were).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from app.instance import InstancePaths
+from app.store import REPLY_WORK_PREFIX, EnvelopeStore
+from tests.app.support import reviewer_keys
+from tests.app.test_exchange import Review, cli, submit
+
+CANARY = b"RAAZDAR-CANARY-the-SHO-took-the-money|"
+ENVELOPE_ID = "0123456789abcdef0123456789abcdef"
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> EnvelopeStore:
+    root = tmp_path / "store"
+    (root / ".staging").mkdir(parents=True)
+    return EnvelopeStore(root, root / ".staging")
+
+
+def witness(path: Path, tmp_path: Path) -> Path:
+    """A second name for the file's inode, which survives the unlink of the first."""
+    other = tmp_path / f"witness-{path.name}"
+    os.link(path, other)
+    return other
+
+
+@pytest.mark.parametrize("size", [1, 4096, 1024 * 1024 + 7, 3 * 1024 * 1024])
+def test_deleting_an_envelope_overwrites_every_byte_before_unlinking(
+    store: EnvelopeStore, tmp_path: Path, size: int
+) -> None:
+    path = store.path(ENVELOPE_ID)
+    content = (CANARY * (size // len(CANARY) + 1))[:size]
+    path.write_bytes(content)
+    link = witness(path, tmp_path)
+    with path.open("rb") as held:
+        store.delete(ENVELOPE_ID)
+        assert not path.exists()
+        through_descriptor = held.read()
+    through_link = link.read_bytes()
+    assert through_link == through_descriptor == bytes(size)
+    assert CANARY[:16] not in through_link
+
+
+def test_deleting_an_empty_or_missing_envelope_is_quiet(store: EnvelopeStore) -> None:
+    store.path(ENVELOPE_ID).write_bytes(b"")
+    store.delete(ENVELOPE_ID)
+    store.delete(ENVELOPE_ID)
+    assert not store.path(ENVELOPE_ID).exists()
+
+
+def test_destroy_never_writes_through_a_symbolic_link(store: EnvelopeStore, tmp_path: Path) -> None:
+    outside = tmp_path / "outside.txt"
+    outside.write_bytes(CANARY)
+    link = store.path(ENVELOPE_ID)
+    link.symlink_to(outside)
+    store.delete(ENVELOPE_ID)
+    assert not link.is_symlink()
+    assert outside.read_bytes() == CANARY
+
+
+def test_destroying_a_directory_overwrites_every_file_in_it(
+    store: EnvelopeStore, tmp_path: Path
+) -> None:
+    work = store.root / f"{REPLY_WORK_PREFIX}crash"
+    (work / "items").mkdir(parents=True)
+    inner = work / "items" / "reply.rze"
+    inner.write_bytes(CANARY * 100)
+    link = witness(inner, tmp_path)
+    store.destroy(work)
+    assert not work.exists()
+    assert link.read_bytes() == bytes(len(CANARY) * 100)
+
+
+def test_clearing_staging_removes_special_files_without_blocking(store: EnvelopeStore) -> None:
+    os.mkfifo(store.staging / "pipe")
+    (store.staging / "partial.rze").write_bytes(CANARY)
+    assert store.clear_staging() == 2
+    assert list(store.staging.iterdir()) == []
+
+
+def test_acknowledged_items_are_overwritten_and_nothing_else_is_deleted(
+    app: Flask, instance: Path, tmp_path: Path
+) -> None:
+    client: FlaskClient = app.test_client()
+    submit(client, "first report", b"first file")
+    submit(app.test_client(), "second report", b"second file")
+    bundle = tmp_path / "export.rzb"
+    assert cli(instance, "export", "--out", str(bundle))[0] == 0
+    review = Review(instance, reviewer_keys(instance))
+    manifest, _ = review.read(bundle, tmp_path / "items")
+    first = manifest.entries[0].submission
+    acked = tuple(e.id for e in manifest.entries if e.submission == first)
+    kept = [e.id for e in manifest.entries if e.submission != first]
+    assert len(acked) == 2
+    assert len(kept) == 2
+    store = InstancePaths(instance).store
+    links = {i: witness(store / f"{i}.rze", tmp_path) for i in acked}
+    before = {i: (store / f"{i}.rze").read_bytes() for i in kept}
+    replies = review.replies(tmp_path / "replies.rzb", manifest, "thank you", acks=acked)
+    status, output = cli(instance, "import-replies", str(replies))
+    assert status == 0, output
+    assert "2 acknowledged item(s) deleted" in output
+    for item_id, link in links.items():
+        assert not (store / f"{item_id}.rze").exists()
+        data = link.read_bytes()
+        assert data == bytes(len(data))
+        assert len(data) > 0
+    assert {i: (store / f"{i}.rze").read_bytes() for i in kept} == before
+    # The unpacked reply bundle went the same way.
+    assert list(store.glob(f"{REPLY_WORK_PREFIX}*")) == []
