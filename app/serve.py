@@ -5,6 +5,14 @@ running tor's control port; `private` builds a private Tor network on loopback
 (a demonstration that needs no internet, and the one the test suite uses);
 `off` serves on loopback only. `auto` attaches when RAAZDAR_TOR_CONTROL is set,
 else launches when tor is installed, else serves on loopback only.
+
+gunicorn listens twice on loopback: the source port, behind the public source
+onion, and the staff port, behind the staff onion that only authorised devices
+can reach (RAAZDAR_STAFF_BIND tells the app which socket is the staff one). The
+staff onion is published only while a device is authorised. SIGHUP re-reads
+the authorised devices and re-publishes the staff onion under the same address,
+so `staff-onion add-client` and `remove-client` take effect without a restart
+that would cut off sources' uploads in flight.
 """
 
 from __future__ import annotations
@@ -23,8 +31,10 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from app.errors import AppError, ConfigError
 from app.instance import InstancePaths, load_config
 from app.store import EnvelopeStore
+from app.tor.clients import StaffClients, StaffOnion
 from app.tor.control import Tor, TorError
 
 log = logging.getLogger(__name__)
@@ -38,7 +48,9 @@ class Served:
     """What is running, for the caller to report."""
 
     url: str
+    staff_url: str
     onion: str | None = None
+    staff: StaffOnion | None = None
     tor_mode: str = "off"
     socks_port: int | None = None
 
@@ -59,32 +71,50 @@ def serve(
     tor_mode: str,
     say: Callable[[str], None],
     workers: int | None = None,
+    staff_port: int | None = None,
 ) -> int:
-    """Run until SIGTERM or SIGINT; return gunicorn's exit status."""
+    """Serve until SIGTERM or SIGINT (SIGHUP re-publishes the staff onion); return the status."""
     paths = InstancePaths(instance)
     load_config(paths)  # fail now, plainly, if there is no instance
+    staff_port = port + 1 if staff_port is None else staff_port
+    if staff_port == port:
+        raise ConfigError("the staff port must differ from the source port")
     EnvelopeStore(paths.store, paths.staging).clear_staging()
     mode = resolve_mode(tor_mode)
-    env = dict(os.environ, RAAZDAR_INSTANCE=str(instance), RAAZDAR_BIND=f"127.0.0.1:{port}")
+    env = dict(
+        os.environ,
+        RAAZDAR_INSTANCE=str(instance),
+        RAAZDAR_BIND=f"127.0.0.1:{port}",
+        RAAZDAR_STAFF_BIND=f"127.0.0.1:{staff_port}",
+    )
     if workers:
         env["RAAZDAR_WORKERS"] = str(workers)
     command = [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF), "app:create_app()"]
-    gunicorn = subprocess.Popen(command, env=env)  # noqa: S603 - fixed argument list
     stop = threading.Event()
+    reload = threading.Event()
     tor: Tor | None = None
     network: Any = None
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
-        stop.set()
+        (reload if signum == signal.SIGHUP else stop).set()
 
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+    signals = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+    previous = {s: signal.signal(s, on_signal) for s in signals}
+    gunicorn = subprocess.Popen(command, env=env)  # noqa: S603 - fixed argument list
     try:
-        served = Served(url=f"http://127.0.0.1:{port}/", tor_mode=mode)
+        served = Served(
+            url=f"http://127.0.0.1:{port}/",
+            staff_url=f"http://127.0.0.1:{staff_port}/staff/",
+            tor_mode=mode,
+        )
         if mode != "off":
-            tor, network, served = _start_tor(paths, mode, port, served)
+            tor, network, served = _start_tor(paths, mode, port, staff_port, served)
         _report(served, say)
         while not stop.is_set() and gunicorn.poll() is None:
             stop.wait(0.5)
+            if reload.is_set():
+                reload.clear()
+                _reload_staff(served, say)
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
@@ -98,11 +128,15 @@ def serve(
                 gunicorn.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 gunicorn.kill()
-    return gunicorn.wait()
+    status = gunicorn.wait()
+    # Asked to stop before gunicorn had set up its own handlers: still a clean stop.
+    if stop.is_set() and status == -signal.SIGTERM:
+        return 0
+    return status
 
 
 def _start_tor(
-    paths: InstancePaths, mode: str, port: int, served: Served
+    paths: InstancePaths, mode: str, port: int, staff_port: int, served: Served
 ) -> tuple[Any, Any, Served]:
     tor_dir = paths.root / "tor"
     tor_dir.mkdir(mode=0o700, exist_ok=True)
@@ -124,19 +158,56 @@ def _start_tor(
         served.socks_port = network.socks_port
     else:
         raise TorError(f"unknown tor mode {mode!r}")
-    served.onion = tor.publish(tor_dir / "source-onion.key", f"127.0.0.1:{port}")
+    try:
+        served.onion = tor.publish(tor_dir / "source-onion.key", f"127.0.0.1:{port}")
+        served.staff = StaffOnion(tor, StaffClients(tor_dir), f"127.0.0.1:{staff_port}")
+        try:
+            served.staff.refresh()
+        except (AppError, OSError) as exc:
+            # The staff onion stays down (never open), and sources are still served.
+            served.staff.problems.append(str(exc))
+    except BaseException:
+        tor.close()
+        if network is not None:
+            network.stop()
+        raise
     if network is not None:
-        with contextlib.suppress(TorError):
-            network.wait_published(tor, served.onion, timeout=60)
+        for address in (served.onion, served.staff.address):
+            if address is not None:
+                with contextlib.suppress(TorError):
+                    network.wait_published(tor, address, timeout=60)
     return tor, network, served
+
+
+def _reload_staff(served: Served, say: Callable[[str], None]) -> None:
+    """Re-read the staff onion's authorised devices and re-publish it if they changed."""
+    if served.staff is None:
+        say("SIGHUP: tor is off, so there is no staff onion to re-publish")
+        return
+    try:
+        changed = served.staff.refresh()
+    except (AppError, OSError) as exc:
+        say(f"SIGHUP: could not re-publish the staff onion: {exc}")
+        return
+    if changed:
+        _report_staff(served.staff, say)
+    else:
+        say("SIGHUP: the staff onion's authorised devices are unchanged")
 
 
 def _report(served: Served, say: Callable[[str], None]) -> None:
     say(f"serving on loopback at {served.url} (bound to 127.0.0.1 only)")
+    say(f"staff interface on loopback at {served.staff_url} (the staff listener)")
     if served.onion is None:
         say("tor is off or not installed: NOT reachable as an onion service; loopback only")
         return
     say(f"source onion service: http://{served.onion}/")
+    if served.staff is not None:
+        _report_staff(served.staff, say)
+    say(
+        f"after `raazdar staff-onion add-client/remove-client`: kill -HUP {os.getpid()} "
+        "(or `systemctl reload raazdar`) re-publishes the staff onion; no restart needed"
+    )
     if served.tor_mode == "private":
         say(
             "tor mode 'private': a private Tor network on loopback (no internet needed); "
@@ -145,3 +216,19 @@ def _report(served: Served, say: Callable[[str], None]) -> None:
         )
     elif served.tor_mode == "launch":
         say("tor mode 'launch': our own tor on the Tor network; publication follows bootstrap")
+
+
+def _report_staff(staff: StaffOnion, say: Callable[[str], None]) -> None:
+    for problem in staff.problems:
+        say(f"warning: staff onion: {problem}")
+    if staff.address is None:
+        say(
+            "staff onion service: NOT published, because no staff device is authorised "
+            "(it is never open to all); add one with `raazdar staff-onion add-client NAME`"
+        )
+        return
+    devices = ", ".join(staff.published_for)
+    say(
+        f"staff onion service: http://{staff.address}/staff/ "
+        f"(client authorisation: {len(staff.published_for)} device(s): {devices})"
+    )

@@ -1,8 +1,10 @@
 """gunicorn settings for Raazdar: loopback only, no request log, patient with slow Tor uploads.
 
 `raazdar serve` and the test suite run `gunicorn -c deploy/gunicorn.conf.py APP`.
-The environment chooses the address (RAAZDAR_BIND), the number of worker
-processes (RAAZDAR_WORKERS) and threads per worker (RAAZDAR_THREADS).
+The environment chooses the addresses (RAAZDAR_BIND for the source listener,
+RAAZDAR_STAFF_BIND for the staff listener; each may list several, separated by
+commas), the number of worker processes (RAAZDAR_WORKERS) and threads per
+worker (RAAZDAR_THREADS).
 """
 
 from __future__ import annotations
@@ -62,13 +64,30 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
+def _binds(name: str, default: str = "") -> list[str]:
+    """Read a comma-separated list of loopback binds from the environment."""
+    return [
+        _loopback_bind(b.strip()) for b in os.environ.get(name, default).split(",") if b.strip()
+    ]
+
+
 # --- Where to listen ---------------------------------------------------------
 
 # Tor connects to gunicorn over loopback (or a unix socket); nothing else may.
 # Checked again in `on_starting`, after command-line flags have had their say.
 # A unix socket is created 0600 (see `umask`): the tor using it must run as
 # the same user, as the one `raazdar serve` launches does.
-bind = [_loopback_bind(os.environ.get("RAAZDAR_BIND", "127.0.0.1:8000"))]
+_SOURCE_BINDS = _binds("RAAZDAR_BIND", "127.0.0.1:8000")
+# The staff listener, behind the client-authorised staff onion: the app reads
+# the same variable and answers staff pages only on a socket listed in it, so
+# a source bind listed here too would open the staff pages to every source.
+_STAFF_BINDS = _binds("RAAZDAR_STAFF_BIND")
+if any(b.startswith("unix:") and not b.startswith("unix:/") for b in _STAFF_BINDS):
+    # The app compares the socket's own name with this text: it must be absolute.
+    raise _refuse("a unix socket in RAAZDAR_STAFF_BIND needs an absolute path")
+if set(_SOURCE_BINDS) & set(_STAFF_BINDS):
+    raise _refuse("RAAZDAR_BIND and RAAZDAR_STAFF_BIND must not share an address")
+bind = [*_SOURCE_BINDS, *_STAFF_BINDS]
 
 # Every request arrives from the local tor, so no header saying who the client
 # "really" is or which scheme it used can be trusted: any Tor user could send
@@ -227,5 +246,9 @@ def on_starting(server: Any) -> None:
     cfg = server.cfg
     for address in cfg.bind:
         _loopback_bind(address)
+    # A `-b` on the command line replaces the list: the staff listener must survive it.
+    missing = [b for b in _STAFF_BINDS if b not in cfg.bind]
+    if missing:
+        raise _refuse(f"RAAZDAR_STAFF_BIND names {missing} but gunicorn would not listen there")
     if cfg.accesslog is not None or cfg.forwarded_allow_ips:
         raise _refuse("an access log or trusted proxies were configured; Raazdar allows neither")

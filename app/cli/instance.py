@@ -56,7 +56,13 @@ def init(
 
 
 @main.command()
-@click.option("--port", default=8080, show_default=True, help="Loopback port for gunicorn.")
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=8080,
+    show_default=True,
+    help="Loopback port of the source listener, behind the source onion.",
+)
 @click.option(
     "--tor",
     "tor_mode",
@@ -65,16 +71,27 @@ def init(
     show_default=True,
     help="How to publish the onion service (see `raazdar serve --help`).",
 )
+@click.option(
+    "--staff-port",
+    type=click.IntRange(1, 65535),
+    help="Loopback port of the staff listener, behind the staff onion [default: PORT + 1].",
+)
 @click.option("--workers", type=int, help="gunicorn workers (default: from the CPU count).")
 @click.pass_obj
 @reports_errors
-def serve(instance: Path, port: int, tor_mode: str, workers: int | None) -> None:
-    """Serve the instance: gunicorn on loopback and the source onion service.
+def serve(
+    instance: Path, port: int, staff_port: int | None, tor_mode: str, workers: int | None
+) -> None:
+    """Serve the instance: gunicorn on loopback, the source onion and the staff onion.
 
     Tor modes: `launch` starts a tor of ours on the Tor network; `attach` uses the
     tor at RAAZDAR_TOR_CONTROL (host:port or socket path); `private` builds a
     private Tor network on loopback, for demonstrations without internet; `off`
     serves on loopback only; `auto` picks attach, launch or off.
+
+    The staff onion is published only while at least one device is authorised
+    (`raazdar staff-onion add-client`). SIGHUP re-reads the authorised devices
+    and re-publishes it under the same address, without a restart.
     """
     from app.serve import serve as run
 
@@ -83,6 +100,7 @@ def serve(instance: Path, port: int, tor_mode: str, workers: int | None) -> None
         port=port,
         tor_mode=tor_mode,
         workers=workers,
+        staff_port=staff_port,
         say=lambda line: click.echo(f"raazdar: {line}"),
     )
     sys.exit(status)

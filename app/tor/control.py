@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import shutil
 import threading
 from collections.abc import Iterable, Mapping
@@ -27,6 +28,13 @@ from stem.control import EventType
 from app.errors import AppError
 
 log = logging.getLogger(__name__)
+
+# What may go into an ADD_ONION line: a key file or a client key file holding a
+# space or a line break could otherwise smuggle words or commands to tor.
+_KEY_SPEC = re.compile(r"ED25519-V3:[A-Za-z0-9+/]{86}==")
+_CLIENT_KEY = re.compile(r"[A-Z2-7]{52}")
+_TARGET = re.compile(r"(?:127\.0\.0\.1|\[::1\]):\d{1,5}|unix:/[^\s\"]+")
+_SERVICE_ID = re.compile(r"[a-z2-7]{56}")
 
 
 class TorError(AppError):
@@ -130,8 +138,16 @@ class Tor:
         """
         new = not key_file.exists()
         key_spec = "NEW:ED25519-V3" if new else key_file.read_text("ascii").strip()
-        words = [f"ADD_ONION {key_spec}", f"Port=80,{target}"]
+        if not new and not _KEY_SPEC.fullmatch(key_spec):
+            raise TorError(f"{key_file} does not hold an ED25519-V3 onion service key")
+        if not _TARGET.fullmatch(target):
+            raise TorError(
+                f"an onion service may only point at loopback or a unix socket: {target}"
+            )
         keys = list(client_keys)
+        if not all(_CLIENT_KEY.fullmatch(k) for k in keys):
+            raise TorError("a client authorisation key is 52 characters of base32")
+        words = [f"ADD_ONION {key_spec}", f"Port=80,{target}"]
         if keys:
             words.append("Flags=V3Auth")
             words.extend(f"ClientAuthV3={k}" for k in keys)
@@ -152,6 +168,20 @@ class Tor:
             with os.fdopen(fd, "w") as out:
                 out.write(fields["PrivateKey"] + "\n")
         return f"{service_id}.onion"
+
+    def withdraw(self, address: str) -> None:
+        """Take an onion service of this connection down (DEL_ONION); its circuits close."""
+        service_id = address.removesuffix(".onion")
+        if not _SERVICE_ID.fullmatch(service_id):
+            raise TorError(f"not a v3 onion address: {address}")
+        try:
+            reply = self.controller.msg(f"DEL_ONION {service_id}")
+        except stem.ControllerError as exc:
+            raise TorError(f"tor refused to remove the onion service: {exc}") from exc
+        if not reply.is_ok():
+            raise TorError(f"tor refused to remove the onion service: {reply}")
+        with self._lock:
+            self._uploaded.discard(service_id)
 
     def _supports_pow(self) -> bool:
         with contextlib.suppress(stem.ControllerError):

@@ -1,0 +1,140 @@
+"""The staff onion is published with exactly the authorised devices, and never open to all."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+
+from app.tor.clients import StaffClients, StaffOnion
+from app.tor.control import Tor, TorError
+
+TARGET = "127.0.0.1:8081"
+
+
+class FakeTor:
+    """Records what would be sent to tor; publishes under the key file's address."""
+
+    def __init__(self, clients: StaffClients) -> None:
+        self.clients = clients
+        self.calls: list[tuple[str, Any]] = []
+
+    def publish(
+        self, key_file: Path, target: str, *, client_keys: Any = (), pow_defence: bool = True
+    ) -> str:
+        assert key_file == self.clients.key_file
+        assert target == TARGET
+        self.calls.append(("publish", sorted(client_keys)))
+        address = self.clients.address()
+        assert address is not None
+        return address
+
+    def withdraw(self, address: str) -> None:
+        self.calls.append(("withdraw", address))
+
+
+@pytest.fixture
+def clients(tmp_path: Path) -> StaffClients:
+    return StaffClients(tmp_path / "tor")
+
+
+@pytest.fixture
+def tor(clients: StaffClients) -> FakeTor:
+    return FakeTor(clients)
+
+
+@pytest.fixture
+def staff(tor: FakeTor, clients: StaffClients) -> StaffOnion:
+    return StaffOnion(cast(Tor, tor), clients, TARGET)
+
+
+def test_without_devices_nothing_is_published(staff: StaffOnion, tor: FakeTor) -> None:
+    assert staff.refresh() is False
+    assert staff.address is None
+    assert tor.calls == []
+
+
+def test_devices_are_published_with_their_keys_and_unchanged_ones_left_alone(
+    staff: StaffOnion, tor: FakeTor, clients: StaffClients
+) -> None:
+    alice = clients.add("alice")
+    bob = clients.add("bob")
+    assert staff.refresh() is True
+    assert staff.address == alice.address == bob.address
+    assert staff.published_for == ("alice", "bob")
+    assert tor.calls == [("publish", sorted([alice.key.public_b32, bob.key.public_b32]))]
+    assert staff.refresh() is False
+    assert len(tor.calls) == 1
+
+
+def test_revoking_a_device_republishes_without_it_under_the_same_address(
+    staff: StaffOnion, tor: FakeTor, clients: StaffClients
+) -> None:
+    clients.add("alice")
+    bob = clients.add("bob")
+    staff.refresh()
+    address = staff.address
+    clients.remove("alice")
+    assert staff.refresh() is True
+    assert tor.calls[1:] == [("withdraw", address), ("publish", [bob.key.public_b32])]
+    assert staff.address == address
+    assert staff.published_for == ("bob",)
+
+
+def test_revoking_the_last_device_withdraws_the_staff_onion(
+    staff: StaffOnion, tor: FakeTor, clients: StaffClients
+) -> None:
+    clients.add("alice")
+    staff.refresh()
+    address = staff.address
+    clients.remove("alice")
+    assert staff.refresh() is True
+    assert tor.calls[-1] == ("withdraw", address)
+    assert staff.address is None
+
+
+def test_a_damaged_key_file_is_left_out(
+    staff: StaffOnion, tor: FakeTor, clients: StaffClients
+) -> None:
+    alice = clients.add("alice")
+    (clients.directory / "eve.pub").write_text("descriptor:x25519:AAAA\nDEL_ONION x\n")
+    staff.refresh()
+    assert tor.calls == [("publish", [alice.key.public_b32])]
+    assert len(staff.problems) == 1
+
+
+def test_only_a_damaged_key_file_publishes_nothing(
+    staff: StaffOnion, tor: FakeTor, clients: StaffClients
+) -> None:
+    clients.directory.mkdir(parents=True)
+    (clients.directory / "eve.pub").write_text("garbage\n")
+    staff.refresh()
+    assert staff.address is None
+    assert tor.calls == []
+
+
+@pytest.mark.parametrize(
+    ("key_spec", "target", "client_keys"),
+    [
+        ("ED25519-V3:AAAA\r\nDEL_ONION x", TARGET, []),
+        (None, "0.0.0.0:8081", []),
+        (None, "127.0.0.1:8081 Flags=Detach", []),
+        (None, TARGET, ["A" * 52 + " Flags=Detach"]),
+        (None, TARGET, ["a" * 52]),
+    ],
+)
+def test_publish_refuses_what_could_smuggle_words_to_tor(
+    tmp_path: Path, key_spec: str | None, target: str, client_keys: list[str]
+) -> None:
+    class Controller:
+        def add_event_listener(self, *args: Any) -> None:
+            pass
+
+        def msg(self, line: str) -> Any:
+            raise AssertionError(f"sent to tor: {line!r}")
+
+    key_file = tmp_path / "onion.key"
+    key_file.write_text(key_spec or "ED25519-V3:" + "A" * 86 + "==")
+    with pytest.raises(TorError):
+        Tor(Controller()).publish(key_file, target, client_keys=client_keys, pow_defence=False)
