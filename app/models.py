@@ -37,6 +37,9 @@ class Source(Base):
     lookup_tag: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
     designation: Mapped[str] = mapped_column(String(64), unique=True)
     public_key: Mapped[str] = mapped_column(String(100))
+    # The Ed25519 key (`rz-ed25519-public:…`) that checks the API's request proofs;
+    # None for an account made before the API, until its next browser login.
+    signing_key: Mapped[str | None] = mapped_column(String(100), default=None)
     # A short status reviewers set for the source to see ("received", "closed", ...).
     notice: Mapped[str | None] = mapped_column(String(32), default=None)
     created_day: Mapped[dt.date] = mapped_column(Date, default=today)
@@ -66,6 +69,40 @@ class Item(Base):
     exported: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     source: Mapped[Source] = relationship(back_populates="items")
+
+
+class Upload(Base):
+    """An envelope arriving in chunks through the API; once whole it becomes the Item of that id.
+
+    `active_day` is the last day a chunk arrived: an upload idle since before
+    yesterday is discarded (`app.services.resumable.expire`).
+    """
+
+    __tablename__ = "uploads"
+    __table_args__ = NO_ROWID
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    source_id: Mapped[str] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), index=True)
+    submission_id: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))
+    size: Mapped[int] = mapped_column(Integer)
+    # BLAKE2b-256 (person "rz-bundle-item1") of the whole envelope, as the client declared it.
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    active_day: Mapped[dt.date] = mapped_column(Date, default=today)
+
+
+class UsedChallenge(Base):
+    """A request challenge already spent, kept until the day its token expired is over.
+
+    Only the day is kept, never the time, and no source: the row says that some
+    request was made that day, which the day's items say anyway.
+    """
+
+    __tablename__ = "used_challenges"
+    __table_args__ = NO_ROWID
+
+    nonce: Mapped[bytes] = mapped_column(LargeBinary(16), primary_key=True)
+    expires_day: Mapped[dt.date] = mapped_column(Date)
 
 
 class Reply(Base):

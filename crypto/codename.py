@@ -19,7 +19,7 @@ from crypto import constants as C
 from crypto.encoding import blake2b
 from crypto.errors import CodenameError, FormatError
 from crypto.kdf import KdfParams
-from crypto.keys import PrivateKey, PublicKey
+from crypto.keys import PrivateKey, PublicKey, SigningKey, VerifyKey
 
 # Zero-width characters that phone keyboards (Urdu ones especially) slip in.
 _INVISIBLE: Final = re.compile("[\u00ad\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
@@ -80,28 +80,42 @@ def check_codename(text: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class SourceKeys:
-    """What a codename yields: the tag the server looks a source up by, and a key pair."""
+    """What a codename yields: the tag the server looks a source up by, and two key pairs.
+
+    The X25519 key opens replies; the Ed25519 key signs the submission API's
+    request proofs (docs/PROTOCOL.md §16).
+    """
 
     lookup_tag: bytes
     private_key: PrivateKey
+    signing_key: SigningKey
 
     @property
     def public_key(self) -> PublicKey:
         """The source's public key, which replies are sealed to."""
         return self.private_key.public_key
 
+    @property
+    def verify_key(self) -> VerifyKey:
+        """The source's public signing key, which the server checks request proofs with."""
+        return self.signing_key.verify_key
+
     def __repr__(self) -> str:
         return f"SourceKeys(public={str(self.public_key.fingerprint)!r})"
 
 
 def derive_source_keys(codename: str, salt: bytes, params: KdfParams) -> SourceKeys:
-    """Derive a source's lookup tag and X25519 key pair from a codename.
+    """Derive a source's lookup tag, X25519 key pair and Ed25519 key pair from a codename.
 
     Argon2id over the normalised codename and the instance salt gives a master
-    secret; BLAKE2b under distinct labels splits it into independent subkeys.
+    secret; BLAKE2b under distinct labels splits it into independent subkeys, so
+    adding the signing key changed neither the tag nor the X25519 key.
     """
     normalized = check_codename(codename)
     master = params.derive(normalized.encode("ascii"), salt, 64)
     lookup = blake2b(b"", key=master, person=C.PERSON_SOURCE_LOOKUP)
     secret = blake2b(b"", key=master, person=C.PERSON_SOURCE_X25519)
-    return SourceKeys(lookup_tag=lookup, private_key=PrivateKey(secret))
+    seed = blake2b(b"", key=master, person=C.PERSON_SOURCE_ED25519)
+    return SourceKeys(
+        lookup_tag=lookup, private_key=PrivateKey(secret), signing_key=SigningKey(seed)
+    )

@@ -27,6 +27,8 @@ PERSON_SIGNED_DIGEST: Final = b"rz-env-signed-v1"
 PERSON_CODENAME_CHECK: Final = b"rz-codename-chk1"
 PERSON_SOURCE_LOOKUP: Final = b"rz-src-lookup-v1"
 PERSON_SOURCE_X25519: Final = b"rz-src-x25519-v1"
+# The source's Ed25519 key, which signs the submission API's request proofs.
+PERSON_SOURCE_ED25519: Final = b"rz-src-ed25519v1"
 PERSON_MANIFEST_HASH: Final = b"rz-manifest-v1"
 PERSON_SESSION_KEY: Final = b"rz-session-v1"
 PERSON_TOTP_KEY: Final = b"rz-totp-key-v1"
@@ -40,10 +42,12 @@ KEY_ID_BYTES: Final = 8
 # be replayed as another.
 SIG_CONTEXT_ENVELOPE: Final = b"raazdar envelope v1"
 SIG_CONTEXT_MANIFEST: Final = b"raazdar keyring manifest v1"
+SIG_CONTEXT_API_REQUEST: Final = b"raazdar api request v1"
 
 # Token (AEAD) contexts: the associated data that binds a token to its purpose.
 TOKEN_CONTEXT_SESSION: Final = b"raazdar session v1"
 TOKEN_CONTEXT_TOTP: Final = b"raazdar totp secret v1"
+TOKEN_CONTEXT_API_CHALLENGE: Final = b"raazdar api challenge v1"
 
 # Staff passwords (crypto.password).
 PASSWORD_MIN_CHARS: Final = 12
@@ -108,3 +112,7 @@ BUNDLE_MAX_MANIFEST_BYTES: Final = 64 * 1024 * 1024
 BUNDLE_MAX_ITEM_BYTES: Final = 8 * 1024**3
 SIG_CONTEXT_BUNDLE: Final = b"raazdar bundle v1"
 PERSON_BUNDLE_ITEM: Final = b"rz-bundle-item1"
+
+# The submission API (docs/PROTOCOL.md §16): request proofs and their challenges.
+PERSON_API_BODY: Final = b"rz-api-body-v1"
+PERSON_API_CHALLENGE_KEY: Final = b"rz-api-chal-v1"

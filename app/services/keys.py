@@ -34,10 +34,14 @@ def public_keys() -> dict[str, Any]:
     return info
 
 
-def public_keys_json() -> Response:
-    """Describe the keyring for programs: the whole signed chain and the codename KDF."""
+def keyring_document() -> dict[str, Any]:
+    """Describe the keyring for programs: the whole signed chain and the codename KDF.
+
+    A client verifies the chain itself against authority fingerprints it pinned;
+    nothing here is to be trusted because the server says it.
+    """
     state = services().keyring()
-    body = {
+    return {
         "instance": current_app.config["INSTANCE_ID"],
         "pinned_authorities": sorted(str(fp).replace(" ", "") for fp in state.pinned),
         "manifests": [json.loads(s.to_bytes()) for s in state.chain],
@@ -47,4 +51,9 @@ def public_keys_json() -> Response:
             "kdf": current_app.config["CODENAME_KDF"].to_dict(),
         },
     }
+
+
+def public_keys_json() -> Response:
+    """The keyring document of `/keys.json`."""
+    body = keyring_document()
     return Response(json.dumps(body, ensure_ascii=False, indent=1), mimetype="application/json")

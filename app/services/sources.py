@@ -59,12 +59,14 @@ def find_or_create(session: Session, keys: SourceKeys) -> Source:
     ).scalar_one_or_none()
     if found is not None:
         found.active_day = today()
+        _note_signing_key(found, keys)
         return found
     for _attempt in range(5):
         source = Source(
             lookup_tag=keys.lookup_tag,
             designation=new_designation(),
             public_key=keys.public_key.to_text(),
+            signing_key=keys.verify_key.to_text(),
         )
         try:
             with session.begin_nested():
@@ -88,5 +90,12 @@ def log_in(session: Session, codename: str) -> SignedIn | None:
         throttle.record_failure(session, LOGIN_BUCKET, window)
         return None
     source.active_day = today()
+    _note_signing_key(source, keys)
     session.commit()
     return SignedIn(source.id, keys.private_key)
+
+
+def _note_signing_key(source: Source, keys: SourceKeys) -> None:
+    """Give an account made before the API its signing key, so its codename works there too."""
+    if source.signing_key is None:
+        source.signing_key = keys.verify_key.to_text()

@@ -122,6 +122,8 @@ def test_the_schema_has_no_column_for_a_time_of_day(app: Flask) -> None:
         "staff_accounts.created_day",
         "staff_accounts.last_login_day",
         "audit_log.day",
+        "uploads.active_day",
+        "used_challenges.expires_day",
     }
 
 

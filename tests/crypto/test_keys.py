@@ -197,20 +197,28 @@ def _secret_holders() -> list[tuple[object, bytes, str]]:
     enc = PrivateKey(bytes(range(100, 132)))
     sig = SigningKey(bytes(range(150, 182)))
     both = KeyPair(encryption=enc, signing=sig)
-    source = SourceKeys(lookup_tag=bytes(32), private_key=enc)
+    source = SourceKeys(lookup_tag=bytes(32), private_key=enc, signing_key=sig)
     return [
         (enc, enc.secret_bytes(), enc.to_text()),
         (sig, sig.secret_bytes(), sig.to_text()),
         (both, enc.secret_bytes(), enc.to_text()),
         (both, sig.secret_bytes(), sig.to_text()),
         (source, enc.secret_bytes(), enc.to_text()),
+        (source, sig.secret_bytes(), sig.to_text()),
     ]
 
 
 @pytest.mark.parametrize(
     ("holder", "secret", "secret_text"),
     _secret_holders(),
-    ids=["private-key", "signing-key", "key-pair-x25519", "key-pair-ed25519", "source-keys"],
+    ids=[
+        "private-key",
+        "signing-key",
+        "key-pair-x25519",
+        "key-pair-ed25519",
+        "source-keys-x25519",
+        "source-keys-ed25519",
+    ],
 )
 def test_repr_and_str_never_show_a_secret(holder: object, secret: bytes, secret_text: str) -> None:
     shown = [repr(holder), str(holder), f"{holder}", f"{holder!r}", repr([holder])]

@@ -1,0 +1,366 @@
+"""The submission API's rules: challenges, request proofs, source accounts, replies.
+
+A request is authenticated by a source's Ed25519 signature over a challenge the
+server issued (`crypto.request`), never by a bearer secret: a captured request
+cannot be replayed, because each challenge is accepted once. Challenges are
+tokens sealed under a key derived from the instance's secret key, so issuing one
+writes nothing; spending one writes its random nonce and the day it expires.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import secrets
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Final, TypeVar
+
+from flask import current_app, g
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from werkzeug.datastructures import Headers
+
+from app import throttle
+from app.errors import AppError, ThrottledError
+from app.models import Reply, Source, UsedChallenge, today
+from app.services.context import services
+from app.services.sources import new_designation
+from crypto import CryptoError, PublicKey, TokenKey, VerifyKey
+from crypto import constants as C
+from crypto.encoding import b64decode, b64encode, canonical_json, parse_json_object
+from crypto.request import verify_request
+
+CHALLENGE_SECONDS: Final = 300
+# Failed proofs, counted across every worker; too many and no challenge is issued.
+AUTH_BUCKET: Final = "api-auth"
+MAX_JSON_BYTES: Final = 64 * 1024
+HEADER_SOURCE: Final = "Raazdar-Source"
+HEADER_CHALLENGE: Final = "Raazdar-Challenge"
+HEADER_SIGNATURE: Final = "Raazdar-Signature"
+HEADER_NEXT_CHALLENGE: Final = "Raazdar-Next-Challenge"
+_NONCE_BYTES: Final = 16
+_ID: Final = re.compile(r"[0-9a-f]{32}")
+_READ_BLOCK: Final = 64 * 1024
+T = TypeVar("T")
+_REFUSED: Final = "the request proof was refused: get a new challenge and sign the request again"
+
+
+class ApiError(AppError):
+    """A refusal of the API: an HTTP status, a short code, plain English, extra headers."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = dict(headers or {})
+
+
+def bad_request(message: str) -> ApiError:
+    """A request whose shape is wrong."""
+    return ApiError(400, "bad-request", message)
+
+
+def not_found(what: str = "no such resource") -> ApiError:
+    """Something that does not exist, or not for this source (the two look alike)."""
+    return ApiError(404, "not-found", what)
+
+
+@dataclass(frozen=True)
+class Proof:
+    """The three headers that authenticate a request."""
+
+    source: str
+    challenge: str
+    signature: str
+
+    @classmethod
+    def from_headers(cls, headers: Headers) -> Proof:
+        """Read the proof headers; a missing one is a 401 like any bad proof."""
+        values = [headers.get(name, "") for name in (HEADER_SOURCE, HEADER_CHALLENGE)]
+        signature = headers.get(HEADER_SIGNATURE, "")
+        if not all(values) or not signature:
+            raise ApiError(401, "unauthorized", "this request needs a request proof")
+        return cls(values[0], values[1], signature)
+
+
+@dataclass(frozen=True)
+class RequestFacts:
+    """What a proof covers besides the challenge: method, path, body digest, offset."""
+
+    method: str
+    path: str
+    digest: bytes
+    offset: int | None = None
+
+
+def _challenge_key() -> TokenKey:
+    key: TokenKey | None = current_app.extensions.get("raazdar.api_challenge_key")
+    if key is None:
+        root = TokenKey(current_app.config["SECRET_KEY"][: C.KEY_BYTES])
+        key = root.derive(C.PERSON_API_CHALLENGE_KEY)
+        current_app.extensions["raazdar.api_challenge_key"] = key
+    return key
+
+
+def new_challenge() -> str:
+    """Seal a fresh challenge: a random nonce and its expiry, readable by this server only."""
+    body = {
+        "exp": int(time.time()) + CHALLENGE_SECONDS,
+        "nonce": b64encode(secrets.token_bytes(_NONCE_BYTES)),
+    }
+    key = _challenge_key()
+    return key.seal(canonical_json(body), C.TOKEN_CONTEXT_API_CHALLENGE)
+
+
+def issue_challenge(session: Session) -> dict[str, Any]:
+    """Hand out a challenge, unless too many proofs failed recently."""
+    _check_throttle(session)
+    return {"challenge": new_challenge(), "expires_in": CHALLENGE_SECONDS}
+
+
+def _open_challenge(token: str) -> tuple[bytes, int]:
+    """Return a challenge's nonce and expiry, or raise `CryptoError` if it is not ours or stale."""
+    key = _challenge_key()
+    body = parse_json_object(key.open(token, C.TOKEN_CONTEXT_API_CHALLENGE), max_bytes=256)
+    nonce, exp = body.get("nonce"), body.get("exp")
+    if set(body) != {"nonce", "exp"} or not isinstance(nonce, str) or type(exp) is not int:
+        raise CryptoError("malformed challenge")
+    if exp < time.time():
+        raise CryptoError("expired challenge")
+    return b64decode(nonce, length=_NONCE_BYTES), exp
+
+
+def _check_throttle(session: Session) -> None:
+    limit = current_app.config["LOGIN_THROTTLE_FAILURES"]
+    window = current_app.config["LOGIN_THROTTLE_WINDOW_SECONDS"]
+    try:
+        throttle.check(session, AUTH_BUCKET, limit, window)
+    except ThrottledError as exc:
+        raise ApiError(
+            429, "throttled", "too many requests failed recently: wait a few minutes"
+        ) from exc
+
+
+def _refuse(session: Session) -> ApiError:
+    """Count a failed proof and say so, the same way whatever was wrong with it."""
+    session.rollback()
+    throttle.record_failure(
+        session, AUTH_BUCKET, current_app.config["LOGIN_THROTTLE_WINDOW_SECONDS"]
+    )
+    return ApiError(401, "unauthorized", _REFUSED)
+
+
+def _spend(session: Session, nonce: bytes, exp: int) -> bool:
+    """Record a challenge as used; False if it already was. Spent challenges of past days go."""
+    expires_day = dt.datetime.fromtimestamp(exp, dt.UTC).date()
+    session.execute(delete(UsedChallenge).where(UsedChallenge.expires_day < today()))
+    session.add(UsedChallenge(nonce=nonce, expires_day=expires_day))
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        return False
+    return True
+
+
+def _verify(session: Session, proof: Proof, key: VerifyKey, facts: RequestFacts) -> None:
+    """Check the challenge and the signature, then spend the challenge; else a counted 401."""
+    try:
+        nonce, exp = _open_challenge(proof.challenge)
+        verify_request(
+            key,
+            proof.signature,
+            proof.challenge,
+            facts.method,
+            facts.path,
+            facts.digest,
+            facts.offset,
+        )
+    except CryptoError as exc:
+        raise _refuse(session) from exc
+    if not _spend(session, nonce, exp):
+        raise _refuse(session)
+    # From here on every answer, refusals included, carries the next challenge.
+    g.api_authenticated = True
+
+
+def precheck(session: Session, proof: Proof) -> None:
+    """Refuse, before a body is read, a request whose challenge is not a live one of ours."""
+    _check_throttle(session)
+    try:
+        _open_challenge(proof.challenge)
+        b64decode(proof.source, length=32)
+    except CryptoError as exc:
+        raise _refuse(session) from exc
+
+
+def authenticate(session: Session, proof: Proof, facts: RequestFacts) -> Source:
+    """Return the source whose key signed this request over a fresh challenge, or a 401."""
+    _check_throttle(session)
+    try:
+        tag = b64decode(proof.source, length=32)
+    except CryptoError as exc:
+        raise _refuse(session) from exc
+    source = session.execute(select(Source).where(Source.lookup_tag == tag)).scalar_one_or_none()
+    if source is None or source.signing_key is None:
+        raise _refuse(session)
+    try:
+        key = VerifyKey.from_text(source.signing_key)
+    except CryptoError as exc:
+        raise _refuse(session) from exc
+    _verify(session, proof, key, facts)
+    return source
+
+
+def parse_json(data: bytes) -> dict[str, Any]:
+    """Parse a JSON request body strictly (no floats, no duplicate keys), or a 400."""
+    try:
+        return parse_json_object(data, max_bytes=MAX_JSON_BYTES)
+    except CryptoError as exc:
+        raise bad_request(
+            "the body must be one JSON object of at most 64 KiB, without floating-point"
+            " numbers or repeated keys"
+        ) from exc
+
+
+def _exact_fields(body: dict[str, Any], expected: set[str]) -> None:
+    missing = sorted(expected - set(body))
+    if missing:
+        raise bad_request(f"missing field(s): {', '.join(missing)}")
+    if set(body) - expected:
+        raise bad_request("unknown field(s) in the body")
+
+
+def _field(body: dict[str, Any], name: str, read: Callable[[str], T], what: str) -> T:
+    """Read one field, or a 400 naming the field (never quoting what was sent)."""
+    value = body[name]
+    try:
+        if not isinstance(value, str):
+            raise CryptoError("not a string")
+        return read(value)
+    except CryptoError as exc:
+        raise bad_request(f"{name} must be {what}") from exc
+
+
+@dataclass(frozen=True)
+class NewSource:
+    """What `POST /sources` asks for: a tag and two public keys, all derived on the device."""
+
+    lookup_tag: bytes
+    public_key: PublicKey
+    signing_key: VerifyKey
+
+    @classmethod
+    def from_json(cls, body: dict[str, Any]) -> NewSource:
+        """Read and check the body, or a 400 saying what is wrong."""
+        _exact_fields(body, {"lookup_tag", "public_key", "signing_key"})
+        return cls(
+            _field(body, "lookup_tag", lambda t: b64decode(t, length=32), "32 bytes in base64url"),
+            _field(body, "public_key", PublicKey.from_text, "an rz-x25519-public key"),
+            _field(body, "signing_key", VerifyKey.from_text, "an rz-ed25519-public key"),
+        )
+
+
+def create_source(session: Session, proof: Proof, facts: RequestFacts, data: bytes) -> bool:
+    """Create an account from a client's derived values; True if new, False if it existed.
+
+    The proof must verify under the signing key in the body, so only the holder
+    of that key can bind it to an account.
+    """
+    _check_throttle(session)
+    try:
+        # Cheap checks first: a request without a live challenge of ours is a 401
+        # whatever its body says.
+        _open_challenge(proof.challenge)
+        tag = b64decode(proof.source, length=32)
+    except CryptoError as exc:
+        raise _refuse(session) from exc
+    wanted = NewSource.from_json(parse_json(data))
+    if tag != wanted.lookup_tag:
+        raise _refuse(session)
+    _verify(session, proof, wanted.signing_key, facts)
+    for _attempt in range(5):
+        found = session.execute(
+            select(Source).where(Source.lookup_tag == wanted.lookup_tag)
+        ).scalar_one_or_none()
+        if found is not None:
+            _same_keys(found, wanted)
+            found.active_day = today()
+            session.commit()
+            return False
+        session.add(
+            Source(
+                lookup_tag=wanted.lookup_tag,
+                designation=new_designation(),
+                public_key=wanted.public_key.to_text(),
+                signing_key=wanted.signing_key.to_text(),
+            )
+        )
+        try:
+            session.commit()
+            return True
+        except IntegrityError:
+            # A designation already taken, or the same account made at this moment.
+            session.rollback()
+    raise ApiError(503, "busy", "could not create the account now; please try again")
+
+
+def _same_keys(found: Source, wanted: NewSource) -> None:
+    """An existing account answers only to the keys it was made with."""
+    if found.signing_key is None:
+        # Made in a browser before the API existed: its signing key was never
+        # seen, and taking one on the word of whoever knows the lookup tag would
+        # let a copy of the database speak for the source.
+        raise ApiError(
+            409,
+            "conflict",
+            "this account has no signing key yet: log in once with the codename in Tor Browser",
+        )
+    if found.public_key != wanted.public_key.to_text() or (
+        found.signing_key != wanted.signing_key.to_text()
+    ):
+        raise ApiError(409, "conflict", "an account with this lookup tag has other keys")
+
+
+def list_replies(session: Session, proof: Proof, facts: RequestFacts) -> list[dict[str, Any]]:
+    """The requesting source's replies: id, size and day, oldest day first."""
+    source = authenticate(session, proof, facts)
+    rows = session.execute(
+        select(Reply).where(Reply.source_id == source.id).order_by(Reply.received_day, Reply.id)
+    ).scalars()
+    return [{"id": r.id, "size": r.size, "day": r.received_day.isoformat()} for r in rows]
+
+
+def find_reply(
+    session: Session, proof: Proof, facts: RequestFacts, reply_id: str
+) -> tuple[Iterator[bytes], int]:
+    """One of the requesting source's replies, as blocks to send and their total size.
+
+    It is sealed to the source's key, so it is sent as it is stored. The file is
+    opened only when the first block is wanted: an answer that is never sent
+    (to a HEAD request, say) leaves no file open.
+    """
+    source = authenticate(session, proof, facts)
+    reply = session.get(Reply, reply_id) if _ID.fullmatch(reply_id) else None
+    if reply is None or reply.source_id != source.id:
+        raise not_found("no such reply")
+    store = services().store
+    if not store.exists(reply.id):
+        raise not_found("no such reply")
+
+    def blocks(envelope_id: str) -> Iterator[bytes]:
+        with store.open(envelope_id) as stream:
+            while block := stream.read(_READ_BLOCK):
+                yield block
+
+    return blocks(reply.id), reply.size
