@@ -1,0 +1,129 @@
+"""Commands that set up the workspace and read its audit log: init, enrol, audit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from crypto import Fingerprint, KeyFile, VerifyKey
+from crypto.errors import CryptoError
+from review import audit
+from review import workspace as ws
+from review.cli.base import (
+    Ctx,
+    Group,
+    ask,
+    cli,
+    make_console,
+    pass_ctx,
+    safe,
+)
+from review.enrolment import enrol_key, init_workspace
+from review.errors import ReviewError
+
+
+@cli.command()
+@click.option("--instance-id", required=True, help="The instance id (32 hex digits).")
+@click.option(
+    "--server-key", required=True, help="The server's bundle signing key (rz-ed25519-public:…)."
+)
+@click.option(
+    "--authority",
+    "authorities",
+    multiple=True,
+    help="An authority key fingerprint to pin (repeat for each).",
+)
+@click.option(
+    "--key-file",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="The first reviewer's key file.",
+)
+@click.option("--reviewer", required=True, help="The first reviewer's id, as in the keyring.")
+@click.option("--name", help="The first reviewer's name (default: the key file's label).")
+@pass_ctx
+def init(
+    c: Ctx,
+    instance_id: str,
+    server_key: str,
+    authorities: tuple[str, ...],
+    key_file: Path,
+    reviewer: str,
+    name: str | None,
+) -> None:
+    """Create a workspace, pin the server key and enrol the first reviewer."""
+    try:
+        pinned = ws.Pinned(
+            instance_id=instance_id.strip().lower(),
+            server_key=VerifyKey.from_text(server_key),
+            authorities=tuple(Fingerprint.parse(a) for a in authorities),
+        )
+    except CryptoError as exc:
+        raise ReviewError(f"bad pinned key: {exc}") from exc
+    if len(pinned.instance_id) != 32 or set(pinned.instance_id) - set("0123456789abcdef"):
+        raise ReviewError("the instance id is 32 hex digits")
+    data = key_file.read_bytes()
+    label = KeyFile.from_bytes(data).label
+    init_workspace(
+        c.root,
+        pinned,
+        reviewer=reviewer,
+        name=name or label,
+        key_file=data,
+        passphrase=ask(label),
+    )
+    click.echo(f"created a workspace at {c.root}, with reviewer {reviewer}")
+
+
+@cli.command()
+@click.option(
+    "--key-file",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="The new reviewer's key file (only its public keys are used).",
+)
+@click.option("--reviewer", required=True, help="The reviewer's id, as in the keyring.")
+@click.option("--name", help="The reviewer's name (default: the key file's label).")
+@pass_ctx
+def enrol(c: Ctx, key_file: Path, reviewer: str, name: str | None) -> None:
+    """Enrol another reviewer key (a new reviewer, or a reviewer's new key)."""
+    u = c.unlock()
+    data = key_file.read_bytes()
+    label = KeyFile.from_bytes(data).label
+    enrol_key(u, reviewer=reviewer, name=name or label, key_file=data)
+    click.echo(f"enrolled a key for {reviewer}")
+
+
+@cli.group("audit", cls=Group)
+def audit_group() -> None:
+    """Read and verify the signed, hash-chained audit log."""
+
+
+@audit_group.command("show")
+@click.option("--report", "num", type=int, help="Only entries about this report.")
+@pass_ctx
+def audit_show(c: Ctx, num: int | None) -> None:
+    """Show the audit log, details unsealed."""
+    table = Table()
+    for column in ("#", "time (UTC)", "reviewer", "action", "report", "detail"):
+        table.add_column(column)
+    for e in audit.entries(c.unlock(), target=num):
+        detail = ", ".join(f"{k}={v}" for k, v in (e.detail or {}).items() if v is not None)
+        cells = (e.seq, e.at, e.actor, e.action, e.target or "", detail[:200])
+        table.add_row(*(safe(cell) for cell in cells))
+    make_console().print(table)
+
+
+@audit_group.command("verify")
+@pass_ctx
+def audit_verify(c: Ctx) -> None:
+    """Check every entry's link and signature; name the first altered, missing or moved one."""
+    verdict = audit.verify(c.open())
+    if not verdict.ok:
+        raise ReviewError(
+            f"the audit log does not verify: {verdict.problem}",
+            hint=f"the first {verdict.entries} entries verify",
+        )
+    click.echo(f"audit log verifies: {verdict.entries} entries, head {verdict.head}")

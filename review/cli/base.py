@@ -1,0 +1,191 @@
+"""The command line's frame: the group, its context, errors and exit codes, safe output.
+
+Errors become `raazdar-review: error: …` (and a `hint:` line) with exit status
+1 here and nowhere else; usage errors exit 2. Passphrases are always prompted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+import tempfile
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+import click
+from rich.console import Console
+from rich.text import Text
+
+from crypto.errors import CryptoError
+from review import workspace as ws
+from review.errors import ReviewError, UnlockError
+
+PROG: Final = "raazdar-review"
+DANGER: Final = "DANGER TO LIFE"
+
+
+def make_console() -> Console:
+    """A console for tables; wide when not a terminal, so piped output is not wrapped."""
+    return Console(width=None if sys.stdout.isatty() else 200, highlight=False)
+
+
+def fail(ctx: click.Context, message: str, hint: str | None) -> None:
+    """Print an error (and a hint) in the tool's format and exit with status 1."""
+    click.echo(f"{PROG}: error: {message}", err=True)
+    if hint:
+        click.echo(f"{PROG}: hint: {hint}", err=True)
+    ctx.exit(1)
+
+
+class Group(click.Group):
+    """A group that turns the review tool's errors into messages and exit status 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ReviewError as exc:
+            fail(ctx, str(exc), exc.hint)
+        except CryptoError as exc:
+            fail(ctx, str(exc), "the workspace may be damaged: run `raazdar-review audit verify`")
+        except OSError as exc:
+            fail(ctx, f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), None)
+        return None
+
+
+@dataclass
+class Ctx:
+    """What every command gets: where the workspace is and who acts."""
+
+    root: Path
+    reviewer: str | None
+    _unlocked: ws.Unlocked | None = field(default=None, repr=False)
+
+    def open(self) -> ws.Workspace:
+        """Open the workspace, still locked (enough to verify the audit log)."""
+        return ws.Workspace.open(self.root)
+
+    def unlock(self) -> ws.Unlocked:
+        """Unlock as the chosen reviewer (or the only one), once per command."""
+        if self._unlocked is None:
+            workspace = self.open()
+            reviewer = self.reviewer
+            if reviewer is None:
+                ids = workspace.reviewer_ids()
+                if len(ids) != 1:
+                    raise UnlockError(
+                        "several reviewers are enrolled: say who you are",
+                        hint=f"--as one of {', '.join(ids)}",
+                    )
+                reviewer = ids[0]
+            self._unlocked = workspace.unlock(reviewer, ask)
+        return self._unlocked
+
+
+def ask(label: str) -> str:
+    """Prompt for a key file's passphrase, never echoed."""
+    value: str = click.prompt(f"Passphrase for {label}", hide_input=True, err=True)
+    return value
+
+
+pass_ctx = click.make_pass_decorator(Ctx)
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--workspace",
+    "-w",
+    "root",
+    type=click.Path(path_type=Path, file_okay=False),
+    envvar="RAAZDAR_WORKSPACE",
+    show_envvar=True,
+    default=Path("raazdar-workspace"),
+    show_default=True,
+    help="The workspace directory.",
+)
+@click.option(
+    "--as",
+    "reviewer",
+    envvar="RAAZDAR_REVIEWER",
+    show_envvar=True,
+    help="The reviewer to act as (needed when several are enrolled).",
+)
+@click.pass_context
+def cli(ctx: click.Context, root: Path, reviewer: str | None) -> None:
+    """Import, decrypt, triage and answer Raazdar reports on an offline workstation."""
+    ctx.obj = Ctx(root, reviewer)
+
+
+def parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt.date | None:
+    """Read a YYYY-MM-DD option."""
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise click.BadParameter("use YYYY-MM-DD") from exc
+
+
+def safe(value: object, style: str = "") -> Text:
+    """Text for the terminal: never markup, and no control characters.
+
+    Reports come from anyone: an escape sequence in a message must not reach the
+    reviewer's terminal, nor brackets be read as rich markup.
+    """
+    text = "".join(
+        "\ufffd" if unicodedata.category(ch) == "Cc" and ch not in "\n\t" else ch
+        for ch in str(value)
+    )
+    return Text(text, style=style)
+
+
+def compose(text: str | None, file: Path | None) -> str:
+    """Take a note or reply from the argument, a UTF-8 file, or $EDITOR."""
+    if text is not None and file is not None:
+        raise click.UsageError("give the text or --file, not both")
+    if file is not None:
+        try:
+            return file.read_text("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ReviewError(f"{file} is not UTF-8 text") from exc
+    if text is not None:
+        return text
+    return edit()
+
+
+def edit() -> str:
+    """Compose in $EDITOR, in a file in memory-backed /dev/shm where there is one.
+
+    The draft is plaintext, so it must not sit on a disk; it is removed at once.
+    """
+    shm = Path("/dev/shm")  # noqa: S108 - chosen for being RAM-backed, and mkstemp makes it private
+    fd, name = tempfile.mkstemp(prefix="raazdar-", suffix=".txt", dir=shm if shm.is_dir() else None)
+    os.close(fd)
+    try:
+        click.edit(filename=name)
+        written = Path(name).read_text("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ReviewError("the text is not UTF-8") from exc
+    finally:
+        Path(name).unlink(missing_ok=True)
+    if not written.strip():
+        raise ReviewError("nothing written: nothing was saved")
+    return written
+
+
+def main() -> None:
+    """Run the command line with this tool's error format and exit codes."""
+    # Whatever the tool writes (workspace files, exported attachments) is private.
+    os.umask(0o077)
+    try:
+        result = cli.main(prog_name=PROG, standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo(f"{PROG}: error: aborted", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        click.echo(f"{PROG}: error: {exc.format_message()}", err=True)
+        click.echo(f"{PROG}: hint: run `{PROG} --help` for usage", err=True)
+        sys.exit(exc.exit_code)
+    sys.exit(result if isinstance(result, int) else 0)

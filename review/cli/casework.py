@@ -1,0 +1,284 @@
+"""Commands for the reports themselves: list, show, open, triage, search."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from review import reports, search, triage
+from review.cli.base import (
+    DANGER,
+    Ctx,
+    cli,
+    compose,
+    make_console,
+    parse_date,
+    pass_ctx,
+    safe,
+)
+
+
+@cli.command("list")
+@click.option(
+    "--status",
+    "statuses",
+    multiple=True,
+    type=click.Choice(triage.STATUSES),
+    help="Only reports with this status (repeat for several).",
+)
+@click.option("--all", "include_closed", is_flag=True, help="Include closed reports.")
+@click.option("--category", help="Only this category.")
+@click.option("--agency", help="Only this agency.")
+@click.option("--district", help="Only this district.")
+@click.option("--severity", type=click.Choice(triage.SEVERITIES), help="Only this severity.")
+@click.option("--danger", is_flag=True, help="Only reports flagged imminent danger to life.")
+@click.option("--assignee", help="Only reports assigned to this reviewer.")
+@click.option("--tag", help="Only reports with this tag.")
+@click.option("--since", callback=parse_date, help="Received on or after (YYYY-MM-DD).")
+@click.option("--until", callback=parse_date, help="Received on or before (YYYY-MM-DD).")
+@click.option(
+    "--sort",
+    type=click.Choice(triage.SORTS),
+    default="number",
+    show_default=True,
+    help="Order after danger to life, which always comes first.",
+)
+@pass_ctx
+def list_(
+    c: Ctx,
+    statuses: tuple[str, ...],
+    include_closed: bool,
+    category: str | None,
+    agency: str | None,
+    district: str | None,
+    severity: str | None,
+    danger: bool,
+    assignee: str | None,
+    tag: str | None,
+    since: dt.date | None,
+    until: dt.date | None,
+    sort: str,
+) -> None:
+    """List reports (open ones by default); danger to life always comes first."""
+    filters = triage.Filters(
+        statuses=set(statuses) or None,
+        include_closed=include_closed,
+        category=category,
+        agency=agency,
+        district=district,
+        severity=severity,
+        danger=danger,
+        assignee=assignee,
+        tag=tag.casefold() if tag else None,
+        since=since,
+        until=until,
+    )
+    _print_rows(triage.list_reports(c.unlock(), filters, sort))
+
+
+def _print_rows(rows: list[triage.ReportRow]) -> None:
+    console = make_console()
+    if not rows:
+        console.print("no reports")
+        return
+    table = Table(show_lines=False)
+    for column in ("#", "day", "status", "severity", "category", "agency", "district"):
+        table.add_column(column)
+    for column in ("assignee", "tags", "items"):
+        table.add_column(column)
+    for row in rows:
+        s = row.state
+        severity = safe(DANGER, "bold red") if s.danger else safe(s.severity or "")
+        if s.danger and s.severity:
+            severity.append(f" ({s.severity})")
+        status = f"{s.status} ({s.reason})" if s.reason else s.status
+        items = f"{row.items}" + (f" ({row.unreadable} unreadable)" if row.unreadable else "")
+        cells = (s.category, s.agency, s.district, s.assignee, ", ".join(s.tags), items)
+        table.add_row(
+            safe(row.num),
+            safe(row.day.isoformat()),
+            safe(status),
+            severity,
+            *(safe(cell or "") for cell in cells),
+        )
+    console.print(table)
+
+
+@cli.command()
+@click.argument("num", type=int)
+@pass_ctx
+def show(c: Ctx, num: int) -> None:
+    """Show a report: message, fields, triage, attachments, notes and replies."""
+    view = reports.read_report(c.unlock(), num)
+    console = make_console()
+    s = view.state
+    console.print(
+        safe(f"Report {view.num}", "bold") + safe(f"  received {view.day}  source {view.source}")
+    )
+    if s.danger:
+        console.print(safe(f"!! {DANGER} !!", "bold red"))
+    facts = {
+        "status": f"{s.status} ({s.reason})" if s.reason else s.status,
+        "severity": s.severity,
+        "assignee": s.assignee,
+        "category": s.category,
+        "agency": s.agency,
+        "district": s.district,
+        "tags": ", ".join(s.tags),
+        "linked": ", ".join(str(n) for n in s.links),
+    }
+    for key, value in facts.items():
+        if value:
+            console.print(safe(f"{key}: {value}"))
+    for content in view.contents:
+        language = f" ({content.language})" if content.language else ""
+        console.print(safe("\nMessage", "bold") + safe(language))
+        console.print(safe(content.message))
+        for key, value in sorted(content.fields.items()):
+            if shown := reports.field_text(value):
+                console.print(safe(f"  {key}: {shown}"))
+    if view.attachments:
+        table = Table(title="Attachments")
+        for column in ("#", "name", "type", "size", "state"):
+            table.add_column(column)
+        for a in view.attachments:
+            table.add_row(
+                safe(a.index),
+                safe(a.name or ""),
+                safe(a.content_type or ""),
+                safe(f"{a.length:,} bytes" if a.length is not None else ""),
+                safe("ok" if a.status == "filed" else f"{a.status}: {a.problem}"),
+            )
+        console.print(table)
+    for note in view.notes:
+        console.print(safe("\nNote", "bold") + safe(f" by {note.author}, {note.at}"))
+        console.print(safe(note.text))
+    for reply in view.replies:
+        state = f"sent in {reply.exported_in[:8]}" if reply.exported_in else "queued"
+        console.print(safe("\nReply", "bold") + safe(f" by {reply.author} ({state})"))
+        console.print(safe(reply.text))
+
+
+@cli.command("open")
+@click.argument("num", type=int)
+@click.argument("attachment")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Where to write the plaintext (must not exist).",
+)
+@pass_ctx
+def open_(c: Ctx, num: int, attachment: str, out: Path) -> None:
+    """Decrypt one attachment (by number or item id) to a file, only once it verifies."""
+    found = reports.open_attachment(c.unlock(), num, attachment, out)
+    click.echo(f"wrote {found.name or 'attachment'} ({found.length:,} bytes) to {out}")
+
+
+@cli.command()
+@click.argument("num", type=int)
+@click.argument("status", type=click.Choice(triage.STATUSES))
+@click.option("--reason", type=click.Choice(triage.CLOSE_REASONS), help="Why it is closed.")
+@pass_ctx
+def status(c: Ctx, num: int, status: str, reason: str | None) -> None:
+    """Move a report along: new, in-review, needs-info, corroborated, escalated, closed."""
+    state = triage.set_status(c.unlock(), num, status, reason)
+    click.echo(f"report {num}: {state.status}")
+
+
+@cli.command()
+@click.argument("num", type=int)
+@click.argument("reviewer", required=False)
+@click.option("--none", "nobody", is_flag=True, help="Unassign.")
+@pass_ctx
+def assign(c: Ctx, num: int, reviewer: str | None, nobody: bool) -> None:
+    """Assign a report to a reviewer (or --none)."""
+    if (reviewer is None) == (not nobody):
+        raise click.UsageError("give a reviewer or --none")
+    triage.assign(c.unlock(), num, None if nobody else reviewer)
+    click.echo(f"report {num}: assigned to {reviewer or 'nobody'}")
+
+
+def _field_command(name: str) -> None:
+    @cli.command(name, help=f"Set (or --clear) a report's {name}.")
+    @click.argument("num", type=int)
+    @click.argument("value", required=False)
+    @click.option("--clear", is_flag=True, help=f"Clear the {name}.")
+    @pass_ctx
+    def command(c: Ctx, num: int, value: str | None, clear: bool) -> None:
+        if (value is None) == (not clear):
+            raise click.UsageError(f"give a {name} or --clear")
+        triage.set_field(c.unlock(), num, name, None if clear else value)
+        click.echo(f"report {num}: {name} {'cleared' if clear else 'set'}")
+
+
+for _name in triage.TEXT_FIELDS:
+    _field_command(_name)
+
+
+@cli.command()
+@click.argument("num", type=int)
+@click.argument("level", type=click.Choice([*triage.SEVERITIES, "none"]))
+@click.option(
+    "--danger/--no-danger",
+    default=None,
+    help="Flag (or unflag) imminent danger to life: such reports sort first everywhere.",
+)
+@pass_ctx
+def severity(c: Ctx, num: int, level: str, danger: bool | None) -> None:
+    """Set a report's severity, and the imminent-danger-to-life flag."""
+    state = triage.set_severity(c.unlock(), num, None if level == "none" else level, danger)
+    flag = f", {DANGER}" if state.danger else ""
+    click.echo(f"report {num}: severity {state.severity or 'none'}{flag}")
+
+
+@cli.command()
+@click.argument("num", type=int)
+@click.argument("tags", nargs=-1, required=True)
+@click.option("--remove", is_flag=True, help="Remove these tags instead.")
+@pass_ctx
+def tag(c: Ctx, num: int, tags: tuple[str, ...], remove: bool) -> None:
+    """Add tags to a report (or --remove them)."""
+    state = triage.tag(c.unlock(), num, tags, remove=remove)
+    click.echo(f"report {num}: tags {', '.join(state.tags) or '(none)'}")
+
+
+@cli.command()
+@click.argument("num", type=int)
+@click.argument("text", required=False)
+@click.option(
+    "--file",
+    "file",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="Read the note from a UTF-8 file.",
+)
+@pass_ctx
+def note(c: Ctx, num: int, text: str | None, file: Path | None) -> None:
+    """Add a note to a report (text, --file, or $EDITOR)."""
+    triage.add_note(c.unlock(), num, compose(text, file))
+    click.echo(f"report {num}: note added")
+
+
+@cli.command()
+@click.argument("num", type=int)
+@click.argument("other", type=int)
+@click.option("--remove", is_flag=True, help="Unlink instead.")
+@pass_ctx
+def link(c: Ctx, num: int, other: int, remove: bool) -> None:
+    """Link two reports (e.g. about the same officials), or --remove the link."""
+    triage.link(c.unlock(), num, other, remove=remove)
+    click.echo(f"reports {num} and {other}: {'unlinked' if remove else 'linked'}")
+
+
+@cli.command("search")
+@click.argument("text")
+@pass_ctx
+def search_(c: Ctx, text: str) -> None:
+    """Find reports, closed ones too, whose content or notes hold every word of TEXT."""
+    u = c.unlock()
+    found = search.SearchIndex.load(u).search(text)
+    filters = triage.Filters(include_closed=True, only=set(found))
+    _print_rows(triage.list_reports(u, filters))

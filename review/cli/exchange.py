@@ -1,0 +1,85 @@
+"""Commands that move bundles across the air gap: import, reply, export-replies."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+import rich.progress
+from rich.console import Console
+
+from review import replies
+from review.cli.base import (
+    PROG,
+    Ctx,
+    cli,
+    compose,
+    pass_ctx,
+)
+from review.importer import import_bundle
+
+
+@cli.command("import")
+@click.argument("bundle", type=click.Path(path_type=Path, dir_okay=False))
+@pass_ctx
+def import_(c: Ctx, bundle: Path) -> None:
+    """Verify an export bundle and file every report in it."""
+    u = c.unlock()
+    if sys.stderr.isatty():
+        with rich.progress.Progress(console=Console(stderr=True), transient=True) as bar:
+            task = bar.add_task("importing", total=None)
+            summary = import_bundle(
+                u, bundle, lambda done, total: bar.update(task, completed=done, total=total)
+            )
+    else:
+        summary = import_bundle(u, bundle)
+    click.echo(
+        f"bundle {summary.bundle_id}: {summary.filed} item(s) filed, "
+        f"{summary.new_reports} new report(s), {summary.already} already here"
+    )
+    for problem in summary.problems:
+        click.echo(f"{PROG}: warning: {problem}", err=True)
+    if summary.problems:
+        click.echo(
+            f"{PROG}: hint: {len(summary.problems)} item(s) could not be read here; "
+            "they are kept, listed by `show`, and not acknowledged to the server",
+            err=True,
+        )
+
+
+@cli.command()
+@click.argument("num", type=int)
+@click.option(
+    "--file",
+    "file",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="Read the reply from a UTF-8 file (otherwise $EDITOR opens).",
+)
+@pass_ctx
+def reply(c: Ctx, num: int, file: Path | None) -> None:
+    """Write a reply to a report's source, sealed to them and signed by you."""
+    reply_id = replies.queue_reply(c.unlock(), num, compose(None, file))
+    click.echo(f"report {num}: reply {reply_id[:8]} queued for the next export-replies")
+
+
+@cli.command("export-replies")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The reply bundle to write (must not exist).",
+)
+@pass_ctx
+def export_replies(c: Ctx, out: Path) -> None:
+    """Write a reply bundle: your queued replies, status notices, and acks of imports."""
+    summary = replies.export_replies(c.unlock(), out)
+    click.echo(
+        f"wrote {out}: {summary.replies} reply(ies), {summary.notices} notice(s), "
+        f"{summary.acks} acknowledgement(s)"
+    )
+    if summary.waiting:
+        click.echo(
+            f"{PROG}: hint: {summary.waiting} reply(ies) by other reviewers wait for them",
+            err=True,
+        )

@@ -1,0 +1,163 @@
+"""Replies to sources, and the reply bundle that carries them back with acks and notices.
+
+A reply is sealed at once to the source's public key (from the export bundle
+that brought the report) and signed by the reviewer who wrote it; the envelope
+waits in the outbox, and the workspace keeps a sealed copy of the text for the
+report's history. `export_replies` writes a bundle signed by the unlocked
+reviewer with that reviewer's replies, every pending status notice and an
+acknowledgement of every item filed since the last bundle, so that the server
+can delete that ciphertext. The bundle is written beside its target and renamed
+into place only once the workspace has recorded it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from crypto import Metadata, PublicKey, seal_bytes
+from crypto.exchange import Notice, ReplyEntry, ReplyManifest, new_bundle_id, write_replies
+from review import audit, triage
+from review.errors import InvalidValue, ReviewError
+from review.reports import reply_context
+from review.schema import transaction
+from review.workspace import Unlocked
+
+REPLY_TYPE = "text/plain; charset=utf-8"
+_MAX_REPLY_CHARS = 20_000
+
+
+@dataclass(frozen=True)
+class ExportSummary:
+    """What a reply bundle carries."""
+
+    bundle_id: str
+    replies: int
+    notices: int
+    acks: int
+    waiting: int
+
+
+def queue_reply(u: Unlocked, num: int, text: str) -> str:
+    """Seal and sign a reply to the source of report `num`; returns the reply's id."""
+    text = text.strip()
+    if not text:
+        raise InvalidValue("a reply cannot be empty")
+    if len(text) > _MAX_REPLY_CHARS:
+        raise InvalidValue(f"a reply is at most {_MAX_REPLY_CHARS} characters")
+    triage.load_state(u, num)
+    source, key_text = u.conn.execute(
+        "SELECT r.source, s.public_key FROM reports r JOIN sources s ON s.designation = r.source"
+        " WHERE r.num = ?",
+        (num,),
+    ).fetchone()
+    envelope = seal_bytes(
+        text.encode("utf-8"),
+        [PublicKey.from_text(key_text)],
+        Metadata("reply", REPLY_TYPE),
+        signer=u.signing,
+    )
+    reply_id = new_bundle_id()
+    name = f"{reply_id}.rze"
+    path = u.workspace.outbox / name
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(envelope)
+    body = json.dumps({"author": u.reviewer, "text": text}, ensure_ascii=False).encode("utf-8")
+    try:
+        with transaction(u.conn) as conn:
+            conn.execute(
+                "INSERT INTO replies VALUES (?, ?, ?, ?, ?, ?, NULL)",
+                (
+                    reply_id,
+                    num,
+                    source,
+                    u.signing.verify_key.to_text(),
+                    name,
+                    u.key.seal_record(body, reply_context(reply_id)),
+                ),
+            )
+            audit.append(u, "reply", num, {"reply": reply_id, "text": text})
+    except BaseException:
+        path.unlink()
+        raise
+    return reply_id
+
+
+def export_replies(u: Unlocked, out: Path) -> ExportSummary:
+    """Write a reply bundle: this reviewer's queued replies, notices, and acks."""
+    if out.exists() or out.is_symlink():
+        raise ReviewError(f"{out} already exists", hint="choose a new file name")
+    signer = u.signing.verify_key.to_text()
+    replies = u.conn.execute(
+        "SELECT id, source, envelope FROM replies WHERE exported_in IS NULL AND signer = ?"
+        " ORDER BY rowid",
+        (signer,),
+    ).fetchall()
+    waiting = u.conn.execute(
+        "SELECT count(*) FROM replies WHERE exported_in IS NULL AND signer != ?", (signer,)
+    ).fetchone()[0]
+    notices = u.conn.execute(
+        "SELECT source, status FROM notices WHERE exported_in IS NULL ORDER BY source"
+    ).fetchall()
+    acks = [
+        row[0]
+        for row in u.conn.execute(
+            "SELECT id FROM items WHERE status = 'filed' AND acked_in IS NULL ORDER BY rowid"
+        )
+    ]
+    if not (replies or notices or acks):
+        raise ReviewError(
+            "nothing to export: no replies, notices or new items to acknowledge",
+            hint=f"{waiting} reply(ies) signed by other reviewers wait for them"
+            if waiting
+            else None,
+        )
+    manifest = ReplyManifest(
+        bundle_id=new_bundle_id(),
+        instance_id=u.workspace.pinned.instance_id,
+        created=dt.date.today(),
+        acks=tuple(acks),
+        replies=tuple(ReplyEntry(r[0], r[1]) for r in replies),
+        notices=tuple(Notice(source, status) for source, status in notices),
+    )
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
+    try:
+        with os.fdopen(fd, "wb") as dst:
+            write_replies(dst, manifest, [u.workspace.outbox / r[2] for r in replies], u.signing)
+            dst.flush()
+            os.fsync(dst.fileno())
+        bundle_id = manifest.bundle_id
+        with transaction(u.conn) as conn:
+            conn.execute(
+                "INSERT INTO reply_bundles VALUES (?, date('now'), ?)", (bundle_id, signer)
+            )
+            conn.executemany(
+                "UPDATE replies SET exported_in = ? WHERE id = ?",
+                [(bundle_id, r[0]) for r in replies],
+            )
+            conn.executemany(
+                "UPDATE notices SET exported_in = ? WHERE source = ?",
+                [(bundle_id, n[0]) for n in notices],
+            )
+            conn.executemany(
+                "UPDATE items SET acked_in = ? WHERE id = ?", [(bundle_id, a) for a in acks]
+            )
+            detail = {
+                "bundle": bundle_id,
+                "replies": len(replies),
+                "notices": len(notices),
+                "acks": len(acks),
+            }
+            audit.append(u, "export-replies", None, detail)
+            os.replace(tmp_name, out)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp_name)
+        raise
+    return ExportSummary(bundle_id, len(replies), len(notices), len(acks), waiting)

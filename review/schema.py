@@ -1,0 +1,119 @@
+"""The workspace database: what is stored in the clear, and what only as sealed records.
+
+In the clear are only facts the server already holds (opaque ids, source
+designations and public keys, the day an item arrived) and the workspace's own
+bookkeeping. Everything a report says and everything a reviewer writes about it
+(status, fields, tags, notes, links, replies, the search index) is a sealed
+record, bound to its row so that records cannot be swapped between rows.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Final
+
+SCHEMA_VERSION: Final = 1
+
+SCHEMA: Final = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE reviewers (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    added TEXT NOT NULL
+);
+CREATE TABLE reviewer_keys (
+    seq INTEGER PRIMARY KEY,
+    reviewer TEXT NOT NULL REFERENCES reviewers(id),
+    encryption_key TEXT NOT NULL UNIQUE,
+    signing_key TEXT NOT NULL,
+    key_file TEXT NOT NULL UNIQUE,
+    wrapped BLOB NOT NULL,
+    retired INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE bundles (
+    id TEXT PRIMARY KEY,
+    created TEXT NOT NULL,
+    imported TEXT NOT NULL,
+    keyring_version INTEGER NOT NULL
+);
+CREATE TABLE sources (designation TEXT PRIMARY KEY, public_key TEXT NOT NULL);
+CREATE TABLE reports (
+    num INTEGER PRIMARY KEY,
+    submission TEXT NOT NULL UNIQUE,
+    source TEXT NOT NULL REFERENCES sources(designation),
+    day TEXT NOT NULL,
+    state BLOB NOT NULL
+);
+CREATE TABLE items (
+    id TEXT PRIMARY KEY,
+    report INTEGER NOT NULL REFERENCES reports(num),
+    bundle TEXT NOT NULL REFERENCES bundles(id),
+    kind TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('filed', 'pending', 'damaged')),
+    problem TEXT,
+    blob TEXT,
+    info BLOB,
+    acked_in TEXT
+);
+CREATE INDEX items_report ON items(report);
+CREATE TABLE notes (
+    seq INTEGER PRIMARY KEY,
+    report INTEGER NOT NULL REFERENCES reports(num),
+    sealed BLOB NOT NULL
+);
+CREATE INDEX notes_report ON notes(report);
+CREATE TABLE replies (
+    id TEXT PRIMARY KEY,
+    report INTEGER NOT NULL REFERENCES reports(num),
+    source TEXT NOT NULL REFERENCES sources(designation),
+    signer TEXT NOT NULL,
+    envelope TEXT NOT NULL,
+    sealed BLOB NOT NULL,
+    exported_in TEXT
+);
+CREATE TABLE notices (
+    source TEXT PRIMARY KEY REFERENCES sources(designation),
+    status TEXT NOT NULL,
+    exported_in TEXT
+);
+CREATE TABLE reply_bundles (id TEXT PRIMARY KEY, created TEXT NOT NULL, signer TEXT NOT NULL);
+CREATE TABLE blob_data (name TEXT PRIMARY KEY, data BLOB NOT NULL);
+CREATE TABLE search_segments (seq INTEGER PRIMARY KEY, sealed BLOB NOT NULL);
+CREATE TABLE audit (
+    seq INTEGER PRIMARY KEY,
+    record TEXT NOT NULL,
+    link TEXT NOT NULL,
+    signer TEXT NOT NULL,
+    signature TEXT NOT NULL
+);
+"""
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """Open the database in autocommit mode; `transaction` groups writes."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA foreign_keys = ON")
+    # Deleted rows must not linger in free pages (sealed, but still not theirs to keep).
+    conn.execute("PRAGMA secure_delete = ON")
+    return conn
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """Run a block as one write transaction: all of it is committed, or none."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def create(conn: sqlite3.Connection) -> None:
+    """Create the tables of a new workspace."""
+    conn.executescript(SCHEMA)
+    conn.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))

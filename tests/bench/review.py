@@ -1,0 +1,179 @@
+"""Benchmark the review tool: import of a large export bundle, search over many reports.
+
+    python -m tests.bench.review [--items 10000] [--search 100000]
+
+Generates everything: a server signing key, a reviewer key, N report envelopes
+sealed to it in one signed export bundle, and a workspace pinned to that key.
+The search figure is for an unlocked workspace holding `--search` reports: the
+index is loaded once (printed apart) and each query is timed on its own. Prints
+a table, then one JSON line. Targets (issue 5): import of 10,000 items ≤ 30 s,
+search over 100,000 ≤ 1 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import random
+import secrets
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from crypto import KdfParams, KeyFile, KeyPair, Metadata, PrivateKey, SigningKey, seal_bytes
+from crypto.exchange import ExportEntry, ExportManifest, new_bundle_id, write_export
+from review import search
+from review import workspace as ws
+from review.importer import import_bundle
+from review.schema import transaction
+
+IMPORT_TARGET_S = 30.0
+SEARCH_TARGET_S = 1.0
+_WORDS = [
+    "thana",
+    "sho",
+    "police",
+    "fia",
+    "agent",
+    "money",
+    "bribe",
+    "kiln",
+    "ledger",
+    "border",
+    "passport",
+    "visa",
+    "munshi",
+    "تھانہ",
+    "پولیس",
+    "رشوت",
+    "ایجنٹ",
+    "بھٹہ",
+    "پاسپورٹ",
+    "ویزا",
+    "سرحد",
+    "منشی",
+    "پیسے",
+]
+_REPORT_TYPE = "application/vnd.raazdar.report+json; version=1"
+
+
+def _report(rng: random.Random, n: int) -> bytes:
+    words = " ".join(rng.choice(_WORDS) for _ in range(120))
+    body = {"format": 1, "message": f"report {n} {words}", "fields": {}, "language": "en"}
+    return json.dumps(body, ensure_ascii=False).encode("utf-8")
+
+
+def _workspace(root: Path, server: SigningKey, instance: str, keys: KeyPair) -> ws.Unlocked:
+    data = KeyFile.create(
+        keys, "bench", kind="reviewer", label="bench", params=KdfParams.TESTING
+    ).to_bytes()
+    pinned = ws.Pinned(instance, server.verify_key, ())
+    return ws.create(
+        root, pinned, reviewer="bench", name="bench", key_file=data, passphrase="bench"
+    )
+
+
+def bench_import(items: int, work: Path) -> float:
+    """Seconds to import one export bundle of `items` report envelopes."""
+    rng = random.Random(1)  # noqa: S311 - reproducible test data, not secrets
+    server, keys, instance = SigningKey.generate(), KeyPair.generate(), secrets.token_hex(16)
+    assert keys.encryption_public is not None
+    envelopes = work / "envelopes"
+    envelopes.mkdir()
+    entries, files = [], []
+    designation = "Bench source"
+    for n in range(items):
+        path = envelopes / f"{n}.rze"
+        path.write_bytes(
+            seal_bytes(_report(rng, n), [keys.encryption_public], Metadata("report", _REPORT_TYPE))
+        )
+        files.append(path)
+        entries.append(
+            ExportEntry(
+                secrets.token_hex(16), secrets.token_hex(16), designation, "report", dt.date.today()
+            )
+        )
+    manifest = ExportManifest(
+        new_bundle_id(),
+        instance,
+        dt.date.today(),
+        1,
+        tuple(entries),
+        {designation: PrivateKey.generate().public_key},
+    )
+    bundle = work / "export.rzb"
+    with bundle.open("wb") as dst:
+        write_export(dst, manifest, files, server)
+    shutil.rmtree(envelopes)
+    u = _workspace(work / "ws-import", server, instance, keys)
+    start = time.perf_counter()
+    summary = import_bundle(u, bundle)
+    seconds = time.perf_counter() - start
+    assert summary.filed == items, summary
+    u.workspace.close()
+    return seconds
+
+
+def bench_search(reports: int, work: Path) -> tuple[float, float, int]:
+    """Seconds to load the index of `reports` reports, the slowest query's seconds, its hits."""
+    rng = random.Random(2)  # noqa: S311 - reproducible test data, not secrets
+    keys = KeyPair.generate()
+    u = _workspace(work / "ws-search", SigningKey.generate(), secrets.token_hex(16), keys)
+    segment = 10_000
+    with transaction(u.conn):
+        for first in range(0, reports, segment):
+            texts = {
+                n: _report(rng, n).decode("utf-8")
+                for n in range(first + 1, min(first + segment, reports) + 1)
+            }
+            search.add_segment(u, texts)
+    start = time.perf_counter()
+    index = search.SearchIndex.load(u)
+    load = time.perf_counter() - start
+    assert len(index) == reports
+    slowest, hits = 0.0, 0
+    for query in ("kiln ledger", "رشوت منشی", "report 99999", "absent-word"):
+        start = time.perf_counter()
+        found = index.search(query)
+        slowest = max(slowest, time.perf_counter() - start)
+        hits = max(hits, len(found))
+    u.workspace.close()
+    return load, slowest, hits
+
+
+def main() -> None:
+    """Run both benchmarks and print their figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--items", type=int, default=10_000, help="items in the export bundle")
+    parser.add_argument("--search", type=int, default=100_000, help="reports in the index")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="rz-review-bench-"))
+    try:
+        import_s = bench_import(args.items, work)
+        load_s, search_s, hits = bench_search(args.search, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"import of {args.items:,} items: {import_s:.2f} s (target ≤ {IMPORT_TARGET_S:.0f} s)")
+    print(f"search index of {args.search:,} reports: loaded at unlock in {load_s:.2f} s")
+    print(
+        f"search over {args.search:,} reports: {search_s:.3f} s (target ≤ {SEARCH_TARGET_S:.0f} s)"
+    )
+    figures = {
+        "items": args.items,
+        "import_s": round(import_s, 3),
+        "search_reports": args.search,
+        "index_load_s": round(load_s, 3),
+        "search_s": round(search_s, 4),
+        "search_hits": hits,
+        "targets_met": {
+            "import": import_s <= IMPORT_TARGET_S * args.items / 10_000,
+            "search": search_s <= SEARCH_TARGET_S,
+        },
+    }
+    print(json.dumps(figures, sort_keys=True))
+
+
+if __name__ == "__main__":
+    main()

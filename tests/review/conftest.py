@@ -1,0 +1,91 @@
+"""Fixtures of the review tests: a demo server (SQLite) and a workspace with its reviewer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import Engine
+
+from app import create_app
+from app import db as app_db
+from app.config import config_for
+from app.demo import DEMO_PASSPHRASE
+from app.setup import initialise
+from crypto import KdfParams
+from review import workspace as ws
+from tests.review.support import Server, review
+
+
+@pytest.fixture(autouse=True)
+def _no_environment_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests choose their instance, database and workspace; the environment must not."""
+    for name in (
+        "RAAZDAR_INSTANCE",
+        "RAAZDAR_DATABASE_URL",
+        "RAAZDAR_WORKSPACE",
+        "RAAZDAR_REVIEWER",
+    ):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def _close_engines(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Close every engine the server makes during the test."""
+    created: list[Engine] = []
+    make_engine = app_db.make_engine
+
+    def tracked(url: str) -> Engine:
+        engine = make_engine(url)
+        created.append(engine)
+        return engine
+
+    monkeypatch.setattr(app_db, "make_engine", tracked)
+    yield
+    for engine in created:
+        engine.dispose()
+
+
+@pytest.fixture
+def server(tmp_path: Path, _close_engines: None) -> Server:
+    """A demo instance with fast key derivation; its demo reviewer key opens with "demo"."""
+    instance = tmp_path / "instance"
+    initialise(
+        instance,
+        signed=None,
+        database_url=f"sqlite:///{instance / 'raazdar.db'}",
+        kdf=KdfParams.TESTING,
+        demo=True,
+    )
+    app: Flask = create_app(config_for(instance))
+    return Server(app, instance)
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, server: Server) -> Path:
+    """A workspace pinned to the demo server, with the demo reviewer enrolled."""
+    root = tmp_path / "workspace"
+    result = review(
+        root,
+        "init",
+        "--instance-id",
+        server.instance_id,
+        "--server-key",
+        server.signing_key_text,
+        "--key-file",
+        str(server.reviewer_key_file),
+        "--reviewer",
+        "demo-reviewer",
+    )
+    assert result.exit_code == 0, result.output
+    return root
+
+
+@pytest.fixture
+def unlocked(workspace: Path) -> Iterator[ws.Unlocked]:
+    """The workspace, unlocked as the demo reviewer, through the library."""
+    u = ws.Workspace.open(workspace).unlock("demo-reviewer", lambda _label: DEMO_PASSPHRASE)
+    yield u
+    u.workspace.close()

@@ -1,0 +1,100 @@
+"""Helpers for the review tool's tests: a demo server to submit to, and the CLI to drive."""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from click.testing import CliRunner, Result
+from flask import Flask
+
+from app.db import db_session
+from app.demo import DEMO_PASSPHRASE
+from app.instance import InstancePaths
+from app.services.exchange import ApplySummary, apply_reply_bundle, export_bundle
+from crypto import SigningKey
+from review.cli import cli
+from tests.app.support import FilePart, Visitor
+
+
+@dataclass
+class Source:
+    """A source who submitted once: their browser and codename."""
+
+    visitor: Visitor
+    codename: str
+
+    def account_page(self) -> str:
+        """The source's account page, logging in with the codename if the session ended."""
+        response = self.visitor.client.get("/account")
+        if response.status_code != 200:
+            assert self.visitor.log_in(self.codename).status_code in (200, 302, 303)
+            return self.visitor.get("/account")
+        return response.get_data(as_text=True)
+
+
+@dataclass
+class Server:
+    """The demo instance the review workstation exchanges bundles with."""
+
+    app: Flask
+    instance: Path
+
+    @property
+    def paths(self) -> InstancePaths:
+        return InstancePaths(self.instance)
+
+    @property
+    def instance_id(self) -> str:
+        return str(json.loads(self.paths.config.read_text())["instance_id"])
+
+    @property
+    def signing_key_text(self) -> str:
+        return SigningKey.from_text(self.paths.signing_key.read_text()).verify_key.to_text()
+
+    @property
+    def reviewer_key_file(self) -> Path:
+        return self.paths.demo_keys / "reviewer.key"
+
+    def submit(
+        self,
+        message: str,
+        files: list[FilePart] | None = None,
+        choices: dict[str, str | list[str]] | None = None,
+    ) -> Source:
+        """A new source submits a report through the browser form."""
+        visitor = Visitor(self.app.test_client())
+        visitor.client.get("/lang/en")
+        page = visitor.start()
+        codename = page.fields["codename"]
+        response = visitor.send(page, message, files or [], choices)
+        assert response.status_code == 303, response.status_code
+        return Source(visitor, codename)
+
+    def export(self, out: Path) -> Path:
+        """Export every new item, as staff do."""
+        with self.app.app_context(), out.open("wb") as dst:
+            export_bundle(db_session(), dst)
+        return out
+
+    def apply(self, bundle: Path) -> ApplySummary:
+        """Apply a reply bundle, as staff do."""
+        with self.app.app_context(), bundle.open("rb") as src:
+            return apply_reply_bundle(db_session(), io.BytesIO(src.read()))
+
+
+def review(workspace: Path, *args: str, passphrase: str = DEMO_PASSPHRASE) -> Result:
+    """Run `raazdar-review` against a workspace, answering the passphrase prompt."""
+    return CliRunner().invoke(cli, ["--workspace", str(workspace), *args], input=f"{passphrase}\n")
+
+
+def all_bytes(root: Path) -> list[tuple[Path, bytes]]:
+    """Every file under a directory, with its bytes."""
+    return [(p, p.read_bytes()) for p in sorted(root.rglob("*")) if p.is_file()]
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    """A workspace's files by relative path, to compare before and after."""
+    return {str(p.relative_to(root)): data for p, data in all_bytes(root)}

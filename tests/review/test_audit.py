@@ -1,0 +1,184 @@
+"""The audit log: every action signed and chained; any edit, deletion or reordering is named."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from review import audit, triage
+from review import workspace as ws
+from review.importer import import_bundle
+from tests.review.support import Server, review
+
+
+@pytest.fixture
+def logged(server: Server, unlocked: ws.Unlocked, tmp_path: Path) -> ws.Unlocked:
+    """A workspace whose log holds a handful of entries (init, import, three changes)."""
+    server.submit("a report for the log")
+    import_bundle(unlocked, server.export(tmp_path / "e.rzb"))
+    triage.set_status(unlocked, 1, "in-review")
+    triage.tag(unlocked, 1, ["checked"])
+    triage.add_note(unlocked, 1, "a note")
+    assert audit.verify(unlocked.workspace).ok
+    return unlocked
+
+
+def _db(workspace: Path) -> sqlite3.Connection:
+    return sqlite3.connect(workspace / ws.DB_NAME, isolation_level=None)
+
+
+def _edit_action(db: sqlite3.Connection) -> None:
+    (record,) = db.execute("SELECT record FROM audit WHERE seq = 3").fetchone()
+    db.execute("UPDATE audit SET record = ? WHERE seq = 3", (record.replace("status", "tag"),))
+
+
+def _edit_actor(db: sqlite3.Connection) -> None:
+    (record,) = db.execute("SELECT record FROM audit WHERE seq = 2").fetchone()
+    db.execute(
+        "UPDATE audit SET record = ? WHERE seq = 2", (record.replace("demo-reviewer", "someone"),)
+    )
+
+
+def _delete_middle(db: sqlite3.Connection) -> None:
+    db.execute("DELETE FROM audit WHERE seq = 3")
+
+
+def _delete_last(db: sqlite3.Connection) -> None:
+    db.execute("DELETE FROM audit WHERE seq = (SELECT max(seq) FROM audit)")
+
+
+def _swap(db: sqlite3.Connection) -> None:
+    db.execute("UPDATE audit SET seq = -1 WHERE seq = 3")
+    db.execute("UPDATE audit SET seq = 3 WHERE seq = 4")
+    db.execute("UPDATE audit SET seq = 4 WHERE seq = -1")
+
+
+def _forge_signature(db: sqlite3.Connection) -> None:
+    (signature,) = db.execute("SELECT signature FROM audit WHERE seq = 4").fetchone()
+    forged = ("B" if signature[0] == "A" else "A") + signature[1:]
+    db.execute("UPDATE audit SET signature = ? WHERE seq = 4", (forged,))
+
+
+def _relink(db: sqlite3.Connection) -> None:
+    db.execute("UPDATE audit SET link = ? WHERE seq = 2", ("00" * 32,))
+
+
+@pytest.mark.parametrize(
+    ("tamper", "expected"),
+    [
+        (_edit_action, "entry 3 was altered"),
+        (_edit_actor, "entry 2 was altered"),
+        (_delete_middle, "entry 3 is missing"),
+        (_delete_last, "entries after entry 4 are missing"),
+        (_swap, "entry 3 is out of order (it holds entry 4)"),
+        (_forge_signature, "entry 4: its signature does not verify"),
+        (_relink, "entry 2 was altered"),
+    ],
+)
+def test_tampering_with_the_log_is_found_and_named(
+    logged: ws.Unlocked,
+    workspace: Path,
+    tamper: Callable[[sqlite3.Connection], None],
+    expected: str,
+) -> None:
+    db = _db(workspace)
+    tamper(db)
+    db.close()
+    verdict = audit.verify(ws.Workspace.open(workspace))
+    assert verdict.problem == expected
+    result = review(workspace, "audit", "verify")
+    assert result.exit_code == 1
+    assert f"raazdar-review: error: the audit log does not verify: {expected}" in result.output
+
+
+def test_an_entry_signed_by_a_key_that_is_not_the_actors_is_refused(
+    logged: ws.Unlocked, workspace: Path
+) -> None:
+    from crypto import SigningKey
+
+    db = _db(workspace)
+    db.execute(
+        "UPDATE audit SET signer = ? WHERE seq = 2", (SigningKey.generate().verify_key.to_text(),)
+    )
+    db.close()
+    assert audit.verify(ws.Workspace.open(workspace)).problem == (
+        "entry 2: signed by a key that is not the actor's"
+    )
+
+
+def test_details_are_sealed_and_shown_only_when_unlocked(
+    logged: ws.Unlocked, workspace: Path
+) -> None:
+    db = _db(workspace)
+    records = " ".join(r[0] for r in db.execute("SELECT record FROM audit"))
+    db.close()
+    assert "a note" not in records
+    assert "checked" not in records
+    shown = review(workspace, "audit", "show", "--report", "1").output
+    assert "checked" in shown
+    assert "in-review" in shown
+
+
+def test_a_key_slipped_into_the_tables_cannot_re_sign_the_log(
+    logged: ws.Unlocked, workspace: Path
+) -> None:
+    """Rewrite entry 3 and every later one, signed by a key added straight to the database."""
+    import json
+
+    from crypto import GENESIS, SigningKey, chain_link
+    from crypto.encoding import b64encode, canonical_json
+
+    forger = SigningKey.generate()
+    db = _db(workspace)
+    db.execute(
+        "UPDATE reviewer_keys SET signing_key = ? WHERE reviewer = 'demo-reviewer'",
+        (forger.verify_key.to_text(),),
+    )
+    rows = db.execute("SELECT seq, record, link FROM audit ORDER BY seq").fetchall()
+    previous = GENESIS
+    for seq, text, link in rows:
+        record = json.loads(text)
+        if seq >= 3:
+            if seq == 3:
+                record["action"] = "nothing-happened"
+            new_link = chain_link(previous, record)
+            db.execute(
+                "UPDATE audit SET record = ?, link = ?, signer = ?, signature = ? WHERE seq = ?",
+                (
+                    canonical_json(record).decode(),
+                    new_link.hex(),
+                    forger.verify_key.to_text(),
+                    b64encode(forger.sign(audit.SIG_CONTEXT_AUDIT, new_link)),
+                    seq,
+                ),
+            )
+            previous = new_link
+        else:
+            previous = bytes.fromhex(link)
+    db.execute(
+        "UPDATE meta SET value = ? WHERE key = 'audit_head'", (f"{len(rows)}:{previous.hex()}",)
+    )
+    db.close()
+    assert audit.verify(ws.Workspace.open(workspace)).problem == (
+        "entry 3: signed by a key that is not the actor's"
+    )
+
+
+def test_keys_enrolled_through_the_log_can_sign_it(
+    logged: ws.Unlocked, workspace: Path, tmp_path: Path
+) -> None:
+    from crypto import KdfParams, KeyFile, KeyPair
+    from review.enrolment import enrol_key
+
+    data = KeyFile.create(
+        KeyPair.generate(), "pw", kind="reviewer", label="Second", params=KdfParams.TESTING
+    ).to_bytes()
+    enrol_key(logged, reviewer="second", name="Second", key_file=data)
+    second = ws.Workspace.open(workspace).unlock("second", lambda _: "pw")
+    triage.tag(second, 1, ["by-second"])
+    verdict = audit.verify(second.workspace)
+    assert verdict.ok, verdict.problem
+    assert verdict.entries == 7

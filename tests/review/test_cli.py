@@ -1,0 +1,174 @@
+"""The command line: errors and hints, exit codes, passphrases only ever prompted."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+import pytest
+
+from review.cli import cli, main
+from tests.review.support import Server, review
+
+
+@pytest.fixture
+def filed(server: Server, workspace: Path, tmp_path: Path) -> Path:
+    """A workspace holding one report with one attachment."""
+    server.submit("one report", [("files", "a.txt", b"attached", "text/plain")])
+    assert review(workspace, "import", str(server.export(tmp_path / "e.rzb"))).exit_code == 0
+    return workspace
+
+
+def test_a_wrong_passphrase_is_an_error_with_a_hint(filed: Path) -> None:
+    result = review(filed, "list", passphrase="not the passphrase")
+    assert result.exit_code == 1
+    assert "raazdar-review: error: the key file 'Demo reviewer' does not unlock" in result.output
+    assert "raazdar-review: hint: wrong passphrase" in result.output
+
+
+def test_a_reviewer_not_enrolled_cannot_unlock(filed: Path) -> None:
+    result = review(filed, "--as", "nobody", "list")
+    assert result.exit_code == 1
+    assert "no reviewer 'nobody' is enrolled" in result.output
+    assert "hint: enrolled: demo-reviewer" in result.output
+
+
+def test_a_missing_workspace_says_how_to_make_one(tmp_path: Path) -> None:
+    result = review(tmp_path / "nowhere", "list")
+    assert result.exit_code == 1
+    assert "no workspace at" in result.output
+    assert "raazdar-review init" in result.output
+
+
+def test_init_refuses_an_existing_workspace(filed: Path, server: Server) -> None:
+    args = ["--instance-id", server.instance_id, "--server-key", server.signing_key_text]
+    args += ["--key-file", str(server.reviewer_key_file), "--reviewer", "demo-reviewer"]
+    result = review(filed, "init", *args)
+    assert result.exit_code == 1
+    assert "already exists" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("status", "1", "escalated"), "report 1 cannot go from new to escalated"),
+        (("status", "1", "closed"), "closing a report needs a reason"),
+        (("show", "7"), "no report 7"),
+        (("open", "1", "9", "--out", "x"), "report 1 has no attachment '9'"),
+        (("link", "1", "1"), "a report cannot be linked to itself"),
+    ],
+)
+def test_refusals_are_errors_with_exit_status_1(
+    filed: Path, args: tuple[str, ...], message: str
+) -> None:
+    result = review(filed, *args)
+    assert result.exit_code == 1
+    assert f"raazdar-review: error: {message}" in result.output
+
+
+def test_open_never_overwrites_a_file(filed: Path, tmp_path: Path) -> None:
+    target = tmp_path / "keep.txt"
+    target.write_bytes(b"mine")
+    result = review(filed, "open", "1", "1", "--out", str(target))
+    assert result.exit_code == 1
+    assert target.read_bytes() == b"mine"
+
+
+def test_usage_errors_exit_2_in_the_tools_format(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "argv", ["raazdar-review", "no-such-command"])
+    with pytest.raises(SystemExit) as exit_:
+        main()
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("raazdar-review: error:")
+    assert "raazdar-review: hint:" in err
+
+
+def test_runtime_errors_exit_1_through_main(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "argv", ["raazdar-review", "-w", str(tmp_path / "none"), "list"])
+    with pytest.raises(SystemExit) as exit_:
+        main()
+    assert exit_.value.code == 1
+    assert "raazdar-review: error: no workspace at" in capsys.readouterr().err
+
+
+def _commands(group: click.Group) -> list[click.Command]:
+    found: list[click.Command] = []
+    for command in group.commands.values():
+        found.append(command)
+        if isinstance(command, click.Group):
+            found += _commands(command)
+    return found
+
+
+def test_no_command_takes_a_passphrase_as_an_option_and_every_one_has_help() -> None:
+    for command in [cli, *_commands(cli)]:
+        assert command.help, command.name
+        for param in command.params:
+            assert "passphrase" not in (param.name or ""), (command.name, param.name)
+            if isinstance(param, click.Option):
+                assert param.help, (command.name, param.name)
+
+
+def test_a_reply_can_be_written_in_the_editor_and_the_draft_is_removed(
+    filed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    editor = tmp_path / "editor.sh"
+    drafts = tmp_path / "drafts.txt"
+    editor.write_text(f'#!/bin/sh\necho "$1" >> {drafts}\nprintf "جواب from the editor" > "$1"\n')
+    editor.chmod(0o700)
+    monkeypatch.setenv("EDITOR", str(editor))
+    result = review(filed, "reply", "1")
+    assert result.exit_code == 0, result.output
+    assert "جواب from the editor" in review(filed, "show", "1").output
+    (draft,) = drafts.read_text().split()
+    assert not Path(draft).exists()
+
+
+def test_terminal_escapes_and_markup_in_a_report_are_shown_inert(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    server.submit("clear \x1b[2J\x1b]0;owned\x07 screen [bold]not bold[/bold] [/oops]")
+    assert review(workspace, "import", str(server.export(tmp_path / "e.rzb"))).exit_code == 0
+    result = review(workspace, "show", "1")
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.output
+    assert "[bold]not bold[/bold] [/oops]" in result.output
+
+
+def _flip_last_byte(workspace: Path, query: str, update: str) -> None:
+    import sqlite3
+
+    db = sqlite3.connect(workspace / "workspace.db", isolation_level=None)
+    for key, data in db.execute(query).fetchall():
+        damaged = bytearray(data)
+        damaged[-1] ^= 1
+        db.execute(update, (bytes(damaged), key))
+    db.close()
+
+
+def test_a_tampered_blob_is_refused_and_nothing_is_written(filed: Path, tmp_path: Path) -> None:
+    _flip_last_byte(
+        filed, "SELECT name, data FROM blob_data", "UPDATE blob_data SET data = ? WHERE name = ?"
+    )
+    out = tmp_path / "out" / "a.txt"
+    out.parent.mkdir()
+    result = review(filed, "open", "1", "1", "--out", str(out))
+    assert result.exit_code == 1
+    assert "raazdar-review: error:" in result.output
+    assert list(out.parent.iterdir()) == []
+
+
+def test_a_tampered_triage_record_is_an_error_not_a_traceback(filed: Path) -> None:
+    _flip_last_byte(
+        filed, "SELECT num, state FROM reports", "UPDATE reports SET state = ? WHERE num = ?"
+    )
+    result = review(filed, "show", "1")
+    assert result.exit_code == 1
+    assert "raazdar-review: error: record does not open" in result.output
+    assert "audit verify" in result.output

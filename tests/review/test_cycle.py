@@ -1,0 +1,122 @@
+"""The whole cycle against the real server: submit, export, import, triage, reply, apply, read."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from review import workspace as ws
+from review.search import SearchIndex
+from tests.review.support import Server, review
+
+MESSAGE = "The SHO of Saddar police station took money to free the agent. canary-7Q2X"
+URDU = "تھانے کے ایس ایچ او نے رشوت لی اور ایجنٹ کو چھوڑ دیا"
+PHOTO = b"\xff\xd8\xff\xe0 a photo of the ledger"
+REPLY = "Which police station? کون سا تھانہ؟"
+
+
+def _number(workspace: Path, text: str) -> int:
+    from app.demo import DEMO_PASSPHRASE
+
+    u = ws.Workspace.open(workspace).unlock("demo-reviewer", lambda _: DEMO_PASSPHRASE)
+    try:
+        (num,) = SearchIndex.load(u).search(text)
+        return num
+    finally:
+        u.workspace.close()
+
+
+def test_reports_go_round_the_whole_cycle_and_the_source_reads_the_reply(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    first = server.submit(
+        MESSAGE,
+        [("files", "ledger.jpg", PHOTO, "image/jpeg")],
+        {"agency": "fia", "district": "Gujrat"},
+    )
+    second = server.submit(URDU)
+    bundle = server.export(tmp_path / "export.rzb")
+
+    result = review(workspace, "import", str(bundle))
+    assert result.exit_code == 0, result.output
+    assert "3 item(s) filed, 2 new report(s)" in result.output
+
+    english, urdu = _number(workspace, "saddar"), _number(workspace, "رشوت")
+    shown = review(workspace, "show", str(english))
+    assert shown.exit_code == 0, shown.output
+    assert MESSAGE in shown.output
+    assert "ledger.jpg" in shown.output
+    assert "image/jpeg" in shown.output
+    assert "Federal Investigation Agency" in shown.output
+    assert URDU in review(workspace, "show", str(urdu)).output
+
+    out = tmp_path / "ledger.jpg"
+    opened = review(workspace, "open", str(english), "1", "--out", str(out))
+    assert opened.exit_code == 0, opened.output
+    assert out.read_bytes() == PHOTO
+    assert not list(tmp_path.glob(".ledger.jpg.*"))
+
+    for args in [
+        ("status", str(english), "in-review"),
+        ("assign", str(english), "demo-reviewer"),
+        ("category", str(english), "bribery"),
+        ("district", str(english), "Gujrat"),
+        ("severity", str(urdu), "critical", "--danger"),
+        ("severity", str(english), "high"),
+        ("tag", str(english), "fia", "ledger"),
+        ("note", str(english), "The same SHO appears in report two"),
+        ("link", str(english), str(urdu)),
+    ]:
+        result = review(workspace, *args)
+        assert result.exit_code == 0, (args, result.output)
+
+    listed = review(workspace, "list").output
+    assert listed.index("DANGER TO LIFE") < listed.index("bribery")  # danger sorts first
+    assert "bribery" in review(workspace, "list", "--tag", "ledger").output
+    assert "bribery" not in review(workspace, "list", "--danger").output
+    assert "no reports" in review(workspace, "list", "--status", "closed").output
+    assert "bribery" in review(workspace, "search", "SADDAR police").output
+    assert "bribery" in review(workspace, "search", "same sho").output  # notes are searched
+
+    reply_file = tmp_path / "reply.txt"
+    reply_file.write_text(REPLY, "utf-8")
+    result = review(workspace, "reply", str(english), "--file", str(reply_file))
+    assert result.exit_code == 0, result.output
+    replies = tmp_path / "replies.rzb"
+    result = review(workspace, "export-replies", "--out", str(replies))
+    assert result.exit_code == 0, result.output
+    assert "1 reply(ies)" in result.output
+    assert "3 acknowledgement(s)" in result.output
+
+    summary = server.apply(replies)
+    assert summary.refused == []
+    assert (summary.replies, summary.deleted) == (1, 3)
+    assert summary.notices == 2  # "received" for both sources, "under-review" for the first
+    assert REPLY in first.account_page()
+    assert REPLY not in second.account_page()
+
+    verified = review(workspace, "audit", "verify")
+    assert verified.exit_code == 0, verified.output
+    log = review(workspace, "audit", "show").output
+    for action in ("init", "import", "status", "open", "reply", "export-replies"):
+        assert re.search(rf"\b{action}\b", log), action
+
+
+def test_a_second_export_adds_to_the_same_workspace(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    server.submit("first report")
+    assert review(workspace, "import", str(server.export(tmp_path / "one.rzb"))).exit_code == 0
+    server.submit("second report")
+    result = review(workspace, "import", str(server.export(tmp_path / "two.rzb")))
+    assert "1 item(s) filed, 1 new report(s)" in result.output
+    listed = review(workspace, "list").output
+    assert re.search(r"\b1\b.*\bnew\b", listed)
+    assert re.search(r"\b2\b.*\bnew\b", listed)
+
+
+def test_nothing_to_export_is_an_error_with_exit_status_1(workspace: Path, tmp_path: Path) -> None:
+    result = review(workspace, "export-replies", "--out", str(tmp_path / "r.rzb"))
+    assert result.exit_code == 1
+    assert "raazdar-review: error: nothing to export" in result.output
+    assert not (tmp_path / "r.rzb").exists()

@@ -1,0 +1,314 @@
+"""Import: refused whole when a bundle does not verify, idempotent, loud about unreadable items."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from app.demo import DEMO_PASSPHRASE
+from crypto import (
+    KdfParams,
+    KeyFile,
+    Metadata,
+    PrivateKey,
+    Recipient,
+    SigningKey,
+    seal_bytes,
+)
+from crypto.exchange import ExportEntry, ExportManifest, new_bundle_id, write_export
+from review import workspace as ws
+from review.errors import ImportRefused
+from review.importer import import_bundle
+from review.triage import Filters, list_reports
+from tests.app.support import install_successor, new_reviewer
+from tests.review.support import Server, review, snapshot
+
+
+@pytest.fixture
+def bundle(server: Server, tmp_path: Path) -> Path:
+    """An export bundle of one report with one attachment."""
+    server.submit(
+        "a report to import", [("files", "a.pdf", b"%PDF-1.4 evidence", "application/pdf")]
+    )
+    return server.export(tmp_path / "export.rzb")
+
+
+def _damaged(bundle: Path, tmp_path: Path, how: str) -> Path:
+    data = bytearray(bundle.read_bytes())
+    size = len(data)
+    kind, _, where = how.partition(":")
+    position = {"start": 3, "manifest": 40, "signature": None, "item": size // 2, "end": size - 1}
+    if kind == "flip":
+        if where == "signature":
+            manifest_length = int.from_bytes(data[18:22], "big")
+            index = 22 + manifest_length + 10
+        else:
+            index = position[where] or 0
+        data[index] ^= 0x01
+    elif kind == "truncate":
+        data = data[: int(where)] if where.isdigit() else data[: size - 1]
+    elif kind == "extend":
+        data += b"\x00"
+    out = tmp_path / f"damaged-{kind}-{where}.rzb"
+    out.write_bytes(bytes(data))
+    return out
+
+
+DAMAGE = [
+    "flip:start",
+    "flip:manifest",
+    "flip:signature",
+    "flip:item",
+    "flip:end",
+    "truncate:0",
+    "truncate:30",
+    "truncate:last",
+    "extend:",
+]
+
+
+@pytest.mark.parametrize("how", DAMAGE)
+def test_a_damaged_bundle_is_refused_and_changes_nothing(
+    bundle: Path, unlocked: ws.Unlocked, workspace: Path, tmp_path: Path, how: str
+) -> None:
+    damaged = _damaged(bundle, tmp_path, how)
+    before = snapshot(workspace)
+    with pytest.raises(ImportRefused):
+        import_bundle(unlocked, damaged)
+    assert snapshot(workspace) == before
+    assert list_reports(unlocked, Filters(include_closed=True)) == []
+
+
+def test_every_flipped_byte_is_refused(
+    bundle: Path, unlocked: ws.Unlocked, workspace: Path, tmp_path: Path
+) -> None:
+    data = bundle.read_bytes()
+    before = snapshot(workspace)
+    target = tmp_path / "flipped.rzb"
+    for position in range(0, len(data), 7):
+        flipped = bytearray(data)
+        flipped[position] ^= 0x80
+        target.write_bytes(bytes(flipped))
+        with pytest.raises(ImportRefused):
+            import_bundle(unlocked, target)
+    assert snapshot(workspace) == before
+
+
+def test_the_cli_refuses_a_damaged_bundle_with_an_error_and_a_hint(
+    bundle: Path, workspace: Path, tmp_path: Path
+) -> None:
+    result = review(workspace, "import", str(_damaged(bundle, tmp_path, "flip:item")))
+    assert result.exit_code == 1
+    assert "raazdar-review: error: bundle refused" in result.output
+    assert "raazdar-review: hint:" in result.output
+
+
+def test_a_bundle_for_another_instance_is_refused(
+    server: Server, bundle: Path, tmp_path: Path
+) -> None:
+    root = tmp_path / "elsewhere"
+    result = review(
+        root,
+        "init",
+        "--instance-id",
+        "0" * 32,
+        "--server-key",
+        server.signing_key_text,
+        "--key-file",
+        str(server.reviewer_key_file),
+        "--reviewer",
+        "demo-reviewer",
+    )
+    assert result.exit_code == 0, result.output
+    result = review(root, "import", str(bundle))
+    assert result.exit_code == 1
+    assert "another Raazdar instance" in result.output
+
+
+def test_a_bundle_signed_by_a_key_not_pinned_is_refused(
+    server: Server, bundle: Path, tmp_path: Path
+) -> None:
+    from crypto import SigningKey
+
+    root = tmp_path / "other-server"
+    result = review(
+        root,
+        "init",
+        "--instance-id",
+        server.instance_id,
+        "--server-key",
+        SigningKey.generate().verify_key.to_text(),
+        "--key-file",
+        str(server.reviewer_key_file),
+        "--reviewer",
+        "demo-reviewer",
+    )
+    assert result.exit_code == 0, result.output
+    result = review(root, "import", str(bundle))
+    assert result.exit_code == 1
+    assert "pinned" in result.output
+
+
+def test_progress_is_reported_for_every_item(bundle: Path, unlocked: ws.Unlocked) -> None:
+    seen: list[tuple[int, int]] = []
+    import_bundle(unlocked, bundle, lambda done, total: seen.append((done, total)))
+    assert seen == [(1, 2), (2, 2)]
+
+
+def test_importing_twice_changes_nothing(
+    bundle: Path, unlocked: ws.Unlocked, workspace: Path
+) -> None:
+    first = import_bundle(unlocked, bundle)
+    assert (first.filed, first.new_reports, first.problems) == (2, 1, [])
+    before = snapshot(workspace)
+    second = import_bundle(unlocked, bundle)
+    assert (second.filed, second.already, second.new_reports) == (0, 2, 0)
+    assert snapshot(workspace) == before
+
+
+def _key_file(
+    tmp_path: Path, name: str, passphrase: str = DEMO_PASSPHRASE
+) -> tuple[Path, Recipient]:
+    keys, recipient = new_reviewer(name)
+    path = tmp_path / f"{name}.key"
+    data = KeyFile.create(
+        keys, passphrase, kind="reviewer", label=name, params=KdfParams.TESTING
+    ).to_bytes()
+    path.write_bytes(data)
+    return path, recipient
+
+
+def test_an_item_sealed_to_no_enrolled_key_is_reported_kept_and_not_acknowledged(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    key_file, stranger = _key_file(tmp_path, "stranger")
+    install_successor(server.instance, [stranger])
+    server.submit("sealed to a reviewer this workspace does not know")
+    bundle = server.export(tmp_path / "export.rzb")
+
+    result = review(workspace, "import", str(bundle))
+    assert result.exit_code == 0, result.output
+    assert "0 item(s) filed, 1 new report(s)" in result.output
+    assert "sealed to no key enrolled in this workspace" in result.output
+    assert "1 unreadable" in review(workspace, "list").output
+    shown = review(workspace, "show", "1").output
+    assert "pending" in shown
+    assert "sealed to no key enrolled" in shown
+    replies = tmp_path / "r.rzb"
+    exported = review(workspace, "export-replies", "--out", str(replies))
+    assert exported.exit_code == 0, exported.output
+    assert "0 acknowledgement(s)" in exported.output  # so the server keeps the item
+
+    # Once that reviewer is enrolled and imports, the same bundle files the item.
+    assert (
+        review(workspace, "enrol", "--key-file", str(key_file), "--reviewer", "stranger").exit_code
+        == 0
+    )
+    again = review(workspace, "--as", "stranger", "import", str(bundle))
+    assert again.exit_code == 0, again.output
+    assert "1 item(s) filed, 0 new report(s)" in again.output
+    assert "sealed to no key" not in review(workspace, "--as", "stranger", "show", "1").output
+
+
+def test_an_item_sealed_to_another_enrolled_reviewer_names_them(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    key_file, other = _key_file(tmp_path, "other")
+    assert (
+        review(workspace, "enrol", "--key-file", str(key_file), "--reviewer", "other").exit_code
+        == 0
+    )
+    install_successor(server.instance, [other])
+    server.submit("only for the other reviewer")
+    result = review(
+        workspace, "--as", "demo-reviewer", "import", str(server.export(tmp_path / "e.rzb"))
+    )
+    assert "sealed to reviewer other: import it unlocked as them" in result.output
+
+
+def test_reports_sealed_before_and_after_a_key_rotation_are_all_readable(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    server.submit("before the rotation")
+    assert review(workspace, "import", str(server.export(tmp_path / "one.rzb"))).exit_code == 0
+    key_file, rotated = _key_file(tmp_path, "demo-reviewer")
+    assert (
+        review(workspace, "enrol", "--key-file", str(key_file), "--reviewer", "demo-reviewer")
+    ).exit_code == 0
+    install_successor(server.instance, [rotated])
+    server.submit("after the rotation")
+    result = review(workspace, "import", str(server.export(tmp_path / "two.rzb")))
+    assert "1 item(s) filed, 1 new report(s)" in result.output, result.output
+    assert "before the rotation" in review(workspace, "show", "1").output
+    assert "after the rotation" in review(workspace, "show", "2").output
+    assert review(workspace, "audit", "verify").exit_code == 0  # signed by the new key now
+
+
+def _consistent_blobs(workspace: Path) -> None:
+    """Every blob an item names exists, and no blob file is left that no item names."""
+    db = sqlite3.connect(workspace / ws.DB_NAME)
+    named = {row[0] for row in db.execute("SELECT blob FROM items")}
+    inline = {row[0] for row in db.execute("SELECT name FROM blob_data")}
+    db.close()
+    files = {p.name for p in (workspace / "blobs").iterdir()}
+    assert files | inline == named
+    assert not files & inline
+
+
+def test_damaged_and_foreign_items_inside_a_valid_bundle_are_kept_and_reported(
+    server: Server, unlocked: ws.Unlocked, workspace: Path, tmp_path: Path
+) -> None:
+    reviewer = KeyFile.from_bytes(server.reviewer_key_file.read_bytes()).encryption_public
+    assert reviewer is not None
+    report = json.dumps({"format": 1, "message": "crafted", "fields": {}, "language": "en"})
+    envelopes = {
+        "good": seal_bytes(report.encode(), [reviewer], Metadata("report", "application/json")),
+        "truncated": seal_bytes(
+            b"x" * 300_000, [reviewer], Metadata("file", "application/pdf", "big.pdf")
+        )[:-100],
+        "garbage": b"not an envelope at all",
+        "foreign": seal_bytes(b"secret", [PrivateKey.generate().public_key], Metadata("file")),
+    }
+    submission, files, entries = secrets.token_hex(16), [], []
+    for name, data in envelopes.items():
+        path = tmp_path / f"{name}.rze"
+        path.write_bytes(data)
+        files.append(path)
+        kind = "report" if name == "good" else "file"
+        entries.append(
+            ExportEntry(secrets.token_hex(16), submission, "Crafted source", kind, dt.date.today())
+        )
+    manifest = ExportManifest(
+        new_bundle_id(),
+        server.instance_id,
+        dt.date.today(),
+        1,
+        tuple(entries),
+        {"Crafted source": PrivateKey.generate().public_key},
+    )
+    bundle = tmp_path / "crafted.rzb"
+    with bundle.open("wb") as dst:
+        write_export(
+            dst, manifest, files, SigningKey.from_text(server.paths.signing_key.read_text())
+        )
+
+    summary = import_bundle(unlocked, bundle)
+    assert (summary.filed, summary.new_reports) == (1, 1)
+    problems = "\n".join(summary.problems)
+    assert problems.count("damaged envelope") == 2
+    assert "sealed to no key enrolled" in problems
+    _consistent_blobs(workspace)
+    shown = review(workspace, "show", "1").output
+    assert "crafted" in shown
+    assert shown.count("damaged: damaged envelope") == 2
+    assert "pending: sealed to no key" in shown
+
+    before = snapshot(workspace)
+    again = import_bundle(unlocked, bundle)
+    assert (again.filed, again.already, len(again.problems)) == (0, 1, 3)
+    assert snapshot(workspace) == before
