@@ -64,6 +64,25 @@ def _drop_database(admin: Engine, name: str) -> None:
             time.sleep(0.5)
 
 
+@pytest.fixture
+def _close_engines(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Close every engine the server makes during the test, its CLI's included."""
+    from app import db as app_db
+
+    created: list[Engine] = []
+    make_engine = app_db.make_engine
+
+    def tracked(url: str) -> Engine:
+        engine = make_engine(url)
+        created.append(engine)
+        return engine
+
+    monkeypatch.setattr(app_db, "make_engine", tracked)
+    yield
+    for engine in created:
+        engine.dispose()
+
+
 @pytest.fixture(autouse=True)
 def _restore_umask() -> Iterator[None]:
     """Undo the umask the `raazdar` CLI sets for its process, so no test inherits it."""

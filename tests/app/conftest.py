@@ -6,7 +6,7 @@ As in Flask's tutorial: `app` is built by the factory for a fresh instance,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +14,8 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine
 
 from app import create_app
-from app import db as app_db
 from app.config import config_for
 from app.demo import make_demo_keyring
 from app.models import today
@@ -49,23 +47,6 @@ def database_url(request: pytest.FixtureRequest, instance_dir: Path) -> str:
     # Requested after the database, so that engines close before it is dropped.
     request.getfixturevalue("_close_engines")
     return url
-
-
-@pytest.fixture
-def _close_engines(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Close every engine an app makes during the test, the CLI's included."""
-    created: list[Engine] = []
-    make_engine = app_db.make_engine
-
-    def tracked(url: str) -> Engine:
-        engine = make_engine(url)
-        created.append(engine)
-        return engine
-
-    monkeypatch.setattr(app_db, "make_engine", tracked)
-    yield
-    for engine in created:
-        engine.dispose()
 
 
 @pytest.fixture

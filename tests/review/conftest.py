@@ -7,10 +7,8 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import Engine
 
 from app import create_app
-from app import db as app_db
 from app.config import config_for
 from app.demo import DEMO_PASSPHRASE
 from app.setup import initialise
@@ -29,23 +27,6 @@ def _no_environment_config(monkeypatch: pytest.MonkeyPatch) -> None:
         "RAAZDAR_REVIEWER",
     ):
         monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture
-def _close_engines(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Close every engine the server makes during the test."""
-    created: list[Engine] = []
-    make_engine = app_db.make_engine
-
-    def tracked(url: str) -> Engine:
-        engine = make_engine(url)
-        created.append(engine)
-        return engine
-
-    monkeypatch.setattr(app_db, "make_engine", tracked)
-    yield
-    for engine in created:
-        engine.dispose()
 
 
 @pytest.fixture
