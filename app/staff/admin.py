@@ -30,6 +30,7 @@ from app.staff.admin_forms import (
     TermLabelsForm,
 )
 from app.staff.auth import admin_required, current_staff
+from app.staff.views import accepts_bundle
 from app.taxonomy import GROUPS
 
 AUDIT_PAGE_SIZE: Final = 50
@@ -356,6 +357,7 @@ def admin_keyring() -> ResponseReturnValue:
 
 @bp.post("/admin/keyring/install")
 @admin_required
+@accepts_bundle
 def admin_keyring_install() -> ResponseReturnValue:
     """Install a successor manifest, if the authorities signed it as crypto's rules require."""
     form = KeyringInstallForm()

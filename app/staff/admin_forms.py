@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from app.services.staff_admin import ROLES
+from crypto.constants import MANIFEST_MAX_BYTES
 
 # Plain values, each its own label: WTForms 3.3 deprecates (value, label) tuples.
 _ROLE_CHOICES: list[Any] = list(ROLES)
@@ -80,18 +82,38 @@ class MoveTermForm(FlaskForm):
 
 
 class KeyringInstallForm(FlaskForm):
-    """A successor manifest, pasted from the file the authorities signed.
+    """A successor manifest: the file the authorities signed, or its contents pasted.
 
-    Pasted rather than uploaded: file parts sent to views that do not take
-    reports are dropped unread (`app.uploads`). The manifest is public (keys
-    and signatures), and any change to it in transit is refused by its signatures.
+    Either is safe to carry: a manifest holds only public keys and signatures,
+    and any change to it in transit is refused by its signatures.
     """
 
-    manifest = TextAreaField(
-        "Manifest",
-        [DataRequired("Paste the manifest file's contents.")],
-    )
+    file = FileField("Manifest file")
+    manifest = TextAreaField("Or paste its contents")
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """Require exactly one of the file and the pasted text."""
+        if not super().validate(extra_validators):
+            return False
+        upload = self.file.data
+        chosen = [upload is not None and bool(upload.filename), bool(self.manifest.data)]
+        if chosen.count(True) != 1:
+            self.manifest.errors = [
+                "Choose the manifest file, or paste the manifest file's contents (not both)."
+            ]
+            return False
+        return True
 
     def manifest_bytes(self) -> bytes:
-        """The pasted manifest as the bytes of its file."""
-        return (self.manifest.data or "").encode("utf-8")
+        """The manifest as the bytes of its file, read once and no further than crypto's limit.
+
+        One byte past the limit is enough for `crypto` to refuse it as oversized.
+        """
+        if not hasattr(self, "_bytes"):
+            upload = self.file.data
+            if upload is not None and upload.filename:
+                self._bytes = bytes(upload.stream.read(MANIFEST_MAX_BYTES + 1))
+            else:
+                self._bytes = (self.manifest.data or "").encode("utf-8")
+        data: bytes = self._bytes
+        return data

@@ -141,11 +141,11 @@ def test_a_file_others_can_read_fails(
     assert failed(checks)
 
 
+# SQLite only: a PostgreSQL database has no file in the instance.
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_world_readable_sqlite_database_fails(
     instance: Path, where: Surroundings, database_url: str
 ) -> None:
-    if not database_url.startswith("sqlite"):
-        pytest.skip("a PostgreSQL database has no file in the instance")
     (instance / "raazdar.db").chmod(0o644)
     checks = diagnose(instance, today(), where)
     assert verdicts(checks)["permissions"] is Status.FAIL

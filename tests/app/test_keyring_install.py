@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import io
 import json
 import os
 from collections.abc import Callable, Sequence
@@ -124,6 +125,18 @@ def install_by_web(admin: Staff, data: bytes) -> tuple[int, str]:
     return response.status_code, admin.text(response)
 
 
+def install_by_upload(admin: Staff, data: bytes) -> tuple[int, str]:
+    """Upload a manifest file to the admin page; return the status and the page shown."""
+    response = admin.client.post(
+        "/staff/admin/keyring/install",
+        data={"csrf_token": admin.token(), "file": (io.BytesIO(data), "manifest.json")},
+        content_type="multipart/form-data",
+    )
+    if response.status_code == 303:
+        return 303, admin.get(response.location)
+    return response.status_code, admin.text(response)
+
+
 def install_by_cli(runner: CliRunner, instance: Path, data: bytes) -> tuple[int, str]:
     """Run `raazdar keyring install FILE`; return the exit code and everything it printed."""
     path = instance.parent / "successor.json"
@@ -139,13 +152,17 @@ def _web(admin: Staff, runner: CliRunner, instance: Path, data: bytes) -> tuple[
     return install_by_web(admin, data)
 
 
+def _upload(admin: Staff, runner: CliRunner, instance: Path, data: bytes) -> tuple[int, str]:
+    return install_by_upload(admin, data)
+
+
 def _cli(admin: Staff, runner: CliRunner, instance: Path, data: bytes) -> tuple[int, str]:
     return install_by_cli(runner, instance, data)
 
 
-DOORS = pytest.mark.parametrize("door", [_web, _cli], ids=["web", "cli"])
-ACCEPTED: dict[Door, int] = {_web: 303, _cli: 0}
-REFUSED: dict[Door, int] = {_web: 400, _cli: 1}
+DOORS = pytest.mark.parametrize("door", [_web, _upload, _cli], ids=["web", "upload", "cli"])
+ACCEPTED: dict[Door, int] = {_web: 303, _upload: 303, _cli: 0}
+REFUSED: dict[Door, int] = {_web: 400, _upload: 400, _cli: 1}
 
 
 # A valid successor.
@@ -192,7 +209,7 @@ def test_an_install_is_audited_with_its_actor(
     assert audit_actions(app)[-1] == "keyring-installed"
     with db_session(app) as session:
         entry = entries(session, limit=1)[0]
-        assert entry.actor == ("root" if door is _web else "console")
+        assert entry.actor == ("console" if door is _cli else "root")
         detail = json.loads(entry.detail)
         assert detail["version"] == 2
         assert detail["reviewers"] == [str(reviewer.encryption_key.fingerprint)]
@@ -407,7 +424,7 @@ def test_an_empty_form_is_refused(admin: Staff, instance: Path) -> None:
     before = snapshot(instance)
     status, said = install_by_web(admin, b"")
     assert status == 400
-    assert "Paste the manifest" in said
+    assert "Choose the manifest file, or paste" in said
     assert snapshot(instance) == before
 
 
@@ -528,3 +545,20 @@ def test_keyring_install_of_a_missing_file_is_a_usage_error(
         main, ["--instance", str(instance), "keyring", "install", str(instance / "nope.json")]
     )
     assert result.exit_code == 2
+
+
+def test_a_file_and_pasted_text_together_are_refused(instance: Path, admin: Staff) -> None:
+    before = snapshot(instance)
+    data = successor(instance).to_bytes()
+    response = admin.client.post(
+        "/staff/admin/keyring/install",
+        data={
+            "csrf_token": admin.token(),
+            "file": (io.BytesIO(data), "manifest.json"),
+            "manifest": data.decode("utf-8"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 400
+    assert "not both" in admin.text(response)
+    assert snapshot(instance) == before
