@@ -381,6 +381,11 @@ def _gunicorn(where: Surroundings) -> Check:
     return Check("gunicorn", Status.OK, "no access log")
 
 
+def tor_check(instance: Path, where: Surroundings | None = None) -> Check:
+    """Report tor's health for `instance` (the staff dashboard shows it too)."""
+    return _guard("tor", lambda: _tor(InstancePaths(instance), where or Surroundings()))
+
+
 def _tor(paths: InstancePaths, where: Surroundings) -> Check:
     """Report tor's bootstrap, where there is a tor to ask."""
     control = where.environ.get("RAAZDAR_TOR_CONTROL")

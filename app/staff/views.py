@@ -12,7 +12,9 @@ from flask.typing import ResponseReturnValue
 from app.db import db_session
 from app.errors import KeyringUnavailable, ThrottledError
 from app.models import StaffAccount
+from app.services import doctor
 from app.services import staff as staff_service
+from app.services.context import services
 from app.staff import auth, bp
 from app.staff.auth import current_staff, staff_required
 from app.staff.forms import ActionForm, EnrolForm, ExportForm, LoginForm, ReplyUploadForm
@@ -144,6 +146,7 @@ def _dashboard_page(
         export_form=export_form or ExportForm(formdata=None),
         upload_form=upload_form or ReplyUploadForm(formdata=None),
         action_form=ActionForm(formdata=None),
+        tor=doctor.tor_check(services().paths.root),
     )
 
 

@@ -111,6 +111,9 @@ class Tor:
     @classmethod
     def attach(cls, control: str) -> Tor:
         """Attach to a running tor by `host:port` or a control socket path (cookie auth)."""
+        if control.startswith("/") and not Path(control).is_socket():
+            # Checked here: stem leaks its socket object when the path is not there.
+            raise TorError(f"cannot attach to tor at {control}: no control socket there")
         try:
             if control.startswith("/"):
                 controller = stem.control.Controller.from_socket_file(control)

@@ -17,6 +17,7 @@ from werkzeug.test import TestResponse
 
 from app.instance import InstancePaths
 from app.models import AuditEntry, Item, Reply, Source, today
+from app.services.doctor import tor_check
 from app.services.exchange import apply_reply_bundle
 from crypto import Metadata, SigningKey, open_bytes, seal_bytes
 from crypto.exchange import (
@@ -184,6 +185,21 @@ def test_dashboard_counts_what_waits(
     with app.app_context(), db_session(app) as session:
         apply_reply_bundle(session, io.BytesIO(bundle))
     assert counts(staff) == {"new": 0, "items": 3, "sources": 2, "replies": 2}
+
+
+def test_dashboard_shows_tor_health_as_the_doctor_sees_it(
+    instance: Path, staff: FlaskClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    html = staff.get("/staff/").get_data(as_text=True)
+    assert f"Tor ({tor_check(instance).status})" in html
+    # A tor the operator named but that does not answer is a failure, said plainly.
+    monkeypatch.setenv("RAAZDAR_TOR_CONTROL", str(tmp_path / "no-such-control.sock"))
+    health = re.search(
+        r'<p id="tor-health" class="note fail">([^<]*)</p>',
+        staff.get("/staff/").get_data(as_text=True),
+    )
+    assert health is not None
+    assert "cannot attach to tor" in health.group(1)
 
 
 def test_dashboard_shows_the_keyring_in_force(
