@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from app.errors import AppError
+from app.listeners import is_staff_listener
 
 log = logging.getLogger(__name__)
 
 
 def _page(status: int, kind: str) -> ResponseReturnValue:
-    return render_template("error.html", status=status, kind=kind), status
+    # Staff see their own (English) error pages, but only on the staff listener:
+    # anywhere else a staff URL's 404 must be the source interface's own 404.
+    template = "staff/error.html" if is_staff_listener(request) else "error.html"
+    return render_template(template, status=status, kind=kind), status
 
 
 def register(app: Flask) -> None:

@@ -176,7 +176,21 @@ def test_a_visitor_without_a_session_cannot_post_an_admin_action(app: Flask) -> 
 
 @pytest.mark.parametrize("path", ADMIN_PAGES)
 def test_a_staff_member_is_refused_every_admin_page(member: Staff, path: str) -> None:
-    member.get(path, status=403)
+    page = member.get(path, status=403)
+    # The staff layout, in English, saying why: not the source interface's page.
+    assert '<html lang="en"' in page
+    assert "it needs an administrator" in page
+
+
+def test_off_the_staff_listener_a_staff_url_gets_the_source_sites_own_404(
+    client: FlaskClient,
+) -> None:
+    absent = client.get("/no-such-page")
+    staff_url = client.get("/staff/admin/accounts")
+    assert staff_url.status_code == absent.status_code == 404
+    # The same page, but for the address it links back to (the language switch).
+    same = absent.get_data(as_text=True).replace("/no-such-page", "/staff/admin/accounts")
+    assert staff_url.get_data(as_text=True) == same
 
 
 def test_a_staff_member_is_refused_every_admin_action(app: Flask, member: Staff) -> None:
