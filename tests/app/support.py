@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import re
 import secrets
 from collections.abc import Iterable, Sequence
@@ -22,7 +23,7 @@ from app.db import Base
 from app.demo import DEMO_PASSPHRASE
 from app.instance import InstancePaths
 from app.keyring import manifest_path
-from app.models import Item, Source
+from app.models import AuditEntry, Item, Source
 from app.services.replies import post_reply
 from crypto import (
     KeyFile,
@@ -259,6 +260,13 @@ def db_session(app: Flask) -> Session:
     """A session on the app's database, outside any request."""
     session: Session = app.extensions["raazdar.db"].new_session()
     return session
+
+
+def audit_trail(app: Flask) -> list[tuple[str, str, dict[str, object]]]:
+    """Every audit entry, oldest first: (actor, action, details)."""
+    with db_session(app) as session:
+        rows = session.execute(select(AuditEntry).order_by(AuditEntry.seq)).scalars()
+        return [(e.actor, e.action, json.loads(e.detail)) for e in rows]
 
 
 def source_id(app: Flask, codename: str) -> str:

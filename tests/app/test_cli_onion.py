@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import stat
 from pathlib import Path
@@ -10,13 +9,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 from flask import Flask
-from sqlalchemy import select
 
 from app.cli import main
-from app.models import AuditEntry
 from app.tor.clients import StaffClients
 from crypto.onion import OnionServiceKey, parse_client_public, parse_private_line
-from tests.app.support import db_session
+from tests.app.support import audit_trail
 
 PRIVATE_LINE = re.compile(r"^    ([a-z2-7]{56}:descriptor:x25519:[A-Z2-7]{52})$", re.MULTILINE)
 PRIVATE_KEY = re.compile(r"^    ([A-Z2-7]{52})$", re.MULTILINE)
@@ -24,12 +21,6 @@ PRIVATE_KEY = re.compile(r"^    ([A-Z2-7]{52})$", re.MULTILINE)
 
 def onion(runner: CliRunner, instance: Path, *args: str) -> Result:
     return runner.invoke(main, ["--instance", str(instance), "staff-onion", *args])
-
-
-def audit(app: Flask) -> list[tuple[str, str, dict[str, object]]]:
-    with db_session(app) as session:
-        rows = session.execute(select(AuditEntry).order_by(AuditEntry.seq)).scalars()
-        return [(e.actor, e.action, json.loads(e.detail)) for e in rows]
 
 
 def shown_line(output: str) -> str:
@@ -64,7 +55,11 @@ def test_add_client_prints_the_private_key_once_and_stores_only_the_public_half(
     for path in instance.rglob("*"):
         if path.is_file():
             assert key.private_b32.encode() not in path.read_bytes(), path
-    assert audit(app)[-1] == ("console", "staff-onion-client-added", {"device": "alice-laptop"})
+    assert audit_trail(app)[-1] == (
+        "console",
+        "staff-onion-client-added",
+        {"device": "alice-laptop"},
+    )
 
 
 def test_each_device_gets_its_own_key_for_the_same_address(
@@ -111,7 +106,7 @@ def test_remove_client_revokes_just_that_device(
     assert "raazdar: revoked device alice" in result.output
     assert "SIGHUP" in result.output
     assert StaffClients(instance / "tor").names() == ["bob"]
-    assert audit(app)[-1] == ("console", "staff-onion-client-removed", {"device": "alice"})
+    assert audit_trail(app)[-1] == ("console", "staff-onion-client-removed", {"device": "alice"})
 
     result = onion(runner, instance, "remove-client", "bob")
     assert "the staff onion will not be published" in result.output

@@ -12,11 +12,11 @@ from flask import Flask
 from sqlalchemy import select
 
 from app.cli import main
-from app.models import AuditEntry, StaffAccount
+from app.models import StaffAccount
 from crypto import verify_password
 from crypto.constants import PASSPHRASE_WORDS
 from tests.app.staff_support import PASSWORD, make_staff
-from tests.app.support import db_session
+from tests.app.support import audit_trail, db_session
 
 PASSPHRASE_LINE = re.compile(r"^    ([a-z-]+(?: [a-z-]+)+)$", re.MULTILINE)
 
@@ -29,12 +29,6 @@ def account(app: Flask, username: str) -> StaffAccount | None:
     with db_session(app) as session:
         query = select(StaffAccount).where(StaffAccount.username == username)
         return session.execute(query).scalar_one_or_none()
-
-
-def audit(app: Flask) -> list[tuple[str, str, dict[str, object]]]:
-    with db_session(app) as session:
-        rows = session.execute(select(AuditEntry).order_by(AuditEntry.seq)).scalars()
-        return [(e.actor, e.action, json.loads(e.detail)) for e in rows]
 
 
 def shown_passphrase(output: str) -> str:
@@ -59,8 +53,12 @@ def test_add_shows_a_generated_passphrase_once(
     assert found.totp_secret is None
     assert passphrase not in found.password_hash
     assert verify_password(found.password_hash, passphrase)
-    assert audit(app)[-1] == ("console", "staff-added", {"username": "alice", "role": "staff"})
-    assert passphrase not in json.dumps(audit(app))
+    assert audit_trail(app)[-1] == (
+        "console",
+        "staff-added",
+        {"username": "alice", "role": "staff"},
+    )
+    assert passphrase not in json.dumps(audit_trail(app))
 
 
 def test_add_admin(runner: CliRunner, instance: Path, app: Flask) -> None:
@@ -127,7 +125,7 @@ def test_remove(runner: CliRunner, instance: Path, app: Flask) -> None:
     result = staff(runner, instance, "remove", "alice")
     assert result.exit_code == 0, result.output
     assert account(app, "alice") is None
-    assert audit(app)[-1] == ("console", "staff-removed", {"username": "alice"})
+    assert audit_trail(app)[-1] == ("console", "staff-removed", {"username": "alice"})
     missing = staff(runner, instance, "remove", "alice")
     assert missing.exit_code == 1
     assert "raazdar: error: no staff account is called 'alice'" in missing.output
@@ -156,7 +154,7 @@ def test_reset_password_ends_sessions_and_shows_a_new_passphrase(
     assert verify_password(found.password_hash, passphrase)
     assert not verify_password(found.password_hash, PASSWORD)
     assert found.totp_enrolled  # the second factor is not touched
-    assert audit(app)[-1] == ("console", "staff-password-reset", {"username": "alice"})
+    assert audit_trail(app)[-1] == ("console", "staff-password-reset", {"username": "alice"})
 
 
 def test_reset_password_by_prompt(runner: CliRunner, instance: Path, app: Flask) -> None:
@@ -183,7 +181,7 @@ def test_reset_2fa(runner: CliRunner, instance: Path, app: Flask) -> None:
     assert found.totp_secret is None
     assert found.epoch == 2
     assert verify_password(found.password_hash, PASSWORD)
-    assert audit(app)[-1] == ("console", "staff-2fa-reset", {"username": "alice"})
+    assert audit_trail(app)[-1] == ("console", "staff-2fa-reset", {"username": "alice"})
 
 
 def test_reset_of_an_unknown_account_says_so(runner: CliRunner, instance: Path) -> None:

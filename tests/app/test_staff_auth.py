@@ -29,7 +29,7 @@ from tests.app.staff_support import (
     staff_client,
     submit_login,
 )
-from tests.app.support import Visitor, assert_clean_page, db_session, form
+from tests.app.support import Visitor, assert_clean_page, audit_trail, db_session, form
 
 WRONG = "The username, password or code is wrong."
 
@@ -55,9 +55,7 @@ def logged_in(client: FlaskClient) -> bool:
 
 
 def audit_actions(app: Flask) -> list[tuple[str, str]]:
-    with db_session(app) as session:
-        rows = session.execute(select(AuditEntry).order_by(AuditEntry.seq)).scalars()
-        return [(e.actor, e.action) for e in rows]
+    return [(actor, action) for actor, action, _ in audit_trail(app)]
 
 
 def step_now() -> int:

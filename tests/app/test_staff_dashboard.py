@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import json
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -16,7 +15,7 @@ from sqlalchemy import select
 from werkzeug.test import TestResponse
 
 from app.instance import InstancePaths
-from app.models import AuditEntry, Item, Reply, Source, today
+from app.models import Item, Reply, Source, today
 from app.services.doctor import tor_check
 from app.services.exchange import apply_reply_bundle
 from crypto import Metadata, SigningKey, open_bytes, seal_bytes
@@ -40,6 +39,7 @@ from tests.app.staff_support import (
 from tests.app.support import (
     Visitor,
     assert_clean_page,
+    audit_trail,
     db_session,
     form,
     multipart,
@@ -155,12 +155,6 @@ def upload(client: FlaskClient, bundle: bytes | None, *, token: str | None = Non
     return client.post("/staff/replies", data=body, content_type=content_type)
 
 
-def audit(app: Flask) -> list[tuple[str, str, dict[str, object]]]:
-    with db_session(app) as session:
-        rows = session.execute(select(AuditEntry).order_by(AuditEntry.seq)).scalars()
-        return [(e.actor, e.action, json.loads(e.detail)) for e in rows]
-
-
 def exported_manifest(
     app: Flask, instance: Path, staff: FlaskClient, tmp_path: Path
 ) -> tuple[ExportManifest, dict[str, bytes]]:
@@ -251,7 +245,7 @@ def test_export_download_is_a_bundle_the_review_side_reads(
     assert b"\xff\xd8 a photo" in plaintexts.values()
     with db_session(app) as session:
         assert all(session.execute(select(Item.exported)).scalars())
-    assert audit(app)[-1] == (
+    assert audit_trail(app)[-1] == (
         "alice",
         "export",
         {"bundle": manifest.bundle_id, "items": 2, "sources": 1, "since": None},
@@ -265,7 +259,7 @@ def test_export_with_nothing_new_downloads_nothing(
     assert response.status_code == 303
     page = staff.get("/staff/").get_data(as_text=True)
     assert "Nothing to export" in page
-    assert "export" not in {action for _, action, _ in audit(app)}
+    assert "export" not in {action for _, action, _ in audit_trail(app)}
 
 
 def test_export_since_a_day_includes_items_already_exported(
@@ -280,7 +274,7 @@ def test_export_since_a_day_includes_items_already_exported(
     assert len(manifest.entries) == 1
     tomorrow = (today() + dt.timedelta(days=1)).isoformat()
     assert export(staff, since=tomorrow).status_code == 303
-    assert audit(app)[-1][2]["since"] == today().isoformat()
+    assert audit_trail(app)[-1][2]["since"] == today().isoformat()
 
 
 @pytest.mark.parametrize("since", ["yesterday", "2026-13-01", "' OR 1=1 --"])
@@ -326,7 +320,7 @@ def test_reply_upload_is_applied_and_accounted_for(
     assert "Nothing in the bundle was refused" in page
     assert row_counts(app, Item, Reply) == {"items": 0, "replies": 1}
     assert "Which police station?" in visitor.get("/account")
-    actor, action, detail = audit(app)[-1]
+    actor, action, detail = audit_trail(app)[-1]
     assert (actor, action) == ("alice", "reply-bundle-applied")
     assert detail["replies"] == 1
     assert detail["deleted"] == 2
@@ -347,7 +341,7 @@ def test_reply_upload_reports_each_refused_reply(
     assert "1 part of the bundle was refused" in page
     assert "not a signed envelope from the bundle&#39;s reviewer" in page
     assert row_counts(app, Reply) == {"replies": 0}
-    assert audit(app)[-1][2]["refused"] == 1
+    assert audit_trail(app)[-1][2]["refused"] == 1
 
 
 def _another_instance(app: Flask, instance: Path, manifest: ExportManifest) -> bytes:
@@ -401,7 +395,7 @@ def test_refused_reply_bundle_applies_nothing_and_says_why(
     assert says in page
     assert_clean_page(response)
     assert row_counts(app, Item, Reply) == {"items": 1, "replies": 0}
-    actor, action, _ = audit(app)[-1]
+    actor, action, _ = audit_trail(app)[-1]
     assert (actor, action) == ("alice", "reply-bundle-refused")
 
 
