@@ -48,6 +48,6 @@ if command -v pg_ctlcluster >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     fi
 fi
 
-RAAZDAR_EXTRAS="server,dev" source "$root/deploy/bootstrap.sh"
+RAAZDAR_EXTRAS="server,review,submit,dev" source "$root/deploy/bootstrap.sh"
 # pytest exits 5 when it collected nothing: with set -e that fails the run.
 "$root/.venv/bin/python" -m pytest "$@"

@@ -1,0 +1,1 @@
+"""`raazdar-submit`: the end-to-end submission client that seals on the source's own device."""
