@@ -22,7 +22,8 @@ CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE reviewers (
     id TEXT PRIMARY KEY,
     name TEXT NOT NULL,
-    added TEXT NOT NULL
+    added TEXT NOT NULL,
+    role TEXT NOT NULL DEFAULT 'reviewer' CHECK (role IN ('admin', 'reviewer'))
 );
 CREATE TABLE reviewer_keys (
     seq INTEGER PRIMARY KEY,

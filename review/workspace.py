@@ -162,6 +162,22 @@ class Unlocked:
         return self.workspace.conn
 
     @property
+    def is_admin(self) -> bool:
+        """Say whether the acting reviewer administers this workspace."""
+        row = self.conn.execute(
+            "SELECT role FROM reviewers WHERE id = ?", (self.reviewer,)
+        ).fetchone()
+        return row is not None and row[0] == "admin"
+
+    def require_admin(self, action: str) -> None:
+        """Refuse `action` unless the acting reviewer is an administrator."""
+        if not self.is_admin:
+            raise UnlockError(
+                f"only an administrator may {action}",
+                hint="unlock as a reviewer whose role is admin (the workspace's first is)",
+            )
+
+    @property
     def identities(self) -> list[PrivateKey]:
         """The reviewer's X25519 keys, newest first, old ones included."""
         return [k.encryption for k in self.keys if k.encryption is not None]
@@ -221,6 +237,7 @@ def create(
             reviewer=reviewer,
             name=name,
             key_file=key_file,
+            role="admin",
             then=(lambda: then(unlocked)) if then is not None else None,
         )
     except BaseException:
@@ -236,12 +253,14 @@ def enrol(
     reviewer: str,
     name: str,
     key_file: bytes,
+    role: str = "reviewer",
     then: Callable[[], None] | None = None,
 ) -> None:
     """Enrol a reviewer key: keep its key file and wrap the workspace key to it.
 
     Only the public half is needed, so an unlocked reviewer can enrol another
-    without learning their passphrase. `then` runs inside the same transaction.
+    without learning their passphrase. A new reviewer gets `role`; a reviewer
+    already enrolled keeps theirs. `then` runs inside the same transaction.
     """
     check_reviewer_id(reviewer)
     file = KeyFile.from_bytes(key_file)
@@ -252,8 +271,8 @@ def enrol(
     path = workspace.keys / stored
     with schema.transaction(workspace.conn) as conn:
         conn.execute(
-            "INSERT OR IGNORE INTO reviewers VALUES (?, ?, ?)",
-            (reviewer, name, dt.date.today().isoformat()),
+            "INSERT OR IGNORE INTO reviewers (id, name, added, role) VALUES (?, ?, ?, ?)",
+            (reviewer, name, dt.date.today().isoformat(), role),
         )
         try:
             conn.execute(
