@@ -118,7 +118,7 @@ def entries(u: Unlocked, *, target: int | None = None) -> list[Entry]:
             continue
         detail = None
         if record.get("detail"):
-            raw = u.key.open_record(b64decode(record["detail"]), _context(seq))
+            raw = u.open_old_record(b64decode(record["detail"]), _context(seq))
             detail = json.loads(raw)
         out.append(
             Entry(

@@ -34,6 +34,7 @@ CREATE TABLE reviewer_keys (
     wrapped BLOB NOT NULL,
     retired INTEGER NOT NULL DEFAULT 0
 );
+CREATE TABLE keyrings (version INTEGER PRIMARY KEY, signed BLOB NOT NULL);
 CREATE TABLE bundles (
     id TEXT PRIMARY KEY,
     created TEXT NOT NULL,

@@ -22,7 +22,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from crypto import Fingerprint, KeyFile, KeyPair, PrivateKey, SigningKey, VerifyKey
+from crypto import (
+    Fingerprint,
+    KeyFile,
+    KeyPair,
+    PrivateKey,
+    SignedManifest,
+    SigningKey,
+    VerifyKey,
+)
+from crypto.encoding import b64decode
 from crypto.errors import CryptoError, DecryptionError
 from crypto.keys import PublicKey
 from crypto.workspace import WorkspaceKey
@@ -30,6 +39,8 @@ from review import schema
 from review.errors import UnlockError, WorkspaceError
 
 DB_NAME: Final = "workspace.db"
+# The meta row holding earlier workspace keys, sealed under the current one.
+HISTORY: Final = "workspace_key_history"
 _ID_CHARS: Final = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._-")
 
 # Asked for a passphrase with the label of the key file it is for.
@@ -140,10 +151,39 @@ class Workspace:
                     wskey = WorkspaceKey.unwrap(wrapped, pair.encryption, self.public_key)
         if wskey is None:
             raise UnlockError("none of this reviewer's keys opens the workspace key")
-        signing = keys[0].signing
+        anchored = self.anchored_signing_keys(reviewer)
+        signers = [k.signing for k in keys if k.signing is not None]
+        # Sign with the newest key the keyring in force lists for this reviewer, so
+        # the server accepts what is signed; a key awaiting its keyring signs only
+        # when no listed key is at hand.
+        signing = next((k for k in signers if k.verify_key in anchored), None)
+        if signing is None and signers:
+            signing = signers[0]
         if signing is None:
             raise UnlockError("the reviewer's current key file holds no signing key")
-        return Unlocked(self, reviewer, tuple(keys), signing, wskey)
+        return Unlocked(self, reviewer, tuple(keys), signing, wskey, self._history(wskey))
+
+    def keyring(self) -> SignedManifest | None:
+        """The newest keyring installed in this workspace (each was verified on install)."""
+        row = self.conn.execute(
+            "SELECT signed FROM keyrings ORDER BY version DESC LIMIT 1"
+        ).fetchone()
+        return SignedManifest.from_bytes(row[0]) if row is not None else None
+
+    def anchored_signing_keys(self, reviewer: str) -> frozenset[VerifyKey]:
+        """The signing keys the keyring in force lists for `reviewer` (none without a keyring)."""
+        signed = self.keyring()
+        if signed is None:
+            return frozenset()
+        return frozenset(r.signing_key for r in signed.manifest.recipients if r.id == reviewer)
+
+    def _history(self, key: WorkspaceKey) -> tuple[WorkspaceKey, ...]:
+        """Earlier workspace keys, kept sealed under the current one for old audit details."""
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (HISTORY,)).fetchone()
+        if row is None:
+            return ()
+        secrets_ = json.loads(key.open_record(b64decode(row[0]), HISTORY.encode("ascii")))
+        return tuple(WorkspaceKey(PrivateKey(b64decode(s))) for s in secrets_)
 
 
 @dataclass(frozen=True)
@@ -155,11 +195,23 @@ class Unlocked:
     keys: tuple[KeyPair, ...]
     signing: SigningKey
     key: WorkspaceKey
+    history: tuple[WorkspaceKey, ...] = ()
 
     @property
     def conn(self) -> sqlite3.Connection:
         """The workspace database."""
         return self.workspace.conn
+
+    def open_old_record(self, sealed: bytes, context: bytes) -> bytes:
+        """Open a record that may predate a rewrap: the current key first, then earlier ones.
+
+        Only the audit log needs this: its details are covered by signatures, so a
+        rewrap cannot re-seal them.
+        """
+        for key in (self.key, *self.history):
+            with suppress(DecryptionError):
+                return key.open_record(sealed, context)
+        raise DecryptionError("record does not open")
 
     @property
     def is_admin(self) -> bool:

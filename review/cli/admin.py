@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from crypto import Fingerprint, KeyFile, VerifyKey
+from crypto import Fingerprint, KeyFile, SignedManifest, VerifyKey
 from crypto.errors import CryptoError
 from review import audit
 from review import workspace as ws
@@ -43,6 +43,11 @@ from review.errors import ReviewError
 )
 @click.option("--reviewer", required=True, help="The first reviewer's id, as in the keyring.")
 @click.option("--name", help="The first reviewer's name (default: the key file's label).")
+@click.option(
+    "--keyring",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="The first keyring (keyring-v1.json): installed, and its authorities pinned.",
+)
 @pass_ctx
 def init(
     c: Ctx,
@@ -52,13 +57,20 @@ def init(
     key_file: Path,
     reviewer: str,
     name: str | None,
+    keyring: Path | None,
 ) -> None:
-    """Create a workspace, pin the server key and enrol the first reviewer."""
+    """Create a workspace, pin the server key and authorities, enrol the first reviewer."""
     try:
+        first = SignedManifest.from_bytes(keyring.read_bytes()) if keyring else None
+        pins = tuple(Fingerprint.parse(a) for a in authorities)
+        if first is not None and not pins:
+            pins = tuple(a.key.fingerprint for a in first.manifest.authorities)
+            for fp in pins:
+                click.echo(f"pinning authority {fp}: compare it with the ceremony's record")
         pinned = ws.Pinned(
             instance_id=instance_id.strip().lower(),
             server_key=VerifyKey.from_text(server_key),
-            authorities=tuple(Fingerprint.parse(a) for a in authorities),
+            authorities=pins,
         )
     except CryptoError as exc:
         raise ReviewError(f"bad pinned key: {exc}") from exc
@@ -73,6 +85,7 @@ def init(
         name=name or label,
         key_file=data,
         passphrase=ask(label),
+        keyring=first,
     )
     click.echo(f"created a workspace at {c.root}, with reviewer {reviewer}")
 

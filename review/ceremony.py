@@ -1,0 +1,252 @@
+"""Key ceremonies done offline: authority keys, reviewer keys, and keyring drafts to sign.
+
+A ceremony's output is files: key files (each under its own passphrase) and
+keyring manifests. A new keyring starts as a draft (a manifest with no
+signatures) that authority holders sign one at a time, each on their own
+machine or turn at the workstation; once it carries the threshold it is
+installed on the server and in the workspace. Nothing here talks to a network.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from crypto import (
+    AuthorityKey,
+    Fingerprint,
+    KdfParams,
+    KeyFile,
+    KeyPair,
+    Manifest,
+    Recipient,
+    SignedManifest,
+    SigningKey,
+)
+from crypto.errors import CryptoError
+from review.errors import ReviewError
+
+# How long a keyring is valid unless the ceremony says otherwise.
+DEFAULT_DAYS: Final = 365
+MAX_HOLDERS: Final = 16
+
+
+class CeremonyError(ReviewError):
+    """A key ceremony step was refused."""
+
+
+@dataclass(frozen=True)
+class Signatures:
+    """How far a keyring is signed: valid signatures, and what installing it needs."""
+
+    have: int
+    need: int
+    rotation_have: int | None = None  # when the authority set changes: the new set's
+    rotation_need: int | None = None
+
+    @property
+    def complete(self) -> bool:
+        """Say whether the keyring carries every signature its installation needs."""
+        return self.have >= self.need and (
+            self.rotation_need is None or (self.rotation_have or 0) >= self.rotation_need
+        )
+
+
+def new_key_file(
+    passphrase: str, *, kind: str, label: str, encryption: bool, kdf: KdfParams
+) -> tuple[KeyFile, KeyPair]:
+    """Make fresh keys and protect them under `passphrase`."""
+    keys = KeyPair.generate(encryption=encryption, signing=True)
+    return KeyFile.create(keys, passphrase, kind=kind, label=label, params=kdf), keys
+
+
+def recipient(reviewer: str, name: str, key_file: KeyFile) -> Recipient:
+    """The keyring entry for a reviewer key file (only its public keys are read)."""
+    encryption, signing = key_file.encryption_public, key_file.signing_public
+    if encryption is None or signing is None:
+        raise CeremonyError(f"{key_file.label!r} is not a reviewer key file (no X25519 key)")
+    try:
+        return Recipient(reviewer, name, encryption, signing)
+    except CryptoError as exc:
+        raise CeremonyError(f"bad reviewer entry: {exc}") from exc
+
+
+def authority_init(
+    out: Path,
+    names: Sequence[str],
+    passphrases: Sequence[str],
+    *,
+    threshold: int,
+    recipients: Sequence[Recipient],
+    today: dt.date,
+    days: int = DEFAULT_DAYS,
+    kdf: KdfParams = KdfParams.SENSITIVE,
+) -> tuple[SignedManifest, list[Path]]:
+    """Make n authority key files and keyring version 1, signed by all n holders.
+
+    Every file is created anew (never over an existing one); if any step fails,
+    the files already written are removed, so a failed ceremony leaves nothing.
+    """
+    if not 1 <= len(names) <= MAX_HOLDERS or len(passphrases) != len(names):
+        raise CeremonyError(f"an authority set has 1-{MAX_HOLDERS} holders, each a passphrase")
+    if not 1 <= threshold <= len(names):
+        raise CeremonyError(f"the threshold must be between 1 and {len(names)}")
+    if not recipients:
+        raise CeremonyError("a keyring needs at least one reviewer to seal reports to")
+    out.mkdir(mode=0o700, parents=True, exist_ok=True)
+    written: list[Path] = []
+    try:
+        keys: list[SigningKey] = []
+        for i, (name, passphrase) in enumerate(zip(names, passphrases, strict=True), start=1):
+            file, pair = new_key_file(
+                passphrase, kind="authority", label=name, encryption=False, kdf=kdf
+            )
+            assert pair.signing is not None  # noqa: S101 - made with a signing key above
+            written.append(write_new(out / f"authority-{i}.key", file.to_bytes()))
+            keys.append(pair.signing)
+        try:
+            manifest = Manifest(
+                version=1,
+                previous=None,
+                issued=today,
+                expires=today + dt.timedelta(days=days),
+                threshold=threshold,
+                authorities=tuple(
+                    AuthorityKey(name, k.verify_key) for name, k in zip(names, keys, strict=True)
+                ),
+                recipients=tuple(recipients),
+            )
+        except CryptoError as exc:
+            raise CeremonyError(f"bad keyring: {exc}") from exc
+        signed = SignedManifest(manifest)
+        for key in keys:
+            signed = signed.sign(key)
+        written.append(write_new(out / "keyring-v1.json", signed.to_bytes()))
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
+    return signed, written
+
+
+def draft(
+    current: Manifest,
+    *,
+    today: dt.date,
+    days: int = DEFAULT_DAYS,
+    add: Recipient | None = None,
+    remove: str | None = None,
+) -> SignedManifest:
+    """The next keyring, unsigned: `add` puts a reviewer in (replacing their old entry)."""
+    recipients = list(current.recipients)
+    if remove is not None:
+        if all(r.id != remove for r in recipients):
+            raise CeremonyError(f"the keyring in force lists no reviewer {remove!r}")
+        recipients = [r for r in recipients if r.id != remove]
+        if not recipients:
+            raise CeremonyError("a keyring needs at least one reviewer: add another first")
+    if add is not None:
+        recipients = [r for r in recipients if r.id != add.id] + [add]
+    try:
+        return SignedManifest(
+            current.successor(
+                issued=today, expires=today + dt.timedelta(days=days), recipients=recipients
+            )
+        )
+    except CryptoError as exc:
+        raise CeremonyError(f"bad keyring: {exc}") from exc
+
+
+def sign(signed: SignedManifest, key: SigningKey, current: Manifest | None) -> SignedManifest:
+    """Add one authority holder's signature, if their key is one the keyring needs."""
+    wanted = {a.key.fingerprint for a in signed.manifest.authorities}
+    if current is not None:
+        wanted |= {a.key.fingerprint for a in current.authorities}
+    if key.verify_key.fingerprint not in wanted:
+        raise CeremonyError(
+            "this key is not an authority key of this keyring",
+            hint="sign with a key file made by `keys authority-init` for this instance",
+        )
+    return signed.sign(key)
+
+
+def signatures(signed: SignedManifest, current: Manifest | None) -> Signatures:
+    """Count the valid signatures against what installing `signed` after `current` needs."""
+    new = signed.manifest
+    if current is None:
+        return Signatures(len(signed.valid_signers(new.authorities)), new.threshold)
+    have = len(signed.valid_signers(current.authorities))
+    same = (new.authority_fingerprints, new.threshold) == (
+        current.authority_fingerprints,
+        current.threshold,
+    )
+    if same:
+        return Signatures(have, current.threshold)
+    return Signatures(
+        have, current.threshold, len(signed.valid_signers(new.authorities)), new.threshold
+    )
+
+
+def changes(current: Manifest | None, new: Manifest) -> list[str]:
+    """What `new` changes, in words, for a holder to read before signing."""
+    if current is None:
+        lines = [
+            f"keyring v{new.version}: the first, {new.threshold} of {len(new.authorities)}"
+            " authority signatures"
+        ]
+        lines += [f"  authority {a.key.fingerprint}  {a.name}" for a in new.authorities]
+    else:
+        lines = [f"keyring v{new.version}, after v{current.version}"]
+        old_auth = {a.key.fingerprint: a.name for a in current.authorities}
+        new_auth = {a.key.fingerprint: a.name for a in new.authorities}
+        lines += [f"  + authority {fp}  {n}" for fp, n in new_auth.items() if fp not in old_auth]
+        lines += [f"  - authority {fp}  {n}" for fp, n in old_auth.items() if fp not in new_auth]
+        if new.threshold != current.threshold:
+            lines.append(f"  threshold {current.threshold} -> {new.threshold}")
+    before = {(r.id, r.encryption_key) for r in current.recipients} if current else set()
+    after = {(r.id, r.encryption_key) for r in new.recipients}
+    for r in new.recipients:
+        if (r.id, r.encryption_key) not in before:
+            lines.append(f"  + reviewer {r.id} ({r.name})  key {r.encryption_key.fingerprint}")
+    for r in current.recipients if current else ():
+        if (r.id, r.encryption_key) not in after:
+            lines.append(f"  - reviewer {r.id} ({r.name})  key {r.encryption_key.fingerprint}")
+    lines.append(f"  valid {new.issued.isoformat()} to {new.expires.isoformat()}")
+    return lines
+
+
+def fingerprints(signed: SignedManifest) -> list[Fingerprint]:
+    """The authority fingerprints to pin from a first keyring."""
+    return [a.key.fingerprint for a in signed.manifest.authorities]
+
+
+def write_new(path: Path, data: bytes) -> Path:
+    """Write a new private file; refuse to overwrite one."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError as exc:
+        raise CeremonyError(f"{path} already exists", hint="choose another name") from exc
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def replace_file(path: Path, data: bytes) -> None:
+    """Write `data` to a temporary file beside `path`, then rename it into place."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    write_new(tmp, data)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

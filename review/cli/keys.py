@@ -1,0 +1,363 @@
+"""`raazdar-review keys …`: key ceremonies, offline, one holder at a time."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from crypto import KdfParams, KeyFile, Manifest, PublicKey, SignedManifest
+from crypto.errors import CryptoError
+from review import ceremony, keyring
+from review import workspace as ws
+from review.ceremony import CeremonyError
+from review.cli.base import Ctx, Group, ask, cli, make_console, pass_ctx, safe
+from review.enrolment import enrol_key, rotate
+from review.rewrap import rewrap
+
+_FILE = click.Path(path_type=Path, dir_okay=False, exists=True)
+_NEW_FILE = click.Path(path_type=Path, dir_okay=False)
+
+
+def _fast_kdf(f: click.decorators.FC) -> click.decorators.FC:
+    return click.option(
+        "--fast-kdf",
+        is_flag=True,
+        hidden=True,
+        help="Use the fast test key derivation (test suites only; never for real keys).",
+    )(f)
+
+
+def _days(f: click.decorators.FC) -> click.decorators.FC:
+    return click.option(
+        "--days",
+        type=click.IntRange(1, 3660),
+        default=ceremony.DEFAULT_DAYS,
+        show_default=True,
+        help="How many days the new keyring is valid.",
+    )(f)
+
+
+def _draft_out(f: click.decorators.FC) -> click.decorators.FC:
+    return click.option(
+        "--draft",
+        "draft_out",
+        required=True,
+        type=_NEW_FILE,
+        help="Where to write the next keyring, unsigned, for `keys sign-manifest`.",
+    )(f)
+
+
+def _new_passphrase(what: str) -> str:
+    value: str = click.prompt(
+        f"New passphrase for {what}", hide_input=True, confirmation_prompt=True, err=True
+    )
+    if len(value) < 12:
+        raise CeremonyError("a key file passphrase has at least 12 characters")
+    return value
+
+
+def _kdf(fast: bool) -> KdfParams:
+    return KdfParams.TESTING if fast else KdfParams.SENSITIVE
+
+
+def _read_manifest(path: Path) -> SignedManifest:
+    try:
+        return SignedManifest.from_bytes(path.read_bytes())
+    except CryptoError as exc:
+        raise CeremonyError(f"{path} is not a keyring manifest: {exc}") from exc
+
+
+def _read_key_file(path: Path) -> KeyFile:
+    try:
+        return KeyFile.from_bytes(path.read_bytes())
+    except CryptoError as exc:
+        raise CeremonyError(f"{path} is not a key file: {exc}") from exc
+
+
+def _in_force(u: ws.Unlocked) -> Manifest:
+    current = keyring.in_force(u.workspace)
+    if current is None:
+        raise CeremonyError(
+            "no keyring is installed in this workspace",
+            hint="install the keyring in force first: `raazdar-review keys install FILE`",
+        )
+    return current
+
+
+def _write_draft(path: Path, signed: SignedManifest, current: Manifest | None) -> None:
+    ceremony.write_new(path, signed.to_bytes())
+    for line in ceremony.changes(current, signed.manifest):
+        click.echo(line)
+    need = ceremony.signatures(signed, current).need
+    click.echo(f"wrote {path}: it needs {need} authority signature(s) (`keys sign-manifest`)")
+
+
+@cli.group("keys", cls=Group)
+def keys_group() -> None:
+    """Key ceremonies: authority keys, reviewer keys, keyrings, rotation."""
+
+
+@keys_group.command("reviewer-new")
+@click.option("--out", required=True, type=_NEW_FILE, help="The new key file.")
+@click.option("--label", required=True, help="Whose key it is (shown when it is unlocked).")
+@_fast_kdf
+def reviewer_new(out: Path, label: str, fast_kdf: bool) -> None:
+    """Make a reviewer key file (X25519 and Ed25519) under a new passphrase."""
+    file, _ = ceremony.new_key_file(
+        _new_passphrase(label), kind="reviewer", label=label, encryption=True, kdf=_kdf(fast_kdf)
+    )
+    ceremony.write_new(out, file.to_bytes())
+    assert file.encryption_public is not None  # noqa: S101 - made with one above
+    click.echo(f"wrote {out}: key {file.encryption_public.fingerprint}")
+
+
+@keys_group.command("authority-init")
+@click.option(
+    "--holder",
+    "holders",
+    multiple=True,
+    required=True,
+    help="An authority key holder's name (repeat: one key file each).",
+)
+@click.option("--threshold", required=True, type=int, help="Signatures needed to sign a keyring.")
+@click.option(
+    "--reviewer",
+    "reviewers",
+    multiple=True,
+    required=True,
+    metavar="ID=KEYFILE",
+    help="A reviewer reports are sealed to, and their key file (repeat).",
+)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="A new directory for the key files and keyring-v1.json.",
+)
+@_days
+@_fast_kdf
+def authority_init(
+    holders: tuple[str, ...],
+    threshold: int,
+    reviewers: tuple[str, ...],
+    out: Path,
+    days: int,
+    fast_kdf: bool,
+) -> None:
+    """Make the authority key files (each its own passphrase) and keyring version 1."""
+    recipients = []
+    for spec in reviewers:
+        rid, sep, file_name = spec.partition("=")
+        if not sep or not file_name:
+            raise click.BadParameter(f"{spec!r}: use ID=KEYFILE", param_hint="--reviewer")
+        file = _read_key_file(Path(file_name))
+        recipients.append(ceremony.recipient(rid, file.label, file))
+    passphrases = [_new_passphrase(f"authority key {name!r}") for name in holders]
+    signed, written = ceremony.authority_init(
+        out,
+        holders,
+        passphrases,
+        threshold=threshold,
+        recipients=recipients,
+        today=dt.date.today(),
+        days=days,
+        kdf=_kdf(fast_kdf),
+    )
+    for path in written:
+        click.echo(f"wrote {path}")
+    click.echo("authority fingerprints, to pin on the server and in each workspace:")
+    for fp in ceremony.fingerprints(signed):
+        click.echo(f"  {fp}")
+    click.echo("give each holder their key file alone, on its own medium")
+
+
+@keys_group.command("sign-manifest")
+@click.argument("draft", type=_FILE)
+@click.option("--key-file", required=True, type=_FILE, help="Your authority key file.")
+@click.option(
+    "--previous",
+    type=_FILE,
+    help="The keyring in force (default: the workspace's, if there is a workspace).",
+)
+@click.option("--yes", is_flag=True, help="Sign without asking to confirm the changes.")
+@pass_ctx
+def sign_manifest(c: Ctx, draft: Path, key_file: Path, previous: Path | None, yes: bool) -> None:
+    """Add your signature to a keyring, after reading what it changes."""
+    signed = _read_manifest(draft)
+    if previous is not None:
+        current: Manifest | None = _read_manifest(previous).manifest
+    elif signed.manifest.version > 1 and (c.root / ws.DB_NAME).is_file():
+        current = keyring.in_force(c.open())
+    else:
+        current = None
+    if current is None and signed.manifest.version > 1:
+        raise CeremonyError(
+            "cannot show what this keyring changes without the one in force",
+            hint="give --previous FILE, or run it where the workspace is",
+        )
+    if current is not None and signed.manifest.previous != current.digest():
+        raise CeremonyError(f"{draft} does not follow the keyring in force (v{current.version})")
+    for line in ceremony.changes(current, signed.manifest):
+        click.echo(safe(line).plain)
+    if not yes:
+        click.confirm("Sign this keyring?", abort=True, err=True)
+    file = _read_key_file(key_file)
+    pair = file.unlock(ask(file.label))
+    if pair.signing is None:
+        raise CeremonyError("this key file holds no signing key")
+    signed = ceremony.sign(signed, pair.signing, current)
+    ceremony.replace_file(draft, signed.to_bytes())
+    count = ceremony.signatures(signed, current)
+    state = "complete: install it" if count.complete else "more signatures needed"
+    click.echo(f"signed: {count.have} of {count.need} signature(s), {state}")
+
+
+@keys_group.command("install")
+@click.argument("file", type=_FILE)
+@pass_ctx
+def install(c: Ctx, file: Path) -> None:
+    """Install a signed keyring in the workspace (it must follow the one in force)."""
+    manifest = keyring.install(c.unlock(), _read_manifest(file))
+    click.echo(f"keyring v{manifest.version} installed, in force until {manifest.expires}")
+
+
+@keys_group.command("show")
+@pass_ctx
+def show(c: Ctx) -> None:
+    """Show the keyring in force and every enrolled key, numbered for `rewrap --retire`."""
+    workspace = c.open()
+    current = keyring.in_force(workspace)
+    if current is None:
+        click.echo("no keyring installed: `raazdar-review keys install FILE`")
+    else:
+        click.echo(f"keyring v{current.version}, in force until {current.expires}")
+        for a in current.authorities:
+            click.echo(f"  authority {a.key.fingerprint}  {safe(a.name).plain}")
+    table = Table()
+    for column in ("#", "reviewer", "key", "state"):
+        table.add_column(column)
+    rows = workspace.conn.execute("SELECT seq FROM reviewer_keys ORDER BY reviewer, seq")
+    for (seq,), key in zip(rows.fetchall(), keyring.anchoring(workspace), strict=True):
+        state = "retired" if key.retired else "in keyring" if key.listed else "not in keyring"
+        table.add_row(str(seq), safe(key.reviewer), key.fingerprint, state)
+    make_console().print(table)
+
+
+@keys_group.command("reviewer-add")
+@click.option("--key-file", required=True, type=_FILE, help="The reviewer's key file.")
+@click.option("--reviewer", required=True, help="The reviewer's id.")
+@click.option("--name", help="The reviewer's name (default: the key file's label).")
+@_draft_out
+@_days
+@pass_ctx
+def reviewer_add(
+    c: Ctx, key_file: Path, reviewer: str, name: str | None, draft_out: Path, days: int
+) -> None:
+    """Enrol a new reviewer here and draft the keyring that seals reports to them too."""
+    u = c.unlock()
+    u.require_admin("add a reviewer")
+    current = _in_force(u)
+    file = _read_key_file(key_file)
+    entry = ceremony.recipient(reviewer, name or file.label, file)
+    signed = ceremony.draft(current, today=dt.date.today(), days=days, add=entry)
+    enrol_key(u, reviewer=reviewer, name=entry.name, key_file=file.to_bytes())
+    _write_draft(draft_out, signed, current)
+
+
+@keys_group.command("reviewer-revoke")
+@click.argument("reviewer")
+@_draft_out
+@_days
+@pass_ctx
+def reviewer_revoke(c: Ctx, reviewer: str, draft_out: Path, days: int) -> None:
+    """Retire a reviewer's keys here, re-seal the workspace, and draft a keyring without them."""
+    u = c.unlock()
+    u.require_admin("revoke a reviewer")
+    if reviewer == u.reviewer:
+        raise CeremonyError("a reviewer cannot revoke themselves: another administrator must")
+    current = _in_force(u)
+    seqs = [
+        seq
+        for (seq,) in u.conn.execute(
+            "SELECT seq FROM reviewer_keys WHERE reviewer = ? AND NOT retired", (reviewer,)
+        )
+    ]
+    if not seqs:
+        raise CeremonyError(f"no reviewer {reviewer!r} has a key in service here")
+    listed = any(r.id == reviewer for r in current.recipients)
+    signed = None
+    if listed:
+        signed = ceremony.draft(current, today=dt.date.today(), days=days, remove=reviewer)
+        ceremony.write_new(draft_out, signed.to_bytes())
+    try:
+        _, summary = rewrap(u, retire=seqs)
+    except BaseException:
+        if signed is not None:
+            draft_out.unlink(missing_ok=True)
+        raise
+    click.echo(f"retired {len(summary.retired)} key(s) of {reviewer}; re-sealed the workspace")
+    if signed is None:
+        click.echo(f"the keyring in force does not list {reviewer}: no new keyring is needed")
+        click.echo("discard any unsigned draft that would add them")
+        return
+    for line in ceremony.changes(current, signed.manifest):
+        click.echo(line)
+    click.echo(f"wrote {draft_out}: have it signed, then install it on the server and here")
+
+
+@keys_group.command("rotate")
+@click.option("--backup", type=_NEW_FILE, help="Also write the new key file here.")
+@_draft_out
+@_days
+@_fast_kdf
+@pass_ctx
+def rotate_keys(c: Ctx, backup: Path | None, draft_out: Path, days: int, fast_kdf: bool) -> None:
+    """Give yourself new keys (the old ones stay for old reports) and draft the keyring."""
+    u = c.unlock()
+    current = _in_force(u)
+    if backup is not None and backup.exists():
+        raise CeremonyError(f"{backup} already exists", hint="choose another name")
+    file = rotate(u, _new_passphrase(f"{u.reviewer}'s new key"), kdf=_kdf(fast_kdf))
+    if backup is not None:
+        ceremony.write_new(backup, file.to_bytes())
+    name = next((r.name for r in current.recipients if r.id == u.reviewer), file.label)
+    entry = ceremony.recipient(u.reviewer, name, file)
+    _write_draft(
+        draft_out, ceremony.draft(current, today=dt.date.today(), days=days, add=entry), current
+    )
+    click.echo("until the new keyring is installed, you keep signing with your old key")
+
+
+@keys_group.command("rewrap")
+@click.option(
+    "--retire",
+    "retire",
+    multiple=True,
+    type=int,
+    help="Retire this key for good (its number in `keys show`; repeat).",
+)
+@click.option(
+    "--retire-old",
+    is_flag=True,
+    help="Retire every key of yours that the keyring in force does not list.",
+)
+@pass_ctx
+def rewrap_cmd(c: Ctx, retire: tuple[int, ...], retire_old: bool) -> None:
+    """Re-seal everything under a new workspace key; retire old keys and delete their files."""
+    u = c.unlock()
+    chosen = set(retire)
+    if retire_old:
+        _in_force(u)
+        listed = {k.fingerprint for k in keyring.anchoring(u.workspace) if k.listed}
+        for seq, reviewer, key in u.conn.execute(
+            "SELECT seq, reviewer, encryption_key FROM reviewer_keys WHERE NOT retired"
+        ).fetchall():
+            if reviewer == u.reviewer and str(PublicKey.from_text(key).fingerprint) not in listed:
+                chosen.add(seq)
+    _, summary = rewrap(u, retire=chosen)
+    click.echo(f"re-sealed {summary.blobs} blob(s) and {summary.records} record(s)")
+    for fp in summary.retired:
+        click.echo(f"retired key {fp}: its key file is destroyed")

@@ -1,0 +1,632 @@
+"""Key ceremonies end to end: authority keys, keyrings signed one holder at a time, rotation.
+
+An instance is set up as a real one is: reviewer and authority keys made with
+`raazdar-review keys`, the server initialised from the ceremony's keyring, the
+workspace pinned to it. Reports then go through the real source interface.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from flask import Flask
+
+from app import create_app
+from app.config import config_for
+from app.db import db_session
+from app.services import keyring_admin
+from app.setup import initialise
+from crypto import KdfParams, KeyFile, SignedManifest, open_envelope
+from crypto.errors import DecryptionError
+from crypto.workspace import WorkspaceKey
+from review import audit, blobs, reports
+from review import workspace as ws
+from review.cli import cli
+from review.rewrap import SEALED
+from review.schema import SCHEMA
+from review.search import SearchIndex
+from tests.review.support import Server
+
+ALICE = "alice passphrase one"
+BOB = "bob passphrase two two"
+ALICE_NEW = "alice passphrase three"
+# After a rotation the newest key file is asked for first, then the old one.
+BOTH = f"{ALICE_NEW}\n{ALICE}\n"
+HOLDERS = ("Holder One", "Holder Two", "Holder Three")
+HOLDER_PASS = ("holder one secret", "holder two secret", "holder three secret")
+STRANGER = "stranger passphrase"
+
+
+def run(*args: str, answers: str = "", workspace: Path | None = None) -> Result:
+    """Run `raazdar-review`, typing `answers` at its prompts."""
+    prefix = ["--workspace", str(workspace)] if workspace is not None else []
+    return CliRunner().invoke(cli, [*prefix, *args], input=answers)
+
+
+def ok(result: Result) -> Result:
+    assert result.exit_code == 0, result.output
+    return result
+
+
+@dataclass
+class Ceremony:
+    """What the founding ceremony made, and the instance and workspace set up from it."""
+
+    dir: Path
+    server: Server
+    workspace: Path
+
+    def holder(self, i: int) -> Path:
+        return self.dir / f"authority-{i}.key"
+
+    def sign(self, draft: Path, *holders: int) -> None:
+        for i in holders:
+            ok(
+                run(
+                    "keys",
+                    "sign-manifest",
+                    str(draft),
+                    "--key-file",
+                    str(self.holder(i)),
+                    answers=f"y\n{HOLDER_PASS[i - 1]}\n",
+                    workspace=self.workspace,
+                )
+            )
+
+    def install_on_server(self, keyring: Path) -> None:
+        with self.server.app.app_context():
+            keyring_admin.install(db_session(), keyring.read_bytes(), actor="test")
+            db_session().commit()
+
+
+def _server(root: Path, signed: SignedManifest) -> Server:
+    instance = root / "instance"
+    initialise(
+        instance,
+        signed=signed,
+        database_url=f"sqlite:///{instance / 'raazdar.db'}",
+        kdf=KdfParams.TESTING,
+        demo=False,
+    )
+    app: Flask = create_app(config_for(instance))
+    return Server(app, instance)
+
+
+@pytest.fixture
+def ceremony(tmp_path: Path, _close_engines: None) -> Ceremony:
+    """Alice's key, three authority holders (2 of 3), an instance and a workspace."""
+    alice = tmp_path / "alice.key"
+    ok(
+        run(
+            "keys",
+            "reviewer-new",
+            "--out",
+            str(alice),
+            "--label",
+            "Alice",
+            "--fast-kdf",
+            answers=f"{ALICE}\n{ALICE}\n",
+        )
+    )
+    out = tmp_path / "ceremony"
+    args = ["keys", "authority-init", "--threshold", "2", "--out", str(out), "--fast-kdf"]
+    args += [a for name in HOLDERS for a in ("--holder", name)]
+    args += ["--reviewer", f"alice={alice}"]
+    answers = "".join(f"{p}\n{p}\n" for p in HOLDER_PASS)
+    made = ok(run(*args, answers=answers))
+    assert "authority fingerprints" in made.output
+    signed = SignedManifest.from_bytes((out / "keyring-v1.json").read_bytes())
+    server = _server(tmp_path, signed)
+    workspace = tmp_path / "workspace"
+    ok(
+        run(
+            "init",
+            "--instance-id",
+            server.instance_id,
+            "--server-key",
+            server.signing_key_text,
+            "--keyring",
+            str(out / "keyring-v1.json"),
+            "--key-file",
+            str(alice),
+            "--reviewer",
+            "alice",
+            answers=f"{ALICE}\n",
+            workspace=workspace,
+        )
+    )
+    return Ceremony(out, server, workspace)
+
+
+def _import(c: Ceremony, tmp_path: Path, name: str, passphrase: str = ALICE) -> Result:
+    bundle = c.server.export(tmp_path / name)
+    return ok(run("import", str(bundle), answers=f"{passphrase}\n", workspace=c.workspace))
+
+
+def _messages(c: Ceremony, passphrase: str) -> list[str]:
+    u = ws.Workspace.open(c.workspace).unlock("alice", lambda _label: passphrase)
+    try:
+        nums = [n for (n,) in u.conn.execute("SELECT num FROM reports ORDER BY num")]
+        return [reports.read_report(u, n).contents[0].message for n in nums]
+    finally:
+        u.workspace.close()
+
+
+def test_the_founding_ceremony_makes_keys_a_keyring_and_a_pinned_workspace(
+    ceremony: Ceremony, tmp_path: Path
+) -> None:
+    files = sorted(p.name for p in ceremony.dir.iterdir())
+    assert files == ["authority-1.key", "authority-2.key", "authority-3.key", "keyring-v1.json"]
+    for i, name in enumerate(HOLDERS, start=1):
+        file = KeyFile.from_bytes(ceremony.holder(i).read_bytes())
+        assert (file.kind, file.label, file.encryption_public) == ("authority", name, None)
+        assert file.unlock(HOLDER_PASS[i - 1]).signing is not None
+        with pytest.raises(DecryptionError):
+            file.unlock(HOLDER_PASS[i % 3])
+    signed = SignedManifest.from_bytes((ceremony.dir / "keyring-v1.json").read_bytes())
+    assert len(signed.valid_signers(signed.manifest.authorities)) == 3
+    shown = ok(run("keys", "show", workspace=ceremony.workspace)).output
+    assert "keyring v1" in shown
+    assert "in keyring" in shown
+
+    ceremony.server.submit("The SHO at Kharian took money to release the agent.")
+    assert "1 item(s) filed" in _import(ceremony, tmp_path, "one.rzb").output
+    assert _messages(ceremony, ALICE) == ["The SHO at Kharian took money to release the agent."]
+
+
+def test_a_failed_ceremony_leaves_no_files(tmp_path: Path) -> None:
+    alice = tmp_path / "alice.key"
+    ok(
+        run(
+            "keys",
+            "reviewer-new",
+            "--out",
+            str(alice),
+            "--label",
+            "A",
+            "--fast-kdf",
+            answers=f"{ALICE}\n{ALICE}\n",
+        )
+    )
+    out = tmp_path / "ceremony"
+    result = run(
+        "keys",
+        "authority-init",
+        "--threshold",
+        "3",
+        "--holder",
+        "One",
+        "--holder",
+        "Two",
+        "--reviewer",
+        f"alice={alice}",
+        "--out",
+        str(out),
+        "--fast-kdf",
+        answers="".join(f"{p}\n{p}\n" for p in HOLDER_PASS[:2]),
+    )
+    assert result.exit_code == 1
+    assert "threshold must be between 1 and 2" in result.output
+    assert not out.exists() or not list(out.iterdir())
+
+
+def test_a_short_passphrase_is_refused_and_no_key_file_is_written(tmp_path: Path) -> None:
+    out = tmp_path / "k.key"
+    result = run(
+        "keys", "reviewer-new", "--out", str(out), "--label", "A", answers="short\nshort\n"
+    )
+    assert result.exit_code == 1
+    assert "at least 12 characters" in result.output
+    assert not out.exists()
+
+
+def test_init_refuses_a_keyring_that_does_not_list_the_reviewer(
+    ceremony: Ceremony, tmp_path: Path
+) -> None:
+    mallory = tmp_path / "mallory.key"
+    ok(
+        run(
+            "keys",
+            "reviewer-new",
+            "--out",
+            str(mallory),
+            "--label",
+            "M",
+            "--fast-kdf",
+            answers=f"{BOB}\n{BOB}\n",
+        )
+    )
+    result = run(
+        "init",
+        "--instance-id",
+        ceremony.server.instance_id,
+        "--server-key",
+        ceremony.server.signing_key_text,
+        "--keyring",
+        str(ceremony.dir / "keyring-v1.json"),
+        "--key-file",
+        str(mallory),
+        "--reviewer",
+        "alice",
+        answers=f"{BOB}\n",
+        workspace=tmp_path / "other",
+    )
+    assert result.exit_code == 1
+    assert "does not list this key" in result.output
+    assert not (tmp_path / "other" / ws.DB_NAME).exists()
+
+
+def _rotate(c: Ceremony, tmp_path: Path) -> Path:
+    draft = tmp_path / "keyring-v2.json"
+    result = ok(
+        run(
+            "keys",
+            "rotate",
+            "--draft",
+            str(draft),
+            "--fast-kdf",
+            answers=f"{ALICE}\n{ALICE_NEW}\n{ALICE_NEW}\n",
+            workspace=c.workspace,
+        )
+    )
+    assert "+ reviewer alice" in result.output
+    assert "- reviewer alice" in result.output
+    return draft
+
+
+def test_rotation_keeps_every_report_readable_and_rewrap_retires_the_old_key_for_good(
+    ceremony: Ceremony, tmp_path: Path
+) -> None:
+    c = ceremony
+    c.server.submit("before rotation, imported before")
+    _import(c, tmp_path, "one.rzb")
+    c.server.submit("before rotation, imported after")
+
+    draft = _rotate(c, tmp_path)
+    # One signature is not enough: neither the server nor the workspace takes it.
+    c.sign(draft, 1)
+    refused = run("keys", "install", str(draft), answers=BOTH, workspace=c.workspace)
+    assert refused.exit_code == 1
+    assert "1 valid signature(s) of 2" in refused.output
+    with pytest.raises(keyring_admin.KeyringInstallError):
+        c.install_on_server(draft)
+    c.sign(draft, 3)
+    c.install_on_server(draft)
+    ok(run("keys", "install", str(draft), answers=BOTH, workspace=c.workspace))
+
+    c.server.submit("after rotation")
+    bundle = c.server.export(tmp_path / "two.rzb")
+    ok(run("import", str(bundle), answers=BOTH, workspace=c.workspace))
+    expected = ["before rotation, imported before", "before rotation, imported after"]
+    expected.append("after rotation")
+    # Old and new key files open with their own passphrases: the first one prompted
+    # is tried on both, then the other is asked for.
+    assert sorted(_both(c)) == sorted(expected)
+
+    keys_dir = c.workspace / "keys"
+    before = {p.name for p in keys_dir.iterdir()}
+    assert len(before) == 2
+    result = ok(
+        run(
+            "keys",
+            "rewrap",
+            "--retire-old",
+            answers=BOTH,
+            workspace=c.workspace,
+        )
+    )
+    assert "retired key" in result.output
+    after = {p.name for p in keys_dir.iterdir()}
+    assert len(after) == 1
+    assert after < before
+    # Now only the new passphrase is asked for, and every report still opens.
+    assert sorted(_messages(c, ALICE_NEW)) == sorted(expected)
+    u = ws.Workspace.open(c.workspace).unlock("alice", lambda _label: ALICE_NEW)
+    assert len(SearchIndex.load(u).search("rotation")) == 3
+    u.workspace.close()
+    verified = ok(run("audit", "verify", workspace=c.workspace))
+    assert "audit log verifies" in verified.output
+    shown = ok(run("audit", "show", answers=f"{ALICE_NEW}\n", workspace=c.workspace)).output
+    for action in ("init", "keyring", "rotate", "rewrap"):
+        assert action in shown
+    assert "reviewer=alice" in shown  # an entry sealed before the rewrap still opens
+
+    # A reply is signed with the key the new keyring lists, so the server takes it.
+    num = str(_number_of(c, "after rotation"))
+    text = tmp_path / "reply.txt"
+    text.write_text("Thank you.", "utf-8")
+    ok(run("reply", num, "--file", str(text), answers=f"{ALICE_NEW}\n", workspace=c.workspace))
+    out = tmp_path / "replies.rzr"
+    ok(run("export-replies", "--out", str(out), answers=f"{ALICE_NEW}\n", workspace=c.workspace))
+    applied = c.server.apply(out)
+    assert applied.replies == 1, applied
+
+
+def _both(c: Ceremony) -> list[str]:
+    answers = iter([ALICE_NEW, ALICE])
+    u = ws.Workspace.open(c.workspace).unlock("alice", lambda _label: next(answers))
+    try:
+        nums = [n for (n,) in u.conn.execute("SELECT num FROM reports ORDER BY num")]
+        return [reports.read_report(u, n).contents[0].message for n in nums]
+    finally:
+        u.workspace.close()
+
+
+def _number_of(c: Ceremony, message: str) -> int:
+    u = ws.Workspace.open(c.workspace).unlock("alice", lambda _label: ALICE_NEW)
+    try:
+        for (n,) in u.conn.execute("SELECT num FROM reports"):
+            if reports.read_report(u, n).contents[0].message == message:
+                return int(n)
+    finally:
+        u.workspace.close()
+    raise AssertionError(message)
+
+
+def test_sign_manifest_refuses_a_stranger_key_and_a_keyring_that_does_not_follow(
+    ceremony: Ceremony, tmp_path: Path
+) -> None:
+    c = ceremony
+    stranger = tmp_path / "stranger.key"
+    ok(
+        run(
+            "keys",
+            "reviewer-new",
+            "--out",
+            str(stranger),
+            "--label",
+            "S",
+            "--fast-kdf",
+            answers=f"{STRANGER}\n{STRANGER}\n",
+        )
+    )
+    draft = _rotate(c, tmp_path)
+    before = draft.read_bytes()
+    result = run(
+        "keys",
+        "sign-manifest",
+        str(draft),
+        "--key-file",
+        str(stranger),
+        answers=f"y\n{STRANGER}\n",
+        workspace=c.workspace,
+    )
+    assert result.exit_code == 1
+    assert "not an authority key" in result.output
+    assert draft.read_bytes() == before
+
+    # The first keyring again is a rollback: refused before anyone is asked to sign.
+    old = c.dir / "keyring-v1.json"
+    rollback = run(
+        "keys",
+        "sign-manifest",
+        str(old),
+        "--key-file",
+        str(c.holder(1)),
+        "--previous",
+        str(draft),
+        answers=f"y\n{HOLDER_PASS[0]}\n",
+    )
+    assert rollback.exit_code == 1
+    assert "does not follow" in rollback.output
+    again = run("keys", "install", str(old), answers=BOTH, workspace=c.workspace)
+    assert again.exit_code == 1
+    assert "does not follow version 1" in again.output
+
+
+def test_recipients_changed_after_signing_are_refused(ceremony: Ceremony, tmp_path: Path) -> None:
+    c = ceremony
+    draft = _rotate(c, tmp_path)
+    c.sign(draft, 1, 2)
+    signed = SignedManifest.from_bytes(draft.read_bytes())
+    v1 = SignedManifest.from_bytes((c.dir / "keyring-v1.json").read_bytes()).manifest
+    # Swap the new recipients for the old ones, keeping the signatures.
+    forged = SignedManifest(
+        signed.manifest.successor(
+            issued=signed.manifest.issued,
+            expires=signed.manifest.expires,
+            recipients=v1.recipients,
+        ),
+        signed.signatures,
+    )
+    forged_path = tmp_path / "forged.json"
+    forged_path.write_bytes(forged.to_bytes())
+    result = run("keys", "install", str(forged_path), answers=BOTH, workspace=c.workspace)
+    assert result.exit_code == 1
+    assert "keyring refused" in result.output
+
+
+def _add_bob(c: Ceremony, tmp_path: Path) -> Path:
+    bob = tmp_path / "bob.key"
+    ok(
+        run(
+            "keys",
+            "reviewer-new",
+            "--out",
+            str(bob),
+            "--label",
+            "Bob",
+            "--fast-kdf",
+            answers=f"{BOB}\n{BOB}\n",
+        )
+    )
+    draft = tmp_path / "add-bob.json"
+    result = ok(
+        run(
+            "keys",
+            "reviewer-add",
+            "--key-file",
+            str(bob),
+            "--reviewer",
+            "bob",
+            "--draft",
+            str(draft),
+            answers=f"{ALICE}\n",
+            workspace=c.workspace,
+        )
+    )
+    assert "+ reviewer bob" in result.output
+    return draft
+
+
+def test_a_revoked_reviewer_opens_nothing_even_with_an_old_copy_of_the_workspace(
+    ceremony: Ceremony, tmp_path: Path
+) -> None:
+    c = ceremony
+    c.server.submit("a report bob may read for now")
+    _import(c, tmp_path, "one.rzb")
+    c.sign(_add_bob(c, tmp_path), 2, 3)
+    c.install_on_server(tmp_path / "add-bob.json")
+    ok(
+        run(
+            "--as",
+            "alice",
+            "keys",
+            "install",
+            str(tmp_path / "add-bob.json"),
+            answers=f"{ALICE}\n",
+            workspace=c.workspace,
+        )
+    )
+    shown = ok(run("--as", "bob", "show", "1", answers=f"{BOB}\n", workspace=c.workspace))
+    assert "bob may read" in shown.output
+    # Bob keeps a copy of the workspace database, with the key wrapped to him.
+    workspace = ws.Workspace.open(c.workspace)
+    old_public = workspace.public_key
+    stolen = workspace.conn.execute(
+        "SELECT wrapped FROM reviewer_keys WHERE reviewer = 'bob'"
+    ).fetchone()[0]
+    workspace.close()
+    refused = run(
+        "--as",
+        "bob",
+        "keys",
+        "reviewer-revoke",
+        "alice",
+        "--draft",
+        str(tmp_path / "x.json"),
+        answers=f"{BOB}\n",
+        workspace=c.workspace,
+    )
+    assert refused.exit_code == 1
+    assert "only an administrator" in refused.output
+    revoke = ok(
+        run(
+            "--as",
+            "alice",
+            "keys",
+            "reviewer-revoke",
+            "bob",
+            "--draft",
+            str(tmp_path / "revoke-bob.json"),
+            answers=f"{ALICE}\n",
+            workspace=c.workspace,
+        )
+    )
+    assert "- reviewer bob" in revoke.output
+    assert (tmp_path / "revoke-bob.json").exists()
+    locked = run("--as", "bob", "show", "1", answers=f"{BOB}\n", workspace=c.workspace)
+    assert locked.exit_code == 1
+    assert not any(p.name.startswith("bob-") for p in (c.workspace / "keys").iterdir())
+    # The old copy still yields the old workspace key, and that opens nothing now.
+    bob_key = KeyFile.from_bytes((tmp_path / "bob.key").read_bytes()).unlock(BOB).encryption
+    assert bob_key is not None
+    old = WorkspaceKey.unwrap(stolen, bob_key, old_public)
+    workspace = ws.Workspace.open(c.workspace)
+    assert workspace.public_key != old_public
+    num, state = workspace.conn.execute("SELECT num, state FROM reports").fetchone()
+    blob = workspace.conn.execute("SELECT blob FROM items").fetchone()[0]
+    with pytest.raises(DecryptionError):
+        old.open_record(state, f"report:{num}".encode())
+    with blobs.open_blob(workspace, blob) as src, pytest.raises(DecryptionError):
+        open_envelope(src, io.BytesIO(), [old.identity])
+    workspace.close()
+    assert "bob may read" in _messages(c, ALICE)[0]
+
+
+def test_only_an_administrator_adds_a_reviewer(ceremony: Ceremony, tmp_path: Path) -> None:
+    c = ceremony
+    _add_bob(c, tmp_path)
+    carol = tmp_path / "carol.key"
+    ok(
+        run(
+            "keys",
+            "reviewer-new",
+            "--out",
+            str(carol),
+            "--label",
+            "Carol",
+            "--fast-kdf",
+            answers=f"{BOB}\n{BOB}\n",
+        )
+    )
+    result = run(
+        "--as",
+        "bob",
+        "keys",
+        "reviewer-add",
+        "--key-file",
+        str(carol),
+        "--reviewer",
+        "carol",
+        "--draft",
+        str(tmp_path / "carol.json"),
+        answers=f"{BOB}\n",
+        workspace=c.workspace,
+    )
+    assert result.exit_code == 1
+    assert "only an administrator" in result.output
+    assert not (tmp_path / "carol.json").exists()
+
+
+def test_a_rewrap_that_fails_changes_nothing(
+    ceremony: Ceremony, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    c = ceremony
+    # An attachment large enough to be a blob file, and a message small enough to be a row.
+    c.server.submit("with a file", [("files", "big.bin", os.urandom(300_000), "image/png")])
+    c.server.submit("small")
+    _import(c, tmp_path, "one.rzb")
+    before = {
+        p.relative_to(c.workspace): p.read_bytes() for p in c.workspace.rglob("*") if p.is_file()
+    }
+
+    def fail(*_args: object, **_kwargs: object) -> int:
+        raise RuntimeError("power cut")
+
+    monkeypatch.setattr(audit, "append", fail)
+    u = ws.Workspace.open(c.workspace).unlock("alice", lambda _label: ALICE)
+    from review.rewrap import rewrap
+
+    with pytest.raises(RuntimeError):
+        rewrap(u)
+    u.workspace.close()
+    after = {
+        p.relative_to(c.workspace): p.read_bytes() for p in c.workspace.rglob("*") if p.is_file()
+    }
+    assert after == before
+
+
+def test_every_sealed_column_of_the_schema_is_rewrapped() -> None:
+    import sqlite3
+
+    conn = sqlite3.connect(":memory:")
+    conn.executescript(SCHEMA)
+    covered = {(s.table, s.column) for s in SEALED}
+    # BLOB columns that hold no record sealed under the workspace key's record key.
+    other = {
+        ("reviewer_keys", "wrapped"),  # wrapped to reviewer keys; a rewrap rewrites them
+        ("blob_data", "data"),  # envelopes; a rewrap re-seals them as blobs
+        ("keyrings", "signed"),  # public
+    }
+    tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    for table in tables:
+        for _cid, column, kind, *_ in conn.execute(f"PRAGMA table_info({table})"):
+            if kind.upper() == "BLOB":
+                assert (table, column) in covered | other, (table, column)
+    assert ("search_segments", "sealed") in covered
