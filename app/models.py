@@ -89,6 +89,9 @@ class Upload(Base):
     # BLAKE2b-256 (person "rz-bundle-item1") of the whole envelope, as the client declared it.
     hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     active_day: Mapped[dt.date] = mapped_column(Date, default=today)
+    # Bytes appended and committed: the staged file is trusted only this far, since
+    # a process that dies mid-append leaves more on disk than was ever committed.
+    received: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class UsedChallenge(Base):

@@ -12,7 +12,9 @@ can reach (RAAZDAR_STAFF_BIND tells the app which socket is the staff one). The
 staff onion is published only while a device is authorised. SIGHUP re-reads
 the authorised devices and re-publishes the staff onion under the same address,
 so `staff-onion add-client` and `remove-client` take effect without a restart
-that would cut off sources' uploads in flight.
+that would cut off sources' uploads in flight. Uploads cut off by a restart all
+the same resume afterwards: before gunicorn starts, staging is brought back in
+line with the uploads table (`app.services.resumable.recover`).
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ from typing import Any
 
 from app.errors import AppError, ConfigError
 from app.instance import InstancePaths, load_config
+from app.services import resumable
+from app.services.resumable import Recovered
 from app.store import EnvelopeStore
 from app.tor.clients import StaffClients, StaffOnion
 from app.tor.control import Tor, TorError
@@ -79,7 +83,7 @@ def serve(
     staff_port = port + 1 if staff_port is None else staff_port
     if staff_port == port:
         raise ConfigError("the staff port must differ from the source port")
-    EnvelopeStore(paths.store, paths.staging).clear_staging()
+    recover_uploads(instance, say)
     mode = resolve_mode(tor_mode)
     env = dict(
         os.environ,
@@ -133,6 +137,30 @@ def serve(
     if stop.is_set() and status == -signal.SIGTERM:
         return 0
     return status
+
+
+def recover_uploads(instance: Path, say: Callable[[str], None]) -> Recovered:
+    """Keep the uploads in progress across this restart and clear what nothing will resume."""
+    from sqlalchemy.orm import Session
+
+    from app import db
+    from app.config import config_for
+
+    paths = InstancePaths(instance)
+    engine = db.make_engine(config_for(instance).DATABASE_URL)
+    try:
+        with Session(engine) as session:
+            found = resumable.recover(session, EnvelopeStore(paths.store, paths.staging))
+    finally:
+        engine.dispose()
+    if found.kept or found.lost or found.expired or found.removed:
+        say(
+            f"uploads: {found.kept} in progress kept to resume "
+            f"({found.cut_back} cut back to their last complete chunk), "
+            f"{found.lost} lost (their sources start again), {found.expired} expired, "
+            f"{found.removed} staging leftover(s) removed"
+        )
+    return found
 
 
 def _start_tor(

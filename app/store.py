@@ -15,7 +15,7 @@ import re
 import secrets
 import stat
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 from typing import BinaryIO, Final
 
@@ -188,14 +188,6 @@ class EnvelopeStore:
                 path.unlink()
         _normalize_times(path.parent)
 
-    def clear_staging(self) -> int:
-        """Remove everything left in staging (after a crash); return how many entries."""
-        count = 0
-        for leftover in list(self.staging.iterdir()):
-            self.destroy(leftover)
-            count += 1
-        return count
-
     def orphans(self, with_rows: Callable[[list[str]], set[str]], *, min_age: float) -> list[Path]:
         """List stored envelopes that `with_rows` does not know, untouched for `min_age` seconds.
 
@@ -241,13 +233,20 @@ class EnvelopeStore:
         """Say whether envelope `envelope_id` has a file."""
         return self.path(envelope_id).exists()
 
-    def leftovers(self, *, min_age: float) -> list[Path]:
+    def strays(self, *, min_age: float, keep: Collection[str] = ()) -> list[Path]:
+        """List the entries of staging not named in `keep`, untouched for `min_age` seconds."""
+        found = [p for p in self.staging.iterdir() if p.name not in keep and _age(p) >= min_age]
+        _normalize_times(self.staging)
+        return sorted(found)
+
+    def leftovers(self, *, min_age: float, keep: Collection[str] = ()) -> list[Path]:
         """List what a crash can leave behind, untouched for `min_age` seconds.
 
-        That is anything in staging, and the work directories reply bundles are
-        unpacked into. Both are normally gone when the request that made them ends.
+        That is anything in staging but `keep` (the files of uploads still under
+        way), and the work directories reply bundles are unpacked into. Both are
+        normally gone when the request that made them ends.
         """
-        found = [p for p in self.staging.iterdir() if _age(p) >= min_age]
+        found = self.strays(min_age=min_age, keep=keep)
         found += [
             p
             for p in self.root.glob(f"{REPLY_WORK_PREFIX}*")

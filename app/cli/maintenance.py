@@ -1,6 +1,6 @@
-"""`raazdar purge` and `raazdar doctor`: retention, and a check of the instance's health.
+"""`raazdar migrate`, `purge` and `doctor`: schema upgrades, retention, a health check.
 
-Neither builds the app: both must work when it would refuse to start (a keyring
+None of them builds the app: each must work when it would refuse to start (a keyring
 lapsed, say), which is when old items still have to go and an administrator
 most needs to know what is wrong.
 """
@@ -83,11 +83,38 @@ def _offline(instance: Path) -> Iterator[tuple[Session, EnvelopeStore]]:
 
 
 @main.command()
+@click.pass_obj
+@reports_errors
+def migrate(instance: Path) -> None:
+    """Bring the instance's database to this release's schema (run after an upgrade)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    from app import db
+    from app.config import config_for
+    from app.migrate import alembic_config, upgrade
+
+    url = config_for(instance).DATABASE_URL
+    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    engine = db.make_engine(url)
+    try:
+        with engine.connect() as conn:
+            before = MigrationContext.configure(conn).get_current_revision()
+    finally:
+        engine.dispose()
+    if before == head:
+        click.echo(f"raazdar: the database is already at {head}")
+        return
+    upgrade(url)
+    click.echo(f"raazdar: migrated the database from {before} to {head}")
+
+
+@main.command()
 @click.option("--dry-run", is_flag=True, help="Only say what would be deleted; change nothing.")
 @click.pass_obj
 @reports_errors
 def purge(instance: Path, dry_run: bool) -> None:
-    """Delete what the retention settings say is due: old items, expired sources, stray files."""
+    """Delete what retention says is due: old items, expired sources, abandoned uploads, strays."""
     from app.models import today
     from app.services.retention import purge as run_purge
 
@@ -120,6 +147,7 @@ def _say_purged(report: PurgeReport) -> None:
     click.echo(
         f"raazdar: {verb} {report.items} item(s) ({report.never_exported} never exported), "
         f"{report.sources} expired source(s) with {report.replies} reply(ies), "
+        f"{report.uploads} abandoned upload(s), "
         f"{report.orphans} envelope file(s) without a row, "
         f"{report.leftovers} staging leftover(s)"
     )

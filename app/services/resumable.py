@@ -2,23 +2,29 @@
 
 The client declares the envelope's size and hash first. Each chunk is received
 into a file of its own and appended only after the request proof covering it
-verifies, and only at the offset the upload has reached, so the staged file
-holds nothing but bytes its source vouched for, in order. When the last byte
-arrives the whole file must match the declared hash and its header must name
-exactly the keyring's recipients; then it is published as the Item of the same
-id in one transaction. A finished upload is therefore stored once, whole, or
-not at all; sending its last chunk again only reports that it is complete.
+verifies, and only at the offset the upload's row records, so the staged file
+holds nothing but bytes its source vouched for, in order. Appends hold the
+upload's lock in the database (`_lock`), so two of them never interleave, from
+two workers or two hosts sharing the database and the store; the row records
+the new offset in the same transaction, and the file is never trusted beyond
+it. When the last byte arrives the whole file must match the declared hash and
+its header must name exactly the keyring's recipients; then it is published as
+the Item of the same id in one transaction. A finished upload is therefore
+stored once, whole, or not at all; sending its last chunk again only reports
+that it is complete.
 
-Uploads idle since before yesterday are discarded (`expire`, run whenever an
-upload starts; `raazdar purge` sweeps staging files untouched for a day).
+Uploads survive a restart of the server (`recover`, run by `raazdar serve`
+before it starts gunicorn). Uploads idle since before yesterday are discarded
+(`expire`, run whenever an upload starts, at `raazdar serve` and by
+`raazdar purge`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import fcntl
 import hmac
+import logging
 import os
 import re
 import secrets
@@ -27,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Final
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from app.errors import KeyringUnavailable
@@ -44,6 +50,7 @@ from app.services.api import (
 )
 from app.services.context import services
 from app.settings import get_setting
+from app.store import EnvelopeStore
 from crypto import CryptoError, read_header
 from crypto.bundle import hash_file
 from crypto.encoding import b64decode
@@ -56,6 +63,16 @@ OFFSET_CONTENT_TYPE: Final = "application/offset+octet-stream"
 KINDS: Final = frozenset({"report", "file"})
 _ID: Final = re.compile(r"[0-9a-f]{32}")
 _BLOCK: Final = 1024 * 1024
+_SUFFIX: Final = ".upload"
+# Ids per DELETE: well under every database's limit on bound parameters.
+_BATCH: Final = 500
+# At a restart, staging entries no upload claims are removed once untouched this
+# long: on a store shared by several hosts they may be another host's request in
+# flight (chunks and sealed envelopes are written to as they arrive).
+STRAY_AFTER: Final = dt.timedelta(minutes=10)
+_GONE: Final = "this upload's bytes are gone (it expired, or a restart lost them): start it again"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -76,9 +93,9 @@ class Progress:
         }
 
 
-def staged_path(upload_id: str) -> Path:
+def staged_path(upload_id: str, store: EnvelopeStore | None = None) -> Path:
     """Where an upload's bytes gather until it is complete."""
-    return services().store.staging / f"{upload_id}.upload"
+    return (store or services().store).staging / f"{upload_id}{_SUFFIX}"
 
 
 def start(session: Session, proof: Proof, facts: RequestFacts, data: bytes) -> Upload:
@@ -93,7 +110,7 @@ def start(session: Session, proof: Proof, facts: RequestFacts, data: bytes) -> U
         raise bad_request(
             "size is not the size of an unsigned envelope to this keyring's recipients"
         )
-    expire(session)
+    expire(session, services().store)
     upload = Upload(id=secrets.token_hex(16), source_id=source.id, **fields)
     path = staged_path(upload.id)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
@@ -137,15 +154,19 @@ def status(session: Session, proof: Proof, facts: RequestFacts, upload_id: str) 
     return _progress(session, source, upload_id)
 
 
-def _progress(session: Session, source: Source, upload_id: str) -> Progress:
+def _progress(session: Session, source: Source, upload_id: str, *, again: bool = False) -> Progress:
     upload = session.get(Upload, upload_id) if _ID.fullmatch(upload_id) else None
     if upload is not None and upload.source_id == source.id:
         try:
-            return Progress(staged_path(upload.id).stat().st_size, upload.size)
+            on_disk = staged_path(upload.id).stat().st_size
         except FileNotFoundError:
-            # Staging was swept (a restart, or `raazdar purge`): start again.
-            _discard(session, upload)
-            raise not_found("this upload has expired: start again") from None
+            on_disk = -1
+        if on_disk < upload.received:
+            # Its file was lost: take the lock to discard it, unless an append got there first.
+            _discard_lost(session, upload.id)
+            if not again:
+                return _progress(session, source, upload_id, again=True)
+        return Progress(upload.received, upload.size)
     item = session.get(Item, upload_id) if _ID.fullmatch(upload_id) else None
     if item is not None and item.source_id == source.id:
         return Progress(item.size, item.size, item.id)
@@ -202,52 +223,115 @@ def append(
     """Append a received chunk at `facts.offset` if its proof holds; publish once whole."""
     source = authenticate(session, proof, facts)
     offset = facts.offset if facts.offset is not None else -1
-    upload = session.get(Upload, upload_id) if _ID.fullmatch(upload_id) else None
-    if upload is None or upload.source_id != source.id:
-        done = _progress(session, source, upload_id)
-        raise _conflict(done.offset, "this upload is already complete")
-    path = staged_path(upload.id)
+    length = chunk.stat().st_size
     try:
-        fd = os.open(path, os.O_RDWR | os.O_NOFOLLOW)
-    except FileNotFoundError:
-        _discard(session, upload)
-        raise not_found("this upload has expired: start again") from None
-    try:
-        # One writer per upload at a time, across every worker on this host.
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        if not _still_staged(fd, path):
-            session.expire_all()
+        upload = _lock(session, upload_id)
+        if upload is None or upload.source_id != source.id:
+            session.rollback()
             done = _progress(session, source, upload_id)
             raise _conflict(done.offset, "this upload is already complete")
-        current = os.fstat(fd).st_size
-        length = chunk.stat().st_size
+        current = upload.received
         if offset != current:
             raise _conflict(current, f"the upload is at offset {current}")
         if current + length > upload.size:
             raise ApiError(413, "too-large", "the chunk goes past the declared size")
-        _copy_at(chunk, fd, current)
+        path = staged_path(upload.id)
+        fd = _open_trusted(session, upload, path)
+        try:
+            _copy_at(chunk, fd, current)
+        finally:
+            os.close(fd)
         _wipe_times(path)
+        upload.received = current + length
         upload.active_day = source.active_day = today()
-        session.commit()
-        if current + length < upload.size:
-            return Progress(current + length, upload.size)
+        if upload.received < upload.size:
+            session.commit()
+            return Progress(upload.received, upload.size)
+        # Still under the lock: a second request must find the item, not half a publish.
         return _finish(session, upload, path)
-    finally:
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def _lock(session: Session, upload_id: str) -> Upload | None:
+    """Lock an upload until the transaction ends, then read its row afresh; None if none.
+
+    Call it first in a transaction. On PostgreSQL it is a row lock (SELECT … FOR
+    UPDATE): an append to the same upload, from any worker or host, waits until
+    this transaction commits or rolls back and then reads the offset it left;
+    other uploads go on. SQLite has no row locks: BEGIN IMMEDIATE takes its one
+    write lock, which queues every other writer of the database behind it (for
+    up to its busy timeout). SQLite serves one host, and the lock is held for a
+    chunk's append and, after the last, the check of the whole envelope.
+    """
+    if not _ID.fullmatch(upload_id):
+        return None
+    connection = session.connection()
+    # pysqlite opens a transaction only before a write, and that write holds the lock.
+    begun = getattr(connection.connection.dbapi_connection, "in_transaction", False)
+    if connection.dialect.name == "sqlite" and not begun:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    query = (
+        select(Upload)
+        .where(Upload.id == upload_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return session.execute(query).scalar_one_or_none()
+
+
+def _open_trusted(session: Session, upload: Upload, path: Path) -> int:
+    """Open a locked upload's file for writing, cut back to the offset its row records.
+
+    Bytes past that offset were written by an append that never committed (a
+    process that died mid-chunk): they are not trusted. A file shorter than the
+    row says has lost bytes: the upload is discarded, and the source told to start again.
+    """
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        _discard(session, upload)
+        raise not_found(_GONE) from None
+    try:
+        size = _cut_back(fd, upload.received)
+    except BaseException:
         os.close(fd)
+        raise
+    if size < upload.received:
+        os.close(fd)
+        _discard(session, upload)
+        raise not_found(_GONE)
+    return fd
+
+
+def _cut_back(fd: int, received: int) -> int:
+    """Truncate a staged file to the offset its row records; return the size it had."""
+    size = os.fstat(fd).st_size
+    if size > received:
+        os.ftruncate(fd, received)
+        os.fsync(fd)
+    return size
+
+
+def _discard_lost(session: Session, upload_id: str) -> None:
+    """Discard an upload whose staged file is missing or short (checked again under its lock)."""
+    try:
+        upload = _lock(session, upload_id)
+        if upload is not None:
+            try:
+                on_disk = staged_path(upload.id).stat().st_size
+            except FileNotFoundError:
+                on_disk = -1
+            if on_disk < upload.received:
+                _discard(session, upload)
+                raise not_found(_GONE)
+    finally:
+        session.rollback()
 
 
 def _conflict(offset: int, message: str) -> ApiError:
     return ApiError(409, "offset-mismatch", message, {"Upload-Offset": str(offset)})
-
-
-def _still_staged(fd: int, path: Path) -> bool:
-    """Say whether `fd` is still the staged file (a finished upload's file has moved)."""
-    try:
-        here = path.stat()
-    except FileNotFoundError:
-        return False
-    mine = os.fstat(fd)
-    return (here.st_dev, here.st_ino) == (mine.st_dev, mine.st_ino)
 
 
 def _copy_at(chunk: Path, fd: int, offset: int) -> None:
@@ -326,16 +410,112 @@ def _discard(session: Session, upload: Upload) -> None:
     session.commit()
 
 
-def expire(session: Session, day: dt.date | None = None) -> int:
-    """Discard uploads idle since before yesterday; return how many."""
+def expire(
+    session: Session, store: EnvelopeStore, day: dt.date | None = None, *, dry_run: bool = False
+) -> int:
+    """Discard uploads idle since before yesterday, rows then files; return how many.
+
+    A dry run only counts them. Each row goes only if it is still idle when
+    deleted (an append holding its lock may just have made it active), and its
+    staged file is overwritten before it is unlinked, as the store deletes.
+    """
     cutoff = (day or today()) - dt.timedelta(days=1)
-    stale = list(session.execute(select(Upload).where(Upload.active_day < cutoff)).scalars())
-    for upload in stale:
-        services().store.destroy(staged_path(upload.id))
-        session.delete(upload)
-    if stale:
+    stale = list(session.execute(select(Upload.id).where(Upload.active_day < cutoff)).scalars())
+    if dry_run or not stale:
+        return len(stale)
+    gone: list[str] = []
+    try:
+        for start_at in range(0, len(stale), _BATCH):
+            deleted = session.execute(
+                delete(Upload)
+                .where(Upload.id.in_(stale[start_at : start_at + _BATCH]))
+                .where(Upload.active_day < cutoff)
+                .returning(Upload.id)
+                .execution_options(synchronize_session=False)
+            )
+            gone += deleted.scalars()
         session.commit()
-    return len(stale)
+    except BaseException:
+        session.rollback()
+        raise
+    for upload_id in gone:
+        try:
+            store.destroy(staged_path(upload_id, store))
+        except OSError as exc:
+            # Its row is gone: the next sweep of staging removes the file.
+            log.warning("could not remove a staged upload: %s", exc.strerror or type(exc).__name__)
+    return len(gone)
+
+
+@dataclass(frozen=True)
+class Recovered:
+    """What `recover` found in staging after a restart."""
+
+    kept: int = 0  # uploads in progress, left to be resumed
+    cut_back: int = 0  # of those, files holding an append that never committed
+    lost: int = 0  # rows whose file was gone or short: their sources start again
+    expired: int = 0  # uploads idle since before yesterday, discarded
+    removed: int = 0  # staging entries no upload claims, removed
+
+
+def recover(
+    session: Session,
+    store: EnvelopeStore,
+    day: dt.date | None = None,
+    *,
+    grace: dt.timedelta = STRAY_AFTER,
+) -> Recovered:
+    """Make staging agree with the uploads table before serving, so uploads resume across restarts.
+
+    Idle uploads expire. Each upload's file is cut back to the offset its row
+    records, under the upload's lock (another host may be appending to it); a
+    file gone or shorter than that leaves the row to answer its source's next
+    request with "start again". Anything else in staging untouched for `grace`
+    is a leftover no request will come back for, and is removed.
+    """
+    expired = expire(session, store, day)
+    # Listed before the rows are read: an upload's row is committed before its
+    # file is seen here, or its file was made after this listing.
+    listed = {p.name: p for p in store.strays(min_age=grace.total_seconds())}
+    ids = list(session.execute(select(Upload.id)).scalars())
+    session.rollback()
+    kept = cut_back = lost = 0
+    for upload_id in ids:
+        listed.pop(f"{upload_id}{_SUFFIX}", None)
+        outcome = _recover_one(session, store, upload_id)
+        kept += outcome in {"kept", "cut back"}
+        cut_back += outcome == "cut back"
+        lost += outcome == "lost"
+    for path in listed.values():
+        store.destroy(path)
+    return Recovered(kept, cut_back, lost, expired, len(listed))
+
+
+def _recover_one(session: Session, store: EnvelopeStore, upload_id: str) -> str:
+    """Cut one upload's file back to its recorded offset; say "kept", "cut back", "lost" or ""."""
+    try:
+        upload = _lock(session, upload_id)
+        if upload is None:
+            return ""
+        path = staged_path(upload.id, store)
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_NOFOLLOW)
+        except OSError:
+            # Gone, or not a file of ours (a link): nothing of it is trusted.
+            store.destroy(path)
+            return "lost"
+        try:
+            size = _cut_back(fd, upload.received)
+        finally:
+            os.close(fd)
+        if size < upload.received:
+            store.destroy(path)
+            return "lost"
+        _wipe_times(path)
+        return "cut back" if size > upload.received else "kept"
+    finally:
+        # Nothing was written: ending the transaction only releases the lock.
+        session.rollback()
 
 
 def _wipe_times(path: Path) -> None:

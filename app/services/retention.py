@@ -7,9 +7,11 @@ Items not yet exported are therefore counted ahead of time (`at_risk`) so that
 `raazdar doctor` and the dashboard warn while there is still time to export.
 
 A source expires `source_expiry_days` after their last activity once nothing
-they sent remains, and the replies waiting for them go too. Envelope files that
-no row names and whatever a crash left in staging are swept; rows whose file is
-missing are reported, never removed. Nothing else is touched.
+they sent remains, and the replies waiting for them go too. Resumable uploads
+idle since before yesterday go, row and staged file (`resumable.expire`).
+Envelope files that no row names and whatever a crash left in staging are
+swept, but never the staged file of an upload that still has its row; rows
+whose file is missing are reported, never removed. Nothing else is touched.
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ from typing import Final, Protocol, TypeVar
 from sqlalchemy import ColumnElement, delete, exists, func, select
 from sqlalchemy.orm import Session
 
-from app.models import Item, Reply, Source
-from app.services import audit
+from app.models import Item, Reply, Source, Upload
+from app.services import audit, resumable
 from app.settings import get_setting
 from app.store import EnvelopeStore
 
@@ -87,6 +89,8 @@ class PurgeReport:
     never_exported: int = 0
     sources: int = 0
     replies: int = 0
+    # Resumable uploads abandoned (idle since before yesterday): rows and staged files.
+    uploads: int = 0
     orphans: int = 0
     leftovers: int = 0
     # Rows (as "item ID" or "reply ID") that stay but whose envelope file is gone.
@@ -133,7 +137,10 @@ def purge(
         report.items = len(plan.items)
         report.sources = len(plan.sources)
         report.replies = len(plan.replies)
+        report.uploads = resumable.expire(session, store, today, dry_run=True)
         return report
+    # In a transaction of its own, its staged files overwritten once it commits.
+    report.uploads = resumable.expire(session, store, today)
     try:
         deleted_sources = _delete_rows(session, policy, today, plan, report)
         audit.record(
@@ -144,6 +151,7 @@ def purge(
             never_exported=report.never_exported,
             sources=report.sources,
             replies=report.replies,
+            uploads=report.uploads,
             orphans=report.orphans,
             leftovers=report.leftovers,
             missing=len(report.missing),
@@ -217,12 +225,17 @@ def _plan(
         if envelope_id not in going and not store.exists(envelope_id)
     ]
     min_age = grace.total_seconds()
+    # Staged files of uploads with a row are theirs: `resumable.expire` decides when they go.
+    uploads = {
+        resumable.staged_path(upload_id, store).name
+        for upload_id in session.execute(select(Upload.id)).scalars()
+    }
     return _Plan(
         items=items,
         sources=sources,
         replies=replies,
         orphans=store.orphans(lambda ids: _with_rows(session, ids), min_age=min_age),
-        leftovers=store.leftovers(min_age=min_age),
+        leftovers=store.leftovers(min_age=min_age, keep=uploads),
         missing=sorted(missing),
     )
 

@@ -68,7 +68,7 @@ def tables(engine: Engine) -> set[str]:
 
 
 def test_the_migrations_form_one_line() -> None:
-    assert REVISIONS == ["0001", "0002", "0003", "0004"]
+    assert REVISIONS == ["0001", "0002", "0003", "0004", "0005"]
     assert SCRIPTS.get_heads() == [REVISIONS[-1]]
 
 
@@ -155,3 +155,28 @@ def test_sqlite_tables_stay_without_rowid_through_every_migration(tmp_path: Path
             assert {n for n, sql in rows if "WITHOUT ROWID" not in sql} == {"alembic_version"}
     finally:
         engine.dispose()
+
+
+def test_raazdar_migrate_brings_an_instance_up_to_head_and_says_so(
+    instance: Path, database_url: str
+) -> None:
+    from click.testing import CliRunner
+
+    from app.cli import main
+
+    previous, head = REVISIONS[-2], REVISIONS[-1]
+    downgrade(database_url, previous)
+
+    def migrate() -> str:
+        result = CliRunner().invoke(main, ["--instance", str(instance), "migrate"])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    assert f"migrated the database from {previous} to {head}" in migrate()
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            assert MigrationContext.configure(conn).get_current_revision() == head
+    finally:
+        engine.dispose()
+    assert f"already at {head}" in migrate()
