@@ -1,0 +1,459 @@
+"""`raazdar-submit`: a thin command line over the client; errors become messages here only.
+
+Errors are `raazdar-submit: error: …` (and a `hint:` line) with exit status 1;
+usage errors exit 2. The codename is prompted without echo each time, or read
+from `--codename-file` (`-` for stdin) by scripts; it is never stored.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import sys
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import click
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+
+from crypto import (
+    CodenameError,
+    CryptoError,
+    Fingerprint,
+    check_codename,
+    derive_source_keys,
+    generate_codename,
+    open_bytes,
+)
+from submit import state as state_mod
+from submit import transport, uploads
+from submit.errors import StateError, SubmitError
+from submit.protocol import Api
+from submit.trust import KeyringDocument, Verified, establish
+
+PROG: Final = "raazdar-submit"
+MAX_MESSAGE_BYTES: Final = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The group's options: where state lives, which instance, and how to reach it."""
+
+    root: Path
+    instance: str | None
+    authorities: tuple[str, ...]
+    socks: str
+    launch_tor: bool
+    tor_config: Path | None
+    direct: bool
+
+
+pass_settings = click.make_pass_decorator(Settings)
+
+
+def clean(text: str) -> str:
+    """Text safe for a terminal: no control characters but line breaks and tabs."""
+    return "".join(
+        "\ufffd" if unicodedata.category(ch) == "Cc" and ch not in "\n\t" else ch for ch in text
+    )
+
+
+def fail(ctx: click.Context, message: str, hint: str | None) -> None:
+    """Print an error (and a hint) in the tool's format and exit with status 1."""
+    click.echo(f"{PROG}: error: {clean(message)}", err=True)
+    if hint:
+        click.echo(f"{PROG}: hint: {clean(hint)}", err=True)
+    ctx.exit(1)
+
+
+class Group(click.Group):
+    """A group that turns the client's errors into messages and exit status 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SubmitError as exc:
+            fail(ctx, str(exc), exc.hint)
+        except CodenameError as exc:
+            fail(ctx, str(exc), "type the codename as you wrote it down: eight words")
+        except CryptoError as exc:
+            fail(ctx, str(exc), None)
+        except OSError as exc:
+            fail(ctx, f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), None)
+        return None
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--state",
+    "root",
+    type=click.Path(path_type=Path, file_okay=False),
+    envvar="RAAZDAR_SUBMIT_STATE",
+    show_envvar=True,
+    default=None,
+    help="The directory of pins and unfinished uploads (default: under your config dir).",
+)
+@click.option(
+    "--instance",
+    metavar="URL",
+    help="The instance's onion address, e.g. http://….onion; remembered after first use.",
+)
+@click.option(
+    "--authority",
+    "authorities",
+    metavar="FINGERPRINT",
+    multiple=True,
+    help="An authority key fingerprint to pin, from the organisation (repeat for each key). "
+    "Without it, first use trusts the keys the instance publishes, with a warning.",
+)
+@click.option(
+    "--socks",
+    default=transport.DEFAULT_SOCKS,
+    show_default=True,
+    metavar="HOST:PORT",
+    help="The SOCKS port of a running tor (Tor Browser's is 127.0.0.1:9150).",
+)
+@click.option("--launch-tor", is_flag=True, help="Start a tor of its own for this run (stem).")
+@click.option(
+    "--tor-config",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="Extra torrc lines for the tor that --launch-tor starts (bridges, for example).",
+)
+@click.option(
+    "--direct",
+    is_flag=True,
+    help="Connect without tor, to a loopback address only: for testing against a local server.",
+)
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    root: Path | None,
+    instance: str | None,
+    authorities: tuple[str, ...],
+    socks: str,
+    launch_tor: bool,
+    tor_config: Path | None,
+    direct: bool,
+) -> None:
+    """Send reports and files to a Raazdar instance, sealed on this device, over Tor."""
+    if direct and launch_tor:
+        raise click.UsageError("--direct and --launch-tor exclude each other")
+    if tor_config is not None and not launch_tor:
+        raise click.UsageError("--tor-config is for the tor that --launch-tor starts")
+    ctx.obj = Settings(
+        root or state_mod.default_root(),
+        instance,
+        authorities,
+        socks,
+        launch_tor,
+        tor_config,
+        direct,
+    )
+
+
+# -- helpers --------------------------------------------------------------------
+
+
+def _pins(settings: Settings) -> frozenset[Fingerprint]:
+    try:
+        return frozenset(Fingerprint.parse(text) for text in settings.authorities)
+    except CryptoError as exc:
+        raise click.BadParameter(
+            "not a fingerprint: 32 base32 characters", param_hint="--authority"
+        ) from exc
+
+
+def _warn_tofu(pinned: frozenset[Fingerprint]) -> None:
+    lines = [
+        "",
+        f"{PROG}: WARNING: NO AUTHORITY FINGERPRINTS WERE GIVEN.",
+        f"{PROG}: WARNING: Trusting, on first use, the authority keys this instance publishes:",
+        *(f"{PROG}: WARNING:     {fp}" for fp in sorted(pinned, key=str)),
+        f"{PROG}: WARNING: They are now pinned. If the server was already in the wrong hands,",
+        f"{PROG}: WARNING: so are they: compare them with fingerprints from the organisation",
+        f"{PROG}: WARNING: obtained another way, or start again with --authority.",
+        "",
+    ]
+    click.echo("\n".join(lines), err=True)
+
+
+@contextlib.contextmanager
+def connected(
+    settings: Settings, state: state_mod.State
+) -> Iterator[tuple[Api, Verified, KeyringDocument]]:
+    """Reach the instance as the options say, and verify its keyring against the pins."""
+    url = settings.instance or state.instance
+    if url is None:
+        raise SubmitError(
+            "which instance? none is remembered here",
+            hint="give its onion address with --instance",
+        )
+    endpoint = transport.Endpoint.parse(url, direct=settings.direct)
+    if state.instance is not None and state.instance != endpoint.url:
+        raise StateError(
+            f"this state directory belongs to {state.instance}",
+            hint="use another --state directory for another instance",
+        )
+    pins = _pins(settings)
+    with contextlib.ExitStack() as stack:
+        socks: tuple[str, int] | None
+        if settings.direct:
+            socks = None
+        elif settings.launch_tor:
+            extra = transport.read_torrc(settings.tor_config) if settings.tor_config else None
+            click.echo(f"{PROG}: starting tor…", err=True)
+            socks = stack.enter_context(
+                transport.launched_tor(
+                    state.root / "tor", extra, timeout=transport.TOR_START_TIMEOUT
+                )
+            )
+        else:
+            socks = transport.parse_socks(settings.socks)
+        http = stack.enter_context(transport.session(socks))
+        api = Api(http, endpoint.url, timeout=transport.TIMEOUT)
+        doc = KeyringDocument.parse(api.keyring())
+        state.instance = endpoint.url
+        today = dt.datetime.now(dt.UTC).date()
+        verified = establish(state, doc, pins, today, _warn_tofu)
+        if doc.kdf.is_testing:
+            click.echo(
+                f"{PROG}: warning: this instance derives keys with test-strength parameters",
+                err=True,
+            )
+        yield api, verified, doc
+
+
+def read_codename(path: Path | None) -> str:
+    """The codename: from a file (`-` for stdin), or prompted without echo."""
+    if path is None:
+        text: str = click.prompt("Codename", hide_input=True, err=True)
+    elif str(path) == "-":
+        text = sys.stdin.readline()
+    else:
+        text = path.read_text("utf-8")
+    return check_codename(text)
+
+
+def read_message(message: str | None, path: Path | None) -> str | None:
+    """The message: the option, or a UTF-8 file (`-` for stdin); None if there is none."""
+    if path is not None:
+        data = sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
+        if len(data) > MAX_MESSAGE_BYTES:
+            raise SubmitError("the message is over 1 MiB", hint="send long texts as a file")
+        try:
+            message = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise SubmitError("the message file is not UTF-8 text") from exc
+    if message is None or not message.strip():
+        return None
+    return message
+
+
+class _Bar:
+    """Upload progress: a rich bar on a terminal, one line at the end otherwise."""
+
+    def __init__(self, console: Console) -> None:
+        self._console = console
+        self._progress = Progress(
+            TextColumn("uploading"),
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            disable=not console.is_terminal,
+        )
+        self._task: TaskID | None = None
+
+    def __enter__(self) -> _Bar:
+        self._progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._progress.stop()
+
+    def start(self, total: int, done: int) -> None:
+        self._task = self._progress.add_task("upload", total=total, completed=done)
+
+    def update(self, done: int) -> None:
+        if self._task is not None:
+            self._progress.update(self._task, completed=done)
+
+
+# -- commands -------------------------------------------------------------------
+
+
+@cli.command()
+def new() -> None:
+    """Make a new codename on this device and print it (write it down; it is not stored)."""
+    codename = generate_codename()
+    click.echo(
+        "Your new codename is below. Write it down and keep it secret: it is the only way "
+        "to send more and to read replies. It is not stored anywhere.",
+        err=True,
+    )
+    click.echo(codename)
+
+
+@cli.command()
+@click.option("--message", "-m", metavar="TEXT", help="The report's text.")
+@click.option(
+    "--message-file",
+    type=click.Path(path_type=Path, dir_okay=False, allow_dash=True),
+    help="Read the report's text from a UTF-8 file (`-` for stdin).",
+)
+@click.option(
+    "--codename-file",
+    type=click.Path(path_type=Path, dir_okay=False, allow_dash=True),
+    help="Read the codename from a file (`-` for stdin) instead of prompting for it.",
+)
+@click.option(
+    "--language",
+    type=click.Choice(["en", "ur"]),
+    default="en",
+    show_default=True,
+    help="The language the report is written in.",
+)
+@click.option("--resume", is_flag=True, help="Finish an upload an earlier run left unfinished.")
+@click.option("--discard", is_flag=True, help="Forget an unfinished upload (nothing is sent).")
+@click.option(
+    "--retries",
+    type=click.IntRange(0, 100),
+    default=uploads.RETRIES,
+    show_default=True,
+    help="How often to resume a chunk after the connection drops, before giving up.",
+)
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@pass_settings
+def send(
+    settings: Settings,
+    message: str | None,
+    message_file: Path | None,
+    codename_file: Path | None,
+    language: str,
+    resume: bool,
+    discard: bool,
+    retries: int,
+    files: tuple[Path, ...],
+) -> None:
+    """Seal a report (and FILES) on this device and upload it to the instance."""
+    if message is not None and message_file is not None:
+        raise click.UsageError("give --message or --message-file, not both")
+    if str(message_file) == "-" and str(codename_file) == "-":
+        raise click.UsageError("the message and the codename cannot both come from stdin")
+    new_content = message is not None or message_file is not None or bool(files)
+    if (resume or discard) and new_content:
+        raise click.UsageError("--resume and --discard take no message or files")
+    if resume and discard:
+        raise click.UsageError("give --resume or --discard, not both")
+    if not (resume or discard or new_content):
+        raise click.UsageError("nothing to send: give --message, --message-file or files")
+    with state_mod.opened(settings.root) as state:
+        if discard:
+            if state.pending is None:
+                raise SubmitError("there is no unfinished upload to discard")
+            uploads.discard(state)
+            click.echo("The unfinished upload was discarded.", err=True)
+            return
+        if resume and state.pending is None:
+            raise SubmitError("there is no unfinished upload to resume")
+        if not resume and state.pending is not None:
+            raise SubmitError(
+                "an earlier upload is unfinished",
+                hint="finish it with `raazdar-submit send --resume`, or forget it with --discard",
+            )
+        text = None if resume else read_message(message, message_file)
+        if not resume and text is None and not files:
+            raise SubmitError("nothing to send: the message is empty")
+        codename = read_codename(codename_file)
+        with connected(settings, state) as (api, verified, doc):
+            keys = derive_source_keys(codename, doc.salt, doc.kdf)
+            api.ensure_account(keys)
+            if not resume:
+                report = uploads.report_bytes(text, language) if text is not None else None
+                uploads.seal_submission(
+                    state, verified.manifest, report, list(files), owner=uploads.owner_of(keys)
+                )
+            pending = state.pending
+            assert pending is not None  # noqa: S101 - sealed above, or checked for --resume
+            kinds = [i.kind for i in pending.items]
+            with _Bar(Console(stderr=True)) as bar:
+                stored = uploads.upload_pending(api, keys, state, progress=bar, retries=retries)
+    reports, attached = kinds.count("report"), kinds.count("file")
+    parts = ([f"{reports} report"] if reports else []) + (
+        [f"{attached} file(s)"] if attached else []
+    )
+    click.echo(f"Sent {' and '.join(parts)}: {len(stored)} envelope(s) stored, sealed.")
+
+
+@cli.command()
+@click.option(
+    "--codename-file",
+    type=click.Path(path_type=Path, dir_okay=False, allow_dash=True),
+    help="Read the codename from a file (`-` for stdin) instead of prompting for it.",
+)
+@pass_settings
+def replies(settings: Settings, codename_file: Path | None) -> None:
+    """Fetch the replies to your reports and open them on this device."""
+    with state_mod.opened(settings.root) as state:
+        codename = read_codename(codename_file)
+        with connected(settings, state) as (api, verified, doc):
+            keys = derive_source_keys(codename, doc.salt, doc.kdf)
+            api.ensure_account(keys)
+            waiting = api.replies(keys)
+            trusted = verified.reviewer_signing_keys()
+            names = {r.signing_key: r.name for m in verified.history for r in m.recipients}
+            failed = 0
+            if not waiting:
+                click.echo("No replies yet.", err=True)
+            for number, info in enumerate(waiting, 1):
+                envelope = api.reply(keys, info.id)
+                try:
+                    plaintext, opened = open_bytes(
+                        envelope, [keys.private_key], trusted_signers=trusted
+                    )
+                    text = plaintext.decode("utf-8")
+                except (CryptoError, UnicodeDecodeError):
+                    failed += 1
+                    click.echo(
+                        f"{PROG}: warning: reply {number} ({info.day}) did not verify: not shown",
+                        err=True,
+                    )
+                    continue
+                who = names.get(opened.signer, "a reviewer") if opened.signer else "a reviewer"
+                click.echo(f"--- reply {number} of {len(waiting)}, {info.day}, from {clean(who)}")
+                click.echo(clean(text))
+    if failed:
+        raise SubmitError(
+            f"{failed} reply(ies) did not verify against the reviewers' keys",
+            hint="they may have been altered on the server; they were not shown",
+        )
+
+
+def main() -> None:
+    """Run the command line with this tool's error format and exit codes."""
+    # Whatever the client writes (state, sealed envelopes) is the user's alone.
+    os.umask(0o077)
+    try:
+        result = cli.main(prog_name=PROG, standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo(f"{PROG}: error: aborted", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        click.echo(f"{PROG}: error: {exc.format_message()}", err=True)
+        click.echo(f"{PROG}: hint: run `{PROG} --help` for usage", err=True)
+        sys.exit(exc.exit_code)
+    sys.exit(result if isinstance(result, int) else 0)

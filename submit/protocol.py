@@ -1,0 +1,326 @@
+"""The submission API, spoken by the source's device (docs/PROTOCOL.md §16).
+
+Every request that needs an account is signed with the Ed25519 key derived from
+the codename, over a one-time challenge, the method, the path (mount point
+included), the upload offset and a digest of the body. Nothing secret crosses
+the wire: the server gets the lookup tag, public keys, and ciphertext.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+import requests
+
+from crypto import SourceKeys
+from crypto.encoding import b64encode
+from crypto.request import body_digest, sign_request
+from submit.errors import ServerError, TransportError
+
+API: Final = "/api/v1"
+OFFSET_CONTENT_TYPE: Final = "application/offset+octet-stream"
+HEADER_SOURCE: Final = "Raazdar-Source"
+HEADER_CHALLENGE: Final = "Raazdar-Challenge"
+HEADER_SIGNATURE: Final = "Raazdar-Signature"
+HEADER_NEXT: Final = "Raazdar-Next-Challenge"
+HEADER_OFFSET: Final = "Upload-Offset"
+HEADER_LENGTH: Final = "Upload-Length"
+# Challenges live five minutes on the server; one older than this is not worth a 401.
+CHALLENGE_FRESH_FOR: Final = 240.0
+MAX_JSON_BYTES: Final = 4 * 1024 * 1024
+MAX_REPLY_BYTES: Final = 64 * 1024 * 1024
+_SLICE: Final = 64 * 1024
+
+Timeout = tuple[float, float]
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where an upload stands, as the server says."""
+
+    offset: int
+    size: int
+    item: str | None
+
+
+@dataclass(frozen=True)
+class ReplyInfo:
+    """One reply waiting on the server: its id, size and the day it arrived."""
+
+    id: str
+    size: int
+    day: str
+
+
+class _Body:
+    """A chunk handed to requests piece by piece, with a length, to report upload progress."""
+
+    def __init__(self, data: bytes, on_sent: Callable[[int], None] | None) -> None:
+        self._data = data
+        self._on_sent = on_sent
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __iter__(self) -> Iterator[bytes]:
+        view = memoryview(self._data)
+        for start in range(0, len(view), _SLICE):
+            yield bytes(view[start : start + _SLICE])
+            if self._on_sent is not None:
+                self._on_sent(min(start + _SLICE, len(view)))
+
+
+class Api:
+    """One conversation with an instance's API: it holds the next challenge between requests."""
+
+    def __init__(self, http: requests.Session, base_url: str, *, timeout: Timeout) -> None:
+        parts = urlsplit(base_url)
+        self._origin = f"{parts.scheme}://{parts.netloc}"
+        self._prefix = parts.path.rstrip("/") + API
+        self._http = http
+        self._timeout = timeout
+        self._challenge: tuple[str, float] | None = None
+
+    # -- requests ---------------------------------------------------------------
+
+    def _path(self, rest: str) -> str:
+        return self._prefix + rest
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        data: bytes | _Body = b"",
+        headers: dict[str, str] | None = None,
+        stream: bool = False,
+    ) -> requests.Response:
+        try:
+            return self._http.request(
+                method,
+                self._origin + path,
+                data=data if len(data) else None,
+                headers=headers,
+                timeout=self._timeout,
+                allow_redirects=False,
+                stream=stream,
+            )
+        except requests.RequestException as exc:
+            # The answer, and the next challenge in it, are lost.
+            self._challenge = None
+            raise TransportError(
+                f"the connection to the instance failed ({type(exc).__name__})",
+                hint="check that tor is running and the instance's address is right",
+            ) from exc
+
+    def _signed(
+        self,
+        method: str,
+        path: str,
+        keys: SourceKeys,
+        *,
+        body: bytes = b"",
+        content_type: str | None = None,
+        offset: int | None = None,
+        on_sent: Callable[[int], None] | None = None,
+        stream: bool = False,
+    ) -> requests.Response:
+        challenge = self._take_challenge()
+        headers = {
+            HEADER_SOURCE: b64encode(keys.lookup_tag),
+            HEADER_CHALLENGE: challenge,
+            HEADER_SIGNATURE: sign_request(
+                keys.signing_key, challenge, method, path, body_digest(body), offset
+            ),
+        }
+        if content_type is not None:
+            headers["Content-Type"] = content_type
+        if offset is not None:
+            headers[HEADER_OFFSET] = str(offset)
+        data: bytes | _Body = _Body(body, on_sent) if on_sent is not None and body else body
+        response = self._request(method, path, data=data, headers=headers, stream=stream)
+        following = response.headers.get(HEADER_NEXT)
+        self._challenge = (following, time.monotonic()) if following else None
+        return response
+
+    def _take_challenge(self) -> str:
+        held, self._challenge = self._challenge, None
+        if held is not None and time.monotonic() - held[1] < CHALLENGE_FRESH_FOR:
+            return held[0]
+        response = self._request("POST", self._path("/challenges"))
+        token = _json(response, {200}).get("challenge")
+        if not isinstance(token, str) or not token:
+            raise ServerError(response.status_code, "bad-answer", "the server sent no challenge")
+        return token
+
+    # -- the API ------------------------------------------------------------------
+
+    def keyring(self) -> Any:
+        """The keyring document, untrusted until `trust.verify` says otherwise."""
+        return _json(self._request("GET", self._path("/keyring")), {200})
+
+    def ensure_account(self, keys: SourceKeys) -> bool:
+        """Create the account for these derived keys if there is none; True if it was created."""
+        body = _encode(
+            {
+                "lookup_tag": b64encode(keys.lookup_tag),
+                "public_key": keys.public_key.to_text(),
+                "signing_key": keys.verify_key.to_text(),
+            }
+        )
+        response = self._signed(
+            "POST", self._path("/sources"), keys, body=body, content_type="application/json"
+        )
+        if response.status_code == 409:
+            raise _error(
+                response,
+                hint="if you made this codename in Tor Browser, log in there once, then retry",
+            )
+        created = _json(response, {200, 201}).get("created")
+        return created is True
+
+    def start_upload(
+        self, keys: SourceKeys, *, size: int, digest: bytes, kind: str, submission: str
+    ) -> str:
+        """Declare one envelope; return the upload's id."""
+        body = _encode(
+            {"size": size, "hash": b64encode(digest), "kind": kind, "submission": submission}
+        )
+        response = self._signed(
+            "POST", self._path("/uploads"), keys, body=body, content_type="application/json"
+        )
+        upload = _json(response, {201}).get("upload")
+        if not isinstance(upload, str) or not _is_id(upload):
+            raise ServerError(201, "bad-answer", "the server sent no upload id")
+        return upload
+
+    def upload_offset(self, keys: SourceKeys, upload: str) -> Progress:
+        """Ask how far an upload has got (HEAD): where to resume from."""
+        response = self._signed("HEAD", self._path(f"/uploads/{upload}"), keys)
+        if response.status_code != 200:
+            raise ServerError(
+                response.status_code,
+                "not-found" if response.status_code == 404 else "refused",
+                f"the server refused to say how far the upload got ({response.status_code})",
+            )
+        offset = _number(response.headers.get(HEADER_OFFSET))
+        size = _number(response.headers.get(HEADER_LENGTH))
+        if offset is None or size is None or offset > size:
+            raise ServerError(200, "bad-answer", "the server did not say where the upload stands")
+        return Progress(offset, size, upload if offset == size else None)
+
+    def append(
+        self,
+        keys: SourceKeys,
+        upload: str,
+        offset: int,
+        chunk: bytes,
+        on_sent: Callable[[int], None] | None = None,
+    ) -> Progress:
+        """Send one chunk at `offset` (PATCH); a 409 carries the offset the server holds."""
+        response = self._signed(
+            "PATCH",
+            self._path(f"/uploads/{upload}"),
+            keys,
+            body=chunk,
+            content_type=OFFSET_CONTENT_TYPE,
+            offset=offset,
+            on_sent=on_sent,
+        )
+        value = _json(response, {200})
+        new, size, item = value.get("offset"), value.get("size"), value.get("item")
+        if type(new) is not int or type(size) is not int or not 0 <= new <= size:
+            raise ServerError(200, "bad-answer", "the server sent a malformed progress report")
+        if value.get("complete") is True:
+            if not isinstance(item, str) or not _is_id(item):
+                raise ServerError(200, "bad-answer", "the server stored the upload under no id")
+            return Progress(new, size, item)
+        return Progress(new, size, None)
+
+    def replies(self, keys: SourceKeys) -> list[ReplyInfo]:
+        """The replies waiting for this source."""
+        value = _json(self._signed("GET", self._path("/replies"), keys), {200})
+        found = []
+        for entry in value.get("replies") or []:
+            if not isinstance(entry, dict):
+                continue
+            rid, size, day = entry.get("id"), entry.get("size"), entry.get("day")
+            if isinstance(rid, str) and _is_id(rid) and type(size) is int and isinstance(day, str):
+                found.append(ReplyInfo(rid, size, day))
+        return found
+
+    def reply(self, keys: SourceKeys, reply_id: str) -> bytes:
+        """One reply envelope, as stored (sealed to the source, signed by a reviewer)."""
+        response = self._signed("GET", self._path(f"/replies/{reply_id}"), keys, stream=True)
+        with response:
+            if response.status_code != 200:
+                raise _error(response)
+            return _read_limited(response, MAX_REPLY_BYTES)
+
+
+def _encode(value: dict[str, Any]) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def _is_id(value: str) -> bool:
+    return len(value) == 32 and all(c in "0123456789abcdef" for c in value)
+
+
+def _number(text: str | None) -> int | None:
+    if text is None or not text.isascii() or not text.isdigit() or len(text) > 15:
+        return None
+    return int(text)
+
+
+def _read_limited(response: requests.Response, limit: int) -> bytes:
+    data = bytearray()
+    try:
+        for block in response.iter_content(64 * 1024):
+            data += block
+            if len(data) > limit:
+                raise ServerError(200, "too-large", "the server's answer is too large")
+    except requests.RequestException as exc:
+        raise TransportError(
+            f"the connection to the instance failed ({type(exc).__name__})"
+        ) from exc
+    return bytes(data)
+
+
+def _json(response: requests.Response, ok: set[int]) -> dict[str, Any]:
+    """The answer's JSON object if its status is one of `ok`; otherwise the server's refusal."""
+    if response.status_code not in ok:
+        raise _error(response)
+    try:
+        value = json.loads(_read_limited(response, MAX_JSON_BYTES))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ServerError(
+            response.status_code, "bad-answer", "the server's answer is not JSON"
+        ) from exc
+    if not isinstance(value, dict):
+        raise ServerError(
+            response.status_code, "bad-answer", "the server's answer is not an object"
+        )
+    return value
+
+
+def _error(response: requests.Response, hint: str | None = None) -> ServerError:
+    """Turn a refusal into an error: the server's code and message, and its Upload-Offset."""
+    code, message = "error", f"the server answered {response.status_code}"
+    try:
+        value = json.loads(_read_limited(response, MAX_JSON_BYTES))
+    except (ValueError, UnicodeDecodeError, ServerError, TransportError):
+        value = None
+    if isinstance(value, dict):
+        if isinstance(value.get("error"), str):
+            code = value["error"]
+        if isinstance(value.get("message"), str):
+            message = f"the server refused: {value['message']}"
+    if response.status_code == 429 and hint is None:
+        hint = "too many requests failed recently: wait a few minutes"
+    offset = _number(response.headers.get(HEADER_OFFSET))
+    return ServerError(response.status_code, code, message, offset=offset, hint=hint)

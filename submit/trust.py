@@ -1,0 +1,222 @@
+"""Which keys reports are sealed to: the instance's keyring, checked against this device's pins.
+
+The server's word counts for nothing here (docs/PROTOCOL.md §8). The first time,
+the chain must start from the authority fingerprints the source pinned (given on
+the command line, or trusted on first use with a loud warning) and carry the
+threshold of their signatures at every step. After that the device remembers the
+newest manifest it verified: anything older is a rollback and is refused, and
+anything newer must chain to it as a successor signed by the authority set in
+force, so nobody short of that set can change the recipients.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from crypto import (
+    CryptoError,
+    Fingerprint,
+    KdfParams,
+    Manifest,
+    SignedManifest,
+    VerificationError,
+    VerifyKey,
+    verify_chain,
+    verify_successor,
+)
+from crypto.encoding import b64decode, canonical_json
+from submit.errors import TrustError
+from submit.state import State
+
+DO_NOT_SEND: Final = (
+    "send nothing to this instance; check its authority fingerprints with the organisation "
+    "through another channel"
+)
+_RULES: Final = {
+    "authority": "it is not signed by the authority keys this device pinned",
+    "threshold": "it lacks the authority signatures it needs",
+    "rotation": "its new authority keys did not sign it",
+    "version": "its versions do not follow each other",
+    "chain": "it does not chain to the keyring this device verified before",
+    "expired": "it has expired",
+    "issued": "it is dated in the future",
+    "signature": "a signature in it does not verify",
+}
+
+
+@dataclass(frozen=True)
+class KeyringDocument:
+    """What `GET /api/v1/keyring` says, parsed but not yet trusted."""
+
+    chain: tuple[SignedManifest, ...]
+    advertised: frozenset[Fingerprint]
+    in_force: int | None
+    salt: bytes
+    kdf: KdfParams
+
+    @classmethod
+    def parse(cls, doc: Any) -> KeyringDocument:
+        """Read the document strictly; a malformed one is refused like a bad signature."""
+        try:
+            if not isinstance(doc, dict):
+                raise TypeError("not an object")
+            chain = tuple(
+                SignedManifest.from_bytes(canonical_json(m)) for m in _list(doc["manifests"])
+            )
+            advertised = frozenset(
+                Fingerprint.parse(_str(f)) for f in _list(doc["pinned_authorities"])
+            )
+            in_force = doc["in_force"]
+            if in_force is not None and type(in_force) is not int:
+                raise TypeError("in_force")
+            codename = doc["codename"]
+            if not isinstance(codename, dict):
+                raise TypeError("codename")
+            salt = b64decode(_str(codename["salt"]), length=16)
+            kdf = KdfParams.from_dict(codename["kdf"])
+        except (CryptoError, KeyError, TypeError, ValueError) as exc:
+            raise TrustError(
+                "the instance's keyring document is malformed", hint=DO_NOT_SEND
+            ) from exc
+        return cls(chain, advertised, in_force, salt, kdf)
+
+
+def _list(value: Any) -> list[Any]:
+    if not isinstance(value, list):
+        raise TypeError("expected a list")
+    return value
+
+
+def _str(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError("expected a string")
+    return value
+
+
+@dataclass(frozen=True)
+class Verified:
+    """The keyring to seal to, and every manifest of the chain that led to it."""
+
+    signed: SignedManifest
+    history: tuple[Manifest, ...]
+
+    @property
+    def manifest(self) -> Manifest:
+        """The manifest in force: reports are sealed to its recipients."""
+        return self.signed.manifest
+
+    def reviewer_signing_keys(self) -> frozenset[VerifyKey]:
+        """Keys a reply may be signed by: the reviewers of any verified version."""
+        return frozenset(r.signing_key for m in self.history for r in m.recipients)
+
+
+def refused(exc: VerificationError) -> TrustError:
+    """Say which rule the keyring broke, and that nothing should be sent."""
+    why = _RULES.get(exc.rule, exc.rule)
+    return TrustError(f"the instance's keyring was refused: {why} ({exc})", hint=DO_NOT_SEND)
+
+
+def verify(
+    doc: KeyringDocument,
+    pinned: Collection[Fingerprint],
+    last: SignedManifest | None,
+    today: dt.date,
+) -> Verified:
+    """Verify the document's chain from the pins, or from the last manifest verified here."""
+    chain = doc.chain
+    if not chain or doc.in_force is None:
+        raise TrustError("the instance has no keyring in force", hint="try again later")
+    if doc.in_force != chain[-1].manifest.version:
+        raise TrustError("the instance's keyring document is inconsistent", hint=DO_NOT_SEND)
+    try:
+        if last is None:
+            verify_chain(pinned, chain, today)
+            newest = chain[-1]
+        else:
+            newest = _from_last(chain, last, today)
+    except VerificationError as exc:
+        raise refused(exc) from exc
+    return Verified(newest, _history(chain, newest.manifest))
+
+
+def _from_last(
+    chain: Sequence[SignedManifest], last: SignedManifest, today: dt.date
+) -> SignedManifest:
+    """Accept only the manifest verified before, or successors that chain to it."""
+    current = last.manifest
+    newest = chain[-1]
+    if newest.manifest.version < current.version:
+        raise TrustError(
+            f"the instance's keyring was refused: it offers version {newest.manifest.version}, "
+            f"but this device already verified version {current.version} (a rollback)",
+            hint=DO_NOT_SEND,
+        )
+    later = [s for s in chain if s.manifest.version > current.version]
+    if not later:
+        if not hmac.compare_digest(newest.manifest.digest(), current.digest()):
+            raise TrustError(
+                f"the instance's keyring was refused: its version {current.version} is not the "
+                "one this device verified before",
+                hint=DO_NOT_SEND,
+            )
+        if current.is_expired(today):
+            raise VerificationError("expired", f"manifest expired on {current.expires}")
+        return last
+    for candidate in later[:-1]:
+        current = verify_successor(current, candidate, None)
+    verify_successor(current, later[-1], today)
+    return later[-1]
+
+
+def _history(chain: Sequence[SignedManifest], newest: Manifest) -> tuple[Manifest, ...]:
+    """The verified manifest and its ancestors, each proved by the `previous` hash after it."""
+    found = [newest]
+    for signed in reversed(chain):
+        m = signed.manifest
+        if found[-1].previous is not None and hmac.compare_digest(m.digest(), found[-1].previous):
+            found.append(m)
+    return tuple(reversed(found))
+
+
+def establish(
+    state: State,
+    doc: KeyringDocument,
+    authorities: frozenset[Fingerprint],
+    today: dt.date,
+    warn: Callable[[frozenset[Fingerprint]], None],
+) -> Verified:
+    """Pin (on first use), verify, remember the newest manifest and the codename KDF; save."""
+    pinned = state.authorities
+    if pinned and authorities and authorities != pinned:
+        raise TrustError(
+            "these authority fingerprints are not the ones this device pinned for the instance",
+            hint="to pin others, start afresh with another --state directory",
+        )
+    if not pinned:
+        if authorities:
+            pinned = authorities
+        else:
+            pinned = doc.advertised
+            if not pinned and doc.chain:
+                pinned = doc.chain[0].manifest.authority_fingerprints
+            if not pinned:
+                raise TrustError("the instance publishes no authority keys", hint=DO_NOT_SEND)
+            warn(pinned)
+    verified = verify(doc, pinned, state.manifest, today)
+    if state.codename_salt is not None and (
+        state.codename_salt != doc.salt or state.codename_kdf != doc.kdf
+    ):
+        raise TrustError(
+            "the instance changed its codename salt or key derivation since this device "
+            "last used it",
+            hint="your codename would no longer open your replies there; " + DO_NOT_SEND,
+        )
+    state.authorities = pinned
+    state.manifest = verified.signed
+    state.codename_salt, state.codename_kdf = doc.salt, doc.kdf
+    state.save()
+    return verified

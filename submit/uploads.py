@@ -1,0 +1,263 @@
+"""A submission: sealed on the device into `pending/`, then uploaded chunk by chunk, resumably.
+
+Sealing comes first, whole, so that what is uploaded is fixed: a dropped
+circuit is resumed from the offset the server reports, and an interrupted run
+from the upload ids in the state, byte for byte the same envelopes. The
+server appends a chunk only at the offset it holds and stores a finished
+envelope once, so neither a retry nor a resumed run can leave two copies or a
+partial one. Only ciphertext is ever written: plaintext goes from the source's
+file, or memory, straight into the sealing writer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import json
+import mimetypes
+import os
+import secrets
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Final, Protocol
+
+from crypto import Manifest, Metadata, PublicKey, SourceKeys, seal
+from crypto.bundle import hash_file
+from crypto.envelope import SealingWriter
+from submit.errors import ServerError, SubmitError, TransportError
+from submit.protocol import Api
+from submit.state import Pending, PendingItem, State, private_dir
+
+REPORT_TYPE: Final = "application/vnd.raazdar.report+json; version=1"
+CHUNK_BYTES: Final = 1024 * 1024
+RETRIES: Final = 5
+# Seconds before the n-th retry waits n times this (circuits take a moment to rebuild).
+RETRY_WAIT: float = 2.0
+RESUME_HINT: Final = (
+    "run `raazdar-submit send --resume` to finish it, once the instance is reachable"
+)
+
+
+class ProgressSink(Protocol):
+    """Where upload progress goes (a progress bar in the CLI)."""
+
+    def start(self, total: int, done: int) -> None:
+        """The submission's total bytes, and how many are already stored."""
+
+    def update(self, done: int) -> None:
+        """Bytes of the submission sent so far (may go back after a dropped chunk)."""
+
+
+class _Quiet:
+    def start(self, total: int, done: int) -> None:
+        pass
+
+    def update(self, done: int) -> None:
+        pass
+
+
+def report_bytes(message: str, language: str) -> bytes:
+    """The report record the review tool reads, as the server's browser form writes it."""
+    record = {"format": 1, "message": message, "fields": {}, "language": language}
+    return json.dumps(record, ensure_ascii=False, sort_keys=True).encode("utf-8")
+
+
+def owner_of(keys: SourceKeys) -> str:
+    """The mark a pending submission keeps of its account: a hash of the public key.
+
+    The server already knows which source each upload belongs to, so this tells
+    someone holding the device nothing the upload ids in the state do not.
+    """
+    text = keys.public_key.to_text().encode("ascii")
+    return hashlib.blake2b(text, digest_size=16, person=b"rz-submit-owner").hexdigest()
+
+
+def seal_submission(
+    state: State,
+    manifest: Manifest,
+    report: bytes | None,
+    files: Sequence[Path],
+    *,
+    owner: str,
+) -> Pending:
+    """Seal a report and files to the manifest's recipients into `pending/`; record them."""
+    if report is None and not files:
+        raise SubmitError("nothing to send: give a message or files")
+    if state.pending is not None:
+        raise SubmitError("an earlier submission is unfinished", hint=RESUME_HINT)
+    directory = private_dir(state.pending_dir)
+    recipients = [r.encryption_key for r in manifest.recipients]
+    pending = Pending(secrets.token_hex(16), manifest.version, owner=owner)
+    written: list[Path] = []
+    try:
+        for index, source in enumerate([None, *files] if report is not None else list(files)):
+            target = directory / f"{index}.rze"
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+            written.append(target)
+            with os.fdopen(fd, "wb") as out:
+                if source is None:
+                    with SealingWriter(out, recipients, Metadata("report", REPORT_TYPE)) as w:
+                        w.write(report or b"")
+                    kind = "report"
+                else:
+                    _seal_file(source, out, recipients)
+                    kind = "file"
+                out.flush()
+                os.fsync(out.fileno())
+            size, digest = hash_file(target)
+            pending.items.append(PendingItem(target.name, kind, size, digest))
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
+    state.pending = pending
+    state.save()
+    return pending
+
+
+def _seal_file(source: Path, out: BinaryIO, recipients: list[PublicKey]) -> None:
+    content_type = mimetypes.guess_type(source.name)[0] or "application/octet-stream"
+    try:
+        src = source.open("rb")
+    except OSError as exc:
+        raise SubmitError(f"cannot read {source}: {exc.strerror}") from exc
+    with src:
+        seal(src, out, recipients, Metadata("file", content_type, source.name))
+
+
+def discard(state: State) -> None:
+    """Forget an unfinished submission and remove its sealed envelopes."""
+    if state.pending is not None:
+        for item in state.pending.items:
+            (state.pending_dir / item.name).unlink(missing_ok=True)
+    state.pending = None
+    state.save()
+    with contextlib.suppress(OSError):
+        state.pending_dir.rmdir()
+
+
+def upload_pending(
+    api: Api,
+    keys: SourceKeys,
+    state: State,
+    *,
+    progress: ProgressSink | None = None,
+    chunk_bytes: int = CHUNK_BYTES,
+    retries: int = RETRIES,
+) -> list[str]:
+    """Upload every envelope of the pending submission; return the ids they are stored under."""
+    pending = state.pending
+    if pending is None:
+        raise SubmitError("there is no unfinished submission to resume")
+    if not hmac.compare_digest(pending.owner, owner_of(keys)):
+        raise SubmitError(
+            "the unfinished submission was started under another codename",
+            hint="give the codename it was sent with, or forget it with `send --discard`",
+        )
+    sink = progress or _Quiet()
+    total = sum(i.size for i in pending.items)
+    sink.start(total, sum(i.size for i in pending.items if i.item is not None))
+    before = 0
+    for item in pending.items:
+        if item.item is None:
+            item.item = _Upload(
+                api, keys, state, pending, item, sink, before, chunk_bytes, retries
+            ).run()
+            state.save()
+            (state.pending_dir / item.name).unlink(missing_ok=True)
+        before += item.size
+    stored = [i.item for i in pending.items if i.item is not None]
+    discard(state)
+    return stored
+
+
+@dataclass
+class _Upload:
+    """One envelope's upload, resumed from where the server says it stands."""
+
+    api: Api
+    keys: SourceKeys
+    state: State
+    pending: Pending
+    item: PendingItem
+    sink: ProgressSink
+    before: int
+    chunk_bytes: int
+    retries: int
+
+    def run(self) -> str:
+        failures = 0
+        restarted = False
+        while True:
+            try:
+                return self._attempt()
+            except TransportError as exc:
+                failures += 1
+                if failures > self.retries:
+                    raise TransportError(
+                        f"the upload was interrupted: {exc}", hint=RESUME_HINT
+                    ) from exc
+                time.sleep(RETRY_WAIT * failures)
+            except ServerError as exc:
+                if exc.status == 404 and not restarted:
+                    # The server discarded an upload idle for days: declare it again.
+                    restarted = True
+                    self.item.upload = None
+                    self.state.save()
+                    continue
+                if exc.status == 409 and exc.offset is not None and failures < self.retries:
+                    failures += 1
+                    continue
+                if exc.status == 422:
+                    exc.hint = (
+                        "the keyring changed since this was sealed: run "
+                        "`raazdar-submit send --discard` and send it again"
+                    )
+                raise
+
+    def _reporter(self, start: int) -> Callable[[int], None]:
+        """Report the bytes of a chunk starting at `start` as they leave."""
+        return lambda sent: self.sink.update(self.before + start + sent)
+
+    def _attempt(self) -> str:
+        """Declare or locate the upload, then send chunks from the server's offset until done."""
+        item = self.item
+        if item.upload is None:
+            item.upload = self.api.start_upload(
+                self.keys,
+                size=item.size,
+                digest=item.hash,
+                kind=item.kind,
+                submission=self.pending.submission,
+            )
+            self.state.save()
+            offset = 0
+        else:
+            where = self.api.upload_offset(self.keys, item.upload)
+            if where.size != item.size:
+                raise SubmitError("the server holds an upload of another size under this id")
+            if where.item is not None:
+                return where.item
+            offset = where.offset
+        with (self.state.pending_dir / item.name).open("rb") as src:
+            while True:
+                self.sink.update(self.before + offset)
+                src.seek(offset)
+                chunk = src.read(min(self.chunk_bytes, item.size - offset))
+                try:
+                    result = self.api.append(
+                        self.keys, item.upload, offset, chunk, self._reporter(offset)
+                    )
+                except ServerError as exc:
+                    if exc.status == 409 and exc.offset == item.size:
+                        # The last chunk arrived but its answer was lost: it is stored.
+                        self.sink.update(self.before + item.size)
+                        return item.upload
+                    raise
+                offset = result.offset
+                if result.item is not None:
+                    self.sink.update(self.before + item.size)
+                    return result.item

@@ -1,0 +1,230 @@
+"""Helpers for the client's tests: a real HTTP server in-process, a proxy that cuts, the CLI."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner, Result
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from submit.cli import cli
+
+KEYRING_PATH = "/api/v1/keyring"
+
+
+@dataclass
+class Seen:
+    """One request as the server was handed it."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class Recorder:
+    """WSGI middleware: keeps every request the server gets, and can play a hostile server.
+
+    `keyring` (when set) rewrites the keyring document the API serves, as a
+    server in the wrong hands could.
+    """
+
+    app: Any
+    seen: list[Seen] = field(default_factory=list)
+    keyring: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        headers = {k[5:]: str(v) for k, v in environ.items() if k.startswith("HTTP_")}
+        path = environ.get("PATH_INFO", "")
+        self.seen.append(Seen(environ["REQUEST_METHOD"], path, headers, body))
+        if self.keyring is not None and path == KEYRING_PATH:
+            return self._rewritten(environ, start_response)
+        return self.app(environ, start_response)
+
+    def _rewritten(self, environ: dict[str, Any], start_response: Any) -> Any:
+        assert self.keyring is not None
+        captured: dict[str, Any] = {}
+
+        def keep(status: str, headers: list[tuple[str, str]], *_: Any) -> Any:
+            captured["status"] = status
+            return lambda _data: None
+
+        original = b"".join(self.app(environ, keep))
+        body = json.dumps(self.keyring(json.loads(original))).encode()
+        start_response(
+            captured["status"],
+            [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
+        )
+        return [body]
+
+    def paths(self, method: str) -> list[str]:
+        """The paths requested with `method`."""
+        return [s.path for s in self.seen if s.method == method]
+
+
+class _Quiet(WSGIRequestHandler):
+    def log_request(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def loopback_server(app: Any) -> Iterator[str]:
+    """Serve a WSGI app over real HTTP on a loopback port; yield its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_Quiet)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+class CuttingProxy:
+    """A TCP proxy on loopback that can drop a connection mid-request, or drop an answer.
+
+    Nothing is simulated: the server really gets a request cut short (or
+    answers into a closed socket), and the client really sees its connection
+    reset.
+    """
+
+    def __init__(self, target: str) -> None:
+        host, _, port = target.removeprefix("http://").rpartition(":")
+        self._target = (host, int(port))
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port: int = self._listener.getsockname()[1]
+        self._lock = threading.Lock()
+        self._upstream_budget: int | None = None
+        self._drop_answer = False
+        self._stay_down = False
+        self.down = False
+        self.cuts = 0
+        self._sockets: list[socket.socket] = []
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def cut_after(self, upstream_bytes: int, *, stay_down: bool = False) -> None:
+        """Forward this many more bytes towards the server, then drop the connection.
+
+        With `stay_down`, every connection after the cut is refused too, as when
+        the network is gone for longer than the client retries.
+        """
+        with self._lock:
+            self._upstream_budget = upstream_bytes
+            self._stay_down = stay_down
+
+    def drop_next_answer(self) -> None:
+        """Let the request through, but drop the connection instead of passing on the answer."""
+        with self._lock:
+            self._drop_answer = True
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            if self.down:
+                client.close()
+                continue
+            upstream = socket.create_connection(self._target)
+            self._sockets += [client, upstream]
+            threading.Thread(target=self._up, args=(client, upstream), daemon=True).start()
+            threading.Thread(target=self._down, args=(upstream, client), daemon=True).start()
+
+    def _up(self, client: socket.socket, upstream: socket.socket) -> None:
+        while data := _recv(client):
+            with self._lock:
+                budget = self._upstream_budget
+                if budget is not None and len(data) >= budget:
+                    self._upstream_budget = None
+                    self.cuts += 1
+                    self.down = self._stay_down
+                    with contextlib.suppress(OSError):
+                        upstream.sendall(data[:budget])
+                    _drop(client, upstream)
+                    return
+                if budget is not None:
+                    self._upstream_budget = budget - len(data)
+            try:
+                upstream.sendall(data)
+            except OSError:
+                break
+        _drop(client, upstream)
+
+    def _down(self, upstream: socket.socket, client: socket.socket) -> None:
+        while data := _recv(upstream):
+            with self._lock:
+                if self._drop_answer:
+                    self._drop_answer = False
+                    self.cuts += 1
+                    _drop(client, upstream)
+                    return
+            try:
+                client.sendall(data)
+            except OSError:
+                break
+        _drop(client, upstream)
+
+    def close(self) -> None:
+        self._listener.close()
+        for sock in self._sockets:
+            _drop(sock)
+        self._thread.join(timeout=5)
+
+
+def _recv(sock: socket.socket) -> bytes:
+    try:
+        return sock.recv(65536)
+    except OSError:
+        return b""
+
+
+def _drop(*socks: socket.socket) -> None:
+    for sock in socks:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+        with contextlib.suppress(OSError):
+            sock.close()
+
+
+@dataclass
+class Device:
+    """A source's device: a state directory, and how it reaches the instance."""
+
+    state: Path
+    url: str
+    authorities: list[str] = field(default_factory=list)
+    transport: list[str] = field(default_factory=lambda: ["--direct"])
+
+    def run(self, *args: str, input: str | None = None, pin: bool = True) -> Result:
+        """Run `raazdar-submit` with this device's options."""
+        options = ["--state", str(self.state), "--instance", self.url, *self.transport]
+        for fp in self.authorities if pin else []:
+            options += ["--authority", fp]
+        return CliRunner().invoke(cli, [*options, *args], input=input)
+
+    def new_codename(self, directory: Path) -> Path:
+        """Make a codename with `new` and keep it in a file, as a script would."""
+        result = CliRunner().invoke(cli, ["--state", str(self.state), "new"])
+        assert result.exit_code == 0, result.output
+        path = directory / "codename.txt"
+        path.write_text(result.stdout)
+        return path

@@ -1,0 +1,158 @@
+"""The command line: its codename handling, its usage errors and its error format."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from crypto import check_codename
+from submit.cli import cli
+from tests.app.support import envelope_files
+from tests.submit.support import Device, Recorder
+
+
+def test_new_prints_a_codename_made_on_the_device_and_stores_nothing(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["--state", str(tmp_path / "state"), "new"])
+    assert result.exit_code == 0, result.output
+    codename = result.stdout.strip()
+    assert check_codename(codename) == codename
+    assert len(codename.split()) == 8
+    assert "Write it down" in result.stderr
+    assert not (tmp_path / "state").exists()
+    second = CliRunner().invoke(cli, ["--state", str(tmp_path / "state"), "new"])
+    assert second.stdout.strip() != codename
+
+
+def test_the_codename_is_prompted_without_echo(
+    device: Device, codename_file: Path, instance: Path
+) -> None:
+    codename = codename_file.read_text().strip()
+    result = device.run("send", "-m", "prompted", input=codename + "\n")
+    assert result.exit_code == 0, result.output
+    assert "Codename" in result.stderr
+    assert codename not in result.output
+    assert len(envelope_files(instance)) == 1
+
+
+def test_the_message_can_come_from_stdin(
+    device: Device, codename_file: Path, instance: Path
+) -> None:
+    result = device.run(
+        "send", "--message-file", "-", "--codename-file", str(codename_file), input="from stdin\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert "Sent 1 report:" in result.stdout
+
+
+def test_a_mistyped_codename_is_refused_before_anything_is_sent(
+    device: Device, codename_file: Path, recorder: Recorder, tmp_path: Path
+) -> None:
+    words = codename_file.read_text().split()
+    words[-1] = "zebra" if words[-1] != "zebra" else "apple"
+    typo = tmp_path / "typo.txt"
+    typo.write_text(" ".join(words))
+    result = device.run("send", "-m", "hello", "--codename-file", str(typo))
+    assert result.exit_code == 1
+    assert result.stderr.startswith("raazdar-submit: error: ")
+    assert "raazdar-submit: hint: type the codename as you wrote it down" in result.stderr
+    assert recorder.seen == []
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["send"],
+        ["send", "-m", "a", "--message-file", "x"],
+        ["send", "--resume", "-m", "a"],
+        ["send", "--resume", "--discard"],
+        ["send", "--message-file", "-", "--codename-file", "-"],
+        ["--direct", "--launch-tor", "new"],
+        ["--tor-config", __file__, "new"],
+        ["send", "-m", "a", "does-not-exist.bin"],
+        ["nonsense"],
+    ],
+    ids=[
+        "nothing",
+        "two-messages",
+        "resume-with-message",
+        "resume-and-discard",
+        "two-stdins",
+        "direct-and-tor",
+        "torrc-without-tor",
+        "missing-file",
+        "unknown-command",
+    ],
+)
+def test_usage_errors_exit_with_status_2(tmp_path: Path, args: list[str]) -> None:
+    result = CliRunner().invoke(cli, ["--state", str(tmp_path / "s"), *args])
+    assert result.exit_code == 2, result.output
+
+
+def test_without_direct_only_an_onion_address_is_accepted(
+    tmp_path: Path, codename_file: Path, server: str
+) -> None:
+    device = Device(tmp_path / "other-state", server, transport=["--socks", "127.0.0.1:9"])
+    result = device.run("send", "-m", "hello", "--codename-file", str(codename_file))
+    assert result.exit_code == 1
+    assert "is not an onion address" in result.stderr
+
+
+def test_a_state_directory_serves_one_instance(
+    device: Device, codename_file: Path, server: str
+) -> None:
+    assert device.run("send", "-m", "one", "--codename-file", str(codename_file)).exit_code == 0
+    device.url = server.replace("127.0.0.1", "localhost")
+    result = device.run("send", "-m", "two", "--codename-file", str(codename_file))
+    assert result.exit_code == 1
+    assert "this state directory belongs to" in result.stderr
+
+
+def test_the_instance_is_remembered_and_the_state_kept_private(
+    device: Device, codename_file: Path, server: str
+) -> None:
+    assert device.run("send", "-m", "one", "--codename-file", str(codename_file)).exit_code == 0
+    result = CliRunner().invoke(
+        cli,
+        [
+            "--state",
+            str(device.state),
+            "--direct",
+            "send",
+            "-m",
+            "two",
+            "--codename-file",
+            str(codename_file),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert stat.S_IMODE(device.state.stat().st_mode) == 0o700
+    for path in device.state.iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+
+
+def test_no_instance_at_all_is_an_error_with_a_hint(tmp_path: Path, codename_file: Path) -> None:
+    result = CliRunner().invoke(
+        cli,
+        ["--state", str(tmp_path / "s"), "send", "-m", "a", "--codename-file", str(codename_file)],
+    )
+    assert result.exit_code == 1
+    assert "raazdar-submit: hint: give its onion address with --instance" in result.stderr
+
+
+def test_discarding_with_nothing_unfinished_is_an_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["--state", str(tmp_path / "s"), "send", "--discard"])
+    assert result.exit_code == 1
+    assert "no unfinished upload to discard" in result.stderr
+
+
+def test_an_unreachable_instance_is_an_error_not_a_traceback(
+    tmp_path: Path, codename_file: Path
+) -> None:
+    device = Device(tmp_path / "s", "http://127.0.0.1:9")
+    result = device.run("send", "-m", "a", "--codename-file", str(codename_file))
+    assert result.exit_code == 1
+    assert "raazdar-submit: error: the connection to the instance failed" in result.stderr
+    assert "Traceback" not in result.output

@@ -1,0 +1,157 @@
+"""Reaching the instance: onion names go to tor unresolved, and nothing routes around it."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from submit import transport
+from submit.errors import SubmitError, TransportError
+from submit.protocol import Api
+
+ONION = "http://" + "abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopqrstuvwx" + ".onion"
+
+
+def test_an_onion_address_is_accepted_through_tor() -> None:
+    endpoint = transport.Endpoint.parse(ONION + "/")
+    assert endpoint.url == ONION
+    assert not endpoint.direct
+
+
+@pytest.mark.parametrize(
+    ("url", "direct"),
+    [
+        ("http://example.org", False),
+        ("http://127.0.0.1:5000", False),
+        ("http://example.org", True),
+        ("http://10.0.0.1:80", True),
+        ("ftp://127.0.0.1", True),
+        (ONION + "?x=1", False),
+        ("http://user:pw@" + ONION.removeprefix("http://"), False),
+    ],
+    ids=[
+        "clearnet",
+        "loopback-through-tor",
+        "direct-clearnet",
+        "direct-lan",
+        "ftp",
+        "query",
+        "user",
+    ],
+)
+def test_other_addresses_are_refused(url: str, direct: bool) -> None:
+    with pytest.raises(SubmitError):
+        transport.Endpoint.parse(url, direct=direct)
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8080", "http://[::1]:8080", "http://localhost"])
+def test_direct_is_for_loopback(url: str) -> None:
+    assert transport.Endpoint.parse(url, direct=True).direct
+
+
+def test_the_session_goes_through_socks5h_and_ignores_the_environment() -> None:
+    with transport.session(("127.0.0.1", 9150)) as sess:
+        assert sess.proxies == {
+            "http": "socks5h://127.0.0.1:9150",
+            "https": "socks5h://127.0.0.1:9150",
+        }
+        assert sess.trust_env is False
+        assert sess.headers["User-Agent"] == "raazdar-submit"
+
+
+def test_proxy_variables_cannot_send_a_direct_request_elsewhere(
+    monkeypatch: pytest.MonkeyPatch, server: str
+) -> None:
+    # A proxy that does not exist: had it been used, the request would fail.
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+    monkeypatch.setenv("http_proxy", "http://127.0.0.1:9")
+    with transport.session(None) as sess:
+        assert Api(sess, server, timeout=(5.0, 10.0)).keyring()["in_force"] == 1
+
+
+class FakeSocks:
+    """A SOCKS5 server that records the host name it is asked for, then refuses."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port: int = self.listener.getsockname()[1]
+        self.asked: list[tuple[int, bytes]] = []
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        try:
+            conn, _ = self.listener.accept()
+        except OSError:
+            return
+        with conn:
+            greeting = conn.recv(2)
+            conn.recv(greeting[1])
+            conn.sendall(b"\x05\x00")
+            head = conn.recv(4)
+            atyp = head[3]
+            size = {1: 4, 4: 16}.get(atyp) or conn.recv(1)[0]
+            name = conn.recv(size)
+            conn.recv(2)
+            self.asked.append((atyp, name))
+            # "Host unreachable", as tor says for an onion it cannot reach.
+            conn.sendall(b"\x05\x04\x00\x01" + bytes(6))
+
+
+@pytest.fixture
+def fake_socks() -> Iterator[FakeSocks]:
+    socks = FakeSocks()
+    yield socks
+    socks.listener.close()
+    socks.thread.join(timeout=5)
+
+
+def test_the_onion_name_is_handed_to_tor_unresolved(fake_socks: FakeSocks) -> None:
+    with transport.session(("127.0.0.1", fake_socks.port)) as sess:
+        api = Api(sess, ONION, timeout=(5.0, 5.0))
+        with pytest.raises(TransportError, match="connection to the instance failed"):
+            api.keyring()
+    # Address type 3 is a domain name: resolved by tor, never by this device.
+    assert fake_socks.asked == [(3, ONION.removeprefix("http://").encode())]
+
+
+def test_extra_tor_options_are_read_from_a_torrc(tmp_path: Path) -> None:
+    torrc = tmp_path / "torrc"
+    torrc.write_text(
+        "# bridges for a censored network\nUseBridges 1\n"
+        "Bridge obfs4 192.0.2.1:443 AAAA cert=x iat-mode=0\nBridge obfs4 192.0.2.2:443 BBBB\n\n"
+    )
+    assert transport.read_torrc(torrc) == {
+        "UseBridges": "1",
+        "Bridge": ["obfs4 192.0.2.1:443 AAAA cert=x iat-mode=0", "obfs4 192.0.2.2:443 BBBB"],
+    }
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["SocksPort 0.0.0.0:9050", "DataDirectory /tmp/x", "ControlPort 9051", "NoValue", "1bad x"],
+)
+def test_a_torrc_may_not_override_what_the_client_sets_or_be_malformed(
+    tmp_path: Path, line: str
+) -> None:
+    torrc = tmp_path / "torrc"
+    torrc.write_text(line + "\n")
+    with pytest.raises(SubmitError, match="line 1"):
+        transport.read_torrc(torrc)
+
+
+@pytest.mark.parametrize(
+    ("text", "parsed"), [("127.0.0.1:9150", ("127.0.0.1", 9150)), ("[::1]:9050", ("::1", 9050))]
+)
+def test_a_socks_port_is_host_and_port(text: str, parsed: tuple[str, int]) -> None:
+    assert transport.parse_socks(text) == parsed
+
+
+@pytest.mark.parametrize("text", ["9050", "127.0.0.1:", "127.0.0.1:99999", ":9050"])
+def test_a_malformed_socks_port_is_refused(text: str) -> None:
+    with pytest.raises(SubmitError):
+        transport.parse_socks(text)

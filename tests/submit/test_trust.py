@@ -1,0 +1,319 @@
+"""The keyring check: pins, rollback protection, successors, and a hostile server's manifests."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from crypto import (
+    AuthorityKey,
+    Fingerprint,
+    KdfParams,
+    Manifest,
+    PrivateKey,
+    Recipient,
+    SignedManifest,
+    SigningKey,
+)
+from crypto.encoding import b64encode
+from submit.errors import TrustError
+from submit.state import State
+from submit.trust import KeyringDocument, establish, verify
+from tests.app.support import demo_authorities, install_successor, new_reviewer
+from tests.submit.support import Device, Recorder
+
+TODAY = dt.date(2025, 6, 1)
+SALT = bytes(range(16))
+
+
+def reviewer(name: str) -> Recipient:
+    return Recipient(
+        name, name.title(), PrivateKey.generate().public_key, SigningKey.generate().verify_key
+    )
+
+
+def first(keys: list[SigningKey], recipients: list[Recipient], **kw: Any) -> SignedManifest:
+    manifest = Manifest(
+        version=1,
+        previous=None,
+        issued=kw.get("issued", TODAY - dt.timedelta(days=10)),
+        expires=kw.get("expires", TODAY + dt.timedelta(days=300)),
+        threshold=kw.get("threshold", 2),
+        authorities=tuple(AuthorityKey(f"A{i}", k.verify_key) for i, k in enumerate(keys)),
+        recipients=tuple(recipients),
+    )
+    return sign(SignedManifest(manifest), kw.get("signers", keys[:2]))
+
+
+def sign(signed: SignedManifest, signers: list[SigningKey]) -> SignedManifest:
+    for key in signers:
+        signed = signed.sign(key)
+    return signed
+
+
+def successor(current: SignedManifest, signers: list[SigningKey], **changes: Any) -> SignedManifest:
+    manifest = current.manifest.successor(
+        issued=TODAY - dt.timedelta(days=1), expires=TODAY + dt.timedelta(days=300), **changes
+    )
+    return sign(SignedManifest(manifest), signers)
+
+
+def document(chain: list[SignedManifest], advertised: list[Fingerprint] | None = None) -> Any:
+    pins = advertised if advertised is not None else chain[0].manifest.authority_fingerprints
+    return KeyringDocument.parse(
+        {
+            "instance": "0" * 32,
+            "pinned_authorities": [str(fp).replace(" ", "") for fp in pins],
+            "manifests": [json.loads(s.to_bytes()) for s in chain],
+            "in_force": chain[-1].manifest.version if chain else None,
+            "codename": {"salt": b64encode(SALT), "kdf": KdfParams.TESTING.to_dict()},
+        }
+    )
+
+
+def no_warning(pinned: frozenset[Fingerprint]) -> None:
+    raise AssertionError(f"no first-use warning was expected, got one for {pinned}")
+
+
+@pytest.fixture
+def keys() -> list[SigningKey]:
+    return [SigningKey.generate() for _ in range(3)]
+
+
+@pytest.fixture
+def pins(keys: list[SigningKey]) -> frozenset[Fingerprint]:
+    return frozenset(k.verify_key.fingerprint for k in keys)
+
+
+@pytest.fixture
+def v1(keys: list[SigningKey]) -> SignedManifest:
+    return first(keys, [reviewer("alice")])
+
+
+@pytest.fixture
+def v2(v1: SignedManifest, keys: list[SigningKey]) -> SignedManifest:
+    return successor(v1, keys[1:], recipients=[reviewer("alice"), reviewer("bob")])
+
+
+def test_a_chain_signed_by_the_pinned_authorities_is_accepted(
+    v1: SignedManifest, v2: SignedManifest, pins: frozenset[Fingerprint]
+) -> None:
+    verified = verify(document([v1, v2]), pins, None, TODAY)
+    assert verified.manifest == v2.manifest
+    assert verified.history == (v1.manifest, v2.manifest)
+
+
+def test_a_manifest_signed_by_a_stranger_is_refused(
+    pins: frozenset[Fingerprint],
+) -> None:
+    strangers = [SigningKey.generate() for _ in range(3)]
+    forged = first(strangers, [reviewer("mallory")])
+    with pytest.raises(TrustError, match="not signed by the authority keys this device pinned"):
+        verify(document([forged]), pins, None, TODAY)
+
+
+@pytest.mark.parametrize(
+    ("kw", "why"),
+    [
+        ({"signers": []}, "lacks the authority signatures"),
+        (
+            {"expires": TODAY - dt.timedelta(days=1), "issued": TODAY - dt.timedelta(days=9)},
+            "expired",
+        ),
+        ({"issued": TODAY + dt.timedelta(days=5)}, "dated in the future"),
+    ],
+    ids=["unsigned", "expired", "future"],
+)
+def test_an_unsigned_or_stale_first_manifest_is_refused(
+    keys: list[SigningKey], pins: frozenset[Fingerprint], kw: dict[str, Any], why: str
+) -> None:
+    with pytest.raises(TrustError, match=why):
+        verify(document([first(keys, [reviewer("alice")], **kw)]), pins, None, TODAY)
+
+
+def test_recipients_changed_without_the_authorities_signatures_are_refused(
+    v1: SignedManifest, keys: list[SigningKey], pins: frozenset[Fingerprint]
+) -> None:
+    mallory = SigningKey.generate()
+    # A "successor" adding the attacker's key, signed by one authority and the attacker.
+    forged = successor(v1, [keys[0], mallory], recipients=[reviewer("mallory")])
+    with pytest.raises(TrustError, match="lacks the authority signatures"):
+        verify(document([v1, forged]), pins, None, TODAY)
+    # The same version 1 with other recipients: its signatures no longer verify.
+    swapped = SignedManifest(
+        dataclasses.replace(v1.manifest, recipients=(reviewer("mallory"),)), v1.signatures
+    )
+    with pytest.raises(TrustError, match="lacks the authority signatures"):
+        verify(document([swapped]), pins, None, TODAY)
+
+
+def test_a_manifest_verified_before_cannot_be_rolled_back(
+    v1: SignedManifest, v2: SignedManifest, pins: frozenset[Fingerprint]
+) -> None:
+    with pytest.raises(
+        TrustError, match="offers version 1, but this device already verified version 2"
+    ):
+        verify(document([v1]), pins, v2, TODAY)
+
+
+def test_another_manifest_under_the_version_verified_before_is_refused(
+    v1: SignedManifest,
+    v2: SignedManifest,
+    keys: list[SigningKey],
+    pins: frozenset[Fingerprint],
+) -> None:
+    fork = successor(v1, keys[:2], recipients=[reviewer("carol")])
+    with pytest.raises(TrustError, match="not the one this device verified before"):
+        verify(document([v1, fork]), pins, v2, TODAY)
+
+
+def test_a_newer_manifest_must_chain_to_the_one_verified_before(
+    v1: SignedManifest,
+    v2: SignedManifest,
+    keys: list[SigningKey],
+    pins: frozenset[Fingerprint],
+) -> None:
+    # Properly signed, but chained to a version 2 this device never saw.
+    other_v2 = successor(v1, keys[:2], recipients=[reviewer("carol")])
+    v3 = successor(other_v2, keys[:2])
+    with pytest.raises(TrustError, match="does not chain"):
+        verify(document([v1, other_v2, v3]), pins, v2, TODAY)
+    good_v3 = successor(v2, keys[:2])
+    assert verify(document([v1, v2, good_v3]), pins, v2, TODAY).manifest == good_v3.manifest
+
+
+def test_a_rotated_authority_set_is_followed_from_the_last_verified_manifest(
+    v1: SignedManifest,
+    v2: SignedManifest,
+    keys: list[SigningKey],
+    pins: frozenset[Fingerprint],
+) -> None:
+    new = [SigningKey.generate() for _ in range(2)]
+    rotated = successor(
+        v2,
+        keys[:2] + new,
+        authorities=[AuthorityKey(f"N{i}", k.verify_key) for i, k in enumerate(new)],
+        threshold=2,
+    )
+    after = successor(rotated, new, recipients=[reviewer("dana")])
+    verified = verify(document([v1, v2, rotated, after]), pins, v2, TODAY)
+    assert verified.manifest == after.manifest
+    # Replies may come from a reviewer of any verified version.
+    trusted = verified.reviewer_signing_keys()
+    assert {r.signing_key for r in v1.manifest.recipients} <= trusted
+    assert {r.signing_key for r in after.manifest.recipients} <= trusted
+
+
+def test_first_use_pins_what_the_instance_publishes_and_warns(
+    tmp_path: Path, v1: SignedManifest, pins: frozenset[Fingerprint]
+) -> None:
+    warned: list[frozenset[Fingerprint]] = []
+    state = State(tmp_path / "state")
+    establish(state, document([v1]), frozenset(), TODAY, warned.append)
+    assert warned == [pins]
+    saved = State.load(tmp_path / "state")
+    assert saved.authorities == pins
+    assert saved.manifest == v1
+    assert saved.codename_salt == SALT
+
+
+def test_other_authorities_than_the_pinned_ones_are_refused(
+    tmp_path: Path, v1: SignedManifest, pins: frozenset[Fingerprint]
+) -> None:
+    state = State(tmp_path / "state")
+    establish(state, document([v1]), pins, TODAY, no_warning)
+    other = frozenset({SigningKey.generate().verify_key.fingerprint})
+    with pytest.raises(TrustError, match="not the ones this device pinned"):
+        establish(State.load(state.root), document([v1]), other, TODAY, no_warning)
+
+
+def test_a_changed_codename_salt_is_refused(
+    tmp_path: Path, v1: SignedManifest, pins: frozenset[Fingerprint]
+) -> None:
+    state = State(tmp_path / "state")
+    establish(state, document([v1]), pins, TODAY, no_warning)
+    state.codename_salt = bytes(16)
+    with pytest.raises(TrustError, match="changed its codename salt"):
+        establish(state, document([v1]), pins, TODAY, no_warning)
+
+
+# -- a hostile server, end to end through the CLI ---------------------------------
+
+
+def _attacker_successor(doc: dict[str, Any]) -> dict[str, Any]:
+    """Append a version adding the attacker's reviewer key, signed by the attacker alone."""
+    chain = [SignedManifest.from_bytes(json.dumps(m).encode()) for m in doc["manifests"]]
+    current = chain[-1].manifest
+    mallory = SigningKey.generate()
+    forged = SignedManifest(
+        current.successor(
+            issued=current.issued, expires=current.expires, recipients=[reviewer("mallory")]
+        )
+    ).sign(mallory)
+    return {
+        **doc,
+        "manifests": [*doc["manifests"], json.loads(forged.to_bytes())],
+        "in_force": forged.manifest.version,
+    }
+
+
+def test_the_client_refuses_a_keyring_a_hostile_server_changed_and_sends_nothing(
+    device: Device, codename_file: Path, recorder: Recorder
+) -> None:
+    recorder.keyring = _attacker_successor
+    result = device.run("send", "-m", "secret", "--codename-file", str(codename_file))
+    assert result.exit_code == 1, result.output
+    assert "raazdar-submit: error: the instance's keyring was refused" in result.stderr
+    assert "raazdar-submit: hint: send nothing to this instance" in result.stderr
+    assert recorder.paths("POST") == []
+    assert recorder.paths("PATCH") == []
+
+
+def test_the_client_refuses_a_stranger_pinned_in_place_of_the_authorities(
+    device: Device, codename_file: Path, recorder: Recorder
+) -> None:
+    device.authorities = [str(SigningKey.generate().verify_key.fingerprint)]
+    result = device.run("send", "-m", "secret", "--codename-file", str(codename_file))
+    assert result.exit_code == 1, result.output
+    assert "not signed by the authority keys this device pinned" in result.stderr
+    assert recorder.paths("PATCH") == []
+    assert not State.load(device.state).authorities
+
+
+def test_the_client_refuses_a_server_that_rolls_its_keyring_back(
+    device: Device, codename_file: Path, recorder: Recorder, instance: Path
+) -> None:
+    _keys, recipient = new_reviewer()
+    install_successor(instance, [recipient])
+    sent = device.run("send", "-m", "first", "--codename-file", str(codename_file))
+    assert sent.exit_code == 0, sent.output
+    assert State.load(device.state).manifest is not None
+    assert State.load(device.state).manifest.manifest.version == 2  # type: ignore[union-attr]
+
+    recorder.keyring = lambda doc: {**doc, "manifests": doc["manifests"][:1], "in_force": 1}
+    before = len(recorder.paths("PATCH"))
+    result = device.run("send", "-m", "second", "--codename-file", str(codename_file))
+    assert result.exit_code == 1
+    assert "already verified version 2 (a rollback)" in result.stderr
+    assert len(recorder.paths("PATCH")) == before
+
+
+def test_first_use_without_fingerprints_warns_loudly_and_pins(
+    device: Device, codename_file: Path, instance: Path
+) -> None:
+    result = device.run("send", "-m", "hello", "--codename-file", str(codename_file), pin=False)
+    assert result.exit_code == 0, result.output
+    assert "WARNING: NO AUTHORITY FINGERPRINTS WERE GIVEN" in result.stderr
+    published = {key.verify_key.fingerprint for key in demo_authorities(instance)}
+    for fp in published:
+        assert str(fp) in result.stderr
+    assert State.load(device.state).authorities == published
+    # Once pinned, no warning again.
+    again = device.run("send", "-m", "again", "--codename-file", str(codename_file), pin=False)
+    assert again.exit_code == 0, again.output
+    assert "WARNING" not in again.stderr

@@ -1,0 +1,179 @@
+"""Uploads cut for real (a TCP proxy before gunicorn) and resumed: one complete envelope each.
+
+Not two, and not a partial one: neither a chunk cut mid-way, nor the lost answer
+to the last chunk, nor a run that gives up and is resumed later, leaves the
+server with anything but exactly the envelope the device sealed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from app import create_app
+from app.config import config_for
+from app.models import Item, Upload
+from crypto import Fingerprint, SourceKeys, derive_source_keys, generate_codename
+from submit import transport
+from submit.protocol import Api
+from submit.state import State
+from submit.trust import KeyringDocument, establish
+from submit.uploads import owner_of, seal_submission, upload_pending
+from tests.app.live import demo_instance, live_server
+from tests.app.support import db_session, demo_authorities, envelope_files, staging_files
+from tests.submit.support import CuttingProxy, Device
+
+CHUNK = 256 * 1024
+
+
+@dataclass
+class Live:
+    """gunicorn serving a demo instance, behind a proxy that can cut connections."""
+
+    instance: Path
+    proxy: CuttingProxy
+
+    @property
+    def pins(self) -> frozenset[Fingerprint]:
+        return frozenset(k.verify_key.fingerprint for k in demo_authorities(self.instance))
+
+    def counts(self) -> tuple[int, int]:
+        """Items stored and uploads unfinished, as the server's database says."""
+        app = create_app(config_for(self.instance))
+        with db_session(app) as session:
+            items = session.scalar(select(func.count()).select_from(Item)) or 0
+            uploads = session.scalar(select(func.count()).select_from(Upload)) or 0
+        return items, uploads
+
+
+@pytest.fixture
+def live(tmp_path: Path, _close_engines: None) -> Iterator[Live]:
+    instance = demo_instance(tmp_path / "instance")
+    with live_server(instance, workers=1) as url:
+        proxy = CuttingProxy(url)
+        try:
+            yield Live(instance, proxy)
+        finally:
+            proxy.close()
+
+
+@dataclass
+class Trip:
+    """A progress sink that trips the proxy once the upload passes a byte count."""
+
+    at: int
+    trip: Callable[[], None]
+    seen: list[int] = field(default_factory=list)
+    tripped: bool = False
+
+    def start(self, total: int, done: int) -> None:
+        self.seen.append(done)
+
+    def update(self, done: int) -> None:
+        self.seen.append(done)
+        if not self.tripped and done > self.at:
+            self.tripped = True
+            self.trip()
+
+
+def sealed_device(live: Live, tmp_path: Path, size: int) -> tuple[Api, State, bytes, SourceKeys]:
+    """A device that verified the keyring, has an account, and sealed one file: ready to upload."""
+    state = State(tmp_path / "state")
+    api = Api(transport.session(None), live.proxy.url, timeout=(5.0, 30.0))
+    doc = KeyringDocument.parse(api.keyring())
+    verified = establish(state, doc, live.pins, dt.date.today(), lambda _fps: None)
+    keys = derive_source_keys(generate_codename(), doc.salt, doc.kdf)
+    assert api.ensure_account(keys) is True
+    evidence = tmp_path / "video.mp4"
+    evidence.write_bytes(secrets.token_bytes(size))
+    pending = seal_submission(state, verified.manifest, None, [evidence], owner=owner_of(keys))
+    (item,) = pending.items
+    envelope = (state.pending_dir / item.name).read_bytes()
+    assert len(envelope) > 3 * CHUNK
+    return api, state, envelope, keys
+
+
+def assert_one_envelope(live: Live, envelope: bytes, item: str) -> None:
+    stored = envelope_files(live.instance)
+    assert [p.stem for p in stored] == [item]
+    assert stored[0].read_bytes() == envelope
+    assert live.counts() == (1, 0)
+    assert staging_files(live.instance) == []
+
+
+def test_a_chunk_cut_midway_is_resumed_from_the_servers_offset_and_stored_once(
+    live: Live, tmp_path: Path
+) -> None:
+    api, state, envelope, keys = sealed_device(live, tmp_path, 900_000)
+    # Early in the third chunk, the circuit drops after another quarter chunk.
+    sink = Trip(2 * CHUNK, lambda: live.proxy.cut_after(CHUNK // 4))
+    (item,) = upload_pending(api, keys, state, progress=sink, chunk_bytes=CHUNK, retries=3)
+    assert live.proxy.cuts == 1
+    # Progress went back to where the server said the upload stood: two whole chunks.
+    tripped = sink.seen.index(next(d for d in sink.seen if d > 2 * CHUNK))
+    assert 2 * CHUNK in sink.seen[tripped + 1 :]
+    assert sink.seen[-1] == len(envelope)
+    assert_one_envelope(live, envelope, item)
+    assert state.pending is None
+    assert not state.pending_dir.exists()
+
+
+def test_a_lost_answer_to_the_last_chunk_stores_one_envelope_not_two(
+    live: Live, tmp_path: Path
+) -> None:
+    api, state, envelope, keys = sealed_device(live, tmp_path, 900_000)
+    last = (len(envelope) - 1) // CHUNK * CHUNK
+    sink = Trip(last, live.proxy.drop_next_answer)
+    (item,) = upload_pending(api, keys, state, progress=sink, chunk_bytes=CHUNK, retries=3)
+    assert live.proxy.cuts == 1
+    assert_one_envelope(live, envelope, item)
+
+
+def test_a_run_that_gives_up_is_resumed_by_the_next_and_stores_one_envelope(
+    live: Live, tmp_path: Path
+) -> None:
+    pins = [str(fp) for fp in live.pins]
+    device = Device(tmp_path / "state", live.proxy.url, pins)
+    codename = device.new_codename(tmp_path)
+    evidence = tmp_path / "ledger.pdf"
+    evidence.write_bytes(secrets.token_bytes(900_000))
+    # The network goes away 300 kB into the upload, and stays away past every retry.
+    live.proxy.cut_after(300_000, stay_down=True)
+    cut = device.run("send", "--retries", "2", "--codename-file", str(codename), str(evidence))
+    assert cut.exit_code == 1, cut.output
+    assert "raazdar-submit: error: the upload was interrupted" in cut.stderr
+    assert "raazdar-submit: hint: run `raazdar-submit send --resume`" in cut.stderr
+    assert envelope_files(live.instance) == []
+    assert live.counts() == (0, 1)
+    state = State.load(device.state)
+    assert state.pending is not None
+    (pending,) = state.pending.items
+    assert pending.upload is not None
+    envelope = (state.pending_dir / pending.name).read_bytes()
+
+    # Sending something new now would leave the first one behind: refused.
+    again = device.run("send", "-m", "more", "--codename-file", str(codename))
+    assert again.exit_code == 1
+    assert "an earlier upload is unfinished" in again.stderr
+
+    live.proxy.down = False
+    # Resuming under another codename would declare the envelope to another source.
+    (tmp_path / "other").mkdir()
+    other = device.new_codename(tmp_path / "other")
+    wrong = device.run("send", "--resume", "--codename-file", str(other))
+    assert wrong.exit_code == 1
+    assert "started under another codename" in wrong.stderr
+    assert State.load(device.state).pending is not None
+
+    resumed = device.run("send", "--resume", "--codename-file", str(codename))
+    assert resumed.exit_code == 0, resumed.output
+    assert "Sent 1 file(s)" in resumed.stdout
+    assert_one_envelope(live, envelope, pending.upload)
+    assert State.load(device.state).pending is None
+    assert not (device.state / "pending").exists()
