@@ -116,3 +116,18 @@ PERSON_BUNDLE_ITEM: Final = b"rz-bundle-item1"
 # The submission API (docs/PROTOCOL.md §16): request proofs and their challenges.
 PERSON_API_BODY: Final = b"rz-api-body-v1"
 PERSON_API_CHALLENGE_KEY: Final = b"rz-api-chal-v1"
+
+# Escalation packets (docs/PROTOCOL.md §17): an envelope sealed to an oversight
+# body, signed by the reviewer who wrote it and by any countersigners.
+PACKET_VERSION_LINE: Final = b"raazdar-packet/v1"
+PACKET_MAGIC_PREFIX: Final = b"raazdar-packet/"
+PACKET_CONTENT_TYPE: Final = "raazdar-packet-content"
+PACKET_FORMAT: Final = 1
+PACKET_METADATA_KIND: Final = "packet"
+PACKET_METADATA_TYPE: Final = "application/vnd.raazdar.packet"
+PACKET_MAX_SIGNATURES: Final = 16
+PACKET_MAX_INDEX_BYTES: Final = 16 * 1024 * 1024
+PACKET_MAX_BYTES: Final = 512 * 1024 * 1024
+PERSON_PACKET_DIGEST: Final = b"rz-packet-v1"
+PERSON_PACKET_FILE: Final = b"rz-packet-file1"
+SIG_CONTEXT_PACKET: Final = b"raazdar escalation packet v1"
