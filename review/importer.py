@@ -38,7 +38,7 @@ from crypto.bundle import BundleReader
 from crypto.encoding import canonical_json
 from crypto.errors import CryptoError, FormatError, VerificationError
 from crypto.exchange import ExportEntry, ExportManifest, read_export
-from review import audit, search, triage
+from review import audit, conflicts, corroboration, search, triage
 from review.blobs import INLINE_MAX, create_file, drop, put_inline, remove_files
 from review.errors import ImportRefused
 from review.reports import Content, field_text, item_context, parse_report
@@ -174,6 +174,7 @@ def _file_all(
                 "unreadable": len(summary.problems),
             }
             audit.append(u, "import", None, detail)
+            conflicts.route(u)  # new reports naming a reviewer's declaration go to others
     except BaseException:
         remove_files(written)
         raise
@@ -336,6 +337,7 @@ def _record(
         conn.execute("INSERT OR IGNORE INTO sources VALUES (?, ?)", (designation, key.to_text()))
     new_reports = 0
     texts: dict[int, str] = {}
+    contents: dict[int, list[Content]] = {}
     for f in filed:
         e = f.entry
         row = conn.execute(
@@ -381,7 +383,9 @@ def _record(
             superseded.append(path)
         if f.content is not None:
             texts[num] = f"{texts.get(num, '')}\n{f.content.searchable()}"
+            contents.setdefault(num, []).append(f.content)
     search.add_segment(u, texts)
+    corroboration.file_contents(u, contents)
     return new_reports
 
 

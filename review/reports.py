@@ -170,6 +170,7 @@ def attachments(u: Unlocked, num: int) -> list[Attachment]:
 
 def open_attachment(u: Unlocked, num: int, which: str, out: Path) -> Attachment:
     """Write one attachment's plaintext to `out`, only once all of it has verified."""
+    triage.load_state(u, num)  # the report exists and is not routed away from this reviewer
     found = [a for a in attachments(u, num) if which in (str(a.index), a.item)]
     if not found:
         raise NotFound(f"report {num} has no attachment {which!r}", hint="`show` lists them")
@@ -180,6 +181,11 @@ def open_attachment(u: Unlocked, num: int, which: str, out: Path) -> Attachment:
         raise ReviewError(f"{out} already exists", hint="choose a new file name")
     if not out.parent.is_dir():
         raise ReviewError(f"{out.parent} is not a directory")
+    if out.parent.resolve().is_relative_to(u.workspace.root.resolve()):
+        raise ReviewError(
+            "the workspace holds no plaintext: write the attachment somewhere else",
+            hint="an encrypted volume of its own, or the stick it leaves on",
+        )
     blob = u.conn.execute("SELECT blob FROM items WHERE id = ?", (attachment.item,)).fetchone()[0]
     with open_blob(u.workspace, blob) as src:
         open_to_path(src, out, [u.key.identity])

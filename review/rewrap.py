@@ -29,7 +29,16 @@ from crypto import KeyPair, Metadata, PublicKey, SealingWriter, open_envelope, r
 from crypto.encoding import b64encode
 from crypto.errors import CryptoError
 from crypto.workspace import WorkspaceKey
-from review import audit, reports, search, triage
+from review import (
+    audit,
+    bodies,
+    conflicts,
+    corroboration,
+    escalation,
+    reports,
+    search,
+    triage,
+)
 from review.blobs import create_file, open_blob, remove_files
 from review.errors import ReviewError
 from review.schema import transaction
@@ -58,6 +67,29 @@ SEALED: Final = (
     Sealed("notes", "sealed", ("seq", "report"), triage._note_context),
     Sealed("replies", "sealed", ("id",), reports.reply_context),
     Sealed("search_segments", "sealed", ("seq",), search._context),
+    Sealed("conflicts", "sealed", ("seq", "reviewer"), conflicts.declaration_context),
+    Sealed("routings", "sealed", ("seq", "report"), conflicts.routing_context),
+    Sealed("report_entities", "sealed", ("report",), corroboration.entities_context),
+    Sealed("bodies", "sealed", ("id",), bodies.body_context),
+    Sealed("escalations", "sealed", ("id",), escalation.escalation_context),
+)
+
+
+@dataclass(frozen=True)
+class Blobs:
+    """A column naming blobs sealed to the workspace key: its table, key and which rows."""
+
+    table: str
+    key: str
+    column: str
+    where: str
+
+
+# Every column that names a blob sealed to the workspace key. Items not yet read
+# (pending, damaged) keep the ciphertext they came with, sealed to reviewer keys.
+BLOBS: Final = (
+    Blobs("items", "id", "blob", "status = 'filed'"),
+    Blobs("escalations", "id", "blob", "1"),
 )
 
 
@@ -84,12 +116,15 @@ def rewrap(u: Unlocked, retire: Collection[int] = ()) -> tuple[Unlocked, RewrapS
     written: list[Path] = []
     superseded: list[Path] = []
     try:
-        blobs = _reseal_blobs(u, new, written)
+        blobs = [r for b in BLOBS for r in _reseal_blobs(u, b, new, written)]
         with transaction(u.conn) as conn:
-            for item, (old_name, new_name, data) in blobs.items():
+            for b, key, old_name, new_name, data in blobs:
                 if data is not None:
                     conn.execute("INSERT INTO blob_data VALUES (?, ?)", (new_name, data))
-                conn.execute("UPDATE items SET blob = ? WHERE id = ?", (new_name, item))
+                conn.execute(
+                    f"UPDATE {b.table} SET {b.column} = ? WHERE {b.key} = ?",  # noqa: S608 - names from BLOBS
+                    (new_name, key),
+                )
                 cursor = conn.execute("DELETE FROM blob_data WHERE name = ?", (old_name,))
                 if not cursor.rowcount:
                     superseded.append(u.workspace.blobs / old_name)
@@ -187,21 +222,21 @@ def _check_retire(u: Unlocked, retire: set[int]) -> dict[int, str]:
 
 
 def _reseal_blobs(
-    u: Unlocked, new: WorkspaceKey, written: list[Path]
-) -> dict[str, tuple[str, str, bytes | None]]:
-    """Re-seal each filed item's blob to the new key: item to (old, new name, inline data)."""
-    out: dict[str, tuple[str, str, bytes | None]] = {}
+    u: Unlocked, b: Blobs, new: WorkspaceKey, written: list[Path]
+) -> list[tuple[Blobs, str, str, str, bytes | None]]:
+    """Re-seal one column's blobs to the new key: (column, row key, old, new name, inline data)."""
+    out: list[tuple[Blobs, str, str, str, bytes | None]] = []
     rows = u.conn.execute(
-        "SELECT items.id, items.blob, blob_data.name IS NOT NULL FROM items"
-        " LEFT JOIN blob_data ON blob_data.name = items.blob WHERE items.status = 'filed'"
+        f"SELECT t.{b.key}, t.{b.column}, blob_data.name IS NOT NULL FROM {b.table} AS t"  # noqa: S608 - names from BLOBS
+        f" LEFT JOIN blob_data ON blob_data.name = t.{b.column} WHERE {b.where}"
     ).fetchall()
-    for item, blob, inline in rows:
+    for key, blob, inline in rows:
         name = f"{secrets.token_hex(16)}.rze"
         with open_blob(u.workspace, blob) as src:
             if inline:
                 buffer = io.BytesIO()
                 _reseal(src, buffer, u.key, new.public_key)
-                out[item] = (blob, name, buffer.getvalue())
+                out.append((b, key, blob, name, buffer.getvalue()))
                 continue
             path, dst = create_file(u.workspace, name)
             written.append(path)
@@ -209,7 +244,7 @@ def _reseal_blobs(
                 _reseal(src, dst, u.key, new.public_key)
                 dst.flush()
                 os.fsync(dst.fileno())
-            out[item] = (blob, name, None)
+            out.append((b, key, blob, name, None))
     return out
 
 

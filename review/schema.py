@@ -15,7 +15,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Final
 
-SCHEMA_VERSION: Final = 1
+from review.errors import WorkspaceError
+
+SCHEMA_VERSION: Final = 2
 
 SCHEMA: Final = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -91,6 +93,28 @@ CREATE TABLE audit (
     signer TEXT NOT NULL,
     signature TEXT NOT NULL
 );
+CREATE TABLE conflicts (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    reviewer TEXT NOT NULL REFERENCES reviewers(id),
+    sealed BLOB NOT NULL
+);
+CREATE TABLE routings (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    report INTEGER NOT NULL REFERENCES reports(num),
+    sealed BLOB NOT NULL
+);
+CREATE TABLE bodies (id INTEGER PRIMARY KEY, sealed BLOB NOT NULL);
+CREATE TABLE escalations (
+    id INTEGER PRIMARY KEY,
+    body INTEGER NOT NULL REFERENCES bodies(id),
+    author TEXT NOT NULL REFERENCES reviewers(id),
+    blob TEXT NOT NULL,
+    sealed BLOB NOT NULL
+);
+CREATE TABLE report_entities (
+    report INTEGER PRIMARY KEY REFERENCES reports(num),
+    sealed BLOB NOT NULL
+);
 """
 
 
@@ -119,3 +143,38 @@ def create(conn: sqlite3.Connection) -> None:
     """Create the tables of a new workspace."""
     conn.executescript(SCHEMA)
     conn.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+
+
+def upgrade(conn: sqlite3.Connection) -> None:
+    """Bring a workspace made by an earlier version to this schema, in one transaction.
+
+    Version 2 added reviewer roles (the reviewer who created the workspace is its
+    administrator), the keyring, conflicts of interest, entities, bodies and
+    escalations; every addition is a new table or a column with a default.
+    """
+    row = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+    version = int(row[0]) if row is not None else 0
+    if version == SCHEMA_VERSION:
+        return
+    if version != 1:
+        raise WorkspaceError(
+            f"this workspace has schema version {version}; this tool reads 1-{SCHEMA_VERSION}",
+            hint="use the version of raazdar-review that made it",
+        )
+    with transaction(conn):
+        conn.execute(
+            "ALTER TABLE reviewers ADD COLUMN role TEXT NOT NULL DEFAULT 'reviewer'"
+            " CHECK (role IN ('admin', 'reviewer'))"
+        )
+        conn.execute(
+            "UPDATE reviewers SET role = 'admin'"
+            " WHERE id = (SELECT json_extract(record, '$.actor') FROM audit WHERE seq = 1)"
+        )
+        for statement in SCHEMA.split(";"):
+            if statement.strip():
+                conn.execute(
+                    statement.replace("CREATE TABLE ", "CREATE TABLE IF NOT EXISTS ").replace(
+                        "CREATE INDEX ", "CREATE INDEX IF NOT EXISTS "
+                    )
+                )
+        conn.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (str(SCHEMA_VERSION),))

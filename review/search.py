@@ -77,6 +77,10 @@ class SearchIndex:
     def __len__(self) -> int:
         return len(self._texts)
 
+    def text(self, num: int) -> str:
+        """One report's normalised text ("" if it has none)."""
+        return self._texts.get(num, "")
+
     def search(self, query: str, among: Iterable[int] | None = None) -> list[int]:
         """Report numbers whose text holds every word of the query, in number order."""
         terms = normalize(query).split()

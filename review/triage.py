@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Final
 
-from review import audit
+from review import audit, conflicts
 from review.errors import InvalidValue, NotFound
 from review.schema import transaction
 from review.search import add_segment
@@ -131,7 +131,14 @@ def seal_state(u: Unlocked, num: int, state: State) -> bytes:
 
 
 def load_state(u: Unlocked, num: int) -> State:
-    """Unseal one report's state."""
+    """Unseal one report's state; refused when it is routed away from the acting reviewer."""
+    state = read_state(u, num)
+    conflicts.check(u, num, state)
+    return state
+
+
+def read_state(u: Unlocked, num: int) -> State:
+    """Unseal one report's state for the workspace's own bookkeeping: nobody is shown it."""
     row = u.conn.execute("SELECT state FROM reports WHERE num = ?", (num,)).fetchone()
     if row is None:
         raise NotFound(f"no report {num}", hint="`raazdar-review list --all` shows every report")
@@ -149,10 +156,11 @@ def list_reports(u: Unlocked, filters: Filters, sort: str = "number") -> list[Re
         )
     }
     rows = []
+    hidden = conflicts.hidden(u)
     for num, submission, source, day, sealed in u.conn.execute(
         "SELECT num, submission, source, day, state FROM reports ORDER BY num"
     ):
-        if filters.only is not None and num not in filters.only:
+        if num in hidden or (filters.only is not None and num not in filters.only):
             continue
         total, unreadable = counts.get(num, (0, 0))
         row = ReportRow(
@@ -206,6 +214,8 @@ def assign(u: Unlocked, num: int, reviewer: str | None) -> State:
     """Assign a report to an enrolled reviewer, or to nobody."""
     if reviewer is not None and reviewer not in u.workspace.reviewer_ids():
         raise InvalidValue(f"{reviewer!r} is not a reviewer enrolled here")
+    if reviewer is not None:
+        conflicts.check_assignee(u, num, reviewer, load_state(u, num))
     return _update(
         u, num, "assign", {"assignee": reviewer}, lambda s: replace(s, assignee=reviewer)
     )

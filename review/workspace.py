@@ -101,7 +101,13 @@ class Workspace:
             raise WorkspaceError(
                 f"no workspace at {root}", hint="create one with `raazdar-review init`"
             )
-        return cls(root, schema.connect(db))
+        conn = schema.connect(db)
+        try:
+            schema.upgrade(conn)
+        except BaseException:
+            conn.close()
+            raise
+        return cls(root, conn)
 
     def close(self) -> None:
         """Close the database."""

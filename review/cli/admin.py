@@ -9,7 +9,7 @@ from rich.table import Table
 
 from crypto import Fingerprint, KeyFile, SignedManifest, VerifyKey
 from crypto.errors import CryptoError
-from review import audit
+from review import audit, conflicts
 from review import workspace as ws
 from review.cli.base import (
     Ctx,
@@ -119,14 +119,23 @@ def audit_group() -> None:
 @pass_ctx
 def audit_show(c: Ctx, num: int | None) -> None:
     """Show the audit log, details unsealed."""
+    u = c.unlock()
     table = Table()
     for column in ("#", "time (UTC)", "reviewer", "action", "report", "detail"):
         table.add_column(column)
-    for e in audit.entries(c.unlock(), target=num):
+    # Entries about a report routed away from this reviewer would tell its contents.
+    hidden = conflicts.hidden(u)
+    withheld = 0
+    for e in audit.entries(u, target=num):
+        if e.target in hidden:
+            withheld += 1
+            continue
         detail = ", ".join(f"{k}={v}" for k, v in (e.detail or {}).items() if v is not None)
         cells = (e.seq, e.at, e.actor, e.action, e.target or "", detail[:200])
         table.add_row(*(safe(cell) for cell in cells))
     make_console().print(table)
+    if withheld:
+        click.echo(f"{withheld} entries about reports routed to other reviewers are not shown")
 
 
 @audit_group.command("verify")

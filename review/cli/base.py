@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.text import Text
 
 from crypto.errors import CryptoError
+from review import triage
 from review import workspace as ws
 from review.errors import ReviewError, UnlockError
 
@@ -139,6 +140,50 @@ def safe(value: object, style: str = "") -> Text:
         for ch in str(value)
     )
     return Text(text, style=style)
+
+
+def row_cells(row: triage.ReportRow) -> list[Text]:
+    """A report's line in the inbox, the same in `list` and the terminal UI."""
+    s = row.state
+    severity = safe(DANGER, "bold red") if s.danger else safe(s.severity or "")
+    if s.danger and s.severity:
+        severity.append(f" ({s.severity})")
+    status = f"{s.status} ({s.reason})" if s.reason else s.status
+    items = f"{row.items}" + (f" ({row.unreadable} unreadable)" if row.unreadable else "")
+    rest = (s.category, s.agency, s.district, s.assignee, ", ".join(s.tags), items)
+    return [safe(row.num), safe(row.day.isoformat()), safe(status), severity] + [
+        safe(cell or "") for cell in rest
+    ]
+
+
+# The columns of `row_cells`.
+ROW_COLUMNS: Final = (
+    "#",
+    "day",
+    "status",
+    "severity",
+    "category",
+    "agency",
+    "district",
+    "assignee",
+    "tags",
+    "items",
+)
+
+
+def report_facts(s: triage.State) -> list[str]:
+    """A report's triage state as `key: value` lines, the same in `show` and the UI."""
+    facts = {
+        "status": f"{s.status} ({s.reason})" if s.reason else s.status,
+        "severity": s.severity,
+        "assignee": s.assignee,
+        "category": s.category,
+        "agency": s.agency,
+        "district": s.district,
+        "tags": ", ".join(s.tags),
+        "linked": ", ".join(str(n) for n in s.links),
+    }
+    return [f"{key}: {value}" for key, value in facts.items() if value]
 
 
 def compose(text: str | None, file: Path | None) -> str:

@@ -11,14 +11,18 @@ from rich.table import Table
 from review import reports, search, triage
 from review.cli.base import (
     DANGER,
+    ROW_COLUMNS,
     Ctx,
     cli,
     compose,
     make_console,
     parse_date,
     pass_ctx,
+    report_facts,
+    row_cells,
     safe,
 )
+from review.cli.conflicts import routing_notice
 
 
 @cli.command("list")
@@ -76,7 +80,9 @@ def list_(
         since=since,
         until=until,
     )
-    _print_rows(triage.list_reports(c.unlock(), filters, sort))
+    u = c.unlock()
+    _print_rows(triage.list_reports(u, filters, sort))
+    routing_notice(u)
 
 
 def _print_rows(rows: list[triage.ReportRow]) -> None:
@@ -85,25 +91,10 @@ def _print_rows(rows: list[triage.ReportRow]) -> None:
         console.print("no reports")
         return
     table = Table(show_lines=False)
-    for column in ("#", "day", "status", "severity", "category", "agency", "district"):
-        table.add_column(column)
-    for column in ("assignee", "tags", "items"):
+    for column in ROW_COLUMNS:
         table.add_column(column)
     for row in rows:
-        s = row.state
-        severity = safe(DANGER, "bold red") if s.danger else safe(s.severity or "")
-        if s.danger and s.severity:
-            severity.append(f" ({s.severity})")
-        status = f"{s.status} ({s.reason})" if s.reason else s.status
-        items = f"{row.items}" + (f" ({row.unreadable} unreadable)" if row.unreadable else "")
-        cells = (s.category, s.agency, s.district, s.assignee, ", ".join(s.tags), items)
-        table.add_row(
-            safe(row.num),
-            safe(row.day.isoformat()),
-            safe(status),
-            severity,
-            *(safe(cell or "") for cell in cells),
-        )
+        table.add_row(*row_cells(row))
     console.print(table)
 
 
@@ -120,19 +111,8 @@ def show(c: Ctx, num: int) -> None:
     )
     if s.danger:
         console.print(safe(f"!! {DANGER} !!", "bold red"))
-    facts = {
-        "status": f"{s.status} ({s.reason})" if s.reason else s.status,
-        "severity": s.severity,
-        "assignee": s.assignee,
-        "category": s.category,
-        "agency": s.agency,
-        "district": s.district,
-        "tags": ", ".join(s.tags),
-        "linked": ", ".join(str(n) for n in s.links),
-    }
-    for key, value in facts.items():
-        if value:
-            console.print(safe(f"{key}: {value}"))
+    for line in report_facts(s):
+        console.print(safe(line))
     for content in view.contents:
         language = f" ({content.language})" if content.language else ""
         console.print(safe("\nMessage", "bold") + safe(language))

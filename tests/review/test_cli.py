@@ -75,6 +75,13 @@ def test_open_never_overwrites_a_file(filed: Path, tmp_path: Path) -> None:
     assert target.read_bytes() == b"mine"
 
 
+def test_open_refuses_to_write_plaintext_inside_the_workspace(filed: Path) -> None:
+    result = review(filed, "open", "1", "1", "--out", str(filed / "tmp" / "photo.jpg"))
+    assert result.exit_code == 1
+    assert "the workspace holds no plaintext" in result.output
+    assert not (filed / "tmp" / "photo.jpg").exists()
+
+
 def test_usage_errors_exit_2_in_the_tools_format(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

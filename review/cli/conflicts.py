@@ -1,0 +1,103 @@
+"""Commands for conflicts of interest: declare, list and withdraw; the notice `list` prints."""
+
+from __future__ import annotations
+
+import click
+from rich.table import Table
+
+from review import conflicts
+from review.cli.base import PROG, Ctx, Group, cli, make_console, pass_ctx, safe
+from review.workspace import Unlocked
+
+
+@cli.group("conflicts", cls=Group)
+def conflicts_group() -> None:
+    """Declare agencies or districts you must not see: reports naming them go to others."""
+
+
+@conflicts_group.command("declare")
+@click.option(
+    "--agency", "agencies", multiple=True, help="An agency you must not see (repeat for several)."
+)
+@click.option(
+    "--district",
+    "districts",
+    multiple=True,
+    help="A district you must not see (repeat for several).",
+)
+@pass_ctx
+def declare(c: Ctx, agencies: tuple[str, ...], districts: tuple[str, ...]) -> None:
+    """Declare, for yourself, agencies or districts whose reports you must not see.
+
+    Only an administrator other than you can withdraw a declaration.
+    """
+    if not agencies and not districts:
+        raise click.UsageError("give --agency or --district")
+    u = c.unlock()
+    new, routed = conflicts.declare(u, agencies=agencies, districts=districts)
+    for d in new:
+        click.echo(f"declared {d.kind} {d.name!r} (declaration {d.id})")
+    if len(new) < len(agencies) + len(districts):
+        click.echo("the rest were declared already")
+    mine = [r for r in routed.routings if r.away_from == u.reviewer]
+    if mine:
+        click.echo(f"{_reports(len(mine))} routed to other reviewers")
+    _warn_unroutable(routed.unroutable)
+
+
+@conflicts_group.command("list")
+@pass_ctx
+def list_(c: Ctx) -> None:
+    """List your declarations (an administrator sees everyone's, and unroutable reports)."""
+    u = c.unlock()
+    admin = u.is_admin
+    shown = conflicts.declarations(u, None if admin else u.reviewer)
+    console = make_console()
+    if not shown:
+        console.print("no declarations")
+    else:
+        table = Table()
+        for column in ("#", "reviewer", "kind", "name", "declared"):
+            table.add_column(column)
+        for d in shown:
+            table.add_row(*(safe(cell) for cell in (d.id, d.reviewer, d.kind, d.name, d.declared)))
+        console.print(table)
+    routing_notice(u)
+
+
+@conflicts_group.command("withdraw")
+@click.argument("declaration", type=int)
+@pass_ctx
+def withdraw(c: Ctx, declaration: int) -> None:
+    """Withdraw a reviewer's declaration (an administrator other than that reviewer)."""
+    d = conflicts.withdraw(c.unlock(), declaration)
+    click.echo(f"withdrew declaration {d.id}: {d.reviewer} may see reports naming {d.name!r}")
+
+
+def routing_notice(u: Unlocked) -> None:
+    """Say how many reports are routed away from the reviewer; warn administrators of orphans."""
+    count = len(conflicts.hidden(u))
+    if count:
+        click.echo(f"{_reports(count)} routed to other reviewers")
+    if u.is_admin:
+        _warn_unroutable(conflicts.unroutable(u))
+
+
+def _warn_unroutable(nums: list[int]) -> None:
+    if not nums:
+        return
+    listed = ", ".join(str(n) for n in nums)
+    click.echo(
+        f"{PROG}: warning: no reviewer is free of a declared conflict with report(s) {listed}:"
+        " nobody can read them",
+        err=True,
+    )
+    click.echo(
+        f"{PROG}: hint: enrol another reviewer, or have an administrator review the"
+        " declarations (`conflicts list`)",
+        err=True,
+    )
+
+
+def _reports(count: int) -> str:
+    return "1 report is" if count == 1 else f"{count} reports are"

@@ -1,0 +1,425 @@
+"""Commands for escalation: the registry of bodies, packets, their follow-up, and opening one."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from crypto import KdfParams, KeyFile, KeyPair, PublicKey, VerifyKey
+from crypto.errors import CryptoError, DecryptionError
+from crypto.packet import open_packet
+from review import bodies, escalation
+from review.cli.base import PROG, Ctx, Group, cli, compose, make_console, parse_date, pass_ctx, safe
+from review.errors import InvalidValue, ReviewError
+from review.opened import render, write_new, write_opened
+from review.packets import Confirm, Selection
+from review.redaction import Candidate, Term, parse_term
+
+_FILE = click.Path(path_type=Path, dir_okay=False, exists=True)
+_NEW_FILE = click.Path(path_type=Path, dir_okay=False)
+BODY_KEY_KIND = "escalation-body"
+
+
+@cli.group("bodies", cls=Group)
+def bodies_group() -> None:
+    """The oversight bodies that packets can be sealed to."""
+
+
+@bodies_group.command("keygen")
+@click.option("--out", required=True, type=_NEW_FILE, help="The body's new key file.")
+@click.option("--label", required=True, help="The body's name, shown when the file is unlocked.")
+@click.option("--fast-kdf", is_flag=True, hidden=True, help="Fast key derivation (tests only).")
+def bodies_keygen(out: Path, label: str, fast_kdf: bool) -> None:
+    """For a body: make its key file (X25519 + Ed25519), to open the packets sent to it."""
+    if out.exists() or out.is_symlink():
+        raise ReviewError(f"{out} already exists", hint="choose a new file name")
+    passphrase: str = click.prompt(
+        f"New passphrase for {label}", hide_input=True, confirmation_prompt=True, err=True
+    )
+    if len(passphrase) < 12:
+        raise InvalidValue("a key file passphrase has at least 12 characters")
+    try:
+        file = KeyFile.create(
+            KeyPair.generate(),
+            passphrase,
+            kind=BODY_KEY_KIND,
+            label=label,
+            params=KdfParams.TESTING if fast_kdf else KdfParams.SENSITIVE,
+        )
+    except CryptoError as exc:
+        raise InvalidValue(str(exc)) from exc
+    write_new(out, file.to_bytes())
+    click.echo(f"wrote {out}: give reviewers this file's public keys (the file is safe to copy:")
+    click.echo("its secrets open only with the passphrase), or these lines:")
+    click.echo(f"  {file.public['x25519']}")
+    click.echo(f"  {file.public['ed25519']}")
+    assert file.encryption_public is not None  # noqa: S101 - made with one above
+    click.echo(f"fingerprint: {file.encryption_public.fingerprint}")
+
+
+@bodies_group.command("add")
+@click.option("--name", required=True, help="The body's name (e.g. an anti-corruption office).")
+@click.option("--jurisdiction", required=True, help="Where and over whom it has authority.")
+@click.option("--contact", help="How to deliver packets to it and reach it.")
+@click.option("--contact-file", type=_FILE, help="Contact instructions from a UTF-8 file.")
+@click.option("--key-file", type=_FILE, help="The body's key file (only its public keys are read).")
+@click.option("--encryption-key", help="The body's X25519 key (rz-x25519-public:…).")
+@click.option("--signing-key", help="The body's Ed25519 key (rz-ed25519-public:…).")
+@pass_ctx
+def bodies_add(
+    c: Ctx,
+    name: str,
+    jurisdiction: str,
+    contact: str | None,
+    contact_file: Path | None,
+    key_file: Path | None,
+    encryption_key: str | None,
+    signing_key: str | None,
+) -> None:
+    """Register a body and its keys (administrators only)."""
+    if (key_file is None) == (encryption_key is None):
+        raise click.UsageError("give --key-file or --encryption-key")
+    try:
+        if key_file is not None:
+            enc, sig = bodies.keys_from_file(key_file.read_bytes())
+        else:
+            assert encryption_key is not None  # noqa: S101 - checked above
+            enc = PublicKey.from_text(encryption_key)
+            sig = VerifyKey.from_text(signing_key) if signing_key else None
+    except CryptoError as exc:
+        raise InvalidValue(f"bad key: {exc}") from exc
+    body = bodies.add_body(
+        c.unlock(),
+        name=name,
+        jurisdiction=jurisdiction,
+        contact=compose(contact, contact_file),
+        encryption_key=enc,
+        signing_key=sig,
+    )
+    click.echo(f"body {body.id}: {body.name}, key {body.encryption_key.fingerprint}")
+
+
+@bodies_group.command("list")
+@pass_ctx
+def bodies_list(c: Ctx) -> None:
+    """List the registered bodies, their keys' fingerprints and how to reach them."""
+    found = bodies.list_bodies(c.unlock())
+    if not found:
+        click.echo("no bodies registered")
+        return
+    table = Table()
+    for column in ("#", "name", "jurisdiction", "fingerprint", "contact"):
+        table.add_column(column)
+    for b in found:
+        cells = (b.id, b.name, b.jurisdiction, b.encryption_key.fingerprint, b.contact)
+        table.add_row(*(safe(cell) for cell in cells))
+    make_console().print(table)
+
+
+def _pair(value: str) -> tuple[int, int]:
+    report, sep, index = value.partition(":")
+    if not sep or not report.strip().isdigit() or not index.strip().isdigit():
+        raise click.BadParameter(f"{value!r}: use REPORT:ATTACHMENT, e.g. 12:1")
+    return int(report), int(index)
+
+
+def _confirmer(yes: tuple[str, ...], keep: tuple[str, ...], used: set[str]) -> Confirm:
+    def confirm(candidate: Candidate) -> bool:
+        for term in yes:
+            if candidate.names(term):
+                used.add(term)
+                return True
+        if any(candidate.names(term) for term in keep):
+            return False
+        others = f" (also written {', '.join(candidate.forms[1:])})" if candidate.forms[1:] else ""
+        question = safe(
+            f"Redact {candidate.kind} {candidate.forms[0]!r}, seen {candidate.count} time(s)"
+            f"{others}?"
+        ).plain
+        answer: bool = click.confirm(question, default=True, err=True)
+        return answer
+
+    return confirm
+
+
+@cli.command("escalate")
+@click.argument("nums", nargs=-1, required=True, type=int)
+@click.option("--to", "to", required=True, help="The body: its number or name (`bodies list`).")
+@click.option("--summary", help="The summary for the body (else --summary-file or $EDITOR).")
+@click.option("--summary-file", type=_FILE, help="Read the summary from a UTF-8 file.")
+@click.option(
+    "--redact",
+    multiple=True,
+    help="Also redact this: [KIND:]SPELLING[|SPELLING…], e.g. person:Shazia|شازیہ.",
+)
+@click.option("--yes-redact", multiple=True, help="Redact this suggested detail without asking.")
+@click.option("--keep", multiple=True, help="Keep this suggested detail (e.g. an official's name).")
+@click.option("--attach", multiple=True, help="Include attachment REPORT:N, metadata removed.")
+@click.option("--all-attachments", is_flag=True, help="Include every attachment of the reports.")
+@click.option("--as-is", multiple=True, help="Include attachment REPORT:N unchanged (warned).")
+@click.option(
+    "--deadline-days",
+    type=click.IntRange(1, 365),
+    default=escalation.DEFAULT_DEADLINE_DAYS,
+    show_default=True,
+    help="Days after sending by which the body should answer.",
+)
+@click.option(
+    "--out", type=_NEW_FILE, help="Write the packet here now, if no countersignature is needed."
+)
+@pass_ctx
+def escalate_cmd(
+    c: Ctx,
+    nums: tuple[int, ...],
+    to: str,
+    summary: str | None,
+    summary_file: Path | None,
+    redact: tuple[str, ...],
+    yes_redact: tuple[str, ...],
+    keep: tuple[str, ...],
+    attach: tuple[str, ...],
+    all_attachments: bool,
+    as_is: tuple[str, ...],
+    deadline_days: int,
+    out: Path | None,
+) -> None:
+    """Build a packet of reports for a body: redacted, scrubbed, signed, sealed to it."""
+    u = c.unlock()
+    if out is not None and (out.exists() or out.is_symlink()):
+        raise ReviewError(f"{out} already exists", hint="choose a new file name")
+    selection = Selection(
+        attach=frozenset(_pair(a) for a in attach),
+        all_attachments=all_attachments,
+        as_is=frozenset(_pair(a) for a in as_is),
+    )
+    used: set[str] = set()
+
+    def extra() -> Iterator[Term]:
+        # Read only once every suggestion is decided: a --yes-redact term that
+        # matched none is redacted all the same.
+        yield from (parse_term(t) for t in redact)
+        yield from (parse_term(t) for t in yes_redact if t not in used)
+
+    created = escalation.escalate(
+        u,
+        list(nums),
+        to,
+        summary=compose(summary, summary_file),
+        selection=selection,
+        extra_terms=extra(),
+        confirm=_confirmer(yes_redact, keep, used),
+        deadline_days=deadline_days,
+    )
+    esc = created.escalation
+    for warning in created.warnings:
+        click.echo(f"{PROG}: warning: {warning}", err=True)
+    r = esc.record
+    click.echo(
+        f"escalation {esc.id}: packet {r.packet[:8]} with {len(r.reports)} report(s), "
+        f"{len(r.redactions)} redaction(s), {len(r.files)} file(s)"
+    )
+    if r.state == "draft":
+        click.echo(
+            f"it needs {esc.needs} countersignature(s): another reviewer runs "
+            f"`{PROG} escalation countersign {esc.id}`"
+        )
+        if out is not None:
+            click.echo(f"{PROG}: hint: {out} was not written", err=True)
+    elif out is not None:
+        _report_sent(escalation.export(u, esc.id, out), out)
+    else:
+        click.echo(f"write it with `{PROG} escalation export {esc.id} --out FILE`")
+
+
+def _report_sent(esc: escalation.Escalation, out: Path) -> None:
+    reports = ", ".join(str(n) for n in esc.record.reports)
+    click.echo(
+        f"wrote {out}: report(s) {reports} escalated; an answer is due by {esc.record.deadline}"
+    )
+
+
+@cli.group("escalation", cls=Group)
+def escalation_group() -> None:
+    """Follow escalations: countersign, export, record the body's answers, list."""
+
+
+@escalation_group.command("rule")
+@click.argument("countersignatures", type=click.IntRange(0, 3))
+@pass_ctx
+def escalation_rule(c: Ctx, countersignatures: int) -> None:
+    """Set how many other reviewers countersign each new packet (1 = two-person rule; admins)."""
+    escalation.set_policy(c.unlock(), countersignatures)
+    click.echo(f"new packets need {countersignatures} countersignature(s)")
+
+
+@escalation_group.command("list")
+@click.option("--overdue", is_flag=True, help="Only escalations past their deadline.")
+@pass_ctx
+def escalation_list(c: Ctx, overdue: bool) -> None:
+    """List escalations: body, reports, state, deadline; overdue ones are flagged."""
+    u = c.unlock()
+    rows = [e for e in escalation.list_escalations(u) if not overdue or e.overdue()]
+    if not rows:
+        click.echo("no escalations")
+        return
+    names = {b.id: b.name for b in bodies.list_bodies(u)}
+    table = Table()
+    for column in ("#", "body", "reports", "state", "author", "sent", "deadline"):
+        table.add_column(column)
+    for e in rows:
+        r = e.record
+        state = f"{r.state} (needs {e.needs})" if r.state == "draft" else r.state
+        deadline = safe(r.deadline or "")
+        if e.overdue():
+            deadline = safe(f"{r.deadline} OVERDUE", "bold red")
+        table.add_row(
+            safe(e.id),
+            safe(names.get(e.body, e.body)),
+            safe(", ".join(str(n) for n in r.reports)),
+            safe(state),
+            safe(e.author),
+            safe(r.sent or ""),
+            deadline,
+        )
+    make_console().print(table)
+
+
+@escalation_group.command("show")
+@click.argument("esc_id", type=int)
+@pass_ctx
+def escalation_show(c: Ctx, esc_id: int) -> None:
+    """Show what a packet says, exactly as the body will read it, and its redactions."""
+    u = c.unlock()
+    esc = escalation.load(u, esc_id)
+    sealed, content = escalation.packet(u, esc)
+    console = make_console()
+    body = escalation.body_of(u, esc)
+    console.print(safe(f"Escalation {esc.id} to {body.name}: {esc.record.state}", "bold"))
+    for s in esc.record.signatures:
+        console.print(safe(f"signed by {s['reviewer']}"))
+    console.print(safe("\nRedactions (kept in the workspace, never in the packet)", "bold"))
+    for r in esc.record.redactions:
+        console.print(safe(f"  {r['form']} -> {r['pseudonym']}"))
+    console.print(render(content.document, [f.name for f in content.files]))
+    del sealed
+
+
+@escalation_group.command("countersign")
+@click.argument("esc_id", type=int)
+@click.option("--yes", is_flag=True, help="Countersign without asking (after `escalation show`).")
+@click.option("--out", type=_NEW_FILE, help="Then write the packet here, if it is complete.")
+@pass_ctx
+def escalation_countersign(c: Ctx, esc_id: int, yes: bool, out: Path | None) -> None:
+    """Countersign another reviewer's draft, having read it (`escalation show`)."""
+    u = c.unlock()
+    esc = escalation.load(u, esc_id)
+    if not yes:
+        _sealed, content = escalation.packet(u, esc)
+        click.echo(render(content.document, [f.name for f in content.files]), err=True)
+        click.confirm("Countersign this packet?", abort=True, err=True)
+    esc = escalation.countersign(u, esc_id)
+    click.echo(f"escalation {esc_id}: countersigned, {esc.record.state}")
+    if out is not None and esc.record.state == "ready":
+        _report_sent(escalation.export(u, esc_id, out), out)
+
+
+@escalation_group.command("export")
+@click.argument("esc_id", type=int)
+@click.option("--out", required=True, type=_NEW_FILE, help="The packet file to write.")
+@pass_ctx
+def escalation_export(c: Ctx, esc_id: int, out: Path) -> None:
+    """Write a complete packet for delivery; the first time marks it sent."""
+    _report_sent(escalation.export(c.unlock(), esc_id, out), out)
+
+
+@escalation_group.command("ack")
+@click.argument("esc_id", type=int)
+@click.option("--note", help="What the body said.")
+@click.option("--deadline", callback=parse_date, help="A new deadline for action (YYYY-MM-DD).")
+@pass_ctx
+def escalation_ack(c: Ctx, esc_id: int, note: str | None, deadline: dt.date | None) -> None:
+    """Record that the body acknowledged a packet."""
+    esc = escalation.acknowledge(c.unlock(), esc_id, note, deadline)
+    click.echo(f"escalation {esc_id}: acknowledged; action due by {esc.record.deadline}")
+
+
+@escalation_group.command("acted")
+@click.argument("esc_id", type=int)
+@click.option("--note", help="What the body did.")
+@pass_ctx
+def escalation_acted(c: Ctx, esc_id: int, note: str | None) -> None:
+    """Record that the body acted on a packet."""
+    escalation.acted(c.unlock(), esc_id, note)
+    click.echo(f"escalation {esc_id}: acted on")
+
+
+@cli.command("open-packet")
+@click.argument("file", type=_FILE)
+@click.option("--key-file", required=True, type=_FILE, help="The body's key file.")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="A new directory for the contents.",
+)
+@click.option(
+    "--signer",
+    "signers",
+    multiple=True,
+    help="A reviewer key to trust (rz-ed25519-public:…); repeat.",
+)
+@click.option(
+    "--min-signers",
+    type=click.IntRange(1, 16),
+    default=1,
+    show_default=True,
+    help="Refuse packets with fewer signatures.",
+)
+def open_packet_cmd(
+    file: Path, key_file: Path, out: Path, signers: tuple[str, ...], min_signers: int
+) -> None:
+    """For a body: verify a packet, decrypt it, and write its contents to a new directory."""
+    if out.exists() or out.is_symlink():
+        raise ReviewError(f"{out} already exists", hint="choose a new directory")
+    try:
+        trusted = {VerifyKey.from_text(s) for s in signers} if signers else None
+        keys = KeyFile.from_bytes(key_file.read_bytes())
+    except CryptoError as exc:
+        raise InvalidValue(str(exc)) from exc
+    passphrase: str = click.prompt(f"Passphrase for {keys.label}", hide_input=True, err=True)
+    try:
+        pair = keys.unlock(passphrase)
+    except DecryptionError as exc:
+        raise ReviewError(
+            "the key file does not unlock", hint="wrong passphrase, or the key file was altered"
+        ) from exc
+    if pair.encryption is None:
+        raise ReviewError("the key file holds no X25519 key")
+    try:
+        opened = open_packet(file.read_bytes(), pair.encryption, trusted, min_signers=min_signers)
+    except DecryptionError as exc:
+        raise ReviewError(
+            "the packet does not open with this key",
+            hint="it is sealed to another body, or damaged",
+        ) from exc
+    except CryptoError as exc:
+        raise ReviewError(
+            f"the packet is refused: {exc}", hint="it was altered, or is not genuine"
+        ) from exc
+    write_opened(opened, out)
+    click.echo(
+        f"wrote {out}: packet {opened.content.packet_id}, {len(opened.content.files)} file(s)"
+    )
+    for key in opened.signers:
+        role = "author" if key == opened.author else "countersigner"
+        click.echo(f"signed by {role} {key.fingerprint}")
+    if trusted is None:
+        click.echo(
+            f"{PROG}: warning: the signatures verify, but no --signer was given: compare these"
+            " fingerprints with the reviewers' through a channel you trust",
+            err=True,
+        )

@@ -1,0 +1,592 @@
+"""Corroboration: which reports name the same people, places and numbers, and from how many sources.
+
+Each report's entities are one sealed record (`report_entities`, bound to the
+report number), rewritten whole on each change like its triage state: what the
+extractor found, what reviewers confirmed, rejected or added, and two sets of
+hashed word 5-grams of what the source wrote, for telling copies apart. Only
+the report number is in the clear.
+
+Extraction runs at import, inside the import's transaction (the plaintext is in
+memory then, and nothing else needs to decrypt the blobs again), and can be re-run
+with `reextract` after the gazetteers change; reviewers' decisions survive it.
+
+One source must not look like three. Reports are grouped into likely sources:
+the same source designation; near-duplicate text (Jaccard similarity of word
+5-grams at least `NEAR_DUPLICATE`), whatever the designation, since a source who
+lost a codename and wrote again is one source; and shared rare phrasing (at least
+`RARE_PHRASES` 5-grams, with the entities masked out, that no more than
+`RARE_DF` reports hold), since independent witnesses describe the same event in
+their own words while one author reuses theirs. The groups are closed
+transitively, which can only merge sources, never split them. An entity's
+independent sources are the groups its reports fall in; ranking uses that count.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import combinations
+from typing import Any, Final
+
+from review import audit, entities
+from review.errors import InvalidValue, NotFound
+from review.reports import Content, read_report
+from review.schema import transaction
+from review.search import normalize
+from review.workspace import Unlocked
+
+# Bumped when the extractor's rules change enough that `reextract` is worth running.
+EXTRACTOR_VERSION: Final = 1
+NEAR_DUPLICATE: Final = 0.5
+RARE_DF: Final = 3
+RARE_PHRASES: Final = 4
+_SHINGLE: Final = 5
+# Shingles held by more reports than this are boilerplate: no use for finding copies.
+_CANDIDATE_DF: Final = 50
+
+_LIST_HINT: Final = "`raazdar-review list --all` shows every report"
+# A reviewer's decision on an entity the extractor found.
+DECISIONS: Final = ("confirmed", "rejected")
+
+
+@dataclass(frozen=True)
+class Mention:
+    """An entity as one report names it: every spelling, every designation, and its status."""
+
+    kind: str
+    key: str
+    texts: tuple[str, ...]
+    designations: tuple[str, ...] = ()
+    status: str = "found"  # found, confirmed, rejected or added
+
+
+@dataclass
+class Record:
+    """One report's sealed entity record."""
+
+    version: int = EXTRACTOR_VERSION
+    found: list[dict[str, Any]] = field(default_factory=list)
+    decisions: dict[str, str] = field(default_factory=dict)
+    added: list[dict[str, Any]] = field(default_factory=list)
+    shingles: set[int] = field(default_factory=set)
+    phrases: set[int] = field(default_factory=set)
+
+    def encode(self) -> bytes:
+        """Serialise for sealing."""
+        obj = {
+            "version": self.version,
+            "found": self.found,
+            "decisions": self.decisions,
+            "added": self.added,
+            "shingles": sorted(self.shingles),
+            "phrases": sorted(self.phrases),
+        }
+        return json.dumps(obj, ensure_ascii=False, sort_keys=True).encode("utf-8")
+
+    @classmethod
+    def decode(cls, data: bytes) -> Record:
+        """Parse what `encode` wrote."""
+        obj: dict[str, Any] = json.loads(data)
+        return cls(
+            version=int(obj["version"]),
+            found=list(obj["found"]),
+            decisions=dict(obj["decisions"]),
+            added=list(obj["added"]),
+            shingles=set(obj["shingles"]),
+            phrases=set(obj["phrases"]),
+        )
+
+    def mentions(self) -> list[Mention]:
+        """Every entity of the report with its status; rejected ones included."""
+        out = []
+        for e in self.found:
+            status = self.decisions.get(_ident(e["kind"], e["key"]), "found")
+            out.append(
+                Mention(e["kind"], e["key"], tuple(e["texts"]), tuple(e["designations"]), status)
+            )
+        seen = {(m.kind, m.key) for m in out}
+        for e in self.added:
+            if (e["kind"], e["key"]) not in seen:
+                designations = (e["designation"],) if e.get("designation") else ()
+                status = self.decisions.get(_ident(e["kind"], e["key"]), "added")
+                out.append(Mention(e["kind"], e["key"], (e["text"],), designations, status))
+        return out
+
+    def merge(self, contents: Iterable[Content]) -> None:
+        """Add what the extractor finds in `contents` (a report's text, fields and file names)."""
+        found = {(e["kind"], e["key"]): e for e in self.found}
+        for content in contents:
+            text = content.searchable()
+            ents = entities.extract(text)
+            for ent in ents:
+                entry = found.setdefault(
+                    (ent.kind, ent.key),
+                    {"kind": ent.kind, "key": ent.key, "texts": [], "designations": []},
+                )
+                if ent.text not in entry["texts"]:
+                    entry["texts"].append(ent.text)
+                if ent.designation and ent.designation not in entry["designations"]:
+                    entry["designations"].append(ent.designation)
+            message_ents = [e for e in ents if e.end <= len(content.message)]
+            self.shingles |= _shingles(content.message, ())
+            self.phrases |= _shingles(content.message, message_ents)
+        self.found = list(found.values())
+
+
+def file_contents(u: Unlocked, contents: Mapping[int, Sequence[Content]]) -> None:
+    """Extract the entities of newly filed contents into their reports' records (in the import)."""
+    for num, parts in contents.items():
+        record = _load(u, num) or Record()
+        record.merge(parts)
+        _store(u, num, record)
+
+
+def reextract(u: Unlocked, nums: Iterable[int] | None = None) -> int:
+    """Run the extractor again over reports (all if None), keeping reviewers' decisions."""
+    wanted = (
+        sorted(set(nums))
+        if nums is not None
+        else [r[0] for r in u.conn.execute("SELECT num FROM reports ORDER BY num")]
+    )
+    records = {}
+    for num in wanted:
+        view = read_report(u, num)  # raises NotFound before anything changes
+        parts = [*view.contents, *(Content(message=a.name) for a in view.attachments if a.name)]
+        old = _load(u, num) or Record()
+        record = Record(decisions=old.decisions, added=old.added)
+        record.merge(parts)
+        records[num] = record
+    with transaction(u.conn):
+        for num, record in records.items():
+            _store(u, num, record)
+        audit.append(u, "entities-extract", None, {"reports": wanted, "version": EXTRACTOR_VERSION})
+    return len(records)
+
+
+def report_mentions(u: Unlocked, num: int) -> list[Mention]:
+    """One report's entities, rejected ones included (with that status)."""
+    _exists(u, num)
+    record = _load(u, num)
+    return record.mentions() if record is not None else []
+
+
+def decide(u: Unlocked, num: int, name: str, decision: str, kind: str | None = None) -> Mention:
+    """Confirm or reject an entity of a report, named as a reviewer would write it."""
+    if decision not in DECISIONS:
+        raise InvalidValue(f"unknown decision {decision!r}", hint=" or ".join(DECISIONS))
+    with transaction(u.conn):
+        record = _load(u, num) or Record()
+        mention = _find(record, num, name, kind)
+        record.decisions[_ident(mention.kind, mention.key)] = decision
+        _store(u, num, record)
+        action = "entity-confirm" if decision == "confirmed" else "entity-reject"
+        audit.append(u, action, num, {"kind": mention.kind, "key": mention.key})
+    return Mention(mention.kind, mention.key, mention.texts, mention.designations, decision)
+
+
+def add(u: Unlocked, num: int, kind: str, text: str, designation: str | None = None) -> Mention:
+    """Add an entity the extractor missed; it counts as confirmed."""
+    with transaction(u.conn):
+        _exists(u, num)
+        record = _load(u, num) or Record()
+        mention = _add(record, kind, text, designation)
+        _store(u, num, record)
+        audit.append(u, "entity-add", num, {"kind": kind, "key": mention.key, "text": text})
+    return mention
+
+
+def correct(u: Unlocked, num: int, name: str, text: str, kind: str | None = None) -> Mention:
+    """Replace an entity the extractor got wrong (a name cut short, say) with the right one."""
+    with transaction(u.conn):
+        record = _load(u, num) or Record()
+        old = _find(record, num, name, kind)
+        designation = old.designations[0] if old.designations else None
+        new = _add(record, old.kind, text, designation)
+        if (new.kind, new.key) != (old.kind, old.key):
+            record.decisions[_ident(old.kind, old.key)] = "rejected"
+        _store(u, num, record)
+        detail = {"kind": old.kind, "key": old.key, "new_key": new.key, "text": text}
+        audit.append(u, "entity-correct", num, detail)
+    return new
+
+
+# --- reading across reports -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReportFacts:
+    """What corroboration needs of a report: its source designation, its day, its record."""
+
+    num: int
+    source: str
+    day: dt.date
+    record: Record
+
+
+@dataclass(frozen=True)
+class Group:
+    """One entity across the workspace: every report naming it, and its independent sources."""
+
+    kind: str
+    key: str
+    name: str
+    designations: tuple[str, ...]
+    reports: tuple[int, ...]
+    designations_of_sources: int  # distinct source designations
+    sources: int  # independent sources: likely-same-source reports count once
+    first: dt.date
+    last: dt.date
+    confirmed: bool
+    texts: dict[int, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class SameSource:
+    """Why two reports are likely from one source."""
+
+    other: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class Related:
+    """Reports that share entities with one report, and those likely copies or from its source."""
+
+    num: int
+    shared: dict[int, list[Group]]
+    near_duplicates: list[tuple[int, float]]
+    same_source: list[SameSource]
+
+
+class Corpus:
+    """Every report's entities, unsealed into memory, with likely sources worked out."""
+
+    def __init__(self, facts: Mapping[int, ReportFacts]) -> None:
+        self.facts = dict(facts)
+        self.near: dict[int, dict[int, float]] = defaultdict(dict)
+        self.phrasing: dict[int, dict[int, int]] = defaultdict(dict)
+        self._pairs()
+        self._root = {num: num for num in self.facts}
+        by_source: dict[str, int] = {}
+        for num, f in sorted(self.facts.items()):
+            self._union(num, by_source.setdefault(f.source, num))
+        for a, others in self.near.items():
+            for b in others:
+                self._union(a, b)
+        for a, counts in self.phrasing.items():
+            for b in counts:
+                self._union(a, b)
+        self._groups = self._build_groups()
+
+    @classmethod
+    def load(cls, u: Unlocked) -> Corpus:
+        """Unseal every report's entity record."""
+        facts = {}
+        sealed = dict(u.conn.execute("SELECT report, sealed FROM report_entities").fetchall())
+        for num, source, day in u.conn.execute("SELECT num, source, day FROM reports"):
+            record = (
+                Record.decode(u.key.open_record(sealed[num], entities_context(num)))
+                if num in sealed
+                else Record()
+            )
+            facts[num] = ReportFacts(num, source, dt.date.fromisoformat(day), record)
+        return cls(facts)
+
+    def source_group(self, num: int) -> int:
+        """The likely source a report belongs to, as the lowest report number in its group."""
+        return self._find_root(num)
+
+    def groups(self, kind: str | None = None, *, min_sources: int = 1) -> list[Group]:
+        """Entities ranked by independent sources, then by reports, then by name."""
+        return [
+            g for g in self._groups if (kind is None or g.kind == kind) and g.sources >= min_sources
+        ]
+
+    def lookup(self, name: str, kind: str | None = None) -> list[Group]:
+        """The entities a reviewer's spelling names: by key, else by a part of their name."""
+        kinds = [kind] if kind is not None else list(entities.KINDS)
+        keys = {(k, entities.key_for(k, name)) for k in kinds}
+        exact = [g for g in self._groups if (g.kind, g.key) in keys]
+        if exact:
+            return exact
+        folded = normalize(name)
+        return [
+            g
+            for g in self._groups
+            if g.kind in kinds
+            and folded
+            and (folded in g.key or any(folded in normalize(t) for t in _all_texts(g)))
+        ]
+
+    def related(self, num: int) -> Related:
+        """Reports sharing entities with `num`; near-duplicates and same-source ones apart."""
+        if num not in self.facts:
+            raise NotFound(
+                f"no report {num}", hint="`raazdar-review list --all` shows every report"
+            )
+        shared: dict[int, list[Group]] = defaultdict(list)
+        for g in self._groups:
+            if num in g.reports:
+                for other in g.reports:
+                    if other != num:
+                        shared[other].append(g)
+        me = self.facts[num]
+        same = [
+            SameSource(other, "same source designation")
+            for other, f in sorted(self.facts.items())
+            if other != num and f.source == me.source
+        ]
+        for other, score in sorted(self.near[num].items()):
+            if self.facts[other].source != me.source:
+                same.append(SameSource(other, f"near-duplicate text ({score:.0%} alike)"))
+        for other, count in sorted(self.phrasing[num].items()):
+            if self.facts[other].source != me.source and other not in self.near[num]:
+                same.append(SameSource(other, f"shares {count} rare phrases"))
+        grouped = {s.other for s in same}
+        for other in sorted(self.facts):
+            if (
+                other != num
+                and other not in grouped
+                and self._find_root(other) == self._find_root(num)
+            ):
+                same.append(SameSource(other, "linked through other likely copies"))
+        near = sorted(self.near[num].items(), key=lambda item: (-item[1], item[0]))
+        return Related(num, dict(sorted(shared.items())), near, same)
+
+    def shared(self, nums: Sequence[int]) -> list[Group]:
+        """Entities named by at least two of `nums`, counted over those reports only."""
+        wanted = set(nums)
+        for num in wanted:
+            if num not in self.facts:
+                raise NotFound(f"no report {num}")
+        return [
+            g
+            for g in (self._restrict(g, wanted) for g in self._groups)
+            if g is not None and len(g.reports) >= 2
+        ]
+
+    # -- internals --
+
+    def _pairs(self) -> None:
+        """Find near-duplicates and shared rare phrasing through an index of 5-grams.
+
+        Only reports sharing an uncommon 5-gram are compared, so this stays far from
+        comparing every pair of reports.
+        """
+        for (a, b), _count in _sharing(self.facts, "shingles", _CANDIDATE_DF).items():
+            sa, sb = self.facts[a].record.shingles, self.facts[b].record.shingles
+            score = len(sa & sb) / len(sa | sb)
+            if score >= NEAR_DUPLICATE:
+                self.near[a][b] = self.near[b][a] = score
+        for (a, b), count in _sharing(self.facts, "phrases", RARE_DF).items():
+            if count >= RARE_PHRASES:
+                self.phrasing[a][b] = self.phrasing[b][a] = count
+
+    def _find_root(self, num: int) -> int:
+        while self._root[num] != num:
+            self._root[num] = self._root[self._root[num]]
+            num = self._root[num]
+        return num
+
+    def _union(self, a: int, b: int) -> None:
+        ra, rb = self._find_root(a), self._find_root(b)
+        if ra != rb:
+            self._root[max(ra, rb)] = min(ra, rb)
+
+    def _build_groups(self) -> list[Group]:
+        by_key: dict[tuple[str, str], dict[int, Mention]] = defaultdict(dict)
+        for num, f in self.facts.items():
+            for m in f.record.mentions():
+                if m.status != "rejected":
+                    by_key[(m.kind, m.key)][num] = m
+        groups = [
+            g for g in (self._group(kind, key, ms) for (kind, key), ms in by_key.items()) if g
+        ]
+        groups.sort(key=lambda g: (-g.sources, -len(g.reports), g.kind, g.name, g.key))
+        return groups
+
+    def _group(self, kind: str, key: str, mentions: Mapping[int, Mention]) -> Group | None:
+        if not mentions:
+            return None
+        nums = sorted(mentions)
+        days = [self.facts[n].day for n in nums]
+        spellings: Counter[str] = Counter(t for m in mentions.values() for t in m.texts)
+        designations: Counter[str] = Counter(d for m in mentions.values() for d in m.designations)
+        return Group(
+            kind=kind,
+            key=key,
+            name=max(spellings, key=lambda t: (spellings[t], t.isascii(), -len(t), t)),
+            designations=tuple(d for d, _ in designations.most_common()),
+            reports=tuple(nums),
+            designations_of_sources=len({self.facts[n].source for n in nums}),
+            sources=len({self._find_root(n) for n in nums}),
+            first=min(days),
+            last=max(days),
+            confirmed=any(m.status in ("confirmed", "added") for m in mentions.values()),
+            texts={n: mentions[n].texts for n in nums},
+        )
+
+    def _restrict(self, g: Group, nums: set[int]) -> Group | None:
+        keep = [n for n in g.reports if n in nums]
+        if not keep:
+            return None
+        days = [self.facts[n].day for n in keep]
+        return Group(
+            kind=g.kind,
+            key=g.key,
+            name=g.name,
+            designations=g.designations,
+            reports=tuple(keep),
+            designations_of_sources=len({self.facts[n].source for n in keep}),
+            sources=len({self._find_root(n) for n in keep}),
+            first=min(days),
+            last=max(days),
+            confirmed=g.confirmed,
+            texts={n: g.texts[n] for n in keep},
+        )
+
+
+def _sharing(facts: Mapping[int, ReportFacts], attr: str, max_df: int) -> Counter[tuple[int, int]]:
+    """Pairs of reports, with how many 5-grams they share that at most `max_df` reports hold."""
+    index: dict[int, list[int]] = defaultdict(list)
+    for num, f in facts.items():
+        for h in getattr(f.record, attr):
+            index[h].append(num)
+    shared: Counter[tuple[int, int]] = Counter()
+    for holders in index.values():
+        if 2 <= len(holders) <= max_df:
+            for a, b in combinations(sorted(holders), 2):
+                shared[(a, b)] += 1
+    return shared
+
+
+def shared_entities(u: Unlocked, nums: Sequence[int]) -> list[dict[str, object]]:
+    """The entities that two or more of `nums` name, for an escalation packet.
+
+    Each is {kind, name, reports, sources, first, last}: the report numbers among
+    `nums` naming it, how many independent sources those are (likely-same-source
+    reports count once), and the first and last day those reports arrived (ISO).
+    """
+    return [
+        {
+            "kind": g.kind,
+            "name": g.name,
+            "reports": list(g.reports),
+            "sources": g.sources,
+            "first": g.first.isoformat(),
+            "last": g.last.isoformat(),
+        }
+        for g in Corpus.load(u).shared(nums)
+    ]
+
+
+# --- storage ----------------------------------------------------------------------------------
+
+
+def entities_context(num: int) -> bytes:
+    """The context a report's entity record is sealed under (for `review.rewrap`)."""
+    return f"entities:{num}".encode("ascii")
+
+
+def _load(u: Unlocked, num: int) -> Record | None:
+    row = u.conn.execute("SELECT sealed FROM report_entities WHERE report = ?", (num,)).fetchone()
+    return Record.decode(u.key.open_record(row[0], entities_context(num))) if row else None
+
+
+def _store(u: Unlocked, num: int, record: Record) -> None:
+    sealed = u.key.seal_record(record.encode(), entities_context(num))
+    u.conn.execute(
+        "INSERT INTO report_entities VALUES (?, ?) ON CONFLICT(report) DO UPDATE"
+        " SET sealed = excluded.sealed",
+        (num, sealed),
+    )
+
+
+def _exists(u: Unlocked, num: int) -> None:
+    if u.conn.execute("SELECT 1 FROM reports WHERE num = ?", (num,)).fetchone() is None:
+        raise NotFound(f"no report {num}", hint=_LIST_HINT)
+
+
+def _find(record: Record, num: int, name: str, kind: str | None) -> Mention:
+    kinds = [kind] if kind is not None else list(entities.KINDS)
+    keys = {(k, entities.key_for(k, name)) for k in kinds}
+    folded = normalize(name)
+    mentions = [m for m in record.mentions() if kind is None or m.kind == kind]
+    found = [m for m in mentions if (m.kind, m.key) in keys] or [
+        m
+        for m in mentions
+        if folded and (folded == m.key or any(folded == normalize(t) for t in m.texts))
+    ]
+    if not found:
+        raise NotFound(
+            f"report {num} names no entity {name!r}",
+            hint=f"`raazdar-review entities --report {num}` lists them",
+        )
+    if len(found) > 1:
+        raise InvalidValue(
+            f"{name!r} names several entities of report {num}",
+            hint="say which with --kind " + "|".join(sorted({m.kind for m in found})),
+        )
+    return found[0]
+
+
+def _add(record: Record, kind: str, text: str, designation: str | None) -> Mention:
+    if kind not in entities.KINDS:
+        raise InvalidValue(
+            f"unknown kind {kind!r}", hint=f"choose one of {', '.join(entities.KINDS)}"
+        )
+    text = " ".join(text.split())
+    if not (0 < len(text) <= 200) or not text.isprintable():
+        raise InvalidValue("an entity is 1-200 printable characters")
+    key = entities.key_for(kind, text)
+    if not key:
+        raise InvalidValue(
+            f"{text!r} is not a {kind} the tool can match", hint=_KIND_HINTS.get(kind)
+        )
+    record.added = [e for e in record.added if (e["kind"], e["key"]) != (kind, key)]
+    record.added.append({"kind": kind, "key": key, "text": text, "designation": designation})
+    if any((e["kind"], e["key"]) == (kind, key) for e in record.found):
+        record.decisions[_ident(kind, key)] = "confirmed"  # found already: now confirmed
+    else:
+        record.decisions.pop(_ident(kind, key), None)  # an earlier rejection no longer holds
+    return Mention(kind, key, (text,), (designation,) if designation else (), "added")
+
+
+_KIND_HINTS: Final = {
+    "cnic": "write it as #####-#######-#",
+    "phone": "write it as 03xx-xxxxxxx or +92 …",
+    "date": "write it as YYYY-MM-DD or 12 March 2024",
+}
+
+
+def _ident(kind: str, key: str) -> str:
+    return f"{kind}\t{key}"
+
+
+def _all_texts(g: Group) -> Iterable[str]:
+    for texts in g.texts.values():
+        yield from texts
+
+
+def _shingles(text: str, masked: Sequence[entities.Entity]) -> set[int]:
+    """Hashed word 5-grams of normalised text, with the given entities masked out."""
+    for ent in sorted(masked, key=lambda e: e.start, reverse=True):
+        text = f"{text[: ent.start]} \x00{ent.kind} {text[ent.end :]}"
+    words = [w for w in normalize(text).split() if any(c.isalnum() for c in w) or "\x00" in w]
+    if not words:
+        return set()
+    grams = (
+        [words]
+        if len(words) < _SHINGLE
+        else [words[i : i + _SHINGLE] for i in range(len(words) - _SHINGLE + 1)]
+    )
+    if masked:  # a phrase is the source's own words: not one made mostly of entities
+        grams = [g for g in grams if sum("\x00" in w for w in g) <= 1]
+    return {
+        int.from_bytes(hashlib.blake2b(" ".join(g).encode(), digest_size=6).digest(), "big")
+        for g in grams
+    }

@@ -1,0 +1,101 @@
+"""What a body gets from `open-packet`: a packet's contents as files people can read.
+
+The contents go to a temporary directory beside the target, renamed into place
+only once everything is written, so a reader never finds half a packet.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import unicodedata
+from pathlib import Path
+
+from crypto.packet import OpenedPacket
+
+
+def write_opened(opened: OpenedPacket, out: Path) -> None:
+    """Write the contents to a temporary directory beside `out`, renamed into place when whole."""
+    content = opened.content
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent))
+    try:
+        text = render(content.document, [f.name for f in content.files])
+        signers = "\n".join(
+            f"{'author' if i == 0 else 'countersigner'}: {k.to_text()} ({k.fingerprint})"
+            for i, k in enumerate(opened.signers)
+        )
+        header = f"Packet {content.packet_id}, made {content.created}\n{signers}\n\n"
+        write_new(tmp / "packet.txt", (header + text).encode("utf-8"))
+        document = json.dumps(content.document, ensure_ascii=False, indent=2, sort_keys=True)
+        write_new(tmp / "packet.json", document.encode("utf-8"))
+        (tmp / "files").mkdir(mode=0o700)
+        for f in content.files:
+            write_new(tmp / "files" / f.name, f.data)
+        os.rename(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def render(document: dict[str, object], files: list[str]) -> str:
+    """A packet's document as plain text for people to read."""
+    lines: list[str] = []
+    body = document.get("body")
+    if isinstance(body, dict):
+        lines.append(f"To: {body.get('name')} ({body.get('jurisdiction')})")
+    lines += ["", "SUMMARY", str(document.get("summary", "")), ""]
+    for report in _list(document.get("reports")):
+        lines += [f"{report.get('label')} (received {report.get('received')})"]
+        lines += [str(report.get("text", ""))]
+        fields = report.get("fields")
+        if isinstance(fields, dict):
+            lines += [f"  {k}: {v}" for k, v in fields.items()]
+        if report.get("files"):
+            lines += [f"  files: {', '.join(str(f) for f in _list_str(report.get('files')))}"]
+        lines.append("")
+    corroboration = _list(document.get("corroboration"))
+    if corroboration:
+        lines.append("CORROBORATION")
+        for entry in corroboration:
+            reports = ", ".join(_list_str(entry.get("reports")))
+            lines.append(
+                f"  {entry.get('kind')} {entry.get('name')}: in {reports}"
+                f" and {entry.get('other_reports')} other report(s), from {entry.get('sources')}"
+                f" source(s), {entry.get('first')} to {entry.get('last')}"
+            )
+        lines.append("")
+    pseudonyms = _list(document.get("pseudonyms"))
+    if pseudonyms:
+        names = ", ".join(str(p.get("pseudonym")) for p in pseudonyms)
+        lines += ["Names and details replaced to protect people: " + names, ""]
+    for entry in _list(document.get("files")):
+        if entry.get("metadata_removed") is False:
+            lines.append(f"NOTE: {entry.get('name')} is as the source sent it (metadata kept)")
+    if files:
+        lines.append(f"Files: {', '.join(files)}")
+    return _printable("\n".join(lines))
+
+
+def _list(value: object) -> list[dict[str, object]]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def _list_str(value: object) -> list[str]:
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
+def write_new(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as dst:
+        dst.write(data)
+        dst.flush()
+        os.fsync(dst.fileno())
+
+
+def _printable(text: str) -> str:
+    """No control characters but newlines and tabs: reports come from anyone."""
+    return "".join(
+        "\ufffd" if unicodedata.category(ch) == "Cc" and ch not in "\n\t" else ch for ch in text
+    )

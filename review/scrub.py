@@ -1,0 +1,320 @@
+"""Metadata removed from attachments before they leave in a packet, all in memory.
+
+A photo's EXIF can hold the GPS position and the phone's serial number; a PDF's
+document information and XMP the author's name; an office document the
+author, the last editor, the company, the printer and revision ids that link
+documents written on one machine. Each supported type is rebuilt with none of
+that: images are re-encoded from their pixels alone, PDFs lose their document
+information, XMP, JavaScript and embedded files, and office documents their
+property parts and the names in comments and tracked changes. The type is told
+by the bytes, never by the name or the type the source's browser claimed.
+
+Anything else is refused (`Unsupported`): video, audio and archives carry
+metadata this module cannot remove, and silently passing them on would be the
+worst failure. A reviewer who has looked at such a file may still include it
+unchanged on purpose, which the packet then says (`as_is`).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import unicodedata
+import warnings
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Final
+
+import pikepdf
+from PIL import Image, ImageOps
+
+from review.errors import ReviewError
+
+_MAX_PIXELS: Final = 100_000_000
+_MAX_MEMBERS: Final = 10_000
+_MAX_UNZIPPED: Final = 512 * 1024 * 1024
+_EXTENSION: Final = re.compile(r"[a-z0-9]{1,8}")
+_MIME: Final = re.compile(r"[!-~](?:[ -~]{0,125}[!-~])?")
+
+NEUTRAL_CORE: Final = (
+    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    b'<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/'
+    b'core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms='
+    b'"http://purl.org/dc/terms/" xmlns:dcmitype="http://purl.org/dc/dcmitype/" '
+    b'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"/>'
+)
+NEUTRAL_APP: Final = (
+    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    b'<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/'
+    b'extended-properties" xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/'
+    b'docPropsVTypes"/>'
+)
+NEUTRAL_CUSTOM: Final = (
+    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    b'<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/'
+    b'custom-properties" xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/'
+    b'docPropsVTypes"/>'
+)
+NEUTRAL_META: Final = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n'
+    b'<office:document-meta xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+    b'xmlns:meta="urn:oasis:names:tc:opendocument:xmlns:meta:1.0" '
+    b'xmlns:dc="http://purl.org/dc/elements/1.1/" office:version="1.2">'
+    b"<office:meta/></office:document-meta>"
+)
+_REPLACED: Final = {
+    "docProps/core.xml": NEUTRAL_CORE,
+    "docProps/app.xml": NEUTRAL_APP,
+    "docProps/custom.xml": NEUTRAL_CUSTOM,
+    "meta.xml": NEUTRAL_META,
+}
+# Names and machine-linking ids inside office XML parts: (pattern, replacement).
+_XML_SCRUBS: Final = [
+    (re.compile(rb'(\sw:(?:author|initials)=")[^"]*(")'), rb"\1Author\2"),
+    (re.compile(rb'(\sw15:(?:userId|providerId)=")[^"]*(")'), rb"\1\2"),
+    (re.compile(rb'(\s(?:displayName|userId)=")[^"]*(")'), rb"\1Author\2"),
+    (re.compile(rb"(<author>)[^<]*(</author>)"), rb"\1Author\2"),
+    (re.compile(rb"(<dc:creator>)[^<]*(</dc:creator>)"), rb"\1Author\2"),
+    (re.compile(rb'\sw:rsid[A-Za-z]*="[0-9A-Fa-f]*"'), b""),
+    (re.compile(rb"<w:rsids>.*?</w:rsids>", re.DOTALL), b""),
+    (re.compile(rb"<w1[45]:docId [^>]*/>|<w:docId [^>]*/>"), b""),
+    (
+        re.compile(rb'(<config:config-item config:name="Printer[A-Za-z]*"[^>]*>)[^<]*(<)'),
+        rb"\1\2",
+    ),
+]
+_COMMENT_AUTHORS: Final = re.compile(rb'(\s(?:name|initials)=")[^"]*(")')
+_OFFICE: Final = {
+    "word/document.xml": (
+        "docx",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ),
+    "xl/workbook.xml": (
+        "xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ),
+    "ppt/presentation.xml": (
+        "pptx",
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    ),
+}
+_ODF: Final = {
+    b"application/vnd.oasis.opendocument.text": "odt",
+    b"application/vnd.oasis.opendocument.spreadsheet": "ods",
+    b"application/vnd.oasis.opendocument.presentation": "odp",
+}
+
+
+class Unsupported(ReviewError):
+    """An attachment whose metadata this module cannot remove."""
+
+
+@dataclass(frozen=True)
+class Scrubbed:
+    """An attachment ready for a packet, and what was done to it."""
+
+    data: bytes
+    content_type: str
+    extension: str
+    scrubbed: bool
+
+
+def scrub(data: bytes, redact: Callable[[str], str]) -> Scrubbed:
+    """Rebuild an attachment without metadata; plain text is redacted like the reports."""
+    kind = sniff(data)
+    if kind in ("jpeg", "png", "gif", "webp", "tiff", "bmp"):
+        return _image(data)
+    if kind == "pdf":
+        return Scrubbed(_pdf(data), "application/pdf", "pdf", True)
+    if kind == "zip":
+        return _office(data)
+    if kind == "text":
+        text = redact(data.decode("utf-8").removeprefix("\ufeff"))
+        return Scrubbed(text.encode("utf-8"), "text/plain; charset=utf-8", "txt", True)
+    raise Unsupported("this type of file can carry metadata that cannot be removed here")
+
+
+def as_is(data: bytes, name: str | None, content_type: str | None) -> Scrubbed:
+    """Keep an attachment exactly as it came: only on the reviewer's explicit word."""
+    extension = (name or "").rpartition(".")[2].casefold() if name and "." in name else ""
+    return Scrubbed(
+        data,
+        content_type
+        if content_type and _MIME.fullmatch(content_type)
+        else "application/octet-stream",
+        extension if _EXTENSION.fullmatch(extension) else "bin",
+        False,
+    )
+
+
+def sniff(data: bytes) -> str | None:
+    """What a file is, from its first bytes (and, for text, from all of them)."""
+    signatures = [
+        (b"\xff\xd8\xff", "jpeg"),
+        (b"\x89PNG\r\n\x1a\n", "png"),
+        (b"GIF87a", "gif"),
+        (b"GIF89a", "gif"),
+        (b"II*\x00", "tiff"),
+        (b"MM\x00*", "tiff"),
+        (b"BM", "bmp"),
+        (b"%PDF-", "pdf"),
+        (b"PK\x03\x04", "zip"),
+    ]
+    for magic, kind in signatures:
+        if data.startswith(magic):
+            return kind
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if all(ch in "\n\r\t" or unicodedata.category(ch) != "Cc" for ch in text):
+        return "text"
+    return None
+
+
+def _image(data: bytes, keep_format: bool = False) -> Scrubbed:
+    """Re-encode from the pixels alone: no EXIF, XMP, ICC profile, comments or text chunks."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as img:
+                if img.width * img.height > _MAX_PIXELS:
+                    raise Unsupported("the image is too large")
+                if getattr(img, "n_frames", 1) > 1:
+                    raise Unsupported("animated and multi-page images are not supported")
+                source_format = img.format
+                img.load()
+                upright = ImageOps.exif_transpose(img)  # the picture as the camera meant it
+    except (
+        OSError,
+        ValueError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+    ) as exc:
+        raise Unsupported(f"the image cannot be read: {exc}") from exc
+    has_alpha = upright.mode in ("RGBA", "LA", "PA") or "transparency" in upright.info
+    if upright.mode not in ("RGB", "RGBA", "L", "LA"):
+        upright = upright.convert("RGBA" if has_alpha else "RGB")
+    clean = Image.frombytes(upright.mode, upright.size, upright.tobytes())
+    out = io.BytesIO()
+    as_jpeg = source_format == "JPEG" and clean.mode in ("RGB", "L")
+    if as_jpeg:
+        clean.save(out, "JPEG", quality=92)
+    elif keep_format and source_format != "PNG":
+        raise Unsupported("only JPEG and PNG images are rebuilt inside documents")
+    else:
+        clean.save(out, "PNG")
+    if as_jpeg:
+        return Scrubbed(out.getvalue(), "image/jpeg", "jpg", True)
+    return Scrubbed(out.getvalue(), "image/png", "png", True)
+
+
+def _pdf(data: bytes) -> bytes:
+    """Drop document information, XMP, JavaScript, embedded files and page metadata."""
+    try:
+        with pikepdf.open(io.BytesIO(data)) as pdf:
+            if "/Info" in pdf.trailer:
+                del pdf.trailer["/Info"]
+            root = pdf.Root
+            for key in ("/Metadata", "/OpenAction", "/AA", "/PieceInfo"):
+                if key in root:
+                    del root[key]
+            if "/Names" in root:
+                for key in ("/JavaScript", "/EmbeddedFiles"):
+                    if key in root.Names:
+                        del root.Names[key]
+            for page in pdf.pages:
+                _page(page.obj)
+            for obj in pdf.objects:
+                if isinstance(obj, pikepdf.Dictionary | pikepdf.Stream):
+                    for key in ("/Metadata", "/PieceInfo"):
+                        if key in obj:
+                            del obj[key]
+            out = io.BytesIO()
+            pdf.remove_unreferenced_resources()
+            pdf.save(out, deterministic_id=True)
+            return out.getvalue()
+    except pikepdf.PasswordError as exc:
+        raise Unsupported("the PDF is encrypted") from exc
+    except pikepdf.PdfError as exc:
+        raise Unsupported(f"the PDF cannot be read: {exc}") from exc
+
+
+def _page(page: pikepdf.Dictionary) -> None:
+    for key in ("/Metadata", "/PieceInfo", "/AA"):
+        if key in page:
+            del page[key]
+    if "/Annots" not in page:
+        return
+    kept = pikepdf.Array()
+    for annot in page.Annots:
+        action = annot.get("/A")
+        script = action is not None and action.get("/S") in (
+            pikepdf.Name.JavaScript,
+            pikepdf.Name.Launch,
+        )
+        if annot.get("/Subtype") == pikepdf.Name.FileAttachment or script:
+            continue
+        if "/AA" in annot:
+            del annot["/AA"]
+        kept.append(annot)
+    page.Annots = kept
+
+
+def _office(data: bytes) -> Scrubbed:
+    """Rebuild an OOXML or ODF package with neutral property parts and no names in it."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as src:
+            infos = src.infolist()
+            names = [i.filename for i in infos]
+            if len(infos) > _MAX_MEMBERS or len(set(names)) != len(names):
+                raise Unsupported("the archive has too many or duplicate members")
+            if sum(i.file_size for i in infos) > _MAX_UNZIPPED:
+                raise Unsupported("the archive is too large once unpacked")
+            extension, content_type = _office_kind(src, names)
+            out = io.BytesIO()
+            with zipfile.ZipFile(out, "w") as dst:
+                for info in infos:
+                    body = _member(info.filename, src.read(info))
+                    # A fixed time and no extra fields: the archive says nothing of its making.
+                    clean = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+                    clean.compress_type = (
+                        zipfile.ZIP_STORED if info.filename == "mimetype" else zipfile.ZIP_DEFLATED
+                    )
+                    dst.writestr(clean, body)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as exc:
+        raise Unsupported(f"the document cannot be read: {exc}") from exc
+    return Scrubbed(out.getvalue(), content_type, extension, True)
+
+
+def _office_kind(src: zipfile.ZipFile, names: list[str]) -> tuple[str, str]:
+    if "[Content_Types].xml" in names:
+        if any(n.casefold().endswith("vbaproject.bin") for n in names):
+            raise Unsupported("documents with macros are not supported")
+        for part, kind in _OFFICE.items():
+            if part in names:
+                return kind
+    if "mimetype" in names:
+        mimetype = src.read("mimetype").strip()
+        if mimetype in _ODF:
+            return _ODF[mimetype], mimetype.decode("ascii")
+    raise Unsupported("archives other than office documents are not supported")
+
+
+def _member(name: str, body: bytes) -> bytes:
+    if name in _REPLACED:
+        return _REPLACED[name]
+    lowered = name.casefold()
+    if lowered.endswith((".xml", ".rels")):
+        for pattern, replacement in _XML_SCRUBS:
+            body = pattern.sub(replacement, body)
+        if lowered.endswith("commentauthors.xml"):
+            body = _COMMENT_AUTHORS.sub(rb"\1Author\2", body)
+        return body
+    if sniff(body) in ("jpeg", "png"):
+        # Photos pasted into a document keep their EXIF: rebuild them in their own format.
+        return _image(body, keep_format=True).data
+    return body

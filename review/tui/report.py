@@ -1,0 +1,342 @@
+"""One report: what the source sent, its triage, attachments, notes and replies; triage keys.
+
+Every key calls the same `review.*` function as the matching command of
+`raazdar-review`, so each change is checked by the same rules and recorded in
+the audit log by the same code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.widget import Widget
+from textual.widgets import Footer, Header, Static
+
+from review import replies, reports, triage
+from review.cli.base import DANGER, report_facts, safe
+from review.errors import InvalidValue
+from review.tui.composer import Composer
+from review.tui.dialogs import Ask, Choose, SeverityChoice
+from review.tui.escalate import EscalationBuilder
+from review.tui.page import Page
+from review.tui.widgets import Message, Prose, Say
+
+NOBODY = "-"  # never a reviewer id: those cannot start with "-"
+QUEUE_QUESTION = (
+    "Queue this reply? It is sealed to the source and signed by you now, "
+    "and leaves with the next export-replies."
+)
+
+
+class ReportScreen(Page[None]):
+    """A report, read whole into memory; Escape goes back to the inbox."""
+
+    DEFAULT_CSS = """
+    ReportScreen #body { height: 1fr; padding: 0 1; }
+    ReportScreen .heading { text-style: bold; margin-top: 1; }
+    ReportScreen .danger { color: $error; text-style: bold; }
+    ReportScreen .message { margin-bottom: 1; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("s", "status", "Status"),
+        Binding("a", "assign", "Assign"),
+        Binding("c", "field('category')", "Category"),
+        Binding("g", "field('agency')", "Agency"),
+        Binding("d", "field('district')", "District"),
+        Binding("v", "severity", "Severity"),
+        Binding("t", "tag", "Tag"),
+        Binding("n", "note", "Note"),
+        Binding("l", "link", "Link"),
+        Binding("r", "reply", "Reply"),
+        Binding("o", "open", "Open file"),
+        Binding("e", "escalate", "Escalate"),
+    ]
+
+    def __init__(self, num: int) -> None:
+        super().__init__()
+        self.num = num
+        self.view: reports.ReportView | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield VerticalScroll(id="body")
+        yield Message(id="message")
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        """Read the report."""
+        await self.show_report()
+        self.query_one("#body").focus()
+
+    async def show_report(self) -> None:
+        """Read the report again and redraw it (after each change)."""
+        ok, view = self.attempt(lambda: reports.read_report(self.unlocked, self.num))
+        if not ok or view is None:
+            return
+        self.view = view
+        body = self.query_one("#body", VerticalScroll)
+        await body.remove_children()
+        await body.mount_all(list(self._parts(view)))
+
+    def _parts(self, view: reports.ReportView) -> Iterator[Widget]:
+        reorder = self.review.reorder
+        s = view.state
+        yield Static(
+            safe(f"Report {view.num}", "bold")
+            + safe(f"  received {view.day}  source {view.source}")
+        )
+        if s.danger:
+            yield Static(safe(f"!! {DANGER} !!"), classes="danger")
+        shown = report_facts(s)
+        yield Prose("\n".join(shown), reorder=reorder, id="facts")
+        for content in view.contents:
+            language = f" ({content.language})" if content.language else ""
+            yield Static(safe(f"Message{language}"), classes="heading")
+            yield Prose(content.message, reorder=reorder, classes="message")
+            fields = [
+                f"{key}: {text}"
+                for key, value in sorted(content.fields.items())
+                if (text := reports.field_text(value))
+            ]
+            if fields:
+                yield Prose("\n".join(fields), reorder=reorder, classes="fields")
+        if view.attachments:
+            yield Static(safe("Attachments (o opens one)"), classes="heading")
+            yield Prose(
+                "\n".join(_attachment_line(a) for a in view.attachments),
+                reorder=reorder,
+                id="attachments",
+            )
+        for note in view.notes:
+            yield Static(safe(f"Note by {note.author}, {note.at}"), classes="heading")
+            yield Prose(note.text, reorder=reorder, classes="note")
+        for reply in view.replies:
+            state = f"sent in {reply.exported_in[:8]}" if reply.exported_in else "queued"
+            yield Static(safe(f"Reply by {reply.author} ({state})"), classes="heading")
+            yield Prose(reply.text, reorder=reorder, classes="reply")
+
+    @property
+    def state(self) -> triage.State:
+        """The triage state as last read."""
+        return (
+            self.view.state if self.view is not None else triage.load_state(self.unlocked, self.num)
+        )
+
+    async def _do(self, action: Callable[[], object], done: str) -> None:
+        """Run one triage call and redraw the report once it has changed."""
+        ok, _ = self.attempt(action)
+        if ok:
+            await self.show_report()
+            self.say(done)
+
+    def action_status(self) -> None:
+        """`s`: move the report along the workflow; closing asks why."""
+        current = self.state.status
+        moves = [s for s in triage.STATUSES if s in triage.MOVES[current]]
+
+        async def chosen(status: str | None) -> None:
+            if status is None:
+                return
+            if status != "closed":
+                await self._set_status(status, None)
+                return
+
+            async def reason(why: str | None) -> None:
+                if why is not None:
+                    await self._set_status(status, why)
+
+            self.app.push_screen(
+                Choose("Why is it closed?", [(r, r) for r in triage.CLOSE_REASONS]), reason
+            )
+
+        self.app.push_screen(Choose(f"Status (now {current})", [(m, m) for m in moves]), chosen)
+
+    async def _set_status(self, status: str, reason: str | None) -> None:
+        await self._do(
+            lambda: triage.set_status(self.unlocked, self.num, status, reason),
+            f"status: {status}" + (f" ({reason})" if reason else ""),
+        )
+
+    def action_assign(self) -> None:
+        """`a`: assign the report to an enrolled reviewer, or to nobody."""
+        choices = [(r, r) for r in self.unlocked.workspace.reviewer_ids()]
+
+        async def chosen(reviewer: str | None) -> None:
+            if reviewer is None:
+                return
+            who = None if reviewer == NOBODY else reviewer
+            await self._do(
+                lambda: triage.assign(self.unlocked, self.num, who),
+                f"assigned to {who or 'nobody'}",
+            )
+
+        self.app.push_screen(Choose("Assign to", [*choices, (NOBODY, "nobody")]), chosen)
+
+    def action_field(self, name: str) -> None:
+        """`c`, `g`, `d`: set the category, agency or district (empty clears it)."""
+        current: str | None = getattr(self.state, name)
+
+        async def answered(value: str | None) -> None:
+            if value is None:
+                return
+            value = value.strip() or None
+            await self._do(
+                lambda: triage.set_field(self.unlocked, self.num, name, value),
+                f"{name} {'set' if value else 'cleared'}",
+            )
+
+        self.app.push_screen(Ask(name.capitalize(), current or "", "empty clears it"), answered)
+
+    def action_severity(self) -> None:
+        """`v`: set the severity and the imminent-danger-to-life flag."""
+        s = self.state
+
+        async def chosen(answer: tuple[str | None, bool] | None) -> None:
+            if answer is None:
+                return
+            level, danger = answer
+            flag = f", {DANGER}" if danger else ""
+            await self._do(
+                lambda: triage.set_severity(self.unlocked, self.num, level, danger),
+                f"severity {level or 'none'}{flag}",
+            )
+
+        self.app.push_screen(SeverityChoice(triage.SEVERITIES, s.severity, s.danger), chosen)
+
+    def action_tag(self) -> None:
+        """`t`: add tags, or remove those written with a leading `-`."""
+
+        async def answered(value: str | None) -> None:
+            words = (value or "").split()
+            add = [w for w in words if not w.startswith("-")]
+            remove = [w[1:] for w in words if w.startswith("-")]
+
+            def change() -> triage.State:
+                state = self.state
+                if add:
+                    state = triage.tag(self.unlocked, self.num, add)
+                if remove:
+                    state = triage.tag(self.unlocked, self.num, remove, remove=True)
+                return state
+
+            if words:
+                await self._do(change, "tags changed")
+
+        self.app.push_screen(Ask("Tags", hint="separated by spaces; -tag removes one"), answered)
+
+    def action_link(self) -> None:
+        """`l`: link this report to another (or `-N` to unlink)."""
+
+        async def answered(value: str | None) -> None:
+            if not value or not value.strip():
+                return
+            text = value.strip()
+            remove = text.startswith("-")
+
+            def change() -> None:
+                try:
+                    other = int(text.removeprefix("-"))
+                except ValueError as exc:
+                    raise InvalidValue(f"{text!r} is not a report number") from exc
+                triage.link(self.unlocked, self.num, other, remove=remove)
+
+            await self._do(
+                change, f"{'unlinked from' if remove else 'linked to'} {text.lstrip('-')}"
+            )
+
+        self.app.push_screen(Ask("Link to report number", hint="-N unlinks"), answered)
+
+    def action_note(self) -> None:
+        """`n`: add a note (notes are searchable and never edited)."""
+
+        def save(text: str, say: Say) -> bool:
+            ok, _ = self.attempt(lambda: triage.add_note(self.unlocked, self.num, text), show=say)
+            if ok:
+                self.review.forget_index()
+            return ok
+
+        self.app.push_screen(
+            Composer(f"Note on report {self.num}", save), self._composed("note added")
+        )
+
+    def action_reply(self) -> None:
+        """`r`: write a reply to the source; Ctrl+S queues it after a yes."""
+
+        def save(text: str, say: Say) -> bool:
+            ok, _ = self.attempt(
+                lambda: replies.queue_reply(self.unlocked, self.num, text), show=say
+            )
+            return ok
+
+        self.app.push_screen(
+            Composer(f"Reply to the source of report {self.num}", save, confirm=QUEUE_QUESTION),
+            self._composed("reply queued for the next export-replies"),
+        )
+
+    def _composed(self, done: str) -> Callable[[bool | None], Awaitable[None]]:
+        async def back(saved: bool | None) -> None:
+            if saved:
+                await self.show_report()
+                self.say(done)
+
+        return back
+
+    def action_open(self) -> None:
+        """`o`: decrypt one attachment to a new file, outside the workspace."""
+        filed = [a for a in (self.view.attachments if self.view else []) if a.status == "filed"]
+        if not filed:
+            self.say("this report has no readable attachment", error=True)
+            return
+
+        def ask_path(which: str | None) -> None:
+            if which is None or not which.strip():
+                return
+            self.app.push_screen(
+                Ask(
+                    f"Write attachment {which.strip()} to", hint="a new file, outside the workspace"
+                ),
+                lambda out: self._open(which.strip(), out),
+            )
+
+        if len(filed) == 1:
+            ask_path(str(filed[0].index))
+        else:
+            self.app.push_screen(Ask("Attachment number", str(filed[0].index)), ask_path)
+
+    def _open(self, which: str, out: str | None) -> None:
+        if out is None or not out.strip():
+            return
+        path = Path(out.strip()).expanduser().absolute()
+
+        def write() -> reports.Attachment:
+            return reports.open_attachment(self.unlocked, self.num, which, path)
+
+        ok, found = self.attempt(write)
+        if ok and found is not None:
+            size = f"{found.length:,} bytes" if found.length is not None else "?"
+            self.say(f"wrote {found.name or 'attachment'} ({size}) to {path}")
+
+    def action_escalate(self) -> None:
+        """`e`: build an escalation packet from this report and those linked to it."""
+        nums = [self.num, *self.state.links]
+
+        async def back(done: str | None) -> None:
+            await self.show_report()
+            if done:
+                self.say(done)
+
+        self.app.push_screen(EscalationBuilder(nums), back)
+
+
+def _attachment_line(a: reports.Attachment) -> str:
+    size = f"{a.length:,} bytes" if a.length is not None else ""
+    state = "ok" if a.status == "filed" else f"{a.status}: {a.problem}"
+    return "  ".join(
+        p for p in (f"{a.index}.", a.name or "", a.content_type or "", size, state) if p
+    )

@@ -1,0 +1,136 @@
+"""Attachments full of metadata: a geotagged photo, a PDF and office files with authors."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pikepdf
+from PIL import ExifTags, Image, PngImagePlugin
+
+CANARY = "CanaryAuthor-Q7"
+
+
+def jpeg_with_gps(size: tuple[int, int] = (24, 16)) -> bytes:
+    """A JPEG with EXIF (camera, GPS position, orientation), XMP, an ICC profile and a comment."""
+    img = Image.new("RGB", size, (200, 30, 30))
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = f"{CANARY}-make"
+    exif[ExifTags.Base.Artist] = CANARY
+    exif[ExifTags.Base.Orientation] = 6  # rotated: the clean copy must be upright
+    gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
+    gps[ExifTags.GPS.GPSLatitudeRef] = "N"
+    gps[ExifTags.GPS.GPSLatitude] = (31.0, 30.0, 15.0)
+    gps[ExifTags.GPS.GPSLongitudeRef] = "E"
+    gps[ExifTags.GPS.GPSLongitude] = (74.0, 20.0, 0.0)
+    out = io.BytesIO()
+    img.save(
+        out,
+        "JPEG",
+        exif=exif,
+        comment=CANARY.encode(),
+        icc_profile=CANARY.encode() * 8,
+        xmp=f"<x:xmpmeta><dc:creator>{CANARY}</dc:creator></x:xmpmeta>".encode(),
+    )
+    return out.getvalue()
+
+
+def png_with_text() -> bytes:
+    """A PNG with tEXt and iTXt chunks naming its author."""
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Author", CANARY)
+    info.add_itxt("Comment", CANARY)
+    out = io.BytesIO()
+    Image.new("RGBA", (8, 8), (0, 0, 255, 128)).save(out, "PNG", pnginfo=info)
+    return out.getvalue()
+
+
+def pdf_with_author() -> bytes:
+    """A PDF with document information, XMP, document JavaScript and an embedded file."""
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    pdf.docinfo["/Author"] = CANARY
+    pdf.docinfo["/Creator"] = f"{CANARY}-tool"
+    with pdf.open_metadata(set_pikepdf_as_editor=False) as meta:
+        meta["dc:creator"] = [CANARY]
+    script = pdf.make_stream(b"app.alert('hi');")
+    js = pikepdf.Dictionary(S=pikepdf.Name.JavaScript, JS=script)
+    attached = pikepdf.AttachedFileSpec(pdf, CANARY.encode(), filename="secret.txt")
+    pdf.attachments["secret.txt"] = attached
+    pdf.Root.Names.JavaScript = pikepdf.Dictionary(Names=pikepdf.Array(["js", js]))
+    out = io.BytesIO()
+    pdf.save(out, compress_streams=False)
+    return out.getvalue()
+
+
+def docx_with_author() -> bytes:
+    """A minimal .docx: an author in its properties, a tracked change, a geotagged photo."""
+    files = {
+        "[Content_Types].xml": (
+            '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+            'content-types"><Default Extension="xml" ContentType="application/xml"/></Types>'
+        ),
+        "_rels/.rels": "<Relationships/>",
+        "word/document.xml": (
+            '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+            f'<w:body><w:p w:rsidR="00AB12CD"><w:ins w:id="1" w:author="{CANARY}" '
+            'w:date="2025-01-01T00:00:00Z"><w:r><w:t>The ledger</w:t></w:r></w:ins></w:p>'
+            "</w:body></w:document>"
+        ),
+        "word/settings.xml": (
+            '<w:settings xmlns:w="x"><w:rsids><w:rsidRoot w:val="00AB12CD"/></w:rsids>'
+            '<w15:docId xmlns:w15="y" w15:val="{CANARY}"/></w:settings>'
+        ),
+        "docProps/core.xml": (
+            '<cp:coreProperties xmlns:cp="c" xmlns:dc="d">'
+            f"<dc:creator>{CANARY}</dc:creator><cp:lastModifiedBy>{CANARY}</cp:lastModifiedBy>"
+            "</cp:coreProperties>"
+        ),
+        "docProps/app.xml": f"<Properties><Company>{CANARY}</Company></Properties>",
+        "docProps/custom.xml": (
+            f"<Properties><property name='Owner'>{CANARY}</property></Properties>"
+        ),
+    }
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for name, text in files.items():
+            z.writestr(name, text)
+        z.writestr("word/media/image1.jpg", jpeg_with_gps())
+        z.comment = CANARY.encode()
+    return out.getvalue()
+
+
+def odt_with_author() -> bytes:
+    """A minimal .odt with its author in meta.xml, a comment's author and a printer name."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr(
+            zipfile.ZipInfo("mimetype"),
+            "application/vnd.oasis.opendocument.text",
+            zipfile.ZIP_STORED,
+        )
+        z.writestr(
+            "meta.xml",
+            f"<office:document-meta><office:meta><meta:initial-creator>{CANARY}"
+            "</meta:initial-creator></office:meta></office:document-meta>",
+        )
+        z.writestr(
+            "content.xml",
+            f"<office:annotation><dc:creator>{CANARY}</dc:creator></office:annotation>",
+        )
+        z.writestr(
+            "settings.xml",
+            '<config:config-item config:name="PrinterName" config:type="string">'
+            f"{CANARY}-printer</config:config-item>",
+        )
+    return out.getvalue()
+
+
+def assert_clean_image(data: bytes) -> None:
+    """No EXIF (so no GPS), XMP, ICC profile, comment or text chunk."""
+    with Image.open(io.BytesIO(data)) as img:
+        assert len(img.getexif()) == 0
+        assert not img.getexif().get_ifd(0x8825)
+        assert not {"exif", "xmp", "icc_profile", "comment", "XML:com.adobe.xmp"} & set(img.info)
+        assert not getattr(img, "text", {})
+    assert CANARY.encode() not in data

@@ -1,0 +1,65 @@
+"""The workspace schema: a workspace made by an earlier version is upgraded when opened."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from app.demo import DEMO_PASSPHRASE
+from review import workspace as ws
+from review.errors import WorkspaceError
+from review.schema import SCHEMA_VERSION
+from tests.review.support import Server, review
+
+# What version 2 added to version 1, dropped here to make a version-1 workspace.
+ADDED = ("escalations", "bodies", "report_entities", "routings", "conflicts", "keyrings")
+
+
+def _tables(path: Path) -> set[str]:
+    conn = sqlite3.connect(path)
+    try:
+        return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    finally:
+        conn.close()
+
+
+def _make_version_1(path: Path) -> None:
+    conn = sqlite3.connect(path)
+    for table in ADDED:
+        conn.execute(f"DROP TABLE {table}")
+    conn.execute("ALTER TABLE reviewers DROP COLUMN role")
+    conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema'")
+    conn.commit()
+    conn.close()
+
+
+def test_a_version_1_workspace_is_upgraded_when_opened(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    server.submit("A report from before the upgrade.")
+    assert review(workspace, "import", str(server.export(tmp_path / "e.rzb"))).exit_code == 0
+    db = workspace / ws.DB_NAME
+    _make_version_1(db)
+    assert not set(ADDED) & _tables(db)
+
+    u = ws.Workspace.open(workspace).unlock("demo-reviewer", lambda _: DEMO_PASSPHRASE)
+    try:
+        assert u.is_admin  # the reviewer who created it administers it
+        version = u.conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()[0]
+        assert version == str(SCHEMA_VERSION)
+    finally:
+        u.workspace.close()
+    assert set(ADDED) <= _tables(db)
+    assert "before the upgrade" in review(workspace, "show", "1").output
+    assert "audit log verifies" in review(workspace, "audit", "verify").output
+
+
+def test_a_workspace_from_a_newer_version_is_refused(workspace: Path) -> None:
+    conn = sqlite3.connect(workspace / ws.DB_NAME)
+    conn.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (str(SCHEMA_VERSION + 1),))
+    conn.commit()
+    conn.close()
+    with pytest.raises(WorkspaceError, match="schema version"):
+        ws.Workspace.open(workspace)

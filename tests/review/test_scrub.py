@@ -1,0 +1,163 @@
+"""Attachments leave without metadata: each rebuilt copy is read back and found clean."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pikepdf
+import pytest
+from PIL import Image
+
+from review.scrub import NEUTRAL_APP, NEUTRAL_CORE, NEUTRAL_META, Unsupported, as_is, scrub, sniff
+from tests.review.fixtures import (
+    CANARY,
+    assert_clean_image,
+    docx_with_author,
+    jpeg_with_gps,
+    odt_with_author,
+    pdf_with_author,
+    png_with_text,
+)
+
+
+def _keep(text: str) -> str:
+    return text
+
+
+def test_the_fixture_photo_does_carry_gps_and_an_author() -> None:
+    with Image.open(io.BytesIO(jpeg_with_gps())) as img:
+        assert img.getexif().get_ifd(0x8825)[2] == (31.0, 30.0, 15.0)
+        assert "xmp" in img.info
+        assert "icc_profile" in img.info
+
+
+def test_a_photo_is_rebuilt_upright_without_exif_gps_xmp_or_profile() -> None:
+    result = scrub(jpeg_with_gps((24, 16)), _keep)
+    assert (result.content_type, result.extension, result.scrubbed) == ("image/jpeg", "jpg", True)
+    assert_clean_image(result.data)
+    with Image.open(io.BytesIO(result.data)) as img:
+        assert img.format == "JPEG"
+        assert img.size == (16, 24)  # orientation 6 applied before the tag went
+
+
+def test_a_png_loses_its_text_chunks() -> None:
+    with Image.open(io.BytesIO(png_with_text())) as img:
+        assert img.text["Author"] == CANARY  # type: ignore[attr-defined]
+    result = scrub(png_with_text(), _keep)
+    assert result.content_type == "image/png"
+    assert_clean_image(result.data)
+    with Image.open(io.BytesIO(result.data)) as img:
+        assert img.mode == "RGBA"
+
+
+def test_a_pdf_loses_its_info_xmp_javascript_and_embedded_files() -> None:
+    original = pdf_with_author()
+    with pikepdf.open(io.BytesIO(original)) as pdf:
+        assert str(pdf.docinfo["/Author"]) == CANARY
+        assert "/Metadata" in pdf.Root
+        assert len(pdf.attachments) == 1
+    result = scrub(original, _keep)
+    assert result.content_type == "application/pdf"
+    with pikepdf.open(io.BytesIO(result.data)) as pdf:
+        assert "/Info" not in pdf.trailer
+        assert "/Metadata" not in pdf.Root
+        assert "/JavaScript" not in pdf.Root.Names
+        assert len(pdf.attachments) == 0
+        assert len(pdf.pages) == 1
+        with pdf.open_metadata() as meta:
+            assert "dc:creator" not in meta
+    assert CANARY.encode() not in result.data
+
+
+def test_a_docx_gets_neutral_properties_and_no_names_or_machine_ids() -> None:
+    result = scrub(docx_with_author(), _keep)
+    assert result.extension == "docx"
+    with zipfile.ZipFile(io.BytesIO(result.data)) as z:
+        assert z.read("docProps/core.xml") == NEUTRAL_CORE
+        assert z.read("docProps/app.xml") == NEUTRAL_APP
+        assert CANARY.encode() not in z.read("docProps/custom.xml")
+        document = z.read("word/document.xml")
+        assert b"<w:t>The ledger</w:t>" in document
+        assert b'w:author="Author"' in document
+        assert b"rsid" not in document
+        assert b"rsid" not in z.read("word/settings.xml")
+        assert_clean_image(z.read("word/media/image1.jpg"))
+        for info in z.infolist():
+            assert info.date_time == (1980, 1, 1, 0, 0, 0)
+            assert CANARY.encode() not in z.read(info)
+        assert z.comment == b""
+
+
+def test_an_odt_gets_a_neutral_meta_and_no_author_or_printer() -> None:
+    result = scrub(odt_with_author(), _keep)
+    assert (result.extension, result.content_type) == (
+        "odt",
+        "application/vnd.oasis.opendocument.text",
+    )
+    with zipfile.ZipFile(io.BytesIO(result.data)) as z:
+        first = z.infolist()[0]
+        assert (first.filename, first.compress_type) == ("mimetype", zipfile.ZIP_STORED)
+        assert z.read("meta.xml") == NEUTRAL_META
+        for name in z.namelist():
+            assert CANARY.encode() not in z.read(name), name
+
+
+def test_plain_text_is_redacted_like_the_reports() -> None:
+    result = scrub("\ufeffShazia was here".encode(), lambda t: t.replace("Shazia", "Person A"))
+    assert result.data == b"Person A was here"
+    assert result.content_type == "text/plain; charset=utf-8"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"\x00\x00\x00\x18ftypmp42" + bytes(64),  # a video
+        b"ID3\x03\x00" + bytes(64),  # audio
+        bytes(range(256)),  # anything binary
+        b"\xff\xd8\xff\xe0 not really a jpeg",
+        b"%PDF-1.7 not really a pdf",
+    ],
+    ids=["mp4", "mp3", "binary", "broken-jpeg", "broken-pdf"],
+)
+def test_files_whose_metadata_cannot_be_removed_are_refused(data: bytes) -> None:
+    with pytest.raises(Unsupported):
+        scrub(data, _keep)
+
+
+def test_a_zip_that_is_not_an_office_document_is_refused() -> None:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("photo.jpg", jpeg_with_gps())
+    with pytest.raises(Unsupported):
+        scrub(out.getvalue(), _keep)
+
+
+def test_a_document_with_macros_is_refused() -> None:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("word/document.xml", "<w:document/>")
+        z.writestr("word/vbaProject.bin", b"\x00macro")
+    with pytest.raises(Unsupported):
+        scrub(out.getvalue(), _keep)
+
+
+def test_as_is_keeps_every_byte_and_says_so() -> None:
+    data = b"\x00\x00\x00\x18ftypmp42" + bytes(64)
+    kept = as_is(data, "IMG_0001 Gujrat.MP4", "video/mp4")
+    assert (kept.data, kept.extension, kept.content_type, kept.scrubbed) == (
+        data,
+        "mp4",
+        "video/mp4",
+        False,
+    )
+    assert as_is(data, "no extension", None).extension == "bin"
+
+
+def test_types_are_told_by_their_bytes_not_their_names() -> None:
+    assert sniff(jpeg_with_gps()) == "jpeg"
+    assert sniff(pdf_with_author()) == "pdf"
+    assert sniff(docx_with_author()) == "zip"
+    assert sniff("اردو متن".encode()) == "text"
+    assert sniff(b"\x00\x01binary") is None
