@@ -57,24 +57,33 @@ class Entity:
 # --- folding, with a map back to the original offsets ---------------------------------------
 
 
-@functools.lru_cache(maxsize=8192)
-def _fold_char(ch: str) -> str:
-    return normalize(ch)
+# Each character's fold, filled as characters are met (a plain dict: this is the hot loop).
+_FOLDED: dict[str, str] = {}
+_FOLDED_MAX: Final = 65536
 
 
 def _fold(text: str) -> tuple[str, list[int]]:
     """Fold like `normalize`, one character at a time, keeping where each folded one came from."""
     out: list[str] = []
     where: list[int] = []
+    folded = _FOLDED
     for i, ch in enumerate(text):
         if ch.isspace():
             if out and out[-1] != " ":
                 out.append(" ")
                 where.append(i)
             continue
-        for c in _fold_char(ch):
-            out.append(c)
+        f = folded.get(ch)
+        if f is None:
+            if len(folded) > _FOLDED_MAX:  # a report of rare characters cannot grow it forever
+                folded.clear()
+            f = folded[ch] = normalize(ch)
+        if len(f) == 1:
+            out.append(f)
             where.append(i)
+        else:
+            out.extend(f)
+            where.extend([i] * len(f))
     where.append(len(text))
     return "".join(out), where
 
@@ -165,6 +174,9 @@ class _Lexicon:
 
     def match(self, toks: list[_Token], i: int) -> tuple[int, _Term] | None:
         """The longest term starting at token i whose conditions hold, and its length."""
+        # Most tokens start no term: answer those without making a generator.
+        if toks[i].folded not in self.starts:
+            return None
         return next(self.matches(toks, i), None)
 
     def matches(self, toks: list[_Token], i: int) -> Iterator[tuple[int, _Term]]:
@@ -510,6 +522,8 @@ def _from_tokens(text: str) -> Iterator[_Candidate]:
     for i in range(len(toks)):
         for kind in ("district", "agency", "blocked"):
             # Shorter ones too: "FIA" stands if "FIA Immigration" loses to "Immigration Officer X".
+            if toks[i].folded not in lex[kind].starts:
+                continue
             for n, term in lex[kind].matches(toks, i):
                 yield _Candidate(kind, toks[i].start, toks[i + n - 1].end, normalize(term.value))
         station = _station(toks, i)

@@ -53,6 +53,10 @@ Progress = Callable[[int, int], None]
 _BUFFER_MAX: Final = 8 * 1024 * 1024
 _INLINE_BUDGET: Final = 64 * 1024 * 1024
 _BLOB_METADATA: Final = Metadata("blob")
+# Attachments whose words go into the search index (and the entity extractor).
+_TEXT_TYPES: Final = frozenset(
+    {"text/plain", "text/csv", "text/markdown", "text/tab-separated-values", "application/json"}
+)
 
 
 @dataclass
@@ -207,7 +211,9 @@ def _file_one(
         )
         return _keep(u, entry, envelope, written, problem, status="pending", inline=inline)
     blob = _blob_name()
-    capture = entry.kind == "report"
+    # Reports are indexed, and so are attachments that turn out to be plain text;
+    # what a file is shows only once it is open, so every item is captured (bounded).
+    capture = True
     try:
         with _source(envelope) as src:
             if inline and _size(envelope) <= INLINE_MAX:
@@ -237,8 +243,8 @@ def _file_one(
     content = None
     if opened.metadata.kind == "report" and text is not None:
         content = parse_report(text)
-    elif opened.metadata.filename:
-        content = Content(message=opened.metadata.filename)
+    elif opened.metadata.filename or text is not None:
+        content = Content(message=_file_text(opened.metadata, text))
     return _Filed(
         ExportEntry(entry.id, entry.submission, entry.source, opened.metadata.kind, entry.day),
         "filed",
@@ -247,6 +253,14 @@ def _file_one(
         info=info,
         content=content,
     )
+
+
+def _file_text(metadata: Metadata, text: bytes | None) -> str:
+    """What an attachment is found by: its name, and its words when it is plain text."""
+    name = metadata.filename or ""
+    if text is None or metadata.content_type.split(";")[0].strip() not in _TEXT_TYPES:
+        return name
+    return f"{name}\n{text.decode('utf-8', errors='replace')}"
 
 
 def _keep(

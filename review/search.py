@@ -39,6 +39,10 @@ _FOLD: Final[dict[int, str | None]] = {
 }
 
 
+# Past this many segments, the small ones are merged into one.
+MAX_SEGMENTS: Final = 32
+
+
 def normalize(text: str) -> str:
     """Fold text for matching: NFKC, case, Urdu letter variants, no marks, single spaces."""
     folded = unicodedata.normalize("NFKC", text).casefold().translate(_FOLD)
@@ -49,13 +53,37 @@ def add_segment(u: Unlocked, texts: Mapping[int, str]) -> None:
     """Seal a new segment of normalised texts (inside the caller's transaction)."""
     if not texts:
         return
-    body = json.dumps(
-        {str(num): normalize(text) for num, text in texts.items()}, ensure_ascii=False
-    ).encode("utf-8")
+    _write(u, {num: normalize(text) for num, text in texts.items()})
+    count = u.conn.execute("SELECT count(*) FROM search_segments").fetchone()[0]
+    if count > MAX_SEGMENTS:
+        _merge_small(u)
+
+
+def _write(u: Unlocked, texts: Mapping[int, str]) -> None:
+    body = json.dumps({str(num): text for num, text in texts.items()}, ensure_ascii=False)
     row = u.conn.execute("SELECT coalesce(max(seq), 0) + 1 FROM search_segments").fetchone()
     seq = int(row[0])
-    sealed = u.key.seal_record(zlib.compress(body), _context(seq))
+    sealed = u.key.seal_record(zlib.compress(body.encode("utf-8")), _context(seq))
     u.conn.execute("INSERT INTO search_segments VALUES (?, ?)", (seq, sealed))
+
+
+def _merge_small(u: Unlocked) -> None:
+    """Merge every segment but the largest into one, so loading opens few records.
+
+    Notes add one small segment each; the imports' segments are large. Leaving
+    the largest alone keeps a merge cheap, and a merged segment that grows past
+    it is left alone in its turn, so each text is merged a few times at most.
+    """
+    rows = u.conn.execute(
+        "SELECT seq, sealed FROM search_segments ORDER BY length(sealed) DESC, seq"
+    ).fetchall()
+    merged: dict[int, list[str]] = {}
+    for seq, sealed in sorted(rows[1:]):
+        body = zlib.decompress(u.key.open_record(sealed, _context(seq)))
+        for num, text in json.loads(body).items():
+            merged.setdefault(int(num), []).append(text)
+        u.conn.execute("DELETE FROM search_segments WHERE seq = ?", (seq,))
+    _write(u, {num: "\n".join(parts) for num, parts in merged.items()})
 
 
 class SearchIndex:

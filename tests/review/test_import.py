@@ -312,3 +312,28 @@ def test_damaged_and_foreign_items_inside_a_valid_bundle_are_kept_and_reported(
     again = import_bundle(unlocked, bundle)
     assert (again.filed, again.already, len(again.problems)) == (0, 1, 3)
     assert snapshot(workspace) == before
+
+
+def test_text_attachments_are_searchable_and_other_files_by_name_only(
+    server: Server, unlocked: ws.Unlocked, tmp_path: Path
+) -> None:
+    from review.search import SearchIndex
+
+    server.submit(
+        "See the attached list.",
+        [
+            (
+                "files",
+                "debts.txt",
+                b"Munshi Qadeer: 40,000 owed by kiln family",
+                "text/plain",
+            ),
+            ("files", "photo.jpg", b"\xff\xd8 Zahoorabad hidden in pixels", "image/jpeg"),
+        ],
+    )
+    import_bundle(unlocked, server.export(tmp_path / "e.rzb"))
+    index = SearchIndex.load(unlocked)
+    assert index.search("qadeer kiln") == [1]
+    assert index.search("debts.txt") == [1]
+    assert index.search("photo.jpg") == [1]
+    assert index.search("zahoorabad") == []

@@ -116,3 +116,16 @@ def test_search_finds_content_and_notes(three: ws.Unlocked) -> None:
 )
 def test_normalisation_matches_spelling_variants(written: str, typed: str) -> None:
     assert normalize(typed) in normalize(written)
+
+
+def test_small_index_segments_are_merged_and_nothing_is_lost(three: ws.Unlocked) -> None:
+    from review.search import MAX_SEGMENTS
+
+    for i in range(MAX_SEGMENTS + 10):
+        triage.add_note(three, 1 + i % 3, f"marker{i:03d}x noted")
+    count = three.conn.execute("SELECT count(*) FROM search_segments").fetchone()[0]
+    assert count <= MAX_SEGMENTS
+    index = SearchIndex.load(three)
+    for i in range(MAX_SEGMENTS + 10):
+        assert index.search(f"marker{i:03d}x") == [1 + i % 3], i
+    assert len(index.search("noted")) == 3
