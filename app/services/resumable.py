@@ -205,6 +205,9 @@ def receive(
 ) -> Progress:
     """Take one PATCH (method, path, offset): check its challenge, receive, append if it holds."""
     precheck(session, proof)
+    if not _ID.fullmatch(upload_id):
+        # No upload has such an id: say so before taking in a chunk for it.
+        raise not_found("no such upload")
     if length is None:
         raise ApiError(411, "length-required", "a chunk needs a Content-Length")
     method, path, offset = request

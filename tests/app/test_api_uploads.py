@@ -335,3 +335,10 @@ def test_a_chunk_of_several_mebibytes_is_taken_whole(
     item = device.upload(envelope, kind="file", chunk=len(envelope))
     assert [p.stem for p in envelope_files(instance)] == [item]
     assert counts(app) == (1, 0)
+
+
+def test_a_chunk_for_an_id_no_upload_can_have_is_not_found(
+    device: ApiClient, envelope: bytes
+) -> None:
+    for bad in ("0", "ZZ" * 16, "a" * 33):
+        assert_error(device.patch(bad, 0, envelope[:10]), 404)
