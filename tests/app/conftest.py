@@ -6,6 +6,7 @@ As in Flask's tutorial: `app` is built by the factory for a fresh instance,
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,8 +21,9 @@ from app.config import config_for
 from app.demo import make_demo_keyring
 from app.models import today
 from app.setup import initialise
-from crypto import KdfParams, SignedManifest
-from tests.app.support import Visitor
+from crypto import KdfParams, Metadata, SignedManifest
+from tests.app.api_support import ApiClient
+from tests.app.support import Visitor, demo_authorities
 
 
 @pytest.fixture(autouse=True)
@@ -114,3 +116,19 @@ def visitor(client: FlaskClient) -> Visitor:
 def runner() -> CliRunner:
     """Runs `raazdar` commands in-process (pass `app.cli.main` to `invoke`)."""
     return CliRunner()
+
+
+@pytest.fixture
+def device(client: FlaskClient, instance: Path) -> ApiClient:
+    """A source's device with an account (tests/app/test_api.py has its own)."""
+    pinned = frozenset(key.verify_key.fingerprint for key in demo_authorities(instance))
+    device = ApiClient(client, pinned)
+    assert device.register().status_code == 201
+    return device
+
+
+@pytest.fixture
+def envelope(device: ApiClient) -> bytes:
+    """About a megabyte of a file, sealed on the device (what assert_one_envelope expects)."""
+    content = secrets.token_bytes(900_000)
+    return device.seal(content, Metadata("file", "application/octet-stream", "video.mp4"))

@@ -21,7 +21,6 @@ from crypto import Metadata, PrivateKey, open_bytes, seal_bytes
 from tests.app.api_support import API, ApiClient, item_hash
 from tests.app.support import (
     db_session,
-    demo_authorities,
     envelope_files,
     reviewer_keys,
     staging_files,
@@ -29,22 +28,6 @@ from tests.app.support import (
 from tests.app.test_api import assert_error
 
 CHUNK = 256 * 1024
-
-
-@pytest.fixture
-def device(client: FlaskClient, instance: Path) -> ApiClient:
-    """A source's device with an account."""
-    pinned = frozenset(key.verify_key.fingerprint for key in demo_authorities(instance))
-    device = ApiClient(client, pinned)
-    assert device.register().status_code == 201
-    return device
-
-
-@pytest.fixture
-def envelope(device: ApiClient) -> bytes:
-    """About a megabyte of a file, sealed on the device."""
-    content = secrets.token_bytes(900_000)
-    return device.seal(content, Metadata("file", "application/octet-stream", "video.mp4"))
 
 
 def counts(app: Flask) -> tuple[int, int]:

@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from flask import Flask
-from flask.testing import FlaskClient
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
@@ -29,27 +28,11 @@ from app.services.retention import purge
 from app.store import EnvelopeStore
 from crypto import Metadata
 from tests.app.api_support import API, ApiClient
-from tests.app.support import db_session, demo_authorities, envelope_files, staging_files
+from tests.app.support import db_session, envelope_files, staging_files
 from tests.app.test_api import assert_error
 from tests.app.test_api_uploads import CHUNK, assert_one_envelope, counts, start
 
 NOW = dt.timedelta(0)
-
-
-@pytest.fixture
-def device(client: FlaskClient, instance: Path) -> ApiClient:
-    """A source's device with an account."""
-    pinned = frozenset(key.verify_key.fingerprint for key in demo_authorities(instance))
-    device = ApiClient(client, pinned)
-    assert device.register().status_code == 201
-    return device
-
-
-@pytest.fixture
-def envelope(device: ApiClient) -> bytes:
-    """About a megabyte of a file, sealed on the device (what assert_one_envelope expects)."""
-    content = secrets.token_bytes(900_000)
-    return device.seal(content, Metadata("file", "application/octet-stream", "video.mp4"))
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from app.demo import DEMO_PASSPHRASE
 from app.setup import initialise
 from crypto import KdfParams
 from review import workspace as ws
-from tests.review.support import Server, review
+from tests.review.support import Server, init_workspace
 
 
 @pytest.fixture(autouse=True)
@@ -47,21 +47,7 @@ def server(tmp_path: Path, _close_engines: None) -> Server:
 @pytest.fixture
 def workspace(tmp_path: Path, server: Server) -> Path:
     """A workspace pinned to the demo server, with the demo reviewer enrolled."""
-    root = tmp_path / "workspace"
-    result = review(
-        root,
-        "init",
-        "--instance-id",
-        server.instance_id,
-        "--server-key",
-        server.signing_key_text,
-        "--key-file",
-        str(server.reviewer_key_file),
-        "--reviewer",
-        "demo-reviewer",
-    )
-    assert result.exit_code == 0, result.output
-    return root
+    return init_workspace(server, tmp_path / "workspace")
 
 
 @pytest.fixture

@@ -85,6 +85,24 @@ class Server:
             return apply_reply_bundle(db_session(), io.BytesIO(src.read()))
 
 
+def init_workspace(server: Server, root: Path) -> Path:
+    """Create a workspace pinned to the demo server, with the demo reviewer enrolled."""
+    result = review(
+        root,
+        "init",
+        "--instance-id",
+        server.instance_id,
+        "--server-key",
+        server.signing_key_text,
+        "--key-file",
+        str(server.reviewer_key_file),
+        "--reviewer",
+        "demo-reviewer",
+    )
+    assert result.exit_code == 0, result.output
+    return root
+
+
 def review(workspace: Path, *args: str, passphrase: str = DEMO_PASSPHRASE) -> Result:
     """Run `raazdar-review` against a workspace, answering the passphrase prompt."""
     return CliRunner().invoke(cli, ["--workspace", str(workspace), *args], input=f"{passphrase}\n")

@@ -84,6 +84,23 @@ class Ceremony:
             db_session().commit()
 
 
+def new_key(path: Path, label: str, passphrase: str) -> Path:
+    """Make a reviewer key file with `keys reviewer-new`, typing the passphrase twice."""
+    ok(
+        run(
+            "keys",
+            "reviewer-new",
+            "--out",
+            str(path),
+            "--label",
+            label,
+            "--fast-kdf",
+            answers=f"{passphrase}\n{passphrase}\n",
+        )
+    )
+    return path
+
+
 def _server(root: Path, signed: SignedManifest) -> Server:
     instance = root / "instance"
     initialise(
@@ -101,18 +118,7 @@ def _server(root: Path, signed: SignedManifest) -> Server:
 def ceremony(tmp_path: Path, _close_engines: None) -> Ceremony:
     """Alice's key, three authority holders (2 of 3), an instance and a workspace."""
     alice = tmp_path / "alice.key"
-    ok(
-        run(
-            "keys",
-            "reviewer-new",
-            "--out",
-            str(alice),
-            "--label",
-            "Alice",
-            "--fast-kdf",
-            answers=f"{ALICE}\n{ALICE}\n",
-        )
-    )
+    new_key(alice, "Alice", ALICE)
     out = tmp_path / "ceremony"
     args = ["keys", "authority-init", "--threshold", "2", "--out", str(out), "--fast-kdf"]
     args += [a for name in HOLDERS for a in ("--holder", name)]
@@ -181,18 +187,7 @@ def test_the_founding_ceremony_makes_keys_a_keyring_and_a_pinned_workspace(
 
 def test_a_failed_ceremony_leaves_no_files(tmp_path: Path) -> None:
     alice = tmp_path / "alice.key"
-    ok(
-        run(
-            "keys",
-            "reviewer-new",
-            "--out",
-            str(alice),
-            "--label",
-            "A",
-            "--fast-kdf",
-            answers=f"{ALICE}\n{ALICE}\n",
-        )
-    )
+    new_key(alice, "A", ALICE)
     out = tmp_path / "ceremony"
     result = run(
         "keys",
@@ -229,18 +224,7 @@ def test_init_refuses_a_keyring_that_does_not_list_the_reviewer(
     ceremony: Ceremony, tmp_path: Path
 ) -> None:
     mallory = tmp_path / "mallory.key"
-    ok(
-        run(
-            "keys",
-            "reviewer-new",
-            "--out",
-            str(mallory),
-            "--label",
-            "M",
-            "--fast-kdf",
-            answers=f"{BOB}\n{BOB}\n",
-        )
-    )
+    new_key(mallory, "M", BOB)
     result = run(
         "init",
         "--instance-id",
@@ -373,18 +357,7 @@ def test_sign_manifest_refuses_a_stranger_key_and_a_keyring_that_does_not_follow
 ) -> None:
     c = ceremony
     stranger = tmp_path / "stranger.key"
-    ok(
-        run(
-            "keys",
-            "reviewer-new",
-            "--out",
-            str(stranger),
-            "--label",
-            "S",
-            "--fast-kdf",
-            answers=f"{STRANGER}\n{STRANGER}\n",
-        )
-    )
+    new_key(stranger, "S", STRANGER)
     draft = _rotate(c, tmp_path)
     before = draft.read_bytes()
     result = run(
@@ -443,18 +416,7 @@ def test_recipients_changed_after_signing_are_refused(ceremony: Ceremony, tmp_pa
 
 def _add_bob(c: Ceremony, tmp_path: Path) -> Path:
     bob = tmp_path / "bob.key"
-    ok(
-        run(
-            "keys",
-            "reviewer-new",
-            "--out",
-            str(bob),
-            "--label",
-            "Bob",
-            "--fast-kdf",
-            answers=f"{BOB}\n{BOB}\n",
-        )
-    )
+    new_key(bob, "Bob", BOB)
     draft = tmp_path / "add-bob.json"
     result = ok(
         run(
@@ -553,18 +515,7 @@ def test_only_an_administrator_adds_a_reviewer(ceremony: Ceremony, tmp_path: Pat
     c = ceremony
     _add_bob(c, tmp_path)
     carol = tmp_path / "carol.key"
-    ok(
-        run(
-            "keys",
-            "reviewer-new",
-            "--out",
-            str(carol),
-            "--label",
-            "Carol",
-            "--fast-kdf",
-            answers=f"{BOB}\n{BOB}\n",
-        )
-    )
+    new_key(carol, "Carol", BOB)
     result = run(
         "--as",
         "bob",

@@ -17,7 +17,7 @@ from flask import Flask
 from crypto import check_codename
 from tests.app.support import all_rows, envelope_files
 from tests.app.test_canary import encodings, files_under, find
-from tests.review.support import Server, review
+from tests.review.support import Server, init_workspace, review
 from tests.submit.support import Device, Recorder
 
 REPLY = "Which checkpoint was it? کون سی چوکی؟"
@@ -25,23 +25,6 @@ REPLY = "Which checkpoint was it? کون سی چوکی؟"
 
 def _leaks(data: bytes, needles: dict[str, bytes]) -> list[str]:
     return [name for name, needle in needles.items() if needle in data]
-
-
-def _workspace(server: Server, root: Path) -> Path:
-    result = review(
-        root,
-        "init",
-        "--instance-id",
-        server.instance_id,
-        "--server-key",
-        server.signing_key_text,
-        "--key-file",
-        str(server.reviewer_key_file),
-        "--reviewer",
-        "demo-reviewer",
-    )
-    assert result.exit_code == 0, result.output
-    return root
 
 
 def test_a_report_goes_from_client_to_reviewer_and_the_reply_back_without_the_server_reading_it(
@@ -89,7 +72,7 @@ def test_a_report_goes_from_client_to_reviewer_and_the_reply_back_without_the_se
 
     # The reviewer reads it all.
     server = Server(app, instance)
-    workspace = _workspace(server, tmp_path / "workspace")
+    workspace = init_workspace(server, tmp_path / "workspace")
     imported = review(workspace, "import", str(server.export(tmp_path / "export.rzb")))
     assert imported.exit_code == 0, imported.output
     assert "2 item(s) filed, 1 new report(s)" in imported.output
