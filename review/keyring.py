@@ -27,8 +27,9 @@ class KeyringError(ReviewError):
 
 @dataclass(frozen=True)
 class Anchoring:
-    """One enrolled key and whether the keyring in force lists it."""
+    """One enrolled key (numbered as `keys rewrap --retire` takes it) and whether it is listed."""
 
+    seq: int
     reviewer: str
     fingerprint: str
     retired: bool
@@ -78,14 +79,15 @@ def anchoring(workspace: Workspace) -> list[Anchoring]:
         else set()
     )
     rows = workspace.conn.execute(
-        "SELECT reviewer, encryption_key, retired FROM reviewer_keys ORDER BY reviewer, seq"
+        "SELECT seq, reviewer, encryption_key, retired FROM reviewer_keys ORDER BY reviewer, seq"
     )
     return [
         Anchoring(
+            seq=seq,
             reviewer=reviewer,
             fingerprint=str(PublicKey.from_text(key).fingerprint),
             retired=bool(retired),
             listed=(reviewer, key) in listed,
         )
-        for reviewer, key, retired in rows
+        for seq, reviewer, key, retired in rows
     ]

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from crypto import KdfParams, KeyFile, Manifest, PublicKey, SignedManifest
+from crypto import KdfParams, KeyFile, Manifest, SignedManifest
 from crypto.errors import CryptoError
 from review import ceremony, keyring
 from review import workspace as ws
@@ -239,10 +239,9 @@ def show(c: Ctx) -> None:
     table = Table()
     for column in ("#", "reviewer", "key", "state"):
         table.add_column(column)
-    rows = workspace.conn.execute("SELECT seq FROM reviewer_keys ORDER BY reviewer, seq")
-    for (seq,), key in zip(rows.fetchall(), keyring.anchoring(workspace), strict=True):
+    for key in keyring.anchoring(workspace):
         state = "retired" if key.retired else "in keyring" if key.listed else "not in keyring"
-        table.add_row(str(seq), safe(key.reviewer), key.fingerprint, state)
+        table.add_row(str(key.seq), safe(key.reviewer), key.fingerprint, state)
     make_console().print(table)
 
 
@@ -351,12 +350,11 @@ def rewrap_cmd(c: Ctx, retire: tuple[int, ...], retire_old: bool) -> None:
     chosen = set(retire)
     if retire_old:
         _in_force(u)
-        listed = {k.fingerprint for k in keyring.anchoring(u.workspace) if k.listed}
-        for seq, reviewer, key in u.conn.execute(
-            "SELECT seq, reviewer, encryption_key FROM reviewer_keys WHERE NOT retired"
-        ).fetchall():
-            if reviewer == u.reviewer and str(PublicKey.from_text(key).fingerprint) not in listed:
-                chosen.add(seq)
+        chosen |= {
+            k.seq
+            for k in keyring.anchoring(u.workspace)
+            if k.reviewer == u.reviewer and not k.retired and not k.listed
+        }
     _, summary = rewrap(u, retire=chosen)
     click.echo(f"re-sealed {summary.blobs} blob(s) and {summary.records} record(s)")
     for fp in summary.retired:
