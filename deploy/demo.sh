@@ -5,6 +5,9 @@
 # machine); without tor, on loopback only. It says which.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# Every extra, so each command the README documents (the server, the review
+# tool, the client, the tests) works in the .venv this leaves.
+export RAAZDAR_EXTRAS="${RAAZDAR_EXTRAS:-server,review,submit,dev}"
 source "$root/deploy/bootstrap.sh"
 export RAAZDAR_INSTANCE="${RAAZDAR_INSTANCE:-$root/instance}"
 if [ ! -f "$RAAZDAR_INSTANCE/config.json" ]; then
