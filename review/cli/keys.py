@@ -182,10 +182,9 @@ def authority_init(
     type=_FILE,
     help="The keyring in force (default: the workspace's, if there is a workspace).",
 )
-@click.option("--yes", is_flag=True, help="Sign without asking to confirm the changes.")
 @pass_ctx
-def sign_manifest(c: Ctx, draft: Path, key_file: Path, previous: Path | None, yes: bool) -> None:
-    """Add your signature to a keyring, after reading what it changes."""
+def sign_manifest(c: Ctx, draft: Path, key_file: Path, previous: Path | None) -> None:
+    """Add your signature to a keyring, after reading what it changes and its digest aloud."""
     signed = _read_manifest(draft)
     if previous is not None:
         current: Manifest | None = _read_manifest(previous).manifest
@@ -202,8 +201,7 @@ def sign_manifest(c: Ctx, draft: Path, key_file: Path, previous: Path | None, ye
         raise CeremonyError(f"{draft} does not follow the keyring in force (v{current.version})")
     for line in ceremony.changes(current, signed.manifest):
         click.echo(safe(line).plain)
-    if not yes:
-        click.confirm("Sign this keyring?", abort=True, err=True)
+    _confirm_digest(signed.manifest)
     file = _read_key_file(key_file)
     pair = file.unlock(ask(file.label))
     if pair.signing is None:
@@ -213,6 +211,21 @@ def sign_manifest(c: Ctx, draft: Path, key_file: Path, previous: Path | None, ye
     count = ceremony.signatures(signed, current)
     state = "complete: install it" if count.complete else "more signatures needed"
     click.echo(f"signed: {count.have} of {count.need} signature(s), {state}")
+
+
+def _confirm_digest(manifest: Manifest) -> None:
+    """Sign only once the holder has typed the digest's first group: they have read it."""
+    click.echo(
+        "Read the digest aloud to the other holders and check it matches theirs, group by group."
+    )
+    typed: str = click.prompt(
+        "To sign, type the digest's first four characters", default="", show_default=False, err=True
+    )
+    if typed.strip().upper() != ceremony.digest_text(manifest)[:4]:
+        raise CeremonyError(
+            "not signed: the characters typed are not the digest's",
+            hint="read the digest again; if another holder's differs, the drafts differ: stop",
+        )
 
 
 @keys_group.command("install")
@@ -225,17 +238,22 @@ def install(c: Ctx, file: Path) -> None:
 
 
 @keys_group.command("show")
+@click.argument("draft", type=_FILE, required=False)
 @pass_ctx
-def show(c: Ctx) -> None:
-    """Show the keyring in force and every enrolled key, numbered for `rewrap --retire`."""
+def show(c: Ctx, draft: Path | None) -> None:
+    """Show the keyring in force (or what DRAFT changes) and every enrolled key, numbered."""
     workspace = c.open()
     current = keyring.in_force(workspace)
+    if draft is not None:
+        for line in ceremony.changes(current, _read_manifest(draft).manifest):
+            click.echo(safe(line).plain)
+        return
     if current is None:
         click.echo("no keyring installed: `raazdar-review keys install FILE`")
     else:
-        click.echo(f"keyring v{current.version}, in force until {current.expires}")
-        for a in current.authorities:
-            click.echo(f"  authority {a.key.fingerprint}  {safe(a.name).plain}")
+        click.echo(f"in force until {current.expires}")
+        for line in ceremony.describe(current):
+            click.echo(safe(line).plain)
     table = Table()
     for column in ("#", "reviewer", "key", "state"):
         table.add_column(column)

@@ -7,6 +7,7 @@ workspace pinned to it. Reports then go through the real source interface.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 from dataclasses import dataclass
@@ -21,11 +22,12 @@ from app.config import config_for
 from app.db import db_session
 from app.services import keyring_admin
 from app.setup import initialise
-from crypto import KdfParams, KeyFile, SignedManifest, open_envelope
+from crypto import KdfParams, KeyFile, SignedManifest, SigningKey, open_envelope
 from crypto.errors import DecryptionError
 from crypto.workspace import WorkspaceKey
 from review import audit, blobs, reports
 from review import workspace as ws
+from review.ceremony import digest_text
 from review.cli import cli
 from review.rewrap import SEALED
 from review.schema import SCHEMA
@@ -65,6 +67,7 @@ class Ceremony:
         return self.dir / f"authority-{i}.key"
 
     def sign(self, draft: Path, *holders: int) -> None:
+        first = _first_group(draft)
         for i in holders:
             ok(
                 run(
@@ -73,7 +76,7 @@ class Ceremony:
                     str(draft),
                     "--key-file",
                     str(self.holder(i)),
-                    answers=f"y\n{HOLDER_PASS[i - 1]}\n",
+                    answers=f"{first}\n{HOLDER_PASS[i - 1]}\n",
                     workspace=self.workspace,
                 )
             )
@@ -82,6 +85,11 @@ class Ceremony:
         with self.server.app.app_context():
             keyring_admin.install(db_session(), keyring.read_bytes(), actor="test")
             db_session().commit()
+
+
+def _first_group(draft: Path) -> str:
+    """The digest's first four characters, as a holder reads them off the screen."""
+    return digest_text(SignedManifest.from_bytes(draft.read_bytes()).manifest)[:4]
 
 
 def new_key(path: Path, label: str, passphrase: str) -> Path:
@@ -258,8 +266,8 @@ def _rotate(c: Ceremony, tmp_path: Path) -> Path:
             workspace=c.workspace,
         )
     )
-    assert "+ reviewer alice" in result.output
-    assert "- reviewer alice" in result.output
+    assert "~ reviewer alice" in result.output
+    assert "CHANGED TO" in result.output
     return draft
 
 
@@ -366,7 +374,7 @@ def test_sign_manifest_refuses_a_stranger_key_and_a_keyring_that_does_not_follow
         str(draft),
         "--key-file",
         str(stranger),
-        answers=f"y\n{STRANGER}\n",
+        answers=f"{_first_group(draft)}\n{STRANGER}\n",
         workspace=c.workspace,
     )
     assert result.exit_code == 1
@@ -412,6 +420,88 @@ def test_recipients_changed_after_signing_are_refused(ceremony: Ceremony, tmp_pa
     result = run("keys", "install", str(forged_path), answers=BOTH, workspace=c.workspace)
     assert result.exit_code == 1
     assert "keyring refused" in result.output
+
+
+def _swap_alice_signing_key(c: Ceremony, tmp_path: Path) -> tuple[Path, SigningKey]:
+    """A draft that keeps Alice's encryption key but lists a signing key of the carrier's."""
+    v1 = SignedManifest.from_bytes((c.dir / "keyring-v1.json").read_bytes()).manifest
+    mallory = SigningKey.generate()
+    alice = v1.recipients[0]
+    forged = dataclasses.replace(alice, signing_key=mallory.verify_key)
+    draft = tmp_path / "swapped.json"
+    draft.write_bytes(
+        SignedManifest(
+            v1.successor(issued=v1.issued, expires=v1.expires, recipients=[forged])
+        ).to_bytes()
+    )
+    return draft, mallory
+
+
+def test_a_draft_with_alices_signing_key_swapped_is_shown_as_a_change(
+    ceremony: Ceremony, tmp_path: Path
+) -> None:
+    c = ceremony
+    draft, mallory = _swap_alice_signing_key(c, tmp_path)
+    before = draft.read_bytes()
+
+    # The holder reads it, sees the change, and stops: typing nothing signs nothing.
+    result = run(
+        "keys",
+        "sign-manifest",
+        str(draft),
+        "--key-file",
+        str(c.holder(1)),
+        answers="\n",
+        workspace=c.workspace,
+    )
+    assert result.exit_code == 1
+    assert "~ reviewer alice" in result.output
+    assert "CHANGED TO" in result.output
+    assert str(mallory.verify_key.fingerprint) in result.output
+    assert "encryption key" in result.output
+    assert f"digest {digest_text(SignedManifest.from_bytes(before).manifest)}" in result.output
+    assert draft.read_bytes() == before
+    shown = ok(run("keys", "show", str(draft), workspace=c.workspace))
+    assert str(mallory.verify_key.fingerprint) in shown.output
+
+
+def test_a_holder_who_types_another_drafts_digest_does_not_sign(
+    ceremony: Ceremony, tmp_path: Path
+) -> None:
+    c = ceremony
+    draft, _ = _swap_alice_signing_key(c, tmp_path)
+    genuine = _rotate(c, tmp_path)
+    before = draft.read_bytes()
+    wrong = _first_group(genuine)
+    assert wrong != _first_group(draft)
+
+    result = run(
+        "keys",
+        "sign-manifest",
+        str(draft),
+        "--key-file",
+        str(c.holder(1)),
+        answers=f"{wrong}\n{HOLDER_PASS[0]}\n",
+        workspace=c.workspace,
+    )
+
+    assert result.exit_code == 1
+    assert "not signed" in result.output
+    assert draft.read_bytes() == before
+
+
+def test_keys_show_lists_every_reviewers_both_fingerprints_and_the_digest(
+    ceremony: Ceremony,
+) -> None:
+    c = ceremony
+    v1 = SignedManifest.from_bytes((c.dir / "keyring-v1.json").read_bytes()).manifest
+    shown = ok(run("keys", "show", workspace=c.workspace)).output
+
+    alice = v1.recipients[0]
+    assert str(alice.encryption_key.fingerprint) in shown
+    assert str(alice.signing_key.fingerprint) in shown
+    assert "2 of 3 authority signatures" in shown
+    assert f"digest {digest_text(v1)}" in shown
 
 
 def _add_bob(c: Ceremony, tmp_path: Path) -> Path:
