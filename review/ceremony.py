@@ -66,10 +66,19 @@ def new_key_file(
 
 
 def recipient(reviewer: str, name: str, key_file: KeyFile) -> Recipient:
-    """The keyring entry for a reviewer key file (only its public keys are read)."""
+    """The keyring entry for a reviewer key file, whose own signing key vouches for it.
+
+    Only public keys are read, so the file must carry its binding (format 2): a
+    public key edited on its way here no longer verifies against it.
+    """
     encryption, signing = key_file.encryption_public, key_file.signing_public
     if encryption is None or signing is None:
         raise CeremonyError(f"{key_file.label!r} is not a reviewer key file (no X25519 key)")
+    if not key_file.bound:
+        raise CeremonyError(
+            f"{key_file.label!r} is an old key file: its public keys are not signed",
+            hint="its holder runs `raazdar-review keys upgrade FILE` and brings it again",
+        )
     try:
         return Recipient(reviewer, name, encryption, signing)
     except CryptoError as exc:

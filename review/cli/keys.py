@@ -14,7 +14,7 @@ from review import ceremony, keyring
 from review import workspace as ws
 from review.ceremony import CeremonyError
 from review.cli.base import Ctx, Group, ask, cli, make_console, pass_ctx, safe
-from review.enrolment import enrol_key, rotate
+from review.enrolment import rotate
 from review.rewrap import rewrap
 
 _FILE = click.Path(path_type=Path, dir_okay=False, exists=True)
@@ -233,8 +233,32 @@ def _confirm_digest(manifest: Manifest) -> None:
 @pass_ctx
 def install(c: Ctx, file: Path) -> None:
     """Install a signed keyring in the workspace (it must follow the one in force)."""
-    manifest = keyring.install(c.unlock(), _read_manifest(file))
+    u = c.unlock()
+    manifest = keyring.install(u, _read_manifest(file))
     click.echo(f"keyring v{manifest.version} installed, in force until {manifest.expires}")
+    enrolled = {
+        (reviewer, key)
+        for reviewer, key in u.conn.execute("SELECT reviewer, encryption_key FROM reviewer_keys")
+    }
+    for r in manifest.recipients:
+        if (r.id, r.encryption_key.to_text()) not in enrolled:
+            click.echo(
+                f"{r.id} is listed but not enrolled here: an administrator runs"
+                f" `raazdar-review enrol --key-file FILE --reviewer {r.id}` with them present"
+            )
+
+
+@keys_group.command("upgrade")
+@click.argument("key_file", type=_FILE)
+def upgrade(key_file: Path) -> None:
+    """Rewrite an old key file in the current format, its public keys signed by its own key."""
+    file = _read_key_file(key_file)
+    if file.bound:
+        click.echo(f"{key_file} is already in the current format")
+        return
+    new = file.upgraded(ask(file.label))
+    ceremony.replace_file(key_file, new.to_bytes())
+    click.echo(f"rewrote {key_file}: same keys, same passphrase, public keys now signed")
 
 
 @keys_group.command("show")
@@ -273,15 +297,19 @@ def show(c: Ctx, draft: Path | None) -> None:
 def reviewer_add(
     c: Ctx, key_file: Path, reviewer: str, name: str | None, draft_out: Path, days: int
 ) -> None:
-    """Enrol a new reviewer here and draft the keyring that seals reports to them too."""
+    """Draft the keyring that seals reports to a new reviewer too (enrol them once installed)."""
     u = c.unlock()
     u.require_admin("add a reviewer")
+    ws.check_reviewer_id(reviewer)
     current = _in_force(u)
     file = _read_key_file(key_file)
     entry = ceremony.recipient(reviewer, name or file.label, file)
     signed = ceremony.draft(current, today=dt.date.today(), days=days, add=entry)
-    enrol_key(u, reviewer=reviewer, name=entry.name, key_file=file.to_bytes())
     _write_draft(draft_out, signed, current)
+    click.echo(
+        f"once it is signed and installed here, enrol {reviewer} with its holder present:"
+        f" `raazdar-review enrol --key-file {key_file} --reviewer {reviewer}`"
+    )
 
 
 @keys_group.command("reviewer-revoke")

@@ -329,7 +329,15 @@ def _enrol_second(case: Case, tmp_path: Path) -> None:
     )
     path = tmp_path / "second.key"
     path.write_bytes(second.to_bytes())
-    result = review(case.workspace, "enrol", "--key-file", str(path), "--reviewer", "second")
+    result = review(
+        case.workspace,
+        "enrol",
+        "--key-file",
+        str(path),
+        "--reviewer",
+        "second",
+        passphrase=f"{DEMO_PASSPHRASE}\n{SECOND_PASSPHRASE}",
+    )
     assert result.exit_code == 0, result.output
 
 

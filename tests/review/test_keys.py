@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -526,25 +527,163 @@ def _add_bob(c: Ceremony, tmp_path: Path) -> Path:
     return draft
 
 
+def _enrol(
+    c: Ceremony, key: Path, reviewer: str, holder_passphrase: str, *, as_: str = "alice"
+) -> Result:
+    """`enrol`, unlocked as `as_` (Alice's or Bob's passphrase), the holder typing theirs."""
+    acting = ALICE if as_ == "alice" else BOB
+    return run(
+        "--as",
+        as_,
+        "enrol",
+        "--key-file",
+        str(key),
+        "--reviewer",
+        reviewer,
+        answers=f"{acting}\n{holder_passphrase}\n",
+        workspace=c.workspace,
+    )
+
+
+def _install_here(c: Ceremony, keyring: Path) -> Result:
+    return ok(
+        run(
+            "--as",
+            "alice",
+            "keys",
+            "install",
+            str(keyring),
+            answers=f"{ALICE}\n",
+            workspace=c.workspace,
+        )
+    )
+
+
+def _bring_in_bob(c: Ceremony, tmp_path: Path) -> None:
+    """Draft Bob in, have two holders sign, install it on the server and here, enrol him."""
+    draft = _add_bob(c, tmp_path)
+    c.sign(draft, 2, 3)
+    c.install_on_server(draft)
+    installed = _install_here(c, draft)
+    assert "bob is listed but not enrolled here" in installed.output
+    ok(_enrol(c, tmp_path / "bob.key", "bob", BOB))
+
+
+def _bob_enrolled(c: Ceremony) -> bool:
+    workspace = ws.Workspace.open(c.workspace)
+    try:
+        return "bob" in workspace.reviewer_ids()
+    finally:
+        workspace.close()
+
+
+def test_adding_a_reviewer_enrols_nobody_until_the_keyring_lists_them(
+    ceremony: Ceremony, tmp_path: Path
+) -> None:
+    c = ceremony
+    draft = _add_bob(c, tmp_path)
+    assert not _bob_enrolled(c)
+
+    # Not yet signed and installed: the key is not in the keyring in force.
+    early = _enrol(c, tmp_path / "bob.key", "bob", BOB)
+    assert early.exit_code == 1
+    assert "does not list this key" in early.output
+    assert not _bob_enrolled(c)
+
+    c.sign(draft, 2, 3)
+    _install_here(c, draft)
+    ok(_enrol(c, tmp_path / "bob.key", "bob", BOB))
+    assert _bob_enrolled(c)
+    actions = [e.action for e in audit.entries(_unlocked_alice(c))]
+    assert actions[-1] == "enrol"
+
+
+def _unlocked_alice(c: Ceremony) -> ws.Unlocked:
+    return ws.Workspace.open(c.workspace).unlock("alice", lambda _label: ALICE)
+
+
+def test_a_key_file_whose_x25519_field_was_edited_in_transit_is_refused(
+    ceremony: Ceremony, tmp_path: Path
+) -> None:
+    """Mallory swaps her X25519 key into bob.key on its way to the administrator."""
+    c = ceremony
+    bob = new_key(tmp_path / "bob.key", "Bob", BOB)
+    mallory = KeyFile.from_bytes(new_key(tmp_path / "m.key", "M", STRANGER).read_bytes())
+    doc = json.loads(bob.read_bytes())
+    doc["public"]["x25519"] = mallory.public["x25519"]
+    edited = tmp_path / "bob-edited.key"
+    edited.write_text(json.dumps(doc))
+
+    drafted = run(
+        "keys",
+        "reviewer-add",
+        "--key-file",
+        str(edited),
+        "--reviewer",
+        "bob",
+        "--draft",
+        str(tmp_path / "d.json"),
+        answers=f"{ALICE}\n",
+        workspace=c.workspace,
+    )
+    assert drafted.exit_code == 1
+    assert "altered" in drafted.output
+    assert not (tmp_path / "d.json").exists()
+    # Stripped down to the old format, it carries no binding: refused for that.
+    old = {k: v for k, v in doc.items() if k != "binding"} | {"format": 1}
+    edited.write_text(json.dumps(old))
+    again = run(
+        "keys",
+        "reviewer-add",
+        "--key-file",
+        str(edited),
+        "--reviewer",
+        "bob",
+        "--draft",
+        str(tmp_path / "d.json"),
+        answers=f"{ALICE}\n",
+        workspace=c.workspace,
+    )
+    assert again.exit_code == 1
+    assert "old key file" in again.output
+    # And enrolment itself asks the holder to open a challenge sealed to that key.
+    enrolled = _enrol(c, edited, "bob", BOB)
+    assert enrolled.exit_code == 1
+    assert not _bob_enrolled(c)
+
+
+def test_enrolment_needs_the_holder_to_prove_possession(ceremony: Ceremony, tmp_path: Path) -> None:
+    c = ceremony
+    draft = _add_bob(c, tmp_path)
+    c.sign(draft, 2, 3)
+    _install_here(c, draft)
+
+    refused = _enrol(c, tmp_path / "bob.key", "bob", "not bobs passphrase")
+    assert refused.exit_code == 1
+    assert "does not unlock" in refused.output
+    assert not _bob_enrolled(c)
+
+
+def test_only_an_administrator_enrols_a_key(ceremony: Ceremony, tmp_path: Path) -> None:
+    """Bob, about to be revoked, tries to enrol a stand-in key that the keyring lists."""
+    c = ceremony
+    _bring_in_bob(c, tmp_path)
+    stand_in = new_key(tmp_path / "stand-in.key", "Carol", STRANGER)
+    result = _enrol(c, stand_in, "carol", STRANGER, as_="bob")
+    assert result.exit_code == 1
+    assert "only an administrator" in result.output
+    workspace = ws.Workspace.open(c.workspace)
+    assert "carol" not in workspace.reviewer_ids()
+    workspace.close()
+
+
 def test_a_revoked_reviewer_opens_nothing_even_with_an_old_copy_of_the_workspace(
     ceremony: Ceremony, tmp_path: Path
 ) -> None:
     c = ceremony
     c.server.submit("a report bob may read for now")
     _import(c, tmp_path, "one.rzb")
-    c.sign(_add_bob(c, tmp_path), 2, 3)
-    c.install_on_server(tmp_path / "add-bob.json")
-    ok(
-        run(
-            "--as",
-            "alice",
-            "keys",
-            "install",
-            str(tmp_path / "add-bob.json"),
-            answers=f"{ALICE}\n",
-            workspace=c.workspace,
-        )
-    )
+    _bring_in_bob(c, tmp_path)
     shown = ok(run("--as", "bob", "show", "1", answers=f"{BOB}\n", workspace=c.workspace))
     assert "bob may read" in shown.output
     # Bob keeps a copy of the workspace database, with the key wrapped to him.
@@ -603,7 +742,7 @@ def test_a_revoked_reviewer_opens_nothing_even_with_an_old_copy_of_the_workspace
 
 def test_only_an_administrator_adds_a_reviewer(ceremony: Ceremony, tmp_path: Path) -> None:
     c = ceremony
-    _add_bob(c, tmp_path)
+    _bring_in_bob(c, tmp_path)
     carol = tmp_path / "carol.key"
     new_key(carol, "Carol", BOB)
     result = run(
