@@ -12,7 +12,8 @@ MALLORY = KeyPair.generate()
 
 
 def _challenge(keys: KeyPair, *, instance: str = "i1", holder: str = "alice") -> Challenge:
-    assert keys.encryption_public is not None and keys.signing_public is not None
+    assert keys.encryption_public is not None
+    assert keys.signing_public is not None
     return Challenge.issue(
         keys.encryption_public, keys.signing_public, instance=instance, holder=holder
     )
@@ -34,7 +35,8 @@ def test_someone_else_cannot_open_a_challenge_sealed_to_a_key_they_do_not_hold()
 def test_an_x25519_key_edited_in_transit_cannot_answer() -> None:
     """Mallory lists her X25519 key beside Alice's Ed25519 key: she cannot sign as Alice,
     and Alice cannot open what is sealed to Mallory."""
-    assert MALLORY.encryption_public is not None and ALICE.signing_public is not None
+    assert MALLORY.encryption_public is not None
+    assert ALICE.signing_public is not None
     challenge = Challenge.issue(
         MALLORY.encryption_public, ALICE.signing_public, instance="i1", holder="alice"
     )
