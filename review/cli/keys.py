@@ -278,12 +278,14 @@ def show(c: Ctx, draft: Path | None) -> None:
         click.echo(f"in force until {current.expires}")
         for line in ceremony.describe(current):
             click.echo(safe(line).plain)
+    roles = dict(workspace.conn.execute("SELECT id, role FROM reviewers").fetchall())
     table = Table()
-    for column in ("#", "reviewer", "key", "state"):
+    for column in ("#", "reviewer", "role", "key", "state"):
         table.add_column(column)
     for key in keyring.anchoring(workspace):
         state = "retired" if key.retired else "in keyring" if key.listed else "not in keyring"
-        table.add_row(str(key.seq), safe(key.reviewer), key.fingerprint, state)
+        role = str(roles.get(key.reviewer, ""))
+        table.add_row(str(key.seq), safe(key.reviewer), role, key.fingerprint, state)
     make_console().print(table)
 
 

@@ -503,6 +503,7 @@ def test_keys_show_lists_every_reviewers_both_fingerprints_and_the_digest(
     assert str(alice.signing_key.fingerprint) in shown
     assert "2 of 3 authority signatures" in shown
     assert f"digest {digest_text(v1)}" in shown
+    assert "admin" in shown  # alice's role here
 
 
 def _add_bob(c: Ceremony, tmp_path: Path) -> Path:
