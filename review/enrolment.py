@@ -115,7 +115,12 @@ def check_listed(
     """Refuse a key that the keyring in force does not list, both halves, for `reviewer`."""
     signed = workspace.keyring()
     if signed is None:
-        return  # nothing to check against yet: administrators and proofs still guard it
+        if not workspace.pinned.authorities:
+            return  # a demonstration workspace: it pins no authorities, so has no keyring
+        raise UnlockError(
+            "no keyring is installed here, so no key can be checked against it",
+            hint="install the keyring in force first: `raazdar-review keys install FILE`",
+        )
     entry = next((r for r in signed.manifest.recipients if r.id == reviewer), None)
     if entry is None or (entry.encryption_key, entry.signing_key) != (encryption, signing):
         raise UnlockError(

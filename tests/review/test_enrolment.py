@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from crypto import KdfParams, KeyFile, KeyPair
+from app.demo import DEMO_PASSPHRASE
+from crypto import KdfParams, KeyFile, KeyPair, SigningKey
 from review import workspace as ws
 from review.enrolment import enrol_key
 from review.errors import UnlockError
+from tests.review.support import Server, review
 
 PW = "new reviewer passphrase"
 
@@ -92,3 +94,31 @@ def test_a_reviewer_who_is_not_an_administrator_enrols_nothing(
         enrol_key(second, reviewer="stand-in", name="S", key_file=_key_file(), ask=lambda _: PW)
     assert "stand-in" not in _enrolled(workspace)
     second.workspace.close()
+
+
+def test_a_workspace_that_pins_authorities_enrols_nothing_before_its_keyring(
+    server: Server, tmp_path: Path
+) -> None:
+    root = tmp_path / "pinned"
+    pin = str(SigningKey.generate().verify_key.fingerprint)
+    created = review(
+        root,
+        "init",
+        "--instance-id",
+        server.instance_id,
+        "--server-key",
+        server.signing_key_text,
+        "--authority",
+        pin,
+        "--key-file",
+        str(server.reviewer_key_file),
+        "--reviewer",
+        "demo-reviewer",
+    )
+    assert created.exit_code == 0, created.output
+    u = ws.Workspace.open(root).unlock("demo-reviewer", lambda _: DEMO_PASSPHRASE)
+
+    with pytest.raises(UnlockError, match="no keyring is installed"):
+        enrol_key(u, reviewer="new", name="New", key_file=_key_file(), ask=lambda _: PW)
+    assert "new" not in u.workspace.reviewer_ids()
+    u.workspace.close()
