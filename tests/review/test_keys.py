@@ -811,3 +811,18 @@ def test_every_sealed_column_of_the_schema_is_rewrapped() -> None:
             if kind.upper() == "BLOB":
                 assert (table, column) in covered | other, (table, column)
     assert ("search_segments", "sealed") in covered
+
+
+def test_keys_upgrade_rewrites_an_old_key_file_with_its_binding(tmp_path: Path) -> None:
+    vectors = Path(__file__).parents[1] / "crypto" / "vectors" / "vectors.json"
+    v1 = json.loads(vectors.read_text())["keyfile"]
+    path = tmp_path / "old.key"
+    path.write_text(v1["file"])
+    old = KeyFile.from_bytes(path.read_bytes())
+
+    ok(run("keys", "upgrade", str(path), answers=f"{v1['passphrase']}\n"))
+
+    new = KeyFile.from_bytes(path.read_bytes())
+    assert (old.bound, new.bound) == (False, True)
+    assert new.public == old.public
+    assert new.unlock(v1["passphrase"]) == old.unlock(v1["passphrase"])
