@@ -74,6 +74,10 @@ def recipient(reviewer: str, name: str, key_file: KeyFile) -> Recipient:
     encryption, signing = key_file.encryption_public, key_file.signing_public
     if encryption is None or signing is None:
         raise CeremonyError(f"{key_file.label!r} is not a reviewer key file (no X25519 key)")
+    try:
+        key_file.check_binding()
+    except CryptoError as exc:
+        raise CeremonyError(f"{key_file.label!r}: {exc}") from exc
     if not key_file.bound:
         raise CeremonyError(
             f"{key_file.label!r} is an old key file: its public keys are not signed",
