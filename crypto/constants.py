@@ -102,8 +102,23 @@ MANIFEST_MAX_BYTES: Final = 256 * 1024
 
 # Key files.
 KEYFILE_TYPE: Final = "raazdar-keyfile"
-KEYFILE_FORMAT: Final = 1
+# Format 2 adds `binding`: the file's Ed25519 key signs its public keys, kind and
+# label, so an edited public field is refused before anyone types a passphrase.
+# Format 1 files (no binding) are still read.
+KEYFILE_FORMAT: Final = 2
+KEYFILE_FORMATS_READ: Final = (1, 2)
 KEYFILE_AEAD_NONCE_BYTES: Final = 24
+KEYFILE_BINDING_TYPE: Final = "raazdar-key-binding"
+SIG_CONTEXT_KEY_BINDING: Final = b"raazdar key binding v1"
+# Proof of possession at enrolment (crypto.possession): the holder opens a
+# challenge sealed to their X25519 key and signs it with their Ed25519 key.
+POSSESSION_TYPE: Final = "raazdar-possession"
+POSSESSION_NONCE_BYTES: Final = 32
+SIG_CONTEXT_POSSESSION: Final = b"raazdar proof of possession v1"
+# The most Argon2id work a key file may ask for: what raazdar-review writes
+# (SENSITIVE). A file asking for more (up to 4 GiB) is refused before deriving.
+KEYFILE_MAX_KDF_OPS: Final = ARGON2_OPS_SENSITIVE
+KEYFILE_MAX_KDF_MEM: Final = ARGON2_MEM_SENSITIVE
 
 # Bundles (export: server -> review; replies: review -> server).
 BUNDLE_VERSION_LINE: Final = b"raazdar-bundle/v1"

@@ -35,6 +35,14 @@ class KdfParams:
         """Say whether these are the fast settings that only test suites may use."""
         return self.mem < C.ARGON2_MEM_INTERACTIVE
 
+    def check_at_most(self, cap: KdfParams, what: str) -> None:
+        """Refuse work factors above `cap` before any derivation runs with them."""
+        if self.ops > cap.ops or self.mem > cap.mem:
+            raise FormatError(
+                f"{what} asks for more Argon2id work (ops {self.ops}, {self.mem >> 20} MiB)"
+                f" than raazdar writes (ops {cap.ops}, {cap.mem >> 20} MiB)"
+            )
+
     def to_dict(self) -> dict[str, Any]:
         """Serialise for JSON."""
         return {"alg": "argon2id13", "ops": self.ops, "mem": self.mem}

@@ -3,6 +3,8 @@
 The public keys, the key file's kind and label sit in the clear so that anyone can
 read fingerprints without the passphrase; all of it is bound to the ciphertext as
 associated data, so none of it can be altered without the file failing to open.
+From format 2 the file's Ed25519 key also signs its public keys, kind and label
+(`binding`), so an edit in transit is refused before anyone has the passphrase.
 """
 
 from __future__ import annotations
@@ -17,13 +19,15 @@ import nacl.utils
 
 from crypto import constants as C
 from crypto.encoding import b64decode, b64encode, canonical_json, parse_json_object
-from crypto.errors import DecryptionError, FormatError, UnsupportedVersionError
+from crypto.errors import DecryptionError, FormatError, UnsupportedVersionError, VerificationError
 from crypto.kdf import KdfParams, normalize_passphrase
 from crypto.keys import PrivateKey, PublicKey, SigningKey, VerifyKey
 
 _KIND: Final = re.compile(r"[a-z][a-z0-9-]{0,31}")
 _MAX_BYTES: Final = 64 * 1024
-_FIELDS: Final = {"type", "format", "kind", "label", "public", "kdf", "salt", "nonce", "sealed"}
+_FIELDS_V1: Final = {"type", "format", "kind", "label", "public", "kdf", "salt", "nonce", "sealed"}
+_FIELDS: Final = {1: _FIELDS_V1, 2: _FIELDS_V1 | {"binding"}}
+_MOST_WORK: Final = KdfParams(C.KEYFILE_MAX_KDF_OPS, C.KEYFILE_MAX_KDF_MEM)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +66,13 @@ class KeyPair:
             "ed25519": sig.to_text() if sig is not None else None,
         }
 
+    def _binding(self, kind: str, label: str) -> bytes | None:
+        """The signing key's signature over the public keys, kind and label."""
+        if self.signing is None:
+            return None
+        statement = binding_statement(kind, label, self._public())
+        return self.signing.sign(C.SIG_CONTEXT_KEY_BINDING, statement)
+
     def _secret(self) -> bytes:
         enc, sig = self.encryption, self.signing
         return canonical_json(
@@ -83,6 +94,11 @@ class KeyFile:
     salt: bytes
     nonce: bytes
     sealed: bytes
+    binding: bytes | None = None
+    format: int = C.KEYFILE_FORMAT
+
+    def __post_init__(self) -> None:
+        self.kdf.check_at_most(_MOST_WORK, "this key file")
 
     @classmethod
     def create(
@@ -100,15 +116,17 @@ class KeyFile:
             raise FormatError("a key file needs a passphrase")
         salt = nacl.utils.random(16)
         nonce = nacl.utils.random(C.KEYFILE_AEAD_NONCE_BYTES)
-        draft = cls(kind, label, keys._public(), params, salt, nonce, b"")
+        binding = keys._binding(kind, label)
+        draft = cls(kind, label, keys._public(), params, salt, nonce, b"", binding)
         key = params.derive(normalize_passphrase(passphrase), salt, 32)
         sealed = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(
             keys._secret(), draft._associated_data(), nonce, key
         )
-        return cls(kind, label, keys._public(), params, salt, nonce, bytes(sealed))
+        return cls(kind, label, keys._public(), params, salt, nonce, bytes(sealed), binding)
 
     def unlock(self, passphrase: str) -> KeyPair:
         """Decrypt the keys; a wrong passphrase or any tampering is `DecryptionError`."""
+        self.kdf.check_at_most(_MOST_WORK, "this key file")
         key = self.kdf.derive(normalize_passphrase(passphrase), self.salt, 32)
         try:
             secret = sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(
@@ -127,12 +145,40 @@ class KeyFile:
             raise FormatError("key file public keys do not match its private keys")
         return keys
 
+    @property
+    def bound(self) -> bool:
+        """Say whether the file's signing key vouches for its public keys (format 2)."""
+        return self.binding is not None
+
+    def check_binding(self) -> None:
+        """Refuse public keys, kind or label that the file's own signing key did not sign."""
+        signing = self.signing_public
+        if self.format < 2:
+            return
+        if signing is None:
+            if self.binding is not None:
+                raise FormatError("key file has a binding but no signing key")
+            return
+        if self.binding is None:
+            raise FormatError("key file public keys are not bound by its signing key")
+        statement = binding_statement(self.kind, self.label, self.public)
+        try:
+            signing.verify(C.SIG_CONTEXT_KEY_BINDING, statement, self.binding)
+        except VerificationError as exc:
+            raise FormatError(
+                "key file public keys, kind or label were altered (its binding does not verify)"
+            ) from exc
+
     def change_passphrase(self, old: str, new: str, *, params: KdfParams | None = None) -> KeyFile:
         """Re-encrypt under a new passphrase, with a fresh salt and nonce."""
         keys = self.unlock(old)
         return KeyFile.create(
             keys, new, kind=self.kind, label=self.label, params=params or self.kdf
         )
+
+    def upgraded(self, passphrase: str) -> KeyFile:
+        """Re-write as the current format (with its binding), same keys and passphrase."""
+        return self.change_passphrase(passphrase, passphrase)
 
     @property
     def encryption_public(self) -> PublicKey | None:
@@ -157,9 +203,10 @@ class KeyFile:
         if obj.get("type") != C.KEYFILE_TYPE:
             raise FormatError("not a Raazdar key file")
         # JSON `true` is not `1`, though Python's `True == 1`.
-        if type(obj.get("format")) is not int or obj.get("format") != C.KEYFILE_FORMAT:
-            raise UnsupportedVersionError(f"unsupported key file format {obj.get('format')!r}")
-        if set(obj) != _FIELDS:
+        fmt = obj.get("format")
+        if type(fmt) is not int or fmt not in C.KEYFILE_FORMATS_READ:
+            raise UnsupportedVersionError(f"unsupported key file format {fmt!r}")
+        if set(obj) != _FIELDS[fmt]:
             raise FormatError("key file has missing or unexpected fields")
         public = obj["public"]
         if (
@@ -179,15 +226,22 @@ class KeyFile:
             salt=b64decode(_text(obj["salt"]), length=16),
             nonce=b64decode(_text(obj["nonce"]), length=C.KEYFILE_AEAD_NONCE_BYTES),
             sealed=b64decode(_text(obj["sealed"])),
+            binding=(
+                b64decode(_text(obj["binding"]), length=C.SIGNATURE_BYTES)
+                if obj.get("binding") is not None
+                else None
+            ),
+            format=fmt,
         )
         # Parse the public keys now so a damaged file fails before any passphrase prompt.
         _ = (result.encryption_public, result.signing_public)
+        result.check_binding()
         return result
 
     def _fields(self, *, sealed: bool) -> dict[str, Any]:
         fields: dict[str, Any] = {
             "type": C.KEYFILE_TYPE,
-            "format": C.KEYFILE_FORMAT,
+            "format": self.format,
             "kind": self.kind,
             "label": self.label,
             "public": self.public,
@@ -195,12 +249,27 @@ class KeyFile:
             "salt": b64encode(self.salt),
             "nonce": b64encode(self.nonce),
         }
+        if self.format >= 2:
+            fields["binding"] = b64encode(self.binding) if self.binding is not None else None
         if sealed:
             fields["sealed"] = b64encode(self.sealed)
         return fields
 
     def _associated_data(self) -> bytes:
         return canonical_json(self._fields(sealed=False))
+
+
+def binding_statement(kind: str, label: str, public: dict[str, str | None]) -> bytes:
+    """What a key file's binding signs: its type, kind, label and both public keys."""
+    return canonical_json(
+        {
+            "type": C.KEYFILE_BINDING_TYPE,
+            "kind": kind,
+            "label": label,
+            "x25519": public.get("x25519"),
+            "ed25519": public.get("ed25519"),
+        }
+    )
 
 
 def _check_kind_and_label(kind: str, label: str) -> None:

@@ -18,6 +18,7 @@ from crypto.encoding import b64decode, b64encode, blake2b
 from crypto.errors import FormatError, VerificationError
 
 _FP_GROUP: Final = 4
+_FIELD_PRIME: Final = (1 << 255) - 19
 
 
 class Fingerprint:
@@ -141,6 +142,10 @@ class PublicKey(_PublicKeyBase):
             nacl.bindings.crypto_scalarmult(nacl.utils.random(C.KEY_BYTES), self._raw)
         except nacl.exceptions.CryptoError as exc:
             raise FormatError("not a usable X25519 public key (low-order point)") from exc
+        # X25519 ignores bit 255 and reduces mod p, so without this one key would
+        # have several encodings, hence several fingerprints and keyring entries.
+        if int.from_bytes(self._raw, "little") >= _FIELD_PRIME:
+            raise FormatError("not a canonical X25519 public key (bit 255 set, or not below p)")
 
     @classmethod
     def from_text(cls, text: str) -> PublicKey:

@@ -6,8 +6,11 @@ so anyone can check who signed without decrypting, a countersignature can be
 added without decrypting, and a packet re-sealed to anyone else carries no
 valid signature. The content names its author, the number of countersignatures
 it needs and the body it is for, so a signature stripped in transit, or a
-packet opened by the wrong body, is refused. `open_packet` returns nothing
-until every check has passed. docs/PROTOCOL.md §17 specifies the format.
+packet opened by the wrong body, is refused. The two-person rule is the
+opener's: it counts distinct people (several keys of one person are one), and a
+packet declaring fewer countersignatures than the opener's policy is refused.
+`open_packet` returns nothing until every check has passed. docs/PROTOCOL.md §17
+specifies the format.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import datetime as dt
 import io
 import re
 import struct
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -248,6 +251,7 @@ class OpenedPacket:
 
     content: PacketContent
     signers: tuple[VerifyKey, ...]
+    people: tuple[str, ...] = ()  # who signed, author first, each person once
 
     @property
     def author(self) -> VerifyKey:
@@ -302,33 +306,77 @@ def read_content(packet: SealedPacket, identity: PrivateKey) -> PacketContent:
 def open_packet(
     data: bytes,
     body_key: PrivateKey,
-    trusted_signers: Collection[VerifyKey] | None = None,
+    trusted_signers: Mapping[VerifyKey, str] | Collection[VerifyKey] | None = None,
     *,
     min_signers: int = 1,
+    countersignatures: int = 0,
 ) -> OpenedPacket:
     """Verify every signature, then decrypt with the body's key and check the content.
 
-    With `trusted_signers`, every signer must be one of them. The packet must
-    be addressed to `body_key`, carry its author's signature first, and as many
-    countersignatures as its content requires (and `min_signers` in all).
+    With `trusted_signers`, every signer must be one of them; given as a mapping
+    from key to person, several keys of one person count once. The packet must
+    be addressed to `body_key`, carry its author's signature first, and be
+    countersigned by as many other people as the opener's `countersignatures`
+    policy and its own content require (and be signed by `min_signers` people).
     """
     packet = SealedPacket.from_bytes(data)
     if trusted_signers is not None:
         for key in packet.signers:
             if key not in trusted_signers:
                 raise VerificationError("signer", "the packet is signed by a key not trusted")
-    if len(packet.signers) < min_signers:
-        raise VerificationError("signers", f"the packet has fewer than {min_signers} signatures")
+    people = trusted_signers if isinstance(trusted_signers, Mapping) else None
+    if len({_person(k, people) for k in packet.signers}) < min_signers:
+        raise VerificationError("signers", f"the packet has fewer than {min_signers} signers")
     content = read_content(packet, body_key)
     if content.recipient != body_key.public_key:
         raise VerificationError("recipient", "the packet is addressed to another key")
-    if len(packet.signatures) - 1 < content.countersignatures:
+    who = check_countersignatures(packet, content, people, countersignatures)
+    return OpenedPacket(content, packet.signers, who)
+
+
+def check_countersignatures(
+    packet: SealedPacket,
+    content: PacketContent,
+    people: Mapping[VerifyKey, str] | None,
+    countersignatures: int,
+) -> tuple[str, ...]:
+    """Refuse unless people other than the author countersigned, as many as the policy says.
+
+    The policy (`countersignatures`) is the opener's, never the packet's: a
+    packet declaring fewer is refused, and one declaring more needs them all.
+    `people` maps each signing key to its holder; without it each key counts
+    as a person, so a policy above zero cannot be met.
+    """
+    if countersignatures > 0 and people is None:
+        raise VerificationError(
+            "countersignature", "counting countersigners needs to know whose keys signed"
+        )
+    if content.countersignatures < countersignatures:
         raise VerificationError(
             "countersignature",
-            f"the packet needs {content.countersignatures} countersignature(s)"
-            f" and carries {len(packet.signatures) - 1}",
+            f"the packet declares {content.countersignatures} countersignature(s);"
+            f" the policy requires {countersignatures}",
         )
-    return OpenedPacket(content, packet.signers)
+    who = tuple(dict.fromkeys(_person(k, people) for k in packet.signers))
+    others = len(who) - 1
+    need = max(countersignatures, content.countersignatures)
+    if others < need:
+        raise VerificationError(
+            "countersignature",
+            f"the packet needs {need} countersignature(s) by people other than its author"
+            f" and carries {others}",
+        )
+    return who
+
+
+def _person(key: VerifyKey, people: Mapping[VerifyKey, str] | None) -> str:
+    """Who holds `key`: by the opener's mapping, else the key is its own person."""
+    if people is None:
+        return key.to_text()
+    try:
+        return people[key]
+    except KeyError as exc:
+        raise VerificationError("signer", "the packet is signed by a key not trusted") from exc
 
 
 def _is_signed(envelope: bytes) -> bool:

@@ -9,6 +9,7 @@ installed on the server and in the workspace. Nothing here talks to a network.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import os
 from collections.abc import Sequence
@@ -65,10 +66,23 @@ def new_key_file(
 
 
 def recipient(reviewer: str, name: str, key_file: KeyFile) -> Recipient:
-    """The keyring entry for a reviewer key file (only its public keys are read)."""
+    """The keyring entry for a reviewer key file, whose own signing key vouches for it.
+
+    Only public keys are read, so the file must carry its binding (format 2): a
+    public key edited on its way here no longer verifies against it.
+    """
     encryption, signing = key_file.encryption_public, key_file.signing_public
     if encryption is None or signing is None:
         raise CeremonyError(f"{key_file.label!r} is not a reviewer key file (no X25519 key)")
+    try:
+        key_file.check_binding()
+    except CryptoError as exc:
+        raise CeremonyError(f"{key_file.label!r}: {exc}") from exc
+    if not key_file.bound:
+        raise CeremonyError(
+            f"{key_file.label!r} is an old key file: its public keys are not signed",
+            hint="its holder runs `raazdar-review keys upgrade FILE` and brings it again",
+        )
     try:
         return Recipient(reviewer, name, encryption, signing)
     except CryptoError as exc:
@@ -191,31 +205,92 @@ def signatures(signed: SignedManifest, current: Manifest | None) -> Signatures:
     )
 
 
+def digest_text(manifest: Manifest) -> str:
+    """The manifest's digest as holders read it aloud: base32, in groups of four."""
+    text = base64.b32encode(manifest.digest()).decode("ascii").rstrip("=")
+    return " ".join(text[i : i + 4] for i in range(0, len(text), 4))
+
+
+def describe(manifest: Manifest) -> list[str]:
+    """Everything a keyring says, in words: authorities, threshold, reviewers, validity."""
+    lines = [
+        f"keyring v{manifest.version}: {manifest.threshold} of {len(manifest.authorities)}"
+        " authority signatures"
+    ]
+    lines += [f"  authority {a.key.fingerprint}  {a.name}" for a in manifest.authorities]
+    for r in manifest.recipients:
+        lines += _reviewer(" ", r)
+    lines.append(f"  valid {manifest.issued.isoformat()} to {manifest.expires.isoformat()}")
+    lines.append(f"  digest {digest_text(manifest)}")
+    return lines
+
+
 def changes(current: Manifest | None, new: Manifest) -> list[str]:
-    """What `new` changes, in words, for a holder to read before signing."""
+    """What `new` changes, in words, for a holder to read before signing.
+
+    Every field the keyring holds is compared: authorities (key and name), the
+    threshold, each reviewer's name, encryption key and signing key, and the
+    dates; then the digest, which holders read aloud to each other.
+    """
     if current is None:
-        lines = [
-            f"keyring v{new.version}: the first, {new.threshold} of {len(new.authorities)}"
-            " authority signatures"
-        ]
-        lines += [f"  authority {a.key.fingerprint}  {a.name}" for a in new.authorities]
-    else:
-        lines = [f"keyring v{new.version}, after v{current.version}"]
-        old_auth = {a.key.fingerprint: a.name for a in current.authorities}
-        new_auth = {a.key.fingerprint: a.name for a in new.authorities}
-        lines += [f"  + authority {fp}  {n}" for fp, n in new_auth.items() if fp not in old_auth]
-        lines += [f"  - authority {fp}  {n}" for fp, n in old_auth.items() if fp not in new_auth]
-        if new.threshold != current.threshold:
-            lines.append(f"  threshold {current.threshold} -> {new.threshold}")
-    before = {(r.id, r.encryption_key) for r in current.recipients} if current else set()
-    after = {(r.id, r.encryption_key) for r in new.recipients}
+        return ["the first keyring", *describe(new)]
+    lines = [f"keyring v{new.version}, after v{current.version}"]
+    old_auth = {a.key.fingerprint: a.name for a in current.authorities}
+    new_auth = {a.key.fingerprint: a.name for a in new.authorities}
+    lines += [f"  + authority {fp}  {n}" for fp, n in new_auth.items() if fp not in old_auth]
+    lines += [f"  - authority {fp}  {n}" for fp, n in old_auth.items() if fp not in new_auth]
+    lines += [
+        f"  ~ authority {fp}  name {old_auth[fp]} -> {n}"
+        if old_auth[fp] != n
+        else f"    authority {fp}  {n}  unchanged"
+        for fp, n in new_auth.items()
+        if fp in old_auth
+    ]
+    if new.threshold != current.threshold:
+        lines.append(f"  threshold {current.threshold} -> {new.threshold}")
+    lines.append(f"  authority signatures: {new.threshold} of {len(new.authorities)}")
+    before = {r.id: r for r in current.recipients}
+    after = {r.id: r for r in new.recipients}
     for r in new.recipients:
-        if (r.id, r.encryption_key) not in before:
-            lines.append(f"  + reviewer {r.id} ({r.name})  key {r.encryption_key.fingerprint}")
-    for r in current.recipients if current else ():
-        if (r.id, r.encryption_key) not in after:
-            lines.append(f"  - reviewer {r.id} ({r.name})  key {r.encryption_key.fingerprint}")
-    lines.append(f"  valid {new.issued.isoformat()} to {new.expires.isoformat()}")
+        old = before.get(r.id)
+        if old is None:
+            lines += _reviewer("+", r)
+        elif old != r:
+            lines += _changed(old, r)
+        else:
+            lines.append(f"    reviewer {r.id} ({r.name})  unchanged")
+    for r in current.recipients:
+        if r.id not in after:
+            lines += _reviewer("-", r)
+    old_dates = (current.issued, current.expires)
+    lines.append(
+        f"  valid {new.issued.isoformat()} to {new.expires.isoformat()}"
+        f" (was {old_dates[0].isoformat()} to {old_dates[1].isoformat()})"
+    )
+    lines.append(f"  digest {digest_text(new)}")
+    return lines
+
+
+def _reviewer(mark: str, r: Recipient) -> list[str]:
+    return [
+        f"  {mark} reviewer {r.id} ({r.name})",
+        f"      encryption key {r.encryption_key.fingerprint}",
+        f"      signing key    {r.signing_key.fingerprint}",
+    ]
+
+
+def _changed(old: Recipient, new: Recipient) -> list[str]:
+    lines = [f"  ~ reviewer {new.id} ({new.name})"]
+    if old.name != new.name:
+        lines.append(f"      name {old.name} -> {new.name}")
+    for what, before, after in (
+        ("encryption key", old.encryption_key.fingerprint, new.encryption_key.fingerprint),
+        ("signing key   ", old.signing_key.fingerprint, new.signing_key.fingerprint),
+    ):
+        if before == after:
+            lines.append(f"      {what} {after}  unchanged")
+        else:
+            lines += [f"      {what} {before}", f"      {'CHANGED TO':>14} {after}"]
     return lines
 
 

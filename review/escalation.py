@@ -26,8 +26,15 @@ from typing import Any, Final
 
 from crypto import Metadata, VerifyKey, open_bytes, seal_bytes
 from crypto.encoding import b64decode, b64encode
-from crypto.errors import DecryptionError
-from crypto.packet import PacketContent, SealedPacket, Signature, read_content, seal_packet
+from crypto.errors import DecryptionError, VerificationError
+from crypto.packet import (
+    PacketContent,
+    SealedPacket,
+    Signature,
+    check_countersignatures,
+    read_content,
+    seal_packet,
+)
 from review import audit, triage
 from review.blobs import INLINE_MAX, create_file, put_inline, read_blob, remove_files
 from review.bodies import Body, find_body, get_body
@@ -82,8 +89,9 @@ class Escalation:
 
     @property
     def needs(self) -> int:
-        """How many countersignatures are still missing."""
-        return max(0, 1 + self.record.required - len(self.record.signatures))
+        """How many countersignatures, by other reviewers, are still missing."""
+        people = {s["reviewer"] for s in self.record.signatures}
+        return max(0, 1 + self.record.required - len(people))
 
 
 @dataclass(frozen=True)
@@ -228,6 +236,21 @@ def packet(u: Unlocked, esc: Escalation) -> tuple[SealedPacket, PacketContent]:
     return sealed, content
 
 
+def people(u: Unlocked) -> dict[VerifyKey, str]:
+    """Who holds each signing key ever enrolled here: a reviewer's keys are one person."""
+    rows = u.conn.execute("SELECT signing_key, reviewer FROM reviewer_keys")
+    return {VerifyKey.from_text(key): reviewer for key, reviewer in rows}
+
+
+def _meets_rule(u: Unlocked, sealed: SealedPacket, content: PacketContent) -> bool:
+    """Say whether enough distinct reviewers signed, by the rule in force and the packet's."""
+    try:
+        check_countersignatures(sealed, content, people(u), policy(u))
+    except VerificationError:
+        return False
+    return True
+
+
 def _read_own(u: Unlocked, sealed: SealedPacket) -> PacketContent:
     """Open the workspace's own copy: sealed to the workspace key of its day, maybe an old one."""
     for key in (u.key, *u.history):
@@ -261,7 +284,7 @@ def countersign(u: Unlocked, esc_id: int) -> Escalation:
         signatures=[*esc.record.signatures, _signature(u, signed.signatures[-1])],
         history=[*esc.record.history, _event(u, "countersigned")],
     )
-    if len(record.signatures) >= 1 + record.required:
+    if _meets_rule(u, signed, content):
         record = replace(record, state="ready")
     with transaction(u.conn):
         _save(u, esc_id, record)
@@ -282,7 +305,15 @@ def export(u: Unlocked, esc_id: int, out: Path, today: dt.date | None = None) ->
     first = esc.record.state == "ready"
     if first:
         check_reports(u, esc.record.reports)
-    sealed, _content = packet(u, esc)
+    sealed, content = packet(u, esc)
+    if first:
+        try:
+            check_countersignatures(sealed, content, people(u), policy(u))
+        except VerificationError as exc:
+            raise ReviewError(
+                f"escalation {esc_id} does not meet the workspace's rule: {exc}",
+                hint="draft it again (`escalate`), so that the rule in force applies",
+            ) from exc
     day = today or dt.date.today()
     record = esc.record
     if first:

@@ -95,17 +95,19 @@ def init(
     "--key-file",
     required=True,
     type=click.Path(path_type=Path, dir_okay=False, exists=True),
-    help="The new reviewer's key file (only its public keys are used).",
+    help="The reviewer's key file, as listed in the keyring in force.",
 )
 @click.option("--reviewer", required=True, help="The reviewer's id, as in the keyring.")
 @click.option("--name", help="The reviewer's name (default: the key file's label).")
 @pass_ctx
 def enrol(c: Ctx, key_file: Path, reviewer: str, name: str | None) -> None:
-    """Enrol another reviewer key (a new reviewer, or a reviewer's new key)."""
+    """Enrol a key the keyring lists (administrators; its holder types their passphrase)."""
     u = c.unlock()
+    u.require_admin("enrol a key")
     data = key_file.read_bytes()
     label = KeyFile.from_bytes(data).label
-    enrol_key(u, reviewer=reviewer, name=name or label, key_file=data)
+    click.echo(f"{reviewer}: type the passphrase of your key file, to prove you hold it", err=True)
+    enrol_key(u, reviewer=reviewer, name=name or label, key_file=data, ask=ask)
     click.echo(f"enrolled a key for {reviewer}")
 
 

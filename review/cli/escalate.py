@@ -370,23 +370,38 @@ def escalation_acted(c: Ctx, esc_id: int, note: str | None) -> None:
     "--signer",
     "signers",
     multiple=True,
-    help="A reviewer key to trust (rz-ed25519-public:…); repeat.",
+    metavar="[NAME=]KEY",
+    help="A reviewer key to trust (rz-ed25519-public:…), with the reviewer's name so that"
+    " several keys of one person count once; repeat.",
 )
 @click.option(
     "--min-signers",
     type=click.IntRange(1, 16),
     default=1,
     show_default=True,
-    help="Refuse packets with fewer signatures.",
+    help="Refuse packets signed by fewer people.",
+)
+@click.option(
+    "--countersignatures",
+    type=click.IntRange(0, 15),
+    default=0,
+    show_default=True,
+    help="Your two-person rule: countersigners besides the author (1 = two people);"
+    " needs --signer.",
 )
 def open_packet_cmd(
-    file: Path, key_file: Path, out: Path, signers: tuple[str, ...], min_signers: int
+    file: Path,
+    key_file: Path,
+    out: Path,
+    signers: tuple[str, ...],
+    min_signers: int,
+    countersignatures: int,
 ) -> None:
     """For a body: verify a packet, decrypt it, and write its contents to a new directory."""
     if out.exists() or out.is_symlink():
         raise ReviewError(f"{out} already exists", hint="choose a new directory")
     try:
-        trusted = {VerifyKey.from_text(s) for s in signers} if signers else None
+        trusted = _people(signers) if signers else None
         keys = KeyFile.from_bytes(key_file.read_bytes())
     except CryptoError as exc:
         raise InvalidValue(str(exc)) from exc
@@ -400,7 +415,13 @@ def open_packet_cmd(
     if pair.encryption is None:
         raise ReviewError("the key file holds no X25519 key")
     try:
-        opened = open_packet(file.read_bytes(), pair.encryption, trusted, min_signers=min_signers)
+        opened = open_packet(
+            file.read_bytes(),
+            pair.encryption,
+            trusted,
+            min_signers=min_signers,
+            countersignatures=countersignatures,
+        )
     except DecryptionError as exc:
         raise ReviewError(
             "the packet does not open with this key",
@@ -423,3 +444,13 @@ def open_packet_cmd(
             " fingerprints with the reviewers' through a channel you trust",
             err=True,
         )
+
+
+def _people(signers: tuple[str, ...]) -> dict[VerifyKey, str]:
+    """Each `[NAME=]KEY` as key -> person; a key without a name is a person of its own."""
+    people = {}
+    for spec in signers:
+        name, _, text = spec.rpartition("=")  # key text is unpadded: it holds no "="
+        key = VerifyKey.from_text(text)
+        people[key] = name.strip() or key.to_text()
+    return people

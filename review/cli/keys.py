@@ -14,7 +14,7 @@ from review import ceremony, keyring
 from review import workspace as ws
 from review.ceremony import CeremonyError
 from review.cli.base import Ctx, Group, ask, cli, make_console, pass_ctx, safe
-from review.enrolment import enrol_key, rotate
+from review.enrolment import rotate
 from review.rewrap import rewrap
 
 _FILE = click.Path(path_type=Path, dir_okay=False, exists=True)
@@ -182,10 +182,9 @@ def authority_init(
     type=_FILE,
     help="The keyring in force (default: the workspace's, if there is a workspace).",
 )
-@click.option("--yes", is_flag=True, help="Sign without asking to confirm the changes.")
 @pass_ctx
-def sign_manifest(c: Ctx, draft: Path, key_file: Path, previous: Path | None, yes: bool) -> None:
-    """Add your signature to a keyring, after reading what it changes."""
+def sign_manifest(c: Ctx, draft: Path, key_file: Path, previous: Path | None) -> None:
+    """Add your signature to a keyring, after reading what it changes and its digest aloud."""
     signed = _read_manifest(draft)
     if previous is not None:
         current: Manifest | None = _read_manifest(previous).manifest
@@ -202,8 +201,7 @@ def sign_manifest(c: Ctx, draft: Path, key_file: Path, previous: Path | None, ye
         raise CeremonyError(f"{draft} does not follow the keyring in force (v{current.version})")
     for line in ceremony.changes(current, signed.manifest):
         click.echo(safe(line).plain)
-    if not yes:
-        click.confirm("Sign this keyring?", abort=True, err=True)
+    _confirm_digest(signed.manifest)
     file = _read_key_file(key_file)
     pair = file.unlock(ask(file.label))
     if pair.signing is None:
@@ -215,33 +213,79 @@ def sign_manifest(c: Ctx, draft: Path, key_file: Path, previous: Path | None, ye
     click.echo(f"signed: {count.have} of {count.need} signature(s), {state}")
 
 
+def _confirm_digest(manifest: Manifest) -> None:
+    """Sign only once the holder has typed the digest's first group: they have read it."""
+    click.echo(
+        "Read the digest aloud to the other holders and check it matches theirs, group by group."
+    )
+    typed: str = click.prompt(
+        "To sign, type the digest's first four characters", default="", show_default=False, err=True
+    )
+    if typed.strip().upper() != ceremony.digest_text(manifest)[:4]:
+        raise CeremonyError(
+            "not signed: the characters typed are not the digest's",
+            hint="read the digest again; if another holder's differs, the drafts differ: stop",
+        )
+
+
 @keys_group.command("install")
 @click.argument("file", type=_FILE)
 @pass_ctx
 def install(c: Ctx, file: Path) -> None:
     """Install a signed keyring in the workspace (it must follow the one in force)."""
-    manifest = keyring.install(c.unlock(), _read_manifest(file))
+    u = c.unlock()
+    manifest = keyring.install(u, _read_manifest(file))
     click.echo(f"keyring v{manifest.version} installed, in force until {manifest.expires}")
+    enrolled = {
+        (reviewer, key)
+        for reviewer, key in u.conn.execute("SELECT reviewer, encryption_key FROM reviewer_keys")
+    }
+    for r in manifest.recipients:
+        if (r.id, r.encryption_key.to_text()) not in enrolled:
+            click.echo(
+                f"{r.id} is listed but not enrolled here: an administrator runs"
+                f" `raazdar-review enrol --key-file FILE --reviewer {r.id}` with them present"
+            )
+
+
+@keys_group.command("upgrade")
+@click.argument("key_file", type=_FILE)
+def upgrade(key_file: Path) -> None:
+    """Rewrite an old key file in the current format, its public keys signed by its own key."""
+    file = _read_key_file(key_file)
+    if file.bound:
+        click.echo(f"{key_file} is already in the current format")
+        return
+    new = file.upgraded(ask(file.label))
+    ceremony.replace_file(key_file, new.to_bytes())
+    click.echo(f"rewrote {key_file}: same keys, same passphrase, public keys now signed")
 
 
 @keys_group.command("show")
+@click.argument("draft", type=_FILE, required=False)
 @pass_ctx
-def show(c: Ctx) -> None:
-    """Show the keyring in force and every enrolled key, numbered for `rewrap --retire`."""
+def show(c: Ctx, draft: Path | None) -> None:
+    """Show the keyring in force (or what DRAFT changes) and every enrolled key, numbered."""
     workspace = c.open()
     current = keyring.in_force(workspace)
+    if draft is not None:
+        for line in ceremony.changes(current, _read_manifest(draft).manifest):
+            click.echo(safe(line).plain)
+        return
     if current is None:
         click.echo("no keyring installed: `raazdar-review keys install FILE`")
     else:
-        click.echo(f"keyring v{current.version}, in force until {current.expires}")
-        for a in current.authorities:
-            click.echo(f"  authority {a.key.fingerprint}  {safe(a.name).plain}")
+        click.echo(f"in force until {current.expires}")
+        for line in ceremony.describe(current):
+            click.echo(safe(line).plain)
+    roles = dict(workspace.conn.execute("SELECT id, role FROM reviewers").fetchall())
     table = Table()
-    for column in ("#", "reviewer", "key", "state"):
+    for column in ("#", "reviewer", "role", "key", "state"):
         table.add_column(column)
     for key in keyring.anchoring(workspace):
         state = "retired" if key.retired else "in keyring" if key.listed else "not in keyring"
-        table.add_row(str(key.seq), safe(key.reviewer), key.fingerprint, state)
+        role = str(roles.get(key.reviewer, ""))
+        table.add_row(str(key.seq), safe(key.reviewer), role, key.fingerprint, state)
     make_console().print(table)
 
 
@@ -255,15 +299,19 @@ def show(c: Ctx) -> None:
 def reviewer_add(
     c: Ctx, key_file: Path, reviewer: str, name: str | None, draft_out: Path, days: int
 ) -> None:
-    """Enrol a new reviewer here and draft the keyring that seals reports to them too."""
+    """Draft the keyring that seals reports to a new reviewer too (enrol them once installed)."""
     u = c.unlock()
     u.require_admin("add a reviewer")
+    ws.check_reviewer_id(reviewer)
     current = _in_force(u)
     file = _read_key_file(key_file)
     entry = ceremony.recipient(reviewer, name or file.label, file)
     signed = ceremony.draft(current, today=dt.date.today(), days=days, add=entry)
-    enrol_key(u, reviewer=reviewer, name=entry.name, key_file=file.to_bytes())
     _write_draft(draft_out, signed, current)
+    click.echo(
+        f"once it is signed and installed here, enrol {reviewer} with its holder present:"
+        f" `raazdar-review enrol --key-file {key_file} --reviewer {reviewer}`"
+    )
 
 
 @keys_group.command("reviewer-revoke")

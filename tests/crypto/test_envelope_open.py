@@ -34,6 +34,7 @@ from crypto import (
 )
 from crypto import constants as C
 from crypto.encoding import b64encode
+from crypto.envelope.seal import _TAG_FINAL, _TAG_PUSH, SealingWriter
 from tests.crypto.support import BLOCK, flip, split_envelope
 
 META = Metadata(kind="reply", content_type="text/plain; charset=utf-8")
@@ -478,3 +479,89 @@ def test_every_bit_of_every_byte_is_protected(signed: bool) -> None:
             accepted.append((position, bit))
 
     assert accepted == []
+
+
+# Envelopes a careless or hostile sealer could make: each chunk still authenticates,
+# so only the opener's rules about the inner plaintext stand between them and a reader.
+
+
+class _Crafting(SealingWriter):
+    """A sealer that alters chosen chunks (bytes or tag) before encrypting them."""
+
+    def __init__(self, dst: io.BytesIO, alter: Callable[[int, bytes, int], tuple[bytes, int]]):
+        self._alter = alter
+        self._index = 0
+        super().__init__(dst, [ALICE.public_key], META)
+
+    def _push(self, chunk: bytes, tag: int) -> None:
+        chunk, tag = self._alter(self._index, chunk, tag)
+        self._index += 1
+        super()._push(chunk, tag)
+
+
+def _crafted(text: bytes, alter: Callable[[int, bytes, int], tuple[bytes, int]]) -> bytes:
+    out = io.BytesIO()
+    with _Crafting(out, alter) as writer:
+        writer.write(text)
+    return out.getvalue()
+
+
+def _unchanged(_index: int, chunk: bytes, tag: int) -> tuple[bytes, int]:
+    return chunk, tag
+
+
+# Content ending one byte into chunk 128: padding fills chunks 128-131 (Padmé's
+# step is 256 KiB here), so two whole chunks hold nothing but zeros.
+LONG_TEXT = hashlib.shake_256(b"long").digest(128 * C.CHUNK_BYTES + 1)
+_PUSH_INDEX = 128
+
+
+def _set_byte(at: int, in_chunk: int) -> Callable[[int, bytes, int], tuple[bytes, int]]:
+    def alter(index: int, chunk: bytes, tag: int) -> tuple[bytes, int]:
+        if index != in_chunk:
+            return chunk, tag
+        return chunk[:at] + b"\x01" + chunk[at + 1 :], tag
+
+    return alter
+
+
+def _retag(in_chunk: int, new_tag: int) -> Callable[[int, bytes, int], tuple[bytes, int]]:
+    def alter(index: int, chunk: bytes, tag: int) -> tuple[bytes, int]:
+        return chunk, new_tag if index == in_chunk else tag
+
+    return alter
+
+
+def test_the_crafting_sealer_makes_envelopes_that_open() -> None:
+    assert open_bytes(_crafted(SMALL_TEXT, _unchanged), [ALICE])[0] == SMALL_TEXT
+    assert open_bytes(_crafted(LONG_TEXT, _unchanged), [ALICE])[0] == LONG_TEXT
+
+
+def test_a_non_zero_padding_byte_beside_the_content_is_refused() -> None:
+    """A single-chunk envelope: its padding sits between the content and the trailer."""
+    envelope = _crafted(SMALL_TEXT, _set_byte(len(SMALL_TEXT) + 5, in_chunk=0))
+
+    with pytest.raises(FormatError, match="padding"):
+        open_bytes(envelope, [ALICE])
+
+
+def test_a_non_zero_byte_in_a_chunk_of_padding_alone_is_refused() -> None:
+    """The padding chunks after the content's are checked as they stream past."""
+    envelope = _crafted(LONG_TEXT, _set_byte(100, in_chunk=_PUSH_INDEX + 1))
+
+    with pytest.raises(FormatError, match="padding"):
+        open_bytes(envelope, [ALICE])
+
+
+def test_a_second_chunk_marking_the_end_of_the_content_is_refused() -> None:
+    envelope = _crafted(LONG_TEXT, _retag(_PUSH_INDEX + 1, _TAG_PUSH))
+
+    with pytest.raises(FormatError, match="more than one chunk"):
+        open_bytes(envelope, [ALICE])
+
+
+def test_a_final_chunk_before_the_last_is_refused() -> None:
+    envelope = _crafted(LONG_TEXT, _retag(_PUSH_INDEX + 1, _TAG_FINAL))
+
+    with pytest.raises(DecryptionError, match="follows the final chunk"):
+        open_bytes(envelope, [ALICE])

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +20,7 @@ from crypto import (
     SigningKey,
     UnsupportedVersionError,
 )
+from crypto import constants as C
 from crypto.encoding import b64encode
 from tests.crypto.support import secret_renderings
 
@@ -29,6 +32,10 @@ KEYFILE = KeyFile.create(
     KEYS, PASSPHRASE, kind="reviewer", label="Reviewer One", params=KdfParams.TESTING
 )
 DATA = KEYFILE.to_bytes()
+
+
+# A format 1 key file, as raazdar wrote them before the binding (a known-answer vector).
+V1 = json.loads((Path(__file__).parent / "vectors" / "vectors.json").read_text())["keyfile"]
 
 
 def _edited(field: str, value: Any, *, inner: str | None = None) -> bytes:
@@ -116,17 +123,31 @@ def test_a_missing_key_reads_as_none() -> None:
     assert KeyFile.from_bytes(keyfile.to_bytes()).encryption_public is None
 
 
-TAMPERED = {
+# Edits the binding catches before any passphrase: the public keys, kind and label.
+UNBOUND = {
     "label": ("label", "Reviewer Two", None),
     "kind": ("kind", "authority", None),
     "x25519-public-swapped": ("public", OTHER_X25519.to_text(), "x25519"),
     "ed25519-public-swapped": ("public", OTHER_ED25519.to_text(), "ed25519"),
     "x25519-public-removed": ("public", None, "x25519"),
+    "binding-removed": ("binding", None, None),
+    "binding-of-another-file": ("binding", b64encode(bytes(64)), None),
+}
+# Edits only the passphrase can catch: the derivation's inputs.
+TAMPERED = {
     "kdf-ops": ("kdf", 2, "ops"),
     "kdf-mem": ("kdf", 16 * 1024, "mem"),
     "salt": ("salt", b64encode(bytes(16)), None),
     "nonce": ("nonce", b64encode(bytes(24)), None),
 }
+
+
+@pytest.mark.parametrize(("field", "value", "inner"), UNBOUND.values(), ids=UNBOUND)
+def test_an_edited_public_field_is_refused_before_any_passphrase(
+    field: str, value: Any, inner: str | None
+) -> None:
+    with pytest.raises(FormatError, match=r"bound|altered|binding"):
+        KeyFile.from_bytes(_edited(field, value, inner=inner))
 
 
 @pytest.mark.parametrize(("field", "value", "inner"), TAMPERED.values(), ids=TAMPERED)
@@ -135,6 +156,66 @@ def test_tampered_public_field_fails_at_unlock(field: str, value: Any, inner: st
 
     with pytest.raises(DecryptionError):
         tampered.unlock(PASSPHRASE)
+
+
+def test_a_format_1_key_file_with_an_edited_public_field_fails_at_unlock() -> None:
+    doc = json.loads(V1["file"])
+    doc["public"]["x25519"] = OTHER_X25519.to_text()
+    edited = KeyFile.from_bytes(json.dumps(doc).encode())
+
+    assert not edited.bound
+    with pytest.raises(DecryptionError):
+        edited.unlock(V1["passphrase"])
+
+
+def test_a_format_1_key_file_still_opens_and_upgrades_to_a_bound_one() -> None:
+    old = KeyFile.from_bytes(V1["file"].encode())
+    keys = old.unlock(V1["passphrase"])
+
+    assert (old.format, old.bound) == (1, False)
+    new = KeyFile.from_bytes(old.upgraded(V1["passphrase"]).to_bytes())
+    assert (new.format, new.bound) == (2, True)
+    assert new.unlock(V1["passphrase"]) == keys
+
+
+def test_a_key_file_whose_public_and_secret_halves_differ_is_refused() -> None:
+    class Lying(KeyPair):
+        __slots__ = ()
+
+        def _public(self) -> dict[str, str | None]:
+            return {"x25519": OTHER_X25519.to_text(), "ed25519": KEYS._public()["ed25519"]}
+
+    lying = Lying(encryption=KEYS.encryption, signing=KEYS.signing)
+    # Made by someone with the passphrase, so the AEAD and the binding both hold.
+    file = KeyFile.from_bytes(
+        KeyFile.create(
+            lying, PASSPHRASE, kind="reviewer", label="Liar", params=KdfParams.TESTING
+        ).to_bytes()
+    )
+
+    with pytest.raises(FormatError, match="do not match"):
+        file.unlock(PASSPHRASE)
+
+
+@pytest.mark.parametrize(
+    ("ops", "mem"),
+    [(1, 4 * 1024**3), (16, 8 * 1024), (C.ARGON2_OPS_SENSITIVE, C.ARGON2_MEM_SENSITIVE * 2)],
+    ids=["4-gib", "16-passes", "twice-sensitive"],
+)
+def test_kdf_parameters_above_what_raazdar_writes_are_refused_before_deriving(
+    ops: int, mem: int
+) -> None:
+    doc = json.loads(DATA)
+    doc["kdf"] = {"alg": "argon2id13", "ops": ops, "mem": mem}
+
+    with pytest.raises(FormatError, match="more Argon2id work"):
+        KeyFile.from_bytes(json.dumps(doc).encode())
+    with pytest.raises(FormatError, match="more Argon2id work"):
+        dataclasses.replace(KEYFILE, kdf=KdfParams(ops, mem))
+
+
+def test_the_sensitive_parameters_are_within_the_cap() -> None:
+    assert dataclasses.replace(KEYFILE, kdf=KdfParams.SENSITIVE).kdf == KdfParams.SENSITIVE
 
 
 @pytest.mark.parametrize("position", [0, 10, -17, -1])
@@ -196,7 +277,7 @@ def test_key_files_default_to_the_sensitive_parameters() -> None:
 
 
 @pytest.mark.parametrize(
-    "fmt", [2, 0, "1", True, None], ids=["two", "zero", "string", "true", "null"]
+    "fmt", [3, 0, "2", True, None], ids=["three", "zero", "string", "true", "null"]
 )
 def test_unsupported_format_version_is_refused(fmt: Any) -> None:
     with pytest.raises(UnsupportedVersionError):
@@ -204,7 +285,7 @@ def test_unsupported_format_version_is_refused(fmt: Any) -> None:
 
 
 def test_unsupported_format_wins_over_unknown_fields() -> None:
-    data = json.dumps({"type": "raazdar-keyfile", "format": 2, "new": "field"}).encode()
+    data = json.dumps({"type": "raazdar-keyfile", "format": 3, "new": "field"}).encode()
 
     with pytest.raises(UnsupportedVersionError):
         KeyFile.from_bytes(data)

@@ -284,7 +284,12 @@ def test_malformed_fingerprint_is_refused(text: str) -> None:
 
 def test_fingerprint_is_bound_to_the_key_type() -> None:
     """The same 32 bytes as an X25519 and as an Ed25519 key have different fingerprints."""
-    raw = SigningKey(bytes(range(32, 64))).verify_key.raw
+    # An Ed25519 key whose top bit is clear, so that it is also a canonical X25519 key.
+    raw = next(
+        k.raw
+        for k in (SigningKey(bytes([i]) * 32).verify_key for i in range(256))
+        if k.raw[31] < 0x80
+    )
 
     assert PublicKey(raw).fingerprint != VerifyKey(raw).fingerprint
     assert PublicKey(raw) != VerifyKey(raw)
@@ -419,3 +424,34 @@ def test_ed25519_signatures_are_deterministic() -> None:
     key = SigningKey(bytes(range(32, 64)))
 
     assert key.sign(b"ctx", b"m") == key.sign(b"ctx", b"m")
+
+
+def _with_top_bit(raw: bytes) -> bytes:
+    return raw[:31] + bytes([raw[31] | 0x80])
+
+
+def test_an_x25519_key_with_bit_255_set_is_refused_so_no_key_has_two_fingerprints() -> None:
+    public = PrivateKey.generate().public_key
+    twin = _with_top_bit(public.raw)
+
+    with pytest.raises(FormatError, match="canonical"):
+        PublicKey(twin)
+    with pytest.raises(FormatError, match="canonical"):
+        PublicKey.from_text(reference_key_text(C.KEY_PREFIX_X25519_PUBLIC, twin))
+
+
+@pytest.mark.parametrize("offset", [2, 3, 9, 18])
+def test_an_x25519_key_at_or_above_the_field_prime_is_refused(offset: int) -> None:
+    # p + k is the same point as k; libsodium reduces it silently.
+    raw = ((1 << 255) - 19 + offset).to_bytes(32, "little")
+
+    with pytest.raises(FormatError):
+        PublicKey(raw)
+
+
+@given(seeds)
+def test_every_generated_x25519_public_key_is_canonical(seed: bytes) -> None:
+    public = PrivateKey(seed).public_key
+
+    assert PublicKey(public.raw) == public
+    assert public.raw[31] & 0x80 == 0

@@ -373,3 +373,59 @@ def test_packet_ids_and_countersignature_counts_are_checked(
         _content(alice, signer, countersignatures=16)
     with pytest.raises(FormatError):
         _content(alice, signer, files=(PacketFile("a", "x/y", b""), PacketFile("a", "x/y", b"")))
+
+
+# The two-person rule: counted in distinct people, by the opener's policy.
+
+
+def test_a_packet_declaring_no_countersignature_is_refused_where_policy_requires_two(
+    alice: PrivateKey, signer: SigningKey, second: SigningKey
+) -> None:
+    third = SigningKey(bytes([0x56]) * 32)
+    packet = seal_packet(_content(alice, signer, countersignatures=0), signer)
+    people = {signer.verify_key: "author", second.verify_key: "two", third.verify_key: "three"}
+
+    with pytest.raises(VerificationError) as caught:
+        open_packet(packet.to_bytes(), alice, people, countersignatures=2)
+    assert caught.value.rule == "countersignature"
+    # Even with two countersignatures on it, its own claim of none is refused.
+    signed = packet.countersign(second).countersign(third)
+    with pytest.raises(VerificationError, match="declares 0"):
+        open_packet(signed.to_bytes(), alice, people, countersignatures=2)
+
+
+def test_one_persons_old_and_new_keys_count_as_one_person(
+    alice: PrivateKey, signer: SigningKey
+) -> None:
+    rotated = SigningKey(bytes([0x57]) * 32)  # the author's new key, after a rotation
+    packet = seal_packet(_content(alice, signer, countersignatures=1), signer).countersign(rotated)
+    people = {signer.verify_key: "author", rotated.verify_key: "author"}
+
+    with pytest.raises(VerificationError) as caught:
+        open_packet(packet.to_bytes(), alice, people, countersignatures=1)
+    assert caught.value.rule == "countersignature"
+    with pytest.raises(VerificationError):
+        open_packet(packet.to_bytes(), alice, people)  # by the packet's own claim, too
+
+
+def test_two_people_satisfy_a_policy_of_one_countersignature(
+    alice: PrivateKey, signer: SigningKey, second: SigningKey
+) -> None:
+    packet = seal_packet(_content(alice, signer, countersignatures=1), signer).countersign(second)
+    people = {signer.verify_key: "author", second.verify_key: "two"}
+
+    opened = open_packet(packet.to_bytes(), alice, people, countersignatures=1)
+
+    assert opened.people == ("author", "two")
+
+
+def test_a_policy_needs_to_know_whose_keys_sign(
+    alice: PrivateKey, signer: SigningKey, second: SigningKey
+) -> None:
+    packet = seal_packet(_content(alice, signer, countersignatures=1), signer).countersign(second)
+
+    with pytest.raises(VerificationError) as caught:
+        open_packet(
+            packet.to_bytes(), alice, {signer.verify_key, second.verify_key}, countersignatures=1
+        )
+    assert caught.value.rule == "countersignature"

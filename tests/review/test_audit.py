@@ -176,7 +176,7 @@ def test_keys_enrolled_through_the_log_can_sign_it(
     data = KeyFile.create(
         KeyPair.generate(), "pw", kind="reviewer", label="Second", params=KdfParams.TESTING
     ).to_bytes()
-    enrol_key(logged, reviewer="second", name="Second", key_file=data)
+    enrol_key(logged, reviewer="second", name="Second", key_file=data, ask=lambda _: "pw")
     second = ws.Workspace.open(workspace).unlock("second", lambda _: "pw")
     triage.tag(second, 1, ["by-second"])
     verdict = audit.verify(second.workspace)

@@ -56,7 +56,9 @@ def team(server: Server, unlocked: ws.Unlocked, workspace: Path, tmp_path: Path)
         data = KeyFile.create(
             KeyPair.generate(), PW, kind="reviewer", label=reviewer, params=KdfParams.TESTING
         ).to_bytes()
-        enrol_key(unlocked, reviewer=reviewer, name=reviewer.title(), key_file=data)
+        enrol_key(
+            unlocked, reviewer=reviewer, name=reviewer.title(), key_file=data, ask=lambda _: PW
+        )
         opened.append(ws.Workspace.open(workspace).unlock(reviewer, lambda _: PW))
     yield Team(workspace, *opened)
     for u in opened[1:]:

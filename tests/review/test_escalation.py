@@ -329,7 +329,15 @@ def _enrol_second(case: Case, tmp_path: Path) -> None:
     )
     path = tmp_path / "second.key"
     path.write_bytes(second.to_bytes())
-    result = review(case.workspace, "enrol", "--key-file", str(path), "--reviewer", "second")
+    result = review(
+        case.workspace,
+        "enrol",
+        "--key-file",
+        str(path),
+        "--reviewer",
+        "second",
+        passphrase=f"{DEMO_PASSPHRASE}\n{SECOND_PASSPHRASE}",
+    )
     assert result.exit_code == 0, result.output
 
 
@@ -709,3 +717,38 @@ def test_a_draft_made_before_a_rewrap_is_countersigned_after_it(case: Case, tmp_
     assert SUMMARY.split(" in ")[0] in json.dumps(opened.content.document, ensure_ascii=False)
     assert opened.content.countersignatures == 1
     assert "audit log verifies" in review(case.workspace, "audit", "verify").output
+
+
+def test_a_packet_drafted_under_a_weaker_rule_is_not_sent_under_a_stronger_one(
+    case: Case, tmp_path: Path
+) -> None:
+    """Drafted when no countersignature was needed; the rule is now two people."""
+    _escalate(case)
+    assert review(case.workspace, "escalation", "rule", "1").exit_code == 0
+    out = tmp_path / "packet.rzp"
+
+    result = review(case.workspace, "escalation", "export", "1", "--out", str(out))
+
+    assert result.exit_code == 1
+    assert "does not meet the workspace's rule" in result.output
+    assert "declares 0" in result.output
+    assert not out.exists()
+
+
+def test_a_body_counts_people_not_keys(case: Case, tmp_path: Path) -> None:
+    """The author's old and new keys on one packet are one person to a body that knows it."""
+    out = tmp_path / "packet.rzp"
+    _escalate(case, out=out)
+    sealed = SealedPacket.from_bytes(out.read_bytes())
+    author = sealed.signers[0]
+    rotated = SigningKey.generate()
+    doubled = sealed.countersign(rotated)
+    both = tmp_path / "doubled.rzp"
+    both.write_bytes(doubled.to_bytes())
+    people = {author: "demo", rotated.verify_key: "demo"}
+
+    with pytest.raises(VerificationError, match="declares 0"):
+        _open(case, both, trusted_signers=people, countersignatures=1)
+    assert _open(case, both, trusted_signers=people).people == ("demo",)
+    with pytest.raises(VerificationError):
+        _open(case, both, trusted_signers=people, min_signers=2)

@@ -171,6 +171,10 @@ def test_importing_twice_changes_nothing(
     assert snapshot(workspace) == before
 
 
+# The administrator's passphrase, then the new key's, typed by its holder.
+HOLDER = f"{DEMO_PASSPHRASE}\n{DEMO_PASSPHRASE}"
+
+
 def _key_file(
     tmp_path: Path, name: str, passphrase: str = DEMO_PASSPHRASE
 ) -> tuple[Path, Recipient]:
@@ -206,7 +210,15 @@ def test_an_item_sealed_to_no_enrolled_key_is_reported_kept_and_not_acknowledged
 
     # Once that reviewer is enrolled and imports, the same bundle files the item.
     assert (
-        review(workspace, "enrol", "--key-file", str(key_file), "--reviewer", "stranger").exit_code
+        review(
+            workspace,
+            "enrol",
+            "--key-file",
+            str(key_file),
+            "--reviewer",
+            "stranger",
+            passphrase=HOLDER,
+        ).exit_code
         == 0
     )
     again = review(workspace, "--as", "stranger", "import", str(bundle))
@@ -220,7 +232,15 @@ def test_an_item_sealed_to_another_enrolled_reviewer_names_them(
 ) -> None:
     key_file, other = _key_file(tmp_path, "other")
     assert (
-        review(workspace, "enrol", "--key-file", str(key_file), "--reviewer", "other").exit_code
+        review(
+            workspace,
+            "enrol",
+            "--key-file",
+            str(key_file),
+            "--reviewer",
+            "other",
+            passphrase=HOLDER,
+        ).exit_code
         == 0
     )
     install_successor(server.instance, [other])
@@ -238,7 +258,15 @@ def test_reports_sealed_before_and_after_a_key_rotation_are_all_readable(
     assert review(workspace, "import", str(server.export(tmp_path / "one.rzb"))).exit_code == 0
     key_file, rotated = _key_file(tmp_path, "demo-reviewer")
     assert (
-        review(workspace, "enrol", "--key-file", str(key_file), "--reviewer", "demo-reviewer")
+        review(
+            workspace,
+            "enrol",
+            "--key-file",
+            str(key_file),
+            "--reviewer",
+            "demo-reviewer",
+            passphrase=HOLDER,
+        )
     ).exit_code == 0
     install_successor(server.instance, [rotated])
     server.submit("after the rotation")

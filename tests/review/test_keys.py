@@ -7,7 +7,9 @@ workspace pinned to it. Reports then go through the real source interface.
 
 from __future__ import annotations
 
+import dataclasses
 import io
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,11 +23,12 @@ from app.config import config_for
 from app.db import db_session
 from app.services import keyring_admin
 from app.setup import initialise
-from crypto import KdfParams, KeyFile, SignedManifest, open_envelope
+from crypto import KdfParams, KeyFile, SignedManifest, SigningKey, open_envelope
 from crypto.errors import DecryptionError
 from crypto.workspace import WorkspaceKey
 from review import audit, blobs, reports
 from review import workspace as ws
+from review.ceremony import digest_text
 from review.cli import cli
 from review.rewrap import SEALED
 from review.schema import SCHEMA
@@ -65,6 +68,7 @@ class Ceremony:
         return self.dir / f"authority-{i}.key"
 
     def sign(self, draft: Path, *holders: int) -> None:
+        first = _first_group(draft)
         for i in holders:
             ok(
                 run(
@@ -73,7 +77,7 @@ class Ceremony:
                     str(draft),
                     "--key-file",
                     str(self.holder(i)),
-                    answers=f"y\n{HOLDER_PASS[i - 1]}\n",
+                    answers=f"{first}\n{HOLDER_PASS[i - 1]}\n",
                     workspace=self.workspace,
                 )
             )
@@ -82,6 +86,11 @@ class Ceremony:
         with self.server.app.app_context():
             keyring_admin.install(db_session(), keyring.read_bytes(), actor="test")
             db_session().commit()
+
+
+def _first_group(draft: Path) -> str:
+    """The digest's first four characters, as a holder reads them off the screen."""
+    return digest_text(SignedManifest.from_bytes(draft.read_bytes()).manifest)[:4]
 
 
 def new_key(path: Path, label: str, passphrase: str) -> Path:
@@ -258,8 +267,8 @@ def _rotate(c: Ceremony, tmp_path: Path) -> Path:
             workspace=c.workspace,
         )
     )
-    assert "+ reviewer alice" in result.output
-    assert "- reviewer alice" in result.output
+    assert "~ reviewer alice" in result.output
+    assert "CHANGED TO" in result.output
     return draft
 
 
@@ -366,7 +375,7 @@ def test_sign_manifest_refuses_a_stranger_key_and_a_keyring_that_does_not_follow
         str(draft),
         "--key-file",
         str(stranger),
-        answers=f"y\n{STRANGER}\n",
+        answers=f"{_first_group(draft)}\n{STRANGER}\n",
         workspace=c.workspace,
     )
     assert result.exit_code == 1
@@ -414,6 +423,89 @@ def test_recipients_changed_after_signing_are_refused(ceremony: Ceremony, tmp_pa
     assert "keyring refused" in result.output
 
 
+def _swap_alice_signing_key(c: Ceremony, tmp_path: Path) -> tuple[Path, SigningKey]:
+    """A draft that keeps Alice's encryption key but lists a signing key of the carrier's."""
+    v1 = SignedManifest.from_bytes((c.dir / "keyring-v1.json").read_bytes()).manifest
+    mallory = SigningKey.generate()
+    alice = v1.recipients[0]
+    forged = dataclasses.replace(alice, signing_key=mallory.verify_key)
+    draft = tmp_path / "swapped.json"
+    draft.write_bytes(
+        SignedManifest(
+            v1.successor(issued=v1.issued, expires=v1.expires, recipients=[forged])
+        ).to_bytes()
+    )
+    return draft, mallory
+
+
+def test_a_draft_with_alices_signing_key_swapped_is_shown_as_a_change(
+    ceremony: Ceremony, tmp_path: Path
+) -> None:
+    c = ceremony
+    draft, mallory = _swap_alice_signing_key(c, tmp_path)
+    before = draft.read_bytes()
+
+    # The holder reads it, sees the change, and stops: typing nothing signs nothing.
+    result = run(
+        "keys",
+        "sign-manifest",
+        str(draft),
+        "--key-file",
+        str(c.holder(1)),
+        answers="\n",
+        workspace=c.workspace,
+    )
+    assert result.exit_code == 1
+    assert "~ reviewer alice" in result.output
+    assert "CHANGED TO" in result.output
+    assert str(mallory.verify_key.fingerprint) in result.output
+    assert "encryption key" in result.output
+    assert f"digest {digest_text(SignedManifest.from_bytes(before).manifest)}" in result.output
+    assert draft.read_bytes() == before
+    shown = ok(run("keys", "show", str(draft), workspace=c.workspace))
+    assert str(mallory.verify_key.fingerprint) in shown.output
+
+
+def test_a_holder_who_types_another_drafts_digest_does_not_sign(
+    ceremony: Ceremony, tmp_path: Path
+) -> None:
+    c = ceremony
+    draft, _ = _swap_alice_signing_key(c, tmp_path)
+    genuine = _rotate(c, tmp_path)
+    before = draft.read_bytes()
+    wrong = _first_group(genuine)
+    assert wrong != _first_group(draft)
+
+    result = run(
+        "keys",
+        "sign-manifest",
+        str(draft),
+        "--key-file",
+        str(c.holder(1)),
+        answers=f"{wrong}\n{HOLDER_PASS[0]}\n",
+        workspace=c.workspace,
+    )
+
+    assert result.exit_code == 1
+    assert "not signed" in result.output
+    assert draft.read_bytes() == before
+
+
+def test_keys_show_lists_every_reviewers_both_fingerprints_and_the_digest(
+    ceremony: Ceremony,
+) -> None:
+    c = ceremony
+    v1 = SignedManifest.from_bytes((c.dir / "keyring-v1.json").read_bytes()).manifest
+    shown = ok(run("keys", "show", workspace=c.workspace)).output
+
+    alice = v1.recipients[0]
+    assert str(alice.encryption_key.fingerprint) in shown
+    assert str(alice.signing_key.fingerprint) in shown
+    assert "2 of 3 authority signatures" in shown
+    assert f"digest {digest_text(v1)}" in shown
+    assert "admin" in shown  # alice's role here
+
+
 def _add_bob(c: Ceremony, tmp_path: Path) -> Path:
     bob = tmp_path / "bob.key"
     new_key(bob, "Bob", BOB)
@@ -436,25 +528,163 @@ def _add_bob(c: Ceremony, tmp_path: Path) -> Path:
     return draft
 
 
+def _enrol(
+    c: Ceremony, key: Path, reviewer: str, holder_passphrase: str, *, as_: str = "alice"
+) -> Result:
+    """`enrol`, unlocked as `as_` (Alice's or Bob's passphrase), the holder typing theirs."""
+    acting = ALICE if as_ == "alice" else BOB
+    return run(
+        "--as",
+        as_,
+        "enrol",
+        "--key-file",
+        str(key),
+        "--reviewer",
+        reviewer,
+        answers=f"{acting}\n{holder_passphrase}\n",
+        workspace=c.workspace,
+    )
+
+
+def _install_here(c: Ceremony, keyring: Path) -> Result:
+    return ok(
+        run(
+            "--as",
+            "alice",
+            "keys",
+            "install",
+            str(keyring),
+            answers=f"{ALICE}\n",
+            workspace=c.workspace,
+        )
+    )
+
+
+def _bring_in_bob(c: Ceremony, tmp_path: Path) -> None:
+    """Draft Bob in, have two holders sign, install it on the server and here, enrol him."""
+    draft = _add_bob(c, tmp_path)
+    c.sign(draft, 2, 3)
+    c.install_on_server(draft)
+    installed = _install_here(c, draft)
+    assert "bob is listed but not enrolled here" in installed.output
+    ok(_enrol(c, tmp_path / "bob.key", "bob", BOB))
+
+
+def _bob_enrolled(c: Ceremony) -> bool:
+    workspace = ws.Workspace.open(c.workspace)
+    try:
+        return "bob" in workspace.reviewer_ids()
+    finally:
+        workspace.close()
+
+
+def test_adding_a_reviewer_enrols_nobody_until_the_keyring_lists_them(
+    ceremony: Ceremony, tmp_path: Path
+) -> None:
+    c = ceremony
+    draft = _add_bob(c, tmp_path)
+    assert not _bob_enrolled(c)
+
+    # Not yet signed and installed: the key is not in the keyring in force.
+    early = _enrol(c, tmp_path / "bob.key", "bob", BOB)
+    assert early.exit_code == 1
+    assert "does not list this key" in early.output
+    assert not _bob_enrolled(c)
+
+    c.sign(draft, 2, 3)
+    _install_here(c, draft)
+    ok(_enrol(c, tmp_path / "bob.key", "bob", BOB))
+    assert _bob_enrolled(c)
+    actions = [e.action for e in audit.entries(_unlocked_alice(c))]
+    assert actions[-1] == "enrol"
+
+
+def _unlocked_alice(c: Ceremony) -> ws.Unlocked:
+    return ws.Workspace.open(c.workspace).unlock("alice", lambda _label: ALICE)
+
+
+def test_a_key_file_whose_x25519_field_was_edited_in_transit_is_refused(
+    ceremony: Ceremony, tmp_path: Path
+) -> None:
+    """Mallory swaps her X25519 key into bob.key on its way to the administrator."""
+    c = ceremony
+    bob = new_key(tmp_path / "bob.key", "Bob", BOB)
+    mallory = KeyFile.from_bytes(new_key(tmp_path / "m.key", "M", STRANGER).read_bytes())
+    doc = json.loads(bob.read_bytes())
+    doc["public"]["x25519"] = mallory.public["x25519"]
+    edited = tmp_path / "bob-edited.key"
+    edited.write_text(json.dumps(doc))
+
+    drafted = run(
+        "keys",
+        "reviewer-add",
+        "--key-file",
+        str(edited),
+        "--reviewer",
+        "bob",
+        "--draft",
+        str(tmp_path / "d.json"),
+        answers=f"{ALICE}\n",
+        workspace=c.workspace,
+    )
+    assert drafted.exit_code == 1
+    assert "altered" in drafted.output
+    assert not (tmp_path / "d.json").exists()
+    # Stripped down to the old format, it carries no binding: refused for that.
+    old = {k: v for k, v in doc.items() if k != "binding"} | {"format": 1}
+    edited.write_text(json.dumps(old))
+    again = run(
+        "keys",
+        "reviewer-add",
+        "--key-file",
+        str(edited),
+        "--reviewer",
+        "bob",
+        "--draft",
+        str(tmp_path / "d.json"),
+        answers=f"{ALICE}\n",
+        workspace=c.workspace,
+    )
+    assert again.exit_code == 1
+    assert "old key file" in again.output
+    # And enrolment itself asks the holder to open a challenge sealed to that key.
+    enrolled = _enrol(c, edited, "bob", BOB)
+    assert enrolled.exit_code == 1
+    assert not _bob_enrolled(c)
+
+
+def test_enrolment_needs_the_holder_to_prove_possession(ceremony: Ceremony, tmp_path: Path) -> None:
+    c = ceremony
+    draft = _add_bob(c, tmp_path)
+    c.sign(draft, 2, 3)
+    _install_here(c, draft)
+
+    refused = _enrol(c, tmp_path / "bob.key", "bob", "not bobs passphrase")
+    assert refused.exit_code == 1
+    assert "does not unlock" in refused.output
+    assert not _bob_enrolled(c)
+
+
+def test_only_an_administrator_enrols_a_key(ceremony: Ceremony, tmp_path: Path) -> None:
+    """Bob, about to be revoked, tries to enrol a stand-in key that the keyring lists."""
+    c = ceremony
+    _bring_in_bob(c, tmp_path)
+    stand_in = new_key(tmp_path / "stand-in.key", "Carol", STRANGER)
+    result = _enrol(c, stand_in, "carol", STRANGER, as_="bob")
+    assert result.exit_code == 1
+    assert "only an administrator" in result.output
+    workspace = ws.Workspace.open(c.workspace)
+    assert "carol" not in workspace.reviewer_ids()
+    workspace.close()
+
+
 def test_a_revoked_reviewer_opens_nothing_even_with_an_old_copy_of_the_workspace(
     ceremony: Ceremony, tmp_path: Path
 ) -> None:
     c = ceremony
     c.server.submit("a report bob may read for now")
     _import(c, tmp_path, "one.rzb")
-    c.sign(_add_bob(c, tmp_path), 2, 3)
-    c.install_on_server(tmp_path / "add-bob.json")
-    ok(
-        run(
-            "--as",
-            "alice",
-            "keys",
-            "install",
-            str(tmp_path / "add-bob.json"),
-            answers=f"{ALICE}\n",
-            workspace=c.workspace,
-        )
-    )
+    _bring_in_bob(c, tmp_path)
     shown = ok(run("--as", "bob", "show", "1", answers=f"{BOB}\n", workspace=c.workspace))
     assert "bob may read" in shown.output
     # Bob keeps a copy of the workspace database, with the key wrapped to him.
@@ -513,7 +743,7 @@ def test_a_revoked_reviewer_opens_nothing_even_with_an_old_copy_of_the_workspace
 
 def test_only_an_administrator_adds_a_reviewer(ceremony: Ceremony, tmp_path: Path) -> None:
     c = ceremony
-    _add_bob(c, tmp_path)
+    _bring_in_bob(c, tmp_path)
     carol = tmp_path / "carol.key"
     new_key(carol, "Carol", BOB)
     result = run(
@@ -581,3 +811,18 @@ def test_every_sealed_column_of_the_schema_is_rewrapped() -> None:
             if kind.upper() == "BLOB":
                 assert (table, column) in covered | other, (table, column)
     assert ("search_segments", "sealed") in covered
+
+
+def test_keys_upgrade_rewrites_an_old_key_file_with_its_binding(tmp_path: Path) -> None:
+    vectors = Path(__file__).parents[1] / "crypto" / "vectors" / "vectors.json"
+    v1 = json.loads(vectors.read_text())["keyfile"]
+    path = tmp_path / "old.key"
+    path.write_text(v1["file"])
+    old = KeyFile.from_bytes(path.read_bytes())
+
+    ok(run("keys", "upgrade", str(path), answers=f"{v1['passphrase']}\n"))
+
+    new = KeyFile.from_bytes(path.read_bytes())
+    assert (old.bound, new.bound) == (False, True)
+    assert new.public == old.public
+    assert new.unlock(v1["passphrase"]) == old.unlock(v1["passphrase"])

@@ -1,0 +1,159 @@
+"""A small mutation gate over crypto/: each named single-rule break must make a test fail.
+
+Every mutant is applied to a copy of crypto/ and of the crypto tests in a temporary
+directory, and the tests that guard that rule run against the copy. A mutant that
+survives means a rule of the format is no longer tested. The list holds the
+breaks an audit's mutation run once found uncaught, and the rules added since.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Mutant:
+    """One single-line break: where, what it replaces, and the tests that must catch it."""
+
+    name: str
+    path: str
+    original: str
+    mutated: str
+    tests: str
+    select: str
+
+
+MUTANTS = [
+    Mutant(
+        "padding beside the content accepted",
+        "crypto/envelope/open.py",
+        "        if pad != _ZEROS[: len(pad)]:",
+        "        if False:",
+        "tests/crypto/test_envelope_open.py",
+        "padding",
+    ),
+    Mutant(
+        "padding in padding-only chunks accepted",
+        "crypto/envelope/open.py",
+        "        if data[:cut] != _ZEROS[:cut]:",
+        "        if False:",
+        "tests/crypto/test_envelope_open.py",
+        "padding",
+    ),
+    Mutant(
+        "a second PUSH chunk accepted",
+        "crypto/envelope/open.py",
+        "        if push and self._held is not None:",
+        "        if False:",
+        "tests/crypto/test_envelope_open.py",
+        "second_chunk",
+    ),
+    Mutant(
+        "a final chunk before the last accepted",
+        "crypto/envelope/open.py",
+        "        if tag == _TAG_FINAL and not last:",
+        "        if False:",
+        "tests/crypto/test_envelope_open.py",
+        "final_chunk_before",
+    ),
+    Mutant(
+        "key file halves not compared",
+        "crypto/keyfile.py",
+        "        if keys._public() != self.public:",
+        "        if False:",
+        "tests/crypto/test_keyfile.py",
+        "halves",
+    ),
+    Mutant(
+        "key file KDF work not capped",
+        "crypto/kdf.py",
+        "        if self.ops > cap.ops or self.mem > cap.mem:",
+        "        if False:",
+        "tests/crypto/test_keyfile.py",
+        "kdf",
+    ),
+    Mutant(
+        "key file binding not checked",
+        "crypto/keyfile.py",
+        "        result.check_binding()",
+        "        pass",
+        "tests/crypto/test_keyfile.py",
+        "edited",
+    ),
+    Mutant(
+        "token context ignored",
+        "crypto/token.py",
+        "            plaintext, context, nonce, self._key",
+        '            plaintext, b"", nonce, self._key',
+        "tests/crypto/test_token.py",
+        "context",
+    ),
+    Mutant(
+        "X25519 bit 255 accepted",
+        "crypto/keys.py",
+        '        if int.from_bytes(self._raw, "little") >= _FIELD_PRIME:',
+        "        if False:",
+        "tests/crypto/test_keys.py",
+        "bit_255 or field_prime",
+    ),
+    Mutant(
+        "a packet's own countersignature claim trusted over the policy",
+        "crypto/packet.py",
+        "    if content.countersignatures < countersignatures:",
+        "    if False:",
+        "tests/crypto/test_packet.py",
+        "countersignature or person or policy",
+    ),
+    Mutant(
+        "packet signers counted per key, not per person",
+        "crypto/packet.py",
+        "    who = tuple(dict.fromkeys(_person(k, people) for k in packet.signers))",
+        "    who = tuple(_person(k, people) for k in packet.signers)",
+        "tests/crypto/test_packet.py",
+        "person",
+    ),
+]
+
+
+def _copy(tmp: Path) -> None:
+    shutil.copytree(ROOT / "crypto", tmp / "crypto")
+    (tmp / "tests").mkdir()
+    for name in ("__init__.py", "conftest.py"):
+        shutil.copy(ROOT / "tests" / name, tmp / "tests" / name)
+    shutil.copytree(ROOT / "tests" / "crypto", tmp / "tests" / "crypto")
+    shutil.copy(ROOT / "pyproject.toml", tmp / "pyproject.toml")
+
+
+def _run(tmp: Path, mutant: Mutant) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider"]
+    command += [mutant.tests, "-k", mutant.select]
+    return subprocess.run(  # noqa: S603 - our own interpreter and arguments
+        command, cwd=tmp, capture_output=True, text=True, timeout=300, check=False
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
+def test_every_named_break_of_a_crypto_rule_makes_a_test_fail(
+    mutant: Mutant, tmp_path: Path
+) -> None:
+    _copy(tmp_path)
+    unmutated = _run(tmp_path, mutant)
+    assert unmutated.returncode == 0, unmutated.stdout[-2000:]
+    target = tmp_path / mutant.path
+    source = target.read_text()
+    assert source.count(mutant.original) == 1, f"{mutant.name}: the line to break moved"
+    target.write_text(source.replace(mutant.original, mutant.mutated))
+
+    result = _run(tmp_path, mutant)
+
+    # 1 is "tests failed"; anything else (an import error, say) proves nothing.
+    assert result.returncode == 1, f"{mutant.name} survived:\n{result.stdout[-2000:]}"
