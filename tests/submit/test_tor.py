@@ -39,7 +39,7 @@ def test_a_report_sent_through_tors_socks_port_arrives_sealed(
         tmp_path / "state",
         service.url,
         pins(instance),
-        transport=["--socks", f"127.0.0.1:{network.socks_port}"],
+        transport=["--socks", f"127.0.0.1:{network.socks_port}", "--insecure-test-kdf"],
     )
     codename = device.new_codename(tmp_path)
     message = f"Sent through Tor, sealed on the device. {secrets.token_hex(8)}"
@@ -77,7 +77,7 @@ def test_the_client_starts_its_own_tor_and_submits_through_it(
         tmp_path / "state",
         service.url,
         pins(instance),
-        transport=["--launch-tor", "--tor-config", str(torrc)],
+        transport=["--launch-tor", "--tor-config", str(torrc), "--insecure-test-kdf"],
     )
     codename = device.new_codename(tmp_path)
     message = f"Through a tor of the client's own. {secrets.token_hex(8)}"
