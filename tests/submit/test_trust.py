@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 
 from crypto import (
     AuthorityKey,
@@ -31,7 +32,13 @@ from crypto.onion import OnionServiceKey
 from submit.errors import TrustError
 from submit.state import State
 from submit.trust import KeyringDocument, establish, verify
-from tests.app.support import demo_authorities, install_successor, new_reviewer
+from tests.app.support import (
+    demo_authorities,
+    install_successor,
+    new_reviewer,
+    reply_to,
+    reviewer_keys,
+)
 from tests.submit.support import Device, Recorder
 
 TODAY = dt.date(2025, 6, 1)
@@ -457,3 +464,18 @@ def test_first_use_without_fingerprints_warns_loudly_and_pins(
     again = device.run("send", "-m", "again", "--codename-file", str(codename_file), pin=False)
     assert again.exit_code == 0, again.output
     assert "NO AUTHORITY FINGERPRINTS" not in again.stderr
+
+
+def test_the_client_does_not_show_a_reply_by_a_reviewer_the_keyring_in_force_dropped(
+    device: Device, codename_file: Path, app: Flask, instance: Path
+) -> None:
+    sent = device.run("send", "-m", "a report", "--codename-file", str(codename_file))
+    assert sent.exit_code == 0, sent.output
+    revoked = reviewer_keys(instance).signing
+    assert revoked is not None
+    install_successor(instance, [new_reviewer()[1]])
+    reply_to(app, codename_file.read_text().strip(), "call me on 0300-1234567", revoked)
+    read = device.run("replies", "--codename-file", str(codename_file))
+    assert read.exit_code == 1
+    assert "0300-1234567" not in read.stdout
+    assert "did not verify" in read.stderr
