@@ -74,6 +74,12 @@ def show(instance: Path) -> None:
             "then `raazdar keyring timestamp FILE` here",
             err=True,
         )
+    if info.onions and not set(info.onions) & set(_own_onions(instance)):
+        click.echo(
+            "raazdar: warning: the keyring lists none of this host's onion addresses "
+            "(expected only behind Onionbalance, where it lists the master address)",
+            err=True,
+        )
     if info.format == 1:
         click.echo(
             "raazdar: warning: the keyring does not list the instance (format 1); "
@@ -120,8 +126,10 @@ def install(instance: Path, file: Path) -> None:
 @reports_errors
 def timestamp(instance: Path, file: Path) -> None:
     """Install FILE, a keyring timestamp signed offline, for the keyring in force."""
+    from app.db import transaction
     from app.keyring import install_timestamp
     from app.models import today
+    from app.services import audit
     from app.services.context import services
     from crypto.constants import TIMESTAMP_MAX_BYTES
 
@@ -130,6 +138,14 @@ def timestamp(instance: Path, file: Path) -> None:
     with app_context(instance):
         svc = services()
         stamp = install_timestamp(svc.paths, data, svc.manifest(), today())
+        with transaction() as session:
+            audit.record(
+                session,
+                audit.CONSOLE,
+                "keyring-timestamp-installed",
+                version=stamp.version,
+                expires=stamp.expires.isoformat(),
+            )
     click.echo(
         f"raazdar: keyring v{stamp.version} is vouched for as the newest until {stamp.expires}"
     )
@@ -163,3 +179,10 @@ def instance_info(instance: Path, output: Path | None) -> None:
     else:
         output.write_text(text, "utf-8")
         click.echo(f"raazdar: wrote {output}", err=True)
+
+
+def _own_onions(instance: Path) -> tuple[str, ...]:
+    from app.instance import InstancePaths
+    from app.rotation import onion_addresses
+
+    return onion_addresses(InstancePaths(instance))

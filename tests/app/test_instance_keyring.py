@@ -34,6 +34,7 @@ from crypto import (
 from crypto.onion import OnionServiceKey
 from tests.app.support import (
     Visitor,
+    audit_trail,
     demo_authorities,
     install_successor,
     new_reviewer,
@@ -140,15 +141,11 @@ def test_a_reply_by_a_reviewer_the_keyring_in_force_dropped_is_not_shown(
             "bundle-signing keys",
         ),
         (
-            lambda i: {"instance": listing(i, onions=(OnionServiceKey.generate().address,))},
-            "onion addresses",
-        ),
-        (
             lambda i: {"codename": CodenameParams(bytes(16), KdfParams.TESTING)},
             "lock every source out",
         ),
     ],
-    ids=["instance-id", "server-key", "onion", "salt"],
+    ids=["instance-id", "server-key", "salt"],
 )
 def test_a_keyring_describing_another_instance_is_refused(
     instance: Path,
@@ -282,3 +279,28 @@ def test_keyring_timestamp_refuses_one_for_another_version(
     assert result.exit_code == 1
     assert "another keyring version" in result.stderr
     assert timestamp_path(InstancePaths(instance)).read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("command", "action"),
+    [
+        ("signing-key", "server-signing-key-rotated"),
+        ("secret-key", "secret-key-rotated"),
+        ("onion", "source-onion-rotated"),
+    ],
+)
+def test_each_rotation_is_in_the_audit_log(
+    app: Flask, instance: Path, runner: CliRunner, command: str, action: str
+) -> None:
+    assert raazdar(runner, instance, "rotate", command).exit_code == 0
+    assert audit_trail(app)[-1][:2] == ("console", action)
+
+
+def test_keyring_show_warns_when_the_keyring_lists_another_onion(
+    instance: Path, tmp_path: Path, runner: CliRunner
+) -> None:
+    elsewhere = listing(instance, onions=(OnionServiceKey.generate().address,))
+    drafted = successor_file(instance, tmp_path, instance=elsewhere)
+    assert raazdar(runner, instance, "keyring", "install", str(drafted)).exit_code == 0
+    shown = raazdar(runner, instance, "keyring", "show")
+    assert "lists none of this host's onion addresses" in shown.stderr
