@@ -9,9 +9,17 @@ import json
 import pytest
 
 from crypto import (
+    AuthorityKey,
+    CodenameParams,
     FormatError,
+    InstanceListing,
+    KdfParams,
+    Manifest,
+    PrivateKey,
+    Recipient,
     SignedTimestamp,
     SigningKey,
+    TimestampPolicy,
     VerificationError,
     make_timestamp,
     verify_timestamp,
@@ -95,3 +103,41 @@ def test_a_malformed_timestamp_is_refused(field: str, value: object) -> None:
     doc["timestamp"][field] = value
     with pytest.raises(FormatError):
         SignedTimestamp.from_bytes(json.dumps(doc).encode())
+
+
+# Known answers: a format-2 manifest and its timestamp from fixed seeds (PROTOCOL.md §8.7-8.8).
+KAT_ONION = "5jfgyy7ctrjavpxvkb5rglwf7gkuo5vox27hxescd3vgsfcg2iwfmxqd.onion"
+KAT_STAMPER = SigningKey(b"\x05" * 32)
+KAT_MANIFEST = Manifest(
+    version=1,
+    previous=None,
+    issued=dt.date(2025, 1, 6),
+    expires=dt.date(2026, 1, 6),
+    threshold=1,
+    authorities=(AuthorityKey("Admin A", SigningKey(b"\x01" * 32).verify_key),),
+    recipients=(
+        Recipient(
+            "reviewer-1",
+            "Reviewer One",
+            PrivateKey(b"\x02" * 32).public_key,
+            SigningKey(b"\x03" * 32).verify_key,
+        ),
+    ),
+    instance=InstanceListing("ab" * 16, (KAT_ONION,), (SigningKey(b"\x04" * 32).verify_key,)),
+    codename=CodenameParams(bytes(range(16)), KdfParams.INTERACTIVE),
+    timestamp=TimestampPolicy(KAT_STAMPER.verify_key, 7),
+)
+KAT_DIGEST = "b713f4df17baf84c6aa87b00f4746e1cbe91864a8ee65df07583cb82c10d6a95"
+KAT_TIMESTAMP = (
+    '{"signature":"ek3XjGYYGmkaMI7uBpzlAU7Q4kXnFyigWVuTtT8UHigLw98cl3UyFKaj0AzINm7bSGddFK51o5bp38Gy6EENBw",'
+    '"timestamp":{"expires":"2025-01-13","format":1,"issued":"2025-01-06",'
+    f'"manifest":"{KAT_DIGEST}","type":"raazdar-keyring-timestamp","version":1}}}}'
+)
+
+
+def test_known_answer_format_two_digest_and_timestamp() -> None:
+    assert KAT_MANIFEST.digest().hex() == KAT_DIGEST
+    made = make_timestamp(KAT_MANIFEST, KAT_STAMPER, issued=dt.date(2025, 1, 6), days=7)
+    assert made.to_bytes().decode() == KAT_TIMESTAMP
+    parsed = SignedTimestamp.from_bytes(KAT_TIMESTAMP.encode())
+    assert verify_timestamp(parsed, KAT_MANIFEST, dt.date(2025, 1, 13)).version == 1
