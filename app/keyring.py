@@ -1,6 +1,6 @@
 """The keyring in force: the pinned authority set, the verified chain, and its timestamp.
 
-The timestamp (docs/PROTOCOL.md §8.3) is made offline with the keyring's
+The timestamp (docs/PROTOCOL.md §8.8) is made offline with the keyring's
 timestamp key and only kept and served here: the server cannot make one, so
 withholding a newer keyring shows once the last timestamp expires.
 """

@@ -106,7 +106,7 @@ MANIFEST_MAX_BYTES: Final = 256 * 1024
 MANIFEST_MAX_ONIONS: Final = 4
 MANIFEST_MAX_SERVER_KEYS: Final = 2
 # A keyring timestamp: a short-lived statement, signed by the keyring's timestamp
-# key, that a keyring version is still the newest (docs/PROTOCOL.md §8.3).
+# key, that a keyring version is still the newest (docs/PROTOCOL.md §8.8).
 TIMESTAMP_TYPE: Final = "raazdar-keyring-timestamp"
 TIMESTAMP_FORMAT: Final = 1
 TIMESTAMP_MAX_DAYS: Final = 31

@@ -2,7 +2,7 @@
 
 The authorities sign these with the reviewers, so neither the onion a source
 talks to nor the key the workstation checks export bundles with is anybody's
-word but theirs (docs/PROTOCOL.md §8.2).
+word but theirs (docs/PROTOCOL.md §8.7).
 """
 
 from __future__ import annotations

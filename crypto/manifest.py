@@ -5,7 +5,7 @@ chain to the manifest in force by hash, be unexpired, and carry the threshold of
 signatures of the authority set *in force*; when it changes the authority set it
 must also carry the new set's threshold, proving the new keys are held.
 
-Format 2 adds three sections the authorities vouch for (docs/PROTOCOL.md §8.2):
+Format 2 adds three sections the authorities vouch for (docs/PROTOCOL.md §8.7):
 the instance (its onion addresses and bundle-signing keys), the codename salt
 and KDF, and the timestamp key whose short-lived statements prove the keyring
 is still the newest. Format 1 manifests stay readable as old links of a chain;

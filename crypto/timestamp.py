@@ -3,7 +3,7 @@
 As in TUF, the keyring names a timestamp key; statements it signs hold for a
 few days. A server that withholds a successor keyring can keep serving the
 old one only until the last timestamp for it expires, since it holds no key
-that makes a new one (docs/PROTOCOL.md §8.3).
+that makes a new one (docs/PROTOCOL.md §8.8).
 """
 
 from __future__ import annotations

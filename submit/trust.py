@@ -8,7 +8,7 @@ newest manifest it verified: anything older is a rollback and is refused, and
 anything newer must chain to it as a successor signed by the authority set in
 force, so nobody short of that set can change the recipients.
 
-The keyring in force must also (docs/submit.md, docs/PROTOCOL.md §8.2-8.3):
+The keyring in force must also (docs/submit.md, docs/PROTOCOL.md §8.7-8.8):
 list the onion this device talks to, so a phishing onion serving a copied
 keyring is refused; carry the codename salt and KDF, which the device takes from
 it rather than from the server's word; and come with a timestamp, signed by the
@@ -59,8 +59,9 @@ _RULES: Final = {
     "format": "it drops the instance listing of the keyring before it",
 }
 WITHHELD: Final = (
-    "the server may be withholding a newer keyring (one that revokes a reviewer, say): send "
-    "nothing, and tell the organisation through another channel"
+    "the server may be withholding a newer keyring (one that revokes a reviewer, say), or its "
+    "administrators missed the renewal: send nothing now, try again in a few days, and tell "
+    "the organisation through another channel if it lasts"
 )
 TEST_KDF_FLAG: Final = "--insecure-test-kdf"
 
