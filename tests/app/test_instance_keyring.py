@@ -41,6 +41,7 @@ from tests.app.support import (
     reply_to,
     reviewer_keys,
 )
+from tests.app.test_staff_admin import Staff, add_account, staff_browser
 
 
 def in_force(instance: Path) -> Manifest:
@@ -304,3 +305,16 @@ def test_keyring_show_warns_when_the_keyring_lists_another_onion(
     assert raazdar(runner, instance, "keyring", "install", str(drafted)).exit_code == 0
     shown = raazdar(runner, instance, "keyring", "show")
     assert "lists none of this host's onion addresses" in shown.stderr
+
+
+@pytest.fixture
+def admin(app: Flask) -> Staff:
+    """An administrator, logged in on the staff listener."""
+    return staff_browser(app).log_in(add_account(app, "root", "admin"))
+
+
+def test_the_keyring_page_warns_when_the_timestamp_is_stale(instance: Path, admin: Staff) -> None:
+    assert "Renew it" not in admin.get("/staff/admin/keyring")
+    (InstancePaths(instance).demo_keys / "timestamp.key").unlink()  # no more self-renewal
+    install_successor(instance, [new_reviewer()[1]])
+    assert "There is no fresh keyring timestamp" in admin.get("/staff/admin/keyring")
