@@ -13,17 +13,24 @@ from typing import Final
 
 from crypto import (
     AuthorityKey,
+    CodenameParams,
+    InstanceListing,
     KdfParams,
     KeyFile,
     KeyPair,
     Manifest,
     Recipient,
     SignedManifest,
+    SignedTimestamp,
+    TimestampPolicy,
+    make_timestamp,
 )
 
 DEMO_PASSPHRASE: Final = "demo"  # noqa: S105 - published on purpose: demo keys only
 DEMO_AUTHORITIES: Final = 3
 DEMO_THRESHOLD: Final = 2
+DEMO_TIMESTAMP_DAYS: Final = 7
+TIMESTAMP_KEY_NAME: Final = "timestamp.key"
 
 _README = """\
 DEMONSTRATION KEYS - NOT FOR REAL REPORTS
@@ -36,18 +43,31 @@ key holders, and reviewer keys that never touch the server.
 
 
 def make_demo_keyring(
-    directory: Path, today: dt.date, *, kdf: KdfParams = KdfParams.INTERACTIVE
+    directory: Path,
+    today: dt.date,
+    *,
+    instance: InstanceListing | None = None,
+    codename: CodenameParams | None = None,
+    kdf: KdfParams = KdfParams.INTERACTIVE,
 ) -> SignedManifest:
-    """Write demo authority and reviewer key files to `directory`; return the signed keyring."""
+    """Write demo authority, reviewer and timestamp key files; return the signed keyring.
+
+    Given the instance and its codename settings, the keyring lists them (format
+    2), as a real one does, so the end-to-end client accepts the demo; without,
+    it is a format-1 keyring, as one made offline before the server exists.
+    """
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     (directory / "README.txt").write_text(_README, "utf-8")
     authorities = [KeyPair.generate(encryption=False) for _ in range(DEMO_AUTHORITIES)]
     reviewer = KeyPair.generate()
+    stamper = KeyPair.generate(encryption=False)
     for i, keys in enumerate(authorities, start=1):
         _write(directory / f"authority-{i}.key", keys, "authority", f"Demo authority {i}", kdf)
     _write(directory / "reviewer.key", reviewer, "reviewer", "Demo reviewer", kdf)
+    _write(directory / TIMESTAMP_KEY_NAME, stamper, "timestamp", "Demo timestamp key", kdf)
     assert reviewer.encryption_public is not None  # noqa: S101 - generated above
     assert reviewer.signing_public is not None  # noqa: S101 - generated above
+    assert stamper.signing_public is not None  # noqa: S101 - generated above
     manifest = Manifest(
         version=1,
         previous=None,
@@ -67,12 +87,30 @@ def make_demo_keyring(
                 signing_key=reviewer.signing_public,
             ),
         ),
+        instance=instance,
+        codename=codename if instance is not None else None,
+        timestamp=(
+            TimestampPolicy(stamper.signing_public, DEMO_TIMESTAMP_DAYS)
+            if instance is not None and codename is not None
+            else None
+        ),
     )
     signed = SignedManifest(manifest)
     for keys in authorities[:DEMO_THRESHOLD]:
         assert keys.signing is not None  # noqa: S101 - generated above
         signed = signed.sign(keys.signing)
     return signed
+
+
+def demo_timestamp(directory: Path, manifest: Manifest, today: dt.date) -> SignedTimestamp | None:
+    """Sign a fresh timestamp with the demo timestamp key, if this is a demo instance."""
+    path = directory / TIMESTAMP_KEY_NAME
+    if not path.exists():
+        return None
+    signing = KeyFile.from_bytes(path.read_bytes()).unlock(DEMO_PASSPHRASE).signing
+    if signing is None:
+        return None
+    return make_timestamp(manifest, signing, issued=today, days=DEMO_TIMESTAMP_DAYS)
 
 
 def _write(path: Path, keys: KeyPair, kind: str, label: str, kdf: KdfParams) -> None:

@@ -1,16 +1,36 @@
-"""The keyring in force: the pinned authority set and the verified chain of manifests."""
+"""The keyring in force: the pinned authority set, the verified chain, and its timestamp.
+
+The timestamp (docs/PROTOCOL.md §8.8) is made offline with the keyring's
+timestamp key and only kept and served here: the server cannot make one, so
+withholding a newer keyring shows once the last timestamp expires.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import secrets
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.errors import InstanceError, KeyringUnavailable
 from app.instance import InstancePaths, write_private
-from crypto import CryptoError, Fingerprint, Manifest, SignedManifest, verify_chain, verify_initial
+from crypto import (
+    CryptoError,
+    Fingerprint,
+    Manifest,
+    SignedManifest,
+    SignedTimestamp,
+    Timestamp,
+    verify_chain,
+    verify_initial,
+    verify_timestamp,
+)
+from crypto.constants import TIMESTAMP_MAX_BYTES
+
+TIMESTAMP_NAME = "timestamp.json"
 
 
 @dataclass(frozen=True)
@@ -21,6 +41,7 @@ class KeyringState:
     chain: tuple[SignedManifest, ...] = ()
     pinned: frozenset[Fingerprint] = field(default_factory=frozenset)
     problem: str | None = None
+    timestamp: SignedTimestamp | None = None
 
     def require(self) -> Manifest:
         """Return the manifest in force, or raise `KeyringUnavailable`."""
@@ -32,6 +53,58 @@ class KeyringState:
 def manifest_path(paths: InstancePaths, version: int) -> Path:
     """Where version `version` of the manifest is kept."""
     return paths.manifests / f"{version:06d}.json"
+
+
+def timestamp_path(paths: InstancePaths) -> Path:
+    """Where the newest keyring timestamp is kept (outside the manifests directory)."""
+    return paths.keyring / TIMESTAMP_NAME
+
+
+def read_timestamp(paths: InstancePaths) -> SignedTimestamp | None:
+    """The stored timestamp, unverified; None if there is none or it is unreadable."""
+    try:
+        return SignedTimestamp.from_bytes(timestamp_path(paths).read_bytes())
+    except (OSError, CryptoError):
+        return None
+
+
+def fresh_timestamp(state: KeyringState, today: dt.date) -> Timestamp | None:
+    """The stored timestamp if it vouches for the manifest in force today, else None."""
+    if state.manifest is None or state.timestamp is None:
+        return None
+    try:
+        return verify_timestamp(state.timestamp, state.manifest, today)
+    except CryptoError:
+        return None
+
+
+def install_timestamp(
+    paths: InstancePaths, data: bytes, manifest: Manifest, today: dt.date
+) -> Timestamp:
+    """Verify `data` as a timestamp for the manifest in force, then put it in place whole."""
+    if len(data) > TIMESTAMP_MAX_BYTES:
+        raise InstanceError(f"not a keyring timestamp: larger than {TIMESTAMP_MAX_BYTES} bytes")
+    try:
+        signed = SignedTimestamp.from_bytes(data)
+        stamp = verify_timestamp(signed, manifest, today)
+    except CryptoError as exc:
+        raise InstanceError(f"timestamp refused: {exc}") from exc
+    write_replacing(timestamp_path(paths), signed.to_bytes())
+    return stamp
+
+
+def write_replacing(target: Path, data: bytes) -> None:
+    """Write a private file beside `target` and rename it over `target`."""
+    temporary = target.with_name(f".{target.name}.{secrets.token_hex(8)}.part")
+    try:
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def pin_authorities(paths: InstancePaths, signed: SignedManifest, today: dt.date) -> None:
@@ -68,7 +141,7 @@ def load_keyring(paths: InstancePaths, today: dt.date) -> KeyringState:
         manifest = verify_chain(pinned, chain, today)
     except (OSError, CryptoError) as exc:
         return KeyringState(None, pinned=pinned, problem=f"keyring does not verify: {exc}")
-    return KeyringState(manifest, chain, pinned)
+    return KeyringState(manifest, chain, pinned, timestamp=read_timestamp(paths))
 
 
 class KeyringCache:
@@ -83,9 +156,9 @@ class KeyringCache:
     def state(self, today: dt.date) -> KeyringState:
         """Return the current state, reloading if anything it depends on changed."""
         try:
+            files = [*sorted(self._paths.manifests.glob("*.json")), timestamp_path(self._paths)]
             stamp = tuple(
-                (p.name, p.stat().st_size, p.stat().st_mtime_ns)
-                for p in sorted(self._paths.manifests.glob("*.json"))
+                (p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files if p.exists()
             )
         except OSError:
             stamp = ()

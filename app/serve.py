@@ -35,6 +35,7 @@ from typing import Any
 
 from app.errors import AppError, ConfigError
 from app.instance import InstancePaths, load_config
+from app.rotation import NEXT_ONION_NAME
 from app.services import resumable
 from app.services.resumable import Recovered
 from app.store import EnvelopeStore
@@ -54,6 +55,7 @@ class Served:
     url: str
     staff_url: str
     onion: str | None = None
+    next_onion: str | None = None  # during an onion changeover (`raazdar rotate onion`)
     staff: StaffOnion | None = None
     tor_mode: str = "off"
     socks_port: int | None = None
@@ -188,6 +190,8 @@ def _start_tor(
         raise TorError(f"unknown tor mode {mode!r}")
     try:
         served.onion = tor.publish(tor_dir / "source-onion.key", f"127.0.0.1:{port}")
+        if (tor_dir / NEXT_ONION_NAME).exists():
+            served.next_onion = tor.publish(tor_dir / NEXT_ONION_NAME, f"127.0.0.1:{port}")
         served.staff = StaffOnion(tor, StaffClients(tor_dir), f"127.0.0.1:{staff_port}")
         try:
             served.staff.refresh()
@@ -230,6 +234,8 @@ def _report(served: Served, say: Callable[[str], None]) -> None:
         say("tor is off or not installed: NOT reachable as an onion service; loopback only")
         return
     say(f"source onion service: http://{served.onion}/")
+    if served.next_onion is not None:
+        say(f"next source onion (changeover): http://{served.next_onion}/")
     if served.staff is not None:
         _report_staff(served.staff, say)
     say(

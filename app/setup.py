@@ -9,14 +9,15 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from app.db import make_engine
-from app.demo import make_demo_keyring
+from app.demo import demo_timestamp, make_demo_keyring
 from app.errors import InstanceError
 from app.instance import InstancePaths, create_layout, write_private
-from app.keyring import pin_authorities
+from app.keyring import pin_authorities, timestamp_path
 from app.migrate import upgrade
 from app.models import today
+from app.rotation import check_listing, instance_listing, make_source_onion
 from app.settings import seed
-from crypto import KdfParams, SignedManifest
+from crypto import CodenameParams, KdfParams, SignedManifest
 
 
 @dataclass(frozen=True)
@@ -50,11 +51,21 @@ def initialise(
             database_url=database_url,
             kdf=kdf,
         )
+        # Made now, not by tor at the first `serve`, so a keyring can list its address.
+        make_source_onion(paths)
         if signed is None:
             signed = make_demo_keyring(
-                paths.demo_keys, today(), kdf=KdfParams.TESTING if kdf.is_testing else kdf
+                paths.demo_keys,
+                today(),
+                instance=instance_listing(paths, config),
+                codename=CodenameParams(config.salt, config.kdf),
+                kdf=KdfParams.TESTING if kdf.is_testing else kdf,
             )
+        check_listing(signed.manifest, paths, config)
         pin_authorities(paths, signed, today())
+        stamp = demo_timestamp(paths.demo_keys, signed.manifest, today()) if demo else None
+        if stamp is not None:
+            write_private(timestamp_path(paths), stamp.to_bytes())
         if config.database_url == f"sqlite:///{paths.database}":
             # Created here, private, so SQLite (and its -wal and -shm files, which
             # copy its mode) never depend on the caller's umask.

@@ -6,6 +6,7 @@ end-to-end client — and nothing outside it imports `nacl`.
 
 from crypto.chain import GENESIS, chain_link
 from crypto.codename import (
+    CodenameParams,
     SourceKeys,
     check_codename,
     derive_source_keys,
@@ -34,6 +35,7 @@ from crypto.errors import (
     UnsupportedVersionError,
     VerificationError,
 )
+from crypto.instance import InstanceListing, TimestampPolicy
 from crypto.kdf import KdfParams
 from crypto.keyfile import KeyFile, KeyPair
 from crypto.keys import Fingerprint, PrivateKey, PublicKey, SigningKey, VerifyKey
@@ -47,16 +49,19 @@ from crypto.manifest import (
     verify_successor,
 )
 from crypto.password import generate_passphrase, hash_password, needs_rehash, verify_password
+from crypto.timestamp import SignedTimestamp, Timestamp, make_timestamp, verify_timestamp
 from crypto.token import TokenKey
 
 __all__ = [
     "GENESIS",
     "AuthorityKey",
     "CodenameError",
+    "CodenameParams",
     "CryptoError",
     "DecryptionError",
     "Fingerprint",
     "FormatError",
+    "InstanceListing",
     "KdfParams",
     "KeyFile",
     "KeyPair",
@@ -69,8 +74,11 @@ __all__ = [
     "SealResult",
     "SealingWriter",
     "SignedManifest",
+    "SignedTimestamp",
     "SigningKey",
     "SourceKeys",
+    "Timestamp",
+    "TimestampPolicy",
     "TokenKey",
     "UnsupportedVersionError",
     "VerificationError",
@@ -81,6 +89,7 @@ __all__ = [
     "generate_codename",
     "generate_passphrase",
     "hash_password",
+    "make_timestamp",
     "needs_rehash",
     "normalize_codename",
     "open_bytes",
@@ -95,4 +104,5 @@ __all__ = [
     "verify_password",
     "verify_signature",
     "verify_successor",
+    "verify_timestamp",
 ]

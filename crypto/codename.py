@@ -13,10 +13,10 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Final
+from typing import Any, Final
 
 from crypto import constants as C
-from crypto.encoding import blake2b
+from crypto.encoding import b64decode, b64encode, blake2b
 from crypto.errors import CodenameError, FormatError
 from crypto.kdf import KdfParams
 from crypto.keys import PrivateKey, PublicKey, SigningKey, VerifyKey
@@ -76,6 +76,35 @@ def check_codename(text: str) -> str:
     if _checksum_word(words[:-1]) != words[-1]:
         raise CodenameError("the words do not fit together: check the codename for a typo")
     return " ".join(words)
+
+
+CODENAME_SALT_BYTES: Final = 16
+
+
+@dataclass(frozen=True, slots=True)
+class CodenameParams:
+    """An instance's codename salt and Argon2id settings, as its signed keyring lists them."""
+
+    salt: bytes
+    kdf: KdfParams
+
+    def __post_init__(self) -> None:
+        if len(self.salt) != CODENAME_SALT_BYTES:
+            raise FormatError(f"a codename salt is {CODENAME_SALT_BYTES} bytes")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Serialise for the keyring manifest."""
+        return {"salt": b64encode(self.salt), "kdf": self.kdf.to_dict()}
+
+    @classmethod
+    def from_dict(cls, value: Any) -> CodenameParams:
+        """Parse what `to_dict` wrote, strictly."""
+        if not isinstance(value, dict) or set(value) != {"salt", "kdf"}:
+            raise FormatError("codename parameters must have salt and kdf")
+        if not isinstance(value["salt"], str):
+            raise FormatError("the codename salt must be a string")
+        salt = b64decode(value["salt"], length=CODENAME_SALT_BYTES)
+        return cls(salt, KdfParams.from_dict(value["kdf"]))
 
 
 @dataclass(frozen=True, slots=True)

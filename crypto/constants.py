@@ -98,7 +98,20 @@ ARGON2_MEM_TESTING: Final = 8 * 1024
 # Keyring manifest.
 MANIFEST_TYPE: Final = "raazdar-keyring"
 MANIFEST_FORMAT: Final = 1
+# Format 2 also lists the instance (onions, server keys), the codename salt and
+# KDF, and the timestamp key; format 1 stays readable as an old link of a chain.
+MANIFEST_FORMAT_INSTANCE: Final = 2
+MANIFEST_FORMATS: Final = (MANIFEST_FORMAT, MANIFEST_FORMAT_INSTANCE)
 MANIFEST_MAX_BYTES: Final = 256 * 1024
+MANIFEST_MAX_ONIONS: Final = 4
+MANIFEST_MAX_SERVER_KEYS: Final = 2
+# A keyring timestamp: a short-lived statement, signed by the keyring's timestamp
+# key, that a keyring version is still the newest (docs/PROTOCOL.md §8.8).
+TIMESTAMP_TYPE: Final = "raazdar-keyring-timestamp"
+TIMESTAMP_FORMAT: Final = 1
+TIMESTAMP_MAX_DAYS: Final = 31
+TIMESTAMP_MAX_BYTES: Final = 4 * 1024
+SIG_CONTEXT_TIMESTAMP: Final = b"raazdar keyring timestamp v1"
 
 # Key files.
 KEYFILE_TYPE: Final = "raazdar-keyfile"

@@ -4,6 +4,12 @@ Verification follows TUF's root rotation: a successor must have a higher version
 chain to the manifest in force by hash, be unexpired, and carry the threshold of
 signatures of the authority set *in force*; when it changes the authority set it
 must also carry the new set's threshold, proving the new keys are held.
+
+Format 2 adds three sections the authorities vouch for (docs/PROTOCOL.md §8.7):
+the instance (its onion addresses and bundle-signing keys), the codename salt
+and KDF, and the timestamp key whose short-lived statements prove the keyring
+is still the newest. Format 1 manifests stay readable as old links of a chain;
+a successor never goes back from format 2 to format 1.
 """
 
 from __future__ import annotations
@@ -15,9 +21,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
 from crypto import constants as C
+from crypto.codename import CodenameParams
 from crypto.encoding import b64decode, b64encode, blake2b, canonical_json, parse_json_object
 from crypto.errors import FormatError, UnsupportedVersionError, VerificationError
-from crypto.fields import date, exact_object, integer, is_int, list_of, string
+from crypto.fields import date, exact_object, integer, list_of, string
+from crypto.instance import InstanceListing, TimestampPolicy
 from crypto.keys import Fingerprint, PublicKey, SigningKey, VerifyKey
 
 _ID: Final = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
@@ -54,9 +62,17 @@ class Manifest:
     threshold: int
     authorities: tuple[AuthorityKey, ...]
     recipients: tuple[Recipient, ...]
+    instance: InstanceListing | None = None
+    codename: CodenameParams | None = None
+    timestamp: TimestampPolicy | None = None
 
     def __post_init__(self) -> None:
         _check_manifest(self)
+
+    @property
+    def format(self) -> int:
+        """1 for a manifest of reviewers only; 2 when it also lists the instance."""
+        return C.MANIFEST_FORMAT if self.instance is None else C.MANIFEST_FORMAT_INSTANCE
 
     @property
     def authority_fingerprints(self) -> frozenset[Fingerprint]:
@@ -65,9 +81,9 @@ class Manifest:
 
     def to_body(self) -> dict[str, Any]:
         """Return the JSON object that signatures cover."""
-        return {
+        body: dict[str, Any] = {
             "type": C.MANIFEST_TYPE,
-            "format": C.MANIFEST_FORMAT,
+            "format": self.format,
             "version": self.version,
             "previous": self.previous.hex() if self.previous is not None else None,
             "issued": self.issued.isoformat(),
@@ -86,6 +102,11 @@ class Manifest:
                 for r in self.recipients
             ],
         }
+        if self.instance is not None and self.codename is not None and self.timestamp is not None:
+            body["instance"] = self.instance.to_dict()
+            body["codename"] = self.codename.to_dict()
+            body["timestamp"] = self.timestamp.to_dict()
+        return body
 
     def canonical_bytes(self) -> bytes:
         """The canonical JSON of the body: what is signed and hashed."""
@@ -98,30 +119,27 @@ class Manifest:
     @classmethod
     def from_body(cls, body: Any) -> Manifest:
         """Parse a body strictly: exact fields, exact types."""
-        if (
-            isinstance(body, dict)
-            and body.get("type") == C.MANIFEST_TYPE
-            and not is_int(body.get("format"), C.MANIFEST_FORMAT)
-        ):
-            raise UnsupportedVersionError(f"unsupported manifest format {body.get('format')!r}")
-        obj = exact_object(
-            body,
-            {
-                "type",
-                "format",
-                "version",
-                "previous",
-                "issued",
-                "expires",
-                "authority",
-                "recipients",
-            },
-            "manifest",
-        )
+        form = body.get("format") if isinstance(body, dict) else None
+        if isinstance(body, dict) and body.get("type") == C.MANIFEST_TYPE and not _known(form):
+            raise UnsupportedVersionError(f"unsupported manifest format {form!r}")
+        fields = {
+            "type",
+            "format",
+            "version",
+            "previous",
+            "issued",
+            "expires",
+            "authority",
+            "recipients",
+        }
+        if form == C.MANIFEST_FORMAT_INSTANCE:
+            fields |= {"instance", "codename", "timestamp"}
+        obj = exact_object(body, fields, "manifest")
         if obj["type"] != C.MANIFEST_TYPE:
             raise FormatError("not a Raazdar keyring manifest")
-        if not is_int(obj["format"], C.MANIFEST_FORMAT):
+        if not _known(obj["format"]):
             raise UnsupportedVersionError(f"unsupported manifest format {obj['format']!r}")
+        v2 = form == C.MANIFEST_FORMAT_INSTANCE
         authority = exact_object(obj["authority"], {"threshold", "keys"}, "authority")
         previous = obj["previous"]
         if previous is not None and (
@@ -156,6 +174,9 @@ class Manifest:
                     for x in list_of(obj["recipients"], "recipients")
                 )
             ),
+            instance=InstanceListing.from_dict(obj["instance"]) if v2 else None,
+            codename=CodenameParams.from_dict(obj["codename"]) if v2 else None,
+            timestamp=TimestampPolicy.from_dict(obj["timestamp"]) if v2 else None,
         )
 
     def successor(
@@ -166,8 +187,15 @@ class Manifest:
         recipients: Sequence[Recipient] | None = None,
         authorities: Sequence[AuthorityKey] | None = None,
         threshold: int | None = None,
+        instance: InstanceListing | None = None,
+        codename: CodenameParams | None = None,
+        timestamp: TimestampPolicy | None = None,
     ) -> Manifest:
-        """Draft the next version, chained to this one; it still needs signatures."""
+        """Draft the next version, chained to this one; it still needs signatures.
+
+        Sections not given are carried over; giving the instance's three turns a
+        format-1 keyring into format 2.
+        """
         return replace(
             self,
             version=self.version + 1,
@@ -177,6 +205,9 @@ class Manifest:
             recipients=tuple(recipients) if recipients is not None else self.recipients,
             authorities=tuple(authorities) if authorities is not None else self.authorities,
             threshold=threshold if threshold is not None else self.threshold,
+            instance=instance or self.instance,
+            codename=codename or self.codename,
+            timestamp=timestamp or self.timestamp,
         )
 
     def is_expired(self, today: dt.date) -> bool:
@@ -273,6 +304,10 @@ def verify_successor(
         )
     if new.previous != current.digest():
         raise VerificationError("chain", "manifest does not chain to the one in force")
+    if new.format < current.format:
+        raise VerificationError(
+            "format", "a successor may not drop the instance listing of the one in force"
+        )
     _require_threshold(candidate, current.authorities, current.threshold, "threshold")
     if (new.authority_fingerprints, new.threshold) != (
         current.authority_fingerprints,
@@ -319,6 +354,10 @@ def _check_dates(manifest: Manifest, today: dt.date) -> None:
         raise VerificationError("issued", "manifest is dated in the future")
 
 
+def _known(form: Any) -> bool:
+    return type(form) is int and form in C.MANIFEST_FORMATS
+
+
 def _check_manifest(m: Manifest) -> None:
     if m.version < 1:
         raise FormatError("version must be at least 1")
@@ -342,6 +381,13 @@ def _check_manifest(m: Manifest) -> None:
     keys = [r.encryption_key for r in m.recipients]
     if len(set(keys)) != len(keys):
         raise FormatError("a recipient key is listed twice")
+    # One signing key under two ids would let one person's replies pass as another's.
+    signing = [r.signing_key for r in m.recipients]
+    if len(set(signing)) != len(signing):
+        raise FormatError("a reviewer signing key is listed twice")
+    sections = (m.instance, m.codename, m.timestamp)
+    if any(x is None for x in sections) and any(x is not None for x in sections):
+        raise FormatError("a manifest lists the instance, codename and timestamp key, or none")
     for name in [a.name for a in m.authorities] + [r.name for r in m.recipients]:
         if not (1 <= len(name) <= _MAX_NAME) or not name.isprintable():
             raise FormatError(f"names must be 1-{_MAX_NAME} printable characters")

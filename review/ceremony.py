@@ -19,7 +19,9 @@ from typing import Final
 
 from crypto import (
     AuthorityKey,
+    CodenameParams,
     Fingerprint,
+    InstanceListing,
     KdfParams,
     KeyFile,
     KeyPair,
@@ -27,7 +29,9 @@ from crypto import (
     Recipient,
     SignedManifest,
     SigningKey,
+    TimestampPolicy,
 )
+from crypto.encoding import parse_json_object
 from crypto.errors import CryptoError
 from review.errors import ReviewError
 
@@ -154,8 +158,15 @@ def draft(
     days: int = DEFAULT_DAYS,
     add: Recipient | None = None,
     remove: str | None = None,
+    instance: InstanceListing | None = None,
+    codename: CodenameParams | None = None,
+    timestamp: TimestampPolicy | None = None,
 ) -> SignedManifest:
-    """The next keyring, unsigned: `add` puts a reviewer in (replacing their old entry)."""
+    """The next keyring, unsigned: `add` puts a reviewer in (replacing their old entry).
+
+    `instance`, `codename` and `timestamp` replace those sections (all three
+    turn a format-1 keyring into format 2); sections not given are carried over.
+    """
     recipients = list(current.recipients)
     if remove is not None:
         if all(r.id != remove for r in recipients):
@@ -168,7 +179,12 @@ def draft(
     try:
         return SignedManifest(
             current.successor(
-                issued=today, expires=today + dt.timedelta(days=days), recipients=recipients
+                issued=today,
+                expires=today + dt.timedelta(days=days),
+                recipients=recipients,
+                instance=instance,
+                codename=codename,
+                timestamp=timestamp,
             )
         )
     except CryptoError as exc:
@@ -220,6 +236,7 @@ def describe(manifest: Manifest) -> list[str]:
     lines += [f"  authority {a.key.fingerprint}  {a.name}" for a in manifest.authorities]
     for r in manifest.recipients:
         lines += _reviewer(" ", r)
+    lines += instance_changes(None, manifest)
     lines.append(f"  valid {manifest.issued.isoformat()} to {manifest.expires.isoformat()}")
     lines.append(f"  digest {digest_text(manifest)}")
     return lines
@@ -262,6 +279,7 @@ def changes(current: Manifest | None, new: Manifest) -> list[str]:
     for r in current.recipients:
         if r.id not in after:
             lines += _reviewer("-", r)
+    lines += instance_changes(current, new)
     old_dates = (current.issued, current.expires)
     lines.append(
         f"  valid {new.issued.isoformat()} to {new.expires.isoformat()}"
@@ -292,6 +310,36 @@ def _changed(old: Recipient, new: Recipient) -> list[str]:
         else:
             lines += [f"      {what} {before}", f"      {'CHANGED TO':>14} {after}"]
     return lines
+
+
+def instance_changes(current: Manifest | None, new: Manifest) -> list[str]:
+    """What `new` says about the instance, onions and keys, where it differs from `current`."""
+    if new.instance is None or new.codename is None or new.timestamp is None:
+        return []
+    old = (current.instance, current.codename, current.timestamp) if current else (None,) * 3
+    lines = []
+    if new.instance != old[0]:
+        lines.append(f"  instance {new.instance.id}")
+        lines += [f"    onion {o}" for o in new.instance.onions]
+        lines += [f"    server key {k.fingerprint}" for k in new.instance.server_keys]
+    if new.codename != old[1]:
+        kdf = new.codename.kdf
+        lines.append(f"  codename KDF argon2id ops {kdf.ops}, memory {kdf.mem // 1024} KiB")
+    if new.timestamp != old[2]:
+        policy = new.timestamp
+        lines.append(f"  timestamp key {policy.key.fingerprint}, {policy.max_days} day(s)")
+    return lines
+
+
+def instance_description(data: bytes) -> tuple[InstanceListing, CodenameParams]:
+    """Read what `raazdar keyring instance-info` printed: the instance's part of a draft."""
+    try:
+        obj = parse_json_object(data, max_bytes=64 * 1024)
+        if obj.get("type") != "raazdar-instance":
+            raise CeremonyError("not an instance description (`raazdar keyring instance-info`)")
+        return InstanceListing.from_dict(obj["instance"]), CodenameParams.from_dict(obj["codename"])
+    except (CryptoError, KeyError) as exc:
+        raise CeremonyError(f"not an instance description: {exc}") from exc
 
 
 def fingerprints(signed: SignedManifest) -> list[Fingerprint]:

@@ -41,6 +41,7 @@ from crypto.exchange import ExportEntry, ExportManifest, read_export
 from review import audit, conflicts, corroboration, search, triage
 from review.blobs import INLINE_MAX, create_file, drop, put_inline, remove_files
 from review.errors import ImportRefused
+from review.keyring import server_keys
 from review.reports import Content, field_text, item_context, parse_report
 from review.schema import transaction
 from review.workspace import Unlocked, scratch
@@ -89,7 +90,7 @@ def import_bundle(u: Unlocked, bundle: Path, progress: Progress | None = None) -
     ws = u.workspace
     try:
         with bundle.open("rb") as src, scratch(ws) as tmp:
-            reader, manifest = read_export(src, [ws.pinned.server_key], ws.pinned.instance_id)
+            reader, manifest = read_export(src, server_keys(ws), ws.pinned.instance_id)
             return _file_all(u, manifest, _verified_items(reader, tmp), progress)
     except VerificationError as exc:
         raise ImportRefused(f"bundle refused: {exc}", hint=_HINTS.get(exc.rule)) from exc

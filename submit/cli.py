@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 import click
 from rich.console import Console
@@ -42,7 +43,7 @@ from submit import state as state_mod
 from submit import transport, uploads
 from submit.errors import StateError, SubmitError
 from submit.protocol import Api
-from submit.trust import KeyringDocument, Verified, establish
+from submit.trust import TEST_KDF_FLAG, KeyringDocument, Verified, establish
 
 PROG: Final = "raazdar-submit"
 MAX_MESSAGE_BYTES: Final = 1024 * 1024
@@ -59,6 +60,7 @@ class Settings:
     launch_tor: bool
     tor_config: Path | None
     direct: bool
+    insecure_test_kdf: bool = False
 
 
 pass_settings = click.make_pass_decorator(Settings)
@@ -137,6 +139,13 @@ class Group(click.Group):
     is_flag=True,
     help="Connect without tor, to a loopback address only: for testing against a local server.",
 )
+@click.option(
+    TEST_KDF_FLAG,
+    "insecure_test_kdf",
+    is_flag=True,
+    help="Accept an instance whose keyring sets test-strength codename key derivation "
+    "(test instances only: a codename there can be guessed quickly).",
+)
 @click.pass_context
 def cli(
     ctx: click.Context,
@@ -147,6 +156,7 @@ def cli(
     launch_tor: bool,
     tor_config: Path | None,
     direct: bool,
+    insecure_test_kdf: bool,
 ) -> None:
     """Send reports and files to a Raazdar instance, sealed on this device, over Tor."""
     if direct and launch_tor:
@@ -161,6 +171,7 @@ def cli(
         launch_tor,
         tor_config,
         direct,
+        insecure_test_kdf,
     )
 
 
@@ -227,10 +238,20 @@ def connected(
         doc = KeyringDocument.parse(api.keyring())
         state.instance = endpoint.url
         today = dt.datetime.now(dt.UTC).date()
-        verified = establish(state, doc, pins, today, _warn_tofu)
-        if doc.kdf.is_testing:
+        host = None if endpoint.direct else urlsplit(endpoint.url).hostname
+        verified = establish(
+            state,
+            doc,
+            pins,
+            today,
+            _warn_tofu,
+            host=host,
+            allow_test_kdf=settings.insecure_test_kdf,
+        )
+        if verified.kdf.is_testing:
             click.echo(
-                f"{PROG}: warning: this instance derives keys with test-strength parameters",
+                f"{PROG}: WARNING: this instance derives keys with TEST-STRENGTH parameters: "
+                "never use a real codename there",
                 err=True,
             )
         yield api, verified, doc
@@ -379,8 +400,8 @@ def send(
         if not resume and text is None and not files:
             raise SubmitError("nothing to send: the message is empty")
         codename = read_codename(codename_file)
-        with connected(settings, state) as (api, verified, doc):
-            keys = derive_source_keys(codename, doc.salt, doc.kdf)
+        with connected(settings, state) as (api, verified, _doc):
+            keys = derive_source_keys(codename, verified.salt, verified.kdf)
             api.ensure_account(keys)
             if not resume:
                 report = uploads.report_bytes(text, language) if text is not None else None
@@ -410,12 +431,12 @@ def replies(settings: Settings, codename_file: Path | None) -> None:
     """Fetch the replies to your reports and open them on this device."""
     with state_mod.opened(settings.root) as state:
         codename = read_codename(codename_file)
-        with connected(settings, state) as (api, verified, doc):
-            keys = derive_source_keys(codename, doc.salt, doc.kdf)
+        with connected(settings, state) as (api, verified, _doc):
+            keys = derive_source_keys(codename, verified.salt, verified.kdf)
             api.ensure_account(keys)
             waiting = api.replies(keys)
             trusted = verified.reviewer_signing_keys()
-            names = {r.signing_key: r.name for m in verified.history for r in m.recipients}
+            names = {r.signing_key: r.name for r in verified.manifest.recipients}
             failed = 0
             if not waiting:
                 click.echo("No replies yet.", err=True)

@@ -7,6 +7,13 @@ threshold of their signatures at every step. After that the device remembers the
 newest manifest it verified: anything older is a rollback and is refused, and
 anything newer must chain to it as a successor signed by the authority set in
 force, so nobody short of that set can change the recipients.
+
+The keyring in force must also (docs/submit.md, docs/PROTOCOL.md §8.7-8.8):
+list the onion this device talks to, so a phishing onion serving a copied
+keyring is refused; carry the codename salt and KDF, which the device takes from
+it rather than from the server's word; and come with a timestamp, signed by the
+keyring's timestamp key, that has not expired, so a server withholding a newer
+keyring is noticed within days. Replies are trusted only from its reviewers.
 """
 
 from __future__ import annotations
@@ -18,15 +25,19 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from crypto import (
+    CodenameParams,
     CryptoError,
     Fingerprint,
+    InstanceListing,
     KdfParams,
     Manifest,
     SignedManifest,
+    SignedTimestamp,
     VerificationError,
     VerifyKey,
     verify_chain,
     verify_successor,
+    verify_timestamp,
 )
 from crypto.encoding import b64decode, canonical_json
 from submit.errors import TrustError
@@ -45,7 +56,14 @@ _RULES: Final = {
     "expired": "it has expired",
     "issued": "it is dated in the future",
     "signature": "a signature in it does not verify",
+    "format": "it drops the instance listing of the keyring before it",
 }
+WITHHELD: Final = (
+    "the server may be withholding a newer keyring (one that revokes a reviewer, say), or its "
+    "administrators missed the renewal: send nothing now, try again in a few days, and tell "
+    "the organisation through another channel if it lasts"
+)
+TEST_KDF_FLAG: Final = "--insecure-test-kdf"
 
 
 @dataclass(frozen=True)
@@ -57,6 +75,7 @@ class KeyringDocument:
     in_force: int | None
     salt: bytes
     kdf: KdfParams
+    timestamp: SignedTimestamp | None = None
 
     @classmethod
     def parse(cls, doc: Any) -> KeyringDocument:
@@ -78,11 +97,13 @@ class KeyringDocument:
                 raise TypeError("codename")
             salt = b64decode(_str(codename["salt"]), length=16)
             kdf = KdfParams.from_dict(codename["kdf"])
+            stamp = doc.get("timestamp")
+            timestamp = SignedTimestamp.from_json(stamp) if stamp is not None else None
         except (CryptoError, KeyError, TypeError, ValueError) as exc:
             raise TrustError(
                 "the instance's keyring document is malformed", hint=DO_NOT_SEND
             ) from exc
-        return cls(chain, advertised, in_force, salt, kdf)
+        return cls(chain, advertised, in_force, salt, kdf, timestamp)
 
 
 def _list(value: Any) -> list[Any]:
@@ -109,9 +130,35 @@ class Verified:
         """The manifest in force: reports are sealed to its recipients."""
         return self.signed.manifest
 
+    @property
+    def instance(self) -> InstanceListing:
+        """The instance the keyring in force lists (`verify` refused a keyring without)."""
+        assert self.manifest.instance is not None  # noqa: S101 - checked by `verify`
+        return self.manifest.instance
+
+    @property
+    def codename(self) -> CodenameParams:
+        """The codename salt and KDF the authorities signed for this instance."""
+        assert self.manifest.codename is not None  # noqa: S101 - checked by `verify`
+        return self.manifest.codename
+
+    @property
+    def salt(self) -> bytes:
+        """The codename salt, from the keyring in force."""
+        return self.codename.salt
+
+    @property
+    def kdf(self) -> KdfParams:
+        """The codename KDF settings, from the keyring in force."""
+        return self.codename.kdf
+
     def reviewer_signing_keys(self) -> frozenset[VerifyKey]:
-        """Keys a reply may be signed by: the reviewers of any verified version."""
-        return frozenset(r.signing_key for m in self.history for r in m.recipients)
+        """Keys a reply may be signed by: the reviewers of the keyring in force, only.
+
+        A revoked reviewer is absent from it, so their replies stop verifying the
+        day the keyring that drops them is in force.
+        """
+        return frozenset(r.signing_key for r in self.manifest.recipients)
 
 
 def refused(exc: VerificationError) -> TrustError:
@@ -140,7 +187,30 @@ def verify(
             newest = _from_last(chain, last, today)
     except VerificationError as exc:
         raise refused(exc) from exc
+    _check_fresh(doc, newest.manifest, today)
     return Verified(newest, _history(chain, newest.manifest))
+
+
+def _check_fresh(doc: KeyringDocument, manifest: Manifest, today: dt.date) -> None:
+    """Refuse a keyring that lists no instance, or whose timestamp is missing or stale."""
+    if manifest.instance is None:
+        raise TrustError(
+            f"the instance's keyring (version {manifest.version}) does not list the instance, "
+            "its codename settings or a timestamp key",
+            hint="the authorities must sign a keyring of format 2 (docs/review-workstation.md); "
+            + DO_NOT_SEND,
+        )
+    if doc.timestamp is None:
+        raise TrustError(
+            "the instance serves no timestamp for its keyring, so it may not be the newest",
+            hint=WITHHELD,
+        )
+    try:
+        verify_timestamp(doc.timestamp, manifest, today)
+    except VerificationError as exc:
+        raise TrustError(
+            f"the instance's keyring is not vouched for as the newest ({exc})", hint=WITHHELD
+        ) from exc
 
 
 def _from_last(
@@ -182,14 +252,46 @@ def _history(chain: Sequence[SignedManifest], newest: Manifest) -> tuple[Manifes
     return tuple(reversed(found))
 
 
+def check_onion(verified: Verified, host: str | None) -> None:
+    """Refuse an onion the keyring in force does not list; `None` is a loopback test server.
+
+    `--direct` reaches only loopback addresses (`transport.Endpoint`), which no
+    keyring lists, so a test server on this machine is not checked; nothing
+    reachable through tor escapes the check.
+    """
+    if host is not None and not verified.instance.lists_onion(host):
+        listed = ", ".join(verified.instance.onions)
+        raise TrustError(
+            f"{host} is not an address of this instance: its keyring lists {listed}",
+            hint="this onion may be a copy set up to catch sources: "
+            "send nothing, and get the address from the organisation another way",
+        )
+
+
+def check_kdf(verified: Verified, allow_test_kdf: bool) -> None:
+    """Refuse test-strength codename settings unless the user asked for them by name."""
+    if verified.kdf.is_testing and not allow_test_kdf:
+        raise TrustError(
+            "this instance's keyring sets test-strength codename key derivation: "
+            "a codename used there could be guessed quickly",
+            hint=f"only for a test instance, pass {TEST_KDF_FLAG}",
+        )
+
+
 def establish(
     state: State,
     doc: KeyringDocument,
     authorities: frozenset[Fingerprint],
     today: dt.date,
     warn: Callable[[frozenset[Fingerprint]], None],
+    *,
+    host: str | None,
+    allow_test_kdf: bool = False,
 ) -> Verified:
-    """Pin (on first use), verify, remember the newest manifest and the codename KDF; save."""
+    """Pin (on first use), verify, remember the newest manifest and the codename KDF; save.
+
+    `host` is the onion the device talks to (None for a loopback test server).
+    """
     pinned = state.authorities
     if pinned and authorities and authorities != pinned:
         raise TrustError(
@@ -207,8 +309,10 @@ def establish(
                 raise TrustError("the instance publishes no authority keys", hint=DO_NOT_SEND)
             warn(pinned)
     verified = verify(doc, pinned, state.manifest, today)
+    check_onion(verified, host)
+    check_kdf(verified, allow_test_kdf)
     if state.codename_salt is not None and (
-        state.codename_salt != doc.salt or state.codename_kdf != doc.kdf
+        state.codename_salt != verified.salt or state.codename_kdf != verified.kdf
     ):
         raise TrustError(
             "the instance changed its codename salt or key derivation since this device "
@@ -217,6 +321,6 @@ def establish(
         )
     state.authorities = pinned
     state.manifest = verified.signed
-    state.codename_salt, state.codename_kdf = doc.salt, doc.kdf
+    state.codename_salt, state.codename_kdf = verified.salt, verified.kdf
     state.save()
     return verified

@@ -1,7 +1,9 @@
-"""`raazdar keyring show|install FILE`: the manifest in force, and installing a successor."""
+"""`raazdar keyring show|install|timestamp|instance-info`: the keyring in force and its upkeep."""
 
 from __future__ import annotations
 
+import json
+import sys
 from pathlib import Path
 
 import click
@@ -45,6 +47,18 @@ def show(instance: Path) -> None:
     for reviewer in current.reviewers:
         click.echo(f"reviewer          {reviewer.encryption}  {reviewer.name} ({reviewer.id})")
         click.echo(f"  signing key     {reviewer.signing}")
+    click.echo(f"format            {info.format}")
+    for onion in info.onions:
+        click.echo(f"onion             {onion}")
+    for key in info.server_keys:
+        click.echo(f"server key        {key}")
+    if info.format is not None and info.format >= 2:
+        stamp = (
+            f"{info.timestamp_expires} ({info.timestamp_days_left} day(s) left)"
+            if info.timestamp_expires is not None
+            else "none fresh: raazdar-submit clients refuse this keyring"
+        )
+        click.echo(f"timestamp until   {stamp}")
     click.echo(f"chain             {' <- '.join(f'v{v.version}' for v in info.chain)}")
     if info.expiring_soon:
         click.echo(
@@ -53,6 +67,30 @@ def show(instance: Path) -> None:
             err=True,
         )
         click.echo("raazdar: hint: have the authorities sign a successor now", err=True)
+    if info.timestamp_stale_soon:
+        click.echo("raazdar: warning: the keyring timestamp is stale or expires soon", err=True)
+        click.echo(
+            "raazdar: hint: renew it: `raazdar-review keys timestamp` on the workstation, "
+            "then `raazdar keyring timestamp FILE` here",
+            err=True,
+        )
+    if info.onions and not set(info.onions) & set(_own_onions(instance)):
+        click.echo(
+            "raazdar: warning: the keyring lists none of this host's onion addresses "
+            "(expected only behind Onionbalance, where it lists the master address)",
+            err=True,
+        )
+    if info.format == 1:
+        click.echo(
+            "raazdar: warning: the keyring does not list the instance (format 1); "
+            "raazdar-submit clients refuse it",
+            err=True,
+        )
+        click.echo(
+            "raazdar: hint: `raazdar keyring instance-info`, and have the authorities sign "
+            "a successor with it (docs/review-workstation.md)",
+            err=True,
+        )
 
 
 @keyring.command()
@@ -80,3 +118,71 @@ def install(instance: Path, file: Path) -> None:
         f"(replacing v{installed.previous}); new reports are sealed to its "
         f"{installed.reviewers} reviewer(s)"
     )
+
+
+@keyring.command("timestamp")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.pass_obj
+@reports_errors
+def timestamp(instance: Path, file: Path) -> None:
+    """Install FILE, a keyring timestamp signed offline, for the keyring in force."""
+    from app.db import transaction
+    from app.keyring import install_timestamp
+    from app.models import today
+    from app.services import audit
+    from app.services.context import services
+    from crypto.constants import TIMESTAMP_MAX_BYTES
+
+    with file.open("rb") as src:
+        data = src.read(TIMESTAMP_MAX_BYTES + 1)
+    with app_context(instance):
+        svc = services()
+        stamp = install_timestamp(svc.paths, data, svc.manifest(), today())
+        with transaction() as session:
+            audit.record(
+                session,
+                audit.CONSOLE,
+                "keyring-timestamp-installed",
+                version=stamp.version,
+                expires=stamp.expires.isoformat(),
+            )
+    click.echo(
+        f"raazdar: keyring v{stamp.version} is vouched for as the newest until {stamp.expires}"
+    )
+
+
+@keyring.command("instance-info")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file (default: standard output).",
+)
+@click.pass_obj
+@reports_errors
+def instance_info(instance: Path, output: Path | None) -> None:
+    """Print this instance's onions, signing keys, id and codename settings, for a keyring draft.
+
+    Nothing in it is secret. Carry it to the review workstation for
+    `raazdar-review keys draft --instance FILE`; the authorities check the onion
+    addresses and keys it lists before they sign.
+    """
+    from app.instance import InstancePaths, load_config
+    from app.rotation import instance_description, make_source_onion
+
+    paths = InstancePaths(instance)
+    config = load_config(paths)
+    make_source_onion(paths)
+    text = json.dumps(instance_description(paths, config), indent=2) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, "utf-8")
+        click.echo(f"raazdar: wrote {output}", err=True)
+
+
+def _own_onions(instance: Path) -> tuple[str, ...]:
+    from app.instance import InstancePaths
+    from app.rotation import onion_addresses
+
+    return onion_addresses(InstancePaths(instance))

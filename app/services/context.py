@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 from flask import Flask, current_app
 
+from app.demo import demo_timestamp
 from app.instance import InstancePaths
-from app.keyring import KeyringCache, KeyringState
+from app.keyring import KeyringCache, KeyringState, fresh_timestamp, timestamp_path, write_replacing
 from app.models import today
 from app.store import EnvelopeStore
-from crypto import Manifest, PublicKey, VerifyKey
+from crypto import CryptoError, Manifest, PublicKey, SignedTimestamp, VerifyKey
 
 
 @dataclass
@@ -34,9 +36,25 @@ class Services:
         return [r.encryption_key for r in self.manifest().recipients]
 
     def reviewer_signing_keys(self) -> frozenset[VerifyKey]:
-        """Every reviewer signing key in the verified chain, past ones included."""
+        """The signing keys of the reviewers in the keyring in force: a revoked one is out."""
+        manifest = self.keyring().manifest
+        return frozenset(r.signing_key for r in manifest.recipients) if manifest else frozenset()
+
+    def timestamp(self) -> SignedTimestamp | None:
+        """The keyring timestamp to serve; a demo instance re-signs its own when it is stale.
+
+        A real instance holds no timestamp key: it serves what the administrators
+        installed, stale or not, and the clients judge it.
+        """
         state = self.keyring()
-        return frozenset(r.signing_key for s in state.chain for r in s.manifest.recipients)
+        if state.manifest is None or fresh_timestamp(state, today()) is not None:
+            return state.timestamp
+        with contextlib.suppress(OSError, CryptoError):
+            stamp = demo_timestamp(self.paths.demo_keys, state.manifest, today())
+            if stamp is not None:
+                write_replacing(timestamp_path(self.paths), stamp.to_bytes())
+                return stamp
+        return state.timestamp
 
 
 def init_app(app: Flask) -> None:

@@ -13,16 +13,17 @@ import contextlib
 import datetime as dt
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
 from sqlalchemy.orm import Session
 
-from app.errors import AppError
-from app.instance import InstancePaths
-from app.keyring import KeyringState, manifest_path, read_pinned
+from app.errors import AppError, InstanceError
+from app.instance import InstancePaths, load_config
+from app.keyring import KeyringState, fresh_timestamp, manifest_path, read_pinned
 from app.models import today as current_day
+from app.rotation import Promoted, check_listing, promote
 from app.services import audit
 from app.services.context import services
 from crypto import (
@@ -37,6 +38,8 @@ from crypto.constants import MANIFEST_MAX_BYTES
 
 # Below this many days before expiry, the admin pages and `keyring show` warn.
 EXPIRY_WARNING_DAYS: Final = 30
+# Below this many days before the keyring timestamp expires, `keyring show` warns.
+TIMESTAMP_WARNING_DAYS: Final = 3
 # What a manifest file may weigh; anything larger is refused before it is parsed.
 MAX_BYTES: Final = MANIFEST_MAX_BYTES
 
@@ -61,6 +64,7 @@ class Installed:
     previous: int
     expires: dt.date
     reviewers: int
+    promoted: Promoted = field(default_factory=Promoted)
 
 
 @dataclass(frozen=True)
@@ -102,24 +106,45 @@ class KeyringInfo:
     chain: tuple[VersionInfo, ...]
     pinned: tuple[str, ...]
     days_left: int | None
+    format: int | None = None
+    onions: tuple[str, ...] = ()
+    server_keys: tuple[str, ...] = ()
+    timestamp_expires: dt.date | None = None
+    timestamp_days_left: int | None = None
 
     @property
     def expiring_soon(self) -> bool:
         """Say whether the manifest in force expires within the warning period."""
         return self.days_left is not None and self.days_left < EXPIRY_WARNING_DAYS
 
+    @property
+    def timestamp_stale_soon(self) -> bool:
+        """Say whether clients will soon refuse the keyring for want of a fresh timestamp."""
+        if self.format is None or self.format < 2:
+            return False
+        return self.timestamp_days_left is None or self.timestamp_days_left < TIMESTAMP_WARNING_DAYS
+
 
 def describe(state: KeyringState | None = None, today: dt.date | None = None) -> KeyringInfo:
     """Describe the keyring in force (the app's cached state unless given), newest first."""
-    state = state if state is not None else services().keyring()
+    if state is None:
+        services().timestamp()  # a demo instance renews its own first
+        state = services().keyring()
     today = today if today is not None else current_day()
     manifest = state.manifest
+    stamp = fresh_timestamp(state, today)
+    listing = manifest.instance if manifest is not None else None
     return KeyringInfo(
         in_force=_version(manifest) if manifest is not None else None,
         problem=state.problem,
         chain=tuple(_version(s.manifest) for s in reversed(state.chain)),
         pinned=tuple(sorted(str(fp) for fp in state.pinned)),
         days_left=(manifest.expires - today).days if manifest is not None else None,
+        format=manifest.format if manifest is not None else None,
+        onions=listing.onions if listing is not None else (),
+        server_keys=tuple(k.to_text() for k in listing.server_keys) if listing else (),
+        timestamp_expires=stamp.expires if stamp is not None else None,
+        timestamp_days_left=(stamp.expires - today).days if stamp is not None else None,
     )
 
 
@@ -152,8 +177,13 @@ def install(session: Session, data: bytes, *, actor: str) -> Installed:
         verify_chain(pinned, [after[name] for name in sorted(after)], today)
     except CryptoError as exc:
         raise KeyringInstallError(f"manifest refused: {exc}") from exc
+    try:
+        check_listing(new, paths, load_config(paths))
+    except InstanceError as exc:
+        raise KeyringInstallError(f"manifest refused: {exc}") from exc
     _write_new(target, candidate.to_bytes())
-    return Installed(new.version, current.version, new.expires, len(new.recipients))
+    promoted = promote(new, paths)
+    return Installed(new.version, current.version, new.expires, len(new.recipients), promoted)
 
 
 def _parse(data: bytes) -> SignedManifest:

@@ -50,6 +50,7 @@ def keyring_document() -> dict[str, Any]:
             "salt": b64encode(current_app.config["CODENAME_SALT"]),
             "kdf": current_app.config["CODENAME_KDF"].to_dict(),
         },
+        "timestamp": stamp.to_json() if (stamp := services().timestamp()) is not None else None,
     }
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from crypto import Fingerprint, KeyFile, SignedManifest, VerifyKey
+from crypto import Fingerprint, KeyFile, SignedManifest
 from crypto.errors import CryptoError
 from review import audit, conflicts
 from review import workspace as ws
@@ -22,12 +22,18 @@ from review.cli.base import (
 )
 from review.enrolment import enrol_key, init_workspace
 from review.errors import ReviewError
+from review.keyring import init_pins
 
 
 @cli.command()
-@click.option("--instance-id", required=True, help="The instance id (32 hex digits).")
 @click.option(
-    "--server-key", required=True, help="The server's bundle signing key (rz-ed25519-public:…)."
+    "--instance-id",
+    help="The instance id (32 hex digits); taken from --keyring when it lists the instance.",
+)
+@click.option(
+    "--server-key",
+    help="The server's bundle signing key (rz-ed25519-public:…); taken from --keyring when it "
+    "lists the instance.",
 )
 @click.option(
     "--authority",
@@ -51,8 +57,8 @@ from review.errors import ReviewError
 @pass_ctx
 def init(
     c: Ctx,
-    instance_id: str,
-    server_key: str,
+    instance_id: str | None,
+    server_key: str | None,
     authorities: tuple[str, ...],
     key_file: Path,
     reviewer: str,
@@ -67,11 +73,8 @@ def init(
             pins = tuple(a.key.fingerprint for a in first.manifest.authorities)
             for fp in pins:
                 click.echo(f"pinning authority {fp}: compare it with the ceremony's record")
-        pinned = ws.Pinned(
-            instance_id=instance_id.strip().lower(),
-            server_key=VerifyKey.from_text(server_key),
-            authorities=pins,
-        )
+        pinned_id, pinned_key = init_pins(first, instance_id, server_key)
+        pinned = ws.Pinned(instance_id=pinned_id, server_key=pinned_key, authorities=pins)
     except CryptoError as exc:
         raise ReviewError(f"bad pinned key: {exc}") from exc
     if len(pinned.instance_id) != 32 or set(pinned.instance_id) - set("0123456789abcdef"):

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from crypto import KdfParams, KeyFile, Manifest, SignedManifest
+from crypto import KdfParams, KeyFile, Manifest, SignedManifest, TimestampPolicy
 from crypto.errors import CryptoError
 from review import ceremony, keyring
 from review import workspace as ws
@@ -407,3 +407,120 @@ def rewrap_cmd(c: Ctx, retire: tuple[int, ...], retire_old: bool) -> None:
     click.echo(f"re-sealed {summary.blobs} blob(s) and {summary.records} record(s)")
     for fp in summary.retired:
         click.echo(f"retired key {fp}: its key file is destroyed")
+
+
+@keys_group.command("timestamp-new")
+@click.option("--out", required=True, type=_NEW_FILE, help="The new key file.")
+@click.option("--label", default="Keyring timestamp key", show_default=True, help="Its label.")
+@_fast_kdf
+def timestamp_new(out: Path, label: str, fast_kdf: bool) -> None:
+    """Make a timestamp key file (Ed25519): it vouches, every few days, for the newest keyring."""
+    file, _ = ceremony.new_key_file(
+        _new_passphrase(label), kind="timestamp", label=label, encryption=False, kdf=_kdf(fast_kdf)
+    )
+    ceremony.write_new(out, file.to_bytes())
+    assert file.signing_public is not None  # noqa: S101 - made with one above
+    click.echo(f"wrote {out}: timestamp key {file.signing_public.fingerprint}")
+
+
+@keys_group.command("list-instance")
+@click.option(
+    "--instance",
+    "description",
+    required=True,
+    type=_FILE,
+    help="What `raazdar keyring instance-info` printed on the server.",
+)
+@click.option(
+    "--timestamp-key",
+    type=_FILE,
+    help="The timestamp key file (`keys timestamp-new`); default: keep the keyring's.",
+)
+@click.option(
+    "--timestamp-days",
+    type=click.IntRange(1, 31),
+    default=keyring.TIMESTAMP_DAYS,
+    show_default=True,
+    help="How long one timestamp holds: a withheld keyring shows within this many days.",
+)
+@_draft_out
+@_days
+@pass_ctx
+def list_instance(
+    c: Ctx,
+    description: Path,
+    timestamp_key: Path | None,
+    timestamp_days: int,
+    draft_out: Path,
+    days: int,
+) -> None:
+    """Draft the next keyring listing the instance: its onions, server keys and codename KDF."""
+    u = c.unlock()
+    u.require_admin("list the instance in the keyring")
+    current = _in_force(u)
+    listing, codename = ceremony.instance_description(description.read_bytes())
+    if listing.id != u.workspace.pinned.instance_id:
+        raise CeremonyError("this description is of another instance than this workspace's")
+    policy = current.timestamp
+    if timestamp_key is not None:
+        public = _read_key_file(timestamp_key).signing_public
+        if public is None:
+            raise CeremonyError(f"{timestamp_key} holds no signing key")
+        policy = TimestampPolicy(public, timestamp_days)
+    if policy is None:
+        raise CeremonyError(
+            "the keyring names no timestamp key yet",
+            hint="make one with `keys timestamp-new` and give it with --timestamp-key",
+        )
+    signed = ceremony.draft(
+        current,
+        today=dt.date.today(),
+        days=days,
+        instance=listing,
+        codename=codename,
+        timestamp=policy,
+    )
+    _write_draft(draft_out, signed, current)
+
+
+@keys_group.command("timestamp")
+@click.option("--key-file", required=True, type=_FILE, help="The timestamp key file.")
+@click.option(
+    "--keyring",
+    "keyring_file",
+    type=_FILE,
+    help="The keyring in force (default: the workspace's, if there is a workspace).",
+)
+@click.option(
+    "--days",
+    type=click.IntRange(1, 31),
+    help="How long it holds (default: as long as the keyring allows).",
+)
+@click.option("--out", required=True, type=_NEW_FILE, help="Where to write the timestamp.")
+@pass_ctx
+def timestamp(
+    c: Ctx, key_file: Path, keyring_file: Path | None, days: int | None, out: Path
+) -> None:
+    """Renew the keyring's freshness: sign that the keyring in force is still the newest.
+
+    Carry the file to the server: `raazdar keyring timestamp FILE`. Without a
+    fresh one, raazdar-submit clients refuse the keyring.
+    """
+    if keyring_file is not None:
+        current: Manifest | None = _read_manifest(keyring_file).manifest
+    elif (c.root / ws.DB_NAME).is_file():
+        current = keyring.in_force(c.open())
+    else:
+        current = None
+    if current is None:
+        raise CeremonyError("which keyring? there is no workspace here", hint="give --keyring FILE")
+    file = _read_key_file(key_file)
+    pair = file.unlock(ask(file.label))
+    if pair.signing is None:
+        raise CeremonyError("this key file holds no signing key")
+    stamp = keyring.timestamp(current, pair.signing, dt.date.today(), days)
+    ceremony.write_new(out, stamp.to_bytes())
+    click.echo(
+        f"wrote {out}: keyring v{stamp.timestamp.version} is the newest until "
+        f"{stamp.timestamp.expires}; install it on the server: raazdar keyring timestamp FILE"
+    )

@@ -212,7 +212,7 @@ class Device:
     state: Path
     url: str
     authorities: list[str] = field(default_factory=list)
-    transport: list[str] = field(default_factory=lambda: ["--direct"])
+    transport: list[str] = field(default_factory=lambda: ["--direct", "--insecure-test-kdf"])
 
     def run(self, *args: str, input: str | None = None, pin: bool = True) -> Result:
         """Run `raazdar-submit` with this device's options."""

@@ -120,6 +120,7 @@ def test_the_instance_is_remembered_and_the_state_kept_private(
             "--state",
             str(device.state),
             "--direct",
+            "--insecure-test-kdf",
             "send",
             "-m",
             "two",

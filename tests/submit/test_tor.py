@@ -39,7 +39,7 @@ def test_a_report_sent_through_tors_socks_port_arrives_sealed(
         tmp_path / "state",
         service.url,
         pins(instance),
-        transport=["--socks", f"127.0.0.1:{network.socks_port}"],
+        transport=["--socks", f"127.0.0.1:{network.socks_port}", "--insecure-test-kdf"],
     )
     codename = device.new_codename(tmp_path)
     message = f"Sent through Tor, sealed on the device. {secrets.token_hex(8)}"
@@ -77,7 +77,7 @@ def test_the_client_starts_its_own_tor_and_submits_through_it(
         tmp_path / "state",
         service.url,
         pins(instance),
-        transport=["--launch-tor", "--tor-config", str(torrc)],
+        transport=["--launch-tor", "--tor-config", str(torrc), "--insecure-test-kdf"],
     )
     codename = device.new_codename(tmp_path)
     message = f"Through a tor of the client's own. {secrets.token_hex(8)}"
@@ -92,3 +92,31 @@ def test_the_client_starts_its_own_tor_and_submits_through_it(
     assert message in reports
     # Its guards and consensus stay with the state, for the next run.
     assert (tmp_path / "state" / "tor").is_dir()
+
+
+def test_a_phishing_onion_serving_the_real_keyring_is_refused(
+    network: PrivateNetwork,  # noqa: F811
+    service: Service,  # noqa: F811
+    instance: Path,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    # Another onion in front of the very same server: chain, signatures and
+    # timestamp are all genuine, only the address is not the instance's.
+    phishing = service.tor.publish(tmp_path / "phishing.key", service.target, pow_defence=False)
+    try:
+        network.wait_published(service.tor, phishing, timeout=60)
+        assert get(network, f"http://{phishing}/api/v1/keyring").status_code == 200
+        device = Device(
+            tmp_path / "state",
+            f"http://{phishing}",
+            pins(instance),
+            transport=["--socks", f"127.0.0.1:{network.socks_port}", "--insecure-test-kdf"],
+        )
+        codename = device.new_codename(tmp_path)
+        known = set((instance / "store").glob("*.rze"))
+        result = device.run("send", "-m", "for the real instance", "--codename-file", str(codename))
+        assert result.exit_code == 1
+        assert f"{phishing} is not an address of this instance" in result.stderr
+        assert set((instance / "store").glob("*.rze")) == known
+    finally:
+        service.tor.withdraw(phishing)

@@ -9,26 +9,45 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 
 from crypto import (
     AuthorityKey,
+    CodenameParams,
     Fingerprint,
+    InstanceListing,
     KdfParams,
     Manifest,
     PrivateKey,
     Recipient,
     SignedManifest,
+    SignedTimestamp,
     SigningKey,
+    TimestampPolicy,
+    make_timestamp,
 )
-from crypto.encoding import b64encode
+from crypto import constants as C
+from crypto.encoding import b64encode, canonical_json
+from crypto.onion import OnionServiceKey
 from submit.errors import TrustError
 from submit.state import State
 from submit.trust import KeyringDocument, establish, verify
-from tests.app.support import demo_authorities, install_successor, new_reviewer
+from tests.app.support import (
+    demo_authorities,
+    install_successor,
+    new_reviewer,
+    reply_to,
+    reviewer_keys,
+)
 from tests.submit.support import Device, Recorder
 
 TODAY = dt.date(2025, 6, 1)
 SALT = bytes(range(16))
+ONION = OnionServiceKey.generate().address
+STAMPER = SigningKey.generate()
+LISTING = InstanceListing("0" * 32, (ONION,), (SigningKey.generate().verify_key,))
+CODENAME = CodenameParams(SALT, KdfParams.TESTING)
+POLICY = TimestampPolicy(STAMPER.verify_key, 7)
 
 
 def reviewer(name: str) -> Recipient:
@@ -46,6 +65,9 @@ def first(keys: list[SigningKey], recipients: list[Recipient], **kw: Any) -> Sig
         threshold=kw.get("threshold", 2),
         authorities=tuple(AuthorityKey(f"A{i}", k.verify_key) for i, k in enumerate(keys)),
         recipients=tuple(recipients),
+        instance=kw.get("instance", LISTING),
+        codename=kw.get("codename", CODENAME),
+        timestamp=kw.get("timestamp", POLICY),
     )
     return sign(SignedManifest(manifest), kw.get("signers", keys[:2]))
 
@@ -63,17 +85,43 @@ def successor(current: SignedManifest, signers: list[SigningKey], **changes: Any
     return sign(SignedManifest(manifest), signers)
 
 
-def document(chain: list[SignedManifest], advertised: list[Fingerprint] | None = None) -> Any:
+def stamp(signed: SignedManifest, on: dt.date = TODAY) -> dict[str, Any]:
+    """A timestamp for `signed`, as the administrators make one on `on`."""
+    return make_timestamp(signed.manifest, STAMPER, issued=on, days=7).to_json()
+
+
+def document(
+    chain: list[SignedManifest],
+    advertised: list[Fingerprint] | None = None,
+    *,
+    timestamp: Any = "fresh",
+    salt: bytes = SALT,
+) -> Any:
     pins = advertised if advertised is not None else chain[0].manifest.authority_fingerprints
+    fresh = chain and chain[-1].manifest.timestamp is not None
     return KeyringDocument.parse(
         {
             "instance": "0" * 32,
             "pinned_authorities": [str(fp).replace(" ", "") for fp in pins],
             "manifests": [json.loads(s.to_bytes()) for s in chain],
             "in_force": chain[-1].manifest.version if chain else None,
-            "codename": {"salt": b64encode(SALT), "kdf": KdfParams.TESTING.to_dict()},
+            "codename": {"salt": b64encode(salt), "kdf": KdfParams.TESTING.to_dict()},
+            "timestamp": (stamp(chain[-1]) if fresh else None)
+            if timestamp == "fresh"
+            else timestamp,
         }
     )
+
+
+def trusting(
+    state: State,
+    doc: Any,
+    pins: frozenset[Fingerprint],
+    warn: Any = None,
+    host: str | None = ONION,
+) -> Any:
+    """`establish` as the client calls it for the listed onion, test KDF allowed."""
+    return establish(state, doc, pins, TODAY, warn or no_warning, host=host, allow_test_kdf=True)
 
 
 def no_warning(pinned: frozenset[Fingerprint]) -> None:
@@ -203,10 +251,109 @@ def test_a_rotated_authority_set_is_followed_from_the_last_verified_manifest(
     after = successor(rotated, new, recipients=[reviewer("dana")])
     verified = verify(document([v1, v2, rotated, after]), pins, v2, TODAY)
     assert verified.manifest == after.manifest
-    # Replies may come from a reviewer of any verified version.
+    # Replies come only from the reviewers of the keyring in force.
     trusted = verified.reviewer_signing_keys()
-    assert {r.signing_key for r in v1.manifest.recipients} <= trusted
-    assert {r.signing_key for r in after.manifest.recipients} <= trusted
+    assert trusted == {r.signing_key for r in after.manifest.recipients}
+    assert not {r.signing_key for r in v1.manifest.recipients} & trusted
+
+
+# -- issue 14, point 5: the keyring in force, and fresh -----------------------------
+
+
+def test_a_reviewer_the_keyring_in_force_dropped_is_no_longer_trusted_for_replies(
+    v1: SignedManifest, v2: SignedManifest, keys: list[SigningKey], pins: frozenset[Fingerprint]
+) -> None:
+    bob = v2.manifest.recipients[1]
+    v3 = successor(v2, keys[:2], recipients=[v2.manifest.recipients[0]])
+    verified = verify(document([v1, v2, v3]), pins, None, TODAY)
+    assert bob.signing_key not in verified.reviewer_signing_keys()
+    assert v2.manifest.recipients[0].signing_key in verified.reviewer_signing_keys()
+
+
+def test_a_withheld_successor_is_noticed_when_the_last_timestamp_expires(
+    v1: SignedManifest, v2: SignedManifest, pins: frozenset[Fingerprint]
+) -> None:
+    # The server hides v3 (which revokes a reviewer) and keeps serving v2 with the
+    # last timestamp the administrators made for it, eight days ago.
+    old = stamp(v2, on=TODAY - dt.timedelta(days=8))
+    with pytest.raises(TrustError, match="not vouched for as the newest") as caught:
+        verify(document([v1, v2], timestamp=old), pins, v1, TODAY)
+    assert "withholding a newer keyring" in (caught.value.hint or "")
+
+
+def test_a_keyring_served_without_a_timestamp_is_refused(
+    v1: SignedManifest, pins: frozenset[Fingerprint]
+) -> None:
+    with pytest.raises(TrustError, match="serves no timestamp"):
+        verify(document([v1], timestamp=None), pins, None, TODAY)
+
+
+def test_a_timestamp_for_an_older_keyring_does_not_vouch_for_the_newer(
+    v1: SignedManifest, v2: SignedManifest, pins: frozenset[Fingerprint]
+) -> None:
+    with pytest.raises(TrustError, match="another keyring version"):
+        verify(document([v1, v2], timestamp=stamp(v1)), pins, None, TODAY)
+
+
+def test_a_timestamp_signed_by_someone_else_is_refused(
+    v1: SignedManifest, pins: frozenset[Fingerprint]
+) -> None:
+    body = make_timestamp(v1.manifest, STAMPER, issued=TODAY, days=7).timestamp
+    mallory = SigningKey.generate()
+    forged = SignedTimestamp(
+        body, mallory.sign(C.SIG_CONTEXT_TIMESTAMP, canonical_json(body.to_body()))
+    )
+    with pytest.raises(TrustError, match="not vouched for"):
+        verify(document([v1], timestamp=forged.to_json()), pins, None, TODAY)
+
+
+def test_a_format_one_keyring_is_refused(
+    keys: list[SigningKey], pins: frozenset[Fingerprint]
+) -> None:
+    old = first(keys, [reviewer("alice")], instance=None, codename=None, timestamp=None)
+    with pytest.raises(TrustError, match="does not list the instance"):
+        verify(document([old]), pins, None, TODAY)
+
+
+# -- point 11: the onion is the keyring's -------------------------------------------
+
+
+def test_a_copied_keyring_served_from_another_onion_is_refused(
+    tmp_path: Path, v1: SignedManifest, pins: frozenset[Fingerprint]
+) -> None:
+    phishing = OnionServiceKey.generate().address
+    state = State(tmp_path / "state")
+    with pytest.raises(TrustError, match="is not an address of this instance") as caught:
+        trusting(state, document([v1]), pins, host=phishing)
+    assert "send nothing" in (caught.value.hint or "")
+    assert State.load(state.root).manifest is None
+
+
+def test_the_listed_onion_and_its_subdomains_are_accepted(
+    tmp_path: Path, v1: SignedManifest, pins: frozenset[Fingerprint]
+) -> None:
+    trusting(State(tmp_path / "a"), document([v1]), pins, host=ONION)
+    trusting(State(tmp_path / "b"), document([v1]), pins, host="www." + ONION)
+
+
+# -- point 9: codename parameters come from the signed keyring ----------------------
+
+
+def test_a_salt_swapped_by_the_server_on_first_contact_is_ignored(
+    tmp_path: Path, v1: SignedManifest, pins: frozenset[Fingerprint]
+) -> None:
+    swapped = document([v1], salt=bytes(16))
+    verified = trusting(State(tmp_path / "state"), swapped, pins)
+    assert verified.salt == SALT
+    assert State.load(tmp_path / "state").codename_salt == SALT
+
+
+def test_test_strength_key_derivation_is_refused_without_the_loud_flag(
+    tmp_path: Path, v1: SignedManifest, pins: frozenset[Fingerprint]
+) -> None:
+    with pytest.raises(TrustError, match="test-strength") as caught:
+        establish(State(tmp_path / "state"), document([v1]), pins, TODAY, no_warning, host=ONION)
+    assert "--insecure-test-kdf" in (caught.value.hint or "")
 
 
 def test_first_use_pins_what_the_instance_publishes_and_warns(
@@ -214,7 +361,7 @@ def test_first_use_pins_what_the_instance_publishes_and_warns(
 ) -> None:
     warned: list[frozenset[Fingerprint]] = []
     state = State(tmp_path / "state")
-    establish(state, document([v1]), frozenset(), TODAY, warned.append)
+    trusting(state, document([v1]), frozenset(), warned.append)
     assert warned == [pins]
     saved = State.load(tmp_path / "state")
     assert saved.authorities == pins
@@ -226,20 +373,20 @@ def test_other_authorities_than_the_pinned_ones_are_refused(
     tmp_path: Path, v1: SignedManifest, pins: frozenset[Fingerprint]
 ) -> None:
     state = State(tmp_path / "state")
-    establish(state, document([v1]), pins, TODAY, no_warning)
+    trusting(state, document([v1]), pins)
     other = frozenset({SigningKey.generate().verify_key.fingerprint})
     with pytest.raises(TrustError, match="not the ones this device pinned"):
-        establish(State.load(state.root), document([v1]), other, TODAY, no_warning)
+        trusting(State.load(state.root), document([v1]), other)
 
 
 def test_a_changed_codename_salt_is_refused(
     tmp_path: Path, v1: SignedManifest, pins: frozenset[Fingerprint]
 ) -> None:
     state = State(tmp_path / "state")
-    establish(state, document([v1]), pins, TODAY, no_warning)
+    trusting(state, document([v1]), pins)
     state.codename_salt = bytes(16)
     with pytest.raises(TrustError, match="changed its codename salt"):
-        establish(state, document([v1]), pins, TODAY, no_warning)
+        trusting(state, document([v1]), pins)
 
 
 # -- a hostile server, end to end through the CLI ---------------------------------
@@ -316,4 +463,19 @@ def test_first_use_without_fingerprints_warns_loudly_and_pins(
     # Once pinned, no warning again.
     again = device.run("send", "-m", "again", "--codename-file", str(codename_file), pin=False)
     assert again.exit_code == 0, again.output
-    assert "WARNING" not in again.stderr
+    assert "NO AUTHORITY FINGERPRINTS" not in again.stderr
+
+
+def test_the_client_does_not_show_a_reply_by_a_reviewer_the_keyring_in_force_dropped(
+    device: Device, codename_file: Path, app: Flask, instance: Path
+) -> None:
+    sent = device.run("send", "-m", "a report", "--codename-file", str(codename_file))
+    assert sent.exit_code == 0, sent.output
+    revoked = reviewer_keys(instance).signing
+    assert revoked is not None
+    install_successor(instance, [new_reviewer()[1]])
+    reply_to(app, codename_file.read_text().strip(), "call me on 0300-1234567", revoked)
+    read = device.run("replies", "--codename-file", str(codename_file))
+    assert read.exit_code == 1
+    assert "0300-1234567" not in read.stdout
+    assert "did not verify" in read.stderr

@@ -87,8 +87,10 @@ def sealed_device(live: Live, tmp_path: Path, size: int) -> tuple[Api, State, by
     state = State(tmp_path / "state")
     api = Api(transport.session(None), live.proxy.url, timeout=(5.0, 30.0))
     doc = KeyringDocument.parse(api.keyring())
-    verified = establish(state, doc, live.pins, dt.date.today(), lambda _fps: None)
-    keys = derive_source_keys(generate_codename(), doc.salt, doc.kdf)
+    verified = establish(
+        state, doc, live.pins, dt.date.today(), lambda _fps: None, host=None, allow_test_kdf=True
+    )
+    keys = derive_source_keys(generate_codename(), verified.salt, verified.kdf)
     assert api.ensure_account(keys) is True
     evidence = tmp_path / "video.mp4"
     evidence.write_bytes(secrets.token_bytes(size))

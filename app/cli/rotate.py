@@ -1,0 +1,89 @@
+"""`raazdar rotate signing-key|secret-key|onion`: replace the server's own keys.
+
+Each is a step of the runbooks in deploy/README.md ("we think the server was
+compromised"). The signing key and the onion are listed in the keyring, so
+their rotation makes a pending key that the authorities list in the next
+keyring; the server switches when that keyring is installed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from app.cli.base import app_context, main, reports_errors
+
+
+def _record(instance: Path, action: str, **detail: str) -> None:
+    """Add an entry to the audit log: rotating the server's keys is an admin decision."""
+    from app.db import transaction
+    from app.services import audit
+
+    with app_context(instance), transaction() as session:
+        audit.record(session, audit.CONSOLE, action, **detail)
+
+
+@main.group()
+def rotate() -> None:
+    """Replace the server's bundle-signing key, secret key or source onion."""
+
+
+@rotate.command("signing-key")
+@click.pass_obj
+@reports_errors
+def signing_key(instance: Path) -> None:
+    """Make a new bundle-signing key, used once a keyring signed by the authorities lists it.
+
+    Until then exports stay signed with the old key, which the keyring in force
+    lists. Print the instance's part of the next keyring with
+    `raazdar keyring instance-info`.
+    """
+    from app.instance import InstancePaths
+    from app.rotation import rotate_signing_key
+
+    key = rotate_signing_key(InstancePaths(instance))
+    _record(instance, "server-signing-key-rotated", key=key.to_text())
+    click.echo(f"raazdar: new bundle-signing key, pending: {key.to_text()}")
+    click.echo(f"raazdar: fingerprint {key.fingerprint}")
+    click.echo(
+        "raazdar: hint: have the authorities sign a keyring listing it (and not the old one); "
+        "installing that keyring switches exports to the new key",
+        err=True,
+    )
+
+
+@rotate.command("secret-key")
+@click.pass_obj
+@reports_errors
+def secret_key(instance: Path) -> None:
+    """Replace the secret key: every source and staff session ends at the next start."""
+    from app.instance import InstancePaths
+    from app.rotation import rotate_secret_key
+
+    rotate_secret_key(InstancePaths(instance))
+    _record(instance, "secret-key-rotated")
+    click.echo("raazdar: new secret key written; every session made under the old one is void")
+    click.echo(
+        "raazdar: hint: restart the server now (`systemctl restart raazdar`): "
+        "until then the running workers keep the old key",
+        err=True,
+    )
+
+
+@rotate.command("onion")
+@click.pass_obj
+@reports_errors
+def onion(instance: Path) -> None:
+    """Make the next source onion, published beside the old one until a keyring drops the old."""
+    from app.instance import InstancePaths
+    from app.rotation import rotate_onion
+
+    address = rotate_onion(InstancePaths(instance))
+    _record(instance, "source-onion-rotated", onion=address)
+    click.echo(f"raazdar: next source onion: {address}")
+    click.echo(
+        "raazdar: hint: restart the server to publish it; have the authorities sign a keyring "
+        "listing both addresses, then one listing the new one alone, which retires the old",
+        err=True,
+    )

@@ -1,0 +1,173 @@
+"""The server's own keys as the keyring lists them, and their rotation.
+
+The keyring (format 2) lists the source onion address(es) and the bundle-signing
+key(s) of the instance. Neither may change behind the authorities' backs, so a
+rotation makes the new key *pending* beside the old one and prints what the
+authorities must list; the server switches to it only when a keyring listing it
+is installed (`promote`). The Flask secret key is not in the keyring: rotating
+it ends every session at the next start.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from app.errors import InstanceError
+from app.instance import InstanceConfig, InstancePaths, write_private
+from app.keyring import write_replacing
+from crypto import CodenameParams, CryptoError, InstanceListing, Manifest, SigningKey, VerifyKey
+from crypto.onion import OnionServiceKey
+
+PENDING_SIGNING_NAME: Final = "server_signing_key.next"
+SOURCE_ONION_NAME: Final = "source-onion.key"
+NEXT_ONION_NAME: Final = "source-onion.next.key"
+
+
+@dataclass(frozen=True)
+class Promoted:
+    """What installing a keyring switched over to."""
+
+    signing_key: bool = False
+    onion: bool = False
+
+
+def tor_dir(paths: InstancePaths) -> Path:
+    """The instance's tor directory (onion keys, staff clients)."""
+    return paths.root / "tor"
+
+
+def pending_signing_path(paths: InstancePaths) -> Path:
+    """Where a new bundle-signing key waits for a keyring that lists it."""
+    return paths.root / PENDING_SIGNING_NAME
+
+
+def onion_paths(paths: InstancePaths) -> tuple[Path, Path]:
+    """The source onion's key, and the next one's during a changeover."""
+    return tor_dir(paths) / SOURCE_ONION_NAME, tor_dir(paths) / NEXT_ONION_NAME
+
+
+def make_source_onion(paths: InstancePaths) -> str:
+    """Create the source onion's key if there is none (tor would on first publish)."""
+    current, _ = onion_paths(paths)
+    if not current.exists():
+        current.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        write_private(current, OnionServiceKey.generate().to_tor().encode() + b"\n")
+    return _address(current)
+
+
+def onion_addresses(paths: InstancePaths) -> tuple[str, ...]:
+    """The source onion's address, and the next one's during a changeover."""
+    return tuple(_address(p) for p in onion_paths(paths) if p.exists())
+
+
+def server_keys(paths: InstancePaths) -> tuple[VerifyKey, ...]:
+    """The bundle-signing key in use, and the pending one during a rotation."""
+    found = []
+    for path in (paths.signing_key, pending_signing_path(paths)):
+        if path.exists():
+            found.append(_signing(path).verify_key)
+    return tuple(found)
+
+
+def instance_listing(paths: InstancePaths, config: InstanceConfig) -> InstanceListing:
+    """What the next keyring should list for this instance: every key it holds now."""
+    return InstanceListing(config.instance_id, onion_addresses(paths), server_keys(paths))
+
+
+def instance_description(paths: InstancePaths, config: InstanceConfig) -> dict[str, Any]:
+    """The instance's part of a keyring draft, for `raazdar-review keys draft --instance`."""
+    return {
+        "type": "raazdar-instance",
+        "instance": instance_listing(paths, config).to_dict(),
+        "codename": CodenameParams(config.salt, config.kdf).to_dict(),
+    }
+
+
+def check_listing(manifest: Manifest, paths: InstancePaths, config: InstanceConfig) -> None:
+    """Refuse a format-2 keyring that does not describe this instance as it is."""
+    listing = manifest.instance
+    if listing is None:
+        return
+    if listing.id != config.instance_id:
+        raise InstanceError("the keyring lists another instance (its instance id differs)")
+    if manifest.codename != CodenameParams(config.salt, config.kdf):
+        raise InstanceError(
+            "the keyring's codename salt or KDF differs from this instance's: "
+            "installing it would lock every source out"
+        )
+    if not set(server_keys(paths)) & set(listing.server_keys):
+        raise InstanceError("the keyring lists none of this server's bundle-signing keys")
+    # The onions are not checked here: behind Onionbalance the keyring lists the
+    # master address, which no single host holds (`keyring show` says so).
+
+
+def promote(manifest: Manifest, paths: InstancePaths) -> Promoted:
+    """Switch to a pending signing key or onion once the keyring in force lists it alone."""
+    listing = manifest.instance
+    if listing is None:
+        return Promoted()
+    pending = pending_signing_path(paths)
+    signing = (
+        pending.exists()
+        and _signing(pending).verify_key in listing.server_keys
+        and _signing(paths.signing_key).verify_key not in listing.server_keys
+    )
+    if signing:
+        pending.replace(paths.signing_key)
+    current, following = onion_paths(paths)
+    onion = (
+        following.exists()
+        and _address(following) in listing.onions
+        and _address(current) not in listing.onions
+    )
+    if onion:
+        following.replace(current)
+    return Promoted(signing, onion)
+
+
+def rotate_signing_key(paths: InstancePaths) -> VerifyKey:
+    """Make a new bundle-signing key, pending until a keyring lists it; return its public key."""
+    pending = pending_signing_path(paths)
+    if pending.exists():
+        raise InstanceError(
+            "a new signing key is already pending: have the authorities list it "
+            f"({_signing(pending).verify_key.to_text()}), or remove {pending} to start over"
+        )
+    key = SigningKey.generate()
+    write_private(pending, key.to_text().encode() + b"\n")
+    return key.verify_key
+
+
+def rotate_onion(paths: InstancePaths) -> str:
+    """Make the next source onion key, published beside the old one; return its address."""
+    make_source_onion(paths)
+    _, following = onion_paths(paths)
+    if following.exists():
+        raise InstanceError(
+            f"a next onion is already made ({_address(following)}): have the authorities list "
+            f"it, or remove {following} to start over"
+        )
+    write_private(following, OnionServiceKey.generate().to_tor().encode() + b"\n")
+    return _address(following)
+
+
+def rotate_secret_key(paths: InstancePaths) -> None:
+    """Replace the Flask secret key: every session and API challenge made under it ends."""
+    write_replacing(paths.secret_key, secrets.token_bytes(32))
+
+
+def _signing(path: Path) -> SigningKey:
+    try:
+        return SigningKey.from_text(path.read_text("ascii").strip())
+    except (OSError, UnicodeDecodeError, CryptoError) as exc:
+        raise InstanceError(f"cannot read the signing key {path}: {exc}") from exc
+
+
+def _address(path: Path) -> str:
+    try:
+        return OnionServiceKey.from_tor(path.read_text("ascii")).address
+    except (OSError, UnicodeDecodeError, CryptoError) as exc:
+        raise InstanceError(f"cannot read the onion key {path}: {exc}") from exc

@@ -1,0 +1,186 @@
+"""Keyring format 2: the instance listing, codename parameters, timestamp key, and duplicates."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from typing import Any
+
+import pytest
+
+from crypto import (
+    AuthorityKey,
+    CodenameParams,
+    FormatError,
+    InstanceListing,
+    KdfParams,
+    Manifest,
+    PrivateKey,
+    Recipient,
+    SignedManifest,
+    SigningKey,
+    TimestampPolicy,
+    VerificationError,
+    verify_chain,
+    verify_successor,
+)
+from crypto import constants as C
+from crypto.onion import OnionServiceKey
+
+AUTHORITIES = [SigningKey(bytes([0x10 + i]) * 32) for i in range(2)]
+SIGNING = [SigningKey(bytes([0x40 + i]) * 32) for i in range(2)]
+ENCRYPTION = [PrivateKey(bytes([0x30 + i]) * 32).public_key for i in range(2)]
+ONIONS = [OnionServiceKey.generate().address for _ in range(2)]
+SERVER = SigningKey(bytes([0x50]) * 32)
+STAMPER = SigningKey(bytes([0x51]) * 32)
+ISSUED = dt.date(2025, 1, 6)
+EXPIRES = dt.date(2026, 1, 6)
+LISTING = InstanceListing("ab" * 16, (ONIONS[0],), (SERVER.verify_key,))
+CODENAME = CodenameParams(bytes(range(16)), KdfParams.INTERACTIVE)
+POLICY = TimestampPolicy(STAMPER.verify_key, 7)
+
+
+def reviewer(i: int, *, signing: int | None = None, encryption: int | None = None) -> Recipient:
+    return Recipient(
+        f"reviewer-{i}",
+        f"Reviewer {i}",
+        ENCRYPTION[i if encryption is None else encryption],
+        SIGNING[i if signing is None else signing].verify_key,
+    )
+
+
+def manifest(recipients: tuple[Recipient, ...] = (), **kw: Any) -> Manifest:
+    return Manifest(
+        version=1,
+        previous=None,
+        issued=ISSUED,
+        expires=EXPIRES,
+        threshold=2,
+        authorities=tuple(AuthorityKey(f"A{i}", k.verify_key) for i, k in enumerate(AUTHORITIES)),
+        recipients=recipients or (reviewer(0), reviewer(1)),
+        **kw,
+    )
+
+
+def signed(m: Manifest) -> SignedManifest:
+    s = SignedManifest(m)
+    for key in AUTHORITIES:
+        s = s.sign(key)
+    return s
+
+
+V2_SECTIONS: dict[str, Any] = {"instance": LISTING, "codename": CODENAME, "timestamp": POLICY}
+
+
+# Point 7: one person's key can't stand for two reviewers.
+
+
+def test_one_signing_key_under_two_reviewer_ids_is_refused() -> None:
+    with pytest.raises(FormatError, match="signing key is listed twice"):
+        manifest((reviewer(0), reviewer(1, signing=0)))
+
+
+def test_one_encryption_key_under_two_reviewer_ids_is_refused() -> None:
+    with pytest.raises(FormatError, match="recipient key is listed twice"):
+        manifest((reviewer(0), reviewer(1, encryption=0)))
+
+
+def test_a_signed_document_listing_one_signing_key_twice_is_refused() -> None:
+    doc = json.loads(signed(manifest()).to_bytes())
+    doc["manifest"]["recipients"][1]["signing_key"] = SIGNING[0].verify_key.to_text()
+    with pytest.raises(FormatError):
+        SignedManifest.from_bytes(json.dumps(doc).encode())
+
+
+# Format 2.
+
+
+def test_format_two_round_trips_with_its_sections() -> None:
+    original = signed(manifest(**V2_SECTIONS))
+    again = SignedManifest.from_bytes(original.to_bytes())
+    assert again == original
+    assert again.manifest.format == C.MANIFEST_FORMAT_INSTANCE
+    assert json.loads(original.to_bytes())["manifest"]["format"] == 2
+
+
+def test_format_one_stays_byte_for_byte_what_it_was() -> None:
+    body = manifest().to_body()
+    assert body["format"] == 1
+    assert not {"instance", "codename", "timestamp"} & set(body)
+
+
+@pytest.mark.parametrize("missing", ["instance", "codename", "timestamp"])
+def test_a_format_two_manifest_needs_all_three_sections(missing: str) -> None:
+    sections = {k: v for k, v in V2_SECTIONS.items() if k != missing}
+    with pytest.raises(FormatError):
+        manifest(**sections)
+
+
+@pytest.mark.parametrize("missing", ["instance", "codename", "timestamp"])
+def test_a_format_two_document_missing_a_section_is_refused(missing: str) -> None:
+    doc = json.loads(signed(manifest(**V2_SECTIONS)).to_bytes())
+    del doc["manifest"][missing]
+    with pytest.raises(FormatError):
+        SignedManifest.from_bytes(json.dumps(doc).encode())
+
+
+def test_a_format_one_document_with_format_two_sections_is_refused() -> None:
+    doc = json.loads(signed(manifest(**V2_SECTIONS)).to_bytes())
+    doc["manifest"]["format"] = 1
+    with pytest.raises(FormatError):
+        SignedManifest.from_bytes(json.dumps(doc).encode())
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("id", "AB" * 16),
+        ("onions", []),
+        ("onions", ["example.com"]),
+        ("onions", [ONIONS[0].upper()]),
+        ("onions", [ONIONS[0], ONIONS[0]]),
+        ("onions", [ONIONS[0][:-7] + "x.onion"]),
+        ("server_keys", []),
+        ("server_keys", ["rz-ed25519-public:AAAA"]),
+    ],
+)
+def test_a_malformed_instance_listing_is_refused(field: str, value: Any) -> None:
+    obj = LISTING.to_dict() | {field: value}
+    with pytest.raises(FormatError):
+        InstanceListing.from_dict(obj)
+
+
+@pytest.mark.parametrize("days", [0, C.TIMESTAMP_MAX_DAYS + 1])
+def test_a_timestamp_policy_holds_a_bounded_number_of_days(days: int) -> None:
+    with pytest.raises(FormatError):
+        TimestampPolicy(STAMPER.verify_key, days)
+
+
+def test_the_listing_matches_an_onion_and_its_subdomains_only() -> None:
+    assert LISTING.lists_onion(ONIONS[0])
+    assert LISTING.lists_onion("www." + ONIONS[0].upper())
+    assert not LISTING.lists_onion(ONIONS[1])
+    assert not LISTING.lists_onion(ONIONS[0] + ".evil.example")
+
+
+def test_a_format_one_chain_is_followed_into_format_two() -> None:
+    v1 = signed(manifest())
+    v2 = signed(v1.manifest.successor(issued=ISSUED, expires=EXPIRES, **V2_SECTIONS))
+    pins = v1.manifest.authority_fingerprints
+    assert verify_chain(pins, [v1, v2], ISSUED).instance == LISTING
+
+
+def test_a_successor_may_not_drop_the_instance_listing() -> None:
+    v2 = manifest(**V2_SECTIONS)
+    back = dataclasses.replace(
+        v2.successor(issued=ISSUED, expires=EXPIRES), instance=None, codename=None, timestamp=None
+    )
+    with pytest.raises(VerificationError) as caught:
+        verify_successor(v2, signed(back), ISSUED)
+    assert caught.value.rule == "format"
+
+
+def test_a_successor_carries_the_sections_over() -> None:
+    v2 = manifest(**V2_SECTIONS)
+    assert v2.successor(issued=ISSUED, expires=EXPIRES).instance == LISTING

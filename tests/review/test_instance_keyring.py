@@ -1,0 +1,153 @@
+"""The workstation believes the server keys the keyring in force lists, not a typed value."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner, Result
+
+from app.cli import main
+from app.keyring import manifest_path, timestamp_path
+from crypto import SignedManifest, SigningKey
+from review import ceremony
+from tests.review.support import Server, review
+
+
+def first_keyring(server: Server, tmp_path: Path) -> Path:
+    """The demo instance's keyring v1 (format 2: it lists the instance), as carried over."""
+    path = tmp_path / "keyring-v1.json"
+    path.write_bytes(manifest_path(server.paths, 1).read_bytes())
+    return path
+
+
+def pins(server: Server) -> list[str]:
+    """`--authority FP` for each of the demo keyring's authorities."""
+    manifest = SignedManifest.from_bytes(manifest_path(server.paths, 1).read_bytes()).manifest
+    return [x for fp in manifest.authority_fingerprints for x in ("--authority", str(fp))]
+
+
+def init(root: Path, server: Server, *extra: str) -> Result:
+    return review(
+        root,
+        "init",
+        *extra,
+        "--key-file",
+        str(server.reviewer_key_file),
+        "--reviewer",
+        "demo-reviewer",
+    )
+
+
+def export_signed_by(server: Server, key: SigningKey, out: Path) -> Path:
+    """An export made while `key` sits in the server's key file: what a thief of it could sign."""
+    real = server.paths.signing_key.read_bytes()
+    server.paths.signing_key.write_text(key.to_text() + "\n")
+    try:
+        return server.export(out)
+    finally:
+        server.paths.signing_key.write_bytes(real)
+
+
+def test_init_takes_the_instance_and_server_key_from_the_keyring(
+    server: Server, tmp_path: Path
+) -> None:
+    root = tmp_path / "workspace"
+    result = init(root, server, "--keyring", str(first_keyring(server, tmp_path)))
+    assert result.exit_code == 0, result.output
+    server.submit("a report")
+    imported = review(root, "import", str(server.export(tmp_path / "export.rzb")))
+    assert imported.exit_code == 0, imported.output
+
+
+def test_init_refuses_a_typed_server_key_the_keyring_does_not_list(
+    server: Server, tmp_path: Path
+) -> None:
+    typed = SigningKey.generate().verify_key.to_text()
+    root = tmp_path / "workspace"
+    keyring = str(first_keyring(server, tmp_path))
+    result = init(root, server, "--keyring", keyring, "--server-key", typed)
+    assert result.exit_code == 1
+    assert "not a server key the keyring lists" in result.output
+
+
+def test_a_key_typed_at_init_signs_nothing_once_a_keyring_lists_the_instance(
+    server: Server, tmp_path: Path
+) -> None:
+    # Someone typed their own key at `init` (or the server key was stolen and
+    # rotated since): once the keyring in force lists the instance, it is the keyring's keys.
+    intruder = SigningKey.generate()
+    root = tmp_path / "workspace"
+    result = init(
+        root,
+        server,
+        "--instance-id",
+        server.instance_id,
+        "--server-key",
+        intruder.verify_key.to_text(),
+        *pins(server),
+    )
+    assert result.exit_code == 0, result.output
+    installed = review(root, "keys", "install", str(first_keyring(server, tmp_path)))
+    assert installed.exit_code == 0, installed.output
+    server.submit("a report")
+    forged = export_signed_by(server, intruder, tmp_path / "forged.rzb")
+    refused = review(root, "import", str(forged))
+    assert refused.exit_code == 1
+    assert "bundle refused" in refused.output
+    genuine = review(root, "import", str(server.export(tmp_path / "genuine.rzb")))
+    assert genuine.exit_code == 0, genuine.output
+
+
+def test_a_keyring_for_another_instance_is_refused(server: Server, tmp_path: Path) -> None:
+    root = tmp_path / "workspace"
+    typed = ("--instance-id", "0" * 32, "--server-key", server.signing_key_text)
+    result = init(root, server, *typed, *pins(server))
+    assert result.exit_code == 0, result.output
+    refused = review(root, "keys", "install", str(first_keyring(server, tmp_path)))
+    assert refused.exit_code == 1
+    assert "another instance" in refused.output
+
+
+def test_the_freshness_renewal_is_one_command_on_each_side(server: Server, tmp_path: Path) -> None:
+    root = tmp_path / "workspace"
+    init(root, server, "--keyring", str(first_keyring(server, tmp_path)))
+    stamp = tmp_path / "timestamp.json"
+    key = server.paths.demo_keys / "timestamp.key"
+    made = review(root, "keys", "timestamp", "--key-file", str(key), "--out", str(stamp))
+    assert made.exit_code == 0, made.output
+    installed = CliRunner().invoke(
+        main, ["--instance", str(server.instance), "keyring", "timestamp", str(stamp)]
+    )
+    assert installed.exit_code == 0, installed.output
+    assert timestamp_path(server.paths).read_bytes() == stamp.read_bytes()
+
+
+def test_list_instance_drafts_the_keyring_from_what_the_server_prints(
+    server: Server, tmp_path: Path
+) -> None:
+    root = tmp_path / "workspace"
+    init(root, server, "--keyring", str(first_keyring(server, tmp_path)))
+    info = tmp_path / "instance.json"
+    printed = CliRunner().invoke(
+        main, ["--instance", str(server.instance), "keyring", "instance-info", "-o", str(info)]
+    )
+    assert printed.exit_code == 0, printed.output
+    draft = tmp_path / "draft.json"
+    made = review(root, "keys", "list-instance", "--instance", str(info), "--draft", str(draft))
+    assert made.exit_code == 0, made.output
+    manifest = SignedManifest.from_bytes(draft.read_bytes()).manifest
+    assert manifest.version == 2
+    assert manifest.instance is not None
+    assert manifest.instance.to_dict() == json.loads(info.read_text())["instance"]
+
+
+def test_the_changes_a_holder_reads_show_the_instance_listing(server: Server) -> None:
+    manifest = SignedManifest.from_bytes(manifest_path(server.paths, 1).read_bytes()).manifest
+    assert manifest.instance is not None
+    lines = "\n".join(ceremony.changes(None, manifest))
+    for onion in manifest.instance.onions:
+        assert f"onion {onion}" in lines
+    for key in manifest.instance.server_keys:
+        assert f"server key {key.fingerprint}" in lines
+    assert "timestamp key" in lines
