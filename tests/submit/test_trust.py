@@ -21,6 +21,7 @@ from crypto import (
     SigningKey,
 )
 from crypto.encoding import b64encode
+from crypto.vault import Vault
 from submit.errors import TrustError
 from submit.state import State
 from submit.trust import KeyringDocument, establish, verify
@@ -29,6 +30,7 @@ from tests.submit.support import Device, Recorder
 
 TODAY = dt.date(2025, 6, 1)
 SALT = bytes(range(16))
+VAULT = Vault.derive("a codename", SALT, KdfParams.TESTING)
 
 
 def reviewer(name: str) -> Recipient:
@@ -213,10 +215,10 @@ def test_first_use_pins_what_the_instance_publishes_and_warns(
     tmp_path: Path, v1: SignedManifest, pins: frozenset[Fingerprint]
 ) -> None:
     warned: list[frozenset[Fingerprint]] = []
-    state = State(tmp_path / "state")
+    state = State(tmp_path / "state", vault=VAULT)
     establish(state, document([v1]), frozenset(), TODAY, warned.append)
     assert warned == [pins]
-    saved = State.load(tmp_path / "state")
+    saved = State.load(tmp_path / "state", VAULT)
     assert saved.authorities == pins
     assert saved.manifest == v1
     assert saved.codename_salt == SALT
@@ -225,17 +227,17 @@ def test_first_use_pins_what_the_instance_publishes_and_warns(
 def test_other_authorities_than_the_pinned_ones_are_refused(
     tmp_path: Path, v1: SignedManifest, pins: frozenset[Fingerprint]
 ) -> None:
-    state = State(tmp_path / "state")
+    state = State(tmp_path / "state", vault=VAULT)
     establish(state, document([v1]), pins, TODAY, no_warning)
     other = frozenset({SigningKey.generate().verify_key.fingerprint})
     with pytest.raises(TrustError, match="not the ones this device pinned"):
-        establish(State.load(state.root), document([v1]), other, TODAY, no_warning)
+        establish(State.load(state.root, VAULT), document([v1]), other, TODAY, no_warning)
 
 
 def test_a_changed_codename_salt_is_refused(
     tmp_path: Path, v1: SignedManifest, pins: frozenset[Fingerprint]
 ) -> None:
-    state = State(tmp_path / "state")
+    state = State(tmp_path / "state", vault=VAULT)
     establish(state, document([v1]), pins, TODAY, no_warning)
     state.codename_salt = bytes(16)
     with pytest.raises(TrustError, match="changed its codename salt"):
@@ -282,7 +284,7 @@ def test_the_client_refuses_a_stranger_pinned_in_place_of_the_authorities(
     assert result.exit_code == 1, result.output
     assert "not signed by the authority keys this device pinned" in result.stderr
     assert recorder.paths("PATCH") == []
-    assert not State.load(device.state).authorities
+    assert not device.state_of(codename_file).authorities
 
 
 def test_the_client_refuses_a_server_that_rolls_its_keyring_back(
@@ -292,8 +294,8 @@ def test_the_client_refuses_a_server_that_rolls_its_keyring_back(
     install_successor(instance, [recipient])
     sent = device.run("send", "-m", "first", "--codename-file", str(codename_file))
     assert sent.exit_code == 0, sent.output
-    assert State.load(device.state).manifest is not None
-    assert State.load(device.state).manifest.manifest.version == 2  # type: ignore[union-attr]
+    assert device.state_of(codename_file).manifest is not None
+    assert device.state_of(codename_file).manifest.manifest.version == 2  # type: ignore[union-attr]
 
     recorder.keyring = lambda doc: {**doc, "manifests": doc["manifests"][:1], "in_force": 1}
     before = len(recorder.paths("PATCH"))
@@ -312,7 +314,7 @@ def test_first_use_without_fingerprints_warns_loudly_and_pins(
     published = {key.verify_key.fingerprint for key in demo_authorities(instance)}
     for fp in published:
         assert str(fp) in result.stderr
-    assert State.load(device.state).authorities == published
+    assert device.state_of(codename_file).authorities == published
     # Once pinned, no warning again.
     again = device.run("send", "-m", "again", "--codename-file", str(codename_file), pin=False)
     assert again.exit_code == 0, again.output
