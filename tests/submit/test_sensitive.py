@@ -3,33 +3,13 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
 from submit import sensitive
+from tests.editor import stub_editor
 from tests.submit.support import Device
-
-STUB = """#!{python}
-import json, os, sys
-draft = sys.argv[-1]
-with open({record!r}, "w") as out:
-    seen = os.listdir(os.path.dirname(draft))
-    json.dump({{"argv": sys.argv, "env": dict(os.environ), "dir": seen}}, out)
-with open(draft, "a") as out:
-    out.write("written in the editor")
-"""
-
-
-def stub_editor(tmp_path: Path, name: str) -> tuple[Path, Path]:
-    """An executable called `name` that records how it was started and writes a line."""
-    record = tmp_path / f"{name}.json"
-    path = tmp_path / "bin" / name
-    path.parent.mkdir(exist_ok=True)
-    path.write_text(STUB.format(python=sys.executable, record=str(record)))
-    path.chmod(0o700)
-    return path, record
 
 
 @pytest.mark.parametrize(
