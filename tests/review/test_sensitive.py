@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from app.demo import DEMO_PASSPHRASE
 from review import triage
 from review.cli import cli, sensitive
 from review.workspace import Workspace
 from tests.editor import stub_editor
-from tests.review.support import DEMO_PASSPHRASE, Server, review
+from tests.review.support import Server, review
 
 
 @pytest.fixture
