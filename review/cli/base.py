@@ -21,6 +21,7 @@ from rich.text import Text
 from crypto.errors import CryptoError
 from review import triage
 from review import workspace as ws
+from review.blobs import clear_times
 from review.cli import sensitive
 from review.errors import ReviewError, UnlockError
 
@@ -53,6 +54,9 @@ class Group(click.Group):
             fail(ctx, str(exc), "the workspace may be damaged: run `raazdar-review audit verify`")
         except OSError as exc:
             fail(ctx, f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), None)
+        finally:
+            if isinstance(ctx.obj, Ctx) and (ctx.obj.root / ws.DB_NAME).is_file():
+                clear_times(ctx.obj.root)
         return None
 
 

@@ -30,9 +30,15 @@ def _db(workspace: Path) -> sqlite3.Connection:
     return sqlite3.connect(workspace / ws.DB_NAME, isolation_level=None)
 
 
+def _flip_sealed(record: str) -> str:
+    """Change one character of the sealed part: what the entry did, to which report, when."""
+    start = record.index('"sealed":"') + len('"sealed":"') + 10
+    return record[:start] + ("A" if record[start] != "A" else "B") + record[start + 1 :]
+
+
 def _edit_action(db: sqlite3.Connection) -> None:
     (record,) = db.execute("SELECT record FROM audit WHERE seq = 3").fetchone()
-    db.execute("UPDATE audit SET record = ? WHERE seq = 3", (record.replace("status", "tag"),))
+    db.execute("UPDATE audit SET record = ? WHERE seq = 3", (_flip_sealed(record),))
 
 
 def _edit_actor(db: sqlite3.Connection) -> None:
