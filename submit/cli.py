@@ -526,6 +526,47 @@ def replies(settings: Settings, codename_file: Path | None) -> None:
         )
 
 
+@cli.command()
+@click.option(
+    "--codename-file",
+    type=click.Path(path_type=Path, dir_okay=False, allow_dash=True),
+    help="Read the codename from a file (`-` for stdin) instead of prompting for it.",
+)
+@pass_settings
+def pins(settings: Settings, codename_file: Path | None) -> None:
+    """Print what this codename pinned, as a pins file (for --pins-file, e.g. with --no-state)."""
+    codename = read_codename(codename_file)
+    with device_state(settings, codename) as state:
+        if state.instance is None:
+            raise SubmitError(
+                "nothing is pinned here for this codename",
+                hint="pin an instance first: `raazdar-submit --pins-file FILE replies`",
+            )
+        lines = [
+            "# Raazdar pins: keep this file apart from the device",
+            f"instance {state.instance}",
+        ]
+        lines += [f"authority {fp}" for fp in sorted(state.authorities, key=str)]
+    click.echo("\n".join(lines))
+
+
+@cli.command()
+@click.option(
+    "--codename-file",
+    type=click.Path(path_type=Path, dir_okay=False, allow_dash=True),
+    help="Read the codename from a file (`-` for stdin) instead of prompting for it.",
+)
+@pass_settings
+def forget(settings: Settings, codename_file: Path | None) -> None:
+    """Remove everything this codename keeps on the device: pins, keyring, unfinished uploads."""
+    if settings.no_state:
+        raise click.UsageError("--no-state keeps nothing to forget")
+    codename = read_codename(codename_file)
+    with device_state(settings, codename) as state:
+        state.forget()
+    click.echo("Forgotten: this device keeps nothing for that codename now.", err=True)
+
+
 def main() -> None:
     """Run the command line with this tool's error format and exit codes."""
     # Whatever the client writes (state, sealed envelopes) is the user's alone.

@@ -140,3 +140,33 @@ def test_no_state_with_a_state_directory_is_a_usage_error(tmp_path: Path) -> Non
     result = CliRunner().invoke(cli, ["--no-state", "--state", str(tmp_path), "new"])
     assert result.exit_code == 2
     assert list(tmp_path.iterdir()) == []
+
+
+def test_pins_go_to_a_file_for_amnesic_use_and_forget_leaves_only_the_salt(
+    device: Device, codename_file: Path, tmp_path: Path
+) -> None:
+    assert device.run("replies", "--codename-file", str(codename_file)).exit_code == 0
+    pins = device.run("pins", "--codename-file", str(codename_file))
+    assert pins.exit_code == 0, pins.output
+    assert f"instance {device.url}" in pins.stdout
+    assert pins.stdout.count("authority ") == len(device.authorities)
+    carried = tmp_path / "pins.txt"
+    carried.write_text(pins.stdout)
+    amnesic = CliRunner().invoke(
+        cli,
+        [
+            "--no-state",
+            "--pins-file",
+            str(carried),
+            "--direct",
+            "replies",
+            "--codename-file",
+            str(codename_file),
+        ],
+    )
+    assert amnesic.exit_code == 0, amnesic.output
+    assert "WARNING" not in amnesic.stderr  # pinned from the file, not trusted on first use
+    forgot = device.run("forget", "--codename-file", str(codename_file))
+    assert forgot.exit_code == 0, forgot.output
+    assert sorted(p.name for p in device.state.iterdir()) == ["device.json", "lock"]
+    assert device.state_of(codename_file).instance is None
