@@ -30,7 +30,9 @@ VIM_ARGS: Final = ("-n", "-i", "NONE", "--cmd", VIM_SETTINGS, "-c", VIM_SETTINGS
 # nano: read no nanorc, which is where history, position logs, backups and lock files
 # are switched on (they are off by default).
 NANO_ARGS: Final = ("--ignorercfiles",)
-_VIMS: Final = frozenset({"vi", "vim", "nvim", "gvim", "view", "vim.basic", "vim.tiny"})
+_VIMS: Final = frozenset(
+    {"vim", "nvim", "gvim", "vim.basic", "vim.tiny", "vim.nox", "vim.gtk", "vim.gtk3"}
+)
 # Memory-backed, so a draft never reaches a disk; mkdtemp makes a private directory in it.
 _RAM_DIRS: Final = ("/dev/shm", "$XDG_RUNTIME_DIR")  # noqa: S108
 
@@ -56,11 +58,12 @@ def editor_command(editor: str) -> list[str]:
     words = shlex.split(editor)
     if not words:
         return words
-    resolved = shutil.which(words[0]) or words[0]
-    names = {Path(words[0]).name, Path(os.path.realpath(resolved)).name}
-    if names & _VIMS and not any("busybox" in n for n in names):
+    # What runs, not what it is called: `vi` may be vim, nvi or busybox, which differ.
+    resolved = shutil.which(words[0])
+    name = Path(os.path.realpath(resolved) if resolved else words[0]).name
+    if name in _VIMS:
         return [*words, *VIM_ARGS]
-    if any(n in {"nano", "rnano"} for n in names):
+    if name in {"nano", "rnano"}:
         return [*words, *NANO_ARGS]
     return words
 

@@ -62,3 +62,15 @@ def test_the_message_from_stdin_is_not_warned_about(device: Device, codename_fil
     result = device.run("send", *args, input="from stdin\n")
     assert result.exit_code == 0, result.output
     assert "history" not in result.stderr
+
+
+def test_an_editor_is_known_by_what_runs_not_what_it_is_called(tmp_path: Path) -> None:
+    editor, _record = stub_editor(tmp_path, "vim")
+    alias = tmp_path / "bin" / "vi"
+    alias.symlink_to(editor)
+    assert sensitive.editor_command(str(alias))[1:] == list(sensitive.VIM_ARGS)
+    other, _ = stub_editor(tmp_path, "nvi")
+    (tmp_path / "bin" / "vi2").symlink_to(other)
+    assert sensitive.editor_command(str(tmp_path / "bin" / "vi2")) == [
+        str(tmp_path / "bin" / "vi2")
+    ]
