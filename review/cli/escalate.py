@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from crypto.errors import CryptoError, DecryptionError
 from crypto.packet import open_packet
 from review import bodies, escalation
 from review.cli.base import PROG, Ctx, Group, cli, compose, make_console, parse_date, pass_ctx, safe
-from review.cli.sensitive import warn_argument
+from review.cli.sensitive import asked_lines, warn_argument
 from review.errors import InvalidValue, ReviewError
 from review.opened import render, write_new, write_opened
 from review.packets import Confirm, Selection
@@ -219,6 +220,8 @@ def escalate_cmd(
         # matched none is redacted all the same.
         yield from (parse_term(t) for t in redact)
         yield from (parse_term(t) for t in yes_redact if t not in used)
+        label = "Also redact ([KIND:]SPELLING[|SPELLING…]; blank to finish)"
+        yield from (parse_term(t) for t in asked_lines(label, interactive=sys.stdin.isatty()))
 
     created = escalation.escalate(
         u,

@@ -17,6 +17,7 @@ import shlex
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Final
 
@@ -121,3 +122,12 @@ def ask(label: str) -> str:
     """Prompt for a short value (a search term, a tag, an agency) instead of an argument."""
     value: str = click.prompt(label, err=True)
     return value
+
+
+def asked_lines(label: str, *, interactive: bool) -> Iterator[str]:
+    """Ask for values one per line until a blank one (only on a terminal: `interactive`)."""
+    while interactive:
+        answer: str = click.prompt(label, default="", show_default=False, err=True)
+        if not answer.strip():
+            return
+        yield answer.strip()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -83,3 +84,15 @@ def test_text_given_as_an_argument_is_warned_about_once(filed: Path, args: tuple
     result = review(filed, *args)
     assert result.exit_code == 0, result.output
     assert result.stderr.count("shell's history keeps it") == 1
+
+
+def test_redactions_are_asked_for_one_per_line_until_a_blank_one() -> None:
+    @click.command()
+    def ask_terms() -> None:
+        for term in sensitive.asked_lines("Also redact", interactive=True):
+            click.echo(f"got {term}")
+        assert list(sensitive.asked_lines("never asked", interactive=False)) == []
+
+    result = CliRunner().invoke(ask_terms, input="person:Shazia Bibi\nChak 41\n\n")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == ["got person:Shazia Bibi", "got Chak 41"]
