@@ -23,3 +23,20 @@ def padme(length: int) -> int:
     last_bits = exponent - size_bits
     mask = (1 << last_bits) - 1
     return (length + mask) & ~mask
+
+
+_MARK = b"\x80"
+
+
+def pad(data: bytes, floor: int) -> bytes:
+    """Pad `data` to its Padmé size (at least `floor`) with 0x80 then zeros (ISO/IEC 7816-4)."""
+    size = padded_size(len(data) + 1, floor)
+    return data + _MARK + bytes(size - len(data) - 1)
+
+
+def unpad(padded: bytes) -> bytes:
+    """Undo `pad`; raise `ValueError` if the padding is not there."""
+    end = padded.rstrip(b"\x00")
+    if not end.endswith(_MARK):
+        raise ValueError("padding is malformed")
+    return end[:-1]

@@ -22,10 +22,16 @@ from crypto import constants as C
 from crypto.encoding import blake2b
 from crypto.errors import DecryptionError, FormatError
 from crypto.keys import PrivateKey, PublicKey
+from crypto.padding import pad, unpad
 
 # Labels of this format; a change of any of them is a change of format.
 PERSON_RECORD_KEY: Final = b"rz-ws-record-v1"
-RECORD_CONTEXT_PREFIX: Final = b"raazdar workspace record v1\x00"
+# Version 2 records are padded (Padmé, at least RECORD_FLOOR bytes) so that their
+# length says little about what a reviewer wrote; version 1 records (unpadded)
+# are still read, and `keys rewrap` re-seals them as version 2.
+RECORD_CONTEXT_PREFIX: Final = b"raazdar workspace record v2\x00"
+LEGACY_CONTEXT_PREFIX: Final = b"raazdar workspace record v1\x00"
+RECORD_FLOOR: Final = 256
 
 _NONCE_BYTES: Final = sodium.crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
 _TAG_BYTES: Final = sodium.crypto_aead_xchacha20poly1305_ietf_ABYTES
@@ -80,10 +86,10 @@ class WorkspaceKey:
         return key
 
     def seal_record(self, plaintext: bytes, context: bytes) -> bytes:
-        """Encrypt a small record, bound to `context` (e.g. the row it is stored in)."""
+        """Encrypt a small record, padded, bound to `context` (e.g. the row it is stored in)."""
         nonce = nacl.utils.random(_NONCE_BYTES)
         box = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(
-            plaintext, _associated(context), nonce, self._record_key
+            pad(plaintext, RECORD_FLOOR), _associated(context), nonce, self._record_key
         )
         return nonce + bytes(box)
 
@@ -92,12 +98,18 @@ class WorkspaceKey:
         if len(sealed) < _NONCE_BYTES + _TAG_BYTES:
             raise DecryptionError("record does not open")
         try:
+            return unpad(self._decrypt(sealed, _associated(context)))
+        except DecryptionError:
+            # A record written before padding (version 1) opens as it was written.
+            return self._decrypt(sealed, _associated(context, LEGACY_CONTEXT_PREFIX))
+        except ValueError as exc:
+            raise DecryptionError("record does not open") from exc
+
+    def _decrypt(self, sealed: bytes, associated: bytes) -> bytes:
+        try:
             return bytes(
                 sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(
-                    sealed[_NONCE_BYTES:],
-                    _associated(context),
-                    sealed[:_NONCE_BYTES],
-                    self._record_key,
+                    sealed[_NONCE_BYTES:], associated, sealed[:_NONCE_BYTES], self._record_key
                 )
             )
         except (nacl.exceptions.CryptoError, ValueError) as exc:
@@ -107,7 +119,7 @@ class WorkspaceKey:
         return "WorkspaceKey(<secret>)"
 
 
-def _associated(context: bytes) -> bytes:
+def _associated(context: bytes, prefix: bytes = RECORD_CONTEXT_PREFIX) -> bytes:
     if not isinstance(context, bytes):
         raise FormatError("a record context is bytes")
-    return RECORD_CONTEXT_PREFIX + context
+    return prefix + context

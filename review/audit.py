@@ -1,8 +1,12 @@
 """The audit log: every action an entry, hash-chained and signed by the reviewer who did it.
 
-Each record names its sequence number, time, actor, action and target report;
-what was set (a category, a note's text) is in `detail`, sealed under the
-workspace key so the log holds no plaintext. The chain (`crypto.chain`) and the
+Each record keeps in the clear only what verification needs: its sequence
+number, its actor (whose keys may sign it) and the signing keys it enrols.
+What it did, to which report, when, and what was set (a category, a note's
+text) is one record sealed under the workspace key, padded, so the log tells
+nobody without a passphrase which reports were worked on, how, or at what
+time. (Entries written before schema version 3 keep their time, action and
+report in the clear: signatures cover them.) The chain (`crypto.chain`) and the
 Ed25519 signatures cover the sealed form, so anyone can verify the log without
 unlocking: an edited, removed or reordered entry breaks its link, and a forged
 one lacks the signature of a key that an earlier entry enrolled. The newest
@@ -26,6 +30,8 @@ from crypto.errors import CryptoError
 from review.workspace import Unlocked, Workspace
 
 SIG_CONTEXT_AUDIT: Final = b"raazdar review audit v1"
+# Records with this format seal their time, action, target and detail together.
+FORMAT: Final = 3
 _HEAD: Final = "audit_head"
 
 
@@ -71,18 +77,17 @@ def append(
     conn = u.conn
     row = conn.execute("SELECT seq, link FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
     seq, previous = (row[0] + 1, bytes.fromhex(row[1])) if row else (1, GENESIS)
-    sealed = (
-        b64encode(u.key.seal_record(canonical_json(detail), _context(seq)))
-        if detail is not None
-        else ""
-    )
-    record = {
-        "seq": seq,
+    what = {
         "at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "actor": u.reviewer,
         "action": action,
         "target": target if target is not None else 0,
-        "detail": sealed,
+        "detail": detail,
+    }
+    record = {
+        "format": FORMAT,
+        "seq": seq,
+        "actor": u.reviewer,
+        "sealed": b64encode(u.key.seal_record(canonical_json(what), _context(seq))),
         "enrols": (
             {"reviewer": enrols[0], "signing_key": enrols[1].to_text()}
             if enrols is not None
@@ -114,19 +119,24 @@ def entries(u: Unlocked, *, target: int | None = None) -> list[Entry]:
     out = []
     for seq, text in u.conn.execute(query):
         record = parse_json_object(text.encode("utf-8"), max_bytes=1 << 20)
-        if target is not None and record.get("target") != target:
+        if record.get("format") == FORMAT:
+            what = json.loads(u.open_old_record(b64decode(record["sealed"]), _context(seq)))
+            detail = what.get("detail")
+        else:
+            what = record
+            detail = None
+            if record.get("detail"):
+                raw = u.open_old_record(b64decode(record["detail"]), _context(seq))
+                detail = json.loads(raw)
+        if target is not None and what.get("target") != target:
             continue
-        detail = None
-        if record.get("detail"):
-            raw = u.open_old_record(b64decode(record["detail"]), _context(seq))
-            detail = json.loads(raw)
         out.append(
             Entry(
                 seq=seq,
-                at=str(record.get("at")),
+                at=str(what.get("at")),
                 actor=str(record.get("actor")),
-                action=str(record.get("action")),
-                target=record.get("target") or None,
+                action=str(what.get("action")),
+                target=what.get("target") or None,
                 detail=detail,
             )
         )
@@ -172,7 +182,8 @@ def verify(workspace: Workspace) -> Verdict:
         ):
             return Verdict(count, previous.hex(), f"entry {seq} was altered")
         if seq == 1:
-            if record.get("action") != "init" or enrols is None:
+            sealed_init = record.get("format") == FORMAT
+            if enrols is None or not (sealed_init or record.get("action") == "init"):
                 return Verdict(count, previous.hex(), "entry 1 is not the workspace's init entry")
             if enrols["reviewer"] != record.get("actor"):
                 return Verdict(count, previous.hex(), "entry 1 enrols someone other than its actor")

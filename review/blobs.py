@@ -64,3 +64,18 @@ def remove_files(paths: list[Path]) -> None:
     for path in paths:
         with suppress(FileNotFoundError):
             path.unlink()
+
+
+def clear_times(root: Path) -> None:
+    """Set every workspace file's and directory's access and modification times to 0 (1970).
+
+    File times would say when each reply was written and each attachment
+    imported, to the second; the change times that this leaves say only when
+    the tool last ran.
+    """
+    for directory, _dirs, names in os.walk(root, topdown=False):
+        for name in names:
+            with suppress(OSError):
+                os.utime(os.path.join(directory, name), (0, 0), follow_symlinks=False)
+        with suppress(OSError):
+            os.utime(directory, (0, 0))

@@ -38,7 +38,7 @@ from crypto.bundle import BundleReader
 from crypto.encoding import canonical_json
 from crypto.errors import CryptoError, FormatError, VerificationError
 from crypto.exchange import ExportEntry, ExportManifest, read_export
-from review import audit, conflicts, corroboration, search, triage
+from review import audit, conflicts, corroboration, notices, search, triage
 from review.blobs import INLINE_MAX, create_file, drop, put_inline, remove_files
 from review.errors import ImportRefused
 from review.keyring import server_keys
@@ -372,10 +372,7 @@ def _record(
                 (triage.seal_state(u, num, state), num),
             )
             # The source learns that reviewers have it, unless told more already.
-            conn.execute(
-                "INSERT INTO notices VALUES (?, ?, NULL) ON CONFLICT(source) DO NOTHING",
-                (e.source, triage.NOTICES["new"]),
-            )
+            notices.post(u, e.source, triage.NOTICES["new"], replace=False)
             new_reports += 1
         else:
             num = int(row[0])

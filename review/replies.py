@@ -22,7 +22,8 @@ from pathlib import Path
 
 from crypto import Metadata, PublicKey, seal_bytes
 from crypto.exchange import Notice, ReplyEntry, ReplyManifest, new_bundle_id, write_replies
-from review import audit, triage
+from review import audit, notices, triage
+from review.blobs import clear_times
 from review.errors import InvalidValue, ReviewError
 from review.reports import reply_context
 from review.schema import transaction
@@ -68,6 +69,8 @@ def queue_reply(u: Unlocked, num: int, text: str) -> str:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as out:
         out.write(envelope)
+    # When each reply was written is nobody's business: no meaningful file times.
+    clear_times(u.workspace.outbox)
     body = json.dumps({"author": u.reviewer, "text": text}, ensure_ascii=False).encode("utf-8")
     try:
         with transaction(u.conn) as conn:
@@ -102,16 +105,14 @@ def export_replies(u: Unlocked, out: Path) -> ExportSummary:
     waiting = u.conn.execute(
         "SELECT count(*) FROM replies WHERE exported_in IS NULL AND signer != ?", (signer,)
     ).fetchone()[0]
-    notices = u.conn.execute(
-        "SELECT source, status FROM notices WHERE exported_in IS NULL ORDER BY source"
-    ).fetchall()
+    waiting_notices = notices.pending(u)
     acks = [
         row[0]
         for row in u.conn.execute(
             "SELECT id FROM items WHERE status = 'filed' AND acked_in IS NULL ORDER BY rowid"
         )
     ]
-    if not (replies or notices or acks):
+    if not (replies or waiting_notices or acks):
         raise ReviewError(
             "nothing to export: no replies, notices or new items to acknowledge",
             hint=f"{waiting} reply(ies) signed by other reviewers wait for them"
@@ -124,7 +125,7 @@ def export_replies(u: Unlocked, out: Path) -> ExportSummary:
         created=dt.date.today(),
         acks=tuple(acks),
         replies=tuple(ReplyEntry(r[0], r[1]) for r in replies),
-        notices=tuple(Notice(source, status) for source, status in notices),
+        notices=tuple(Notice(source, status) for source, status in waiting_notices),
     )
     fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
     try:
@@ -141,17 +142,14 @@ def export_replies(u: Unlocked, out: Path) -> ExportSummary:
                 "UPDATE replies SET exported_in = ? WHERE id = ?",
                 [(bundle_id, r[0]) for r in replies],
             )
-            conn.executemany(
-                "UPDATE notices SET exported_in = ? WHERE source = ?",
-                [(bundle_id, n[0]) for n in notices],
-            )
+            notices.mark_exported(u, waiting_notices, bundle_id)
             conn.executemany(
                 "UPDATE items SET acked_in = ? WHERE id = ?", [(bundle_id, a) for a in acks]
             )
             detail = {
                 "bundle": bundle_id,
                 "replies": len(replies),
-                "notices": len(notices),
+                "notices": len(waiting_notices),
                 "acks": len(acks),
             }
             audit.append(u, "export-replies", None, detail)
@@ -160,4 +158,4 @@ def export_replies(u: Unlocked, out: Path) -> ExportSummary:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
         raise
-    return ExportSummary(bundle_id, len(replies), len(notices), len(acks), waiting)
+    return ExportSummary(bundle_id, len(replies), len(waiting_notices), len(acks), waiting)

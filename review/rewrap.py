@@ -35,6 +35,7 @@ from review import (
     conflicts,
     corroboration,
     escalation,
+    notices,
     reports,
     search,
     triage,
@@ -72,6 +73,7 @@ SEALED: Final = (
     Sealed("report_entities", "sealed", ("report",), corroboration.entities_context),
     Sealed("bodies", "sealed", ("id",), bodies.body_context),
     Sealed("escalations", "sealed", ("id",), escalation.escalation_context),
+    Sealed("notices", "sealed", ("source",), notices.notice_context),
 )
 
 

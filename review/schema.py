@@ -3,21 +3,30 @@
 In the clear are only facts the server already holds (opaque ids, source
 designations and public keys, the day an item arrived) and the workspace's own
 bookkeeping. Everything a report says and everything a reviewer writes about it
-(status, fields, tags, notes, links, replies, the search index) is a sealed
-record, bound to its row so that records cannot be swapped between rows.
+(status, fields, tags, notes, links, replies, notices, the search index, what
+each audit entry did and when) is a sealed record, padded and bound to its row
+so that records cannot be swapped between rows. docs/REVIEW.md lists what is
+left in the clear, and a test holds the two to each other.
+
+A workspace made by an earlier version is upgraded when opened, one step per
+version in `UPGRADES`, all in one transaction; a step that needs the workspace
+key (sealing what an earlier version kept in the clear) leaves its rows in a
+holding table that the first unlock seals and drops (`review.notices`).
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Final
 
 from review.errors import WorkspaceError
 
-SCHEMA_VERSION: Final = 2
+SCHEMA_VERSION: Final = 3
+# Where an upgraded version-2 workspace keeps its clear notices until the first unlock.
+LEGACY_NOTICES: Final = "notices_v2"
 
 SCHEMA: Final = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -80,8 +89,7 @@ CREATE TABLE replies (
 );
 CREATE TABLE notices (
     source TEXT PRIMARY KEY REFERENCES sources(designation),
-    status TEXT NOT NULL,
-    exported_in TEXT
+    sealed BLOB NOT NULL
 );
 CREATE TABLE reply_bundles (id TEXT PRIMARY KEY, created TEXT NOT NULL, signer TEXT NOT NULL);
 CREATE TABLE blob_data (name TEXT PRIMARY KEY, data BLOB NOT NULL);
@@ -145,36 +153,58 @@ def create(conn: sqlite3.Connection) -> None:
     conn.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
 
 
-def upgrade(conn: sqlite3.Connection) -> None:
-    """Bring a workspace made by an earlier version to this schema, in one transaction.
+def _to_version_2(conn: sqlite3.Connection) -> None:
+    """Add reviewer roles (the creator administers), the keyring, conflicts, entities, bodies."""
+    conn.execute(
+        "ALTER TABLE reviewers ADD COLUMN role TEXT NOT NULL DEFAULT 'reviewer'"
+        " CHECK (role IN ('admin', 'reviewer'))"
+    )
+    conn.execute(
+        "UPDATE reviewers SET role = 'admin'"
+        " WHERE id = (SELECT json_extract(record, '$.actor') FROM audit WHERE seq = 1)"
+    )
+    for statement in SCHEMA.split(";"):
+        if statement.strip():
+            conn.execute(
+                statement.replace("CREATE TABLE ", "CREATE TABLE IF NOT EXISTS ").replace(
+                    "CREATE INDEX ", "CREATE INDEX IF NOT EXISTS "
+                )
+            )
 
-    Version 2 added reviewer roles (the reviewer who created the workspace is its
-    administrator), the keyring, conflicts of interest, entities, bodies and
-    escalations; every addition is a new table or a column with a default.
+
+def _to_version_3(conn: sqlite3.Connection) -> None:
+    """Notices sealed: the clear table waits aside for the key (`notices.seal_legacy`).
+
+    Records are padded and audit entries sealed from now on; older ones stay as
+    they were written (`keys rewrap` re-seals records; signatures cover the log).
     """
+    conn.execute(f"ALTER TABLE notices RENAME TO {LEGACY_NOTICES}")
+    conn.execute(
+        "CREATE TABLE notices ("
+        " source TEXT PRIMARY KEY REFERENCES sources(designation), sealed BLOB NOT NULL)"
+    )
+
+
+# Each step takes a workspace from the version before it to its own: (version, step).
+UPGRADES: Final[tuple[tuple[int, Callable[[sqlite3.Connection], None]], ...]] = (
+    (2, _to_version_2),
+    (3, _to_version_3),
+)
+
+
+def upgrade(conn: sqlite3.Connection) -> None:
+    """Bring a workspace made by an earlier version to this schema, in one transaction."""
     row = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
     version = int(row[0]) if row is not None else 0
     if version == SCHEMA_VERSION:
         return
-    if version != 1:
+    if not 1 <= version < SCHEMA_VERSION:
         raise WorkspaceError(
             f"this workspace has schema version {version}; this tool reads 1-{SCHEMA_VERSION}",
             hint="use the version of raazdar-review that made it",
         )
     with transaction(conn):
-        conn.execute(
-            "ALTER TABLE reviewers ADD COLUMN role TEXT NOT NULL DEFAULT 'reviewer'"
-            " CHECK (role IN ('admin', 'reviewer'))"
-        )
-        conn.execute(
-            "UPDATE reviewers SET role = 'admin'"
-            " WHERE id = (SELECT json_extract(record, '$.actor') FROM audit WHERE seq = 1)"
-        )
-        for statement in SCHEMA.split(";"):
-            if statement.strip():
-                conn.execute(
-                    statement.replace("CREATE TABLE ", "CREATE TABLE IF NOT EXISTS ").replace(
-                        "CREATE INDEX ", "CREATE INDEX IF NOT EXISTS "
-                    )
-                )
+        for target, step in UPGRADES:
+            if target > version:
+                step(conn)
         conn.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (str(SCHEMA_VERSION),))

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Final
 
-from review import audit, conflicts
+from review import audit, conflicts, notices
 from review.errors import InvalidValue, NotFound
 from review.schema import transaction
 from review.search import add_segment
@@ -201,11 +201,7 @@ def set_status(u: Unlocked, num: int, status: str, reason: str | None = None) ->
 
     def notice(state: State) -> None:
         source = u.conn.execute("SELECT source FROM reports WHERE num = ?", (num,)).fetchone()[0]
-        u.conn.execute(
-            "INSERT INTO notices VALUES (?, ?, NULL) ON CONFLICT(source) DO UPDATE"
-            " SET status = excluded.status, exported_in = NULL",
-            (source, NOTICES[state.status]),
-        )
+        notices.post(u, source, NOTICES[state.status])
 
     return _update(u, num, "status", {"status": status, "reason": reason}, change, notice)
 

@@ -35,7 +35,7 @@ from crypto.encoding import b64decode
 from crypto.errors import CryptoError, DecryptionError
 from crypto.keys import PublicKey
 from crypto.workspace import WorkspaceKey
-from review import schema
+from review import notices, schema
 from review.errors import UnlockError, WorkspaceError
 
 DB_NAME: Final = "workspace.db"
@@ -167,6 +167,7 @@ class Workspace:
             signing = signers[0]
         if signing is None:
             raise UnlockError("the reviewer's current key file holds no signing key")
+        notices.seal_legacy(self.conn, wskey)
         return Unlocked(self, reviewer, tuple(keys), signing, wskey, self._history(wskey))
 
     def keyring(self) -> SignedManifest | None:

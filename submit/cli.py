@@ -2,7 +2,10 @@
 
 Errors are `raazdar-submit: error: …` (and a `hint:` line) with exit status 1;
 usage errors exit 2. The codename is prompted without echo each time, or read
-from `--codename-file` (`-` for stdin) by scripts; it is never stored.
+from `--codename-file` (`-` for stdin) by scripts; it is never stored, but what
+this device remembers is sealed under it (`submit.state`). The report is
+written in an editor or read from stdin; as an argument it is accepted with a
+warning that shell history keeps it (`submit.sensitive`).
 """
 
 from __future__ import annotations
@@ -39,8 +42,8 @@ from crypto import (
     generate_codename,
     open_bytes,
 )
+from submit import sensitive, transport, uploads
 from submit import state as state_mod
-from submit import transport, uploads
 from submit.errors import StateError, SubmitError
 from submit.protocol import Api
 from submit.trust import TEST_KDF_FLAG, KeyringDocument, Verified, establish
@@ -61,6 +64,8 @@ class Settings:
     tor_config: Path | None
     direct: bool
     insecure_test_kdf: bool = False
+    no_state: bool = False
+    fast_kdf: bool = False
 
 
 pass_settings = click.make_pass_decorator(Settings)
@@ -109,9 +114,17 @@ class Group(click.Group):
     help="The directory of pins and unfinished uploads (default: under your config dir).",
 )
 @click.option(
+    "--pins-file",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="Read the instance's address and authority fingerprints from FILE (lines "
+    "`instance URL` and `authority FINGERPRINT`), e.g. on a stick kept apart from this device.",
+)
+@click.option(
     "--instance",
     metavar="URL",
-    help="The instance's onion address, e.g. http://….onion; remembered after first use.",
+    callback=sensitive.warn_argument,
+    help="The instance's onion address, e.g. http://….onion; remembered after first use "
+    "(shell history keeps it: prefer --pins-file).",
 )
 @click.option(
     "--authority",
@@ -121,6 +134,13 @@ class Group(click.Group):
     help="An authority key fingerprint to pin, from the organisation (repeat for each key). "
     "Without it, first use trusts the keys the instance publishes, with a warning.",
 )
+@click.option(
+    "--no-state",
+    is_flag=True,
+    help="Write nothing on this device: pins come from --pins-file or the options each time, "
+    "and a cut upload cannot be resumed by a later run.",
+)
+@click.option("--fast-kdf", is_flag=True, hidden=True, help="Test-strength Argon2id (tests only).")
 @click.option(
     "--socks",
     default=transport.DEFAULT_SOCKS,
@@ -157,12 +177,23 @@ def cli(
     tor_config: Path | None,
     direct: bool,
     insecure_test_kdf: bool,
+    pins_file: Path | None,
+    no_state: bool,
+    fast_kdf: bool,
 ) -> None:
     """Send reports and files to a Raazdar instance, sealed on this device, over Tor."""
     if direct and launch_tor:
         raise click.UsageError("--direct and --launch-tor exclude each other")
     if tor_config is not None and not launch_tor:
         raise click.UsageError("--tor-config is for the tor that --launch-tor starts")
+    if no_state and root is not None:
+        raise click.UsageError("--no-state writes no state: give --state or --no-state")
+    if pins_file is not None:
+        pinned_instance, pinned = read_pins(pins_file)
+        if instance is not None and pinned_instance is not None and instance != pinned_instance:
+            raise click.UsageError("--instance and the pins file name different instances")
+        instance = instance or pinned_instance
+        authorities = (*authorities, *pinned)
     ctx.obj = Settings(
         root or state_mod.default_root(),
         instance,
@@ -172,10 +203,47 @@ def cli(
         tor_config,
         direct,
         insecure_test_kdf,
+        no_state,
+        fast_kdf,
     )
 
 
 # -- helpers --------------------------------------------------------------------
+
+
+def read_pins(path: Path) -> tuple[str | None, tuple[str, ...]]:
+    """Read a pins file: `instance URL` once, `authority FINGERPRINT` per key; # comments."""
+    instance: str | None = None
+    authorities: list[str] = []
+    try:
+        lines = path.read_text("utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise click.BadParameter("cannot read it as UTF-8 text", param_hint="--pins-file") from exc
+    for number, line in enumerate(lines, 1):
+        words = line.split("#", 1)[0].split(None, 1)
+        if not words:
+            continue
+        if len(words) == 2 and words[0] == "instance" and instance is None:
+            instance = words[1].strip()
+        elif len(words) == 2 and words[0] == "authority":
+            authorities.append(words[1].strip())
+        else:
+            raise click.BadParameter(
+                f"line {number}: expected `instance URL` (once) or `authority FINGERPRINT`",
+                param_hint="--pins-file",
+            )
+    return instance, tuple(authorities)
+
+
+@contextlib.contextmanager
+def device_state(settings: Settings, codename: str) -> Iterator[state_mod.State]:
+    """The codename's sealed state on this device, or an amnesic one with --no-state."""
+    if settings.no_state:
+        with state_mod.amnesic() as state:
+            yield state
+    else:
+        with state_mod.opened(settings.root, codename, fast_kdf=settings.fast_kdf) as state:
+            yield state
 
 
 def _pins(settings: Settings) -> frozenset[Fingerprint]:
@@ -209,13 +277,13 @@ def connected(
     url = settings.instance or state.instance
     if url is None:
         raise SubmitError(
-            "which instance? none is remembered here",
-            hint="give its onion address with --instance",
+            "which instance? none is remembered here for this codename",
+            hint="give the pins from the organisation with --pins-file (or --instance)",
         )
     endpoint = transport.Endpoint.parse(url, direct=settings.direct)
     if state.instance is not None and state.instance != endpoint.url:
         raise StateError(
-            f"this state directory belongs to {state.instance}",
+            f"this codename's state here belongs to {state.instance}",
             hint="use another --state directory for another instance",
         )
     pins = _pins(settings)
@@ -269,7 +337,14 @@ def read_codename(path: Path | None) -> str:
 
 
 def read_message(message: str | None, path: Path | None) -> str | None:
-    """The message: the option, or a UTF-8 file (`-` for stdin); None if there is none."""
+    """The message: a UTF-8 file (`-` for stdin), the option, or else the editor on a terminal."""
+    if message is None and path is None and sys.stdin.isatty():
+        try:
+            message = sensitive.edit_text()
+        except UnicodeDecodeError as exc:
+            raise SubmitError("the message is not UTF-8 text") from exc
+        if len(message.encode("utf-8")) > MAX_MESSAGE_BYTES:
+            raise SubmitError("the message is over 1 MiB", hint="send long texts as a file")
     if path is not None:
         data = sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
         if len(data) > MAX_MESSAGE_BYTES:
@@ -330,7 +405,13 @@ def new() -> None:
 
 
 @cli.command()
-@click.option("--message", "-m", metavar="TEXT", help="The report's text.")
+@click.option(
+    "--message",
+    "-m",
+    metavar="TEXT",
+    callback=sensitive.warn_argument,
+    help="The report's text (shell history keeps it: leave it out to use your editor).",
+)
 @click.option(
     "--message-file",
     type=click.Path(path_type=Path, dir_okay=False, allow_dash=True),
@@ -380,9 +461,10 @@ def send(
         raise click.UsageError("--resume and --discard take no message or files")
     if resume and discard:
         raise click.UsageError("give --resume or --discard, not both")
-    if not (resume or discard or new_content):
-        raise click.UsageError("nothing to send: give --message, --message-file or files")
-    with state_mod.opened(settings.root) as state:
+    if not (resume or discard or new_content or sys.stdin.isatty()):
+        raise click.UsageError("nothing to send: give --message-file or files")
+    codename = read_codename(codename_file)
+    with device_state(settings, codename) as state:
         if discard:
             if state.pending is None:
                 raise SubmitError("there is no unfinished upload to discard")
@@ -399,7 +481,6 @@ def send(
         text = None if resume else read_message(message, message_file)
         if not resume and text is None and not files:
             raise SubmitError("nothing to send: the message is empty")
-        codename = read_codename(codename_file)
         with connected(settings, state) as (api, verified, _doc):
             keys = derive_source_keys(codename, verified.salt, verified.kdf)
             api.ensure_account(keys)
@@ -429,39 +510,82 @@ def send(
 @pass_settings
 def replies(settings: Settings, codename_file: Path | None) -> None:
     """Fetch the replies to your reports and open them on this device."""
-    with state_mod.opened(settings.root) as state:
-        codename = read_codename(codename_file)
-        with connected(settings, state) as (api, verified, _doc):
-            keys = derive_source_keys(codename, verified.salt, verified.kdf)
-            api.ensure_account(keys)
-            waiting = api.replies(keys)
-            trusted = verified.reviewer_signing_keys()
-            names = {r.signing_key: r.name for r in verified.manifest.recipients}
-            failed = 0
-            if not waiting:
-                click.echo("No replies yet.", err=True)
-            for number, info in enumerate(waiting, 1):
-                envelope = api.reply(keys, info.id)
-                try:
-                    plaintext, opened = open_bytes(
-                        envelope, [keys.private_key], trusted_signers=trusted
-                    )
-                    text = plaintext.decode("utf-8")
-                except (CryptoError, UnicodeDecodeError):
-                    failed += 1
-                    click.echo(
-                        f"{PROG}: warning: reply {number} ({info.day}) did not verify: not shown",
-                        err=True,
-                    )
-                    continue
-                who = names.get(opened.signer, "a reviewer") if opened.signer else "a reviewer"
-                click.echo(f"--- reply {number} of {len(waiting)}, {info.day}, from {clean(who)}")
-                click.echo(clean(text))
+    codename = read_codename(codename_file)
+    with (
+        device_state(settings, codename) as state,
+        connected(settings, state) as (api, verified, _doc),
+    ):
+        keys = derive_source_keys(codename, verified.salt, verified.kdf)
+        api.ensure_account(keys)
+        waiting = api.replies(keys)
+        trusted = verified.reviewer_signing_keys()
+        names = {r.signing_key: r.name for r in verified.manifest.recipients}
+        failed = 0
+        if not waiting:
+            click.echo("No replies yet.", err=True)
+        for number, info in enumerate(waiting, 1):
+            envelope = api.reply(keys, info.id)
+            try:
+                plaintext, opened = open_bytes(
+                    envelope, [keys.private_key], trusted_signers=trusted
+                )
+                text = plaintext.decode("utf-8")
+            except (CryptoError, UnicodeDecodeError):
+                failed += 1
+                click.echo(
+                    f"{PROG}: warning: reply {number} ({info.day}) did not verify: not shown",
+                    err=True,
+                )
+                continue
+            who = names.get(opened.signer, "a reviewer") if opened.signer else "a reviewer"
+            click.echo(f"--- reply {number} of {len(waiting)}, {info.day}, from {clean(who)}")
+            click.echo(clean(text))
     if failed:
         raise SubmitError(
             f"{failed} reply(ies) did not verify against the reviewers' keys",
             hint="they may have been altered on the server; they were not shown",
         )
+
+
+@cli.command()
+@click.option(
+    "--codename-file",
+    type=click.Path(path_type=Path, dir_okay=False, allow_dash=True),
+    help="Read the codename from a file (`-` for stdin) instead of prompting for it.",
+)
+@pass_settings
+def pins(settings: Settings, codename_file: Path | None) -> None:
+    """Print what this codename pinned, as a pins file (for --pins-file, e.g. with --no-state)."""
+    codename = read_codename(codename_file)
+    with device_state(settings, codename) as state:
+        if state.instance is None:
+            raise SubmitError(
+                "nothing is pinned here for this codename",
+                hint="pin an instance first: `raazdar-submit --pins-file FILE replies`",
+            )
+        lines = [
+            "# Raazdar pins: keep this file apart from the device",
+            f"instance {state.instance}",
+        ]
+        lines += [f"authority {fp}" for fp in sorted(state.authorities, key=str)]
+    click.echo("\n".join(lines))
+
+
+@cli.command()
+@click.option(
+    "--codename-file",
+    type=click.Path(path_type=Path, dir_okay=False, allow_dash=True),
+    help="Read the codename from a file (`-` for stdin) instead of prompting for it.",
+)
+@pass_settings
+def forget(settings: Settings, codename_file: Path | None) -> None:
+    """Remove everything this codename keeps on the device: pins, keyring, unfinished uploads."""
+    if settings.no_state:
+        raise click.UsageError("--no-state keeps nothing to forget")
+    codename = read_codename(codename_file)
+    with device_state(settings, codename) as state:
+        state.forget()
+    click.echo("Forgotten: this device keeps nothing for that codename now.", err=True)
 
 
 def main() -> None:

@@ -1,11 +1,17 @@
-"""The client's small local state: what it pinned and verified, and uploads to resume.
+"""The client's local state, sealed under the codename: pins, the keyring, uploads to resume.
 
-One directory per instance (default: the user's config dir, or `--state DIR`),
-private to the user (0700, files 0600), holding `state.json` and, while a
-submission is unfinished, its sealed envelopes in `pending/`. It never holds the
-codename, a key derived from it, the lookup tag or any plaintext: a device taken
-from the source shows which instance it pinned and, at most, ciphertext that
-only the reviewers can open.
+One directory per device (default: the user's config dir, or `--state DIR`),
+private to the user (0700, files 0600). What it remembers about an instance is
+kept per codename, sealed under a key derived from the codename with Argon2id
+and the device's random salt (`crypto.vault`): the source types the codename at
+every run anyway, so nothing needs to be readable before it is. In the clear
+are only `device.json` (that salt and the Argon2id settings), the lock file,
+one opaque `<name>.state` file per codename used here and, while a submission
+is unfinished, its sealed envelopes in `<name>.pending/`. A device taken
+without the codename shows that the client is installed and how many codenames
+used it; never the instance, the pins, the keyring's names or an upload id.
+With `--no-state` (`amnesic`), nothing at all is written: the state lives in
+memory and the envelopes being uploaded in a private RAM directory.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import fcntl
 import json
 import os
 import re
+import shutil
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -25,13 +32,18 @@ import click
 
 from crypto import CryptoError, Fingerprint, KdfParams, SignedManifest
 from crypto.encoding import b64decode, b64encode, canonical_json
+from crypto.vault import Vault
+from submit import sensitive
 from submit.errors import StateError
 
 APP_NAME: Final = "raazdar-submit"
-STATE_FILE: Final = "state.json"
+DEVICE_FILE: Final = "device.json"
+STATE_SUFFIX: Final = ".state"
 LOCK_FILE: Final = "lock"
 PENDING_DIR: Final = "pending"
-FORMAT: Final = 1
+PENDING_SUFFIX: Final = ".pending"
+FORMAT: Final = 2
+_CONTEXT: Final = b"submit state"
 _ID: Final = re.compile(r"[0-9a-f]{32}")
 _ENVELOPE_NAME: Final = re.compile(r"[0-9]{1,4}\.rze")
 KINDS: Final = frozenset({"report", "file"})
@@ -134,7 +146,11 @@ class Pending:
 
 @dataclass
 class State:
-    """What this device remembers about one instance; `save` writes it atomically."""
+    """What this device remembers about one instance under one codename.
+
+    `save` seals it under `vault` and writes it atomically; a state without a
+    vault (the amnesic mode) is kept in memory only and `save` writes nothing.
+    """
 
     root: Path
     instance: str | None = None
@@ -143,36 +159,46 @@ class State:
     codename_kdf: KdfParams | None = None
     manifest: SignedManifest | None = None
     pending: Pending | None = None
+    vault: Vault | None = field(default=None, repr=False, compare=False)
 
     @property
     def pending_dir(self) -> Path:
         """Where the sealed envelopes of an unfinished submission wait."""
-        return self.root / PENDING_DIR
+        if self.vault is None:
+            return self.root / PENDING_DIR
+        return self.root / f"{self.vault.name}{PENDING_SUFFIX}"
+
+    @property
+    def path(self) -> Path | None:
+        """The sealed file this state is saved in (None when nothing is saved)."""
+        return None if self.vault is None else self.root / f"{self.vault.name}{STATE_SUFFIX}"
 
     @classmethod
-    def load(cls, root: Path) -> State:
-        """Read the state in `root`; a missing file is an empty state."""
-        path = root / STATE_FILE
+    def load(cls, root: Path, vault: Vault | None) -> State:
+        """Open the state `vault` sealed in `root`; none saved yet is an empty state."""
+        state = cls(root, vault=vault)
+        path = state.path
+        if path is None:
+            return state
         try:
-            data = path.read_bytes()
+            sealed = path.read_bytes()
         except FileNotFoundError:
-            return cls(root)
+            return state
         except OSError as exc:
             raise StateError(f"cannot read {path}: {exc.strerror}") from exc
         try:
+            data = vault.open(sealed, _CONTEXT) if vault is not None else b""
             obj = json.loads(data)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise StateError(f"{path} is damaged: it is not JSON") from exc
-        return cls._from_json(root, obj)
+        except (CryptoError, ValueError, UnicodeDecodeError) as exc:
+            raise StateError(f"{path} is damaged: it does not open") from exc
+        return cls._from_json(root, obj, vault)
 
     @classmethod
-    def _from_json(cls, root: Path, obj: Any) -> State:
+    def _from_json(cls, root: Path, obj: Any, vault: Vault | None) -> State:
         expected = {"format", "instance", "authorities", "codename", "manifest", "pending"}
         if not isinstance(obj, dict) or obj.get("format") != FORMAT or set(obj) != expected:
-            raise StateError(
-                f"{root / STATE_FILE} is not a state file this version of {APP_NAME} understands"
-            )
-        state = cls(root)
+            raise StateError(f"the state in {root} is not one this version of {APP_NAME} reads")
+        state = cls(root, vault=vault)
         instance = obj["instance"]
         if instance is not None and not isinstance(instance, str):
             raise StateError("the pinned instance address is malformed")
@@ -191,13 +217,13 @@ class State:
             if obj["manifest"] is not None:
                 state.manifest = SignedManifest.from_bytes(canonical_json(obj["manifest"]))
         except CryptoError as exc:
-            raise StateError(f"{root / STATE_FILE} is damaged: {exc}") from exc
+            raise StateError(f"the state in {root} is damaged: {exc}") from exc
         if obj["pending"] is not None:
             state.pending = Pending.from_json(obj["pending"])
         return state
 
     def to_json(self) -> dict[str, Any]:
-        """Everything `save` writes."""
+        """Everything `save` seals."""
         codename = None
         if self.codename_salt is not None and self.codename_kdf is not None:
             codename = {"salt": b64encode(self.codename_salt), "kdf": self.codename_kdf.to_dict()}
@@ -211,20 +237,60 @@ class State:
         }
 
     def save(self) -> None:
-        """Write the state beside its file and rename it into place, so it is never half-written."""
+        """Seal the state and rename it into place, so it is never half-written."""
+        path = self.path
+        if path is None or self.vault is None:
+            return
         private_dir(self.root)
-        data = json.dumps(self.to_json(), indent=1, sort_keys=True).encode() + b"\n"
-        fd, tmp = tempfile.mkstemp(prefix=f".{STATE_FILE}.", dir=self.root)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, self.root / STATE_FILE)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
+        sealed = self.vault.seal(canonical_json(self.to_json()), _CONTEXT)
+        _write_atomically(path, sealed)
+
+    def forget(self) -> None:
+        """Remove everything this codename left here: its sealed state and envelopes."""
+        self.pending = None
+        shutil.rmtree(self.pending_dir, ignore_errors=True)
+        if self.path is not None:
+            self.path.unlink(missing_ok=True)
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def device_vault(root: Path, codename: str, *, fast: bool = False) -> Vault:
+    """Derive the codename's vault with this device's salt, made on first use.
+
+    `fast` makes a new device's salt with test-strength Argon2id (test suites only).
+    """
+    path = root / DEVICE_FILE
+    try:
+        obj = json.loads(path.read_bytes())
+    except FileNotFoundError:
+        params = KdfParams.TESTING if fast else KdfParams.INTERACTIVE
+        salt = Vault.new_salt()
+        record = {"format": FORMAT, "salt": b64encode(salt), "kdf": params.to_dict()}
+        private_dir(root)
+        _write_atomically(path, canonical_json(record))
+        return Vault.derive(codename, salt, params)
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise StateError(f"{path} is damaged or unreadable") from exc
+    if not isinstance(obj, dict) or set(obj) != {"format", "salt", "kdf"} or obj["format"] != 2:
+        raise StateError(f"{path} is not one this version of {APP_NAME} reads")
+    try:
+        params = KdfParams.from_dict(obj["kdf"])
+    except CryptoError as exc:
+        raise StateError(f"{path} is damaged: {exc}") from exc
+    return Vault.derive(codename, _decode(obj["salt"], 16), params)
 
 
 def private_dir(path: Path) -> Path:
@@ -238,8 +304,8 @@ def private_dir(path: Path) -> Path:
 
 
 @contextlib.contextmanager
-def opened(root: Path) -> Iterator[State]:
-    """Load the state with the directory locked, so two runs never interleave their uploads."""
+def opened(root: Path, codename: str, *, fast_kdf: bool = False) -> Iterator[State]:
+    """Open the codename's state with the directory locked, so two runs never interleave."""
     private_dir(root)
     fd = os.open(root / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
     try:
@@ -250,9 +316,30 @@ def opened(root: Path) -> Iterator[State]:
                 f"another {APP_NAME} is using {root}",
                 hint="wait for it to finish, or give another directory with --state",
             ) from exc
-        yield State.load(root)
+        yield State.load(root, device_vault(root, codename, fast=fast_kdf))
     finally:
         os.close(fd)
+
+
+def ram_dir() -> Path:
+    """A memory-backed directory for an amnesic run's scratch, or an error if there is none."""
+    found = sensitive.ram_dir()
+    if found is None:
+        raise StateError(
+            "--no-state needs a memory-backed directory (/dev/shm or $XDG_RUNTIME_DIR)",
+            hint="this system has neither: run without --no-state, on a device you trust",
+        )
+    return found
+
+
+@contextlib.contextmanager
+def amnesic() -> Iterator[State]:
+    """A state kept in memory only; envelopes wait in a private RAM directory, removed after."""
+    scratch = Path(tempfile.mkdtemp(prefix="raazdar-submit-", dir=ram_dir()))
+    try:
+        yield State(scratch)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _decode(value: Any, length: int) -> bytes:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
-import tempfile
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +21,8 @@ from rich.text import Text
 from crypto.errors import CryptoError
 from review import triage
 from review import workspace as ws
+from review.blobs import clear_times
+from review.cli import sensitive
 from review.errors import ReviewError, UnlockError
 
 PROG: Final = "raazdar-review"
@@ -53,6 +54,9 @@ class Group(click.Group):
             fail(ctx, str(exc), "the workspace may be damaged: run `raazdar-review audit verify`")
         except OSError as exc:
             fail(ctx, f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), None)
+        finally:
+            if isinstance(ctx.obj, Ctx) and (ctx.obj.root / ws.DB_NAME).is_file():
+                clear_times(ctx.obj.root)
         return None
 
 
@@ -201,20 +205,11 @@ def compose(text: str | None, file: Path | None) -> str:
 
 
 def edit() -> str:
-    """Compose in $EDITOR, in a file in memory-backed /dev/shm where there is one.
-
-    The draft is plaintext, so it must not sit on a disk; it is removed at once.
-    """
-    shm = Path("/dev/shm")  # noqa: S108 - chosen for being RAM-backed, and mkstemp makes it private
-    fd, name = tempfile.mkstemp(prefix="raazdar-", suffix=".txt", dir=shm if shm.is_dir() else None)
-    os.close(fd)
+    """Compose in $EDITOR without traces (`sensitive.edit_text`); nothing written is an error."""
     try:
-        click.edit(filename=name)
-        written = Path(name).read_text("utf-8")
+        written = sensitive.edit_text()
     except UnicodeDecodeError as exc:
         raise ReviewError("the text is not UTF-8") from exc
-    finally:
-        Path(name).unlink(missing_ok=True)
     if not written.strip():
         raise ReviewError("nothing written: nothing was saved")
     return written

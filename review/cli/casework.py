@@ -23,6 +23,7 @@ from review.cli.base import (
     safe,
 )
 from review.cli.conflicts import routing_notice
+from review.cli.sensitive import ask, warn_argument
 
 
 @cli.command("list")
@@ -34,9 +35,9 @@ from review.cli.conflicts import routing_notice
     help="Only reports with this status (repeat for several).",
 )
 @click.option("--all", "include_closed", is_flag=True, help="Include closed reports.")
-@click.option("--category", help="Only this category.")
-@click.option("--agency", help="Only this agency.")
-@click.option("--district", help="Only this district.")
+@click.option("--category", callback=warn_argument, help="Only this category.")
+@click.option("--agency", callback=warn_argument, help="Only this agency.")
+@click.option("--district", callback=warn_argument, help="Only this district.")
 @click.option("--severity", type=click.Choice(triage.SEVERITIES), help="Only this severity.")
 @click.option("--danger", is_flag=True, help="Only reports flagged imminent danger to life.")
 @click.option("--assignee", help="Only reports assigned to this reviewer.")
@@ -185,13 +186,16 @@ def assign(c: Ctx, num: int, reviewer: str | None, nobody: bool) -> None:
 def _field_command(name: str) -> None:
     @cli.command(name, help=f"Set (or --clear) a report's {name}.")
     @click.argument("num", type=int)
-    @click.argument("value", required=False)
+    @click.argument("value", required=False, callback=warn_argument)
     @click.option("--clear", is_flag=True, help=f"Clear the {name}.")
     @pass_ctx
     def command(c: Ctx, num: int, value: str | None, clear: bool) -> None:
-        if (value is None) == (not clear):
-            raise click.UsageError(f"give a {name} or --clear")
-        triage.set_field(c.unlock(), num, name, None if clear else value)
+        if value is not None and clear:
+            raise click.UsageError(f"give a {name} or --clear, not both")
+        u = c.unlock()
+        if value is None and not clear:
+            value = ask(name.capitalize())
+        triage.set_field(u, num, name, None if clear else value)
         click.echo(f"report {num}: {name} {'cleared' if clear else 'set'}")
 
 
@@ -217,18 +221,21 @@ def severity(c: Ctx, num: int, level: str, danger: bool | None) -> None:
 
 @cli.command()
 @click.argument("num", type=int)
-@click.argument("tags", nargs=-1, required=True)
+@click.argument("tags", nargs=-1, callback=warn_argument)
 @click.option("--remove", is_flag=True, help="Remove these tags instead.")
 @pass_ctx
 def tag(c: Ctx, num: int, tags: tuple[str, ...], remove: bool) -> None:
-    """Add tags to a report (or --remove them)."""
-    state = triage.tag(c.unlock(), num, tags, remove=remove)
+    """Add tags to a report (or --remove them); without TAGS, you are asked for them."""
+    u = c.unlock()
+    if not tags:
+        tags = tuple(ask("Tags (separated by spaces)").split())
+    state = triage.tag(u, num, tags, remove=remove)
     click.echo(f"report {num}: tags {', '.join(state.tags) or '(none)'}")
 
 
 @cli.command()
 @click.argument("num", type=int)
-@click.argument("text", required=False)
+@click.argument("text", required=False, callback=warn_argument)
 @click.option(
     "--file",
     "file",
@@ -237,8 +244,9 @@ def tag(c: Ctx, num: int, tags: tuple[str, ...], remove: bool) -> None:
 )
 @pass_ctx
 def note(c: Ctx, num: int, text: str | None, file: Path | None) -> None:
-    """Add a note to a report (text, --file, or $EDITOR)."""
-    triage.add_note(c.unlock(), num, compose(text, file))
+    """Add a note to a report: written in $EDITOR (or --file; TEXT is kept by shell history)."""
+    u = c.unlock()
+    triage.add_note(u, num, compose(text, file))
     click.echo(f"report {num}: note added")
 
 
@@ -254,11 +262,13 @@ def link(c: Ctx, num: int, other: int, remove: bool) -> None:
 
 
 @cli.command("search")
-@click.argument("text")
+@click.argument("text", required=False, callback=warn_argument)
 @pass_ctx
-def search_(c: Ctx, text: str) -> None:
-    """Find reports, closed ones too, whose content or notes hold every word of TEXT."""
+def search_(c: Ctx, text: str | None) -> None:
+    """Find reports, closed ones too, whose content or notes hold every word you are asked for."""
     u = c.unlock()
+    if text is None:
+        text = ask("Search for")
     found = search.SearchIndex.load(u).search(text)
     filters = triage.Filters(include_closed=True, only=set(found))
     _print_rows(triage.list_reports(u, filters))

@@ -7,6 +7,7 @@ from rich.table import Table
 
 from review import conflicts
 from review.cli.base import PROG, Ctx, Group, cli, make_console, pass_ctx, safe
+from review.cli.sensitive import warn_argument
 from review.workspace import Unlocked
 
 
@@ -17,12 +18,17 @@ def conflicts_group() -> None:
 
 @conflicts_group.command("declare")
 @click.option(
-    "--agency", "agencies", multiple=True, help="An agency you must not see (repeat for several)."
+    "--agency",
+    "agencies",
+    multiple=True,
+    callback=warn_argument,
+    help="An agency you must not see (repeat for several; asked for if neither is given).",
 )
 @click.option(
     "--district",
     "districts",
     multiple=True,
+    callback=warn_argument,
     help="A district you must not see (repeat for several).",
 )
 @pass_ctx
@@ -31,9 +37,12 @@ def declare(c: Ctx, agencies: tuple[str, ...], districts: tuple[str, ...]) -> No
 
     Only an administrator other than you can withdraw a declaration.
     """
-    if not agencies and not districts:
-        raise click.UsageError("give --agency or --district")
     u = c.unlock()
+    if not agencies and not districts:
+        agencies = _asked("Agency you must not see (blank for none)")
+        districts = _asked("District you must not see (blank for none)")
+        if not agencies and not districts:
+            raise click.UsageError("give an agency or a district")
     new, routed = conflicts.declare(u, agencies=agencies, districts=districts)
     for d in new:
         click.echo(f"declared {d.kind} {d.name!r} (declaration {d.id})")
@@ -43,6 +52,11 @@ def declare(c: Ctx, agencies: tuple[str, ...], districts: tuple[str, ...]) -> No
     if mine:
         click.echo(f"{_reports(len(mine))} routed to other reviewers")
     _warn_unroutable(routed.unroutable)
+
+
+def _asked(label: str) -> tuple[str, ...]:
+    answer: str = click.prompt(label, default="", show_default=False, err=True)
+    return (answer.strip(),) if answer.strip() else ()
 
 
 @conflicts_group.command("list")

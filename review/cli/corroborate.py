@@ -7,6 +7,7 @@ from rich.table import Table
 
 from review import corroboration, entities
 from review.cli.base import Ctx, cli, make_console, pass_ctx, safe
+from review.cli.sensitive import ask, warn_argument
 
 _KIND = click.Choice(entities.KINDS)
 
@@ -66,12 +67,14 @@ def entities_(c: Ctx, kind: str | None, num: int | None, min_sources: int, limit
 
 
 @cli.command("entity")
-@click.argument("name")
+@click.argument("name", required=False, callback=warn_argument)
 @click.option("--kind", type=_KIND, help="Only entities of this kind.")
 @pass_ctx
-def entity(c: Ctx, name: str, kind: str | None) -> None:
-    """Show every report naming NAME, its sources (grouped when likely one) and days."""
+def entity(c: Ctx, name: str | None, kind: str | None) -> None:
+    """Show every report naming NAME (asked for if left out), its sources and days."""
     corpus = corroboration.Corpus.load(c.unlock())
+    if name is None:
+        name = ask("Name")
     found = corpus.lookup(name, kind)
     console = make_console()
     if not found:
@@ -149,11 +152,12 @@ def related(c: Ctx, num: int) -> None:
 def _decision_command(name: str, decision: str, help_text: str) -> None:
     @cli.command(name, help=help_text)
     @click.argument("num", type=int)
-    @click.argument("entity_name", metavar="NAME")
+    @click.argument("entity_name", metavar="NAME", required=False, callback=warn_argument)
     @click.option("--kind", type=_KIND, help="Which kind, when NAME is several.")
     @pass_ctx
-    def command(c: Ctx, num: int, entity_name: str, kind: str | None) -> None:
-        m = corroboration.decide(c.unlock(), num, entity_name, decision, kind)
+    def command(c: Ctx, num: int, entity_name: str | None, kind: str | None) -> None:
+        u = c.unlock()
+        m = corroboration.decide(u, num, entity_name or ask("Name"), decision, kind)
         click.echo(f"report {num}: {m.kind} {m.key!r} {decision}")
 
 
@@ -166,24 +170,29 @@ _decision_command(
 @cli.command("entity-add")
 @click.argument("num", type=int)
 @click.argument("kind", type=_KIND)
-@click.argument("text")
+@click.argument("text", required=False, callback=warn_argument)
 @click.option("--designation", help="A person's rank or designation (SHO, Patwari, …).")
 @pass_ctx
-def entity_add(c: Ctx, num: int, kind: str, text: str, designation: str | None) -> None:
-    """Add an entity the tool missed in report NUM."""
-    m = corroboration.add(c.unlock(), num, kind, text, designation)
+def entity_add(c: Ctx, num: int, kind: str, text: str | None, designation: str | None) -> None:
+    """Add an entity the tool missed in report NUM (TEXT is asked for if left out)."""
+    u = c.unlock()
+    m = corroboration.add(u, num, kind, text or ask("As written in the report"), designation)
     click.echo(f"report {num}: {m.kind} {m.key!r} added")
 
 
 @cli.command("entity-correct")
 @click.argument("num", type=int)
-@click.argument("entity_name", metavar="NAME")
-@click.argument("text")
+@click.argument("entity_name", metavar="NAME", required=False, callback=warn_argument)
+@click.argument("text", required=False, callback=warn_argument)
 @click.option("--kind", type=_KIND, help="Which kind, when NAME is several.")
 @pass_ctx
-def entity_correct(c: Ctx, num: int, entity_name: str, text: str, kind: str | None) -> None:
-    """Replace an entity the tool got wrong in report NUM with TEXT (same kind)."""
-    m = corroboration.correct(c.unlock(), num, entity_name, text, kind)
+def entity_correct(
+    c: Ctx, num: int, entity_name: str | None, text: str | None, kind: str | None
+) -> None:
+    """Replace an entity the tool got wrong in report NUM with TEXT (both asked if left out)."""
+    u = c.unlock()
+    name = entity_name or ask("Name the tool found")
+    m = corroboration.correct(u, num, name, text or ask("Correct it to"), kind)
     click.echo(f"report {num}: {m.kind} now {m.key!r}")
 
 

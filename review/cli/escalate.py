@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from crypto.errors import CryptoError, DecryptionError
 from crypto.packet import open_packet
 from review import bodies, escalation
 from review.cli.base import PROG, Ctx, Group, cli, compose, make_console, parse_date, pass_ctx, safe
+from review.cli.sensitive import asked_lines, warn_argument
 from review.errors import InvalidValue, ReviewError
 from review.opened import render, write_new, write_opened
 from review.packets import Confirm, Selection
@@ -149,15 +151,30 @@ def _confirmer(yes: tuple[str, ...], keep: tuple[str, ...], used: set[str]) -> C
 @cli.command("escalate")
 @click.argument("nums", nargs=-1, required=True, type=int)
 @click.option("--to", "to", required=True, help="The body: its number or name (`bodies list`).")
-@click.option("--summary", help="The summary for the body (else --summary-file or $EDITOR).")
+@click.option(
+    "--summary",
+    callback=warn_argument,
+    help="The summary for the body (else --summary-file or $EDITOR).",
+)
 @click.option("--summary-file", type=_FILE, help="Read the summary from a UTF-8 file.")
 @click.option(
     "--redact",
     multiple=True,
+    callback=warn_argument,
     help="Also redact this: [KIND:]SPELLING[|SPELLING…], e.g. person:Shazia|شازیہ.",
 )
-@click.option("--yes-redact", multiple=True, help="Redact this suggested detail without asking.")
-@click.option("--keep", multiple=True, help="Keep this suggested detail (e.g. an official's name).")
+@click.option(
+    "--yes-redact",
+    multiple=True,
+    callback=warn_argument,
+    help="Redact this suggested detail without asking.",
+)
+@click.option(
+    "--keep",
+    multiple=True,
+    callback=warn_argument,
+    help="Keep this suggested detail (e.g. an official's name).",
+)
 @click.option("--attach", multiple=True, help="Include attachment REPORT:N, metadata removed.")
 @click.option("--all-attachments", is_flag=True, help="Include every attachment of the reports.")
 @click.option("--as-is", multiple=True, help="Include attachment REPORT:N unchanged (warned).")
@@ -203,6 +220,8 @@ def escalate_cmd(
         # matched none is redacted all the same.
         yield from (parse_term(t) for t in redact)
         yield from (parse_term(t) for t in yes_redact if t not in used)
+        label = "Also redact ([KIND:]SPELLING[|SPELLING…]; blank to finish)"
+        yield from (parse_term(t) for t in asked_lines(label, interactive=sys.stdin.isatty()))
 
     created = escalation.escalate(
         u,
@@ -338,7 +357,7 @@ def escalation_export(c: Ctx, esc_id: int, out: Path) -> None:
 
 @escalation_group.command("ack")
 @click.argument("esc_id", type=int)
-@click.option("--note", help="What the body said.")
+@click.option("--note", callback=warn_argument, help="What the body said.")
 @click.option("--deadline", callback=parse_date, help="A new deadline for action (YYYY-MM-DD).")
 @pass_ctx
 def escalation_ack(c: Ctx, esc_id: int, note: str | None, deadline: dt.date | None) -> None:
@@ -349,7 +368,7 @@ def escalation_ack(c: Ctx, esc_id: int, note: str | None, deadline: dt.date | No
 
 @escalation_group.command("acted")
 @click.argument("esc_id", type=int)
-@click.option("--note", help="What the body did.")
+@click.option("--note", callback=warn_argument, help="What the body did.")
 @pass_ctx
 def escalation_acted(c: Ctx, esc_id: int, note: str | None) -> None:
     """Record that the body acted on a packet."""

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crypto.padding import padded_size, padme
+from crypto.padding import pad, padded_size, padme, unpad
 from tests.crypto.support import reference_padme
 
 lengths = st.integers(min_value=0, max_value=2**50)
@@ -98,3 +98,16 @@ def test_padded_size_never_goes_below_the_floor() -> None:
 def test_padme_refuses_a_negative_length() -> None:
     with pytest.raises(ValueError, match="negative"):
         padme(-1)
+
+
+@pytest.mark.parametrize("length", [0, 1, 255, 256, 1000, 5000])
+def test_pad_reaches_the_padme_size_and_unpads(length: int) -> None:
+    data = b"\x80\x00" * (length // 2) + b"x" * (length % 2)
+    padded = pad(data, 256)
+    assert len(padded) == padded_size(length + 1, 256)
+    assert unpad(padded) == data
+
+
+def test_unpad_refuses_a_missing_mark() -> None:
+    with pytest.raises(ValueError, match="padding"):
+        unpad(bytes(64))

@@ -59,3 +59,24 @@ def test_the_record_key_is_derived_from_the_identity(alice: PrivateKey) -> None:
     sealed = WorkspaceKey(alice).seal_record(b"same key", b"c")
     assert WorkspaceKey(alice).open_record(sealed, b"c") == b"same key"
     assert "secret" in repr(WorkspaceKey(alice))
+
+
+def test_records_are_padded_so_lengths_say_little() -> None:
+    key = WorkspaceKey.generate()
+    short = key.seal_record(b"ok", b"note:1:1")
+    longer = key.seal_record(b"x" * 200, b"note:1:1")
+    assert len(short) == len(longer)
+    assert key.open_record(longer, b"note:1:1") == b"x" * 200
+
+
+def test_a_record_sealed_before_padding_still_opens() -> None:
+    import nacl.bindings as sodium
+
+    from crypto.workspace import LEGACY_CONTEXT_PREFIX
+
+    key = WorkspaceKey.generate()
+    nonce = bytes(24)
+    box = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(
+        b"old", LEGACY_CONTEXT_PREFIX + b"c", nonce, key._record_key
+    )
+    assert key.open_record(nonce + box, b"c") == b"old"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -30,9 +31,15 @@ def _db(workspace: Path) -> sqlite3.Connection:
     return sqlite3.connect(workspace / ws.DB_NAME, isolation_level=None)
 
 
+def _flip_sealed(record: str) -> str:
+    """Change one character of the sealed part: what the entry did, to which report, when."""
+    start = record.index('"sealed":"') + len('"sealed":"') + 10
+    return record[:start] + ("A" if record[start] != "A" else "B") + record[start + 1 :]
+
+
 def _edit_action(db: sqlite3.Connection) -> None:
     (record,) = db.execute("SELECT record FROM audit WHERE seq = 3").fetchone()
-    db.execute("UPDATE audit SET record = ? WHERE seq = 3", (record.replace("status", "tag"),))
+    db.execute("UPDATE audit SET record = ? WHERE seq = 3", (_flip_sealed(record),))
 
 
 def _edit_actor(db: sqlite3.Connection) -> None:
@@ -182,3 +189,50 @@ def test_keys_enrolled_through_the_log_can_sign_it(
     verdict = audit.verify(second.workspace)
     assert verdict.ok, verdict.problem
     assert verdict.entries == 7
+
+
+def _append_legacy(u: ws.Unlocked, action: str, target: int, detail: dict[str, str]) -> None:
+    """An entry as schema version 2 wrote it: time, action and report in the clear."""
+    from crypto import GENESIS, chain_link
+    from crypto.encoding import b64encode, canonical_json
+
+    row = u.conn.execute("SELECT seq, link FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+    seq, previous = (row[0] + 1, bytes.fromhex(row[1])) if row else (1, GENESIS)
+    sealed = u.key.seal_record(canonical_json(detail), f"audit:{seq}".encode())
+    record = {
+        "seq": seq,
+        "at": "2025-01-02T03:04:05Z",
+        "actor": u.reviewer,
+        "action": action,
+        "target": target,
+        "detail": b64encode(sealed),
+        "enrols": None,
+    }
+    link = chain_link(previous, record)
+    signature = u.signing.sign(audit.SIG_CONTEXT_AUDIT, link)
+    u.conn.execute(
+        "INSERT INTO audit VALUES (?, ?, ?, ?, ?)",
+        (
+            seq,
+            canonical_json(record).decode(),
+            link.hex(),
+            u.signing.verify_key.to_text(),
+            b64encode(signature),
+        ),
+    )
+    u.conn.execute("UPDATE meta SET value = ? WHERE key = 'audit_head'", (f"{seq}:{link.hex()}",))
+
+
+def test_entries_of_the_older_form_still_verify_and_read_beside_sealed_ones(
+    logged: ws.Unlocked, workspace: Path
+) -> None:
+    _append_legacy(logged, "note", 1, {"text": "an old note"})
+    triage.tag(logged, 1, ["later"])
+    assert audit.verify(ws.Workspace.open(workspace)).ok
+    shown = [(e.action, e.target, e.detail) for e in audit.entries(logged, target=1)]
+    assert ("note", 1, {"text": "an old note"}) in shown
+    assert shown[-1][:2] == ("tag", 1)
+    db = _db(workspace)
+    newest = db.execute("SELECT record FROM audit ORDER BY seq DESC LIMIT 1").fetchone()[0]
+    db.close()
+    assert set(json.loads(newest)) == {"format", "seq", "actor", "sealed", "enrols"}

@@ -300,7 +300,8 @@ def test_the_command_line_hides_and_routes(team: Team, tmp_path: Path) -> None:
 
 
 def test_declare_needs_a_name(team: Team) -> None:
-    result = review(team.root, "--as", "second", "conflicts", "declare", passphrase=PW)
+    # Asked for an agency and a district, the reviewer leaves both blank.
+    result = review(team.root, "--as", "second", "conflicts", "declare", passphrase=f"{PW}\n\n")
     assert result.exit_code == 2
     with pytest.raises(InvalidValue):
         conflicts.declare(team.second, agencies=["   "])

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from app.demo import DEMO_PASSPHRASE
+from review import notices
 from review import workspace as ws
 from review.errors import WorkspaceError
-from review.schema import SCHEMA_VERSION
+from review.schema import LEGACY_NOTICES, SCHEMA_VERSION, UPGRADES
 from tests.review.support import Server, review
 
 # What version 2 added to version 1, dropped here to make a version-1 workspace.
@@ -25,7 +26,25 @@ def _tables(path: Path) -> set[str]:
         conn.close()
 
 
+def _make_version_2(path: Path) -> list[tuple[str, str, None]]:
+    """Put the notices back in the clear, as version 2 kept them; return them."""
+    conn = sqlite3.connect(path)
+    sources = [r[0] for r in conn.execute("SELECT designation FROM sources ORDER BY designation")]
+    conn.execute("DROP TABLE notices")
+    conn.execute(
+        "CREATE TABLE notices (source TEXT PRIMARY KEY REFERENCES sources(designation),"
+        " status TEXT NOT NULL, exported_in TEXT)"
+    )
+    rows = [(source, "received", None) for source in sources]
+    conn.executemany("INSERT INTO notices VALUES (?, ?, ?)", rows)
+    conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema'")
+    conn.commit()
+    conn.close()
+    return rows
+
+
 def _make_version_1(path: Path) -> None:
+    _make_version_2(path)
     conn = sqlite3.connect(path)
     for table in ADDED:
         conn.execute(f"DROP TABLE {table}")
@@ -54,6 +73,35 @@ def test_a_version_1_workspace_is_upgraded_when_opened(
     assert set(ADDED) <= _tables(db)
     assert "before the upgrade" in review(workspace, "show", "1").output
     assert "audit log verifies" in review(workspace, "audit", "verify").output
+
+
+def test_a_version_2_workspace_has_its_clear_notices_sealed_at_the_first_unlock(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    server.submit("A report from before the upgrade.")
+    assert review(workspace, "import", str(server.export(tmp_path / "e.rzb"))).exit_code == 0
+    db = workspace / ws.DB_NAME
+    ((source, status, _),) = _make_version_2(db)
+
+    locked = ws.Workspace.open(workspace)
+    assert LEGACY_NOTICES in _tables(db)  # no key yet: the clear rows wait aside
+    locked.close()
+    u = ws.Workspace.open(workspace).unlock("demo-reviewer", lambda _: DEMO_PASSPHRASE)
+    try:
+        assert notices.pending(u) == [(source, status)]
+    finally:
+        u.workspace.close()
+    assert LEGACY_NOTICES not in _tables(db)
+    conn = sqlite3.connect(db)
+    (sealed,) = conn.execute("SELECT sealed FROM notices").fetchone()
+    conn.close()
+    assert status.encode() not in sealed
+    out = review(workspace, "export-replies", "--out", str(tmp_path / "r.rzr"))
+    assert "1 notice(s)" in out.output
+
+
+def test_upgrades_are_one_step_per_version_up_to_this_one() -> None:
+    assert [version for version, _step in UPGRADES] == list(range(2, SCHEMA_VERSION + 1))
 
 
 def test_a_workspace_from_a_newer_version_is_refused(workspace: Path) -> None:

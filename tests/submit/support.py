@@ -15,7 +15,9 @@ from typing import Any
 from click.testing import CliRunner, Result
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+from crypto import check_codename
 from submit.cli import cli
+from submit.state import State, device_vault
 
 KEYRING_PATH = "/api/v1/keyring"
 
@@ -215,11 +217,13 @@ class Device:
     transport: list[str] = field(default_factory=lambda: ["--direct", "--insecure-test-kdf"])
 
     def run(self, *args: str, input: str | None = None, pin: bool = True) -> Result:
-        """Run `raazdar-submit` with this device's options."""
-        options = ["--state", str(self.state), "--instance", self.url, *self.transport]
-        for fp in self.authorities if pin else []:
-            options += ["--authority", fp]
-        return CliRunner().invoke(cli, [*options, *args], input=input)
+        """Run `raazdar-submit` with this device's options; pins come from a file, as documented."""
+        pins = self.state.parent / f"{self.state.name}-pins.txt"
+        lines = [f"instance {self.url}"]
+        lines += [f"authority {fp}" for fp in (self.authorities if pin else [])]
+        pins.write_text("\n".join(lines) + "\n")
+        options = ["--state", str(self.state), "--fast-kdf", "--pins-file", str(pins)]
+        return CliRunner().invoke(cli, [*options, *self.transport, *args], input=input)
 
     def new_codename(self, directory: Path) -> Path:
         """Make a codename with `new` and keep it in a file, as a script would."""
@@ -228,3 +232,13 @@ class Device:
         path = directory / "codename.txt"
         path.write_text(result.stdout)
         return path
+
+    def state_of(self, codename: Path) -> State:
+        """What this device remembers under the codename in a file (unsealed with it)."""
+        return open_state(self.state, codename)
+
+
+def open_state(root: Path, codename: Path | str) -> State:
+    """Unseal the state a codename keeps in `root`, as the client does."""
+    text = codename.read_text("utf-8") if isinstance(codename, Path) else codename
+    return State.load(root, device_vault(root, check_codename(text), fast=True))

@@ -54,7 +54,10 @@ def test_a_mistyped_codename_is_refused_before_anything_is_sent(
     words[-1] = "zebra" if words[-1] != "zebra" else "apple"
     typo = tmp_path / "typo.txt"
     typo.write_text(" ".join(words))
-    result = device.run("send", "-m", "hello", "--codename-file", str(typo))
+    message = tmp_path / "message.txt"
+    message.write_text("hello")
+    args = ["--message-file", str(message), "--codename-file", str(typo)]
+    result = device.run("send", *args)
     assert result.exit_code == 1
     assert result.stderr.startswith("raazdar-submit: error: ")
     assert "raazdar-submit: hint: type the codename as you wrote it down" in result.stderr
@@ -107,7 +110,7 @@ def test_a_state_directory_serves_one_instance(
     device.url = server.replace("127.0.0.1", "localhost")
     result = device.run("send", "-m", "two", "--codename-file", str(codename_file))
     assert result.exit_code == 1
-    assert "this state directory belongs to" in result.stderr
+    assert "this codename's state here belongs to" in result.stderr
 
 
 def test_the_instance_is_remembered_and_the_state_kept_private(
@@ -119,6 +122,7 @@ def test_the_instance_is_remembered_and_the_state_kept_private(
         [
             "--state",
             str(device.state),
+            "--fast-kdf",
             "--direct",
             "--insecure-test-kdf",
             "send",
@@ -137,14 +141,26 @@ def test_the_instance_is_remembered_and_the_state_kept_private(
 def test_no_instance_at_all_is_an_error_with_a_hint(tmp_path: Path, codename_file: Path) -> None:
     result = CliRunner().invoke(
         cli,
-        ["--state", str(tmp_path / "s"), "send", "-m", "a", "--codename-file", str(codename_file)],
+        [
+            "--state",
+            str(tmp_path / "s"),
+            "--fast-kdf",
+            "send",
+            "-m",
+            "a",
+            "--codename-file",
+            str(codename_file),
+        ],
     )
     assert result.exit_code == 1
-    assert "raazdar-submit: hint: give its onion address with --instance" in result.stderr
+    assert "raazdar-submit: hint: give the pins from the organisation" in result.stderr
 
 
-def test_discarding_with_nothing_unfinished_is_an_error(tmp_path: Path) -> None:
-    result = CliRunner().invoke(cli, ["--state", str(tmp_path / "s"), "send", "--discard"])
+def test_discarding_with_nothing_unfinished_is_an_error(
+    tmp_path: Path, codename_file: Path
+) -> None:
+    args = ["--state", str(tmp_path / "s"), "--fast-kdf", "send", "--discard"]
+    result = CliRunner().invoke(cli, [*args, "--codename-file", str(codename_file)])
     assert result.exit_code == 1
     assert "no unfinished upload to discard" in result.stderr
 

@@ -1,21 +1,34 @@
-"""The local state: private, written whole, locked while in use, and holding no secret."""
+"""The local state: sealed under the codename, private, written whole, locked while in use."""
 
 from __future__ import annotations
 
-import json
 import stat
 from pathlib import Path
 
 import pytest
 
 from crypto import KdfParams, SigningKey
+from crypto.vault import Vault
 from submit.errors import StateError
-from submit.state import Pending, PendingItem, State, default_root, opened
+from submit.state import (
+    DEVICE_FILE,
+    Pending,
+    PendingItem,
+    State,
+    amnesic,
+    default_root,
+    device_vault,
+    opened,
+)
+
+CODENAME = "one two three four five six seven eight"
+VAULT = Vault.derive(CODENAME, bytes(range(16)), KdfParams.TESTING)
+INSTANCE = "http://" + "a" * 56 + ".onion"
 
 
-def full_state(root: Path) -> State:
-    state = State(root)
-    state.instance = "http://" + "a" * 56 + ".onion"
+def full_state(root: Path, vault: Vault | None = VAULT) -> State:
+    state = State(root, vault=vault)
+    state.instance = INSTANCE
     state.authorities = frozenset(SigningKey.generate().verify_key.fingerprint for _ in range(2))
     state.codename_salt = bytes(range(16))
     state.codename_kdf = KdfParams.TESTING
@@ -28,82 +41,87 @@ def full_state(root: Path) -> State:
     return state
 
 
-def test_the_state_round_trips(tmp_path: Path) -> None:
+def test_the_state_round_trips_under_its_vault(tmp_path: Path) -> None:
     state = full_state(tmp_path / "state")
     state.save()
-    loaded = State.load(tmp_path / "state")
+    loaded = State.load(tmp_path / "state", VAULT)
     assert loaded.to_json() == state.to_json()
     assert loaded.pending is not None
     assert loaded.pending.items[0].upload == "cd" * 16
 
 
+def test_without_the_codename_the_state_shows_nothing_it_holds(tmp_path: Path) -> None:
+    state = full_state(tmp_path / "state")
+    state.save()
+    raw = b"".join(p.read_bytes() for p in (tmp_path / "state").iterdir())
+    for needle in (b"onion", b"a" * 56, b"cd" * 16, b"ef" * 16, b"ab" * 16):
+        assert needle not in raw
+    other = Vault.derive("another", bytes(range(16)), KdfParams.TESTING)
+    assert State.load(tmp_path / "state", other).instance is None
+
+
 def test_the_state_is_private_to_the_user(tmp_path: Path) -> None:
     full_state(tmp_path / "state").save()
     assert stat.S_IMODE((tmp_path / "state").stat().st_mode) == 0o700
-    assert stat.S_IMODE((tmp_path / "state" / "state.json").stat().st_mode) == 0o600
-    assert [p.name for p in (tmp_path / "state").iterdir()] == ["state.json"]
+    (path,) = (tmp_path / "state").iterdir()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert path.name == f"{VAULT.name}.state"
+
+
+def test_an_amnesic_state_writes_nothing_and_cleans_its_scratch(tmp_path: Path) -> None:
+    with amnesic() as state:
+        assert state.vault is None
+        full_state(state.root, vault=None).save()
+        assert list(state.root.iterdir()) == []
+        scratch = state.root
+    assert not scratch.exists()
 
 
 def test_a_missing_state_is_empty_and_the_default_is_under_the_config_dir(tmp_path: Path) -> None:
-    state = State.load(tmp_path / "nothing")
+    state = State.load(tmp_path / "nothing", VAULT)
     assert state.instance is None
     assert state.manifest is None
     assert "raazdar-submit" in str(default_root())
 
 
-@pytest.mark.parametrize(
-    "content",
-    [
-        b"not json",
-        b'{"format": 2}',
-        b"[]",
-        json.dumps(
-            {
-                "format": 1,
-                "instance": None,
-                "authorities": ["nope"],
-                "codename": None,
-                "manifest": None,
-                "pending": None,
-            }
-        ).encode(),
-        json.dumps(
-            {
-                "format": 1,
-                "instance": None,
-                "authorities": [],
-                "codename": None,
-                "manifest": None,
-                "pending": {"submission": "x", "keyring_version": 1, "items": []},
-            }
-        ).encode(),
-    ],
-    ids=["not-json", "other-format", "not-object", "bad-fingerprint", "bad-pending"],
-)
-def test_a_damaged_state_is_refused(tmp_path: Path, content: bytes) -> None:
-    (tmp_path / "state.json").write_bytes(content)
+def test_the_device_salt_is_made_once_and_keeps_one_vault_per_codename(tmp_path: Path) -> None:
+    first = device_vault(tmp_path, CODENAME, fast=True)
+    again = device_vault(tmp_path, CODENAME)
+    assert first.name == again.name
+    assert device_vault(tmp_path, "x").name != first.name
+    assert CODENAME.encode() not in (tmp_path / DEVICE_FILE).read_bytes()
+
+
+@pytest.mark.parametrize("content", [b"not json", b"{}", b'{"format":2,"salt":1,"kdf":{}}'])
+def test_a_damaged_device_file_is_refused(tmp_path: Path, content: bytes) -> None:
+    (tmp_path / DEVICE_FILE).write_bytes(content)
     with pytest.raises(StateError):
-        State.load(tmp_path)
+        device_vault(tmp_path, CODENAME)
+
+
+def test_a_damaged_state_is_refused(tmp_path: Path) -> None:
+    (tmp_path / f"{VAULT.name}.state").write_bytes(b"x" * 100)
+    with pytest.raises(StateError, match="does not open"):
+        State.load(tmp_path, VAULT)
 
 
 def test_a_pending_envelope_name_cannot_point_outside_the_state(tmp_path: Path) -> None:
     state = full_state(tmp_path)
     record = state.to_json()
     record["pending"]["items"][0]["name"] = "../../etc/passwd"
-    (tmp_path / "state.json").write_text(json.dumps(record))
     with pytest.raises(StateError, match="malformed"):
-        State.load(tmp_path)
+        State._from_json(tmp_path, record, VAULT)
 
 
 def test_two_runs_cannot_use_one_state_at_once(tmp_path: Path) -> None:
-    with opened(tmp_path / "state") as state:
+    with opened(tmp_path / "state", CODENAME, fast_kdf=True) as state:
         state.save()
         with (
             pytest.raises(StateError, match="another raazdar-submit is using"),
-            opened(tmp_path / "state"),
+            opened(tmp_path / "state", CODENAME),
         ):
             pass
-    with opened(tmp_path / "state") as again:
+    with opened(tmp_path / "state", CODENAME) as again:
         assert again.instance is None
 
 

@@ -29,6 +29,7 @@ from crypto import (
 from crypto import constants as C
 from crypto.encoding import b64encode, canonical_json
 from crypto.onion import OnionServiceKey
+from crypto.vault import Vault
 from submit.errors import TrustError
 from submit.state import State
 from submit.trust import KeyringDocument, establish, verify
@@ -48,6 +49,7 @@ STAMPER = SigningKey.generate()
 LISTING = InstanceListing("0" * 32, (ONION,), (SigningKey.generate().verify_key,))
 CODENAME = CodenameParams(SALT, KdfParams.TESTING)
 POLICY = TimestampPolicy(STAMPER.verify_key, 7)
+VAULT = Vault.derive("a codename", SALT, KdfParams.TESTING)
 
 
 def reviewer(name: str) -> Recipient:
@@ -322,11 +324,11 @@ def test_a_copied_keyring_served_from_another_onion_is_refused(
     tmp_path: Path, v1: SignedManifest, pins: frozenset[Fingerprint]
 ) -> None:
     phishing = OnionServiceKey.generate().address
-    state = State(tmp_path / "state")
+    state = State(tmp_path / "state", vault=VAULT)
     with pytest.raises(TrustError, match="is not an address of this instance") as caught:
         trusting(state, document([v1]), pins, host=phishing)
     assert "send nothing" in (caught.value.hint or "")
-    assert State.load(state.root).manifest is None
+    assert State.load(state.root, VAULT).manifest is None
 
 
 def test_the_listed_onion_and_its_subdomains_are_accepted(
@@ -343,16 +345,23 @@ def test_a_salt_swapped_by_the_server_on_first_contact_is_ignored(
     tmp_path: Path, v1: SignedManifest, pins: frozenset[Fingerprint]
 ) -> None:
     swapped = document([v1], salt=bytes(16))
-    verified = trusting(State(tmp_path / "state"), swapped, pins)
+    verified = trusting(State(tmp_path / "state", vault=VAULT), swapped, pins)
     assert verified.salt == SALT
-    assert State.load(tmp_path / "state").codename_salt == SALT
+    assert State.load(tmp_path / "state", VAULT).codename_salt == SALT
 
 
 def test_test_strength_key_derivation_is_refused_without_the_loud_flag(
     tmp_path: Path, v1: SignedManifest, pins: frozenset[Fingerprint]
 ) -> None:
     with pytest.raises(TrustError, match="test-strength") as caught:
-        establish(State(tmp_path / "state"), document([v1]), pins, TODAY, no_warning, host=ONION)
+        establish(
+            State(tmp_path / "state", vault=VAULT),
+            document([v1]),
+            pins,
+            TODAY,
+            no_warning,
+            host=ONION,
+        )
     assert "--insecure-test-kdf" in (caught.value.hint or "")
 
 
@@ -360,10 +369,10 @@ def test_first_use_pins_what_the_instance_publishes_and_warns(
     tmp_path: Path, v1: SignedManifest, pins: frozenset[Fingerprint]
 ) -> None:
     warned: list[frozenset[Fingerprint]] = []
-    state = State(tmp_path / "state")
+    state = State(tmp_path / "state", vault=VAULT)
     trusting(state, document([v1]), frozenset(), warned.append)
     assert warned == [pins]
-    saved = State.load(tmp_path / "state")
+    saved = State.load(tmp_path / "state", VAULT)
     assert saved.authorities == pins
     assert saved.manifest == v1
     assert saved.codename_salt == SALT
@@ -372,17 +381,17 @@ def test_first_use_pins_what_the_instance_publishes_and_warns(
 def test_other_authorities_than_the_pinned_ones_are_refused(
     tmp_path: Path, v1: SignedManifest, pins: frozenset[Fingerprint]
 ) -> None:
-    state = State(tmp_path / "state")
+    state = State(tmp_path / "state", vault=VAULT)
     trusting(state, document([v1]), pins)
     other = frozenset({SigningKey.generate().verify_key.fingerprint})
     with pytest.raises(TrustError, match="not the ones this device pinned"):
-        trusting(State.load(state.root), document([v1]), other)
+        trusting(State.load(state.root, VAULT), document([v1]), other)
 
 
 def test_a_changed_codename_salt_is_refused(
     tmp_path: Path, v1: SignedManifest, pins: frozenset[Fingerprint]
 ) -> None:
-    state = State(tmp_path / "state")
+    state = State(tmp_path / "state", vault=VAULT)
     trusting(state, document([v1]), pins)
     state.codename_salt = bytes(16)
     with pytest.raises(TrustError, match="changed its codename salt"):
@@ -429,7 +438,7 @@ def test_the_client_refuses_a_stranger_pinned_in_place_of_the_authorities(
     assert result.exit_code == 1, result.output
     assert "not signed by the authority keys this device pinned" in result.stderr
     assert recorder.paths("PATCH") == []
-    assert not State.load(device.state).authorities
+    assert not device.state_of(codename_file).authorities
 
 
 def test_the_client_refuses_a_server_that_rolls_its_keyring_back(
@@ -439,8 +448,8 @@ def test_the_client_refuses_a_server_that_rolls_its_keyring_back(
     install_successor(instance, [recipient])
     sent = device.run("send", "-m", "first", "--codename-file", str(codename_file))
     assert sent.exit_code == 0, sent.output
-    assert State.load(device.state).manifest is not None
-    assert State.load(device.state).manifest.manifest.version == 2  # type: ignore[union-attr]
+    assert device.state_of(codename_file).manifest is not None
+    assert device.state_of(codename_file).manifest.manifest.version == 2  # type: ignore[union-attr]
 
     recorder.keyring = lambda doc: {**doc, "manifests": doc["manifests"][:1], "in_force": 1}
     before = len(recorder.paths("PATCH"))
@@ -459,7 +468,7 @@ def test_first_use_without_fingerprints_warns_loudly_and_pins(
     published = {key.verify_key.fingerprint for key in demo_authorities(instance)}
     for fp in published:
         assert str(fp) in result.stderr
-    assert State.load(device.state).authorities == published
+    assert device.state_of(codename_file).authorities == published
     # Once pinned, no warning again.
     again = device.run("send", "-m", "again", "--codename-file", str(codename_file), pin=False)
     assert again.exit_code == 0, again.output

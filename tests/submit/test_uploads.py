@@ -19,7 +19,8 @@ from sqlalchemy import func, select
 from app import create_app
 from app.config import config_for
 from app.models import Item, Upload
-from crypto import Fingerprint, SourceKeys, derive_source_keys, generate_codename
+from crypto import Fingerprint, KdfParams, SourceKeys, derive_source_keys, generate_codename
+from crypto.vault import Vault
 from submit import transport
 from submit.protocol import Api
 from submit.state import State
@@ -84,7 +85,7 @@ class Trip:
 
 def sealed_device(live: Live, tmp_path: Path, size: int) -> tuple[Api, State, bytes, SourceKeys]:
     """A device that verified the keyring, has an account, and sealed one file: ready to upload."""
-    state = State(tmp_path / "state")
+    state = State(tmp_path / "state", vault=Vault.derive("c", bytes(16), KdfParams.TESTING))
     api = Api(transport.session(None), live.proxy.url, timeout=(5.0, 30.0))
     doc = KeyringDocument.parse(api.keyring())
     verified = establish(
@@ -153,7 +154,7 @@ def test_a_run_that_gives_up_is_resumed_by_the_next_and_stores_one_envelope(
     assert "raazdar-submit: hint: run `raazdar-submit send --resume`" in cut.stderr
     assert envelope_files(live.instance) == []
     assert live.counts() == (0, 1)
-    state = State.load(device.state)
+    state = device.state_of(codename)
     assert state.pending is not None
     (pending,) = state.pending.items
     assert pending.upload is not None
@@ -165,17 +166,17 @@ def test_a_run_that_gives_up_is_resumed_by_the_next_and_stores_one_envelope(
     assert "an earlier upload is unfinished" in again.stderr
 
     live.proxy.down = False
-    # Resuming under another codename would declare the envelope to another source.
+    # Another codename sees no unfinished upload here: it cannot resume this one.
     (tmp_path / "other").mkdir()
     other = device.new_codename(tmp_path / "other")
     wrong = device.run("send", "--resume", "--codename-file", str(other))
     assert wrong.exit_code == 1
-    assert "started under another codename" in wrong.stderr
-    assert State.load(device.state).pending is not None
+    assert "no unfinished upload to resume" in wrong.stderr
+    assert device.state_of(codename).pending is not None
 
     resumed = device.run("send", "--resume", "--codename-file", str(codename))
     assert resumed.exit_code == 0, resumed.output
     assert "Sent 1 file(s)" in resumed.stdout
     assert_one_envelope(live, envelope, pending.upload)
-    assert State.load(device.state).pending is None
-    assert not (device.state / "pending").exists()
+    assert device.state_of(codename).pending is None
+    assert [p.suffix for p in device.state.iterdir() if p.suffix == ".pending"] == []

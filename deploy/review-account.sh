@@ -1,0 +1,37 @@
+#!/bin/sh
+# Run once as each reviewer on the review workstation (docs/review-workstation.md §3):
+# the shell keeps no history, nor do less, Python or sqlite3, and the desktop keeps
+# no list of recent files. Report text typed at a prompt then leaves no file behind.
+set -eu
+home="${HOME:?HOME is not set}"
+marker="# raazdar: no history on the review workstation"
+
+for rc in "$home/.profile" "$home/.bashrc"; do
+    if ! grep -qF "$marker" "$rc" 2>/dev/null; then
+        cat >> "$rc" <<'PROFILE'
+
+# raazdar: no history on the review workstation
+unset HISTFILE
+export HISTFILE=/dev/null HISTSIZE=0 HISTFILESIZE=0 SAVEHIST=0
+export LESSHISTFILE=- SQLITE_HISTORY=/dev/null PYTHON_HISTORY=/dev/null
+[ -n "${BASH_VERSION:-}" ] && set +o history
+true
+PROFILE
+    fi
+done
+
+# Whatever history files exist are emptied and replaced by /dev/null, so a shell
+# started some other way still writes nowhere.
+for name in .bash_history .zsh_history .python_history .lesshst .sqlite_history .viminfo; do
+    if [ -f "$home/$name" ] && [ ! -L "$home/$name" ]; then
+        : > "$home/$name"
+        rm -f "$home/$name"
+    fi
+    ln -sfn /dev/null "$home/$name"
+done
+
+if command -v gsettings > /dev/null 2>&1; then
+    gsettings set org.gnome.desktop.privacy remember-recent-files false || true
+    gsettings set org.gnome.desktop.privacy recent-files-max-age 0 || true
+fi
+echo "history is off for $(id -un); log out and in again for it to take effect"

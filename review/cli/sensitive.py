@@ -1,0 +1,133 @@
+"""Keeping what reviewers type out of shell history and editor traces.
+
+Text given as a command-line argument stays in the shell's history file, so
+notes, replies and summaries come from an editor, and search terms, tags and
+field values from a prompt, when they are left out; given as arguments they
+still work, with a warning (once per run). The editor is started on a draft in
+a private memory-backed directory, removed afterwards with whatever the editor
+left beside it, and, for editors it knows, with swap, undo, backup and history
+files turned off. The same idea lives in `submit/sensitive.py`: the two tools
+share no code but `crypto/`.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Final
+
+import click
+
+PROG: Final = "raazdar-review"
+_WARNED: Final = "raazdar-history-warned"
+# vim and neovim: no swap file (-n), no viminfo/shada (-i NONE); before and after
+# the user's vimrc, no undo file and no backup of the draft.
+VIM_SETTINGS: Final = "set noundofile nobackup nowritebackup noswapfile"
+VIM_ARGS: Final = ("-n", "-i", "NONE", "--cmd", VIM_SETTINGS, "-c", VIM_SETTINGS)
+# nano: read no nanorc, which is where history, position logs, backups and lock files
+# are switched on (they are off by default).
+NANO_ARGS: Final = ("--ignorercfiles",)
+_VIMS: Final = frozenset(
+    {"vim", "nvim", "gvim", "vim.basic", "vim.tiny", "vim.nox", "vim.gtk", "vim.gtk3"}
+)
+# Memory-backed, so a draft never reaches a disk; mkdtemp makes a private directory in it.
+_RAM_DIRS: Final = ("/dev/shm", "$XDG_RUNTIME_DIR")  # noqa: S108
+
+
+def warn_argument(ctx: click.Context, param: click.Parameter, value: object) -> object:
+    """Click callback: warn, once per run, that an argument's text stays in shell history."""
+    given = value not in (None, (), "")
+    root = ctx.find_root()
+    if given and not root.meta.get(_WARNED):
+        root.meta[_WARNED] = True
+        name = param.opts[0] if param.opts else param.name
+        click.echo(
+            f"{PROG}: warning: {name} puts its text on the command line, and your shell's "
+            "history keeps it; leave it out to be asked for it instead "
+            "(see docs/review-workstation.md on switching history off)",
+            err=True,
+        )
+    return value
+
+
+def editor_command(editor: str) -> list[str]:
+    """The editor's command line with the options that stop it leaving traces."""
+    words = shlex.split(editor)
+    if not words:
+        return words
+    # What runs, not what it is called: `vi` may be vim, nvi or busybox, which differ.
+    resolved = shutil.which(words[0])
+    name = Path(os.path.realpath(resolved) if resolved else words[0]).name
+    if name in _VIMS:
+        return [*words, *VIM_ARGS]
+    if name in {"nano", "rnano"}:
+        return [*words, *NANO_ARGS]
+    return words
+
+
+def known_editor(editor: str) -> bool:
+    """Say whether `editor_command` knows how to keep this editor from leaving traces."""
+    words = shlex.split(editor)
+    return bool(words) and editor_command(editor) != words
+
+
+def chosen_editor() -> str:
+    """$VISUAL, else $EDITOR, else nano or vi, whichever exists (as click chooses)."""
+    for name in ("VISUAL", "EDITOR"):
+        if value := os.environ.get(name):
+            return value
+    return next((e for e in ("nano", "vim", "vi") if shutil.which(e)), "vi")
+
+
+def ram_dir() -> Path | None:
+    """A memory-backed directory for drafts, if this system has one."""
+    for candidate in _RAM_DIRS:
+        path = Path(os.path.expandvars(candidate))
+        if not str(path).startswith("$") and path.is_dir() and os.access(path, os.W_OK):
+            return path
+    return None
+
+
+def edit_text(initial: str = "") -> str:
+    """Let the person write in their editor, leaving no draft, swap or history behind."""
+    editor = chosen_editor()
+    if not known_editor(editor):
+        click.echo(
+            f"{PROG}: warning: {shlex.split(editor)[0] if editor.strip() else editor!r} is not "
+            "an editor this tool knows how to keep from saving history; vim, nvim and nano are",
+            err=True,
+        )
+    base = ram_dir()
+    if base is None:
+        click.echo(f"{PROG}: warning: no memory-backed directory: the draft is on disk", err=True)
+    scratch = Path(tempfile.mkdtemp(prefix="raazdar-", dir=base))
+    draft = scratch / "draft.txt"
+    try:
+        draft.write_text(initial, "utf-8")
+        env = {**os.environ, "TMPDIR": str(scratch)}
+        done = subprocess.run([*editor_command(editor), str(draft)], env=env, check=False)  # noqa: S603 - the person's own editor
+        if done.returncode != 0:
+            raise click.ClickException(f"the editor exited with status {done.returncode}")
+        return draft.read_text("utf-8")
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def ask(label: str) -> str:
+    """Prompt for a short value (a search term, a tag, an agency) instead of an argument."""
+    value: str = click.prompt(label, err=True)
+    return value
+
+
+def asked_lines(label: str, *, interactive: bool) -> Iterator[str]:
+    """Ask for values one per line until a blank one (only on a terminal: `interactive`)."""
+    while interactive:
+        answer: str = click.prompt(label, default="", show_default=False, err=True)
+        if not answer.strip():
+            return
+        yield answer.strip()

@@ -1,0 +1,98 @@
+"""No trace of what reviewers write: editors without history, arguments warned, prompts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from app.demo import DEMO_PASSPHRASE
+from review import triage
+from review.cli import cli, sensitive
+from review.workspace import Workspace
+from tests.editor import stub_editor
+from tests.review.support import Server, review
+
+
+@pytest.fixture
+def filed(server: Server, workspace: Path, tmp_path: Path) -> Path:
+    """A workspace holding one report."""
+    server.submit("the SHO of Thana Saddar takes a cut")
+    assert review(workspace, "import", str(server.export(tmp_path / "e.rzb"))).exit_code == 0
+    return workspace
+
+
+def asked(workspace: Path, *args: str, answers: str) -> tuple[int, str]:
+    """Run a command that asks for its text after the passphrase."""
+    result = CliRunner().invoke(
+        cli, ["--workspace", str(workspace), *args], input=f"{DEMO_PASSPHRASE}\n{answers}\n"
+    )
+    return result.exit_code, result.output
+
+
+@pytest.mark.parametrize(
+    ("name", "command"), [("vim", "note"), ("nvim", "reply"), ("nano", "note")]
+)
+def test_notes_and_replies_open_the_editor_without_traces(
+    filed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, command: str
+) -> None:
+    editor, record = stub_editor(tmp_path, name)
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.setenv("EDITOR", str(editor))
+    result = review(filed, command, "1")
+    assert result.exit_code == 0, result.output
+    seen = json.loads(record.read_text())
+    expected = sensitive.NANO_ARGS if name == "nano" else sensitive.VIM_ARGS
+    assert seen["argv"][1:-1] == list(expected)
+    draft = Path(seen["argv"][-1])
+    ram = sensitive.ram_dir()
+    assert ram is not None
+    assert draft.is_relative_to(ram)
+    assert seen["env"]["TMPDIR"] == str(draft.parent)
+    assert not draft.parent.exists()
+    assert "history" not in result.output
+
+
+def test_search_tags_and_fields_are_asked_for_and_not_warned(filed: Path) -> None:
+    code, out = asked(filed, "search", answers="thana")
+    assert (code, "history" in out) == (0, False)
+    assert "no reports" not in out
+    code, out = asked(filed, "tag", "1", answers="police extortion")
+    assert (code, "history" in out) == (0, False)
+    code, out = asked(filed, "agency", "1", answers="Punjab Police")
+    assert (code, "history" in out) == (0, False)
+    workspace = Workspace.open(filed)
+    u = workspace.unlock("demo-reviewer", lambda _label: DEMO_PASSPHRASE)
+    state = triage.load_state(u, 1)
+    assert (state.agency, sorted(state.tags)) == ("Punjab Police", ["extortion", "police"])
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("search", "thana"),
+        ("note", "1", "seen it"),
+        ("tag", "1", "a", "b"),
+        ("district", "1", "Lahore"),
+        ("list", "--agency", "Police"),
+    ],
+)
+def test_text_given_as_an_argument_is_warned_about_once(filed: Path, args: tuple[str, ...]) -> None:
+    result = review(filed, *args)
+    assert result.exit_code == 0, result.output
+    assert result.stderr.count("shell's history keeps it") == 1
+
+
+def test_redactions_are_asked_for_one_per_line_until_a_blank_one() -> None:
+    @click.command()
+    def ask_terms() -> None:
+        for term in sensitive.asked_lines("Also redact", interactive=True):
+            click.echo(f"got {term}")
+        assert list(sensitive.asked_lines("never asked", interactive=False)) == []
+
+    result = CliRunner().invoke(ask_terms, input="person:Shazia Bibi\nChak 41\n\n")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == ["got person:Shazia Bibi", "got Chak 41"]

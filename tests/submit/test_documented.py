@@ -1,0 +1,37 @@
+"""The client's commands in docs/submit.md run as written, and warn about nothing."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from submit.cli import cli as submit_cli
+from tests.test_documented_commands import documented
+
+
+def test_the_client_commands_of_the_docs_run_as_written(
+    tmp_path: Path, server: str, authorities: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stick = tmp_path / "stick"
+    stick.mkdir()
+    (stick / "pins.txt").write_text(
+        f"instance {server}\n" + "".join(f"authority {a}\n" for a in authorities)
+    )
+    for name in ("ledger.jpg", "statement.pdf"):
+        (tmp_path / name).write_bytes(b"%PDF-1.4 evidence " + name.encode())
+    monkeypatch.chdir(tmp_path)
+    codename = ""
+    for line in documented("submit.md"):
+        words = shlex.split(line.replace("/media/stick", str(stick)), comments=True)
+        # The loopback instance is reached directly, and the test device and instance derive keys fast.
+        args = ["--direct", "--fast-kdf", "--insecure-test-kdf", *words[1:]]
+        if "--no-state" not in args:
+            args = ["--state", str(tmp_path / "state"), *args]
+        result = CliRunner().invoke(submit_cli, args, input=f"{codename}\n")
+        assert result.exit_code == 0, (line, result.output)
+        assert "history" not in result.stderr, line
+        if words[1:] == ["new"]:
+            codename = result.stdout.strip()

@@ -1,0 +1,173 @@
+"""A source's device, seized: without the codename it shows that the client is installed.
+
+The attack: take the state directory after `new`, `send` (also one cut short
+mid-upload) and `replies`, and look in every file for the instance's address,
+the names in its keyring and the upload ids that tie the device to an account
+on the server. With `--no-state`, look for anything written at all.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from submit.cli import cli
+from tests.app.test_canary import files_under, find
+from tests.submit.support import CuttingProxy, Device
+
+
+def tree(root: Path) -> dict[str, tuple[int, int]]:
+    """Every path under `root`, with its size and modification time."""
+    out = {}
+    for directory, dirs, names in os.walk(root):
+        for name in [*dirs, *names]:
+            path = Path(directory, name)
+            info = path.lstat()
+            out[str(path.relative_to(root))] = (info.st_size, info.st_mtime_ns)
+    return out
+
+
+def needles_of(device: Device, codename: Path, extra: dict[str, str]) -> dict[str, bytes]:
+    """What a seizer looks for: learnt here from the state unsealed with the codename."""
+    state = device.state_of(codename)
+    assert state.manifest is not None
+    manifest = state.manifest.manifest
+    host = device.url.removeprefix("http://")
+    found = {"url": device.url, "host": host, **extra}
+    found |= {f"authority:{a.name}": a.name for a in manifest.authorities}
+    found |= {f"reviewer:{r.name}": r.name for r in manifest.recipients}
+    found |= {f"fingerprint:{fp}": str(fp).replace(" ", "") for fp in state.authorities}
+    return {name: value.encode() for name, value in found.items()}
+
+
+def seized(device: Device, needles: dict[str, bytes]) -> dict[str, list[str]]:
+    return {str(path): hits for path in files_under(device.state) if (hits := find(path, needles))}
+
+
+def test_a_seized_device_holds_no_address_name_or_upload_id_without_the_codename(
+    tmp_path: Path, server: str
+) -> None:
+    proxy = CuttingProxy(server)
+    try:
+        device = Device(tmp_path / "state", proxy.url, [])
+        codename = device.new_codename(tmp_path)
+        assert not device.state.exists(), "new writes nothing"
+        message = tmp_path / "message.txt"
+        message.write_text("The SHO at the border post takes money for each family")
+        sent = device.run("send", "--message-file", str(message), "--codename-file", str(codename))
+        assert sent.exit_code == 0, sent.output
+        assert device.state_of(codename).instance == proxy.url
+
+        # Cut short mid-upload: the sealed state now holds upload ids and the owner hash.
+        evidence = tmp_path / "ledger.pdf"
+        evidence.write_bytes(secrets.token_bytes(900_000))
+        proxy.cut_after(300_000, stay_down=True)
+        cut = device.run("send", "--retries", "1", "--codename-file", str(codename), str(evidence))
+        assert cut.exit_code == 1, cut.output
+        pending = device.state_of(codename).pending
+        assert pending is not None
+        (item,) = pending.items
+        assert item.upload is not None
+        ids = {"upload": item.upload, "submission": pending.submission, "owner": pending.owner}
+        needles = needles_of(device, codename, ids)
+        assert seized(device, needles) == {}
+
+        proxy.down = False
+        proxy.cut_after(10**9)
+        assert device.run("send", "--resume", "--codename-file", str(codename)).exit_code == 0
+        replies = device.run("replies", "--codename-file", str(codename))
+        assert replies.exit_code == 0, replies.output
+        assert seized(device, needles) == {}
+        # What is there: the device's salt, the lock and one sealed state.
+        names = sorted(p.name for p in device.state.iterdir())
+        assert names == sorted(["device.json", "lock", f"{device.state_of(codename).path.name}"])  # type: ignore[union-attr]
+    finally:
+        proxy.close()
+
+
+def test_the_attack_finds_what_an_unsealed_state_would_give_away(
+    tmp_path: Path, server: str
+) -> None:
+    """The search above is not blind: the same needles are found in the state once unsealed."""
+    device = Device(tmp_path / "state", server, [])
+    codename = device.new_codename(tmp_path)
+    assert device.run("replies", "--codename-file", str(codename)).exit_code == 0
+    needles = needles_of(device, codename, {})
+    clear = tmp_path / "unsealed.json"
+    clear.write_text(str(device.state_of(codename).to_json()))
+    assert {"url", "host"} <= set(find(clear, needles))
+    assert any(n.startswith("reviewer:") for n in find(clear, needles))
+
+
+def test_the_amnesic_mode_writes_nothing_at_all(
+    tmp_path: Path, server: str, authorities: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "home"
+    (home / "stick").mkdir(parents=True)
+    pins = home / "stick" / "pins.txt"
+    pins.write_text(f"instance {server}\n" + "".join(f"authority {a}\n" for a in authorities))
+    codename = home / "stick" / "codename.txt"
+    codename.write_text(CliRunner().invoke(cli, ["new"]).stdout)
+    evidence = home / "stick" / "photo.jpg"
+    evidence.write_bytes(secrets.token_bytes(50_000))
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.chdir(home)
+    ram = Path("/dev/shm")
+
+    def ours() -> list[str]:
+        names = os.listdir(ram) if ram.is_dir() else []
+        return sorted(n for n in names if n.startswith("raazdar-"))
+
+    before, ram_before = tree(home), ours()
+    base = ["--no-state", "--pins-file", str(pins), "--direct", "--insecure-test-kdf"]
+    sent = CliRunner().invoke(
+        cli,
+        [*base, "send", "--codename-file", str(codename), str(evidence)],
+    )
+    assert sent.exit_code == 0, sent.output
+    replies = CliRunner().invoke(cli, [*base, "replies", "--codename-file", str(codename)])
+    assert replies.exit_code == 0, replies.output
+    assert tree(home) == before
+    assert ours() == ram_before
+
+
+def test_no_state_with_a_state_directory_is_a_usage_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["--no-state", "--state", str(tmp_path), "new"])
+    assert result.exit_code == 2
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_pins_go_to_a_file_for_amnesic_use_and_forget_leaves_only_the_salt(
+    device: Device, codename_file: Path, tmp_path: Path
+) -> None:
+    assert device.run("replies", "--codename-file", str(codename_file)).exit_code == 0
+    pins = device.run("pins", "--codename-file", str(codename_file))
+    assert pins.exit_code == 0, pins.output
+    assert f"instance {device.url}" in pins.stdout
+    assert pins.stdout.count("authority ") == len(device.authorities)
+    carried = tmp_path / "pins.txt"
+    carried.write_text(pins.stdout)
+    amnesic = CliRunner().invoke(
+        cli,
+        [
+            "--no-state",
+            "--pins-file",
+            str(carried),
+            "--direct",
+            "--insecure-test-kdf",
+            "replies",
+            "--codename-file",
+            str(codename_file),
+        ],
+    )
+    assert amnesic.exit_code == 0, amnesic.output
+    assert "FIRST USE" not in amnesic.stderr.upper()  # pinned from the file, not trusted on first use
+    forgot = device.run("forget", "--codename-file", str(codename_file))
+    assert forgot.exit_code == 0, forgot.output
+    assert sorted(p.name for p in device.state.iterdir()) == ["device.json", "lock"]
+    assert device.state_of(codename_file).instance is None

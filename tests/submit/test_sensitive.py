@@ -1,0 +1,76 @@
+"""No trace of what the source writes: editors started without history, arguments warned."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from submit import sensitive
+from tests.editor import stub_editor
+from tests.submit.support import Device
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("vim", sensitive.VIM_ARGS), ("nvim", sensitive.VIM_ARGS), ("nano", sensitive.NANO_ARGS)],
+)
+def test_a_known_editor_gets_its_no_trace_options_and_a_draft_in_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, expected: tuple[str, ...]
+) -> None:
+    editor, record = stub_editor(tmp_path, name)
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.setenv("EDITOR", str(editor))
+    assert sensitive.edit_text() == "written in the editor"
+    seen = json.loads(record.read_text())
+    argv, env = seen["argv"], seen["env"]
+    assert argv[1:-1] == list(expected)
+    if name != "nano":
+        assert argv[1:4] == ["-n", "-i", "NONE"]
+        assert set(argv[5].split()) >= {"noundofile", "noswapfile", "nobackup", "nowritebackup"}
+    draft = Path(argv[-1])
+    ram = sensitive.ram_dir()
+    assert ram is not None
+    assert draft.is_relative_to(ram)
+    assert env["TMPDIR"] == str(draft.parent)
+    # The draft's directory is private to it, and gone afterwards with anything left in it.
+    assert seen["dir"] == ["draft.txt"]
+    assert not draft.parent.exists()
+
+
+def test_an_unknown_editor_is_warned_about(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    editor, record = stub_editor(tmp_path, "scribble")
+    monkeypatch.setenv("VISUAL", str(editor))
+    assert sensitive.edit_text() == "written in the editor"
+    assert json.loads(record.read_text())["argv"][1:-1] == []
+    assert "not an editor this tool knows" in capsys.readouterr().err
+
+
+def test_the_message_as_an_argument_is_warned_about_once(
+    device: Device, codename_file: Path
+) -> None:
+    result = device.run("send", "-m", "secret", "--codename-file", str(codename_file))
+    assert result.exit_code == 0, result.output
+    assert result.stderr.count("shell's history keeps it") == 1
+
+
+def test_the_message_from_stdin_is_not_warned_about(device: Device, codename_file: Path) -> None:
+    args = ["--message-file", "-", "--codename-file", str(codename_file)]
+    result = device.run("send", *args, input="from stdin\n")
+    assert result.exit_code == 0, result.output
+    assert "history" not in result.stderr
+
+
+def test_an_editor_is_known_by_what_runs_not_what_it_is_called(tmp_path: Path) -> None:
+    editor, _record = stub_editor(tmp_path, "vim")
+    alias = tmp_path / "bin" / "vi"
+    alias.symlink_to(editor)
+    assert sensitive.editor_command(str(alias))[1:] == list(sensitive.VIM_ARGS)
+    other, _ = stub_editor(tmp_path, "nvi")
+    (tmp_path / "bin" / "vi2").symlink_to(other)
+    assert sensitive.editor_command(str(tmp_path / "bin" / "vi2")) == [
+        str(tmp_path / "bin" / "vi2")
+    ]
