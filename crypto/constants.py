@@ -112,6 +112,8 @@ BUNDLE_MAX_MANIFEST_BYTES: Final = 64 * 1024 * 1024
 BUNDLE_MAX_ITEM_BYTES: Final = 8 * 1024**3
 SIG_CONTEXT_BUNDLE: Final = b"raazdar bundle v1"
 PERSON_BUNDLE_ITEM: Final = b"rz-bundle-item1"
+# The digest by which each export bundle names the one before it (the export chain).
+PERSON_BUNDLE_CHAIN: Final = b"rz-bundle-chain1"
 
 # The submission API (docs/PROTOCOL.md §16): request proofs and their challenges.
 PERSON_API_BODY: Final = b"rz-api-body-v1"

@@ -33,7 +33,13 @@ from app.errors import AppError, KeyringUnavailable, ThrottledError
 from app.models import Item, Reply, Source, StaffAccount, today
 from app.services import audit
 from app.services.context import services
-from app.services.exchange import ApplySummary, ExportSummary, apply_reply_bundle, export_bundle
+from app.services.exchange import (
+    ApplySummary,
+    BundleRefused,
+    ExportSummary,
+    apply_reply_bundle,
+    export_bundle,
+)
 from app.services.keys import public_keys
 from app.settings import get_setting
 from crypto import (
@@ -361,6 +367,8 @@ class Upload:
     summary: ApplySummary | None
     refusal: str | None = None
     reason: str | None = None
+    # The parts refused, when an authentic bundle was refused because of them.
+    refused: tuple[str, ...] = ()
 
 
 def dashboard(session: Session) -> Dashboard:
@@ -421,6 +429,18 @@ def apply_upload(session: Session, actor: str, src: BinaryIO) -> Upload:
     """Apply an uploaded reply bundle, or say why it was refused whole; audit either way."""
     try:
         summary = apply_reply_bundle(session, src)
+    except BundleRefused as exc:
+        session.rollback()
+        audit.record(
+            session, actor, "reply-bundle-refused", reason="parts", refused=len(exc.refused)
+        )
+        session.commit()
+        refusal = (
+            f"{len(exc.refused)} part(s) of this bundle were refused, so none of it was "
+            "applied: no reply posted, no item deleted, no notice set. The reviewers fix "
+            "what is listed below and send a new reply bundle."
+        )
+        return Upload(None, refusal, exc.bundle_id, tuple(exc.refused))
     except (CryptoError, KeyringUnavailable) as exc:
         session.rollback()
         rule = exc.rule if isinstance(exc, VerificationError) else type(exc).__name__

@@ -233,17 +233,33 @@ def test_reply_bundle_for_another_instance_is_refused(
     assert "another instance" in output
 
 
-def test_reply_signed_by_someone_else_inside_a_valid_bundle_is_refused_alone(
-    exported: tuple[FlaskClient, Path], review: Review, instance: Path, tmp_path: Path
+def test_one_refused_reply_leaves_the_whole_bundle_unapplied_and_no_replay(
+    exported: tuple[FlaskClient, Path], review: Review, instance: Path, tmp_path: Path, app: Flask
 ) -> None:
+    # An authentic bundle (acks, a notice, one reply signed by someone else): before,
+    # the acks deleted the items and the notice was set, the reply was dropped, and
+    # the bundle counted as applied, so sending it again was a "replay".
+    from app.db import db_session
+    from app.models import AppliedBundle, Item, Source
+
     client, bundle = exported
     manifest, _ = review.read(bundle, tmp_path / "items")
+    before = store_files(instance)
     replies = review.replies(
-        tmp_path / "r.rzb", manifest, "smuggled", envelope_signer=SigningKey.generate(), acks=()
+        tmp_path / "r.rzb", manifest, "smuggled", envelope_signer=SigningKey.generate()
     )
-    status, output = cli(instance, "import-replies", str(replies))
-    assert status == 1
-    assert "refused reply" in output
+    for _attempt in range(2):
+        status, output = cli(instance, "import-replies", str(replies))
+        assert status == 1
+        assert "refused reply" in output
+        assert "not applied: nothing of it changed" in output
+        assert "already applied" not in output
+    assert store_files(instance) == before
+    with app.app_context():
+        session = db_session()
+        assert {i.id for i in session.query(Item)} == {e.id for e in manifest.entries}
+        assert [s.notice for s in session.query(Source)] == [None]
+        assert session.query(AppliedBundle).count() == 0
     assert "smuggled" not in client.get("/account").get_data(as_text=True)
 
 

@@ -327,7 +327,7 @@ def test_reply_upload_is_applied_and_accounted_for(
     assert detail["refused"] == 0
 
 
-def test_reply_upload_reports_each_refused_reply(
+def test_a_refused_reply_leaves_the_whole_upload_unapplied_and_lists_why(
     app: Flask, instance: Path, visitor: Visitor, staff: FlaskClient, tmp_path: Path
 ) -> None:
     report(visitor, "a report")
@@ -335,13 +335,15 @@ def test_reply_upload_reports_each_refused_reply(
     stranger = SigningKey.generate()
     bundle = reply_bundle(app, instance, manifest, "hello", envelope_signer=stranger)
     response = upload(staff, bundle)
-    assert response.status_code == 200
+    assert response.status_code == 422
     page = response.get_data(as_text=True)
-    assert "0 replies posted" in page
-    assert "1 part of the bundle was refused" in page
+    assert "Reply bundle refused" in page
+    assert "none of it was applied" in page
     assert "not a signed envelope from the bundle&#39;s reviewer" in page
-    assert row_counts(app, Reply) == {"replies": 0}
-    assert audit_trail(app)[-1][2]["refused"] == 1
+    # Its acknowledgements deleted nothing.
+    assert row_counts(app, Item, Reply) == {"items": 1, "replies": 0}
+    _actor, action, detail = audit_trail(app)[-1]
+    assert (action, detail["refused"]) == ("reply-bundle-refused", 1)
 
 
 def _another_instance(app: Flask, instance: Path, manifest: ExportManifest) -> bytes:
