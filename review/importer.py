@@ -11,7 +11,8 @@ to no key enrolled in this workspace, or to another reviewer's key, or damaged
 inside a valid bundle) are kept as ciphertext and reported, never skipped in
 silence. Rows, blobs and the audit entry become visible together in one
 transaction, and items already filed are left alone, so importing twice changes
-nothing.
+nothing. Numbered bundles may come in any order; one that contradicts the chain
+seen here is refused, and a gap is reported (`review.exports`).
 """
 
 from __future__ import annotations
@@ -37,8 +38,8 @@ from crypto import (
 from crypto.bundle import BundleReader
 from crypto.encoding import canonical_json
 from crypto.errors import CryptoError, FormatError, VerificationError
-from crypto.exchange import ExportEntry, ExportManifest, read_export
-from review import audit, conflicts, corroboration, search, triage
+from crypto.exchange import ExportEntry, ExportManifest, manifest_digest, read_export
+from review import audit, conflicts, corroboration, exports, search, triage
 from review.blobs import INLINE_MAX, create_file, drop, put_inline, remove_files
 from review.errors import ImportRefused
 from review.reports import Content, field_text, item_context, parse_report
@@ -68,6 +69,8 @@ class ImportSummary:
     already: int = 0
     new_reports: int = 0
     problems: list[str] = field(default_factory=list)
+    # Its number in the export chain; None for a bundle from before the chain.
+    sequence: int | None = None
 
 
 @dataclass
@@ -90,7 +93,11 @@ def import_bundle(u: Unlocked, bundle: Path, progress: Progress | None = None) -
     try:
         with bundle.open("rb") as src, scratch(ws) as tmp:
             reader, manifest = read_export(src, [ws.pinned.server_key], ws.pinned.instance_id)
-            return _file_all(u, manifest, _verified_items(reader, tmp), progress)
+            digest = manifest_digest(reader.manifest)
+            exports.check(u.conn, manifest, digest)
+            summary = _file_all(u, manifest, _verified_items(reader, tmp), progress, digest)
+            summary.sequence = manifest.chain.sequence if manifest.chain else None
+            return summary
     except VerificationError as exc:
         raise ImportRefused(f"bundle refused: {exc}", hint=_HINTS.get(exc.rule)) from exc
     except CryptoError as exc:
@@ -132,6 +139,7 @@ def _file_all(
     manifest: ExportManifest,
     envelopes: Iterator[bytes | Path],
     progress: Progress | None,
+    digest: bytes,
 ) -> ImportSummary:
     summary = ImportSummary(manifest.bundle_id)
     known = dict(u.conn.execute("SELECT id, status FROM items").fetchall())
@@ -167,8 +175,11 @@ def _file_all(
             raise FormatError("more items than entries")
         if not filed:
             remove_files(written)
+            with transaction(u.conn):
+                exports.record(u.conn, manifest, digest)
             return summary
         with transaction(u.conn):
+            exports.record(u.conn, manifest, digest)
             summary.new_reports = _record(u, manifest, filed, superseded)
             summary.filed = sum(1 for f in filed if f.status == "filed")
             detail = {

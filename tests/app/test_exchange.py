@@ -314,3 +314,38 @@ def test_reply_sealed_to_the_wrong_source_is_refused(
     status, output = cli(instance, "import-replies", str(replies))
     assert status == 1
     assert "not sealed to that source" in output
+
+
+def test_each_export_takes_the_next_number_and_names_the_one_before(
+    exported: tuple[FlaskClient, Path], review: Review, instance: Path, tmp_path: Path
+) -> None:
+    from crypto.exchange import CHAIN_START, manifest_digest
+
+    client, first = exported
+    submit(client, "A second report", b"more")
+    status, output = cli(instance, "export", "--out", str(tmp_path / "second.rzb"))
+    assert status == 0
+    assert "(bundle 2," in output
+    server = SigningKey.from_text(review.paths.signing_key.read_text()).verify_key
+    digests, chains = [], []
+    for bundle in (first, tmp_path / "second.rzb"):
+        with bundle.open("rb") as src:
+            reader, manifest = read_export(src, [server], review.instance_id)
+        digests.append(manifest_digest(reader.manifest))
+        chains.append(manifest.chain)
+    assert [c.sequence for c in chains if c] == [1, 2]
+    assert [c.previous for c in chains if c] == [CHAIN_START, digests[0]]
+
+
+def test_a_resend_holds_every_item_not_yet_acknowledged(
+    exported: tuple[FlaskClient, Path], review: Review, instance: Path, tmp_path: Path
+) -> None:
+    client, _first = exported
+    submit(client, "A second report", b"more")
+    assert cli(instance, "export", "--out", str(tmp_path / "lost.rzb"))[0] == 0
+    status, output = cli(instance, "export", "--resend", "--out", str(tmp_path / "resend.rzb"))
+    assert status == 0, output
+    manifest, _ = review.read(tmp_path / "resend.rzb", tmp_path / "resent")
+    assert manifest.chain is not None
+    assert (manifest.chain.sequence, manifest.chain.resend) == (3, True)
+    assert len(manifest.entries) == 4
