@@ -111,9 +111,15 @@ def migrate(instance: Path) -> None:
 
 @main.command()
 @click.option("--dry-run", is_flag=True, help="Only say what would be deleted; change nothing.")
+@click.option(
+    "--include-unacknowledged",
+    is_flag=True,
+    help="Also delete items past retention that the review workstation never "
+    "acknowledged (it may never have seen them); the decision is audited.",
+)
 @click.pass_obj
 @reports_errors
-def purge(instance: Path, dry_run: bool) -> None:
+def purge(instance: Path, dry_run: bool, include_unacknowledged: bool) -> None:
     """Delete what retention says is due: old items, expired sources, abandoned uploads, strays."""
     from app.models import today
     from app.services.retention import purge as run_purge
@@ -121,7 +127,14 @@ def purge(instance: Path, dry_run: bool) -> None:
     bar = _Bar()
     try:
         with _offline(instance) as (session, store):
-            report = run_purge(session, store, today(), dry_run=dry_run, progress=bar)
+            report = run_purge(
+                session,
+                store,
+                today(),
+                dry_run=dry_run,
+                progress=bar,
+                include_unacknowledged=include_unacknowledged,
+            )
     finally:
         bar.stop()
     _say_purged(report)
@@ -151,6 +164,19 @@ def _say_purged(report: PurgeReport) -> None:
         f"{report.orphans} envelope file(s) without a row, "
         f"{report.leftovers} staging leftover(s)"
     )
+    if report.kept:
+        click.echo(
+            f"raazdar: warning: {report.kept} item(s) past retention "
+            f"{'would be' if report.dry_run else 'were'} kept: the review workstation has "
+            "not acknowledged them (a lost export bundle?)",
+            err=True,
+        )
+        click.echo(
+            "raazdar: hint: have the reviewers import them (`raazdar export --resend`); "
+            "only if they are not wanted, `raazdar purge --include-unacknowledged` deletes "
+            "them, and the audit log records that decision",
+            err=True,
+        )
     if report.never_exported:
         click.echo(
             f"raazdar: warning: {report.never_exported} item(s) "

@@ -244,6 +244,7 @@ def _database_checks(config: Config, today: dt.date) -> list[Check]:
                 _guard("secure-delete", lambda: _secure_delete(session)),
                 _guard("audit", lambda: _audit(session)),
                 _guard("retention", lambda: _retention(session, today)),
+                _guard("acknowledgement", lambda: _acknowledgement(session, today)),
             ]
     finally:
         engine.dispose()
@@ -287,7 +288,7 @@ def _retention(session: Session, today: dt.date) -> Check:
         return Check(
             "retention",
             Status.WARN,
-            f"{count} item(s) not yet exported will be deleted within "
+            f"{count} item(s) not yet exported reach the end of retention within "
             f"{retention.AT_RISK_DAYS} days (retention {policy.retention_days} days): "
             "export them now with `raazdar export` or the staff dashboard",
         )
@@ -296,6 +297,33 @@ def _retention(session: Session, today: dt.date) -> Check:
         Status.OK,
         f"items are kept {policy.retention_days} days; none is near that unexported",
     )
+
+
+def _acknowledgement(session: Session, today: dt.date) -> Check:
+    """Warn of items exported long ago that the review workstation never acknowledged."""
+    stale = retention.unacknowledged(session, today)
+    kept = retention.past_retention(session, today)
+    session.rollback()
+    days = retention.UNACKNOWLEDGED_DAYS
+    if not (stale or kept):
+        return Check(
+            "acknowledgement",
+            Status.OK,
+            f"no item exported {days} or more days ago waits for the workstation's acknowledgement",
+        )
+    parts = []
+    if stale:
+        parts.append(
+            f"{stale} item(s) exported {days} or more days ago were never acknowledged "
+            "by the review workstation: was an export bundle lost? `raazdar-review import` "
+            "names missing bundles; `raazdar export --resend` sends every such item again"
+        )
+    if kept:
+        parts.append(
+            f"{kept} item(s) past retention are kept because they were never acknowledged: "
+            "`raazdar purge --include-unacknowledged` deletes them, audited, if nobody needs them"
+        )
+    return Check("acknowledgement", Status.WARN, "; ".join(parts))
 
 
 def _staging(store: EnvelopeStore) -> Check:

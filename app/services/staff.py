@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from app import throttle
 from app.errors import AppError, KeyringUnavailable, ThrottledError
 from app.models import Item, Reply, Source, StaffAccount, today
-from app.services import audit
+from app.services import audit, retention
 from app.services.context import services
 from app.services.exchange import (
     ApplySummary,
@@ -348,6 +348,9 @@ class Dashboard:
     sources: int
     replies: int
     keyring: dict[str, Any]
+    # Items exported `retention.UNACKNOWLEDGED_DAYS` or more days ago, never acknowledged.
+    unacknowledged: int = 0
+    unacknowledged_days: int = retention.UNACKNOWLEDGED_DAYS
 
 
 @dataclass
@@ -383,6 +386,7 @@ def dashboard(session: Session) -> Dashboard:
         sources=count(Source),
         replies=count(Reply),
         keyring=public_keys(),
+        unacknowledged=retention.unacknowledged(session, today()),
     )
 
 

@@ -181,6 +181,22 @@ def test_dashboard_counts_what_waits(
     assert counts(staff) == {"new": 0, "items": 3, "sources": 2, "replies": 2}
 
 
+def test_dashboard_warns_of_items_exported_long_ago_and_never_acknowledged(
+    app: Flask, instance: Path, visitor: Visitor, staff: FlaskClient, tmp_path: Path
+) -> None:
+    report(visitor, "The SHO took money")
+    exported_manifest(app, instance, staff, tmp_path)  # and the stick is lost
+    assert 'id="unacknowledged"' not in staff.get("/staff/").get_data(as_text=True)
+    with db_session(app) as session:
+        for item in session.scalars(select(Item)):
+            item.exported_day = today() - dt.timedelta(days=15)
+        session.commit()
+    html = staff.get("/staff/").get_data(as_text=True)
+    warning = re.search(r'<p id="unacknowledged" class="note warn">([^<]*)', html)
+    assert warning is not None
+    assert warning.group(1).startswith("1 item exported 14 or more days ago was never")
+
+
 def test_dashboard_shows_tor_health_as_the_doctor_sees_it(
     instance: Path, staff: FlaskClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
