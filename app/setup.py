@@ -55,12 +55,13 @@ def initialise(
                 paths.demo_keys, today(), kdf=KdfParams.TESTING if kdf.is_testing else kdf
             )
         pin_authorities(paths, signed, today())
-        if config.database_url == f"sqlite:///{paths.database}":
+        url = config.database_url_in(paths.root)
+        if url == f"sqlite:///{paths.database}":
             # Created here, private, so SQLite (and its -wal and -shm files, which
             # copy its mode) never depend on the caller's umask.
             write_private(paths.database, b"")
-        upgrade(config.database_url)
-        engine = make_engine(config.database_url)
+        upgrade(url)
+        engine = make_engine(url)
         with Session(engine) as session:
             seed(session)
             session.commit()

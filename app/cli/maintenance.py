@@ -92,8 +92,14 @@ def migrate(instance: Path) -> None:
 
     from app import db
     from app.config import config_for
+    from app.instance import InstancePaths, relativise_config
     from app.migrate import alembic_config, upgrade
 
+    if relativise_config(InstancePaths(instance)):
+        click.echo(
+            "raazdar: config.json now names the SQLite database relative to the instance, "
+            "so a copy of the instance uses its own"
+        )
     url = config_for(instance).DATABASE_URL
     head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
     engine = db.make_engine(url)

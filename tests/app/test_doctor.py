@@ -31,6 +31,7 @@ from tests.app.support import db_session
 CHECKS = [
     "permissions",
     "mode",
+    "database",
     "startup",
     "keyring",
     "secure-delete",
