@@ -349,3 +349,35 @@ def test_a_resend_holds_every_item_not_yet_acknowledged(
     assert manifest.chain is not None
     assert (manifest.chain.sequence, manifest.chain.resend) == (3, True)
     assert len(manifest.entries) == 4
+
+
+def test_a_reply_is_staged_and_stored_owner_only_whatever_the_umask(
+    exported: tuple[FlaskClient, Path], review: Review, instance: Path, tmp_path: Path, app: Flask
+) -> None:
+    # Production's umask (0077, set by the `raazdar` command itself) hid a reply
+    # file created 0644: here, called as a library under umask 0, nothing hides it.
+    import os
+    import stat
+
+    from app.db import db_session
+    from app.services.context import services
+    from app.services.exchange import apply_reply_bundle
+
+    _, bundle = exported
+    manifest, _ = review.read(bundle, tmp_path / "items")
+    replies = review.replies(tmp_path / "r.rzb", manifest, "hello", acks=())
+    before = store_files(instance)
+    previous = os.umask(0)
+    try:
+        with app.app_context():
+            _, staged = services().store.stage_ciphertext(b"ciphertext")
+            staged_mode = stat.S_IMODE(staged.stat().st_mode)
+            services().store.destroy(staged)
+            with replies.open("rb") as src:
+                assert apply_reply_bundle(db_session(), src).replies == 1
+    finally:
+        os.umask(previous)
+    assert staged_mode == 0o600
+    (published,) = store_files(instance) - before
+    mode = (InstancePaths(instance).store / published).stat().st_mode
+    assert stat.S_IMODE(mode) == 0o600

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
+import stat
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from crypto import SigningKey
+from crypto.bundle import BundleReader, write_bundle
 from crypto.errors import FormatError, UnsupportedVersionError
 from crypto.exchange import (
     CHAIN_START,
@@ -83,3 +87,19 @@ def test_the_first_bundle_follows_no_other() -> None:
     assert ChainLink(1, CHAIN_START).sequence == 1
     with pytest.raises(FormatError):
         ChainLink(1, b"\x01" * 32)
+
+
+def test_extracted_items_are_owner_only_whatever_the_umask(tmp_path: Path) -> None:
+    # Reply bundles are unpacked into the server's store (`app.services.exchange`).
+    key = SigningKey.generate()
+    envelope = tmp_path / "e.rze"
+    envelope.write_bytes(b"ciphertext")
+    out = io.BytesIO()
+    write_bundle(out, {"type": "t"}, [("a", envelope)], key)
+    previous = os.umask(0)
+    try:
+        paths = BundleReader(io.BytesIO(out.getvalue()), [key.verify_key]).extract(tmp_path / "x")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((tmp_path / "x").stat().st_mode) == 0o700
+    assert [stat.S_IMODE(p.stat().st_mode) for p in paths.values()] == [0o600]
