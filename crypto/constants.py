@@ -43,6 +43,8 @@ KEY_ID_BYTES: Final = 8
 SIG_CONTEXT_ENVELOPE: Final = b"raazdar envelope v1"
 SIG_CONTEXT_MANIFEST: Final = b"raazdar keyring manifest v1"
 SIG_CONTEXT_API_REQUEST: Final = b"raazdar api request v1"
+# A source's reply key, signed on their device (crypto.binding, docs/PROTOCOL.md §18).
+SIG_CONTEXT_SOURCE_BINDING: Final = b"raazdar source binding v1"
 
 # Token (AEAD) contexts: the associated data that binds a token to its purpose.
 TOKEN_CONTEXT_SESSION: Final = b"raazdar session v1"

@@ -13,6 +13,12 @@ silence. Rows, blobs and the audit entry become visible together in one
 transaction, and items already filed are left alone, so importing twice changes
 nothing. Numbered bundles may come in any order; one that contradicts the chain
 seen here is refused, and a gap is reported (`review.exports`).
+
+Replies go to the key the first bundle gave a source's designation: a bundle
+that gives a known designation another key is refused, and so is one whose key
+for a source disagrees with the reply key the source's own device sealed into
+the report (`crypto.binding`, from `raazdar-submit`): a compromised server
+cannot redirect replies.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from crypto import (
     open_envelope,
     read_header,
 )
+from crypto.binding import SourceBinding
 from crypto.bundle import BundleReader
 from crypto.encoding import canonical_json
 from crypto.errors import CryptoError, FormatError, VerificationError
@@ -82,6 +89,7 @@ class _Filed:
     info: dict[str, object] | None = None
     problem: str | None = None
     content: Content | None = None
+    binding: SourceBinding | None = None
 
 
 def import_bundle(u: Unlocked, bundle: Path, progress: Progress | None = None) -> ImportSummary:
@@ -95,6 +103,7 @@ def import_bundle(u: Unlocked, bundle: Path, progress: Progress | None = None) -
             reader, manifest = read_export(src, [ws.pinned.server_key], ws.pinned.instance_id)
             digest = manifest_digest(reader.manifest)
             exports.check(u.conn, manifest, digest)
+            _check_known_sources(u, manifest)
             summary = _file_all(u, manifest, _verified_items(reader, tmp), progress, digest)
             summary.sequence = manifest.chain.sequence if manifest.chain else None
             return summary
@@ -173,6 +182,7 @@ def _file_all(
                 remove_files([u.workspace.blobs / result.blob])
         for _ in envelopes:  # the end of the bundle is checked here
             raise FormatError("more items than entries")
+        _check_bindings(manifest, filed)
         if not filed:
             remove_files(written)
             with transaction(u.conn):
@@ -263,7 +273,49 @@ def _file_one(
         data=data,
         info=info,
         content=content,
+        binding=opened.metadata.source,
     )
+
+
+_SERVER_HINT: Final = (
+    "the server (or whoever made this bundle with its key) may be compromised: "
+    "import nothing more from it and tell the administrators"
+)
+
+
+def _check_known_sources(u: Unlocked, manifest: ExportManifest) -> None:
+    """Refuse a bundle that gives a designation known here another reply key."""
+    known = dict(u.conn.execute("SELECT designation, public_key FROM sources").fetchall())
+    for designation, key in sorted(manifest.sources.items()):
+        if designation in known and known[designation] != key.to_text():
+            raise ImportRefused(
+                f"bundle refused: it gives source {designation} a reply key other than "
+                "the one an earlier bundle gave them (replies would go to someone else)",
+                hint=_SERVER_HINT,
+            )
+
+
+def _check_bindings(manifest: ExportManifest, filed: list[_Filed]) -> None:
+    """Refuse a bundle whose key for a source is not the one the source's device signed."""
+    for f in filed:
+        binding = f.binding
+        if binding is None:
+            continue  # from the browser form: the server derived the key (see PROTOCOL.md)
+        source = f.entry.source
+        try:
+            binding.verify()
+        except VerificationError as exc:
+            raise ImportRefused(
+                f"bundle refused: item {f.entry.id}: the reply key sealed in it is not "
+                f"signed by its source ({exc})",
+                hint=_SERVER_HINT,
+            ) from exc
+        if binding.reply_key != manifest.sources[source]:
+            raise ImportRefused(
+                f"bundle refused: it gives source {source} a reply key other than the one "
+                "their device sealed into their report (replies would go to someone else)",
+                hint=_SERVER_HINT,
+            )
 
 
 def _file_text(metadata: Metadata, text: bytes | None) -> str:
