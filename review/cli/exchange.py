@@ -95,3 +95,30 @@ def export_replies(c: Ctx, out: Path) -> None:
             f"{PROG}: hint: {summary.waiting} reply(ies) by other reviewers wait for them",
             err=True,
         )
+
+
+@cli.command("reply-bundle-refused")
+@click.argument("bundle_id")
+@click.option(
+    "--withdraw-reply",
+    "withdraw",
+    multiple=True,
+    help="A reply the server refused (its id, or the first 8 characters): withdrawn for good.",
+)
+@click.option(
+    "--drop-notice",
+    "drop",
+    multiple=True,
+    help="A source whose notice the server refused (it no longer knows them).",
+)
+@pass_ctx
+def reply_bundle_refused(
+    c: Ctx, bundle_id: str, withdraw: tuple[str, ...], drop: tuple[str, ...]
+) -> None:
+    """Take back a reply bundle the server refused whole, for the next export-replies."""
+    back = replies.take_back(c.unlock(), bundle_id, withdraw_replies=withdraw, drop_notices=drop)
+    click.echo(
+        f"bundle {back.bundle_id} taken back: {back.replies} reply(ies), {back.notices} "
+        f"notice(s) and {back.acks} acknowledgement(s) wait for the next export-replies; "
+        f"{back.withdrawn} withdrawn"
+    )

@@ -123,3 +123,58 @@ def test_an_unnumbered_bundle_still_imports_into_a_workspace_without_the_chain(
 )
 def test_bundle_numbers_are_written_as_ranges(numbers: tuple[int, ...], text: str) -> None:
     assert exports.Gaps((9,), numbers).message() == f"bundle 9 is missing: bundles {text} imported"
+
+
+def test_a_reply_bundle_the_server_refused_is_taken_back_and_sent_again_without_the_refused(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    from sqlalchemy import select
+
+    from app.models import Item
+    from app.models import Source as ServerSource
+    from app.services.exchange import BundleRefused
+
+    sources = [server.submit("one source"), server.submit("another source")]
+    assert review(workspace, "import", str(server.export(tmp_path / "e.rzb"))).exit_code == 0
+    with server.app.app_context():
+        session = db_session()
+        designations = {s.id: s.designation for s in session.scalars(select(ServerSource))}
+        first_item = session.scalars(select(Item)).first()
+        assert first_item is not None
+        expired = designations[first_item.source_id]
+    (tmp_path / "reply.txt").write_text("Which police station?")
+    for num in (1, 2):
+        result = review(workspace, "reply", str(num), "--file", str(tmp_path / "reply.txt"))
+        assert result.exit_code == 0, result.output
+    out = tmp_path / "r1.rzb"
+    assert review(workspace, "export-replies", "--out", str(out)).exit_code == 0
+    # The source expires on the server (its items acknowledged elsewhere, a year idle).
+    with server.app.app_context():
+        session = db_session()
+        source = session.scalars(
+            select(ServerSource).where(ServerSource.designation == expired)
+        ).one()
+        session.delete(source)
+        session.commit()
+    with pytest.raises(BundleRefused) as refused:
+        server.apply(out)
+    (line,) = [r for r in refused.value.refused if r.startswith("reply ")]
+    reply_id = line.split()[1].rstrip(":")
+    result = review(
+        workspace,
+        "reply-bundle-refused",
+        refused.value.bundle_id,
+        "--withdraw-reply",
+        reply_id,
+        "--drop-notice",
+        expired,
+    )
+    assert result.exit_code == 0, result.output
+    assert "1 reply(ies)" in result.output
+    again = tmp_path / "r2.rzb"
+    result = review(workspace, "export-replies", "--out", str(again))
+    assert result.exit_code == 0, result.output
+    summary = server.apply(again)
+    assert (summary.replies, summary.deleted) == (1, 1)
+    # The source still known got the reply; the other one never will.
+    assert sorted("Which police station?" in s.account_page() for s in sources) == [False, True]
