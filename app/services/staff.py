@@ -407,6 +407,7 @@ def export_download(session: Session, actor: str, since: dt.date | None) -> Down
             actor,
             "export",
             bundle=summary.bundle_id,
+            sequence=summary.sequence,
             items=summary.items,
             sources=summary.sources,
             since=since.isoformat() if since is not None else None,
@@ -417,7 +418,8 @@ def export_download(session: Session, actor: str, since: dt.date | None) -> Down
     except BaseException:
         dst.close()
         raise
-    name = f"raazdar-export-{today().isoformat()}-{summary.bundle_id[:8]}.rzb"
+    # The bundle's number first: reviewers report a missing bundle by it.
+    name = f"raazdar-export-{summary.sequence}-{today().isoformat()}-{summary.bundle_id[:8]}.rzb"
     return Download(dst, name, size, summary)
 
 

@@ -49,7 +49,7 @@ from tests.app.support import (
 )
 
 EXPORT_NAME = re.compile(
-    r"attachment; filename=raazdar-export-(\d{4}-\d\d-\d\d)-([0-9a-f]{8})\.rzb"
+    r"attachment; filename=raazdar-export-1-(\d{4}-\d\d-\d\d)-([0-9a-f]{8})\.rzb"
 )
 
 
@@ -264,7 +264,7 @@ def test_export_download_is_a_bundle_the_review_side_reads(
     assert audit_trail(app)[-1] == (
         "alice",
         "export",
-        {"bundle": manifest.bundle_id, "items": 2, "sources": 1, "since": None},
+        {"bundle": manifest.bundle_id, "sequence": 1, "items": 2, "sources": 1, "since": None},
     )
 
 
