@@ -205,7 +205,7 @@ def _say_purged(report: PurgeReport) -> None:
 @click.pass_obj
 @reports_errors
 def doctor(instance: Path) -> None:
-    """Check the instance: permissions, keyring, tor, secure deletion, logging, audit log."""
+    """Check the instance: permissions, database, keyring, exports, tor, logging, audit log."""
     from app.models import today
     from app.services.doctor import diagnose, failed
 
