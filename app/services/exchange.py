@@ -25,6 +25,7 @@ from typing import BinaryIO
 
 from flask import current_app
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.errors import AppError
@@ -107,7 +108,7 @@ def export_bundle(
         chain=chain,
     )
     digest = write_export(dst, export, [svc.store.path(i.id) for i in items], server_signing_key())
-    session.execute(update(ExportHead).where(ExportHead.id == 1).values(digest=digest))
+    _advance(session, chain, digest)
     day = today()
     for item in items:
         item.exported = True
@@ -116,19 +117,46 @@ def export_bundle(
     return ExportSummary(export.bundle_id, len(items), len(sources), chain.sequence)
 
 
+class ConcurrentExport(AppError):
+    """Another export took this bundle's number while it was being written."""
+
+    status = 409
+
+
 def _next_link(session: Session, *, resend: bool) -> ChainLink:
-    """Take the next sequence number; the row stays locked until the export commits."""
+    """The link after the newest export (read only: the bundle may take minutes to write)."""
+    head = session.get(ExportHead, 1)
+    if head is None:
+        return ChainLink(1, CHAIN_START, resend)
+    return ChainLink(head.sequence + 1, bytes(head.digest), resend)
+
+
+def _advance(session: Session, chain: ChainLink, digest: bytes) -> None:
+    """Make this bundle the newest, unless another export took its number meanwhile."""
+    if chain.sequence == 1:
+        session.add(ExportHead(id=1, sequence=1, digest=digest))
+        try:
+            session.flush()
+        except IntegrityError as exc:
+            session.rollback()
+            raise _raced() from exc
+        return
     moved = session.execute(
         update(ExportHead)
-        .where(ExportHead.id == 1)
-        .values(sequence=ExportHead.sequence + 1)
-        .returning(ExportHead.sequence, ExportHead.digest)
-    ).one_or_none()
-    if moved is None:
-        session.add(ExportHead(id=1, sequence=1, digest=CHAIN_START))
-        session.flush()
-        return ChainLink(1, CHAIN_START, resend)
-    return ChainLink(int(moved.sequence), bytes(moved.digest), resend)
+        .where(ExportHead.id == 1, ExportHead.sequence == chain.sequence - 1)
+        .values(sequence=chain.sequence, digest=digest)
+        .execution_options(synchronize_session=False)
+    )
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        session.rollback()
+        raise _raced()
+
+
+def _raced() -> ConcurrentExport:
+    return ConcurrentExport(
+        "another export ran at the same time and took this bundle's number: "
+        "this bundle was discarded; export again"
+    )
 
 
 class BundleRefused(AppError):

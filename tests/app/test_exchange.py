@@ -381,3 +381,40 @@ def test_a_reply_is_staged_and_stored_owner_only_whatever_the_umask(
     (published,) = store_files(instance) - before
     mode = (InstancePaths(instance).store / published).stat().st_mode
     assert stat.S_IMODE(mode) == 0o600
+
+
+class _RacingFile(io.BytesIO):
+    """A bundle file whose first write lets another export run to the end."""
+
+    def __init__(self, app: Flask) -> None:
+        super().__init__()
+        self.app = app
+        self.raced = False
+
+    def write(self, data: bytes) -> int:  # type: ignore[override]
+        if not self.raced:
+            self.raced = True
+            from sqlalchemy.orm import Session
+
+            from app.services.exchange import export_bundle
+
+            engine = self.app.extensions["raazdar.db"].engine
+            with Session(engine) as other:
+                export_bundle(other, io.BytesIO())
+        return super().write(data)
+
+
+def test_two_exports_at_once_never_share_a_number(
+    exported: tuple[FlaskClient, Path], app: Flask
+) -> None:
+    from app.db import db_session
+    from app.models import ExportHead
+    from app.services.exchange import ConcurrentExport, export_bundle
+
+    with app.app_context():
+        racing = _RacingFile(app)
+        with pytest.raises(ConcurrentExport):
+            export_bundle(db_session(), racing)
+        head = db_session().get(ExportHead, 1)
+        assert head is not None
+        assert head.sequence == 2  # the first export, then the one that won the race
