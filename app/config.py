@@ -52,7 +52,9 @@ class Config:
         instance = load_config(paths)
         self.INSTANCE_DIR = paths.root
         self.INSTANCE_ID = instance.instance_id
-        self.DATABASE_URL = os.environ.get("RAAZDAR_DATABASE_URL") or instance.database_url
+        self.DATABASE_URL = os.environ.get("RAAZDAR_DATABASE_URL") or instance.database_url_in(
+            paths.root
+        )
         self.CODENAME_SALT = instance.salt
         self.CODENAME_KDF = instance.kdf
         # The listeners (gunicorn binds) on which the staff pages answer.

@@ -9,6 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
 from app.errors import InstanceError
 from crypto import KdfParams, SigningKey
 from crypto.encoding import b64decode, b64encode
@@ -73,6 +76,10 @@ class InstanceConfig:
     salt: bytes
     kdf: KdfParams
 
+    def database_url_in(self, root: Path) -> str:
+        """The database URL to connect to: an SQLite path is relative to the instance."""
+        return resolve_database_url(self.database_url, root)
+
     def to_json(self) -> dict[str, Any]:
         """Serialise for `config.json`."""
         return {
@@ -98,6 +105,63 @@ class InstanceConfig:
             raise InstanceError(f"config.json is incomplete: {exc}") from exc
 
 
+def sqlite_path(url: str) -> Path | None:
+    """The file of an SQLite URL as written (maybe relative); None for another database."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return None
+    if parsed.database == ":memory:" or parsed.database.startswith("file:"):
+        return None
+    return Path(parsed.database)
+
+
+def resolve_database_url(url: str, root: Path) -> str:
+    """Make a relative SQLite path absolute under the instance directory `root`.
+
+    `config.json` names the instance's own SQLite database relative to the
+    instance, so that a copied or restored instance uses its own copy and never
+    the original's. Other URLs (PostgreSQL, absolute paths) are left as they are.
+    """
+    path = sqlite_path(url)
+    if path is None or path.is_absolute():
+        return url
+    return make_url(url).set(database=str(root / path)).render_as_string(hide_password=False)
+
+
+def relative_database_url(url: str, root: Path) -> str:
+    """Write an absolute SQLite path inside the instance `root` relative to it."""
+    path = sqlite_path(url)
+    if path is None or not path.is_absolute():
+        return url
+    try:
+        inside = path.resolve().relative_to(root.resolve())
+    except ValueError:
+        return url
+    return make_url(url).set(database=str(inside)).render_as_string(hide_password=False)
+
+
+def relativise_config(paths: InstancePaths) -> bool:
+    """Rewrite an old `config.json` whose SQLite path is absolute but inside the instance.
+
+    Returns whether it changed. An absolute path outside the instance is left for
+    an administrator to judge (`raazdar doctor` fails on it).
+    """
+    obj = json.loads(paths.config.read_text("utf-8"))
+    config = InstanceConfig.from_json(obj)
+    relative = relative_database_url(config.database_url, paths.root)
+    if relative == config.database_url:
+        return False
+    obj["database_url"] = relative
+    partial = paths.config.with_name(f".{CONFIG_NAME}.new")
+    partial.unlink(missing_ok=True)
+    write_private(partial, json.dumps(obj, indent=2).encode() + b"\n")
+    os.replace(partial, paths.config)
+    return True
+
+
 def write_private(path: Path, data: bytes) -> None:
     """Create a file readable by its owner only; refuse to overwrite."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -116,7 +180,9 @@ def create_layout(
     config = InstanceConfig(
         instance_id=secrets.token_hex(16),
         mode=mode,
-        database_url=database_url or f"sqlite:///{paths.database}",
+        database_url=relative_database_url(
+            database_url or f"sqlite:///{paths.database}", paths.root
+        ),
         salt=secrets.token_bytes(16),
         kdf=kdf,
     )

@@ -67,6 +67,9 @@ class Item(Base):
     received_day: Mapped[dt.date] = mapped_column(Date, default=today)
     keyring_version: Mapped[int] = mapped_column(Integer)
     exported: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The day the item first went into an export bundle: an item still here N days
+    # later was never acknowledged (a lost stick?), and `raazdar doctor` says so.
+    exported_day: Mapped[dt.date | None] = mapped_column(Date, default=None)
 
     source: Mapped[Source] = relationship(back_populates="items")
 
@@ -129,6 +132,21 @@ class AppliedBundle(Base):
     __table_args__ = NO_ROWID
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
+class ExportHead(Base):
+    """The newest export bundle's place in the chain: the next one follows it.
+
+    One row only, and no list of bundles: which items went out together would
+    say more about the order they arrived in than their days do.
+    """
+
+    __tablename__ = "export_head"
+    __table_args__ = NO_ROWID
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    sequence: Mapped[int] = mapped_column(Integer)
+    digest: Mapped[bytes] = mapped_column(LargeBinary(32))
 
 
 class Setting(Base):

@@ -66,12 +66,13 @@ def initialise(
         stamp = demo_timestamp(paths.demo_keys, signed.manifest, today()) if demo else None
         if stamp is not None:
             write_private(timestamp_path(paths), stamp.to_bytes())
-        if config.database_url == f"sqlite:///{paths.database}":
+        url = config.database_url_in(paths.root)
+        if url == f"sqlite:///{paths.database}":
             # Created here, private, so SQLite (and its -wal and -shm files, which
             # copy its mode) never depend on the caller's umask.
             write_private(paths.database, b"")
-        upgrade(config.database_url)
-        engine = make_engine(config.database_url)
+        upgrade(url)
+        engine = make_engine(url)
         with Session(engine) as session:
             seed(session)
             session.commit()

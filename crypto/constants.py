@@ -43,6 +43,8 @@ KEY_ID_BYTES: Final = 8
 SIG_CONTEXT_ENVELOPE: Final = b"raazdar envelope v1"
 SIG_CONTEXT_MANIFEST: Final = b"raazdar keyring manifest v1"
 SIG_CONTEXT_API_REQUEST: Final = b"raazdar api request v1"
+# A source's reply key, signed on their device (crypto.binding, docs/PROTOCOL.md §18).
+SIG_CONTEXT_SOURCE_BINDING: Final = b"raazdar source binding v1"
 
 # Token (AEAD) contexts: the associated data that binds a token to its purpose.
 TOKEN_CONTEXT_SESSION: Final = b"raazdar session v1"
@@ -140,6 +142,8 @@ BUNDLE_MAX_MANIFEST_BYTES: Final = 64 * 1024 * 1024
 BUNDLE_MAX_ITEM_BYTES: Final = 8 * 1024**3
 SIG_CONTEXT_BUNDLE: Final = b"raazdar bundle v1"
 PERSON_BUNDLE_ITEM: Final = b"rz-bundle-item1"
+# The digest by which each export bundle names the one before it (the export chain).
+PERSON_BUNDLE_CHAIN: Final = b"rz-bundle-chain1"
 
 # The submission API (docs/PROTOCOL.md §16): request proofs and their challenges.
 PERSON_API_BODY: Final = b"rz-api-body-v1"

@@ -6,6 +6,13 @@ keys of the sources involved. A reply bundle (review -> server) carries replies
 sealed to sources, acknowledgements of what was imported, and status notices.
 Both name the instance they belong to and a random bundle id, so that readers
 refuse a bundle meant for another instance or one already applied.
+
+Export bundles form a chain (format 2): each carries its sequence number and
+the digest of the previous export's signed manifest, so a workstation notices a
+bundle that never arrived and a server that forked or restarted its chain. A
+`resend` bundle holds every item exported before and not yet acknowledged, so it
+fills every gap below its number. Format 1 exports (before the chain) are still
+read, with no sequence; `review.importer` decides when to accept them.
 """
 
 from __future__ import annotations
@@ -18,7 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Final
 
+from crypto import constants as C
 from crypto.bundle import BundleReader, write_bundle
+from crypto.encoding import b64decode, b64encode, blake2b, canonical_json
 from crypto.errors import FormatError, UnsupportedVersionError, VerificationError
 from crypto.fields import date, exact_object, integer, list_of, matching, string
 from crypto.keys import PublicKey, SigningKey, VerifyKey
@@ -26,6 +35,11 @@ from crypto.keys import PublicKey, SigningKey, VerifyKey
 EXPORT_TYPE: Final = "raazdar-export"
 REPLIES_TYPE: Final = "raazdar-replies"
 FORMAT: Final = 1
+# Export bundles since the chain; format 1 exports carry no sequence.
+EXPORT_FORMAT: Final = 2
+EXPORT_FORMATS: Final = frozenset({1, EXPORT_FORMAT})
+# What the first bundle of a chain names as its predecessor.
+CHAIN_START: Final = bytes(32)
 _HEX_ID: Final = re.compile(r"[0-9a-f]{32}")
 _DESIGNATION: Final = re.compile(r"[A-Za-z][A-Za-z' -]{0,63}")
 _KIND: Final = re.compile(r"[a-z][a-z0-9-]{0,31}")
@@ -35,6 +49,28 @@ _NOTICE: Final = re.compile(r"[a-z][a-z0-9-]{0,31}")
 def new_bundle_id() -> str:
     """A random 128-bit bundle id."""
     return secrets.token_hex(16)
+
+
+def manifest_digest(signed_manifest: dict[str, Any]) -> bytes:
+    """The digest that chains export bundles: of the whole signed manifest, items included."""
+    return blake2b(canonical_json(signed_manifest), person=C.PERSON_BUNDLE_CHAIN)
+
+
+@dataclass(frozen=True, slots=True)
+class ChainLink:
+    """Where an export bundle stands in its instance's chain."""
+
+    sequence: int
+    previous: bytes
+    resend: bool = False
+
+    def __post_init__(self) -> None:
+        if type(self.sequence) is not int or self.sequence < 1:
+            raise FormatError("a bundle sequence number is a positive integer")
+        if len(self.previous) != len(CHAIN_START):
+            raise FormatError("a previous-bundle digest is 32 bytes")
+        if self.sequence == 1 and self.previous != CHAIN_START:
+            raise FormatError("the first bundle of a chain follows no other")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,12 +94,23 @@ class ExportManifest:
     keyring_version: int
     entries: tuple[ExportEntry, ...]
     sources: dict[str, PublicKey]
+    # None only in a format 1 bundle, written before exports formed a chain.
+    chain: ChainLink | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The manifest fields (the container adds `items` and `signer`)."""
-        return {
+        chained = (
+            {
+                "sequence": self.chain.sequence,
+                "previous": b64encode(self.chain.previous),
+                "resend": self.chain.resend,
+            }
+            if self.chain is not None
+            else {}
+        )
+        return chained | {
             "type": EXPORT_TYPE,
-            "format": FORMAT,
+            "format": EXPORT_FORMAT if self.chain is not None else FORMAT,
             "bundle_id": self.bundle_id,
             "instance_id": self.instance_id,
             "created": self.created.isoformat(),
@@ -87,7 +134,17 @@ class ExportManifest:
     @classmethod
     def from_json(cls, obj: dict[str, Any]) -> ExportManifest:
         """Parse and check an export manifest (already signature-checked)."""
-        _header(obj, EXPORT_TYPE, {"entries", "sources", "keyring_version"})
+        version = obj.get("format")
+        chain_fields = {"sequence", "previous", "resend"} if version == EXPORT_FORMAT else set()
+        extra = {"entries", "sources", "keyring_version", *chain_fields}
+        _header(obj, EXPORT_TYPE, extra, EXPORT_FORMATS)
+        chain = None
+        if chain_fields:
+            if not isinstance(obj["resend"], bool):
+                raise FormatError("resend must be true or false")
+            chain = ChainLink(
+                _int(obj["sequence"]), b64decode(_str(obj["previous"]), length=32), obj["resend"]
+            )
         sources = {}
         for item in _list(obj["sources"]):
             fields = _exact(item, {"designation", "public_key"})
@@ -115,6 +172,7 @@ class ExportManifest:
             keyring_version=_int(obj["keyring_version"]),
             entries=tuple(entries),
             sources=sources,
+            chain=chain,
         )
 
 
@@ -186,9 +244,10 @@ class ReplyManifest:
 
 def write_export(
     dst: BinaryIO, manifest: ExportManifest, files: Sequence[Path], signer: SigningKey
-) -> None:
-    """Write an export bundle: `files[i]` is the envelope of `manifest.entries[i]`."""
-    write_bundle(dst, manifest.to_json(), _pair(manifest.entries, files), signer)
+) -> bytes:
+    """Write an export bundle (`files[i]` is the envelope of `manifest.entries[i]`); its digest."""
+    body = write_bundle(dst, manifest.to_json(), _pair(manifest.entries, files), signer)
+    return manifest_digest(body)
 
 
 def write_replies(
@@ -231,10 +290,12 @@ def _same_instance(found: str, expected: str) -> None:
         raise VerificationError("instance", "bundle is for another instance")
 
 
-def _header(obj: dict[str, Any], kind: str, extra: set[str]) -> None:
+def _header(
+    obj: dict[str, Any], kind: str, extra: set[str], formats: frozenset[int] = frozenset({FORMAT})
+) -> None:
     if obj.get("type") != kind:
         raise FormatError(f"not a {kind} bundle")
-    if obj.get("format") != FORMAT:
+    if type(obj.get("format")) is not int or obj.get("format") not in formats:
         raise UnsupportedVersionError(f"unsupported {kind} format {obj.get('format')!r}")
     expected = {"type", "format", "bundle_id", "instance_id", "created", "items", "signer"}
     if set(obj) != expected | extra:

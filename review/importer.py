@@ -11,7 +11,14 @@ to no key enrolled in this workspace, or to another reviewer's key, or damaged
 inside a valid bundle) are kept as ciphertext and reported, never skipped in
 silence. Rows, blobs and the audit entry become visible together in one
 transaction, and items already filed are left alone, so importing twice changes
-nothing.
+nothing. Numbered bundles may come in any order; one that contradicts the chain
+seen here is refused, and a gap is reported (`review.exports`).
+
+Replies go to the key the first bundle gave a source's designation: a bundle
+that gives a known designation another key is refused, and so is one whose key
+for a source disagrees with the reply key the source's own device sealed into
+the report (`crypto.binding`, from `raazdar-submit`): a compromised server
+cannot redirect replies.
 """
 
 from __future__ import annotations
@@ -34,11 +41,12 @@ from crypto import (
     open_envelope,
     read_header,
 )
+from crypto.binding import SourceBinding
 from crypto.bundle import BundleReader
 from crypto.encoding import canonical_json
 from crypto.errors import CryptoError, FormatError, VerificationError
-from crypto.exchange import ExportEntry, ExportManifest, read_export
-from review import audit, conflicts, corroboration, notices, search, triage
+from crypto.exchange import ExportEntry, ExportManifest, manifest_digest, read_export
+from review import audit, conflicts, corroboration, exports, notices, search, triage
 from review.blobs import INLINE_MAX, create_file, drop, put_inline, remove_files
 from review.errors import ImportRefused
 from review.keyring import server_keys
@@ -69,6 +77,8 @@ class ImportSummary:
     already: int = 0
     new_reports: int = 0
     problems: list[str] = field(default_factory=list)
+    # Its number in the export chain; None for a bundle from before the chain.
+    sequence: int | None = None
 
 
 @dataclass
@@ -80,6 +90,7 @@ class _Filed:
     info: dict[str, object] | None = None
     problem: str | None = None
     content: Content | None = None
+    binding: SourceBinding | None = None
 
 
 def import_bundle(u: Unlocked, bundle: Path, progress: Progress | None = None) -> ImportSummary:
@@ -91,7 +102,12 @@ def import_bundle(u: Unlocked, bundle: Path, progress: Progress | None = None) -
     try:
         with bundle.open("rb") as src, scratch(ws) as tmp:
             reader, manifest = read_export(src, server_keys(ws), ws.pinned.instance_id)
-            return _file_all(u, manifest, _verified_items(reader, tmp), progress)
+            digest = manifest_digest(reader.manifest)
+            exports.check(u.conn, manifest, digest)
+            _check_known_sources(u, manifest)
+            summary = _file_all(u, manifest, _verified_items(reader, tmp), progress, digest)
+            summary.sequence = manifest.chain.sequence if manifest.chain else None
+            return summary
     except VerificationError as exc:
         raise ImportRefused(f"bundle refused: {exc}", hint=_HINTS.get(exc.rule)) from exc
     except CryptoError as exc:
@@ -133,6 +149,7 @@ def _file_all(
     manifest: ExportManifest,
     envelopes: Iterator[bytes | Path],
     progress: Progress | None,
+    digest: bytes,
 ) -> ImportSummary:
     summary = ImportSummary(manifest.bundle_id)
     known = dict(u.conn.execute("SELECT id, status FROM items").fetchall())
@@ -166,10 +183,14 @@ def _file_all(
                 remove_files([u.workspace.blobs / result.blob])
         for _ in envelopes:  # the end of the bundle is checked here
             raise FormatError("more items than entries")
+        _check_bindings(manifest, filed)
         if not filed:
             remove_files(written)
+            with transaction(u.conn):
+                exports.record(u.conn, manifest, digest)
             return summary
         with transaction(u.conn):
+            exports.record(u.conn, manifest, digest)
             summary.new_reports = _record(u, manifest, filed, superseded)
             summary.filed = sum(1 for f in filed if f.status == "filed")
             detail = {
@@ -253,7 +274,49 @@ def _file_one(
         data=data,
         info=info,
         content=content,
+        binding=opened.metadata.source,
     )
+
+
+_SERVER_HINT: Final = (
+    "the server (or whoever made this bundle with its key) may be compromised: "
+    "import nothing more from it and tell the administrators"
+)
+
+
+def _check_known_sources(u: Unlocked, manifest: ExportManifest) -> None:
+    """Refuse a bundle that gives a designation known here another reply key."""
+    known = dict(u.conn.execute("SELECT designation, public_key FROM sources").fetchall())
+    for designation, key in sorted(manifest.sources.items()):
+        if designation in known and known[designation] != key.to_text():
+            raise ImportRefused(
+                f"bundle refused: it gives source {designation} a reply key other than "
+                "the one an earlier bundle gave them (replies would go to someone else)",
+                hint=_SERVER_HINT,
+            )
+
+
+def _check_bindings(manifest: ExportManifest, filed: list[_Filed]) -> None:
+    """Refuse a bundle whose key for a source is not the one the source's device signed."""
+    for f in filed:
+        binding = f.binding
+        if binding is None:
+            continue  # from the browser form: the server derived the key (see PROTOCOL.md)
+        source = f.entry.source
+        try:
+            binding.verify()
+        except VerificationError as exc:
+            raise ImportRefused(
+                f"bundle refused: item {f.entry.id}: the reply key sealed in it is not "
+                f"signed by its source ({exc})",
+                hint=_SERVER_HINT,
+            ) from exc
+        if binding.reply_key != manifest.sources[source]:
+            raise ImportRefused(
+                f"bundle refused: it gives source {source} a reply key other than the one "
+                "their device sealed into their report (replies would go to someone else)",
+                hint=_SERVER_HINT,
+            )
 
 
 def _file_text(metadata: Metadata, text: bytes | None) -> str:

@@ -80,3 +80,29 @@ def seal_legacy(conn: sqlite3.Connection, key: WorkspaceKey) -> None:
             [(s, _seal(key, s, status, exported)) for s, status, exported in rows],
         )
         conn.execute(f"DROP TABLE {LEGACY_NOTICES}")
+
+
+def in_bundle(u: Unlocked, bundle_id: str) -> dict[str, str]:
+    """The notices that went out in `bundle_id`: source -> status."""
+    rows = u.conn.execute("SELECT source, sealed FROM notices ORDER BY source").fetchall()
+    found = {}
+    for source, sealed in rows:
+        record = _open(u.key, source, sealed)
+        if record["exported_in"] == bundle_id:
+            found[source] = str(record["status"])
+    return found
+
+
+def take_back(u: Unlocked, bundle_id: str, drop: set[str]) -> int:
+    """Queue a refused bundle's notices again, dropping those in `drop`; return how many stay.
+
+    Runs inside the caller's transaction.
+    """
+    sent = in_bundle(u, bundle_id)
+    u.conn.executemany("DELETE FROM notices WHERE source = ?", [(s,) for s in sorted(drop)])
+    kept = [(s, status) for s, status in sent.items() if s not in drop]
+    u.conn.executemany(
+        "UPDATE notices SET sealed = ? WHERE source = ?",
+        [(_seal(u.key, source, status, None), source) for source, status in kept],
+    )
+    return len(kept)

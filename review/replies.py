@@ -8,6 +8,11 @@ reviewer with that reviewer's replies, every pending status notice and an
 acknowledgement of every item filed since the last bundle, so that the server
 can delete that ciphertext. The bundle is written beside its target and renamed
 into place only once the workspace has recorded it.
+
+The server applies a reply bundle whole or not at all. When it refuses one
+(a reply to a source that has expired there, say), `take_back` returns the
+bundle's replies, notices and acknowledgements to the queue, less the replies
+and notices the reviewer withdraws, so that the next bundle carries them.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import datetime as dt
 import json
 import os
 import tempfile
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +30,7 @@ from crypto import Metadata, PublicKey, seal_bytes
 from crypto.exchange import Notice, ReplyEntry, ReplyManifest, new_bundle_id, write_replies
 from review import audit, notices, triage
 from review.blobs import clear_times
-from review.errors import InvalidValue, ReviewError
+from review.errors import InvalidValue, NotFound, ReviewError
 from review.reports import reply_context
 from review.schema import transaction
 from review.workspace import Unlocked
@@ -159,3 +165,70 @@ def export_replies(u: Unlocked, out: Path) -> ExportSummary:
             os.unlink(tmp_name)
         raise
     return ExportSummary(bundle_id, len(replies), len(waiting_notices), len(acks), waiting)
+
+
+@dataclass(frozen=True)
+class TakenBack:
+    """What a refused reply bundle gave back to the queue, and what was withdrawn."""
+
+    bundle_id: str
+    replies: int
+    notices: int
+    acks: int
+    withdrawn: int
+
+
+def take_back(
+    u: Unlocked,
+    bundle_id: str,
+    *,
+    withdraw_replies: Collection[str] = (),
+    drop_notices: Collection[str] = (),
+) -> TakenBack:
+    """Return a reply bundle the server refused to the queue, withdrawing what it refused."""
+    if u.conn.execute("SELECT 1 FROM reply_bundles WHERE id = ?", (bundle_id,)).fetchone() is None:
+        raise NotFound(
+            f"no reply bundle {bundle_id} was written here",
+            hint="give the bundle id the server printed when it refused it",
+        )
+    in_bundle = {
+        row[0]: row[1]
+        for row in u.conn.execute(
+            "SELECT id, envelope FROM replies WHERE exported_in = ?", (bundle_id,)
+        )
+    }
+    # A reply is named by its id or the first eight characters the tool prints.
+    withdrawn = {_match(reply, in_bundle) for reply in withdraw_replies}
+    sent_notices = notices.in_bundle(u, bundle_id)
+    unknown = set(drop_notices) - set(sent_notices)
+    if unknown:
+        raise InvalidValue(f"bundle {bundle_id} carries no notice for {', '.join(sorted(unknown))}")
+    with transaction(u.conn) as conn:
+        replies = conn.execute(
+            "UPDATE replies SET exported_in = NULL WHERE exported_in = ?", (bundle_id,)
+        ).rowcount
+        conn.executemany("DELETE FROM replies WHERE id = ?", [(r,) for r in sorted(withdrawn)])
+        kept_notices = notices.take_back(u, bundle_id, set(drop_notices))
+        acks = conn.execute(
+            "UPDATE items SET acked_in = NULL WHERE acked_in = ?", (bundle_id,)
+        ).rowcount
+        conn.execute("DELETE FROM reply_bundles WHERE id = ?", (bundle_id,))
+        detail = {
+            "bundle": bundle_id,
+            "withdrawn": sorted(withdrawn),
+            "dropped_notices": sorted(drop_notices),
+        }
+        audit.append(u, "reply-bundle-refused", None, detail)
+    for reply in withdrawn:
+        with contextlib.suppress(FileNotFoundError):
+            (u.workspace.outbox / in_bundle[reply]).unlink()
+    return TakenBack(
+        bundle_id, replies - len(withdrawn), kept_notices, acks, len(withdrawn) + len(drop_notices)
+    )
+
+
+def _match(given: str, replies: dict[str, str]) -> str:
+    found = [r for r in replies if r == given or (len(given) >= 8 and r.startswith(given))]
+    if len(found) != 1:
+        raise InvalidValue(f"the bundle carries no reply {given}")
+    return found[0]

@@ -486,9 +486,7 @@ def send(
             api.ensure_account(keys)
             if not resume:
                 report = uploads.report_bytes(text, language) if text is not None else None
-                uploads.seal_submission(
-                    state, verified.manifest, report, list(files), owner=uploads.owner_of(keys)
-                )
+                uploads.seal_submission(state, verified.manifest, report, list(files), keys=keys)
             pending = state.pending
             assert pending is not None  # noqa: S101 - sealed above, or checked for --resume
             kinds = [i.kind for i in pending.items]

@@ -6,7 +6,9 @@ from the upload ids in the state, byte for byte the same envelopes. The
 server appends a chunk only at the offset it holds and stores a finished
 envelope once, so neither a retry nor a resumed run can leave two copies or a
 partial one. Only ciphertext is ever written: plaintext goes from the source's
-file, or memory, straight into the sealing writer.
+file, or memory, straight into the sealing writer. Every envelope carries, in
+its sealed metadata, the source's reply key signed by the codename's signing key
+(`crypto.binding`): the review workstation refuses a server's claim of another.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from pathlib import Path
 from typing import BinaryIO, Final, Protocol
 
 from crypto import Manifest, Metadata, PublicKey, SourceKeys, seal
+from crypto.binding import SourceBinding
 from crypto.bundle import hash_file
 from crypto.envelope import SealingWriter
 from submit.errors import ServerError, SubmitError, TransportError
@@ -81,16 +84,20 @@ def seal_submission(
     report: bytes | None,
     files: Sequence[Path],
     *,
-    owner: str,
+    keys: SourceKeys,
 ) -> Pending:
-    """Seal a report and files to the manifest's recipients into `pending/`; record them."""
+    """Seal a report and files to the manifest's recipients into `pending/`; record them.
+
+    Each envelope binds the source's reply key, signed with the codename's key.
+    """
     if report is None and not files:
         raise SubmitError("nothing to send: give a message or files")
     if state.pending is not None:
         raise SubmitError("an earlier submission is unfinished", hint=RESUME_HINT)
     directory = private_dir(state.pending_dir)
     recipients = [r.encryption_key for r in manifest.recipients]
-    pending = Pending(secrets.token_hex(16), manifest.version, owner=owner)
+    binding = SourceBinding.make(keys.public_key, keys.signing_key)
+    pending = Pending(secrets.token_hex(16), manifest.version, owner=owner_of(keys))
     written: list[Path] = []
     try:
         for index, source in enumerate([None, *files] if report is not None else list(files)):
@@ -99,11 +106,12 @@ def seal_submission(
             written.append(target)
             with os.fdopen(fd, "wb") as out:
                 if source is None:
-                    with SealingWriter(out, recipients, Metadata("report", REPORT_TYPE)) as w:
+                    metadata = Metadata("report", REPORT_TYPE, source=binding)
+                    with SealingWriter(out, recipients, metadata) as w:
                         w.write(report or b"")
                     kind = "report"
                 else:
-                    _seal_file(source, out, recipients)
+                    _seal_file(source, out, recipients, binding)
                     kind = "file"
                 out.flush()
                 os.fsync(out.fileno())
@@ -118,14 +126,16 @@ def seal_submission(
     return pending
 
 
-def _seal_file(source: Path, out: BinaryIO, recipients: list[PublicKey]) -> None:
+def _seal_file(
+    source: Path, out: BinaryIO, recipients: list[PublicKey], binding: SourceBinding
+) -> None:
     content_type = mimetypes.guess_type(source.name)[0] or "application/octet-stream"
     try:
         src = source.open("rb")
     except OSError as exc:
         raise SubmitError(f"cannot read {source}: {exc.strerror}") from exc
     with src:
-        seal(src, out, recipients, Metadata("file", content_type, source.name))
+        seal(src, out, recipients, Metadata("file", content_type, source.name, binding))
 
 
 def discard(state: State) -> None:

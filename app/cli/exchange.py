@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -24,26 +23,35 @@ from app.cli.base import app_context, fail, main, reports_errors
     type=click.DateTime(formats=["%Y-%m-%d"]),
     help="Export every item received since this day, exported or not.",
 )
+@click.option(
+    "--resend",
+    is_flag=True,
+    help="Export every item not yet acknowledged: fills the gap a lost bundle left.",
+)
 @click.pass_obj
 @reports_errors
-def export(instance: Path, out: Path, since: Any) -> None:
+def export(instance: Path, out: Path, since: Any, resend: bool) -> None:
     """Write a signed export bundle of new items for the review workstation."""
     from app.db import db_session
     from app.services.exchange import export_bundle
 
+    if since and resend:
+        raise click.UsageError("give --since or --resend, not both")
     if out.exists():
         fail(f"{out} exists", "choose a new file name: a bundle is never overwritten")
     partial = out.with_name(f".{out.name}.part")
     with app_context(instance):
         try:
             with partial.open("xb") as dst:
-                summary = export_bundle(db_session(), dst, since=since.date() if since else None)
+                summary = export_bundle(
+                    db_session(), dst, since=since.date() if since else None, resend=resend
+                )
             partial.rename(out)
         finally:
             partial.unlink(missing_ok=True)
     click.echo(
         f"raazdar: exported {summary.items} item(s) from {summary.sources} source(s) "
-        f"to {out} (bundle {summary.bundle_id})"
+        f"to {out} (bundle {summary.sequence}, id {summary.bundle_id})"
     )
 
 
@@ -52,17 +60,22 @@ def export(instance: Path, out: Path, since: Any) -> None:
 @click.pass_obj
 @reports_errors
 def import_replies(instance: Path, bundle: Path) -> None:
-    """Apply a reply bundle from the review workstation: replies, acknowledgements, notices."""
+    """Apply a reply bundle from the review workstation: all of it, or nothing of it."""
     from app.db import db_session
-    from app.services.exchange import apply_reply_bundle
+    from app.services.exchange import BundleRefused, apply_reply_bundle
 
     with app_context(instance), bundle.open("rb") as src:
-        summary = apply_reply_bundle(db_session(), src)
+        try:
+            summary = apply_reply_bundle(db_session(), src)
+        except BundleRefused as exc:
+            for reason in exc.refused:
+                click.echo(f"raazdar: refused {reason}", err=True)
+            fail(
+                f"reply bundle {exc.bundle_id} was not applied: nothing of it changed",
+                "the reviewers fix what was refused and write a new reply bundle; "
+                "this one stays unapplied, so it is no replay",
+            )
     click.echo(
         f"raazdar: bundle {summary.bundle_id}: {summary.replies} reply(ies) posted, "
         f"{summary.deleted} acknowledged item(s) deleted, {summary.notices} notice(s) set"
     )
-    for reason in summary.refused:
-        click.echo(f"raazdar: refused {reason}", err=True)
-    if summary.refused:
-        sys.exit(1)

@@ -92,8 +92,14 @@ def migrate(instance: Path) -> None:
 
     from app import db
     from app.config import config_for
+    from app.instance import InstancePaths, relativise_config
     from app.migrate import alembic_config, upgrade
 
+    if relativise_config(InstancePaths(instance)):
+        click.echo(
+            "raazdar: config.json now names the SQLite database relative to the instance, "
+            "so a copy of the instance uses its own"
+        )
     url = config_for(instance).DATABASE_URL
     head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
     engine = db.make_engine(url)
@@ -111,9 +117,15 @@ def migrate(instance: Path) -> None:
 
 @main.command()
 @click.option("--dry-run", is_flag=True, help="Only say what would be deleted; change nothing.")
+@click.option(
+    "--include-unacknowledged",
+    is_flag=True,
+    help="Also delete items past retention that the review workstation never "
+    "acknowledged (it may never have seen them); the decision is audited.",
+)
 @click.pass_obj
 @reports_errors
-def purge(instance: Path, dry_run: bool) -> None:
+def purge(instance: Path, dry_run: bool, include_unacknowledged: bool) -> None:
     """Delete what retention says is due: old items, expired sources, abandoned uploads, strays."""
     from app.models import today
     from app.services.retention import purge as run_purge
@@ -121,7 +133,14 @@ def purge(instance: Path, dry_run: bool) -> None:
     bar = _Bar()
     try:
         with _offline(instance) as (session, store):
-            report = run_purge(session, store, today(), dry_run=dry_run, progress=bar)
+            report = run_purge(
+                session,
+                store,
+                today(),
+                dry_run=dry_run,
+                progress=bar,
+                include_unacknowledged=include_unacknowledged,
+            )
     finally:
         bar.stop()
     _say_purged(report)
@@ -151,6 +170,19 @@ def _say_purged(report: PurgeReport) -> None:
         f"{report.orphans} envelope file(s) without a row, "
         f"{report.leftovers} staging leftover(s)"
     )
+    if report.kept:
+        click.echo(
+            f"raazdar: warning: {report.kept} item(s) past retention "
+            f"{'would be' if report.dry_run else 'were'} kept: the review workstation has "
+            "not acknowledged them (a lost export bundle?)",
+            err=True,
+        )
+        click.echo(
+            "raazdar: hint: have the reviewers import them (`raazdar export --resend`); "
+            "only if they are not wanted, `raazdar purge --include-unacknowledged` deletes "
+            "them, and the audit log records that decision",
+            err=True,
+        )
     if report.never_exported:
         click.echo(
             f"raazdar: warning: {report.never_exported} item(s) "
@@ -173,7 +205,7 @@ def _say_purged(report: PurgeReport) -> None:
 @click.pass_obj
 @reports_errors
 def doctor(instance: Path) -> None:
-    """Check the instance: permissions, keyring, tor, secure deletion, logging, audit log."""
+    """Check the instance: permissions, database, keyring, exports, tor, logging, audit log."""
     from app.models import today
     from app.services.doctor import diagnose, failed
 

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from app import db
 from app.config import Config, config_for
 from app.errors import AppError
-from app.instance import InstancePaths
+from app.instance import InstancePaths, load_config, sqlite_path
 from app.keyring import load_keyring
 from app.serve import GUNICORN_CONF
 from app.services import audit, retention
@@ -78,6 +78,7 @@ def diagnose(instance: Path, today: dt.date, where: Surroundings | None = None) 
     database = _sqlite_file(config.DATABASE_URL) if config is not None else paths.database
     checks = [_guard("permissions", lambda: _permissions(paths, database)), mode]
     if config is not None:
+        checks.append(_guard("database", lambda: _database_place(paths, config)))
         checks.append(_guard("startup", lambda: _startup(config, where)))
     checks.append(_guard("keyring", lambda: _keyring(paths, today)))
     if config is not None:
@@ -159,6 +160,41 @@ def _sqlite_file(url: str) -> Path | None:
     if parsed.get_backend_name() != "sqlite" or not parsed.database:
         return None
     return Path(parsed.database)
+
+
+def _database_place(paths: InstancePaths, config: Config) -> Check:
+    """Check that an SQLite database is this instance's own, named so that a copy uses its own.
+
+    A copied or restored instance whose config names the original's database by
+    its absolute path would change the original's rows while deleting files in
+    its own store.
+    """
+    database = _sqlite_file(config.DATABASE_URL)
+    if database is None:
+        return Check(
+            "database",
+            Status.OK,
+            "not SQLite: make sure no other instance (a copy, a restored backup) uses it",
+        )
+    try:
+        database.resolve().relative_to(paths.root)
+    except ValueError:
+        return Check(
+            "database",
+            Status.FAIL,
+            f"the SQLite database {database} lies outside this instance ({paths.root}): "
+            "a copied or restored instance would change another instance's reports; "
+            'set "database_url" in config.json to "sqlite:///raazdar.db" (its own copy)',
+        )
+    written = sqlite_path(load_config(paths).database_url)
+    if written is not None and written.is_absolute():
+        return Check(
+            "database",
+            Status.WARN,
+            "config.json names the database by its absolute path: a copy of this instance "
+            "would write into this one's database; run `raazdar migrate` to make it relative",
+        )
+    return Check("database", Status.OK, f"the database is this instance's own ({database.name})")
 
 
 def _config(paths: InstancePaths) -> tuple[Config | None, Check]:
@@ -244,6 +280,7 @@ def _database_checks(config: Config, today: dt.date) -> list[Check]:
                 _guard("secure-delete", lambda: _secure_delete(session)),
                 _guard("audit", lambda: _audit(session)),
                 _guard("retention", lambda: _retention(session, today)),
+                _guard("acknowledgement", lambda: _acknowledgement(session, today)),
             ]
     finally:
         engine.dispose()
@@ -287,7 +324,7 @@ def _retention(session: Session, today: dt.date) -> Check:
         return Check(
             "retention",
             Status.WARN,
-            f"{count} item(s) not yet exported will be deleted within "
+            f"{count} item(s) not yet exported reach the end of retention within "
             f"{retention.AT_RISK_DAYS} days (retention {policy.retention_days} days): "
             "export them now with `raazdar export` or the staff dashboard",
         )
@@ -296,6 +333,33 @@ def _retention(session: Session, today: dt.date) -> Check:
         Status.OK,
         f"items are kept {policy.retention_days} days; none is near that unexported",
     )
+
+
+def _acknowledgement(session: Session, today: dt.date) -> Check:
+    """Warn of items exported long ago that the review workstation never acknowledged."""
+    stale = retention.unacknowledged(session, today)
+    kept = retention.past_retention(session, today)
+    session.rollback()
+    days = retention.UNACKNOWLEDGED_DAYS
+    if not (stale or kept):
+        return Check(
+            "acknowledgement",
+            Status.OK,
+            f"no item exported {days} or more days ago waits for the workstation's acknowledgement",
+        )
+    parts = []
+    if stale:
+        parts.append(
+            f"{stale} item(s) exported {days} or more days ago were never acknowledged "
+            "by the review workstation: was an export bundle lost? `raazdar-review import` "
+            "names missing bundles; `raazdar export --resend` sends every such item again"
+        )
+    if kept:
+        parts.append(
+            f"{kept} item(s) past retention are kept because they were never acknowledged: "
+            "`raazdar purge --include-unacknowledged` deletes them, audited, if nobody needs them"
+        )
+    return Check("acknowledgement", Status.WARN, "; ".join(parts))
 
 
 def _staging(store: EnvelopeStore) -> Check:

@@ -1,11 +1,17 @@
 """Moving ciphertext across the air gap: export bundles out, reply bundles in.
 
 The export lists envelopes not yet exported and the public keys of their
-sources, signed by the server's signing key. A reply bundle is applied only if
-it is signed by a reviewer of the keyring in force, names this instance and has
-not been applied before; then each reply must be signed by that same reviewer
-and sealed to the source it names. Acknowledged items are deleted, file and
-row; nothing that was not acknowledged is ever deleted here.
+sources, signed by the server's signing key. Each export takes the next number
+of the instance's chain and names the digest of the one before (`export_head`),
+so the workstation can say which bundle never arrived; a `resend` holds every
+item still here, which is every item not yet acknowledged, and fills any gap.
+
+A reply bundle is applied only if it is signed by a reviewer of the keyring in
+force, names this instance and has not been applied before; then each reply
+must be signed by that same reviewer and sealed to the source it names, and
+each notice name a known source, or nothing of the bundle is applied.
+Acknowledged items are deleted, file and row; nothing that was not
+acknowledged is ever deleted here.
 """
 
 from __future__ import annotations
@@ -18,15 +24,19 @@ from pathlib import Path
 from typing import BinaryIO
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.models import AppliedBundle, Item, Reply, Source, today
+from app.errors import AppError
+from app.models import AppliedBundle, ExportHead, Item, Reply, Source, today
 from app.services.context import services
 from app.store import REPLY_WORK_PREFIX
 from crypto import PublicKey, SigningKey, VerifyKey, read_header, verify_signature
 from crypto.errors import CryptoError, VerificationError
 from crypto.exchange import (
+    CHAIN_START,
+    ChainLink,
     ExportEntry,
     ExportManifest,
     new_bundle_id,
@@ -42,11 +52,12 @@ class ExportSummary:
     bundle_id: str
     items: int
     sources: int
+    sequence: int = 0
 
 
 @dataclass
 class ApplySummary:
-    """What a reply bundle did, and what it refused and why."""
+    """What a reply bundle did (`refused` is empty: a bundle with a refusal is not applied)."""
 
     bundle_id: str
     replies: int = 0
@@ -62,14 +73,20 @@ def server_signing_key() -> SigningKey:
 
 
 def export_bundle(
-    session: Session, dst: BinaryIO, *, since: dt.date | None = None
+    session: Session, dst: BinaryIO, *, since: dt.date | None = None, resend: bool = False
 ) -> ExportSummary:
-    """Write a bundle of every item not yet exported (or every item since a day)."""
+    """Write the next bundle of the chain: items not yet exported, since a day, or all (resend).
+
+    Every item on the server is one not yet acknowledged (acknowledged items are
+    deleted), so a resend holds whatever a lost bundle held that still matters.
+    """
     svc = services()
     manifest = svc.manifest()
     query = select(Item).order_by(Item.id)
-    query = query.where(Item.received_day >= since) if since else query.where(~Item.exported)
+    if not resend:
+        query = query.where(Item.received_day >= since) if since else query.where(~Item.exported)
     items = list(session.execute(query).scalars())
+    chain = _next_link(session, resend=resend)
     entries = tuple(
         ExportEntry(
             id=i.id,
@@ -88,16 +105,81 @@ def export_bundle(
         keyring_version=manifest.version,
         entries=entries,
         sources=sources,
+        chain=chain,
     )
-    write_export(dst, export, [svc.store.path(i.id) for i in items], server_signing_key())
+    digest = write_export(dst, export, [svc.store.path(i.id) for i in items], server_signing_key())
+    _advance(session, chain, digest)
+    day = today()
     for item in items:
         item.exported = True
+        item.exported_day = item.exported_day or day
     session.commit()
-    return ExportSummary(export.bundle_id, len(items), len(sources))
+    return ExportSummary(export.bundle_id, len(items), len(sources), chain.sequence)
+
+
+class ConcurrentExport(AppError):
+    """Another export took this bundle's number while it was being written."""
+
+    status = 409
+
+
+def _next_link(session: Session, *, resend: bool) -> ChainLink:
+    """The link after the newest export (read only: the bundle may take minutes to write)."""
+    head = session.get(ExportHead, 1)
+    if head is None:
+        return ChainLink(1, CHAIN_START, resend)
+    return ChainLink(head.sequence + 1, bytes(head.digest), resend)
+
+
+def _advance(session: Session, chain: ChainLink, digest: bytes) -> None:
+    """Make this bundle the newest, unless another export took its number meanwhile."""
+    if chain.sequence == 1:
+        session.add(ExportHead(id=1, sequence=1, digest=digest))
+        try:
+            session.flush()
+        except IntegrityError as exc:
+            session.rollback()
+            raise _raced() from exc
+        return
+    moved = session.execute(
+        update(ExportHead)
+        .where(ExportHead.id == 1, ExportHead.sequence == chain.sequence - 1)
+        .values(sequence=chain.sequence, digest=digest)
+        .execution_options(synchronize_session=False)
+    )
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        session.rollback()
+        raise _raced()
+
+
+def _raced() -> ConcurrentExport:
+    return ConcurrentExport(
+        "another export ran at the same time and took this bundle's number: "
+        "this bundle was discarded; export again"
+    )
+
+
+class BundleRefused(AppError):
+    """An authentic reply bundle of which some part was refused: nothing of it was applied."""
+
+    status = 422
+
+    def __init__(self, bundle_id: str, refused: list[str]) -> None:
+        super().__init__(
+            f"reply bundle {bundle_id} was not applied, nothing of it: "
+            f"{len(refused)} part(s) refused: {'; '.join(refused)}"
+        )
+        self.bundle_id = bundle_id
+        self.refused = refused
 
 
 def apply_reply_bundle(session: Session, src: BinaryIO) -> ApplySummary:
-    """Check a reply bundle whole, then post its replies, deletions and notices at once."""
+    """Check a reply bundle whole, then post its replies, deletions and notices at once.
+
+    All or nothing: if any reply or notice is refused, `BundleRefused` says which
+    and why, nothing is applied, and the bundle is not recorded as applied, so the
+    reviewers can fix it and send the same bundle or a new one.
+    """
     svc = services()
     trusted = {r.signing_key for r in svc.manifest().recipients}
     reader, manifest = read_replies(src, trusted, current_app.config["INSTANCE_ID"])
@@ -119,12 +201,25 @@ def apply_reply_bundle(session: Session, src: BinaryIO) -> ApplySummary:
                 )
             ).scalars()
         }
+        refused = [
+            f"reply {entry.id}: {problem}"
+            for entry in manifest.replies
+            if (
+                problem := _reply_problem(
+                    paths[entry.id], by_designation.get(entry.source), reader.signer
+                )
+            )
+        ]
+        refused += [
+            f"notice for {n.source}: unknown source"
+            for n in manifest.notices
+            if n.source not in by_designation
+        ]
+        if refused:
+            summary.refused = refused
+            raise BundleRefused(manifest.bundle_id, refused)
         for entry in manifest.replies:
-            source = by_designation.get(entry.source)
-            problem = _reply_problem(paths[entry.id], source, reader.signer)
-            if problem is not None or source is None:
-                summary.refused.append(f"reply {entry.id}: {problem or 'unknown source'}")
-                continue
+            source = by_designation[entry.source]
             envelope_id, staged = svc.store.stage_ciphertext(paths[entry.id].read_bytes())
             session.add(
                 Reply(id=envelope_id, source_id=source.id, size=paths[entry.id].stat().st_size)
@@ -132,11 +227,7 @@ def apply_reply_bundle(session: Session, src: BinaryIO) -> ApplySummary:
             published.append(svc.store.publish(envelope_id, staged))
             summary.replies += 1
         for notice in manifest.notices:
-            source = by_designation.get(notice.source)
-            if source is None:
-                summary.refused.append(f"notice for {notice.source}: unknown source")
-                continue
-            source.notice = notice.status
+            by_designation[notice.source].notice = notice.status
             summary.notices += 1
         for item_id in manifest.acks:
             item = session.get(Item, item_id)

@@ -1,10 +1,16 @@
 """Retention: what the server deletes on its own once the days it may keep things are over.
 
-An item (file and row) goes `retention_days` after the day it arrived, whether
-or not it was ever exported. The policy exists so that a seized server yields
-little; an instance whose staff stop exporting must not turn into an archive.
-Items not yet exported are therefore counted ahead of time (`at_risk`) so that
-`raazdar doctor` and the dashboard warn while there is still time to export.
+An item is due `retention_days` after the day it arrived. But every item still
+on the server is one the review workstation has not acknowledged (an
+acknowledged item is deleted when the reply bundle is applied), so a purge
+deletes a due item only on the operator's explicit, audited decision
+(`include_unacknowledged`): a lost USB stick must never turn into reports
+deleted unseen. Without it, due items are kept and counted (`PurgeReport.kept`),
+and `raazdar doctor` and the dashboard warn of items exported but still not
+acknowledged days later (`unacknowledged`) and of items not yet exported as
+their retention nears (`at_risk`). The policy exists so that a seized server
+yields little, so these warnings are loud: an instance whose exchange has
+stalled must be noticed, not turn into an archive in silence.
 
 A source expires `source_expiry_days` after their last activity once nothing
 they sent remains, and the replies waiting for them go too. Resumable uploads
@@ -38,6 +44,8 @@ log = logging.getLogger(__name__)
 STALE_AFTER: Final = dt.timedelta(days=1)
 # Items not yet exported are warned about this many days before retention takes them.
 AT_RISK_DAYS: Final = 14
+# Items exported this many days ago and still not acknowledged are warned about.
+UNACKNOWLEDGED_DAYS: Final = 14
 # Ids per statement: well under every database's limit on bound parameters.
 _CHUNK: Final = 500
 
@@ -87,6 +95,9 @@ class PurgeReport:
     policy: Policy
     items: int = 0
     never_exported: int = 0
+    # Items past retention kept because nobody decided to delete them unacknowledged.
+    kept: int = 0
+    include_unacknowledged: bool = False
     sources: int = 0
     replies: int = 0
     # Resumable uploads abandoned (idle since before yesterday): rows and staged files.
@@ -104,6 +115,7 @@ class _Plan:
     """What is due, gathered before anything changes."""
 
     items: list[tuple[str, bool]]
+    kept: int
     sources: list[str]
     replies: list[tuple[str, str]]
     orphans: list[Path]
@@ -120,15 +132,21 @@ def purge(
     grace: dt.timedelta = STALE_AFTER,
     actor: str = audit.CONSOLE,
     progress: Progress | None = None,
+    include_unacknowledged: bool = False,
 ) -> PurgeReport:
-    """Delete what retention says is due (rows first, then their files); a dry run only counts."""
+    """Delete what retention says is due (rows first, then their files); a dry run only counts.
+
+    Due items, none of which was acknowledged, go only with `include_unacknowledged`.
+    """
     policy = Policy.read(session)
-    plan = _plan(session, store, today, policy, grace)
+    plan = _plan(session, store, today, policy, grace, include_unacknowledged)
     report = PurgeReport(
         day=today,
         dry_run=dry_run,
         policy=policy,
         never_exported=sum(1 for _, exported in plan.items if not exported),
+        kept=plan.kept,
+        include_unacknowledged=include_unacknowledged,
         orphans=len(plan.orphans),
         leftovers=len(plan.leftovers),
         missing=plan.missing,
@@ -143,6 +161,16 @@ def purge(
     report.uploads = resumable.expire(session, store, today)
     try:
         deleted_sources = _delete_rows(session, policy, today, plan, report)
+        if include_unacknowledged:
+            # The operator's decision, on the record even when nothing was due.
+            audit.record(
+                session,
+                actor,
+                "purge-unacknowledged",
+                items=report.items,
+                never_exported=report.never_exported,
+                retention_days=policy.retention_days,
+            )
         audit.record(
             session,
             actor,
@@ -155,6 +183,7 @@ def purge(
             orphans=report.orphans,
             leftovers=report.leftovers,
             missing=len(report.missing),
+            kept=report.kept,
             retention_days=policy.retention_days,
             source_expiry_days=policy.source_expiry_days,
         )
@@ -189,24 +218,47 @@ def at_risk(session: Session, today: dt.date, within_days: int = AT_RISK_DAYS) -
     return session.scalar(query) or 0
 
 
+def unacknowledged(
+    session: Session, today: dt.date, older_than_days: int = UNACKNOWLEDGED_DAYS
+) -> int:
+    """Count items exported at least `older_than_days` ago and still not acknowledged."""
+    cutoff = today - dt.timedelta(days=older_than_days)
+    query = (
+        select(func.count())
+        .select_from(Item)
+        .where(Item.exported, Item.exported_day.is_not(None), Item.exported_day <= cutoff)
+    )
+    return session.scalar(query) or 0
+
+
+def past_retention(session: Session, today: dt.date) -> int:
+    """Count items past their retention, kept because none of them was acknowledged."""
+    cutoff = Policy.read(session).item_cutoff(today)
+    query = select(func.count()).select_from(Item).where(Item.received_day <= cutoff)
+    return session.scalar(query) or 0
+
+
 def _plan(
     session: Session,
     store: EnvelopeStore,
     today: dt.date,
     policy: Policy,
     grace: dt.timedelta,
+    include_unacknowledged: bool,
 ) -> _Plan:
     """Gather what is due without changing anything."""
     item_cutoff = policy.item_cutoff(today)
-    items = [
+    due = [
         (row.id, row.exported)
         for row in session.execute(
             select(Item.id, Item.exported).where(Item.received_day <= item_cutoff).order_by(Item.id)
         )
     ]
+    items = due if include_unacknowledged else []
+    keep_items = not include_unacknowledged
     sources = list(
         session.execute(
-            select(Source.id).where(*_expired_source(policy, today)).order_by(Source.id)
+            select(Source.id).where(*_expired_source(policy, today, keep_items)).order_by(Source.id)
         ).scalars()
     )
     replies: list[tuple[str, str]] = []
@@ -232,6 +284,7 @@ def _plan(
     }
     return _Plan(
         items=items,
+        kept=len(due) - len(items),
         sources=sources,
         replies=replies,
         orphans=store.orphans(lambda ids: _with_rows(session, ids), min_age=min_age),
@@ -244,6 +297,7 @@ def _delete_rows(
     session: Session, policy: Policy, today: dt.date, plan: _Plan, report: PurgeReport
 ) -> set[str]:
     """Delete the rows of the plan in the session's transaction; return the sources deleted."""
+    keep_items = not report.include_unacknowledged
     item_cutoff = policy.item_cutoff(today)
     for chunk in _chunks([item_id for item_id, _ in plan.items]):
         gone = session.execute(
@@ -258,7 +312,7 @@ def _delete_rows(
         # The conditions again: a source who came back since the plan was made stays.
         expired = session.execute(
             delete(Source)
-            .where(Source.id.in_(chunk), *_expired_source(policy, today))
+            .where(Source.id.in_(chunk), *_expired_source(policy, today, keep_items))
             .returning(Source.id)
             .execution_options(synchronize_session=False)
         )
@@ -275,11 +329,16 @@ def _delete_rows(
     return deleted
 
 
-def _expired_source(policy: Policy, today: dt.date) -> tuple[ColumnElement[bool], ...]:
-    """Say when a source expires: long inactive, and nothing of theirs kept."""
-    survives = exists().where(
-        Item.source_id == Source.id, Item.received_day > policy.item_cutoff(today)
-    )
+def _expired_source(
+    policy: Policy, today: dt.date, keep_items: bool
+) -> tuple[ColumnElement[bool], ...]:
+    """Say when a source expires: long inactive, and nothing of theirs kept.
+
+    With `keep_items`, every item is kept (none is deleted unacknowledged), so a
+    source with any item left stays: deleting it would take its items with it.
+    """
+    kept = () if keep_items else (Item.received_day > policy.item_cutoff(today),)
+    survives = exists().where(Item.source_id == Source.id, *kept)
     return (Source.active_day <= policy.source_cutoff(today), ~survives)
 
 

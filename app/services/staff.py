@@ -31,9 +31,15 @@ from sqlalchemy.orm import Session
 from app import throttle
 from app.errors import AppError, KeyringUnavailable, ThrottledError
 from app.models import Item, Reply, Source, StaffAccount, today
-from app.services import audit
+from app.services import audit, retention
 from app.services.context import services
-from app.services.exchange import ApplySummary, ExportSummary, apply_reply_bundle, export_bundle
+from app.services.exchange import (
+    ApplySummary,
+    BundleRefused,
+    ExportSummary,
+    apply_reply_bundle,
+    export_bundle,
+)
 from app.services.keys import public_keys
 from app.settings import get_setting
 from crypto import (
@@ -342,6 +348,9 @@ class Dashboard:
     sources: int
     replies: int
     keyring: dict[str, Any]
+    # Items exported `retention.UNACKNOWLEDGED_DAYS` or more days ago, never acknowledged.
+    unacknowledged: int = 0
+    unacknowledged_days: int = retention.UNACKNOWLEDGED_DAYS
 
 
 @dataclass
@@ -361,6 +370,8 @@ class Upload:
     summary: ApplySummary | None
     refusal: str | None = None
     reason: str | None = None
+    # The parts refused, when an authentic bundle was refused because of them.
+    refused: tuple[str, ...] = ()
 
 
 def dashboard(session: Session) -> Dashboard:
@@ -375,6 +386,7 @@ def dashboard(session: Session) -> Dashboard:
         sources=count(Source),
         replies=count(Reply),
         keyring=public_keys(),
+        unacknowledged=retention.unacknowledged(session, today()),
     )
 
 
@@ -395,6 +407,7 @@ def export_download(session: Session, actor: str, since: dt.date | None) -> Down
             actor,
             "export",
             bundle=summary.bundle_id,
+            sequence=summary.sequence,
             items=summary.items,
             sources=summary.sources,
             since=since.isoformat() if since is not None else None,
@@ -405,7 +418,8 @@ def export_download(session: Session, actor: str, since: dt.date | None) -> Down
     except BaseException:
         dst.close()
         raise
-    name = f"raazdar-export-{today().isoformat()}-{summary.bundle_id[:8]}.rzb"
+    # The bundle's number first: reviewers report a missing bundle by it.
+    name = f"raazdar-export-{summary.sequence}-{today().isoformat()}-{summary.bundle_id[:8]}.rzb"
     return Download(dst, name, size, summary)
 
 
@@ -421,6 +435,18 @@ def apply_upload(session: Session, actor: str, src: BinaryIO) -> Upload:
     """Apply an uploaded reply bundle, or say why it was refused whole; audit either way."""
     try:
         summary = apply_reply_bundle(session, src)
+    except BundleRefused as exc:
+        session.rollback()
+        audit.record(
+            session, actor, "reply-bundle-refused", reason="parts", refused=len(exc.refused)
+        )
+        session.commit()
+        refusal = (
+            f"{len(exc.refused)} part(s) of this bundle were refused, so none of it was "
+            "applied: no reply posted, no item deleted, no notice set. The reviewers fix "
+            "what is listed below and send a new reply bundle."
+        )
+        return Upload(None, refusal, exc.bundle_id, tuple(exc.refused))
     except (CryptoError, KeyringUnavailable) as exc:
         session.rollback()
         rule = exc.rule if isinstance(exc, VerificationError) else type(exc).__name__

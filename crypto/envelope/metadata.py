@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from crypto import constants as C
+from crypto.binding import SourceBinding
 from crypto.encoding import canonical_json, parse_json_object
 from crypto.errors import FormatError
 
@@ -22,12 +23,15 @@ class Metadata:
     """What an envelope says about its content, visible only to its recipients.
 
     `kind` is what the item is (`message`, `file`, `reply`, …); `content_type`
-    a MIME type; `filename` the original name of an uploaded file, if any.
+    a MIME type; `filename` the original name of an uploaded file, if any;
+    `source` the reply key a `raazdar-submit` device vouches for (`crypto.binding`),
+    a field present only when set, so records without it encode as they always did.
     """
 
     kind: str
     content_type: str = "application/octet-stream"
     filename: str | None = None
+    source: SourceBinding | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.kind, str) or not _KIND.fullmatch(self.kind):
@@ -39,7 +43,14 @@ class Metadata:
 
     def encode(self) -> bytes:
         """Return the record as canonical JSON."""
-        body = canonical_json({"kind": self.kind, "name": self.filename, "type": self.content_type})
+        record: dict[str, object] = {
+            "kind": self.kind,
+            "name": self.filename,
+            "type": self.content_type,
+        }
+        if self.source is not None:
+            record["source"] = self.source.to_json()
+        body = canonical_json(record)
         if len(body) > C.METADATA_MAX_BYTES:
             raise FormatError("metadata record too large")
         return body
@@ -48,14 +59,15 @@ class Metadata:
     def decode(cls, body: bytes) -> Metadata:
         """Parse a record, strictly: exact fields, canonical encoding."""
         obj = parse_json_object(body, max_bytes=C.METADATA_MAX_BYTES)
-        if set(obj) != {"kind", "name", "type"}:
+        if set(obj) - {"source"} != {"kind", "name", "type"}:
             raise FormatError("metadata record has unexpected fields")
         kind, name, ctype = obj["kind"], obj["name"], obj["type"]
         if not isinstance(kind, str) or not isinstance(ctype, str):
             raise FormatError("metadata kind and type must be strings")
         if name is not None and not isinstance(name, str):
             raise FormatError("metadata name must be a string or null")
-        meta = cls(kind=kind, content_type=ctype, filename=name)
+        source = SourceBinding.from_json(obj["source"]) if "source" in obj else None
+        meta = cls(kind=kind, content_type=ctype, filename=name, source=source)
         if meta.encode() != body:
             raise FormatError("metadata record is not canonical")
         return meta

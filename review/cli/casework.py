@@ -23,6 +23,7 @@ from review.cli.base import (
     safe,
 )
 from review.cli.conflicts import routing_notice
+from review.cli.exchange import gap_notice
 from review.cli.sensitive import ask, warn_argument
 
 
@@ -84,6 +85,7 @@ def list_(
     u = c.unlock()
     _print_rows(triage.list_reports(u, filters, sort))
     routing_notice(u)
+    gap_notice(u)
 
 
 def _print_rows(rows: list[triage.ReportRow]) -> None:

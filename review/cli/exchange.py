@@ -9,7 +9,7 @@ import click
 import rich.progress
 from rich.console import Console
 
-from review import replies
+from review import exports, replies
 from review.cli.base import (
     PROG,
     Ctx,
@@ -18,6 +18,7 @@ from review.cli.base import (
     pass_ctx,
 )
 from review.importer import import_bundle
+from review.workspace import Unlocked
 
 
 @cli.command("import")
@@ -34,8 +35,9 @@ def import_(c: Ctx, bundle: Path) -> None:
             )
     else:
         summary = import_bundle(u, bundle)
+    number = f"bundle {summary.sequence}" if summary.sequence is not None else "unnumbered bundle"
     click.echo(
-        f"bundle {summary.bundle_id}: {summary.filed} item(s) filed, "
+        f"{number} ({summary.bundle_id}): {summary.filed} item(s) filed, "
         f"{summary.new_reports} new report(s), {summary.already} already here"
     )
     for problem in summary.problems:
@@ -46,6 +48,16 @@ def import_(c: Ctx, bundle: Path) -> None:
             "they are kept, listed by `show`, and not acknowledged to the server",
             err=True,
         )
+    gap_notice(u)
+
+
+def gap_notice(u: Unlocked) -> None:
+    """Warn of export bundles that never arrived here, until they or a resend do."""
+    gaps = exports.gaps(u.conn)
+    message = gaps.message()
+    if message is not None:
+        click.echo(f"{PROG}: warning: {message}", err=True)
+        click.echo(f"{PROG}: hint: {gaps.hint()}", err=True)
 
 
 @cli.command()
@@ -83,3 +95,30 @@ def export_replies(c: Ctx, out: Path) -> None:
             f"{PROG}: hint: {summary.waiting} reply(ies) by other reviewers wait for them",
             err=True,
         )
+
+
+@cli.command("reply-bundle-refused")
+@click.argument("bundle_id")
+@click.option(
+    "--withdraw-reply",
+    "withdraw",
+    multiple=True,
+    help="A reply the server refused (its id, or the first 8 characters): withdrawn for good.",
+)
+@click.option(
+    "--drop-notice",
+    "drop",
+    multiple=True,
+    help="A source whose notice the server refused (it no longer knows them).",
+)
+@pass_ctx
+def reply_bundle_refused(
+    c: Ctx, bundle_id: str, withdraw: tuple[str, ...], drop: tuple[str, ...]
+) -> None:
+    """Take back a reply bundle the server refused whole, for the next export-replies."""
+    back = replies.take_back(c.unlock(), bundle_id, withdraw_replies=withdraw, drop_notices=drop)
+    click.echo(
+        f"bundle {back.bundle_id} taken back: {back.replies} reply(ies), {back.notices} "
+        f"notice(s) and {back.acks} acknowledgement(s) wait for the next export-replies; "
+        f"{back.withdrawn} withdrawn"
+    )

@@ -31,11 +31,13 @@ from tests.app.support import db_session
 CHECKS = [
     "permissions",
     "mode",
+    "database",
     "startup",
     "keyring",
     "secure-delete",
     "audit",
     "retention",
+    "acknowledgement",
     "staging",
     "store",
     "gunicorn",
@@ -262,6 +264,39 @@ def test_unexported_items_near_retention_warn(
     checks = diagnose(instance, today(), where)
     assert verdicts(checks)["retention"] is Status.WARN
     assert "1 item(s) not yet exported" in message(checks, "retention")
+
+
+def test_items_exported_but_never_acknowledged_warn(
+    app: Flask, instance: Path, where: Surroundings
+) -> None:
+    # A lost stick: the items went out 20 days ago and nothing came back. Before,
+    # the doctor counted only items never exported, and said all was well.
+    with db_session(app) as session:
+        source = Source(
+            lookup_tag=secrets.token_bytes(32), designation="Test Source", public_key="x"
+        )
+        session.add(source)
+        session.flush()
+        session.add(
+            Item(
+                source_id=source.id,
+                submission_id=secrets.token_hex(16),
+                kind="message",
+                size=1,
+                received_day=today() - dt.timedelta(days=100),
+                keyring_version=1,
+                exported=True,
+                exported_day=today() - dt.timedelta(days=20),
+            )
+        )
+        session.commit()
+    checks = diagnose(instance, today(), where)
+    assert verdicts(checks)["acknowledgement"] is Status.WARN
+    said = message(checks, "acknowledgement")
+    assert "1 item(s) exported 14 or more days ago were never acknowledged" in said
+    assert "1 item(s) past retention are kept" in said
+    assert "--resend" in said
+    assert "--include-unacknowledged" in said
 
 
 def test_leftovers_in_staging_warn(instance: Path, where: Surroundings) -> None:

@@ -233,17 +233,33 @@ def test_reply_bundle_for_another_instance_is_refused(
     assert "another instance" in output
 
 
-def test_reply_signed_by_someone_else_inside_a_valid_bundle_is_refused_alone(
-    exported: tuple[FlaskClient, Path], review: Review, instance: Path, tmp_path: Path
+def test_one_refused_reply_leaves_the_whole_bundle_unapplied_and_no_replay(
+    exported: tuple[FlaskClient, Path], review: Review, instance: Path, tmp_path: Path, app: Flask
 ) -> None:
+    # An authentic bundle (acks, a notice, one reply signed by someone else): before,
+    # the acks deleted the items and the notice was set, the reply was dropped, and
+    # the bundle counted as applied, so sending it again was a "replay".
+    from app.db import db_session
+    from app.models import AppliedBundle, Item, Source
+
     client, bundle = exported
     manifest, _ = review.read(bundle, tmp_path / "items")
+    before = store_files(instance)
     replies = review.replies(
-        tmp_path / "r.rzb", manifest, "smuggled", envelope_signer=SigningKey.generate(), acks=()
+        tmp_path / "r.rzb", manifest, "smuggled", envelope_signer=SigningKey.generate()
     )
-    status, output = cli(instance, "import-replies", str(replies))
-    assert status == 1
-    assert "refused reply" in output
+    for _attempt in range(2):
+        status, output = cli(instance, "import-replies", str(replies))
+        assert status == 1
+        assert "refused reply" in output
+        assert "not applied: nothing of it changed" in output
+        assert "already applied" not in output
+    assert store_files(instance) == before
+    with app.app_context():
+        session = db_session()
+        assert {i.id for i in session.query(Item)} == {e.id for e in manifest.entries}
+        assert [s.notice for s in session.query(Source)] == [None]
+        assert session.query(AppliedBundle).count() == 0
     assert "smuggled" not in client.get("/account").get_data(as_text=True)
 
 
@@ -298,3 +314,107 @@ def test_reply_sealed_to_the_wrong_source_is_refused(
     status, output = cli(instance, "import-replies", str(replies))
     assert status == 1
     assert "not sealed to that source" in output
+
+
+def test_each_export_takes_the_next_number_and_names_the_one_before(
+    exported: tuple[FlaskClient, Path], review: Review, instance: Path, tmp_path: Path
+) -> None:
+    from crypto.exchange import CHAIN_START, manifest_digest
+
+    client, first = exported
+    submit(client, "A second report", b"more")
+    status, output = cli(instance, "export", "--out", str(tmp_path / "second.rzb"))
+    assert status == 0
+    assert "(bundle 2," in output
+    server = SigningKey.from_text(review.paths.signing_key.read_text()).verify_key
+    digests, chains = [], []
+    for bundle in (first, tmp_path / "second.rzb"):
+        with bundle.open("rb") as src:
+            reader, manifest = read_export(src, [server], review.instance_id)
+        digests.append(manifest_digest(reader.manifest))
+        chains.append(manifest.chain)
+    assert [c.sequence for c in chains if c] == [1, 2]
+    assert [c.previous for c in chains if c] == [CHAIN_START, digests[0]]
+
+
+def test_a_resend_holds_every_item_not_yet_acknowledged(
+    exported: tuple[FlaskClient, Path], review: Review, instance: Path, tmp_path: Path
+) -> None:
+    client, _first = exported
+    submit(client, "A second report", b"more")
+    assert cli(instance, "export", "--out", str(tmp_path / "lost.rzb"))[0] == 0
+    status, output = cli(instance, "export", "--resend", "--out", str(tmp_path / "resend.rzb"))
+    assert status == 0, output
+    manifest, _ = review.read(tmp_path / "resend.rzb", tmp_path / "resent")
+    assert manifest.chain is not None
+    assert (manifest.chain.sequence, manifest.chain.resend) == (3, True)
+    assert len(manifest.entries) == 4
+
+
+def test_a_reply_is_staged_and_stored_owner_only_whatever_the_umask(
+    exported: tuple[FlaskClient, Path], review: Review, instance: Path, tmp_path: Path, app: Flask
+) -> None:
+    # Production's umask (0077, set by the `raazdar` command itself) hid a reply
+    # file created 0644: here, called as a library under umask 0, nothing hides it.
+    import os
+    import stat
+
+    from app.db import db_session
+    from app.services.context import services
+    from app.services.exchange import apply_reply_bundle
+
+    _, bundle = exported
+    manifest, _ = review.read(bundle, tmp_path / "items")
+    replies = review.replies(tmp_path / "r.rzb", manifest, "hello", acks=())
+    before = store_files(instance)
+    previous = os.umask(0)
+    try:
+        with app.app_context():
+            _, staged = services().store.stage_ciphertext(b"ciphertext")
+            staged_mode = stat.S_IMODE(staged.stat().st_mode)
+            services().store.destroy(staged)
+            with replies.open("rb") as src:
+                assert apply_reply_bundle(db_session(), src).replies == 1
+    finally:
+        os.umask(previous)
+    assert staged_mode == 0o600
+    (published,) = store_files(instance) - before
+    mode = (InstancePaths(instance).store / published).stat().st_mode
+    assert stat.S_IMODE(mode) == 0o600
+
+
+class _RacingFile(io.BytesIO):
+    """A bundle file whose first write lets another export run to the end."""
+
+    def __init__(self, app: Flask) -> None:
+        super().__init__()
+        self.app = app
+        self.raced = False
+
+    def write(self, data: bytes) -> int:  # type: ignore[override]
+        if not self.raced:
+            self.raced = True
+            from sqlalchemy.orm import Session
+
+            from app.services.exchange import export_bundle
+
+            engine = self.app.extensions["raazdar.db"].engine
+            with Session(engine) as other:
+                export_bundle(other, io.BytesIO())
+        return super().write(data)
+
+
+def test_two_exports_at_once_never_share_a_number(
+    exported: tuple[FlaskClient, Path], app: Flask
+) -> None:
+    from app.db import db_session
+    from app.models import ExportHead
+    from app.services.exchange import ConcurrentExport, export_bundle
+
+    with app.app_context():
+        racing = _RacingFile(app)
+        with pytest.raises(ConcurrentExport):
+            export_bundle(db_session(), racing)
+        head = db_session().get(ExportHead, 1)
+        assert head is not None
+        assert head.sequence == 2  # the first export, then the one that won the race

@@ -19,7 +19,7 @@ from app.cli import main
 from app.instance import InstancePaths
 from app.models import AuditEntry, Item, Reply, Source, today
 from app.services import audit
-from app.services.retention import PurgeReport, at_risk, purge
+from app.services.retention import PurgeReport, at_risk, purge, unacknowledged
 from app.settings import set_setting
 from app.store import REPLY_WORK_PREFIX, EnvelopeStore
 from tests.app.support import db_session, row_counts
@@ -113,7 +113,7 @@ def test_expired_items_are_gone_from_disk_and_database_and_young_ones_stay(
     ]
     young = [add_item(session, store, source, 89), add_item(session, store, source, 0)]
     session.commit()
-    report = purge(session, store, TODAY)
+    report = purge(session, store, TODAY, include_unacknowledged=True)
     assert (report.items, report.never_exported) == (3, 1)
     remaining = set(session.execute(select(Item.id)).scalars())
     assert remaining == set(young)
@@ -128,7 +128,7 @@ def test_retention_follows_the_setting(session: Session, store: EnvelopeStore) -
     gone = add_item(session, store, source, 31)
     set_setting(session, "retention_days", 30)
     session.commit()
-    assert purge(session, store, TODAY).items == 1
+    assert purge(session, store, TODAY, include_unacknowledged=True).items == 1
     assert store.path(kept).exists()
     assert not store.path(gone).exists()
 
@@ -148,7 +148,7 @@ def test_inactive_sources_without_items_expire_with_their_replies(
     recent = add_source(session, active=364)
     recent_reply = add_reply(session, store, recent)
     session.commit()
-    report = purge(session, store, TODAY)
+    report = purge(session, store, TODAY, include_unacknowledged=True)
     assert (report.items, report.sources, report.replies) == (1, 2, 2)
     session.expire_all()
     assert set(session.execute(select(Source.id)).scalars()) == {holding.id, recent.id}
@@ -215,7 +215,7 @@ def test_a_dry_run_changes_nothing_and_reports_what_a_purge_then_does(
     models = (Source, Item, Reply, AuditEntry)
     rows = row_counts(app, *models)
 
-    dry = purge(session, store, TODAY, dry_run=True, grace=NOW)
+    dry = purge(session, store, TODAY, dry_run=True, grace=NOW, include_unacknowledged=True)
     session.commit()  # were anything pending, it would be written now
 
     assert listing(store.root) == files
@@ -223,7 +223,7 @@ def test_a_dry_run_changes_nothing_and_reports_what_a_purge_then_does(
     assert dry.dry_run
     assert (dry.items, dry.never_exported, dry.sources, dry.replies) == (2, 1, 1, 1)
     assert (dry.orphans, dry.leftovers, dry.missing) == (1, 1, [f"item {lost}"])
-    done = purge(session, store, TODAY, grace=NOW)
+    done = purge(session, store, TODAY, grace=NOW, include_unacknowledged=True)
     assert counts(done) == counts(dry)
     assert row_counts(app, Item)["items"] == rows["items"] - 2
 
@@ -232,10 +232,11 @@ def test_a_purge_is_audited_and_a_dry_run_is_not(session: Session, store: Envelo
     source = add_source(session, active=0)
     add_item(session, store, source, 100, exported=False)
     session.commit()
-    purge(session, store, TODAY, dry_run=True)
+    purge(session, store, TODAY, dry_run=True, include_unacknowledged=True)
     assert audit.entries(session) == []
-    purge(session, store, TODAY)
-    (entry,) = audit.entries(session)
+    purge(session, store, TODAY, include_unacknowledged=True)
+    entry, decision = audit.entries(session)  # newest first
+    assert (decision.actor, decision.action) == (audit.CONSOLE, "purge-unacknowledged")
     assert (entry.actor, entry.action) == (audit.CONSOLE, "purge")
     assert '"items": 1' in entry.detail
     assert '"never_exported": 1' in entry.detail
@@ -263,9 +264,60 @@ def test_progress_counts_every_file_removed(session: Session, store: EnvelopeSto
     session.commit()
     store.path(secrets.token_hex(16)).write_bytes(b"orphan")
     recorder = Recorder()
-    purge(session, store, TODAY, grace=NOW, progress=recorder)
+    purge(session, store, TODAY, grace=NOW, progress=recorder, include_unacknowledged=True)
     assert (recorder.total, recorder.advanced) == (4, 4)
     assert list(store.root.glob("*.rze")) == []
+
+
+def test_an_item_exported_but_never_acknowledged_outlives_the_purge(
+    session: Session, store: EnvelopeStore
+) -> None:
+    # The attack: the stick with the export is lost; day 90 comes. Before, the
+    # purge deleted the item (exported, so not even counted as never exported).
+    source = add_source(session, active=400)
+    lost = add_item(session, store, source, 120)
+    fresh = add_item(session, store, source, 100, exported=False)
+    session.commit()
+    report = purge(session, store, TODAY)
+    assert (report.items, report.kept, report.sources) == (0, 2, 0)
+    assert store.path(lost).exists()
+    assert store.path(fresh).exists()
+    assert session.get(Source, source.id) is not None  # its source stays with them
+    (entry,) = audit.entries(session)
+    assert '"kept": 2' in entry.detail
+
+
+def test_deleting_unacknowledged_items_is_an_audited_decision(
+    session: Session, store: EnvelopeStore, instance: Path, runner: CliRunner
+) -> None:
+    lost = add_item(session, store, add_source(session, active=0), 120)
+    session.commit()
+    base = ["--instance", str(instance), "purge"]
+    result = runner.invoke(main, base)
+    assert result.exit_code == 0, result.output
+    assert "1 item(s) past retention were kept" in result.output
+    assert "--include-unacknowledged" in result.output
+    assert store.path(lost).exists()
+    result = runner.invoke(main, [*base, "--include-unacknowledged"])
+    assert result.exit_code == 0, result.output
+    assert not store.path(lost).exists()
+    session.expire_all()
+    actions = [e.action for e in audit.entries(session)]
+    assert actions == ["purge", "purge-unacknowledged", "purge"]
+
+
+def test_items_exported_long_ago_and_still_here_are_counted_as_unacknowledged(
+    session: Session, store: EnvelopeStore
+) -> None:
+    source = add_source(session, active=0)
+    for age in (30, 14, 13):
+        item = session.get(Item, add_item(session, store, source, 40))
+        assert item is not None
+        item.exported_day = days_ago(age)
+    add_item(session, store, source, 40, exported=False)
+    session.commit()
+    assert unacknowledged(session, TODAY) == 2
+    assert unacknowledged(session, TODAY, older_than_days=0) == 3
 
 
 def test_items_at_risk_are_those_not_exported_that_retention_takes_soon(
@@ -291,6 +343,7 @@ def test_purge_command_reports_a_dry_run_then_deletes(
     session.commit()
     base = ["--instance", str(instance), "purge"]
 
+    base += ["--include-unacknowledged"]
     result = runner.invoke(main, [*base, "--dry-run"])
     assert result.exit_code == 0, result.output
     assert "dry run: nothing was changed" in result.output

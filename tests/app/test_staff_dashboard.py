@@ -49,7 +49,7 @@ from tests.app.support import (
 )
 
 EXPORT_NAME = re.compile(
-    r"attachment; filename=raazdar-export-(\d{4}-\d\d-\d\d)-([0-9a-f]{8})\.rzb"
+    r"attachment; filename=raazdar-export-1-(\d{4}-\d\d-\d\d)-([0-9a-f]{8})\.rzb"
 )
 
 
@@ -181,6 +181,22 @@ def test_dashboard_counts_what_waits(
     assert counts(staff) == {"new": 0, "items": 3, "sources": 2, "replies": 2}
 
 
+def test_dashboard_warns_of_items_exported_long_ago_and_never_acknowledged(
+    app: Flask, instance: Path, visitor: Visitor, staff: FlaskClient, tmp_path: Path
+) -> None:
+    report(visitor, "The SHO took money")
+    exported_manifest(app, instance, staff, tmp_path)  # and the stick is lost
+    assert 'id="unacknowledged"' not in staff.get("/staff/").get_data(as_text=True)
+    with db_session(app) as session:
+        for item in session.scalars(select(Item)):
+            item.exported_day = today() - dt.timedelta(days=15)
+        session.commit()
+    html = staff.get("/staff/").get_data(as_text=True)
+    warning = re.search(r'<p id="unacknowledged" class="note warn">([^<]*)', html)
+    assert warning is not None
+    assert warning.group(1).startswith("1 item exported 14 or more days ago was never")
+
+
 def test_dashboard_shows_tor_health_as_the_doctor_sees_it(
     instance: Path, staff: FlaskClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -248,7 +264,7 @@ def test_export_download_is_a_bundle_the_review_side_reads(
     assert audit_trail(app)[-1] == (
         "alice",
         "export",
-        {"bundle": manifest.bundle_id, "items": 2, "sources": 1, "since": None},
+        {"bundle": manifest.bundle_id, "sequence": 1, "items": 2, "sources": 1, "since": None},
     )
 
 
@@ -327,7 +343,7 @@ def test_reply_upload_is_applied_and_accounted_for(
     assert detail["refused"] == 0
 
 
-def test_reply_upload_reports_each_refused_reply(
+def test_a_refused_reply_leaves_the_whole_upload_unapplied_and_lists_why(
     app: Flask, instance: Path, visitor: Visitor, staff: FlaskClient, tmp_path: Path
 ) -> None:
     report(visitor, "a report")
@@ -335,13 +351,15 @@ def test_reply_upload_reports_each_refused_reply(
     stranger = SigningKey.generate()
     bundle = reply_bundle(app, instance, manifest, "hello", envelope_signer=stranger)
     response = upload(staff, bundle)
-    assert response.status_code == 200
+    assert response.status_code == 422
     page = response.get_data(as_text=True)
-    assert "0 replies posted" in page
-    assert "1 part of the bundle was refused" in page
+    assert "Reply bundle refused" in page
+    assert "none of it was applied" in page
     assert "not a signed envelope from the bundle&#39;s reviewer" in page
-    assert row_counts(app, Reply) == {"replies": 0}
-    assert audit_trail(app)[-1][2]["refused"] == 1
+    # Its acknowledgements deleted nothing.
+    assert row_counts(app, Item, Reply) == {"items": 1, "replies": 0}
+    _actor, action, detail = audit_trail(app)[-1]
+    assert (action, detail["refused"]) == ("reply-bundle-refused", 1)
 
 
 def _another_instance(app: Flask, instance: Path, manifest: ExportManifest) -> bytes:

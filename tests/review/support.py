@@ -73,10 +73,10 @@ class Server:
         assert response.status_code == 303, response.status_code
         return Source(visitor, codename)
 
-    def export(self, out: Path) -> Path:
-        """Export every new item, as staff do."""
+    def export(self, out: Path, *, resend: bool = False) -> Path:
+        """Export every new item (or, resending, every item not acknowledged), as staff do."""
         with self.app.app_context(), out.open("wb") as dst:
-            export_bundle(db_session(), dst)
+            export_bundle(db_session(), dst, resend=resend)
         return out
 
     def apply(self, bundle: Path) -> ApplySummary:

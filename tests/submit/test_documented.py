@@ -26,7 +26,7 @@ def test_the_client_commands_of_the_docs_run_as_written(
     codename = ""
     for line in documented("submit.md"):
         words = shlex.split(line.replace("/media/stick", str(stick)), comments=True)
-        # The loopback instance is reached directly, and the test device and instance derive keys fast.
+        # Loopback is reached directly; the test device and instance derive keys fast.
         args = ["--direct", "--fast-kdf", "--insecure-test-kdf", *words[1:]]
         if "--no-state" not in args:
             args = ["--state", str(tmp_path / "state"), *args]

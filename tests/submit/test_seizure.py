@@ -166,7 +166,9 @@ def test_pins_go_to_a_file_for_amnesic_use_and_forget_leaves_only_the_salt(
         ],
     )
     assert amnesic.exit_code == 0, amnesic.output
-    assert "FIRST USE" not in amnesic.stderr.upper()  # pinned from the file, not trusted on first use
+    assert (
+        "FIRST USE" not in amnesic.stderr.upper()
+    )  # pinned from the file, not trusted on first use
     forgot = device.run("forget", "--codename-file", str(codename_file))
     assert forgot.exit_code == 0, forgot.output
     assert sorted(p.name for p in device.state.iterdir()) == ["device.json", "lock"]

@@ -25,7 +25,7 @@ from submit import transport
 from submit.protocol import Api
 from submit.state import State
 from submit.trust import KeyringDocument, establish
-from submit.uploads import owner_of, seal_submission, upload_pending
+from submit.uploads import seal_submission, upload_pending
 from tests.app.live import demo_instance, live_server
 from tests.app.support import db_session, demo_authorities, envelope_files, staging_files
 from tests.submit.support import CuttingProxy, Device
@@ -95,7 +95,7 @@ def sealed_device(live: Live, tmp_path: Path, size: int) -> tuple[Api, State, by
     assert api.ensure_account(keys) is True
     evidence = tmp_path / "video.mp4"
     evidence.write_bytes(secrets.token_bytes(size))
-    pending = seal_submission(state, verified.manifest, None, [evidence], owner=owner_of(keys))
+    pending = seal_submission(state, verified.manifest, None, [evidence], keys=keys)
     (item,) = pending.items
     envelope = (state.pending_dir / item.name).read_bytes()
     assert len(envelope) > 3 * CHUNK
@@ -180,3 +180,27 @@ def test_a_run_that_gives_up_is_resumed_by_the_next_and_stores_one_envelope(
     assert_one_envelope(live, envelope, pending.upload)
     assert device.state_of(codename).pending is None
     assert [p.suffix for p in device.state.iterdir() if p.suffix == ".pending"] == []
+
+
+def test_every_sealed_envelope_binds_the_sources_reply_key(tmp_path: Path) -> None:
+    # What the review workstation checks an export's key for this source against.
+    from app.demo import DEMO_PASSPHRASE, make_demo_keyring
+    from crypto import KdfParams, KeyFile, open_bytes
+
+    signed = make_demo_keyring(tmp_path / "demo", dt.date.today(), kdf=KdfParams.TESTING)
+    pair = KeyFile.from_bytes((tmp_path / "demo" / "reviewer.key").read_bytes()).unlock(
+        DEMO_PASSPHRASE
+    )
+    assert pair.encryption is not None
+    keys = derive_source_keys(generate_codename(), bytes(16), KdfParams.TESTING)
+    evidence = tmp_path / "ledger.txt"
+    evidence.write_bytes(b"names and sums")
+    state = State(tmp_path / "state")
+    pending = seal_submission(state, signed.manifest, b"{}", [evidence], keys=keys)
+    for item in pending.items:
+        envelope = (state.pending_dir / item.name).read_bytes()
+        metadata = open_bytes(envelope, [pair.encryption])[1].metadata
+        assert metadata.source is not None
+        assert metadata.source.reply_key == keys.public_key
+        assert metadata.source.signer == keys.verify_key
+        metadata.source.verify()

@@ -1,0 +1,166 @@
+"""The export chain as this workspace has seen it: which numbered bundles arrived, which did not.
+
+Each export bundle (format 2) carries its sequence number and the digest of the
+bundle before it. The workspace keeps one `meta` row per bundle imported
+(`export-chain:NNNNNNNNNN`), so it can name a bundle that never arrived ("bundle
+7 is missing: bundles 5, 6, 8 imported") and refuse one that contradicts the
+chain it has seen: a server restored from a backup, or one that rewrote its past.
+Bundles may arrive in any order (a lost stick must not hold back later reports);
+a gap stays reported until the missing bundle is imported, or a later `resend`
+bundle (every item the server still holds unacknowledged) is.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from typing import Final
+
+from crypto.encoding import b64decode, b64encode, canonical_json, parse_json_object
+from crypto.exchange import ChainLink, ExportManifest
+from review.errors import ImportRefused
+
+_PREFIX: Final = "export-chain:"
+_RESEND_HINT: Final = (
+    "ask the server's staff for `raazdar export --resend`: it holds every item "
+    "not yet acknowledged, and fills every gap below its number"
+)
+
+
+@dataclass(frozen=True)
+class Seen:
+    """A bundle of the chain that this workspace imported."""
+
+    sequence: int
+    bundle_id: str
+    digest: bytes
+    previous: bytes
+    resend: bool
+
+
+@dataclass(frozen=True)
+class Gaps:
+    """The numbers of bundles not imported here that no later resend covers."""
+
+    missing: tuple[int, ...]
+    imported: tuple[int, ...]
+
+    def message(self) -> str | None:
+        """Say which bundles are missing and which arrived, or None if none is missing."""
+        if not self.missing:
+            return None
+        noun = "bundle" if len(self.missing) == 1 else "bundles"
+        verb = "is" if len(self.missing) == 1 else "are"
+        return (
+            f"{noun} {_ranges(self.missing)} {verb} missing: "
+            f"bundles {_ranges(self.imported)} imported"
+        )
+
+    @staticmethod
+    def hint() -> str:
+        """What to do about a gap."""
+        return (
+            "import the missing bundle if it turns up; otherwise the reports it held are "
+            f"neither here nor acknowledged to the server: {_RESEND_HINT}"
+        )
+
+
+def seen(conn: sqlite3.Connection) -> dict[int, Seen]:
+    """Every chained bundle imported here, by sequence number."""
+    found = {}
+    for key, value in conn.execute(
+        "SELECT key, value FROM meta WHERE key LIKE ? ORDER BY key", (f"{_PREFIX}%",)
+    ):
+        obj = parse_json_object(value.encode("utf-8"), max_bytes=4096)
+        sequence = int(key.removeprefix(_PREFIX))
+        found[sequence] = Seen(
+            sequence,
+            str(obj["bundle"]),
+            b64decode(obj["digest"], length=32),
+            b64decode(obj["previous"], length=32),
+            bool(obj["resend"]),
+        )
+    return found
+
+
+def gaps(conn: sqlite3.Connection) -> Gaps:
+    """The bundles of the chain missing here; a resend fills every gap below it."""
+    have = seen(conn)
+    if not have:
+        return Gaps((), ())
+    resends = [n for n, s in have.items() if s.resend]
+    filled_below = max(resends, default=0)
+    missing = tuple(n for n in range(1, max(have) + 1) if n not in have and n > filled_below)
+    return Gaps(missing, tuple(sorted(have)))
+
+
+def check(conn: sqlite3.Connection, manifest: ExportManifest, digest: bytes) -> None:
+    """Refuse a bundle that contradicts the chain seen here (or is unchained after it)."""
+    have = seen(conn)
+    link = manifest.chain
+    if link is None:
+        if have:
+            raise ImportRefused(
+                "bundle refused: it is an export from before the export chain, and bundles "
+                f"{_ranges(tuple(sorted(have)))} of the chain were imported here already",
+                hint=f"an old stick? its items are still on the server: {_RESEND_HINT}",
+            )
+        return
+    same = have.get(link.sequence)
+    if same is not None:
+        if same.digest != digest:
+            _forked(f"it is not the bundle {link.sequence} imported here before")
+        return
+    before = have.get(link.sequence - 1)
+    if before is not None and before.digest != link.previous:
+        _forked(f"bundle {link.sequence} does not follow bundle {link.sequence - 1} imported here")
+    after = have.get(link.sequence + 1)
+    if after is not None and after.previous != digest:
+        _forked(f"bundle {link.sequence + 1} imported here does not follow bundle {link.sequence}")
+
+
+def record(conn: sqlite3.Connection, manifest: ExportManifest, digest: bytes) -> None:
+    """Remember a chained bundle (inside the import's transaction)."""
+    link: ChainLink | None = manifest.chain
+    if link is None:
+        return
+    value = canonical_json(
+        {
+            "bundle": manifest.bundle_id,
+            "digest": b64encode(digest),
+            "previous": b64encode(link.previous),
+            "resend": link.resend,
+        }
+    ).decode("utf-8")
+    conn.execute(
+        "INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO NOTHING",
+        (f"{_PREFIX}{link.sequence:010d}", value),
+    )
+
+
+def _forked(what: str) -> None:
+    raise ImportRefused(
+        f"bundle refused: {what}: the server's chain of exports forked",
+        hint="the server may have been restored from a backup, or tampered with: "
+        "tell the administrators before importing anything more from it",
+    )
+
+
+def _ranges(numbers: tuple[int, ...]) -> str:
+    """Write 1, 2, 3, 5, 7, 8 as `1-3, 5, 7-8`."""
+    parts: list[str] = []
+    start = prev = numbers[0]
+    for n in [*numbers[1:], None]:
+        if n is not None and n == prev + 1:
+            prev = n
+            continue
+        parts.append(
+            str(start)
+            if start == prev
+            else f"{start}, {prev}"
+            if prev == start + 1
+            else f"{start}-{prev}"
+        )
+        if n is not None:
+            start = prev = n
+    return ", ".join(parts)
