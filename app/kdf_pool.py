@@ -7,8 +7,10 @@ slot), taking one writes nothing to disk or to the database (no row, no WAL
 entry, no time stamp), and a pool per host is what protects that host's CPU and
 memory when several app hosts share one database.
 
-A request that finds every slot taken polls, at random short intervals, until
-its wait runs out: every waiter has the same chance at each freed slot, and no
+Waiters are served first come, first served within each worker (only the
+oldest waiter of a process polls the slots), and across workers the oldest
+waiters poll more often the longer they have waited, so a freed slot mostly
+goes to the longest waiter, with no shared queue a crash could corrupt. No
 waiter keeps its place beyond its own deadline. Then it gets `KdfBusy`, a calm
 "try again in a minute" (503 with Retry-After) that says nothing about the
 codename it carried.
@@ -16,10 +18,12 @@ codename it carried.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import fcntl
 import os
 import random
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,8 +33,14 @@ from app.errors import AppError
 
 SLOT_DIR: Final = "kdf-slots"
 RETRY_AFTER_SECONDS: Final = 60
-_POLL_SECONDS: Final = (0.005, 0.025)
+# A new waiter looks for a free slot every 25 ms or so; one that has waited a
+# second, every 2 ms: a freed slot mostly goes to the longest waiter.
+_FIRST_PAUSE: Final = 0.025
+_LEAST_PAUSE: Final = 0.002
 _rng = random.SystemRandom()
+# The waiters of this worker process, oldest first.
+_queue: collections.deque[object] = collections.deque()
+_turn = threading.Condition()
 
 
 class KdfBusy(AppError):
@@ -58,21 +68,49 @@ def _try_take(path: Path) -> int | None:
     return fd
 
 
-@contextlib.contextmanager
-def slot(instance_dir: Path, slots: int, wait_seconds: float) -> Iterator[None]:
-    """Hold one of `slots` derivation slots for the block, or raise `KdfBusy` after the wait."""
-    paths = slot_paths(instance_dir, slots)
-    deadline = time.monotonic() + wait_seconds
+def _pause(waited: float) -> float:
+    """How long to sleep before looking again, having waited `waited` seconds."""
+    pause = max(_LEAST_PAUSE, _FIRST_PAUSE / (1 + 12 * waited))
+    return _rng.uniform(0.5 * pause, pause)
+
+
+def _take(paths: list[Path], started: float, deadline: float) -> int:
+    """Poll the slots until one is free (its descriptor) or the deadline passes (`KdfBusy`)."""
     while True:
         _rng.shuffle(paths)
         for path in paths:
             fd = _try_take(path)
             if fd is not None:
-                try:
-                    yield
-                finally:
-                    os.close(fd)  # closing the only descriptor releases the lock
-                return
-        if time.monotonic() >= deadline:
+                return fd
+        now = time.monotonic()
+        if now >= deadline:
             raise KdfBusy("every derivation slot is taken")
-        time.sleep(_rng.uniform(*_POLL_SECONDS))
+        time.sleep(min(_pause(now - started), max(0.0, deadline - now)))
+
+
+@contextlib.contextmanager
+def slot(instance_dir: Path, slots: int, wait_seconds: float) -> Iterator[None]:
+    """Hold one of `slots` derivation slots for the block, or raise `KdfBusy` after the wait."""
+    paths = slot_paths(instance_dir, slots)
+    started = time.monotonic()
+    deadline = started + wait_seconds
+    me = object()
+    with _turn:
+        _queue.append(me)
+    try:
+        with _turn:
+            # First come, first served within this worker: only the oldest waiter polls.
+            while _queue[0] is not me:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise KdfBusy("every derivation slot is taken")
+                _turn.wait(remaining)
+        fd = _take(paths, started, deadline)
+    finally:
+        with _turn:
+            _queue.remove(me)
+            _turn.notify_all()
+    try:
+        yield
+    finally:
+        os.close(fd)  # closing the only descriptor releases the lock

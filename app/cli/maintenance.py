@@ -117,11 +117,16 @@ def purge(instance: Path, dry_run: bool) -> None:
     """Delete what retention says is due: old items, expired sources, abandoned uploads, strays."""
     from app.models import today
     from app.services.retention import purge as run_purge
+    from app.sessions import sweep as sweep_logins
 
     bar = _Bar()
     try:
         with _offline(instance) as (session, store):
             report = run_purge(session, store, today(), dry_run=dry_run, progress=bar)
+            if not dry_run:
+                # Logins that ended before today: their rows go (app.sessions).
+                sweep_logins(session)
+                session.commit()
     finally:
         bar.stop()
     _say_purged(report)

@@ -203,12 +203,16 @@ def derivation_peak(instance: Path) -> Iterator[list[int]]:
     def sample() -> None:
         while not stop.wait(0.002):
             inodes = slot_inodes()
-            held = 0
+            held = set()
+            # /proc/locks is read in pages: a slot freed and taken again between
+            # two pages shows twice, so slots are counted once each.
             for line in Path("/proc/locks").read_text().splitlines():
                 fields = line.split()
                 if len(fields) > 5 and fields[1] == "FLOCK" and "->" not in line:
-                    held += int(fields[5].rsplit(":", 1)[-1]) in inodes
-            peak[0] = max(peak[0], held)
+                    inode = int(fields[5].rsplit(":", 1)[-1])
+                    if inode in inodes:
+                        held.add(inode)
+            peak[0] = max(peak[0], len(held))
 
     thread = threading.Thread(target=sample, daemon=True)
     thread.start()
