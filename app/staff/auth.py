@@ -97,8 +97,9 @@ def current_staff() -> StaffAccount | None:
         cached: StaffAccount | None = g.staff_account
         return cached
     account = _load()
-    if account is None and sessions.LOGIN_KEY in session:
-        end()
+    grants = sessions.current_login(db_session())
+    if account is None and grants is not None and SESSION_KEY in grants:
+        end()  # a staff login no longer valid (new epoch, account gone, 2FA reset)
     g.staff_account = account
     return account
 
