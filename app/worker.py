@@ -143,6 +143,13 @@ class HeadFirstWorker(ThreadWorker):
         for conn in [c for c, deadline in self.reading_heads.items() if deadline < now]:
             self._drop(conn)
 
+    def _keepalive_after(self, conn: Any, keepalive: bool) -> bool:
+        """Keep the connection only if the unread rest of its body drains in time."""
+        try:
+            return bool(super()._keepalive_after(conn, keepalive))
+        except TimeoutError:
+            return False  # a body that fell behind: close quietly, nothing to log
+
     def handle(self, conn: Any) -> Any:
         """Serve one request whose head was read by the main loop, under the body's deadline."""
         head = getattr(conn, "head", None)
