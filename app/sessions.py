@@ -24,7 +24,7 @@ from typing import Any, Final
 
 from flask import Flask, Request, Response, g, session
 from flask.sessions import SecureCookieSession, SessionInterface
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
 from app.models import SessionRow, new_id, today
@@ -183,14 +183,16 @@ def _open_login(db: Session) -> dict[str, Any] | None:
     if not (isinstance(until, int) and isinstance(idle, int) and isinstance(seen, int)):
         return None
     if now >= until or now >= seen + idle:
-        db.delete(row)
+        # Statements, not ORM deletes: a logout racing this request must not fail it.
+        db.execute(delete(SessionRow).where(SessionRow.id == row_id))
         db.commit()
         return None
     # Re-sealed only when the idle deadline moves by a tenth of itself: a page
     # load is not a database write every time.
     if now - seen >= max(1, idle // 10):
         payload["seen"] = now
-        row.sealed = _seal(key, row_id, payload)
+        sealed = _seal(key, row_id, payload)
+        db.execute(update(SessionRow).where(SessionRow.id == row_id).values(sealed=sealed))
         db.commit()
     data = payload.get("data")
     return data if isinstance(data, dict) else None

@@ -232,3 +232,13 @@ def test_a_seized_database_and_secret_key_open_no_reply_and_act_as_nobody(
         assert not is_signed_in(attacker)
     with db_session(app) as session:
         assert session.get(Reply, reply_id) is not None
+
+
+def test_source_and_staff_rows_are_the_same_size(client: FlaskClient, app: Flask) -> None:
+    signed_in(client)
+    user = make_staff(app, "alice")
+    login(staff_client(app), app, user)
+    with db_session(app) as session:
+        rows = session.execute(select(SessionRow)).scalars().all()
+    assert {row.staff_id is None for row in rows} == {True, False}
+    assert len({len(row.sealed) for row in rows}) == 1
