@@ -7,7 +7,7 @@ import logging
 from flask import Flask
 from flask_wtf import CSRFProtect
 
-from app import handlers, i18n, limits, listeners, security, static_files
+from app import handlers, i18n, kdf_pool, limits, listeners, security, static_files
 from app.config import Config, config_for
 from app.db import Database
 from app.listeners import ListenerMiddleware
@@ -32,6 +32,7 @@ def create_app(config: Config | None = None) -> Flask:
     )
     app.session_interface = SealedSessionInterface()
     _configure_logging()
+    kdf_pool.prepare(config.INSTANCE_DIR, app.config["KDF_SLOTS"])
     # One per app: a shared instance would move every app to the last one's database.
     Database().init_app(app)
     context.init_app(app)

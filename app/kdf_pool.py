@@ -51,10 +51,20 @@ class KdfBusy(AppError):
 
 
 def slot_paths(instance_dir: Path, slots: int) -> list[Path]:
-    """The lock files of the pool (created on first use, private to the server)."""
+    """The lock files of the pool (private to the server)."""
     directory = instance_dir / SLOT_DIR
     directory.mkdir(mode=0o700, exist_ok=True)
     return [directory / f"slot-{n}" for n in range(slots)]
+
+
+def prepare(instance_dir: Path, slots: int) -> None:
+    """Create the lock files as the app starts, so their stamps never date a first login.
+
+    Taking and freeing a slot later opens the file and locks it: neither changes
+    a stamp of the file or of its directory.
+    """
+    for path in slot_paths(instance_dir, slots):
+        os.close(os.open(path, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o600))
 
 
 def _try_take(path: Path) -> int | None:

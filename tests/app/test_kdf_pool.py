@@ -132,3 +132,17 @@ def test_submit_refuses_a_foreign_codename_before_any_derivation(
     page.fields["codename"] = generate_codename()
     with all_slots_taken(instance):
         assert attacker.send(page, "x").status_code == 400
+
+
+def test_taking_a_slot_changes_no_stamp(pooled: Flask, instance: Path) -> None:
+    paths = kdf_pool.slot_paths(instance, SLOTS)
+    directory = paths[0].parent
+
+    def stamps() -> list[tuple[int, int, int]]:
+        found = [os.stat(p) for p in [directory, *paths]]
+        return [(s.st_atime_ns, s.st_mtime_ns, s.st_ctime_ns) for s in found]
+
+    before = stamps()
+    visitor, codename = account(pooled)
+    assert visitor.log_in(codename).status_code == 303
+    assert stamps() == before
