@@ -7,7 +7,7 @@ import logging
 from flask import Flask
 from flask_wtf import CSRFProtect
 
-from app import handlers, i18n, limits, listeners, security
+from app import handlers, i18n, kdf_pool, limits, listeners, security, static_files
 from app.config import Config, config_for
 from app.db import Database
 from app.listeners import ListenerMiddleware
@@ -22,7 +22,8 @@ def create_app(config: Config | None = None) -> Flask:
     """Build the app for an instance (from `RAAZDAR_INSTANCE` unless `config` is given)."""
     config = config if config is not None else config_for()
     config.validate()
-    app = Flask(__name__, instance_path=str(config.INSTANCE_DIR))
+    # No built-in static view: `app.static_files` sends assets without time stamps.
+    app = Flask(__name__, instance_path=str(config.INSTANCE_DIR), static_folder=None)
     app.config.from_object(config)
     app.request_class = SealingRequest
     app.wsgi_app = LargeReadsMiddleware(app.wsgi_app)  # type: ignore[method-assign]
@@ -31,6 +32,7 @@ def create_app(config: Config | None = None) -> Flask:
     )
     app.session_interface = SealedSessionInterface()
     _configure_logging()
+    kdf_pool.prepare(config.INSTANCE_DIR, app.config["KDF_SLOTS"])
     # One per app: a shared instance would move every app to the last one's database.
     Database().init_app(app)
     context.init_app(app)
@@ -39,6 +41,7 @@ def create_app(config: Config | None = None) -> Flask:
     csrf.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
+    static_files.init_app(app)
     from app.api import bp as api_bp
     from app.source import bp as source_bp
     from app.staff import bp as staff_bp

@@ -36,8 +36,13 @@ class Config:
     DEFAULT_UPLOAD_LIMIT_MIB = 500
     # A reply bundle from the review workstation (staff only).
     MAX_BUNDLE_BYTES = 2 * 1024**3
-    LOGIN_THROTTLE_FAILURES = 60
-    LOGIN_THROTTLE_WINDOW_SECONDS = 300
+    # Sources: no failure is counted (nobody can be locked out); the work is
+    # bounded instead: at most KDF_SLOTS Argon2id derivations at once on this
+    # host, across every worker, each waiting at most KDF_WAIT_SECONDS for a slot.
+    KDF_WAIT_SECONDS = 10.0
+    # A source's session ends this long after login however active it is (as
+    # SecureDrop's), as well as after SESSION_IDLE_SECONDS without a page.
+    SOURCE_SESSION_MAX_SECONDS = 120 * 60
     # Staff: a session ends after this long however active it is; failed logins
     # per account are throttled in the database.
     STAFF_SESSION_MAX_SECONDS = 8 * 60 * 60
@@ -65,6 +70,7 @@ class Config:
             self.SECRET_KEY = paths.secret_key.read_bytes()
         except OSError as exc:
             raise ConfigError(f"cannot read the secret key: {exc}") from exc
+        self.KDF_SLOTS = _slots()
         for name, value in overrides.items():
             setattr(self, name, value)
 
@@ -72,6 +78,16 @@ class Config:
         """Refuse to start with settings that are unsafe for this mode."""
         if len(self.SECRET_KEY) < 32:
             raise ConfigError("the secret key must be at least 32 bytes")
+
+
+def _slots() -> int:
+    """Derivation slots: RAAZDAR_KDF_SLOTS, or one per core this process may use."""
+    raw = os.environ.get("RAAZDAR_KDF_SLOTS", "")
+    if raw:
+        if not raw.isdigit() or int(raw) < 1:
+            raise ConfigError(f"RAAZDAR_KDF_SLOTS must be a positive whole number, not {raw!r}")
+        return int(raw)
+    return max(1, len(os.sched_getaffinity(0)))
 
 
 class DemoConfig(Config):

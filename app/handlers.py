@@ -15,7 +15,7 @@ from app.listeners import is_staff_listener
 log = logging.getLogger(__name__)
 
 
-def _page(status: int, kind: str) -> ResponseReturnValue:
+def _page(status: int, kind: str) -> tuple[str, int]:
     # Staff see their own (English) error pages, but only on the staff listener:
     # anywhere else a staff URL's 404 must be the source interface's own 404.
     template = "staff/error.html" if is_staff_listener(request) else "error.html"
@@ -28,7 +28,10 @@ def register(app: Flask) -> None:
     @app.errorhandler(AppError)
     def _app_error(exc: AppError) -> ResponseReturnValue:
         log.debug("refused: %s", type(exc).__name__)
-        return _page(exc.status, type(exc).__name__)
+        body, status = _page(exc.status, type(exc).__name__)
+        retry_after = getattr(exc, "retry_after", None)
+        headers = {"Retry-After": str(retry_after)} if retry_after else {}
+        return body, status, headers
 
     @app.errorhandler(CSRFError)
     def _csrf(_exc: CSRFError) -> ResponseReturnValue:
@@ -38,6 +41,11 @@ def register(app: Flask) -> None:
     def _http(exc: HTTPException) -> ResponseReturnValue:
         status = exc.code or 500
         return _page(status, "HTTP")
+
+    @app.errorhandler(TimeoutError)
+    def _too_slow(_exc: TimeoutError) -> ResponseReturnValue:
+        # A body that fell behind its minimum rate (`app.worker`): nothing to log.
+        return _page(408, "HTTP")
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> ResponseReturnValue:

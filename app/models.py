@@ -233,3 +233,24 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(Integer)
     link: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class SessionRow(Base):
+    """One login, source or staff: logout, expiry and account changes delete it.
+
+    What it grants (the account, a source's reply-opening key, the exact idle
+    and absolute deadlines) is sealed under a random key that only the session's
+    cookie holds (`app.sessions`). In the clear: a random id, the day after which
+    the row is swept, and for staff the account (so a new password or second
+    factor can end its sessions).
+    """
+
+    __tablename__ = "sessions"
+    __table_args__ = NO_ROWID
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    sealed: Mapped[str] = mapped_column(Text)
+    expires_day: Mapped[dt.date] = mapped_column(Date, index=True)
+    staff_id: Mapped[str | None] = mapped_column(
+        ForeignKey("staff_accounts.id", ondelete="CASCADE"), index=True, default=None
+    )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from flask import Flask, Request, Response, request
+from flask import Flask, Request, Response, abort, request
 
 CSP: Final = "; ".join(
     (
@@ -59,6 +59,13 @@ def browser_warning(req: Request) -> str | None:
 
 def init_app(app: Flask) -> None:
     """Add the strict headers to every response and the warning to every template."""
+
+    @app.before_request
+    def _refuse_tor2web() -> None:
+        # A Tor2web proxy sees everything the visitor sends and receives, and
+        # tells the visitor's address to nobody but itself: refuse, as SecureDrop does.
+        if "X-Tor2web" in request.headers:
+            abort(403)
 
     @app.after_request
     def _headers(response: Response) -> Response:

@@ -59,6 +59,7 @@ class Served:
     staff: StaffOnion | None = None
     tor_mode: str = "off"
     socks_port: int | None = None
+    pow_defence: bool = False
 
 
 def resolve_mode(mode: str) -> str:
@@ -190,6 +191,7 @@ def _start_tor(
         raise TorError(f"unknown tor mode {mode!r}")
     try:
         served.onion = tor.publish(tor_dir / "source-onion.key", f"127.0.0.1:{port}")
+        served.pow_defence = tor.pow_enabled
         if (tor_dir / NEXT_ONION_NAME).exists():
             served.next_onion = tor.publish(tor_dir / NEXT_ONION_NAME, f"127.0.0.1:{port}")
         served.staff = StaffOnion(tor, StaffClients(tor_dir), f"127.0.0.1:{staff_port}")
@@ -236,6 +238,13 @@ def _report(served: Served, say: Callable[[str], None]) -> None:
     say(f"source onion service: http://{served.onion}/")
     if served.next_onion is not None:
         say(f"next source onion (changeover): http://{served.next_onion}/")
+    if served.pow_defence:
+        say("proof-of-work defence: on (tor makes floods of introductions pay in work)")
+    else:
+        say(
+            "warning: proof-of-work defence: OFF (tor lacks the pow module or is older than "
+            "0.4.9.2); a flood over Tor can only be slowed by the app: upgrade tor"
+        )
     if served.staff is not None:
         _report_staff(served.staff, say)
     say(

@@ -1,21 +1,42 @@
-"""Sessions kept in the browser, sealed: the server stores no session, the cookie shows nothing.
+"""Sessions: a sealed cookie for every visitor, and a database row for every login.
 
 The cookie is an XChaCha20-Poly1305 token under a key derived from the instance's
-secret key. It carries its own idle deadline, so no time is ever written on the
-server; a source's session also carries the key that opens their replies.
+secret key, with its own idle deadline. For an anonymous visitor it holds only
+the language and the CSRF token, so looking at pages writes nothing on the server.
+
+A login (source or staff) is a row of `sessions`: the cookie holds the row's
+random id and a random 32-byte key, the row holds what the login grants (the
+account, a source's reply-opening key, the exact idle and absolute deadlines)
+sealed under that key. Logging out deletes the row, so a copy of the cookie
+taken before opens nothing after; a seized database, even with the secret key,
+holds no row it can open, since the cookie's key is nowhere on the server. The
+clear columns say only the day after which a row is swept, and for staff the
+account (see `app.models.SessionRow`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import secrets
 import time
-from typing import Any
+from typing import Any, Final
 
-from flask import Flask, Request, Response
+from flask import Flask, Request, Response, g, session
 from flask.sessions import SecureCookieSession, SessionInterface
+from sqlalchemy import delete, update
+from sqlalchemy.orm import Session
 
+from app.models import SessionRow, new_id, today
 from crypto import CryptoError, TokenKey
-from crypto.constants import PERSON_SESSION_KEY, TOKEN_CONTEXT_SESSION
+from crypto.constants import KEY_BYTES, PERSON_SESSION_KEY, TOKEN_CONTEXT_SESSION
+from crypto.encoding import b64decode, b64encode
+
+# Where the cookie keeps the login's row id and key.
+LOGIN_KEY: Final = "login"
+_ROW_CONTEXT: Final = b"raazdar session row v1:"
+# Sealed payloads are padded to a multiple of this, so sizes do not tell kinds apart.
+_PAD: Final = 512
 
 
 class SealedSessionInterface(SessionInterface):
@@ -65,3 +86,113 @@ class SealedSessionInterface(SessionInterface):
             path=path,
         )
         response.vary.add("Cookie")
+
+
+def start_login(
+    db: Session, grants: dict[str, Any], *, lifetime: int, idle: int, staff_id: str | None = None
+) -> None:
+    """Create a login row for `grants` and point this visitor's cookie at it."""
+    sweep(db)
+    now = int(time.time())
+    row_id, key = new_id(), secrets.token_bytes(KEY_BYTES)
+    payload = {"sid": row_id, "until": now + lifetime, "idle": idle, "seen": now, "data": grants}
+    db.add(
+        SessionRow(
+            id=row_id,
+            sealed=_seal(key, row_id, payload),
+            expires_day=_day(now + lifetime),
+            staff_id=staff_id,
+        )
+    )
+    db.commit()
+    session[LOGIN_KEY] = {"sid": row_id, "key": b64encode(key)}
+    g.pop("raazdar_login", None)
+
+
+def current_login(db: Session) -> dict[str, Any] | None:
+    """What this visitor's login grants, or None (ending a login that is over)."""
+    if "raazdar_login" in g:
+        cached: dict[str, Any] | None = g.raazdar_login
+        return cached
+    grants = _open_login(db)
+    if grants is None and LOGIN_KEY in session:
+        session.pop(LOGIN_KEY, None)
+    g.raazdar_login = grants
+    return grants
+
+
+def end_login(db: Session) -> None:
+    """Delete this visitor's login row and forget it in the cookie."""
+    ref = _reference()
+    if ref is not None:
+        db.execute(delete(SessionRow).where(SessionRow.id == ref[0]))
+        db.commit()
+    session.pop(LOGIN_KEY, None)
+    g.pop("raazdar_login", None)
+
+
+def end_staff_logins(db: Session, staff_id: str) -> None:
+    """Delete every login of a staff account (new password, new second factor); no commit."""
+    db.execute(delete(SessionRow).where(SessionRow.staff_id == staff_id))
+
+
+def sweep(db: Session) -> int:
+    """Delete the rows of logins that ended before today; return how many (no commit)."""
+    result = db.execute(delete(SessionRow).where(SessionRow.expires_day < today()))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def _day(timestamp: int) -> dt.date:
+    return dt.datetime.fromtimestamp(timestamp, dt.UTC).date()
+
+
+def _seal(key: bytes, row_id: str, payload: dict[str, Any]) -> str:
+    text = json.dumps(payload, separators=(",", ":"))
+    text += " " * (-len(text) % _PAD)
+    return TokenKey(key).seal(text.encode(), _ROW_CONTEXT + row_id.encode())
+
+
+def _reference() -> tuple[str, bytes] | None:
+    ref = session.get(LOGIN_KEY)
+    if not isinstance(ref, dict):
+        return None
+    try:
+        row_id, key = str(ref["sid"]), b64decode(str(ref["key"]), length=KEY_BYTES)
+    except (KeyError, CryptoError):
+        return None
+    return row_id, key
+
+
+def _open_login(db: Session) -> dict[str, Any] | None:
+    """Open the row the cookie names; delete it if its time is up; push the idle deadline."""
+    ref = _reference()
+    if ref is None:
+        return None
+    row_id, key = ref
+    row = db.get(SessionRow, row_id)
+    if row is None:
+        return None
+    try:
+        payload = json.loads(TokenKey(key).open(row.sealed, _ROW_CONTEXT + row_id.encode()))
+    except (CryptoError, ValueError):
+        return None
+    if not isinstance(payload, dict) or payload.get("sid") != row_id:
+        return None
+    now = int(time.time())
+    until, idle, seen = payload.get("until"), payload.get("idle"), payload.get("seen")
+    if not (isinstance(until, int) and isinstance(idle, int) and isinstance(seen, int)):
+        return None
+    if now >= until or now >= seen + idle:
+        # Statements, not ORM deletes: a logout racing this request must not fail it.
+        db.execute(delete(SessionRow).where(SessionRow.id == row_id))
+        db.commit()
+        return None
+    # Re-sealed only when the idle deadline moves by a tenth of itself: a page
+    # load is not a database write every time.
+    if now - seen >= max(1, idle // 10):
+        payload["seen"] = now
+        sealed = _seal(key, row_id, payload)
+        db.execute(update(SessionRow).where(SessionRow.id == row_id).values(sealed=sealed))
+        db.commit()
+    data = payload.get("data")
+    return data if isinstance(data, dict) else None

@@ -106,15 +106,21 @@ control_socket_disable = True
 # --- Workers -----------------------------------------------------------------
 
 # Two per core, at least two, so one stuck worker never stops the service.
-# Each thread may run an Argon2id codename derivation (128 MiB), so workers x
-# threads x 128 MiB must fit in memory: lower RAAZDAR_WORKERS on large hosts.
+# Argon2id codename derivations (128 MiB each) run in a pool of slots shared by
+# every worker (`app.kdf_pool`, RAAZDAR_KDF_SLOTS, one per core by default), so
+# memory is bounded by the slots, not by workers x threads.
 workers = _count("RAAZDAR_WORKERS", max(2, 2 * _cores()))
 
 # Threads, because an upload over Tor can take minutes: with the sync worker
 # each slow upload would hold a whole process. gthread's main loop keeps the
 # heartbeat going while threads wait on slow clients.
-worker_class = "gthread"
-threads = _count("RAAZDAR_THREADS", 4)
+# `app.worker` is gthread that reads each request head in its main loop, with
+# deadlines on heads and bodies: a client dripping bytes holds no thread while
+# its head arrives, and is cut off when it falls behind (see deploy/README.md).
+# Argon2id derivations are bounded by their own pool (`app.kdf_pool`), not by
+# the thread count, so threads are many and cheap.
+worker_class = "app.worker.HeadFirstWorker"
+threads = _count("RAAZDAR_THREADS", 16)
 
 # Each worker builds its own app after the fork: no database connection, key
 # cache or secret is created in the master and shared between processes.

@@ -129,6 +129,7 @@ def purge(instance: Path, dry_run: bool, include_unacknowledged: bool) -> None:
     """Delete what retention says is due: old items, expired sources, abandoned uploads, strays."""
     from app.models import today
     from app.services.retention import purge as run_purge
+    from app.sessions import sweep as sweep_logins
 
     bar = _Bar()
     try:
@@ -141,6 +142,10 @@ def purge(instance: Path, dry_run: bool, include_unacknowledged: bool) -> None:
                 progress=bar,
                 include_unacknowledged=include_unacknowledged,
             )
+            if not dry_run:
+                # Logins that ended before today: their rows go (app.sessions).
+                sweep_logins(session)
+                session.commit()
     finally:
         bar.stop()
     _say_purged(report)

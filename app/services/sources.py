@@ -1,32 +1,49 @@
-"""Source accounts: created on first submission, found by the tag a codename derives."""
+"""Source accounts: created on first submission, found by the tag a codename derives.
+
+Nobody can be locked out. A wrong codename is not counted anywhere: what is
+limited is the work, Argon2id derivations, by a pool shared by every worker
+(`app.kdf_pool`), and only a well-formed codename (its checksum word right)
+ever reaches it. The browser's first submission creates an account only for the
+codename this server generated for that visitor, so it is never a way to log in.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app import throttle
+from app import kdf_pool
 from app.errors import SubmissionError
 from app.models import Source, today
-from crypto import CryptoError, PrivateKey, SourceKeys, derive_source_keys, random_words
+from crypto import (
+    CryptoError,
+    PrivateKey,
+    SourceKeys,
+    derive_source_keys,
+    normalize_codename,
+    random_words,
+)
 from crypto.encoding import b64decode, b64encode
 
-LOGIN_BUCKET = "source-login"
+_OFFER_PERSON = b"rz-codename-offer"
 
 
 @dataclass(frozen=True)
 class SignedIn:
-    """What a source's session holds: their id and the key that opens their replies."""
+    """A signed-in source: their id and the key that opens their replies."""
 
     source_id: str
     private_key: PrivateKey
 
     def to_session(self) -> dict[str, str]:
-        """Serialise for the sealed session cookie."""
+        """Serialise for the session row (sealed under the cookie's own key)."""
         return {"id": self.source_id, "sk": b64encode(self.private_key.secret_bytes())}
 
     @classmethod
@@ -41,10 +58,22 @@ class SignedIn:
 
 
 def derive(codename: str) -> SourceKeys:
-    """Derive a codename's keys with this instance's salt and Argon2id settings."""
-    return derive_source_keys(
-        codename, current_app.config["CODENAME_SALT"], current_app.config["CODENAME_KDF"]
-    )
+    """Derive a codename's keys in a slot of the shared pool (`KdfBusy` if none comes free)."""
+    config = current_app.config
+    with kdf_pool.slot(config["INSTANCE_DIR"], config["KDF_SLOTS"], config["KDF_WAIT_SECONDS"]):
+        return derive_source_keys(codename, config["CODENAME_SALT"], config["CODENAME_KDF"])
+
+
+def offer_digest(codename: str) -> str:
+    """A keyed digest binding a generated codename to the visitor's session (not the codename)."""
+    key = hashlib.blake2b(current_app.config["SECRET_KEY"], digest_size=32).digest()
+    mac = hmac.new(key, _OFFER_PERSON + normalize_codename(codename).encode(), hashlib.sha256)
+    return mac.hexdigest()
+
+
+def was_offered(codename: str, offered: Any) -> bool:
+    """Say whether `codename` is the one this server generated for the visitor."""
+    return isinstance(offered, str) and hmac.compare_digest(offer_digest(codename), offered)
 
 
 def new_designation() -> str:
@@ -52,14 +81,18 @@ def new_designation() -> str:
     return " ".join(word.capitalize() for word in random_words(2))
 
 
-def find_or_create(session: Session, keys: SourceKeys) -> Source:
-    """Return the source with these keys, creating it (with a fresh designation) if new."""
+def create_account(session: Session, keys: SourceKeys) -> Source:
+    """Create the account of a codename generated for this visitor (or return it, made already).
+
+    Only a codename this server generated for the visitor's own session gets
+    here, so an existing account is one this visitor made a moment ago (the
+    same form sent again with the back button), never someone else's.
+    """
     found = session.execute(
         select(Source).where(Source.lookup_tag == keys.lookup_tag)
     ).scalar_one_or_none()
     if found is not None:
         found.active_day = today()
-        _note_signing_key(found, keys)
         return found
     for _attempt in range(5):
         source = Source(
@@ -78,21 +111,28 @@ def find_or_create(session: Session, keys: SourceKeys) -> Source:
 
 
 def log_in(session: Session, codename: str) -> SignedIn | None:
-    """Check a well-formed codename against the accounts; throttled across all workers."""
-    limit = current_app.config["LOGIN_THROTTLE_FAILURES"]
-    window = current_app.config["LOGIN_THROTTLE_WINDOW_SECONDS"]
-    throttle.check(session, LOGIN_BUCKET, limit, window)
+    """Check a well-formed codename against the accounts (one derivation, never counted)."""
     keys = derive(codename)
     source = session.execute(
         select(Source).where(Source.lookup_tag == keys.lookup_tag)
     ).scalar_one_or_none()
     if source is None:
-        throttle.record_failure(session, LOGIN_BUCKET, window)
         return None
     source.active_day = today()
     _note_signing_key(source, keys)
     session.commit()
     return SignedIn(source.id, keys.private_key)
+
+
+def resume(session: Session, stored: object) -> SignedIn | None:
+    """The source a session row names, only if its key is the account's own public key."""
+    who = SignedIn.from_session(stored)
+    if who is None:
+        return None
+    source = session.get(Source, who.source_id)
+    if source is None or source.public_key != who.private_key.public_key.to_text():
+        return None
+    return who
 
 
 def _note_signing_key(source: Source, keys: SourceKeys) -> None:

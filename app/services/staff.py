@@ -28,7 +28,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app import throttle
+from app import sessions, throttle
 from app.errors import AppError, KeyringUnavailable, ThrottledError
 from app.models import Item, Reply, Source, StaffAccount, today
 from app.services import audit, retention
@@ -139,6 +139,7 @@ def remove_account(session: Session, actor: str, account: StaffAccount) -> None:
     if account.role == "admin" and _admins(session) <= 1:
         raise AccountError(f"{account.username!r} is the last administrator: add another first")
     audit.record(session, actor, "staff-removed", username=account.username)
+    sessions.end_staff_logins(session, account.id)
     session.delete(account)
     session.commit()
 
@@ -163,6 +164,7 @@ def reset_password(
     password = password if password is not None else generate_passphrase()
     account.password_hash = hash_password(password)
     account.epoch += 1
+    sessions.end_staff_logins(session, account.id)
     audit.record(session, actor, "staff-password-reset", username=account.username)
     session.commit()
     return password
@@ -173,6 +175,7 @@ def reset_totp(session: Session, actor: str, account: StaffAccount) -> None:
     account.totp_secret = None
     account.totp_enrolled = False
     account.epoch += 1
+    sessions.end_staff_logins(session, account.id)
     audit.record(session, actor, "staff-2fa-reset", username=account.username)
     session.commit()
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from app.errors import KeyringUnavailable, SubmissionError
 from app.models import Item, Source, today
 from app.services.context import services
-from app.services.sources import SignedIn, find_or_create
+from app.services.sources import SignedIn, create_account
 from app.store import StagedEnvelope
 from crypto import Metadata, SourceKeys
 
@@ -85,7 +85,7 @@ def submit(
         if svc.keyring().manifest != manifest or any(f.recipients != recipients for f in files):
             raise KeyringUnavailable("keyring changed during the upload")
         if keys is not None:
-            source = find_or_create(session, keys)
+            source = create_account(session, keys)
             result = SignedIn(source.id, keys.private_key)
         elif signed_in is not None:
             found = session.get(Source, signed_in.source_id)

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from flask import abort, current_app, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 
+from app import sessions
 from app.db import db_session
 from app.errors import SubmissionError
 from app.i18n import current_language
@@ -22,6 +23,9 @@ from app.source.forms import ActionForm, LoginForm, NewSourceForm, SubmissionFor
 from crypto import generate_codename
 
 F = TypeVar("F", bound=Callable[..., Any])
+# The keyed digests of the codenames generated for this visitor (a few, for tabs).
+_OFFERED = "offered"
+_MAX_OFFERS = 4
 _LOCAL_PATH = re.compile(r"/(?![/\\])[^\x00-\x20\x7f\\]*")
 
 
@@ -32,15 +36,48 @@ def accepts_reports(view: F) -> F:
 
 
 def _signed_in() -> sources_service.SignedIn | None:
-    return sources_service.SignedIn.from_session(session.get("source"))
+    """The signed-in source, checked against their account's public key on every request."""
+    db = db_session()
+    grants = sessions.current_login(db)
+    if grants is None:
+        return None
+    who = sources_service.resume(db, grants.get("source"))
+    if who is None:
+        sessions.end_login(db)
+    return who
 
 
 def _sign_in(who: sources_service.SignedIn) -> None:
-    # The CSRF token survives: a report still open in another tab must not be refused.
-    kept = {k: session[k] for k in ("lang", "csrf_token") if k in session}
+    db = db_session()
+    sessions.end_login(db)
+    # The CSRF token and the codenames offered survive: a report still open in
+    # another tab must not be refused.
+    kept = {k: session[k] for k in ("lang", "csrf_token", _OFFERED) if k in session}
     session.clear()
     session.update(kept)
-    session["source"] = who.to_session()
+    config = current_app.config
+    sessions.start_login(
+        db,
+        {"source": who.to_session()},
+        lifetime=int(config["SOURCE_SESSION_MAX_SECONDS"]),
+        idle=int(config["SESSION_IDLE_SECONDS"]),
+    )
+
+
+def _offer_codename(form: NewSourceForm) -> None:
+    """Put a new codename in the form and bind it to this visitor's session."""
+    codename = generate_codename()
+    form.codename.data = codename
+    offered = session.get(_OFFERED)
+    kept = offered[-(_MAX_OFFERS - 1) :] if isinstance(offered, list) else []
+    session[_OFFERED] = [*kept, sources_service.offer_digest(codename)]
+
+
+def _was_offered(codename: str) -> bool:
+    offered = session.get(_OFFERED)
+    return isinstance(offered, list) and any(
+        sources_service.was_offered(codename, digest) for digest in offered
+    )
 
 
 def _uploads() -> list[Any]:
@@ -70,10 +107,16 @@ def submit() -> ResponseReturnValue:
     form = NewSourceForm()
     form.set_choices(terms, current_language())
     if request.method == "GET":
-        form.codename.data = generate_codename()
+        _offer_codename(form)
     elif form.validate_on_submit():
+        codename = form.codename.data or ""
+        if not _was_offered(codename):
+            # Not a codename this server gave this visitor: /submit never signs
+            # anyone in, and refuses before any key derivation is spent on it.
+            _offer_codename(form)
+            return render_template("source/submit.html", form=form, refusal="stale-codename"), 400
         try:
-            keys = sources_service.derive(form.codename.data or "")
+            keys = sources_service.derive(codename)
             who = submissions_service.submit(
                 db_session(), report=_report(form, terms), files=_uploads(), keys=keys
             )
@@ -156,6 +199,7 @@ def logout() -> ResponseReturnValue:
     """End the session and advise Tor Browser's New Identity."""
     if not ActionForm().validate_on_submit():
         abort(400)
+    sessions.end_login(db_session())
     lang = session.get("lang")
     session.clear()
     if lang:

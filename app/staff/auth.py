@@ -1,9 +1,10 @@
 """Staff sessions: who is logged in, for how long, and the decorators views use.
 
-A staff session holds the account id, the account's epoch and an absolute
-deadline. It ends when the deadline passes, when the cookie's idle deadline
-passes (`app.sessions`), or when the account's epoch moves on (a new password or
-a new second factor), so changing either logs out every other device.
+A staff session is a login row (`app.sessions`) holding the account id and the
+account's epoch, with an absolute deadline of STAFF_SESSION_MAX_SECONDS. It ends
+at logout (the row is deleted), when either deadline passes, or when the
+account's password or second factor changes (its rows are deleted and its epoch
+moves on), so changing either logs out every other device.
 
 Between a correct password and a confirmed second factor, an account without one
 has a pending enrolment: the account id, its epoch, a deadline a few minutes
@@ -19,6 +20,7 @@ from typing import Any, Final, TypeVar
 
 from flask import abort, current_app, g, redirect, request, session, url_for
 
+from app import sessions
 from app.db import db_session
 from app.models import StaffAccount
 
@@ -36,20 +38,21 @@ _KEPT: Final = ("lang",)
 
 def begin(account: StaffAccount) -> None:
     """Start a fresh session for `account` (after both factors were checked)."""
-    kept = {k: session[k] for k in _KEPT if k in session}
-    session.clear()
-    session.update(kept)
-    lifetime = int(current_app.config["STAFF_SESSION_MAX_SECONDS"])
-    session[SESSION_KEY] = {
-        "id": account.id,
-        "epoch": account.epoch,
-        "until": int(time.time()) + lifetime,
-    }
+    end()
+    config = current_app.config
+    sessions.start_login(
+        db_session(),
+        {SESSION_KEY: {"id": account.id, "epoch": account.epoch}},
+        lifetime=int(config["STAFF_SESSION_MAX_SECONDS"]),
+        idle=int(config["SESSION_IDLE_SECONDS"]),
+        staff_id=account.id,
+    )
     g.pop("staff_account", None)
 
 
 def end() -> None:
-    """End the staff session (logout)."""
+    """End the staff session (logout): its row is deleted."""
+    sessions.end_login(db_session())
     kept = {k: session[k] for k in _KEPT if k in session}
     session.clear()
     session.update(kept)
@@ -94,17 +97,17 @@ def current_staff() -> StaffAccount | None:
         cached: StaffAccount | None = g.staff_account
         return cached
     account = _load()
-    if account is None and SESSION_KEY in session:
-        end()
+    grants = sessions.current_login(db_session())
+    if account is None and grants is not None and SESSION_KEY in grants:
+        end()  # a staff login no longer valid (new epoch, account gone, 2FA reset)
     g.staff_account = account
     return account
 
 
 def _load() -> StaffAccount | None:
-    data = session.get(SESSION_KEY)
+    grants = sessions.current_login(db_session())
+    data = grants.get(SESSION_KEY) if grants is not None else None
     if not isinstance(data, dict):
-        return None
-    if not isinstance(data.get("until"), int) or data["until"] < time.time():
         return None
     account_id = data.get("id")
     if not isinstance(account_id, str):

@@ -60,6 +60,8 @@ class Tor:
     def __init__(self, controller: stem.control.Controller, process: Any = None) -> None:
         self.controller = controller
         self.process = process
+        # Whether the last service published took tor's proof-of-work defence.
+        self.pow_enabled = False
         self._uploaded: set[str] = set()
         self._lock = threading.Lock()
         controller.add_event_listener(self._on_hs_desc, EventType.HS_DESC)
@@ -154,12 +156,18 @@ class Tor:
         if keys:
             words.append("Flags=V3Auth")
             words.extend(f"ClientAuthV3={k}" for k in keys)
+        # Proof-of-work is the one defence against an anonymous flood of
+        # introductions: the app never sees circuits, so it cannot tell one
+        # flooder from many sources. Tor 0.4.9.2 and later take it in ADD_ONION;
+        # an older tor answers 512 (syntax), and the service is published without.
+        reply = None
         if pow_defence and self._supports_pow():
-            words.append("PoWDefensesEnabled=1")
-        try:
-            reply = self.controller.msg(" ".join(words))
-        except stem.ControllerError as exc:
-            raise TorError(f"tor refused to publish the onion service: {exc}") from exc
+            reply = self._add_onion([*words, "PoWDefensesEnabled=1"])
+            self.pow_enabled = reply.is_ok()
+            if not reply.is_ok() and reply.code not in ("512", "513"):
+                raise TorError(f"tor refused to publish the onion service: {reply}")
+        if reply is None or not reply.is_ok():
+            reply = self._add_onion(words)
         if not reply.is_ok():
             raise TorError(f"tor refused to publish the onion service: {reply}")
         fields = dict(line.split("=", 1) for line in str(reply).splitlines() if "=" in line)
@@ -171,6 +179,13 @@ class Tor:
             with os.fdopen(fd, "w") as out:
                 out.write(fields["PrivateKey"] + "\n")
         return f"{service_id}.onion"
+
+    def _add_onion(self, words: list[str]) -> Any:
+        """Send one ADD_ONION line; return tor's reply (a refusal is returned, not raised)."""
+        try:
+            return self.controller.msg(" ".join(words))
+        except stem.ControllerError as exc:
+            raise TorError(f"tor refused to publish the onion service: {exc}") from exc
 
     def withdraw(self, address: str) -> None:
         """Take an onion service of this connection down (DEL_ONION); its circuits close."""

@@ -325,3 +325,39 @@ def assert_clean_page(response: TestResponse, *echoes: str) -> None:
         assert marker not in body, marker
     for echo in echoes:
         assert echo not in body, echo
+
+
+def login_grants(app: Flask, client: FlaskClient) -> dict[str, Any] | None:
+    """What the browser's login row grants (opened as the server does), or None."""
+    from app import sessions
+    from app.db import db_session as app_db_session
+
+    cookie = client.get_cookie("rz")
+    if cookie is None:
+        return None
+    with app.test_request_context("/", headers={"Cookie": f"rz={cookie.value}"}):
+        return sessions.current_login(app_db_session())
+
+
+def plant_login(
+    app: Flask,
+    client: FlaskClient,
+    grants: dict[str, Any],
+    *,
+    staff_id: str | None = None,
+    lifetime: int = 3600,
+) -> None:
+    """Give the browser a real login row for `grants`, as the login views make one."""
+    from flask import session
+
+    from app import sessions
+    from app.db import db_session as app_db_session
+
+    with app.test_request_context("/"):
+        idle = int(app.config["SESSION_IDLE_SECONDS"])
+        sessions.start_login(
+            app_db_session(), grants, lifetime=lifetime, idle=idle, staff_id=staff_id
+        )
+        reference = session[sessions.LOGIN_KEY]
+    with client.session_transaction() as browser:
+        browser[sessions.LOGIN_KEY] = reference

@@ -222,7 +222,7 @@ def _garbage(device: ApiClient, other: ApiClient) -> dict[str, str]:
         _garbage,
     ],
 )
-def test_a_bad_proof_is_refused_and_counted(
+def test_a_bad_proof_is_refused_and_not_counted(
     device: ApiClient,
     client: FlaskClient,
     pinned: frozenset[Fingerprint],
@@ -234,10 +234,8 @@ def test_a_bad_proof_is_refused_and_counted(
     response = client.get(f"{API}/replies", headers=make(device, other))
     assert_error(response, 401, "unauthorized")
     assert "Raazdar-Next-Challenge" not in response.headers
-    if make is not _no_signature:
-        with db_session(app) as session:
-            rows = session.execute(select(Throttle)).scalars().all()
-            assert [(r.bucket, r.failures) for r in rows] == [(api_service.AUTH_BUCKET, 1)]
+    with db_session(app) as session:
+        assert session.execute(select(Throttle)).scalars().all() == []
 
 
 def test_an_altered_body_is_refused(device: ApiClient, client: FlaskClient) -> None:
@@ -269,16 +267,20 @@ def test_an_expired_challenge_is_refused(
     assert_error(response, 401, "unauthorized")
 
 
-def test_too_many_bad_proofs_stop_the_challenges(
+def test_bad_proofs_never_stop_the_challenges_or_a_good_proof(
     make_app: Callable[..., Flask], pinned: frozenset[Fingerprint]
 ) -> None:
-    app = make_app(LOGIN_THROTTLE_FAILURES=3)
-    device = ApiClient(app.test_client(), pinned)
+    # Two apps on one database, as two workers; more failures than the old
+    # shared limit (60), after which nobody got a challenge.
+    first, second = make_app(), make_app()
+    device = ApiClient(first.test_client(), pinned)
     assert device.register().status_code == 201
-    for _ in range(3):
+    attacker = second.test_client()
+    for _ in range(70):
         headers = device.headers("GET", f"{API}/replies", signer=SigningKey.generate())
-        assert device.client.get(f"{API}/replies", headers=headers).status_code == 401
-    assert_error(device.client.post(f"{API}/challenges"), 429, "throttled")
+        assert attacker.get(f"{API}/replies", headers=headers).status_code == 401
+    assert device.client.post(f"{API}/challenges").status_code == 200
+    assert device.send("GET", f"{API}/replies").status_code == 200
 
 
 def test_spent_challenges_keep_a_day_and_no_source(device: ApiClient, app: Flask) -> None:
@@ -538,7 +540,8 @@ def test_every_authenticated_operation_documents_its_refusals() -> None:
             if method not in HTTP_METHODS:
                 continue
             if operation.get("security"):
-                assert {"401", "429"} <= set(operation["responses"]), (path, method)
+                assert "401" in operation["responses"], (path, method)
+                assert "429" not in operation["responses"], (path, method)
 
 
 # -- schemathesis -----------------------------------------------------------------------

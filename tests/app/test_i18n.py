@@ -382,6 +382,7 @@ def test_english_pages_are_left_to_right_and_all_english(
         (429, "ThrottledError"),
         (500, "HTTP"),
         (503, "KeyringUnavailable"),
+        (503, "KdfBusy"),
     ],
 )
 def test_every_error_page_is_in_the_visitors_language(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +15,7 @@ from werkzeug.test import TestResponse
 from app.models import AuditEntry, StaffAccount
 from app.settings import get_setting, taxonomy
 from crypto import hash_password, verify_password
-from tests.app.support import Visitor, db_session, form, forms
+from tests.app.support import Visitor, db_session, form, forms, plant_login
 
 PASSWORD = "correct horse battery staple"
 # Hashed once: Argon2id at its interactive cost is too slow to repeat for every account.
@@ -66,8 +65,8 @@ class Staff:
         """Hold a staff session for the account, exactly as `app.staff.auth.begin` makes it."""
         row = account(self.app, account_id)
         assert row is not None
-        with self.client.session_transaction() as session:
-            session["staff"] = {"id": row.id, "epoch": row.epoch, "until": int(time.time()) + 3600}
+        grants = {"staff": {"id": row.id, "epoch": row.epoch}}
+        plant_login(self.app, self.client, grants, staff_id=row.id)
         self.account_id = account_id
         return self
 
@@ -208,8 +207,7 @@ def test_a_staff_member_sees_no_admin_links(member: Staff) -> None:
 @pytest.mark.parametrize("path", ADMIN_PAGES)
 def test_admin_pages_do_not_exist_on_the_source_listener(app: Flask, path: str) -> None:
     client = app.test_client()
-    with client.session_transaction() as session:
-        session["staff"] = {"id": "x", "epoch": 1, "until": int(time.time()) + 3600}
+    plant_login(app, client, {"staff": {"id": "x", "epoch": 1}})
     assert client.get(path).status_code == 404
 
 

@@ -189,8 +189,10 @@ def test_onion_address_survives_a_restart_of_the_service_tor(
 
 
 def test_service_with_pow_defences_still_serves(network: PrivateNetwork, service: Service) -> None:
-    # The service tor said so while building this onion's descriptor.
+    # The service tor said so while building this onion's descriptor, and
+    # ADD_ONION took it (no fallback to a service without it).
     assert any("pow_params in descriptor" in line for line in service.pow_events)
+    assert service.tor.pow_enabled
     assert_is_landing_page(get(network, f"{service.url}/"))
 
 

@@ -1,0 +1,167 @@
+"""gunicorn's gthread worker, made patient with Tor and impatient with slow-drip clients.
+
+Stock gthread hands a connection to a thread as soon as its first byte arrives,
+and the thread then waits for the rest of the request head: ten connections
+sending a byte every two seconds hold ten threads, and pages stall for everyone.
+This worker reads each request head in its main loop (non-blocking, like the
+keep-alive wait gthread already does there), so a connection costs a thread only
+once its head is complete. A head must arrive within `HEAD_SECONDS`; a body must
+keep up an average of `BODY_MIN_RATE` bytes a second after `BODY_GRACE_SECONDS`
+(Apache's mod_reqtimeout defaults), else the connection is closed. Nothing is
+spooled anywhere: the body is still read by the app, straight from the socket.
+
+It also drops gunicorn's `Server` header, which names the software to anyone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import selectors
+import socket
+import time
+from functools import partial
+from typing import Any, Final
+
+from gunicorn.http import wsgi
+from gunicorn.workers.gthread import TConn, ThreadWorker
+
+HEAD_SECONDS: Final = 20.0
+BODY_GRACE_SECONDS: Final = 20.0
+BODY_MIN_RATE: Final = 500.0
+# Longer than any head gunicorn accepts (limit_request_line + fields); past it the
+# parser answers 400 on its own.
+_HEAD_LIMIT: Final = 64 * 1024
+_END_OF_HEAD: Final = b"\r\n\r\n"
+
+
+class _Response(wsgi.Response):
+    """gunicorn's response writer without the `Server: gunicorn` line."""
+
+    def default_headers(self) -> list[str]:
+        """Gunicorn's own headers, except the one that names it."""
+        headers: list[str] = super().default_headers()
+        return [h for h in headers if not h.lower().startswith("server:")]
+
+
+# `wsgi.create` builds its writer from this module-level name.
+wsgi.Response = _Response
+
+
+class PacedSocket(socket.socket):
+    """A client socket whose reads fail once a request body falls behind its minimum rate."""
+
+    body_deadline: float | None = None
+
+    def recv(self, bufsize: int, flags: int = 0) -> bytes:
+        """Read as usual, but never wait past the body's deadline."""
+        deadline = self.body_deadline
+        if deadline is None:
+            return super().recv(bufsize, flags)
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("the request body came too slowly")
+        previous = self.gettimeout()
+        self.settimeout(remaining)
+        try:
+            data = super().recv(bufsize, flags)
+        finally:
+            self.settimeout(previous)
+        self.body_deadline = deadline + len(data) / BODY_MIN_RATE
+        return data
+
+
+def _paced(sock: socket.socket) -> PacedSocket:
+    """The same connection as a `PacedSocket`."""
+    return PacedSocket(sock.family, sock.type, sock.proto, fileno=sock.detach())
+
+
+class HeadFirstWorker(ThreadWorker):
+    """gthread with request heads read in the main loop and deadlines on heads and bodies."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.reading_heads: dict[Any, float] = {}
+
+    def accept(self, listener: Any) -> None:
+        """Accept as gthread does, on a paced socket."""
+        try:
+            client, address = listener.accept()
+            self.nr_conns += 1
+            paced = _paced(client)
+            paced.setblocking(True)
+            self.enqueue_req(TConn(self.cfg, paced, address, listener.getsockname()))
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
+                raise
+
+    def enqueue_req(self, conn: Any) -> None:
+        """Read the request head here first, unless it is already buffered."""
+        if getattr(conn, "head", None) is not None or (
+            conn.parser is not None and conn.parser.unreader.buf.getvalue()
+        ):
+            super().enqueue_req(conn)
+            return
+        conn.sock.setblocking(False)
+        conn.head = None
+        conn.head_bytes = bytearray()
+        self.reading_heads[conn] = time.monotonic() + HEAD_SECONDS
+        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._read_head, conn))
+
+    def _read_head(self, conn: Any, _sock: Any) -> None:
+        """Take what the client has sent; hand the connection on once its head is whole."""
+        try:
+            data = conn.sock.recv(_HEAD_LIMIT)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self._drop(conn)
+            return
+        conn.head_bytes += data
+        if _END_OF_HEAD in conn.head_bytes or len(conn.head_bytes) > _HEAD_LIMIT:
+            self.poller.unregister(conn.sock)
+            del self.reading_heads[conn]
+            conn.head = bytes(conn.head_bytes)
+            conn.head_bytes = bytearray()
+            conn.data_ready = True
+            super().enqueue_req(conn)
+
+    def _drop(self, conn: Any) -> None:
+        """Forget a connection whose head never came (closed, or out of time)."""
+        self.reading_heads.pop(conn, None)
+        with contextlib.suppress(OSError, KeyError, ValueError):
+            self.poller.unregister(conn.sock)
+        self.nr_conns -= 1
+        conn.close()
+
+    def murder_pending(self) -> None:
+        """Close connections waiting for data too long, heads included."""
+        super().murder_pending()
+        now = time.monotonic()
+        for conn in [c for c, deadline in self.reading_heads.items() if deadline < now]:
+            self._drop(conn)
+
+    def _keepalive_after(self, conn: Any, keepalive: bool) -> bool:
+        """Keep the connection only if the unread rest of its body drains in time."""
+        try:
+            return bool(super()._keepalive_after(conn, keepalive))
+        except TimeoutError:
+            return False  # a body that fell behind: close quietly, nothing to log
+
+    def handle(self, conn: Any) -> Any:
+        """Serve one request whose head was read by the main loop, under the body's deadline."""
+        head = getattr(conn, "head", None)
+        conn.head = None
+        if head:
+            conn.sock.setblocking(True)
+            conn.init()
+            conn.parser.unreader.unread(head)
+        if isinstance(conn.sock, PacedSocket):
+            conn.sock.body_deadline = time.monotonic() + BODY_GRACE_SECONDS
+        try:
+            return super().handle(conn)
+        finally:
+            if isinstance(conn.sock, PacedSocket):
+                conn.sock.body_deadline = None

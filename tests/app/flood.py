@@ -1,0 +1,249 @@
+"""Real sources and a flood against a live server: browsers, flooders, and what the host shows.
+
+Shared by the concurrency-tier flood test (tests/app/test_flood.py) and the login
+benchmark (tests/bench/login.py). Everything talks to loopback only, and every
+flooder stops when told, so a flood is bounded by its caller.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import os
+import secrets
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from http.cookies import SimpleCookie
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+from app.kdf_pool import SLOT_DIR
+from crypto import generate_codename
+from crypto.encoding import b64encode
+from tests.app.support import multipart
+
+TIMEOUT = 60.0
+
+
+class _Inputs(HTMLParser):
+    """Collect the name and value of every <input> of a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.values: dict[str, str] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        named = dict(attrs)
+        if tag == "input" and named.get("name"):
+            self.values[named["name"] or ""] = named.get("value") or ""
+
+
+def inputs(html: str) -> dict[str, str]:
+    """The inputs of a page, by name (the last of each name)."""
+    parser = _Inputs()
+    parser.feed(html)
+    return parser.values
+
+
+class Browser:
+    """One visitor over one kept-alive loopback connection, keeping its cookie."""
+
+    def __init__(self, base: str) -> None:
+        address = urlsplit(base)
+        self.connection = http.client.HTTPConnection(
+            address.hostname or "", address.port, timeout=TIMEOUT
+        )
+        self.cookies: dict[str, str] = {}
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.connection.close()
+
+    def request(
+        self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
+    ) -> tuple[int, str, dict[str, str]]:
+        """Send one request; return the status, the body as text and the headers."""
+        sent = dict(headers or {})
+        if self.cookies:
+            sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        try:
+            self.connection.request(method, path, body=body or None, headers=sent)
+            response = self.connection.getresponse()
+            text = response.read().decode("utf-8", errors="replace")
+        except (OSError, http.client.HTTPException):
+            self.connection.close()  # the next request reconnects
+            raise
+        for header in response.headers.get_all("Set-Cookie") or []:
+            for name, morsel in SimpleCookie(header).items():
+                self.cookies[name] = morsel.value
+        return response.status, text, dict(response.headers.items())
+
+    def get(self, path: str) -> tuple[int, str]:
+        """GET a page."""
+        status, text, _ = self.request("GET", path)
+        return status, text
+
+    def post_form(self, path: str, fields: dict[str, str]) -> int:
+        """POST an url-encoded form; return the status."""
+        body = urlencode(fields).encode()
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        return self.request("POST", path, body, headers)[0]
+
+    def post_multipart(self, path: str, fields: dict[str, str]) -> int:
+        """POST a multipart form, as the report forms are sent; return the status."""
+        body, content_type = multipart(list(fields.items()))
+        return self.request("POST", path, body, {"Content-Type": content_type})[0]
+
+
+def new_source(base: str) -> str:
+    """Be a new source: report once through /submit; return the codename."""
+    browser = Browser(base)
+    try:
+        status, html = browser.get("/submit")
+        assert status == 200, status
+        fields = {k: v for k, v in inputs(html).items() if k in ("csrf_token", "codename")}
+        status = browser.post_multipart("/submit", {**fields, "message": "first report"})
+        assert status == 303, status
+        return fields["codename"]
+    finally:
+        browser.close()
+
+
+def log_in(base: str, codename: str) -> tuple[Browser, int, float]:
+    """Log in with a codename in a new browser; return it, the status and the POST's seconds."""
+    browser = Browser(base)
+    status, html = browser.get("/login")
+    assert status == 200, status
+    started = time.monotonic()
+    status = browser.post_form(
+        "/login", {"csrf_token": inputs(html)["csrf_token"], "codename": codename}
+    )
+    return browser, status, time.monotonic() - started
+
+
+def send_more(browser: Browser) -> int:
+    """From the account page, send another report; return the status."""
+    status, html = browser.get("/account")
+    assert status == 200, status
+    token = inputs(html)["csrf_token"]
+    return browser.post_multipart("/account", {"csrf_token": token, "message": "more"})
+
+
+@dataclass
+class Flood:
+    """Flooders of wrong codenames and garbage API proofs, running until `stop` is set."""
+
+    base: str
+    logins: int
+    proofs: int
+    stop: threading.Event = field(default_factory=threading.Event)
+    sent: list[int] = field(default_factory=lambda: [0])
+    busy: list[int] = field(default_factory=lambda: [0])
+    threads: list[threading.Thread] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _count(self, status: int) -> None:
+        with self.lock:
+            self.sent[0] += 1
+            self.busy[0] += status == 503
+
+    def _wrong_codenames(self) -> None:
+        browser = Browser(self.base)
+        with contextlib.suppress(OSError, http.client.HTTPException):
+            _status, html = browser.get("/login")
+            token = inputs(html)["csrf_token"]
+            while not self.stop.is_set():
+                # Well formed (its checksum word right), so each one costs a derivation.
+                fields = {"csrf_token": token, "codename": generate_codename()}
+                self._count(browser.post_form("/login", fields))
+        browser.close()
+
+    def _garbage_proofs(self) -> None:
+        browser = Browser(self.base)
+        with contextlib.suppress(OSError, http.client.HTTPException):
+            while not self.stop.is_set():
+                status, _text, _headers = browser.request("POST", "/api/v1/challenges")
+                self._count(status)
+                headers = {
+                    "Raazdar-Source": b64encode(secrets.token_bytes(32)),
+                    "Raazdar-Challenge": b64encode(secrets.token_bytes(80)),
+                    "Raazdar-Signature": b64encode(secrets.token_bytes(64)),
+                }
+                self._count(browser.request("GET", "/api/v1/replies", headers=headers)[0])
+        browser.close()
+
+    def __enter__(self) -> Flood:
+        """Start every flooder."""
+        targets = [self._wrong_codenames] * self.logins + [self._garbage_proofs] * self.proofs
+        self.threads = [threading.Thread(target=t, daemon=True) for t in targets]
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        """Stop every flooder and wait for it (each stops after its request in flight)."""
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(timeout=TIMEOUT)
+
+
+@contextlib.contextmanager
+def derivation_peak(instance: Path) -> Iterator[list[int]]:
+    """Sample /proc/locks while the block runs: the most slots of the pool held at once."""
+    peak = [0]
+    stop = threading.Event()
+
+    def slot_inodes() -> set[int]:
+        directory = instance / SLOT_DIR
+        return {p.stat().st_ino for p in directory.glob("slot-*")} if directory.exists() else set()
+
+    def sample() -> None:
+        while not stop.wait(0.002):
+            inodes = slot_inodes()
+            held = set()
+            # /proc/locks is read in pages: a slot freed and taken again between
+            # two pages shows twice, so slots are counted once each.
+            for line in Path("/proc/locks").read_text().splitlines():
+                fields = line.split()
+                if len(fields) > 5 and fields[1] == "FLOCK" and "->" not in line:
+                    inode = int(fields[5].rsplit(":", 1)[-1])
+                    if inode in inodes:
+                        held.add(inode)
+            peak[0] = max(peak[0], len(held))
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    try:
+        yield peak
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+
+
+def worker_peak_rss_mib(instance: Path) -> list[float]:
+    """The peak RSS (VmHWM) of each gunicorn worker serving `instance`, in MiB."""
+    marker = f"RAAZDAR_INSTANCE={instance}".encode()
+    pids: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            if marker in (entry / "environ").read_bytes().split(b"\0"):
+                stat = (entry / "stat").read_text()
+                pids[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    workers = [pid for pid, parent in pids.items() if parent in pids]
+    peaks = []
+    for pid in sorted(workers):
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peaks.append(round(int(line.split()[1]) / 1024, 1))
+    return peaks
+
+
+def cpu_count() -> int:
+    """The CPUs this process may use."""
+    return len(os.sched_getaffinity(0))

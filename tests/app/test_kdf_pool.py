@@ -1,0 +1,148 @@
+"""The Argon2id pool: bounded across workers, busy is a calm 503, cheap checks come first."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from app import kdf_pool
+from app.models import Item, Source
+from crypto import generate_codename
+from tests.app.support import Visitor, db_session, form, source_id
+
+SLOTS = 2
+
+
+@contextlib.contextmanager
+def all_slots_taken(instance: Path, slots: int = SLOTS) -> Iterator[None]:
+    """Hold every slot of the pool from outside, as other workers' derivations would."""
+    held = []
+    try:
+        for path in kdf_pool.slot_paths(instance, slots):
+            fd = os.open(path, os.O_RDONLY | os.O_CREAT, 0o600)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            held.append(fd)
+        yield
+    finally:
+        for fd in held:
+            os.close(fd)
+
+
+@pytest.fixture
+def pooled(make_app: Callable[..., Flask]) -> Flask:
+    """The app with a small pool and a short wait."""
+    return make_app(KDF_SLOTS=SLOTS, KDF_WAIT_SECONDS=0.3)
+
+
+def account(app: Flask) -> tuple[Visitor, str]:
+    """A source who has reported and logged out; their browser (in English) and codename."""
+    visitor = Visitor(app.test_client())
+    visitor.client.get("/lang/en")
+    page = visitor.start()
+    assert visitor.send(page, "first").status_code == 303
+    visitor.log_out()
+    return visitor, page.fields["codename"]
+
+
+def test_the_pool_never_runs_more_than_its_slots(instance: Path) -> None:
+    running, peak, lock = [0], [0], threading.Lock()
+
+    def derive() -> None:
+        with kdf_pool.slot(instance, SLOTS, 30):
+            with lock:
+                running[0] += 1
+                peak[0] = max(peak[0], running[0])
+            time.sleep(0.02)
+            with lock:
+                running[0] -= 1
+
+    threads = [threading.Thread(target=derive) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert peak[0] == SLOTS
+
+
+def test_a_full_pool_is_a_calm_503_that_says_nothing_about_the_codename(
+    pooled: Flask, instance: Path
+) -> None:
+    visitor, codename = account(pooled)
+    with all_slots_taken(instance):
+        answers = [visitor.log_in(c) for c in (codename, generate_codename())]
+    for response in answers:
+        assert response.status_code == 503
+        assert response.headers["Retry-After"] == "60"
+        assert "The server is busy" in response.get_data(as_text=True)
+    bodies = [a.get_data(as_text=True) for a in answers]
+    assert bodies[0] == bodies[1]
+    # Free again: the right codename works at once; nothing was counted.
+    assert visitor.log_in(codename).status_code == 303
+
+
+def test_a_mistyped_codename_costs_no_derivation(pooled: Flask, instance: Path) -> None:
+    visitor, codename = account(pooled)
+    with all_slots_taken(instance):
+        # The checksum word is checked first: a form error, not a wait for a slot.
+        response = visitor.log_in(codename.rsplit(" ", 1)[0] + " zzz")
+        assert response.status_code == 200
+        assert "Check your codename" in response.get_data(as_text=True)
+        # Without the CSRF token: refused before the form is even read.
+        assert visitor.client.post("/login", data={"codename": codename}).status_code == 400
+
+
+def test_submit_refuses_a_codename_it_did_not_generate_for_this_visitor(
+    pooled: Flask, instance: Path
+) -> None:
+    _, victim = account(pooled)
+    attacker = Visitor(pooled.test_client())
+    attacker.client.get("/lang/en")
+    page = attacker.start()
+    for guess in (victim, generate_codename()):
+        page.fields["codename"] = guess
+        response = attacker.send(page, "in the victim's name")
+        assert response.status_code == 400
+        text = response.get_data(as_text=True)
+        assert "This page was out of date" in text
+        assert guess not in text
+        page = form(text, "/submit")
+    assert attacker.client.get("/account").status_code == 302
+    with db_session(pooled) as session:
+        assert session.scalar(select(func.count()).select_from(Source)) == 1
+        owner = source_id(pooled, victim)
+        items = session.execute(select(Item.source_id)).scalars().all()
+        assert items == [owner]
+
+
+def test_submit_refuses_a_foreign_codename_before_any_derivation(
+    pooled: Flask, instance: Path
+) -> None:
+    attacker = Visitor(pooled.test_client())
+    attacker.client.get("/lang/en")
+    page = attacker.start()
+    page.fields["codename"] = generate_codename()
+    with all_slots_taken(instance):
+        assert attacker.send(page, "x").status_code == 400
+
+
+def test_taking_a_slot_changes_no_stamp(pooled: Flask, instance: Path) -> None:
+    paths = kdf_pool.slot_paths(instance, SLOTS)
+    directory = paths[0].parent
+
+    def stamps() -> list[tuple[int, int, int]]:
+        found = [os.stat(p) for p in [directory, *paths]]
+        return [(s.st_atime_ns, s.st_mtime_ns, s.st_ctime_ns) for s in found]
+
+    before = stamps()
+    visitor, codename = account(pooled)
+    assert visitor.log_in(codename).status_code == 303
+    assert stamps() == before

@@ -1,0 +1,244 @@
+"""Logins are rows that end: copied cookies, lifetimes, minted cookies, a seized database."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from app import sessions
+from app.models import Reply, SessionRow, Source
+from crypto import CryptoError, PrivateKey, TokenKey, derive_source_keys
+from crypto.constants import TOKEN_CONTEXT_SESSION
+from crypto.encoding import b64encode
+from tests.app.staff_support import StaffUser, login, make_staff, page_token, staff_client
+from tests.app.support import (
+    Visitor,
+    db_session,
+    form,
+    plant_login,
+    reply_to,
+    reviewer_keys,
+    source_id,
+)
+
+STAFF_HOME = "/staff/"
+
+
+def signed_in(client: FlaskClient) -> tuple[Visitor, str]:
+    """A source (in English) who has just reported; return their browser and codename."""
+    client.get("/lang/en")
+    visitor = Visitor(client)
+    page = visitor.start()
+    assert visitor.send(page, "the SHO").status_code == 303
+    return visitor, page.fields["codename"]
+
+
+def cookie(client: FlaskClient) -> str:
+    """The session cookie the browser holds."""
+    held = client.get_cookie("rz")
+    assert held is not None
+    return held.value
+
+
+def is_signed_in(client: FlaskClient) -> bool:
+    """Say whether the browser's cookie opens the account page."""
+    return client.get("/account").status_code == 200
+
+
+def mint(app: Flask, data: Mapping[str, object]) -> str:
+    """Seal a cookie with the instance's secret key, as whoever holds that key can."""
+    key = app.session_interface._key(app)  # type: ignore[attr-defined]
+    body = json.dumps({"exp": int(time.time()) + 3600, "data": data}).encode()
+    token: str = key.seal(body, TOKEN_CONTEXT_SESSION)
+    return token
+
+
+class _Later:
+    """`time` for `app.sessions`, some seconds ahead of the real clock."""
+
+    def __init__(self) -> None:
+        self.ahead = 0.0
+
+    def time(self) -> float:
+        return time.time() + self.ahead
+
+
+# --- Logout ends the login everywhere ---------------------------------------------------
+
+
+def test_a_cookie_copied_before_logout_opens_nothing_after(client: FlaskClient) -> None:
+    visitor, _ = signed_in(client)
+    copied = cookie(client)
+    assert visitor.log_out().status_code == 303
+    client.set_cookie("rz", copied)
+    response = client.get("/account")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/login"
+
+
+def test_a_staff_cookie_copied_before_logout_opens_nothing_after(app: Flask) -> None:
+    user: StaffUser = make_staff(app, "alice")
+    staff = staff_client(app)
+    login(staff, app, user)
+    assert staff.get(STAFF_HOME).status_code == 200
+    copied = cookie(staff)
+    staff.post("/staff/logout", data={"csrf_token": page_token(staff)})
+    staff.set_cookie("rz", copied)
+    assert staff.get(STAFF_HOME).status_code == 302
+
+
+def test_a_new_password_deletes_every_login_of_the_account(app: Flask) -> None:
+    from app.services import staff as staff_service
+
+    user = make_staff(app, "alice")
+    staff = staff_client(app)
+    login(staff, app, user)
+    with app.app_context(), db_session(app) as session:
+        assert session.execute(select(SessionRow.staff_id)).scalars().all() == [user.id]
+        account = staff_service.find_account(session, "alice")
+        assert account is not None
+        staff_service.reset_password(session, "console", account)
+        assert session.execute(select(SessionRow)).scalars().all() == []
+    assert staff.get(STAFF_HOME).status_code == 302
+
+
+# --- Lifetimes ---------------------------------------------------------------------------
+
+
+def test_a_source_session_ends_at_its_absolute_lifetime(
+    make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    later = _Later()
+    monkeypatch.setattr(sessions, "time", later)
+    client = make_app().test_client()
+    signed_in(client)
+    # Active every 25 minutes (under the 30-minute idle deadline) ...
+    for minutes in (25, 50, 75, 100, 115):
+        later.ahead = minutes * 60
+        assert is_signed_in(client), minutes
+    # ... and still out after 120 minutes, however active.
+    later.ahead = 121 * 60
+    response = client.get("/account")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/login"
+
+
+def test_ended_logins_are_swept_at_the_next_login(
+    client: FlaskClient, app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    signed_in(client)
+    tomorrow = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=2)
+    monkeypatch.setattr(sessions, "today", lambda: tomorrow)
+    signed_in(app.test_client())
+    with db_session(app) as session:
+        assert len(session.execute(select(SessionRow)).scalars().all()) == 1
+
+
+def test_a_login_row_shows_no_time_finer_than_a_day_and_no_source(
+    client: FlaskClient, app: Flask
+) -> None:
+    _, codename = signed_in(client)
+    with db_session(app) as session:
+        (row,) = session.execute(select(SessionRow)).scalars().all()
+        assert isinstance(row.expires_day, dt.date)
+        assert row.staff_id is None
+        assert source_id(app, codename) not in row.sealed
+        assert len(row.sealed) % 4 == 0
+
+
+# --- Whoever holds the secret key, or the database, is not a source ----------------------
+
+
+def test_a_cookie_minted_for_another_source_is_refused(
+    app: Flask, make_app: Callable[..., Flask], instance: Path
+) -> None:
+    _, victim_codename = signed_in(app.test_client())
+    victim = source_id(app, victim_codename)
+    signer = reviewer_keys(instance).signing
+    assert signer is not None
+    reply_id = reply_to(app, victim_codename, "for the victim only", signer)
+    attacker_key = b64encode(PrivateKey.generate().secret_bytes())
+    with db_session(app) as session:
+        rows = session.execute(select(SessionRow.id)).scalars().all()
+    forged = [
+        # The cookie format before logins were rows: an id and any key.
+        {"source": {"id": victim, "sk": attacker_key}},
+        # A real login row of the victim's, with a key the attacker made up.
+        *({"login": {"sid": row, "key": b64encode(secrets.token_bytes(32))}} for row in rows),
+    ]
+    for data in forged:
+        attacker = make_app().test_client()
+        attacker.set_cookie("rz", mint(app, data))
+        assert not is_signed_in(attacker), data
+        token = form(Visitor(attacker).get("/login"), "/login").fields["csrf_token"]
+        attacker.post(f"/replies/{reply_id}/delete", data={"csrf_token": token})
+    with db_session(app) as session:
+        assert session.get(Reply, reply_id) is not None
+
+
+def test_a_login_whose_key_is_not_the_accounts_is_refused(client: FlaskClient, app: Flask) -> None:
+    # Even a row written with another key (as a database writer could) opens nothing.
+    _, codename = signed_in(client)
+    other = PrivateKey.generate()
+    grants = {"source": {"id": source_id(app, codename), "sk": b64encode(other.secret_bytes())}}
+    plant_login(app, client, grants)
+    assert not is_signed_in(client)
+
+
+def test_a_seized_database_and_secret_key_open_no_reply_and_act_as_nobody(
+    app: Flask, make_app: Callable[..., Flask], instance: Path
+) -> None:
+    victim_browser = app.test_client()
+    _, codename = signed_in(victim_browser)
+    signer = reviewer_keys(instance).signing
+    assert signer is not None
+    reply_id = reply_to(app, codename, "the reply", signer)
+    assert "the reply" in Visitor(victim_browser).get("/account")
+    secret_key: bytes = app.config["SECRET_KEY"]
+    with db_session(app) as session:
+        victim = session.execute(select(Source)).scalar_one()
+        rows = session.execute(select(SessionRow)).scalars().all()
+    # The database (every file of it) holds no copy of the key that opens the reply.
+    private = derive_source_keys(
+        codename, app.config["CODENAME_SALT"], app.config["CODENAME_KDF"]
+    ).private_key.secret_bytes()
+    for path in instance.glob("raazdar.db*"):
+        data = path.read_bytes()
+        assert private not in data
+        assert b64encode(private).encode() not in data
+    # No key derivable from the secret key opens a login row.
+    candidates = [TokenKey(secret_key[:32]), app.session_interface._key(app)]  # type: ignore[attr-defined]
+    for row in rows:
+        for key in candidates:
+            with pytest.raises(CryptoError):
+                key.open(row.sealed, b"raazdar session row v1:" + row.id.encode())
+    # Cookies minted with the secret key for the victim act as nobody.
+    forged: list[Mapping[str, object]] = [
+        {"source": {"id": victim.id, "sk": b64encode(PrivateKey.generate().secret_bytes())}},
+        *({"login": {"sid": row.id, "key": b64encode(secret_key[:32])}} for row in rows),
+    ]
+    for minted in forged:
+        attacker = make_app().test_client()
+        attacker.set_cookie("rz", mint(app, minted))
+        assert not is_signed_in(attacker)
+    with db_session(app) as session:
+        assert session.get(Reply, reply_id) is not None
+
+
+def test_source_and_staff_rows_are_the_same_size(client: FlaskClient, app: Flask) -> None:
+    signed_in(client)
+    user = make_staff(app, "alice")
+    login(staff_client(app), app, user)
+    with db_session(app) as session:
+        rows = session.execute(select(SessionRow)).scalars().all()
+    assert {row.staff_id is None for row in rows} == {True, False}
+    assert len({len(row.sealed) for row in rows}) == 1

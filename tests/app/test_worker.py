@@ -1,0 +1,124 @@
+"""The gunicorn worker as deployed: slow clients hold no thread; gunicorn does not name itself."""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import socket
+import statistics
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.app.live import demo_instance, live_server
+
+pytestmark = pytest.mark.slow
+
+SLOW_CONNECTIONS = 16
+DRIP_SECONDS = 2.0
+PAGE_LOADS = 40
+
+
+@pytest.fixture
+def server_log(tmp_path: Path) -> Path:
+    """Where gunicorn's output (its error log and the app's) goes."""
+    return tmp_path / "gunicorn.log"
+
+
+@pytest.fixture
+def server(tmp_path: Path, server_log: Path) -> Iterator[str]:
+    """gunicorn with two workers, as deployed (threads as in deploy/gunicorn.conf.py)."""
+    with live_server(demo_instance(tmp_path / "instance"), workers=2, log=server_log) as url:
+        yield url
+
+
+def _address(base: str) -> tuple[str, int]:
+    parts = urlsplit(base)
+    return parts.hostname or "", parts.port or 80
+
+
+def _raw(base: str, request: bytes) -> bytes:
+    """Send `request` and return the whole answer (the server closes after it)."""
+    with socket.create_connection(_address(base), timeout=10) as sock:
+        sock.sendall(request)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _drip(base: str, head: bytes, stop: threading.Event) -> None:
+    """Be a slow client: send `head`, then one byte every two seconds until told to stop."""
+    with contextlib.suppress(OSError), socket.create_connection(_address(base), timeout=30) as sock:
+        sock.sendall(head)
+        while not stop.wait(DRIP_SECONDS):
+            sock.sendall(b"x")
+
+
+def _page_load(base: str) -> float:
+    started = time.monotonic()
+    connection = http.client.HTTPConnection(*_address(base), timeout=30)
+    try:
+        connection.request("GET", "/login")
+        response = connection.getresponse()
+        response.read()
+        assert response.status == 200
+    finally:
+        connection.close()
+    return time.monotonic() - started
+
+
+def test_slow_clients_do_not_slow_down_everyone_else(server: str) -> None:
+    stop = threading.Event()
+    # Half drip their request head, half a body they announced as large.
+    heads = [b"GET / HTTP/1.1\r\nHost: x.onion\r\nX-Slow: "] * (SLOW_CONNECTIONS // 2) + [
+        b"POST /login HTTP/1.1\r\nHost: x.onion\r\nContent-Type: application/x-www-form-urlencoded"
+        b"\r\nContent-Length: 100000\r\n\r\ncodename="
+    ] * (SLOW_CONNECTIONS // 2)
+    drippers = [threading.Thread(target=_drip, args=(server, h, stop)) for h in heads]
+    for thread in drippers:
+        thread.start()
+    try:
+        time.sleep(2 * DRIP_SECONDS)  # every slow connection has been accepted and is dripping
+        loads = sorted(_page_load(server) for _ in range(PAGE_LOADS))
+    finally:
+        stop.set()
+        for thread in drippers:
+            thread.join(timeout=30)
+    p95 = loads[int(0.95 * len(loads)) - 1]
+    print(
+        f"\npage loads with {SLOW_CONNECTIONS} slow clients: "
+        f"median {statistics.median(loads):.3f} s, p95 {p95:.3f} s"
+    )
+    assert p95 < 1.0
+
+
+def test_gunicorn_does_not_name_itself(server: str) -> None:
+    answer = _raw(
+        server, b"GET /static/style.css HTTP/1.1\r\nHost: x.onion\r\nConnection: close\r\n\r\n"
+    )
+    head = answer.split(b"\r\n\r\n", 1)[0].lower()
+    assert head.startswith(b"http/1.1 200")
+    assert b"\r\nserver:" not in head
+    assert b"\r\netag:" not in head
+    assert b"\r\nlast-modified:" not in head
+
+
+@pytest.mark.parametrize("host", [b"a" * 64 + b".onion", b"a..b"])
+def test_a_malformed_host_is_a_normal_400_page_and_no_log_line(
+    server: str, server_log: Path, host: bytes
+) -> None:
+    before = server_log.read_bytes()
+    request = b"GET / HTTP/1.1\r\nHost: " + host + b"\r\nConnection: close\r\n\r\n"
+    answers = [_raw(server, request) for _ in range(5)]
+    time.sleep(0.5)  # anything logged is logged after the answer
+    for answer in answers:
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 400")
+        assert b"content-security-policy:" in head.lower()
+        assert b"<html" in body
+    assert server_log.read_bytes() == before
