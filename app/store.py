@@ -1,21 +1,30 @@
 """The envelope store: ciphertext files named by random id, with no times on them.
 
-New envelopes are written in a staging directory beside the store and renamed in
-only when their database rows are about to commit, so a failed request leaves
-nothing behind. File and directory times are reset to the epoch after each change.
-Deleting overwrites a file before unlinking it, and a sweep finds envelope files
-no row refers to and whatever a crash left in staging (see `app.services.retention`).
+New envelopes are written in a staging directory beside the store and renamed,
+when their database rows are about to commit, into a holding directory
+(`store/.arrivals`), so a failed request leaves nothing behind. Only the
+arrival sweep (`app.services.sweep`) moves them into the store itself: it
+re-creates every held envelope as a new file, in a random order, so that the
+creation and change times and the inode numbers the filesystem keeps say when
+the sweep ran, never when (or in which order) each envelope arrived. Until then
+every held file is re-touched at each arrival, so their change times all say
+only when the latest one came. Access and modification times are kept at the
+epoch. Deleting overwrites a file before unlinking it, and the retention purge
+finds envelope files no row refers to and whatever a crash left in staging
+(see `app.services.retention`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import random
 import re
 import secrets
 import stat
 import time
 from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Final
 
@@ -27,12 +36,79 @@ _ID: Final = re.compile(r"[0-9a-f]{32}")
 _BATCH: Final = 500
 # Reply bundles are unpacked into a directory of the store named so (see exchange).
 REPLY_WORK_PREFIX: Final = ".replies-"
+# Envelopes that arrived since the last sweep wait here (see the module docstring).
+HOLDING_NAME: Final = ".arrivals"
+# A sweep's copies are written under this prefix in the store, then renamed over.
+_SWEEP_PREFIX: Final = ".sweep-"
+# O_NOATIME needs the file's owner (the server is); 0 where the platform lacks it.
+_NOATIME: Final = getattr(os, "O_NOATIME", 0)
 
 
 def _normalize_times(*paths: Path) -> None:
     for path in paths:
         with contextlib.suppress(FileNotFoundError):
             os.utime(path, (0, 0))
+
+
+def open_quietly(path: Path, flags: int = os.O_RDONLY) -> int:
+    """Open `path` without updating its access time where the kernel allows; return the fd.
+
+    O_NOATIME works only for the file's owner (or root): elsewhere fall back to
+    a plain open, and let the mount's `noatime` do the rest.
+    """
+    if _NOATIME:
+        try:
+            return os.open(path, flags | _NOATIME)
+        except PermissionError:
+            pass
+    return os.open(path, flags)
+
+
+def read_quietly(path: Path) -> bytes:
+    """Read a whole file without leaving the time of the read in its access time."""
+    fd = open_quietly(path)
+    with os.fdopen(fd, "rb") as stream:
+        return stream.read()
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """A name in a directory and what `lstat` said of it."""
+
+    name: str
+    info: os.stat_result
+
+
+def _names(directory: Path) -> list[_Entry]:
+    """List a directory without moving its access time; [] if it is not there."""
+    try:
+        fd = open_quietly(directory, os.O_RDONLY | os.O_DIRECTORY)
+    except FileNotFoundError:
+        return []
+    found = []
+    try:
+        for name in os.listdir(fd):
+            with contextlib.suppress(FileNotFoundError):
+                found.append(_Entry(name, os.stat(name, dir_fd=fd, follow_symlinks=False)))
+    finally:
+        os.close(fd)
+    return found
+
+
+def _envelope_name(entry: _Entry) -> str | None:
+    """Return the id an entry names, if it is an envelope file."""
+    name = entry.name
+    if name.endswith(".rze") and _ID.fullmatch(name[:-4]) and stat.S_ISREG(entry.info.st_mode):
+        return name[:-4]
+    return None
+
+
+@dataclass(frozen=True)
+class Swept:
+    """What one sweep of the store did."""
+
+    moved: int  # held envelopes re-created in the store
+    renewed: int  # envelopes already in the store re-created (left there by older releases)
 
 
 class StagedEnvelope:
@@ -109,9 +185,19 @@ class EnvelopeStore:
     def __init__(self, root: Path, staging: Path) -> None:
         self.root = root
         self.staging = staging
+        self.holding = root / HOLDING_NAME
 
     def path(self, envelope_id: str) -> Path:
-        """Where envelope `envelope_id` is stored."""
+        """Where envelope `envelope_id` is: in the store, else held since it arrived."""
+        stored = self.stored_path(envelope_id)
+        if not stored.exists():
+            held = self.holding / stored.name
+            if held.exists():
+                return held
+        return stored
+
+    def stored_path(self, envelope_id: str) -> Path:
+        """Where envelope `envelope_id` lives once a sweep has moved it into the store."""
         if not _ID.fullmatch(envelope_id):
             raise ValueError("not an envelope id")
         return self.root / f"{envelope_id}.rze"
@@ -145,26 +231,113 @@ class EnvelopeStore:
         return envelope_id, path
 
     def publish(self, envelope_id: str, staged_path: Path) -> Path:
-        """Move a staged envelope into the store and wipe the times it would reveal."""
-        target = self.path(envelope_id)
+        """Move a staged envelope into holding and re-touch every held file.
+
+        Re-touching gives every held file the same change time, that of the
+        latest arrival, so that they say nothing about each other's.
+        """
+        target = self.holding / self.stored_path(envelope_id).name
+        if not self.holding.is_dir():
+            self.holding.mkdir(mode=0o700, exist_ok=True)
+            _normalize_times(self.root)
         os.replace(staged_path, target)
-        _normalize_times(target, self.root, self.staging)
+        self.retouch()
+        _normalize_times(self.staging)
         return target
+
+    def retouch(self) -> None:
+        """Set every held file's and the holding directory's times to the epoch (ctime: now)."""
+        _normalize_times(*(self.holding / e.name for e in _names(self.holding)), self.holding)
+
+    def held(self) -> list[str]:
+        """Return the ids of the envelopes waiting in holding for the next sweep."""
+        return sorted(i for i in map(_envelope_name, _names(self.holding)) if i)
 
     def open(self, envelope_id: str) -> BinaryIO:
         """Open a stored envelope for reading, leaving its access time alone where possible."""
-        # An atime would record when a source last read their replies. O_NOATIME
-        # needs the file's owner (the server is), else fall back to a plain open.
-        path = self.path(envelope_id)
-        try:
-            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOATIME", 0))
-        except PermissionError:
-            fd = os.open(path, os.O_RDONLY)
-        return os.fdopen(fd, "rb")
+        # An atime would record when a source last read their replies. A sweep may
+        # move a held envelope into the store between the look and the open.
+        for _attempt in range(2):
+            try:
+                return os.fdopen(open_quietly(self.path(envelope_id)), "rb")
+            except FileNotFoundError:
+                continue
+        return os.fdopen(open_quietly(self.path(envelope_id)), "rb")
 
     def delete(self, envelope_id: str) -> None:
-        """Overwrite and remove a stored envelope."""
-        self.destroy(self.path(envelope_id))
+        """Overwrite and remove a stored envelope, wherever it is."""
+        stored = self.stored_path(envelope_id)
+        self.destroy(self.holding / stored.name)
+        self.destroy(stored)
+
+    def sweep(
+        self, *, renew: Callable[[str, os.stat_result], bool], rng: random.Random | None = None
+    ) -> Swept:
+        """Re-create every held envelope (and every stored one `renew` names) as a new file.
+
+        The new files are written, flushed and renamed into the store in a random
+        order, so their creation and change times, inode numbers and places in
+        the directory follow the sweep's shuffle, not arrival; each old inode is
+        overwritten before it goes. A crash leaves every envelope whole in one
+        place or the other; the next sweep finishes the job.
+        """
+        shuffle = (rng or random.SystemRandom()).shuffle
+        jobs = [(self.holding / f"{i}.rze", self.stored_path(i)) for i in self.held()]
+        for entry in _names(self.root):
+            envelope_id = _envelope_name(entry)
+            if envelope_id and renew(envelope_id, entry.info):
+                jobs.append((self.stored_path(envelope_id), self.stored_path(envelope_id)))
+        for entry in _names(self.root):
+            if entry.name.startswith(_SWEEP_PREFIX):
+                self.destroy(self.root / entry.name)  # a copy an interrupted sweep left
+        shuffle(jobs)
+        copies = []
+        for source, target in jobs:
+            try:
+                copies.append((self._copy(source), source, target))
+            except FileNotFoundError:
+                continue  # deleted since the listing
+        _fsync_directory(self.root)
+        shuffle(copies)
+        for copy, source, target in copies:
+            self._swap(copy, source, target)
+        _fsync_directory(self.root)
+        _fsync_directory(self.holding)
+        _normalize_times(self.root, self.holding, self.staging)
+        return Swept(
+            moved=sum(s != t for _, s, t in copies), renewed=sum(s == t for _, s, t in copies)
+        )
+
+    def _copy(self, source: Path) -> Path:
+        """Write a new file holding `source`'s bytes, flushed, its times at the epoch."""
+        copy = self.root / f"{_SWEEP_PREFIX}{secrets.token_hex(16)}"
+        fd = open_quietly(source, os.O_RDONLY | os.O_NOFOLLOW)
+        with os.fdopen(fd, "rb") as src:
+            out_fd = os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+            with os.fdopen(out_fd, "wb") as out:
+                while block := src.read(_OVERWRITE_BLOCK):
+                    out.write(block)
+                out.flush()
+                os.fsync(out.fileno())
+        os.utime(copy, (0, 0))
+        return copy
+
+    def _swap(self, copy: Path, source: Path, target: Path) -> None:
+        """Rename `copy` over `target`, then overwrite and unlink the inodes it replaces."""
+        old: list[int] = []
+        try:
+            for path in sorted({source, target}):
+                with contextlib.suppress(FileNotFoundError):
+                    old.append(os.open(path, os.O_WRONLY | os.O_NOFOLLOW | os.O_NONBLOCK))
+            os.replace(copy, target)
+            if source != target:
+                with contextlib.suppress(FileNotFoundError):
+                    source.unlink()
+            for fd in old:
+                _overwrite_fd(fd)
+        finally:
+            for fd in old:
+                os.close(fd)
 
     def destroy(self, path: Path) -> None:
         """Overwrite a file with zeros, force that to disk, then unlink it; a directory, whole.
@@ -200,9 +373,7 @@ class EnvelopeStore:
 
         def flush() -> None:
             known = with_rows(batch)
-            found.extend(
-                self.root / f"{i}.rze" for i in batch if i not in known and self._stale(i, min_age)
-            )
+            found.extend(self.path(i) for i in batch if i not in known and self._stale(i, min_age))
             batch.clear()
 
         for envelope_id in self.envelope_ids():
@@ -214,20 +385,14 @@ class EnvelopeStore:
         return found
 
     def envelope_ids(self) -> Iterator[str]:
-        """Yield the id of every envelope file in the store."""
-        try:
-            with os.scandir(self.root) as entries:
-                for entry in entries:
-                    name = entry.name
-                    if (
-                        name.endswith(".rze")
-                        and _ID.fullmatch(name[:-4])
-                        and entry.is_file(follow_symlinks=False)
-                    ):
-                        yield name[:-4]
-        finally:
-            # Listing sets the directory's access time: put it back to the epoch.
-            _normalize_times(self.root)
+        """Yield the id of every envelope file in the store or in holding (once each)."""
+        seen: set[str] = set()
+        for directory in (self.root, self.holding):
+            for entry in _names(directory):
+                envelope_id = _envelope_name(entry)
+                if envelope_id and envelope_id not in seen:
+                    seen.add(envelope_id)
+                    yield envelope_id
 
     def exists(self, envelope_id: str) -> bool:
         """Say whether envelope `envelope_id` has a file."""
@@ -259,6 +424,28 @@ class EnvelopeStore:
         return _age(self.path(envelope_id)) >= min_age
 
 
+def _fsync_directory(directory: Path) -> None:
+    """Make the renames in a directory durable."""
+    with contextlib.suppress(FileNotFoundError):
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _overwrite_fd(fd: int) -> None:
+    """Write zeros over every byte of the regular file open as `fd` and wait for the device."""
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        return
+    zeros = bytes(min(info.st_size, _OVERWRITE_BLOCK))
+    offset = 0
+    while offset < info.st_size:
+        offset += os.pwrite(fd, zeros[: info.st_size - offset], offset)
+    os.fsync(fd)
+
+
 def _overwrite(path: Path) -> None:
     """Write zeros over every byte of a regular file and wait until the device has them."""
     # Overwriting in place is a best effort. It reaches the old bytes where the
@@ -275,14 +462,7 @@ def _overwrite(path: Path) -> None:
     except FileNotFoundError:
         return
     try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            return
-        zeros = bytes(min(info.st_size, _OVERWRITE_BLOCK))
-        offset = 0
-        while offset < info.st_size:
-            offset += os.pwrite(fd, zeros[: info.st_size - offset], offset)
-        os.fsync(fd)
+        _overwrite_fd(fd)
     finally:
         os.close(fd)
 
