@@ -88,6 +88,10 @@ class Database:
     def init_app(self, app: Flask) -> None:
         """Create the engine from `DATABASE_URL` and close sessions after each request."""
         self.engine = make_engine(app.config["DATABASE_URL"])
+        if self.engine.dialect.name == "sqlite":
+            # Open SQLite's WAL and shared-memory files now, at start-up: made by the
+            # first request instead, their creation times would say when it came.
+            self.engine.connect().close()
         self._factory = sessionmaker(self.engine, expire_on_commit=False)
         app.extensions["raazdar.db"] = self
         app.teardown_appcontext(self._remove)

@@ -35,7 +35,7 @@ from typing import Any
 
 from app.errors import AppError, ConfigError
 from app.instance import InstancePaths, load_config
-from app.services import resumable
+from app.services import resumable, sweep
 from app.services.resumable import Recovered
 from app.store import EnvelopeStore
 from app.tor.clients import StaffClients, StaffOnion
@@ -84,6 +84,7 @@ def serve(
     if staff_port == port:
         raise ConfigError("the staff port must differ from the source port")
     recover_uploads(instance, say)
+    sweep.at_start(instance, say)
     mode = resolve_mode(tor_mode)
     env = dict(
         os.environ,

@@ -301,12 +301,25 @@ class EnvelopeStore:
         shuffle(copies)
         for copy, source, target in copies:
             self._swap(copy, source, target)
+        self._renew_holding()
         _fsync_directory(self.root)
-        _fsync_directory(self.holding)
         _normalize_times(self.root, self.holding, self.staging)
         return Swept(
             moved=sum(s != t for _, s, t in copies), renewed=sum(s == t for _, s, t in copies)
         )
+
+    def _renew_holding(self) -> None:
+        """Put a new, empty holding directory in place, so that its creation time is the sweep's.
+
+        Renaming over an empty directory is atomic; if an arrival got in since
+        the listing, the old directory stays until the next sweep.
+        """
+        fresh = self.root / f"{_SWEEP_PREFIX}{secrets.token_hex(16)}"
+        fresh.mkdir(mode=0o700)
+        try:
+            os.rename(fresh, self.holding)
+        except OSError:
+            fresh.rmdir()
 
     def _copy(self, source: Path) -> Path:
         """Write a new file holding `source`'s bytes, flushed, its times at the epoch."""

@@ -23,7 +23,7 @@ import fcntl
 import os
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -149,3 +149,20 @@ def _locked(directory: Path) -> Iterator[None]:
         yield
     finally:
         os.close(fd)
+
+
+def at_start(instance: Path, say: Callable[[str], None]) -> SweepReport:
+    """Run the sweep if its period has begun since the last (`raazdar serve`, before gunicorn)."""
+    from app import db
+    from app.config import config_for
+    from app.instance import InstancePaths
+
+    paths = InstancePaths(instance)
+    engine = db.make_engine(config_for(instance).DATABASE_URL)
+    try:
+        report = sweep(engine, EnvelopeStore(paths.store, paths.staging))
+    finally:
+        engine.dispose()
+    if report.ran:
+        say(f"sweep: {report.moved} new envelope(s) moved into the store, in a random order")
+    return report
