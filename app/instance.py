@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from app.errors import InstanceError
+from app.noatime import read_quietly
 from crypto import KdfParams, SigningKey
 from crypto.encoding import b64decode, b64encode
 
@@ -129,7 +130,7 @@ def create_layout(
 def load_config(paths: InstancePaths) -> InstanceConfig:
     """Read `config.json`, or say plainly that there is no instance."""
     try:
-        obj = json.loads(paths.config.read_text("utf-8"))
+        obj = json.loads(read_quietly(paths.config).decode("utf-8"))
     except FileNotFoundError as exc:
         raise InstanceError(
             f"no instance in {paths.root}: run `raazdar init` (or `raazdar init --demo`)"

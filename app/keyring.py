@@ -10,6 +10,7 @@ from pathlib import Path
 
 from app.errors import InstanceError, KeyringUnavailable
 from app.instance import InstancePaths, write_private
+from app.noatime import read_quietly
 from crypto import CryptoError, Fingerprint, Manifest, SignedManifest, verify_chain, verify_initial
 
 
@@ -48,7 +49,7 @@ def pin_authorities(paths: InstancePaths, signed: SignedManifest, today: dt.date
 
 def read_pinned(paths: InstancePaths) -> frozenset[Fingerprint]:
     """Read the authority fingerprints pinned at `init`."""
-    obj = json.loads(paths.pinned.read_text("utf-8"))
+    obj = json.loads(read_quietly(paths.pinned).decode("utf-8"))
     return frozenset(Fingerprint.parse(text) for text in obj["authority"])
 
 
@@ -60,7 +61,7 @@ def load_keyring(paths: InstancePaths, today: dt.date) -> KeyringState:
         return KeyringState(None, problem="no pinned authority keys")
     try:
         chain = tuple(
-            SignedManifest.from_bytes(p.read_bytes())
+            SignedManifest.from_bytes(read_quietly(p))
             for p in sorted(paths.manifests.glob("*.json"))
         )
         if not chain:

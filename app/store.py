@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Final
 
+from app.noatime import open_quietly
 from crypto import Metadata, PublicKey, SealingWriter, SealResult
 
 _OVERWRITE_BLOCK: Final = 1024 * 1024
@@ -40,35 +41,12 @@ REPLY_WORK_PREFIX: Final = ".replies-"
 HOLDING_NAME: Final = ".arrivals"
 # A sweep's copies are written under this prefix in the store, then renamed over.
 _SWEEP_PREFIX: Final = ".sweep-"
-# O_NOATIME needs the file's owner (the server is); 0 where the platform lacks it.
-_NOATIME: Final = getattr(os, "O_NOATIME", 0)
 
 
 def _normalize_times(*paths: Path) -> None:
     for path in paths:
         with contextlib.suppress(FileNotFoundError):
             os.utime(path, (0, 0))
-
-
-def open_quietly(path: Path, flags: int = os.O_RDONLY) -> int:
-    """Open `path` without updating its access time where the kernel allows; return the fd.
-
-    O_NOATIME works only for the file's owner (or root): elsewhere fall back to
-    a plain open, and let the mount's `noatime` do the rest.
-    """
-    if _NOATIME:
-        try:
-            return os.open(path, flags | _NOATIME)
-        except PermissionError:
-            pass
-    return os.open(path, flags)
-
-
-def read_quietly(path: Path) -> bytes:
-    """Read a whole file without leaving the time of the read in its access time."""
-    fd = open_quietly(path)
-    with os.fdopen(fd, "rb") as stream:
-        return stream.read()
 
 
 @dataclass(frozen=True)

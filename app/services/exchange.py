@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import AppliedBundle, Item, Reply, Source, today
+from app.noatime import read_quietly
 from app.services.context import services
 from app.store import REPLY_WORK_PREFIX
 from crypto import PublicKey, SigningKey, VerifyKey, read_header, verify_signature
@@ -57,7 +58,7 @@ class ApplySummary:
 
 def server_signing_key() -> SigningKey:
     """The instance's signing key, which export bundles are signed with."""
-    text = services().paths.signing_key.read_text("ascii")
+    text = read_quietly(services().paths.signing_key).decode("ascii")
     return SigningKey.from_text(text)
 
 
