@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 
 from app.settings import get_setting
 from app.store import EnvelopeStore
@@ -115,7 +115,10 @@ def _unswept(info: os.stat_result, last: float | None) -> bool:
 
 
 def compact(engine: Engine) -> None:
-    """Rebuild an SQLite database in key order and empty its WAL; reset its files' times."""
+    """Rebuild the database in key order, so no row's place or stamp says when it was written."""
+    if engine.dialect.name == "postgresql":
+        _compact_postgresql(engine)
+        return
     if engine.dialect.name != "sqlite":
         return
     with engine.connect() as connection:
@@ -131,6 +134,30 @@ def compact(engine: Engine) -> None:
         for name in (path.name, f"{path.name}-wal", f"{path.name}-shm", f"{path.name}-journal"):
             with contextlib.suppress(FileNotFoundError):
                 os.utime(path.with_name(name), (0, 0))
+
+
+def _compact_postgresql(engine: Engine) -> None:
+    """Give every row one transaction id (xmin), then rewrite each table in key order.
+
+    PostgreSQL stamps each row version with the transaction that wrote it and
+    appends new rows at the end of the table, so both would order arrivals.
+    Updating every row in one transaction gives them all the same xmin; CLUSTER
+    then writes each table anew, in primary-key order (random ids), without
+    the old versions. Its WAL and freed blocks still hold history: see
+    deploy/README.md.
+    """
+    from app.db import Base
+
+    tables = [t for t in Base.metadata.sorted_tables if t.primary_key.columns]
+    with engine.begin() as connection:
+        for table in tables:
+            column = next(iter(table.primary_key.columns))
+            connection.execute(update(table).values({column: column}))
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        for table in tables:
+            name = connection.dialect.identifier_preparer.quote(table.name)
+            index = connection.dialect.identifier_preparer.quote(f"{table.name}_pkey")
+            connection.exec_driver_sql(f"CLUSTER {name} USING {index}")
 
 
 def _stamp(path: Path) -> None:
