@@ -131,9 +131,11 @@ def compact(engine: Engine) -> None:
     database = engine.url.database
     if database:
         path = Path(database)
-        for name in (path.name, f"{path.name}-wal", f"{path.name}-shm", f"{path.name}-journal"):
+        names = (path.name, f"{path.name}-wal", f"{path.name}-shm", f"{path.name}-journal")
+        # The directory too: its change time says when the WAL files were made (the start).
+        for target in [*(path.with_name(n) for n in names), path.parent]:
             with contextlib.suppress(FileNotFoundError):
-                os.utime(path.with_name(name), (0, 0))
+                os.utime(target, (0, 0))
 
 
 def _compact_postgresql(engine: Engine) -> None:
