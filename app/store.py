@@ -17,6 +17,7 @@ finds envelope files no row refers to and whatever a crash left in staging
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import random
 import re
@@ -232,15 +233,34 @@ class EnvelopeStore:
         return sorted(i for i in map(_envelope_name, _names(self.holding)) if i)
 
     def open(self, envelope_id: str) -> BinaryIO:
-        """Open a stored envelope for reading, leaving its access time alone where possible."""
-        # An atime would record when a source last read their replies. A sweep may
-        # move a held envelope into the store between the look and the open.
-        for _attempt in range(2):
+        """Open a stored envelope for reading, leaving its access time alone where possible.
+
+        The reader holds a shared lock on the file while it is open: a sweep
+        overwrites the inode it replaced only once its readers are done. An
+        inode found already unlinked (a sweep renamed over it between the look
+        and the lock) is given up for the new one.
+        """
+        # An atime would record when a source last read their replies.
+        for _attempt in range(3):
             try:
-                return os.fdopen(open_quietly(self.path(envelope_id)), "rb")
+                fd = open_quietly(self.path(envelope_id))
             except FileNotFoundError:
-                continue
+                continue  # moved from holding into the store since the look
+            fcntl.flock(fd, fcntl.LOCK_SH)
+            if os.fstat(fd).st_nlink > 0:
+                return os.fdopen(fd, "rb")
+            os.close(fd)
         return os.fdopen(open_quietly(self.path(envelope_id)), "rb")
+
+    @contextlib.contextmanager
+    def steady(self) -> Iterator[None]:
+        """Keep sweeps out while the block reads envelopes by path (an export)."""
+        fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH)
+            yield
+        finally:
+            os.close(fd)
 
     def delete(self, envelope_id: str) -> None:
         """Overwrite and remove a stored envelope, wherever it is."""
@@ -325,6 +345,8 @@ class EnvelopeStore:
                 with contextlib.suppress(FileNotFoundError):
                     source.unlink()
             for fd in old:
+                # Wait for readers that opened the old inode (`open`) to finish.
+                fcntl.flock(fd, fcntl.LOCK_EX)
                 _overwrite_fd(fd)
         finally:
             for fd in old:

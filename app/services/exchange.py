@@ -90,7 +90,8 @@ def export_bundle(
         entries=entries,
         sources=sources,
     )
-    write_export(dst, export, [svc.store.path(i.id) for i in items], server_signing_key())
+    with svc.store.steady():  # no sweep moves or overwrites an envelope while it is read
+        write_export(dst, export, [svc.store.path(i.id) for i in items], server_signing_key())
     for item in items:
         item.exported = True
     session.commit()

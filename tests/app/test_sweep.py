@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -63,6 +64,23 @@ def test_held_envelopes_become_new_files_in_the_store_and_the_old_bytes_are_over
         assert witnesses[envelope_id].read_bytes() == bytes(len(content))
         with store.open(envelope_id) as stream:
             assert stream.read() == content
+
+
+def test_a_reply_being_read_is_read_whole_while_a_sweep_replaces_its_file(
+    engine: Engine, store: EnvelopeStore
+) -> None:
+    content = secrets.token_bytes(300_000)
+    envelope_id = arrive(store, content)
+    stream = store.open(envelope_id)
+    swept = threading.Thread(target=sweep, args=(engine, store), kwargs={"force": True})
+    swept.start()
+    # Time for the sweep to rename the new file into place and reach the old inode.
+    time.sleep(0.5)
+    assert stream.read() == content
+    stream.close()
+    swept.join(timeout=30)
+    assert not swept.is_alive()
+    assert store.stored_path(envelope_id).read_bytes() == content
 
 
 def test_the_sweep_runs_once_per_period(engine: Engine, store: EnvelopeStore) -> None:
