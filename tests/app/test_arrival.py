@@ -1,7 +1,8 @@
 """A seized server says when things arrived to the sweep's period at best, and never in which order.
 
 A live instance (gunicorn, two workers) takes several submissions spread over
-time; its disk is copied as an adversary would (every stamp statx reports,
+time, from the web form and from the end-to-end client (chunked API uploads);
+its disk is copied as an adversary would (every stamp statx reports,
 then the bytes, reading with O_NOATIME), once before the arrival sweep and
 once after. btime is checked where the filesystem reports it (statx through
 ctypes; Python 3.11's os.stat has no st_birthtime on Linux) and skipped
@@ -10,6 +11,7 @@ honestly where it does not.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,9 +26,15 @@ from app.db import make_engine
 from app.instance import InstancePaths, load_config
 from app.models import Item
 from app.store import HOLDING_NAME, EnvelopeStore
-from crypto import open_bytes
+from crypto import Fingerprint, derive_source_keys, generate_codename, open_bytes
+from submit import transport
+from submit.protocol import Api
+from submit.state import State
+from submit.trust import KeyringDocument, establish
+from submit.uploads import owner_of, seal_submission, upload_pending
 from tests.app.live import demo_instance, live_server, reviewer_key
 from tests.app.seizure import Seizure, Stamps, orders, seize
+from tests.app.support import demo_authorities
 from tests.app.test_concurrency import _submit
 
 pytestmark = pytest.mark.slow
@@ -42,6 +50,21 @@ def _sweep(instance: Path) -> tuple[int, int]:
     end = time.time_ns()
     assert result.exit_code == 0, result.output
     return start, end
+
+
+def _send_with_client(base: str, pins: frozenset[Fingerprint], marker: str, workdir: Path) -> None:
+    """Be a source with the end-to-end client: verify the keyring, seal, upload in chunks."""
+    state = State(workdir / "state")
+    api = Api(transport.session(None), base, timeout=(5.0, 30.0))
+    document = KeyringDocument.parse(api.keyring())
+    verified = establish(state, document, pins, dt.date.today(), lambda _fps: None)
+    keys = derive_source_keys(generate_codename(), document.salt, document.kdf)
+    assert api.ensure_account(keys) is True
+    evidence = workdir / "evidence.bin"
+    evidence.write_bytes(f"{marker}\n".encode() * 4000)
+    report = f'{{"format": 1, "message": "{marker} by the client"}}'.encode()
+    seal_submission(state, verified.manifest, report, [evidence], owner=owner_of(keys))
+    assert len(upload_pending(api, keys, state, chunk_bytes=16 * 1024)) == 2
 
 
 def _envelopes(instance: Path, seized: Seizure) -> dict[str, tuple[Path, int]]:
@@ -81,15 +104,22 @@ class Seized:
 def seized(tmp_path_factory: pytest.TempPathFactory) -> Seized:
     """Run the instance, take the submissions, seize it before and after the sweep."""
     instance = demo_instance(tmp_path_factory.mktemp("arrival") / "instance")
+    # The test's own reads of the instance happen before the arrivals (they would set atimes).
+    pins = frozenset(k.verify_key.fingerprint for k in demo_authorities(instance))
     _sweep(instance)  # the previous period's sweep: store and marker exist
     time.sleep(GAP)
     windows: list[tuple[int, int]] = []
     with live_server(instance, workers=2) as base:
         for index in range(SUBMISSIONS):
+            marker = f"arrival-{index:02d}-marker"
             start = time.time_ns()
-            status, _ = _submit(base, f"arrival-{index:02d}-marker")
+            if index % 2:  # every other source uses the end-to-end client
+                workdir = tmp_path_factory.mktemp(f"device-{index}")
+                _send_with_client(base, pins, marker, workdir)
+            else:
+                status, _ = _submit(base, marker)
+                assert status == 303
             windows.append((start, time.time_ns()))
-            assert status == 303
             time.sleep(GAP)
         # One submission is deleted (as acknowledgement would): its rows must leave no trace.
         engine = make_engine(load_config(InstancePaths(instance)).database_url)
@@ -252,3 +282,17 @@ def test_before_the_sweep_the_wal_is_empty_and_deleted_rows_are_gone(
     doomed = seized.doomed
     for path in (database, wal):
         assert not any(i.encode() in before.data.get(path, b"") for i in doomed)
+
+
+def test_before_the_sweep_the_database_files_say_only_when_the_latest_write_was(
+    seized: Seized,
+) -> None:
+    before = seized.before
+    database = InstancePaths(seized.instance).database
+    first, _ = seized.arrivals
+    for name in (database.name, f"{database.name}-wal", f"{database.name}-shm"):
+        stamps = before.stamps[database.with_name(name)]
+        # Made when the server started; changed, if at all, by the latest write.
+        assert stamps.btime is None or stamps.btime < first
+        times = [v for v in (stamps.atime, stamps.mtime, stamps.ctime) if v > first]
+        assert all(v >= seized.windows[-1][0] for v in times), (name, stamps)
