@@ -59,7 +59,11 @@ class _Entry:
 
 
 def _names(directory: Path) -> list[_Entry]:
-    """List a directory without moving its access time; [] if it is not there."""
+    """List a directory without moving its access time; [] if it is not there.
+
+    Listing is how the purge, the doctor and the sweep look: resetting the
+    directory's times afterwards would move its change time to the moment they looked.
+    """
     try:
         fd = open_quietly(directory, os.O_RDONLY | os.O_DIRECTORY)
     except FileNotFoundError:
@@ -413,8 +417,11 @@ class EnvelopeStore:
 
     def strays(self, *, min_age: float, keep: Collection[str] = ()) -> list[Path]:
         """List the entries of staging not named in `keep`, untouched for `min_age` seconds."""
-        found = [p for p in self.staging.iterdir() if p.name not in keep and _age(p) >= min_age]
-        _normalize_times(self.staging)
+        found = [
+            self.staging / e.name
+            for e in _names(self.staging)
+            if e.name not in keep and _age(self.staging / e.name) >= min_age
+        ]
         return sorted(found)
 
     def leftovers(self, *, min_age: float, keep: Collection[str] = ()) -> list[Path]:
@@ -426,11 +433,12 @@ class EnvelopeStore:
         """
         found = self.strays(min_age=min_age, keep=keep)
         found += [
-            p
-            for p in self.root.glob(f"{REPLY_WORK_PREFIX}*")
-            if p.is_dir() and not p.is_symlink() and _age(p) >= min_age
+            self.root / e.name
+            for e in _names(self.root)
+            if e.name.startswith(REPLY_WORK_PREFIX)
+            and stat.S_ISDIR(e.info.st_mode)
+            and _age(self.root / e.name) >= min_age
         ]
-        _normalize_times(self.root, self.staging)
         return sorted(found)
 
     def _stale(self, envelope_id: str, min_age: float) -> bool:
