@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import secrets
 import time
+from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 
 from app import runkey, throttle
 from app.errors import ThrottledError
+from app.migrate import upgrade
 from app.models import Throttle
 from tests.app.staff_support import (
     PASSWORD,
@@ -91,3 +93,32 @@ def test_a_code_is_refused_twice_within_a_run(app: Flask, alice: StaffUser) -> N
     code = fresh_code(app, alice)
     assert submit_login(staff_client(app), "alice", PASSWORD, code).status_code == 303
     assert submit_login(staff_client(app), "alice", PASSWORD, code).status_code == 401
+
+
+def test_upgrading_forgets_each_accounts_last_login_step(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    upgrade(url, "0006")
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO staff_accounts (id, username, role, password_hash, "
+                    "totp_enrolled, totp_last_step, epoch, created_day) VALUES "
+                    "(:id, 'alice', 'staff', 'x', 1, :step, 1, '2026-01-01')"
+                ),
+                {"id": secrets.token_hex(16), "step": int(time.time()) // 30},
+            )
+            connection.execute(
+                text("INSERT INTO throttle VALUES ('source-login', :w, 3)"),
+                {"w": int(time.time()) // 300},
+            )
+        upgrade(url, "0007")
+        with engine.connect() as connection:
+            (spent,) = connection.execute(text("SELECT totp_spent FROM staff_accounts")).one()
+            windows = connection.execute(text("SELECT count(*) FROM throttle")).scalar()
+    finally:
+        engine.dispose()
+    assert not _dated(spent)
+    assert spent != 0  # a login there was: refused for a minute after the next start
+    assert windows == 0
