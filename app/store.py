@@ -23,16 +23,15 @@ import random
 import re
 import secrets
 import stat
-import time
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Final
 
+from app import files
 from app.noatime import open_quietly
 from crypto import Metadata, PublicKey, SealingWriter, SealResult
 
-_OVERWRITE_BLOCK: Final = 1024 * 1024
 _ID: Final = re.compile(r"[0-9a-f]{32}")
 # How many ids the orphan sweep asks the database about at once.
 _BATCH: Final = 500
@@ -44,41 +43,7 @@ HOLDING_NAME: Final = ".arrivals"
 _SWEEP_PREFIX: Final = ".sweep-"
 
 
-def _normalize_times(*paths: Path) -> None:
-    for path in paths:
-        with contextlib.suppress(FileNotFoundError):
-            os.utime(path, (0, 0))
-
-
-@dataclass(frozen=True)
-class _Entry:
-    """A name in a directory and what `lstat` said of it."""
-
-    name: str
-    info: os.stat_result
-
-
-def _names(directory: Path) -> list[_Entry]:
-    """List a directory without moving its access time; [] if it is not there.
-
-    Listing is how the purge, the doctor and the sweep look: resetting the
-    directory's times afterwards would move its change time to the moment they looked.
-    """
-    try:
-        fd = open_quietly(directory, os.O_RDONLY | os.O_DIRECTORY)
-    except FileNotFoundError:
-        return []
-    found = []
-    try:
-        for name in os.listdir(fd):
-            with contextlib.suppress(FileNotFoundError):
-                found.append(_Entry(name, os.stat(name, dir_fd=fd, follow_symlinks=False)))
-    finally:
-        os.close(fd)
-    return found
-
-
-def _envelope_name(entry: _Entry) -> str | None:
+def _envelope_name(entry: files.Entry) -> str | None:
     """Return the id an entry names, if it is an envelope file."""
     name = entry.name
     if name.endswith(".rze") and _ID.fullmatch(name[:-4]) and stat.S_ISREG(entry.info.st_mode):
@@ -222,19 +187,21 @@ class EnvelopeStore:
         target = self.holding / self.stored_path(envelope_id).name
         if not self.holding.is_dir():
             self.holding.mkdir(mode=0o700, exist_ok=True)
-            _normalize_times(self.root)
+            files.normalize_times(self.root)
         os.replace(staged_path, target)
         self.retouch()
-        _normalize_times(self.staging)
+        files.normalize_times(self.staging)
         return target
 
     def retouch(self) -> None:
         """Set every held file's and the holding directory's times to the epoch (ctime: now)."""
-        _normalize_times(*(self.holding / e.name for e in _names(self.holding)), self.holding)
+        files.normalize_times(
+            *(self.holding / e.name for e in files.names(self.holding)), self.holding
+        )
 
     def held(self) -> list[str]:
         """Return the ids of the envelopes waiting in holding for the next sweep."""
-        return sorted(i for i in map(_envelope_name, _names(self.holding)) if i)
+        return sorted(i for i in map(_envelope_name, files.names(self.holding)) if i)
 
     def open(self, envelope_id: str) -> BinaryIO:
         """Open a stored envelope for reading, leaving its access time alone where possible.
@@ -285,11 +252,11 @@ class EnvelopeStore:
         """
         shuffle = (rng or random.SystemRandom()).shuffle
         jobs = [(self.holding / f"{i}.rze", self.stored_path(i)) for i in self.held()]
-        for entry in _names(self.root):
+        for entry in files.names(self.root):
             envelope_id = _envelope_name(entry)
             if envelope_id and renew(envelope_id, entry.info):
                 jobs.append((self.stored_path(envelope_id), self.stored_path(envelope_id)))
-        for entry in _names(self.root):
+        for entry in files.names(self.root):
             if entry.name.startswith(_SWEEP_PREFIX):
                 self.destroy(self.root / entry.name)  # a copy an interrupted sweep left
         shuffle(jobs)
@@ -299,13 +266,13 @@ class EnvelopeStore:
                 copies.append((self._copy(source), source, target))
             except FileNotFoundError:
                 continue  # deleted since the listing
-        _fsync_directory(self.root)
+        files.fsync_directory(self.root)
         shuffle(copies)
         for copy, source, target in copies:
             self._swap(copy, source, target)
         self._renew_holding()
-        _fsync_directory(self.root)
-        _normalize_times(self.root, self.holding, self.staging)
+        files.fsync_directory(self.root)
+        files.normalize_times(self.root, self.holding, self.staging)
         return Swept(
             moved=sum(s != t for _, s, t in copies), renewed=sum(s == t for _, s, t in copies)
         )
@@ -330,7 +297,7 @@ class EnvelopeStore:
         with os.fdopen(fd, "rb") as src:
             out_fd = os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
             with os.fdopen(out_fd, "wb") as out:
-                while block := src.read(_OVERWRITE_BLOCK):
+                while block := src.read(files.OVERWRITE_BLOCK):
                     out.write(block)
                 out.flush()
                 os.fsync(out.fileno())
@@ -351,7 +318,7 @@ class EnvelopeStore:
             for fd in old:
                 # Wait for readers that opened the old inode (`open`) to finish.
                 fcntl.flock(fd, fcntl.LOCK_EX)
-                _overwrite_fd(fd)
+                files.overwrite_fd(fd)
         finally:
             for fd in old:
                 os.close(fd)
@@ -373,10 +340,10 @@ class EnvelopeStore:
                 path.rmdir()
         else:
             if stat.S_ISREG(info.st_mode):
-                _overwrite(path)
+                files.overwrite(path)
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
-        _normalize_times(path.parent)
+        files.normalize_times(path.parent)
 
     def orphans(self, with_rows: Callable[[list[str]], set[str]], *, min_age: float) -> list[Path]:
         """List stored envelopes that `with_rows` does not know, untouched for `min_age` seconds.
@@ -405,7 +372,7 @@ class EnvelopeStore:
         """Yield the id of every envelope file in the store or in holding (once each)."""
         seen: set[str] = set()
         for directory in (self.root, self.holding):
-            for entry in _names(directory):
+            for entry in files.names(directory):
                 envelope_id = _envelope_name(entry)
                 if envelope_id and envelope_id not in seen:
                     seen.add(envelope_id)
@@ -419,8 +386,8 @@ class EnvelopeStore:
         """List the entries of staging not named in `keep`, untouched for `min_age` seconds."""
         found = [
             self.staging / e.name
-            for e in _names(self.staging)
-            if e.name not in keep and _age(self.staging / e.name) >= min_age
+            for e in files.names(self.staging)
+            if e.name not in keep and files.age(self.staging / e.name) >= min_age
         ]
         return sorted(found)
 
@@ -434,70 +401,12 @@ class EnvelopeStore:
         found = self.strays(min_age=min_age, keep=keep)
         found += [
             self.root / e.name
-            for e in _names(self.root)
+            for e in files.names(self.root)
             if e.name.startswith(REPLY_WORK_PREFIX)
             and stat.S_ISDIR(e.info.st_mode)
-            and _age(self.root / e.name) >= min_age
+            and files.age(self.root / e.name) >= min_age
         ]
         return sorted(found)
 
     def _stale(self, envelope_id: str, min_age: float) -> bool:
-        return _age(self.path(envelope_id)) >= min_age
-
-
-def _fsync_directory(directory: Path) -> None:
-    """Make the renames in a directory durable."""
-    with contextlib.suppress(FileNotFoundError):
-        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def _overwrite_fd(fd: int) -> None:
-    """Write zeros over every byte of the regular file open as `fd` and wait for the device."""
-    info = os.fstat(fd)
-    if not stat.S_ISREG(info.st_mode):
-        return
-    zeros = bytes(min(info.st_size, _OVERWRITE_BLOCK))
-    offset = 0
-    while offset < info.st_size:
-        offset += os.pwrite(fd, zeros[: info.st_size - offset], offset)
-    os.fsync(fd)
-
-
-def _overwrite(path: Path) -> None:
-    """Write zeros over every byte of a regular file and wait until the device has them."""
-    # Overwriting in place is a best effort. It reaches the old bytes where the
-    # filesystem rewrites blocks where they lie (ext4 in its default ordered mode,
-    # XFS, tmpfs). It promises nothing on copy-on-write or log-structured
-    # filesystems (btrfs, ZFS, F2FS), whose writes go to new blocks and whose
-    # snapshots keep the old ones; in the journal of ext4 with data=journal; on
-    # SSDs and SD cards, whose wear levelling remaps writes and keeps old pages
-    # until the drive erases them; or in backups. There, what protects a report is
-    # that the server only ever held ciphertext it cannot open, and full-disk
-    # encryption whose key can be destroyed.
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except FileNotFoundError:
-        return
-    try:
-        _overwrite_fd(fd)
-    finally:
-        os.close(fd)
-
-
-def _age(path: Path) -> float:
-    """Seconds since anything last changed a file or, for a directory, anything in it."""
-    # The inode change time, because publishing resets the other times to the
-    # epoch (and sets this one): it says how long a file has been as it is.
-    try:
-        newest = path.lstat().st_ctime
-        if path.is_dir() and not path.is_symlink():
-            for inner in path.rglob("*"):
-                with contextlib.suppress(FileNotFoundError):
-                    newest = max(newest, inner.lstat().st_ctime)
-    except FileNotFoundError:
-        return 0.0
-    return time.time() - newest
+        return files.age(self.path(envelope_id)) >= min_age
