@@ -165,6 +165,7 @@ class Throttle(Base):
     __table_args__ = NO_ROWID
 
     bucket: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # A tag of the window under the run key (`app.runkey`), never a count of minutes.
     window: Mapped[int] = mapped_column(Integer)
     failures: Mapped[int] = mapped_column(Integer)
 
