@@ -11,6 +11,7 @@ from app.errors import ConfigError
 from app.instance import InstancePaths, load_config
 from app.keyring import load_keyring
 from app.models import today
+from app.noatime import read_quietly
 from crypto import KdfParams
 
 DEFAULT_INSTANCE = Path(__file__).resolve().parent.parent / "instance"
@@ -67,7 +68,7 @@ class Config:
             b.strip() for b in os.environ.get("RAAZDAR_STAFF_BIND", "").split(",") if b.strip()
         )
         try:
-            self.SECRET_KEY = paths.secret_key.read_bytes()
+            self.SECRET_KEY = read_quietly(paths.secret_key)
         except OSError as exc:
             raise ConfigError(f"cannot read the secret key: {exc}") from exc
         self.KDF_SLOTS = _slots()

@@ -1,7 +1,14 @@
-"""The database: SQLAlchemy 2.0 engine and per-request sessions, SQLite or PostgreSQL."""
+"""The database: SQLAlchemy 2.0 engine and per-request sessions, SQLite or PostgreSQL.
+
+On SQLite, a connection that wrote empties the WAL when it is handed back
+(`PRAGMA wal_checkpoint(TRUNCATE)`): the WAL would otherwise keep, in the order
+they came, every change since the last checkpoint, deleted rows included.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -9,6 +16,7 @@ from typing import Any
 from flask import Flask, current_app, g
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 
 class Base(DeclarativeBase):
@@ -35,8 +43,39 @@ def make_engine(url: str) -> Engine:
                 cursor.execute(f"PRAGMA {pragma}")
             cursor.close()
 
+        @event.listens_for(engine, "checkout")
+        def _note_changes(
+            dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: PoolProxiedConnection
+        ) -> None:
+            record.info["raazdar.changes"] = dbapi_connection.total_changes
+
+        @event.listens_for(engine, "checkin")
+        def _empty_wal(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+            if dbapi_connection is None:
+                return
+            if dbapi_connection.total_changes != record.info.get("raazdar.changes"):
+                empty_wal(dbapi_connection)
+
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+# How long emptying the WAL waits for readers before giving up until the next write.
+_CHECKPOINT_WAIT_MS = 2000
+
+
+def empty_wal(dbapi_connection: Any) -> None:
+    """Copy the WAL into the database and truncate it to nothing (SQLite in WAL mode)."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA busy_timeout = {_CHECKPOINT_WAIT_MS}")
+        # A reader still in the WAL makes this give up: the next write, or the
+        # sweep, empties it instead.
+        with contextlib.suppress(sqlite3.OperationalError):
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+    finally:
+        cursor.execute("PRAGMA busy_timeout = 30000")
+        cursor.close()
 
 
 class Database:
@@ -49,6 +88,10 @@ class Database:
     def init_app(self, app: Flask) -> None:
         """Create the engine from `DATABASE_URL` and close sessions after each request."""
         self.engine = make_engine(app.config["DATABASE_URL"])
+        if self.engine.dialect.name == "sqlite":
+            # Open SQLite's WAL and shared-memory files now, at start-up: made by the
+            # first request instead, their creation times would say when it came.
+            self.engine.connect().close()
         self._factory = sessionmaker(self.engine, expire_on_commit=False)
         app.extensions["raazdar.db"] = self
         app.teardown_appcontext(self._remove)

@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from app.errors import InstanceError
+from app.noatime import read_quietly
 from crypto import KdfParams, SigningKey
 from crypto.encoding import b64decode, b64encode
 
@@ -195,7 +196,7 @@ def create_layout(
 def load_config(paths: InstancePaths) -> InstanceConfig:
     """Read `config.json`, or say plainly that there is no instance."""
     try:
-        obj = json.loads(paths.config.read_text("utf-8"))
+        obj = json.loads(read_quietly(paths.config).decode("utf-8"))
     except FileNotFoundError as exc:
         raise InstanceError(
             f"no instance in {paths.root}: run `raazdar init` (or `raazdar init --demo`)"

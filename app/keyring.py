@@ -17,6 +17,7 @@ from pathlib import Path
 
 from app.errors import InstanceError, KeyringUnavailable
 from app.instance import InstancePaths, write_private
+from app.noatime import read_quietly
 from crypto import (
     CryptoError,
     Fingerprint,
@@ -63,7 +64,7 @@ def timestamp_path(paths: InstancePaths) -> Path:
 def read_timestamp(paths: InstancePaths) -> SignedTimestamp | None:
     """The stored timestamp, unverified; None if there is none or it is unreadable."""
     try:
-        return SignedTimestamp.from_bytes(timestamp_path(paths).read_bytes())
+        return SignedTimestamp.from_bytes(read_quietly(timestamp_path(paths)))
     except (OSError, CryptoError):
         return None
 
@@ -121,7 +122,7 @@ def pin_authorities(paths: InstancePaths, signed: SignedManifest, today: dt.date
 
 def read_pinned(paths: InstancePaths) -> frozenset[Fingerprint]:
     """Read the authority fingerprints pinned at `init`."""
-    obj = json.loads(paths.pinned.read_text("utf-8"))
+    obj = json.loads(read_quietly(paths.pinned).decode("utf-8"))
     return frozenset(Fingerprint.parse(text) for text in obj["authority"])
 
 
@@ -133,7 +134,7 @@ def load_keyring(paths: InstancePaths, today: dt.date) -> KeyringState:
         return KeyringState(None, problem="no pinned authority keys")
     try:
         chain = tuple(
-            SignedManifest.from_bytes(p.read_bytes())
+            SignedManifest.from_bytes(read_quietly(p))
             for p in sorted(paths.manifests.glob("*.json"))
         )
         if not chain:

@@ -183,6 +183,7 @@ class Throttle(Base):
     __table_args__ = NO_ROWID
 
     bucket: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # A tag of the window under the run key (`app.runkey`), never a count of minutes.
     window: Mapped[int] = mapped_column(Integer)
     failures: Mapped[int] = mapped_column(Integer)
 
@@ -201,8 +202,10 @@ class StaffAccount(Base):
     # a copy of the database alone does not yield working codes.
     totp_secret: Mapped[str | None] = mapped_column(String(200), default=None)
     totp_enrolled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    # The last accepted TOTP time step: a code is accepted once, and never an older one.
-    totp_last_step: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The last accepted TOTP time step as a tag under the run key (`app.runkey`), 0
+    # if none: a code is accepted once, and never an older one, and a copy of the
+    # database cannot say when the last login was.
+    totp_spent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Bumped when the password or the second factor changes: every session made
     # before then carries the old epoch and ends.
     epoch: Mapped[int] = mapped_column(Integer, default=1, server_default="1")

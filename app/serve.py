@@ -36,7 +36,7 @@ from typing import Any
 from app.errors import AppError, ConfigError
 from app.instance import InstancePaths, load_config
 from app.rotation import NEXT_ONION_NAME
-from app.services import resumable
+from app.services import resumable, sweep
 from app.services.resumable import Recovered
 from app.store import EnvelopeStore
 from app.tor.clients import StaffClients, StaffOnion
@@ -87,6 +87,7 @@ def serve(
     if staff_port == port:
         raise ConfigError("the staff port must differ from the source port")
     recover_uploads(instance, say)
+    sweep.at_start(instance, say)
     mode = resolve_mode(tor_mode)
     env = dict(
         os.environ,

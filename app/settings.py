@@ -29,6 +29,8 @@ DEFAULTS: Final[dict[str, Any]] = {
     "retention_days": 90,
     # A source with no activity for this many days expires, once nothing they sent remains.
     "source_expiry_days": 365,
+    # New envelopes are re-created in the store, in a random order, once per this many hours.
+    "sweep_hours": 24,
 }
 
 

@@ -1,38 +1,62 @@
 """The envelope store: ciphertext files named by random id, with no times on them.
 
-New envelopes are written in a staging directory beside the store and renamed in
-only when their database rows are about to commit, so a failed request leaves
-nothing behind. File and directory times are reset to the epoch after each change.
-Deleting overwrites a file before unlinking it, and a sweep finds envelope files
-no row refers to and whatever a crash left in staging (see `app.services.retention`).
+New envelopes are written in a staging directory beside the store and renamed,
+when their database rows are about to commit, into a holding directory
+(`store/.arrivals`), so a failed request leaves nothing behind. Only the
+arrival sweep (`app.services.sweep`) moves them into the store itself: it
+re-creates every held envelope as a new file, in a random order, so that the
+creation and change times and the inode numbers the filesystem keeps say when
+the sweep ran, never when (or in which order) each envelope arrived. Until then
+every held file is re-touched at each arrival, so their change times all say
+only when the latest one came. Access and modification times are kept at the
+epoch. Deleting overwrites a file before unlinking it, and the retention purge
+finds envelope files no row refers to and whatever a crash left in staging
+(see `app.services.retention`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
+import random
 import re
 import secrets
 import stat
-import time
 from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Final
 
+from app import files
+from app.noatime import open_quietly
 from crypto import Metadata, PublicKey, SealingWriter, SealResult
 
-_OVERWRITE_BLOCK: Final = 1024 * 1024
 _ID: Final = re.compile(r"[0-9a-f]{32}")
 # How many ids the orphan sweep asks the database about at once.
 _BATCH: Final = 500
 # Reply bundles are unpacked into a directory of the store named so (see exchange).
 REPLY_WORK_PREFIX: Final = ".replies-"
+# Envelopes that arrived since the last sweep wait here (see the module docstring).
+HOLDING_NAME: Final = ".arrivals"
+# A sweep's copies are written under this prefix in the store, then renamed over.
+_SWEEP_PREFIX: Final = ".sweep-"
 
 
-def _normalize_times(*paths: Path) -> None:
-    for path in paths:
-        with contextlib.suppress(FileNotFoundError):
-            os.utime(path, (0, 0))
+def _envelope_name(entry: files.Entry) -> str | None:
+    """Return the id an entry names, if it is an envelope file."""
+    name = entry.name
+    if name.endswith(".rze") and _ID.fullmatch(name[:-4]) and stat.S_ISREG(entry.info.st_mode):
+        return name[:-4]
+    return None
+
+
+@dataclass(frozen=True)
+class Swept:
+    """What one sweep of the store did."""
+
+    moved: int  # held envelopes re-created in the store
+    renewed: int  # envelopes already in the store re-created (left there by older releases)
 
 
 class StagedEnvelope:
@@ -109,9 +133,19 @@ class EnvelopeStore:
     def __init__(self, root: Path, staging: Path) -> None:
         self.root = root
         self.staging = staging
+        self.holding = root / HOLDING_NAME
 
     def path(self, envelope_id: str) -> Path:
-        """Where envelope `envelope_id` is stored."""
+        """Where envelope `envelope_id` is: in the store, else held since it arrived."""
+        stored = self.stored_path(envelope_id)
+        if not stored.exists():
+            held = self.holding / stored.name
+            if held.exists():
+                return held
+        return stored
+
+    def stored_path(self, envelope_id: str) -> Path:
+        """Where envelope `envelope_id` lives once a sweep has moved it into the store."""
         if not _ID.fullmatch(envelope_id):
             raise ValueError("not an envelope id")
         return self.root / f"{envelope_id}.rze"
@@ -145,26 +179,149 @@ class EnvelopeStore:
         return envelope_id, path
 
     def publish(self, envelope_id: str, staged_path: Path) -> Path:
-        """Move a staged envelope into the store and wipe the times it would reveal."""
-        target = self.path(envelope_id)
+        """Move a staged envelope into holding and re-touch every held file.
+
+        Re-touching gives every held file the same change time, that of the
+        latest arrival, so that they say nothing about each other's.
+        """
+        target = self.holding / self.stored_path(envelope_id).name
+        if not self.holding.is_dir():
+            self.holding.mkdir(mode=0o700, exist_ok=True)
+            files.normalize_times(self.root)
         os.replace(staged_path, target)
-        _normalize_times(target, self.root, self.staging)
+        self.retouch()
+        files.normalize_times(self.staging)
         return target
 
+    def retouch(self) -> None:
+        """Set every held file's and the holding directory's times to the epoch (ctime: now)."""
+        files.normalize_times(
+            *(self.holding / e.name for e in files.names(self.holding)), self.holding
+        )
+
+    def held(self) -> list[str]:
+        """Return the ids of the envelopes waiting in holding for the next sweep."""
+        return sorted(i for i in map(_envelope_name, files.names(self.holding)) if i)
+
     def open(self, envelope_id: str) -> BinaryIO:
-        """Open a stored envelope for reading, leaving its access time alone where possible."""
-        # An atime would record when a source last read their replies. O_NOATIME
-        # needs the file's owner (the server is), else fall back to a plain open.
-        path = self.path(envelope_id)
+        """Open a stored envelope for reading, leaving its access time alone where possible.
+
+        The reader holds a shared lock on the file while it is open: a sweep
+        overwrites the inode it replaced only once its readers are done. An
+        inode found already unlinked (a sweep renamed over it between the look
+        and the lock) is given up for the new one.
+        """
+        # An atime would record when a source last read their replies.
+        for _attempt in range(3):
+            try:
+                fd = open_quietly(self.path(envelope_id))
+            except FileNotFoundError:
+                continue  # moved from holding into the store since the look
+            fcntl.flock(fd, fcntl.LOCK_SH)
+            if os.fstat(fd).st_nlink > 0:
+                return os.fdopen(fd, "rb")
+            os.close(fd)
+        return os.fdopen(open_quietly(self.path(envelope_id)), "rb")
+
+    @contextlib.contextmanager
+    def steady(self) -> Iterator[None]:
+        """Keep sweeps out while the block reads envelopes by path (an export)."""
+        fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY)
         try:
-            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOATIME", 0))
-        except PermissionError:
-            fd = os.open(path, os.O_RDONLY)
-        return os.fdopen(fd, "rb")
+            fcntl.flock(fd, fcntl.LOCK_SH)
+            yield
+        finally:
+            os.close(fd)
 
     def delete(self, envelope_id: str) -> None:
-        """Overwrite and remove a stored envelope."""
-        self.destroy(self.path(envelope_id))
+        """Overwrite and remove a stored envelope, wherever it is."""
+        stored = self.stored_path(envelope_id)
+        self.destroy(self.holding / stored.name)
+        self.destroy(stored)
+
+    def sweep(
+        self, *, renew: Callable[[str, os.stat_result], bool], rng: random.Random | None = None
+    ) -> Swept:
+        """Re-create every held envelope (and every stored one `renew` names) as a new file.
+
+        The new files are written, flushed and renamed into the store in a random
+        order, so their creation and change times, inode numbers and places in
+        the directory follow the sweep's shuffle, not arrival; each old inode is
+        overwritten before it goes. A crash leaves every envelope whole in one
+        place or the other; the next sweep finishes the job.
+        """
+        shuffle = (rng or random.SystemRandom()).shuffle
+        jobs = [(self.holding / f"{i}.rze", self.stored_path(i)) for i in self.held()]
+        for entry in files.names(self.root):
+            envelope_id = _envelope_name(entry)
+            if envelope_id and renew(envelope_id, entry.info):
+                jobs.append((self.stored_path(envelope_id), self.stored_path(envelope_id)))
+        for entry in files.names(self.root):
+            if entry.name.startswith(_SWEEP_PREFIX):
+                self.destroy(self.root / entry.name)  # a copy an interrupted sweep left
+        shuffle(jobs)
+        copies = []
+        for source, target in jobs:
+            try:
+                copies.append((self._copy(source), source, target))
+            except FileNotFoundError:
+                continue  # deleted since the listing
+        files.fsync_directory(self.root)
+        shuffle(copies)
+        for copy, source, target in copies:
+            self._swap(copy, source, target)
+        self._renew_holding()
+        files.fsync_directory(self.root)
+        files.normalize_times(self.root, self.holding, self.staging)
+        return Swept(
+            moved=sum(s != t for _, s, t in copies), renewed=sum(s == t for _, s, t in copies)
+        )
+
+    def _renew_holding(self) -> None:
+        """Put a new, empty holding directory in place, so that its creation time is the sweep's.
+
+        Renaming over an empty directory is atomic; if an arrival got in since
+        the listing, the old directory stays until the next sweep.
+        """
+        fresh = self.root / f"{_SWEEP_PREFIX}{secrets.token_hex(16)}"
+        fresh.mkdir(mode=0o700)
+        try:
+            os.rename(fresh, self.holding)
+        except OSError:
+            fresh.rmdir()
+
+    def _copy(self, source: Path) -> Path:
+        """Write a new file holding `source`'s bytes, flushed, its times at the epoch."""
+        copy = self.root / f"{_SWEEP_PREFIX}{secrets.token_hex(16)}"
+        fd = open_quietly(source, os.O_RDONLY | os.O_NOFOLLOW)
+        with os.fdopen(fd, "rb") as src:
+            out_fd = os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+            with os.fdopen(out_fd, "wb") as out:
+                while block := src.read(files.OVERWRITE_BLOCK):
+                    out.write(block)
+                out.flush()
+                os.fsync(out.fileno())
+        os.utime(copy, (0, 0))
+        return copy
+
+    def _swap(self, copy: Path, source: Path, target: Path) -> None:
+        """Rename `copy` over `target`, then overwrite and unlink the inodes it replaces."""
+        old: list[int] = []
+        try:
+            for path in sorted({source, target}):
+                with contextlib.suppress(FileNotFoundError):
+                    old.append(os.open(path, os.O_WRONLY | os.O_NOFOLLOW | os.O_NONBLOCK))
+            os.replace(copy, target)
+            if source != target:
+                with contextlib.suppress(FileNotFoundError):
+                    source.unlink()
+            for fd in old:
+                # Wait for readers that opened the old inode (`open`) to finish.
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                files.overwrite_fd(fd)
+        finally:
+            for fd in old:
+                os.close(fd)
 
     def destroy(self, path: Path) -> None:
         """Overwrite a file with zeros, force that to disk, then unlink it; a directory, whole.
@@ -183,10 +340,10 @@ class EnvelopeStore:
                 path.rmdir()
         else:
             if stat.S_ISREG(info.st_mode):
-                _overwrite(path)
+                files.overwrite(path)
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
-        _normalize_times(path.parent)
+        files.normalize_times(path.parent)
 
     def orphans(self, with_rows: Callable[[list[str]], set[str]], *, min_age: float) -> list[Path]:
         """List stored envelopes that `with_rows` does not know, untouched for `min_age` seconds.
@@ -200,9 +357,7 @@ class EnvelopeStore:
 
         def flush() -> None:
             known = with_rows(batch)
-            found.extend(
-                self.root / f"{i}.rze" for i in batch if i not in known and self._stale(i, min_age)
-            )
+            found.extend(self.path(i) for i in batch if i not in known and self._stale(i, min_age))
             batch.clear()
 
         for envelope_id in self.envelope_ids():
@@ -214,20 +369,14 @@ class EnvelopeStore:
         return found
 
     def envelope_ids(self) -> Iterator[str]:
-        """Yield the id of every envelope file in the store."""
-        try:
-            with os.scandir(self.root) as entries:
-                for entry in entries:
-                    name = entry.name
-                    if (
-                        name.endswith(".rze")
-                        and _ID.fullmatch(name[:-4])
-                        and entry.is_file(follow_symlinks=False)
-                    ):
-                        yield name[:-4]
-        finally:
-            # Listing sets the directory's access time: put it back to the epoch.
-            _normalize_times(self.root)
+        """Yield the id of every envelope file in the store or in holding (once each)."""
+        seen: set[str] = set()
+        for directory in (self.root, self.holding):
+            for entry in files.names(directory):
+                envelope_id = _envelope_name(entry)
+                if envelope_id and envelope_id not in seen:
+                    seen.add(envelope_id)
+                    yield envelope_id
 
     def exists(self, envelope_id: str) -> bool:
         """Say whether envelope `envelope_id` has a file."""
@@ -235,8 +384,11 @@ class EnvelopeStore:
 
     def strays(self, *, min_age: float, keep: Collection[str] = ()) -> list[Path]:
         """List the entries of staging not named in `keep`, untouched for `min_age` seconds."""
-        found = [p for p in self.staging.iterdir() if p.name not in keep and _age(p) >= min_age]
-        _normalize_times(self.staging)
+        found = [
+            self.staging / e.name
+            for e in files.names(self.staging)
+            if e.name not in keep and files.age(self.staging / e.name) >= min_age
+        ]
         return sorted(found)
 
     def leftovers(self, *, min_age: float, keep: Collection[str] = ()) -> list[Path]:
@@ -248,55 +400,13 @@ class EnvelopeStore:
         """
         found = self.strays(min_age=min_age, keep=keep)
         found += [
-            p
-            for p in self.root.glob(f"{REPLY_WORK_PREFIX}*")
-            if p.is_dir() and not p.is_symlink() and _age(p) >= min_age
+            self.root / e.name
+            for e in files.names(self.root)
+            if e.name.startswith(REPLY_WORK_PREFIX)
+            and stat.S_ISDIR(e.info.st_mode)
+            and files.age(self.root / e.name) >= min_age
         ]
-        _normalize_times(self.root, self.staging)
         return sorted(found)
 
     def _stale(self, envelope_id: str, min_age: float) -> bool:
-        return _age(self.path(envelope_id)) >= min_age
-
-
-def _overwrite(path: Path) -> None:
-    """Write zeros over every byte of a regular file and wait until the device has them."""
-    # Overwriting in place is a best effort. It reaches the old bytes where the
-    # filesystem rewrites blocks where they lie (ext4 in its default ordered mode,
-    # XFS, tmpfs). It promises nothing on copy-on-write or log-structured
-    # filesystems (btrfs, ZFS, F2FS), whose writes go to new blocks and whose
-    # snapshots keep the old ones; in the journal of ext4 with data=journal; on
-    # SSDs and SD cards, whose wear levelling remaps writes and keeps old pages
-    # until the drive erases them; or in backups. There, what protects a report is
-    # that the server only ever held ciphertext it cannot open, and full-disk
-    # encryption whose key can be destroyed.
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except FileNotFoundError:
-        return
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            return
-        zeros = bytes(min(info.st_size, _OVERWRITE_BLOCK))
-        offset = 0
-        while offset < info.st_size:
-            offset += os.pwrite(fd, zeros[: info.st_size - offset], offset)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _age(path: Path) -> float:
-    """Seconds since anything last changed a file or, for a directory, anything in it."""
-    # The inode change time, because publishing resets the other times to the
-    # epoch (and sets this one): it says how long a file has been as it is.
-    try:
-        newest = path.lstat().st_ctime
-        if path.is_dir() and not path.is_symlink():
-            for inner in path.rglob("*"):
-                with contextlib.suppress(FileNotFoundError):
-                    newest = max(newest, inner.lstat().st_ctime)
-    except FileNotFoundError:
-        return 0.0
-    return time.time() - newest
+        return files.age(self.path(envelope_id)) >= min_age

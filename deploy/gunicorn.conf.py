@@ -13,6 +13,8 @@ import ipaddress
 import logging
 import os
 import re
+import secrets
+import time
 import traceback
 from typing import Any
 
@@ -125,6 +127,11 @@ threads = _count("RAAZDAR_THREADS", 16)
 # Each worker builds its own app after the fork: no database connection, key
 # cache or secret is created in the master and shared between processes.
 preload_app = False
+
+# Except the run key (app.runkey), made here in the master so that every worker
+# shares it: throttle windows and spent TOTP steps are stored as tags under it.
+# It lives in memory only, so a copy of the database never dates them.
+os.environ.setdefault("RAAZDAR_RUN_KEY", f"{secrets.token_hex(32)}:{time.time():.0f}")
 
 # Workers are never recycled on a request count: a restart cuts off uploads.
 max_requests = 0

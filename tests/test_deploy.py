@@ -17,8 +17,8 @@ ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
 GUNICORN_CONF = DEPLOY / "gunicorn.conf.py"
 SYSTEMD = DEPLOY / "systemd"
-APP_UNITS = ["raazdar.service", "raazdar-purge.service"]
-UNITS = [*APP_UNITS, "raazdar-purge.timer"]
+APP_UNITS = ["raazdar.service", "raazdar-purge.service", "raazdar-sweep.service"]
+UNITS = [*APP_UNITS, "raazdar-purge.timer", "raazdar-sweep.timer"]
 
 # Every unit that runs Raazdar's code carries all of these.
 HARDENING = {
@@ -207,6 +207,13 @@ def test_the_purge_runs_daily_and_catches_up() -> None:
     assert "raazdar purge" in unit("raazdar-purge.service")["Service"]["ExecStart"]
     timer = unit("raazdar-purge.timer")["Timer"]
     assert timer["OnCalendar"] == "daily"
+    assert timer["Persistent"] == "true"
+
+
+def test_the_sweep_is_checked_hourly_and_catches_up() -> None:
+    assert "raazdar sweep" in unit("raazdar-sweep.service")["Service"]["ExecStart"]
+    timer = unit("raazdar-sweep.timer")["Timer"]
+    assert timer["OnCalendar"] == "hourly"
     assert timer["Persistent"] == "true"
 
 

@@ -1,4 +1,4 @@
-"""`raazdar migrate`, `purge` and `doctor`: schema upgrades, retention, a health check.
+"""`raazdar migrate`, `purge`, `sweep` and `doctor`: schema, retention, arrival times, health.
 
 None of them builds the app: each must work when it would refuse to start (a keyring
 lapsed, say), which is when old items still have to go and an administrator
@@ -204,6 +204,41 @@ def _say_purged(report: PurgeReport) -> None:
             click.echo(f"  {row}", err=True)
         if len(report.missing) > _MISSING_SHOWN:
             click.echo(f"  … and {len(report.missing) - _MISSING_SHOWN} more", err=True)
+
+
+@main.command()
+@click.option("--force", is_flag=True, help="Sweep now, even if this period's sweep has run.")
+@click.option(
+    "--period",
+    "hours",
+    type=click.IntRange(1, 24),
+    help="First set the sweep period to this many hours (1-24; the default is 24).",
+)
+@click.pass_obj
+@reports_errors
+def sweep(instance: Path, force: bool, hours: int | None) -> None:
+    """Re-create new envelopes in random order so the disk dates them no finer than the period."""
+    from app.services import audit, settings_admin
+    from app.services.sweep import sweep as run_sweep
+
+    with _offline(instance) as (session, store):
+        if hours is not None:
+            settings_admin.update(session, {"sweep_hours": hours}, actor=audit.CONSOLE)
+            session.commit()
+        engine = session.get_bind().engine
+        session.close()
+        report = run_sweep(engine, store, force=force)
+    if not report.ran:
+        click.echo(
+            f"raazdar: sweep: this {report.period_hours}-hour period's sweep has run; "
+            "nothing to do (--force sweeps all the same)"
+        )
+        return
+    click.echo(
+        f"raazdar: sweep: {report.moved} new envelope(s) moved into the store, "
+        f"{report.renewed} older one(s) re-created; the database was rebuilt "
+        f"(period: {report.period_hours} hour(s))"
+    )
 
 
 @main.command()

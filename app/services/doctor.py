@@ -15,6 +15,7 @@ import runpy
 import shlex
 import shutil
 import stat
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -31,7 +32,7 @@ from app.errors import AppError
 from app.instance import InstancePaths, load_config, sqlite_path
 from app.keyring import load_keyring
 from app.serve import GUNICORN_CONF
-from app.services import audit, retention
+from app.services import audit, retention, sweep
 from app.services.keyring_admin import EXPIRY_WARNING_DAYS
 from app.store import EnvelopeStore
 from app.tor.control import Tor, TorError
@@ -68,6 +69,7 @@ class Surroundings:
     tor_binary: str | None = field(default_factory=lambda: shutil.which("tor"))
     gunicorn_conf: Path = GUNICORN_CONF
     mounts: Path = Path("/proc/self/mounts")
+    clock: Callable[[], float] = time.time
 
 
 def diagnose(instance: Path, today: dt.date, where: Surroundings | None = None) -> list[Check]:
@@ -85,7 +87,10 @@ def diagnose(instance: Path, today: dt.date, where: Surroundings | None = None) 
         checks += _database_checks(config, today)
     store = EnvelopeStore(paths.store, paths.staging)
     checks.append(_guard("staging", lambda: _staging(store)))
+    if config is not None:
+        checks.append(_guard("sweep", lambda: _sweep(config, store, where.clock())))
     checks.append(_guard("store", lambda: _filesystem(paths.store, where.mounts)))
+    checks.append(_guard("atime", lambda: _atime(paths.root, where.mounts)))
     checks.append(_guard("gunicorn", lambda: _gunicorn(where)))
     checks.append(_guard("tor", lambda: _tor(paths, where)))
     return checks
@@ -395,24 +400,79 @@ def _filesystem(store: Path, mounts: Path) -> Check:
     )
 
 
+def _atime(root: Path, mounts: Path) -> Check:
+    """Say whether reads leave their time on the instance's files (mount it with noatime)."""
+    mount = _mount(root, mounts)
+    if mount is None:
+        return Check("atime", Status.OK, "could not tell how the instance directory is mounted")
+    _kind, options = mount
+    if "noatime" in options:
+        return Check("atime", Status.OK, "the instance's filesystem is mounted noatime")
+    mode = "strictatime" if "strictatime" in options else "relatime"
+    return Check(
+        "atime",
+        Status.WARN,
+        f"the instance's filesystem records access times ({mode}): the first read of a "
+        "file after a change (an export, a source reading a reply) leaves its time; "
+        "mount it with noatime",
+    )
+
+
+def _sweep(config: Config, store: EnvelopeStore, now: float) -> Check:
+    """Warn when the arrival sweep has not run in its period, so arrivals keep finer stamps."""
+    engine = db.make_engine(config.DATABASE_URL)
+    try:
+        every = sweep.period(engine)
+    finally:
+        engine.dispose()
+    hours = int(every.total_seconds() // 3600)
+    last = sweep.last_sweep(store)
+    held = len(store.held())
+    late = every + sweep.LATE_AFTER
+    if last is None and held:
+        return Check(
+            "sweep",
+            Status.WARN,
+            f"{held} new envelope(s) wait and no arrival sweep has ever run: their files "
+            "say when each arrived; enable raazdar-sweep.timer or run `raazdar sweep`",
+        )
+    if last is not None and now - last > late.total_seconds():
+        return Check(
+            "sweep",
+            Status.WARN,
+            f"the arrival sweep is overdue (period {hours} hour(s)), {held} envelope(s) wait: "
+            "their files say when each arrived; check raazdar-sweep.timer or run `raazdar sweep`",
+        )
+    return Check(
+        "sweep", Status.OK, f"the arrival sweep runs every {hours} hour(s); {held} waiting"
+    )
+
+
 def _filesystem_type(path: Path, mounts: Path) -> str | None:
     """Return the type of the filesystem `path` lies on, from a mounts table."""
+    mount = _mount(path, mounts)
+    return mount[0] if mount else None
+
+
+def _mount(path: Path, mounts: Path) -> tuple[str, frozenset[str]] | None:
+    """Return the type and options of the filesystem `path` lies on, from a mounts table."""
     try:
         lines = mounts.read_text("utf-8").splitlines()
     except OSError:
         return None
     target = str(path.resolve())
-    best: tuple[int, str] | None = None
+    best: tuple[int, str, frozenset[str]] | None = None
     for line in lines:
         fields = line.split()
         if len(fields) < 3:
             continue
         point = _unescape(fields[1])
         inside = target == point or target.startswith(point.rstrip("/") + "/")
+        options = frozenset(fields[3].split(",")) if len(fields) > 3 else frozenset()
         # The longest mount point wins; a later mount over the same point hides earlier ones.
         if inside and (best is None or len(point) >= best[0]):
-            best = (len(point), fields[2])
-    return best[1] if best else None
+            best = (len(point), fields[2], options)
+    return (best[1], best[2]) if best else None
 
 
 def _unescape(field: str) -> str:

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import AppError
 from app.models import AppliedBundle, ExportHead, Item, Reply, Source, today
+from app.noatime import read_quietly
 from app.services.context import services
 from app.store import REPLY_WORK_PREFIX
 from crypto import PublicKey, SigningKey, VerifyKey, read_header, verify_signature
@@ -68,7 +69,7 @@ class ApplySummary:
 
 def server_signing_key() -> SigningKey:
     """The instance's signing key, which export bundles are signed with."""
-    text = services().paths.signing_key.read_text("ascii")
+    text = read_quietly(services().paths.signing_key).decode("ascii")
     return SigningKey.from_text(text)
 
 
@@ -107,7 +108,10 @@ def export_bundle(
         sources=sources,
         chain=chain,
     )
-    digest = write_export(dst, export, [svc.store.path(i.id) for i in items], server_signing_key())
+    with svc.store.steady():  # no sweep moves or overwrites an envelope while it is read
+        digest = write_export(
+            dst, export, [svc.store.path(i.id) for i in items], server_signing_key()
+        )
     _advance(session, chain, digest)
     day = today()
     for item in items:

@@ -78,9 +78,13 @@ _RULES: Final[dict[str, Callable[[str, Any], Any]]] = {
     "upload_limit_mib": _number(UPLOAD_LIMIT_MIB, "MiB"),
     "retention_days": _number(RETENTION_DAYS, "days"),
     "source_expiry_days": _number(RETENTION_DAYS, "days"),
+    # Arrivals are dated no finer than this (app.services.sweep): an hour at the least.
+    "sweep_hours": _number((1, 24), "hours"),
 }
 # Free text is recorded as changed, not quoted: the log is for who did what.
-_QUOTED: Final = frozenset({"upload_limit_mib", "retention_days", "source_expiry_days"})
+_QUOTED: Final = frozenset(
+    {"upload_limit_mib", "retention_days", "source_expiry_days", "sweep_hours"}
+)
 
 
 def current(session: Session) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app import sessions, throttle
+from app import runkey, sessions, throttle
 from app.errors import AppError, KeyringUnavailable, ThrottledError
 from app.models import Item, Reply, Source, StaffAccount, today
 from app.services import audit, retention
@@ -318,25 +318,55 @@ def _open(sealed: str | None) -> str | None:
 
 
 def _use_code(session: Session, account: StaffAccount, secret: str, code: str) -> bool:
-    """Accept `code` once: move the account's last step past it, or refuse."""
+    """Accept `code` once: mark its step spent (a tag under the run key), or refuse."""
     code = "".join(code.split())
     if not _CODE.fullmatch(code):
         return False
     totp = pyotp.TOTP(secret)
     now = int(time.time()) // totp.interval
+    run = runkey.current()
     for step in range(now - _DRIFT_STEPS, now + _DRIFT_STEPS + 1):
         if not hmac.compare_digest(totp.generate_otp(step), code):
             continue
-        # The one place a code is spent, and the one check that it is newer than the
-        # last: of two workers racing with one code, one moves the step, the other
-        # finds it moved.
+        spent = session.execute(
+            select(StaffAccount.totp_spent).where(StaffAccount.id == account.id)
+        ).scalar_one()
+        if _spent(run, account.id, spent, step, totp.interval):
+            return False
+        # The one place a code is spent: of two workers racing with one code, one
+        # changes the tag, the other finds it changed.
         moved = session.execute(
             update(StaffAccount)
-            .where(StaffAccount.id == account.id, StaffAccount.totp_last_step < step)
-            .values(totp_last_step=step)
+            .where(StaffAccount.id == account.id, StaffAccount.totp_spent == spent)
+            .values(totp_spent=_step_tag(run, account.id, step))
         )
         return bool(moved.rowcount)  # type: ignore[attr-defined]
     return False
+
+
+def _step_tag(run: runkey.RunKey, account_id: str, step: int) -> int:
+    return run.tag("totp-step", account_id, step)
+
+
+def _spent(run: runkey.RunKey, account_id: str, spent: int, step: int, interval: int) -> bool:
+    """Say whether `step`, or a later one a code could still be accepted for, was spent.
+
+    Only the last spent step is kept, as a tag: a code is refused if that step
+    is `step` or up to two after it (the reach of the allowed drift). A tag
+    from before a restart cannot be read: for the drift's reach after the run
+    began, an account that has one is refused, since its last code may be
+    within reach still.
+    """
+    if not spent:
+        return False
+    reach = range(step, step + 2 * _DRIFT_STEPS + 1)
+    if spent in {_step_tag(run, account_id, s) for s in reach}:
+        return True
+    first = int(run.started) // interval
+    if step > first + _DRIFT_STEPS:
+        return False
+    this_run = range(first - _DRIFT_STEPS, step + 2 * _DRIFT_STEPS + 1)
+    return spent not in {_step_tag(run, account_id, s) for s in this_run}
 
 
 # The dashboard.

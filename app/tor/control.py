@@ -26,6 +26,7 @@ import stem.process
 from stem.control import EventType
 
 from app.errors import AppError
+from app.noatime import read_quietly
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +143,7 @@ class Tor:
         client authorisation; with any, only those clients can reach the service.
         """
         new = not key_file.exists()
-        key_spec = "NEW:ED25519-V3" if new else key_file.read_text("ascii").strip()
+        key_spec = "NEW:ED25519-V3" if new else read_quietly(key_file).decode("ascii").strip()
         if not new and not _KEY_SPEC.fullmatch(key_spec):
             raise TorError(f"{key_file} does not hold an ED25519-V3 onion service key")
         if not _TARGET.fullmatch(target):

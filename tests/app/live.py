@@ -18,6 +18,7 @@ from pathlib import Path
 from app.demo import DEMO_PASSPHRASE
 from app.instance import InstancePaths
 from app.setup import initialise
+from app.store import HOLDING_NAME
 from crypto import KdfParams, KeyFile, Metadata, PrivateKey, open_bytes
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,7 +53,8 @@ def stored_envelopes(instance: Path) -> list[Envelope]:
     """Open every envelope in the instance's store (the reviewer's view of it)."""
     key = reviewer_key(instance)
     opened = []
-    for path in sorted(InstancePaths(instance).store.glob("*.rze")):
+    store = InstancePaths(instance).store
+    for path in sorted([*store.glob("*.rze"), *(store / HOLDING_NAME).glob("*.rze")]):
         plaintext, info = open_bytes(path.read_bytes(), [key])
         opened.append(Envelope(info.metadata, plaintext))
     return opened

@@ -16,6 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from app import runkey
 from app.models import StaffAccount
 from app.services import staff as staff_service
 from crypto import TokenKey
@@ -73,11 +74,19 @@ def make_staff(
 
 
 def last_step(app: Flask, user: StaffUser) -> int:
-    """The last TOTP step the server accepted for `user`."""
+    """The last TOTP step the server accepted for `user` (0 if none), read back from its tag."""
     with db_session(app) as session:
         account = session.get(StaffAccount, user.id)
         assert account is not None
-        return account.totp_last_step
+        spent = account.totp_spent
+    if not spent:
+        return 0
+    run = runkey.current()
+    now = int(time.time()) // 30
+    for step in range(now - 10, now + 10):
+        if run.tag("totp-step", user.id, step) == spent:
+            return step
+    raise AssertionError("the spent tag is no recent step's under this run's key")
 
 
 def fresh_code(app: Flask, user: StaffUser, secret: str | None = None) -> str:

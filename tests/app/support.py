@@ -25,6 +25,7 @@ from app.instance import InstancePaths
 from app.keyring import manifest_path
 from app.models import AuditEntry, Item, Source
 from app.services.replies import post_reply
+from app.store import HOLDING_NAME
 from crypto import (
     KeyFile,
     KeyPair,
@@ -236,8 +237,11 @@ def remove_keyring(instance: Path) -> None:
 
 
 def envelope_files(instance: Path) -> list[Path]:
-    """The envelopes in the store."""
-    return sorted(InstancePaths(instance).store.glob("*.rze"))
+    """The envelopes in the store, and those held there since they arrived (by name)."""
+    store = InstancePaths(instance).store
+    return sorted(
+        [*store.glob("*.rze"), *(store / HOLDING_NAME).glob("*.rze")], key=lambda p: p.name
+    )
 
 
 def staging_files(instance: Path) -> list[Path]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,7 @@ from app.models import AuditEntry, Item, Source, today
 from app.serve import GUNICORN_CONF
 from app.services import audit
 from app.services.doctor import Check, Status, Surroundings, diagnose, failed
+from app.store import EnvelopeStore
 from app.tor.control import Health, Tor
 from tests.app.support import db_session
 
@@ -39,7 +41,9 @@ CHECKS = [
     "retention",
     "acknowledgement",
     "staging",
+    "sweep",
     "store",
+    "atime",
     "gunicorn",
     "tor",
 ]
@@ -74,7 +78,7 @@ def fake_tor(monkeypatch: pytest.MonkeyPatch) -> FakeTor:
 @pytest.fixture
 def mounts(tmp_path: Path) -> Path:
     path = tmp_path / "mounts"
-    path.write_text("/dev/sda1 / ext4 rw,relatime 0 0\n")
+    path.write_text("/dev/sda1 / ext4 rw,noatime 0 0\n")
     return path
 
 
@@ -316,6 +320,42 @@ def test_a_copy_on_write_filesystem_warns(
     checks = diagnose(instance, today(), where)
     assert verdicts(checks)["store"] is Status.WARN
     assert "btrfs" in message(checks, "store")
+
+
+@pytest.mark.parametrize("options", ["rw,relatime", "rw,strictatime", "rw"])
+def test_a_filesystem_that_records_access_times_warns(
+    instance: Path, where: Surroundings, mounts: Path, options: str
+) -> None:
+    mounts.write_text(f"/dev/sda1 / ext4 {options} 0 0\n")
+    checks = diagnose(instance, today(), where)
+    assert verdicts(checks)["atime"] is Status.WARN
+    assert "noatime" in message(checks, "atime")
+
+
+def test_envelopes_waiting_for_a_sweep_that_never_ran_warn(
+    instance: Path, where: Surroundings
+) -> None:
+    paths = InstancePaths(instance)
+    store = EnvelopeStore(paths.store, paths.staging)
+    staged = paths.staging / "x.rze"
+    staged.write_bytes(b"an envelope")
+    store.publish(secrets.token_hex(16), staged)
+    assert verdicts(diagnose(instance, today(), where))["sweep"] is Status.WARN
+    sweep_now(instance)
+    assert verdicts(diagnose(instance, today(), where))["sweep"] is Status.OK
+
+
+def test_a_missed_sweep_warns(instance: Path, where: Surroundings) -> None:
+    sweep_now(instance)
+    later = Surroundings(**{**where.__dict__, "clock": lambda: time.time() + 27 * 3600})
+    checks = diagnose(instance, today(), later)
+    assert verdicts(checks)["sweep"] is Status.WARN
+    assert "overdue" in message(checks, "sweep")
+
+
+def sweep_now(instance: Path) -> None:
+    result = CliRunner().invoke(main, ["--instance", str(instance), "sweep", "--force"])
+    assert result.exit_code == 0, result.output
 
 
 def test_tor_still_bootstrapping_warns(

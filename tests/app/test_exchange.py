@@ -36,6 +36,7 @@ from crypto.exchange import (
     read_export,
     write_replies,
 )
+from tests.app.support import envelope_files
 
 
 @dataclass
@@ -146,7 +147,7 @@ def exported(app: Flask, instance: Path, tmp_path: Path) -> tuple[FlaskClient, P
 
 
 def store_files(instance: Path) -> set[str]:
-    return {p.name for p in InstancePaths(instance).store.glob("*.rze")}
+    return {p.name for p in envelope_files(instance)}
 
 
 def test_round_trip_reaches_the_source_and_deletes_what_was_acknowledged(

@@ -109,18 +109,19 @@ def test_acknowledged_items_are_overwritten_and_nothing_else_is_deleted(
     kept = [e.id for e in manifest.entries if e.submission != first]
     assert len(acked) == 2
     assert len(kept) == 2
-    store = InstancePaths(instance).store
-    links = {i: witness(store / f"{i}.rze", tmp_path) for i in acked}
-    before = {i: (store / f"{i}.rze").read_bytes() for i in kept}
+    paths = InstancePaths(instance)
+    store, envelopes = paths.store, EnvelopeStore(paths.store, paths.staging)
+    links = {i: witness(envelopes.path(i), tmp_path) for i in acked}
+    before = {i: envelopes.path(i).read_bytes() for i in kept}
     replies = review.replies(tmp_path / "replies.rzb", manifest, "thank you", acks=acked)
     status, output = cli(instance, "import-replies", str(replies))
     assert status == 0, output
     assert "2 acknowledged item(s) deleted" in output
     for item_id, link in links.items():
-        assert not (store / f"{item_id}.rze").exists()
+        assert not envelopes.exists(item_id)
         data = link.read_bytes()
         assert data == bytes(len(data))
         assert len(data) > 0
-    assert {i: (store / f"{i}.rze").read_bytes() for i in kept} == before
+    assert {i: envelopes.path(i).read_bytes() for i in kept} == before
     # The unpacked reply bundle went the same way.
     assert list(store.glob(f"{REPLY_WORK_PREFIX}*")) == []

@@ -15,7 +15,7 @@ import pytest
 
 from app.tor.private_network import PrivateNetwork
 from tests.app.live import stored_envelopes
-from tests.app.support import demo_authorities
+from tests.app.support import demo_authorities, envelope_files
 from tests.submit.support import Device
 from tests.tor.conftest import Service, instance, network, server, service  # noqa: F401
 from tests.tor.test_onion import get
@@ -45,10 +45,10 @@ def test_a_report_sent_through_tors_socks_port_arrives_sealed(
     message = f"Sent through Tor, sealed on the device. {secrets.token_hex(8)}"
     evidence = tmp_path / "photo.jpg"
     evidence.write_bytes(secrets.token_bytes(200 * 1024))
-    known = {p.name for p in (instance / "store").glob("*.rze")}
+    known = {p.name for p in envelope_files(instance)}
     result = device.run("send", "-m", message, "--codename-file", str(codename), str(evidence))
     assert result.exit_code == 0, result.output
-    new = {p.name for p in (instance / "store").glob("*.rze")} - known
+    new = {p.name for p in envelope_files(instance)} - known
     assert len(new) == 2
     reports = [
         json.loads(e.plaintext)["message"]

@@ -18,6 +18,7 @@ from app.tor.control import Tor
 from app.tor.private_network import PrivateNetwork
 from crypto import PrivateKey, open_bytes
 from tests.app.live import reviewer_key
+from tests.app.support import envelope_files
 from tests.tor.conftest import Service
 
 pytestmark = pytest.mark.tor
@@ -96,8 +97,7 @@ def test_report_and_file_arrive_sealed_over_tor(
 ) -> None:
     message = "Officer at the checkpoint took money to let the truck through.\nسب انسپکٹر"
     evidence = os.urandom(300 * 1024)  # several chunks, streamed through Tor
-    store = instance / "store"
-    before = set(store.glob("*.rze"))
+    before = set(envelope_files(instance))
     with requests.Session() as session:
         form = inputs(get(network, f"{service.url}/submit", session).text)
         assert form.get("csrf_token")
@@ -123,7 +123,7 @@ def test_report_and_file_arrive_sealed_over_tor(
     assert response.status_code == 303
     assert response.headers["Location"].endswith("/submitted")
 
-    arrived = sorted(set(store.glob("*.rze")) - before)
+    arrived = sorted(set(envelope_files(instance)) - before)
     assert len(arrived) == 2
     key = reviewer_key(instance)
     opened = {}

@@ -1,0 +1,112 @@
+"""File operations the envelope store is built on: quiet listing, overwriting, durable renames.
+
+Each avoids leaving a time behind: directories are listed with O_NOATIME
+(`app.noatime`), and times that a change sets are put back to the epoch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from app.noatime import open_quietly
+
+OVERWRITE_BLOCK: Final = 1024 * 1024
+
+
+def normalize_times(*paths: Path) -> None:
+    """Set the access and modification times of `paths` to the epoch (ctime becomes now)."""
+    for path in paths:
+        with contextlib.suppress(FileNotFoundError):
+            os.utime(path, (0, 0))
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A name in a directory and what `lstat` said of it."""
+
+    name: str
+    info: os.stat_result
+
+
+def names(directory: Path) -> list[Entry]:
+    """List a directory without moving its access time; [] if it is not there.
+
+    Listing is how the purge, the doctor and the sweep look: resetting the
+    directory's times afterwards would move its change time to the moment they looked.
+    """
+    try:
+        fd = open_quietly(directory, os.O_RDONLY | os.O_DIRECTORY)
+    except FileNotFoundError:
+        return []
+    found = []
+    try:
+        for name in os.listdir(fd):
+            with contextlib.suppress(FileNotFoundError):
+                found.append(Entry(name, os.stat(name, dir_fd=fd, follow_symlinks=False)))
+    finally:
+        os.close(fd)
+    return found
+
+
+def fsync_directory(directory: Path) -> None:
+    """Make the renames in a directory durable."""
+    with contextlib.suppress(FileNotFoundError):
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def overwrite_fd(fd: int) -> None:
+    """Write zeros over every byte of the regular file open as `fd` and wait for the device."""
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        return
+    zeros = bytes(min(info.st_size, OVERWRITE_BLOCK))
+    offset = 0
+    while offset < info.st_size:
+        offset += os.pwrite(fd, zeros[: info.st_size - offset], offset)
+    os.fsync(fd)
+
+
+def overwrite(path: Path) -> None:
+    """Write zeros over every byte of a regular file and wait until the device has them."""
+    # Overwriting in place is a best effort. It reaches the old bytes where the
+    # filesystem rewrites blocks where they lie (ext4 in its default ordered mode,
+    # XFS, tmpfs). It promises nothing on copy-on-write or log-structured
+    # filesystems (btrfs, ZFS, F2FS), whose writes go to new blocks and whose
+    # snapshots keep the old ones; in the journal of ext4 with data=journal; on
+    # SSDs and SD cards, whose wear levelling remaps writes and keeps old pages
+    # until the drive erases them; or in backups. There, what protects a report is
+    # that the server only ever held ciphertext it cannot open, and full-disk
+    # encryption whose key can be destroyed.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        return
+    try:
+        overwrite_fd(fd)
+    finally:
+        os.close(fd)
+
+
+def age(path: Path) -> float:
+    """Seconds since anything last changed a file or, for a directory, anything in it."""
+    # The inode change time, because publishing resets the other times to the
+    # epoch (and sets this one): it says how long a file has been as it is.
+    try:
+        newest = path.lstat().st_ctime
+        if path.is_dir() and not path.is_symlink():
+            for inner in path.rglob("*"):
+                with contextlib.suppress(FileNotFoundError):
+                    newest = max(newest, inner.lstat().st_ctime)
+    except FileNotFoundError:
+        return 0.0
+    return time.time() - newest

@@ -1,0 +1,197 @@
+"""The arrival sweep: what the disk says about when envelopes arrived is the sweep's time, no finer.
+
+Linux cannot set a file's change or creation time, so new envelopes wait in
+holding and, once per period (`sweep_hours`, a day by default, an hour at the
+least), a sweep re-creates them in the store as new files in a random order
+(`EnvelopeStore.sweep`). It then rebuilds an SQLite database (VACUUM, and a
+checkpoint that empties the WAL), so that neither the order of the WAL's frames
+nor the place of a row in its page says which row came first, and sets the
+times of the database files and of the store's directories to the epoch (their
+change times become the sweep's).
+
+The sweep runs from a systemd timer every hour and at the start of `raazdar
+serve`; each run does the work only when a new period has begun since the
+last one (or when told to). A file in the store records the last sweep: its
+modification time is the sweep's, which every swept envelope shows anyway.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import os
+import random
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from sqlalchemy import Engine, update
+
+from app.settings import get_setting
+from app.store import EnvelopeStore
+
+PERIOD_SETTING: Final = "sweep_hours"
+# The shortest and longest period between sweeps, in hours.
+PERIOD_HOURS: Final = (1, 24)
+MARKER_NAME: Final = ".swept"
+# A sweep is overdue (for `raazdar doctor`) this long after its period ends: the
+# timer runs hourly with up to ten minutes' random delay.
+LATE_AFTER: Final = dt.timedelta(hours=2)
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    """What one run of the sweep did."""
+
+    ran: bool
+    period_hours: int
+    moved: int = 0
+    renewed: int = 0
+
+
+def period(engine: Engine) -> dt.timedelta:
+    """Return the instance's sweep period."""
+    from sqlalchemy.orm import Session
+
+    with Session(engine) as session:
+        hours = int(get_setting(session, PERIOD_SETTING))
+    low, high = PERIOD_HOURS
+    return dt.timedelta(hours=min(max(hours, low), high))
+
+
+def marker(store: EnvelopeStore) -> Path:
+    """The file whose modification time is the last sweep's."""
+    return store.root / MARKER_NAME
+
+
+def last_sweep(store: EnvelopeStore) -> float | None:
+    """Return when the last sweep ended (seconds since the epoch), or None if none has."""
+    try:
+        return marker(store).lstat().st_mtime
+    except FileNotFoundError:
+        return None
+
+
+def due(store: EnvelopeStore, every: dt.timedelta, now: float) -> bool:
+    """Say whether a new period has begun since the last sweep (periods start at UTC midnight)."""
+    last = last_sweep(store)
+    seconds = every.total_seconds()
+    return last is None or now // seconds > last // seconds
+
+
+def sweep(
+    engine: Engine,
+    store: EnvelopeStore,
+    *,
+    force: bool = False,
+    now: float | None = None,
+    rng: random.Random | None = None,
+) -> SweepReport:
+    """Sweep the store and the database if a new period has begun (or `force`)."""
+    every = period(engine)
+    hours = int(every.total_seconds() // 3600)
+    with _locked(store.root):
+        if not force and not due(store, every, time.time() if now is None else now):
+            return SweepReport(ran=False, period_hours=hours)
+        last = last_sweep(store)
+        swept = store.sweep(renew=lambda _id, info: _unswept(info, last), rng=rng)
+        compact(engine)
+        _stamp(marker(store))
+        with contextlib.suppress(FileNotFoundError):
+            os.utime(store.root, (0, 0))
+    return SweepReport(ran=True, period_hours=hours, moved=swept.moved, renewed=swept.renewed)
+
+
+def _unswept(info: os.stat_result, last: float | None) -> bool:
+    """Say whether a stored envelope was changed since the last sweep (or there never was one).
+
+    Every file a sweep makes has its change time before the sweep's end; only
+    an older release (which renamed arrivals straight into the store) makes others.
+    """
+    return last is None or info.st_ctime > last
+
+
+def compact(engine: Engine) -> None:
+    """Rebuild the database in key order, so no row's place or stamp says when it was written."""
+    if engine.dialect.name == "postgresql":
+        _compact_postgresql(engine)
+        return
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as connection:
+        raw = connection.connection.dbapi_connection
+        assert raw is not None  # noqa: S101 - a fresh connection is open
+        raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        # VACUUM writes every table and index anew, in key order: random ids.
+        raw.execute("VACUUM")
+        raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    database = engine.url.database
+    if database:
+        path = Path(database)
+        names = (path.name, f"{path.name}-wal", f"{path.name}-shm", f"{path.name}-journal")
+        # The directory too: its change time says when the WAL files were made (the start).
+        for target in [*(path.with_name(n) for n in names), path.parent]:
+            with contextlib.suppress(FileNotFoundError):
+                os.utime(target, (0, 0))
+
+
+def _compact_postgresql(engine: Engine) -> None:
+    """Give every row one transaction id (xmin), then rewrite each table in key order.
+
+    PostgreSQL stamps each row version with the transaction that wrote it and
+    appends new rows at the end of the table, so both would order arrivals.
+    Updating every row in one transaction gives them all the same xmin; CLUSTER
+    then writes each table anew, in primary-key order (random ids), without
+    the old versions. Its WAL and freed blocks still hold history: see
+    deploy/README.md.
+    """
+    from app.db import Base
+
+    tables = [t for t in Base.metadata.sorted_tables if t.primary_key.columns]
+    with engine.begin() as connection:
+        for table in tables:
+            column = next(iter(table.primary_key.columns))
+            connection.execute(update(table).values({column: column}))
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        for table in tables:
+            name = connection.dialect.identifier_preparer.quote(table.name)
+            index = connection.dialect.identifier_preparer.quote(f"{table.name}_pkey")
+            connection.exec_driver_sql(f"CLUSTER {name} USING {index}")
+
+
+def _stamp(path: Path) -> None:
+    """Create or refresh the marker of the last sweep; its mtime is now."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    os.close(fd)
+    os.utime(path)
+
+
+@contextlib.contextmanager
+def _locked(directory: Path) -> Iterator[None]:
+    """Hold an exclusive lock on `directory` so that two sweeps never overlap."""
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def at_start(instance: Path, say: Callable[[str], None]) -> SweepReport:
+    """Run the sweep if its period has begun since the last (`raazdar serve`, before gunicorn)."""
+    from app import db
+    from app.config import config_for
+    from app.instance import InstancePaths
+
+    paths = InstancePaths(instance)
+    engine = db.make_engine(config_for(instance).DATABASE_URL)
+    try:
+        report = sweep(engine, EnvelopeStore(paths.store, paths.staging))
+    finally:
+        engine.dispose()
+    if report.ran:
+        say(f"sweep: {report.moved} new envelope(s) moved into the store, in a random order")
+    return report

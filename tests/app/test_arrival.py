@@ -1,0 +1,300 @@
+"""A seized server says when things arrived to the sweep's period at best, and never in which order.
+
+A live instance (gunicorn, two workers) takes several submissions spread over
+time, from the web form and from the end-to-end client (chunked API uploads);
+its disk is copied as an adversary would (every stamp statx reports,
+then the bytes, reading with O_NOATIME), once before the arrival sweep and
+once after. btime is checked where the filesystem reports it (statx through
+ctypes; Python 3.11's os.stat has no st_birthtime on Linux) and skipped
+honestly where it does not.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from app.cli import main
+from app.db import make_engine
+from app.instance import InstancePaths, load_config
+from app.models import Item
+from app.store import HOLDING_NAME, EnvelopeStore
+from crypto import Fingerprint, derive_source_keys, generate_codename, open_bytes
+from submit import transport
+from submit.protocol import Api
+from submit.state import State
+from submit.trust import KeyringDocument, establish
+from submit.uploads import seal_submission, upload_pending
+from tests.app.live import demo_instance, live_server, reviewer_key
+from tests.app.seizure import Seizure, Stamps, orders, seize
+from tests.app.support import demo_authorities
+from tests.app.test_concurrency import _submit
+
+pytestmark = pytest.mark.slow
+
+SUBMISSIONS = 6
+GAP = 0.3
+
+
+def _sweep(instance: Path) -> tuple[int, int]:
+    """Run `raazdar sweep --force`; return when it started and ended, in ns."""
+    start = time.time_ns()
+    result = CliRunner().invoke(main, ["--instance", str(instance), "sweep", "--force"])
+    end = time.time_ns()
+    assert result.exit_code == 0, result.output
+    return start, end
+
+
+def _send_with_client(base: str, pins: frozenset[Fingerprint], marker: str, workdir: Path) -> None:
+    """Be a source with the end-to-end client: verify the keyring, seal, upload in chunks."""
+    state = State(workdir / "state")
+    api = Api(transport.session(None), base, timeout=(5.0, 30.0))
+    document = KeyringDocument.parse(api.keyring())
+    verified = establish(
+        state, document, pins, dt.date.today(), lambda _fps: None, host=None, allow_test_kdf=True
+    )
+    keys = derive_source_keys(generate_codename(), verified.salt, verified.kdf)
+    assert api.ensure_account(keys) is True
+    evidence = workdir / "evidence.bin"
+    evidence.write_bytes(f"{marker}\n".encode() * 4000)
+    report = f'{{"format": 1, "message": "{marker} by the client"}}'.encode()
+    seal_submission(state, verified.manifest, report, [evidence], keys=keys)
+    assert len(upload_pending(api, keys, state, chunk_bytes=16 * 1024)) == 2
+
+
+def _envelopes(instance: Path, seized: Seizure) -> dict[str, tuple[Path, int]]:
+    """Each seized envelope by id: where it was, and which submission (by arrival) it came in."""
+    key = reviewer_key(instance)
+    found = {}
+    for path, data in seized.data.items():
+        if path.suffix == ".rze" and path.parent.name in {"store", HOLDING_NAME}:
+            plaintext, _info = open_bytes(data, [key])
+            index = next(i for i in range(SUBMISSIONS) if f"arrival-{i:02d}-".encode() in plaintext)
+            found[path.stem] = (path, index)
+    return found
+
+
+def _in(value: int, window: tuple[int, int]) -> bool:
+    return window[0] <= value <= window[1]
+
+
+@dataclass(frozen=True)
+class Seized:
+    """An instance, when its submissions came, what was deleted, and its disk before and after."""
+
+    instance: Path
+    windows: list[tuple[int, int]]
+    doomed: list[str]
+    before: Seizure
+    after: Seizure
+    sweep: tuple[int, int]
+
+    @property
+    def arrivals(self) -> tuple[int, int]:
+        """From the start of the first submission to the end of the last, in ns."""
+        return self.windows[0][0], self.windows[-1][1]
+
+
+@pytest.fixture(scope="module")
+def seized(tmp_path_factory: pytest.TempPathFactory) -> Seized:
+    """Run the instance, take the submissions, seize it before and after the sweep."""
+    instance = demo_instance(tmp_path_factory.mktemp("arrival") / "instance")
+    # The test's own reads of the instance happen before the arrivals (they would set atimes).
+    pins = frozenset(k.verify_key.fingerprint for k in demo_authorities(instance))
+    _sweep(instance)  # the previous period's sweep: store and marker exist
+    time.sleep(GAP)
+    windows: list[tuple[int, int]] = []
+    with live_server(instance, workers=2) as base:
+        for index in range(SUBMISSIONS):
+            marker = f"arrival-{index:02d}-marker"
+            start = time.time_ns()
+            if index % 2:  # every other source uses the end-to-end client
+                workdir = tmp_path_factory.mktemp(f"device-{index}")
+                _send_with_client(base, pins, marker, workdir)
+            else:
+                status, _ = _submit(base, marker)
+                assert status == 303
+            windows.append((start, time.time_ns()))
+            time.sleep(GAP)
+        # One submission is deleted (as acknowledgement would): its rows must leave no trace.
+        engine = make_engine(load_config(InstancePaths(instance)).database_url)
+        paths = InstancePaths(instance)
+        store = EnvelopeStore(paths.store, paths.staging)
+        with Session(engine) as session:
+            items = session.execute(select(Item.id, Item.submission_id)).all()
+            doomed_submission = items[0].submission_id
+            doomed = [i.id for i in items if i.submission_id == doomed_submission]
+            session.execute(delete(Item).where(Item.submission_id == doomed_submission))
+            session.commit()
+        for item_id in doomed:
+            store.delete(item_id)
+        engine.dispose()
+        time.sleep(GAP)
+        before = seize(instance)
+        sweep_window = _sweep(instance)
+        after = seize(instance)
+    return Seized(instance, windows, doomed, before, after, sweep_window)
+
+
+# After the sweep.
+
+
+def test_after_the_sweep_no_stamp_falls_between_the_first_arrival_and_the_sweep(
+    seized: Seized,
+) -> None:
+    after = seized.after
+    first, _ = seized.arrivals
+    sweep_start, _ = seized.sweep
+    dated = {
+        f"{path.name} {name}": value
+        for path, stamps in after.stamps.items()
+        for name, value in stamps.times().items()
+        if first < value < sweep_start
+    }
+    assert dated == {}
+
+
+def test_after_the_sweep_envelope_stamps_say_only_when_the_sweep_ran(
+    seized: Seized,
+) -> None:
+    after = seized.after
+    window = seized.sweep
+    envelopes = _envelopes(seized.instance, after)
+    assert len(envelopes) == 2 * (SUBMISSIONS - 1)
+    for path, _index in envelopes.values():
+        assert path.parent.name == "store", path
+        for name, value in after.stamps[path].times().items():
+            assert value == 0 or _in(value, window), (path.name, name, value)
+
+
+def test_after_the_sweep_nothing_orders_the_envelopes_of_different_submissions(
+    seized: Seized,
+) -> None:
+    after = seized.after
+    envelopes = _envelopes(seized.instance, after)
+    ids = sorted(envelopes)
+    groups = [envelopes[i][1] for i in ids]
+    stamps: list[Stamps] = [after.stamps[envelopes[i][0]] for i in ids]
+    store = envelopes[ids[0]][0].parent
+    listed = after.listing[store]
+    measures: dict[str, list[float]] = {
+        "inode": [s.inode for s in stamps],
+        "atime": [s.atime for s in stamps],
+        "mtime": [s.mtime for s in stamps],
+        "ctime": [s.ctime for s in stamps],
+        "directory position": [listed.index(f"{i}.rze") for i in ids],
+    }
+    if all(s.btime is not None for s in stamps):
+        measures["btime"] = [s.btime or 0 for s in stamps]
+    ordering = [name for name, values in measures.items() if orders(values, groups)]
+    assert ordering == []
+
+
+def test_after_the_sweep_the_database_neither_orders_nor_keeps(
+    seized: Seized,
+) -> None:
+    after = seized.after
+    instance = seized.instance
+    database = InstancePaths(instance).database
+    wal = database.with_name(database.name + "-wal")
+    assert after.data.get(wal, b"") == b""
+    envelopes = _envelopes(instance, after)
+    ids = sorted(envelopes)
+    groups = [envelopes[i][1] for i in ids]
+    content = after.data[database]
+    places = [_places(content, i) for i in ids]
+    occurrences = min(len(p) for p in places)
+    assert occurrences >= 1
+    ordering = [k for k in range(occurrences) if orders([p[k] for p in places], groups)]
+    assert ordering == []
+    doomed = seized.doomed
+    assert not any(i.encode() in content for i in doomed)
+
+
+def _places(content: bytes, item_id: str) -> list[int]:
+    from tests.app.seizure import offsets
+
+    return offsets(content, item_id.encode())
+
+
+# Before the sweep: exactly what docs/PROTOCOL.md §1.1 says a seizure then learns.
+
+
+def test_before_the_sweep_new_envelopes_wait_in_holding_all_changed_at_the_latest_arrival(
+    seized: Seized,
+) -> None:
+    before = seized.before
+    windows = seized.windows
+    envelopes = _envelopes(seized.instance, before)
+    assert len(envelopes) == 2 * (SUBMISSIONS - 1)
+    last_start = windows[-1][0]
+    for path, _index in envelopes.values():
+        assert path.parent.name == HOLDING_NAME
+        stamps = before.stamps[path]
+        assert (stamps.atime, stamps.mtime) == (0, 0)
+        # The change time of every held file is the latest arrival's, whichever it was.
+        assert stamps.ctime >= last_start
+
+
+def test_before_the_sweep_creation_times_date_each_held_envelope(
+    seized: Seized,
+) -> None:
+    before = seized.before
+    envelopes = _envelopes(seized.instance, before)
+    ids = sorted(envelopes)
+    btimes = [before.stamps[envelopes[i][0]].btime for i in ids]
+    if any(b is None for b in btimes):
+        pytest.skip("this filesystem does not report creation times (statx btime)")
+    # As documented: until the sweep, btime says when each held envelope's upload began.
+    assert orders([b or 0 for b in btimes], [envelopes[i][1] for i in ids])
+
+
+def test_before_the_sweep_the_store_directory_has_not_moved_and_the_others_say_the_latest(
+    seized: Seized,
+) -> None:
+    before = seized.before
+    instance = seized.instance
+    paths = InstancePaths(instance)
+    first, _ = seized.arrivals
+    windows = seized.windows
+    store = before.stamps[paths.store]
+    assert all(v < first for v in store.times().values()), store
+    for directory in (paths.store / HOLDING_NAME, paths.staging):
+        stamps = before.stamps[directory]
+        assert (stamps.atime, stamps.mtime) == (0, 0)
+        # Their change times say when the latest submission (or deletion) was, no more.
+        assert stamps.ctime >= windows[-1][0]
+
+
+def test_before_the_sweep_the_wal_is_empty_and_deleted_rows_are_gone(
+    seized: Seized,
+) -> None:
+    before = seized.before
+    instance = seized.instance
+    database = InstancePaths(instance).database
+    wal = database.with_name(database.name + "-wal")
+    assert before.data.get(wal, b"") == b""
+    doomed = seized.doomed
+    for path in (database, wal):
+        assert not any(i.encode() in before.data.get(path, b"") for i in doomed)
+
+
+def test_before_the_sweep_the_database_files_say_only_when_the_latest_write_was(
+    seized: Seized,
+) -> None:
+    before = seized.before
+    database = InstancePaths(seized.instance).database
+    first, _ = seized.arrivals
+    for name in (database.name, f"{database.name}-wal", f"{database.name}-shm"):
+        stamps = before.stamps[database.with_name(name)]
+        # Made when the server started; changed, if at all, by the latest write.
+        assert stamps.btime is None or stamps.btime < first
+        times = [v for v in (stamps.atime, stamps.mtime, stamps.ctime) if v > first]
+        assert all(v >= seized.windows[-1][0] for v in times), (name, stamps)

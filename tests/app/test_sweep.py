@@ -1,0 +1,194 @@
+"""The arrival sweep: held envelopes move into the store as new files, once per period, whole."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import Engine, select, text
+from sqlalchemy.orm import Session
+
+from app import db as app_db
+from app.cli import main
+from app.config import config_for
+from app.instance import InstancePaths
+from app.models import AuditEntry, Throttle
+from app.services.sweep import compact, last_sweep, sweep
+from app.settings import get_setting
+from app.store import HOLDING_NAME, EnvelopeStore
+
+DAY = 24 * 3600
+
+
+@pytest.fixture
+def engine(instance: Path) -> Iterator[Engine]:
+    engine = app_db.make_engine(config_for(instance).DATABASE_URL)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def store(instance: Path) -> EnvelopeStore:
+    paths = InstancePaths(instance)
+    return EnvelopeStore(paths.store, paths.staging)
+
+
+def arrive(store: EnvelopeStore, content: bytes) -> str:
+    """Publish an envelope as a submission does; return its id."""
+    envelope_id, staged = store.stage_ciphertext(content)
+    store.publish(envelope_id, staged)
+    return envelope_id
+
+
+def test_held_envelopes_become_new_files_in_the_store_and_the_old_bytes_are_overwritten(
+    engine: Engine, store: EnvelopeStore, tmp_path: Path
+) -> None:
+    contents = {arrive(store, secrets.token_bytes(5000)): None for _ in range(4)}
+    held = {i: store.holding / f"{i}.rze" for i in contents}
+    originals = {i: p.read_bytes() for i, p in held.items()}
+    witnesses = {i: tmp_path / i for i in held}
+    for envelope_id, path in held.items():
+        os.link(path, witnesses[envelope_id])
+    report = sweep(engine, store, force=True)
+    assert (report.ran, report.moved, report.renewed) == (True, 4, 0)
+    assert store.held() == []
+    for envelope_id, content in originals.items():
+        assert store.path(envelope_id) == store.stored_path(envelope_id)
+        assert store.path(envelope_id).read_bytes() == content
+        assert witnesses[envelope_id].read_bytes() == bytes(len(content))
+        with store.open(envelope_id) as stream:
+            assert stream.read() == content
+
+
+def test_a_reply_being_read_is_read_whole_while_a_sweep_replaces_its_file(
+    engine: Engine, store: EnvelopeStore
+) -> None:
+    content = secrets.token_bytes(300_000)
+    envelope_id = arrive(store, content)
+    stream = store.open(envelope_id)
+    swept = threading.Thread(target=sweep, args=(engine, store), kwargs={"force": True})
+    swept.start()
+    # Time for the sweep to rename the new file into place and reach the old inode.
+    time.sleep(0.5)
+    assert stream.read() == content
+    stream.close()
+    swept.join(timeout=30)
+    assert not swept.is_alive()
+    assert store.stored_path(envelope_id).read_bytes() == content
+
+
+def test_the_sweep_runs_once_per_period(engine: Engine, store: EnvelopeStore) -> None:
+    start = (time.time() // DAY) * DAY
+    arrive(store, b"one")
+    assert sweep(engine, store, now=start + 10).ran
+    arrive(store, b"two")
+    assert not sweep(engine, store, now=(last_sweep(store) or 0) + 1).ran
+    assert len(store.held()) == 1
+    assert sweep(engine, store, now=(last_sweep(store) or 0) + DAY).ran
+    assert store.held() == []
+
+
+def test_a_sweep_cut_off_after_its_renames_is_finished_by_the_next(
+    engine: Engine, store: EnvelopeStore
+) -> None:
+    envelope_id = arrive(store, b"an envelope")
+    # As if the last sweep died between the rename into the store and the unlink.
+    store.stored_path(envelope_id).write_bytes(b"an envelope")
+    (store.root / ".sweep-0123").write_bytes(b"a copy never renamed")
+    sweep(engine, store, force=True)
+    assert store.held() == []
+    assert store.stored_path(envelope_id).read_bytes() == b"an envelope"
+    assert not (store.root / ".sweep-0123").exists()
+
+
+def test_envelopes_an_older_release_put_in_the_store_are_re_created_once(
+    engine: Engine, store: EnvelopeStore
+) -> None:
+    legacy = store.stored_path(secrets.token_hex(16))
+    legacy.write_bytes(b"stored before the sweep existed")
+    inode = legacy.stat().st_ino
+    assert sweep(engine, store, force=True).renewed == 1
+    assert legacy.read_bytes() == b"stored before the sweep existed"
+    assert legacy.stat().st_ino != inode
+    assert sweep(engine, store, force=True).renewed == 0
+
+
+def test_an_envelope_deleted_while_held_is_gone_from_both_places(
+    engine: Engine, store: EnvelopeStore
+) -> None:
+    envelope_id = arrive(store, b"to be deleted")
+    store.delete(envelope_id)
+    assert not store.exists(envelope_id)
+    assert sweep(engine, store, force=True).moved == 0
+    assert not store.exists(envelope_id)
+
+
+def test_the_period_is_set_from_the_command_line_and_audited(
+    instance: Path, engine: Engine
+) -> None:
+    result = CliRunner().invoke(main, ["--instance", str(instance), "sweep", "--period", "6"])
+    assert result.exit_code == 0, result.output
+    with Session(engine) as session:
+        assert get_setting(session, "sweep_hours") == 6
+        actions = session.execute(select(AuditEntry.action)).scalars().all()
+    assert "settings-changed" in actions
+    refused = CliRunner().invoke(main, ["--instance", str(instance), "sweep", "--period", "0"])
+    assert refused.exit_code == 2
+
+
+def test_the_holding_directory_is_made_anew_by_each_sweep(
+    engine: Engine, store: EnvelopeStore
+) -> None:
+    arrive(store, b"x")
+    before = store.holding.stat().st_ino
+    sweep(engine, store, force=True)
+    assert store.holding.name == HOLDING_NAME
+    assert store.holding.stat().st_ino != before
+
+
+@pytest.mark.postgres
+def test_on_postgresql_rows_share_one_transaction_and_lie_in_key_order(
+    postgres_url: str,
+) -> None:
+    engine = app_db.make_engine(postgres_url)
+    try:
+        _check_postgresql_compaction(engine)
+    finally:
+        engine.dispose()
+
+
+def _check_postgresql_compaction(engine: Engine) -> None:
+    app_db.Base.metadata.create_all(engine)
+    buckets = [secrets.token_hex(8) for _ in range(40)]
+    for bucket in buckets:  # one transaction per arrival, in this order
+        with Session(engine) as session:
+            session.add(Throttle(bucket=bucket, window=1, failures=1))
+            session.commit()
+
+    def seized() -> list[tuple[str, int, str]]:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text("SELECT bucket, xmin::text::bigint, ctid::text FROM throttle")
+            ).all()
+        return [(r[0], r[1], r[2]) for r in rows]
+
+    def physical(rows: list[tuple[str, int, str]]) -> list[str]:
+        def place(ctid: str) -> tuple[int, int]:
+            block, item = ctid.strip("()").split(",")
+            return int(block), int(item)
+
+        return [r[0] for r in sorted(rows, key=lambda r: place(r[2]))]
+
+    before = seized()
+    assert len({r[1] for r in before}) == len(buckets)  # the attack: xmin orders them
+    assert physical(before) == buckets
+    compact(engine)
+    after = seized()
+    assert len({r[1] for r in after}) == 1
+    assert physical(after) == sorted(buckets)
