@@ -124,7 +124,7 @@ def seized(tmp_path_factory: pytest.TempPathFactory) -> Seized:
             windows.append((start, time.time_ns()))
             time.sleep(GAP)
         # One submission is deleted (as acknowledgement would): its rows must leave no trace.
-        engine = make_engine(load_config(InstancePaths(instance)).database_url)
+        engine = make_engine(load_config(InstancePaths(instance)).database_url_in(instance))
         paths = InstancePaths(instance)
         store = EnvelopeStore(paths.store, paths.staging)
         with Session(engine) as session:

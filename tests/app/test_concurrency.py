@@ -134,7 +134,7 @@ def server(instance: Path, server_log: Path) -> Iterator[str]:
 
 def _counts(instance: Path) -> tuple[int, dict[str, int]]:
     """Count the sources, and the items of each kind, in the instance's database."""
-    engine = make_engine(load_config(InstancePaths(instance)).database_url)
+    engine = make_engine(load_config(InstancePaths(instance)).database_url_in(instance))
     try:
         with Session(engine) as session:
             sources = session.scalar(select(func.count()).select_from(Source)) or 0

@@ -380,8 +380,8 @@ def test_a_reply_is_staged_and_stored_owner_only_whatever_the_umask(
         os.umask(previous)
     assert staged_mode == 0o600
     (published,) = store_files(instance) - before
-    mode = (InstancePaths(instance).store / published).stat().st_mode
-    assert stat.S_IMODE(mode) == 0o600
+    (path,) = [p for p in envelope_files(instance) if p.name == published]
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
 class _RacingFile(io.BytesIO):
