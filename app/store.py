@@ -119,12 +119,15 @@ class StagedEnvelope:
         return self.result
 
     def discard(self) -> None:
-        """Abort sealing and remove whatever was staged."""
-        if self._writer is not None:
-            self._writer.abort()
-        if self._file is not None and not self._file.closed:
-            self._file.close()
-        self._store.destroy(self.path)
+        """Abort sealing and remove whatever was staged (even when the disk is full)."""
+        try:
+            if self._writer is not None:
+                self._writer.abort()
+            if self._file is not None and not self._file.closed:
+                # Closing flushes what is buffered, which a full disk refuses.
+                self._file.close()
+        finally:
+            self._store.destroy(self.path)
 
 
 class EnvelopeStore:

@@ -148,8 +148,9 @@ def full_disk(instance: Path) -> Iterator[None]:
 
 
 @pytest.mark.usefixtures("full_disk")
-def test_a_full_disk_answers_busy(
+def test_a_full_disk_answers_busy_and_leaves_nothing_staged(
     app: Flask,
+    instance: Path,
     visitor: Visitor,
     caplog: pytest.LogCaptureFixture,
     capfd: pytest.CaptureFixture[str],
@@ -159,6 +160,8 @@ def test_a_full_disk_answers_busy(
     _assert_busy_page(visitor.send(page, message=CANARY))
     logs = _all_logs(caplog, capfd)
     assert "storage-full" in logs
+    staging = InstancePaths(instance).staging
+    assert sorted(p.name for p in staging.iterdir()) == ["filler"]
     assert CANARY not in logs
     assert "Traceback" not in logs
 
