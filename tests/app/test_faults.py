@@ -26,10 +26,13 @@ from sqlalchemy.orm import sessionmaker
 
 from app import db as app_db
 from app.instance import InstancePaths
+from app.serve import recover_uploads
 from app.services.sources import derive
+from app.store import UNHELD_AFTER, EnvelopeStore
+from crypto import Metadata
 from tests.app.api_support import ApiClient
 from tests.app.live import demo_instance, live_server
-from tests.app.support import Visitor, form, shown_codename
+from tests.app.support import Visitor, form, reviewer_keys, shown_codename
 
 CANARY = "canary-" + secrets.token_hex(8)
 _TRACEBACK_MARKS = ("Traceback (most recent call last)", 'File "', "[parameters:", "[SQL:")
@@ -224,3 +227,33 @@ def test_a_malformed_chunked_body_is_a_400_and_no_trace(live: tuple[str, Path], 
     assert CANARY not in logged
     assert "Traceback" not in logged
     assert "[parameters:" not in logged
+
+
+def test_start_up_clears_dead_web_uploads_and_keeps_resumable_ones(
+    app: Flask, instance: Path, device: ApiClient, envelope: bytes
+) -> None:
+    paths = InstancePaths(instance)
+    # An API upload half done: resumable, so kept.
+    started = device.start_upload(envelope)
+    upload = started.get_json()["upload"]
+    assert device.patch(upload, 0, envelope[: 64 * 1024]).status_code == 200
+    # A web upload a killed worker was sealing: nothing will ever come back for it.
+    dead = paths.staging / f"{secrets.token_hex(16)}.rze"
+    dead.write_bytes(b"partial ciphertext")
+    # A web upload another host is sealing right now (held open): kept.
+    store = EnvelopeStore(paths.store, paths.staging)
+    reviewer = reviewer_keys(instance).encryption
+    assert reviewer is not None
+    live = store.stage([reviewer.public_key], Metadata("file", "application/octet-stream", None))
+    time.sleep(UNHELD_AFTER + 0.2)
+    try:
+        live.write(b"x" * 10)  # a started upload, then quiet for a while
+        time.sleep(UNHELD_AFTER + 0.2)
+        recover_uploads(instance, lambda _line: None)
+        left = sorted(p.name for p in paths.staging.iterdir())
+    finally:
+        live.discard()
+    assert dead.name not in left
+    assert live.path.name in left
+    assert any(name.startswith(upload) for name in left)
+    assert device.offset(upload).headers.get("Upload-Offset") == str(64 * 1024)
