@@ -211,7 +211,10 @@ class EnvelopeStore:
         if not self.holding.is_dir():
             self.holding.mkdir(mode=0o700, exist_ok=True)
             files.normalize_times(self.root)
+            files.fsync_directory(self.root)
         os.replace(staged_path, target)
+        # Durable before the rows commit: after a power cut, a committed item has its file.
+        files.fsync_directory(self.holding)
         self.retouch()
         files.normalize_times(self.staging)
         return target

@@ -9,7 +9,9 @@ statement's parameters or a traceback.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
+import os
 import secrets
 import socket
 import subprocess
@@ -19,14 +21,17 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from click.testing import CliRunner
 from flask import Flask
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import sessionmaker
 
 from app import db as app_db
+from app.cli import main
 from app.instance import InstancePaths
 from app.serve import recover_uploads
+from app.services.doctor import Status, diagnose
 from app.services.sources import derive
 from app.store import UNHELD_AFTER, EnvelopeStore
 from crypto import Metadata
@@ -257,3 +262,48 @@ def test_start_up_clears_dead_web_uploads_and_keeps_resumable_ones(
     assert live.path.name in left
     assert any(name.startswith(upload) for name in left)
     assert device.offset(upload).headers.get("Upload-Offset") == str(64 * 1024)
+
+
+def test_publish_syncs_the_directory_it_renames_into(
+    instance: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    paths = InstancePaths(instance)
+    store = EnvelopeStore(paths.store, paths.staging)
+    reviewer = reviewer_keys(instance).encryption
+    assert reviewer is not None
+    staged = store.stage_bytes(b"report", [reviewer.public_key], Metadata("report", "text/plain"))
+    synced: list[str] = []
+    fsync = os.fsync
+
+    def noting_fsync(fd: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", noting_fsync)
+    target = store.publish(staged.id, staged.path)
+    assert target.parent == store.holding
+    assert str(store.holding) in synced
+
+
+def test_export_leaves_out_an_item_whose_file_is_lost_and_doctor_lists_it(
+    app: Flask, instance: Path, tmp_path: Path
+) -> None:
+    for _ in range(2):
+        visitor = Visitor(app.test_client())
+        assert visitor.send(visitor.start(), message="a report").status_code == 303
+    paths = InstancePaths(instance)
+    held = sorted(paths.store.rglob("*.rze"))
+    assert len(held) == 2
+    lost = held[0].name.removesuffix(".rze")
+    held[0].unlink()  # a power cut took the rename, not the committed row
+
+    bundle = tmp_path / "export.rzb"
+    result = CliRunner().invoke(main, ["--instance", str(instance), "export", "--out", str(bundle)])
+    assert result.exit_code == 0, result.output
+    assert "exported 1 item(s)" in result.output
+    assert lost in result.output
+    assert bundle.exists()
+
+    checks = {c.name: c for c in diagnose(instance, dt.date.today())}
+    assert checks["item-files"].status == Status.FAIL
+    assert lost in checks["item-files"].message
