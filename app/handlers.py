@@ -28,7 +28,9 @@ _FAULT_MESSAGES = {
 
 
 def _page(status: int, kind: str) -> tuple[str, int]:
-    g.setdefault(NO_DATABASE, True)
+    if status >= 500:
+        # The database may be what failed: the page shows what was read last.
+        g.setdefault(NO_DATABASE, True)
     # Staff see their own (English) error pages, but only on the staff listener:
     # anywhere else a staff URL's 404 must be the source interface's own 404.
     template = "staff/error.html" if is_staff_listener(request) else "error.html"
