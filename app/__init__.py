@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import logging
-
 from flask import Flask
 from flask_wtf import CSRFProtect
 
-from app import handlers, i18n, kdf_pool, limits, listeners, security, static_files
+from app import handlers, i18n, kdf_pool, limits, listeners, logs, security, static_files
 from app.config import Config, config_for
 from app.db import Database
 from app.listeners import ListenerMiddleware
@@ -31,7 +29,7 @@ def create_app(config: Config | None = None) -> Flask:
         app.wsgi_app, app.config["STAFF_BINDS"]
     )
     app.session_interface = SealedSessionInterface()
-    _configure_logging()
+    logs.configure()
     kdf_pool.prepare(config.INSTANCE_DIR, app.config["KDF_SLOTS"])
     # One per app: a shared instance would move every app to the last one's database.
     Database().init_app(app)
@@ -51,19 +49,3 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(api_bp)
     handlers.register(app)
     return app
-
-
-def _configure_logging() -> None:
-    """Log problems only, to stderr; Werkzeug's request log stays off.
-
-    Per-request events are not logged at all: a log line's timestamp would say
-    when a source was active, which the server must never record.
-    """
-    root = logging.getLogger("app")
-    if not root.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-        root.addHandler(handler)
-        root.setLevel(logging.WARNING)
-    # Werkzeug's logger prints client addresses; it must never run in front of sources.
-    logging.getLogger("werkzeug").disabled = True

@@ -24,9 +24,13 @@ class Base(DeclarativeBase):
 
 
 def make_engine(url: str) -> Engine:
-    """Create an engine; SQLite gets WAL, a busy timeout, foreign keys and secure_delete."""
+    """Create an engine; SQLite gets WAL, a busy timeout, foreign keys and secure_delete.
+
+    Its errors never quote a statement's parameters (`hide_parameters`): they can
+    hold a lookup tag or a session's id, and an error may reach a log.
+    """
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -57,7 +61,7 @@ def make_engine(url: str) -> Engine:
                 empty_wal(dbapi_connection)
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 
 # How long emptying the WAL waits for readers before giving up until the next write.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+
 
 class AppError(Exception):
     """Root of every error the server raises on purpose."""
@@ -33,3 +35,38 @@ class ConfigError(AppError):
 
 class InstanceError(AppError):
     """The instance directory is missing, incomplete or already initialised."""
+
+
+# A passing fault asks the visitor to come back after this many seconds.
+FAULT_RETRY_AFTER = 60
+
+
+def fault(exc: BaseException) -> str | None:
+    """Name the passing fault `exc` is ("storage-full", "database-unavailable"), or None.
+
+    A full disk and a database that is locked, down or unreachable are told as
+    "busy, try again" (503), never as a failure of the server's own.
+    """
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    seen: BaseException | None = exc
+    for _ in range(8):  # the exception and what caused it, a few links deep
+        if seen is None:
+            break
+        if isinstance(seen, OSError) and seen.errno in (errno.ENOSPC, errno.EDQUOT):
+            return "storage-full"
+        if isinstance(seen, OperationalError) or (
+            isinstance(seen, DBAPIError) and seen.connection_invalidated
+        ):
+            return "database-unavailable"
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def malformed_body(exc: BaseException) -> bool:
+    """Say whether `exc` is gunicorn's word for a request body it could not parse."""
+    try:
+        from gunicorn.http.errors import NoMoreData, ParseException
+    except ImportError:  # served by something else: it raises its own ValueErrors
+        return False
+    return isinstance(exc, ParseException | NoMoreData)

@@ -39,6 +39,8 @@ _BATCH: Final = 500
 REPLY_WORK_PREFIX: Final = ".replies-"
 # Envelopes that arrived since the last sweep wait here (see the module docstring).
 HOLDING_NAME: Final = ".arrivals"
+# A staged file nobody holds and unchanged this long (seconds) is a dead writer's.
+UNHELD_AFTER: Final = 2.0
 # A sweep's copies are written under this prefix in the store, then renamed over.
 _SWEEP_PREFIX: Final = ".sweep-"
 
@@ -49,6 +51,21 @@ def _envelope_name(entry: files.Entry) -> str | None:
     if name.endswith(".rze") and _ID.fullmatch(name[:-4]) and stat.S_ISREG(entry.info.st_mode):
         return name[:-4]
     return None
+
+
+def _held(path: Path) -> bool:
+    """Say whether some process holds `path` open to write it (see `StagedEnvelope.write`)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return True  # gone, or not a file of ours: not this sweep's to remove
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
 
 
 @dataclass(frozen=True)
@@ -98,6 +115,9 @@ class StagedEnvelope:
             return 0
         if self._writer is None:
             fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            # Held while it is written: at start-up, a staged file nobody holds
+            # is one whose writer died, and no request will come back for it.
+            fcntl.flock(fd, fcntl.LOCK_SH)
             self._file = os.fdopen(fd, "wb")
             self._writer = SealingWriter(self._file, self._recipients, self.metadata)
         return self._writer.write(data)
@@ -119,12 +139,15 @@ class StagedEnvelope:
         return self.result
 
     def discard(self) -> None:
-        """Abort sealing and remove whatever was staged."""
-        if self._writer is not None:
-            self._writer.abort()
-        if self._file is not None and not self._file.closed:
-            self._file.close()
-        self._store.destroy(self.path)
+        """Abort sealing and remove whatever was staged (even when the disk is full)."""
+        try:
+            if self._writer is not None:
+                self._writer.abort()
+            if self._file is not None and not self._file.closed:
+                # Closing flushes what is buffered, which a full disk refuses.
+                self._file.close()
+        finally:
+            self._store.destroy(self.path)
 
 
 class EnvelopeStore:
@@ -188,7 +211,10 @@ class EnvelopeStore:
         if not self.holding.is_dir():
             self.holding.mkdir(mode=0o700, exist_ok=True)
             files.normalize_times(self.root)
+            files.fsync_directory(self.root)
         os.replace(staged_path, target)
+        # Durable before the rows commit: after a power cut, a committed item has its file.
+        files.fsync_directory(self.holding)
         self.retouch()
         files.normalize_times(self.staging)
         return target
@@ -390,6 +416,20 @@ class EnvelopeStore:
             if e.name not in keep and files.age(self.staging / e.name) >= min_age
         ]
         return sorted(found)
+
+    def abandoned(self, *, keep: Collection[str] = ()) -> list[Path]:
+        """List the files of staging whose writer has died, whatever their age.
+
+        A web upload is held (`flock`) while it is sealed, by whichever host
+        seals it, so an unheld `.rze` untouched for `UNHELD_AFTER` seconds is
+        what a killed worker left; it cannot be resumed. Other names (an API
+        upload's chunks) are resumable and left to their rows.
+        """
+        return [
+            path
+            for path in self.strays(min_age=UNHELD_AFTER, keep=keep)
+            if path.name.endswith(".rze") and not _held(path)
+        ]
 
     def leftovers(self, *, min_age: float, keep: Collection[str] = ()) -> list[Path]:
         """List what a crash can leave behind, untouched for `min_age` seconds.

@@ -17,6 +17,7 @@ from flask import Request
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
 
+from app.errors import malformed_body
 from app.store import EnvelopeStore, StagedEnvelope
 from crypto import Metadata, PublicKey
 
@@ -149,8 +150,11 @@ class SealingRequest(Request):
     def _load_form_data(self) -> None:
         try:
             super()._load_form_data()
-        except ValueError as exc:
-            raise BadRequest() from exc
+        except Exception as exc:
+            # gunicorn's own word for a bad chunked body (InvalidChunkSize…) is no ValueError.
+            if isinstance(exc, ValueError) or malformed_body(exc):
+                raise BadRequest() from exc
+            raise
 
     def _get_file_stream(
         self,

@@ -10,15 +10,14 @@ worker (RAAZDAR_THREADS).
 from __future__ import annotations
 
 import ipaddress
-import logging
 import os
-import re
 import secrets
 import time
-import traceback
 from typing import Any
 
 from gunicorn.glogging import Logger
+
+from app.logs import SCRUB
 
 
 def _refuse(message: str) -> SystemExit:
@@ -171,62 +170,7 @@ loglevel = "info"
 # Leave logconfig, logconfig_dict and syslog unset: they bring timestamps back,
 # and turn stock gunicorn's access log on (PrivateLogger.access ignores it).
 
-# Log records about one request: their arguments and tracebacks can quote it.
-_REQUEST_EVENTS = (
-    "Invalid request",
-    "Error handling request",
-    "Socket error processing request",
-    "Exception in post_request hook",
-    "Error handling HTTP/2 request",
-    "HTTP/2 socket error",
-    "HTTP/2 connection error",
-)
-_IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.])")
-_IPV6_CANDIDATE = re.compile(r"(?<![\w:.])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?![\w:])")
-
-
-def _redact_addresses(text: str) -> str:
-    """Replace every IPv4 and IPv6 literal in `text`."""
-    text = _IPV4.sub("<address>", text)
-
-    def ipv6(match: re.Match[str]) -> str:
-        try:
-            ipaddress.IPv6Address(match.group(0))
-        except ValueError:
-            return match.group(0)
-        return "<address>"
-
-    return _IPV6_CANDIDATE.sub(ipv6, text)
-
-
-def _where(exc: BaseException) -> str:
-    """An exception's type and innermost frame, without its message."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    place = f" at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
-    return f"{type(exc).__name__}{place}"
-
-
-class _Scrub(logging.Filter):
-    """Keep client addresses and request contents out of gunicorn's error log."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        event = next((e for e in _REQUEST_EVENTS if message.startswith(e)), None)
-        if event is not None:
-            # "Invalid request from ip=…: <the offending request line or header>"
-            message = event
-            exc = record.exc_info[1] if record.exc_info else None
-            if exc is not None:
-                message = f"{event}: {_where(exc)}"
-            record.exc_info = None
-            record.exc_text = None
-            record.stack_info = None
-        record.msg = _redact_addresses(message)
-        record.args = ()
-        return True
-
-
-_SCRUB = _Scrub()
+# Every record is scrubbed by the same filter as the app's (`app.logs`).
 
 
 class PrivateLogger(Logger):
@@ -239,7 +183,7 @@ class PrivateLogger(Logger):
     def setup(self, cfg: Any) -> None:
         """Set up as usual, then scrub every record (addFilter ignores repeats on reload)."""
         super().setup(cfg)
-        self.error_log.addFilter(_SCRUB)
+        self.error_log.addFilter(SCRUB)
 
     def access(self, resp: Any, req: Any, environ: Any, request_time: Any) -> None:
         """Never log a request, whatever else is configured."""

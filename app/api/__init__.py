@@ -14,7 +14,15 @@ from flask import Blueprint, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from app import csrf
-from app.errors import AppError, KeyringUnavailable, ThrottledError
+from app.errors import (
+    FAULT_RETRY_AFTER,
+    AppError,
+    KeyringUnavailable,
+    ThrottledError,
+    fault,
+    malformed_body,
+)
+from app.logs import where
 from app.services.api import HEADER_NEXT_CHALLENGE, MAX_JSON_BYTES, ApiError, new_challenge
 from app.services.resumable import CHUNK_LIMIT
 
@@ -80,18 +88,27 @@ def _error(exc: Exception) -> Response:
     if isinstance(exc, ThrottledError):
         return _generic(429)
     if isinstance(exc, AppError):
-        return _generic(exc.status)
+        retry_after = getattr(exc, "retry_after", None)
+        return _generic(exc.status, {"Retry-After": str(retry_after)} if retry_after else None)
     if isinstance(exc, HTTPException):
         headers = {}
         if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
             headers["Allow"] = ", ".join(exc.valid_methods)
         return _generic(exc.code or 500, headers)
+    reason = fault(exc)
+    if reason is not None:
+        # Disk full, database locked or down: a machine-readable "try later" (`app.handlers`).
+        log.warning("%s: %s", reason, where(exc))
+        return error_response(
+            503,
+            reason,
+            "the server cannot store this now: try again later",
+            {"Retry-After": str(FAULT_RETRY_AFTER)},
+        )
+    if malformed_body(exc):
+        return _generic(400)
     # The type and place only: a message or a traceback could quote input.
-    frame = exc.__traceback__
-    while frame is not None and frame.tb_next is not None:
-        frame = frame.tb_next
-    where = f"{frame.tb_frame.f_code.co_filename}:{frame.tb_lineno}" if frame else "?"
-    log.error("unexpected %s at %s", type(exc).__name__, where)
+    log.error("unexpected %s", where(exc))
     return _generic(500)
 
 

@@ -53,6 +53,12 @@ def export(instance: Path, out: Path, since: Any, resend: bool) -> None:
         f"raazdar: exported {summary.items} item(s) from {summary.sources} source(s) "
         f"to {out} (bundle {summary.sequence}, id {summary.bundle_id})"
     )
+    if summary.missing:
+        click.echo(
+            f"raazdar: warning: {len(summary.missing)} item(s) left out, their files are missing: "
+            f"{', '.join(summary.missing)} (`raazdar doctor` lists them)",
+            err=True,
+        )
 
 
 @main.command("import-replies")

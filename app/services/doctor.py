@@ -22,7 +22,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Final
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -31,6 +31,7 @@ from app.config import Config, config_for
 from app.errors import AppError
 from app.instance import InstancePaths, load_config, sqlite_path
 from app.keyring import load_keyring
+from app.models import Item
 from app.serve import GUNICORN_CONF
 from app.services import audit, retention, sweep
 from app.services.keyring_admin import EXPIRY_WARNING_DAYS
@@ -83,9 +84,9 @@ def diagnose(instance: Path, today: dt.date, where: Surroundings | None = None) 
         checks.append(_guard("database", lambda: _database_place(paths, config)))
         checks.append(_guard("startup", lambda: _startup(config, where)))
     checks.append(_guard("keyring", lambda: _keyring(paths, today)))
-    if config is not None:
-        checks += _database_checks(config, today)
     store = EnvelopeStore(paths.store, paths.staging)
+    if config is not None:
+        checks += _database_checks(config, today, store)
     checks.append(_guard("staging", lambda: _staging(store)))
     if config is not None:
         checks.append(_guard("sweep", lambda: _sweep(config, store, where.clock())))
@@ -273,7 +274,7 @@ def _keyring(paths: InstancePaths, today: dt.date) -> Check:
     return Check("keyring", Status.OK, summary)
 
 
-def _database_checks(config: Config, today: dt.date) -> list[Check]:
+def _database_checks(config: Config, today: dt.date, store: EnvelopeStore) -> list[Check]:
     """Run the checks that read the database, on an engine of their own."""
     try:
         engine = db.make_engine(config.DATABASE_URL)
@@ -286,6 +287,7 @@ def _database_checks(config: Config, today: dt.date) -> list[Check]:
                 _guard("audit", lambda: _audit(session)),
                 _guard("retention", lambda: _retention(session, today)),
                 _guard("acknowledgement", lambda: _acknowledgement(session, today)),
+                _guard("item-files", lambda: _item_files(session, store)),
             ]
     finally:
         engine.dispose()
@@ -365,6 +367,22 @@ def _acknowledgement(session: Session, today: dt.date) -> Check:
             "`raazdar purge --include-unacknowledged` deletes them, audited, if nobody needs them"
         )
     return Check("acknowledgement", Status.WARN, "; ".join(parts))
+
+
+def _item_files(session: Session, store: EnvelopeStore) -> Check:
+    """List the items whose envelope file is missing (lost in a crash): exports leave them out."""
+    with store.steady():
+        missing = [i for i in session.execute(select(Item.id)).scalars() if not store.exists(i)]
+    session.rollback()
+    if missing:
+        return Check(
+            "item-files",
+            Status.FAIL,
+            f"{len(missing)} item(s) have no envelope file, so exports leave them out: "
+            f"{', '.join(sorted(missing))}; restore the files from a backup of the store, "
+            "or ask the reviewers whether they have them already",
+        )
+    return Check("item-files", Status.OK, "every item has its envelope file")
 
 
 def _staging(store: EnvelopeStore) -> Check:

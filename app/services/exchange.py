@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +46,8 @@ from crypto.exchange import (
     write_export,
 )
 
+log = logging.getLogger(__name__)
+
 
 @dataclass
 class ExportSummary:
@@ -54,6 +57,8 @@ class ExportSummary:
     items: int
     sources: int
     sequence: int = 0
+    # Items left out because their files are missing (`raazdar doctor` lists them too).
+    missing: tuple[str, ...] = ()
 
 
 @dataclass
@@ -88,37 +93,42 @@ def export_bundle(
         query = query.where(Item.received_day >= since) if since else query.where(~Item.exported)
     items = list(session.execute(query).scalars())
     chain = _next_link(session, resend=resend)
-    entries = tuple(
-        ExportEntry(
-            id=i.id,
-            submission=i.submission_id,
-            source=i.source.designation,
-            kind=i.kind,
-            day=i.received_day,
-        )
-        for i in items
-    )
-    sources = {i.source.designation: PublicKey.from_text(i.source.public_key) for i in items}
-    export = ExportManifest(
-        bundle_id=new_bundle_id(),
-        instance_id=current_app.config["INSTANCE_ID"],
-        created=today(),
-        keyring_version=manifest.version,
-        entries=entries,
-        sources=sources,
-        chain=chain,
-    )
     with svc.store.steady():  # no sweep moves or overwrites an envelope while it is read
+        # An item whose file a crash lost is reported and left out, never the whole export.
+        missing = tuple(i.id for i in items if not svc.store.exists(i.id))
+        items = [i for i in items if i.id not in missing]
+        entries = tuple(
+            ExportEntry(
+                id=i.id,
+                submission=i.submission_id,
+                source=i.source.designation,
+                kind=i.kind,
+                day=i.received_day,
+            )
+            for i in items
+        )
+        sources = {i.source.designation: PublicKey.from_text(i.source.public_key) for i in items}
+        export = ExportManifest(
+            bundle_id=new_bundle_id(),
+            instance_id=current_app.config["INSTANCE_ID"],
+            created=today(),
+            keyring_version=manifest.version,
+            entries=entries,
+            sources=sources,
+            chain=chain,
+        )
         digest = write_export(
             dst, export, [svc.store.path(i.id) for i in items], server_signing_key()
         )
+    if missing:
+        log.warning("export: %d item(s) left out, their files are missing", len(missing))
     _advance(session, chain, digest)
     day = today()
     for item in items:
         item.exported = True
         item.exported_day = item.exported_day or day
     session.commit()
-    return ExportSummary(export.bundle_id, len(items), len(sources), chain.sequence)
+    return ExportSummary(export.bundle_id, len(items), len(sources), chain.sequence, missing)
 
 
 class ConcurrentExport(AppError):

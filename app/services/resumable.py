@@ -480,6 +480,8 @@ def recover(
     # Listed before the rows are read: an upload's row is committed before its
     # file is seen here, or its file was made after this listing.
     listed = {p.name: p for p in store.strays(min_age=grace.total_seconds())}
+    # A web upload's file whose writer died is never coming back: gone now, not after `grace`.
+    listed.update({p.name: p for p in store.abandoned()})
     ids = list(session.execute(select(Upload.id)).scalars())
     session.rollback()
     kept = cut_back = lost = 0

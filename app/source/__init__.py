@@ -1,20 +1,40 @@
 """The source interface: what an insider sees, in Urdu and English, with JavaScript off."""
 
-from flask import Blueprint, current_app
+from typing import Any
+
+from flask import Blueprint, current_app, g
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.db import db_session
-from app.settings import get_setting
+from app.settings import DEFAULTS, get_setting
 
 bp = Blueprint("source", __name__)
+
+
+def _settings() -> dict[str, Any]:
+    """The settings pages show; error pages never read the database (it may be what failed)."""
+    from app.handlers import NO_DATABASE
+
+    # What the pages showed last, for error pages and when a read fails.
+    last_seen: dict[str, Any] = current_app.extensions.setdefault(
+        "raazdar.site", {key: DEFAULTS[key] for key in ("organisation", "upload_limit_mib")}
+    )
+    if not g.get(NO_DATABASE):
+        session = db_session()
+        try:
+            last_seen.update({key: get_setting(session, key) for key in last_seen})
+        except SQLAlchemyError:
+            session.rollback()
+    return dict(last_seen)
 
 
 @bp.app_context_processor
 def _site() -> dict[str, object]:
     """What every page shows about the instance: its name, limits, demo status."""
-    session = db_session()
+    settings = _settings()
     return {
-        "organisation": get_setting(session, "organisation"),
-        "upload_limit_mib": int(get_setting(session, "upload_limit_mib")),
+        "organisation": settings["organisation"],
+        "upload_limit_mib": int(settings["upload_limit_mib"]),
         "max_files": current_app.config["MAX_FILES"],
         "demo": current_app.config["DEMO"],
     }

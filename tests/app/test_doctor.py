@@ -40,6 +40,7 @@ CHECKS = [
     "audit",
     "retention",
     "acknowledgement",
+    "item-files",
     "staging",
     "sweep",
     "store",
