@@ -154,7 +154,14 @@ def row_cells(row: triage.ReportRow) -> list[Text]:
         severity.append(f" ({s.severity})")
     status = f"{s.status} ({s.reason})" if s.reason else s.status
     items = f"{row.items}" + (f" ({row.unreadable} unreadable)" if row.unreadable else "")
-    rest = (s.category, s.agency, s.district, s.assignee, ", ".join(s.tags), items)
+    rest = (
+        s.category,
+        s.shown("agency"),
+        s.shown("district"),
+        s.assignee,
+        ", ".join(s.tags),
+        items,
+    )
     return [safe(row.num), safe(row.day.isoformat()), safe(status), severity] + [
         safe(cell or "") for cell in rest
     ]
@@ -182,8 +189,8 @@ def report_facts(s: triage.State) -> list[str]:
         "severity": s.severity,
         "assignee": s.assignee,
         "category": s.category,
-        "agency": s.agency,
-        "district": s.district,
+        "agency": s.shown("agency"),
+        "district": s.shown("district"),
         "tags": ", ".join(s.tags),
         "linked": ", ".join(str(n) for n in s.links),
     }
