@@ -57,6 +57,12 @@ class Attachment:
     content_type: str | None = None
     length: int | None = None
     problem: str | None = None
+    kind: str = "file"  # "report" is the report's own text (message and answers), unreadable
+
+    @property
+    def label(self) -> str:
+        """What to call the item: its file name, or what it holds when it has none."""
+        return self.name or ("the report's text" if self.kind == "report" else "")
 
 
 @dataclass(frozen=True)
@@ -82,6 +88,16 @@ class ReportView:
     attachments: list[Attachment]
     notes: list[triage.Note]
     replies: list[Reply]
+
+    def missing_text(self) -> str | None:
+        """Say why the report's own text cannot be shown, when it cannot."""
+        if self.contents:
+            return None
+        for a in self.attachments:
+            if a.kind == "report":
+                what = "is missing" if a.status == "damaged" else "is not readable here"
+                return f"the report's text (its message and form answers) {what}: {a.problem}"
+        return None
 
 
 def parse_report(data: bytes) -> Content:
@@ -151,20 +167,20 @@ def attachments(u: Unlocked, num: int) -> list[Attachment]:
     file name is the only stable order there is.
     """
     rows = u.conn.execute(
-        "SELECT id, status, problem, info FROM items WHERE report = ?"
+        "SELECT id, kind, status, problem, info FROM items WHERE report = ?"
         " AND (kind != 'report' OR status != 'filed')",
         (num,),
     ).fetchall()
     found = []
-    for item, status, problem, sealed in rows:
+    for item, kind, status, problem, sealed in rows:
         if status == "filed" and sealed is not None:
             info = item_info(u, item, sealed)
             found.append(
                 Attachment(0, item, status, info.get("name"), info.get("type"), info.get("length"))
             )
         else:
-            found.append(Attachment(0, item, status, problem=problem))
-    found.sort(key=lambda a: (a.status != "filed", a.name or "", a.item))
+            found.append(Attachment(0, item, status, problem=problem, kind=kind))
+    found.sort(key=lambda a: (a.status != "filed", a.kind != "report", a.name or "", a.item))
     return [replace(a, index=i) for i, a in enumerate(found, start=1)]
 
 

@@ -94,6 +94,7 @@ class ReportRow:
     state: State
     items: int
     unreadable: int
+    text_missing: bool = False  # the report's own text is among the unreadable items
 
 
 @dataclass
@@ -163,6 +164,14 @@ def list_reports(u: Unlocked, filters: Filters, sort: str = "number") -> list[Re
             "SELECT report, count(*), sum(status != 'filed') FROM items GROUP BY report"
         )
     }
+    # A report whose only copies of its own text are unreadable.
+    textless = {
+        num
+        for (num,) in u.conn.execute(
+            "SELECT report FROM items WHERE kind = 'report' GROUP BY report"
+            " HAVING sum(status = 'filed') = 0"
+        )
+    }
     rows = []
     hidden = conflicts.hidden(u)
     for num, submission, source, day, sealed in u.conn.execute(
@@ -179,6 +188,7 @@ def list_reports(u: Unlocked, filters: Filters, sort: str = "number") -> list[Re
             state=State.decode(u.key.open_record(sealed, _context(num))),
             items=total,
             unreadable=unreadable,
+            text_missing=num in textless,
         )
         if filters.match(row):
             rows.append(row)

@@ -153,7 +153,8 @@ def row_cells(row: triage.ReportRow) -> list[Text]:
     if s.danger and s.severity:
         severity.append(f" ({s.severity})")
     status = f"{s.status} ({s.reason})" if s.reason else s.status
-    items = f"{row.items}" + (f" ({row.unreadable} unreadable)" if row.unreadable else "")
+    missing = ", text missing" if row.text_missing else ""
+    items = f"{row.items}" + (f" ({row.unreadable} unreadable{missing})" if row.unreadable else "")
     rest = (
         s.category,
         s.shown("agency"),

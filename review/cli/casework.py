@@ -116,6 +116,8 @@ def show(c: Ctx, num: int) -> None:
         console.print(safe(f"!! {DANGER} !!", "bold red"))
     for line in report_facts(s):
         console.print(safe(line))
+    if missing := view.missing_text():
+        console.print(safe(f"\n!! {missing}", "bold red"))
     for content in view.contents:
         language = f" ({content.language})" if content.language else ""
         console.print(safe("\nMessage", "bold") + safe(language))
@@ -130,7 +132,7 @@ def show(c: Ctx, num: int) -> None:
         for a in view.attachments:
             table.add_row(
                 safe(a.index),
-                safe(a.name or ""),
+                safe(a.label),
                 safe(a.content_type or ""),
                 safe(f"{a.length:,} bytes" if a.length is not None else ""),
                 safe("ok" if a.status == "filed" else f"{a.status}: {a.problem}"),

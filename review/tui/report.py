@@ -95,6 +95,8 @@ class ReportScreen(Page[None]):
             yield Static(safe(f"!! {DANGER} !!"), classes="danger")
         shown = report_facts(s)
         yield Prose("\n".join(shown), reorder=reorder, id="facts")
+        if missing := view.missing_text():
+            yield Static(safe(f"!! {missing}"), classes="danger")
         for content in view.contents:
             language = f" ({content.language})" if content.language else ""
             yield Static(safe(f"Message{language}"), classes="heading")
@@ -337,6 +339,4 @@ class ReportScreen(Page[None]):
 def _attachment_line(a: reports.Attachment) -> str:
     size = f"{a.length:,} bytes" if a.length is not None else ""
     state = "ok" if a.status == "filed" else f"{a.status}: {a.problem}"
-    return "  ".join(
-        p for p in (f"{a.index}.", a.name or "", a.content_type or "", size, state) if p
-    )
+    return "  ".join(p for p in (f"{a.index}.", a.label, a.content_type or "", size, state) if p)
