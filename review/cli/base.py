@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Any, Final
 
 import click
+from rich.cells import cell_len
 from rich.console import Console
 from rich.text import Text
 
 from crypto.errors import CryptoError
-from review import triage
+from review import bidi, triage
 from review import workspace as ws
 from review.blobs import clear_times
 from review.cli import sensitive
@@ -131,6 +132,18 @@ def parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) 
         return dt.date.fromisoformat(value)
     except ValueError as exc:
         raise click.BadParameter("use YYYY-MM-DD") from exc
+
+
+RTL_MODES: Final = ("visual", "logical")
+
+
+def prose(value: object, width: int, *, reorder: bool) -> Text:
+    """Untrusted text as the UI's report view draws it: wrapped, Urdu reordered, right-aligned."""
+    lines = []
+    for line in bidi.layout(safe(value).plain, width, reorder=reorder):
+        gap = max(width - cell_len(line.text), 0)
+        lines.append(" " * gap + line.text if line.rtl else line.text)
+    return Text("\n".join(lines), no_wrap=True, overflow="ignore")
 
 
 def safe(value: object, style: str = "") -> Text:

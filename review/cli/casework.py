@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from pathlib import Path
 
 import click
@@ -12,12 +13,14 @@ from review import reports, search, triage
 from review.cli.base import (
     DANGER,
     ROW_COLUMNS,
+    RTL_MODES,
     Ctx,
     cli,
     compose,
     make_console,
     parse_date,
     pass_ctx,
+    prose,
     report_facts,
     row_cells,
     safe,
@@ -103,28 +106,43 @@ def _print_rows(rows: list[triage.ReportRow]) -> None:
 
 @cli.command()
 @click.argument("num", type=int)
+@click.option(
+    "--rtl",
+    type=click.Choice(RTL_MODES),
+    help="Urdu lines: reordered here (visual, the default on a terminal), or left in typed"
+    " order for a terminal that lays out right-to-left text itself (logical, the default"
+    " when piped). Right-to-left paragraphs are right-aligned either way, as in the UI.",
+)
 @pass_ctx
-def show(c: Ctx, num: int) -> None:
+def show(c: Ctx, num: int, rtl: str | None) -> None:
     """Show a report: message, fields, triage, attachments, notes and replies."""
     view = reports.read_report(c.unlock(), num)
     console = make_console()
+    reorder = (rtl or ("visual" if sys.stdout.isatty() else "logical")) == "visual"
+
+    def text(value: str) -> None:
+        console.print(prose(value, console.width, reorder=reorder))
+
     s = view.state
     console.print(
         safe(f"Report {view.num}", "bold") + safe(f"  received {view.day}  source {view.source}")
     )
     if s.danger:
         console.print(safe(f"!! {DANGER} !!", "bold red"))
-    for line in report_facts(s):
-        console.print(safe(line))
+    text("\n".join(report_facts(s)))
     if missing := view.missing_text():
         console.print(safe(f"\n!! {missing}", "bold red"))
     for content in view.contents:
         language = f" ({content.language})" if content.language else ""
         console.print(safe("\nMessage", "bold") + safe(language))
-        console.print(safe(content.message))
-        for key, value in sorted(content.fields.items()):
-            if shown := reports.field_text(value):
-                console.print(safe(f"  {key}: {shown}"))
+        text(content.message)
+        fields = [
+            f"  {key}: {shown}"
+            for key, value in sorted(content.fields.items())
+            if (shown := reports.field_text(value))
+        ]
+        if fields:
+            text("\n".join(fields))
     if view.attachments:
         table = Table(title="Attachments")
         for column in ("#", "name", "type", "size", "state"):
@@ -140,11 +158,11 @@ def show(c: Ctx, num: int) -> None:
         console.print(table)
     for note in view.notes:
         console.print(safe("\nNote", "bold") + safe(f" by {note.author}, {note.at}"))
-        console.print(safe(note.text))
+        text(note.text)
     for reply in view.replies:
         state = f"sent in {reply.exported_in[:8]}" if reply.exported_in else "queued"
         console.print(safe("\nReply", "bold") + safe(f" by {reply.author} ({state})"))
-        console.print(safe(reply.text))
+        text(reply.text)
 
 
 @cli.command("open")

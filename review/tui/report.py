@@ -264,7 +264,8 @@ class ReportScreen(Page[None]):
             return ok
 
         self.app.push_screen(
-            Composer(f"Note on report {self.num}", save), self._composed("note added")
+            Composer(f"Note on report {self.num}", save, reorder=self.review.reorder),
+            self._composed("note added"),
         )
 
     def action_reply(self) -> None:
@@ -277,7 +278,12 @@ class ReportScreen(Page[None]):
             return ok
 
         self.app.push_screen(
-            Composer(f"Reply to the source of report {self.num}", save, confirm=QUEUE_QUESTION),
+            Composer(
+                f"Reply to the source of report {self.num}",
+                save,
+                confirm=QUEUE_QUESTION,
+                reorder=self.review.reorder,
+            ),
             self._composed("reply queued for the next export-replies"),
         )
 

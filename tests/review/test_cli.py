@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 import pytest
 
+from review import bidi
 from review.cli import cli, main
 from tests.review.support import Server, review
 
@@ -179,3 +180,20 @@ def test_a_tampered_triage_record_is_an_error_not_a_traceback(filed: Path) -> No
     assert result.exit_code == 1
     assert "raazdar-review: error: record does not open" in result.output
     assert "audit verify" in result.output
+
+
+URDU = "ایس ایچ او نے بھٹہ مالک سے رشوت لی"
+
+
+@pytest.mark.parametrize(("rtl", "drawn"), [("visual", bidi.visual(URDU)), ("logical", URDU)])
+def test_show_lays_urdu_out_as_the_terminal_ui_does(
+    server: Server, workspace: Path, tmp_path: Path, rtl: str, drawn: str
+) -> None:
+    server.submit(URDU)
+    assert review(workspace, "import", str(server.export(tmp_path / "u.rzb"))).exit_code == 0
+    result = review(workspace, "show", "1", "--rtl", rtl)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    (line,) = [line for line in lines if line.strip() == drawn]
+    assert line.startswith(" ")  # right-aligned, as in the UI
+    assert bidi.visual(URDU) != URDU
