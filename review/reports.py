@@ -10,9 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from crypto import open_bytes, open_to_path
 from review import audit, triage
@@ -184,15 +185,50 @@ def attachments(u: Unlocked, num: int) -> list[Attachment]:
     return [replace(a, index=i) for i, a in enumerate(found, start=1)]
 
 
-def open_attachment(u: Unlocked, num: int, which: str, out: Path) -> Attachment:
-    """Write one attachment's plaintext to `out`, only once all of it has verified."""
+# The largest attachment `read_attachment` decrypts into memory.
+VIEW_MAX: Final = 32 * 1024 * 1024
+
+
+def read_attachment(u: Unlocked, num: int, which: str) -> tuple[Attachment, bytes]:
+    """Decrypt one attachment into memory, to be shown without writing plaintext anywhere."""
+    attachment = _readable(u, num, which)
+    if attachment.length is not None and attachment.length > VIEW_MAX:
+        raise ReviewError(
+            f"attachment {which} is too large to read in memory ({attachment.length:,} bytes)",
+            hint="`open` writes it to a file, outside the workspace",
+        )
+    blob = u.conn.execute("SELECT blob FROM items WHERE id = ?", (attachment.item,)).fetchone()[0]
+    data = _open_blob(u, blob)
+    with transaction(u.conn):
+        audit.append(u, "view", num, {"attachment": attachment.item})
+    return attachment, data
+
+
+def _readable(u: Unlocked, num: int, which: str) -> Attachment:
+    """One readable attachment, by number, item id or file name."""
     triage.load_state(u, num)  # the report exists and is not routed away from this reviewer
-    found = [a for a in attachments(u, num) if which in (str(a.index), a.item)]
+    found = [a for a in attachments(u, num) if which in (str(a.index), a.item, a.name)]
     if not found:
         raise NotFound(f"report {num} has no attachment {which!r}", hint="`show` lists them")
     attachment = found[0]
     if attachment.status != "filed":
         raise ReviewError(f"attachment {which} is not readable here: {attachment.problem}")
+    return attachment
+
+
+def open_attachment(
+    u: Unlocked,
+    num: int,
+    which: str,
+    out: Path,
+    ask: Callable[[Attachment], None] | None = None,
+) -> Attachment:
+    """Write one attachment's plaintext to `out`, only once all of it has verified.
+
+    `ask` is called once every check has passed and before anything is written:
+    it raises to stop.
+    """
+    attachment = _readable(u, num, which)
     if out.exists() or out.is_symlink():
         raise ReviewError(f"{out} already exists", hint="choose a new file name")
     if not out.parent.is_dir():
@@ -202,6 +238,8 @@ def open_attachment(u: Unlocked, num: int, which: str, out: Path) -> Attachment:
             "the workspace holds no plaintext: write the attachment somewhere else",
             hint="an encrypted volume of its own, or the stick it leaves on",
         )
+    if ask is not None:
+        ask(attachment)
     blob = u.conn.execute("SELECT blob FROM items WHERE id = ?", (attachment.item,)).fetchone()[0]
     with open_blob(u.workspace, blob) as src:
         open_to_path(src, out, [u.key.identity])

@@ -12,6 +12,7 @@ from rich.table import Table
 from review import reports, search, triage
 from review.cli.base import (
     DANGER,
+    PROG,
     ROW_COLUMNS,
     RTL_MODES,
     Ctx,
@@ -28,6 +29,7 @@ from review.cli.base import (
 from review.cli.conflicts import routing_notice
 from review.cli.exchange import gap_notice
 from review.cli.sensitive import ask, warn_argument
+from review.errors import ReviewError
 
 
 @cli.command("list")
@@ -174,10 +176,22 @@ def show(c: Ctx, num: int, rtl: str | None) -> None:
     type=click.Path(path_type=Path, dir_okay=False),
     help="Where to write the plaintext (must not exist).",
 )
+@click.option("--yes", is_flag=True, help="Write without asking (the warning is still printed).")
 @pass_ctx
-def open_(c: Ctx, num: int, attachment: str, out: Path) -> None:
-    """Decrypt one attachment (by number or item id) to a file, only once it verifies."""
-    found = reports.open_attachment(c.unlock(), num, attachment, out)
+def open_(c: Ctx, num: int, attachment: str, out: Path, yes: bool) -> None:
+    """Decrypt one attachment to a file, after a warning; `view` reads it without writing."""
+
+    def warn(a: reports.Attachment) -> None:
+        click.echo(
+            f"{PROG}: warning: this writes the plaintext of {a.label or 'the attachment'} to"
+            f" {out}, outside the encrypted workspace, where it stays until you remove it;"
+            f" `{PROG} view {num} {a.index}` reads text and images without writing them",
+            err=True,
+        )
+        if not yes and not click.confirm("Write it?", default=False, err=True):
+            raise ReviewError("nothing written", hint="`view` shows text and images in the tool")
+
+    found = reports.open_attachment(c.unlock(), num, attachment, out, warn)
     click.echo(f"wrote {found.name or 'attachment'} ({found.length:,} bytes) to {out}")
 
 

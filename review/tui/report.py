@@ -307,7 +307,9 @@ class ReportScreen(Page[None]):
                 return
             self.app.push_screen(
                 Ask(
-                    f"Write attachment {which.strip()} to", hint="a new file, outside the workspace"
+                    f"Write attachment {which.strip()}'s plaintext to",
+                    hint="a new file outside the workspace; it stays there until you remove it"
+                    " (`raazdar-review view` reads text and images without writing)",
                 ),
                 lambda out: self._open(which.strip(), out),
             )

@@ -56,7 +56,7 @@ def test_init_refuses_an_existing_workspace(filed: Path, server: Server) -> None
         (("status", "1", "escalated"), "report 1 cannot go from new to escalated"),
         (("status", "1", "closed"), "closing a report needs a reason"),
         (("show", "7"), "no report 7"),
-        (("open", "1", "9", "--out", "x"), "report 1 has no attachment '9'"),
+        (("open", "1", "9", "--out", "x", "--yes"), "report 1 has no attachment '9'"),
         (("link", "1", "1"), "a report cannot be linked to itself"),
     ],
 )
@@ -71,13 +71,13 @@ def test_refusals_are_errors_with_exit_status_1(
 def test_open_never_overwrites_a_file(filed: Path, tmp_path: Path) -> None:
     target = tmp_path / "keep.txt"
     target.write_bytes(b"mine")
-    result = review(filed, "open", "1", "1", "--out", str(target))
+    result = review(filed, "open", "1", "1", "--out", str(target), "--yes")
     assert result.exit_code == 1
     assert target.read_bytes() == b"mine"
 
 
 def test_open_refuses_to_write_plaintext_inside_the_workspace(filed: Path) -> None:
-    result = review(filed, "open", "1", "1", "--out", str(filed / "tmp" / "photo.jpg"))
+    result = review(filed, "open", "1", "1", "--out", str(filed / "tmp" / "photo.jpg"), "--yes")
     assert result.exit_code == 1
     assert "the workspace holds no plaintext" in result.output
     assert not (filed / "tmp" / "photo.jpg").exists()
@@ -166,7 +166,7 @@ def test_a_tampered_blob_is_refused_and_nothing_is_written(filed: Path, tmp_path
     )
     out = tmp_path / "out" / "a.txt"
     out.parent.mkdir()
-    result = review(filed, "open", "1", "1", "--out", str(out))
+    result = review(filed, "open", "1", "1", "--out", str(out), "--yes")
     assert result.exit_code == 1
     assert "raazdar-review: error:" in result.output
     assert list(out.parent.iterdir()) == []
