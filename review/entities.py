@@ -677,3 +677,13 @@ def _name_key(toks: list[_Token] | tuple[_Token, ...]) -> str:
         names.get(t.folded, t.folded) for t in toks if not t.punct and t.folded not in _HONORIFICS
     ]
     return " ".join(words)
+
+
+def canonical_name(kind: str, phrase: str) -> str | None:
+    """The canonical name of the district or agency that the whole of `phrase` spells, if known."""
+    lexicon = _lexicons()[kind]
+    tokens = _fold_phrase(phrase)
+    for form in (tokens, ("".join(tokens),)):
+        for term in lexicon.entries.get(form, ()):
+            return term.value
+    return None

@@ -50,7 +50,7 @@ from review import audit, conflicts, corroboration, exports, notices, search, tr
 from review.blobs import INLINE_MAX, create_file, drop, put_inline, remove_files
 from review.errors import ImportRefused
 from review.keyring import server_keys
-from review.reports import Content, field_text, item_context, parse_report
+from review.reports import Content, item_context, parse_report
 from review.schema import transaction
 from review.workspace import Unlocked, scratch
 
@@ -429,7 +429,7 @@ def _record(
                     (e.submission, e.source, e.day.isoformat()),
                 ).fetchone()[0]
             )
-            state = _initial_state(f.content)
+            state = triage.State()
             conn.execute(
                 "UPDATE reports SET state = ? WHERE num = ?",
                 (triage.seal_state(u, num, state), num),
@@ -456,6 +456,8 @@ def _record(
         )
         if old is not None and old[0] and (path := drop(u.workspace, old[0])) is not None:
             superseded.append(path)
+        if f.content is not None and e.kind == "report":
+            _source_answers(u, num, f.content)
         if f.content is not None:
             texts[num] = f"{texts.get(num, '')}\n{f.content.searchable()}"
             contents.setdefault(num, []).append(f.content)
@@ -464,9 +466,11 @@ def _record(
     return new_reports
 
 
-def _initial_state(content: Content | None) -> triage.State:
-    """A new report's state, with the agency and district the source gave, if any."""
-    fields = content.fields if content is not None else {}
-    agency = " ".join(field_text(fields.get("agency")).split())[:100]
-    district = " ".join(field_text(fields.get("district")).split())[:100]
-    return triage.State(agency=agency or None, district=district or None)
+def _source_answers(u: Unlocked, num: int, content: Content) -> None:
+    """Fill a report's agency and district from its form, whichever bundle or order it came in."""
+    state = triage.read_state(u, num)
+    filled = triage.from_source(state, content.fields)
+    if filled != state:
+        u.conn.execute(
+            "UPDATE reports SET state = ? WHERE num = ?", (triage.seal_state(u, num, filled), num)
+        )

@@ -10,9 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from crypto import open_bytes, open_to_path
 from review import audit, triage
@@ -57,6 +58,12 @@ class Attachment:
     content_type: str | None = None
     length: int | None = None
     problem: str | None = None
+    kind: str = "file"  # "report" is the report's own text (message and answers), unreadable
+
+    @property
+    def label(self) -> str:
+        """What to call the item: its file name, or what it holds when it has none."""
+        return self.name or ("the report's text" if self.kind == "report" else "")
 
 
 @dataclass(frozen=True)
@@ -82,6 +89,16 @@ class ReportView:
     attachments: list[Attachment]
     notes: list[triage.Note]
     replies: list[Reply]
+
+    def missing_text(self) -> str | None:
+        """Say why the report's own text cannot be shown, when it cannot."""
+        if self.contents:
+            return None
+        for a in self.attachments:
+            if a.kind == "report":
+                what = "is missing" if a.status == "damaged" else "is not readable here"
+                return f"the report's text (its message and form answers) {what}: {a.problem}"
+        return None
 
 
 def parse_report(data: bytes) -> Content:
@@ -151,32 +168,67 @@ def attachments(u: Unlocked, num: int) -> list[Attachment]:
     file name is the only stable order there is.
     """
     rows = u.conn.execute(
-        "SELECT id, status, problem, info FROM items WHERE report = ?"
+        "SELECT id, kind, status, problem, info FROM items WHERE report = ?"
         " AND (kind != 'report' OR status != 'filed')",
         (num,),
     ).fetchall()
     found = []
-    for item, status, problem, sealed in rows:
+    for item, kind, status, problem, sealed in rows:
         if status == "filed" and sealed is not None:
             info = item_info(u, item, sealed)
             found.append(
                 Attachment(0, item, status, info.get("name"), info.get("type"), info.get("length"))
             )
         else:
-            found.append(Attachment(0, item, status, problem=problem))
-    found.sort(key=lambda a: (a.status != "filed", a.name or "", a.item))
+            found.append(Attachment(0, item, status, problem=problem, kind=kind))
+    found.sort(key=lambda a: (a.status != "filed", a.kind != "report", a.name or "", a.item))
     return [replace(a, index=i) for i, a in enumerate(found, start=1)]
 
 
-def open_attachment(u: Unlocked, num: int, which: str, out: Path) -> Attachment:
-    """Write one attachment's plaintext to `out`, only once all of it has verified."""
+# The largest attachment `read_attachment` decrypts into memory.
+VIEW_MAX: Final = 32 * 1024 * 1024
+
+
+def read_attachment(u: Unlocked, num: int, which: str) -> tuple[Attachment, bytes]:
+    """Decrypt one attachment into memory, to be shown without writing plaintext anywhere."""
+    attachment = _readable(u, num, which)
+    if attachment.length is not None and attachment.length > VIEW_MAX:
+        raise ReviewError(
+            f"attachment {which} is too large to read in memory ({attachment.length:,} bytes)",
+            hint="`open` writes it to a file, outside the workspace",
+        )
+    blob = u.conn.execute("SELECT blob FROM items WHERE id = ?", (attachment.item,)).fetchone()[0]
+    data = _open_blob(u, blob)
+    with transaction(u.conn):
+        audit.append(u, "view", num, {"attachment": attachment.item})
+    return attachment, data
+
+
+def _readable(u: Unlocked, num: int, which: str) -> Attachment:
+    """One readable attachment, by number, item id or file name."""
     triage.load_state(u, num)  # the report exists and is not routed away from this reviewer
-    found = [a for a in attachments(u, num) if which in (str(a.index), a.item)]
+    found = [a for a in attachments(u, num) if which in (str(a.index), a.item, a.name)]
     if not found:
         raise NotFound(f"report {num} has no attachment {which!r}", hint="`show` lists them")
     attachment = found[0]
     if attachment.status != "filed":
         raise ReviewError(f"attachment {which} is not readable here: {attachment.problem}")
+    return attachment
+
+
+def open_attachment(
+    u: Unlocked,
+    num: int,
+    which: str,
+    out: Path,
+    ask: Callable[[Attachment], None] | None = None,
+) -> Attachment:
+    """Write one attachment's plaintext to `out`, only once all of it has verified.
+
+    `ask` is called once every check has passed and before anything is written:
+    it raises to stop.
+    """
+    attachment = _readable(u, num, which)
     if out.exists() or out.is_symlink():
         raise ReviewError(f"{out} already exists", hint="choose a new file name")
     if not out.parent.is_dir():
@@ -186,6 +238,8 @@ def open_attachment(u: Unlocked, num: int, which: str, out: Path) -> Attachment:
             "the workspace holds no plaintext: write the attachment somewhere else",
             hint="an encrypted volume of its own, or the stick it leaves on",
         )
+    if ask is not None:
+        ask(attachment)
     blob = u.conn.execute("SELECT blob FROM items WHERE id = ?", (attachment.item,)).fetchone()[0]
     with open_blob(u.workspace, blob) as src:
         open_to_path(src, out, [u.key.identity])

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Final
 
-from review import audit, conflicts, notices
+from review import audit, conflicts, notices, taxonomy
 from review.errors import InvalidValue, NotFound
 from review.schema import transaction
 from review.search import add_segment
@@ -61,6 +61,13 @@ class State:
     danger: bool = False
     tags: tuple[str, ...] = ()
     links: tuple[int, ...] = ()
+    # The fields (of taxonomy.SOURCE_FIELDS) still holding what the source chose on the form.
+    from_source: tuple[str, ...] = ()
+
+    def shown(self, name: str) -> str | None:
+        """A field's value, marked "(source)" while it is what the source chose."""
+        value: str | None = getattr(self, name)
+        return f"{value} (source)" if value and name in self.from_source else value
 
     def encode(self) -> bytes:
         """Serialise for sealing."""
@@ -72,6 +79,7 @@ class State:
         obj: dict[str, Any] = json.loads(data)
         obj["tags"] = tuple(obj.get("tags", ()))
         obj["links"] = tuple(obj.get("links", ()))
+        obj["from_source"] = tuple(obj.get("from_source", ()))
         return cls(**obj)
 
 
@@ -86,6 +94,7 @@ class ReportRow:
     state: State
     items: int
     unreadable: int
+    text_missing: bool = False  # the report's own text is among the unreadable items
 
 
 @dataclass
@@ -112,8 +121,8 @@ class Filters:
             self.statuses is None or s.status in self.statuses,
             self.statuses is not None or self.include_closed or s.status != "closed",
             _same(self.category, s.category),
-            _same(self.agency, s.agency),
-            _same(self.district, s.district),
+            taxonomy.same("agency", self.agency, s.agency),
+            taxonomy.same("district", self.district, s.district),
             self.severity is None or s.severity == self.severity,
             not self.danger or s.danger,
             self.assignee is None or s.assignee == self.assignee,
@@ -155,6 +164,14 @@ def list_reports(u: Unlocked, filters: Filters, sort: str = "number") -> list[Re
             "SELECT report, count(*), sum(status != 'filed') FROM items GROUP BY report"
         )
     }
+    # A report whose only copies of its own text are unreadable.
+    textless = {
+        num
+        for (num,) in u.conn.execute(
+            "SELECT report FROM items WHERE kind = 'report' GROUP BY report"
+            " HAVING sum(status = 'filed') = 0"
+        )
+    }
     rows = []
     hidden = conflicts.hidden(u)
     for num, submission, source, day, sealed in u.conn.execute(
@@ -171,6 +188,7 @@ def list_reports(u: Unlocked, filters: Filters, sort: str = "number") -> list[Re
             state=State.decode(u.key.open_record(sealed, _context(num))),
             items=total,
             unreadable=unreadable,
+            text_missing=num in textless,
         )
         if filters.match(row):
             rows.append(row)
@@ -218,12 +236,40 @@ def assign(u: Unlocked, num: int, reviewer: str | None) -> State:
 
 
 def set_field(u: Unlocked, num: int, name: str, value: str | None) -> State:
-    """Set (or clear) the category, agency or district."""
+    """Set (or clear) the category, agency or district; a taxonomy term is kept by its name."""
     _choice(name, TEXT_FIELDS, "field")
     if value is not None:
-        value = _text(value, name)
+        value = taxonomy.canonical(name, _text(value, name))
     changes: dict[str, Any] = {name: value}
-    return _update(u, num, name, changes, lambda s: replace(s, **changes))
+
+    def change(state: State) -> State:
+        kept = tuple(f for f in state.from_source if f != name)
+        return replace(state, **changes, from_source=kept)
+
+    return _update(u, num, name, changes, change)
+
+
+def from_source(state: State, fields: dict[str, Any]) -> State:
+    """Fill the agency and district the source chose, where no reviewer has set them."""
+    changes: dict[str, Any] = {}
+    for name in taxonomy.SOURCE_FIELDS:
+        if getattr(state, name) is not None:
+            continue
+        text = " ".join(_answer(name, fields.get(name)).split())[:100]
+        if text and text.isprintable():
+            changes[name] = taxonomy.canonical(name, text)
+    if not changes:
+        return state
+    return replace(state, **changes, from_source=(*state.from_source, *changes))
+
+
+def _answer(name: str, value: Any) -> str:
+    """A form answer as text: a term (code and English label) by its code if known here."""
+    if isinstance(value, dict):
+        code, label = str(value.get("code") or ""), str(value.get("label") or "")
+        known = taxonomy.canonical(name, code) if code else code
+        return known if known != code else label or code
+    return value if isinstance(value, str) else ""
 
 
 def set_severity(u: Unlocked, num: int, level: str | None, danger: bool | None = None) -> State:

@@ -1,6 +1,6 @@
 """`raazdar-review`: the offline review tool's command line, a thin layer over review/."""
 
-from review.cli import admin, casework, conflicts, escalate, exchange, keys
+from review.cli import admin, casework, conflicts, escalate, exchange, keys, viewing
 from review.cli import corroborate as corroborate
 from review.cli import tui as tui
 from review.cli.base import PROG, cli, main
@@ -16,4 +16,5 @@ __all__ = [
     "exchange",
     "keys",
     "main",
+    "viewing",
 ]

@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Any, Final
 
 import click
+from rich.cells import cell_len
 from rich.console import Console
 from rich.text import Text
 
 from crypto.errors import CryptoError
-from review import triage
+from review import bidi, triage
 from review import workspace as ws
 from review.blobs import clear_times
 from review.cli import sensitive
@@ -133,6 +134,18 @@ def parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) 
         raise click.BadParameter("use YYYY-MM-DD") from exc
 
 
+RTL_MODES: Final = ("visual", "logical")
+
+
+def prose(value: object, width: int, *, reorder: bool) -> Text:
+    """Untrusted text as the UI's report view draws it: wrapped, Urdu reordered, right-aligned."""
+    lines = []
+    for line in bidi.layout(safe(value).plain, width, reorder=reorder):
+        gap = max(width - cell_len(line.text), 0)
+        lines.append(" " * gap + line.text if line.rtl else line.text)
+    return Text("\n".join(lines), no_wrap=True, overflow="ignore")
+
+
 def safe(value: object, style: str = "") -> Text:
     """Text for the terminal: never markup, and no control characters.
 
@@ -153,8 +166,16 @@ def row_cells(row: triage.ReportRow) -> list[Text]:
     if s.danger and s.severity:
         severity.append(f" ({s.severity})")
     status = f"{s.status} ({s.reason})" if s.reason else s.status
-    items = f"{row.items}" + (f" ({row.unreadable} unreadable)" if row.unreadable else "")
-    rest = (s.category, s.agency, s.district, s.assignee, ", ".join(s.tags), items)
+    missing = ", text missing" if row.text_missing else ""
+    items = f"{row.items}" + (f" ({row.unreadable} unreadable{missing})" if row.unreadable else "")
+    rest = (
+        s.category,
+        s.shown("agency"),
+        s.shown("district"),
+        s.assignee,
+        ", ".join(s.tags),
+        items,
+    )
     return [safe(row.num), safe(row.day.isoformat()), safe(status), severity] + [
         safe(cell or "") for cell in rest
     ]
@@ -182,8 +203,8 @@ def report_facts(s: triage.State) -> list[str]:
         "severity": s.severity,
         "assignee": s.assignee,
         "category": s.category,
-        "agency": s.agency,
-        "district": s.district,
+        "agency": s.shown("agency"),
+        "district": s.shown("district"),
         "tags": ", ".join(s.tags),
         "linked": ", ".join(str(n) for n in s.links),
     }

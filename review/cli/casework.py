@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from pathlib import Path
 
 import click
@@ -11,13 +12,16 @@ from rich.table import Table
 from review import reports, search, triage
 from review.cli.base import (
     DANGER,
+    PROG,
     ROW_COLUMNS,
+    RTL_MODES,
     Ctx,
     cli,
     compose,
     make_console,
     parse_date,
     pass_ctx,
+    prose,
     report_facts,
     row_cells,
     safe,
@@ -25,6 +29,7 @@ from review.cli.base import (
 from review.cli.conflicts import routing_notice
 from review.cli.exchange import gap_notice
 from review.cli.sensitive import ask, warn_argument
+from review.errors import ReviewError
 
 
 @cli.command("list")
@@ -103,26 +108,43 @@ def _print_rows(rows: list[triage.ReportRow]) -> None:
 
 @cli.command()
 @click.argument("num", type=int)
+@click.option(
+    "--rtl",
+    type=click.Choice(RTL_MODES),
+    help="Urdu lines: reordered here (visual, the default on a terminal), or left in typed"
+    " order for a terminal that lays out right-to-left text itself (logical, the default"
+    " when piped). Right-to-left paragraphs are right-aligned either way, as in the UI.",
+)
 @pass_ctx
-def show(c: Ctx, num: int) -> None:
+def show(c: Ctx, num: int, rtl: str | None) -> None:
     """Show a report: message, fields, triage, attachments, notes and replies."""
     view = reports.read_report(c.unlock(), num)
     console = make_console()
+    reorder = (rtl or ("visual" if sys.stdout.isatty() else "logical")) == "visual"
+
+    def text(value: str) -> None:
+        console.print(prose(value, console.width, reorder=reorder))
+
     s = view.state
     console.print(
         safe(f"Report {view.num}", "bold") + safe(f"  received {view.day}  source {view.source}")
     )
     if s.danger:
         console.print(safe(f"!! {DANGER} !!", "bold red"))
-    for line in report_facts(s):
-        console.print(safe(line))
+    text("\n".join(report_facts(s)))
+    if missing := view.missing_text():
+        console.print(safe(f"\n!! {missing}", "bold red"))
     for content in view.contents:
         language = f" ({content.language})" if content.language else ""
         console.print(safe("\nMessage", "bold") + safe(language))
-        console.print(safe(content.message))
-        for key, value in sorted(content.fields.items()):
-            if shown := reports.field_text(value):
-                console.print(safe(f"  {key}: {shown}"))
+        text(content.message)
+        fields = [
+            f"  {key}: {shown}"
+            for key, value in sorted(content.fields.items())
+            if (shown := reports.field_text(value))
+        ]
+        if fields:
+            text("\n".join(fields))
     if view.attachments:
         table = Table(title="Attachments")
         for column in ("#", "name", "type", "size", "state"):
@@ -130,7 +152,7 @@ def show(c: Ctx, num: int) -> None:
         for a in view.attachments:
             table.add_row(
                 safe(a.index),
-                safe(a.name or ""),
+                safe(a.label),
                 safe(a.content_type or ""),
                 safe(f"{a.length:,} bytes" if a.length is not None else ""),
                 safe("ok" if a.status == "filed" else f"{a.status}: {a.problem}"),
@@ -138,11 +160,11 @@ def show(c: Ctx, num: int) -> None:
         console.print(table)
     for note in view.notes:
         console.print(safe("\nNote", "bold") + safe(f" by {note.author}, {note.at}"))
-        console.print(safe(note.text))
+        text(note.text)
     for reply in view.replies:
         state = f"sent in {reply.exported_in[:8]}" if reply.exported_in else "queued"
         console.print(safe("\nReply", "bold") + safe(f" by {reply.author} ({state})"))
-        console.print(safe(reply.text))
+        text(reply.text)
 
 
 @cli.command("open")
@@ -154,10 +176,22 @@ def show(c: Ctx, num: int) -> None:
     type=click.Path(path_type=Path, dir_okay=False),
     help="Where to write the plaintext (must not exist).",
 )
+@click.option("--yes", is_flag=True, help="Write without asking (the warning is still printed).")
 @pass_ctx
-def open_(c: Ctx, num: int, attachment: str, out: Path) -> None:
-    """Decrypt one attachment (by number or item id) to a file, only once it verifies."""
-    found = reports.open_attachment(c.unlock(), num, attachment, out)
+def open_(c: Ctx, num: int, attachment: str, out: Path, yes: bool) -> None:
+    """Decrypt one attachment to a file, after a warning; `view` reads it without writing."""
+
+    def warn(a: reports.Attachment) -> None:
+        click.echo(
+            f"{PROG}: warning: this writes the plaintext of {a.label or 'the attachment'} to"
+            f" {out}, outside the encrypted workspace, where it stays until you remove it;"
+            f" `{PROG} view {num} {a.index}` reads text and images without writing them",
+            err=True,
+        )
+        if not yes and not click.confirm("Write it?", default=False, err=True):
+            raise ReviewError("nothing written", hint="`view` shows text and images in the tool")
+
+    found = reports.open_attachment(c.unlock(), num, attachment, out, warn)
     click.echo(f"wrote {found.name or 'attachment'} ({found.length:,} bytes) to {out}")
 
 

@@ -95,6 +95,8 @@ class ReportScreen(Page[None]):
             yield Static(safe(f"!! {DANGER} !!"), classes="danger")
         shown = report_facts(s)
         yield Prose("\n".join(shown), reorder=reorder, id="facts")
+        if missing := view.missing_text():
+            yield Static(safe(f"!! {missing}"), classes="danger")
         for content in view.contents:
             language = f" ({content.language})" if content.language else ""
             yield Static(safe(f"Message{language}"), classes="heading")
@@ -262,7 +264,8 @@ class ReportScreen(Page[None]):
             return ok
 
         self.app.push_screen(
-            Composer(f"Note on report {self.num}", save), self._composed("note added")
+            Composer(f"Note on report {self.num}", save, reorder=self.review.reorder),
+            self._composed("note added"),
         )
 
     def action_reply(self) -> None:
@@ -275,7 +278,12 @@ class ReportScreen(Page[None]):
             return ok
 
         self.app.push_screen(
-            Composer(f"Reply to the source of report {self.num}", save, confirm=QUEUE_QUESTION),
+            Composer(
+                f"Reply to the source of report {self.num}",
+                save,
+                confirm=QUEUE_QUESTION,
+                reorder=self.review.reorder,
+            ),
             self._composed("reply queued for the next export-replies"),
         )
 
@@ -299,7 +307,9 @@ class ReportScreen(Page[None]):
                 return
             self.app.push_screen(
                 Ask(
-                    f"Write attachment {which.strip()} to", hint="a new file, outside the workspace"
+                    f"Write attachment {which.strip()}'s plaintext to",
+                    hint="a new file outside the workspace; it stays there until you remove it"
+                    " (`raazdar-review view` reads text and images without writing)",
                 ),
                 lambda out: self._open(which.strip(), out),
             )
@@ -337,6 +347,4 @@ class ReportScreen(Page[None]):
 def _attachment_line(a: reports.Attachment) -> str:
     size = f"{a.length:,} bytes" if a.length is not None else ""
     state = "ok" if a.status == "filed" else f"{a.status}: {a.problem}"
-    return "  ".join(
-        p for p in (f"{a.index}.", a.name or "", a.content_type or "", size, state) if p
-    )
+    return "  ".join(p for p in (f"{a.index}.", a.label, a.content_type or "", size, state) if p)

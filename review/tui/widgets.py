@@ -11,8 +11,8 @@ from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Static
 
+from review.bidi import Line, layout
 from review.cli.base import safe
-from review.tui.bidi import Line, layout
 
 # Shows a line to the reviewer: the text, and whether it reports a refusal.
 Say = Callable[[str, bool], None]
@@ -36,6 +36,12 @@ class Prose(Widget):
         self.text = safe(text).plain
         self.reorder = reorder
         self._laid_out: tuple[int, list[Line]] = (-1, [])
+
+    def update(self, text: str) -> None:
+        """Show new text, laid out afresh."""
+        self.text = safe(text).plain
+        self._laid_out = (-1, [])
+        self.refresh(layout=True)
 
     def lines(self, width: int) -> list[Line]:
         """The text wrapped to `width` cells, as it is drawn."""

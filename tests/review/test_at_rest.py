@@ -35,7 +35,7 @@ def test_no_canary_is_found_in_any_workspace_file(
     assert review(workspace, "reply", "1", "--file", str(reply)).exit_code == 0
     assert CANARY in review(workspace, "show", "1").output  # it is all there, when unlocked
     out = tmp_path / "large.bin"
-    assert review(workspace, "open", "1", "2", "--out", str(out)).exit_code == 0
+    assert review(workspace, "open", "1", "2", "--out", str(out), "--yes").exit_code == 0
     assert out.read_bytes() == large
     assert review(workspace, "search", CANARY).output.count("\n") > 1
 

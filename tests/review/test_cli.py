@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 import pytest
 
+from review import bidi
 from review.cli import cli, main
 from tests.review.support import Server, review
 
@@ -55,7 +56,7 @@ def test_init_refuses_an_existing_workspace(filed: Path, server: Server) -> None
         (("status", "1", "escalated"), "report 1 cannot go from new to escalated"),
         (("status", "1", "closed"), "closing a report needs a reason"),
         (("show", "7"), "no report 7"),
-        (("open", "1", "9", "--out", "x"), "report 1 has no attachment '9'"),
+        (("open", "1", "9", "--out", "x", "--yes"), "report 1 has no attachment '9'"),
         (("link", "1", "1"), "a report cannot be linked to itself"),
     ],
 )
@@ -70,13 +71,13 @@ def test_refusals_are_errors_with_exit_status_1(
 def test_open_never_overwrites_a_file(filed: Path, tmp_path: Path) -> None:
     target = tmp_path / "keep.txt"
     target.write_bytes(b"mine")
-    result = review(filed, "open", "1", "1", "--out", str(target))
+    result = review(filed, "open", "1", "1", "--out", str(target), "--yes")
     assert result.exit_code == 1
     assert target.read_bytes() == b"mine"
 
 
 def test_open_refuses_to_write_plaintext_inside_the_workspace(filed: Path) -> None:
-    result = review(filed, "open", "1", "1", "--out", str(filed / "tmp" / "photo.jpg"))
+    result = review(filed, "open", "1", "1", "--out", str(filed / "tmp" / "photo.jpg"), "--yes")
     assert result.exit_code == 1
     assert "the workspace holds no plaintext" in result.output
     assert not (filed / "tmp" / "photo.jpg").exists()
@@ -165,7 +166,7 @@ def test_a_tampered_blob_is_refused_and_nothing_is_written(filed: Path, tmp_path
     )
     out = tmp_path / "out" / "a.txt"
     out.parent.mkdir()
-    result = review(filed, "open", "1", "1", "--out", str(out))
+    result = review(filed, "open", "1", "1", "--out", str(out), "--yes")
     assert result.exit_code == 1
     assert "raazdar-review: error:" in result.output
     assert list(out.parent.iterdir()) == []
@@ -179,3 +180,20 @@ def test_a_tampered_triage_record_is_an_error_not_a_traceback(filed: Path) -> No
     assert result.exit_code == 1
     assert "raazdar-review: error: record does not open" in result.output
     assert "audit verify" in result.output
+
+
+URDU = "ایس ایچ او نے بھٹہ مالک سے رشوت لی"
+
+
+@pytest.mark.parametrize(("rtl", "drawn"), [("visual", bidi.visual(URDU)), ("logical", URDU)])
+def test_show_lays_urdu_out_as_the_terminal_ui_does(
+    server: Server, workspace: Path, tmp_path: Path, rtl: str, drawn: str
+) -> None:
+    server.submit(URDU)
+    assert review(workspace, "import", str(server.export(tmp_path / "u.rzb"))).exit_code == 0
+    result = review(workspace, "show", "1", "--rtl", rtl)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    (line,) = [line for line in lines if line.strip() == drawn]
+    assert line.startswith(" ")  # right-aligned, as in the UI
+    assert bidi.visual(URDU) != URDU

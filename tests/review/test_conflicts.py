@@ -268,7 +268,7 @@ def test_the_command_line_hides_and_routes(team: Team, tmp_path: Path) -> None:
     assert "Gujrat" not in out
     for args in [
         ("show", "2"),
-        ("open", "2", "1", "--out", str(tmp_path / "x")),
+        ("open", "2", "1", "--out", str(tmp_path / "x"), "--yes"),
         ("status", "5", "in-review"),
         ("district", "5", "--clear"),
         ("note", "5", "a note"),

@@ -51,7 +51,7 @@ def test_reports_go_round_the_whole_cycle_and_the_source_reads_the_reply(
     assert URDU in review(workspace, "show", str(urdu)).output
 
     out = tmp_path / "ledger.jpg"
-    opened = review(workspace, "open", str(english), "1", "--out", str(out))
+    opened = review(workspace, "open", str(english), "1", "--out", str(out), "--yes")
     assert opened.exit_code == 0, opened.output
     assert out.read_bytes() == PHOTO
     assert not list(tmp_path.glob(".ledger.jpg.*"))

@@ -342,6 +342,52 @@ def test_damaged_and_foreign_items_inside_a_valid_bundle_are_kept_and_reported(
     assert snapshot(workspace) == before
 
 
+def _bundle_of(server: Server, tmp_path: Path, envelopes: dict[str, tuple[str, bytes]]) -> Path:
+    """A bundle of one submission from crafted envelopes, each with the kind it is filed as."""
+    submission, files, entries = secrets.token_hex(16), [], []
+    for name, (kind, data) in envelopes.items():
+        path = tmp_path / f"{name}.rze"
+        path.write_bytes(data)
+        files.append(path)
+        entries.append(
+            ExportEntry(secrets.token_hex(16), submission, "Crafted source", kind, dt.date.today())
+        )
+    manifest = ExportManifest(
+        new_bundle_id(),
+        server.instance_id,
+        dt.date.today(),
+        1,
+        tuple(entries),
+        {"Crafted source": PrivateKey.generate().public_key},
+    )
+    bundle = tmp_path / "crafted.rzb"
+    with bundle.open("wb") as dst:
+        write_export(
+            dst, manifest, files, SigningKey.from_text(server.paths.signing_key.read_text())
+        )
+    return bundle
+
+
+def test_a_damaged_report_envelope_says_the_reports_text_is_missing(
+    server: Server, unlocked: ws.Unlocked, workspace: Path, tmp_path: Path
+) -> None:
+    reviewer = KeyFile.from_bytes(server.reviewer_key_file.read_bytes()).encryption_public
+    assert reviewer is not None
+    report = json.dumps({"format": 1, "message": "lost words " * 40000, "fields": {}})
+    sealed = seal_bytes(report.encode(), [reviewer], Metadata("report", "application/json"))
+    photo = seal_bytes(b"\xff\xd8 photo", [reviewer], Metadata("file", "image/jpeg", "a.jpg"))
+    bundle = _bundle_of(
+        server, tmp_path, {"report": ("report", sealed[:-100]), "a": ("file", photo)}
+    )
+    import_bundle(unlocked, bundle)
+
+    shown = review(workspace, "show", "1").output
+    assert "the report's text (its message and form answers) is missing" in shown
+    assert "report's text" in shown.split("Attachments")[1]  # the damaged item is named
+    listed = review(workspace, "list").output
+    assert "text missing" in listed
+
+
 def test_text_attachments_are_searchable_and_other_files_by_name_only(
     server: Server, unlocked: ws.Unlocked, tmp_path: Path
 ) -> None:

@@ -13,10 +13,9 @@ from textual.pilot import Pilot
 from textual.widgets import Checkbox, DataTable, Input, SelectionList, TextArea
 
 from crypto import KeyPair
-from review import audit, bodies, escalation, triage
+from review import audit, bidi, bodies, escalation, triage
 from review import workspace as ws
 from review.importer import import_bundle
-from review.tui import bidi
 from review.tui.app import ReviewApp
 from review.tui.composer import Composer
 from review.tui.dialogs import Confirm
@@ -337,6 +336,27 @@ def test_the_reply_composer_queues_a_reply_after_a_yes(filed: ws.Unlocked, works
     assert "Please say which police station." in output
     assert len(list((workspace / "outbox").iterdir())) == 1
     assert audit.entries(filed)[-1].action == "reply"
+
+
+@pytest.mark.parametrize("reorder", [True, False])
+def test_the_composer_shows_urdu_as_the_report_view_does(filed: ws.Unlocked, reorder: bool) -> None:
+    draft = f"{URDU}\nPlease say which police station."
+    shown: list[list[str]] = []
+
+    async def script(app: ReviewApp, pilot: Pilot[None]) -> None:
+        await open_report(pilot, 2)
+        await pilot.press("r")
+        await pilot.pause()
+        app.screen.query_one(TextArea).text = draft
+        await pilot.pause()
+        (preview,) = app.screen.query("#preview").results(Prose)
+        shown.append([line.text for line in preview.lines(100)])
+        shown.append([line.text for line in Prose(draft, reorder=reorder).lines(100)])
+
+    drive(filed, script, reorder=reorder)
+    as_drawn, as_in_the_report_view = shown
+    assert as_drawn == as_in_the_report_view
+    assert as_drawn[0] == (bidi.visual(URDU) if reorder else URDU)
 
 
 def test_an_attachment_is_exported_to_a_path_the_reviewer_types(

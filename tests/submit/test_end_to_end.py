@@ -81,7 +81,7 @@ def test_a_report_goes_from_client_to_reviewer_and_the_reply_back_without_the_se
     assert message in shown.output
     assert "ledger.bin" in shown.output
     out = tmp_path / "opened.bin"
-    opened = review(workspace, "open", "1", "1", "--out", str(out))
+    opened = review(workspace, "open", "1", "1", "--out", str(out), "--yes")
     assert opened.exit_code == 0, opened.output
     assert out.read_bytes() == bytes(evidence)
 
