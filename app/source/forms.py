@@ -26,6 +26,9 @@ def _check_codename(_form: FlaskForm, field: Any) -> None:
 class SubmissionForm(FlaskForm):
     """A message and optional fields; files arrive beside it, sealed as they stream."""
 
+    # A one-time token, new with each form: the same form sent twice files once.
+    once = HiddenField(validators=[Length(max=64)])
+
     message = TextAreaField(
         _l("Your message"),
         validators=[
