@@ -34,6 +34,7 @@ from app.keyring import load_keyring
 from app.serve import GUNICORN_CONF
 from app.services import audit, retention, sweep
 from app.services.keyring_admin import EXPIRY_WARNING_DAYS
+from app.settings import get_setting
 from app.store import EnvelopeStore
 from app.tor.control import Tor, TorError
 
@@ -286,9 +287,24 @@ def _database_checks(config: Config, today: dt.date) -> list[Check]:
                 _guard("audit", lambda: _audit(session)),
                 _guard("retention", lambda: _retention(session, today)),
                 _guard("acknowledgement", lambda: _acknowledgement(session, today)),
+                _guard("resources", lambda: _resources(session)),
             ]
     finally:
         engine.dispose()
+
+
+def _resources(session: Session) -> Check:
+    """Warn until an administrator has reviewed the legal-aid page for this instance."""
+    reviewed = bool(get_setting(session, "resources_reviewed"))
+    session.rollback()
+    if reviewed:
+        return Check("resources", Status.OK, "an administrator has reviewed the legal-aid page")
+    return Check(
+        "resources",
+        Status.WARN,
+        "the legal-aid page has not been reviewed: it shows generic guidance; add the "
+        "contacts you can vouch for and mark it reviewed in the staff admin settings",
+    )
 
 
 def _secure_delete(session: Session) -> Check:
