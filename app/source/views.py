@@ -25,7 +25,7 @@ from app.services import submissions as submissions_service
 from app.settings import get_setting, taxonomy
 from app.source import bp
 from app.source.forms import ActionForm, LoginForm, NewSourceForm, SubmissionForm
-from crypto import generate_codename
+from crypto import generate_codename, generate_digit_codename
 
 F = TypeVar("F", bound=Callable[..., Any])
 # The keyed digests of the codenames generated for this visitor (a few, for tabs).
@@ -72,7 +72,9 @@ def _sign_in(who: sources_service.SignedIn) -> None:
 
 def _offer_codename(form: NewSourceForm) -> None:
     """Put a new codename in the form and bind it to this visitor's session."""
-    codename = generate_codename()
+    # Urdu pages offer digits, which Pakistanis handle daily (CNICs, phone numbers).
+    urdu = current_language() == "ur"
+    codename = generate_digit_codename() if urdu else generate_codename()
     form.codename.data = codename
     offered = session.get(_OFFERED)
     kept = offered[-(_MAX_OFFERS - 1) :] if isinstance(offered, list) else []
