@@ -20,7 +20,9 @@ def _check_codename(_form: FlaskForm, field: Any) -> None:
     try:
         check_codename(field.data or "")
     except CodenameError as exc:
-        raise ValidationError(_l("Check your codename: a word is mistyped or missing.")) from exc
+        raise ValidationError(
+            _l("Check your codename: a word or digit is mistyped or missing.")
+        ) from exc
 
 
 class SubmissionForm(FlaskForm):
