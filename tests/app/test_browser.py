@@ -14,6 +14,7 @@ import os
 import secrets
 import shutil
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,6 +28,8 @@ from playwright.sync_api import (
 )
 
 from app.instance import InstancePaths
+from crypto import TokenKey
+from crypto.constants import PERSON_SESSION_KEY, TOKEN_CONTEXT_SESSION
 from tests.app.live import ROOT, Envelope, demo_instance, live_server, stored_envelopes
 
 pytestmark = pytest.mark.browser
@@ -318,3 +321,33 @@ def test_only_a_browser_that_is_not_tor_browser_is_warned(
             _shot(page, screenshots, f"en-22-agent-{name}")
     finally:
         context.close()
+
+
+def _lapse_session(instance: Path, page: Page) -> None:
+    """Age the browser's session cookie past its idle deadline, as 30 idle minutes would."""
+    secret = (InstancePaths(instance).secret_key).read_bytes()
+    key = TokenKey(secret[:32]).derive(PERSON_SESSION_KEY)
+    (held,) = [c for c in page.context.cookies() if c.get("name") == "rz"]
+    payload = json.loads(key.open(str(held.get("value")), TOKEN_CONTEXT_SESSION))
+    payload["exp"] = int(time.time()) - 1
+    aged = key.seal(json.dumps(payload).encode(), TOKEN_CONTEXT_SESSION)
+    page.context.add_cookies([{"name": "rz", "value": aged, "url": f"http://{ONION}/"}])
+
+
+@pytest.mark.parametrize("lang", ["ur", "en"])
+def test_back_after_the_session_lapsed_never_shows_a_new_codename(
+    browser: Browser, instance: Path, screenshots: Path, lang: str
+) -> None:
+    with _tor_browser(browser, phone=False) as page:
+        page.goto(f"/lang/{lang}?next=/submit")
+        page.wait_for_url("**/submit")
+        page.fill("#message", f"lapse-test {secrets.token_hex(4)}")
+        page.click("form[action$='/submit'] button[type=submit]")
+        page.wait_for_url("**/submitted")
+        _lapse_session(instance, page)
+        page.go_back()
+        page.wait_for_load_state()
+        _check_language(page, lang)
+        _shot(page, screenshots, f"{lang}-23-back-after-lapse")
+        assert page.locator(".codename").count() == 0
+        assert page.locator("main a[href$='/login']").count() == 1
