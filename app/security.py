@@ -36,11 +36,21 @@ HEADERS: Final = {
     "X-Robots-Tag": "noindex, nofollow",
 }
 
-# Tor Browser reports one of a few uniform user agents (Firefox ESR on
-# "Windows NT 10.0", or "Android 10; Mobile"), whatever the real platform.
+# Tor Browser sends one user agent per platform family, the same for all its
+# users there: Firefox ESR's "rv:N.0" (no minor version), and since Tor Browser
+# 13.5 the desktop family itself - e.g. Tor Browser 14.5 (ESR 128):
+#   Windows  Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0
+#   Linux    Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0
+#   macOS    Mozilla/5.0 (Macintosh; Intel Mac OS X 10.15; rv:128.0) Gecko/20100101 Firefox/128.0
+#   Android  Mozilla/5.0 (Android 10; Mobile; rv:128.0) Gecko/128.0 Firefox/128.0
+# (desktop strings as reported in github.com/lexiforest/curl-impersonate/issues/142;
+# Android is Gecko's resistFingerprinting form, which always says "Android 10").
+# Older Tor Browsers sent "Windows NT 10.0; rv:" on every desktop, still accepted.
+# Firefox ESR on the same platform sends the same string: this is a hint, not a check.
 _TOR_BROWSER_UA: Final = re.compile(
-    r"Mozilla/5\.0 \((?:Windows NT 10\.0|Android 10; Mobile); rv:\d+\.0\) "
-    r"Gecko/(?:20100101|\d+\.0) Firefox/\d+\.0"
+    r"Mozilla/5\.0 \((?:Windows NT 10\.0(?:; Win64; x64)?|X11; Linux x86_64"
+    r"|Macintosh; Intel Mac OS X 10\.15|Android 10; Mobile); rv:(\d+)\.0\) "
+    r"Gecko/(?:20100101|\1\.0) Firefox/\1\.0"
 )
 _TOR2WEB_HEADERS: Final = ("X-Tor2web", "X-Forwarded-Host", "X-Forwarded-For", "Via")
 

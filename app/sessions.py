@@ -34,6 +34,10 @@ from crypto.encoding import b64decode, b64encode
 
 # Where the cookie keeps the login's row id and key.
 LOGIN_KEY: Final = "login"
+# Set when a cookie that held a login or an offered codename ran out: the next
+# /submit must not show a new codename to someone who may already have one.
+LAPSED_KEY: Final = "lapsed"
+_LAPSES: Final = (LOGIN_KEY, "offered")
 _ROW_CONTEXT: Final = b"raazdar session row v1:"
 # Sealed payloads are padded to a multiple of this, so sizes do not tell kinds apart.
 _PAD: Final = 512
@@ -58,9 +62,17 @@ class SealedSessionInterface(SessionInterface):
             payload = json.loads(self._key(app).open(token, TOKEN_CONTEXT_SESSION))
         except (CryptoError, ValueError):
             return SecureCookieSession()
-        if not isinstance(payload, dict) or payload.get("exp", 0) < time.time():
+        if not isinstance(payload, dict):
             return SecureCookieSession()
         data: dict[str, Any] = payload.get("data", {})
+        if not isinstance(data, dict):
+            return SecureCookieSession()
+        if payload.get("exp", 0) < time.time():
+            # Ran out: keep only the language, and whether a codename was in play.
+            kept: dict[str, Any] = {k: data[k] for k in ("lang",) if k in data}
+            if any(k in data for k in (*_LAPSES, LAPSED_KEY)):
+                kept[LAPSED_KEY] = True
+            return SecureCookieSession(kept)
         return SecureCookieSession(data)
 
     def save_session(self, app: Flask, session: Any, response: Response) -> None:
@@ -117,6 +129,7 @@ def current_login(db: Session) -> dict[str, Any] | None:
     grants = _open_login(db)
     if grants is None and LOGIN_KEY in session:
         session.pop(LOGIN_KEY, None)
+        session[LAPSED_KEY] = True
     g.raazdar_login = grants
     return grants
 

@@ -11,6 +11,7 @@ from crypto.codename import (
     check_codename,
     derive_source_keys,
     generate_codename,
+    generate_digit_codename,
     normalize_codename,
     random_words,
 )
@@ -87,6 +88,7 @@ __all__ = [
     "check_codename",
     "derive_source_keys",
     "generate_codename",
+    "generate_digit_codename",
     "generate_passphrase",
     "hash_password",
     "make_timestamp",

@@ -103,8 +103,8 @@ def _offset() -> int:
 
 @bp.get("/replies")
 def replies() -> ResponseReturnValue:
-    """The replies waiting for this source: ids, sizes and days."""
-    return jsonify({"replies": api.list_replies(db_session(), _proof(), _facts(b""))})
+    """The replies waiting for this source (ids, sizes, days), and its status notice."""
+    return jsonify(api.replies_and_notice(db_session(), _proof(), _facts(b"")))
 
 
 @bp.get("/replies/<reply_id>")

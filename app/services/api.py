@@ -316,13 +316,14 @@ def _same_keys(found: Source, wanted: NewSource) -> None:
         raise ApiError(409, "conflict", "an account with this lookup tag has other keys")
 
 
-def list_replies(session: Session, proof: Proof, facts: RequestFacts) -> list[dict[str, Any]]:
-    """The requesting source's replies: id, size and day, oldest day first."""
+def replies_and_notice(session: Session, proof: Proof, facts: RequestFacts) -> dict[str, Any]:
+    """The requesting source's replies (id, size, day, oldest first) and status notice or None."""
     source = authenticate(session, proof, facts)
     rows = session.execute(
         select(Reply).where(Reply.source_id == source.id).order_by(Reply.received_day, Reply.id)
     ).scalars()
-    return [{"id": r.id, "size": r.size, "day": r.received_day.isoformat()} for r in rows]
+    replies = [{"id": r.id, "size": r.size, "day": r.received_day.isoformat()} for r in rows]
+    return {"replies": replies, "notice": source.notice}
 
 
 def find_reply(

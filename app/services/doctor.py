@@ -35,6 +35,7 @@ from app.models import Item
 from app.serve import GUNICORN_CONF
 from app.services import audit, retention, sweep
 from app.services.keyring_admin import EXPIRY_WARNING_DAYS
+from app.settings import get_setting
 from app.store import EnvelopeStore
 from app.tor.control import Tor, TorError
 
@@ -288,9 +289,24 @@ def _database_checks(config: Config, today: dt.date, store: EnvelopeStore) -> li
                 _guard("retention", lambda: _retention(session, today)),
                 _guard("acknowledgement", lambda: _acknowledgement(session, today)),
                 _guard("item-files", lambda: _item_files(session, store)),
+                _guard("resources", lambda: _resources(session)),
             ]
     finally:
         engine.dispose()
+
+
+def _resources(session: Session) -> Check:
+    """Warn until an administrator has reviewed the legal-aid page for this instance."""
+    reviewed = bool(get_setting(session, "resources_reviewed"))
+    session.rollback()
+    if reviewed:
+        return Check("resources", Status.OK, "an administrator has reviewed the legal-aid page")
+    return Check(
+        "resources",
+        Status.WARN,
+        "the legal-aid page has not been reviewed: it shows generic guidance; add the "
+        "contacts you can vouch for and mark it reviewed in the staff admin settings",
+    )
 
 
 def _secure_delete(session: Session) -> Check:

@@ -71,10 +71,17 @@ def _number(bounds: tuple[int, int], unit: str) -> Callable[[str, Any], Any]:
     return check
 
 
+def _flag(key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise SettingsError(key, "This must be yes or no.")
+    return value
+
+
 _RULES: Final[dict[str, Callable[[str, Any], Any]]] = {
     "organisation": _text(ORGANISATION_MAX, one_line=True),
     "resources_en": _text(RESOURCES_MAX, one_line=False),
     "resources_ur": _text(RESOURCES_MAX, one_line=False),
+    "resources_reviewed": _flag,
     "upload_limit_mib": _number(UPLOAD_LIMIT_MIB, "MiB"),
     "retention_days": _number(RETENTION_DAYS, "days"),
     "source_expiry_days": _number(RETENTION_DAYS, "days"),
@@ -83,7 +90,13 @@ _RULES: Final[dict[str, Callable[[str, Any], Any]]] = {
 }
 # Free text is recorded as changed, not quoted: the log is for who did what.
 _QUOTED: Final = frozenset(
-    {"upload_limit_mib", "retention_days", "source_expiry_days", "sweep_hours"}
+    {
+        "upload_limit_mib",
+        "retention_days",
+        "source_expiry_days",
+        "sweep_hours",
+        "resources_reviewed",
+    }
 )
 
 

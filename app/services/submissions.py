@@ -12,6 +12,7 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.errors import KeyringUnavailable, SubmissionError
@@ -57,6 +58,7 @@ def submit(
     files: list[StagedEnvelope],
     keys: SourceKeys | None = None,
     signed_in: SignedIn | None = None,
+    submission_id: str | None = None,
 ) -> SignedIn:
     """Seal and store one submission for a new source (`keys`) or a signed-in one."""
     svc = services()
@@ -95,7 +97,7 @@ def submit(
             source, result = found, signed_in
         else:
             raise SubmissionError("no account")
-        submission_id = secrets.token_hex(16)
+        submission_id = submission_id or secrets.token_hex(16)
         for envelope in staged:
             assert envelope.result is not None  # noqa: S101 - finished above
             session.add(
@@ -121,3 +123,11 @@ def submit(
         raise
     # Deliberately not logged: a log line's timestamp would record when it arrived.
     return result
+
+
+def filed_by(session: Session, submission_id: str) -> str | None:
+    """The source whose items carry `submission_id`, if that submission was stored."""
+    found = session.scalars(
+        select(Item.source_id).where(Item.submission_id == submission_id).limit(1)
+    ).first()
+    return str(found) if found is not None else None

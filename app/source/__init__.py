@@ -40,4 +40,13 @@ def _site() -> dict[str, object]:
     }
 
 
+_URDU_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
+
+
+@bp.app_template_filter("urdu_digits")
+def _urdu_digits(text: str) -> str:
+    """Write Western digits as Urdu (Extended Arabic-Indic) ones."""
+    return text.translate(_URDU_DIGITS)
+
+
 from app.source import views  # noqa: E402, F401 - registers the routes on bp

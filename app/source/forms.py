@@ -20,11 +20,16 @@ def _check_codename(_form: FlaskForm, field: Any) -> None:
     try:
         check_codename(field.data or "")
     except CodenameError as exc:
-        raise ValidationError(_l("Check your codename: a word is mistyped or missing.")) from exc
+        raise ValidationError(
+            _l("Check your codename: a word or digit is mistyped or missing.")
+        ) from exc
 
 
 class SubmissionForm(FlaskForm):
     """A message and optional fields; files arrive beside it, sealed as they stream."""
+
+    # A one-time token, new with each form: the same form sent twice files once.
+    once = HiddenField(validators=[Length(max=64)])
 
     message = TextAreaField(
         _l("Your message"),

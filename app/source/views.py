@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import re
+import secrets
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -13,6 +17,7 @@ from app import sessions
 from app.db import db_session
 from app.errors import SubmissionError
 from app.i18n import current_language
+from app.models import Source
 from app.services import keys as keys_service
 from app.services import replies as replies_service
 from app.services import sources as sources_service
@@ -20,12 +25,13 @@ from app.services import submissions as submissions_service
 from app.settings import get_setting, taxonomy
 from app.source import bp
 from app.source.forms import ActionForm, LoginForm, NewSourceForm, SubmissionForm
-from crypto import generate_codename
+from crypto import generate_codename, generate_digit_codename
 
 F = TypeVar("F", bound=Callable[..., Any])
 # The keyed digests of the codenames generated for this visitor (a few, for tabs).
 _OFFERED = "offered"
 _MAX_OFFERS = 4
+_ONCE_PERSON = b"raazdar submission once v1:"
 _LOCAL_PATH = re.compile(r"/(?![/\\])[^\x00-\x20\x7f\\]*")
 
 
@@ -66,7 +72,9 @@ def _sign_in(who: sources_service.SignedIn) -> None:
 
 def _offer_codename(form: NewSourceForm) -> None:
     """Put a new codename in the form and bind it to this visitor's session."""
-    codename = generate_codename()
+    # Urdu pages offer digits, which Pakistanis handle daily (CNICs, phone numbers).
+    urdu = current_language() == "ur"
+    codename = generate_digit_codename() if urdu else generate_codename()
     form.codename.data = codename
     offered = session.get(_OFFERED)
     kept = offered[-(_MAX_OFFERS - 1) :] if isinstance(offered, list) else []
@@ -80,9 +88,36 @@ def _was_offered(codename: str) -> bool:
     )
 
 
+def _give_once(form: SubmissionForm) -> None:
+    """Put a fresh one-time token in a form that has none yet."""
+    if not form.once.data:
+        form.once.data = secrets.token_urlsafe(24)
+
+
+def _once_id(form: SubmissionForm, report: submissions_service.Report) -> str | None:
+    """The submission id of this form with this content: a keyed digest, not the token.
+
+    The same form sent again with the same content is the same submission; a form
+    changed after Back (another message, other files) is a new one.
+    """
+    token = (form.once.data or "").strip()
+    if not token:
+        return None
+    files = sorted((f.metadata.filename or "", f.metadata.content_type) for f in _uploads())
+    content = json.dumps([token, report.encode().decode(), files], ensure_ascii=False)
+    key = hashlib.blake2b(current_app.config["SECRET_KEY"], digest_size=32).digest()
+    return hmac.new(key, _ONCE_PERSON + content.encode(), hashlib.sha256).hexdigest()[:32]
+
+
 def _uploads() -> list[Any]:
     staged = getattr(request, "sealed_uploads", None)
     return staged.files() if staged is not None else []
+
+
+def _drop_uploads() -> None:
+    """Discard the files of a form already filed: they are sealed copies of stored ones."""
+    for upload in _uploads():
+        upload.discard()
 
 
 def _report(form: SubmissionForm, terms: dict[str, Any]) -> submissions_service.Report:
@@ -107,7 +142,16 @@ def submit() -> ResponseReturnValue:
     form = NewSourceForm()
     form.set_choices(terms, current_language())
     if request.method == "GET":
+        # Someone who has, or may have, a codename is never shown another one:
+        # they would memorise the wrong one, or report twice under two.
+        if _signed_in() is not None:
+            return redirect(url_for("source.account"), code=303)
+        if session.get(sessions.LAPSED_KEY):
+            if request.args.get("new") != "1":
+                return render_template("source/lapsed.html")
+            session.pop(sessions.LAPSED_KEY, None)
         _offer_codename(form)
+        _give_once(form)
     elif form.validate_on_submit():
         codename = form.codename.data or ""
         if not _was_offered(codename):
@@ -115,10 +159,26 @@ def submit() -> ResponseReturnValue:
             # anyone in, and refuses before any key derivation is spent on it.
             _offer_codename(form)
             return render_template("source/submit.html", form=form, refusal="stale-codename"), 400
+        report = _report(form, terms)
+        once = _once_id(form, report)
+        prior = submissions_service.filed_by(db_session(), once) if once else None
+        if prior is not None:
+            # The same form again (its answer was lost, or Back and send): the
+            # original confirmation, for the codename that filed it.
+            again = sources_service.log_in(db_session(), codename)
+            if again is not None and again.source_id == prior:
+                _drop_uploads()
+                _sign_in(again)
+                return redirect(url_for("source.submitted"), code=303)
+            once = None
         try:
             keys = sources_service.derive(codename)
             who = submissions_service.submit(
-                db_session(), report=_report(form, terms), files=_uploads(), keys=keys
+                db_session(),
+                report=report,
+                files=_uploads(),
+                keys=keys,
+                submission_id=once,
             )
         except SubmissionError as exc:
             return render_template("source/submit.html", form=form, refusal=str(exc)), 400
@@ -161,13 +221,24 @@ def account() -> ResponseReturnValue:
     form = SubmissionForm()
     form.set_choices(terms, current_language())
     if form.validate_on_submit():
+        report = _report(form, terms)
+        once = _once_id(form, report)
+        prior = submissions_service.filed_by(db_session(), once) if once else None
+        if prior == who.source_id:
+            _drop_uploads()
+            return redirect(url_for("source.submitted"), code=303)
         try:
             submissions_service.submit(
-                db_session(), report=_report(form, terms), files=_uploads(), signed_in=who
+                db_session(),
+                report=report,
+                files=_uploads(),
+                signed_in=who,
+                submission_id=once if prior is None else None,
             )
         except SubmissionError as exc:
             return _account_page(form, who, refusal=str(exc))
         return redirect(url_for("source.submitted"), code=303)
+    _give_once(form)
     return _account_page(form, who)
 
 
@@ -175,8 +246,14 @@ def _account_page(
     form: SubmissionForm, who: sources_service.SignedIn, refusal: str | None = None
 ) -> ResponseReturnValue:
     replies = replies_service.read_replies(db_session(), who)
+    account = db_session().get(Source, who.source_id)
     page = render_template(
-        "source/account.html", form=form, replies=replies, action=ActionForm(), refusal=refusal
+        "source/account.html",
+        form=form,
+        replies=replies,
+        action=ActionForm(),
+        refusal=refusal,
+        notice=account.notice if account is not None else None,
     )
     return page, 400 if refusal else 200
 

@@ -192,6 +192,7 @@ def _settings_page(
         "staff/admin/settings.html",
         general=general or GeneralSettingsForm(formdata=None, data=values),
         resources=resources or ResourcesForm(formdata=None, data=values),
+        resources_reviewed=bool(values["resources_reviewed"]),
     )
     return page, status
 

@@ -58,6 +58,10 @@ class ResourcesForm(FlaskForm):
 
     resources_en = TextAreaField("In English", [DataRequired()])
     resources_ur = TextAreaField("In Urdu", [DataRequired()])
+    resources_reviewed = BooleanField(
+        "I have reviewed this page for this instance: it is true, and we can vouch for "
+        "every contact it names"
+    )
 
 
 class TermForm(FlaskForm):

@@ -406,7 +406,8 @@ def test_replies_are_listed_fetched_and_opened_on_the_device(
                 "size": listed.get_json()["replies"][0]["size"],
                 "day": dt.datetime.now(dt.UTC).date().isoformat(),
             }
-        ]
+        ],
+        "notice": None,
     }
     fetched = device.send("GET", f"{API}/replies/{reply_id}")
     assert fetched.status_code == 200
@@ -419,7 +420,7 @@ def test_replies_are_listed_fetched_and_opened_on_the_device(
 
     stranger = ApiClient(client, pinned)
     assert stranger.register().status_code == 201
-    assert stranger.send("GET", f"{API}/replies").get_json() == {"replies": []}
+    assert stranger.send("GET", f"{API}/replies").get_json() == {"replies": [], "notice": None}
     assert_error(stranger.send("GET", f"{API}/replies/{reply_id}"), 404, "not-found")
     assert_error(device.send("GET", f"{API}/replies/not-an-id"), 404, "not-found")
 

@@ -24,6 +24,7 @@ from tests.app.support import (
     assert_nothing_stored,
     db_session,
     envelope_files,
+    form,
     multipart,
     opened_envelopes,
     staging_files,
@@ -186,9 +187,8 @@ def test_a_malformed_body_on_the_account_page_is_refused(
 ) -> None:
     account(visitor)
     before = envelope_files(instance)
-    page = visitor.start()
-    page.action = "/account"
-    del page.fields["codename"]
+    # A signed-in source is sent away from /submit: the account page's own form.
+    page = form(visitor.get("/account"), "/account")
     body, content_type = _truncated(page)
     response = visitor.client.post("/account", data=body, content_type=content_type)
     assert response.status_code == 400

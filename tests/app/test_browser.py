@@ -13,6 +13,8 @@ import json
 import os
 import secrets
 import shutil
+import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,6 +27,9 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
+from app.instance import InstancePaths
+from crypto import TokenKey
+from crypto.constants import PERSON_SESSION_KEY, TOKEN_CONTEXT_SESSION
 from tests.app.live import ROOT, Envelope, demo_instance, live_server, stored_envelopes
 
 pytestmark = pytest.mark.browser
@@ -236,3 +241,113 @@ def _check_stored(instance: Path, marker: str, message: str, lang: str) -> None:
     assert files["ثبوت.txt"].metadata.content_type == "text/plain"
     assert files["photo.jpg"].plaintext == f"{marker} two".encode()
     assert files["photo.jpg"].metadata.content_type == "image/jpeg"
+
+
+# --- What a signed-in source sees (issue 15) ----------------------------------------
+
+_STATUS_SHOWN = {
+    "en": "The reviewers need more information",
+    "ur": "جائزہ لینے والوں کو مزید معلومات درکار ہیں",
+}
+
+
+def _set_notice(instance: Path, status: str) -> None:
+    """Set every source's status notice, as a reply bundle would (each sees only its own)."""
+    with sqlite3.connect(InstancePaths(instance).database) as conn:
+        conn.execute("UPDATE sources SET notice = ?", (status,))
+
+
+@pytest.mark.parametrize("lang", ["ur", "en"])
+def test_back_after_sending_never_shows_a_new_codename_and_the_status_shows(
+    browser: Browser, instance: Path, screenshots: Path, lang: str
+) -> None:
+    with _tor_browser(browser, phone=False) as page:
+        page.goto(f"/lang/{lang}?next=/submit")
+        page.wait_for_url("**/submit")
+        codename = page.locator(".codename").inner_text().strip()
+        page.fill("#message", f"back-test {secrets.token_hex(4)}")
+        page.click("form[action$='/submit'] button[type=submit]")
+        page.wait_for_url("**/submitted")
+        # Back: the submit page is fetched again, and sends a signed-in source away.
+        page.go_back()
+        page.wait_for_load_state()
+        _shot(page, screenshots, f"{lang}-20-back-after-sending")
+        shown = [t.strip() for t in page.locator(".codename").all_inner_texts()]
+        assert shown in ([], [codename]), shown
+        assert page.url.endswith("/account")
+        # The status the reviewers set, in the source's language.
+        _set_notice(instance, "needs-info")
+        page.goto("/account")
+        _check_language(page, lang)
+        status = page.locator("main .note.status")
+        assert status.count() == 1
+        assert _STATUS_SHOWN[lang] in status.inner_text()
+        _shot(page, screenshots, f"{lang}-21-account-status")
+
+
+_AGENTS = {
+    "tor-windows": (
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0",
+        False,
+    ),
+    "tor-linux": ("Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0", False),
+    "tor-macos": (
+        "Mozilla/5.0 (Macintosh; Intel Mac OS X 10.15; rv:128.0) Gecko/20100101 Firefox/128.0",
+        False,
+    ),
+    "tor-android": (PHONE_UA, False),
+    "chrome": (
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
+        "(KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+        True,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(_AGENTS))
+def test_only_a_browser_that_is_not_tor_browser_is_warned(
+    browser: Browser, screenshots: Path, name: str
+) -> None:
+    agent, warned = _AGENTS[name]
+    context = browser.new_context(
+        java_script_enabled=False, user_agent=agent, base_url=f"http://{ONION}"
+    )
+    try:
+        context.set_default_timeout(STEP_TIMEOUT_MS)
+        page = context.new_page()
+        page.goto("/lang/en?next=/")
+        assert ("does not look like Tor Browser" in page.content()) == warned
+        if name in ("tor-linux", "chrome"):
+            _shot(page, screenshots, f"en-22-agent-{name}")
+    finally:
+        context.close()
+
+
+def _lapse_session(instance: Path, page: Page) -> None:
+    """Age the browser's session cookie past its idle deadline, as 30 idle minutes would."""
+    secret = (InstancePaths(instance).secret_key).read_bytes()
+    key = TokenKey(secret[:32]).derive(PERSON_SESSION_KEY)
+    (held,) = [c for c in page.context.cookies() if c.get("name") == "rz"]
+    payload = json.loads(key.open(str(held.get("value")), TOKEN_CONTEXT_SESSION))
+    payload["exp"] = int(time.time()) - 1
+    aged = key.seal(json.dumps(payload).encode(), TOKEN_CONTEXT_SESSION)
+    page.context.add_cookies([{"name": "rz", "value": aged, "url": f"http://{ONION}/"}])
+
+
+@pytest.mark.parametrize("lang", ["ur", "en"])
+def test_back_after_the_session_lapsed_never_shows_a_new_codename(
+    browser: Browser, instance: Path, screenshots: Path, lang: str
+) -> None:
+    with _tor_browser(browser, phone=False) as page:
+        page.goto(f"/lang/{lang}?next=/submit")
+        page.wait_for_url("**/submit")
+        page.fill("#message", f"lapse-test {secrets.token_hex(4)}")
+        page.click("form[action$='/submit'] button[type=submit]")
+        page.wait_for_url("**/submitted")
+        _lapse_session(instance, page)
+        page.go_back()
+        page.wait_for_load_state()
+        _check_language(page, lang)
+        _shot(page, screenshots, f"{lang}-23-back-after-lapse")
+        assert page.locator(".codename").count() == 0
+        assert page.locator("main a[href$='/login']").count() == 1

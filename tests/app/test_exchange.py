@@ -112,7 +112,9 @@ def review(instance: Path) -> Review:
 
 
 def submit(client: FlaskClient, message: str, file: bytes) -> None:
-    """Make a first report through the source form."""
+    """Make a first report through the source form, as a new source in a fresh session."""
+    # A signed-in browser is sent away from /submit: each call is a new source.
+    client.delete_cookie("rz")
     html = client.get("/submit").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
     codename = re.search(r'name="codename" type="hidden" value="([^"]+)"', html)

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
 from app.models import AuditEntry, StaffAccount
-from app.settings import get_setting, taxonomy
+from app.settings import RESOURCES_EN, get_setting, taxonomy
 from crypto import hash_password, verify_password
 from tests.app.support import Visitor, db_session, form, forms, plant_login
 
@@ -466,7 +466,7 @@ def test_bad_resources_are_refused_and_change_nothing(
     assert response.status_code == 400
     assert 'class="error"' in response.get_data(as_text=True)
     with db_session(app) as session:
-        assert get_setting(session, "resources_en").startswith("[Placeholder]")
+        assert get_setting(session, "resources_en") == RESOURCES_EN
 
 
 def test_unchanged_settings_record_nothing(app: Flask, admin: Staff) -> None:

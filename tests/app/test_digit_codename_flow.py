@@ -1,0 +1,57 @@
+"""Urdu pages give a codename of digits, and login takes it in Urdu or Western digits."""
+
+from __future__ import annotations
+
+from flask.testing import FlaskClient
+
+from tests.app.support import Visitor, shown_codename
+
+URDU_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
+
+
+def _first_report(client: FlaskClient, lang: str) -> tuple[Visitor, str, str]:
+    client.get(f"/lang/{lang}")
+    visitor = Visitor(client)
+    html = visitor.get("/submit")
+    page = visitor.start()
+    assert visitor.send(page, "The SHO took money.").status_code == 303
+    return visitor, page.fields["codename"], html
+
+
+def test_an_urdu_page_gives_digits_and_shows_them_in_urdu_digits_too(
+    client: FlaskClient,
+) -> None:
+    client.get("/lang/ur")
+    html = Visitor(client).get("/submit")
+    codename = shown_codename(html)
+    assert codename is not None
+    assert codename.replace(" ", "").isdigit()
+    assert codename.translate(URDU_DIGITS) in html
+
+
+def test_an_english_page_still_gives_words(client: FlaskClient) -> None:
+    client.get("/lang/en")
+    codename = shown_codename(Visitor(client).get("/submit"))
+    assert codename is not None
+    assert len(codename.split()) == 8
+
+
+def test_login_takes_urdu_digits_western_digits_spaces_or_none(client: FlaskClient) -> None:
+    visitor, codename, _ = _first_report(client, "ur")
+    for typed in (
+        codename.translate(URDU_DIGITS),
+        codename.replace(" ", ""),
+        codename.translate(URDU_DIGITS).replace(" ", ""),
+        codename,
+    ):
+        visitor.log_out()
+        assert visitor.log_in(typed).status_code == 303, typed
+
+
+def test_one_wrong_digit_is_caught_before_any_lookup(client: FlaskClient) -> None:
+    visitor, codename, _ = _first_report(client, "ur")
+    visitor.log_out()
+    wrong = ("1" if codename[0] != "1" else "2") + codename[1:]
+    response = visitor.log_in(wrong)
+    assert response.status_code == 200  # refused by the form: a typo, said as one
+    assert "/logout" not in response.get_data(as_text=True)

@@ -1,0 +1,145 @@
+"""A signed-in source never sees a second codename, and a form sent twice files one report."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from app import sessions
+from app.models import Item, Source
+from tests.app.support import Visitor, form, forms, row_counts, shown_codename
+
+
+class _Later:
+    """`time` for `app.sessions`, some seconds ahead of the real clock."""
+
+    def __init__(self) -> None:
+        self.ahead = 0.0
+
+    def time(self) -> float:
+        return time.time() + self.ahead
+
+
+def _reported(visitor: Visitor) -> str:
+    page = visitor.start()
+    response = visitor.send(page, "The SHO lets the agent's vans through.")
+    assert response.status_code == 303
+    return page.fields["codename"]
+
+
+def test_back_after_sending_shows_no_new_codename(visitor: Visitor) -> None:
+    _reported(visitor)
+    # Back in the browser: the submit page is fetched again (it is never cached).
+    response = visitor.client.get("/submit")
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/account"
+    assert shown_codename(visitor.get("/account")) is None
+
+
+def test_a_signed_in_source_posting_the_first_form_again_is_not_given_an_account(
+    visitor: Visitor, app: Flask
+) -> None:
+    page = visitor.start()
+    assert visitor.send(page, "first").status_code == 303
+    # The same form sent again (the answer was lost, or Back and send).
+    again = visitor.send(page, "first")
+    assert again.status_code == 303
+    assert again.headers["Location"] == "/submitted"
+    assert row_counts(app, Source, Item) == {"sources": 1, "items": 1}
+
+
+def test_the_same_post_twice_files_one_report(app: Flask, visitor: Visitor) -> None:
+    page = visitor.start()
+    assert "once" in page.fields
+    # The answer to the first POST is lost: the browser keeps its old cookie and retries.
+    saved = visitor.client.get_cookie("rz")
+    assert saved is not None
+    first = visitor.send(page, "The SHO took money.")
+    assert first.status_code == 303
+    visitor.client.set_cookie("rz", saved.value)
+    second = visitor.send(page, "The SHO took money.")
+    assert second.status_code == 303
+    assert second.headers["Location"] == "/submitted"
+    assert row_counts(app, Source, Item) == {"sources": 1, "items": 1}
+    # ... and the retry is answered with the original confirmation, signed in.
+    assert "/logout" in visitor.get("/submitted")
+
+
+def test_the_same_account_form_twice_files_one_report(app: Flask, visitor: Visitor) -> None:
+    _reported(visitor)
+    page = form(visitor.get("/account"), "/account")
+    assert "once" in page.fields
+    assert visitor.send(page, "More: the van's number.").status_code == 303
+    assert visitor.send(page, "More: the van's number.").status_code == 303
+    assert row_counts(app, Source, Item) == {"sources": 1, "items": 2}
+    # A fresh form is a fresh report.
+    page = form(visitor.get("/account"), "/account")
+    assert visitor.send(page, "And another thing.").status_code == 303
+    assert row_counts(app, Source, Item) == {"sources": 1, "items": 3}
+
+
+def test_a_token_of_another_source_tells_nothing(
+    app: Flask, visitor: Visitor, make_app: Callable[..., Flask]
+) -> None:
+    page = visitor.start()
+    assert visitor.send(page, "mine").status_code == 303
+    other = Visitor(app.test_client())
+    other.client.get("/lang/en")
+    _reported(other)
+    theirs = form(other.get("/account"), "/account")
+    # Another source replays the first source's one-time token on their own form.
+    theirs.fields["once"] = page.fields["once"]
+    assert other.send(theirs, "theirs").status_code == 303
+    assert row_counts(app, Source, Item) == {"sources": 2, "items": 3}
+
+
+def test_back_after_the_session_lapsed_shows_no_new_codename(
+    make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    later = _Later()
+    monkeypatch.setattr(sessions, "time", later)
+    client: FlaskClient = make_app().test_client()
+    client.get("/lang/en")
+    visitor = Visitor(client)
+    _reported(visitor)
+    later.ahead = 31 * 60
+    html = visitor.get("/submit")
+    assert shown_codename(html) is None
+    assert 'href="/login"' in html
+    # Still none on reload: only the visitor's own choice gives a new codename.
+    assert shown_codename(visitor.get("/submit")) is None
+    fresh = visitor.get("/submit?new=1")
+    assert shown_codename(fresh) is not None
+    assert any(f.action == "/submit" for f in forms(fresh))
+
+
+def test_back_after_the_form_expired_shows_no_new_codename(
+    make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    later = _Later()
+    monkeypatch.setattr(sessions, "time", later)
+    client: FlaskClient = make_app().test_client()
+    client.get("/lang/en")
+    visitor = Visitor(client)
+    page = visitor.start()
+    later.ahead = 31 * 60
+    assert visitor.send(page, "late").status_code == 400
+    # "Form expired - go back": the page behind it no longer shows a codename of its own.
+    assert shown_codename(visitor.get("/submit")) is None
+
+
+def test_a_first_visit_still_gets_a_codename(visitor: Visitor) -> None:
+    assert shown_codename(visitor.get("/submit")) is not None
+    # A reload in the same live session offers one too (tabs; issue 12 keeps a few).
+    assert shown_codename(visitor.get("/submit")) is not None
+
+
+def test_a_form_changed_after_back_is_a_new_report(app: Flask, visitor: Visitor) -> None:
+    page = visitor.start()
+    assert visitor.send(page, "first").status_code == 303
+    assert visitor.send(page, "first, and more I forgot").status_code == 303
+    assert row_counts(app, Source, Item) == {"sources": 1, "items": 2}
