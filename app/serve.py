@@ -102,6 +102,8 @@ def serve(
         RAAZDAR_INSTANCE=str(instance),
         RAAZDAR_BIND=f"127.0.0.1:{port}",
         RAAZDAR_STAFF_BIND=f"127.0.0.1:{staff_port}",
+        # The staff dashboard's tor box says "--tor off" rather than "start serve".
+        RAAZDAR_TOR_MODE=mode,
     )
     if workers:
         env["RAAZDAR_WORKERS"] = str(workers)
