@@ -24,6 +24,7 @@ from crypto.onion import OnionServiceKey
 PENDING_SIGNING_NAME: Final = "server_signing_key.next"
 SOURCE_ONION_NAME: Final = "source-onion.key"
 NEXT_ONION_NAME: Final = "source-onion.next.key"
+SERVER_INFO_TYPE: Final = "raazdar-server-info"
 
 
 @dataclass(frozen=True)
@@ -171,3 +172,22 @@ def _address(path: Path) -> str:
         return OnionServiceKey.from_tor(path.read_text("ascii")).address
     except (OSError, UnicodeDecodeError, CryptoError) as exc:
         raise InstanceError(f"cannot read the onion key {path}: {exc}") from exc
+
+
+def server_info(
+    paths: InstancePaths,
+    config: InstanceConfig,
+    keyring_version: int | None,
+    authorities: tuple[str, ...],
+) -> dict[str, Any]:
+    """What the review workstation pins at `raazdar-review init --server-info`: nothing secret."""
+    key = _signing(paths.signing_key).verify_key
+    return {
+        "type": SERVER_INFO_TYPE,
+        "instance_id": config.instance_id,
+        "server_key": key.to_text(),
+        "server_key_fingerprint": str(key.fingerprint),
+        "keyring_version": keyring_version,
+        "authorities": list(authorities),
+        "onions": list(onion_addresses(paths)),
+    }

@@ -27,6 +27,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,13 +80,20 @@ def serve(
     say: Callable[[str], None],
     workers: int | None = None,
     staff_port: int | None = None,
+    socks_port: int | None = None,
 ) -> int:
-    """Serve until SIGTERM or SIGINT (SIGHUP re-publishes the staff onion); return the status."""
+    """Serve until SIGTERM or SIGINT (SIGHUP re-publishes the staff onion); return the status.
+
+    A stop asked for at any moment, start-up included, stops every tor we
+    started and gunicorn, says "stopped", and returns 0.
+    """
     paths = InstancePaths(instance)
     load_config(paths)  # fail now, plainly, if there is no instance
     staff_port = port + 1 if staff_port is None else staff_port
     if staff_port == port:
         raise ConfigError("the staff port must differ from the source port")
+    if socks_port is not None and socks_port in (port, staff_port):
+        raise ConfigError("the SOCKS port must differ from the source and staff ports")
     recover_uploads(instance, say)
     sweep.at_start(instance, say)
     mode = resolve_mode(tor_mode)
@@ -94,6 +102,8 @@ def serve(
         RAAZDAR_INSTANCE=str(instance),
         RAAZDAR_BIND=f"127.0.0.1:{port}",
         RAAZDAR_STAFF_BIND=f"127.0.0.1:{staff_port}",
+        # The staff dashboard's tor box says "--tor off" rather than "start serve".
+        RAAZDAR_TOR_MODE=mode,
     )
     if workers:
         env["RAAZDAR_WORKERS"] = str(workers)
@@ -116,8 +126,22 @@ def serve(
             tor_mode=mode,
         )
         if mode != "off":
-            tor, network, served = _start_tor(paths, mode, port, staff_port, served)
-        _report(served, say)
+            if socks_port is not None and mode != "private":
+                say(f"warning: --socks-port applies to --tor private only, not {mode!r}")
+            try:
+                tor, network, served = _start_tor(
+                    paths,
+                    mode,
+                    (port, staff_port, socks_port if mode == "private" else None),
+                    served,
+                    say,
+                    stop.is_set,
+                )
+            except TorError:
+                if not stop.is_set():
+                    raise
+        if not stop.is_set():
+            _report(served, say)
         while not stop.is_set() and gunicorn.poll() is None:
             stop.wait(0.5)
             if reload.is_set():
@@ -137,8 +161,9 @@ def serve(
             except subprocess.TimeoutExpired:
                 gunicorn.kill()
     status = gunicorn.wait()
-    # Asked to stop before gunicorn had set up its own handlers: still a clean stop.
-    if stop.is_set() and status == -signal.SIGTERM:
+    # Asked to stop, even before gunicorn had set up its own handlers: a clean stop.
+    if stop.is_set() and status in (0, -signal.SIGTERM, -signal.SIGINT):
+        say("stopped")
         return 0
     return status
 
@@ -168,20 +193,34 @@ def recover_uploads(instance: Path, say: Callable[[str], None]) -> Recovered:
 
 
 def _start_tor(
-    paths: InstancePaths, mode: str, port: int, staff_port: int, served: Served
+    paths: InstancePaths,
+    mode: str,
+    ports: tuple[int, int, int | None],
+    served: Served,
+    say: Callable[[str], None],
+    cancelled: Callable[[], bool],
 ) -> tuple[Any, Any, Served]:
+    port, staff_port, socks_port = ports
     tor_dir = paths.root / "tor"
     tor_dir.mkdir(mode=0o700, exist_ok=True)
     network = None
+    began = time.monotonic()
     if mode == "attach":
         tor = Tor.attach(os.environ.get("RAAZDAR_TOR_CONTROL", "127.0.0.1:9051"))
     elif mode == "launch":
+        say("starting tor (Ctrl-C stops)")
         tor = Tor.launch(tor_dir / "data")
+        say(f"tor started after {time.monotonic() - began:.1f} s")
     elif mode == "private":
         from app.tor.private_network import PrivateNetwork
 
-        network = PrivateNetwork(tor_dir / "private-network")
-        network.start()
+        say("starting the private Tor network on loopback (usually 30-60 s; Ctrl-C stops)")
+        network = PrivateNetwork(tor_dir / "private-network", socks_port=socks_port)
+        network.start(cancelled=cancelled)
+        say(
+            f"private Tor network up after {time.monotonic() - began:.1f} s "
+            f"(SOCKS on 127.0.0.1:{network.socks_port}); starting the onion services' tor"
+        )
         try:
             tor = Tor.launch(tor_dir / "private-data", extra=network.join_config())
         except TorError:
@@ -190,6 +229,11 @@ def _start_tor(
         served.socks_port = network.socks_port
     else:
         raise TorError(f"unknown tor mode {mode!r}")
+    if cancelled():
+        tor.close()
+        if network is not None:
+            network.stop()
+        raise TorError("stopped during start-up")
     try:
         served.onion = tor.publish(tor_dir / "source-onion.key", f"127.0.0.1:{port}")
         served.pow_defence = tor.pow_enabled
@@ -210,7 +254,9 @@ def _start_tor(
         for address in (served.onion, served.staff.address):
             if address is not None:
                 with contextlib.suppress(TorError):
-                    network.wait_published(tor, address, timeout=60)
+                    network.wait_published(tor, address, timeout=60, cancelled=cancelled)
+        if not cancelled():
+            say(f"onion services published after {time.monotonic() - began:.1f} s")
     return tor, network, served
 
 

@@ -13,6 +13,10 @@ export RAAZDAR_INSTANCE="${RAAZDAR_INSTANCE:-$root/instance}"
 if [ ! -f "$RAAZDAR_INSTANCE/config.json" ]; then
     "$root/.venv/bin/raazdar" init --demo
 fi
+# Every start, not only the first: what a client pins, and what the workstation takes.
+"$root/.venv/bin/raazdar" server-info | sed -n \
+    -e 's/^authority  *\(.*\)$/raazdar: pinned authority key \1/p' \
+    -e 's/^server key fingerprint  *\(.*\)$/raazdar: server key fingerprint \1 (`raazdar server-info --out FILE` for the review workstation)/p'
 if command -v tor >/dev/null 2>&1; then
     mode=private
 else

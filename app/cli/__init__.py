@@ -3,7 +3,26 @@
 Each module adds its commands to the one `main` group when imported here.
 """
 
-from app.cli import exchange, instance, keyring, maintenance, onion, rotate, staff
+from app.cli import (
+    exchange,
+    instance,
+    keyring,
+    maintenance,
+    onion,
+    rotate,
+    server_info,
+    staff,
+)
 from app.cli.base import main
 
-__all__ = ["exchange", "instance", "keyring", "main", "maintenance", "onion", "rotate", "staff"]
+__all__ = [
+    "exchange",
+    "instance",
+    "keyring",
+    "main",
+    "maintenance",
+    "onion",
+    "rotate",
+    "server_info",
+    "staff",
+]

@@ -68,11 +68,17 @@ def export(instance: Path, out: Path, since: Any, resend: bool) -> None:
 def import_replies(instance: Path, bundle: Path) -> None:
     """Apply a reply bundle from the review workstation: all of it, or nothing of it."""
     from app.db import db_session
+    from app.errors import KeyringUnavailable
     from app.services.exchange import BundleRefused, apply_reply_bundle
+    from app.services.refusals import reply_bundle_refusal
+    from crypto import CryptoError
 
     with app_context(instance), bundle.open("rb") as src:
         try:
             summary = apply_reply_bundle(db_session(), src)
+        except (CryptoError, KeyringUnavailable) as exc:
+            refusal = reply_bundle_refusal(exc)
+            fail(refusal.error, refusal.hint)
         except BundleRefused as exc:
             for reason in exc.refused:
                 click.echo(f"raazdar: refused {reason}", err=True)

@@ -77,10 +77,21 @@ def init(
     help="Loopback port of the staff listener, behind the staff onion [default: PORT + 1].",
 )
 @click.option("--workers", type=int, help="gunicorn workers (default: from the CPU count).")
+@click.option(
+    "--socks-port",
+    type=click.IntRange(1, 65535),
+    help="With --tor private: the SOCKS port into the private network, the same at each start "
+    "[default: a free port].",
+)
 @click.pass_obj
 @reports_errors
 def serve(
-    instance: Path, port: int, staff_port: int | None, tor_mode: str, workers: int | None
+    instance: Path,
+    port: int,
+    staff_port: int | None,
+    tor_mode: str,
+    workers: int | None,
+    socks_port: int | None,
 ) -> None:
     """Serve the instance: gunicorn on loopback, the source onion and the staff onion.
 
@@ -92,6 +103,9 @@ def serve(
     The staff onion is published only while at least one device is authorised
     (`raazdar staff-onion add-client`). SIGHUP re-reads the authorised devices
     and re-publishes it under the same address, without a restart.
+
+    Ctrl-C (or SIGTERM) at any moment, start-up included, stops every tor
+    started here and gunicorn, prints "stopped" and exits 0.
     """
     from app.serve import serve as run
 
@@ -101,6 +115,7 @@ def serve(
         tor_mode=tor_mode,
         workers=workers,
         staff_port=staff_port,
+        socks_port=socks_port,
         say=lambda line: click.echo(f"raazdar: {line}"),
     )
     sys.exit(status)

@@ -10,11 +10,6 @@ import click
 
 from app.cli.base import app_context, fail, main, reports_errors
 
-_RULES_HINT = (
-    "a successor has a higher version, names the manifest in force as its previous one, "
-    "has not expired, and carries enough signatures of the current authority keys"
-)
-
 
 @main.group()
 def keyring() -> None:
@@ -101,8 +96,9 @@ def install(instance: Path, file: Path) -> None:
     """Install FILE, a manifest signed offline, as the successor of the one in force."""
     from app.db import transaction
     from app.services.audit import CONSOLE
-    from app.services.keyring_admin import MAX_BYTES, KeyringInstallError, KeyringWriteError
+    from app.services.keyring_admin import MAX_BYTES, KeyringInstallError
     from app.services.keyring_admin import install as install_manifest
+    from app.services.refusals import keyring_refusal
 
     with file.open("rb") as src:
         # One byte more than allowed, so that an oversized file is refused, not truncated.
@@ -112,7 +108,8 @@ def install(instance: Path, file: Path) -> None:
             with transaction() as session:
                 installed = install_manifest(session, data, actor=CONSOLE)
         except KeyringInstallError as exc:
-            fail(str(exc), None if isinstance(exc, KeyringWriteError) else _RULES_HINT)
+            refusal = keyring_refusal(exc)
+            fail(refusal.error, refusal.hint)
     click.echo(
         f"raazdar: keyring v{installed.version} is in force until {installed.expires} "
         f"(replacing v{installed.previous}); new reports are sealed to its "

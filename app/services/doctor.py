@@ -550,6 +550,14 @@ def _tor(paths: InstancePaths, where: Surroundings) -> Check:
     if control:
         return _ask_tor(control, explicit=True)
     # The control sockets of the tors `raazdar serve` starts itself.
+    if where.environ.get("RAAZDAR_TOR_MODE") == "off":
+        # Set by `raazdar serve` for its gunicorn: this server was asked not to use tor.
+        return Check(
+            "tor",
+            Status.WARN,
+            "this server runs with `raazdar serve --tor off`: loopback only, NOT reachable "
+            "as an onion service; restart it with --tor private, launch or attach to publish it",
+        )
     for data in ("data", "private-data"):
         socket = paths.root / "tor" / data / "control.sock"
         if socket.exists():

@@ -41,6 +41,7 @@ from app.services.exchange import (
     export_bundle,
 )
 from app.services.keys import public_keys
+from app.services.refusals import reply_bundle_refusal
 from app.settings import get_setting
 from crypto import (
     CryptoError,
@@ -405,6 +406,8 @@ class Upload:
     reason: str | None = None
     # The parts refused, when an authentic bundle was refused because of them.
     refused: tuple[str, ...] = ()
+    # What to do next.
+    hint: str | None = None
 
 
 def dashboard(session: Session) -> Dashboard:
@@ -456,14 +459,6 @@ def export_download(session: Session, actor: str, since: dt.date | None) -> Down
     return Download(dst, name, size, summary)
 
 
-_REFUSALS: Final = {
-    "replay": "This reply bundle was applied before; nothing was changed.",
-    "instance": "This reply bundle was made for another Raazdar instance.",
-    "signature": "Its signature does not verify: the file was altered or damaged.",
-    "signer": "It is not signed by a reviewer in the keyring in force.",
-}
-
-
 def apply_upload(session: Session, actor: str, src: BinaryIO) -> Upload:
     """Apply an uploaded reply bundle, or say why it was refused whole; audit either way."""
     try:
@@ -476,22 +471,17 @@ def apply_upload(session: Session, actor: str, src: BinaryIO) -> Upload:
         session.commit()
         refusal = (
             f"{len(exc.refused)} part(s) of this bundle were refused, so none of it was "
-            "applied: no reply posted, no item deleted, no notice set. The reviewers fix "
-            "what is listed below and send a new reply bundle."
+            "applied: no reply posted, no item deleted, no notice set."
         )
-        return Upload(None, refusal, exc.bundle_id, tuple(exc.refused))
+        hint = "The reviewers fix what is listed below and send a new reply bundle."
+        return Upload(None, refusal, exc.bundle_id, tuple(exc.refused), hint)
     except (CryptoError, KeyringUnavailable) as exc:
         session.rollback()
         rule = exc.rule if isinstance(exc, VerificationError) else type(exc).__name__
         audit.record(session, actor, "reply-bundle-refused", reason=rule)
         session.commit()
-        if isinstance(exc, KeyringUnavailable):
-            refusal = "No keyring is in force, so no reviewer signature can be trusted."
-        else:
-            refusal = _REFUSALS.get(
-                rule, "This is not a complete, well-formed reply bundle: it may be truncated."
-            )
-        return Upload(None, refusal, str(exc))
+        refusal, hint = reply_bundle_refusal(exc).sentences
+        return Upload(None, refusal, str(exc), hint=hint)
     audit.record(
         session,
         actor,

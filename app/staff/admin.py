@@ -368,7 +368,10 @@ def admin_keyring_install() -> ResponseReturnValue:
     data = form.manifest_bytes()
     result = _attempt(lambda s: keyring_admin.install(s, data, actor=me.username))
     if isinstance(result, AppError):
-        _refuse(form.manifest, str(result))
+        from app.services.refusals import keyring_refusal
+
+        refusal = keyring_refusal(result)
+        _refuse(form.manifest, f"{refusal.error[:1].upper()}{refusal.error[1:]}. {refusal.hint}.")
         return _keyring_page(form, result.status)
     return _done(
         f"Keyring version {result.version} is in force (it replaced version "

@@ -58,7 +58,7 @@ class ExportForm(FlaskForm):
 class ReplyUploadForm(FlaskForm):
     """A reply bundle from the review workstation."""
 
-    bundle = FileField("Reply bundle (.rzb)", validators=[FileRequired("Choose a reply bundle.")])
+    bundle = FileField("Reply bundle (.rzr)", validators=[FileRequired("Choose a reply bundle.")])
 
 
 class ActionForm(FlaskForm):

@@ -147,7 +147,17 @@ def _dashboard_page(
         upload_form=upload_form or ReplyUploadForm(formdata=None),
         action_form=ActionForm(formdata=None),
         tor=doctor.tor_check(services().paths.root),
+        server=_server_card(),
     )
+
+
+def _server_card() -> dict[str, Any]:
+    """What `raazdar server-info` prints, for the dashboard (nothing secret)."""
+    from app.instance import load_config
+    from app.rotation import server_info
+
+    paths = services().paths
+    return server_info(paths, load_config(paths), None, ())
 
 
 @bp.post("/export")

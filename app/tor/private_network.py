@@ -24,7 +24,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -73,6 +73,21 @@ def _free_ports(count: int) -> list[int]:
         for sock in sockets:
             sock.bind((LOOPBACK, 0))
         return [int(sock.getsockname()[1]) for sock in sockets]
+
+
+def _check_free(port: int) -> None:
+    """Refuse a fixed port something else already listens on, before any tor starts."""
+    with socket.socket() as sock:
+        try:
+            sock.bind((LOOPBACK, port))
+        except OSError as exc:
+            raise TorError(
+                f"cannot use SOCKS port {port} on {LOOPBACK}: {exc.strerror or exc}"
+            ) from exc
+
+
+class StartCancelled(TorError):
+    """The start was called off (Ctrl-C, SIGTERM): every tor started so far was stopped."""
 
 
 def _torrc(options: Mapping[str, str | list[str]]) -> str:
@@ -145,8 +160,11 @@ class _Deadline:
 class PrivateNetwork:
     """A private Tor network on loopback, and a client tor with a SOCKS port into it."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, socks_port: int | None = None) -> None:
         self.workdir = workdir
+        # A fixed SOCKS port (`serve --socks-port`); else a free one at each start.
+        self._fixed_socks = socks_port
+        self._cancelled: Callable[[], bool] = lambda: False
         self._tor = shutil.which("tor")
         self._gencert = shutil.which("tor-gencert")
         self._routers: list[_Node] = []
@@ -194,8 +212,15 @@ class PrivateNetwork:
             "ShutdownWaitLength": "0",
         }
 
-    def start(self, timeout: float = 120.0) -> PrivateNetwork:
-        """Make keys, start the authority and relays, gate on their views, then the client."""
+    def start(
+        self, timeout: float = 120.0, cancelled: Callable[[], bool] | None = None
+    ) -> PrivateNetwork:
+        """Make keys, start the authority and relays, gate on their views, then the client.
+
+        `cancelled` is polled while waiting: once it says so, every tor started
+        is stopped and `StartCancelled` raised.
+        """
+        self._cancelled = cancelled or (lambda: False)
         if self._routers:
             raise TorError("the private Tor network is already running")
         if self._tor is None or self._gencert is None:
@@ -237,10 +262,18 @@ class PrivateNetwork:
         if not all(code.startswith("25") for code, _, _ in reply.content()):
             raise TorError(f"the client tor refused the key: {reply}")
 
-    def wait_published(self, tor: Tor, address: str, timeout: float = 60.0) -> None:
+    def wait_published(
+        self,
+        tor: Tor,
+        address: str,
+        timeout: float = 60.0,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> None:
         """Wait until `tor` has uploaded the descriptor of `address` to an HSDir."""
         deadline = _Deadline(timeout, f"publish {address}")
         while not tor.health().published(address):
+            if cancelled is not None and cancelled():
+                raise StartCancelled(f"stopped before {address} was published")
             if deadline.expired():
                 health = tor.health()
                 raise TorError(
@@ -305,7 +338,9 @@ class PrivateNetwork:
         for name in (AUTHORITY, *RELAYS, CLIENT):
             # Only the directories this class creates: never anything else under workdir.
             shutil.rmtree(self.workdir / name, ignore_errors=True)
-        ports = iter(_free_ports(3 + 2 * len(RELAYS) + 2))
+        if self._fixed_socks is not None:
+            _check_free(self._fixed_socks)
+        ports = iter(p for p in _free_ports(3 + 2 * len(RELAYS) + 3) if p != self._fixed_socks)
         auth = _Node(
             AUTHORITY,
             _private_dir(self.workdir / AUTHORITY),
@@ -326,7 +361,7 @@ class PrivateNetwork:
             CLIENT,
             _private_dir(self.workdir / CLIENT),
             control_port=next(ports),
-            socks_port=next(ports),
+            socks_port=self._fixed_socks if self._fixed_socks is not None else next(ports),
         )
         self._routers = [auth, *relays]
         keys = _private_dir(auth.directory / "keys")
@@ -486,6 +521,9 @@ class PrivateNetwork:
                 stdin=subprocess.DEVNULL,
                 stdout=output,
                 stderr=subprocess.STDOUT,
+                # Out of the terminal's process group: a Ctrl-C reaches only us, and we
+                # stop every tor ourselves (a tor killed first reads as a crash).
+                start_new_session=True,
             )
         log.debug("started tor %s (pid %d)", node.name, node.process.pid)
 
@@ -590,8 +628,9 @@ class PrivateNetwork:
                 f"tor {node.name} exited with status {node.process.returncode}; {node.tail()}"
             )
 
-    @staticmethod
-    def _check_deadline(deadline: _Deadline, node: _Node, problem: str) -> None:
+    def _check_deadline(self, deadline: _Deadline, node: _Node, problem: str) -> None:
+        if self._cancelled():
+            raise StartCancelled("the start of the private Tor network was called off")
         if deadline.expired():
             raise TorError(
                 f"could not {deadline.what} within {deadline.seconds:.0f} s: {problem}; "

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from crypto import Fingerprint, KeyFile, SignedManifest
+from crypto import Fingerprint, KeyFile, SignedManifest, VerifyKey
 from crypto.errors import CryptoError
 from review import audit, conflicts
 from review import workspace as ws
@@ -23,6 +23,7 @@ from review.cli.base import (
 from review.enrolment import enrol_key, init_workspace
 from review.errors import ReviewError
 from review.keyring import init_pins
+from review.server_info import ServerInfo
 
 
 @cli.command()
@@ -54,6 +55,13 @@ from review.keyring import init_pins
     type=click.Path(path_type=Path, dir_okay=False, exists=True),
     help="The first keyring (keyring-v1.json): installed, and its authorities pinned.",
 )
+@click.option(
+    "--server-info",
+    "server_info",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="The file `raazdar server-info --out FILE` wrote: the instance id, server key and "
+    "authorities, so nothing is typed.",
+)
 @pass_ctx
 def init(
     c: Ctx,
@@ -64,11 +72,17 @@ def init(
     reviewer: str,
     name: str | None,
     keyring: Path | None,
+    server_info: Path | None,
 ) -> None:
     """Create a workspace, pin the server key and authorities, enrol the first reviewer."""
     try:
         first = SignedManifest.from_bytes(keyring.read_bytes()) if keyring else None
         pins = tuple(Fingerprint.parse(a) for a in authorities)
+        if server_info is not None:
+            info = read_server_info(server_info)
+            instance_id, server_key, pins = merge_server_info(
+                info, instance_id, server_key, pins, first
+            )
         if first is not None and not pins:
             pins = tuple(a.key.fingerprint for a in first.manifest.authorities)
             for fp in pins:
@@ -77,6 +91,10 @@ def init(
         pinned = ws.Pinned(instance_id=pinned_id, server_key=pinned_key, authorities=pins)
     except CryptoError as exc:
         raise ReviewError(f"bad pinned key: {exc}") from exc
+    click.echo(
+        f"server key fingerprint {pinned.server_key.fingerprint}: read it aloud against "
+        "`raazdar server-info` on the server"
+    )
     if len(pinned.instance_id) != 32 or set(pinned.instance_id) - set("0123456789abcdef"):
         raise ReviewError("the instance id is 32 hex digits")
     data = key_file.read_bytes()
@@ -91,6 +109,41 @@ def init(
         keyring=first,
     )
     click.echo(f"created a workspace at {c.root}, with reviewer {reviewer}")
+
+
+def read_server_info(path: Path) -> ServerInfo:
+    """Read the file `raazdar server-info --out` wrote, or say why it is refused."""
+    try:
+        return ServerInfo.from_bytes(path.read_bytes())
+    except (ValueError, CryptoError) as exc:
+        raise ReviewError(
+            f"server info refused: {exc}: nothing was created",
+            hint="write it again on the server: `raazdar server-info --out FILE`",
+        ) from exc
+
+
+def merge_server_info(
+    info: ServerInfo,
+    instance_id: str | None,
+    server_key: str | None,
+    pins: tuple[Fingerprint, ...],
+    first: SignedManifest | None,
+) -> tuple[str, str, tuple[Fingerprint, ...]]:
+    """Take what the server info says unless typed; a typed value or keyring must agree."""
+    if instance_id is not None and instance_id.strip().lower() != info.instance_id:
+        raise ReviewError("--instance-id differs from the server info's instance id")
+    if server_key is not None and VerifyKey.from_text(server_key) != info.server_key:
+        raise ReviewError("--server-key differs from the server info's server key")
+    if first is not None and first.manifest.authority_fingerprints != frozenset(info.authorities):
+        raise ReviewError(
+            "the keyring's authorities differ from the server info's",
+            hint="check both files came from the same server and ceremony",
+        )
+    if not pins and first is None:
+        pins = info.authorities
+        for fp in pins:
+            click.echo(f"pinning authority {fp}: compare it with the ceremony's record")
+    return info.instance_id, info.server_key.to_text(), pins
 
 
 @cli.command()

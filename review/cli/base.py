@@ -1,7 +1,9 @@
 """The command line's frame: the group, its context, errors and exit codes, safe output.
 
 Errors become `raazdar-review: error: …` (and a `hint:` line) with exit status
-1 here and nowhere else; usage errors exit 2. Passphrases are always prompted.
+1 here and nowhere else; usage errors exit 2. Passphrases are prompted, or read
+one per line from `--passphrase-file FILE` or `--passphrase-fd N` for scripts:
+never from an argument or the environment, where other processes see them.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import sys
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import IO, Any, Final
 
 import click
 from rich.cells import cell_len
@@ -61,6 +63,24 @@ class Group(click.Group):
         return None
 
 
+class Passphrases:
+    """Passphrases read one per line, in the order the prompts would ask for them."""
+
+    def __init__(self, stream: IO[str], where: str) -> None:
+        self._stream = stream
+        self._where = where
+
+    def next(self, label: str) -> str:
+        """The next line, without its line ending; an error when none is left."""
+        line = self._stream.readline()
+        if not line:
+            raise UnlockError(
+                f"no passphrase for {label} left in {self._where}",
+                hint="give one passphrase per line, in the order the prompts would ask",
+            )
+        return line.removesuffix("\n").removesuffix("\r")
+
+
 @dataclass
 class Ctx:
     """What every command gets: where the workspace is and who acts."""
@@ -68,6 +88,7 @@ class Ctx:
     root: Path
     reviewer: str | None
     _unlocked: ws.Unlocked | None = field(default=None, repr=False)
+    passphrases: Passphrases | None = field(default=None, repr=False)
 
     def open(self) -> ws.Workspace:
         """Open the workspace, still locked (enough to verify the audit log)."""
@@ -91,9 +112,32 @@ class Ctx:
 
 
 def ask(label: str) -> str:
-    """Prompt for a key file's passphrase, never echoed."""
+    """A key file's passphrase: from --passphrase-file/--passphrase-fd, else a silent prompt."""
+    context = click.get_current_context(silent=True)
+    c = context.find_object(Ctx) if context is not None else None
+    if c is not None and c.passphrases is not None:
+        return c.passphrases.next(label)
     value: str = click.prompt(f"Passphrase for {label}", hide_input=True, err=True)
     return value
+
+
+def open_passphrases(ctx: click.Context, file: Path | None, fd: int | None) -> Passphrases | None:
+    """Open the passphrase source the options name, if any, closed with the command."""
+    if file is not None and fd is not None:
+        raise click.UsageError("give --passphrase-file or --passphrase-fd, not both")
+    if file is not None:
+        stream = ctx.with_resource(file.open(encoding="utf-8"))
+        return Passphrases(stream, f"--passphrase-file {file}")
+    if fd is not None:
+        try:
+            # The descriptor is the caller's: read from it, leave it open.
+            stream = ctx.with_resource(os.fdopen(fd, "r", encoding="utf-8", closefd=False))
+        except OSError as exc:
+            raise click.BadParameter(
+                f"file descriptor {fd} is not open: {exc.strerror}", param_hint="--passphrase-fd"
+            ) from exc
+        return Passphrases(stream, f"--passphrase-fd {fd}")
+    return None
 
 
 pass_ctx = click.make_pass_decorator(Ctx)
@@ -118,10 +162,31 @@ pass_ctx = click.make_pass_decorator(Ctx)
     show_envvar=True,
     help="The reviewer to act as (needed when several are enrolled).",
 )
+@click.option(
+    "--passphrase-file",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="Read key file passphrases from FILE, one per line, instead of prompting.",
+)
+@click.option(
+    "--passphrase-fd",
+    type=click.IntRange(min=0),
+    help="Read key file passphrases from file descriptor N, one per line (as gpg's).",
+)
 @click.pass_context
-def cli(ctx: click.Context, root: Path, reviewer: str | None) -> None:
-    """Import, decrypt, triage and answer Raazdar reports on an offline workstation."""
-    ctx.obj = Ctx(root, reviewer)
+def cli(
+    ctx: click.Context,
+    root: Path,
+    reviewer: str | None,
+    passphrase_file: Path | None,
+    passphrase_fd: int | None,
+) -> None:
+    """Import, decrypt, triage and answer Raazdar reports on an offline workstation.
+
+    Passphrases are prompted; scripts give them one per line in a file or on a
+    file descriptor (--passphrase-file, --passphrase-fd), never as an argument
+    or an environment variable.
+    """
+    ctx.obj = Ctx(root, reviewer, passphrases=open_passphrases(ctx, passphrase_file, passphrase_fd))
 
 
 def parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt.date | None:

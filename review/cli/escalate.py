@@ -14,7 +14,18 @@ from crypto import KdfParams, KeyFile, KeyPair, PublicKey, VerifyKey
 from crypto.errors import CryptoError, DecryptionError
 from crypto.packet import open_packet
 from review import bodies, escalation
-from review.cli.base import PROG, Ctx, Group, cli, compose, make_console, parse_date, pass_ctx, safe
+from review.cli.base import (
+    PROG,
+    Ctx,
+    Group,
+    ask,
+    cli,
+    compose,
+    make_console,
+    parse_date,
+    pass_ctx,
+    safe,
+)
 from review.cli.sensitive import asked_lines, warn_argument
 from review.errors import InvalidValue, ReviewError
 from review.opened import render, write_new, write_opened
@@ -424,9 +435,8 @@ def open_packet_cmd(
         keys = KeyFile.from_bytes(key_file.read_bytes())
     except CryptoError as exc:
         raise InvalidValue(str(exc)) from exc
-    passphrase: str = click.prompt(f"Passphrase for {keys.label}", hide_input=True, err=True)
     try:
-        pair = keys.unlock(passphrase)
+        pair = keys.unlock(ask(keys.label))
     except DecryptionError as exc:
         raise ReviewError(
             "the key file does not unlock", hint="wrong passphrase, or the key file was altered"

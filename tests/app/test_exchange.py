@@ -161,7 +161,7 @@ def test_round_trip_reaches_the_source_and_deletes_what_was_acknowledged(
     assert any(b"SHO released the agent" in p for p in plaintexts.values())
     assert b"\xff\xd8 a photo" in plaintexts.values()
     before = store_files(instance)
-    replies = review.replies(tmp_path / "replies.rzb", manifest, "Which police station?")
+    replies = review.replies(tmp_path / "replies.rzr", manifest, "Which police station?")
     status, output = cli(instance, "import-replies", str(replies))
     assert status == 0, output
     assert "1 reply(ies) posted, 2 acknowledged item(s) deleted" in output
@@ -197,11 +197,11 @@ def test_replayed_reply_bundle_is_refused(
 ) -> None:
     _, bundle = exported
     manifest, _ = review.read(bundle, tmp_path / "items")
-    replies = review.replies(tmp_path / "replies.rzb", manifest, "hello", acks=())
+    replies = review.replies(tmp_path / "replies.rzr", manifest, "hello", acks=())
     assert cli(instance, "import-replies", str(replies))[0] == 0
     status, output = cli(instance, "import-replies", str(replies))
     assert status == 1
-    assert "replay" in output
+    assert "it was applied before: nothing changed" in output
 
 
 @pytest.mark.parametrize("who", ["stranger", "revoked"])
@@ -217,11 +217,11 @@ def test_reply_bundle_signed_by_a_key_outside_the_keyring_is_refused(
     manifest, _ = review.read(bundle, tmp_path / "items")
     before = store_files(instance)
     replies = review.replies(
-        tmp_path / "replies.rzb", manifest, "forged", signer=SigningKey.generate()
+        tmp_path / "replies.rzr", manifest, "forged", signer=SigningKey.generate()
     )
     status, output = cli(instance, "import-replies", str(replies))
     assert status == 1
-    assert "signer" in output
+    assert "not signed by a reviewer in the keyring in force" in output
     assert store_files(instance) == before
 
 
@@ -230,10 +230,10 @@ def test_reply_bundle_for_another_instance_is_refused(
 ) -> None:
     _, bundle = exported
     manifest, _ = review.read(bundle, tmp_path / "items")
-    replies = review.replies(tmp_path / "r.rzb", manifest, "hi", instance_id="0" * 32)
+    replies = review.replies(tmp_path / "r.rzr", manifest, "hi", instance_id="0" * 32)
     status, output = cli(instance, "import-replies", str(replies))
     assert status == 1
-    assert "another instance" in output
+    assert "another Raazdar instance" in output
 
 
 def test_one_refused_reply_leaves_the_whole_bundle_unapplied_and_no_replay(
@@ -249,7 +249,7 @@ def test_one_refused_reply_leaves_the_whole_bundle_unapplied_and_no_replay(
     manifest, _ = review.read(bundle, tmp_path / "items")
     before = store_files(instance)
     replies = review.replies(
-        tmp_path / "r.rzb", manifest, "smuggled", envelope_signer=SigningKey.generate()
+        tmp_path / "r.rzr", manifest, "smuggled", envelope_signer=SigningKey.generate()
     )
     for _attempt in range(2):
         status, output = cli(instance, "import-replies", str(replies))
@@ -274,7 +274,7 @@ def test_every_flipped_byte_of_a_reply_bundle_is_refused_and_nothing_applied(
 
     _, bundle = exported
     manifest, _ = review.read(bundle, tmp_path / "items")
-    data = review.replies(tmp_path / "r.rzb", manifest, "hello").read_bytes()
+    data = review.replies(tmp_path / "r.rzr", manifest, "hello").read_bytes()
     before = store_files(instance)
     with app.app_context():
         for position in range(len(data)):
@@ -313,7 +313,7 @@ def test_reply_sealed_to_the_wrong_source_is_refused(
         manifest.entries,
         {d: PrivateKey.generate().public_key for d in manifest.sources},
     )
-    replies = review.replies(tmp_path / "r.rzb", wrong, "misdirected", acks=())
+    replies = review.replies(tmp_path / "r.rzr", wrong, "misdirected", acks=())
     status, output = cli(instance, "import-replies", str(replies))
     assert status == 1
     assert "not sealed to that source" in output
@@ -368,7 +368,7 @@ def test_a_reply_is_staged_and_stored_owner_only_whatever_the_umask(
 
     _, bundle = exported
     manifest, _ = review.read(bundle, tmp_path / "items")
-    replies = review.replies(tmp_path / "r.rzb", manifest, "hello", acks=())
+    replies = review.replies(tmp_path / "r.rzr", manifest, "hello", acks=())
     before = store_files(instance)
     previous = os.umask(0)
     try:

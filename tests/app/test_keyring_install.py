@@ -400,6 +400,7 @@ def test_an_invalid_manifest_is_refused_and_nothing_is_written(
     status, said = door(admin, runner, at_version_2, data)
     assert status == REFUSED[door], said
     assert reason in said
+    assert "nothing changed" in said
     if door is _cli:
         assert said.startswith("raazdar: error: ")
         assert "raazdar: hint: " in said

@@ -113,7 +113,7 @@ def test_acknowledged_items_are_overwritten_and_nothing_else_is_deleted(
     store, envelopes = paths.store, EnvelopeStore(paths.store, paths.staging)
     links = {i: witness(envelopes.path(i), tmp_path) for i in acked}
     before = {i: envelopes.path(i).read_bytes() for i in kept}
-    replies = review.replies(tmp_path / "replies.rzb", manifest, "thank you", acks=acked)
+    replies = review.replies(tmp_path / "replies.rzr", manifest, "thank you", acks=acked)
     status, output = cli(instance, "import-replies", str(replies))
     assert status == 0, output
     assert "2 acknowledged item(s) deleted" in output

@@ -149,7 +149,7 @@ def upload(client: FlaskClient, bundle: bytes | None, *, token: str | None = Non
         html = client.get("/staff/").get_data(as_text=True)
         token = form(html, "/staff/replies").fields["csrf_token"]
     fields = [("csrf_token", token)] if token else []
-    files = [("bundle", "replies.rzb", bundle, "application/octet-stream")] if bundle else []
+    files = [("bundle", "replies.rzr", bundle, "application/octet-stream")] if bundle else []
     # Built in memory: the test client would spool a large body to a file of its own.
     body, content_type = multipart(fields, files)
     return client.post("/staff/replies", data=body, content_type=content_type)

@@ -82,7 +82,7 @@ def test_reports_go_round_the_whole_cycle_and_the_source_reads_the_reply(
     reply_file.write_text(REPLY, "utf-8")
     result = review(workspace, "reply", str(english), "--file", str(reply_file))
     assert result.exit_code == 0, result.output
-    replies = tmp_path / "replies.rzb"
+    replies = tmp_path / "replies.rzr"
     result = review(workspace, "export-replies", "--out", str(replies))
     assert result.exit_code == 0, result.output
     assert "1 reply(ies)" in result.output
@@ -116,7 +116,7 @@ def test_a_second_export_adds_to_the_same_workspace(
 
 
 def test_nothing_to_export_is_an_error_with_exit_status_1(workspace: Path, tmp_path: Path) -> None:
-    result = review(workspace, "export-replies", "--out", str(tmp_path / "r.rzb"))
+    result = review(workspace, "export-replies", "--out", str(tmp_path / "r.rzr"))
     assert result.exit_code == 1
     assert "raazdar-review: error: nothing to export" in result.output
-    assert not (tmp_path / "r.rzb").exists()
+    assert not (tmp_path / "r.rzr").exists()

@@ -203,7 +203,7 @@ def test_an_item_sealed_to_no_enrolled_key_is_reported_kept_and_not_acknowledged
     shown = review(workspace, "show", "1").output
     assert "pending" in shown
     assert "sealed to no key enrolled" in shown
-    replies = tmp_path / "r.rzb"
+    replies = tmp_path / "r.rzr"
     exported = review(workspace, "export-replies", "--out", str(replies))
     assert exported.exit_code == 0, exported.output
     assert "0 acknowledgement(s)" in exported.output  # so the server keeps the item

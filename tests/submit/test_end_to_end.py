@@ -89,7 +89,7 @@ def test_a_report_goes_from_client_to_reviewer_and_the_reply_back_without_the_se
     reply_file = tmp_path / "reply.txt"
     reply_file.write_text(REPLY, "utf-8")
     assert review(workspace, "reply", "1", "--file", str(reply_file)).exit_code == 0
-    replies_bundle = tmp_path / "replies.rzb"
+    replies_bundle = tmp_path / "replies.rzr"
     exported = review(workspace, "export-replies", "--out", str(replies_bundle))
     assert exported.exit_code == 0, exported.output
     summary = server.apply(replies_bundle)

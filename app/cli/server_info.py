@@ -1,0 +1,62 @@
+"""`raazdar server-info`: what the review workstation pins, printed and as a file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from app.cli.base import app_context, main, reports_errors
+
+
+@main.command("server-info")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write it as a file for `raazdar-review init --server-info FILE`.",
+)
+@click.pass_obj
+@reports_errors
+def server_info(instance: Path, out: Path | None) -> None:
+    """Print the instance id, server signing key and fingerprint, keyring and onions.
+
+    Nothing in it is secret: the private signing key stays on the server. Read
+    the fingerprint aloud against what `raazdar-review init` prints.
+    """
+    from app.instance import InstancePaths, load_config
+    from app.rotation import server_info as describe_server
+    from app.services.keyring_admin import describe
+
+    paths = InstancePaths(instance)
+    with app_context(instance):
+        keyring = describe().in_force
+    info = describe_server(
+        paths,
+        load_config(paths),
+        keyring.version if keyring else None,
+        tuple(a.fingerprint for a in keyring.authorities) if keyring else (),
+    )
+    for line in lines(info):
+        click.echo(line)
+    if out is not None:
+        out.write_text(json.dumps(info, indent=2) + "\n", "utf-8")
+        click.echo(f"raazdar: wrote {out}: carry it to the review workstation", err=True)
+
+
+def lines(info: dict[str, Any]) -> list[str]:
+    """The server info as aligned `name  value` lines."""
+    version = info["keyring_version"]
+    authorities: list[str] = info["authorities"]
+    onions: list[str] = info["onions"]
+    result = [
+        f"instance id            {info['instance_id']}",
+        f"server key             {info['server_key']}",
+        f"server key fingerprint {info['server_key_fingerprint']}",
+        f"keyring version        {version if version is not None else 'none in force'}",
+    ]
+    result += [f"authority              {fp}" for fp in authorities]
+    result += [f"onion                  {onion}" for onion in onions]
+    return result

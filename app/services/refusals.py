@@ -1,0 +1,97 @@
+"""What to tell an operator when a reply bundle or keyring is refused: what, that, and next.
+
+Every refusal names what was refused, says that nothing changed, and says
+what to do next, as the review tool's `bundle refused: …` messages do. The
+console (`error:`/`hint:` lines) and the staff pages say the same.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from app.errors import KeyringUnavailable
+from crypto import CryptoError, FormatError, VerificationError
+
+NOTHING_CHANGED: Final = "nothing changed"
+COPY_AGAIN: Final = "copy it again from the review workstation (`raazdar-review export-replies`)"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A refusal as people read it: `error` says what and that nothing changed; `hint` what next."""
+
+    error: str
+    hint: str
+    rule: str
+
+    @property
+    def sentences(self) -> tuple[str, str]:
+        """The refusal and the hint as sentences, for a web page."""
+        what = self.error.removeprefix("reply bundle refused: ").removesuffix(
+            f": {NOTHING_CHANGED}"
+        )
+        return f"{what[:1].upper()}{what[1:]}.", f"{self.hint[:1].upper()}{self.hint[1:]}."
+
+
+_REPLY_RULES: Final = {
+    "replay": (
+        "it was applied before",
+        "nothing to do: its replies are already posted; send the next reply bundle instead",
+    ),
+    "instance": (
+        "it was made for another Raazdar instance",
+        "export the replies on the workstation set up for this server "
+        "(compare `raazdar server-info` with its pins)",
+    ),
+    "signature": ("its signature does not verify: the file was altered or damaged", COPY_AGAIN),
+    "hash": (
+        "its contents do not match its signed manifest: the file was altered or damaged",
+        COPY_AGAIN,
+    ),
+    "signer": (
+        "it is not signed by a reviewer in the keyring in force",
+        "export it again as a reviewer the keyring lists, or install the newer keyring first "
+        "(`raazdar keyring install FILE`)",
+    ),
+}
+
+
+def reply_bundle_refusal(exc: CryptoError | KeyringUnavailable) -> Refusal:
+    """Say why a reply bundle was refused whole, and what to do about it."""
+    if isinstance(exc, KeyringUnavailable):
+        return Refusal(
+            f"reply bundle refused: no keyring is in force, so no reviewer signature can be "
+            f"trusted: {NOTHING_CHANGED}",
+            "install a keyring the authorities signed: `raazdar keyring install FILE`",
+            "keyring",
+        )
+    if isinstance(exc, VerificationError) and exc.rule in _REPLY_RULES:
+        what, hint = _REPLY_RULES[exc.rule]
+        return Refusal(f"reply bundle refused: {what}: {NOTHING_CHANGED}", hint, exc.rule)
+    rule = exc.rule if isinstance(exc, VerificationError) else "format"
+    detail = str(exc) if isinstance(exc, FormatError | VerificationError) else type(exc).__name__
+    return Refusal(
+        f"reply bundle refused: it is not a complete, well-formed reply bundle ({detail}): "
+        f"{NOTHING_CHANGED}",
+        f"it may be truncated or damaged: {COPY_AGAIN}; reply bundles end in .rzr",
+        rule,
+    )
+
+
+def keyring_refusal(exc: Exception) -> Refusal:
+    """Say why a keyring was not installed (`exc` or its cause), and what to do about it."""
+    cause = exc.__cause__ if isinstance(exc.__cause__, Exception) else exc
+    if isinstance(cause, VerificationError) and cause.rule in ("signature", "hash"):
+        hint = "the file was altered or damaged: copy it again from the ceremony's medium"
+    elif isinstance(cause, FormatError) or str(exc).startswith("not a keyring manifest"):
+        hint = "it is damaged or not a keyring file: copy it again from the ceremony's medium"
+    elif isinstance(cause, OSError):
+        hint = "free space or fix permissions in the instance, then install it again"
+    else:
+        hint = (
+            "a successor has a higher version, names the manifest in force as its previous one, "
+            "has not expired, and carries enough signatures of the current authority keys"
+        )
+    rule = cause.rule if isinstance(cause, VerificationError) else type(cause).__name__
+    return Refusal(f"keyring not installed: {exc}: {NOTHING_CHANGED}", hint, rule)
