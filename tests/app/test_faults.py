@@ -61,8 +61,7 @@ def take_database_away(app: Flask, tmp_path: Path, how: str) -> None:
     url = database.engine.url
     database.engine.dispose()
     if how == "read-only":
-        if url.get_backend_name() != "sqlite":
-            pytest.skip("a read-only file is SQLite's fault")
+        assert url.get_backend_name() == "sqlite"
         new = f"sqlite:///file:{url.database}?mode=ro&uri=true"
     elif url.get_backend_name() == "sqlite":
         new = f"sqlite:///{tmp_path / 'no-such-directory' / 'raazdar.db'}"
@@ -90,7 +89,15 @@ def _assert_busy_page(response: object) -> None:
     assert "Nothing you sent was stored" in text
 
 
-@pytest.mark.parametrize("how", ["gone", "read-only"])
+@pytest.mark.parametrize(
+    ("database_url", "how"),
+    [
+        ("sqlite", "gone"),
+        pytest.param("postgresql", "gone", marks=pytest.mark.postgres),
+        ("sqlite", "read-only"),  # a read-only file is SQLite's own fault
+    ],
+    indirect=["database_url"],
+)
 def test_a_lost_database_answers_busy_and_logs_no_request_data(
     app: Flask,
     visitor: Visitor,
@@ -122,7 +129,15 @@ def test_a_lost_database_answers_busy_and_logs_no_request_data(
         assert mark not in logs, mark
 
 
-@pytest.mark.parametrize("how", ["gone", "read-only"])
+@pytest.mark.parametrize(
+    ("database_url", "how"),
+    [
+        ("sqlite", "gone"),
+        pytest.param("postgresql", "gone", marks=pytest.mark.postgres),
+        ("sqlite", "read-only"),  # a read-only file is SQLite's own fault
+    ],
+    indirect=["database_url"],
+)
 def test_the_api_answers_a_lost_database_with_json_and_a_reason(
     app: Flask, device: ApiClient, envelope: bytes, tmp_path: Path, how: str
 ) -> None:
