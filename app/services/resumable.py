@@ -141,7 +141,7 @@ def _declared(body: dict[str, Any]) -> dict[str, Any]:
         raw = b64decode(digest, length=32)
     except CryptoError as exc:
         raise bad_request("hash must be 32 bytes in base64url without padding") from exc
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:
         raise bad_request(f"kind must be one of {', '.join(sorted(KINDS))}")
     if not isinstance(submission, str) or not _ID.fullmatch(submission):
         raise bad_request("submission must be 32 lowercase hexadecimal digits")

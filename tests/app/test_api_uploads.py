@@ -215,6 +215,8 @@ def test_a_chunk_over_the_limit_or_past_the_size_is_refused(
         {"size": True},
         {"hash": "AAAA"},
         {"kind": "reply"},
+        {"kind": {}},  # unhashable: found by schemathesis as a 500
+        {"kind": ["file"]},
         {"submission": "XYZ"},
         {"submission": None},
         {"extra": 1},
