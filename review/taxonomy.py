@@ -1,8 +1,8 @@
 """One name for each agency and place, whichever way the source or a reviewer wrote it.
 
 The source picks an agency and a province from the server's taxonomy
-(app/taxonomy.py) and writes a district as free text. The review tool may not
-import app/, so the taxonomy's terms are copied to data/taxonomy.txt, and a test
+(app/taxonomy.py) and writes a district as free text. The offline tool must not
+depend on the server's package, so the taxonomy's terms are copied to data/taxonomy.txt, and a test
 fails when the copies disagree. A triage field holds a term's English label when
 the text names a term (by its code, English or Urdu label), and otherwise the
 text as written; filters also match a district by the gazetteer's canonical
