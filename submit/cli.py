@@ -69,6 +69,11 @@ class Settings:
 
 
 pass_settings = click.make_pass_decorator(Settings)
+codename_option = click.option(
+    "--codename-file",
+    type=click.Path(path_type=Path, dir_okay=False, allow_dash=True),
+    help="Read the codename from a file (`-` for stdin) instead of prompting for it.",
+)
 
 
 def clean(text: str) -> str:
@@ -417,11 +422,7 @@ def new() -> None:
     type=click.Path(path_type=Path, dir_okay=False, allow_dash=True),
     help="Read the report's text from a UTF-8 file (`-` for stdin).",
 )
-@click.option(
-    "--codename-file",
-    type=click.Path(path_type=Path, dir_okay=False, allow_dash=True),
-    help="Read the codename from a file (`-` for stdin) instead of prompting for it.",
-)
+@codename_option
 @click.option(
     "--language",
     type=click.Choice(["en", "ur"]),
@@ -500,11 +501,7 @@ def send(
 
 
 @cli.command()
-@click.option(
-    "--codename-file",
-    type=click.Path(path_type=Path, dir_okay=False, allow_dash=True),
-    help="Read the codename from a file (`-` for stdin) instead of prompting for it.",
-)
+@codename_option
 @pass_settings
 def replies(settings: Settings, codename_file: Path | None) -> None:
     """Fetch the replies to your reports and open them on this device."""
@@ -546,11 +543,7 @@ def replies(settings: Settings, codename_file: Path | None) -> None:
 
 
 @cli.command()
-@click.option(
-    "--codename-file",
-    type=click.Path(path_type=Path, dir_okay=False, allow_dash=True),
-    help="Read the codename from a file (`-` for stdin) instead of prompting for it.",
-)
+@codename_option
 @pass_settings
 def pins(settings: Settings, codename_file: Path | None) -> None:
     """Print what this codename pinned, as a pins file (for --pins-file, e.g. with --no-state)."""
@@ -570,11 +563,7 @@ def pins(settings: Settings, codename_file: Path | None) -> None:
 
 
 @cli.command()
-@click.option(
-    "--codename-file",
-    type=click.Path(path_type=Path, dir_okay=False, allow_dash=True),
-    help="Read the codename from a file (`-` for stdin) instead of prompting for it.",
-)
+@codename_option
 @pass_settings
 def forget(settings: Settings, codename_file: Path | None) -> None:
     """Remove everything this codename keeps on the device: pins, keyring, unfinished uploads."""
