@@ -28,13 +28,14 @@ from sqlalchemy.orm import Session
 
 from app import db
 from app.config import Config, config_for
+from app.demo import TIMESTAMP_KEY_NAME
 from app.errors import AppError
 from app.instance import InstancePaths, load_config, sqlite_path
-from app.keyring import load_keyring
+from app.keyring import fresh_timestamp, load_keyring
 from app.models import Item
 from app.serve import GUNICORN_CONF
 from app.services import audit, retention, sweep
-from app.services.keyring_admin import EXPIRY_WARNING_DAYS
+from app.services.keyring_admin import EXPIRY_WARNING_DAYS, TIMESTAMP_WARNING_DAYS
 from app.settings import get_setting
 from app.store import EnvelopeStore
 from app.tor.control import Tor, TorError
@@ -85,6 +86,7 @@ def diagnose(instance: Path, today: dt.date, where: Surroundings | None = None) 
         checks.append(_guard("database", lambda: _database_place(paths, config)))
         checks.append(_guard("startup", lambda: _startup(config, where)))
     checks.append(_guard("keyring", lambda: _keyring(paths, today)))
+    checks.append(_guard("timestamp", lambda: _timestamp(paths, today)))
     store = EnvelopeStore(paths.store, paths.staging)
     if config is not None:
         checks += _database_checks(config, today, store)
@@ -273,6 +275,52 @@ def _keyring(paths: InstancePaths, today: dt.date) -> Check:
             "keyring", Status.WARN, f"{summary}: have the authorities sign a successor now"
         )
     return Check("keyring", Status.OK, summary)
+
+
+def _timestamp(paths: InstancePaths, today: dt.date) -> Check:
+    """Check that a fresh signed timestamp vouches for the keyring, as `raazdar-submit` demands.
+
+    The server cannot make one (it holds no timestamp key), so a lapsed one stays
+    lapsed until an administrator installs the next: the clients refuse the
+    keyring meanwhile (docs/PROTOCOL.md §8.8).
+    """
+    state = load_keyring(paths, today)
+    manifest = state.manifest
+    if manifest is None:
+        return Check("timestamp", Status.FAIL, "no keyring in force for a timestamp to vouch for")
+    if manifest.timestamp is None:
+        return Check(
+            "timestamp",
+            Status.WARN,
+            "a format-1 keyring names no timestamp key, and `raazdar-submit` refuses it: "
+            "have the authorities sign a format-2 successor",
+        )
+    if (paths.demo_keys / TIMESTAMP_KEY_NAME).exists():
+        return Check("timestamp", Status.OK, "a demo instance re-signs its own timestamp")
+    stamp = fresh_timestamp(state, today)
+    renew = (
+        "make the next one on the workstation (`raazdar-review keys timestamp`) and "
+        "install it here (`raazdar keyring timestamp FILE`)"
+    )
+    if stamp is None:
+        lapsed = (
+            f"expired on {state.timestamp.timestamp.expires.isoformat()}"
+            if state.timestamp is not None and state.timestamp.timestamp.version == manifest.version
+            else "is missing or vouches for another keyring version"
+        )
+        return Check(
+            "timestamp",
+            Status.FAIL,
+            f"the keyring's freshness timestamp {lapsed}, so `raazdar-submit` refuses the "
+            f"keyring: {renew}",
+        )
+    left = (stamp.expires - today).days
+    summary = (
+        f"the keyring's timestamp holds until {stamp.expires.isoformat()} ({left} day(s) left)"
+    )
+    if left < TIMESTAMP_WARNING_DAYS:
+        return Check("timestamp", Status.WARN, f"{summary}: {renew} now")
+    return Check("timestamp", Status.OK, summary)
 
 
 def _database_checks(config: Config, today: dt.date, store: EnvelopeStore) -> list[Check]:

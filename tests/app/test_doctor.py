@@ -20,14 +20,17 @@ from sqlalchemy import Engine, create_engine, event, update
 
 from app import db as app_db
 from app.cli import main
+from app.demo import DEMO_PASSPHRASE, TIMESTAMP_KEY_NAME
 from app.instance import InstancePaths
-from app.keyring import load_keyring
+from app.keyring import load_keyring, timestamp_path
 from app.models import AuditEntry, Item, Source, today
 from app.serve import GUNICORN_CONF
 from app.services import audit
 from app.services.doctor import Check, Status, Surroundings, diagnose, failed
 from app.store import EnvelopeStore
 from app.tor.control import Health, Tor
+from crypto.keyfile import KeyFile
+from crypto.timestamp import make_timestamp
 from tests.app.support import db_session
 
 CHECKS = [
@@ -36,6 +39,7 @@ CHECKS = [
     "database",
     "startup",
     "keyring",
+    "timestamp",
     "secure-delete",
     "audit",
     "retention",
@@ -172,6 +176,66 @@ def test_a_keyring_about_to_expire_warns(instance: Path, where: Surroundings) ->
     checks = diagnose(instance, expiry(instance) - dt.timedelta(days=10), where)
     assert verdicts(checks)["keyring"] is Status.WARN
     assert "10 day(s) left" in message(checks, "keyring")
+
+
+def stamped(instance: Path, issued: dt.date | None, days: int = 7) -> None:
+    """Install a timestamp signed with the demo key (none if `issued` is None), then take the key
+    away: a real server holds no timestamp key and cannot renew its own."""
+    paths = InstancePaths(instance)
+    key_file = paths.demo_keys / TIMESTAMP_KEY_NAME
+    if issued is not None:
+        key = KeyFile.from_bytes(key_file.read_bytes()).unlock(DEMO_PASSPHRASE).signing
+        manifest = load_keyring(paths, today()).manifest
+        assert key is not None
+        assert manifest is not None
+        stamp = make_timestamp(manifest, key, issued=issued, days=days)
+        timestamp_path(paths).write_bytes(stamp.to_bytes())
+    else:
+        timestamp_path(paths).unlink(missing_ok=True)
+    key_file.unlink()
+
+
+def test_a_demo_instance_renews_its_own_timestamp(instance: Path, where: Surroundings) -> None:
+    checks = diagnose(instance, today(), where)
+    assert verdicts(checks)["timestamp"] is Status.OK
+    assert "re-signs" in message(checks, "timestamp")
+
+
+def test_a_fresh_timestamp_passes(instance: Path, where: Surroundings) -> None:
+    stamped(instance, today())
+    checks = diagnose(instance, today(), where)
+    assert verdicts(checks)["timestamp"] is Status.OK
+    assert "(7 day(s) left)" in message(checks, "timestamp")
+
+
+def test_a_timestamp_about_to_lapse_warns_with_the_ceremony(
+    instance: Path, where: Surroundings
+) -> None:
+    stamped(instance, today() - dt.timedelta(days=5))
+    checks = diagnose(instance, today(), where)
+    assert verdicts(checks)["timestamp"] is Status.WARN
+    assert "2 day(s) left" in message(checks, "timestamp")
+    assert "raazdar keyring timestamp FILE" in message(checks, "timestamp")
+
+
+def test_a_lapsed_timestamp_fails_because_clients_refuse_the_keyring(
+    instance: Path, where: Surroundings
+) -> None:
+    issued = today() - dt.timedelta(days=10)
+    stamped(instance, issued)
+    checks = diagnose(instance, today(), where)
+    assert verdicts(checks)["timestamp"] is Status.FAIL
+    said = message(checks, "timestamp")
+    assert f"expired on {(issued + dt.timedelta(days=7)).isoformat()}" in said
+    assert "`raazdar-submit` refuses" in said
+    assert failed(checks)
+
+
+def test_a_missing_timestamp_fails(instance: Path, where: Surroundings) -> None:
+    stamped(instance, None)
+    checks = diagnose(instance, today(), where)
+    assert verdicts(checks)["timestamp"] is Status.FAIL
+    assert "is missing" in message(checks, "timestamp")
 
 
 def test_a_broken_audit_chain_fails(app: Flask, instance: Path, where: Surroundings) -> None:
