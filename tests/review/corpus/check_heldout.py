@@ -153,10 +153,7 @@ def summarise(reports: list[Report]) -> None:
     print("  " + "  ".join(f"{p}={n}" for p, n in sorted(by_prefix.items())))
     print(f"expected cross-report links (report pairs sharing a non-date id): {len(pairs)}")
     print(f"  summed over entities: {per_entity}")
-    print(
-        "  report pairs sharing a person/station/cnic/phone/vehicle id: "
-        f"{len(narrow_pairs)}"
-    )
+    print(f"  report pairs sharing a person/station/cnic/phone/vehicle id: {len(narrow_pairs)}")
 
 
 def main() -> int:
