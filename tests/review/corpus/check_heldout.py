@@ -1,0 +1,173 @@
+"""Check the held-out entity corpus is well-formed and print its counts."""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from itertools import combinations
+from pathlib import Path
+
+CORPUS = Path(__file__).with_name("heldout.txt")
+LANGUAGES = ("en", "ur", "ru")
+PREFIXES = {
+    "person": r"P-[a-z0-9]+(?:-[a-z0-9]+)*",
+    "police_station": r"S-[a-z0-9]+(?:-[a-z0-9]+)*",
+    "district": r"D-[a-z0-9]+(?:-[a-z0-9]+)*",
+    "agency": r"A-[a-z0-9]+(?:-[a-z0-9]+)*",
+    "cnic": r"C-\d{13}",
+    "phone": r"T-\+92\d{9,10}",
+    "vehicle": r"V-[a-z0-9]+(?:-[a-z0-9]+)*",
+    "date": r"DT-\d{4}(?:-\d{2}(?:-\d{2})?)?",
+}
+HEADER = re.compile(r"^=== (H\d{2,3}) (\w+)$")
+LINE = re.compile(r"^(\w+): (.+?) => (\S+)$")
+URDU_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
+
+
+@dataclass
+class Report:
+    """One report: its id, language, text and annotated mentions."""
+
+    rid: str
+    lang: str
+    text: str = ""
+    mentions: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+def digits(text: str) -> str:
+    """Return the ASCII digits of ``text``, Urdu digits included."""
+    return "".join(ch for ch in text.translate(URDU_DIGITS) if ch.isdigit())
+
+
+def parse(path: Path) -> tuple[list[Report], list[str]]:
+    """Parse the corpus, returning reports and format errors."""
+    reports: list[Report] = []
+    errors: list[str] = []
+    in_text = False
+    body: list[str] = []
+    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        line = raw.rstrip()
+        header = HEADER.match(line)
+        if header:
+            if reports and in_text:
+                errors.append(f"line {number}: previous report has no '---'")
+            reports.append(Report(header.group(1), header.group(2)))
+            in_text, body = True, []
+            continue
+        if not reports:
+            if line and not line.startswith("#"):
+                errors.append(f"line {number}: text before the first report")
+            continue
+        if in_text:
+            if line == "---":
+                reports[-1].text = "\n".join(body).strip()
+                in_text = False
+            else:
+                body.append(line)
+            continue
+        if not line:
+            continue
+        match = LINE.match(line)
+        if not match:
+            errors.append(f"line {number}: not 'kind: text => ID': {line!r}")
+            continue
+        reports[-1].mentions.append((match.group(1), match.group(2), match.group(3)))
+    if reports and in_text:
+        errors.append("last report has no '---'")
+    return reports, errors
+
+
+def check(reports: list[Report]) -> list[str]:
+    """Return every problem found in the parsed reports."""
+    errors: list[str] = []
+    seen: set[str] = set()
+    for report in reports:
+        where = report.rid
+        if report.rid in seen:
+            errors.append(f"{where}: duplicate report id")
+        seen.add(report.rid)
+        if report.lang not in LANGUAGES:
+            errors.append(f"{where}: unknown language {report.lang!r}")
+        if not report.text:
+            errors.append(f"{where}: empty text")
+        cursor = 0
+        for kind, text, ident in report.mentions:
+            if kind not in PREFIXES:
+                errors.append(f"{where}: unknown kind {kind!r}")
+                continue
+            if not re.fullmatch(PREFIXES[kind], ident):
+                errors.append(f"{where}: id {ident!r} is not a well-formed {kind} id")
+            at = report.text.find(text, cursor)
+            if at < 0:
+                state = "out of order" if text in report.text else "not in the text"
+                errors.append(f"{where}: {kind} {text!r} {state}")
+                continue
+            cursor = at + len(text)
+            if kind == "cnic" and digits(text) != ident[2:]:
+                errors.append(f"{where}: cnic {text!r} does not match {ident}")
+            if kind == "phone":
+                number = digits(text)
+                national = number[2:] if number.startswith("92") else number[1:]
+                if f"+92{national}" != ident[2:]:
+                    errors.append(f"{where}: phone {text!r} does not match {ident}")
+    return errors
+
+
+def unlisted(reports: list[Report]) -> list[str]:
+    """Warn where an annotated text occurs more often than it is listed."""
+    warnings: list[str] = []
+    for report in reports:
+        listed = Counter(text for _, text, _ in report.mentions)
+        for text, count in listed.items():
+            longer = [t for t in listed if t != text and text in t]
+            found = report.text.count(text) - sum(
+                report.text.count(t) * t.count(text) for t in longer
+            )
+            if found > count:
+                warnings.append(f"{report.rid}: {text!r} occurs {found}x, listed {count}x")
+    return warnings
+
+
+def summarise(reports: list[Report]) -> None:
+    """Print counts per language and kind, and the cross-report links."""
+    by_lang = Counter(report.lang for report in reports)
+    by_kind = Counter(kind for report in reports for kind, _, _ in report.mentions)
+    where: defaultdict[str, set[str]] = defaultdict(set)
+    for report in reports:
+        for _, _, ident in report.mentions:
+            where[ident].add(report.rid)
+    shared = {i: r for i, r in where.items() if len(r) >= 2}
+    linking = {i: r for i, r in shared.items() if not i.startswith("DT-")}
+    pairs = {p for r in linking.values() for p in combinations(sorted(r), 2)}
+    per_entity = sum(len(r) * (len(r) - 1) // 2 for r in linking.values())
+    narrow = {i: r for i, r in linking.items() if i[0] in "PSCTV"}
+    narrow_pairs = {p for r in narrow.values() for p in combinations(sorted(r), 2)}
+    print(f"reports: {len(reports)}  " + "  ".join(f"{k}={by_lang[k]}" for k in LANGUAGES))
+    print(f"mentions: {sum(by_kind.values())}")
+    for kind in PREFIXES:
+        print(f"  {kind:15} {by_kind[kind]}")
+    print(f"entities: {len(where)}  in >=2 reports: {len(shared)}")
+    by_prefix = Counter(ident.split("-")[0] for ident in shared)
+    print("  " + "  ".join(f"{p}={n}" for p, n in sorted(by_prefix.items())))
+    print(f"expected cross-report links (report pairs sharing a non-date id): {len(pairs)}")
+    print(f"  summed over entities: {per_entity}")
+    print(f"  report pairs sharing a person/station/cnic/phone/vehicle id: {len(narrow_pairs)}")
+
+
+def main() -> int:
+    """Parse, check and summarise the corpus; exit 1 on any error."""
+    path = Path(sys.argv[1]) if len(sys.argv) > 1 else CORPUS
+    reports, errors = parse(path)
+    errors += check(reports)
+    for warning in unlisted(reports):
+        print(f"warning: {warning}")
+    for error in errors:
+        print(f"error: {error}")
+    summarise(reports)
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
