@@ -35,7 +35,7 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from itertools import combinations, pairwise
+from itertools import combinations, islice, pairwise
 from typing import Any, Final
 
 from review import audit, entities, links
@@ -445,16 +445,16 @@ class Corpus:
         written = {a: g.texts[a], b: g.texts[b]}
         return Evidence(g.kind, g.key, g.strength, written, decision)
 
-    def pairs(self, g: Group) -> list[tuple[int, int, Evidence]]:
-        """Every pair of reports naming `g`, with its evidence; decided pairs first."""
+    def pairs(self, g: Group, limit: int) -> tuple[list[tuple[int, int, Evidence]], int]:
+        """Up to `limit` pairs naming `g` with evidence, decided ones first; and how many in all."""
+        decided = sorted(p for p in self._decided[(g.kind, g.key)] if set(p) <= g.texts.keys())
+        rest = (p for p in combinations(g.reports, 2) if p not in self._decided[(g.kind, g.key)])
         out = []
-        for i, a in enumerate(g.reports):
-            for b in g.reports[i + 1 :]:
-                e = self.evidence(g, a, b)
-                if e is not None:
-                    out.append((a, b, e))
-        out.sort(key=lambda p: (p[2].decision is None, p[0], p[1]))
-        return out
+        for a, b in [*decided[:limit], *islice(rest, max(limit - len(decided), 0))]:
+            e = self.evidence(g, a, b)
+            if e is not None:
+                out.append((a, b, e))
+        return out, len(g.reports) * (len(g.reports) - 1) // 2
 
     def _copies(self, num: int) -> tuple[list[tuple[int, float]], list[SameSource]]:
         me = self.facts[num]
@@ -680,11 +680,16 @@ def _find(record: Record, num: int, name: str, kind: str | None) -> Mention:
     keys = {(k, entities.key_for(k, name)) for k in kinds}
     folded = normalize(name)
     mentions = [m for m in record.mentions() if kind is None or m.kind == kind]
-    found = [m for m in mentions if (m.kind, m.key) in keys] or [
-        m
-        for m in mentions
-        if folded and (folded == m.key or any(folded == normalize(t) for t in m.texts))
-    ]
+    found = (
+        [m for m in mentions if (m.kind, m.key) in keys]
+        # "Saddar" names the report's station keyed `saddar/kasur`.
+        or [m for m in mentions if "/" in m.key and _station_named(m, keys, folded)]
+        or [
+            m
+            for m in mentions
+            if folded and (folded == m.key or any(folded == normalize(t) for t in m.texts))
+        ]
+    )
     if not found:
         raise NotFound(
             f"report {num} names no entity {name!r}",
@@ -725,6 +730,11 @@ _KIND_HINTS: Final = {
     "phone": "write it as 03xx-xxxxxxx or +92 …",
     "date": "write it as YYYY-MM-DD or 12 March 2024",
 }
+
+
+def _station_named(m: Mention, keys: set[tuple[str, str | None]], folded: str) -> bool:
+    station = m.key.partition("/")[0]
+    return (m.kind, station) in keys or station == folded
 
 
 def _ident(kind: str, key: str) -> str:

@@ -183,13 +183,13 @@ def _counts(g: corroboration.Group) -> str:
 def _print_pairs(
     console: Console, corpus: corroboration.Corpus, g: corroboration.Group, *, reorder: bool
 ) -> None:
-    pairs = corpus.pairs(g)
+    pairs, total = corpus.pairs(g, _PAIRS)
     if not pairs or g.strength.level == links.CONTEXT:
         return
     table = Table(title="Links on this entity")
     for column in ("reports", "link", "as written in each"):
         table.add_column(column)
-    for a, b, e in pairs[:_PAIRS]:
+    for a, b, e in pairs:
         table.add_row(
             safe(f"#{a} - #{b}"),
             _state(e),
@@ -198,8 +198,8 @@ def _print_pairs(
             + _written(e.written[b], reorder=reorder),
         )
     console.print(table)
-    if len(pairs) > _PAIRS:
-        console.print(safe(f"{len(pairs) - _PAIRS} more pairs"))
+    if total > len(pairs):
+        console.print(safe(f"{total - len(pairs)} more pairs"))
 
 
 @cli.command("related")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 
@@ -481,6 +482,8 @@ def test_cli_shows_each_links_strength_and_evidence(linked: ws.Unlocked) -> None
     assert "corroboration: 2 independent sources joined by strong or confirmed links" in out
     assert "#1 - #2 │ confirmed" in out
 
+    result = review(root, "link-confirm", "3", "4", "Saddar")  # the station, keyed with Kasur
+    assert "reports 3 and 4: link on police_station 'saddar/kasur' confirmed" in result.output
     assert review(root, "link-reject", "1", "3").exit_code == 0  # the CNIC, the only key
     out = review(root, "related", "1").output
     assert "35202 1234567 1" not in out
@@ -515,3 +518,35 @@ def test_cli_link_refusals(linked: ws.Unlocked, args: tuple[str, ...], message: 
     result = review(linked.workspace.root, *args)
     assert result.exit_code == 1
     assert f"raazdar-review: error: {message}" in result.output
+
+
+def test_confirmed_pairs_join_a_weak_key_and_only_some_pairs_are_listed() -> None:
+    day = dt.date(2024, 3, 1)
+    record = corroboration.Record(
+        found=[
+            {
+                "kind": "police_station",
+                "key": "saddar",
+                "texts": ["Thana Saddar"],
+                "designations": [],
+            }
+        ]
+    )
+    facts = {n: corroboration.ReportFacts(n, f"source {n}", day, record) for n in range(1, 13)}
+    confirmed = {
+        links.ident(1, 2, "police_station", "saddar"): "confirmed",
+        links.ident(3, 2, "police_station", "saddar"): "confirmed",
+        links.ident(5, 6, "police_station", "saddar"): "rejected",
+    }
+    corpus = Corpus(facts, confirmed)
+    (saddar,) = corpus.groups("police_station")
+    assert (saddar.sources, saddar.corroborating) == (12, 3)  # 1-2-3, joined by confirmation
+    assert Corpus(facts).groups("police_station")[0].corroborating == 1
+    shown, total = corpus.pairs(saddar, 4)
+    assert total == 66
+    assert [(a, b, e.state) for a, b, e in shown] == [
+        (1, 2, "confirmed"),
+        (2, 3, "confirmed"),
+        (5, 6, "rejected"),
+        (1, 3, "weak"),
+    ]
