@@ -39,7 +39,7 @@ from itertools import combinations, islice, pairwise
 from typing import Any, Final
 
 from review import audit, entities, links
-from review.errors import InvalidValue, NotFound
+from review.errors import InvalidValue, NotFound, ReviewError
 from review.links import CONTEXT, STRONG, WEAK, Evidence, Ident, Link, Strength
 from review.reports import Content, read_report
 from review.schema import transaction
@@ -265,16 +265,17 @@ def _shared_evidence(u: Unlocked, a: int, b: int, name: str | None, kind: str | 
             and (kind is None or m.kind == kind)
             and links.strength(m.kind, m.key).level != CONTEXT
         ]
-        if not candidates:
-            raise NotFound(
-                f"reports {a} and {b} share no entity that could link them",
-                hint=f"`raazdar-review related {a}` shows what links them",
+        hint = f"`raazdar-review related {a}` shows what links them"
+        candidates = [
+            _only(
+                candidates,
+                NotFound(f"reports {a} and {b} share no entity that could link them", hint=hint),
+                InvalidValue(
+                    f"reports {a} and {b} share {len(candidates)} entities: name the one you mean",
+                    hint=hint,
+                ),
             )
-        if len(candidates) > 1:
-            raise InvalidValue(
-                f"reports {a} and {b} share {len(candidates)} entities: name the one you mean",
-                hint=f"`raazdar-review related {a}` lists them",
-            )
+        ]
     m = candidates[0]
     strength = links.strength(m.kind, m.key)
     if strength.level == CONTEXT:
@@ -690,16 +691,25 @@ def _find(record: Record, num: int, name: str, kind: str | None) -> Mention:
             if folded and (folded == m.key or any(folded == normalize(t) for t in m.texts))
         ]
     )
-    if not found:
-        raise NotFound(
+    return _only(
+        found,
+        NotFound(
             f"report {num} names no entity {name!r}",
             hint=f"`raazdar-review entities --report {num}` lists them",
-        )
-    if len(found) > 1:
-        raise InvalidValue(
+        ),
+        InvalidValue(
             f"{name!r} names several entities of report {num}",
             hint="say which with --kind " + "|".join(sorted({m.kind for m in found})),
-        )
+        ),
+    )
+
+
+def _only(found: list[Mention], none: ReviewError, several: ReviewError) -> Mention:
+    """The one mention found, or the error for none or for several."""
+    if not found:
+        raise none
+    if len(found) > 1:
+        raise several
     return found[0]
 
 
