@@ -354,9 +354,9 @@ class Corpus:
         self, facts: Mapping[int, ReportFacts], decisions: Mapping[Ident, str] | None = None
     ) -> None:
         self.facts = dict(facts)
-        self.decisions = dict(decisions or {})
+        # Reviewers' decisions on links by kind and key, then by pair of reports.
         self._decided: dict[tuple[str, str], dict[tuple[int, int], str]] = defaultdict(dict)
-        for (a, b, kind, key), decision in self.decisions.items():
+        for (a, b, kind, key), decision in (decisions or {}).items():
             self._decided[(kind, key)][(a, b)] = decision
         self.near: dict[int, dict[int, float]] = defaultdict(dict)
         self.phrasing: dict[int, dict[int, int]] = defaultdict(dict)

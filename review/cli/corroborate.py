@@ -16,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from review import bidi, corroboration, entities, links
-from review.cli.base import RTL_MODES, Ctx, cli, make_console, pass_ctx, safe
+from review.cli.base import RTL_MODES, Ctx, cli, make_console, pass_ctx, reorders, safe
 from review.cli.sensitive import ask, warn_argument
 from review.errors import InvalidValue
 
@@ -37,10 +37,6 @@ _rtl_option: Final = click.option(
     help="Urdu names: reordered here (visual, the default on a terminal), or left in typed"
     " order for a terminal that lays out right-to-left text itself (logical, when piped).",
 )
-
-
-def _reorder(rtl: str | None) -> bool:
-    return (rtl or ("visual" if sys.stdout.isatty() else "logical")) == "visual"
 
 
 def _written(texts: tuple[str, ...], *, reorder: bool) -> Text:
@@ -139,7 +135,7 @@ def entity(c: Ctx, name: str | None, kind: str | None, rtl: str | None) -> None:
         name = ask("Name")
     found = corpus.lookup(name, kind)
     console = make_console()
-    reorder = _reorder(rtl)
+    reorder = reorders(rtl)
     if not found:
         console.print(safe(f"no report names {name!r}"))
         return
@@ -211,7 +207,7 @@ def related(c: Ctx, num: int, rtl: str | None) -> None:
     corpus = corroboration.Corpus.load(c.unlock())
     found = corpus.related(num)
     console = make_console()
-    reorder = _reorder(rtl)
+    reorder = reorders(rtl)
     same = {s.other for s in found.same_source}
     if found.links:
         console.print(safe(f"Reports linked to report {num}", "bold"))
