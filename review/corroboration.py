@@ -18,7 +18,13 @@ lost a codename and wrote again is one source; and shared rare phrasing (at leas
 `RARE_DF` reports hold), since independent witnesses describe the same event in
 their own words while one author reuses theirs. The groups are closed
 transitively, which can only merge sources, never split them. An entity's
-independent sources are the groups its reports fall in; ranking uses that count.
+independent sources are the groups its reports fall in.
+
+Not every shared key is corroboration (`review.links`): a weak one (a common
+name, a station without its district) joins two reports only once a reviewer
+confirms that pair, a rejected one never, and a district, agency or date never
+alone. An entity's `corroborating` count, which ranking uses first, counts only
+the sources that strong or confirmed links join.
 """
 
 from __future__ import annotations
@@ -28,12 +34,13 @@ import hashlib
 import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from itertools import combinations
+from dataclasses import dataclass, field, replace
+from itertools import combinations, islice, pairwise
 from typing import Any, Final
 
-from review import audit, entities
-from review.errors import InvalidValue, NotFound
+from review import audit, entities, links
+from review.errors import InvalidValue, NotFound, ReviewError
+from review.links import CONTEXT, STRONG, WEAK, Evidence, Ident, Link, Strength
 from review.reports import Content, read_report
 from review.schema import transaction
 from review.search import normalize
@@ -214,6 +221,72 @@ def correct(u: Unlocked, num: int, name: str, text: str, kind: str | None = None
     return new
 
 
+def decide_link(
+    u: Unlocked, a: int, b: int, name: str | None, decision: str, kind: str | None = None
+) -> Evidence:
+    """Confirm or reject the link between reports a and b on one shared entity (NAME).
+
+    Without a name, the only entity they share that can link them is meant. The
+    decision holds for this pair and this key only, and survives re-extraction.
+    """
+    if decision not in links.DECISIONS:
+        raise InvalidValue(f"unknown decision {decision!r}", hint=" or ".join(links.DECISIONS))
+    if a == b:
+        raise InvalidValue("a link joins two different reports")
+    with transaction(u.conn):
+        _exists(u, a)
+        _exists(u, b)
+        evidence = _shared_evidence(u, a, b, name, kind)
+        links.store_decision(u, links.ident(a, b, evidence.kind, evidence.key), decision)
+        action = "link-confirm" if decision == links.CONFIRMED else "link-reject"
+        detail = {"other": max(a, b), "kind": evidence.kind, "key": evidence.key}
+        audit.append(u, action, min(a, b), detail)
+    return replace(evidence, decision=decision)
+
+
+def _shared_evidence(u: Unlocked, a: int, b: int, name: str | None, kind: str | None) -> Evidence:
+    """The one entity both reports name that NAME (or, without one, the only linking one) is."""
+    ra, rb = _load(u, a) or Record(), _load(u, b) or Record()
+    theirs = {(m.kind, m.key): m for m in rb.mentions() if m.status != "rejected"}
+    if name is not None:
+        mine = _find(ra, a, name, kind)
+        if mine.status == "rejected" or (mine.kind, mine.key) not in theirs:
+            raise NotFound(
+                f"reports {a} and {b} do not both name {name!r}",
+                hint=f"`raazdar-review related {a}` shows what links them",
+            )
+        candidates = [mine]
+    else:
+        candidates = [
+            m
+            for m in ra.mentions()
+            if m.status != "rejected"
+            and (m.kind, m.key) in theirs
+            and (kind is None or m.kind == kind)
+            and links.strength(m.kind, m.key).level != CONTEXT
+        ]
+        hint = f"`raazdar-review related {a}` shows what links them"
+        candidates = [
+            _only(
+                candidates,
+                NotFound(f"reports {a} and {b} share no entity that could link them", hint=hint),
+                InvalidValue(
+                    f"reports {a} and {b} share {len(candidates)} entities: name the one you mean",
+                    hint=hint,
+                ),
+            )
+        ]
+    m = candidates[0]
+    strength = links.strength(m.kind, m.key)
+    if strength.level == CONTEXT:
+        raise InvalidValue(
+            f"{strength.why} never links two reports",
+            hint="confirm or reject a person, police station, CNIC, phone or vehicle they share",
+        )
+    written = {a: m.texts, b: theirs[(m.kind, m.key)].texts}
+    return Evidence(m.kind, m.key, strength, written)
+
+
 # --- reading across reports -------------------------------------------------------------------
 
 
@@ -242,6 +315,10 @@ class Group:
     last: dt.date
     confirmed: bool
     texts: dict[int, tuple[str, ...]]
+    strength: Strength  # of a link on this key, before any reviewer's decision
+    # Independent sources that strong or confirmed links join (the most any set of such
+    # reports reaches); 0 for a district, agency or date, which never corroborate alone.
+    corroborating: int
 
 
 @dataclass(frozen=True)
@@ -254,19 +331,33 @@ class SameSource:
 
 @dataclass(frozen=True)
 class Related:
-    """Reports that share entities with one report, and those likely copies or from its source."""
+    """Reports linked to one report with their evidence, and those likely copies or its source's.
+
+    `corroborating` counts the independent sources (other than the report's own) that
+    strong or confirmed links reach; `weak_only` those that only weak links reach;
+    `context_only` the reports that share nothing but a district, agency or date.
+    """
 
     num: int
-    shared: dict[int, list[Group]]
+    links: dict[int, Link]
     near_duplicates: list[tuple[int, float]]
     same_source: list[SameSource]
+    corroborating: int
+    weak_only: int
+    context_only: int
 
 
 class Corpus:
     """Every report's entities, unsealed into memory, with likely sources worked out."""
 
-    def __init__(self, facts: Mapping[int, ReportFacts]) -> None:
+    def __init__(
+        self, facts: Mapping[int, ReportFacts], decisions: Mapping[Ident, str] | None = None
+    ) -> None:
         self.facts = dict(facts)
+        # Reviewers' decisions on links by kind and key, then by pair of reports.
+        self._decided: dict[tuple[str, str], dict[tuple[int, int], str]] = defaultdict(dict)
+        for (a, b, kind, key), decision in (decisions or {}).items():
+            self._decided[(kind, key)][(a, b)] = decision
         self.near: dict[int, dict[int, float]] = defaultdict(dict)
         self.phrasing: dict[int, dict[int, int]] = defaultdict(dict)
         self._pairs()
@@ -294,7 +385,7 @@ class Corpus:
                 else Record()
             )
             facts[num] = ReportFacts(num, source, dt.date.fromisoformat(day), record)
-        return cls(facts)
+        return cls(facts, links.load_decisions(u))
 
     def source_group(self, num: int) -> int:
         """The likely source a report belongs to, as the lowest report number in its group."""
@@ -323,17 +414,50 @@ class Corpus:
         ]
 
     def related(self, num: int) -> Related:
-        """Reports sharing entities with `num`; near-duplicates and same-source ones apart."""
+        """Reports linked to `num`, with evidence; near-duplicates and same-source ones apart."""
         if num not in self.facts:
-            raise NotFound(
-                f"no report {num}", hint="`raazdar-review list --all` shows every report"
-            )
-        shared: dict[int, list[Group]] = defaultdict(list)
+            raise NotFound(f"no report {num}", hint=_LIST_HINT)
+        evidence: dict[int, list[Evidence]] = defaultdict(list)
         for g in self._groups:
-            if num in g.reports:
+            if num in g.texts:
                 for other in g.reports:
-                    if other != num:
-                        shared[other].append(g)
+                    e = self.evidence(g, num, other) if other != num else None
+                    if e is not None and e.decision != links.REJECTED:
+                        evidence[other].append(e)
+        found = {o: Link((num, o), tuple(es)) for o, es in sorted(evidence.items())}
+        shown = {o: link for o, link in found.items() if link.level != CONTEXT}
+        mine = self._find_root(num)
+        strong = {self._find_root(o) for o, k in shown.items() if k.corroborates} - {mine}
+        weak = {self._find_root(o) for o, k in shown.items() if k.level == WEAK} - {mine}
+        return Related(
+            num,
+            shown,
+            *self._copies(num),
+            corroborating=len(strong),
+            weak_only=len(weak - strong),
+            context_only=len(found) - len(shown),
+        )
+
+    def evidence(self, g: Group, a: int, b: int) -> Evidence | None:
+        """What `g` says about reports a and b being linked (None unless both name it)."""
+        if a not in g.texts or b not in g.texts:
+            return None
+        decision = self._decided[(g.kind, g.key)].get((min(a, b), max(a, b)))
+        written = {a: g.texts[a], b: g.texts[b]}
+        return Evidence(g.kind, g.key, g.strength, written, decision)
+
+    def pairs(self, g: Group, limit: int) -> tuple[list[tuple[int, int, Evidence]], int]:
+        """Up to `limit` pairs naming `g` with evidence, decided ones first; and how many in all."""
+        decided = sorted(p for p in self._decided[(g.kind, g.key)] if set(p) <= g.texts.keys())
+        rest = (p for p in combinations(g.reports, 2) if p not in self._decided[(g.kind, g.key)])
+        out = []
+        for a, b in [*decided[:limit], *islice(rest, max(limit - len(decided), 0))]:
+            e = self.evidence(g, a, b)
+            if e is not None:
+                out.append((a, b, e))
+        return out, len(g.reports) * (len(g.reports) - 1) // 2
+
+    def _copies(self, num: int) -> tuple[list[tuple[int, float]], list[SameSource]]:
         me = self.facts[num]
         same = [
             SameSource(other, "same source designation")
@@ -355,7 +479,7 @@ class Corpus:
             ):
                 same.append(SameSource(other, "linked through other likely copies"))
         near = sorted(self.near[num].items(), key=lambda item: (-item[1], item[0]))
-        return Related(num, dict(sorted(shared.items())), near, same)
+        return near, same
 
     def shared(self, nums: Sequence[int]) -> list[Group]:
         """Entities named by at least two of `nums`, counted over those reports only."""
@@ -406,7 +530,9 @@ class Corpus:
         groups = [
             g for g in (self._group(kind, key, ms) for (kind, key), ms in by_key.items()) if g
         ]
-        groups.sort(key=lambda g: (-g.sources, -len(g.reports), g.kind, g.name, g.key))
+        groups.sort(
+            key=lambda g: (-g.corroborating, -g.sources, -len(g.reports), g.kind, g.name, g.key)
+        )
         return groups
 
     def _group(self, kind: str, key: str, mentions: Mapping[int, Mention]) -> Group | None:
@@ -416,6 +542,7 @@ class Corpus:
         days = [self.facts[n].day for n in nums]
         spellings: Counter[str] = Counter(t for m in mentions.values() for t in m.texts)
         designations: Counter[str] = Counter(d for m in mentions.values() for d in m.designations)
+        strength = links.strength(kind, key)
         return Group(
             kind=kind,
             key=key,
@@ -428,6 +555,8 @@ class Corpus:
             last=max(days),
             confirmed=any(m.status in ("confirmed", "added") for m in mentions.values()),
             texts={n: mentions[n].texts for n in nums},
+            strength=strength,
+            corroborating=self._corroborating(kind, key, strength, nums),
         )
 
     def _restrict(self, g: Group, nums: set[int]) -> Group | None:
@@ -435,19 +564,53 @@ class Corpus:
         if not keep:
             return None
         days = [self.facts[n].day for n in keep]
-        return Group(
-            kind=g.kind,
-            key=g.key,
-            name=g.name,
-            designations=g.designations,
+        return replace(
+            g,
             reports=tuple(keep),
             designations_of_sources=len({self.facts[n].source for n in keep}),
             sources=len({self._find_root(n) for n in keep}),
             first=min(days),
             last=max(days),
-            confirmed=g.confirmed,
             texts={n: g.texts[n] for n in keep},
+            corroborating=self._corroborating(g.kind, g.key, g.strength, keep),
         )
+
+    def _corroborating(self, kind: str, key: str, strength: Strength, nums: Sequence[int]) -> int:
+        """The most independent sources that strong or confirmed links join among `nums`.
+
+        Reports are joined by each pair's link on this key: every pair for a strong key
+        but those a reviewer rejected, only confirmed pairs for a weak one. Each set of
+        reports joined that way counts its likely sources once; the largest set counts.
+        """
+        if strength.level == CONTEXT:
+            return 0
+        decided = self._decided[(kind, key)]
+        root = {n: n for n in nums}
+
+        def find(n: int) -> int:
+            while root[n] != n:
+                root[n] = root[root[n]]
+                n = root[n]
+            return n
+
+        def join(a: int, b: int) -> None:
+            root[max(find(a), find(b))] = min(find(a), find(b))
+
+        rejected = {p for p, d in decided.items() if d == links.REJECTED}
+        if strength.level == STRONG and not rejected:
+            for a, b in pairwise(nums):
+                join(a, b)
+        elif strength.level == STRONG:
+            for a, b in combinations(nums, 2):
+                if (min(a, b), max(a, b)) not in rejected:
+                    join(a, b)
+        for (a, b), decision in decided.items():
+            if decision == links.CONFIRMED and a in root and b in root:
+                join(a, b)
+        sets: dict[int, set[int]] = defaultdict(set)
+        for n in nums:
+            sets[find(n)].add(self._find_root(n))
+        return max((len(v) for v in sets.values()), default=0)
 
 
 def _sharing(facts: Mapping[int, ReportFacts], attr: str, max_df: int) -> Counter[tuple[int, int]]:
@@ -468,15 +631,17 @@ def shared_entities(u: Unlocked, nums: Sequence[int]) -> list[dict[str, object]]
     """The entities that two or more of `nums` name, for an escalation packet.
 
     Each is {kind, name, reports, sources, first, last}: the report numbers among
-    `nums` naming it, how many independent sources those are (likely-same-source
-    reports count once), and the first and last day those reports arrived (ISO).
+    `nums` naming it, how many independent sources strong or confirmed links join
+    among those (likely-same-source reports count once; a weak link a reviewer has
+    not confirmed joins none), and the first and last day those reports arrived (ISO).
     """
     return [
         {
             "kind": g.kind,
             "name": g.name,
             "reports": list(g.reports),
-            "sources": g.sources,
+            # A district, agency or date corroborates nothing alone: its count is plain.
+            "sources": g.sources if g.strength.level == CONTEXT else g.corroborating,
             "first": g.first.isoformat(),
             "last": g.last.isoformat(),
         }
@@ -516,21 +681,35 @@ def _find(record: Record, num: int, name: str, kind: str | None) -> Mention:
     keys = {(k, entities.key_for(k, name)) for k in kinds}
     folded = normalize(name)
     mentions = [m for m in record.mentions() if kind is None or m.kind == kind]
-    found = [m for m in mentions if (m.kind, m.key) in keys] or [
-        m
-        for m in mentions
-        if folded and (folded == m.key or any(folded == normalize(t) for t in m.texts))
-    ]
-    if not found:
-        raise NotFound(
+    found = (
+        [m for m in mentions if (m.kind, m.key) in keys]
+        # "Saddar" names the report's station keyed `saddar/kasur`.
+        or [m for m in mentions if "/" in m.key and _station_named(m, keys, folded)]
+        or [
+            m
+            for m in mentions
+            if folded and (folded == m.key or any(folded == normalize(t) for t in m.texts))
+        ]
+    )
+    return _only(
+        found,
+        NotFound(
             f"report {num} names no entity {name!r}",
             hint=f"`raazdar-review entities --report {num}` lists them",
-        )
-    if len(found) > 1:
-        raise InvalidValue(
+        ),
+        InvalidValue(
             f"{name!r} names several entities of report {num}",
             hint="say which with --kind " + "|".join(sorted({m.kind for m in found})),
-        )
+        ),
+    )
+
+
+def _only(found: list[Mention], none: ReviewError, several: ReviewError) -> Mention:
+    """The one mention found, or the error for none or for several."""
+    if not found:
+        raise none
+    if len(found) > 1:
+        raise several
     return found[0]
 
 
@@ -561,6 +740,11 @@ _KIND_HINTS: Final = {
     "phone": "write it as 03xx-xxxxxxx or +92 …",
     "date": "write it as YYYY-MM-DD or 12 March 2024",
 }
+
+
+def _station_named(m: Mention, keys: set[tuple[str, str | None]], folded: str) -> bool:
+    station = m.key.partition("/")[0]
+    return (m.kind, station) in keys or station == folded
 
 
 def _ident(kind: str, key: str) -> str:

@@ -24,7 +24,7 @@ from typing import Final
 
 from review.errors import WorkspaceError
 
-SCHEMA_VERSION: Final = 3
+SCHEMA_VERSION: Final = 4
 # Where an upgraded version-2 workspace keeps its clear notices until the first unlock.
 LEGACY_NOTICES: Final = "notices_v2"
 
@@ -123,6 +123,7 @@ CREATE TABLE report_entities (
     report INTEGER PRIMARY KEY REFERENCES reports(num),
     sealed BLOB NOT NULL
 );
+CREATE TABLE link_decisions (seq INTEGER PRIMARY KEY, sealed BLOB NOT NULL);
 """
 
 
@@ -185,10 +186,21 @@ def _to_version_3(conn: sqlite3.Connection) -> None:
     )
 
 
+def _to_version_4(conn: sqlite3.Connection) -> None:
+    """Reviewers' decisions on links between reports, each a sealed record (`review.links`).
+
+    A version-1 workspace has it already: the step to version 2 makes every missing table.
+    """
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS link_decisions (seq INTEGER PRIMARY KEY, sealed BLOB NOT NULL)"
+    )
+
+
 # Each step takes a workspace from the version before it to its own: (version, step).
 UPGRADES: Final[tuple[tuple[int, Callable[[sqlite3.Connection], None]], ...]] = (
     (2, _to_version_2),
     (3, _to_version_3),
+    (4, _to_version_4),
 )
 
 

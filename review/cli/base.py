@@ -202,6 +202,11 @@ def parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) 
 RTL_MODES: Final = ("visual", "logical")
 
 
+def reorders(rtl: str | None) -> bool:
+    """Whether --rtl (or, left out, a terminal rather than a pipe) asks for visual order."""
+    return (rtl or ("visual" if sys.stdout.isatty() else "logical")) == "visual"
+
+
 def prose(value: object, width: int, *, reorder: bool) -> Text:
     """Untrusted text as the UI's report view draws it: wrapped, Urdu reordered, right-aligned."""
     lines = []

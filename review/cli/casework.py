@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import sys
 from pathlib import Path
 
 import click
@@ -22,6 +21,7 @@ from review.cli.base import (
     parse_date,
     pass_ctx,
     prose,
+    reorders,
     report_facts,
     row_cells,
     safe,
@@ -120,7 +120,7 @@ def show(c: Ctx, num: int, rtl: str | None) -> None:
     """Show a report: message, fields, triage, attachments, notes and replies."""
     view = reports.read_report(c.unlock(), num)
     console = make_console()
-    reorder = (rtl or ("visual" if sys.stdout.isatty() else "logical")) == "visual"
+    reorder = reorders(rtl)
 
     def text(value: str) -> None:
         console.print(prose(value, console.width, reorder=reorder))

@@ -1,15 +1,68 @@
-"""Commands for corroboration: entities across reports, one entity's reports, related reports."""
+"""Commands for corroboration: entities across reports, one entity's reports, related reports.
+
+Every link is shown with its evidence (each shared entity as each report writes
+it) and its strength; weak links are counted apart from corroboration until a
+reviewer confirms them (`link-confirm`, `link-reject`).
+"""
 
 from __future__ import annotations
 
-import click
-from rich.table import Table
+import sys
+from typing import Final
 
-from review import corroboration, entities
-from review.cli.base import Ctx, cli, make_console, pass_ctx, safe
+import click
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from review import bidi, corroboration, entities, links
+from review.cli.base import RTL_MODES, Ctx, cli, make_console, pass_ctx, reorders, safe
 from review.cli.sensitive import ask, warn_argument
+from review.errors import InvalidValue
 
 _KIND = click.Choice(entities.KINDS)
+# Pairs shown per entity in `entity`; the rest are counted.
+_PAIRS: Final = 30
+_STATE_STYLE: Final = {
+    links.STRONG: "bold green",
+    links.CONFIRMED: "bold green",
+    links.WEAK: "yellow",
+    links.REJECTED: "dim",
+}
+
+
+_rtl_option: Final = click.option(
+    "--rtl",
+    type=click.Choice(RTL_MODES),
+    help="Urdu names: reordered here (visual, the default on a terminal), or left in typed"
+    " order for a terminal that lays out right-to-left text itself (logical, when piped).",
+)
+
+
+def _written(texts: tuple[str, ...], *, reorder: bool) -> Text:
+    """Names as a report writes them: Urdu in visual order when asked, never steered."""
+    shown = [bidi.visual(t) if reorder and bidi.has_rtl(t) else bidi.clean(t) for t in texts]
+    return safe(" / ".join(shown))
+
+
+def _state(e: links.Evidence) -> Text:
+    return safe(e.state, _STATE_STYLE.get(e.state, ""))
+
+
+def _evidence_lines(link: links.Link, *, reorder: bool) -> Text:
+    """One line per shared entity: its state, kind, how each report writes it, its key."""
+    out = Text()
+    a, b = link.reports
+    for i, e in enumerate(link.evidence):
+        if i:
+            out.append("\n")
+        out.append_text(_state(e))
+        out.append_text(safe(f" {e.kind}: #{a} "))
+        out.append_text(_written(e.written[a], reorder=reorder))
+        out.append_text(safe(f" = #{b} "))
+        out.append_text(_written(e.written[b], reorder=reorder))
+        out.append_text(safe(f"  [{e.key}; {e.strength.why}]", "dim"))
+    return out
 
 
 @cli.command("entities")
@@ -45,7 +98,9 @@ def entities_(c: Ctx, kind: str | None, num: int | None, min_sources: int, limit
         console.print("no entities")
         return
     table = Table()
-    for column in ("kind", "name", "designation", "sources", "designations", "reports"):
+    for column in ("kind", "name", "designation", "strength", "corroborating", "sources"):
+        table.add_column(column)
+    for column in ("designations", "reports"):
         table.add_column(column)
     for column in ("first", "last", "confirmed"):
         table.add_column(column)
@@ -54,7 +109,9 @@ def entities_(c: Ctx, kind: str | None, num: int | None, min_sources: int, limit
             safe(g.kind),
             safe(g.name),
             safe(", ".join(g.designations)),
-            safe(g.sources, "bold" if g.sources > 1 else ""),
+            safe(g.strength.level, _STATE_STYLE.get(g.strength.level, "")),
+            safe(g.corroborating if g.strength.level != links.CONTEXT else "-"),
+            safe(g.sources, "bold" if g.corroborating > 1 else ""),
             safe(g.designations_of_sources),
             safe(len(g.reports)),
             safe(g.first.isoformat()),
@@ -69,25 +126,29 @@ def entities_(c: Ctx, kind: str | None, num: int | None, min_sources: int, limit
 @cli.command("entity")
 @click.argument("name", required=False, callback=warn_argument)
 @click.option("--kind", type=_KIND, help="Only entities of this kind.")
+@_rtl_option
 @pass_ctx
-def entity(c: Ctx, name: str | None, kind: str | None) -> None:
-    """Show every report naming NAME (asked for if left out), its sources and days."""
+def entity(c: Ctx, name: str | None, kind: str | None, rtl: str | None) -> None:
+    """Show every report naming NAME (asked for if left out), its sources, days and links."""
     corpus = corroboration.Corpus.load(c.unlock())
     if name is None:
         name = ask("Name")
     found = corpus.lookup(name, kind)
     console = make_console()
+    reorder = reorders(rtl)
     if not found:
         console.print(safe(f"no report names {name!r}"))
         return
     for g in found:
         console.print(
-            safe(f"\n{g.kind}: {g.name}", "bold")
-            + safe(f"  (key {g.key})")
+            safe(f"\n{g.kind}: ", "bold")
+            + _written((g.name,), reorder=reorder)
+            + safe(f"  (key {g.key}; {g.strength.level}: {g.strength.why})")
             + safe(
                 f"\n{len(g.reports)} reports, {g.sources} independent sources"
                 f" ({g.designations_of_sources} source designations), {g.first} to {g.last}"
             )
+            + safe("\n" + _counts(g))
         )
         table = Table()
         for column in ("#", "day", "source", "source group", "as written"):
@@ -100,37 +161,86 @@ def entity(c: Ctx, name: str | None, kind: str | None) -> None:
                 safe(f.day.isoformat()),
                 safe(f.source),
                 safe(f"with #{group}" if group != n else ""),
-                safe(" / ".join(g.texts[n])),
+                _written(g.texts[n], reorder=reorder),
             )
         console.print(table)
+        _print_pairs(console, corpus, g, reorder=reorder)
+
+
+def _counts(g: corroboration.Group) -> str:
+    if g.strength.level == links.CONTEXT:
+        return f"not corroboration: {g.strength.why} never links reports"
+    rest = g.sources - g.corroborating
+    weak = f"; {rest} more only through weak or rejected links" if rest > 0 else ""
+    joined = f"{g.corroborating} independent sources joined by strong or confirmed links"
+    return f"corroboration: {joined}{weak}"
+
+
+def _print_pairs(
+    console: Console, corpus: corroboration.Corpus, g: corroboration.Group, *, reorder: bool
+) -> None:
+    pairs, total = corpus.pairs(g, _PAIRS)
+    if not pairs or g.strength.level == links.CONTEXT:
+        return
+    table = Table(title="Links on this entity")
+    for column in ("reports", "link", "as written in each"):
+        table.add_column(column)
+    for a, b, e in pairs:
+        table.add_row(
+            safe(f"#{a} - #{b}"),
+            _state(e),
+            _written(e.written[a], reorder=reorder)
+            + safe(" = ")
+            + _written(e.written[b], reorder=reorder),
+        )
+    console.print(table)
+    if total > len(pairs):
+        console.print(safe(f"{total - len(pairs)} more pairs"))
 
 
 @cli.command("related")
 @click.argument("num", type=int)
+@_rtl_option
 @pass_ctx
-def related(c: Ctx, num: int) -> None:
-    """Show reports sharing entities with report NUM; copies and same-source reports apart."""
+def related(c: Ctx, num: int, rtl: str | None) -> None:
+    """Show reports linked to report NUM, with each link's evidence and strength."""
     corpus = corroboration.Corpus.load(c.unlock())
     found = corpus.related(num)
     console = make_console()
+    reorder = reorders(rtl)
     same = {s.other for s in found.same_source}
-    if found.shared:
-        console.print(safe(f"Reports sharing entities with report {num}", "bold"))
+    if found.links:
+        console.print(safe(f"Reports linked to report {num}", "bold"))
         table = Table()
-        for column in ("#", "day", "source", "shared", "independent"):
+        for column in ("#", "day", "source", "link", "evidence", "independent"):
             table.add_column(column)
-        for other, groups in found.shared.items():
+        for other, link in found.links.items():
             f = corpus.facts[other]
             table.add_row(
                 safe(other),
                 safe(f.day.isoformat()),
                 safe(f.source),
-                safe("; ".join(f"{g.kind}: {g.name}" for g in groups)),
+                safe(link.level, _STATE_STYLE.get(link.level, "")),
+                _evidence_lines(link, reorder=reorder),
                 safe("no: likely same source" if other in same else "yes"),
             )
         console.print(table)
     else:
-        console.print(safe(f"no report shares an entity with report {num}"))
+        console.print(safe(f"no report is linked to report {num}"))
+    console.print(
+        safe(
+            f"Corroboration: {found.corroborating} independent sources through strong or"
+            f" confirmed links; {found.weak_only} more only through weak links, not counted"
+            " until a reviewer confirms them (`link-confirm`, `link-reject`)."
+        )
+    )
+    if found.context_only:
+        console.print(
+            safe(
+                f"{found.context_only} more reports share only a district, agency or date:"
+                " not a link."
+            )
+        )
     if found.near_duplicates:
         console.print(safe("\nNear-duplicate texts", "bold"))
         table = Table()
@@ -147,6 +257,38 @@ def related(c: Ctx, num: int) -> None:
         for s in found.same_source:
             table.add_row(safe(s.other), safe(s.reason))
         console.print(table)
+
+
+def _link_command(name: str, decision: str, help_text: str) -> None:
+    @cli.command(name, help=help_text)
+    @click.argument("num", type=int)
+    @click.argument("other", type=int)
+    @click.argument("entity_name", metavar="NAME", required=False, callback=warn_argument)
+    @click.option("--kind", type=_KIND, help="Which kind, when NAME is several.")
+    @pass_ctx
+    def command(c: Ctx, num: int, other: int, entity_name: str | None, kind: str | None) -> None:
+        u = c.unlock()
+        try:
+            e = corroboration.decide_link(u, num, other, entity_name, decision, kind)
+        except InvalidValue:
+            if entity_name is not None or not sys.stdin.isatty():
+                raise
+            e = corroboration.decide_link(u, num, other, ask("Name"), decision, kind)
+        click.echo(f"reports {num} and {other}: link on {e.kind} {e.key!r} {decision}")
+
+
+_link_command(
+    "link-confirm",
+    links.CONFIRMED,
+    "Confirm that reports NUM and OTHER name the same NAME (asked for when they share"
+    " several): a weak link then counts as corroboration.",
+)
+_link_command(
+    "link-reject",
+    links.REJECTED,
+    "Reject the link between reports NUM and OTHER on NAME: it is never shown or counted"
+    " as corroboration again.",
+)
 
 
 def _decision_command(name: str, decision: str, help_text: str) -> None:

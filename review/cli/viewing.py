@@ -8,7 +8,6 @@ a tmux history) is the terminal's; the workstation's own guidance covers that.
 from __future__ import annotations
 
 import io
-import sys
 import warnings
 
 import click
@@ -18,7 +17,7 @@ from rich.style import Style
 from rich.text import Text
 
 from review import reports
-from review.cli.base import RTL_MODES, Ctx, cli, make_console, pass_ctx, prose
+from review.cli.base import RTL_MODES, Ctx, cli, make_console, pass_ctx, prose, reorders
 from review.errors import ReviewError
 
 # The widest an image is drawn, in terminal cells.
@@ -80,5 +79,5 @@ def view(c: Ctx, num: int, attachment: str, rtl: str | None) -> None:
     """Read a text or image attachment (by number, item id or file name) without writing it."""
     found, data = reports.read_attachment(c.unlock(), num, attachment)
     console = make_console()
-    reorder = (rtl or ("visual" if sys.stdout.isatty() else "logical")) == "visual"
+    reorder = reorders(rtl)
     console.print(render(found, data, console.width, reorder=reorder))

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from crypto.errors import DecryptionError
-from review import audit, corroboration
+from review import audit, bidi, corroboration, links
 from review import workspace as ws
 from review.corroboration import Corpus, shared_entities
 from review.errors import InvalidValue, NotFound
@@ -110,7 +111,7 @@ def test_one_source_does_not_look_like_three(filed: ws.Unlocked) -> None:
 
 def test_near_duplicates_and_same_source_are_flagged_apart(filed: ws.Unlocked) -> None:
     related = Corpus.load(filed).related(1)
-    assert set(related.shared) == {2, 3, 4, 5}
+    assert set(related.links) == {2, 3, 4, 5}
     assert [other for other, _ in related.near_duplicates] == [5]
     reasons = {s.other: s.reason for s in related.same_source}
     assert reasons[4] == "same source designation"
@@ -256,3 +257,296 @@ def test_a_record_moved_to_another_report_does_not_open(filed: ws.Unlocked) -> N
     filed.conn.execute("UPDATE report_entities SET sealed = ? WHERE report = 2", sealed)
     with pytest.raises(DecryptionError):
         corroboration.report_mentions(filed, 2)
+
+
+# --- links: evidence, strength, reviewers' decisions ------------------------------------------
+# Each report is written by its own source in its own words; its entities are set
+# directly, in the key format the extractor agreed on (`<station>/<district>`), so these
+# tests hold whatever the extractor finds.
+PLAIN = (
+    "I worked at the brick kiln for two winters before my brother found a lawyer.",
+    "The family next to ours has owed the owner money since their grandfather's time.",
+    "Nobody at the station wrote down our complaint; they sent us home that night.",
+    "My cousin was taken across the border in a truck and has not called since March.",
+)
+CNIC = "35202-1234567-1"
+ENTITIES = {
+    1: [
+        ("person", "muhammad ali", "SHO Muhammad Ali"),
+        ("police_station", "saddar", "Thana Saddar"),
+        ("cnic", CNIC, CNIC),
+        ("district", "kasur", "Kasur"),
+    ],
+    2: [
+        ("person", "muhammad ali", "ایس ایچ او محمد علی"),
+        ("police_station", "saddar", "تھانہ صدر"),
+        ("district", "kasur", "قصور"),
+    ],
+    3: [
+        ("cnic", CNIC, "35202 1234567 1"),
+        ("police_station", "saddar/kasur", "Thana Saddar, Kasur"),
+    ],
+    4: [
+        ("police_station", "saddar/kasur", "PS Saddar District Kasur"),
+        ("district", "kasur", "Kasur"),
+        ("agency", "punjab police", "Punjab Police"),
+    ],
+}
+
+
+def _set_entities(u: ws.Unlocked, num: int, found: list[tuple[str, str, str]]) -> None:
+    record = corroboration.Record(
+        found=[{"kind": k, "key": key, "texts": [t], "designations": []} for k, key, t in found]
+    )
+    sealed = u.key.seal_record(record.encode(), corroboration.entities_context(num))
+    u.conn.execute(
+        "INSERT INTO report_entities VALUES (?, ?) ON CONFLICT(report) DO UPDATE"
+        " SET sealed = excluded.sealed",
+        (num, sealed),
+    )
+
+
+@pytest.fixture
+def linked(server: Server, unlocked: ws.Unlocked, tmp_path: Path) -> ws.Unlocked:
+    """Reports 1-4 from four sources: 1-2 share a common name and a bare station (weak),
+    1-3 a CNIC, 3-4 a station with its district (strong), 1-4 only a district."""
+    for num, message in enumerate(PLAIN, start=1):
+        server.submit(message)
+        import_bundle(unlocked, server.export(tmp_path / f"{num}.rzb"))
+    for num, found in ENTITIES.items():
+        _set_entities(unlocked, num, found)
+    return unlocked
+
+
+@pytest.mark.parametrize(
+    ("kind", "key", "level"),
+    [
+        ("cnic", CNIC, "strong"),
+        ("phone", "+923001234567", "strong"),
+        ("vehicle", "LEA4512", "strong"),
+        ("person", "rana tariq", "strong"),
+        ("person", "muhammad aslam gondal", "strong"),
+        ("person", "muhammad ali", "weak"),  # every word a common one
+        ("person", "ali khan", "weak"),
+        ("person", "bibi", "weak"),
+        ("person", "tariq", "weak"),  # one word
+        ("police_station", "saddar/kasur", "strong"),
+        ("police_station", "civil lines/lahore", "strong"),
+        ("police_station", "saddar", "weak"),
+        ("police_station", "saddar/", "weak"),
+        ("district", "kasur", "context"),
+        ("agency", "fia", "context"),
+        ("date", "2024-03-12", "context"),
+    ],
+)
+def test_strength_of_a_link_by_its_key(kind: str, key: str, level: str) -> None:
+    assert links.strength(kind, key).level == level
+
+
+def test_common_names_are_read_in_every_listed_spelling() -> None:
+    words = links.common_words()
+    assert {"muhammad", "mohammed", "محمد", "khan", "خان", "chaudhry", "ch"} <= words
+    assert "tariq" not in words
+    assert not any("#" in w or "[" in w for w in words)  # sources are comments, not names
+
+
+def test_a_bare_station_or_a_common_name_makes_a_weak_link(linked: ws.Unlocked) -> None:
+    related = Corpus.load(linked).related(1)
+    link = related.links[2]
+    assert link.level == "weak"
+    assert not link.corroborates
+    states = {(e.kind, e.key): e.state for e in link.evidence}
+    assert states == {
+        ("person", "muhammad ali"): "weak",
+        ("police_station", "saddar"): "weak",
+        ("district", "kasur"): "context",
+    }
+
+
+def test_a_shared_cnic_makes_a_strong_link_with_its_evidence(linked: ws.Unlocked) -> None:
+    link = Corpus.load(linked).related(1).links[3]
+    assert link.level == "strong"
+    assert link.corroborates
+    (evidence,) = link.evidence
+    assert (evidence.kind, evidence.key) == ("cnic", CNIC)
+    assert evidence.written == {1: (CNIC,), 3: ("35202 1234567 1",)}
+    assert evidence.strength.why == "a CNIC"
+
+
+def test_a_station_with_its_district_links_strongly_and_a_district_alone_not_at_all(
+    linked: ws.Unlocked,
+) -> None:
+    corpus = Corpus.load(linked)
+    assert corpus.related(3).links[4].level == "strong"
+    related = corpus.related(1)
+    assert 4 not in related.links  # only "Kasur" in common
+    assert related.context_only == 1
+    assert _group(linked, "Kasur", "district").corroborating == 0
+
+
+def test_a_weak_link_is_not_corroboration_until_a_reviewer_confirms_it(
+    linked: ws.Unlocked,
+) -> None:
+    before = Corpus.load(linked).related(1)
+    assert (before.corroborating, before.weak_only) == (1, 1)  # 3 by CNIC; 2 only weakly
+    ali = _group(linked, "Muhammad Ali")
+    assert (ali.sources, ali.corroborating) == (2, 1)
+    (shared,) = [d for d in shared_entities(linked, [1, 2]) if d["kind"] == "person"]
+    assert shared["sources"] == 1
+
+    evidence = corroboration.decide_link(linked, 2, 1, "Muhammad Ali", "confirmed", "person")
+    assert (evidence.key, evidence.state) == ("muhammad ali", "confirmed")
+
+    after = Corpus.load(linked).related(1)
+    assert (after.corroborating, after.weak_only) == (2, 0)
+    assert after.links[2].level == "confirmed"
+    # Per pair and key: the bare station the two reports share is still only weak.
+    states = {e.key: e.state for e in after.links[2].evidence}
+    assert states == {"muhammad ali": "confirmed", "saddar": "weak", "kasur": "context"}
+    assert _group(linked, "Muhammad Ali").corroborating == 2
+    (shared,) = [d for d in shared_entities(linked, [1, 2]) if d["kind"] == "person"]
+    assert shared["sources"] == 2
+    entry = audit.entries(linked)[-1]
+    assert (entry.action, entry.target) == ("link-confirm", 1)
+    assert entry.detail == {"other": 2, "kind": "person", "key": "muhammad ali"}
+    assert audit.verify(linked.workspace).ok
+
+
+def test_a_rejected_link_never_shows_as_corroboration_again(linked: ws.Unlocked) -> None:
+    evidence = corroboration.decide_link(linked, 1, 3, None, "rejected")  # the CNIC: all they share
+    assert (evidence.kind, evidence.state) == ("cnic", "rejected")
+    related = Corpus.load(linked).related(1)
+    assert 3 not in related.links
+    assert related.corroborating == 0
+    assert _group(linked, CNIC, "cnic").corroborating == 1
+    assert audit.entries(linked)[-1].action == "link-reject"
+    # A confirmed weak link can be rejected later; the last word holds, once.
+    corroboration.decide_link(linked, 1, 2, "Muhammad Ali", "confirmed", "person")
+    corroboration.decide_link(linked, 1, 2, "Muhammad Ali", "rejected", "person")
+    link = Corpus.load(linked).related(1).links[2]
+    assert "muhammad ali" not in {e.key for e in link.evidence}
+    assert len(linked.conn.execute("SELECT seq FROM link_decisions").fetchall()) == 2
+
+
+def test_link_decisions_are_sealed(linked: ws.Unlocked) -> None:
+    corroboration.decide_link(linked, 1, 2, "Muhammad Ali", "confirmed", "person")
+    ((sealed,),) = linked.conn.execute("SELECT sealed FROM link_decisions").fetchall()
+    assert b"muhammad" not in sealed
+    assert b"confirmed" not in sealed
+
+
+@pytest.mark.parametrize(
+    ("call", "error"),
+    [
+        (lambda u: corroboration.decide_link(u, 1, 1, "Muhammad Ali", "confirmed"), InvalidValue),
+        (lambda u: corroboration.decide_link(u, 1, 99, None, "confirmed"), NotFound),
+        (lambda u: corroboration.decide_link(u, 1, 2, "Muhammad Ali", "maybe"), InvalidValue),
+        (lambda u: corroboration.decide_link(u, 1, 3, "Muhammad Ali", "confirmed"), NotFound),
+        (lambda u: corroboration.decide_link(u, 1, 2, None, "confirmed"), InvalidValue),
+        (lambda u: corroboration.decide_link(u, 1, 4, "Kasur", "confirmed"), InvalidValue),
+        (lambda u: corroboration.decide_link(u, 1, 4, None, "confirmed"), NotFound),
+    ],
+)
+def test_bad_link_decisions_are_refused(
+    linked: ws.Unlocked, call: Callable[[ws.Unlocked], object], error: type[Exception]
+) -> None:
+    count = len(audit.entries(linked))
+    with pytest.raises(error):
+        call(linked)
+    assert len(audit.entries(linked)) == count
+    assert linked.conn.execute("SELECT count(*) FROM link_decisions").fetchone() == (0,)
+
+
+def test_cli_shows_each_links_strength_and_evidence(linked: ws.Unlocked) -> None:
+    root = linked.workspace.root
+    out = review(root, "related", "1", "--rtl", "logical").output
+    assert "SHO Muhammad Ali = #2 ایس ایچ او محمد علی" in out
+    assert "[muhammad ali; a common name]" in out
+    assert "#1 Thana Saddar = #2 تھانہ صدر  [saddar; a police station without its district]" in out
+    assert "#1 35202-1234567-1 = #3 35202 1234567 1" in out
+    assert "Corroboration: 1 independent sources through strong or confirmed links;" in out
+    assert "1 more only through weak links" in out
+    assert "1 more reports share only a district, agency or date" in out
+    rows = {line.split("│")[1].strip(): line for line in out.splitlines() if "│" in line}
+    assert "weak" in rows["2"].split("│")[4]
+    assert "strong" in rows["3"].split("│")[4]
+
+    result = review(root, "link-confirm", "1", "2", "Muhammad Ali", "--kind", "person")
+    assert result.exit_code == 0, result.output
+    assert "reports 1 and 2: link on person 'muhammad ali' confirmed" in result.output
+    out = review(root, "related", "1").output
+    assert "confirmed person: #1 SHO Muhammad Ali" in out
+    assert "Corroboration: 2 independent sources" in out
+    out = review(root, "entity", "Muhammad Ali", "--kind", "person").output
+    assert "weak: a common name" in out
+    assert "corroboration: 2 independent sources joined by strong or confirmed links" in out
+    assert "#1 - #2 │ confirmed" in out
+
+    result = review(root, "link-confirm", "3", "4", "Saddar")  # the station, keyed with Kasur
+    assert "reports 3 and 4: link on police_station 'saddar/kasur' confirmed" in result.output
+    assert review(root, "link-reject", "1", "3").exit_code == 0  # the CNIC, the only key
+    out = review(root, "related", "1").output
+    assert "35202 1234567 1" not in out
+    assert "Corroboration: 1 independent sources" in out
+
+
+def test_cli_shows_urdu_evidence_in_visual_order_when_asked(linked: ws.Unlocked) -> None:
+    root = linked.workspace.root
+    visual = review(root, "related", "1", "--rtl", "visual").output
+    assert bidi.visual("ایس ایچ او محمد علی") in visual
+    assert "ایس ایچ او محمد علی" not in visual
+    out = review(root, "entity", "Muhammad Ali", "--kind", "person", "--rtl", "visual").output
+    assert bidi.visual("ایس ایچ او محمد علی") in out
+
+
+def test_an_override_in_a_name_cannot_reorder_the_evidence(linked: ws.Unlocked) -> None:
+    _set_entities(linked, 2, [("person", "muhammad ali", "SHO \u202eilA dammahuM")])
+    out = review(linked.workspace.root, "related", "1", "--rtl", "logical").output
+    assert "\u202e" not in out
+    assert "SHO ilA dammahuM" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("link-confirm", "1", "2"), "reports 1 and 2 share 2 entities: name the one you mean"),
+        (("link-confirm", "1", "4", "Kasur"), "a district alone never links two reports"),
+        (("link-reject", "1", "3", "Nobody"), "report 1 names no entity 'Nobody'"),
+    ],
+)
+def test_cli_link_refusals(linked: ws.Unlocked, args: tuple[str, ...], message: str) -> None:
+    result = review(linked.workspace.root, *args)
+    assert result.exit_code == 1
+    assert f"raazdar-review: error: {message}" in result.output
+
+
+def test_confirmed_pairs_join_a_weak_key_and_only_some_pairs_are_listed() -> None:
+    day = dt.date(2024, 3, 1)
+    record = corroboration.Record(
+        found=[
+            {
+                "kind": "police_station",
+                "key": "saddar",
+                "texts": ["Thana Saddar"],
+                "designations": [],
+            }
+        ]
+    )
+    facts = {n: corroboration.ReportFacts(n, f"source {n}", day, record) for n in range(1, 13)}
+    confirmed = {
+        links.ident(1, 2, "police_station", "saddar"): "confirmed",
+        links.ident(3, 2, "police_station", "saddar"): "confirmed",
+        links.ident(5, 6, "police_station", "saddar"): "rejected",
+    }
+    corpus = Corpus(facts, confirmed)
+    (saddar,) = corpus.groups("police_station")
+    assert (saddar.sources, saddar.corroborating) == (12, 3)  # 1-2-3, joined by confirmation
+    assert Corpus(facts).groups("police_station")[0].corroborating == 1
+    shown, total = corpus.pairs(saddar, 4)
+    assert total == 66
+    assert [(a, b, e.state) for a, b, e in shown] == [
+        (1, 2, "confirmed"),
+        (2, 3, "confirmed"),
+        (5, 6, "rejected"),
+        (1, 3, "weak"),
+    ]

@@ -26,8 +26,18 @@ def _tables(path: Path) -> set[str]:
         conn.close()
 
 
+def _make_version_3(path: Path) -> None:
+    """Drop what version 4 added: the table of reviewers' decisions on links."""
+    conn = sqlite3.connect(path)
+    conn.execute("DROP TABLE link_decisions")
+    conn.execute("UPDATE meta SET value = '3' WHERE key = 'schema'")
+    conn.commit()
+    conn.close()
+
+
 def _make_version_2(path: Path) -> list[tuple[str, str, None]]:
     """Put the notices back in the clear, as version 2 kept them; return them."""
+    _make_version_3(path)
     conn = sqlite3.connect(path)
     sources = [r[0] for r in conn.execute("SELECT designation FROM sources ORDER BY designation")]
     conn.execute("DROP TABLE notices")
@@ -98,6 +108,29 @@ def test_a_version_2_workspace_has_its_clear_notices_sealed_at_the_first_unlock(
     assert status.encode() not in sealed
     out = review(workspace, "export-replies", "--out", str(tmp_path / "r.rzr"))
     assert "1 notice(s)" in out.output
+
+
+def test_a_version_3_workspace_gets_a_table_for_link_decisions(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    for message in ("SHO Rana Tariq took the money.", "SHO Rana Tariq came again at night."):
+        server.submit(message)
+    assert review(workspace, "import", str(server.export(tmp_path / "e.rzb"))).exit_code == 0
+    db = workspace / ws.DB_NAME
+    _make_version_3(db)
+    assert "link_decisions" not in _tables(db)
+
+    result = review(workspace, "link-reject", "1", "2", "--kind", "person")
+    assert result.exit_code == 0, result.output
+    assert "link_decisions" in _tables(db)
+    conn = sqlite3.connect(db)
+    try:
+        assert conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("4",)
+        assert conn.execute("SELECT count(*) FROM link_decisions").fetchone() == (1,)
+    finally:
+        conn.close()
+    assert "rana tariq" not in review(workspace, "related", "1").output
+    assert "audit log verifies" in review(workspace, "audit", "verify").output
 
 
 def test_upgrades_are_one_step_per_version_up_to_this_one() -> None:

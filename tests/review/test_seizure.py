@@ -119,6 +119,7 @@ def full_cycle(case: Case, server: Server, tmp_path: Path, monkeypatch: pytest.M
         ("note", num, "--file", str(note)),
         ("link", num, str(case.urdu)),
         ("entity-add", num, "person", "Rana Tariq"),
+        ("link-confirm", num, str(case.urdu), "Rana Tariq", "--kind", "person"),
         ("reply", num, "--file", str(reply)),
     ]:
         result = review(root, *args)
