@@ -367,10 +367,10 @@ def test_an_attachment_is_exported_to_a_path_the_reviewer_types(
 
     async def script(app: ReviewApp, pilot: Pilot[None]) -> None:
         screen = await open_report(pilot, 1)
-        await pilot.press("o")
+        await pilot.press("w")
         await answer(pilot, str(workspace / "inside.txt"))
         said.append(str(screen.query_one(Message).render()))
-        await pilot.press("o")
+        await pilot.press("w")
         await answer(pilot, str(out))
         said.append(str(screen.query_one(Message).render()))
 
