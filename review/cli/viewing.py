@@ -80,7 +80,8 @@ def pdf_blocks(
         out.append(Block("heading", f"Page {number} of {doc.count}"))
         if page.image is not None:
             out.append(Block("image", cells=cells(page.image, columns)))
-        out.append(Block("text", page.text) if page.text.strip() else Block("note", NO_TEXT))
+        text = page.text.strip("\n")
+        out.append(Block("text", text) if text.strip() else Block("note", NO_TEXT))
     return out
 
 

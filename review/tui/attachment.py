@@ -40,6 +40,7 @@ class AttachmentScreen(Page[None]):
         self.num = num
         self.which = which
         self.shown: list[Block] = []
+        self.ready = asyncio.Event()  # set once the attachment is shown, or refused
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -49,6 +50,12 @@ class AttachmentScreen(Page[None]):
 
     async def on_mount(self) -> None:
         """Decrypt the attachment (audited), then lay it out."""
+        try:
+            await self._show()
+        finally:
+            self.ready.set()
+
+    async def _show(self) -> None:
         ok, found = self.attempt(
             lambda: reports.read_attachment(self.unlocked, self.num, self.which)
         )
