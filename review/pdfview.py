@@ -81,10 +81,12 @@ def read_pdf(
     }
     out, status = _run(data, json.dumps(request), limits)
     doc = _parse(out, request["columns"])
-    if status != 0 and not doc.pages:
-        raise ReviewError(f"the PDF reader stopped: {_status(status)}; {_HOSTILE}", hint=HINT_OPEN)
-    if status != 0 and images:
-        doc.images_problem = f"the page images could not be drawn ({_status(status)})"
+    if status != 0:
+        if not doc.pages or len(doc.pages) < len(range(first, min(request["last"], doc.count) + 1)):
+            raise ReviewError(
+                f"the PDF reader stopped: {_status(status)}; {_HOSTILE}", hint=HINT_OPEN
+            )
+        doc.images_problem = f"the page images could not be drawn: {_status(status)}"
     return doc
 
 
@@ -114,7 +116,7 @@ def _command(request: str) -> list[str]:
 
 
 def _run(data: bytes, request: str, limits: Limits) -> tuple[bytes, int]:
-    """Run the child with `data` on its stdin; its output, bounded in time and size."""
+    """Run the child with `data` on its stdin: its output and exit status, in bounded time."""
     proc = subprocess.Popen(  # noqa: S603 - this interpreter, our own module
         _command(request),
         stdin=subprocess.PIPE,
@@ -125,56 +127,67 @@ def _run(data: bytes, request: str, limits: Limits) -> tuple[bytes, int]:
         close_fds=True,
         start_new_session=True,  # a terminal's Ctrl+C is the parent's to handle
     )
-    stdin, stdout = cast("IO[bytes]", proc.stdin), cast("IO[bytes]", proc.stdout)  # both piped
     deadline = time.monotonic() + limits.seconds
+    try:
+        out = _pump(proc, data, deadline, limits)
+        # Its output ended; give it what is left of the deadline to exit.
+        status = proc.wait(max(deadline - time.monotonic(), 0.1))
+    except subprocess.TimeoutExpired:
+        raise _too_slow(limits) from None
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(5)
+        for pipe in (proc.stdin, proc.stdout):
+            with contextlib.suppress(OSError):
+                cast("IO[bytes]", pipe).close()
+    return out, status
+
+
+def _pump(proc: subprocess.Popen[bytes], data: bytes, deadline: float, limits: Limits) -> bytes:
+    """Write `data` to the child and read what it says, until it closes its output."""
+    stdin, stdout = cast("IO[bytes]", proc.stdin), cast("IO[bytes]", proc.stdout)  # both piped
     chunks: list[bytes] = []
-    size = 0
-    sent = 0
-    view = memoryview(data)
+    size = sent = 0
     with selectors.DefaultSelector() as sel:
         os.set_blocking(stdin.fileno(), False)
         sel.register(stdin, selectors.EVENT_WRITE)
         sel.register(stdout, selectors.EVENT_READ)
-        try:
-            while sel.get_map():
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise ReviewError(
-                        f"the PDF took longer than {limits.seconds:g} s to read: {_HOSTILE}",
-                        hint=HINT_OPEN,
-                    )
-                for key, _ in sel.select(left):
-                    if key.fileobj is stdin:
-                        try:
-                            sent += os.write(stdin.fileno(), view[sent : sent + _CHUNK])
-                        except BrokenPipeError:
-                            sent = len(data)
-                        if sent >= len(data):
-                            sel.unregister(stdin)
-                            stdin.close()
-                        continue
-                    chunk = os.read(stdout.fileno(), _CHUNK)
-                    if not chunk:
-                        sel.unregister(stdout)
-                        continue
+        while sel.get_map():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise _too_slow(limits)
+            for key, _ in sel.select(left):
+                if key.fileobj is stdin:
+                    sent = _feed(stdin, data, sent)
+                    if sent >= len(data):
+                        sel.unregister(stdin)
+                        stdin.close()
+                elif chunk := os.read(stdout.fileno(), _CHUNK):
                     size += len(chunk)
                     if size > limits.output:
                         raise ReviewError(
                             f"the PDF reader said too much: {_HOSTILE}", hint=HINT_OPEN
                         )
                     chunks.append(chunk)
-            status = proc.wait(max(deadline - time.monotonic(), 0.1))
-        except BaseException:
-            proc.kill()
-            raise
-        finally:
-            with contextlib.suppress(OSError):
-                stdin.close()
-            stdout.close()
-            if proc.returncode is None:
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    proc.wait(5)
-    return b"".join(chunks), status
+                else:
+                    sel.unregister(stdout)
+    return b"".join(chunks)
+
+
+def _feed(stdin: IO[bytes], data: bytes, sent: int) -> int:
+    """Write what the pipe takes of the rest of `data`; a child that stopped reading takes all."""
+    try:
+        return sent + os.write(stdin.fileno(), memoryview(data)[sent : sent + _CHUNK])
+    except BrokenPipeError:
+        return len(data)
+
+
+def _too_slow(limits: Limits) -> ReviewError:
+    return ReviewError(
+        f"the PDF took longer than {limits.seconds:g} s to read: {_HOSTILE}", hint=HINT_OPEN
+    )
 
 
 _ERRORS: Final = {
@@ -215,7 +228,7 @@ def _refuse(doc: Document, said: str) -> None:
     if code == "pages":
         raise ReviewError(
             f"the PDF is too long to read here at once ({detail})",
-            hint="--pages chooses which pages to read, e.g. --pages 1-20",
+            hint="`raazdar-review view` reads some of its pages with --pages, e.g. --pages 1-20",
         )
     message, hint = _ERRORS.get(code, _ERRORS["damaged"])
     raise ReviewError(

@@ -32,6 +32,7 @@ HALF_BLOCK: Final = (
 )
 PDF: Final = "application/pdf"
 NO_TEXT: Final = "(no text on this page: it may be a scan, which its image shows)"
+MORE_PAGES: Final = "`raazdar-review view` reads others with --pages, e.g. --pages 2-5"
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,9 @@ def pdf_blocks(
             out.append(Block("image", cells=cells(page.image, columns)))
         text = page.text.strip("\n")
         out.append(Block("text", text) if text.strip() else Block("note", NO_TEXT))
+    if doc.pages and len(doc.pages) < doc.count:
+        first, last = min(doc.pages), max(doc.pages)
+        out.append(Block("note", f"(pages {first} to {last} of {doc.count} shown: {MORE_PAGES})"))
     return out
 
 
@@ -160,7 +164,7 @@ def page_range(
     "--pages",
     callback=page_range,
     metavar="RANGE",
-    help="A PDF's pages to read: 3, 2-5 or 4- (default: all, up to 500).",
+    help=f"A PDF's pages to read: 3, 2-5 or 4- (default: all, at most {pdfview.Limits().pages}).",
 )
 @click.option("--no-images", is_flag=True, help="A PDF's text only: its pages are not drawn.")
 @pass_ctx

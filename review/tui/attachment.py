@@ -9,7 +9,7 @@ screen stays live while it works. Nothing is written to disk.
 from __future__ import annotations
 
 import asyncio
-from typing import ClassVar
+from typing import ClassVar, Final
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -23,6 +23,9 @@ from review.cli.viewing import Block, blocks
 from review.errors import ReviewError
 from review.tui.page import Page, refusal
 from review.tui.widgets import Message, Prose
+
+# The pages of a PDF the screen shows; the command line reads the others.
+PAGES: Final = 50
 
 
 class AttachmentScreen(Page[None]):
@@ -67,7 +70,9 @@ class AttachmentScreen(Page[None]):
         columns = max(self.app.size.width - 4, 1)
         problem = None
         try:
-            self.shown = await asyncio.to_thread(blocks, attachment, data, columns)
+            self.shown = await asyncio.to_thread(
+                blocks, attachment, data, columns, pages=(1, PAGES)
+            )
         except ReviewError as exc:
             problem = refusal(exc)
         if not self.is_attached:  # the reviewer went back while it was read

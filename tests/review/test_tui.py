@@ -17,7 +17,7 @@ from review import audit, bidi, bodies, escalation, reports, triage
 from review import workspace as ws
 from review.importer import import_bundle
 from review.tui.app import ReviewApp
-from review.tui.attachment import AttachmentScreen
+from review.tui.attachment import PAGES, AttachmentScreen
 from review.tui.composer import Composer
 from review.tui.dialogs import Confirm
 from review.tui.escalate import EscalationBuilder
@@ -26,7 +26,7 @@ from review.tui.report import ReportScreen
 from review.tui.widgets import Message, Prose
 from tests.review.fixtures import png_with_text
 from tests.review.support import Server, all_bytes, review
-from tests.review.test_viewing import text_pdf
+from tests.review.test_viewing import blank_pages, text_pdf
 
 ENGLISH = "The SHO at the kiln took money from the munshi"
 URDU = "ایس ایچ او نے بھٹہ مالک سے رشوت لی"
@@ -471,6 +471,27 @@ def test_an_attachment_the_ui_cannot_show_is_a_message(
     drive(unlocked, script)
     assert said[0].startswith("error: the PDF is damaged")
     assert "hint:" in said[0]
+
+
+def test_a_long_pdf_shows_its_first_pages_and_says_how_to_read_the_others(
+    server: Server, unlocked: ws.Unlocked, tmp_path: Path
+) -> None:
+    server.submit(ENGLISH, [("files", "long.pdf", blank_pages(PAGES + 10), "application/pdf")])
+    import_bundle(unlocked, server.export(tmp_path / "a.rzb"))
+    notes: list[str] = []
+    headings: list[str] = []
+
+    async def script(app: ReviewApp, pilot: Pilot[None]) -> None:
+        await open_report(pilot, 1)
+        screen = await read_attachment(pilot, None)
+        headings.extend(str(w.render()) for w in screen.query(".heading"))
+        notes.extend(str(w.render()) for w in screen.query(".note"))
+
+    drive(unlocked, script)
+    assert headings[0] == f"Page 1 of {PAGES + 10}"
+    assert headings[-1] == f"Page {PAGES} of {PAGES + 10}"
+    assert f"pages 1 to {PAGES} of {PAGES + 10} shown" in notes[-1]
+    assert "--pages" in notes[-1]
 
 
 def test_nothing_readable_is_left_in_the_workspace_or_beside_it(

@@ -278,6 +278,7 @@ def test_a_long_pdf_is_read_a_few_pages_at_a_time(
     assert "Page 599 of 600" in some.output
     assert "Page 600 of 600" in some.output
     assert "Page 598" not in some.output
+    assert "pages 599 to 600 of 600 shown" in some.output  # and how to read the others
 
 
 @pytest.mark.parametrize("pages", ["0", "5-2", "two", "2-x"])
@@ -299,6 +300,7 @@ def slow_pdf() -> bytes:
         pytest.param(pdfview.Limits(seconds=0.5), "took longer than 0.5 s", id="wall-clock"),
         pytest.param(pdfview.Limits(cpu_seconds=1), "used all the CPU time", id="cpu"),
         pytest.param(pdfview.Limits(memory=64 << 20), "needs more memory", id="memory"),
+        pytest.param(pdfview.Limits(output=64 << 10), "said too much", id="output"),
     ],
 )
 def test_the_pdf_reader_is_stopped_at_its_limits(limits: pdfview.Limits, said: str) -> None:
