@@ -27,9 +27,8 @@ from review.errors import ReviewError
 
 # The widest an image is drawn, in terminal cells.
 IMAGE_COLUMNS: Final = 100
-HALF_BLOCK: Final = (
-    "\u2580"  # the upper half: its colour is one pixel, the background the one below
-)
+# The upper half block: its colour is one pixel, the background the one below.
+HALF_BLOCK: Final = "\u2580"
 PDF: Final = "application/pdf"
 NO_TEXT: Final = "(no text on this page: it may be a scan, which its image shows)"
 MORE_PAGES: Final = "`raazdar-review view` reads others with --pages, e.g. --pages 2-5"
@@ -76,7 +75,7 @@ def pdf_blocks(
     doc = pdfview.read_pdf(data, columns=columns, images=images, first=pages[0], last=pages[1])
     out = [Block("note", doc.images_problem)] if doc.images_problem else []
     if not doc.pages:
-        out.append(Block("note", f"(no pages to show: the PDF has {doc.count})"))
+        out.append(Block("note", f"(no page to show: the PDF has {doc.count} pages)"))
     for number, page in sorted(doc.pages.items()):
         out.append(Block("heading", f"Page {number} of {doc.count}"))
         if page.image is not None:
@@ -89,10 +88,10 @@ def pdf_blocks(
     return out
 
 
-def render(blocks: list[Block], width: int, *, reorder: bool) -> Text:
+def render(shown: list[Block], width: int, *, reorder: bool) -> Text:
     """Blocks as one text for the terminal: Urdu laid out as the report view does."""
     out = Text()
-    for block in blocks:
+    for block in shown:
         if block.kind == "heading":
             out.append_text(safe(f"\n{block.text}\n", "bold"))
         elif block.kind == "note":
