@@ -155,6 +155,7 @@ def draw_pages(out: BinaryIO, data: bytes, wanted: list[int], columns: int) -> N
                 continue
             scale = min(columns / width, TALLEST * columns / height)
             image = page.render(scale=scale).to_pil().convert("RGB")
+            image.thumbnail((columns, TALLEST * columns))  # PDFium may round a pixel up
             body = SIZE.pack(image.width, image.height) + image.tobytes()
             send(out, IMAGE, number, body)
     except Exception as exc:  # the text is out already: only the images are lost

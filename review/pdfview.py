@@ -216,7 +216,9 @@ def _parse(out: bytes, columns: int) -> Document:
         elif 1 <= number <= doc.count and kind == pdfchild.TEXT:
             doc.pages[number] = Page(number, _text(body.decode("utf-8", "replace")))
         elif number in doc.pages and kind == pdfchild.IMAGE:
-            doc.pages[number].image = _image(body, columns)
+            doc.pages[number].image = image = _image(body, columns)
+            if image is None:
+                doc.images_problem = f"the image of page {number} was malformed: not shown"
     return doc
 
 

@@ -212,6 +212,16 @@ def test_urdu_in_arabic_presentation_forms_is_read_as_letters() -> None:
     assert doc.pages[1].text.strip() == "منشى"
 
 
+@pytest.mark.parametrize("columns", [37, 56, 100])
+def test_every_page_is_drawn_at_most_as_wide_as_the_terminal(columns: int) -> None:
+    pages = ["wide", "tall"]
+    doc = pdfview.read_pdf(text_pdf(pages), columns=columns)
+    assert doc.images_problem is None
+    sizes = [page.image.size for page in doc.pages.values() if page.image is not None]
+    assert len(sizes) == len(pages)
+    assert all(0 < width <= columns for width, _ in sizes)
+
+
 def test_an_encrypted_pdf_that_opens_without_a_password_is_read() -> None:
     doc = pdfview.read_pdf(encrypted(text_pdf([CANARY]), ""), columns=40)
     assert CANARY in doc.pages[1].text
