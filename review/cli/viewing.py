@@ -1,14 +1,18 @@
 """`view`: read an attachment inside the tool, from memory: text laid out, images drawn in cells.
 
 Nothing decrypted is written to disk: the attachment is decrypted into memory
-and drawn on the terminal. What the terminal does with it (a scrollback file,
-a tmux history) is the terminal's; the workstation's own guidance covers that.
+and drawn on the terminal; a PDF is read by a confined child process through
+pipes (`review.pdfview`). The terminal UI shows the same blocks. What the terminal
+does with it (a scrollback file, a tmux history) is the terminal's; the
+workstation's own guidance covers that.
 """
 
 from __future__ import annotations
 
 import io
 import warnings
+from dataclasses import dataclass
+from typing import Final, Literal
 
 import click
 from PIL import Image, UnidentifiedImageError
@@ -16,33 +20,91 @@ from rich.color import Color
 from rich.style import Style
 from rich.text import Text
 
-from review import reports
-from review.cli.base import RTL_MODES, Ctx, cli, make_console, pass_ctx, prose, reorders
+from review import pdfview, reports
+from review.cli.base import RTL_MODES, Ctx, cli, make_console, pass_ctx, prose, reorders, safe
 from review.errors import ReviewError
 
 # The widest an image is drawn, in terminal cells.
-IMAGE_COLUMNS = 100
-HALF_BLOCK = "\u2580"  # the upper half: its colour is one pixel, the background the one below
+IMAGE_COLUMNS: Final = 100
+# The upper half block: its colour is one pixel, the background the one below.
+HALF_BLOCK: Final = "\u2580"
+PDF: Final = "application/pdf"
+NO_TEXT: Final = "(no text on this page: it may be a scan, which its image shows)"
+MORE_PAGES: Final = "`raazdar-review view` reads others with --pages, e.g. --pages 2-5"
 
 
-def render(a: reports.Attachment, data: bytes, width: int, *, reorder: bool) -> Text:
-    """An attachment as the terminal can show it: text laid out, an image in half-block cells."""
+@dataclass(frozen=True)
+class Block:
+    """One piece of an attachment as shown: a heading, text to lay out, a drawn image, a note."""
+
+    kind: Literal["heading", "text", "image", "note"]
+    text: str = ""
+    cells: Text | None = None
+
+
+def blocks(
+    a: reports.Attachment,
+    data: bytes,
+    columns: int,
+    *,
+    pages: tuple[int, int | None] = (1, None),
+    images: bool = True,
+) -> list[Block]:
+    """An attachment as the CLI and the terminal UI both show it, in blocks."""
     kind = a.content_type or "application/octet-stream"
     if kind.startswith("image/"):
-        return image_cells(data, min(width, IMAGE_COLUMNS))
+        return [Block("image", cells=image_cells(data, min(columns, IMAGE_COLUMNS)))]
     if kind.startswith("text/") or kind == "application/json":
         try:
-            return prose(data.decode("utf-8"), width, reorder=reorder)
+            return [Block("text", data.decode("utf-8"))]
         except UnicodeDecodeError as exc:
             raise ReviewError(f"attachment {a.index} is not UTF-8 text") from exc
+    if kind == PDF:
+        return pdf_blocks(data, min(columns, IMAGE_COLUMNS), pages=pages, images=images)
     raise ReviewError(
         f"cannot show {kind} here",
         hint="`open` writes it to a file outside the workspace, for a viewer of its own",
     )
 
 
+def pdf_blocks(
+    data: bytes, columns: int, *, pages: tuple[int, int | None], images: bool
+) -> list[Block]:
+    """A PDF's pages, read in a confined child process: a heading, the image, the text."""
+    doc = pdfview.read_pdf(data, columns=columns, images=images, first=pages[0], last=pages[1])
+    out = [Block("note", doc.images_problem)] if doc.images_problem else []
+    if not doc.pages:
+        out.append(Block("note", f"(no page to show: the PDF has {doc.count} pages)"))
+    for number, page in sorted(doc.pages.items()):
+        out.append(Block("heading", f"Page {number} of {doc.count}"))
+        if page.image is not None:
+            out.append(Block("image", cells=cells(page.image, columns)))
+        text = page.text.strip("\n")
+        out.append(Block("text", text) if text.strip() else Block("note", NO_TEXT))
+    if doc.pages and len(doc.pages) < doc.count:
+        first, last = min(doc.pages), max(doc.pages)
+        out.append(Block("note", f"(pages {first} to {last} of {doc.count} shown: {MORE_PAGES})"))
+    return out
+
+
+def render(shown: list[Block], width: int, *, reorder: bool) -> Text:
+    """Blocks as one text for the terminal: Urdu laid out as the report view does."""
+    out = Text()
+    for block in shown:
+        if block.kind == "heading":
+            out.append_text(safe(f"\n{block.text}\n", "bold"))
+        elif block.kind == "note":
+            out.append_text(safe(f"{block.text}\n", "italic"))
+        elif block.cells is not None:
+            out.append_text(block.cells)
+        else:
+            out.append_text(prose(block.text, width, reorder=reorder))
+            out.append("\n")
+    return out
+
+
 def image_cells(data: bytes, columns: int) -> Text:
-    """Draw an image in colour with half blocks: two pixel rows to a line of cells."""
+    """Decode an image, refusing a decompression bomb, and draw it in cells."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -51,6 +113,11 @@ def image_cells(data: bytes, columns: int) -> Text:
                 rgb = img.convert("RGB")
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError, Warning) as exc:
         raise ReviewError(f"the image cannot be drawn: {exc}") from exc
+    return cells(rgb, columns)
+
+
+def cells(rgb: Image.Image, columns: int) -> Text:
+    """Draw an image in colour with half blocks: two pixel rows to a line of cells."""
     cols = max(1, min(columns, rgb.width))
     rows = max(2, round(rgb.height * cols / rgb.width))
     small = rgb.resize((cols, rows + rows % 2))
@@ -66,6 +133,23 @@ def image_cells(data: bytes, columns: int) -> Text:
     return out
 
 
+def page_range(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> tuple[int, int | None]:
+    """Click callback: `3`, `2-5` or `4-` as the first and last page (none: to the end)."""
+    if value is None:
+        return (1, None)
+    first, dash, last = value.partition("-")
+    try:
+        start = int(first) if first.strip() else 1
+        end = (int(last) if last.strip() else None) if dash else start
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a page or a range like 2-5") from None
+    if start < 1 or (end is not None and end < start):
+        raise click.BadParameter(f"{value!r} is not a page or a range like 2-5")
+    return (start, end)
+
+
 @cli.command()
 @click.argument("num", type=int)
 @click.argument("attachment")
@@ -74,10 +158,24 @@ def image_cells(data: bytes, columns: int) -> Text:
     type=click.Choice(RTL_MODES),
     help="Urdu lines as `show` lays them out (visual on a terminal, logical when piped).",
 )
+@click.option(
+    "--pages",
+    callback=page_range,
+    metavar="RANGE",
+    help=f"A PDF's pages to read: 3, 2-5 or 4- (default: all, at most {pdfview.Limits().pages}).",
+)
+@click.option("--no-images", is_flag=True, help="A PDF's text only: its pages are not drawn.")
 @pass_ctx
-def view(c: Ctx, num: int, attachment: str, rtl: str | None) -> None:
-    """Read a text or image attachment (by number, item id or file name) without writing it."""
+def view(
+    c: Ctx,
+    num: int,
+    attachment: str,
+    rtl: str | None,
+    pages: tuple[int, int | None],
+    no_images: bool,
+) -> None:
+    """Read a text, image or PDF attachment (by number, item id or file name) without writing it."""
     found, data = reports.read_attachment(c.unlock(), num, attachment)
     console = make_console()
-    reorder = reorders(rtl)
-    console.print(render(found, data, console.width, reorder=reorder))
+    shown = blocks(found, data, console.width, pages=pages, images=not no_images)
+    console.print(render(shown, console.width, reorder=reorders(rtl)))

@@ -48,7 +48,7 @@ class Page(Screen[R]):
         try:
             result = action()
         except ReviewError as exc:
-            say(f"error: {exc}" + (f" (hint: {exc.hint})" if exc.hint else ""), True)
+            say(refusal(exc), True)
             return False, None
         except CryptoError as exc:
             say(f"error: {exc} (hint: run `raazdar-review audit verify`)", True)
@@ -59,3 +59,8 @@ class Page(Screen[R]):
         if done is not None:
             say(done, False)
         return True, result
+
+
+def refusal(exc: ReviewError) -> str:
+    """A refusal as one line: the error, and its hint."""
+    return f"error: {exc}" + (f" (hint: {exc.hint})" if exc.hint else "")

@@ -20,6 +20,7 @@ from textual.widgets import Footer, Header, Static
 from review import replies, reports, triage
 from review.cli.base import DANGER, report_facts, safe
 from review.errors import InvalidValue
+from review.tui.attachment import AttachmentScreen
 from review.tui.composer import Composer
 from review.tui.dialogs import Ask, Choose, SeverityChoice
 from review.tui.escalate import EscalationBuilder
@@ -54,7 +55,8 @@ class ReportScreen(Page[None]):
         Binding("n", "note", "Note"),
         Binding("l", "link", "Link"),
         Binding("r", "reply", "Reply"),
-        Binding("o", "open", "Open file"),
+        Binding("o", "read", "Read file"),
+        Binding("w", "write", "Write file"),
         Binding("e", "escalate", "Escalate"),
     ]
 
@@ -109,7 +111,9 @@ class ReportScreen(Page[None]):
             if fields:
                 yield Prose("\n".join(fields), reorder=reorder, classes="fields")
         if view.attachments:
-            yield Static(safe("Attachments (o opens one)"), classes="heading")
+            yield Static(
+                safe("Attachments (o reads one here, w writes one to a file)"), classes="heading"
+            )
             yield Prose(
                 "\n".join(_attachment_line(a) for a in view.attachments),
                 reorder=reorder,
@@ -295,29 +299,44 @@ class ReportScreen(Page[None]):
 
         return back
 
-    def action_open(self) -> None:
-        """`o`: decrypt one attachment to a new file, outside the workspace."""
+    def _choose(self, then: Callable[[str], None]) -> None:
+        """Ask which readable attachment (unless there is only one), then go on with it."""
         filed = [a for a in (self.view.attachments if self.view else []) if a.status == "filed"]
         if not filed:
             self.say("this report has no readable attachment", error=True)
             return
 
-        def ask_path(which: str | None) -> None:
-            if which is None or not which.strip():
-                return
-            self.app.push_screen(
-                Ask(
-                    f"Write attachment {which.strip()}'s plaintext to",
-                    hint="a new file outside the workspace; it stays there until you remove it"
-                    " (`raazdar-review view` reads text and images without writing)",
-                ),
-                lambda out: self._open(which.strip(), out),
-            )
+        def chosen(which: str | None) -> None:
+            if which is not None and which.strip():
+                then(which.strip())
 
         if len(filed) == 1:
-            ask_path(str(filed[0].index))
+            chosen(str(filed[0].index))
         else:
-            self.app.push_screen(Ask("Attachment number", str(filed[0].index)), ask_path)
+            self.app.push_screen(Ask("Attachment number", str(filed[0].index)), chosen)
+
+    def action_read(self) -> None:
+        """`o`: read one attachment (text, image, PDF) here, from memory; nothing is written."""
+
+        def read(which: str) -> None:
+            self.app.push_screen(AttachmentScreen(self.num, which))
+
+        self._choose(read)
+
+    def action_write(self) -> None:
+        """`w`: decrypt one attachment to a new file outside the workspace, after a warning."""
+
+        def ask_path(which: str) -> None:
+            self.app.push_screen(
+                Ask(
+                    f"Write attachment {which}'s plaintext to",
+                    hint="a new file outside the encrypted workspace, where it stays until you"
+                    " remove it; o reads text, images and PDFs here without writing",
+                ),
+                lambda out: self._open(which, out),
+            )
+
+        self._choose(ask_path)
 
     def _open(self, which: str, out: str | None) -> None:
         if out is None or not out.strip():

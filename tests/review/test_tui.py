@@ -13,17 +13,20 @@ from textual.pilot import Pilot
 from textual.widgets import Checkbox, DataTable, Input, SelectionList, TextArea
 
 from crypto import KeyPair
-from review import audit, bidi, bodies, escalation, triage
+from review import audit, bidi, bodies, escalation, reports, triage
 from review import workspace as ws
 from review.importer import import_bundle
 from review.tui.app import ReviewApp
+from review.tui.attachment import PAGES, AttachmentScreen
 from review.tui.composer import Composer
 from review.tui.dialogs import Confirm
 from review.tui.escalate import EscalationBuilder
 from review.tui.query import parse
 from review.tui.report import ReportScreen
 from review.tui.widgets import Message, Prose
+from tests.review.fixtures import png_with_text
 from tests.review.support import Server, all_bytes, review
+from tests.review.test_viewing import blank_pages, text_pdf
 
 ENGLISH = "The SHO at the kiln took money from the munshi"
 URDU = "ایس ایچ او نے بھٹہ مالک سے رشوت لی"
@@ -367,10 +370,10 @@ def test_an_attachment_is_exported_to_a_path_the_reviewer_types(
 
     async def script(app: ReviewApp, pilot: Pilot[None]) -> None:
         screen = await open_report(pilot, 1)
-        await pilot.press("o")
+        await pilot.press("w")
         await answer(pilot, str(workspace / "inside.txt"))
         said.append(str(screen.query_one(Message).render()))
-        await pilot.press("o")
+        await pilot.press("w")
         await answer(pilot, str(out))
         said.append(str(screen.query_one(Message).render()))
 
@@ -380,6 +383,115 @@ def test_an_attachment_is_exported_to_a_path_the_reviewer_types(
     assert out.read_bytes() == b"attached ledger"
     assert said[1].startswith("wrote ledger.txt (15 bytes)")
     assert audit.entries(filed)[-1].action == "open"
+
+
+async def read_attachment(pilot: Pilot[None], which: str | None) -> AttachmentScreen:
+    """Press o on the report, name the attachment (if asked), wait (bounded) until it is shown."""
+    await pilot.press("o")
+    await pilot.pause()
+    if which is not None:
+        await answer(pilot, which)
+    screen = pilot.app.screen
+    assert isinstance(screen, AttachmentScreen)
+    await asyncio.wait_for(screen.ready.wait(), 40)  # a PDF's reader has 30 s
+    await pilot.pause()
+    return screen
+
+
+def test_attachments_are_read_in_a_screen_of_their_own_and_each_reading_is_audited(
+    server: Server, unlocked: ws.Unlocked, workspace: Path, tmp_path: Path
+) -> None:
+    ledger = "\n".join([CANARY, URDU, *(f"line {i}" for i in range(200))])
+    files = [
+        ("files", "doc.pdf", text_pdf([f"{CANARY} on page one", URDU]), "application/pdf"),
+        ("files", "ledger.txt", ledger.encode(), "text/plain"),
+        ("files", "p.png", png_with_text(), "image/png"),
+    ]
+    server.submit(ENGLISH, files)
+    import_bundle(unlocked, server.export(tmp_path / "a.rzb"))
+    before = {p for p, _ in all_bytes(tmp_path)}
+    texts: dict[str, list[Prose]] = {}
+    drawn: dict[str, list[str]] = {}
+    scrolled: list[float] = []
+    first_lines: dict[str, list[str]] = {}
+
+    async def script(app: ReviewApp, pilot: Pilot[None]) -> None:
+        await open_report(pilot, 1)
+        for which in ("1", "2", "3"):
+            screen = await read_attachment(pilot, which)
+            texts[which] = list(screen.query(".text").results(Prose))
+            first_lines[which] = [w.render_line(0).text for w in texts[which]]
+            drawn[which] = [str(w.render()) for w in screen.query(".heading, .image")]
+            if which == "2":  # a long text scrolls
+                await pilot.press("end")
+                await pilot.pause()
+                scrolled.append(screen.query_one("#view").scroll_y)
+            await pilot.press("escape")
+            await pilot.pause()
+            assert isinstance(app.screen, ReportScreen)
+
+    drive(unlocked, script)
+    pages = texts["1"]
+    assert [w.text.strip() for w in pages] == [f"{CANARY} on page one", URDU]
+    assert "Page 1 of 2" in drawn["1"]
+    assert "Page 2 of 2" in drawn["1"]
+    assert any("\u2580" in d for d in drawn["1"])  # the pages drawn, as images are
+    (urdu,) = [line for line in pages[1].lines(100) if line.text.strip()]
+    assert urdu.rtl
+    assert urdu.text == bidi.visual(URDU)  # as the report view lays Urdu out
+    assert first_lines["1"][1].endswith(bidi.visual(URDU))  # right-aligned
+    assert first_lines["1"][1].startswith(" ")
+    (text,) = texts["2"]
+    assert [line.text for line in text.lines(100)][:2] == [CANARY, bidi.visual(URDU)]
+    assert scrolled[0] > 0
+    assert texts["3"] == []
+    assert any("\u2580" in d for d in drawn["3"])
+    viewed = [e.detail for e in audit.entries(unlocked) if e.action == "view"]
+    items = {a.index: a.item for a in reports.attachments(unlocked, 1)}
+    assert viewed == [{"attachment": items[i]} for i in (1, 2, 3)]  # as `view` records it
+    assert {p for p, _ in all_bytes(tmp_path)} - before <= {p for p, _ in all_bytes(workspace)}
+    assert not [p for p, data in all_bytes(tmp_path) if CANARY.encode() in data]
+
+
+def test_an_attachment_the_ui_cannot_show_is_a_message(
+    server: Server, unlocked: ws.Unlocked, tmp_path: Path
+) -> None:
+    server.submit(ENGLISH, [("files", "x.pdf", b"%PDF-1.4 garbage", "application/pdf")])
+    import_bundle(unlocked, server.export(tmp_path / "a.rzb"))
+    said: list[str] = []
+
+    async def script(app: ReviewApp, pilot: Pilot[None]) -> None:
+        await open_report(pilot, 1)
+        screen = await read_attachment(pilot, None)  # the only one: not asked which
+        said.append(str(screen.query_one(Message).render()))
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, ReportScreen)
+
+    drive(unlocked, script)
+    assert said[0].startswith("error: the PDF is damaged")
+    assert "hint:" in said[0]
+
+
+def test_a_long_pdf_shows_its_first_pages_and_says_how_to_read_the_others(
+    server: Server, unlocked: ws.Unlocked, tmp_path: Path
+) -> None:
+    server.submit(ENGLISH, [("files", "long.pdf", blank_pages(PAGES + 10), "application/pdf")])
+    import_bundle(unlocked, server.export(tmp_path / "a.rzb"))
+    notes: list[str] = []
+    headings: list[str] = []
+
+    async def script(app: ReviewApp, pilot: Pilot[None]) -> None:
+        await open_report(pilot, 1)
+        screen = await read_attachment(pilot, None)
+        headings.extend(str(w.render()) for w in screen.query(".heading"))
+        notes.extend(str(w.render()) for w in screen.query(".note"))
+
+    drive(unlocked, script)
+    assert headings[0] == f"Page 1 of {PAGES + 10}"
+    assert headings[-1] == f"Page {PAGES} of {PAGES + 10}"
+    assert f"pages 1 to {PAGES} of {PAGES + 10} shown" in notes[-1]
+    assert "--pages" in notes[-1]
 
 
 def test_nothing_readable_is_left_in_the_workspace_or_beside_it(

@@ -2,14 +2,144 @@
 
 from __future__ import annotations
 
+import io
+import resource
+import subprocess
+import sys
+import time
+import zlib
 from pathlib import Path
 
-from review import bidi
+import pikepdf
+import pytest
+
+from review import audit, bidi, pdfview
+from review import workspace as ws
+from review.errors import ReviewError
 from tests.review.fixtures import png_with_text
 from tests.review.support import Server, all_bytes, review
 
 CANARY = "canary-VIEW-ledger"
 URDU = "منشی نے دوسرا رجسٹر رکھا"
+# A hostile PDF must be refused within this, on a busy machine (the deadline is 30 s).
+BOUNDED = 20.0
+
+
+def pdf_file(objects: list[bytes]) -> bytes:
+    """A PDF of these objects (numbered from 1, the first the catalog), with its xref table."""
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return bytes(out)
+
+
+def stream(data: bytes, extra: bytes = b"") -> bytes:
+    """A PDF stream object's body."""
+    return b"<< /Length %d %s >>\nstream\n%s\nendstream" % (len(data), extra, data)
+
+
+def text_pdf(pages: list[str]) -> bytes:
+    """A PDF with these pages of text (any script) and a blue box on each.
+
+    The font is a bare CID font whose ToUnicode map says which character each
+    glyph is, as a PDF maker writes it; no glyphs are embedded. Right-to-left
+    lines are drawn in visual order, as PDF makers place them.
+    """
+    chars = sorted({c for page in pages for c in page if c != "\n"})
+    cid = {c: i for i, c in enumerate(chars, start=1)}
+    n = len(pages)
+    kids = b" ".join(b"%d 0 R" % (3 + 2 * i) for i in range(n))
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, n),
+    ]
+    font = 3 + 2 * n
+    for i, text in enumerate(pages):
+        objects.append(
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 400 300] /Contents %d 0 R"
+            b" /Resources << /Font << /F1 %d 0 R >> >> >>" % (4 + 2 * i, font)
+        )
+        ops = b"0.2 0.4 0.8 rg 20 20 120 60 re f BT /F1 16 Tf 20 250 Td 20 TL "
+        for line in text.split("\n"):
+            drawn = line[::-1] if bidi.is_rtl(line) else line
+            ops += b"<%s> Tj T* " % "".join(f"{cid[c]:04X}" for c in drawn).encode()
+        objects.append(stream(ops + b"ET"))
+    cmap = (
+        "/CIDInit /ProcSet findresource begin 12 dict begin begincmap /CMapName /R def"
+        f" 1 begincodespacerange <0000> <FFFF> endcodespacerange {len(chars)} beginbfchar\n"
+        + "".join(f"<{cid[c]:04X}> <{c.encode('utf-16-be').hex()}>\n" for c in chars)
+        + "endbfchar endcmap CMapName currentdict /CMap defineresource pop end end"
+    )
+    objects += [
+        b"<< /Type /Font /Subtype /Type0 /BaseFont /R /Encoding /Identity-H"
+        b" /DescendantFonts [%d 0 R] /ToUnicode %d 0 R >>" % (font + 1, font + 2),
+        b"<< /Type /Font /Subtype /CIDFontType2 /BaseFont /R /FontDescriptor %d 0 R"
+        b" /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> >>"
+        % (font + 3),
+        stream(cmap.encode("ascii")),
+        b"<< /Type /FontDescriptor /FontName /R /Flags 4 /FontBBox [0 0 600 800]"
+        b" /ItalicAngle 0 /Ascent 800 /Descent 0 /CapHeight 700 /StemV 80 >>",
+    ]
+    return pdf_file(objects)
+
+
+def blank_pages(n: int) -> bytes:
+    """A PDF of `n` empty pages."""
+    kids = b" ".join(b"%d 0 R" % (3 + i) for i in range(n))
+    page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 30 20] >>"
+    return pdf_file(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, n),
+        ]
+        + [page] * n
+    )
+
+
+def one_page(contents: bytes, extra: bytes = b"") -> bytes:
+    """A one-page PDF whose page draws this content stream."""
+    return pdf_file(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 200] /Contents 4 0 R"
+            b" /Resources << /Font << /F1 5 0 R >> >> >>",
+            stream(contents, extra),
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        ]
+    )
+
+
+def encrypted(data: bytes, password: str) -> bytes:
+    """The PDF encrypted with AES-256, opened by `password` (empty: it only restricts use)."""
+    out = io.BytesIO()
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        pdf.save(out, encryption=pikepdf.Encryption(user=password, owner="owner-secret", R=6))
+    return out.getvalue()
+
+
+def imported(
+    server: Server, workspace: Path, tmp_path: Path, files: list[tuple[str, bytes]]
+) -> None:
+    """Submit a report with these PDFs and import it as report 1."""
+    server.submit(
+        "see the file", [("files", name, data, "application/pdf") for name, data in files]
+    )
+    assert review(workspace, "import", str(server.export(tmp_path / "b.rzb"))).exit_code == 0
+
+
+def views(u: ws.Unlocked) -> list[str]:
+    """The attachments whose viewing the audit log records, in order."""
+    return [e.detail["attachment"] for e in audit.entries(u) if e.action == "view" and e.detail]
 
 
 def test_a_text_attachment_is_read_in_the_tool_and_no_plaintext_reaches_a_disk(
@@ -41,12 +171,173 @@ def test_a_text_attachment_is_read_in_the_tool_and_no_plaintext_reaches_a_disk(
 def test_a_file_the_tool_cannot_show_is_refused_with_a_hint(
     server: Server, workspace: Path, tmp_path: Path
 ) -> None:
-    server.submit("a pdf", [("files", "a.pdf", b"%PDF-1.4 \x00\x01 binary", "application/pdf")])
+    server.submit("a zip", [("files", "a.zip", b"PK\x03\x04 binary", "application/zip")])
     assert review(workspace, "import", str(server.export(tmp_path / "b.rzb"))).exit_code == 0
     result = review(workspace, "view", "1", "1")
     assert result.exit_code == 1
-    assert "cannot show application/pdf here" in result.output
+    assert "cannot show application/zip here" in result.output
     assert "hint:" in result.output
+
+
+def test_a_pdf_is_read_page_by_page_in_the_tool_and_no_plaintext_reaches_a_disk(
+    server: Server, workspace: Path, unlocked: ws.Unlocked, tmp_path: Path
+) -> None:
+    imported(
+        server, workspace, tmp_path, [("ledger.pdf", text_pdf(["cover page", f"{CANARY}\n{URDU}"]))]
+    )
+    before = {p for p, _ in all_bytes(tmp_path)}
+
+    whole = review(workspace, "view", "1", "ledger.pdf", "--rtl", "visual")
+    assert whole.exit_code == 0, whole.output
+    assert "Page 1 of 2" in whole.output
+    assert "Page 2 of 2" in whole.output
+    assert CANARY in whole.output
+    assert bidi.visual(URDU) in whole.output  # Urdu laid out as the report view does
+    assert "\u2580" in whole.output  # the pages drawn, with the renderer images use
+
+    second = review(workspace, "view", "1", "1", "--pages", "2", "--no-images", "--rtl", "logical")
+    assert second.exit_code == 0, second.output
+    assert "Page 1 of 2" not in second.output
+    assert URDU in second.output
+    assert "\u2580" not in second.output
+
+    assert len(views(unlocked)) == 2  # each reading recorded, as for text and images
+    assert {p for p, _ in all_bytes(tmp_path)} - before <= {p for p, _ in all_bytes(workspace)}
+    assert not [p for p, data in all_bytes(tmp_path) if CANARY.encode() in data]
+
+
+def test_urdu_in_arabic_presentation_forms_is_read_as_letters() -> None:
+    shaped = "\ufee3\ufee8\ufeb8\ufef0"  # منشى as a PDF maker's shaped glyphs
+    doc = pdfview.read_pdf(text_pdf([shaped]), columns=40, images=False)
+    assert doc.pages[1].text.strip() == "منشى"
+
+
+@pytest.mark.parametrize("columns", [37, 56, 100])
+def test_every_page_is_drawn_at_most_as_wide_as_the_terminal(columns: int) -> None:
+    pages = ["wide", "tall"]
+    doc = pdfview.read_pdf(text_pdf(pages), columns=columns)
+    assert doc.images_problem is None
+    sizes = [page.image.size for page in doc.pages.values() if page.image is not None]
+    assert len(sizes) == len(pages)
+    assert all(0 < width <= columns for width, _ in sizes)
+
+
+def test_an_encrypted_pdf_that_opens_without_a_password_is_read() -> None:
+    doc = pdfview.read_pdf(encrypted(text_pdf([CANARY]), ""), columns=40)
+    assert CANARY in doc.pages[1].text
+    assert doc.pages[1].image is not None
+
+
+def deep_nesting() -> bytes:
+    return pdf_file(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 30 20] /X %s%s >>"
+            % (b"[" * 200_000, b"]" * 200_000),
+        ]
+    )
+
+
+def page_tree_loop() -> bytes:
+    return pdf_file(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [2 0 R 2 0 R] /Count 1000000000 >>",
+        ]
+    )
+
+
+HOSTILE = [
+    pytest.param(b"%PDF-1.7\n" + bytes(range(256)) * 64, "the PDF is damaged", id="garbage"),
+    pytest.param(b"%PDF-1.4 \x00\x01 binary", "the PDF is damaged", id="truncated"),
+    pytest.param(deep_nesting(), "the PDF is damaged", id="deep-nesting"),
+    pytest.param(page_tree_loop(), "the PDF is damaged", id="page-tree-loop"),
+    pytest.param(blank_pages(20_000), "the PDF is too long to read here", id="20000-pages"),
+    pytest.param(
+        encrypted(text_pdf([CANARY]), "a-password"),
+        "the PDF is encrypted with a password",
+        id="encrypted",
+    ),
+]
+
+
+@pytest.mark.parametrize(("data", "said"), HOSTILE)
+def test_a_hostile_or_damaged_pdf_is_refused_in_bounded_time(
+    server: Server, workspace: Path, tmp_path: Path, data: bytes, said: str
+) -> None:
+    imported(server, workspace, tmp_path, [("x.pdf", data)])
+    started = time.monotonic()
+    result = review(workspace, "view", "1", "1")
+    assert time.monotonic() - started < BOUNDED
+    assert result.exit_code == 1
+    assert f"error: {said}" in result.output
+    assert "hint:" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_long_pdf_is_read_a_few_pages_at_a_time(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    imported(server, workspace, tmp_path, [("long.pdf", blank_pages(600))])
+    refused = review(workspace, "view", "1", "1", "--no-images")
+    assert refused.exit_code == 1
+    assert "--pages" in refused.output  # the hint says how
+    some = review(workspace, "view", "1", "1", "--pages", "599-")
+    assert some.exit_code == 0, some.output
+    assert "Page 599 of 600" in some.output
+    assert "Page 600 of 600" in some.output
+    assert "Page 598" not in some.output
+    assert "pages 599 to 600 of 600 shown" in some.output  # and how to read the others
+
+
+@pytest.mark.parametrize("pages", ["0", "5-2", "two", "2-x"])
+def test_a_bad_page_range_is_a_usage_error(workspace: Path, pages: str) -> None:
+    result = review(workspace, "view", "1", "1", "--pages", pages)
+    assert result.exit_code == 2
+    assert "--pages" in result.output
+
+
+def slow_pdf() -> bytes:
+    """A page that takes a parser seconds of work: 100,000 text operations."""
+    ops = b"BT /F1 1 Tf (ab) Tj ET\n" * 100_000
+    return one_page(zlib.compress(ops), b"/Filter /FlateDecode")
+
+
+@pytest.mark.parametrize(
+    ("limits", "said"),
+    [
+        pytest.param(pdfview.Limits(seconds=0.5), "took longer than 0.5 s", id="wall-clock"),
+        pytest.param(pdfview.Limits(cpu_seconds=1), "used all the CPU time", id="cpu"),
+        pytest.param(pdfview.Limits(memory=64 << 20), "needs more memory", id="memory"),
+        pytest.param(pdfview.Limits(output=64 << 10), "said too much", id="output"),
+    ],
+)
+def test_the_pdf_reader_is_stopped_at_its_limits(limits: pdfview.Limits, said: str) -> None:
+    started = time.monotonic()
+    with pytest.raises(ReviewError, match=said) as refused:
+        pdfview.read_pdf(slow_pdf(), columns=40, images=False, limits=limits)
+    assert time.monotonic() - started < BOUNDED
+    assert refused.value.hint is not None
+
+
+def test_the_pdf_reader_can_write_no_file_and_dump_no_core(tmp_path: Path) -> None:
+    target = tmp_path / "leak.txt"
+    escape = (
+        "import resource\n"
+        "from review.pdfchild import confine\n"
+        "confine(256 << 20, 5)\n"
+        "assert resource.getrlimit(resource.RLIMIT_CORE) == (0, 0)\n"
+        f"with open({str(target)!r}, 'wb') as f:\n"
+        f"    f.write(b'{CANARY}')\n"
+    )
+    done = subprocess.run(  # noqa: S603 - this interpreter, our own script
+        [sys.executable, "-c", escape], capture_output=True, check=False
+    )
+    assert done.returncode != 0
+    assert b"File too large" in done.stderr  # EFBIG: Python ignores SIGXFSZ
+    assert not target.exists() or target.read_bytes() == b""
+    assert resource.getrlimit(resource.RLIMIT_FSIZE)[0] != 0  # the tool itself is not confined
 
 
 def test_open_warns_before_it_writes_plaintext_and_writes_nothing_without_a_yes(
@@ -65,4 +356,5 @@ def test_open_warns_before_it_writes_plaintext_and_writes_nothing_without_a_yes(
 
     insisted = review(workspace, "open", "1", "1", "--out", str(out), "--yes")
     assert insisted.exit_code == 0, insisted.output
+    assert "warning: this writes the plaintext" in insisted.output  # --yes still warns
     assert out.read_bytes() == CANARY.encode()
