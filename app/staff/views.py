@@ -98,15 +98,19 @@ def _login_page(form: LoginForm, *, failed: bool = False, throttled: bool = Fals
     action = (
         url_for("staff.login", next=target) if _NEXT.fullmatch(target) else url_for("staff.login")
     )
-    minutes = int(current_app.config["STAFF_LOGIN_WINDOW_SECONDS"]) // 60
     return render_template(
         "staff/login.html",
         form=form,
         action=action,
         failed=failed,
         throttled=throttled,
-        minutes=minutes,
+        minutes=_window_minutes(),
     )
+
+
+def _window_minutes() -> int:
+    """How long a throttled account waits, in the minutes the pages speak of."""
+    return int(current_app.config["STAFF_LOGIN_WINDOW_SECONDS"]) // 60
 
 
 @bp.route("/enrol", methods=["GET", "POST"])
@@ -192,12 +196,11 @@ def change_password() -> ResponseReturnValue:
 
 
 def _password_page(form: ChangePasswordForm, *, throttled: bool = False) -> str:
-    minutes = int(current_app.config["STAFF_LOGIN_WINDOW_SECONDS"]) // 60
     return render_template(
         "staff/password.html",
         form=form,
         throttled=throttled,
-        minutes=minutes,
+        minutes=_window_minutes(),
         min_chars=PASSWORD_MIN_CHARS,
     )
 

@@ -20,19 +20,10 @@ from tests.app.staff_support import (
     staff_client,
 )
 from tests.app.support import audit_trail, db_session
+from tests.app.test_staff_auth import logged_in
 
 PATH = "/staff/account/password"
 NEW = "seven unrelated words make a long passphrase"
-
-
-def logged_in(client: FlaskClient) -> bool:
-    """Say whether the client's session opens the dashboard."""
-    response = client.get("/staff/")
-    if response.status_code == 200:
-        return True
-    assert response.status_code == 302
-    assert response.headers["Location"].startswith(LOGIN_PATH)
-    return False
 
 
 def change(
