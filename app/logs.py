@@ -5,7 +5,10 @@ Every record from the app, Flask, SQLAlchemy and gunicorn passes one filter,
 exception's type and its innermost place, never its message or traceback (an
 SQLAlchemy error quotes its statement's parameters; Flask's "Exception on"
 quotes the path), and every IP address is replaced. No format has a time of
-day: under journald a dated line says when a source was active.
+day: under journald a dated line says when a source was active. gunicorn's
+"Listening at: http://127.0.0.1:8080" names our own loopback socket, never a
+client: it is said in words ("listening on the loopback port 8080") rather than
+redacted into something that reads like a template left unfilled.
 """
 
 from __future__ import annotations
@@ -31,6 +34,9 @@ REQUEST_EVENTS: Final = (
 )
 _IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.])")
 _IPV6_CANDIDATE = re.compile(r"(?<![\w:.])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?![\w:])")
+# gunicorn's start-up (and reload) line: every socket it binds, comma-separated.
+_LISTENING = re.compile(r"Listening at: (?P<sockets>[^ ]+)(?: \((?P<pid>[0-9]+)\))?")
+_LOOPBACK_SOCKET = re.compile(r"http://(?P<host>[^,]+):(?P<port>[0-9]+)")
 
 
 def redact_addresses(text: str) -> str:
@@ -45,6 +51,33 @@ def redact_addresses(text: str) -> str:
         return "<address>"
 
     return _IPV6_CANDIDATE.sub(ipv6, text)
+
+
+def listening(message: str) -> str:
+    """Say gunicorn's "Listening at: http://IP:PORT,… (PID)" in words, for loopback sockets."""
+    match = _LISTENING.fullmatch(message)
+    if match is None:
+        return message
+    ports = []
+    for socket in match["sockets"].split(","):
+        bound = _LOOPBACK_SOCKET.fullmatch(socket)
+        if bound is None or not _is_loopback(bound["host"]):
+            return message  # a unix socket, or what `on_starting` refuses: left as it was
+        ports.append(bound["port"])
+    where = (
+        f"the loopback port {ports[0]}"
+        if len(ports) == 1
+        else (f"the loopback ports {', '.join(ports[:-1])} and {ports[-1]}")
+    )
+    who = f"gunicorn (pid {match['pid']})" if match["pid"] else "gunicorn"
+    return f"{who} listening on {where} only"
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def where(exc: BaseException) -> str:
@@ -80,6 +113,8 @@ class Scrub(logging.Filter):
         elif not record.name.startswith("app.") and record.name != "gunicorn.error":
             # SQLAlchemy and Flask messages can quote statements and their values.
             message = _first_words(message)
+        elif record.name == "gunicorn.error":
+            message = listening(message)
         record.msg = redact_addresses(message)
         record.args = ()
         record.exc_info = None

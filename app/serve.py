@@ -47,6 +47,8 @@ log = logging.getLogger(__name__)
 
 GUNICORN_CONF = Path(__file__).resolve().parent.parent / "deploy" / "gunicorn.conf.py"
 TOR_MODES = ("auto", "launch", "attach", "private", "off")
+# Where `--tor attach` finds the system's tor when RAAZDAR_TOR_CONTROL is not set.
+DEFAULT_TOR_CONTROL = "127.0.0.1:9051"
 
 
 @dataclass
@@ -206,7 +208,7 @@ def _start_tor(
     network = None
     began = time.monotonic()
     if mode == "attach":
-        tor = Tor.attach(os.environ.get("RAAZDAR_TOR_CONTROL", "127.0.0.1:9051"))
+        tor = Tor.attach(os.environ.get("RAAZDAR_TOR_CONTROL", DEFAULT_TOR_CONTROL))
     elif mode == "launch":
         say("starting tor (Ctrl-C stops)")
         tor = Tor.launch(tor_dir / "data")

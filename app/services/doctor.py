@@ -33,7 +33,7 @@ from app.errors import AppError
 from app.instance import InstancePaths, load_config, sqlite_path
 from app.keyring import fresh_timestamp, load_keyring
 from app.models import Item
-from app.serve import GUNICORN_CONF
+from app.serve import DEFAULT_TOR_CONTROL, GUNICORN_CONF
 from app.services import audit, retention, sweep
 from app.services.keyring_admin import EXPIRY_WARNING_DAYS, TIMESTAMP_WARNING_DAYS
 from app.settings import get_setting
@@ -592,13 +592,22 @@ def tor_check(instance: Path, where: Surroundings | None = None) -> Check:
     return _guard("tor", lambda: _tor(InstancePaths(instance), where or Surroundings()))
 
 
+# What the tor of each `raazdar serve --tor MODE` is, said before its health.
+_TOR_MODES: Final = {
+    "private": "a private Tor network on loopback (`raazdar serve --tor private`, a "
+    "demonstration): the onion is reachable only through its SOCKS port, not from the Tor network",
+    "launch": "serve's own tor on the Tor network (`raazdar serve --tor launch`)",
+    "attach": "the system's tor (`raazdar serve --tor attach`)",
+}
+# Where serve's own tors keep their control sockets (none for attach).
+_TOR_SOCKETS: Final = {"private": "private-data", "launch": "data"}
+
+
 def _tor(paths: InstancePaths, where: Surroundings) -> Check:
-    """Report tor's bootstrap, where there is a tor to ask."""
+    """Report tor's bootstrap, where there is a tor to ask, and which tor it is."""
+    mode = where.environ.get("RAAZDAR_TOR_MODE")
     control = where.environ.get("RAAZDAR_TOR_CONTROL")
-    if control:
-        return _ask_tor(control, explicit=True)
-    # The control sockets of the tors `raazdar serve` starts itself.
-    if where.environ.get("RAAZDAR_TOR_MODE") == "off":
+    if mode == "off":
         # Set by `raazdar serve` for its gunicorn: this server was asked not to use tor.
         return Check(
             "tor",
@@ -606,6 +615,21 @@ def _tor(paths: InstancePaths, where: Surroundings) -> Check:
             "this server runs with `raazdar serve --tor off`: loopback only, NOT reachable "
             "as an onion service; restart it with --tor private, launch or attach to publish it",
         )
+    if mode in _TOR_MODES:
+        # Running under `raazdar serve`: say which tor, then how it is.
+        if mode == "attach":
+            check = _ask_tor(control or DEFAULT_TOR_CONTROL, explicit=True)
+        else:
+            socket = paths.root / "tor" / _TOR_SOCKETS[mode] / "control.sock"
+            check = (
+                _ask_tor(str(socket), explicit=True)
+                if socket.exists()
+                else Check("tor", Status.WARN, "it is still starting: reload this page in a minute")
+            )
+        return Check("tor", check.status, f"{_TOR_MODES[mode]}; {check.message}")
+    if control:
+        return _ask_tor(control, explicit=True)
+    # The control sockets of the tors `raazdar serve` starts itself.
     for data in ("data", "private-data"):
         socket = paths.root / "tor" / data / "control.sock"
         if socket.exists():

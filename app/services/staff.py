@@ -70,6 +70,18 @@ class AccountError(AppError):
     status = 400
 
 
+class WrongPassword(AccountError):
+    """The current password given to change it was wrong; nothing changed."""
+
+
+class SamePassword(AccountError):
+    """The new password is the current one; nothing changed."""
+
+
+class PasswordRefused(AccountError):
+    """A new password breaks the rules on passwords (`crypto.hash_password`); nothing changed."""
+
+
 # Accounts.
 
 
@@ -178,6 +190,30 @@ def reset_totp(session: Session, actor: str, account: StaffAccount) -> None:
     account.epoch += 1
     sessions.end_staff_logins(session, account.id)
     audit.record(session, actor, "staff-2fa-reset", username=account.username)
+    session.commit()
+
+
+def change_own_password(session: Session, account: StaffAccount, current: str, new: str) -> None:
+    """Change `account`'s password after checking its current one, ending all its sessions.
+
+    The caller starts a fresh session for the device that asked; every other
+    device is logged out. A wrong current password counts as a failed login of
+    the account (`ThrottledError` once there are too many) and changes nothing.
+    """
+    bucket = _bucket(account.username)
+    _check_throttle(session, bucket)
+    if not verify_password(account.password_hash, current):
+        _refuse(session, bucket, account)
+        raise WrongPassword("the current password is wrong")
+    if new == current:
+        raise SamePassword("the new password is the current one")
+    try:
+        account.password_hash = hash_password(new)
+    except CryptoError as exc:
+        raise PasswordRefused(str(exc)) from exc
+    account.epoch += 1
+    sessions.end_staff_logins(session, account.id)
+    audit.record(session, account.username, "staff-password-changed", username=account.username)
     session.commit()
 
 

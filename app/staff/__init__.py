@@ -6,11 +6,17 @@ does not exist, even to a POST without a CSRF token (`app.listeners` checks
 before anything reads the body).
 """
 
-from flask import Blueprint
+from flask import Blueprint, session
 
 from app.staff.auth import current_staff
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
+
+
+@bp.before_request
+def _english_first() -> None:
+    """Staff pages start in English (source pages start in Urdu); the switch offers Urdu."""
+    session.setdefault("lang", "en")
 
 
 @bp.context_processor

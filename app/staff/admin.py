@@ -7,6 +7,7 @@ from typing import Any, Final, TypeVar
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
 from wtforms import Field
@@ -131,7 +132,7 @@ def admin_account_remove(account_id: str) -> ResponseReturnValue:
     result = _attempt(lambda s: staff_admin.remove(s, account_id, actor=me))
     if isinstance(result, AppError):
         return _accounts_page(error=str(result), status=result.status)
-    return _done(f"The account {result} was removed.", "staff.admin_accounts")
+    return _done(_("The account %(name)s was removed.", name=result), "staff.admin_accounts")
 
 
 @bp.post("/admin/accounts/<account_id>/reset-password")
@@ -139,7 +140,7 @@ def admin_account_remove(account_id: str) -> ResponseReturnValue:
 def admin_account_reset_password(account_id: str) -> ResponseReturnValue:
     """Give an account a new generated passphrase (shown once) and end its sessions."""
     if not ActionForm().validate_on_submit():
-        return _accounts_page(error="The form expired: reload the page.", status=400)
+        return _accounts_page(error=_("The form expired: reload the page."), status=400)
     me = _me()
     result = _attempt(lambda s: staff_admin.reset_password(s, account_id, actor=me))
     if isinstance(result, AppError):
@@ -152,13 +153,13 @@ def admin_account_reset_password(account_id: str) -> ResponseReturnValue:
 def admin_account_reset_2fa(account_id: str) -> ResponseReturnValue:
     """Make an account enrol its second factor again, and end its sessions."""
     if not ActionForm().validate_on_submit():
-        return _accounts_page(error="The form expired: reload the page.", status=400)
+        return _accounts_page(error=_("The form expired: reload the page."), status=400)
     me = _me()
     result = _attempt(lambda s: staff_admin.reset_second_factor(s, account_id, actor=me))
     if isinstance(result, AppError):
         return _accounts_page(error=str(result), status=result.status)
     return _done(
-        f"{result} must set up two-factor login again at their next login.",
+        _("%(name)s must set up two-factor login again at their next login.", name=result),
         "staff.admin_accounts",
     )
 
@@ -175,7 +176,7 @@ def admin_account_role(account_id: str) -> ResponseReturnValue:
     result = _attempt(lambda s: staff_admin.change_role(s, account_id, role, actor=me))
     if isinstance(result, AppError):
         return _accounts_page(error=str(result), status=result.status)
-    return _done(f"{result} is now {role}.", "staff.admin_accounts")
+    return _done(_("%(name)s is now %(role)s.", name=result, role=role), "staff.admin_accounts")
 
 
 # Settings.
@@ -225,7 +226,7 @@ def admin_settings_general() -> ResponseReturnValue:
     """Save the name, the upload limit and the retention periods."""
     form = GeneralSettingsForm()
     if form.validate_on_submit() and _save(form):
-        return _done("Settings saved.", "staff.admin_settings")
+        return _done(_("Settings saved."), "staff.admin_settings")
     return _settings_page(general=form, status=400)
 
 
@@ -235,7 +236,7 @@ def admin_settings_resources() -> ResponseReturnValue:
     """Save the resources page in both languages."""
     form = ResourcesForm()
     if form.validate_on_submit() and _save(form):
-        return _done("The resources page was saved.", "staff.admin_settings")
+        return _done(_("The resources page was saved."), "staff.admin_settings")
     return _settings_page(resources=form, status=400)
 
 
@@ -288,7 +289,10 @@ def admin_term_add(group: str) -> ResponseReturnValue:
             )
         )
         if not isinstance(result, AppError):
-            return _done(f"Added {form.code.data} to {group}.", "staff.admin_taxonomy")
+            return _done(
+                _("Added %(code)s to %(group)s.", code=form.code.data, group=group),
+                "staff.admin_taxonomy",
+            )
         return _taxonomy_page(error=str(result), adding=(group, form), status=result.status)
     return _taxonomy_page(error=_form_errors(form), adding=(group, form), status=400)
 
@@ -304,7 +308,7 @@ def admin_term_labels(group: str, code: str) -> ResponseReturnValue:
     en, ur = form.label_en.data or "", form.label_ur.data or ""
     return _taxonomy_change(
         lambda s: settings_admin.relabel_term(s, group, code, en, ur, actor=me.username),
-        f"Saved the labels of {code}.",
+        _("Saved the labels of %(code)s.", code=code),
     )
 
 
@@ -313,11 +317,11 @@ def admin_term_labels(group: str, code: str) -> ResponseReturnValue:
 def admin_term_remove(group: str, code: str) -> ResponseReturnValue:
     """Remove a term from a group."""
     if not ActionForm().validate_on_submit():
-        return _taxonomy_page(error="The form expired: reload the page.", status=400)
+        return _taxonomy_page(error=_("The form expired: reload the page."), status=400)
     me = _me()
     return _taxonomy_change(
         lambda s: settings_admin.remove_term(s, group, code, actor=me.username),
-        f"Removed {code} from {group}.",
+        _("Removed %(code)s from %(group)s.", code=code, group=group),
     )
 
 
@@ -332,7 +336,7 @@ def admin_term_move(group: str, code: str) -> ResponseReturnValue:
     direction = form.direction.data or ""
     return _taxonomy_change(
         lambda s: settings_admin.move_term(s, group, code, direction, actor=me.username),
-        f"Moved {code} {direction}.",
+        _("Moved %(code)s %(direction)s.", code=code, direction=direction),
     )
 
 
@@ -374,8 +378,13 @@ def admin_keyring_install() -> ResponseReturnValue:
         _refuse(form.manifest, f"{refusal.error[:1].upper()}{refusal.error[1:]}. {refusal.hint}.")
         return _keyring_page(form, result.status)
     return _done(
-        f"Keyring version {result.version} is in force (it replaced version "
-        f"{result.previous}): new reports are sealed to its {result.reviewers} reviewer(s).",
+        _(
+            "Keyring version %(version)d is in force (it replaced version %(previous)d): "
+            "new reports are sealed to its %(reviewers)d reviewer(s).",
+            version=result.version,
+            previous=result.previous,
+            reviewers=result.reviewers,
+        ),
         "staff.admin_keyring",
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
@@ -24,65 +25,69 @@ class ActionForm(FlaskForm):
 class CreateAccountForm(FlaskForm):
     """A new account: its name and role (the server makes its passphrase)."""
 
-    username = StringField("Username", [DataRequired(), Length(max=64)])
-    role = SelectField("Role", choices=_ROLE_CHOICES, default="staff")
+    username = StringField(_l("Username"), [DataRequired(), Length(max=64)])
+    role = SelectField(_l("Role"), choices=_ROLE_CHOICES, default="staff")
 
 
 class RoleForm(FlaskForm):
     """Change an account's role."""
 
-    role = SelectField("Role", choices=_ROLE_CHOICES)
+    role = SelectField(_l("Role"), choices=_ROLE_CHOICES)
 
 
 class RemoveAccountForm(FlaskForm):
     """Remove an account, once the box is ticked."""
 
-    confirm = BooleanField("Yes, remove", [DataRequired("Tick the box to confirm the removal.")])
+    confirm = BooleanField(
+        _l("Yes, remove"), [DataRequired(_l("Tick the box to confirm the removal."))]
+    )
 
 
 class GeneralSettingsForm(FlaskForm):
     """The instance's name, upload limit and retention."""
 
-    organisation = StringField("Organisation name", [DataRequired()])
-    upload_limit_mib = IntegerField("Upload limit per report (MiB)", [InputRequired()])
+    organisation = StringField(_l("Organisation name"), [DataRequired()])
+    upload_limit_mib = IntegerField(_l("Upload limit per report (MiB)"), [InputRequired()])
     retention_days = IntegerField(
-        "Delete items not yet acknowledged after (days)", [InputRequired()]
+        _l("Delete items not yet acknowledged after (days)"), [InputRequired()]
     )
     source_expiry_days = IntegerField(
-        "Expire sources with no activity after (days)", [InputRequired()]
+        _l("Expire sources with no activity after (days)"), [InputRequired()]
     )
 
 
 class ResourcesForm(FlaskForm):
     """The legal-aid and support page, in both languages."""
 
-    resources_en = TextAreaField("In English", [DataRequired()])
-    resources_ur = TextAreaField("In Urdu", [DataRequired()])
+    resources_en = TextAreaField(_l("In English"), [DataRequired()])
+    resources_ur = TextAreaField(_l("In Urdu"), [DataRequired()])
     resources_reviewed = BooleanField(
-        "I have reviewed this page for this instance: it is true, and we can vouch for "
-        "every contact it names"
+        _l(
+            "I have reviewed this page for this instance: it is true, and we can vouch for "
+            "every contact it names"
+        )
     )
 
 
 class TermForm(FlaskForm):
     """A new taxonomy term."""
 
-    code = StringField("Code", [DataRequired(), Length(max=64)])
-    label_en = StringField("English label", [DataRequired()])
-    label_ur = StringField("Urdu label", [DataRequired()])
+    code = StringField(_l("Code"), [DataRequired(), Length(max=64)])
+    label_en = StringField(_l("English label"), [DataRequired()])
+    label_ur = StringField(_l("Urdu label"), [DataRequired()])
 
 
 class TermLabelsForm(FlaskForm):
     """New labels for a taxonomy term."""
 
-    label_en = StringField("English label", [DataRequired()])
-    label_ur = StringField("Urdu label", [DataRequired()])
+    label_en = StringField(_l("English label"), [DataRequired()])
+    label_ur = StringField(_l("Urdu label"), [DataRequired()])
 
 
 class MoveTermForm(FlaskForm):
     """Move a taxonomy term up or down."""
 
-    direction = SelectField("Direction", choices=_DIRECTIONS)
+    direction = SelectField(_l("Direction"), choices=_DIRECTIONS)
 
 
 class KeyringInstallForm(FlaskForm):
@@ -92,8 +97,8 @@ class KeyringInstallForm(FlaskForm):
     and any change to it in transit is refused by its signatures.
     """
 
-    file = FileField("Manifest file")
-    manifest = TextAreaField("Or paste its contents")
+    file = FileField(_l("Manifest file"))
+    manifest = TextAreaField(_l("Or paste its contents"))
 
     def validate(self, extra_validators: Any = None) -> bool:
         """Require exactly one of the file and the pasted text."""
@@ -103,7 +108,7 @@ class KeyringInstallForm(FlaskForm):
         chosen = [upload is not None and bool(upload.filename), bool(self.manifest.data)]
         if chosen.count(True) != 1:
             self.manifest.errors = [
-                "Choose the manifest file, or paste the manifest file's contents (not both)."
+                _l("Choose the manifest file, or paste the manifest file's contents (not both).")
             ]
             return False
         return True

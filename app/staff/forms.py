@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, PasswordField, StringField
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
 from crypto.constants import PASSWORD_MAX_CHARS
 
-_CODE_SHAPE = Regexp(r"[0-9]{6}\Z", message="A code is six digits.")
+_CODE_SHAPE = Regexp(r"[0-9]{6}\Z", message=_l("A code is six digits."))
 
 
 def _digits_only(value: str | None) -> str | None:
@@ -21,17 +22,41 @@ class LoginForm(FlaskForm):
     """Username, password and the current code (left empty before the first login)."""
 
     username = StringField(
-        "Username",
-        validators=[DataRequired("Enter your username."), Length(max=64)],
+        _l("Username"),
+        validators=[DataRequired(_l("Enter your username.")), Length(max=64)],
     )
     password = PasswordField(
-        "Password",
-        validators=[DataRequired("Enter your password."), Length(max=PASSWORD_MAX_CHARS)],
+        _l("Password"),
+        validators=[DataRequired(_l("Enter your password.")), Length(max=PASSWORD_MAX_CHARS)],
     )
     code = StringField(
-        "Code from your authenticator app",
+        _l("Code from your authenticator app"),
         filters=[_digits_only],
         validators=[Optional(), _CODE_SHAPE],
+    )
+
+
+class ChangePasswordForm(FlaskForm):
+    """The current password, and the new one typed twice."""
+
+    current = PasswordField(
+        _l("Current password"),
+        validators=[
+            DataRequired(_l("Enter your current password.")),
+            Length(max=PASSWORD_MAX_CHARS),
+        ],
+    )
+    new = PasswordField(
+        _l("New password"),
+        # How long it must be is the crypto package's rule (`hash_password`), checked once.
+        validators=[DataRequired(_l("Enter a new password.")), Length(max=PASSWORD_MAX_CHARS)],
+    )
+    repeated = PasswordField(
+        _l("New password again"),
+        validators=[
+            DataRequired(_l("Type the new password a second time.")),
+            EqualTo("new", message=_l("The two new passwords differ.")),
+        ],
     )
 
 
@@ -39,9 +64,9 @@ class EnrolForm(FlaskForm):
     """The first code from a newly set-up authenticator app."""
 
     code = StringField(
-        "Code shown by the app",
+        _l("Code shown by the app"),
         filters=[_digits_only],
-        validators=[DataRequired("Enter the six-digit code the app shows."), _CODE_SHAPE],
+        validators=[DataRequired(_l("Enter the six-digit code the app shows.")), _CODE_SHAPE],
     )
 
 
@@ -49,7 +74,7 @@ class ExportForm(FlaskForm):
     """Export what is new, or everything received since a day."""
 
     since = DateField(
-        "Everything received since (optional)",
+        _l("Everything received since (optional)"),
         format="%Y-%m-%d",
         validators=[Optional()],
     )
@@ -58,7 +83,9 @@ class ExportForm(FlaskForm):
 class ReplyUploadForm(FlaskForm):
     """A reply bundle from the review workstation."""
 
-    bundle = FileField("Reply bundle (.rzr)", validators=[FileRequired("Choose a reply bundle.")])
+    bundle = FileField(
+        _l("Reply bundle (.rzr)"), validators=[FileRequired(_l("Choose a reply bundle."))]
+    )
 
 
 class ActionForm(FlaskForm):

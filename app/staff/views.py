@@ -6,8 +6,20 @@ import re
 from collections.abc import Callable
 from typing import Any, Final, TypeVar
 
-from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from app.db import db_session
 from app.errors import KeyringUnavailable, ThrottledError
@@ -17,11 +29,20 @@ from app.services import staff as staff_service
 from app.services.context import services
 from app.staff import auth, bp
 from app.staff.auth import current_staff, staff_required
-from app.staff.forms import ActionForm, EnrolForm, ExportForm, LoginForm, ReplyUploadForm
+from app.staff.forms import (
+    ActionForm,
+    ChangePasswordForm,
+    EnrolForm,
+    ExportForm,
+    LoginForm,
+    ReplyUploadForm,
+)
+from crypto.constants import PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS
 
 F = TypeVar("F", bound=Callable[..., Any])
 # Where a login may send the browser on: a staff page of this site, nothing else.
 _NEXT: Final = re.compile(r"/staff/[A-Za-z0-9/_.-]*")
+_SHORT: Final = _l("A password has %(min)d to %(max)d characters. Nothing changed.")
 
 
 def accepts_bundle(view: F) -> F:
@@ -77,15 +98,19 @@ def _login_page(form: LoginForm, *, failed: bool = False, throttled: bool = Fals
     action = (
         url_for("staff.login", next=target) if _NEXT.fullmatch(target) else url_for("staff.login")
     )
-    minutes = int(current_app.config["STAFF_LOGIN_WINDOW_SECONDS"]) // 60
     return render_template(
         "staff/login.html",
         form=form,
         action=action,
         failed=failed,
         throttled=throttled,
-        minutes=minutes,
+        minutes=_window_minutes(),
     )
+
+
+def _window_minutes() -> int:
+    """How long a throttled account waits, in the minutes the pages speak of."""
+    return int(current_app.config["STAFF_LOGIN_WINDOW_SECONDS"]) // 60
 
 
 @bp.route("/enrol", methods=["GET", "POST"])
@@ -94,7 +119,7 @@ def enrol() -> ResponseReturnValue:
     pending = auth.pending_enrolment()
     if pending is None:
         auth.end_enrolment()
-        flash("Log in with your username and password to set up your authenticator.", "warn")
+        flash(_("Log in with your username and password to set up your authenticator."), "warn")
         return redirect(url_for("staff.login"), code=303)
     account, sealed = pending
     form = EnrolForm()
@@ -110,7 +135,7 @@ def enrol() -> ResponseReturnValue:
             return _login_page(LoginForm(formdata=None), throttled=True), 429
         if confirmed:
             auth.begin(account)
-            flash("Your authenticator is set up. Use a fresh code from it at every login.", "ok")
+            flash(_("Your authenticator is set up. Use a fresh code from it at every login."), "ok")
             return redirect(url_for("staff.dashboard"), code=303)
         failed, status = True, 401
     elif request.method == "POST":
@@ -122,12 +147,62 @@ def enrol() -> ResponseReturnValue:
     return page, status
 
 
+@bp.get("/language/<code>")
+def set_language(code: str) -> ResponseReturnValue:
+    """Switch the staff pages' language and go back to the staff page the visitor was on."""
+    if code not in current_app.config["LANGUAGES"]:
+        abort(404)
+    session["lang"] = code
+    return redirect(_next_page(), code=303)
+
+
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
     """End the session (the CSRF check, global, has already run)."""
     auth.end()
-    flash("You are logged out.", "ok")
+    flash(_("You are logged out."), "ok")
     return redirect(url_for("staff.login"), code=303)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@staff_required
+def change_password() -> ResponseReturnValue:
+    """Change one's own password: every other session of the account ends, this one goes on."""
+    form = ChangePasswordForm()
+    status = 200
+    if form.validate_on_submit():
+        account = _account()
+        try:
+            staff_service.change_own_password(
+                db_session(), account, form.current.data or "", form.new.data or ""
+            )
+        except ThrottledError:
+            return _password_page(form, throttled=True), 429
+        except staff_service.WrongPassword:
+            form.current.errors = [_("Your current password is not right. Nothing changed.")]
+            return _password_page(form), 403
+        except staff_service.SamePassword:
+            form.new.errors = [_("The new password is your current one: choose another.")]
+            return _password_page(form), 400
+        except staff_service.PasswordRefused:
+            form.new.errors = [_SHORT % {"min": PASSWORD_MIN_CHARS, "max": PASSWORD_MAX_CHARS}]
+            return _password_page(form), 400
+        auth.begin(account)  # a fresh session for this device; the others ended
+        flash(_("Your password is changed. Every other session of your account has ended."), "ok")
+        return redirect(url_for("staff.dashboard"), code=303)
+    if request.method == "POST":
+        status = 400
+    return _password_page(form), status
+
+
+def _password_page(form: ChangePasswordForm, *, throttled: bool = False) -> str:
+    return render_template(
+        "staff/password.html",
+        form=form,
+        throttled=throttled,
+        minutes=_window_minutes(),
+        min_chars=PASSWORD_MIN_CHARS,
+    )
 
 
 @bp.get("/")
@@ -170,10 +245,10 @@ def export() -> ResponseReturnValue:
     try:
         download = staff_service.export_download(db_session(), _account().username, form.since.data)
     except KeyringUnavailable:
-        flash("No keyring is in force, so no bundle can be made. See the keyring page.", "warn")
+        flash(_("No keyring is in force, so no bundle can be made. See the keyring page."), "warn")
         return redirect(url_for("staff.dashboard"), code=303)
     if download is None:
-        flash("Nothing to export: no item matches.", "ok")
+        flash(_("Nothing to export: no item matches."), "ok")
         return redirect(url_for("staff.dashboard"), code=303)
     response = send_file(
         download.file,

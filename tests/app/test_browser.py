@@ -4,6 +4,8 @@ Headless Chromium stands in for Tor Browser at Safest: scripts disabled, Tor
 Browser's user agent, and an .onion host name mapped to the loopback server, so
 the pages look as they do to a source (no "not Tor Browser" warnings). Every step
 is saved as a screenshot in tests/artifacts/screenshots/ for people to look at.
+The staff pages are visited too, in both languages, through the staff listener
+(a second .onion name mapped to it).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import pyotp
 import pytest
 from playwright.sync_api import (
     Browser,
@@ -27,16 +30,27 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
+from app import create_app
+from app.config import config_for
 from app.instance import InstancePaths
 from crypto import TokenKey
 from crypto.constants import PERSON_SESSION_KEY, TOKEN_CONTEXT_SESSION
-from tests.app.live import ROOT, Envelope, demo_instance, live_server, stored_envelopes
+from tests.app.live import (
+    ROOT,
+    Envelope,
+    demo_instance,
+    free_port,
+    live_server,
+    stored_envelopes,
+)
+from tests.app.staff_support import StaffUser, make_staff
 
 pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = ROOT / "tests" / "artifacts" / "screenshots"
 ONION = "raazdarbrowsertestaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaad.onion"  # v3: 56 characters
+STAFF_ONION = "raazdarstafftestaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaad.onion"
 DESKTOP_UA = "Mozilla/5.0 (Windows NT 10.0; rv:128.0) Gecko/20100101 Firefox/128.0"
 PHONE_UA = "Mozilla/5.0 (Android 10; Mobile; rv:128.0) Gecko/128.0 Firefox/128.0"
 PHONE = ViewportSize(width=390, height=844)
@@ -60,21 +74,30 @@ def instance(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def server(instance: Path) -> Iterator[str]:
-    """gunicorn serving the instance, as deployed."""
-    with live_server(instance) as url:
-        yield url
+def staff_port() -> int:
+    """The loopback port of the staff listener."""
+    return free_port()
 
 
 @pytest.fixture(scope="module")
-def browser(server: str) -> Iterator[Browser]:
-    """Headless Chromium that resolves every .onion name to the test server."""
+def server(instance: Path, staff_port: int) -> Iterator[str]:
+    """gunicorn serving the instance, as deployed: a source listener and a staff listener."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RAAZDAR_STAFF_BIND", f"127.0.0.1:{staff_port}")
+        with live_server(instance) as url:
+            yield url
+
+
+@pytest.fixture(scope="module")
+def browser(server: str, staff_port: int) -> Iterator[Browser]:
+    """Headless Chromium that resolves every .onion name to the test server (staff's to staff)."""
     if not CHROMIUM.exists():
         if os.environ.get("CI") == "true":
             pytest.fail(f"CI=true but {CHROMIUM} is missing: the browser tier must run")
         pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
     port = server.rsplit(":", 1)[1]
-    args = [*CHROMIUM_ARGS, f"--host-resolver-rules=MAP *.onion 127.0.0.1:{port}"]
+    rules = f"MAP {STAFF_ONION} 127.0.0.1:{staff_port}, MAP *.onion 127.0.0.1:{port}"
+    args = [*CHROMIUM_ARGS, f"--host-resolver-rules={rules}"]
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=args)
         try:
@@ -351,3 +374,86 @@ def test_back_after_the_session_lapsed_never_shows_a_new_codename(
         _shot(page, screenshots, f"{lang}-23-back-after-lapse")
         assert page.locator(".codename").count() == 0
         assert page.locator("main a[href$='/login']").count() == 1
+
+
+# --- the staff pages ---------------------------------------------------------------------
+
+
+def _staff_admin(instance: Path, username: str) -> StaffUser:
+    """An administrator of the served instance, second factor set up."""
+    return make_staff(create_app(config_for(instance)), username, role="admin")
+
+
+def _box_width(page: Page, selector: str) -> float:
+    box = page.locator(selector).bounding_box()
+    assert box is not None, selector
+    return float(box["width"])
+
+
+@pytest.mark.usefixtures("_close_engines")
+@pytest.mark.parametrize("lang", ["en", "ur"])
+def test_staff_pages_are_styled_in_both_languages(
+    browser: Browser, instance: Path, screenshots: Path, lang: str
+) -> None:
+    user = _staff_admin(instance, f"admin-{lang}")
+    staff = f"http://{STAFF_ONION}/staff"
+    with _tor_browser(browser, phone=False) as page:
+
+        def shot(step: str) -> None:
+            _shot(page, screenshots, f"staff-{lang}-{step}")
+            assert _fits_width(page), step
+
+        page.goto(f"{staff}/login")
+        _check_language(page, "en")  # staff pages start in English
+        if lang == "ur":
+            with page.expect_navigation():  # back to the same address: wait for the new page
+                page.click("header a.lang")
+        _check_language(page, lang)
+        # The password box is as wide as the username box, not the browser's default.
+        assert _box_width(page, "#password") == _box_width(page, "#username") >= 300
+        shot("01-login")
+
+        page.fill("#username", user.username)
+        page.fill("#password", user.password)
+        page.fill("#code", pyotp.TOTP(user.secret).now())
+        page.click("form[action*='/staff/login'] button[type=submit]")
+        page.wait_for_url("**/staff/")
+        _check_language(page, lang)
+        assert page.locator("nav.staff-nav a[aria-current=page]").count() == 1
+        assert page.locator("nav.staff-nav a").count() == 5
+        shot("02-dashboard")
+
+        page.goto(f"{staff}/account/password")
+        page.fill("#current", "not my password at all")
+        page.fill("#new", "a long new passphrase of words")
+        page.fill("#repeated", "a long new passphrase of words")
+        with page.expect_navigation():
+            page.click("form[action$='/account/password'] button[type=submit]")
+        assert page.locator("p.error").count() == 1
+        assert _box_width(page, "#new") >= 300
+        shot("03-password-refused")
+
+        for step, path in [
+            ("04-accounts", "admin/accounts"),
+            ("05-settings", "admin/settings"),
+            ("06-keyring", "admin/keyring"),
+            ("07-audit", "admin/audit"),
+            ("08-taxonomy", "admin/taxonomy"),
+        ]:
+            page.goto(f"{staff}/{path}")
+            _check_language(page, lang)
+            shot(step)
+
+        page.goto(f"{staff}/")
+        bundle = FilePayload(name="replies.rzr", mimeType="application/octet-stream", buffer=b"x")
+        page.set_input_files("#bundle", bundle)
+        page.click("form[action$='/staff/replies'] button[type=submit]")
+        page.wait_for_url("**/staff/replies")
+        assert page.locator("main .note.warn").count() == 1
+        shot("09-bundle-refused")
+
+        page.set_viewport_size(PHONE)
+        page.goto(f"{staff}/")
+        shot("10-dashboard-phone")
+        page.goto(f"{staff}/admin/accounts")
+        shot("11-accounts-phone")

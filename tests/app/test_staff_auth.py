@@ -119,7 +119,7 @@ def test_password_and_code_open_the_dashboard(
     login(staff, app, alice)
     assert logged_in(staff)
     page = staff.get("/staff/").get_data(as_text=True)
-    assert "alice (staff)" in page
+    assert "<bdi>alice</bdi> (staff)" in page
     with db_session(app) as session:
         account = session.get(StaffAccount, alice.id)
         assert account is not None

@@ -205,7 +205,7 @@ def test_dashboard_shows_tor_health_as_the_doctor_sees_it(
     # A tor the operator named but that does not answer is a failure, said plainly.
     monkeypatch.setenv("RAAZDAR_TOR_CONTROL", str(tmp_path / "no-such-control.sock"))
     health = re.search(
-        r'<p id="tor-health" class="note fail">([^<]*)</p>',
+        r'<p id="tor-health" class="note fail"[^>]*>([^<]*)</p>',
         staff.get("/staff/").get_data(as_text=True),
     )
     assert health is not None
