@@ -45,7 +45,7 @@ AUTHORITY = "auth0"
 # Every router is an HSDir. Onionbalance 0.2.4 loops forever choosing HSDirs when it
 # sees four or fewer (`hashring.get_responsible_hsdirs`), so give it more relays
 # (`PrivateNetwork(relays=5)`).
-RELAYS = ("relay0", "relay1", "relay2")
+RELAYS = 3
 CLIENT = "client"
 # The authority's first consensus comes one initial interval after the aligned start.
 INITIAL_VOTING_INTERVAL = 6
@@ -174,13 +174,13 @@ class PrivateNetwork:
         socks_port: int | None = None,
         *,
         voting_interval: int = VOTING_INTERVAL,
-        relays: int = len(RELAYS),
+        relays: int = RELAYS,
     ) -> None:
         """The authority and `relays` relays (at least 3), voting every `voting_interval` s."""
         if voting_interval < VOTING_INTERVAL:
             raise TorError(f"the voting interval must be at least {VOTING_INTERVAL} s")
-        if relays < len(RELAYS):
-            raise TorError(f"onion services need the authority and {len(RELAYS)} relays at least")
+        if relays < RELAYS:
+            raise TorError(f"onion services need the authority and {RELAYS} relays at least")
         self.workdir = workdir
         self.voting_interval = voting_interval
         self._relay_names = tuple(f"relay{i}" for i in range(relays))
