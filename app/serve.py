@@ -83,11 +83,14 @@ def serve(
     workers: int | None = None,
     staff_port: int | None = None,
     socks_port: int | None = None,
+    sweep_at_start: bool = True,
 ) -> int:
     """Serve until SIGTERM or SIGINT (SIGHUP re-publishes the staff onion); return the status.
 
     A stop asked for at any moment, start-up included, stops every tor we
-    started and gunicorn, says "stopped", and returns 0.
+    started and gunicorn, says "stopped", and returns 0. Without
+    `sweep_at_start` the arrival sweep is left to the host that runs it (several
+    app hosts sharing one store, where a lock on it cannot be relied on).
     """
     paths = InstancePaths(instance)
     load_config(paths)  # fail now, plainly, if there is no instance
@@ -97,7 +100,10 @@ def serve(
     if socks_port is not None and socks_port in (port, staff_port):
         raise ConfigError("the SOCKS port must differ from the source and staff ports")
     recover_uploads(instance, say)
-    sweep.at_start(instance, say)
+    if sweep_at_start:
+        sweep.at_start(instance, say)
+    else:
+        say("sweep: not at start (--no-sweep: the host with raazdar-sweep.timer sweeps)")
     mode = resolve_mode(tor_mode)
     env = dict(
         os.environ,

@@ -83,6 +83,15 @@ def init(
     help="With --tor private: the SOCKS port into the private network, the same at each start "
     "[default: a free port].",
 )
+@click.option(
+    "--sweep/--no-sweep",
+    "sweep_at_start",
+    default=True,
+    show_default=True,
+    help="Run the arrival sweep at start when its period has begun. With several app hosts "
+    "sharing one store, give --no-sweep to every host but the one running "
+    "raazdar-sweep.timer (deploy/README.md, 2.2).",
+)
 @click.pass_obj
 @reports_errors
 def serve(
@@ -92,6 +101,7 @@ def serve(
     tor_mode: str,
     workers: int | None,
     socks_port: int | None,
+    sweep_at_start: bool,
 ) -> None:
     """Serve the instance: gunicorn on loopback, the source onion and the staff onion.
 
@@ -116,6 +126,7 @@ def serve(
         workers=workers,
         staff_port=staff_port,
         socks_port=socks_port,
+        sweep_at_start=sweep_at_start,
         say=lambda line: click.echo(f"raazdar: {line}"),
     )
     sys.exit(status)

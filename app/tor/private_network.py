@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import datetime as dt
 import logging
 import math
 import os
@@ -40,12 +41,19 @@ log = logging.getLogger(__name__)
 
 LOOPBACK = "127.0.0.1"
 AUTHORITY = "auth0"
-RELAYS = ("relay0", "relay1", "relay2")
-CLIENT = "client"
 # Onion-service circuits in tor 0.4.9 need four distinct relays; the authority is one.
-ROUTERS = 1 + len(RELAYS)
+# Every router is an HSDir. Onionbalance 0.2.4 loops forever choosing HSDirs when it
+# sees four or fewer (`hashring.get_responsible_hsdirs`), so give it more relays
+# (`PrivateNetwork(relays=5)`).
+RELAYS = 3
+CLIENT = "client"
 # The authority's first consensus comes one initial interval after the aligned start.
 INITIAL_VOTING_INTERVAL = 6
+# The interval of every later consensus. The least tor accepts with 2 s vote and
+# distribution delays (their sum must be under half of it); tools that assume a
+# test network votes every 20 s, as chutney's does (Onionbalance's testnet mode),
+# need 20 (`PrivateNetwork(voting_interval=20)`).
+VOTING_INTERVAL = 10
 STOP_GRACE = 10.0
 POLL = 0.1
 # A relay that missed the first consensus backs off; RELOAD resets that, but not too often.
@@ -160,8 +168,22 @@ class _Deadline:
 class PrivateNetwork:
     """A private Tor network on loopback, and a client tor with a SOCKS port into it."""
 
-    def __init__(self, workdir: Path, socks_port: int | None = None) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        socks_port: int | None = None,
+        *,
+        voting_interval: int = VOTING_INTERVAL,
+        relays: int = RELAYS,
+    ) -> None:
+        """The authority and `relays` relays (at least 3), voting every `voting_interval` s."""
+        if voting_interval < VOTING_INTERVAL:
+            raise TorError(f"the voting interval must be at least {VOTING_INTERVAL} s")
+        if relays < RELAYS:
+            raise TorError(f"onion services need the authority and {RELAYS} relays at least")
         self.workdir = workdir
+        self.voting_interval = voting_interval
+        self._relay_names = tuple(f"relay{i}" for i in range(relays))
         # A fixed SOCKS port (`serve --socks-port`); else a free one at each start.
         self._fixed_socks = socks_port
         self._cancelled: Callable[[], bool] = lambda: False
@@ -283,6 +305,37 @@ class PrivateNetwork:
                 )
             time.sleep(POLL)
 
+    def consensus_interval(self) -> int:
+        """Seconds from valid-after to fresh-until of the client's consensus (0 without one).
+
+        The first consensus has the short initial interval; later ones have
+        `voting_interval`, and tor derives the onion services' time periods from it.
+        """
+        try:
+            text = str(
+                self._require_client().controller.get_info(
+                    "dir/status-vote/current/consensus-microdesc", ""
+                )
+            )
+        except stem.ControllerError:
+            return 0
+        times = dict(re.findall(r"^(valid-after|fresh-until) (\S+ \S+)$", text, re.MULTILINE))
+        if len(times) != 2:
+            return 0
+        fresh, valid = (
+            dt.datetime.strptime(times[k], "%Y-%m-%d %H:%M:%S")
+            for k in ("fresh-until", "valid-after")
+        )
+        return int((fresh - valid).total_seconds())
+
+    def wait_voting_interval(self, timeout: float = 60.0) -> None:
+        """Wait until the client holds a consensus made at `voting_interval`."""
+        deadline = _Deadline(timeout, f"see a consensus of a {self.voting_interval} s interval")
+        client = self._require_client()
+        while self.consensus_interval() != self.voting_interval:
+            self._check_deadline(deadline, client, f"interval {self.consensus_interval()} s")
+            time.sleep(POLL * 5)
+
     def new_identity(self) -> None:
         """Ask the client for new circuits and to forget cached onion descriptors (NEWNYM)."""
         with contextlib.suppress(stem.ControllerError):
@@ -335,12 +388,14 @@ class PrivateNetwork:
     def _prepare(self, deadline: _Deadline) -> None:
         """Pick ports, make every router's keys and the authority's certificate."""
         _private_dir(self.workdir)
-        for name in (AUTHORITY, *RELAYS, CLIENT):
+        for name in (AUTHORITY, *self._relay_names, CLIENT):
             # Only the directories this class creates: never anything else under workdir.
             shutil.rmtree(self.workdir / name, ignore_errors=True)
         if self._fixed_socks is not None:
             _check_free(self._fixed_socks)
-        ports = iter(p for p in _free_ports(3 + 2 * len(RELAYS) + 3) if p != self._fixed_socks)
+        ports = iter(
+            p for p in _free_ports(3 + 2 * len(self._relay_names) + 3) if p != self._fixed_socks
+        )
         auth = _Node(
             AUTHORITY,
             _private_dir(self.workdir / AUTHORITY),
@@ -355,7 +410,7 @@ class PrivateNetwork:
                 control_port=next(ports),
                 or_port=next(ports),
             )
-            for name in RELAYS
+            for name in self._relay_names
         ]
         self._client = _Node(
             CLIENT,
@@ -497,7 +552,7 @@ class PrivateNetwork:
                     "TestingV3AuthInitialVotingInterval": str(INITIAL_VOTING_INTERVAL),
                     "TestingV3AuthInitialVoteDelay": "2",
                     "TestingV3AuthInitialDistDelay": "2",
-                    "V3AuthVotingInterval": "10",
+                    "V3AuthVotingInterval": str(self.voting_interval),
                     "V3AuthVoteDelay": "2",
                     "V3AuthDistDelay": "2",
                 }
@@ -563,21 +618,22 @@ class PrivateNetwork:
     def _gate(self, deadline: _Deadline) -> None:
         """Wait until every router holds the full consensus and all microdescriptors."""
         reloaded: dict[str, float] = {}
+        routers = len(self._routers)
         while True:
             views = {node.name: self._view(node) for node in self._routers}
-            lagging = [n for n in self._routers if min(views[n.name]) < ROUTERS]
+            lagging = [n for n in self._routers if min(views[n.name]) < routers]
             if not lagging:
                 log.info(
                     "private Tor network: consensus and microdescriptors everywhere after %.1f s",
                     time.monotonic() - self._started_at,
                 )
                 return
-            if views[AUTHORITY][0] >= ROUTERS:
+            if views[AUTHORITY][0] >= routers:
                 # A relay that fetched before the consensus existed is in 404 backoff.
                 for node in lagging:
                     last = reloaded.get(node.name)
                     stale = last is None or time.monotonic() - last > RELOAD_EVERY
-                    if node.name != AUTHORITY and views[node.name][0] < ROUTERS and stale:
+                    if node.name != AUTHORITY and views[node.name][0] < routers and stale:
                         log.debug("reloading %s to end its download backoff", node.name)
                         with contextlib.suppress(stem.ControllerError):
                             node.controller.signal(stem.Signal.RELOAD)
