@@ -185,11 +185,11 @@ def open_(c: Ctx, num: int, attachment: str, out: Path, yes: bool) -> None:
         click.echo(
             f"{PROG}: warning: this writes the plaintext of {a.label or 'the attachment'} to"
             f" {out}, outside the encrypted workspace, where it stays until you remove it;"
-            f" `{PROG} view {num} {a.index}` reads text and images without writing them",
+            f" `{PROG} view {num} {a.index}` reads text, images and PDFs without writing them",
             err=True,
         )
         if not yes and not click.confirm("Write it?", default=False, err=True):
-            raise ReviewError("nothing written", hint="`view` shows text and images in the tool")
+            raise ReviewError("nothing written", hint="`view` shows text, images and PDFs in the tool")
 
     found = reports.open_attachment(c.unlock(), num, attachment, out, warn)
     click.echo(f"wrote {found.name or 'attachment'} ({found.length:,} bytes) to {out}")
