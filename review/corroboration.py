@@ -362,6 +362,8 @@ class Corpus:
         self.phrasing: dict[int, dict[int, int]] = defaultdict(dict)
         self._pairs()
         self._root = {num: num for num in self.facts}
+        # Where each report is set: its districts and police stations (a station's district too).
+        self._places = {num: _places(f.record) for num, f in self.facts.items()}
         by_source: dict[str, int] = {}
         for num, f in sorted(self.facts.items()):
             self._union(num, by_source.setdefault(f.source, num))
@@ -444,7 +446,21 @@ class Corpus:
             return None
         decision = self._decided[(g.kind, g.key)].get((min(a, b), max(a, b)))
         written = {a: g.texts[a], b: g.texts[b]}
-        return Evidence(g.kind, g.key, g.strength, written, decision)
+        return Evidence(
+            g.kind, g.key, self.pair_strength(g.kind, g.strength, a, b), written, decision
+        )
+
+    def pair_strength(self, kind: str, strength: Strength, a: int, b: int) -> Strength:
+        """How strong a link on a key is between reports a and b in particular.
+
+        A person's full, uncommon name is still only a name: "Tariq Mehmood" the SHO in
+        Kasur and "Tariq Mehmood" the agent in Gujrat are two men. So a name links two
+        reports strongly only when they are also set in the same place (a district or a
+        police station both name); elsewhere it is weak until a reviewer confirms it.
+        """
+        if kind == "person" and strength.level == STRONG and not self._places[a] & self._places[b]:
+            return Strength(WEAK, "the same name, but no district or police station in common")
+        return strength
 
     def pairs(self, g: Group, limit: int) -> tuple[list[tuple[int, int, Evidence]], int]:
         """Up to `limit` pairs naming `g` with evidence, decided ones first; and how many in all."""
@@ -597,12 +613,14 @@ class Corpus:
             root[max(find(a), find(b))] = min(find(a), find(b))
 
         rejected = {p for p, d in decided.items() if d == links.REJECTED}
-        if strength.level == STRONG and not rejected:
+        if strength.level == STRONG and not rejected and kind != "person":
             for a, b in pairwise(nums):
                 join(a, b)
         elif strength.level == STRONG:
             for a, b in combinations(nums, 2):
-                if (min(a, b), max(a, b)) not in rejected:
+                if (min(a, b), max(a, b)) not in rejected and (
+                    self.pair_strength(kind, strength, a, b).level == STRONG
+                ):
                     join(a, b)
         for (a, b), decision in decided.items():
             if decision == links.CONFIRMED and a in root and b in root:
@@ -611,6 +629,22 @@ class Corpus:
         for n in nums:
             sets[find(n)].add(self._find_root(n))
         return max((len(v) for v in sets.values()), default=0)
+
+
+def _places(record: Record) -> frozenset[str]:
+    """The districts and police stations a report names, as keys (a station's district too)."""
+    found: set[str] = set()
+    for m in record.mentions():
+        if m.status == "rejected":
+            continue
+        if m.kind == "district":
+            found.add(f"district:{m.key}")
+        elif m.kind == "police_station":
+            found.add(f"station:{m.key}")
+            district = m.key.partition("/")[2]
+            if district:
+                found.add(f"district:{district}")
+    return frozenset(found)
 
 
 def _sharing(facts: Mapping[int, ReportFacts], attr: str, max_df: int) -> Counter[tuple[int, int]]:

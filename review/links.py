@@ -6,6 +6,8 @@ that is not a common name; a police station keyed with its district,
 `<station>/<district>`) or weak (a one-word name, a name made only of the
 common name words in `data/common_names.txt`, a station without its district).
 A district, an agency or a date is context: it never links two reports alone.
+Between two particular reports a strong name is weak unless they also share a
+place (`Corpus.pair_strength` in review/corroboration.py).
 A weak key counts as corroboration between two reports only once a reviewer
 confirms it for that pair; a rejected one never counts again. Decisions are
 sealed records in `link_decisions`, one per pair and key, audited by the caller.

@@ -135,7 +135,9 @@ def test_shared_entities_for_escalation(filed: ws.Unlocked) -> None:
     tariq = by_name[("person", "SHO Rana Tariq")]
     assert set(tariq) == {"kind", "name", "reports", "sources", "first", "last"}
     assert tariq["reports"] == [1, 2, 5]
-    assert tariq["sources"] == 2
+    # 1 names Saddar police station and Chunian, 2 names Kasur: no place in common, so the
+    # name alone links them only weakly; 5 is a copy of 1. One source until confirmed.
+    assert tariq["sources"] == 1
     assert isinstance(tariq["first"], str)
     assert ("vehicle", "LEA-4512") in by_name
     with pytest.raises(NotFound):
@@ -410,6 +412,30 @@ def test_a_weak_link_is_not_corroboration_until_a_reviewer_confirms_it(
     assert (entry.action, entry.target) == ("link-confirm", 1)
     assert entry.detail == {"other": 2, "kind": "person", "key": "muhammad ali"}
     assert audit.verify(linked.workspace).ok
+
+
+def test_a_name_links_strongly_only_between_reports_set_in_the_same_place(
+    linked: ws.Unlocked,
+) -> None:
+    """Two men share a full, uncommon name: only a place in common makes one of them."""
+    name = ("person", "tariq mehmood", "SHO Tariq Mehmood")
+    _set_entities(linked, 1, [name, ("district", "kasur", "Kasur")])
+    _set_entities(linked, 2, [name, ("police_station", "saddar/kasur", "Thana Saddar Kasur")])
+    _set_entities(linked, 3, [name, ("district", "gujrat", "Gujrat")])
+    _set_entities(linked, 4, [name])
+    assert links.strength("person", "tariq mehmood").level == "strong"  # as a key, alone
+    related = Corpus.load(linked).related(1)
+    assert related.links[2].level == "strong"  # Kasur, and a station in Kasur
+    for other in (3, 4):
+        (evidence,) = related.links[other].evidence
+        assert evidence.state == "weak"
+        assert evidence.strength.why == "the same name, but no district or police station in common"
+    assert (related.corroborating, related.weak_only) == (1, 2)
+    assert _group(linked, "Tariq Mehmood").corroborating == 2
+
+    corroboration.decide_link(linked, 1, 3, "Tariq Mehmood", "confirmed", "person")
+    assert _group(linked, "Tariq Mehmood").corroborating == 3
+    assert Corpus.load(linked).related(1).links[3].level == "confirmed"
 
 
 def test_a_rejected_link_never_shows_as_corroboration_again(linked: ws.Unlocked) -> None:
