@@ -15,6 +15,7 @@ from crypto import constants as C
 from crypto.encoding import b64encode, blake2b_hasher
 from crypto.envelope.header import build_header, header_mac, payload_key
 from crypto.envelope.metadata import Metadata, encode_trailer
+from crypto.envelope.secretstream import Buffer, Pusher
 from crypto.errors import CryptoError
 from crypto.keys import PublicKey, SigningKey
 from crypto.padding import padded_size
@@ -64,12 +65,9 @@ class SealingWriter:
         head = build_header(
             file_key, list(recipients), signer.verify_key if signer is not None else None
         )
-        self._state = sodium.crypto_secretstream_xchacha20poly1305_state()
-        stream_header = sodium.crypto_secretstream_xchacha20poly1305_init_push(
-            self._state, payload_key(file_key)
-        )
-        mac = header_mac(file_key, head, stream_header)
-        self._out(head + b" " + b64encode(mac).encode() + b"\n" + stream_header)
+        self._pusher = Pusher(payload_key(file_key))
+        mac = header_mac(file_key, head, self._pusher.header)
+        self._out(head + b" " + b64encode(mac).encode() + b"\n" + self._pusher.header)
         self._pending = b""  # plaintext not yet pushed: at most one chunk
 
     def writable(self) -> bool:
@@ -80,8 +78,9 @@ class SealingWriter:
         """Take more plaintext; full chunks are encrypted and written at once.
 
         A chunk leaves only when more content follows it, so the chunk in which
-        the content ends is still pending when `finish` marks it. Writes of whole
-        chunks (what `seal` does) are passed to libsodium without a copy.
+        the content ends is still pending when `finish` marks it. Whole chunks
+        are passed to libsodium without a copy; only a pending part is copied,
+        since the caller may reuse its buffer once this returns.
         """
         if self._done:
             raise CryptoError("envelope is already finished")
@@ -103,7 +102,7 @@ class SealingWriter:
                 self._push(self._pending, _TAG_MESSAGE)
                 self._pending = b""
         while size - pos > C.CHUNK_BYTES:
-            self._push(bytes(view[pos : pos + C.CHUNK_BYTES]), _TAG_MESSAGE)
+            self._push(view[pos : pos + C.CHUNK_BYTES], _TAG_MESSAGE)
             pos += C.CHUNK_BYTES
         self._pending = data if pos == 0 and type(data) is bytes else bytes(view[pos:])
         return size
@@ -151,11 +150,11 @@ class SealingWriter:
         elif not self._done:
             self.finish()
 
-    def _push(self, chunk: bytes, tag: int) -> None:
-        self._out(sodium.crypto_secretstream_xchacha20poly1305_push(self._state, chunk, None, tag))
+    def _push(self, chunk: Buffer, tag: int) -> None:
+        self._out(self._pusher.push(chunk, tag))
         self._emitted += len(chunk)
 
-    def _out(self, data: bytes) -> None:
+    def _out(self, data: Buffer) -> None:
         if self._hasher is not None:
             self._hasher.update(data)
         self._dst.write(data)

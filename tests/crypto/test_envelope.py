@@ -36,8 +36,9 @@ TRAILER = RECORD + C.TRAILER_FIXED_BYTES
 POOL = [PrivateKey(bytes([10 + i]) * 32) for i in range(8)]
 SIGNER = SigningKey(bytes(range(32, 64)))
 
-# The module's own handle on libsodium, so a test can watch the tags it pushes.
+# The module's own handle on libsodium (for the tag values), and the pusher a test watches.
 sodium = importlib.import_module("crypto.envelope.seal").sodium
+secretstream = importlib.import_module("crypto.envelope.secretstream")
 TAG_LETTERS = {
     sodium.crypto_secretstream_xchacha20poly1305_TAG_MESSAGE: "M",
     sodium.crypto_secretstream_xchacha20poly1305_TAG_PUSH: "P",
@@ -150,13 +151,13 @@ def test_chunks_and_tags_follow_the_padded_inner_length(
 ) -> None:
     """PROTOCOL.md §5.5: ⌈T / 65536⌉ chunks, all full but the last; PUSH where content ends."""
     pushed: list[int] = []
-    push = sodium.crypto_secretstream_xchacha20poly1305_push
+    push = secretstream.Pusher.push
 
-    def recording_push(state: object, chunk: bytes, ad: None, tag: int) -> bytes:
+    def recording_push(self: object, chunk: bytes, tag: int) -> memoryview:
         pushed.append(tag)
-        return bytes(push(state, chunk, ad, tag))
+        return push(self, chunk, tag)  # type: ignore[no-any-return]
 
-    monkeypatch.setattr(sodium, "crypto_secretstream_xchacha20poly1305_push", recording_push)
+    monkeypatch.setattr(secretstream.Pusher, "push", recording_push)
 
     parts = split_envelope(seal_bytes(pattern(size), [POOL[0].public_key], META))
     inner = padded_size(size + TRAILER, C.MIN_PADDED_BYTES)
