@@ -61,6 +61,15 @@ SMALL_BYTES: Final = 4096
 SMALL_RECIPIENTS: Final = 3
 SMALL_NUMBER: Final = 200
 SMALL_REPEAT: Final = 7
+# The table's columns: heading, and the figure each shows.
+_COLUMNS: Final = {
+    "seal MB/s": "seal_mbps",
+    "open MB/s": "open_mbps",
+    "seal CPU": "seal_cpu_mbps",
+    "open CPU": "open_cpu_mbps",
+    "seal RSS": "seal_rss_mib",
+    "open RSS": "open_rss_mib",
+}
 RSS_TARGET_MIB: Final = 64
 KDF_TARGET_S: Final = (0.2, 1.0)
 KDF_RUNS: Final = 5
@@ -86,6 +95,12 @@ _TAG_FINAL: Final = sodium.crypto_secretstream_xchacha20poly1305_TAG_FINAL
 def _maxrss_kib() -> int:
     """Return this process's peak RSS so far (Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def _cpu_seconds() -> float:
+    """Return this process's user + system CPU time so far."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 # --- Workers: each runs in its own interpreter and prints one JSON line. ---
@@ -193,10 +208,16 @@ def _worker(name: str, src: Path, dst: Path, key_file: Path) -> dict[str, Any]:
         }[name]
         work = functools.partial(step, src, dst, PrivateKey.from_text(key_file.read_text("ascii")))
     baseline = _maxrss_kib()
+    cpu = _cpu_seconds()
     start = time.perf_counter()
     work()
     seconds = time.perf_counter() - start
-    return {"seconds": seconds, "peak_rss_kib": _maxrss_kib(), "baseline_rss_kib": baseline}
+    return {
+        "seconds": seconds,
+        "cpu_seconds": _cpu_seconds() - cpu,
+        "peak_rss_kib": _maxrss_kib(),
+        "baseline_rss_kib": baseline,
+    }
 
 
 # --- The driver: prepares the input and keys, runs workers and tools, reports. ---
@@ -214,7 +235,9 @@ def _run_worker(name: str, *paths: Path) -> dict[str, Any]:
 def _python_run(name: str, src: Path, dst: Path, key: Path) -> Run:
     settle()
     result = _run_worker(name, src, dst, key)
-    return Run(result["seconds"], result["peak_rss_kib"], result["baseline_rss_kib"])
+    return Run(
+        result["seconds"], result["peak_rss_kib"], result["baseline_rss_kib"], result["cpu_seconds"]
+    )
 
 
 def _bench_python(tmp: Path, plain: Path, digest: str, size: int, repeat: int) -> list[Variant]:
@@ -275,8 +298,11 @@ def _cell(value: float | None) -> str:
     return f"{value:>10.1f}" if value is not None else f"{'-':>10}"
 
 
-def _times(value: float | None) -> str:
-    return f"{value:.3f}x" if value is not None else "-"
+def _pair(ratios: dict[str, float | None], base: str, step: str) -> str:
+    wall, cpu = ratios[f"{base}_{step}_mbps"], ratios[f"{base}_{step}_cpu_mbps"]
+    if wall is None:
+        return "-"
+    return f"{wall:.3f}x" + (f" ({cpu:.3f}x)" if cpu is not None else "")
 
 
 def _num(value: float | None) -> float:
@@ -285,15 +311,10 @@ def _num(value: float | None) -> float:
     return value
 
 
-def _age_ratios(figures: dict[str, dict[str, float | None]]) -> dict[str, float | None]:
-    """Envelope seal and open speed over age's, in the same run (None without age)."""
-    age, env = figures.get("age"), figures["envelope"]
-    if age is None:
-        return {"seal": None, "open": None}
-    return {
-        step: round(_num(env[f"{step}_mbps"]) / _num(age[f"{step}_mbps"]), 3)
-        for step in ("seal", "open")
-    }
+def _ratio(figures: dict[str, dict[str, float | None]], base: str, figure: str) -> float | None:
+    """The envelope's `figure` over variant `base`'s, in the same run (None if not measured)."""
+    env, other = figures["envelope"].get(figure), figures.get(base, {}).get(figure)
+    return round(env / other, 3) if env is not None and other else None
 
 
 def _report(
@@ -309,12 +330,11 @@ def _report(
     baseline = max(r.baseline_rss_kib or 0 for v in variants for r in v.seals + v.opens)
     print(f"\nEnvelope benchmark: {size // MIB} MiB of random plaintext, best of {repeat}")
     print("MB/s = 10^6 plaintext bytes per second; RSS = the child process's peak, in MiB\n")
-    head = f"{'variant':<32}{'seal MB/s':>10}{'open MB/s':>10}{'seal RSS':>10}{'open RSS':>10}"
+    print("CPU = MB per CPU second (user + system): steadier than wall time on a shared machine\n")
+    head = f"{'variant':<32}" + "".join(f"{h:>10}" for h in _COLUMNS)
     print(head + "\n" + "-" * len(head))
     for v in variants:
-        f = figures[v.key]
-        cells = (f["seal_mbps"], f["open_mbps"], f["seal_rss_mib"], f["open_rss_mib"])
-        print(f"{v.name:<32}" + "".join(_cell(c) for c in cells))
+        print(f"{v.name:<32}" + "".join(_cell(figures[v.key][c]) for c in _COLUMNS.values()))
     for key in VARIANT_KEYS:
         if key not in figures:
             print(f"{key}: not installed; not measured")
@@ -329,16 +349,23 @@ def _report(
         if v.note:
             print(f"{v.name}: {v.note}")
 
-    raw, env, env_path = figures["raw"], figures["envelope"], figures["envelope_open_to_path"]
-    ratio_seal = round(_num(env["seal_mbps"]) / _num(raw["seal_mbps"]), 3)
-    ratio_open = round(_num(env["open_mbps"]) / _num(raw["open_mbps"]), 3)
+    env, env_path = figures["envelope"], figures["envelope_open_to_path"]
+    ratio_seal, ratio_open = (
+        _num(_ratio(figures, "raw", "seal_mbps")),
+        _num(_ratio(figures, "raw", "open_mbps")),
+    )
+    ratios = {
+        f"{base}_{figure}": _ratio(figures, base, figure)
+        for base in ("raw", "age")
+        for figure in ("seal_mbps", "open_mbps", "seal_cpu_mbps", "open_cpu_mbps")
+    }
     env_rss = max(
         _num(env["seal_rss_mib"]), _num(env["open_rss_mib"]), _num(env_path["open_rss_mib"])
     )
     kdf_median = round(statistics.median(kdf["runs_s"]), 3)
     low, high = KDF_TARGET_S
     params = KdfParams.INTERACTIVE
-    vs_age = _age_ratios(figures)
+    vs_age = {"seal": ratios["age_seal_mbps"], "open": ratios["age_open_mbps"]}
     ours_ms, sequoia_ms = small["ours_ms"], small.get("sequoia_ms")
     targets: dict[str, bool | None] = {
         "seal_ratio": ratio_seal >= RATIO_TARGET,
@@ -352,15 +379,15 @@ def _report(
     small_label = f"{SMALL_BYTES // 1024} KiB to {SMALL_RECIPIENTS}: ours <= Sequoia"
     small_value = f"{ours_ms:.3f}/{sequoia_ms:.3f} ms" if sequoia_ms else f"{ours_ms:.3f} ms"
     rows = [
-        (f"envelope seal >= {RATIO_TARGET}x raw", f"{ratio_seal:.3f}x", "seal_ratio"),
-        (f"envelope open >= {RATIO_TARGET}x raw", f"{ratio_open:.3f}x", "open_ratio"),
-        (f"envelope seal >= {AGE_TARGET}x age", _times(vs_age["seal"]), "seal_vs_age"),
-        (f"envelope open >= {AGE_TARGET}x age", _times(vs_age["open"]), "open_vs_age"),
+        (f"envelope seal >= {RATIO_TARGET}x raw", _pair(ratios, "raw", "seal"), "seal_ratio"),
+        (f"envelope open >= {RATIO_TARGET}x raw", _pair(ratios, "raw", "open"), "open_ratio"),
+        (f"envelope seal >= {AGE_TARGET}x age", _pair(ratios, "age", "seal"), "seal_vs_age"),
+        (f"envelope open >= {AGE_TARGET}x age", _pair(ratios, "age", "open"), "open_vs_age"),
         (small_label, small_value, "small_vs_sequoia"),
         (f"envelope peak RSS < {RSS_TARGET_MIB} MiB", f"{env_rss:.1f} MiB", "envelope_rss"),
         (f"Argon2id codename {low}-{high} s", f"{kdf_median:.3f} s", "argon2id"),
     ]
-    print("\nTargets")
+    print("\nTargets (wall; CPU in brackets, for the record)")
     for label, value, key in rows:
         verdict = {True: "met", False: "MISSED", None: "not measured"}[targets[key]]
         print(f"  {label:<36}{value:>17}   {verdict}")
@@ -377,6 +404,7 @@ def _report(
         "ratio_open": ratio_open,
         "ratio_seal_age": vs_age["seal"],
         "ratio_open_age": vs_age["open"],
+        "ratios": ratios,
         "small_report_3_recipients": small,
         "envelope_peak_rss_mib": env_rss,
         "python_baseline_rss_mib": round(baseline / 1024, 1),

@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-FIGURES = {"seal_mbps", "open_mbps", "seal_rss_mib", "open_rss_mib"}
+FIGURES = {
+    "seal_mbps",
+    "open_mbps",
+    "seal_cpu_mbps",
+    "open_cpu_mbps",
+    "seal_rss_mib",
+    "open_rss_mib",
+}
 
 
 @pytest.mark.bench
