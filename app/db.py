@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask, current_app, g
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
@@ -46,6 +46,13 @@ def make_engine(url: str) -> Engine:
             ):
                 cursor.execute(f"PRAGMA {pragma}")
             cursor.close()
+
+        @event.listens_for(engine, "savepoint")
+        def _savepoint_in_a_transaction(connection: Connection, _name: str) -> None:
+            # The driver begins a transaction only before a write: a SAVEPOINT
+            # sent first would begin one of its own, and its RELEASE commit it.
+            if not connection.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
+                connection.exec_driver_sql("BEGIN")
 
         @event.listens_for(engine, "checkout")
         def _note_changes(
