@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, BinaryIO, Final
@@ -107,6 +107,34 @@ class SealingWriter:
         self._pending = data if pos == 0 and type(data) is bytes else bytes(view[pos:])
         return size
 
+    def write_from(self, src: BinaryIO) -> int:
+        """Take everything readable from `src`, read into two buffers reused for every chunk.
+
+        Each chunk is read into one buffer while the one before waits in the
+        other, so no chunk is allocated or copied on its way to libsodium.
+        """
+        if self._done:
+            raise CryptoError("envelope is already finished")
+        readinto = getattr(src, "readinto", None)
+        if self._pending or readinto is None:
+            total = 0
+            while block := src.read(C.CHUNK_BYTES):
+                total += self.write(block)
+            return total
+        current, following = (memoryview(bytearray(C.CHUNK_BYTES)) for _ in range(2))
+        count, total = _read_full(readinto, current), 0
+        while count == C.CHUNK_BYTES:
+            more = _read_full(readinto, following)
+            if not more:
+                break
+            self._push(current, _TAG_MESSAGE)
+            total += count
+            current, following, count = following, current, more
+        self._pending = bytes(current[:count])
+        total += count
+        self._length += total
+        return total
+
     def finish(self) -> SealResult:
         """Pad, write the trailer and the final chunk, then sign if asked."""
         if self._done:
@@ -161,6 +189,17 @@ class SealingWriter:
         self._written += len(data)
 
 
+def _read_full(readinto: Callable[[memoryview], int | None], target: memoryview) -> int:
+    """Fill `target` from a stream, short only at its end; return the bytes read."""
+    filled = 0
+    while filled < len(target):
+        count = readinto(target[filled:])
+        if not count:
+            break
+        filled += count
+    return filled
+
+
 def _last_chunks(rest: bytes, padding: int, trailer: bytes) -> Iterator[tuple[bytes, bool]]:
     """Cut `rest || zeros(padding) || trailer` into chunks, never holding the padding whole."""
     pending = bytearray(rest)
@@ -189,8 +228,7 @@ def seal(
 ) -> SealResult:
     """Seal everything readable from `src` into `dst`."""
     with SealingWriter(dst, recipients, metadata, signer=signer) as writer:
-        while block := src.read(C.CHUNK_BYTES):
-            writer.write(block)
+        writer.write_from(src)
         return writer.finish()
 
 

@@ -6,6 +6,7 @@ import hashlib
 import importlib
 import io
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -280,6 +281,59 @@ def test_seal_streams_from_a_file_object(alice: PrivateKey) -> None:
     assert result.length == len(plaintext)
     assert result.envelope_size == len(out.getvalue())
     assert open_bytes(out.getvalue(), [alice])[0] == plaintext
+
+
+class _Trickle(io.RawIOBase):
+    """A stream that hands out at most `step` bytes per read, as a pipe or socket may."""
+
+    def __init__(self, data: bytes, step: int) -> None:
+        self._data, self._step, self._pos = data, step, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        size = min(len(buffer), self._step, len(self._data) - self._pos)
+        buffer[:size] = self._data[self._pos : self._pos + size]
+        self._pos += size
+        return size
+
+
+class _ReadOnly:
+    """A source with `read` alone (no `readinto`)."""
+
+    def __init__(self, data: bytes) -> None:
+        self._stream = io.BytesIO(data)
+
+    def read(self, size: int = -1) -> bytes:
+        return self._stream.read(size)
+
+
+@pytest.mark.parametrize("size", [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 2 * CHUNK, 3 * CHUNK + 5])
+@pytest.mark.parametrize("source", ["short-reads", "read-only"])
+def test_seal_reads_whole_chunks_from_any_stream(size: int, source: str, alice: PrivateKey) -> None:
+    """Short reads are gathered into whole chunks; a stream without readinto is read."""
+    plaintext = pattern(size)
+    src = _Trickle(plaintext, 10_000) if source == "short-reads" else _ReadOnly(plaintext)
+    out = io.BytesIO()
+
+    result = seal(src, out, [alice.public_key], META)  # type: ignore[arg-type]
+
+    parts = split_envelope(out.getvalue())
+    assert result.length == size
+    assert all(len(c) == BLOCK for c in parts.chunks[:-1])
+    assert open_bytes(out.getvalue(), [alice])[0] == plaintext
+
+
+def test_write_from_after_write_keeps_the_order(alice: PrivateKey) -> None:
+    first, rest = pattern(CHUNK + 3), pattern(2 * CHUNK + 7)[::-1]
+    out = io.BytesIO()
+
+    with SealingWriter(out, [alice.public_key], META) as writer:
+        writer.write(first)
+        assert writer.write_from(io.BytesIO(rest)) == len(rest)
+
+    assert open_bytes(out.getvalue(), [alice])[0] == first + rest
 
 
 @settings(max_examples=25, deadline=None)
