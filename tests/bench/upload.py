@@ -33,19 +33,21 @@ from tests.app.live import demo_instance, live_server
 _BLOCK = 1024 * 1024
 
 
-def _worker_peak_rss_mib(master_pid: int | None = None) -> float:
-    """Largest VmHWM among gunicorn workers (children of any gunicorn master)."""
+def _worker_peak_rss_mib(instance: Path) -> float:
+    """Largest VmHWM among the gunicorn processes serving `instance` (not other benches')."""
     peak = 0
+    marker = f"RAAZDAR_INSTANCE={instance}".encode()
     for status in Path("/proc").glob("[0-9]*/status"):
         try:
-            text = status.read_text()
             cmdline = (status.parent / "cmdline").read_bytes()
+            if b"gunicorn" not in cmdline:
+                continue
+            environ = (status.parent / "environ").read_bytes().split(b"\0")
+            text = status.read_text()
         except OSError:
             continue
-        if b"gunicorn" not in cmdline:
-            continue
         match = re.search(r"VmHWM:\s+(\d+) kB", text)
-        if match:
+        if marker in environ and match:
             peak = max(peak, int(match.group(1)))
     return round(peak / 1024, 1)
 
@@ -204,7 +206,7 @@ def main() -> None:
         instance = demo_instance(root / "instance")
         flask_app = create_app(config_for(instance))
         with live_server(instance, workers=2) as base:
-            baseline_rss = _worker_peak_rss_mib()
+            baseline_rss = _worker_peak_rss_mib(instance)
             for size in sizes:
                 data = root / f"{size}.bin"
                 with data.open("wb") as out:
@@ -229,7 +231,7 @@ def main() -> None:
                         "ratio": round(best_server / best_seal, 2),
                         "app_s": round(best_app, 4),
                         "app_ratio": round(best_app / best_seal, 2),
-                        "worker_peak_rss_mib": _worker_peak_rss_mib(),
+                        "worker_peak_rss_mib": _worker_peak_rss_mib(instance),
                     }
                 )
                 data.unlink()
