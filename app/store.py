@@ -23,7 +23,7 @@ import random
 import re
 import secrets
 import stat
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Final
@@ -202,22 +202,36 @@ class EnvelopeStore:
         return envelope_id, path
 
     def publish(self, envelope_id: str, staged_path: Path) -> Path:
-        """Move a staged envelope into holding and re-touch every held file.
+        """Move one staged envelope into holding (see `publish_all`)."""
+        return self.publish_all([(envelope_id, staged_path)])[0]
+
+    def publish_all(self, staged: Sequence[tuple[str, Path]]) -> list[Path]:
+        """Move staged envelopes into holding, all or none, and re-touch every held file.
 
         Re-touching gives every held file the same change time, that of the
-        latest arrival, so that they say nothing about each other's.
+        latest arrival, so that they say nothing about each other's. The
+        renames share one directory flush and one re-touch: a submission's
+        files are one arrival. If a rename fails, those already made are undone.
         """
-        target = self.holding / self.stored_path(envelope_id).name
         if not self.holding.is_dir():
             self.holding.mkdir(mode=0o700, exist_ok=True)
             files.normalize_times(self.root)
             files.fsync_directory(self.root)
-        os.replace(staged_path, target)
-        # Durable before the rows commit: after a power cut, a committed item has its file.
-        files.fsync_directory(self.holding)
+        published: list[Path] = []
+        try:
+            for envelope_id, staged_path in staged:
+                target = self.holding / self.stored_path(envelope_id).name
+                os.replace(staged_path, target)
+                published.append(target)
+            # Durable before the rows commit: after a power cut, a committed item has its file.
+            files.fsync_directory(self.holding)
+        except BaseException:
+            for path in published:
+                self.destroy(path)
+            raise
         self.retouch()
         files.normalize_times(self.staging)
-        return target
+        return published
 
     def retouch(self) -> None:
         """Set every held file's and the holding directory's times to the epoch (ctime: now)."""

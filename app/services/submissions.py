@@ -111,8 +111,7 @@ def submit(
                 )
             )
         session.flush()
-        for envelope in staged:
-            published.append(svc.store.publish(envelope.id, envelope.path))
+        published = svc.store.publish_all([(e.id, e.path) for e in staged])
         session.commit()
     except BaseException:
         session.rollback()

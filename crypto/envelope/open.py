@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import Any, BinaryIO, Final
 
 import nacl.bindings as sodium
-import nacl.exceptions
 
 from crypto import constants as C
 from crypto.encoding import blake2b_hasher
 from crypto.envelope.header import Header, header_mac, parse_header, payload_key, unwrap_file_key
 from crypto.envelope.metadata import Metadata, decode_trailer_sizes
+from crypto.envelope.secretstream import Buffer, Puller
 from crypto.envelope.stream import BLOCK, EnvelopeReader
 from crypto.errors import DecryptionError, FormatError, VerificationError
 from crypto.keys import PrivateKey, VerifyKey
@@ -56,7 +56,7 @@ def verify_signature(src: BinaryIO, trusted: Collection[VerifyKey]) -> VerifyKey
     header = parse_header(reader)
     _check_signer(header, trusted, required=True)
     hasher = _start_signature_check(reader, header)
-    while reader.read(_BLOCK):
+    while not reader.read_block(_BLOCK)[1]:
         pass
     return _verify_tail(reader, header, hasher)
 
@@ -85,18 +85,11 @@ def open_envelope(
     expected = header_mac(file_key, header.mac_input, stream_header)
     if not hmac.compare_digest(expected, header.mac):
         raise DecryptionError("header MAC does not verify")
-    state = sodium.crypto_secretstream_xchacha20poly1305_state()
-    try:
-        sodium.crypto_secretstream_xchacha20poly1305_init_pull(
-            state, stream_header, payload_key(file_key)
-        )
-    except (nacl.exceptions.CryptoError, ValueError) as exc:
-        raise DecryptionError("cannot start the payload stream") from exc
+    puller = Puller(stream_header, payload_key(file_key))
     inner = _InnerParser(dst)
     while True:
-        block = reader.read(_BLOCK)
-        last = len(block) < _BLOCK or reader.at_end()
-        chunk, tag = _pull(state, block)
+        block, last = reader.read_block(_BLOCK)
+        chunk, tag = _pull(puller, block)
         if tag == _TAG_FINAL and not last:
             raise DecryptionError("data follows the final chunk")
         if last and tag != _TAG_FINAL:
@@ -145,16 +138,11 @@ def open_to_path(
     return opened
 
 
-def _pull(state: Any, block: bytes) -> tuple[bytes, int]:
-    if len(block) <= C.STREAM_ABYTES:
-        raise DecryptionError("envelope is truncated")
-    try:
-        chunk, tag = sodium.crypto_secretstream_xchacha20poly1305_pull(state, block, None)
-    except (nacl.exceptions.CryptoError, ValueError, TypeError) as exc:
-        raise DecryptionError("chunk does not authenticate") from exc
+def _pull(puller: Puller, block: Buffer) -> tuple[memoryview, int]:
+    chunk, tag = puller.pull(block)
     if tag not in (_TAG_MESSAGE, _TAG_PUSH, _TAG_FINAL):
         raise DecryptionError("chunk carries an unknown tag")
-    return bytes(chunk), int(tag)
+    return chunk, tag
 
 
 def _check_signer(header: Header, trusted: Collection[VerifyKey] | None, *, required: bool) -> None:
@@ -195,13 +183,13 @@ class _InnerParser:
         self._held_offset = 0
         self._tail = b""  # the last bytes after the held chunk, not yet zero-checked
 
-    def feed(self, chunk: bytes, push: bool) -> None:
+    def feed(self, chunk: Buffer, push: bool) -> None:
         """Take a non-final chunk; `push` marks the chunk in which the content ends."""
         if push and self._held is not None:
             raise FormatError("more than one chunk marks the end of the content")
         self._take(chunk, ends_content=push)
 
-    def finish(self, final: bytes) -> tuple[Metadata, int]:
+    def finish(self, final: Buffer) -> tuple[Metadata, int]:
         """Take the final chunk, check the trailer and padding, release the held content."""
         self._take(final, ends_content=self._held is None)
         assert self._held is not None  # noqa: S101 - _take sets it
@@ -226,20 +214,20 @@ class _InnerParser:
         self._dst.write(self._held[:keep])
         return metadata, length
 
-    def _take(self, chunk: bytes, *, ends_content: bool) -> None:
+    def _take(self, chunk: Buffer, *, ends_content: bool) -> None:
         if not chunk:
             raise FormatError("empty chunk")
         if self._held is not None:
             self._padding(chunk)
         elif ends_content:
-            self._held = chunk
+            self._held = bytes(chunk)  # the view's buffer is reused for the next chunk
             self._held_offset = self._offset
         else:
             self._dst.write(chunk)
             self._written += len(chunk)
         self._offset += len(chunk)
 
-    def _padding(self, chunk: bytes) -> None:
+    def _padding(self, chunk: Buffer) -> None:
         data = self._tail + chunk
         cut = max(len(data) - C.TRAILER_MAX_BYTES, 0)
         if data[:cut] != _ZEROS[:cut]:

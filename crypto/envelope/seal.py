@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, BinaryIO, Final
@@ -15,6 +15,7 @@ from crypto import constants as C
 from crypto.encoding import b64encode, blake2b_hasher
 from crypto.envelope.header import build_header, header_mac, payload_key
 from crypto.envelope.metadata import Metadata, encode_trailer
+from crypto.envelope.secretstream import Buffer, Pusher
 from crypto.errors import CryptoError
 from crypto.keys import PublicKey, SigningKey
 from crypto.padding import padded_size
@@ -64,12 +65,9 @@ class SealingWriter:
         head = build_header(
             file_key, list(recipients), signer.verify_key if signer is not None else None
         )
-        self._state = sodium.crypto_secretstream_xchacha20poly1305_state()
-        stream_header = sodium.crypto_secretstream_xchacha20poly1305_init_push(
-            self._state, payload_key(file_key)
-        )
-        mac = header_mac(file_key, head, stream_header)
-        self._out(head + b" " + b64encode(mac).encode() + b"\n" + stream_header)
+        self._pusher = Pusher(payload_key(file_key))
+        mac = header_mac(file_key, head, self._pusher.header)
+        self._out(head + b" " + b64encode(mac).encode() + b"\n" + self._pusher.header)
         self._pending = b""  # plaintext not yet pushed: at most one chunk
 
     def writable(self) -> bool:
@@ -80,8 +78,9 @@ class SealingWriter:
         """Take more plaintext; full chunks are encrypted and written at once.
 
         A chunk leaves only when more content follows it, so the chunk in which
-        the content ends is still pending when `finish` marks it. Writes of whole
-        chunks (what `seal` does) are passed to libsodium without a copy.
+        the content ends is still pending when `finish` marks it. Whole chunks
+        are passed to libsodium without a copy; only a pending part is copied,
+        since the caller may reuse its buffer once this returns.
         """
         if self._done:
             raise CryptoError("envelope is already finished")
@@ -103,10 +102,38 @@ class SealingWriter:
                 self._push(self._pending, _TAG_MESSAGE)
                 self._pending = b""
         while size - pos > C.CHUNK_BYTES:
-            self._push(bytes(view[pos : pos + C.CHUNK_BYTES]), _TAG_MESSAGE)
+            self._push(view[pos : pos + C.CHUNK_BYTES], _TAG_MESSAGE)
             pos += C.CHUNK_BYTES
         self._pending = data if pos == 0 and type(data) is bytes else bytes(view[pos:])
         return size
+
+    def write_from(self, src: BinaryIO) -> int:
+        """Take everything readable from `src`, read into two buffers reused for every chunk.
+
+        Each chunk is read into one buffer while the one before waits in the
+        other, so no chunk is allocated or copied on its way to libsodium.
+        """
+        if self._done:
+            raise CryptoError("envelope is already finished")
+        readinto = getattr(src, "readinto", None)
+        if self._pending or readinto is None:
+            total = 0
+            while block := src.read(C.CHUNK_BYTES):
+                total += self.write(block)
+            return total
+        current, following = (memoryview(bytearray(C.CHUNK_BYTES)) for _ in range(2))
+        count, total = _read_full(readinto, current), 0
+        while count == C.CHUNK_BYTES:
+            more = _read_full(readinto, following)
+            if not more:
+                break
+            self._push(current, _TAG_MESSAGE)
+            total += count
+            current, following, count = following, current, more
+        self._pending = bytes(current[:count])
+        total += count
+        self._length += total
+        return total
 
     def finish(self) -> SealResult:
         """Pad, write the trailer and the final chunk, then sign if asked."""
@@ -151,15 +178,26 @@ class SealingWriter:
         elif not self._done:
             self.finish()
 
-    def _push(self, chunk: bytes, tag: int) -> None:
-        self._out(sodium.crypto_secretstream_xchacha20poly1305_push(self._state, chunk, None, tag))
+    def _push(self, chunk: Buffer, tag: int) -> None:
+        self._out(self._pusher.push(chunk, tag))
         self._emitted += len(chunk)
 
-    def _out(self, data: bytes) -> None:
+    def _out(self, data: Buffer) -> None:
         if self._hasher is not None:
             self._hasher.update(data)
         self._dst.write(data)
         self._written += len(data)
+
+
+def _read_full(readinto: Callable[[memoryview], int | None], target: memoryview) -> int:
+    """Fill `target` from a stream, short only at its end; return the bytes read."""
+    filled = 0
+    while filled < len(target):
+        count = readinto(target[filled:])
+        if not count:
+            break
+        filled += count
+    return filled
 
 
 def _last_chunks(rest: bytes, padding: int, trailer: bytes) -> Iterator[tuple[bytes, bool]]:
@@ -190,8 +228,7 @@ def seal(
 ) -> SealResult:
     """Seal everything readable from `src` into `dst`."""
     with SealingWriter(dst, recipients, metadata, signer=signer) as writer:
-        while block := src.read(C.CHUNK_BYTES):
-            writer.write(block)
+        writer.write_from(src)
         return writer.finish()
 
 

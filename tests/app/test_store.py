@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import secrets
 from pathlib import Path
 
 import pytest
@@ -11,8 +12,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Date, DateTime, Interval, Time, inspect, select
 
+from app import files
 from app.instance import InstancePaths
 from app.models import Item, Reply, Source, today
+from app.store import EnvelopeStore
 from tests.app.support import (
     Visitor,
     all_rows,
@@ -148,3 +151,50 @@ def test_rows_hold_days_but_no_times_addresses_or_browsers(busy: str, app: Flask
     (source,) = all_rows(app)["sources"]
     assert source["id"] == source_id(app, busy)
     assert len(source["lookup_tag"]) == 32
+
+
+def _staged(store: EnvelopeStore, count: int) -> list[tuple[str, Path]]:
+    store.staging.mkdir(parents=True, exist_ok=True)
+    staged = []
+    for n in range(count):
+        envelope_id = secrets.token_hex(16)
+        path = store.staging / f"{envelope_id}.rze"
+        path.write_bytes(bytes([n]) * 100)
+        staged.append((envelope_id, path))
+    return staged
+
+
+def test_a_submissions_envelopes_are_published_with_one_directory_flush(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = EnvelopeStore(tmp_path / "store", tmp_path / "staging")
+    store.root.mkdir()
+    store.publish(*_staged(store, 1)[0])  # holding exists from here on
+    flushed: list[Path] = []
+    flush = files.fsync_directory
+
+    def counting(directory: Path) -> None:
+        flushed.append(directory)
+        flush(directory)
+
+    monkeypatch.setattr(files, "fsync_directory", counting)
+    staged = _staged(store, 3)
+
+    published = store.publish_all(staged)
+
+    assert flushed == [store.holding]
+    assert [p.name for p in published] == [f"{i}.rze" for i, _ in staged]
+    assert all(p.read_bytes() == bytes([n]) * 100 for n, p in enumerate(published))
+    assert not any(path.exists() for _, path in staged)
+
+
+def test_publishing_is_all_or_none_when_a_rename_fails(tmp_path: Path) -> None:
+    store = EnvelopeStore(tmp_path / "store", tmp_path / "staging")
+    store.root.mkdir()
+    staged = _staged(store, 2)
+    staged[1][1].unlink()  # the second file vanished (a full disk, a crash)
+
+    with pytest.raises(FileNotFoundError):
+        store.publish_all(staged)
+
+    assert store.held() == []

@@ -24,11 +24,16 @@ class BenchError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Run:
-    """One timed run of one step: seconds of work and the process's peak RSS in KiB."""
+    """One timed run of one step: seconds of work, the process's peak RSS in KiB, CPU seconds.
+
+    CPU seconds (user + system) barely move when other processes share the
+    cores, so on a busy machine they compare variants better than wall time.
+    """
 
     seconds: float
     peak_rss_kib: int
     baseline_rss_kib: int | None = None  # Python workers: the peak before the work began
+    cpu_seconds: float | None = None
 
 
 @dataclass(slots=True)
@@ -42,10 +47,12 @@ class Variant:
     note: str = ""
 
     def figures(self, size: int) -> dict[str, float | None]:
-        """Return best MB/s and highest peak RSS in MiB for each step (None if not run)."""
+        """Return best MB/s (wall and CPU) and highest peak RSS in MiB per step (None: not run)."""
         return {
             "seal_mbps": _best_mbps(self.seals, size),
             "open_mbps": _best_mbps(self.opens, size),
+            "seal_cpu_mbps": _best_cpu_mbps(self.seals, size),
+            "open_cpu_mbps": _best_cpu_mbps(self.opens, size),
             "seal_rss_mib": _peak_mib(self.seals),
             "open_rss_mib": _peak_mib(self.opens),
         }
@@ -53,6 +60,11 @@ class Variant:
 
 def _best_mbps(runs: list[Run], size: int) -> float | None:
     return round(size / MB / min(r.seconds for r in runs), 1) if runs else None
+
+
+def _best_cpu_mbps(runs: list[Run], size: int) -> float | None:
+    cpu = [r.cpu_seconds for r in runs if r.cpu_seconds]
+    return round(size / MB / min(cpu), 1) if cpu else None
 
 
 def _peak_mib(runs: list[Run]) -> float | None:
@@ -88,18 +100,18 @@ if pid == 0:
 _, status, usage = os.wait4(pid, 0)
 seconds = time.perf_counter() - start
 with open(report, "w") as out:
-    out.write(f"{seconds} {usage.ru_maxrss}")
+    out.write(f"{seconds} {usage.ru_maxrss} {usage.ru_utime + usage.ru_stime}")
 sys.exit(os.waitstatus_to_exitcode(status))
 """
 
 
 def measure_tool(argv: Sequence[str], report: Path, env: dict[str, str] | None = None) -> Run:
-    """Run an external program under the wrapper: its wall time and its own peak RSS."""
+    """Run an external program under the wrapper: its wall time, own peak RSS and CPU time."""
     settle()
     call([sys.executable, "-S", "-I", "-c", _WRAPPER, str(report), *argv], env)
-    seconds, kib = report.read_text("ascii").split()
+    seconds, kib, cpu = report.read_text("ascii").split()
     report.unlink()
-    return Run(float(seconds), int(kib))
+    return Run(float(seconds), int(kib), cpu_seconds=float(cpu))
 
 
 def tool_floor(tmp: Path) -> float | None:

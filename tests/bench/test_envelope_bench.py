@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-FIGURES = {"seal_mbps", "open_mbps", "seal_rss_mib", "open_rss_mib"}
+FIGURES = {
+    "seal_mbps",
+    "open_mbps",
+    "seal_cpu_mbps",
+    "open_cpu_mbps",
+    "seal_rss_mib",
+    "open_rss_mib",
+}
 
 
 @pytest.mark.bench
@@ -32,8 +39,12 @@ def test_benchmark_runs_end_to_end_and_ends_with_its_figures() -> None:
         "envelope_open_to_path",
         "gpg",
         "age",
+        "sequoia",
         "ratio_seal",
         "ratio_open",
+        "ratio_seal_age",
+        "ratio_open_age",
+        "small_report_3_recipients",
         "envelope_peak_rss_mib",
         "argon2id_interactive_median_s",
         "targets_met",
@@ -41,4 +52,14 @@ def test_benchmark_runs_end_to_end_and_ends_with_its_figures() -> None:
     assert figures["size_mib"] == 4
     assert set(figures["raw"]) == FIGURES
     assert set(figures["envelope"]) == FIGURES
-    assert set(figures["targets_met"]) == {"seal_ratio", "open_ratio", "envelope_rss", "argon2id"}
+    assert set(figures["sequoia"]) == FIGURES
+    assert set(figures["small_report_3_recipients"]) == {"ours_ms", "sequoia_ms"}
+    assert set(figures["targets_met"]) == {
+        "seal_ratio",
+        "open_ratio",
+        "seal_vs_age",
+        "open_vs_age",
+        "small_vs_sequoia",
+        "envelope_rss",
+        "argon2id",
+    }

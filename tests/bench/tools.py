@@ -73,3 +73,25 @@ def bench_age(tmp: Path, plain: Path, digest: str, size: int, repeat: int) -> Va
         check_round_trip(variant.name, opened, digest)
         sealed.unlink()
     return variant
+
+
+def sequoia_worker(step: str, src: Path, dst: Path, key: Path) -> None:
+    """Encrypt or decrypt one file with Sequoia (pysequoia), in a worker process."""
+    import pysequoia  # optional: the bench runs without it
+
+    tsk = pysequoia.Tsk.from_bytes(key.read_bytes())
+    if step == "seal":
+        recipients = [tsk.extract_certificate()]
+        pysequoia.encrypt_file(str(src), str(dst), recipients, armor=False)
+    else:
+        pysequoia.decrypt_file(str(src), str(dst), decryptor=tsk.decryptor())
+
+
+def sequoia_key() -> bytes | None:
+    """A fresh Curve25519 OpenPGP key (secret included), or None if pysequoia is missing."""
+    try:
+        import pysequoia  # optional: the bench runs without it
+    except ImportError:
+        return None
+    suite = pysequoia.CipherSuite.Cv25519
+    return bytes(pysequoia.Tsk.generate("bench <bench@example.invalid>", cipher_suite=suite))

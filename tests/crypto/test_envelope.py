@@ -6,6 +6,7 @@ import hashlib
 import importlib
 import io
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -36,8 +37,9 @@ TRAILER = RECORD + C.TRAILER_FIXED_BYTES
 POOL = [PrivateKey(bytes([10 + i]) * 32) for i in range(8)]
 SIGNER = SigningKey(bytes(range(32, 64)))
 
-# The module's own handle on libsodium, so a test can watch the tags it pushes.
+# The module's own handle on libsodium (for the tag values), and the pusher a test watches.
 sodium = importlib.import_module("crypto.envelope.seal").sodium
+secretstream = importlib.import_module("crypto.envelope.secretstream")
 TAG_LETTERS = {
     sodium.crypto_secretstream_xchacha20poly1305_TAG_MESSAGE: "M",
     sodium.crypto_secretstream_xchacha20poly1305_TAG_PUSH: "P",
@@ -150,13 +152,13 @@ def test_chunks_and_tags_follow_the_padded_inner_length(
 ) -> None:
     """PROTOCOL.md §5.5: ⌈T / 65536⌉ chunks, all full but the last; PUSH where content ends."""
     pushed: list[int] = []
-    push = sodium.crypto_secretstream_xchacha20poly1305_push
+    push = secretstream.Pusher.push
 
-    def recording_push(state: object, chunk: bytes, ad: None, tag: int) -> bytes:
+    def recording_push(self: object, chunk: bytes, tag: int) -> memoryview:
         pushed.append(tag)
-        return bytes(push(state, chunk, ad, tag))
+        return push(self, chunk, tag)  # type: ignore[no-any-return]
 
-    monkeypatch.setattr(sodium, "crypto_secretstream_xchacha20poly1305_push", recording_push)
+    monkeypatch.setattr(secretstream.Pusher, "push", recording_push)
 
     parts = split_envelope(seal_bytes(pattern(size), [POOL[0].public_key], META))
     inner = padded_size(size + TRAILER, C.MIN_PADDED_BYTES)
@@ -279,6 +281,59 @@ def test_seal_streams_from_a_file_object(alice: PrivateKey) -> None:
     assert result.length == len(plaintext)
     assert result.envelope_size == len(out.getvalue())
     assert open_bytes(out.getvalue(), [alice])[0] == plaintext
+
+
+class _Trickle(io.RawIOBase):
+    """A stream that hands out at most `step` bytes per read, as a pipe or socket may."""
+
+    def __init__(self, data: bytes, step: int) -> None:
+        self._data, self._step, self._pos = data, step, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        size = min(len(buffer), self._step, len(self._data) - self._pos)
+        buffer[:size] = self._data[self._pos : self._pos + size]
+        self._pos += size
+        return size
+
+
+class _ReadOnly:
+    """A source with `read` alone (no `readinto`)."""
+
+    def __init__(self, data: bytes) -> None:
+        self._stream = io.BytesIO(data)
+
+    def read(self, size: int = -1) -> bytes:
+        return self._stream.read(size)
+
+
+@pytest.mark.parametrize("size", [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 2 * CHUNK, 3 * CHUNK + 5])
+@pytest.mark.parametrize("source", ["short-reads", "read-only"])
+def test_seal_reads_whole_chunks_from_any_stream(size: int, source: str, alice: PrivateKey) -> None:
+    """Short reads are gathered into whole chunks; a stream without readinto is read."""
+    plaintext = pattern(size)
+    src = _Trickle(plaintext, 10_000) if source == "short-reads" else _ReadOnly(plaintext)
+    out = io.BytesIO()
+
+    result = seal(src, out, [alice.public_key], META)  # type: ignore[arg-type]
+
+    parts = split_envelope(out.getvalue())
+    assert result.length == size
+    assert all(len(c) == BLOCK for c in parts.chunks[:-1])
+    assert open_bytes(out.getvalue(), [alice])[0] == plaintext
+
+
+def test_write_from_after_write_keeps_the_order(alice: PrivateKey) -> None:
+    first, rest = pattern(CHUNK + 3), pattern(2 * CHUNK + 7)[::-1]
+    out = io.BytesIO()
+
+    with SealingWriter(out, [alice.public_key], META) as writer:
+        writer.write(first)
+        assert writer.write_from(io.BytesIO(rest)) == len(rest)
+
+    assert open_bytes(out.getvalue(), [alice])[0] == first + rest
 
 
 @settings(max_examples=25, deadline=None)

@@ -493,10 +493,10 @@ class _Crafting(SealingWriter):
         self._index = 0
         super().__init__(dst, [ALICE.public_key], META)
 
-    def _push(self, chunk: bytes, tag: int) -> None:
-        chunk, tag = self._alter(self._index, chunk, tag)
+    def _push(self, chunk: bytes | bytearray | memoryview, tag: int) -> None:
+        altered, tag = self._alter(self._index, bytes(chunk), tag)
         self._index += 1
-        super()._push(chunk, tag)
+        super()._push(altered, tag)
 
 
 def _crafted(text: bytes, alter: Callable[[int, bytes, int], tuple[bytes, int]]) -> bytes:
