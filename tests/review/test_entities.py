@@ -164,16 +164,16 @@ def test_not_a_date(text: str) -> None:
 @pytest.mark.parametrize(
     ("text", "written", "key", "designation"),
     [
-        ("SHO Rana Tariq took it", "SHO Rana Tariq", "rana tariq", "SHO"),
-        ("S.H.O Rana Tariq took it", "S.H.O Rana Tariq", "rana tariq", "SHO"),
-        ("ایس ایچ او رانا طارق نے لیا", "ایس ایچ او رانا طارق", "rana tariq", "SHO"),
+        ("SHO Rana Tariq took it", "Rana Tariq", "rana tariq", "SHO"),
+        ("S.H.O Rana Tariq took it", "Rana Tariq", "rana tariq", "SHO"),
+        ("ایس ایچ او رانا طارق نے لیا", "رانا طارق", "rana tariq", "SHO"),
         ("Ch. Aslam, the ASI, came", "Ch. Aslam", "chaudhry aslam", "ASI"),
-        ("اے ایس آئی چوہدری اسلم نے", "اے ایس آئی چوہدری اسلم", "chaudhry aslam", "ASI"),
-        ("Patwari Allah Ditta changed it", "Patwari Allah Ditta", "allah ditta", "Patwari"),
-        ("پٹواری اللہ دتہ نے", "پٹواری اللہ دتہ", "allah ditta", "Patwari"),
-        ("constable Imran Butt hit him", "constable Imran Butt", "imran butt", "Constable"),
-        ("کانسٹیبل ذوالفقار نے", "کانسٹیبل ذوالفقار", "zulfiqar", "Constable"),
-        ("Tehsildar Shaukat Ali sahib signed", "Tehsildar Shaukat Ali", "shaukat ali", "Tehsildar"),
+        ("اے ایس آئی چوہدری اسلم نے", "چوہدری اسلم", "chaudhry aslam", "ASI"),
+        ("Patwari Allah Ditta changed it", "Allah Ditta", "allah ditta", "Patwari"),
+        ("پٹواری اللہ دتہ نے", "اللہ دتہ", "allah ditta", "Patwari"),
+        ("constable Imran Butt hit him", "Imran Butt", "imran butt", "Constable"),
+        ("کانسٹیبل ذوالفقار نے", "ذوالفقار", "zulfiqar", "Constable"),
+        ("Tehsildar Shaukat Ali sahib signed", "Shaukat Ali", "shaukat ali", "Tehsildar"),
     ],
 )
 def test_people_with_ranks(text: str, written: str, key: str, designation: str) -> None:
@@ -210,9 +210,9 @@ def test_ranks_without_names_are_no_person(text: str) -> None:
     ("text", "key"),
     [
         ("at Saddar police station", "saddar"),
-        ("Police Station Sadar, Kasur", "saddar"),
+        ("Police Station Sadar, Kasur", "saddar/kasur"),
         ("تھانہ صدر میں", "saddar"),
-        ("Police Station Kot Lakhpat in Lahore", "kot lakhpat"),
+        ("Police Station Kot Lakhpat in Lahore", "kot lakhpat/lahore"),
         ("تھانہ کوٹ لکھپت کے", "kot lakhpat"),
         ("thana Sambrial ka", "sambrial"),
     ],
@@ -240,7 +240,8 @@ def test_a_station_without_a_name_is_none(text: str) -> None:
         ("the SWAT team", []),
         ("a water tank", []),
         ("the Khyber Pakhtunkhwa government", []),
-        ("in lahore", []),  # lower case is not taken for a place
+        ("in lahore", ["lahore"]),  # Roman Urdu writes places in lower case too
+        ("the lahore road", ["lahore"]),
     ],
 )
 def test_districts_and_their_everyday_homonyms(text: str, keys: list[str]) -> None:
@@ -264,8 +265,13 @@ def test_agencies_match_across_scripts(english: str, urdu: str) -> None:
     assert a.key == b.key
 
 
-def test_fia_in_lower_case_is_not_the_agency() -> None:
-    assert _only("the fia said", "agency") == []
+def test_agencies_in_roman_urdu_in_any_case() -> None:
+    found = extract("fia walon ne passport rakh liya, sindh police ko bhi pata hai, nadra bhi")
+    assert [(e.kind, e.key) for e in found] == [
+        ("agency", "federal investigation agency"),
+        ("agency", "sindh police"),
+        ("agency", "nadra"),
+    ]
     assert [e.text for e in _only("FIA's circle", "agency")] == ["FIA"]
 
 
