@@ -96,7 +96,7 @@ def _sweep(candidates: list[_Candidate]) -> list[_Candidate]:
 
 def _patterns(doc: Doc) -> Iterator[_Candidate]:
     where = doc.where
-    for f in entity_patterns.find(doc.folded, doc.text):
+    for f in entity_patterns.find(doc.folded, doc.text, months=doc.months):
         if f.kind == "plate":  # found in the text as written
             yield _Candidate("vehicle", f.start, f.end, f.key)
         else:
@@ -196,7 +196,7 @@ def _from_lexicon(doc: Doc) -> Iterator[_Candidate]:
         for term in terms:
             if term.kind in ("district", "agency", "blocked") and not _crossed(i, term, used):
                 end = doc.ends[i + term.size - 1]
-                yield _Candidate(term.kind, doc.starts[i], end, normalize(term.value))
+                yield _Candidate(term.kind, doc.starts[i], end, term.key)
 
 
 def _crossed(i: int, term: Term, used: dict[int, int]) -> bool:
@@ -207,6 +207,8 @@ def _crossed(i: int, term: Term, used: dict[int, int]) -> bool:
 def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candidate, int] | None:
     """A police station named after (or, in English, before) its keyword at i; and its end."""
     n = term.size
+    if not (_may_station(doc, i + n) or _may_station(doc, i - 1)):
+        return None
     after = _name_end(doc, i + n, station=True)
     before = _name_start(doc, i, station=True)
     latin_before = before < i and doc.latin(i) and doc.latin(before)
@@ -225,12 +227,21 @@ def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candi
     return _Candidate("police_station", doc.starts[first], doc.ends[last - 1], key), last
 
 
+def _may_station(doc: Doc, k: int) -> bool:
+    """Whether a station's name could start (or end) at token k."""
+    if not 0 <= k < len(doc) or doc.punct(k) or doc.words[k] in _stopwords():
+        return False
+    if doc.latin(k):
+        return doc.capital(k) or doc.words[k] in _station_words() or k in doc.hits
+    return doc.urdu(k)
+
+
 def _district_near(doc: Doc, first: int, last: int, districts: list[int]) -> str | None:
     """The district next to tokens first..last, else in their sentence, else the report's one."""
 
     def key(i: int) -> str:
         term = doc.hit(i, "district")
-        return normalize(term.value) if term is not None else ""
+        return term.key if term is not None else ""
 
     k = last
     while k < len(doc) and k - last < 4 and doc.words[k] in _GLUE:
@@ -265,6 +276,8 @@ def _person(doc: Doc, i: int, term: Term, districts: list[int]) -> _Candidate | 
     j = i + term.size
     while j < len(doc) and doc.words[j] == ".":
         j += 1
+    if not (_may_name(doc, j) or _may_name(doc, i - 1)):
+        return None  # most ranks stand alone: answer those before any search
     st = doc.hit(j, "station") if j < len(doc) and doc.urdu(j) else None
     if st is not None and (station := _station(doc, j, st, districts)) is not None:
         j = station[1]  # "ایس ایچ او تھانہ صدر رانا طارق": the name is after the station
@@ -287,6 +300,20 @@ def _person(doc: Doc, i: int, term: Term, districts: list[int]) -> _Candidate | 
         if begin <= k and _is_name(doc, begin, k + 1):
             return _candidate(doc, begin, k + 1, term.value)
     return None
+
+
+def _may_name(doc: Doc, k: int) -> bool:
+    """Whether a name could start (or end) at token k, or a mark between it and a rank is there."""
+    if not 0 <= k < len(doc):
+        return False
+    word = doc.words[k]
+    if word in (",", "(", "،", "the"):
+        return True
+    if doc.punct(k) or word in _stopwords():
+        return False
+    if doc.latin(k):
+        return doc.capital(k) or word in _names()
+    return doc.urdu(k)
 
 
 def _candidate(doc: Doc, i: int, j: int, designation: str | None) -> _Candidate:
@@ -331,10 +358,13 @@ def _name_end(doc: Doc, j: int, *, station: bool, ranked: bool = False) -> int:
         if doc.words[k] == "." and latin and count and len(doc.words[k - 1]) <= 2:
             k += 1  # "Ch. Aslam"
             continue
-        if doc.latin(k) != latin or not _is_word(doc, k, station=station, first=count == 0):
+        if doc.latin(k) != latin:
             break
-        if latin and not station and not doc.capital(k) and not ranked and count == 0:
-            break  # in lower case, only after a rank or inside a run of known names
+        lower = latin and not station and not doc.capital(k)
+        if lower and ((count == 0 and not ranked) or doc.words[k] not in _names()):
+            break  # in lower case, only known names after a rank or inside a run of them
+        if not _is_word(doc, k, station=station, first=count == 0):
+            break
         if not latin and not _urdu_name_word(doc, k, first=count == 0, station=station):
             break
         k += 1
@@ -391,8 +421,9 @@ def _is_name(doc: Doc, i: int, j: int) -> bool:
 
 def _people_by_name(doc: Doc) -> Iterator[_Candidate]:
     """People named without a rank: runs of words from the names list ("Haji Bashir Ahmed")."""
-    names, n, done = _names(), len(doc), 0
-    for k in [k for k, w in enumerate(doc.words) if w in names or _known(w)]:
+    n, done = len(doc), 0
+    spelt = {w for w in set(doc.words) if _known(w)}
+    for k in [k for k, w in enumerate(doc.words) if w in spelt] if spelt else ():
         if k < done:
             continue
         start = _name_start(doc, k, station=False) if doc.latin(k) and doc.capital(k) else k
@@ -401,8 +432,11 @@ def _people_by_name(doc: Doc) -> Iterator[_Candidate]:
         done = max(end, k + 1)
         if end <= start or not _is_name(doc, start, end):
             continue
-        known = sum(1 for x in range(start, end) if _known(doc.words[x]))
-        if doc.latin(start) and not doc.capital(start) and known < 2:
+        if (
+            doc.latin(start)
+            and not doc.capital(start)
+            and sum(1 for x in range(start, end) if _known(doc.words[x])) < 2
+        ):
             continue  # Roman Urdu in lower case: two known name words at least
         if doc.urdu(start) and end - start == 1:
             nxt = end if end < n else None

@@ -79,6 +79,7 @@ _DATES: Final = (
     ),
     re.compile(r"(?<![\w/.-])(?P<y>(?:19|20)\d{2})-(?P<n>[01]\d)-(?P<d>[0-3]\d)(?![\w/-])"),
 )
+_WORD_DATES: Final = 3  # the first three patterns need a month's name
 _DAY_MONTH: Final = re.compile(rf"{_D}(?:\s+of)?[\s,./-]*(?P<m>{_M})")
 _CNIC: Final = re.compile(r"(?<![\w-])([1-7]\d{4})[-\s]?(\d{7})[-\s]?(\d)(?![\w]|-\d)")
 _MOBILE: Final = re.compile(
@@ -201,28 +202,30 @@ _DIGITS: Final = str.maketrans(
 _HAS_DIGIT: Final = re.compile(r"\d")
 
 
-def find(folded: str, text: str) -> Iterator[Found]:
-    """Every CNIC, phone, date and plate; offsets into `folded` (plates: into `text`)."""
-    if _HAS_DIGIT.search(folded) is None:
-        yield from _dates(folded)  # "یکم اپریل" and "March" need no digit
-        return
-    for m in _CNIC.finditer(folded):
-        yield Found("cnic", m.start(), m.end(), f"{m[1]}-{m[2]}-{m[3]}")
-    for m in _MOBILE.finditer(folded):
-        yield Found("phone", m.start(), m.end(), f"+92{m[1]}{m[2]}{m[3]}")
-    for m in _LANDLINE.finditer(folded):
-        number = f"{m[1]}{m[2]}{m[3]}"
-        if 9 <= len(number) <= 10 and not number.startswith("3"):
-            yield Found("phone", m.start(), m.end(), f"+92{number}")
-    for m in _FOREIGN.finditer(folded):
-        digits = re.sub(r"\D", "", m[3])
-        if 7 <= len(digits) <= 12:
-            yield Found("phone", m.start(), m.end(), f"+{m[1] or m[2]}{digits}")
-    yield from _dates(folded)
-    for m in _VEHICLE.finditer(text.translate(_DIGITS)):
-        if m[4] is not None and m[4] in _NOT_PLATES:
-            continue
-        yield Found("plate", m.start(), m.end(), re.sub(r"[^A-Z0-9]", "", m.group()))
+def find(folded: str, text: str, *, months: bool = True) -> Iterator[Found]:
+    """Every CNIC, phone, date and plate; offsets into `folded` (plates: into `text`).
+
+    `months`: whether the text holds a month's name (if not, dates in words are not sought).
+    """
+    digits = _HAS_DIGIT.search(folded) is not None
+    if digits:
+        for m in _CNIC.finditer(folded):
+            yield Found("cnic", m.start(), m.end(), f"{m[1]}-{m[2]}-{m[3]}")
+        for m in _MOBILE.finditer(folded):
+            yield Found("phone", m.start(), m.end(), f"+92{m[1]}{m[2]}{m[3]}")
+        for m in _LANDLINE.finditer(folded):
+            number = f"{m[1]}{m[2]}{m[3]}"
+            if 9 <= len(number) <= 10 and not number.startswith("3"):
+                yield Found("phone", m.start(), m.end(), f"+92{number}")
+        for m in _FOREIGN.finditer(folded):
+            found = re.sub(r"\D", "", m[3])
+            if 7 <= len(found) <= 12:
+                yield Found("phone", m.start(), m.end(), f"+{m[1] or m[2]}{found}")
+        for m in _VEHICLE.finditer(text.translate(_DIGITS)):
+            if m[4] is not None and m[4] in _NOT_PLATES:
+                continue
+            yield Found("plate", m.start(), m.end(), re.sub(r"[^A-Z0-9]", "", m.group()))
+    yield from _dates(folded, words=months, numbers=digits)
 
 
 def plate_key(text: str) -> str:
@@ -230,8 +233,10 @@ def plate_key(text: str) -> str:
     return re.sub(r"[^A-Z0-9]", "", text.upper().translate(_DIGITS))
 
 
-def _dates(folded: str) -> Iterator[Found]:
-    for pattern in _DATES:
+def _dates(folded: str, *, words: bool, numbers: bool) -> Iterator[Found]:
+    for n, pattern in enumerate(_DATES):
+        if not (words if n < _WORD_DATES else numbers):
+            continue
         for m in pattern.finditer(folded):
             key = _date_key(m)
             if key is not None:

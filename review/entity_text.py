@@ -20,6 +20,7 @@ from typing import Final
 
 import ahocorasick
 
+from review.entity_patterns import MONTHS
 from review.search import normalize
 
 # Words, joined by hyphens and apostrophes ("Sub-Inspector", "D'Souza") but not by a
@@ -82,6 +83,11 @@ class Term:
     acronym: bool = False  # must be written in capitals
     proper: bool = False  # must be written capitalised
     cue: bool = False  # an everyday word too: needs "district"/ضلع or the like beside it
+
+    @functools.cached_property
+    def key(self) -> str:
+        """The canonical name folded: the key of the entity it names."""
+        return normalize(self.value)
 
 
 def data(name: str) -> Iterator[str]:
@@ -177,6 +183,8 @@ def lexicon() -> dict[str, list[Term]]:
         acronym = p.replace(".", "").isupper()
         for form in {" ".join(fold_phrase(p)), normalize(p)}:
             add(form, Term("station", p, len(TOKEN.findall(form)), acronym=acronym))
+    for month in MONTHS:  # only to know whether to look for dates at all
+        add(month, Term("month", month, 1))
     for p in _BLOCKED:
         form = " ".join(fold_phrase(p))
         add(form, Term("blocked", p, len(TOKEN.findall(form))))
@@ -235,13 +243,19 @@ class Doc:
         folded, where = fold(text)
         self.folded = folded
         self.where = where
-        spans = [m.span() for m in TOKEN.finditer(folded)]
-        self.words = [folded[a:b] for a, b in spans]
-        self.starts = [where[a] for a, _ in spans]
-        self.ends = [where[b - 1] + 1 for _, b in spans]
+        # Every per-token list is built by C-level maps: no Python loop over the tokens.
+        matches = list(TOKEN.finditer(folded))
+        fstarts = list(map(re.Match.start, matches))
+        fends = list(map(re.Match.end, matches))
+        self.words: list[str] = list(map(re.Match.group, matches))
+        if isinstance(where, range):
+            self.starts, self.ends = fstarts, fends
+        else:
+            self.starts = list(map(where.__getitem__, fstarts))
+            self.ends = [*map((1).__add__, map(where.__getitem__, map((-1).__add__, fends)))]
         self.hits: dict[int, list[Term]] = {}
-        first = {a: i for i, (a, _) in enumerate(spans)}
-        last = {b: i for i, (_, b) in enumerate(spans)}
+        first = dict(zip(fstarts, range(len(fstarts)), strict=True))
+        last = dict(zip(fends, range(len(fends)), strict=True))
         cued: list[tuple[int, Term]] = []
         rank_ends: set[int] = set()
         for end, (length, terms) in automaton().iter(folded):
@@ -257,6 +271,7 @@ class Doc:
                         rank_ends.add(j + 1)
                 elif term.cue:
                     cued.append((i, term))
+        self.months = any(t.kind == "month" for found in self.hits.values() for t in found)
         for i, term in cued:  # "ڈی پی او قصور": an office's rank is a cue too
             if i in rank_ends:
                 self.hits.setdefault(i, []).append(term)
@@ -297,7 +312,7 @@ class Doc:
         if not (term.acronym or term.proper or term.cue):
             return True
         raw = self.text[self.starts[i] : self.ends[i + term.size - 1]]
-        if term.acronym and not all(c.isupper() for c in raw if c.isalpha()):
+        if term.acronym and raw != raw.upper():
             return False
         if term.proper and len(raw) > 1 and raw.isupper():
             return False  # "SWAT" is a police team, not Swat
