@@ -175,6 +175,49 @@ _GLUE: Final = frozenset(
         "the",
     )
 )
+# Words after a name that make it a place's: "Faisal Town", "Shah Faisal Colony", "علی پور".
+_PLACE_WORDS: Final = frozenset(
+    normalize(w)
+    for w in (
+        "town",
+        "colony",
+        "road",
+        "chowk",
+        "abad",
+        "pur",
+        "mohalla",
+        "bazaar",
+        "bazar",
+        "market",
+        "street",
+        "village",
+        "goth",
+        "hospital",
+        "airport",
+        "masjid",
+        "mosque",
+        "school",
+        "college",
+        "university",
+        "park",
+        "stadium",
+        "ٹاؤن",
+        "کالونی",
+        "روڈ",
+        "چوک",
+        "آباد",
+        "پور",
+        "محلہ",
+        "بازار",
+        "گاؤں",
+        "گوٹھ",
+        "ہسپتال",
+        "مسجد",
+        "اسکول",
+        "سکول",
+        "کالج",
+    )
+)
 _SENTENCE_ENDS: Final = frozenset((".", "۔", "!", "?", "؟", "\n"))
 
 
@@ -367,11 +410,24 @@ def _name_end(doc: Doc, j: int, *, station: bool, ranked: bool = False) -> int:
             break
         if not latin and not _urdu_name_word(doc, k, first=count == 0, station=station):
             break
+        if count and not station and _starts_another(doc, k):
+            break  # "naseem bibi haji nazir": a title after a name begins the next one
         k += 1
         count += 1
     while k > j and doc.words[k - 1] == ".":
         k -= 1
     return k if count else j
+
+
+def _starts_another(doc: Doc, k: int) -> bool:
+    """Whether token k is a title that begins a second name ("Haji" of "Haji Nazir")."""
+    titles = _titles()
+    return (
+        doc.words[k] in titles
+        and k + 1 < len(doc)
+        and doc.words[k + 1] in _names()
+        and doc.words[k + 1] not in titles
+    )
 
 
 def _urdu_name_word(doc: Doc, k: int, *, first: bool, station: bool) -> bool:
@@ -402,6 +458,8 @@ def _name_start(doc: Doc, k: int, *, station: bool) -> int:
         if doc.latin(j - 1) and not doc.capital(j - 1) and w not in names:
             break
         j -= 1
+    while j < k and doc.words[j] == ".":
+        j += 1  # "Mr. Zahoor": the mark after a word left out
     return j
 
 
@@ -432,6 +490,8 @@ def _people_by_name(doc: Doc) -> Iterator[_Candidate]:
         done = max(end, k + 1)
         if end <= start or not _is_name(doc, start, end):
             continue
+        if end < n and doc.words[end] in _PLACE_WORDS:
+            continue
         if (
             doc.latin(start)
             and not doc.capital(start)
@@ -459,7 +519,9 @@ def _key_of(tokens: Iterable[str]) -> str:
                 out.append("abdul")
                 w = w[len(prefix) :]
                 break
-        out.append(known.get(w, w))
+        word = known.get(w, w)
+        if not out or out[-1] != word:  # "بی بی" is one word, Bibi
+            out.append(word)
     return " ".join(out)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from review.entities import KINDS, Entity, extract, key_for
@@ -294,3 +296,151 @@ def test_agencies_in_roman_urdu_in_any_case() -> None:
 )
 def test_key_for_what_a_reviewer_types(kind: str, typed: str, key: str | None) -> None:
     assert key_for(kind, typed) == key
+
+
+# --- issue 18: the classes of error found on a held-out corpus ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("the agent who brought her is Tahir Mehmood.", [("Tahir Mehmood", "tahir mehmood")]),
+        ("Rana Tariq SHO told the families to go", [("Rana Tariq", "rana tariq")]),
+        ("رانا طارق ایس ایچ او نے کہا", [("رانا طارق", "rana tariq")]),
+        ("My uncle Nazir Ahmed was taken", [("Nazir Ahmed", "nazir ahmed")]),
+        ("the man who sold him, Bashir Gujjar, lives here", [("Bashir Gujjar", "bashir gujjar")]),
+        ("munshi Abdul Sattar keeps the ledger", [("Abdul Sattar", "abdul sattar")]),
+        ("منشی عبدالستار حساب رکھتا ہے", [("عبدالستار", "abdul sattar")]),
+        ("Mr. Zahoor Ahmed said so", [("Zahoor Ahmed", "zahoor ahmed")]),
+        ("sho rana tariq ne paise liye", [("rana tariq", "rana tariq")]),
+        (
+            "naseem bibi haji nazir ke bhatte par",
+            [("naseem bibi", "naseem bibi"), ("haji nazir", "haji nazir")],
+        ),
+        ("نسیم بی بی نے کہا", [("نسیم بی بی", "naseem bibi")]),
+        ("پٹواری اللہ دتہ نے", [("اللہ دتہ", "allah ditta")]),
+    ],
+)
+def test_people_with_and_without_ranks_are_their_names_only(
+    text: str, names: list[tuple[str, str]]
+) -> None:
+    assert [(e.text, e.key) for e in _only(text, "person")] == names
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "تھانیدار شریف آدمی نہیں",  # "the SHO is no decent man"
+        "ایجنٹ ملک سے باہر چلا گیا",  # "the agent left the country"
+        "The DPO Kasur knows this",
+        "so does DSP Model Town",
+        "they complained to SP Investigation",
+        "one father pays the ASI Rs 40,000",
+        "the SHO Chunian came",
+        "Haji said nothing",  # a title alone names nobody
+        "He lives in Faisal Town",
+        "families from the Bheel community",
+    ],
+)
+def test_offices_titles_and_everyday_words_are_no_person(text: str) -> None:
+    assert _only(text, "person") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "keys"),
+    [
+        ("Thana Saddar Gujranwala holds them", ["saddar/gujranwala"]),
+        ("Saddar police station, Kasur", ["saddar/kasur"]),
+        ("قصور کے تھانہ صدر میں", ["saddar/kasur"]),
+        ("تھانہ صدر قصور میں", ["saddar/kasur"]),
+        ("In Okara the boys were held at Thana Saddar.", ["saddar/okara"]),
+        (
+            "PS Civil Lines Gujranwala and PS Civil Lines, Lahore",
+            ["civil lines/gujranwala", "civil lines/lahore"],
+        ),
+        ("Thana Saddar in Okara and Kasur", ["saddar/okara"]),
+        ("Thana Saddar", ["saddar"]),  # no district: the bare, weak key
+        ("mera bhai thana saddar wala kaam karta tha", ["saddar"]),
+        ("تھانہ شہدادپور کا اے ایس آئی", ["shahdadpur"]),
+        ("Shahdadpur police station", ["shahdadpur"]),
+    ],
+)
+def test_stations_are_keyed_with_their_district(text: str, keys: list[str]) -> None:
+    assert [e.key for e in _only(text, "police_station")] == keys
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("girls from RYK", "rahim yar khan"),
+        ("from D.G Khan", "dera ghazi khan"),
+        ("in Faislabad", "faisalabad"),
+        ("rahim yar khan se", "rahim yar khan"),
+        ("ڈی پی او قصور نے", "kasur"),
+    ],
+)
+def test_district_abbreviations_misspellings_and_cues(text: str, key: str) -> None:
+    assert [e.key for e in _only(text, "district")] == [key]
+
+
+@pytest.mark.parametrize("text", ["took QAR 2000 each", "PKR 20000 for the stamp", "OMR 300"])
+def test_money_is_no_number_plate(text: str) -> None:
+    assert _only(text, "vehicle") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("یکم اپریل ۲۰۲۴ کو", "2024-04-01"),
+        ("on 4 Mar 24 they flew", "2024-03-04"),
+        ("on 9 Sep 2024", "2024-09-09"),
+        ("on 4 March 20 people left", "--03-04"),  # a short year only after a short month
+    ],
+)
+def test_dates_keep_their_day_and_year(text: str, key: str) -> None:
+    assert [e.key for e in _only(text, "date")] == [key]
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("office (042) 3576 1234", "+924235761234"),
+        ("landline 055-3841234", "+92553841234"),
+        ("office +92 42 35761234", "+924235761234"),
+        ("his Qatar number is +974 5512 3456", "+97455123456"),
+        ("Dubai mobile +971 55 765 4321", "+971557654321"),
+        ("00966 512345678", "+966512345678"),
+    ],
+)
+def test_landlines_and_foreign_numbers(text: str, key: str) -> None:
+    assert [e.key for e in _only(text, "phone")] == [key]
+
+
+@pytest.mark.parametrize(
+    ("kind", "one", "other"),
+    [
+        ("person", "منشی عبدالستار نے", "munshi Abdul Sattar said"),
+        ("person", "ایس ایچ او رانا طارق نے", "sho rana tariq ne"),
+        ("police_station", "تھانہ شہدادپور، سانگھڑ", "Shahdadpur police station, Sanghar"),
+        ("district", "ضلع رحیم یار خان", "RYK"),
+    ],
+)
+def test_one_key_across_urdu_roman_urdu_and_english(kind: str, one: str, other: str) -> None:
+    (a,) = _only(one, kind)
+    (b,) = _only(other, kind)
+    assert a.key == b.key
+
+
+def test_the_overlap_sweep_keeps_the_longest_candidate() -> None:
+    found = extract("FIA Immigration Officer Shahid Mehmood at Allama Iqbal International Airport")
+    assert [(e.kind, e.text) for e in found] == [
+        ("agency", "FIA"),
+        ("person", "Shahid Mehmood"),
+    ]
+
+
+def test_hostile_text_is_handled_whole() -> None:
+    """Every one of 20,000 repeats is found (no silent cap), with offsets in order."""
+    found = extract("Lahore " * 20_000)
+    assert len(found) == 20_000
+    assert all(a.end <= b.start for a, b in itertools.pairwise(found))
