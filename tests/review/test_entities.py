@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from review.entities import KINDS, Entity, extract, key_for
 from tests.review.corpus import Score, load
@@ -443,4 +445,43 @@ def test_hostile_text_is_handled_whole() -> None:
     """Every one of 20,000 repeats is found (no silent cap), with offsets in order."""
     found = extract("Lahore " * 20_000)
     assert len(found) == 20_000
+    assert all(a.end <= b.start for a, b in itertools.pairwise(found))
+
+
+_PIECES = st.sampled_from(
+    [
+        "SHO ",
+        "Rana Tariq ",
+        "رانا طارق ",
+        "ایس ایچ او ",
+        "thana saddar ",
+        "تھانہ صدر ",
+        "Kasur",
+        "قصور ",
+        ", ",
+        ". ",
+        "۔ ",
+        "0300-1234567 ",
+        "۱۲ مارچ ۲۰۲۴ ",
+        "4 Mar 24 ",
+        "QAR 2000 ",
+        "Haji ",
+        "ﻻہور ",
+        "\u064b",
+        "  \n",
+        "Mr. ",
+        "s/o ",
+    ]
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(pieces=st.lists(_PIECES | st.text(max_size=5), max_size=30))
+def test_any_text_gives_entities_in_order_that_point_at_it(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    found = extract(text)
+    for e in found:
+        assert text[e.start : e.end] == e.text
+        assert e.key
+        assert e.kind in KINDS
     assert all(a.end <= b.start for a, b in itertools.pairwise(found))
