@@ -21,6 +21,7 @@ district is written near it (`saddar/kasur`), else `<station>` alone.
 from __future__ import annotations
 
 import functools
+import gc
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Final, NamedTuple
@@ -68,12 +69,20 @@ class _Candidate(NamedTuple):
 
 def extract(text: str) -> list[Entity]:
     """Every entity in `text`, in order, none overlapping (the longest candidate wins)."""
-    doc = Doc(text)
-    return [
-        Entity(c.kind, text[c.start : c.end], c.key, c.start, c.end, c.designation)
-        for c in _sweep([*_patterns(doc), *_from_lexicon(doc), *_people_by_name(doc)])
-        if c.kind != "blocked"
-    ]
+    # Extraction makes no reference cycles, but a big text makes many objects, and the
+    # cyclic collector's passes over them would make the time grow faster than the text.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        doc = Doc(text)
+        return [
+            Entity(c.kind, text[c.start : c.end], c.key, c.start, c.end, c.designation)
+            for c in _sweep([*_patterns(doc), *_from_lexicon(doc), *_people_by_name(doc)])
+            if c.kind != "blocked"
+        ]
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _sweep(candidates: list[_Candidate]) -> list[_Candidate]:
@@ -486,6 +495,8 @@ def _people_by_name(doc: Doc) -> Iterator[_Candidate]:
             continue
         start = _name_start(doc, k, station=False) if doc.latin(k) and doc.capital(k) else k
         start = min(start, k)
+        while start < k and _sentence_start(doc, start) and not _known(doc.words[start]):
+            start += 1  # "Contact Nadeem": a capital at a sentence's start says nothing
         end = _name_end(doc, start, station=False, ranked=not doc.capital(start))
         done = max(end, k + 1)
         if end <= start or not _is_name(doc, start, end):
@@ -503,6 +514,10 @@ def _people_by_name(doc: Doc) -> Iterator[_Candidate]:
             if nxt is not None and not (doc.punct(nxt) or doc.words[nxt] in _UR_ENDERS):
                 continue  # one Urdu word is a name only before نے, صاحب or a mark
         yield _candidate(doc, start, end, None)
+
+
+def _sentence_start(doc: Doc, k: int) -> bool:
+    return k == 0 or doc.words[k - 1] in _SENTENCE_ENDS or doc.words[k - 1] in (":", '"')
 
 
 def _name_key(doc: Doc, i: int, j: int) -> str:

@@ -7,7 +7,8 @@ repeated tens of thousands of times, one rank repeated (every one a candidate
 for a person), long runs of digits (candidates for phones, CNICs, dates). For
 each kind of text and each size (kB) this prints the best of `--repeat` times
 and the time per kB, then the ratio of the largest to the smallest time per kB
-(target ≤ 2: linear). Then one JSON line. Figures are noisy on a shared machine.
+(target ≤ 2: linear). Then one JSON line. Times are CPU time of this process,
+still noisy on a shared machine.
 """
 
 from __future__ import annotations
@@ -43,12 +44,12 @@ TEXTS: dict[str, Callable[[int], str]] = {
 
 
 def time_one(text: str, repeat: int) -> float:
-    """The best of `repeat` timings of `extract(text)`, in seconds."""
+    """The best of `repeat` timings of `extract(text)`, in CPU seconds (less noisy when shared)."""
     best = float("inf")
     for _ in range(repeat):
-        start = time.perf_counter()
+        start = time.process_time()
         extract(text)
-        best = min(best, time.perf_counter() - start)
+        best = min(best, time.process_time() - start)
     return best
 
 
