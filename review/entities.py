@@ -258,16 +258,18 @@ def _crossed(i: int, term: Term, used: dict[int, int]) -> bool:
 
 def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candidate, int] | None:
     """A police station named after (or, in English, before) its keyword at i; and its end."""
-    n = term.size
-    if not (_may_station(doc, i + n) or _may_station(doc, i - 1)):
+    n = j = term.size
+    while i + j < len(doc) and doc.words[i + j] == ".":
+        j += 1  # "P.S. Saddar"
+    if not (_may_station(doc, i + j) or _may_station(doc, i - 1)):
         return None
-    after = _name_end(doc, i + n, station=True)
+    after = _name_end(doc, i + j, station=True)
     before = _name_start(doc, i, station=True)
     latin_before = before < i and doc.latin(i) and doc.latin(before)
-    if latin_before and (after == i + n or doc.words[i] == "police"):
+    if latin_before and (after == i + j or doc.words[i] == "police"):
         first, last, name = before, i + n, (before, i)
-    elif after > i + n:
-        first, last, name = i, after, (i + n, after)
+    elif after > i + j:
+        first, last, name = i, after, (i + j, after)
     elif before < i and doc.urdu(i):  # "صدر تھانے": a known station word before
         first, last, name = before, i + n, (before, i)
     else:

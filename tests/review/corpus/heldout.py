@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from review.entities import KINDS, Entity
+from tests.review.corpus import Rates
 
 LINKED_KINDS = ("person", "police_station")  # where a false link does harm
 
@@ -85,32 +86,14 @@ def _first_free(text: str, written: str, taken: set[tuple[str, int]]) -> int:
 
 
 @dataclass
-class Figures:
+class Figures(Rates):
     """Mention and link figures over a corpus."""
 
-    tp: Counter[str] = field(default_factory=Counter)
-    fp: Counter[str] = field(default_factory=Counter)
-    fn: Counter[str] = field(default_factory=Counter)
     expected_links: int = 0
     made_links: int = 0
     false_links: Counter[str] = field(default_factory=Counter)
     unplaced: int = 0
     reports: int = 0
-
-    def precision(self, kind: str | None = None) -> float:
-        """Precision for a kind, or overall."""
-        tp, fp = _sum(self.tp, kind), _sum(self.fp, kind)
-        return tp / (tp + fp) if tp + fp else 1.0
-
-    def recall(self, kind: str | None = None) -> float:
-        """Recall for a kind, or overall."""
-        tp, fn = _sum(self.tp, kind), _sum(self.fn, kind)
-        return tp / (tp + fn) if tp + fn else 1.0
-
-    def f1(self, kind: str | None = None) -> float:
-        """F1 for a kind, or overall."""
-        p, r = self.precision(kind), self.recall(kind)
-        return 2 * p * r / (p + r) if p + r else 0.0
 
     def link_share(self) -> float:
         """The share of expected links made."""
@@ -118,25 +101,16 @@ class Figures:
 
     def table(self) -> str:
         """Every figure, printable; aggregates only."""
-        lines = [f"{'kind':<16}{'gold':>6}{'found':>7}{'precision':>11}{'recall':>8}{'F1':>7}"]
-        for kind in [*KINDS, None]:
-            gold = _sum(self.tp, kind) + _sum(self.fn, kind)
-            found = _sum(self.tp, kind) + _sum(self.fp, kind)
-            lines.append(
-                f"{kind or 'overall':<16}{gold:>6}{found:>7}{self.precision(kind):>11.3f}"
-                f"{self.recall(kind):>8.3f}{self.f1(kind):>7.3f}"
+        false = ", ".join(f"{k} {n}" for k, n in sorted(self.false_links.items())) or "none"
+        return "\n".join(
+            (
+                super().table(),
+                f"links made {self.made_links} of {self.expected_links} expected "
+                f"({self.link_share():.1%}); false links {sum(self.false_links.values())} "
+                f"({false})",
+                f"{self.reports} reports; annotations not found in the text: {self.unplaced}",
             )
-        lines.append(
-            f"links made {self.made_links} of {self.expected_links} expected "
-            f"({self.link_share():.1%}); false links {sum(self.false_links.values())} "
-            f"({', '.join(f'{k} {n}' for k, n in sorted(self.false_links.items())) or 'none'})"
         )
-        lines.append(f"{self.reports} reports; annotations not found in the text: {self.unplaced}")
-        return "\n".join(lines)
-
-
-def _sum(counter: Counter[str], kind: str | None) -> int:
-    return counter[kind] if kind is not None else sum(counter.values())
 
 
 def score(reports: Iterable[Report], extract: Callable[[str], list[Entity]]) -> Figures:
