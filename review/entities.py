@@ -450,6 +450,8 @@ def _urdu_name_word(doc: Doc, k: int, *, first: bool, station: bool) -> bool:
     if station:
         return first or nxt is None or doc.punct(nxt) or doc.words[nxt] in _stopwords()
     ends = nxt is None or doc.punct(nxt) or doc.words[nxt] in _UR_ENDERS
+    if not first and nxt is not None and doc.words[k - 1] in _titles():
+        ends = ends or doc.words[nxt] in _stopwords()  # "رانا گلفام ہر روز": a title's name
     return ends or (first and nxt is not None and doc.words[nxt] in names)
 
 

@@ -322,6 +322,7 @@ def test_key_for_what_a_reviewer_types(kind: str, typed: str, key: str | None) -
         ),
         ("نسیم بی بی نے کہا", [("نسیم بی بی", "naseem bibi")]),
         ("پٹواری اللہ دتہ نے", [("اللہ دتہ", "allah ditta")]),
+        ("ایس ایچ او رانا گلفام ہر روز آتا ہے", [("رانا گلفام", "rana گلفام")]),  # not cut at رانا
     ],
 )
 def test_people_with_and_without_ranks_are_their_names_only(
