@@ -200,6 +200,7 @@ _DIGITS: Final = str.maketrans(
     {**{0x0660 + d: str(d) for d in range(10)}, **{0x06F0 + d: str(d) for d in range(10)}}
 )
 _HAS_DIGIT: Final = re.compile(r"\d")
+_OTHER_DIGITS: Final = re.compile("[\u0660-\u0669\u06f0-\u06f9]")
 
 
 def find(folded: str, text: str, *, months: bool = True) -> Iterator[Found]:
@@ -221,7 +222,8 @@ def find(folded: str, text: str, *, months: bool = True) -> Iterator[Found]:
             found = re.sub(r"\D", "", m[3])
             if 7 <= len(found) <= 12:
                 yield Found("phone", m.start(), m.end(), f"+{m[1] or m[2]}{found}")
-        for m in _VEHICLE.finditer(text.translate(_DIGITS)):
+        written = text.translate(_DIGITS) if _OTHER_DIGITS.search(text) else text
+        for m in _VEHICLE.finditer(written):
             if m[4] is not None and m[4] in _NOT_PLATES:
                 continue
             yield Found("plate", m.start(), m.end(), re.sub(r"[^A-Z0-9]", "", m.group()))
