@@ -556,7 +556,8 @@ def key_for(kind: str, text: str) -> str | None:
         return found[0].key
     doc = Doc(text)
     if kind == "person":
-        keep = [k for k in range(len(doc)) if not doc.punct(k) and not doc.hit(k, "rank")]
+        ranks = {k + n for k in doc.hits if (r := doc.hit(k, "rank")) for n in range(r.size)}
+        keep = [k for k in range(len(doc)) if not doc.punct(k) and k not in ranks]
         return _key_of(doc.words[k] for k in keep) or None
     if kind == "police_station":
         station, _, district = text.partition("/")
