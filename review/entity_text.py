@@ -320,8 +320,16 @@ class Doc:
             return False  # "customs" may be anything; a district is one in Roman Urdu too
         if term.cue:
             near = (i - 2, i - 1, i + term.size, i + term.size + 1)
-            return any(0 <= k < len(self.words) and self.words[k] in CUES for k in near)
+            if any(0 <= k < len(self.words) and self.words[k] in CUES for k in near):
+                return True
+            return self._placed(i, i + term.size)
         return True
+
+    def _placed(self, i: int, j: int) -> bool:
+        """Whether Urdu words i..j stand as a place: "قصور کے بھٹے", not "میرا قصور"."""
+        if j >= len(self.words) or self.words[j] not in _PLACE_AFTER:
+            return False
+        return i == 0 or self.words[i - 1] not in _NOT_PLACE_BEFORE
 
     def hit(self, i: int, kind: str) -> Term | None:
         """The longest term of a kind matched at token i."""
@@ -351,5 +359,31 @@ CUES: Final = frozenset(
         "تھانے",
         "station",
         "ps",
+    )
+)
+# After an Urdu place name that is an everyday word too: "of", "in", "from" ("قصور کے").
+_PLACE_AFTER: Final = frozenset(normalize(w) for w in ("کے", "میں", "سے"))
+# Before it, words that make it the everyday word: "میرا قصور" is "my fault".
+_NOT_PLACE_BEFORE: Final = frozenset(
+    normalize(w)
+    for w in (
+        "میرا",
+        "میری",
+        "تیرا",
+        "تیری",
+        "ہمارا",
+        "ہماری",
+        "اس",
+        "ان",
+        "کس",
+        "کیا",
+        "کوئی",
+        "کسی",
+        "کا",
+        "کی",
+        "بے",
+        "بڑا",
+        "یہ",
+        "وہ",
     )
 )

@@ -494,3 +494,18 @@ def test_any_text_gives_entities_in_order_that_point_at_it(pieces: list[str]) ->
         assert e.key
         assert e.kind in KINDS
     assert all(a.end <= b.start for a, b in itertools.pairwise(found))
+
+
+@pytest.mark.parametrize(
+    ("text", "keys"),
+    [
+        ("میں قصور کے ایک بھٹے پر کام کرتا ہوں", ["kasur"]),  # "of Kasur"
+        ("میرا کیا قصور تھا؟", []),  # "what was my fault?"
+        ("اس میں میرا قصور نہیں", []),
+        ("کسی کا قصور نہیں", []),
+    ],
+)
+def test_an_urdu_place_that_is_an_everyday_word_by_its_postposition(
+    text: str, keys: list[str]
+) -> None:
+    assert [e.key for e in _only(text, "district")] == keys
