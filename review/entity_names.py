@@ -108,7 +108,7 @@ def is_word(doc: Doc, k: int, *, station: bool, first: bool) -> bool:
     word = doc.words[k]
     if doc.punct(k) or word[0].isdigit() or word in stopwords():
         return False
-    if k in doc.inside:
+    if k in doc.inside and not station:
         return False  # "Commissioner" of "Deputy Commissioner"
     hits = doc.hits.get(k, ())
     if word in names() and not station:
@@ -117,7 +117,10 @@ def is_word(doc: Doc, k: int, *, station: bool, first: bool) -> bool:
         if any(t.size > 1 and t.kind in ("district", "agency", "blocked") for t in hits):
             return False
     elif station:
-        if any(t.kind != "district" or not first for t in hits):
+        if any(
+            t.kind not in ("district", "blocked") or (not first and t.kind == "district")
+            for t in hits
+        ):
             return False
     elif hits or word in station_words():
         return False  # "DPO Kasur", "DSP Model Town", "SHO Chunian" are offices

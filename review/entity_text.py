@@ -144,7 +144,6 @@ _BLOCKED: Final = (
     "Khyber Pakhtunkhwa",
     "خیبر پختونخوا",
     "خیبر پختونخواہ",
-    "Model Town",
     "Allama Iqbal International Airport",
     "Allama Iqbal Town",
     "Iqbal Town",

@@ -367,6 +367,10 @@ def test_offices_titles_and_everyday_words_are_no_person(text: str) -> None:
         ("mera bhai thana saddar wala kaam karta tha", ["saddar"]),
         ("تھانہ شہدادپور کا اے ایس آئی", ["shahdadpur"]),
         ("Shahdadpur police station", ["shahdadpur"]),
+        ("Thana Model Town Lahore", ["model town/lahore"]),
+        ("Police Station Iqbal Town, Lahore", ["iqbal town/lahore"]),
+        ("at Police Station Lytton Road.", ["lytton road"]),
+        ("P.S. Saddar Kasur", ["saddar/kasur"]),
     ],
 )
 def test_stations_are_keyed_with_their_district(text: str, keys: list[str]) -> None:
