@@ -83,7 +83,8 @@ _WORD_DATES: Final = 3  # the first three patterns need a month's name
 _DAY_MONTH: Final = re.compile(rf"{_D}(?:\s+of)?[\s,./-]*(?P<m>{_M})")
 _CNIC: Final = re.compile(r"(?<![\w-])([1-7]\d{4})[-\s]?(\d{7})[-\s]?(\d)(?![\w]|-\d)")
 _MOBILE: Final = re.compile(
-    r"(?<![\w+])(?:(?:\+|00)92[\s-]?(?:\(0\)\s?)?|0)(3\d{2})[\s-]?(\d{3})[\s-]?(\d{4})(?!\w|-\d)"
+    r"(?<![\w+])(?:(?:\+|00)92[\s-]?(?:\(0\)\s?)?|0)(3\d{2})[\s.\-\u06d4]?(\d{3})[\s-]?(\d{4})"
+    r"(?!\w|-\d)"
 )
 # Landlines: an area code of one to three digits after 0 or +92, written apart
 # ("042-35761234", "(042) 3576 1234", "+92 42 35761234").

@@ -418,6 +418,8 @@ def test_dates_keep_their_day_and_year(text: str, key: str) -> None:
         ("his Qatar number is +974 5512 3456", "+97455123456"),
         ("Dubai mobile +971 55 765 4321", "+971557654321"),
         ("00966 512345678", "+966512345678"),
+        ("اس کا نمبر ۰۳۴۵۔۱۲۳۴۵۶۷ ہے", "+923451234567"),  # an Urdu full stop between
+        ("call 0345.1234567", "+923451234567"),
     ],
 )
 def test_landlines_and_foreign_numbers(text: str, key: str) -> None:
