@@ -228,7 +228,9 @@ def people_by_name(doc: Doc) -> Iterator[tuple[int, int]]:
             continue
         start = name_start(doc, k, station=False) if doc.latin(k) and doc.capital(k) else k
         start = min(start, k)
-        while start < k and _sentence_start(doc, start) and not known(doc.words[start]):
+        while start < k and (
+            doc.punct(start) or (_sentence_start(doc, start) and not known(doc.words[start]))
+        ):
             start += 1  # "Contact Nadeem": a capital at a sentence's start says nothing
         end = name_end(doc, start, station=False, ranked=not doc.capital(start))
         done = max(end, k + 1)

@@ -315,6 +315,8 @@ def test_key_for_what_a_reviewer_types(kind: str, typed: str, key: str | None) -
         ("munshi Abdul Sattar keeps the ledger", [("Abdul Sattar", "abdul sattar")]),
         ("منشی عبدالستار حساب رکھتا ہے", [("عبدالستار", "abdul sattar")]),
         ("Mr. Zahoor Ahmed said so", [("Zahoor Ahmed", "zahoor ahmed")]),
+        ("Ms. Rukhsana, the health worker, saw it", [("Rukhsana", "rukhsana")]),
+        ("Contact Nadeem on that number", [("Nadeem", "nadeem")]),
         ("sho rana tariq ne paise liye", [("rana tariq", "rana tariq")]),
         (
             "naseem bibi haji nazir ke bhatte par",
