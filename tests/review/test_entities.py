@@ -12,8 +12,10 @@ from hypothesis import strategies as st
 from review.entities import KINDS, Entity, extract, key_for
 from tests.review.corpus import Score, load
 
-# Measured on tests/review/corpus/reports.txt (58 reports): overall precision 0.996 and
-# recall 0.972. The floors leave a little room for lexicon edits, not for regressions.
+# Measured on tests/review/corpus/reports.txt (84 reports, issue 18's annotation rules):
+# overall precision 1.000 and recall 0.995 (person 1.000 / 0.991). The floors leave a
+# little room for lexicon edits, not for regressions. This corpus is the tuning one:
+# test_entities_heldout.py holds the figures on a corpus written apart.
 FLOOR_OVERALL = 0.95
 FLOOR_KIND = 0.85
 
@@ -21,7 +23,7 @@ FLOOR_KIND = 0.85
 def test_corpus_precision_and_recall(capsys: pytest.CaptureFixture[str]) -> None:
     reports = load()
     assert len(reports) >= 50
-    assert {r.language for r in reports} >= {"en", "ur"}
+    assert {r.language for r in reports} == {"en", "ur", "ru"}
     score = Score()
     for report in reports:
         score.add(report, extract(report.text))
