@@ -53,6 +53,7 @@ person: رانا طارق => P1
 district: قصور => D1
 person: اسلم => P9
 person: Nobody Here => P8
+organisation: Punjab => O1
 
 === C en
 Aslam came. Aslam left.
@@ -68,6 +69,7 @@ def test_the_scorer_counts_mentions_links_and_false_links(tmp_path: Path) -> Non
     reports = heldout.load(path)
     assert [len(r.gold) for r in reports] == [4, 3, 2]
     assert [r.unplaced for r in reports] == [0, 1, 0]
+    assert [r.other for r in reports] == [0, 1, 0]
     c_text = reports[2].text
     assert [(g.start, g.end) for g in reports[2].gold] == [(0, 5), (12, 17)]  # first free ones
 
