@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import itertools
+import time
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from review.entities import KINDS, Entity, extract, key_for
 from tests.review.corpus import Score, load
 
-# Measured on tests/review/corpus/reports.txt (58 reports): overall precision 0.996 and
-# recall 0.972. The floors leave a little room for lexicon edits, not for regressions.
+# Measured on tests/review/corpus/reports.txt (84 reports, issue 18's annotation rules):
+# overall precision 1.000 and recall 0.995 (person 1.000 / 0.991). The floors leave a
+# little room for lexicon edits, not for regressions. This corpus is the tuning one:
+# test_entities_heldout.py holds the figures on a corpus written apart.
 FLOOR_OVERALL = 0.95
 FLOOR_KIND = 0.85
 
@@ -16,7 +23,7 @@ FLOOR_KIND = 0.85
 def test_corpus_precision_and_recall(capsys: pytest.CaptureFixture[str]) -> None:
     reports = load()
     assert len(reports) >= 50
-    assert {r.language for r in reports} >= {"en", "ur"}
+    assert {r.language for r in reports} == {"en", "ur", "ru"}
     score = Score()
     for report in reports:
         score.add(report, extract(report.text))
@@ -164,16 +171,16 @@ def test_not_a_date(text: str) -> None:
 @pytest.mark.parametrize(
     ("text", "written", "key", "designation"),
     [
-        ("SHO Rana Tariq took it", "SHO Rana Tariq", "rana tariq", "SHO"),
-        ("S.H.O Rana Tariq took it", "S.H.O Rana Tariq", "rana tariq", "SHO"),
-        ("ایس ایچ او رانا طارق نے لیا", "ایس ایچ او رانا طارق", "rana tariq", "SHO"),
+        ("SHO Rana Tariq took it", "Rana Tariq", "rana tariq", "SHO"),
+        ("S.H.O Rana Tariq took it", "Rana Tariq", "rana tariq", "SHO"),
+        ("ایس ایچ او رانا طارق نے لیا", "رانا طارق", "rana tariq", "SHO"),
         ("Ch. Aslam, the ASI, came", "Ch. Aslam", "chaudhry aslam", "ASI"),
-        ("اے ایس آئی چوہدری اسلم نے", "اے ایس آئی چوہدری اسلم", "chaudhry aslam", "ASI"),
-        ("Patwari Allah Ditta changed it", "Patwari Allah Ditta", "allah ditta", "Patwari"),
-        ("پٹواری اللہ دتہ نے", "پٹواری اللہ دتہ", "allah ditta", "Patwari"),
-        ("constable Imran Butt hit him", "constable Imran Butt", "imran butt", "Constable"),
-        ("کانسٹیبل ذوالفقار نے", "کانسٹیبل ذوالفقار", "zulfiqar", "Constable"),
-        ("Tehsildar Shaukat Ali sahib signed", "Tehsildar Shaukat Ali", "shaukat ali", "Tehsildar"),
+        ("اے ایس آئی چوہدری اسلم نے", "چوہدری اسلم", "chaudhry aslam", "ASI"),
+        ("Patwari Allah Ditta changed it", "Allah Ditta", "allah ditta", "Patwari"),
+        ("پٹواری اللہ دتہ نے", "اللہ دتہ", "allah ditta", "Patwari"),
+        ("constable Imran Butt hit him", "Imran Butt", "imran butt", "Constable"),
+        ("کانسٹیبل ذوالفقار نے", "ذوالفقار", "zulfiqar", "Constable"),
+        ("Tehsildar Shaukat Ali sahib signed", "Shaukat Ali", "shaukat ali", "Tehsildar"),
     ],
 )
 def test_people_with_ranks(text: str, written: str, key: str, designation: str) -> None:
@@ -210,9 +217,9 @@ def test_ranks_without_names_are_no_person(text: str) -> None:
     ("text", "key"),
     [
         ("at Saddar police station", "saddar"),
-        ("Police Station Sadar, Kasur", "saddar"),
+        ("Police Station Sadar, Kasur", "saddar/kasur"),
         ("تھانہ صدر میں", "saddar"),
-        ("Police Station Kot Lakhpat in Lahore", "kot lakhpat"),
+        ("Police Station Kot Lakhpat in Lahore", "kot lakhpat/lahore"),
         ("تھانہ کوٹ لکھپت کے", "kot lakhpat"),
         ("thana Sambrial ka", "sambrial"),
     ],
@@ -240,7 +247,8 @@ def test_a_station_without_a_name_is_none(text: str) -> None:
         ("the SWAT team", []),
         ("a water tank", []),
         ("the Khyber Pakhtunkhwa government", []),
-        ("in lahore", []),  # lower case is not taken for a place
+        ("in lahore", ["lahore"]),  # Roman Urdu writes places in lower case too
+        ("the lahore road", ["lahore"]),
     ],
 )
 def test_districts_and_their_everyday_homonyms(text: str, keys: list[str]) -> None:
@@ -264,8 +272,13 @@ def test_agencies_match_across_scripts(english: str, urdu: str) -> None:
     assert a.key == b.key
 
 
-def test_fia_in_lower_case_is_not_the_agency() -> None:
-    assert _only("the fia said", "agency") == []
+def test_agencies_in_roman_urdu_in_any_case() -> None:
+    found = extract("fia walon ne passport rakh liya, sindh police ko bhi pata hai, nadra bhi")
+    assert [(e.kind, e.key) for e in found] == [
+        ("agency", "federal investigation agency"),
+        ("agency", "sindh police"),
+        ("agency", "nadra"),
+    ]
     assert [e.text for e in _only("FIA's circle", "agency")] == ["FIA"]
 
 
@@ -288,3 +301,221 @@ def test_fia_in_lower_case_is_not_the_agency() -> None:
 )
 def test_key_for_what_a_reviewer_types(kind: str, typed: str, key: str | None) -> None:
     assert key_for(kind, typed) == key
+
+
+# --- issue 18: the classes of error found on a held-out corpus ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("the agent who brought her is Tahir Mehmood.", [("Tahir Mehmood", "tahir mehmood")]),
+        ("Rana Tariq SHO told the families to go", [("Rana Tariq", "rana tariq")]),
+        ("رانا طارق ایس ایچ او نے کہا", [("رانا طارق", "rana tariq")]),
+        ("My uncle Nazir Ahmed was taken", [("Nazir Ahmed", "nazir ahmed")]),
+        ("the man who sold him, Bashir Gujjar, lives here", [("Bashir Gujjar", "bashir gujjar")]),
+        ("munshi Abdul Sattar keeps the ledger", [("Abdul Sattar", "abdul sattar")]),
+        ("منشی عبدالستار حساب رکھتا ہے", [("عبدالستار", "abdul sattar")]),
+        ("Mr. Zahoor Ahmed said so", [("Zahoor Ahmed", "zahoor ahmed")]),
+        ("Ms. Rukhsana, the health worker, saw it", [("Rukhsana", "rukhsana")]),
+        ("Contact Nadeem on that number", [("Nadeem", "nadeem")]),
+        ("sho rana tariq ne paise liye", [("rana tariq", "rana tariq")]),
+        (
+            "naseem bibi haji nazir ke bhatte par",
+            [("naseem bibi", "naseem bibi"), ("haji nazir", "haji nazir")],
+        ),
+        ("نسیم بی بی نے کہا", [("نسیم بی بی", "naseem bibi")]),
+        ("پٹواری اللہ دتہ نے", [("اللہ دتہ", "allah ditta")]),
+        ("ایس ایچ او رانا گلفام ہر روز آتا ہے", [("رانا گلفام", "rana گلفام")]),  # not cut at رانا
+    ],
+)
+def test_people_with_and_without_ranks_are_their_names_only(
+    text: str, names: list[tuple[str, str]]
+) -> None:
+    assert [(e.text, e.key) for e in _only(text, "person")] == names
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "تھانیدار شریف آدمی نہیں",  # "the SHO is no decent man"
+        "ایجنٹ ملک سے باہر چلا گیا",  # "the agent left the country"
+        "The DPO Kasur knows this",
+        "so does DSP Model Town",
+        "they complained to SP Investigation",
+        "one father pays the ASI Rs 40,000",
+        "the SHO Chunian came",
+        "Haji said nothing",  # a title alone names nobody
+        "He lives in Faisal Town",
+        "families from the Bheel community",
+    ],
+)
+def test_offices_titles_and_everyday_words_are_no_person(text: str) -> None:
+    assert _only(text, "person") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "keys"),
+    [
+        ("Thana Saddar Gujranwala holds them", ["saddar/gujranwala"]),
+        ("Saddar police station, Kasur", ["saddar/kasur"]),
+        ("قصور کے تھانہ صدر میں", ["saddar/kasur"]),
+        ("تھانہ صدر قصور میں", ["saddar/kasur"]),
+        ("In Okara the boys were held at Thana Saddar.", ["saddar/okara"]),
+        (
+            "PS Civil Lines Gujranwala and PS Civil Lines, Lahore",
+            ["civil lines/gujranwala", "civil lines/lahore"],
+        ),
+        ("Thana Saddar in Okara and Kasur", ["saddar/okara"]),
+        ("Thana Saddar", ["saddar"]),  # no district: the bare, weak key
+        ("mera bhai thana saddar wala kaam karta tha", ["saddar"]),
+        ("تھانہ شہدادپور کا اے ایس آئی", ["shahdadpur"]),
+        ("Shahdadpur police station", ["shahdadpur"]),
+        ("Thana Model Town Lahore", ["model town/lahore"]),
+        ("Police Station Iqbal Town, Lahore", ["iqbal town/lahore"]),
+        ("at Police Station Lytton Road.", ["lytton road"]),
+        ("P.S. Saddar Kasur", ["saddar/kasur"]),
+    ],
+)
+def test_stations_are_keyed_with_their_district(text: str, keys: list[str]) -> None:
+    assert [e.key for e in _only(text, "police_station")] == keys
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("girls from RYK", "rahim yar khan"),
+        ("from D.G Khan", "dera ghazi khan"),
+        ("in Faislabad", "faisalabad"),
+        ("rahim yar khan se", "rahim yar khan"),
+        ("ڈی پی او قصور نے", "kasur"),
+    ],
+)
+def test_district_abbreviations_misspellings_and_cues(text: str, key: str) -> None:
+    assert [e.key for e in _only(text, "district")] == [key]
+
+
+@pytest.mark.parametrize("text", ["took QAR 2000 each", "PKR 20000 for the stamp", "OMR 300"])
+def test_money_is_no_number_plate(text: str) -> None:
+    assert _only(text, "vehicle") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("یکم اپریل ۲۰۲۴ کو", "2024-04-01"),
+        ("on 4 Mar 24 they flew", "2024-03-04"),
+        ("on 9 Sep 2024", "2024-09-09"),
+        ("on 4 March 20 people left", "--03-04"),  # a short year only after a short month
+    ],
+)
+def test_dates_keep_their_day_and_year(text: str, key: str) -> None:
+    assert [e.key for e in _only(text, "date")] == [key]
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("office (042) 3576 1234", "+924235761234"),
+        ("landline 055-3841234", "+92553841234"),
+        ("office +92 42 35761234", "+924235761234"),
+        ("his Qatar number is +974 5512 3456", "+97455123456"),
+        ("Dubai mobile +971 55 765 4321", "+971557654321"),
+        ("00966 512345678", "+966512345678"),
+        ("اس کا نمبر ۰۳۴۵۔۱۲۳۴۵۶۷ ہے", "+923451234567"),  # an Urdu full stop between
+        ("call 0345.1234567", "+923451234567"),
+    ],
+)
+def test_landlines_and_foreign_numbers(text: str, key: str) -> None:
+    assert [e.key for e in _only(text, "phone")] == [key]
+
+
+@pytest.mark.parametrize(
+    ("kind", "one", "other"),
+    [
+        ("person", "منشی عبدالستار نے", "munshi Abdul Sattar said"),
+        ("person", "ایس ایچ او رانا طارق نے", "sho rana tariq ne"),
+        ("police_station", "تھانہ شہدادپور، سانگھڑ", "Shahdadpur police station, Sanghar"),
+        ("district", "ضلع رحیم یار خان", "RYK"),
+    ],
+)
+def test_one_key_across_urdu_roman_urdu_and_english(kind: str, one: str, other: str) -> None:
+    (a,) = _only(one, kind)
+    (b,) = _only(other, kind)
+    assert a.key == b.key
+
+
+def test_the_overlap_sweep_keeps_the_longest_candidate() -> None:
+    found = extract("FIA Immigration Officer Shahid Mehmood at Allama Iqbal International Airport")
+    assert [(e.kind, e.text) for e in found] == [
+        ("agency", "FIA"),
+        ("person", "Shahid Mehmood"),
+    ]
+
+
+def test_a_hostile_text_cannot_stall_the_import() -> None:
+    """Issue 18's attack: one place named 100,000 times (700 kB), each one found, none dropped.
+
+    The quadratic overlap check took over 120 s on this; the linear sweep well under 1 s
+    (the bound leaves room for a loaded machine, not for quadratic time).
+    """
+    start = time.perf_counter()
+    found = extract("Lahore " * 100_000)
+    elapsed = time.perf_counter() - start
+    assert len(found) == 100_000
+    assert all(a.end <= b.start for a, b in itertools.pairwise(found))
+    assert elapsed < 20
+
+
+_PIECES = st.sampled_from(
+    [
+        "SHO ",
+        "Rana Tariq ",
+        "رانا طارق ",
+        "ایس ایچ او ",
+        "thana saddar ",
+        "تھانہ صدر ",
+        "Kasur",
+        "قصور ",
+        ", ",
+        ". ",
+        "۔ ",
+        "0300-1234567 ",
+        "۱۲ مارچ ۲۰۲۴ ",
+        "4 Mar 24 ",
+        "QAR 2000 ",
+        "Haji ",
+        "ﻻہور ",
+        "\u064b",
+        "  \n",
+        "Mr. ",
+        "s/o ",
+    ]
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(pieces=st.lists(_PIECES | st.text(max_size=5), max_size=30))
+def test_any_text_gives_entities_in_order_that_point_at_it(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    found = extract(text)
+    for e in found:
+        assert text[e.start : e.end] == e.text
+        assert e.key
+        assert e.kind in KINDS
+    assert all(a.end <= b.start for a, b in itertools.pairwise(found))
+
+
+@pytest.mark.parametrize(
+    ("text", "keys"),
+    [
+        ("میں قصور کے ایک بھٹے پر کام کرتا ہوں", ["kasur"]),  # "of Kasur"
+        ("میرا کیا قصور تھا؟", []),  # "what was my fault?"
+        ("اس میں میرا قصور نہیں", []),
+        ("کسی کا قصور نہیں", []),
+    ],
+)
+def test_an_urdu_place_that_is_an_everyday_word_by_its_postposition(
+    text: str, keys: list[str]
+) -> None:
+    assert [e.key for e in _only(text, "district")] == keys

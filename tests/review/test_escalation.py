@@ -159,6 +159,8 @@ def _escalate(case: Case, *extra: str, out: Path | None = None) -> str:
         f"person:{VICTIM}|{VICTIM_URDU}",
         "--redact",
         "Chak 41",
+        "--yes-redact",  # named without a rank, the victim is a suggestion too (issue 18)
+        VICTIM,
         *_decisions(),
         *extra,
     ]
@@ -369,6 +371,8 @@ def test_the_two_person_rule_holds_a_packet_until_another_reviewer_countersigns(
         SUMMARY,
         "--redact",
         VICTIM,
+        "--keep",  # the suggestion declined: the victim stays a detail, redacted as typed
+        VICTIM,
         *_decisions(),
         "--out",
         str(out),
@@ -513,8 +517,8 @@ def test_suggestions_are_confirmed_one_by_one_when_asked(case: Case, tmp_path: P
 
     from review.cli import cli
 
-    # The English report alone: its suggestions come in order (person, phone, CNIC).
-    answers = "\n".join([DEMO_PASSPHRASE, "n", "y", "y"]) + "\n"
+    # The English report alone: its suggestions come in order (the SHO, the victim, phone, CNIC).
+    answers = "\n".join([DEMO_PASSPHRASE, "n", "y", "y", "y"]) + "\n"
     out = tmp_path / "packet.rzp"
     result = CliRunner().invoke(
         cli,
@@ -533,7 +537,7 @@ def test_suggestions_are_confirmed_one_by_one_when_asked(case: Case, tmp_path: P
         input=answers,
     )
     assert result.exit_code == 0, result.output
-    assert "Redact person 'SHO Rana Tariq'" in result.output
+    assert "Redact person 'Rana Tariq'" in result.output
     text = _open(case, out).content.document["reports"][0]["text"]
     assert "SHO Rana Tariq" in text
     assert PHONE not in text
@@ -634,6 +638,8 @@ def test_a_body_makes_its_key_file_and_opens_packets_with_it(case: Case, tmp_pat
         *args,
         "--redact",
         VICTIM_URDU,
+        "--yes-redact",  # the victim, named without a rank, is a suggestion too (issue 18)
+        VICTIM_URDU,
         "--keep",
         "ایس ایچ او رانا طارق",
         "--yes-redact",
@@ -675,6 +681,8 @@ def test_a_draft_made_before_a_rewrap_is_countersigned_after_it(case: Case, tmp_
         "--summary",
         SUMMARY,
         "--redact",
+        VICTIM,
+        "--keep",  # the suggestion declined: the victim stays a detail, redacted as typed
         VICTIM,
         *_decisions(),
     )

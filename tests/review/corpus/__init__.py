@@ -49,12 +49,49 @@ def load(path: Path = CORPUS) -> list[Report]:
 
 
 @dataclass
-class Score:
-    """True positives, false positives and false negatives, by kind."""
+class Rates:
+    """True positives, false positives and false negatives, by kind, and their rates."""
 
     tp: Counter[str] = field(default_factory=Counter)
     fp: Counter[str] = field(default_factory=Counter)
     fn: Counter[str] = field(default_factory=Counter)
+
+    def precision(self, kind: str | None = None) -> float:
+        """Precision for one kind, or overall."""
+        tp, fp = self._sum(self.tp, kind), self._sum(self.fp, kind)
+        return tp / (tp + fp) if tp + fp else 1.0
+
+    def recall(self, kind: str | None = None) -> float:
+        """Recall for one kind, or overall."""
+        tp, fn = self._sum(self.tp, kind), self._sum(self.fn, kind)
+        return tp / (tp + fn) if tp + fn else 1.0
+
+    def f1(self, kind: str | None = None) -> float:
+        """The harmonic mean of precision and recall."""
+        p, r = self.precision(kind), self.recall(kind)
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    def table(self) -> str:
+        """Precision, recall and F1 per kind and overall, as printable text."""
+        lines = [f"{'kind':<16}{'gold':>6}{'found':>7}{'precision':>11}{'recall':>8}{'F1':>7}"]
+        for kind in [*KINDS, None]:
+            gold = self._sum(self.tp, kind) + self._sum(self.fn, kind)
+            found = self._sum(self.tp, kind) + self._sum(self.fp, kind)
+            lines.append(
+                f"{kind or 'overall':<16}{gold:>6}{found:>7}"
+                f"{self.precision(kind):>11.3f}{self.recall(kind):>8.3f}{self.f1(kind):>7.3f}"
+            )
+        return "\n".join(lines)
+
+    @staticmethod
+    def _sum(counter: Counter[str], kind: str | None) -> int:
+        return counter[kind] if kind is not None else sum(counter.values())
+
+
+@dataclass
+class Score(Rates):
+    """The tuning corpus's figures, with what was missed and what got a wrong key."""
+
     wrong_keys: list[tuple[str, Gold, str]] = field(default_factory=list)
     misses: list[tuple[str, str, str]] = field(default_factory=list)
 
@@ -71,34 +108,11 @@ class Score:
                 self.misses.append((report.id, f"extra {kind}", text))
             if wanted[(kind, text)] > hit:
                 self.misses.append((report.id, f"missed {kind}", text))
-        keys = {(e.kind, e.text): e.key for e in found}
+        keys: dict[tuple[str, str], list[str]] = {}
+        for e in found:  # in order, so the n-th mention of a text is matched with the n-th
+            keys.setdefault((e.kind, e.text), []).append(e.key)
         for g in report.gold:
             got = keys.get((g.kind, g.text))
-            if g.key is not None and got is not None and got != g.key:
-                self.wrong_keys.append((report.id, g, got))
-
-    def precision(self, kind: str | None = None) -> float:
-        """Precision for one kind, or overall."""
-        tp, fp = self._sum(self.tp, kind), self._sum(self.fp, kind)
-        return tp / (tp + fp) if tp + fp else 1.0
-
-    def recall(self, kind: str | None = None) -> float:
-        """Recall for one kind, or overall."""
-        tp, fn = self._sum(self.tp, kind), self._sum(self.fn, kind)
-        return tp / (tp + fn) if tp + fn else 1.0
-
-    def table(self) -> str:
-        """Precision and recall per kind and overall, as printable text."""
-        lines = [f"{'kind':<16}{'gold':>6}{'found':>7}{'precision':>11}{'recall':>8}"]
-        for kind in [*KINDS, None]:
-            gold = self._sum(self.tp, kind) + self._sum(self.fn, kind)
-            found = self._sum(self.tp, kind) + self._sum(self.fp, kind)
-            lines.append(
-                f"{kind or 'overall':<16}{gold:>6}{found:>7}"
-                f"{self.precision(kind):>11.3f}{self.recall(kind):>8.3f}"
-            )
-        return "\n".join(lines)
-
-    @staticmethod
-    def _sum(counter: Counter[str], kind: str | None) -> int:
-        return counter[kind] if kind is not None else sum(counter.values())
+            key = got.pop(0) if got else None
+            if g.key is not None and key is not None and key != g.key:
+                self.wrong_keys.append((report.id, g, key))

@@ -1,0 +1,84 @@
+"""Benchmark entity extraction on hostile text: is the time linear in the text's size?
+
+    python -m tests.bench.entities [--sizes 50,200,2000] [--repeat 3]
+
+A "source" can send a text built to make the extractor slow: one place name
+repeated tens of thousands of times, one rank repeated (every one a candidate
+for a person), long runs of digits (candidates for phones, CNICs, dates). For
+each kind of text and each size (kB) this prints the best of `--repeat` times
+and the time per kB, then the ratio of the largest to the smallest time per kB
+(target ≤ 2: linear). Then one JSON line. Times are CPU time of this process,
+still noisy on a shared machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Callable
+
+from review.entities import extract
+
+LINEAR_TARGET = 2.0
+
+
+def _repeat(unit: str) -> Callable[[int], str]:
+    def build(size: int) -> str:
+        return (unit * (size // len(unit) + 1))[:size]
+
+    return build
+
+
+# Each builder makes a text of about `size` characters (Urdu letters are two bytes in UTF-8;
+# sizes are in characters, which is what the extractor walks).
+TEXTS: dict[str, Callable[[int], str]] = {
+    "place": _repeat("Lahore "),
+    "place-ur": _repeat("لاہور "),
+    "rank": _repeat("SHO "),
+    "rank-name": _repeat("SHO Rana Tariq "),
+    "digits": _repeat("0300123456789012345678901234567890 "),
+    "digit-run": lambda size: "1" * size,
+    "station": _repeat("thana saddar kasur "),
+}
+
+
+def time_one(text: str, repeat: int) -> float:
+    """The best of `repeat` timings of `extract(text)`, in CPU seconds (less noisy when shared)."""
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.process_time()
+        extract(text)
+        best = min(best, time.process_time() - start)
+    return best
+
+
+def main() -> None:
+    """Time each hostile text at each size and print the per-kB ratios."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="50,200,2000", help="sizes in kB, comma-separated")
+    parser.add_argument("--repeat", type=int, default=3, help="timings per text (best is kept)")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    extract("warm up SHO Rana Tariq Lahore")  # load the gazetteers once, outside the timings
+    header = "".join(f"{f'{kb} kB':>12}{'ms/kB':>8}" for kb in sizes)
+    print(f"{'text':<12}{header}{'ratio':>8}")
+    figures: dict[str, dict[str, float]] = {}
+    for name, build in TEXTS.items():
+        per_kb: list[float] = []
+        row = f"{name:<12}"
+        for kb in sizes:
+            seconds = time_one(build(kb * 1000), args.repeat)
+            per_kb.append(seconds * 1000 / kb)
+            figures.setdefault(name, {})[f"{kb}kB_s"] = round(seconds, 4)
+            row += f"{seconds:>11.3f}s{per_kb[-1]:>8.3f}"
+        ratio = max(per_kb) / min(per_kb)
+        figures[name]["ratio"] = round(ratio, 2)
+        print(f"{row}{ratio:>8.2f}")
+    worst = max(f["ratio"] for f in figures.values())
+    print(f"worst ratio of time per kB across sizes: {worst:.2f} (target ≤ {LINEAR_TARGET:.0f})")
+    print(json.dumps({"sizes_kb": sizes, "texts": figures, "worst_ratio": worst}, sort_keys=True))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,177 @@
+"""Score the extractor on a held-out corpus: mentions by span overlap, and cross-report links.
+
+The held-out corpus is written apart from the extractor's rules and never used to
+tune them. Format: `=== H01 en|ur|ru` starts a report, its text follows, `---`
+starts its annotations, one a line: `kind: text as written => ID`, where ID names
+the real-world entity (the same person, station, place in every report that names
+it; `DT-…` ids are dates, left out of links). Each gold text is located at its
+first occurrence not taken by an earlier annotation of the same text.
+
+Figures, all aggregates (no mention is ever printed, so the corpus stays unseen):
+precision, recall and F1 per kind and overall, where an extracted entity matches
+a gold mention of the same kind whose span it overlaps (one to one); links made
+out of expected, where an expected link is (report a, report b, ID) for an ID
+annotated in both and it is made when one key (of one kind) is given to mentions
+of that ID in both; and false links, where a person's or station's key is shared
+by two reports whose mentions under it match no common ID (or no gold mention).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from review.entities import KINDS, Entity
+from tests.review.corpus import Rates
+
+LINKED_KINDS = ("person", "police_station")  # where a false link does harm
+
+
+@dataclass(frozen=True)
+class Mention:
+    """One gold mention: kind, where it is, and the id of what it names."""
+
+    kind: str
+    start: int
+    end: int
+    ident: str
+
+
+@dataclass(frozen=True)
+class Report:
+    """One held-out report: text, language and gold mentions (those found in the text)."""
+
+    id: str
+    language: str
+    text: str
+    gold: tuple[Mention, ...]
+    unplaced: int  # annotations whose text was not found in the report
+    other: int = 0  # annotations of a kind outside KINDS
+
+
+def load(path: Path) -> list[Report]:
+    """Read a held-out corpus file."""
+    reports = []
+    for chunk in path.read_text("utf-8").split("=== ")[1:]:
+        head, _, rest = chunk.partition("\n")
+        body, _, notes = rest.partition("\n---\n")
+        ident, language = head.split()[:2]
+        text = body.strip()
+        gold, unplaced, other = [], 0, 0
+        taken: set[tuple[str, int]] = set()
+        for line in notes.strip().splitlines():
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            kind, _, value = line.partition(":")
+            written, _, entity = value.rpartition("=>")
+            written, kind = written.strip(), kind.strip()
+            if kind not in KINDS:
+                other += 1  # a kind the extractor does not claim: counted apart, printed
+                continue
+            start = _first_free(text, written, taken)
+            if start < 0:
+                unplaced += 1
+                continue
+            taken.add((written, start))
+            gold.append(Mention(kind, start, start + len(written), entity.strip()))
+        reports.append(Report(ident, language, text, tuple(gold), unplaced, other))
+    return reports
+
+
+def _first_free(text: str, written: str, taken: set[tuple[str, int]]) -> int:
+    start = text.find(written)
+    while start >= 0 and (written, start) in taken:
+        start = text.find(written, start + 1)
+    return start
+
+
+@dataclass
+class Figures(Rates):
+    """Mention and link figures over a corpus."""
+
+    expected_links: int = 0
+    made_links: int = 0
+    false_links: Counter[str] = field(default_factory=Counter)
+    unplaced: int = 0
+    other: int = 0
+    reports: int = 0
+
+    def link_share(self) -> float:
+        """The share of expected links made."""
+        return self.made_links / self.expected_links if self.expected_links else 1.0
+
+    def table(self) -> str:
+        """Every figure, printable; aggregates only."""
+        false = ", ".join(f"{k} {n}" for k, n in sorted(self.false_links.items())) or "none"
+        return "\n".join(
+            (
+                super().table(),
+                f"links made {self.made_links} of {self.expected_links} expected "
+                f"({self.link_share():.1%}); false links {sum(self.false_links.values())} "
+                f"({false})",
+                f"{self.reports} reports; annotations not found in the text: {self.unplaced}; "
+                f"of other kinds: {self.other}",
+            )
+        )
+
+
+def score(reports: Iterable[Report], extract: Callable[[str], list[Entity]]) -> Figures:
+    """Run the extractor over every report and score it."""
+    figures = Figures()
+    # (kind, key) -> report -> ids its mentions under that key match (empty: none)
+    keyed: dict[tuple[str, str], dict[str, set[str]]] = defaultdict(dict)
+    ids: dict[str, set[str]] = {}
+    for report in reports:
+        figures.reports += 1
+        figures.unplaced += report.unplaced
+        figures.other += report.other
+        ids[report.id] = {g.ident for g in report.gold if not g.ident.startswith("DT-")}
+        pairs = _match(report, extract(report.text))
+        for entity, matched in pairs:
+            seen = keyed[(entity.kind, entity.key)].setdefault(report.id, set())
+            if matched is not None:
+                seen.add(matched.ident)
+        gold = Counter(g.kind for g in report.gold)
+        found = Counter(e.kind for e, _ in pairs)
+        hits = Counter(e.kind for e, m in pairs if m is not None)
+        for kind in KINDS:
+            figures.tp[kind] += hits[kind]
+            figures.fp[kind] += found[kind] - hits[kind]
+            figures.fn[kind] += gold[kind] - hits[kind]
+    for a, b in itertools.combinations(sorted(ids), 2):
+        shared = ids[a] & ids[b]
+        figures.expected_links += len(shared)
+        made = set()
+        for by_report in keyed.values():
+            if a in by_report and b in by_report:
+                made |= by_report[a] & by_report[b] & shared
+        figures.made_links += len(made)
+    for (kind, _), by_report in keyed.items():
+        if kind not in LINKED_KINDS:
+            continue
+        for a, b in itertools.combinations(sorted(by_report), 2):
+            if not by_report[a] & by_report[b]:
+                figures.false_links[kind] += 1
+    return figures
+
+
+def _match(report: Report, found: list[Entity]) -> list[tuple[Entity, Mention | None]]:
+    """Pair each entity with a gold mention of its kind that it overlaps, one to one, in order."""
+    free = list(report.gold)
+    out: list[tuple[Entity, Mention | None]] = []
+    for entity in found:
+        match = next(
+            (
+                g
+                for g in free
+                if g.kind == entity.kind and g.start < entity.end and entity.start < g.end
+            ),
+            None,
+        )
+        if match is not None:
+            free.remove(match)
+        out.append((entity, match))
+    return out
