@@ -363,7 +363,12 @@ class Corpus:
         self._pairs()
         self._root = {num: num for num in self.facts}
         # Where each report is set: its districts and police stations (a station's district too).
-        self._places = {num: _places(f.record) for num, f in self.facts.items()}
+        self._places = {
+            num: links.places(
+                (m.kind, m.key) for m in f.record.mentions() if m.status != "rejected"
+            )
+            for num, f in self.facts.items()
+        }
         by_source: dict[str, int] = {}
         for num, f in sorted(self.facts.items()):
             self._union(num, by_source.setdefault(f.source, num))
@@ -451,16 +456,8 @@ class Corpus:
         )
 
     def pair_strength(self, kind: str, strength: Strength, a: int, b: int) -> Strength:
-        """How strong a link on a key is between reports a and b in particular.
-
-        A person's full, uncommon name is still only a name: "Tariq Mehmood" the SHO in
-        Kasur and "Tariq Mehmood" the agent in Gujrat are two men. So a name links two
-        reports strongly only when they are also set in the same place (a district or a
-        police station both name); elsewhere it is weak until a reviewer confirms it.
-        """
-        if kind == "person" and strength.level == STRONG and not self._places[a] & self._places[b]:
-            return Strength(WEAK, "the same name, but no district or police station in common")
-        return strength
+        """How strong a link on a key is between reports a and b (see `links.pair_strength`)."""
+        return links.pair_strength(kind, strength, self._places[a], self._places[b])
 
     def pairs(self, g: Group, limit: int) -> tuple[list[tuple[int, int, Evidence]], int]:
         """Up to `limit` pairs naming `g` with evidence, decided ones first; and how many in all."""
@@ -629,22 +626,6 @@ class Corpus:
         for n in nums:
             sets[find(n)].add(self._find_root(n))
         return max((len(v) for v in sets.values()), default=0)
-
-
-def _places(record: Record) -> frozenset[str]:
-    """The districts and police stations a report names, as keys (a station's district too)."""
-    found: set[str] = set()
-    for m in record.mentions():
-        if m.status == "rejected":
-            continue
-        if m.kind == "district":
-            found.add(f"district:{m.key}")
-        elif m.kind == "police_station":
-            found.add(f"station:{m.key}")
-            district = m.key.partition("/")[2]
-            if district:
-                found.add(f"district:{district}")
-    return frozenset(found)
 
 
 def _sharing(facts: Mapping[int, ReportFacts], attr: str, max_df: int) -> Counter[tuple[int, int]]:

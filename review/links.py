@@ -7,7 +7,7 @@ that is not a common name; a police station keyed with its district,
 common name words in `data/common_names.txt`, a station without its district).
 A district, an agency or a date is context: it never links two reports alone.
 Between two particular reports a strong name is weak unless they also share a
-place (`Corpus.pair_strength` in review/corroboration.py).
+place (`pair_strength`).
 A weak key counts as corroboration between two reports only once a reviewer
 confirms it for that pair; a rejected one never counts again. Decisions are
 sealed records in `link_decisions`, one per pair and key, audited by the caller.
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from typing import Final
@@ -86,6 +86,38 @@ def strength(kind: str, key: str) -> Strength:
             return Strength(WEAK, "a common name")
         return Strength(STRONG, "a name of two or more words, not a common one")
     return Strength(WEAK, f"a {kind}")
+
+
+def places(keys: Iterable[tuple[str, str]]) -> frozenset[str]:
+    """Where a report is set, from its (kind, key) pairs: districts and police stations.
+
+    A station keyed with its district (`saddar/kasur`) sets the report in that district too.
+    """
+    found: set[str] = set()
+    for kind, key in keys:
+        if kind == "district":
+            found.add(f"district:{key}")
+        elif kind == "police_station":
+            found.add(f"station:{key}")
+            district = key.partition("/")[2]
+            if district:
+                found.add(f"district:{district}")
+    return frozenset(found)
+
+
+def pair_strength(
+    kind: str, strength: Strength, places_a: frozenset[str], places_b: frozenset[str]
+) -> Strength:
+    """How strong a link on a key of `strength` is between two reports set in these places.
+
+    A person's full, uncommon name is still only a name: "Tariq Mehmood" the SHO in
+    Kasur and "Tariq Mehmood" the agent in Gujrat are two men. So a name links two
+    reports strongly only when they are also set in the same place (a district or a
+    police station both name); elsewhere it is weak until a reviewer confirms it.
+    """
+    if kind == "person" and strength.level == STRONG and not places_a & places_b:
+        return Strength(WEAK, "the same name, but no district or police station in common")
+    return strength
 
 
 @dataclass(frozen=True)

@@ -20,14 +20,18 @@ HELDOUT = Path(os.environ.get("RAAZDAR_HELDOUT") or Path(heldout.__file__).with_
 
 # Measured once, on the 48-report held-out corpus, after the extractor was frozen
 # (2026-12-02): P 0.907, R 0.870, F1 0.888; person P 0.777, R 0.740, F1 0.758; links
-# made 363 of 448 (81.0 %); false links 88 (person 85, police_station 3). Issue 18's
-# targets are F1 0.90, person F1 0.85, links 85 % and no false link: not reached. The
-# floors are the honest figures rounded down, so a regression fails; raise them as the
-# extractor (never tuned on this corpus) and the corroboration's link strength improve.
+# made 363 of 448 (81.0 %); false links 88 (person 85, police_station 3) by key alone.
+# Of those, the review tool counts 22 (person) as corroboration: the same name in two
+# reports that share a district or station (`review.links.pair_strength`); the other 66
+# it shows as weak, counted only once a reviewer confirms them. Issue 18's targets are
+# F1 0.90, person F1 0.85, links 85 % and no false link: not reached. The floors are
+# the honest figures rounded down, so a regression fails; raise them as the extractor
+# and the link strength improve (never tuned on this corpus).
 FLOOR_F1 = 0.88
 FLOOR_PERSON_F1 = 0.75
 FLOOR_LINKS = 0.81
-MOST_FALSE_LINKS = 88
+MOST_FALSE_LINKS = 22  # counted as corroboration
+MOST_WEAK_FALSE_LINKS = 66
 
 
 def test_heldout_corpus_figures(capsys: pytest.CaptureFixture[str]) -> None:
@@ -41,6 +45,7 @@ def test_heldout_corpus_figures(capsys: pytest.CaptureFixture[str]) -> None:
     assert figures.f1("person") >= FLOOR_PERSON_F1
     assert figures.link_share() >= FLOOR_LINKS
     assert sum(figures.false_links.values()) <= MOST_FALSE_LINKS
+    assert sum(figures.weak_false_links.values()) <= MOST_WEAK_FALSE_LINKS
 
 
 _MINI = """=== A en
@@ -100,7 +105,9 @@ def test_the_scorer_counts_mentions_links_and_false_links(tmp_path: Path) -> Non
     assert figures.fn["district"] == 1  # قصور in B was not found
     # A-B share P1 and D1; made: P1 only (B's district was not found).
     assert (figures.expected_links, figures.made_links) == (2, 1)
-    # "aslam" joins B's P9 and C's P2: different people under one key.
-    assert figures.false_links == {"person": 1}
+    # "aslam" joins B's P9 and C's P2: different people under one key. The two reports
+    # share no place, so the review tool shows that link as weak: not counted.
+    assert figures.false_links == {}
+    assert figures.weak_false_links == {"person": 1}
     assert 0 < figures.f1() < 1
     assert "aslam" not in figures.table().lower()  # aggregates only

@@ -14,6 +14,10 @@ out of expected, where an expected link is (report a, report b, ID) for an ID
 annotated in both and it is made when one key (of one kind) is given to mentions
 of that ID in both; and false links, where a person's or station's key is shared
 by two reports whose mentions under it match no common ID (or no gold mention).
+False links are told apart by what the review tool makes of them
+(`review.links.pair_strength`, from the key and the places both reports name):
+those it counts as corroboration (strong) and those it shows as weak, which count
+only once a reviewer confirms them.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from review import links
 from review.entities import KINDS, Entity
 from tests.review.corpus import Rates
 
@@ -94,7 +99,8 @@ class Figures(Rates):
 
     expected_links: int = 0
     made_links: int = 0
-    false_links: Counter[str] = field(default_factory=Counter)
+    false_links: Counter[str] = field(default_factory=Counter)  # counted as corroboration
+    weak_false_links: Counter[str] = field(default_factory=Counter)  # shown weak, not counted
     unplaced: int = 0
     other: int = 0
     reports: int = 0
@@ -106,12 +112,14 @@ class Figures(Rates):
     def table(self) -> str:
         """Every figure, printable; aggregates only."""
         false = ", ".join(f"{k} {n}" for k, n in sorted(self.false_links.items())) or "none"
+        weak = ", ".join(f"{k} {n}" for k, n in sorted(self.weak_false_links.items())) or "none"
         return "\n".join(
             (
                 super().table(),
                 f"links made {self.made_links} of {self.expected_links} expected "
-                f"({self.link_share():.1%}); false links {sum(self.false_links.values())} "
-                f"({false})",
+                f"({self.link_share():.1%}); false links counted as corroboration "
+                f"{sum(self.false_links.values())} ({false}); false links shown as weak "
+                f"{sum(self.weak_false_links.values())} ({weak})",
                 f"{self.reports} reports; annotations not found in the text: {self.unplaced}; "
                 f"of other kinds: {self.other}",
             )
@@ -124,12 +132,14 @@ def score(reports: Iterable[Report], extract: Callable[[str], list[Entity]]) -> 
     # (kind, key) -> report -> ids its mentions under that key match (empty: none)
     keyed: dict[tuple[str, str], dict[str, set[str]]] = defaultdict(dict)
     ids: dict[str, set[str]] = {}
+    places: dict[str, frozenset[str]] = {}
     for report in reports:
         figures.reports += 1
         figures.unplaced += report.unplaced
         figures.other += report.other
         ids[report.id] = {g.ident for g in report.gold if not g.ident.startswith("DT-")}
         pairs = _match(report, extract(report.text))
+        places[report.id] = links.places((e.kind, e.key) for e, _ in pairs)
         for entity, matched in pairs:
             seen = keyed[(entity.kind, entity.key)].setdefault(report.id, set())
             if matched is not None:
@@ -149,12 +159,15 @@ def score(reports: Iterable[Report], extract: Callable[[str], list[Entity]]) -> 
             if a in by_report and b in by_report:
                 made |= by_report[a] & by_report[b] & shared
         figures.made_links += len(made)
-    for (kind, _), by_report in keyed.items():
+    for (kind, key), by_report in keyed.items():
         if kind not in LINKED_KINDS:
             continue
+        strength = links.strength(kind, key)
         for a, b in itertools.combinations(sorted(by_report), 2):
             if not by_report[a] & by_report[b]:
-                figures.false_links[kind] += 1
+                level = links.pair_strength(kind, strength, places[a], places[b]).level
+                tally = figures.false_links if level == links.STRONG else figures.weak_false_links
+                tally[kind] += 1
     return figures
 
 
