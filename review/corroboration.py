@@ -32,6 +32,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -52,6 +53,10 @@ NEAR_DUPLICATE: Final = 0.5
 RARE_DF: Final = 3
 RARE_PHRASES: Final = 4
 _SHINGLE: Final = 5
+# A letter or a digit (what str.isalnum accepts): a word without one is punctuation.
+_WORDY: Final = re.compile(r"[^\W_]")
+# The word a masked entity of each kind stands as, folded as the text around it is.
+_MASK: Final = {kind: normalize(f"\x00{kind}") for kind in entities.KINDS}
 # Shingles held by more reports than this are boilerplate: no use for finding copies.
 _CANDIDATE_DF: Final = 50
 
@@ -772,20 +777,32 @@ def _all_texts(g: Group) -> Iterable[str]:
 
 
 def _shingles(text: str, masked: Sequence[entities.Entity]) -> set[int]:
-    """Hashed word 5-grams of normalised text, with the given entities masked out."""
-    for ent in sorted(masked, key=lambda e: e.start, reverse=True):
-        text = f"{text[: ent.start]} \x00{ent.kind} {text[ent.end :]}"
-    words = [w for w in normalize(text).split() if any(c.isalnum() for c in w) or "\x00" in w]
+    """Hashed word 5-grams of normalised text, with the given entities masked out.
+
+    Folded piece by piece between the masked entities (each stands as one word,
+    `\x00kind`), so a report with many entities costs one pass, not one per entity.
+    """
+    words: list[str] = []
+    at = 0
+    for ent in sorted(masked, key=lambda e: e.start):
+        words += normalize(text[at : ent.start]).split()
+        words.append(_MASK[ent.kind] if ent.kind in _MASK else normalize(f"\x00{ent.kind}"))
+        at = max(at, ent.end)
+    words += normalize(text[at:]).split()
+    words = [w for w in words if "\x00" in w or _WORDY.search(w)]
     if not words:
         return set()
-    grams = (
-        [words]
-        if len(words) < _SHINGLE
-        else [words[i : i + _SHINGLE] for i in range(len(words) - _SHINGLE + 1)]
-    )
+    n = len(words)
+    starts: Sequence[int] = range(1) if n < _SHINGLE else range(n - _SHINGLE + 1)
     if masked:  # a phrase is the source's own words: not one made mostly of entities
-        grams = [g for g in grams if sum("\x00" in w for w in g) <= 1]
+        before = [0]  # masked words before each position
+        for w in words:
+            before.append(before[-1] + ("\x00" in w))
+        starts = [i for i in starts if before[min(i + _SHINGLE, n)] - before[i] <= 1]
+    blake2b, from_bytes = hashlib.blake2b, int.from_bytes
     return {
-        int.from_bytes(hashlib.blake2b(" ".join(g).encode(), digest_size=6).digest(), "big")
-        for g in grams
+        from_bytes(
+            blake2b(" ".join(words[i : i + _SHINGLE]).encode(), digest_size=6).digest(), "big"
+        )
+        for i in starts
     }

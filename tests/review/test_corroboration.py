@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+import hashlib
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crypto.errors import DecryptionError
-from review import audit, bidi, corroboration, links
+from review import audit, bidi, corroboration, entities, links
 from review import workspace as ws
 from review.corroboration import Corpus, shared_entities
+from review.entities import Entity
 from review.errors import InvalidValue, NotFound
 from review.importer import import_bundle
+from review.search import normalize
 from tests.app.support import form
 from tests.review.support import Server, Source, all_bytes, review
 
@@ -576,3 +581,48 @@ def test_confirmed_pairs_join_a_weak_key_and_only_some_pairs_are_listed() -> Non
         (5, 6, "rejected"),
         (1, 3, "weak"),
     ]
+
+
+def _shingles_reference(text: str, masked: Sequence[Entity]) -> set[int]:
+    """The first, plainest form of the shingles: a reference the fast one must equal."""
+    for ent in sorted(masked, key=lambda e: e.start, reverse=True):
+        text = f"{text[: ent.start]} \x00{ent.kind} {text[ent.end :]}"
+    words = [w for w in normalize(text).split() if any(c.isalnum() for c in w) or "\x00" in w]
+    if not words:
+        return set()
+    grams = [words] if len(words) < 5 else [words[i : i + 5] for i in range(len(words) - 4)]
+    if masked:
+        grams = [g for g in grams if sum("\x00" in w for w in g) <= 1]
+    return {
+        int.from_bytes(hashlib.blake2b(" ".join(g).encode(), digest_size=6).digest(), "big")
+        for g in grams
+    }
+
+
+_PIECES = st.sampled_from(
+    [
+        "SHO Rana Tariq",
+        " of ",
+        "Thana Saddar",
+        ", Kasur. ",
+        "ایس ایچ او رانا طارق",
+        " نے ",
+        "تھانہ صدر",
+        "۔ ",
+        "0300-1234567",
+        " — ",
+        "took Rs 50,000",
+        "\u00a0",
+        "\u0640",
+        "...",
+        "\n",
+    ]
+)
+
+
+@given(st.lists(_PIECES, max_size=40), st.booleans())
+@settings(max_examples=300, deadline=None)
+def test_shingles_equal_their_plain_reference(pieces: list[str], mask: bool) -> None:
+    text = "".join(pieces)
+    found = entities.extract(text) if mask else []
+    assert corroboration._shingles(text, found) == _shingles_reference(text, found)
