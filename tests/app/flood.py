@@ -142,13 +142,15 @@ class Flood:
     stop: threading.Event = field(default_factory=threading.Event)
     sent: list[int] = field(default_factory=lambda: [0])
     busy: list[int] = field(default_factory=lambda: [0])
+    wrong_logins: list[int] = field(default_factory=lambda: [0])
     threads: list[threading.Thread] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def _count(self, status: int) -> None:
+    def _count(self, status: int, login: bool = False) -> None:
         with self.lock:
             self.sent[0] += 1
             self.busy[0] += status == 503
+            self.wrong_logins[0] += login
 
     def _wrong_codenames(self) -> None:
         browser = Browser(self.base)
@@ -158,7 +160,7 @@ class Flood:
             while not self.stop.is_set():
                 # Well formed (its checksum word right), so each one costs a derivation.
                 fields = {"csrf_token": token, "codename": generate_codename()}
-                self._count(browser.post_form("/login", fields))
+                self._count(browser.post_form("/login", fields), login=True)
         browser.close()
 
     def _garbage_proofs(self) -> None:
