@@ -53,9 +53,10 @@ BODY_MIN_RATE: Final = 500.0
 # parser answers 400 on its own.
 _HEAD_LIMIT: Final = 64 * 1024
 _END_OF_HEAD: Final = b"\r\n\r\n"
-# How much nicer request threads are than derivation threads (nice 10: about a
-# tenth of a derivation's weight when both want the same core).
-REQUEST_NICE: Final = 10
+# How much nicer request threads are than derivation threads: nice 5 weighs about
+# a third of nice 0 when both want one core (10 starved a login's own steps after
+# its derivation; measured with tests/bench/login.py).
+REQUEST_NICE: Final = 5
 
 
 class _Response(wsgi.Response):
