@@ -54,8 +54,8 @@ BODY_MIN_RATE: Final = 500.0
 _HEAD_LIMIT: Final = 64 * 1024
 _END_OF_HEAD: Final = b"\r\n\r\n"
 # How much nicer request threads are than derivation threads: nice 5 weighs about
-# a third of nice 0 when both want one core (10 starved a login's own steps after
-# its derivation; measured with tests/bench/login.py).
+# a third of nice 0 when both want one core (10 seemed to slow a quiet login's own
+# steps after its derivation in tests/bench/login.py; a noisy, shared machine).
 REQUEST_NICE: Final = 5
 
 

@@ -225,8 +225,8 @@ def derivation_peak(instance: Path) -> Iterator[list[int]]:
         thread.join(timeout=5)
 
 
-def worker_peak_rss_mib(instance: Path) -> list[float]:
-    """The peak RSS (VmHWM) of each gunicorn worker serving `instance`, in MiB."""
+def gunicorn_pids(instance: Path) -> dict[int, int]:
+    """The gunicorn processes serving `instance` (master and workers), each with its parent."""
     marker = f"RAAZDAR_INSTANCE={instance}".encode()
     pids: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
@@ -236,9 +236,19 @@ def worker_peak_rss_mib(instance: Path) -> list[float]:
             if marker in (entry / "environ").read_bytes().split(b"\0"):
                 stat = (entry / "stat").read_text()
                 pids[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
-    workers = [pid for pid, parent in pids.items() if parent in pids]
+    return pids
+
+
+def worker_pids(instance: Path) -> list[int]:
+    """The gunicorn workers serving `instance` (the master's children)."""
+    pids = gunicorn_pids(instance)
+    return sorted(pid for pid, parent in pids.items() if parent in pids)
+
+
+def worker_peak_rss_mib(instance: Path) -> list[float]:
+    """The peak RSS (VmHWM) of each gunicorn worker serving `instance`, in MiB."""
     peaks = []
-    for pid in sorted(workers):
+    for pid in worker_pids(instance):
         with contextlib.suppress(OSError):
             for line in Path(f"/proc/{pid}/status").read_text().splitlines():
                 if line.startswith("VmHWM:"):

@@ -18,7 +18,10 @@ from sqlalchemy import func, select
 
 from app import kdf_pool
 from app.models import Item, Source
+from app.worker import REQUEST_NICE
 from crypto import generate_codename
+from tests.app.flood import Browser, worker_pids
+from tests.app.live import demo_instance, live_server
 from tests.app.support import Visitor, db_session, form, source_id
 
 SLOTS = 2
@@ -268,3 +271,30 @@ def test_a_wait_the_pace_says_is_too_long_is_a_503_at_once(
     stop.set()
     for thread in ahead:
         thread.join(timeout=10)
+
+
+def _nice_of_threads(pid: int) -> list[int]:
+    """The nice value of each thread of process `pid` (Linux: field 19 of its stat)."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):
+            found.append(int((task / "stat").read_text().rsplit(")", 1)[1].split()[16]))
+    return found
+
+
+@pytest.mark.slow
+def test_request_threads_yield_the_cpu_to_derivations(tmp_path: Path) -> None:
+    """In a live worker, threads that served requests run nicer than the worker's own."""
+    instance = demo_instance(tmp_path / "instance")
+    with live_server(instance, workers=1, log=tmp_path / "gunicorn.log") as base:
+        browser = Browser(base)
+        try:
+            for _ in range(3):
+                assert browser.get("/login")[0] == 200
+        finally:
+            browser.close()
+        (worker,) = worker_pids(instance)
+        nice = _nice_of_threads(worker)
+    base_nice = os.getpriority(os.PRIO_PROCESS, 0)
+    assert base_nice in nice  # the main loop and the derivation threads
+    assert base_nice + REQUEST_NICE in nice  # the request threads that served the pages

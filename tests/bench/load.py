@@ -45,7 +45,7 @@ from submit.protocol import Api
 from submit.state import State
 from submit.trust import KeyringDocument, establish
 from submit.uploads import seal_submission, upload_pending
-from tests.app.flood import Browser, inputs, worker_peak_rss_mib
+from tests.app.flood import Browser, inputs, worker_peak_rss_mib, worker_pids
 from tests.app.live import live_server
 from tests.app.support import db_session, demo_authorities, multipart
 
@@ -144,19 +144,6 @@ def _figures(outcomes: list[Outcome], elapsed: float, accepted_status: int) -> d
     }
 
 
-def _worker_pids(instance: Path) -> list[int]:
-    """The gunicorn workers serving `instance` (children of its master)."""
-    marker = f"RAAZDAR_INSTANCE={instance}".encode()
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError):
-                if marker in (entry / "environ").read_bytes().split(b"\0"):
-                    stat = (entry / "stat").read_text()
-                    parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
-    return sorted(pid for pid, parent in parents.items() if parent in parents)
-
-
 def _rss_mib(pid: int) -> float:
     with contextlib.suppress(OSError):
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -168,7 +155,7 @@ def _rss_mib(pid: int) -> float:
 @contextlib.contextmanager
 def total_rss_peak(instance: Path) -> Iterator[list[float]]:
     """Sample the workers' RSS added up every 20 ms while the block runs; yield [its peak]."""
-    pids = _worker_pids(instance)
+    pids = worker_pids(instance)
     peak = [0.0]
     stop = threading.Event()
 
@@ -217,7 +204,7 @@ def run_one(args: argparse.Namespace, sources: int) -> dict[str, Any]:
                 api = list(pool.map(_api_source, devices))
             api_figures = _figures(api, time.monotonic() - started, 201)
             rss = worker_peak_rss_mib(instance)
-            after = [round(_rss_mib(pid), 1) for pid in _worker_pids(instance)]
+            after = [round(_rss_mib(pid), 1) for pid in worker_pids(instance)]
         stored = _stored_items(instance)
     # A web report is two items (its message and its file); an API source sent one file.
     expected = 2 * web_figures["accepted"] + api_figures["accepted"]

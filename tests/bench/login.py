@@ -44,6 +44,7 @@ from tests.app.flood import (
     Flood,
     cpu_count,
     derivation_peak,
+    gunicorn_pids,
     log_in,
     new_source,
     worker_peak_rss_mib,
@@ -113,18 +114,6 @@ def _cpu_seconds(pids: list[int]) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def _worker_pids(instance: Path) -> list[int]:
-    """The gunicorn processes serving `instance` (master and workers)."""
-    marker = f"RAAZDAR_INSTANCE={instance}".encode()
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError):
-                if marker in (entry / "environ").read_bytes().split(b"\0"):
-                    found.append(int(entry.name))
-    return found
-
-
 def _machine_busy_seconds() -> float:
     """CPU seconds the whole machine has spent busy (every process, every core) since boot."""
     fields = [int(f) for f in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
@@ -135,7 +124,7 @@ def _machine_busy_seconds() -> float:
 @contextlib.contextmanager
 def _phase(instance: Path, totals: dict[str, float]) -> Iterator[None]:
     """Time the block; add its seconds and the CPU the server and the machine used to `totals`."""
-    pids = _worker_pids(instance)
+    pids = list(gunicorn_pids(instance))
     cpu, busy, started = _cpu_seconds(pids), _machine_busy_seconds(), time.monotonic()
     yield
     for name, value in (
