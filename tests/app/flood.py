@@ -13,11 +13,12 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from http.cookies import SimpleCookie
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlencode, urlsplit
 
 from app.kdf_pool import SLOT_DIR
@@ -26,6 +27,7 @@ from crypto.encoding import b64encode
 from tests.app.support import multipart
 
 TIMEOUT = 60.0
+_N = TypeVar("_N", int, float)
 
 
 class _Inputs(HTMLParser):
@@ -193,28 +195,14 @@ class Flood:
 
 
 @contextlib.contextmanager
-def derivation_peak(instance: Path) -> Iterator[list[int]]:
-    """Sample /proc/locks while the block runs: the most slots of the pool held at once."""
-    peak = [0]
+def sampled_peak(measure: Callable[[], _N], every: float) -> Iterator[list[_N]]:
+    """Call `measure` every `every` seconds while the block runs; yield [the highest value]."""
+    peak = [measure()]
     stop = threading.Event()
 
-    def slot_inodes() -> set[int]:
-        directory = instance / SLOT_DIR
-        return {p.stat().st_ino for p in directory.glob("slot-*")} if directory.exists() else set()
-
     def sample() -> None:
-        while not stop.wait(0.002):
-            inodes = slot_inodes()
-            held = set()
-            # /proc/locks is read in pages: a slot freed and taken again between
-            # two pages shows twice, so slots are counted once each.
-            for line in Path("/proc/locks").read_text().splitlines():
-                fields = line.split()
-                if len(fields) > 5 and fields[1] == "FLOCK" and "->" not in line:
-                    inode = int(fields[5].rsplit(":", 1)[-1])
-                    if inode in inodes:
-                        held.add(inode)
-            peak[0] = max(peak[0], len(held))
+        while not stop.wait(every):
+            peak[0] = max(peak[0], measure())
 
     thread = threading.Thread(target=sample, daemon=True)
     thread.start()
@@ -223,6 +211,28 @@ def derivation_peak(instance: Path) -> Iterator[list[int]]:
     finally:
         stop.set()
         thread.join(timeout=5)
+
+
+def derivation_peak(instance: Path) -> contextlib.AbstractContextManager[list[int]]:
+    """Sample /proc/locks while the block runs: the most slots of the pool held at once."""
+
+    def slots_held() -> int:
+        directory = instance / SLOT_DIR
+        inodes = (
+            {p.stat().st_ino for p in directory.glob("slot-*")} if directory.exists() else set()
+        )
+        held = set()
+        # /proc/locks is read in pages: a slot freed and taken again between
+        # two pages shows twice, so slots are counted once each.
+        for line in Path("/proc/locks").read_text().splitlines():
+            fields = line.split()
+            if len(fields) > 5 and fields[1] == "FLOCK" and "->" not in line:
+                inode = int(fields[5].rsplit(":", 1)[-1])
+                if inode in inodes:
+                    held.add(inode)
+        return len(held)
+
+    return sampled_peak(slots_held, 0.002)
 
 
 def gunicorn_pids(instance: Path) -> dict[int, int]:

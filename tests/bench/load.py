@@ -23,9 +23,7 @@ import datetime as dt
 import json
 import secrets
 import tempfile
-import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,7 +43,7 @@ from submit.protocol import Api
 from submit.state import State
 from submit.trust import KeyringDocument, establish
 from submit.uploads import seal_submission, upload_pending
-from tests.app.flood import Browser, inputs, worker_peak_rss_mib, worker_pids
+from tests.app.flood import Browser, inputs, sampled_peak, worker_peak_rss_mib, worker_pids
 from tests.app.live import live_server
 from tests.app.support import db_session, demo_authorities, multipart
 
@@ -152,25 +150,10 @@ def _rss_mib(pid: int) -> float:
     return 0.0
 
 
-@contextlib.contextmanager
-def total_rss_peak(instance: Path) -> Iterator[list[float]]:
+def total_rss_peak(instance: Path) -> contextlib.AbstractContextManager[list[float]]:
     """Sample the workers' RSS added up every 20 ms while the block runs; yield [its peak]."""
     pids = worker_pids(instance)
-    peak = [0.0]
-    stop = threading.Event()
-
-    def sample() -> None:
-        while not stop.wait(0.02):
-            peak[0] = max(peak[0], sum(_rss_mib(pid) for pid in pids))
-
-    thread = threading.Thread(target=sample, daemon=True)
-    thread.start()
-    try:
-        yield peak
-    finally:
-        stop.set()
-        thread.join(timeout=5)
-        peak[0] = round(peak[0], 1)
+    return sampled_peak(lambda: round(sum(_rss_mib(pid) for pid in pids), 1), 0.02)
 
 
 def _stored_items(instance: Path) -> int:
