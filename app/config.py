@@ -83,11 +83,12 @@ class Config:
             raise ConfigError("the secret key must be at least 32 bytes")
 
 
-# Waiting places per derivation slot (RAAZDAR_KDF_QUEUE overrides the total): a
-# derivation takes 0.3-1 s, so up to 16 waiting per slot are served within the
-# 10 s wait (`app.kdf_pool` also turns away at once whoever the recent pace says
-# would not be), and the places leave most of the default 64 threads to pages.
-QUEUE_PER_SLOT = 16
+# Waiting places per derivation slot (RAAZDAR_KDF_QUEUE overrides the total). A
+# derivation takes 0.3-1 s, and `app.kdf_pool` also turns away at once whoever
+# the recent pace says would not be served within the wait; 24 per slot let 50
+# web sources at once all in on the 2-core test machine (tests/bench/load.py),
+# and leave a quarter of the default 64 threads to pages.
+QUEUE_PER_SLOT = 24
 
 
 def kdf_slots() -> int:
