@@ -173,6 +173,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             rss = worker_peak_rss_mib(instance)
     slots = cpu_count()
     derivations = flood["wrong_logins"] + len(flooded)
+    derivation_s = slots * flood_phase["seconds"] / max(1, derivations)
     figures = {
         "kdf": args.kdf,
         "workers": args.workers,
@@ -196,7 +197,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "quiet_machine_cpu_s": quiet_phase["machine_cpu_s"],
         "flood_machine_cpu_s": flood_phase["machine_cpu_s"],
         # Derivation time under flood, if the slots were never idle (they are not, flooded).
-        "flood_derivation_s": round(slots * flood_phase["seconds"] / max(1, derivations), 3),
+        "flood_derivation_s": round(derivation_s, 4),
         "peak_concurrent_derivations": peak[0],
         "worker_peak_rss_mib": rss,
     }
@@ -206,7 +207,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     # How many derivation times a flooded login took: the queue it met, apart from
     # how fast each derivation went (which the machine's other programs sway).
     figures["flood_p50_in_derivations"] = round(
-        figures["flood_p50_s"] / figures["flood_derivation_s"], 2
+        figures["flood_p50_s"] / derivation_s if derivation_s else 0.0, 2
     )
     figures["target_met"] = figures["p95_ratio"] <= 3 and not figures["real_logins_failed"]
     return figures
