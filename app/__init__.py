@@ -30,7 +30,7 @@ def create_app(config: Config | None = None) -> Flask:
     )
     app.session_interface = SealedSessionInterface()
     logs.configure()
-    kdf_pool.prepare(config.INSTANCE_DIR, app.config["KDF_SLOTS"])
+    kdf_pool.prepare(config.INSTANCE_DIR, app.config["KDF_SLOTS"], app.config["KDF_QUEUE"])
     # One per app: a shared instance would move every app to the last one's database.
     Database().init_app(app)
     context.init_app(app)

@@ -39,7 +39,8 @@ class Config:
     MAX_BUNDLE_BYTES = 2 * 1024**3
     # Sources: no failure is counted (nobody can be locked out); the work is
     # bounded instead: at most KDF_SLOTS Argon2id derivations at once on this
-    # host, across every worker, each waiting at most KDF_WAIT_SECONDS for a slot.
+    # host, across every worker, each waiting at most KDF_WAIT_SECONDS for a slot,
+    # and at most KDF_QUEUE requests waiting (more are told "busy" at once).
     KDF_WAIT_SECONDS = 10.0
     # A source's session ends this long after login however active it is (as
     # SecureDrop's), as well as after SESSION_IDLE_SECONDS without a page.
@@ -71,7 +72,8 @@ class Config:
             self.SECRET_KEY = read_quietly(paths.secret_key)
         except OSError as exc:
             raise ConfigError(f"cannot read the secret key: {exc}") from exc
-        self.KDF_SLOTS = _slots()
+        self.KDF_SLOTS = kdf_slots()
+        self.KDF_QUEUE = _count("RAAZDAR_KDF_QUEUE", QUEUE_PER_SLOT * self.KDF_SLOTS)
         for name, value in overrides.items():
             setattr(self, name, value)
 
@@ -81,14 +83,27 @@ class Config:
             raise ConfigError("the secret key must be at least 32 bytes")
 
 
-def _slots() -> int:
+# Waiting places per derivation slot (RAAZDAR_KDF_QUEUE overrides the total). A
+# derivation takes 0.3-1 s, and `app.kdf_pool` also turns away at once whoever
+# the recent pace says would not be served within the wait; 24 per slot let 50
+# web sources at once all in on the 2-core test machine (tests/bench/load.py),
+# and leave a quarter of the default 64 threads to pages.
+QUEUE_PER_SLOT = 24
+
+
+def kdf_slots() -> int:
     """Derivation slots: RAAZDAR_KDF_SLOTS, or one per core this process may use."""
-    raw = os.environ.get("RAAZDAR_KDF_SLOTS", "")
-    if raw:
-        if not raw.isdigit() or int(raw) < 1:
-            raise ConfigError(f"RAAZDAR_KDF_SLOTS must be a positive whole number, not {raw!r}")
-        return int(raw)
-    return max(1, len(os.sched_getaffinity(0)))
+    return _count("RAAZDAR_KDF_SLOTS", max(1, len(os.sched_getaffinity(0))))
+
+
+def _count(name: str, default: int) -> int:
+    """A positive whole number from the environment variable `name`, else `default`."""
+    raw = os.environ.get(name, "")
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise ConfigError(f"{name} must be a positive whole number, not {raw!r}")
+    return int(raw)
 
 
 class DemoConfig(Config):

@@ -10,6 +10,18 @@ keep up an average of `BODY_MIN_RATE` bytes a second after `BODY_GRACE_SECONDS`
 (Apache's mod_reqtimeout defaults), else the connection is closed. Nothing is
 spooled anywhere: the body is still read by the app, straight from the socket.
 
+Its request threads run at a lower CPU priority (`REQUEST_NICE`) than its
+main loop and its Argon2id derivation threads (`app.kdf_pool`): every login
+waiting for a derivation slot waits on the derivations in progress, so a flood
+of cheap requests (garbage API proofs, say) must not take their CPU. Pages
+still get the CPU the derivations leave, and derivations are bounded by the
+pool's slots (one per core), so nothing starves.
+
+A worker whose threads are all busy stops accepting connections until one is
+free, so that another worker with idle threads takes them: stock gthread lets
+the first worker to wake accept a whole burst and queue it behind its own
+threads while the other workers idle.
+
 It also drops gunicorn's `Server` header, which names the software to anyone.
 """
 
@@ -17,14 +29,22 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import os
 import selectors
 import socket
+import threading
 import time
+from concurrent import futures
 from functools import partial
 from typing import Any, Final
 
 from gunicorn.http import wsgi
 from gunicorn.workers.gthread import TConn, ThreadWorker
+
+# Imported here, in the gunicorn master (which loads the worker class), so that
+# the pool's table of waiters is mapped before the fork and shared by every worker.
+from app import kdf_pool
+from app.config import kdf_slots
 
 HEAD_SECONDS: Final = 20.0
 BODY_GRACE_SECONDS: Final = 20.0
@@ -33,6 +53,10 @@ BODY_MIN_RATE: Final = 500.0
 # parser answers 400 on its own.
 _HEAD_LIMIT: Final = 64 * 1024
 _END_OF_HEAD: Final = b"\r\n\r\n"
+# How much nicer request threads are than derivation threads: nice 5 weighs about
+# a third of nice 0 when both want one core (10 seemed to slow a quiet login's own
+# steps after its derivation in tests/bench/login.py; a noisy, shared machine).
+REQUEST_NICE: Final = 5
 
 
 class _Response(wsgi.Response):
@@ -76,12 +100,42 @@ def _paced(sock: socket.socket) -> PacedSocket:
     return PacedSocket(sock.family, sock.type, sock.proto, fileno=sock.detach())
 
 
+def _request_thread_priority() -> None:
+    """Lower this request thread's CPU priority (Linux: per thread) below the derivations'."""
+    me = threading.get_native_id()
+    with contextlib.suppress(OSError):
+        os.setpriority(os.PRIO_PROCESS, me, os.getpriority(os.PRIO_PROCESS, me) + REQUEST_NICE)
+
+
 class HeadFirstWorker(ThreadWorker):
     """gthread with request heads read in the main loop and deadlines on heads and bodies."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._connections = 0
         super().__init__(*args, **kwargs)
         self.reading_heads: dict[Any, float] = {}
+        # Requests handed to the threads and not finished (main loop only).
+        self.in_flight = 0
+
+    @property
+    def worker_connections(self) -> int:
+        """gthread accepts while it holds fewer connections: none while every thread is busy."""
+        return self._connections if self.in_flight < self.cfg.threads else 0
+
+    @worker_connections.setter
+    def worker_connections(self, value: int) -> None:
+        self._connections = value
+
+    def init_process(self) -> None:
+        """Start the derivation threads from this (main) thread, at the worker's own priority."""
+        kdf_pool.start_derivers(kdf_slots())
+        super().init_process()
+
+    def get_thread_pool(self) -> futures.ThreadPoolExecutor:
+        """gthread's request threads, each at a lower CPU priority than the derivations."""
+        return futures.ThreadPoolExecutor(
+            max_workers=self.cfg.threads, initializer=_request_thread_priority
+        )
 
     def accept(self, listener: Any) -> None:
         """Accept as gthread does, on a paced socket."""
@@ -100,7 +154,7 @@ class HeadFirstWorker(ThreadWorker):
         if getattr(conn, "head", None) is not None or (
             conn.parser is not None and conn.parser.unreader.buf.getvalue()
         ):
-            super().enqueue_req(conn)
+            self._to_thread(conn)
             return
         conn.sock.setblocking(False)
         conn.head = None
@@ -126,7 +180,17 @@ class HeadFirstWorker(ThreadWorker):
             conn.head = bytes(conn.head_bytes)
             conn.head_bytes = bytearray()
             conn.data_ready = True
-            super().enqueue_req(conn)
+            self._to_thread(conn)
+
+    def _to_thread(self, conn: Any) -> None:
+        """Hand a connection whose head is here to a thread."""
+        self.in_flight += 1
+        super().enqueue_req(conn)
+
+    def finish_request(self, conn: Any, fs: Any) -> None:
+        """A thread is done with the request: count it free, then finish as gthread does."""
+        self.in_flight -= 1
+        super().finish_request(conn, fs)
 
     def _drop(self, conn: Any) -> None:
         """Forget a connection whose head never came (closed, or out of time)."""

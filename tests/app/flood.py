@@ -13,11 +13,12 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from http.cookies import SimpleCookie
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlencode, urlsplit
 
 from app.kdf_pool import SLOT_DIR
@@ -26,6 +27,7 @@ from crypto.encoding import b64encode
 from tests.app.support import multipart
 
 TIMEOUT = 60.0
+_N = TypeVar("_N", int, float)
 
 
 class _Inputs(HTMLParser):
@@ -142,13 +144,15 @@ class Flood:
     stop: threading.Event = field(default_factory=threading.Event)
     sent: list[int] = field(default_factory=lambda: [0])
     busy: list[int] = field(default_factory=lambda: [0])
+    wrong_logins: list[int] = field(default_factory=lambda: [0])
     threads: list[threading.Thread] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def _count(self, status: int) -> None:
+    def _count(self, status: int, login: bool = False) -> None:
         with self.lock:
             self.sent[0] += 1
             self.busy[0] += status == 503
+            self.wrong_logins[0] += login
 
     def _wrong_codenames(self) -> None:
         browser = Browser(self.base)
@@ -158,7 +162,7 @@ class Flood:
             while not self.stop.is_set():
                 # Well formed (its checksum word right), so each one costs a derivation.
                 fields = {"csrf_token": token, "codename": generate_codename()}
-                self._count(browser.post_form("/login", fields))
+                self._count(browser.post_form("/login", fields), login=True)
         browser.close()
 
     def _garbage_proofs(self) -> None:
@@ -191,28 +195,14 @@ class Flood:
 
 
 @contextlib.contextmanager
-def derivation_peak(instance: Path) -> Iterator[list[int]]:
-    """Sample /proc/locks while the block runs: the most slots of the pool held at once."""
-    peak = [0]
+def sampled_peak(measure: Callable[[], _N], every: float) -> Iterator[list[_N]]:
+    """Call `measure` every `every` seconds while the block runs; yield [the highest value]."""
+    peak = [measure()]
     stop = threading.Event()
 
-    def slot_inodes() -> set[int]:
-        directory = instance / SLOT_DIR
-        return {p.stat().st_ino for p in directory.glob("slot-*")} if directory.exists() else set()
-
     def sample() -> None:
-        while not stop.wait(0.002):
-            inodes = slot_inodes()
-            held = set()
-            # /proc/locks is read in pages: a slot freed and taken again between
-            # two pages shows twice, so slots are counted once each.
-            for line in Path("/proc/locks").read_text().splitlines():
-                fields = line.split()
-                if len(fields) > 5 and fields[1] == "FLOCK" and "->" not in line:
-                    inode = int(fields[5].rsplit(":", 1)[-1])
-                    if inode in inodes:
-                        held.add(inode)
-            peak[0] = max(peak[0], len(held))
+        while not stop.wait(every):
+            peak[0] = max(peak[0], measure())
 
     thread = threading.Thread(target=sample, daemon=True)
     thread.start()
@@ -223,8 +213,30 @@ def derivation_peak(instance: Path) -> Iterator[list[int]]:
         thread.join(timeout=5)
 
 
-def worker_peak_rss_mib(instance: Path) -> list[float]:
-    """The peak RSS (VmHWM) of each gunicorn worker serving `instance`, in MiB."""
+def derivation_peak(instance: Path) -> contextlib.AbstractContextManager[list[int]]:
+    """Sample /proc/locks while the block runs: the most slots of the pool held at once."""
+
+    def slots_held() -> int:
+        directory = instance / SLOT_DIR
+        inodes = (
+            {p.stat().st_ino for p in directory.glob("slot-*")} if directory.exists() else set()
+        )
+        held = set()
+        # /proc/locks is read in pages: a slot freed and taken again between
+        # two pages shows twice, so slots are counted once each.
+        for line in Path("/proc/locks").read_text().splitlines():
+            fields = line.split()
+            if len(fields) > 5 and fields[1] == "FLOCK" and "->" not in line:
+                inode = int(fields[5].rsplit(":", 1)[-1])
+                if inode in inodes:
+                    held.add(inode)
+        return len(held)
+
+    return sampled_peak(slots_held, 0.002)
+
+
+def gunicorn_pids(instance: Path) -> dict[int, int]:
+    """The gunicorn processes serving `instance` (master and workers), each with its parent."""
     marker = f"RAAZDAR_INSTANCE={instance}".encode()
     pids: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
@@ -234,9 +246,19 @@ def worker_peak_rss_mib(instance: Path) -> list[float]:
             if marker in (entry / "environ").read_bytes().split(b"\0"):
                 stat = (entry / "stat").read_text()
                 pids[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
-    workers = [pid for pid, parent in pids.items() if parent in pids]
+    return pids
+
+
+def worker_pids(instance: Path) -> list[int]:
+    """The gunicorn workers serving `instance` (the master's children)."""
+    pids = gunicorn_pids(instance)
+    return sorted(pid for pid, parent in pids.items() if parent in pids)
+
+
+def worker_peak_rss_mib(instance: Path) -> list[float]:
+    """The peak RSS (VmHWM) of each gunicorn worker serving `instance`, in MiB."""
     peaks = []
-    for pid in sorted(workers):
+    for pid in worker_pids(instance):
         with contextlib.suppress(OSError):
             for line in Path(f"/proc/{pid}/status").read_text().splitlines():
                 if line.startswith("VmHWM:"):

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import multiprocessing
 import os
 import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -16,7 +18,10 @@ from sqlalchemy import func, select
 
 from app import kdf_pool
 from app.models import Item, Source
+from app.worker import REQUEST_NICE
 from crypto import generate_codename
+from tests.app.flood import Browser, worker_pids
+from tests.app.live import demo_instance, live_server
 from tests.app.support import Visitor, db_session, form, source_id
 
 SLOTS = 2
@@ -57,7 +62,7 @@ def test_the_pool_never_runs_more_than_its_slots(instance: Path) -> None:
     running, peak, lock = [0], [0], threading.Lock()
 
     def derive() -> None:
-        with kdf_pool.slot(instance, SLOTS, 30):
+        with kdf_pool.slot(instance, SLOTS, 30, 12):
             with lock:
                 running[0] += 1
                 peak[0] = max(peak[0], running[0])
@@ -146,3 +151,150 @@ def test_taking_a_slot_changes_no_stamp(pooled: Flask, instance: Path) -> None:
     visitor, codename = account(pooled)
     assert visitor.log_in(codename).status_code == 303
     assert stamps() == before
+
+
+@contextlib.contextmanager
+def every_place_taken(instance: Path, queue: int, slots: int = SLOTS) -> Iterator[None]:
+    """Hold every slot and every waiting place, as a full queue in other workers would."""
+    held = []
+    try:
+        for path in kdf_pool.place_paths(instance, slots, queue):
+            fd = os.open(path, os.O_RDONLY | os.O_CREAT, 0o600)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            held.append(fd)
+        with all_slots_taken(instance, slots):
+            yield
+    finally:
+        for fd in held:
+            os.close(fd)
+
+
+def test_a_full_queue_is_a_calm_503_at_once(make_app: Callable[..., Flask], instance: Path) -> None:
+    app = make_app(KDF_SLOTS=SLOTS, KDF_QUEUE=3, KDF_WAIT_SECONDS=20)
+    visitor, codename = account(app)
+    with every_place_taken(instance, queue=3):
+        started = time.monotonic()
+        response = visitor.log_in(codename)
+        waited = time.monotonic() - started
+    # Told at once, not after the 20 s wait: no thread is held for a place it can't get.
+    assert waited < 2
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "60"
+    assert "The server is busy" in response.get_data(as_text=True)
+    assert visitor.log_in(codename).status_code == 303
+
+
+def test_the_queue_never_holds_more_than_its_places(instance: Path) -> None:
+    queue, outcomes, lock = 3, [], threading.Lock()
+
+    def derive() -> None:
+        started = time.monotonic()
+        try:
+            with kdf_pool.slot(instance, SLOTS, 30, queue):
+                time.sleep(0.3)
+            outcome = "served"
+        except kdf_pool.KdfBusy:
+            outcome = "busy"
+        with lock:
+            outcomes.append((outcome, time.monotonic() - started))
+
+    threads = [threading.Thread(target=derive) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    served = [s for o, s in outcomes if o == "served"]
+    busy = [s for o, s in outcomes if o == "busy"]
+    assert len(served) == SLOTS + queue
+    assert len(busy) == 12 - SLOTS - queue
+    assert max(busy) < 0.3  # before even the first derivation ended
+
+
+def _wait_in_line(instance: Path, names: list[tuple[str, float]], done: Any) -> None:
+    """In a forked worker: each name joins the queue after its delay; report the order served."""
+    threads = []
+    started = time.monotonic()
+
+    def one(name: str) -> None:
+        with kdf_pool.slot(instance, 1, 10, 8):
+            done.put(name)
+            time.sleep(0.05)
+
+    for name, delay in names:
+        time.sleep(max(0.0, started + delay - time.monotonic()))
+        threads.append(threading.Thread(target=one, args=(name,)))
+        threads[-1].start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+def test_waiters_are_served_in_arrival_order_across_workers(instance: Path) -> None:
+    """Two forked workers (sharing the pool's table, as gunicorn's do) interleave their waiters."""
+    fork = multiprocessing.get_context("fork")
+    done = fork.Queue()
+    workers = [
+        fork.Process(target=_wait_in_line, args=(instance, [("a1", 0.5), ("a3", 0.7)], done)),
+        fork.Process(target=_wait_in_line, args=(instance, [("b2", 0.6), ("b4", 0.8)], done)),
+    ]
+    # Forked first: a child would inherit the slot's lock along with its descriptor.
+    for worker in workers:
+        worker.start()
+    with all_slots_taken(instance, 1):
+        time.sleep(1.3)  # everyone is waiting
+    order = [done.get(timeout=20) for _ in range(4)]
+    for worker in workers:
+        worker.join(timeout=20)
+    assert order == ["a1", "b2", "a3", "b4"]
+
+
+def test_a_wait_the_pace_says_is_too_long_is_a_503_at_once(
+    instance: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Recent derivations took 1 s each: four waiters ahead on two slots mean 3 s or so.
+    monkeypatch.setattr(kdf_pool, "_pace", [1.0])
+    stop = threading.Event()
+
+    def wait_ahead() -> None:
+        with contextlib.suppress(kdf_pool.KdfBusy), kdf_pool.slot(instance, SLOTS, 5, 8):
+            stop.wait(5)
+
+    with all_slots_taken(instance):
+        ahead = [threading.Thread(target=wait_ahead) for _ in range(4)]
+        for thread in ahead:
+            thread.start()
+        time.sleep(0.3)
+        started = time.monotonic()
+        with pytest.raises(kdf_pool.KdfBusy), kdf_pool.slot(instance, SLOTS, 2, 8):
+            pass
+        assert time.monotonic() - started < 0.5
+    stop.set()
+    for thread in ahead:
+        thread.join(timeout=10)
+
+
+def _nice_of_threads(pid: int) -> list[int]:
+    """The nice value of each thread of process `pid` (Linux: field 19 of its stat)."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):
+            found.append(int((task / "stat").read_text().rsplit(")", 1)[1].split()[16]))
+    return found
+
+
+@pytest.mark.slow
+def test_request_threads_yield_the_cpu_to_derivations(tmp_path: Path) -> None:
+    """In a live worker, threads that served requests run nicer than the worker's own."""
+    instance = demo_instance(tmp_path / "instance")
+    with live_server(instance, workers=1, log=tmp_path / "gunicorn.log") as base:
+        browser = Browser(base)
+        try:
+            for _ in range(3):
+                assert browser.get("/login")[0] == 200
+        finally:
+            browser.close()
+        (worker,) = worker_pids(instance)
+        nice = _nice_of_threads(worker)
+    base_nice = os.getpriority(os.PRIO_PROCESS, 0)
+    assert base_nice in nice  # the main loop and the derivation threads
+    assert base_nice + REQUEST_NICE in nice  # the request threads that served the pages
