@@ -88,6 +88,10 @@ def live_server(
     """
     port = free_port()
     env = dict(os.environ, RAAZDAR_INSTANCE=str(instance), RAAZDAR_BIND=f"127.0.0.1:{port}")
+    # gunicorn names its processes with setproctitle when it is installed (the dev extra
+    # brings it, through onionbalance), which overwrites /proc/PID/environ; the tests
+    # find this server's processes by the instance named there (tests/app/flood.py).
+    env["SPT_NOENV"] = "1"
     if workers is not None:
         env["RAAZDAR_WORKERS"] = str(workers)
     command = [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF), "wsgi:app"]
