@@ -189,7 +189,9 @@ def open_(c: Ctx, num: int, attachment: str, out: Path, yes: bool) -> None:
             err=True,
         )
         if not yes and not click.confirm("Write it?", default=False, err=True):
-            raise ReviewError("nothing written", hint="`view` shows text, images and PDFs in the tool")
+            raise ReviewError(
+                "nothing written", hint="`view` shows text, images and PDFs in the tool"
+            )
 
     found = reports.open_attachment(c.unlock(), num, attachment, out, warn)
     click.echo(f"wrote {found.name or 'attachment'} ({found.length:,} bytes) to {out}")
