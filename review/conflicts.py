@@ -31,10 +31,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Final, Literal
 
-from review import audit, entities, triage
+from review import audit, entities
 from review.errors import InvalidValue, NotFound, ReviewError
 from review.schema import transaction
 from review.search import SearchIndex, normalize
+from review.state import State, read_state, seal_state
 from review.workspace import Unlocked
 
 KINDS: Final = ("agency", "district")
@@ -134,14 +135,14 @@ def declarations(u: Unlocked, reviewer: str | None = None) -> list[Declaration]:
     return out
 
 
-def check(u: Unlocked, num: int, state: triage.State) -> None:
+def check(u: Unlocked, num: int, state: State) -> None:
     """Refuse report `num` to the acting reviewer if it names one of their declarations."""
     mine = declarations(u, u.reviewer)
     if mine and _Matcher(SearchIndex.load(u)).names_any(mine, num, state):
         raise NotFound(f"report {num} is not available to you")
 
 
-def check_assignee(u: Unlocked, num: int, reviewer: str, state: triage.State) -> None:
+def check_assignee(u: Unlocked, num: int, reviewer: str, state: State) -> None:
     """Refuse to assign report `num` to a reviewer it is routed away from."""
     theirs = declarations(u, reviewer)
     if theirs and _Matcher(SearchIndex.load(u)).names_any(theirs, num, state):
@@ -195,7 +196,7 @@ def route(u: Unlocked) -> Routed:
                 picture.states[num] = state = replace(state, assignee=to)
                 u.conn.execute(
                     "UPDATE reports SET state = ? WHERE num = ?",
-                    (triage.seal_state(u, num, state), num),
+                    (seal_state(u, num, state), num),
                 )
             if num not in recorded:
                 _insert(u, "routings", num, {"reviewer": reviewer}, _routing_of(num))
@@ -213,7 +214,7 @@ def route(u: Unlocked) -> Routed:
     return done
 
 
-def names(declaration: Declaration, state: triage.State, text: str) -> bool:
+def names(declaration: Declaration, state: State, text: str) -> bool:
     """Say whether a report, by its triage field or its text, names a declaration."""
     return _Matcher(None).names(declaration, state, normalize(text))
 
@@ -232,7 +233,7 @@ def routing_context(seq: int, report: int) -> bytes:
 class _Picture:
     """Who is routed away from what, as the workspace stands: computed once per pass."""
 
-    states: dict[int, triage.State]
+    states: dict[int, State]
     named: dict[str, set[int]]  # reviewer -> reports naming one of their declarations
     recorded: dict[str, dict[int, int]]  # reviewer -> report -> routing row
     active: list[str]  # reviewers who can unlock (a key not retired)
@@ -240,11 +241,11 @@ class _Picture:
     @classmethod
     def take(cls, u: Unlocked) -> _Picture:
         decls = declarations(u)
-        states: dict[int, triage.State] = {}
+        states: dict[int, State] = {}
         named: dict[str, set[int]] = {}
         if decls:
             nums = [row[0] for row in u.conn.execute("SELECT num FROM reports ORDER BY num")]
-            states = {num: triage.read_state(u, num) for num in nums}
+            states = {num: read_state(u, num) for num in nums}
             matcher = _Matcher(SearchIndex.load(u))
             for d in decls:
                 hits = named.setdefault(d.reviewer, set())
@@ -293,12 +294,12 @@ class _Matcher:
         """A report's folded text, as the search index holds it."""
         return self._index.text(num) if self._index is not None else ""
 
-    def names_any(self, decls: Iterable[Declaration], num: int, state: triage.State) -> bool:
+    def names_any(self, decls: Iterable[Declaration], num: int, state: State) -> bool:
         """Say whether report `num` names any of `decls`."""
         text = self.text(num)
         return any(self.names(d, state, text) for d in decls)
 
-    def names(self, d: Declaration, state: triage.State, text: str) -> bool:
+    def names(self, d: Declaration, state: State, text: str) -> bool:
         """Say whether the field of the declaration's kind, or folded `text`, names it."""
         wanted = self.wanted(d)
         value = (state.agency if d.kind == "agency" else state.district) or ""

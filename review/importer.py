@@ -52,6 +52,7 @@ from review.errors import ImportRefused
 from review.keyring import server_keys
 from review.reports import Content, item_context, parse_report
 from review.schema import transaction
+from review.state import State, read_state, seal_state
 from review.workspace import Unlocked, scratch
 
 # A report record is a form's worth of text; anything larger is filed, not indexed.
@@ -429,10 +430,10 @@ def _record(
                     (e.submission, e.source, e.day.isoformat()),
                 ).fetchone()[0]
             )
-            state = triage.State()
+            state = State()
             conn.execute(
                 "UPDATE reports SET state = ? WHERE num = ?",
-                (triage.seal_state(u, num, state), num),
+                (seal_state(u, num, state), num),
             )
             # The source learns that reviewers have it, unless told more already.
             notices.post(u, e.source, triage.NOTICES["new"], replace=False)
@@ -468,9 +469,9 @@ def _record(
 
 def _source_answers(u: Unlocked, num: int, content: Content) -> None:
     """Fill a report's agency and district from its form, whichever bundle or order it came in."""
-    state = triage.read_state(u, num)
+    state = read_state(u, num)
     filled = triage.from_source(state, content.fields)
     if filled != state:
         u.conn.execute(
-            "UPDATE reports SET state = ? WHERE num = ?", (triage.seal_state(u, num, filled), num)
+            "UPDATE reports SET state = ? WHERE num = ?", (seal_state(u, num, filled), num)
         )

@@ -20,6 +20,7 @@ from review import audit, triage
 from review.blobs import open_blob, read_blob
 from review.errors import NotFound, ReviewError
 from review.schema import transaction
+from review.state import State
 from review.workspace import Unlocked
 
 
@@ -84,7 +85,7 @@ class ReportView:
     submission: str
     source: str
     day: dt.date
-    state: triage.State
+    state: State
     contents: list[Content]
     attachments: list[Attachment]
     notes: list[triage.Note]

@@ -44,6 +44,7 @@ from review import (
 from review.blobs import create_file, open_blob, remove_files
 from review.errors import ReviewError
 from review.schema import transaction
+from review.state import state_context
 from review.workspace import HISTORY, Unlocked
 
 _BLOB_METADATA: Final = Metadata("blob")
@@ -64,7 +65,7 @@ class Sealed:
 # log's details are not here: signatures cover them. A test checks that every
 # BLOB column of the schema is either here or known to hold no workspace record.
 SEALED: Final = (
-    Sealed("reports", "state", ("num",), triage._context),
+    Sealed("reports", "state", ("num",), state_context),
     Sealed("items", "info", ("id",), reports.item_context),
     Sealed("notes", "sealed", ("seq", "report"), triage._note_context),
     Sealed("replies", "sealed", ("id",), reports.reply_context),

@@ -11,13 +11,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
 from review import audit, conflicts, notices, taxonomy
-from review.errors import InvalidValue, NotFound
+from review.errors import InvalidValue
 from review.schema import transaction
 from review.search import add_segment
+from review.state import State, read_state, seal_state, state_context
 from review.workspace import Unlocked
 
 STATUSES: Final = ("new", "in-review", "needs-info", "corroborated", "escalated", "closed")
@@ -45,42 +46,6 @@ NOTICES: Final = {
     "escalated": "under-review",
     "closed": "closed",
 }
-
-
-@dataclass(frozen=True)
-class State:
-    """A report's triage fields, as sealed in its row."""
-
-    status: str = "new"
-    reason: str | None = None
-    assignee: str | None = None
-    category: str | None = None
-    agency: str | None = None
-    district: str | None = None
-    severity: str | None = None
-    danger: bool = False
-    tags: tuple[str, ...] = ()
-    links: tuple[int, ...] = ()
-    # The fields (of taxonomy.SOURCE_FIELDS) still holding what the source chose on the form.
-    from_source: tuple[str, ...] = ()
-
-    def shown(self, name: str) -> str | None:
-        """A field's value, marked "(source)" while it is what the source chose."""
-        value: str | None = getattr(self, name)
-        return f"{value} (source)" if value and name in self.from_source else value
-
-    def encode(self) -> bytes:
-        """Serialise for sealing."""
-        return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True).encode("utf-8")
-
-    @classmethod
-    def decode(cls, data: bytes) -> State:
-        """Parse what `encode` wrote."""
-        obj: dict[str, Any] = json.loads(data)
-        obj["tags"] = tuple(obj.get("tags", ()))
-        obj["links"] = tuple(obj.get("links", ()))
-        obj["from_source"] = tuple(obj.get("from_source", ()))
-        return cls(**obj)
 
 
 @dataclass(frozen=True)
@@ -134,24 +99,11 @@ class Filters:
         return all(checks)
 
 
-def seal_state(u: Unlocked, num: int, state: State) -> bytes:
-    """Seal a state for report `num`'s row."""
-    return u.key.seal_record(state.encode(), _context(num))
-
-
 def load_state(u: Unlocked, num: int) -> State:
     """Unseal one report's state; refused when it is routed away from the acting reviewer."""
     state = read_state(u, num)
     conflicts.check(u, num, state)
     return state
-
-
-def read_state(u: Unlocked, num: int) -> State:
-    """Unseal one report's state for the workspace's own bookkeeping: nobody is shown it."""
-    row = u.conn.execute("SELECT state FROM reports WHERE num = ?", (num,)).fetchone()
-    if row is None:
-        raise NotFound(f"no report {num}", hint="`raazdar-review list --all` shows every report")
-    return State.decode(u.key.open_record(row[0], _context(num)))
 
 
 def list_reports(u: Unlocked, filters: Filters, sort: str = "number") -> list[ReportRow]:
@@ -185,7 +137,7 @@ def list_reports(u: Unlocked, filters: Filters, sort: str = "number") -> list[Re
             submission=submission,
             source=source,
             day=dt.date.fromisoformat(day),
-            state=State.decode(u.key.open_record(sealed, _context(num))),
+            state=State.decode(u.key.open_record(sealed, state_context(num))),
             items=total,
             unreadable=unreadable,
             text_missing=num in textless,
@@ -410,10 +362,6 @@ def _tag(value: str) -> str:
     if not (0 < len(value) <= 40) or not value.isprintable() or any(c.isspace() for c in value):
         raise InvalidValue(f"bad tag {value!r}", hint="a tag is 1-40 characters without spaces")
     return value
-
-
-def _context(num: int) -> bytes:
-    return f"report:{num}".encode("ascii")
 
 
 def _note_context(seq: int, num: int) -> bytes:

@@ -27,6 +27,7 @@ from review import workspace as ws
 from review.blobs import clear_times
 from review.cli import sensitive
 from review.errors import ReviewError, UnlockError
+from review.state import State
 
 PROG: Final = "raazdar-review"
 DANGER: Final = "DANGER TO LIFE"
@@ -266,7 +267,7 @@ ROW_COLUMNS: Final = (
 )
 
 
-def report_facts(s: triage.State) -> list[str]:
+def report_facts(s: State) -> list[str]:
     """A report's triage state as `key: value` lines, the same in `show` and the UI."""
     facts = {
         "status": f"{s.status} ({s.reason})" if s.reason else s.status,

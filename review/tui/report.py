@@ -20,6 +20,7 @@ from textual.widgets import Footer, Header, Static
 from review import replies, reports, triage
 from review.cli.base import DANGER, report_facts, safe
 from review.errors import InvalidValue
+from review.state import State
 from review.tui.attachment import AttachmentScreen
 from review.tui.composer import Composer
 from review.tui.dialogs import Ask, Choose, SeverityChoice
@@ -128,7 +129,7 @@ class ReportScreen(Page[None]):
             yield Prose(reply.text, reorder=reorder, classes="reply")
 
     @property
-    def state(self) -> triage.State:
+    def state(self) -> State:
         """The triage state as last read."""
         return (
             self.view.state if self.view is not None else triage.load_state(self.unlocked, self.num)
@@ -223,7 +224,7 @@ class ReportScreen(Page[None]):
             add = [w for w in words if not w.startswith("-")]
             remove = [w[1:] for w in words if w.startswith("-")]
 
-            def change() -> triage.State:
+            def change() -> State:
                 state = self.state
                 if add:
                     state = triage.tag(self.unlocked, self.num, add)

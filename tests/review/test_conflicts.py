@@ -15,6 +15,7 @@ from review.enrolment import enrol_key
 from review.errors import InvalidValue, NotFound, ReviewError, UnlockError
 from review.importer import import_bundle
 from review.search import SearchIndex
+from review.state import State, read_state
 from tests.review.support import Server, review
 
 PW = "pw"
@@ -138,7 +139,7 @@ def test_what_names_a_declaration(
     kind: str, name: str, agency: str | None, district: str | None, text: str, named: bool
 ) -> None:
     d = conflicts.Declaration(1, "second", kind, name, "2024-01-01")
-    assert conflicts.names(d, triage.State(agency=agency, district=district), text) is named
+    assert conflicts.names(d, State(agency=agency, district=district), text) is named
 
 
 def test_a_report_assigned_to_the_conflicted_reviewer_goes_to_the_least_loaded(
@@ -149,8 +150,8 @@ def test_a_report_assigned_to_the_conflicted_reviewer_goes_to_the_least_loaded(
     triage.assign(team.admin, 3, "demo-reviewer")
     _, routed = conflicts.declare(team.second, agencies=["FIA"])
     # third had nothing and takes 1; then both have one, and the tie goes by id.
-    assert triage.read_state(team.admin, 1).assignee == "third"
-    assert triage.read_state(team.admin, 2).assignee == "demo-reviewer"
+    assert read_state(team.admin, 1).assignee == "third"
+    assert read_state(team.admin, 2).assignee == "demo-reviewer"
     assert {(r.report, r.to) for r in routed.routings if r.unassigned} == {
         (1, "third"),
         (2, "demo-reviewer"),
@@ -205,7 +206,7 @@ def test_a_report_that_comes_to_name_a_declaration_is_routed_when_listed(team: T
     triage.assign(team.admin, 3, "second")
     triage.set_field(team.admin, 3, "district", "Gujrat")
     assert 3 not in _visible(team.second)
-    assert triage.read_state(team.admin, 3).assignee == "demo-reviewer"  # a tie at 0: by id
+    assert read_state(team.admin, 3).assignee == "demo-reviewer"  # a tie at 0: by id
     assert _routes(team.admin).count((3, "second")) == 1
     _visible(team.second)
     assert _routes(team.admin).count((3, "second")) == 1

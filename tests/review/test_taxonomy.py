@@ -11,6 +11,7 @@ from app.taxonomy import SEED
 from review import reports, taxonomy, triage
 from review import workspace as ws
 from review.importer import import_bundle
+from review.state import State
 from tests.review.support import Server, review
 
 PHOTO = b"\xff\xd8\xff\xe0 a photo of the register"
@@ -77,19 +78,17 @@ def test_a_reviewer_setting_a_field_replaces_the_sources_and_keeps_free_text(
 
 def test_a_state_sealed_before_the_source_marking_still_opens() -> None:
     old = b'{"status": "new", "agency": "FIA", "tags": [], "links": []}'
-    assert triage.State.decode(old).from_source == ()
+    assert State.decode(old).from_source == ()
 
 
 @pytest.mark.parametrize(
     "answer", [{"code": "police-sindh", "label": "Sindh Police"}, "Sindh Police"]
 )
 def test_an_answer_by_code_or_by_label_is_the_same_term(answer: object) -> None:
-    state = triage.from_source(triage.State(), {"agency": answer})
+    state = triage.from_source(State(), {"agency": answer})
     assert state.agency == "Sindh Police"
 
 
 def test_a_term_the_review_tool_does_not_know_keeps_the_servers_label() -> None:
-    state = triage.from_source(
-        triage.State(), {"agency": {"code": "railways", "label": "Railway Police"}}
-    )
+    state = triage.from_source(State(), {"agency": {"code": "railways", "label": "Railway Police"}})
     assert (state.agency, state.from_source) == ("Railway Police", ("agency",))

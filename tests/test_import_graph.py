@@ -1,0 +1,112 @@
+"""No import cycles between the project's modules (issue 20's gate).
+
+The graph is read from the source, not by importing it: an edge from module A to
+module B for each import that runs when A is loaded (the statements at A's top
+level, `if TYPE_CHECKING:` blocks left out). A package importing its own
+submodules is not an edge: that is how a Flask package registers the views of
+its blueprint, and loading a submodule loads its package first anyway.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("app", "crypto", "review", "submit")
+
+
+def _name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def modules() -> dict[str, Path]:
+    """Every module of the four packages (Alembic's migration scripts aside)."""
+    return {
+        _name(p): p
+        for package in PACKAGES
+        for p in sorted((ROOT / package).rglob("*.py"))
+        if "migrations" not in p.parts
+    }
+
+
+def _top_level_imports(tree: ast.Module) -> Iterator[ast.Import | ast.ImportFrom]:
+    for node in tree.body:
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            continue
+        if isinstance(node, ast.If | ast.Try | ast.With):
+            yield from (n for n in ast.walk(node) if isinstance(n, ast.Import | ast.ImportFrom))
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            yield node
+
+
+def graph() -> dict[str, set[str]]:
+    """Each module and the project modules its loading imports."""
+    known = modules()
+    edges: dict[str, set[str]] = {}
+    for name, path in known.items():
+        targets: set[str] = set()
+        for node in _top_level_imports(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.Import):
+                targets |= {a.name for a in node.names if a.name in known}
+            elif node.level == 0 and node.module:
+                for alias in node.names:
+                    full = f"{node.module}.{alias.name}"
+                    targets.add(full if full in known else node.module)
+        edges[name] = {t for t in targets if t in known and t != name and _not_own(name, t)}
+    return edges
+
+
+def _not_own(package: str, target: str) -> bool:
+    return not target.startswith(f"{package}.")
+
+
+def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan's algorithm)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        for w in sorted(edges[v]):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for v in sorted(edges):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def test_the_import_graph_has_no_cycle() -> None:
+    edges = graph()
+    assert len(edges) > 150  # every package was read
+    assert cycles(edges) == []
+
+
+def test_the_cycle_finder_finds_a_cycle() -> None:
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_conflicts_and_triage_share_the_state_module_not_each_other() -> None:
+    edges = graph()
+    assert "review.state" in edges["review.conflicts"]
+    assert "review.triage" not in edges["review.conflicts"]
