@@ -113,7 +113,8 @@ class DemoConfig(Config):
 
 
 class TestingConfig(Config):
-    """The test suite's settings: fast key derivation is allowed here only."""
+    """The test suite's settings. Fast key derivation is refused only in production: a
+    test instance and a demo made with `raazdar init --demo --fast-kdf` may use it."""
 
     TESTING = True
 
