@@ -1,0 +1,129 @@
+"""Access control built from the app's url_map, not from a list someone must remember.
+
+Every staff route but the few a stranger must reach refuses a caller without a staff
+session; every route of `app/staff/admin.py` refuses a staff member who is not an
+admin; every source route but the public ones refuses a caller without a source
+session. A new route missing its decorator fails here. POSTs carry a valid CSRF token,
+so that what refuses them is the access check, not CSRF.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.routing import Rule
+
+from tests.app.staff_support import login, login_token, make_staff, page_token, staff_client
+from tests.app.support import Visitor, form
+
+# What a stranger must reach to log in at all, or to leave.
+STAFF_PUBLIC = frozenset({"staff.login", "staff.logout", "staff.set_language"})
+# The source pages a visitor with no codename (yet) may see or use.
+SOURCE_PUBLIC = frozenset(
+    {
+        "source.index",
+        "source.login",
+        "source.logout",
+        "source.logged_out",
+        "source.submit",
+        "source.keys",
+        "source.keys_json",
+        "source.resources",
+        "source.set_language",
+    }
+)
+
+
+def _rules(app: Flask, prefix: str) -> list[Rule]:
+    rules = [r for r in app.url_map.iter_rules() if r.endpoint.startswith(prefix)]
+    assert rules, prefix
+    return sorted(rules, key=lambda r: r.endpoint)
+
+
+def _path(rule: Rule) -> str:
+    """The rule with a made-up value in each variable part."""
+    return re.sub(r"<(?:[^:>]+:)?([^>]+)>", "x", rule.rule)
+
+
+def _methods(rule: Rule) -> set[str]:
+    return set(rule.methods or ()) - {"HEAD", "OPTIONS"}
+
+
+def _refused_to_a_stranger(status: int, location: str, login_path: str) -> bool:
+    """Sent to the login page: not a 404 for the made-up id, which would prove nothing."""
+    return status in (302, 303) and location.partition("?")[0] == login_path
+
+
+def test_every_staff_route_but_the_login_refuses_a_caller_without_a_session(app: Flask) -> None:
+    stranger = staff_client(app)
+    token = login_token(stranger)
+    checked = 0
+    for rule in _rules(app, "staff."):
+        if rule.endpoint in STAFF_PUBLIC:
+            continue
+        for method in _methods(rule):
+            data = {"csrf_token": token} if method == "POST" else None
+            response = stranger.open(_path(rule), method=method, data=data)
+            location = response.headers.get("Location", "")
+            assert _refused_to_a_stranger(response.status_code, location, "/staff/login"), (
+                rule.endpoint,
+                method,
+                response.status_code,
+            )
+            checked += 1
+    assert checked >= 20
+
+
+def test_every_admin_route_refuses_a_staff_member_who_is_not_an_admin(app: Flask) -> None:
+    member = staff_client(app)
+    login(member, app, make_staff(app, "alice"))
+    token = page_token(member)
+    admin = [
+        r
+        for r in _rules(app, "staff.")
+        if app.view_functions[r.endpoint].__module__ == "app.staff.admin"
+    ]
+    assert len(admin) >= 10
+    for rule in admin:
+        for method in _methods(rule):
+            data = {"csrf_token": token} if method == "POST" else None
+            response = member.open(_path(rule), method=method, data=data)
+            assert response.status_code == 403, (rule.endpoint, method, response.status_code)
+    assert member.get("/staff/").status_code == 200  # still logged in: refused, not thrown out
+
+
+def test_every_admin_route_is_in_the_admin_module_and_under_the_admin_path(app: Flask) -> None:
+    for rule in _rules(app, "staff."):
+        in_module = app.view_functions[rule.endpoint].__module__ == "app.staff.admin"
+        assert in_module == rule.rule.startswith("/staff/admin/"), rule.endpoint
+
+
+def test_every_source_route_but_the_public_ones_refuses_a_caller_without_a_session(
+    app: Flask, client: FlaskClient
+) -> None:
+    visitor = Visitor(client)
+    token = form(visitor.get("/login"), "/login").fields["csrf_token"]
+    checked = 0
+    for rule in _rules(app, "source."):
+        if rule.endpoint in SOURCE_PUBLIC:
+            continue
+        for method in _methods(rule):
+            data = {"csrf_token": token} if method == "POST" else None
+            response = client.open(_path(rule), method=method, data=data)
+            location = response.headers.get("Location", "")
+            assert _refused_to_a_stranger(response.status_code, location, "/login"), (
+                rule.endpoint,
+                method,
+                response.status_code,
+            )
+            checked += 1
+    assert checked >= 3
+
+
+@pytest.mark.parametrize("endpoint", sorted(STAFF_PUBLIC | SOURCE_PUBLIC))
+def test_every_public_endpoint_exists(app: Flask, endpoint: str) -> None:
+    """A public list naming a route that is gone would hide nothing, but says the list is stale."""
+    assert endpoint in {r.endpoint for r in app.url_map.iter_rules()}
