@@ -83,6 +83,24 @@ def _close_engines(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         engine.dispose()
 
 
+# What the three tools read from the environment to choose what they work on. Tests choose
+# their instance, database, workspace and state directory; the caller's shell must not.
+CHOOSING_VARIABLES = (
+    "RAAZDAR_INSTANCE",
+    "RAAZDAR_DATABASE_URL",
+    "RAAZDAR_WORKSPACE",
+    "RAAZDAR_REVIEWER",
+    "RAAZDAR_SUBMIT_STATE",
+)
+
+
+@pytest.fixture(autouse=True)
+def _no_environment_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Clear the variables that choose an instance, a workspace or a client's state."""
+    for name in CHOOSING_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture(autouse=True)
 def _restore_umask() -> Iterator[None]:
     """Undo the umask the `raazdar` CLI sets for its process, so no test inherits it."""

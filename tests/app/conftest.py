@@ -26,13 +26,6 @@ from tests.app.api_support import ApiClient
 from tests.app.support import Visitor, demo_authorities
 
 
-@pytest.fixture(autouse=True)
-def _no_environment_config(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests choose their instance and database; the environment must not."""
-    monkeypatch.delenv("RAAZDAR_INSTANCE", raising=False)
-    monkeypatch.delenv("RAAZDAR_DATABASE_URL", raising=False)
-
-
 @pytest.fixture
 def instance_dir(tmp_path: Path) -> Path:
     """Where the test's instance lives (created by `instance`)."""

@@ -17,18 +17,6 @@ from review import workspace as ws
 from tests.review.support import Server, init_workspace
 
 
-@pytest.fixture(autouse=True)
-def _no_environment_config(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests choose their instance, database and workspace; the environment must not."""
-    for name in (
-        "RAAZDAR_INSTANCE",
-        "RAAZDAR_DATABASE_URL",
-        "RAAZDAR_WORKSPACE",
-        "RAAZDAR_REVIEWER",
-    ):
-        monkeypatch.delenv(name, raising=False)
-
-
 @pytest.fixture
 def server(tmp_path: Path, _close_engines: None) -> Server:
     """A demo instance with fast key derivation; its demo reviewer key opens with "demo"."""

@@ -18,11 +18,8 @@ from tests.submit.support import Device, Recorder, loopback_server
 
 
 @pytest.fixture(autouse=True)
-def _no_environment_config(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests choose their instance, database and state directory; the environment must not."""
-    for name in ("RAAZDAR_INSTANCE", "RAAZDAR_DATABASE_URL", "RAAZDAR_SUBMIT_STATE"):
-        monkeypatch.delenv(name, raising=False)
-    # Retries after a dropped connection wait for nothing here: the server is on loopback.
+def _no_retry_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Retries after a dropped connection wait for nothing here: the server is on loopback."""
     monkeypatch.setattr(uploads, "RETRY_WAIT", 0.0)
 
 
