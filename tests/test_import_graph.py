@@ -1,4 +1,4 @@
-"""No import cycles between the project's modules (issue 20's gate).
+"""The import graph: no cycles between the project's modules, and each package in its zone.
 
 The graph is read from the source, not by importing it: an edge from module A to
 module B for each import that runs when A is loaded (the statements at A's top
@@ -110,3 +110,46 @@ def test_conflicts_and_triage_share_the_state_module_not_each_other() -> None:
     edges = graph()
     assert "review.state" in edges["review.conflicts"]
     assert "review.triage" not in edges["review.conflicts"]
+
+
+# Who may import whom (every import, at any depth): DESIGN.md's trust zones.
+FORBIDDEN: dict[str, frozenset[str]] = {
+    "crypto": frozenset({"app", "review", "submit", "flask", "sqlalchemy"}),
+    "app": frozenset({"review", "submit"}),
+    "review": frozenset({"app", "submit", "flask", "sqlalchemy"}),
+    "submit": frozenset({"app", "review", "flask", "sqlalchemy"}),
+}
+# Only crypto/ touches libsodium and pyca's primitives (benchmarks measure them raw).
+CRYPTO_ONLY = frozenset({"nacl", "cryptography"})
+
+
+def _imported_tops(path: Path) -> set[str]:
+    """The top-level names of everything a file imports, wherever the import stands."""
+    tops: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        if isinstance(node, ast.Import):
+            tops |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            tops.add(node.module.split(".")[0])
+    return tops
+
+
+def test_each_package_imports_only_what_its_zone_may() -> None:
+    broken = {
+        str(path.relative_to(ROOT)): sorted(_imported_tops(path) & FORBIDDEN[package])
+        for package in PACKAGES
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if _imported_tops(path) & FORBIDDEN[package]
+    }
+    assert broken == {}
+
+
+def test_nacl_and_cryptography_are_imported_in_crypto_only() -> None:
+    outside = [
+        p
+        for p in sorted(ROOT.rglob("*.py"))
+        if p.relative_to(ROOT).parts[0] not in ("crypto", ".venv")
+        and p.relative_to(ROOT).parts[:2] != ("tests", "bench")
+        and _imported_tops(p) & CRYPTO_ONLY
+    ]
+    assert outside == []
