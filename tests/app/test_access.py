@@ -10,11 +10,13 @@ so that what refuses them is the access check, not CSRF.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.routing import Rule
+from werkzeug.test import TestResponse
 
 from tests.app.staff_support import login, login_token, make_staff, page_token, staff_client
 from tests.app.support import Visitor, form
@@ -52,29 +54,33 @@ def _methods(rule: Rule) -> set[str]:
     return set(rule.methods or ()) - {"HEAD", "OPTIONS"}
 
 
-def _refused_to_a_stranger(status: int, location: str, login_path: str) -> bool:
-    """Sent to the login page: not a 404 for the made-up id, which would prove nothing."""
-    return status in (302, 303) and location.partition("?")[0] == login_path
+def _calls(
+    client: FlaskClient, rules: list[Rule], token: str
+) -> Iterator[tuple[str, str, TestResponse]]:
+    """Call every method of every rule (POSTs with a valid CSRF token): endpoint, method, answer."""
+    for rule in rules:
+        for method in sorted(_methods(rule)):
+            data = {"csrf_token": token} if method == "POST" else None
+            yield rule.endpoint, method, client.open(_path(rule), method=method, data=data)
+
+
+def _assert_sent_to_login(
+    client: FlaskClient, rules: list[Rule], token: str, login_path: str
+) -> int:
+    """Every call is sent to the login page (not a 404 for the made-up id, which proves nothing)."""
+    checked = 0
+    for endpoint, method, response in _calls(client, rules, token):
+        location = response.headers.get("Location", "").partition("?")[0]
+        assert response.status_code in (302, 303), (endpoint, method, response.status_code)
+        assert location == login_path, (endpoint, method, location)
+        checked += 1
+    return checked
 
 
 def test_every_staff_route_but_the_login_refuses_a_caller_without_a_session(app: Flask) -> None:
     stranger = staff_client(app)
-    token = login_token(stranger)
-    checked = 0
-    for rule in _rules(app, "staff."):
-        if rule.endpoint in STAFF_PUBLIC:
-            continue
-        for method in _methods(rule):
-            data = {"csrf_token": token} if method == "POST" else None
-            response = stranger.open(_path(rule), method=method, data=data)
-            location = response.headers.get("Location", "")
-            assert _refused_to_a_stranger(response.status_code, location, "/staff/login"), (
-                rule.endpoint,
-                method,
-                response.status_code,
-            )
-            checked += 1
-    assert checked >= 20
+    private = [r for r in _rules(app, "staff.") if r.endpoint not in STAFF_PUBLIC]
+    assert _assert_sent_to_login(stranger, private, login_token(stranger), "/staff/login") >= 20
 
 
 def test_every_admin_route_refuses_a_staff_member_who_is_not_an_admin(app: Flask) -> None:
@@ -87,11 +93,8 @@ def test_every_admin_route_refuses_a_staff_member_who_is_not_an_admin(app: Flask
         if app.view_functions[r.endpoint].__module__ == "app.staff.admin"
     ]
     assert len(admin) >= 10
-    for rule in admin:
-        for method in _methods(rule):
-            data = {"csrf_token": token} if method == "POST" else None
-            response = member.open(_path(rule), method=method, data=data)
-            assert response.status_code == 403, (rule.endpoint, method, response.status_code)
+    for endpoint, method, response in _calls(member, admin, token):
+        assert response.status_code == 403, (endpoint, method, response.status_code)
     assert member.get("/staff/").status_code == 200  # still logged in: refused, not thrown out
 
 
@@ -104,23 +107,9 @@ def test_every_admin_route_is_in_the_admin_module_and_under_the_admin_path(app: 
 def test_every_source_route_but_the_public_ones_refuses_a_caller_without_a_session(
     app: Flask, client: FlaskClient
 ) -> None:
-    visitor = Visitor(client)
-    token = form(visitor.get("/login"), "/login").fields["csrf_token"]
-    checked = 0
-    for rule in _rules(app, "source."):
-        if rule.endpoint in SOURCE_PUBLIC:
-            continue
-        for method in _methods(rule):
-            data = {"csrf_token": token} if method == "POST" else None
-            response = client.open(_path(rule), method=method, data=data)
-            location = response.headers.get("Location", "")
-            assert _refused_to_a_stranger(response.status_code, location, "/login"), (
-                rule.endpoint,
-                method,
-                response.status_code,
-            )
-            checked += 1
-    assert checked >= 3
+    token = form(Visitor(client).get("/login"), "/login").fields["csrf_token"]
+    private = [r for r in _rules(app, "source.") if r.endpoint not in SOURCE_PUBLIC]
+    assert _assert_sent_to_login(client, private, token, "/login") >= 3
 
 
 @pytest.mark.parametrize("endpoint", sorted(STAFF_PUBLIC | SOURCE_PUBLIC))
