@@ -59,8 +59,8 @@ def test_heldout2_annotates_every_kind() -> None:
 def test_heldout2_links_over_a_hundred_report_pairs() -> None:
     reports, _ = checker.parse(checker.HELDOUT2)
     assert len(checker.linked_pairs(reports)) >= 100
-    assert len(checker.linked_pairs(reports, "P")) >= 50
-    assert len(checker.linked_pairs(reports, "S")) >= 20
+    assert len(checker.linked_pairs(reports, ("P",))) >= 50
+    assert len(checker.linked_pairs(reports, ("S",))) >= 20
 
 
 def test_heldout2_holds_near_misses_that_must_not_link() -> None:

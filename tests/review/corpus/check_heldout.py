@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import sys
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
 from pathlib import Path
@@ -164,8 +164,13 @@ def reports_naming(reports: list[Report]) -> dict[str, set[str]]:
     return dict(where)
 
 
-def linked_pairs(reports: list[Report], prefixes: str = "PSDACTV") -> set[tuple[str, str]]:
-    """Return the report pairs that share an id of the given prefixes (dates never link)."""
+LINKING = ("P", "S", "D", "A", "C", "T", "V")  # every id prefix but DT: dates never link
+
+
+def linked_pairs(
+    reports: list[Report], prefixes: Collection[str] = LINKING
+) -> set[tuple[str, str]]:
+    """Return the report pairs that share an id with one of the given prefixes."""
     return {
         pair
         for ident, rids in reports_naming(reports).items()
@@ -210,11 +215,11 @@ def summarise(reports: list[Report]) -> None:
     print(f"  of them person or station (pair, id): {narrow}")
     print(
         "  report pairs sharing a person/station/cnic/phone/vehicle id: "
-        f"{len(linked_pairs(reports, 'PSCTV'))}"
+        f"{len(linked_pairs(reports, ('P', 'S', 'C', 'T', 'V')))}"
     )
     print(
-        f"  report pairs sharing a person id: {len(linked_pairs(reports, 'P'))}, "
-        f"a station id: {len(linked_pairs(reports, 'S'))}"
+        f"  report pairs sharing a person id: {len(linked_pairs(reports, ('P',)))}, "
+        f"a station id: {len(linked_pairs(reports, ('S',)))}"
     )
     for kind in ("person", "police_station"):
         names = shared_names(reports, kind)
