@@ -156,7 +156,8 @@ class Flood:
         with self.lock:
             self.sent[0] += 1
             self.busy[0] += status == 503
-            self.wrong_logins[0] += login
+            # Derived (a wrong codename), not turned away busy before any derivation.
+            self.wrong_logins[0] += login and status != 503
 
     def _circuit(self, flooder: int) -> int | None:
         return self.circuits[flooder % len(self.circuits)] if self.circuits else None
