@@ -19,7 +19,7 @@ annotated in both and it is made when one key (of one kind) is given to mentions
 of that ID in both; and false links, where a person's or station's key is shared
 by two reports whose mentions under it match no common ID (or no gold mention).
 False links are told apart by what the review tool makes of them
-(`review.links.pair_strength`, from the key and the places both reports name):
+(`review.analysis.links.pair_strength`, from the key and the places both reports name):
 those it counts as corroboration (strong) and those it shows as weak, which count
 only once a reviewer confirms them.
 """
@@ -32,8 +32,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from review import links
-from review.entities import KINDS, Entity
+from review.analysis import links
+from review.analysis.entities import KINDS, Entity
 from tests.review.corpus import Rates
 from tests.review.corpus.check_heldout import place
 

@@ -1,6 +1,6 @@
 """Reading a PDF for `view`, from memory: in a confined child process, by pipe, with a deadline.
 
-The PDF goes to `review.pdfchild` on its standard input and comes back as
+The PDF goes to `review.casework.pdfchild` on its standard input and comes back as
 frames on its standard output: no temporary file holds it or its text. The
 child is given a wall-clock deadline here and lowers its own memory, CPU and
 file limits before it reads a byte, so a PDF built to hang or exhaust a parser,
@@ -24,7 +24,7 @@ from typing import IO, Final, cast
 
 from PIL import Image
 
-from review import pdfchild
+from review.casework import pdfchild
 from review.errors import ReviewError
 
 HINT_OPEN: Final = "`open` writes it to a file outside the workspace, for a viewer of its own"

@@ -20,7 +20,7 @@ their own words while one author reuses theirs. The groups are closed
 transitively, which can only merge sources, never split them. An entity's
 independent sources are the groups its reports fall in.
 
-Not every shared key is corroboration (`review.links`): a weak one (a common
+Not every shared key is corroboration (`review.analysis.links`): a weak one (a common
 name, a station without its district) joins two reports only once a reviewer
 confirms that pair, a rejected one never, and a district, agency or date never
 alone. An entity's `corroborating` count, which ranking uses first, counts only
@@ -39,13 +39,13 @@ from dataclasses import dataclass, field, replace
 from itertools import combinations, islice, pairwise
 from typing import Any, Final
 
-from review import audit, entities, links
+from review.analysis import entities, links
+from review.analysis.links import CONTEXT, STRONG, WEAK, Evidence, Ident, Link, Strength
+from review.casework.reports import Content, read_report
 from review.errors import InvalidValue, NotFound, ReviewError
-from review.links import CONTEXT, STRONG, WEAK, Evidence, Ident, Link, Strength
-from review.reports import Content, read_report
-from review.schema import transaction
-from review.search import normalize
-from review.workspace import Unlocked
+from review.workspace import Unlocked, audit
+from review.workspace.schema import transaction
+from review.workspace.search import normalize
 
 # Bumped when the extractor's rules change enough that `reextract` is worth running.
 EXTRACTOR_VERSION: Final = 1
@@ -673,7 +673,7 @@ def shared_entities(u: Unlocked, nums: Sequence[int]) -> list[dict[str, object]]
 
 
 def entities_context(num: int) -> bytes:
-    """The context a report's entity record is sealed under (for `review.rewrap`)."""
+    """The context a report's entity record is sealed under (for `review.keys.rewrap`)."""
     return f"entities:{num}".encode("ascii")
 
 

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Final
 
-from review.search import normalize
 from review.workspace import Unlocked
+from review.workspace.search import normalize
 
 STRONG: Final = "strong"
 WEAK: Final = "weak"
@@ -194,7 +194,7 @@ def store_decision(u: Unlocked, which: Ident, decision: str) -> None:
 
 
 def decision_context(seq: int) -> bytes:
-    """The context a link decision is sealed under (for `review.rewrap`)."""
+    """The context a link decision is sealed under (for `review.keys.rewrap`)."""
     return f"link-decision:{seq}".encode("ascii")
 
 

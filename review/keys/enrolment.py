@@ -22,10 +22,10 @@ from pathlib import Path
 from crypto import KdfParams, KeyFile, PublicKey, SignedManifest, VerifyKey, verify_initial
 from crypto.errors import CryptoError, DecryptionError
 from crypto.possession import Challenge, answer
-from review import audit
 from review import workspace as ws
-from review.ceremony import new_key_file
 from review.errors import UnlockError
+from review.keys.ceremony import new_key_file
+from review.workspace import audit
 
 
 def init_workspace(

@@ -1,6 +1,6 @@
 """Redaction: identifying details in report text replaced by consistent pseudonyms.
 
-Candidates come from entity extraction (`review.entities.extract`); the
+Candidates come from entity extraction (`review.analysis.entities.extract`); the
 reviewer confirms each one, and may add terms of their own. Every spelling of
 a confirmed term becomes the same pseudonym ("Person A", "Phone 1") in every
 text of a packet, so a body can still follow who did what across reports.
@@ -17,9 +17,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from review.entities import extract, key_for
+from review.analysis.entities import extract, key_for
 from review.errors import InvalidValue
-from review.search import normalize
+from review.workspace.search import normalize
 
 # Letters that Urdu keyboards and Arabic ones write differently.
 _VARIANTS: Final = {

@@ -11,7 +11,7 @@ left in the clear, and a test holds the two to each other.
 A workspace made by an earlier version is upgraded when opened, one step per
 version in `UPGRADES`, all in one transaction; a step that needs the workspace
 key (sealing what an earlier version kept in the clear) leaves its rows in a
-holding table that the first unlock seals and drops (`review.notices`).
+holding table that the first unlock seals and drops (`review.casework.notices`).
 """
 
 from __future__ import annotations
@@ -187,7 +187,7 @@ def _to_version_3(conn: sqlite3.Connection) -> None:
 
 
 def _to_version_4(conn: sqlite3.Connection) -> None:
-    """Reviewers' decisions on links between reports, each a sealed record (`review.links`).
+    """Reviewers' decisions on links between reports, each a sealed record.
 
     A version-1 workspace has it already: the step to version 2 makes every missing table.
     """

@@ -1,8 +1,13 @@
 """Escalations: a packet drafted, countersigned where the rule says, sent, and followed up.
 
-`escalate` builds a packet (`review.packets`), seals it to the body and to the
-workspace key, signs it, and keeps it in the workspace: wrapped in a blob
-envelope, so the disk does not even show which body it is for. Where an
+The room's other modules build what a packet holds: `packets` (its content),
+`redaction` (pseudonyms for identifying details), `scrub` (attachments without
+metadata), `bodies` (who packets may go to) and `opened` (a packet opened by
+its body, as files).
+
+`escalate` builds a packet (`review.escalation.packets`), seals it to the body
+and to the workspace key, signs it, and keeps it in the workspace: wrapped in a
+blob envelope, so the disk does not even show which body it is for. Where an
 administrator has set the two-person rule, the packet is a draft until another
 reviewer has read the very bytes that will be sent (they open with the
 workspace key) and countersigned them. Exporting writes the packet for the
@@ -35,14 +40,14 @@ from crypto.packet import (
     read_content,
     seal_packet,
 )
-from review import audit, triage
-from review.blobs import INLINE_MAX, create_file, put_inline, read_blob, remove_files
-from review.bodies import Body, find_body, get_body
+from review.casework import triage
 from review.errors import InvalidValue, NotFound, ReviewError
-from review.packets import Confirm, Selection, build, check_reports
-from review.redaction import Term
-from review.schema import transaction
-from review.workspace import Unlocked
+from review.escalation.bodies import Body, find_body, get_body
+from review.escalation.packets import Confirm, Selection, build, check_reports
+from review.escalation.redaction import Term
+from review.workspace import Unlocked, audit
+from review.workspace.blobs import INLINE_MAX, create_file, put_inline, read_blob, remove_files
+from review.workspace.schema import transaction
 
 POLICY_KEY: Final = "escalation_countersignatures"
 DEFAULT_DEADLINE_DAYS: Final = 30

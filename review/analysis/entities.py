@@ -6,15 +6,15 @@ found by a rank, designation or kinship word next to a name ("SHO Rana Tariq",
 "Rana Tariq SHO", "اے ایس آئی محمد اسلم", "the agent Bashir"), or by the names
 list alone ("Haji Bashir Ahmed", "محمد اسلم نے"); police stations by "police
 station"/"thana"/تھانہ next to a name; districts and agencies from lists; CNIC,
-phone, vehicle and date by their shape (`review.entity_patterns`). The text is
-folded once and the gazetteers matched in one pass (`review.entity_text`); what
-makes a name is in `review.entity_names`.
+phone, vehicle and date by their shape (`review.analysis.entity_patterns`). The text is
+folded once and the gazetteers matched in one pass (`review.analysis.entity_text`); what
+makes a name is in `review.analysis.entity_names`.
 
 Each entity keeps the text as written and its offsets, and gets a `key` under
 which the same thing matches across reports and scripts. A person's span and key
 are the name alone (titles that are part of a name, like Haji or Chaudhry,
 included); the rank goes in `designation`. Names and places are folded with
-`review.search.normalize` and mapped through the name lists (a cited table of
+`review.workspace.search.normalize` and mapped through the name lists (a cited table of
 Urdu and Latin spellings, `review/data/names.txt`), so "Ch. Aslam" and "چوہدری
 اسلم" share one key. A police station's key is `<station>/<district>` when a
 district is written near it (`saddar/kasur`), else `<station>` alone.
@@ -27,8 +27,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final, NamedTuple
 
-from review import entity_patterns
-from review.entity_names import (
+from review.analysis import entity_patterns
+from review.analysis.entity_names import (
     SENTENCE_ENDS,
     is_name,
     key_of,
@@ -40,8 +40,8 @@ from review.entity_names import (
     station_words,
     stopwords,
 )
-from review.entity_text import Doc, Term, fold_phrase, lexicon
-from review.search import normalize
+from review.analysis.entity_text import Doc, Term, fold_phrase, lexicon
+from review.workspace.search import normalize
 
 KINDS: Final = (
     "person",

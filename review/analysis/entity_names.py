@@ -14,8 +14,8 @@ import functools
 from collections.abc import Iterable, Iterator
 from typing import Final
 
-from review.entity_text import Doc, weak_words, word_set, words
-from review.search import normalize
+from review.analysis.entity_text import Doc, weak_words, word_set, words
+from review.workspace.search import normalize
 
 
 def names() -> dict[str, str]:

@@ -28,12 +28,12 @@ from pathlib import Path
 
 from crypto import Metadata, PublicKey, seal_bytes
 from crypto.exchange import Notice, ReplyEntry, ReplyManifest, new_bundle_id, write_replies
-from review import audit, notices, triage
-from review.blobs import clear_times
+from review.casework import notices, triage
+from review.casework.reports import reply_context
 from review.errors import InvalidValue, NotFound, ReviewError
-from review.reports import reply_context
-from review.schema import transaction
-from review.workspace import Unlocked
+from review.workspace import Unlocked, audit
+from review.workspace.blobs import clear_times
+from review.workspace.schema import transaction
 
 REPLY_TYPE = "text/plain; charset=utf-8"
 _MAX_REPLY_CHARS = 20_000

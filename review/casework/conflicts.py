@@ -3,7 +3,7 @@
 A report names a declared agency or district when its triage field says so or
 its text (message, form fields, file names, notes) mentions it, as whole words
 after the search's Urdu and English folding, or as the same entity that
-`review.entities` finds. Such a report is hidden from the reviewer who
+`review.analysis.entities` finds. Such a report is hidden from the reviewer who
 declared it: `check` and `hidden` are the one screen that every path showing a
 report passes through (`triage.load_state`, `triage.list_reports`,
 `reports.open_attachment`), and it refuses in words that say nothing of why.
@@ -31,12 +31,12 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Final, Literal
 
-from review import audit, entities
+from review.analysis import entities
 from review.errors import InvalidValue, NotFound, ReviewError
-from review.schema import transaction
-from review.search import SearchIndex, normalize
-from review.state import State, read_state, seal_state
-from review.workspace import Unlocked
+from review.workspace import Unlocked, audit
+from review.workspace.schema import transaction
+from review.workspace.search import SearchIndex, normalize
+from review.workspace.state import State, read_state, seal_state
 
 KINDS: Final = ("agency", "district")
 _ARABIC: Final = re.compile("[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
@@ -317,7 +317,7 @@ class _Matcher:
         return self._wanted[d]
 
     def keys(self, text: str) -> frozenset[str]:
-        """The keys of the agencies and districts `review.entities` finds in a text.
+        """The keys of the agencies and districts `review.analysis.entities` finds in a text.
 
         Its English rules need capitals, which folding removed from the index; so
         folded English is matched by the folded names and keys instead, and the

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from crypto.encoding import canonical_json
 from crypto.workspace import WorkspaceKey
-from review.schema import LEGACY_NOTICES, transaction
+from review.workspace.schema import LEGACY_NOTICES, transaction
 
 if TYPE_CHECKING:
     from review.workspace import Unlocked

@@ -1,6 +1,6 @@
 """Report text folded once for entity matching: tokens, offsets back to the text, lexicon hits.
 
-Folding is `review.search.normalize` applied character by character through one
+Folding is `review.workspace.search.normalize` applied character by character through one
 `str.translate` table (each character's fold is computed the first time it is
 met), so a text is folded in one C-level pass and every folded character still
 knows where it came from. The gazetteers in `review/data/` are compiled into one
@@ -20,8 +20,8 @@ from typing import Final
 
 import ahocorasick
 
-from review.entity_patterns import MONTHS
-from review.search import normalize
+from review.analysis.entity_patterns import MONTHS
+from review.workspace.search import normalize
 
 # Words, joined by hyphens and apostrophes ("Sub-Inspector", "D'Souza") but not by a
 # possessive ("FIA's"), and single marks.

@@ -15,8 +15,8 @@ import functools
 from importlib import resources
 from typing import Final
 
-from review.entities import canonical_name
-from review.search import normalize
+from review.analysis.entities import canonical_name
+from review.workspace.search import normalize
 
 # The triage fields a source's answers fill, and the taxonomy groups each may name.
 SOURCE_FIELDS: Final = ("agency", "district")

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator
 from typing import Final, NamedTuple
 
-from review.search import normalize
+from review.workspace.search import normalize
 
 
 class Found(NamedTuple):

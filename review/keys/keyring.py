@@ -30,10 +30,9 @@ from crypto import (
     verify_successor,
 )
 from crypto.errors import CryptoError
-from review import audit
 from review.errors import ReviewError
-from review.schema import transaction
-from review.workspace import Unlocked, Workspace
+from review.workspace import Unlocked, Workspace, audit
+from review.workspace.schema import transaction
 
 # How long one keyring timestamp holds unless the ceremony says otherwise: a server
 # withholding a newer keyring is noticed by raazdar-submit clients within this many days.

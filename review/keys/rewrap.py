@@ -29,23 +29,15 @@ from crypto import KeyPair, Metadata, PublicKey, SealingWriter, open_envelope, r
 from crypto.encoding import b64encode
 from crypto.errors import CryptoError
 from crypto.workspace import WorkspaceKey
-from review import (
-    audit,
-    bodies,
-    conflicts,
-    corroboration,
-    escalation,
-    links,
-    notices,
-    reports,
-    search,
-    triage,
-)
-from review.blobs import create_file, open_blob, remove_files
+from review import escalation
+from review.analysis import corroboration, links
+from review.casework import conflicts, notices, reports, triage
 from review.errors import ReviewError
-from review.schema import transaction
-from review.state import state_context
-from review.workspace import HISTORY, Unlocked
+from review.escalation import bodies
+from review.workspace import HISTORY, Unlocked, audit, search
+from review.workspace.blobs import create_file, open_blob, remove_files
+from review.workspace.schema import transaction
+from review.workspace.state import state_context
 
 _BLOB_METADATA: Final = Metadata("blob")
 

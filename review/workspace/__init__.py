@@ -6,6 +6,10 @@ unlocks the workspace, so a reviewer has one passphrase, not two, and a seized
 workstation yields nothing without one. Decrypted reports and attachments are
 blobs sealed to the workspace key; plaintext is only ever in memory or in a
 file a reviewer exports on purpose.
+
+The room's other modules keep what is in it: `schema` (the database and its
+numbered migrations), `state` (each report's sealed triage state), `blobs`,
+`audit` (the signed, hash-chained log) and `search` (the sealed index).
 """
 
 from __future__ import annotations
@@ -35,8 +39,9 @@ from crypto.encoding import b64decode
 from crypto.errors import CryptoError, DecryptionError
 from crypto.keys import PublicKey
 from crypto.workspace import WorkspaceKey
-from review import notices, schema
+from review.casework import notices
 from review.errors import UnlockError, WorkspaceError
+from review.workspace import schema
 
 DB_NAME: Final = "workspace.db"
 # The meta row holding earlier workspace keys, sealed under the current one.

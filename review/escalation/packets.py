@@ -3,7 +3,7 @@
 Everything is assembled in memory from the workspace: the reports' text and
 fields and the reviewer's summary pass through one `Redactor`, so a person has
 one pseudonym across every report of the packet; attachments are chosen one
-by one and rebuilt without metadata (`review.scrub`); corroboration is
+by one and rebuilt without metadata (`review.escalation.scrub`); corroboration is
 restated with packet labels and counts. Reports are "Report 1", "Report 2" in
 the packet: no report number, server id, source designation or source key
 goes in, and a last check of the encoded content refuses to go on if one did.
@@ -20,15 +20,15 @@ from typing import Any, Final
 from crypto import PublicKey, open_envelope
 from crypto.encoding import b64encode
 from crypto.packet import PacketContent, PacketFile, file_hash
-from review import reports, triage
-from review.blobs import open_blob
-from review.bodies import Body
-from review.corroboration import shared_entities
-from review.entities import key_for
+from review.analysis.corroboration import shared_entities
+from review.analysis.entities import key_for
+from review.casework import reports, triage
 from review.errors import InvalidValue, ReviewError
-from review.redaction import Candidate, Redactor, Term, candidates
-from review.scrub import Scrubbed, Unsupported, as_is, scrub
+from review.escalation.bodies import Body
+from review.escalation.redaction import Candidate, Redactor, Term, candidates
+from review.escalation.scrub import Scrubbed, Unsupported, as_is, scrub
 from review.workspace import Unlocked
+from review.workspace.blobs import open_blob
 
 # What extraction suggests for redaction: details that identify a person.
 REDACTABLE: Final = frozenset({"person", "cnic", "phone", "vehicle"})

@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Any, Final
 
 from crypto import open_bytes, open_to_path
-from review import audit, triage
-from review.blobs import open_blob, read_blob
+from review.casework import triage
 from review.errors import NotFound, ReviewError
-from review.schema import transaction
-from review.state import State
-from review.workspace import Unlocked
+from review.workspace import Unlocked, audit
+from review.workspace.blobs import open_blob, read_blob
+from review.workspace.schema import transaction
+from review.workspace.state import State
 
 
 @dataclass(frozen=True)

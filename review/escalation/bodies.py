@@ -15,10 +15,9 @@ from typing import Any
 
 from crypto import KeyFile, PublicKey, VerifyKey
 from crypto.errors import CryptoError
-from review import audit
 from review.errors import InvalidValue, NotFound
-from review.schema import transaction
-from review.workspace import Unlocked
+from review.workspace import Unlocked, audit
+from review.workspace.schema import transaction
 
 
 @dataclass(frozen=True)

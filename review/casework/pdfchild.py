@@ -2,7 +2,7 @@
 
 A PDF comes from an anonymous source and may be built to hang, exhaust or
 break a parser. So it is parsed here, in a process of its own started by
-`review.pdfview`: before it reads a byte of the PDF it lowers its own limits
+`review.casework.pdfview`: before it reads a byte of the PDF it lowers its own limits
 (address space, CPU time, no file larger than 0 bytes, no core dump, no new
 process, few file descriptors), reads the PDF from standard input, and writes
 frames to standard output. Text comes from pypdf, pure Python, so a bug there

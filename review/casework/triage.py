@@ -14,12 +14,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
-from review import audit, conflicts, notices, taxonomy
+from review.casework import conflicts, notices, taxonomy
 from review.errors import InvalidValue
-from review.schema import transaction
-from review.search import add_segment
-from review.state import State, read_state, seal_state, state_context
-from review.workspace import Unlocked
+from review.workspace import Unlocked, audit
+from review.workspace.schema import transaction
+from review.workspace.search import add_segment
+from review.workspace.state import State, read_state, seal_state, state_context
 
 STATUSES: Final = ("new", "in-review", "needs-info", "corroborated", "escalated", "closed")
 CLOSE_REASONS: Final = ("unfounded", "duplicate", "resolved", "out-of-scope")

@@ -12,7 +12,7 @@ inside a valid bundle) are kept as ciphertext and reported, never skipped in
 silence. Rows, blobs and the audit entry become visible together in one
 transaction, and items already filed are left alone, so importing twice changes
 nothing. Numbered bundles may come in any order; one that contradicts the chain
-seen here is refused, and a gap is reported (`review.exports`).
+seen here is refused, and a gap is reported (`review.intake.exports`).
 
 Replies go to the key the first bundle gave a source's designation: a bundle
 that gives a known designation another key is refused, and so is one whose key
@@ -46,14 +46,16 @@ from crypto.bundle import BundleReader
 from crypto.encoding import canonical_json
 from crypto.errors import CryptoError, FormatError, VerificationError
 from crypto.exchange import ExportEntry, ExportManifest, manifest_digest, read_export
-from review import audit, conflicts, corroboration, exports, notices, search, triage
-from review.blobs import INLINE_MAX, create_file, drop, put_inline, remove_files
+from review.analysis import corroboration
+from review.casework import conflicts, notices, triage
+from review.casework.reports import Content, item_context, parse_report
 from review.errors import ImportRefused
-from review.keyring import server_keys
-from review.reports import Content, item_context, parse_report
-from review.schema import transaction
-from review.state import State, read_state, seal_state
-from review.workspace import Unlocked, scratch
+from review.intake import exports
+from review.keys.keyring import server_keys
+from review.workspace import Unlocked, audit, scratch, search
+from review.workspace.blobs import INLINE_MAX, create_file, drop, put_inline, remove_files
+from review.workspace.schema import transaction
+from review.workspace.state import State, read_state, seal_state
 
 # A report record is a form's worth of text; anything larger is filed, not indexed.
 _MAX_INDEXED: Final = 4 * 1024 * 1024

@@ -1,7 +1,7 @@
 """A report's triage state: the one sealed record of its row, and how it is sealed and read.
 
-Kept apart from `review.triage` (which changes states) so that the modules that
-only read or rewrite a state, `review.conflicts` among them, depend on this and
+Kept apart from `review.casework.triage` (which changes states) so that the modules that
+only read or rewrite a state, `review.casework.conflicts` among them, depend on this and
 not on triage, which itself asks conflicts before it shows a state.
 """
 
@@ -52,7 +52,7 @@ class State:
 
 
 def state_context(num: int) -> bytes:
-    """The context report `num`'s state is sealed under (for `review.rewrap` too)."""
+    """The context report `num`'s state is sealed under (for `review.keys.rewrap` too)."""
     return f"report:{num}".encode("ascii")
 
 
