@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 from pathlib import Path
 
 import pytest
@@ -363,3 +364,22 @@ def test_a_v2_signature_is_checked_without_any_key_and_under_v2s_context() -> No
 def test_every_failure_is_a_crypto_error() -> None:
     with pytest.raises(CryptoError):
         open_bytes(SMALL[False][:-1], [ALICE])
+
+
+# A fixed v2 envelope, sealed once (sealing is randomised) to the keys of the
+# first two X-Wing vectors and signed by the Ed25519 key of PROTOCOL.md §4.5.
+# Every later version of the code must still open it.
+STORED = (Path(__file__).parent / "data" / "envelope-v2-signed.rze").read_bytes()
+
+
+def test_the_stored_v2_envelope_still_opens_for_each_recipient() -> None:
+    vectors = json.loads((Path(__file__).parent / "data" / "xwing-vectors.json").read_text())
+    keys = [HybridPrivateKey(bytes.fromhex(v["seed"])) for v in vectors["vectors"][:2]]
+
+    for key in keys:
+        plaintext, opened = open_bytes(STORED, [key], trusted_signers=[SIGNER.verify_key])
+        assert plaintext == TEXT
+        assert opened.metadata == META
+    assert len(STORED) == expected_size(len(TEXT), 2, signed=True)
+    with pytest.raises(DecryptionError):
+        open_bytes(STORED, [HybridPrivateKey(bytes.fromhex(vectors["vectors"][2]["seed"]))])
