@@ -148,3 +148,10 @@ def test_keys_compare_by_value_and_kind() -> None:
 def test_the_x25519_half_is_not_the_v1_key_of_the_same_seed() -> None:
     """The hybrid key's X25519 half comes from the X-Wing expansion, never from a v1 key."""
     assert KEY.public_key.raw[1184:] != PrivateKey(KEY.secret_bytes()).public_key.raw
+
+
+def test_the_known_answers_printed_in_the_protocol_hold() -> None:
+    """docs/PROTOCOL.md §5A.2's example: the first X-Wing vector's seed."""
+    assert KEY.to_text() == "rz-xwing-secret:f5wrpOiPgn1hYEVQdgWFPtc7gJP277yI6xpurPpm7ybmCfFK"
+    assert str(KEY.public_key.fingerprint) == "6VW3 S355 UMCO W4US SHXO 522P RVFA 7EHI"
+    assert KEY.public_key.fingerprint.key_id.hex() == "f56db96fbda304eb"
