@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hmac
 
+import nacl.utils
+
 from crypto import constants as C
 from crypto import xwing
 from crypto.errors import FormatError
@@ -57,7 +59,7 @@ class HybridPrivateKey:
     @classmethod
     def generate(cls) -> HybridPrivateKey:
         """Make a new random key."""
-        return cls(xwing.DecapsulationKey.generate().seed)
+        return cls(nacl.utils.random(xwing.SEED_BYTES))
 
     @classmethod
     def from_text(cls, text: str) -> HybridPrivateKey:

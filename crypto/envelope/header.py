@@ -16,7 +16,7 @@ from crypto import constants as C
 from crypto.encoding import b64decode, b64encode, blake2b
 from crypto.envelope import stanza_v2
 from crypto.envelope.stream import EnvelopeReader
-from crypto.envelope.version import V1, V2, VERSIONS, Recipient, Version, version_for
+from crypto.envelope.version import V1, V2, VERSIONS, RecipientKey, Version, version_for
 from crypto.errors import DecryptionError, FormatError, UnsupportedVersionError
 from crypto.hybrid import HybridPrivateKey, HybridPublicKey
 from crypto.keys import PrivateKey, VerifyKey
@@ -63,7 +63,7 @@ def header_mac(
 
 
 def build_header(
-    file_key: bytes, recipients: Sequence[Recipient], signer: VerifyKey | None
+    file_key: bytes, recipients: Sequence[RecipientKey], signer: VerifyKey | None
 ) -> tuple[Version, bytes]:
     """Return the version the recipients call for, and the header bytes through `---`."""
     if not recipients:
@@ -83,7 +83,7 @@ def build_header(
     return version, b"\n".join(lines) + b"\n---"
 
 
-def _wrap(file_key: bytes, recipient: Recipient) -> tuple[bytes, ...]:
+def _wrap(file_key: bytes, recipient: RecipientKey) -> tuple[bytes, ...]:
     if isinstance(recipient, HybridPublicKey):
         return stanza_v2.wrap(file_key, recipient)
     return (nacl.public.SealedBox(recipient._nacl).encrypt(file_key),)

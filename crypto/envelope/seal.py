@@ -16,7 +16,7 @@ from crypto.encoding import b64encode, blake2b_hasher
 from crypto.envelope.header import build_header, header_mac, payload_key
 from crypto.envelope.metadata import Metadata, encode_trailer
 from crypto.envelope.secretstream import Buffer, Pusher
-from crypto.envelope.version import Recipient
+from crypto.envelope.version import RecipientKey
 from crypto.errors import CryptoError
 from crypto.keys import SigningKey
 from crypto.padding import padded_size
@@ -46,7 +46,7 @@ class SealingWriter:
     def __init__(
         self,
         dst: BinaryIO,
-        recipients: Iterable[Recipient],
+        recipients: Iterable[RecipientKey],
         metadata: Metadata,
         *,
         signer: SigningKey | None = None,
@@ -223,7 +223,7 @@ def _last_chunks(rest: bytes, padding: int, trailer: bytes) -> Iterator[tuple[by
 def seal(
     src: BinaryIO,
     dst: BinaryIO,
-    recipients: Iterable[Recipient],
+    recipients: Iterable[RecipientKey],
     metadata: Metadata,
     *,
     signer: SigningKey | None = None,
@@ -236,7 +236,7 @@ def seal(
 
 def seal_bytes(
     plaintext: bytes,
-    recipients: Iterable[Recipient],
+    recipients: Iterable[RecipientKey],
     metadata: Metadata,
     *,
     signer: SigningKey | None = None,

@@ -66,10 +66,10 @@ V2 = Version(
 )
 VERSIONS = {V1.line: V1, V2.line: V2}
 
-Recipient = PublicKey | HybridPublicKey
+RecipientKey = PublicKey | HybridPublicKey
 
 
-def version_for(recipients: Sequence[Recipient]) -> Version:
+def version_for(recipients: Sequence[RecipientKey]) -> Version:
     """v1 for X25519 keys only, v2 for hybrid keys only; a mix is refused.
 
     One X25519 stanza beside hybrid ones would give the file key to whoever

@@ -38,7 +38,7 @@ from crypto.encoding import b64decode, b64encode
 from crypto.envelope.header import header_mac, payload_key
 from crypto.envelope.size import header_size, is_envelope_size
 from crypto.envelope.stanza_v2 import wrap_key
-from crypto.envelope.version import V1, V2, Recipient
+from crypto.envelope.version import V1, V2, RecipientKey
 from crypto.padding import padded_size
 from tests.crypto.support import flip, split_envelope
 
@@ -149,7 +149,7 @@ def test_x25519_recipients_still_give_v1_byte_for_byte_in_shape() -> None:
 
 def test_mixing_classical_and_hybrid_recipients_is_refused_before_any_byte() -> None:
     """One X25519 stanza would open the envelope to whoever breaks X25519."""
-    mixes: list[list[Recipient]] = [
+    mixes: list[list[RecipientKey]] = [
         [ALICE.public_key, CLASSICAL.public_key],
         [CLASSICAL.public_key, ALICE.public_key],
     ]
@@ -281,21 +281,55 @@ def test_the_wrap_key_hashes_the_whole_ciphertext_and_public_key() -> None:
 
 @pytest.mark.parametrize("signed", [False, True], ids=SIGNED_IDS)
 def test_a_flipped_bit_at_every_byte_is_refused(signed: bool) -> None:
-    """Every header byte (both stanzas whole) and every payload byte: no copy opens."""
+    """Every header byte (both stanzas whole) and every payload byte: no copy opens.
+
+    A flip in the header is malformed or fails to decrypt, one in the payload
+    fails to decrypt, one in the signature fails to verify; no byte leaks out.
+    """
     envelope = SMALL[signed]
-    accepted, leaked = [], []
+    parts = split_envelope(envelope)
+    signature_start = len(envelope) - len(parts.signature)
+    accepted, leaked, wrong_error = [], [], []
     for position in range(len(envelope)):
         out = io.BytesIO()
         try:
             open_envelope(io.BytesIO(flip(envelope, position, position % 8)), out, [BOB])
-        except ERRORS:
+        except ERRORS as exc:
             if out.getvalue():
                 leaked.append(position)
+            if position >= signature_start:
+                expected: tuple[type[CryptoError], ...] = (VerificationError,)
+            elif position >= len(parts.header):
+                expected = (DecryptionError,)
+            else:
+                expected = (FormatError, DecryptionError)
+            if not isinstance(exc, expected):
+                wrong_error.append((position, type(exc).__name__))
             continue
         accepted.append(position)
 
     assert accepted == []
     assert leaked == []
+    assert wrong_error == []
+
+
+@settings(max_examples=8, deadline=None)
+@given(
+    size=st.integers(min_value=0, max_value=3 * C.CHUNK_BYTES + 100),
+    cuts=st.lists(st.integers(min_value=1, max_value=C.CHUNK_BYTES + 7), max_size=6),
+)
+def test_v2_streamed_in_any_pieces_opens_to_the_same_bytes(size: int, cuts: list[int]) -> None:
+    plaintext = hashlib.shake_256(size.to_bytes(8, "big")).digest(size)
+    out = io.BytesIO()
+    with SealingWriter(out, [ALICE.public_key, CAROL.public_key], META) as writer:
+        position = 0
+        for cut in cuts:
+            writer.write(plaintext[position : position + cut])
+            position += cut
+        writer.write(plaintext[position:])
+
+    assert open_bytes(out.getvalue(), [CAROL])[0] == plaintext
+    assert len(out.getvalue()) == expected_size(size, 2, signed=False)
 
 
 def _stanza(envelope: bytes, index: int = 0) -> tuple[bytes, bytes]:
