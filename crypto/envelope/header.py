@@ -22,7 +22,8 @@ from crypto.hybrid import HybridPrivateKey, HybridPublicKey
 from crypto.keys import PrivateKey, VerifyKey
 
 _KEY_ID_TEXT = len(b64encode(bytes(C.KEY_ID_BYTES)))
-_FIRST_LINE = 128  # the version line is read before the version's own limit is known
+# The version line is read under v1's limit, before the version's own is known.
+_FIRST_LINE = V1.max_line
 
 Identity = PrivateKey | HybridPrivateKey
 

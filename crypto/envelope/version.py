@@ -32,11 +32,6 @@ class Version:
     person_signed: bytes
     signature_context: bytes
 
-    @property
-    def body_bytes(self) -> int:
-        """The size of a stanza's body: its fields, concatenated."""
-        return sum(self.body_fields)
-
 
 V1 = Version(
     number=1,
