@@ -16,8 +16,9 @@ from crypto.encoding import b64encode, blake2b_hasher
 from crypto.envelope.header import build_header, header_mac, payload_key
 from crypto.envelope.metadata import Metadata, encode_trailer
 from crypto.envelope.secretstream import Buffer, Pusher
+from crypto.envelope.version import RecipientKey
 from crypto.errors import CryptoError
-from crypto.keys import PublicKey, SigningKey
+from crypto.keys import SigningKey
 from crypto.padding import padded_size
 
 _TAG_MESSAGE: Final = sodium.crypto_secretstream_xchacha20poly1305_TAG_MESSAGE
@@ -45,16 +46,14 @@ class SealingWriter:
     def __init__(
         self,
         dst: BinaryIO,
-        recipients: Iterable[PublicKey],
+        recipients: Iterable[RecipientKey],
         metadata: Metadata,
         *,
         signer: SigningKey | None = None,
     ) -> None:
         self._dst = dst
         self._signer = signer
-        self._hasher: Any = (
-            blake2b_hasher(person=C.PERSON_SIGNED_DIGEST, size=64) if signer else None
-        )
+        self._hasher: Any = None
         self._written = 0
         self._length = 0
         self._emitted = 0  # inner plaintext bytes already pushed
@@ -62,11 +61,14 @@ class SealingWriter:
         file_key = nacl.utils.random(C.FILE_KEY_BYTES)
         self._metadata = metadata
         metadata.encode()  # refuse an oversized record now, not after the upload
-        head = build_header(
+        # X25519 keys only give v1, hybrid keys only v2; a mix is refused.
+        self._version, head = build_header(
             file_key, list(recipients), signer.verify_key if signer is not None else None
         )
-        self._pusher = Pusher(payload_key(file_key))
-        mac = header_mac(file_key, head, self._pusher.header)
+        if signer is not None:
+            self._hasher = blake2b_hasher(person=self._version.person_signed, size=64)
+        self._pusher = Pusher(payload_key(file_key, self._version))
+        mac = header_mac(file_key, head, self._pusher.header, self._version)
         self._out(head + b" " + b64encode(mac).encode() + b"\n" + self._pusher.header)
         self._pending = b""  # plaintext not yet pushed: at most one chunk
 
@@ -151,7 +153,7 @@ class SealingWriter:
         self._pending = b""
         if self._signer is not None:
             digest = self._hasher.digest()
-            self._out(self._signer.sign(C.SIG_CONTEXT_ENVELOPE, digest))
+            self._out(self._signer.sign(self._version.signature_context, digest))
         return SealResult(length=self._length, envelope_size=self._written)
 
     def abort(self) -> None:
@@ -221,7 +223,7 @@ def _last_chunks(rest: bytes, padding: int, trailer: bytes) -> Iterator[tuple[by
 def seal(
     src: BinaryIO,
     dst: BinaryIO,
-    recipients: Iterable[PublicKey],
+    recipients: Iterable[RecipientKey],
     metadata: Metadata,
     *,
     signer: SigningKey | None = None,
@@ -234,7 +236,7 @@ def seal(
 
 def seal_bytes(
     plaintext: bytes,
-    recipients: Iterable[PublicKey],
+    recipients: Iterable[RecipientKey],
     metadata: Metadata,
     *,
     signer: SigningKey | None = None,
