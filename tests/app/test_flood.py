@@ -26,21 +26,33 @@ def instance(tmp_path: Path) -> Path:
     return demo_instance(tmp_path / "instance")
 
 
+# Circuits: each real source comes on its own; the flood on one, or tor names none.
+FLOOD_CIRCUIT = 10_000
+
+
+@pytest.fixture(params=[False, True], ids=["circuits-unnamed", "flood-on-one-circuit"])
+def circuits(request: pytest.FixtureRequest) -> bool:
+    """Whether tor names each connection's circuit (as the tor `raazdar serve` starts does)."""
+    named: bool = request.param
+    return named
+
+
 @pytest.fixture
-def server(instance: Path, tmp_path: Path) -> Iterator[str]:
+def server(instance: Path, tmp_path: Path, circuits: bool) -> Iterator[str]:
     """gunicorn serving the instance with several workers."""
-    with live_server(instance, workers=WORKERS, log=tmp_path / "gunicorn.log") as url:
+    env = {"RAAZDAR_TOR_CIRCUITS": "1" if circuits else "0"}
+    with live_server(instance, workers=WORKERS, log=tmp_path / "gunicorn.log", env=env) as url:
         yield url
 
 
-def _real_source(base: str, codename: str) -> tuple[int, int, int]:
+def _real_source(base: str, codename: str, circuit: int | None) -> tuple[int, int, int]:
     """Log in, send another report, get an API challenge; return the three statuses."""
-    browser, login_status, _seconds = log_in(base, codename)
+    browser, login_status, _seconds = log_in(base, codename, circuit)
     try:
         sent = send_more(browser) if login_status == 303 else 0
     finally:
         browser.close()
-    api = Browser(base)
+    api = Browser(base, circuit)
     try:
         challenge = api.request("POST", "/api/v1/challenges")[0]
     finally:
@@ -48,16 +60,22 @@ def _real_source(base: str, codename: str) -> tuple[int, int, int]:
     return login_status, sent, challenge
 
 
-def test_real_sources_all_get_in_while_a_flood_runs(server: str, instance: Path) -> None:
-    codenames = [new_source(server) for _ in range(SOURCES)]
+def test_real_sources_all_get_in_while_a_flood_runs(
+    server: str, instance: Path, circuits: bool
+) -> None:
+    mine = [n + 1 if circuits else None for n in range(SOURCES)]
+    codenames = [new_source(server, circuit) for circuit in mine]
+    flood_circuits = (FLOOD_CIRCUIT,) if circuits else ()
     with (
         derivation_peak(instance) as peak,
-        Flood(server, LOGIN_FLOODERS, PROOF_FLOODERS) as flood,
+        Flood(server, LOGIN_FLOODERS, PROOF_FLOODERS, flood_circuits) as flood,
         ThreadPoolExecutor(max_workers=4) as pool,
     ):
         # Each real source starts only once the flood has had time to pile up failures.
         time.sleep(2)
-        answers = list(pool.map(lambda c: _real_source(server, c), codenames))
+        answers = list(
+            pool.map(lambda c: _real_source(server, *c), zip(codenames, mine, strict=True))
+        )
     print(
         f"\n{SOURCES} real sources during {flood.sent[0]} flood requests "
         f"({flood.busy[0]} told busy); peak derivations {peak[0]}"
