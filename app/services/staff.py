@@ -1,25 +1,23 @@
-"""Staff accounts, their two-factor login, and the dashboard's exchange actions.
+"""Staff accounts and their two-factor login (the dashboard is `app.services.dashboard`).
 
 A login needs the password and a TOTP code; each code is accepted once, and never
 one older than the last accepted. Failed attempts are counted per username in the
 database (`app.throttle`), so every worker shares the count and an unknown name
 behaves as a known one does. A new password or a reset second factor moves the
 account's epoch on, which ends every session made before (`app.staff.auth`).
-Every change to an account, and every export and upload, is audited.
+Every change to an account is audited.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import hashlib
 import hmac
 import re
 import secrets
-import tempfile
 import time
 from dataclasses import dataclass
-from typing import IO, Any, BinaryIO, Final
+from typing import Final
 
 import pyotp
 import segno
@@ -29,24 +27,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app import runkey, sessions, throttle
-from app.errors import AppError, KeyringUnavailable, ThrottledError
-from app.models import Item, Reply, Source, StaffAccount, today
-from app.services import audit, retention
-from app.services.context import services
-from app.services.exchange import (
-    ApplySummary,
-    BundleRefused,
-    ExportSummary,
-    apply_reply_bundle,
-    export_bundle,
-)
-from app.services.keys import public_keys
-from app.services.refusals import reply_bundle_refusal
+from app.errors import AppError, ThrottledError
+from app.models import StaffAccount, today
+from app.services import audit
 from app.settings import get_setting
 from crypto import (
     CryptoError,
     TokenKey,
-    VerificationError,
     generate_passphrase,
     hash_password,
     needs_rehash,
@@ -404,129 +391,3 @@ def _spent(run: runkey.RunKey, account_id: str, spent: int, step: int, interval:
         return False
     this_run = range(first - _DRIFT_STEPS, step + 2 * _DRIFT_STEPS + 1)
     return spent not in {_step_tag(run, account_id, s) for s in this_run}
-
-
-# The dashboard.
-
-
-@dataclass(frozen=True)
-class Dashboard:
-    """What the server can tell staff: how many things wait, and the keyring in force."""
-
-    new_items: int
-    items: int
-    sources: int
-    replies: int
-    keyring: dict[str, Any]
-    # Items exported `retention.UNACKNOWLEDGED_DAYS` or more days ago, never acknowledged.
-    unacknowledged: int = 0
-    unacknowledged_days: int = retention.UNACKNOWLEDGED_DAYS
-
-
-@dataclass
-class Download:
-    """An export bundle ready to send: a temporary file, gone once closed."""
-
-    file: IO[bytes]
-    name: str
-    size: int
-    summary: ExportSummary
-
-
-@dataclass(frozen=True)
-class Upload:
-    """What became of an uploaded reply bundle: applied (with item refusals), or refused whole."""
-
-    summary: ApplySummary | None
-    refusal: str | None = None
-    reason: str | None = None
-    # The parts refused, when an authentic bundle was refused because of them.
-    refused: tuple[str, ...] = ()
-    # What to do next.
-    hint: str | None = None
-
-
-def dashboard(session: Session) -> Dashboard:
-    """Count what waits on the server and describe the keyring in force."""
-
-    def count(model: Any, *where: Any) -> int:
-        return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
-
-    return Dashboard(
-        new_items=count(Item, ~Item.exported),
-        items=count(Item),
-        sources=count(Source),
-        replies=count(Reply),
-        keyring=public_keys(),
-        unacknowledged=retention.unacknowledged(session, today()),
-    )
-
-
-def export_download(session: Session, actor: str, since: dt.date | None) -> Download | None:
-    """Write an export bundle to a temporary file and audit it; None when nothing matches."""
-    wanted = Item.received_day >= since if since is not None else ~Item.exported
-    if not session.scalar(select(func.count()).select_from(Item).where(wanted)):
-        return None
-    services().manifest()  # refuse before writing anything if no keyring is in force
-    # Unnamed (O_TMPFILE where the filesystem allows) and beside the store, not in a
-    # RAM-backed /tmp: the bundle is ciphertext, and it can be large.
-    # The response closes it once sent.
-    dst = tempfile.TemporaryFile(dir=services().paths.store)  # noqa: SIM115
-    try:
-        summary = export_bundle(session, dst, since=since)
-        audit.record(
-            session,
-            actor,
-            "export",
-            bundle=summary.bundle_id,
-            sequence=summary.sequence,
-            items=summary.items,
-            sources=summary.sources,
-            since=since.isoformat() if since is not None else None,
-        )
-        session.commit()
-        size = dst.tell()
-        dst.seek(0)
-    except BaseException:
-        dst.close()
-        raise
-    # The bundle's number first: reviewers report a missing bundle by it.
-    name = f"raazdar-export-{summary.sequence}-{today().isoformat()}-{summary.bundle_id[:8]}.rzb"
-    return Download(dst, name, size, summary)
-
-
-def apply_upload(session: Session, actor: str, src: BinaryIO) -> Upload:
-    """Apply an uploaded reply bundle, or say why it was refused whole; audit either way."""
-    try:
-        summary = apply_reply_bundle(session, src)
-    except BundleRefused as exc:
-        session.rollback()
-        audit.record(
-            session, actor, "reply-bundle-refused", reason="parts", refused=len(exc.refused)
-        )
-        session.commit()
-        refusal = (
-            f"{len(exc.refused)} part(s) of this bundle were refused, so none of it was "
-            "applied: no reply posted, no item deleted, no notice set."
-        )
-        hint = "The reviewers fix what is listed below and send a new reply bundle."
-        return Upload(None, refusal, exc.bundle_id, tuple(exc.refused), hint)
-    except (CryptoError, KeyringUnavailable) as exc:
-        session.rollback()
-        rule = exc.rule if isinstance(exc, VerificationError) else type(exc).__name__
-        audit.record(session, actor, "reply-bundle-refused", reason=rule)
-        session.commit()
-        refusal, hint = reply_bundle_refusal(exc).sentences
-        return Upload(None, refusal, str(exc), hint=hint)
-    audit.record(
-        session,
-        actor,
-        "reply-bundle-applied",
-        bundle=summary.bundle_id,
-        replies=summary.replies,
-        deleted=summary.deleted,
-        notices=summary.notices,
-        refused=len(summary.refused),
-    )
-    session.commit()
-    return Upload(summary)

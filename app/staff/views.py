@@ -24,6 +24,7 @@ from flask_babel import lazy_gettext as _l
 from app.db import db_session
 from app.errors import KeyringUnavailable, ThrottledError
 from app.models import StaffAccount
+from app.services import dashboard as dashboard_service
 from app.services import doctor
 from app.services import staff as staff_service
 from app.services.context import services
@@ -217,7 +218,7 @@ def _dashboard_page(
 ) -> str:
     return render_template(
         "staff/dashboard.html",
-        info=staff_service.dashboard(db_session()),
+        info=dashboard_service.dashboard(db_session()),
         export_form=export_form or ExportForm(formdata=None),
         upload_form=upload_form or ReplyUploadForm(formdata=None),
         action_form=ActionForm(formdata=None),
@@ -243,7 +244,9 @@ def export() -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _dashboard_page(export_form=form), 400
     try:
-        download = staff_service.export_download(db_session(), _account().username, form.since.data)
+        download = dashboard_service.export_download(
+            db_session(), _account().username, form.since.data
+        )
     except KeyringUnavailable:
         flash(_("No keyring is in force, so no bundle can be made. See the keyring page."), "warn")
         return redirect(url_for("staff.dashboard"), code=303)
@@ -271,6 +274,8 @@ def upload_replies() -> ResponseReturnValue:
     form = ReplyUploadForm()
     if not form.validate_on_submit():
         return _dashboard_page(upload_form=form), 400
-    outcome = staff_service.apply_upload(db_session(), _account().username, form.bundle.data.stream)
+    outcome = dashboard_service.apply_upload(
+        db_session(), _account().username, form.bundle.data.stream
+    )
     page = render_template("staff/replies.html", outcome=outcome)
     return page, 200 if outcome.summary is not None else 422

@@ -1,0 +1,152 @@
+"""The staff dashboard: what waits on the server, and its exchange actions (export, upload).
+
+Every export and upload is audited, refused or not.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from dataclasses import dataclass
+from typing import IO, Any, BinaryIO
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.errors import KeyringUnavailable
+from app.models import Item, Reply, Source, today
+from app.services import audit, retention
+from app.services.context import services
+from app.services.exchange import (
+    ApplySummary,
+    BundleRefused,
+    ExportSummary,
+    apply_reply_bundle,
+    export_bundle,
+)
+from app.services.keys import public_keys
+from app.services.refusals import reply_bundle_refusal
+from crypto import CryptoError, VerificationError
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """What the server can tell staff: how many things wait, and the keyring in force."""
+
+    new_items: int
+    items: int
+    sources: int
+    replies: int
+    keyring: dict[str, Any]
+    # Items exported `retention.UNACKNOWLEDGED_DAYS` or more days ago, never acknowledged.
+    unacknowledged: int = 0
+    unacknowledged_days: int = retention.UNACKNOWLEDGED_DAYS
+
+
+@dataclass
+class Download:
+    """An export bundle ready to send: a temporary file, gone once closed."""
+
+    file: IO[bytes]
+    name: str
+    size: int
+    summary: ExportSummary
+
+
+@dataclass(frozen=True)
+class Upload:
+    """What became of an uploaded reply bundle: applied (with item refusals), or refused whole."""
+
+    summary: ApplySummary | None
+    refusal: str | None = None
+    reason: str | None = None
+    # The parts refused, when an authentic bundle was refused because of them.
+    refused: tuple[str, ...] = ()
+    # What to do next.
+    hint: str | None = None
+
+
+def dashboard(session: Session) -> Dashboard:
+    """Count what waits on the server and describe the keyring in force."""
+
+    def count(model: Any, *where: Any) -> int:
+        return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+
+    return Dashboard(
+        new_items=count(Item, ~Item.exported),
+        items=count(Item),
+        sources=count(Source),
+        replies=count(Reply),
+        keyring=public_keys(),
+        unacknowledged=retention.unacknowledged(session, today()),
+    )
+
+
+def export_download(session: Session, actor: str, since: dt.date | None) -> Download | None:
+    """Write an export bundle to a temporary file and audit it; None when nothing matches."""
+    wanted = Item.received_day >= since if since is not None else ~Item.exported
+    if not session.scalar(select(func.count()).select_from(Item).where(wanted)):
+        return None
+    services().manifest()  # refuse before writing anything if no keyring is in force
+    # Unnamed (O_TMPFILE where the filesystem allows) and beside the store, not in a
+    # RAM-backed /tmp: the bundle is ciphertext, and it can be large.
+    # The response closes it once sent.
+    dst = tempfile.TemporaryFile(dir=services().paths.store)  # noqa: SIM115
+    try:
+        summary = export_bundle(session, dst, since=since)
+        audit.record(
+            session,
+            actor,
+            "export",
+            bundle=summary.bundle_id,
+            sequence=summary.sequence,
+            items=summary.items,
+            sources=summary.sources,
+            since=since.isoformat() if since is not None else None,
+        )
+        session.commit()
+        size = dst.tell()
+        dst.seek(0)
+    except BaseException:
+        dst.close()
+        raise
+    # The bundle's number first: reviewers report a missing bundle by it.
+    name = f"raazdar-export-{summary.sequence}-{today().isoformat()}-{summary.bundle_id[:8]}.rzb"
+    return Download(dst, name, size, summary)
+
+
+def apply_upload(session: Session, actor: str, src: BinaryIO) -> Upload:
+    """Apply an uploaded reply bundle, or say why it was refused whole; audit either way."""
+    try:
+        summary = apply_reply_bundle(session, src)
+    except BundleRefused as exc:
+        session.rollback()
+        audit.record(
+            session, actor, "reply-bundle-refused", reason="parts", refused=len(exc.refused)
+        )
+        session.commit()
+        refusal = (
+            f"{len(exc.refused)} part(s) of this bundle were refused, so none of it was "
+            "applied: no reply posted, no item deleted, no notice set."
+        )
+        hint = "The reviewers fix what is listed below and send a new reply bundle."
+        return Upload(None, refusal, exc.bundle_id, tuple(exc.refused), hint)
+    except (CryptoError, KeyringUnavailable) as exc:
+        session.rollback()
+        rule = exc.rule if isinstance(exc, VerificationError) else type(exc).__name__
+        audit.record(session, actor, "reply-bundle-refused", reason=rule)
+        session.commit()
+        refusal, hint = reply_bundle_refusal(exc).sentences
+        return Upload(None, refusal, str(exc), hint=hint)
+    audit.record(
+        session,
+        actor,
+        "reply-bundle-applied",
+        bundle=summary.bundle_id,
+        replies=summary.replies,
+        deleted=summary.deleted,
+        notices=summary.notices,
+        refused=len(summary.refused),
+    )
+    session.commit()
+    return Upload(summary)
