@@ -16,11 +16,15 @@ from pathlib import Path
 
 import click
 import pytest
+from click.testing import CliRunner
 
 from app import environment
+from app.cli import main
 from app.instance import InstanceConfig
 from app.services.doctor import Surroundings, settings
 from app.settings import DEFAULTS
+from app.setup import initialise
+from crypto import KdfParams
 from review.cli import cli as review_cli
 from submit.cli import cli as submit_cli
 
@@ -159,3 +163,21 @@ def test_doctor_prints_harmless_values_and_hides_secrets_and_paths() -> None:
 def test_doctor_says_which_variables_are_unset_and_their_defaults() -> None:
     printed = dict(settings(Surroundings(environ={})))
     assert printed["RAAZDAR_THREADS"] == "unset (default: 16)"
+
+
+def test_the_doctor_command_never_prints_a_secret_or_a_path(tmp_path: Path) -> None:
+    instance = tmp_path / "instance"
+    initialise(instance, signed=None, database_url=None, kdf=KdfParams.TESTING, demo=True)
+    secret = "f" * 64 + ":1700000000"
+    environ = {
+        "RAAZDAR_RUN_KEY": secret,
+        "RAAZDAR_STAFF_BIND": "unix:/srv/ngo-name/staff.sock",
+        "GUNICORN_CMD_ARGS": "--name ngo-name-server",
+        "RAAZDAR_THREADS": "7",
+    }
+    result = CliRunner().invoke(main, ["--instance", str(instance), "doctor"], env=environ)
+    assert "raazdar: doctor:" in result.output
+    assert secret not in result.output
+    assert "ngo-name" not in result.output
+    assert "RAAZDAR_THREADS       '7'" in result.output
+    assert "RAAZDAR_RUN_KEY       set (value not shown)" in result.output
