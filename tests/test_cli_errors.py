@@ -16,6 +16,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import click
 import pytest
 
 from app.cli import base as app_frame
@@ -24,6 +25,12 @@ from submit import cli as submit_frame
 
 BIN = Path(sys.executable).parent
 ESCAPE = "\x1b[2J\x1b]0;owned\x07"
+# Each tool's entry point, and the click group it runs.
+ENTRIES: dict[str, tuple[Callable[[], None], click.Group]] = {
+    "raazdar": (app_frame.run, app_frame.main),
+    "raazdar-review": (review_frame.main, review_frame.cli),
+    "raazdar-submit": (submit_frame.main, submit_frame.cli),
+}
 CLEANERS: dict[str, Callable[[str], str]] = {
     "raazdar": app_frame.clean,
     "raazdar-review": review_frame.clean,
@@ -103,3 +110,39 @@ def test_the_three_tools_share_one_error_frame(tmp_path: Path) -> None:
     ]
     assert seen["raazdar-review"] == seen["raazdar"]
     assert seen["raazdar-submit"] == seen["raazdar"]
+
+
+@pytest.mark.parametrize(
+    ("raised", "status", "lines"),
+    [
+        (click.exceptions.Abort(), 1, ["TOOL: error: aborted"]),
+        (
+            click.UsageError("bad value \x1b[2J"),
+            2,
+            ["TOOL: error: bad value \ufffd[2J", "TOOL: hint: run `TOOL --help` for usage"],
+        ),
+        (
+            click.ClickException("the editor failed"),
+            1,
+            ["TOOL: error: the editor failed", "TOOL: hint: run `TOOL --help` for usage"],
+        ),
+    ],
+    ids=["abort", "usage", "click-error"],
+)
+def test_every_entry_point_frames_aborts_and_click_errors_alike(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    raised: Exception,
+    status: int,
+    lines: list[str],
+) -> None:
+    def interrupted(*_args: object, **_kwargs: object) -> None:
+        raise raised
+
+    for tool, (entry, group) in ENTRIES.items():
+        monkeypatch.setattr(group, "main", interrupted)
+        with pytest.raises(SystemExit) as exited:
+            entry()
+        assert exited.value.code == status, tool
+        err = capsys.readouterr().err.replace(tool, "TOOL").splitlines()
+        assert err == lines, tool
