@@ -20,6 +20,7 @@ from click.testing import CliRunner
 
 from app import environment
 from app.cli import main
+from app.config import config_for
 from app.instance import InstanceConfig
 from app.services.doctor import Surroundings, settings
 from app.settings import DEFAULTS
@@ -181,3 +182,13 @@ def test_the_doctor_command_never_prints_a_secret_or_a_path(tmp_path: Path) -> N
     assert "ngo-name" not in result.output
     assert "RAAZDAR_THREADS       '7'" in result.output
     assert "RAAZDAR_RUN_KEY       set (value not shown)" in result.output
+
+
+def test_the_docs_describe_every_setting_the_app_is_given(tmp_path: Path) -> None:
+    instance = tmp_path / "instance"
+    initialise(instance, signed=None, database_url=None, kdf=KdfParams.TESTING, demo=True)
+    config = config_for(instance)
+    names = {name for name in dir(config) if name.isupper()}
+    assert {"SECRET_KEY", "KDF_QUEUE", "MAX_FILES"} <= names
+    text = DOC.read_text("utf-8")
+    assert {name for name in names if f"`{name}`" not in text} == set()
