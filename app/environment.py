@@ -1,9 +1,10 @@
 """Every environment variable the server reads, with its default and meaning: the one place.
 
-The app, its command line, `raazdar doctor` and gunicorn's config
+The app, `raazdar doctor`, `raazdar serve` and gunicorn's config
 (`deploy/gunicorn.conf.py`) read the environment through `get` and nowhere
-else, and `get` refuses a name this registry does not list, so a new variable
-cannot be read without being documented here; docs/configuration.md is checked
+else (`raazdar --instance` also falls back to RAAZDAR_INSTANCE, through click),
+and `get` refuses a name this registry does not list, so a new variable cannot
+be read without being documented here; docs/configuration.md is checked
 against `VARIABLES` by tests/app/test_environment.py. Standard library only:
 gunicorn's master imports it before forking, and must not load the app.
 """
@@ -20,7 +21,7 @@ from typing import Final, overload
 class Shown(StrEnum):
     """What `raazdar doctor` may print of a variable's value."""
 
-    # Harmless to paste into a bug report: a count, a mode, a loopback address.
+    # Harmless to paste into a bug report: a count, a mode, a flag.
     VALUE = "value"
     # A secret (a key, a password in a URL) or a path or address that may name
     # the organisation or the machine: only whether it is set.
