@@ -7,6 +7,7 @@ import stat
 from pathlib import Path
 from typing import Any, ClassVar
 
+from app import environment
 from app.errors import ConfigError
 from app.instance import InstancePaths, load_config
 from app.keyring import load_keyring
@@ -34,7 +35,6 @@ class Config:
     MAX_FORM_MEMORY_SIZE = 1024 * 1024
     MAX_FORM_PARTS = 64
     MAX_FILES = 20
-    DEFAULT_UPLOAD_LIMIT_MIB = 500
     # A reply bundle from the review workstation (staff only).
     MAX_BUNDLE_BYTES = 2 * 1024**3
     # Sources: no failure is counted (nobody can be locked out); the work is
@@ -59,7 +59,7 @@ class Config:
         instance = load_config(paths)
         self.INSTANCE_DIR = paths.root
         self.INSTANCE_ID = instance.instance_id
-        self.DATABASE_URL = os.environ.get("RAAZDAR_DATABASE_URL") or instance.database_url_in(
+        self.DATABASE_URL = environment.get("RAAZDAR_DATABASE_URL") or instance.database_url_in(
             paths.root
         )
         self.CODENAME_SALT = instance.salt
@@ -91,9 +91,7 @@ QUEUE_PER_SLOT = 24
 
 def staff_binds() -> tuple[str, ...]:
     """The listeners (gunicorn binds) on which the staff pages answer: RAAZDAR_STAFF_BIND."""
-    return tuple(
-        b.strip() for b in os.environ.get("RAAZDAR_STAFF_BIND", "").split(",") if b.strip()
-    )
+    return tuple(b.strip() for b in environment.get("RAAZDAR_STAFF_BIND").split(",") if b.strip())
 
 
 def tor_circuits() -> bool:
@@ -105,7 +103,7 @@ def tor_circuits() -> bool:
     source listener that does not start with tor's line is closed unanswered:
     nobody but tor can say which circuit a request came on.
     """
-    raw = os.environ.get("RAAZDAR_TOR_CIRCUITS", "")
+    raw = environment.get("RAAZDAR_TOR_CIRCUITS")
     if raw not in ("", "0", "1"):
         raise ConfigError(f"RAAZDAR_TOR_CIRCUITS must be 0 or 1, not {raw!r}")
     return raw == "1"
@@ -118,7 +116,7 @@ def kdf_slots() -> int:
 
 def _count(name: str, default: int) -> int:
     """A positive whole number from the environment variable `name`, else `default`."""
-    raw = os.environ.get(name, "")
+    raw = environment.get(name)
     if not raw:
         return default
     if not raw.isdigit() or int(raw) < 1:
@@ -160,7 +158,7 @@ class ProductionConfig(Config):
 
 def config_for(instance_dir: Path | None = None, **overrides: Any) -> Config:
     """Build the config class an instance's mode calls for."""
-    root = instance_dir or Path(os.environ.get("RAAZDAR_INSTANCE", DEFAULT_INSTANCE))
+    root = instance_dir or Path(environment.get("RAAZDAR_INSTANCE", str(DEFAULT_INSTANCE)))
     mode = load_config(InstancePaths(root.resolve())).mode
     classes: dict[str, type[Config]] = {
         "production": ProductionConfig,

@@ -17,6 +17,8 @@ import time
 from dataclasses import dataclass
 from typing import Final
 
+from app import environment
+
 ENV: Final = "RAAZDAR_RUN_KEY"
 # Tags are stored in integer columns: 31 bits fit every database's INTEGER.
 _TAG_BITS: Final = 31
@@ -38,9 +40,9 @@ class RunKey:
 
 def ensure() -> str:
     """Make this run's key if the environment has none; processes started from here inherit it."""
-    if ENV not in os.environ:
+    if not environment.get(ENV):
         os.environ[ENV] = f"{secrets.token_hex(32)}:{time.time():.0f}"
-    return os.environ[ENV]
+    return environment.get(ENV)
 
 
 def current() -> RunKey:

@@ -34,6 +34,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from app import environment
 from app.errors import AppError, ConfigError
 from app.instance import InstancePaths, load_config
 from app.rotation import NEXT_ONION_NAME, SOURCE_ONION_NAME
@@ -69,7 +70,7 @@ def resolve_mode(mode: str) -> str:
     """Turn `auto` into a concrete mode for this machine."""
     if mode != "auto":
         return mode
-    if os.environ.get("RAAZDAR_TOR_CONTROL"):
+    if environment.get("RAAZDAR_TOR_CONTROL"):
         return "attach"
     return "launch" if shutil.which("tor") else "off"
 
@@ -224,7 +225,7 @@ def _start_tor(
     network = None
     began = time.monotonic()
     if mode == "attach":
-        tor = Tor.attach(os.environ.get("RAAZDAR_TOR_CONTROL", DEFAULT_TOR_CONTROL))
+        tor = Tor.attach(environment.get("RAAZDAR_TOR_CONTROL", DEFAULT_TOR_CONTROL))
     elif mode == "launch":
         say("starting tor (Ctrl-C stops)")
         tor = Tor.launch(tor_dir / "data")

@@ -17,6 +17,7 @@ from typing import Any
 
 from gunicorn.glogging import Logger
 
+from app import environment
 from app.logs import SCRUB
 
 
@@ -49,7 +50,7 @@ def _loopback_bind(value: str) -> str:
 
 def _count(name: str, default: int) -> int:
     """Read a positive count from the environment."""
-    raw = os.environ.get(name, "")
+    raw = environment.get(name)
     if not raw:
         return default
     if not raw.isdigit() or int(raw) < 1:
@@ -68,7 +69,7 @@ def _cores() -> int:
 def _binds(name: str, default: str = "") -> list[str]:
     """Read a comma-separated list of loopback binds from the environment."""
     return [
-        _loopback_bind(b.strip()) for b in os.environ.get(name, default).split(",") if b.strip()
+        _loopback_bind(b.strip()) for b in environment.get(name, default).split(",") if b.strip()
     ]
 
 

@@ -585,7 +585,7 @@ def main() -> None:
         click.echo(f"{PROG}: error: aborted", err=True)
         sys.exit(1)
     except click.ClickException as exc:
-        click.echo(f"{PROG}: error: {exc.format_message()}", err=True)
+        click.echo(f"{PROG}: error: {clean(exc.format_message())}", err=True)
         click.echo(f"{PROG}: hint: run `{PROG} --help` for usage", err=True)
         sys.exit(exc.exit_code)
     sys.exit(result if isinstance(result, int) else 0)

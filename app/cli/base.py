@@ -5,9 +5,10 @@ from __future__ import annotations
 import functools
 import os
 import sys
+import unicodedata
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import Any, Final, NoReturn, TypeVar
 
 import click
 
@@ -16,13 +17,21 @@ from app.errors import AppError
 from crypto import CryptoError
 
 F = TypeVar("F", bound=Callable[..., Any])
+PROG: Final = "raazdar"
+
+
+def clean(text: str) -> str:
+    """Text safe for a terminal: no control characters but line breaks and tabs."""
+    return "".join(
+        "\ufffd" if unicodedata.category(ch) == "Cc" and ch not in "\n\t" else ch for ch in text
+    )
 
 
 def fail(message: str, hint: str | None = None) -> NoReturn:
     """Print `raazdar: error: …` (and a hint) and exit 1."""
-    click.echo(f"raazdar: error: {message}", err=True)
+    click.echo(f"{PROG}: error: {clean(message)}", err=True)
     if hint:
-        click.echo(f"raazdar: hint: {hint}", err=True)
+        click.echo(f"{PROG}: hint: {clean(hint)}", err=True)
     sys.exit(1)
 
 
@@ -36,12 +45,19 @@ def reports_errors(command: F) -> F:
         except (AppError, CryptoError) as exc:
             fail(str(exc))
         except OSError as exc:
-            fail(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc))
+            fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
 
     return wrapper  # type: ignore[return-value]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class Group(click.Group):
+    """The `raazdar` group: a command that forgot `reports_errors` still reports, not traces."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        return reports_errors(super().invoke)(ctx)
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--instance",
     "instance",
@@ -57,6 +73,19 @@ def main(ctx: click.Context, instance: Path) -> None:
     # Everything the server writes (database, keys, envelopes) is its own alone.
     os.umask(0o077)
     ctx.obj = instance.resolve()
+
+
+def run() -> None:
+    """Run the command line with this tool's error format and exit codes (`raazdar`)."""
+    try:
+        result = main.main(prog_name=PROG, standalone_mode=False)
+    except click.exceptions.Abort:
+        fail("aborted")
+    except click.ClickException as exc:
+        click.echo(f"{PROG}: error: {clean(exc.format_message())}", err=True)
+        click.echo(f"{PROG}: hint: run `{PROG} --help` for usage", err=True)
+        sys.exit(exc.exit_code)
+    sys.exit(result if isinstance(result, int) else 0)
 
 
 def app_context(instance: Path) -> Any:

@@ -247,13 +247,18 @@ def sweep(instance: Path, force: bool, hours: int | None) -> None:
 def doctor(instance: Path) -> None:
     """Check the instance: permissions, database, keyring, exports, tor, logging, audit log."""
     from app.models import today
-    from app.services.doctor import diagnose, failed
+    from app.services.doctor import Surroundings, diagnose, failed, settings
 
-    checks = diagnose(instance, today())
+    # Taken before the checks, which load gunicorn's config and an app (each sets a run key).
+    where = Surroundings()
+    checks = diagnose(instance, today(), where)
     width = max(len(c.name) for c in checks)
     for check in checks:
         label = click.style(_STATUS_LABEL[check.status], fg=_STATUS_COLOUR[check.status])
         click.echo(f"{label}  {check.name:<{width}}  {check.message}")
+    click.echo("environment (docs/configuration.md says what each means):")
+    for name, value in settings(where):
+        click.echo(f"      {name:<20}  {value}")
     counts = {s: sum(1 for c in checks if c.status == s) for s in _STATUS_LABEL}
     click.echo(
         f"raazdar: doctor: {counts['fail']} failed, {counts['warn']} warning(s), {counts['ok']} ok"

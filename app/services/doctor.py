@@ -26,7 +26,7 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from app import db
+from app import db, environment
 from app.config import Config, config_for
 from app.demo import TIMESTAMP_KEY_NAME
 from app.errors import AppError
@@ -98,6 +98,12 @@ def diagnose(instance: Path, today: dt.date, where: Surroundings | None = None) 
     checks.append(_guard("gunicorn", lambda: _gunicorn(where)))
     checks.append(_guard("tor", lambda: _tor(paths, where)))
     return checks
+
+
+def settings(where: Surroundings | None = None) -> list[tuple[str, str]]:
+    """Each environment variable the server reads, and what of its value is safe to print."""
+    environ = (where or Surroundings()).environ
+    return [(v.name, environment.shown(v, environ)) for v in environment.VARIABLES]
 
 
 def failed(checks: Iterable[Check]) -> bool:
@@ -242,7 +248,7 @@ def _startup(config: Config, where: Surroundings) -> Check:
         database: db.Database = app.extensions["raazdar.db"]
         if database.engine is not None:
             database.engine.dispose()
-    flag = where.environ.get("FLASK_DEBUG")
+    flag = environment.get("FLASK_DEBUG", None, where.environ)
     if debug or (flag is not None and flag.strip().lower() not in _FALSE_WORDS):
         return Check(
             "startup",
@@ -576,7 +582,7 @@ def _gunicorn(where: Surroundings) -> Check:
             f"{where.gunicorn_conf} sets an access log: it would record every request; "
             "set accesslog = None",
         )
-    extra = shlex.split(where.environ.get("GUNICORN_CMD_ARGS", ""))
+    extra = shlex.split(environment.get("GUNICORN_CMD_ARGS", environ=where.environ))
     flags = [f for f in extra if f.split("=", 1)[0] in _ACCESS_LOG_FLAGS]
     if flags:
         return Check(
@@ -605,8 +611,8 @@ _TOR_SOCKETS: Final = {"private": "private-data", "launch": "data"}
 
 def _tor(paths: InstancePaths, where: Surroundings) -> Check:
     """Report tor's bootstrap, where there is a tor to ask, and which tor it is."""
-    mode = where.environ.get("RAAZDAR_TOR_MODE")
-    control = where.environ.get("RAAZDAR_TOR_CONTROL")
+    mode = environment.get("RAAZDAR_TOR_MODE", environ=where.environ)
+    control = environment.get("RAAZDAR_TOR_CONTROL", environ=where.environ)
     if mode == "off":
         # Set by `raazdar serve` for its gunicorn: this server was asked not to use tor.
         return Check(

@@ -39,11 +39,18 @@ def make_console() -> Console:
     return Console(width=None if sys.stdout.isatty() else 200, highlight=False)
 
 
+def clean(text: str) -> str:
+    """Text safe for a terminal: no control characters but line breaks and tabs."""
+    return "".join(
+        "\ufffd" if unicodedata.category(ch) == "Cc" and ch not in "\n\t" else ch for ch in text
+    )
+
+
 def fail(ctx: click.Context, message: str, hint: str | None) -> None:
     """Print an error (and a hint) in the tool's format and exit with status 1."""
-    click.echo(f"{PROG}: error: {message}", err=True)
+    click.echo(f"{PROG}: error: {clean(message)}", err=True)
     if hint:
-        click.echo(f"{PROG}: hint: {hint}", err=True)
+        click.echo(f"{PROG}: hint: {clean(hint)}", err=True)
     ctx.exit(1)
 
 
@@ -224,11 +231,7 @@ def safe(value: object, style: str = "") -> Text:
     Reports come from anyone: an escape sequence in a message must not reach the
     reviewer's terminal, nor brackets be read as rich markup.
     """
-    text = "".join(
-        "\ufffd" if unicodedata.category(ch) == "Cc" and ch not in "\n\t" else ch
-        for ch in str(value)
-    )
-    return Text(text, style=style)
+    return Text(clean(str(value)), style=style)
 
 
 def row_cells(row: triage.ReportRow) -> list[Text]:
@@ -318,7 +321,7 @@ def main() -> None:
         click.echo(f"{PROG}: error: aborted", err=True)
         sys.exit(1)
     except click.ClickException as exc:
-        click.echo(f"{PROG}: error: {exc.format_message()}", err=True)
+        click.echo(f"{PROG}: error: {clean(exc.format_message())}", err=True)
         click.echo(f"{PROG}: hint: run `{PROG} --help` for usage", err=True)
         sys.exit(exc.exit_code)
     sys.exit(result if isinstance(result, int) else 0)

@@ -9,7 +9,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crypto import FormatError
-from crypto.encoding import b64decode, b64encode, canonical_json, parse_json_object
+from crypto.encoding import (
+    b64decode,
+    b64encode,
+    blake2b,
+    blake2b_hasher,
+    canonical_json,
+    parse_json_object,
+)
 
 
 @settings(max_examples=100, deadline=None)
@@ -148,3 +155,56 @@ def test_strict_parser_refuses_malformed_json(data: bytes) -> None:
 def test_strict_parser_refuses_oversized_input() -> None:
     with pytest.raises(FormatError, match="too large"):
         parse_json_object(b'{"a":"' + b"x" * 100 + b'"}', max_bytes=100)
+
+
+# Known answers, checked against libsodium's crypto_generichash (PyNaCl's
+# nacl.hashlib.blake2b with the label zero-padded to 16 bytes) on 2 December 2026.
+@pytest.mark.parametrize(
+    ("size", "key", "digest"),
+    [
+        (32, b"", "e9947d83a4661a6b1298ef302288321731bf9be92a9490e0ab3d07c5516e9dfd"),
+        (16, b"key", "b0b420e2a5e048e2ce59b9942b89fbb7"),
+    ],
+)
+def test_blake2b_under_a_label_gives_libsodiums_answer(size: int, key: bytes, digest: str) -> None:
+    assert blake2b(b"abc", person=b"rz-test", size=size, key=key).hex() == digest
+    hasher = blake2b_hasher(person=b"rz-test", size=size, key=key)
+    hasher.update(b"a")
+    hasher.update(b"bc")
+    assert hasher.hexdigest() == digest
+
+
+@pytest.mark.parametrize("value", [2**53, -(2**53), 10**6, 0])
+def test_integers_up_to_2_to_the_53_are_canonical(value: int) -> None:
+    assert canonical_json({"n": value}) == b'{"n":%d}' % value
+
+
+@pytest.mark.parametrize("value", [2**53 + 1, -(2**53) - 1])
+def test_integers_past_2_to_the_53_are_refused(value: int) -> None:
+    with pytest.raises(FormatError, match="interoperable range"):
+        canonical_json({"n": value})
+
+
+def test_a_document_of_exactly_the_limit_is_accepted() -> None:
+    data = b'{"a":"' + b"x" * 92 + b'"}'
+    assert len(data) == 100
+    assert parse_json_object(data, max_bytes=100) == {"a": "x" * 92}
+
+
+def test_blake2b_defaults_to_32_bytes_and_no_key() -> None:
+    digest = "e9947d83a4661a6b1298ef302288321731bf9be92a9490e0ab3d07c5516e9dfd"
+    assert blake2b(b"abc", person=b"rz-test").hex() == digest
+    hasher = blake2b_hasher(person=b"rz-test")
+    hasher.update(b"abc")
+    assert hasher.hexdigest() == digest
+
+
+def test_base64url_keeps_a_final_x() -> None:
+    # "X" is a base64 digit: only "=" may be stripped from the end.
+    assert b64encode(b"\x00\x00\x17") == "AAAX"
+    assert b64decode("AAAX") == b"\x00\x00\x17"
+
+
+def test_padded_base64url_is_refused_as_padded() -> None:
+    with pytest.raises(FormatError, match="must not be padded"):
+        b64decode("AA==")

@@ -11,16 +11,23 @@ from typing import Any
 
 import pytest
 
-from crypto import SigningKey
+from crypto import PrivateKey, SigningKey
 from crypto.bundle import BundleReader, write_bundle
-from crypto.errors import FormatError, UnsupportedVersionError
+from crypto.errors import FormatError, UnsupportedVersionError, VerificationError
 from crypto.exchange import (
     CHAIN_START,
     ChainLink,
+    ExportEntry,
     ExportManifest,
+    Notice,
+    ReplyEntry,
+    ReplyManifest,
     manifest_digest,
+    new_bundle_id,
     read_export,
+    read_replies,
     write_export,
+    write_replies,
 )
 
 INSTANCE = "1" * 32
@@ -103,3 +110,116 @@ def test_extracted_items_are_owner_only_whatever_the_umask(tmp_path: Path) -> No
         os.umask(previous)
     assert stat.S_IMODE((tmp_path / "x").stat().st_mode) == 0o700
     assert [stat.S_IMODE(p.stat().st_mode) for p in paths.values()] == [0o600]
+
+
+# --- Entries, replies, and what a reader refuses ------------------------------
+
+SOURCE = PrivateKey.generate().public_key
+
+
+def _entry(item_id: str = "a" * 32, source: str = "Source One") -> ExportEntry:
+    return ExportEntry(item_id, "b" * 32, source, "message", dt.date(2026, 1, 2))
+
+
+def _with_entries(*entries: ExportEntry) -> ExportManifest:
+    return ExportManifest(
+        "0" * 32, INSTANCE, dt.date(2026, 1, 2), 1, entries, {"Source One": SOURCE}, None
+    )
+
+
+def _replies(*replies: ReplyEntry) -> ReplyManifest:
+    notices = (Notice("Source One", "in-review"),)
+    return ReplyManifest("2" * 32, INSTANCE, dt.date(2026, 1, 3), ("c" * 32,), replies, notices)
+
+
+def test_an_export_with_entries_round_trips_with_its_envelopes(tmp_path: Path) -> None:
+    key = SigningKey.generate()
+    envelope = tmp_path / "e.rze"
+    envelope.write_bytes(b"ciphertext")
+    out = io.BytesIO()
+    write_export(out, _with_entries(_entry()), [envelope], key)
+    reader, manifest = read_export(io.BytesIO(out.getvalue()), [key.verify_key], INSTANCE)
+    assert manifest == _with_entries(_entry())
+    assert [(i.id, b"".join(blocks)) for i, blocks in reader.iter_items()] == [
+        ("a" * 32, b"ciphertext")
+    ]
+
+
+def test_a_reply_bundle_round_trips(tmp_path: Path) -> None:
+    key = SigningKey.generate()
+    envelope = tmp_path / "r.rze"
+    envelope.write_bytes(b"reply")
+    manifest = _replies(ReplyEntry("d" * 32, "Source One"))
+    out = io.BytesIO()
+    write_replies(out, manifest, [envelope], key)
+    reader, read = read_replies(io.BytesIO(out.getvalue()), [key.verify_key], INSTANCE)
+    assert read == manifest
+    assert [i.id for i in reader.items] == ["d" * 32]
+
+
+def test_a_bundle_for_another_instance_is_refused() -> None:
+    key = SigningKey.generate()
+    out = io.BytesIO()
+    write_replies(out, _replies(), [], key)
+    with pytest.raises(VerificationError, match="another instance"):
+        read_replies(io.BytesIO(out.getvalue()), [key.verify_key], "9" * 32)
+
+
+def test_a_writer_needs_one_file_per_entry(tmp_path: Path) -> None:
+    with pytest.raises(FormatError, match="one file per entry"):
+        write_export(io.BytesIO(), _with_entries(_entry()), [], SigningKey.generate())
+
+
+@pytest.mark.parametrize(
+    ("change", "error", "says"),
+    [
+        ({"type": "replies"}, FormatError, "not a raazdar-export bundle"),
+        ({"format": 9}, UnsupportedVersionError, "unsupported"),
+        ({"surprise": 1}, FormatError, "unexpected fields"),
+        ({"items": [{"id": "f" * 32}]}, FormatError, "do not match"),
+        ({"keyring_version": 0}, FormatError, "positive integer"),
+        ({"bundle_id": "XYZ"}, FormatError, ""),
+    ],
+    ids=["type", "format", "extra-field", "items", "keyring-version", "bundle-id"],
+)
+def test_a_bad_export_manifest_is_refused(
+    change: dict[str, Any], error: type[Exception], says: str
+) -> None:
+    obj = dict(_with_entries(_entry()).to_json(), items=[{"id": "a" * 32}], signer="x")
+    with pytest.raises(error, match=says or None):
+        ExportManifest.from_json(obj | change)
+
+
+def test_an_entry_whose_source_key_is_missing_is_refused() -> None:
+    obj = dict(_with_entries(_entry()).to_json(), items=[{"id": "a" * 32}], signer="x")
+    obj["sources"] = []
+    with pytest.raises(FormatError, match="whose key is not in the bundle"):
+        ExportManifest.from_json(obj)
+
+
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        ({"acks": ["c" * 32, "c" * 32]}, "acknowledged twice"),
+        ({"notices": [{"source": "Source One", "status": "Bad Status"}]}, "status"),
+        ({"replies": [{"id": "d" * 32}]}, "entry"),
+        ({"type": "export"}, "not a raazdar-replies bundle"),
+    ],
+)
+def test_a_bad_reply_manifest_is_refused(change: dict[str, Any], says: str) -> None:
+    obj = dict(_replies().to_json(), items=[], signer="x")
+    with pytest.raises(FormatError, match=says):
+        ReplyManifest.from_json(obj | change)
+
+
+def test_a_later_bundle_needs_a_32_byte_predecessor_and_a_positive_sequence() -> None:
+    with pytest.raises(FormatError, match="32 bytes"):
+        ChainLink(2, b"\x01" * 31)
+    with pytest.raises(FormatError, match="positive integer"):
+        ChainLink(0, CHAIN_START)
+
+
+def test_bundle_ids_are_random_128_bit_hex() -> None:
+    ids = {new_bundle_id() for _ in range(8)}
+    assert len(ids) == 8
+    assert all(len(i) == 32 and int(i, 16) >= 0 for i in ids)
