@@ -111,3 +111,16 @@ def test_the_scorer_counts_mentions_links_and_false_links(tmp_path: Path) -> Non
     assert figures.weak_false_links == {"person": 1}
     assert 0 < figures.f1() < 1
     assert "aslam" not in figures.table().lower()  # aggregates only
+
+
+def test_a_shorter_mention_is_placed_after_the_longer_one_it_repeats(tmp_path: Path) -> None:
+    # Gold lists "Haji Bashir Ahmed" then "Haji Bashir": the second is the later mention,
+    # not the first two words of the first (which made a right answer count as a miss).
+    path = tmp_path / "short.txt"
+    path.write_text(
+        "=== A en\nHaji Bashir Ahmed sent them. Haji Bashir lied.\n---\n"
+        "person: Haji Bashir Ahmed => P1\nperson: Haji Bashir => P1\n",
+        "utf-8",
+    )
+    (report,) = heldout.load(path)
+    assert [(g.start, g.end) for g in report.gold] == [(0, 17), (29, 40)]

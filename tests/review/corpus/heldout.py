@@ -5,7 +5,9 @@ tune them. Format: `=== H01 en|ur|ru` starts a report, its text follows, `---`
 starts its annotations, one a line: `kind: text as written => ID`, where ID names
 the real-world entity (the same person, station, place in every report that names
 it; `DT-…` ids are dates, left out of links). Each gold text is located at its
-first occurrence not taken by an earlier annotation of the same text.
+first occurrence not taken by an earlier annotation of the same text nor inside an
+earlier annotation's span (so "Haji Bashir" after "Haji Bashir Ahmed" is the later
+mention, not the first two words of the earlier one).
 
 Figures, all aggregates (no mention is ever printed, so the corpus stays unseen):
 precision, recall and F1 per kind and overall, where an extracted entity matches
@@ -67,6 +69,7 @@ def load(path: Path) -> list[Report]:
         text = body.strip()
         gold, unplaced, other = [], 0, 0
         taken: set[tuple[str, int]] = set()
+        spans: list[tuple[int, int]] = []
         for line in notes.strip().splitlines():
             if not line.strip() or line.lstrip().startswith("#"):
                 continue
@@ -76,21 +79,35 @@ def load(path: Path) -> list[Report]:
             if kind not in KINDS:
                 other += 1  # a kind the extractor does not claim: counted apart, printed
                 continue
-            start = _first_free(text, written, taken)
+            start = _first_free(text, written, taken, spans)
             if start < 0:
                 unplaced += 1
                 continue
             taken.add((written, start))
+            spans.append((start, start + len(written)))
             gold.append(Mention(kind, start, start + len(written), entity.strip()))
         reports.append(Report(ident, language, text, tuple(gold), unplaced, other))
     return reports
 
 
-def _first_free(text: str, written: str, taken: set[tuple[str, int]]) -> int:
+def _first_free(
+    text: str, written: str, taken: set[tuple[str, int]], spans: list[tuple[int, int]]
+) -> int:
+    """The first occurrence not taken by the same text, nor inside an earlier mention's span.
+
+    "Haji Bashir" listed after "Haji Bashir Ahmed" is the later, shorter mention, not the
+    first words of the longer one; failing that (annotations out of order), any free one.
+    """
+    first = -1
     start = text.find(written)
-    while start >= 0 and (written, start) in taken:
+    while start >= 0:
+        if (written, start) not in taken:
+            end = start + len(written)
+            if not any(a < end and start < b for a, b in spans):
+                return start
+            first = start if first < 0 else first
         start = text.find(written, start + 1)
-    return start
+    return first
 
 
 @dataclass
