@@ -374,6 +374,13 @@ class Corpus:
             )
             for num, f in self.facts.items()
         }
+        # The ranks each report writes beside each name: two that no one man holds split it.
+        self._roles = {
+            (num, m.kind, m.key): m.designations
+            for num, f in self.facts.items()
+            for m in f.record.mentions()
+            if m.designations
+        }
         by_source: dict[str, int] = {}
         for num, f in sorted(self.facts.items()):
             self._union(num, by_source.setdefault(f.source, num))
@@ -457,12 +464,19 @@ class Corpus:
         decision = self._decided[(g.kind, g.key)].get((min(a, b), max(a, b)))
         written = {a: g.texts[a], b: g.texts[b]}
         return Evidence(
-            g.kind, g.key, self.pair_strength(g.kind, g.strength, a, b), written, decision
+            g.kind, g.key, self.pair_strength(g.kind, g.key, g.strength, a, b), written, decision
         )
 
-    def pair_strength(self, kind: str, strength: Strength, a: int, b: int) -> Strength:
+    def pair_strength(self, kind: str, key: str, strength: Strength, a: int, b: int) -> Strength:
         """How strong a link on a key is between reports a and b (see `links.pair_strength`)."""
-        return links.pair_strength(kind, strength, self._places[a], self._places[b])
+        return links.pair_strength(
+            kind,
+            strength,
+            self._places[a],
+            self._places[b],
+            self._roles.get((a, kind, key), ()),
+            self._roles.get((b, kind, key), ()),
+        )
 
     def pairs(self, g: Group, limit: int) -> tuple[list[tuple[int, int, Evidence]], int]:
         """Up to `limit` pairs naming `g` with evidence, decided ones first; and how many in all."""
@@ -621,7 +635,7 @@ class Corpus:
         elif strength.level == STRONG:
             for a, b in combinations(nums, 2):
                 if (min(a, b), max(a, b)) not in rejected and (
-                    self.pair_strength(kind, strength, a, b).level == STRONG
+                    self.pair_strength(kind, key, strength, a, b).level == STRONG
                 ):
                     join(a, b)
         for (a, b), decision in decided.items():
