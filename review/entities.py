@@ -163,19 +163,44 @@ _GLUE: Final = frozenset(
 def _from_lexicon(doc: Doc) -> Iterator[_Candidate]:
     districts = [i for i in sorted(doc.hits) if doc.hit(i, "district")]
     used: dict[int, int] = {}  # where a rank names a person: its start and end
+    stations: list[tuple[int, _Candidate]] = []
     for i in doc.hits:
         station = doc.hit(i, "station")
         if station is not None and (found := _station(doc, i, station, districts)) is not None:
-            yield found[0]
+            stations.append((i, found[0]))
         rank = doc.hit(i, "rank")
         if rank is not None and (person := _person(doc, i, rank, districts)) is not None:
             used[i] = i + rank.size
             yield person
+    yield from _placed_stations(doc, stations, districts)
     for i, terms in doc.hits.items():
         for term in terms:
             if term.kind in ("district", "agency", "blocked") and not _crossed(i, term, used):
                 end = doc.ends[i + term.size - 1]
                 yield _Candidate(term.kind, doc.starts[i], end, term.key)
+
+
+def _placed_stations(
+    doc: Doc, stations: list[tuple[int, _Candidate]], districts: list[int]
+) -> Iterator[_Candidate]:
+    """Stations, those with no district near keyed with the report's own where it has one.
+
+    A report about one place names its stations without their district once it is
+    said: "Civil Lines police station, Gujranwala ... ASI Aslam of Thana Saddar" (the
+    district of the report's other stations, when they agree), or "میں گوجرانوالہ میں
+    ویگن چلاتا ہوں ... تھانہ صدر" (the first district of the report, named before it).
+    """
+    keyed = {c.key.partition("/")[2] for _i, c in stations if "/" in c.key}
+    first = doc.hit(districts[0], "district") if districts else None
+    for i, c in stations:
+        if "/" in c.key:
+            yield c
+        elif len(keyed) == 1:
+            yield c._replace(key=f"{c.key}/{next(iter(keyed))}")
+        elif not keyed and first is not None and districts[0] < i:
+            yield c._replace(key=f"{c.key}/{first.key}")
+        else:
+            yield c
 
 
 def _crossed(i: int, term: Term, used: dict[int, int]) -> bool:
@@ -191,6 +216,8 @@ def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candi
     if not (_may_station(doc, i + j) or _may_station(doc, i - 1)):
         return None
     after = name_end(doc, i + j, station=True)
+    if after > i + j and doc.words[i] == _OBLIQUE and not _known_station_word(doc, i + j):
+        after = i + j  # "واپس تھانے بھیج دی": "to the thana", then a verb; not "Thana Bhej"
     before = name_start(doc, i, station=True)
     latin_before = before < i and doc.latin(i) and doc.latin(before)
     if latin_before and (after == i + j or doc.words[i] == "police"):
@@ -206,6 +233,15 @@ def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candi
     if district:
         key = f"{key}/{district}"
     return _Candidate("police_station", doc.starts[first], doc.ends[last - 1], key), last
+
+
+# The oblique "تھانے" ("to / at the thana") stands after its name ("صدر تھانے"), or after
+# "کے" before a verb; a word after it names the station only when it is a known one.
+_OBLIQUE: Final = normalize("تھانے")
+
+
+def _known_station_word(doc: Doc, k: int) -> bool:
+    return doc.words[k] in station_words() or doc.hit(k, "district") is not None
 
 
 def _may_station(doc: Doc, k: int) -> bool:

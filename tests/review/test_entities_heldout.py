@@ -27,14 +27,15 @@ HELDOUT = Path(os.environ.get("RAAZDAR_HELDOUT") or Path(heldout.__file__).with_
 # the longer mention, so a right answer counted as a miss and a false link (person F1
 # 0.758 was 0.919 once fixed); a name is strong between two reports only where both are
 # set at one station (or district, when neither names a station) and under ranks one man
-# could hold (`review/data/roles.txt`). Issue 18's targets: F1 0.90, person F1 0.85,
-# links 85 %, no false link counted as corroboration. The floors are the figures reached,
-# rounded down, so a regression fails.
+# could hold (`review/data/roles.txt`); a station with no district near takes the one of
+# the report's other stations, or the report's first district named before it.
+# Issue 18's targets: F1 0.90, person F1 0.85, links 85 %, no false link counted as
+# corroboration. The floors are the figures reached, rounded down, so a regression fails.
 FLOOR_F1 = 0.94
 FLOOR_PERSON_F1 = 0.91
-FLOOR_LINKS = 0.84
+FLOOR_LINKS = 0.86
 MOST_FALSE_LINKS = 0  # counted as corroboration
-MOST_WEAK_FALSE_LINKS = 66
+MOST_WEAK_FALSE_LINKS = 63
 
 
 def test_heldout_corpus_figures(capsys: pytest.CaptureFixture[str]) -> None:
