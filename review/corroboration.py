@@ -55,8 +55,6 @@ RARE_PHRASES: Final = 4
 _SHINGLE: Final = 5
 # A letter or a digit (what str.isalnum accepts): a word without one is punctuation.
 _WORDY: Final = re.compile(r"[^\W_]")
-# The word a masked entity of each kind stands as, folded as the text around it is.
-_MASK: Final = {kind: normalize(f"\x00{kind}") for kind in entities.KINDS}
 # Shingles held by more reports than this are boilerplate: no use for finding copies.
 _CANDIDATE_DF: Final = 50
 
@@ -144,8 +142,9 @@ class Record:
                 if ent.designation and ent.designation not in entry["designations"]:
                     entry["designations"].append(ent.designation)
             message_ents = [e for e in ents if e.end <= len(content.message)]
-            self.shingles |= _shingles(content.message, ())
-            self.phrases |= _shingles(content.message, message_ents)
+            hashed: dict[str, int] = {}  # most 5-grams are in both sets: hashed once
+            self.shingles |= _shingles(content.message, (), hashed)
+            self.phrases |= _shingles(content.message, message_ents, hashed)
         self.found = list(found.values())
 
 
@@ -790,19 +789,21 @@ def _all_texts(g: Group) -> Iterable[str]:
         yield from texts
 
 
-def _shingles(text: str, masked: Sequence[entities.Entity]) -> set[int]:
+def _shingles(
+    text: str, masked: Sequence[entities.Entity], hashed: dict[str, int] | None = None
+) -> set[int]:
     """Hashed word 5-grams of normalised text, with the given entities masked out.
 
-    Folded piece by piece between the masked entities (each stands as one word,
-    `\x00kind`), so a report with many entities costs one pass, not one per entity.
+    Each masked entity stands as one word (`\x00kind`), put in its place between spaces
+    before the text is folded, so the text is folded once, however many entities it has.
     """
-    words: list[str] = []
+    pieces: list[str] = []
     at = 0
     for ent in sorted(masked, key=lambda e: e.start):
-        words += normalize(text[at : ent.start]).split()
-        words.append(_MASK[ent.kind] if ent.kind in _MASK else normalize(f"\x00{ent.kind}"))
+        pieces += (text[at : ent.start], f" \x00{ent.kind} ")
         at = max(at, ent.end)
-    words += normalize(text[at:]).split()
+    pieces.append(text[at:])
+    words = normalize("".join(pieces)).split()
     words = [w for w in words if "\x00" in w or _WORDY.search(w)]
     if not words:
         return set()
@@ -814,9 +815,12 @@ def _shingles(text: str, masked: Sequence[entities.Entity]) -> set[int]:
             before.append(before[-1] + ("\x00" in w))
         starts = [i for i in starts if before[min(i + _SHINGLE, n)] - before[i] <= 1]
     blake2b, from_bytes = hashlib.blake2b, int.from_bytes
-    return {
-        from_bytes(
-            blake2b(" ".join(words[i : i + _SHINGLE]).encode(), digest_size=6).digest(), "big"
-        )
-        for i in starts
-    }
+    known = {} if hashed is None else hashed  # 5-grams already hashed (for the same text)
+    out = set()
+    for i in starts:
+        gram = " ".join(words[i : i + _SHINGLE])
+        h = known.get(gram)
+        if h is None:
+            h = known[gram] = from_bytes(blake2b(gram.encode(), digest_size=6).digest(), "big")
+        out.add(h)
+    return out
