@@ -32,6 +32,7 @@ from review.entity_names import (
     SENTENCE_ENDS,
     is_name,
     key_of,
+    known,
     name_end,
     name_key,
     name_start,
@@ -39,6 +40,8 @@ from review.entity_names import (
     people_by_name,
     station_words,
     stopwords,
+    titles,
+    urdu_name_word,
 )
 from review.entity_text import Doc, Term, fold_phrase, lexicon
 from review.search import normalize
@@ -293,7 +296,7 @@ def _person(doc: Doc, i: int, term: Term, districts: list[int]) -> _Candidate | 
     j = i + term.size
     while j < len(doc) and doc.words[j] == ".":
         j += 1
-    if not (_may_name(doc, j) or _may_name(doc, i - 1)):
+    if not (_may_name(doc, j, after=True) or _may_name(doc, i - 1, after=False)):
         return None  # most ranks stand alone: answer those before any search
     st = doc.hit(j, "station") if j < len(doc) and doc.urdu(j) else None
     if st is not None and (station := _station(doc, j, st, districts)) is not None:
@@ -319,8 +322,10 @@ def _person(doc: Doc, i: int, term: Term, districts: list[int]) -> _Candidate | 
     return None
 
 
-def _may_name(doc: Doc, k: int) -> bool:
-    """Whether a name could start (or end) at token k, or a mark between it and a rank is there."""
+def _may_name(doc: Doc, k: int, *, after: bool) -> bool:
+    """Whether a name could start (`after` a rank) or end (before one) at token k, or a mark
+    between it and a rank is there. In Urdu, as `name_end` and `name_start` would find: a
+    name before a rank ends in a known word, one after it starts with one or ends next."""
     if not 0 <= k < len(doc):
         return False
     word = doc.words[k]
@@ -330,7 +335,14 @@ def _may_name(doc: Doc, k: int) -> bool:
         return False
     if doc.latin(k):
         return doc.capital(k) or word in names()
-    return doc.urdu(k)
+    if not doc.urdu(k):
+        return False
+    if known(word) or word in titles():
+        return True
+    if not after:
+        return False
+    # "ایس ایچ او تھانہ صدر رانا طارق": the name after the rank's station
+    return doc.hit(k, "station") is not None or urdu_name_word(doc, k, first=True, station=False)
 
 
 def _unranked(doc: Doc) -> Iterator[_Candidate]:

@@ -151,7 +151,7 @@ def name_end(doc: Doc, j: int, *, station: bool, ranked: bool = False) -> int:
             break  # in lower case, only known names after a rank or inside a run of them
         if not is_word(doc, k, station=station, first=count == 0):
             break
-        if not latin and not _urdu_name_word(doc, k, first=count == 0, station=station):
+        if not latin and not urdu_name_word(doc, k, first=count == 0, station=station):
             break
         if count and not station and _starts_another(doc, k):
             break  # "naseem bibi haji nazir": a title after a name begins the next one
@@ -173,7 +173,7 @@ def _starts_another(doc: Doc, k: int) -> bool:
     )
 
 
-def _urdu_name_word(doc: Doc, k: int, *, first: bool, station: bool) -> bool:
+def urdu_name_word(doc: Doc, k: int, *, first: bool, station: bool) -> bool:
     """Urdu has no capitals: a word is a name's if it is a known name word, or a name ends next."""
     known_words = station_words() if station else names()
     if doc.words[k] in known_words or (not station and known(doc.words[k])):
