@@ -22,6 +22,7 @@ district is written near it (`saddar/kasur`), else `<station>` alone.
 
 from __future__ import annotations
 
+import bisect
 import gc
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from typing import Final, NamedTuple
 from review import entity_patterns
 from review.entity_names import (
     SENTENCE_ENDS,
+    common_words,
     is_name,
     key_of,
     known,
@@ -38,12 +40,14 @@ from review.entity_names import (
     name_start,
     names,
     people_by_name,
+    place_words,
+    spellings,
     station_words,
     stopwords,
     titles,
     urdu_name_word,
 )
-from review.entity_text import Doc, Term, fold_phrase, lexicon
+from review.entity_text import Doc, Term, fold_phrase, lexicon, weak_words
 from review.search import normalize
 
 KINDS: Final = (
@@ -91,9 +95,10 @@ def extract(text: str) -> list[Entity]:
     gc.disable()
     try:
         doc = Doc(text)
+        found = _sweep([*_patterns(doc), *_from_lexicon(doc), *_unranked(doc)])
         return [
             Entity(c.kind, text[c.start : c.end], c.key, c.start, c.end, c.designation)
-            for c in _sweep([*_patterns(doc), *_from_lexicon(doc), *_unranked(doc)])
+            for c in _same_people(doc, found)
             if c.kind != "blocked"
         ]
     finally:
@@ -343,6 +348,55 @@ def _may_name(doc: Doc, k: int, *, after: bool) -> bool:
         return False
     # "ایس ایچ او تھانہ صدر رانا طارق": the name after the rank's station
     return doc.hit(k, "station") is not None or urdu_name_word(doc, k, first=True, station=False)
+
+
+# Past this many different full names in one text, short mentions are not matched to them
+# (each would be compared with every name: time growing faster than the text).
+_MOST_NAMES: Final = 100
+
+
+def _same_people(doc: Doc, found: list[_Candidate]) -> list[_Candidate]:
+    """A report's short mentions of a person it names in full.
+
+    "Nadeem Akhtar ... nadeem ne kaha", "ندیم اختر ... ندیم کا نمبر": a word of a name of
+    two words or more found in the report, standing alone, is a person, when one name of
+    the report holds it and it is no common word (Muhammad, Khan), title (Haji) or
+    everyday word that is a name too (شریف). It keeps its own one-word key (a weak link:
+    "Nadeem" in another report may be anyone), as does a shorter name of several words
+    ("Akram Bhatti" beside "Muhammad Akram Bhatti"): keyed as the full name, it would no
+    longer meet the same short name in other reports.
+    """
+    full = {c.key for c in found if c.kind == "person" and " " in c.key}
+    if not full or len(full) > _MOST_NAMES:
+        return found  # a "report" naming hundreds of people is a list: no guessing in it
+    skip = common_words() | titles()
+    owners: dict[str, set[str]] = {}  # a name word (canonical) to the full names holding it
+    for key in full:
+        for w in key.split():
+            if w not in skip and not w.startswith("~") and len(w) > 2:
+                owners.setdefault(w, set()).add(key)
+    out = list(found)
+    alone = {
+        spelt: next(iter(keys))
+        for w, keys in owners.items()
+        if len(keys) == 1
+        for spelt in spellings().get(w, ())
+    }
+    if not alone:
+        return out
+    weak, places = weak_words("names.txt"), place_words()
+    covered = [False] * len(doc)
+    for c in found:  # found is in order and without overlaps: one walk over the tokens
+        k = bisect.bisect_left(doc.starts, c.start)
+        while k < len(doc) and doc.starts[k] < c.end:
+            covered[k] = True
+            k += 1
+    for k in [k for k, w in enumerate(doc.words) if w in alone and not covered[k]]:
+        if doc.words[k] in weak or (k + 1 < len(doc) and doc.words[k + 1] in places):
+            continue
+        out.append(_Candidate("person", doc.starts[k], doc.ends[k], key_of([doc.words[k]])))
+    out.sort(key=lambda c: c.start)
+    return out
 
 
 def _unranked(doc: Doc) -> Iterator[_Candidate]:

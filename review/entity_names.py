@@ -41,6 +41,26 @@ def all_words() -> dict[str, str]:
     return {**station_words(), **names()}
 
 
+@functools.cache
+def spellings() -> dict[str, frozenset[str]]:
+    """Each canonical name word to every spelling of it (folded) that the names list holds."""
+    out: dict[str, set[str]] = {}
+    for spelling, canonical in names().items():
+        out.setdefault(canonical, {canonical}).add(spelling)
+    return {canonical: frozenset(s) for canonical, s in out.items()}
+
+
+@functools.cache
+def common_words() -> frozenset[str]:
+    """Every spelling (folded) of the name words too common to tell people apart."""
+    words: set[str] = set()
+    for line in data("common_names.txt"):
+        entry = line.split("#", 1)[0]
+        for variant in entry.split("|"):
+            words.update(normalize(variant).split())
+    return frozenset(words)
+
+
 def stopwords() -> frozenset[str]:
     return word_set("stopwords.txt")
 
@@ -60,7 +80,8 @@ _HONORIFICS: Final = frozenset(
     normalize(w)
     for w in ("mr", "mrs", "ms", "sahib", "sahab", "sb", "saheb", "janab", "جناب", "صاحب")
 )
-# Words after a name that make it a place's: "Faisal Town", "Shah Faisal Colony", "علی پور".
+# Words after a name that make it a place's or a firm's: "Faisal Town", "Shah Faisal Colony",
+# "علی پور", "Bashir Travels", "علامہ اقبال ایئرپورٹ".
 _PLACE_WORDS: Final = frozenset(
     normalize(w)
     for w in (
@@ -101,8 +122,29 @@ _PLACE_WORDS: Final = frozenset(
         "اسکول",
         "سکول",
         "کالج",
+        "ایئرپورٹ",
+        "ائیرپورٹ",
+        "travels",
+        "traders",
+        "enterprises",
+        "overseas",
+        "manpower",
+        "associates",
+        "brothers",
+        "trust",
+        "ٹریولز",
+        "ٹریڈرز",
+        "انٹرپرائزز",
+        "اوورسیز",
     )
 )
+
+
+def place_words() -> frozenset[str]:
+    """Words after a name that make it a place's or a firm's ("Town", "Travels")."""
+    return _PLACE_WORDS
+
+
 SENTENCE_ENDS: Final = frozenset((".", "۔", "!", "?", "؟", "\n"))
 
 
@@ -239,8 +281,8 @@ def people_by_name(doc: Doc) -> Iterator[tuple[int, int]]:
         done = max(end, k + 1)
         if end <= start or not is_name(doc, start, end):
             continue
-        if end < n and doc.words[end] in _PLACE_WORDS:
-            continue
+        if any(doc.words[x] in _PLACE_WORDS for x in range(start + 1, min(end + 1, n))):
+            continue  # "Faisal Town", "Bashir Travels": a place's or a firm's name
         if (
             doc.latin(start)
             and not doc.capital(start)

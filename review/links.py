@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Final
 
+from review.entity_names import common_words
 from review.search import normalize
 from review.workspace import Unlocked
 
@@ -58,18 +59,6 @@ class Strength:
 
     level: str  # strong, weak or context
     why: str
-
-
-@functools.cache
-def common_words() -> frozenset[str]:
-    """Every spelling (folded) of the name words too common to tell people apart."""
-    text = resources.files("review").joinpath("data", "common_names.txt").read_text("utf-8")
-    words: set[str] = set()
-    for line in text.splitlines():
-        entry = line.split("#", 1)[0]
-        for variant in entry.split("|"):
-            words.update(normalize(variant).split())
-    return frozenset(words)
 
 
 def strength(kind: str, key: str) -> Strength:

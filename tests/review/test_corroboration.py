@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crypto.errors import DecryptionError
-from review import audit, bidi, corroboration, entities, links
+from review import audit, bidi, corroboration, entities, entity_names, links
 from review import workspace as ws
 from review.corroboration import Corpus, shared_entities
 from review.entities import Entity
@@ -362,7 +362,7 @@ def test_strength_of_a_link_by_its_key(kind: str, key: str, level: str) -> None:
 
 
 def test_common_names_are_read_in_every_listed_spelling() -> None:
-    words = links.common_words()
+    words = entity_names.common_words()
     assert {"muhammad", "mohammed", "محمد", "khan", "خان", "chaudhry", "ch"} <= words
     assert "tariq" not in words
     assert not any("#" in w or "[" in w for w in words)  # sources are comments, not names

@@ -28,14 +28,21 @@ HELDOUT = Path(os.environ.get("RAAZDAR_HELDOUT") or Path(heldout.__file__).with_
 # 0.758 was 0.919 once fixed); a name is strong between two reports only where both are
 # set at one station (or district, when neither names a station) and under ranks one man
 # could hold (`review/data/roles.txt`); a station with no district near takes the one of
-# the report's other stations, or the report's first district named before it.
+# the report's other stations, or the report's first district named before it; words
+# the lists lack are matched across scripts by their consonants; a short mention of a
+# name the report gives in full is a person; "ہوں" after a rank, firms and airports are
+# not. F1 0.962, person F1 0.976, links 88.4 %, 0 false links counted (65 shown weak),
+# right person/station links counted as corroboration 135 of 185.
 # Issue 18's targets: F1 0.90, person F1 0.85, links 85 %, no false link counted as
 # corroboration. The floors are the figures reached, rounded down, so a regression fails.
-FLOOR_F1 = 0.94
-FLOOR_PERSON_F1 = 0.91
-FLOOR_LINKS = 0.86
+FLOOR_F1 = 0.96
+FLOOR_PERSON_F1 = 0.97
+FLOOR_LINKS = 0.88
 MOST_FALSE_LINKS = 0  # counted as corroboration
-MOST_WEAK_FALSE_LINKS = 63
+MOST_WEAK_FALSE_LINKS = 65  # shown as weak: counted only once a reviewer confirms
+# Right links of a person or station that count as corroboration without a reviewer: the
+# strength rules must not buy "no false link" by making every link weak.
+FLOOR_RIGHT_STRONG = 0.72
 
 
 def test_heldout_corpus_figures(capsys: pytest.CaptureFixture[str]) -> None:
@@ -50,6 +57,7 @@ def test_heldout_corpus_figures(capsys: pytest.CaptureFixture[str]) -> None:
     assert figures.link_share() >= FLOOR_LINKS
     assert sum(figures.false_links.values()) <= MOST_FALSE_LINKS
     assert sum(figures.weak_false_links.values()) <= MOST_WEAK_FALSE_LINKS
+    assert figures.right_strong_links >= FLOOR_RIGHT_STRONG * figures.right_links
 
 
 _MINI = """=== A en
