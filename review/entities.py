@@ -17,7 +17,8 @@ included); the rank goes in `designation`. Names and places are folded with
 `review.search.normalize` and mapped through the name lists (a cited table of
 Urdu and Latin spellings, `review/data/names.txt`), so "Ch. Aslam" and "چوہدری
 اسلم" share one key. A police station's key is `<station>/<district>` when a
-district is written near it (`saddar/kasur`), else `<station>` alone.
+district is written near it (`saddar/kasur`), or else is the report's own (that of
+its other stations, or its first, named before the station), else `<station>` alone.
 """
 
 from __future__ import annotations
@@ -226,6 +227,8 @@ def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candi
     after = name_end(doc, i + j, station=True)
     if after > i + j and doc.words[i] == _OBLIQUE and not _known_station_word(doc, i + j):
         after = i + j  # "واپس تھانے بھیج دی": "to the thana", then a verb; not "Thana Bhej"
+    if after > i + j and doc.latin(i) != doc.latin(i + j):
+        after = i + j  # "thana سرحد": a station's name is written in its keyword's letters
     before = name_start(doc, i, station=True)
     latin_before = before < i and doc.latin(i) and doc.latin(before)
     if latin_before and (after == i + j or doc.words[i] == "police"):

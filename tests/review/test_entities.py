@@ -596,3 +596,26 @@ def test_a_short_mention_of_a_name_the_report_gives_in_full_is_that_person(
 )
 def test_no_person_in_a_verb_after_a_rank_a_firm_or_an_airport(text: str) -> None:
     assert _only(text, "person") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "keys"),
+    [
+        ("شکایت کی تو درخواست واپس تھانے بھیج دی گئی۔", []),  # "sent back to the thana"
+        ("bhai thana سرحد pe tha", []),  # a station's name is in its keyword's letters
+        ("main gujranwala se hun. thana saddar wala naka", ["saddar/gujranwala"]),
+        (
+            "Civil Lines police station, Gujranwala, and ASI Aslam of Thana Saddar.",
+            ["civil lines/gujranwala", "saddar/gujranwala"],
+        ),
+        # Two districts before it, and other stations that disagree: no guess.
+        (
+            "Thana City Kasur and Thana Saddar Okara. Then Thana Gulberg.",
+            ["city/kasur", "saddar/okara", "gulberg"],
+        ),
+    ],
+)
+def test_a_station_without_a_district_near_takes_the_reports_own(
+    text: str, keys: list[str]
+) -> None:
+    assert [e.key for e in _only(text, "police_station")] == keys
