@@ -55,8 +55,6 @@ RARE_PHRASES: Final = 4
 _SHINGLE: Final = 5
 # A letter or a digit (what str.isalnum accepts): a word without one is punctuation.
 _WORDY: Final = re.compile(r"[^\W_]")
-# The word a masked entity of each kind stands as, folded as the text around it is.
-_MASK: Final = {kind: normalize(f"\x00{kind}") for kind in entities.KINDS}
 # Shingles held by more reports than this are boilerplate: no use for finding copies.
 _CANDIDATE_DF: Final = 50
 
@@ -144,8 +142,9 @@ class Record:
                 if ent.designation and ent.designation not in entry["designations"]:
                     entry["designations"].append(ent.designation)
             message_ents = [e for e in ents if e.end <= len(content.message)]
-            self.shingles |= _shingles(content.message, ())
-            self.phrases |= _shingles(content.message, message_ents)
+            hashed: dict[str, int] = {}  # most 5-grams are in both sets: hashed once
+            self.shingles |= _shingles(content.message, (), hashed)
+            self.phrases |= _shingles(content.message, message_ents, hashed)
         self.found = list(found.values())
 
 
@@ -374,6 +373,13 @@ class Corpus:
             )
             for num, f in self.facts.items()
         }
+        # The ranks each report writes beside each name: two that no one man holds split it.
+        self._roles = {
+            (num, m.kind, m.key): m.designations
+            for num, f in self.facts.items()
+            for m in f.record.mentions()
+            if m.designations
+        }
         by_source: dict[str, int] = {}
         for num, f in sorted(self.facts.items()):
             self._union(num, by_source.setdefault(f.source, num))
@@ -457,12 +463,19 @@ class Corpus:
         decision = self._decided[(g.kind, g.key)].get((min(a, b), max(a, b)))
         written = {a: g.texts[a], b: g.texts[b]}
         return Evidence(
-            g.kind, g.key, self.pair_strength(g.kind, g.strength, a, b), written, decision
+            g.kind, g.key, self.pair_strength(g.kind, g.key, g.strength, a, b), written, decision
         )
 
-    def pair_strength(self, kind: str, strength: Strength, a: int, b: int) -> Strength:
+    def pair_strength(self, kind: str, key: str, strength: Strength, a: int, b: int) -> Strength:
         """How strong a link on a key is between reports a and b (see `links.pair_strength`)."""
-        return links.pair_strength(kind, strength, self._places[a], self._places[b])
+        return links.pair_strength(
+            kind,
+            strength,
+            self._places[a],
+            self._places[b],
+            self._roles.get((a, kind, key), ()),
+            self._roles.get((b, kind, key), ()),
+        )
 
     def pairs(self, g: Group, limit: int) -> tuple[list[tuple[int, int, Evidence]], int]:
         """Up to `limit` pairs naming `g` with evidence, decided ones first; and how many in all."""
@@ -621,7 +634,7 @@ class Corpus:
         elif strength.level == STRONG:
             for a, b in combinations(nums, 2):
                 if (min(a, b), max(a, b)) not in rejected and (
-                    self.pair_strength(kind, strength, a, b).level == STRONG
+                    self.pair_strength(kind, key, strength, a, b).level == STRONG
                 ):
                     join(a, b)
         for (a, b), decision in decided.items():
@@ -776,19 +789,21 @@ def _all_texts(g: Group) -> Iterable[str]:
         yield from texts
 
 
-def _shingles(text: str, masked: Sequence[entities.Entity]) -> set[int]:
+def _shingles(
+    text: str, masked: Sequence[entities.Entity], hashed: dict[str, int] | None = None
+) -> set[int]:
     """Hashed word 5-grams of normalised text, with the given entities masked out.
 
-    Folded piece by piece between the masked entities (each stands as one word,
-    `\x00kind`), so a report with many entities costs one pass, not one per entity.
+    Each masked entity stands as one word (`\x00kind`), put in its place between spaces
+    before the text is folded, so the text is folded once, however many entities it has.
     """
-    words: list[str] = []
+    pieces: list[str] = []
     at = 0
     for ent in sorted(masked, key=lambda e: e.start):
-        words += normalize(text[at : ent.start]).split()
-        words.append(_MASK[ent.kind] if ent.kind in _MASK else normalize(f"\x00{ent.kind}"))
+        pieces += (text[at : ent.start], f" \x00{ent.kind} ")
         at = max(at, ent.end)
-    words += normalize(text[at:]).split()
+    pieces.append(text[at:])
+    words = normalize("".join(pieces)).split()
     words = [w for w in words if "\x00" in w or _WORDY.search(w)]
     if not words:
         return set()
@@ -800,9 +815,12 @@ def _shingles(text: str, masked: Sequence[entities.Entity]) -> set[int]:
             before.append(before[-1] + ("\x00" in w))
         starts = [i for i in starts if before[min(i + _SHINGLE, n)] - before[i] <= 1]
     blake2b, from_bytes = hashlib.blake2b, int.from_bytes
-    return {
-        from_bytes(
-            blake2b(" ".join(words[i : i + _SHINGLE]).encode(), digest_size=6).digest(), "big"
-        )
-        for i in starts
-    }
+    known = {} if hashed is None else hashed  # 5-grams already hashed (for the same text)
+    out = set()
+    for i in starts:
+        gram = " ".join(words[i : i + _SHINGLE])
+        h = known.get(gram)
+        if h is None:
+            h = known[gram] = from_bytes(blake2b(gram.encode(), digest_size=6).digest(), "big")
+        out.add(h)
+    return out

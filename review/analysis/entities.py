@@ -17,11 +17,13 @@ included); the rank goes in `designation`. Names and places are folded with
 `review.workspace.search.normalize` and mapped through the name lists (a cited table of
 Urdu and Latin spellings, `review/data/names.txt`), so "Ch. Aslam" and "چوہدری
 اسلم" share one key. A police station's key is `<station>/<district>` when a
-district is written near it (`saddar/kasur`), else `<station>` alone.
+district is written near it (`saddar/kasur`), or else is the report's own (that of
+its other stations, or its first, named before the station), else `<station>` alone.
 """
 
 from __future__ import annotations
 
+import bisect
 import gc
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,17 +32,23 @@ from typing import Final, NamedTuple
 from review.analysis import entity_patterns
 from review.analysis.entity_names import (
     SENTENCE_ENDS,
+    common_words,
     is_name,
     key_of,
+    known,
     name_end,
     name_key,
     name_start,
     names,
     people_by_name,
+    place_words,
+    spellings,
     station_words,
     stopwords,
+    titles,
+    urdu_name_word,
 )
-from review.analysis.entity_text import Doc, Term, fold_phrase, lexicon
+from review.analysis.entity_text import Doc, Term, fold_phrase, lexicon, weak_words
 from review.workspace.search import normalize
 
 KINDS: Final = (
@@ -88,9 +96,10 @@ def extract(text: str) -> list[Entity]:
     gc.disable()
     try:
         doc = Doc(text)
+        found = _sweep([*_patterns(doc), *_from_lexicon(doc), *_unranked(doc)])
         return [
             Entity(c.kind, text[c.start : c.end], c.key, c.start, c.end, c.designation)
-            for c in _sweep([*_patterns(doc), *_from_lexicon(doc), *_unranked(doc)])
+            for c in _same_people(doc, found)
             if c.kind != "blocked"
         ]
     finally:
@@ -163,19 +172,44 @@ _GLUE: Final = frozenset(
 def _from_lexicon(doc: Doc) -> Iterator[_Candidate]:
     districts = [i for i in sorted(doc.hits) if doc.hit(i, "district")]
     used: dict[int, int] = {}  # where a rank names a person: its start and end
+    stations: list[tuple[int, _Candidate]] = []
     for i in doc.hits:
         station = doc.hit(i, "station")
         if station is not None and (found := _station(doc, i, station, districts)) is not None:
-            yield found[0]
+            stations.append((i, found[0]))
         rank = doc.hit(i, "rank")
         if rank is not None and (person := _person(doc, i, rank, districts)) is not None:
             used[i] = i + rank.size
             yield person
+    yield from _placed_stations(doc, stations, districts)
     for i, terms in doc.hits.items():
         for term in terms:
             if term.kind in ("district", "agency", "blocked") and not _crossed(i, term, used):
                 end = doc.ends[i + term.size - 1]
                 yield _Candidate(term.kind, doc.starts[i], end, term.key)
+
+
+def _placed_stations(
+    doc: Doc, stations: list[tuple[int, _Candidate]], districts: list[int]
+) -> Iterator[_Candidate]:
+    """Stations, those with no district near keyed with the report's own where it has one.
+
+    A report about one place names its stations without their district once it is
+    said: "Civil Lines police station, Gujranwala ... ASI Aslam of Thana Saddar" (the
+    district of the report's other stations, when they agree), or "میں گوجرانوالہ میں
+    ویگن چلاتا ہوں ... تھانہ صدر" (the first district of the report, named before it).
+    """
+    keyed = {c.key.partition("/")[2] for _i, c in stations if "/" in c.key}
+    first = doc.hit(districts[0], "district") if districts else None
+    for i, c in stations:
+        if "/" in c.key:
+            yield c
+        elif len(keyed) == 1:
+            yield c._replace(key=f"{c.key}/{next(iter(keyed))}")
+        elif not keyed and first is not None and districts[0] < i:
+            yield c._replace(key=f"{c.key}/{first.key}")
+        else:
+            yield c
 
 
 def _crossed(i: int, term: Term, used: dict[int, int]) -> bool:
@@ -191,6 +225,10 @@ def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candi
     if not (_may_station(doc, i + j) or _may_station(doc, i - 1)):
         return None
     after = name_end(doc, i + j, station=True)
+    if after > i + j and doc.words[i] == _OBLIQUE and not _known_station_word(doc, i + j):
+        after = i + j  # "واپس تھانے بھیج دی": "to the thana", then a verb; not "Thana Bhej"
+    if after > i + j and doc.latin(i) != doc.latin(i + j):
+        after = i + j  # "thana سرحد": a station's name is written in its keyword's letters
     before = name_start(doc, i, station=True)
     latin_before = before < i and doc.latin(i) and doc.latin(before)
     if latin_before and (after == i + j or doc.words[i] == "police"):
@@ -206,6 +244,15 @@ def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candi
     if district:
         key = f"{key}/{district}"
     return _Candidate("police_station", doc.starts[first], doc.ends[last - 1], key), last
+
+
+# The oblique "تھانے" ("to / at the thana") stands after its name ("صدر تھانے"), or after
+# "کے" before a verb; a word after it names the station only when it is a known one.
+_OBLIQUE: Final = normalize("تھانے")
+
+
+def _known_station_word(doc: Doc, k: int) -> bool:
+    return doc.words[k] in station_words() or doc.hit(k, "district") is not None
 
 
 def _may_station(doc: Doc, k: int) -> bool:
@@ -257,7 +304,7 @@ def _person(doc: Doc, i: int, term: Term, districts: list[int]) -> _Candidate | 
     j = i + term.size
     while j < len(doc) and doc.words[j] == ".":
         j += 1
-    if not (_may_name(doc, j) or _may_name(doc, i - 1)):
+    if not (_may_name(doc, j, after=True) or _may_name(doc, i - 1, after=False)):
         return None  # most ranks stand alone: answer those before any search
     st = doc.hit(j, "station") if j < len(doc) and doc.urdu(j) else None
     if st is not None and (station := _station(doc, j, st, districts)) is not None:
@@ -283,8 +330,10 @@ def _person(doc: Doc, i: int, term: Term, districts: list[int]) -> _Candidate | 
     return None
 
 
-def _may_name(doc: Doc, k: int) -> bool:
-    """Whether a name could start (or end) at token k, or a mark between it and a rank is there."""
+def _may_name(doc: Doc, k: int, *, after: bool) -> bool:
+    """Whether a name could start (`after` a rank) or end (before one) at token k, or a mark
+    between it and a rank is there. In Urdu, as `name_end` and `name_start` would find: a
+    name before a rank ends in a known word, one after it starts with one or ends next."""
     if not 0 <= k < len(doc):
         return False
     word = doc.words[k]
@@ -294,7 +343,63 @@ def _may_name(doc: Doc, k: int) -> bool:
         return False
     if doc.latin(k):
         return doc.capital(k) or word in names()
-    return doc.urdu(k)
+    if not doc.urdu(k):
+        return False
+    if known(word) or word in titles():
+        return True
+    if not after:
+        return False
+    # "ایس ایچ او تھانہ صدر رانا طارق": the name after the rank's station
+    return doc.hit(k, "station") is not None or urdu_name_word(doc, k, first=True, station=False)
+
+
+# Past this many different full names in one text, short mentions are not matched to them
+# (each would be compared with every name: time growing faster than the text).
+_MOST_NAMES: Final = 100
+
+
+def _same_people(doc: Doc, found: list[_Candidate]) -> list[_Candidate]:
+    """A report's short mentions of a person it names in full.
+
+    "Nadeem Akhtar ... nadeem ne kaha", "ندیم اختر ... ندیم کا نمبر": a word of a name of
+    two words or more found in the report, standing alone, is a person, when one name of
+    the report holds it and it is no common word (Muhammad, Khan), title (Haji) or
+    everyday word that is a name too (شریف). It keeps its own one-word key (a weak link:
+    "Nadeem" in another report may be anyone), as does a shorter name of several words
+    ("Akram Bhatti" beside "Muhammad Akram Bhatti"): keyed as the full name, it would no
+    longer meet the same short name in other reports.
+    """
+    full = {c.key for c in found if c.kind == "person" and " " in c.key}
+    if not full or len(full) > _MOST_NAMES:
+        return found  # a "report" naming hundreds of people is a list: no guessing in it
+    skip = common_words() | titles()
+    owners: dict[str, set[str]] = {}  # a name word (canonical) to the full names holding it
+    for key in full:
+        for w in key.split():
+            if w not in skip and not w.startswith("~") and len(w) > 2:
+                owners.setdefault(w, set()).add(key)
+    out = list(found)
+    alone = {
+        spelt: next(iter(keys))
+        for w, keys in owners.items()
+        if len(keys) == 1
+        for spelt in spellings().get(w, ())
+    }
+    if not alone:
+        return out
+    weak, places = weak_words("names.txt"), place_words()
+    covered = [False] * len(doc)
+    for c in found:  # found is in order and without overlaps: one walk over the tokens
+        k = bisect.bisect_left(doc.starts, c.start)
+        while k < len(doc) and doc.starts[k] < c.end:
+            covered[k] = True
+            k += 1
+    for k in [k for k, w in enumerate(doc.words) if w in alone and not covered[k]]:
+        if doc.words[k] in weak or (k + 1 < len(doc) and doc.words[k + 1] in places):
+            continue
+        out.append(_Candidate("person", doc.starts[k], doc.ends[k], key_of([doc.words[k]])))
+    out.sort(key=lambda c: c.start)
+    return out
 
 
 def _unranked(doc: Doc) -> Iterator[_Candidate]:

@@ -5,7 +5,10 @@ words from the names list (`review/data/names.txt`, the extractor's Latin and
 Urdu spellings of each name), or one unknown word where a name must end (before
 نے or صاحب). Titles that are part of a name (Haji, Rana) never make one alone, and
 everyday words that are names too (شریف, ملک) only beside another name word. A
-name's key is its words' canonical Latin spellings, honorifics left out.
+name's key is its words' canonical Latin spellings, honorifics left out; a word the
+lists do not know by its spelling is matched to them by its consonants in either
+script (`sound`, from the cited table `data/letters.txt`), else keyed by them, so
+one key spans Urdu, Roman Urdu and English.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import functools
 from collections.abc import Iterable, Iterator
 from typing import Final
 
-from review.analysis.entity_text import Doc, weak_words, word_set, words
+from review.analysis.entity_text import Doc, data, weak_words, word_set, words
 from review.workspace.search import normalize
 
 
@@ -38,6 +41,26 @@ def all_words() -> dict[str, str]:
     return {**station_words(), **names()}
 
 
+@functools.cache
+def spellings() -> dict[str, frozenset[str]]:
+    """Each canonical name word to every spelling of it (folded) that the names list holds."""
+    out: dict[str, set[str]] = {}
+    for spelling, canonical in names().items():
+        out.setdefault(canonical, {canonical}).add(spelling)
+    return {canonical: frozenset(s) for canonical, s in out.items()}
+
+
+@functools.cache
+def common_words() -> frozenset[str]:
+    """Every spelling (folded) of the name words too common to tell people apart."""
+    words: set[str] = set()
+    for line in data("common_names.txt"):
+        entry = line.split("#", 1)[0]
+        for variant in entry.split("|"):
+            words.update(normalize(variant).split())
+    return frozenset(words)
+
+
 def stopwords() -> frozenset[str]:
     return word_set("stopwords.txt")
 
@@ -57,7 +80,8 @@ _HONORIFICS: Final = frozenset(
     normalize(w)
     for w in ("mr", "mrs", "ms", "sahib", "sahab", "sb", "saheb", "janab", "جناب", "صاحب")
 )
-# Words after a name that make it a place's: "Faisal Town", "Shah Faisal Colony", "علی پور".
+# Words after a name that make it a place's or a firm's: "Faisal Town", "Shah Faisal Colony",
+# "علی پور", "Bashir Travels", "علامہ اقبال ایئرپورٹ".
 _PLACE_WORDS: Final = frozenset(
     normalize(w)
     for w in (
@@ -98,8 +122,29 @@ _PLACE_WORDS: Final = frozenset(
         "اسکول",
         "سکول",
         "کالج",
+        "ایئرپورٹ",
+        "ائیرپورٹ",
+        "travels",
+        "traders",
+        "enterprises",
+        "overseas",
+        "manpower",
+        "associates",
+        "brothers",
+        "trust",
+        "ٹریولز",
+        "ٹریڈرز",
+        "انٹرپرائزز",
+        "اوورسیز",
     )
 )
+
+
+def place_words() -> frozenset[str]:
+    """Words after a name that make it a place's or a firm's ("Town", "Travels")."""
+    return _PLACE_WORDS
+
+
 SENTENCE_ENDS: Final = frozenset((".", "۔", "!", "?", "؟", "\n"))
 
 
@@ -148,7 +193,7 @@ def name_end(doc: Doc, j: int, *, station: bool, ranked: bool = False) -> int:
             break  # in lower case, only known names after a rank or inside a run of them
         if not is_word(doc, k, station=station, first=count == 0):
             break
-        if not latin and not _urdu_name_word(doc, k, first=count == 0, station=station):
+        if not latin and not urdu_name_word(doc, k, first=count == 0, station=station):
             break
         if count and not station and _starts_another(doc, k):
             break  # "naseem bibi haji nazir": a title after a name begins the next one
@@ -170,7 +215,7 @@ def _starts_another(doc: Doc, k: int) -> bool:
     )
 
 
-def _urdu_name_word(doc: Doc, k: int, *, first: bool, station: bool) -> bool:
+def urdu_name_word(doc: Doc, k: int, *, first: bool, station: bool) -> bool:
     """Urdu has no capitals: a word is a name's if it is a known name word, or a name ends next."""
     known_words = station_words() if station else names()
     if doc.words[k] in known_words or (not station and known(doc.words[k])):
@@ -236,8 +281,8 @@ def people_by_name(doc: Doc) -> Iterator[tuple[int, int]]:
         done = max(end, k + 1)
         if end <= start or not is_name(doc, start, end):
             continue
-        if end < n and doc.words[end] in _PLACE_WORDS:
-            continue
+        if any(doc.words[x] in _PLACE_WORDS for x in range(start + 1, min(end + 1, n))):
+            continue  # "Faisal Town", "Bashir Travels": a place's or a firm's name
         if (
             doc.latin(start)
             and not doc.capital(start)
@@ -260,7 +305,7 @@ def name_key(doc: Doc, i: int, j: int) -> str:
 
 
 def key_of(tokens: Iterable[str]) -> str:
-    known, out = all_words(), []
+    out: list[str] = []
     for w in tokens:
         if w in _HONORIFICS:
             continue
@@ -269,7 +314,70 @@ def key_of(tokens: Iterable[str]) -> str:
                 out.append("abdul")
                 w = w[len(prefix) :]
                 break
-        word = known.get(w, w)
+        word = canonical_word(w)
         if not out or out[-1] != word:  # "بی بی" is one word, Bibi
             out.append(word)
     return " ".join(out)
+
+
+# --- one key across scripts -------------------------------------------------------------------
+
+_LATIN_DROPPED: Final = frozenset("aeiouwvyh")
+_LATIN_AS: Final = {"q": "k", "c": "k", "x": "ks"}
+
+
+@functools.cache
+def _letters() -> dict[str, str]:
+    return dict(line.split() for line in data("letters.txt"))
+
+
+def sound(word: str) -> str:
+    """A word's sound key: its consonants, Urdu letters and Latin alike (`data/letters.txt`).
+
+    "غنی" and "ghani" are "gn"; "فیروزوالہ" and "ferozewala" are "frzl". Repeated letters
+    count once ("bhatti", "بھٹی": "bt"). Empty for a word with no letter either script has.
+    """
+    letters, out = _letters(), list[str]()
+    chars = word.replace("ch", "C") if word.isascii() else word
+    for ch in chars:
+        if ch == "C":
+            c = "c"
+        elif ch.isascii():
+            c = "" if ch in _LATIN_DROPPED or not ch.isalpha() else _LATIN_AS.get(ch, ch)
+        else:
+            c = letters.get(ch, "")
+        for x in c:
+            if not out or out[-1] != x:
+                out.append(x)
+    return "".join(out)
+
+
+@functools.cache
+def _by_sound() -> dict[str, str]:
+    """Each sound key of the name and station lists to its one canonical word (none if two)."""
+    found: dict[str, set[str]] = {}
+    for spelling, canonical in all_words().items():
+        s = sound(spelling)
+        if len(s) >= _MIN_SOUND:
+            found.setdefault(s, set()).add(canonical)
+    return {s: next(iter(c)) for s, c in found.items() if len(c) == 1}
+
+
+# A sound key shorter than this ("l" of "Ali") says too little to stand for a word.
+_MIN_SOUND: Final = 3
+
+
+def canonical_word(word: str) -> str:
+    """A word's key: its canonical spelling if the lists know it (by spelling, else by sound).
+
+    "فیروزوالہ" is the list's "Ferozewala" (listed as "فیروزوالا"). A word of two sounds or
+    more that the lists do not know is keyed by its sound after a "~", in either script,
+    so "عبدالغنی" and "Abdul Ghani" share `abdul ~gn`; a shorter one stays as it is.
+    """
+    known = all_words().get(word)
+    if known is not None:
+        return known
+    s = sound(word)
+    if len(s) < 2:
+        return word
+    return (_by_sound().get(s) if len(s) >= _MIN_SOUND else None) or f"~{s}"

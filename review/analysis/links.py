@@ -6,8 +6,12 @@ that is not a common name; a police station keyed with its district,
 `<station>/<district>`) or weak (a one-word name, a name made only of the
 common name words in `data/common_names.txt`, a station without its district).
 A district, an agency or a date is context: it never links two reports alone.
-Between two particular reports a strong name is weak unless they also share a
-place (`pair_strength`).
+Between two particular reports a strong name is weak unless they are set in the
+same place (a police station both name, or a district; when a report names a
+police station, the station and its district are where it is set), and weak when
+the two reports give the name ranks or trades that one person would not hold in
+both ("ASI Tariq Mehmood" and "SHO Tariq Mehmood"; `data/roles.txt`); see
+`pair_strength`.
 A weak key counts as corroboration between two reports only once a reviewer
 confirms it for that pair; a rejected one never counts again. Decisions are
 sealed records in `link_decisions`, one per pair and key, audited by the caller.
@@ -17,11 +21,13 @@ from __future__ import annotations
 
 import functools
 import json
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from typing import Final
 
+from review.analysis.entity_names import common_words
 from review.workspace import Unlocked
 from review.workspace.search import normalize
 
@@ -55,18 +61,6 @@ class Strength:
     why: str
 
 
-@functools.cache
-def common_words() -> frozenset[str]:
-    """Every spelling (folded) of the name words too common to tell people apart."""
-    text = resources.files("review").joinpath("data", "common_names.txt").read_text("utf-8")
-    words: set[str] = set()
-    for line in text.splitlines():
-        entry = line.split("#", 1)[0]
-        for variant in entry.split("|"):
-            words.update(normalize(variant).split())
-    return frozenset(words)
-
-
 def strength(kind: str, key: str) -> Strength:
     """How strong a link on this key is, by its kind and form alone."""
     if kind in _STRONG_KINDS:
@@ -88,6 +82,30 @@ def strength(kind: str, key: str) -> Strength:
     return Strength(WEAK, f"a {kind}")
 
 
+@functools.cache
+def role_groups() -> dict[str, frozenset[int]]:
+    """Each designation (folded) to the groups of compatible ones it belongs to (`roles.txt`)."""
+    text = resources.files("review").joinpath("data", "roles.txt").read_text("utf-8")
+    groups: dict[str, set[int]] = defaultdict(set)
+    lines = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    for n, line in enumerate(lines):
+        for role in line.split("|"):
+            groups[normalize(role)].add(n)
+    return {role: frozenset(g) for role, g in groups.items()}
+
+
+def roles_conflict(roles_a: Iterable[str], roles_b: Iterable[str]) -> bool:
+    """Whether two sets of designations of one name cannot be one man's (ASI and SHO; agent, ASI).
+
+    Designations that are no rank or trade (kinship, "named") say nothing; nor does a side
+    with no rank at all.
+    """
+    known = role_groups()
+    a = [known[r] for r in map(normalize, roles_a) if r in known]
+    b = [known[r] for r in map(normalize, roles_b) if r in known]
+    return bool(a and b) and not any(x & y for x in a for y in b)
+
+
 def places(keys: Iterable[tuple[str, str]]) -> frozenset[str]:
     """Where a report is set, from its (kind, key) pairs: districts and police stations.
 
@@ -106,18 +124,53 @@ def places(keys: Iterable[tuple[str, str]]) -> frozenset[str]:
 
 
 def pair_strength(
-    kind: str, strength: Strength, places_a: frozenset[str], places_b: frozenset[str]
+    kind: str,
+    strength: Strength,
+    places_a: frozenset[str],
+    places_b: frozenset[str],
+    roles_a: Iterable[str] = (),
+    roles_b: Iterable[str] = (),
 ) -> Strength:
     """How strong a link on a key of `strength` is between two reports set in these places.
 
     A person's full, uncommon name is still only a name: "Tariq Mehmood" the SHO in
     Kasur and "Tariq Mehmood" the agent in Gujrat are two men. So a name links two
-    reports strongly only when they are also set in the same place (a district or a
-    police station both name); elsewhere it is weak until a reviewer confirms it.
+    reports strongly only when they are set in the same place, and the ranks they give
+    it (`roles_a`, `roles_b`: the designations each report writes beside it) could be
+    one man's; otherwise it is weak until a reviewer confirms it.
     """
-    if kind == "person" and strength.level == STRONG and not places_a & places_b:
-        return Strength(WEAK, "the same name, but no district or police station in common")
+    if kind != "person" or strength.level != STRONG:
+        return strength
+    if roles_conflict(roles_a, roles_b):
+        return Strength(WEAK, "the same name, but ranks or trades one person would not hold both")
+    if not _same_place(places_a, places_b):
+        return Strength(WEAK, "the same name, but not set at the same police station or district")
     return strength
+
+
+def _settings(where: frozenset[str]) -> frozenset[str]:
+    """Where a report is set: its police stations and their districts if it names any.
+
+    A report that names a station is about that station; the other districts it names
+    are mostly where people came from or were sent ("girls from Okara and Kasur").
+    """
+    stations = {p for p in where if p.startswith("station:")}
+    if not stations:
+        return where
+    districts = {f"district:{d}" for p in stations if (d := p.partition("/")[2])}
+    return frozenset(stations | districts)
+
+
+def _same_place(places_a: frozenset[str], places_b: frozenset[str]) -> bool:
+    a, b = _settings(places_a), _settings(places_b)
+    if a & b:
+        return True
+    # A station written without its district ("Thana Saddar") is any district's of that name.
+    bare_a = {p for p in a if p.startswith("station:") and "/" not in p}
+    bare_b = {p for p in b if p.startswith("station:") and "/" not in p}
+    return any(p.partition("/")[0] in bare_a for p in b) or any(
+        p.partition("/")[0] in bare_b for p in a
+    )
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,8 @@ TEXTS: dict[str, Callable[[int], str]] = {
     "digits": _repeat("0300123456789012345678901234567890 "),
     "digit-run": lambda size: "1" * size,
     "station": _repeat("thana saddar kasur "),
+    # short mentions of a full name (each matched to the one name that holds it)
+    "alias": _repeat("Nadeem Akhtar met Nadeem, nadeem ka number. "),
 }
 
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from crypto.errors import DecryptionError
 from review import bidi
 from review import workspace as ws
-from review.analysis import corroboration, entities, links
+from review.analysis import corroboration, entities, entity_names, links
 from review.analysis.corroboration import Corpus, shared_entities
 from review.analysis.entities import Entity
 from review.errors import InvalidValue, NotFound
@@ -303,9 +303,20 @@ ENTITIES = {
 }
 
 
-def _set_entities(u: ws.Unlocked, num: int, found: list[tuple[str, str, str]]) -> None:
+def _set_entities(
+    u: ws.Unlocked, num: int, found: list[tuple[str, str, str]], ranks: tuple[str, ...] = ()
+) -> None:
+    """Store a report's entities; `ranks` are the designations written beside its people."""
     record = corroboration.Record(
-        found=[{"kind": k, "key": key, "texts": [t], "designations": []} for k, key, t in found]
+        found=[
+            {
+                "kind": k,
+                "key": key,
+                "texts": [t],
+                "designations": list(ranks) if k == "person" else [],
+            }
+            for k, key, t in found
+        ]
     )
     sealed = u.key.seal_record(record.encode(), corroboration.entities_context(num))
     u.conn.execute(
@@ -353,7 +364,7 @@ def test_strength_of_a_link_by_its_key(kind: str, key: str, level: str) -> None:
 
 
 def test_common_names_are_read_in_every_listed_spelling() -> None:
-    words = links.common_words()
+    words = entity_names.common_words()
     assert {"muhammad", "mohammed", "محمد", "khan", "خان", "chaudhry", "ch"} <= words
     assert "tariq" not in words
     assert not any("#" in w or "[" in w for w in words)  # sources are comments, not names
@@ -436,13 +447,64 @@ def test_a_name_links_strongly_only_between_reports_set_in_the_same_place(
     for other in (3, 4):
         (evidence,) = related.links[other].evidence
         assert evidence.state == "weak"
-        assert evidence.strength.why == "the same name, but no district or police station in common"
+        why = "the same name, but not set at the same police station or district"
+        assert evidence.strength.why == why
     assert (related.corroborating, related.weak_only) == (1, 2)
     assert _group(linked, "Tariq Mehmood").corroborating == 2
 
     corroboration.decide_link(linked, 1, 3, "Tariq Mehmood", "confirmed", "person")
     assert _group(linked, "Tariq Mehmood").corroborating == 3
     assert Corpus.load(linked).related(1).links[3].level == "confirmed"
+
+
+def test_a_name_under_ranks_no_one_man_holds_is_two_men_until_confirmed(
+    linked: ws.Unlocked,
+) -> None:
+    """ASI Tariq Mehmood and SHO Tariq Mehmood, both in Kasur: a weak link, not corroboration."""
+    name = ("person", "tariq mehmood", "Tariq Mehmood")
+    kasur = ("district", "kasur", "Kasur")
+    _set_entities(linked, 1, [name, kasur], ("SHO",))
+    _set_entities(linked, 2, [name, kasur], ("ASI",))
+    _set_entities(linked, 3, [name, kasur], ("Inspector", "Uncle"))  # an SHO is an inspector
+    _set_entities(linked, 4, [name, kasur], ("Agent",))
+    related = Corpus.load(linked).related(1)
+    assert related.links[3].level == "strong"
+    for other in (2, 4):
+        (evidence, _district) = related.links[other].evidence
+        assert evidence.state == "weak"
+        assert "ranks or trades one person would not hold both" in evidence.strength.why
+    assert (related.corroborating, related.weak_only) == (1, 2)
+    assert _group(linked, "Tariq Mehmood").corroborating == 2  # 1 and 3; 2 and 4 apart
+    corroboration.decide_link(linked, 1, 2, "Tariq Mehmood", "confirmed", "person")
+    assert Corpus.load(linked).related(1).links[2].level == "confirmed"
+
+
+def test_a_name_at_two_different_police_stations_is_weak(linked: ws.Unlocked) -> None:
+    """Both name Kasur, but each is set at its own station: the girls' home is not his post."""
+    name = ("person", "tariq mehmood", "Tariq Mehmood")
+    _set_entities(
+        linked,
+        1,
+        [
+            name,
+            ("police_station", "saddar/kasur", "Thana Saddar Kasur"),
+            ("district", "kasur", "K"),
+        ],
+    )
+    _set_entities(
+        linked,
+        2,
+        [
+            name,
+            ("police_station", "model town/lahore", "Model Town police station"),
+            ("district", "kasur", "Kasur"),
+        ],
+    )
+    _set_entities(linked, 3, [name, ("police_station", "saddar", "Thana Saddar")])
+    related = Corpus.load(linked).related(1)
+    person = {o: next(e for e in related.links[o].evidence if e.kind == "person") for o in (2, 3)}
+    assert person[2].state == "weak"
+    assert person[3].state == "strong"  # a station written without its district: Saddar, any
 
 
 def test_a_rejected_link_never_shows_as_corroboration_again(linked: ws.Unlocked) -> None:

@@ -1,9 +1,11 @@
-"""Entity extraction on the held-out corpus, written apart from the rules and never tuned on.
+"""Entity extraction on the held-out corpus, written apart from the rules.
 
-The corpus is `tests/review/corpus/heldout.txt` (`RAAZDAR_HELDOUT` names another
-file). Only aggregate figures are printed. The floors are what the extractor
-honestly reached when it was first measured (issue 18's targets in comments);
-they guard against regressions, they were not reached by tuning on this corpus.
+The corpora are `tests/review/corpus/heldout.txt` (written blind, measured once,
+then read and tuned on: a development set now) and `heldout2.txt` (written blind
+and never tuned on: the held-out one). `RAAZDAR_HELDOUT` names a fresh blind
+corpus to score in their place. Only aggregate figures are printed. The floors are
+what the extractor reached on each (issue 18's targets in comments); they guard
+against regressions.
 """
 
 from __future__ import annotations
@@ -16,36 +18,62 @@ import pytest
 from review.analysis.entities import Entity, extract
 from tests.review.corpus import heldout
 
-HELDOUT = Path(os.environ.get("RAAZDAR_HELDOUT") or Path(heldout.__file__).with_name("heldout.txt"))
+CORPORA = Path(heldout.__file__).parent
 
-# Measured once, on the 48-report held-out corpus, after the extractor was frozen
-# (2026-12-02): P 0.907, R 0.870, F1 0.888; person P 0.777, R 0.740, F1 0.758; links
-# made 363 of 448 (81.0 %); false links 88 (person 85, police_station 3) by key alone.
-# Of those, the review tool counts 22 (person) as corroboration: the same name in two
-# reports that share a district or station (`review.analysis.links.pair_strength`); the other 66
-# it shows as weak, counted only once a reviewer confirms them. Issue 18's targets are
-# F1 0.90, person F1 0.85, links 85 % and no false link: not reached. The floors are
-# the honest figures rounded down, so a regression fails; raise them as the extractor
-# and the link strength improve (never tuned on this corpus).
-FLOOR_F1 = 0.88
-FLOOR_PERSON_F1 = 0.75
-FLOOR_LINKS = 0.81
-MOST_FALSE_LINKS = 22  # counted as corroboration
-MOST_WEAK_FALSE_LINKS = 66
+# heldout.txt, the first held-out corpus, measured once blind after the extractor was
+# frozen (2026-12-02): P 0.907, R 0.870, F1 0.888; person F1 0.758; links 81.0 %; 22
+# false links counted as corroboration. It has since been read and tuned on (issue 18's
+# second round), so it is a development set now.
+# Second round: the scorer placed "Haji Bashir" (listed after "Haji Bashir Ahmed") inside
+# the longer mention, so a right answer counted as a miss and a false link (person F1
+# 0.758 was 0.919 once fixed); a name is strong between two reports only where both are
+# set at one station (or district, when neither names a station) and under ranks one man
+# could hold (`review/data/roles.txt`); a station with no district near takes the one of
+# the report's other stations, or the report's first district named before it; words
+# the lists lack are matched across scripts by their consonants; a short mention of a
+# name the report gives in full is a person; "ہوں" after a rank, firms and airports are
+# not. F1 0.962, person F1 0.976, links 88.4 %, 0 false links counted (65 shown weak),
+# right person/station links counted as corroboration 135 of 185.
+#
+# heldout2.txt, written blind the same day by an annotator who never read the extractor,
+# its lists or its tests, scored once after the second round was frozen and never tuned
+# on (a change made because of it would end its use: write a third): F1 0.949, person
+# F1 0.979, links 459 of 552 (83.2 %), 4 false links counted as corroboration (person),
+# 34 shown weak, right person/station links counted 147 of 204.
+#
+# Issue 18's targets: F1 0.90, person F1 0.85, links 85 %, no false link counted as
+# corroboration; met on heldout2.txt for F1 and person F1, not for links (83.2 %) nor
+# false links (4). The floors are the figures reached, rounded down, so a regression
+# fails. Right links of a person or station that count as corroboration without a
+# reviewer: the strength rules must not buy "no false link" by making every link weak.
+FLOORS = {
+    # file: (F1, person F1, links, most false links counted, most weak, right strong)
+    "heldout.txt": (0.96, 0.97, 0.88, 0, 65, 0.72),
+    "heldout2.txt": (0.94, 0.97, 0.83, 4, 34, 0.72),
+}
 
 
-def test_heldout_corpus_figures(capsys: pytest.CaptureFixture[str]) -> None:
-    assert HELDOUT.is_file(), f"the held-out corpus is missing: {HELDOUT}"
-    reports = heldout.load(HELDOUT)
+def _corpus(name: str) -> Path:
+    """The corpus file; RAAZDAR_HELDOUT names a fresh blind one to score in its place."""
+    return Path(os.environ.get("RAAZDAR_HELDOUT") or CORPORA / name)
+
+
+@pytest.mark.parametrize("name", sorted(FLOORS))
+def test_heldout_corpus_figures(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _corpus(name)
+    assert path.is_file(), f"the held-out corpus is missing: {path}"
+    reports = heldout.load(path)
     assert len(reports) >= 40
     figures = heldout.score(reports, extract)
     with capsys.disabled():
-        print(f"\nentity extraction on the held-out corpus\n{figures.table()}")
-    assert figures.f1() >= FLOOR_F1
-    assert figures.f1("person") >= FLOOR_PERSON_F1
-    assert figures.link_share() >= FLOOR_LINKS
-    assert sum(figures.false_links.values()) <= MOST_FALSE_LINKS
-    assert sum(figures.weak_false_links.values()) <= MOST_WEAK_FALSE_LINKS
+        print(f"\nentity extraction on {path.name}\n{figures.table()}")
+    f1, person_f1, links, most_false, most_weak, right_strong = FLOORS[name]
+    assert figures.f1() >= f1
+    assert figures.f1("person") >= person_f1
+    assert figures.link_share() >= links
+    assert sum(figures.false_links.values()) <= most_false
+    assert sum(figures.weak_false_links.values()) <= most_weak
+    assert figures.right_strong_links >= right_strong * figures.right_links
 
 
 _MINI = """=== A en
@@ -111,3 +139,16 @@ def test_the_scorer_counts_mentions_links_and_false_links(tmp_path: Path) -> Non
     assert figures.weak_false_links == {"person": 1}
     assert 0 < figures.f1() < 1
     assert "aslam" not in figures.table().lower()  # aggregates only
+
+
+def test_a_shorter_mention_is_placed_after_the_longer_one_it_repeats(tmp_path: Path) -> None:
+    # Gold lists "Haji Bashir Ahmed" then "Haji Bashir": the second is the later mention,
+    # not the first two words of the first (which made a right answer count as a miss).
+    path = tmp_path / "short.txt"
+    path.write_text(
+        "=== A en\nHaji Bashir Ahmed sent them. Haji Bashir lied.\n---\n"
+        "person: Haji Bashir Ahmed => P1\nperson: Haji Bashir => P1\n",
+        "utf-8",
+    )
+    (report,) = heldout.load(path)
+    assert [(g.start, g.end) for g in report.gold] == [(0, 17), (29, 40)]

@@ -19,7 +19,8 @@ annotated in both and it is made when one key (of one kind) is given to mentions
 of that ID in both; and false links, where a person's or station's key is shared
 by two reports whose mentions under it match no common ID (or no gold mention).
 False links are told apart by what the review tool makes of them
-(`review.analysis.links.pair_strength`, from the key and the places both reports name):
+(`review.analysis.links.pair_strength`, from the key, the places both reports name and the
+ranks they give a name):
 those it counts as corroboration (strong) and those it shows as weak, which count
 only once a reviewer confirms them.
 """
@@ -103,6 +104,10 @@ class Figures(Rates):
     made_links: int = 0
     false_links: Counter[str] = field(default_factory=Counter)  # counted as corroboration
     weak_false_links: Counter[str] = field(default_factory=Counter)  # shown weak, not counted
+    # Right links (same key, same real entity) of a linked kind, and those counted as
+    # corroboration without a reviewer: what the strength rules cost in missed support.
+    right_links: int = 0
+    right_strong_links: int = 0
     unplaced: int = 0
     other: int = 0
     reports: int = 0
@@ -121,7 +126,8 @@ class Figures(Rates):
                 f"links made {self.made_links} of {self.expected_links} expected "
                 f"({self.link_share():.1%}); false links counted as corroboration "
                 f"{sum(self.false_links.values())} ({false}); false links shown as weak "
-                f"{sum(self.weak_false_links.values())} ({weak})",
+                f"{sum(self.weak_false_links.values())} ({weak}); right links of a person or "
+                f"station counted as corroboration {self.right_strong_links} of {self.right_links}",
                 f"{self.reports} reports; annotations not found in the text: {self.unplaced}; "
                 f"of other kinds: {self.other}",
             )
@@ -135,6 +141,7 @@ def score(reports: Iterable[Report], extract: Callable[[str], list[Entity]]) -> 
     keyed: dict[tuple[str, str], dict[str, set[str]]] = defaultdict(dict)
     ids: dict[str, set[str]] = {}
     places: dict[str, frozenset[str]] = {}
+    roles: dict[tuple[str, str, str], set[str]] = defaultdict(set)  # designations by key
     for report in reports:
         figures.reports += 1
         figures.unplaced += report.unplaced
@@ -144,6 +151,8 @@ def score(reports: Iterable[Report], extract: Callable[[str], list[Entity]]) -> 
         places[report.id] = links.places((e.kind, e.key) for e, _ in pairs)
         for entity, matched in pairs:
             seen = keyed[(entity.kind, entity.key)].setdefault(report.id, set())
+            if entity.designation:
+                roles[(report.id, entity.kind, entity.key)].add(entity.designation)
             if matched is not None:
                 seen.add(matched.ident)
         gold = Counter(g.kind for g in report.gold)
@@ -166,8 +175,13 @@ def score(reports: Iterable[Report], extract: Callable[[str], list[Entity]]) -> 
             continue
         strength = links.strength(kind, key)
         for a, b in itertools.combinations(sorted(by_report), 2):
-            if not by_report[a] & by_report[b]:
-                level = links.pair_strength(kind, strength, places[a], places[b]).level
+            level = links.pair_strength(
+                kind, strength, places[a], places[b], roles[(a, kind, key)], roles[(b, kind, key)]
+            ).level
+            if by_report[a] & by_report[b]:
+                figures.right_links += 1
+                figures.right_strong_links += level == links.STRONG
+            else:
                 tally = figures.false_links if level == links.STRONG else figures.weak_false_links
                 tally[kind] += 1
     return figures
