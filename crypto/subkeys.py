@@ -316,16 +316,14 @@ def closed_through(day: dt.date) -> Period:
 def destroyable(
     secrets: SubkeySecrets, imported_through: Period | None, today: dt.date
 ) -> tuple[Period, ...]:
-    """The weeks whose secrets may go: closed by today, and everything sealed to them imported.
+    """The held weeks whose secrets may go: closed by today, everything sealed to them imported.
 
     `imported_through` is the newest week all of whose envelopes the caller has
     imported: `closed_through(day)` of the newest export bundle it imported, its
     chain complete (the server accepts nothing for a closed week).
     """
-    if imported_through is None:
-        return ()
-    limit = min(imported_through, closed_through(today))
-    return tuple(p for p in secrets.periods if p <= limit)
+    limit = _destroy_limit(imported_through, today)
+    return tuple(p for p in secrets.periods if limit is not None and p <= limit)
 
 
 def destroy(
@@ -337,11 +335,17 @@ def destroy(
 ) -> SubkeySecrets:
     """Return `secrets` without `periods`' keys; refuse any week still needed."""
     doomed = set(periods)
-    allowed = set(destroyable(secrets, imported_through, today))
-    needed = sorted(doomed - allowed)
+    limit = _destroy_limit(imported_through, today)
+    needed = sorted(p for p in doomed if limit is None or p > limit)
     if needed:
         raise SubkeyError("needed", f"{needed[0]} may still open envelopes not yet imported")
     return SubkeySecrets(tuple(item for item in secrets.keys if item[0] not in doomed))
+
+
+def _destroy_limit(imported_through: Period | None, today: dt.date) -> Period | None:
+    if imported_through is None:
+        return None
+    return min(imported_through, closed_through(today))
 
 
 def open_with_subkeys(
