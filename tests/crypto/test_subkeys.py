@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import io
 import json
 from typing import Any
 
+import nacl.signing
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -547,3 +549,32 @@ def test_after_its_week_is_destroyed_nothing_the_reviewer_holds_opens_it() -> No
     # The week after still opens: destruction took one week only.
     later = _seal_on(dt.date(2026, 12, 9))
     assert open_with_subkeys(io.BytesIO(later), io.BytesIO(), seized)[0] == W50
+
+
+# Known answer (docs/PROTOCOL.md §5A.8): a one-week list from fixed seeds.
+
+KAT_SIGNATURE = (
+    "oujSIke4nfnz838LO-puDWW6llfZQvEoDTeGErRj8a2VW9CueSyG48RDqfrjIyfuOF6pBgdCWUQcN0vpknonBw"
+)
+KAT_SHA256 = "2ddb0a3149bc99681dd733b302ed24c06d790b0da95933ba9e7c36a11a136817"
+
+
+def test_known_answer_one_week_list_built_as_the_protocol_writes_it() -> None:
+    subkey = HybridPrivateKey(bytes([0x50]) * 32).public_key
+    made = sign_subkeys(
+        SubkeyList(REVIEWER.verify_key, dt.date(2026, 12, 28), ((Period(2026, 53), subkey),)),
+        REVIEWER,
+    )
+    body = (
+        '{"format":1,"issued":"2026-12-28",'
+        f'"reviewer":"{REVIEWER.verify_key.to_text()}",'
+        f'"subkeys":[{{"key":"{subkey.to_text()}","period":"2026-W53"}}],'
+        '"type":"raazdar-subkeys"}'
+    )
+    nacl.signing.VerifyKey(REVIEWER.verify_key.raw).verify(
+        b"raazdar subkey list v1\x00" + body.encode(), made.signature
+    )
+    expected = f'{{"signature":"{KAT_SIGNATURE}","subkeys":{body}}}'.encode()
+    assert made.to_bytes() == expected
+    assert hashlib.sha256(expected).hexdigest() == KAT_SHA256
+    assert str(subkey.fingerprint) == "WKXT WLA2 Q3GX 3MBM G4KW WRSN UIII QUAC"
