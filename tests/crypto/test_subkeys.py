@@ -53,6 +53,7 @@ from crypto.subkeys import (
     generate,
 )
 from tests.crypto.support import flip, secret_renderings
+from tests.crypto.test_errors import _mutate, json_values, only_crypto_errors
 
 REVIEWER = SigningKey(bytes([0x31]) * 32)
 OTHER = SigningKey(bytes([0x32]) * 32)
@@ -197,6 +198,33 @@ def test_encoding_then_parsing_gives_the_same_list(
     again = SignedSubkeyList.from_bytes(signed.to_bytes())
     assert again == signed
     assert again.to_bytes() == signed.to_bytes()
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data(), document=st.sampled_from(["list", "secrets"]))
+def test_mutated_documents_raise_only_crypto_errors(data: st.DataObject, document: str) -> None:
+    if document == "list":
+        mutated = _mutate(sign_subkeys(weeks(FIRST, 2), REVIEWER).to_bytes(), data)
+        only_crypto_errors(
+            lambda: verify_subkeys(SignedSubkeyList.from_bytes(mutated), REVIEWER.verify_key, DAY)
+        )
+    else:
+        mutated = _mutate(generate(FIRST, 2).to_bytes(), data)
+        only_crypto_errors(lambda: SubkeySecrets.from_bytes(mutated))
+
+
+@given(value=json_values)
+def test_readers_raise_only_crypto_errors_on_any_json(value: Any) -> None:
+    only_crypto_errors(lambda: SubkeyList.from_body(value))
+    only_crypto_errors(lambda: Period.parse(value))
+    encoded = json.dumps(value).encode()
+    only_crypto_errors(lambda: SignedSubkeyList.from_bytes(encoded))
+    only_crypto_errors(lambda: SubkeySecrets.from_bytes(encoded))
+
+
+@given(st.integers(-(2**20), 2**20), st.integers(-100, 100))
+def test_any_year_and_week_make_a_period_or_a_format_error(year: int, week: int) -> None:
+    only_crypto_errors(lambda: Period(year, week).after(week))
 
 
 @pytest.mark.parametrize(
@@ -464,6 +492,11 @@ def test_no_destroyable_week_could_still_be_sealed_to_or_be_unimported(
     for period in destroyable(SECRETS, through, today):
         assert period <= through
         assert period.last_day + dt.timedelta(days=C.SUBKEYS_GRACE_DAYS) < today
+
+
+def test_the_secret_stores_repr_shows_no_secret() -> None:
+    shown = repr(SECRETS)
+    assert all(r not in shown for p in SECRETS.periods for r in _renderings(p))
 
 
 def test_destroy_removes_only_the_weeks_named() -> None:
