@@ -125,6 +125,14 @@ def test_a_malformed_period_is_refused(text: object) -> None:
         Period.parse(text)
 
 
+@pytest.mark.parametrize(
+    ("period", "weeks"), [(Period(9999, 51), 1), (Period(2026, 1), 10**6), (Period(1, 1), -1)]
+)
+def test_a_week_past_the_calendars_ends_is_a_format_error(period: Period, weeks: int) -> None:
+    with pytest.raises(FormatError):
+        period.after(weeks)
+
+
 def test_a_period_is_not_made_of_booleans() -> None:
     with pytest.raises(FormatError):
         Period(True, 1)
@@ -277,6 +285,13 @@ def test_a_list_longer_than_half_a_year_is_refused() -> None:
     with pytest.raises(FormatError):
         weeks(FIRST, C.SUBKEYS_MAX_PERIODS + 1)
     assert weeks(FIRST, C.SUBKEYS_MAX_PERIODS).last == FIRST.after(C.SUBKEYS_MAX_PERIODS - 1)
+
+
+def test_a_document_of_too_many_weeks_is_refused_before_its_keys_are_read() -> None:
+    document = doc()
+    document["subkeys"]["subkeys"] *= 4
+    with pytest.raises(FormatError, match="covers 1-26"):
+        SignedSubkeyList.from_bytes(json.dumps(document).encode())
 
 
 def test_a_list_with_a_gap_or_out_of_order_is_refused() -> None:
