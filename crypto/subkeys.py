@@ -211,7 +211,11 @@ def verify_subkeys(signed: SignedSubkeyList, reviewer: VerifyKey, today: dt.date
 
 
 def current(signed: SignedSubkeyList, reviewer: VerifyKey, today: dt.date) -> HybridPublicKey:
-    """The subkey to seal to today; `SubkeyError` if there is none, never another key."""
+    """The subkey to seal to on `today` (a UTC date); `SubkeyError` if none, never another key.
+
+    Verifies the list every time (one Ed25519 check): a caller may cache the
+    answer for a day, never past a change of list or of keyring.
+    """
     subkeys = verify_subkeys(signed, reviewer, today)
     period = Period.of(today)
     if period > subkeys.last:
