@@ -51,6 +51,16 @@ from crypto.manifest import (
     verify_successor,
 )
 from crypto.password import generate_passphrase, hash_password, needs_rehash, verify_password
+from crypto.subkeys import (
+    Period,
+    SignedSubkeyList,
+    SubkeyError,
+    SubkeyList,
+    SubkeySecrets,
+    open_with_subkeys,
+    sign_subkeys,
+    verify_subkeys,
+)
 from crypto.timestamp import SignedTimestamp, Timestamp, make_timestamp, verify_timestamp
 from crypto.token import TokenKey
 
@@ -72,15 +82,20 @@ __all__ = [
     "Manifest",
     "Metadata",
     "Opened",
+    "Period",
     "PrivateKey",
     "PublicKey",
     "Recipient",
     "SealResult",
     "SealingWriter",
     "SignedManifest",
+    "SignedSubkeyList",
     "SignedTimestamp",
     "SigningKey",
     "SourceKeys",
+    "SubkeyError",
+    "SubkeyList",
+    "SubkeySecrets",
     "Timestamp",
     "TimestampPolicy",
     "TokenKey",
@@ -100,14 +115,17 @@ __all__ = [
     "open_bytes",
     "open_envelope",
     "open_to_path",
+    "open_with_subkeys",
     "random_words",
     "read_header",
     "seal",
     "seal_bytes",
+    "sign_subkeys",
     "verify_chain",
     "verify_initial",
     "verify_password",
     "verify_signature",
+    "verify_subkeys",
     "verify_successor",
     "verify_timestamp",
 ]

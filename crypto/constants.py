@@ -102,6 +102,25 @@ PERSON_HEADER_MAC_V2: Final = b"rz-env-mac-v2"
 PERSON_SIGNED_DIGEST_V2: Final = b"rz-env-signed-v2"
 SIG_CONTEXT_ENVELOPE_V2: Final = b"raazdar envelope v2"
 
+# Forward-secret period subkeys for envelope v2 (docs/PROTOCOL.md §5A.8,
+# crypto.subkeys): a reviewer's signed list of one hybrid subkey per ISO week.
+# A list covers 8 weeks by default and at most 26 (half a year); doctor warns
+# 14 days before it runs out. A period's secret may be destroyed once the
+# period ended more than one day ago (the clock allowance of §8.5) and
+# everything sealed to it is imported.
+SUBKEYS_TYPE: Final = "raazdar-subkeys"
+SUBKEYS_FORMAT: Final = 1
+SUBKEYS_PERIODS_AHEAD: Final = 8
+SUBKEYS_MAX_PERIODS: Final = 26
+SUBKEYS_MAX_BYTES: Final = 64 * 1024
+SUBKEYS_WARN_DAYS: Final = 14
+SUBKEYS_GRACE_DAYS: Final = 1
+SIG_CONTEXT_SUBKEYS: Final = b"raazdar subkey list v1"
+# The workstation's store of period secrets (seeds), which its caller seals.
+SUBKEY_SECRETS_TYPE: Final = "raazdar-subkey-secrets"
+SUBKEY_SECRETS_MAX_PERIODS: Final = 520
+SUBKEY_SECRETS_MAX_BYTES: Final = 128 * 1024
+
 # Codenames: seven random words from the EFF large wordlist (7 x 12.92 = 90.5
 # bits) and an eighth word that is a checksum of the first seven.
 CODENAME_RANDOM_WORDS: Final = 7

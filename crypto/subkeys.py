@@ -1,0 +1,378 @@
+"""Forward-secret period subkeys: a reviewer's signed list of one hybrid key per ISO week.
+
+Reports are sealed (envelope v2) to the subkey of the week they are sealed in,
+never to the reviewer's long-term key. Once everything sealed in a week has
+been imported, the workstation destroys that week's secret, and from then on
+no key anyone holds opens a copy of those envelopes (docs/PROTOCOL.md §5A.8).
+
+The list is signed like a keyring timestamp: canonical JSON under a context of
+its own, by the reviewer's long-term Ed25519 key, which the list also names.
+Choosing a subkey fails closed: there is no fallback to any other key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, BinaryIO, Final
+
+from crypto import constants as C
+from crypto.encoding import b64decode, b64encode, canonical_json, parse_json_object
+from crypto.envelope import Opened, open_envelope, read_header
+from crypto.envelope.header import unwrap_file_key
+from crypto.errors import (
+    DecryptionError,
+    FormatError,
+    UnsupportedVersionError,
+    VerificationError,
+)
+from crypto.fields import date, exact_object, is_int, list_of, string
+from crypto.hybrid import HybridPrivateKey, HybridPublicKey
+from crypto.keys import SigningKey, VerifyKey
+
+_PERIOD: Final = re.compile(r"([0-9]{4})-W([0-9]{2})")
+_GRACE: Final = dt.timedelta(days=C.SUBKEYS_GRACE_DAYS)
+
+
+class SubkeyError(VerificationError):
+    """A subkey rule did not hold; `rule` says which. No other key is ever offered instead."""
+
+
+@dataclass(frozen=True, order=True, slots=True)
+class Period:
+    """An ISO 8601 week, Monday to Sunday in UTC dates, written `2026-W49`."""
+
+    year: int
+    week: int
+
+    def __post_init__(self) -> None:
+        if type(self.year) is not int or type(self.week) is not int:
+            raise FormatError("a period is an ISO year and week number")
+        try:
+            dt.date.fromisocalendar(self.year, self.week, 7)
+        except ValueError as exc:
+            raise FormatError(f"there is no ISO week {self.year:04d}-W{self.week:02d}") from exc
+
+    @classmethod
+    def of(cls, day: dt.date) -> Period:
+        """The week `day` falls in (ISO weeks may start in December or end in January)."""
+        iso = day.isocalendar()
+        return cls(iso.year, iso.week)
+
+    @classmethod
+    def parse(cls, text: Any) -> Period:
+        """Read `YYYY-Www` exactly: ASCII digits, a week the year has."""
+        found = _PERIOD.fullmatch(text) if isinstance(text, str) else None
+        if found is None:
+            raise FormatError("a period is written YYYY-Www, as 2026-W49")
+        return cls(int(found[1]), int(found[2]))
+
+    @property
+    def first_day(self) -> dt.date:
+        """The Monday the week begins."""
+        return dt.date.fromisocalendar(self.year, self.week, 1)
+
+    @property
+    def last_day(self) -> dt.date:
+        """The Sunday the week ends."""
+        return dt.date.fromisocalendar(self.year, self.week, 7)
+
+    def after(self, weeks: int = 1) -> Period:
+        """The week `weeks` later (earlier when negative)."""
+        try:
+            return Period.of(self.first_day + dt.timedelta(weeks=weeks))
+        except OverflowError as exc:
+            raise FormatError("period out of range") from exc
+
+    def __str__(self) -> str:
+        return f"{self.year:04d}-W{self.week:02d}"
+
+
+@dataclass(frozen=True, slots=True)
+class SubkeyList:
+    """A reviewer's public subkeys for consecutive weeks (unsigned)."""
+
+    reviewer: VerifyKey
+    issued: dt.date
+    subkeys: tuple[tuple[Period, HybridPublicKey], ...]
+
+    def __post_init__(self) -> None:
+        periods = [p for p, _ in self.subkeys]
+        if not 1 <= len(periods) <= C.SUBKEYS_MAX_PERIODS:
+            raise FormatError(f"a subkey list covers 1-{C.SUBKEYS_MAX_PERIODS} periods")
+        if any(b != a.after() for a, b in itertools.pairwise(periods)):
+            raise FormatError("a subkey list covers consecutive weeks, in order")
+        keys = [k for _, k in self.subkeys]
+        if len(set(keys)) != len(keys):
+            # One key in two weeks would outlive the destruction of either week's copy.
+            raise FormatError("a subkey is listed for two periods")
+        if self.issued > self.last.last_day:
+            raise FormatError("a subkey list is issued no later than its last period")
+
+    @property
+    def first(self) -> Period:
+        """The first week the list covers."""
+        return self.subkeys[0][0]
+
+    @property
+    def last(self) -> Period:
+        """The last week the list covers."""
+        return self.subkeys[-1][0]
+
+    def key_for(self, period: Period) -> HybridPublicKey | None:
+        """The subkey listed for `period`, if any."""
+        return next((k for p, k in self.subkeys if p == period), None)
+
+    def to_body(self) -> dict[str, Any]:
+        """The JSON object the signature covers."""
+        return {
+            "type": C.SUBKEYS_TYPE,
+            "format": C.SUBKEYS_FORMAT,
+            "reviewer": self.reviewer.to_text(),
+            "issued": self.issued.isoformat(),
+            "subkeys": [{"period": str(p), "key": k.to_text()} for p, k in self.subkeys],
+        }
+
+    def canonical_bytes(self) -> bytes:
+        """The canonical JSON of the body: what is signed."""
+        return canonical_json(self.to_body())
+
+    @classmethod
+    def from_body(cls, body: Any) -> SubkeyList:
+        """Parse a body strictly: exact fields, exact types."""
+        obj = exact_object(body, {"type", "format", "reviewer", "issued", "subkeys"}, "subkeys")
+        if obj["type"] != C.SUBKEYS_TYPE:
+            raise FormatError("not a Raazdar subkey list")
+        if not is_int(obj["format"], C.SUBKEYS_FORMAT):
+            raise UnsupportedVersionError(f"unsupported subkey list format {obj['format']!r}")
+        entries = list_of(obj["subkeys"], "subkeys")
+        if len(entries) > C.SUBKEYS_MAX_PERIODS:
+            raise FormatError(f"a subkey list covers 1-{C.SUBKEYS_MAX_PERIODS} periods")
+        return cls(
+            reviewer=VerifyKey.from_text(string(obj["reviewer"], "reviewer")),
+            issued=date(obj["issued"], "issued"),
+            subkeys=tuple(
+                (
+                    Period.parse(e["period"]),
+                    HybridPublicKey.from_text(string(e["key"], "subkey")),
+                )
+                for e in (exact_object(x, {"period", "key"}, "subkey") for x in entries)
+            ),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SignedSubkeyList:
+    """A subkey list and its reviewer's signature over its canonical JSON."""
+
+    subkeys: SubkeyList
+    signature: bytes
+
+    def to_bytes(self) -> bytes:
+        """Serialise as canonical JSON: `{"signature": …, "subkeys": …}`."""
+        return canonical_json(
+            {"subkeys": self.subkeys.to_body(), "signature": b64encode(self.signature)}
+        )
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> SignedSubkeyList:
+        """Parse a signed list; nothing in it is trusted until verified."""
+        obj = exact_object(
+            parse_json_object(data, max_bytes=C.SUBKEYS_MAX_BYTES),
+            {"subkeys", "signature"},
+            "signed subkey list",
+        )
+        signature = b64decode(string(obj["signature"], "signature"), length=C.SIGNATURE_BYTES)
+        return cls(SubkeyList.from_body(obj["subkeys"]), signature)
+
+
+def sign_subkeys(subkeys: SubkeyList, key: SigningKey) -> SignedSubkeyList:
+    """Sign `subkeys` with the reviewer's long-term key, the one the list names."""
+    if key.verify_key != subkeys.reviewer:
+        raise FormatError("a subkey list is signed by the reviewer it names")
+    return SignedSubkeyList(subkeys, key.sign(C.SIG_CONTEXT_SUBKEYS, subkeys.canonical_bytes()))
+
+
+def verify_subkeys(signed: SignedSubkeyList, reviewer: VerifyKey, today: dt.date) -> SubkeyList:
+    """Accept `signed` as `reviewer`'s list, or raise `SubkeyError` naming the rule."""
+    subkeys = signed.subkeys
+    if subkeys.reviewer != reviewer:
+        raise SubkeyError("signer", "the subkey list is not this reviewer's")
+    try:
+        reviewer.verify(C.SIG_CONTEXT_SUBKEYS, subkeys.canonical_bytes(), signed.signature)
+    except VerificationError as exc:
+        raise SubkeyError("signature", "the subkey list's signature does not verify") from exc
+    if subkeys.issued > today + _GRACE:
+        raise SubkeyError("issued", "the subkey list is dated in the future")
+    return subkeys
+
+
+def current(signed: SignedSubkeyList, reviewer: VerifyKey, today: dt.date) -> HybridPublicKey:
+    """The subkey to seal to on `today` (a UTC date); `SubkeyError` if none, never another key.
+
+    Verifies the list every time (one Ed25519 check): a caller may cache the
+    answer for a day, never past a change of list or of keyring.
+    """
+    subkeys = verify_subkeys(signed, reviewer, today)
+    period = Period.of(today)
+    if period > subkeys.last:
+        raise SubkeyError("expired", f"the subkey list ended with {subkeys.last}")
+    key = subkeys.key_for(period)
+    if key is None:
+        raise SubkeyError("missing", f"the subkey list has no key for {period}")
+    return key
+
+
+def days_left(signed: SignedSubkeyList, reviewer: VerifyKey, today: dt.date) -> int:
+    """How many days from today on `current` succeeds (`SubkeyError` if it fails today)."""
+    current(signed, reviewer, today)
+    return (signed.subkeys.last.last_day - today).days + 1
+
+
+@dataclass(frozen=True, slots=True)
+class SubkeySecrets:
+    """The workstation's secret subkeys by week: what its caller keeps sealed at rest."""
+
+    keys: tuple[tuple[Period, HybridPrivateKey], ...] = ()
+
+    def __post_init__(self) -> None:
+        periods = [p for p, _ in self.keys]
+        if periods != sorted(set(periods)) or len(periods) > C.SUBKEY_SECRETS_MAX_PERIODS:
+            raise FormatError(
+                f"secret subkeys are 0-{C.SUBKEY_SECRETS_MAX_PERIODS} periods, in order, none twice"
+            )
+
+    @property
+    def periods(self) -> tuple[Period, ...]:
+        """The weeks whose secrets are still held."""
+        return tuple(p for p, _ in self.keys)
+
+    def get(self, period: Period) -> HybridPrivateKey | None:
+        """The secret for `period`, if it is still held."""
+        return next((k for p, k in self.keys if p == period), None)
+
+    def public_list(self, reviewer: VerifyKey, today: dt.date) -> SubkeyList:
+        """The list to sign today: every held week from this one on, issued today."""
+        ahead = tuple((p, k.public_key) for p, k in self.keys if p >= Period.of(today))
+        if not ahead:
+            raise FormatError("no secret subkey is held for this week or later")
+        return SubkeyList(reviewer, today, ahead)
+
+    def merged(self, other: SubkeySecrets) -> SubkeySecrets:
+        """Both stores together; a week with two different secrets is refused."""
+        union = dict(self.keys)
+        for period, key in other.keys:
+            if union.setdefault(period, key) != key:
+                raise FormatError(f"two different secret subkeys for {period}")
+        return SubkeySecrets(tuple(sorted(union.items(), key=lambda item: item[0])))
+
+    def to_bytes(self) -> bytes:
+        """Canonical JSON of the seeds. Secret: the caller seals it before it touches a disk."""
+        return canonical_json(
+            {
+                "type": C.SUBKEY_SECRETS_TYPE,
+                "format": C.SUBKEYS_FORMAT,
+                "secrets": [{"period": str(p), "key": k.to_text()} for p, k in self.keys],
+            }
+        )
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> SubkeySecrets:
+        """Parse what `to_bytes` wrote, strictly."""
+        obj = exact_object(
+            parse_json_object(data, max_bytes=C.SUBKEY_SECRETS_MAX_BYTES),
+            {"type", "format", "secrets"},
+            "secret subkeys",
+        )
+        if obj["type"] != C.SUBKEY_SECRETS_TYPE:
+            raise FormatError("not a Raazdar secret subkey store")
+        if not is_int(obj["format"], C.SUBKEYS_FORMAT):
+            raise UnsupportedVersionError(f"unsupported secret subkey format {obj['format']!r}")
+        entries = (
+            exact_object(x, {"period", "key"}, "secret subkey")
+            for x in list_of(obj["secrets"], "secrets")
+        )
+        return cls(
+            tuple(
+                (Period.parse(e["period"]), HybridPrivateKey.from_text(string(e["key"], "key")))
+                for e in entries
+            )
+        )
+
+
+def generate(first: Period, count: int = C.SUBKEYS_PERIODS_AHEAD) -> SubkeySecrets:
+    """Make fresh, independent secret subkeys for `count` consecutive weeks from `first`."""
+    if not 1 <= count <= C.SUBKEYS_MAX_PERIODS:
+        raise FormatError(f"a batch is 1-{C.SUBKEYS_MAX_PERIODS} periods")
+    return SubkeySecrets(tuple((first.after(i), HybridPrivateKey.generate()) for i in range(count)))
+
+
+def closed_through(day: dt.date) -> Period:
+    """The newest week nothing may be sealed to on `day`: it ended over a day before."""
+    edge = day - _GRACE - dt.timedelta(days=1)
+    period = Period.of(edge)
+    return period if period.last_day == edge else period.after(-1)
+
+
+def destroyable(
+    secrets: SubkeySecrets, imported_through: Period | None, today: dt.date
+) -> tuple[Period, ...]:
+    """The held weeks whose secrets may go: closed by today, everything sealed to them imported.
+
+    `imported_through` is the newest week all of whose envelopes the caller has
+    imported: `closed_through(day)` of the newest export bundle it imported, its
+    chain complete (the server accepts nothing for a closed week).
+    """
+    limit = _destroy_limit(imported_through, today)
+    return tuple(p for p in secrets.periods if limit is not None and p <= limit)
+
+
+def destroy(
+    secrets: SubkeySecrets,
+    periods: Iterable[Period],
+    *,
+    imported_through: Period | None,
+    today: dt.date,
+) -> SubkeySecrets:
+    """Return `secrets` without `periods`' keys; refuse any week still needed."""
+    doomed = set(periods)
+    limit = _destroy_limit(imported_through, today)
+    needed = sorted(p for p in doomed if limit is None or p > limit)
+    if needed:
+        raise SubkeyError("needed", f"{needed[0]} may still open envelopes not yet imported")
+    return SubkeySecrets(tuple(item for item in secrets.keys if item[0] not in doomed))
+
+
+def _destroy_limit(imported_through: Period | None, today: dt.date) -> Period | None:
+    if imported_through is None:
+        return None
+    return min(imported_through, closed_through(today))
+
+
+def open_with_subkeys(
+    src: BinaryIO,
+    dst: BinaryIO,
+    secrets: SubkeySecrets,
+    *,
+    trusted_signers: Iterable[VerifyKey] | None = None,
+) -> tuple[Period, Opened]:
+    """Open a v2 envelope sealed to one of the held weeks; say which week it was.
+
+    The stanza's key id names the subkey, so only the weeks it names are tried;
+    `src` must be seekable, since the header is read twice.
+    """
+    start = src.tell()
+    header = read_header(src)
+    src.seek(start)
+    for period, key in secrets.keys:
+        try:
+            # Tries only stanzas whose key id is this key's, and only on a v2 header.
+            unwrap_file_key(header, [key])
+        except DecryptionError:
+            continue
+        signers = None if trusted_signers is None else list(trusted_signers)
+        return period, open_envelope(src, dst, [key], trusted_signers=signers)
+    raise DecryptionError("no stanza opens with a held subkey")
