@@ -21,6 +21,7 @@ import pytest
 
 from app.cli import base as app_frame
 from review.cli import base as review_frame
+from review.present import text as review_text
 from submit import cli as submit_frame
 
 BIN = Path(sys.executable).parent
@@ -33,7 +34,7 @@ ENTRIES: dict[str, tuple[Callable[[], None], click.Group]] = {
 }
 CLEANERS: dict[str, Callable[[str], str]] = {
     "raazdar": app_frame.clean,
-    "raazdar-review": review_frame.clean,
+    "raazdar-review": review_text.clean,
     "raazdar-submit": submit_frame.clean,
 }
 

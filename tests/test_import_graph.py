@@ -112,6 +112,24 @@ def test_conflicts_and_triage_share_the_state_module_not_each_other() -> None:
     assert "review.casework.triage" not in edges["review.casework.conflicts"]
 
 
+def test_the_cli_and_the_terminal_ui_share_presentation_not_each_other() -> None:
+    """The rooms (workspace, casework...) never import a way in; the two ways in never
+    import each other: what both draw lives in `review.present`."""
+    edges = graph()
+    ways_in = ("review.cli", "review.tui")
+    for module, imported in edges.items():
+        if not module.startswith("review."):
+            continue
+        mine = next((w for w in ways_in if module == w or module.startswith(w + ".")), None)
+        for target in imported:
+            other = next((w for w in ways_in if target == w or target.startswith(w + ".")), None)
+            if other is None or other == mine:
+                continue
+            # The CLI's `ui` command starts the terminal UI: the one way from one to the other.
+            allowed = module == "review.cli.tui" and other == "review.tui"
+            assert allowed, f"{module} imports {target}"
+
+
 # Who may import whom (every import, at any depth): DESIGN.md's trust zones.
 FORBIDDEN: dict[str, frozenset[str]] = {
     "crypto": frozenset({"app", "review", "submit", "flask", "sqlalchemy"}),

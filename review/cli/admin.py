@@ -11,19 +11,12 @@ from crypto import Fingerprint, KeyFile, SignedManifest, VerifyKey
 from crypto.errors import CryptoError
 from review import workspace as ws
 from review.casework import conflicts
-from review.cli.base import (
-    Ctx,
-    Group,
-    ask,
-    cli,
-    make_console,
-    pass_ctx,
-    safe,
-)
+from review.cli.base import Ctx, Group, ask, cli, make_console, pass_ctx
 from review.errors import ReviewError
 from review.intake.server_info import ServerInfo
 from review.keys.enrolment import enrol_key, init_workspace
 from review.keys.keyring import init_pins
+from review.present.text import safe
 from review.workspace import audit
 
 

@@ -9,27 +9,21 @@ import click
 from rich.table import Table
 
 from review.casework import reports, triage
-from review.cli.base import (
+from review.cli.base import PROG, Ctx, cli, compose, make_console, parse_date, pass_ctx
+from review.cli.conflicts import routing_notice
+from review.cli.exchange import gap_notice
+from review.cli.sensitive import ask, warn_argument
+from review.errors import ReviewError
+from review.present.text import (
     DANGER,
-    PROG,
     ROW_COLUMNS,
     RTL_MODES,
-    Ctx,
-    cli,
-    compose,
-    make_console,
-    parse_date,
-    pass_ctx,
     prose,
     reorders,
     report_facts,
     row_cells,
     safe,
 )
-from review.cli.conflicts import routing_notice
-from review.cli.exchange import gap_notice
-from review.cli.sensitive import ask, warn_argument
-from review.errors import ReviewError
 from review.workspace import search
 
 

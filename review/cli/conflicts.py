@@ -6,8 +6,9 @@ import click
 from rich.table import Table
 
 from review.casework import conflicts
-from review.cli.base import PROG, Ctx, Group, cli, make_console, pass_ctx, safe
+from review.cli.base import PROG, Ctx, Group, cli, make_console, pass_ctx
 from review.cli.sensitive import warn_argument
+from review.present.text import safe
 from review.workspace import Unlocked
 
 

@@ -17,9 +17,10 @@ from rich.text import Text
 
 from review import bidi
 from review.analysis import corroboration, entities, links
-from review.cli.base import RTL_MODES, Ctx, cli, make_console, pass_ctx, reorders, safe
+from review.cli.base import Ctx, cli, make_console, pass_ctx
 from review.cli.sensitive import ask, warn_argument
 from review.errors import InvalidValue
+from review.present.text import RTL_MODES, reorders, safe
 
 _KIND = click.Choice(entities.KINDS)
 # Pairs shown per entity in `entity`; the rest are counted.

@@ -14,24 +14,14 @@ from crypto import KdfParams, KeyFile, KeyPair, PublicKey, VerifyKey
 from crypto.errors import CryptoError, DecryptionError
 from crypto.packet import open_packet
 from review import escalation
-from review.cli.base import (
-    PROG,
-    Ctx,
-    Group,
-    ask,
-    cli,
-    compose,
-    make_console,
-    parse_date,
-    pass_ctx,
-    safe,
-)
+from review.cli.base import PROG, Ctx, Group, ask, cli, compose, make_console, parse_date, pass_ctx
 from review.cli.sensitive import asked_lines, warn_argument
 from review.errors import InvalidValue, ReviewError
 from review.escalation import bodies
 from review.escalation.opened import render, write_new, write_opened
 from review.escalation.packets import Confirm, Selection
 from review.escalation.redaction import Candidate, Term, parse_term
+from review.present.text import safe
 
 _FILE = click.Path(path_type=Path, dir_okay=False, exists=True)
 _NEW_FILE = click.Path(path_type=Path, dir_okay=False)

@@ -10,13 +10,7 @@ import rich.progress
 from rich.console import Console
 
 from review.casework import replies
-from review.cli.base import (
-    PROG,
-    Ctx,
-    cli,
-    compose,
-    pass_ctx,
-)
+from review.cli.base import PROG, Ctx, cli, compose, pass_ctx
 from review.intake import exports
 from review.intake.importer import import_bundle
 from review.workspace import Unlocked

@@ -18,9 +18,9 @@ from textual.widget import Widget
 from textual.widgets import Footer, Header, Static
 
 from review.casework import reports
-from review.cli.base import safe
-from review.cli.viewing import Block, blocks
 from review.errors import ReviewError
+from review.present.attachments import Block, blocks
+from review.present.text import safe
 from review.tui.page import Page, refusal
 from review.tui.widgets import Message, Prose
 

@@ -16,7 +16,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Footer, Label, TextArea
 
-from review.cli.base import safe
+from review.present.text import safe
 from review.tui.dialogs import Confirm
 from review.tui.widgets import Message, Prose, Say
 

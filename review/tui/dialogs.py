@@ -12,7 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Input, Label, OptionList
 from textual.widgets.option_list import Option
 
-from review.cli.base import safe
+from review.present.text import safe
 
 _CSS = """
 {name} {{ align: center middle; }}

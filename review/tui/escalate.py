@@ -26,10 +26,10 @@ from textual.widgets.selection_list import Selection as Choice
 
 from review import escalation
 from review.casework import reports
-from review.cli.base import safe
 from review.errors import InvalidValue
 from review.escalation import bodies, packets
 from review.escalation.redaction import Candidate, Term, parse_term
+from review.present.text import safe
 from review.tui.dialogs import Confirm
 from review.tui.page import Page
 from review.tui.widgets import Message

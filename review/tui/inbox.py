@@ -11,7 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Header, Input
 
 from review.casework import triage
-from review.cli.base import ROW_COLUMNS, row_cells
+from review.present.text import ROW_COLUMNS, row_cells
 from review.tui import query
 from review.tui.page import Page
 from review.tui.report import ReportScreen

@@ -18,8 +18,8 @@ from textual.widget import Widget
 from textual.widgets import Footer, Header, Static
 
 from review.casework import replies, reports, triage
-from review.cli.base import DANGER, report_facts, safe
 from review.errors import InvalidValue
+from review.present.text import DANGER, report_facts, safe
 from review.tui.attachment import AttachmentScreen
 from review.tui.composer import Composer
 from review.tui.dialogs import Ask, Choose, SeverityChoice

@@ -12,7 +12,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from review.bidi import Line, layout
-from review.cli.base import safe
+from review.present.text import safe
 
 # Shows a line to the reviewer: the text, and whether it reports a refusal.
 Say = Callable[[str, bool], None]

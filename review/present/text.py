@@ -1,0 +1,105 @@
+"""What the CLI and the terminal UI both show, drawn alike: safe text, a report's row and facts.
+
+Reports come from anyone, so everything drawn goes through `safe`: never rich
+markup, never a control character. Urdu is laid out by `prose` (`review.bidi`).
+"""
+
+from __future__ import annotations
+
+import sys
+import unicodedata
+from typing import Final
+
+from rich.cells import cell_len
+from rich.text import Text
+
+from review import bidi
+from review.casework import triage
+from review.workspace.state import State
+
+DANGER: Final = "DANGER TO LIFE"
+
+
+def clean(text: str) -> str:
+    """Text safe for a terminal: no control characters but line breaks and tabs."""
+    return "".join(
+        "\ufffd" if unicodedata.category(ch) == "Cc" and ch not in "\n\t" else ch for ch in text
+    )
+
+
+RTL_MODES: Final = ("visual", "logical")
+
+
+def reorders(rtl: str | None) -> bool:
+    """Whether --rtl (or, left out, a terminal rather than a pipe) asks for visual order."""
+    return (rtl or ("visual" if sys.stdout.isatty() else "logical")) == "visual"
+
+
+def prose(value: object, width: int, *, reorder: bool) -> Text:
+    """Untrusted text as the UI's report view draws it: wrapped, Urdu reordered, right-aligned."""
+    lines = []
+    for line in bidi.layout(safe(value).plain, width, reorder=reorder):
+        gap = max(width - cell_len(line.text), 0)
+        lines.append(" " * gap + line.text if line.rtl else line.text)
+    return Text("\n".join(lines), no_wrap=True, overflow="ignore")
+
+
+def safe(value: object, style: str = "") -> Text:
+    """Text for the terminal: never markup, and no control characters.
+
+    Reports come from anyone: an escape sequence in a message must not reach the
+    reviewer's terminal, nor brackets be read as rich markup.
+    """
+    return Text(clean(str(value)), style=style)
+
+
+def row_cells(row: triage.ReportRow) -> list[Text]:
+    """A report's line in the inbox, the same in `list` and the terminal UI."""
+    s = row.state
+    severity = safe(DANGER, "bold red") if s.danger else safe(s.severity or "")
+    if s.danger and s.severity:
+        severity.append(f" ({s.severity})")
+    status = f"{s.status} ({s.reason})" if s.reason else s.status
+    missing = ", text missing" if row.text_missing else ""
+    items = f"{row.items}" + (f" ({row.unreadable} unreadable{missing})" if row.unreadable else "")
+    rest = (
+        s.category,
+        s.shown("agency"),
+        s.shown("district"),
+        s.assignee,
+        ", ".join(s.tags),
+        items,
+    )
+    return [safe(row.num), safe(row.day.isoformat()), safe(status), severity] + [
+        safe(cell or "") for cell in rest
+    ]
+
+
+# The columns of `row_cells`.
+ROW_COLUMNS: Final = (
+    "#",
+    "day",
+    "status",
+    "severity",
+    "category",
+    "agency",
+    "district",
+    "assignee",
+    "tags",
+    "items",
+)
+
+
+def report_facts(s: State) -> list[str]:
+    """A report's triage state as `key: value` lines, the same in `show` and the UI."""
+    facts = {
+        "status": f"{s.status} ({s.reason})" if s.reason else s.status,
+        "severity": s.severity,
+        "assignee": s.assignee,
+        "category": s.category,
+        "agency": s.shown("agency"),
+        "district": s.shown("district"),
+        "tags": ", ".join(s.tags),
+        "linked": ", ".join(str(n) for n in s.links),
+    }
+    return [f"{key}: {value}" for key, value in facts.items() if value]
