@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, BinaryIO, Final
@@ -15,6 +15,7 @@ from crypto import constants as C
 from crypto.encoding import b64encode, blake2b_hasher
 from crypto.envelope.header import build_header, header_mac, payload_key
 from crypto.envelope.metadata import Metadata, encode_trailer
+from crypto.envelope.pipeline import Output, ReadAhead, read_full
 from crypto.envelope.secretstream import Buffer, Pusher
 from crypto.errors import CryptoError
 from crypto.keys import PublicKey, SigningKey
@@ -50,12 +51,9 @@ class SealingWriter:
         *,
         signer: SigningKey | None = None,
     ) -> None:
-        self._dst = dst
         self._signer = signer
-        self._hasher: Any = (
-            blake2b_hasher(person=C.PERSON_SIGNED_DIGEST, size=64) if signer else None
-        )
-        self._written = 0
+        hasher: Any = blake2b_hasher(person=C.PERSON_SIGNED_DIGEST, size=64) if signer else None
+        self._output = Output(dst, hasher)
         self._length = 0
         self._emitted = 0  # inner plaintext bytes already pushed
         self._done = False
@@ -67,7 +65,7 @@ class SealingWriter:
         )
         self._pusher = Pusher(payload_key(file_key))
         mac = header_mac(file_key, head, self._pusher.header)
-        self._out(head + b" " + b64encode(mac).encode() + b"\n" + self._pusher.header)
+        self._output.write(head + b" " + b64encode(mac).encode() + b"\n" + self._pusher.header)
         self._pending = b""  # plaintext not yet pushed: at most one chunk
 
     def writable(self) -> bool:
@@ -108,10 +106,12 @@ class SealingWriter:
         return size
 
     def write_from(self, src: BinaryIO) -> int:
-        """Take everything readable from `src`, read into two buffers reused for every chunk.
+        """Take everything readable from `src`, read into buffers reused for every chunk.
 
-        Each chunk is read into one buffer while the one before waits in the
-        other, so no chunk is allocated or copied on its way to libsodium.
+        The first batch of chunks is read here; a longer input is read ahead on
+        a second thread while this one seals (see `crypto.envelope.pipeline`).
+        The chunk read last waits until more input follows it, or becomes the
+        pending chunk; no other chunk is copied on its way to libsodium.
         """
         if self._done:
             raise CryptoError("envelope is already finished")
@@ -121,19 +121,32 @@ class SealingWriter:
             while block := src.read(C.CHUNK_BYTES):
                 total += self.write(block)
             return total
-        current, following = (memoryview(bytearray(C.CHUNK_BYTES)) for _ in range(2))
-        count, total = _read_full(readinto, current), 0
-        while count == C.CHUNK_BYTES:
-            more = _read_full(readinto, following)
-            if not more:
-                break
-            self._push(current, _TAG_MESSAGE)
-            total += count
-            current, following, count = following, current, more
-        self._pending = bytes(current[:count])
-        total += count
+        batch = memoryview(bytearray(ReadAhead.SIZE))
+        batch = batch[: read_full(readinto, batch)]
+        total = len(batch)
+        if total == ReadAhead.SIZE:
+            ahead = ReadAhead(readinto)
+            try:
+                while len(batch) == ReadAhead.SIZE:
+                    following = ahead.next()
+                    if not following:
+                        break
+                    self._push_all(batch)
+                    ahead.release(batch)
+                    batch = following
+                    total += len(batch)
+            finally:
+                ahead.close()
+        last = (max(len(batch) - 1, 0) // C.CHUNK_BYTES) * C.CHUNK_BYTES
+        self._push_all(batch[:last])
+        self._pending = bytes(batch[last:])
         self._length += total
         return total
+
+    def _push_all(self, batch: memoryview) -> None:
+        """Push whole chunks of content that more content follows."""
+        for start in range(0, len(batch), C.CHUNK_BYTES):
+            self._push(batch[start : start + C.CHUNK_BYTES], _TAG_MESSAGE)
 
     def finish(self) -> SealResult:
         """Pad, write the trailer and the final chunk, then sign if asked."""
@@ -143,21 +156,27 @@ class SealingWriter:
         trailer = encode_trailer(self._metadata, self._length)
         unpadded = self._emitted + len(self._pending) + len(trailer)
         padding = padded_size(unpadded, C.MIN_PADDED_BYTES) - unpadded
-        for index, (chunk, last) in enumerate(_last_chunks(self._pending, padding, trailer)):
-            # The first of these holds the end of the content: PUSH marks it,
-            # unless it is also the last chunk, which FINAL marks.
-            tag = _TAG_FINAL if last else (_TAG_PUSH if index == 0 else _TAG_MESSAGE)
-            self._push(chunk, tag)
-        self._pending = b""
-        if self._signer is not None:
-            digest = self._hasher.digest()
-            self._out(self._signer.sign(C.SIG_CONTEXT_ENVELOPE, digest))
-        return SealResult(length=self._length, envelope_size=self._written)
+        try:
+            for index, (chunk, last) in enumerate(_last_chunks(self._pending, padding, trailer)):
+                # The first of these holds the end of the content: PUSH marks it,
+                # unless it is also the last chunk, which FINAL marks.
+                tag = _TAG_FINAL if last else (_TAG_PUSH if index == 0 else _TAG_MESSAGE)
+                self._push(chunk, tag)
+            self._pending = b""
+            if self._signer is not None:
+                digest = self._output.digest()
+                self._output.write(self._signer.sign(C.SIG_CONTEXT_ENVELOPE, digest))
+            self._output.close()
+        except BaseException:
+            self._output.abandon()
+            raise
+        return SealResult(length=self._length, envelope_size=self._output.written)
 
     def abort(self) -> None:
         """Stop without sealing the last chunk; what was written will never open."""
         self._done = True
         self._pending = b""
+        self._output.abandon()
 
     def close(self) -> None:
         """Abort unless `finish` was called: closing alone never completes an envelope."""
@@ -179,25 +198,8 @@ class SealingWriter:
             self.finish()
 
     def _push(self, chunk: Buffer, tag: int) -> None:
-        self._out(self._pusher.push(chunk, tag))
+        self._output.push(self._pusher, chunk, tag)
         self._emitted += len(chunk)
-
-    def _out(self, data: Buffer) -> None:
-        if self._hasher is not None:
-            self._hasher.update(data)
-        self._dst.write(data)
-        self._written += len(data)
-
-
-def _read_full(readinto: Callable[[memoryview], int | None], target: memoryview) -> int:
-    """Fill `target` from a stream, short only at its end; return the bytes read."""
-    filled = 0
-    while filled < len(target):
-        count = readinto(target[filled:])
-        if not count:
-            break
-        filled += count
-    return filled
 
 
 def _last_chunks(rest: bytes, padding: int, trailer: bytes) -> Iterator[tuple[bytes, bool]]:
