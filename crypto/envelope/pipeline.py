@@ -1,27 +1,32 @@
-"""Sealing a large input on three threads: reading ahead, encrypting, writing behind.
+"""Sealing a large input: mapped rather than read, its ciphertext written behind on a thread.
 
 Reading a chunk from a file and writing its ciphertext out cost the kernel,
-together, almost as much as libsodium spends encrypting it (copies to and from
-the page cache, and new pages for the output). All three run without the GIL
-(cffi releases it around libsodium calls, file objects around `readinto` and
-`write`), so a large input is read into a few big buffers by one thread and its
-ciphertext gathered into a few more that another thread writes out in order,
-while the caller's thread only encrypts. That costs some CPU (each buffer
-crosses between cores) for less time waited, where a core is free. A small
-envelope (a report, the first chunks of an upload) is read and written on the
-caller's thread: threads are worth starting only for a few hundred kilobytes.
+together, almost as much as libsodium spends encrypting it: a copy from the page
+cache, a copy into it, and new pages for the output. A large regular file is
+therefore mapped (`mapped_input`), so libsodium reads the page cache in place,
+and the ciphertext is gathered into a few big buffers that a writer thread
+writes out in order while the next ones fill (`Output`). Libsodium and `write`
+both run without the GIL (cffi releases it around C calls), so where a core is
+free the two overlap; each buffer crossing between cores costs some CPU for
+that. A small envelope (a report, the first chunks of an upload) is written as
+it is sealed, on the caller's thread: a thread is worth starting only for a few
+hundred kilobytes.
 
-Nothing here changes a byte of the envelope, or its order; the threads only
-move what they are handed. Their errors (a full disk) are raised on the
+Nothing here changes a byte of the envelope, or its order; the writer thread
+only writes what it is handed. Its errors (a full disk) are raised on the
 caller's thread at the next buffer, or when the output is closed.
 """
 
 from __future__ import annotations
 
+import contextlib
+import mmap
+import os
 import queue
+import stat
 import threading
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO, Final
 
 from crypto import constants as C
@@ -189,6 +194,8 @@ class Output:
 
 
 Readinto = Callable[[memoryview], int | None]
+# Inputs at least this large are mapped rather than read.
+_MAP_AT_LEAST: Final = 1024 * 1024
 
 
 def read_full(readinto: Readinto, target: memoryview) -> int:
@@ -202,53 +209,28 @@ def read_full(readinto: Readinto, target: memoryview) -> int:
     return filled
 
 
-def _read_batches(
-    readinto: Readinto,
-    free: queue.Queue[memoryview | None],
-    filled: queue.Queue[memoryview | BaseException],
-) -> None:
-    """Fill each free buffer in turn and pass on what it holds, until the input ends."""
-    while (buffer := free.get()) is not None:
+@contextlib.contextmanager
+def mapped_input(src: BinaryIO) -> Iterator[memoryview | None]:
+    """The rest of `src` mapped read-only, if it is a large regular file; else None.
+
+    The stream is left positioned after what the view holds. A file truncated by
+    someone else while it is mapped makes reading it fault (SIGBUS): the
+    envelope is then left without its final chunk, and never opens.
+    """
+    try:
+        fd, start = src.fileno(), src.tell()
+        info = os.fstat(fd)
+    except (AttributeError, OSError, ValueError):
+        yield None
+        return
+    if not stat.S_ISREG(info.st_mode) or info.st_size - start < _MAP_AT_LEAST:
+        yield None
+        return
+    with mmap.mmap(fd, info.st_size, access=mmap.ACCESS_READ) as mapping:
+        mapping.madvise(mmap.MADV_SEQUENTIAL)
+        view = memoryview(mapping)[start:]
         try:
-            count = read_full(readinto, buffer)
-        except BaseException as exc:  # raised on the owner's thread
-            filled.put(exc)
-            return
-        filled.put(buffer[:count])
-        if count < len(buffer):
-            return
-
-
-class ReadAhead:
-    """Whole-chunk batches of an input, read on a thread a couple of batches ahead."""
-
-    SIZE: Final = _BATCH_BLOCKS * C.CHUNK_BYTES
-
-    def __init__(self, readinto: Readinto) -> None:
-        self._free: queue.Queue[memoryview | None] = queue.Queue()
-        self._filled: queue.Queue[memoryview | BaseException] = queue.Queue()
-        for _ in range(_BUFFERS):
-            self._free.put(memoryview(bytearray(self.SIZE)))
-        self._thread = threading.Thread(
-            target=_read_batches,
-            args=(readinto, self._free, self._filled),
-            name="envelope-reader",
-            daemon=True,
-        )
-        self._thread.start()
-
-    def next(self) -> memoryview:
-        """The next batch: full, or short (possibly empty) when the input ends there."""
-        item = self._filled.get()
-        if isinstance(item, BaseException):
-            raise item
-        return item
-
-    def release(self, batch: memoryview) -> None:
-        """Hand a batch's buffer back to be read into again."""
-        self._free.put(memoryview(batch.obj))
-
-    def close(self) -> None:
-        """Stop the reading thread (it may have read a batch no one will ask for)."""
-        self._free.put(None)
-        self._thread.join()
+            src.seek(info.st_size)
+            yield view
+        finally:
+            view.release()

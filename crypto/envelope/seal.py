@@ -15,7 +15,7 @@ from crypto import constants as C
 from crypto.encoding import b64encode, blake2b_hasher
 from crypto.envelope.header import build_header, header_mac, payload_key
 from crypto.envelope.metadata import Metadata, encode_trailer
-from crypto.envelope.pipeline import Output, ReadAhead, read_full
+from crypto.envelope.pipeline import Output, Readinto, mapped_input, read_full
 from crypto.envelope.secretstream import Buffer, Pusher
 from crypto.errors import CryptoError
 from crypto.keys import PublicKey, SigningKey
@@ -25,6 +25,8 @@ _TAG_MESSAGE: Final = sodium.crypto_secretstream_xchacha20poly1305_TAG_MESSAGE
 _TAG_PUSH: Final = sodium.crypto_secretstream_xchacha20poly1305_TAG_PUSH
 _TAG_FINAL: Final = sodium.crypto_secretstream_xchacha20poly1305_TAG_FINAL
 _ZERO_CHUNK: Final = bytes(C.CHUNK_BYTES)
+# Plaintext read at once when an input is not mapped: a few chunks per system call.
+_READ_BATCH: Final = 4 * C.CHUNK_BYTES
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,42 +108,49 @@ class SealingWriter:
         return size
 
     def write_from(self, src: BinaryIO) -> int:
-        """Take everything readable from `src`, read into buffers reused for every chunk.
+        """Take everything readable from `src`: mapped if it is a large file, else read.
 
-        The first batch of chunks is read here; a longer input is read ahead on
-        a second thread while this one seals (see `crypto.envelope.pipeline`).
-        The chunk read last waits until more input follows it, or becomes the
-        pending chunk; no other chunk is copied on its way to libsodium.
+        A large regular file is encrypted from the page cache in place
+        (`crypto.envelope.pipeline.mapped_input`); anything else is read into
+        one buffer reused for every batch of chunks. The chunk read last waits
+        until more input follows it, or becomes the pending chunk; no other
+        chunk is copied on its way to libsodium.
         """
         if self._done:
             raise CryptoError("envelope is already finished")
         readinto = getattr(src, "readinto", None)
-        if self._pending or readinto is None:
-            total = 0
-            while block := src.read(C.CHUNK_BYTES):
-                total += self.write(block)
-            return total
-        batch = memoryview(bytearray(ReadAhead.SIZE))
-        batch = batch[: read_full(readinto, batch)]
-        total = len(batch)
-        if total == ReadAhead.SIZE:
-            ahead = ReadAhead(readinto)
-            try:
-                while len(batch) == ReadAhead.SIZE:
-                    following = ahead.next()
-                    if not following:
-                        break
-                    self._push_all(batch)
-                    ahead.release(batch)
-                    batch = following
-                    total += len(batch)
-            finally:
-                ahead.close()
-        last = (max(len(batch) - 1, 0) // C.CHUNK_BYTES) * C.CHUNK_BYTES
-        self._push_all(batch[:last])
-        self._pending = bytes(batch[last:])
-        self._length += total
+        total = 0
+        if not self._pending and readinto is not None:
+            with mapped_input(src) as mapped:
+                total = (
+                    self._take_whole(mapped) if mapped is not None else self._read_batches(readinto)
+                )
+        while block := src.read(C.CHUNK_BYTES):  # what a growing file added since
+            total += self.write(block)
         return total
+
+    def _read_batches(self, readinto: Readinto) -> int:
+        """Read and seal batches of whole chunks into two buffers, each reused throughout."""
+        current, following = (memoryview(bytearray(_READ_BATCH)) for _ in range(2))
+        batch = current[: read_full(readinto, current)]
+        total = 0
+        while len(batch) == _READ_BATCH:
+            more = following[: read_full(readinto, following)]
+            if not more:
+                break
+            self._push_all(batch)
+            self._length += len(batch)
+            total += len(batch)
+            current, following, batch = following, current, more
+        return total + self._take_whole(batch)
+
+    def _take_whole(self, content: memoryview) -> int:
+        """Seal `content` but its last chunk, which stays pending (copied: the view goes)."""
+        last = (max(len(content) - 1, 0) // C.CHUNK_BYTES) * C.CHUNK_BYTES
+        self._push_all(content[:last])
+        self._pending = bytes(content[last:])
+        self._length += len(content)
+        return len(content)
 
     def _push_all(self, batch: memoryview) -> None:
         """Push whole chunks of content that more content follows."""

@@ -1,11 +1,12 @@
-"""Sealing on three threads: the same envelope as on one, errors where the caller sees them,
-and no thread left behind."""
+"""Sealing a large input (mapped, written behind on a thread): the same envelope as
+sealing a small one, errors where the caller sees them, and no thread left behind."""
 
 from __future__ import annotations
 
 import errno
 import io
 import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,15 +30,18 @@ META = Metadata(kind="file", content_type="application/pdf", filename="report.pd
 RECORD = len(META.encode())
 ALICE = PrivateKey(bytes(range(32)))
 SIGNER = SigningKey(bytes(range(32, 64)))
-BATCH = pipeline.ReadAhead.SIZE
-# Around the first batch read, the move to the writer thread, and later batches.
+BATCH = 4 * CHUNK
+MAP = pipeline._MAP_AT_LEAST
+# Around a batch read, the move to the writer thread, the least input mapped, and beyond.
 SIZES = {
     "batch-minus-one": BATCH - 1,
     "batch": BATCH,
     "batch-plus-one": BATCH + 1,
-    "two-batches": 2 * BATCH,
     "direct-limit": pipeline._DIRECT_BLOCKS * CHUNK,
     "direct-limit-plus-one": pipeline._DIRECT_BLOCKS * CHUNK + 1,
+    "mapped-minus-one": MAP - 1,
+    "mapped-least": MAP,
+    "mapped-plus-one": MAP + 1,
     "many-batches-and-a-bit": 7 * BATCH + 3 * CHUNK + 5,
 }
 
@@ -79,12 +83,19 @@ class _FailingAfter(io.RawIOBase):
 
 @pytest.mark.parametrize("signed", [False, True], ids=["unsigned", "signed"])
 @pytest.mark.parametrize("size", SIZES.values(), ids=SIZES)
-def test_a_file_sealed_on_threads_opens_to_the_same_bytes(size: int, signed: bool) -> None:
+@pytest.mark.parametrize("kind", ["file", "stream"])
+def test_a_large_input_sealed_opens_to_the_same_bytes(
+    size: int, signed: bool, kind: str, tmp_path: Path
+) -> None:
     plaintext = _content(size)
     out = io.BytesIO()
     signer = SIGNER if signed else None
+    path = tmp_path / "in"
+    path.write_bytes(plaintext)
 
-    result = seal(io.BytesIO(plaintext), out, [ALICE.public_key], META, signer=signer)
+    with path.open("rb") if kind == "file" else io.BytesIO(plaintext) as src:
+        result = seal(src, out, [ALICE.public_key], META, signer=signer)
+        assert src.read() == b""  # everything was taken
 
     trusted = [SIGNER.verify_key] if signed else None
     assert open_bytes(out.getvalue(), [ALICE], trusted_signers=trusted)[0] == plaintext
@@ -110,6 +121,20 @@ def test_streamed_writes_batched_on_the_writer_thread_open_to_the_same_bytes(
     assert not _envelope_threads()
 
 
+def test_a_mapped_file_is_sealed_from_where_it_stands(tmp_path: Path) -> None:
+    """What the caller already read of a file is not sealed again."""
+    plaintext = _content(MAP + 3 * CHUNK + 1)
+    path = tmp_path / "in"
+    path.write_bytes(plaintext)
+    out = io.BytesIO()
+
+    with path.open("rb") as src:
+        src.read(4321)
+        seal(src, out, [ALICE.public_key], META)
+
+    assert open_bytes(out.getvalue(), [ALICE])[0] == plaintext[4321:]
+
+
 def test_a_full_disk_on_the_writer_thread_fails_the_seal() -> None:
     plaintext = _content(6 * BATCH)
     dst = _FailingAfter(limit=3 * BATCH)
@@ -120,7 +145,7 @@ def test_a_full_disk_on_the_writer_thread_fails_the_seal() -> None:
     assert not _envelope_threads()
 
 
-def test_a_read_error_on_the_reader_thread_fails_the_seal() -> None:
+def test_a_read_error_fails_the_seal_and_leaves_no_envelope() -> None:
     src = _FailingAfter(limit=3 * BATCH + 10, data=_content(6 * BATCH))
     out = io.BytesIO()
 
