@@ -65,9 +65,7 @@ class Config:
         self.CODENAME_SALT = instance.salt
         self.CODENAME_KDF = instance.kdf
         # The listeners (gunicorn binds) on which the staff pages answer.
-        self.STAFF_BINDS = tuple(
-            b.strip() for b in os.environ.get("RAAZDAR_STAFF_BIND", "").split(",") if b.strip()
-        )
+        self.STAFF_BINDS = staff_binds()
         try:
             self.SECRET_KEY = read_quietly(paths.secret_key)
         except OSError as exc:
@@ -89,6 +87,28 @@ class Config:
 # web sources at once all in on the 2-core test machine (tests/bench/load.py),
 # and leave a quarter of the default 64 threads to pages.
 QUEUE_PER_SLOT = 24
+
+
+def staff_binds() -> tuple[str, ...]:
+    """The listeners (gunicorn binds) on which the staff pages answer: RAAZDAR_STAFF_BIND."""
+    return tuple(
+        b.strip() for b in os.environ.get("RAAZDAR_STAFF_BIND", "").split(",") if b.strip()
+    )
+
+
+def tor_circuits() -> bool:
+    """Whether tor writes the circuit of each connection to the source listeners first.
+
+    RAAZDAR_TOR_CIRCUITS=1, set by `raazdar serve` for the tor it starts (which
+    publishes the source onion with HiddenServiceExportCircuitID haproxy), or by
+    the operator whose torrc declares the onion so. Then a connection to a
+    source listener that does not start with tor's line is closed unanswered:
+    nobody but tor can say which circuit a request came on.
+    """
+    raw = os.environ.get("RAAZDAR_TOR_CIRCUITS", "")
+    if raw not in ("", "0", "1"):
+        raise ConfigError(f"RAAZDAR_TOR_CIRCUITS must be 0 or 1, not {raw!r}")
+    return raw == "1"
 
 
 def kdf_slots() -> int:

@@ -13,14 +13,23 @@ is taken it gets `KdfBusy` at once instead of holding a thread for the whole
 wait: a queue longer than the slots can serve within the wait only turns
 answers into timeouts.
 
-Waiters are served first come, first served across every worker: each notes
-when it arrived (the monotonic clock) in a small table in memory that the
-gunicorn master maps before forking, one entry per place, and only the
-`slots` oldest waiters look for a free slot. An entry is cleared when its
-waiter leaves; one left by a killed worker is ignored once it is older than any
-wait can be, and its place (freed by the kernel) is soon taken and rewritten.
-Nothing of it touches a disk. No waiter keeps its place beyond its own
-deadline. Then it gets `KdfBusy`, a calm "try again in a minute" (503 with
+Waiters are served in turn across every worker. Each notes when it arrived
+(the monotonic clock), the Tor circuit it came on when tor names it
+(`app.worker`, HiddenServiceExportCircuitID) and its round (how many places
+its circuit held already when it arrived) in a small table in memory that the
+gunicorn master maps before forking, one entry per place; only the `slots`
+first by (round, arrival) look for a free slot. So a circuit's second waiter
+comes after every other circuit's first, and a circuit holds at most
+`PLACES_PER_CIRCUIT` places: a flood sent down one circuit, however many
+requests deep, delays a source on another circuit by at most one derivation
+per slot. To do more a flooder needs more circuits, and each new circuit is
+an introduction that tor's proof-of-work defence makes them pay for. A
+request whose circuit is unknown (no tor in front, or tor not asked to say)
+is a round-0 circuit of its own: first come, first served. An entry is
+cleared when its waiter leaves; one left by a killed worker is ignored once
+it is older than any wait can be, and its place (freed by the kernel) is
+soon taken and rewritten. Nothing of it touches a disk. No waiter keeps its
+place beyond its own deadline. Then it gets `KdfBusy`, a calm "try again in a minute" (503 with
 Retry-After) that says nothing about the codename it carried.
 
 The derivation itself runs on this process's own derivation thread, not on
@@ -39,6 +48,7 @@ import queue
 import random
 import threading
 import time
+from array import array
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from pathlib import Path
@@ -54,14 +64,27 @@ _POLL: Final = 0.002
 _RANK_POLL: Final = 0.005
 # Places beyond this many are not ordered (their waiters look for slots at random).
 ORDERED_PLACES: Final = 4096
-# When each place's waiter arrived (monotonic ns; 0: none). Mapped shared and
-# anonymous when this module is first imported: in the gunicorn master, which
-# imports the worker class (`app.worker`), so every worker forked from it shares it.
-_arrivals = memoryview(mmap.mmap(-1, ORDERED_PLACES * 8)).cast("q")
+# How many places one circuit may hold at once (waiting or deriving): a source
+# logs in once at a time; a browser sending the form twice needs two.
+PLACES_PER_CIRCUIT: Final = 2
+# Per place, three numbers: when its waiter arrived (monotonic ns; 0: none;
+# minus when its derivation began, while it runs), its circuit (the id tor gave
+# plus one; 0: unknown) and its round (how many places its circuit held when it
+# arrived). Mapped shared and anonymous when this module is first imported:
+# in the gunicorn master, which imports the worker class (`app.worker`), so
+# every worker forked from it shares it. Circuit ids live only here and in the
+# worker's memory: never logged, never written anywhere.
+_FIELDS: Final = 3
+_table = memoryview(mmap.mmap(-1, ORDERED_PLACES * 8 * _FIELDS)).cast("q")
+# The circuit of the request this thread is serving (set by `app.worker`).
+_this_request = threading.local()
 _rng = random.SystemRandom()
 # How long this worker's recent derivations held their slot (seconds, a moving average).
 _pace = [0.0]
+# A derivation in progress longer than this is one whose worker died.
+_LONGEST_DERIVATION: Final = 60.0
 _T = TypeVar("_T")
+
 # This process's derivation threads and the work handed to them.
 _derivers: list[threading.Thread] = []
 _jobs: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]]] = queue.SimpleQueue()
@@ -122,35 +145,95 @@ def _take_any(paths: list[Path]) -> tuple[int, int] | None:
     return None
 
 
-def _note_arrival(place: int, when: int) -> None:
+def set_circuit(circuit: int | None) -> None:
+    """Say which Tor circuit this thread's request came on (None: unknown)."""
+    _this_request.circuit = circuit
+
+
+def current_circuit() -> int | None:
+    """The Tor circuit of this thread's request, if tor said."""
+    circuit: int | None = getattr(_this_request, "circuit", None)
+    return circuit
+
+
+def _note(place: int, when: int, circuit: int | None = None, rank: int = 0) -> None:
     if place < ORDERED_PLACES:
-        _arrivals[place] = when
+        _table[_FIELDS * place : _FIELDS * place + _FIELDS] = memoryview(
+            array("q", [when, 0 if circuit is None else circuit + 1, rank])
+        )
 
 
-def _ahead_of(place: int, places: int, me: int, stale_before: int) -> int:
-    """How many live waiters arrived before the one at `place` (arrived at `me`)."""
+def _began(place: int) -> None:
+    """Mark the place's waiter as deriving (its circuit still holds the place)."""
+    if place < ORDERED_PLACES:
+        _table[_FIELDS * place] = -time.monotonic_ns()
+
+
+def _entries(places: int, stale_before: int) -> list[tuple[int, int, int, int]]:
+    """The live places: (arrival or -start, place, circuit key, round)."""
+    values = _table[: _FIELDS * min(places, ORDERED_PLACES)].tolist()
+    live = []
+    for index in range(len(values) // _FIELDS):
+        when, key, rank = values[_FIELDS * index : _FIELDS * index + _FIELDS]
+        if when > stale_before or when < -stale_before:
+            live.append((when, index, key, rank))
+    return live
+
+
+def _ahead_of(place: int, places: int, stale_before: int) -> int:
+    """How many live waiters come before the one at `place` in turn: (round, arrival, place)."""
     if place >= ORDERED_PLACES:
         return 0
-    return sum(
-        1
-        for index, when in enumerate(_arrivals[: min(places, ORDERED_PLACES)].tolist())
-        if stale_before < when and (when, index) < (me, place)
-    )
+    turns = {
+        index: (rank, when, index)
+        for when, index, _key, rank in _entries(places, stale_before)
+        if when > 0
+    }
+    mine = turns.get(place)
+    if mine is None:
+        return 0
+    return sum(1 for turn in turns.values() if turn < mine)
+
+
+def _circuit_places(places: int, stale_before: int, circuit: int) -> int:
+    """How many places `circuit` holds now, waiting or deriving."""
+    return sum(1 for _w, _i, key, _r in _entries(places, stale_before) if key == circuit + 1)
 
 
 @contextlib.contextmanager
-def slot(instance_dir: Path, slots: int, wait_seconds: float, queue: int) -> Iterator[None]:
+def slot(
+    instance_dir: Path,
+    slots: int,
+    wait_seconds: float,
+    queue: int,
+    circuit: int | None = None,
+) -> Iterator[None]:
     """Hold one of `slots` derivation slots for the block, or raise `KdfBusy`.
 
-    `KdfBusy` comes at once if `queue` requests are already waiting on this
-    host, else after `wait_seconds` without a free slot.
+    `circuit` is the Tor circuit the request came on (`current_circuit`), if
+    known. `KdfBusy` comes at once if `queue` requests are already waiting on
+    this host or the circuit holds its share of places, else after
+    `wait_seconds` without a free slot.
     """
     taken = _take_any(place_paths(instance_dir, slots, queue))
     if taken is None:
         raise KdfBusy("the queue for derivation slots is full")
     place, place_fd = taken
+    places = slots + queue
+    me = time.monotonic_ns()
+    stale_before = me - int((wait_seconds + _LONGEST_DERIVATION) * 1e9)
     try:
-        fd = _wait_for_slot(slot_paths(instance_dir, slots), place, slots + queue, wait_seconds)
+        if circuit is None:
+            _note(place, me)
+        else:
+            # Its round: how many places its circuit holds already, so its turn
+            # comes after every other circuit's first (second, ...) waiter.
+            rank = _circuit_places(places, stale_before, circuit)
+            if rank >= PLACES_PER_CIRCUIT:
+                raise KdfBusy("this circuit holds its share of the queue")
+            _note(place, me, circuit, rank)
+        fd = _wait_for_slot(slot_paths(instance_dir, slots), place, places, me, wait_seconds)
+        _began(place)
         began = time.monotonic()
         try:
             yield
@@ -159,33 +242,29 @@ def slot(instance_dir: Path, slots: int, wait_seconds: float, queue: int) -> Ite
             held = time.monotonic() - began
             _pace[0] = held if not _pace[0] else 0.8 * _pace[0] + 0.2 * held
     finally:
+        _note(place, 0)
         os.close(place_fd)
 
 
-def _wait_for_slot(paths: list[Path], place: int, places: int, wait_seconds: float) -> int:
-    """Wait in arrival order for a free slot (its descriptor); `KdfBusy` at the deadline."""
-    me = time.monotonic_ns()
+def _wait_for_slot(paths: list[Path], place: int, places: int, me: int, wait_seconds: float) -> int:
+    """Wait for our turn and a free slot (its descriptor); `KdfBusy` at the deadline."""
     deadline = me + int(wait_seconds * 1e9)
     # An entry older than any wait can be was left by a waiter that died.
     stale_before = me - int((wait_seconds + 1) * 1e9)
-    _note_arrival(place, me)
-    try:
-        ahead = _ahead_of(place, places, me, stale_before)
-        if (ahead / len(paths) + 1) * _pace[0] > wait_seconds:
-            raise KdfBusy("the waiters ahead cannot be served within the wait")
-        while True:
-            ahead = _ahead_of(place, places, me, stale_before)
-            if ahead < len(paths):
-                taken = _take_any(paths)
-                if taken is not None:
-                    return taken[1]
-            now = time.monotonic_ns()
-            if now >= deadline:
-                raise KdfBusy("every derivation slot is taken")
-            pause = _POLL if ahead < len(paths) else _RANK_POLL
-            time.sleep(min(pause, (deadline - now) / 1e9))
-    finally:
-        _note_arrival(place, 0)
+    ahead = _ahead_of(place, places, stale_before)
+    if (ahead / len(paths) + 1) * _pace[0] > wait_seconds:
+        raise KdfBusy("the waiters ahead cannot be served within the wait")
+    while True:
+        ahead = _ahead_of(place, places, stale_before)
+        if ahead < len(paths):
+            taken = _take_any(paths)
+            if taken is not None:
+                return taken[1]
+        now = time.monotonic_ns()
+        if now >= deadline:
+            raise KdfBusy("every derivation slot is taken")
+        pause = _POLL if ahead < len(paths) else _RANK_POLL
+        time.sleep(min(pause, (deadline - now) / 1e9))
 
 
 def start_derivers(count: int) -> None:

@@ -33,7 +33,8 @@ _STAFF_PREFIX: Final = "/staff"
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
-def _local_address(sock: socket.socket) -> str:
+def local_address(sock: socket.socket) -> str:
+    """The listener's own address as binds are written: IP:PORT, [IP]:PORT or unix:PATH."""
     name = sock.getsockname()
     if isinstance(name, tuple):
         host, port = name[0], name[1]
@@ -61,7 +62,7 @@ class ListenerMiddleware:
         sock = environ.get("gunicorn.socket")
         if sock is not None:
             try:
-                local = _local_address(sock)
+                local = local_address(sock)
             except OSError:
                 local = ""
             environ[LISTENER_KEY] = STAFF if local in self.staff_binds else SOURCE

@@ -36,7 +36,7 @@ from typing import Any
 
 from app.errors import AppError, ConfigError
 from app.instance import InstancePaths, load_config
-from app.rotation import NEXT_ONION_NAME
+from app.rotation import NEXT_ONION_NAME, SOURCE_ONION_NAME
 from app.services import resumable, sweep
 from app.services.resumable import Recovered
 from app.store import EnvelopeStore
@@ -72,6 +72,14 @@ def resolve_mode(mode: str) -> str:
     if os.environ.get("RAAZDAR_TOR_CONTROL"):
         return "attach"
     return "launch" if shutil.which("tor") else "off"
+
+
+def names_circuits(mode: str) -> bool:
+    """Whether the source onion of this tor mode names each connection's circuit to the app.
+
+    Only a tor raazdar starts: an attached tor takes ADD_ONION, which cannot ask for it.
+    """
+    return mode in ("launch", "private")
 
 
 def serve(
@@ -112,6 +120,8 @@ def serve(
         RAAZDAR_STAFF_BIND=f"127.0.0.1:{staff_port}",
         # The staff dashboard's tor box says "--tor off" rather than "start serve".
         RAAZDAR_TOR_MODE=mode,
+        # A tor of our own starts each source connection with its circuit (app.worker).
+        RAAZDAR_TOR_CIRCUITS="1" if names_circuits(mode) else "0",
     )
     if workers:
         env["RAAZDAR_WORKERS"] = str(workers)
@@ -243,10 +253,17 @@ def _start_tor(
             network.stop()
         raise TorError("stopped during start-up")
     try:
-        served.onion = tor.publish(tor_dir / "source-onion.key", f"127.0.0.1:{port}")
-        served.pow_defence = tor.pow_enabled
+        sources = [(tor_dir / SOURCE_ONION_NAME, tor_dir / "source-service")]
         if (tor_dir / NEXT_ONION_NAME).exists():
-            served.next_onion = tor.publish(tor_dir / NEXT_ONION_NAME, f"127.0.0.1:{port}")
+            sources.append((tor_dir / NEXT_ONION_NAME, tor_dir / "source-next-service"))
+        if names_circuits(mode):
+            # A tor of our own names each connection's circuit to the app first.
+            addresses = tor.publish_naming_circuits(sources, f"127.0.0.1:{port}")
+        else:
+            addresses = [tor.publish(key, f"127.0.0.1:{port}") for key, _ in sources]
+        served.onion = addresses[0]
+        served.next_onion = addresses[1] if len(addresses) > 1 else None
+        served.pow_defence = tor.pow_enabled
         served.staff = StaffOnion(tor, StaffClients(tor_dir), f"127.0.0.1:{staff_port}")
         try:
             served.staff.refresh()
@@ -299,6 +316,16 @@ def _report(served: Served, say: Callable[[str], None]) -> None:
         say(
             "warning: proof-of-work defence: OFF (tor lacks the pow module or is older than "
             "0.4.9.2); a flood over Tor can only be slowed by the app: upgrade tor"
+        )
+    if names_circuits(served.tor_mode):
+        say(
+            "circuits: tor names each source connection's circuit; logins wait their turn "
+            "by circuit, so a flood down one circuit delays others by one derivation at most"
+        )
+    else:
+        say(
+            "circuits: not named (an attached tor takes ADD_ONION, which cannot ask for it); "
+            "logins wait first come, first served"
         )
     if served.staff is not None:
         _report_staff(served.staff, say)

@@ -23,13 +23,24 @@ the first worker to wake accept a whole burst and queue it behind its own
 threads while the other workers idle.
 
 It also drops gunicorn's `Server` header, which names the software to anyone.
+
+With RAAZDAR_TOR_CIRCUITS=1, tor starts every connection to a source listener
+with a line naming the circuit it came on (HiddenServiceExportCircuitID
+haproxy: `PROXY TCP6 fc00:dead:beef:4dad::AABB:CCDD ::1 ...`). The main loop
+reads it with the head, keeps the circuit with the connection (for every
+request on it) and hands it to `app.kdf_pool`, whose queue takes circuits in
+turn. The line is never passed on (REMOTE_ADDR stays tor's loopback address)
+and the circuit is never logged or stored. A connection without the line is
+closed unanswered: only tor may say which circuit a request came on.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import ipaddress
 import os
+import re
 import selectors
 import socket
 import threading
@@ -44,7 +55,8 @@ from gunicorn.workers.gthread import TConn, ThreadWorker
 # Imported here, in the gunicorn master (which loads the worker class), so that
 # the pool's table of waiters is mapped before the fork and shared by every worker.
 from app import kdf_pool
-from app.config import kdf_slots
+from app.config import kdf_slots, staff_binds, tor_circuits
+from app.listeners import local_address
 
 HEAD_SECONDS: Final = 20.0
 BODY_GRACE_SECONDS: Final = 20.0
@@ -53,6 +65,14 @@ BODY_MIN_RATE: Final = 500.0
 # parser answers 400 on its own.
 _HEAD_LIMIT: Final = 64 * 1024
 _END_OF_HEAD: Final = b"\r\n\r\n"
+# Tor's line (control-spec's HiddenServiceExportCircuitID): the circuit is the
+# low 32 bits of the source address; ports and the rest are tor's own.
+_TOR_LINE: Final = re.compile(
+    rb"PROXY TCP6 (fc00:dead:beef:4dad:[0-9a-f:]{1,24}) ::1 \d{1,5} \d{1,5}"
+)
+_TOR_PREFIX: Final = int(ipaddress.IPv6Address("fc00:dead:beef:4dad::")) >> 32
+# Tor's line is under 80 bytes; a connection that has sent this many without one is not tor.
+_TOR_LINE_LIMIT: Final = 108
 # How much nicer request threads are than derivation threads: nice 5 weighs about
 # a third of nice 0 when both want one core (10 seemed to slow a quiet login's own
 # steps after its derivation in tests/bench/login.py; a noisy, shared machine).
@@ -100,6 +120,20 @@ def _paced(sock: socket.socket) -> PacedSocket:
     return PacedSocket(sock.family, sock.type, sock.proto, fileno=sock.detach())
 
 
+def tor_circuit(line: bytes) -> int | None:
+    """The circuit id in tor's first line of a connection (without its CRLF), or None."""
+    match = _TOR_LINE.fullmatch(line)
+    if match is None:
+        return None
+    try:
+        address = int(ipaddress.IPv6Address(match.group(1).decode("ascii")))
+    except ValueError:
+        return None
+    if address >> 32 != _TOR_PREFIX:
+        return None
+    return address & 0xFFFFFFFF
+
+
 def _request_thread_priority() -> None:
     """Lower this request thread's CPU priority (Linux: per thread) below the derivations'."""
     me = threading.get_native_id()
@@ -116,6 +150,9 @@ class HeadFirstWorker(ThreadWorker):
         self.reading_heads: dict[Any, float] = {}
         # Requests handed to the threads and not finished (main loop only).
         self.in_flight = 0
+        # Whether tor names the circuit first on the source listeners (RAAZDAR_TOR_CIRCUITS).
+        self.circuits = tor_circuits()
+        self.staff_binds = frozenset(staff_binds())
 
     @property
     def worker_connections(self) -> int:
@@ -144,7 +181,12 @@ class HeadFirstWorker(ThreadWorker):
             self.nr_conns += 1
             paced = _paced(client)
             paced.setblocking(True)
-            self.enqueue_req(TConn(self.cfg, paced, address, listener.getsockname()))
+            conn = TConn(self.cfg, paced, address, listener.getsockname())
+            # None until tor's line has been read; -1 where none is expected (staff).
+            conn.circuit = -1
+            if self.circuits and local_address(listener) not in self.staff_binds:
+                conn.circuit = None
+            self.enqueue_req(conn)
         except OSError as exc:
             if exc.errno not in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
                 raise
@@ -174,6 +216,8 @@ class HeadFirstWorker(ThreadWorker):
             self._drop(conn)
             return
         conn.head_bytes += data
+        if conn.circuit is None and not self._take_tor_line(conn):
+            return
         if _END_OF_HEAD in conn.head_bytes or len(conn.head_bytes) > _HEAD_LIMIT:
             self.poller.unregister(conn.sock)
             del self.reading_heads[conn]
@@ -181,6 +225,24 @@ class HeadFirstWorker(ThreadWorker):
             conn.head_bytes = bytearray()
             conn.data_ready = True
             self._to_thread(conn)
+
+    def _take_tor_line(self, conn: Any) -> bool:
+        """Take tor's line off the front of a new connection; False while none is whole yet.
+
+        A connection whose first line is not tor's is closed.
+        """
+        end = conn.head_bytes.find(b"\r\n")
+        if end < 0:
+            if len(conn.head_bytes) > _TOR_LINE_LIMIT:
+                self._drop(conn)
+            return False
+        circuit = tor_circuit(bytes(conn.head_bytes[:end]))
+        if circuit is None:
+            self._drop(conn)
+            return False
+        conn.circuit = circuit
+        del conn.head_bytes[: end + 2]
+        return True
 
     def _to_thread(self, conn: Any) -> None:
         """Hand a connection whose head is here to a thread."""
@@ -213,6 +275,15 @@ class HeadFirstWorker(ThreadWorker):
             return bool(super()._keepalive_after(conn, keepalive))
         except TimeoutError:
             return False  # a body that fell behind: close quietly, nothing to log
+
+    def handle_request(self, req: Any, conn: Any) -> Any:
+        """Serve one request, its circuit (if tor named one) known to the derivation pool."""
+        circuit = getattr(conn, "circuit", -1)
+        kdf_pool.set_circuit(None if circuit is None or circuit < 0 else circuit)
+        try:
+            return super().handle_request(req, conn)
+        finally:
+            kdf_pool.set_circuit(None)
 
     def handle(self, conn: Any) -> Any:
         """Serve one request whose head was read by the main loop, under the body's deadline."""

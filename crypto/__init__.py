@@ -36,6 +36,7 @@ from crypto.errors import (
     UnsupportedVersionError,
     VerificationError,
 )
+from crypto.hybrid import HybridPrivateKey, HybridPublicKey
 from crypto.instance import InstanceListing, TimestampPolicy
 from crypto.kdf import KdfParams
 from crypto.keyfile import KeyFile, KeyPair
@@ -62,6 +63,8 @@ __all__ = [
     "DecryptionError",
     "Fingerprint",
     "FormatError",
+    "HybridPrivateKey",
+    "HybridPublicKey",
     "InstanceListing",
     "KdfParams",
     "KeyFile",

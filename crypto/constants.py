@@ -14,6 +14,10 @@ KEY_PREFIX_X25519_PUBLIC: Final = "rz-x25519-public:"
 KEY_PREFIX_X25519_SECRET: Final = "rz-x25519-secret:"  # noqa: S105 - a prefix, not a secret
 KEY_PREFIX_ED25519_PUBLIC: Final = "rz-ed25519-public:"
 KEY_PREFIX_ED25519_SECRET: Final = "rz-ed25519-secret:"  # noqa: S105 - a prefix, not a secret
+# Hybrid (X-Wing: ML-KEM-768 + X25519) keys for envelope v2: the public key is
+# 1216 bytes, the secret the 32-byte X-Wing seed (crypto.xwing, crypto.hybrid).
+KEY_PREFIX_XWING_PUBLIC: Final = "rz-xwing-public:"
+KEY_PREFIX_XWING_SECRET: Final = "rz-xwing-secret:"  # noqa: S105 - a prefix, not a secret
 KEY_TEXT_CHECKSUM_BYTES: Final = 4
 KEY_BYTES: Final = 32
 
@@ -79,6 +83,24 @@ TRAILER_MAX_BYTES: Final = METADATA_MAX_BYTES + TRAILER_FIXED_BYTES
 # Every inner plaintext is padded to at least this size, so that the length of a
 # short message (where Padmé's steps are only a few bytes wide) is not revealed.
 MIN_PADDED_BYTES: Final = 4096
+
+# Envelope v2 (docs/PROTOCOL.md §5A): the same layout, with hybrid post-quantum
+# recipient stanzas (X-Wing, crypto.xwing) and labels of its own, so that no
+# key, MAC or signature of one version is valid in the other.
+ENVELOPE_V2_VERSION_LINE: Final = b"raazdar-envelope/v2"
+ENVELOPE_V2_RECIPIENT_TAG: Final = b"-> xwing "
+XWING_CIPHERTEXT_BYTES: Final = 1120
+WRAPPED_FILE_KEY_BYTES: Final = 48  # XChaCha20-Poly1305: file key 32 + tag 16
+# The X-Wing ciphertext's line is 1494 characters; 64 such stanzas make a
+# header of about 99 KiB.
+ENVELOPE_V2_MAX_LINE: Final = 1536
+ENVELOPE_V2_MAX_HEADER_BYTES: Final = 128 * 1024
+PERSON_STANZA_KEY_V2: Final = b"rz-env-wrap-v2"
+PERSON_PAYLOAD_KEY_V2: Final = b"rz-env-payload2"
+PERSON_HEADER_MAC_KEY_V2: Final = b"rz-env-hdrmac-v2"
+PERSON_HEADER_MAC_V2: Final = b"rz-env-mac-v2"
+PERSON_SIGNED_DIGEST_V2: Final = b"rz-env-signed-v2"
+SIG_CONTEXT_ENVELOPE_V2: Final = b"raazdar envelope v2"
 
 # Codenames: seven random words from the EFF large wordlist (7 x 12.92 = 90.5
 # bits) and an eighth word that is a checksum of the first seven.

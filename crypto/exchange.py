@@ -12,7 +12,7 @@ the digest of the previous export's signed manifest, so a workstation notices a
 bundle that never arrived and a server that forked or restarted its chain. A
 `resend` bundle holds every item exported before and not yet acknowledged, so it
 fills every gap below its number. Format 1 exports (before the chain) are still
-read, with no sequence; `review.importer` decides when to accept them.
+read, with no sequence; `review.intake.importer` decides when to accept them.
 """
 
 from __future__ import annotations

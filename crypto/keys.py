@@ -70,13 +70,13 @@ def _to_text(prefix: str, raw: bytes) -> str:
     return prefix + b64encode(raw + check)
 
 
-def _from_text(prefix: str, text: str) -> bytes:
+def _from_text(prefix: str, text: str, size: int = C.KEY_BYTES) -> bytes:
     text = text.strip()
     if not text.startswith(prefix):
         found = text.split(":", 1)[0] + ":" if ":" in text else "no type prefix"
         raise FormatError(f"expected a key starting {prefix!r}, got {found!r}")
-    data = b64decode(text[len(prefix) :], length=C.KEY_BYTES + C.KEY_TEXT_CHECKSUM_BYTES)
-    raw, check = data[: C.KEY_BYTES], data[C.KEY_BYTES :]
+    data = b64decode(text[len(prefix) :], length=size + C.KEY_TEXT_CHECKSUM_BYTES)
+    raw, check = data[:size], data[size:]
     expected = blake2b(prefix.encode() + raw, person=C.PERSON_KEY_CHECKSUM, size=4)
     if not hmac.compare_digest(check, expected):
         raise FormatError("key text checksum does not match: it was mistyped or altered")

@@ -29,6 +29,8 @@ ONION_ID_CHARS: Final = 56
 CLIENT_KEY_CHARS: Final = 52  # 32 bytes in unpadded base32
 CLIENT_AUTH_PREFIX: Final = "descriptor:x25519:"
 SERVICE_KEY_PREFIX: Final = "ED25519-V3:"
+# The 32-byte header of tor's `hs_ed25519_secret_key` file (tor's ed25519 key files).
+SERVICE_KEY_FILE_HEADER: Final = b"== ed25519v1-secret: type0 ==\0\0\0"
 ONION_VERSION: Final = b"\x03"
 ONION_CHECKSUM_LABEL: Final = b".onion checksum"
 _EXPANDED_KEY_BYTES: Final = 64
@@ -107,6 +109,10 @@ class OnionServiceKey:
     def to_tor(self) -> str:
         """Write `ED25519-V3:<base64>`. The result is secret."""
         return SERVICE_KEY_PREFIX + base64.b64encode(self._expanded).decode("ascii")
+
+    def to_tor_file(self) -> bytes:
+        """Write the `hs_ed25519_secret_key` file of a HiddenServiceDir. The result is secret."""
+        return SERVICE_KEY_FILE_HEADER + self._expanded
 
     @property
     def address(self) -> str:

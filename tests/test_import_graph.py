@@ -108,8 +108,8 @@ def test_the_cycle_finder_finds_a_cycle() -> None:
 
 def test_conflicts_and_triage_share_the_state_module_not_each_other() -> None:
     edges = graph()
-    assert "review.state" in edges["review.conflicts"]
-    assert "review.triage" not in edges["review.conflicts"]
+    assert "review.workspace.state" in edges["review.casework.conflicts"]
+    assert "review.casework.triage" not in edges["review.casework.conflicts"]
 
 
 # Who may import whom (every import, at any depth): DESIGN.md's trust zones.

@@ -62,7 +62,11 @@ def derive(codename: str) -> SourceKeys:
     config = current_app.config
     salt, params = config["CODENAME_SALT"], config["CODENAME_KDF"]
     with kdf_pool.slot(
-        config["INSTANCE_DIR"], config["KDF_SLOTS"], config["KDF_WAIT_SECONDS"], config["KDF_QUEUE"]
+        config["INSTANCE_DIR"],
+        config["KDF_SLOTS"],
+        config["KDF_WAIT_SECONDS"],
+        config["KDF_QUEUE"],
+        circuit=kdf_pool.current_circuit(),
     ):
         return kdf_pool.run(lambda: derive_source_keys(codename, salt, params))
 

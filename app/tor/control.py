@@ -27,6 +27,8 @@ from stem.control import EventType
 
 from app.errors import AppError
 from app.noatime import read_quietly
+from crypto import FormatError
+from crypto.onion import OnionServiceKey
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +55,36 @@ class Health:
     def published(self, address: str) -> bool:
         """Say whether a descriptor for `address` has been uploaded."""
         return address.removesuffix(".onion") in self.uploaded
+
+
+def _service_key(key_file: Path) -> OnionServiceKey:
+    """The onion service key in `key_file` (0600), made now if there is none."""
+    if key_file.exists():
+        try:
+            return OnionServiceKey.from_tor(read_quietly(key_file).decode("ascii"))
+        except (FormatError, UnicodeDecodeError) as exc:
+            raise TorError(f"{key_file} does not hold an ED25519-V3 onion service key") from exc
+    key = OnionServiceKey.generate()
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(key.to_tor() + "\n")
+    return key
+
+
+def _write_service_dir(service_dir: Path, key: OnionServiceKey) -> None:
+    """Give tor the key in its own form, in a 0700 HiddenServiceDir (as tor insists)."""
+    service_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(service_dir, 0o700)
+    secret = service_dir / "hs_ed25519_secret_key"
+    content = key.to_tor_file()
+    if secret.exists() and read_quietly(secret) == content:
+        return
+    # A key that differs (the key file was replaced): tor's derived files go with it.
+    for stale in ("hs_ed25519_public_key", "hostname"):
+        (service_dir / stale).unlink(missing_ok=True)
+    fd = os.open(secret, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(content)
 
 
 class Tor:
@@ -180,6 +212,47 @@ class Tor:
             with os.fdopen(fd, "w") as out:
                 out.write(fields["PrivateKey"] + "\n")
         return f"{service_id}.onion"
+
+    def publish_naming_circuits(
+        self, services: Iterable[tuple[Path, Path]], target: str, *, pow_defence: bool = True
+    ) -> list[str]:
+        """Publish onion services on port 80 to `target` whose tor names each circuit first.
+
+        Each service is (its key file, in ADD_ONION's form and created on first
+        use; a HiddenServiceDir for tor). With HiddenServiceExportCircuitID tor
+        starts every connection with a line naming the circuit it came on
+        (`app.worker`). ADD_ONION cannot ask for that (tor 0.4.9 refuses the
+        keyword), so these are configured services, set with SETCONF. SETCONF
+        replaces every configured onion service of the tor it is sent to, so
+        only a tor of our own may be asked. Returns the addresses, in order.
+        """
+        if self.process is None:
+            raise TorError("only a tor raazdar started may be given configured onion services")
+        if not _TARGET.fullmatch(target):
+            raise TorError(
+                f"an onion service may only point at loopback or a unix socket: {target}"
+            )
+        pow_lines = pow_defence and self._supports_pow()
+        options: list[tuple[str, str]] = []
+        addresses = []
+        for key_file, service_dir in services:
+            key = _service_key(key_file)
+            _write_service_dir(service_dir, key)
+            addresses.append(key.address)
+            # Each option belongs to the HiddenServiceDir before it.
+            options += [
+                ("HiddenServiceDir", str(service_dir)),
+                ("HiddenServicePort", f"80 {target}"),
+                ("HiddenServiceExportCircuitID", "haproxy"),
+            ]
+            if pow_lines:
+                options.append(("HiddenServicePoWDefensesEnabled", "1"))
+        try:
+            self.controller.set_options(options)
+        except stem.ControllerError as exc:
+            raise TorError(f"tor refused to publish the onion service: {exc}") from exc
+        self.pow_enabled = pow_lines
+        return addresses
 
     def _add_onion(self, words: list[str]) -> Any:
         """Send one ADD_ONION line; return tor's reply (a refusal is returned, not raised)."""

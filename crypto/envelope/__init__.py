@@ -1,4 +1,7 @@
-"""Envelope v1 (`*.rze`): a file sealed to several X25519 recipients, optionally signed."""
+"""Envelopes (`*.rze`): a file sealed to several recipients, optionally signed.
+
+v1 seals to X25519 keys; v2 to hybrid post-quantum (X-Wing) keys.
+"""
 
 from crypto.envelope.header import Header, Stanza
 from crypto.envelope.metadata import Metadata

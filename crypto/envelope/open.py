@@ -21,12 +21,19 @@ import nacl.bindings as sodium
 
 from crypto import constants as C
 from crypto.encoding import blake2b_hasher
-from crypto.envelope.header import Header, header_mac, parse_header, payload_key, unwrap_file_key
+from crypto.envelope.header import (
+    Header,
+    Identity,
+    header_mac,
+    parse_header,
+    payload_key,
+    unwrap_file_key,
+)
 from crypto.envelope.metadata import Metadata, decode_trailer_sizes
 from crypto.envelope.secretstream import Buffer, Puller
 from crypto.envelope.stream import BLOCK, EnvelopeReader
 from crypto.errors import DecryptionError, FormatError, VerificationError
-from crypto.keys import PrivateKey, VerifyKey
+from crypto.keys import VerifyKey
 from crypto.padding import padded_size
 
 _TAG_MESSAGE: Final = sodium.crypto_secretstream_xchacha20poly1305_TAG_MESSAGE
@@ -64,7 +71,7 @@ def verify_signature(src: BinaryIO, trusted: Collection[VerifyKey]) -> VerifyKey
 def open_envelope(
     src: BinaryIO,
     dst: BinaryIO,
-    identities: Iterable[PrivateKey],
+    identities: Iterable[Identity],
     *,
     trusted_signers: Collection[VerifyKey] | None = None,
 ) -> Opened:
@@ -82,10 +89,10 @@ def open_envelope(
     stream_header = reader.read(C.STREAM_HEADER_BYTES)
     if len(stream_header) != C.STREAM_HEADER_BYTES:
         raise DecryptionError("envelope is truncated")
-    expected = header_mac(file_key, header.mac_input, stream_header)
+    expected = header_mac(file_key, header.mac_input, stream_header, header.version)
     if not hmac.compare_digest(expected, header.mac):
         raise DecryptionError("header MAC does not verify")
-    puller = Puller(stream_header, payload_key(file_key))
+    puller = Puller(stream_header, payload_key(file_key, header.version))
     inner = _InnerParser(dst)
     while True:
         block, last = reader.read_block(_BLOCK)
@@ -105,7 +112,7 @@ def open_envelope(
 
 def open_bytes(
     envelope: bytes,
-    identities: Iterable[PrivateKey],
+    identities: Iterable[Identity],
     *,
     trusted_signers: Collection[VerifyKey] | None = None,
 ) -> tuple[bytes, Opened]:
@@ -118,7 +125,7 @@ def open_bytes(
 def open_to_path(
     src: BinaryIO,
     target: str | os.PathLike[str],
-    identities: Iterable[PrivateKey],
+    identities: Iterable[Identity],
     *,
     trusted_signers: Collection[VerifyKey] | None = None,
 ) -> Opened:
@@ -156,7 +163,7 @@ def _check_signer(header: Header, trusted: Collection[VerifyKey] | None, *, requ
 
 def _start_signature_check(reader: EnvelopeReader, header: Header) -> Any:
     """Hash the header and, from here on, every byte but the 64-byte signature tail."""
-    hasher = blake2b_hasher(person=C.PERSON_SIGNED_DIGEST, size=64)
+    hasher = blake2b_hasher(person=header.version.person_signed, size=64)
     hasher.update(header.raw)
     reader.hold_tail(C.SIGNATURE_BYTES, hasher)
     return hasher
@@ -168,7 +175,7 @@ def _verify_tail(reader: EnvelopeReader, header: Header, hasher: Any) -> VerifyK
         signature = reader.tail()
     except FormatError as exc:
         raise VerificationError("signature", "signature is missing or misplaced") from exc
-    header.signer.verify(C.SIG_CONTEXT_ENVELOPE, hasher.digest(), signature)
+    header.signer.verify(header.version.signature_context, hasher.digest(), signature)
     return header.signer
 
 

@@ -17,8 +17,9 @@ from crypto.envelope.header import build_header, header_mac, payload_key
 from crypto.envelope.metadata import Metadata, encode_trailer
 from crypto.envelope.pipeline import Output, Readinto, mapped_input, read_full
 from crypto.envelope.secretstream import Buffer, Pusher
+from crypto.envelope.version import RecipientKey
 from crypto.errors import CryptoError
-from crypto.keys import PublicKey, SigningKey
+from crypto.keys import SigningKey
 from crypto.padding import padded_size
 
 _TAG_MESSAGE: Final = sodium.crypto_secretstream_xchacha20poly1305_TAG_MESSAGE
@@ -48,25 +49,28 @@ class SealingWriter:
     def __init__(
         self,
         dst: BinaryIO,
-        recipients: Iterable[PublicKey],
+        recipients: Iterable[RecipientKey],
         metadata: Metadata,
         *,
         signer: SigningKey | None = None,
     ) -> None:
         self._signer = signer
-        hasher: Any = blake2b_hasher(person=C.PERSON_SIGNED_DIGEST, size=64) if signer else None
-        self._output = Output(dst, hasher)
         self._length = 0
         self._emitted = 0  # inner plaintext bytes already pushed
         self._done = False
         file_key = nacl.utils.random(C.FILE_KEY_BYTES)
         self._metadata = metadata
         metadata.encode()  # refuse an oversized record now, not after the upload
-        head = build_header(
+        # X25519 keys only give v1, hybrid keys only v2; a mix is refused.
+        self._version, head = build_header(
             file_key, list(recipients), signer.verify_key if signer is not None else None
         )
-        self._pusher = Pusher(payload_key(file_key))
-        mac = header_mac(file_key, head, self._pusher.header)
+        hasher: Any = None
+        if signer is not None:
+            hasher = blake2b_hasher(person=self._version.person_signed, size=64)
+        self._output = Output(dst, hasher)
+        self._pusher = Pusher(payload_key(file_key, self._version))
+        mac = header_mac(file_key, head, self._pusher.header, self._version)
         self._output.write(head + b" " + b64encode(mac).encode() + b"\n" + self._pusher.header)
         self._pending = b""  # plaintext not yet pushed: at most one chunk
 
@@ -174,7 +178,7 @@ class SealingWriter:
             self._pending = b""
             if self._signer is not None:
                 digest = self._output.digest()
-                self._output.write(self._signer.sign(C.SIG_CONTEXT_ENVELOPE, digest))
+                self._output.write(self._signer.sign(self._version.signature_context, digest))
             self._output.close()
         except BaseException:
             self._output.abandon()
@@ -232,7 +236,7 @@ def _last_chunks(rest: bytes, padding: int, trailer: bytes) -> Iterator[tuple[by
 def seal(
     src: BinaryIO,
     dst: BinaryIO,
-    recipients: Iterable[PublicKey],
+    recipients: Iterable[RecipientKey],
     metadata: Metadata,
     *,
     signer: SigningKey | None = None,
@@ -245,7 +249,7 @@ def seal(
 
 def seal_bytes(
     plaintext: bytes,
-    recipients: Iterable[PublicKey],
+    recipients: Iterable[RecipientKey],
     metadata: Metadata,
     *,
     signer: SigningKey | None = None,

@@ -15,6 +15,8 @@ from crypto.padding import padme
 _VERSION_LINE: Final = len(C.ENVELOPE_VERSION_LINE) + 1
 # "-> x25519 " key-id(11) LF, then the 80-byte body in base64url (107) LF.
 _STANZA: Final = len(C.ENVELOPE_RECIPIENT_TAG) + 11 + 1 + 107 + 1
+# v2: "-> xwing " key-id(11) LF, the X-Wing ciphertext (1494) LF, the wrapped key (64) LF.
+_STANZA_V2: Final = len(C.ENVELOPE_V2_RECIPIENT_TAG) + 11 + 1 + 1494 + 1 + 64 + 1
 # "-> ed25519 " key(43) LF.
 _SIGNER: Final = len(C.ENVELOPE_SIGNER_TAG) + 43 + 1
 # "--- " mac(43) LF.
@@ -22,16 +24,17 @@ _MAC_LINE: Final = len(C.ENVELOPE_MAC_TAG) + 43 + 1
 _BLOCK: Final = C.CHUNK_BYTES + C.STREAM_ABYTES
 
 
-def header_size(recipients: int, *, signed: bool) -> int:
-    """The size of a header with `recipients` stanzas, and a signer line if `signed`."""
+def header_size(recipients: int, *, signed: bool, hybrid: bool = False) -> int:
+    """The size of a header of `recipients` stanzas (v2 if `hybrid`), signer line if `signed`."""
     if not 1 <= recipients <= C.ENVELOPE_MAX_RECIPIENTS:
         raise ValueError("recipient count out of range")
-    return _VERSION_LINE + _STANZA * recipients + (_SIGNER if signed else 0) + _MAC_LINE
+    stanza = _STANZA_V2 if hybrid else _STANZA
+    return _VERSION_LINE + stanza * recipients + (_SIGNER if signed else 0) + _MAC_LINE
 
 
-def is_envelope_size(size: int, recipients: int, *, signed: bool) -> bool:
+def is_envelope_size(size: int, recipients: int, *, signed: bool, hybrid: bool = False) -> bool:
     """Say whether an envelope to `recipients` keys can be exactly `size` bytes long."""
-    fixed = header_size(recipients, signed=signed) + C.STREAM_HEADER_BYTES
+    fixed = header_size(recipients, signed=signed, hybrid=hybrid) + C.STREAM_HEADER_BYTES
     fixed += C.SIGNATURE_BYTES if signed else 0
     payload = size - fixed  # = T + 17 * ceil(T / 65536)
     if payload < C.MIN_PADDED_BYTES + C.STREAM_ABYTES:

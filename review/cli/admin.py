@@ -9,8 +9,8 @@ from rich.table import Table
 
 from crypto import Fingerprint, KeyFile, SignedManifest, VerifyKey
 from crypto.errors import CryptoError
-from review import audit, conflicts
 from review import workspace as ws
+from review.casework import conflicts
 from review.cli.base import (
     Ctx,
     Group,
@@ -20,10 +20,11 @@ from review.cli.base import (
     pass_ctx,
     safe,
 )
-from review.enrolment import enrol_key, init_workspace
 from review.errors import ReviewError
-from review.keyring import init_pins
-from review.server_info import ServerInfo
+from review.intake.server_info import ServerInfo
+from review.keys.enrolment import enrol_key, init_workspace
+from review.keys.keyring import init_pins
+from review.workspace import audit
 
 
 @cli.command()

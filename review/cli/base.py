@@ -22,12 +22,13 @@ from rich.console import Console
 from rich.text import Text
 
 from crypto.errors import CryptoError
-from review import bidi, triage
+from review import bidi
 from review import workspace as ws
-from review.blobs import clear_times
+from review.casework import triage
 from review.cli import sensitive
 from review.errors import ReviewError, UnlockError
-from review.state import State
+from review.workspace.blobs import clear_times
+from review.workspace.state import State
 
 PROG: Final = "raazdar-review"
 DANGER: Final = "DANGER TO LIFE"

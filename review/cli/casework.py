@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from review import reports, search, triage
+from review.casework import reports, triage
 from review.cli.base import (
     DANGER,
     PROG,
@@ -30,6 +30,7 @@ from review.cli.conflicts import routing_notice
 from review.cli.exchange import gap_notice
 from review.cli.sensitive import ask, warn_argument
 from review.errors import ReviewError
+from review.workspace import search
 
 
 @cli.command("list")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from rich.table import Table
 
-from review import conflicts
+from review.casework import conflicts
 from review.cli.base import PROG, Ctx, Group, cli, make_console, pass_ctx, safe
 from review.cli.sensitive import warn_argument
 from review.workspace import Unlocked

@@ -15,7 +15,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from review import bidi, corroboration, entities, links
+from review import bidi
+from review.analysis import corroboration, entities, links
 from review.cli.base import RTL_MODES, Ctx, cli, make_console, pass_ctx, reorders, safe
 from review.cli.sensitive import ask, warn_argument
 from review.errors import InvalidValue

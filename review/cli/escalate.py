@@ -13,7 +13,7 @@ from rich.table import Table
 from crypto import KdfParams, KeyFile, KeyPair, PublicKey, VerifyKey
 from crypto.errors import CryptoError, DecryptionError
 from crypto.packet import open_packet
-from review import bodies, escalation
+from review import escalation
 from review.cli.base import (
     PROG,
     Ctx,
@@ -28,9 +28,10 @@ from review.cli.base import (
 )
 from review.cli.sensitive import asked_lines, warn_argument
 from review.errors import InvalidValue, ReviewError
-from review.opened import render, write_new, write_opened
-from review.packets import Confirm, Selection
-from review.redaction import Candidate, Term, parse_term
+from review.escalation import bodies
+from review.escalation.opened import render, write_new, write_opened
+from review.escalation.packets import Confirm, Selection
+from review.escalation.redaction import Candidate, Term, parse_term
 
 _FILE = click.Path(path_type=Path, dir_okay=False, exists=True)
 _NEW_FILE = click.Path(path_type=Path, dir_okay=False)

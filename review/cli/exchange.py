@@ -9,7 +9,7 @@ import click
 import rich.progress
 from rich.console import Console
 
-from review import exports, replies
+from review.casework import replies
 from review.cli.base import (
     PROG,
     Ctx,
@@ -17,7 +17,8 @@ from review.cli.base import (
     compose,
     pass_ctx,
 )
-from review.importer import import_bundle
+from review.intake import exports
+from review.intake.importer import import_bundle
 from review.workspace import Unlocked
 
 

@@ -10,12 +10,12 @@ from rich.table import Table
 
 from crypto import KdfParams, KeyFile, Manifest, SignedManifest, TimestampPolicy
 from crypto.errors import CryptoError
-from review import ceremony, keyring
 from review import workspace as ws
-from review.ceremony import CeremonyError
 from review.cli.base import Ctx, Group, ask, cli, make_console, pass_ctx, safe
-from review.enrolment import rotate
-from review.rewrap import rewrap
+from review.keys import ceremony, keyring
+from review.keys.ceremony import CeremonyError
+from review.keys.enrolment import rotate
+from review.keys.rewrap import rewrap
 
 _FILE = click.Path(path_type=Path, dir_okay=False, exists=True)
 _NEW_FILE = click.Path(path_type=Path, dir_okay=False)

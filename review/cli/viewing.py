@@ -2,7 +2,7 @@
 
 Nothing decrypted is written to disk: the attachment is decrypted into memory
 and drawn on the terminal; a PDF is read by a confined child process through
-pipes (`review.pdfview`). The terminal UI shows the same blocks. What the terminal
+pipes (`review.casework.pdfview`). The terminal UI shows the same blocks. What the terminal
 does with it (a scrollback file, a tmux history) is the terminal's; the
 workstation's own guidance covers that.
 """
@@ -20,7 +20,7 @@ from rich.color import Color
 from rich.style import Style
 from rich.text import Text
 
-from review import pdfview, reports
+from review.casework import pdfview, reports
 from review.cli.base import RTL_MODES, Ctx, cli, make_console, pass_ctx, prose, reorders, safe
 from review.errors import ReviewError
 

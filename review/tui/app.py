@@ -22,9 +22,9 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from review.errors import ReviewError
-from review.search import SearchIndex
 from review.tui.inbox import Inbox
 from review.workspace import Unlocked
+from review.workspace.search import SearchIndex
 
 # Textual's environment settings that would record the screen or drive the app.
 RECORDING = ("TEXTUAL", "TEXTUAL_LOG", "TEXTUAL_SCREENSHOT", "TEXTUAL_PRESS", "TEXTUAL_DRIVER")

@@ -17,7 +17,7 @@ from textual.containers import VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Footer, Header, Static
 
-from review import reports
+from review.casework import reports
 from review.cli.base import safe
 from review.cli.viewing import Block, blocks
 from review.errors import ReviewError

@@ -2,7 +2,7 @@
 
 A screen over `review.escalation.escalate`, the function behind the
 `escalate` command. Redaction suggestions are the ones `escalate` will ask
-about: `review.packets.build`, which assembles a packet in memory and writes
+about: `review.escalation.packets.build`, which assembles a packet in memory and writes
 nothing, is run first to list them, and the reviewer checks the ones to
 redact (all are checked to start with, as the command's questions default to
 yes). Ctrl+S lists them the first time, and again whenever what would be
@@ -24,10 +24,12 @@ from textual.widgets import Footer, Header, Input, Label, OptionList, SelectionL
 from textual.widgets.option_list import Option
 from textual.widgets.selection_list import Selection as Choice
 
-from review import bodies, escalation, packets, reports
+from review import escalation
+from review.casework import reports
 from review.cli.base import safe
 from review.errors import InvalidValue
-from review.redaction import Candidate, Term, parse_term
+from review.escalation import bodies, packets
+from review.escalation.redaction import Candidate, Term, parse_term
 from review.tui.dialogs import Confirm
 from review.tui.page import Page
 from review.tui.widgets import Message

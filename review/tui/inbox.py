@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Header, Input
 
-from review import triage
+from review.casework import triage
 from review.cli.base import ROW_COLUMNS, row_cells
 from review.tui import query
 from review.tui.page import Page

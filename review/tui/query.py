@@ -15,7 +15,7 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Final
 
-from review import triage
+from review.casework import triage
 from review.errors import InvalidValue
 
 KEYS: Final = ("status", "category", "agency", "district", "severity", "assignee", "tag", "sort")

@@ -17,16 +17,16 @@ from textual.containers import VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Footer, Header, Static
 
-from review import replies, reports, triage
+from review.casework import replies, reports, triage
 from review.cli.base import DANGER, report_facts, safe
 from review.errors import InvalidValue
-from review.state import State
 from review.tui.attachment import AttachmentScreen
 from review.tui.composer import Composer
 from review.tui.dialogs import Ask, Choose, SeverityChoice
 from review.tui.escalate import EscalationBuilder
 from review.tui.page import Page
 from review.tui.widgets import Message, Prose, Say
+from review.workspace.state import State
 
 NOBODY = "-"  # never a reviewer id: those cannot start with "-"
 QUEUE_QUESTION = (

@@ -24,6 +24,7 @@ from urllib.parse import urlencode, urlsplit
 from app.kdf_pool import SLOT_DIR
 from crypto import generate_codename
 from crypto.encoding import b64encode
+from tests.app.live import TorConnection
 from tests.app.support import multipart
 
 TIMEOUT = 60.0
@@ -53,11 +54,9 @@ def inputs(html: str) -> dict[str, str]:
 class Browser:
     """One visitor over one kept-alive loopback connection, keeping its cookie."""
 
-    def __init__(self, base: str) -> None:
+    def __init__(self, base: str, circuit: int | None = None) -> None:
         address = urlsplit(base)
-        self.connection = http.client.HTTPConnection(
-            address.hostname or "", address.port, timeout=TIMEOUT
-        )
+        self.connection = TorConnection(address.hostname or "", address.port, TIMEOUT, circuit)
         self.cookies: dict[str, str] = {}
 
     def close(self) -> None:
@@ -100,9 +99,9 @@ class Browser:
         return self.request("POST", path, body, {"Content-Type": content_type})[0]
 
 
-def new_source(base: str) -> str:
+def new_source(base: str, circuit: int | None = None) -> str:
     """Be a new source: report once through /submit; return the codename."""
-    browser = Browser(base)
+    browser = Browser(base, circuit)
     try:
         status, html = browser.get("/submit")
         assert status == 200, status
@@ -114,9 +113,9 @@ def new_source(base: str) -> str:
         browser.close()
 
 
-def log_in(base: str, codename: str) -> tuple[Browser, int, float]:
+def log_in(base: str, codename: str, circuit: int | None = None) -> tuple[Browser, int, float]:
     """Log in with a codename in a new browser; return it, the status and the POST's seconds."""
-    browser = Browser(base)
+    browser = Browser(base, circuit)
     status, html = browser.get("/login")
     assert status == 200, status
     started = time.monotonic()
@@ -136,11 +135,16 @@ def send_more(browser: Browser) -> int:
 
 @dataclass
 class Flood:
-    """Flooders of wrong codenames and garbage API proofs, running until `stop` is set."""
+    """Flooders of wrong codenames and garbage API proofs, running until `stop` is set.
+
+    `circuits` are the Tor circuits the flooders come on, in turn (empty: tor
+    names none).
+    """
 
     base: str
     logins: int
     proofs: int
+    circuits: tuple[int, ...] = ()
     stop: threading.Event = field(default_factory=threading.Event)
     sent: list[int] = field(default_factory=lambda: [0])
     busy: list[int] = field(default_factory=lambda: [0])
@@ -152,10 +156,14 @@ class Flood:
         with self.lock:
             self.sent[0] += 1
             self.busy[0] += status == 503
-            self.wrong_logins[0] += login
+            # Derived (a wrong codename), not turned away busy before any derivation.
+            self.wrong_logins[0] += login and status != 503
 
-    def _wrong_codenames(self) -> None:
-        browser = Browser(self.base)
+    def _circuit(self, flooder: int) -> int | None:
+        return self.circuits[flooder % len(self.circuits)] if self.circuits else None
+
+    def _wrong_codenames(self, flooder: int) -> None:
+        browser = Browser(self.base, self._circuit(flooder))
         with contextlib.suppress(OSError, http.client.HTTPException):
             _status, html = browser.get("/login")
             token = inputs(html)["csrf_token"]
@@ -165,8 +173,8 @@ class Flood:
                 self._count(browser.post_form("/login", fields), login=True)
         browser.close()
 
-    def _garbage_proofs(self) -> None:
-        browser = Browser(self.base)
+    def _garbage_proofs(self, flooder: int) -> None:
+        browser = Browser(self.base, self._circuit(flooder))
         with contextlib.suppress(OSError, http.client.HTTPException):
             while not self.stop.is_set():
                 status, _text, _headers = browser.request("POST", "/api/v1/challenges")
@@ -182,7 +190,9 @@ class Flood:
     def __enter__(self) -> Flood:
         """Start every flooder."""
         targets = [self._wrong_codenames] * self.logins + [self._garbage_proofs] * self.proofs
-        self.threads = [threading.Thread(target=t, daemon=True) for t in targets]
+        self.threads = [
+            threading.Thread(target=t, args=(n,), daemon=True) for n, t in enumerate(targets)
+        ]
         for thread in self.threads:
             thread.start()
         return self

@@ -79,15 +79,23 @@ def live_server(
     workers: int | None = None,
     log: Path | None = None,
     startup_timeout: float = STARTUP_TIMEOUT,
+    env: dict[str, str] | None = None,
 ) -> Iterator[str]:
     """Serve `instance` with gunicorn until the block ends; yield its base URL (no slash).
 
     gunicorn's output goes to `log` (a temporary file if not given) and is quoted
     in the error if it fails to start. It runs in a session of its own and is
     stopped by its PID: SIGTERM, then SIGKILL to its process group after a bound.
+    `env` adds to (or overrides) its environment; with RAAZDAR_TOR_CIRCUITS=1 it
+    is told that tor names each connection's circuit first, and is asked as tor would.
     """
     port = free_port()
-    env = dict(os.environ, RAAZDAR_INSTANCE=str(instance), RAAZDAR_BIND=f"127.0.0.1:{port}")
+    env = dict(
+        os.environ,
+        RAAZDAR_INSTANCE=str(instance),
+        RAAZDAR_BIND=f"127.0.0.1:{port}",
+        **(env or {}),
+    )
     # gunicorn names its processes with setproctitle when it is installed (the dev extra
     # brings it, through onionbalance), which overwrites /proc/PID/environ; the tests
     # find this server's processes by the instance named there (tests/app/flood.py).
@@ -109,7 +117,8 @@ def live_server(
             start_new_session=True,
         )
         try:
-            _wait_until_up(process, port, log, time.monotonic() + startup_timeout)
+            circuit = 0 if env.get("RAAZDAR_TOR_CIRCUITS") == "1" else None
+            _wait_until_up(process, port, log, time.monotonic() + startup_timeout, circuit)
             yield f"http://127.0.0.1:{port}"
             if process.poll() is not None:
                 raise ServerError(_failure("gunicorn stopped during the test", log))
@@ -117,21 +126,43 @@ def live_server(
             _stop(process)
 
 
-def _wait_until_up(process: subprocess.Popen[bytes], port: int, log: Path, deadline: float) -> None:
+def _wait_until_up(
+    process: subprocess.Popen[bytes], port: int, log: Path, deadline: float, circuit: int | None
+) -> None:
     """Return once a worker answers a request; raise if gunicorn exits or time runs out."""
     while True:
         if process.poll() is not None:
             raise ServerError(_failure(f"gunicorn exited with status {process.returncode}", log))
-        if _answers(port):
+        if _answers(port, circuit):
             return
         if time.monotonic() > deadline:
             raise ServerError(_failure("gunicorn did not answer in time", log))
         time.sleep(0.1)
 
 
-def _answers(port: int) -> bool:
+def tor_line(circuit: int) -> bytes:
+    """The line tor sends first on each connection of an onion service that exports circuits."""
+    high, low = circuit >> 16, circuit & 0xFFFF
+    return f"PROXY TCP6 fc00:dead:beef:4dad::{high:x}:{low:x} ::1 65535 80\r\n".encode()
+
+
+class TorConnection(http.client.HTTPConnection):
+    """An HTTP connection that starts as tor's would, naming a circuit (None: as a plain client)."""
+
+    def __init__(self, host: str, port: int | None, timeout: float, circuit: int | None) -> None:
+        super().__init__(host, port, timeout=timeout)
+        self.circuit = circuit
+
+    def connect(self) -> None:
+        """Connect, then send tor's line first."""
+        super().connect()
+        if self.circuit is not None:
+            self.sock.sendall(tor_line(self.circuit))
+
+
+def _answers(port: int, circuit: int | None = None) -> bool:
     """Say whether the server answers an HTTP request, whatever the status."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    connection = TorConnection("127.0.0.1", port, 5, circuit)
     try:
         connection.request("GET", "/keys.json")
         connection.getresponse().read()

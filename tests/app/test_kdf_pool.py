@@ -298,3 +298,55 @@ def test_request_threads_yield_the_cpu_to_derivations(tmp_path: Path) -> None:
     base_nice = os.getpriority(os.PRIO_PROCESS, 0)
     assert base_nice in nice  # the main loop and the derivation threads
     assert base_nice + REQUEST_NICE in nice  # the request threads that served the pages
+
+
+def _circuit_waiters(instance: Path, waiters: list[tuple[str, int | None]]) -> list[str]:
+    """With the one slot held outside, each (name, circuit) joins the queue in turn; return
+    the order in which they were served, "busy" standing for any told to try again."""
+    order: list[str] = []
+    lock = threading.Lock()
+
+    def one(name: str, circuit: int | None) -> None:
+        try:
+            with kdf_pool.slot(instance, 1, 10, 8, circuit=circuit):
+                with lock:
+                    order.append(name)
+                time.sleep(0.05)
+        except kdf_pool.KdfBusy:
+            with lock:
+                order.append(f"{name}:busy")
+
+    threads = []
+    with all_slots_taken(instance, 1):
+        for name, circuit in waiters:
+            threads.append(threading.Thread(target=one, args=(name, circuit)))
+            threads[-1].start()
+            time.sleep(0.1)  # each one is in line before the next arrives
+    for thread in threads:
+        thread.join(timeout=30)
+    return order
+
+
+def test_one_circuit_cannot_queue_ahead_of_another_circuits_first_login(instance: Path) -> None:
+    """A flooder's many derivations on one Tor circuit wait their turn behind other circuits:
+    a source arriving on another circuit is served after at most one of the flooder's."""
+    order = _circuit_waiters(instance, [("f1", 7), ("f2", 7), ("source", 9)])
+    assert order == ["f1", "source", "f2"]
+
+
+def test_one_circuit_holds_at_most_its_share_of_the_queue(instance: Path) -> None:
+    """Past PLACES_PER_CIRCUIT waiting, a circuit's next derivation is refused at once; other
+    circuits, and requests whose circuit nobody knows, still queue."""
+    cap = kdf_pool.PLACES_PER_CIRCUIT
+    flood = [(f"f{n}", 7) for n in range(cap + 1)]
+    order = _circuit_waiters(instance, [*flood, ("source", 9), ("unknown", None)])
+    assert f"f{cap}:busy" in order
+    assert sorted(order) == sorted(
+        [*(f"f{n}" for n in range(cap)), f"f{cap}:busy", "source", "unknown"]
+    )
+    assert order.index("source") < order.index(f"f{cap - 1}")
+
+
+def test_requests_without_a_circuit_are_served_in_arrival_order(instance: Path) -> None:
+    order = _circuit_waiters(instance, [("a", None), ("b", None), ("c", None)])
+    assert order == ["a", "b", "c"]

@@ -9,6 +9,7 @@ import pytest
 
 from app.tor.clients import StaffClients, StaffOnion
 from app.tor.control import Tor, TorError
+from crypto.onion import OnionServiceKey
 
 TARGET = "127.0.0.1:8081"
 
@@ -138,3 +139,63 @@ def test_publish_refuses_what_could_smuggle_words_to_tor(
     key_file.write_text(key_spec or "ED25519-V3:" + "A" * 86 + "==")
     with pytest.raises(TorError):
         Tor(Controller()).publish(key_file, target, client_keys=client_keys, pow_defence=False)
+
+
+def test_onions_that_name_circuits_are_only_configured_in_a_tor_of_our_own(
+    tmp_path: Path,
+) -> None:
+    """SETCONF replaces every configured onion of the tor it goes to: never an attached one."""
+
+    class Controller:
+        def add_event_listener(self, *_args: Any) -> None:
+            pass
+
+        def set_options(self, *_args: Any) -> None:
+            raise AssertionError("an attached tor was sent SETCONF")
+
+    attached = Tor(cast(Any, Controller()))
+    with pytest.raises(TorError, match="only a tor raazdar started"):
+        attached.publish_naming_circuits([(tmp_path / "k.key", tmp_path / "svc")], TARGET)
+    assert not (tmp_path / "k.key").exists()
+
+
+def test_the_service_directory_gets_the_key_in_tors_form(tmp_path: Path) -> None:
+    sent: list[Any] = []
+
+    class Controller:
+        def add_event_listener(self, *_args: Any) -> None:
+            pass
+
+        def set_options(self, options: Any) -> None:
+            sent.append(list(options))
+
+        def get_info(self, *_args: Any) -> str:
+            return "HiddenServicePoWDefensesEnabled"
+
+    tor = Tor(cast(Any, Controller()), process=object())
+    key_file, service = tmp_path / "source-onion.key", tmp_path / "svc"
+    [address] = tor.publish_naming_circuits([(key_file, service)], TARGET)
+    key = OnionServiceKey.from_tor(key_file.read_text())
+    assert address == key.address
+    assert (service / "hs_ed25519_secret_key").read_bytes() == key.to_tor_file()
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert service.stat().st_mode & 0o777 == 0o700
+    assert (service / "hs_ed25519_secret_key").stat().st_mode & 0o777 == 0o600
+    assert sent == [
+        [
+            ("HiddenServiceDir", str(service)),
+            ("HiddenServicePort", f"80 {TARGET}"),
+            ("HiddenServiceExportCircuitID", "haproxy"),
+            ("HiddenServicePoWDefensesEnabled", "1"),
+        ]
+    ]
+    assert tor.pow_enabled
+    # Published again: the same address; a replaced key file replaces tor's copy.
+    (service / "hostname").write_text("stale\n")
+    assert tor.publish_naming_circuits([(key_file, service)], TARGET) == [address]
+    assert (service / "hostname").exists()
+    other = OnionServiceKey.generate()
+    key_file.write_text(other.to_tor() + "\n")
+    assert tor.publish_naming_circuits([(key_file, service)], TARGET) == [other.address]
+    assert (service / "hs_ed25519_secret_key").read_bytes() == other.to_tor_file()
+    assert not (service / "hostname").exists()

@@ -18,7 +18,7 @@ import json
 import time
 from collections.abc import Callable
 
-from review.entities import extract
+from review.analysis.entities import extract
 
 LINEAR_TARGET = 2.0
 

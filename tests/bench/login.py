@@ -1,6 +1,7 @@
 """Benchmark: real sources' logins under a flood of wrong codenames and garbage proofs.
 
-    python -m tests.bench.login [--sources 8] [--rounds 3] [--flooders 6] [--kdf interactive]
+    python -m tests.bench.login [--sources 8] [--rounds 3] [--flooders 6] [--flood-circuits 1]
+                                [--kdf interactive]
 
 It starts gunicorn (several workers) on a demo instance with the chosen Argon2id
 cost, creates the sources, and times each real login (the POST, from the first
@@ -12,6 +13,14 @@ derivations ran at once at the peak (read from /proc/locks: the pool's slots
 held), the workers' peak RSS, and one JSON line. A login told "busy" (503) or
 refused counts as failed: every real login must succeed.
 
+Every connection starts as tor's do for an onion that names circuits
+(HiddenServiceExportCircuitID, as `raazdar serve` publishes the source onion):
+each real source comes on a circuit of its own, the flooders on
+`--flood-circuits` circuits between them (one, by default: more cost the
+flooder an introduction each, which tor's proof-of-work defence prices under
+attack). With `--flood-circuits 0` tor names no circuits, and the queue is
+first come, first served, as behind an attached tor.
+
 The flooders run in a process of their own, so the real sources' timings do
 not include waiting for the benchmark's own interpreter lock. To show where the
 time goes it also prints, per phase, the CPU the workers and the flood client
@@ -20,7 +29,8 @@ derivations). And it prints the floor a fair queue sets: with F flooders and
 r real sources logging in at once (closed loops: each sends again as soon as
 answered) over S slots, a login waits behind everyone, so the flood/quiet ratio
 cannot be below max(1, (F + r) / S) / max(1, r / S) for any scheduler that
-does not tell flooders from sources (which the server cannot do over Tor).
+does not tell flooders from sources; counting each circuit once when circuits
+are named.
 """
 
 from __future__ import annotations
@@ -62,24 +72,33 @@ def _p95(values: list[float]) -> float:
     return ordered[max(0, round(0.95 * len(ordered)) - 1)]
 
 
-def _logins(base: str, codenames: list[str], rounds: int) -> tuple[list[float], int]:
-    """Each source logs in `rounds` times (two at a time); return the times and the failures."""
+# Circuits: real sources are 1, 2, ...; flooders come on FLOOD_CIRCUIT, + 1, ...
+FLOOD_CIRCUIT = 1_000_000
 
-    def one(codename: str) -> tuple[float, bool]:
-        browser, status, seconds = log_in(base, codename)
+
+def _circuit(circuits: bool, number: int) -> int | None:
+    return number if circuits else None
+
+
+def _logins(base: str, codenames: list[str], circuits: bool) -> tuple[list[float], int]:
+    """Each source logs in once (two at a time, each on its own circuit); times and failures."""
+
+    def one(numbered: tuple[int, str]) -> tuple[float, bool]:
+        number, codename = numbered
+        browser, status, seconds = log_in(base, codename, _circuit(circuits, number + 1))
         browser.close()
         return seconds, status == 303
 
     with ThreadPoolExecutor(max_workers=REAL_AT_ONCE) as pool:
-        results = list(pool.map(one, [c for _ in range(rounds) for c in codenames]))
+        results = list(pool.map(one, enumerate(codenames)))
     return [s for s, _ in results], sum(not ok for _, ok in results)
 
 
 def _flood_process(
-    base: str, logins: int, proofs: int, stop: Any, counts: Any
+    base: str, logins: int, proofs: int, circuits: tuple[int, ...], stop: Any, counts: Any
 ) -> None:  # pragma: no cover - runs in the flood's own process
     """Flood until `stop` is set; put (requests, told busy, wrong logins) in `counts`."""
-    with Flood(base, logins, proofs) as flood:
+    with Flood(base, logins, proofs, circuits) as flood:
         stop.wait(3600)
     used = os.times()
     cpu = used.user + used.system
@@ -87,11 +106,15 @@ def _flood_process(
 
 
 @contextlib.contextmanager
-def _flood_elsewhere(base: str, logins: int, proofs: int) -> Iterator[dict[str, Any]]:
+def _flood_elsewhere(
+    base: str, logins: int, proofs: int, circuits: tuple[int, ...]
+) -> Iterator[dict[str, Any]]:
     """Run the flood in its own process for the block; yield its figures, filled at the end."""
     spawn = multiprocessing.get_context("spawn")
     stop, counts = spawn.Event(), spawn.Queue()
-    process = spawn.Process(target=_flood_process, args=(base, logins, proofs, stop, counts))
+    process = spawn.Process(
+        target=_flood_process, args=(base, logins, proofs, circuits, stop, counts)
+    )
     figures: dict[str, Any] = {}
     process.start()
     try:
@@ -136,7 +159,11 @@ def _phase(instance: Path, totals: dict[str, float]) -> Iterator[None]:
 
 
 def fair_floor(flooders: int, real: int, slots: int) -> float:
-    """The least flood/quiet ratio a scheduler blind to who is who can give (closed loops)."""
+    """The least flood/quiet ratio a fair scheduler can give `flooders` clients (closed loops).
+
+    A flooder is a circuit when tor names circuits (its requests take turns
+    behind everyone else's), else each request in flight.
+    """
     return round(max(1.0, (flooders + real) / slots) / max(1.0, real / slots), 2)
 
 
@@ -145,8 +172,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         instance = Path(tmp) / "instance"
         initialise(instance, signed=None, database_url=None, kdf=KDFS[args.kdf], demo=True)
-        with live_server(instance, workers=args.workers, log=Path(tmp) / "gunicorn.log") as base:
-            codenames = [new_source(base) for _ in range(args.sources)]
+        circuits = args.flood_circuits > 0
+        env = {"RAAZDAR_TOR_CIRCUITS": "1" if circuits else "0"}
+        flood_circuits = tuple(FLOOD_CIRCUIT + n for n in range(args.flood_circuits))
+        log = Path(tmp) / "gunicorn.log"
+        with live_server(instance, workers=args.workers, log=log, env=env) as base:
+            codenames = [new_source(base, _circuit(circuits, n + 1)) for n in range(args.sources)]
             quiet: list[float] = []
             flooded: list[float] = []
             quiet_phase: dict[str, float] = {}
@@ -158,14 +189,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             with derivation_peak(instance) as peak:
                 for _round in range(args.rounds):
                     with _phase(instance, quiet_phase):
-                        times, failed = _logins(base, codenames, 1)
+                        times, failed = _logins(base, codenames, circuits)
                     quiet += times
                     quiet_failed += failed
                     with (
-                        _flood_elsewhere(base, args.flooders, args.proof_flooders) as counts,
+                        _flood_elsewhere(
+                            base, args.flooders, args.proof_flooders, flood_circuits
+                        ) as counts,
                         _phase(instance, flood_phase),
                     ):
-                        times, failed = _logins(base, codenames, 1)
+                        times, failed = _logins(base, codenames, circuits)
                     flooded += times
                     flooded_failed += failed
                     for name, value in counts.items():
@@ -178,6 +211,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "kdf": args.kdf,
         "workers": args.workers,
         "flooders": args.flooders,
+        "flood_circuits": args.flood_circuits,
         "proof_flooders": args.proof_flooders,
         "kdf_slots": slots,
         "real_logins": len(quiet) + len(flooded),
@@ -203,7 +237,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     }
     figures["p50_ratio"] = round(figures["flood_p50_s"] / figures["quiet_p50_s"], 2)
     figures["p95_ratio"] = round(figures["flood_p95_s"] / figures["quiet_p95_s"], 2)
-    figures["fair_floor_p50"] = fair_floor(args.flooders, REAL_AT_ONCE, slots)
+    flooders = min(args.flooders, args.flood_circuits) if args.flood_circuits else args.flooders
+    figures["fair_floor_p50"] = fair_floor(flooders, REAL_AT_ONCE, slots)
     # How many derivation times a flooded login took: the queue it met, apart from
     # how fast each derivation went (which the machine's other programs sway).
     figures["flood_p50_in_derivations"] = round(
@@ -220,6 +255,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="logins per source and phase")
     parser.add_argument("--flooders", type=int, default=6, help="wrong-codename flooders")
     parser.add_argument("--proof-flooders", type=int, default=2, help="garbage-proof flooders")
+    parser.add_argument(
+        "--flood-circuits",
+        type=int,
+        default=1,
+        help="Tor circuits the flooders share (default 1; 0: tor names no circuits)",
+    )
     parser.add_argument("--workers", type=int, default=3, help="gunicorn workers (default 3)")
     parser.add_argument("--kdf", choices=sorted(KDFS), default="interactive", help="Argon2id cost")
     figures = run(parser.parse_args())
@@ -231,7 +272,8 @@ def main() -> None:
         f"/{figures['real_logins']}"
     )
     print(
-        f"fair-queue floor: x{figures['fair_floor_p50']} ({figures['flooders']} flooders and "
+        f"fair-queue floor: x{figures['fair_floor_p50']} ({figures['flooders']} flooders on "
+        f"{figures['flood_circuits'] or 'unnamed'} circuit(s) and "
         f"{REAL_AT_ONCE} real sources at once over {figures['kdf_slots']} slots); derivation "
         f"{figures['quiet_p50_s']:.3f} s quiet (p50 login), "
         f"{figures['flood_derivation_s']:.3f} s flooded (slots x time / derivations); "

@@ -31,10 +31,10 @@ from pathlib import Path
 
 from crypto import KdfParams, KeyFile, KeyPair, Metadata, PrivateKey, SigningKey, seal_bytes
 from crypto.exchange import ExportEntry, ExportManifest, new_bundle_id, write_export
-from review import search
 from review import workspace as ws
-from review.importer import import_bundle
-from review.schema import transaction
+from review.intake.importer import import_bundle
+from review.workspace import search
+from review.workspace.schema import transaction
 
 IMPORT_TARGET_S = 8.0
 SEARCH_TARGET_S = 1.0

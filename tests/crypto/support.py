@@ -12,8 +12,17 @@ import hashlib
 import io
 from dataclasses import dataclass
 
+from crypto import (
+    CryptoError,
+    DecryptionError,
+    FormatError,
+    UnsupportedVersionError,
+    VerificationError,
+    open_envelope,
+    read_header,
+)
 from crypto import constants as C
-from crypto import read_header
+from crypto.envelope.header import Identity
 
 BLOCK = C.CHUNK_BYTES + C.STREAM_ABYTES
 
@@ -62,6 +71,45 @@ def flip(data: bytes, position: int, bit: int) -> bytes:
     out = bytearray(data)
     out[position] ^= 1 << bit
     return bytes(out)
+
+
+@dataclass(frozen=True)
+class Flips:
+    """What flipping one bit of each byte of an envelope did, position by position."""
+
+    accepted: list[int]
+    leaked: list[int]  # refused, but only after some plaintext was written out
+    wrong_error: list[tuple[int, str]]
+
+
+def flip_every_byte(envelope: bytes, identity: Identity) -> Flips:
+    """Flip one bit of each byte in turn and open every copy with `identity`.
+
+    Each copy must be refused with the error its place calls for: in the header
+    malformed or undecryptable, in the payload undecryptable, in the signature
+    unverifiable; and none may write a byte of plaintext first.
+    """
+    parts = split_envelope(envelope)
+    signature_start = len(envelope) - len(parts.signature)
+    flips = Flips([], [], [])
+    for position in range(len(envelope)):
+        out = io.BytesIO()
+        try:
+            open_envelope(io.BytesIO(flip(envelope, position, position % 8)), out, [identity])
+        except (FormatError, UnsupportedVersionError, DecryptionError, VerificationError) as exc:
+            if out.getvalue():
+                flips.leaked.append(position)
+            if position >= signature_start:
+                expected: tuple[type[CryptoError], ...] = (VerificationError,)
+            elif position >= len(parts.header):
+                expected = (DecryptionError,)
+            else:
+                expected = (FormatError, DecryptionError)
+            if not isinstance(exc, expected):
+                flips.wrong_error.append((position, type(exc).__name__))
+            continue
+        flips.accepted.append(position)
+    return flips
 
 
 def expected_envelope_size(content: int, record: int, recipients: int, signed: bool) -> int:

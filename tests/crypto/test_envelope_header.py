@@ -61,7 +61,7 @@ def test_header_lines_follow_the_grammar() -> None:
 @pytest.mark.parametrize(
     "version",
     [
-        b"raazdar-envelope/v2",
+        b"raazdar-envelope/v3",
         b"raazdar-envelope/v10",
         b"raazdar-envelope/",
         b"raazdar-envelope/v1.1",

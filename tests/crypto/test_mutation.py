@@ -120,6 +120,38 @@ MUTANTS = [
         "tests/crypto/test_packet.py",
         "person",
     ),
+    Mutant(
+        "classical and hybrid recipients sealed together",
+        "crypto/envelope/version.py",
+        "    if all(isinstance(r, HybridPublicKey) for r in recipients):",
+        "    if any(isinstance(r, HybridPublicKey) for r in recipients):",
+        "tests/crypto/test_envelope_v2.py",
+        "mixing",
+    ),
+    Mutant(
+        "v2 wrap key not bound to the recipient's public key",
+        "crypto/envelope/stanza_v2.py",
+        "blake2b(ciphertext + public.raw, key=shared_secret,",
+        "blake2b(ciphertext, key=shared_secret,",
+        "tests/crypto/test_envelope_v2.py",
+        "wrap_key",
+    ),
+    Mutant(
+        "a hybrid key's X25519 half not validated",
+        "crypto/hybrid.py",
+        "            PublicKey(self._kem.x25519)",
+        "            pass",
+        "tests/crypto/test_hybrid_keys.py",
+        "low_order or non_canonical",
+    ),
+    Mutant(
+        "X-Wing combiner without the X25519 ciphertext",
+        "crypto/xwing.py",
+        "    return hashlib.sha3_256(ss_m + ss_x + ct_x + pk_x + LABEL).digest()",
+        "    return hashlib.sha3_256(ss_m + ss_x + pk_x + LABEL).digest()",
+        "tests/crypto/test_xwing.py",
+        "vectors",
+    ),
 ]
 
 

@@ -178,3 +178,12 @@ def test_known_onion_addresses_pass_the_checksum(address: str) -> None:
 def test_bad_onion_addresses_are_refused(address: str) -> None:
     with pytest.raises(FormatError):
         onion_id(address)
+
+
+def test_the_service_key_file_is_tors_header_then_the_expanded_key() -> None:
+    expanded = tor_expanded(ED25519_SEED)
+    written = OnionServiceKey(expanded).to_tor_file()
+    # tor's ed25519 key files: a 32-byte tag ("== ed25519v1-secret: type0 ==" and NULs).
+    assert written[:32] == b"== ed25519v1-secret: type0 ==\0\0\0"
+    assert written[32:] == expanded
+    assert len(written) == 96

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from review import audit, triage
 from review import workspace as ws
-from review.importer import import_bundle
+from review.casework import triage
+from review.intake.importer import import_bundle
+from review.workspace import audit
 from tests.review.support import Server, review
 
 
@@ -178,7 +179,7 @@ def test_keys_enrolled_through_the_log_can_sign_it(
     logged: ws.Unlocked, workspace: Path, tmp_path: Path
 ) -> None:
     from crypto import KdfParams, KeyFile, KeyPair
-    from review.enrolment import enrol_key
+    from review.keys.enrolment import enrol_key
 
     data = KeyFile.create(
         KeyPair.generate(), "pw", kind="reviewer", label="Second", params=KdfParams.TESTING

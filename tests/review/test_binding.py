@@ -31,9 +31,9 @@ from crypto.exchange import (
     write_export,
 )
 from review import workspace as ws
+from review.casework.triage import Filters, list_reports
 from review.errors import ImportRefused
-from review.importer import import_bundle
-from review.triage import Filters, list_reports
+from review.intake.importer import import_bundle
 from tests.review.support import Server
 
 DESIGNATION = "Quiet Heron"

@@ -9,13 +9,14 @@ from pathlib import Path
 import pytest
 
 from crypto import KdfParams, KeyFile, KeyPair
-from review import audit, conflicts, replies, reports, triage
 from review import workspace as ws
-from review.enrolment import enrol_key
+from review.casework import conflicts, replies, reports, triage
 from review.errors import InvalidValue, NotFound, ReviewError, UnlockError
-from review.importer import import_bundle
-from review.search import SearchIndex
-from review.state import State, read_state
+from review.intake.importer import import_bundle
+from review.keys.enrolment import enrol_key
+from review.workspace import audit
+from review.workspace.search import SearchIndex
+from review.workspace.state import State, read_state
 from tests.review.support import Server, review
 
 PW = "pw"

@@ -12,13 +12,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crypto.errors import DecryptionError
-from review import audit, bidi, corroboration, entities, links
+from review import bidi
 from review import workspace as ws
-from review.corroboration import Corpus, shared_entities
-from review.entities import Entity
+from review.analysis import corroboration, entities, links
+from review.analysis.corroboration import Corpus, shared_entities
+from review.analysis.entities import Entity
 from review.errors import InvalidValue, NotFound
-from review.importer import import_bundle
-from review.search import normalize
+from review.intake.importer import import_bundle
+from review.workspace import audit
+from review.workspace.search import normalize
 from tests.app.support import form
 from tests.review.support import Server, Source, all_bytes, review
 

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from review import workspace as ws
-from review.search import SearchIndex
+from review.workspace.search import SearchIndex
 from tests.review.support import Server, review
 
 MESSAGE = "The SHO of Saddar police station took money to free the agent. canary-7Q2X"

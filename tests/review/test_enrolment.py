@@ -10,8 +10,8 @@ import pytest
 from app.demo import DEMO_PASSPHRASE
 from crypto import KdfParams, KeyFile, KeyPair, SigningKey
 from review import workspace as ws
-from review.enrolment import enrol_key
 from review.errors import UnlockError
+from review.keys.enrolment import enrol_key
 from tests.review.support import Server, review
 
 PW = "new reviewer passphrase"

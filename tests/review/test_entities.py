@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from review.entities import KINDS, Entity, extract, key_for
+from review.analysis.entities import KINDS, Entity, extract, key_for
 from tests.review.corpus import Score, load
 
 # Measured on tests/review/corpus/reports.txt (84 reports, issue 18's annotation rules):

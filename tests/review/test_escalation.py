@@ -21,10 +21,12 @@ from crypto import KdfParams, KeyFile, KeyPair, PrivateKey, SigningKey
 from crypto.encoding import b64encode
 from crypto.errors import DecryptionError, VerificationError
 from crypto.packet import OpenedPacket, SealedPacket, open_packet
-from review import audit, escalation, packets
+from review import escalation
 from review import workspace as ws
-from review.redaction import Term
-from review.search import SearchIndex
+from review.escalation import packets
+from review.escalation.redaction import Term
+from review.workspace import audit
+from review.workspace.search import SearchIndex
 from tests.review.fixtures import (
     CANARY,
     assert_clean_image,

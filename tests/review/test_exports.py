@@ -12,11 +12,11 @@ from app.db import db_session
 from app.models import ExportHead
 from crypto import SigningKey
 from crypto.exchange import ExportManifest, write_export
-from review import exports
 from review import workspace as ws
+from review.casework.triage import Filters, list_reports
 from review.errors import ImportRefused
-from review.importer import import_bundle
-from review.triage import Filters, list_reports
+from review.intake import exports
+from review.intake.importer import import_bundle
 from tests.review.support import Server, review
 
 

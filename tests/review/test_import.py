@@ -22,9 +22,9 @@ from crypto import (
 )
 from crypto.exchange import ExportEntry, ExportManifest, new_bundle_id, write_export
 from review import workspace as ws
+from review.casework.triage import Filters, list_reports
 from review.errors import ImportRefused
-from review.importer import import_bundle
-from review.triage import Filters, list_reports
+from review.intake.importer import import_bundle
 from tests.app.support import install_successor, new_reviewer
 from tests.review.support import Server, review, snapshot
 
@@ -391,7 +391,7 @@ def test_a_damaged_report_envelope_says_the_reports_text_is_missing(
 def test_text_attachments_are_searchable_and_other_files_by_name_only(
     server: Server, unlocked: ws.Unlocked, tmp_path: Path
 ) -> None:
-    from review.search import SearchIndex
+    from review.workspace.search import SearchIndex
 
     server.submit(
         "See the attached list.",

@@ -10,7 +10,7 @@ from click.testing import CliRunner, Result
 from app.cli import main
 from app.keyring import manifest_path, timestamp_path
 from crypto import SignedManifest, SigningKey
-from review import ceremony
+from review.keys import ceremony
 from tests.review.support import Server, review
 
 

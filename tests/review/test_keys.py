@@ -26,13 +26,14 @@ from app.setup import initialise
 from crypto import KdfParams, KeyFile, SignedManifest, SigningKey, open_envelope
 from crypto.errors import DecryptionError
 from crypto.workspace import WorkspaceKey
-from review import audit, blobs, reports
 from review import workspace as ws
-from review.ceremony import digest_text
+from review.casework import reports
 from review.cli import cli
-from review.rewrap import SEALED
-from review.schema import SCHEMA
-from review.search import SearchIndex
+from review.keys.ceremony import digest_text
+from review.keys.rewrap import SEALED
+from review.workspace import audit, blobs
+from review.workspace.schema import SCHEMA
+from review.workspace.search import SearchIndex
 from tests.review.support import Server
 
 ALICE = "alice passphrase one"
@@ -782,7 +783,7 @@ def test_a_rewrap_that_fails_changes_nothing(
 
     monkeypatch.setattr(audit, "append", fail)
     u = ws.Workspace.open(c.workspace).unlock("alice", lambda _label: ALICE)
-    from review.rewrap import rewrap
+    from review.keys.rewrap import rewrap
 
     with pytest.raises(RuntimeError):
         rewrap(u)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from review.errors import InvalidValue
-from review.packets import _forms
-from review.redaction import Candidate, Redactor, Term, candidates, parse_term
+from review.escalation.packets import _forms
+from review.escalation.redaction import Candidate, Redactor, Term, candidates, parse_term
 
 TEXT = "SHO Rana Tariq took Shazia Bibi. Call 0300-1234567 or CNIC 35202-1234567-1."
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from app.demo import DEMO_PASSPHRASE
-from review import notices
 from review import workspace as ws
+from review.casework import notices
 from review.errors import WorkspaceError
-from review.schema import LEGACY_NOTICES, SCHEMA_VERSION, UPGRADES
+from review.workspace.schema import LEGACY_NOTICES, SCHEMA_VERSION, UPGRADES
 from tests.review.support import Server, review
 
 # What version 2 added to version 1, dropped here to make a version-1 workspace.

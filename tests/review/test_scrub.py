@@ -9,7 +9,15 @@ import pikepdf
 import pytest
 from PIL import Image
 
-from review.scrub import NEUTRAL_APP, NEUTRAL_CORE, NEUTRAL_META, Unsupported, as_is, scrub, sniff
+from review.escalation.scrub import (
+    NEUTRAL_APP,
+    NEUTRAL_CORE,
+    NEUTRAL_META,
+    Unsupported,
+    as_is,
+    scrub,
+    sniff,
+)
 from tests.review.fixtures import (
     CANARY,
     assert_clean_image,

@@ -22,7 +22,7 @@ from app.demo import DEMO_PASSPHRASE
 from crypto import KdfParams, KeyFile, KeyPair, SignedManifest
 from crypto.encoding import canonical_json
 from review import workspace as ws
-from review.enrolment import enrol_key
+from review.keys.enrolment import enrol_key
 from tests.review import test_escalation
 from tests.review.support import Server, review
 from tests.review.test_escalation import Case, _escalate

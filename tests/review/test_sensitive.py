@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from app.demo import DEMO_PASSPHRASE
-from review import triage
+from review.casework import triage
 from review.cli import cli, sensitive
 from review.workspace import Workspace
 from tests.editor import stub_editor

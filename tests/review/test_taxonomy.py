@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from app.taxonomy import SEED
-from review import reports, taxonomy, triage
 from review import workspace as ws
-from review.importer import import_bundle
-from review.state import State
+from review.casework import reports, taxonomy, triage
+from review.intake.importer import import_bundle
+from review.workspace.state import State
 from tests.review.support import Server, review
 
 PHOTO = b"\xff\xd8\xff\xe0 a photo of the register"

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from review import triage
 from review import workspace as ws
+from review.casework import triage
 from review.errors import InvalidValue, NotFound
-from review.importer import import_bundle
-from review.search import SearchIndex, normalize
+from review.intake.importer import import_bundle
+from review.workspace.search import SearchIndex, normalize
 from tests.review.support import Server
 
 
@@ -119,7 +119,7 @@ def test_normalisation_matches_spelling_variants(written: str, typed: str) -> No
 
 
 def test_small_index_segments_are_merged_and_nothing_is_lost(three: ws.Unlocked) -> None:
-    from review.search import MAX_SEGMENTS
+    from review.workspace.search import MAX_SEGMENTS
 
     for i in range(MAX_SEGMENTS + 10):
         triage.add_note(three, 1 + i % 3, f"marker{i:03d}x noted")

@@ -13,9 +13,11 @@ from textual.pilot import Pilot
 from textual.widgets import Checkbox, DataTable, Input, SelectionList, TextArea
 
 from crypto import KeyPair
-from review import audit, bidi, bodies, escalation, reports, triage
+from review import bidi, escalation
 from review import workspace as ws
-from review.importer import import_bundle
+from review.casework import reports, triage
+from review.escalation import bodies
+from review.intake.importer import import_bundle
 from review.tui.app import ReviewApp
 from review.tui.attachment import PAGES, AttachmentScreen
 from review.tui.composer import Composer
@@ -24,6 +26,7 @@ from review.tui.escalate import EscalationBuilder
 from review.tui.query import parse
 from review.tui.report import ReportScreen
 from review.tui.widgets import Message, Prose
+from review.workspace import audit
 from tests.review.fixtures import png_with_text
 from tests.review.support import Server, all_bytes, review
 from tests.review.test_viewing import blank_pages, text_pdf

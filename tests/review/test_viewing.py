@@ -13,9 +13,11 @@ from pathlib import Path
 import pikepdf
 import pytest
 
-from review import audit, bidi, pdfview
+from review import bidi
 from review import workspace as ws
+from review.casework import pdfview
 from review.errors import ReviewError
+from review.workspace import audit
 from tests.review.fixtures import png_with_text
 from tests.review.support import Server, all_bytes, review
 
@@ -325,7 +327,7 @@ def test_the_pdf_reader_can_write_no_file_and_dump_no_core(tmp_path: Path) -> No
     target = tmp_path / "leak.txt"
     escape = (
         "import resource\n"
-        "from review.pdfchild import confine\n"
+        "from review.casework.pdfchild import confine\n"
         "confine(256 << 20, 5)\n"
         "assert resource.getrlimit(resource.RLIMIT_CORE) == (0, 0)\n"
         f"with open({str(target)!r}, 'wb') as f:\n"

@@ -17,7 +17,8 @@ import requests
 from app.tor.control import Tor
 from app.tor.private_network import PrivateNetwork
 from crypto import PrivateKey, open_bytes
-from tests.app.live import reviewer_key
+from crypto.onion import OnionServiceKey
+from tests.app.live import live_server, reviewer_key
 from tests.app.support import envelope_files
 from tests.tor.conftest import Service
 
@@ -186,6 +187,33 @@ def test_onion_address_survives_a_restart_of_the_service_tor(
         assert_is_landing_page(get(network, f"http://{address}/"))
     finally:
         again.close()
+
+
+def test_an_onion_that_names_circuits_serves_pages_and_keeps_its_address(
+    network: PrivateNetwork, instance: Path, tmp_path: Path
+) -> None:
+    """tor's own line (HiddenServiceExportCircuitID) is read by the worker, which refuses
+    connections without it: pages over the onion prove the two agree on its form."""
+    key_file = tmp_path / "circuits-onion.key"
+    with live_server(instance, env={"RAAZDAR_TOR_CIRCUITS": "1"}) as server:
+        target = server.removeprefix("http://")
+        tor = Tor.launch(tmp_path / "tor", extra=network.join_config())
+        try:
+            [address] = tor.publish_naming_circuits([(key_file, tmp_path / "service")], target)
+            assert address == OnionServiceKey.from_tor(key_file.read_text()).address
+            assert tor.pow_enabled
+            network.wait_published(tor, address, timeout=60)
+            assert_is_landing_page(get(network, f"http://{address}/"))
+            session = requests.Session()
+            assert get(network, f"http://{address}/login", session).status_code == 200
+            assert get(network, f"http://{address}/submit", session).status_code == 200
+        finally:
+            tor.close()
+        # A connection that does not come through tor is closed unanswered.
+        with pytest.raises(requests.ConnectionError):
+            requests.get(f"{server}/", timeout=REQUEST_TIMEOUT)
+    assert (tmp_path / "service").stat().st_mode & 0o777 == 0o700
+    assert (tmp_path / "service" / "hs_ed25519_secret_key").stat().st_mode & 0o777 == 0o600
 
 
 def test_service_with_pow_defences_still_serves(network: PrivateNetwork, service: Service) -> None:

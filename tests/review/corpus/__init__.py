@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from review.entities import KINDS, Entity
+from review.analysis.entities import KINDS, Entity
 
 CORPUS = Path(__file__).parent / "reports.txt"
 

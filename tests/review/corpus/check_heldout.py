@@ -1,15 +1,18 @@
-"""Check the held-out entity corpus is well-formed and print its counts."""
+"""Check the held-out entity corpora are well-formed and print their counts."""
 
 from __future__ import annotations
 
 import re
 import sys
 from collections import Counter, defaultdict
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
 from pathlib import Path
 
-CORPUS = Path(__file__).with_name("heldout.txt")
+CORPUS = Path(__file__).with_name("heldout.txt")  # the development set: seen and scored
+HELDOUT2 = Path(__file__).with_name("heldout2.txt")  # the current held-out set
+CORPORA = (CORPUS, HELDOUT2)
 LANGUAGES = ("en", "ur", "ru")
 PREFIXES = {
     "person": r"P-[a-z0-9]+(?:-[a-z0-9]+)*",
@@ -17,7 +20,7 @@ PREFIXES = {
     "district": r"D-[a-z0-9]+(?:-[a-z0-9]+)*",
     "agency": r"A-[a-z0-9]+(?:-[a-z0-9]+)*",
     "cnic": r"C-\d{13}",
-    "phone": r"T-\+92\d{9,10}",
+    "phone": r"T-\+(?:92\d{9,10}|(?!92)[1-9]\d{7,13})",  # +92 national, or foreign E.164
     "vehicle": r"V-[a-z0-9]+(?:-[a-z0-9]+)*",
     "date": r"DT-\d{4}(?:-\d{2}(?:-\d{2})?)?",
 }
@@ -39,6 +42,17 @@ class Report:
 def digits(text: str) -> str:
     """Return the ASCII digits of ``text``, Urdu digits included."""
     return "".join(ch for ch in text.translate(URDU_DIGITS) if ch.isdigit())
+
+
+def phone_id(text: str) -> str:
+    """Return the id a phone number as written must get: ``T-+`` and its E.164 digits."""
+    number = digits(text)
+    if text.lstrip().startswith("+"):
+        return f"T-+{number}"
+    if number.startswith("00"):
+        return f"T-+{number[2:]}"
+    national = number[2:] if number.startswith("92") else number[1:]
+    return f"T-+92{national}"
 
 
 def parse(path: Path) -> tuple[list[Report], list[str]]:
@@ -79,6 +93,22 @@ def parse(path: Path) -> tuple[list[Report], list[str]]:
     return reports, errors
 
 
+def place(text: str, written: Sequence[str]) -> list[int]:
+    """Return where each listed text starts, each after the one before it; -1 if not there.
+
+    Mentions are listed in order of appearance, so a short form listed after a longer
+    one that contains it ("Haji Bashir" after "Haji Bashir Ahmad") is found after it,
+    not inside it.
+    """
+    starts, cursor = [], 0
+    for span in written:
+        at = text.find(span, cursor)
+        starts.append(at)
+        if at >= 0:
+            cursor = at + len(span)
+    return starts
+
+
 def check(reports: list[Report]) -> list[str]:
     """Return every problem found in the parsed reports."""
     errors: list[str] = []
@@ -92,26 +122,21 @@ def check(reports: list[Report]) -> list[str]:
             errors.append(f"{where}: unknown language {report.lang!r}")
         if not report.text:
             errors.append(f"{where}: empty text")
-        cursor = 0
-        for kind, text, ident in report.mentions:
+        starts = place(report.text, [text for _, text, _ in report.mentions])
+        for (kind, text, ident), at in zip(report.mentions, starts, strict=True):
             if kind not in PREFIXES:
                 errors.append(f"{where}: unknown kind {kind!r}")
                 continue
             if not re.fullmatch(PREFIXES[kind], ident):
                 errors.append(f"{where}: id {ident!r} is not a well-formed {kind} id")
-            at = report.text.find(text, cursor)
             if at < 0:
                 state = "out of order" if text in report.text else "not in the text"
                 errors.append(f"{where}: {kind} {text!r} {state}")
                 continue
-            cursor = at + len(text)
             if kind == "cnic" and digits(text) != ident[2:]:
                 errors.append(f"{where}: cnic {text!r} does not match {ident}")
-            if kind == "phone":
-                number = digits(text)
-                national = number[2:] if number.startswith("92") else number[1:]
-                if f"+92{national}" != ident[2:]:
-                    errors.append(f"{where}: phone {text!r} does not match {ident}")
+            if kind == "phone" and phone_id(text) != ident:
+                errors.append(f"{where}: phone {text!r} does not match {ident}")
     return errors
 
 
@@ -130,43 +155,92 @@ def unlisted(reports: list[Report]) -> list[str]:
     return warnings
 
 
-def summarise(reports: list[Report]) -> None:
-    """Print counts per language and kind, and the cross-report links."""
-    by_lang = Counter(report.lang for report in reports)
-    by_kind = Counter(kind for report in reports for kind, _, _ in report.mentions)
+def reports_naming(reports: list[Report]) -> dict[str, set[str]]:
+    """Return, for every id, the reports that name it."""
     where: defaultdict[str, set[str]] = defaultdict(set)
     for report in reports:
         for _, _, ident in report.mentions:
             where[ident].add(report.rid)
+    return dict(where)
+
+
+LINKING = ("P", "S", "D", "A", "C", "T", "V")  # every id prefix but DT: dates never link
+
+
+def linked_pairs(
+    reports: list[Report], prefixes: Collection[str] = LINKING
+) -> set[tuple[str, str]]:
+    """Return the report pairs that share an id with one of the given prefixes."""
+    return {
+        pair
+        for ident, rids in reports_naming(reports).items()
+        if ident.split("-")[0] in prefixes
+        for pair in combinations(sorted(rids), 2)
+    }
+
+
+def shared_names(reports: list[Report], kind: str) -> dict[str, set[str]]:
+    """Return the texts (case-folded) of one kind written for two or more different ids."""
+    ids: defaultdict[str, set[str]] = defaultdict(set)
+    for report in reports:
+        for k, text, ident in report.mentions:
+            if k == kind:
+                ids[text.casefold()].add(ident)
+    return {text: found for text, found in ids.items() if len(found) >= 2}
+
+
+def summarise(reports: list[Report]) -> None:
+    """Print counts per language and kind, the cross-report links and the near misses."""
+    by_lang = Counter(report.lang for report in reports)
+    by_kind = Counter(kind for report in reports for kind, _, _ in report.mentions)
+    where = reports_naming(reports)
+    kinds = {ident: kind for report in reports for kind, _, ident in report.mentions}
     shared = {i: r for i, r in where.items() if len(r) >= 2}
     linking = {i: r for i, r in shared.items() if not i.startswith("DT-")}
-    pairs = {p for r in linking.values() for p in combinations(sorted(r), 2)}
     per_entity = sum(len(r) * (len(r) - 1) // 2 for r in linking.values())
-    narrow = {i: r for i, r in linking.items() if i[0] in "PSCTV"}
-    narrow_pairs = {p for r in narrow.values() for p in combinations(sorted(r), 2)}
     print(f"reports: {len(reports)}  " + "  ".join(f"{k}={by_lang[k]}" for k in LANGUAGES))
     print(f"mentions: {sum(by_kind.values())}")
     for kind in PREFIXES:
-        print(f"  {kind:15} {by_kind[kind]}")
+        distinct = sum(1 for k in kinds.values() if k == kind)
+        print(f"  {kind:15} {by_kind[kind]:4} mentions, {distinct:3} ids")
     print(f"entities: {len(where)}  in >=2 reports: {len(shared)}")
     by_prefix = Counter(ident.split("-")[0] for ident in shared)
     print("  " + "  ".join(f"{p}={n}" for p, n in sorted(by_prefix.items())))
-    print(f"expected cross-report links (report pairs sharing a non-date id): {len(pairs)}")
-    print(f"  summed over entities: {per_entity}")
-    print(f"  report pairs sharing a person/station/cnic/phone/vehicle id: {len(narrow_pairs)}")
+    print(
+        "expected cross-report links (report pairs sharing a non-date id): "
+        f"{len(linked_pairs(reports))}"
+    )
+    print(f"  summed over entities (pair, id): {per_entity}")
+    narrow = sum(len(r) * (len(r) - 1) // 2 for i, r in linking.items() if i[0] in "PS")
+    print(f"  of them person or station (pair, id): {narrow}")
+    print(
+        "  report pairs sharing a person/station/cnic/phone/vehicle id: "
+        f"{len(linked_pairs(reports, ('P', 'S', 'C', 'T', 'V')))}"
+    )
+    print(
+        f"  report pairs sharing a person id: {len(linked_pairs(reports, ('P',)))}, "
+        f"a station id: {len(linked_pairs(reports, ('S',)))}"
+    )
+    for kind in ("person", "police_station"):
+        names = shared_names(reports, kind)
+        print(f"near misses: {len(names)} {kind} texts written for 2+ different ids")
 
 
 def main() -> int:
-    """Parse, check and summarise the corpus; exit 1 on any error."""
-    path = Path(sys.argv[1]) if len(sys.argv) > 1 else CORPUS
-    reports, errors = parse(path)
-    errors += check(reports)
-    for warning in unlisted(reports):
-        print(f"warning: {warning}")
-    for error in errors:
-        print(f"error: {error}")
-    summarise(reports)
-    return 1 if errors else 0
+    """Parse, check and summarise each corpus named (both by default); exit 1 on any error."""
+    paths = [Path(arg) for arg in sys.argv[1:]] or list(CORPORA)
+    failed = False
+    for path in paths:
+        print(f"== {path.name}")
+        reports, errors = parse(path)
+        errors += check(reports)
+        for warning in unlisted(reports):
+            print(f"warning: {warning}")
+        for error in errors:
+            print(f"error: {error}")
+        summarise(reports)
+        failed = failed or bool(errors)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -1,0 +1,1 @@
+"""Analysis: the entities reports name, links between reports, corroboration across sources."""

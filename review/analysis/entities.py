@@ -1,0 +1,345 @@
+"""Entities in report text (Urdu, English, Roman Urdu): people, stations, places, numbers, days.
+
+Hand-written rules over gazetteers kept as package data (`review/data/`): no
+model and nothing fetched, since the review workstation is offline. People are
+found by a rank, designation or kinship word next to a name ("SHO Rana Tariq",
+"Rana Tariq SHO", "اے ایس آئی محمد اسلم", "the agent Bashir"), or by the names
+list alone ("Haji Bashir Ahmed", "محمد اسلم نے"); police stations by "police
+station"/"thana"/تھانہ next to a name; districts and agencies from lists; CNIC,
+phone, vehicle and date by their shape (`review.analysis.entity_patterns`). The text is
+folded once and the gazetteers matched in one pass (`review.analysis.entity_text`); what
+makes a name is in `review.analysis.entity_names`.
+
+Each entity keeps the text as written and its offsets, and gets a `key` under
+which the same thing matches across reports and scripts. A person's span and key
+are the name alone (titles that are part of a name, like Haji or Chaudhry,
+included); the rank goes in `designation`. Names and places are folded with
+`review.workspace.search.normalize` and mapped through the name lists (a cited table of
+Urdu and Latin spellings, `review/data/names.txt`), so "Ch. Aslam" and "چوہدری
+اسلم" share one key. A police station's key is `<station>/<district>` when a
+district is written near it (`saddar/kasur`), else `<station>` alone.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Final, NamedTuple
+
+from review.analysis import entity_patterns
+from review.analysis.entity_names import (
+    SENTENCE_ENDS,
+    is_name,
+    key_of,
+    name_end,
+    name_key,
+    name_start,
+    names,
+    people_by_name,
+    station_words,
+    stopwords,
+)
+from review.analysis.entity_text import Doc, Term, fold_phrase, lexicon
+from review.workspace.search import normalize
+
+KINDS: Final = (
+    "person",
+    "police_station",
+    "district",
+    "agency",
+    "cnic",
+    "phone",
+    "vehicle",
+    "date",
+)
+# When two candidates overlap and are as long, the earlier kind wins.
+# "blocked" is a phrase that holds a name but is no entity ("Khyber Pakhtunkhwa").
+_PRIORITY: Final = {
+    kind: i for i, kind in enumerate(("blocked", "cnic", "phone", "date", "vehicle", *KINDS))
+}
+
+
+@dataclass(frozen=True)
+class Entity:
+    """One mention: its kind, the text as written, its matching key, where it is, and a rank."""
+
+    kind: str
+    text: str
+    key: str
+    start: int
+    end: int
+    designation: str | None = None
+
+
+class _Candidate(NamedTuple):
+    kind: str
+    start: int
+    end: int
+    key: str
+    designation: str | None = None
+
+
+def extract(text: str) -> list[Entity]:
+    """Every entity in `text`, in order, none overlapping (the longest candidate wins)."""
+    # Extraction makes no reference cycles, but a big text makes many objects, and the
+    # cyclic collector's passes over them would make the time grow faster than the text.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        doc = Doc(text)
+        return [
+            Entity(c.kind, text[c.start : c.end], c.key, c.start, c.end, c.designation)
+            for c in _sweep([*_patterns(doc), *_from_lexicon(doc), *_unranked(doc)])
+            if c.kind != "blocked"
+        ]
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _sweep(candidates: list[_Candidate]) -> list[_Candidate]:
+    """Keep non-overlapping candidates, a longer one over a shorter, in one pass after sorting."""
+    candidates.sort(
+        key=lambda c: (c.start, c.start - c.end, _PRIORITY[c.kind], c.designation is None)
+    )
+    taken: list[_Candidate] = []
+    for c in candidates:
+        if not c.key and c.kind != "blocked":
+            continue
+        if taken and c.start < taken[-1].end:
+            last = taken[-1]
+            if c.end - c.start > last.end - last.start:
+                taken[-1] = c  # it starts later, so it cannot touch the one before
+            continue
+        taken.append(c)
+    return taken
+
+
+def _patterns(doc: Doc) -> Iterator[_Candidate]:
+    where = doc.where
+    for f in entity_patterns.find(doc.folded, doc.text, months=doc.months):
+        if f.kind == "plate":  # found in the text as written
+            yield _Candidate("vehicle", f.start, f.end, f.key)
+        else:
+            yield _Candidate(f.kind, where[f.start], where[f.end - 1] + 1, f.key)
+
+
+# Between a station and its district: "Thana Saddar, district Kasur", "قصور کے تھانہ صدر".
+_GLUE: Final = frozenset(
+    normalize(w)
+    for w in (
+        ",",
+        "،",
+        "-",
+        "(",
+        ")",
+        "'",
+        "s",
+        "of",
+        "in",
+        "at",
+        "district",
+        "distt",
+        "city",
+        "zila",
+        "zilla",
+        "ضلع",
+        "شہر",
+        "کے",
+        "کا",
+        "کی",
+        "ke",
+        "ka",
+        "ki",
+        "the",
+    )
+)
+
+
+# --- districts, agencies, stations, ranked people ---------------------------------------------
+
+
+def _from_lexicon(doc: Doc) -> Iterator[_Candidate]:
+    districts = [i for i in sorted(doc.hits) if doc.hit(i, "district")]
+    used: dict[int, int] = {}  # where a rank names a person: its start and end
+    for i in doc.hits:
+        station = doc.hit(i, "station")
+        if station is not None and (found := _station(doc, i, station, districts)) is not None:
+            yield found[0]
+        rank = doc.hit(i, "rank")
+        if rank is not None and (person := _person(doc, i, rank, districts)) is not None:
+            used[i] = i + rank.size
+            yield person
+    for i, terms in doc.hits.items():
+        for term in terms:
+            if term.kind in ("district", "agency", "blocked") and not _crossed(i, term, used):
+                end = doc.ends[i + term.size - 1]
+                yield _Candidate(term.kind, doc.starts[i], end, term.key)
+
+
+def _crossed(i: int, term: Term, used: dict[int, int]) -> bool:
+    """Whether a person's rank starts in a term and ends past it ("FIA [Immigration Officer]")."""
+    return any(used.get(k, 0) > i + term.size for k in range(i, i + term.size))
+
+
+def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candidate, int] | None:
+    """A police station named after (or, in English, before) its keyword at i; and its end."""
+    n = j = term.size
+    while i + j < len(doc) and doc.words[i + j] == ".":
+        j += 1  # "P.S. Saddar"
+    if not (_may_station(doc, i + j) or _may_station(doc, i - 1)):
+        return None
+    after = name_end(doc, i + j, station=True)
+    before = name_start(doc, i, station=True)
+    latin_before = before < i and doc.latin(i) and doc.latin(before)
+    if latin_before and (after == i + j or doc.words[i] == "police"):
+        first, last, name = before, i + n, (before, i)
+    elif after > i + j:
+        first, last, name = i, after, (i + j, after)
+    elif before < i and doc.urdu(i):  # "صدر تھانے": a known station word before
+        first, last, name = before, i + n, (before, i)
+    else:
+        return None
+    key = name_key(doc, *name)
+    district = _district_near(doc, first, last, districts)
+    if district:
+        key = f"{key}/{district}"
+    return _Candidate("police_station", doc.starts[first], doc.ends[last - 1], key), last
+
+
+def _may_station(doc: Doc, k: int) -> bool:
+    """Whether a station's name could start (or end) at token k."""
+    if not 0 <= k < len(doc) or doc.punct(k) or doc.words[k] in stopwords():
+        return False
+    if doc.latin(k):
+        return doc.capital(k) or doc.words[k] in station_words() or k in doc.hits
+    return doc.urdu(k)
+
+
+def _district_near(doc: Doc, first: int, last: int, districts: list[int]) -> str | None:
+    """The district next to tokens first..last, else in their sentence, else the report's one."""
+
+    def key(i: int) -> str:
+        term = doc.hit(i, "district")
+        return term.key if term is not None else ""
+
+    k = last
+    while k < len(doc) and k - last < 4 and doc.words[k] in _GLUE:
+        k += 1
+    if k < len(doc) and doc.hit(k, "district"):
+        return key(k)
+    k = first - 1
+    while k >= 0 and first - k < 4 and doc.words[k] in _GLUE:
+        k -= 1
+    if k >= 0:
+        for j in range(max(0, k - 2), k + 1):  # a district of several words ends at k
+            term = doc.hit(j, "district")
+            if term is not None and j + term.size - 1 == k:
+                return key(j)
+    nearest = [
+        (abs(d - first), key(d))
+        for d in districts
+        if abs(d - first) < 16 and not _crosses_sentence(doc, min(d, first), max(d, last))
+    ]
+    if nearest:
+        return min(nearest)[1]
+    keys = {key(d) for d in districts}
+    return keys.pop() if len(keys) == 1 else None
+
+
+def _crosses_sentence(doc: Doc, a: int, b: int) -> bool:
+    return any(doc.words[k] in SENTENCE_ENDS for k in range(a, b))
+
+
+def _person(doc: Doc, i: int, term: Term, districts: list[int]) -> _Candidate | None:
+    """A person named right after the rank at i (or after a station there), or before it."""
+    j = i + term.size
+    while j < len(doc) and doc.words[j] == ".":
+        j += 1
+    if not (_may_name(doc, j) or _may_name(doc, i - 1)):
+        return None  # most ranks stand alone: answer those before any search
+    st = doc.hit(j, "station") if j < len(doc) and doc.urdu(j) else None
+    if st is not None and (station := _station(doc, j, st, districts)) is not None:
+        j = station[1]  # "ایس ایچ او تھانہ صدر رانا طارق": the name is after the station
+    end = name_end(doc, j, station=False, ranked=True)
+    if end > j and is_name(doc, j, end):
+        return _candidate(doc, j, end, term.value)
+    # "the agent, Haji Bashir, paid": a name of two words or more between commas
+    if j < len(doc) and doc.words[j] == ",":
+        end = name_end(doc, j + 1, station=False, ranked=True)
+        if end - j > 2 and end < len(doc) and doc.words[end] in (",", "."):
+            return _candidate(doc, j + 1, end, term.value)
+    # "Rana Tariq, the SHO" / "Rana Tariq (SHO)" / "Rana Tariq SHO" / "رانا طارق ایس ایچ او"
+    k = i - 1
+    if k >= 0 and doc.words[k] == "the":
+        k -= 1
+    if k >= 1 and doc.words[k] in (",", "(", "،"):
+        k -= 1
+    if k >= 0 and not doc.punct(k) and doc.latin(k) == doc.latin(i):
+        begin = name_start(doc, k + 1, station=False)
+        if begin <= k and is_name(doc, begin, k + 1):
+            return _candidate(doc, begin, k + 1, term.value)
+    return None
+
+
+def _may_name(doc: Doc, k: int) -> bool:
+    """Whether a name could start (or end) at token k, or a mark between it and a rank is there."""
+    if not 0 <= k < len(doc):
+        return False
+    word = doc.words[k]
+    if word in (",", "(", "،", "the"):
+        return True
+    if doc.punct(k) or word in stopwords():
+        return False
+    if doc.latin(k):
+        return doc.capital(k) or word in names()
+    return doc.urdu(k)
+
+
+def _unranked(doc: Doc) -> Iterator[_Candidate]:
+    return (_candidate(doc, i, j, None) for i, j in people_by_name(doc))
+
+
+def _candidate(doc: Doc, i: int, j: int, designation: str | None) -> _Candidate:
+    return _Candidate("person", doc.starts[i], doc.ends[j - 1], name_key(doc, i, j), designation)
+
+
+# --- what a reviewer types --------------------------------------------------------------------
+
+
+def key_for(kind: str, text: str) -> str | None:
+    """The key a reviewer's own spelling of an entity matches under, or None if it is not one."""
+    if kind not in KINDS:
+        return None
+    found = [e for e in extract(text) if e.kind == kind]
+    if len(found) == 1 and found[0].end - found[0].start >= len(text.strip()) * 0.6:
+        return found[0].key
+    doc = Doc(text)
+    if kind == "person":
+        ranks = {k + n for k in doc.hits if (r := doc.hit(k, "rank")) for n in range(r.size)}
+        keep = [k for k in range(len(doc)) if not doc.punct(k) and k not in ranks]
+        return key_of(doc.words[k] for k in keep) or None
+    if kind == "police_station":
+        station, _, district = text.partition("/")
+        doc = Doc(station)
+        stations = {k for k in doc.hits if doc.hit(k, "station")}
+        name = key_of(w for k, w in enumerate(doc.words) if k not in stations and not doc.punct(k))
+        district_key = key_for("district", district) if district.strip() else None
+        return (f"{name}/{district_key}" if district_key else name) or None
+    if kind in ("district", "agency"):  # as typed, so no capitals or cue are needed
+        value = canonical_name(kind, text)
+        return normalize(value) if value else normalize(text) or None
+    if kind == "vehicle":
+        return entity_patterns.plate_key(text) or None
+    return None
+
+
+def canonical_name(kind: str, phrase: str) -> str | None:
+    """The canonical name of the district or agency that the whole of `phrase` spells, if known."""
+    tokens = fold_phrase(phrase)
+    for form in (" ".join(tokens), "".join(tokens), normalize(phrase)):
+        for term in lexicon().get(form, ()):
+            if term.kind == kind:
+                return term.value
+    return None

@@ -1,0 +1,275 @@
+"""Names in report text: which words make a person's or a station's name, and their keys.
+
+English marks a name with capitals; Urdu has none, so an Urdu name is a run of
+words from the names list (`review/data/names.txt`, the extractor's Latin and
+Urdu spellings of each name), or one unknown word where a name must end (before
+نے or صاحب). Titles that are part of a name (Haji, Rana) never make one alone, and
+everyday words that are names too (شریف, ملک) only beside another name word. A
+name's key is its words' canonical Latin spellings, honorifics left out.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Iterator
+from typing import Final
+
+from review.analysis.entity_text import Doc, weak_words, word_set, words
+from review.workspace.search import normalize
+
+
+def names() -> dict[str, str]:
+    return words("names.txt")
+
+
+def known(word: str) -> bool:
+    """A word of the names list, or a compound of one ("عبدالستار", "Sanaullah")."""
+    if word in names():
+        return True
+    return len(word) > 5 and (word.startswith(_COMPOUND_HEADS) or word.endswith(_COMPOUND_TAILS))
+
+
+def station_words() -> dict[str, str]:
+    return words("stations.txt")
+
+
+@functools.cache
+def all_words() -> dict[str, str]:
+    return {**station_words(), **names()}
+
+
+def stopwords() -> frozenset[str]:
+    return word_set("stopwords.txt")
+
+
+def titles() -> frozenset[str]:
+    """Words that are part of a name but never a name alone (Haji, Rana, Chaudhry)."""
+    return word_set("titles.txt")
+
+
+# Urdu words that end a name for sure: an unknown word is a name's only before one of these.
+_UR_ENDERS: Final = frozenset(normalize(w) for w in ("نے", "صاحب", "جی"))
+# Names written as one word: "عبدالستار" is "Abdul Sattar", "ثناءاللہ" is "Sanaullah".
+_COMPOUND_HEADS: Final = (normalize("عبدال"), normalize("عبد"), "abdul", "abdur")
+_COMPOUND_TAILS: Final = (normalize("اللہ"), "ullah", "ullah", "uddin", normalize("الدین"))
+# Honorifics: part of the text as written, never of a name's key.
+_HONORIFICS: Final = frozenset(
+    normalize(w)
+    for w in ("mr", "mrs", "ms", "sahib", "sahab", "sb", "saheb", "janab", "جناب", "صاحب")
+)
+# Words after a name that make it a place's: "Faisal Town", "Shah Faisal Colony", "علی پور".
+_PLACE_WORDS: Final = frozenset(
+    normalize(w)
+    for w in (
+        "town",
+        "colony",
+        "road",
+        "chowk",
+        "abad",
+        "pur",
+        "mohalla",
+        "bazaar",
+        "bazar",
+        "market",
+        "street",
+        "village",
+        "goth",
+        "hospital",
+        "airport",
+        "masjid",
+        "mosque",
+        "school",
+        "college",
+        "university",
+        "park",
+        "stadium",
+        "ٹاؤن",
+        "کالونی",
+        "روڈ",
+        "چوک",
+        "آباد",
+        "پور",
+        "محلہ",
+        "بازار",
+        "گاؤں",
+        "گوٹھ",
+        "ہسپتال",
+        "مسجد",
+        "اسکول",
+        "سکول",
+        "کالج",
+    )
+)
+SENTENCE_ENDS: Final = frozenset((".", "۔", "!", "?", "؟", "\n"))
+
+
+def is_word(doc: Doc, k: int, *, station: bool, first: bool) -> bool:
+    """Whether token k may be part of a name (of a person, or of a police station)."""
+    word = doc.words[k]
+    if doc.punct(k) or word[0].isdigit() or word in stopwords():
+        return False
+    if k in doc.inside and not station:
+        return False  # "Commissioner" of "Deputy Commissioner"
+    hits = doc.hits.get(k, ())
+    if word in names() and not station:
+        # a name word, even if some rank or place begins with it ("Rahim", "Mandi"),
+        # unless a longer place or agency does ("Mandi Bahauddin")
+        if any(t.size > 1 and t.kind in ("district", "agency", "blocked") for t in hits):
+            return False
+    elif station:
+        if any(
+            t.kind not in ("district", "blocked") or (not first and t.kind == "district")
+            for t in hits
+        ):
+            return False
+    elif hits or word in station_words():
+        return False  # "DPO Kasur", "DSP Model Town", "SHO Chunian" are offices
+    if doc.latin(k):
+        if doc.capital(k):
+            return True
+        known = station_words() if station else names()
+        return word in known or (station and bool(doc.hit(k, "district")))
+    return doc.urdu(k)
+
+
+def name_end(doc: Doc, j: int, *, station: bool, ranked: bool = False) -> int:
+    """Where a name starting at token j ends (j itself if there is none)."""
+    k, count = j, 0
+    latin = j < len(doc) and doc.latin(j)
+    most = 3 if station or not latin else 4
+    while k < len(doc) and count < most:
+        if doc.words[k] == "." and latin and count and len(doc.words[k - 1]) <= 2:
+            k += 1  # "Ch. Aslam"
+            continue
+        if doc.latin(k) != latin:
+            break
+        lower = latin and not station and not doc.capital(k)
+        if lower and ((count == 0 and not ranked) or doc.words[k] not in names()):
+            break  # in lower case, only known names after a rank or inside a run of them
+        if not is_word(doc, k, station=station, first=count == 0):
+            break
+        if not latin and not _urdu_name_word(doc, k, first=count == 0, station=station):
+            break
+        if count and not station and _starts_another(doc, k):
+            break  # "naseem bibi haji nazir": a title after a name begins the next one
+        k += 1
+        count += 1
+    while k > j and doc.words[k - 1] == ".":
+        k -= 1
+    return k if count else j
+
+
+def _starts_another(doc: Doc, k: int) -> bool:
+    """Whether token k is a title that begins a second name ("Haji" of "Haji Nazir")."""
+    title_words = titles()
+    return (
+        doc.words[k] in title_words
+        and k + 1 < len(doc)
+        and doc.words[k + 1] in names()
+        and doc.words[k + 1] not in title_words
+    )
+
+
+def _urdu_name_word(doc: Doc, k: int, *, first: bool, station: bool) -> bool:
+    """Urdu has no capitals: a word is a name's if it is a known name word, or a name ends next."""
+    known_words = station_words() if station else names()
+    if doc.words[k] in known_words or (not station and known(doc.words[k])):
+        return True
+    nxt = k + 1 if k + 1 < len(doc) else None
+    if station:
+        return first or nxt is None or doc.punct(nxt) or doc.words[nxt] in stopwords()
+    ends = nxt is None or doc.punct(nxt) or doc.words[nxt] in _UR_ENDERS
+    if not first and nxt is not None and doc.words[k - 1] in titles():
+        ends = ends or doc.words[nxt] in stopwords()  # "رانا گلفام ہر روز": a title's name
+    return ends or (first and nxt is not None and doc.words[nxt] in known_words)
+
+
+def name_start(doc: Doc, k: int, *, station: bool) -> int:
+    """Where a name ending just before token k starts (k itself if there is none)."""
+    j = k
+    known_words = station_words() if station else names()
+    while j > 0 and k - j < 4:
+        w = doc.words[j - 1]
+        if w == "." and j > 1 and doc.latin(j - 2) and len(doc.words[j - 2]) <= 2:
+            j -= 1  # "Ch. Aslam"
+            continue
+        if not is_word(doc, j - 1, station=station, first=True):
+            break
+        if doc.urdu(j - 1) and w not in known_words:
+            break
+        if doc.latin(j - 1) and not doc.capital(j - 1) and w not in known_words:
+            break
+        j -= 1
+    while j < k and doc.words[j] == ".":
+        j += 1  # "Mr. Zahoor": the mark after a word left out
+    return j
+
+
+def is_name(doc: Doc, i: int, j: int) -> bool:
+    """Whether tokens i..j hold a name: not titles alone, nor one everyday word that is a name."""
+    weak, title_words = weak_words("names.txt"), titles()
+    count = 0
+    for k in range(i, j):
+        w = doc.words[k]
+        if doc.punct(k) or w in title_words:
+            continue
+        if w not in weak or (doc.latin(k) and doc.capital(k)):
+            return True
+        count += 1
+    return count >= 2  # "اللہ دتہ", "غلام رسول": everyday words, but a name together
+
+
+def people_by_name(doc: Doc) -> Iterator[tuple[int, int]]:
+    """People named without a rank, as token spans: runs of names ("Haji Bashir Ahmed")."""
+    n, done = len(doc), 0
+    spelt = {w for w in set(doc.words) if known(w)}
+    for k in [k for k, w in enumerate(doc.words) if w in spelt] if spelt else ():
+        if k < done:
+            continue
+        start = name_start(doc, k, station=False) if doc.latin(k) and doc.capital(k) else k
+        start = min(start, k)
+        while start < k and (
+            doc.punct(start) or (_sentence_start(doc, start) and not known(doc.words[start]))
+        ):
+            start += 1  # "Contact Nadeem": a capital at a sentence's start says nothing
+        end = name_end(doc, start, station=False, ranked=not doc.capital(start))
+        done = max(end, k + 1)
+        if end <= start or not is_name(doc, start, end):
+            continue
+        if end < n and doc.words[end] in _PLACE_WORDS:
+            continue
+        if (
+            doc.latin(start)
+            and not doc.capital(start)
+            and sum(1 for x in range(start, end) if known(doc.words[x])) < 2
+        ):
+            continue  # Roman Urdu in lower case: two known name words at least
+        if doc.urdu(start) and end - start == 1:
+            nxt = end if end < n else None
+            if nxt is not None and not (doc.punct(nxt) or doc.words[nxt] in _UR_ENDERS):
+                continue  # one Urdu word is a name only before نے, صاحب or a mark
+        yield start, end
+
+
+def _sentence_start(doc: Doc, k: int) -> bool:
+    return k == 0 or doc.words[k - 1] in SENTENCE_ENDS or doc.words[k - 1] in (":", '"')
+
+
+def name_key(doc: Doc, i: int, j: int) -> str:
+    return key_of(doc.words[k] for k in range(i, j) if not doc.punct(k))
+
+
+def key_of(tokens: Iterable[str]) -> str:
+    known, out = all_words(), []
+    for w in tokens:
+        if w in _HONORIFICS:
+            continue
+        for prefix in ("عبدال", "abdul"):  # "عبدالستار" is "Abdul Sattar"
+            if w.startswith(prefix) and len(w) > len(prefix) + 2:
+                out.append("abdul")
+                w = w[len(prefix) :]
+                break
+        word = known.get(w, w)
+        if not out or out[-1] != word:  # "بی بی" is one word, Bibi
+            out.append(word)
+    return " ".join(out)

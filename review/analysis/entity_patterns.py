@@ -1,0 +1,277 @@
+"""Entities found by their shape: CNICs, phone numbers, number plates and dates, in any digits.
+
+Each pattern runs over the folded text (Urdu and Arabic-Indic digits read as
+ASCII) in one regular-expression scan, so the time is linear in the text.
+Keys: CNICs as #####-#######-#, Pakistani phones as +92…, other countries'
+as + and their digits, plates as capitals and digits, dates as ISO
+(`2024-04-01`, `2024-04` for a month, `--04-01` for a day without a year).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from typing import Final, NamedTuple
+
+from review.workspace.search import normalize
+
+
+class Found(NamedTuple):
+    """A match of one pattern: kind, offsets in the folded text, key."""
+
+    kind: str
+    start: int
+    end: int
+    key: str
+
+
+_MONTH_NAMES: Final = (
+    "january jan",
+    "february feb",
+    "march mar",
+    "april apr",
+    "may",
+    "june jun",
+    "july jul",
+    "august aug",
+    "september sep sept",
+    "october oct",
+    "november nov",
+    "december dec",
+)
+_URDU_MONTHS: Final = (
+    "جنوری",
+    "فروری",
+    "مارچ",
+    "اپریل",
+    "مئی مئ",
+    "جون",
+    "جولائی جولائ",
+    "اگست",
+    "ستمبر",
+    "اکتوبر",
+    "نومبر",
+    "دسمبر",
+)
+MONTHS: Final = {
+    normalize(m): i
+    for table in (_MONTH_NAMES, _URDU_MONTHS)
+    for i, names in enumerate(table, start=1)
+    for m in names.split()
+}
+# Three-letter abbreviations: after one, a two-digit year is a year ("4 Mar 24").
+_SHORT: Final = frozenset(m for m in MONTHS if len(m) <= 4 and m.isascii() and m != "may")
+# Day words: Urdu writes the first of a month یکم ("first").
+_DAY_WORDS: Final = {normalize("یکم"): 1, "first": 1}
+_M: Final = "|".join(sorted((re.escape(m) for m in MONTHS), key=len, reverse=True))
+_DW: Final = "|".join(re.escape(w) for w in _DAY_WORDS)
+_D: Final = rf"(?:(?P<d>[0-3]?\d)(?:st|nd|rd|th)?|(?P<w>{_DW}))"
+_Y: Final = r"(?P<y>(?:19|20)\d{2})(?:\s?ء)?"
+_Y2: Final = r"(?P<y>(?:19|20)\d{2}|'?\d{2})(?:\s?ء)?"
+_DATES: Final = (
+    re.compile(rf"(?<![\w/.-]){_D}(?:\s+of)?[\s,./-]*(?P<m>{_M})\.?(?:[\s,./-]*{_Y2})?(?![\w])"),
+    re.compile(rf"(?<![\w])(?P<m>{_M})\.?\s+{_D},?\s+{_Y}(?![\w])"),
+    re.compile(rf"(?<![\w])(?P<m>{_M})\.?,?\s+{_Y}(?![\w])"),
+    re.compile(
+        r"(?<![\w/.-])(?P<d>[0-3]?\d)(?P<s>[/.-])(?P<n>[01]?\d)(?P=s)"
+        r"(?P<y>(?:19|20)\d{2}|\d{2})(?:\s?ء)?(?![\w/-]|\.\d)"
+    ),
+    re.compile(r"(?<![\w/.-])(?P<y>(?:19|20)\d{2})-(?P<n>[01]\d)-(?P<d>[0-3]\d)(?![\w/-])"),
+)
+_WORD_DATES: Final = 3  # the first three patterns need a month's name
+_DAY_MONTH: Final = re.compile(rf"{_D}(?:\s+of)?[\s,./-]*(?P<m>{_M})")
+_CNIC: Final = re.compile(r"(?<![\w-])([1-7]\d{4})[-\s]?(\d{7})[-\s]?(\d)(?![\w]|-\d)")
+_MOBILE: Final = re.compile(
+    r"(?<![\w+])(?:(?:\+|00)92[\s-]?(?:\(0\)\s?)?|0)(3\d{2})[\s.\-\u06d4]?(\d{3})[\s-]?(\d{4})"
+    r"(?!\w|-\d)"
+)
+# Landlines: an area code of one to three digits after 0 or +92, written apart
+# ("042-35761234", "(042) 3576 1234", "+92 42 35761234").
+_LANDLINE: Final = re.compile(
+    r"(?<![\w+])(?:(?:\+|00)92[\s-]?\(?|\(?0)([124-9]\d{0,2})\)?[\s-]"
+    r"(\d{2,4})[\s-]?(\d{3,4})(?!\w|-\d)"
+)
+# Other countries' numbers, written with their code: "+971 50 123 4567", "00966-5…".
+# The codes of the countries reports name most (the Gulf, Iran, Afghanistan, Europe,
+# East Asia), so that "00300-1234567" is not read as a number in a country "300".
+_CODES: Final = (
+    "971|966|974|968|965|973|964|961|962|963|967|880|977|218|98|93|90|94|91|20|86|60|62|66"
+    "|44|39|30|34|33|49|31|32|40|48|1|7"
+)
+_FOREIGN: Final = re.compile(
+    rf"(?<![\w+])(?:\+({_CODES})[\s-]?|00({_CODES})[\s-])((?:\d[\s-]?){{6,11}}\d)(?!\w|-\d)"
+)
+_VEHICLE: Final = re.compile(
+    r"(?<![\w-])(?:(ICT)[-\s]?([A-Z]{1,2})[-\s]?(\d{1,4})"
+    r"|([A-Z]{3})[-\s]?(?:(\d{2})[-\s])?(\d{3,4}))(?![\w]|-\d)"
+)
+# Three capitals and a number that are not number plates: ranks, agencies, money, laws.
+_NOT_PLATES: Final = frozenset(
+    (
+        "FIA",
+        "FIR",
+        "ASI",
+        "SHO",
+        "DSP",
+        "SSP",
+        "DPO",
+        "CPO",
+        "RPO",
+        "DIG",
+        "IGP",
+        "ASF",
+        "CTD",
+        "ACE",
+        "NAB",
+        "HRC",
+        "PPC",
+        "CRP",
+        "NIC",
+        "MNA",
+        "MPA",
+        "UAE",
+        "KSA",
+        "USA",
+        "CIA",
+        "MSA",
+        "PTI",
+        "PML",
+        "PPP",
+        "MQM",
+        "ANP",
+        "JUI",
+        "DHA",
+        "LDA",
+        "CDA",
+        "KDA",
+        "NGO",
+        "ISI",
+        "ATC",
+        "CJP",
+        "AHT",
+        "PIA",
+        "JAN",
+        "FEB",
+        "MAR",
+        "APR",
+        "MAY",
+        "JUN",
+        "JUL",
+        "AUG",
+        "SEP",
+        "OCT",
+        "NOV",
+        "DEC",
+        "PKR",
+        "USD",
+        "AED",
+        "SAR",
+        "GBP",
+        "EUR",
+        "RMB",
+        "QAR",
+        "OMR",
+        "KWD",
+        "BHD",
+        "IRR",
+        "AFN",
+        "INR",
+        "MYR",
+        "THB",
+        "TRY",
+        "IQD",
+        "CNY",
+        "JPY",
+        "CAD",
+        "AUD",
+        "LYD",
+        "EGP",
+        "IDR",
+        "BDT",
+        "LKR",
+        "NPR",
+        "ZAR",
+        "RUB",
+        "CHF",
+        "SGD",
+    )
+)
+_DIGITS: Final = str.maketrans(
+    {**{0x0660 + d: str(d) for d in range(10)}, **{0x06F0 + d: str(d) for d in range(10)}}
+)
+_HAS_DIGIT: Final = re.compile(r"\d")
+_OTHER_DIGITS: Final = re.compile("[\u0660-\u0669\u06f0-\u06f9]")
+
+
+def find(folded: str, text: str, *, months: bool = True) -> Iterator[Found]:
+    """Every CNIC, phone, date and plate; offsets into `folded` (plates: into `text`).
+
+    `months`: whether the text holds a month's name (if not, dates in words are not sought).
+    """
+    digits = _HAS_DIGIT.search(folded) is not None
+    if digits:
+        for m in _CNIC.finditer(folded):
+            yield Found("cnic", m.start(), m.end(), f"{m[1]}-{m[2]}-{m[3]}")
+        for m in _MOBILE.finditer(folded):
+            yield Found("phone", m.start(), m.end(), f"+92{m[1]}{m[2]}{m[3]}")
+        for m in _LANDLINE.finditer(folded):
+            number = f"{m[1]}{m[2]}{m[3]}"
+            if 9 <= len(number) <= 10 and not number.startswith("3"):
+                yield Found("phone", m.start(), m.end(), f"+92{number}")
+        for m in _FOREIGN.finditer(folded):
+            found = re.sub(r"\D", "", m[3])
+            if 7 <= len(found) <= 12:
+                yield Found("phone", m.start(), m.end(), f"+{m[1] or m[2]}{found}")
+        written = text.translate(_DIGITS) if _OTHER_DIGITS.search(text) else text
+        for m in _VEHICLE.finditer(written):
+            if m[4] is not None and m[4] in _NOT_PLATES:
+                continue
+            yield Found("plate", m.start(), m.end(), re.sub(r"[^A-Z0-9]", "", m.group()))
+    yield from _dates(folded, words=months, numbers=digits)
+
+
+def plate_key(text: str) -> str:
+    """A number plate as a reviewer may type it, in the key's form."""
+    return re.sub(r"[^A-Z0-9]", "", text.upper().translate(_DIGITS))
+
+
+def _dates(folded: str, *, words: bool, numbers: bool) -> Iterator[Found]:
+    for n, pattern in enumerate(_DATES):
+        if not (words if n < _WORD_DATES else numbers):
+            continue
+        for m in pattern.finditer(folded):
+            key = _date_key(m)
+            if key is not None:
+                yield Found("date", m.start(), m.end(), key)
+            elif all(m.groupdict().get(g) for g in ("y", "d", "m")):
+                # "4 March 20 people": the day and month stand without the number after
+                key = _date_key(_DAY_MONTH.match(folded, m.start(), m.end("m")) or m)
+                if key is not None:
+                    yield Found("date", m.start(), m.end("m"), key)
+
+
+def _date_key(m: re.Match[str]) -> str | None:
+    groups = m.groupdict()
+    month = MONTHS[groups["m"]] if groups.get("m") else int(groups["n"])
+    day = _DAY_WORDS[groups["w"]] if groups.get("w") else None
+    day = int(groups["d"]) if groups.get("d") else day
+    year: int | None = None
+    if groups.get("y"):
+        written = groups["y"].lstrip("'")
+        if len(written) == 2 and groups.get("m") and groups["m"] not in _SHORT:
+            return None  # "4 March 20 people": a short year only after "Mar"
+        year = int(written)
+        if year < 100:
+            year += 2000 if year < 70 else 1900
+    try:
+        if year is not None and day is not None:
+            return dt.date(year, month, day).isoformat()
+        if year is not None:
+            return f"{year:04d}-{month:02d}" if 1 <= month <= 12 else None
+        if day is not None:
+            dt.date(2000, month, day)  # a leap year: 29 February is a day
+            return f"--{month:02d}-{day:02d}"
+    except ValueError:
+        return None
+    return None

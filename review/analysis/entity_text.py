@@ -1,0 +1,388 @@
+"""Report text folded once for entity matching: tokens, offsets back to the text, lexicon hits.
+
+Folding is `review.workspace.search.normalize` applied character by character through one
+`str.translate` table (each character's fold is computed the first time it is
+met), so a text is folded in one C-level pass and every folded character still
+knows where it came from. The gazetteers in `review/data/` are compiled into one
+Aho-Corasick automaton (pyahocorasick), so every lexicon phrase in a text is
+found in one linear scan, whatever the number of phrases or of matches.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from itertools import chain, repeat
+from typing import Final
+
+import ahocorasick
+
+from review.analysis.entity_patterns import MONTHS
+from review.workspace.search import normalize
+
+# Words, joined by hyphens and apostrophes ("Sub-Inspector", "D'Souza") but not by a
+# possessive ("FIA's"), and single marks.
+TOKEN: Final = re.compile(r"\w+(?:[-'\u2019](?!s\b)\w+)*|[^\w\s]")
+_SPACES: Final = re.compile(r"\s{2,}")
+_FOLD_CACHE_MAX: Final = 65536
+
+
+class _FoldTable(dict[int, str]):
+    """Each code point's fold (whitespace to one space), computed when first met."""
+
+    def __missing__(self, code: int) -> str:
+        ch = chr(code)
+        folded = " " if ch.isspace() else normalize(ch)
+        if len(self) < _FOLD_CACHE_MAX:  # rare characters cannot grow it forever
+            self[code] = folded
+        return folded
+
+
+_TABLE: Final = _FoldTable()
+
+
+def fold(text: str) -> tuple[str, Sequence[int]]:
+    """Fold like `normalize`, in one pass, with each folded character's offset in `text`."""
+    folded = text.translate(_TABLE)
+    where: Sequence[int]
+    if len(folded) == len(text):
+        where = range(len(text) + 1)
+    else:  # a mark dropped or a ligature expanded: count each character's share
+        lengths = map(len, map(_TABLE.__getitem__, map(ord, text)))
+        where = [*chain.from_iterable(map(repeat, range(len(text)), lengths)), len(text)]
+    if "  " not in folded:
+        return folded, where
+    parts, kept, last = [], [], 0  # runs of spaces become one, so phrases match across them
+    for m in _SPACES.finditer(folded):
+        parts.append(folded[last : m.start() + 1])
+        kept.append(where[last : m.start() + 1])
+        last = m.end()
+    parts.append(folded[last:])
+    kept.append(where[last:])
+    return "".join(parts), [*chain.from_iterable(kept)]
+
+
+def fold_phrase(phrase: str) -> tuple[str, ...]:
+    """A phrase's folded tokens."""
+    return tuple(TOKEN.findall(normalize(phrase)))
+
+
+# --- gazetteers -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Term:
+    """One spelling of a lexicon entry and the conditions under which it counts."""
+
+    kind: str
+    value: str  # the canonical name
+    size: int  # its length in tokens
+    acronym: bool = False  # must be written in capitals
+    proper: bool = False  # must be written capitalised
+    cue: bool = False  # an everyday word too: needs "district"/ضلع or the like beside it
+
+    @functools.cached_property
+    def key(self) -> str:
+        """The canonical name folded: the key of the entity it names."""
+        return normalize(self.value)
+
+
+def data(name: str) -> Iterator[str]:
+    """The non-comment lines of a file in `review/data/`."""
+    text = resources.files("review").joinpath("data", name).read_text("utf-8")
+    for line in text.splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            yield line
+
+
+def _terms(kind: str, name: str, *, proper: bool) -> Iterator[tuple[str, Term]]:
+    """Read a data file: lines of `canonical | variant | …`; '?' and '~' mark variants."""
+    for line in data(name):
+        variants = [v.strip() for v in line.split("|") if v.strip()]
+        canonical = variants[0].lstrip("?~")
+        for variant in variants:
+            cue, anycase = variant.startswith("?"), variant.startswith("~")
+            written = variant.lstrip("?~")
+            latin = written.isascii()
+            acronym = latin and written.isupper() and len(written.replace(".", "")) <= 6
+            tokens = fold_phrase(written)
+            for form in {" ".join(tokens), normalize(written)} | (
+                set() if latin else {"".join(tokens)}
+            ):
+                yield (
+                    form,
+                    Term(
+                        kind,
+                        canonical,
+                        len(TOKEN.findall(form)),
+                        acronym=acronym and not anycase,
+                        proper=latin and proper and not acronym and not anycase,
+                        cue=cue,
+                    ),
+                )
+
+
+# Words that begin a police station's name ("Police Station Saddar", "تھانہ صدر").
+STATION_WORDS: Final = (
+    "police station",
+    "PS",
+    "P.S",
+    "thana",
+    "thanna",
+    "thaana",
+    "تھانہ",
+    "تھانے",
+    "تھانا",
+    "پولیس اسٹیشن",
+    "پولیس سٹیشن",
+)
+# Longer phrases that hold a district's name but are not districts.
+_BLOCKED: Final = (
+    "Khyber Pakhtunkhwa",
+    "خیبر پختونخوا",
+    "خیبر پختونخواہ",
+    "Allama Iqbal International Airport",
+    "Allama Iqbal Town",
+    "Iqbal Town",
+    "Jinnah International Airport",
+    "Benazir Bhutto International Airport",
+    "Benazir Income Support",
+    "Quaid-e-Azam",
+    "Quaid e Azam",
+    "Liaquat Bagh",
+    "Nishtar Hospital",
+    "Jinnah Hospital",
+    "Mayo Hospital",
+    "علامہ اقبال انٹرنیشنل ایئرپورٹ",
+    "علامہ اقبال ٹاؤن",
+    "قائداعظم",
+)
+
+
+@functools.cache
+def lexicon() -> dict[str, list[Term]]:
+    """Every folded spelling of every district, agency, rank, station keyword and blocked phrase."""
+    entries: dict[str, list[Term]] = {}
+
+    def add(form: str, term: Term) -> None:
+        if term not in entries.setdefault(form, []):
+            entries[form].append(term)
+
+    for kind, name, proper in (
+        ("district", "districts.txt", True),
+        ("agency", "agencies.txt", True),
+        ("rank", "ranks.txt", False),
+    ):
+        for form, term in _terms(kind, name, proper=proper):
+            add(form, term)
+    for p in STATION_WORDS:
+        acronym = p.replace(".", "").isupper()
+        for form in {" ".join(fold_phrase(p)), normalize(p)}:
+            add(form, Term("station", p, len(TOKEN.findall(form)), acronym=acronym))
+    for month in MONTHS:  # only to know whether to look for dates at all
+        add(month, Term("month", month, 1))
+    for p in _BLOCKED:
+        form = " ".join(fold_phrase(p))
+        add(form, Term("blocked", p, len(TOKEN.findall(form))))
+    return entries
+
+
+@functools.cache
+def automaton() -> ahocorasick.Automaton:
+    """The lexicon compiled for one-pass matching."""
+    auto = ahocorasick.Automaton()
+    for form, terms in lexicon().items():
+        auto.add_word(form, (len(form), tuple(terms)))
+    auto.make_automaton()
+    return auto
+
+
+@functools.cache
+def words(name: str) -> dict[str, str]:
+    """Each spelling of a name word (folded) to its canonical Latin spelling (folded)."""
+    out: dict[str, str] = {}
+    for line in data(name):
+        variants = [v.strip().lstrip("?") for v in line.split("|") if v.strip()]
+        canonical = normalize(variants[0])
+        for variant in variants:
+            for token in fold_phrase(variant):
+                out.setdefault(token, canonical)
+    return out
+
+
+@functools.cache
+def weak_words(name: str) -> frozenset[str]:
+    """Spellings marked '?' in a word list: everyday words that are names only beside a name."""
+    return frozenset(
+        token
+        for line in data(name)
+        for v in line.split("|")
+        if v.strip().startswith("?")
+        for token in fold_phrase(v.strip()[1:])
+    )
+
+
+@functools.cache
+def word_set(name: str) -> frozenset[str]:
+    """The folded words of a file of words (any number a line)."""
+    return frozenset(normalize(w) for line in data(name) for w in line.split())
+
+
+# --- one text ---------------------------------------------------------------------------------
+
+
+class Doc:
+    """A text, folded once: its tokens, their offsets in the text, and the lexicon's hits."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        folded, where = fold(text)
+        self.folded = folded
+        self.where = where
+        # Every per-token list is built by C-level maps: no Python loop over the tokens.
+        matches = list(TOKEN.finditer(folded))
+        fstarts = list(map(re.Match.start, matches))
+        fends = list(map(re.Match.end, matches))
+        self.words: list[str] = list(map(re.Match.group, matches))
+        if isinstance(where, range):
+            self.starts, self.ends = fstarts, fends
+        else:
+            self.starts = list(map(where.__getitem__, fstarts))
+            self.ends = [*map((1).__add__, map(where.__getitem__, map((-1).__add__, fends)))]
+        self.hits: dict[int, list[Term]] = {}
+        first = dict(zip(fstarts, range(len(fstarts)), strict=True))
+        last = dict(zip(fends, range(len(fends)), strict=True))
+        cued: list[tuple[int, Term]] = []
+        rank_ends: set[int] = set()
+        for end, (length, terms) in automaton().iter(folded):
+            i, j = first.get(end + 1 - length), last.get(end + 1)
+            if i is None or j is None:
+                continue  # inside a word
+            for term in terms:
+                if term.size != j - i + 1:
+                    continue
+                if self.fits(term, i):
+                    self.hits.setdefault(i, []).append(term)
+                    if term.kind == "rank":
+                        rank_ends.add(j + 1)
+                elif term.cue:
+                    cued.append((i, term))
+        self.months = any(t.kind == "month" for found in self.hits.values() for t in found)
+        for i, term in cued:  # "ڈی پی او قصور": an office's rank is a cue too
+            if i in rank_ends:
+                self.hits.setdefault(i, []).append(term)
+        self.inside: set[int] = set()  # tokens inside a hit, past its first
+        for i, found in self.hits.items():
+            found.sort(key=lambda t: -t.size)
+            if found[0].size > 1:
+                self.inside.update(range(i + 1, i + found[0].size))
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def raw(self, i: int, j: int | None = None) -> str:
+        """The text as written of tokens i (to j, exclusive)."""
+        return self.text[self.starts[i] : self.ends[(i + 1 if j is None else j) - 1]]
+
+    def punct(self, i: int) -> bool:
+        """Whether token i is a mark."""
+        c = self.words[i][0]
+        return not (c.isalnum() or c == "_")
+
+    def latin(self, i: int) -> bool:
+        """Whether token i is in Latin letters."""
+        c = self.words[i][0]
+        return c.isascii() and c.isalpha()
+
+    def urdu(self, i: int) -> bool:
+        """Whether token i is in Arabic-script letters."""
+        c = self.words[i][0]
+        return "\u0600" <= c <= "\u06ff" and c.isalpha()
+
+    def capital(self, i: int) -> bool:
+        """Whether token i is written capitalised."""
+        return self.text[self.starts[i]].isupper()
+
+    def fits(self, term: Term, i: int) -> bool:
+        """Whether a lexicon term matched at token i holds where it stands."""
+        if not (term.acronym or term.proper or term.cue):
+            return True
+        raw = self.text[self.starts[i] : self.ends[i + term.size - 1]]
+        if term.acronym and raw != raw.upper():
+            return False
+        if term.proper and len(raw) > 1 and raw.isupper():
+            return False  # "SWAT" is a police team, not Swat
+        if term.proper and term.kind != "district" and not raw[:1].isupper():
+            return False  # "customs" may be anything; a district is one in Roman Urdu too
+        if term.cue:
+            near = (i - 2, i - 1, i + term.size, i + term.size + 1)
+            if any(0 <= k < len(self.words) and self.words[k] in CUES for k in near):
+                return True
+            return self._placed(i, i + term.size)
+        return True
+
+    def _placed(self, i: int, j: int) -> bool:
+        """Whether Urdu words i..j stand as a place: "قصور کے بھٹے", not "میرا قصور"."""
+        if j >= len(self.words) or self.words[j] not in _PLACE_AFTER:
+            return False
+        return i == 0 or self.words[i - 1] not in _NOT_PLACE_BEFORE
+
+    def hit(self, i: int, kind: str) -> Term | None:
+        """The longest term of a kind matched at token i."""
+        for term in self.hits.get(i, ()):
+            if term.kind == kind:
+                return term
+        return None
+
+
+# Words that say "this is a place" beside a place name that is also an everyday word.
+CUES: Final = frozenset(
+    normalize(w)
+    for w in (
+        "district",
+        "city",
+        "tehsil",
+        "division",
+        "zila",
+        "zilla",
+        "ضلع",
+        "شہر",
+        "تحصیل",
+        "ڈویژن",
+        "ڈسٹرکٹ",
+        "thana",
+        "تھانہ",
+        "تھانے",
+        "station",
+        "ps",
+    )
+)
+# After an Urdu place name that is an everyday word too: "of", "in", "from" ("قصور کے").
+_PLACE_AFTER: Final = frozenset(normalize(w) for w in ("کے", "میں", "سے"))
+# Before it, words that make it the everyday word: "میرا قصور" is "my fault".
+_NOT_PLACE_BEFORE: Final = frozenset(
+    normalize(w)
+    for w in (
+        "میرا",
+        "میری",
+        "تیرا",
+        "تیری",
+        "ہمارا",
+        "ہماری",
+        "اس",
+        "ان",
+        "کس",
+        "کیا",
+        "کوئی",
+        "کسی",
+        "کا",
+        "کی",
+        "بے",
+        "بڑا",
+        "یہ",
+        "وہ",
+    )
+)

@@ -1,0 +1,1 @@
+"""Casework: each report read, triaged and answered; conflicts of interest declared."""

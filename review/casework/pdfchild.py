@@ -1,0 +1,166 @@
+"""The child process that reads a PDF for `view`: confined first, then parsing, answers by pipe.
+
+A PDF comes from an anonymous source and may be built to hang, exhaust or
+break a parser. So it is parsed here, in a process of its own started by
+`review.casework.pdfview`: before it reads a byte of the PDF it lowers its own limits
+(address space, CPU time, no file larger than 0 bytes, no core dump, no new
+process, few file descriptors), reads the PDF from standard input, and writes
+frames to standard output. Text comes from pypdf, pure Python, so a bug there
+is an exception and not memory corruption; page images, when asked for, from
+PDFium, only after every page's text is out, so a crash in it costs the images only.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import json
+import resource
+import struct
+import sys
+from collections.abc import Callable
+from typing import Any, BinaryIO, Final
+
+# A frame: kind (one byte), page number, length of what follows.
+HEADER: Final = struct.Struct(">cII")
+COUNT: Final = b"N"  # the page number field holds the page count; nothing follows
+TEXT: Final = b"T"  # a page's text, UTF-8
+IMAGE: Final = b"I"  # width and height (">HH"), then RGB rows
+ERROR: Final = b"E"  # a code, a newline, a message (UTF-8)
+SIZE: Final = struct.Struct(">HH")
+# How much taller than wide a page image may be drawn.
+TALLEST: Final = 3
+# The most text one page may give.
+PAGE_TEXT_MAX: Final = 256 * 1024
+
+
+def confine(memory: int, cpu_seconds: int) -> None:
+    """Lower this process's limits for good: a hostile PDF gets no more than this."""
+    hard = {
+        resource.RLIMIT_AS: memory,
+        resource.RLIMIT_FSIZE: 0,  # nothing it parses can be written to a file
+        resource.RLIMIT_CORE: 0,  # a core dump would be plaintext on disk
+        resource.RLIMIT_NPROC: 0,  # no child of its own (not enforced for root)
+        resource.RLIMIT_NOFILE: 16,
+    }
+    for which, value in hard.items():
+        resource.setrlimit(which, (value, value))
+    # Past the CPU time a SIGXCPU ends it; a second later the kernel's SIGKILL would.
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
+
+
+def send(out: BinaryIO, kind: bytes, page: int, body: bytes = b"") -> None:
+    """Write one frame and flush it, so the parent has it even if the next step crashes."""
+    out.write(HEADER.pack(kind, page, len(body)) + body)
+    out.flush()
+
+
+def fail(out: BinaryIO, code: str, message: str) -> None:
+    """Tell the parent why the PDF cannot be read, then stop."""
+    send(out, ERROR, 0, f"{code}\n{message[:300]}".encode())
+
+
+def main() -> int:
+    """Confine, read the request and the PDF, answer in frames."""
+    request = json.loads(sys.argv[1])
+    confine(int(request["memory"]), int(request["cpu"]))
+    out = sys.stdout.buffer
+    data = sys.stdin.buffer.read()
+    wanted = read_text(out, data, request)
+    if wanted and request["images"]:
+        draw_pages(out, data, wanted, int(request["columns"]))
+    return 0
+
+
+def refused(out: BinaryIO, exc: Exception, where: str = "") -> None:
+    """Tell the parent why a parser gave up, in words it can show."""
+    from pypdf.errors import FileNotDecryptedError
+
+    if isinstance(exc, MemoryError):
+        fail(out, "memory", "it needs more memory than a PDF is given here")
+    elif isinstance(exc, RecursionError):
+        fail(out, "damaged", "its objects are nested too deeply")
+    elif isinstance(exc, FileNotDecryptedError) or "password" in str(exc).lower():
+        fail(out, "encrypted", "it is encrypted with a password")
+    else:
+        fail(out, "damaged", f"{where}{exc or type(exc).__name__}")
+
+
+def read_text(out: BinaryIO, data: bytes, request: dict[str, int]) -> list[int]:
+    """Send the page count and each wanted page's text; return the wanted page numbers."""
+    from pypdf.errors import DependencyError  # after confinement, as is everything that parses
+
+    try:
+        try:
+            count, text_of = pypdf_reader(data)
+        except DependencyError:
+            # AES (here, with an empty password: a PDF that only restricts copying or
+            # printing): pypdf wants a cipher library for it, and PDFium has its own.
+            count, text_of = len(pdfium(data)), functools.partial(pdfium_text, data)
+    except Exception as exc:  # anything a parser of hostile input raises is a refusal
+        refused(out, exc)
+        return []
+    send(out, COUNT, count)
+    first, last = max(1, request["first"]), min(count, request["last"])
+    if last - first + 1 > request["max_pages"]:
+        fail(out, "pages", f"{last - first + 1} pages asked for, of {count}")
+        return []
+    wanted = list(range(first, last + 1))
+    for number in wanted:
+        try:
+            try:
+                text = text_of(number)
+            except DependencyError:
+                text = pdfium_text(data, number)
+        except Exception as exc:
+            refused(out, exc, f"page {number}: ")
+            return []
+        send(out, TEXT, number, text.encode("utf-8", "replace")[:PAGE_TEXT_MAX])
+    return wanted
+
+
+def pypdf_reader(data: bytes) -> tuple[int, Callable[[int], str]]:
+    """The page count, and a page's text as pypdf reads it."""
+    import pypdf
+    from pypdf.errors import FileNotDecryptedError
+
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    if reader.is_encrypted and not reader.decrypt(""):
+        raise FileNotDecryptedError("it is encrypted with a password")
+    return len(reader.pages), lambda number: reader.pages[number - 1].extract_text()
+
+
+def pdfium_text(data: bytes, number: int) -> str:
+    """A page's text as PDFium reads it."""
+    text: str = pdfium(data)[number - 1].get_textpage().get_text_bounded()
+    return text
+
+
+@functools.cache
+def pdfium(data: bytes) -> Any:
+    """The PDF opened by PDFium, once."""
+    import pypdfium2
+
+    return pypdfium2.PdfDocument(data)
+
+
+def draw_pages(out: BinaryIO, data: bytes, wanted: list[int], columns: int) -> None:
+    """Send each wanted page drawn `columns` pixels (cells) wide, at most TALLEST times taller."""
+    try:
+        doc = pdfium(data)
+        for number in wanted:
+            page = doc[number - 1]
+            width, height = page.get_size()
+            if width <= 0 or height <= 0:
+                continue
+            scale = min(columns / width, TALLEST * columns / height)
+            image = page.render(scale=scale).to_pil().convert("RGB")
+            image.thumbnail((columns, TALLEST * columns))  # PDFium may round a pixel up
+            body = SIZE.pack(image.width, image.height) + image.tobytes()
+            send(out, IMAGE, number, body)
+    except Exception as exc:  # the text is out already: only the images are lost
+        fail(out, "images", str(exc) or type(exc).__name__)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,234 @@
+"""Replies to sources, and the reply bundle that carries them back with acks and notices.
+
+A reply is sealed at once to the source's public key (from the export bundle
+that brought the report) and signed by the reviewer who wrote it; the envelope
+waits in the outbox, and the workspace keeps a sealed copy of the text for the
+report's history. `export_replies` writes a bundle signed by the unlocked
+reviewer with that reviewer's replies, every pending status notice and an
+acknowledgement of every item filed since the last bundle, so that the server
+can delete that ciphertext. The bundle is written beside its target and renamed
+into place only once the workspace has recorded it.
+
+The server applies a reply bundle whole or not at all. When it refuses one
+(a reply to a source that has expired there, say), `take_back` returns the
+bundle's replies, notices and acknowledgements to the queue, less the replies
+and notices the reviewer withdraws, so that the next bundle carries them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import tempfile
+from collections.abc import Collection
+from dataclasses import dataclass
+from pathlib import Path
+
+from crypto import Metadata, PublicKey, seal_bytes
+from crypto.exchange import Notice, ReplyEntry, ReplyManifest, new_bundle_id, write_replies
+from review.casework import notices, triage
+from review.casework.reports import reply_context
+from review.errors import InvalidValue, NotFound, ReviewError
+from review.workspace import Unlocked, audit
+from review.workspace.blobs import clear_times
+from review.workspace.schema import transaction
+
+REPLY_TYPE = "text/plain; charset=utf-8"
+_MAX_REPLY_CHARS = 20_000
+
+
+@dataclass(frozen=True)
+class ExportSummary:
+    """What a reply bundle carries."""
+
+    bundle_id: str
+    replies: int
+    notices: int
+    acks: int
+    waiting: int
+
+
+def queue_reply(u: Unlocked, num: int, text: str) -> str:
+    """Seal and sign a reply to the source of report `num`; returns the reply's id."""
+    text = text.strip()
+    if not text:
+        raise InvalidValue("a reply cannot be empty")
+    if len(text) > _MAX_REPLY_CHARS:
+        raise InvalidValue(f"a reply is at most {_MAX_REPLY_CHARS} characters")
+    triage.load_state(u, num)
+    source, key_text = u.conn.execute(
+        "SELECT r.source, s.public_key FROM reports r JOIN sources s ON s.designation = r.source"
+        " WHERE r.num = ?",
+        (num,),
+    ).fetchone()
+    envelope = seal_bytes(
+        text.encode("utf-8"),
+        [PublicKey.from_text(key_text)],
+        Metadata("reply", REPLY_TYPE),
+        signer=u.signing,
+    )
+    reply_id = new_bundle_id()
+    name = f"{reply_id}.rze"
+    path = u.workspace.outbox / name
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(envelope)
+    # When each reply was written is nobody's business: no meaningful file times.
+    clear_times(u.workspace.outbox)
+    body = json.dumps({"author": u.reviewer, "text": text}, ensure_ascii=False).encode("utf-8")
+    try:
+        with transaction(u.conn) as conn:
+            conn.execute(
+                "INSERT INTO replies VALUES (?, ?, ?, ?, ?, ?, NULL)",
+                (
+                    reply_id,
+                    num,
+                    source,
+                    u.signing.verify_key.to_text(),
+                    name,
+                    u.key.seal_record(body, reply_context(reply_id)),
+                ),
+            )
+            audit.append(u, "reply", num, {"reply": reply_id, "text": text})
+    except BaseException:
+        path.unlink()
+        raise
+    return reply_id
+
+
+def export_replies(u: Unlocked, out: Path) -> ExportSummary:
+    """Write a reply bundle: this reviewer's queued replies, notices, and acks."""
+    if out.exists() or out.is_symlink():
+        raise ReviewError(f"{out} already exists", hint="choose a new file name")
+    signer = u.signing.verify_key.to_text()
+    replies = u.conn.execute(
+        "SELECT id, source, envelope FROM replies WHERE exported_in IS NULL AND signer = ?"
+        " ORDER BY rowid",
+        (signer,),
+    ).fetchall()
+    waiting = u.conn.execute(
+        "SELECT count(*) FROM replies WHERE exported_in IS NULL AND signer != ?", (signer,)
+    ).fetchone()[0]
+    waiting_notices = notices.pending(u)
+    acks = [
+        row[0]
+        for row in u.conn.execute(
+            "SELECT id FROM items WHERE status = 'filed' AND acked_in IS NULL ORDER BY rowid"
+        )
+    ]
+    if not (replies or waiting_notices or acks):
+        raise ReviewError(
+            "nothing to export: no replies, notices or new items to acknowledge",
+            hint=f"{waiting} reply(ies) signed by other reviewers wait for them"
+            if waiting
+            else None,
+        )
+    manifest = ReplyManifest(
+        bundle_id=new_bundle_id(),
+        instance_id=u.workspace.pinned.instance_id,
+        created=dt.date.today(),
+        acks=tuple(acks),
+        replies=tuple(ReplyEntry(r[0], r[1]) for r in replies),
+        notices=tuple(Notice(source, status) for source, status in waiting_notices),
+    )
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
+    try:
+        with os.fdopen(fd, "wb") as dst:
+            write_replies(dst, manifest, [u.workspace.outbox / r[2] for r in replies], u.signing)
+            dst.flush()
+            os.fsync(dst.fileno())
+        bundle_id = manifest.bundle_id
+        with transaction(u.conn) as conn:
+            conn.execute(
+                "INSERT INTO reply_bundles VALUES (?, date('now'), ?)", (bundle_id, signer)
+            )
+            conn.executemany(
+                "UPDATE replies SET exported_in = ? WHERE id = ?",
+                [(bundle_id, r[0]) for r in replies],
+            )
+            notices.mark_exported(u, waiting_notices, bundle_id)
+            conn.executemany(
+                "UPDATE items SET acked_in = ? WHERE id = ?", [(bundle_id, a) for a in acks]
+            )
+            detail = {
+                "bundle": bundle_id,
+                "replies": len(replies),
+                "notices": len(waiting_notices),
+                "acks": len(acks),
+            }
+            audit.append(u, "export-replies", None, detail)
+            os.replace(tmp_name, out)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp_name)
+        raise
+    return ExportSummary(bundle_id, len(replies), len(waiting_notices), len(acks), waiting)
+
+
+@dataclass(frozen=True)
+class TakenBack:
+    """What a refused reply bundle gave back to the queue, and what was withdrawn."""
+
+    bundle_id: str
+    replies: int
+    notices: int
+    acks: int
+    withdrawn: int
+
+
+def take_back(
+    u: Unlocked,
+    bundle_id: str,
+    *,
+    withdraw_replies: Collection[str] = (),
+    drop_notices: Collection[str] = (),
+) -> TakenBack:
+    """Return a reply bundle the server refused to the queue, withdrawing what it refused."""
+    if u.conn.execute("SELECT 1 FROM reply_bundles WHERE id = ?", (bundle_id,)).fetchone() is None:
+        raise NotFound(
+            f"no reply bundle {bundle_id} was written here",
+            hint="give the bundle id the server printed when it refused it",
+        )
+    in_bundle = {
+        row[0]: row[1]
+        for row in u.conn.execute(
+            "SELECT id, envelope FROM replies WHERE exported_in = ?", (bundle_id,)
+        )
+    }
+    # A reply is named by its id or the first eight characters the tool prints.
+    withdrawn = {_match(reply, in_bundle) for reply in withdraw_replies}
+    sent_notices = notices.in_bundle(u, bundle_id)
+    unknown = set(drop_notices) - set(sent_notices)
+    if unknown:
+        raise InvalidValue(f"bundle {bundle_id} carries no notice for {', '.join(sorted(unknown))}")
+    with transaction(u.conn) as conn:
+        replies = conn.execute(
+            "UPDATE replies SET exported_in = NULL WHERE exported_in = ?", (bundle_id,)
+        ).rowcount
+        conn.executemany("DELETE FROM replies WHERE id = ?", [(r,) for r in sorted(withdrawn)])
+        kept_notices = notices.take_back(u, bundle_id, set(drop_notices))
+        acks = conn.execute(
+            "UPDATE items SET acked_in = NULL WHERE acked_in = ?", (bundle_id,)
+        ).rowcount
+        conn.execute("DELETE FROM reply_bundles WHERE id = ?", (bundle_id,))
+        detail = {
+            "bundle": bundle_id,
+            "withdrawn": sorted(withdrawn),
+            "dropped_notices": sorted(drop_notices),
+        }
+        audit.append(u, "reply-bundle-refused", None, detail)
+    for reply in withdrawn:
+        with contextlib.suppress(FileNotFoundError):
+            (u.workspace.outbox / in_bundle[reply]).unlink()
+    return TakenBack(
+        bundle_id, replies - len(withdrawn), kept_notices, acks, len(withdrawn) + len(drop_notices)
+    )
+
+
+def _match(given: str, replies: dict[str, str]) -> str:
+    found = [r for r in replies if r == given or (len(given) >= 8 and r.startswith(given))]
+    if len(found) != 1:
+        raise InvalidValue(f"the bundle carries no reply {given}")
+    return found[0]

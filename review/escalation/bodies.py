@@ -1,0 +1,150 @@
+"""The registry of escalation bodies: who packets may be sealed to, and how to reach them.
+
+Each body is one sealed record (name, jurisdiction, contact instructions, its
+X25519 and Ed25519 public keys), bound to its row: a seized workstation does
+not say which oversight bodies a workspace deals with, nor hold their keys in
+the clear. Adding a body is a trust decision, so only an administrator may.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from crypto import KeyFile, PublicKey, VerifyKey
+from crypto.errors import CryptoError
+from review.errors import InvalidValue, NotFound
+from review.workspace import Unlocked, audit
+from review.workspace.schema import transaction
+
+
+@dataclass(frozen=True)
+class Body:
+    """An oversight body that packets can be sealed to."""
+
+    id: int
+    name: str
+    jurisdiction: str
+    contact: str
+    encryption_key: PublicKey
+    signing_key: VerifyKey | None
+    added: str
+
+    def encode(self) -> bytes:
+        """Serialise for sealing (everything but the row id)."""
+        record: dict[str, Any] = {
+            "name": self.name,
+            "jurisdiction": self.jurisdiction,
+            "contact": self.contact,
+            "encryption_key": self.encryption_key.to_text(),
+            "signing_key": self.signing_key.to_text() if self.signing_key else None,
+            "added": self.added,
+        }
+        return json.dumps(record, ensure_ascii=False, sort_keys=True).encode("utf-8")
+
+    @classmethod
+    def decode(cls, body_id: int, data: bytes) -> Body:
+        """Parse what `encode` wrote."""
+        obj = json.loads(data)
+        signing = obj.get("signing_key")
+        return cls(
+            id=body_id,
+            name=obj["name"],
+            jurisdiction=obj["jurisdiction"],
+            contact=obj["contact"],
+            encryption_key=PublicKey.from_text(obj["encryption_key"]),
+            signing_key=VerifyKey.from_text(signing) if signing else None,
+            added=obj["added"],
+        )
+
+
+def keys_from_file(data: bytes) -> tuple[PublicKey, VerifyKey | None]:
+    """Read a body's public keys from its key file (no passphrase needed)."""
+    try:
+        file = KeyFile.from_bytes(data)
+    except CryptoError as exc:
+        raise InvalidValue(f"not a usable key file: {exc}") from exc
+    if file.encryption_public is None:
+        raise InvalidValue("the body's key file holds no X25519 key")
+    return file.encryption_public, file.signing_public
+
+
+def add_body(
+    u: Unlocked,
+    *,
+    name: str,
+    jurisdiction: str,
+    contact: str,
+    encryption_key: PublicKey,
+    signing_key: VerifyKey | None,
+) -> Body:
+    """Register a body (administrators only); its name must be new here."""
+    u.require_admin("add an escalation body")
+    name = _line(name, "name", 200)
+    jurisdiction = _line(jurisdiction, "jurisdiction", 200)
+    contact = contact.strip()
+    if not contact or len(contact) > 4000:
+        raise InvalidValue("contact instructions must be 1-4000 characters")
+    existing = list_bodies(u)
+    if any(b.name.casefold() == name.casefold() for b in existing):
+        raise InvalidValue(f"a body named {name!r} is already registered")
+    if any(b.encryption_key == encryption_key for b in existing):
+        raise InvalidValue("a body with this key is already registered")
+    with transaction(u.conn) as conn:
+        body_id = int(conn.execute("SELECT coalesce(max(id), 0) + 1 FROM bodies").fetchone()[0])
+        body = Body(
+            body_id,
+            name,
+            jurisdiction,
+            contact,
+            encryption_key,
+            signing_key,
+            dt.date.today().isoformat(),
+        )
+        conn.execute(
+            "INSERT INTO bodies VALUES (?, ?)",
+            (body_id, u.key.seal_record(body.encode(), body_context(body_id))),
+        )
+        detail = {"body": body_id, "name": name, "key": encryption_key.to_text()}
+        audit.append(u, "body-add", None, detail)
+    return body
+
+
+def list_bodies(u: Unlocked) -> list[Body]:
+    """Every registered body, by number."""
+    return [
+        Body.decode(body_id, u.key.open_record(sealed, body_context(body_id)))
+        for body_id, sealed in u.conn.execute("SELECT id, sealed FROM bodies ORDER BY id")
+    ]
+
+
+def find_body(u: Unlocked, which: str) -> Body:
+    """A body by number or by name (any case)."""
+    bodies = list_bodies(u)
+    key = which.strip()
+    found = [b for b in bodies if key == str(b.id) or b.name.casefold() == key.casefold()]
+    if not found:
+        raise NotFound(f"no escalation body {which!r}", hint="`bodies list` shows them")
+    return found[0]
+
+
+def get_body(u: Unlocked, body_id: int) -> Body:
+    """A body by its row number."""
+    row = u.conn.execute("SELECT sealed FROM bodies WHERE id = ?", (body_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"no escalation body {body_id}")
+    return Body.decode(body_id, u.key.open_record(row[0], body_context(body_id)))
+
+
+def _line(value: str, what: str, limit: int) -> str:
+    value = " ".join(value.split())
+    if not (0 < len(value) <= limit) or not value.isprintable():
+        raise InvalidValue(f"{what} must be 1-{limit} printable characters")
+    return value
+
+
+def body_context(body_id: int) -> bytes:
+    """The context a body's record is sealed under."""
+    return f"body:{body_id}".encode("ascii")

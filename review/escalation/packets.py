@@ -1,0 +1,342 @@
+"""Building a packet's content: redacted reports, scrubbed attachments, summary, corroboration.
+
+Everything is assembled in memory from the workspace: the reports' text and
+fields and the reviewer's summary pass through one `Redactor`, so a person has
+one pseudonym across every report of the packet; attachments are chosen one
+by one and rebuilt without metadata (`review.escalation.scrub`); corroboration is
+restated with packet labels and counts. Reports are "Report 1", "Report 2" in
+the packet: no report number, server id, source designation or source key
+goes in, and a last check of the encoded content refuses to go on if one did.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from crypto import PublicKey, open_envelope
+from crypto.encoding import b64encode
+from crypto.packet import PacketContent, PacketFile, file_hash
+from review.analysis.corroboration import shared_entities
+from review.analysis.entities import key_for
+from review.casework import reports, triage
+from review.errors import InvalidValue, ReviewError
+from review.escalation.bodies import Body
+from review.escalation.redaction import Candidate, Redactor, Term, candidates
+from review.escalation.scrub import Scrubbed, Unsupported, as_is, scrub
+from review.workspace import Unlocked
+from review.workspace.blobs import open_blob
+
+# What extraction suggests for redaction: details that identify a person.
+REDACTABLE: Final = frozenset({"person", "cnic", "phone", "vehicle"})
+# A report can be escalated from these statuses (sending moves it to "escalated").
+ESCALATABLE: Final = frozenset({"in-review", "corroborated", "escalated"})
+_MAX_SUMMARY: Final = 50_000
+
+Confirm = Callable[[Candidate], bool]
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which attachments go in: `(report, index)` pairs, or all; and those kept as they are."""
+
+    attach: frozenset[tuple[int, int]] = frozenset()
+    all_attachments: bool = False
+    as_is: frozenset[tuple[int, int]] = frozenset()
+
+    def wants(self, num: int, index: int) -> bool:
+        """Say whether an attachment was chosen."""
+        key = (num, index)
+        return self.all_attachments or key in self.attach or key in self.as_is
+
+
+@dataclass
+class Built:
+    """A packet's content, and what the workspace keeps about how it was made."""
+
+    content: PacketContent
+    redactions: list[dict[str, str]]
+    files: list[dict[str, Any]]
+    declined: int
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Attachment:
+    num: int
+    label: str
+    attachment: reports.Attachment
+    data: bytes
+    text: str | None
+
+
+def check_reports(u: Unlocked, nums: Sequence[int]) -> None:
+    """Refuse reports that do not exist, repeat, or are not ready to be escalated."""
+    if not nums:
+        raise InvalidValue("name at least one report")
+    if len(set(nums)) != len(nums):
+        raise InvalidValue("a report is named twice")
+    for num in nums:
+        state = triage.load_state(u, num)
+        if state.status not in ESCALATABLE:
+            raise InvalidValue(
+                f"report {num} is {state.status}: it cannot be escalated",
+                hint="move it to in-review or corroborated first",
+            )
+
+
+def build(
+    u: Unlocked,
+    nums: Sequence[int],
+    body: Body,
+    *,
+    packet_id: str,
+    summary: str,
+    selection: Selection,
+    extra_terms: Iterable[Term],
+    confirm: Confirm,
+    countersignatures: int,
+) -> Built:
+    """Assemble the content of a packet for `body`, asking `confirm` about each candidate.
+
+    `extra_terms` is read only after every candidate has been confirmed, so a
+    caller can add the terms it was told to redact that matched no candidate.
+    """
+    summary = summary.strip()
+    if not summary or len(summary) > _MAX_SUMMARY:
+        raise InvalidValue(f"a packet needs a summary of 1-{_MAX_SUMMARY} characters")
+    check_reports(u, nums)
+    labels = {num: f"Report {i}" for i, num in enumerate(nums, start=1)}
+    views = [reports.read_report(u, num) for num in nums]
+    chosen = _attachments(u, views, labels, selection)
+    texts = [summary]
+    for view in views:
+        for content in view.contents:
+            texts += [content.message, *(reports.field_text(v) for v in content.fields.values())]
+    texts += [a.text for a in chosen if a.text is not None]
+    terms: list[Term] = []
+    declined = 0
+    for candidate in candidates(texts):
+        if candidate.kind not in REDACTABLE:
+            continue
+        if confirm(candidate):
+            terms.append(Term(candidate.kind, _forms(candidate), candidate.key))
+        else:
+            declined += 1
+    terms += list(extra_terms)
+    # Sources are known here by designations; none may reach a body, whatever was typed.
+    sources = sorted({view.source for view in views})
+    terms += [Term("source", (designation,)) for designation in sources]
+    redactor = Redactor(terms)
+
+    files, packet_files, warnings = _files(chosen, redactor, selection)
+    document: dict[str, Any] = {
+        "body": {"name": body.name, "jurisdiction": body.jurisdiction},
+        "summary": redactor.apply(summary),
+        "reports": [
+            {
+                "label": labels[view.num],
+                "received": view.day.isoformat(),
+                "text": "\n\n".join(redactor.apply(c.message) for c in view.contents),
+                "fields": {
+                    key: redactor.apply(reports.field_text(value))
+                    for c in view.contents
+                    for key, value in sorted(c.fields.items())
+                    if reports.field_text(value)
+                },
+                "files": [f["name"] for f in files if f["report"] == view.num],
+            }
+            for view in views
+        ],
+        "corroboration": _corroboration(u, nums, labels, redactor),
+        "pseudonyms": [{"pseudonym": name, "kind": kind} for name, kind in redactor.pseudonyms],
+        "files": [
+            {"name": f["name"], "report": labels[f["report"]], "metadata_removed": f["scrubbed"]}
+            for f in files
+        ],
+    }
+    packet_content = PacketContent(
+        packet_id=packet_id,
+        created=dt.date.today(),
+        recipient=body.encryption_key,
+        author=u.signing.verify_key,
+        countersignatures=countersignatures,
+        document=document,
+        files=tuple(packet_files),
+    )
+    ids = [v.submission for v in views] + [a.item for v in views for a in v.attachments]
+    _check_nothing_leaks(u, packet_content, redactor, sources, ids)
+    redactions = [
+        {"form": form, "pseudonym": name} for form, name in redactor.mapping if form not in sources
+    ]
+    return Built(packet_content, redactions, files, declined, warnings)
+
+
+def _forms(candidate: Candidate) -> tuple[str, ...]:
+    """A candidate's spellings, and a person's name without the rank before it.
+
+    Extraction finds a person by the rank next to the name ("SHO Rana Tariq");
+    the same name without its rank later in the text must go too.
+    """
+    forms = list(candidate.forms)
+    if candidate.kind == "person":
+        for form in candidate.forms:
+            words = form.split()
+            for i in range(1, len(words)):
+                rest = " ".join(words[i:])
+                if key_for("person", rest) == candidate.key:
+                    forms.append(rest)
+                    break
+    return tuple(dict.fromkeys(forms))
+
+
+def _attachments(
+    u: Unlocked, views: list[reports.ReportView], labels: dict[int, str], selection: Selection
+) -> list[_Attachment]:
+    known = {(v.num, a.index) for v in views for a in v.attachments}
+    for num, index in sorted(selection.attach | selection.as_is):
+        if (num, index) not in known:
+            raise InvalidValue(f"report {num} in this packet has no attachment {index}")
+    chosen = []
+    for view in views:
+        for a in view.attachments:
+            if not selection.wants(view.num, a.index):
+                continue
+            if a.status != "filed":
+                raise ReviewError(f"report {view.num} attachment {a.index} is not readable here")
+            blob = u.conn.execute("SELECT blob FROM items WHERE id = ?", (a.item,)).fetchone()[0]
+            out = io.BytesIO()
+            with open_blob(u.workspace, blob) as src:
+                open_envelope(src, out, [u.key.identity])
+            data = out.getvalue()
+            text = None
+            if (view.num, a.index) not in selection.as_is:
+                try:
+                    text = data.decode("utf-8").removeprefix("\ufeff")
+                except UnicodeDecodeError:
+                    text = None
+            chosen.append(_Attachment(view.num, labels[view.num], a, data, text))
+    return chosen
+
+
+def _files(
+    chosen: list[_Attachment], redactor: Redactor, selection: Selection
+) -> tuple[list[dict[str, Any]], list[PacketFile], list[str]]:
+    records: list[dict[str, Any]] = []
+    packet_files: list[PacketFile] = []
+    warnings: list[str] = []
+    counters: dict[int, int] = {}
+    for item in chosen:
+        a = item.attachment
+        where = f"report {item.num} attachment {a.index}"
+        if (item.num, a.index) in selection.as_is:
+            result: Scrubbed = as_is(item.data, a.name, a.content_type)
+            warnings.append(f"{where} goes as it came: its metadata was NOT removed")
+        else:
+            try:
+                result = scrub(item.data, redactor.apply)
+            except Unsupported as exc:
+                raise Unsupported(
+                    f"{where}: {exc}",
+                    hint=f"leave it out, or include it unchanged with --as-is {item.num}:{a.index}",
+                ) from exc
+        counters[item.num] = counters.get(item.num, 0) + 1
+        label_number = item.label.split()[-1]
+        name = f"report-{label_number}-{counters[item.num]}.{result.extension}"
+        packet_files.append(PacketFile(name, result.content_type, result.data))
+        records.append(
+            {
+                "report": item.num,
+                "attachment": a.index,
+                "item": a.item,
+                "name": name,
+                "original_hash": b64encode(file_hash(item.data)),
+                "hash": b64encode(file_hash(result.data)),
+                "scrubbed": result.scrubbed,
+            }
+        )
+    return records, packet_files, warnings
+
+
+def _corroboration(
+    u: Unlocked, nums: Sequence[int], labels: dict[int, str], redactor: Redactor
+) -> list[dict[str, Any]]:
+    """The entities these reports share with each other and with others, in packet terms."""
+    out = []
+    for entry in shared_entities(u, list(nums)):
+        named = [int(n) for n in _as_list(entry.get("reports"))]
+        sources = entry.get("sources")
+        kind, name = str(entry.get("kind")), str(entry.get("name"))
+        # The name may be spelt as no report spells it: find a confirmed one by its key.
+        pseudonym = redactor.pseudonym_for(kind, key_for(kind, name))
+        out.append(
+            {
+                "kind": kind,
+                "name": pseudonym or redactor.apply(name),
+                "reports": [labels[n] for n in nums if n in named],
+                "other_reports": sum(1 for n in named if n not in labels),
+                "sources": len(_as_list(sources)) if not isinstance(sources, int) else sources,
+                "first": _day(entry.get("first")),
+                "last": _day(entry.get("last")),
+            }
+        )
+    return out
+
+
+def _as_list(value: Any) -> list[Any]:
+    if isinstance(value, list | tuple | set | frozenset):
+        return sorted(value, key=str)
+    return []
+
+
+def _day(value: Any) -> str | None:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value) if value is not None else None
+
+
+def _check_nothing_leaks(
+    u: Unlocked,
+    content: PacketContent,
+    redactor: Redactor,
+    sources: list[str],
+    ids: list[str],
+) -> None:
+    """Refuse a packet whose content holds a redacted term or anything naming a source."""
+    text = "\n".join(_strings(content.document))
+    text += "\n".join(
+        f.data.decode("utf-8", "replace")
+        for f in content.files
+        if f.content_type.startswith("text/plain")
+    )
+    if leaked := redactor.leaks(text):
+        raise ReviewError(f"redaction failed for {', '.join(leaked)}: nothing was written")
+    encoded = content.encode()
+    raw_needles = []
+    needles = list(ids)
+    for designation in sources:
+        key_text = u.conn.execute(
+            "SELECT public_key FROM sources WHERE designation = ?", (designation,)
+        ).fetchone()[0]
+        key = PublicKey.from_text(key_text)
+        needles += [designation, key_text, b64encode(key.raw), key.raw.hex()]
+        raw_needles.append(key.raw)
+    if any(needle in encoded for needle in raw_needles):
+        raise ReviewError("the packet would name a source: nothing was written")
+    for needle in needles:
+        if needle.casefold().encode("utf-8") in encoded.lower():
+            raise ReviewError("the packet would name a source: nothing was written")
+
+
+def _strings(value: Any) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)

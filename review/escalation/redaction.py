@@ -1,0 +1,205 @@
+"""Redaction: identifying details in report text replaced by consistent pseudonyms.
+
+Candidates come from entity extraction (`review.analysis.entities.extract`); the
+reviewer confirms each one, and may add terms of their own. Every spelling of
+a confirmed term becomes the same pseudonym ("Person A", "Phone 1") in every
+text of a packet, so a body can still follow who did what across reports.
+Matching is forgiving in the ways Urdu and phone numbers are written: case,
+Arabic and Urdu letter variants, diacritics and tatweel, zero-width joiners,
+Urdu and Arabic-Indic digits, and separators between digits.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Final
+
+from review.analysis.entities import extract, key_for
+from review.errors import InvalidValue
+from review.workspace.search import normalize
+
+# Letters that Urdu keyboards and Arabic ones write differently.
+_VARIANTS: Final = {
+    "\u064a": "\u064a\u06cc\u0649",  # yeh
+    "\u06cc": "\u064a\u06cc\u0649",
+    "\u0649": "\u064a\u06cc\u0649",
+    "\u0643": "\u0643\u06a9",  # kaf
+    "\u06a9": "\u0643\u06a9",
+    "\u0647": "\u0647\u06c1\u06c0",  # heh
+    "\u06c1": "\u0647\u06c1\u06c0",
+    "\u06c0": "\u0647\u06c1\u06c0",
+}
+# Marks, tatweel and zero-width characters that may sit between any two letters.
+_OPTIONAL: Final = "[\u064b-\u065f\u0670\u0640\u200b-\u200f]*"
+_DIGIT_SEPARATORS: Final = " -./"
+_LABELS: Final = {
+    "person": "Person",
+    "cnic": "CNIC",
+    "phone": "Phone",
+    "vehicle": "Vehicle",
+    "place": "Place",
+    "source": "Source",
+    "detail": "Detail",
+}
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A detail that extraction found: one entity, in every spelling it was seen in."""
+
+    kind: str
+    key: str
+    forms: tuple[str, ...]
+    count: int
+
+    def names(self, text: str) -> bool:
+        """Say whether `text` (as a reviewer typed it) is this candidate, in any spelling."""
+        wanted = normalize(text)
+        if wanted == normalize(self.key) or any(normalize(f) == wanted for f in self.forms):
+            return True
+        return bool(wanted) and key_for(self.kind, text) == self.key
+
+
+@dataclass(frozen=True)
+class Term:
+    """A confirmed redaction: every spelling of one detail, and what kind it is."""
+
+    kind: str
+    forms: tuple[str, ...]
+    key: str | None = None  # the entity key, when the term was a suggestion
+
+
+def candidates(texts: Iterable[str]) -> list[Candidate]:
+    """Every entity found in `texts`, grouped by kind and key, in order of first appearance."""
+    forms: dict[tuple[str, str], list[str]] = {}
+    counts: dict[tuple[str, str], int] = {}
+    for text in texts:
+        for entity in extract(text):
+            group = (entity.kind, entity.key)
+            seen = forms.setdefault(group, [])
+            if entity.text not in seen:
+                seen.append(entity.text)
+            counts[group] = counts.get(group, 0) + 1
+    return [Candidate(kind, key, tuple(f), counts[(kind, key)]) for (kind, key), f in forms.items()]
+
+
+def parse_term(text: str) -> Term:
+    """A reviewer's own term: `[KIND:]spelling[|spelling…]`, e.g. `person:Shazia|شازیہ`.
+
+    The spellings of one term share one pseudonym; without a known kind it is a detail.
+    """
+    kind, sep, rest = text.partition(":")
+    if not (sep and kind.strip().casefold() in _LABELS and rest.strip()):
+        kind, rest = "detail", text
+    forms = tuple(f.strip() for f in rest.split("|") if f.strip())
+    if not forms:
+        raise InvalidValue("a redaction term cannot be empty")
+    return Term(kind.strip().casefold(), forms)
+
+
+class Redactor:
+    """Replace each term's every spelling with its pseudonym, numbered per kind."""
+
+    def __init__(self, terms: Sequence[Term]) -> None:
+        numbers: dict[str, int] = {}
+        self._pseudonyms: list[tuple[str, Term]] = []
+        for term in terms:
+            if not any(f.strip() for f in term.forms):
+                raise InvalidValue("a redaction term cannot be empty")
+            numbers[term.kind] = numbers.get(term.kind, 0) + 1
+            self._pseudonyms.append((_pseudonym(term.kind, numbers[term.kind]), term))
+        forms = [
+            (form, index)
+            for index, (_name, term) in enumerate(self._pseudonyms)
+            for form in {unicodedata.normalize("NFKC", f.strip()) for f in term.forms if f.strip()}
+        ]
+        # Longest first, so "Ali Khan" is replaced whole before "Ali" is.
+        forms.sort(key=lambda pair: (-len(pair[0]), pair[0]))
+        self._patterns = [(_pattern(form), index) for form, index in forms]
+
+    @property
+    def pseudonyms(self) -> list[tuple[str, str]]:
+        """(pseudonym, kind) for each term, in order."""
+        return [(name, term.kind) for name, term in self._pseudonyms]
+
+    def pseudonym_for(self, kind: str, key: str | None) -> str | None:
+        """The pseudonym of a confirmed suggestion, found by its entity key."""
+        if key is None:
+            return None
+        for name, term in self._pseudonyms:
+            if term.kind == kind and term.key == key:
+                return name
+        return None
+
+    @property
+    def mapping(self) -> list[tuple[str, str]]:
+        """(spelling, pseudonym) pairs: for the workspace's own record, never a packet."""
+        return [(form, name) for name, term in self._pseudonyms for form in term.forms]
+
+    def apply(self, text: str) -> str:
+        """The text with every spelling of every term replaced by its pseudonym."""
+        # Placeholders in a private-use range first, so that a pseudonym is never
+        # itself matched by a shorter term.
+        out = unicodedata.normalize("NFKC", text)
+        for pattern, index in self._patterns:
+            out = pattern.sub(f"\ue000{index}\ue001", out)
+        return re.sub("\ue000([0-9]+)\ue001", lambda m: self._pseudonyms[int(m.group(1))][0], out)
+
+    def leaks(self, text: str) -> list[str]:
+        """The pseudonyms whose terms still occur in `text` (none, after `apply`)."""
+        folded = unicodedata.normalize("NFKC", text)
+        return sorted(
+            {self._pseudonyms[i][0] for pattern, i in self._patterns if pattern.search(folded)}
+        )
+
+
+def _pseudonym(kind: str, number: int) -> str:
+    if kind == "person":
+        return f"Person {_letters(number)}"
+    label = _LABELS.get(kind) or kind.replace("-", " ").replace("_", " ").capitalize()
+    return f"{label} {number}"
+
+
+def _letters(number: int) -> str:
+    """1 -> A, 26 -> Z, 27 -> AA: as spreadsheets number columns."""
+    out = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        out = chr(ord("A") + rest) + out
+    return out
+
+
+def _pattern(form: str) -> re.Pattern[str]:
+    """A pattern for one spelling, forgiving of how it may be written elsewhere."""
+    parts: list[str] = []
+    chars = list(form)
+    for i, ch in enumerate(chars):
+        if ch in _DIGIT_SEPARATORS and _between_digits(chars, i):
+            continue
+        if ch.isspace():
+            if parts and parts[-1] != r"\s+":
+                parts.append(r"\s+")
+            continue
+        digit = unicodedata.digit(ch, None)
+        if digit is not None:
+            if parts and parts[-1] == "DIGIT":
+                parts.append(r"[\s\-./]{0,3}")
+            parts.append(f"[{digit}{chr(0x0660 + digit)}{chr(0x06F0 + digit)}]")
+            parts.append("DIGIT")
+            continue
+        variants = _VARIANTS.get(ch)
+        parts.append(f"[{variants}]" if variants else re.escape(ch))
+        parts.append(_OPTIONAL)
+    body = "".join(p for p in parts if p != "DIGIT")
+    start = r"(?<!\w)" if form[:1].isalnum() else ""
+    end = r"(?!\w)" if form[-1:].isalnum() else ""
+    return re.compile(start + body + end, re.IGNORECASE)
+
+
+def _between_digits(chars: list[str], i: int) -> bool:
+    before = next((c for c in reversed(chars[:i]) if c not in _DIGIT_SEPARATORS), "")
+    after = next((c for c in chars[i + 1 :] if c not in _DIGIT_SEPARATORS), "")
+    return before.isdigit() and after.isdigit()

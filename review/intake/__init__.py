@@ -1,0 +1,1 @@
+"""Intake: export bundles carried over by USB, checked whole, opened and filed."""

@@ -1,0 +1,479 @@
+"""Importing an export bundle: verify it whole, decrypt each item, file it, all at once.
+
+The bundle's signature (by the pinned server key) and instance are checked
+before any item is read, and each item's hash before it is used; nothing is
+committed until the last item and the end of the bundle have verified, so a
+damaged or forged bundle imports nothing (blob files written on the way are
+removed). Each envelope is decrypted with whichever of the reviewer's keys, old
+ones included, it was sealed to, and re-sealed to the workspace key as it
+streams: plaintext never touches the disk. Items that cannot be read here (sealed
+to no key enrolled in this workspace, or to another reviewer's key, or damaged
+inside a valid bundle) are kept as ciphertext and reported, never skipped in
+silence. Rows, blobs and the audit entry become visible together in one
+transaction, and items already filed are left alone, so importing twice changes
+nothing. Numbered bundles may come in any order; one that contradicts the chain
+seen here is refused, and a gap is reported (`review.intake.exports`).
+
+Replies go to the key the first bundle gave a source's designation: a bundle
+that gives a known designation another key is refused, and so is one whose key
+for a source disagrees with the reply key the source's own device sealed into
+the report (`crypto.binding`, from `raazdar-submit`): a compromised server
+cannot redirect replies.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import secrets
+import shutil
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO, Final, cast
+
+from crypto import (
+    Metadata,
+    Opened,
+    PrivateKey,
+    PublicKey,
+    SealingWriter,
+    open_envelope,
+    read_header,
+)
+from crypto.binding import SourceBinding
+from crypto.bundle import BundleReader
+from crypto.encoding import canonical_json
+from crypto.errors import CryptoError, FormatError, VerificationError
+from crypto.exchange import ExportEntry, ExportManifest, manifest_digest, read_export
+from review.analysis import corroboration
+from review.casework import conflicts, notices, triage
+from review.casework.reports import Content, item_context, parse_report
+from review.errors import ImportRefused
+from review.intake import exports
+from review.keys.keyring import server_keys
+from review.workspace import Unlocked, audit, scratch, search
+from review.workspace.blobs import INLINE_MAX, create_file, drop, put_inline, remove_files
+from review.workspace.schema import transaction
+from review.workspace.state import State, read_state, seal_state
+
+# A report record is a form's worth of text; anything larger is filed, not indexed.
+_MAX_INDEXED: Final = 4 * 1024 * 1024
+# Called with (items done, items in all) while an import runs.
+Progress = Callable[[int, int], None]
+# Items up to this size are checked in memory; larger ones are spooled to scratch.
+_BUFFER_MAX: Final = 8 * 1024 * 1024
+_INLINE_BUDGET: Final = 64 * 1024 * 1024
+_BLOB_METADATA: Final = Metadata("blob")
+# Attachments whose words go into the search index (and the entity extractor).
+_TEXT_TYPES: Final = frozenset(
+    {"text/plain", "text/csv", "text/markdown", "text/tab-separated-values", "application/json"}
+)
+
+
+@dataclass
+class ImportSummary:
+    """What an import filed, what it had already, and every item it could not read."""
+
+    bundle_id: str
+    filed: int = 0
+    already: int = 0
+    new_reports: int = 0
+    problems: list[str] = field(default_factory=list)
+    # Its number in the export chain; None for a bundle from before the chain.
+    sequence: int | None = None
+
+
+@dataclass
+class _Filed:
+    entry: ExportEntry
+    status: str
+    blob: str
+    data: bytes | None = None  # the blob itself when small enough to be a row
+    info: dict[str, object] | None = None
+    problem: str | None = None
+    content: Content | None = None
+    binding: SourceBinding | None = None
+
+
+def import_bundle(u: Unlocked, bundle: Path, progress: Progress | None = None) -> ImportSummary:
+    """Verify an export bundle and file every item it holds that is not filed yet.
+
+    `progress`, if given, is called with (items done, items in all) as items pass.
+    """
+    ws = u.workspace
+    try:
+        with bundle.open("rb") as src, scratch(ws) as tmp:
+            reader, manifest = read_export(src, server_keys(ws), ws.pinned.instance_id)
+            digest = manifest_digest(reader.manifest)
+            exports.check(u.conn, manifest, digest)
+            _check_known_sources(u, manifest)
+            summary = _file_all(u, manifest, _verified_items(reader, tmp), progress, digest)
+            summary.sequence = manifest.chain.sequence if manifest.chain else None
+            return summary
+    except VerificationError as exc:
+        raise ImportRefused(f"bundle refused: {exc}", hint=_HINTS.get(exc.rule)) from exc
+    except CryptoError as exc:
+        raise ImportRefused(
+            f"bundle refused: {exc}", hint="the bundle is damaged: copy it again"
+        ) from exc
+    except FileNotFoundError as exc:
+        raise ImportRefused(f"no bundle at {bundle}") from exc
+
+
+_HINTS: Final = {
+    "signer": "the bundle is not signed by the server key pinned at `init`",
+    "instance": "the bundle is for another Raazdar instance",
+    "hash": "the bundle was altered or damaged: copy it again",
+    "signature": "the bundle was altered or damaged: copy it again",
+}
+
+
+def _verified_items(reader: BundleReader, tmp: Path) -> Iterator[bytes | Path]:
+    """Each item in order, whole and with its hash checked, before anyone reads it.
+
+    Small items stay in memory and large ones go to scratch (ciphertext either
+    way); bytes after the last item raise when the iteration ends, before the
+    caller commits anything.
+    """
+    for index, (item, blocks) in enumerate(reader.iter_items()):
+        if item.size <= _BUFFER_MAX:
+            yield b"".join(blocks)
+            continue
+        path = tmp / f"{index:06d}.item"
+        with path.open("xb") as out:
+            for block in blocks:
+                out.write(block)
+        yield path
+
+
+def _file_all(
+    u: Unlocked,
+    manifest: ExportManifest,
+    envelopes: Iterator[bytes | Path],
+    progress: Progress | None,
+    digest: bytes,
+) -> ImportSummary:
+    summary = ImportSummary(manifest.bundle_id)
+    known = dict(u.conn.execute("SELECT id, status FROM items").fetchall())
+    mine = {key.public_key.fingerprint.key_id: key for key in u.identities}
+    others = {
+        PublicKey.from_text(text).fingerprint.key_id: reviewer
+        for reviewer, text in u.conn.execute("SELECT reviewer, encryption_key FROM reviewer_keys")
+    }
+    written: list[Path] = []
+    superseded: list[Path] = []
+    # Inline blobs wait in memory for the transaction; past this, blobs are files.
+    inline_left = _INLINE_BUDGET
+    try:
+        filed = []
+        for done, entry in enumerate(manifest.entries, start=1):
+            if progress is not None:
+                progress(done, len(manifest.entries))
+            envelope = next(envelopes)
+            if known.get(entry.id) == "filed":
+                summary.already += 1
+                continue
+            inline = inline_left > 0
+            result = _file_one(u, entry, envelope, mine, others, written, inline=inline)
+            if result.problem is not None:
+                summary.problems.append(f"item {entry.id}: {result.problem}")
+            if result.status == "filed" or entry.id not in known:
+                filed.append(result)
+                inline_left -= len(result.data or b"")
+            else:
+                # Still unreadable: the copy kept the first time stands.
+                remove_files([u.workspace.blobs / result.blob])
+        for _ in envelopes:  # the end of the bundle is checked here
+            raise FormatError("more items than entries")
+        _check_bindings(manifest, filed)
+        if not filed:
+            remove_files(written)
+            with transaction(u.conn):
+                exports.record(u.conn, manifest, digest)
+            return summary
+        with transaction(u.conn):
+            exports.record(u.conn, manifest, digest)
+            summary.new_reports = _record(u, manifest, filed, superseded)
+            summary.filed = sum(1 for f in filed if f.status == "filed")
+            detail = {
+                "bundle": manifest.bundle_id,
+                "filed": summary.filed,
+                "already": summary.already,
+                "unreadable": len(summary.problems),
+            }
+            audit.append(u, "import", None, detail)
+            conflicts.route(u)  # new reports naming a reviewer's declaration go to others
+    except BaseException:
+        remove_files(written)
+        raise
+    remove_files(superseded)
+    return summary
+
+
+def _file_one(
+    u: Unlocked,
+    entry: ExportEntry,
+    envelope: bytes | Path,
+    mine: dict[bytes, PrivateKey],
+    others: dict[bytes, str],
+    written: list[Path],
+    *,
+    inline: bool,
+) -> _Filed:
+    try:
+        with _source(envelope) as src:
+            key_ids = [s.key_id for s in read_header(src).stanzas]
+    except CryptoError as exc:
+        return _keep(u, entry, envelope, written, f"damaged envelope ({exc})", inline=inline)
+    usable = [mine[k] for k in key_ids if k in mine]
+    if not usable:
+        holders = sorted({others[k] for k in key_ids if k in others})
+        problem = (
+            f"sealed to reviewer {', '.join(holders)}: import it unlocked as them"
+            if holders
+            else "sealed to no key enrolled in this workspace"
+        )
+        return _keep(u, entry, envelope, written, problem, status="pending", inline=inline)
+    blob = _blob_name()
+    # Reports are indexed, and so are attachments that turn out to be plain text;
+    # what a file is shows only once it is open, so every item is captured (bounded).
+    capture = True
+    try:
+        with _source(envelope) as src:
+            if inline and _size(envelope) <= INLINE_MAX:
+                out = io.BytesIO()
+                opened, text = _reseal(src, out, usable, u.key.public_key, capture)
+                data: bytes | None = out.getvalue()
+            else:
+                path, dst = create_file(u.workspace, blob)
+                written.append(path)
+                with dst:
+                    opened, text = _reseal(src, dst, usable, u.key.public_key, capture)
+                    dst.flush()
+                    os.fsync(dst.fileno())
+                data = None
+    except CryptoError as exc:
+        partial = u.workspace.blobs / blob
+        if partial in written:
+            remove_files([partial])
+            written.remove(partial)
+        return _keep(u, entry, envelope, written, f"damaged envelope ({exc})", inline=inline)
+    info: dict[str, object] = {
+        "kind": opened.metadata.kind,
+        "type": opened.metadata.content_type,
+        "name": opened.metadata.filename,
+        "length": opened.length,
+    }
+    content = None
+    if opened.metadata.kind == "report" and text is not None:
+        content = parse_report(text)
+    elif opened.metadata.filename or text is not None:
+        content = Content(message=_file_text(opened.metadata, text))
+    return _Filed(
+        ExportEntry(entry.id, entry.submission, entry.source, opened.metadata.kind, entry.day),
+        "filed",
+        blob,
+        data=data,
+        info=info,
+        content=content,
+        binding=opened.metadata.source,
+    )
+
+
+_SERVER_HINT: Final = (
+    "the server (or whoever made this bundle with its key) may be compromised: "
+    "import nothing more from it and tell the administrators"
+)
+
+
+def _check_known_sources(u: Unlocked, manifest: ExportManifest) -> None:
+    """Refuse a bundle that gives a designation known here another reply key."""
+    known = dict(u.conn.execute("SELECT designation, public_key FROM sources").fetchall())
+    for designation, key in sorted(manifest.sources.items()):
+        if designation in known and known[designation] != key.to_text():
+            raise ImportRefused(
+                f"bundle refused: it gives source {designation} a reply key other than "
+                "the one an earlier bundle gave them (replies would go to someone else)",
+                hint=_SERVER_HINT,
+            )
+
+
+def _check_bindings(manifest: ExportManifest, filed: list[_Filed]) -> None:
+    """Refuse a bundle whose key for a source is not the one the source's device signed."""
+    for f in filed:
+        binding = f.binding
+        if binding is None:
+            continue  # from the browser form: the server derived the key (see PROTOCOL.md)
+        source = f.entry.source
+        try:
+            binding.verify()
+        except VerificationError as exc:
+            raise ImportRefused(
+                f"bundle refused: item {f.entry.id}: the reply key sealed in it is not "
+                f"signed by its source ({exc})",
+                hint=_SERVER_HINT,
+            ) from exc
+        if binding.reply_key != manifest.sources[source]:
+            raise ImportRefused(
+                f"bundle refused: it gives source {source} a reply key other than the one "
+                "their device sealed into their report (replies would go to someone else)",
+                hint=_SERVER_HINT,
+            )
+
+
+def _file_text(metadata: Metadata, text: bytes | None) -> str:
+    """What an attachment is found by: its name, and its words when it is plain text."""
+    name = metadata.filename or ""
+    if text is None or metadata.content_type.split(";")[0].strip() not in _TEXT_TYPES:
+        return name
+    return f"{name}\n{text.decode('utf-8', errors='replace')}"
+
+
+def _keep(
+    u: Unlocked,
+    entry: ExportEntry,
+    envelope: bytes | Path,
+    written: list[Path],
+    problem: str,
+    status: str = "damaged",
+    *,
+    inline: bool,
+) -> _Filed:
+    """Keep an unreadable envelope as it came (ciphertext), to retry or inspect later."""
+    blob = _blob_name()
+    if inline and isinstance(envelope, bytes) and len(envelope) <= INLINE_MAX:
+        return _Filed(entry, status, blob, data=envelope, problem=problem)
+    path, dst = create_file(u.workspace, blob)
+    written.append(path)
+    with dst, _source(envelope) as src:
+        shutil.copyfileobj(src, dst)
+    return _Filed(entry, status, blob, problem=problem)
+
+
+def _source(envelope: bytes | Path) -> BinaryIO:
+    return io.BytesIO(envelope) if isinstance(envelope, bytes) else envelope.open("rb")
+
+
+def _size(envelope: bytes | Path) -> int:
+    return len(envelope) if isinstance(envelope, bytes) else envelope.stat().st_size
+
+
+def _blob_name() -> str:
+    return f"{secrets.token_hex(16)}.rze"
+
+
+class _Tee:
+    """Pass plaintext on to the re-sealing writer, keeping a bounded copy for the index."""
+
+    def __init__(self, writer: SealingWriter, capture: bool) -> None:
+        self._writer = writer
+        self._copy: io.BytesIO | None = io.BytesIO() if capture else None
+
+    def write(self, data: bytes) -> int:
+        if self._copy is not None:
+            if self._copy.tell() + len(data) > _MAX_INDEXED:
+                self._copy = None
+            else:
+                self._copy.write(data)
+        return self._writer.write(data)
+
+    def copy(self) -> bytes | None:
+        return self._copy.getvalue() if self._copy is not None else None
+
+
+def _reseal(
+    src: BinaryIO,
+    dst: BinaryIO,
+    identities: Iterable[PrivateKey],
+    workspace_key: PublicKey,
+    capture: bool,
+) -> tuple[Opened, bytes | None]:
+    """Decrypt `src` straight into an envelope sealed to the workspace key."""
+    writer = SealingWriter(dst, [workspace_key], _BLOB_METADATA)
+    tee = _Tee(writer, capture)
+    try:
+        opened = open_envelope(src, cast(BinaryIO, tee), identities)
+    except BaseException:
+        writer.abort()
+        raise
+    writer.finish()
+    return opened, tee.copy()
+
+
+def _record(
+    u: Unlocked, manifest: ExportManifest, filed: list[_Filed], superseded: list[Path]
+) -> int:
+    """Write the rows of one import; returns how many reports are new.
+
+    Blob files that the new rows replace are listed in `superseded`, for the
+    caller to remove only once the transaction has committed.
+    """
+    conn = u.conn
+    conn.execute(
+        "INSERT OR IGNORE INTO bundles VALUES (?, ?, date('now'), ?)",
+        (manifest.bundle_id, manifest.created.isoformat(), manifest.keyring_version),
+    )
+    for designation, key in manifest.sources.items():
+        conn.execute("INSERT OR IGNORE INTO sources VALUES (?, ?)", (designation, key.to_text()))
+    new_reports = 0
+    texts: dict[int, str] = {}
+    contents: dict[int, list[Content]] = {}
+    for f in filed:
+        e = f.entry
+        row = conn.execute(
+            "SELECT num FROM reports WHERE submission = ?", (e.submission,)
+        ).fetchone()
+        if row is None:
+            num = int(
+                conn.execute(
+                    "INSERT INTO reports (submission, source, day, state) VALUES (?, ?, ?, x'')"
+                    " RETURNING num",
+                    (e.submission, e.source, e.day.isoformat()),
+                ).fetchone()[0]
+            )
+            state = State()
+            conn.execute(
+                "UPDATE reports SET state = ? WHERE num = ?",
+                (seal_state(u, num, state), num),
+            )
+            # The source learns that reviewers have it, unless told more already.
+            notices.post(u, e.source, triage.NOTICES["new"], replace=False)
+            new_reports += 1
+        else:
+            num = int(row[0])
+        sealed_info = (
+            u.key.seal_record(canonical_json(f.info), item_context(e.id))
+            if f.info is not None
+            else None
+        )
+        old = conn.execute("SELECT blob FROM items WHERE id = ?", (e.id,)).fetchone()
+        if f.data is not None:
+            put_inline(u.workspace, f.blob, f.data)
+        conn.execute(
+            "INSERT INTO items (id, report, bundle, kind, status, problem, blob, info)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET"
+            " status = excluded.status, problem = excluded.problem, blob = excluded.blob,"
+            " info = excluded.info, kind = excluded.kind",
+            (e.id, num, manifest.bundle_id, e.kind, f.status, f.problem, f.blob, sealed_info),
+        )
+        if old is not None and old[0] and (path := drop(u.workspace, old[0])) is not None:
+            superseded.append(path)
+        if f.content is not None and e.kind == "report":
+            _source_answers(u, num, f.content)
+        if f.content is not None:
+            texts[num] = f"{texts.get(num, '')}\n{f.content.searchable()}"
+            contents.setdefault(num, []).append(f.content)
+    search.add_segment(u, texts)
+    corroboration.file_contents(u, contents)
+    return new_reports
+
+
+def _source_answers(u: Unlocked, num: int, content: Content) -> None:
+    """Fill a report's agency and district from its form, whichever bundle or order it came in."""
+    state = read_state(u, num)
+    filled = triage.from_source(state, content.fields)
+    if filled != state:
+        u.conn.execute(
+            "UPDATE reports SET state = ? WHERE num = ?", (seal_state(u, num, filled), num)
+        )

@@ -1,0 +1,1 @@
+"""Keys: ceremonies held offline, reviewers' keys enrolled, the keyring, rewrapping."""

@@ -1,0 +1,171 @@
+"""Creating a workspace and enrolling reviewer keys, each recorded in the audit log.
+
+The audit entry that enrols a key carries its public signing key in the clear
+and is signed by the reviewer who enrolled it (the first, by the new reviewer
+themselves), so the log alone says which keys may sign it.
+
+Enrolment wraps the workspace key to a key, so it is guarded three ways: only
+an administrator enrols (a reviewer about to be revoked cannot plant a
+stand-in); the keyring in force must list the key for that reviewer (so the
+authorities approved it); and the key's holder proves possession of both
+halves by answering a challenge sealed to it (`crypto.possession`), so a key
+file whose public keys were edited in transit is refused. A reviewer's own
+rotation is the one exception to the first two: the new key is made here, by
+them, under their own id, and revoking them retires it with their others.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from crypto import KdfParams, KeyFile, PublicKey, SignedManifest, VerifyKey, verify_initial
+from crypto.errors import CryptoError, DecryptionError
+from crypto.possession import Challenge, answer
+from review import workspace as ws
+from review.errors import UnlockError
+from review.keys.ceremony import new_key_file
+from review.workspace import audit
+
+
+def init_workspace(
+    root: Path,
+    pinned: ws.Pinned,
+    *,
+    reviewer: str,
+    name: str,
+    key_file: bytes,
+    passphrase: str,
+    keyring: SignedManifest | None = None,
+) -> ws.Unlocked:
+    """Create a workspace with its first reviewer; the log's first entry enrols them.
+
+    With `keyring` (the first manifest), it is verified against the pinned
+    authorities and installed, and it must list the first reviewer's key.
+    """
+    if keyring is not None:
+        try:
+            manifest = verify_initial(keyring, pinned.authorities, dt.date.today())
+        except CryptoError as exc:
+            raise UnlockError(f"keyring refused: {exc}") from exc
+        file = KeyFile.from_bytes(key_file)
+        keys = (reviewer, file.encryption_public, file.signing_public)
+        if all((r.id, r.encryption_key, r.signing_key) != keys for r in manifest.recipients):
+            raise UnlockError(
+                f"the keyring does not list this key for reviewer {reviewer!r}",
+                hint="use the id and key file the keyring names (`keys authority-init`)",
+            )
+
+    def record(u: ws.Unlocked) -> None:
+        detail = {"instance": pinned.instance_id, "reviewer": reviewer, "name": name}
+        audit.append(u, "init", None, detail, enrols=(reviewer, u.signing.verify_key))
+        if keyring is not None:
+            u.conn.execute(
+                "INSERT INTO keyrings VALUES (?, ?)",
+                (keyring.manifest.version, keyring.to_bytes()),
+            )
+            version = {"version": keyring.manifest.version}
+            audit.append(u, "keyring", None, version)
+
+    return ws.create(
+        root,
+        pinned,
+        reviewer=reviewer,
+        name=name,
+        key_file=key_file,
+        passphrase=passphrase,
+        then=record,
+    )
+
+
+def enrol_key(
+    u: ws.Unlocked,
+    *,
+    reviewer: str,
+    name: str,
+    key_file: bytes,
+    ask: ws.AskPassphrase,
+    action: str = "enrol",
+) -> None:
+    """Enrol another reviewer key, as `u`; `ask` gets the passphrase from the key's holder."""
+    own_rotation = action == "rotate" and reviewer == u.reviewer
+    if not own_rotation:
+        u.require_admin("enrol a key")
+    try:
+        file = KeyFile.from_bytes(key_file)
+    except CryptoError as exc:
+        raise UnlockError(f"not a usable key file: {exc}") from exc
+    encryption, signing = file.encryption_public, file.signing_public
+    if encryption is None or signing is None:
+        raise UnlockError("a reviewer key file must hold an X25519 and an Ed25519 key")
+    if not own_rotation:
+        check_listed(u.workspace, reviewer, encryption, signing)
+    prove_possession(u.workspace, reviewer, file, ask)
+
+    def record() -> None:
+        detail = {"reviewer": reviewer, "name": name, "proof": "possession"}
+        audit.append(u, action, None, detail, enrols=(reviewer, signing))
+
+    ws.enrol(u.workspace, u.key, reviewer=reviewer, name=name, key_file=key_file, then=record)
+
+
+def check_listed(
+    workspace: ws.Workspace, reviewer: str, encryption: PublicKey, signing: VerifyKey
+) -> None:
+    """Refuse a key that the keyring in force does not list, both halves, for `reviewer`."""
+    signed = workspace.keyring()
+    if signed is None:
+        if not workspace.pinned.authorities:
+            return  # a demonstration workspace: it pins no authorities, so has no keyring
+        raise UnlockError(
+            "no keyring is installed here, so no key can be checked against it",
+            hint="install the keyring in force first: `raazdar-review keys install FILE`",
+        )
+    entry = next((r for r in signed.manifest.recipients if r.id == reviewer), None)
+    if entry is None or (entry.encryption_key, entry.signing_key) != (encryption, signing):
+        raise UnlockError(
+            f"the keyring in force (v{signed.manifest.version}) does not list this key"
+            f" for reviewer {reviewer!r}",
+            hint="draft it with `keys reviewer-add`, have it signed and installed, then enrol",
+        )
+
+
+def prove_possession(
+    workspace: ws.Workspace, reviewer: str, file: KeyFile, ask: ws.AskPassphrase
+) -> None:
+    """Have the key's holder open a challenge sealed to it and sign it, or refuse the key."""
+    encryption, signing = file.encryption_public, file.signing_public
+    if encryption is None or signing is None:
+        raise UnlockError("a reviewer key file must hold an X25519 and an Ed25519 key")
+    challenge = Challenge.issue(
+        encryption, signing, instance=workspace.pinned.instance_id, holder=reviewer
+    )
+    try:
+        keys = file.unlock(ask(file.label))
+        challenge.check(answer(keys, challenge.sealed, challenge.statement))
+    except DecryptionError as exc:
+        raise UnlockError(
+            f"the key file {file.label!r} does not unlock: its holder types their passphrase",
+            hint="wrong passphrase, or the key file was altered",
+        ) from exc
+    except CryptoError as exc:
+        raise UnlockError(
+            f"proof of possession failed: {exc}",
+            hint="the key file's public keys were altered, or it is not the holder's",
+        ) from exc
+
+
+def rotate(u: ws.Unlocked, passphrase: str, *, kdf: KdfParams = KdfParams.SENSITIVE) -> KeyFile:
+    """Give the acting reviewer new keys, enrolled beside their old ones (kept for old items)."""
+    label = f"{u.reviewer} (from {dt.date.today().isoformat()})"
+    file, _ = new_key_file(passphrase, kind="reviewer", label=label, encryption=True, kdf=kdf)
+    name = u.conn.execute("SELECT name FROM reviewers WHERE id = ?", (u.reviewer,)).fetchone()[0]
+    enrol_key(
+        u,
+        reviewer=u.reviewer,
+        name=name,
+        key_file=file.to_bytes(),
+        ask=lambda _label: passphrase,
+        action="rotate",
+    )
+    return file

@@ -1,0 +1,167 @@
+"""The keyring in the workspace: the signed manifests of who reports are sealed to.
+
+The workspace keeps the same chain the server does, verified the same way from
+the authority keys pinned at `init` (`crypto.manifest`): a first manifest signed
+by exactly the pinned set, then successors that chain by hash and carry the
+threshold of the authority set in force. It anchors reviewer keys: a reviewer
+signs replies and audit entries with the key the keyring lists for them, so the
+server, which checks the same keyring, accepts what the workstation sends.
+
+A keyring of format 2 also lists the instance: the workstation takes the
+server's bundle-signing key(s) from the keyring in force, not from the value
+typed at `init`, so only the authorities can change which server is believed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Final
+
+from crypto import (
+    Manifest,
+    PublicKey,
+    SignedManifest,
+    SignedTimestamp,
+    SigningKey,
+    VerifyKey,
+    make_timestamp,
+    verify_initial,
+    verify_successor,
+)
+from crypto.errors import CryptoError
+from review.errors import ReviewError
+from review.workspace import Unlocked, Workspace, audit
+from review.workspace.schema import transaction
+
+# How long one keyring timestamp holds unless the ceremony says otherwise: a server
+# withholding a newer keyring is noticed by raazdar-submit clients within this many days.
+TIMESTAMP_DAYS: Final = 7
+
+
+class KeyringError(ReviewError):
+    """A keyring manifest was refused."""
+
+
+@dataclass(frozen=True)
+class Anchoring:
+    """One enrolled key (numbered as `keys rewrap --retire` takes it) and whether it is listed."""
+
+    seq: int
+    reviewer: str
+    fingerprint: str
+    retired: bool
+    listed: bool
+
+
+def in_force(workspace: Workspace) -> Manifest | None:
+    """The manifest in force here, or None before the first is installed."""
+    signed = workspace.keyring()
+    return signed.manifest if signed is not None else None
+
+
+def check(workspace: Workspace, signed: SignedManifest, today: dt.date) -> Manifest:
+    """Verify `signed` as the next keyring of this workspace, or say which rule failed."""
+    current = in_force(workspace)
+    try:
+        if current is None:
+            manifest = verify_initial(signed, workspace.pinned.authorities, today)
+        else:
+            manifest = verify_successor(current, signed, today)
+    except CryptoError as exc:
+        raise KeyringError(
+            f"keyring refused: {exc}",
+            hint="a keyring must chain to the one in force and carry the authorities' signatures",
+        ) from exc
+    if manifest.instance is not None and manifest.instance.id != workspace.pinned.instance_id:
+        raise KeyringError(
+            "keyring refused: it lists another instance than this workspace's",
+            hint="a workspace serves one instance; check the keyring file you carried",
+        )
+    return manifest
+
+
+def server_keys(workspace: Workspace) -> tuple[VerifyKey, ...]:
+    """The keys an export bundle may be signed by: those the keyring in force lists.
+
+    Before the first format-2 keyring (one listing the instance), the key pinned
+    at `init` stands in.
+    """
+    manifest = in_force(workspace)
+    if manifest is not None and manifest.instance is not None:
+        return manifest.instance.server_keys
+    return (workspace.pinned.server_key,)
+
+
+def init_pins(
+    first: SignedManifest | None, instance_id: str | None, server_key: str | None
+) -> tuple[str, VerifyKey]:
+    """The instance id and server key to pin at `init`: the first keyring's, or typed ones.
+
+    A keyring that lists the instance decides; a typed value must then agree with it.
+    """
+    listing = first.manifest.instance if first is not None else None
+    if listing is None:
+        if instance_id is None or server_key is None:
+            raise KeyringError(
+                "give --instance-id and --server-key (the keyring does not list the instance)",
+                hint="or start from a keyring of format 2, which lists them",
+            )
+        return instance_id.strip().lower(), VerifyKey.from_text(server_key)
+    if instance_id is not None and instance_id.strip().lower() != listing.id:
+        raise KeyringError("--instance-id differs from the instance the keyring lists")
+    if server_key is not None and VerifyKey.from_text(server_key) not in listing.server_keys:
+        raise KeyringError("--server-key is not a server key the keyring lists")
+    return listing.id, listing.server_keys[0]
+
+
+def install(u: Unlocked, signed: SignedManifest, today: dt.date | None = None) -> Manifest:
+    """Verify and keep the next keyring, recorded in the audit log."""
+    manifest = check(u.workspace, signed, today or dt.date.today())
+    with transaction(u.conn) as conn:
+        conn.execute("INSERT INTO keyrings VALUES (?, ?)", (manifest.version, signed.to_bytes()))
+        detail = {
+            "version": manifest.version,
+            "recipients": [r.id for r in manifest.recipients],
+            "expires": manifest.expires.isoformat(),
+        }
+        audit.append(u, "keyring", None, detail)
+    return manifest
+
+
+def anchoring(workspace: Workspace) -> list[Anchoring]:
+    """Every enrolled key, and whether the keyring in force lists it for its reviewer."""
+    manifest = in_force(workspace)
+    listed = (
+        {(r.id, r.encryption_key.to_text()) for r in manifest.recipients}
+        if manifest is not None
+        else set()
+    )
+    rows = workspace.conn.execute(
+        "SELECT seq, reviewer, encryption_key, retired FROM reviewer_keys ORDER BY reviewer, seq"
+    )
+    return [
+        Anchoring(
+            seq=seq,
+            reviewer=reviewer,
+            fingerprint=str(PublicKey.from_text(key).fingerprint),
+            retired=bool(retired),
+            listed=(reviewer, key) in listed,
+        )
+        for seq, reviewer, key, retired in rows
+    ]
+
+
+def timestamp(
+    manifest: Manifest, key: SigningKey, today: dt.date, days: int | None = None
+) -> SignedTimestamp:
+    """Sign that `manifest` is the newest keyring, for `days` (default: the most it allows)."""
+    if manifest.timestamp is None:
+        raise KeyringError(
+            f"keyring v{manifest.version} names no timestamp key (a format-1 keyring)",
+            hint="draft one that lists the instance: `raazdar-review keys list-instance`",
+        )
+    try:
+        return make_timestamp(manifest, key, issued=today, days=days or manifest.timestamp.max_days)
+    except CryptoError as exc:
+        raise KeyringError(f"cannot sign the timestamp: {exc}") from exc

@@ -1,0 +1,279 @@
+"""Re-encrypting the workspace under a fresh key, and retiring reviewer keys for good.
+
+Decrypted content is sealed to the workspace key, and that key is wrapped to each
+enrolled reviewer key. Deleting a retired key's wrapped copy is not enough: a
+backup of the workspace taken earlier still holds that copy, and with the old
+reviewer key it would open everything added since. So a rewrap makes a new
+workspace key, re-seals every blob and every sealed record under it, wraps it
+only to the keys still in service, and destroys the retired keys' files. The
+audit log is the one exception: its sealed details are covered by signatures,
+so earlier workspace keys are kept, sealed under the new one, to read them.
+
+It is one transaction: new blob files are written first and removed if anything
+fails; the old files are destroyed only after the commit.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import secrets
+from collections.abc import Callable, Collection
+from contextlib import suppress
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import BinaryIO, Final, cast
+
+from crypto import KeyPair, Metadata, PublicKey, SealingWriter, open_envelope, read_header
+from crypto.encoding import b64encode
+from crypto.errors import CryptoError
+from crypto.workspace import WorkspaceKey
+from review import escalation
+from review.analysis import corroboration, links
+from review.casework import conflicts, notices, reports, triage
+from review.errors import ReviewError
+from review.escalation import bodies
+from review.workspace import HISTORY, Unlocked, audit, search
+from review.workspace.blobs import create_file, open_blob, remove_files
+from review.workspace.schema import transaction
+from review.workspace.state import state_context
+
+_BLOB_METADATA: Final = Metadata("blob")
+
+
+@dataclass(frozen=True)
+class Sealed:
+    """A column of sealed records: its table, key columns and each row's context."""
+
+    table: str
+    column: str
+    keys: tuple[str, ...]
+    context: Callable[..., bytes]
+
+
+# Every column sealed under the workspace key, with the context its module seals
+# it under (the modules' own functions, so a context is defined once). The audit
+# log's details are not here: signatures cover them. A test checks that every
+# BLOB column of the schema is either here or known to hold no workspace record.
+SEALED: Final = (
+    Sealed("reports", "state", ("num",), state_context),
+    Sealed("items", "info", ("id",), reports.item_context),
+    Sealed("notes", "sealed", ("seq", "report"), triage._note_context),
+    Sealed("replies", "sealed", ("id",), reports.reply_context),
+    Sealed("search_segments", "sealed", ("seq",), search._context),
+    Sealed("conflicts", "sealed", ("seq", "reviewer"), conflicts.declaration_context),
+    Sealed("routings", "sealed", ("seq", "report"), conflicts.routing_context),
+    Sealed("report_entities", "sealed", ("report",), corroboration.entities_context),
+    Sealed("link_decisions", "sealed", ("seq",), links.decision_context),
+    Sealed("bodies", "sealed", ("id",), bodies.body_context),
+    Sealed("escalations", "sealed", ("id",), escalation.escalation_context),
+    Sealed("notices", "sealed", ("source",), notices.notice_context),
+)
+
+
+@dataclass(frozen=True)
+class Blobs:
+    """A column naming blobs sealed to the workspace key: its table, key and which rows."""
+
+    table: str
+    key: str
+    column: str
+    where: str
+
+
+# Every column that names a blob sealed to the workspace key. Items not yet read
+# (pending, damaged) keep the ciphertext they came with, sealed to reviewer keys.
+BLOBS: Final = (
+    Blobs("items", "id", "blob", "status = 'filed'"),
+    Blobs("escalations", "id", "blob", "1"),
+)
+
+
+class RewrapError(ReviewError):
+    """A rewrap or retirement was refused."""
+
+
+@dataclass(frozen=True)
+class RewrapSummary:
+    """What a rewrap re-sealed and which keys it retired."""
+
+    blobs: int
+    records: int
+    retired: tuple[str, ...]
+
+
+def rewrap(u: Unlocked, retire: Collection[int] = ()) -> tuple[Unlocked, RewrapSummary]:
+    """Re-seal the workspace under a new key; retire the reviewer keys numbered `retire`.
+
+    Returns the workspace unlocked under its new key, and what was done.
+    """
+    retiring = _check_retire(u, set(retire))
+    new = WorkspaceKey.generate()
+    written: list[Path] = []
+    superseded: list[Path] = []
+    try:
+        blobs = [r for b in BLOBS for r in _reseal_blobs(u, b, new, written)]
+        with transaction(u.conn) as conn:
+            for b, key, old_name, new_name, data in blobs:
+                if data is not None:
+                    conn.execute("INSERT INTO blob_data VALUES (?, ?)", (new_name, data))
+                conn.execute(
+                    f"UPDATE {b.table} SET {b.column} = ? WHERE {b.key} = ?",  # noqa: S608 - names from BLOBS
+                    (new_name, key),
+                )
+                cursor = conn.execute("DELETE FROM blob_data WHERE name = ?", (old_name,))
+                if not cursor.rowcount:
+                    superseded.append(u.workspace.blobs / old_name)
+            records = sum(_reseal_records(u, new, s) for s in SEALED)
+            history = (u.key, *u.history)
+            sealed = new.seal_record(_secrets(history), HISTORY.encode("ascii"))
+            conn.execute(
+                "INSERT INTO meta VALUES (?, ?)"
+                " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (HISTORY, b64encode(sealed)),
+            )
+            conn.execute(
+                "UPDATE meta SET value = ? WHERE key = 'workspace_key'",
+                (new.public_key.to_text(),),
+            )
+            key_files: list[Path] = []
+            for seq, encryption, key_file in conn.execute(
+                "SELECT seq, encryption_key, key_file FROM reviewer_keys WHERE NOT retired"
+            ).fetchall():
+                if seq in retiring:
+                    conn.execute(
+                        "UPDATE reviewer_keys SET wrapped = x'', retired = 1 WHERE seq = ?", (seq,)
+                    )
+                    key_files.append(u.workspace.keys / key_file)
+                else:
+                    wrapped = new.wrap_for(PublicKey.from_text(encryption))
+                    conn.execute(
+                        "UPDATE reviewer_keys SET wrapped = ? WHERE seq = ?", (wrapped, seq)
+                    )
+            after = replace(u, key=new, history=history)
+            summary = RewrapSummary(len(blobs), records, tuple(sorted(retiring.values())))
+            detail = {
+                "blobs": summary.blobs,
+                "records": summary.records,
+                "retired": list(summary.retired),
+            }
+            audit.append(after, "rewrap", None, detail)
+    except BaseException:
+        remove_files(written)
+        raise
+    for path in superseded + key_files:
+        destroy(path)
+    kept = tuple(k for k in u.keys if _fingerprint(k) not in retiring.values())
+    return replace(after, keys=kept), summary
+
+
+def destroy(path: Path) -> None:
+    """Overwrite a file with zeros, flush it to disk, then unlink it.
+
+    On copy-on-write filesystems, SSDs and snapshots the old blocks may survive:
+    the workstation guide says to keep the workspace on an encrypted volume.
+    """
+    with suppress(FileNotFoundError):
+        size = path.stat().st_size
+        with path.open("r+b") as f:
+            f.write(b"\0" * size)
+            f.flush()
+            os.fsync(f.fileno())
+        path.unlink()
+
+
+def _check_retire(u: Unlocked, retire: set[int]) -> dict[int, str]:
+    """The keys to retire (seq to fingerprint), refused when that would lose a report."""
+    rows = u.conn.execute(
+        "SELECT seq, reviewer, encryption_key FROM reviewer_keys WHERE NOT retired"
+    ).fetchall()
+    live = {seq: (reviewer, PublicKey.from_text(key)) for seq, reviewer, key in rows}
+    unknown = retire - live.keys()
+    if unknown:
+        raise RewrapError(f"no key in service is numbered {min(unknown)}")
+    if any(live[seq][0] != u.reviewer for seq in retire):
+        u.require_admin("retire another reviewer's keys")
+    mine = [seq for seq, (reviewer, _) in live.items() if reviewer == u.reviewer]
+    if mine and set(mine) <= retire:
+        raise RewrapError(
+            "that would retire every key of the reviewer acting",
+            hint="rotate to a new key first (`keys rotate`), then retire the old one",
+        )
+    retiring = {seq: str(live[seq][1].fingerprint) for seq in retire}
+    kept = {live[seq][1].fingerprint.key_id for seq in live.keys() - retire}
+    gone = {live[seq][1].fingerprint.key_id for seq in retire}
+    # An item still waiting for its reviewer must stay openable by some key kept.
+    stranded = 0
+    for (blob,) in u.conn.execute("SELECT blob FROM items WHERE status = 'pending'").fetchall():
+        with suppress(CryptoError), open_blob(u.workspace, blob) as src:
+            ids = {s.key_id for s in read_header(src).stanzas}
+            if ids & gone and not ids & kept:
+                stranded += 1
+    if stranded:
+        raise RewrapError(
+            f"{stranded} item(s) waiting to be read are sealed only to a key being retired",
+            hint="import their bundle again unlocked as that key's reviewer, then retire it",
+        )
+    return retiring
+
+
+def _reseal_blobs(
+    u: Unlocked, b: Blobs, new: WorkspaceKey, written: list[Path]
+) -> list[tuple[Blobs, str, str, str, bytes | None]]:
+    """Re-seal one column's blobs to the new key: (column, row key, old, new name, inline data)."""
+    out: list[tuple[Blobs, str, str, str, bytes | None]] = []
+    rows = u.conn.execute(
+        f"SELECT t.{b.key}, t.{b.column}, blob_data.name IS NOT NULL FROM {b.table} AS t"  # noqa: S608 - names from BLOBS
+        f" LEFT JOIN blob_data ON blob_data.name = t.{b.column} WHERE {b.where}"
+    ).fetchall()
+    for key, blob, inline in rows:
+        name = f"{secrets.token_hex(16)}.rze"
+        with open_blob(u.workspace, blob) as src:
+            if inline:
+                buffer = io.BytesIO()
+                _reseal(src, buffer, u.key, new.public_key)
+                out.append((b, key, blob, name, buffer.getvalue()))
+                continue
+            path, dst = create_file(u.workspace, name)
+            written.append(path)
+            with dst:
+                _reseal(src, dst, u.key, new.public_key)
+                dst.flush()
+                os.fsync(dst.fileno())
+            out.append((b, key, blob, name, None))
+    return out
+
+
+def _reseal(src: BinaryIO, dst: BinaryIO, old: WorkspaceKey, new: PublicKey) -> None:
+    writer = SealingWriter(dst, [new], _BLOB_METADATA)
+    try:
+        open_envelope(src, cast(BinaryIO, writer), [old.identity])
+    except BaseException:
+        writer.abort()
+        raise
+    writer.finish()
+
+
+def _reseal_records(u: Unlocked, new: WorkspaceKey, s: Sealed) -> int:
+    keys = ", ".join(s.keys)
+    rows = u.conn.execute(
+        f"SELECT {keys}, {s.column} FROM {s.table} WHERE {s.column} IS NOT NULL"  # noqa: S608 - names from SEALED
+    ).fetchall()
+    where = " AND ".join(f"{k} = ?" for k in s.keys)
+    for row in rows:
+        context = s.context(*row[:-1])
+        plain = u.key.open_record(row[-1], context)
+        u.conn.execute(
+            f"UPDATE {s.table} SET {s.column} = ? WHERE {where}",  # noqa: S608 - names from SEALED
+            (new.seal_record(plain, context), *row[:-1]),
+        )
+    return len(rows)
+
+
+def _secrets(keys: tuple[WorkspaceKey, ...]) -> bytes:
+    return json.dumps([b64encode(k.identity.secret_bytes()) for k in keys]).encode("ascii")
+
+
+def _fingerprint(pair: KeyPair) -> str:
+    return str(pair.encryption.public_key.fingerprint) if pair.encryption is not None else ""

@@ -1,0 +1,378 @@
+"""A workspace: a directory with a database, sealed blobs and the reviewers' key files.
+
+The workspace key is random and stored only wrapped to each enrolled reviewer
+key (`crypto.workspace`): unlocking a reviewer's key file with its passphrase
+unlocks the workspace, so a reviewer has one passphrase, not two, and a seized
+workstation yields nothing without one. Decrypted reports and attachments are
+blobs sealed to the workspace key; plaintext is only ever in memory or in a
+file a reviewer exports on purpose.
+
+The room's other modules keep what is in it: `schema` (the database and its
+numbered migrations), `state` (each report's sealed triage state), `blobs`,
+`audit` (the signed, hash-chained log) and `search` (the sealed index).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import secrets
+import shutil
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from crypto import (
+    Fingerprint,
+    KeyFile,
+    KeyPair,
+    PrivateKey,
+    SignedManifest,
+    SigningKey,
+    VerifyKey,
+)
+from crypto.encoding import b64decode
+from crypto.errors import CryptoError, DecryptionError
+from crypto.keys import PublicKey
+from crypto.workspace import WorkspaceKey
+from review.casework import notices
+from review.errors import UnlockError, WorkspaceError
+from review.workspace import schema
+
+DB_NAME: Final = "workspace.db"
+# The meta row holding earlier workspace keys, sealed under the current one.
+HISTORY: Final = "workspace_key_history"
+_ID_CHARS: Final = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._-")
+
+# Asked for a passphrase with the label of the key file it is for.
+AskPassphrase = Callable[[str], str]
+
+
+@dataclass(frozen=True)
+class Pinned:
+    """What a workspace trusts from the start: its instance, the server's key, the authorities."""
+
+    instance_id: str
+    server_key: VerifyKey
+    authorities: tuple[Fingerprint, ...]
+
+
+class Workspace:
+    """An opened, still locked workspace: its directory, database and pinned keys."""
+
+    def __init__(self, root: Path, conn: sqlite3.Connection) -> None:
+        self.root = root
+        self.conn = conn
+        meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        try:
+            self.pinned = Pinned(
+                instance_id=meta["instance_id"],
+                server_key=VerifyKey.from_text(meta["server_key"]),
+                authorities=tuple(Fingerprint.parse(f) for f in json.loads(meta["authorities"])),
+            )
+            self.public_key = PublicKey.from_text(meta["workspace_key"])
+        except (KeyError, CryptoError, ValueError) as exc:
+            raise WorkspaceError(f"{root} is not a usable workspace (damaged settings)") from exc
+
+    @property
+    def blobs(self) -> Path:
+        """Where sealed blobs live."""
+        return self.root / "blobs"
+
+    @property
+    def outbox(self) -> Path:
+        """Where reply envelopes wait for `export-replies`."""
+        return self.root / "outbox"
+
+    @property
+    def keys(self) -> Path:
+        """Where enrolled reviewers' key files are kept."""
+        return self.root / "keys"
+
+    @property
+    def tmp(self) -> Path:
+        """Scratch space on the same disk: ciphertext only, emptied after each use."""
+        return self.root / "tmp"
+
+    @classmethod
+    def open(cls, root: Path) -> Workspace:
+        """Open an existing workspace (still locked)."""
+        db = root / DB_NAME
+        if not db.is_file():
+            raise WorkspaceError(
+                f"no workspace at {root}", hint="create one with `raazdar-review init`"
+            )
+        conn = schema.connect(db)
+        try:
+            schema.upgrade(conn)
+        except BaseException:
+            conn.close()
+            raise
+        return cls(root, conn)
+
+    def close(self) -> None:
+        """Close the database."""
+        self.conn.close()
+
+    def reviewer_ids(self) -> list[str]:
+        """The ids of every enrolled reviewer."""
+        return [r[0] for r in self.conn.execute("SELECT id FROM reviewers ORDER BY id")]
+
+    def unlock(self, reviewer: str, ask: AskPassphrase) -> Unlocked:
+        """Unlock as `reviewer`: every one of their key files, and with them the workspace.
+
+        The first passphrase is tried on each of the reviewer's key files (old
+        ones included); a file it does not open is asked for separately.
+        """
+        rows = self.conn.execute(
+            "SELECT key_file, wrapped FROM reviewer_keys WHERE reviewer = ? AND NOT retired"
+            " ORDER BY seq DESC",
+            (reviewer,),
+        ).fetchall()
+        if not rows:
+            raise UnlockError(
+                f"no reviewer {reviewer!r} is enrolled in this workspace",
+                hint=f"enrolled: {', '.join(self.reviewer_ids()) or 'nobody'}",
+            )
+        keys: list[KeyPair] = []
+        wskey: WorkspaceKey | None = None
+        passphrase: str | None = None
+        for key_file, wrapped in rows:
+            file = KeyFile.from_bytes((self.keys / key_file).read_bytes())
+            pair = None
+            if passphrase is not None:
+                with suppress(DecryptionError):
+                    pair = file.unlock(passphrase)
+            if pair is None:
+                passphrase = ask(file.label)
+                try:
+                    pair = file.unlock(passphrase)
+                except DecryptionError as exc:
+                    raise UnlockError(
+                        f"the key file {file.label!r} does not unlock",
+                        hint="wrong passphrase, or the key file was altered",
+                    ) from exc
+            keys.append(pair)
+            if wskey is None and pair.encryption is not None:
+                with suppress(DecryptionError):
+                    wskey = WorkspaceKey.unwrap(wrapped, pair.encryption, self.public_key)
+        if wskey is None:
+            raise UnlockError("none of this reviewer's keys opens the workspace key")
+        anchored = self.anchored_signing_keys(reviewer)
+        signers = [k.signing for k in keys if k.signing is not None]
+        # Sign with the newest key the keyring in force lists for this reviewer, so
+        # the server accepts what is signed; a key awaiting its keyring signs only
+        # when no listed key is at hand.
+        signing = next((k for k in signers if k.verify_key in anchored), None)
+        if signing is None and signers:
+            signing = signers[0]
+        if signing is None:
+            raise UnlockError("the reviewer's current key file holds no signing key")
+        notices.seal_legacy(self.conn, wskey)
+        return Unlocked(self, reviewer, tuple(keys), signing, wskey, self._history(wskey))
+
+    def keyring(self) -> SignedManifest | None:
+        """The newest keyring installed in this workspace (each was verified on install)."""
+        row = self.conn.execute(
+            "SELECT signed FROM keyrings ORDER BY version DESC LIMIT 1"
+        ).fetchone()
+        return SignedManifest.from_bytes(row[0]) if row is not None else None
+
+    def anchored_signing_keys(self, reviewer: str) -> frozenset[VerifyKey]:
+        """The signing keys the keyring in force lists for `reviewer` (none without a keyring)."""
+        signed = self.keyring()
+        if signed is None:
+            return frozenset()
+        return frozenset(r.signing_key for r in signed.manifest.recipients if r.id == reviewer)
+
+    def _history(self, key: WorkspaceKey) -> tuple[WorkspaceKey, ...]:
+        """Earlier workspace keys, kept sealed under the current one for old audit details."""
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (HISTORY,)).fetchone()
+        if row is None:
+            return ()
+        secrets_ = json.loads(key.open_record(b64decode(row[0]), HISTORY.encode("ascii")))
+        return tuple(WorkspaceKey(PrivateKey(b64decode(s))) for s in secrets_)
+
+
+@dataclass(frozen=True)
+class Unlocked:
+    """A workspace unlocked by one reviewer: every action is done as them."""
+
+    workspace: Workspace
+    reviewer: str
+    keys: tuple[KeyPair, ...]
+    signing: SigningKey
+    key: WorkspaceKey
+    history: tuple[WorkspaceKey, ...] = ()
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """The workspace database."""
+        return self.workspace.conn
+
+    def open_old_record(self, sealed: bytes, context: bytes) -> bytes:
+        """Open a record that may predate a rewrap: the current key first, then earlier ones.
+
+        Only the audit log needs this: its details are covered by signatures, so a
+        rewrap cannot re-seal them.
+        """
+        for key in (self.key, *self.history):
+            with suppress(DecryptionError):
+                return key.open_record(sealed, context)
+        raise DecryptionError("record does not open")
+
+    @property
+    def is_admin(self) -> bool:
+        """Say whether the acting reviewer administers this workspace."""
+        row = self.conn.execute(
+            "SELECT role FROM reviewers WHERE id = ?", (self.reviewer,)
+        ).fetchone()
+        return row is not None and row[0] == "admin"
+
+    def require_admin(self, action: str) -> None:
+        """Refuse `action` unless the acting reviewer is an administrator."""
+        if not self.is_admin:
+            raise UnlockError(
+                f"only an administrator may {action}",
+                hint="unlock as a reviewer whose role is admin (the workspace's first is)",
+            )
+
+    @property
+    def identities(self) -> list[PrivateKey]:
+        """The reviewer's X25519 keys, newest first, old ones included."""
+        return [k.encryption for k in self.keys if k.encryption is not None]
+
+
+def create(
+    root: Path,
+    pinned: Pinned,
+    *,
+    reviewer: str,
+    name: str,
+    key_file: bytes,
+    passphrase: str,
+    then: Callable[[Unlocked], None] | None = None,
+) -> Unlocked:
+    """Create a workspace, pin what it trusts and enrol its first reviewer.
+
+    `then` runs inside the enrolment's transaction (to record it in the audit log).
+    """
+    check_reviewer_id(reviewer)
+    if (root / DB_NAME).exists():
+        raise WorkspaceError(f"a workspace already exists at {root}")
+    file = KeyFile.from_bytes(key_file)
+    try:
+        pair = file.unlock(passphrase)
+    except DecryptionError as exc:
+        raise UnlockError(
+            "the key file does not unlock", hint="wrong passphrase, or the key file was altered"
+        ) from exc
+    if pair.encryption is None or pair.signing is None:
+        raise UnlockError("a reviewer key file must hold an X25519 and an Ed25519 key")
+    root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if any(root.iterdir()):
+        raise WorkspaceError(f"{root} is not empty", hint="choose a new directory")
+    try:
+        for sub in ("blobs", "outbox", "keys", "tmp"):
+            (root / sub).mkdir(mode=0o700)
+        conn = schema.connect(root / DB_NAME)
+        os.chmod(root / DB_NAME, 0o600)
+        schema.create(conn)
+        wskey = WorkspaceKey.generate()
+        with schema.transaction(conn):
+            conn.executemany(
+                "INSERT INTO meta VALUES (?, ?)",
+                [
+                    ("instance_id", pinned.instance_id),
+                    ("server_key", pinned.server_key.to_text()),
+                    ("authorities", json.dumps([str(f) for f in pinned.authorities])),
+                    ("workspace_key", wskey.public_key.to_text()),
+                ],
+            )
+        workspace = Workspace(root, conn)
+        unlocked = Unlocked(workspace, reviewer, (pair,), pair.signing, wskey)
+        enrol(
+            workspace,
+            wskey,
+            reviewer=reviewer,
+            name=name,
+            key_file=key_file,
+            role="admin",
+            then=(lambda: then(unlocked)) if then is not None else None,
+        )
+    except BaseException:
+        shutil.rmtree(root, ignore_errors=True)
+        raise
+    return unlocked
+
+
+def enrol(
+    workspace: Workspace,
+    key: WorkspaceKey,
+    *,
+    reviewer: str,
+    name: str,
+    key_file: bytes,
+    role: str = "reviewer",
+    then: Callable[[], None] | None = None,
+) -> None:
+    """Enrol a reviewer key: keep its key file and wrap the workspace key to it.
+
+    Only the public half is needed, so an unlocked reviewer can enrol another
+    without learning their passphrase. A new reviewer gets `role`; a reviewer
+    already enrolled keeps theirs. `then` runs inside the same transaction.
+    """
+    check_reviewer_id(reviewer)
+    file = KeyFile.from_bytes(key_file)
+    encryption, signing = file.encryption_public, file.signing_public
+    if encryption is None or signing is None:
+        raise UnlockError("a reviewer key file must hold an X25519 and an Ed25519 key")
+    stored = f"{reviewer}-{secrets.token_hex(4)}.key"
+    path = workspace.keys / stored
+    with schema.transaction(workspace.conn) as conn:
+        conn.execute(
+            "INSERT OR IGNORE INTO reviewers (id, name, added, role) VALUES (?, ?, ?, ?)",
+            (reviewer, name, dt.date.today().isoformat(), role),
+        )
+        try:
+            conn.execute(
+                "INSERT INTO reviewer_keys (reviewer, encryption_key, signing_key, key_file,"
+                " wrapped) VALUES (?, ?, ?, ?, ?)",
+                (
+                    reviewer,
+                    encryption.to_text(),
+                    signing.to_text(),
+                    stored,
+                    key.wrap_for(encryption),
+                ),
+            )
+        except sqlite3.IntegrityError as exc:
+            raise UnlockError("this key is already enrolled") from exc
+        if then is not None:
+            then()
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(key_file)
+
+
+def check_reviewer_id(reviewer: str) -> None:
+    """Refuse a reviewer id that is not a short lowercase name (it names files)."""
+    if not (0 < len(reviewer) <= 64) or not set(reviewer) <= _ID_CHARS or reviewer[0] in ".-_":
+        raise UnlockError(
+            f"bad reviewer id {reviewer!r}", hint="use lowercase letters, digits, '.', '-' and '_'"
+        )
+
+
+@contextmanager
+def scratch(workspace: Workspace) -> Iterator[Path]:
+    """A fresh scratch directory inside the workspace, removed afterwards."""
+    path = workspace.tmp / secrets.token_hex(8)
+    path.mkdir(mode=0o700)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)

@@ -1,0 +1,222 @@
+"""The workspace database: what is stored in the clear, and what only as sealed records.
+
+In the clear are only facts the server already holds (opaque ids, source
+designations and public keys, the day an item arrived) and the workspace's own
+bookkeeping. Everything a report says and everything a reviewer writes about it
+(status, fields, tags, notes, links, replies, notices, the search index, what
+each audit entry did and when) is a sealed record, padded and bound to its row
+so that records cannot be swapped between rows. docs/REVIEW.md lists what is
+left in the clear, and a test holds the two to each other.
+
+A workspace made by an earlier version is upgraded when opened, one step per
+version in `UPGRADES`, all in one transaction; a step that needs the workspace
+key (sealing what an earlier version kept in the clear) leaves its rows in a
+holding table that the first unlock seals and drops (`review.casework.notices`).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Final
+
+from review.errors import WorkspaceError
+
+SCHEMA_VERSION: Final = 4
+# Where an upgraded version-2 workspace keeps its clear notices until the first unlock.
+LEGACY_NOTICES: Final = "notices_v2"
+
+SCHEMA: Final = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE reviewers (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    added TEXT NOT NULL,
+    role TEXT NOT NULL DEFAULT 'reviewer' CHECK (role IN ('admin', 'reviewer'))
+);
+CREATE TABLE reviewer_keys (
+    seq INTEGER PRIMARY KEY,
+    reviewer TEXT NOT NULL REFERENCES reviewers(id),
+    encryption_key TEXT NOT NULL UNIQUE,
+    signing_key TEXT NOT NULL,
+    key_file TEXT NOT NULL UNIQUE,
+    wrapped BLOB NOT NULL,
+    retired INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE keyrings (version INTEGER PRIMARY KEY, signed BLOB NOT NULL);
+CREATE TABLE bundles (
+    id TEXT PRIMARY KEY,
+    created TEXT NOT NULL,
+    imported TEXT NOT NULL,
+    keyring_version INTEGER NOT NULL
+);
+CREATE TABLE sources (designation TEXT PRIMARY KEY, public_key TEXT NOT NULL);
+CREATE TABLE reports (
+    num INTEGER PRIMARY KEY,
+    submission TEXT NOT NULL UNIQUE,
+    source TEXT NOT NULL REFERENCES sources(designation),
+    day TEXT NOT NULL,
+    state BLOB NOT NULL
+);
+CREATE TABLE items (
+    id TEXT PRIMARY KEY,
+    report INTEGER NOT NULL REFERENCES reports(num),
+    bundle TEXT NOT NULL REFERENCES bundles(id),
+    kind TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('filed', 'pending', 'damaged')),
+    problem TEXT,
+    blob TEXT,
+    info BLOB,
+    acked_in TEXT
+);
+CREATE INDEX items_report ON items(report);
+CREATE TABLE notes (
+    seq INTEGER PRIMARY KEY,
+    report INTEGER NOT NULL REFERENCES reports(num),
+    sealed BLOB NOT NULL
+);
+CREATE INDEX notes_report ON notes(report);
+CREATE TABLE replies (
+    id TEXT PRIMARY KEY,
+    report INTEGER NOT NULL REFERENCES reports(num),
+    source TEXT NOT NULL REFERENCES sources(designation),
+    signer TEXT NOT NULL,
+    envelope TEXT NOT NULL,
+    sealed BLOB NOT NULL,
+    exported_in TEXT
+);
+CREATE TABLE notices (
+    source TEXT PRIMARY KEY REFERENCES sources(designation),
+    sealed BLOB NOT NULL
+);
+CREATE TABLE reply_bundles (id TEXT PRIMARY KEY, created TEXT NOT NULL, signer TEXT NOT NULL);
+CREATE TABLE blob_data (name TEXT PRIMARY KEY, data BLOB NOT NULL);
+CREATE TABLE search_segments (seq INTEGER PRIMARY KEY, sealed BLOB NOT NULL);
+CREATE TABLE audit (
+    seq INTEGER PRIMARY KEY,
+    record TEXT NOT NULL,
+    link TEXT NOT NULL,
+    signer TEXT NOT NULL,
+    signature TEXT NOT NULL
+);
+CREATE TABLE conflicts (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    reviewer TEXT NOT NULL REFERENCES reviewers(id),
+    sealed BLOB NOT NULL
+);
+CREATE TABLE routings (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    report INTEGER NOT NULL REFERENCES reports(num),
+    sealed BLOB NOT NULL
+);
+CREATE TABLE bodies (id INTEGER PRIMARY KEY, sealed BLOB NOT NULL);
+CREATE TABLE escalations (
+    id INTEGER PRIMARY KEY,
+    body INTEGER NOT NULL REFERENCES bodies(id),
+    author TEXT NOT NULL REFERENCES reviewers(id),
+    blob TEXT NOT NULL,
+    sealed BLOB NOT NULL
+);
+CREATE TABLE report_entities (
+    report INTEGER PRIMARY KEY REFERENCES reports(num),
+    sealed BLOB NOT NULL
+);
+CREATE TABLE link_decisions (seq INTEGER PRIMARY KEY, sealed BLOB NOT NULL);
+"""
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """Open the database in autocommit mode; `transaction` groups writes."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA foreign_keys = ON")
+    # Deleted rows must not linger in free pages (sealed, but still not theirs to keep).
+    conn.execute("PRAGMA secure_delete = ON")
+    return conn
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """Run a block as one write transaction: all of it is committed, or none."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def create(conn: sqlite3.Connection) -> None:
+    """Create the tables of a new workspace."""
+    conn.executescript(SCHEMA)
+    conn.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+
+
+def _to_version_2(conn: sqlite3.Connection) -> None:
+    """Add reviewer roles (the creator administers), the keyring, conflicts, entities, bodies."""
+    conn.execute(
+        "ALTER TABLE reviewers ADD COLUMN role TEXT NOT NULL DEFAULT 'reviewer'"
+        " CHECK (role IN ('admin', 'reviewer'))"
+    )
+    conn.execute(
+        "UPDATE reviewers SET role = 'admin'"
+        " WHERE id = (SELECT json_extract(record, '$.actor') FROM audit WHERE seq = 1)"
+    )
+    for statement in SCHEMA.split(";"):
+        if statement.strip():
+            conn.execute(
+                statement.replace("CREATE TABLE ", "CREATE TABLE IF NOT EXISTS ").replace(
+                    "CREATE INDEX ", "CREATE INDEX IF NOT EXISTS "
+                )
+            )
+
+
+def _to_version_3(conn: sqlite3.Connection) -> None:
+    """Notices sealed: the clear table waits aside for the key (`notices.seal_legacy`).
+
+    Records are padded and audit entries sealed from now on; older ones stay as
+    they were written (`keys rewrap` re-seals records; signatures cover the log).
+    """
+    conn.execute(f"ALTER TABLE notices RENAME TO {LEGACY_NOTICES}")
+    conn.execute(
+        "CREATE TABLE notices ("
+        " source TEXT PRIMARY KEY REFERENCES sources(designation), sealed BLOB NOT NULL)"
+    )
+
+
+def _to_version_4(conn: sqlite3.Connection) -> None:
+    """Reviewers' decisions on links between reports, each a sealed record.
+
+    A version-1 workspace has it already: the step to version 2 makes every missing table.
+    """
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS link_decisions (seq INTEGER PRIMARY KEY, sealed BLOB NOT NULL)"
+    )
+
+
+# Each step takes a workspace from the version before it to its own: (version, step).
+UPGRADES: Final[tuple[tuple[int, Callable[[sqlite3.Connection], None]], ...]] = (
+    (2, _to_version_2),
+    (3, _to_version_3),
+    (4, _to_version_4),
+)
+
+
+def upgrade(conn: sqlite3.Connection) -> None:
+    """Bring a workspace made by an earlier version to this schema, in one transaction."""
+    row = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+    version = int(row[0]) if row is not None else 0
+    if version == SCHEMA_VERSION:
+        return
+    if not 1 <= version < SCHEMA_VERSION:
+        raise WorkspaceError(
+            f"this workspace has schema version {version}; this tool reads 1-{SCHEMA_VERSION}",
+            hint="use the version of raazdar-review that made it",
+        )
+    with transaction(conn):
+        for target, step in UPGRADES:
+            if target > version:
+                step(conn)
+        conn.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (str(SCHEMA_VERSION),))

@@ -1,0 +1,109 @@
+"""Tor names each connection's circuit (HiddenServiceExportCircuitID): the worker reads it,
+keeps it from the app's addresses and logs, and refuses a connection that does not start so."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from app.worker import tor_circuit
+from tests.app.flood import Browser, log_in, new_source
+from tests.app.live import demo_instance, free_port, live_server, tor_line
+
+
+@pytest.mark.parametrize(
+    ("line", "circuit"),
+    [
+        # The example in tor's manual, and the shapes tor's "%x:%x" gives.
+        (b"PROXY TCP6 fc00:dead:beef:4dad::ffff:ffff ::1 65535 42", 4294967295),
+        (b"PROXY TCP6 fc00:dead:beef:4dad::0:5 ::1 65535 80", 5),
+        (b"PROXY TCP6 fc00:dead:beef:4dad::1:5 ::1 443 80", 65541),
+        (tor_line(123456789).rstrip(b"\r\n"), 123456789),
+    ],
+)
+def test_tors_line_names_the_circuit(line: bytes, circuit: int) -> None:
+    assert tor_circuit(line) == circuit
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        b"GET / HTTP/1.1",
+        b"PROXY TCP6 fc00:dead:beef:4dae::ffff:ffff ::1 65535 42",  # not tor's prefix
+        b"PROXY TCP6 fc00:dead:beef:4dad:1::5 ::1 65535 42",  # more than the low 32 bits
+        b"PROXY TCP4 127.0.0.1 127.0.0.1 65535 42",
+        b"PROXY TCP6 fc00:dead:beef:4dad::ffff:ffff 2001:db8::1 65535 42",
+        b"PROXY TCP6 fc00:dead:beef:4dad::zz ::1 1 2",
+        b"PROXY TCP6 fc00:dead:beef:4dad::1 ::1 1 2 extra",
+    ],
+)
+def test_anything_else_names_no_circuit(line: bytes) -> None:
+    assert tor_circuit(line) is None
+
+
+def _raw(base: str, sent: bytes) -> bytes:
+    """Send `sent` on a new connection; return all the server answered before closing."""
+    parts = urlsplit(base)
+    with socket.create_connection((parts.hostname or "", parts.port or 80), timeout=30) as sock:
+        sock.sendall(sent)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+        return answer
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[str, int, Path]]:
+    """gunicorn told that tor names circuits on the source listener; (base, staff port, log)."""
+    staff_port = free_port()
+    log = tmp_path / "gunicorn.log"
+    env = {"RAAZDAR_TOR_CIRCUITS": "1", "RAAZDAR_STAFF_BIND": f"127.0.0.1:{staff_port}"}
+    instance = demo_instance(tmp_path / "instance")
+    with live_server(instance, workers=1, log=log, env=env) as base:
+        yield base, staff_port, log
+
+
+@pytest.mark.slow
+def test_a_source_connection_must_start_with_tors_line(served: tuple[str, int, Path]) -> None:
+    base, staff_port, log = served
+    request = b"GET /keys.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    # From tor: answered; the line is not part of the request.
+    assert _raw(base, tor_line(77) + request).startswith(b"HTTP/1.1 200")
+    # Not from tor (no line, or a line tor would not write): closed, nothing said.
+    assert _raw(base, request) == b""
+    assert _raw(base, b"PROXY TCP4 10.0.0.1 10.0.0.2 1 2\r\n" + request) == b""
+    assert _raw(base, b"x" * 200) == b""
+    # A second line naming another circuit is not tor's, and is no request either.
+    assert b" 200 " not in _raw(base, tor_line(77) + tor_line(78) + request)
+    # The staff listener is not an onion that names circuits: no line expected there.
+    staff = f"http://127.0.0.1:{staff_port}"
+    assert _raw(staff, b"GET /staff/login HTTP/1.1\r\nHost: x\r\n\r\n").startswith(b"HTTP/1.1")
+    # Neither circuit ids nor tor's addresses are ever written to the log.
+    text = log.read_text("utf-8", errors="replace")
+    for written in ("fc00", "dead:beef", "PROXY"):
+        assert written not in text
+
+
+@pytest.mark.slow
+def test_a_circuit_is_kept_for_every_request_on_its_connection(
+    served: tuple[str, int, Path],
+) -> None:
+    base, _, _ = served
+    codename = new_source(base, circuit=5)
+    browser, status, _seconds = log_in(base, codename, circuit=5)
+    try:
+        assert status == 303
+        # The same kept-alive connection: the line came once, the session works on.
+        assert browser.get("/account")[0] == 200
+        assert browser.get("/account")[0] == 200
+    finally:
+        browser.close()
+    other = Browser(base, circuit=6)
+    try:
+        assert other.get("/login")[0] == 200
+    finally:
+        other.close()
