@@ -3,9 +3,9 @@
 Reading a chunk from a file and writing its ciphertext out cost the kernel,
 together, almost as much as libsodium spends encrypting it: a copy from the page
 cache, a copy into it, and new pages for the output. A large regular file is
-therefore mapped (`mapped_input`), so libsodium reads the page cache in place,
-and the ciphertext is gathered into a few big buffers that a writer thread
-writes out in order while the next ones fill (`Output`). Libsodium and `write`
+therefore mapped, a window at a time (`mapped_input`), so libsodium reads the
+page cache in place; and the ciphertext is gathered into a few big buffers that
+a writer thread writes out in order while the next ones fill (`Output`). Libsodium and `write`
 both run without the GIL (cffi releases it around C calls), so where a core is
 free the two overlap; each buffer crossing between cores costs some CPU for
 that. A small envelope (a report, the first chunks of an upload) is written as
@@ -26,7 +26,7 @@ import queue
 import stat
 import threading
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import Any, BinaryIO, Final
 
 from crypto import constants as C
@@ -35,7 +35,7 @@ from crypto.envelope.secretstream import Buffer, Pusher
 BLOCK: Final = C.CHUNK_BYTES + C.STREAM_ABYTES
 # Chunks per buffer handed to the writer thread, and buffers in flight: about
 # 1 MiB of ciphertext ahead of the disk at most, in pieces that stay in cache.
-_BATCH_BLOCKS: Final = 4
+_BATCH_BYTES: Final = 4 * BLOCK
 _BUFFERS: Final = 4
 # Chunks written directly before the writer thread is started.
 _DIRECT_BLOCKS: Final = 8
@@ -76,6 +76,47 @@ def _write_batches(
         free.put(batch)
 
 
+class _Writer:
+    """One output's writer thread and the queues it shares with it."""
+
+    def __init__(self, dst: BinaryIO, owner: Output) -> None:
+        self.todo: queue.Queue[tuple[memoryview, int] | None] = queue.Queue()
+        self.free: queue.Queue[memoryview] = queue.Queue()
+        self.failed = _Failed()
+        for _ in range(_BUFFERS - 1):
+            self.free.put(memoryview(bytearray(_BATCH_BYTES)))
+        self._thread = threading.Thread(
+            target=_write_batches,
+            args=(dst, self.todo, self.free, self.failed, weakref.ref(owner)),
+            name="envelope-writer",
+            daemon=True,
+        )
+        self._thread.start()
+
+    def send(self, batch: memoryview, size: int) -> memoryview:
+        """Queue `size` bytes of `batch` to be written; return a free buffer (waiting for one)."""
+        self.todo.put((batch, size))
+        return self.free.get()
+
+    def wait(self) -> None:
+        """Wait until every batch sent is written: all buffers but the caller's are back."""
+        taken = [self.free.get() for _ in range(_BUFFERS - 1)]
+        for batch in taken:
+            self.free.put(batch)
+
+    def check(self) -> None:
+        """Raise the thread's error, if it met one; nothing more is written after it."""
+        error = self.failed.error
+        if error is not None:
+            self.failed.abandoned = True
+            raise error
+
+    def stop(self) -> None:
+        """End the thread once it has done what it was sent (or skipped it, if abandoned)."""
+        self.todo.put(None)
+        self._thread.join()
+
+
 class Output:
     """Ciphertext to `dst` in order, hashed if asked; batched on a writer thread when large."""
 
@@ -84,36 +125,30 @@ class Output:
         self._hasher = hasher
         self.written = 0
         self._direct = 0  # chunks written directly so far
-        self._thread: threading.Thread | None = None
-        self._todo: queue.Queue[tuple[memoryview, int] | None] = queue.Queue()
-        self._free: queue.Queue[memoryview] = queue.Queue()
-        self._failed = _Failed()
-        self._batch: memoryview | None = None
+        self._writer: _Writer | None = None
+        self._batch = memoryview(b"")  # the buffer being filled, once batching
         self._fill = 0
 
     def write(self, data: Buffer) -> None:
         """Append bytes (the header, the signature)."""
         size = len(data)
-        if self._batch is None:
+        if self._writer is None:
             self._write_now(data)
             return
         if self._fill + size > len(self._batch):
             self._hand_over()
-        if size > len(self._batch):
-            self.flush()
-            self._write_now(data)
-            return
         self._batch[self._fill : self._fill + size] = data
         self._fill += size
         self.written += size
 
     def push(self, pusher: Pusher, chunk: Buffer, tag: int) -> None:
         """Encrypt one chunk with `pusher` straight into the output."""
-        if self._batch is None:
+        if self._writer is None:
             self._write_now(pusher.push(chunk, tag))
             self._direct += 1
             if self._direct >= _DIRECT_BLOCKS:
-                self._start()
+                self._batch, self._fill = memoryview(bytearray(_BATCH_BYTES)), 0
+                self._writer = _Writer(self._dst, self)
             return
         size = len(chunk) + C.STREAM_ABYTES
         if self._fill + size > len(self._batch):
@@ -128,29 +163,26 @@ class Output:
             self._hand_over()
         return bytes(self._hasher.digest())
 
-    def flush(self) -> None:
-        """Wait until everything appended is written; raise the writer's error, if any."""
-        if self._fill:
-            self._hand_over()
-        if self._thread is not None:
-            # Every buffer comes back once the batches before it are written.
-            taken = [self._free.get() for _ in range(_BUFFERS - 1)]
-            for batch in taken:
-                self._free.put(batch)
-        self._raise()
-
     def close(self) -> None:
-        """Write everything appended, then stop the writer thread."""
+        """Write everything appended, then stop the writer thread; raise its error, if any."""
+        if self._writer is None:
+            return
         try:
-            self.flush()
+            if self._fill:
+                self._hand_over()
+            self._writer.wait()
+            self._writer.check()
         finally:
-            self._stop()
+            self._writer.stop()
+            self._writer = None
 
     def abandon(self) -> None:
         """Stop without writing what is still waiting (an aborted envelope never opens anyway)."""
-        self._failed.abandoned = True
+        if self._writer is not None:
+            self._writer.failed.abandoned = True
+            self._writer.stop()
+            self._writer = None
         self._fill = 0
-        self._stop()
 
     def _write_now(self, data: Buffer) -> None:
         if self._hasher is not None:
@@ -158,44 +190,19 @@ class Output:
         self._dst.write(data)
         self.written += len(data)
 
-    def _start(self) -> None:
-        """Move to batches written by a writer thread (from the next chunk on)."""
-        for _ in range(_BUFFERS - 1):
-            self._free.put(memoryview(bytearray(_BATCH_BLOCKS * BLOCK)))
-        self._batch, self._fill = memoryview(bytearray(_BATCH_BLOCKS * BLOCK)), 0
-        self._thread = threading.Thread(
-            target=_write_batches,
-            args=(self._dst, self._todo, self._free, self._failed, weakref.ref(self)),
-            name="envelope-writer",
-            daemon=True,
-        )
-        self._thread.start()
-
     def _hand_over(self) -> None:
         """Send the current batch to the writer thread and take a free buffer."""
-        assert self._batch is not None  # noqa: S101 - only called once batching
+        assert self._writer is not None  # noqa: S101 - only called once batching
         if self._hasher is not None:
             self._hasher.update(self._batch[: self._fill])
-        self._todo.put((self._batch, self._fill))
-        self._batch, self._fill = self._free.get(), 0
-        self._raise()
-
-    def _raise(self) -> None:
-        error = self._failed.error
-        if error is not None:
-            self._failed.abandoned = True
-            raise error
-
-    def _stop(self) -> None:
-        if self._thread is not None:
-            self._todo.put(None)
-            self._thread.join()
-            self._thread = None
+        self._batch, self._fill = self._writer.send(self._batch, self._fill), 0
+        self._writer.check()
 
 
 Readinto = Callable[[memoryview], int | None]
-# Inputs at least this large are mapped rather than read.
+# Inputs at least this large are mapped rather than read, a window at a time.
 _MAP_AT_LEAST: Final = 1024 * 1024
+_WINDOW: Final = 4 * 1024 * 1024  # a multiple of the chunk size
 
 
 def read_full(readinto: Readinto, target: memoryview) -> int:
@@ -210,12 +217,15 @@ def read_full(readinto: Readinto, target: memoryview) -> int:
 
 
 @contextlib.contextmanager
-def mapped_input(src: BinaryIO) -> Iterator[memoryview | None]:
-    """The rest of `src` mapped read-only, if it is a large regular file; else None.
+def mapped_input(src: BinaryIO) -> Iterator[Iterator[tuple[memoryview, bool]] | None]:
+    """The rest of `src` as mapped windows (each with whether it is the last), if it is a
+    large regular file; else None.
 
-    The stream is left positioned after what the view holds. A file truncated by
-    someone else while it is mapped makes reading it fault (SIGBUS): the
-    envelope is then left without its final chunk, and never opens.
+    Each window's pages leave this process's mapping (not the page cache) once the
+    next is asked for, so resident memory stays flat however large the file. The
+    stream is left positioned after the last window. A file truncated by someone
+    else while it is mapped makes reading it fault (SIGBUS): the envelope is then
+    left without its final chunk, and never opens.
     """
     try:
         fd, start = src.fileno(), src.tell()
@@ -226,11 +236,29 @@ def mapped_input(src: BinaryIO) -> Iterator[memoryview | None]:
     if not stat.S_ISREG(info.st_mode) or info.st_size - start < _MAP_AT_LEAST:
         yield None
         return
-    with mmap.mmap(fd, info.st_size, access=mmap.ACCESS_READ) as mapping:
+    mapping = mmap.mmap(fd, info.st_size, access=mmap.ACCESS_READ)
+    windows = _windows(mapping, start, info.st_size)
+    try:
         mapping.madvise(mmap.MADV_SEQUENTIAL)
-        view = memoryview(mapping)[start:]
-        try:
-            src.seek(info.st_size)
-            yield view
-        finally:
-            view.release()
+        src.seek(info.st_size)
+        yield windows
+    finally:
+        windows.close()
+        # Views a traceback still holds keep the mapping until they go; it is then unmapped.
+        with contextlib.suppress(BufferError):
+            mapping.close()
+
+
+def _windows(mapping: mmap.mmap, start: int, end: int) -> Generator[tuple[memoryview, bool]]:
+    view = memoryview(mapping)
+    try:
+        while start < end:
+            stop = min(start + _WINDOW, end)
+            window = view[start:stop]
+            yield window, stop == end
+            window.release()
+            page = start - start % mmap.PAGESIZE
+            mapping.madvise(mmap.MADV_DONTNEED, page, stop - page)
+            start = stop
+    finally:
+        view.release()

@@ -125,10 +125,11 @@ class SealingWriter:
         readinto = getattr(src, "readinto", None)
         total = 0
         if not self._pending and readinto is not None:
-            with mapped_input(src) as mapped:
-                total = (
-                    self._take_whole(mapped) if mapped is not None else self._read_batches(readinto)
-                )
+            with mapped_input(src) as windows:
+                if windows is None:
+                    total = self._read_batches(readinto)
+                for window, last in windows or ():
+                    total += self._push_but_last(window) if last else self._push_all(window)
         while block := src.read(C.CHUNK_BYTES):  # what a growing file added since
             total += self.write(block)
         return total
@@ -142,24 +143,24 @@ class SealingWriter:
             more = following[: read_full(readinto, following)]
             if not more:
                 break
-            self._push_all(batch)
-            self._length += len(batch)
-            total += len(batch)
+            total += self._push_all(batch)
             current, following, batch = following, current, more
-        return total + self._take_whole(batch)
+        return total + self._push_but_last(batch)
 
-    def _take_whole(self, content: memoryview) -> int:
+    def _push_but_last(self, content: memoryview) -> int:
         """Seal `content` but its last chunk, which stays pending (copied: the view goes)."""
         last = (max(len(content) - 1, 0) // C.CHUNK_BYTES) * C.CHUNK_BYTES
         self._push_all(content[:last])
         self._pending = bytes(content[last:])
-        self._length += len(content)
+        self._length += len(content) - last
         return len(content)
 
-    def _push_all(self, batch: memoryview) -> None:
-        """Push whole chunks of content that more content follows."""
+    def _push_all(self, batch: memoryview) -> int:
+        """Push whole chunks of content that more content follows; return the bytes pushed."""
         for start in range(0, len(batch), C.CHUNK_BYTES):
             self._push(batch[start : start + C.CHUNK_BYTES], _TAG_MESSAGE)
+        self._length += len(batch)
+        return len(batch)
 
     def finish(self) -> SealResult:
         """Pad, write the trailer and the final chunk, then sign if asked."""

@@ -42,6 +42,7 @@ SIZES = {
     "mapped-minus-one": MAP - 1,
     "mapped-least": MAP,
     "mapped-plus-one": MAP + 1,
+    "windows-and-a-bit": 2 * pipeline._WINDOW + CHUNK + 1,
     "many-batches-and-a-bit": 7 * BATCH + 3 * CHUNK + 5,
 }
 
@@ -141,6 +142,17 @@ def test_a_full_disk_on_the_writer_thread_fails_the_seal() -> None:
 
     with pytest.raises(OSError, match="disk full"):
         seal(io.BytesIO(plaintext), dst, [ALICE.public_key], META)  # type: ignore[arg-type]
+
+    assert not _envelope_threads()
+
+
+def test_a_full_disk_while_sealing_a_mapped_file_is_the_error_raised(tmp_path: Path) -> None:
+    """The mapping is let go without hiding the error (no BufferError from views in flight)."""
+    path = tmp_path / "in"
+    path.write_bytes(_content(3 * MAP))
+
+    with path.open("rb") as src, pytest.raises(OSError, match="disk full"):
+        seal(src, _FailingAfter(limit=MAP + 3), [ALICE.public_key], META)  # type: ignore[arg-type]
 
     assert not _envelope_threads()
 
