@@ -8,9 +8,10 @@ page cache in place; and the ciphertext is gathered into a few big buffers that
 a writer thread writes out in order while the next ones fill (`Output`). Libsodium and `write`
 both run without the GIL (cffi releases it around C calls), so where a core is
 free the two overlap; each buffer crossing between cores costs some CPU for
-that. A small envelope (a report, the first chunks of an upload) is written as
-it is sealed, on the caller's thread: a thread is worth starting only for a few
-hundred kilobytes.
+that, so only a whole file handed over at once (`seal`, `write_from`) is written
+behind; plaintext pushed piecemeal (an upload streaming through a server's
+request thread) and any small envelope are written as they are sealed, on the
+caller's thread.
 
 Nothing here changes a byte of the envelope, or its order; the writer thread
 only writes what it is handed. Its errors (a full disk) are raised on the
@@ -126,6 +127,10 @@ class Output:
         self.written = 0
         self._direct = 0  # chunks written directly so far
         self._writer: _Writer | None = None
+        # Whether a writer thread may be started: for a whole file handed over at
+        # once, where someone waits; not for writes pushed piecemeal by a server's
+        # request thread, whose machine's other cores serve other requests.
+        self.write_behind = False
         self._batch = memoryview(b"")  # the buffer being filled, once batching
         self._fill = 0
 
@@ -146,7 +151,7 @@ class Output:
         if self._writer is None:
             self._write_now(pusher.push(chunk, tag))
             self._direct += 1
-            if self._direct >= _DIRECT_BLOCKS:
+            if self._direct >= _DIRECT_BLOCKS and self.write_behind:
                 self._batch, self._fill = memoryview(bytearray(_BATCH_BYTES)), 0
                 self._writer = _Writer(self._dst, self)
             return

@@ -72,7 +72,10 @@ class SealingWriter:
         self._pusher = Pusher(payload_key(file_key, self._version))
         mac = header_mac(file_key, head, self._pusher.header, self._version)
         self._output.write(head + b" " + b64encode(mac).encode() + b"\n" + self._pusher.header)
-        self._pending = b""  # plaintext not yet pushed: at most one chunk
+        # Plaintext not yet pushed, at most one chunk: the caller's bytes, or a view of
+        # `_holding`, a buffer made once for the parts of chunks that writes leave.
+        self._pending: Buffer = b""
+        self._holding: memoryview | None = None
 
     def writable(self) -> bool:
         """Say that this object accepts writes."""
@@ -95,20 +98,20 @@ class SealingWriter:
         self._length += size
         pos = 0
         if self._pending:
-            if len(self._pending) == C.CHUNK_BYTES:
-                self._push(self._pending, _TAG_MESSAGE)
-                self._pending = b""
-            else:
-                pos = C.CHUNK_BYTES - len(self._pending)
-                self._pending += bytes(view[:pos])
-                if pos >= size:
+            have = len(self._pending)
+            if have < C.CHUNK_BYTES:
+                pos = min(C.CHUNK_BYTES - have, size)
+                self._pending = self._hold(self._pending, view[:pos])
+                if pos == size:
                     return size
-                self._push(self._pending, _TAG_MESSAGE)
-                self._pending = b""
+            self._push(self._pending, _TAG_MESSAGE)
+            self._pending = b""
         while size - pos > C.CHUNK_BYTES:
             self._push(view[pos : pos + C.CHUNK_BYTES], _TAG_MESSAGE)
             pos += C.CHUNK_BYTES
-        self._pending = data if pos == 0 and type(data) is bytes else bytes(view[pos:])
+        # A bytes object cannot change under us: kept as it is, not copied.
+        whole = pos == 0 and type(data) is bytes
+        self._pending = data if whole else self._hold(b"", view[pos:])
         return size
 
     def write_from(self, src: BinaryIO) -> int:
@@ -124,6 +127,7 @@ class SealingWriter:
             raise CryptoError("envelope is already finished")
         readinto = getattr(src, "readinto", None)
         total = 0
+        self._output.write_behind = True
         if not self._pending and readinto is not None:
             with mapped_input(src) as windows:
                 if windows is None:
@@ -211,12 +215,22 @@ class SealingWriter:
         elif not self._done:
             self.finish()
 
+    def _hold(self, start: Buffer, more: memoryview) -> memoryview:
+        """Put `start + more` (at most a chunk) in the one buffer pending content waits in."""
+        if self._holding is None:
+            self._holding = memoryview(bytearray(C.CHUNK_BYTES))
+        have = len(start)
+        if not (isinstance(start, memoryview) and start.obj is self._holding.obj):
+            self._holding[:have] = start
+        self._holding[have : have + len(more)] = more
+        return self._holding[: have + len(more)]
+
     def _push(self, chunk: Buffer, tag: int) -> None:
         self._output.push(self._pusher, chunk, tag)
         self._emitted += len(chunk)
 
 
-def _last_chunks(rest: bytes, padding: int, trailer: bytes) -> Iterator[tuple[bytes, bool]]:
+def _last_chunks(rest: Buffer, padding: int, trailer: bytes) -> Iterator[tuple[bytes, bool]]:
     """Cut `rest || zeros(padding) || trailer` into chunks, never holding the padding whole."""
     pending = bytearray(rest)
     while True:

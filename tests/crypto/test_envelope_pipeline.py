@@ -107,18 +107,32 @@ def test_a_large_input_sealed_opens_to_the_same_bytes(
 
 
 @pytest.mark.parametrize("signed", [False, True], ids=["unsigned", "signed"])
-def test_streamed_writes_batched_on_the_writer_thread_open_to_the_same_bytes(
-    signed: bool,
-) -> None:
+def test_streamed_writes_stay_on_the_callers_thread(signed: bool) -> None:
+    """A server's upload is sealed on its request thread: the other cores serve others."""
     plaintext = _content(5 * BATCH + 12345)
     out = io.BytesIO()
 
     with SealingWriter(out, [ALICE.public_key], META, signer=SIGNER if signed else None) as writer:
         for start in range(0, len(plaintext), 50_000):
             writer.write(plaintext[start : start + 50_000])
-        assert _envelope_threads()  # large enough to be written behind
+        assert not _envelope_threads()
 
     assert open_bytes(out.getvalue(), [ALICE])[0] == plaintext
+
+
+@pytest.mark.parametrize("signed", [False, True], ids=["unsigned", "signed"])
+def test_a_file_handed_over_then_more_writes_open_to_the_same_bytes(signed: bool) -> None:
+    """After `write_from` has started the writer thread, later writes go through it in order."""
+    first, rest = _content(5 * BATCH + 3), _content(2 * BATCH + 99)[::-1]
+    out = io.BytesIO()
+
+    with SealingWriter(out, [ALICE.public_key], META, signer=SIGNER if signed else None) as writer:
+        writer.write_from(io.BytesIO(first))
+        assert _envelope_threads()
+        writer.write(rest[:1000])
+        writer.write(rest[1000:])
+
+    assert open_bytes(out.getvalue(), [ALICE])[0] == first + rest
     assert not _envelope_threads()
 
 
@@ -172,7 +186,7 @@ def test_a_read_error_fails_the_seal_and_leaves_no_envelope() -> None:
 def test_an_aborted_envelope_stops_its_writer_and_never_opens() -> None:
     out = io.BytesIO()
     writer = SealingWriter(out, [ALICE.public_key], META)
-    writer.write(_content(4 * BATCH))
+    writer.write_from(io.BytesIO(_content(4 * BATCH)))
     assert _envelope_threads()
 
     writer.abort()
@@ -196,4 +210,21 @@ def test_a_small_envelope_starts_no_thread(monkeypatch: pytest.MonkeyPatch) -> N
     seal(io.BytesIO(plaintext), out, [ALICE.public_key], META)
 
     assert open_bytes(envelope, [ALICE])[0] == plaintext
+    assert open_bytes(out.getvalue(), [ALICE])[0] == plaintext
+
+
+@pytest.mark.parametrize("step", [1000, CHUNK - 1, CHUNK + 1, 3 * CHUNK + 7])
+def test_a_buffer_the_caller_reuses_after_each_write_changes_nothing_sealed(step: int) -> None:
+    """Pending parts of chunks are kept in the writer's own buffer, never the caller's."""
+    plaintext = _content(12 * CHUNK + 5)
+    reused = bytearray(step)
+    out = io.BytesIO()
+
+    with SealingWriter(out, [ALICE.public_key], META) as writer:
+        for start in range(0, len(plaintext), step):
+            piece = plaintext[start : start + step]
+            reused[: len(piece)] = piece
+            writer.write(memoryview(reused)[: len(piece)])
+            reused[:] = bytes(len(reused))  # the caller scribbles over its buffer
+
     assert open_bytes(out.getvalue(), [ALICE])[0] == plaintext
