@@ -165,11 +165,11 @@ def end_login(db: Session, *, commit: bool = True) -> None:
     ref = _reference()
     if ref is not None:
         db.execute(delete(SessionRow).where(SessionRow.id == ref[0]))
-        if not commit:
-            return
-        db.commit()
-    session.pop(LOGIN_KEY, None)
-    g.pop("raazdar_login", None)
+    if commit:
+        if ref is not None:
+            db.commit()
+        session.pop(LOGIN_KEY, None)
+        g.pop("raazdar_login", None)
 
 
 def end_staff_logins(db: Session, staff_id: str) -> None:
