@@ -222,7 +222,7 @@ def read_full(readinto: Readinto, target: memoryview) -> int:
 
 
 @contextlib.contextmanager
-def mapped_input(src: BinaryIO) -> Iterator[Iterator[tuple[memoryview, bool]] | None]:
+def mapped_input(src: BinaryIO | None) -> Iterator[Iterator[tuple[memoryview, bool]] | None]:
     """The rest of `src` as mapped windows (each with whether it is the last), if it is a
     large regular file; else None.
 
@@ -232,6 +232,9 @@ def mapped_input(src: BinaryIO) -> Iterator[Iterator[tuple[memoryview, bool]] | 
     else while it is mapped makes reading it fault (SIGBUS): the envelope is then
     left without its final chunk, and never opens.
     """
+    if src is None:
+        yield None
+        return
     try:
         fd, start = src.fileno(), src.tell()
         info = os.fstat(fd)

@@ -114,14 +114,17 @@ class SealingWriter:
         self._pending = data if whole else self._hold(b"", view[pos:])
         return size
 
-    def write_from(self, src: BinaryIO) -> int:
+    def write_from(self, src: BinaryIO, *, mapped: bool = True) -> int:
         """Take everything readable from `src`: mapped if it is a large file, else read.
 
         A large regular file is encrypted from the page cache in place
-        (`crypto.envelope.pipeline.mapped_input`); anything else is read into
-        one buffer reused for every batch of chunks. The chunk read last waits
-        until more input follows it, or becomes the pending chunk; no other
-        chunk is copied on its way to libsodium.
+        (`crypto.envelope.pipeline.mapped_input`) unless `mapped` is False;
+        anything else is read into one buffer reused for every batch of chunks.
+        The chunk read last waits until more input follows it, or becomes the
+        pending chunk; no other chunk is copied on its way to libsodium. A
+        mapped file that shrinks or fails underneath (a USB stick pulled out)
+        kills the process with SIGBUS rather than raising: pass `mapped=False`
+        for files that may live on removable media.
         """
         if self._done:
             raise CryptoError("envelope is already finished")
@@ -129,7 +132,7 @@ class SealingWriter:
         total = 0
         self._output.write_behind = True
         if not self._pending and readinto is not None:
-            with mapped_input(src) as windows:
+            with mapped_input(src if mapped else None) as windows:
                 if windows is None:
                     total = self._read_batches(readinto)
                 for window, last in windows or ():
@@ -255,10 +258,11 @@ def seal(
     metadata: Metadata,
     *,
     signer: SigningKey | None = None,
+    mapped: bool = True,
 ) -> SealResult:
-    """Seal everything readable from `src` into `dst`."""
+    """Seal everything readable from `src` into `dst` (`mapped`: see `write_from`)."""
     with SealingWriter(dst, recipients, metadata, signer=signer) as writer:
-        writer.write_from(src)
+        writer.write_from(src, mapped=mapped)
         return writer.finish()
 
 

@@ -228,3 +228,26 @@ def test_a_buffer_the_caller_reuses_after_each_write_changes_nothing_sealed(step
             reused[:] = bytes(len(reused))  # the caller scribbles over its buffer
 
     assert open_bytes(out.getvalue(), [ALICE])[0] == plaintext
+
+
+@pytest.mark.parametrize("mapped", [True, False])
+def test_a_large_file_is_mapped_only_when_asked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mapped: bool
+) -> None:
+    """`mapped=False` (the source's client: files on removable media) reads, never maps."""
+    data = bytes(range(256)) * (MAP // 256 + 1000)
+    path = tmp_path / "big.bin"
+    path.write_bytes(data)
+    maps: list[int] = []
+    real = pipeline.mmap.mmap
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        maps.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline.mmap, "mmap", counting)
+    out = io.BytesIO()
+    with path.open("rb") as src:
+        seal(src, out, [ALICE.public_key], META, mapped=mapped)
+    assert bool(maps) is mapped
+    assert open_bytes(out.getvalue(), [ALICE])[0] == data
