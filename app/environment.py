@@ -42,7 +42,7 @@ VARIABLES: Final = (
     Variable(
         "RAAZDAR_INSTANCE",
         "The instance directory the app and `raazdar` use (`--instance` overrides it).",
-        "instance/ beside the app package",
+        "instance/ in a source checkout; installed, ./instance",
         Shown.HIDDEN,
     ),
     Variable(
