@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import io
+import mmap
 import threading
 from pathlib import Path
 from typing import Any
@@ -239,13 +240,13 @@ def test_a_large_file_is_mapped_only_when_asked(
     path = tmp_path / "big.bin"
     path.write_bytes(data)
     maps: list[int] = []
-    real = pipeline.mmap.mmap
+    real = mmap.mmap
 
     def counting(*args: Any, **kwargs: Any) -> Any:
         maps.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(pipeline.mmap, "mmap", counting)
+    monkeypatch.setattr(mmap, "mmap", counting)
     out = io.BytesIO()
     with path.open("rb") as src:
         seal(src, out, [ALICE.public_key], META, mapped=mapped)
