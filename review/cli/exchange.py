@@ -10,13 +10,14 @@ import rich.progress
 from rich.console import Console
 
 from review.casework import replies
-from review.cli.base import PROG, Ctx, cli, compose, pass_ctx
+from review.cli import groups
+from review.cli.base import PROG, Ctx, compose, pass_ctx
 from review.intake import exports
 from review.intake.importer import import_bundle
 from review.workspace import Unlocked
 
 
-@cli.command("import")
+@groups.exchange.command("import")
 @click.argument("bundle", type=click.Path(path_type=Path, dir_okay=False))
 @pass_ctx
 def import_(c: Ctx, bundle: Path) -> None:
@@ -55,7 +56,7 @@ def gap_notice(u: Unlocked) -> None:
         click.echo(f"{PROG}: hint: {gaps.hint()}", err=True)
 
 
-@cli.command()
+@click.command()
 @click.argument("num", type=int)
 @click.option(
     "--file",
@@ -70,7 +71,7 @@ def reply(c: Ctx, num: int, file: Path | None) -> None:
     click.echo(f"report {num}: reply {reply_id[:8]} queued for the next export-replies")
 
 
-@cli.command("export-replies")
+@groups.exchange.command("export")
 @click.option(
     "--out",
     required=True,
@@ -92,7 +93,7 @@ def export_replies(c: Ctx, out: Path) -> None:
         )
 
 
-@cli.command("reply-bundle-refused")
+@groups.exchange.command("take-back")
 @click.argument("bundle_id")
 @click.option(
     "--withdraw-reply",
