@@ -175,18 +175,19 @@ def show(c: Ctx, num: int, rtl: str | None) -> None:
 @click.option("--yes", is_flag=True, help="Write without asking (the warning is still printed).")
 @pass_ctx
 def open_(c: Ctx, num: int, attachment: str, out: Path, yes: bool) -> None:
-    """Decrypt one attachment to a file, after a warning; `view` reads it without writing."""
+    """Decrypt one attachment to a file, after a warning; `report view` reads it without writing."""
 
     def warn(a: reports.Attachment) -> None:
         click.echo(
             f"{PROG}: warning: this writes the plaintext of {a.label or 'the attachment'} to"
             f" {out}, outside the encrypted workspace, where it stays until you remove it;"
-            f" `{PROG} view {num} {a.index}` reads text, images and PDFs without writing them",
+            f" `{PROG} report view {num} {a.index}` reads text, images and PDFs without"
+            " writing them",
             err=True,
         )
         if not yes and not click.confirm("Write it?", default=False, err=True):
             raise ReviewError(
-                "nothing written", hint="`view` shows text, images and PDFs in the tool"
+                "nothing written", hint="`report view` shows text, images and PDFs in the tool"
             )
 
     found = reports.open_attachment(c.unlock(), num, attachment, out, warn)

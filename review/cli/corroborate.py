@@ -2,7 +2,7 @@
 
 Every link is shown with its evidence (each shared entity as each report writes
 it) and its strength; weak links are counted apart from corroboration until a
-reviewer confirms them (`link-confirm`, `link-reject`).
+reviewer confirms them (`links confirm`, `links reject`).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from review.errors import InvalidValue
 from review.present.text import RTL_MODES, reorders, safe
 
 _KIND = click.Choice(entities.KINDS)
-# Pairs shown per entity in `entity`; the rest are counted.
+# Pairs shown per entity in `names show`; the rest are counted.
 _PAIRS: Final = 30
 _STATE_STYLE: Final = {
     links.STRONG: "bold green",
@@ -234,7 +234,7 @@ def related(c: Ctx, num: int, rtl: str | None) -> None:
         safe(
             f"Corroboration: {found.corroborating} independent sources through strong or"
             f" confirmed links; {found.weak_only} more only through weak links, not counted"
-            " until a reviewer confirms them (`link-confirm`, `link-reject`)."
+            " until a reviewer confirms them (`links confirm`, `links reject`)."
         )
     )
     if found.context_only:

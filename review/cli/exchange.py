@@ -1,4 +1,4 @@
-"""Commands that move bundles across the air gap: import, reply, export-replies."""
+"""Commands that move bundles across the air gap (import, export, take-back), and `reply`."""
 
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ def gap_notice(u: Unlocked) -> None:
 def reply(c: Ctx, num: int, file: Path | None) -> None:
     """Write a reply to a report's source, sealed to them and signed by you."""
     reply_id = replies.queue_reply(c.unlock(), num, compose(None, file))
-    click.echo(f"report {num}: reply {reply_id[:8]} queued for the next export-replies")
+    click.echo(f"report {num}: reply {reply_id[:8]} queued for the next `exchange export`")
 
 
 @groups.exchange.command("export")
@@ -111,10 +111,10 @@ def export_replies(c: Ctx, out: Path) -> None:
 def reply_bundle_refused(
     c: Ctx, bundle_id: str, withdraw: tuple[str, ...], drop: tuple[str, ...]
 ) -> None:
-    """Take back a reply bundle the server refused whole, for the next export-replies."""
+    """Take back a reply bundle the server refused whole, for the next `exchange export`."""
     back = replies.take_back(c.unlock(), bundle_id, withdraw_replies=withdraw, drop_notices=drop)
     click.echo(
         f"bundle {back.bundle_id} taken back: {back.replies} reply(ies), {back.notices} "
-        f"notice(s) and {back.acks} acknowledgement(s) wait for the next export-replies; "
+        f"notice(s) and {back.acks} acknowledgement(s) wait for the next `exchange export`; "
         f"{back.withdrawn} withdrawn"
     )

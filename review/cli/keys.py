@@ -241,7 +241,8 @@ def install(c: Ctx, file: Path) -> None:
         if (r.id, r.encryption_key.to_text()) not in enrolled:
             click.echo(
                 f"{r.id} is listed but not enrolled here: an administrator runs"
-                f" `raazdar-review enrol --key-file FILE --reviewer {r.id}` with them present"
+                f" `raazdar-review workspace enrol --key-file FILE --reviewer {r.id}`"
+                " with them present"
             )
 
 
@@ -307,7 +308,7 @@ def reviewer_add(
     _write_draft(draft_out, signed, current)
     click.echo(
         f"once it is signed and installed here, enrol {reviewer} with its holder present:"
-        f" `raazdar-review enrol --key-file {key_file} --reviewer {reviewer}`"
+        f" `raazdar-review workspace enrol --key-file {key_file} --reviewer {reviewer}`"
     )
 
 
