@@ -1,4 +1,4 @@
-"""`view`: read an attachment inside the tool, from memory: text laid out, images drawn in cells.
+"""`report view`: read an attachment inside the tool, from memory: text laid out, images in cells.
 
 Nothing decrypted is written to disk: the attachment is decrypted into memory
 and drawn on the terminal; a PDF is read by a confined child process through
