@@ -30,7 +30,7 @@ escalation: Final = _group("escalation", "Send reports to an oversight body and 
 bodies: Final = _group("bodies", "Oversight bodies: register them; for a body, open a packet.")
 
 # Old top-level name -> its command's path in the new tree. Hidden from --help,
-# same command and options; kept for one release (see `Group.resolve_command`).
+# same command and options; kept for one release (see `base.Root`).
 ALIASES: Final[dict[str, tuple[str, ...]]] = {
     "init": ("workspace", "init"),
     "enrol": ("workspace", "enrol"),
