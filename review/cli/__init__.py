@@ -8,7 +8,7 @@ commands on the groups (`review.cli.groups`); the old names are hidden aliases.
 from review.cli import admin, casework, conflicts, escalate, exchange, groups, keys, viewing
 from review.cli import corroborate as corroborate
 from review.cli import tui as tui
-from review.cli.base import PROG, cli, follow, main
+from review.cli.base import PROG, cli, main
 
 for _group in (
     groups.workspace,
@@ -27,7 +27,7 @@ for _group in (
 cli.add_command(exchange.reply)
 cli.add_command(tui.tui)
 for _name, _path in groups.SHORTCUTS.items():
-    cli.add_command(follow(cli, _path), _name)
+    cli.add_shortcut(_name, _path)
 cli.aliases.update(groups.ALIASES)
 
 __all__ = [

@@ -60,14 +60,29 @@ class Group(click.Group):
 
 
 class Root(Group):
-    """The tool's top group: commands in the order added, and the old names as hidden aliases."""
+    """The tool's top group: commands in the order added, shortcuts apart, old names hidden."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.aliases: dict[str, tuple[str, ...]] = {}
+        self.shortcuts: dict[str, tuple[str, ...]] = {}
+
+    def add_shortcut(self, name: str, path: tuple[str, ...]) -> None:
+        """Run the command at `path` by one name too, listed under Shortcuts."""
+        self.add_command(follow(self, path), name)
+        self.shortcuts[name] = path
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(self.commands)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # The groups and commands first; then each shortcut with what it stands for.
+        limit = formatter.width - 6 - max(map(len, self.commands), default=0)
+        rows = [(n, c.get_short_help_str(limit)) for n, c in self.commands.items()]
+        with formatter.section("Commands"):
+            formatter.write_dl([row for row in rows if row[0] not in self.shortcuts])
+        with formatter.section("Shortcuts"):
+            formatter.write_dl([(n, f"same as `{' '.join(p)}`") for n, p in self.shortcuts.items()])
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         found = super().get_command(ctx, cmd_name)

@@ -29,18 +29,20 @@ ROOT = Path(__file__).resolve().parents[2]
 RUN_TOOL = "import sys; from review.cli import main; sys.argv[0] = 'raazdar-review'; main()"
 
 
-def listed(help_text: str) -> list[str]:
-    """The command names a --help output lists under `Commands:`."""
-    section = help_text.split("\nCommands:\n", 1)[1]
-    return re.findall(r"^  (\S+)", section, flags=re.MULTILINE)
+def listed(help_text: str, section: str = "Commands") -> list[str]:
+    """The names a --help output lists in one section (`Commands:`, `Shortcuts:`)."""
+    body = help_text.split(f"\n{section}:\n", 1)[1].split("\n\n", 1)[0]
+    return re.findall(r"^  (\S+)", body, flags=re.MULTILINE)
 
 
 def test_the_top_level_lists_at_most_15_entries_and_no_old_name() -> None:
-    shown = listed(CliRunner().invoke(cli, ["--help"], prog_name="raazdar-review").output)
-    assert len(shown) <= 15, shown
-    assert shown == list(cli.commands)
-    assert not set(shown) & set(ALIASES)
-    assert set(SHORTCUTS) <= set(shown)
+    out = CliRunner().invoke(cli, ["--help"], prog_name="raazdar-review").output
+    shown, shortcuts = listed(out), listed(out, "Shortcuts")
+    assert len(shown) + len(shortcuts) <= 15, shown + shortcuts
+    assert shown + shortcuts == list(cli.commands)
+    assert not set(shown + shortcuts) & set(ALIASES)
+    assert shortcuts == list(SHORTCUTS)
+    assert "  list  same as `report list`\n" in out
 
 
 @pytest.mark.parametrize(
