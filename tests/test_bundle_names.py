@@ -8,9 +8,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 # The file named right after a command that writes or reads a bundle.
-REPLY_USES = re.compile(r"(?:export-replies\s+--out|import-replies)\s+(\S+)")
+REPLY_USES = re.compile(r"(?:(?:export-replies|exchange\s+export)\s+--out|import-replies)\s+(\S+)")
 EXPORT_USES = re.compile(
-    r"(?:raazdar(?:\s+--instance\s+\S+)?\s+export\s+--out|review\s+import)\s+(\S+)"
+    r"(?:raazdar(?:\s+--instance\s+\S+)?\s+export\s+--out|review\s+(?:exchange\s+)?import)\s+(\S+)"
 )
 
 

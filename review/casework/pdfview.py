@@ -230,7 +230,8 @@ def _refuse(doc: Document, said: str) -> None:
     if code == "pages":
         raise ReviewError(
             f"the PDF is too long to read here at once ({detail})",
-            hint="`raazdar-review view` reads some of its pages with --pages, e.g. --pages 1-20",
+            hint="`raazdar-review report view` reads some of its pages with --pages,"
+            " e.g. --pages 1-20",
         )
     message, hint = _ERRORS.get(code, _ERRORS["damaged"])
     raise ReviewError(

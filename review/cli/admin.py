@@ -11,7 +11,8 @@ from crypto import Fingerprint, KeyFile, SignedManifest, VerifyKey
 from crypto.errors import CryptoError
 from review import workspace as ws
 from review.casework import conflicts
-from review.cli.base import Ctx, Group, ask, cli, make_console, pass_ctx
+from review.cli import groups
+from review.cli.base import Ctx, ask, make_console, pass_ctx
 from review.errors import ReviewError
 from review.intake.server_info import ServerInfo
 from review.keys.enrolment import enrol_key, init_workspace
@@ -20,7 +21,7 @@ from review.present.text import safe
 from review.workspace import audit
 
 
-@cli.command()
+@groups.workspace.command()
 @click.option(
     "--instance-id",
     help="The instance id (32 hex digits); taken from --keyring when it lists the instance.",
@@ -140,7 +141,7 @@ def merge_server_info(
     return info.instance_id, info.server_key.to_text(), pins
 
 
-@cli.command()
+@groups.workspace.command()
 @click.option(
     "--key-file",
     required=True,
@@ -161,12 +162,7 @@ def enrol(c: Ctx, key_file: Path, reviewer: str, name: str | None) -> None:
     click.echo(f"enrolled a key for {reviewer}")
 
 
-@cli.group("audit", cls=Group)
-def audit_group() -> None:
-    """Read and verify the signed, hash-chained audit log."""
-
-
-@audit_group.command("show")
+@groups.audit.command("show")
 @click.option("--report", "num", type=int, help="Only entries about this report.")
 @pass_ctx
 def audit_show(c: Ctx, num: int | None) -> None:
@@ -190,7 +186,7 @@ def audit_show(c: Ctx, num: int | None) -> None:
         click.echo(f"{withheld} entries about reports routed to other reviewers are not shown")
 
 
-@audit_group.command("verify")
+@groups.audit.command("verify")
 @pass_ctx
 def audit_verify(c: Ctx) -> None:
     """Check every entry's link and signature; name the first altered, missing or moved one."""

@@ -59,6 +59,67 @@ class Group(click.Group):
         return None
 
 
+class Root(Group):
+    """The tool's top group: commands in the order added, shortcuts apart, old names hidden."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.aliases: dict[str, tuple[str, ...]] = {}
+        self.shortcuts: dict[str, tuple[str, ...]] = {}
+
+    def add_shortcut(self, name: str, path: tuple[str, ...]) -> None:
+        """Run the command at `path` by one name too, listed under Shortcuts."""
+        self.add_command(follow(self, path), name)
+        self.shortcuts[name] = path
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # The groups and commands first; then each shortcut with what it stands for.
+        limit = formatter.width - 6 - max(map(len, self.commands), default=0)
+        rows = [(n, c.get_short_help_str(limit)) for n, c in self.commands.items()]
+        with formatter.section("Commands"):
+            formatter.write_dl([row for row in rows if row[0] not in self.shortcuts])
+        with formatter.section("Shortcuts"):
+            formatter.write_dl([(n, f"same as `{' '.join(p)}`") for n, p in self.shortcuts.items()])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        found = super().get_command(ctx, cmd_name)
+        if found is None and cmd_name in self.aliases:
+            return follow(self, self.aliases[cmd_name])
+        return found
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name, command, rest = super().resolve_command(ctx, args)
+        if name is not None and name not in self.commands and name in self.aliases:
+            tell_renamed(name, self.aliases[name])
+        return name, command, rest
+
+
+def follow(group: click.Group, path: tuple[str, ...]) -> click.Command:
+    """The command at a path of names under a group (KeyError when one is missing)."""
+    command: click.Command = group
+    for name in path:
+        if not isinstance(command, click.Group):
+            raise KeyError(name)
+        command = command.commands[name]
+    return command
+
+
+def tell_renamed(old: str, new: tuple[str, ...]) -> None:
+    """Name an old command's new name to a person at a terminal; scripts' output is unchanged."""
+    # Only a terminal: scripts whose stderr is logged or mailed see nothing new this release.
+    if sys.stderr.isatty():
+        click.echo(
+            f"{PROG}: hint: `{old}` is now `{PROG} {' '.join(new)}`;"
+            " the old name goes in the next release",
+            err=True,
+        )
+
+
 class Passphrases:
     """Passphrases read one per line, in the order the prompts would ask for them."""
 
@@ -139,7 +200,7 @@ def open_passphrases(ctx: click.Context, file: Path | None, fd: int | None) -> P
 pass_ctx = click.make_pass_decorator(Ctx)
 
 
-@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Root, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--workspace",
     "-w",

@@ -9,7 +9,8 @@ import click
 from rich.table import Table
 
 from review.casework import reports, triage
-from review.cli.base import PROG, Ctx, cli, compose, make_console, parse_date, pass_ctx
+from review.cli import groups
+from review.cli.base import PROG, Ctx, compose, make_console, parse_date, pass_ctx
 from review.cli.conflicts import routing_notice
 from review.cli.exchange import gap_notice
 from review.cli.sensitive import ask, warn_argument
@@ -27,7 +28,7 @@ from review.present.text import (
 from review.workspace import search
 
 
-@cli.command("list")
+@groups.report.command("list")
 @click.option(
     "--status",
     "statuses",
@@ -101,7 +102,7 @@ def _print_rows(rows: list[triage.ReportRow]) -> None:
     console.print(table)
 
 
-@cli.command()
+@groups.report.command()
 @click.argument("num", type=int)
 @click.option(
     "--rtl",
@@ -162,7 +163,7 @@ def show(c: Ctx, num: int, rtl: str | None) -> None:
         text(reply.text)
 
 
-@cli.command("open")
+@groups.report.command("open")
 @click.argument("num", type=int)
 @click.argument("attachment")
 @click.option(
@@ -174,25 +175,26 @@ def show(c: Ctx, num: int, rtl: str | None) -> None:
 @click.option("--yes", is_flag=True, help="Write without asking (the warning is still printed).")
 @pass_ctx
 def open_(c: Ctx, num: int, attachment: str, out: Path, yes: bool) -> None:
-    """Decrypt one attachment to a file, after a warning; `view` reads it without writing."""
+    """Decrypt one attachment to a file, after a warning; `report view` reads it without writing."""
 
     def warn(a: reports.Attachment) -> None:
         click.echo(
             f"{PROG}: warning: this writes the plaintext of {a.label or 'the attachment'} to"
             f" {out}, outside the encrypted workspace, where it stays until you remove it;"
-            f" `{PROG} view {num} {a.index}` reads text, images and PDFs without writing them",
+            f" `{PROG} report view {num} {a.index}` reads text, images and PDFs without"
+            " writing them",
             err=True,
         )
         if not yes and not click.confirm("Write it?", default=False, err=True):
             raise ReviewError(
-                "nothing written", hint="`view` shows text, images and PDFs in the tool"
+                "nothing written", hint="`report view` shows text, images and PDFs in the tool"
             )
 
     found = reports.open_attachment(c.unlock(), num, attachment, out, warn)
     click.echo(f"wrote {found.name or 'attachment'} ({found.length:,} bytes) to {out}")
 
 
-@cli.command()
+@groups.triage.command()
 @click.argument("num", type=int)
 @click.argument("status", type=click.Choice(triage.STATUSES))
 @click.option("--reason", type=click.Choice(triage.CLOSE_REASONS), help="Why it is closed.")
@@ -203,7 +205,7 @@ def status(c: Ctx, num: int, status: str, reason: str | None) -> None:
     click.echo(f"report {num}: {state.status}")
 
 
-@cli.command()
+@groups.triage.command()
 @click.argument("num", type=int)
 @click.argument("reviewer", required=False)
 @click.option("--none", "nobody", is_flag=True, help="Unassign.")
@@ -217,7 +219,7 @@ def assign(c: Ctx, num: int, reviewer: str | None, nobody: bool) -> None:
 
 
 def _field_command(name: str) -> None:
-    @cli.command(name, help=f"Set (or --clear) a report's {name}.")
+    @groups.triage.command(name, help=f"Set (or --clear) a report's {name}.")
     @click.argument("num", type=int)
     @click.argument("value", required=False, callback=warn_argument)
     @click.option("--clear", is_flag=True, help=f"Clear the {name}.")
@@ -236,7 +238,7 @@ for _name in triage.TEXT_FIELDS:
     _field_command(_name)
 
 
-@cli.command()
+@groups.triage.command()
 @click.argument("num", type=int)
 @click.argument("level", type=click.Choice([*triage.SEVERITIES, "none"]))
 @click.option(
@@ -252,7 +254,7 @@ def severity(c: Ctx, num: int, level: str, danger: bool | None) -> None:
     click.echo(f"report {num}: severity {state.severity or 'none'}{flag}")
 
 
-@cli.command()
+@groups.triage.command()
 @click.argument("num", type=int)
 @click.argument("tags", nargs=-1, callback=warn_argument)
 @click.option("--remove", is_flag=True, help="Remove these tags instead.")
@@ -266,7 +268,7 @@ def tag(c: Ctx, num: int, tags: tuple[str, ...], remove: bool) -> None:
     click.echo(f"report {num}: tags {', '.join(state.tags) or '(none)'}")
 
 
-@cli.command()
+@groups.triage.command()
 @click.argument("num", type=int)
 @click.argument("text", required=False, callback=warn_argument)
 @click.option(
@@ -283,18 +285,32 @@ def note(c: Ctx, num: int, text: str | None, file: Path | None) -> None:
     click.echo(f"report {num}: note added")
 
 
-@cli.command()
+@groups.links.command("add")
 @click.argument("num", type=int)
 @click.argument("other", type=int)
-@click.option("--remove", is_flag=True, help="Unlink instead.")
+# Hidden: `links remove` says it; kept for the old `link NUM OTHER --remove`.
+@click.option("--remove", is_flag=True, hidden=True, help="Unlink instead.")
 @pass_ctx
 def link(c: Ctx, num: int, other: int, remove: bool) -> None:
-    """Link two reports (e.g. about the same officials), or --remove the link."""
+    """Link two reports by hand (e.g. about the same officials)."""
+    _link(c, num, other, remove=remove)
+
+
+@groups.links.command("remove")
+@click.argument("num", type=int)
+@click.argument("other", type=int)
+@pass_ctx
+def unlink(c: Ctx, num: int, other: int) -> None:
+    """Remove the link between two reports that `links add` made."""
+    _link(c, num, other, remove=True)
+
+
+def _link(c: Ctx, num: int, other: int, *, remove: bool) -> None:
     triage.link(c.unlock(), num, other, remove=remove)
     click.echo(f"reports {num} and {other}: {'unlinked' if remove else 'linked'}")
 
 
-@cli.command("search")
+@groups.report.command("search")
 @click.argument("text", required=False, callback=warn_argument)
 @pass_ctx
 def search_(c: Ctx, text: str | None) -> None:

@@ -6,18 +6,14 @@ import click
 from rich.table import Table
 
 from review.casework import conflicts
-from review.cli.base import PROG, Ctx, Group, cli, make_console, pass_ctx
+from review.cli import groups
+from review.cli.base import PROG, Ctx, make_console, pass_ctx
 from review.cli.sensitive import warn_argument
 from review.present.text import safe
 from review.workspace import Unlocked
 
 
-@cli.group("conflicts", cls=Group)
-def conflicts_group() -> None:
-    """Declare agencies or districts you must not see: reports naming them go to others."""
-
-
-@conflicts_group.command("declare")
+@groups.conflicts.command("declare")
 @click.option(
     "--agency",
     "agencies",
@@ -60,7 +56,7 @@ def _asked(label: str) -> tuple[str, ...]:
     return (answer.strip(),) if answer.strip() else ()
 
 
-@conflicts_group.command("list")
+@groups.conflicts.command("list")
 @pass_ctx
 def list_(c: Ctx) -> None:
     """List your declarations (an administrator sees everyone's, and unroutable reports)."""
@@ -80,7 +76,7 @@ def list_(c: Ctx) -> None:
     routing_notice(u)
 
 
-@conflicts_group.command("withdraw")
+@groups.conflicts.command("withdraw")
 @click.argument("declaration", type=int)
 @pass_ctx
 def withdraw(c: Ctx, declaration: int) -> None:

@@ -2,7 +2,7 @@
 
 Every link is shown with its evidence (each shared entity as each report writes
 it) and its strength; weak links are counted apart from corroboration until a
-reviewer confirms them (`link-confirm`, `link-reject`).
+reviewer confirms them (`links confirm`, `links reject`).
 """
 
 from __future__ import annotations
@@ -17,13 +17,14 @@ from rich.text import Text
 
 from review import bidi
 from review.analysis import corroboration, entities, links
-from review.cli.base import Ctx, cli, make_console, pass_ctx
+from review.cli import groups
+from review.cli.base import Ctx, make_console, pass_ctx
 from review.cli.sensitive import ask, warn_argument
 from review.errors import InvalidValue
 from review.present.text import RTL_MODES, reorders, safe
 
 _KIND = click.Choice(entities.KINDS)
-# Pairs shown per entity in `entity`; the rest are counted.
+# Pairs shown per entity in `names show`; the rest are counted.
 _PAIRS: Final = 30
 _STATE_STYLE: Final = {
     links.STRONG: "bold green",
@@ -67,7 +68,7 @@ def _evidence_lines(link: links.Link, *, reorder: bool) -> Text:
     return out
 
 
-@cli.command("entities")
+@groups.names.command("list")
 @click.option("--kind", type=_KIND, help="Only entities of this kind.")
 @click.option("--report", "num", type=int, help="List one report's entities and their status.")
 @click.option(
@@ -125,7 +126,7 @@ def entities_(c: Ctx, kind: str | None, num: int | None, min_sources: int, limit
         console.print(safe(f"{len(groups) - limit} more: use --limit or --kind"))
 
 
-@cli.command("entity")
+@groups.names.command("show")
 @click.argument("name", required=False, callback=warn_argument)
 @click.option("--kind", type=_KIND, help="Only entities of this kind.")
 @_rtl_option
@@ -200,7 +201,7 @@ def _print_pairs(
         console.print(safe(f"{total - len(pairs)} more pairs"))
 
 
-@cli.command("related")
+@groups.links.command("show")
 @click.argument("num", type=int)
 @_rtl_option
 @pass_ctx
@@ -233,7 +234,7 @@ def related(c: Ctx, num: int, rtl: str | None) -> None:
         safe(
             f"Corroboration: {found.corroborating} independent sources through strong or"
             f" confirmed links; {found.weak_only} more only through weak links, not counted"
-            " until a reviewer confirms them (`link-confirm`, `link-reject`)."
+            " until a reviewer confirms them (`links confirm`, `links reject`)."
         )
     )
     if found.context_only:
@@ -262,7 +263,7 @@ def related(c: Ctx, num: int, rtl: str | None) -> None:
 
 
 def _link_command(name: str, decision: str, help_text: str) -> None:
-    @cli.command(name, help=help_text)
+    @groups.links.command(name, help=help_text)
     @click.argument("num", type=int)
     @click.argument("other", type=int)
     @click.argument("entity_name", metavar="NAME", required=False, callback=warn_argument)
@@ -280,13 +281,13 @@ def _link_command(name: str, decision: str, help_text: str) -> None:
 
 
 _link_command(
-    "link-confirm",
+    "confirm",
     links.CONFIRMED,
     "Confirm that reports NUM and OTHER name the same NAME (asked for when they share"
     " several): a weak link then counts as corroboration.",
 )
 _link_command(
-    "link-reject",
+    "reject",
     links.REJECTED,
     "Reject the link between reports NUM and OTHER on NAME: it is never shown or counted"
     " as corroboration again.",
@@ -294,7 +295,7 @@ _link_command(
 
 
 def _decision_command(name: str, decision: str, help_text: str) -> None:
-    @cli.command(name, help=help_text)
+    @groups.names.command(name, help=help_text)
     @click.argument("num", type=int)
     @click.argument("entity_name", metavar="NAME", required=False, callback=warn_argument)
     @click.option("--kind", type=_KIND, help="Which kind, when NAME is several.")
@@ -305,13 +306,13 @@ def _decision_command(name: str, decision: str, help_text: str) -> None:
         click.echo(f"report {num}: {m.kind} {m.key!r} {decision}")
 
 
-_decision_command("entity-confirm", "confirmed", "Confirm an entity the tool found in report NUM.")
+_decision_command("confirm", "confirmed", "Confirm an entity the tool found in report NUM.")
 _decision_command(
-    "entity-reject", "rejected", "Reject an entity the tool found in report NUM (not counted)."
+    "reject", "rejected", "Reject an entity the tool found in report NUM (not counted)."
 )
 
 
-@cli.command("entity-add")
+@groups.names.command("add")
 @click.argument("num", type=int)
 @click.argument("kind", type=_KIND)
 @click.argument("text", required=False, callback=warn_argument)
@@ -324,7 +325,7 @@ def entity_add(c: Ctx, num: int, kind: str, text: str | None, designation: str |
     click.echo(f"report {num}: {m.kind} {m.key!r} added")
 
 
-@cli.command("entity-correct")
+@groups.names.command("correct")
 @click.argument("num", type=int)
 @click.argument("entity_name", metavar="NAME", required=False, callback=warn_argument)
 @click.argument("text", required=False, callback=warn_argument)
@@ -340,7 +341,7 @@ def entity_correct(
     click.echo(f"report {num}: {m.kind} now {m.key!r}")
 
 
-@cli.command("entities-extract")
+@groups.names.command("extract")
 @click.argument("nums", type=int, nargs=-1)
 @pass_ctx
 def entities_extract(c: Ctx, nums: tuple[int, ...]) -> None:

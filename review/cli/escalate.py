@@ -14,7 +14,8 @@ from crypto import KdfParams, KeyFile, KeyPair, PublicKey, VerifyKey
 from crypto.errors import CryptoError, DecryptionError
 from crypto.packet import open_packet
 from review import escalation
-from review.cli.base import PROG, Ctx, Group, ask, cli, compose, make_console, parse_date, pass_ctx
+from review.cli import groups
+from review.cli.base import PROG, Ctx, ask, compose, make_console, parse_date, pass_ctx
 from review.cli.sensitive import asked_lines, warn_argument
 from review.errors import InvalidValue, ReviewError
 from review.escalation import bodies
@@ -28,12 +29,7 @@ _NEW_FILE = click.Path(path_type=Path, dir_okay=False)
 BODY_KEY_KIND = "escalation-body"
 
 
-@cli.group("bodies", cls=Group)
-def bodies_group() -> None:
-    """The oversight bodies that packets can be sealed to."""
-
-
-@bodies_group.command("keygen")
+@groups.bodies.command("keygen")
 @click.option("--out", required=True, type=_NEW_FILE, help="The body's new key file.")
 @click.option("--label", required=True, help="The body's name, shown when the file is unlocked.")
 @click.option("--fast-kdf", is_flag=True, hidden=True, help="Fast key derivation (tests only).")
@@ -65,7 +61,7 @@ def bodies_keygen(out: Path, label: str, fast_kdf: bool) -> None:
     click.echo(f"fingerprint: {file.encryption_public.fingerprint}")
 
 
-@bodies_group.command("add")
+@groups.bodies.command("add")
 @click.option("--name", required=True, help="The body's name (e.g. an anti-corruption office).")
 @click.option("--jurisdiction", required=True, help="Where and over whom it has authority.")
 @click.option("--contact", help="How to deliver packets to it and reach it.")
@@ -107,7 +103,7 @@ def bodies_add(
     click.echo(f"body {body.id}: {body.name}, key {body.encryption_key.fingerprint}")
 
 
-@bodies_group.command("list")
+@groups.bodies.command("list")
 @pass_ctx
 def bodies_list(c: Ctx) -> None:
     """List the registered bodies, their keys' fingerprints and how to reach them."""
@@ -150,7 +146,7 @@ def _confirmer(yes: tuple[str, ...], keep: tuple[str, ...], used: set[str]) -> C
     return confirm
 
 
-@cli.command("escalate")
+@groups.escalation.command("new")
 @click.argument("nums", nargs=-1, required=True, type=int)
 @click.option("--to", "to", required=True, help="The body: its number or name (`bodies list`).")
 @click.option(
@@ -263,12 +259,7 @@ def _report_sent(esc: escalation.Escalation, out: Path) -> None:
     )
 
 
-@cli.group("escalation", cls=Group)
-def escalation_group() -> None:
-    """Follow escalations: countersign, export, record the body's answers, list."""
-
-
-@escalation_group.command("rule")
+@groups.escalation.command("rule")
 @click.argument("countersignatures", type=click.IntRange(0, 3))
 @pass_ctx
 def escalation_rule(c: Ctx, countersignatures: int) -> None:
@@ -277,7 +268,7 @@ def escalation_rule(c: Ctx, countersignatures: int) -> None:
     click.echo(f"new packets need {countersignatures} countersignature(s)")
 
 
-@escalation_group.command("list")
+@groups.escalation.command("list")
 @click.option("--overdue", is_flag=True, help="Only escalations past their deadline.")
 @pass_ctx
 def escalation_list(c: Ctx, overdue: bool) -> None:
@@ -309,7 +300,7 @@ def escalation_list(c: Ctx, overdue: bool) -> None:
     make_console().print(table)
 
 
-@escalation_group.command("show")
+@groups.escalation.command("show")
 @click.argument("esc_id", type=int)
 @pass_ctx
 def escalation_show(c: Ctx, esc_id: int) -> None:
@@ -329,7 +320,7 @@ def escalation_show(c: Ctx, esc_id: int) -> None:
     del sealed
 
 
-@escalation_group.command("countersign")
+@groups.escalation.command("countersign")
 @click.argument("esc_id", type=int)
 @click.option("--yes", is_flag=True, help="Countersign without asking (after `escalation show`).")
 @click.option("--out", type=_NEW_FILE, help="Then write the packet here, if it is complete.")
@@ -348,7 +339,7 @@ def escalation_countersign(c: Ctx, esc_id: int, yes: bool, out: Path | None) -> 
         _report_sent(escalation.export(u, esc_id, out), out)
 
 
-@escalation_group.command("export")
+@groups.escalation.command("export")
 @click.argument("esc_id", type=int)
 @click.option("--out", required=True, type=_NEW_FILE, help="The packet file to write.")
 @pass_ctx
@@ -357,7 +348,7 @@ def escalation_export(c: Ctx, esc_id: int, out: Path) -> None:
     _report_sent(escalation.export(c.unlock(), esc_id, out), out)
 
 
-@escalation_group.command("ack")
+@groups.escalation.command("ack")
 @click.argument("esc_id", type=int)
 @click.option("--note", callback=warn_argument, help="What the body said.")
 @click.option("--deadline", callback=parse_date, help="A new deadline for action (YYYY-MM-DD).")
@@ -368,7 +359,7 @@ def escalation_ack(c: Ctx, esc_id: int, note: str | None, deadline: dt.date | No
     click.echo(f"escalation {esc_id}: acknowledged; action due by {esc.record.deadline}")
 
 
-@escalation_group.command("acted")
+@groups.escalation.command("acted")
 @click.argument("esc_id", type=int)
 @click.option("--note", callback=warn_argument, help="What the body did.")
 @pass_ctx
@@ -378,7 +369,7 @@ def escalation_acted(c: Ctx, esc_id: int, note: str | None) -> None:
     click.echo(f"escalation {esc_id}: acted on")
 
 
-@cli.command("open-packet")
+@groups.bodies.command("open")
 @click.argument("file", type=_FILE)
 @click.option("--key-file", required=True, type=_FILE, help="The body's key file.")
 @click.option(

@@ -1,4 +1,4 @@
-"""Commands that move bundles across the air gap: import, reply, export-replies."""
+"""Commands that move bundles across the air gap (import, export, take-back), and `reply`."""
 
 from __future__ import annotations
 
@@ -10,13 +10,14 @@ import rich.progress
 from rich.console import Console
 
 from review.casework import replies
-from review.cli.base import PROG, Ctx, cli, compose, pass_ctx
+from review.cli import groups
+from review.cli.base import PROG, Ctx, compose, pass_ctx
 from review.intake import exports
 from review.intake.importer import import_bundle
 from review.workspace import Unlocked
 
 
-@cli.command("import")
+@groups.exchange.command("import")
 @click.argument("bundle", type=click.Path(path_type=Path, dir_okay=False))
 @pass_ctx
 def import_(c: Ctx, bundle: Path) -> None:
@@ -55,7 +56,7 @@ def gap_notice(u: Unlocked) -> None:
         click.echo(f"{PROG}: hint: {gaps.hint()}", err=True)
 
 
-@cli.command()
+@click.command()
 @click.argument("num", type=int)
 @click.option(
     "--file",
@@ -67,10 +68,10 @@ def gap_notice(u: Unlocked) -> None:
 def reply(c: Ctx, num: int, file: Path | None) -> None:
     """Write a reply to a report's source, sealed to them and signed by you."""
     reply_id = replies.queue_reply(c.unlock(), num, compose(None, file))
-    click.echo(f"report {num}: reply {reply_id[:8]} queued for the next export-replies")
+    click.echo(f"report {num}: reply {reply_id[:8]} queued for the next `exchange export`")
 
 
-@cli.command("export-replies")
+@groups.exchange.command("export")
 @click.option(
     "--out",
     required=True,
@@ -92,7 +93,7 @@ def export_replies(c: Ctx, out: Path) -> None:
         )
 
 
-@cli.command("reply-bundle-refused")
+@groups.exchange.command("take-back")
 @click.argument("bundle_id")
 @click.option(
     "--withdraw-reply",
@@ -110,10 +111,10 @@ def export_replies(c: Ctx, out: Path) -> None:
 def reply_bundle_refused(
     c: Ctx, bundle_id: str, withdraw: tuple[str, ...], drop: tuple[str, ...]
 ) -> None:
-    """Take back a reply bundle the server refused whole, for the next export-replies."""
+    """Take back a reply bundle the server refused whole, for the next `exchange export`."""
     back = replies.take_back(c.unlock(), bundle_id, withdraw_replies=withdraw, drop_notices=drop)
     click.echo(
         f"bundle {back.bundle_id} taken back: {back.replies} reply(ies), {back.notices} "
-        f"notice(s) and {back.acks} acknowledgement(s) wait for the next export-replies; "
+        f"notice(s) and {back.acks} acknowledgement(s) wait for the next `exchange export`; "
         f"{back.withdrawn} withdrawn"
     )

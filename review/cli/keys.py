@@ -11,7 +11,8 @@ from rich.table import Table
 from crypto import KdfParams, KeyFile, Manifest, SignedManifest, TimestampPolicy
 from crypto.errors import CryptoError
 from review import workspace as ws
-from review.cli.base import Ctx, Group, ask, cli, make_console, pass_ctx
+from review.cli import groups
+from review.cli.base import Ctx, ask, make_console, pass_ctx
 from review.keys import ceremony, keyring
 from review.keys.ceremony import CeremonyError
 from review.keys.enrolment import rotate
@@ -96,12 +97,7 @@ def _write_draft(path: Path, signed: SignedManifest, current: Manifest | None) -
     click.echo(f"wrote {path}: it needs {need} authority signature(s) (`keys sign-manifest`)")
 
 
-@cli.group("keys", cls=Group)
-def keys_group() -> None:
-    """Key ceremonies: authority keys, reviewer keys, keyrings, rotation."""
-
-
-@keys_group.command("reviewer-new")
+@groups.keys.command("reviewer-new")
 @click.option("--out", required=True, type=_NEW_FILE, help="The new key file.")
 @click.option("--label", required=True, help="Whose key it is (shown when it is unlocked).")
 @_fast_kdf
@@ -115,7 +111,7 @@ def reviewer_new(out: Path, label: str, fast_kdf: bool) -> None:
     click.echo(f"wrote {out}: key {file.encryption_public.fingerprint}")
 
 
-@keys_group.command("authority-init")
+@groups.keys.command("authority-init")
 @click.option(
     "--holder",
     "holders",
@@ -175,7 +171,7 @@ def authority_init(
     click.echo("give each holder their key file alone, on its own medium")
 
 
-@keys_group.command("sign-manifest")
+@groups.keys.command("sign-manifest")
 @click.argument("draft", type=_FILE)
 @click.option("--key-file", required=True, type=_FILE, help="Your authority key file.")
 @click.option(
@@ -229,7 +225,7 @@ def _confirm_digest(manifest: Manifest) -> None:
         )
 
 
-@keys_group.command("install")
+@groups.keys.command("install")
 @click.argument("file", type=_FILE)
 @pass_ctx
 def install(c: Ctx, file: Path) -> None:
@@ -245,11 +241,12 @@ def install(c: Ctx, file: Path) -> None:
         if (r.id, r.encryption_key.to_text()) not in enrolled:
             click.echo(
                 f"{r.id} is listed but not enrolled here: an administrator runs"
-                f" `raazdar-review enrol --key-file FILE --reviewer {r.id}` with them present"
+                f" `raazdar-review workspace enrol --key-file FILE --reviewer {r.id}`"
+                " with them present"
             )
 
 
-@keys_group.command("upgrade")
+@groups.keys.command("upgrade")
 @click.argument("key_file", type=_FILE)
 def upgrade(key_file: Path) -> None:
     """Rewrite an old key file in the current format, its public keys signed by its own key."""
@@ -262,7 +259,7 @@ def upgrade(key_file: Path) -> None:
     click.echo(f"rewrote {key_file}: same keys, same passphrase, public keys now signed")
 
 
-@keys_group.command("show")
+@groups.keys.command("show")
 @click.argument("draft", type=_FILE, required=False)
 @pass_ctx
 def show(c: Ctx, draft: Path | None) -> None:
@@ -290,7 +287,7 @@ def show(c: Ctx, draft: Path | None) -> None:
     make_console().print(table)
 
 
-@keys_group.command("reviewer-add")
+@groups.keys.command("reviewer-add")
 @click.option("--key-file", required=True, type=_FILE, help="The reviewer's key file.")
 @click.option("--reviewer", required=True, help="The reviewer's id.")
 @click.option("--name", help="The reviewer's name (default: the key file's label).")
@@ -311,11 +308,11 @@ def reviewer_add(
     _write_draft(draft_out, signed, current)
     click.echo(
         f"once it is signed and installed here, enrol {reviewer} with its holder present:"
-        f" `raazdar-review enrol --key-file {key_file} --reviewer {reviewer}`"
+        f" `raazdar-review workspace enrol --key-file {key_file} --reviewer {reviewer}`"
     )
 
 
-@keys_group.command("reviewer-revoke")
+@groups.keys.command("reviewer-revoke")
 @click.argument("reviewer")
 @_draft_out
 @_days
@@ -356,7 +353,7 @@ def reviewer_revoke(c: Ctx, reviewer: str, draft_out: Path, days: int) -> None:
     click.echo(f"wrote {draft_out}: have it signed, then install it on the server and here")
 
 
-@keys_group.command("rotate")
+@groups.keys.command("rotate")
 @click.option("--backup", type=_NEW_FILE, help="Also write the new key file here.")
 @_draft_out
 @_days
@@ -379,7 +376,7 @@ def rotate_keys(c: Ctx, backup: Path | None, draft_out: Path, days: int, fast_kd
     click.echo("until the new keyring is installed, you keep signing with your old key")
 
 
-@keys_group.command("rewrap")
+@groups.keys.command("rewrap")
 @click.option(
     "--retire",
     "retire",
@@ -410,7 +407,7 @@ def rewrap_cmd(c: Ctx, retire: tuple[int, ...], retire_old: bool) -> None:
         click.echo(f"retired key {fp}: its key file is destroyed")
 
 
-@keys_group.command("timestamp-new")
+@groups.keys.command("timestamp-new")
 @click.option("--out", required=True, type=_NEW_FILE, help="The new key file.")
 @click.option("--label", default="Keyring timestamp key", show_default=True, help="Its label.")
 @_fast_kdf
@@ -424,7 +421,7 @@ def timestamp_new(out: Path, label: str, fast_kdf: bool) -> None:
     click.echo(f"wrote {out}: timestamp key {file.signing_public.fingerprint}")
 
 
-@keys_group.command("list-instance")
+@groups.keys.command("list-instance")
 @click.option(
     "--instance",
     "description",
@@ -484,7 +481,7 @@ def list_instance(
     _write_draft(draft_out, signed, current)
 
 
-@keys_group.command("timestamp")
+@groups.keys.command("timestamp")
 @click.option("--key-file", required=True, type=_FILE, help="The timestamp key file.")
 @click.option(
     "--keyring",

@@ -6,10 +6,10 @@ import os
 
 import click
 
-from review.cli.base import Ctx, cli, pass_ctx
+from review.cli.base import Ctx, pass_ctx
 
 
-@cli.command()
+@click.command()
 @click.option(
     "--rtl",
     type=click.Choice(["visual", "logical"]),

@@ -1,4 +1,4 @@
-"""`view`: read an attachment inside the tool, from memory: text laid out, images drawn in cells.
+"""`report view`: read an attachment inside the tool, from memory: text laid out, images in cells.
 
 Nothing decrypted is written to disk: the attachment is decrypted into memory
 and drawn on the terminal; a PDF is read by a confined child process through
@@ -12,7 +12,8 @@ from __future__ import annotations
 import click
 
 from review.casework import pdfview, reports
-from review.cli.base import Ctx, cli, make_console, pass_ctx
+from review.cli import groups
+from review.cli.base import Ctx, make_console, pass_ctx
 from review.present.attachments import blocks, render
 from review.present.text import RTL_MODES, reorders
 
@@ -34,7 +35,7 @@ def page_range(
     return (start, end)
 
 
-@cli.command()
+@groups.report.command()
 @click.argument("num", type=int)
 @click.argument("attachment")
 @click.option(

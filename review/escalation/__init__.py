@@ -317,7 +317,7 @@ def export(u: Unlocked, esc_id: int, out: Path, today: dt.date | None = None) ->
         except VerificationError as exc:
             raise ReviewError(
                 f"escalation {esc_id} does not meet the workspace's rule: {exc}",
-                hint="draft it again (`escalate`), so that the rule in force applies",
+                hint="draft it again (`escalation new`), so that the rule in force applies",
             ) from exc
     day = today or dt.date.today()
     record = esc.record

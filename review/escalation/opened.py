@@ -1,4 +1,4 @@
-"""What a body gets from `open-packet`: a packet's contents as files people can read.
+"""What a body gets from `bodies open`: a packet's contents as files people can read.
 
 The contents go to a temporary directory beside the target, renamed into place
 only once everything is written, so a reader never finds half a packet.

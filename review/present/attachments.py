@@ -26,7 +26,7 @@ IMAGE_COLUMNS: Final = 100
 HALF_BLOCK: Final = "\u2580"
 PDF: Final = "application/pdf"
 NO_TEXT: Final = "(no text on this page: it may be a scan, which its image shows)"
-MORE_PAGES: Final = "`raazdar-review view` reads others with --pages, e.g. --pages 2-5"
+MORE_PAGES: Final = "`raazdar-review report view` reads others with --pages, e.g. --pages 2-5"
 
 
 @dataclass(frozen=True)

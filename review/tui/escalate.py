@@ -1,7 +1,7 @@
 """The escalation builder: reports, a body, a summary, attachments and redactions; then a packet.
 
 A screen over `review.escalation.escalate`, the function behind the
-`escalate` command. Redaction suggestions are the ones `escalate` will ask
+`escalation new` command. Redaction suggestions are the ones `escalation new` will ask
 about: `review.escalation.packets.build`, which assembles a packet in memory and writes
 nothing, is run first to list them, and the reviewer checks the ones to
 redact (all are checked to start with, as the command's questions default to
@@ -156,7 +156,7 @@ class EscalationBuilder(Page[str | None]):
         )
 
     def suggestions(self, draft: Draft) -> list[Candidate]:
-        """What `escalate` will ask about, from a build in memory that is thrown away."""
+        """What `escalation new` will ask about, from a build in memory that is thrown away."""
         asked: list[Candidate] = []
 
         def note(candidate: Candidate) -> bool:

@@ -96,7 +96,7 @@ class Inbox(Page[None]):
         filters = asked.filters
         if asked.text:
             found = self.review.index().search(asked.text)
-            # As `search` does: closed reports are found too, unless a status is asked for.
+            # As `report search` does: closed reports are found too, unless a status is asked for.
             closed = filters.include_closed or filters.statuses is None
             filters = replace(filters, only=set(found), include_closed=closed)
         return triage.list_reports(self.unlocked, filters, asked.sort)

@@ -6,7 +6,7 @@
 are the filters of `raazdar-review list`; `danger` keeps reports flagged as
 imminent danger to life, `all` keeps closed ones, `sort:` picks the order after
 danger to life. Any other words are searched for in content and notes, as
-`raazdar-review search` does (closed reports included).
+`raazdar-review report search` does (closed reports included).
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ from review.workspace.state import State
 NOBODY = "-"  # never a reviewer id: those cannot start with "-"
 QUEUE_QUESTION = (
     "Queue this reply? It is sealed to the source and signed by you now, "
-    "and leaves with the next export-replies."
+    "and leaves with the next `exchange export`."
 )
 
 
@@ -289,7 +289,7 @@ class ReportScreen(Page[None]):
                 confirm=QUEUE_QUESTION,
                 reorder=self.review.reorder,
             ),
-            self._composed("reply queued for the next export-replies"),
+            self._composed("reply queued for the next `exchange export`"),
         )
 
     def _composed(self, done: str) -> Callable[[bool | None], Awaitable[None]]:

@@ -85,7 +85,7 @@ class Workspace:
 
     @property
     def outbox(self) -> Path:
-        """Where reply envelopes wait for `export-replies`."""
+        """Where reply envelopes wait for `exchange export`."""
         return self.root / "outbox"
 
     @property
@@ -104,7 +104,7 @@ class Workspace:
         db = root / DB_NAME
         if not db.is_file():
             raise WorkspaceError(
-                f"no workspace at {root}", hint="create one with `raazdar-review init`"
+                f"no workspace at {root}", hint="create one with `raazdar-review workspace init`"
             )
         conn = schema.connect(db)
         try:

@@ -17,7 +17,10 @@ from tests.review.support import Server, review
 def filed(server: Server, workspace: Path, tmp_path: Path) -> Path:
     """A workspace holding one report with one attachment."""
     server.submit("one report", [("files", "a.txt", b"attached", "text/plain")])
-    assert review(workspace, "import", str(server.export(tmp_path / "e.rzb"))).exit_code == 0
+    assert (
+        review(workspace, "exchange", "import", str(server.export(tmp_path / "e.rzb"))).exit_code
+        == 0
+    )
     return workspace
 
 
@@ -39,13 +42,13 @@ def test_a_missing_workspace_says_how_to_make_one(tmp_path: Path) -> None:
     result = review(tmp_path / "nowhere", "list")
     assert result.exit_code == 1
     assert "no workspace at" in result.output
-    assert "raazdar-review init" in result.output
+    assert "raazdar-review workspace init" in result.output
 
 
 def test_init_refuses_an_existing_workspace(filed: Path, server: Server) -> None:
     args = ["--instance-id", server.instance_id, "--server-key", server.signing_key_text]
     args += ["--key-file", str(server.reviewer_key_file), "--reviewer", "demo-reviewer"]
-    result = review(filed, "init", *args)
+    result = review(filed, "workspace", "init", *args)
     assert result.exit_code == 1
     assert "already exists" in result.output
 
@@ -53,11 +56,11 @@ def test_init_refuses_an_existing_workspace(filed: Path, server: Server) -> None
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("status", "1", "escalated"), "report 1 cannot go from new to escalated"),
-        (("status", "1", "closed"), "closing a report needs a reason"),
+        (("triage", "status", "1", "escalated"), "report 1 cannot go from new to escalated"),
+        (("triage", "status", "1", "closed"), "closing a report needs a reason"),
         (("show", "7"), "no report 7"),
-        (("open", "1", "9", "--out", "x", "--yes"), "report 1 has no attachment '9'"),
-        (("link", "1", "1"), "a report cannot be linked to itself"),
+        (("report", "open", "1", "9", "--out", "x", "--yes"), "report 1 has no attachment '9'"),
+        (("links", "add", "1", "1"), "a report cannot be linked to itself"),
     ],
 )
 def test_refusals_are_errors_with_exit_status_1(
@@ -71,13 +74,15 @@ def test_refusals_are_errors_with_exit_status_1(
 def test_open_never_overwrites_a_file(filed: Path, tmp_path: Path) -> None:
     target = tmp_path / "keep.txt"
     target.write_bytes(b"mine")
-    result = review(filed, "open", "1", "1", "--out", str(target), "--yes")
+    result = review(filed, "report", "open", "1", "1", "--out", str(target), "--yes")
     assert result.exit_code == 1
     assert target.read_bytes() == b"mine"
 
 
 def test_open_refuses_to_write_plaintext_inside_the_workspace(filed: Path) -> None:
-    result = review(filed, "open", "1", "1", "--out", str(filed / "tmp" / "photo.jpg"), "--yes")
+    result = review(
+        filed, "report", "open", "1", "1", "--out", str(filed / "tmp" / "photo.jpg"), "--yes"
+    )
     assert result.exit_code == 1
     assert "the workspace holds no plaintext" in result.output
     assert not (filed / "tmp" / "photo.jpg").exists()
@@ -148,7 +153,10 @@ def test_terminal_escapes_and_markup_in_a_report_are_shown_inert(
     server: Server, workspace: Path, tmp_path: Path
 ) -> None:
     server.submit("clear \x1b[2J\x1b]0;owned\x07 screen [bold]not bold[/bold] [/oops]")
-    assert review(workspace, "import", str(server.export(tmp_path / "e.rzb"))).exit_code == 0
+    assert (
+        review(workspace, "exchange", "import", str(server.export(tmp_path / "e.rzb"))).exit_code
+        == 0
+    )
     result = review(workspace, "show", "1")
     assert result.exit_code == 0, result.output
     assert "\x1b" not in result.output
@@ -172,7 +180,7 @@ def test_a_tampered_blob_is_refused_and_nothing_is_written(filed: Path, tmp_path
     )
     out = tmp_path / "out" / "a.txt"
     out.parent.mkdir()
-    result = review(filed, "open", "1", "1", "--out", str(out), "--yes")
+    result = review(filed, "report", "open", "1", "1", "--out", str(out), "--yes")
     assert result.exit_code == 1
     assert "raazdar-review: error:" in result.output
     assert list(out.parent.iterdir()) == []
@@ -196,7 +204,10 @@ def test_show_lays_urdu_out_as_the_terminal_ui_does(
     server: Server, workspace: Path, tmp_path: Path, rtl: str, drawn: str
 ) -> None:
     server.submit(URDU)
-    assert review(workspace, "import", str(server.export(tmp_path / "u.rzb"))).exit_code == 0
+    assert (
+        review(workspace, "exchange", "import", str(server.export(tmp_path / "u.rzb"))).exit_code
+        == 0
+    )
     result = review(workspace, "show", "1", "--rtl", rtl)
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()

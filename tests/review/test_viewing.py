@@ -353,7 +353,7 @@ def test_open_warns_before_it_writes_plaintext_and_writes_nothing_without_a_yes(
     declined = review(workspace, "open", "1", "1", "--out", str(out))  # no answer: no
     assert declined.exit_code != 0
     assert "plaintext" in declined.output
-    assert "raazdar-review view 1 1" in declined.output  # and how to read it without writing
+    assert "raazdar-review report view 1 1" in declined.output  # and how to read it without writing
     assert list(out.parent.iterdir()) == []
 
     insisted = review(workspace, "open", "1", "1", "--out", str(out), "--yes")
