@@ -180,7 +180,10 @@ def server_info(
     keyring_version: int | None,
     authorities: tuple[str, ...],
 ) -> dict[str, Any]:
-    """What the review workstation pins at `raazdar-review init --server-info`: nothing secret."""
+    """What the review workstation pins (`raazdar-review workspace init --server-info`).
+
+    Nothing secret.
+    """
     key = _signing(paths.signing_key).verify_key
     return {
         "type": SERVER_INFO_TYPE,

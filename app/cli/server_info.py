@@ -16,7 +16,7 @@ from app.cli.base import app_context, main, reports_errors
     "--out",
     "out",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Also write it as a file for `raazdar-review init --server-info FILE`.",
+    help="Also write it as a file for `raazdar-review workspace init --server-info FILE`.",
 )
 @click.pass_obj
 @reports_errors
@@ -24,7 +24,7 @@ def server_info(instance: Path, out: Path | None) -> None:
     """Print the instance id, server signing key and fingerprint, keyring and onions.
 
     Nothing in it is secret: the private signing key stays on the server. Read
-    the fingerprint aloud against what `raazdar-review init` prints.
+    the fingerprint aloud against what `raazdar-review workspace init` prints.
     """
     from app.instance import InstancePaths, load_config
     from app.rotation import server_info as describe_server

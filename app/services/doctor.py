@@ -428,8 +428,9 @@ def _acknowledgement(session: Session, today: dt.date) -> Check:
     if stale:
         parts.append(
             f"{stale} item(s) exported {days} or more days ago were never acknowledged "
-            "by the review workstation: was an export bundle lost? `raazdar-review import` "
-            "names missing bundles; `raazdar export --resend` sends every such item again"
+            "by the review workstation: was an export bundle lost? "
+            "`raazdar-review exchange import` names missing bundles; "
+            "`raazdar export --resend` sends every such item again"
         )
     if kept:
         parts.append(

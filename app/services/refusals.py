@@ -14,7 +14,7 @@ from app.errors import KeyringUnavailable
 from crypto import CryptoError, FormatError, VerificationError
 
 NOTHING_CHANGED: Final = "nothing changed"
-COPY_AGAIN: Final = "copy it again from the review workstation (`raazdar-review export-replies`)"
+COPY_AGAIN: Final = "copy it again from the review workstation (`raazdar-review exchange export`)"
 
 
 @dataclass(frozen=True)

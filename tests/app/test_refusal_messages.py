@@ -49,7 +49,7 @@ def refused(instance: Path, bundle: Path) -> list[str]:
     return output.splitlines()
 
 
-COPY = "raazdar: hint: copy it again from the review workstation (`raazdar-review export-replies`)"
+COPY = "raazdar: hint: copy it again from the review workstation (`raazdar-review exchange export`)"
 
 
 def test_garbage_is_refused_as_not_a_reply_bundle(instance: Path, tmp_path: Path) -> None:
