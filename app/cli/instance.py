@@ -117,7 +117,7 @@ def serve(
     Ctrl-C (or SIGTERM) at any moment, start-up included, stops every tor
     started here and gunicorn, prints "stopped" and exits 0.
     """
-    from app.serve import serve as run
+    from app.operations.serve import serve as run
 
     status = run(
         instance,

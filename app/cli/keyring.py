@@ -21,7 +21,7 @@ def keyring() -> None:
 @reports_errors
 def show(instance: Path) -> None:
     """Print the manifest in force: version, dates, threshold, authorities and reviewers."""
-    from app.services.keyring_admin import describe
+    from app.operations.keyring_admin import describe
 
     with app_context(instance):
         info = describe()
@@ -95,9 +95,9 @@ def show(instance: Path) -> None:
 def install(instance: Path, file: Path) -> None:
     """Install FILE, a manifest signed offline, as the successor of the one in force."""
     from app.db import transaction
+    from app.operations.keyring_admin import MAX_BYTES, KeyringInstallError
+    from app.operations.keyring_admin import install as install_manifest
     from app.services.audit import CONSOLE
-    from app.services.keyring_admin import MAX_BYTES, KeyringInstallError
-    from app.services.keyring_admin import install as install_manifest
     from app.services.refusals import keyring_refusal
 
     with file.open("rb") as src:

@@ -1,4 +1,6 @@
-"""Business logic: one function per thing a user does, called by the views and by the CLI.
+"""The web app's use-cases: one function per thing a user does, called by the views.
 
-Some of it only the CLI calls: doctor, retention, exchange, keyring administration.
+The CLI calls some of them too (staff accounts, settings, audit). What only an operator
+runs (doctor, retention, sweep, bundle exchange, keyring installation, serve, tor)
+lives in `app.operations`; of it, the staff dashboard alone calls exchange and retention.
 """

@@ -24,8 +24,8 @@ from flask_babel import lazy_gettext as _l
 from app.db import db_session
 from app.errors import KeyringUnavailable, ThrottledError
 from app.models import StaffAccount
+from app.operations import doctor
 from app.services import dashboard as dashboard_service
-from app.services import doctor
 from app.services import staff as staff_service
 from app.services.context import services
 from app.staff import auth, bp

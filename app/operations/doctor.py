@@ -33,12 +33,13 @@ from app.errors import AppError
 from app.instance import InstancePaths, load_config, sqlite_path
 from app.keyring import fresh_timestamp, load_keyring
 from app.models import Item
-from app.serve import DEFAULT_TOR_CONTROL, GUNICORN_CONF
-from app.services import audit, retention, sweep
-from app.services.keyring_admin import EXPIRY_WARNING_DAYS, TIMESTAMP_WARNING_DAYS
+from app.operations import retention, sweep
+from app.operations.keyring_admin import EXPIRY_WARNING_DAYS, TIMESTAMP_WARNING_DAYS
+from app.operations.serve import DEFAULT_TOR_CONTROL, GUNICORN_CONF
+from app.operations.tor.control import Tor, TorError
+from app.services import audit
 from app.settings import get_setting
 from app.store import EnvelopeStore
-from app.tor.control import Tor, TorError
 
 # Filesystems whose writes go to new blocks: an overwrite cannot reach the old ones.
 COPY_ON_WRITE: Final = frozenset({"btrfs", "zfs", "f2fs", "nilfs2", "bcachefs"})
