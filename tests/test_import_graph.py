@@ -174,9 +174,10 @@ def test_nacl_and_cryptography_are_imported_in_crypto_only() -> None:
     assert outside == []
 
 
-# app/ is two houses: the web app (the blueprints, their forms, and the use-cases in
-# `app.services` that they call) and the operations an operator runs (`app.operations`,
-# reached through the CLI). Views may run an operation; operations never reach a view.
+# app/ is two houses on one core: the web app (the blueprints, their forms, and the
+# use-cases in `app.services` that they call) and the operations an operator runs
+# (`app.operations`, reached through the CLI). Views may run an operation; operations
+# never reach a view; the core (factory, config, models, store...) never loads an operation.
 WAYS_IN = ("app.source", "app.staff", "app.api", "app.cli")
 # The web use-cases that run an operation, and which: the dashboard's export and
 # reply-upload buttons run the bundle exchange the CLI runs, and it counts the items
@@ -236,16 +237,24 @@ def test_operations_share_only_the_building_blocks_of_the_web_use_cases() -> Non
     assert {m: ts for m, ts in used.items() if ts} == {}
 
 
-def test_web_use_cases_run_only_the_operations_their_views_need() -> None:
+def test_web_use_cases_never_import_a_way_in() -> None:
     imports = _imports_of("app.services")
+    assert "app.services.dashboard" in imports
+    reached = {m: sorted(t for t in ts if _within(t, *WAYS_IN)) for m, ts in imports.items()}
+    assert {m: ts for m, ts in reached.items() if ts} == {}
+
+
+def test_only_the_ways_in_and_the_listed_use_cases_run_operations() -> None:
+    """The factory, the models, the store... never load an operation; views and the CLI may."""
+    imports = _imports_of("app")
     beyond = {
         module: sorted(
             t
             for t in targets
-            if _within(t, *WAYS_IN)
-            or (_within(t, "app.operations") and t not in SERVICES_RUN_OPERATIONS.get(module, ()))
+            if _within(t, "app.operations") and t not in SERVICES_RUN_OPERATIONS.get(module, ())
         )
         for module, targets in imports.items()
+        if not _within(module, "app.operations", *WAYS_IN)
     }
     assert {m: ts for m, ts in beyond.items() if ts} == {}
     # Each permission is still used: a stale one would let a new import slip through.

@@ -31,7 +31,7 @@ def init(
     instance: Path, demo: bool, manifest: Path | None, database_url: str | None, fast_kdf: bool
 ) -> None:
     """Create an instance: config, secret and signing keys, database, keyring."""
-    from app.setup import initialise
+    from app.operations.setup import initialise
 
     if demo == (manifest is not None):
         fail(

@@ -165,7 +165,7 @@ def instance_info(instance: Path, output: Path | None) -> None:
     addresses and keys it lists before they sign.
     """
     from app.instance import InstancePaths, load_config
-    from app.rotation import instance_description, make_source_onion
+    from app.operations.rotation import instance_description, make_source_onion
 
     paths = InstancePaths(instance)
     config = load_config(paths)
@@ -180,6 +180,6 @@ def instance_info(instance: Path, output: Path | None) -> None:
 
 def _own_onions(instance: Path) -> tuple[str, ...]:
     from app.instance import InstancePaths
-    from app.rotation import onion_addresses
+    from app.operations.rotation import onion_addresses
 
     return onion_addresses(InstancePaths(instance))

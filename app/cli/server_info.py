@@ -28,7 +28,7 @@ def server_info(instance: Path, out: Path | None) -> None:
     """
     from app.instance import InstancePaths, load_config
     from app.operations.keyring_admin import describe
-    from app.rotation import server_info as describe_server
+    from app.operations.rotation import server_info as describe_server
 
     paths = InstancePaths(instance)
     with app_context(instance):

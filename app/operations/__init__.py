@@ -1,4 +1,4 @@
-"""What an operator runs on the server: serve, doctor, sweep, purge, exchange, keyrings.
+"""What an operator runs on the server: init, serve, doctor, sweep, purge, exchange, rotate.
 
 The `raazdar` CLI (`app.cli`) is the way in; a few staff views call these too (the
 health box, the keyring page, the dashboard's export and reply upload). Nothing here

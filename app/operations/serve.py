@@ -38,9 +38,9 @@ from app import environment
 from app.errors import AppError, ConfigError
 from app.instance import InstancePaths, load_config
 from app.operations import sweep
+from app.operations.rotation import NEXT_ONION_NAME, SOURCE_ONION_NAME
 from app.operations.tor.clients import StaffClients, StaffOnion
 from app.operations.tor.control import Tor, TorError
-from app.rotation import NEXT_ONION_NAME, SOURCE_ONION_NAME
 from app.services import resumable
 from app.services.resumable import Recovered
 from app.store import EnvelopeStore

@@ -230,7 +230,7 @@ def _dashboard_page(
 def _server_card() -> dict[str, Any]:
     """What `raazdar server-info` prints, for the dashboard (nothing secret)."""
     from app.instance import load_config
-    from app.rotation import server_info
+    from app.operations.rotation import server_info
 
     paths = services().paths
     return server_info(paths, load_config(paths), None, ())

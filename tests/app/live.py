@@ -17,7 +17,7 @@ from pathlib import Path
 
 from app.demo import DEMO_PASSPHRASE
 from app.instance import InstancePaths
-from app.setup import initialise
+from app.operations.setup import initialise
 from app.store import HOLDING_NAME
 from crypto import KdfParams, KeyFile, Metadata, PrivateKey, open_bytes
 
