@@ -15,7 +15,22 @@ from app.models import today
 from app.noatime import read_quietly
 from crypto import KdfParams
 
-DEFAULT_INSTANCE = Path(__file__).resolve().parent.parent / "instance"
+
+def default_instance() -> Path:
+    """Where `raazdar` and the app look without --instance or RAAZDAR_INSTANCE.
+
+    In a source checkout (pyproject.toml beside the packages): its instance/, where
+    deploy/demo.sh and the README put the demo. Installed from a wheel the package
+    sits in site-packages, no place for data: instance/ in the working directory.
+    A server sets RAAZDAR_INSTANCE (/var/lib/raazdar, deploy/systemd).
+    """
+    checkout = Path(__file__).resolve().parent.parent
+    if (checkout / "pyproject.toml").is_file():
+        return checkout / "instance"
+    return Path("instance")
+
+
+DEFAULT_INSTANCE = default_instance()
 
 
 class Config:

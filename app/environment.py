@@ -1,7 +1,7 @@
 """Every environment variable the server reads, with its default and meaning: the one place.
 
 The app, `raazdar doctor`, `raazdar serve` and gunicorn's config
-(`deploy/gunicorn.conf.py`) read the environment through `get` and nowhere
+(`app/gunicorn.conf.py`) read the environment through `get` and nowhere
 else (`raazdar --instance` also falls back to RAAZDAR_INSTANCE, through click),
 and `get` refuses a name this registry does not list, so a new variable cannot
 be read without being documented here; docs/configuration.md is checked
@@ -42,7 +42,7 @@ VARIABLES: Final = (
     Variable(
         "RAAZDAR_INSTANCE",
         "The instance directory the app and `raazdar` use (`--instance` overrides it).",
-        "instance/ beside the app package",
+        "instance/ in a source checkout; installed, ./instance",
         Shown.HIDDEN,
     ),
     Variable(

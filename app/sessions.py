@@ -20,6 +20,7 @@ import datetime as dt
 import json
 import secrets
 import time
+from dataclasses import dataclass
 from typing import Any, Final
 
 from flask import Flask, Request, Response, g, session
@@ -100,10 +101,27 @@ class SealedSessionInterface(SessionInterface):
         response.vary.add("Cookie")
 
 
+@dataclass(frozen=True)
+class NewLogin:
+    """A login row added but not yet committed, and the key its cookie will carry."""
+
+    row_id: str
+    key: bytes
+
+
 def start_login(
     db: Session, grants: dict[str, Any], *, lifetime: int, idle: int, staff_id: str | None = None
 ) -> None:
     """Create a login row for `grants` and point this visitor's cookie at it."""
+    login = add_login(db, grants, lifetime=lifetime, idle=idle, staff_id=staff_id)
+    db.commit()
+    hand_out(login)
+
+
+def add_login(
+    db: Session, grants: dict[str, Any], *, lifetime: int, idle: int, staff_id: str | None = None
+) -> NewLogin:
+    """Add a login row for `grants` to the open transaction; the caller commits it."""
     sweep(db)
     now = int(time.time())
     row_id, key = new_id(), secrets.token_bytes(KEY_BYTES)
@@ -116,8 +134,12 @@ def start_login(
             staff_id=staff_id,
         )
     )
-    db.commit()
-    session[LOGIN_KEY] = {"sid": row_id, "key": b64encode(key)}
+    return NewLogin(row_id, key)
+
+
+def hand_out(login: NewLogin) -> None:
+    """Point this visitor's cookie at a login row, once it is committed."""
+    session[LOGIN_KEY] = {"sid": login.row_id, "key": b64encode(login.key)}
     g.pop("raazdar_login", None)
 
 
@@ -134,14 +156,20 @@ def current_login(db: Session) -> dict[str, Any] | None:
     return grants
 
 
-def end_login(db: Session) -> None:
-    """Delete this visitor's login row and forget it in the cookie."""
+def end_login(db: Session, *, commit: bool = True) -> None:
+    """Delete this visitor's login row and forget it in the cookie.
+
+    With `commit=False` the deletion joins the open transaction and the cookie
+    is left alone: the caller commits, then hands out a new login.
+    """
     ref = _reference()
     if ref is not None:
         db.execute(delete(SessionRow).where(SessionRow.id == ref[0]))
-        db.commit()
-    session.pop(LOGIN_KEY, None)
-    g.pop("raazdar_login", None)
+    if commit:
+        if ref is not None:
+            db.commit()
+        session.pop(LOGIN_KEY, None)
+        g.pop("raazdar_login", None)
 
 
 def end_staff_logins(db: Session, staff_id: str) -> None:

@@ -234,10 +234,22 @@ class EnvelopeStore:
         return published
 
     def retouch(self) -> None:
-        """Set every held file's and the holding directory's times to the epoch (ctime: now)."""
-        files.normalize_times(
-            *(self.holding / e.name for e in files.names(self.holding)), self.holding
-        )
+        """Set every held file's and the holding directory's times to the epoch (ctime: now).
+
+        By name within the directory, with no `stat` or path per file: it runs
+        at every arrival, over every file that arrived since the last sweep.
+        """
+        try:
+            fd = open_quietly(self.holding, os.O_RDONLY | os.O_DIRECTORY)
+        except FileNotFoundError:
+            return
+        try:
+            for name in os.listdir(fd):
+                with contextlib.suppress(FileNotFoundError):
+                    os.utime(name, (0, 0), dir_fd=fd, follow_symlinks=False)
+        finally:
+            os.close(fd)
+        files.normalize_times(self.holding)
 
     def held(self) -> list[str]:
         """Return the ids of the envelopes waiting in holding for the next sweep."""

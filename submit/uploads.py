@@ -135,7 +135,10 @@ def _seal_file(
     except OSError as exc:
         raise SubmitError(f"cannot read {source}: {exc.strerror}") from exc
     with src:
-        seal(src, out, recipients, Metadata("file", content_type, source.name, binding))
+        # Read, never mapped: a source's file may sit on a USB stick pulled out
+        # mid-way, which must be an error to report, not a crash (SIGBUS).
+        metadata = Metadata("file", content_type, source.name, binding)
+        seal(src, out, recipients, metadata, mapped=False)
 
 
 def discard(state: State) -> None:

@@ -13,9 +13,10 @@ from typing import Any
 
 import pytest
 
+from app.operations.serve import GUNICORN_CONF
+
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
-GUNICORN_CONF = DEPLOY / "gunicorn.conf.py"
 SYSTEMD = DEPLOY / "systemd"
 APP_UNITS = ["raazdar.service", "raazdar-purge.service", "raazdar-sweep.service"]
 UNITS = [*APP_UNITS, "raazdar-purge.timer", "raazdar-sweep.timer"]
@@ -46,7 +47,7 @@ HARDENING = {
 
 
 def load_conf(monkeypatch: pytest.MonkeyPatch, **env: str) -> dict[str, Any]:
-    """Evaluate deploy/gunicorn.conf.py as gunicorn does, under `env`."""
+    """Evaluate app/gunicorn.conf.py as gunicorn does, under `env`."""
     for name in ("RAAZDAR_BIND", "RAAZDAR_STAFF_BIND"):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():

@@ -30,6 +30,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -47,7 +48,8 @@ from app.store import EnvelopeStore
 
 log = logging.getLogger(__name__)
 
-GUNICORN_CONF = Path(__file__).resolve().parents[2] / "deploy" / "gunicorn.conf.py"
+# Shipped inside the package (not importable: it sets RAAZDAR_RUN_KEY as it loads).
+GUNICORN_CONF = Path(str(resources.files("app").joinpath("gunicorn.conf.py")))
 TOR_MODES = ("auto", "launch", "attach", "private", "off")
 # Where `--tor attach` finds the system's tor when RAAZDAR_TOR_CONTROL is not set.
 DEFAULT_TOR_CONTROL = "127.0.0.1:9051"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,8 +60,13 @@ def submit(
     keys: SourceKeys | None = None,
     signed_in: SignedIn | None = None,
     submission_id: str | None = None,
+    before_commit: Callable[[SignedIn], object] | None = None,
 ) -> SignedIn:
-    """Seal and store one submission for a new source (`keys`) or a signed-in one."""
+    """Seal and store one submission for a new source (`keys`) or a signed-in one.
+
+    `before_commit` is given the account just before the commit, to add rows of
+    its own (a login) to the same transaction.
+    """
     svc = services()
     if report.is_empty() and not files:
         raise SubmissionError("empty")
@@ -110,6 +116,8 @@ def submit(
                     keyring_version=manifest.version,
                 )
             )
+        if before_commit is not None:
+            before_commit(result)
         session.flush()
         published = svc.store.publish_all([(e.id, e.path) for e in staged])
         session.commit()

@@ -55,19 +55,32 @@ def _signed_in() -> sources_service.SignedIn | None:
 
 def _sign_in(who: sources_service.SignedIn) -> None:
     db = db_session()
-    sessions.end_login(db)
-    # The CSRF token and the codenames offered survive: a report still open in
-    # another tab must not be refused.
-    kept = {k: session[k] for k in ("lang", "csrf_token", _OFFERED) if k in session}
-    session.clear()
-    session.update(kept)
+    login = _add_login(who)
+    db.commit()
+    _hand_out(login)
+
+
+def _add_login(who: sources_service.SignedIn) -> sessions.NewLogin:
+    """Replace this visitor's login row, in the open transaction (see `_hand_out`)."""
+    db = db_session()
+    sessions.end_login(db, commit=False)
     config = current_app.config
-    sessions.start_login(
+    return sessions.add_login(
         db,
         {"source": who.to_session()},
         lifetime=int(config["SOURCE_SESSION_MAX_SECONDS"]),
         idle=int(config["SESSION_IDLE_SECONDS"]),
     )
+
+
+def _hand_out(login: sessions.NewLogin) -> None:
+    """Give the cookie a committed login; nothing else of the old session but what is kept."""
+    # The CSRF token and the codenames offered survive: a report still open in
+    # another tab must not be refused.
+    kept = {k: session[k] for k in ("lang", "csrf_token", _OFFERED) if k in session}
+    session.clear()
+    session.update(kept)
+    sessions.hand_out(login)
 
 
 def _offer_codename(form: NewSourceForm) -> None:
@@ -171,18 +184,21 @@ def submit() -> ResponseReturnValue:
                 _sign_in(again)
                 return redirect(url_for("source.submitted"), code=303)
             once = None
+        logins: list[sessions.NewLogin] = []
         try:
             keys = sources_service.derive(codename)
-            who = submissions_service.submit(
+            submissions_service.submit(
                 db_session(),
                 report=report,
                 files=_uploads(),
                 keys=keys,
                 submission_id=once,
+                # The login row commits with the submission: one flush of the database, not two.
+                before_commit=lambda who: logins.append(_add_login(who)),
             )
         except SubmissionError as exc:
             return render_template("source/submit.html", form=form, refusal=str(exc)), 400
-        _sign_in(who)
+        _hand_out(logins[0])
         return redirect(url_for("source.submitted"), code=303)
     return render_template("source/submit.html", form=form)
 

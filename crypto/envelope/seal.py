@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, BinaryIO, Final
@@ -15,6 +15,7 @@ from crypto import constants as C
 from crypto.encoding import b64encode, blake2b_hasher
 from crypto.envelope.header import build_header, header_mac, payload_key
 from crypto.envelope.metadata import Metadata, encode_trailer
+from crypto.envelope.pipeline import Output, Readinto, mapped_input, read_full
 from crypto.envelope.secretstream import Buffer, Pusher
 from crypto.envelope.version import RecipientKey
 from crypto.errors import CryptoError
@@ -25,6 +26,8 @@ _TAG_MESSAGE: Final = sodium.crypto_secretstream_xchacha20poly1305_TAG_MESSAGE
 _TAG_PUSH: Final = sodium.crypto_secretstream_xchacha20poly1305_TAG_PUSH
 _TAG_FINAL: Final = sodium.crypto_secretstream_xchacha20poly1305_TAG_FINAL
 _ZERO_CHUNK: Final = bytes(C.CHUNK_BYTES)
+# Plaintext read at once when an input is not mapped: a few chunks per system call.
+_READ_BATCH: Final = 4 * C.CHUNK_BYTES
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,10 +54,7 @@ class SealingWriter:
         *,
         signer: SigningKey | None = None,
     ) -> None:
-        self._dst = dst
         self._signer = signer
-        self._hasher: Any = None
-        self._written = 0
         self._length = 0
         self._emitted = 0  # inner plaintext bytes already pushed
         self._done = False
@@ -65,12 +65,17 @@ class SealingWriter:
         self._version, head = build_header(
             file_key, list(recipients), signer.verify_key if signer is not None else None
         )
+        hasher: Any = None
         if signer is not None:
-            self._hasher = blake2b_hasher(person=self._version.person_signed, size=64)
+            hasher = blake2b_hasher(person=self._version.person_signed, size=64)
+        self._output = Output(dst, hasher)
         self._pusher = Pusher(payload_key(file_key, self._version))
         mac = header_mac(file_key, head, self._pusher.header, self._version)
-        self._out(head + b" " + b64encode(mac).encode() + b"\n" + self._pusher.header)
-        self._pending = b""  # plaintext not yet pushed: at most one chunk
+        self._output.write(head + b" " + b64encode(mac).encode() + b"\n" + self._pusher.header)
+        # Plaintext not yet pushed, at most one chunk: the caller's bytes, or a view of
+        # `_holding`, a buffer made once for the parts of chunks that writes leave.
+        self._pending: Buffer = b""
+        self._holding: memoryview | None = None
 
     def writable(self) -> bool:
         """Say that this object accepts writes."""
@@ -93,49 +98,76 @@ class SealingWriter:
         self._length += size
         pos = 0
         if self._pending:
-            if len(self._pending) == C.CHUNK_BYTES:
-                self._push(self._pending, _TAG_MESSAGE)
-                self._pending = b""
-            else:
-                pos = C.CHUNK_BYTES - len(self._pending)
-                self._pending += bytes(view[:pos])
-                if pos >= size:
+            have = len(self._pending)
+            if have < C.CHUNK_BYTES:
+                pos = min(C.CHUNK_BYTES - have, size)
+                self._pending = self._hold(self._pending, view[:pos])
+                if pos == size:
                     return size
-                self._push(self._pending, _TAG_MESSAGE)
-                self._pending = b""
+            self._push(self._pending, _TAG_MESSAGE)
+            self._pending = b""
         while size - pos > C.CHUNK_BYTES:
             self._push(view[pos : pos + C.CHUNK_BYTES], _TAG_MESSAGE)
             pos += C.CHUNK_BYTES
-        self._pending = data if pos == 0 and type(data) is bytes else bytes(view[pos:])
+        # A bytes object cannot change under us: kept as it is, not copied.
+        whole = pos == 0 and type(data) is bytes
+        self._pending = data if whole else self._hold(b"", view[pos:])
         return size
 
-    def write_from(self, src: BinaryIO) -> int:
-        """Take everything readable from `src`, read into two buffers reused for every chunk.
+    def write_from(self, src: BinaryIO, *, mapped: bool = True) -> int:
+        """Take everything readable from `src`: mapped if it is a large file, else read.
 
-        Each chunk is read into one buffer while the one before waits in the
-        other, so no chunk is allocated or copied on its way to libsodium.
+        A large regular file is encrypted from the page cache in place
+        (`crypto.envelope.pipeline.mapped_input`) unless `mapped` is False;
+        anything else is read into one buffer reused for every batch of chunks.
+        The chunk read last waits until more input follows it, or becomes the
+        pending chunk; no other chunk is copied on its way to libsodium. A
+        mapped file that shrinks or fails underneath (a USB stick pulled out)
+        kills the process with SIGBUS rather than raising: pass `mapped=False`
+        for files that may live on removable media.
         """
         if self._done:
             raise CryptoError("envelope is already finished")
         readinto = getattr(src, "readinto", None)
-        if self._pending or readinto is None:
-            total = 0
-            while block := src.read(C.CHUNK_BYTES):
-                total += self.write(block)
-            return total
-        current, following = (memoryview(bytearray(C.CHUNK_BYTES)) for _ in range(2))
-        count, total = _read_full(readinto, current), 0
-        while count == C.CHUNK_BYTES:
-            more = _read_full(readinto, following)
+        total = 0
+        self._output.write_behind = True
+        if not self._pending and readinto is not None:
+            with mapped_input(src if mapped else None) as windows:
+                if windows is None:
+                    total = self._read_batches(readinto)
+                for window, last in windows or ():
+                    total += self._push_but_last(window) if last else self._push_all(window)
+        while block := src.read(C.CHUNK_BYTES):  # what a growing file added since
+            total += self.write(block)
+        return total
+
+    def _read_batches(self, readinto: Readinto) -> int:
+        """Read and seal batches of whole chunks into two buffers, each reused throughout."""
+        current, following = (memoryview(bytearray(_READ_BATCH)) for _ in range(2))
+        batch = current[: read_full(readinto, current)]
+        total = 0
+        while len(batch) == _READ_BATCH:
+            more = following[: read_full(readinto, following)]
             if not more:
                 break
-            self._push(current, _TAG_MESSAGE)
-            total += count
-            current, following, count = following, current, more
-        self._pending = bytes(current[:count])
-        total += count
-        self._length += total
-        return total
+            total += self._push_all(batch)
+            current, following, batch = following, current, more
+        return total + self._push_but_last(batch)
+
+    def _push_but_last(self, content: memoryview) -> int:
+        """Seal `content` but its last chunk, which stays pending (copied: the view goes)."""
+        last = (max(len(content) - 1, 0) // C.CHUNK_BYTES) * C.CHUNK_BYTES
+        self._push_all(content[:last])
+        self._pending = bytes(content[last:])
+        self._length += len(content) - last
+        return len(content)
+
+    def _push_all(self, batch: memoryview) -> int:
+        """Push whole chunks of content that more content follows; return the bytes pushed."""
+        for start in range(0, len(batch), C.CHUNK_BYTES):
+            self._push(batch[start : start + C.CHUNK_BYTES], _TAG_MESSAGE)
+        self._length += len(batch)
+        return len(batch)
 
     def finish(self) -> SealResult:
         """Pad, write the trailer and the final chunk, then sign if asked."""
@@ -145,21 +177,27 @@ class SealingWriter:
         trailer = encode_trailer(self._metadata, self._length)
         unpadded = self._emitted + len(self._pending) + len(trailer)
         padding = padded_size(unpadded, C.MIN_PADDED_BYTES) - unpadded
-        for index, (chunk, last) in enumerate(_last_chunks(self._pending, padding, trailer)):
-            # The first of these holds the end of the content: PUSH marks it,
-            # unless it is also the last chunk, which FINAL marks.
-            tag = _TAG_FINAL if last else (_TAG_PUSH if index == 0 else _TAG_MESSAGE)
-            self._push(chunk, tag)
-        self._pending = b""
-        if self._signer is not None:
-            digest = self._hasher.digest()
-            self._out(self._signer.sign(self._version.signature_context, digest))
-        return SealResult(length=self._length, envelope_size=self._written)
+        try:
+            for index, (chunk, last) in enumerate(_last_chunks(self._pending, padding, trailer)):
+                # The first of these holds the end of the content: PUSH marks it,
+                # unless it is also the last chunk, which FINAL marks.
+                tag = _TAG_FINAL if last else (_TAG_PUSH if index == 0 else _TAG_MESSAGE)
+                self._push(chunk, tag)
+            self._pending = b""
+            if self._signer is not None:
+                digest = self._output.digest()
+                self._output.write(self._signer.sign(self._version.signature_context, digest))
+            self._output.close()
+        except BaseException:
+            self._output.abandon()
+            raise
+        return SealResult(length=self._length, envelope_size=self._output.written)
 
     def abort(self) -> None:
         """Stop without sealing the last chunk; what was written will never open."""
         self._done = True
         self._pending = b""
+        self._output.abandon()
 
     def close(self) -> None:
         """Abort unless `finish` was called: closing alone never completes an envelope."""
@@ -180,29 +218,22 @@ class SealingWriter:
         elif not self._done:
             self.finish()
 
+    def _hold(self, start: Buffer, more: memoryview) -> memoryview:
+        """Put `start + more` (at most a chunk) in the one buffer pending content waits in."""
+        if self._holding is None:
+            self._holding = memoryview(bytearray(C.CHUNK_BYTES))
+        have = len(start)
+        if not (isinstance(start, memoryview) and start.obj is self._holding.obj):
+            self._holding[:have] = start
+        self._holding[have : have + len(more)] = more
+        return self._holding[: have + len(more)]
+
     def _push(self, chunk: Buffer, tag: int) -> None:
-        self._out(self._pusher.push(chunk, tag))
+        self._output.push(self._pusher, chunk, tag)
         self._emitted += len(chunk)
 
-    def _out(self, data: Buffer) -> None:
-        if self._hasher is not None:
-            self._hasher.update(data)
-        self._dst.write(data)
-        self._written += len(data)
 
-
-def _read_full(readinto: Callable[[memoryview], int | None], target: memoryview) -> int:
-    """Fill `target` from a stream, short only at its end; return the bytes read."""
-    filled = 0
-    while filled < len(target):
-        count = readinto(target[filled:])
-        if not count:
-            break
-        filled += count
-    return filled
-
-
-def _last_chunks(rest: bytes, padding: int, trailer: bytes) -> Iterator[tuple[bytes, bool]]:
+def _last_chunks(rest: Buffer, padding: int, trailer: bytes) -> Iterator[tuple[bytes, bool]]:
     """Cut `rest || zeros(padding) || trailer` into chunks, never holding the padding whole."""
     pending = bytearray(rest)
     while True:
@@ -227,10 +258,11 @@ def seal(
     metadata: Metadata,
     *,
     signer: SigningKey | None = None,
+    mapped: bool = True,
 ) -> SealResult:
-    """Seal everything readable from `src` into `dst`."""
+    """Seal everything readable from `src` into `dst` (`mapped`: see `write_from`)."""
     with SealingWriter(dst, recipients, metadata, signer=signer) as writer:
-        writer.write_from(src)
+        writer.write_from(src, mapped=mapped)
         return writer.finish()
 
 

@@ -39,14 +39,20 @@ class Pusher:
         self._out_ptr: Any = ffi.from_buffer(self._out)
         self._view = memoryview(self._out)
 
-    def push(self, chunk: Buffer, tag: int) -> memoryview:
-        """Encrypt `chunk` (bytes, or a memoryview of bytes) and return its ciphertext."""
+    def push(self, chunk: Buffer, tag: int, *, into: memoryview | None = None) -> memoryview:
+        """Encrypt `chunk` (bytes, or a memoryview of bytes) and return its ciphertext.
+
+        The ciphertext goes `into` a writable view of exactly its size if one is
+        given (a batch of the output), else into this pusher's own buffer.
+        """
         size = len(chunk)
         if size > C.CHUNK_BYTES:
             raise ValueError("chunk is larger than the envelope's chunk size")
+        if into is not None and (into.readonly or into.nbytes != size + C.STREAM_ABYTES):
+            raise ValueError("the output view does not fit the chunk's ciphertext")
         rc = lib.crypto_secretstream_xchacha20poly1305_push(
             self._state.statebuf,
-            self._out_ptr,
+            self._out_ptr if into is None else ffi.from_buffer(into),
             ffi.NULL,
             ffi.from_buffer(chunk),
             size,
@@ -56,7 +62,7 @@ class Pusher:
         )
         if rc != 0:
             raise RuntimeError("secretstream push failed")
-        return self._view[: size + C.STREAM_ABYTES]
+        return self._view[: size + C.STREAM_ABYTES] if into is None else into
 
 
 class Puller:

@@ -17,12 +17,12 @@ from pathlib import Path
 
 from app.demo import DEMO_PASSPHRASE
 from app.instance import InstancePaths
+from app.operations.serve import GUNICORN_CONF
 from app.operations.setup import initialise
 from app.store import HOLDING_NAME
 from crypto import KdfParams, KeyFile, Metadata, PrivateKey, open_bytes
 
 ROOT = Path(__file__).resolve().parents[2]
-GUNICORN_CONF = ROOT / "deploy" / "gunicorn.conf.py"
 STARTUP_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
 

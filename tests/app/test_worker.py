@@ -31,7 +31,7 @@ def server_log(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def server(tmp_path: Path, server_log: Path) -> Iterator[str]:
-    """gunicorn with two workers, as deployed (threads as in deploy/gunicorn.conf.py)."""
+    """gunicorn with two workers, as deployed (threads as in app/gunicorn.conf.py)."""
     with live_server(demo_instance(tmp_path / "instance"), workers=2, log=server_log) as url:
         yield url
 

@@ -356,7 +356,7 @@ def _report(
     )
     ratios = {
         f"{base}_{figure}": _ratio(figures, base, figure)
-        for base in ("raw", "age")
+        for base in ("raw", "age", "sequoia")
         for figure in ("seal_mbps", "open_mbps", "seal_cpu_mbps", "open_cpu_mbps")
     }
     env_rss = max(
@@ -395,6 +395,10 @@ def _report(
         f"  (Argon2id: median of {KDF_RUNS}, INTERACTIVE = ops {params.ops}, "
         f"{params.mem // MIB} MiB)"
     )
+    if ratios["sequoia_seal_mbps"] is not None:
+        print("\nFor the record, the envelope against Sequoia (wall; CPU in brackets)")
+        for step in ("seal", "open"):
+            print(f"  envelope {step} / Sequoia {step:<24}{_pair(ratios, 'sequoia', step):>17}")
     return {
         "size_mib": size // MIB,
         "repeat": repeat,

@@ -54,6 +54,8 @@ def test_benchmark_runs_end_to_end_and_ends_with_its_figures() -> None:
     assert set(figures["envelope"]) == FIGURES
     assert set(figures["sequoia"]) == FIGURES
     assert set(figures["small_report_3_recipients"]) == {"ours_ms", "sequoia_ms"}
+    assert {f"sequoia_{step}_mbps" for step in ("seal", "open")} <= figures["ratios"].keys()
+    assert "envelope seal / Sequoia" in done.stdout
     assert set(figures["targets_met"]) == {
         "seal_ratio",
         "open_ratio",

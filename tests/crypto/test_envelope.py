@@ -154,9 +154,9 @@ def test_chunks_and_tags_follow_the_padded_inner_length(
     pushed: list[int] = []
     push = secretstream.Pusher.push
 
-    def recording_push(self: object, chunk: bytes, tag: int) -> memoryview:
+    def recording_push(self: object, chunk: bytes, tag: int, **into: memoryview) -> memoryview:
         pushed.append(tag)
-        return push(self, chunk, tag)  # type: ignore[no-any-return]
+        return push(self, chunk, tag, **into)  # type: ignore[no-any-return]
 
     monkeypatch.setattr(secretstream.Pusher, "push", recording_push)
 

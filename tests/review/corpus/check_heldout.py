@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from itertools import combinations
 from pathlib import Path
 
-CORPUS = Path(__file__).with_name("heldout.txt")  # the development set: seen and scored
-HELDOUT2 = Path(__file__).with_name("heldout2.txt")  # the current held-out set
-CORPORA = (CORPUS, HELDOUT2)
+CORPUS = Path(__file__).with_name("heldout.txt")  # a development set: seen and scored
+HELDOUT2 = Path(__file__).with_name("heldout2.txt")  # a development set: seen and scored
+HELDOUT3 = Path(__file__).with_name("heldout3.txt")  # the current held-out set
+CORPORA = (CORPUS, HELDOUT2, HELDOUT3)
 LANGUAGES = ("en", "ur", "ru")
 PREFIXES = {
     "person": r"P-[a-z0-9]+(?:-[a-z0-9]+)*",
@@ -227,7 +228,7 @@ def summarise(reports: list[Report]) -> None:
 
 
 def main() -> int:
-    """Parse, check and summarise each corpus named (both by default); exit 1 on any error."""
+    """Parse, check and summarise each corpus named (all three by default); exit 1 on any error."""
     paths = [Path(arg) for arg in sys.argv[1:]] or list(CORPORA)
     failed = False
     for path in paths:

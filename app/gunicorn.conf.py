@@ -1,6 +1,9 @@
 """gunicorn settings for Raazdar: loopback only, no request log, patient with slow Tor uploads.
 
-`raazdar serve` and the test suite run `gunicorn -c deploy/gunicorn.conf.py APP`.
+`raazdar serve` and the test suite run `gunicorn -c` on this file
+(`app.operations.serve.GUNICORN_CONF`). It ships inside the package, so an installed
+raazdar has it, and is package data, not a module: loading it sets
+RAAZDAR_RUN_KEY, which no import may do by accident.
 The environment chooses the addresses (RAAZDAR_BIND for the source listener,
 RAAZDAR_STAFF_BIND for the staff listener; each may list several, separated by
 commas), the number of worker processes (RAAZDAR_WORKERS) and threads per

@@ -1,0 +1,50 @@
+"""A new source's login row commits with their first submission, or not at all."""
+
+from __future__ import annotations
+
+import errno
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from app.db import Database
+from app.models import Item, SessionRow
+from app.store import EnvelopeStore
+from tests.app.support import Visitor
+
+
+def _count(app: Flask, model: type[Item] | type[SessionRow]) -> int:
+    database: Database = app.extensions["raazdar.db"]
+    with database.new_session() as session:
+        return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def test_a_first_submission_signs_in_with_a_login_row_committed_beside_its_items(
+    app: Flask, visitor: Visitor
+) -> None:
+    response = visitor.send(visitor.start(), message="the first report")
+
+    assert response.status_code == 303
+    assert _count(app, Item) == 1
+    assert _count(app, SessionRow) == 1
+    assert visitor.client.get("/account").status_code == 200  # signed in
+
+
+def test_a_submission_that_fails_before_its_commit_leaves_no_login(
+    app: Flask, visitor: Visitor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The login row is added to the submission's transaction, so it rolls back with it."""
+
+    def full_disk(_store: EnvelopeStore, _staged: object) -> list[Path]:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(EnvelopeStore, "publish_all", full_disk)
+
+    response = visitor.send(visitor.start(), message="a report that cannot be stored")
+
+    assert response.status_code == 503
+    assert _count(app, Item) == 0
+    assert _count(app, SessionRow) == 0
+    assert visitor.client.get("/account").status_code == 302  # not signed in
