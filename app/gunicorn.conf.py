@@ -1,7 +1,7 @@
 """gunicorn settings for Raazdar: loopback only, no request log, patient with slow Tor uploads.
 
 `raazdar serve` and the test suite run `gunicorn -c` on this file
-(`app.serve.GUNICORN_CONF`). It ships inside the package, so an installed
+(`app.operations.serve.GUNICORN_CONF`). It ships inside the package, so an installed
 raazdar has it, and is package data, not a module: loading it sets
 RAAZDAR_RUN_KEY, which no import may do by accident.
 The environment chooses the addresses (RAAZDAR_BIND for the source listener,

@@ -3,7 +3,7 @@
 New envelopes are written in a staging directory beside the store and renamed,
 when their database rows are about to commit, into a holding directory
 (`store/.arrivals`), so a failed request leaves nothing behind. Only the
-arrival sweep (`app.services.sweep`) moves them into the store itself: it
+arrival sweep (`app.operations.sweep`) moves them into the store itself: it
 re-creates every held envelope as a new file, in a random order, so that the
 creation and change times and the inode numbers the filesystem keeps say when
 the sweep ran, never when (or in which order) each envelope arrived. Until then
@@ -11,7 +11,7 @@ every held file is re-touched at each arrival, so their change times all say
 only when the latest one came. Access and modification times are kept at the
 epoch. Deleting overwrites a file before unlinking it, and the retention purge
 finds envelope files no row refers to and whatever a crash left in staging
-(see `app.services.retention`).
+(see `app.operations.retention`).
 """
 
 from __future__ import annotations

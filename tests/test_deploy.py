@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from app.serve import GUNICORN_CONF
+from app.operations.serve import GUNICORN_CONF
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"

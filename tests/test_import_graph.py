@@ -172,3 +172,99 @@ def test_nacl_and_cryptography_are_imported_in_crypto_only() -> None:
         and _imported_tops(p) & CRYPTO_ONLY
     ]
     assert outside == []
+
+
+# app/ is two houses on one core: the web app (the blueprints, their forms, and the
+# use-cases in `app.services` that they call) and the operations an operator runs
+# (`app.operations`, reached through the CLI). Views may run an operation; operations
+# never reach a view; the core (factory, config, models, store...) never loads an operation.
+WAYS_IN = ("app.source", "app.staff", "app.api", "app.cli")
+# The web use-cases that run an operation, and which: the dashboard's export and
+# reply-upload buttons run the bundle exchange the CLI runs, and it counts the items
+# retention calls unacknowledged. Every other use-case stays out of `app.operations`.
+SERVICES_RUN_OPERATIONS: dict[str, frozenset[str]] = {
+    "app.services.dashboard": frozenset({"app.operations.exchange", "app.operations.retention"}),
+}
+# What operations share with the web use-cases: the audit log, the request-free service
+# context, and resumable uploads (restarts recover them, retention expires them).
+SHARED_SERVICES = frozenset(
+    {"app.services.audit", "app.services.context", "app.services.resumable"}
+)
+
+
+def _imported_modules(path: Path, known: dict[str, Path]) -> set[str]:
+    """The project modules a file imports, wherever the import stands (functions included)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            for alias in node.names:
+                full = f"{node.module}.{alias.name}"
+                found.add(full if full in known else node.module)
+    return {name for name in found if name in known}
+
+
+def _within(name: str, *packages: str) -> bool:
+    return any(name == p or name.startswith(f"{p}.") for p in packages)
+
+
+def _imports_of(package: str) -> dict[str, set[str]]:
+    known = modules()
+    return {
+        name: _imported_modules(path, known)
+        for name, path in known.items()
+        if _within(name, package)
+    }
+
+
+def test_operations_never_import_a_blueprint_or_the_cli() -> None:
+    imports = _imports_of("app.operations")
+    assert {"app.operations.doctor", "app.operations.serve", "app.operations.tor.control"} <= set(
+        imports
+    )
+    reached = {m: sorted(t for t in ts if _within(t, *WAYS_IN)) for m, ts in imports.items()}
+    assert {m: ts for m, ts in reached.items() if ts} == {}
+
+
+def test_operations_share_only_the_building_blocks_of_the_web_use_cases() -> None:
+    used = {
+        module: sorted(
+            t for t in targets if _within(t, "app.services") and t not in SHARED_SERVICES
+        )
+        for module, targets in _imports_of("app.operations").items()
+    }
+    assert {m: ts for m, ts in used.items() if ts} == {}
+
+
+def test_web_use_cases_never_import_a_way_in() -> None:
+    imports = _imports_of("app.services")
+    assert "app.services.dashboard" in imports
+    reached = {m: sorted(t for t in ts if _within(t, *WAYS_IN)) for m, ts in imports.items()}
+    assert {m: ts for m, ts in reached.items() if ts} == {}
+
+
+def test_only_the_ways_in_and_the_listed_use_cases_run_operations() -> None:
+    """The factory, the models, the store... never load an operation; views and the CLI may."""
+    imports = _imports_of("app")
+    beyond = {
+        module: sorted(
+            t
+            for t in targets
+            if _within(t, "app.operations") and t not in SERVICES_RUN_OPERATIONS.get(module, ())
+        )
+        for module, targets in imports.items()
+        if not _within(module, "app.operations", *WAYS_IN)
+    }
+    assert {m: ts for m, ts in beyond.items() if ts} == {}
+    # Each permission is still used: a stale one would let a new import slip through.
+    for module, allowed in SERVICES_RUN_OPERATIONS.items():
+        assert allowed <= imports[module], module
+
+
+def test_the_private_tor_network_is_loaded_only_to_serve_the_demonstration() -> None:
+    """`raazdar serve --tor private` is the one way into it from app/; the tests use it too."""
+    loaders = {
+        m for m, ts in _imports_of("app").items() if "app.operations.tor.private_network" in ts
+    }
+    assert loaders == {"app.operations.serve"}

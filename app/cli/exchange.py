@@ -33,7 +33,7 @@ from app.cli.base import app_context, fail, main, reports_errors
 def export(instance: Path, out: Path, since: Any, resend: bool) -> None:
     """Write a signed export bundle of new items for the review workstation."""
     from app.db import db_session
-    from app.services.exchange import export_bundle
+    from app.operations.exchange import export_bundle
 
     if since and resend:
         raise click.UsageError("give --since or --resend, not both")
@@ -69,7 +69,7 @@ def import_replies(instance: Path, bundle: Path) -> None:
     """Apply a reply bundle from the review workstation: all of it, or nothing of it."""
     from app.db import db_session
     from app.errors import KeyringUnavailable
-    from app.services.exchange import BundleRefused, apply_reply_bundle
+    from app.operations.exchange import BundleRefused, apply_reply_bundle
     from app.services.refusals import reply_bundle_refusal
     from crypto import CryptoError
 

@@ -31,7 +31,7 @@ def init(
     instance: Path, demo: bool, manifest: Path | None, database_url: str | None, fast_kdf: bool
 ) -> None:
     """Create an instance: config, secret and signing keys, database, keyring."""
-    from app.setup import initialise
+    from app.operations.setup import initialise
 
     if demo == (manifest is not None):
         fail(
@@ -117,7 +117,7 @@ def serve(
     Ctrl-C (or SIGTERM) at any moment, start-up included, stops every tor
     started here and gunicorn, prints "stopped" and exits 0.
     """
-    from app.serve import serve as run
+    from app.operations.serve import serve as run
 
     status = run(
         instance,

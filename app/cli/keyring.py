@@ -21,7 +21,7 @@ def keyring() -> None:
 @reports_errors
 def show(instance: Path) -> None:
     """Print the manifest in force: version, dates, threshold, authorities and reviewers."""
-    from app.services.keyring_admin import describe
+    from app.operations.keyring_admin import describe
 
     with app_context(instance):
         info = describe()
@@ -95,9 +95,9 @@ def show(instance: Path) -> None:
 def install(instance: Path, file: Path) -> None:
     """Install FILE, a manifest signed offline, as the successor of the one in force."""
     from app.db import transaction
+    from app.operations.keyring_admin import MAX_BYTES, KeyringInstallError
+    from app.operations.keyring_admin import install as install_manifest
     from app.services.audit import CONSOLE
-    from app.services.keyring_admin import MAX_BYTES, KeyringInstallError
-    from app.services.keyring_admin import install as install_manifest
     from app.services.refusals import keyring_refusal
 
     with file.open("rb") as src:
@@ -165,7 +165,7 @@ def instance_info(instance: Path, output: Path | None) -> None:
     addresses and keys it lists before they sign.
     """
     from app.instance import InstancePaths, load_config
-    from app.rotation import instance_description, make_source_onion
+    from app.operations.rotation import instance_description, make_source_onion
 
     paths = InstancePaths(instance)
     config = load_config(paths)
@@ -180,6 +180,6 @@ def instance_info(instance: Path, output: Path | None) -> None:
 
 def _own_onions(instance: Path) -> tuple[str, ...]:
     from app.instance import InstancePaths
-    from app.rotation import onion_addresses
+    from app.operations.rotation import onion_addresses
 
     return onion_addresses(InstancePaths(instance))

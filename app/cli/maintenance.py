@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
     from sqlalchemy.orm import Session
 
-    from app.services.retention import PurgeReport
+    from app.operations.retention import PurgeReport
     from app.store import EnvelopeStore
 
 # Below this many files a progress bar would only flicker.
@@ -128,7 +128,7 @@ def migrate(instance: Path) -> None:
 def purge(instance: Path, dry_run: bool, include_unacknowledged: bool) -> None:
     """Delete what retention says is due: old items, expired sources, abandoned uploads, strays."""
     from app.models import today
-    from app.services.retention import purge as run_purge
+    from app.operations.retention import purge as run_purge
     from app.sessions import sweep as sweep_logins
 
     bar = _Bar()
@@ -218,8 +218,8 @@ def _say_purged(report: PurgeReport) -> None:
 @reports_errors
 def sweep(instance: Path, force: bool, hours: int | None) -> None:
     """Re-create new envelopes in random order so the disk dates them no finer than the period."""
+    from app.operations.sweep import sweep as run_sweep
     from app.services import audit, settings_admin
-    from app.services.sweep import sweep as run_sweep
 
     with _offline(instance) as (session, store):
         if hours is not None:
@@ -247,7 +247,7 @@ def sweep(instance: Path, force: bool, hours: int | None) -> None:
 def doctor(instance: Path) -> None:
     """Check the instance: permissions, database, keyring, exports, tor, logging, audit log."""
     from app.models import today
-    from app.services.doctor import Surroundings, diagnose, failed, settings
+    from app.operations.doctor import Surroundings, diagnose, failed, settings
 
     # Taken before the checks, which load gunicorn's config and an app (each sets a run key).
     where = Surroundings()

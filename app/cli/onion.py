@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from app.cli.base import app_context, main, reports_errors
-from app.tor.clients import StaffClients
+from app.operations.tor.clients import StaffClients
 
 RELOAD_HINT = (
     "a running `raazdar serve` picks this up on SIGHUP: `systemctl reload raazdar`, "

@@ -40,7 +40,7 @@ def signing_key(instance: Path) -> None:
     `raazdar keyring instance-info`.
     """
     from app.instance import InstancePaths
-    from app.rotation import rotate_signing_key
+    from app.operations.rotation import rotate_signing_key
 
     key = rotate_signing_key(InstancePaths(instance))
     _record(instance, "server-signing-key-rotated", key=key.to_text())
@@ -59,7 +59,7 @@ def signing_key(instance: Path) -> None:
 def secret_key(instance: Path) -> None:
     """Replace the secret key: every source and staff session ends at the next start."""
     from app.instance import InstancePaths
-    from app.rotation import rotate_secret_key
+    from app.operations.rotation import rotate_secret_key
 
     rotate_secret_key(InstancePaths(instance))
     _record(instance, "secret-key-rotated")
@@ -77,7 +77,7 @@ def secret_key(instance: Path) -> None:
 def onion(instance: Path) -> None:
     """Make the next source onion, published beside the old one until a keyring drops the old."""
     from app.instance import InstancePaths
-    from app.rotation import rotate_onion
+    from app.operations.rotation import rotate_onion
 
     address = rotate_onion(InstancePaths(instance))
     _record(instance, "source-onion-rotated", onion=address)

@@ -27,8 +27,8 @@ def server_info(instance: Path, out: Path | None) -> None:
     the fingerprint aloud against what `raazdar-review workspace init` prints.
     """
     from app.instance import InstancePaths, load_config
-    from app.rotation import server_info as describe_server
-    from app.services.keyring_admin import describe
+    from app.operations.keyring_admin import describe
+    from app.operations.rotation import server_info as describe_server
 
     paths = InstancePaths(instance)
     with app_context(instance):

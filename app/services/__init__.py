@@ -1,4 +1,7 @@
-"""Business logic: one function per thing a user does, called by the views and by the CLI.
+"""The web app's use-cases: one function per thing a user does, called by the views.
 
-Some of it only the CLI calls: doctor, retention, exchange, keyring administration.
+The CLI calls some of them too (staff accounts, settings, audit). What an operator runs
+(init, serve, tor, doctor, retention, sweep, bundle exchange, keyrings, rotation) lives
+in `app.operations`: views may call it, and of the use-cases here only the staff
+dashboard does (its export and reply upload, and retention's unacknowledged count).
 """

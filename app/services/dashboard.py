@@ -15,15 +15,16 @@ from sqlalchemy.orm import Session
 
 from app.errors import KeyringUnavailable
 from app.models import Item, Reply, Source, today
-from app.services import audit, retention
-from app.services.context import services
-from app.services.exchange import (
+from app.operations import retention
+from app.operations.exchange import (
     ApplySummary,
     BundleRefused,
     ExportSummary,
     apply_reply_bundle,
     export_bundle,
 )
+from app.services import audit
+from app.services.context import services
 from app.services.keys import public_keys
 from app.services.refusals import reply_bundle_refusal
 from crypto import CryptoError, VerificationError

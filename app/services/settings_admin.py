@@ -85,7 +85,7 @@ _RULES: Final[dict[str, Callable[[str, Any], Any]]] = {
     "upload_limit_mib": _number(UPLOAD_LIMIT_MIB, "MiB"),
     "retention_days": _number(RETENTION_DAYS, "days"),
     "source_expiry_days": _number(RETENTION_DAYS, "days"),
-    # Arrivals are dated no finer than this (app.services.sweep): an hour at the least.
+    # Arrivals are dated no finer than this (app.operations.sweep): an hour at the least.
     "sweep_hours": _number((1, 24), "hours"),
 }
 # Free text is recorded as changed, not quoted: the log is for who did what.

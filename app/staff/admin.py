@@ -15,7 +15,8 @@ from wtforms import Field
 from app.db import db_session, transaction
 from app.errors import AppError
 from app.models import StaffAccount
-from app.services import audit, keyring_admin, settings_admin, staff_admin
+from app.operations import keyring_admin
+from app.services import audit, settings_admin, staff_admin
 from app.settings import taxonomy
 from app.staff import bp
 from app.staff.admin_forms import (

@@ -24,8 +24,8 @@ from flask_babel import lazy_gettext as _l
 from app.db import db_session
 from app.errors import KeyringUnavailable, ThrottledError
 from app.models import StaffAccount
+from app.operations import doctor
 from app.services import dashboard as dashboard_service
-from app.services import doctor
 from app.services import staff as staff_service
 from app.services.context import services
 from app.staff import auth, bp
@@ -230,7 +230,7 @@ def _dashboard_page(
 def _server_card() -> dict[str, Any]:
     """What `raazdar server-info` prints, for the dashboard (nothing secret)."""
     from app.instance import load_config
-    from app.rotation import server_info
+    from app.operations.rotation import server_info
 
     paths = services().paths
     return server_info(paths, load_config(paths), None, ())

@@ -20,7 +20,7 @@ from app import create_app
 from app.config import config_for
 from app.demo import make_demo_keyring
 from app.models import today
-from app.setup import initialise
+from app.operations.setup import initialise
 from crypto import KdfParams, Metadata, SignedManifest
 from tests.app.api_support import ApiClient
 from tests.app.support import Visitor, demo_authorities

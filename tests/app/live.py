@@ -17,8 +17,8 @@ from pathlib import Path
 
 from app.demo import DEMO_PASSPHRASE
 from app.instance import InstancePaths
-from app.serve import GUNICORN_CONF
-from app.setup import initialise
+from app.operations.serve import GUNICORN_CONF
+from app.operations.setup import initialise
 from app.store import HOLDING_NAME
 from crypto import KdfParams, KeyFile, Metadata, PrivateKey, open_bytes
 

@@ -21,8 +21,8 @@ from hypothesis.errors import Unsatisfiable
 from sqlalchemy import select, update
 
 from app.models import Source, Throttle, UsedChallenge
+from app.operations.exchange import export_bundle, server_signing_key
 from app.services import api as api_service
-from app.services.exchange import export_bundle, server_signing_key
 from crypto import CryptoError, Fingerprint, Metadata, SigningKey, generate_codename, open_bytes
 from crypto.encoding import b64encode, canonical_json
 from crypto.exchange import read_export

@@ -11,7 +11,7 @@ from click.testing import CliRunner, Result
 from flask import Flask
 
 from app.cli import main
-from app.tor.clients import StaffClients
+from app.operations.tor.clients import StaffClients
 from crypto.onion import OnionServiceKey, parse_client_public, parse_private_line
 from tests.app.support import audit_trail
 

@@ -24,11 +24,11 @@ from app.demo import DEMO_PASSPHRASE, TIMESTAMP_KEY_NAME
 from app.instance import InstancePaths
 from app.keyring import load_keyring, timestamp_path
 from app.models import AuditEntry, Item, Source, today
-from app.serve import GUNICORN_CONF
+from app.operations.doctor import Check, Status, Surroundings, diagnose, failed
+from app.operations.serve import GUNICORN_CONF
+from app.operations.tor.control import Health, Tor
 from app.services import audit
-from app.services.doctor import Check, Status, Surroundings, diagnose, failed
 from app.store import EnvelopeStore
-from app.tor.control import Health, Tor
 from crypto.keyfile import KeyFile
 from crypto.timestamp import make_timestamp
 from tests.app.support import db_session

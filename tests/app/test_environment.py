@@ -22,9 +22,9 @@ from app import environment
 from app.cli import main
 from app.config import config_for
 from app.instance import InstanceConfig
-from app.services.doctor import Surroundings, settings
+from app.operations.doctor import Surroundings, settings
+from app.operations.setup import initialise
 from app.settings import DEFAULTS
-from app.setup import initialise
 from crypto import KdfParams
 from review.cli import cli as review_cli
 from submit.cli import cli as submit_cli

@@ -270,7 +270,7 @@ def test_every_flipped_byte_of_a_reply_bundle_is_refused_and_nothing_applied(
     exported: tuple[FlaskClient, Path], review: Review, instance: Path, tmp_path: Path, app: Flask
 ) -> None:
     from app.db import db_session
-    from app.services.exchange import apply_reply_bundle
+    from app.operations.exchange import apply_reply_bundle
 
     _, bundle = exported
     manifest, _ = review.read(bundle, tmp_path / "items")
@@ -363,8 +363,8 @@ def test_a_reply_is_staged_and_stored_owner_only_whatever_the_umask(
     import stat
 
     from app.db import db_session
+    from app.operations.exchange import apply_reply_bundle
     from app.services.context import services
-    from app.services.exchange import apply_reply_bundle
 
     _, bundle = exported
     manifest, _ = review.read(bundle, tmp_path / "items")
@@ -399,7 +399,7 @@ class _RacingFile(io.BytesIO):
             self.raced = True
             from sqlalchemy.orm import Session
 
-            from app.services.exchange import export_bundle
+            from app.operations.exchange import export_bundle
 
             engine = self.app.extensions["raazdar.db"].engine
             with Session(engine) as other:
@@ -412,7 +412,7 @@ def test_two_exports_at_once_never_share_a_number(
 ) -> None:
     from app.db import db_session
     from app.models import ExportHead
-    from app.services.exchange import ConcurrentExport, export_bundle
+    from app.operations.exchange import ConcurrentExport, export_bundle
 
     with app.app_context():
         racing = _RacingFile(app)

@@ -8,8 +8,8 @@ from flask import Flask
 
 from app import create_app
 from app.config import config_for
+from app.operations.setup import initialise
 from app.settings import set_setting
-from app.setup import initialise
 from crypto import KdfParams
 from tests.app.support import db_session
 

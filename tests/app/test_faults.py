@@ -30,8 +30,8 @@ from sqlalchemy.orm import sessionmaker
 from app import db as app_db
 from app.cli import main
 from app.instance import InstancePaths
-from app.serve import recover_uploads
-from app.services.doctor import Status, diagnose
+from app.operations.doctor import Status, diagnose
+from app.operations.serve import recover_uploads
 from app.services.sources import derive
 from app.store import UNHELD_AFTER, EnvelopeStore
 from crypto import Metadata

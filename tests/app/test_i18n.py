@@ -32,9 +32,9 @@ from flask.testing import FlaskClient
 
 from app import create_app
 from app.config import config_for
+from app.operations.setup import initialise
 from app.services.keys import public_keys
 from app.settings import DEFAULTS
-from app.setup import initialise
 from crypto import KdfParams, generate_codename
 
 ROOT = Path(__file__).resolve().parents[2]

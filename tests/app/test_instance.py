@@ -13,7 +13,7 @@ from app.cli import main
 from app.config import config_for
 from app.instance import InstancePaths, relative_database_url, resolve_database_url
 from app.models import today
-from app.services.doctor import Status, Surroundings, diagnose
+from app.operations.doctor import Status, Surroundings, diagnose
 
 
 def _absolute(instance: Path) -> None:

@@ -18,7 +18,7 @@ from app.demo import DEMO_PASSPHRASE
 from app.instance import InstancePaths, load_config
 from app.keyring import timestamp_path
 from app.models import today
-from app.rotation import onion_paths, pending_signing_path
+from app.operations.rotation import onion_paths, pending_signing_path
 from crypto import (
     CodenameParams,
     InstanceListing,

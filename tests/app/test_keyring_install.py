@@ -23,7 +23,7 @@ from app.cli import main
 from app.instance import InstancePaths
 from app.keyring import manifest_path
 from app.models import Item, today
-from app.services import keyring_admin
+from app.operations import keyring_admin
 from app.services.audit import entries
 from crypto import (
     AuthorityKey,

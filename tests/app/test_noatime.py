@@ -14,8 +14,8 @@ from app import create_app
 from app.config import config_for
 from app.db import Database
 from app.instance import InstancePaths
+from app.operations.exchange import server_signing_key
 from app.services.context import services
-from app.services.exchange import server_signing_key
 
 
 def test_starting_and_signing_leave_no_access_time_on_keys_and_config(instance: Path) -> None:

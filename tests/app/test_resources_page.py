@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app.models import today
-from app.services.doctor import Status, Surroundings, diagnose
+from app.operations.doctor import Status, Surroundings, diagnose
 from app.settings import RESOURCES_PLACEHOLDER_EN, RESOURCES_PLACEHOLDER_UR, set_setting
 from tests.app.support import Visitor, db_session
 from tests.app.test_staff_admin import Staff, add_account, staff_browser

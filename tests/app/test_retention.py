@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 from app.cli import main
 from app.instance import InstancePaths
 from app.models import AuditEntry, Item, Reply, Source, today
+from app.operations.retention import PurgeReport, at_risk, purge, unacknowledged
 from app.services import audit
-from app.services.retention import PurgeReport, at_risk, purge, unacknowledged
 from app.settings import set_setting
 from app.store import REPLY_WORK_PREFIX, EnvelopeStore
 from tests.app.support import db_session, row_counts

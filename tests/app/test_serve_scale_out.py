@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from app import serve as serve_module
 from app.cli import main
 from app.instance import InstancePaths
-from app.services import sweep
+from app.operations import serve as serve_module
+from app.operations import sweep
 from tests.app.live import demo_instance
 
 
@@ -31,7 +31,7 @@ def no_gunicorn(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     def popen(*_args: Any, **_kwargs: Any) -> Any:
         raise Started
 
-    monkeypatch.setattr("app.serve.subprocess.Popen", popen)
+    monkeypatch.setattr("app.operations.serve.subprocess.Popen", popen)
     handlers = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
     yield
     for signum, handler in handlers.items():

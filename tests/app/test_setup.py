@@ -19,7 +19,7 @@ from app.config import DemoConfig, ProductionConfig, config_for
 from app.demo import DEMO_PASSPHRASE
 from app.instance import InstancePaths
 from app.models import today
-from app.setup import initialise
+from app.operations.setup import initialise
 from crypto import KdfParams, KeyFile, SignedManifest
 
 

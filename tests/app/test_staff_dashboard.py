@@ -16,8 +16,8 @@ from werkzeug.test import TestResponse
 
 from app.instance import InstancePaths
 from app.models import Item, Reply, Source, today
-from app.services.doctor import tor_check
-from app.services.exchange import apply_reply_bundle
+from app.operations.doctor import tor_check
+from app.operations.exchange import apply_reply_bundle
 from crypto import Metadata, SigningKey, open_bytes, seal_bytes
 from crypto.exchange import (
     ExportManifest,

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from app.services.doctor import Status, Surroundings, tor_check
+from app.operations.doctor import Status, Surroundings, tor_check
 from tests.app.staff_support import login, make_staff, staff_client
 
 TOR = "/usr/sbin/tor"

@@ -19,7 +19,7 @@ from app.cli import main
 from app.config import config_for
 from app.instance import InstancePaths
 from app.models import AuditEntry, Throttle
-from app.services.sweep import compact, last_sweep, sweep
+from app.operations.sweep import compact, last_sweep, sweep
 from app.settings import get_setting
 from app.store import HOLDING_NAME, EnvelopeStore
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.services.doctor import Status, Surroundings, tor_check
+from app.operations.doctor import Status, Surroundings, tor_check
 
 
 def test_tor_off_is_named_as_such_not_as_a_server_to_start(tmp_path: Path) -> None:

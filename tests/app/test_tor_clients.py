@@ -7,8 +7,8 @@ from typing import Any, cast
 
 import pytest
 
-from app.tor.clients import StaffClients, StaffOnion
-from app.tor.control import Tor, TorError
+from app.operations.tor.clients import StaffClients, StaffOnion
+from app.operations.tor.control import Tor, TorError
 from crypto.onion import OnionServiceKey
 
 TARGET = "127.0.0.1:8081"

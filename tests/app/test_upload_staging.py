@@ -19,12 +19,12 @@ from flask import Flask
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from app import serve as serve_module
 from app.cli import main
 from app.instance import InstancePaths
 from app.models import Upload, today
+from app.operations import serve as serve_module
+from app.operations.retention import purge
 from app.services import resumable
-from app.services.retention import purge
 from app.store import EnvelopeStore
 from crypto import Metadata
 from tests.app.api_support import API, ApiClient
@@ -216,7 +216,7 @@ def test_serve_recovers_staging_before_it_starts_gunicorn(
     def popen(*_args: Any, **_kwargs: Any) -> Any:
         raise Started
 
-    monkeypatch.setattr("app.serve.subprocess.Popen", popen)
+    monkeypatch.setattr("app.operations.serve.subprocess.Popen", popen)
     handlers = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
     said: list[str] = []
     try:

@@ -34,7 +34,7 @@ from sqlalchemy import func, select
 from app import create_app
 from app.config import config_for
 from app.models import Item
-from app.setup import initialise
+from app.operations.setup import initialise
 from crypto import KdfParams, derive_source_keys, generate_codename
 from crypto.vault import Vault
 from submit import transport

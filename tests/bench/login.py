@@ -48,7 +48,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from app.setup import initialise
+from app.operations.setup import initialise
 from crypto import KdfParams
 from tests.app.flood import (
     Flood,

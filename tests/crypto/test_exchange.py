@@ -97,7 +97,7 @@ def test_the_first_bundle_follows_no_other() -> None:
 
 
 def test_extracted_items_are_owner_only_whatever_the_umask(tmp_path: Path) -> None:
-    # Reply bundles are unpacked into the server's store (`app.services.exchange`).
+    # Reply bundles are unpacked into the server's store (`app.operations.exchange`).
     key = SigningKey.generate()
     envelope = tmp_path / "e.rze"
     envelope.write_bytes(b"ciphertext")

@@ -11,7 +11,7 @@ from flask import Flask
 from app import create_app
 from app.config import config_for
 from app.demo import DEMO_PASSPHRASE
-from app.setup import initialise
+from app.operations.setup import initialise
 from crypto import KdfParams
 from review import workspace as ws
 from tests.review.support import Server, init_workspace

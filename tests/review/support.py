@@ -13,7 +13,7 @@ from flask import Flask
 from app.db import db_session
 from app.demo import DEMO_PASSPHRASE
 from app.instance import InstancePaths
-from app.services.exchange import ApplySummary, apply_reply_bundle, export_bundle
+from app.operations.exchange import ApplySummary, apply_reply_bundle, export_bundle
 from crypto import SigningKey
 from review.cli import cli
 from tests.app.support import FilePart, Visitor

@@ -132,7 +132,7 @@ def test_a_reply_bundle_the_server_refused_is_taken_back_and_sent_again_without_
 
     from app.models import Item
     from app.models import Source as ServerSource
-    from app.services.exchange import BundleRefused
+    from app.operations.exchange import BundleRefused
 
     sources = [server.submit("one source"), server.submit("another source")]
     assert review(workspace, "import", str(server.export(tmp_path / "e.rzb"))).exit_code == 0

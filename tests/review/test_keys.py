@@ -21,8 +21,8 @@ from flask import Flask
 from app import create_app
 from app.config import config_for
 from app.db import db_session
-from app.services import keyring_admin
-from app.setup import initialise
+from app.operations import keyring_admin
+from app.operations.setup import initialise
 from crypto import KdfParams, KeyFile, SignedManifest, SigningKey, open_envelope
 from crypto.errors import DecryptionError
 from crypto.workspace import WorkspaceKey

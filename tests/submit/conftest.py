@@ -10,7 +10,7 @@ from flask import Flask
 
 from app import create_app
 from app.config import config_for
-from app.setup import initialise
+from app.operations.setup import initialise
 from crypto import KdfParams
 from submit import uploads
 from tests.app.support import demo_authorities

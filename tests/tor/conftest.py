@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 from stem.control import EventType
 
-from app.tor.control import Tor
-from app.tor.private_network import PrivateNetwork
+from app.operations.tor.control import Tor
+from app.operations.tor.private_network import PrivateNetwork
 from tests.app.live import demo_instance, live_server
 
 log = logging.getLogger(__name__)

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 import requests
 
-from app.tor.control import Tor
-from app.tor.private_network import PrivateNetwork
+from app.operations.tor.control import Tor
+from app.operations.tor.private_network import PrivateNetwork
 from crypto import PrivateKey, open_bytes
 from crypto.onion import OnionServiceKey
 from tests.app.live import live_server, reviewer_key

@@ -44,9 +44,9 @@ import requests
 import stem
 from sqlalchemy import create_engine, text
 
-from app.setup import initialise
-from app.tor.control import Tor, TorError
-from app.tor.private_network import PrivateNetwork
+from app.operations.setup import initialise
+from app.operations.tor.control import Tor, TorError
+from app.operations.tor.private_network import PrivateNetwork
 from crypto import KdfParams
 from tests.app.live import _stop as stop_process
 from tests.app.live import free_port, stored_envelopes

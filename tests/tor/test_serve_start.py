@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from app.tor.control import TorError
-from app.tor.private_network import PrivateNetwork, StartCancelled
+from app.operations.tor.control import TorError
+from app.operations.tor.private_network import PrivateNetwork, StartCancelled
 from tests.app.live import demo_instance
 
 pytestmark = pytest.mark.tor

@@ -29,8 +29,8 @@ from click.testing import CliRunner
 from stem.control import EventType
 
 from app.cli import main
-from app.tor.control import Tor
-from app.tor.private_network import PrivateNetwork
+from app.operations.tor.control import Tor
+from app.operations.tor.private_network import PrivateNetwork
 from crypto.onion import parse_private_line
 from tests.app.live import demo_instance, free_port
 from tests.tor.conftest import Service

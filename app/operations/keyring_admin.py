@@ -23,7 +23,7 @@ from app.errors import AppError, InstanceError
 from app.instance import InstancePaths, load_config
 from app.keyring import KeyringState, fresh_timestamp, manifest_path, read_pinned
 from app.models import today as current_day
-from app.rotation import Promoted, check_listing, promote
+from app.operations.rotation import Promoted, check_listing, promote
 from app.services import audit
 from app.services.context import services
 from crypto import (

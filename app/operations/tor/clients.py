@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Final
 
 from app.errors import AppError
-from app.tor.control import Tor
+from app.operations.tor.control import Tor
 from crypto import CryptoError
 from crypto.onion import ClientAuthKey, OnionServiceKey, parse_client_public
 

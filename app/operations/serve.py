@@ -38,12 +38,13 @@ from typing import Any
 from app import environment
 from app.errors import AppError, ConfigError
 from app.instance import InstancePaths, load_config
-from app.rotation import NEXT_ONION_NAME, SOURCE_ONION_NAME
-from app.services import resumable, sweep
+from app.operations import sweep
+from app.operations.rotation import NEXT_ONION_NAME, SOURCE_ONION_NAME
+from app.operations.tor.clients import StaffClients, StaffOnion
+from app.operations.tor.control import Tor, TorError
+from app.services import resumable
 from app.services.resumable import Recovered
 from app.store import EnvelopeStore
-from app.tor.clients import StaffClients, StaffOnion
-from app.tor.control import Tor, TorError
 
 log = logging.getLogger(__name__)
 
@@ -233,7 +234,7 @@ def _start_tor(
         tor = Tor.launch(tor_dir / "data")
         say(f"tor started after {time.monotonic() - began:.1f} s")
     elif mode == "private":
-        from app.tor.private_network import PrivateNetwork
+        from app.operations.tor.private_network import PrivateNetwork
 
         say("starting the private Tor network on loopback (usually 30-60 s; Ctrl-C stops)")
         network = PrivateNetwork(tor_dir / "private-network", socks_port=socks_port)

@@ -15,7 +15,7 @@ from app.instance import InstancePaths, create_layout, write_private
 from app.keyring import pin_authorities, timestamp_path
 from app.migrate import upgrade
 from app.models import today
-from app.rotation import check_listing, instance_listing, make_source_onion
+from app.operations.rotation import check_listing, instance_listing, make_source_onion
 from app.settings import seed
 from crypto import CodenameParams, KdfParams, SignedManifest
 

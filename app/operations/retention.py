@@ -161,32 +161,7 @@ def purge(
     report.uploads = resumable.expire(session, store, today)
     try:
         deleted_sources = _delete_rows(session, policy, today, plan, report)
-        if include_unacknowledged:
-            # The operator's decision, on the record even when nothing was due.
-            audit.record(
-                session,
-                actor,
-                "purge-unacknowledged",
-                items=report.items,
-                never_exported=report.never_exported,
-                retention_days=policy.retention_days,
-            )
-        audit.record(
-            session,
-            actor,
-            "purge",
-            items=report.items,
-            never_exported=report.never_exported,
-            sources=report.sources,
-            replies=report.replies,
-            uploads=report.uploads,
-            orphans=report.orphans,
-            leftovers=report.leftovers,
-            missing=len(report.missing),
-            kept=report.kept,
-            retention_days=policy.retention_days,
-            source_expiry_days=policy.source_expiry_days,
-        )
+        _record_purge(session, actor, policy, report)
         session.commit()
     except BaseException:
         session.rollback()
@@ -196,6 +171,43 @@ def purge(
     doomed = [store.path(item_id) for item_id, _ in plan.items]
     doomed += [store.path(reply_id) for reply_id, owner in plan.replies if owner in deleted_sources]
     doomed += plan.orphans + plan.leftovers
+    report.failed += _destroy(store, doomed, progress)
+    return report
+
+
+def _record_purge(session: Session, actor: str, policy: Policy, report: PurgeReport) -> None:
+    """Put the purge in the audit log (and the choice to include unacknowledged items)."""
+    if report.include_unacknowledged:
+        # The operator's decision, on the record even when nothing was due.
+        audit.record(
+            session,
+            actor,
+            "purge-unacknowledged",
+            items=report.items,
+            never_exported=report.never_exported,
+            retention_days=policy.retention_days,
+        )
+    audit.record(
+        session,
+        actor,
+        "purge",
+        items=report.items,
+        never_exported=report.never_exported,
+        sources=report.sources,
+        replies=report.replies,
+        uploads=report.uploads,
+        orphans=report.orphans,
+        leftovers=report.leftovers,
+        missing=len(report.missing),
+        kept=report.kept,
+        retention_days=policy.retention_days,
+        source_expiry_days=policy.source_expiry_days,
+    )
+
+
+def _destroy(store: EnvelopeStore, doomed: list[Path], progress: Progress | None) -> int:
+    """Overwrite and remove each file; return how many could not be removed."""
+    failed = 0
     if progress is not None:
         progress.start(len(doomed))
     for path in doomed:
@@ -203,10 +215,10 @@ def purge(
             store.destroy(path)
         except OSError as exc:
             log.warning("could not remove a file: %s", exc.strerror or type(exc).__name__)
-            report.failed += 1
+            failed += 1
         if progress is not None:
             progress.advance()
-    return report
+    return failed
 
 
 def at_risk(session: Session, today: dt.date, within_days: int = AT_RISK_DAYS) -> int:

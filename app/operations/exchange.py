@@ -20,6 +20,7 @@ import contextlib
 import datetime as dt
 import logging
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -41,6 +42,7 @@ from crypto.exchange import (
     ChainLink,
     ExportEntry,
     ExportManifest,
+    ReplyManifest,
     new_bundle_id,
     read_replies,
     write_export,
@@ -205,30 +207,8 @@ def apply_reply_bundle(session: Session, src: BinaryIO) -> ApplySummary:
     deleted: list[str] = []
     try:
         paths = reader.extract(work / "items")
-        by_designation = {
-            s.designation: s
-            for s in session.execute(
-                select(Source).where(
-                    Source.designation.in_(
-                        {r.source for r in manifest.replies} | {n.source for n in manifest.notices}
-                    )
-                )
-            ).scalars()
-        }
-        refused = [
-            f"reply {entry.id}: {problem}"
-            for entry in manifest.replies
-            if (
-                problem := _reply_problem(
-                    paths[entry.id], by_designation.get(entry.source), reader.signer
-                )
-            )
-        ]
-        refused += [
-            f"notice for {n.source}: unknown source"
-            for n in manifest.notices
-            if n.source not in by_designation
-        ]
+        by_designation = _sources_named(session, manifest)
+        refused = _refusals(manifest, paths, by_designation, reader.signer)
         if refused:
             summary.refused = refused
             raise BundleRefused(manifest.bundle_id, refused)
@@ -266,6 +246,33 @@ def apply_reply_bundle(session: Session, src: BinaryIO) -> ApplySummary:
         svc.store.delete(item_id)
     summary.deleted = len(deleted)
     return summary
+
+
+def _sources_named(session: Session, manifest: ReplyManifest) -> dict[str, Source]:
+    """The sources the bundle's replies and notices name, by designation (unknown ones left out)."""
+    named = {r.source for r in manifest.replies} | {n.source for n in manifest.notices}
+    found = session.execute(select(Source).where(Source.designation.in_(named))).scalars()
+    return {s.designation: s for s in found}
+
+
+def _refusals(
+    manifest: ReplyManifest,
+    paths: Mapping[str, Path],
+    by_designation: Mapping[str, Source],
+    signer: VerifyKey,
+) -> list[str]:
+    """Why each reply or notice in the bundle cannot be applied (nothing if all can)."""
+    refused = [
+        f"reply {entry.id}: {problem}"
+        for entry in manifest.replies
+        if (problem := _reply_problem(paths[entry.id], by_designation.get(entry.source), signer))
+    ]
+    refused += [
+        f"notice for {n.source}: unknown source"
+        for n in manifest.notices
+        if n.source not in by_designation
+    ]
+    return refused
 
 
 def _reply_problem(path: Path, source: Source | None, signer: VerifyKey) -> str | None:

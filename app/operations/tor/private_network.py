@@ -1,5 +1,8 @@
 """A private Tor network on 127.0.0.1: one directory authority, three relays and a client.
 
+For the demonstration and the tests only: a real server launches or attaches to
+a tor on the Tor network (`app.operations.tor.control`) and never loads this module.
+
 Real onion services need a real Tor network; this one lives entirely on loopback,
 so the test suite and `raazdar serve --tor private` can publish and reach an
 onion service on a machine with no internet. Every tor started here names our
@@ -35,7 +38,7 @@ import stem
 import stem.connection
 import stem.control
 
-from app.tor.control import Tor, TorError
+from app.operations.tor.control import Tor, TorError
 
 log = logging.getLogger(__name__)
 

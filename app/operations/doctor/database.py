@@ -1,0 +1,144 @@
+"""The checks that read the database: secure delete, audit, retention, item files."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from app import db
+from app.config import Config
+from app.models import Item
+from app.operations import retention
+from app.operations.doctor.verdict import Check, Status, guarded
+from app.services import audit
+from app.settings import get_setting
+from app.store import EnvelopeStore
+
+
+def database_checks(config: Config, today: dt.date, store: EnvelopeStore) -> list[Check]:
+    """Run the checks that read the database, on an engine of their own."""
+    try:
+        engine = db.make_engine(config.DATABASE_URL)
+    except Exception as exc:  # a bad URL is a finding, not a crash
+        return [Check("database", Status.FAIL, f"cannot open the database: {exc}")]
+    try:
+        with Session(engine) as session:
+            return [
+                guarded("secure-delete", lambda: _secure_delete(session)),
+                guarded("audit", lambda: _audit(session)),
+                guarded("retention", lambda: _retention(session, today)),
+                guarded("acknowledgement", lambda: _acknowledgement(session, today)),
+                guarded("item-files", lambda: _item_files(session, store)),
+                guarded("resources", lambda: _resources(session)),
+            ]
+    finally:
+        engine.dispose()
+
+
+def _resources(session: Session) -> Check:
+    """Warn until an administrator has reviewed the legal-aid page for this instance."""
+    reviewed = bool(get_setting(session, "resources_reviewed"))
+    session.rollback()
+    if reviewed:
+        return Check("resources", Status.OK, "an administrator has reviewed the legal-aid page")
+    return Check(
+        "resources",
+        Status.WARN,
+        "the legal-aid page has not been reviewed: it shows generic guidance; add the "
+        "contacts you can vouch for and mark it reviewed in the staff admin settings",
+    )
+
+
+def _secure_delete(session: Session) -> Check:
+    """Check that SQLite overwrites deleted rows (PostgreSQL cannot be asked to)."""
+    if session.get_bind().dialect.name != "sqlite":
+        return Check(
+            "secure-delete",
+            Status.OK,
+            "PostgreSQL has no secure_delete: deleted rows stay in its files until VACUUM "
+            "reuses the space, and in its WAL and replicas; keep them on encrypted storage",
+        )
+    value = session.execute(text("PRAGMA secure_delete")).scalar()
+    session.rollback()
+    if value == 1:
+        return Check("secure-delete", Status.OK, "SQLite overwrites deleted rows (secure_delete)")
+    return Check(
+        "secure-delete",
+        Status.FAIL,
+        f"SQLite secure_delete is {value!r}, not 1: deleted rows stay readable in the file",
+    )
+
+
+def _audit(session: Session) -> Check:
+    """Check that the audit log's hash chain is whole."""
+    result = audit.verify(session)
+    session.rollback()
+    if not result.ok:
+        return Check("audit", Status.FAIL, f"the audit log was tampered with: {result.problem}")
+    return Check("audit", Status.OK, f"the audit chain of {result.entries} entries verifies")
+
+
+def _retention(session: Session, today: dt.date) -> Check:
+    """Warn when retention is about to delete items nobody has exported."""
+    count = retention.at_risk(session, today)
+    policy = retention.Policy.read(session)
+    session.rollback()
+    if count:
+        return Check(
+            "retention",
+            Status.WARN,
+            f"{count} item(s) not yet exported reach the end of retention within "
+            f"{retention.AT_RISK_DAYS} days (retention {policy.retention_days} days): "
+            "export them now with `raazdar export` or the staff dashboard",
+        )
+    return Check(
+        "retention",
+        Status.OK,
+        f"items are kept {policy.retention_days} days; none is near that unexported",
+    )
+
+
+def _acknowledgement(session: Session, today: dt.date) -> Check:
+    """Warn of items exported long ago that the review workstation never acknowledged."""
+    stale = retention.unacknowledged(session, today)
+    kept = retention.past_retention(session, today)
+    session.rollback()
+    days = retention.UNACKNOWLEDGED_DAYS
+    if not (stale or kept):
+        return Check(
+            "acknowledgement",
+            Status.OK,
+            f"no item exported {days} or more days ago waits for the workstation's acknowledgement",
+        )
+    parts = []
+    if stale:
+        parts.append(
+            f"{stale} item(s) exported {days} or more days ago were never acknowledged "
+            "by the review workstation: was an export bundle lost? "
+            "`raazdar-review exchange import` names missing bundles; "
+            "`raazdar export --resend` sends every such item again"
+        )
+    if kept:
+        parts.append(
+            f"{kept} item(s) past retention are kept because they were never acknowledged: "
+            "`raazdar purge --include-unacknowledged` deletes them, audited, if nobody needs them"
+        )
+    return Check("acknowledgement", Status.WARN, "; ".join(parts))
+
+
+def _item_files(session: Session, store: EnvelopeStore) -> Check:
+    """List the items whose envelope file is missing (lost in a crash): exports leave them out."""
+    with store.steady():
+        missing = [i for i in session.execute(select(Item.id)).scalars() if not store.exists(i)]
+    session.rollback()
+    if missing:
+        return Check(
+            "item-files",
+            Status.FAIL,
+            f"{len(missing)} item(s) have no envelope file, so exports leave them out: "
+            f"{', '.join(sorted(missing))}; restore the files from a backup of the store, "
+            "or ask the reviewers whether they have them already",
+        )
+    return Check("item-files", Status.OK, "every item has its envelope file")

@@ -1,0 +1,129 @@
+"""The store on disk: staging leftovers, filesystem kind, access times, the arrival sweep."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Final
+
+from app import db
+from app.config import Config
+from app.operations import sweep
+from app.operations.doctor.verdict import Check, Status
+from app.store import EnvelopeStore
+
+# Filesystems whose writes go to new blocks: an overwrite cannot reach the old ones.
+COPY_ON_WRITE: Final = frozenset({"btrfs", "zfs", "f2fs", "nilfs2", "bcachefs"})
+
+
+def staging_check(store: EnvelopeStore) -> Check:
+    """Check that nothing waits in staging between requests."""
+    left = store.leftovers(min_age=0)
+    if left:
+        return Check(
+            "staging",
+            Status.WARN,
+            f"{len(left)} file(s) or folder(s) in staging: an upload in progress, or "
+            "leftovers of a crash, which `raazdar purge` removes once they are a day old",
+        )
+    return Check("staging", Status.OK, "staging is empty")
+
+
+def filesystem_check(store: Path, mounts: Path) -> Check:
+    """Say whether overwriting a deleted envelope reaches its old bytes on this filesystem."""
+    kind = _filesystem_type(store, mounts)
+    if kind is None:
+        return Check("store", Status.OK, "could not tell the store's filesystem")
+    if kind in COPY_ON_WRITE:
+        return Check(
+            "store",
+            Status.WARN,
+            f"the store is on {kind}, which writes to new blocks: deleting an envelope "
+            "cannot overwrite its old bytes; use full-disk encryption and no snapshots",
+        )
+    return Check(
+        "store",
+        Status.OK,
+        f"the store is on {kind}: deletions overwrite in place "
+        "(an SSD may still keep old blocks: use full-disk encryption)",
+    )
+
+
+def atime_check(root: Path, mounts: Path) -> Check:
+    """Say whether reads leave their time on the instance's files (mount it with noatime)."""
+    mount = _mount(root, mounts)
+    if mount is None:
+        return Check("atime", Status.OK, "could not tell how the instance directory is mounted")
+    _kind, options = mount
+    if "noatime" in options:
+        return Check("atime", Status.OK, "the instance's filesystem is mounted noatime")
+    mode = "strictatime" if "strictatime" in options else "relatime"
+    return Check(
+        "atime",
+        Status.WARN,
+        f"the instance's filesystem records access times ({mode}): the first read of a "
+        "file after a change (an export, a source reading a reply) leaves its time; "
+        "mount it with noatime",
+    )
+
+
+def sweep_check(config: Config, store: EnvelopeStore, now: float) -> Check:
+    """Warn when the arrival sweep has not run in its period, so arrivals keep finer stamps."""
+    engine = db.make_engine(config.DATABASE_URL)
+    try:
+        every = sweep.period(engine)
+    finally:
+        engine.dispose()
+    hours = int(every.total_seconds() // 3600)
+    last = sweep.last_sweep(store)
+    held = len(store.held())
+    late = every + sweep.LATE_AFTER
+    if last is None and held:
+        return Check(
+            "sweep",
+            Status.WARN,
+            f"{held} new envelope(s) wait and no arrival sweep has ever run: their files "
+            "say when each arrived; enable raazdar-sweep.timer or run `raazdar sweep`",
+        )
+    if last is not None and now - last > late.total_seconds():
+        return Check(
+            "sweep",
+            Status.WARN,
+            f"the arrival sweep is overdue (period {hours} hour(s)), {held} envelope(s) wait: "
+            "their files say when each arrived; check raazdar-sweep.timer or run `raazdar sweep`",
+        )
+    return Check(
+        "sweep", Status.OK, f"the arrival sweep runs every {hours} hour(s); {held} waiting"
+    )
+
+
+def _filesystem_type(path: Path, mounts: Path) -> str | None:
+    """Return the type of the filesystem `path` lies on, from a mounts table."""
+    mount = _mount(path, mounts)
+    return mount[0] if mount else None
+
+
+def _mount(path: Path, mounts: Path) -> tuple[str, frozenset[str]] | None:
+    """Return the type and options of the filesystem `path` lies on, from a mounts table."""
+    try:
+        lines = mounts.read_text("utf-8").splitlines()
+    except OSError:
+        return None
+    target = str(path.resolve())
+    best: tuple[int, str, frozenset[str]] | None = None
+    for line in lines:
+        fields = line.split()
+        if len(fields) < 3:
+            continue
+        point = _unescape(fields[1])
+        inside = target == point or target.startswith(point.rstrip("/") + "/")
+        options = frozenset(fields[3].split(",")) if len(fields) > 3 else frozenset()
+        # The longest mount point wins; a later mount over the same point hides earlier ones.
+        if inside and (best is None or len(point) >= best[0]):
+            best = (len(point), fields[2], options)
+    return (best[1], best[2]) if best else None
+
+
+def _unescape(field: str) -> str:
+    """Undo the octal escapes (a space is `\\040`) of a mounts table."""
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)

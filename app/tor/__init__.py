@@ -1,1 +1,0 @@
-"""Tor, through stem: start or attach to tor, publish onion services, report health."""
