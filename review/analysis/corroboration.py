@@ -4,7 +4,9 @@ Each report's entities are one sealed record (`report_entities`, bound to the
 report number), rewritten whole on each change like its triage state: what the
 extractor found, what reviewers confirmed, rejected or added, and two sets of
 hashed word 5-grams of what the source wrote, for telling copies apart. Only
-the report number is in the clear.
+the report number is in the clear. A record names the scheme its 5-grams were
+hashed with (`HASHING`); one of an older scheme is hashed again from its report
+before it is compared with any other, since hashes of two schemes never match.
 
 Extraction runs at import, inside the import's transaction (the plaintext is in
 memory then, and nothing else needs to decrypt the blobs again), and can be re-run
@@ -34,7 +36,8 @@ import hashlib
 import json
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from itertools import combinations, islice, pairwise
 from typing import Any, Final
@@ -49,6 +52,10 @@ from review.workspace.search import normalize
 
 # Bumped when the extractor's rules change enough that `reextract` is worth running.
 EXTRACTOR_VERSION: Final = 1
+# How a record's 5-grams are hashed. Hashes of two schemes never compare, so a record
+# of an older one is hashed again from its report before it meets any other (`rehash`).
+# 1: blake2b of each 5-gram's text. 2: blake2b of each word, 5 of them combined.
+HASHING: Final = 2
 NEAR_DUPLICATE: Final = 0.5
 RARE_DF: Final = 3
 RARE_PHRASES: Final = 4
@@ -79,6 +86,7 @@ class Record:
     """One report's sealed entity record."""
 
     version: int = EXTRACTOR_VERSION
+    hashing: int = HASHING
     found: list[dict[str, Any]] = field(default_factory=list)
     decisions: dict[str, str] = field(default_factory=dict)
     added: list[dict[str, Any]] = field(default_factory=list)
@@ -89,6 +97,7 @@ class Record:
         """Serialise for sealing."""
         obj = {
             "version": self.version,
+            "hashing": self.hashing,
             "found": self.found,
             "decisions": self.decisions,
             "added": self.added,
@@ -103,6 +112,7 @@ class Record:
         obj: dict[str, Any] = json.loads(data)
         return cls(
             version=int(obj["version"]),
+            hashing=int(obj.get("hashing", 1)),  # records before the field are scheme 1
             found=list(obj["found"]),
             decisions=dict(obj["decisions"]),
             added=list(obj["added"]),
@@ -126,8 +136,14 @@ class Record:
                 out.append(Mention(e["kind"], e["key"], (e["text"],), designations, status))
         return out
 
-    def merge(self, contents: Iterable[Content]) -> None:
-        """Add what the extractor finds in `contents` (a report's text, fields and file names)."""
+    def merge(self, contents: Iterable[Content], words: WordHashes | None = None) -> None:
+        """Add what the extractor finds in `contents` (a report's text, fields and file names).
+
+        `words` carries word hashes from one report to the next within a run.
+        """
+        if self.hashing != HASHING:
+            raise ValueError("hash the record again (`rehash`) before adding to it")
+        words = WordHashes() if words is None else words
         found = {(e["kind"], e["key"]): e for e in self.found}
         for content in contents:
             text = content.searchable()
@@ -142,18 +158,70 @@ class Record:
                 if ent.designation and ent.designation not in entry["designations"]:
                     entry["designations"].append(ent.designation)
             message_ents = [e for e in ents if e.end <= len(content.message)]
-            hashed: dict[str, int] = {}  # most 5-grams are in both sets: hashed once
-            self.shingles |= _shingles(content.message, (), hashed)
-            self.phrases |= _shingles(content.message, message_ents, hashed)
+            self.shingles |= _shingles(content.message, (), words)
+            self.phrases |= _shingles(content.message, message_ents, words)
         self.found = list(found.values())
 
 
 def file_contents(u: Unlocked, contents: Mapping[int, Sequence[Content]]) -> None:
-    """Extract the entities of newly filed contents into their reports' records (in the import)."""
+    """Extract the entities of newly filed contents into their reports' records (in the import).
+
+    A report filed earlier whose record is of an older hashing scheme is hashed again
+    whole (its new items are in the workspace by now), so its hashes are all of one scheme.
+    """
+    words = WordHashes()
+    known = {
+        num for (num,) in u.conn.execute("SELECT report FROM report_entities") if num in contents
+    }
+    rows = []
     for num, parts in contents.items():
-        record = _load(u, num) or Record()
-        record.merge(parts)
-        _store(u, num, record)
+        record = _load(u, num) if num in known else None
+        if record is None:
+            record = Record()
+        elif record.hashing != HASHING:
+            record = _rehashed(u, num, record, words)
+        record.merge(parts, words)
+        rows.append((num, record))
+    _store_all(u, rows)
+
+
+def rehash(u: Unlocked, records: Mapping[int, Record]) -> dict[int, Record]:
+    """`records` with those of an older hashing scheme hashed again from their reports.
+
+    Those are stored too (inside the caller's transaction if there is one, with an audit
+    entry), so copies among reports filed before and after a change of scheme are found.
+    """
+    old = {num: r for num, r in records.items() if r.hashing != HASHING}
+    if not old:
+        return dict(records)
+    words = WordHashes()
+    new = {num: _rehashed(u, num, record, words) for num, record in sorted(old.items())}
+    with _transaction_unless_in_one(u):
+        _store_all(u, new.items())
+        audit.append(u, "entities-rehash", None, {"reports": sorted(new), "hashing": HASHING})
+    return {**records, **new}
+
+
+def _rehashed(u: Unlocked, num: int, old: Record, words: WordHashes) -> Record:
+    """`old` with its 5-gram hashes made again from the report; nothing else changes."""
+    fresh = Record()
+    fresh.merge(_report_parts(u, num), words)
+    return replace(old, hashing=HASHING, shingles=fresh.shingles, phrases=fresh.phrases)
+
+
+def _report_parts(u: Unlocked, num: int) -> list[Content]:
+    """What the extractor reads of a filed report: its contents and its files' names."""
+    view = read_report(u, num)  # raises NotFound before anything changes
+    return [*view.contents, *(Content(message=a.name) for a in view.attachments if a.name)]
+
+
+@contextmanager
+def _transaction_unless_in_one(u: Unlocked) -> Iterator[None]:
+    if u.conn.in_transaction:
+        yield
+    else:
+        with transaction(u.conn):
+            yield
 
 
 def reextract(u: Unlocked, nums: Iterable[int] | None = None) -> int:
@@ -164,16 +232,15 @@ def reextract(u: Unlocked, nums: Iterable[int] | None = None) -> int:
         else [r[0] for r in u.conn.execute("SELECT num FROM reports ORDER BY num")]
     )
     records = {}
+    words = WordHashes()
     for num in wanted:
-        view = read_report(u, num)  # raises NotFound before anything changes
-        parts = [*view.contents, *(Content(message=a.name) for a in view.attachments if a.name)]
+        parts = _report_parts(u, num)
         old = _load(u, num) or Record()
         record = Record(decisions=old.decisions, added=old.added)
-        record.merge(parts)
+        record.merge(parts, words)
         records[num] = record
     with transaction(u.conn):
-        for num, record in records.items():
-            _store(u, num, record)
+        _store_all(u, records.items())
         audit.append(u, "entities-extract", None, {"reports": wanted, "version": EXTRACTOR_VERSION})
     return len(records)
 
@@ -393,16 +460,18 @@ class Corpus:
 
     @classmethod
     def load(cls, u: Unlocked) -> Corpus:
-        """Unseal every report's entity record."""
-        facts = {}
-        sealed = dict(u.conn.execute("SELECT report, sealed FROM report_entities").fetchall())
-        for num, source, day in u.conn.execute("SELECT num, source, day FROM reports"):
-            record = (
-                Record.decode(u.key.open_record(sealed[num], entities_context(num)))
-                if num in sealed
-                else Record()
-            )
-            facts[num] = ReportFacts(num, source, dt.date.fromisoformat(day), record)
+        """Unseal every report's entity record (hashing old ones again first: `rehash`)."""
+        records = rehash(
+            u,
+            {
+                num: Record.decode(u.key.open_record(sealed, entities_context(num)))
+                for num, sealed in u.conn.execute("SELECT report, sealed FROM report_entities")
+            },
+        )
+        facts = {
+            num: ReportFacts(num, source, dt.date.fromisoformat(day), records.get(num, Record()))
+            for num, source, day in u.conn.execute("SELECT num, source, day FROM reports")
+        }
         return cls(facts, links.load_decisions(u))
 
     def source_group(self, num: int) -> int:
@@ -696,11 +765,17 @@ def _load(u: Unlocked, num: int) -> Record | None:
 
 
 def _store(u: Unlocked, num: int, record: Record) -> None:
-    sealed = u.key.seal_record(record.encode(), entities_context(num))
-    u.conn.execute(
+    _store_all(u, [(num, record)])
+
+
+def _store_all(u: Unlocked, records: Iterable[tuple[int, Record]]) -> None:
+    u.conn.executemany(
         "INSERT INTO report_entities VALUES (?, ?) ON CONFLICT(report) DO UPDATE"
         " SET sealed = excluded.sealed",
-        (num, sealed),
+        [
+            (num, u.key.seal_record(record.encode(), entities_context(num)))
+            for num, record in records
+        ],
     )
 
 
@@ -789,9 +864,47 @@ def _all_texts(g: Group) -> Iterable[str]:
         yield from texts
 
 
-def _shingles(
-    text: str, masked: Sequence[entities.Entity], hashed: dict[str, int] | None = None
-) -> set[int]:
+class WordHashes:
+    """Each folded word's 64-bit hash, kept for one run: most words recur across reports."""
+
+    def __init__(self) -> None:
+        # None for a word of punctuation only, which no 5-gram holds.
+        self._known: dict[str, int | None] = {}
+        self.masks: set[int] = set()
+
+    def of(self, words: Iterable[str]) -> list[int]:
+        """The hashes of `words` in order, punctuation-only words left out."""
+        known = self._known
+        out = []
+        for w in words:
+            h = known.get(w, 0)
+            if h == 0:
+                h = known[w] = self._hash(w)
+            if h is not None:
+                out.append(h)
+        return out
+
+    def _hash(self, word: str) -> int | None:
+        masked = "\x00" in word
+        if not masked and not _WORDY.search(word):
+            return None
+        # blake2b, not hash(): the hashes are kept, and str hashes change per process.
+        h = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "big") | 1
+        if masked:
+            self.masks.add(h)
+        return h
+
+
+# A 5-gram's hash is sum(word * _K**(4 - i)) mod 2**64, top 48 bits (_K odd, so each
+# position's term stays a bijection of its word); fewer than 5 words fold the same way.
+_K: Final = 0x9E3779B97F4A7C15
+_K2: Final = _K * _K % 2**64
+_K3: Final = _K2 * _K % 2**64
+_K4: Final = _K3 * _K % 2**64
+_MASK64: Final = 2**64 - 1
+
+
+def _shingles(text: str, masked: Sequence[entities.Entity], words: WordHashes) -> set[int]:
     """Hashed word 5-grams of normalised text, with the given entities masked out.
 
     Each masked entity stands as one word (`\x00kind`), put in its place between spaces
@@ -803,24 +916,28 @@ def _shingles(
         pieces += (text[at : ent.start], f" \x00{ent.kind} ")
         at = max(at, ent.end)
     pieces.append(text[at:])
-    words = normalize("".join(pieces)).split()
-    words = [w for w in words if "\x00" in w or _WORDY.search(w)]
-    if not words:
+    hs = words.of(normalize("".join(pieces)).split())
+    n = len(hs)
+    if n == 0:
         return set()
-    n = len(words)
-    starts: Sequence[int] = range(1) if n < _SHINGLE else range(n - _SHINGLE + 1)
-    if masked:  # a phrase is the source's own words: not one made mostly of entities
-        before = [0]  # masked words before each position
-        for w in words:
-            before.append(before[-1] + ("\x00" in w))
-        starts = [i for i in starts if before[min(i + _SHINGLE, n)] - before[i] <= 1]
-    blake2b, from_bytes = hashlib.blake2b, int.from_bytes
-    known = {} if hashed is None else hashed  # 5-grams already hashed (for the same text)
-    out = set()
-    for i in starts:
-        gram = " ".join(words[i : i + _SHINGLE])
-        h = known.get(gram)
-        if h is None:
-            h = known[gram] = from_bytes(blake2b(gram.encode(), digest_size=6).digest(), "big")
-        out.add(h)
-    return out
+    if n < _SHINGLE:
+        if masked and sum(x in words.masks for x in hs) > 1:
+            return set()  # a phrase is the source's own words: not one made of entities
+        h = 0
+        for x in hs:
+            h = (h * _K + x) & _MASK64
+        return {h >> 16}
+    grams = zip(hs, hs[1:], hs[2:], hs[3:], hs[4:], strict=False)
+    if not masked:
+        return {
+            ((a * _K4 + b * _K3 + c * _K2 + d * _K + e) & _MASK64) >> 16 for a, b, c, d, e in grams
+        }
+    before = [0]  # masked words before each position
+    masks = words.masks
+    for x in hs:
+        before.append(before[-1] + (x in masks))
+    return {
+        ((a * _K4 + b * _K3 + c * _K2 + d * _K + e) & _MASK64) >> 16
+        for i, (a, b, c, d, e) in enumerate(grams)
+        if before[i + _SHINGLE] - before[i] <= 1
+    }
