@@ -416,9 +416,10 @@ def _record(
     )
     for designation, key in manifest.sources.items():
         conn.execute("INSERT OR IGNORE INTO sources VALUES (?, ?)", (designation, key.to_text()))
-    new_reports = 0
     texts: dict[int, str] = {}
     contents: dict[int, list[Content]] = {}
+    # States of the reports this import makes, sealed once at the end of it.
+    fresh: dict[int, State] = {}
     for f in filed:
         e = f.entry
         row = conn.execute(
@@ -432,14 +433,9 @@ def _record(
                     (e.submission, e.source, e.day.isoformat()),
                 ).fetchone()[0]
             )
-            state = State()
-            conn.execute(
-                "UPDATE reports SET state = ? WHERE num = ?",
-                (seal_state(u, num, state), num),
-            )
+            fresh[num] = State()
             # The source learns that reviewers have it, unless told more already.
             notices.post(u, e.source, triage.NOTICES["new"], replace=False)
-            new_reports += 1
         else:
             num = int(row[0])
         sealed_info = (
@@ -460,13 +456,20 @@ def _record(
         if old is not None and old[0] and (path := drop(u.workspace, old[0])) is not None:
             superseded.append(path)
         if f.content is not None and e.kind == "report":
-            _source_answers(u, num, f.content)
+            if num in fresh:
+                fresh[num] = triage.from_source(fresh[num], f.content.fields)
+            else:
+                _source_answers(u, num, f.content)
         if f.content is not None:
             texts[num] = f"{texts.get(num, '')}\n{f.content.searchable()}"
             contents.setdefault(num, []).append(f.content)
+    conn.executemany(
+        "UPDATE reports SET state = ? WHERE num = ?",
+        [(seal_state(u, num, state), num) for num, state in fresh.items()],
+    )
     search.add_segment(u, texts)
     corroboration.file_contents(u, contents)
-    return new_reports
+    return len(fresh)
 
 
 def _source_answers(u: Unlocked, num: int, content: Content) -> None:
