@@ -864,44 +864,45 @@ def _all_texts(g: Group) -> Iterable[str]:
         yield from texts
 
 
+# A 5-gram's hash is sum(word * _K**(4 - i)) mod 2**64, top 48 bits (_K odd, so each
+# position's term stays a bijection of its word); fewer than 5 words fold the same way.
+_K: Final = 0x9E3779B97F4A7C15
+_MASK64: Final = 2**64 - 1
+_POWERS: Final = tuple(pow(_K, _SHINGLE - 1 - i, 2**64) for i in range(_SHINGLE))
+# A word's terms: its hash times each power above, mod 2**64 (the hash itself last).
+_Terms = tuple[int, ...]
+
+
 class WordHashes:
-    """Each folded word's 64-bit hash, kept for one run: most words recur across reports."""
+    """Each folded word's hash terms, kept for one run: most words recur across reports.
+
+    With each word's terms worked out once, a 5-gram's hash is four additions.
+    """
 
     def __init__(self) -> None:
-        # None for a word of punctuation only, which no 5-gram holds.
-        self._known: dict[str, int | None] = {}
+        # () for a word of punctuation only, which no 5-gram holds.
+        self._known: dict[str, _Terms] = {}
         self.masks: set[int] = set()
 
-    def of(self, words: Iterable[str]) -> list[int]:
-        """The hashes of `words` in order, punctuation-only words left out."""
+    def of(self, words: list[str]) -> list[_Terms]:
+        """The terms of `words` in order, punctuation-only words left out."""
         known = self._known
-        out = []
-        for w in words:
-            h = known.get(w, 0)
-            if h == 0:
-                h = known[w] = self._hash(w)
-            if h is not None:
-                out.append(h)
-        return out
+        terms = list(map(known.get, words))
+        if None in terms:
+            for i, t in enumerate(terms):
+                if t is None:
+                    terms[i] = known[words[i]] = self._terms(words[i])
+        return list(filter(None, terms))
 
-    def _hash(self, word: str) -> int | None:
+    def _terms(self, word: str) -> _Terms:
         masked = "\x00" in word
         if not masked and not _WORDY.search(word):
-            return None
+            return ()
         # blake2b, not hash(): the hashes are kept, and str hashes change per process.
         h = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "big") | 1
         if masked:
             self.masks.add(h)
-        return h
-
-
-# A 5-gram's hash is sum(word * _K**(4 - i)) mod 2**64, top 48 bits (_K odd, so each
-# position's term stays a bijection of its word); fewer than 5 words fold the same way.
-_K: Final = 0x9E3779B97F4A7C15
-_K2: Final = _K * _K % 2**64
-_K3: Final = _K2 * _K % 2**64
-_K4: Final = _K3 * _K % 2**64
-_MASK64: Final = 2**64 - 1
+        return tuple(h * k & _MASK64 for k in _POWERS)
 
 
 def _shingles(text: str, masked: Sequence[entities.Entity], words: WordHashes) -> set[int]:
@@ -916,10 +917,11 @@ def _shingles(text: str, masked: Sequence[entities.Entity], words: WordHashes) -
         pieces += (text[at : ent.start], f" \x00{ent.kind} ")
         at = max(at, ent.end)
     pieces.append(text[at:])
-    hs = words.of(normalize("".join(pieces)).split())
-    n = len(hs)
-    if n == 0:
+    terms = words.of(normalize("".join(pieces)).split())
+    if not terms:
         return set()
+    p4, p3, p2, p1, hs = zip(*terms, strict=True)
+    n = len(hs)
     if n < _SHINGLE:
         if masked and sum(x in words.masks for x in hs) > 1:
             return set()  # a phrase is the source's own words: not one made of entities
@@ -927,17 +929,15 @@ def _shingles(text: str, masked: Sequence[entities.Entity], words: WordHashes) -
         for x in hs:
             h = (h * _K + x) & _MASK64
         return {h >> 16}
-    grams = zip(hs, hs[1:], hs[2:], hs[3:], hs[4:], strict=False)
+    grams = zip(p4, p3[1:], p2[2:], p1[3:], hs[4:], strict=False)
     if not masked:
-        return {
-            ((a * _K4 + b * _K3 + c * _K2 + d * _K + e) & _MASK64) >> 16 for a, b, c, d, e in grams
-        }
+        return {((a + b + c + d + e) & _MASK64) >> 16 for a, b, c, d, e in grams}
     before = [0]  # masked words before each position
     masks = words.masks
     for x in hs:
         before.append(before[-1] + (x in masks))
     return {
-        ((a * _K4 + b * _K3 + c * _K2 + d * _K + e) & _MASK64) >> 16
+        ((a + b + c + d + e) & _MASK64) >> 16
         for i, (a, b, c, d, e) in enumerate(grams)
         if before[i + _SHINGLE] - before[i] <= 1
     }
