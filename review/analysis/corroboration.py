@@ -39,7 +39,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from itertools import combinations, islice, pairwise
+from itertools import combinations, compress, islice, pairwise
 from typing import Any, Final
 
 from review.analysis import entities, links
@@ -930,14 +930,17 @@ def _shingles(text: str, masked: Sequence[entities.Entity], words: WordHashes) -
             h = (h * _K + x) & _MASK64
         return {h >> 16}
     grams = zip(p4, p3[1:], p2[2:], p1[3:], hs[4:], strict=False)
+    hashes = [((a + b + c + d + e) & _MASK64) >> 16 for a, b, c, d, e in grams]
     if not masked:
-        return {((a + b + c + d + e) & _MASK64) >> 16 for a, b, c, d, e in grams}
-    before = [0]  # masked words before each position
-    masks = words.masks
-    for x in hs:
-        before.append(before[-1] + (x in masks))
-    return {
-        ((a + b + c + d + e) & _MASK64) >> 16
-        for i, (a, b, c, d, e) in enumerate(grams)
-        if before[i + _SHINGLE] - before[i] <= 1
-    }
+        return set(hashes)
+    # A phrase is the source's own words: the 5-grams starting from q - 4 to p hold both
+    # the masked words at p and q (and so are left out) when q - p < 5.
+    held = list(compress(range(n), map(words.masks.__contains__, hs)))
+    out: set[int] = set()
+    start = 0
+    for p, q in pairwise(held):
+        if q - p < _SHINGLE:
+            out.update(hashes[start : max(q - _SHINGLE + 1, start)])
+            start = max(start, p + 1)
+    out.update(hashes[start:])
+    return out
