@@ -39,7 +39,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from itertools import combinations, compress, islice, pairwise
+from itertools import chain, combinations, compress, islice, pairwise
 from typing import Any, Final
 
 from review.analysis import entities, links
@@ -882,7 +882,24 @@ class WordHashes:
     def __init__(self) -> None:
         # () for a word of punctuation only, which no 5-gram holds.
         self._known: dict[str, _Terms] = {}
+        # Each whitespace-separated token as written: the terms of its folded words.
+        self._tokens: dict[str, tuple[_Terms, ...]] = {}
         self.masks: set[int] = set()
+
+    def of_text(self, text: str) -> list[_Terms]:
+        """The terms of the words of `text` folded: `of(normalize(text).split())`.
+
+        Folding never joins or moves characters across whitespace, so each token as
+        written is folded once per run, and a text already seen is only looked up.
+        """
+        tokens = self._tokens
+        found = list(map(tokens.get, text.split()))
+        if None in found:
+            raw = text.split()
+            for i, t in enumerate(found):
+                if t is None:
+                    found[i] = tokens[raw[i]] = tuple(self.of(normalize(raw[i]).split()))
+        return list(chain.from_iterable(found))  # type: ignore[arg-type]
 
     def of(self, words: list[str]) -> list[_Terms]:
         """The terms of `words` in order, punctuation-only words left out."""
@@ -909,7 +926,7 @@ def _shingles(text: str, masked: Sequence[entities.Entity], words: WordHashes) -
     """Hashed word 5-grams of normalised text, with the given entities masked out.
 
     Each masked entity stands as one word (`\x00kind`), put in its place between spaces
-    before the text is folded, so the text is folded once, however many entities it has.
+    before the text is folded (token by token, each once per run: `WordHashes.of_text`).
     """
     pieces: list[str] = []
     at = 0
@@ -917,7 +934,7 @@ def _shingles(text: str, masked: Sequence[entities.Entity], words: WordHashes) -
         pieces += (text[at : ent.start], f" \x00{ent.kind} ")
         at = max(at, ent.end)
     pieces.append(text[at:])
-    terms = words.of(normalize("".join(pieces)).split())
+    terms = words.of_text("".join(pieces))
     if not terms:
         return set()
     p4, p3, p2, p1, hs = zip(*terms, strict=True)

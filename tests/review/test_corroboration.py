@@ -716,6 +716,23 @@ def test_shingles_equal_their_plain_reference(pieces: list[str], mask: bool) -> 
     assert corroboration._shingles(text, found, words) == _shingles_reference(text, found)
 
 
+@given(st.text(), st.lists(st.integers(0, 200), max_size=6), st.booleans())
+@settings(max_examples=500, deadline=None)
+def test_shingles_of_any_text_equal_their_plain_reference(
+    text: str, cuts: list[int], mask: bool
+) -> None:
+    """Folding token by token is folding the whole text, for any text and any masks."""
+    points = sorted({min(c, len(text)) for c in cuts})
+    masked = [
+        Entity("person", text[a:b], "k", a, b)
+        for a, b in zip(points[::2], points[1::2], strict=False)
+        if mask and a < b
+    ]
+    words = corroboration.WordHashes()
+    for _ in range(2):  # the second time, from what the first one kept
+        assert corroboration._shingles(text, masked, words) == _shingles_reference(text, masked)
+
+
 def _make_v1(u: ws.Unlocked, num: int, text: str) -> None:
     """Turn report `num`'s record into one written before hashing scheme 2 (no `hashing`)."""
     (sealed,) = u.conn.execute(
