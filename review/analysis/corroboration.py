@@ -4,7 +4,9 @@ Each report's entities are one sealed record (`report_entities`, bound to the
 report number), rewritten whole on each change like its triage state: what the
 extractor found, what reviewers confirmed, rejected or added, and two sets of
 hashed word 5-grams of what the source wrote, for telling copies apart. Only
-the report number is in the clear.
+the report number is in the clear. A record names the scheme its 5-grams were
+hashed with (`HASHING`); one of an older scheme is hashed again from its report
+before it is compared with any other, since hashes of two schemes never match.
 
 Extraction runs at import, inside the import's transaction (the plaintext is in
 memory then, and nothing else needs to decrypt the blobs again), and can be re-run
@@ -34,9 +36,10 @@ import hashlib
 import json
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from itertools import combinations, islice, pairwise
+from itertools import chain, combinations, compress, islice, pairwise
 from typing import Any, Final
 
 from review.analysis import entities, links
@@ -49,6 +52,10 @@ from review.workspace.search import normalize
 
 # Bumped when the extractor's rules change enough that `reextract` is worth running.
 EXTRACTOR_VERSION: Final = 1
+# How a record's 5-grams are hashed. Hashes of two schemes never compare, so a record
+# of an older one is hashed again from its report before it meets any other (`rehash`).
+# 1: blake2b of each 5-gram's text. 2: blake2b of each word, 5 of them combined.
+HASHING: Final = 2
 NEAR_DUPLICATE: Final = 0.5
 RARE_DF: Final = 3
 RARE_PHRASES: Final = 4
@@ -79,6 +86,7 @@ class Record:
     """One report's sealed entity record."""
 
     version: int = EXTRACTOR_VERSION
+    hashing: int = HASHING
     found: list[dict[str, Any]] = field(default_factory=list)
     decisions: dict[str, str] = field(default_factory=dict)
     added: list[dict[str, Any]] = field(default_factory=list)
@@ -89,6 +97,7 @@ class Record:
         """Serialise for sealing."""
         obj = {
             "version": self.version,
+            "hashing": self.hashing,
             "found": self.found,
             "decisions": self.decisions,
             "added": self.added,
@@ -103,6 +112,7 @@ class Record:
         obj: dict[str, Any] = json.loads(data)
         return cls(
             version=int(obj["version"]),
+            hashing=int(obj.get("hashing", 1)),  # records before the field are scheme 1
             found=list(obj["found"]),
             decisions=dict(obj["decisions"]),
             added=list(obj["added"]),
@@ -126,8 +136,14 @@ class Record:
                 out.append(Mention(e["kind"], e["key"], (e["text"],), designations, status))
         return out
 
-    def merge(self, contents: Iterable[Content]) -> None:
-        """Add what the extractor finds in `contents` (a report's text, fields and file names)."""
+    def merge(self, contents: Iterable[Content], words: WordHashes | None = None) -> None:
+        """Add what the extractor finds in `contents` (a report's text, fields and file names).
+
+        `words` carries word hashes from one report to the next within a run.
+        """
+        if self.hashing != HASHING:
+            raise ValueError("hash the record again (`rehash`) before adding to it")
+        words = WordHashes() if words is None else words
         found = {(e["kind"], e["key"]): e for e in self.found}
         for content in contents:
             text = content.searchable()
@@ -142,18 +158,70 @@ class Record:
                 if ent.designation and ent.designation not in entry["designations"]:
                     entry["designations"].append(ent.designation)
             message_ents = [e for e in ents if e.end <= len(content.message)]
-            hashed: dict[str, int] = {}  # most 5-grams are in both sets: hashed once
-            self.shingles |= _shingles(content.message, (), hashed)
-            self.phrases |= _shingles(content.message, message_ents, hashed)
+            self.shingles |= _shingles(content.message, (), words)
+            self.phrases |= _shingles(content.message, message_ents, words)
         self.found = list(found.values())
 
 
 def file_contents(u: Unlocked, contents: Mapping[int, Sequence[Content]]) -> None:
-    """Extract the entities of newly filed contents into their reports' records (in the import)."""
+    """Extract the entities of newly filed contents into their reports' records (in the import).
+
+    A report filed earlier whose record is of an older hashing scheme is hashed again
+    whole (its new items are in the workspace by now), so its hashes are all of one scheme.
+    """
+    words = WordHashes()
+    known = {
+        num for (num,) in u.conn.execute("SELECT report FROM report_entities") if num in contents
+    }
+    rows = []
     for num, parts in contents.items():
-        record = _load(u, num) or Record()
-        record.merge(parts)
-        _store(u, num, record)
+        record = _load(u, num) if num in known else None
+        if record is None:
+            record = Record()
+        elif record.hashing != HASHING:
+            record = _rehashed(u, num, record, words)
+        record.merge(parts, words)
+        rows.append((num, record))
+    _store_all(u, rows)
+
+
+def rehash(u: Unlocked, records: Mapping[int, Record]) -> dict[int, Record]:
+    """`records` with those of an older hashing scheme hashed again from their reports.
+
+    Those are stored too (inside the caller's transaction if there is one, with an audit
+    entry), so copies among reports filed before and after a change of scheme are found.
+    """
+    old = {num: r for num, r in records.items() if r.hashing != HASHING}
+    if not old:
+        return dict(records)
+    words = WordHashes()
+    new = {num: _rehashed(u, num, record, words) for num, record in sorted(old.items())}
+    with _transaction_unless_in_one(u):
+        _store_all(u, new.items())
+        audit.append(u, "entities-rehash", None, {"reports": sorted(new), "hashing": HASHING})
+    return {**records, **new}
+
+
+def _rehashed(u: Unlocked, num: int, old: Record, words: WordHashes) -> Record:
+    """`old` with its 5-gram hashes made again from the report; nothing else changes."""
+    fresh = Record()
+    fresh.merge(_report_parts(u, num), words)
+    return replace(old, hashing=HASHING, shingles=fresh.shingles, phrases=fresh.phrases)
+
+
+def _report_parts(u: Unlocked, num: int) -> list[Content]:
+    """What the extractor reads of a filed report: its contents and its files' names."""
+    view = read_report(u, num)  # raises NotFound before anything changes
+    return [*view.contents, *(Content(message=a.name) for a in view.attachments if a.name)]
+
+
+@contextmanager
+def _transaction_unless_in_one(u: Unlocked) -> Iterator[None]:
+    if u.conn.in_transaction:
+        yield
+    else:
+        with transaction(u.conn):
+            yield
 
 
 def reextract(u: Unlocked, nums: Iterable[int] | None = None) -> int:
@@ -164,16 +232,15 @@ def reextract(u: Unlocked, nums: Iterable[int] | None = None) -> int:
         else [r[0] for r in u.conn.execute("SELECT num FROM reports ORDER BY num")]
     )
     records = {}
+    words = WordHashes()
     for num in wanted:
-        view = read_report(u, num)  # raises NotFound before anything changes
-        parts = [*view.contents, *(Content(message=a.name) for a in view.attachments if a.name)]
+        parts = _report_parts(u, num)
         old = _load(u, num) or Record()
         record = Record(decisions=old.decisions, added=old.added)
-        record.merge(parts)
+        record.merge(parts, words)
         records[num] = record
     with transaction(u.conn):
-        for num, record in records.items():
-            _store(u, num, record)
+        _store_all(u, records.items())
         audit.append(u, "entities-extract", None, {"reports": wanted, "version": EXTRACTOR_VERSION})
     return len(records)
 
@@ -393,16 +460,18 @@ class Corpus:
 
     @classmethod
     def load(cls, u: Unlocked) -> Corpus:
-        """Unseal every report's entity record."""
-        facts = {}
-        sealed = dict(u.conn.execute("SELECT report, sealed FROM report_entities").fetchall())
-        for num, source, day in u.conn.execute("SELECT num, source, day FROM reports"):
-            record = (
-                Record.decode(u.key.open_record(sealed[num], entities_context(num)))
-                if num in sealed
-                else Record()
-            )
-            facts[num] = ReportFacts(num, source, dt.date.fromisoformat(day), record)
+        """Unseal every report's entity record (hashing old ones again first: `rehash`)."""
+        records = rehash(
+            u,
+            {
+                num: Record.decode(u.key.open_record(sealed, entities_context(num)))
+                for num, sealed in u.conn.execute("SELECT report, sealed FROM report_entities")
+            },
+        )
+        facts = {
+            num: ReportFacts(num, source, dt.date.fromisoformat(day), records.get(num, Record()))
+            for num, source, day in u.conn.execute("SELECT num, source, day FROM reports")
+        }
         return cls(facts, links.load_decisions(u))
 
     def source_group(self, num: int) -> int:
@@ -696,11 +765,17 @@ def _load(u: Unlocked, num: int) -> Record | None:
 
 
 def _store(u: Unlocked, num: int, record: Record) -> None:
-    sealed = u.key.seal_record(record.encode(), entities_context(num))
-    u.conn.execute(
+    _store_all(u, [(num, record)])
+
+
+def _store_all(u: Unlocked, records: Iterable[tuple[int, Record]]) -> None:
+    u.conn.executemany(
         "INSERT INTO report_entities VALUES (?, ?) ON CONFLICT(report) DO UPDATE"
         " SET sealed = excluded.sealed",
-        (num, sealed),
+        [
+            (num, u.key.seal_record(record.encode(), entities_context(num)))
+            for num, record in records
+        ],
     )
 
 
@@ -789,13 +864,69 @@ def _all_texts(g: Group) -> Iterable[str]:
         yield from texts
 
 
-def _shingles(
-    text: str, masked: Sequence[entities.Entity], hashed: dict[str, int] | None = None
-) -> set[int]:
+# A 5-gram's hash is sum(word * _K**(4 - i)) mod 2**64, top 48 bits (_K odd, so each
+# position's term stays a bijection of its word); fewer than 5 words fold the same way.
+_K: Final = 0x9E3779B97F4A7C15
+_MASK64: Final = 2**64 - 1
+_POWERS: Final = tuple(pow(_K, _SHINGLE - 1 - i, 2**64) for i in range(_SHINGLE))
+# A word's terms: its hash times each power above, mod 2**64 (the hash itself last).
+_Terms = tuple[int, ...]
+
+
+class WordHashes:
+    """Each folded word's hash terms, kept for one run: most words recur across reports.
+
+    With each word's terms worked out once, a 5-gram's hash is four additions.
+    """
+
+    def __init__(self) -> None:
+        # () for a word of punctuation only, which no 5-gram holds.
+        self._known: dict[str, _Terms] = {}
+        # Each whitespace-separated token as written: the terms of its folded words.
+        self._tokens: dict[str, tuple[_Terms, ...]] = {}
+        self.masks: set[int] = set()
+
+    def of_text(self, text: str) -> list[_Terms]:
+        """The terms of the words of `text` folded: `of(normalize(text).split())`.
+
+        Folding never joins or moves characters across whitespace, so each token as
+        written is folded once per run, and a text already seen is only looked up.
+        """
+        tokens = self._tokens
+        found = list(map(tokens.get, text.split()))
+        if None in found:
+            raw = text.split()
+            for i, t in enumerate(found):
+                if t is None:
+                    found[i] = tokens[raw[i]] = tuple(self.of(normalize(raw[i]).split()))
+        return list(chain.from_iterable(found))  # type: ignore[arg-type]
+
+    def of(self, words: list[str]) -> list[_Terms]:
+        """The terms of `words` in order, punctuation-only words left out."""
+        known = self._known
+        terms = list(map(known.get, words))
+        if None in terms:
+            for i, t in enumerate(terms):
+                if t is None:
+                    terms[i] = known[words[i]] = self._terms(words[i])
+        return list(filter(None, terms))
+
+    def _terms(self, word: str) -> _Terms:
+        masked = "\x00" in word
+        if not masked and not _WORDY.search(word):
+            return ()
+        # blake2b, not hash(): the hashes are kept, and str hashes change per process.
+        h = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "big") | 1
+        if masked:
+            self.masks.add(h)
+        return tuple(h * k & _MASK64 for k in _POWERS)
+
+
+def _shingles(text: str, masked: Sequence[entities.Entity], words: WordHashes) -> set[int]:
     """Hashed word 5-grams of normalised text, with the given entities masked out.
 
     Each masked entity stands as one word (`\x00kind`), put in its place between spaces
-    before the text is folded, so the text is folded once, however many entities it has.
+    before the text is folded (token by token, each once per run: `WordHashes.of_text`).
     """
     pieces: list[str] = []
     at = 0
@@ -803,24 +934,30 @@ def _shingles(
         pieces += (text[at : ent.start], f" \x00{ent.kind} ")
         at = max(at, ent.end)
     pieces.append(text[at:])
-    words = normalize("".join(pieces)).split()
-    words = [w for w in words if "\x00" in w or _WORDY.search(w)]
-    if not words:
+    terms = words.of_text("".join(pieces))
+    if not terms:
         return set()
-    n = len(words)
-    starts: Sequence[int] = range(1) if n < _SHINGLE else range(n - _SHINGLE + 1)
-    if masked:  # a phrase is the source's own words: not one made mostly of entities
-        before = [0]  # masked words before each position
-        for w in words:
-            before.append(before[-1] + ("\x00" in w))
-        starts = [i for i in starts if before[min(i + _SHINGLE, n)] - before[i] <= 1]
-    blake2b, from_bytes = hashlib.blake2b, int.from_bytes
-    known = {} if hashed is None else hashed  # 5-grams already hashed (for the same text)
-    out = set()
-    for i in starts:
-        gram = " ".join(words[i : i + _SHINGLE])
-        h = known.get(gram)
-        if h is None:
-            h = known[gram] = from_bytes(blake2b(gram.encode(), digest_size=6).digest(), "big")
-        out.add(h)
+    p4, p3, p2, p1, hs = zip(*terms, strict=True)
+    n = len(hs)
+    if n < _SHINGLE:
+        if masked and sum(x in words.masks for x in hs) > 1:
+            return set()  # a phrase is the source's own words: not one made of entities
+        h = 0
+        for x in hs:
+            h = (h * _K + x) & _MASK64
+        return {h >> 16}
+    grams = zip(p4, p3[1:], p2[2:], p1[3:], hs[4:], strict=False)
+    hashes = [((a + b + c + d + e) & _MASK64) >> 16 for a, b, c, d, e in grams]
+    if not masked:
+        return set(hashes)
+    # A phrase is the source's own words: the 5-grams starting from q - 4 to p hold both
+    # the masked words at p and q (and so are left out) when q - p < 5.
+    held = list(compress(range(n), map(words.masks.__contains__, hs)))
+    out: set[int] = set()
+    start = 0
+    for p, q in pairwise(held):
+        if q - p < _SHINGLE:
+            out.update(hashes[start : max(q - _SHINGLE + 1, start)])
+            start = max(start, p + 1)
+    out.update(hashes[start:])
     return out

@@ -161,6 +161,8 @@ def _file_all(
         PublicKey.from_text(text).fingerprint.key_id: reviewer
         for reviewer, text in u.conn.execute("SELECT reviewer, encryption_key FROM reviewer_keys")
     }
+    # Worked out once: each derivation of a public key costs a scalar multiplication.
+    workspace_key = u.key.public_key
     written: list[Path] = []
     superseded: list[Path] = []
     # Inline blobs wait in memory for the transaction; past this, blobs are files.
@@ -175,7 +177,9 @@ def _file_all(
                 summary.already += 1
                 continue
             inline = inline_left > 0
-            result = _file_one(u, entry, envelope, mine, others, written, inline=inline)
+            result = _file_one(
+                u, entry, envelope, (mine, others, workspace_key), written, inline=inline
+            )
             if result.problem is not None:
                 summary.problems.append(f"item {entry.id}: {result.problem}")
             if result.status == "filed" or entry.id not in known:
@@ -215,12 +219,16 @@ def _file_one(
     u: Unlocked,
     entry: ExportEntry,
     envelope: bytes | Path,
-    mine: dict[bytes, PrivateKey],
-    others: dict[bytes, str],
+    keys: tuple[dict[bytes, PrivateKey], dict[bytes, str], PublicKey],
     written: list[Path],
     *,
     inline: bool,
 ) -> _Filed:
+    """Re-seal one item to `keys`' workspace key with whichever of mine opens it.
+
+    `keys` is (my keys by key id, other reviewers by key id, the workspace's public key).
+    """
+    mine, others, workspace_key = keys
     try:
         with _source(envelope) as src:
             key_ids = [s.key_id for s in read_header(src).stanzas]
@@ -243,13 +251,13 @@ def _file_one(
         with _source(envelope) as src:
             if inline and _size(envelope) <= INLINE_MAX:
                 out = io.BytesIO()
-                opened, text = _reseal(src, out, usable, u.key.public_key, capture)
+                opened, text = _reseal(src, out, usable, workspace_key, capture)
                 data: bytes | None = out.getvalue()
             else:
                 path, dst = create_file(u.workspace, blob)
                 written.append(path)
                 with dst:
-                    opened, text = _reseal(src, dst, usable, u.key.public_key, capture)
+                    opened, text = _reseal(src, dst, usable, workspace_key, capture)
                     dst.flush()
                     os.fsync(dst.fileno())
                 data = None
@@ -416,9 +424,10 @@ def _record(
     )
     for designation, key in manifest.sources.items():
         conn.execute("INSERT OR IGNORE INTO sources VALUES (?, ?)", (designation, key.to_text()))
-    new_reports = 0
     texts: dict[int, str] = {}
     contents: dict[int, list[Content]] = {}
+    # States of the reports this import makes, sealed once at the end of it.
+    fresh: dict[int, State] = {}
     for f in filed:
         e = f.entry
         row = conn.execute(
@@ -432,14 +441,9 @@ def _record(
                     (e.submission, e.source, e.day.isoformat()),
                 ).fetchone()[0]
             )
-            state = State()
-            conn.execute(
-                "UPDATE reports SET state = ? WHERE num = ?",
-                (seal_state(u, num, state), num),
-            )
+            fresh[num] = State()
             # The source learns that reviewers have it, unless told more already.
             notices.post(u, e.source, triage.NOTICES["new"], replace=False)
-            new_reports += 1
         else:
             num = int(row[0])
         sealed_info = (
@@ -460,13 +464,20 @@ def _record(
         if old is not None and old[0] and (path := drop(u.workspace, old[0])) is not None:
             superseded.append(path)
         if f.content is not None and e.kind == "report":
-            _source_answers(u, num, f.content)
+            if num in fresh:
+                fresh[num] = triage.from_source(fresh[num], f.content.fields)
+            else:
+                _source_answers(u, num, f.content)
         if f.content is not None:
             texts[num] = f"{texts.get(num, '')}\n{f.content.searchable()}"
             contents.setdefault(num, []).append(f.content)
+    conn.executemany(
+        "UPDATE reports SET state = ? WHERE num = ?",
+        [(seal_state(u, num, state), num) for num, state in fresh.items()],
+    )
     search.add_segment(u, texts)
     corroboration.file_contents(u, contents)
-    return new_reports
+    return len(fresh)
 
 
 def _source_answers(u: Unlocked, num: int, content: Content) -> None:

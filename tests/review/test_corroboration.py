@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -17,9 +18,11 @@ from review import workspace as ws
 from review.analysis import corroboration, entities, entity_names, links
 from review.analysis.corroboration import Corpus, shared_entities
 from review.analysis.entities import Entity
+from review.casework.reports import Content
 from review.errors import InvalidValue, NotFound
 from review.intake.importer import import_bundle
 from review.workspace import audit
+from review.workspace.schema import transaction
 from review.workspace.search import normalize
 from tests.app.support import form
 from tests.review.support import Server, Source, all_bytes, review
@@ -647,19 +650,38 @@ def test_confirmed_pairs_join_a_weak_key_and_only_some_pairs_are_listed() -> Non
     ]
 
 
-def _shingles_reference(text: str, masked: Sequence[Entity]) -> set[int]:
-    """The first, plainest form of the shingles: a reference the fast one must equal."""
+def _words_reference(text: str, masked: Sequence[Entity]) -> list[str]:
+    """The words 5-grams are made of: masked entities as one word each, no punctuation."""
     for ent in sorted(masked, key=lambda e: e.start, reverse=True):
         text = f"{text[: ent.start]} \x00{ent.kind} {text[ent.end :]}"
-    words = [w for w in normalize(text).split() if any(c.isalnum() for c in w) or "\x00" in w]
-    if not words:
-        return set()
+    return [w for w in normalize(text).split() if any(c.isalnum() for c in w) or "\x00" in w]
+
+
+def _grams_reference(words: list[str], masked: bool) -> list[list[str]]:
     grams = [words] if len(words) < 5 else [words[i : i + 5] for i in range(len(words) - 4)]
     if masked:
         grams = [g for g in grams if sum("\x00" in w for w in g) <= 1]
+    return grams if words else []
+
+
+def _shingles_reference(text: str, masked: Sequence[Entity]) -> set[int]:
+    """The plainest form of the shingles (hashing scheme 2): a reference the fast one must equal."""
+    k = 0x9E3779B97F4A7C15
+    out = set()
+    for gram in _grams_reference(_words_reference(text, masked), bool(masked)):
+        h = 0
+        for w in gram:
+            word = int.from_bytes(hashlib.blake2b(w.encode(), digest_size=8).digest(), "big")
+            h = (h * k + (word | 1)) % 2**64
+        out.add(h >> 16)
+    return out
+
+
+def _shingles_v1(text: str, masked: Sequence[Entity]) -> set[int]:
+    """Hashing scheme 1, as records made before scheme 2 hold it: blake2b of each 5-gram."""
     return {
         int.from_bytes(hashlib.blake2b(" ".join(g).encode(), digest_size=6).digest(), "big")
-        for g in grams
+        for g in _grams_reference(_words_reference(text, masked), bool(masked))
     }
 
 
@@ -689,4 +711,106 @@ _PIECES = st.sampled_from(
 def test_shingles_equal_their_plain_reference(pieces: list[str], mask: bool) -> None:
     text = "".join(pieces)
     found = entities.extract(text) if mask else []
-    assert corroboration._shingles(text, found) == _shingles_reference(text, found)
+    words = corroboration.WordHashes()
+    assert corroboration._shingles(text, found, words) == _shingles_reference(text, found)
+    assert corroboration._shingles(text, found, words) == _shingles_reference(text, found)
+
+
+@given(st.text(), st.lists(st.integers(0, 200), max_size=6), st.booleans())
+@settings(max_examples=500, deadline=None)
+def test_shingles_of_any_text_equal_their_plain_reference(
+    text: str, cuts: list[int], mask: bool
+) -> None:
+    """Folding token by token is folding the whole text, for any text and any masks."""
+    points = sorted({min(c, len(text)) for c in cuts})
+    masked = [
+        Entity("person", text[a:b], "k", a, b)
+        for a, b in zip(points[::2], points[1::2], strict=False)
+        if mask and a < b
+    ]
+    words = corroboration.WordHashes()
+    for _ in range(2):  # the second time, from what the first one kept
+        assert corroboration._shingles(text, masked, words) == _shingles_reference(text, masked)
+
+
+def _make_v1(u: ws.Unlocked, num: int, text: str) -> None:
+    """Turn report `num`'s record into one written before hashing scheme 2 (no `hashing`)."""
+    (sealed,) = u.conn.execute(
+        "SELECT sealed FROM report_entities WHERE report = ?", (num,)
+    ).fetchone()
+    obj = json.loads(u.key.open_record(sealed, corroboration.entities_context(num)))
+    del obj["hashing"]
+    obj["shingles"] = sorted(_shingles_v1(text, []))
+    obj["phrases"] = sorted(_shingles_v1(text, entities.extract(text)))
+    data = json.dumps(obj, ensure_ascii=False, sort_keys=True).encode()
+    u.conn.execute(
+        "UPDATE report_entities SET sealed = ? WHERE report = ?",
+        (u.key.seal_record(data, corroboration.entities_context(num)), num),
+    )
+
+
+def _record(u: ws.Unlocked, num: int) -> corroboration.Record:
+    (sealed,) = u.conn.execute(
+        "SELECT sealed FROM report_entities WHERE report = ?", (num,)
+    ).fetchone()
+    return corroboration.Record.decode(
+        u.key.open_record(sealed, corroboration.entities_context(num))
+    )
+
+
+@pytest.fixture
+def old_first(server: Server, unlocked: ws.Unlocked, tmp_path: Path) -> ws.Unlocked:
+    """Report 1 (FIRST), its record as hashing scheme 1 wrote it."""
+    server.submit(FIRST)
+    import_bundle(unlocked, server.export(tmp_path / "1.rzb"))
+    _make_v1(unlocked, 1, FIRST)
+    return unlocked
+
+
+def test_a_record_of_the_old_hashing_still_finds_its_copies(
+    server: Server, old_first: ws.Unlocked, tmp_path: Path
+) -> None:
+    """Report 1 filed under hashing scheme 1, its copy 2 under scheme 2: still one source."""
+    unlocked = old_first
+    server.submit(COPY)
+    import_bundle(unlocked, server.export(tmp_path / "2.rzb"))
+    old, new = _record(unlocked, 1), _record(unlocked, 2)
+    assert (old.hashing, new.hashing) == (1, corroboration.HASHING)
+    # Compared as they are, the two schemes' hashes never meet: the copy would go unseen.
+    facts = {
+        n: corroboration.ReportFacts(n, f"source {n}", dt.date(2024, 1, 1), r)
+        for n, r in ((1, old), (2, new))
+    }
+    assert not old.shingles & new.shingles
+    assert Corpus(facts).near[1] == {}
+
+    corpus = Corpus.load(unlocked)  # hashes record 1 again from its report first
+    assert corpus.near[1][2] >= corroboration.NEAR_DUPLICATE
+    assert corpus.source_group(2) == 1
+    again = _record(unlocked, 1)
+    assert again.hashing == corroboration.HASHING
+    assert again.shingles == _shingles_reference(FIRST, [])
+    assert (again.found, again.decisions) == (old.found, old.decisions)
+    entry = audit.entries(unlocked)[-1]
+    assert (entry.action, entry.detail) == ("entities-rehash", {"reports": [1], "hashing": 2})
+    Corpus.load(unlocked)  # nothing old is left: nothing is written again
+    assert audit.entries(unlocked)[-1].seq == entry.seq
+
+
+def test_new_contents_for_a_report_of_the_old_hashing_hash_it_all_again(
+    old_first: ws.Unlocked,
+) -> None:
+    unlocked = old_first
+    with transaction(unlocked.conn):
+        corroboration.file_contents(unlocked, {1: [Content(message="SHO Imran Butt again")]})
+    record = _record(unlocked, 1)
+    assert record.hashing == corroboration.HASHING
+    assert record.shingles == _shingles_reference(FIRST, []) | _shingles_reference(
+        "SHO Imran Butt again", []
+    )
+    assert "imran butt" in {e["key"] for e in record.found}
+
+
+def test_a_record_of_the_old_hashing_is_not_added_to_unhashed() -> None:
+    with pytest.raises(ValueError, match="rehash"):
+        corroboration.Record(hashing=1).merge([Content(message="text")])

@@ -6,9 +6,12 @@ import datetime as dt
 import json
 import secrets
 import sqlite3
+import unicodedata
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app.demo import DEMO_PASSPHRASE
 from crypto import (
@@ -25,6 +28,7 @@ from review import workspace as ws
 from review.casework.triage import Filters, list_reports
 from review.errors import ImportRefused
 from review.intake.importer import import_bundle
+from review.workspace import search
 from tests.app.support import install_successor, new_reviewer
 from tests.review.support import Server, review, snapshot
 
@@ -411,3 +415,45 @@ def test_text_attachments_are_searchable_and_other_files_by_name_only(
     assert index.search("debts.txt") == [1]
     assert index.search("photo.jpg") == [1]
     assert index.search("zahoorabad") == []
+
+
+def _fold_reference(text: str) -> str:
+    """The plain definition of the search index's folding, which the fast one must equal."""
+    folded = unicodedata.normalize("NFKC", text).casefold().translate(search._FOLD)
+    return " ".join(folded.split())
+
+
+_URDU_AND_MARKS = st.sampled_from(
+    [
+        "\u064a",
+        "\u0649",
+        "\u0643",
+        "\u0647",
+        "\u06c0",
+        "\u0640",
+        "\u200c",
+        "\u200d",
+        "\u0301",
+        "\u064e",
+        "\u0670",
+        "\u0663",
+        "\u06f7",
+        "\u00a8",
+        "\ufb50",
+        "\u0130",
+        "\u00df",
+        "A",
+        " ",
+        "\u00a0",
+        "\n",
+        "تھانہ",
+        "كريم",
+        "Ḱ",
+    ]
+)
+
+
+@given(st.one_of(st.text(), st.lists(_URDU_AND_MARKS).map("".join)))
+@settings(max_examples=500, deadline=None)
+def test_the_index_folds_text_as_its_plain_definition_does(text: str) -> None:
+    assert search.normalize(text) == _fold_reference(text)
