@@ -324,7 +324,7 @@ def _shared_evidence(u: Unlocked, a: int, b: int, name: str | None, kind: str | 
         if mine.status == "rejected" or (mine.kind, mine.key) not in theirs:
             raise NotFound(
                 f"reports {a} and {b} do not both name {name!r}",
-                hint=f"`raazdar-review related {a}` shows what links them",
+                hint=f"`raazdar-review links show {a}` shows what links them",
             )
         candidates = [mine]
     else:
@@ -336,7 +336,7 @@ def _shared_evidence(u: Unlocked, a: int, b: int, name: str | None, kind: str | 
             and (kind is None or m.kind == kind)
             and links.strength(m.kind, m.key).level != CONTEXT
         ]
-        hint = f"`raazdar-review related {a}` shows what links them"
+        hint = f"`raazdar-review links show {a}` shows what links them"
         candidates = [
             _only(
                 candidates,
@@ -803,7 +803,7 @@ def _find(record: Record, num: int, name: str, kind: str | None) -> Mention:
         found,
         NotFound(
             f"report {num} names no entity {name!r}",
-            hint=f"`raazdar-review entities --report {num}` lists them",
+            hint=f"`raazdar-review names list --report {num}` lists them",
         ),
         InvalidValue(
             f"{name!r} names several entities of report {num}",
