@@ -24,7 +24,7 @@ from crypto.packet import OpenedPacket, SealedPacket, open_packet
 from review import escalation
 from review import workspace as ws
 from review.escalation import packets
-from review.escalation.redaction import Term
+from review.escalation.redaction import Candidate, Term
 from review.workspace import audit
 from review.workspace.search import SearchIndex
 from tests.review.fixtures import (
@@ -420,6 +420,31 @@ def test_the_two_person_rule_holds_a_packet_until_another_reviewer_countersigns(
     stripped = SealedPacket(stripped.envelope, stripped.signatures[:1])
     with pytest.raises(VerificationError):
         open_packet(stripped.to_bytes(), case.body_key)
+
+
+def test_a_source_designation_in_the_summary_is_never_asked_about(case: Case) -> None:
+    """The designation is redacted from every packet anyway: a word of it that extraction
+    reads as a name ("SHO Roast") must not stop the escalation with a question."""
+    first_word = case.designations[0].split()[0]
+    summary = f"{SUMMARY} SHO {first_word} told {case.designations[0]} to stay silent."
+    args = ["escalate", str(case.english), str(case.urdu), "--to", "Anti-Trafficking Cell"]
+    args += ["--summary", summary, "--redact", f"person:{VICTIM}|{VICTIM_URDU}"]
+    args += ["--redact", "Chak 41", "--yes-redact", VICTIM, *_decisions()]
+    result = review(case.workspace, *args)
+    assert result.exit_code == 0, result.output
+    assert f"'{first_word}'" not in result.output
+
+
+def test_in_designations_takes_only_words_of_one_designation() -> None:
+    def person(*forms: str) -> Candidate:
+        return Candidate("person", forms[0].casefold(), forms, 1)
+
+    designations = ["Roast Orbit", "Quiet Lamp"]
+    assert packets.in_designations(person("Roast"), designations)
+    assert packets.in_designations(person("roast orbit", "Orbit"), designations)
+    assert not packets.in_designations(person("Roast Lamp"), designations)
+    assert not packets.in_designations(person("Roast", "Tariq"), designations)
+    assert not packets.in_designations(person("Rana Tariq"), designations)
 
 
 def test_the_reports_status_follows_the_escalation_and_every_step_is_audited(
