@@ -48,7 +48,7 @@ from review.analysis.entity_names import (
     titles,
     urdu_name_word,
 )
-from review.analysis.entity_text import Doc, Term, fold_phrase, lexicon, weak_words
+from review.analysis.entity_text import Doc, Term, fold_phrase, lexicon, towns, weak_words
 from review.workspace.search import normalize
 
 KINDS: Final = (
@@ -241,6 +241,8 @@ def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candi
         return None
     key = name_key(doc, *name)
     district = _district_near(doc, first, last, districts)
+    if district == key or (district is None and key in towns()):
+        district = towns().get(key, district)  # "Thana Phalia": a town's own station
     if district:
         key = f"{key}/{district}"
     return _Candidate("police_station", doc.starts[first], doc.ends[last - 1], key), last

@@ -98,9 +98,25 @@ def data(name: str) -> Iterator[str]:
             yield line
 
 
+def _lines(name: str) -> Iterator[str]:
+    """A lexicon file's entries; a town's (`towns.txt`) without the district before its ":"."""
+    for line in data(name):
+        yield line.partition(":")[2] if name == "towns.txt" else line
+
+
+@functools.cache
+def towns() -> dict[str, str]:
+    """Each town's key (its canonical name folded) to its district's key (`data/towns.txt`)."""
+    out = {}
+    for line in data("towns.txt"):
+        district, _, spellings = line.partition(":")
+        out[normalize(spellings.split("|")[0].strip())] = normalize(district)
+    return out
+
+
 def _terms(kind: str, name: str, *, proper: bool) -> Iterator[tuple[str, Term]]:
     """Read a data file: lines of `canonical | variant | …`; '?' and '~' mark variants."""
-    for line in data(name):
+    for line in _lines(name):
         variants = [v.strip() for v in line.split("|") if v.strip()]
         canonical = variants[0].lstrip("?~")
         for variant in variants:
@@ -164,7 +180,7 @@ _BLOCKED: Final = (
 
 @functools.cache
 def lexicon() -> dict[str, list[Term]]:
-    """Every folded spelling of every district, agency, rank, station keyword and blocked phrase."""
+    """Every folded spelling of each district or town, agency, rank, station word, blocked term."""
     entries: dict[str, list[Term]] = {}
 
     def add(form: str, term: Term) -> None:
@@ -173,6 +189,7 @@ def lexicon() -> dict[str, list[Term]]:
 
     for kind, name, proper in (
         ("district", "districts.txt", True),
+        ("district", "towns.txt", True),
         ("agency", "agencies.txt", True),
         ("rank", "ranks.txt", False),
     ):
