@@ -149,6 +149,7 @@ STATION_WORDS: Final = (
     "thana",
     "thanna",
     "thaana",
+    "thane",  # Roman Urdu's oblique: "civil lines thane ka SHO", "thane gaye"
     "تھانہ",
     "تھانے",
     "تھانا",
