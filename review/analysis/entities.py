@@ -48,7 +48,15 @@ from review.analysis.entity_names import (
     titles,
     urdu_name_word,
 )
-from review.analysis.entity_text import Doc, Term, fold_phrase, lexicon, towns, weak_words
+from review.analysis.entity_text import (
+    Doc,
+    Term,
+    fold_phrase,
+    lexicon,
+    provinces,
+    towns,
+    weak_words,
+)
 from review.workspace.search import normalize
 
 KINDS: Final = (
@@ -97,6 +105,7 @@ def extract(text: str) -> list[Entity]:
     try:
         doc = Doc(text)
         found = _sweep([*_patterns(doc), *_from_lexicon(doc), *_unranked(doc)])
+        found = _provincial_police(_agency_wings(doc, found))
         return [
             Entity(c.kind, text[c.start : c.end], c.key, c.start, c.end, c.designation)
             for c in _same_people(doc, found)
@@ -123,6 +132,47 @@ def _sweep(candidates: list[_Candidate]) -> list[_Candidate]:
             continue
         taken.append(c)
     return taken
+
+
+def _agency_wings(doc: Doc, found: list[_Candidate]) -> list[_Candidate]:
+    """An agency and its wing written together are one mention, keyed as the wing.
+
+    "FIA Anti-Human Trafficking Circle", "ایف آئی اے امیگریشن": the wing is the office
+    the writer means, and other reports name it alone ("the AHTC", "Immigration").
+    """
+    out: list[_Candidate] = []
+    for c in found:
+        last = out[-1] if out else None
+        if (
+            last is not None
+            and c.kind == last.kind == "agency"
+            and not doc.text[last.end : c.start].strip()
+        ):
+            out[-1] = c._replace(start=last.start)
+        else:
+            out.append(c)
+    return out
+
+
+_POLICE: Final = normalize("Police")
+
+
+def _provincial_police(found: list[_Candidate]) -> list[_Candidate]:
+    """"The police" of a report set in one province is that province's police force.
+
+    A writer in Okara writes "police" for the Punjab Police; keyed so, it meets "Punjab
+    Police" in other reports. A report naming places in two provinces, or none, keeps
+    the bare key.
+    """
+    if not any(c.kind == "agency" and c.key == _POLICE for c in found):
+        return found
+    where = {provinces().get(c.key) for c in found if c.kind == "district"}
+    if len(where) != 1 or None in where:
+        return found
+    force = f"{where.pop()} {_POLICE}"
+    if force not in {t.key for terms in lexicon().values() for t in terms if t.kind == "agency"}:
+        return found
+    return [c._replace(key=force) if c.kind == "agency" and c.key == _POLICE else c for c in found]
 
 
 def _patterns(doc: Doc) -> Iterator[_Candidate]:

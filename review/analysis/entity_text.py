@@ -114,6 +114,27 @@ def towns() -> dict[str, str]:
     return out
 
 
+@functools.cache
+def provinces() -> dict[str, str]:
+    """Each district's and town's key to its province's (`data/districts.txt`'s sections).
+
+    Only the four provinces, whose police forces are named for them ("Punjab Police");
+    Islamabad, Azad Kashmir and Gilgit-Baltistan share a section and are left out.
+    """
+    text = resources.files("review").joinpath("data", "districts.txt").read_text("utf-8")
+    out, province = {}, ""
+    for line in text.splitlines():
+        if line.startswith("# ") and len(line.split()) <= 8 and "." not in line:
+            # a section: "# Punjab", "# Khyber Pakhtunkhwa"; "# Islamabad, Azad ..." is none
+            province = "" if "," in line else normalize(line[2:])
+        elif line.strip() and not line.startswith("#") and province:
+            out[normalize(line.split("|")[0].strip().lstrip("?~"))] = province
+    for town, district in towns().items():
+        if district in out:
+            out[town] = out[district]
+    return out
+
+
 def _terms(kind: str, name: str, *, proper: bool) -> Iterator[tuple[str, Term]]:
     """Read a data file: lines of `canonical | variant | …`; '?' and '~' mark variants."""
     for line in _lines(name):
