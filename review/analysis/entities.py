@@ -158,7 +158,7 @@ _POLICE: Final = normalize("Police")
 
 
 def _provincial_police(found: list[_Candidate]) -> list[_Candidate]:
-    """"The police" of a report set in one province is that province's police force.
+    """ "The police" of a report set in one province is that province's police force.
 
     A writer in Okara writes "police" for the Punjab Police; keyed so, it meets "Punjab
     Police" in other reports. A report naming places in two provinces, or none, keeps
