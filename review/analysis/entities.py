@@ -252,12 +252,18 @@ def _placed_stations(
     keyed = {c.key.partition("/")[2] for _i, c in stations if "/" in c.key}
     first = doc.hit(districts[0], "district") if districts else None
     for i, c in stations:
+        # What the writer has said before the station sets it; a station named later,
+        # with its district, only when nothing before does ("sanghar me ... sinjhoro thana
+        # ... hyderabad civil lines thane": Sinjhoro is in Sanghar).
+        earlier = {d.key.partition("/")[2] for k, d in stations if k < i and "/" in d.key}
         if "/" in c.key:
             yield c
+        elif len(earlier) == 1:
+            yield c._replace(key=f"{c.key}/{earlier.pop()}")
+        elif not earlier and first is not None and districts[0] < i:
+            yield c._replace(key=f"{c.key}/{first.key}")
         elif len(keyed) == 1:
             yield c._replace(key=f"{c.key}/{next(iter(keyed))}")
-        elif not keyed and first is not None and districts[0] < i:
-            yield c._replace(key=f"{c.key}/{first.key}")
         else:
             yield c
 

@@ -399,8 +399,9 @@ CUES: Final = frozenset(
         "ps",
     )
 )
-# After an Urdu place name that is an everyday word too: "of", "in", "from" ("قصور کے").
-_PLACE_AFTER: Final = frozenset(normalize(w) for w in ("کے", "میں", "سے"))
+# After an Urdu place name that is an everyday word too: "of", "in", "from" ("قصور کے",
+# "قصور کا ایک آدمی"); the everyday word takes them after a possessive (below), not alone.
+_PLACE_AFTER: Final = frozenset(normalize(w) for w in ("کے", "کا", "کی", "میں", "سے"))
 # Before it, words that make it the everyday word: "میرا قصور" is "my fault".
 _NOT_PLACE_BEFORE: Final = frozenset(
     normalize(w)
