@@ -106,6 +106,56 @@ _VEHICLE: Final = re.compile(
     r"(?<![\w-])(?:(ICT)[-\s]?([A-Z]{1,2})[-\s]?(\d{1,4})"
     r"|([A-Z]{3})[-\s]?(?:(\d{2})[-\s])?(\d{3,4}))(?![\w]|-\d)"
 )
+# A plate in lower case (Roman Urdu: "hilux lef 1186", "van ka number lrt 7003"): three
+# letters and a number, only right after a vehicle's word or "number" ("ka number"
+# between at most), and no everyday word: "sal 2023", "gari aur 5000" have its shape.
+_LOWER_PLATE: Final = re.compile(
+    r"(?<![\w-])(?:number|no|nambar|numbar|plate|registration|gari|gaari|gaadi|gadi|"
+    r"car|van|hilux|coaster|bus|truck|rickshaw|pickup|jeep|vigo|motorcycle|bike|tractor)"
+    r"(?:\s+(?:ka|ki|ke))?(?:\s+(?:number|no|nambar|numbar))?[.:]?\s+"
+    r"([a-z]{3})[-\s]?(\d{3,4})(?![\w]|-\d)"
+)
+_NOT_LOWER_PLATES: Final = frozenset(
+    [
+        "aur",
+        "hai",
+        "hain",
+        "tha",
+        "thi",
+        "the",
+        "and",
+        "for",
+        "was",
+        "has",
+        "had",
+        "not",
+        "are",
+        "but",
+        "can",
+        "all",
+        "per",
+        "par",
+        "sal",
+        "din",
+        "rat",
+        "kal",
+        "das",
+        "bis",
+        "sau",
+        "hum",
+        "tum",
+        "mai",
+        "mein",
+        "koi",
+        "kya",
+        "hay",
+        "nay",
+        "say",
+        "lia",
+        "lye",
+        "rup",
+    ]
+)
 # Three capitals and a number that are not number plates: ranks, agencies, money, laws.
 _NOT_PLATES: Final = frozenset(
     (
@@ -228,6 +278,9 @@ def find(folded: str, text: str, *, months: bool = True) -> Iterator[Found]:
             if m[4] is not None and m[4] in _NOT_PLATES:
                 continue
             yield Found("plate", m.start(), m.end(), re.sub(r"[^A-Z0-9]", "", m.group()))
+        for m in _LOWER_PLATE.finditer(written):
+            if m[1].upper() not in _NOT_PLATES and m[1] not in _NOT_LOWER_PLATES:
+                yield Found("plate", m.start(1), m.end(), f"{m[1].upper()}{m[2]}")
     yield from _dates(folded, words=months, numbers=digits)
 
 
