@@ -205,12 +205,13 @@ def name_end(doc: Doc, j: int, *, station: bool, ranked: bool = False) -> int:
 
 
 def _starts_another(doc: Doc, k: int) -> bool:
-    """Whether token k is a title that begins a second name ("Haji" of "Haji Nazir")."""
+    """Whether token k is a title that begins a second name ("Haji" of "Haji Nazir"), or
+    names a man by itself with an honorific ("ذوالفقار علی حاجی صاحب کا دوست": "Haji sahib")."""
     title_words = titles()
     return (
         doc.words[k] in title_words
         and k + 1 < len(doc)
-        and doc.words[k + 1] in names()
+        and (doc.words[k + 1] in names() or doc.words[k + 1] in _HONORIFICS)
         and doc.words[k + 1] not in title_words
     )
 
@@ -315,6 +316,10 @@ def key_of(tokens: Iterable[str]) -> str:
                 w = w[len(prefix) :]
                 break
         word = canonical_word(w)
+        parts = word.split()  # a listed name of several words: "Kot Radha Kishan"
+        overlap = next((m for m in range(len(parts), 0, -1) if out[-m:] == parts[:m]), 0)
+        if overlap:
+            del out[-overlap:]  # its first words, keyed one by one ("kot"), are in it
         if not out or out[-1] != word:  # "بی بی" is one word, Bibi
             out.append(word)
     return " ".join(out)
