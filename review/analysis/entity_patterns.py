@@ -62,8 +62,46 @@ MONTHS: Final = {
 }
 # Three-letter abbreviations: after one, a two-digit year is a year ("4 Mar 24").
 _SHORT: Final = frozenset(m for m in MONTHS if len(m) <= 4 and m.isascii() and m != "may")
-# Day words: Urdu writes the first of a month یکم ("first").
-_DAY_WORDS: Final = {normalize("یکم"): 1, "first": 1}
+# Day words: Urdu writes the first of a month یکم ("first"), and any day in words
+# ("چار مارچ", "چودہ فروری"): the Urdu numbers one to thirty-one.
+_URDU_NUMBERS: Final = [
+    "ایک",
+    "دو",
+    "تین",
+    "چار",
+    "پانچ",
+    "چھ",
+    "سات",
+    "آٹھ",
+    "نو",
+    "دس",
+    "گیارہ",
+    "بارہ",
+    "تیرہ",
+    "چودہ",
+    "پندرہ",
+    "سولہ",
+    "سترہ",
+    "اٹھارہ",
+    "انیس",
+    "بیس",
+    "اکیس",
+    "بائیس",
+    "تئیس",
+    "چوبیس",
+    "پچیس",
+    "چھبیس",
+    "ستائیس",
+    "اٹھائیس",
+    "انتیس",
+    "تیس",
+    "اکتیس",
+]
+_DAY_WORDS: Final = {
+    normalize("یکم"): 1,
+    "first": 1,
+    **{normalize(w): n for n, w in enumerate(_URDU_NUMBERS, start=1)},
+}
 _M: Final = "|".join(sorted((re.escape(m) for m in MONTHS), key=len, reverse=True))
 _DW: Final = "|".join(re.escape(w) for w in _DAY_WORDS)
 _D: Final = rf"(?:(?P<d>[0-3]?\d)(?:st|nd|rd|th)?|(?P<w>{_DW}))"
@@ -78,6 +116,13 @@ _DATES: Final = (
         r"(?P<y>(?:19|20)\d{2}|\d{2})(?:\s?ء)?(?![\w/-]|\.\d)"
     ),
     re.compile(r"(?<![\w/.-])(?P<y>(?:19|20)\d{2})-(?P<n>[01]\d)-(?P<d>[0-3]\d)(?![\w/-])"),
+)
+# A month alone, after a word that makes it a time ("in February", "since March"):
+# English names in full, as "may" and the short forms are everyday words too.
+_LONE_MONTH: Final = "|".join(n.split()[0] for n in _MONTH_NAMES if not n.startswith("may"))
+_MONTH_ALONE: Final = re.compile(
+    r"\b(?:in|since|by|until|till|during|early|late|mid|last|this|next|of)\s+"
+    rf"(?P<m>{_LONE_MONTH})(?![\w]|[\s,.]*\d)"
 )
 _WORD_DATES: Final = 3  # the first three patterns need a month's name
 _DAY_MONTH: Final = re.compile(rf"{_D}(?:\s+of)?[\s,./-]*(?P<m>{_M})")
@@ -290,6 +335,9 @@ def plate_key(text: str) -> str:
 
 
 def _dates(folded: str, *, words: bool, numbers: bool) -> Iterator[Found]:
+    if words:
+        for m in _MONTH_ALONE.finditer(folded):
+            yield Found("date", m.start("m"), m.end(), f"--{MONTHS[m['m']]:02d}")
     for n, pattern in enumerate(_DATES):
         if not (words if n < _WORD_DATES else numbers):
             continue
