@@ -72,6 +72,9 @@ def titles() -> frozenset[str]:
 
 # Urdu words that end a name for sure: an unknown word is a name's only before one of these.
 _UR_ENDERS: Final = frozenset(normalize(w) for w in ("نے", "صاحب", "جی"))
+# Postpositions after which a name that can be nothing else stands alone: "عبدالستار کا نمبر".
+_UR_CASES: Final = frozenset(normalize(w) for w in ("کا", "کے", "کی", "کو", "سے", "پر"))
+_ABD: Final = normalize("عبدال")
 # Names written as one word: "عبدالستار" is "Abdul Sattar", "ثناءاللہ" is "Sanaullah".
 _COMPOUND_HEADS: Final = (normalize("عبدال"), normalize("عبد"), "abdul", "abdur")
 _COMPOUND_TAILS: Final = (normalize("اللہ"), "ullah", "ullah", "uddin", normalize("الدین"))
@@ -292,8 +295,10 @@ def people_by_name(doc: Doc) -> Iterator[tuple[int, int]]:
             continue  # Roman Urdu in lower case: two known name words at least
         if doc.urdu(start) and end - start == 1:
             nxt = end if end < n else None
-            if nxt is not None and not (doc.punct(nxt) or doc.words[nxt] in _UR_ENDERS):
+            enders = _UR_ENDERS | _UR_CASES if doc.words[start].startswith(_ABD) else _UR_ENDERS
+            if nxt is not None and not (doc.punct(nxt) or doc.words[nxt] in enders):
                 continue  # one Urdu word is a name only before نے, صاحب or a mark
+                # (a compound of عبدال, no everyday word, before کا, کو, سے too)
         yield start, end
 
 
