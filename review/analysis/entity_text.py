@@ -110,7 +110,7 @@ def towns() -> dict[str, str]:
     out = {}
     for line in data("towns.txt"):
         district, _, spellings = line.partition(":")
-        out[normalize(spellings.split("|")[0].strip())] = normalize(district)
+        out[normalize(spellings.split("|")[0].strip().lstrip("?~"))] = normalize(district)
     return out
 
 

@@ -637,6 +637,8 @@ def test_a_station_without_a_district_near_takes_the_reports_own(
         ("kamran butt m.b.din wala agent hai", ["mandi bahauddin"]),
         ("قصور کا ایک آدمی بچیاں لاتا ہے", ["kasur"]),
         ("اس کا قصور نہیں تھا", []),  # "it was not his fault"
+        ("سمندری راستے سے لڑکے عمان جاتے ہیں", []),  # "by sea", not Samundri
+        ("tehsil Samundri ke bhatte", ["samundri"]),
     ],
 )
 def test_towns_abbreviations_and_cued_places(text: str, keys: list[str]) -> None:
