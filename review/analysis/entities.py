@@ -24,6 +24,7 @@ its other stations, or its first, named before the station), else `<station>` al
 from __future__ import annotations
 
 import bisect
+import functools
 import gc
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -157,6 +158,11 @@ def _agency_wings(doc: Doc, found: list[_Candidate]) -> list[_Candidate]:
 _POLICE: Final = normalize("Police")
 
 
+@functools.cache
+def _agency_keys() -> frozenset[str]:
+    return frozenset(t.key for terms in lexicon().values() for t in terms if t.kind == "agency")
+
+
 def _provincial_police(found: list[_Candidate]) -> list[_Candidate]:
     """ "The police" of a report set in one province is that province's police force.
 
@@ -170,7 +176,7 @@ def _provincial_police(found: list[_Candidate]) -> list[_Candidate]:
     if len(where) != 1 or None in where:
         return found
     force = f"{where.pop()} {_POLICE}"
-    if force not in {t.key for terms in lexicon().values() for t in terms if t.kind == "agency"}:
+    if force not in _agency_keys():
         return found
     return [c._replace(key=force) if c.kind == "agency" and c.key == _POLICE else c for c in found]
 
@@ -251,15 +257,16 @@ def _placed_stations(
     """
     keyed = {c.key.partition("/")[2] for _i, c in stations if "/" in c.key}
     first = doc.hit(districts[0], "district") if districts else None
-    for i, c in stations:
+    earlier: set[str] = set()  # districts of the stations before, in one walk
+    for i, c in sorted(stations, key=lambda s: s[0]):
         # What the writer has said before the station sets it; a station named later,
         # with its district, only when nothing before does ("sanghar me ... sinjhoro thana
         # ... hyderabad civil lines thane": Sinjhoro is in Sanghar).
-        earlier = {d.key.partition("/")[2] for k, d in stations if k < i and "/" in d.key}
         if "/" in c.key:
+            earlier.add(c.key.partition("/")[2])
             yield c
         elif len(earlier) == 1:
-            yield c._replace(key=f"{c.key}/{earlier.pop()}")
+            yield c._replace(key=f"{c.key}/{next(iter(earlier))}")
         elif not earlier and first is not None and districts[0] < i:
             yield c._replace(key=f"{c.key}/{first.key}")
         elif len(keyed) == 1:

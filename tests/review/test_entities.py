@@ -471,6 +471,20 @@ def test_a_hostile_text_cannot_stall_the_import() -> None:
     assert elapsed < 20
 
 
+def test_many_stations_without_a_district_are_placed_in_one_walk() -> None:
+    """Each bare station is keyed from the stations before it: a walk, not a search each.
+
+    Comparing each with all those before took over 300 s on 2 MB of "thana saddar";
+    20,000 of them (one keyed) take well under a second in one walk.
+    """
+    start = time.perf_counter()
+    found = extract("Thana Saddar Kasur. " + "thana saddar. " * 20_000)
+    elapsed = time.perf_counter() - start
+    keys = {e.key for e in found if e.kind == "police_station"}
+    assert keys == {"saddar/kasur"}
+    assert elapsed < 20
+
+
 _PIECES = st.sampled_from(
     [
         "SHO ",
