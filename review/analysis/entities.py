@@ -24,6 +24,7 @@ its other stations, or its first, named before the station), else `<station>` al
 from __future__ import annotations
 
 import bisect
+import functools
 import gc
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -48,7 +49,15 @@ from review.analysis.entity_names import (
     titles,
     urdu_name_word,
 )
-from review.analysis.entity_text import Doc, Term, fold_phrase, lexicon, weak_words
+from review.analysis.entity_text import (
+    Doc,
+    Term,
+    fold_phrase,
+    lexicon,
+    provinces,
+    towns,
+    weak_words,
+)
 from review.workspace.search import normalize
 
 KINDS: Final = (
@@ -97,6 +106,7 @@ def extract(text: str) -> list[Entity]:
     try:
         doc = Doc(text)
         found = _sweep([*_patterns(doc), *_from_lexicon(doc), *_unranked(doc)])
+        found = _provincial_police(_agency_wings(doc, found))
         return [
             Entity(c.kind, text[c.start : c.end], c.key, c.start, c.end, c.designation)
             for c in _same_people(doc, found)
@@ -123,6 +133,52 @@ def _sweep(candidates: list[_Candidate]) -> list[_Candidate]:
             continue
         taken.append(c)
     return taken
+
+
+def _agency_wings(doc: Doc, found: list[_Candidate]) -> list[_Candidate]:
+    """An agency and its wing written together are one mention, keyed as the wing.
+
+    "FIA Anti-Human Trafficking Circle", "ایف آئی اے امیگریشن": the wing is the office
+    the writer means, and other reports name it alone ("the AHTC", "Immigration").
+    """
+    out: list[_Candidate] = []
+    for c in found:
+        last = out[-1] if out else None
+        if (
+            last is not None
+            and c.kind == last.kind == "agency"
+            and not doc.text[last.end : c.start].strip()
+        ):
+            out[-1] = c._replace(start=last.start)
+        else:
+            out.append(c)
+    return out
+
+
+_POLICE: Final = normalize("Police")
+
+
+@functools.cache
+def _agency_keys() -> frozenset[str]:
+    return frozenset(t.key for terms in lexicon().values() for t in terms if t.kind == "agency")
+
+
+def _provincial_police(found: list[_Candidate]) -> list[_Candidate]:
+    """ "The police" of a report set in one province is that province's police force.
+
+    A writer in Okara writes "police" for the Punjab Police; keyed so, it meets "Punjab
+    Police" in other reports. A report naming places in two provinces, or none, keeps
+    the bare key.
+    """
+    if not any(c.kind == "agency" and c.key == _POLICE for c in found):
+        return found
+    where = {provinces().get(c.key) for c in found if c.kind == "district"}
+    if len(where) != 1 or None in where:
+        return found
+    force = f"{where.pop()} {_POLICE}"
+    if force not in _agency_keys():
+        return found
+    return [c._replace(key=force) if c.kind == "agency" and c.key == _POLICE else c for c in found]
 
 
 def _patterns(doc: Doc) -> Iterator[_Candidate]:
@@ -201,13 +257,20 @@ def _placed_stations(
     """
     keyed = {c.key.partition("/")[2] for _i, c in stations if "/" in c.key}
     first = doc.hit(districts[0], "district") if districts else None
-    for i, c in stations:
+    earlier: set[str] = set()  # districts of the stations before, in one walk
+    for i, c in sorted(stations, key=lambda s: s[0]):
+        # What the writer has said before the station sets it; a station named later,
+        # with its district, only when nothing before does ("sanghar me ... sinjhoro thana
+        # ... hyderabad civil lines thane": Sinjhoro is in Sanghar).
         if "/" in c.key:
+            earlier.add(c.key.partition("/")[2])
             yield c
+        elif len(earlier) == 1:
+            yield c._replace(key=f"{c.key}/{next(iter(earlier))}")
+        elif not earlier and first is not None and districts[0] < i:
+            yield c._replace(key=f"{c.key}/{first.key}")
         elif len(keyed) == 1:
             yield c._replace(key=f"{c.key}/{next(iter(keyed))}")
-        elif not keyed and first is not None and districts[0] < i:
-            yield c._replace(key=f"{c.key}/{first.key}")
         else:
             yield c
 
@@ -241,6 +304,8 @@ def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candi
         return None
     key = name_key(doc, *name)
     district = _district_near(doc, first, last, districts)
+    if district == key or (district is None and key in towns()):
+        district = towns().get(key, district)  # "Thana Phalia": a town's own station
     if district:
         key = f"{key}/{district}"
     return _Candidate("police_station", doc.starts[first], doc.ends[last - 1], key), last

@@ -72,6 +72,9 @@ def titles() -> frozenset[str]:
 
 # Urdu words that end a name for sure: an unknown word is a name's only before one of these.
 _UR_ENDERS: Final = frozenset(normalize(w) for w in ("نے", "صاحب", "جی"))
+# Postpositions after which a name that can be nothing else stands alone: "عبدالستار کا نمبر".
+_UR_CASES: Final = frozenset(normalize(w) for w in ("کا", "کے", "کی", "کو", "سے", "پر"))
+_ABD: Final = normalize("عبدال")
 # Names written as one word: "عبدالستار" is "Abdul Sattar", "ثناءاللہ" is "Sanaullah".
 _COMPOUND_HEADS: Final = (normalize("عبدال"), normalize("عبد"), "abdul", "abdur")
 _COMPOUND_TAILS: Final = (normalize("اللہ"), "ullah", "ullah", "uddin", normalize("الدین"))
@@ -205,12 +208,13 @@ def name_end(doc: Doc, j: int, *, station: bool, ranked: bool = False) -> int:
 
 
 def _starts_another(doc: Doc, k: int) -> bool:
-    """Whether token k is a title that begins a second name ("Haji" of "Haji Nazir")."""
+    """Whether token k is a title that begins a second name ("Haji" of "Haji Nazir"), or
+    names a man by itself with an honorific ("ذوالفقار علی حاجی صاحب کا دوست": "Haji sahib")."""
     title_words = titles()
     return (
         doc.words[k] in title_words
         and k + 1 < len(doc)
-        and doc.words[k + 1] in names()
+        and (doc.words[k + 1] in names() or doc.words[k + 1] in _HONORIFICS)
         and doc.words[k + 1] not in title_words
     )
 
@@ -291,8 +295,10 @@ def people_by_name(doc: Doc) -> Iterator[tuple[int, int]]:
             continue  # Roman Urdu in lower case: two known name words at least
         if doc.urdu(start) and end - start == 1:
             nxt = end if end < n else None
-            if nxt is not None and not (doc.punct(nxt) or doc.words[nxt] in _UR_ENDERS):
+            enders = _UR_ENDERS | _UR_CASES if doc.words[start].startswith(_ABD) else _UR_ENDERS
+            if nxt is not None and not (doc.punct(nxt) or doc.words[nxt] in enders):
                 continue  # one Urdu word is a name only before نے, صاحب or a mark
+                # (a compound of عبدال, no everyday word, before کا, کو, سے too)
         yield start, end
 
 
@@ -315,6 +321,10 @@ def key_of(tokens: Iterable[str]) -> str:
                 w = w[len(prefix) :]
                 break
         word = canonical_word(w)
+        parts = word.split()  # a listed name of several words: "Kot Radha Kishan"
+        overlap = next((m for m in range(len(parts), 0, -1) if out[-m:] == parts[:m]), 0)
+        if overlap:
+            del out[-overlap:]  # its first words, keyed one by one ("kot"), are in it
         if not out or out[-1] != word:  # "بی بی" is one word, Bibi
             out.append(word)
     return " ".join(out)

@@ -62,8 +62,46 @@ MONTHS: Final = {
 }
 # Three-letter abbreviations: after one, a two-digit year is a year ("4 Mar 24").
 _SHORT: Final = frozenset(m for m in MONTHS if len(m) <= 4 and m.isascii() and m != "may")
-# Day words: Urdu writes the first of a month یکم ("first").
-_DAY_WORDS: Final = {normalize("یکم"): 1, "first": 1}
+# Day words: Urdu writes the first of a month یکم ("first"), and any day in words
+# ("چار مارچ", "چودہ فروری"): the Urdu numbers one to thirty-one.
+_URDU_NUMBERS: Final = [
+    "ایک",
+    "دو",
+    "تین",
+    "چار",
+    "پانچ",
+    "چھ",
+    "سات",
+    "آٹھ",
+    "نو",
+    "دس",
+    "گیارہ",
+    "بارہ",
+    "تیرہ",
+    "چودہ",
+    "پندرہ",
+    "سولہ",
+    "سترہ",
+    "اٹھارہ",
+    "انیس",
+    "بیس",
+    "اکیس",
+    "بائیس",
+    "تئیس",
+    "چوبیس",
+    "پچیس",
+    "چھبیس",
+    "ستائیس",
+    "اٹھائیس",
+    "انتیس",
+    "تیس",
+    "اکتیس",
+]
+_DAY_WORDS: Final = {
+    normalize("یکم"): 1,
+    "first": 1,
+    **{normalize(w): n for n, w in enumerate(_URDU_NUMBERS, start=1)},
+}
 _M: Final = "|".join(sorted((re.escape(m) for m in MONTHS), key=len, reverse=True))
 _DW: Final = "|".join(re.escape(w) for w in _DAY_WORDS)
 _D: Final = rf"(?:(?P<d>[0-3]?\d)(?:st|nd|rd|th)?|(?P<w>{_DW}))"
@@ -78,6 +116,13 @@ _DATES: Final = (
         r"(?P<y>(?:19|20)\d{2}|\d{2})(?:\s?ء)?(?![\w/-]|\.\d)"
     ),
     re.compile(r"(?<![\w/.-])(?P<y>(?:19|20)\d{2})-(?P<n>[01]\d)-(?P<d>[0-3]\d)(?![\w/-])"),
+)
+# A month alone, after a word that makes it a time ("in February", "since March"):
+# English names in full, as "may" and the short forms are everyday words too.
+_LONE_MONTH: Final = "|".join(n.split()[0] for n in _MONTH_NAMES if not n.startswith("may"))
+_MONTH_ALONE: Final = re.compile(
+    r"\b(?:in|since|by|until|till|during|early|late|mid|last|this|next|of)\s+"
+    rf"(?P<m>{_LONE_MONTH})(?![\w]|[\s,.]*\d)"
 )
 _WORD_DATES: Final = 3  # the first three patterns need a month's name
 _DAY_MONTH: Final = re.compile(rf"{_D}(?:\s+of)?[\s,./-]*(?P<m>{_M})")
@@ -105,6 +150,56 @@ _FOREIGN: Final = re.compile(
 _VEHICLE: Final = re.compile(
     r"(?<![\w-])(?:(ICT)[-\s]?([A-Z]{1,2})[-\s]?(\d{1,4})"
     r"|([A-Z]{3})[-\s]?(?:(\d{2})[-\s])?(\d{3,4}))(?![\w]|-\d)"
+)
+# A plate in lower case (Roman Urdu: "hilux lef 1186", "van ka number lrt 7003"): three
+# letters and a number, only right after a vehicle's word or "number" ("ka number"
+# between at most), and no everyday word: "sal 2023", "gari aur 5000" have its shape.
+_LOWER_PLATE: Final = re.compile(
+    r"(?<![\w-])(?:number|no|nambar|numbar|plate|registration|gari|gaari|gaadi|gadi|"
+    r"car|van|hilux|coaster|bus|truck|rickshaw|pickup|jeep|vigo|motorcycle|bike|tractor)"
+    r"(?:\s+(?:ka|ki|ke))?(?:\s+(?:number|no|nambar|numbar))?[.:]?\s+"
+    r"([a-z]{3})[-\s]?(\d{3,4})(?![\w]|-\d)"
+)
+_NOT_LOWER_PLATES: Final = frozenset(
+    [
+        "aur",
+        "hai",
+        "hain",
+        "tha",
+        "thi",
+        "the",
+        "and",
+        "for",
+        "was",
+        "has",
+        "had",
+        "not",
+        "are",
+        "but",
+        "can",
+        "all",
+        "per",
+        "par",
+        "sal",
+        "din",
+        "rat",
+        "kal",
+        "das",
+        "bis",
+        "sau",
+        "hum",
+        "tum",
+        "mai",
+        "mein",
+        "koi",
+        "kya",
+        "hay",
+        "nay",
+        "say",
+        "lia",
+        "lye",
+        "rup",
+    ]
 )
 # Three capitals and a number that are not number plates: ranks, agencies, money, laws.
 _NOT_PLATES: Final = frozenset(
@@ -228,6 +323,9 @@ def find(folded: str, text: str, *, months: bool = True) -> Iterator[Found]:
             if m[4] is not None and m[4] in _NOT_PLATES:
                 continue
             yield Found("plate", m.start(), m.end(), re.sub(r"[^A-Z0-9]", "", m.group()))
+        for m in _LOWER_PLATE.finditer(written):
+            if m[1].upper() not in _NOT_PLATES and m[1] not in _NOT_LOWER_PLATES:
+                yield Found("plate", m.start(1), m.end(), f"{m[1].upper()}{m[2]}")
     yield from _dates(folded, words=months, numbers=digits)
 
 
@@ -237,6 +335,9 @@ def plate_key(text: str) -> str:
 
 
 def _dates(folded: str, *, words: bool, numbers: bool) -> Iterator[Found]:
+    if words:
+        for m in _MONTH_ALONE.finditer(folded):
+            yield Found("date", m.start("m"), m.end(), f"--{MONTHS[m['m']]:02d}")
     for n, pattern in enumerate(_DATES):
         if not (words if n < _WORD_DATES else numbers):
             continue

@@ -98,9 +98,46 @@ def data(name: str) -> Iterator[str]:
             yield line
 
 
+def _lines(name: str) -> Iterator[str]:
+    """A lexicon file's entries; a town's (`towns.txt`) without the district before its ":"."""
+    for line in data(name):
+        yield line.partition(":")[2] if name == "towns.txt" else line
+
+
+@functools.cache
+def towns() -> dict[str, str]:
+    """Each town's key (its canonical name folded) to its district's key (`data/towns.txt`)."""
+    out = {}
+    for line in data("towns.txt"):
+        district, _, spellings = line.partition(":")
+        out[normalize(spellings.split("|")[0].strip().lstrip("?~"))] = normalize(district)
+    return out
+
+
+@functools.cache
+def provinces() -> dict[str, str]:
+    """Each district's and town's key to its province's (`data/districts.txt`'s sections).
+
+    Only the four provinces, whose police forces are named for them ("Punjab Police");
+    Islamabad, Azad Kashmir and Gilgit-Baltistan share a section and are left out.
+    """
+    text = resources.files("review").joinpath("data", "districts.txt").read_text("utf-8")
+    out, province = {}, ""
+    for line in text.splitlines():
+        if line.startswith("# ") and len(line.split()) <= 8 and "." not in line:
+            # a section: "# Punjab", "# Khyber Pakhtunkhwa"; "# Islamabad, Azad ..." is none
+            province = "" if "," in line else normalize(line[2:])
+        elif line.strip() and not line.startswith("#") and province:
+            out[normalize(line.split("|")[0].strip().lstrip("?~"))] = province
+    for town, district in towns().items():
+        if district in out:
+            out[town] = out[district]
+    return out
+
+
 def _terms(kind: str, name: str, *, proper: bool) -> Iterator[tuple[str, Term]]:
     """Read a data file: lines of `canonical | variant | …`; '?' and '~' mark variants."""
-    for line in data(name):
+    for line in _lines(name):
         variants = [v.strip() for v in line.split("|") if v.strip()]
         canonical = variants[0].lstrip("?~")
         for variant in variants:
@@ -133,6 +170,7 @@ STATION_WORDS: Final = (
     "thana",
     "thanna",
     "thaana",
+    "thane",  # Roman Urdu's oblique: "civil lines thane ka SHO", "thane gaye"
     "تھانہ",
     "تھانے",
     "تھانا",
@@ -164,7 +202,7 @@ _BLOCKED: Final = (
 
 @functools.cache
 def lexicon() -> dict[str, list[Term]]:
-    """Every folded spelling of every district, agency, rank, station keyword and blocked phrase."""
+    """Every folded spelling of each district or town, agency, rank, station word, blocked term."""
     entries: dict[str, list[Term]] = {}
 
     def add(form: str, term: Term) -> None:
@@ -173,6 +211,7 @@ def lexicon() -> dict[str, list[Term]]:
 
     for kind, name, proper in (
         ("district", "districts.txt", True),
+        ("district", "towns.txt", True),
         ("agency", "agencies.txt", True),
         ("rank", "ranks.txt", False),
     ):
@@ -360,8 +399,9 @@ CUES: Final = frozenset(
         "ps",
     )
 )
-# After an Urdu place name that is an everyday word too: "of", "in", "from" ("قصور کے").
-_PLACE_AFTER: Final = frozenset(normalize(w) for w in ("کے", "میں", "سے"))
+# After an Urdu place name that is an everyday word too: "of", "in", "from" ("قصور کے",
+# "قصور کا ایک آدمی"); the everyday word takes them after a possessive (below), not alone.
+_PLACE_AFTER: Final = frozenset(normalize(w) for w in ("کے", "کا", "کی", "میں", "سے"))
 # Before it, words that make it the everyday word: "میرا قصور" is "my fault".
 _NOT_PLACE_BEFORE: Final = frozenset(
     normalize(w)

@@ -28,6 +28,7 @@ from importlib import resources
 from typing import Final
 
 from review.analysis.entity_names import common_words
+from review.analysis.entity_text import towns
 from review.workspace import Unlocked
 from review.workspace.search import normalize
 
@@ -109,17 +110,18 @@ def roles_conflict(roles_a: Iterable[str], roles_b: Iterable[str]) -> bool:
 def places(keys: Iterable[tuple[str, str]]) -> frozenset[str]:
     """Where a report is set, from its (kind, key) pairs: districts and police stations.
 
-    A station keyed with its district (`saddar/kasur`) sets the report in that district too.
+    A station keyed with its district (`saddar/kasur`) sets the report in that district too,
+    and a town (`data/towns.txt`: Depalpur) in the district it lies in (Okara).
     """
     found: set[str] = set()
     for kind, key in keys:
-        if kind == "district":
-            found.add(f"district:{key}")
-        elif kind == "police_station":
+        district = key if kind == "district" else key.partition("/")[2]
+        if kind == "police_station":
             found.add(f"station:{key}")
-            district = key.partition("/")[2]
-            if district:
-                found.add(f"district:{district}")
+        if kind in ("district", "police_station") and district:
+            found.add(f"district:{district}")
+            if district in towns():
+                found.add(f"district:{towns()[district]}")
     return frozenset(found)
 
 
@@ -157,8 +159,9 @@ def _settings(where: frozenset[str]) -> frozenset[str]:
     stations = {p for p in where if p.startswith("station:")}
     if not stations:
         return where
-    districts = {f"district:{d}" for p in stations if (d := p.partition("/")[2])}
-    return frozenset(stations | districts)
+    districts = {d for p in stations if (d := p.partition("/")[2])}
+    districts |= {towns()[d] for d in districts if d in towns()}  # Depalpur is in Okara
+    return frozenset(stations | {f"district:{d}" for d in districts})
 
 
 def _same_place(places_a: frozenset[str], places_b: frozenset[str]) -> bool:

@@ -99,7 +99,7 @@ def test_import_extracts_entities_into_sealed_records(filed: ws.Unlocked) -> Non
     kinds = {(m.kind, m.key) for m in corroboration.report_mentions(filed, 1)}
     assert {
         ("person", "rana tariq"),
-        ("police_station", "saddar"),
+        ("police_station", "saddar/chunian"),  # Chunian is a town (data/towns.txt)
         ("vehicle", "LEA4512"),
         ("phone", "+923001234567"),
         ("date", "2024-03-12"),
@@ -145,9 +145,9 @@ def test_shared_entities_for_escalation(filed: ws.Unlocked) -> None:
     tariq = by_name[("person", "Rana Tariq")]
     assert set(tariq) == {"kind", "name", "reports", "sources", "first", "last"}
     assert tariq["reports"] == [1, 2, 5]
-    # 1 names Saddar police station and Chunian, 2 names Kasur: no place in common, so the
-    # name alone links them only weakly; 5 is a copy of 1. One source until confirmed.
-    assert tariq["sources"] == 1
+    # 1 names Saddar police station at Chunian, a town of Kasur, and 2 names Kasur: set in
+    # one district, the name links them strongly; 5 is a copy of 1. Two sources.
+    assert tariq["sources"] == 2
     assert isinstance(tariq["first"], str)
     assert ("vehicle", "LEA-4512") in by_name
     with pytest.raises(NotFound):

@@ -9,13 +9,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from review.analysis import links
 from review.analysis.entities import KINDS, Entity, extract, key_for
 from review.analysis.entity_names import sound as sound_of
 from review.workspace.search import normalize
 from tests.review.corpus import Score, load
 
-# Measured on tests/review/corpus/reports.txt (84 reports then; 92 now, issue 18's rules):
-# overall precision 1.000 and recall 0.995 (person 1.000 / 0.991). The floors leave a
+# Measured on tests/review/corpus/reports.txt (84 reports then; 102 now, issue 18's rules,
+# 93-102 the classes of error found on heldout2.txt): overall precision 1.000 and recall
+# 0.995 (person 1.000 / 0.991). The floors leave a
 # little room for lexicon edits, not for regressions. This corpus is the tuning one:
 # test_entities_heldout.py holds the figures on a corpus written apart.
 FLOOR_OVERALL = 0.95
@@ -223,7 +225,7 @@ def test_ranks_without_names_are_no_person(text: str) -> None:
         ("تھانہ صدر میں", "saddar"),
         ("Police Station Kot Lakhpat in Lahore", "kot lakhpat/lahore"),
         ("تھانہ کوٹ لکھپت کے", "kot lakhpat"),
-        ("thana Sambrial ka", "sambrial"),
+        ("thana Sambrial ka", "sambrial/sialkot"),  # a town's station: its district
     ],
 )
 def test_police_stations(text: str, key: str) -> None:
@@ -371,8 +373,8 @@ def test_offices_titles_and_everyday_words_are_no_person(text: str) -> None:
         ("Thana Saddar in Okara and Kasur", ["saddar/okara"]),
         ("Thana Saddar", ["saddar"]),  # no district: the bare, weak key
         ("mera bhai thana saddar wala kaam karta tha", ["saddar"]),
-        ("تھانہ شہدادپور کا اے ایس آئی", ["shahdadpur"]),
-        ("Shahdadpur police station", ["shahdadpur"]),
+        ("تھانہ شہدادپور کا اے ایس آئی", ["shahdadpur/sanghar"]),
+        ("Shahdadpur police station", ["shahdadpur/sanghar"]),
         ("Thana Model Town Lahore", ["model town/lahore"]),
         ("Police Station Iqbal Town, Lahore", ["iqbal town/lahore"]),
         ("at Police Station Lytton Road.", ["lytton road"]),
@@ -466,6 +468,20 @@ def test_a_hostile_text_cannot_stall_the_import() -> None:
     elapsed = time.perf_counter() - start
     assert len(found) == 100_000
     assert all(a.end <= b.start for a, b in itertools.pairwise(found))
+    assert elapsed < 20
+
+
+def test_many_stations_without_a_district_are_placed_in_one_walk() -> None:
+    """Each bare station is keyed from the stations before it: a walk, not a search each.
+
+    Comparing each with all those before took over 300 s on 2 MB of "thana saddar";
+    20,000 of them (one keyed) take well under a second in one walk.
+    """
+    start = time.perf_counter()
+    found = extract("Thana Saddar Kasur. " + "thana saddar. " * 20_000)
+    elapsed = time.perf_counter() - start
+    keys = {e.key for e in found if e.kind == "police_station"}
+    assert keys == {"saddar/kasur"}
     assert elapsed < 20
 
 
@@ -619,3 +635,193 @@ def test_a_station_without_a_district_near_takes_the_reports_own(
     text: str, keys: list[str]
 ) -> None:
     assert [e.key for e in _only(text, "police_station")] == keys
+
+
+# --- issue 18, third round: classes of error found on heldout2.txt ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "keys"),
+    [
+        ("I inspected kilns near Depalpur.", ["depalpur"]),
+        ("تھانہ صدر دیپالپور کا اے ایس آئی", ["depalpur"]),
+        ("quetta se taftan tak levies", ["quetta", "taftan"]),
+        ("صادق آباد سے بھی بچے لائے جاتے ہیں", ["sadiqabad"]),
+        ("ryk city thana ka sho", ["rahim yar khan"]),
+        ("kamran butt m.b.din wala agent hai", ["mandi bahauddin"]),
+        ("قصور کا ایک آدمی بچیاں لاتا ہے", ["kasur"]),
+        ("اس کا قصور نہیں تھا", []),  # "it was not his fault"
+        ("سمندری راستے سے لڑکے عمان جاتے ہیں", []),  # "by sea", not Samundri
+        ("tehsil Samundri ke bhatte", ["samundri"]),
+    ],
+)
+def test_towns_abbreviations_and_cued_places(text: str, keys: list[str]) -> None:
+    assert [e.key for e in _only(text, "district")] == keys
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        # A town keys its station: Thana Saddar Depalpur is not Thana Saddar Okara.
+        ("the SHO of Thana Saddar Depalpur said", "saddar/depalpur"),
+        ("Thana Saddar Okara", "saddar/okara"),
+        # A station named after its town takes the town's district.
+        ("The SHO at Thana Phalia said so.", "phalia/mandi bahauddin"),
+        # Roman Urdu's oblique "thane" after the name, the district before it.
+        ("lahore civil lines thane wala asi arshad", "civil lines/lahore"),
+        ("faislabad civil lines thane ka sho", "civil lines/faisalabad"),
+        # What the writer said before a station sets it, not a station named later.
+        (
+            "sanghar me haari qaid hain. sinjhoro thana ka asi. phir hyderabad civil lines "
+            "thane bhi gaye",
+            "sinjhoro/sanghar",
+        ),
+        ("Thana Kot Radha Kishan, district Kasur", "kot radha kishan/kasur"),
+    ],
+)
+def test_stations_keyed_with_towns_and_roman_urdu_obliques(text: str, key: str) -> None:
+    assert _only(text, "police_station")[0].key == key
+
+
+def test_no_station_in_roman_urdus_thane_alone() -> None:
+    assert _only("haji bashir ki gaari roz thane ke bahir khari hoti hai", "police_station") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "written", "key"),
+    [
+        (
+            "We went to the FIA Anti-Human Trafficking Circle in Gujranwala.",
+            "FIA Anti-Human Trafficking Circle",
+            "anti-human trafficking circle",
+        ),
+        ("ایف آئی اے امیگریشن کے سب انسپکٹر", "ایف آئی اے امیگریشن", "fia immigration"),
+        ("levies aur fc dono paise lete hain", "fc", "frontier corps"),
+        ("protector office multan se stamp", "protector office", "bureau of emigration"),
+    ],
+)
+def test_an_agency_with_its_wing_is_one_mention(text: str, written: str, key: str) -> None:
+    (agency,) = [e for e in _only(text, "agency") if e.text == written]
+    assert agency.key == key
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("okara canal road pe. police sab unki hai", "punjab police"),
+        ("پسنی میں پولیس والے پیسے لیتے ہیں", "balochistan police"),
+        ("police came from Okara and from Karachi", "police"),  # two provinces: bare
+        ("the police did nothing", "police"),  # no place: bare
+    ],
+)
+def test_the_police_of_a_report_set_in_one_province(text: str, key: str) -> None:
+    assert [e.key for e in _only(text, "agency")] == [key]
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("haji bashir ki hilux lef 1186 roz", "LEF1186"),
+        ("van ka number lrt 7003. thana", "LRT7003"),
+        ("car no: lea 4512", "LEA4512"),
+    ],
+)
+def test_plates_in_lower_case_after_a_vehicles_word(text: str, key: str) -> None:
+    assert [e.key for e in _only(text, "vehicle")] == [key]
+
+
+@pytest.mark.parametrize(
+    "text", ["gari aur 5000 rupay", "is sal 2023 mein", "lef 1186 alone", "van mein 20 log"]
+)
+def test_lower_case_that_is_no_plate(text: str) -> None:
+    assert _only(text, "vehicle") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("ایس ایچ او ذوالفقار علی حاجی صاحب کا دوست ہے۔", ["zulfiqar ali"]),
+        ("Later I learned Nadeem's cousin is a constable.", ["nadeem"]),
+        ("کاغذ دیکھے بغیر مہر لگا دیتے ہیں۔", []),
+        ("لیویز کی چوکی پر نائب رسالدار عبدالواحد پیسے لیتا ہے", ["abdul waheed"]),
+    ],
+)
+def test_names_end_at_titles_adverbs_and_light_verbs(text: str, names: list[str]) -> None:
+    assert [e.key for e in _only(text, "person")] == names
+
+
+@pytest.mark.parametrize(
+    ("text", "designation"),
+    [
+        ("کوئٹہ کے بس اڈے پر کنڈیکٹر عبدالواحد نے بتایا", "Conductor"),
+        ("abdul waheed naib risaldar har banday ka 5000 leta hai", "Naib Risaldar"),
+    ],
+)
+def test_trades_and_deputy_ranks_are_designations(text: str, designation: str) -> None:
+    (person,) = _only(text, "person")
+    assert (person.key, person.designation) == ("abdul waheed", designation)
+
+
+def _setting(text: str) -> frozenset[str]:
+    return links.places((e.kind, e.key) for e in extract(text))
+
+
+def test_a_town_sets_a_report_in_its_district_too() -> None:
+    assert "district:okara" in _setting("Kilns near Depalpur hold forty families.")
+    name = links.strength("person", "haji bashir ahmed")
+    # A report at Thana Saddar Depalpur and one at Thana Saddar Okara: one district.
+    depalpur = _setting("the SHO of Thana Saddar Depalpur said")
+    okara = _setting("I am a constable at Thana Saddar Okara.")
+    assert links.pair_strength("person", name, depalpur, okara).level == links.STRONG
+    # Lahore's Civil Lines and a Kasur station share no place: the name stays weak.
+    lahore = _setting("lahore civil lines thane wala asi arshad mahmood")
+    kasur = _setting("I am a lady constable at Thana Kot Radha Kishan, district Kasur.")
+    assert links.pair_strength("person", name, lahore, kasur).level == links.WEAK
+
+
+def test_a_conductor_and_a_levies_officer_of_one_name_are_two_men() -> None:
+    name = links.strength("person", "abdul waheed")
+    quetta = _setting("کوئٹہ کے بس اڈے پر")
+    weak = links.pair_strength("person", name, quetta, quetta, ["Naib Risaldar"], ["Conductor"])
+    assert weak.level == links.WEAK
+    same = links.pair_strength("person", name, quetta, quetta, ["Driver"], ["Conductor"])
+    assert same.level == links.STRONG
+
+
+@pytest.mark.parametrize(
+    ("text", "written", "key"),
+    [
+        ("چار مارچ کو وہ زخمی حالت میں آئی", "چار مارچ", "--03-04"),
+        ("چودہ فروری کو وہ بھاگا", "چودہ فروری", "--02-14"),
+        ("The boat sank in February. Nobody came.", "February", "--02"),
+        ("We complained since March and nothing happened.", "March", "--03"),
+    ],
+)
+def test_days_in_urdu_words_and_a_month_alone(text: str, written: str, key: str) -> None:
+    assert [(e.text, e.key) for e in _only(text, "date")] == [(written, key)]
+
+
+@pytest.mark.parametrize(
+    "text", ["in May we went", "March on Lahore", "the end of March, 12 people", "august body"]
+)
+def test_a_month_alone_needs_a_word_of_time(text: str) -> None:
+    assert _only(text, "date") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "designation"),
+    [
+        ("سانگھڑ کی ایک لڑکی شازیہ کا مقدمہ درج نہیں ہوا", "shazia", "Woman"),
+        ("گھریلو ملازمہ روبینہ پر چوری کا جھوٹا پرچہ", "rubina", "Maid"),
+        ("عبدالستار کا نمبر بند ہے", "abdul sattar", None),  # a compound is only a name
+    ],
+)
+def test_a_woman_named_by_who_she_is_and_a_compound_name_alone(
+    text: str, key: str, designation: str | None
+) -> None:
+    assert [(e.key, e.designation) for e in _only(text, "person")] == [(key, designation)]
+
+
+@pytest.mark.parametrize("text", ["لڑکی کو واپس بھیج دیا", "انشاءاللہ کے فضل سے", "ایک عورت نے"])
+def test_no_name_after_a_womans_word_or_in_a_blessing(text: str) -> None:
+    assert _only(text, "person") == []

@@ -1,11 +1,11 @@
-"""Entity extraction on the held-out corpus, written apart from the rules.
+"""Entity extraction on the held-out corpora, written apart from the rules.
 
-The corpora are `tests/review/corpus/heldout.txt` (written blind, measured once,
-then read and tuned on: a development set now) and `heldout2.txt` (written blind
-and never tuned on: the held-out one). `RAAZDAR_HELDOUT` names a fresh blind
-corpus to score in their place. Only aggregate figures are printed. The floors are
-what the extractor reached on each (issue 18's targets in comments); they guard
-against regressions.
+The corpora are `tests/review/corpus/heldout.txt` and `heldout2.txt`, each written
+blind, measured once, then read and tuned on: both are development sets now. A
+third, written blind and never read by whoever tunes the rules, is scored at merge
+(`RAAZDAR_HELDOUT` names a fresh blind corpus to score in their place). Only
+aggregate figures are printed. The floors are what the extractor reached on each
+(issue 18's targets in comments); they guard against regressions.
 """
 
 from __future__ import annotations
@@ -36,20 +36,40 @@ CORPORA = Path(heldout.__file__).parent
 # right person/station links counted as corroboration 135 of 185.
 #
 # heldout2.txt, written blind the same day by an annotator who never read the extractor,
-# its lists or its tests, scored once after the second round was frozen and never tuned
-# on (a change made because of it would end its use: write a third): F1 0.949, person
+# its lists or its tests, scored once after the second round was frozen: F1 0.949, person
 # F1 0.979, links 459 of 552 (83.2 %), 4 false links counted as corroboration (person),
-# 34 shown weak, right person/station links counted 147 of 204.
+# 34 shown weak, right person/station links counted 147 of 204. It has since been read
+# and tuned on (issue 18's third round), so it is a development set now, like heldout.txt:
+# its figures below say what the rules do on text they were fitted to, not on new text.
+# Third round, by class of error, never by one report's string (each class has reports
+# in reports.txt and tests in test_entities.py): towns (tehsil seats, border and port
+# towns) are places keyed as themselves and set a report in their district
+# (data/towns.txt: district recall 0.791 -> 1.000); a town's own station takes the town's
+# district; Roman Urdu's oblique "thane" after a station's name; a station with no district
+# near takes what the writer said before it; قصور before کا/کی; an agency and its wing
+# are one mention ("FIA Anti-Human Trafficking Circle"), and "police" in a report set in
+# one province is that province's force (agency precision 0.922 -> 1.000); plates in
+# lower case after a vehicle's word; conductor, naib risaldar, woman, maid are
+# designations; a title with an honorific after a name begins another; days in Urdu
+# words, a month alone after "in". The 4 false links counted were one middleman and one
+# ASI of one name in one district, the middleman's report setting no station (its
+# "civil lines thane" was missed), and a conductor and a Levies officer of one name
+# (conductor was no designation): both classes are fixed, the links now shown weak (so
+# weak false links rose 34 -> 43: these, and right names now found that meet a namesake).
+# After: F1 0.996, person F1 0.991, links 511 of 552 (92.6 %), 0 false links counted,
+# 43 shown weak, right links counted 166 of 222; on heldout.txt F1 0.992, person F1
+# 0.988, links 436 of 448 (97.3 %), 0 counted, 65 weak, right counted 149 of 185.
 #
 # Issue 18's targets: F1 0.90, person F1 0.85, links 85 %, no false link counted as
-# corroboration; met on heldout2.txt for F1 and person F1, not for links (83.2 %) nor
-# false links (4). The floors are the figures reached, rounded down, so a regression
-# fails. Right links of a person or station that count as corroboration without a
-# reviewer: the strength rules must not buy "no false link" by making every link weak.
+# corroboration; met on both, but both are development sets now: the figure that counts
+# is the blind third corpus's at merge. The floors are the figures reached, rounded down,
+# so a regression fails. Right links of a person or station that count as corroboration
+# without a reviewer: the strength rules must not buy "no false link" by making every
+# link weak.
 FLOORS = {
     # file: (F1, person F1, links, most false links counted, most weak, right strong)
-    "heldout.txt": (0.96, 0.97, 0.88, 0, 65, 0.72),
-    "heldout2.txt": (0.94, 0.97, 0.83, 4, 34, 0.72),
+    "heldout.txt": (0.99, 0.98, 0.97, 0, 65, 0.80),
+    "heldout2.txt": (0.99, 0.99, 0.92, 0, 43, 0.74),
 }
 
 
