@@ -1,9 +1,9 @@
 """Entity extraction on the held-out corpora, written apart from the rules.
 
 The corpora are `tests/review/corpus/heldout.txt` and `heldout2.txt`, each written
-blind, measured once, then read and tuned on: both are development sets now. A
-third, written blind and never read by whoever tunes the rules, is scored at merge
-(`RAAZDAR_HELDOUT` names a fresh blind corpus to score in their place). Only
+blind, measured once, then read and tuned on: both are development sets now; and
+`heldout3.txt`, written blind and never read by whoever tunes the rules: the
+held-out one (`RAAZDAR_HELDOUT` names a fresh blind corpus to score in their place). Only
 aggregate figures are printed. The floors are what the extractor reached on each
 (issue 18's targets in comments); they guard against regressions.
 """
@@ -60,16 +60,27 @@ CORPORA = Path(heldout.__file__).parent
 # 43 shown weak, right links counted 166 of 222; on heldout.txt F1 0.992, person F1
 # 0.988, links 436 of 448 (97.3 %), 0 counted, 65 weak, right counted 149 of 185.
 #
+# heldout3.txt, written blind the same day by a third annotator who never read the
+# extractor, its lists, its tests nor the other corpora (set in KP, Balochistan, Sindh,
+# south Punjab, AJK/GB and Islamabad), never tuned on: scored before the third round
+# F1 0.895, person F1 0.852, links 415 of 628 (66.1 %), 0 false links counted; after it
+# (the figures that count) F1 0.916, person F1 0.855, district recall 0.811, links 437
+# of 628 (69.6 %), 0 false links counted as corroboration, 35 shown weak, right
+# person/station links counted 97 of 133. Names and places of regions the lists barely
+# cover are what it misses (person recall 0.754). A change made because of this corpus
+# ends its use as held out: write a fourth.
+#
 # Issue 18's targets: F1 0.90, person F1 0.85, links 85 %, no false link counted as
-# corroboration; met on both, but both are development sets now: the figure that counts
-# is the blind third corpus's at merge. The floors are the figures reached, rounded down,
-# so a regression fails. Right links of a person or station that count as corroboration
+# corroboration. On the blind heldout3.txt: F1, person F1 and false links met; links
+# (69.6 %) not. The floors are the figures reached, rounded down, so a regression fails.
+# Right links of a person or station that count as corroboration
 # without a reviewer: the strength rules must not buy "no false link" by making every
 # link weak.
 FLOORS = {
     # file: (F1, person F1, links, most false links counted, most weak, right strong)
     "heldout.txt": (0.99, 0.98, 0.97, 0, 65, 0.80),
     "heldout2.txt": (0.99, 0.99, 0.92, 0, 43, 0.74),
+    "heldout3.txt": (0.91, 0.85, 0.69, 0, 35, 0.72),
 }
 
 
