@@ -18,8 +18,12 @@ Waiters are served in turn across every worker. Each notes when it arrived
 (`app.worker`, HiddenServiceExportCircuitID) and its round (how many places
 its circuit held already when it arrived) in a small table in memory that the
 gunicorn master maps before forking, one entry per place; only the `slots`
-first by (round, arrival) look for a free slot. So a circuit's second waiter
-comes after every other circuit's first, and a circuit holds at most
+first by (round, arrival) look for a free slot. A circuit's next derivation
+counts as arriving only two derivation times after its last one ended (a
+second table, of when each circuit was last served): a flood sends again the
+moment it is answered, and must not take each slot that comes free before a
+source's browser has asked. So a circuit's second waiter comes after every
+other circuit's first, and a circuit holds at most
 `PLACES_PER_CIRCUIT` places: a flood sent down one circuit, however many
 requests deep, delays a source on another circuit by at most one derivation
 per slot. To do more a flooder needs more circuits, and each new circuit is
@@ -76,11 +80,20 @@ PLACES_PER_CIRCUIT: Final = 2
 # worker's memory: never logged, never written anywhere.
 _FIELDS: Final = 3
 _table = memoryview(mmap.mmap(-1, ORDERED_PLACES * 8 * _FIELDS)).cast("q")
+# Which circuit's derivation ended last, and when (monotonic ns), in each of
+# `_RECENT` cells (a circuit's cell: its key modulo `_RECENT`; another circuit
+# may overwrite it, which only forgets). Shared and in memory, like `_table`.
+_RECENT: Final = 1024
+_served = memoryview(mmap.mmap(-1, _RECENT * 8 * 2)).cast("q")
 # The circuit of the request this thread is serving (set by `app.worker`).
 _this_request = threading.local()
 _rng = random.SystemRandom()
 # How long this worker's recent derivations held their slot (seconds, a moving average).
 _pace = [0.0]
+# A circuit's next derivation waits this many derivation times after its last one ended
+# (`_not_before`), each taken as at least `_MIN_PACE` seconds (a fresh worker knows none).
+_SPACING: Final = 2
+_MIN_PACE: Final = 0.5
 # A derivation in progress longer than this is one whose worker died.
 _LONGEST_DERIVATION: Final = 60.0
 _T = TypeVar("_T")
@@ -228,10 +241,10 @@ def slot(
         else:
             # Its round: how many places its circuit holds already, so its turn
             # comes after every other circuit's first (second, ...) waiter.
-            rank = _circuit_places(places, stale_before, circuit)
-            if rank >= PLACES_PER_CIRCUIT:
+            held = _circuit_places(places, stale_before, circuit)
+            if held >= PLACES_PER_CIRCUIT:
                 raise KdfBusy("this circuit holds its share of the queue")
-            _note(place, me, circuit, rank)
+            _note(place, _not_before(circuit, me), circuit, held)
         fd = _wait_for_slot(slot_paths(instance_dir, slots), place, places, me, wait_seconds)
         _began(place)
         began = time.monotonic()
@@ -239,11 +252,35 @@ def slot(
             yield
         finally:
             os.close(fd)  # closing the only descriptor releases the lock
-            held = time.monotonic() - began
-            _pace[0] = held if not _pace[0] else 0.8 * _pace[0] + 0.2 * held
+            took = time.monotonic() - began
+            _pace[0] = took if not _pace[0] else 0.8 * _pace[0] + 0.2 * took
+            if circuit is not None:
+                _note_served(circuit)
     finally:
         _note(place, 0)
         os.close(place_fd)
+
+
+def _note_served(circuit: int) -> None:
+    """Note that a derivation of `circuit` has just ended."""
+    cell = 2 * (circuit % _RECENT)
+    _served[cell : cell + 2] = memoryview(array("q", [circuit + 1, time.monotonic_ns()]))
+
+
+def _not_before(circuit: int, now: int) -> int:
+    """When a new derivation of `circuit` may start: `_SPACING` derivation times after its
+    last one ended, or now.
+
+    A flood sends again the moment it is answered: without a pause it would take
+    every slot that comes free before a source (whose browser needs a moment to
+    send) can ask for it. A person logs in once; a second login within a second
+    or two only waits that long.
+    """
+    cell = 2 * (circuit % _RECENT)
+    key, ended = _served[cell : cell + 2].tolist()
+    if key != circuit + 1:
+        return now
+    return max(now, ended + int(_SPACING * max(_pace[0], _MIN_PACE) * 1e9))
 
 
 def _wait_for_slot(paths: list[Path], place: int, places: int, me: int, wait_seconds: float) -> int:
@@ -254,9 +291,11 @@ def _wait_for_slot(paths: list[Path], place: int, places: int, me: int, wait_sec
     ahead = _ahead_of(place, places, stale_before)
     if (ahead / len(paths) + 1) * _pace[0] > wait_seconds:
         raise KdfBusy("the waiters ahead cannot be served within the wait")
+    # Its turn counts from its arrival as noted, which may lie ahead (`_not_before`).
+    eligible = _table[_FIELDS * place] if place < ORDERED_PLACES else me
     while True:
         ahead = _ahead_of(place, places, stale_before)
-        if ahead < len(paths):
+        if ahead < len(paths) and time.monotonic_ns() >= eligible:
             taken = _take_any(paths)
             if taken is not None:
                 return taken[1]

@@ -73,10 +73,12 @@ _TOR_LINE: Final = re.compile(
 _TOR_PREFIX: Final = int(ipaddress.IPv6Address("fc00:dead:beef:4dad::")) >> 32
 # Tor's line is under 80 bytes; a connection that has sent this many without one is not tor.
 _TOR_LINE_LIMIT: Final = 108
-# How much nicer request threads are than derivation threads: nice 5 weighs about
-# a third of nice 0 when both want one core (10 seemed to slow a quiet login's own
-# steps after its derivation in tests/bench/login.py; a noisy, shared machine).
-REQUEST_NICE: Final = 5
+# How much nicer request threads are than derivation threads: nice 10 weighs about
+# a tenth of nice 0 when both want one core. At nice 5 (a third) a flood of cheap
+# requests (503s, garbage proofs) slowed each derivation 2.2x on the 2-core machine
+# and a flooded login took x4.3 its quiet time at p95; at nice 10, 1.3x and x2.6, with
+# quiet logins unchanged (tests/bench/login.py, quiet machine, 2026-12-02).
+REQUEST_NICE: Final = 10
 
 
 class _Response(wsgi.Response):

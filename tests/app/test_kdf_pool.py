@@ -350,3 +350,18 @@ def test_one_circuit_holds_at_most_its_share_of_the_queue(instance: Path) -> Non
 def test_requests_without_a_circuit_are_served_in_arrival_order(instance: Path) -> None:
     order = _circuit_waiters(instance, [("a", None), ("b", None), ("c", None)])
     assert order == ["a", "b", "c"]
+
+
+def test_a_circuit_just_served_waits_behind_one_that_was_not(instance: Path) -> None:
+    """A flood sends again the moment it is answered: its next derivation must not stand
+    first among sources that have been waiting, just because it arrived before them."""
+    flood, source = 4242, 4343  # circuits no other test uses
+    with kdf_pool.slot(instance, 1, 10, 8, circuit=flood):
+        pass  # the flood's circuit was served a moment ago
+    order = _circuit_waiters(instance, [("flood", flood), ("source", source)])
+    assert order == ["source", "flood"]
+    # Served long enough ago (both of them now), each is in round 0 again: by arrival.
+    for circuit in (flood, source):
+        kdf_pool._served[2 * (circuit % kdf_pool._RECENT) + 1] -= int(60e9)
+    order = _circuit_waiters(instance, [("flood", flood), ("source", source)])
+    assert order == ["flood", "source"]
