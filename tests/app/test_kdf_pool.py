@@ -8,6 +8,7 @@ import multiprocessing
 import os
 import threading
 import time
+from array import array
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,12 @@ def all_slots_taken(instance: Path, slots: int = SLOTS) -> Iterator[None]:
     finally:
         for fd in held:
             os.close(fd)
+
+
+@pytest.fixture(autouse=True)
+def no_circuit_served_lately() -> None:
+    """Forget which circuits were served: the table outlives a test (as it outlives a request)."""
+    kdf_pool._served[:] = memoryview(array("q", bytes(len(kdf_pool._served) * 8)))
 
 
 @pytest.fixture
