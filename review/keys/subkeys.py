@@ -19,6 +19,7 @@ be late, never wrong: it never says a week is gone while its secret is kept.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import os
 import secrets
@@ -251,12 +252,17 @@ def _read(u: Unlocked) -> SubkeySecrets:
         plain, opened = open_bytes(data, u.identities, trusted_signers=signers)
         if opened.metadata != _METADATA:
             raise WorkspaceError(f"{path} is not a subkey store")
-        return SubkeySecrets.from_bytes(plain)
+        store = SubkeySecrets.from_bytes(plain)
+        sealed_to = {s.key_id for s in read_header(io.BytesIO(data)).stanzas}
     except CryptoError as exc:
         raise WorkspaceError(
             f"the subkey store {path} does not open with {u.reviewer}'s keys ({exc})",
             hint="it was altered or replaced: do not issue a subkey list from this workstation",
         ) from exc
+    if sealed_to != {k.public_key.fingerprint.key_id for k in u.identities}:
+        # Keys rotated since it was written: seal it to them now, before old ones retire.
+        _write(u, store)
+    return store
 
 
 def _write(u: Unlocked, store: SubkeySecrets) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from app.demo import DEMO_PASSPHRASE
 from crypto import (
     HybridPublicKey,
     KdfParams,
@@ -18,6 +19,8 @@ from crypto import (
     Period,
     SignedSubkeyList,
     SigningKey,
+    SubkeySecrets,
+    open_bytes,
     seal_bytes,
     verify_subkeys,
 )
@@ -26,7 +29,7 @@ from review import workspace as ws
 from review.errors import WorkspaceError
 from review.intake.importer import import_bundle
 from review.keys import subkeys
-from review.keys.enrolment import enrol_key
+from review.keys.enrolment import enrol_key, rotate
 from review.workspace import audit
 from tests.review.subkey_bundles import Chain, seal_report
 from tests.review.support import Server, review
@@ -274,3 +277,24 @@ def test_the_cli_issues_a_list_imports_destroys_and_refuses(
     assert refused.exit_code == 1
     assert "error: not destroyed" in refused.output
     assert "three weeks old" in review(workspace, "show", "1").output
+
+
+def test_after_a_rotation_the_store_opens_with_the_new_key_alone(unlocked: ws.Unlocked) -> None:
+    subkeys.issue(unlocked, 2, ISSUED)
+    rotate(unlocked, "new passphrase here", kdf=KdfParams.TESTING)
+    both = ws.Workspace.open(unlocked.workspace.root).unlock("demo-reviewer", _either)
+    held = subkeys.load(both)  # re-sealed to the new key beside the old
+    newest = both.keys[0].encryption
+    assert newest is not None
+    assert newest != unlocked.identities[0]
+    plain, _ = open_bytes(subkeys.store_path(both).read_bytes(), [newest])
+    assert SubkeySecrets.from_bytes(plain) == held
+    both.workspace.close()
+
+
+def _either(label: str) -> str:
+    return (
+        DEMO_PASSPHRASE
+        if "demo" in label.lower() and "from" not in label
+        else "new passphrase here"
+    )
