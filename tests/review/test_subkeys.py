@@ -161,7 +161,12 @@ def test_a_store_planted_without_the_reviewers_keys_is_refused(unlocked: ws.Unlo
     subkeys.store_path(unlocked).write_bytes(planted)
     with pytest.raises(WorkspaceError, match="does not open"):
         subkeys.issue(unlocked, 8, ISSUED)
-    subkeys.store_path(unlocked).write_bytes(planted[:-64])  # unsigned is refused too
+    unsigned = seal_bytes(
+        theirs.to_bytes(),
+        recipients,
+        Metadata("subkey-secrets", "application/vnd.raazdar.subkey-secrets+json"),
+    )
+    subkeys.store_path(unlocked).write_bytes(unsigned)
     with pytest.raises(WorkspaceError, match="does not open"):
         subkeys.load(unlocked)
 
