@@ -119,18 +119,18 @@ def imported_through(u: Unlocked) -> Period | None:
 
     That is `closed_through(E)` for E the day of the newest export bundle
     imported with its chain complete: every bundle numbered before it imported
-    too (or covered by a resend). Bundles recorded before their day was kept
-    give the newest day of their items' bundle rows, which is never later.
+    too (or covered by a resend). A bundle recorded before its day was kept
+    gives the day of its `bundles` row, if it filed anything.
     """
     seen = exports.seen(u.conn)
     first_missing = min(exports.gaps(u.conn).missing, default=None)
     complete = [s for n, s in seen.items() if first_missing is None or n < first_missing]
-    days = [s.created for s in complete if s.created is not None]
-    older = [s.bundle_id for s in complete if s.created is None]
-    for chunk in (older[i : i + 500] for i in range(0, len(older), 500)):
-        marks = ",".join("?" * len(chunk))
-        query = f"SELECT created FROM bundles WHERE id IN ({marks})"  # noqa: S608 - only ?s
-        days += [dt.date.fromisoformat(row[0]) for row in u.conn.execute(query, chunk)]
+    filed = dict(u.conn.execute("SELECT id, created FROM bundles").fetchall())
+    days = [
+        s.created or dt.date.fromisoformat(filed[s.bundle_id])
+        for s in complete
+        if s.created is not None or s.bundle_id in filed
+    ]
     return closed_through(max(days)) if days else None
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import stat
 from pathlib import Path
@@ -303,3 +304,21 @@ def _either(label: str) -> str:
         if "demo" in label.lower() and "from" not in label
         else "new passphrase here"
     )
+
+
+def test_a_bundle_recorded_before_its_day_was_kept_is_dated_by_its_bundles_row(
+    server: Server, unlocked: ws.Unlocked, tmp_path: Path
+) -> None:
+    subkeys.issue(unlocked, 8, ISSUED)
+    chain = Chain(server, tmp_path)
+    import_bundle(
+        unlocked, chain.bundle([seal_report("filed", _week_key(unlocked, WEEK1))], MONDAY3)
+    )
+    import_bundle(unlocked, chain.bundle([], WEDNESDAY3))
+    assert subkeys.imported_through(unlocked) == WEEK2
+    conn = unlocked.conn
+    for key, value in conn.execute("SELECT key, value FROM meta WHERE key LIKE 'export-chain:%'"):
+        old = {k: v for k, v in json.loads(value).items() if k != "created"}
+        conn.execute("UPDATE meta SET value = ? WHERE key = ?", (json.dumps(old), key))
+    # The empty bundle filed nothing, so no row dates it: the one before it counts.
+    assert subkeys.imported_through(unlocked) == WEEK1
