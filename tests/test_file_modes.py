@@ -111,6 +111,8 @@ def test_nothing_written_is_readable_by_other_users(tmp_path: Path) -> None:
         *("--key-file", str(instance / "demo-keys" / "reviewer.key")),
         cwd=work,
     )
+    subkey_list = work / "subkeys.json"
+    tool(*review, "keys", "subkeys", "new", "--out", str(subkey_list), cwd=work)
     tool(*review, "import", str(bundle), cwd=work)
     opened = work / "opened.txt"
     tool(*review, "open", "1", "1", "--out", str(opened), "--yes", cwd=work)
@@ -123,7 +125,7 @@ def test_nothing_written_is_readable_by_other_users(tmp_path: Path) -> None:
     tool("raazdar", "--instance", str(instance), "sweep", "--force", cwd=work)
 
     assert opened.read_text() == "a receipt"
-    written = [instance, workspace, state, info, bundle, opened, replies]
+    written = [instance, workspace, state, info, bundle, opened, replies, subkey_list]
     assert all(p.exists() for p in written)
     assert len([p for root in written for p in walk(root)]) > 40
     assert shared(written) == []

@@ -7,6 +7,7 @@ commands on the groups (`review.cli.groups`); the old names are hidden aliases.
 
 from review.cli import admin, casework, conflicts, escalate, exchange, groups, keys, viewing
 from review.cli import corroborate as corroborate
+from review.cli import subkeys as subkeys
 from review.cli import tui as tui
 from review.cli.base import PROG, cli, main
 

@@ -12,6 +12,7 @@ from rich.console import Console
 from review.casework import replies
 from review.cli import groups
 from review.cli.base import PROG, Ctx, compose, pass_ctx
+from review.cli.subkeys import destroy_after_import
 from review.intake import exports
 from review.intake.importer import import_bundle
 from review.workspace import Unlocked
@@ -45,6 +46,7 @@ def import_(c: Ctx, bundle: Path) -> None:
             err=True,
         )
     gap_notice(u)
+    destroy_after_import(c)
 
 
 def gap_notice(u: Unlocked) -> None:

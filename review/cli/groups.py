@@ -28,6 +28,8 @@ links: Final = _group("links", "Reports that go together: show, add, confirm or 
 conflicts: Final = _group("conflicts", "Declare agencies or districts you must not see.")
 escalation: Final = _group("escalation", "Send reports to an oversight body and follow them up.")
 bodies: Final = _group("bodies", "Oversight bodies: register them; for a body, open a packet.")
+subkeys: Final = _group("subkeys", "Weekly forward-secret subkeys: issue a list, show, destroy.")
+keys.add_command(subkeys)
 
 # Old top-level name -> its command's path in the new tree. Hidden from --help,
 # same command and options; kept for one release (see `base.Root`).

@@ -12,6 +12,7 @@ bundle (every item the server still holds unacknowledged) is.
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 from dataclasses import dataclass
 from typing import Final
@@ -36,6 +37,8 @@ class Seen:
     digest: bytes
     previous: bytes
     resend: bool
+    # The day the server made it; None for a bundle recorded before the day was kept.
+    created: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,7 @@ def seen(conn: sqlite3.Connection) -> dict[int, Seen]:
             b64decode(obj["digest"], length=32),
             b64decode(obj["previous"], length=32),
             bool(obj["resend"]),
+            dt.date.fromisoformat(obj["created"]) if "created" in obj else None,
         )
     return found
 
@@ -130,6 +134,7 @@ def record(conn: sqlite3.Connection, manifest: ExportManifest, digest: bytes) ->
             "digest": b64encode(digest),
             "previous": b64encode(link.previous),
             "resend": link.resend,
+            "created": manifest.created.isoformat(),
         }
     ).decode("utf-8")
     conn.execute(

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import BinaryIO, Final, cast
 
 from crypto import (
+    HybridPrivateKey,
     Metadata,
     Opened,
     PrivateKey,
@@ -51,6 +52,7 @@ from review.casework import conflicts, notices, triage
 from review.casework.reports import Content, item_context, parse_report
 from review.errors import ImportRefused
 from review.intake import exports
+from review.keys import subkeys
 from review.keys.keyring import server_keys
 from review.workspace import Unlocked, audit, scratch, search
 from review.workspace.blobs import INLINE_MAX, create_file, drop, put_inline, remove_files
@@ -156,7 +158,9 @@ def _file_all(
 ) -> ImportSummary:
     summary = ImportSummary(manifest.bundle_id)
     known = dict(u.conn.execute("SELECT id, status FROM items").fetchall())
-    mine = {key.public_key.fingerprint.key_id: key for key in u.identities}
+    # v2 envelopes are sealed to a week's subkey (its key id is the subkey's), v1 to long-term keys.
+    held: list[PrivateKey | HybridPrivateKey] = [*u.identities, *subkeys.held_keys(u)]
+    mine = {key.public_key.fingerprint.key_id: key for key in held}
     others = {
         PublicKey.from_text(text).fingerprint.key_id: reviewer
         for reviewer, text in u.conn.execute("SELECT reviewer, encryption_key FROM reviewer_keys")
@@ -219,7 +223,7 @@ def _file_one(
     u: Unlocked,
     entry: ExportEntry,
     envelope: bytes | Path,
-    keys: tuple[dict[bytes, PrivateKey], dict[bytes, str], PublicKey],
+    keys: tuple[dict[bytes, PrivateKey | HybridPrivateKey], dict[bytes, str], PublicKey],
     written: list[Path],
     *,
     inline: bool,
@@ -393,7 +397,7 @@ class _Tee:
 def _reseal(
     src: BinaryIO,
     dst: BinaryIO,
-    identities: Iterable[PrivateKey],
+    identities: Iterable[PrivateKey | HybridPrivateKey],
     workspace_key: PublicKey,
     capture: bool,
 ) -> tuple[Opened, bytes | None]:

@@ -73,8 +73,9 @@ def learnable(root: Path) -> set[str]:
                 if not sealed and table not in {"meta", "audit"}:
                     found.add(f"{table}.{column}")
         for key, value in conn.execute("SELECT key, value FROM meta"):
-            # One row per export bundle imported: the doc names them all at once.
-            found.add("meta:export-chain:N" if key.startswith("export-chain:") else f"meta:{key}")
+            # One row per export bundle imported, one per reviewer holding subkeys.
+            name = re.sub(r"^export-chain:.*", "export-chain:N", key)
+            found.add(f"meta:{re.sub(r'^subkeys:.*', 'subkeys:R', name)}")
             assert isinstance(value, str)
         for (text,) in conn.execute("SELECT record FROM audit"):
             found |= {f"audit.record:{k}" for k in json.loads(text) if k != "sealed"}
@@ -121,6 +122,7 @@ def full_cycle(case: Case, server: Server, tmp_path: Path, monkeypatch: pytest.M
         ("entity-add", num, "person", "Rana Tariq"),
         ("link-confirm", num, str(case.urdu), "Rana Tariq", "--kind", "person"),
         ("reply", num, "--file", str(reply)),
+        ("keys", "subkeys", "new", "--out", str(tmp_path / "subkeys.json")),
     ]:
         result = review(root, *args)
         assert result.exit_code == 0, (args, result.output)

@@ -1,0 +1,100 @@
+"""`raazdar-review keys subkeys …`: issue a weekly subkey list, show the store, destroy weeks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import click
+
+from crypto import Period
+from crypto import constants as C
+from crypto.errors import FormatError
+from review.cli import groups
+from review.cli.base import PROG, Ctx, pass_ctx
+from review.keys import subkeys
+
+
+def today() -> dt.date:
+    """The UTC date, which weeks are counted in."""
+    return dt.datetime.now(dt.UTC).date()
+
+
+def _periods(periods: tuple[Period, ...]) -> str:
+    return ", ".join(str(p) for p in periods) or "none"
+
+
+@groups.subkeys.command("new")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Where to write the signed public list for the server (must not exist).",
+)
+@click.option(
+    "--weeks",
+    type=click.IntRange(1, C.SUBKEYS_MAX_PERIODS),
+    default=C.SUBKEYS_PERIODS_AHEAD,
+    show_default=True,
+    help="How many weeks from this one the list covers; weeks held already keep their keys.",
+)
+@pass_ctx
+def new(c: Ctx, out: Path, weeks: int) -> None:
+    """Make subkeys for the weeks ahead and write the signed list an administrator installs."""
+    u = c.unlock()
+    signed, made = subkeys.issue(u, weeks, today())
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as dst:
+        dst.write(signed.to_bytes())
+    listed = signed.subkeys
+    click.echo(
+        f"subkey list {listed.first} to {listed.last} written to {out} "
+        f"({len(made)} new week(s): {_periods(made)})"
+    )
+    click.echo(
+        f"{PROG}: hint: carry it to the server: `raazdar keyring subkeys install {out.name}`",
+        err=True,
+    )
+
+
+@groups.subkeys.command("status")
+@pass_ctx
+def status(c: Ctx) -> None:
+    """Show the weeks whose secrets are held and destroyed, and what may go today."""
+    s = subkeys.status(c.unlock(), today())
+    click.echo(f"held: {_periods(s.held)}")
+    click.echo(f"destroyed: {_periods(s.destroyed)}")
+    click.echo(f"imported through: {s.imported_through or 'unknown (no complete export chain)'}")
+    click.echo(f"destroyable today: {_periods(s.destroyable)}")
+    if s.waiting:
+        click.echo(f"kept for items waiting here: {_periods(s.waiting)}")
+    click.echo(f"days left: {s.days_left}")
+    if s.days_left < C.SUBKEYS_WARN_DAYS:
+        click.echo(f"{PROG}: warning: the subkeys run out in {s.days_left} day(s)", err=True)
+        click.echo(f"{PROG}: hint: `raazdar-review keys subkeys new --out FILE`", err=True)
+
+
+@groups.subkeys.command("destroy")
+@click.option(
+    "--week",
+    "weeks",
+    multiple=True,
+    help="A week to destroy, as 2026-W49 (repeatable); default: every destroyable week.",
+)
+@pass_ctx
+def destroy(c: Ctx, weeks: tuple[str, ...]) -> None:
+    """Destroy the secrets of weeks whose envelopes are all imported (rule D1)."""
+    try:
+        named = [Period.parse(w) for w in weeks] if weeks else None
+    except FormatError as exc:
+        raise click.BadParameter(str(exc), param_hint="--week") from exc
+    gone = subkeys.destroy_weeks(c.unlock(), today(), named)
+    click.echo(f"destroyed: {_periods(gone)}")
+
+
+def destroy_after_import(c: Ctx) -> None:
+    """Destroy what an import made destroyable, and say so."""
+    gone = subkeys.after_import(c.unlock(), today())
+    if gone:
+        click.echo(f"subkeys destroyed (everything sealed to them is imported): {_periods(gone)}")

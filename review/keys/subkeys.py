@@ -1,0 +1,371 @@
+"""A reviewer's weekly subkey secrets: kept sealed in the workspace, issued, and destroyed.
+
+Each reviewer's store (`crypto.subkeys.SubkeySecrets`) is one envelope in
+`subkeys/<reviewer>.rze`, sealed to that reviewer's long-term keys and signed
+by them, so only their key file and passphrase open it, and a store planted by
+someone without them (whose secrets the planter would know) is refused before
+its keys are used or published. It never touches a disk in the clear.
+
+A week's secret is destroyed once everything sealed to it has been imported
+(docs/PROTOCOL.md §5A.8, rule D1): the store is written again without it and
+the old file replaced by a rename, and the audit log says which weeks went and
+why. A sealed record of the weeks held and destroyed (a `meta` row) is changed
+in the same transaction as the audit entry; if a crash falls between the
+rename and that commit, the next use of the store finds the weeks the record
+still holds but the store does not, and writes the entry then. So the log may
+be late, never wrong: it never says a week is gone while its secret is kept.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import os
+import secrets
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from crypto import (
+    HybridPrivateKey,
+    Metadata,
+    Period,
+    SignedSubkeyList,
+    SubkeyError,
+    SubkeySecrets,
+    open_bytes,
+    read_header,
+    seal_bytes,
+    sign_subkeys,
+)
+from crypto import constants as C
+from crypto.encoding import b64decode, b64encode, canonical_json
+from crypto.errors import CryptoError
+from crypto.subkeys import closed_through, destroy, destroyable, generate
+from review.errors import ReviewError, WorkspaceError
+from review.intake import exports
+from review.workspace import Unlocked, audit
+from review.workspace.blobs import open_blob
+from review.workspace.schema import transaction
+
+STORE_DIR: Final = "subkeys"
+_METADATA: Final = Metadata("subkey-secrets", "application/vnd.raazdar.subkey-secrets+json")
+_RECORD: Final = "subkeys:"
+RULE_D1: Final = "D1"
+
+
+class SubkeyRefused(ReviewError):
+    """A subkey action that the rules forbid (a week still needed) or the store cannot do."""
+
+
+@dataclass(frozen=True)
+class Status:
+    """A reviewer's subkeys as the workspace sees them on a given day."""
+
+    held: tuple[Period, ...]
+    destroyed: tuple[Period, ...]
+    imported_through: Period | None
+    destroyable: tuple[Period, ...]
+    waiting: tuple[Period, ...]  # closed and imported, but an item sealed to them is pending
+    days_left: int  # days from today on which the store holds this week's subkey
+
+
+def store_path(u: Unlocked) -> Path:
+    """Where the unlocked reviewer's sealed store is kept."""
+    return u.workspace.root / STORE_DIR / f"{u.reviewer}.rze"
+
+
+def load(u: Unlocked) -> SubkeySecrets:
+    """Open the reviewer's store (empty if none yet), recording any destruction a crash hid."""
+    store = _read(u)
+    _reconcile(u, store)
+    return store
+
+
+def held_keys(u: Unlocked) -> list[HybridPrivateKey]:
+    """The secret subkeys the reviewer holds, to open envelopes sealed to them."""
+    return [key for _, key in load(u).keys]
+
+
+def issue(u: Unlocked, weeks: int, today: dt.date) -> tuple[SignedSubkeyList, tuple[Period, ...]]:
+    """Hold a subkey for each of `weeks` weeks from this one; return the list to publish.
+
+    Weeks already held keep their secrets (a new list repeats their keys), so
+    lists issued one after another never disagree. Also returns the weeks made.
+    """
+    if not 1 <= weeks <= C.SUBKEYS_MAX_PERIODS:
+        raise SubkeyRefused(f"a list covers 1-{C.SUBKEYS_MAX_PERIODS} weeks")
+    store = load(u)
+    this_week = Period.of(today)
+    last = this_week.after(weeks - 1)
+    start = max(this_week, store.periods[-1].after() if store.periods else this_week)
+    fresh = SubkeySecrets()
+    if start <= last:
+        fresh = generate(start, _count(start, last))
+        store = store.merged(fresh)
+        with transaction(u.conn):
+            audit.append(u, "subkeys-new", None, {"weeks": [str(p) for p in fresh.periods]})
+            _record(u, store, destroyed=())
+            _write(u, store)
+    listed = store.public_list(u.signing.verify_key, today)
+    return sign_subkeys(listed, u.signing), fresh.periods
+
+
+def imported_through(u: Unlocked) -> Period | None:
+    """Rule D1: the newest week of which every envelope is here, or None if unknown.
+
+    That is `closed_through(E)` for E the day of the newest export bundle
+    imported with its chain complete: every bundle numbered before it imported
+    too (or covered by a resend). A bundle recorded before its day was kept
+    gives the day of its `bundles` row, if it filed anything.
+    """
+    seen = exports.seen(u.conn)
+    first_missing = min(exports.gaps(u.conn).missing, default=None)
+    complete = [s for n, s in seen.items() if first_missing is None or n < first_missing]
+    filed = dict(u.conn.execute("SELECT id, created FROM bundles").fetchall())
+    days = [
+        s.created or dt.date.fromisoformat(filed[s.bundle_id])
+        for s in complete
+        if s.created is not None or s.bundle_id in filed
+    ]
+    return closed_through(max(days)) if days else None
+
+
+def status(u: Unlocked, today: dt.date) -> Status:
+    """What the reviewer holds and has destroyed, and what could go today."""
+    store = load(u)
+    through = imported_through(u)
+    allowed = destroyable(store, through, today)
+    waiting = _waiting(u, store, allowed)
+    return Status(
+        held=store.periods,
+        destroyed=tuple(_read_record(u)[1]),
+        imported_through=through,
+        destroyable=tuple(p for p in allowed if p not in waiting),
+        waiting=waiting,
+        days_left=_days_left(store, today),
+    )
+
+
+def destroy_weeks(
+    u: Unlocked, today: dt.date, weeks: Iterable[Period] | None = None
+) -> tuple[Period, ...]:
+    """Destroy `weeks` (default: every destroyable week) under rule D1; return those destroyed.
+
+    A week named that is not destroyable today refuses the whole call, and so
+    does one that an item still waiting here (sealed to it, not yet opened) needs.
+    """
+    store = load(u)
+    through = imported_through(u)
+    allowed = destroyable(store, through, today)
+    named = tuple(sorted(set(weeks))) if weeks is not None else None
+    if named is not None:
+        unheld = [p for p in named if p not in store.periods]
+        if unheld:
+            raise SubkeyRefused(f"no secret subkey is held for {unheld[0]}")
+    doomed = named if named is not None else allowed
+    waiting = _waiting(u, store, doomed)
+    if named is not None and waiting:
+        raise SubkeyRefused(
+            f"{waiting[0]} is still needed: an item sealed to it is waiting here",
+            hint="import that item's bundle again unlocked as this reviewer, then destroy",
+        )
+    doomed = tuple(p for p in doomed if p not in waiting)
+    if not doomed:
+        return ()
+    try:
+        kept = destroy(store, doomed, imported_through=through, today=today)
+    except SubkeyError as exc:
+        raise SubkeyRefused(
+            f"not destroyed: {exc}",
+            hint=_needed_hint(through, today),
+        ) from exc
+    detail = {
+        "weeks": [str(p) for p in doomed],
+        "rule": RULE_D1,
+        "imported_through": str(through),
+    }
+    with transaction(u.conn):
+        audit.append(u, "subkeys-destroy", None, detail)
+        _record(u, kept, destroyed=doomed)
+        _write(u, kept)  # the rename is the destruction; the commit records it
+    return doomed
+
+
+def after_import(u: Unlocked, today: dt.date) -> tuple[Period, ...]:
+    """Destroy what an import made destroyable (nothing if the reviewer holds no store)."""
+    if not store_path(u).exists():
+        return ()
+    return destroy_weeks(u, today)
+
+
+def _needed_hint(through: Period | None, today: dt.date) -> str:
+    if through is None:
+        return "no export bundle with a complete chain is imported yet: import it first"
+    limit = min(through, closed_through(today))
+    return f"weeks up to {limit} can go today (rule D1, docs/PROTOCOL.md §5A.8)"
+
+
+def _count(first: Period, last: Period) -> int:
+    return (last.first_day - first.first_day).days // 7 + 1
+
+
+def _days_left(store: SubkeySecrets, today: dt.date) -> int:
+    if Period.of(today) not in store.periods:
+        return 0
+    last = Period.of(today)
+    while last.after() in store.periods:
+        last = last.after()
+    return (last.last_day - today).days + 1
+
+
+def _waiting(u: Unlocked, store: SubkeySecrets, weeks: Iterable[Period]) -> tuple[Period, ...]:
+    """The weeks among `weeks` whose subkey an item kept unread here was sealed to."""
+    ids = _pending_key_ids(u)
+    return tuple(
+        p
+        for p in weeks
+        if (key := store.get(p)) is not None and key.public_key.fingerprint.key_id in ids
+    )
+
+
+def _pending_key_ids(u: Unlocked) -> set[bytes]:
+    """The key ids that items kept as ciphertext, waiting for their reviewer, are sealed to."""
+    ids: set[bytes] = set()
+    for (blob,) in u.conn.execute("SELECT blob FROM items WHERE status = 'pending'"):
+        with suppress(CryptoError, WorkspaceError), open_blob(u.workspace, blob) as src:
+            ids.update(s.key_id for s in read_header(src).stanzas)
+    return ids
+
+
+def _read(u: Unlocked) -> SubkeySecrets:
+    path = store_path(u)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return SubkeySecrets()
+    signers = [k.signing.verify_key for k in u.keys if k.signing is not None]
+    try:
+        plain, opened = open_bytes(data, u.identities, trusted_signers=signers)
+        if opened.metadata != _METADATA:
+            raise WorkspaceError(f"{path} is not a subkey store")
+        store = SubkeySecrets.from_bytes(plain)
+        sealed_to = {s.key_id for s in read_header(io.BytesIO(data)).stanzas}
+    except CryptoError as exc:
+        raise WorkspaceError(
+            f"the subkey store {path} does not open with {u.reviewer}'s keys ({exc})",
+            hint="it was altered or replaced: do not issue a subkey list from this workstation",
+        ) from exc
+    if sealed_to != {k.public_key.fingerprint.key_id for k in u.identities}:
+        # Keys rotated since it was written: seal it to them now, before old ones retire.
+        _write(u, store)
+    return store
+
+
+def _write(u: Unlocked, store: SubkeySecrets) -> None:
+    """Replace the store in one rename: a crash leaves the old store or the new, whole."""
+    directory = u.workspace.root / STORE_DIR
+    directory.mkdir(mode=0o700, exist_ok=True)
+    recipients = [k.public_key for k in u.identities]
+    data = seal_bytes(store.to_bytes(), recipients, _METADATA, signer=u.signing)
+    for stale in directory.glob(f".{u.reviewer}.*.part"):  # left by a crash before a rename
+        stale.unlink(missing_ok=True)
+    part = directory / f".{u.reviewer}.{secrets.token_hex(8)}.part"
+    fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        # Held open across the rename, so the old store's bytes can be overwritten after it.
+        with _old_store(store_path(u)) as old:
+            os.replace(part, store_path(u))
+            _fsync_dir(directory)
+            if old is not None:
+                _overwrite(old)
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
+
+
+@contextmanager
+def _old_store(path: Path) -> Iterator[int | None]:
+    try:
+        fd = os.open(path, os.O_WRONLY)
+    except FileNotFoundError:
+        yield None
+        return
+    try:
+        yield fd
+    finally:
+        os.close(fd)
+
+
+def _overwrite(fd: int) -> None:
+    """Zero a replaced store's bytes in place: best effort (see docs/review-workstation.md)."""
+    size = os.fstat(fd).st_size
+    os.pwrite(fd, bytes(size), 0)
+    os.fsync(fd)
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _record_key(u: Unlocked) -> str:
+    return f"{_RECORD}{u.reviewer}"
+
+
+def _read_record(u: Unlocked) -> tuple[list[Period] | None, list[Period]]:
+    """The weeks the workspace last recorded as held (None: never) and as destroyed."""
+    key = _record_key(u)
+    row = u.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    if row is None:
+        return None, []
+    obj = json.loads(u.open_old_record(b64decode(row[0]), key.encode("utf-8")))
+    return [Period.parse(p) for p in obj["held"]], [Period.parse(p) for p in obj["destroyed"]]
+
+
+def _record(u: Unlocked, store: SubkeySecrets, destroyed: Iterable[Period]) -> None:
+    """Seal the weeks held and destroyed into the reviewer's row (inside a transaction)."""
+    gone = sorted(set(_read_record(u)[1]) | set(destroyed))
+    key = _record_key(u)
+    value = canonical_json(
+        {"held": [str(p) for p in store.periods], "destroyed": [str(p) for p in gone]}
+    )
+    u.conn.execute(
+        "INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        (key, b64encode(u.key.seal_record(value, key.encode("utf-8")))),
+    )
+
+
+def _reconcile(u: Unlocked, store: SubkeySecrets) -> None:
+    """Record what a crash between a store's rename and its transaction's commit left out."""
+    held, _ = _read_record(u)
+    if held is None and not store.periods:
+        return
+    if held and not store_path(u).exists():
+        # No crash removes the file (each write is a rename over it): this is no destruction.
+        raise WorkspaceError(
+            f"the subkey store of {u.reviewer} is missing from {store_path(u).parent}",
+            hint="restore it; if it is lost, envelopes sealed to its weeks no longer open",
+        )
+    recorded = set(held or ())
+    gone = sorted(recorded - set(store.periods))
+    made = sorted(set(store.periods) - recorded)
+    if not gone and not made:
+        return
+    with transaction(u.conn):
+        if made:
+            audit.append(u, "subkeys-new", None, {"weeks": [str(p) for p in made]})
+        if gone:
+            detail = {"weeks": [str(p) for p in gone], "rule": RULE_D1, "late": True}
+            audit.append(u, "subkeys-destroy", None, detail)
+        _record(u, store, destroyed=gone)

@@ -1,0 +1,324 @@
+"""The workstation's subkey store: issued, kept sealed, opened at import, destroyed by rule D1."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from app.demo import DEMO_PASSPHRASE
+from crypto import (
+    HybridPublicKey,
+    KdfParams,
+    KeyFile,
+    KeyPair,
+    Metadata,
+    Period,
+    SignedSubkeyList,
+    SigningKey,
+    SubkeySecrets,
+    open_bytes,
+    seal_bytes,
+    verify_subkeys,
+)
+from crypto.subkeys import destroy, generate
+from review import workspace as ws
+from review.errors import WorkspaceError
+from review.intake.importer import import_bundle
+from review.keys import subkeys
+from review.keys.enrolment import enrol_key, rotate
+from review.workspace import audit
+from tests.review.subkey_bundles import Chain, seal_report
+from tests.review.support import Server, review
+
+WEEK1, WEEK2 = Period(2026, 49), Period(2026, 50)
+ISSUED = dt.date(2026, 12, 1)
+MONDAY3, WEDNESDAY3 = dt.date(2026, 12, 14), dt.date(2026, 12, 16)
+
+
+def _subkey(u: ws.Unlocked, week: Period) -> Period | None:
+    key = subkeys.load(u).get(week)
+    return week if key is not None else None
+
+
+def _week_key(u: ws.Unlocked, week: Period) -> HybridPublicKey:
+    key = subkeys.load(u).get(week)
+    assert key is not None
+    return key.public_key
+
+
+def _destroyed(u: ws.Unlocked) -> list[object]:
+    return [e.detail for e in audit.entries(u) if e.action == "subkeys-destroy"]
+
+
+@pytest.mark.parametrize(
+    ("bundle_day", "today", "week", "why"),
+    [
+        (MONDAY3, MONDAY3, WEEK2, "imported only through 2026-W49"),
+        (dt.date(2026, 12, 28), dt.date(2026, 12, 7), WEEK1, "not closed: a slow clock may seal"),
+        (dt.date(2026, 12, 28), dt.date(2026, 12, 28), Period(2026, 53), "the current week"),
+        (dt.date(2027, 1, 20), dt.date(2027, 1, 20), Period(2027, 3), "the current week"),
+    ],
+)
+def test_a_week_not_yet_destroyable_is_refused(
+    server: Server,
+    unlocked: ws.Unlocked,
+    tmp_path: Path,
+    bundle_day: dt.date,
+    today: dt.date,
+    week: Period,
+    why: str,
+) -> None:
+    subkeys.issue(unlocked, 8, ISSUED)
+    import_bundle(unlocked, Chain(server, tmp_path).bundle([], bundle_day))
+    before = subkeys.store_path(unlocked).read_bytes()
+
+    with pytest.raises(subkeys.SubkeyRefused, match=str(week)):
+        subkeys.destroy_weeks(unlocked, today, [week])
+    assert subkeys.store_path(unlocked).read_bytes() == before, why
+    assert _destroyed(unlocked) == []
+    assert week in subkeys.load(unlocked).periods
+
+
+def test_an_incomplete_export_chain_destroys_nothing(
+    server: Server, unlocked: ws.Unlocked, tmp_path: Path
+) -> None:
+    subkeys.issue(unlocked, 8, ISSUED)
+    chain = Chain(server, tmp_path)
+    first = chain.bundle([seal_report("sealed in week 1", _week_key(unlocked, WEEK1))], MONDAY3)
+    second = chain.bundle([], WEDNESDAY3)
+    third = chain.bundle([], dt.date(2026, 12, 23))
+    before = subkeys.store_path(unlocked).read_bytes()
+
+    import_bundle(unlocked, second)  # bundle 1, which holds week 1's report, is still on a stick
+    assert subkeys.imported_through(unlocked) is None
+    assert subkeys.after_import(unlocked, WEDNESDAY3) == ()
+    with pytest.raises(subkeys.SubkeyRefused, match="not yet imported") as refused:
+        subkeys.destroy_weeks(unlocked, WEDNESDAY3, [WEEK1])
+    assert "no export bundle with a complete chain" in str(refused.value.hint)
+    assert subkeys.store_path(unlocked).read_bytes() == before
+
+    import_bundle(unlocked, first)  # the chain is complete through bundle 2
+    assert subkeys.imported_through(unlocked) == WEEK2
+    assert subkeys.after_import(unlocked, WEDNESDAY3) == (WEEK1, WEEK2)
+    assert subkeys.status(unlocked, WEDNESDAY3).destroyed == (WEEK1, WEEK2)
+    assert _destroyed(unlocked) == [
+        {"weeks": ["2026-W49", "2026-W50"], "rule": "D1", "imported_through": "2026-W50"}
+    ]
+    import_bundle(unlocked, third)
+    assert subkeys.imported_through(unlocked) == Period(2026, 51)
+
+
+def test_a_gap_in_the_chain_holds_destruction_at_the_bundle_before_it(
+    server: Server, unlocked: ws.Unlocked, tmp_path: Path
+) -> None:
+    subkeys.issue(unlocked, 8, ISSUED)
+    chain = Chain(server, tmp_path)
+    first = chain.bundle([], dt.date(2026, 12, 7))  # closes week 48 only
+    chain.bundle([], MONDAY3)  # lost
+    third = chain.bundle([], dt.date(2026, 12, 30))
+    import_bundle(unlocked, first)
+    import_bundle(unlocked, third)
+    assert subkeys.imported_through(unlocked) == Period(2026, 48)
+    assert subkeys.after_import(unlocked, dt.date(2026, 12, 30)) == ()
+
+
+def test_issuing_again_extends_the_store_and_keeps_the_weeks_it_shares(
+    unlocked: ws.Unlocked,
+) -> None:
+    first, made = subkeys.issue(unlocked, 8, ISSUED)
+    assert made == tuple(WEEK1.after(i) for i in range(8))
+    later = dt.date(2026, 12, 15)
+    second, made = subkeys.issue(unlocked, 8, later)
+    assert made == (Period(2027, 4), Period(2027, 5))
+    reviewer = unlocked.signing.verify_key
+    a, b = verify_subkeys(first, reviewer, ISSUED), verify_subkeys(second, reviewer, later)
+    assert (b.first, b.last) == (Period(2026, 51), Period(2027, 5))
+    shared = [p for p, _ in b.subkeys if p <= a.last]
+    assert len(shared) == 6
+    assert all(a.key_for(p) == b.key_for(p) for p in shared)
+    assert subkeys.status(unlocked, later).days_left == (Period(2027, 5).last_day - later).days + 1
+    assert [e.detail for e in audit.entries(unlocked) if e.action == "subkeys-new"] == [
+        {"weeks": [str(p) for p, _ in a.subkeys]},
+        {"weeks": ["2027-W04", "2027-W05"]},
+    ]
+
+
+def test_a_store_planted_without_the_reviewers_keys_is_refused(unlocked: ws.Unlocked) -> None:
+    """Whoever can write the disk but has no passphrase must not get their subkeys published."""
+    subkeys.issue(unlocked, 2, ISSUED)
+    theirs = generate(WEEK1, 8)
+    recipients = [k.public_key for k in unlocked.identities]  # public: in the workspace
+    planted = seal_bytes(
+        theirs.to_bytes(),
+        recipients,
+        Metadata("subkey-secrets", "application/vnd.raazdar.subkey-secrets+json"),
+        signer=SigningKey.generate(),
+    )
+    subkeys.store_path(unlocked).write_bytes(planted)
+    with pytest.raises(WorkspaceError, match="does not open"):
+        subkeys.issue(unlocked, 8, ISSUED)
+    unsigned = seal_bytes(
+        theirs.to_bytes(),
+        recipients,
+        Metadata("subkey-secrets", "application/vnd.raazdar.subkey-secrets+json"),
+    )
+    subkeys.store_path(unlocked).write_bytes(unsigned)
+    with pytest.raises(WorkspaceError, match="does not open"):
+        subkeys.load(unlocked)
+
+
+def test_a_crash_between_the_rename_and_the_commit_is_recorded_on_next_use(
+    server: Server, unlocked: ws.Unlocked, tmp_path: Path
+) -> None:
+    subkeys.issue(unlocked, 8, ISSUED)
+    import_bundle(unlocked, Chain(server, tmp_path).bundle([], MONDAY3))
+    store = subkeys.load(unlocked)
+    # A crash before the rename leaves a part file: the store stands, the part goes next write.
+    part = subkeys.store_path(unlocked).parent / ".demo-reviewer.0123456789abcdef.part"
+    part.write_bytes(b"half a store")
+    assert subkeys.load(unlocked) == store
+    # A crash after the rename, before the commit: the store is written, nothing recorded.
+    kept = destroy(store, [WEEK1], imported_through=WEEK1, today=MONDAY3)
+    subkeys._write(unlocked, kept)
+    assert not part.exists()
+    assert _destroyed(unlocked) == []
+
+    assert WEEK1 not in subkeys.load(unlocked).periods
+    assert _destroyed(unlocked) == [{"weeks": ["2026-W49"], "rule": "D1", "late": True}]
+    assert subkeys.status(unlocked, MONDAY3).destroyed == (WEEK1,)
+    subkeys.load(unlocked)
+    assert len(_destroyed(unlocked)) == 1
+    assert audit.verify(unlocked.workspace).ok
+
+
+def test_a_missing_store_is_an_error_not_a_destruction(unlocked: ws.Unlocked) -> None:
+    subkeys.issue(unlocked, 2, ISSUED)
+    subkeys.store_path(unlocked).unlink()
+    with pytest.raises(WorkspaceError, match="missing"):
+        subkeys.load(unlocked)
+    assert _destroyed(unlocked) == []
+
+
+def test_an_item_waiting_for_its_reviewer_keeps_its_week(
+    server: Server, unlocked: ws.Unlocked, workspace: Path, tmp_path: Path
+) -> None:
+    pw = "second reviewer passphrase"
+    key_file = KeyFile.create(
+        KeyPair.generate(), pw, kind="reviewer", label="Second", params=KdfParams.TESTING
+    ).to_bytes()
+    enrol_key(unlocked, reviewer="second", name="Second", key_file=key_file, ask=lambda _: pw)
+    second = ws.Workspace.open(workspace).unlock("second", lambda _: pw)
+    subkeys.issue(second, 8, ISSUED)
+    bundle = Chain(server, tmp_path).bundle(
+        [seal_report("for the second reviewer only", _week_key(second, WEEK1))], MONDAY3
+    )
+    summary = import_bundle(unlocked, bundle)  # the first reviewer cannot open it: pending
+    assert summary.problems
+
+    assert subkeys.after_import(second, MONDAY3) == ()
+    assert subkeys.status(second, MONDAY3).waiting == (WEEK1,)
+    with pytest.raises(subkeys.SubkeyRefused, match="waiting here"):
+        subkeys.destroy_weeks(second, MONDAY3, [WEEK1])
+
+    again = import_bundle(second, bundle)
+    assert (again.filed, again.problems) == (1, [])
+    assert subkeys.after_import(second, MONDAY3) == (WEEK1,)
+    second.workspace.close()
+
+
+def test_v1_envelopes_import_beside_envelopes_sealed_to_subkeys(
+    server: Server, unlocked: ws.Unlocked, workspace: Path, tmp_path: Path
+) -> None:
+    subkeys.issue(unlocked, 8, ISSUED)
+    long_term = KeyFile.from_bytes(server.reviewer_key_file.read_bytes()).encryption_public
+    assert long_term is not None
+    bundle = Chain(server, tmp_path).bundle(
+        [seal_report("old style", long_term), seal_report("new style", _week_key(unlocked, WEEK2))],
+        MONDAY3,
+    )
+    summary = import_bundle(unlocked, bundle)
+    assert (summary.filed, summary.problems) == (2, [])
+    assert "old style" in review(workspace, "show", "1").output
+    assert "new style" in review(workspace, "show", "2").output
+
+
+def test_the_cli_issues_a_list_imports_destroys_and_refuses(
+    server: Server, unlocked: ws.Unlocked, workspace: Path, tmp_path: Path
+) -> None:
+    today = dt.datetime.now(dt.UTC).date()
+    # Weeks from a month ago (as if issued then); the CLI then issues this week's list.
+    subkeys.issue(unlocked, 6, today - dt.timedelta(weeks=4))
+    out = tmp_path / "subkeys.json"
+    made = review(workspace, "keys", "subkeys", "new", "--out", str(out), "--weeks", "4")
+    assert made.exit_code == 0, made.output
+    assert "(2 new week(s)" in made.output
+    assert "raazdar keyring subkeys install" in made.output
+    assert stat.S_IMODE(os.stat(out).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(subkeys.store_path(unlocked).parent).st_mode) == 0o700
+    assert stat.S_IMODE(os.stat(subkeys.store_path(unlocked)).st_mode) == 0o600
+    listed = verify_subkeys(
+        SignedSubkeyList.from_bytes(out.read_bytes()), unlocked.signing.verify_key, today
+    )
+    assert (listed.first, listed.last) == (Period.of(today), Period.of(today).after(3))
+    again = review(workspace, "keys", "subkeys", "new", "--out", str(out))
+    assert again.exit_code == 1  # never over an existing file
+
+    old_week = Period.of(today - dt.timedelta(weeks=3))
+    bundle = Chain(server, tmp_path).bundle(
+        [seal_report("three weeks old", _week_key(unlocked, old_week))], today
+    )
+    imported = review(workspace, "exchange", "import", str(bundle))
+    assert imported.exit_code == 0, imported.output
+    assert "subkeys destroyed" in imported.output
+    assert str(old_week) in imported.output
+    assert _subkey(unlocked, old_week) is None
+    shown = review(workspace, "keys", "subkeys", "status").output
+    assert f"destroyed: {Period.of(today - dt.timedelta(weeks=4))}" in shown
+    refused = review(workspace, "keys", "subkeys", "destroy", "--week", str(Period.of(today)))
+    assert refused.exit_code == 1
+    assert "error: not destroyed" in refused.output
+    assert "three weeks old" in review(workspace, "show", "1").output
+
+
+def test_after_a_rotation_the_store_opens_with_the_new_key_alone(unlocked: ws.Unlocked) -> None:
+    subkeys.issue(unlocked, 2, ISSUED)
+    rotate(unlocked, "new passphrase here", kdf=KdfParams.TESTING)
+    both = ws.Workspace.open(unlocked.workspace.root).unlock("demo-reviewer", _either)
+    held = subkeys.load(both)  # re-sealed to the new key beside the old
+    newest = both.keys[0].encryption
+    assert newest is not None
+    assert newest != unlocked.identities[0]
+    plain, _ = open_bytes(subkeys.store_path(both).read_bytes(), [newest])
+    assert SubkeySecrets.from_bytes(plain) == held
+    both.workspace.close()
+
+
+def _either(label: str) -> str:
+    return (
+        DEMO_PASSPHRASE
+        if "demo" in label.lower() and "from" not in label
+        else "new passphrase here"
+    )
+
+
+def test_a_bundle_recorded_before_its_day_was_kept_is_dated_by_its_bundles_row(
+    server: Server, unlocked: ws.Unlocked, tmp_path: Path
+) -> None:
+    subkeys.issue(unlocked, 8, ISSUED)
+    chain = Chain(server, tmp_path)
+    import_bundle(
+        unlocked, chain.bundle([seal_report("filed", _week_key(unlocked, WEEK1))], MONDAY3)
+    )
+    import_bundle(unlocked, chain.bundle([], WEDNESDAY3))
+    assert subkeys.imported_through(unlocked) == WEEK2
+    conn = unlocked.conn
+    for key, value in conn.execute("SELECT key, value FROM meta WHERE key LIKE 'export-chain:%'"):
+        old = {k: v for k, v in json.loads(value).items() if k != "created"}
+        conn.execute("UPDATE meta SET value = ? WHERE key = ?", (json.dumps(old), key))
+    # The empty bundle filed nothing, so no row dates it: the one before it counts.
+    assert subkeys.imported_through(unlocked) == WEEK1
