@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import sys
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from app.cli import main
 from app.instance import InstancePaths
 from app.keyring import KeyringState
 from app.models import today
+from app.operations import doctor  # noqa: F401 - imported, so that its checks are bridged too
 from crypto import HybridPrivateKey
 from crypto import constants as C
 from crypto.subkeys import (
@@ -52,7 +54,10 @@ def as_format_3(monkeypatch: pytest.MonkeyPatch) -> None:
         manifest = dataclasses.replace(state.manifest, recipients=recipients)
         return dataclasses.replace(state, manifest=manifest)
 
-    monkeypatch.setattr(app_keyring, "load_keyring", load_hybrid)
+    # Wherever it was imported by name (the doctor reads the instance directly).
+    for module in list(sys.modules.values()):
+        if getattr(module, "load_keyring", None) is load:
+            monkeypatch.setattr(module, "load_keyring", load_hybrid)
 
 
 def signed_list(
