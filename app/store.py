@@ -30,7 +30,10 @@ from typing import BinaryIO, Final
 
 from app import files
 from app.noatime import open_quietly
-from crypto import Metadata, PublicKey, SealingWriter, SealResult
+from crypto import HybridPublicKey, Metadata, PublicKey, SealingWriter, SealResult
+
+# What an envelope is sealed to: X25519 keys (v1), or hybrid keys (v2), never both.
+SealingKey = PublicKey | HybridPublicKey
 
 _ID: Final = re.compile(r"[0-9a-f]{32}")
 # How many ids the orphan sweep asks the database about at once.
@@ -83,7 +86,7 @@ class StagedEnvelope:
     """
 
     def __init__(
-        self, store: EnvelopeStore, recipients: list[PublicKey], metadata: Metadata
+        self, store: EnvelopeStore, recipients: list[SealingKey], metadata: Metadata
     ) -> None:
         self.id = secrets.token_hex(16)
         self.metadata = metadata
@@ -100,7 +103,7 @@ class StagedEnvelope:
         return self._store.staging / f"{self.id}.rze"
 
     @property
-    def recipients(self) -> list[PublicKey]:
+    def recipients(self) -> list[SealingKey]:
         """Who the envelope is sealed to."""
         return self._recipients
 
@@ -173,12 +176,12 @@ class EnvelopeStore:
             raise ValueError("not an envelope id")
         return self.root / f"{envelope_id}.rze"
 
-    def stage(self, recipients: list[PublicKey], metadata: Metadata) -> StagedEnvelope:
+    def stage(self, recipients: list[SealingKey], metadata: Metadata) -> StagedEnvelope:
         """Start sealing a new envelope into staging."""
         return StagedEnvelope(self, recipients, metadata)
 
     def stage_bytes(
-        self, plaintext: bytes, recipients: list[PublicKey], metadata: Metadata
+        self, plaintext: bytes, recipients: list[SealingKey], metadata: Metadata
     ) -> StagedEnvelope:
         """Seal a small in-memory plaintext into staging."""
         staged = self.stage(recipients, metadata)

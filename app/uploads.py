@@ -18,8 +18,8 @@ from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
 
 from app.errors import malformed_body
-from app.store import EnvelopeStore, StagedEnvelope
-from crypto import Metadata, PublicKey
+from app.store import EnvelopeStore, SealingKey, StagedEnvelope
+from crypto import Metadata
 
 _DEFAULT_TYPE = "application/octet-stream"
 
@@ -46,7 +46,7 @@ def clean_content_type(value: str | None) -> str:
 class SealedUploads:
     """Seal every file part of one request into staging, to the keyring's recipients."""
 
-    def __init__(self, store: EnvelopeStore, recipients: list[PublicKey], max_files: int) -> None:
+    def __init__(self, store: EnvelopeStore, recipients: list[SealingKey], max_files: int) -> None:
         self._store = store
         self._recipients = recipients
         self._max_files = max_files

@@ -25,6 +25,7 @@ from crypto.codename import CodenameParams
 from crypto.encoding import b64decode, b64encode, blake2b, canonical_json, parse_json_object
 from crypto.errors import FormatError, UnsupportedVersionError, VerificationError
 from crypto.fields import date, exact_object, integer, list_of, string
+from crypto.hybrid import HybridPublicKey
 from crypto.instance import InstanceListing, TimestampPolicy
 from crypto.keys import Fingerprint, PublicKey, SigningKey, VerifyKey
 
@@ -49,6 +50,8 @@ class Recipient:
     name: str
     encryption_key: PublicKey
     signing_key: VerifyKey
+    # The reviewer's long-term X-Wing key: None before format 3 (docs/PROTOCOL.md §8.9).
+    hybrid_key: HybridPublicKey | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,14 +15,15 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Final
 
 from crypto import constants as C
 from crypto.encoding import b64decode, b64encode, canonical_json, parse_json_object
-from crypto.envelope import Opened, open_envelope, read_header
+from crypto.envelope import Header, Opened, open_envelope, read_header
 from crypto.envelope.header import unwrap_file_key
+from crypto.envelope.version import V2
 from crypto.errors import (
     DecryptionError,
     FormatError,
@@ -32,6 +33,7 @@ from crypto.errors import (
 from crypto.fields import date, exact_object, is_int, list_of, string
 from crypto.hybrid import HybridPrivateKey, HybridPublicKey
 from crypto.keys import SigningKey, VerifyKey
+from crypto.manifest import Manifest, Recipient
 
 _PERIOD: Final = re.compile(r"([0-9]{4})-W([0-9]{2})")
 _GRACE: Final = dt.timedelta(days=C.SUBKEYS_GRACE_DAYS)
@@ -376,3 +378,115 @@ def open_with_subkeys(
         signers = None if trusted_signers is None else list(trusted_signers)
         return period, open_envelope(src, dst, [key], trusted_signers=signers)
     raise DecryptionError("no stanza opens with a held subkey")
+
+
+def requires_subkeys(manifest: Manifest) -> bool:
+    """Say whether `manifest` is a keyring of hybrid reviewers (format 3): seal to subkeys only.
+
+    Any one long-term hybrid key is enough: format 3 requires one for every
+    reviewer, so a keyring with some and not others fails closed in `sealing_keys`.
+    """
+    return any(r.hybrid_key is not None for r in manifest.recipients)
+
+
+def sealing_keys(
+    manifest: Manifest, lists: Mapping[str, SignedSubkeyList], today: dt.date
+) -> list[HybridPublicKey]:
+    """The keys to seal to on `today`: each reviewer's current subkey, in keyring order.
+
+    `lists` are the installed lists by recipient id. Any reviewer without a valid
+    current subkey is a `SubkeyError`: nothing is sealed, and no long-term key
+    is ever offered instead (docs/PROTOCOL.md §5A.8).
+    """
+    keys = [
+        current(_trusted_list(manifest, r, lists), r.signing_key, today)
+        for r in manifest.recipients
+    ]
+    if len(set(keys)) != len(keys):
+        raise SubkeyError("duplicate", "two reviewers list the same subkey")
+    return keys
+
+
+def check_sealed_to_subkeys(
+    header: Header, manifest: Manifest, lists: Mapping[str, SignedSubkeyList], today: dt.date
+) -> None:
+    """Rule D2: accept an upload only if sealed to an open week's subkey of each reviewer.
+
+    The header must be v2, with exactly one stanza per reviewer, each naming a
+    subkey from that reviewer's list for a week not closed on `today`
+    (`closed_through`) and not after tomorrow's week (a client's clock may be a
+    day ahead). So nothing for a closed week arrives after an export that let
+    the workstation destroy it. Anything else is a `SubkeyError`.
+    """
+    if header.version is not V2:
+        raise SubkeyError("version", "a keyring of hybrid reviewers takes only envelope v2")
+    closed = closed_through(today)
+    newest = Period.of(today + _GRACE)
+    owners: dict[bytes, str] = {}
+    for recipient in manifest.recipients:
+        signed = _trusted_list(manifest, recipient, lists)
+        subkeys = verify_subkeys(signed, recipient.signing_key, today)
+        for period, key in subkeys.subkeys:
+            if (
+                closed < period <= newest
+                and owners.setdefault(key.fingerprint.key_id, recipient.id) != recipient.id
+            ):
+                raise SubkeyError("duplicate", "two reviewers list the same subkey")
+    named = [owners.get(s.key_id) for s in header.stanzas]
+    expected = sorted(r.id for r in manifest.recipients)
+    if None in named or sorted(n for n in named if n is not None) != expected:
+        raise SubkeyError(
+            "stanzas", "not sealed to exactly one open week's subkey of each reviewer"
+        )
+
+
+def check_install(
+    manifest: Manifest,
+    signed: SignedSubkeyList,
+    installed: SignedSubkeyList | None,
+    today: dt.date,
+) -> Recipient:
+    """Accept `signed` as a reviewer's list to install, replacing `installed`; say whose it is.
+
+    The list must be signed by the long-term key of a reviewer of the keyring in
+    force, list no long-term hybrid key, and, beside the list it replaces, be no
+    older and give the same key for every week both cover (lists from one secret
+    store overlap without disagreeing; a list that disagrees is someone else's).
+    """
+    recipient = next(
+        (r for r in manifest.recipients if r.signing_key == signed.subkeys.reviewer), None
+    )
+    if recipient is None:
+        raise SubkeyError("signer", "the list is not signed by a reviewer of the keyring in force")
+    subkeys = verify_subkeys(signed, recipient.signing_key, today)
+    _refuse_long_term(manifest, subkeys)
+    if installed is not None and installed != signed:
+        old = installed.subkeys
+        if subkeys.issued < old.issued:
+            raise SubkeyError("older", f"the installed list was issued later ({old.issued})")
+        for period, key in subkeys.subkeys:
+            if old.key_for(period) not in (None, key):
+                raise SubkeyError("disagrees", f"the installed list has another key for {period}")
+    return recipient
+
+
+def _trusted_list(
+    manifest: Manifest, recipient: Recipient, lists: Mapping[str, SignedSubkeyList]
+) -> SignedSubkeyList:
+    """`recipient`'s installed list, if it is hybrid and the list names no long-term key."""
+    if recipient.hybrid_key is None:
+        raise SubkeyError("format", f"reviewer {recipient.id} has no long-term hybrid key")
+    signed = lists.get(recipient.id)
+    if signed is None:
+        raise SubkeyError("missing", f"no subkey list is installed for reviewer {recipient.id}")
+    _refuse_long_term(manifest, signed.subkeys)
+    return signed
+
+
+def _refuse_long_term(manifest: Manifest, subkeys: SubkeyList) -> None:
+    """A long-term key is never destroyed: sealing to it as a subkey would forfeit the week."""
+    long_term = {r.hybrid_key for r in manifest.recipients if r.hybrid_key is not None}
+    if any(key in long_term for _, key in subkeys.subkeys):
+        raise SubkeyError(
+            "long-term", "the list gives a reviewer's long-term hybrid key as a subkey"
+        )

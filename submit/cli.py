@@ -483,11 +483,15 @@ def send(
         if not resume and text is None and not files:
             raise SubmitError("nothing to send: the message is empty")
         with connected(settings, state) as (api, verified, _doc):
+            # Before anything is sent: with no subkey for this week, nothing is sealed at all.
+            recipients = None if resume else verified.recipients(dt.datetime.now(dt.UTC).date())
             keys = derive_source_keys(codename, verified.salt, verified.kdf)
             api.ensure_account(keys)
             if not resume:
                 report = uploads.report_bytes(text, language) if text is not None else None
-                uploads.seal_submission(state, verified.manifest, report, list(files), keys=keys)
+                uploads.seal_submission(
+                    state, verified.manifest, report, list(files), keys=keys, recipients=recipients
+                )
             pending = state.pending
             assert pending is not None  # noqa: S101 - sealed above, or checked for --resume
             kinds = [i.kind for i in pending.items]

@@ -20,17 +20,19 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
-from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 from crypto import (
     CodenameParams,
     CryptoError,
     Fingerprint,
+    HybridPublicKey,
     InstanceListing,
     KdfParams,
     Manifest,
+    PublicKey,
     SignedManifest,
     SignedTimestamp,
     VerificationError,
@@ -40,6 +42,7 @@ from crypto import (
     verify_timestamp,
 )
 from crypto.encoding import b64decode, canonical_json
+from crypto.subkeys import SignedSubkeyList, SubkeyError, requires_subkeys, sealing_keys
 from submit.errors import TrustError
 from submit.state import State
 
@@ -63,6 +66,11 @@ WITHHELD: Final = (
     "administrators missed the renewal: send nothing now, try again in a few days, and tell "
     "the organisation through another channel if it lasts"
 )
+NO_SUBKEYS: Final = (
+    "its administrators must install the reviewers' new subkey lists; try again in a few "
+    "days, and tell the organisation through another channel if it lasts (reports are never "
+    "sealed to the reviewers' long-term keys instead)"
+)
 TEST_KDF_FLAG: Final = "--insecure-test-kdf"
 
 
@@ -76,6 +84,7 @@ class KeyringDocument:
     salt: bytes
     kdf: KdfParams
     timestamp: SignedTimestamp | None = None
+    subkeys: Mapping[str, SignedSubkeyList] = field(default_factory=dict)
 
     @classmethod
     def parse(cls, doc: Any) -> KeyringDocument:
@@ -99,11 +108,18 @@ class KeyringDocument:
             kdf = KdfParams.from_dict(codename["kdf"])
             stamp = doc.get("timestamp")
             timestamp = SignedTimestamp.from_json(stamp) if stamp is not None else None
+            served = doc.get("subkeys", {})
+            if not isinstance(served, dict):
+                raise TypeError("subkeys")
+            subkeys = {
+                _str(rid): SignedSubkeyList.from_bytes(canonical_json(body))
+                for rid, body in served.items()
+            }
         except (CryptoError, KeyError, TypeError, ValueError) as exc:
             raise TrustError(
                 "the instance's keyring document is malformed", hint=DO_NOT_SEND
             ) from exc
-        return cls(chain, advertised, in_force, salt, kdf, timestamp)
+        return cls(chain, advertised, in_force, salt, kdf, timestamp, subkeys)
 
 
 def _list(value: Any) -> list[Any]:
@@ -124,6 +140,7 @@ class Verified:
 
     signed: SignedManifest
     history: tuple[Manifest, ...]
+    subkeys: Mapping[str, SignedSubkeyList] = field(default_factory=dict)
 
     @property
     def manifest(self) -> Manifest:
@@ -160,6 +177,25 @@ class Verified:
         """
         return frozenset(r.signing_key for r in self.manifest.recipients)
 
+    def recipients(self, today: dt.date) -> list[PublicKey | HybridPublicKey]:
+        """The keys to seal to today: under a keyring of hybrid reviewers, this week's subkeys.
+
+        Each reviewer's list, as the server served it, must verify under that
+        reviewer's signing key in the keyring verified here and give a key for
+        this week; otherwise nothing is sealed, and no long-term key is used
+        instead (docs/PROTOCOL.md §5A.8).
+        """
+        if not requires_subkeys(self.manifest):
+            return [r.encryption_key for r in self.manifest.recipients]
+        try:
+            return list(sealing_keys(self.manifest, self.subkeys, today))
+        except SubkeyError as exc:
+            raise TrustError(
+                f"the instance's keyring requires each reviewer's subkey of this week, and "
+                f"it serves none valid ({exc}): nothing was sealed",
+                hint=NO_SUBKEYS,
+            ) from exc
+
 
 def refused(exc: VerificationError) -> TrustError:
     """Say which rule the keyring broke, and that nothing should be sent."""
@@ -188,7 +224,7 @@ def verify(
     except VerificationError as exc:
         raise refused(exc) from exc
     _check_fresh(doc, newest.manifest, today)
-    return Verified(newest, _history(chain, newest.manifest))
+    return Verified(newest, _history(chain, newest.manifest), doc.subkeys)
 
 
 def _check_fresh(doc: KeyringDocument, manifest: Manifest, today: dt.date) -> None:

@@ -26,10 +26,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Final, Protocol
 
-from crypto import Manifest, Metadata, PublicKey, SourceKeys, seal
+from crypto import HybridPublicKey, Manifest, Metadata, PublicKey, SourceKeys, seal
 from crypto.binding import SourceBinding
 from crypto.bundle import hash_file
 from crypto.envelope import SealingWriter
+from crypto.subkeys import requires_subkeys
 from submit.errors import ServerError, SubmitError, TransportError
 from submit.protocol import Api
 from submit.state import Pending, PendingItem, State, private_dir
@@ -85,17 +86,23 @@ def seal_submission(
     files: Sequence[Path],
     *,
     keys: SourceKeys,
+    recipients: Sequence[PublicKey | HybridPublicKey] | None = None,
 ) -> Pending:
-    """Seal a report and files to the manifest's recipients into `pending/`; record them.
+    """Seal a report and files to `recipients` into `pending/`; record them.
 
-    Each envelope binds the source's reply key, signed with the codename's key.
+    `recipients` are `Verified.recipients(today)`; without them, the manifest's
+    long-term keys, which a keyring of hybrid reviewers forbids. Each envelope
+    binds the source's reply key, signed with the codename's key.
     """
     if report is None and not files:
         raise SubmitError("nothing to send: give a message or files")
     if state.pending is not None:
         raise SubmitError("an earlier submission is unfinished", hint=RESUME_HINT)
+    if recipients is None:
+        if requires_subkeys(manifest):
+            raise SubmitError("this keyring takes reports sealed to this week's subkeys only")
+        recipients = [r.encryption_key for r in manifest.recipients]
     directory = private_dir(state.pending_dir)
-    recipients = [r.encryption_key for r in manifest.recipients]
     binding = SourceBinding.make(keys.public_key, keys.signing_key)
     pending = Pending(secrets.token_hex(16), manifest.version, owner=owner_of(keys))
     written: list[Path] = []
@@ -127,7 +134,10 @@ def seal_submission(
 
 
 def _seal_file(
-    source: Path, out: BinaryIO, recipients: list[PublicKey], binding: SourceBinding
+    source: Path,
+    out: BinaryIO,
+    recipients: Sequence[PublicKey | HybridPublicKey],
+    binding: SourceBinding,
 ) -> None:
     content_type = mimetypes.guess_type(source.name)[0] or "application/octet-stream"
     try:

@@ -12,6 +12,7 @@ from app.cli import (
     rotate,
     server_info,
     staff,
+    subkeys,
 )
 from app.cli.base import main
 
@@ -25,4 +26,5 @@ __all__ = [
     "rotate",
     "server_info",
     "staff",
+    "subkeys",
 ]

@@ -55,6 +55,9 @@ def show(instance: Path) -> None:
         )
         click.echo(f"timestamp until   {stamp}")
     click.echo(f"chain             {' <- '.join(f'v{v.version}' for v in info.chain)}")
+    from app.cli.subkeys import echo_statuses  # its module adds to this group: imported late
+
+    echo_statuses(instance)
     if info.expiring_soon:
         click.echo(
             f"raazdar: warning: the keyring expires in {info.days_left} day(s); "

@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
+from typing import Final
 
 from flask import Flask, current_app
 
 from app.demo import demo_timestamp
+from app.errors import KeyringUnavailable
 from app.instance import InstancePaths
 from app.keyring import KeyringCache, KeyringState, fresh_timestamp, timestamp_path, write_replacing
 from app.models import today
-from app.store import EnvelopeStore
-from crypto import CryptoError, Manifest, PublicKey, SignedTimestamp, VerifyKey
+from app.store import EnvelopeStore, SealingKey
+from app.subkeys import SubkeyCache
+from crypto import CryptoError, Manifest, SignedTimestamp, VerifyKey
+from crypto.envelope import Header
+from crypto.subkeys import SubkeyError, check_sealed_to_subkeys, requires_subkeys, sealing_keys
+
+# Rule D2's refusals that are the sender's doing; the others are about the server's lists.
+_SENDERS_FAULT: Final = frozenset({"stanzas", "version"})
 
 
 @dataclass
@@ -22,6 +30,7 @@ class Services:
     paths: InstancePaths
     store: EnvelopeStore
     keyrings: KeyringCache
+    subkeys: SubkeyCache
 
     def keyring(self) -> KeyringState:
         """The keyring state for today."""
@@ -31,9 +40,45 @@ class Services:
         """The manifest in force, or `KeyringUnavailable`."""
         return self.keyring().require()
 
-    def recipients(self) -> list[PublicKey]:
-        """The keys new reports are sealed to, or `KeyringUnavailable`."""
-        return [r.encryption_key for r in self.manifest().recipients]
+    def recipients(self) -> list[SealingKey]:
+        """The keys new reports are sealed to, or `KeyringUnavailable`: the one place that decides.
+
+        Under a keyring of hybrid reviewers (format 3), each reviewer's subkey of
+        this week and nothing else: without one for everybody, nothing is sealed
+        (docs/PROTOCOL.md §5A.8).
+        """
+        manifest = self.manifest()
+        if not requires_subkeys(manifest):
+            return [r.encryption_key for r in manifest.recipients]
+        try:
+            return list(sealing_keys(manifest, self.subkeys.lists(), today()))
+        except SubkeyError as exc:
+            raise KeyringUnavailable(f"no current subkey for every reviewer ({exc.rule})") from exc
+
+    def accepts_sealed(self, header: Header, manifest: Manifest) -> bool:
+        """Whether an envelope sealed elsewhere is sealed as `recipients` would have sealed it.
+
+        Unsigned, to exactly the keyring's recipients; under a keyring of hybrid
+        reviewers, rule D2: v2, to one subkey of a week not yet closed for each
+        reviewer, so nothing for a week arrives after an export that let the
+        workstation destroy it. A list the server lacks is its own fault:
+        `KeyringUnavailable`, as for sealing.
+        """
+        if header.signer is not None:
+            return False
+        if not requires_subkeys(manifest):
+            wanted = {r.encryption_key.fingerprint.key_id for r in manifest.recipients}
+            named = [s.key_id for s in header.stanzas]
+            return len(named) == len(wanted) and set(named) == wanted
+        try:
+            check_sealed_to_subkeys(header, manifest, self.subkeys.lists(), today())
+        except SubkeyError as exc:
+            if exc.rule in _SENDERS_FAULT:
+                return False
+            raise KeyringUnavailable(
+                f"no valid subkey list for every reviewer ({exc.rule})"
+            ) from exc
+        return True
 
     def reviewer_signing_keys(self) -> frozenset[VerifyKey]:
         """The signing keys of the reviewers in the keyring in force: a revoked one is out."""
@@ -64,6 +109,7 @@ def init_app(app: Flask) -> None:
         paths=paths,
         store=EnvelopeStore(paths.store, paths.staging),
         keyrings=KeyringCache(paths),
+        subkeys=SubkeyCache(paths),
     )
 
 

@@ -51,6 +51,7 @@ def keyring_document() -> dict[str, Any]:
             "kdf": current_app.config["CODENAME_KDF"].to_dict(),
         },
         "timestamp": stamp.to_json() if (stamp := services().timestamp()) is not None else None,
+        "subkeys": {rid: json.loads(s.to_bytes()) for rid, s in services().subkeys.lists().items()},
     }
 
 

@@ -51,7 +51,7 @@ from app.services.api import (
 from app.services.context import services
 from app.settings import get_setting
 from app.store import EnvelopeStore
-from crypto import CryptoError, read_header
+from crypto import CryptoError, HybridPublicKey, read_header
 from crypto.bundle import hash_file
 from crypto.encoding import b64decode
 from crypto.envelope.size import is_envelope_size
@@ -106,7 +106,8 @@ def start(session: Session, proof: Proof, facts: RequestFacts, data: bytes) -> U
     limit = int(get_setting(session, "upload_limit_mib")) * 1024 * 1024
     if fields["size"] > limit:
         raise ApiError(413, "too-large", f"envelopes may be at most {limit} bytes here")
-    if not is_envelope_size(fields["size"], len(recipients), signed=False):
+    hybrid = any(isinstance(k, HybridPublicKey) for k in recipients)
+    if not is_envelope_size(fields["size"], len(recipients), signed=False, hybrid=hybrid):
         raise bad_request(
             "size is not the size of an unsigned envelope to this keyring's recipients"
         )
@@ -365,15 +366,18 @@ def _finish(session: Session, upload: Upload, path: Path) -> Progress:
     except KeyringUnavailable:
         _discard(session, upload)
         raise
-    wanted = {r.encryption_key.fingerprint.key_id for r in manifest.recipients}
     try:
         with open(path, "rb") as src:
             header = read_header(src)
     except CryptoError as exc:
         _discard(session, upload)
         raise ApiError(422, "not-an-envelope", "the upload is not an envelope") from exc
-    named = [s.key_id for s in header.stanzas]
-    if header.signer is not None or len(named) != len(wanted) or set(named) != wanted:
+    try:
+        sealed_right = svc.accepts_sealed(header, manifest)
+    except KeyringUnavailable:
+        _discard(session, upload)
+        raise
+    if not sealed_right:
         _discard(session, upload)
         raise ApiError(
             422,

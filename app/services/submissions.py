@@ -73,6 +73,7 @@ def submit(
     if any(not f.part_complete for f in files):
         raise SubmissionError("incomplete")
     manifest = svc.manifest()
+    recipients = svc.recipients()
     staged: list[StagedEnvelope] = []
     published: list[Path] = []
     try:
@@ -80,7 +81,7 @@ def submit(
             staged.append(
                 svc.store.stage_bytes(
                     report.encode(),
-                    [r.encryption_key for r in manifest.recipients],
+                    recipients,
                     Metadata("report", REPORT_TYPE),
                 )
             )
@@ -88,8 +89,8 @@ def submit(
             upload.finish()
             staged.append(upload)
         # The keyring may have expired or changed while a long upload streamed in;
-        # its files were sealed to the recipients in force when it started.
-        recipients = [r.encryption_key for r in manifest.recipients]
+        # its files were sealed to the recipients in force when it started (under
+        # subkeys, a week that turned midway refuses the lot: 503, try again).
         if svc.keyring().manifest != manifest or any(f.recipients != recipients for f in files):
             raise KeyringUnavailable("keyring changed during the upload")
         if keys is not None:

@@ -40,6 +40,7 @@ CHECKS = [
     "startup",
     "keyring",
     "timestamp",
+    "subkeys",
     "secure-delete",
     "audit",
     "retention",

@@ -26,6 +26,7 @@ from app.operations.doctor.instance import (
     startup_check,
     timestamp_check,
 )
+from app.operations.doctor.subkeys import subkeys_check
 from app.operations.doctor.tor import tor_check
 from app.operations.doctor.verdict import Check, Status, Surroundings, guarded
 from app.store import EnvelopeStore
@@ -45,6 +46,7 @@ def diagnose(instance: Path, today: dt.date, where: Surroundings | None = None) 
         checks.append(guarded("startup", lambda: startup_check(config, where)))
     checks.append(guarded("keyring", lambda: keyring_check(paths, today)))
     checks.append(guarded("timestamp", lambda: timestamp_check(paths, today)))
+    checks.append(guarded("subkeys", lambda: subkeys_check(paths, today)))
     store = EnvelopeStore(paths.store, paths.staging)
     if config is not None:
         checks += database_checks(config, today, store)

@@ -1,0 +1,77 @@
+"""`raazdar keyring subkeys install`: reviewers' weekly subkey lists (docs/PROTOCOL.md §5A.8)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from app.cli.base import app_context, reports_errors
+from app.cli.keyring import keyring
+from crypto.constants import SUBKEYS_MAX_BYTES, SUBKEYS_WARN_DAYS
+from crypto.subkeys import requires_subkeys
+
+
+@keyring.group()
+def subkeys() -> None:
+    """Install the weekly subkey lists reviewers sign on the workstation (format-3 keyrings)."""
+
+
+@subkeys.command("install")
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path)
+)
+@click.pass_obj
+@reports_errors
+def install(instance: Path, files: tuple[Path, ...]) -> None:
+    """Install FILE…, each a reviewer's signed subkey list: all of them, or none if one fails."""
+    from app.models import today
+    from app.services.context import services
+    from app.subkeys import install_lists
+
+    documents = []
+    for file in files:
+        with file.open("rb") as src:
+            # One byte more than allowed, so that an oversized file is refused, not truncated.
+            documents.append(src.read(SUBKEYS_MAX_BYTES + 1))
+    with app_context(instance):
+        svc = services()
+        installed = install_lists(svc.paths, documents, svc.manifest(), today())
+    for item in installed:
+        click.echo(
+            f"raazdar: subkeys of {item.recipient.name} ({item.recipient.id}) installed: "
+            f"{item.subkeys.first} to {item.subkeys.last}"
+        )
+
+
+def echo_statuses(instance: Path) -> None:
+    """Print each reviewer's list and days left (for `keyring show`), warning when short."""
+    from app.models import today
+    from app.services.context import services
+    from app.subkeys import statuses
+
+    with app_context(instance):
+        svc = services()
+        manifest = svc.keyring().manifest
+        if manifest is None:
+            return
+        found = statuses(manifest, svc.subkeys.lists(), today())
+        hybrid = requires_subkeys(manifest)
+    if not hybrid and not any(s.first for s in found):
+        return
+    for s in found:
+        weeks = f"{s.first} to {s.last}" if s.first else "none"
+        left = f"{s.days_left} day(s) left" if s.days_left is not None else s.problem
+        click.echo(f"subkeys           {weeks} ({left})  {s.recipient.name} ({s.recipient.id})")
+    short = [s for s in found if s.days_left is None or s.days_left < SUBKEYS_WARN_DAYS]
+    if hybrid and short:
+        click.echo(
+            "raazdar: warning: no report can be taken once a reviewer's subkeys run out: "
+            + ", ".join(s.recipient.id for s in short),
+            err=True,
+        )
+        click.echo(
+            "raazdar: hint: `raazdar-review keys subkeys new` on the workstation, "
+            "then `raazdar keyring subkeys install FILE…` here",
+            err=True,
+        )

@@ -1,0 +1,54 @@
+"""Weekly subkeys: under a keyring of hybrid reviewers, can reports be sealed, and how long for."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from app.instance import InstancePaths
+from app.keyring import load_keyring
+from app.operations.doctor.verdict import Check, Status
+from app.subkeys import read_lists, statuses
+from crypto.constants import SUBKEYS_WARN_DAYS
+from crypto.subkeys import SubkeyError, requires_subkeys, sealing_keys
+
+_RENEW = (
+    "`raazdar-review keys subkeys new` on the workstation, "
+    "then `raazdar keyring subkeys install FILE…` here"
+)
+
+
+def subkeys_check(paths: InstancePaths, today: dt.date) -> Check:
+    """Fail when some reviewer has no current subkey; warn when a list runs out within 14 days."""
+    manifest = load_keyring(paths, today).manifest
+    if manifest is None:
+        return Check("subkeys", Status.FAIL, "no keyring in force (see the keyring check)")
+    if not requires_subkeys(manifest):
+        return Check(
+            "subkeys",
+            Status.OK,
+            "the keyring has no hybrid reviewers: reports are sealed to long-term keys "
+            "(envelope v1), not forward-secret",
+        )
+    lists = read_lists(paths)
+    try:
+        sealing_keys(manifest, lists, today)
+    except SubkeyError as exc:
+        return Check(
+            "subkeys",
+            Status.FAIL,
+            f"no report can be taken: a reviewer has no valid subkey for this week ({exc}); "
+            + _RENEW,
+        )
+    found = statuses(manifest, lists, today)
+    left = min(s.days_left for s in found if s.days_left is not None)
+    short = [
+        s.recipient.id for s in found if s.days_left is not None and s.days_left < SUBKEYS_WARN_DAYS
+    ]
+    if short:
+        return Check(
+            "subkeys",
+            Status.WARN,
+            f"the subkeys of {', '.join(short)} run out in {left} day(s), and then no report "
+            "can be taken: " + _RENEW,
+        )
+    return Check("subkeys", Status.OK, f"every reviewer has subkeys for {left} more day(s)")

@@ -1,0 +1,149 @@
+"""Reviewers' signed weekly subkey lists, kept beside the keyring (docs/PROTOCOL.md §5A.8).
+
+Each list is signed offline by its reviewer's long-term key and checked here
+against the keyring in force when installed and every time it is used: the
+server holds public keys only. Under a keyring of hybrid reviewers (format 3)
+reports are sealed to the week's subkeys and nothing else; a missing or
+expired list stops sealing (`crypto.subkeys.sealing_keys`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.errors import InstanceError
+from app.instance import InstancePaths
+from app.keyring import write_replacing
+from app.noatime import read_quietly
+from crypto import CryptoError, Manifest
+from crypto.constants import SUBKEYS_MAX_BYTES
+from crypto.manifest import Recipient
+from crypto.subkeys import SignedSubkeyList, SubkeyList, check_install, days_left
+
+SUBKEYS_DIR = "subkeys"
+
+
+def subkeys_dir(paths: InstancePaths) -> Path:
+    """Where the installed lists are kept, one file per reviewer id."""
+    return paths.keyring / SUBKEYS_DIR
+
+
+def list_path(paths: InstancePaths, recipient_id: str) -> Path:
+    """Where reviewer `recipient_id`'s list is kept."""
+    return subkeys_dir(paths) / f"{recipient_id}.json"
+
+
+def read_lists(paths: InstancePaths) -> dict[str, SignedSubkeyList]:
+    """The installed lists by reviewer id, unverified; an unreadable one counts as absent."""
+    found: dict[str, SignedSubkeyList] = {}
+    for path in sorted(subkeys_dir(paths).glob("*.json")):
+        try:
+            found[path.stem] = SignedSubkeyList.from_bytes(read_quietly(path))
+        except (OSError, CryptoError):
+            continue
+    return found
+
+
+@dataclass(frozen=True)
+class InstalledList:
+    """A list checked for installing: whose, and the signed list itself."""
+
+    recipient: Recipient
+    signed: SignedSubkeyList
+
+    @property
+    def subkeys(self) -> SubkeyList:
+        """The weeks and keys it lists."""
+        return self.signed.subkeys
+
+
+def check_list(
+    paths: InstancePaths, data: bytes, manifest: Manifest, today: dt.date
+) -> InstalledList:
+    """Verify `data` as a reviewer's list under `manifest`, against the one it would replace."""
+    if len(data) > SUBKEYS_MAX_BYTES:
+        raise InstanceError(f"not a subkey list: larger than {SUBKEYS_MAX_BYTES} bytes")
+    try:
+        signed = SignedSubkeyList.from_bytes(data)
+        whose = next(
+            (r for r in manifest.recipients if r.signing_key == signed.subkeys.reviewer), None
+        )
+        installed = read_lists(paths).get(whose.id) if whose is not None else None
+        return InstalledList(check_install(manifest, signed, installed, today), signed)
+    except CryptoError as exc:
+        raise InstanceError(f"subkey list refused: {exc}") from exc
+
+
+def install_lists(
+    paths: InstancePaths, documents: list[bytes], manifest: Manifest, today: dt.date
+) -> list[InstalledList]:
+    """Check every list first, then put each in place whole: all of them, or none."""
+    checked = [check_list(paths, data, manifest, today) for data in documents]
+    whose = [c.recipient.id for c in checked]
+    if len(set(whose)) != len(whose):
+        raise InstanceError("two of these lists are the same reviewer's: install one")
+    subkeys_dir(paths).mkdir(mode=0o700, exist_ok=True)
+    for c in checked:
+        write_replacing(list_path(paths, c.recipient.id), c.signed.to_bytes())
+    return checked
+
+
+@dataclass(frozen=True)
+class ListStatus:
+    """One reviewer's list as `keyring show` and `doctor` see it."""
+
+    recipient: Recipient
+    first: str | None = None
+    last: str | None = None
+    days_left: int | None = None
+    problem: str | None = None
+
+
+def statuses(
+    manifest: Manifest, lists: Mapping[str, SignedSubkeyList], today: dt.date
+) -> list[ListStatus]:
+    """Each reviewer of `manifest`: the weeks their list covers and the days left, or why not."""
+    result = []
+    for r in manifest.recipients:
+        signed = lists.get(r.id)
+        if signed is None:
+            result.append(ListStatus(r, problem="no subkey list installed"))
+            continue
+        weeks = signed.subkeys
+        try:
+            left = days_left(signed, r.signing_key, today)
+        except CryptoError as exc:
+            result.append(ListStatus(r, str(weeks.first), str(weeks.last), problem=str(exc)))
+            continue
+        result.append(ListStatus(r, str(weeks.first), str(weeks.last), left))
+    return result
+
+
+class SubkeyCache:
+    """Re-read the lists when their files change, not on every request."""
+
+    def __init__(self, paths: InstancePaths) -> None:
+        self._paths = paths
+        self._lock = threading.Lock()
+        self._key: tuple[object, ...] | None = None
+        self._lists: dict[str, SignedSubkeyList] = {}
+
+    def lists(self) -> dict[str, SignedSubkeyList]:
+        """The installed lists by reviewer id (verified by whoever uses them)."""
+        try:
+            key = tuple(
+                (p.name, st.st_ino, st.st_size, st.st_mtime_ns)
+                for p in sorted(subkeys_dir(self._paths).glob("*.json"))
+                for st in (p.stat(),)
+            )
+        except OSError:
+            key = ()
+        with self._lock:
+            if key != self._key:
+                self._lists = read_lists(self._paths)
+                self._key = key
+            return dict(self._lists)

@@ -1,0 +1,68 @@
+"""`raazdar doctor` on weekly subkeys: fail when a reviewer has none for this week, warn ahead."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from app.instance import InstancePaths
+from app.models import today
+from app.operations.doctor import Status, diagnose
+from app.operations.doctor.subkeys import subkeys_check
+from crypto.constants import SUBKEYS_WARN_DAYS
+from crypto.subkeys import Period
+from tests.app.subkeys_support import as_format_3, publish
+
+THIS_WEEK = Period.of(today())
+
+
+@pytest.fixture
+def hybrid(monkeypatch: pytest.MonkeyPatch, instance: Path) -> Path:
+    """The demo instance under a keyring of hybrid reviewers (format 3)."""
+    as_format_3(monkeypatch)
+    return instance
+
+
+def test_a_keyring_without_hybrid_reviewers_is_ok_and_says_it_is_not_forward_secret(
+    instance: Path,
+) -> None:
+    check = subkeys_check(InstancePaths(instance), today())
+    assert check.status is Status.OK
+    assert "not forward-secret" in check.message
+
+
+def test_a_hybrid_keyring_without_lists_fails(hybrid: Path) -> None:
+    (check,) = [c for c in diagnose(hybrid, today()) if c.name == "subkeys"]
+    assert check.status is Status.FAIL
+    assert "no report can be taken" in check.message
+    assert "raazdar keyring subkeys install" in check.message
+
+
+def test_an_expired_list_fails(hybrid: Path, runner: CliRunner) -> None:
+    publish(runner, hybrid, THIS_WEEK, count=1)
+    check = subkeys_check(InstancePaths(hybrid), THIS_WEEK.after().first_day)
+    assert check.status is Status.FAIL
+    assert "expired" in check.message
+
+
+def test_a_list_with_weeks_to_spare_is_ok(hybrid: Path, runner: CliRunner) -> None:
+    publish(runner, hybrid, THIS_WEEK, count=8)
+    check = subkeys_check(InstancePaths(hybrid), today())
+    assert check.status is Status.OK
+    left = (THIS_WEEK.after(7).last_day - today()).days + 1
+    assert f"{left} more day(s)" in check.message
+
+
+def test_the_warning_starts_when_fewer_than_14_days_are_left(
+    hybrid: Path, runner: CliRunner
+) -> None:
+    publish(runner, hybrid, THIS_WEEK, count=3)
+    end = THIS_WEEK.after(2).last_day
+    last_quiet = end - dt.timedelta(days=SUBKEYS_WARN_DAYS - 1)
+    assert subkeys_check(InstancePaths(hybrid), last_quiet).status is Status.OK
+    check = subkeys_check(InstancePaths(hybrid), last_quiet + dt.timedelta(days=1))
+    assert check.status is Status.WARN
+    assert "run out in 13 day(s)" in check.message

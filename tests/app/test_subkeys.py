@@ -1,0 +1,258 @@
+"""Under a keyring of hybrid reviewers the server seals to this week's subkeys, or takes nothing.
+
+The attacks: a missing, expired or rogue list, where a server might fall back
+to the reviewers' long-term keys; a week that turns during an upload; an API
+upload sealed to long-term keys or to a week already closed (rule D2). Each
+must store nothing and show the 503 page (or the API's error), never a trace.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import stat
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from flask import Flask
+from flask.testing import FlaskClient
+
+from app.cli import main
+from app.instance import InstancePaths
+from app.models import today
+from app.services import context
+from app.subkeys import list_path, subkeys_dir
+from crypto import DecryptionError, Manifest, Metadata, open_bytes, read_header, seal_bytes
+from crypto.envelope.version import V2
+from crypto.subkeys import Period, SubkeyList, open_with_subkeys, sign_subkeys
+from tests.app.api_support import ApiClient
+from tests.app.subkeys_support import as_format_3, install, long_term, publish, signed_list
+from tests.app.support import (
+    Visitor,
+    assert_clean_page,
+    assert_nothing_stored,
+    envelope_files,
+    reviewer_keys,
+    staging_files,
+)
+from tests.app.test_keyring import Clock, Tripwire, large_report
+
+THIS_WEEK = Period.of(today())
+
+
+@pytest.fixture
+def hybrid(monkeypatch: pytest.MonkeyPatch, instance: Path) -> Path:
+    """The demo instance under a keyring of hybrid reviewers (format 3)."""
+    as_format_3(monkeypatch)
+    return instance
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """Control the day the server seals on."""
+    fake = Clock()
+    monkeypatch.setattr(context, "today", fake)
+    return fake
+
+
+def send_report(visitor: Visitor, message: str = "the SHO") -> int:
+    """Send a first report with one file; the status code."""
+    page = visitor.start()
+    return visitor.send(page, message, [("files", "list.txt", b"names", "text/plain")]).status_code
+
+
+def test_a_browser_report_is_sealed_v2_to_this_weeks_subkey_only(
+    hybrid: Path, app: Flask, runner: CliRunner, visitor: Visitor
+) -> None:
+    secrets = publish(runner, hybrid, THIS_WEEK)
+    assert send_report(visitor) == 303
+    stored = envelope_files(hybrid)
+    assert len(stored) == 2
+    x25519 = reviewer_keys(hybrid).encryption
+    assert x25519 is not None
+    for path in stored:
+        data = path.read_bytes()
+        assert read_header(io.BytesIO(data)).version is V2
+        week, _ = open_with_subkeys(io.BytesIO(data), io.BytesIO(), secrets)
+        assert week == THIS_WEEK
+        # Neither long-term key opens it: the week's secret is the only way in.
+        with pytest.raises(DecryptionError):
+            open_bytes(data, [x25519, long_term(0)])
+
+
+def test_without_a_list_a_report_gets_the_busy_page_before_its_body_is_read(
+    hybrid: Path, app: Flask, visitor: Visitor
+) -> None:
+    body, content_type = large_report(visitor)
+    stream = Tripwire(body, len(body) + 1, lambda: None)
+    response = visitor.client.post(
+        "/submit", input_stream=stream, content_length=len(body), content_type=content_type
+    )
+    assert response.status_code == 503
+    assert "Temporarily unavailable" in response.get_data(as_text=True)
+    assert_clean_page(response, "the SHO")
+    assert stream.bytes_read == 0
+    assert_nothing_stored(app, hybrid)
+
+
+def test_an_expired_list_stops_reports_and_never_falls_back(
+    hybrid: Path, app: Flask, runner: CliRunner, visitor: Visitor, clock: Clock
+) -> None:
+    publish(runner, hybrid, THIS_WEEK, count=1)
+    clock.day = THIS_WEEK.after().first_day
+    assert send_report(visitor) == 503
+    assert_nothing_stored(app, hybrid)
+
+
+def test_a_list_of_long_term_keys_put_on_disk_by_hand_stops_reports(
+    hybrid: Path, app: Flask, visitor: Visitor
+) -> None:
+    signing = reviewer_keys(hybrid).signing
+    assert signing is not None
+    rogue = SubkeyList(signing.verify_key, today(), ((THIS_WEEK, long_term(0).public_key),))
+    paths = InstancePaths(hybrid)
+    subkeys_dir(paths).mkdir(mode=0o700)
+    (recipient,) = context_manifest(app).recipients
+    list_path(paths, recipient.id).write_bytes(sign_subkeys(rogue, signing).to_bytes())
+    assert send_report(visitor) == 503
+    assert_nothing_stored(app, hybrid)
+
+
+def test_a_week_that_turns_during_an_upload_refuses_it_and_stores_nothing(
+    hybrid: Path, app: Flask, runner: CliRunner, visitor: Visitor, clock: Clock
+) -> None:
+    publish(runner, hybrid, THIS_WEEK)
+
+    def next_week() -> None:
+        clock.day = THIS_WEEK.after().first_day
+
+    body, content_type = large_report(visitor)
+    stream = Tripwire(body, len(body) // 2, next_week)
+    response = visitor.client.post(
+        "/submit", input_stream=stream, content_length=len(body), content_type=content_type
+    )
+    assert stream.action is None
+    assert response.status_code == 503
+    assert_clean_page(response, "the SHO")
+    assert_nothing_stored(app, hybrid)
+
+
+def test_a_keyring_without_hybrid_reviewers_still_seals_v1_to_long_term_keys(
+    instance: Path, runner: CliRunner, visitor: Visitor
+) -> None:
+    assert send_report(visitor) == 303
+    x25519 = reviewer_keys(instance).encryption
+    assert x25519 is not None
+    for path in envelope_files(instance):
+        open_bytes(path.read_bytes(), [x25519])
+
+
+# Installing lists.
+
+
+def test_an_installed_list_is_private_and_replaced_whole(
+    hybrid: Path, app: Flask, runner: CliRunner
+) -> None:
+    secrets = publish(runner, hybrid, THIS_WEEK, count=4)
+    publish(runner, hybrid, THIS_WEEK.after(2), count=6, secrets=secrets)
+    paths = InstancePaths(hybrid)
+    (recipient,) = context_manifest(app).recipients
+    path = list_path(paths, recipient.id)
+    assert stat.S_IMODE(subkeys_dir(paths).stat().st_mode) == 0o700
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert sorted(p.name for p in subkeys_dir(paths).iterdir()) == [path.name]
+
+
+def test_a_list_that_disagrees_with_the_installed_one_is_refused(
+    hybrid: Path, app: Flask, runner: CliRunner
+) -> None:
+    publish(runner, hybrid, THIS_WEEK)
+    _, other = signed_list(hybrid, THIS_WEEK)
+    result = install(runner, hybrid, other)
+    assert result.exit_code == 1
+    assert "raazdar: error: subkey list refused: disagrees" in result.output
+
+
+def test_a_list_by_someone_not_in_the_keyring_is_refused(
+    hybrid: Path, runner: CliRunner, tmp_path: Path
+) -> None:
+    from crypto import SigningKey
+    from crypto.subkeys import generate
+
+    stranger = SigningKey.generate()
+    listed = generate(THIS_WEEK, 2).public_list(stranger.verify_key, today())
+    result = install(runner, hybrid, sign_subkeys(listed, stranger))
+    assert result.exit_code == 1
+    assert "signer" in result.output
+    assert not subkeys_dir(InstancePaths(hybrid)).exists()
+
+
+def test_keyring_show_lists_days_left_and_warns_when_short(hybrid: Path, runner: CliRunner) -> None:
+    publish(runner, hybrid, THIS_WEEK, count=1)
+    result = runner.invoke(main, ["--instance", str(hybrid), "keyring", "show"])
+    assert result.exit_code == 0, result.output
+    left = (THIS_WEEK.last_day - today()).days + 1
+    assert f"subkeys           {THIS_WEEK} to {THIS_WEEK} ({left} day(s) left)" in result.output
+    assert "raazdar: warning: no report can be taken once" in result.output
+
+
+# The API: lists served to raazdar-submit, and rule D2 on what it uploads.
+
+
+def test_the_keyring_document_serves_the_lists(
+    hybrid: Path, app: Flask, runner: CliRunner, client: FlaskClient
+) -> None:
+    publish(runner, hybrid, THIS_WEEK)
+    (recipient,) = context_manifest(app).recipients
+    doc = client.get("/api/v1/keyring").get_json()
+    served = doc["subkeys"][recipient.id]
+    assert json.dumps(served, sort_keys=True) == json.dumps(
+        json.loads(list_path(InstancePaths(hybrid), recipient.id).read_bytes()), sort_keys=True
+    )
+
+
+def test_an_api_upload_sealed_to_this_weeks_subkey_is_stored(
+    hybrid: Path, runner: CliRunner, device: ApiClient
+) -> None:
+    secrets = publish(runner, hybrid, THIS_WEEK)
+    key = secrets.get(THIS_WEEK)
+    assert key is not None
+    device.upload(seal_bytes(b"report", [key.public_key], Metadata("report")))
+    assert len(envelope_files(hybrid)) == 1
+
+
+@pytest.mark.parametrize("sealed_to", ["long-term", "closed-week"])
+def test_d2_refuses_an_api_upload_not_sealed_to_an_open_week(
+    hybrid: Path, runner: CliRunner, device: ApiClient, clock: Clock, sealed_to: str
+) -> None:
+    secrets = publish(runner, hybrid, THIS_WEEK)
+    key = long_term(0) if sealed_to == "long-term" else secrets.get(THIS_WEEK)
+    assert key is not None
+    if sealed_to == "closed-week":
+        clock.day = THIS_WEEK.after().first_day + dt.timedelta(days=1)
+    envelope = seal_bytes(b"report", [key.public_key], Metadata("report"))
+    started = device.start_upload(envelope)
+    assert started.status_code == 201, started.get_data(as_text=True)
+    upload = started.get_json()["upload"]
+    response = device.patch(upload, 0, envelope)
+    assert response.status_code == 422
+    assert response.get_json()["error"] == "wrong-recipients"
+    assert envelope_files(hybrid) == []
+    assert staging_files(hybrid) == []
+
+
+def test_without_a_list_an_api_upload_is_refused_at_the_start(
+    hybrid: Path, device: ApiClient
+) -> None:
+    envelope = seal_bytes(b"report", [long_term(0).public_key], Metadata("report"))
+    response = device.start_upload(envelope)
+    assert response.status_code == 503
+    assert response.get_json()["error"] == "keyring-unavailable"
+
+
+def context_manifest(app: Flask) -> Manifest:
+    """The keyring in force as the app sees it."""
+    with app.app_context():
+        return context.services().manifest()

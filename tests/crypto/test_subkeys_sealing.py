@@ -1,0 +1,306 @@
+"""Which keys a format-3 keyring seals to, rule D2 on uploads, and installing a list.
+
+The attacks: a reviewer's list missing, expired, someone else's or naming a
+long-term key, where a sealer might fall back to the long-term keys; an upload
+sealed to a closed week, to long-term keys, v1, or to an extra key of the
+attacker's; a list that disagrees with the one installed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import io
+from collections.abc import Callable, Sequence
+
+import pytest
+
+from crypto import (
+    HybridPrivateKey,
+    Metadata,
+    PrivateKey,
+    PublicKey,
+    SigningKey,
+    read_header,
+    seal_bytes,
+)
+from crypto.envelope import Header
+from crypto.hybrid import HybridPublicKey
+from crypto.manifest import AuthorityKey, Manifest, Recipient
+from crypto.subkeys import (
+    Period,
+    SignedSubkeyList,
+    SubkeyError,
+    SubkeyList,
+    check_install,
+    check_sealed_to_subkeys,
+    requires_subkeys,
+    sealing_keys,
+    sign_subkeys,
+)
+
+AUTHORITY = SigningKey(bytes([0x01]) * 32)
+SIGNERS = {"alice": SigningKey(bytes([0x31]) * 32), "bilal": SigningKey(bytes([0x32]) * 32)}
+LONG_TERM = {
+    "alice": HybridPrivateKey(bytes([0x41]) * 32),
+    "bilal": HybridPrivateKey(bytes([0x42]) * 32),
+}
+X25519 = {"alice": PrivateKey(bytes([0x21]) * 32), "bilal": PrivateKey(bytes([0x22]) * 32)}
+FIRST = Period(2026, 49)
+WEDNESDAY = dt.date(2026, 12, 2)  # in 2026-W49
+META = Metadata(kind="file")
+
+
+def seed(rid: str, week: int) -> HybridPrivateKey:
+    """The secret subkey of reviewer `rid` for the `week`-th week of the list (fixed seeds)."""
+    return HybridPrivateKey(bytes([0x60 + 0x10 * sorted(SIGNERS).index(rid) + week]) * 32)
+
+
+def subkey(rid: str, period: Period) -> HybridPublicKey:
+    """The public subkey of `rid` for `period`."""
+    return seed(rid, (period.first_day - FIRST.first_day).days // 7).public_key
+
+
+def keyring(*, hybrid: bool = True) -> Manifest:
+    """A keyring of two reviewers, format 3 (long-term hybrid keys) unless `hybrid` is False."""
+    return Manifest(
+        version=1,
+        previous=None,
+        issued=dt.date(2026, 11, 1),
+        expires=dt.date(2027, 11, 1),
+        threshold=1,
+        authorities=(AuthorityKey("Admin", AUTHORITY.verify_key),),
+        recipients=tuple(
+            Recipient(
+                id=rid,
+                name=rid.title(),
+                encryption_key=X25519[rid].public_key,
+                signing_key=SIGNERS[rid].verify_key,
+                hybrid_key=LONG_TERM[rid].public_key if hybrid else None,
+            )
+            for rid in sorted(SIGNERS)
+        ),
+    )
+
+
+def signed_list(
+    rid: str, first: Period = FIRST, count: int = 8, *, issued: dt.date | None = None
+) -> SignedSubkeyList:
+    """`rid`'s list of `count` weeks from `first`, signed by `rid`."""
+    entries = tuple((first.after(i), subkey(rid, first.after(i))) for i in range(count))
+    body = SubkeyList(SIGNERS[rid].verify_key, issued or first.first_day, entries)
+    return sign_subkeys(body, SIGNERS[rid])
+
+
+LISTS = {rid: signed_list(rid) for rid in SIGNERS}
+
+
+def header(keys: Sequence[HybridPublicKey | PublicKey]) -> Header:
+    """The header of an envelope sealed to `keys`."""
+    return read_header(io.BytesIO(seal_bytes(b"report", keys, META)))
+
+
+def week_keys(period: Period) -> list[HybridPublicKey]:
+    """Every reviewer's subkey for `period`, in keyring order."""
+    return [subkey(rid, period) for rid in sorted(SIGNERS)]
+
+
+def test_a_format_3_keyring_seals_to_each_reviewers_subkey_of_the_week() -> None:
+    for offset in range(8 * 7):
+        day = FIRST.first_day + dt.timedelta(days=offset)
+        assert sealing_keys(keyring(), LISTS, day) == week_keys(Period.of(day))
+
+
+def test_only_a_keyring_with_hybrid_reviewers_requires_subkeys() -> None:
+    assert requires_subkeys(keyring())
+    assert not requires_subkeys(keyring(hybrid=False))
+
+
+def test_sealing_keys_never_returns_a_long_term_key() -> None:
+    long_term = {k.public_key for k in LONG_TERM.values()}
+    for offset in range(8 * 7):
+        day = FIRST.first_day + dt.timedelta(days=offset)
+        assert not long_term & set(sealing_keys(keyring(), LISTS, day))
+
+
+def test_a_reviewer_without_a_list_stops_all_sealing() -> None:
+    with pytest.raises(SubkeyError) as caught:
+        sealing_keys(keyring(), {"alice": LISTS["alice"]}, WEDNESDAY)
+    assert caught.value.rule == "missing"
+
+
+@pytest.mark.parametrize(
+    ("day", "rule"),
+    [(FIRST.after(8).first_day, "expired"), (FIRST.after(-1).last_day, "missing")],
+)
+def test_a_day_outside_a_list_fails_closed(day: dt.date, rule: str) -> None:
+    with pytest.raises(SubkeyError) as caught:
+        sealing_keys(keyring(), LISTS, day)
+    assert caught.value.rule == rule
+
+
+def test_one_reviewers_expired_list_stops_all_sealing() -> None:
+    lists = {**LISTS, "bilal": signed_list("bilal", count=1)}
+    assert sealing_keys(keyring(), lists, WEDNESDAY)
+    with pytest.raises(SubkeyError) as caught:
+        sealing_keys(keyring(), lists, FIRST.after(1).first_day)
+    assert caught.value.rule == "expired"
+
+
+def test_a_keyring_without_hybrid_keys_has_no_sealing_keys() -> None:
+    with pytest.raises(SubkeyError) as caught:
+        sealing_keys(keyring(hybrid=False), LISTS, WEDNESDAY)
+    assert caught.value.rule == "format"
+
+
+def one_week(rid: str, key: HybridPublicKey) -> SignedSubkeyList:
+    """A list of `rid`'s, signed by them, giving `key` for the first week."""
+    return sign_subkeys(
+        SubkeyList(SIGNERS[rid].verify_key, WEDNESDAY, ((FIRST, key),)), SIGNERS[rid]
+    )
+
+
+ROGUE: dict[str, tuple[Callable[[], dict[str, SignedSubkeyList]], str]] = {
+    "filed-under-another": (lambda: {"alice": LISTS["bilal"], "bilal": LISTS["bilal"]}, "signer"),
+    "own-long-term-key": (
+        lambda: {**LISTS, "alice": one_week("alice", LONG_TERM["alice"].public_key)},
+        "long-term",
+    ),
+    "others-long-term-key": (
+        lambda: {**LISTS, "alice": one_week("alice", LONG_TERM["bilal"].public_key)},
+        "long-term",
+    ),
+    "two-reviewers-one-subkey": (
+        lambda: {**LISTS, "bilal": one_week("bilal", subkey("alice", FIRST))},
+        "duplicate",
+    ),
+    "forged": (
+        lambda: {**LISTS, "alice": dataclasses.replace(LISTS["alice"], signature=bytes(64))},
+        "signature",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", ROGUE)
+def test_a_rogue_list_stops_all_sealing(case: str) -> None:
+    lists, rule = ROGUE[case]
+    with pytest.raises(SubkeyError) as caught:
+        sealing_keys(keyring(), lists(), WEDNESDAY)
+    assert caught.value.rule == rule
+
+
+# Rule D2: what the server accepts from a client that sealed on its own device.
+
+
+def test_d2_accepts_an_envelope_sealed_to_this_weeks_subkeys() -> None:
+    check_sealed_to_subkeys(header(week_keys(FIRST)), keyring(), LISTS, WEDNESDAY)
+
+
+def test_d2_accepts_the_stanzas_in_any_order() -> None:
+    check_sealed_to_subkeys(header(week_keys(FIRST)[::-1]), keyring(), LISTS, WEDNESDAY)
+
+
+def test_d2_accepts_last_week_until_it_closes_and_refuses_it_after() -> None:
+    last_week = header(week_keys(FIRST))
+    monday = FIRST.after().first_day
+    check_sealed_to_subkeys(last_week, keyring(), LISTS, monday)
+    with pytest.raises(SubkeyError) as caught:
+        check_sealed_to_subkeys(last_week, keyring(), LISTS, monday + dt.timedelta(days=1))
+    assert caught.value.rule == "stanzas"
+
+
+def test_d2_accepts_next_week_from_a_clock_a_day_ahead_but_no_further() -> None:
+    sunday = FIRST.last_day
+    check_sealed_to_subkeys(header(week_keys(FIRST.after())), keyring(), LISTS, sunday)
+    with pytest.raises(SubkeyError):
+        check_sealed_to_subkeys(header(week_keys(FIRST.after())), keyring(), LISTS, WEDNESDAY)
+    with pytest.raises(SubkeyError):
+        check_sealed_to_subkeys(header(week_keys(FIRST.after(2))), keyring(), LISTS, sunday)
+
+
+def test_d2_refuses_an_envelope_sealed_to_the_long_term_hybrid_keys() -> None:
+    keys = [LONG_TERM[rid].public_key for rid in sorted(SIGNERS)]
+    with pytest.raises(SubkeyError) as caught:
+        check_sealed_to_subkeys(header(keys), keyring(), LISTS, WEDNESDAY)
+    assert caught.value.rule == "stanzas"
+
+
+def test_d2_refuses_a_v1_envelope_to_the_long_term_x25519_keys() -> None:
+    keys = [X25519[rid].public_key for rid in sorted(SIGNERS)]
+    with pytest.raises(SubkeyError) as caught:
+        check_sealed_to_subkeys(header(keys), keyring(), LISTS, WEDNESDAY)
+    assert caught.value.rule == "version"
+
+
+def test_d2_refuses_an_envelope_that_leaves_a_reviewer_out() -> None:
+    with pytest.raises(SubkeyError):
+        check_sealed_to_subkeys(header(week_keys(FIRST)[:1]), keyring(), LISTS, WEDNESDAY)
+
+
+def test_d2_refuses_an_extra_stanza_for_the_attacker() -> None:
+    extra = HybridPrivateKey(bytes([0x99]) * 32).public_key
+    with pytest.raises(SubkeyError):
+        check_sealed_to_subkeys(header([*week_keys(FIRST), extra]), keyring(), LISTS, WEDNESDAY)
+
+
+def test_d2_refuses_two_weeks_of_one_reviewer_in_place_of_the_other() -> None:
+    keys = [subkey("alice", FIRST), subkey("alice", FIRST.after())]
+    with pytest.raises(SubkeyError):
+        check_sealed_to_subkeys(header(keys), keyring(), LISTS, FIRST.last_day)
+
+
+def test_d2_refuses_when_a_reviewers_list_is_gone() -> None:
+    with pytest.raises(SubkeyError) as caught:
+        check_sealed_to_subkeys(
+            header(week_keys(FIRST)), keyring(), {"alice": LISTS["alice"]}, WEDNESDAY
+        )
+    assert caught.value.rule == "missing"
+
+
+# Installing a list on the server.
+
+
+def test_a_reviewers_list_installs_and_says_whose_it_is() -> None:
+    assert check_install(keyring(), LISTS["bilal"], None, WEDNESDAY).id == "bilal"
+
+
+def test_a_list_signed_by_no_reviewer_is_not_installed() -> None:
+    stranger = SigningKey(bytes([0x77]) * 32)
+    entries = ((FIRST, subkey("alice", FIRST)),)
+    rogue = sign_subkeys(SubkeyList(stranger.verify_key, WEDNESDAY, entries), stranger)
+    with pytest.raises(SubkeyError) as caught:
+        check_install(keyring(), rogue, None, WEDNESDAY)
+    assert caught.value.rule == "signer"
+
+
+def test_a_list_naming_a_long_term_key_is_not_installed() -> None:
+    rogue = one_week("alice", LONG_TERM["bilal"].public_key)
+    with pytest.raises(SubkeyError) as caught:
+        check_install(keyring(), rogue, None, WEDNESDAY)
+    assert caught.value.rule == "long-term"
+
+
+def test_a_newer_list_that_agrees_replaces_the_installed_one() -> None:
+    newer = signed_list("alice", FIRST.after(4), 8)
+    assert check_install(keyring(), newer, LISTS["alice"], FIRST.after(4).first_day).id == "alice"
+
+
+def test_a_list_that_disagrees_on_a_shared_week_is_refused() -> None:
+    entries = tuple((FIRST.after(i), seed("bilal", i).public_key) for i in range(4, 6))
+    other = sign_subkeys(
+        SubkeyList(SIGNERS["alice"].verify_key, FIRST.after(4).first_day, entries), SIGNERS["alice"]
+    )
+    with pytest.raises(SubkeyError) as caught:
+        check_install(keyring(), other, LISTS["alice"], FIRST.after(4).first_day)
+    assert caught.value.rule == "disagrees"
+
+
+def test_an_older_list_does_not_replace_a_newer_one() -> None:
+    newer = signed_list("alice", FIRST.after(2), 6)
+    with pytest.raises(SubkeyError) as caught:
+        check_install(keyring(), LISTS["alice"], newer, WEDNESDAY)
+    assert caught.value.rule == "older"
+
+
+def test_installing_the_same_list_again_is_accepted() -> None:
+    assert check_install(keyring(), LISTS["alice"], LISTS["alice"], WEDNESDAY).id == "alice"

@@ -1,0 +1,183 @@
+"""raazdar-submit under a keyring of hybrid reviewers: this week's subkeys, checked here, or none.
+
+The attacks: the server serves no list, an expired one, a forged one, one
+filed under another reviewer, or one naming a long-term key; each time the
+client must refuse with error:/hint: and seal nothing, never falling back to
+the reviewers' long-term keys.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from crypto import (
+    DecryptionError,
+    HybridPrivateKey,
+    KdfParams,
+    SignedManifest,
+    SigningKey,
+    derive_source_keys,
+    generate_codename,
+    open_bytes,
+    read_header,
+)
+from crypto.encoding import b64encode
+from crypto.envelope.version import V2
+from crypto.subkeys import (
+    Period,
+    SignedSubkeyList,
+    SubkeyList,
+    generate,
+    open_with_subkeys,
+    sign_subkeys,
+)
+from crypto.vault import Vault
+from submit.errors import SubmitError, TrustError
+from submit.state import State
+from submit.trust import NO_SUBKEYS, KeyringDocument, Verified, verify
+from submit.uploads import seal_submission
+from tests.submit.test_trust import SALT, TODAY, document, first, reviewer
+
+WEEK = Period.of(TODAY)
+SIGNERS = [SigningKey(bytes([0x31 + i]) * 32) for i in range(2)]
+LONG_TERM = [HybridPrivateKey(bytes([0x41 + i]) * 32) for i in range(2)]
+SECRETS = [generate(WEEK.after(-2), 8) for _ in range(2)]
+
+
+def keyring(*, hybrid: bool = True) -> SignedManifest:
+    """Two reviewers; with long-term hybrid keys (format 3) unless `hybrid` is False."""
+    recipients = [
+        dataclasses.replace(
+            reviewer(name),
+            signing_key=SIGNERS[i].verify_key,
+            hybrid_key=LONG_TERM[i].public_key if hybrid else None,
+        )
+        for i, name in enumerate(["alice", "bilal"])
+    ]
+    return first([SigningKey(bytes([9 + i]) * 32) for i in range(3)], recipients)
+
+
+def lists(count: int = 8) -> dict[str, SignedSubkeyList]:
+    """Each reviewer's list of `count` weeks from two weeks ago, signed by them."""
+    found = {}
+    for i, rid in enumerate(["alice", "bilal"]):
+        body = SubkeyList(
+            SIGNERS[i].verify_key,
+            WEEK.after(-2).first_day,
+            tuple((p, k.public_key) for p, k in SECRETS[i].keys[:count]),
+        )
+        found[rid] = sign_subkeys(body, SIGNERS[i])
+    return found
+
+
+def verified(served: dict[str, SignedSubkeyList], *, hybrid: bool = True) -> Verified:
+    signed = keyring(hybrid=hybrid)
+    return Verified(signed, (signed.manifest,), served)
+
+
+def test_the_keyring_document_carries_the_served_lists_into_what_is_verified() -> None:
+    signed = keyring(hybrid=False)
+    doc = document([signed])
+    served = lists()
+    raw = {
+        "instance": "0" * 32,
+        "pinned_authorities": [str(fp).replace(" ", "") for fp in doc.advertised],
+        "manifests": [json.loads(signed.to_bytes())],
+        "in_force": 1,
+        "codename": {"salt": b64encode(SALT), "kdf": KdfParams.TESTING.to_dict()},
+        "timestamp": doc.timestamp.to_json() if doc.timestamp else None,
+        "subkeys": {rid: json.loads(s.to_bytes()) for rid, s in served.items()},
+    }
+    parsed = KeyringDocument.parse(raw)
+    assert parsed.subkeys == served
+    assert verify(parsed, doc.advertised, None, TODAY).subkeys == served
+
+
+@pytest.mark.parametrize("bad", [[], {"alice": "x"}, {"alice": {"subkeys": {}, "signature": ""}}])
+def test_a_malformed_list_makes_the_document_malformed(bad: Any) -> None:
+    codename = {"salt": b64encode(SALT), "kdf": KdfParams.TESTING.to_dict()}
+    doc: dict[str, Any] = {"instance": "0", "pinned_authorities": [], "manifests": []}
+    doc |= {"in_force": None, "codename": codename}
+    with pytest.raises(TrustError, match="malformed"):
+        KeyringDocument.parse({**doc, "subkeys": bad})
+
+
+def test_a_keyring_of_hybrid_reviewers_is_sealed_to_this_weeks_subkeys() -> None:
+    keys = verified(lists()).recipients(TODAY)
+    assert keys == [k.public_key for store in SECRETS if (k := store.get(WEEK)) is not None]
+    assert len(keys) == 2
+
+
+def test_a_keyring_without_hybrid_reviewers_is_sealed_to_long_term_keys() -> None:
+    found = verified({}, hybrid=False)
+    assert found.recipients(TODAY) == [r.encryption_key for r in found.manifest.recipients]
+
+
+def _forged() -> dict[str, SignedSubkeyList]:
+    return {**lists(), "bilal": dataclasses.replace(lists()["bilal"], signature=bytes(64))}
+
+
+def _swapped() -> dict[str, SignedSubkeyList]:
+    return {"alice": lists()["bilal"], "bilal": lists()["bilal"]}
+
+
+def _long_term() -> dict[str, SignedSubkeyList]:
+    body = SubkeyList(SIGNERS[0].verify_key, TODAY, ((WEEK, LONG_TERM[0].public_key),))
+    return {**lists(), "alice": sign_subkeys(body, SIGNERS[0])}
+
+
+@pytest.mark.parametrize(
+    ("served", "rule"),
+    [
+        (lambda: {}, "missing"),
+        (lambda: {"alice": lists()["alice"]}, "missing"),
+        (lambda: lists(count=2), "expired"),
+        (_forged, "signature"),
+        (_swapped, "signer"),
+        (_long_term, "long-term"),
+    ],
+    ids=["none", "one-missing", "expired", "forged", "swapped", "long-term"],
+)
+def test_without_a_valid_subkey_for_everyone_nothing_is_sealed(served: Any, rule: str) -> None:
+    with pytest.raises(TrustError) as caught:
+        verified(served()).recipients(TODAY)
+    assert rule in str(caught.value)
+    assert caught.value.hint == NO_SUBKEYS
+
+
+def test_sealing_without_subkeys_under_a_hybrid_keyring_is_refused(tmp_path: Path) -> None:
+    state = State(tmp_path / "state", vault=Vault.derive("c", bytes(16), KdfParams.TESTING))
+    keys = derive_source_keys(generate_codename(), bytes(16), KdfParams.TESTING)
+    with pytest.raises(SubmitError, match="subkeys only"):
+        seal_submission(state, keyring().manifest, b"{}", [], keys=keys)
+    assert not state.pending_dir.exists() or not any(state.pending_dir.iterdir())
+
+
+def test_what_is_sealed_opens_with_the_weeks_secret_and_no_long_term_key(tmp_path: Path) -> None:
+    state = State(tmp_path / "state", vault=Vault.derive("c", bytes(16), KdfParams.TESTING))
+    keys = derive_source_keys(generate_codename(), bytes(16), KdfParams.TESTING)
+    found = verified(lists())
+    pending = seal_submission(
+        state, found.manifest, b"{}", [], keys=keys, recipients=found.recipients(TODAY)
+    )
+    (item,) = pending.items
+    data = (state.pending_dir / item.name).read_bytes()
+    assert read_header(io.BytesIO(data)).version is V2
+    for store in SECRETS:
+        week, _ = open_with_subkeys(io.BytesIO(data), io.BytesIO(), store)
+        assert week == WEEK
+    with pytest.raises(DecryptionError):
+        open_bytes(data, LONG_TERM)
+
+
+def test_the_first_day_after_the_list_ends_refuses(tmp_path: Path) -> None:
+    found = verified(lists(count=3))
+    assert found.recipients(WEEK.last_day)
+    with pytest.raises(TrustError):
+        found.recipients(WEEK.after().first_day)
