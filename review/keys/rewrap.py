@@ -30,7 +30,7 @@ from crypto.encoding import b64encode
 from crypto.errors import CryptoError
 from crypto.workspace import WorkspaceKey
 from review import escalation
-from review.analysis import corroboration, links
+from review.analysis import links, records
 from review.casework import conflicts, notices, reports, triage
 from review.errors import ReviewError
 from review.escalation import bodies
@@ -64,7 +64,7 @@ SEALED: Final = (
     Sealed("search_segments", "sealed", ("seq",), search._context),
     Sealed("conflicts", "sealed", ("seq", "reviewer"), conflicts.declaration_context),
     Sealed("routings", "sealed", ("seq", "report"), conflicts.routing_context),
-    Sealed("report_entities", "sealed", ("report",), corroboration.entities_context),
+    Sealed("report_entities", "sealed", ("report",), records.entities_context),
     Sealed("link_decisions", "sealed", ("seq",), links.decision_context),
     Sealed("bodies", "sealed", ("id",), bodies.body_context),
     Sealed("escalations", "sealed", ("id",), escalation.escalation_context),

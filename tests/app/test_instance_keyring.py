@@ -32,6 +32,7 @@ from crypto import (
     verify_timestamp,
 )
 from crypto.onion import OnionServiceKey
+from tests.app.staff.test_staff_admin import Staff, add_account, staff_browser
 from tests.app.support import (
     Visitor,
     audit_trail,
@@ -41,7 +42,6 @@ from tests.app.support import (
     reply_to,
     reviewer_keys,
 )
-from tests.app.test_staff_admin import Staff, add_account, staff_browser
 
 
 def in_force(instance: Path) -> Manifest:

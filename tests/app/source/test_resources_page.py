@@ -12,8 +12,8 @@ from flask.testing import FlaskClient
 from app.models import today
 from app.operations.doctor import Status, Surroundings, diagnose
 from app.settings import RESOURCES_PLACEHOLDER_EN, RESOURCES_PLACEHOLDER_UR, set_setting
+from tests.app.staff.test_staff_admin import Staff, add_account, staff_browser
 from tests.app.support import Visitor, db_session
-from tests.app.test_staff_admin import Staff, add_account, staff_browser
 
 # What each language must say: the two Acts, the kinds of bodies, that it is free.
 MUST_SAY = {

@@ -27,10 +27,10 @@ from app.operations.retention import purge
 from app.services import resumable
 from app.store import EnvelopeStore
 from crypto import Metadata
+from tests.app.api.test_api import assert_error
+from tests.app.api.test_api_uploads import CHUNK, assert_one_envelope, counts, start
 from tests.app.api_support import API, ApiClient
 from tests.app.support import db_session, envelope_files, staging_files
-from tests.app.test_api import assert_error
-from tests.app.test_api_uploads import CHUNK, assert_one_envelope, counts, start
 
 NOW = dt.timedelta(0)
 

@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from app.models import StaffAccount
+from tests.app.staff.test_staff_auth import logged_in
 from tests.app.staff_support import (
     LOGIN_PATH,
     PASSWORD,
@@ -20,7 +21,6 @@ from tests.app.staff_support import (
     staff_client,
 )
 from tests.app.support import audit_trail, db_session
-from tests.app.test_staff_auth import logged_in
 
 PATH = "/staff/account/password"
 NEW = "seven unrelated words make a long passphrase"

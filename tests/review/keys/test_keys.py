@@ -815,7 +815,7 @@ def test_every_sealed_column_of_the_schema_is_rewrapped() -> None:
 
 
 def test_keys_upgrade_rewrites_an_old_key_file_with_its_binding(tmp_path: Path) -> None:
-    vectors = Path(__file__).parents[1] / "crypto" / "vectors" / "vectors.json"
+    vectors = Path(__file__).parents[2] / "crypto" / "vectors" / "vectors.json"
     v1 = json.loads(vectors.read_text())["keyfile"]
     path = tmp_path / "old.key"
     path.write_text(v1["file"])

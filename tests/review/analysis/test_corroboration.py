@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from crypto.errors import DecryptionError
 from review import bidi
 from review import workspace as ws
-from review.analysis import corroboration, entities, entity_names, links
-from review.analysis.corroboration import Corpus, shared_entities
+from review.analysis import copies, corroboration, entities, entity_names, links, records
+from review.analysis.corpus import Corpus, Group, ReportFacts, shared_entities
 from review.analysis.entities import Entity
 from review.casework.reports import Content
 from review.errors import InvalidValue, NotFound
@@ -88,7 +88,7 @@ def filed(server: Server, unlocked: ws.Unlocked, tmp_path: Path) -> ws.Unlocked:
     return unlocked
 
 
-def _group(u: ws.Unlocked, name: str, kind: str = "person") -> corroboration.Group:
+def _group(u: ws.Unlocked, name: str, kind: str = "person") -> Group:
     (group,) = Corpus.load(u).lookup(name, kind)
     return group
 
@@ -310,7 +310,7 @@ def _set_entities(
     u: ws.Unlocked, num: int, found: list[tuple[str, str, str]], ranks: tuple[str, ...] = ()
 ) -> None:
     """Store a report's entities; `ranks` are the designations written beside its people."""
-    record = corroboration.Record(
+    record = records.Record(
         found=[
             {
                 "kind": k,
@@ -321,7 +321,7 @@ def _set_entities(
             for k, key, t in found
         ]
     )
-    sealed = u.key.seal_record(record.encode(), corroboration.entities_context(num))
+    sealed = u.key.seal_record(record.encode(), records.entities_context(num))
     u.conn.execute(
         "INSERT INTO report_entities VALUES (?, ?) ON CONFLICT(report) DO UPDATE"
         " SET sealed = excluded.sealed",
@@ -620,7 +620,7 @@ def test_cli_link_refusals(linked: ws.Unlocked, args: tuple[str, ...], message: 
 
 def test_confirmed_pairs_join_a_weak_key_and_only_some_pairs_are_listed() -> None:
     day = dt.date(2024, 3, 1)
-    record = corroboration.Record(
+    record = records.Record(
         found=[
             {
                 "kind": "police_station",
@@ -630,7 +630,7 @@ def test_confirmed_pairs_join_a_weak_key_and_only_some_pairs_are_listed() -> Non
             }
         ]
     )
-    facts = {n: corroboration.ReportFacts(n, f"source {n}", day, record) for n in range(1, 13)}
+    facts = {n: ReportFacts(n, f"source {n}", day, record) for n in range(1, 13)}
     confirmed = {
         links.ident(1, 2, "police_station", "saddar"): "confirmed",
         links.ident(3, 2, "police_station", "saddar"): "confirmed",
@@ -711,9 +711,9 @@ _PIECES = st.sampled_from(
 def test_shingles_equal_their_plain_reference(pieces: list[str], mask: bool) -> None:
     text = "".join(pieces)
     found = entities.extract(text) if mask else []
-    words = corroboration.WordHashes()
-    assert corroboration._shingles(text, found, words) == _shingles_reference(text, found)
-    assert corroboration._shingles(text, found, words) == _shingles_reference(text, found)
+    words = copies.WordHashes()
+    assert copies.shingles(text, found, words) == _shingles_reference(text, found)
+    assert copies.shingles(text, found, words) == _shingles_reference(text, found)
 
 
 @given(st.text(), st.lists(st.integers(0, 200), max_size=6), st.booleans())
@@ -728,9 +728,9 @@ def test_shingles_of_any_text_equal_their_plain_reference(
         for a, b in zip(points[::2], points[1::2], strict=False)
         if mask and a < b
     ]
-    words = corroboration.WordHashes()
+    words = copies.WordHashes()
     for _ in range(2):  # the second time, from what the first one kept
-        assert corroboration._shingles(text, masked, words) == _shingles_reference(text, masked)
+        assert copies.shingles(text, masked, words) == _shingles_reference(text, masked)
 
 
 def _make_v1(u: ws.Unlocked, num: int, text: str) -> None:
@@ -738,24 +738,22 @@ def _make_v1(u: ws.Unlocked, num: int, text: str) -> None:
     (sealed,) = u.conn.execute(
         "SELECT sealed FROM report_entities WHERE report = ?", (num,)
     ).fetchone()
-    obj = json.loads(u.key.open_record(sealed, corroboration.entities_context(num)))
+    obj = json.loads(u.key.open_record(sealed, records.entities_context(num)))
     del obj["hashing"]
     obj["shingles"] = sorted(_shingles_v1(text, []))
     obj["phrases"] = sorted(_shingles_v1(text, entities.extract(text)))
     data = json.dumps(obj, ensure_ascii=False, sort_keys=True).encode()
     u.conn.execute(
         "UPDATE report_entities SET sealed = ? WHERE report = ?",
-        (u.key.seal_record(data, corroboration.entities_context(num)), num),
+        (u.key.seal_record(data, records.entities_context(num)), num),
     )
 
 
-def _record(u: ws.Unlocked, num: int) -> corroboration.Record:
+def _record(u: ws.Unlocked, num: int) -> records.Record:
     (sealed,) = u.conn.execute(
         "SELECT sealed FROM report_entities WHERE report = ?", (num,)
     ).fetchone()
-    return corroboration.Record.decode(
-        u.key.open_record(sealed, corroboration.entities_context(num))
-    )
+    return records.Record.decode(u.key.open_record(sealed, records.entities_context(num)))
 
 
 @pytest.fixture
@@ -775,20 +773,19 @@ def test_a_record_of_the_old_hashing_still_finds_its_copies(
     server.submit(COPY)
     import_bundle(unlocked, server.export(tmp_path / "2.rzb"))
     old, new = _record(unlocked, 1), _record(unlocked, 2)
-    assert (old.hashing, new.hashing) == (1, corroboration.HASHING)
+    assert (old.hashing, new.hashing) == (1, copies.HASHING)
     # Compared as they are, the two schemes' hashes never meet: the copy would go unseen.
     facts = {
-        n: corroboration.ReportFacts(n, f"source {n}", dt.date(2024, 1, 1), r)
-        for n, r in ((1, old), (2, new))
+        n: ReportFacts(n, f"source {n}", dt.date(2024, 1, 1), r) for n, r in ((1, old), (2, new))
     }
     assert not old.shingles & new.shingles
     assert Corpus(facts).near[1] == {}
 
     corpus = Corpus.load(unlocked)  # hashes record 1 again from its report first
-    assert corpus.near[1][2] >= corroboration.NEAR_DUPLICATE
+    assert corpus.near[1][2] >= copies.NEAR_DUPLICATE
     assert corpus.source_group(2) == 1
     again = _record(unlocked, 1)
-    assert again.hashing == corroboration.HASHING
+    assert again.hashing == copies.HASHING
     assert again.shingles == _shingles_reference(FIRST, [])
     assert (again.found, again.decisions) == (old.found, old.decisions)
     entry = audit.entries(unlocked)[-1]
@@ -804,7 +801,7 @@ def test_new_contents_for_a_report_of_the_old_hashing_hash_it_all_again(
     with transaction(unlocked.conn):
         corroboration.file_contents(unlocked, {1: [Content(message="SHO Imran Butt again")]})
     record = _record(unlocked, 1)
-    assert record.hashing == corroboration.HASHING
+    assert record.hashing == copies.HASHING
     assert record.shingles == _shingles_reference(FIRST, []) | _shingles_reference(
         "SHO Imran Butt again", []
     )
@@ -813,4 +810,4 @@ def test_new_contents_for_a_report_of_the_old_hashing_hash_it_all_again(
 
 def test_a_record_of_the_old_hashing_is_not_added_to_unhashed() -> None:
     with pytest.raises(ValueError, match="rehash"):
-        corroboration.Record(hashing=1).merge([Content(message="text")])
+        records.Record(hashing=1).merge([Content(message="text")])

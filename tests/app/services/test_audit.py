@@ -16,15 +16,15 @@ from sqlalchemy.orm import Session
 
 from app.models import AuditEntry, StaffAccount
 from app.services import audit
-from tests.app.support import db_session, new_reviewer
-from tests.app.test_keyring_install import successor
-from tests.app.test_staff_admin import (
+from tests.app.operations.test_keyring_install import successor
+from tests.app.staff.test_staff_admin import (
     GENERAL,
     Staff,
     add_account,
     audit_actions,
     staff_browser,
 )
+from tests.app.support import db_session, new_reviewer
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ from tests.app.support import (
 )
 
 BUDGET = 30 * 1024
-ARTIFACT = Path(__file__).resolve().parents[1] / "artifacts" / "page-sizes.json"
+ARTIFACT = Path(__file__).resolve().parents[2] / "artifacts" / "page-sizes.json"
 
 
 def visit(app: Flask, instance: Path, lang: str) -> dict[str, TestResponse]:

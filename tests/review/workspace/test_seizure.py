@@ -23,14 +23,14 @@ from crypto import KdfParams, KeyFile, KeyPair, SignedManifest
 from crypto.encoding import canonical_json
 from review import workspace as ws
 from review.keys.enrolment import enrol_key
-from tests.review import test_escalation
+from tests.review.escalation import test_escalation
+from tests.review.escalation.test_escalation import Case, _escalate
 from tests.review.support import Server, review
-from tests.review.test_escalation import Case, _escalate
 
 # Two reports in review and a registered body: the escalation tests' starting point.
 case = test_escalation.case
 
-DOC = Path(__file__).parents[2] / "docs" / "REVIEW.md"
+DOC = Path(__file__).parents[3] / "docs" / "REVIEW.md"
 BEGIN, END = "<!-- clear:begin -->", "<!-- clear:end -->"
 
 

@@ -1,7 +1,10 @@
 """A private Tor network on 127.0.0.1: one directory authority, three relays and a client.
 
-For the demonstration and the tests only: a real server launches or attaches to
-a tor on the Tor network (`app.operations.tor.control`) and never loads this module.
+For the demonstration and the tests only, so it lives beside the product, not in
+it: no wheel carries it. A real server launches or attaches to a tor on the Tor
+network (`app.operations.tor.control`) and never loads this module;
+`raazdar serve --tor private` run from a source checkout finds it there
+(`app.operations.tor.private`).
 
 Real onion services need a real Tor network; this one lives entirely on loopback,
 so the test suite and `raazdar serve --tor private` can publish and reach an

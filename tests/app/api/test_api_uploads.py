@@ -18,6 +18,7 @@ from app.instance import InstancePaths
 from app.models import Item, Upload
 from app.services import resumable
 from crypto import Metadata, PrivateKey, open_bytes, seal_bytes
+from tests.app.api.test_api import assert_error
 from tests.app.api_support import API, ApiClient, item_hash
 from tests.app.support import (
     db_session,
@@ -25,7 +26,6 @@ from tests.app.support import (
     reviewer_keys,
     staging_files,
 )
-from tests.app.test_api import assert_error
 
 CHUNK = 256 * 1024
 

@@ -25,7 +25,7 @@ from review.cli.groups import ALIASES, SHORTCUTS
 from tests.review.support import Server, review
 from tests.test_documented_help import documented
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 RUN_TOOL = "import sys; from review.cli import main; sys.argv[0] = 'raazdar-review'; main()"
 
 

@@ -14,7 +14,7 @@ from types import ModuleType
 
 import pytest
 
-CORPUS_DIR = Path(__file__).parent / "corpus"
+CORPUS_DIR = Path(__file__).parents[1] / "corpus"
 
 
 def _load_checker() -> ModuleType:

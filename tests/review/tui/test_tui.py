@@ -27,9 +27,9 @@ from review.tui.query import parse
 from review.tui.report import ReportScreen
 from review.tui.widgets import Message, Prose
 from review.workspace import audit
+from tests.review.casework.test_viewing import blank_pages, text_pdf
 from tests.review.fixtures import png_with_text
 from tests.review.support import Server, all_bytes, review
-from tests.review.test_viewing import blank_pages, text_pdf
 
 ENGLISH = "The SHO at the kiln took money from the munshi"
 URDU = "ایس ایچ او نے بھٹہ مالک سے رشوت لی"

@@ -35,6 +35,13 @@ from crypto import (
     open_bytes,
     read_header,
 )
+from tests.app.staff.test_staff_admin import (
+    Staff,
+    add_account,
+    audit_actions,
+    audit_count,
+    staff_browser,
+)
 from tests.app.support import (
     Visitor,
     db_session,
@@ -43,13 +50,6 @@ from tests.app.support import (
     install_successor,
     new_reviewer,
     reviewer_keys,
-)
-from tests.app.test_staff_admin import (
-    Staff,
-    add_account,
-    audit_actions,
-    audit_count,
-    staff_browser,
 )
 
 # A manifest's bytes, made for an instance (whose newest manifest it may refer to).

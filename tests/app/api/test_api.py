@@ -494,7 +494,7 @@ def test_codename_keys_derived_on_the_device_match_the_servers(
 
 # -- the OpenAPI document ---------------------------------------------------------------
 
-OPENAPI = Path(__file__).resolve().parents[2] / "app" / "api" / "openapi.json"
+OPENAPI = Path(__file__).resolve().parents[3] / "app" / "api" / "openapi.json"
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
 

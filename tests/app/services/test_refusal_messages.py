@@ -15,7 +15,7 @@ from app.cli import main
 from app.demo import DEMO_PASSPHRASE
 from app.instance import InstancePaths
 from crypto import KeyFile, SigningKey
-from tests.app.test_exchange import Review, store_files, submit
+from tests.app.operations.test_exchange import Review, store_files, submit
 
 
 def cli(instance: Path, *args: str) -> tuple[int, str]:
