@@ -39,11 +39,8 @@ AUTHORITY = SigningKey(b"\x11" * 32)
 LISTING = InstanceListing(
     "ab" * 16, (OnionServiceKey.generate().address,), (SigningKey(b"\x12" * 32).verify_key,)
 )
-SECTIONS = {
-    "instance": LISTING,
-    "codename": CodenameParams(bytes(16), KdfParams.INTERACTIVE),
-    "timestamp": TimestampPolicy(SigningKey(b"\x13" * 32).verify_key, 7),
-}
+CODENAME = CodenameParams(bytes(16), KdfParams.INTERACTIVE)
+POLICY = TimestampPolicy(SigningKey(b"\x13" * 32).verify_key, 7)
 
 
 def key_file(keys: KeyPair | None = None, label: str = "R") -> KeyFile:
@@ -68,7 +65,9 @@ def keyring(*, listed: bool = True) -> Manifest:
             dataclasses.replace(ceremony.recipient(i, i.title(), f), hybrid_key=None)
             for i, f in (("alice", ALICE), ("bob", BOB))
         ),
-        **(SECTIONS if listed else {}),
+        instance=LISTING if listed else None,
+        codename=CODENAME if listed else None,
+        timestamp=POLICY if listed else None,
     )
 
 
