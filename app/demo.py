@@ -25,12 +25,18 @@ from crypto import (
     TimestampPolicy,
     make_timestamp,
 )
+from crypto.constants import MANIFEST_FORMAT_HYBRID
 
 DEMO_PASSPHRASE: Final = "demo"  # noqa: S105 - published on purpose: demo keys only
 DEMO_AUTHORITIES: Final = 3
 DEMO_THRESHOLD: Final = 2
 DEMO_TIMESTAMP_DAYS: Final = 7
 TIMESTAMP_KEY_NAME: Final = "timestamp.key"
+# The keyring format a demo instance that lists itself starts with: 3 lists the
+# reviewer's X-Wing key and means sealing (v2) to weekly subkeys only
+# (docs/PROTOCOL.md §8.9); 2 seals v1 to long-term keys. The one switch: it
+# stays 2 until the server seals to subkeys and the demo has subkey lists.
+DEMO_KEYRING_FORMAT: Final = 2
 
 _README = """\
 DEMONSTRATION KEYS - NOT FOR REAL REPORTS
@@ -49,12 +55,15 @@ def make_demo_keyring(
     instance: InstanceListing | None = None,
     codename: CodenameParams | None = None,
     kdf: KdfParams = KdfParams.INTERACTIVE,
+    keyring_format: int = DEMO_KEYRING_FORMAT,
 ) -> SignedManifest:
     """Write demo authority, reviewer and timestamp key files; return the signed keyring.
 
     Given the instance and its codename settings, the keyring lists them (format
-    2), as a real one does, so the end-to-end client accepts the demo; without,
-    it is a format-1 keyring, as one made offline before the server exists.
+    2, or 3 with `keyring_format=3`: the reviewer's X-Wing key too), as a real
+    one does, so the end-to-end client accepts the demo; without, it is a
+    format-1 keyring, as one made offline before the server exists. The demo
+    reviewer's key file holds an X-Wing key either way.
     """
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     (directory / "README.txt").write_text(_README, "utf-8")
@@ -85,6 +94,11 @@ def make_demo_keyring(
                 name="Demo reviewer",
                 encryption_key=reviewer.encryption_public,
                 signing_key=reviewer.signing_public,
+                hybrid_key=(
+                    reviewer.hybrid_public
+                    if instance is not None and keyring_format == MANIFEST_FORMAT_HYBRID
+                    else None
+                ),
             ),
         ),
         instance=instance,
