@@ -10,15 +10,20 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from app.cli import main as app_main
+from app.demo import DEMO_PASSPHRASE
+from app.keyring import manifest_path
 from crypto import (
     AuthorityKey,
     CodenameParams,
+    FormatError,
     InstanceListing,
     KdfParams,
     KeyFile,
     KeyPair,
     Manifest,
     Metadata,
+    SignedManifest,
     SigningKey,
     TimestampPolicy,
     open_bytes,
@@ -32,6 +37,7 @@ from review.keys import ceremony
 from review.keys.ceremony import CeremonyError
 from review.keys.enrolment import enrol_key, rotate
 from review.keys.rewrap import RewrapError, _check_retire
+from tests.review.support import Server, review
 
 PW = "a passphrase of the holder"
 TODAY = dt.date(2026, 12, 2)
@@ -130,7 +136,7 @@ def test_a_key_file_for_nobody_listed_or_without_an_x_wing_key_is_refused() -> N
 def test_a_swapped_x_wing_key_in_a_key_file_is_refused_by_the_ceremony() -> None:
     doc = json.loads(ALICE.to_bytes())
     doc["public"]["xwing"] = BOB.public["xwing"]
-    with pytest.raises(Exception, match="altered"):
+    with pytest.raises(FormatError, match="altered"):
         ceremony.hybrid_keys(keyring(), [KeyFile.from_bytes(json.dumps(doc).encode())])
 
 
@@ -264,3 +270,82 @@ def test_a_pending_item_sealed_only_to_a_retiring_keys_x_wing_half_blocks_the_re
     # Retiring the old key instead strands nothing: the new key's X-Wing half is kept.
     old_seq = next(seq for key, seq in seqs.items() if seq != new_seq)
     assert _check_retire(unlocked, {old_seq})
+
+
+def test_forward_secrecy_end_to_end_drafted_signed_and_installed_here_and_on_the_server(
+    server: Server, tmp_path: Path
+) -> None:
+    """The ceremony through the commands: draft format 3, two holders sign, both sides install."""
+    root = tmp_path / "workspace"
+    first = tmp_path / "keyring-v1.json"
+    first.write_bytes(manifest_path(server.paths, 1).read_bytes())
+    made = review(
+        root,
+        "init",
+        "--keyring",
+        str(first),
+        "--key-file",
+        str(server.reviewer_key_file),
+        "--reviewer",
+        "demo-reviewer",
+    )
+    assert made.exit_code == 0, made.output
+    draft = tmp_path / "keyring-v2.json"
+    drafted = review(
+        root,
+        "keys",
+        "forward-secrecy",
+        "--key-file",
+        str(server.reviewer_key_file),
+        "--draft",
+        str(draft),
+    )
+    assert drafted.exit_code == 0, drafted.output
+    assert "format 2 -> 3: FORWARD SECRECY ON" in drafted.output
+    assert "hybrid key" in drafted.output
+    manifest = SignedManifest.from_bytes(draft.read_bytes()).manifest
+    assert manifest.format == 3
+    hybrid = KeyFile.from_bytes(server.reviewer_key_file.read_bytes()).hybrid_public
+    assert manifest.recipients[0].hybrid_key == hybrid
+    for i in (1, 2):
+        digest = ceremony.digest_text(manifest)[:4]
+        signed = CliRunner().invoke(
+            cli,
+            [
+                "--workspace",
+                str(root),
+                "keys",
+                "sign-manifest",
+                str(draft),
+                "--key-file",
+                str(server.paths.demo_keys / f"authority-{i}.key"),
+            ],
+            input=f"{digest}\n{DEMO_PASSPHRASE}\n",
+        )
+        assert signed.exit_code == 0, signed.output
+    installed = review(root, "keys", "install", str(draft))
+    assert installed.exit_code == 0, installed.output
+    on_server = CliRunner().invoke(
+        app_main, ["--instance", str(server.instance), "keyring", "install", str(draft)]
+    )
+    assert on_server.exit_code == 0, on_server.output
+    assert "weekly subkeys" in on_server.output
+    # And from here on, no draft goes back: a reviewer without an X-Wing key is refused.
+    old = KeyFile.create(
+        KeyPair.generate(hybrid=False), PW, kind="reviewer", label="Old", params=KdfParams.TESTING
+    )
+    old_path = tmp_path / "old.key"
+    old_path.write_bytes(old.to_bytes())
+    refused = review(
+        root,
+        "keys",
+        "reviewer-add",
+        "--key-file",
+        str(old_path),
+        "--reviewer",
+        "old",
+        "--draft",
+        str(tmp_path / "keyring-v3.json"),
+    )
+    assert refused.exit_code == 1
+    assert "needs an X-Wing key" in refused.output
