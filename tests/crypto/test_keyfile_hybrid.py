@@ -199,3 +199,12 @@ def test_an_x_wing_key_edited_in_transit_cannot_answer() -> None:
     )
     with pytest.raises(VerificationError):
         answer(KEYS, challenge.sealed, challenge.statement, challenge.sealed_hybrid)
+
+
+def test_an_envelope_other_than_a_challenge_is_not_opened_as_the_second_nonce() -> None:
+    """The enrolling side can't use the holder as an oracle for a report sealed to their key."""
+    challenge = _challenge(KEYS)
+    assert KEYS.hybrid_public is not None
+    report = seal_bytes(bytes(C.POSSESSION_NONCE_BYTES), [KEYS.hybrid_public], Metadata("report"))
+    with pytest.raises(FormatError, match="not a proof-of-possession challenge"):
+        answer(KEYS, challenge.sealed, challenge.statement, report)
