@@ -29,13 +29,14 @@ from crypto import (
     open_bytes,
     seal_bytes,
 )
+from crypto.hybrid import HybridPrivateKey
 from crypto.onion import OnionServiceKey
 from review import workspace as ws
 from review.cli import cli
 from review.errors import UnlockError
 from review.keys import ceremony
 from review.keys.ceremony import CeremonyError
-from review.keys.enrolment import enrol_key, rotate
+from review.keys.enrolment import check_listed, enrol_key, rotate
 from review.keys.rewrap import RewrapError, _check_retire
 from tests.review.support import Server, review
 
@@ -349,3 +350,22 @@ def test_forward_secrecy_end_to_end_drafted_signed_and_installed_here_and_on_the
     )
     assert refused.exit_code == 1
     assert "needs an X-Wing key" in refused.output
+    # A key file with the listed X25519 and Ed25519 keys but another X-Wing key
+    # (made by whoever holds the two, bound by them) is not what the keyring lists.
+    pair = KeyFile.from_bytes(server.reviewer_key_file.read_bytes()).unlock(DEMO_PASSPHRASE)
+    other = KeyFile.create(
+        KeyPair(pair.encryption, pair.signing, HybridPrivateKey.generate()),
+        PW,
+        kind="reviewer",
+        label="Demo reviewer",
+        params=KdfParams.TESTING,
+    )
+    opened = ws.Workspace.open(root)
+    try:
+        with pytest.raises(UnlockError, match="does not list this key"):
+            check_listed(opened, "demo-reviewer", other)
+        check_listed(
+            opened, "demo-reviewer", KeyFile.from_bytes(server.reviewer_key_file.read_bytes())
+        )
+    finally:
+        opened.close()
