@@ -19,11 +19,14 @@ from crypto import (
     KeyFile,
     KeyPair,
     Manifest,
+    Metadata,
     Recipient,
     SignedManifest,
     SignedTimestamp,
     TimestampPolicy,
     make_timestamp,
+    seal_bytes,
+    subkeys,
 )
 from crypto.constants import MANIFEST_FORMAT_HYBRID
 
@@ -36,7 +39,11 @@ TIMESTAMP_KEY_NAME: Final = "timestamp.key"
 # reviewer's X-Wing key and means sealing (v2) to weekly subkeys only
 # (docs/PROTOCOL.md §8.9); 2 seals v1 to long-term keys. The one switch: it
 # stays 2 until the server seals to subkeys and the demo has subkey lists.
-DEMO_KEYRING_FORMAT: Final = 2
+DEMO_KEYRING_FORMAT: Final[int] = 2
+# With format 3, the demo reviewer's weekly subkeys (crypto.subkeys) are made
+# too: the signed public list for the server, and the secrets sealed (envelope
+# v2) to the reviewer's long-term X-Wing key for the workstation, in here.
+SUBKEYS_DIR: Final = "subkeys"
 
 _README = """\
 DEMONSTRATION KEYS - NOT FOR REAL REPORTS
@@ -109,6 +116,8 @@ def make_demo_keyring(
             else None
         ),
     )
+    if manifest.seals_to_subkeys:
+        _write_subkeys(directory / SUBKEYS_DIR, "demo-reviewer", reviewer, today)
     signed = SignedManifest(manifest)
     for keys in authorities[:DEMO_THRESHOLD]:
         assert keys.signing is not None  # noqa: S101 - generated above
@@ -125,6 +134,29 @@ def demo_timestamp(directory: Path, manifest: Manifest, today: dt.date) -> Signe
     if signing is None:
         return None
     return make_timestamp(manifest, signing, issued=today, days=DEMO_TIMESTAMP_DAYS)
+
+
+def subkeys_paths(directory: Path, reviewer: str) -> tuple[Path, Path]:
+    """Where a demo reviewer's signed subkey list and sealed subkey secrets are written."""
+    folder = directory / SUBKEYS_DIR
+    return folder / f"{reviewer}.json", folder / f"{reviewer}.secrets.rze"
+
+
+def _write_subkeys(folder: Path, reviewer: str, keys: KeyPair, today: dt.date) -> None:
+    """Make `SUBKEYS_PERIODS_AHEAD` weeks of subkeys from this one; write the list and secrets."""
+    assert keys.signing is not None  # noqa: S101 - a reviewer key pair
+    assert keys.hybrid_public is not None  # noqa: S101 - a reviewer key pair
+    secrets = subkeys.generate(subkeys.Period.of(today))
+    public = secrets.public_list(keys.signing.verify_key, today)
+    folder.mkdir(mode=0o700, exist_ok=True)
+    listed, sealed = subkeys_paths(folder.parent, reviewer)
+    listed.write_bytes(subkeys.sign_subkeys(public, keys.signing).to_bytes())
+    sealed.write_bytes(seal_bytes(secrets.to_bytes(), [keys.hybrid_public], _SUBKEYS_METADATA))
+    for path in (listed, sealed):
+        path.chmod(0o600)
+
+
+_SUBKEYS_METADATA: Final = Metadata("subkey-secrets")
 
 
 def _write(path: Path, keys: KeyPair, kind: str, label: str, kdf: KdfParams) -> None:

@@ -9,11 +9,25 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from app.demo import DEMO_KEYRING_FORMAT, make_demo_keyring
+from app.demo import (
+    DEMO_KEYRING_FORMAT,
+    DEMO_PASSPHRASE,
+    SUBKEYS_DIR,
+    make_demo_keyring,
+    subkeys_paths,
+)
 from app.instance import InstancePaths
 from app.keyring import write_replacing
 from app.operations.keyring_admin import KeyringInstallError, _write_new
-from crypto import CodenameParams, KdfParams, KeyFile, Recipient
+from crypto import (
+    CodenameParams,
+    KdfParams,
+    KeyFile,
+    Recipient,
+    SignedSubkeyList,
+    open_bytes,
+    subkeys,
+)
 from crypto.hybrid import HybridPrivateKey
 from tests.app.test_instance_keyring import in_force, listing, raazdar, successor_file
 
@@ -46,6 +60,24 @@ def test_the_demo_reviewer_key_holds_an_x_wing_key_and_the_demo_keyring_format_i
     assert made.seals_to_subkeys
     written = KeyFile.from_bytes((tmp_path / "demo" / "reviewer.key").read_bytes())
     assert made.recipients[0].hybrid_key == written.hybrid_public
+    # Format 3 needs subkeys to seal to: the demo makes the reviewer's list and secrets.
+    listed, sealed = subkeys_paths(tmp_path / "demo", "demo-reviewer")
+    reviewer = made.recipients[0]
+    signed = SignedSubkeyList.from_bytes(listed.read_bytes())
+    current = subkeys.current(signed, reviewer.signing_key, dt.date.today())
+    assert current != reviewer.hybrid_key
+    keys = written.unlock(DEMO_PASSPHRASE)
+    plain, _ = open_bytes(sealed.read_bytes(), [keys.hybrid] if keys.hybrid else [])
+    secrets = subkeys.SubkeySecrets.from_bytes(plain)
+    held = secrets.get(subkeys.Period.of(dt.date.today()))
+    assert held is not None
+    assert held.public_key == current
+    assert listed.stat().st_mode & 0o777 == sealed.stat().st_mode & 0o777 == 0o600
+
+
+def test_the_demo_makes_subkeys_only_for_format_three(instance: Path) -> None:
+    made = (InstancePaths(instance).demo_keys / SUBKEYS_DIR).exists()
+    assert made == (DEMO_KEYRING_FORMAT == 3)
 
 
 def test_a_format_three_keyring_installs_and_keyring_show_lists_the_hybrid_keys(
