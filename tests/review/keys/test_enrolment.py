@@ -26,7 +26,9 @@ def _key_file(keys: KeyPair | None = None) -> bytes:
 def _old_format_with_x25519_of(data: bytes, other: bytes) -> bytes:
     """What a carrier makes of a key file: the old format, another X25519 key in it."""
     doc = {k: v for k, v in json.loads(data).items() if k != "binding"} | {"format": 1}
-    doc["public"]["x25519"] = json.loads(other)["public"]["x25519"]
+    doc["public"] = {"x25519": json.loads(other)["public"]["x25519"]} | {
+        "ed25519": doc["public"]["ed25519"]
+    }
     return json.dumps(doc).encode()
 
 

@@ -632,7 +632,8 @@ def test_a_key_file_whose_x25519_field_was_edited_in_transit_is_refused(
     assert "altered" in drafted.output
     assert not (tmp_path / "d.json").exists()
     # Stripped down to the old format, it carries no binding: refused for that.
-    old = {k: v for k, v in doc.items() if k != "binding"} | {"format": 1}
+    public = {k: v for k, v in doc["public"].items() if k != "xwing"}
+    old = {k: v for k, v in doc.items() if k != "binding"} | {"format": 1, "public": public}
     edited.write_text(json.dumps(old))
     again = run(
         "keys",
