@@ -302,13 +302,20 @@ def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candi
         first, last, name = before, i + n, (before, i)
     else:
         return None
-    key = name_key(doc, *name)
+    key = _place_key(doc, *name) or name_key(doc, *name)
     district = _district_near(doc, first, last, districts)
     if district == key or (district is None and key in towns()):
         district = towns().get(key, district)  # "Thana Phalia": a town's own station
     if district:
         key = f"{key}/{district}"
     return _Candidate("police_station", doc.starts[first], doc.ends[last - 1], key), last
+
+
+def _place_key(doc: Doc, i: int, j: int) -> str | None:
+    """The key of the town or district that tokens i..j name whole ("Thana Mingora", "تھانہ
+    منگورہ"): a station named after its place keys as the place in every script."""
+    term = doc.hit(i, "district")
+    return term.key if term is not None and term.size == j - i else None
 
 
 # The oblique "تھانے" ("to / at the thana") stands after its name ("صدر تھانے"), or after

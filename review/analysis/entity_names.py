@@ -139,6 +139,26 @@ _PLACE_WORDS: Final = frozenset(
         "ٹریڈرز",
         "انٹرپرائزز",
         "اوورسیز",
+        # a tribe or caste named as a people, not a person: "the Kolhi community", "مری قبیلہ"
+        "community",
+        "communities",
+        "tribe",
+        "tribes",
+        "tribesmen",
+        "caste",
+        "clan",
+        "family",
+        "families",
+        "biradari",
+        "baradari",
+        "qabeela",
+        "qabila",
+        "qaum",
+        "قبیلہ",
+        "قبیلے",
+        "برادری",
+        "قوم",
+        "خاندان",
     )
 )
 
@@ -312,9 +332,7 @@ def name_key(doc: Doc, i: int, j: int) -> str:
 
 def key_of(tokens: Iterable[str]) -> str:
     out: list[str] = []
-    for w in tokens:
-        if w in _HONORIFICS:
-            continue
+    for w in _compounds([t for t in tokens if t not in _HONORIFICS]):
         for prefix in ("عبدال", "abdul"):  # "عبدالستار" is "Abdul Sattar"
             if w.startswith(prefix) and len(w) > len(prefix) + 2:
                 out.append("abdul")
@@ -328,6 +346,52 @@ def key_of(tokens: Iterable[str]) -> str:
         if not out or out[-1] != word:  # "بی بی" is one word, Bibi
             out.append(word)
     return " ".join(out)
+
+
+# The second half of a compound name written apart ("سیف اللہ", "Saif Ullah", "نظام الدین")
+# or as one word ("Saifullah", "Nizamuddin"); as written apart, to its one-word ending.
+_TAILS: Final = {
+    normalize("اللہ"): normalize("اللہ"),
+    normalize("اللّٰہ"): normalize("اللہ"),
+    "ullah": "ullah",
+    "ulla": "ullah",
+    normalize("الدین"): normalize("دین"),  # as Latin writes it: "uddin", no "l"
+    "uddin": "uddin",
+}
+
+
+# Names that follow "Allah" as a word of its own: "Allah Ditta", "Allah Bux", "اللہ ڈنو".
+_AFTER_ALLAH: Final = frozenset(("ditta", "bakhsh", "dino", "rakha", "wasaya", "dad", "yar"))
+
+
+@functools.cache
+def _joined() -> dict[str, str]:
+    """Each name the names list spells in two words ("سیف اللہ"), written as one, to its key."""
+    out: dict[str, str] = {}
+    for line in data("names.txt"):
+        variants = [v.strip().lstrip("?") for v in line.split("|") if v.strip()]
+        for v in variants:
+            tokens = v.split()
+            tail = _TAILS.get(normalize(tokens[-1])) if len(tokens) == 2 else None
+            if tail is not None:
+                out.setdefault(normalize(tokens[0]) + tail, normalize(variants[0]))
+    return out
+
+
+def _compounds(tokens: list[str]) -> list[str]:
+    """Tokens with a compound's halves written apart joined into one word, as it is mostly
+    written in Latin letters: "نصیب اللہ" and "Naseebullah" key alike. "اللہ دتہ" (Allah
+    first) and "Muhammad Allah Ditta" (a name after it) are no compounds."""
+    out: list[str] = []
+    for n, w in enumerate(tokens):
+        tail = _TAILS.get(w)
+        follows = n + 1 < len(tokens) and names().get(tokens[n + 1]) in _AFTER_ALLAH
+        if tail is not None and out and not follows and out[-1] not in titles():
+            joined = out.pop() + tail
+            out.append(_joined().get(joined, joined))
+        else:
+            out.append(w)
+    return out
 
 
 # --- one key across scripts -------------------------------------------------------------------
