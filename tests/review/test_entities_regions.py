@@ -1,0 +1,160 @@
+"""Entity extraction across Pakistan's regions: places and names of Sindh, Khyber
+Pakhtunkhwa, Balochistan, Azad Kashmir and Gilgit-Baltistan, one key in every script."""
+
+from __future__ import annotations
+
+import pytest
+
+from review.analysis.entities import Entity, extract
+
+
+def _only(text: str, kind: str) -> list[Entity]:
+    return [e for e in extract(text) if e.kind == kind]
+
+
+def _keys(text: str, kind: str) -> list[str]:
+    return [e.key for e in _only(text, kind)]
+
+
+@pytest.mark.parametrize(
+    ("spellings", "key"),
+    [
+        (["Sent to Larkana.", "لاڑکانہ سے آیا۔", "larkana se aya"], "larkana"),
+        (["From Naushero Feroz.", "نوشہرو فیروز سے آیا۔"], "naushahro feroze"),
+        (["Held in Umarkot.", "عمرکوٹ سے آیا۔", "umerkot se aya"], "umerkot"),
+        (["A boy from Hangu.", "ہنگو سے آیا۔", "hangu se aya"], "hangu"),
+        (["Kept in Battagram.", "بٹگرام سے آیا۔"], "battagram"),
+        (["From North Waziristan.", "شمالی وزیرستان سے آیا۔"], "north waziristan"),
+        (["Taken to Dera Bugti.", "ڈیرہ بگٹی لے گئے۔"], "dera bugti"),
+        (["Sent from Barkhan.", "بارکھان سے آیا۔"], "barkhan"),
+        (["In Jhal Magsi.", "جھل مگسی میں۔"], "jhal magsi"),
+        (["Families from Hunza.", "ہنزہ سے آئے۔"], "hunza"),
+        (["Held in Ghizer.", "غذر میں۔"], "ghizer"),
+        (["Agents in Sudhnoti.", "سدھنوتی میں۔"], "sudhnoti"),
+        (["From Gawadar.", "Boats at Gwadar.", "گوادر سے۔"], "gwadar"),
+        (["Via DIK.", "dik se aaye", "D I Khan se", "ڈیرہ اسماعیل خان سے"], "dera ismail khan"),
+    ],
+)
+def test_districts_of_every_region_key_alike_in_every_script(
+    spellings: list[str], key: str
+) -> None:
+    for text in spellings:
+        assert _keys(text, "district") == [key], text
+
+
+@pytest.mark.parametrize(
+    ("spellings", "key"),
+    [
+        (["Boys from Mingora.", "منگورہ سے۔", "mingora se"], "mingora"),
+        (["At Landi Kotal.", "لنڈی کوتل میں۔"], "landi kotal"),
+        (["Near Torkham.", "طورخم کے پاس۔"], "torkham"),
+        (["From Turbat.", "تربت سے۔", "turbat se"], "turbat"),
+        (["To Mand.", "مند کی سرحد پر۔"], "mand"),
+        (["From Rawalakot.", "راولاکوٹ سے۔"], "rawalakot"),
+        (["At Dadyal.", "ڈڈیال میں۔"], "dadyal"),
+        (["From Chilas.", "چلاس سے۔"], "chilas"),
+        (["In Jhuddo.", "جھڈو میں۔"], "jhuddo"),
+        (["At Mithi.", "مٹھی میں۔"], "mithi"),
+        (["At Sehwan.", "سیہون میں۔"], "sehwan"),
+        (["To Kandhkot.", "کندھ کوٹ سے۔"], "kandhkot"),
+    ],
+)
+def test_towns_and_border_crossings_key_as_themselves(spellings: list[str], key: str) -> None:
+    for text in spellings:
+        assert _keys(text, "district") == [key], text
+
+
+@pytest.mark.parametrize(
+    ("one", "other", "key"),
+    [
+        ("SHO of Thana Mingora took money.", "تھانہ منگورہ کا ایس ایچ او", "mingora/swat"),
+        ("The ASI of Thana Dadyal.", "thana dadyal ka asi", "dadyal/mirpur"),
+        ("Matli police station took money.", "تھانہ ماتلی کا منشی", "matli/badin"),
+    ],
+)
+def test_a_station_named_after_its_town_keys_as_the_town_in_every_script(
+    one: str, other: str, key: str
+) -> None:
+    assert _keys(one, "police_station") == _keys(other, "police_station") == [key]
+
+
+@pytest.mark.parametrize(
+    ("text", "written", "key"),
+    [
+        ("Ghulam Qadir Junejo SHO took the money.", "Ghulam Qadir Junejo", "ghulam qadir junejo"),
+        ("Junejo SHO kept the CNICs.", "Junejo", "junejo"),
+        ("جونیجو ایس ایچ او نے کارڈ رکھ لیے۔", "جونیجو", "junejo"),
+        ("ایس ایچ او ممتاز علی چانڈیو نے کہا", "ممتاز علی چانڈیو", "mumtaz ali chandio"),
+        ("Mumtaz Ali Chandio SHO said so.", "Mumtaz Ali Chandio", "mumtaz ali chandio"),
+        ("ASI Hayatullah Achakzai stamped it.", "Hayatullah Achakzai", "hayatullah achakzai"),
+        ("اے ایس آئی حیات اللہ اچکزئی نے مہر لگائی", "حیات اللہ اچکزئی", "hayatullah achakzai"),
+        ("The agent Naseeb Ullah Kakar came.", "Naseeb Ullah Kakar", "naseebullah kakar"),
+        ("ایجنٹ نصیب اللہ کاکڑ آیا", "نصیب اللہ کاکڑ", "naseebullah kakar"),
+        ("Zamindar Mir Hassan Talpur pays.", "Mir Hassan Talpur", "mir hassan talpur"),
+        ("زمیندار میر حسن ٹالپر نے", "میر حسن ٹالپر", "mir hassan talpur"),
+        ("kamdar allah dino khoso ne kaha", "allah dino khoso", "allah dino khoso"),
+        ("کامدار اللہ ڈنو کھوسو نے کہا", "اللہ ڈنو کھوسو", "allah dino khoso"),
+        ("Naib risaldar Dostain Baloch took it.", "Dostain Baloch", "dostain baloch"),
+        ("ASI Rahimullah Bangash of Hangu", "Rahimullah Bangash", "rahimullah bangash"),
+        ("SHO Zarin Khan Yousafzai", "Zarin Khan Yousafzai", "zarin khan yousafzai"),
+        ("ایس ایچ او زرین خان یوسفزئی نے", "زرین خان یوسفزئی", "zarin khan yousafzai"),
+    ],
+)
+def test_names_of_every_region_with_rank_before_or_after(text: str, written: str, key: str) -> None:
+    people = _only(text, "person")
+    assert [(p.text, p.key) for p in people] == [(written, key)]
+
+
+@pytest.mark.parametrize(
+    ("text", "joined"),
+    [
+        ("SI Saifullah Khan came.", "سب انسپکٹر سیف اللہ خان نے کہا"),
+        ("ASI Naseebullah said so.", "اے ایس آئی نصیب اللہ نے کہا"),
+        ("SHO Nizamuddin said so.", "ایس ایچ او نظام الدین نے کہا"),
+        ("SHO Rahmatullah said so.", "ایس ایچ او رحمت اللہ نے کہا"),
+    ],
+)
+def test_a_compound_name_written_apart_keys_as_the_one_word(text: str, joined: str) -> None:
+    one, apart = _only(text, "person"), _only(joined, "person")
+    assert len(one) == len(apart) == 1
+    assert one[0].key == apart[0].key
+    assert " " not in one[0].key.removesuffix(" khan")
+
+
+def test_allah_before_a_name_is_no_compound() -> None:
+    assert _keys("ASI Muhammad Allah Ditta came.", "person") == ["muhammad allah ditta"]
+    assert _keys("اے ایس آئی اللہ بخش نے کہا", "person") == ["allah bakhsh"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The haris of the Kolhi community were held.",
+        "The Afridi tribe elders met the DC.",
+        "مری قبیلہ کے لوگ آئے۔",
+        "Khoso qabeela ke log aaye.",
+        "SHO Darra Adam Khel knows.",
+        "DPO Hangu knows about it.",
+        "SSP Larkana was told.",
+        "The Mir sahib said nothing.",
+        "صلاح الدین نے کہا",  # a compound's half alone is no name: "uddin" would link anyone
+    ],
+)
+def test_tribes_offices_and_half_names_are_no_person(text: str) -> None:
+    keys = [e.key for e in _only(text, "person")]
+    assert all(k not in ("kolhi", "afridi", "marri", "khoso", "mir", "uddin") for k in keys)
+    assert not any(e.text.startswith(("Darra", "Hangu", "Larkana")) for e in _only(text, "person"))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "larkiyan karachi bheji jati hain",  # "jati": goes, not the town Jati
+        "اونٹ دوڑ کے لیے بچے بھیجے",  # "race", not a place
+        "یہ کام بہت دیر سے ہو رہا ہے",  # "late", not Dir
+        "وہ مند کی طرح بیٹھا رہا",  # no cue: an everyday word
+    ],
+)
+def test_everyday_words_that_spell_a_town_are_no_place(text: str) -> None:
+    assert _keys(text, "district") == [] or "karachi" in _keys(text, "district")
+    assert not any(k in ("jati", "dir", "mand") for k in _keys(text, "district"))
