@@ -1,0 +1,135 @@
+"""A short form of a name in one report and the full name in another: linked, and how strongly."""
+
+from __future__ import annotations
+
+import pytest
+
+from review.analysis import links
+from review.analysis.entities import extract
+from review.analysis.links import CONFIRMED, STRONG, WEAK, Evidence, Named
+
+
+@pytest.mark.parametrize(
+    ("short", "full"),
+    [
+        ("chandio", "mumtaz ali chandio"),  # the surname alone
+        ("mumtaz chandio", "mumtaz ali chandio"),  # given name and surname
+        ("haji bashir", "haji bashir ahmed"),  # title and given name
+        ("rana naveed", "rana naveed anjum"),
+        ("soomro", "ghulam mustafa soomro"),
+        ("abdul ~kl", "haji abdul ~kl"),
+    ],
+)
+def test_a_short_form_of_a_full_name(short: str, full: str) -> None:
+    assert links.short_form(short, full)
+
+
+@pytest.mark.parametrize(
+    ("short", "full"),
+    [
+        ("khan", "sher khan"),  # a common word says nothing
+        ("muhammad", "muhammad aslam"),
+        ("haji", "haji bashir ahmed"),  # a title alone
+        ("mumtaz", "mumtaz ali chandio"),  # a given name alone: anyone of that name
+        ("chandio mumtaz", "mumtaz ali chandio"),  # out of order
+        ("ali chandio", "mumtaz chandio"),  # a word the full name lacks
+        ("mumtaz ali chandio", "mumtaz ali chandio"),  # the same name: an exact key
+        ("bashir ahmed", "haji bashir ahmed khan"),  # neither its surname nor its start
+    ],
+)
+def test_not_a_short_form(short: str, full: str) -> None:
+    assert not links.short_form(short, full)
+
+
+def _people(texts: dict[int, str]) -> tuple[dict[int, list[Named]], dict[int, frozenset[str]]]:
+    """What the review tool keeps of each report: its people (key and ranks), its places."""
+    people, where = {}, {}
+    for num, text in texts.items():
+        found = extract(text)
+        roles: dict[str, set[str]] = {}
+        for e in found:
+            if e.kind == "person":
+                roles.setdefault(e.key, set()).update([e.designation] if e.designation else [])
+        people[num] = [Named(k, tuple(sorted(r))) for k, r in roles.items()]
+        where[num] = links.places((e.kind, e.key) for e in found)
+    return people, where
+
+
+def _levels(texts: dict[int, str]) -> dict[tuple[int, int, str, str], str]:
+    people, where = _people(texts)
+    return {(a, b, s, f): st.level for a, b, s, f, st in links.short_form_links(people, where)}
+
+
+def test_a_surname_links_strongly_to_the_full_name_at_the_same_station_and_rank() -> None:
+    levels = _levels(
+        {
+            1: "Mumtaz Ali Chandio SHO of Thana Saddar, Badin, took the money.",
+            2: "Chandio SHO of Thana Saddar Badin sent the haris back.",
+            3: "ایس ایچ او چانڈیو تھانہ صدر بدین میں ہے۔",
+        }
+    )
+    assert levels[(2, 1, "chandio", "mumtaz ali chandio")] == STRONG
+    assert levels[(3, 1, "chandio", "mumtaz ali chandio")] == STRONG
+
+
+def test_a_short_form_elsewhere_or_under_another_rank_is_weak() -> None:
+    levels = _levels(
+        {
+            1: "Mumtaz Ali Chandio SHO of Thana Saddar, Badin, took the money.",
+            2: "In Larkana, Chandio SHO of Thana Saddar Larkana took money too.",
+            3: "ASI Chandio of Thana Saddar Badin wrote the FIR.",
+            4: "A man called Chandio came from Badin.",
+        }
+    )
+    assert levels[(2, 1, "chandio", "mumtaz ali chandio")] == WEAK  # another district
+    assert levels[(3, 1, "chandio", "mumtaz ali chandio")] == WEAK  # ASI is not SHO
+    assert levels[(4, 1, "chandio", "mumtaz ali chandio")] == WEAK  # no rank to compare
+
+
+def test_a_short_form_that_two_full_names_there_could_be_is_weak() -> None:
+    levels = _levels(
+        {
+            1: "Mumtaz Ali Chandio SHO of Thana Saddar, Badin, took the money.",
+            2: "Nawaz Chandio SHO of Thana Saddar, Badin, before him, did the same.",
+            3: "Chandio SHO of Thana Saddar Badin sent the haris back.",
+        }
+    )
+    assert levels[(3, 1, "chandio", "mumtaz ali chandio")] == WEAK
+    assert levels[(3, 2, "chandio", "nawaz chandio")] == WEAK
+
+
+def test_a_short_form_of_a_common_name_never_counts_by_itself() -> None:
+    levels = _levels(
+        {
+            1: "ASI Muhammad Aslam of Thana Saddar, Sargodha, took Rs 5,000.",
+            2: "ASI Aslam of Thana Saddar, Sargodha, took it again.",
+        }
+    )
+    assert levels[(2, 1, "aslam", "muhammad aslam")] == WEAK  # "Muhammad Aslam" is anyone
+
+
+def test_two_people_of_one_common_name_never_link_by_a_short_form() -> None:
+    people, where = _people(
+        {
+            1: "SHO Muhammad Aslam of Thana Saddar, Sargodha, took Rs 50,000.",
+            2: "The sub-agent Muhammad Aslam of Dina sends boys to Libya.",
+        }
+    )
+    assert links.short_form_links(people, where) == []  # one key: an exact link, not a short
+
+
+def test_a_weak_short_form_link_is_no_corroboration_until_a_reviewer_confirms_it() -> None:
+    levels = _levels(
+        {
+            1: "Mumtaz Ali Chandio SHO of Thana Saddar, Badin, took the money.",
+            2: "A man called Chandio came from Larkana.",
+        }
+    )
+    level = levels[(2, 1, "chandio", "mumtaz ali chandio")]
+    weak = links.Strength(level, "a short form of the name")
+    written = {1: ("Mumtaz Ali Chandio",), 2: ("Chandio",)}
+    evidence = Evidence("person", "chandio < mumtaz ali chandio", weak, written)
+    assert level == WEAK
+    assert not evidence.counts
+    assert Evidence("person", evidence.key, weak, written, CONFIRMED).counts
+    assert not Evidence("person", evidence.key, weak, written, links.REJECTED).counts
