@@ -158,3 +158,46 @@ def test_tribes_offices_and_half_names_are_no_person(text: str) -> None:
 def test_everyday_words_that_spell_a_town_are_no_place(text: str) -> None:
     assert _keys(text, "district") == [] or "karachi" in _keys(text, "district")
     assert not any(k in ("jati", "dir", "mand") for k in _keys(text, "district"))
+
+
+@pytest.mark.parametrize(
+    ("text", "designation"),
+    [
+        ("Nakhuda Ismail took the boat out.", "Nakhuda"),
+        ("کامدار اللہ بخش نے کہا", "Kamdar"),
+        ("kamdar ali gul mallah ne kaha", "Kamdar"),
+        ("Dafadar Gul Khan of the Levies took it.", "Dafadar"),
+        ("Dr. Nadeem Akhtar signed the age certificate.", "Doctor"),
+    ],
+)
+def test_overseers_boatmen_and_levies_ranks_are_designations(text: str, designation: str) -> None:
+    (person,) = _only(text, "person")
+    assert person.designation == designation
+    assert designation.lower() not in person.key
+
+
+@pytest.mark.parametrize(
+    ("one", "other", "key"),
+    [
+        ("Haji Sakhi Muhammad runs the kiln.", "حاجی سخی محمد نے کہا", "haji sakhi muhammad"),
+        ("ASI Dawood Khan", "اے ایس آئی داؤد خان نے", "daud khan"),
+        ("Agent Masood Ahmed", "ایجنٹ مسعود احمد نے", "masood ahmed"),
+        ("Inspector Qayyum Shah", "انسپکٹر قیوم شاہ نے", "qayyum shah"),
+        ("The maid Tahira Bibi", "ملازمہ طاہرہ بی بی نے", "tahira bibi"),
+        ("Patras Masih was beaten.", "پطرس مسیح کو مارا گیا۔", "patras masih"),
+    ],
+)
+def test_common_given_names_key_alike_in_both_scripts(one: str, other: str, key: str) -> None:
+    assert _keys(one, "person") == _keys(other, "person") == [key]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "تھانیدار سخی ہے، سب کو چھوڑ دیتا ہے۔",  # "generous", not the name Sakhi
+        "ایجنٹ رئیس ہو گیا ہے۔",  # "rich"
+        "wakeel ne case dekha",  # "the lawyer"
+    ],
+)
+def test_names_that_are_everyday_words_need_another_name_word(text: str) -> None:
+    assert _only(text, "person") == []
