@@ -44,6 +44,7 @@ from review.analysis.entity_names import (
     people_by_name,
     place_words,
     spellings,
+    station_key,
     station_words,
     stopwords,
     titles,
@@ -302,7 +303,7 @@ def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candi
         first, last, name = before, i + n, (before, i)
     else:
         return None
-    key = _place_key(doc, *name) or name_key(doc, *name)
+    key = _place_key(doc, *name) or station_key(doc.words[k] for k in range(*name))
     district = _district_near(doc, first, last, districts)
     if district == key or (district is None and key in towns()):
         district = towns().get(key, district)  # "Thana Phalia": a town's own station
@@ -501,7 +502,7 @@ def key_for(kind: str, text: str) -> str | None:
         station, _, district = text.partition("/")
         doc = Doc(station)
         stations = {k for k in doc.hits if doc.hit(k, "station")}
-        name = key_of(w for k, w in enumerate(doc.words) if k not in stations and not doc.punct(k))
+        name = station_key(w for k, w in enumerate(doc.words) if k not in stations)
         district_key = key_for("district", district) if district.strip() else None
         return (f"{name}/{district_key}" if district_key else name) or None
     if kind in ("district", "agency"):  # as typed, so no capitals or cue are needed

@@ -330,6 +330,17 @@ def name_key(doc: Doc, i: int, j: int) -> str:
     return key_of(doc.words[k] for k in range(i, j) if not doc.punct(k))
 
 
+def station_key(tokens: Iterable[str]) -> str:
+    """A police station's name's key: its words as the stations list spells them first.
+
+    Words joined by a hyphen count apart ("A-Section" is "اے سیکشن"), and a word that is
+    a station's and a person's ("بی": B, and Bibi) is read as the station's.
+    """
+    listed = station_words()
+    parts = (p for w in tokens if w[0].isalnum() for p in w.split("-") if p)
+    return key_of(v if " " not in (v := listed.get(p, p)) else p for p in parts)
+
+
 def key_of(tokens: Iterable[str]) -> str:
     out: list[str] = []
     for w in _compounds([t for t in tokens if t not in _HONORIFICS]):

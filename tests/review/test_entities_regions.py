@@ -201,3 +201,28 @@ def test_common_given_names_key_alike_in_both_scripts(one: str, other: str, key:
 )
 def test_names_that_are_everyday_words_need_another_name_word(text: str) -> None:
     assert _only(text, "person") == []
+
+
+@pytest.mark.parametrize(
+    ("texts", "key"),
+    [
+        (
+            [
+                "A-Section police station Sukkur",
+                "sukkur a-section thana ka sho",
+                "تھانہ اے سیکشن سکھر کا ایس ایچ او",
+            ],
+            "a section/sukkur",
+        ),
+        (["B-Section police station, Larkana", "تھانہ بی سیکشن لاڑکانہ"], "b section/larkana"),
+    ],
+)
+def test_stations_named_by_a_letter_key_alike_in_every_script(texts: list[str], key: str) -> None:
+    for text in texts:
+        assert _keys(text, "police_station") == [key], text
+
+
+def test_a_letter_station_in_two_cities_is_two_stations() -> None:
+    assert _keys("A-Section police station Sukkur", "police_station") != _keys(
+        "A-Section police station Larkana", "police_station"
+    )
