@@ -295,7 +295,12 @@ def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candi
         after = i + j  # "thana سرحد": a station's name is written in its keyword's letters
     before = name_start(doc, i, station=True)
     latin_before = before < i and doc.latin(i) and doc.latin(before)
-    if latin_before and (after == i + j or doc.words[i] == "police"):
+    # The oblique keyword follows its station's name: "سٹی تھانے مردان میں", "city thane
+    # mardan": the name is before it, and a place after it is where the station is.
+    oblique = doc.words[i] in _OBLIQUES
+    if (latin_before and (after == i + j or doc.words[i] == "police" or oblique)) or (
+        before < i and doc.urdu(i) and doc.urdu(before) and oblique
+    ):
         first, last, name = before, i + n, (before, i)
     elif after > i + j:
         first, last, name = i, after, (i + j, after)
@@ -322,6 +327,7 @@ def _place_key(doc: Doc, i: int, j: int) -> str | None:
 # The oblique "تھانے" ("to / at the thana") stands after its name ("صدر تھانے"), or after
 # "کے" before a verb; a word after it names the station only when it is a known one.
 _OBLIQUE: Final = normalize("تھانے")
+_OBLIQUES: Final = frozenset((_OBLIQUE, "thane"))
 
 
 def _known_station_word(doc: Doc, k: int) -> bool:

@@ -226,3 +226,18 @@ def test_a_letter_station_in_two_cities_is_two_stations() -> None:
     assert _keys("A-Section police station Sukkur", "police_station") != _keys(
         "A-Section police station Larkana", "police_station"
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "written", "key"),
+    [
+        ("سٹی تھانے مردان میں بند کیا", "سٹی تھانے", "city/mardan"),
+        ("city thane mardan mein band kiya", "city thane", "city/mardan"),
+        ("صدر تھانے بدین کا منشی", "صدر تھانے", "saddar/badin"),
+    ],
+)
+def test_the_oblique_keyword_follows_its_stations_name_and_a_place_after_it_is_its_district(
+    text: str, written: str, key: str
+) -> None:
+    (station,) = _only(text, "police_station")
+    assert (station.text, station.key) == (written, key)
