@@ -222,6 +222,8 @@ def name_end(doc: Doc, j: int, *, station: bool, ranked: bool = False) -> int:
             break  # "naseem bibi haji nazir": a title after a name begins the next one
         k += 1
         count += 1
+    if count and k < len(doc) and doc.words[k] in _TRIBE_TAILS:
+        k += 1  # "شیر خان اچک زئی": a tribe's ending written apart is still its word
     while k > j and doc.words[k - 1] == ".":
         k -= 1
     return k if count else j
@@ -247,6 +249,8 @@ def urdu_name_word(doc: Doc, k: int, *, first: bool, station: bool) -> bool:
     nxt = k + 1 if k + 1 < len(doc) else None
     if station:
         return first or nxt is None or doc.punct(nxt) or doc.words[nxt] in stopwords()
+    if nxt is not None and doc.words[nxt] in _TAILS:
+        return True  # the first half of a compound written apart: "اچک زئی", "نصیب اللہ"
     ends = nxt is None or doc.punct(nxt) or doc.words[nxt] in _UR_ENDERS
     if not first and nxt is not None and doc.words[k - 1] in titles():
         ends = ends or doc.words[nxt] in stopwords()  # "رانا گلفام ہر روز": a title's name
@@ -359,8 +363,10 @@ def key_of(tokens: Iterable[str]) -> str:
     return " ".join(out)
 
 
-# The second half of a compound name written apart ("سیف اللہ", "Saif Ullah", "نظام الدین")
-# or as one word ("Saifullah", "Nizamuddin"); as written apart, to its one-word ending.
+# The second half of a compound name written apart ("سیف اللہ", "Saif Ullah", "نظام الدین",
+# "اچک زئی") or as one word ("Saifullah", "Nizamuddin", "Achakzai"); as written apart, to
+# its one-word ending. The names list spells compounds as one word, so that "سیف" is no
+# key of its own that would make "رحمت علی" a "Rahmatullah" (a test holds it to that).
 _TAILS: Final = {
     normalize("اللہ"): normalize("اللہ"),
     normalize("اللّٰہ"): normalize("اللہ"),
@@ -368,11 +374,20 @@ _TAILS: Final = {
     "ulla": "ullah",
     normalize("الدین"): normalize("دین"),  # as Latin writes it: "uddin", no "l"
     "uddin": "uddin",
+    # Pashtun tribes' endings: "اچک زئی" is "Achakzai", "عثمان خیل" "Utmankhel"
+    normalize("زئی"): normalize("زئی"),
+    "zai": "zai",
+    normalize("خیل"): normalize("خیل"),
+    "khel": "khel",
 }
 
 
 # Names that follow "Allah" as a word of its own: "Allah Ditta", "Allah Bux", "اللہ ڈنو".
 _AFTER_ALLAH: Final = frozenset(("ditta", "bakhsh", "dino", "rakha", "wasaya", "dad", "yar"))
+
+
+# In Urdu letters only: Roman Urdu's "khel" is "play" too ("sher khan khel raha tha").
+_TRIBE_TAILS: Final = frozenset((normalize("زئی"), normalize("خیل")))
 
 
 @functools.cache

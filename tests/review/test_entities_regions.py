@@ -6,6 +6,9 @@ from __future__ import annotations
 import pytest
 
 from review.analysis.entities import Entity, extract
+from review.analysis.entity_names import names
+from review.analysis.entity_text import data, fold_phrase
+from review.workspace.search import normalize
 
 
 def _only(text: str, kind: str) -> list[Entity]:
@@ -241,3 +244,31 @@ def test_the_oblique_keyword_follows_its_stations_name_and_a_place_after_it_is_i
 ) -> None:
     (station,) = _only(text, "police_station")
     assert (station.text, station.key) == (written, key)
+
+
+def test_no_word_of_a_listed_name_of_two_words_stands_for_the_whole_name() -> None:
+    # "رحمت اللہ" listed apart would key every "رحمت" (Rehmat) as Rahmatullah: compounds
+    # are listed as one word, and joined when written apart (`entity_names._compounds`).
+    listed = names()
+    for line in data("names.txt"):
+        variants = [v.strip().lstrip("?") for v in line.split("|") if v.strip()]
+        whole = normalize(variants[0])
+        for variant in variants:
+            tokens = fold_phrase(variant)
+            if len(tokens) > 1 and whole != normalize("Bibi"):  # "بی بی" is one word
+                assert all(listed[t] != whole or t == whole for t in tokens), variant
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("ASI Rehmat Ali said so.", "اے ایس آئی رحمت علی نے کہا"),
+        ("SHO Amin Khan said so.", "ایس ایچ او امین خان نے کہا"),
+        ("Agent Sher Khan Achakzai", "ایجنٹ شیر خان اچک زئی نے کہا"),
+        ("Zahid Mehmood alias Kaka came.", "زاہد محمود عرف کاکا آیا۔"),
+    ],
+)
+def test_a_word_of_a_compound_name_alone_keys_as_itself(one: str, other: str) -> None:
+    keys, others = _keys(one, "person"), _keys(other, "person")
+    assert keys[0] == others[0]
+    assert not any(k.endswith(("ullah", "khel")) for k in keys + others)
