@@ -315,6 +315,7 @@ def people_by_name(doc: Doc) -> Iterator[tuple[int, int]]:
             doc.latin(start)
             and not doc.capital(start)
             and sum(1 for x in range(start, end) if known(doc.words[x])) < 2
+            and not _named_alone(doc, start, end)
         ):
             continue  # Roman Urdu in lower case: two known name words at least
         if doc.urdu(start) and end - start == 1:
@@ -324,6 +325,21 @@ def people_by_name(doc: Doc) -> Iterator[tuple[int, int]]:
                 continue  # one Urdu word is a name only before نے, صاحب or a mark
                 # (a compound of عبدال, no everyday word, before کا, کو, سے too)
         yield start, end
+
+
+# Roman Urdu after a name alone: "soomro ne kaha", "soomro sahib", "aslam sb ka banda".
+_RU_ENDERS: Final = frozenset(("ne", "sahib", "sahab", "saheb", "sb"))
+
+
+def _named_alone(doc: Doc, start: int, end: int) -> bool:
+    """Whether one lower-case Roman Urdu word is a name by what follows, as in Urdu before
+    نے or صاحب: a listed name that is no title, common word (khan) or everyday word
+    (sher, "lion"; names.txt's "?" spellings)."""
+    if end - start != 1 or end >= len(doc) or doc.words[end] not in _RU_ENDERS:
+        return False
+    word = doc.words[start]
+    everyday = titles() | common_words() | weak_words("names.txt")
+    return word in names() and word not in everyday
 
 
 def _sentence_start(doc: Doc, k: int) -> bool:

@@ -272,3 +272,29 @@ def test_a_word_of_a_compound_name_alone_keys_as_itself(one: str, other: str) ->
     keys, others = _keys(one, "person"), _keys(other, "person")
     assert keys[0] == others[0]
     assert not any(k.endswith(("ullah", "khel")) for k in keys + others)
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("soomro sahib ne paise liye", "soomro"),
+        ("chandio ne haris ko wapas bheja", "chandio"),
+        ("aslam sb ka banda aya", "aslam"),
+    ],
+)
+def test_one_roman_urdu_name_before_ne_or_sahib_is_a_person(text: str, key: str) -> None:
+    assert _keys(text, "person") == [key]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "sher ne hamla kiya",  # "the lion"
+        "khan ne kaha",  # too common to name anyone
+        "bhatte ke malik ne kaha",  # "the owner"
+        "haji ne kaha",  # a title
+        "kamal ne kar diya",  # "wonder"
+    ],
+)
+def test_an_everyday_common_or_title_word_before_ne_is_no_person(text: str) -> None:
+    assert _only(text, "person") == []
