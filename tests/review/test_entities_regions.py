@@ -57,7 +57,7 @@ def test_districts_of_every_region_key_alike_in_every_script(
         (["At Dadyal.", "ڈڈیال میں۔"], "dadyal"),
         (["From Chilas.", "چلاس سے۔"], "chilas"),
         (["In Jhuddo.", "جھڈو میں۔"], "jhuddo"),
-        (["At Mithi.", "مٹھی میں۔"], "mithi"),
+        (["In Mithi city.", "مٹھی میں۔"], "mithi"),  # "mithi" is "sweet" too: a cue
         (["At Sehwan.", "سیہون میں۔"], "sehwan"),
         (["To Kandhkot.", "کندھ کوٹ سے۔"], "kandhkot"),
     ],
@@ -298,3 +298,10 @@ def test_one_roman_urdu_name_before_ne_or_sahib_is_a_person(text: str, key: str)
 )
 def test_an_everyday_common_or_title_word_before_ne_is_no_person(text: str) -> None:
     assert _only(text, "person") == []
+
+
+@pytest.mark.parametrize(
+    "text", ["ziarat karne gaye", "haveli mein rakha", "mithi baatein karke le gaya"]
+)
+def test_roman_urdu_words_that_name_a_place_need_a_cue(text: str) -> None:
+    assert _only(text, "district") == []
