@@ -353,11 +353,17 @@ def name_key(doc: Doc, i: int, j: int) -> str:
 def station_key(tokens: Iterable[str]) -> str:
     """A police station's name's key: its words as the stations list spells them first.
 
-    Words joined by a hyphen count apart ("A-Section" is "اے سیکشن"), and a word that is
-    a station's and a person's ("بی": B, and Bibi) is read as the station's.
+    Words joined by a hyphen count apart ("A-Section" is "اے سیکشن"), a place's ending
+    written apart is joined ("سمن آباد" is "Samanabad"), and a word that is a station's
+    and a person's ("بی": B, and Bibi) is read as the station's.
     """
-    listed = station_words()
-    parts = (p for w in tokens if w[0].isalnum() for p in w.split("-") if p)
+    listed, joined = station_words(), _joined("stations.txt")
+    parts: list[str] = []
+    for p in (p for w in tokens if w[0].isalnum() for p in w.split("-") if p):
+        if p in _PLACE_TAILS and parts:  # "سمن آباد" as "Samanabad" is written
+            p = parts.pop() + p
+            p = joined.get(p, p)
+        parts.append(p)
     return key_of(v if " " not in (v := listed.get(p, p)) else p for p in parts)
 
 
@@ -406,15 +412,27 @@ _AFTER_ALLAH: Final = frozenset(("ditta", "bakhsh", "dino", "rakha", "wasaya", "
 _TRIBE_TAILS: Final = frozenset((normalize("زئی"), normalize("خیل")))
 
 
+# A place's ending written apart from its name: "سمن آباد" is "Samanabad", "علی پور" "Alipur".
+_PLACE_TAILS: Final = {
+    t: t
+    for t in (
+        *(normalize(w) for w in ("آباد", "پور", "پورہ", "نگر", "گڑھ")),
+        *("abad", "pur", "pura", "nagar", "garh"),
+    )
+}
+
+
 @functools.cache
-def _joined() -> dict[str, str]:
-    """Each name the names list spells in two words ("سیف اللہ"), written as one, to its key."""
+def _joined(name: str) -> dict[str, str]:
+    """Each spelling of two words in a list whose second is a compound's or a place's ending
+    ("سمن آباد", "سیف اللہ"), written as one word, to its canonical word."""
+    tails = {**_TAILS, **_PLACE_TAILS}
     out: dict[str, str] = {}
-    for line in data("names.txt"):
+    for line in data(name):
         variants = [v.strip().lstrip("?") for v in line.split("|") if v.strip()]
         for v in variants:
             tokens = v.split()
-            tail = _TAILS.get(normalize(tokens[-1])) if len(tokens) == 2 else None
+            tail = tails.get(normalize(tokens[-1])) if len(tokens) == 2 else None
             if tail is not None:
                 out.setdefault(normalize(tokens[0]) + tail, normalize(variants[0]))
     return out
@@ -430,7 +448,7 @@ def _compounds(tokens: list[str]) -> list[str]:
         follows = n + 1 < len(tokens) and names().get(tokens[n + 1]) in _AFTER_ALLAH
         if tail is not None and out and not follows and out[-1] not in titles():
             joined = out.pop() + tail
-            out.append(_joined().get(joined, joined))
+            out.append(_joined("names.txt").get(joined, joined))
         else:
             out.append(w)
     return out

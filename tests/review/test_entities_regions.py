@@ -305,3 +305,17 @@ def test_an_everyday_common_or_title_word_before_ne_is_no_person(text: str) -> N
 )
 def test_roman_urdu_words_that_name_a_place_need_a_cue(text: str) -> None:
     assert _only(text, "district") == []
+
+
+@pytest.mark.parametrize(
+    ("one", "other", "key"),
+    [
+        ("تھانہ سمن آباد لاہور", "Thana Samanabad Lahore", "samanabad/lahore"),
+        ("تھانہ غازی آباد لاہور", "Ghaziabad police station Lahore", "ghaziabad/lahore"),
+        ("تھانہ اسلام پورہ لاہور", "Islampura police station, Lahore", "islampura/lahore"),
+    ],
+)
+def test_a_stations_place_ending_written_apart_keys_as_one_word(
+    one: str, other: str, key: str
+) -> None:
+    assert _keys(one, "police_station") == _keys(other, "police_station") == [key]
