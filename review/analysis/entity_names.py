@@ -17,7 +17,7 @@ import functools
 from collections.abc import Iterable, Iterator
 from typing import Final
 
-from review.analysis.entity_text import Doc, data, weak_words, word_set, words
+from review.analysis.entity_text import Doc, data, fold_phrase, weak_words, word_set, words
 from review.workspace.search import normalize
 
 
@@ -350,6 +350,20 @@ def name_key(doc: Doc, i: int, j: int) -> str:
     return key_of(doc.words[k] for k in range(i, j) if not doc.punct(k))
 
 
+@functools.cache
+def _station_singles() -> dict[str, str]:
+    """Each one-word spelling in the stations list to its canonical name: "بی" is B, while
+    "خان" of "خان پور" stays a word of its own (Khan), not Khanpur."""
+    out: dict[str, str] = {}
+    for line in data("stations.txt"):
+        variants = [v.strip().lstrip("?") for v in line.split("|") if v.strip()]
+        for v in variants:
+            tokens = fold_phrase(v)
+            if len(tokens) == 1:
+                out.setdefault(tokens[0], normalize(variants[0]))
+    return out
+
+
 def station_key(tokens: Iterable[str]) -> str:
     """A police station's name's key: its words as the stations list spells them first.
 
@@ -357,7 +371,7 @@ def station_key(tokens: Iterable[str]) -> str:
     written apart is joined ("سمن آباد" is "Samanabad"), and a word that is a station's
     and a person's ("بی": B, and Bibi) is read as the station's.
     """
-    listed, joined = station_words(), _joined("stations.txt")
+    listed, joined = _station_singles(), _joined("stations.txt")
     parts: list[str] = []
     for p in (p for w in tokens if w[0].isalnum() for p in w.split("-") if p):
         if p in _PLACE_TAILS and parts:  # "سمن آباد" as "Samanabad" is written
@@ -416,8 +430,8 @@ _TRIBE_TAILS: Final = frozenset((normalize("زئی"), normalize("خیل")))
 _PLACE_TAILS: Final = {
     t: t
     for t in (
-        *(normalize(w) for w in ("آباد", "پور", "پورہ", "نگر", "گڑھ")),
-        *("abad", "pur", "pura", "nagar", "garh"),
+        *(normalize(w) for w in ("آباد", "پور", "پورہ", "نگر", "گڑھ", "کوٹ")),
+        *("abad", "pur", "pura", "nagar", "garh", "kot"),
     )
 }
 

@@ -319,3 +319,27 @@ def test_a_stations_place_ending_written_apart_keys_as_one_word(
     one: str, other: str, key: str
 ) -> None:
     assert _keys(one, "police_station") == _keys(other, "police_station") == [key]
+
+
+@pytest.mark.parametrize(
+    ("one", "other", "key"),
+    [
+        (
+            "Thana Khanpur, Rahim Yar Khan",
+            "تھانہ خان پور رحیم یار خان میں",
+            "khanpur/rahim yar khan",
+        ),
+        ("Thana Islamkot, Tharparkar", "تھانہ اسلام کوٹ تھرپارکر میں", "islamkot/tharparkar"),
+    ],
+)
+def test_towns_stations_key_alike_however_the_ending_is_written(
+    one: str, other: str, key: str
+) -> None:
+    assert _keys(one, "police_station") == _keys(other, "police_station") == [key]
+
+
+def test_a_word_of_a_listed_station_is_not_that_station_alone() -> None:
+    # "خان" of "خان پور" is Khan, not Khanpur: "تھانہ خان" is no "Thana Khanpur"
+    assert _keys("تھانہ خان پور رحیم یار خان میں", "police_station") != _keys(
+        "تھانہ خان رحیم یار خان میں", "police_station"
+    )
