@@ -104,10 +104,14 @@ def roles_conflict(roles_a: Iterable[str], roles_b: Iterable[str]) -> bool:
     Designations that are no rank or trade (kinship, "named") say nothing; nor does a side
     with no rank at all.
     """
-    known = role_groups()
-    a = [known[r] for r in map(normalize, roles_a) if r in known]
-    b = [known[r] for r in map(normalize, roles_b) if r in known]
+    a, b = _groups(roles_a), _groups(roles_b)
     return bool(a and b) and not any(x & y for x in a for y in b)
+
+
+def _groups(roles: Iterable[str]) -> list[frozenset[int]]:
+    """The groups of compatible designations each known one of these belongs to."""
+    known = role_groups()
+    return [known[r] for r in map(normalize, roles) if r in known]
 
 
 def places(keys: Iterable[tuple[str, str]]) -> frozenset[str]:
@@ -333,10 +337,7 @@ def _short_strength(short: Named, full: Named, same_place: bool, names_there: in
 
 def _one_role(roles_a: Iterable[str], roles_b: Iterable[str]) -> bool:
     """Whether both sides give the name a rank or trade that one man holds (`roles.txt`)."""
-    known = role_groups()
-    a = [known[r] for r in map(normalize, roles_a) if r in known]
-    b = [known[r] for r in map(normalize, roles_b) if r in known]
-    return any(x & y for x in a for y in b)
+    return any(x & y for x in _groups(roles_a) for y in _groups(roles_b))
 
 
 def ident(a: int, b: int, kind: str, key: str) -> Ident:
