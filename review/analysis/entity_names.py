@@ -456,6 +456,8 @@ def _compounds(tokens: list[str]) -> list[str]:
     """Tokens with a compound's halves written apart joined into one word, as it is mostly
     written in Latin letters: "نصیب اللہ" and "Naseebullah" key alike. "اللہ دتہ" (Allah
     first) and "Muhammad Allah Ditta" (a name after it) are no compounds."""
+    if _TAILS.keys().isdisjoint(tokens):
+        return tokens  # most names: no compound, and no walk over them
     out: list[str] = []
     for n, w in enumerate(tokens):
         tail = _TAILS.get(w)
