@@ -338,8 +338,13 @@ def _named_alone(doc: Doc, start: int, end: int) -> bool:
     if end - start != 1 or end >= len(doc) or doc.words[end] not in _RU_ENDERS:
         return False
     word = doc.words[start]
-    everyday = titles() | common_words() | weak_words("names.txt")
-    return word in names() and word not in everyday
+    return word in names() and word not in _not_alone()
+
+
+@functools.cache
+def _not_alone() -> frozenset[str]:
+    """Listed name words that never make a name alone: titles, common and everyday words."""
+    return titles() | common_words() | weak_words("names.txt")
 
 
 def _sentence_start(doc: Doc, k: int) -> bool:
