@@ -330,7 +330,7 @@ def test_key_for_what_a_reviewer_types(kind: str, typed: str, key: str | None) -
         ),
         ("نسیم بی بی نے کہا", [("نسیم بی بی", "naseem bibi")]),
         ("پٹواری اللہ دتہ نے", [("اللہ دتہ", "allah ditta")]),
-        ("ایس ایچ او رانا گلفام ہر روز آتا ہے", [("رانا گلفام", "rana ~glfm")]),  # not cut at رانا
+        ("ایس ایچ او رانا گلباز ہر روز آتا ہے", [("رانا گلباز", "rana ~glbz")]),  # not cut at رانا
     ],
 )
 def test_people_with_and_without_ranks_are_their_names_only(
@@ -562,9 +562,9 @@ def test_a_spelling_the_lists_lack_finds_its_name_by_sound_and_one_key_spans_scr
     en = _only("Thana Ferozewala, district Sheikhupura", "police_station")
     assert [e.key for e in ur] == [e.key for e in en] == ["ferozewala/sheikhupura"]
     # A name no list knows, in both scripts: keyed by its sound, the same key.
-    ur_person = _only("لیویز کا نائب رسالدار عبدالغنی ہر رات آتا ہے۔", "person")
-    en_person = _only("naib risaldar Abdul Ghani took Rs 5,000.", "person")
-    assert [e.key for e in ur_person] == [e.key for e in en_person] == ["abdul ~gn"]
+    ur_person = _only("لیویز کا نائب رسالدار عبدالصمد ہر رات آتا ہے۔", "person")
+    en_person = _only("naib risaldar Abdul Samad took Rs 5,000.", "person")
+    assert [e.key for e in ur_person] == [e.key for e in en_person] == ["abdul ~smd"]
 
 
 @pytest.mark.parametrize(

@@ -70,6 +70,13 @@ CORPORA = Path(heldout.__file__).parent
 # cover are what it misses (person recall 0.754). A change made because of this corpus
 # ends its use as held out: write a fourth.
 #
+# Fourth round (regional lists: districts, towns, names of Sindh, KP, Balochistan, AJK and
+# GB; compounds written apart; stations named after their town or by a letter; one Roman
+# Urdu name before "ne"/"sahib"), tuned on neither heldout3.txt nor heldout4.txt: heldout.txt
+# F1 0.996, person F1 0.996, links 438 of 448 (97.8 %), 0 counted, 65 weak; heldout2.txt
+# unchanged. Short forms linked to full names (`links.short_form_links`, not yet shown by
+# the review tool) would make 444 of 448 and 527 of 552, none false and strong.
+#
 # Issue 18's targets: F1 0.90, person F1 0.85, links 85 %, no false link counted as
 # corroboration. On the blind heldout3.txt: F1, person F1 and false links met; links
 # (69.6 %) not. The floors are the figures reached, rounded down, so a regression fails.
@@ -78,7 +85,7 @@ CORPORA = Path(heldout.__file__).parent
 # link weak.
 FLOORS = {
     # file: (F1, person F1, links, most false links counted, most weak, right strong)
-    "heldout.txt": (0.99, 0.98, 0.97, 0, 65, 0.80),
+    "heldout.txt": (0.99, 0.99, 0.97, 0, 65, 0.80),
     "heldout2.txt": (0.99, 0.99, 0.92, 0, 43, 0.74),
     "heldout3.txt": (0.91, 0.85, 0.69, 0, 35, 0.72),
 }
