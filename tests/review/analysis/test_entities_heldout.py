@@ -1,8 +1,8 @@
 """Entity extraction on the held-out corpora, written apart from the rules.
 
-The corpora are `tests/review/corpus/heldout.txt` and `heldout2.txt`, each written
-blind, measured once, then read and tuned on: both are development sets now; and
-`heldout3.txt`, written blind and never read by whoever tunes the rules: the
+The corpora are `tests/review/corpus/heldout.txt`, `heldout2.txt` and `heldout3.txt`,
+each written blind, measured, then open to tuning: development sets now; and
+`heldout4.txt`, written blind and never read by whoever tunes the rules: the
 held-out one (`RAAZDAR_HELDOUT` names a fresh blind corpus to score in their place). Only
 aggregate figures are printed. The floors are what the extractor reached on each
 (issue 18's targets in comments); they guard against regressions.
@@ -77,9 +77,18 @@ CORPORA = Path(heldout.__file__).parent
 # unchanged. Short forms linked to full names (`links.short_form_links`, not yet shown by
 # the review tool) would make 444 of 448 and 527 of 552, none false and strong.
 #
+# After that round, scored once each (aggregates only): heldout3.txt F1 0.959, person F1
+# 0.914, links 491 of 628 (78.2 %), 0 counted, 35 weak, right counted 118 of 164. Whoever
+# tuned that round had read HELDOUT.md's description of heldout3.txt (its regions and
+# kinds of name), so from here it is a development set. heldout4.txt, written blind by a
+# fourth annotator in session 7 (HELDOUT.md) and never read by whoever tunes: before the
+# round F1 0.898, person F1 0.837, links 378 of 576 (65.6 %), 0 counted, 17 weak, right
+# counted 43 of 102; after it F1 0.932, person F1 0.876, links 404 of 576 (70.1 %),
+# 0 counted, 17 weak, right counted 49 of 108.
+#
 # Issue 18's targets: F1 0.90, person F1 0.85, links 85 %, no false link counted as
-# corroboration. On the blind heldout3.txt: F1, person F1 and false links met; links
-# (69.6 %) not. The floors are the figures reached, rounded down, so a regression fails.
+# corroboration. On the blind heldout4.txt: F1, person F1 and false links met; links
+# (70.1 %) not. The floors are the figures reached, rounded down, so a regression fails.
 # Right links of a person or station that count as corroboration
 # without a reviewer: the strength rules must not buy "no false link" by making every
 # link weak.
@@ -87,7 +96,8 @@ FLOORS = {
     # file: (F1, person F1, links, most false links counted, most weak, right strong)
     "heldout.txt": (0.99, 0.99, 0.97, 0, 65, 0.80),
     "heldout2.txt": (0.99, 0.99, 0.92, 0, 43, 0.74),
-    "heldout3.txt": (0.91, 0.85, 0.69, 0, 35, 0.72),
+    "heldout3.txt": (0.95, 0.91, 0.78, 0, 35, 0.71),
+    "heldout4.txt": (0.93, 0.87, 0.70, 0, 17, 0.45),
 }
 
 
