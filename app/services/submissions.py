@@ -82,10 +82,12 @@ def submit(
                     report.encode(),
                     [r.encryption_key for r in manifest.recipients],
                     Metadata("report", REPORT_TYPE),
+                    flush=False,
                 )
             )
         for upload in files:
-            upload.finish()
+            # Forced to disk below, all at once with their renames (`publish_staged`).
+            upload.finish(flush=False)
             staged.append(upload)
         # The keyring may have expired or changed while a long upload streamed in;
         # its files were sealed to the recipients in force when it started.
@@ -119,7 +121,7 @@ def submit(
         if before_commit is not None:
             before_commit(result)
         session.flush()
-        published = svc.store.publish_all([(e.id, e.path) for e in staged])
+        published = svc.store.publish_staged(staged)
         session.commit()
     except BaseException:
         session.rollback()
