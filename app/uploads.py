@@ -18,6 +18,7 @@ from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
 
 from app.errors import malformed_body
+from app.formdata import StreamingFormDataParser
 from app.store import EnvelopeStore, StagedEnvelope
 from crypto import Metadata, PublicKey
 
@@ -115,6 +116,15 @@ class _LargeReads:
         self._pos += len(chunk)
         return bytes(chunk)
 
+    def readinto(self, target: memoryview | bytearray) -> int:
+        """Copy the next bytes into `target` (Werkzeug's limited stream prefers this to `read`)."""
+        if self._pos >= len(self._data):
+            self._data, self._pos = self._stream.read(max(len(target), self._SIZE)), 0
+        count = min(len(target), len(self._data) - self._pos)
+        target[:count] = memoryview(self._data)[self._pos : self._pos + count]
+        self._pos += count
+        return count
+
     def readline(self, size: int = -1) -> bytes:
         # Multipart parsing never calls this; keep the stream's own semantics.
         rest = self._data[self._pos :]
@@ -137,6 +147,7 @@ class LargeReadsMiddleware:
 class SealingRequest(Request):
     """A request whose file parts are sealed as they stream in, or dropped."""
 
+    form_data_parser_class = StreamingFormDataParser
     sealed_uploads: SealedUploads | None = None
     # Where file parts of a bundle upload wait, unnamed (set by `app.limits`), or None.
     bundle_dir: Path | None = None

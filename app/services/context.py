@@ -32,8 +32,8 @@ class Services:
         return self.keyring().require()
 
     def recipients(self) -> list[PublicKey]:
-        """The keys new reports are sealed to, or `KeyringUnavailable`."""
-        return [r.encryption_key for r in self.manifest().recipients]
+        """The keys new reports are sealed to, or `KeyringUnavailable` (see `sealing_keys`)."""
+        return sealing_keys(self.manifest())
 
     def reviewer_signing_keys(self) -> frozenset[VerifyKey]:
         """The signing keys of the reviewers in the keyring in force: a revoked one is out."""
@@ -55,6 +55,16 @@ class Services:
                 write_replacing(timestamp_path(self.paths), stamp.to_bytes())
                 return stamp
         return state.timestamp
+
+
+def sealing_keys(manifest: Manifest) -> list[PublicKey]:
+    """The keys the server seals a new report and its files to under `manifest`.
+
+    The one place that decides it: the upload hook (`Services.recipients`) and
+    the submission service (its report, and its check that the files were
+    sealed to the same keys) both ask here.
+    """
+    return [r.encryption_key for r in manifest.recipients]
 
 
 def init_app(app: Flask) -> None:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import KeyringUnavailable, SubmissionError
 from app.models import Item, Source, today
-from app.services.context import services
+from app.services.context import sealing_keys, services
 from app.services.sources import SignedIn, create_account
 from app.store import StagedEnvelope
 from crypto import Metadata, SourceKeys
@@ -80,7 +80,7 @@ def submit(
             staged.append(
                 svc.store.stage_bytes(
                     report.encode(),
-                    [r.encryption_key for r in manifest.recipients],
+                    sealing_keys(manifest),
                     Metadata("report", REPORT_TYPE),
                     flush=False,
                 )
@@ -91,7 +91,7 @@ def submit(
             staged.append(upload)
         # The keyring may have expired or changed while a long upload streamed in;
         # its files were sealed to the recipients in force when it started.
-        recipients = [r.encryption_key for r in manifest.recipients]
+        recipients = sealing_keys(manifest)
         if svc.keyring().manifest != manifest or any(f.recipients != recipients for f in files):
             raise KeyringUnavailable("keyring changed during the upload")
         if keys is not None:
