@@ -32,6 +32,8 @@ from werkzeug.sansio.multipart import File
 READ_SIZE: Final = 64 * 1024
 # A part's header block larger than this is refused (browsers send a few hundred bytes).
 MAX_HEADER_BYTES: Final = 16 * 1024
+# Spaces and tabs allowed between a delimiter and its CRLF.
+_MAX_PADDING: Final = 64
 _CRLF: Final = b"\r\n"
 _BLANK_LINE: Final = b"\r\n\r\n"
 
@@ -181,16 +183,18 @@ def _next_part(body: _Body) -> bool:
         while body.more():
             body.start = body.end
         return False
-    # Transport padding (spaces, tabs) may precede the line's CRLF (RFC 2046).
-    while True:
+    # Transport padding (spaces, tabs) may precede the line's CRLF (RFC 2046);
+    # a few bytes of it, not a body's worth spent a byte at a time.
+    for _padding in range(_MAX_PADDING + 1):
         if not body.need(2):
             raise ValueError("a multipart body cut short")
         if body.data.startswith(_CRLF, body.start):
             body.start += 2
             return True
         if body.data[body.start] not in b" \t":
-            raise ValueError("a multipart delimiter not followed by CRLF")
+            break
         body.start += 1
+    raise ValueError("a multipart delimiter not followed by CRLF")
 
 
 def _read_headers(body: _Body) -> Headers:

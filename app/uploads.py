@@ -93,9 +93,9 @@ class _Drop:
 class _LargeReads:
     """Serve small reads of a request body out of 1 MiB reads of the server's stream.
 
-    Werkzeug's multipart parser reads 64 KiB at a time; gunicorn's body reader
-    answers each such read by copying everything it has read ahead, so a large
-    upload was copied many times over. One large read, sliced here, is cheap.
+    The multipart reader (`app.formdata`) reads 64 KiB at a time; gunicorn's body
+    reader answers each such read by copying everything it has read ahead, so a
+    large upload was copied many times over. One large read, sliced here, is cheap.
     """
 
     _SIZE = 1024 * 1024

@@ -131,6 +131,14 @@ def test_a_delimiter_must_end_its_line() -> None:
         _ours(body)
 
 
+def test_transport_padding_is_read_but_not_without_end() -> None:
+    body = _body([("a", "b")], [])
+    padded = body.replace(BOUNDARY + b"\r\n", BOUNDARY + b" \t \r\n", 1)
+    assert list(_ours(padded)[0].items(multi=True)) == [("a", "b")]
+    with pytest.raises(ValueError, match="CRLF"):
+        _ours(body.replace(BOUNDARY + b"\r\n", BOUNDARY + b" " * 100_000 + b"\r\n", 1))
+
+
 def test_a_body_without_its_boundary_is_refused() -> None:
     with pytest.raises(ValueError, match="boundary"):
         _ours(b"just some bytes\r\n" * 10)
