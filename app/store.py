@@ -131,15 +131,31 @@ class StagedEnvelope:
             self.part_complete = True
         return 0
 
-    def finish(self) -> SealResult:
-        """Seal the last chunk and flush the ciphertext to disk."""
+    def finish(self, *, flush: bool = True) -> SealResult:
+        """Seal the last chunk and force the ciphertext to disk.
+
+        With `flush=False` the file stays open (and held) for `publish_staged`,
+        which forces it to disk together with the others and their renames.
+        """
         if self._writer is None or self._file is None:
             raise ValueError("nothing was written")
         self.result = self._writer.finish()
         self._file.flush()
-        os.fsync(self._file.fileno())
-        self._file.close()
+        if flush:
+            os.fsync(self._file.fileno())
+            self._file.close()
         return self.result
+
+    def unflushed(self) -> int | None:
+        """The descriptor of a finished file not yet forced to disk, or None."""
+        if self.result is None or self._file is None or self._file.closed:
+            return None
+        return self._file.fileno()
+
+    def close(self) -> None:
+        """Close the file (its lock goes with it); what was flushed stays."""
+        if self._file is not None:
+            self._file.close()
 
     def discard(self) -> None:
         """Abort sealing and remove whatever was staged (even when the disk is full)."""
@@ -181,13 +197,18 @@ class EnvelopeStore:
         return StagedEnvelope(self, recipients, metadata)
 
     def stage_bytes(
-        self, plaintext: bytes, recipients: list[SealingKey], metadata: Metadata
+        self,
+        plaintext: bytes,
+        recipients: list[SealingKey],
+        metadata: Metadata,
+        *,
+        flush: bool = True,
     ) -> StagedEnvelope:
-        """Seal a small in-memory plaintext into staging."""
+        """Seal a small in-memory plaintext into staging (`flush`: see `StagedEnvelope.finish`)."""
         staged = self.stage(recipients, metadata)
         try:
             staged.write(plaintext)
-            staged.finish()
+            staged.finish(flush=flush)
         except BaseException:
             staged.discard()
             raise
@@ -208,13 +229,30 @@ class EnvelopeStore:
         """Move one staged envelope into holding (see `publish_all`)."""
         return self.publish_all([(envelope_id, staged_path)])[0]
 
-    def publish_all(self, staged: Sequence[tuple[str, Path]]) -> list[Path]:
+    def publish_staged(self, envelopes: Sequence[StagedEnvelope]) -> list[Path]:
+        """Publish finished envelopes (`publish_all`), forcing those still open to disk
+        in the same round of flushes as their renames; then close them."""
+        try:
+            return self.publish_all(
+                [(e.id, e.path) for e in envelopes],
+                unflushed=[fd for e in envelopes if (fd := e.unflushed()) is not None],
+            )
+        finally:
+            for envelope in envelopes:
+                envelope.close()
+
+    def publish_all(
+        self, staged: Sequence[tuple[str, Path]], *, unflushed: Sequence[int] = ()
+    ) -> list[Path]:
         """Move staged envelopes into holding, all or none, and re-touch every held file.
 
         Re-touching gives every held file the same change time, that of the
         latest arrival, so that they say nothing about each other's. The
         renames share one directory flush and one re-touch: a submission's
-        files are one arrival. If a rename fails, those already made are undone.
+        files are one arrival. The files open as `unflushed` (descriptors) are
+        forced to disk at the same time as the directory: all are on disk when
+        this returns, before any row that names them commits. If a rename or a
+        flush fails, the renames already made are undone.
         """
         if not self.holding.is_dir():
             self.holding.mkdir(mode=0o700, exist_ok=True)
@@ -227,7 +265,9 @@ class EnvelopeStore:
                 os.replace(staged_path, target)
                 published.append(target)
             # Durable before the rows commit: after a power cut, a committed item has its file.
-            files.fsync_directory(self.holding)
+            # A crash before this returns leaves files no row names, which the
+            # retention purge removes (as it does those of a crash before the commit).
+            files.fsync_together(unflushed, self.holding)
         except BaseException:
             for path in published:
                 self.destroy(path)

@@ -18,6 +18,7 @@ from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
 
 from app.errors import malformed_body
+from app.formdata import StreamingFormDataParser
 from app.store import EnvelopeStore, SealingKey, StagedEnvelope
 from crypto import Metadata
 
@@ -92,9 +93,9 @@ class _Drop:
 class _LargeReads:
     """Serve small reads of a request body out of 1 MiB reads of the server's stream.
 
-    Werkzeug's multipart parser reads 64 KiB at a time; gunicorn's body reader
-    answers each such read by copying everything it has read ahead, so a large
-    upload was copied many times over. One large read, sliced here, is cheap.
+    The multipart reader (`app.formdata`) reads 64 KiB at a time; gunicorn's body
+    reader answers each such read by copying everything it has read ahead, so a
+    large upload was copied many times over. One large read, sliced here, is cheap.
     """
 
     _SIZE = 1024 * 1024
@@ -114,6 +115,15 @@ class _LargeReads:
         chunk = self._data[self._pos : self._pos + size]
         self._pos += len(chunk)
         return bytes(chunk)
+
+    def readinto(self, target: memoryview | bytearray) -> int:
+        """Copy the next bytes into `target` (Werkzeug's limited stream prefers this to `read`)."""
+        if self._pos >= len(self._data):
+            self._data, self._pos = self._stream.read(max(len(target), self._SIZE)), 0
+        count = min(len(target), len(self._data) - self._pos)
+        target[:count] = memoryview(self._data)[self._pos : self._pos + count]
+        self._pos += count
+        return count
 
     def readline(self, size: int = -1) -> bytes:
         # Multipart parsing never calls this; keep the stream's own semantics.
@@ -137,6 +147,7 @@ class LargeReadsMiddleware:
 class SealingRequest(Request):
     """A request whose file parts are sealed as they stream in, or dropped."""
 
+    form_data_parser_class = StreamingFormDataParser
     sealed_uploads: SealedUploads | None = None
     # Where file parts of a bundle upload wait, unnamed (set by `app.limits`), or None.
     bundle_dir: Path | None = None

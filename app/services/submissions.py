@@ -83,10 +83,12 @@ def submit(
                     report.encode(),
                     recipients,
                     Metadata("report", REPORT_TYPE),
+                    flush=False,
                 )
             )
         for upload in files:
-            upload.finish()
+            # Forced to disk below, all at once with their renames (`publish_staged`).
+            upload.finish(flush=False)
             staged.append(upload)
         # The keyring may have expired or changed while a long upload streamed in;
         # its files were sealed to the recipients in force when it started (under
@@ -120,7 +122,7 @@ def submit(
         if before_commit is not None:
             before_commit(result)
         session.flush()
-        published = svc.store.publish_all([(e.id, e.path) for e in staged])
+        published = svc.store.publish_staged(staged)
         session.commit()
     except BaseException:
         session.rollback()

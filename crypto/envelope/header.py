@@ -9,6 +9,7 @@ import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import nacl.bindings
 import nacl.exceptions
 import nacl.public
 
@@ -87,7 +88,8 @@ def build_header(
 def _wrap(file_key: bytes, recipient: RecipientKey) -> tuple[bytes, ...]:
     if isinstance(recipient, HybridPublicKey):
         return stanza_v2.wrap(file_key, recipient)
-    return (nacl.public.SealedBox(recipient._nacl).encrypt(file_key),)
+    # What SealedBox.encrypt does, without a PyNaCl key and box object per recipient.
+    return (nacl.bindings.crypto_box_seal(file_key, recipient.raw),)
 
 
 def parse_header(reader: EnvelopeReader) -> Header:

@@ -86,9 +86,9 @@ def _check_filename(name: str) -> None:
         raise FormatError("file name is not valid Unicode") from exc
 
 
-def encode_trailer(metadata: Metadata, length: int) -> bytes:
-    """The trailer that ends every inner plaintext: record, u16 record length, u64 length."""
-    record = metadata.encode()
+def encode_trailer(record: bytes, length: int) -> bytes:
+    """The trailer that ends every inner plaintext: record (`Metadata.encode`), u16 record
+    length, u64 length."""
     return record + struct.pack(">HQ", len(record), length)
 
 

@@ -59,8 +59,8 @@ class SealingWriter:
         self._emitted = 0  # inner plaintext bytes already pushed
         self._done = False
         file_key = nacl.utils.random(C.FILE_KEY_BYTES)
-        self._metadata = metadata
-        metadata.encode()  # refuse an oversized record now, not after the upload
+        # Encoded now, to refuse an oversized record before the upload, and kept.
+        self._record = metadata.encode()
         # X25519 keys only give v1, hybrid keys only v2; a mix is refused.
         self._version, head = build_header(
             file_key, list(recipients), signer.verify_key if signer is not None else None
@@ -174,7 +174,7 @@ class SealingWriter:
         if self._done:
             raise CryptoError("envelope is already finished")
         self._done = True
-        trailer = encode_trailer(self._metadata, self._length)
+        trailer = encode_trailer(self._record, self._length)
         unpadded = self._emitted + len(self._pending) + len(trailer)
         padding = padded_size(unpadded, C.MIN_PADDED_BYTES) - unpadded
         try:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import secrets
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,7 @@ from app import files
 from app.instance import InstancePaths
 from app.models import Item, Reply, Source, today
 from app.store import EnvelopeStore
+from crypto import Metadata, PrivateKey
 from tests.app.support import (
     Visitor,
     all_rows,
@@ -170,14 +173,14 @@ def test_a_submissions_envelopes_are_published_with_one_directory_flush(
     store = EnvelopeStore(tmp_path / "store", tmp_path / "staging")
     store.root.mkdir()
     store.publish(*_staged(store, 1)[0])  # holding exists from here on
-    flushed: list[Path] = []
-    flush = files.fsync_directory
+    flushed: list[Path | None] = []
+    flush = files.fsync_together
 
-    def counting(directory: Path) -> None:
+    def counting(fds: Sequence[int], directory: Path | None = None) -> None:
         flushed.append(directory)
-        flush(directory)
+        flush(fds, directory)
 
-    monkeypatch.setattr(files, "fsync_directory", counting)
+    monkeypatch.setattr(files, "fsync_together", counting)
     staged = _staged(store, 3)
 
     published = store.publish_all(staged)
@@ -186,6 +189,34 @@ def test_a_submissions_envelopes_are_published_with_one_directory_flush(
     assert [p.name for p in published] == [f"{i}.rze" for i, _ in staged]
     assert all(p.read_bytes() == bytes([n]) * 100 for n, p in enumerate(published))
     assert not any(path.exists() for _, path in staged)
+
+
+def test_sealed_envelopes_are_forced_to_disk_with_their_renames_before_publishing_returns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = EnvelopeStore(tmp_path / "store", tmp_path / "staging")
+    store.root.mkdir()
+    store.staging.mkdir()
+    store.publish(*_staged(store, 1)[0])
+    key = PrivateKey.generate().public_key
+    envelopes = [
+        store.stage_bytes(b"report", [key], Metadata("report", "text/plain"), flush=False),
+        store.stage_bytes(b"file", [key], Metadata("file"), flush=False),
+    ]
+    synced: list[int] = []  # inode numbers, from whichever thread flushed them
+    fsync = os.fsync
+
+    def recording(fd: int) -> None:
+        fsync(fd)
+        synced.append(os.fstat(fd).st_ino)
+
+    monkeypatch.setattr(os, "fsync", recording)
+
+    published = store.publish_staged(envelopes)
+
+    inodes = {p.stat().st_ino for p in published}
+    assert sorted(synced) == sorted([*inodes, store.holding.stat().st_ino])
+    assert all(e.unflushed() is None for e in envelopes)  # closed, and unlocked
 
 
 def test_publishing_is_all_or_none_when_a_rename_fails(tmp_path: Path) -> None:

@@ -209,8 +209,8 @@ def test_any_accepted_name_round_trips_and_any_refused_name_is_format_error(
 @given(length=st.integers(min_value=0, max_value=2**64 - 1))
 def test_trailer_carries_the_record_and_both_lengths(length: int) -> None:
     metadata = Metadata(kind="message")
-    trailer = encode_trailer(metadata, length)
     record = metadata.encode()
+    trailer = encode_trailer(record, length)
 
     assert trailer[: len(record)] == record
     assert decode_trailer_sizes(trailer[-10:]) == (len(record), length)

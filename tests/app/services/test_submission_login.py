@@ -37,7 +37,7 @@ def test_a_submission_that_fails_before_its_commit_leaves_no_login(
 ) -> None:
     """The login row is added to the submission's transaction, so it rolls back with it."""
 
-    def full_disk(_store: EnvelopeStore, _staged: object) -> list[Path]:
+    def full_disk(_store: EnvelopeStore, _staged: object, **_flush: object) -> list[Path]:
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(EnvelopeStore, "publish_all", full_disk)

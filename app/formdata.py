@@ -1,0 +1,260 @@
+"""A multipart/form-data reader that hands file parts to their sinks as it reads.
+
+Werkzeug's parser keeps every byte of a file part in a growing buffer, copies
+it out twice per 64 KiB block and compiles two regular expressions for each
+request's boundary: for a report's files that cost about as much as sealing
+them. This reader reads the body into one buffer, finds each delimiter with
+`bytearray.find`, and writes views of that buffer straight into the part's
+sink (the sealer copies only what it must keep). Text fields, headers and the
+limits are Werkzeug's: the same `stream_factory`, `max_form_memory_size`,
+`max_form_parts`, charset rule and `FileStorage` results.
+
+It is strict where RFC 7578 is: lines end in CRLF, the body ends with the
+closing delimiter, header lines are not folded, and a part without a
+form-data Content-Disposition and a name is refused.
+Any malformed or truncated body raises `ValueError`, which the request turns
+into a 400 (`app.uploads.SealingRequest`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import IO, Any, Final
+
+from werkzeug.datastructures import FileStorage, Headers, MultiDict
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.formparser import FormDataParser, MultiPartParser
+from werkzeug.http import parse_options_header
+from werkzeug.sansio.multipart import File
+
+# Bytes read at once: one envelope chunk, so a part's data reaches the sealer in
+# blocks it can mostly encrypt in place.
+READ_SIZE: Final = 64 * 1024
+# A part's header block larger than this is refused (browsers send a few hundred bytes).
+MAX_HEADER_BYTES: Final = 16 * 1024
+# Spaces and tabs allowed between a delimiter and its CRLF.
+_MAX_PADDING: Final = 64
+_CRLF: Final = b"\r\n"
+_BLANK_LINE: Final = b"\r\n\r\n"
+
+Readinto = Callable[[memoryview], int | None]
+
+
+class _Body:
+    """The request body in one buffer: `data[start:end]` is what is read and not yet used."""
+
+    def __init__(self, stream: IO[bytes], read_size: int, keep: int) -> None:
+        self._readinto = _readinto_of(stream)
+        self._read_size = read_size
+        self.data = bytearray(read_size + max(keep, MAX_HEADER_BYTES) + 2)
+        self.view = memoryview(self.data)
+        self.start = 0
+        self.end = 0
+        self.eof = False
+
+    def more(self) -> bool:
+        """Read another block after what is unused (moved to the front); False at the end."""
+        if self.eof:
+            return False
+        unused = self.end - self.start
+        if self.start:
+            self.data[:unused] = self.view[self.start : self.end]
+            self.start, self.end = 0, unused
+        room = len(self.data) - self.end
+        if room <= 0:
+            raise ValueError("a multipart preamble or header is too long")
+        count = self._readinto(self.view[self.end : self.end + min(room, self._read_size)])
+        if not count:
+            self.eof = True
+            return False
+        self.end += count
+        return True
+
+    def find(self, needle: bytes, limit: int | None = None) -> int:
+        """The offset of `needle` in the unused bytes (reading more as needed), or -1 at the end.
+
+        Gives up (-1) once `limit` bytes are unused without it.
+        """
+        searched = self.start
+        while True:
+            found = self.data.find(needle, searched, self.end)
+            if found >= 0:
+                return found
+            if limit is not None and self.end - self.start > limit:
+                return -1
+            searched = max(self.start, self.end - len(needle) + 1)
+            before = self.start
+            if not self.more():
+                return -1
+            searched -= before - self.start  # the unused bytes moved to the front
+
+    def need(self, size: int) -> bool:
+        """Make at least `size` unused bytes available; False if the body ends first."""
+        while self.end - self.start < size:
+            if not self.more():
+                return False
+        return True
+
+
+def _readinto_of(stream: IO[bytes]) -> Readinto:
+    readinto = getattr(stream, "readinto", None)
+    if readinto is not None:
+        return readinto  # type: ignore[no-any-return]
+
+    def read_into(target: memoryview) -> int:
+        data = stream.read(len(target))
+        target[: len(data)] = data
+        return len(data)
+
+    return read_into
+
+
+class StreamingMultiPartParser(MultiPartParser):
+    """Werkzeug's `MultiPartParser` with `parse` replaced by a reader that does not copy."""
+
+    def __init__(self, *args: Any, read_size: int = READ_SIZE, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.read_size = read_size
+
+    def parse(
+        self, stream: IO[bytes], boundary: bytes, content_length: int | None
+    ) -> tuple[MultiDict[str, str], MultiDict[str, FileStorage]]:
+        """Read the whole body; return its text fields and its files, as Werkzeug does."""
+        delimiter = _CRLF + b"--" + boundary
+        body = _Body(stream, self.read_size, len(delimiter) + 4)
+        fields: list[tuple[str, str]] = []
+        files: list[tuple[str, FileStorage]] = []
+        _skip_preamble(body, delimiter)
+        parts = 0
+        while _next_part(body):
+            parts += 1
+            if self.max_form_parts is not None and parts > self.max_form_parts:
+                raise RequestEntityTooLarge()
+            headers = _read_headers(body)
+            disposition, options = parse_options_header(headers.get("content-disposition"))
+            name, filename = options.get("name"), options.get("filename")
+            if disposition != "form-data" or name is None:
+                raise ValueError("a multipart part without a form-data name")
+            if filename is None:
+                value = self._read_field(body, delimiter, headers)
+                fields.append((name, value))
+            else:
+                sink = self.start_file_streaming(File(name, filename, headers), content_length)
+                _copy_part(body, delimiter, sink.write)
+                sink.seek(0)
+                files.append((name, FileStorage(sink, filename, name, headers=headers)))
+        return self.cls(fields), self.cls(files)
+
+    def _read_field(self, body: _Body, delimiter: bytes, headers: Headers) -> str:
+        """A text field's value, within `max_form_memory_size`."""
+        pieces: list[bytes] = []
+        size = 0
+        limit = self.max_form_memory_size
+
+        def keep(piece: memoryview) -> None:
+            nonlocal size
+            size += len(piece)
+            if limit is not None and size > limit:
+                raise RequestEntityTooLarge()
+            pieces.append(bytes(piece))
+
+        _copy_part(body, delimiter, keep)
+        return b"".join(pieces).decode(self.get_part_charset(headers), "replace")
+
+
+def _skip_preamble(body: _Body, delimiter: bytes) -> None:
+    """Move past the first delimiter (a body may start with it, without the CRLF)."""
+    opening = delimiter[2:]
+    if body.need(len(opening)) and body.data.startswith(opening, body.start):
+        body.start += len(opening)
+        return
+    found = body.find(delimiter)
+    if found < 0:
+        raise ValueError("a multipart body without its boundary")
+    body.start = found + len(delimiter)
+
+
+def _next_part(body: _Body) -> bool:
+    """After a delimiter: True if a part follows (its CRLF consumed), False at the close."""
+    if not body.need(2):
+        raise ValueError("a multipart body cut short")
+    if body.data.startswith(b"--", body.start):
+        body.start = body.end  # the epilogue, ignored
+        while body.more():
+            body.start = body.end
+        return False
+    # Transport padding (spaces, tabs) may precede the line's CRLF (RFC 2046);
+    # a few bytes of it, not a body's worth spent a byte at a time.
+    for _padding in range(_MAX_PADDING + 1):
+        if not body.need(2):
+            raise ValueError("a multipart body cut short")
+        if body.data.startswith(_CRLF, body.start):
+            body.start += 2
+            return True
+        if body.data[body.start] not in b" \t":
+            break
+        body.start += 1
+    raise ValueError("a multipart delimiter not followed by CRLF")
+
+
+def _read_headers(body: _Body) -> Headers:
+    """Read a part's header lines up to the blank line (the part may have none)."""
+    if body.need(2) and body.data.startswith(_CRLF, body.start):
+        body.start += 2
+        return Headers()
+    end = body.find(_BLANK_LINE, MAX_HEADER_BYTES)
+    if end < 0 or end - body.start > MAX_HEADER_BYTES:
+        raise ValueError("a multipart part's headers do not end")
+    block = bytes(body.view[body.start : end])
+    body.start = end + len(_BLANK_LINE)
+    headers = Headers()
+    for line in block.split(_CRLF):
+        text = line.decode("utf-8")  # UnicodeDecodeError is a ValueError
+        key, colon, value = text.partition(":")
+        # A folded line (obsolete, RFC 7230) starts with a space: refused, as is a bare name.
+        if not colon or not key or key[0] in " \t":
+            raise ValueError("a malformed multipart header line")
+        headers.add(key.strip(" \t"), value.strip(" \t"))
+    return headers
+
+
+def _copy_part(body: _Body, delimiter: bytes, write: Callable[[memoryview], Any]) -> None:
+    """Hand a part's data to `write` in views of the buffer, up to and past its delimiter."""
+    # The last len(delimiter) - 1 bytes may be the start of the delimiter: kept back.
+    hold = len(delimiter) - 1
+    while True:
+        found = body.data.find(delimiter, body.start, body.end)
+        if found >= 0:
+            if found > body.start:
+                write(body.view[body.start : found])
+            body.start = found + len(delimiter)
+            return
+        safe = body.end - hold
+        if safe > body.start:
+            write(body.view[body.start : safe])
+            body.start = safe
+        if not body.more():
+            raise ValueError("a multipart body cut short")
+
+
+class StreamingFormDataParser(FormDataParser):
+    """Werkzeug's form parser, reading multipart bodies with `StreamingMultiPartParser`."""
+
+    def _parse_multipart(
+        self,
+        stream: IO[bytes],
+        mimetype: str,
+        content_length: int | None,
+        options: dict[str, str],
+    ) -> tuple[IO[bytes], MultiDict[str, Any], MultiDict[str, Any]]:
+        boundary = options.get("boundary", "").encode("ascii")
+        if not boundary:
+            raise ValueError("a multipart body without a boundary")
+        parser = StreamingMultiPartParser(
+            stream_factory=self.stream_factory,
+            max_form_memory_size=self.max_form_memory_size,
+            max_form_parts=self.max_form_parts,
+            cls=self.cls,
+        )
+        form, files = parser.parse(stream, boundary, content_length)
+        return stream, form, files

@@ -1,0 +1,168 @@
+"""The streaming multipart reader: what Werkzeug's parser reads, it reads the same; nothing else."""
+
+from __future__ import annotations
+
+import io
+from typing import IO, Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.formparser import MultiPartParser
+
+from app.formdata import StreamingMultiPartParser
+
+BOUNDARY = b"----geckoformboundary4f1c2e"
+
+
+def _sink(
+    total_content_length: int | None,
+    content_type: str | None,
+    filename: str | None,
+    content_length: int | None = None,
+) -> IO[bytes]:
+    return io.BytesIO()
+
+
+def _body(
+    fields: list[tuple[str, str]], files: list[tuple[str, str, bytes]], boundary: bytes = BOUNDARY
+) -> bytes:
+    out = b""
+    for name, value in fields:
+        out += b"--" + boundary + b"\r\n"
+        out += f'Content-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
+        out += value.encode() + b"\r\n"
+    for name, filename, data in files:
+        out += b"--" + boundary + b"\r\n"
+        out += f'Content-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'.encode()
+        out += b"Content-Type: application/octet-stream\r\n\r\n" + data + b"\r\n"
+    return out + b"--" + boundary + b"--\r\n"
+
+
+def _ours(body: bytes, read_size: int = 64 * 1024, **limits: Any) -> tuple[Any, Any]:
+    parser = StreamingMultiPartParser(stream_factory=_sink, read_size=read_size, **limits)
+    return parser.parse(io.BytesIO(body), BOUNDARY, len(body))
+
+
+def _werkzeugs(body: bytes) -> tuple[Any, Any]:
+    return MultiPartParser(stream_factory=_sink).parse(io.BytesIO(body), BOUNDARY, len(body))
+
+
+def _summary(parsed: tuple[Any, Any]) -> tuple[list[Any], list[Any]]:
+    form, files = parsed
+    return list(form.items(multi=True)), [
+        (name, f.filename, f.content_type, f.stream.getvalue())
+        for name, f in files.items(multi=True)
+    ]
+
+
+# File contents rich in what a boundary search can trip on: CR, LF, dashes and
+# all but the whole of the boundary (a client picks one its content lacks).
+_tricky = (
+    st.lists(
+        st.sampled_from(
+            [b"\r", b"\n", b"\r\n", b"-", b"--", BOUNDARY[:9], b"--" + BOUNDARY[:-1], b"x"]
+        )
+        | st.binary(max_size=40),
+        max_size=30,
+    )
+    .map(b"".join)
+    .filter(lambda data: b"--" + BOUNDARY not in data)
+)
+_names = st.text(alphabet="abcdefghij_", min_size=1, max_size=8)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    # At least one part: Werkzeug refuses a form with none (so do browsers never send one).
+    fields=st.lists(
+        st.tuples(_names, st.text(max_size=30).map(lambda s: s.replace("\r", ""))),
+        min_size=1,
+        max_size=3,
+    ),
+    files=st.lists(
+        st.tuples(_names, st.sampled_from(["a.jpg", "رپورٹ.pdf", ""]), _tricky), max_size=3
+    ),
+    read_size=st.integers(min_value=1, max_value=200),
+)
+def test_the_reader_reads_what_werkzeug_reads_whatever_the_read_size(
+    fields: list[tuple[str, str]], files: list[tuple[str, str, bytes]], read_size: int
+) -> None:
+    body = _body(fields, files)
+    assert _summary(_ours(body, read_size)) == _summary(_werkzeugs(body))
+
+
+def test_a_large_file_arrives_whole() -> None:
+    data = bytes(range(256)) * 4099 + b"\r\n--" + BOUNDARY[:-1]
+    form, files = _ours(_body([("message", "hello")], [("files", "big.bin", data)]))
+    assert form["message"] == "hello"
+    assert files["files"].stream.getvalue() == data
+
+
+@pytest.mark.parametrize("cut", range(1, len(_body([("a", "b")], [("f", "x", b"yz")])) - 3))
+def test_a_body_cut_short_anywhere_is_refused(cut: int) -> None:
+    body = _body([("a", "b")], [("f", "x", b"yz")])
+    with pytest.raises(ValueError, match="multipart"):
+        _ours(body[:cut], read_size=7)
+
+
+@pytest.mark.parametrize(
+    "part",
+    [
+        b'Content-Disposition: form-data; name="a"\r\n folded: yes\r\n\r\nb\r\n',
+        b"Content-Disposition: form-data\r\n\r\nno name\r\n",
+        b'Content-Disposition: attachment; name="a"\r\n\r\nb\r\n',
+        b"no colon here\r\n\r\nb\r\n",
+        b'Content-Disposition: form-data; name="\xff"\r\n\r\nb\r\n',
+        b'Content-Disposition: form-data; name="a"\r\n' + b"X: " + b"y" * 20000 + b"\r\n\r\nb\r\n",
+    ],
+    ids=["folded", "no-name", "not-form-data", "no-colon", "undecodable", "headers-too-long"],
+)
+def test_a_malformed_part_is_refused(part: bytes) -> None:
+    body = b"--" + BOUNDARY + b"\r\n" + part + b"--" + BOUNDARY + b"--\r\n"
+    with pytest.raises(ValueError, match=r"multipart|codec"):
+        _ours(body)
+
+
+def test_a_delimiter_must_end_its_line() -> None:
+    body = _body([("a", "b")], []).replace(BOUNDARY + b"\r\n", BOUNDARY + b"junk\r\n", 1)
+    with pytest.raises(ValueError, match="CRLF"):
+        _ours(body)
+
+
+def test_transport_padding_is_read_but_not_without_end() -> None:
+    body = _body([("a", "b")], [])
+    padded = body.replace(BOUNDARY + b"\r\n", BOUNDARY + b" \t \r\n", 1)
+    assert list(_ours(padded)[0].items(multi=True)) == [("a", "b")]
+    with pytest.raises(ValueError, match="CRLF"):
+        _ours(body.replace(BOUNDARY + b"\r\n", BOUNDARY + b" " * 100_000 + b"\r\n", 1))
+
+
+def test_a_body_without_its_boundary_is_refused() -> None:
+    with pytest.raises(ValueError, match="boundary"):
+        _ours(b"just some bytes\r\n" * 10)
+
+
+def test_too_many_parts_are_refused() -> None:
+    body = _body([("a", "1"), ("b", "2"), ("c", "3")], [])
+    with pytest.raises(RequestEntityTooLarge):
+        _ours(body, max_form_parts=2)
+
+
+def test_a_text_field_over_the_memory_limit_is_refused_however_it_is_read() -> None:
+    body = _body([("message", "x" * 5000)], [])
+    with pytest.raises(RequestEntityTooLarge):
+        _ours(body, read_size=100, max_form_memory_size=4096)
+
+
+def test_a_file_part_is_not_held_to_the_text_fields_memory_limit() -> None:
+    data = b"y" * 50_000
+    _form, files = _ours(_body([], [("f", "a.bin", data)]), max_form_memory_size=4096)
+    assert files["f"].stream.getvalue() == data
+
+
+def test_a_preamble_and_an_epilogue_are_ignored() -> None:
+    body = b"preamble\r\n" + _body([("a", "b")], []) + b"epilogue"
+    form, _files = _ours(body)
+    assert list(form.items(multi=True)) == [("a", "b")]
