@@ -9,6 +9,9 @@ partial one. Only ciphertext is ever written: plaintext goes from the source's
 file, or memory, straight into the sealing writer. Every envelope carries, in
 its sealed metadata, the source's reply key signed by the codename's signing key
 (`crypto.binding`): the review workstation refuses a server's claim of another.
+A submission with a report also makes `REPLY_PREKEYS` one-time X-Wing key pairs:
+the binding commits to their public keys, the report record carries them, and
+their secrets join the sealed state, so that replies can be forward-secret.
 """
 
 from __future__ import annotations
@@ -26,8 +29,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Final, Protocol
 
-from crypto import HybridPublicKey, Manifest, Metadata, PublicKey, SourceKeys, seal
-from crypto.binding import SourceBinding
+from crypto import (
+    HybridPrivateKey,
+    HybridPublicKey,
+    Manifest,
+    Metadata,
+    PublicKey,
+    SourceKeys,
+    seal,
+)
+from crypto import constants as C
+from crypto.binding import ReplyPrekeys, SourceBinding
 from crypto.bundle import hash_file
 from crypto.envelope import SealingWriter
 from crypto.subkeys import requires_subkeys
@@ -69,6 +81,15 @@ def report_bytes(message: str, language: str) -> bytes:
     return json.dumps(record, ensure_ascii=False, sort_keys=True).encode("utf-8")
 
 
+def with_prekeys(report: bytes, prekeys: ReplyPrekeys) -> bytes:
+    """The report record with the reply prekeys its binding commits to (`reply_prekeys`)."""
+    record = json.loads(report)
+    if not isinstance(record, dict):
+        raise SubmitError("a report record is a JSON object")
+    record["reply_prekeys"] = prekeys.to_json()
+    return json.dumps(record, ensure_ascii=False, sort_keys=True).encode("utf-8")
+
+
 def owner_of(keys: SourceKeys) -> str:
     """The mark a pending submission keeps of its account: a hash of the public key.
 
@@ -88,11 +109,12 @@ def seal_submission(
     keys: SourceKeys,
     recipients: Sequence[PublicKey | HybridPublicKey] | None = None,
 ) -> Pending:
-    """Seal a report and files to `recipients` into `pending/`; record them.
+    """Seal a report record and files to `recipients` into `pending/`; record them.
 
     `recipients` are `Verified.recipients(today)`; without them, the manifest's
     long-term keys, which a keyring of hybrid reviewers forbids. Each envelope
-    binds the source's reply key, signed with the codename's key.
+    binds the source's reply key, signed with the codename's key; with a report,
+    the binding also commits to fresh reply prekeys whose secrets the state keeps.
     """
     if report is None and not files:
         raise SubmitError("nothing to send: give a message or files")
@@ -103,11 +125,16 @@ def seal_submission(
             raise SubmitError("this keyring takes reports sealed to this week's subkeys only")
         recipients = [r.encryption_key for r in manifest.recipients]
     directory = private_dir(state.pending_dir)
-    binding = SourceBinding.make(keys.public_key, keys.signing_key)
+    # Only a report can carry prekeys (an envelope's metadata is too small for them).
+    count = C.REPLY_PREKEYS if report is not None else 0
+    secrets_ = [HybridPrivateKey.generate() for _ in range(count)]
+    prekeys = ReplyPrekeys(tuple(k.public_key for k in secrets_)) if secrets_ else None
+    binding = SourceBinding.make(keys.public_key, keys.signing_key, prekeys)
+    record = with_prekeys(report, prekeys) if report is not None and prekeys is not None else None
     pending = Pending(secrets.token_hex(16), manifest.version, owner=owner_of(keys))
     written: list[Path] = []
     try:
-        for index, source in enumerate([None, *files] if report is not None else list(files)):
+        for index, source in enumerate([None, *files] if record is not None else list(files)):
             target = directory / f"{index}.rze"
             fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
             written.append(target)
@@ -115,7 +142,7 @@ def seal_submission(
                 if source is None:
                     metadata = Metadata("report", REPORT_TYPE, source=binding)
                     with SealingWriter(out, recipients, metadata) as w:
-                        w.write(report or b"")
+                        w.write(record or b"")
                     kind = "report"
                 else:
                     _seal_file(source, out, recipients, binding)
@@ -129,6 +156,7 @@ def seal_submission(
             path.unlink(missing_ok=True)
         raise
     state.pending = pending
+    state.prekeys.extend(secrets_)
     state.save()
     return pending
 

@@ -127,7 +127,15 @@ def test_two_runs_cannot_use_one_state_at_once(tmp_path: Path) -> None:
 
 def test_the_codename_has_no_field_in_the_state() -> None:
     fields = set(State(Path("x")).to_json())
-    assert fields == {"format", "instance", "authorities", "codename", "manifest", "pending"}
+    assert fields == {
+        "format",
+        "instance",
+        "authorities",
+        "codename",
+        "manifest",
+        "pending",
+        "prekeys",
+    }
     # "codename" holds the instance's public salt and KDF, never the words.
     state = full_state(Path("x"))
     assert set(state.to_json()["codename"]) == {"salt", "kdf"}
