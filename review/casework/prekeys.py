@@ -35,6 +35,8 @@ class NoPrekeyLeft(ReviewError):
 
 def in_report(item: str, record: bytes) -> ReplyPrekeys | None:
     """The reply prekeys a report record carries, if any; malformed ones refuse the bundle."""
+    if b'"reply_prekeys"' not in record:
+        return None  # every browser report: no second parse of its record
     try:
         obj = json.loads(record)
     except (UnicodeDecodeError, ValueError):

@@ -4,9 +4,10 @@ A reply is sealed at once and signed by the reviewer who wrote it: to the
 newest unused one-time prekey the source's device gave (an envelope v2, marked
 used in the same transaction, `review.casework.prekeys`), or, for a source with
 no prekeys, to the source's codename key (from the export bundle that brought
-the report), which is not forward-secret. When a source's prekeys are all used,
-the codename key is taken only if the reviewer says so (`allow_codename_key`). The envelope
-waits in the outbox, and the workspace keeps a sealed copy of the text for the
+the report), which is not forward-secret. When a source's prekeys are all
+used, the codename key is taken only if the reviewer says so
+(`allow_codename_key`); a reply withdrawn later does not free its prekey. The
+envelope waits in the outbox, and the workspace keeps a sealed copy of the text for the
 report's history. `export_replies` writes a bundle signed by the unlocked
 reviewer with that reviewer's replies, every pending status notice and an
 acknowledgement of every item filed since the last bundle, so that the server

@@ -340,13 +340,13 @@ def _check_bindings(manifest: ExportManifest, filed: list[_Filed]) -> None:
 
 def _check_prekeys(f: _Filed, binding: SourceBinding) -> None:
     """Refuse prekeys other than the ones the binding signed, and a report stripped of them."""
-    stripped = f.entry.kind == "report" and binding.prekeys is not None and f.prekeys is None
-    try:
-        if f.prekeys is not None:
+    wrong = f.entry.kind == "report" and binding.prekeys is not None and f.prekeys is None
+    if f.prekeys is not None:
+        try:
             binding.check(f.prekeys)
-    except VerificationError:
-        stripped = True
-    if stripped:
+        except VerificationError:
+            wrong = True
+    if wrong:
         raise ImportRefused(
             f"bundle refused: item {f.entry.id}: its reply prekeys are not the ones its "
             "source signed",
