@@ -121,6 +121,9 @@ class Pending:
     # Which account it belongs to (`owner_of`), so a resume under another codename is
     # refused instead of declaring the envelopes again to a different source.
     owner: str = ""
+    # The secrets of the reply prekeys its report carries: they join the state's
+    # `prekeys` once every envelope is stored, and go with it if it is discarded.
+    prekeys: list[HybridPrivateKey] = field(default_factory=list, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         """The record kept in `state.json`."""
@@ -129,17 +132,15 @@ class Pending:
             "keyring_version": self.keyring_version,
             "items": [i.to_json() for i in self.items],
             "owner": self.owner,
+            "prekeys": [k.to_text() for k in self.prekeys],
         }
 
     @classmethod
     def from_json(cls, value: Any) -> Pending:
         """Read a record back."""
-        if not isinstance(value, dict) or set(value) != {
-            "submission",
-            "keyring_version",
-            "items",
-            "owner",
-        }:
+        # A state of format 2 recorded no prekeys with a pending submission.
+        fields = {"submission", "keyring_version", "items", "owner"}
+        if not isinstance(value, dict) or set(value) - {"prekeys"} != fields:
             raise StateError("the pending submission record is malformed")
         submission, version, items = value["submission"], value["keyring_version"], value["items"]
         owner = value["owner"]
@@ -149,7 +150,8 @@ class Pending:
             raise StateError("the pending submission record is malformed")
         if type(version) is not int or not isinstance(items, list) or not items:
             raise StateError("the pending submission record is malformed")
-        return cls(submission, version, [PendingItem.from_json(i) for i in items], owner)
+        items_ = [PendingItem.from_json(i) for i in items]
+        return cls(submission, version, items_, owner, _prekeys(value.get("prekeys", [])))
 
 
 @dataclass

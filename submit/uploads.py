@@ -11,7 +11,9 @@ its sealed metadata, the source's reply key signed by the codename's signing key
 (`crypto.binding`): the review workstation refuses a server's claim of another.
 A submission with a report also makes `REPLY_PREKEYS` one-time X-Wing key pairs:
 the binding commits to their public keys, the report record carries them, and
-their secrets join the sealed state, so that replies can be forward-secret.
+their secrets wait with the pending submission and join the sealed state's
+prekeys once it is stored (a discarded one takes them along), so that replies
+can be forward-secret.
 """
 
 from __future__ import annotations
@@ -131,7 +133,9 @@ def seal_submission(
     prekeys = ReplyPrekeys(tuple(k.public_key for k in secrets_)) if secrets_ else None
     binding = SourceBinding.make(keys.public_key, keys.signing_key, prekeys)
     record = with_prekeys(report, prekeys) if report is not None and prekeys is not None else None
-    pending = Pending(secrets.token_hex(16), manifest.version, owner=owner_of(keys))
+    pending = Pending(
+        secrets.token_hex(16), manifest.version, owner=owner_of(keys), prekeys=secrets_
+    )
     written: list[Path] = []
     try:
         for index, source in enumerate([None, *files] if record is not None else list(files)):
@@ -156,7 +160,6 @@ def seal_submission(
             path.unlink(missing_ok=True)
         raise
     state.pending = pending
-    state.prekeys.extend(secrets_)
     state.save()
     return pending
 
@@ -221,6 +224,8 @@ def upload_pending(
             (state.pending_dir / item.name).unlink(missing_ok=True)
         before += item.size
     stored = [i.item for i in pending.items if i.item is not None]
+    # Stored: the reviewers will see these prekeys, so replies may come sealed to them.
+    state.prekeys.extend(pending.prekeys)
     discard(state)
     return stored
 
