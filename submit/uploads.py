@@ -183,10 +183,17 @@ def _seal_file(
 
 
 def discard(state: State) -> None:
-    """Forget an unfinished submission and remove its sealed envelopes."""
-    if state.pending is not None:
-        for item in state.pending.items:
+    """Forget an unfinished submission and remove its sealed envelopes.
+
+    Its prekeys go too, unless its report is stored already: then reviewers
+    will see them, and replies sealed to them must still open here.
+    """
+    pending = state.pending
+    if pending is not None:
+        for item in pending.items:
             (state.pending_dir / item.name).unlink(missing_ok=True)
+        if any(i.kind == "report" and i.item is not None for i in pending.items):
+            state.prekeys.extend(pending.prekeys)
     state.pending = None
     state.save()
     with contextlib.suppress(OSError):
@@ -224,9 +231,7 @@ def upload_pending(
             (state.pending_dir / item.name).unlink(missing_ok=True)
         before += item.size
     stored = [i.item for i in pending.items if i.item is not None]
-    # Stored: the reviewers will see these prekeys, so replies may come sealed to them.
-    state.prekeys.extend(pending.prekeys)
-    discard(state)
+    discard(state)  # every envelope is stored: its prekeys join the state's
     return stored
 
 

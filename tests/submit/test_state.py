@@ -158,6 +158,19 @@ def test_a_discarded_submission_takes_its_reply_prekeys_along(tmp_path: Path) ->
     assert (loaded.pending, loaded.prekeys) == (None, kept)
 
 
+def test_a_discarded_submission_whose_report_is_stored_keeps_its_reply_prekeys(
+    tmp_path: Path,
+) -> None:
+    # Its report reaches the reviewers: replies sealed to its prekeys must still open.
+    state = full_state(tmp_path / "state")
+    assert state.pending is not None
+    state.pending.items[0].item = "ab" * 16
+    made = [HybridPrivateKey.generate() for _ in range(4)]
+    state.pending.prekeys = list(made)
+    discard(state)
+    assert State.load(tmp_path / "state", VAULT).prekeys == made
+
+
 def test_a_pending_record_without_prekeys_is_read_as_having_none() -> None:
     record = full_state(Path("x")).to_json()["pending"]
     del record["prekeys"]
