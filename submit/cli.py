@@ -527,8 +527,9 @@ def replies(settings: Settings, codename_file: Path | None) -> None:
                 reply = inbox.open_reply(state, keys.private_key, envelope, trusted)
             except inbox.AlreadyRead:
                 click.echo(
-                    f"--- reply {number} of {len(waiting)}, {info.day}: read before on this "
-                    "device; its one-time key is deleted, so nothing can open it again",
+                    f"--- reply {number} of {len(waiting)}, {info.day}: sealed to a one-time "
+                    "key this device no longer holds: read before here (its key was deleted, "
+                    "so nothing opens it again), or sent to a --no-state run",
                 )
                 continue
             except (CryptoError, UnicodeDecodeError):

@@ -50,7 +50,7 @@ def open_reply(
     wanted = {stanza.key_id for stanza in header.stanzas}
     held = [k for k in state.prekeys if k.public_key.fingerprint.key_id in wanted]
     if not held:
-        raise AlreadyRead("this reply's one-time key was deleted here when it was first read")
+        raise AlreadyRead("this reply's one-time key is not held here (read before, or never)")
     plaintext, opened = open_bytes(envelope, held, trusted_signers=trusted)
     text = plaintext.decode("utf-8")
     for key in held:

@@ -97,5 +97,5 @@ def test_a_reply_read_on_the_device_opens_for_no_one_afterwards(
     # The device says so when the reply is fetched again, and shows nothing.
     again = device.run("replies", "--codename-file", str(codename_file))
     assert again.exit_code == 0, again.output
-    assert "read before on this device" in again.stdout
+    assert "read before here" in again.stdout
     assert REPLY not in again.stdout
