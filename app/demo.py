@@ -19,18 +19,31 @@ from crypto import (
     KeyFile,
     KeyPair,
     Manifest,
+    Metadata,
     Recipient,
     SignedManifest,
     SignedTimestamp,
     TimestampPolicy,
     make_timestamp,
+    seal_bytes,
+    subkeys,
 )
+from crypto.constants import MANIFEST_FORMAT_HYBRID
 
 DEMO_PASSPHRASE: Final = "demo"  # noqa: S105 - published on purpose: demo keys only
 DEMO_AUTHORITIES: Final = 3
 DEMO_THRESHOLD: Final = 2
 DEMO_TIMESTAMP_DAYS: Final = 7
 TIMESTAMP_KEY_NAME: Final = "timestamp.key"
+# The keyring format a demo instance that lists itself starts with: 3 lists the
+# reviewer's X-Wing key and means sealing (v2) to weekly subkeys only
+# (docs/PROTOCOL.md §8.9); 2 seals v1 to long-term keys. The one switch: it
+# stays 2 until the server seals to subkeys and the demo has subkey lists.
+DEMO_KEYRING_FORMAT: Final[int] = 2
+# With format 3, the demo reviewer's weekly subkeys (crypto.subkeys) are made
+# too: the signed public list for the server, and the secrets sealed (envelope
+# v2) to the reviewer's long-term X-Wing key for the workstation, in here.
+SUBKEYS_DIR: Final = "subkeys"
 
 _README = """\
 DEMONSTRATION KEYS - NOT FOR REAL REPORTS
@@ -49,12 +62,15 @@ def make_demo_keyring(
     instance: InstanceListing | None = None,
     codename: CodenameParams | None = None,
     kdf: KdfParams = KdfParams.INTERACTIVE,
+    keyring_format: int = DEMO_KEYRING_FORMAT,
 ) -> SignedManifest:
     """Write demo authority, reviewer and timestamp key files; return the signed keyring.
 
     Given the instance and its codename settings, the keyring lists them (format
-    2), as a real one does, so the end-to-end client accepts the demo; without,
-    it is a format-1 keyring, as one made offline before the server exists.
+    2, or 3 with `keyring_format=3`: the reviewer's X-Wing key too), as a real
+    one does, so the end-to-end client accepts the demo; without, it is a
+    format-1 keyring, as one made offline before the server exists. The demo
+    reviewer's key file holds an X-Wing key either way.
     """
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     (directory / "README.txt").write_text(_README, "utf-8")
@@ -85,6 +101,11 @@ def make_demo_keyring(
                 name="Demo reviewer",
                 encryption_key=reviewer.encryption_public,
                 signing_key=reviewer.signing_public,
+                hybrid_key=(
+                    reviewer.hybrid_public
+                    if instance is not None and keyring_format == MANIFEST_FORMAT_HYBRID
+                    else None
+                ),
             ),
         ),
         instance=instance,
@@ -95,6 +116,8 @@ def make_demo_keyring(
             else None
         ),
     )
+    if manifest.seals_to_subkeys:
+        _write_subkeys(directory / SUBKEYS_DIR, "demo-reviewer", reviewer, today)
     signed = SignedManifest(manifest)
     for keys in authorities[:DEMO_THRESHOLD]:
         assert keys.signing is not None  # noqa: S101 - generated above
@@ -111,6 +134,29 @@ def demo_timestamp(directory: Path, manifest: Manifest, today: dt.date) -> Signe
     if signing is None:
         return None
     return make_timestamp(manifest, signing, issued=today, days=DEMO_TIMESTAMP_DAYS)
+
+
+def subkeys_paths(directory: Path, reviewer: str) -> tuple[Path, Path]:
+    """Where a demo reviewer's signed subkey list and sealed subkey secrets are written."""
+    folder = directory / SUBKEYS_DIR
+    return folder / f"{reviewer}.json", folder / f"{reviewer}.secrets.rze"
+
+
+def _write_subkeys(folder: Path, reviewer: str, keys: KeyPair, today: dt.date) -> None:
+    """Make `SUBKEYS_PERIODS_AHEAD` weeks of subkeys from this one; write the list and secrets."""
+    assert keys.signing is not None  # noqa: S101 - a reviewer key pair
+    assert keys.hybrid_public is not None  # noqa: S101 - a reviewer key pair
+    secrets = subkeys.generate(subkeys.Period.of(today))
+    public = secrets.public_list(keys.signing.verify_key, today)
+    folder.mkdir(mode=0o700, exist_ok=True)
+    listed, sealed = subkeys_paths(folder.parent, reviewer)
+    listed.write_bytes(subkeys.sign_subkeys(public, keys.signing).to_bytes())
+    sealed.write_bytes(seal_bytes(secrets.to_bytes(), [keys.hybrid_public], _SUBKEYS_METADATA))
+    for path in (listed, sealed):
+        path.chmod(0o600)
+
+
+_SUBKEYS_METADATA: Final = Metadata("subkey-secrets")
 
 
 def _write(path: Path, keys: KeyPair, kind: str, label: str, kdf: KdfParams) -> None:

@@ -9,6 +9,8 @@ class AppError(Exception):
     """Root of every error the server raises on purpose."""
 
     status = 500
+    # What to do about it: the command line's `hint:` line (None: nothing to add).
+    hint: str | None = None
 
 
 class KeyringUnavailable(AppError):

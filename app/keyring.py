@@ -12,6 +12,7 @@ import json
 import os
 import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -96,6 +97,17 @@ def install_timestamp(
 
 def write_replacing(target: Path, data: bytes) -> None:
     """Write a private file beside `target` and rename it over `target`."""
+    write_whole(target, data, os.replace)
+
+
+def write_whole(target: Path, data: bytes, place: Callable[[Path, Path], None]) -> None:
+    """Write `data` to a private temporary file beside `target`, flush it, then `place` it.
+
+    `place` is `os.replace` (over any old file) or `os.link` (`FileExistsError`
+    if `target` exists). The temporary name ends in `.part`, which no reader of
+    `*.json` sees, and is gone afterwards whatever happened: a reader finds no
+    file or the whole file.
+    """
     temporary = target.with_name(f".{target.name}.{secrets.token_hex(8)}.part")
     try:
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -103,7 +115,7 @@ def write_replacing(target: Path, data: bytes) -> None:
             out.write(data)
             out.flush()
             os.fsync(out.fileno())
-        os.replace(temporary, target)
+        place(temporary, target)
     finally:
         temporary.unlink(missing_ok=True)
 

@@ -149,7 +149,10 @@ MANIFEST_FORMAT: Final = 1
 # Format 2 also lists the instance (onions, server keys), the codename salt and
 # KDF, and the timestamp key; format 1 stays readable as an old link of a chain.
 MANIFEST_FORMAT_INSTANCE: Final = 2
-MANIFEST_FORMATS: Final = (MANIFEST_FORMAT, MANIFEST_FORMAT_INSTANCE)
+# Format 3 is format 2 with each reviewer's long-term X-Wing key (`hybrid_key`),
+# and means: sealers seal envelope v2 to the reviewers' weekly subkeys (§8.9).
+MANIFEST_FORMAT_HYBRID: Final = 3
+MANIFEST_FORMATS: Final = (MANIFEST_FORMAT, MANIFEST_FORMAT_INSTANCE, MANIFEST_FORMAT_HYBRID)
 MANIFEST_MAX_BYTES: Final = 256 * 1024
 MANIFEST_MAX_ONIONS: Final = 4
 MANIFEST_MAX_SERVER_KEYS: Final = 2
@@ -167,7 +170,11 @@ KEYFILE_TYPE: Final = "raazdar-keyfile"
 # label, so an edited public field is refused before anyone types a passphrase.
 # Format 1 files (no binding) are still read.
 KEYFILE_FORMAT: Final = 2
-KEYFILE_FORMATS_READ: Final = (1, 2)
+# Format 3 also holds an X-Wing key (`xwing`), the reviewer's hybrid key for
+# envelope v2 (§9); it is written only for key pairs that have one, so files
+# without it stay format 2 byte for byte.
+KEYFILE_FORMAT_HYBRID: Final = 3
+KEYFILE_FORMATS_READ: Final = (1, 2, 3)
 KEYFILE_AEAD_NONCE_BYTES: Final = 24
 KEYFILE_BINDING_TYPE: Final = "raazdar-key-binding"
 SIG_CONTEXT_KEY_BINDING: Final = b"raazdar key binding v1"

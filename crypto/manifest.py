@@ -10,6 +10,10 @@ the instance (its onion addresses and bundle-signing keys), the codename salt
 and KDF, and the timestamp key whose short-lived statements prove the keyring
 is still the newest. Format 1 manifests stay readable as old links of a chain;
 a successor never goes back from format 2 to format 1.
+
+Format 3 adds each reviewer's long-term X-Wing key (`hybrid_key`, §8.9), and
+means that sealers seal envelope v2 to the reviewers' weekly subkeys, never to
+long-term keys and never v1. A successor never goes back from 3 to 2.
 """
 
 from __future__ import annotations
@@ -50,8 +54,36 @@ class Recipient:
     name: str
     encryption_key: PublicKey
     signing_key: VerifyKey
-    # The reviewer's long-term X-Wing key: None before format 3 (docs/PROTOCOL.md §8.9).
     hybrid_key: HybridPublicKey | None = None
+
+    def to_dict(self) -> dict[str, str]:
+        """The recipient's JSON object (with `hybrid_key` in format 3 only)."""
+        entry = {
+            "id": self.id,
+            "name": self.name,
+            "encryption_key": self.encryption_key.to_text(),
+            "signing_key": self.signing_key.to_text(),
+        }
+        if self.hybrid_key is not None:
+            entry["hybrid_key"] = self.hybrid_key.to_text()
+        return entry
+
+    @classmethod
+    def from_dict(cls, value: Any, *, hybrid: bool) -> Recipient:
+        """Parse one recipient object strictly; `hybrid` (format 3) requires `hybrid_key`."""
+        fields = {"id", "name", "encryption_key", "signing_key"} | (
+            {"hybrid_key"} if hybrid else set()
+        )
+        r = exact_object(value, fields, "recipient")
+        return cls(
+            id=string(r["id"], "recipient id"),
+            name=string(r["name"], "recipient name"),
+            encryption_key=PublicKey.from_text(string(r["encryption_key"], "key")),
+            signing_key=VerifyKey.from_text(string(r["signing_key"], "key")),
+            hybrid_key=(
+                HybridPublicKey.from_text(string(r["hybrid_key"], "hybrid key")) if hybrid else None
+            ),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,8 +106,17 @@ class Manifest:
 
     @property
     def format(self) -> int:
-        """1 for a manifest of reviewers only; 2 when it also lists the instance."""
-        return C.MANIFEST_FORMAT if self.instance is None else C.MANIFEST_FORMAT_INSTANCE
+        """1 for reviewers only; 2 when it also lists the instance; 3 with hybrid keys too."""
+        if self.instance is None:
+            return C.MANIFEST_FORMAT
+        if self.recipients[0].hybrid_key is None:
+            return C.MANIFEST_FORMAT_INSTANCE
+        return C.MANIFEST_FORMAT_HYBRID
+
+    @property
+    def seals_to_subkeys(self) -> bool:
+        """Say whether sealers must seal v2 to the reviewers' weekly subkeys (format 3)."""
+        return self.format == C.MANIFEST_FORMAT_HYBRID
 
     @property
     def authority_fingerprints(self) -> frozenset[Fingerprint]:
@@ -95,15 +136,7 @@ class Manifest:
                 "threshold": self.threshold,
                 "keys": [{"name": a.name, "key": a.key.to_text()} for a in self.authorities],
             },
-            "recipients": [
-                {
-                    "id": r.id,
-                    "name": r.name,
-                    "encryption_key": r.encryption_key.to_text(),
-                    "signing_key": r.signing_key.to_text(),
-                }
-                for r in self.recipients
-            ],
+            "recipients": [r.to_dict() for r in self.recipients],
         }
         if self.instance is not None and self.codename is not None and self.timestamp is not None:
             body["instance"] = self.instance.to_dict()
@@ -135,14 +168,14 @@ class Manifest:
             "authority",
             "recipients",
         }
-        if form == C.MANIFEST_FORMAT_INSTANCE:
+        listed = form in (C.MANIFEST_FORMAT_INSTANCE, C.MANIFEST_FORMAT_HYBRID)
+        if listed:
             fields |= {"instance", "codename", "timestamp"}
         obj = exact_object(body, fields, "manifest")
         if obj["type"] != C.MANIFEST_TYPE:
             raise FormatError("not a Raazdar keyring manifest")
         if not _known(obj["format"]):
             raise UnsupportedVersionError(f"unsupported manifest format {obj['format']!r}")
-        v2 = form == C.MANIFEST_FORMAT_INSTANCE
         authority = exact_object(obj["authority"], {"threshold", "keys"}, "authority")
         previous = obj["previous"]
         if previous is not None and (
@@ -166,20 +199,12 @@ class Manifest:
                 )
             ),
             recipients=tuple(
-                Recipient(
-                    id=string(r["id"], "recipient id"),
-                    name=string(r["name"], "recipient name"),
-                    encryption_key=PublicKey.from_text(string(r["encryption_key"], "key")),
-                    signing_key=VerifyKey.from_text(string(r["signing_key"], "key")),
-                )
-                for r in (
-                    exact_object(x, {"id", "name", "encryption_key", "signing_key"}, "recipient")
-                    for x in list_of(obj["recipients"], "recipients")
-                )
+                Recipient.from_dict(x, hybrid=form == C.MANIFEST_FORMAT_HYBRID)
+                for x in list_of(obj["recipients"], "recipients")
             ),
-            instance=InstanceListing.from_dict(obj["instance"]) if v2 else None,
-            codename=CodenameParams.from_dict(obj["codename"]) if v2 else None,
-            timestamp=TimestampPolicy.from_dict(obj["timestamp"]) if v2 else None,
+            instance=InstanceListing.from_dict(obj["instance"]) if listed else None,
+            codename=CodenameParams.from_dict(obj["codename"]) if listed else None,
+            timestamp=TimestampPolicy.from_dict(obj["timestamp"]) if listed else None,
         )
 
     def successor(
@@ -197,7 +222,8 @@ class Manifest:
         """Draft the next version, chained to this one; it still needs signatures.
 
         Sections not given are carried over; giving the instance's three turns a
-        format-1 keyring into format 2.
+        format-1 keyring into format 2, and recipients that all carry a hybrid
+        key turn format 2 into format 3.
         """
         return replace(
             self,
@@ -308,9 +334,12 @@ def verify_successor(
     if new.previous != current.digest():
         raise VerificationError("chain", "manifest does not chain to the one in force")
     if new.format < current.format:
-        raise VerificationError(
-            "format", "a successor may not drop the instance listing of the one in force"
+        dropped = (
+            "the instance listing"
+            if new.format < C.MANIFEST_FORMAT_INSTANCE
+            else "the reviewers' hybrid keys (sealing to weekly subkeys)"
         )
+        raise VerificationError("format", f"a successor may not drop {dropped} of the one in force")
     _require_threshold(candidate, current.authorities, current.threshold, "threshold")
     if (new.authority_fingerprints, new.threshold) != (
         current.authority_fingerprints,
@@ -391,6 +420,22 @@ def _check_manifest(m: Manifest) -> None:
     sections = (m.instance, m.codename, m.timestamp)
     if any(x is None for x in sections) and any(x is not None for x in sections):
         raise FormatError("a manifest lists the instance, codename and timestamp key, or none")
+    _check_hybrid(m)
     for name in [a.name for a in m.authorities] + [r.name for r in m.recipients]:
         if not (1 <= len(name) <= _MAX_NAME) or not name.isprintable():
             raise FormatError(f"names must be 1-{_MAX_NAME} printable characters")
+
+
+def _check_hybrid(m: Manifest) -> None:
+    """Format 3: every recipient has a hybrid key, none twice, and the instance is listed."""
+    hybrid = [r.hybrid_key for r in m.recipients if r.hybrid_key is not None]
+    if not hybrid:
+        return
+    if len(hybrid) != len(m.recipients):
+        # One reviewer sealed to with long-term keys would leave their copies
+        # without forward secrecy: all of them or none.
+        raise FormatError("every recipient has a hybrid key, or none does")
+    if m.instance is None:
+        raise FormatError("a manifest with hybrid keys also lists the instance (format 3)")
+    if len(set(hybrid)) != len(hybrid):
+        raise FormatError("a recipient hybrid key is listed twice")

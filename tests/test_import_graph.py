@@ -14,7 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("app", "crypto", "review", "submit")
+# The four packages of the product, and `devnet`, the development tools beside them.
+PACKAGES = ("app", "crypto", "review", "submit", "devnet")
 
 
 def _name(path: Path) -> str:
@@ -23,7 +24,7 @@ def _name(path: Path) -> str:
 
 
 def modules() -> dict[str, Path]:
-    """Every module of the four packages (Alembic's migration scripts aside)."""
+    """Every module of the packages (Alembic's migration scripts aside)."""
     return {
         _name(p): p
         for package in PACKAGES
@@ -131,11 +132,13 @@ def test_the_cli_and_the_terminal_ui_share_presentation_not_each_other() -> None
 
 
 # Who may import whom (every import, at any depth): DESIGN.md's trust zones.
+# No package of the product imports the development tools; they drive the server's tor.
 FORBIDDEN: dict[str, frozenset[str]] = {
-    "crypto": frozenset({"app", "review", "submit", "flask", "sqlalchemy"}),
-    "app": frozenset({"review", "submit"}),
-    "review": frozenset({"app", "submit", "flask", "sqlalchemy"}),
-    "submit": frozenset({"app", "review", "flask", "sqlalchemy"}),
+    "crypto": frozenset({"app", "review", "submit", "devnet", "flask", "sqlalchemy"}),
+    "app": frozenset({"review", "submit", "devnet"}),
+    "review": frozenset({"app", "submit", "devnet", "flask", "sqlalchemy"}),
+    "submit": frozenset({"app", "review", "devnet", "flask", "sqlalchemy"}),
+    "devnet": frozenset({"review", "submit", "flask", "sqlalchemy"}),
 }
 # Only crypto/ touches libsodium and pyca's primitives (benchmarks measure them raw).
 CRYPTO_ONLY = frozenset({"nacl", "cryptography"})
@@ -263,8 +266,10 @@ def test_only_the_ways_in_and_the_listed_use_cases_run_operations() -> None:
 
 
 def test_the_private_tor_network_is_loaded_only_to_serve_the_demonstration() -> None:
-    """`raazdar serve --tor private` is the one way into it from app/; the tests use it too."""
-    loaders = {
-        m for m, ts in _imports_of("app").items() if "app.operations.tor.private_network" in ts
-    }
+    """`raazdar serve --tor private` is the one way into it from app/, by path, not by import.
+
+    The tests import it too; the product's packages never do (`FORBIDDEN`).
+    """
+    assert "devnet.private_network" in modules()
+    loaders = {m for m, ts in _imports_of("app").items() if "app.operations.tor.private" in ts}
     assert loaders == {"app.operations.serve"}

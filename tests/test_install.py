@@ -7,6 +7,8 @@ pins, and run from a directory outside the source tree: each tool's `--help`,
 `raazdar init --demo` into the default instance directory, `doctor`, and
 `serve`, whose source page must come back in Urdu (templates, static files,
 compiled catalogs and the gunicorn config all read from the installed package).
+The development tools (`devnet/`, the private Tor network) stay out of the wheel,
+and `serve --tor private` says so.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import socket
 import subprocess
 import sys
 import time
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +45,7 @@ SERVE_TIMEOUT = 60.0
 class Installed:
     """A fresh venv holding the wheel, and a working directory outside the source tree."""
 
+    wheel: Path
     venv: Path
     site: Path  # the venv's site-packages
     elsewhere: Path
@@ -129,7 +133,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     (site,) = (venv / "lib").glob("python3*/site-packages")
     elsewhere = work / "elsewhere"
     elsewhere.mkdir()
-    return Installed(venv=venv, site=site, elsewhere=elsewhere)
+    return Installed(wheel=wheel, venv=venv, site=site, elsewhere=elsewhere)
 
 
 def test_the_installed_packages_hold_every_data_file(installed: Installed) -> None:
@@ -167,6 +171,14 @@ def test_the_tools_run_from_the_installed_packages(installed: Installed) -> None
         assert result.stdout.startswith("Usage: "), result.stdout
 
 
+def test_the_wheel_leaves_the_development_tools_out(installed: Installed) -> None:
+    with zipfile.ZipFile(installed.wheel) as wheel:
+        names = wheel.namelist()
+    assert "app/operations/tor/control.py" in names  # the listing is the wheel's
+    assert [n for n in names if n.startswith("devnet/") or "private_network" in n] == []
+    assert not (installed.site / "devnet").exists()
+
+
 @pytest.fixture(scope="module")
 def instance(installed: Installed) -> Path:
     """`raazdar init --demo` with no --instance: the default directory, ./instance."""
@@ -184,6 +196,18 @@ def test_doctor_finds_the_installed_gunicorn_config(installed: Installed, instan
     assert re.search(r"^\S+\s+gunicorn\s+no access log$", result.stdout, re.MULTILINE), (
         result.stdout + result.stderr
     )
+
+
+def test_the_installed_server_says_it_has_no_private_tor_network(
+    installed: Installed, instance: Path
+) -> None:
+    result = installed.run("raazdar", "--instance", str(instance), "serve", "--tor", "private")
+    assert result.returncode == 1
+    assert result.stdout == ""  # refused before anything started
+    error, hint = result.stderr.splitlines()
+    assert error.startswith("raazdar: error: the private Tor network is a development tool "), error
+    assert f"{installed.site} is none" in error
+    assert hint.startswith("raazdar: hint: run it from a source checkout (`bash deploy/demo.sh`)")
 
 
 def free_port() -> int:

@@ -42,7 +42,9 @@ def reports_errors(command: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except (AppError, CryptoError) as exc:
+        except AppError as exc:
+            fail(str(exc), exc.hint)
+        except CryptoError as exc:
             fail(str(exc))
         except OSError as exc:
             fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))

@@ -42,6 +42,8 @@ def show(instance: Path) -> None:
     for reviewer in current.reviewers:
         click.echo(f"reviewer          {reviewer.encryption}  {reviewer.name} ({reviewer.id})")
         click.echo(f"  signing key     {reviewer.signing}")
+        if reviewer.hybrid is not None:
+            click.echo(f"  hybrid key      {reviewer.hybrid}")
     click.echo(f"format            {info.format}")
     for onion in info.onions:
         click.echo(f"onion             {onion}")
@@ -118,6 +120,8 @@ def install(instance: Path, file: Path) -> None:
         f"(replacing v{installed.previous}); new reports are sealed to its "
         f"{installed.reviewers} reviewer(s)"
     )
+    if installed.seals_to_subkeys:
+        click.echo("raazdar: format 3: reports are sealed only to the reviewers' weekly subkeys")
 
 
 @keyring.command("timestamp")

@@ -2,9 +2,11 @@
 
 The server adds a manifest only when `crypto`'s rules accept it as the successor of
 the one in force: a higher version, chained by hash, unexpired, signed by the
-threshold of the *current* authority set. An administrator's login, or anyone who
-gets into the server, therefore cannot swap in a key of their own: only the
-authorities' signatures can. A refused manifest leaves no file behind.
+threshold of the *current* authority set, and never a lower format (a format-3
+keyring, which turns forward secrecy on, is followed only by format 3). An
+administrator's login, or anyone who gets into the server, therefore cannot swap
+in a key of their own, nor turn sealing to subkeys off: only the authorities'
+signatures can. A refused manifest leaves no file behind.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
-import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
@@ -21,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import AppError, InstanceError
 from app.instance import InstancePaths, load_config
-from app.keyring import KeyringState, fresh_timestamp, manifest_path, read_pinned
+from app.keyring import KeyringState, fresh_timestamp, manifest_path, read_pinned, write_whole
 from app.models import today as current_day
 from app.operations.rotation import Promoted, check_listing, promote
 from app.services import audit
@@ -65,6 +66,8 @@ class Installed:
     expires: dt.date
     reviewers: int
     promoted: Promoted = field(default_factory=Promoted)
+    # Format 3: from now on reports are sealed only to the reviewers' weekly subkeys.
+    seals_to_subkeys: bool = False
 
 
 @dataclass(frozen=True)
@@ -77,12 +80,13 @@ class KeyInfo:
 
 @dataclass(frozen=True)
 class ReviewerInfo:
-    """A reviewer of a manifest: both of their keys' fingerprints."""
+    """A reviewer of a manifest: their keys' fingerprints (the X-Wing key's from format 3)."""
 
     id: str
     name: str
     encryption: str
     signing: str
+    hybrid: str | None = None
 
 
 @dataclass(frozen=True)
@@ -183,7 +187,14 @@ def install(session: Session, data: bytes, *, actor: str) -> Installed:
         raise KeyringInstallError(f"manifest refused: {exc}") from exc
     _write_new(target, candidate.to_bytes())
     promoted = promote(new, paths)
-    return Installed(new.version, current.version, new.expires, len(new.recipients), promoted)
+    return Installed(
+        new.version,
+        current.version,
+        new.expires,
+        len(new.recipients),
+        promoted,
+        seals_to_subkeys=new.seals_to_subkeys,
+    )
 
 
 def _parse(data: bytes) -> SignedManifest:
@@ -228,26 +239,17 @@ def _newest(pinned: frozenset[Fingerprint], files: dict[str, SignedManifest]) ->
 def _write_new(target: Path, data: bytes) -> None:
     """Write `target` whole or not at all, and never over an existing file.
 
-    The bytes go to a temporary name the keyring cache never reads (it reads
-    `*.json`), are flushed to disk, and are then hard-linked into place, which
-    fails if the version exists: a reader sees no file or the whole file.
+    `write_whole` flushes the bytes under a name the keyring cache never reads,
+    then hard-links them into place, which fails if the version exists.
     """
-    temporary = target.with_name(f".{target.stem}.{secrets.token_hex(8)}.part")
     try:
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.link(temporary, target)
+        write_whole(target, data, os.link)
     except FileExistsError as exc:
         raise KeyringInstallError(f"version {int(target.stem)} is already installed") from exc
     except OSError as exc:
         raise KeyringWriteError(
             f"the manifest could not be written, so nothing was installed: {exc.strerror or exc}"
         ) from exc
-    finally:
-        temporary.unlink(missing_ok=True)
     # The version is in place and visible; making its name durable is best effort.
     with contextlib.suppress(OSError):
         directory = os.open(target.parent, os.O_RDONLY)
@@ -266,7 +268,11 @@ def _version(manifest: Manifest) -> VersionInfo:
         authorities=tuple(KeyInfo(a.name, str(a.key.fingerprint)) for a in manifest.authorities),
         reviewers=tuple(
             ReviewerInfo(
-                r.id, r.name, str(r.encryption_key.fingerprint), str(r.signing_key.fingerprint)
+                r.id,
+                r.name,
+                str(r.encryption_key.fingerprint),
+                str(r.signing_key.fingerprint),
+                str(r.hybrid_key.fingerprint) if r.hybrid_key is not None else None,
             )
             for r in manifest.recipients
         ),

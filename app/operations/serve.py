@@ -2,8 +2,9 @@
 
 Tor modes: `launch` starts a tor of our own on the Tor network; `attach` uses a
 running tor's control port; `private` builds a private Tor network on loopback
-(a demonstration that needs no internet, and the one the test suite uses);
-`off` serves on loopback only. `auto` attaches when RAAZDAR_TOR_CONTROL is set,
+(a demonstration that needs no internet, and the one the test suite uses; a
+development tool a source checkout has, `app.operations.tor.private`); `off`
+serves on loopback only. `auto` attaches when RAAZDAR_TOR_CONTROL is set,
 else launches when tor is installed, else serves on loopback only.
 
 gunicorn listens twice on loopback: the source port, behind the public source
@@ -33,13 +34,13 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from types import FrameType
-from typing import Any
 
 from app import environment
 from app.errors import AppError, ConfigError
 from app.instance import InstancePaths, load_config
 from app.operations import sweep
 from app.operations.rotation import NEXT_ONION_NAME, SOURCE_ONION_NAME
+from app.operations.tor import private
 from app.operations.tor.clients import StaffClients, StaffOnion
 from app.operations.tor.control import Tor, TorError
 from app.services import resumable
@@ -111,12 +112,14 @@ def serve(
         raise ConfigError("the staff port must differ from the source port")
     if socks_port is not None and socks_port in (port, staff_port):
         raise ConfigError("the SOCKS port must differ from the source and staff ports")
+    mode = resolve_mode(tor_mode)
+    # Found before anything starts: an installed server has none (a checkout's tool).
+    network_class = private.load() if mode == "private" else None
     recover_uploads(instance, say)
     if sweep_at_start:
         sweep.at_start(instance, say)
     else:
         say("sweep: not at start (--no-sweep: the host with raazdar-sweep.timer sweeps)")
-    mode = resolve_mode(tor_mode)
     env = dict(
         os.environ,
         RAAZDAR_INSTANCE=str(instance),
@@ -133,7 +136,7 @@ def serve(
     stop = threading.Event()
     reload = threading.Event()
     tor: Tor | None = None
-    network: Any = None
+    network: private.PrivateNetwork | None = None
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         (reload if signum == signal.SIGHUP else stop).set()
@@ -153,7 +156,7 @@ def serve(
             try:
                 tor, network, served = _start_tor(
                     paths,
-                    mode,
+                    (mode, network_class),
                     (port, staff_port, socks_port if mode == "private" else None),
                     served,
                     say,
@@ -216,12 +219,13 @@ def recover_uploads(instance: Path, say: Callable[[str], None]) -> Recovered:
 
 def _start_tor(
     paths: InstancePaths,
-    mode: str,
+    how: tuple[str, Callable[..., private.PrivateNetwork] | None],
     ports: tuple[int, int, int | None],
     served: Served,
     say: Callable[[str], None],
     cancelled: Callable[[], bool],
-) -> tuple[Any, Any, Served]:
+) -> tuple[Tor, private.PrivateNetwork | None, Served]:
+    mode, network_class = how
     port, staff_port, socks_port = ports
     tor_dir = paths.root / "tor"
     tor_dir.mkdir(mode=0o700, exist_ok=True)
@@ -233,11 +237,9 @@ def _start_tor(
         say("starting tor (Ctrl-C stops)")
         tor = Tor.launch(tor_dir / "data")
         say(f"tor started after {time.monotonic() - began:.1f} s")
-    elif mode == "private":
-        from app.operations.tor.private_network import PrivateNetwork
-
+    elif mode == "private" and network_class is not None:
         say("starting the private Tor network on loopback (usually 30-60 s; Ctrl-C stops)")
-        network = PrivateNetwork(tor_dir / "private-network", socks_port=socks_port)
+        network = network_class(tor_dir / "private-network", socks_port=socks_port)
         network.start(cancelled=cancelled)
         say(
             f"private Tor network up after {time.monotonic() - began:.1f} s "

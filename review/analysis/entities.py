@@ -44,6 +44,7 @@ from review.analysis.entity_names import (
     people_by_name,
     place_words,
     spellings,
+    station_key,
     station_words,
     stopwords,
     titles,
@@ -294,7 +295,12 @@ def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candi
         after = i + j  # "thana سرحد": a station's name is written in its keyword's letters
     before = name_start(doc, i, station=True)
     latin_before = before < i and doc.latin(i) and doc.latin(before)
-    if latin_before and (after == i + j or doc.words[i] == "police"):
+    # The oblique keyword follows its station's name: "سٹی تھانے مردان میں", "city thane
+    # mardan": the name is before it, and a place after it is where the station is.
+    oblique = doc.words[i] in _OBLIQUES
+    if (latin_before and (after == i + j or doc.words[i] == "police" or oblique)) or (
+        before < i and doc.urdu(i) and doc.urdu(before) and oblique
+    ):
         first, last, name = before, i + n, (before, i)
     elif after > i + j:
         first, last, name = i, after, (i + j, after)
@@ -302,7 +308,7 @@ def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candi
         first, last, name = before, i + n, (before, i)
     else:
         return None
-    key = name_key(doc, *name)
+    key = _place_key(doc, *name) or station_key(doc.words[k] for k in range(*name))
     district = _district_near(doc, first, last, districts)
     if district == key or (district is None and key in towns()):
         district = towns().get(key, district)  # "Thana Phalia": a town's own station
@@ -311,9 +317,17 @@ def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candi
     return _Candidate("police_station", doc.starts[first], doc.ends[last - 1], key), last
 
 
+def _place_key(doc: Doc, i: int, j: int) -> str | None:
+    """The key of the town or district that tokens i..j name whole ("Thana Mingora", "تھانہ
+    منگورہ"): a station named after its place keys as the place in every script."""
+    term = doc.hit(i, "district")
+    return term.key if term is not None and term.size == j - i else None
+
+
 # The oblique "تھانے" ("to / at the thana") stands after its name ("صدر تھانے"), or after
 # "کے" before a verb; a word after it names the station only when it is a known one.
 _OBLIQUE: Final = normalize("تھانے")
+_OBLIQUES: Final = frozenset((_OBLIQUE, "thane"))
 
 
 def _known_station_word(doc: Doc, k: int) -> bool:
@@ -494,7 +508,7 @@ def key_for(kind: str, text: str) -> str | None:
         station, _, district = text.partition("/")
         doc = Doc(station)
         stations = {k for k in doc.hits if doc.hit(k, "station")}
-        name = key_of(w for k, w in enumerate(doc.words) if k not in stations and not doc.punct(k))
+        name = station_key(w for k, w in enumerate(doc.words) if k not in stations)
         district_key = key_for("district", district) if district.strip() else None
         return (f"{name}/{district_key}" if district_key else name) or None
     if kind in ("district", "agency"):  # as typed, so no capitals or cue are needed

@@ -17,7 +17,7 @@ import functools
 from collections.abc import Iterable, Iterator
 from typing import Final
 
-from review.analysis.entity_text import Doc, data, weak_words, word_set, words
+from review.analysis.entity_text import Doc, data, fold_phrase, weak_words, word_set, words
 from review.workspace.search import normalize
 
 
@@ -139,6 +139,26 @@ _PLACE_WORDS: Final = frozenset(
         "ٹریڈرز",
         "انٹرپرائزز",
         "اوورسیز",
+        # a tribe or caste named as a people, not a person: "the Kolhi community", "مری قبیلہ"
+        "community",
+        "communities",
+        "tribe",
+        "tribes",
+        "tribesmen",
+        "caste",
+        "clan",
+        "family",
+        "families",
+        "biradari",
+        "baradari",
+        "qabeela",
+        "qabila",
+        "qaum",
+        "قبیلہ",
+        "قبیلے",
+        "برادری",
+        "قوم",
+        "خاندان",
     )
 )
 
@@ -202,6 +222,8 @@ def name_end(doc: Doc, j: int, *, station: bool, ranked: bool = False) -> int:
             break  # "naseem bibi haji nazir": a title after a name begins the next one
         k += 1
         count += 1
+    if count and k < len(doc) and doc.words[k] in _TRIBE_TAILS:
+        k += 1  # "شیر خان اچک زئی": a tribe's ending written apart is still its word
     while k > j and doc.words[k - 1] == ".":
         k -= 1
     return k if count else j
@@ -227,6 +249,8 @@ def urdu_name_word(doc: Doc, k: int, *, first: bool, station: bool) -> bool:
     nxt = k + 1 if k + 1 < len(doc) else None
     if station:
         return first or nxt is None or doc.punct(nxt) or doc.words[nxt] in stopwords()
+    if nxt is not None and doc.words[nxt] in _TAILS:
+        return True  # the first half of a compound written apart: "اچک زئی", "نصیب اللہ"
     ends = nxt is None or doc.punct(nxt) or doc.words[nxt] in _UR_ENDERS
     if not first and nxt is not None and doc.words[k - 1] in titles():
         ends = ends or doc.words[nxt] in stopwords()  # "رانا گلفام ہر روز": a title's name
@@ -291,6 +315,7 @@ def people_by_name(doc: Doc) -> Iterator[tuple[int, int]]:
             doc.latin(start)
             and not doc.capital(start)
             and sum(1 for x in range(start, end) if known(doc.words[x])) < 2
+            and not _named_alone(doc, start, end)
         ):
             continue  # Roman Urdu in lower case: two known name words at least
         if doc.urdu(start) and end - start == 1:
@@ -302,6 +327,26 @@ def people_by_name(doc: Doc) -> Iterator[tuple[int, int]]:
         yield start, end
 
 
+# Roman Urdu after a name alone: "soomro ne kaha", "soomro sahib", "aslam sb ka banda".
+_RU_ENDERS: Final = frozenset(("ne", "sahib", "sahab", "saheb", "sb"))
+
+
+def _named_alone(doc: Doc, start: int, end: int) -> bool:
+    """Whether one lower-case Roman Urdu word is a name by what follows, as in Urdu before
+    نے or صاحب: a listed name that is no title, common word (khan) or everyday word
+    (sher, "lion"; names.txt's "?" spellings)."""
+    if end - start != 1 or end >= len(doc) or doc.words[end] not in _RU_ENDERS:
+        return False
+    word = doc.words[start]
+    return word in names() and word not in _not_alone()
+
+
+@functools.cache
+def _not_alone() -> frozenset[str]:
+    """Listed name words that never make a name alone: titles, common and everyday words."""
+    return titles() | common_words() | weak_words("names.txt")
+
+
 def _sentence_start(doc: Doc, k: int) -> bool:
     return k == 0 or doc.words[k - 1] in SENTENCE_ENDS or doc.words[k - 1] in (":", '"')
 
@@ -310,11 +355,40 @@ def name_key(doc: Doc, i: int, j: int) -> str:
     return key_of(doc.words[k] for k in range(i, j) if not doc.punct(k))
 
 
+@functools.cache
+def _station_singles() -> dict[str, str]:
+    """Each one-word spelling in the stations list to its canonical name: "بی" is B, while
+    "خان" of "خان پور" stays a word of its own (Khan), not Khanpur."""
+    out: dict[str, str] = {}
+    for line in data("stations.txt"):
+        variants = [v.strip().lstrip("?") for v in line.split("|") if v.strip()]
+        for v in variants:
+            tokens = fold_phrase(v)
+            if len(tokens) == 1:
+                out.setdefault(tokens[0], normalize(variants[0]))
+    return out
+
+
+def station_key(tokens: Iterable[str]) -> str:
+    """A police station's name's key: its words as the stations list spells them first.
+
+    Words joined by a hyphen count apart ("A-Section" is "اے سیکشن"), a place's ending
+    written apart is joined ("سمن آباد" is "Samanabad"), and a word that is a station's
+    and a person's ("بی": B, and Bibi) is read as the station's.
+    """
+    listed, joined = _station_singles(), _joined("stations.txt")
+    parts: list[str] = []
+    for p in (p for w in tokens if w[0].isalnum() for p in w.split("-") if p):
+        if p in _PLACE_TAILS and parts:  # "سمن آباد" as "Samanabad" is written
+            p = parts.pop() + p
+            p = joined.get(p, p)
+        parts.append(p)
+    return key_of(v if " " not in (v := listed.get(p, p)) else p for p in parts)
+
+
 def key_of(tokens: Iterable[str]) -> str:
     out: list[str] = []
-    for w in tokens:
-        if w in _HONORIFICS:
-            continue
+    for w in _compounds([t for t in tokens if t not in _HONORIFICS]):
         for prefix in ("عبدال", "abdul"):  # "عبدالستار" is "Abdul Sattar"
             if w.startswith(prefix) and len(w) > len(prefix) + 2:
                 out.append("abdul")
@@ -328,6 +402,77 @@ def key_of(tokens: Iterable[str]) -> str:
         if not out or out[-1] != word:  # "بی بی" is one word, Bibi
             out.append(word)
     return " ".join(out)
+
+
+# The second half of a compound name written apart ("سیف اللہ", "Saif Ullah", "نظام الدین",
+# "اچک زئی") or as one word ("Saifullah", "Nizamuddin", "Achakzai"); as written apart, to
+# its one-word ending. The names list spells compounds as one word, so that "سیف" is no
+# key of its own that would make "رحمت علی" a "Rahmatullah" (a test holds it to that).
+_TAILS: Final = {
+    normalize("اللہ"): normalize("اللہ"),
+    normalize("اللّٰہ"): normalize("اللہ"),
+    "ullah": "ullah",
+    "ulla": "ullah",
+    normalize("الدین"): normalize("دین"),  # as Latin writes it: "uddin", no "l"
+    "uddin": "uddin",
+    # Pashtun tribes' endings: "اچک زئی" is "Achakzai", "عثمان خیل" "Utmankhel"
+    normalize("زئی"): normalize("زئی"),
+    "zai": "zai",
+    normalize("خیل"): normalize("خیل"),
+    "khel": "khel",
+}
+
+
+# Names that follow "Allah" as a word of its own: "Allah Ditta", "Allah Bux", "اللہ ڈنو".
+_AFTER_ALLAH: Final = frozenset(("ditta", "bakhsh", "dino", "rakha", "wasaya", "dad", "yar"))
+
+
+# In Urdu letters only: Roman Urdu's "khel" is "play" too ("sher khan khel raha tha").
+_TRIBE_TAILS: Final = frozenset((normalize("زئی"), normalize("خیل")))
+
+
+# A place's ending written apart from its name: "سمن آباد" is "Samanabad", "علی پور" "Alipur".
+_PLACE_TAILS: Final = {
+    t: t
+    for t in (
+        *(normalize(w) for w in ("آباد", "پور", "پورہ", "نگر", "گڑھ", "کوٹ")),
+        *("abad", "pur", "pura", "nagar", "garh", "kot"),
+    )
+}
+
+
+@functools.cache
+def _joined(name: str) -> dict[str, str]:
+    """Each spelling of two words in a list whose second is a compound's or a place's ending
+    ("سمن آباد", "سیف اللہ"), written as one word, to its canonical word."""
+    tails = {**_TAILS, **_PLACE_TAILS}
+    out: dict[str, str] = {}
+    for line in data(name):
+        variants = [v.strip().lstrip("?") for v in line.split("|") if v.strip()]
+        for v in variants:
+            tokens = v.split()
+            tail = tails.get(normalize(tokens[-1])) if len(tokens) == 2 else None
+            if tail is not None:
+                out.setdefault(normalize(tokens[0]) + tail, normalize(variants[0]))
+    return out
+
+
+def _compounds(tokens: list[str]) -> list[str]:
+    """Tokens with a compound's halves written apart joined into one word, as it is mostly
+    written in Latin letters: "نصیب اللہ" and "Naseebullah" key alike. "اللہ دتہ" (Allah
+    first) and "Muhammad Allah Ditta" (a name after it) are no compounds."""
+    if _TAILS.keys().isdisjoint(tokens):
+        return tokens  # most names: no compound, and no walk over them
+    out: list[str] = []
+    for n, w in enumerate(tokens):
+        tail = _TAILS.get(w)
+        follows = n + 1 < len(tokens) and names().get(tokens[n + 1]) in _AFTER_ALLAH
+        if tail is not None and out and not follows and out[-1] not in titles():
+            joined = out.pop() + tail
+            out.append(_joined("names.txt").get(joined, joined))
+        else:
+            out.append(w)
+    return out
 
 
 # --- one key across scripts -------------------------------------------------------------------

@@ -12,6 +12,9 @@ police station, the station and its district are where it is set), and weak when
 the two reports give the name ranks or trades that one person would not hold in
 both ("ASI Tariq Mehmood" and "SHO Tariq Mehmood"; `data/roles.txt`); see
 `pair_strength`.
+A short form of a name in one report ("Chandio", "Soomro SHO") and the full name in
+another ("Mumtaz Ali Chandio") make a link of their own (`short_form_links`), strong
+only with the same place and rank and no other full name there it could be.
 A weak key counts as corroboration between two reports only once a reviewer
 confirms it for that pair; a rejected one never counts again. Decisions are
 sealed records in `link_decisions`, one per pair and key, audited by the caller.
@@ -27,7 +30,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Final
 
-from review.analysis.entity_names import common_words
+from review.analysis.entity_names import common_words, titles
 from review.analysis.entity_text import towns
 from review.workspace import Unlocked
 from review.workspace.search import normalize
@@ -101,10 +104,14 @@ def roles_conflict(roles_a: Iterable[str], roles_b: Iterable[str]) -> bool:
     Designations that are no rank or trade (kinship, "named") say nothing; nor does a side
     with no rank at all.
     """
-    known = role_groups()
-    a = [known[r] for r in map(normalize, roles_a) if r in known]
-    b = [known[r] for r in map(normalize, roles_b) if r in known]
+    a, b = _groups(roles_a), _groups(roles_b)
     return bool(a and b) and not any(x & y for x in a for y in b)
+
+
+def _groups(roles: Iterable[str]) -> list[frozenset[int]]:
+    """The groups of compatible designations each known one of these belongs to."""
+    known = role_groups()
+    return [known[r] for r in map(normalize, roles) if r in known]
 
 
 def places(keys: Iterable[tuple[str, str]]) -> frozenset[str]:
@@ -221,6 +228,116 @@ class Link:
         if any(e.strength.level == WEAK for e in self.evidence):
             return WEAK
         return CONTEXT
+
+
+# --- a short form of a name in one report, the full name in another --------------------------
+
+
+def short_form(short: str, full: str) -> bool:
+    """Whether person key `short` is a shorter way to write `full`.
+
+    A surname alone ("chandio" of "mumtaz ali chandio"), a given name and surname ("mumtaz
+    chandio"), or a title and given name ("haji bashir" of "haji bashir ahmed"): its words
+    in order among the full name's, with its surname or its first two words, and one word
+    at least that is no common name or title ("khan" of "sher khan" says nothing).
+    """
+    s, f = short.split(), full.split()
+    if not 0 < len(s) < len(f) or not any(_telling(w) for w in s):
+        return False
+    rest = iter(f)
+    if not all(w in rest for w in s):  # in order: each found after the one before
+        return False
+    return s[-1] == f[-1] or (len(s) >= 2 and s == f[: len(s)])
+
+
+def _telling(word: str) -> bool:
+    return word not in common_words() and word not in titles() and len(word) > 2
+
+
+@dataclass(frozen=True)
+class Named:
+    """A person as one report names them: the key, the ranks or trades beside it, the texts."""
+
+    key: str
+    roles: tuple[str, ...] = ()
+    written: tuple[str, ...] = ()
+
+
+def short_form_key(short: str, full: str) -> str:
+    """The key a short-form link is shown and decided under: "chandio < mumtaz ali chandio"."""
+    return f"{short} < {full}"
+
+
+def short_form_links(
+    people: Mapping[int, Iterable[Named]], where: Mapping[int, frozenset[str]]
+) -> list[tuple[int, int, Evidence]]:
+    """Reports that name one person, one by a short form of the name the other gives in full.
+
+    Each is (report with the short form, report with the full name, evidence keyed by
+    `short_form_key`). Strong only when the evidence says it is one man: both reports set
+    at one police station or district, ranks given on both sides that one man holds, a
+    full name of two uncommon words or more (so "Aslam" of "Muhammad Aslam", a given name
+    alone, is weak), and no other full name in the reports set there that the short form
+    could be. Otherwise weak: shown to the reviewer, counted only once confirmed, as for
+    any weak key. A short form in a report that gives a full name it shortens is that
+    name's ("Nawaz Chandio ... Chandio"), linked by the full name's own key. Full names
+    are found by their words, never by comparing every pair of reports.
+    """
+    named = {num: list(ns) for num, ns in people.items()}
+    fulls: dict[str, list[tuple[int, Named]]] = defaultdict(list)  # a word: full names
+    for num, ns in named.items():
+        for n in ns:
+            if len(n.key.split()) >= 2:
+                for w in set(n.key.split()):
+                    if _telling(w):
+                        fulls[w].append((num, n))
+    out = []
+    for a, ns in named.items():
+        for short in ns:
+            words = [w for w in short.key.split() if _telling(w)]
+            if not words or any(short_form(short.key, n.key) for n in ns):
+                continue
+            candidates = {
+                (b, n.key): n for b, n in _holding(fulls, words, a) if short_form(short.key, n.key)
+            }
+            here = {k for (c, k) in candidates if _same_setting(where, a, c)}
+            for (b, key), full in candidates.items():
+                level = _short_strength(short, full, _same_setting(where, a, b), len(here))
+                written = {a: short.written, b: full.written}
+                out.append(
+                    (a, b, Evidence("person", short_form_key(short.key, key), level, written))
+                )
+    return out
+
+
+def _holding(
+    fulls: Mapping[str, list[tuple[int, Named]]], words: list[str], a: int
+) -> Iterable[tuple[int, Named]]:
+    """Every full name, in reports other than a, holding the rarest of these words."""
+    word = min(words, key=lambda w: len(fulls.get(w, ())))
+    return ((b, n) for b, n in fulls.get(word, ()) if b != a)
+
+
+def _same_setting(where: Mapping[int, frozenset[str]], a: int, b: int) -> bool:
+    return bool(_settings(where.get(a, frozenset())) & _settings(where.get(b, frozenset())))
+
+
+def _short_strength(short: Named, full: Named, same_place: bool, names_there: int) -> Strength:
+    if sum(map(_telling, full.key.split())) < 2:
+        # "Aslam" of "Muhammad Aslam": a given name alone, whoever else bears it
+        return Strength(WEAK, "a short form of a name with one uncommon word")
+    if not same_place:
+        return Strength(WEAK, "a short form of the name, not set at the same station or district")
+    if names_there > 1:
+        return Strength(WEAK, "a short form that more than one full name there could be")
+    if not _one_role(short.roles, full.roles):
+        return Strength(WEAK, "a short form of the name, without one rank on both sides")
+    return Strength(STRONG, "a short form of the name, at the same place, under the same rank")
+
+
+def _one_role(roles_a: Iterable[str], roles_b: Iterable[str]) -> bool:
+    """Whether both sides give the name a rank or trade that one man holds (`roles.txt`)."""
+    return any(x & y for x in _groups(roles_a) for y in _groups(roles_b))
 
 
 def ident(a: int, b: int, kind: str, key: str) -> Ident:

@@ -17,6 +17,7 @@ from rich.text import Text
 
 from review import bidi
 from review.analysis import corroboration, entities, links
+from review.analysis.corpus import Corpus, Group
 from review.cli import groups
 from review.cli.base import Ctx, make_console, pass_ctx
 from review.cli.sensitive import ask, warn_argument
@@ -96,7 +97,7 @@ def entities_(c: Ctx, kind: str | None, num: int | None, min_sources: int, limit
                 )
         console.print(table)
         return
-    groups = corroboration.Corpus.load(u).groups(kind, min_sources=min_sources)
+    groups = Corpus.load(u).groups(kind, min_sources=min_sources)
     if not groups:
         console.print("no entities")
         return
@@ -133,7 +134,7 @@ def entities_(c: Ctx, kind: str | None, num: int | None, min_sources: int, limit
 @pass_ctx
 def entity(c: Ctx, name: str | None, kind: str | None, rtl: str | None) -> None:
     """Show every report naming NAME (asked for if left out), its sources, days and links."""
-    corpus = corroboration.Corpus.load(c.unlock())
+    corpus = Corpus.load(c.unlock())
     if name is None:
         name = ask("Name")
     found = corpus.lookup(name, kind)
@@ -170,7 +171,7 @@ def entity(c: Ctx, name: str | None, kind: str | None, rtl: str | None) -> None:
         _print_pairs(console, corpus, g, reorder=reorder)
 
 
-def _counts(g: corroboration.Group) -> str:
+def _counts(g: Group) -> str:
     if g.strength.level == links.CONTEXT:
         return f"not corroboration: {g.strength.why} never links reports"
     rest = g.sources - g.corroborating
@@ -179,9 +180,7 @@ def _counts(g: corroboration.Group) -> str:
     return f"corroboration: {joined}{weak}"
 
 
-def _print_pairs(
-    console: Console, corpus: corroboration.Corpus, g: corroboration.Group, *, reorder: bool
-) -> None:
+def _print_pairs(console: Console, corpus: Corpus, g: Group, *, reorder: bool) -> None:
     pairs, total = corpus.pairs(g, _PAIRS)
     if not pairs or g.strength.level == links.CONTEXT:
         return
@@ -207,7 +206,7 @@ def _print_pairs(
 @pass_ctx
 def related(c: Ctx, num: int, rtl: str | None) -> None:
     """Show reports linked to report NUM, with each link's evidence and strength."""
-    corpus = corroboration.Corpus.load(c.unlock())
+    corpus = Corpus.load(c.unlock())
     found = corpus.related(num)
     console = make_console()
     reorder = reorders(rtl)

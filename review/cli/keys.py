@@ -102,7 +102,7 @@ def _write_draft(path: Path, signed: SignedManifest, current: Manifest | None) -
 @click.option("--label", required=True, help="Whose key it is (shown when it is unlocked).")
 @_fast_kdf
 def reviewer_new(out: Path, label: str, fast_kdf: bool) -> None:
-    """Make a reviewer key file (X25519 and Ed25519) under a new passphrase."""
+    """Make a reviewer key file (X25519, Ed25519 and X-Wing) under a new passphrase."""
     file, _ = ceremony.new_key_file(
         _new_passphrase(label), kind="reviewer", label=label, encryption=True, kdf=_kdf(fast_kdf)
     )
@@ -248,15 +248,23 @@ def install(c: Ctx, file: Path) -> None:
 
 @groups.keys.command("upgrade")
 @click.argument("key_file", type=_FILE)
-def upgrade(key_file: Path) -> None:
+@click.option(
+    "--add-hybrid",
+    is_flag=True,
+    help="Also give a reviewer key a new X-Wing (post-quantum) key, for forward secrecy.",
+)
+def upgrade(key_file: Path, add_hybrid: bool) -> None:
     """Rewrite an old key file in the current format, its public keys signed by its own key."""
     file = _read_key_file(key_file)
-    if file.bound:
+    adding = add_hybrid and file.hybrid_public is None and file.encryption_public is not None
+    if file.bound and not adding:
         click.echo(f"{key_file} is already in the current format")
         return
-    new = file.upgraded(ask(file.label))
+    new = file.upgraded(ask(file.label), add_hybrid=adding)
     ceremony.replace_file(key_file, new.to_bytes())
     click.echo(f"rewrote {key_file}: same keys, same passphrase, public keys now signed")
+    if new.hybrid_public is not None and adding:
+        click.echo(f"added X-Wing key {new.hybrid_public.fingerprint}")
 
 
 @groups.keys.command("show")
@@ -309,6 +317,31 @@ def reviewer_add(
     click.echo(
         f"once it is signed and installed here, enrol {reviewer} with its holder present:"
         f" `raazdar-review workspace enrol --key-file {key_file} --reviewer {reviewer}`"
+    )
+
+
+@groups.keys.command("forward-secrecy")
+@click.option(
+    "--key-file",
+    "key_files",
+    multiple=True,
+    type=_FILE,
+    help="A listed reviewer's key file holding an X-Wing key (repeat; every reviewer's).",
+)
+@_draft_out
+@_days
+@pass_ctx
+def forward_secrecy(c: Ctx, key_files: tuple[Path, ...], draft_out: Path, days: int) -> None:
+    """Draft keyring format 3: reports sealed (v2) to weekly subkeys; it can't be undone."""
+    u = c.unlock()
+    u.require_admin("turn forward secrecy on")
+    current = _in_force(u)
+    found = ceremony.hybrid_keys(current, [_read_key_file(p) for p in key_files])
+    signed = ceremony.draft(current, today=dt.date.today(), days=days, hybrid=found)
+    _write_draft(draft_out, signed, current)
+    click.echo(
+        "install it on the server only once every reviewer's subkey list is installed there"
+        " (`raazdar-review keys subkeys new`, `raazdar keyring subkeys install`)"
     )
 
 

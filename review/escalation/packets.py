@@ -20,7 +20,7 @@ from typing import Any, Final
 from crypto import PublicKey, open_envelope
 from crypto.encoding import b64encode
 from crypto.packet import PacketContent, PacketFile, file_hash
-from review.analysis.corroboration import shared_entities
+from review.analysis.corpus import shared_entities
 from review.analysis.entities import key_for
 from review.casework import reports, triage
 from review.errors import InvalidValue, ReviewError

@@ -5,6 +5,11 @@ keyring manifests. A new keyring starts as a draft (a manifest with no
 signatures) that authority holders sign one at a time, each on their own
 machine or turn at the workstation; once it carries the threshold it is
 installed on the server and in the workspace. Nothing here talks to a network.
+
+Forward secrecy is the authorities' explicit choice: a draft turns into keyring
+format 3 (docs/PROTOCOL.md §8.9) only when asked to (`hybrid` in `draft`), with
+every reviewer's long-term X-Wing key read from their own bound key file; from
+then on every successor stays format 3, and a reviewer is added only with one.
 """
 
 from __future__ import annotations
@@ -12,8 +17,8 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import os
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Final
 
@@ -31,8 +36,10 @@ from crypto import (
     SigningKey,
     TimestampPolicy,
 )
+from crypto import constants as C
 from crypto.encoding import parse_json_object
 from crypto.errors import CryptoError
+from crypto.hybrid import HybridPublicKey
 from review.errors import ReviewError
 
 # How long a keyring is valid unless the ceremony says otherwise.
@@ -72,8 +79,10 @@ def new_key_file(
 def recipient(reviewer: str, name: str, key_file: KeyFile) -> Recipient:
     """The keyring entry for a reviewer key file, whose own signing key vouches for it.
 
-    Only public keys are read, so the file must carry its binding (format 2): a
-    public key edited on its way here no longer verifies against it.
+    Only public keys are read, so the file must carry its binding (format 2 or
+    3): a public key edited on its way here no longer verifies against it. The
+    entry carries the file's X-Wing key, if it has one; `draft` keeps it only
+    in a format-3 keyring.
     """
     encryption, signing = key_file.encryption_public, key_file.signing_public
     if encryption is None or signing is None:
@@ -88,9 +97,41 @@ def recipient(reviewer: str, name: str, key_file: KeyFile) -> Recipient:
             hint="its holder runs `raazdar-review keys upgrade FILE` and brings it again",
         )
     try:
-        return Recipient(reviewer, name, encryption, signing)
+        return Recipient(reviewer, name, encryption, signing, key_file.hybrid_public)
     except CryptoError as exc:
         raise CeremonyError(f"bad reviewer entry: {exc}") from exc
+
+
+def hybrid_keys(current: Manifest, key_files: Sequence[KeyFile]) -> dict[str, HybridPublicKey]:
+    """Each listed reviewer's X-Wing key, read from their bound key file, by reviewer id.
+
+    A file counts for the reviewer the keyring in force lists with the same
+    X25519 and Ed25519 keys; a file for nobody listed, or without an X-Wing
+    key, is refused.
+    """
+    found: dict[str, HybridPublicKey] = {}
+    for file in key_files:
+        entry = recipient("unlisted", file.label, file)
+        listed = next(
+            (
+                r
+                for r in current.recipients
+                if (r.encryption_key, r.signing_key) == (entry.encryption_key, entry.signing_key)
+            ),
+            None,
+        )
+        if listed is None:
+            raise CeremonyError(
+                f"{file.label!r}: the keyring in force lists no reviewer with these keys",
+                hint="bring the key file the keyring lists (`keys show`)",
+            )
+        if entry.hybrid_key is None:
+            raise CeremonyError(
+                f"{file.label!r} holds no X-Wing key",
+                hint="its holder runs `raazdar-review keys upgrade --add-hybrid FILE`",
+            )
+        found[listed.id] = entry.hybrid_key
+    return found
 
 
 def authority_init(
@@ -136,7 +177,8 @@ def authority_init(
                 authorities=tuple(
                     AuthorityKey(name, k.verify_key) for name, k in zip(names, keys, strict=True)
                 ),
-                recipients=tuple(recipients),
+                # Version 1 lists no instance (format 1): hybrid keys come with format 3.
+                recipients=tuple(replace(r, hybrid_key=None) for r in recipients),
             )
         except CryptoError as exc:
             raise CeremonyError(f"bad keyring: {exc}") from exc
@@ -161,13 +203,23 @@ def draft(
     instance: InstanceListing | None = None,
     codename: CodenameParams | None = None,
     timestamp: TimestampPolicy | None = None,
+    hybrid: Mapping[str, HybridPublicKey] | None = None,
 ) -> SignedManifest:
     """The next keyring, unsigned: `add` puts a reviewer in (replacing their old entry).
 
     `instance`, `codename` and `timestamp` replace those sections (all three
     turn a format-1 keyring into format 2); sections not given are carried over.
+    `hybrid` (reviewer id to X-Wing key, from `hybrid_keys`) turns forward
+    secrecy on: the draft is format 3, which every successor stays. Without
+    it, a keyring below format 3 stays there and `add`'s X-Wing key is left out.
     """
-    recipients = list(current.recipients)
+    to3 = current.format == C.MANIFEST_FORMAT_HYBRID or hybrid is not None
+    if to3 and current.instance is None and instance is None:
+        raise CeremonyError(
+            "forward secrecy needs a keyring that lists the instance (format 2) first",
+            hint="draft one with `raazdar-review keys list-instance`, then turn it on",
+        )
+    recipients = [_with_hybrid(r, hybrid, to3) for r in current.recipients]
     if remove is not None:
         if all(r.id != remove for r in recipients):
             raise CeremonyError(f"the keyring in force lists no reviewer {remove!r}")
@@ -175,7 +227,17 @@ def draft(
         if not recipients:
             raise CeremonyError("a keyring needs at least one reviewer: add another first")
     if add is not None:
-        recipients = [r for r in recipients if r.id != add.id] + [add]
+        if to3 and add.hybrid_key is None:
+            raise CeremonyError(
+                f"the keyring seals to weekly subkeys (format 3): {add.id}'s key file"
+                " needs an X-Wing key",
+                hint="its holder runs `raazdar-review keys upgrade --add-hybrid FILE`",
+            )
+        entry = add if to3 else replace(add, hybrid_key=None)
+        recipients = [r for r in recipients if r.id != add.id] + [entry]
+    unknown = set(hybrid or ()) - {r.id for r in recipients}
+    if unknown:
+        raise CeremonyError(f"the keyring lists no reviewer {min(unknown)!r}")
     try:
         return SignedManifest(
             current.successor(
@@ -189,6 +251,19 @@ def draft(
         )
     except CryptoError as exc:
         raise CeremonyError(f"bad keyring: {exc}") from exc
+
+
+def _with_hybrid(
+    r: Recipient, hybrid: Mapping[str, HybridPublicKey] | None, to3: bool
+) -> Recipient:
+    """A reviewer's entry in a draft of format 3 (`to3`) or below."""
+    key = (hybrid or {}).get(r.id, r.hybrid_key)
+    if to3 and key is None:
+        raise CeremonyError(
+            f"forward secrecy needs every reviewer's X-Wing key: {r.id} has none here",
+            hint="bring their key file too (`keys upgrade --add-hybrid` gives it one)",
+        )
+    return replace(r, hybrid_key=key if to3 else None)
 
 
 def sign(signed: SignedManifest, key: SigningKey, current: Manifest | None) -> SignedManifest:
@@ -231,7 +306,8 @@ def describe(manifest: Manifest) -> list[str]:
     """Everything a keyring says, in words: authorities, threshold, reviewers, validity."""
     lines = [
         f"keyring v{manifest.version}: {manifest.threshold} of {len(manifest.authorities)}"
-        " authority signatures"
+        " authority signatures",
+        f"  format {manifest.format}{_format_meaning(manifest)}",
     ]
     lines += [f"  authority {a.key.fingerprint}  {a.name}" for a in manifest.authorities]
     for r in manifest.recipients:
@@ -252,6 +328,8 @@ def changes(current: Manifest | None, new: Manifest) -> list[str]:
     if current is None:
         return ["the first keyring", *describe(new)]
     lines = [f"keyring v{new.version}, after v{current.version}"]
+    if new.format != current.format:
+        lines.append(f"  format {current.format} -> {new.format}{_format_meaning(new)}")
     old_auth = {a.key.fingerprint: a.name for a in current.authorities}
     new_auth = {a.key.fingerprint: a.name for a in new.authorities}
     lines += [f"  + authority {fp}  {n}" for fp, n in new_auth.items() if fp not in old_auth]
@@ -289,12 +367,21 @@ def changes(current: Manifest | None, new: Manifest) -> list[str]:
     return lines
 
 
+def _format_meaning(manifest: Manifest) -> str:
+    if manifest.seals_to_subkeys:
+        return ": FORWARD SECRECY ON, reports are sealed (v2) to weekly subkeys only"
+    return ""
+
+
 def _reviewer(mark: str, r: Recipient) -> list[str]:
-    return [
+    lines = [
         f"  {mark} reviewer {r.id} ({r.name})",
         f"      encryption key {r.encryption_key.fingerprint}",
         f"      signing key    {r.signing_key.fingerprint}",
     ]
+    if r.hybrid_key is not None:
+        lines.append(f"      hybrid key     {r.hybrid_key.fingerprint}")
+    return lines
 
 
 def _changed(old: Recipient, new: Recipient) -> list[str]:
@@ -304,12 +391,19 @@ def _changed(old: Recipient, new: Recipient) -> list[str]:
     for what, before, after in (
         ("encryption key", old.encryption_key.fingerprint, new.encryption_key.fingerprint),
         ("signing key   ", old.signing_key.fingerprint, new.signing_key.fingerprint),
+        ("hybrid key    ", _fp(old.hybrid_key), _fp(new.hybrid_key)),
     ):
+        if before == after == "none":
+            continue
         if before == after:
             lines.append(f"      {what} {after}  unchanged")
         else:
             lines += [f"      {what} {before}", f"      {'CHANGED TO':>14} {after}"]
     return lines
+
+
+def _fp(key: HybridPublicKey | None) -> str:
+    return str(key.fingerprint) if key is not None else "none"
 
 
 def instance_changes(current: Manifest | None, new: Manifest) -> list[str]:

@@ -12,6 +12,9 @@ halves by answering a challenge sealed to it (`crypto.possession`), so a key
 file whose public keys were edited in transit is refused. A reviewer's own
 rotation is the one exception to the first two: the new key is made here, by
 them, under their own id, and revoking them retires it with their others.
+
+A key file with an X-Wing key (format 3) proves that one too, and a keyring of
+format 3 must list it as the reviewer's `hybrid_key`.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from crypto import KdfParams, KeyFile, PublicKey, SignedManifest, VerifyKey, verify_initial
+from crypto import KdfParams, KeyFile, Recipient, SignedManifest, verify_initial
 from crypto.errors import CryptoError, DecryptionError
 from crypto.possession import Challenge, answer
 from review import workspace as ws
@@ -49,8 +52,7 @@ def init_workspace(
         except CryptoError as exc:
             raise UnlockError(f"keyring refused: {exc}") from exc
         file = KeyFile.from_bytes(key_file)
-        keys = (reviewer, file.encryption_public, file.signing_public)
-        if all((r.id, r.encryption_key, r.signing_key) != keys for r in manifest.recipients):
+        if not any(_lists(r, reviewer, file) for r in manifest.recipients):
             raise UnlockError(
                 f"the keyring does not list this key for reviewer {reviewer!r}",
                 hint="use the id and key file the keyring names (`keys authority-init`)",
@@ -99,7 +101,7 @@ def enrol_key(
     if encryption is None or signing is None:
         raise UnlockError("a reviewer key file must hold an X25519 and an Ed25519 key")
     if not own_rotation:
-        check_listed(u.workspace, reviewer, encryption, signing)
+        check_listed(u.workspace, reviewer, file)
     prove_possession(u.workspace, reviewer, file, ask)
 
     def record() -> None:
@@ -109,10 +111,16 @@ def enrol_key(
     ws.enrol(u.workspace, u.key, reviewer=reviewer, name=name, key_file=key_file, then=record)
 
 
-def check_listed(
-    workspace: ws.Workspace, reviewer: str, encryption: PublicKey, signing: VerifyKey
-) -> None:
-    """Refuse a key that the keyring in force does not list, both halves, for `reviewer`."""
+def _lists(entry: Recipient, reviewer: str, file: KeyFile) -> bool:
+    """Say whether a keyring entry is `reviewer` with this file's keys (X-Wing too in format 3)."""
+    keys = (entry.id, entry.encryption_key, entry.signing_key)
+    if keys != (reviewer, file.encryption_public, file.signing_public):
+        return False
+    return entry.hybrid_key is None or entry.hybrid_key == file.hybrid_public
+
+
+def check_listed(workspace: ws.Workspace, reviewer: str, file: KeyFile) -> None:
+    """Refuse a key that the keyring in force does not list, every half, for `reviewer`."""
     signed = workspace.keyring()
     if signed is None:
         if not workspace.pinned.authorities:
@@ -121,8 +129,7 @@ def check_listed(
             "no keyring is installed here, so no key can be checked against it",
             hint="install the keyring in force first: `raazdar-review keys install FILE`",
         )
-    entry = next((r for r in signed.manifest.recipients if r.id == reviewer), None)
-    if entry is None or (entry.encryption_key, entry.signing_key) != (encryption, signing):
+    if not any(_lists(r, reviewer, file) for r in signed.manifest.recipients):
         raise UnlockError(
             f"the keyring in force (v{signed.manifest.version}) does not list this key"
             f" for reviewer {reviewer!r}",
@@ -138,11 +145,16 @@ def prove_possession(
     if encryption is None or signing is None:
         raise UnlockError("a reviewer key file must hold an X25519 and an Ed25519 key")
     challenge = Challenge.issue(
-        encryption, signing, instance=workspace.pinned.instance_id, holder=reviewer
+        encryption,
+        signing,
+        instance=workspace.pinned.instance_id,
+        holder=reviewer,
+        hybrid=file.hybrid_public,
     )
     try:
         keys = file.unlock(ask(file.label))
-        challenge.check(answer(keys, challenge.sealed, challenge.statement))
+        said = challenge.statement
+        challenge.check(answer(keys, challenge.sealed, said, challenge.sealed_hybrid))
     except DecryptionError as exc:
         raise UnlockError(
             f"the key file {file.label!r} does not unlock: its holder types their passphrase",

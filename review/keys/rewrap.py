@@ -25,12 +25,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO, Final, cast
 
-from crypto import KeyPair, Metadata, PublicKey, SealingWriter, open_envelope, read_header
+from crypto import KeyFile, KeyPair, Metadata, PublicKey, SealingWriter, open_envelope, read_header
 from crypto.encoding import b64encode
 from crypto.errors import CryptoError
 from crypto.workspace import WorkspaceKey
 from review import escalation
-from review.analysis import corroboration, links
+from review.analysis import links, records
 from review.casework import conflicts, notices, reports, triage
 from review.errors import ReviewError
 from review.escalation import bodies
@@ -64,7 +64,7 @@ SEALED: Final = (
     Sealed("search_segments", "sealed", ("seq",), search._context),
     Sealed("conflicts", "sealed", ("seq", "reviewer"), conflicts.declaration_context),
     Sealed("routings", "sealed", ("seq", "report"), conflicts.routing_context),
-    Sealed("report_entities", "sealed", ("report",), corroboration.entities_context),
+    Sealed("report_entities", "sealed", ("report",), records.entities_context),
     Sealed("link_decisions", "sealed", ("seq",), links.decision_context),
     Sealed("bodies", "sealed", ("id",), bodies.body_context),
     Sealed("escalations", "sealed", ("id",), escalation.escalation_context),
@@ -186,9 +186,11 @@ def destroy(path: Path) -> None:
 def _check_retire(u: Unlocked, retire: set[int]) -> dict[int, str]:
     """The keys to retire (seq to fingerprint), refused when that would lose a report."""
     rows = u.conn.execute(
-        "SELECT seq, reviewer, encryption_key FROM reviewer_keys WHERE NOT retired"
+        "SELECT seq, reviewer, encryption_key, key_file FROM reviewer_keys WHERE NOT retired"
     ).fetchall()
-    live = {seq: (reviewer, PublicKey.from_text(key)) for seq, reviewer, key in rows}
+    live = {seq: (reviewer, PublicKey.from_text(key)) for seq, reviewer, key, _ in rows}
+    # A pending item may be sealed (v2) to a key's X-Wing half: its key id counts too.
+    key_ids = {seq: _key_ids(u, PublicKey.from_text(key), name) for seq, _, key, name in rows}
     unknown = retire - live.keys()
     if unknown:
         raise RewrapError(f"no key in service is numbered {min(unknown)}")
@@ -201,8 +203,8 @@ def _check_retire(u: Unlocked, retire: set[int]) -> dict[int, str]:
             hint="rotate to a new key first (`keys rotate`), then retire the old one",
         )
     retiring = {seq: str(live[seq][1].fingerprint) for seq in retire}
-    kept = {live[seq][1].fingerprint.key_id for seq in live.keys() - retire}
-    gone = {live[seq][1].fingerprint.key_id for seq in retire}
+    kept = {i for seq in live.keys() - retire for i in key_ids[seq]}
+    gone = {i for seq in retire for i in key_ids[seq]}
     # An item still waiting for its reviewer must stay openable by some key kept.
     stranded = 0
     for (blob,) in u.conn.execute("SELECT blob FROM items WHERE status = 'pending'").fetchall():
@@ -216,6 +218,16 @@ def _check_retire(u: Unlocked, retire: set[int]) -> dict[int, str]:
             hint="import their bundle again unlocked as that key's reviewer, then retire it",
         )
     return retiring
+
+
+def _key_ids(u: Unlocked, encryption: PublicKey, key_file: str) -> set[bytes]:
+    """The stanza key ids of an enrolled key: its X25519 key's, and its X-Wing key's if any."""
+    ids = {encryption.fingerprint.key_id}
+    with suppress(OSError, CryptoError):
+        hybrid = KeyFile.from_bytes((u.workspace.keys / key_file).read_bytes()).hybrid_public
+        if hybrid is not None:
+            ids.add(hybrid.fingerprint.key_id)
+    return ids
 
 
 def _reseal_blobs(

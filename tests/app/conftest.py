@@ -113,7 +113,7 @@ def runner() -> CliRunner:
 
 @pytest.fixture
 def device(client: FlaskClient, instance: Path) -> ApiClient:
-    """A source's device with an account (tests/app/test_api.py has its own)."""
+    """A source's device with an account (tests/app/api/test_api.py has its own)."""
     pinned = frozenset(key.verify_key.fingerprint for key in demo_authorities(instance))
     device = ApiClient(client, pinned)
     assert device.register().status_code == 201

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from app.db import Base
-from app.demo import DEMO_PASSPHRASE
+from app.demo import DEMO_KEYRING_FORMAT, DEMO_PASSPHRASE
 from app.instance import InstancePaths
 from app.keyring import manifest_path
 from app.models import AuditEntry, Item, Source
@@ -38,6 +38,7 @@ from crypto import (
     open_bytes,
     seal_bytes,
 )
+from crypto.constants import MANIFEST_FORMAT_HYBRID
 
 # What a browser sends for a file part: (field name, file name, content, content type).
 FilePart = tuple[str, str, bytes, str]
@@ -196,12 +197,14 @@ def demo_authorities(instance: Path) -> list[SigningKey]:
 
 
 def new_reviewer(name: str = "new-reviewer") -> tuple[KeyPair, Recipient]:
-    """A fresh reviewer, and the keyring entry that names them."""
+    """A fresh reviewer, and the keyring entry that names them (with their X-Wing key
+    when the demo keyring is format 3, which every successor must stay)."""
     keys = KeyPair.generate()
     assert keys.encryption_public is not None
     assert keys.signing_public is not None
+    hybrid = keys.hybrid_public if DEMO_KEYRING_FORMAT == MANIFEST_FORMAT_HYBRID else None
     return keys, Recipient(
-        name, name.replace("-", " "), keys.encryption_public, keys.signing_public
+        name, name.replace("-", " "), keys.encryption_public, keys.signing_public, hybrid
     )
 
 

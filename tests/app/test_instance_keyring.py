@@ -14,7 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app.cli import main
-from app.demo import DEMO_PASSPHRASE
+from app.demo import DEMO_KEYRING_FORMAT, DEMO_PASSPHRASE
 from app.instance import InstancePaths, load_config
 from app.keyring import timestamp_path
 from app.models import today
@@ -32,6 +32,7 @@ from crypto import (
     verify_timestamp,
 )
 from crypto.onion import OnionServiceKey
+from tests.app.staff.test_staff_admin import Staff, add_account, staff_browser
 from tests.app.support import (
     Visitor,
     audit_trail,
@@ -41,7 +42,6 @@ from tests.app.support import (
     reply_to,
     reviewer_keys,
 )
-from tests.app.test_staff_admin import Staff, add_account, staff_browser
 
 
 def in_force(instance: Path) -> Manifest:
@@ -87,7 +87,7 @@ def test_the_demo_keyring_lists_the_instance_as_it_is(instance: Path) -> None:
     paths = InstancePaths(instance)
     config = load_config(paths)
     manifest = in_force(instance)
-    assert manifest.format == 2
+    assert manifest.format == DEMO_KEYRING_FORMAT
     assert manifest.instance is not None
     assert manifest.instance.id == config.instance_id
     server = SigningKey.from_text(paths.signing_key.read_text().strip()).verify_key

@@ -16,8 +16,8 @@ from flask.testing import FlaskClient
 
 from app.instance import InstancePaths
 from app.store import REPLY_WORK_PREFIX, EnvelopeStore
+from tests.app.operations.test_exchange import Review, cli, submit
 from tests.app.support import reviewer_keys
-from tests.app.test_exchange import Review, cli, submit
 
 CANARY = b"RAAZDAR-CANARY-the-SHO-took-the-money|"
 ENVELOPE_ID = "0123456789abcdef0123456789abcdef"

@@ -223,7 +223,7 @@ def _post_routes(app: Flask) -> list[str]:
     The JSON API is left out: it is the one CSRF exemption (see `app.api`), and
     its requests are refused without a signed request proof instead. So are the
     staff pages, which answer only on the staff listener: their CSRF checks are
-    tested there (tests/app/test_staff_auth.py, test_staff_admin.py).
+    tested there (tests/app/staff/test_staff_auth.py, test_staff_admin.py).
     """
     return sorted(
         re.sub(r"<[^>]+>", "0" * 32, rule.rule)

@@ -277,7 +277,7 @@ def test_key_files_default_to_the_sensitive_parameters() -> None:
 
 
 @pytest.mark.parametrize(
-    "fmt", [3, 0, "2", True, None], ids=["three", "zero", "string", "true", "null"]
+    "fmt", [4, 0, "2", True, None], ids=["four", "zero", "string", "true", "null"]
 )
 def test_unsupported_format_version_is_refused(fmt: Any) -> None:
     with pytest.raises(UnsupportedVersionError):
@@ -285,7 +285,7 @@ def test_unsupported_format_version_is_refused(fmt: Any) -> None:
 
 
 def test_unsupported_format_wins_over_unknown_fields() -> None:
-    data = json.dumps({"type": "raazdar-keyfile", "format": 3, "new": "field"}).encode()
+    data = json.dumps({"type": "raazdar-keyfile", "format": 4, "new": "field"}).encode()
 
     with pytest.raises(UnsupportedVersionError):
         KeyFile.from_bytes(data)

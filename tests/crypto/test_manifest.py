@@ -523,7 +523,7 @@ def test_malformed_manifest_json_is_refused(data: bytes) -> None:
 
 
 @pytest.mark.parametrize(
-    "fmt", [3, 0, "1", True, None, 1.5], ids=["three", "zero", "string", "true", "null", "float"]
+    "fmt", [4, 0, "1", True, None, 1.5], ids=["four", "zero", "string", "true", "null", "float"]
 )
 def test_unknown_manifest_format_is_unsupported(fmt: Any) -> None:
     data = _mutated(("manifest", "format"), fmt)
@@ -538,7 +538,7 @@ def test_unknown_manifest_format_is_unsupported(fmt: Any) -> None:
 
 def test_unknown_format_wins_over_unknown_fields() -> None:
     doc = json.loads(CHAIN[0].to_bytes())
-    doc["manifest"] = {"type": "raazdar-keyring", "format": 3, "anything": "new"}
+    doc["manifest"] = {"type": "raazdar-keyring", "format": 4, "anything": "new"}
 
     with pytest.raises(UnsupportedVersionError):
         SignedManifest.from_bytes(json.dumps(doc).encode())

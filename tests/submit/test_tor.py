@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from app.operations.tor.private_network import PrivateNetwork
+from devnet.private_network import PrivateNetwork
 from tests.app.live import stored_envelopes
 from tests.app.support import demo_authorities, envelope_files
 from tests.submit.support import Device

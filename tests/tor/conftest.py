@@ -20,7 +20,7 @@ import pytest
 from stem.control import EventType
 
 from app.operations.tor.control import Tor
-from app.operations.tor.private_network import PrivateNetwork
+from devnet.private_network import PrivateNetwork
 from tests.app.live import demo_instance, live_server
 
 log = logging.getLogger(__name__)

@@ -15,9 +15,9 @@ import pytest
 import requests
 
 from app.operations.tor.control import Tor
-from app.operations.tor.private_network import PrivateNetwork
 from crypto import PrivateKey, open_bytes
 from crypto.onion import OnionServiceKey
+from devnet.private_network import PrivateNetwork
 from tests.app.live import live_server, reviewer_key
 from tests.app.support import envelope_files
 from tests.tor.conftest import Service

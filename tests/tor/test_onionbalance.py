@@ -46,8 +46,8 @@ from sqlalchemy import create_engine, text
 
 from app.operations.setup import initialise
 from app.operations.tor.control import Tor, TorError
-from app.operations.tor.private_network import PrivateNetwork
 from crypto import KdfParams
+from devnet.private_network import PrivateNetwork
 from tests.app.live import _stop as stop_process
 from tests.app.live import free_port, stored_envelopes
 from tests.app.support import envelope_files

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from app.operations.tor.control import TorError
-from app.operations.tor.private_network import PrivateNetwork, StartCancelled
+from devnet.private_network import PrivateNetwork, StartCancelled
 from tests.app.live import demo_instance
 
 pytestmark = pytest.mark.tor

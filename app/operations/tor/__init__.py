@@ -1,4 +1,5 @@
 """Tor, through stem: start or attach to tor, publish onion services, report health.
 
-`private_network` is a Tor network on loopback for the demonstration and the tests only.
+The private Tor network on loopback, for the demonstration and the tests only, is
+no part of this package: a source checkout has it (`devnet/`, found by `private`).
 """

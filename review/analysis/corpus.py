@@ -1,0 +1,397 @@
+"""Reading across reports: every entity's reports and independent sources, and what links them.
+
+Reports are grouped into likely sources: the same source designation, and the
+likely copies `review.analysis.copies` finds (near-duplicate text, shared rare
+phrasing). The groups are closed transitively, which can only merge sources,
+never split them. An entity's independent sources are the groups its reports
+fall in.
+
+Not every shared key is corroboration (`review.analysis.links`): a weak one (a common
+name, a station without its district) joins two reports only once a reviewer
+confirms that pair, a rejected one never, and a district, agency or date never
+alone. An entity's `corroborating` count, which ranking uses first, counts only
+the sources that strong or confirmed links join.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from itertools import combinations, islice, pairwise
+
+from review.analysis import entities, links
+from review.analysis.copies import likely_copies
+from review.analysis.links import CONTEXT, STRONG, WEAK, Evidence, Ident, Link, Strength
+from review.analysis.records import LIST_HINT, Mention, Record, entities_context, rehash
+from review.errors import NotFound
+from review.workspace import Unlocked
+from review.workspace.search import normalize
+
+
+@dataclass(frozen=True)
+class ReportFacts:
+    """What corroboration needs of a report: its source designation, its day, its record."""
+
+    num: int
+    source: str
+    day: dt.date
+    record: Record
+
+
+@dataclass(frozen=True)
+class Group:
+    """One entity across the workspace: every report naming it, and its independent sources."""
+
+    kind: str
+    key: str
+    name: str
+    designations: tuple[str, ...]
+    reports: tuple[int, ...]
+    designations_of_sources: int  # distinct source designations
+    sources: int  # independent sources: likely-same-source reports count once
+    first: dt.date
+    last: dt.date
+    confirmed: bool
+    texts: dict[int, tuple[str, ...]]
+    strength: Strength  # of a link on this key, before any reviewer's decision
+    # Independent sources that strong or confirmed links join (the most any set of such
+    # reports reaches); 0 for a district, agency or date, which never corroborate alone.
+    corroborating: int
+
+
+@dataclass(frozen=True)
+class SameSource:
+    """Why two reports are likely from one source."""
+
+    other: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class Related:
+    """Reports linked to one report with their evidence, and those likely copies or its source's.
+
+    `corroborating` counts the independent sources (other than the report's own) that
+    strong or confirmed links reach; `weak_only` those that only weak links reach;
+    `context_only` the reports that share nothing but a district, agency or date.
+    """
+
+    num: int
+    links: dict[int, Link]
+    near_duplicates: list[tuple[int, float]]
+    same_source: list[SameSource]
+    corroborating: int
+    weak_only: int
+    context_only: int
+
+
+class Corpus:
+    """Every report's entities, unsealed into memory, with likely sources worked out."""
+
+    def __init__(
+        self, facts: Mapping[int, ReportFacts], decisions: Mapping[Ident, str] | None = None
+    ) -> None:
+        self.facts = dict(facts)
+        # Reviewers' decisions on links by kind and key, then by pair of reports.
+        self._decided: dict[tuple[str, str], dict[tuple[int, int], str]] = defaultdict(dict)
+        for (a, b, kind, key), decision in (decisions or {}).items():
+            self._decided[(kind, key)][(a, b)] = decision
+        self.near, self.phrasing = likely_copies(
+            {num: f.record.shingles for num, f in self.facts.items()},
+            {num: f.record.phrases for num, f in self.facts.items()},
+        )
+        self._root = {num: num for num in self.facts}
+        # Where each report is set: its districts and police stations (a station's district too).
+        self._places = {
+            num: links.places(
+                (m.kind, m.key) for m in f.record.mentions() if m.status != "rejected"
+            )
+            for num, f in self.facts.items()
+        }
+        # The ranks each report writes beside each name: two that no one man holds split it.
+        self._roles = {
+            (num, m.kind, m.key): m.designations
+            for num, f in self.facts.items()
+            for m in f.record.mentions()
+            if m.designations
+        }
+        by_source: dict[str, int] = {}
+        for num, f in sorted(self.facts.items()):
+            self._union(num, by_source.setdefault(f.source, num))
+        for a, others in self.near.items():
+            for b in others:
+                self._union(a, b)
+        for a, counts in self.phrasing.items():
+            for b in counts:
+                self._union(a, b)
+        self._groups = self._build_groups()
+
+    @classmethod
+    def load(cls, u: Unlocked) -> Corpus:
+        """Unseal every report's entity record (hashing old ones again first: `rehash`)."""
+        records = rehash(
+            u,
+            {
+                num: Record.decode(u.key.open_record(sealed, entities_context(num)))
+                for num, sealed in u.conn.execute("SELECT report, sealed FROM report_entities")
+            },
+        )
+        facts = {
+            num: ReportFacts(num, source, dt.date.fromisoformat(day), records.get(num, Record()))
+            for num, source, day in u.conn.execute("SELECT num, source, day FROM reports")
+        }
+        return cls(facts, links.load_decisions(u))
+
+    def source_group(self, num: int) -> int:
+        """The likely source a report belongs to, as the lowest report number in its group."""
+        return self._find_root(num)
+
+    def groups(self, kind: str | None = None, *, min_sources: int = 1) -> list[Group]:
+        """Entities ranked by independent sources, then by reports, then by name."""
+        return [
+            g for g in self._groups if (kind is None or g.kind == kind) and g.sources >= min_sources
+        ]
+
+    def lookup(self, name: str, kind: str | None = None) -> list[Group]:
+        """The entities a reviewer's spelling names: by key, else by a part of their name."""
+        kinds = [kind] if kind is not None else list(entities.KINDS)
+        keys = {(k, entities.key_for(k, name)) for k in kinds}
+        exact = [g for g in self._groups if (g.kind, g.key) in keys]
+        if exact:
+            return exact
+        folded = normalize(name)
+        return [
+            g
+            for g in self._groups
+            if g.kind in kinds
+            and folded
+            and (folded in g.key or any(folded in normalize(t) for t in _all_texts(g)))
+        ]
+
+    def related(self, num: int) -> Related:
+        """Reports linked to `num`, with evidence; near-duplicates and same-source ones apart."""
+        if num not in self.facts:
+            raise NotFound(f"no report {num}", hint=LIST_HINT)
+        evidence: dict[int, list[Evidence]] = defaultdict(list)
+        for g in self._groups:
+            if num in g.texts:
+                for other in g.reports:
+                    e = self.evidence(g, num, other) if other != num else None
+                    if e is not None and e.decision != links.REJECTED:
+                        evidence[other].append(e)
+        found = {o: Link((num, o), tuple(es)) for o, es in sorted(evidence.items())}
+        shown = {o: link for o, link in found.items() if link.level != CONTEXT}
+        mine = self._find_root(num)
+        strong = {self._find_root(o) for o, k in shown.items() if k.corroborates} - {mine}
+        weak = {self._find_root(o) for o, k in shown.items() if k.level == WEAK} - {mine}
+        return Related(
+            num,
+            shown,
+            *self._copies(num),
+            corroborating=len(strong),
+            weak_only=len(weak - strong),
+            context_only=len(found) - len(shown),
+        )
+
+    def evidence(self, g: Group, a: int, b: int) -> Evidence | None:
+        """What `g` says about reports a and b being linked (None unless both name it)."""
+        if a not in g.texts or b not in g.texts:
+            return None
+        decision = self._decided[(g.kind, g.key)].get((min(a, b), max(a, b)))
+        written = {a: g.texts[a], b: g.texts[b]}
+        return Evidence(
+            g.kind, g.key, self.pair_strength(g.kind, g.key, g.strength, a, b), written, decision
+        )
+
+    def pair_strength(self, kind: str, key: str, strength: Strength, a: int, b: int) -> Strength:
+        """How strong a link on a key is between reports a and b (see `links.pair_strength`)."""
+        return links.pair_strength(
+            kind,
+            strength,
+            self._places[a],
+            self._places[b],
+            self._roles.get((a, kind, key), ()),
+            self._roles.get((b, kind, key), ()),
+        )
+
+    def pairs(self, g: Group, limit: int) -> tuple[list[tuple[int, int, Evidence]], int]:
+        """Up to `limit` pairs naming `g` with evidence, decided ones first; and how many in all."""
+        decided = sorted(p for p in self._decided[(g.kind, g.key)] if set(p) <= g.texts.keys())
+        rest = (p for p in combinations(g.reports, 2) if p not in self._decided[(g.kind, g.key)])
+        out = []
+        for a, b in [*decided[:limit], *islice(rest, max(limit - len(decided), 0))]:
+            e = self.evidence(g, a, b)
+            if e is not None:
+                out.append((a, b, e))
+        return out, len(g.reports) * (len(g.reports) - 1) // 2
+
+    def _copies(self, num: int) -> tuple[list[tuple[int, float]], list[SameSource]]:
+        me = self.facts[num]
+        same = [
+            SameSource(other, "same source designation")
+            for other, f in sorted(self.facts.items())
+            if other != num and f.source == me.source
+        ]
+        for other, score in sorted(self.near[num].items()):
+            if self.facts[other].source != me.source:
+                same.append(SameSource(other, f"near-duplicate text ({score:.0%} alike)"))
+        for other, count in sorted(self.phrasing[num].items()):
+            if self.facts[other].source != me.source and other not in self.near[num]:
+                same.append(SameSource(other, f"shares {count} rare phrases"))
+        grouped = {s.other for s in same}
+        for other in sorted(self.facts):
+            if (
+                other != num
+                and other not in grouped
+                and self._find_root(other) == self._find_root(num)
+            ):
+                same.append(SameSource(other, "linked through other likely copies"))
+        near = sorted(self.near[num].items(), key=lambda item: (-item[1], item[0]))
+        return near, same
+
+    def shared(self, nums: Sequence[int]) -> list[Group]:
+        """Entities named by at least two of `nums`, counted over those reports only."""
+        wanted = set(nums)
+        for num in wanted:
+            if num not in self.facts:
+                raise NotFound(f"no report {num}")
+        return [
+            g
+            for g in (self._restrict(g, wanted) for g in self._groups)
+            if g is not None and len(g.reports) >= 2
+        ]
+
+    # -- internals --
+
+    def _find_root(self, num: int) -> int:
+        while self._root[num] != num:
+            self._root[num] = self._root[self._root[num]]
+            num = self._root[num]
+        return num
+
+    def _union(self, a: int, b: int) -> None:
+        ra, rb = self._find_root(a), self._find_root(b)
+        if ra != rb:
+            self._root[max(ra, rb)] = min(ra, rb)
+
+    def _build_groups(self) -> list[Group]:
+        by_key: dict[tuple[str, str], dict[int, Mention]] = defaultdict(dict)
+        for num, f in self.facts.items():
+            for m in f.record.mentions():
+                if m.status != "rejected":
+                    by_key[(m.kind, m.key)][num] = m
+        groups = [
+            g for g in (self._group(kind, key, ms) for (kind, key), ms in by_key.items()) if g
+        ]
+        groups.sort(
+            key=lambda g: (-g.corroborating, -g.sources, -len(g.reports), g.kind, g.name, g.key)
+        )
+        return groups
+
+    def _group(self, kind: str, key: str, mentions: Mapping[int, Mention]) -> Group | None:
+        if not mentions:
+            return None
+        nums = sorted(mentions)
+        days = [self.facts[n].day for n in nums]
+        spellings: Counter[str] = Counter(t for m in mentions.values() for t in m.texts)
+        designations: Counter[str] = Counter(d for m in mentions.values() for d in m.designations)
+        strength = links.strength(kind, key)
+        return Group(
+            kind=kind,
+            key=key,
+            name=max(spellings, key=lambda t: (spellings[t], t.isascii(), -len(t), t)),
+            designations=tuple(d for d, _ in designations.most_common()),
+            reports=tuple(nums),
+            designations_of_sources=len({self.facts[n].source for n in nums}),
+            sources=len({self._find_root(n) for n in nums}),
+            first=min(days),
+            last=max(days),
+            confirmed=any(m.status in ("confirmed", "added") for m in mentions.values()),
+            texts={n: mentions[n].texts for n in nums},
+            strength=strength,
+            corroborating=self._corroborating(kind, key, strength, nums),
+        )
+
+    def _restrict(self, g: Group, nums: set[int]) -> Group | None:
+        keep = [n for n in g.reports if n in nums]
+        if not keep:
+            return None
+        days = [self.facts[n].day for n in keep]
+        return replace(
+            g,
+            reports=tuple(keep),
+            designations_of_sources=len({self.facts[n].source for n in keep}),
+            sources=len({self._find_root(n) for n in keep}),
+            first=min(days),
+            last=max(days),
+            texts={n: g.texts[n] for n in keep},
+            corroborating=self._corroborating(g.kind, g.key, g.strength, keep),
+        )
+
+    def _corroborating(self, kind: str, key: str, strength: Strength, nums: Sequence[int]) -> int:
+        """The most independent sources that strong or confirmed links join among `nums`.
+
+        Reports are joined by each pair's link on this key: every pair for a strong key
+        but those a reviewer rejected, only confirmed pairs for a weak one. Each set of
+        reports joined that way counts its likely sources once; the largest set counts.
+        """
+        if strength.level == CONTEXT:
+            return 0
+        decided = self._decided[(kind, key)]
+        root = {n: n for n in nums}
+
+        def find(n: int) -> int:
+            while root[n] != n:
+                root[n] = root[root[n]]
+                n = root[n]
+            return n
+
+        def join(a: int, b: int) -> None:
+            root[max(find(a), find(b))] = min(find(a), find(b))
+
+        rejected = {p for p, d in decided.items() if d == links.REJECTED}
+        if strength.level == STRONG and not rejected and kind != "person":
+            for a, b in pairwise(nums):
+                join(a, b)
+        elif strength.level == STRONG:
+            for a, b in combinations(nums, 2):
+                if (min(a, b), max(a, b)) not in rejected and (
+                    self.pair_strength(kind, key, strength, a, b).level == STRONG
+                ):
+                    join(a, b)
+        for (a, b), decision in decided.items():
+            if decision == links.CONFIRMED and a in root and b in root:
+                join(a, b)
+        sets: dict[int, set[int]] = defaultdict(set)
+        for n in nums:
+            sets[find(n)].add(self._find_root(n))
+        return max((len(v) for v in sets.values()), default=0)
+
+
+def shared_entities(u: Unlocked, nums: Sequence[int]) -> list[dict[str, object]]:
+    """The entities that two or more of `nums` name, for an escalation packet.
+
+    Each is {kind, name, reports, sources, first, last}: the report numbers among
+    `nums` naming it, how many independent sources strong or confirmed links join
+    among those (likely-same-source reports count once; a weak link a reviewer has
+    not confirmed joins none), and the first and last day those reports arrived (ISO).
+    """
+    return [
+        {
+            "kind": g.kind,
+            "name": g.name,
+            "reports": list(g.reports),
+            # A district, agency or date corroborates nothing alone: its count is plain.
+            "sources": g.sources if g.strength.level == CONTEXT else g.corroborating,
+            "first": g.first.isoformat(),
+            "last": g.last.isoformat(),
+        }
+        for g in Corpus.load(u).shared(nums)
+    ]
+
+
+def _all_texts(g: Group) -> Iterable[str]:
+    for texts in g.texts.values():
+        yield from texts

@@ -1,0 +1,194 @@
+"""Each report's entity record: sealed, bound to its report number, rewritten whole.
+
+A record (`report_entities`) holds, like a report's triage state, what the
+extractor found, what reviewers confirmed, rejected or added, and two sets of
+hashed word 5-grams of what the source wrote, for telling copies apart
+(`review.analysis.copies`). Only the report number is in the clear. A record
+names the scheme its 5-grams were hashed with (`copies.HASHING`); one of an
+older scheme is hashed again from its report (`rehash`) before it is compared
+with any other, since hashes of two schemes never match.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from typing import Any, Final
+
+from review.analysis import entities
+from review.analysis.copies import HASHING, WordHashes, shingles
+from review.casework.reports import Content, read_report
+from review.workspace import Unlocked, audit
+from review.workspace.schema import transaction
+
+# Bumped when the extractor's rules change enough that `reextract` is worth running.
+EXTRACTOR_VERSION: Final = 1
+# Where a reviewer who named a report that is not there can look.
+LIST_HINT: Final = "`raazdar-review list --all` shows every report"
+
+
+@dataclass(frozen=True)
+class Mention:
+    """An entity as one report names it: every spelling, every designation, and its status."""
+
+    kind: str
+    key: str
+    texts: tuple[str, ...]
+    designations: tuple[str, ...] = ()
+    status: str = "found"  # found, confirmed, rejected or added
+
+
+@dataclass
+class Record:
+    """One report's sealed entity record."""
+
+    version: int = EXTRACTOR_VERSION
+    hashing: int = HASHING
+    found: list[dict[str, Any]] = field(default_factory=list)
+    decisions: dict[str, str] = field(default_factory=dict)
+    added: list[dict[str, Any]] = field(default_factory=list)
+    shingles: set[int] = field(default_factory=set)
+    phrases: set[int] = field(default_factory=set)
+
+    def encode(self) -> bytes:
+        """Serialise for sealing."""
+        obj = {
+            "version": self.version,
+            "hashing": self.hashing,
+            "found": self.found,
+            "decisions": self.decisions,
+            "added": self.added,
+            "shingles": sorted(self.shingles),
+            "phrases": sorted(self.phrases),
+        }
+        return json.dumps(obj, ensure_ascii=False, sort_keys=True).encode("utf-8")
+
+    @classmethod
+    def decode(cls, data: bytes) -> Record:
+        """Parse what `encode` wrote."""
+        obj: dict[str, Any] = json.loads(data)
+        return cls(
+            version=int(obj["version"]),
+            hashing=int(obj.get("hashing", 1)),  # records before the field are scheme 1
+            found=list(obj["found"]),
+            decisions=dict(obj["decisions"]),
+            added=list(obj["added"]),
+            shingles=set(obj["shingles"]),
+            phrases=set(obj["phrases"]),
+        )
+
+    def mentions(self) -> list[Mention]:
+        """Every entity of the report with its status; rejected ones included."""
+        out = []
+        for e in self.found:
+            status = self.decisions.get(ident(e["kind"], e["key"]), "found")
+            out.append(
+                Mention(e["kind"], e["key"], tuple(e["texts"]), tuple(e["designations"]), status)
+            )
+        seen = {(m.kind, m.key) for m in out}
+        for e in self.added:
+            if (e["kind"], e["key"]) not in seen:
+                designations = (e["designation"],) if e.get("designation") else ()
+                status = self.decisions.get(ident(e["kind"], e["key"]), "added")
+                out.append(Mention(e["kind"], e["key"], (e["text"],), designations, status))
+        return out
+
+    def merge(self, contents: Iterable[Content], words: WordHashes | None = None) -> None:
+        """Add what the extractor finds in `contents` (a report's text, fields and file names).
+
+        `words` carries word hashes from one report to the next within a run.
+        """
+        if self.hashing != HASHING:
+            raise ValueError("hash the record again (`rehash`) before adding to it")
+        words = WordHashes() if words is None else words
+        found = {(e["kind"], e["key"]): e for e in self.found}
+        for content in contents:
+            text = content.searchable()
+            ents = entities.extract(text)
+            for ent in ents:
+                entry = found.setdefault(
+                    (ent.kind, ent.key),
+                    {"kind": ent.kind, "key": ent.key, "texts": [], "designations": []},
+                )
+                if ent.text not in entry["texts"]:
+                    entry["texts"].append(ent.text)
+                if ent.designation and ent.designation not in entry["designations"]:
+                    entry["designations"].append(ent.designation)
+            message_ents = [e for e in ents if e.end <= len(content.message)]
+            self.shingles |= shingles(content.message, (), words)
+            self.phrases |= shingles(content.message, message_ents, words)
+        self.found = list(found.values())
+
+
+def rehash(u: Unlocked, records: Mapping[int, Record]) -> dict[int, Record]:
+    """`records` with those of an older hashing scheme hashed again from their reports.
+
+    Those are stored too (inside the caller's transaction if there is one, with an audit
+    entry), so copies among reports filed before and after a change of scheme are found.
+    """
+    old = {num: r for num, r in records.items() if r.hashing != HASHING}
+    if not old:
+        return dict(records)
+    words = WordHashes()
+    new = {num: rehashed(u, num, record, words) for num, record in sorted(old.items())}
+    with _transaction_unless_in_one(u):
+        store_records(u, new.items())
+        audit.append(u, "entities-rehash", None, {"reports": sorted(new), "hashing": HASHING})
+    return {**records, **new}
+
+
+def rehashed(u: Unlocked, num: int, old: Record, words: WordHashes) -> Record:
+    """`old` with its 5-gram hashes made again from the report; nothing else changes."""
+    fresh = Record()
+    fresh.merge(report_parts(u, num), words)
+    return replace(old, hashing=HASHING, shingles=fresh.shingles, phrases=fresh.phrases)
+
+
+def report_parts(u: Unlocked, num: int) -> list[Content]:
+    """What the extractor reads of a filed report: its contents and its files' names."""
+    view = read_report(u, num)  # raises NotFound before anything changes
+    return [*view.contents, *(Content(message=a.name) for a in view.attachments if a.name)]
+
+
+@contextmanager
+def _transaction_unless_in_one(u: Unlocked) -> Iterator[None]:
+    if u.conn.in_transaction:
+        yield
+    else:
+        with transaction(u.conn):
+            yield
+
+
+def entities_context(num: int) -> bytes:
+    """The context a report's entity record is sealed under (for `review.keys.rewrap`)."""
+    return f"entities:{num}".encode("ascii")
+
+
+def load_record(u: Unlocked, num: int) -> Record | None:
+    """A report's record, unsealed; None if it has none yet."""
+    row = u.conn.execute("SELECT sealed FROM report_entities WHERE report = ?", (num,)).fetchone()
+    return Record.decode(u.key.open_record(row[0], entities_context(num))) if row else None
+
+
+def store_record(u: Unlocked, num: int, record: Record) -> None:
+    """Seal a report's record in place of the one it had."""
+    store_records(u, [(num, record)])
+
+
+def store_records(u: Unlocked, records: Iterable[tuple[int, Record]]) -> None:
+    """Seal each report's record in place of the one it had."""
+    u.conn.executemany(
+        "INSERT INTO report_entities VALUES (?, ?) ON CONFLICT(report) DO UPDATE"
+        " SET sealed = excluded.sealed",
+        [
+            (num, u.key.seal_record(record.encode(), entities_context(num)))
+            for num, record in records
+        ],
+    )
+
+
+def ident(kind: str, key: str) -> str:
+    """How a record names an entity it holds a reviewer's decision on."""
+    return f"{kind}\t{key}"

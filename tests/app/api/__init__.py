@@ -1,0 +1,1 @@
+"""Tests of the JSON API for the end-to-end client, `app/api/`."""

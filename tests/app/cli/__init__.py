@@ -1,0 +1,1 @@
+"""Tests of the `raazdar` command line, `app/cli/`."""

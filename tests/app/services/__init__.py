@@ -1,0 +1,1 @@
+"""Tests of the use-cases the views and the CLI call, `app/services/`."""

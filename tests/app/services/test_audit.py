@@ -1,0 +1,268 @@
+"""The audit log: one entry per admin action, shown newest first, and tampering found.
+
+Run on SQLite and on PostgreSQL (the `database_url` fixture), since the chain's
+order and the head row's lock must hold on both.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import pytest
+from flask import Flask
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from app.models import AuditEntry, StaffAccount
+from app.services import audit
+from tests.app.operations.test_keyring_install import successor
+from tests.app.staff.test_staff_admin import (
+    GENERAL,
+    Staff,
+    add_account,
+    audit_actions,
+    staff_browser,
+)
+from tests.app.support import db_session, new_reviewer
+
+
+@pytest.fixture
+def admin(app: Flask) -> Staff:
+    """An administrator, logged in on the staff listener."""
+    return staff_browser(app).log_in(add_account(app, "root", "admin"))
+
+
+def _target(app: Flask) -> str:
+    return add_account(app, "target")
+
+
+# Each admin action, as (what to post, given the app) and the action it records.
+Action = Callable[[Flask, Staff], tuple[str, dict[str, str]]]
+ACTIONS: dict[str, tuple[Action, str]] = {
+    "create": (
+        lambda app, _a: ("/staff/admin/accounts/new", {"username": "new", "role": "staff"}),
+        "staff-added",
+    ),
+    "remove": (
+        lambda app, _a: (f"/staff/admin/accounts/{_target(app)}/remove", {"confirm": "y"}),
+        "staff-removed",
+    ),
+    "role": (
+        lambda app, _a: (f"/staff/admin/accounts/{_target(app)}/role", {"role": "admin"}),
+        "staff-role-changed",
+    ),
+    "reset-password": (
+        lambda app, _a: (f"/staff/admin/accounts/{_target(app)}/reset-password", {}),
+        "staff-password-reset",
+    ),
+    "reset-2fa": (
+        lambda app, _a: (f"/staff/admin/accounts/{_target(app)}/reset-2fa", {}),
+        "staff-2fa-reset",
+    ),
+    "settings": (
+        lambda app, _a: ("/staff/admin/settings/general", GENERAL),
+        "settings-changed",
+    ),
+    "resources": (
+        lambda app, _a: (
+            "/staff/admin/settings/resources",
+            {"resources_en": "Call us", "resources_ur": "ہمیں کال کریں"},
+        ),
+        "settings-changed",
+    ),
+    "term-add": (
+        lambda app, _a: (
+            "/staff/admin/taxonomy/agency/add",
+            {"code": "anf", "label_en": "ANF", "label_ur": "اے این ایف"},
+        ),
+        "taxonomy-term-added",
+    ),
+    "term-relabel": (
+        lambda app, _a: (
+            "/staff/admin/taxonomy/agency/fia/labels",
+            {"label_en": "FIA", "label_ur": "ایف آئی اے"},
+        ),
+        "taxonomy-term-relabelled",
+    ),
+    "term-remove": (
+        lambda app, _a: ("/staff/admin/taxonomy/agency/fia/remove", {}),
+        "taxonomy-term-removed",
+    ),
+    "term-move": (
+        lambda app, _a: ("/staff/admin/taxonomy/agency/fia/move", {"direction": "up"}),
+        "taxonomy-term-moved",
+    ),
+    "keyring": (
+        lambda app, _a: (
+            "/staff/admin/keyring/install",
+            {
+                "manifest": successor(app.config["INSTANCE_DIR"], [new_reviewer()[1]])
+                .to_bytes()
+                .decode()
+            },
+        ),
+        "keyring-installed",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", ACTIONS, ids=list(ACTIONS))
+def test_each_admin_action_appends_one_entry_naming_the_admin(
+    app: Flask, admin: Staff, name: str
+) -> None:
+    make, action = ACTIONS[name]
+    path, data = make(app, admin)
+    before = audit_actions(app)
+    response = admin.post(path, data)
+    assert response.status_code in (200, 303), admin.text(response)
+    assert audit_actions(app) == [*before, action]
+    with db_session(app) as session:
+        (entry,) = audit.entries(session, limit=1)
+        assert entry.actor == "root"
+        assert audit.verify(session).ok
+
+
+def test_an_entry_names_ids_and_keys_not_free_text(app: Flask, admin: Staff) -> None:
+    admin.post(
+        "/staff/admin/settings/resources",
+        {"resources_en": "Call the secret number", "resources_ur": "خفیہ نمبر"},
+    )
+    with db_session(app) as session:
+        (entry,) = audit.entries(session, limit=1)
+    assert json.loads(entry.detail)["changed"] == ["resources_en", "resources_ur"]
+    assert "secret number" not in entry.detail
+
+
+def test_the_audit_page_shows_newest_first_in_pages(app: Flask, admin: Staff) -> None:
+    with db_session(app) as session:
+        for n in range(1, 121):
+            audit.record(session, "console", f"test-{n}")
+        session.commit()
+    first = admin.get("/staff/admin/audit")
+    assert "all 120 entries is intact" in first
+    assert first.index("test-120<") < first.index("test-71<")
+    assert "test-70<" not in first
+    assert "?page=2" in first
+    second = admin.get("/staff/admin/audit?page=2")
+    assert "test-70<" in second
+    assert "test-21<" in second
+    assert "test-120<" not in second
+    third = admin.get("/staff/admin/audit?page=3")
+    assert "test-1<" in third
+    assert "?page=4" not in third
+    assert "?page=2" in third
+
+
+def test_an_empty_audit_log_is_intact(admin: Staff) -> None:
+    page = admin.get("/staff/admin/audit")
+    assert "all 0 entries is intact" in page
+    assert "Nothing yet." in page
+
+
+def test_a_bad_page_number_shows_the_first_page(admin: Staff) -> None:
+    assert "Audit log" in admin.get("/staff/admin/audit?page=-3")
+    assert "Audit log" in admin.get("/staff/admin/audit?page=x")
+
+
+# Tampering.
+
+
+def _edit_detail(session: Session) -> None:
+    session.execute(update(AuditEntry).where(AuditEntry.seq == 2).values(detail="{}"))
+
+
+def _edit_actor(session: Session) -> None:
+    session.execute(update(AuditEntry).where(AuditEntry.seq == 3).values(actor="someone"))
+
+
+def _edit_action(session: Session) -> None:
+    session.execute(update(AuditEntry).where(AuditEntry.seq == 1).values(action="nothing"))
+
+
+def _edit_day(session: Session) -> None:
+    entry = session.get(AuditEntry, 2)
+    assert entry is not None
+    entry.day = entry.day.replace(year=entry.day.year - 1)
+
+
+def _delete_middle(session: Session) -> None:
+    session.execute(delete(AuditEntry).where(AuditEntry.seq == 2))
+
+
+def _delete_newest(session: Session) -> None:
+    session.execute(delete(AuditEntry).where(AuditEntry.seq == 4))
+
+
+def _delete_and_renumber(session: Session) -> None:
+    session.execute(delete(AuditEntry).where(AuditEntry.seq == 2))
+    for seq in (3, 4):
+        session.execute(update(AuditEntry).where(AuditEntry.seq == seq).values(seq=seq - 1))
+
+
+def _swap(session: Session) -> None:
+    # Entries 2 and 3 trade places, links and all: only the chain can tell.
+    session.execute(update(AuditEntry).where(AuditEntry.seq == 2).values(seq=-1))
+    session.execute(update(AuditEntry).where(AuditEntry.seq == 3).values(seq=2))
+    session.execute(update(AuditEntry).where(AuditEntry.seq == -1).values(seq=3))
+
+
+def _swap_contents(session: Session) -> None:
+    # The rows stay; what they say trades places.
+    a, b = session.get(AuditEntry, 2), session.get(AuditEntry, 3)
+    assert a is not None
+    assert b is not None
+    (a.actor, a.action, a.detail), (b.actor, b.action, b.detail) = (
+        (b.actor, b.action, b.detail),
+        (a.actor, a.action, a.detail),
+    )
+
+
+TAMPERING = {
+    "edit-detail": (_edit_detail, "entry 2 was altered"),
+    "edit-actor": (_edit_actor, "entry 3 was altered"),
+    "edit-action": (_edit_action, "entry 1 was altered"),
+    "edit-day": (_edit_day, "entry 2 was altered"),
+    "delete-middle": (_delete_middle, "entry 2 is missing"),
+    "delete-newest": (_delete_newest, "newest entries were removed"),
+    "delete-and-renumber": (_delete_and_renumber, "entry 2 was altered"),
+    "swap-rows": (_swap, "entry 2 was altered"),
+    "swap-contents": (_swap_contents, "entry 2 was altered"),
+}
+
+
+@pytest.mark.parametrize("case", TAMPERING, ids=list(TAMPERING))
+def test_tampering_with_the_log_is_found_and_shown(
+    app: Flask, admin: Staff, database_url: str, case: str
+) -> None:
+    target = add_account(app, "target")
+    for path, data in [
+        ("/staff/admin/settings/general", GENERAL),
+        (f"/staff/admin/accounts/{target}/reset-2fa", {}),
+        (f"/staff/admin/accounts/{target}/role", {"role": "admin"}),
+        ("/staff/admin/taxonomy/agency/fia/move", {"direction": "up"}),
+    ]:
+        assert admin.post(path, data).status_code == 303
+    with db_session(app) as session:
+        assert audit.verify(session).ok
+        assert audit.verify(session).entries == 4
+        tamper, problem = TAMPERING[case]
+        tamper(session)
+        session.commit()
+    with db_session(app) as session:
+        check = audit.verify(session)
+    assert not check.ok
+    assert problem in (check.problem or "")
+    page = admin.get("/staff/admin/audit")
+    assert "The audit log was tampered with" in page
+    assert problem in page
+
+
+def test_a_refused_action_records_nothing(app: Flask, admin: Staff) -> None:
+    before = audit_actions(app)
+    assert admin.account_id is not None
+    response = admin.post(f"/staff/admin/accounts/{admin.account_id}/remove", {"confirm": "y"})
+    assert response.status_code == 400
+    with db_session(app) as session:
+        assert session.get(StaffAccount, admin.account_id) is not None
+        assert list(session.execute(select(AuditEntry.action)).scalars()) == before

@@ -1,0 +1,1 @@
+"""Tests of the staff and admin interface, `app/staff/`."""

@@ -1,0 +1,176 @@
+"""A staff member changes their own password: other sessions end, this one goes on."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from app.models import StaffAccount
+from tests.app.staff.test_staff_auth import logged_in
+from tests.app.staff_support import (
+    LOGIN_PATH,
+    PASSWORD,
+    StaffUser,
+    login,
+    make_staff,
+    page_token,
+    staff_client,
+)
+from tests.app.support import audit_trail, db_session
+
+PATH = "/staff/account/password"
+NEW = "seven unrelated words make a long passphrase"
+
+
+def change(
+    client: FlaskClient, current: str, new: str = NEW, repeated: str | None = None
+) -> TestResponse:
+    return client.post(
+        PATH,
+        data={
+            "csrf_token": page_token(client, PATH, PATH),
+            "current": current,
+            "new": new,
+            "repeated": new if repeated is None else repeated,
+        },
+    )
+
+
+def stored(app: Flask, user: StaffUser) -> tuple[str, int]:
+    with db_session(app) as session:
+        account = session.get(StaffAccount, user.id)
+        assert account is not None
+        return account.password_hash, account.epoch
+
+
+@pytest.fixture
+def alice(app: Flask) -> StaffUser:
+    return make_staff(app, "alice")
+
+
+@pytest.fixture
+def two_devices(app: Flask, alice: StaffUser) -> tuple[FlaskClient, FlaskClient]:
+    """Alice logged in twice: the laptop that changes the password, and another device."""
+    laptop, other = staff_client(app), staff_client(app)
+    login(laptop, app, alice)
+    login(other, app, alice)
+    return laptop, other
+
+
+def test_the_change_ends_every_other_session_and_keeps_this_one(
+    app: Flask, alice: StaffUser, two_devices: tuple[FlaskClient, FlaskClient]
+) -> None:
+    laptop, other = two_devices
+    copied = staff_client(app)
+    cookie = laptop.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    assert cookie is not None
+    # This device's own cookie, copied before the change: it opens nothing after.
+    copied.set_cookie(app.config["SESSION_COOKIE_NAME"], cookie.value)
+
+    response = change(laptop, PASSWORD)
+
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/staff/"
+    page = laptop.get("/staff/")
+    assert page.status_code == 200
+    assert "Every other session of your account has ended." in page.get_data(as_text=True)
+    assert not logged_in(other)
+    assert not logged_in(copied)
+
+
+def test_the_new_password_is_the_one_that_works(app: Flask, alice: StaffUser) -> None:
+    from crypto import verify_password
+
+    client = staff_client(app)
+    login(client, app, alice)
+    assert change(client, PASSWORD).status_code == 303
+    encoded, _ = stored(app, alice)
+    assert verify_password(encoded, NEW)
+    assert not verify_password(encoded, PASSWORD)
+
+
+def test_a_wrong_current_password_changes_nothing(
+    app: Flask, alice: StaffUser, two_devices: tuple[FlaskClient, FlaskClient]
+) -> None:
+    laptop, other = two_devices
+    before = stored(app, alice)
+
+    response = change(laptop, "not the password at all")
+
+    assert response.status_code == 403
+    assert "Your current password is not right. Nothing changed." in response.get_data(True)
+    assert stored(app, alice) == before
+    assert logged_in(laptop)
+    assert logged_in(other)
+    assert not [a for _, a, _ in audit_trail(app) if a == "staff-password-changed"]
+
+
+@pytest.mark.parametrize(
+    ("new", "repeated", "said"),
+    [
+        (NEW, NEW + " ", "The two new passwords differ."),
+        ("too short", "too short", "A password has 12 to 1024 characters. Nothing changed."),
+        (PASSWORD, PASSWORD, "The new password is your current one: choose another."),
+    ],
+    ids=["differ", "short", "same"],
+)
+def test_a_refused_new_password_changes_nothing(
+    app: Flask,
+    alice: StaffUser,
+    two_devices: tuple[FlaskClient, FlaskClient],
+    new: str,
+    repeated: str,
+    said: str,
+) -> None:
+    laptop, other = two_devices
+    before = stored(app, alice)
+    response = change(laptop, PASSWORD, new, repeated)
+    assert response.status_code == 400
+    assert said in response.get_data(as_text=True)
+    assert stored(app, alice) == before
+    assert logged_in(other)
+
+
+def test_the_change_is_audited_without_any_password(app: Flask, alice: StaffUser) -> None:
+    client = staff_client(app)
+    login(client, app, alice)
+    change(client, PASSWORD)
+    assert audit_trail(app)[-1] == ("alice", "staff-password-changed", {"username": "alice"})
+    assert not any(NEW in str(entry) or PASSWORD in str(entry) for entry in audit_trail(app))
+
+
+def test_a_change_without_the_csrf_token_is_refused(app: Flask, alice: StaffUser) -> None:
+    client = staff_client(app)
+    login(client, app, alice)
+    before = stored(app, alice)
+    response = client.post(PATH, data={"current": PASSWORD, "new": NEW, "repeated": NEW})
+    assert response.status_code == 400
+    assert stored(app, alice) == before
+
+
+def test_wrong_current_passwords_are_throttled_per_account(
+    make_app: Callable[..., Flask],
+) -> None:
+    app = make_app(STAFF_LOGIN_FAILURES=2)
+    alice, bob = make_staff(app, "alice"), make_staff(app, "bob")
+    client, bobs = staff_client(app), staff_client(app)
+    login(client, app, alice)
+    login(bobs, app, bob)
+    for _ in range(2):
+        assert change(client, "a wrong guess of it").status_code == 403
+    before = stored(app, alice)
+    # Locked now, even with the right password; another account is not.
+    assert change(client, PASSWORD).status_code == 429
+    assert stored(app, alice) == before
+    assert change(bobs, PASSWORD).status_code == 303
+    assert ("login", "staff-login-throttled", {"username": "alice"}) in audit_trail(app)
+
+
+def test_a_visitor_without_a_session_is_sent_to_log_in(app: Flask) -> None:
+    response = staff_client(app).get(PATH)
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith(LOGIN_PATH)

@@ -1,0 +1,1 @@
+"""Tests of entities, links and corroboration, `review/analysis/`."""

@@ -1,0 +1,202 @@
+"""Entity extraction on the held-out corpora, written apart from the rules.
+
+The corpora are `tests/review/corpus/heldout.txt`, `heldout2.txt` and `heldout3.txt`,
+each written blind, measured, then open to tuning: development sets now; and
+`heldout4.txt`, written blind and never read by whoever tunes the rules: the
+held-out one (`RAAZDAR_HELDOUT` names a fresh blind corpus to score in their place). Only
+aggregate figures are printed. The floors are what the extractor reached on each
+(issue 18's targets in comments); they guard against regressions.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from review.analysis.entities import Entity, extract
+from tests.review.corpus import heldout
+
+CORPORA = Path(heldout.__file__).parent
+
+# heldout.txt, the first held-out corpus, measured once blind after the extractor was
+# frozen (2026-12-02): P 0.907, R 0.870, F1 0.888; person F1 0.758; links 81.0 %; 22
+# false links counted as corroboration. It has since been read and tuned on (issue 18's
+# second round), so it is a development set now.
+# Second round: the scorer placed "Haji Bashir" (listed after "Haji Bashir Ahmed") inside
+# the longer mention, so a right answer counted as a miss and a false link (person F1
+# 0.758 was 0.919 once fixed); a name is strong between two reports only where both are
+# set at one station (or district, when neither names a station) and under ranks one man
+# could hold (`review/data/roles.txt`); a station with no district near takes the one of
+# the report's other stations, or the report's first district named before it; words
+# the lists lack are matched across scripts by their consonants; a short mention of a
+# name the report gives in full is a person; "ہوں" after a rank, firms and airports are
+# not. F1 0.962, person F1 0.976, links 88.4 %, 0 false links counted (65 shown weak),
+# right person/station links counted as corroboration 135 of 185.
+#
+# heldout2.txt, written blind the same day by an annotator who never read the extractor,
+# its lists or its tests, scored once after the second round was frozen: F1 0.949, person
+# F1 0.979, links 459 of 552 (83.2 %), 4 false links counted as corroboration (person),
+# 34 shown weak, right person/station links counted 147 of 204. It has since been read
+# and tuned on (issue 18's third round), so it is a development set now, like heldout.txt:
+# its figures below say what the rules do on text they were fitted to, not on new text.
+# Third round, by class of error, never by one report's string (each class has reports
+# in reports.txt and tests in test_entities.py): towns (tehsil seats, border and port
+# towns) are places keyed as themselves and set a report in their district
+# (data/towns.txt: district recall 0.791 -> 1.000); a town's own station takes the town's
+# district; Roman Urdu's oblique "thane" after a station's name; a station with no district
+# near takes what the writer said before it; قصور before کا/کی; an agency and its wing
+# are one mention ("FIA Anti-Human Trafficking Circle"), and "police" in a report set in
+# one province is that province's force (agency precision 0.922 -> 1.000); plates in
+# lower case after a vehicle's word; conductor, naib risaldar, woman, maid are
+# designations; a title with an honorific after a name begins another; days in Urdu
+# words, a month alone after "in". The 4 false links counted were one middleman and one
+# ASI of one name in one district, the middleman's report setting no station (its
+# "civil lines thane" was missed), and a conductor and a Levies officer of one name
+# (conductor was no designation): both classes are fixed, the links now shown weak (so
+# weak false links rose 34 -> 43: these, and right names now found that meet a namesake).
+# After: F1 0.996, person F1 0.991, links 511 of 552 (92.6 %), 0 false links counted,
+# 43 shown weak, right links counted 166 of 222; on heldout.txt F1 0.992, person F1
+# 0.988, links 436 of 448 (97.3 %), 0 counted, 65 weak, right counted 149 of 185.
+#
+# heldout3.txt, written blind the same day by a third annotator who never read the
+# extractor, its lists, its tests nor the other corpora (set in KP, Balochistan, Sindh,
+# south Punjab, AJK/GB and Islamabad), never tuned on: scored before the third round
+# F1 0.895, person F1 0.852, links 415 of 628 (66.1 %), 0 false links counted; after it
+# (the figures that count) F1 0.916, person F1 0.855, district recall 0.811, links 437
+# of 628 (69.6 %), 0 false links counted as corroboration, 35 shown weak, right
+# person/station links counted 97 of 133. Names and places of regions the lists barely
+# cover are what it misses (person recall 0.754). A change made because of this corpus
+# ends its use as held out: write a fourth.
+#
+# Fourth round (regional lists: districts, towns, names of Sindh, KP, Balochistan, AJK and
+# GB; compounds written apart; stations named after their town or by a letter; one Roman
+# Urdu name before "ne"/"sahib"), tuned on neither heldout3.txt nor heldout4.txt: heldout.txt
+# F1 0.996, person F1 0.996, links 438 of 448 (97.8 %), 0 counted, 65 weak; heldout2.txt
+# unchanged. Short forms linked to full names (`links.short_form_links`, not yet shown by
+# the review tool) would make 444 of 448 and 527 of 552, none false and strong.
+#
+# After that round, scored once each (aggregates only): heldout3.txt F1 0.959, person F1
+# 0.914, links 491 of 628 (78.2 %), 0 counted, 35 weak, right counted 118 of 164. Whoever
+# tuned that round had read HELDOUT.md's description of heldout3.txt (its regions and
+# kinds of name), so from here it is a development set. heldout4.txt, written blind by a
+# fourth annotator in session 7 (HELDOUT.md) and never read by whoever tunes: before the
+# round F1 0.898, person F1 0.837, links 378 of 576 (65.6 %), 0 counted, 17 weak, right
+# counted 43 of 102; after it F1 0.932, person F1 0.876, links 404 of 576 (70.1 %),
+# 0 counted, 17 weak, right counted 49 of 108.
+#
+# Issue 18's targets: F1 0.90, person F1 0.85, links 85 %, no false link counted as
+# corroboration. On the blind heldout4.txt: F1, person F1 and false links met; links
+# (70.1 %) not. The floors are the figures reached, rounded down, so a regression fails.
+# Right links of a person or station that count as corroboration
+# without a reviewer: the strength rules must not buy "no false link" by making every
+# link weak.
+FLOORS = {
+    # file: (F1, person F1, links, most false links counted, most weak, right strong)
+    "heldout.txt": (0.99, 0.99, 0.97, 0, 65, 0.80),
+    "heldout2.txt": (0.99, 0.99, 0.92, 0, 43, 0.74),
+    "heldout3.txt": (0.95, 0.91, 0.78, 0, 35, 0.71),
+    "heldout4.txt": (0.93, 0.87, 0.70, 0, 17, 0.45),
+}
+
+
+def _corpus(name: str) -> Path:
+    """The corpus file; RAAZDAR_HELDOUT names a fresh blind one to score in its place."""
+    return Path(os.environ.get("RAAZDAR_HELDOUT") or CORPORA / name)
+
+
+@pytest.mark.parametrize("name", sorted(FLOORS))
+def test_heldout_corpus_figures(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _corpus(name)
+    assert path.is_file(), f"the held-out corpus is missing: {path}"
+    reports = heldout.load(path)
+    assert len(reports) >= 40
+    figures = heldout.score(reports, extract)
+    with capsys.disabled():
+        print(f"\nentity extraction on {path.name}\n{figures.table()}")
+    f1, person_f1, links, most_false, most_weak, right_strong = FLOORS[name]
+    assert figures.f1() >= f1
+    assert figures.f1("person") >= person_f1
+    assert figures.link_share() >= links
+    assert sum(figures.false_links.values()) <= most_false
+    assert sum(figures.weak_false_links.values()) <= most_weak
+    assert figures.right_strong_links >= right_strong * figures.right_links
+
+
+_MINI = """=== A en
+SHO Rana Tariq of Thana Saddar, Kasur, took money on 2 March 2024.
+---
+person: Rana Tariq => P1
+police_station: Thana Saddar => S1
+district: Kasur => D1
+date: 2 March 2024 => DT-1
+
+=== B ur
+ایس ایچ او رانا طارق قصور میں ہے اور منشی اسلم بھی۔
+---
+person: رانا طارق => P1
+district: قصور => D1
+person: اسلم => P9
+person: Nobody Here => P8
+organisation: Punjab => O1
+
+=== C en
+Aslam came. Aslam left.
+---
+person: Aslam => P2
+person: Aslam => P2
+"""
+
+
+def test_the_scorer_counts_mentions_links_and_false_links(tmp_path: Path) -> None:
+    path = tmp_path / "mini.txt"
+    path.write_text(_MINI, "utf-8")
+    reports = heldout.load(path)
+    assert [len(r.gold) for r in reports] == [4, 3, 2]
+    assert [r.unplaced for r in reports] == [0, 1, 0]
+    assert [r.other for r in reports] == [0, 1, 0]
+    c_text = reports[2].text
+    assert [(g.start, g.end) for g in reports[2].gold] == [(0, 5), (12, 17)]  # first free ones
+
+    def fake(text: str) -> list[Entity]:
+        if text.startswith("SHO"):
+            return [
+                Entity("person", "Rana Tariq", "rana tariq", 4, 14),
+                Entity("police_station", "Thana Saddar", "saddar/kasur", 18, 30),
+                Entity("district", "Kasur", "kasur", 32, 37),
+                Entity("vehicle", "March", "X", 48, 53),  # a false positive
+            ]
+        if text == c_text:
+            return [Entity("person", "Aslam", "aslam", 0, 5)]  # one of two found
+        start = text.index("اسلم")
+        return [
+            Entity("person", "رانا طارق", "rana tariq", 11, 20),
+            Entity("person", "اسلم", "aslam", start, start + 4),
+        ]
+
+    figures = heldout.score(reports, fake)
+    assert (figures.tp["person"], figures.fp["person"], figures.fn["person"]) == (4, 0, 1)
+    assert (figures.tp["vehicle"], figures.fp["vehicle"], figures.fn["date"]) == (0, 1, 1)
+    assert figures.fn["district"] == 1  # قصور in B was not found
+    # A-B share P1 and D1; made: P1 only (B's district was not found).
+    assert (figures.expected_links, figures.made_links) == (2, 1)
+    # "aslam" joins B's P9 and C's P2: different people under one key. The two reports
+    # share no place, so the review tool shows that link as weak: not counted.
+    assert figures.false_links == {}
+    assert figures.weak_false_links == {"person": 1}
+    assert 0 < figures.f1() < 1
+    assert "aslam" not in figures.table().lower()  # aggregates only
+
+
+def test_a_shorter_mention_is_placed_after_the_longer_one_it_repeats(tmp_path: Path) -> None:
+    # Gold lists "Haji Bashir Ahmed" then "Haji Bashir": the second is the later mention,
+    # not the first two words of the first (which made a right answer count as a miss).
+    path = tmp_path / "short.txt"
+    path.write_text(
+        "=== A en\nHaji Bashir Ahmed sent them. Haji Bashir lied.\n---\n"
+        "person: Haji Bashir Ahmed => P1\nperson: Haji Bashir => P1\n",
+        "utf-8",
+    )
+    (report,) = heldout.load(path)
+    assert [(g.start, g.end) for g in report.gold] == [(0, 17), (29, 40)]

@@ -1,0 +1,1 @@
+"""Tests of a reviewer's work on reports, `review/casework/`."""

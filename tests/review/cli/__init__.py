@@ -1,0 +1,1 @@
+"""Tests of the `raazdar-review` command line, `review/cli/`."""

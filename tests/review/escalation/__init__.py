@@ -1,0 +1,1 @@
+"""Tests of escalation packets, `review/escalation/`."""

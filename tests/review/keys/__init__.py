@@ -1,0 +1,1 @@
+"""Tests of key ceremonies and the keyring, `review/keys/`."""

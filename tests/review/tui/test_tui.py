@@ -1,0 +1,674 @@
+"""The terminal UI, driven by Textual's pilot over a real workspace filled by a real import."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Checkbox, DataTable, Input, SelectionList, TextArea
+
+from crypto import HybridPrivateKey, KeyPair, PublicKey, SigningKey, read_header
+from review import bidi, escalation
+from review import workspace as ws
+from review.casework import reports, triage
+from review.escalation import bodies
+from review.intake.importer import import_bundle
+from review.tui.app import ReviewApp
+from review.tui.attachment import PAGES, AttachmentScreen
+from review.tui.composer import Composer
+from review.tui.dialogs import Confirm
+from review.tui.escalate import EscalationBuilder
+from review.tui.query import parse
+from review.tui.report import ReportScreen
+from review.tui.widgets import Message, Prose
+from review.workspace import audit
+from tests.review.casework.test_viewing import blank_pages, text_pdf
+from tests.review.fixtures import png_with_text
+from tests.review.support import Server, all_bytes, review
+
+ENGLISH = "The SHO at the kiln took money from the munshi"
+URDU = "ایس ایچ او نے بھٹہ مالک سے رشوت لی"
+CANARY = "canary-TU1-7q2w"
+URDU_CANARY = "کینری-ٹی-یو-آئی"
+PHONE = "0300-1234567"
+
+Script = Callable[[ReviewApp, Pilot[None]], Awaitable[None]]
+
+
+@pytest.fixture
+def filed(server: Server, unlocked: ws.Unlocked, tmp_path: Path) -> ws.Unlocked:
+    """Three reports, imported: 1 English with a file, 2 Urdu, 3 a ledger flagged danger to life."""
+    server.submit(ENGLISH, [("files", "ledger.txt", b"attached ledger", "text/plain")])
+    import_bundle(unlocked, server.export(tmp_path / "1.rzb"))  # one bundle each: numbered in order
+    server.submit(URDU)
+    import_bundle(unlocked, server.export(tmp_path / "2.rzb"))
+    server.submit("A second ledger names the constable")
+    import_bundle(unlocked, server.export(tmp_path / "3.rzb"))
+    triage.set_severity(unlocked, 1, "critical")
+    triage.set_severity(unlocked, 3, "low", danger=True)
+    return unlocked
+
+
+def drive(u: ws.Unlocked, script: Script, *, reorder: bool = True) -> None:
+    """Run the app headless, do `script`, then quit."""
+
+    async def main() -> None:
+        app = ReviewApp(u, reorder=reorder)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            await script(app, pilot)
+            await app.action_quit()
+
+    asyncio.run(main())
+
+
+def inbox_nums(app: ReviewApp) -> list[int]:
+    table = app.screen.query_one("#reports", DataTable)
+    return [int(str(key.value)) for key in table.rows]
+
+
+async def answer(pilot: Pilot[None], text: str) -> None:
+    """Type an answer into the open question and press Enter."""
+    pilot.app.screen.query_one(Input).value = text
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+async def open_report(pilot: Pilot[None], num: int) -> ReportScreen:
+    """Open a report from the inbox, as the reviewer would: cursor to its row, Enter."""
+    app = pilot.app
+    assert isinstance(app, ReviewApp)
+    table = app.screen.query_one("#reports", DataTable)
+    table.move_cursor(row=inbox_nums(app).index(num))
+    await pilot.press("enter")
+    await pilot.pause()
+    assert isinstance(app.screen, ReportScreen)
+    assert app.screen.num == num
+    return app.screen
+
+
+def test_the_inbox_lists_reports_danger_first_then_by_severity(filed: ws.Unlocked) -> None:
+    seen: list[int] = []
+
+    async def script(app: ReviewApp, pilot: Pilot[None]) -> None:
+        seen.extend(inbox_nums(app))
+
+    drive(filed, script)
+    assert seen == [3, 1, 2]
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("danger", [3]),
+        ("severity:critical", [1]),
+        ("constable", [3]),  # text search over content
+        ("بھٹہ", [2]),  # Urdu text search
+        ("status:closed", []),
+        ("agency:'Sindh Police'", [2]),
+        ("sort:number", [3, 1, 2]),
+    ],
+)
+def test_filters_narrow_the_inbox(filed: ws.Unlocked, line: str, expected: list[int]) -> None:
+    triage.set_field(filed, 2, "agency", "Sindh Police")
+    seen: list[int] = []
+
+    async def script(app: ReviewApp, pilot: Pilot[None]) -> None:
+        await pilot.press("slash")
+        await answer(pilot, line)
+        seen.extend(inbox_nums(app))
+
+    drive(filed, script)
+    assert seen == expected
+
+
+def test_a_bad_filter_is_refused_with_a_hint_and_the_list_kept(filed: ws.Unlocked) -> None:
+    said: list[str] = []
+    seen: list[int] = []
+
+    async def script(app: ReviewApp, pilot: Pilot[None]) -> None:
+        await pilot.press("slash")
+        await answer(pilot, "stauts:new")
+        said.append(str(app.screen.query_one(Message).render()))
+        seen.extend(inbox_nums(app))
+
+    drive(filed, script)
+    assert "unknown filter 'stauts'" in said[0]
+    assert seen == [3, 1, 2]
+
+
+def test_filter_words_parse_to_the_lists_filters() -> None:
+    q = parse("status:new,in-review agency:'Sindh Police' tag:Kiln danger all sort:day munshi")
+    assert q.filters.statuses == {"new", "in-review"}
+    assert q.filters.agency == "Sindh Police"
+    assert q.filters.tag == "kiln"
+    assert q.filters.danger
+    assert q.filters.include_closed
+    assert (q.text, q.sort) == ("munshi", "day")
+
+
+def test_opening_a_report_shows_english_and_urdu_messages(filed: ws.Unlocked) -> None:
+    shown: dict[int, list[Prose]] = {}
+
+    async def script(app: ReviewApp, pilot: Pilot[None]) -> None:
+        for num in (1, 2):
+            screen = await open_report(pilot, num)
+            shown[num] = list(screen.query(".message").results(Prose))
+            await pilot.press("escape")
+            await pilot.pause()
+
+    drive(filed, script)
+    (english,) = shown[1]
+    assert english.text == ENGLISH
+    assert not any(line.rtl for line in english.lines(100))
+    (urdu,) = shown[2]
+    assert urdu.text == URDU
+    (line,) = urdu.lines(100)
+    assert line.rtl
+    assert line.text == bidi.visual(URDU)  # drawn in visual order, right-aligned
+    assert line.text.split()[0] == "یل"  # the last word of the sentence is leftmost
+
+
+def test_a_bidi_terminal_gets_urdu_in_logical_order(filed: ws.Unlocked) -> None:
+    shown: list[Prose] = []
+
+    async def script(app: ReviewApp, pilot: Pilot[None]) -> None:
+        screen = await open_report(pilot, 2)
+        shown.extend(screen.query(".message").results(Prose))
+
+    drive(filed, script, reorder=False)
+    assert [line.text for line in shown[0].lines(100)] == [URDU]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("abc def", "abc def"),
+        ("سلام", "مالس"),
+        ("سلام 123", "123 مالس"),  # numbers stay left to right
+        ("رقم ۲۰۲۴ میں", "ںیم ۲۰۲۴ مقر"),  # Urdu digits too
+        ("SHO تھانہ said", "SHO ہناھت said"),  # an Urdu run inside English
+        ("(سلام)", "(مالس)"),  # brackets mirrored
+        ("پَیسے", "ےسیپَ"),  # a mark stays after its letter
+        ("\u202eevil", "evil"),  # an override is dropped, not obeyed
+    ],
+)
+def test_right_to_left_lines_are_reordered_for_the_terminal(text: str, expected: str) -> None:
+    assert bidi.visual(text) == expected
+
+
+def test_urdu_wraps_before_it_is_reordered() -> None:
+    lines = bidi.layout("ایک دو تین چار", 8)
+    assert [line.text for line in lines] == ["ود کیا", "راچ نیت"]
+    assert all(line.rtl for line in lines)
+
+
+# (keys pressed on the report view, answer to type or None, what `show` says, audit action)
+TRIAGE = [
+    (("s", "enter"), None, "status: in-review", "status"),
+    (("a", "enter"), None, "assignee: demo-reviewer", "assign"),
+    (("c",), "bonded labour", "category: bonded labour", "category"),
+    (("g",), "Sindh Police", "agency: Sindh Police", "agency"),
+    (("d",), "کراچی", "district: کراچی", "district"),
+    (("t",), "kiln ledger", "tags: kiln, ledger", "tag"),
+    (("l",), "3", "linked: 3", "link"),
+]
+
+
+@pytest.mark.parametrize(("keys", "typed", "shown", "action"), TRIAGE)
+def test_each_triage_key_changes_the_report_and_is_audited(
+    filed: ws.Unlocked,
+    workspace: Path,
+    keys: tuple[str, ...],
+    typed: str | None,
+    shown: str,
+    action: str,
+) -> None:
+    async def script(app: ReviewApp, pilot: Pilot[None]) -> None:
+        await open_report(pilot, 1)
+        await pilot.press(*keys)
+        await pilot.pause()
+        if typed is not None:
+            await answer(pilot, typed)
+        await pilot.pause()
+
+    before = len(audit.entries(filed))
+    drive(filed, script)
+    assert shown in review(workspace, "show", "1").output
+    (entry,) = audit.entries(filed)[before:]
+    assert (entry.action, entry.target, entry.actor) == (action, 1, "demo-reviewer")
+    assert audit.verify(ws.Workspace.open(workspace)).ok
+    assert review(workspace, "audit", "verify").exit_code == 0
+
+
+def test_closing_asks_for_a_reason(filed: ws.Unlocked, workspace: Path) -> None:
+    async def script(app: ReviewApp, pilot: Pilot[None]) -> None:
+        await open_report(pilot, 1)
+        await pilot.press("s", "down", "down", "enter")  # new -> in-review, needs-info, closed
+        await pilot.pause()
+        await pilot.press("down", "down", "enter")  # unfounded, duplicate, resolved
+        await pilot.pause()
+
+    drive(filed, script)
+    assert "status: closed (resolved)" in review(workspace, "show", "1").output
+    assert audit.entries(filed)[-1].detail == {"status": "closed", "reason": "resolved"}
+
+
+def test_severity_and_the_danger_flag(filed: ws.Unlocked, workspace: Path) -> None:
+    async def script(app: ReviewApp, pilot: Pilot[None]) -> None:
+        await open_report(pilot, 2)
+        await pilot.press("v")
+        await pilot.pause()
+        app.screen.query_one(Checkbox).value = True
+        await pilot.press("down", "down", "down", "enter")  # none, low, medium, high
+        await pilot.pause()
+
+    drive(filed, script)
+    output = review(workspace, "show", "2").output
+    assert "severity: high" in output
+    assert "DANGER TO LIFE" in output
+    entry = audit.entries(filed)[-1]
+    assert (entry.action, entry.detail) == ("severity", {"severity": "high", "danger": True})
+
+
+def test_a_refused_move_is_a_message_and_changes_nothing(filed: ws.Unlocked) -> None:
+    said: list[str] = []
+
+    async def script(app: ReviewApp, pilot: Pilot[None]) -> None:
+        screen = await open_report(pilot, 1)
+        await pilot.press("l")
+        await answer(pilot, "1")
+        said.append(str(screen.query_one(Message).render()))
+
+    before = len(audit.entries(filed))
+    drive(filed, script)
+    assert "error: a report cannot be linked to itself" in said[0]
+    assert len(audit.entries(filed)) == before
+
+
+def test_a_note_is_saved_searchable_and_audited(filed: ws.Unlocked, workspace: Path) -> None:
+    found: list[int] = []
+
+    async def script(app: ReviewApp, pilot: Pilot[None]) -> None:
+        await open_report(pilot, 2)
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, Composer)
+        app.screen.query_one(TextArea).text = "The munshi's second ledger: منشی"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, ReportScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("slash")
+        await answer(pilot, "منشی")
+        found.extend(inbox_nums(app))
+
+    drive(filed, script)
+    assert found == [2]
+    assert "The munshi's second ledger" in review(workspace, "show", "2").output
+    assert audit.entries(filed)[-1].action == "note"
+
+
+def test_the_reply_composer_queues_a_reply_after_a_yes(filed: ws.Unlocked, workspace: Path) -> None:
+    asked: list[bool] = []
+
+    async def script(app: ReviewApp, pilot: Pilot[None]) -> None:
+        await open_report(pilot, 2)
+        await pilot.press("r")
+        await pilot.pause()
+        app.screen.query_one(TextArea).text = "شکریہ۔ Please say which police station."
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        asked.append(isinstance(app.screen, Confirm))
+        await pilot.press("n")  # not yet: the draft stays
+        await pilot.pause()
+        assert isinstance(app.screen, Composer)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+        assert isinstance(app.screen, ReportScreen)
+
+    drive(filed, script)
+    assert asked == [True]
+    output = review(workspace, "show", "2").output
+    assert "Reply by demo-reviewer (queued)" in output
+    assert "Please say which police station." in output
+    assert len(list((workspace / "outbox").iterdir())) == 1
+    assert audit.entries(filed)[-1].action == "reply"
+
+
+def test_a_reply_to_a_source_whose_one_time_keys_are_used_is_sealed_only_after_a_second_yes(
+    filed: ws.Unlocked, workspace: Path
+) -> None:
+    # Report 2's source gave one-time reply keys, and every one is used already.
+    (source,) = filed.conn.execute("SELECT source FROM reports WHERE num = 2").fetchone()
+    filed.conn.execute(
+        "INSERT INTO reply_prekeys (source, report, signer, key, used) VALUES (?, 2, ?, ?, 1)",
+        (
+            source,
+            SigningKey.generate().verify_key.to_text(),
+            HybridPrivateKey.generate().public_key.to_text(),
+        ),
+    )
+    questions: list[str] = []
+
+    async def script(app: ReviewApp, pilot: Pilot[None]) -> None:
+        await open_report(pilot, 2)
+        await pilot.press("r")
+        await pilot.pause()
+        app.screen.query_one(TextArea).text = "Please say which police station."
+        for answer_ in ("n", "y"):
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            await pilot.press("y")  # queue it
+            await pilot.pause()
+            assert isinstance(app.screen, Confirm)
+            questions.append(app.screen.question)
+            await pilot.press(answer_)  # ...to the codename key?
+            await pilot.pause()
+            if answer_ == "n":
+                assert isinstance(app.screen, Composer)
+                assert not list((workspace / "outbox").iterdir())
+        assert isinstance(app.screen, ReportScreen)
+
+    drive(filed, script)
+    assert len(questions) == 2
+    assert "NOT forward-secret" in questions[0]
+    (sealed,) = (workspace / "outbox").iterdir()
+    with sealed.open("rb") as src:
+        header = read_header(src)
+    (key,) = filed.conn.execute(
+        "SELECT public_key FROM sources WHERE designation = ?", (source,)
+    ).fetchone()
+    assert header.version.number == 1  # to the codename key, as the reviewer chose
+    assert [s.key_id for s in header.stanzas] == [PublicKey.from_text(key).fingerprint.key_id]
+    assert audit.entries(filed)[-1].action == "reply"
+
+
+@pytest.mark.parametrize("reorder", [True, False])
+def test_the_composer_shows_urdu_as_the_report_view_does(filed: ws.Unlocked, reorder: bool) -> None:
+    draft = f"{URDU}\nPlease say which police station."
+    shown: list[list[str]] = []
+
+    async def script(app: ReviewApp, pilot: Pilot[None]) -> None:
+        await open_report(pilot, 2)
+        await pilot.press("r")
+        await pilot.pause()
+        app.screen.query_one(TextArea).text = draft
+        await pilot.pause()
+        (preview,) = app.screen.query("#preview").results(Prose)
+        shown.append([line.text for line in preview.lines(100)])
+        shown.append([line.text for line in Prose(draft, reorder=reorder).lines(100)])
+
+    drive(filed, script, reorder=reorder)
+    as_drawn, as_in_the_report_view = shown
+    assert as_drawn == as_in_the_report_view
+    assert as_drawn[0] == (bidi.visual(URDU) if reorder else URDU)
+
+
+def test_an_attachment_is_exported_to_a_path_the_reviewer_types(
+    filed: ws.Unlocked, workspace: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "ledger.txt"
+    said: list[str] = []
+
+    async def script(app: ReviewApp, pilot: Pilot[None]) -> None:
+        screen = await open_report(pilot, 1)
+        await pilot.press("w")
+        await answer(pilot, str(workspace / "inside.txt"))
+        said.append(str(screen.query_one(Message).render()))
+        await pilot.press("w")
+        await answer(pilot, str(out))
+        said.append(str(screen.query_one(Message).render()))
+
+    drive(filed, script)
+    assert "the workspace holds no plaintext" in said[0]
+    assert not (workspace / "inside.txt").exists()
+    assert out.read_bytes() == b"attached ledger"
+    assert said[1].startswith("wrote ledger.txt (15 bytes)")
+    assert audit.entries(filed)[-1].action == "open"
+
+
+async def read_attachment(pilot: Pilot[None], which: str | None) -> AttachmentScreen:
+    """Press o on the report, name the attachment (if asked), wait (bounded) until it is shown."""
+    await pilot.press("o")
+    await pilot.pause()
+    if which is not None:
+        await answer(pilot, which)
+    screen = pilot.app.screen
+    assert isinstance(screen, AttachmentScreen)
+    await asyncio.wait_for(screen.ready.wait(), 40)  # a PDF's reader has 30 s
+    await pilot.pause()
+    return screen
+
+
+def test_attachments_are_read_in_a_screen_of_their_own_and_each_reading_is_audited(
+    server: Server, unlocked: ws.Unlocked, workspace: Path, tmp_path: Path
+) -> None:
+    ledger = "\n".join([CANARY, URDU, *(f"line {i}" for i in range(200))])
+    files = [
+        ("files", "doc.pdf", text_pdf([f"{CANARY} on page one", URDU]), "application/pdf"),
+        ("files", "ledger.txt", ledger.encode(), "text/plain"),
+        ("files", "p.png", png_with_text(), "image/png"),
+    ]
+    server.submit(ENGLISH, files)
+    import_bundle(unlocked, server.export(tmp_path / "a.rzb"))
+    before = {p for p, _ in all_bytes(tmp_path)}
+    texts: dict[str, list[Prose]] = {}
+    drawn: dict[str, list[str]] = {}
+    scrolled: list[float] = []
+    first_lines: dict[str, list[str]] = {}
+
+    async def script(app: ReviewApp, pilot: Pilot[None]) -> None:
+        await open_report(pilot, 1)
+        for which in ("1", "2", "3"):
+            screen = await read_attachment(pilot, which)
+            texts[which] = list(screen.query(".text").results(Prose))
+            first_lines[which] = [w.render_line(0).text for w in texts[which]]
+            drawn[which] = [str(w.render()) for w in screen.query(".heading, .image")]
+            if which == "2":  # a long text scrolls
+                await pilot.press("end")
+                await pilot.pause()
+                scrolled.append(screen.query_one("#view").scroll_y)
+            await pilot.press("escape")
+            await pilot.pause()
+            assert isinstance(app.screen, ReportScreen)
+
+    drive(unlocked, script)
+    pages = texts["1"]
+    assert [w.text.strip() for w in pages] == [f"{CANARY} on page one", URDU]
+    assert "Page 1 of 2" in drawn["1"]
+    assert "Page 2 of 2" in drawn["1"]
+    assert any("\u2580" in d for d in drawn["1"])  # the pages drawn, as images are
+    (urdu,) = [line for line in pages[1].lines(100) if line.text.strip()]
+    assert urdu.rtl
+    assert urdu.text == bidi.visual(URDU)  # as the report view lays Urdu out
+    assert first_lines["1"][1].endswith(bidi.visual(URDU))  # right-aligned
+    assert first_lines["1"][1].startswith(" ")
+    (text,) = texts["2"]
+    assert [line.text for line in text.lines(100)][:2] == [CANARY, bidi.visual(URDU)]
+    assert scrolled[0] > 0
+    assert texts["3"] == []
+    assert any("\u2580" in d for d in drawn["3"])
+    viewed = [e.detail for e in audit.entries(unlocked) if e.action == "view"]
+    items = {a.index: a.item for a in reports.attachments(unlocked, 1)}
+    assert viewed == [{"attachment": items[i]} for i in (1, 2, 3)]  # as `view` records it
+    assert {p for p, _ in all_bytes(tmp_path)} - before <= {p for p, _ in all_bytes(workspace)}
+    assert not [p for p, data in all_bytes(tmp_path) if CANARY.encode() in data]
+
+
+def test_an_attachment_the_ui_cannot_show_is_a_message(
+    server: Server, unlocked: ws.Unlocked, tmp_path: Path
+) -> None:
+    server.submit(ENGLISH, [("files", "x.pdf", b"%PDF-1.4 garbage", "application/pdf")])
+    import_bundle(unlocked, server.export(tmp_path / "a.rzb"))
+    said: list[str] = []
+
+    async def script(app: ReviewApp, pilot: Pilot[None]) -> None:
+        await open_report(pilot, 1)
+        screen = await read_attachment(pilot, None)  # the only one: not asked which
+        said.append(str(screen.query_one(Message).render()))
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, ReportScreen)
+
+    drive(unlocked, script)
+    assert said[0].startswith("error: the PDF is damaged")
+    assert "hint:" in said[0]
+
+
+def test_a_long_pdf_shows_its_first_pages_and_says_how_to_read_the_others(
+    server: Server, unlocked: ws.Unlocked, tmp_path: Path
+) -> None:
+    server.submit(ENGLISH, [("files", "long.pdf", blank_pages(PAGES + 10), "application/pdf")])
+    import_bundle(unlocked, server.export(tmp_path / "a.rzb"))
+    notes: list[str] = []
+    headings: list[str] = []
+
+    async def script(app: ReviewApp, pilot: Pilot[None]) -> None:
+        await open_report(pilot, 1)
+        screen = await read_attachment(pilot, None)
+        headings.extend(str(w.render()) for w in screen.query(".heading"))
+        notes.extend(str(w.render()) for w in screen.query(".note"))
+
+    drive(unlocked, script)
+    assert headings[0] == f"Page 1 of {PAGES + 10}"
+    assert headings[-1] == f"Page {PAGES} of {PAGES + 10}"
+    assert f"pages 1 to {PAGES} of {PAGES + 10} shown" in notes[-1]
+    assert "--pages" in notes[-1]
+
+
+def test_nothing_readable_is_left_in_the_workspace_or_beside_it(
+    server: Server,
+    unlocked: ws.Unlocked,
+    workspace: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    server.submit(f"message {CANARY} {URDU_CANARY}")
+    import_bundle(unlocked, server.export(tmp_path / "e.rzb"))
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)  # where a screenshot or a log would land
+
+    async def script(app: ReviewApp, pilot: Pilot[None]) -> None:
+        await open_report(pilot, 1)
+        await pilot.press("c")
+        await answer(pilot, f"category-{CANARY}")
+        await pilot.press("n")
+        await pilot.pause()
+        app.screen.query_one(TextArea).text = f"note {CANARY} {URDU_CANARY}"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await pilot.press("r")
+        await pilot.pause()
+        app.screen.query_one(TextArea).text = f"reply {CANARY} {URDU_CANARY}"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+        app.action_screenshot()
+        await pilot.pause()
+
+    drive(unlocked, script)
+    output = review(workspace, "show", "1").output
+    assert output.count(CANARY) == 4  # message, category, note and reply: all there, unlocked
+    assert list(cwd.iterdir()) == []
+    needles = [CANARY.encode(), URDU_CANARY.encode("utf-8"), CANARY.encode("utf-16-le")]
+    for path, data in all_bytes(workspace):
+        for needle in needles:
+            assert needle not in data, (path, needle)
+
+
+def test_the_tui_command_unlocks_before_it_starts(
+    filed: ws.Unlocked, workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[tuple[str, bool]] = []
+    monkeypatch.setenv("TEXTUAL_SCREENSHOT", "0")
+
+    def run(app: ReviewApp) -> None:
+        started.append((app.unlocked.reviewer, app.reorder))
+
+    monkeypatch.setattr(ReviewApp, "run", run)
+    assert review(workspace, "tui", passphrase="wrong").exit_code == 1
+    assert started == []
+    result = review(workspace, "tui", "--rtl", "logical")
+    assert result.exit_code == 0, result.output
+    assert started == [("demo-reviewer", False)]
+    assert "TEXTUAL_SCREENSHOT" not in os.environ
+
+
+def test_the_escalation_builder_redacts_what_is_checked_and_builds_a_packet(
+    server: Server, filed: ws.Unlocked, workspace: Path, tmp_path: Path
+) -> None:
+    server.submit(f"SHO Rana Tariq sold a girl to an agent. Her brother's phone is {PHONE}")
+    import_bundle(filed, server.export(tmp_path / "4.rzb"))
+    triage.set_status(filed, 4, "in-review")
+    body = KeyPair.generate()
+    assert body.encryption_public is not None
+    bodies.add_body(
+        filed,
+        name="Anti-Trafficking Cell",
+        jurisdiction="Punjab",
+        contact="By hand",
+        encryption_key=body.encryption_public,
+        signing_key=None,
+    )
+    out = tmp_path / "packet.rzp"
+    said: list[str] = []
+
+    async def script(app: ReviewApp, pilot: Pilot[None]) -> None:
+        await open_report(pilot, 4)
+        await pilot.press("e")
+        await pilot.pause()
+        builder = app.screen
+        assert isinstance(builder, EscalationBuilder)
+        builder.query_one(TextArea).text = "A source says SHO Rana Tariq sold a girl."
+        builder.query_one("#out", Input).value = str(out)
+        await pilot.press("ctrl+s")  # lists the suggestions
+        await pilot.pause()
+        kinds = {kind for kind, _key in builder.shown}
+        assert {"person", "phone"} <= kinds
+        person = next(key for key in builder.shown if key[0] == "person")
+        builder.query_one("#redactions", SelectionList).deselect(person)  # an official: kept
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, Confirm)
+        await pilot.press("y")
+        await pilot.pause()
+        assert isinstance(app.screen, ReportScreen)
+        said.append(str(app.screen.query_one(Message).render()))
+
+    drive(filed, script)
+    assert said[0].startswith("escalation 1:")
+    (esc,) = escalation.list_escalations(filed)
+    assert (esc.record.reports, esc.record.state) == ([4], "sent")
+    text = out.read_bytes()
+    assert PHONE.encode() not in text  # sealed to the body: nothing readable in it at all
+    _sealed, content = escalation.packet(filed, esc)
+    document = json.dumps(content.document, ensure_ascii=False)
+    assert PHONE not in document
+    assert "Rana Tariq" in document
+    assert "status: escalated" in review(workspace, "show", "4").output
+    assert "escalate" in [e.action for e in audit.entries(filed)]
+    assert audit.verify(ws.Workspace.open(workspace)).ok
+
+
+def test_the_escalation_builder_says_when_no_body_is_registered(filed: ws.Unlocked) -> None:
+    said: list[str] = []
+
+    async def script(app: ReviewApp, pilot: Pilot[None]) -> None:
+        await open_report(pilot, 1)
+        await pilot.press("e")
+        await pilot.pause()
+        said.append(str(app.screen.query_one(Message).render()))
+
+    drive(filed, script)
+    assert "no escalation body is registered" in said[0]
