@@ -34,8 +34,8 @@ from review import workspace as ws
 from review.casework import prekeys, replies
 from review.errors import ImportRefused
 from review.intake.importer import import_bundle
+from tests.review.intake.test_binding import RECORD, _bundle
 from tests.review.support import Server
-from tests.review.test_binding import RECORD, _bundle
 
 
 def _keys() -> SourceKeys:
