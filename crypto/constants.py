@@ -49,6 +49,11 @@ SIG_CONTEXT_MANIFEST: Final = b"raazdar keyring manifest v1"
 SIG_CONTEXT_API_REQUEST: Final = b"raazdar api request v1"
 # A source's reply key, signed on their device (crypto.binding, docs/PROTOCOL.md §18).
 SIG_CONTEXT_SOURCE_BINDING: Final = b"raazdar source binding v1"
+# A binding that also commits to one-time reply prekeys (docs/PROTOCOL.md §5A.9).
+SIG_CONTEXT_SOURCE_BINDING_V2: Final = b"raazdar source binding v2"
+PERSON_REPLY_PREKEYS: Final = b"rz-prekeys-v1"
+# How many one-time X-Wing reply prekeys `raazdar-submit` makes with each submission.
+REPLY_PREKEYS: Final = 4
 
 # Token (AEAD) contexts: the associated data that binds a token to its purpose.
 TOKEN_CONTEXT_SESSION: Final = b"raazdar session v1"

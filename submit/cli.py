@@ -40,9 +40,8 @@ from crypto import (
     check_codename,
     derive_source_keys,
     generate_codename,
-    open_bytes,
 )
-from submit import sensitive, transport, uploads
+from submit import inbox, sensitive, transport, uploads
 from submit import state as state_mod
 from submit.errors import StateError, SubmitError
 from submit.protocol import Api
@@ -525,10 +524,14 @@ def replies(settings: Settings, codename_file: Path | None) -> None:
         for number, info in enumerate(waiting, 1):
             envelope = api.reply(keys, info.id)
             try:
-                plaintext, opened = open_bytes(
-                    envelope, [keys.private_key], trusted_signers=trusted
+                reply = inbox.open_reply(state, keys.private_key, envelope, trusted)
+            except inbox.AlreadyRead:
+                click.echo(
+                    f"--- reply {number} of {len(waiting)}, {info.day}: sealed to a one-time "
+                    "key this device no longer holds: read before here (its key was deleted, "
+                    "so nothing opens it again), or sent to a --no-state run",
                 )
-                text = plaintext.decode("utf-8")
+                continue
             except (CryptoError, UnicodeDecodeError):
                 failed += 1
                 click.echo(
@@ -536,9 +539,16 @@ def replies(settings: Settings, codename_file: Path | None) -> None:
                     err=True,
                 )
                 continue
-            who = names.get(opened.signer, "a reviewer") if opened.signer else "a reviewer"
-            click.echo(f"--- reply {number} of {len(waiting)}, {info.day}, from {clean(who)}")
-            click.echo(clean(text))
+            who = names.get(reply.signer, "a reviewer") if reply.signer else "a reviewer"
+            sealed = (
+                "forward-secret: its one-time key is now deleted"
+                if reply.forward_secret
+                else "NOT forward-secret: sealed to your codename's key"
+            )
+            click.echo(
+                f"--- reply {number} of {len(waiting)}, {info.day}, from {clean(who)} ({sealed})"
+            )
+            click.echo(clean(reply.text))
     if failed:
         raise SubmitError(
             f"{failed} reply(ies) did not verify against the reviewers' keys",

@@ -12,6 +12,11 @@ without the codename shows that the client is installed and how many codenames
 used it; never the instance, the pins, the keyring's names or an upload id.
 With `--no-state` (`amnesic`), nothing at all is written: the state lives in
 memory and the envelopes being uploaded in a private RAM directory.
+
+The state also holds the secrets of the one-time reply prekeys this codename
+gave its submissions (docs/PROTOCOL.md §5A.9): `forget_prekey` removes one and
+rewrites the state before the reply it opened is shown, which is what makes
+that reply unreadable afterwards to whoever takes the device and the codename.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from typing import Any, Final
 
 import click
 
-from crypto import CryptoError, Fingerprint, KdfParams, SignedManifest
+from crypto import CryptoError, Fingerprint, HybridPrivateKey, KdfParams, SignedManifest
 from crypto.encoding import b64decode, b64encode, canonical_json
 from crypto.vault import Vault
 from submit import sensitive
@@ -42,7 +47,10 @@ STATE_SUFFIX: Final = ".state"
 LOCK_FILE: Final = "lock"
 PENDING_DIR: Final = "pending"
 PENDING_SUFFIX: Final = ".pending"
-FORMAT: Final = 2
+# Format 3 adds the one-time reply prekeys; format 2 (without them) is still read.
+FORMAT: Final = 3
+_OLD_FORMAT: Final = 2
+DEVICE_FORMAT: Final = 2
 _CONTEXT: Final = b"submit state"
 _ID: Final = re.compile(r"[0-9a-f]{32}")
 _ENVELOPE_NAME: Final = re.compile(r"[0-9]{1,4}\.rze")
@@ -113,6 +121,9 @@ class Pending:
     # Which account it belongs to (`owner_of`), so a resume under another codename is
     # refused instead of declaring the envelopes again to a different source.
     owner: str = ""
+    # The secrets of the reply prekeys its report carries: they join the state's
+    # `prekeys` once every envelope is stored, and go with it if it is discarded.
+    prekeys: list[HybridPrivateKey] = field(default_factory=list, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         """The record kept in `state.json`."""
@@ -121,17 +132,15 @@ class Pending:
             "keyring_version": self.keyring_version,
             "items": [i.to_json() for i in self.items],
             "owner": self.owner,
+            "prekeys": [k.to_text() for k in self.prekeys],
         }
 
     @classmethod
     def from_json(cls, value: Any) -> Pending:
         """Read a record back."""
-        if not isinstance(value, dict) or set(value) != {
-            "submission",
-            "keyring_version",
-            "items",
-            "owner",
-        }:
+        # A state of format 2 recorded no prekeys with a pending submission.
+        fields = {"submission", "keyring_version", "items", "owner"}
+        if not isinstance(value, dict) or set(value) - {"prekeys"} != fields:
             raise StateError("the pending submission record is malformed")
         submission, version, items = value["submission"], value["keyring_version"], value["items"]
         owner = value["owner"]
@@ -141,7 +150,8 @@ class Pending:
             raise StateError("the pending submission record is malformed")
         if type(version) is not int or not isinstance(items, list) or not items:
             raise StateError("the pending submission record is malformed")
-        return cls(submission, version, [PendingItem.from_json(i) for i in items], owner)
+        items_ = [PendingItem.from_json(i) for i in items]
+        return cls(submission, version, items_, owner, _prekeys(value.get("prekeys", [])))
 
 
 @dataclass
@@ -159,6 +169,8 @@ class State:
     codename_kdf: KdfParams | None = None
     manifest: SignedManifest | None = None
     pending: Pending | None = None
+    # Secrets of reply prekeys not yet used by a reply read here, oldest first.
+    prekeys: list[HybridPrivateKey] = field(default_factory=list, repr=False)
     vault: Vault | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -196,7 +208,11 @@ class State:
     @classmethod
     def _from_json(cls, root: Path, obj: Any, vault: Vault | None) -> State:
         expected = {"format", "instance", "authorities", "codename", "manifest", "pending"}
-        if not isinstance(obj, dict) or obj.get("format") != FORMAT or set(obj) != expected:
+        if isinstance(obj, dict) and obj.get("format") == FORMAT:
+            expected.add("prekeys")
+        elif not isinstance(obj, dict) or obj.get("format") != _OLD_FORMAT:
+            raise StateError(f"the state in {root} is not one this version of {APP_NAME} reads")
+        if set(obj) != expected:
             raise StateError(f"the state in {root} is not one this version of {APP_NAME} reads")
         state = cls(root, vault=vault)
         instance = obj["instance"]
@@ -220,6 +236,7 @@ class State:
             raise StateError(f"the state in {root} is damaged: {exc}") from exc
         if obj["pending"] is not None:
             state.pending = Pending.from_json(obj["pending"])
+        state.prekeys = _prekeys(obj.get("prekeys", []))
         return state
 
     def to_json(self) -> dict[str, Any]:
@@ -234,7 +251,13 @@ class State:
             "codename": codename,
             "manifest": json.loads(self.manifest.to_bytes()) if self.manifest else None,
             "pending": self.pending.to_json() if self.pending else None,
+            "prekeys": [k.to_text() for k in self.prekeys],
         }
+
+    def forget_prekey(self, key: HybridPrivateKey) -> None:
+        """Delete one prekey's secret and rewrite the state now (a reply sealed to it was read)."""
+        self.prekeys = [k for k in self.prekeys if k != key]
+        self.save()
 
     def save(self) -> None:
         """Seal the state and rename it into place, so it is never half-written."""
@@ -278,13 +301,14 @@ def device_vault(root: Path, codename: str, *, fast: bool = False) -> Vault:
     except FileNotFoundError:
         params = KdfParams.TESTING if fast else KdfParams.INTERACTIVE
         salt = Vault.new_salt()
-        record = {"format": FORMAT, "salt": b64encode(salt), "kdf": params.to_dict()}
+        record = {"format": DEVICE_FORMAT, "salt": b64encode(salt), "kdf": params.to_dict()}
         private_dir(root)
         _write_atomically(path, canonical_json(record))
         return Vault.derive(codename, salt, params)
     except (OSError, ValueError, UnicodeDecodeError) as exc:
         raise StateError(f"{path} is damaged or unreadable") from exc
-    if not isinstance(obj, dict) or set(obj) != {"format", "salt", "kdf"} or obj["format"] != 2:
+    fields = {"format", "salt", "kdf"}
+    if not isinstance(obj, dict) or set(obj) != fields or obj["format"] != DEVICE_FORMAT:
         raise StateError(f"{path} is not one this version of {APP_NAME} reads")
     try:
         params = KdfParams.from_dict(obj["kdf"])
@@ -340,6 +364,15 @@ def amnesic() -> Iterator[State]:
         yield State(scratch)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _prekeys(value: Any) -> list[HybridPrivateKey]:
+    if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
+        raise StateError("the reply prekeys in the state are malformed")
+    try:
+        return [HybridPrivateKey.from_text(text) for text in value]
+    except CryptoError as exc:
+        raise StateError("the reply prekeys in the state are malformed") from exc
 
 
 def _decode(value: Any, length: int) -> bytes:

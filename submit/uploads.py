@@ -9,6 +9,11 @@ partial one. Only ciphertext is ever written: plaintext goes from the source's
 file, or memory, straight into the sealing writer. Every envelope carries, in
 its sealed metadata, the source's reply key signed by the codename's signing key
 (`crypto.binding`): the review workstation refuses a server's claim of another.
+A submission with a report also makes `REPLY_PREKEYS` one-time X-Wing key pairs:
+the binding commits to their public keys, the report record carries them, and
+their secrets wait with the pending submission and join the sealed state's
+prekeys once it is stored (a discarded one takes them along), so that replies
+can be forward-secret.
 """
 
 from __future__ import annotations
@@ -26,8 +31,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Final, Protocol
 
-from crypto import HybridPublicKey, Manifest, Metadata, PublicKey, SourceKeys, seal
-from crypto.binding import SourceBinding
+from crypto import (
+    HybridPrivateKey,
+    HybridPublicKey,
+    Manifest,
+    Metadata,
+    PublicKey,
+    SourceKeys,
+    seal,
+)
+from crypto import constants as C
+from crypto.binding import ReplyPrekeys, SourceBinding
 from crypto.bundle import hash_file
 from crypto.envelope import SealingWriter
 from crypto.subkeys import requires_subkeys
@@ -69,6 +83,15 @@ def report_bytes(message: str, language: str) -> bytes:
     return json.dumps(record, ensure_ascii=False, sort_keys=True).encode("utf-8")
 
 
+def with_prekeys(report: bytes, prekeys: ReplyPrekeys) -> bytes:
+    """The report record with the reply prekeys its binding commits to (`reply_prekeys`)."""
+    record = json.loads(report)
+    if not isinstance(record, dict):
+        raise SubmitError("a report record is a JSON object")
+    record["reply_prekeys"] = prekeys.to_json()
+    return json.dumps(record, ensure_ascii=False, sort_keys=True).encode("utf-8")
+
+
 def owner_of(keys: SourceKeys) -> str:
     """The mark a pending submission keeps of its account: a hash of the public key.
 
@@ -88,11 +111,12 @@ def seal_submission(
     keys: SourceKeys,
     recipients: Sequence[PublicKey | HybridPublicKey] | None = None,
 ) -> Pending:
-    """Seal a report and files to `recipients` into `pending/`; record them.
+    """Seal a report record and files to `recipients` into `pending/`; record them.
 
     `recipients` are `Verified.recipients(today)`; without them, the manifest's
     long-term keys, which a keyring of hybrid reviewers forbids. Each envelope
-    binds the source's reply key, signed with the codename's key.
+    binds the source's reply key, signed with the codename's key; with a report,
+    the binding also commits to fresh reply prekeys whose secrets the state keeps.
     """
     if report is None and not files:
         raise SubmitError("nothing to send: give a message or files")
@@ -103,11 +127,18 @@ def seal_submission(
             raise SubmitError("this keyring takes reports sealed to this week's subkeys only")
         recipients = [r.encryption_key for r in manifest.recipients]
     directory = private_dir(state.pending_dir)
-    binding = SourceBinding.make(keys.public_key, keys.signing_key)
-    pending = Pending(secrets.token_hex(16), manifest.version, owner=owner_of(keys))
+    # Only a report can carry prekeys (an envelope's metadata is too small for them).
+    count = C.REPLY_PREKEYS if report is not None else 0
+    secrets_ = [HybridPrivateKey.generate() for _ in range(count)]
+    prekeys = ReplyPrekeys(tuple(k.public_key for k in secrets_)) if secrets_ else None
+    binding = SourceBinding.make(keys.public_key, keys.signing_key, prekeys)
+    record = with_prekeys(report, prekeys) if report is not None and prekeys is not None else None
+    pending = Pending(
+        secrets.token_hex(16), manifest.version, owner=owner_of(keys), prekeys=secrets_
+    )
     written: list[Path] = []
     try:
-        for index, source in enumerate([None, *files] if report is not None else list(files)):
+        for index, source in enumerate([None, *files] if record is not None else list(files)):
             target = directory / f"{index}.rze"
             fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
             written.append(target)
@@ -115,7 +146,7 @@ def seal_submission(
                 if source is None:
                     metadata = Metadata("report", REPORT_TYPE, source=binding)
                     with SealingWriter(out, recipients, metadata) as w:
-                        w.write(report or b"")
+                        w.write(record or b"")
                     kind = "report"
                 else:
                     _seal_file(source, out, recipients, binding)
@@ -152,10 +183,17 @@ def _seal_file(
 
 
 def discard(state: State) -> None:
-    """Forget an unfinished submission and remove its sealed envelopes."""
-    if state.pending is not None:
-        for item in state.pending.items:
+    """Forget an unfinished submission and remove its sealed envelopes.
+
+    Its prekeys go too, unless its report is stored already: then reviewers
+    will see them, and replies sealed to them must still open here.
+    """
+    pending = state.pending
+    if pending is not None:
+        for item in pending.items:
             (state.pending_dir / item.name).unlink(missing_ok=True)
+        if any(i.kind == "report" and i.item is not None for i in pending.items):
+            state.prekeys.extend(pending.prekeys)
     state.pending = None
     state.save()
     with contextlib.suppress(OSError):
@@ -193,7 +231,7 @@ def upload_pending(
             (state.pending_dir / item.name).unlink(missing_ok=True)
         before += item.size
     stored = [i.item for i in pending.items if i.item is not None]
-    discard(state)
+    discard(state)  # every envelope is stored: its prekeys join the state's
     return stored
 
 

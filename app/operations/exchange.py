@@ -286,6 +286,10 @@ def _reply_problem(path: Path, source: Source | None, signer: VerifyKey) -> str 
             verify_signature(envelope, [signer])
     except CryptoError as exc:
         return f"not a signed envelope from the bundle's reviewer ({exc})"
+    if header.version.number != 1:
+        # Sealed to one of the source's one-time reply prekeys (PROTOCOL §5A.9): they
+        # travel only inside the source's sealed report, so the server cannot name it.
+        return None if len(header.stanzas) == 1 else "not sealed to one reply prekey alone"
     key_id = PublicKey.from_text(source.public_key).fingerprint.key_id
     if [s.key_id for s in header.stanzas] != [key_id]:
         return "not sealed to that source alone"

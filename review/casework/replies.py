@@ -1,8 +1,13 @@
 """Replies to sources, and the reply bundle that carries them back with acks and notices.
 
-A reply is sealed at once to the source's public key (from the export bundle
-that brought the report) and signed by the reviewer who wrote it; the envelope
-waits in the outbox, and the workspace keeps a sealed copy of the text for the
+A reply is sealed at once and signed by the reviewer who wrote it: to the
+newest unused one-time prekey the source's device gave (an envelope v2, marked
+used in the same transaction, `review.casework.prekeys`), or, for a source with
+no prekeys, to the source's codename key (from the export bundle that brought
+the report), which is not forward-secret. When a source's prekeys are all
+used, the codename key is taken only if the reviewer says so
+(`allow_codename_key`); a reply withdrawn later does not free its prekey. The
+envelope waits in the outbox, and the workspace keeps a sealed copy of the text for the
 report's history. `export_replies` writes a bundle signed by the unlocked
 reviewer with that reviewer's replies, every pending status notice and an
 acknowledgement of every item filed since the last bundle, so that the server
@@ -21,14 +26,15 @@ import contextlib
 import datetime as dt
 import json
 import os
+import sqlite3
 import tempfile
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
-from crypto import Metadata, PublicKey, seal_bytes
+from crypto import HybridPublicKey, Metadata, PublicKey, seal_bytes
 from crypto.exchange import Notice, ReplyEntry, ReplyManifest, new_bundle_id, write_replies
-from review.casework import notices, triage
+from review.casework import notices, prekeys, triage
 from review.casework.reports import reply_context
 from review.errors import InvalidValue, NotFound, ReviewError
 from review.workspace import Unlocked, audit
@@ -50,8 +56,22 @@ class ExportSummary:
     waiting: int
 
 
-def queue_reply(u: Unlocked, num: int, text: str) -> str:
-    """Seal and sign a reply to the source of report `num`; returns the reply's id."""
+@dataclass(frozen=True)
+class Queued:
+    """A reply sealed and queued: its id, and whether it went to a one-time prekey."""
+
+    reply_id: str
+    forward_secret: bool
+    # Prekeys a further reply to this report could still use; None if it brought none.
+    prekeys_left: int | None
+
+
+def queue_reply(u: Unlocked, num: int, text: str, *, allow_codename_key: bool = False) -> Queued:
+    """Seal and sign a reply to the source of report `num`, to a prekey if there is one.
+
+    Raises `NoPrekeyLeft` when the source gave prekeys and all are used, unless
+    `allow_codename_key`: then it is sealed to the codename key, not forward-secret.
+    """
     text = text.strip()
     if not text:
         raise InvalidValue("a reply cannot be empty")
@@ -63,23 +83,23 @@ def queue_reply(u: Unlocked, num: int, text: str) -> str:
         " WHERE r.num = ?",
         (num,),
     ).fetchone()
-    envelope = seal_bytes(
-        text.encode("utf-8"),
-        [PublicKey.from_text(key_text)],
-        Metadata("reply", REPLY_TYPE),
-        signer=u.signing,
-    )
     reply_id = new_bundle_id()
     name = f"{reply_id}.rze"
     path = u.workspace.outbox / name
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as out:
-        out.write(envelope)
-    # When each reply was written is nobody's business: no meaningful file times.
-    clear_times(u.workspace.outbox)
     body = json.dumps({"author": u.reviewer, "text": text}, ensure_ascii=False).encode("utf-8")
     try:
+        # The prekey is chosen, sealed to and marked used under one write lock.
         with transaction(u.conn) as conn:
+            prekey = _prekey(conn, num, allow_codename_key)
+            recipient: PublicKey | HybridPublicKey = prekey or PublicKey.from_text(key_text)
+            envelope = seal_bytes(
+                text.encode("utf-8"), [recipient], Metadata("reply", REPLY_TYPE), signer=u.signing
+            )
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as out:
+                out.write(envelope)
+            # When each reply was written is nobody's business: no meaningful file times.
+            clear_times(u.workspace.outbox)
             conn.execute(
                 "INSERT INTO replies VALUES (?, ?, ?, ?, ?, ?, NULL)",
                 (
@@ -91,11 +111,22 @@ def queue_reply(u: Unlocked, num: int, text: str) -> str:
                     u.key.seal_record(body, reply_context(reply_id)),
                 ),
             )
-            audit.append(u, "reply", num, {"reply": reply_id, "text": text})
+            detail = {"reply": reply_id, "text": text, "forward_secret": prekey is not None}
+            audit.append(u, "reply", num, detail)
     except BaseException:
-        path.unlink()
+        path.unlink(missing_ok=True)
         raise
-    return reply_id
+    return Queued(reply_id, prekey is not None, prekeys.left(u.conn, num))
+
+
+def _prekey(conn: sqlite3.Connection, num: int, allow_codename_key: bool) -> HybridPublicKey | None:
+    """The prekey to seal to, or None for the codename key (only if there are none, or allowed)."""
+    try:
+        return prekeys.take(conn, num)
+    except prekeys.NoPrekeyLeft:
+        if allow_codename_key:
+            return None
+        raise
 
 
 def export_replies(u: Unlocked, out: Path) -> ExportSummary:

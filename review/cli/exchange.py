@@ -66,11 +66,34 @@ def gap_notice(u: Unlocked) -> None:
     type=click.Path(path_type=Path, dir_okay=False, exists=True),
     help="Read the reply from a UTF-8 file (otherwise $EDITOR opens).",
 )
+@click.option(
+    "--allow-codename-key",
+    is_flag=True,
+    help="If the source's one-time reply keys are all used, seal to their codename key "
+    "anyway: NOT forward-secret (whoever later learns the codename can read it).",
+)
 @pass_ctx
-def reply(c: Ctx, num: int, file: Path | None) -> None:
-    """Write a reply to a report's source, sealed to them and signed by you."""
-    reply_id = replies.queue_reply(c.unlock(), num, compose(None, file))
-    click.echo(f"report {num}: reply {reply_id[:8]} queued for the next `exchange export`")
+def reply(c: Ctx, num: int, file: Path | None, allow_codename_key: bool) -> None:
+    """Write a reply to a report's source, sealed to them and signed by you.
+
+    It goes to a one-time key the source's device gave, if one is left (forward-secret).
+    """
+    queued = replies.queue_reply(
+        c.unlock(), num, compose(None, file), allow_codename_key=allow_codename_key
+    )
+    click.echo(f"report {num}: reply {queued.reply_id[:8]} queued for the next `exchange export`")
+    click.echo(f"report {num}: {reply_sealing(queued, allow_codename_key)}")
+
+
+def reply_sealing(queued: replies.Queued, allowed: bool) -> str:
+    """Say how a reply was sealed: forward-secret or not, and what is left."""
+    if queued.forward_secret:
+        return (
+            "sealed to a one-time key of the source's device: forward-secret "
+            f"({queued.prekeys_left} such key(s) left)"
+        )
+    why = "as you chose" if allowed else "this source gave no one-time keys"
+    return f"sealed to the source's codename key ({why}): NOT forward-secret"
 
 
 @groups.exchange.command("export")

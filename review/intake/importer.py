@@ -18,7 +18,9 @@ Replies go to the key the first bundle gave a source's designation: a bundle
 that gives a known designation another key is refused, and so is one whose key
 for a source disagrees with the reply key the source's own device sealed into
 the report (`crypto.binding`, from `raazdar-submit`): a compromised server
-cannot redirect replies.
+cannot redirect replies. A report whose binding commits to one-time reply
+prekeys brings them in its record; they must be the ones signed, and are filed
+for replies (`review.casework.prekeys`).
 """
 
 from __future__ import annotations
@@ -42,13 +44,13 @@ from crypto import (
     open_envelope,
     read_header,
 )
-from crypto.binding import SourceBinding
+from crypto.binding import ReplyPrekeys, SourceBinding
 from crypto.bundle import BundleReader
 from crypto.encoding import canonical_json
 from crypto.errors import CryptoError, FormatError, VerificationError
 from crypto.exchange import ExportEntry, ExportManifest, manifest_digest, read_export
 from review.analysis import corroboration
-from review.casework import conflicts, notices, triage
+from review.casework import conflicts, notices, prekeys, triage
 from review.casework.reports import Content, item_context, parse_report
 from review.errors import ImportRefused
 from review.intake import exports
@@ -96,6 +98,7 @@ class _Filed:
     problem: str | None = None
     content: Content | None = None
     binding: SourceBinding | None = None
+    prekeys: ReplyPrekeys | None = None
 
 
 def import_bundle(u: Unlocked, bundle: Path, progress: Progress | None = None) -> ImportSummary:
@@ -278,8 +281,10 @@ def _file_one(
         "length": opened.length,
     }
     content = None
+    found = None
     if opened.metadata.kind == "report" and text is not None:
         content = parse_report(text)
+        found = prekeys.in_report(entry.id, text)
     elif opened.metadata.filename or text is not None:
         content = Content(message=_file_text(opened.metadata, text))
     return _Filed(
@@ -290,13 +295,11 @@ def _file_one(
         info=info,
         content=content,
         binding=opened.metadata.source,
+        prekeys=found,
     )
 
 
-_SERVER_HINT: Final = (
-    "the server (or whoever made this bundle with its key) may be compromised: "
-    "import nothing more from it and tell the administrators"
-)
+_SERVER_HINT: Final = prekeys.SERVER_HINT
 
 
 def _check_known_sources(u: Unlocked, manifest: ExportManifest) -> None:
@@ -332,6 +335,23 @@ def _check_bindings(manifest: ExportManifest, filed: list[_Filed]) -> None:
                 "their device sealed into their report (replies would go to someone else)",
                 hint=_SERVER_HINT,
             )
+        _check_prekeys(f, binding)
+
+
+def _check_prekeys(f: _Filed, binding: SourceBinding) -> None:
+    """Refuse prekeys other than the ones the binding signed, and a report stripped of them."""
+    wrong = f.entry.kind == "report" and binding.prekeys is not None and f.prekeys is None
+    if f.prekeys is not None:
+        try:
+            binding.check(f.prekeys)
+        except VerificationError:
+            wrong = True
+    if wrong:
+        raise ImportRefused(
+            f"bundle refused: item {f.entry.id}: its reply prekeys are not the ones its "
+            "source signed",
+            hint=_SERVER_HINT,
+        )
 
 
 def _file_text(metadata: Metadata, text: bytes | None) -> str:
@@ -467,6 +487,8 @@ def _record(
         )
         if old is not None and old[0] and (path := drop(u.workspace, old[0])) is not None:
             superseded.append(path)
+        if f.prekeys is not None and f.binding is not None:
+            prekeys.file(conn, e.source, num, f.binding.signer, f.prekeys)
         if f.content is not None and e.kind == "report":
             if num in fresh:
                 fresh[num] = triage.from_source(fresh[num], f.content.fields)

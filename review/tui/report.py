@@ -17,12 +17,12 @@ from textual.containers import VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Footer, Header, Static
 
-from review.casework import replies, reports, triage
+from review.casework import prekeys, replies, reports, triage
 from review.errors import InvalidValue
 from review.present.text import DANGER, report_facts, safe
 from review.tui.attachment import AttachmentScreen
 from review.tui.composer import Composer
-from review.tui.dialogs import Ask, Choose, SeverityChoice
+from review.tui.dialogs import Ask, Choose, Confirm, SeverityChoice
 from review.tui.escalate import EscalationBuilder
 from review.tui.page import Page
 from review.tui.widgets import Message, Prose, Say
@@ -274,23 +274,45 @@ class ReportScreen(Page[None]):
         )
 
     def action_reply(self) -> None:
-        """`r`: write a reply to the source; Ctrl+S queues it after a yes."""
+        """`r`: write a reply to the source; Ctrl+S queues it after a yes.
+
+        When the source's one-time reply keys are used up, a second question asks
+        whether to seal it to their codename key, NOT forward-secret; a no keeps the draft.
+        """
+
+        def first(text: str) -> replies.Queued | prekeys.NoPrekeyLeft:
+            try:
+                return replies.queue_reply(self.unlocked, self.num, text)
+            except prekeys.NoPrekeyLeft as none_left:
+                return none_left
 
         def save(text: str, say: Say) -> bool:
-            ok, _ = self.attempt(
-                lambda: replies.queue_reply(self.unlocked, self.num, text), show=say
-            )
+            ok, queued = self.attempt(lambda: first(text), show=say)
+            if isinstance(queued, prekeys.NoPrekeyLeft):
+                question = f"{queued} Seal it to their codename key anyway?"
+                self.app.push_screen(Confirm(question), lambda yes: anyway(yes, text, say))
+                return False
             return ok
 
-        self.app.push_screen(
-            Composer(
-                f"Reply to the source of report {self.num}",
-                save,
-                confirm=QUEUE_QUESTION,
-                reorder=self.review.reorder,
-            ),
-            self._composed("reply queued for the next `exchange export`"),
+        def anyway(yes: bool | None, text: str, say: Say) -> None:
+            if not yes:
+                say("not queued: the draft stays", True)
+                return
+            ok, _ = self.attempt(
+                lambda: replies.queue_reply(self.unlocked, self.num, text, allow_codename_key=True),
+                show=say,
+            )
+            if ok:
+                composer.dismiss(True)
+
+        composer = Composer(
+            f"Reply to the source of report {self.num}",
+            save,
+            confirm=QUEUE_QUESTION,
+            reorder=self.review.reorder,
         )
+        done = "reply queued for the next `exchange export`"
+        self.app.push_screen(composer, self._composed(done))
 
     def _composed(self, done: str) -> Callable[[bool | None], Awaitable[None]]:
         async def back(saved: bool | None) -> None:

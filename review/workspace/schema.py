@@ -24,7 +24,7 @@ from typing import Final
 
 from review.errors import WorkspaceError
 
-SCHEMA_VERSION: Final = 4
+SCHEMA_VERSION: Final = 5
 # Where an upgraded version-2 workspace keeps its clear notices until the first unlock.
 LEGACY_NOTICES: Final = "notices_v2"
 
@@ -124,6 +124,15 @@ CREATE TABLE report_entities (
     sealed BLOB NOT NULL
 );
 CREATE TABLE link_decisions (seq INTEGER PRIMARY KEY, sealed BLOB NOT NULL);
+CREATE TABLE reply_prekeys (
+    seq INTEGER PRIMARY KEY,
+    source TEXT NOT NULL REFERENCES sources(designation),
+    report INTEGER NOT NULL REFERENCES reports(num),
+    signer TEXT NOT NULL,
+    key TEXT NOT NULL UNIQUE,
+    used INTEGER NOT NULL DEFAULT 0 CHECK (used IN (0, 1))
+);
+CREATE INDEX reply_prekeys_report ON reply_prekeys(report);
 """
 
 
@@ -164,7 +173,12 @@ def _to_version_2(conn: sqlite3.Connection) -> None:
         "UPDATE reviewers SET role = 'admin'"
         " WHERE id = (SELECT json_extract(record, '$.actor') FROM audit WHERE seq = 1)"
     )
-    for statement in SCHEMA.split(";"):
+    _create_missing(conn, SCHEMA)
+
+
+def _create_missing(conn: sqlite3.Connection, script: str) -> None:
+    """Create the tables and indexes of `script` that the workspace does not have yet."""
+    for statement in script.split(";"):
         if statement.strip():
             conn.execute(
                 statement.replace("CREATE TABLE ", "CREATE TABLE IF NOT EXISTS ").replace(
@@ -196,11 +210,21 @@ def _to_version_4(conn: sqlite3.Connection) -> None:
     )
 
 
+def _to_version_5(conn: sqlite3.Connection) -> None:
+    """One-time reply prekeys of `raazdar-submit` sources, and whether each is used.
+
+    Older workspaces have none: their replies go to codename keys, as before. A
+    version-1 workspace has the table already: the step to version 2 makes every missing one.
+    """
+    _create_missing(conn, SCHEMA[SCHEMA.index("CREATE TABLE reply_prekeys") :])
+
+
 # Each step takes a workspace from the version before it to its own: (version, step).
 UPGRADES: Final[tuple[tuple[int, Callable[[sqlite3.Connection], None]], ...]] = (
     (2, _to_version_2),
     (3, _to_version_3),
     (4, _to_version_4),
+    (5, _to_version_5),
 )
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from crypto import KdfParams, SigningKey
+from crypto import HybridPrivateKey, KdfParams, SigningKey
 from crypto.vault import Vault
 from submit.errors import StateError
 from submit.state import (
@@ -20,6 +20,7 @@ from submit.state import (
     device_vault,
     opened,
 )
+from submit.uploads import discard
 
 CODENAME = "one two three four five six seven eight"
 VAULT = Vault.derive(CODENAME, bytes(range(16)), KdfParams.TESTING)
@@ -127,7 +128,50 @@ def test_two_runs_cannot_use_one_state_at_once(tmp_path: Path) -> None:
 
 def test_the_codename_has_no_field_in_the_state() -> None:
     fields = set(State(Path("x")).to_json())
-    assert fields == {"format", "instance", "authorities", "codename", "manifest", "pending"}
+    assert fields == {
+        "format",
+        "instance",
+        "authorities",
+        "codename",
+        "manifest",
+        "pending",
+        "prekeys",
+    }
     # "codename" holds the instance's public salt and KDF, never the words.
     state = full_state(Path("x"))
     assert set(state.to_json()["codename"]) == {"salt", "kdf"}
+
+
+def test_a_discarded_submission_takes_its_reply_prekeys_along(tmp_path: Path) -> None:
+    state = full_state(tmp_path / "state")
+    kept = [HybridPrivateKey.generate()]
+    state.prekeys = list(kept)
+    assert state.pending is not None
+    state.pending.prekeys = [HybridPrivateKey.generate() for _ in range(4)]
+    state.save()
+    waiting = State.load(tmp_path / "state", VAULT).pending
+    assert waiting is not None
+    assert len(waiting.prekeys) == 4
+
+    discard(state)
+    loaded = State.load(tmp_path / "state", VAULT)
+    assert (loaded.pending, loaded.prekeys) == (None, kept)
+
+
+def test_a_discarded_submission_whose_report_is_stored_keeps_its_reply_prekeys(
+    tmp_path: Path,
+) -> None:
+    # Its report reaches the reviewers: replies sealed to its prekeys must still open.
+    state = full_state(tmp_path / "state")
+    assert state.pending is not None
+    state.pending.items[0].item = "ab" * 16
+    made = [HybridPrivateKey.generate() for _ in range(4)]
+    state.pending.prekeys = list(made)
+    discard(state)
+    assert State.load(tmp_path / "state", VAULT).prekeys == made
+
+
+def test_a_pending_record_without_prekeys_is_read_as_having_none() -> None:
+    record = full_state(Path("x")).to_json()["pending"]
+    del record["prekeys"]
+    assert Pending.from_json(record).prekeys == []

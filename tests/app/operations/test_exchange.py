@@ -19,6 +19,8 @@ from app.demo import DEMO_PASSPHRASE
 from app.instance import InstancePaths
 from crypto import (
     CryptoError,
+    HybridPrivateKey,
+    HybridPublicKey,
     KeyFile,
     KeyPair,
     Metadata,
@@ -76,15 +78,16 @@ class Review:
         instance_id: str | None = None,
         acks: tuple[str, ...] | None = None,
         envelope_signer: SigningKey | None = None,
+        seal_to: list[HybridPublicKey] | None = None,
     ) -> Path:
-        """Write a reply bundle answering every source of `manifest`."""
+        """Write a reply bundle answering every source of `manifest` (sealed to `seal_to`)."""
         signer = signer or self.reviewer.signing
         assert signer is not None
         files, entries = [], []
         for index, (designation, key) in enumerate(sorted(manifest.sources.items())):
             envelope = seal_bytes(
                 text.encode(),
-                [key],
+                seal_to or [key],
                 Metadata("reply", "text/plain; charset=utf-8"),
                 signer=envelope_signer or signer,
             )
@@ -317,6 +320,22 @@ def test_reply_sealed_to_the_wrong_source_is_refused(
     status, output = cli(instance, "import-replies", str(replies))
     assert status == 1
     assert "not sealed to that source" in output
+
+
+@pytest.mark.parametrize("prekeys", [1, 2])
+def test_a_reply_to_a_prekey_is_posted_only_if_sealed_to_one_key_alone(
+    exported: tuple[FlaskClient, Path], review: Review, instance: Path, tmp_path: Path, prekeys: int
+) -> None:
+    # The server cannot know a source's reply prekeys (they travel in the sealed
+    # report), so a v2 reply passes if it has one stanza, and only then.
+    _, bundle = exported
+    manifest, _ = review.read(bundle, tmp_path / "items")
+    keys = [HybridPrivateKey.generate().public_key for _ in range(prekeys)]
+    replies = review.replies(tmp_path / "r.rzr", manifest, "to a prekey", acks=(), seal_to=keys)
+    status, output = cli(instance, "import-replies", str(replies))
+    assert status == (0 if prekeys == 1 else 1), output
+    if prekeys > 1:
+        assert "not sealed to one reply prekey alone" in output
 
 
 def test_each_export_takes_the_next_number_and_names_the_one_before(

@@ -38,6 +38,7 @@ from tests.review.support import Server
 
 DESIGNATION = "Quiet Heron"
 REPORT = "application/vnd.raazdar.report+json; version=1"
+RECORD = b'{"fields":{},"format":1,"language":"en","message":"the SHO took money"}'
 
 
 def _bundle(
@@ -48,32 +49,39 @@ def _bundle(
     *,
     sequence: int = 1,
     previous: bytes = CHAIN_START,
+    records: tuple[tuple[bytes, SourceBinding | None], ...] = (),
 ) -> Path:
-    """An export bundle signed with the server's key: one report, sealed on the device."""
+    """An export bundle signed with the server's key: one submission's reports, sealed on a device.
+
+    By default one report with `binding`; `records` gives (record, binding) for each report.
+    """
     pair = KeyFile.from_bytes(server.reviewer_key_file.read_bytes()).unlock(DEMO_PASSPHRASE)
     assert pair.encryption is not None
-    record = b'{"fields":{},"format":1,"language":"en","message":"the SHO took money"}'
-    envelope = seal_bytes(
-        record, [pair.encryption.public_key], Metadata("report", REPORT, source=binding)
-    )
-    item = tmp_path / f"{secrets.token_hex(4)}.rze"
-    item.write_bytes(envelope)
-    entry = ExportEntry(
-        secrets.token_hex(16), secrets.token_hex(16), DESIGNATION, "report", dt.date.today()
-    )
+    items, entries = [], []
+    submission = secrets.token_hex(16)
+    for record, bound in records or ((RECORD, binding),):
+        envelope = seal_bytes(
+            record, [pair.encryption.public_key], Metadata("report", REPORT, source=bound)
+        )
+        item = tmp_path / f"{secrets.token_hex(4)}.rze"
+        item.write_bytes(envelope)
+        items.append(item)
+        entries.append(
+            ExportEntry(secrets.token_hex(16), submission, DESIGNATION, "report", dt.date.today())
+        )
     manifest = ExportManifest(
         secrets.token_hex(16),
         server.instance_id,
         dt.date.today(),
         1,
-        (entry,),
+        tuple(entries),
         {DESIGNATION: key_in_bundle},
         ChainLink(sequence, previous),
     )
     out = tmp_path / f"export-{secrets.token_hex(4)}.rzb"
     signer = SigningKey.from_text(server.paths.signing_key.read_text())
     with out.open("wb") as dst:
-        write_export(dst, manifest, [item], signer)
+        write_export(dst, manifest, items, signer)
     return out
 
 

@@ -12,7 +12,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Checkbox, DataTable, Input, SelectionList, TextArea
 
-from crypto import KeyPair
+from crypto import HybridPrivateKey, KeyPair, PublicKey, SigningKey, read_header
 from review import bidi, escalation
 from review import workspace as ws
 from review.casework import reports, triage
@@ -341,6 +341,54 @@ def test_the_reply_composer_queues_a_reply_after_a_yes(filed: ws.Unlocked, works
     assert "Reply by demo-reviewer (queued)" in output
     assert "Please say which police station." in output
     assert len(list((workspace / "outbox").iterdir())) == 1
+    assert audit.entries(filed)[-1].action == "reply"
+
+
+def test_a_reply_to_a_source_whose_one_time_keys_are_used_is_sealed_only_after_a_second_yes(
+    filed: ws.Unlocked, workspace: Path
+) -> None:
+    # Report 2's source gave one-time reply keys, and every one is used already.
+    (source,) = filed.conn.execute("SELECT source FROM reports WHERE num = 2").fetchone()
+    filed.conn.execute(
+        "INSERT INTO reply_prekeys (source, report, signer, key, used) VALUES (?, 2, ?, ?, 1)",
+        (
+            source,
+            SigningKey.generate().verify_key.to_text(),
+            HybridPrivateKey.generate().public_key.to_text(),
+        ),
+    )
+    questions: list[str] = []
+
+    async def script(app: ReviewApp, pilot: Pilot[None]) -> None:
+        await open_report(pilot, 2)
+        await pilot.press("r")
+        await pilot.pause()
+        app.screen.query_one(TextArea).text = "Please say which police station."
+        for answer_ in ("n", "y"):
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            await pilot.press("y")  # queue it
+            await pilot.pause()
+            assert isinstance(app.screen, Confirm)
+            questions.append(app.screen.question)
+            await pilot.press(answer_)  # ...to the codename key?
+            await pilot.pause()
+            if answer_ == "n":
+                assert isinstance(app.screen, Composer)
+                assert not list((workspace / "outbox").iterdir())
+        assert isinstance(app.screen, ReportScreen)
+
+    drive(filed, script)
+    assert len(questions) == 2
+    assert "NOT forward-secret" in questions[0]
+    (sealed,) = (workspace / "outbox").iterdir()
+    with sealed.open("rb") as src:
+        header = read_header(src)
+    (key,) = filed.conn.execute(
+        "SELECT public_key FROM sources WHERE designation = ?", (source,)
+    ).fetchone()
+    assert header.version.number == 1  # to the codename key, as the reviewer chose
+    assert [s.key_id for s in header.stanzas] == [PublicKey.from_text(key).fingerprint.key_id]
     assert audit.entries(filed)[-1].action == "reply"
 
 

@@ -26,8 +26,18 @@ def _tables(path: Path) -> set[str]:
         conn.close()
 
 
+def _make_version_4(path: Path) -> None:
+    """Drop what version 5 added: the table of sources' one-time reply prekeys."""
+    conn = sqlite3.connect(path)
+    conn.execute("DROP TABLE reply_prekeys")
+    conn.execute("UPDATE meta SET value = '4' WHERE key = 'schema'")
+    conn.commit()
+    conn.close()
+
+
 def _make_version_3(path: Path) -> None:
     """Drop what version 4 added: the table of reviewers' decisions on links."""
+    _make_version_4(path)
     conn = sqlite3.connect(path)
     conn.execute("DROP TABLE link_decisions")
     conn.execute("UPDATE meta SET value = '3' WHERE key = 'schema'")
@@ -110,6 +120,17 @@ def test_a_version_2_workspace_has_its_clear_notices_sealed_at_the_first_unlock(
     assert "1 notice(s)" in out.output
 
 
+def _upgraded_rows(db: Path, table: str) -> int:
+    """How many rows `table` has, once the workspace says it is of this schema version."""
+    conn = sqlite3.connect(db)
+    try:
+        schema = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        assert schema == (str(SCHEMA_VERSION),)
+        return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # noqa: S608
+    finally:
+        conn.close()
+
+
 def test_a_version_3_workspace_gets_a_table_for_link_decisions(
     server: Server, workspace: Path, tmp_path: Path
 ) -> None:
@@ -123,13 +144,27 @@ def test_a_version_3_workspace_gets_a_table_for_link_decisions(
     result = review(workspace, "link-reject", "1", "2", "--kind", "person")
     assert result.exit_code == 0, result.output
     assert "link_decisions" in _tables(db)
-    conn = sqlite3.connect(db)
-    try:
-        assert conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("4",)
-        assert conn.execute("SELECT count(*) FROM link_decisions").fetchone() == (1,)
-    finally:
-        conn.close()
+    assert _upgraded_rows(db, "link_decisions") == 1
     assert "rana tariq" not in review(workspace, "related", "1").output
+    assert "audit log verifies" in review(workspace, "audit", "verify").output
+
+
+def test_a_version_4_workspace_gets_a_table_for_reply_prekeys_and_still_replies(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    server.submit("A report from before prekeys.")
+    assert review(workspace, "import", str(server.export(tmp_path / "e.rzb"))).exit_code == 0
+    db = workspace / ws.DB_NAME
+    _make_version_4(db)
+    assert "reply_prekeys" not in _tables(db)
+
+    text = tmp_path / "reply.txt"
+    text.write_text("Which district?")
+    result = review(workspace, "reply", "1", "--file", str(text))
+    assert result.exit_code == 0, result.output
+    assert "NOT forward-secret" in result.output
+    assert "reply_prekeys" in _tables(db)
+    assert _upgraded_rows(db, "reply_prekeys") == 0
     assert "audit log verifies" in review(workspace, "audit", "verify").output
 
 

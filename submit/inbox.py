@@ -1,0 +1,58 @@
+"""Opening replies on the device; one sealed to a reply prekey deletes that prekey first.
+
+A reply sealed to one of this codename's one-time reply prekeys (an envelope
+v2, docs/PROTOCOL.md §5A.9) opens with that prekey's secret from the sealed
+state; the secret is then deleted and the state rewritten before the text is
+returned to be shown, so a crash after the reply was shown cannot leave the key
+behind. Afterwards no copy of that reply opens for anyone, this device and its
+codename included. A reply sealed to the codename's key (every reply to a
+browser source, and to a `raazdar-submit` source whose prekeys ran out) opens
+as before and is marked as not forward-secret.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from crypto import PrivateKey, VerifyKey, open_bytes, read_header
+from submit.errors import SubmitError
+from submit.state import State
+
+
+class AlreadyRead(SubmitError):
+    """A reply sealed to a prekey this device no longer holds: it was read here, and is gone."""
+
+
+@dataclass(frozen=True)
+class Reply:
+    """An opened reply: its text, the reviewer key that signed it, and how it was sealed."""
+
+    text: str
+    signer: VerifyKey | None
+    # True when it was sealed to a one-time prekey, now deleted.
+    forward_secret: bool
+
+
+def open_reply(
+    state: State, codename_key: PrivateKey, envelope: bytes, trusted: Collection[VerifyKey]
+) -> Reply:
+    """Open and verify one reply; for a prekey's, delete the prekey and save before returning.
+
+    Raises `CryptoError` (or `UnicodeDecodeError`) if it does not open or verify;
+    then nothing is deleted. Raises `AlreadyRead` for a prekey no longer held.
+    """
+    header = read_header(io.BytesIO(envelope))
+    if header.version.number == 1:
+        plaintext, opened = open_bytes(envelope, [codename_key], trusted_signers=trusted)
+        return Reply(plaintext.decode("utf-8"), opened.signer, forward_secret=False)
+    wanted = {stanza.key_id for stanza in header.stanzas}
+    held = [k for k in state.prekeys if k.public_key.fingerprint.key_id in wanted]
+    if not held:
+        raise AlreadyRead("this reply's one-time key is not held here (read before, or never)")
+    plaintext, opened = open_bytes(envelope, held, trusted_signers=trusted)
+    text = plaintext.decode("utf-8")
+    for key in held:
+        state.forget_prekey(key)
+    return Reply(text, opened.signer, forward_secret=True)

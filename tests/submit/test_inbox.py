@@ -1,0 +1,121 @@
+"""Replies opened on the device: a prekey's secret is deleted, on disk, before the text is shown."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from crypto import (
+    CryptoError,
+    HybridPrivateKey,
+    KdfParams,
+    Metadata,
+    PrivateKey,
+    SigningKey,
+    seal_bytes,
+)
+from crypto.encoding import canonical_json
+from crypto.vault import Vault
+from submit.errors import StateError
+from submit.inbox import AlreadyRead, open_reply
+from submit.state import _CONTEXT, State
+from tests.submit.test_state import CODENAME, full_state
+
+VAULT = Vault.derive(CODENAME, bytes(range(16)), KdfParams.TESTING)
+REVIEWER = SigningKey.generate()
+CODENAME_KEY = PrivateKey.generate()
+
+
+def _reply(text: str, to: HybridPrivateKey | PrivateKey) -> bytes:
+    return seal_bytes(text.encode(), [to.public_key], Metadata("reply"), signer=REVIEWER)
+
+
+def _state(root: Path, prekeys: int = 4) -> State:
+    state = full_state(root, VAULT)
+    state.prekeys = [HybridPrivateKey.generate() for _ in range(prekeys)]
+    state.save()
+    return state
+
+
+def test_a_reply_to_a_prekey_opens_once_and_its_secret_is_gone_from_disk(tmp_path: Path) -> None:
+    state = _state(tmp_path / "s")
+    used, *kept = state.prekeys
+    envelope = _reply("Which checkpoint?", used)
+
+    reply = open_reply(state, CODENAME_KEY, envelope, [REVIEWER.verify_key])
+    assert (reply.text, reply.forward_secret) == ("Which checkpoint?", True)
+    on_disk = State.load(tmp_path / "s", VAULT)
+    assert on_disk.prekeys == kept
+    with pytest.raises(AlreadyRead):
+        open_reply(on_disk, CODENAME_KEY, envelope, [REVIEWER.verify_key])
+
+
+def test_a_reply_is_not_shown_unless_its_prekey_deletion_reached_the_disk(tmp_path: Path) -> None:
+    state = _state(tmp_path / "s")
+    envelope = _reply("Which checkpoint?", state.prekeys[0])
+    assert state.path is not None
+    # The state file can no longer be replaced: the deletion cannot be written.
+    state.path.unlink()
+    (state.path / "blocker").mkdir(parents=True)
+
+    with pytest.raises(OSError, match="directory"):
+        open_reply(state, CODENAME_KEY, envelope, [REVIEWER.verify_key])
+    shutil.rmtree(state.path)
+
+
+def test_a_reply_that_does_not_verify_deletes_no_prekey(tmp_path: Path) -> None:
+    state = _state(tmp_path / "s")
+    envelope = _reply("forged", state.prekeys[0])
+    with pytest.raises(CryptoError):
+        open_reply(state, CODENAME_KEY, envelope, [SigningKey.generate().verify_key])
+    assert len(State.load(tmp_path / "s", VAULT).prekeys) == 4
+
+
+def test_a_reply_to_the_codename_key_still_opens_and_is_not_forward_secret(tmp_path: Path) -> None:
+    state = _state(tmp_path / "s")
+    reply = open_reply(state, CODENAME_KEY, _reply("Hello", CODENAME_KEY), [REVIEWER.verify_key])
+    assert (reply.text, reply.forward_secret) == ("Hello", False)
+    assert len(State.load(tmp_path / "s", VAULT).prekeys) == 4
+
+
+def test_an_amnesic_state_keeps_prekeys_in_memory_only(tmp_path: Path) -> None:
+    state = State(tmp_path / "ram")
+    state.prekeys = [HybridPrivateKey.generate()]
+    reply = open_reply(state, CODENAME_KEY, _reply("Hi", state.prekeys[0]), [REVIEWER.verify_key])
+    assert reply.forward_secret
+    assert state.prekeys == []
+    assert not (tmp_path / "ram").exists()
+
+
+def test_a_state_of_format_2_is_read_with_no_prekeys_and_saved_as_format_3(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "s"
+    state = full_state(root, VAULT)
+    old = state.to_json()
+    del old["prekeys"]
+    old["format"] = 2
+    root.mkdir()
+    assert state.path is not None
+    state.path.write_bytes(VAULT.seal(canonical_json(old), _CONTEXT))
+
+    loaded = State.load(root, VAULT)
+    assert loaded.prekeys == []
+    assert loaded.instance == state.instance
+    loaded.save()
+    saved = json.loads(VAULT.open(state.path.read_bytes(), _CONTEXT))
+    assert (saved["format"], saved["prekeys"]) == (3, [])
+
+
+@pytest.mark.parametrize("prekeys", [None, "x", [1], ["rz-xwing-secret:AAAA"]])
+def test_malformed_prekeys_in_the_state_are_refused(tmp_path: Path, prekeys: object) -> None:
+    root = tmp_path / "s"
+    record = full_state(root, VAULT).to_json()
+    record["prekeys"] = prekeys
+    root.mkdir()
+    (root / f"{VAULT.name}.state").write_bytes(VAULT.seal(canonical_json(record), _CONTEXT))
+    with pytest.raises(StateError, match="prekeys"):
+        State.load(root, VAULT)
