@@ -28,8 +28,8 @@ from review.analysis.records import Reading, read
 from review.casework.reports import Content
 
 # Below this many items an import reads in its own process: starting a worker
-# (an interpreter, the gazetteers) costs about what a few hundred reports take.
-POOL_MIN: Final = 500
+# (an interpreter, the gazetteers, the pipes) costs about what a thousand reports take.
+POOL_MIN: Final = 2000
 # Contents sent to a worker at once: few enough round trips, soon enough to start.
 _BATCH: Final = 100
 _MOST_WORKERS: Final = 4
