@@ -24,6 +24,7 @@ from review.analysis.records import (
     EXTRACTOR_VERSION,
     LIST_HINT,
     Mention,
+    Reader,
     Record,
     ident,
     load_record,
@@ -42,11 +43,14 @@ from review.workspace.search import normalize
 DECISIONS: Final = ("confirmed", "rejected")
 
 
-def file_contents(u: Unlocked, contents: Mapping[int, Sequence[Content]]) -> None:
+def file_contents(
+    u: Unlocked, contents: Mapping[int, Sequence[Content]], reader: Reader | None = None
+) -> None:
     """Extract the entities of newly filed contents into their reports' records (in the import).
 
     A report filed earlier whose record is of an older hashing scheme is hashed again
     whole (its new items are in the workspace by now), so its hashes are all of one scheme.
+    `reader`, if given, reads the new contents (`review.analysis.records.read`, done ahead).
     """
     words = WordHashes()
     known = {
@@ -59,7 +63,7 @@ def file_contents(u: Unlocked, contents: Mapping[int, Sequence[Content]]) -> Non
             record = Record()
         elif record.hashing != HASHING:
             record = rehashed(u, num, record, words)
-        record.merge(parts, words)
+        record.merge(parts, words, reader)
         rows.append((num, record))
     store_records(u, rows)
 

@@ -227,23 +227,25 @@ _GLUE: Final = frozenset(
 
 
 def _from_lexicon(doc: Doc) -> Iterator[_Candidate]:
-    districts = [i for i in sorted(doc.hits) if doc.hit(i, "district")]
+    districts = sorted(doc.of_kind("district"))
     used: dict[int, int] = {}  # where a rank names a person: its start and end
     stations: list[tuple[int, _Candidate]] = []
-    for i in doc.hits:
-        station = doc.hit(i, "station")
-        if station is not None and (found := _station(doc, i, station, districts)) is not None:
+    for i, station in doc.of_kind("station").items():
+        if (found := _station(doc, i, station, districts)) is not None:
             stations.append((i, found[0]))
-        rank = doc.hit(i, "rank")
-        if rank is not None and (person := _person(doc, i, rank, districts)) is not None:
+    for i, rank in doc.of_kind("rank").items():
+        if (person := _person(doc, i, rank, districts)) is not None:
             used[i] = i + rank.size
             yield person
     yield from _placed_stations(doc, stations, districts)
     for i, terms in doc.hits.items():
         for term in terms:
-            if term.kind in ("district", "agency", "blocked") and not _crossed(i, term, used):
+            if term.kind in _NAMED and not (used and _crossed(i, term, used)):
                 end = doc.ends[i + term.size - 1]
                 yield _Candidate(term.kind, doc.starts[i], end, term.key)
+
+
+_NAMED: Final = frozenset(("district", "agency", "blocked"))
 
 
 def _placed_stations(

@@ -1,68 +1,29 @@
 """Report text folded once for entity matching: tokens, offsets back to the text, lexicon hits.
 
-Folding is `review.workspace.search.normalize` applied character by character through one
-`str.translate` table (each character's fold is computed the first time it is
-met), so a text is folded in one C-level pass and every folded character still
-knows where it came from. The gazetteers in `review/data/` are compiled into one
-Aho-Corasick automaton (pyahocorasick), so every lexicon phrase in a text is
-found in one linear scan, whatever the number of phrases or of matches.
+Folding is `review.analysis.folding`. The gazetteers in `review/data/` are
+compiled into one Aho-Corasick automaton (pyahocorasick), so every lexicon phrase
+in a text is found in one linear scan, whatever the number of phrases or of matches.
 """
 
 from __future__ import annotations
 
 import functools
+import operator
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
-from itertools import chain, repeat
 from typing import Final
 
 import ahocorasick
 
 from review.analysis.entity_patterns import MONTHS
+from review.analysis.folding import fold
 from review.workspace.search import normalize
 
 # Words, joined by hyphens and apostrophes ("Sub-Inspector", "D'Souza") but not by a
 # possessive ("FIA's"), and single marks.
 TOKEN: Final = re.compile(r"\w+(?:[-'\u2019](?!s\b)\w+)*|[^\w\s]")
-_SPACES: Final = re.compile(r"\s{2,}")
-_FOLD_CACHE_MAX: Final = 65536
-
-
-class _FoldTable(dict[int, str]):
-    """Each code point's fold (whitespace to one space), computed when first met."""
-
-    def __missing__(self, code: int) -> str:
-        ch = chr(code)
-        folded = " " if ch.isspace() else normalize(ch)
-        if len(self) < _FOLD_CACHE_MAX:  # rare characters cannot grow it forever
-            self[code] = folded
-        return folded
-
-
-_TABLE: Final = _FoldTable()
-
-
-def fold(text: str) -> tuple[str, Sequence[int]]:
-    """Fold like `normalize`, in one pass, with each folded character's offset in `text`."""
-    folded = text.translate(_TABLE)
-    where: Sequence[int]
-    if len(folded) == len(text):
-        where = range(len(text) + 1)
-    else:  # a mark dropped or a ligature expanded: count each character's share
-        lengths = map(len, map(_TABLE.__getitem__, map(ord, text)))
-        where = [*chain.from_iterable(map(repeat, range(len(text)), lengths)), len(text)]
-    if "  " not in folded:
-        return folded, where
-    parts, kept, last = [], [], 0  # runs of spaces become one, so phrases match across them
-    for m in _SPACES.finditer(folded):
-        parts.append(folded[last : m.start() + 1])
-        kept.append(where[last : m.start() + 1])
-        last = m.end()
-    parts.append(folded[last:])
-    kept.append(where[last:])
-    return "".join(parts), [*chain.from_iterable(kept)]
 
 
 def fold_phrase(phrase: str) -> tuple[str, ...]:
@@ -234,7 +195,12 @@ def automaton() -> ahocorasick.Automaton:
     """The lexicon compiled for one-pass matching."""
     auto = ahocorasick.Automaton()
     for form, terms in lexicon().items():
-        auto.add_word(form, (len(form), tuple(terms)))
+        # By their length in tokens, each with whether it holds wherever it matches.
+        sized: dict[int, list[tuple[Term, bool]]] = {}
+        for term in terms:
+            plain = not (term.acronym or term.proper or term.cue)
+            sized.setdefault(term.size, []).append((term, plain))
+        auto.add_word(form, (len(form), {n: tuple(ts) for n, ts in sized.items()}))
     auto.make_automaton()
     return auto
 
@@ -272,6 +238,8 @@ def word_set(name: str) -> frozenset[str]:
 
 # --- one text ---------------------------------------------------------------------------------
 
+_size: Final = operator.attrgetter("size")
+
 
 class Doc:
     """A text, folded once: its tokens, their offsets in the text, and the lexicon's hits."""
@@ -291,33 +259,41 @@ class Doc:
         else:
             self.starts = list(map(where.__getitem__, fstarts))
             self.ends = [*map((1).__add__, map(where.__getitem__, map((-1).__add__, fends)))]
-        self.hits: dict[int, list[Term]] = {}
-        first = dict(zip(fstarts, range(len(fstarts)), strict=True))
-        last = dict(zip(fends, range(len(fends)), strict=True))
+        hits: dict[int, list[Term]] = {}
+        self.hits = hits
+        first = dict(zip(fstarts, range(len(fstarts)), strict=True)).get
+        last = dict(zip(fends, range(len(fends)), strict=True)).get
         cued: list[tuple[int, Term]] = []
         rank_ends: set[int] = set()
-        for end, (length, terms) in automaton().iter(folded):
-            i, j = first.get(end + 1 - length), last.get(end + 1)
+        months = False
+        for end, (length, sized) in automaton().iter(folded):
+            i = first(end + 1 - length)
+            j = last(end + 1)
             if i is None or j is None:
                 continue  # inside a word
-            for term in terms:
-                if term.size != j - i + 1:
-                    continue
-                if self.fits(term, i):
-                    self.hits.setdefault(i, []).append(term)
+            for term, plain in sized.get(j - i + 1, ()):
+                if plain or self.fits(term, i):
+                    if i in hits:
+                        hits[i].append(term)
+                    else:
+                        hits[i] = [term]
                     if term.kind == "rank":
                         rank_ends.add(j + 1)
+                    elif term.kind == "month":
+                        months = True
                 elif term.cue:
                     cued.append((i, term))
-        self.months = any(t.kind == "month" for found in self.hits.values() for t in found)
+        self.months = months
         for i, term in cued:  # "ڈی پی او قصور": an office's rank is a cue too
             if i in rank_ends:
-                self.hits.setdefault(i, []).append(term)
+                hits.setdefault(i, []).append(term)
         self.inside: set[int] = set()  # tokens inside a hit, past its first
-        for i, found in self.hits.items():
-            found.sort(key=lambda t: -t.size)
+        for i, found in hits.items():
+            if len(found) > 1:
+                found.sort(key=_size, reverse=True)  # stable: the longest first, else in order
             if found[0].size > 1:
                 self.inside.update(range(i + 1, i + found[0].size))
+        self._kinds: dict[str, dict[int, Term]] = {}
 
     def __len__(self) -> int:
         return len(self.words)
@@ -371,10 +347,20 @@ class Doc:
 
     def hit(self, i: int, kind: str) -> Term | None:
         """The longest term of a kind matched at token i."""
-        for term in self.hits.get(i, ()):
-            if term.kind == kind:
-                return term
-        return None
+        table = self._kinds.get(kind)
+        return (self.of_kind(kind) if table is None else table).get(i)
+
+    def of_kind(self, kind: str) -> dict[int, Term]:
+        """Each token where a term of a kind matched, to the longest one, in `hits`' order."""
+        table = self._kinds.get(kind)
+        if table is None:
+            table = self._kinds[kind] = {}
+            for i, found in self.hits.items():
+                for term in found:
+                    if term.kind == kind:
+                        table[i] = term
+                        break
+        return table
 
 
 # Words that say "this is a place" beside a place name that is also an everyday word.

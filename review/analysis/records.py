@@ -12,7 +12,7 @@ with any other, since hashes of two schemes never match.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
@@ -95,19 +95,24 @@ class Record:
                 out.append(Mention(e["kind"], e["key"], (e["text"],), designations, status))
         return out
 
-    def merge(self, contents: Iterable[Content], words: WordHashes | None = None) -> None:
+    def merge(
+        self,
+        contents: Iterable[Content],
+        words: WordHashes | None = None,
+        reader: Reader | None = None,
+    ) -> None:
         """Add what the extractor finds in `contents` (a report's text, fields and file names).
 
-        `words` carries word hashes from one report to the next within a run.
+        `words` carries word hashes from one report to the next within a run; `reader`,
+        if given, reads each content instead of `read` (ahead: `review.intake.ahead`).
         """
         if self.hashing != HASHING:
             raise ValueError("hash the record again (`rehash`) before adding to it")
         words = WordHashes() if words is None else words
         found = {(e["kind"], e["key"]): e for e in self.found}
         for content in contents:
-            text = content.searchable()
-            ents = entities.extract(text)
-            for ent in ents:
+            reading = read(content, words) if reader is None else reader(content)
+            for ent in reading.entities:
                 entry = found.setdefault(
                     (ent.kind, ent.key),
                     {"kind": ent.kind, "key": ent.key, "texts": [], "designations": []},
@@ -116,10 +121,34 @@ class Record:
                     entry["texts"].append(ent.text)
                 if ent.designation and ent.designation not in entry["designations"]:
                     entry["designations"].append(ent.designation)
-            message_ents = [e for e in ents if e.end <= len(content.message)]
-            self.shingles |= shingles(content.message, (), words)
-            self.phrases |= shingles(content.message, message_ents, words)
+            self.shingles |= reading.shingles
+            self.phrases |= reading.phrases
         self.found = list(found.values())
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What one content gives its report's record: its entities, its words' 5-gram hashes."""
+
+    entities: list[entities.Entity]
+    shingles: set[int]
+    phrases: set[int]
+
+
+# Reads a content as `read` does: the same reading, however it is come by.
+Reader = Callable[[Content], Reading]
+
+
+def read(content: Content, words: WordHashes) -> Reading:
+    """Extract a content's entities and hash its words: a function of the content alone.
+
+    `words` is a cache of word hashes: whichever is given, the reading is the same.
+    """
+    ents = entities.extract(content.searchable())
+    message_ents = [e for e in ents if e.end <= len(content.message)]
+    return Reading(
+        ents, shingles(content.message, (), words), shingles(content.message, message_ents, words)
+    )
 
 
 def rehash(u: Unlocked, records: Mapping[int, Record]) -> dict[int, Record]:

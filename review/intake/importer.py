@@ -50,10 +50,12 @@ from crypto.encoding import canonical_json
 from crypto.errors import CryptoError, FormatError, VerificationError
 from crypto.exchange import ExportEntry, ExportManifest, manifest_digest, read_export
 from review.analysis import corroboration
+from review.analysis.records import Reader
 from review.casework import conflicts, notices, prekeys, triage
 from review.casework.reports import Content, item_context, parse_report
 from review.errors import ImportRefused
 from review.intake import exports
+from review.intake.ahead import Ahead
 from review.keys import subkeys
 from review.keys.keyring import server_keys
 from review.workspace import Unlocked, audit, scratch, search
@@ -174,6 +176,7 @@ def _file_all(
     superseded: list[Path] = []
     # Inline blobs wait in memory for the transaction; past this, blobs are files.
     inline_left = _INLINE_BUDGET
+    ahead = Ahead(len(manifest.entries))
     try:
         filed = []
         for done, entry in enumerate(manifest.entries, start=1):
@@ -187,6 +190,8 @@ def _file_all(
             result = _file_one(
                 u, entry, envelope, (mine, others, workspace_key), written, inline=inline
             )
+            if result.content is not None:
+                ahead.add(result.content)
             if result.problem is not None:
                 summary.problems.append(f"item {entry.id}: {result.problem}")
             if result.status == "filed" or entry.id not in known:
@@ -205,7 +210,7 @@ def _file_all(
             return summary
         with transaction(u.conn):
             exports.record(u.conn, manifest, digest)
-            summary.new_reports = _record(u, manifest, filed, superseded)
+            summary.new_reports = _record(u, manifest, filed, superseded, ahead.read)
             summary.filed = sum(1 for f in filed if f.status == "filed")
             detail = {
                 "bundle": manifest.bundle_id,
@@ -218,6 +223,8 @@ def _file_all(
     except BaseException:
         remove_files(written)
         raise
+    finally:
+        ahead.close()
     remove_files(superseded)
     return summary
 
@@ -434,12 +441,17 @@ def _reseal(
 
 
 def _record(
-    u: Unlocked, manifest: ExportManifest, filed: list[_Filed], superseded: list[Path]
+    u: Unlocked,
+    manifest: ExportManifest,
+    filed: list[_Filed],
+    superseded: list[Path],
+    reader: Reader,
 ) -> int:
     """Write the rows of one import; returns how many reports are new.
 
     Blob files that the new rows replace are listed in `superseded`, for the
-    caller to remove only once the transaction has committed.
+    caller to remove only once the transaction has committed. `reader` reads each
+    content for its report's entity record.
     """
     conn = u.conn
     conn.execute(
@@ -502,7 +514,7 @@ def _record(
         [(seal_state(u, num, state), num) for num, state in fresh.items()],
     )
     search.add_segment(u, texts)
-    corroboration.file_contents(u, contents)
+    corroboration.file_contents(u, contents, reader)
     return len(fresh)
 
 

@@ -7,9 +7,10 @@ not on triage, which itself asks conflicts before it shows a state.
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Final
 
 from review.errors import NotFound
 from review.workspace import Unlocked
@@ -39,7 +40,9 @@ class State:
 
     def encode(self) -> bytes:
         """Serialise for sealing."""
-        return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True).encode("utf-8")
+        # Each field is a string, a flag or a tuple of them: no deep copy (`asdict`) needed.
+        fields = {name: getattr(self, name) for name in _FIELDS}
+        return json.dumps(fields, ensure_ascii=False, sort_keys=True).encode("utf-8")
 
     @classmethod
     def decode(cls, data: bytes) -> State:
@@ -49,6 +52,9 @@ class State:
         obj["links"] = tuple(obj.get("links", ()))
         obj["from_source"] = tuple(obj.get("from_source", ()))
         return cls(**obj)
+
+
+_FIELDS: Final = tuple(f.name for f in dataclasses.fields(State))
 
 
 def state_context(num: int) -> bytes:

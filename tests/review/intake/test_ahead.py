@@ -1,0 +1,76 @@
+"""Contents read by worker processes during an import: the same readings as the importer's."""
+
+from __future__ import annotations
+
+import resource
+from pathlib import Path
+
+import pytest
+
+from review.analysis.copies import WordHashes
+from review.analysis.records import Record, entities_context, read
+from review.casework.reports import Content
+from review.intake import ahead
+from review.intake.ahead import Ahead
+from review.intake.importer import import_bundle
+from review.workspace import Unlocked
+from review.workspace.search import SearchIndex
+from tests.bench.review import make_bundle
+
+TEXTS = [
+    "SHO Rana Tariq of Thana Saddar, district Kasur, took Rs 40,000; call 0300-1234567.",
+    "ایس ایچ او رانا طارق نے تھانہ صدر قصور میں پیسے لیے",
+    "agent bashir ne fia ke munshi ko paise diye, 4 Mar 2024",
+    "",
+]
+CONTENTS = [
+    *(Content(message=t) for t in TEXTS),
+    Content(message=TEXTS[2], fields={"agency": {"code": "fia", "label": "FIA"}}),
+]
+
+
+def test_workers_read_contents_as_the_importer_would() -> None:
+    assert ahead.workers() >= 1, "this machine has one core: the workers are not tried"
+    with Ahead(ahead.POOL_MIN) as found:
+        for content in CONTENTS * 60:  # past one batch, with contents met again
+            found.add(content)
+        here = [read(c, WordHashes()) for c in CONTENTS]
+        assert [found.read(c) for c in CONTENTS] == here
+        assert found.pooled == len(CONTENTS) * 60
+        late = Content(message="DSP Model Town Lahore")  # never handed over: read here
+        assert found.read(late) == read(late, WordHashes())
+
+
+def test_a_small_import_starts_no_worker() -> None:
+    with Ahead(ahead.POOL_MIN - 1) as found:
+        found.add(CONTENTS[0])
+        assert found.read(CONTENTS[0]) == read(CONTENTS[0], WordHashes())
+        assert found.pooled == 0
+
+
+def _children_cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def _filed(u: Unlocked) -> tuple[list[Record], dict[int, str]]:
+    """Each report's entity record, opened, and its text in the search index."""
+    rows = u.conn.execute("SELECT report, sealed FROM report_entities ORDER BY report")
+    records = [Record.decode(u.key.open_record(s, entities_context(n))) for n, s in rows]
+    index = SearchIndex.load(u)
+    nums = [n for (n,) in u.conn.execute("SELECT num FROM reports ORDER BY num")]
+    return records, {n: index.text(n) for n in nums}
+
+
+def test_an_import_files_the_same_with_workers_as_without(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bundle, new_workspace = make_bundle(40, tmp_path)
+    alone, pooled = new_workspace(tmp_path / "alone"), new_workspace(tmp_path / "pooled")
+    import_bundle(alone, bundle)
+    monkeypatch.setattr(ahead, "POOL_MIN", 1)
+    before = _children_cpu()
+    import_bundle(pooled, bundle)
+    assert _children_cpu() > before  # a worker ran, and ended with the import
+    assert _filed(pooled) == _filed(alone)
+    assert len(_filed(alone)[0]) == 40
