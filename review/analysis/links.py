@@ -240,6 +240,7 @@ def short_form(short: str, full: str) -> bool:
     chandio"), or a title and given name ("haji bashir" of "haji bashir ahmed"): its words
     in order among the full name's, with its surname or its first two words, and one word
     at least that is no common name or title ("khan" of "sher khan" says nothing).
+    A given name alone is not (`given_name`).
     """
     s, f = short.split(), full.split()
     if not 0 < len(s) < len(f) or not any(_telling(w) for w in s):
@@ -248,6 +249,14 @@ def short_form(short: str, full: str) -> bool:
     if not all(w in rest for w in s):  # in order: each found after the one before
         return False
     return s[-1] == f[-1] or (len(s) >= 2 and s == f[: len(s)])
+
+
+def given_name(short: str, full: str) -> bool:
+    """Whether person key `short` is the given name alone of `full` ("mumtaz" of "mumtaz ali
+    chandio"): one uncommon word, the full name's first. Anyone of that name could be meant,
+    so it links only weakly, and only between reports set at one station or district."""
+    s, f = short.split(), full.split()
+    return len(s) == 1 < len(f) and s[0] == f[0] and _telling(s[0])
 
 
 def _telling(word: str) -> bool:
@@ -295,14 +304,25 @@ def short_form_links(
     for a, ns in named.items():
         for short in ns:
             words = [w for w in short.key.split() if _telling(w)]
-            if not words or any(short_form(short.key, n.key) for n in ns):
+            if not words or any(
+                short_form(short.key, n.key) or given_name(short.key, n.key) for n in ns
+            ):
                 continue
             candidates = {
                 (b, n.key): n for b, n in _holding(fulls, words, a) if short_form(short.key, n.key)
             }
             here = {k for (c, k) in candidates if _same_setting(where, a, c)}
-            for (b, key), full in candidates.items():
-                level = _short_strength(short, full, _same_setting(where, a, b), len(here))
+            given = {
+                (b, n.key): n
+                for b, n in _holding(fulls, words, a)
+                if given_name(short.key, n.key) and _same_setting(where, a, b)
+            }
+            for (b, key), full in candidates.items() | given.items():
+                level = (
+                    Strength(WEAK, "a given name alone, at the same station or district")
+                    if (b, key) in given
+                    else _short_strength(short, full, _same_setting(where, a, b), len(here))
+                )
                 written = {a: short.written, b: full.written}
                 out.append(
                     (a, b, Evidence("person", short_form_key(short.key, key), level, written))

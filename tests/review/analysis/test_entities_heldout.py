@@ -98,7 +98,10 @@ CORPORA = Path(heldout.__file__).parent
 # weak and counted apart, so the weak floors below keep their meaning. Links missed are
 # printed by kind and cause (a mention not found, or found in both but keyed apart).
 # Scorer alone, no rule changed: heldout.txt links 444 of 448 (99.1 %), heldout2.txt 527
-# of 552 (95.5 %), heldout3.txt 557 of 628 (88.7 %); none false counted.
+# of 552 (95.5 %), heldout3.txt 557 of 628 (88.7 %); none false counted. A given name
+# alone ("Mumtaz") links weakly to a full name it starts, between reports set at one
+# station or district (`links.given_name`): heldout3.txt 567 of 628 (90.3 %), no false
+# link more, strong or weak; heldout.txt 445 of 448.
 #
 # Right links of a person or station that count as corroboration
 # without a reviewer: the strength rules must not buy "no false link" by making every
@@ -107,7 +110,7 @@ FLOORS = {
     # file: (F1, person F1, links, most false links counted, most weak, right strong)
     "heldout.txt": (0.99, 0.99, 0.99, 0, 65, 0.80),
     "heldout2.txt": (0.99, 0.99, 0.95, 0, 43, 0.74),
-    "heldout3.txt": (0.95, 0.91, 0.88, 0, 35, 0.71),
+    "heldout3.txt": (0.95, 0.91, 0.90, 0, 35, 0.71),
     "heldout4.txt": (0.93, 0.87, 0.70, 0, 17, 0.45),
 }
 

@@ -182,3 +182,33 @@ def test_short_form_links_on_the_development_corpora_are_never_false_and_strong(
         print(f"\nshort-form links on {name}: {dict(sorted(tally.items()))}")
     assert tally["false strong"] == 0
     assert tally["right strong"] + tally["right weak"] > tally["false weak"]
+
+
+@pytest.mark.parametrize(
+    ("short", "full", "given"),
+    [
+        ("mumtaz", "mumtaz ali chandio", True),
+        ("ramzan", "ramzan khaskheli", True),
+        ("chandio", "mumtaz ali chandio", False),  # a surname: a short form, not a given name
+        ("muhammad", "muhammad aslam", False),  # a common word says nothing
+        ("haji", "haji bashir ahmed", False),  # a title
+        ("ali", "mumtaz ali chandio", False),  # not the first word
+        ("mumtaz", "mumtaz", False),  # the same name
+    ],
+)
+def test_a_given_name_alone(short: str, full: str, *, given: bool) -> None:
+    assert links.given_name(short, full) is given
+
+
+def test_a_given_name_alone_links_weakly_and_only_at_the_same_place() -> None:
+    levels = _levels(
+        {
+            1: "Mumtaz Ali Chandio, an agent in Larkana, took the passports.",
+            2: "In Larkana, Mumtaz took Rs 200,000 for the visa.",
+            3: "In Gujrat, Mumtaz the agent sent boys to Libya.",
+            4: "In Larkana, Mumtaz Ali Chandio gave his card; Mumtaz lied.",
+        }
+    )
+    assert levels[(2, 1, "mumtaz", "mumtaz ali chandio")] == WEAK  # never strong
+    assert not any(a == 3 for a, *_ in levels)  # another district: no link at all
+    assert not any(a == 4 and s == "mumtaz" for a, _b, s, _f in levels)  # its own full name
