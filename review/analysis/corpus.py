@@ -127,7 +127,8 @@ class Corpus:
             for b in counts:
                 self._union(a, b)
         self._groups = self._build_groups()
-        # A short form of a name in one report, the full name in another: links of their own.
+        # A short form of a name in one report, the full name in another: links of their own
+        # (and an agency's wing, below); kept by report, both ways, for `related`.
         self._short_found = [
             (
                 a,
@@ -136,8 +137,10 @@ class Corpus:
             )
             for a, b, e in links.short_form_links(self._people(), self._places)
         ]
+        # An agency bare in one report, its wing in another set in the same district: context.
+        wings = links.wing_links(self._agencies(), self._places)
         self._short: dict[int, dict[int, list[Evidence]]] = defaultdict(lambda: defaultdict(list))
-        for a, b, e in self._short_found:
+        for a, b, e in [*self._short_found, *wings]:
             self._short[a][b].append(e)
             self._short[b][a].append(e)
 
@@ -149,6 +152,17 @@ class Corpus:
                 for m in f.record.mentions()
                 if m.kind == "person" and m.status != "rejected"
             ]
+            for num, f in self.facts.items()
+        }
+
+    def _agencies(self) -> dict[int, dict[str, tuple[str, ...]]]:
+        """Each report's agencies: key to how the report writes it."""
+        return {
+            num: {
+                m.key: m.texts
+                for m in f.record.mentions()
+                if m.kind == "agency" and m.status != "rejected"
+            }
             for num, f in self.facts.items()
         }
 

@@ -360,6 +360,58 @@ def _one_role(roles_a: Iterable[str], roles_b: Iterable[str]) -> bool:
     return any(x & y for x in _groups(roles_a) for y in _groups(roles_b))
 
 
+# --- an agency named bare in one report, one of its wings in another --------------------------
+
+
+@functools.cache
+def agency_wings() -> dict[str, str]:
+    """Each wing's agency key to its parent agency's (`data/agency_wings.txt`)."""
+    text = resources.files("review").joinpath("data", "agency_wings.txt").read_text("utf-8")
+    pairs = (line.split(">") for line in text.splitlines() if ">" in line and line[0] != "#")
+    return {normalize(wing): normalize(agency) for wing, agency in pairs}
+
+
+def wing_key(agency: str, wing: str) -> str:
+    """The key a wing link is shown under: "federal investigation agency < fia immigration"."""
+    return f"{agency} < {wing}"
+
+
+def wing_links(
+    agencies: Mapping[int, Mapping[str, tuple[str, ...]]], where: Mapping[int, frozenset[str]]
+) -> list[tuple[int, int, Evidence]]:
+    """Reports naming an agency bare and reports naming one of its wings, in one district.
+
+    Each is (report with the bare agency, report with the wing, evidence keyed by
+    `wing_key`), context like any agency: it never corroborates. "FIA" in a report set in
+    Sukkur and "FIA Anti-Human Trafficking Circle" in one set in Sukkur are likely one
+    office; in Rawalpindi, another circle, so reports set apart are never joined; and where
+    reports set there name two wings of it (the circle and Immigration), the bare name could
+    be either, so none is joined. A report that names the wing too, or a report that names
+    the bare agency too, is already joined by that key.
+    """
+    parents = agency_wings()
+    by_parent: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    for b, keys in agencies.items():
+        for key in keys:
+            if key in parents and parents[key] not in keys:
+                by_parent[parents[key]].append((b, key))
+    why = Strength(CONTEXT, "an agency and its wing, both set in one district")
+    out = []
+    for a, keys in agencies.items():
+        for parent in keys:
+            there = [
+                (b, wing)
+                for b, wing in by_parent.get(parent, ())
+                if b != a and _same_setting(where, a, b)
+            ]
+            if len({wing for _b, wing in there}) != 1 or there[0][1] in keys:
+                continue  # two wings there: the bare name could be either
+            for b, wing in there:
+                written = {a: keys[parent], b: agencies[b][wing]}
+                out.append((a, b, Evidence("agency", wing_key(parent, wing), why, written)))
+    return out
+
+
 def ident(a: int, b: int, kind: str, key: str) -> Ident:
     """A decision's identity: the pair in order, the kind and the key."""
     return (min(a, b), max(a, b), kind, key)

@@ -101,7 +101,12 @@ CORPORA = Path(heldout.__file__).parent
 # of 552 (95.5 %), heldout3.txt 557 of 628 (88.7 %); none false counted. A given name
 # alone ("Mumtaz") links weakly to a full name it starts, between reports set at one
 # station or district (`links.given_name`): heldout3.txt 567 of 628 (90.3 %), no false
-# link more, strong or weak; heldout.txt 445 of 448.
+# link more, strong or weak; heldout.txt 445 of 448. "fia immigration" in lower case is
+# the wing; an agency bare ("FIA") meets its one wing named in reports set in its
+# district ("FIA Anti-Human Trafficking Circle"), as context (`links.wing_links`;
+# data/agency_wings.txt), never where two wings are named there: heldout3.txt 573 of 628
+# (91.2 %), 3 right wing links, none false; heldout2.txt 533 of 552 (96.6 %), 1 right,
+# 1 false (context: never shown as a link, never corroboration).
 #
 # Right links of a person or station that count as corroboration
 # without a reviewer: the strength rules must not buy "no false link" by making every
@@ -109,8 +114,8 @@ CORPORA = Path(heldout.__file__).parent
 FLOORS = {
     # file: (F1, person F1, links, most false links counted, most weak, right strong)
     "heldout.txt": (0.99, 0.99, 0.99, 0, 65, 0.80),
-    "heldout2.txt": (0.99, 0.99, 0.95, 0, 43, 0.74),
-    "heldout3.txt": (0.95, 0.91, 0.90, 0, 35, 0.71),
+    "heldout2.txt": (0.99, 0.99, 0.96, 0, 43, 0.74),
+    "heldout3.txt": (0.95, 0.91, 0.91, 0, 35, 0.71),
     "heldout4.txt": (0.93, 0.87, 0.70, 0, 17, 0.45),
 }
 

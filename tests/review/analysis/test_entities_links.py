@@ -212,3 +212,44 @@ def test_a_given_name_alone_links_weakly_and_only_at_the_same_place() -> None:
     assert levels[(2, 1, "mumtaz", "mumtaz ali chandio")] == WEAK  # never strong
     assert not any(a == 3 for a, *_ in levels)  # another district: no link at all
     assert not any(a == 4 and s == "mumtaz" for a, _b, s, _f in levels)  # its own full name
+
+
+def _wings(texts: dict[int, str]) -> dict[tuple[int, int], str]:
+    found = {num: extract(text) for num, text in texts.items()}
+    agencies = {
+        num: {e.key: (e.text,) for e in es if e.kind == "agency"} for num, es in found.items()
+    }
+    where = {num: links.places((e.kind, e.key) for e in es) for num, es in found.items()}
+    out = {}
+    for a, b, evidence in links.wing_links(agencies, where):
+        assert evidence.strength.level == links.CONTEXT  # an agency never corroborates
+        assert not evidence.counts
+        out[(a, b)] = evidence.key
+    return out
+
+
+def test_a_bare_agency_meets_its_one_wing_in_the_same_district_as_context() -> None:
+    wings = _wings(
+        {
+            1: "The FIA Anti-Human Trafficking Circle in Sukkur took the case.",
+            2: "In Sukkur the FIA did nothing for us.",
+            3: "In Rawalpindi the FIA did nothing for us.",  # another city's circle
+        }
+    )
+    assert wings == {(2, 1): "federal investigation agency < anti-human trafficking circle"}
+
+
+def test_a_bare_agency_where_two_of_its_wings_are_named_meets_neither() -> None:
+    wings = _wings(
+        {
+            1: "The FIA Anti-Human Trafficking Circle in Sukkur took the case.",
+            2: "FIA Immigration at Sukkur airport let them fly.",
+            3: "In Sukkur the FIA did nothing for us.",
+        }
+    )
+    assert wings == {}
+
+
+def test_a_wing_in_lower_case_roman_urdu_is_the_wing() -> None:
+    (agency,) = [e for e in extract("airport pe fia immigration ka banda") if e.kind == "agency"]
+    assert (agency.text, agency.key) == ("fia immigration", "fia immigration")

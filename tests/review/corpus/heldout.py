@@ -121,6 +121,10 @@ class Figures(Rates):
     right_short_links: int = 0
     right_strong_short_links: int = 0
     weak_false_short_links: int = 0
+    # Links between an agency named bare and one of its wings in one district
+    # (`links.wing_links`, context only): right, and false (mentions sharing no gold id).
+    right_wing_links: int = 0
+    false_wing_links: int = 0
     # Expected links not made, by the kind of what they name and why: "not found" (a
     # mention of it missed in one report or both) or "keyed apart" (found in both, but no
     # key and no short-form link joins them).
@@ -147,7 +151,8 @@ class Figures(Rates):
                 f"station counted as corroboration {self.right_strong_links} of {self.right_links}",
                 f"short-form links of a person: right {self.right_short_links} (counted as "
                 f"corroboration {self.right_strong_short_links}), false shown as weak "
-                f"{self.weak_false_short_links}",
+                f"{self.weak_false_short_links}; an agency and its wing: right "
+                f"{self.right_wing_links}, false {self.false_wing_links}",
                 "links missed: "
                 + (
                     "; ".join(
@@ -197,6 +202,8 @@ def score(reports: Iterable[Report], extract: Callable[[str], list[Entity]]) -> 
             figures.fp[kind] += found[kind] - hits[kind]
             figures.fn[kind] += gold[kind] - hits[kind]
     short = _short_form_links(figures, keyed, places, roles)
+    for pair, made in _wing_links(figures, keyed, places).items():
+        short.setdefault(pair, set()).update(made)
     for a, b in itertools.combinations(sorted(ids), 2):
         shared = ids[a] & ids[b]
         figures.expected_links += len(shared)
@@ -259,6 +266,33 @@ def _short_form_links(
             figures.false_links["person"] += 1
         else:
             figures.weak_false_short_links += 1
+    return made
+
+
+def _wing_links(
+    figures: Figures,
+    keyed: dict[tuple[str, str], dict[str, set[str]]],
+    places: dict[str, frozenset[str]],
+) -> dict[tuple[str, str], set[str]]:
+    """The tool's links between an agency bare and its wing, scored as `_short_form_links`."""
+    name = sorted(places)
+    number = {report: n for n, report in enumerate(name)}
+    agencies: dict[int, dict[str, tuple[str, ...]]] = defaultdict(dict)
+    for (kind, key), by_report in keyed.items():
+        if kind == "agency":
+            for report in by_report:
+                agencies[number[report]][key] = ()
+    made: dict[tuple[str, str], set[str]] = defaultdict(set)
+    where = {number[report]: p for report, p in places.items()}
+    for x, y, evidence in links.wing_links(agencies, where):
+        a, b = name[x], name[y]
+        agency, _, wing = evidence.key.partition(" < ")
+        right = keyed[("agency", agency)][a] & keyed[("agency", wing)][b]
+        if right:
+            made[(min(a, b), max(a, b))] |= right
+            figures.right_wing_links += 1
+        else:
+            figures.false_wing_links += 1
     return made
 
 
