@@ -106,7 +106,9 @@ CORPORA = Path(heldout.__file__).parent
 # district ("FIA Anti-Human Trafficking Circle"), as context (`links.wing_links`;
 # data/agency_wings.txt), never where two wings are named there: heldout3.txt 573 of 628
 # (91.2 %), 3 right wing links, none false; heldout2.txt 533 of 552 (96.6 %), 1 right,
-# 1 false (context: never shown as a link, never corroboration).
+# 1 false (context: never shown as a link, never corroboration). A mobile number grouped
+# 4-3 ("0300 3314 829"), Bahawalpur's "bwp" in lower case, مینگورہ for Mingora:
+# heldout3.txt F1 0.962, links 578 of 628 (92.0 %), none false counted.
 #
 # Right links of a person or station that count as corroboration
 # without a reviewer: the strength rules must not buy "no false link" by making every
@@ -115,7 +117,7 @@ FLOORS = {
     # file: (F1, person F1, links, most false links counted, most weak, right strong)
     "heldout.txt": (0.99, 0.99, 0.99, 0, 65, 0.80),
     "heldout2.txt": (0.99, 0.99, 0.96, 0, 43, 0.74),
-    "heldout3.txt": (0.95, 0.91, 0.91, 0, 35, 0.71),
+    "heldout3.txt": (0.96, 0.91, 0.92, 0, 35, 0.71),
     "heldout4.txt": (0.93, 0.87, 0.70, 0, 17, 0.45),
 }
 
