@@ -233,6 +233,11 @@ class Link:
 # --- a short form of a name in one report, the full name in another --------------------------
 
 
+# A short form that more full names than this in the reports set where it is could be
+# says nothing: no link ("Khan" is a common word anyway; a surname as common there, too).
+MOST_NAMES: Final = 4
+
+
 def short_form(short: str, full: str) -> bool:
     """Whether person key `short` is a shorter way to write `full`.
 
@@ -283,23 +288,28 @@ def short_form_links(
     """Reports that name one person, one by a short form of the name the other gives in full.
 
     Each is (report with the short form, report with the full name, evidence keyed by
-    `short_form_key`). Strong only when the evidence says it is one man: both reports set
-    at one police station or district, ranks given on both sides that one man holds, a
+    `short_form_key`). Only between reports set at one police station or district: a
+    surname alone says too little of a man named in another place (the full name's own
+    key still links reports that give it in full), and so each short form meets only the
+    full names of its place, never every report. Strong only when the evidence says it
+    is one man: ranks given on both sides that one man holds, a
     full name of two uncommon words or more (so "Aslam" of "Muhammad Aslam", a given name
     alone, is weak), and no other full name in the reports set there that the short form
     could be. Otherwise weak: shown to the reviewer, counted only once confirmed, as for
     any weak key. A short form in a report that gives a full name it shortens is that
-    name's ("Nawaz Chandio ... Chandio"), linked by the full name's own key. Full names
-    are found by their words, never by comparing every pair of reports.
+    name's ("Nawaz Chandio ... Chandio"), linked by the full name's own key.
     """
     named = {num: list(ns) for num, ns in people.items()}
-    fulls: dict[str, list[tuple[int, Named]]] = defaultdict(list)  # a word: full names
+    settings = {num: _settings(where.get(num, frozenset())) for num in named}
+    # A word and a place: the full names holding it in reports set there, by key.
+    fulls: dict[tuple[str, str], dict[str, list[tuple[int, Named]]]] = defaultdict(dict)
     for num, ns in named.items():
         for n in ns:
             if len(n.key.split()) >= 2:
                 for w in set(n.key.split()):
                     if _telling(w):
-                        fulls[w].append((num, n))
+                        for place in settings[num]:
+                            fulls[(w, place)].setdefault(n.key, []).append((num, n))
     out = []
     for a, ns in named.items():
         for short in ns:
@@ -308,20 +318,23 @@ def short_form_links(
                 short_form(short.key, n.key) or given_name(short.key, n.key) for n in ns
             ):
                 continue
-            candidates = {
-                (b, n.key): n for b, n in _holding(fulls, words, a) if short_form(short.key, n.key)
-            }
-            here = {k for (c, k) in candidates if _same_setting(where, a, c)}
-            given = {
+            keys = _holding(fulls, words, settings[a])
+            shorter = {k for k in keys if short_form(short.key, k)}
+            given = {k for k in keys if given_name(short.key, k)}
+            if len(shorter | given) > MOST_NAMES:
+                continue  # a short form that many names there could be says nothing
+            there = {
                 (b, n.key): n
-                for b, n in _holding(fulls, words, a)
-                if given_name(short.key, n.key) and _same_setting(where, a, b)
+                for place in settings[a]
+                for key in shorter | given
+                for b, n in fulls.get((_rarest(fulls, words, place), place), {}).get(key, ())
+                if b != a
             }
-            for (b, key), full in candidates.items() | given.items():
+            for (b, key), full in sorted(there.items()):
                 level = (
                     Strength(WEAK, "a given name alone, at the same station or district")
-                    if (b, key) in given
-                    else _short_strength(short, full, _same_setting(where, a, b), len(here))
+                    if key in given
+                    else _short_strength(short, full, len(shorter))
                 )
                 written = {a: short.written, b: full.written}
                 out.append(
@@ -330,24 +343,31 @@ def short_form_links(
     return out
 
 
+def _rarest(
+    fulls: Mapping[tuple[str, str], Mapping[str, list[tuple[int, Named]]]],
+    words: list[str],
+    place: str,
+) -> str:
+    return min(words, key=lambda w: len(fulls.get((w, place), ())))
+
+
 def _holding(
-    fulls: Mapping[str, list[tuple[int, Named]]], words: list[str], a: int
-) -> Iterable[tuple[int, Named]]:
-    """Every full name, in reports other than a, holding the rarest of these words."""
-    word = min(words, key=lambda w: len(fulls.get(w, ())))
-    return ((b, n) for b, n in fulls.get(word, ()) if b != a)
+    fulls: Mapping[tuple[str, str], Mapping[str, list[tuple[int, Named]]]],
+    words: list[str],
+    places: frozenset[str],
+) -> set[str]:
+    """The full names set at one of these places holding the rarest there of these words."""
+    return {key for place in places for key in fulls.get((_rarest(fulls, words, place), place), ())}
 
 
 def _same_setting(where: Mapping[int, frozenset[str]], a: int, b: int) -> bool:
     return bool(_settings(where.get(a, frozenset())) & _settings(where.get(b, frozenset())))
 
 
-def _short_strength(short: Named, full: Named, same_place: bool, names_there: int) -> Strength:
+def _short_strength(short: Named, full: Named, names_there: int) -> Strength:
     if sum(map(_telling, full.key.split())) < 2:
         # "Aslam" of "Muhammad Aslam": a given name alone, whoever else bears it
         return Strength(WEAK, "a short form of a name with one uncommon word")
-    if not same_place:
-        return Strength(WEAK, "a short form of the name, not set at the same station or district")
     if names_there > 1:
         return Strength(WEAK, "a short form that more than one full name there could be")
     if not _one_role(short.roles, full.roles):
@@ -390,23 +410,28 @@ def wing_links(
     the bare agency too, is already joined by that key.
     """
     parents = agency_wings()
-    by_parent: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    # A parent agency and a place: the reports set there naming one of its wings (never
+    # comparing every pair of reports).
+    by_place: dict[tuple[str, str], set[tuple[int, str]]] = defaultdict(set)
     for b, keys in agencies.items():
         for key in keys:
             if key in parents and parents[key] not in keys:
-                by_parent[parents[key]].append((b, key))
+                for place in _settings(where.get(b, frozenset())):
+                    by_place[(parents[key], place)].add((b, key))
     why = Strength(CONTEXT, "an agency and its wing, both set in one district")
     out = []
     for a, keys in agencies.items():
         for parent in keys:
-            there = [
+            there = {
                 (b, wing)
-                for b, wing in by_parent.get(parent, ())
-                if b != a and _same_setting(where, a, b)
-            ]
-            if len({wing for _b, wing in there}) != 1 or there[0][1] in keys:
+                for place in _settings(where.get(a, frozenset()))
+                for b, wing in by_place.get((parent, place), ())
+                if b != a
+            }
+            wings = {wing for _b, wing in there}
+            if len(wings) != 1 or wings & keys.keys():
                 continue  # two wings there: the bare name could be either
-            for b, wing in there:
+            for b, wing in sorted(there):
                 written = {a: keys[parent], b: agencies[b][wing]}
                 out.append((a, b, Evidence("agency", wing_key(parent, wing), why, written)))
     return out

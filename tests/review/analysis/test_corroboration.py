@@ -817,22 +817,21 @@ def test_a_short_form_of_a_name_links_reports_with_its_evidence_and_strength(
     linked: ws.Unlocked,
 ) -> None:
     """'SHO Chandio' at the station where another report names SHO Mumtaz Ali Chandio: strong;
-    'Chandio' in a report set elsewhere: weak, shown, counted only once a reviewer confirms it."""
+    'Chandio' with no rank in that district: weak, shown, counted only once a reviewer
+    confirms it; 'Chandio' in a report set elsewhere: no link."""
     station = ("police_station", "saddar/kasur", "Thana Saddar Kasur")
-    _set_entities(
-        linked, 1, [("person", "mumtaz ali chandio", "Mumtaz Ali Chandio"), station], ("SHO",)
-    )
+    full = ("person", "mumtaz ali chandio", "Mumtaz Ali Chandio")
+    _set_entities(linked, 1, [full, station], ("SHO",))
     _set_entities(linked, 2, [("person", "chandio", "Chandio"), station], ("SHO",))
-    _set_entities(
-        linked, 3, [("person", "chandio", "چانڈیو"), ("district", "gujrat", "Gujrat")], ("SHO",)
-    )
-    _set_entities(linked, 4, [])
+    _set_entities(linked, 3, [("person", "chandio", "چانڈیو"), ("district", "kasur", "Kasur")])
+    _set_entities(linked, 4, [("person", "chandio", "Chandio"), ("district", "gujrat", "Gujrat")])
     related = Corpus.load(linked).related(1)
     short = {o: next(e for e in related.links[o].evidence if "<" in e.key) for o in (2, 3)}
     assert short[2].key == "chandio < mumtaz ali chandio"
     assert (short[2].state, short[3].state) == ("strong", "weak")
     assert short[2].written == {2: ("Chandio",), 1: ("Mumtaz Ali Chandio",)}
-    assert "not set at the same station or district" in short[3].strength.why
+    assert "without one rank on both sides" in short[3].strength.why
+    assert 4 not in related.links
     assert (related.links[3].level, related.links[3].corroborates) == ("weak", False)
     assert (related.corroborating, related.weak_only) == (1, 1)
 

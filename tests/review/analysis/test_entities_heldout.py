@@ -109,6 +109,14 @@ CORPORA = Path(heldout.__file__).parent
 # 1 false (context: never shown as a link, never corroboration). A mobile number grouped
 # 4-3 ("0300 3314 829"), Bahawalpur's "bwp" in lower case, مینگورہ for Mingora:
 # heldout3.txt F1 0.962, links 578 of 628 (92.0 %), none false counted.
+# Then short-form links only between reports set at one station or district, and none
+# for a short form that more than `links.MOST_NAMES` full names there could be: a surname
+# alone says too little of a man named elsewhere (45 of the 131 short-form links it made
+# on heldout3.txt were false, shown weak), and linking it to every namesake in every
+# place grew as the square of the reports (a workspace of 4,000 built in 34 s, 1.8 s now;
+# 1.2 s before short forms). After: heldout.txt links 445 of 448 (99.3 %), short-form
+# links right 23, false 0; heldout2.txt 530 of 552 (96.0 %), right 18, false weak 6;
+# heldout3.txt 556 of 628 (88.5 %), right 60 (29 counted as corroboration), false weak 1.
 #
 # Right links of a person or station that count as corroboration
 # without a reviewer: the strength rules must not buy "no false link" by making every
@@ -117,7 +125,7 @@ FLOORS = {
     # file: (F1, person F1, links, most false links counted, most weak, right strong)
     "heldout.txt": (0.99, 0.99, 0.99, 0, 65, 0.80),
     "heldout2.txt": (0.99, 0.99, 0.96, 0, 43, 0.74),
-    "heldout3.txt": (0.96, 0.91, 0.92, 0, 35, 0.71),
+    "heldout3.txt": (0.96, 0.91, 0.88, 0, 35, 0.71),
     "heldout4.txt": (0.93, 0.87, 0.70, 0, 17, 0.45),
 }
 
@@ -237,9 +245,10 @@ police_station: Thana Saddar Kasur => S1
 agency: FIA => A1
 
 === C en
-Chandio the agent in Gujrat. FIA Circle Gujrat took his passport.
+Chandio the agent near Thana Saddar Kasur. FIA Circle Gujrat took his passport.
 ---
 person: Chandio => P2
+police_station: Thana Saddar Kasur => S1
 agency: FIA Circle Gujrat => A1
 """
 
@@ -256,7 +265,8 @@ def test_the_scorer_counts_short_form_links_and_says_why_links_are_missed(
         name = text.index("Chandio")
         start = text.index("Mumtaz") if text == a.text else name
         written = text[start : name + 7]
-        out = [Entity("person", written, written.lower(), start, name + 7, "SHO")]
+        rank = "SHO" if text.startswith("SHO") else None
+        out = [Entity("person", written, written.lower(), start, name + 7, rank)]
         if "Thana" in text:
             at = text.index("Thana")
             out.append(Entity("police_station", "Thana Saddar Kasur", station, at, at + 18))
@@ -267,10 +277,11 @@ def test_the_scorer_counts_short_form_links_and_says_why_links_are_missed(
 
     figures = heldout.score([a, b, c], fake)
     # A-B: P1 (by the short form "chandio" of "mumtaz ali chandio") and S1 (one key);
-    # B-C: A1 expected, C's mention not found.
-    assert (figures.expected_links, figures.made_links) == (3, 2)
+    # A-C and B-C: S1; B-C: A1 expected, C's mention not found.
+    assert (figures.expected_links, figures.made_links) == (5, 4)
     assert (figures.right_short_links, figures.right_strong_short_links) == (1, 1)
-    # C's "Chandio" (another man, no station in common) against A's full name: weak, false.
+    # C's "Chandio" (another man, at that station, with no rank) against A's full name:
+    # a weak link, and false.
     assert figures.weak_false_short_links == 1
     assert figures.false_links == {}
     assert figures.missed == {("agency", heldout.NOT_FOUND): 1}

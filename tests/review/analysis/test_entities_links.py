@@ -81,18 +81,20 @@ def test_a_surname_links_strongly_to_the_full_name_at_the_same_station_and_rank(
     assert levels[(3, 1, "chandio", "mumtaz ali chandio")] == STRONG
 
 
-def test_a_short_form_elsewhere_or_under_another_rank_is_weak() -> None:
+def test_a_short_form_under_another_rank_is_weak_and_elsewhere_no_link() -> None:
     levels = _levels(
         {
             1: "Mumtaz Ali Chandio SHO of Thana Saddar, Badin, took the money.",
             2: "In Larkana, Chandio SHO of Thana Saddar Larkana took money too.",
             3: "ASI Chandio of Thana Saddar Badin wrote the FIR.",
             4: "A man called Chandio came from Badin.",
+            5: "A man called Chandio came.",  # set nowhere
         }
     )
-    assert levels[(2, 1, "chandio", "mumtaz ali chandio")] == WEAK  # another district
+    assert (2, 1, "chandio", "mumtaz ali chandio") not in levels  # another district
     assert levels[(3, 1, "chandio", "mumtaz ali chandio")] == WEAK  # ASI is not SHO
     assert levels[(4, 1, "chandio", "mumtaz ali chandio")] == WEAK  # no rank to compare
+    assert not any(a == 5 for a, *_ in levels)
 
 
 def test_a_short_form_that_two_full_names_there_could_be_is_weak() -> None:
@@ -131,7 +133,7 @@ def test_a_weak_short_form_link_is_no_corroboration_until_a_reviewer_confirms_it
     people, where = _people(
         {
             1: "Mumtaz Ali Chandio SHO of Thana Saddar, Badin, took the money.",
-            2: "A man called Chandio came from Larkana.",
+            2: "A man called Chandio came from Badin.",  # no rank to compare
         }
     )
     ((a, b, evidence),) = links.short_form_links(people, where)
@@ -253,3 +255,14 @@ def test_a_bare_agency_where_two_of_its_wings_are_named_meets_neither() -> None:
 def test_a_wing_in_lower_case_roman_urdu_is_the_wing() -> None:
     (agency,) = [e for e in extract("airport pe fia immigration ka banda") if e.kind == "agency"]
     assert (agency.text, agency.key) == ("fia immigration", "fia immigration")
+
+
+def test_a_short_form_that_many_names_there_could_be_links_to_none() -> None:
+    given = ["Mumtaz", "Nawaz", "Sikandar", "Qadir", "Rasool"][: links.MOST_NAMES + 1]
+    texts = {n: f"{g} Chandio of Thana Saddar, Badin, came." for n, g in enumerate(given)}
+    texts[99] = "Chandio of Thana Saddar, Badin, took the money."
+    assert not any(a == 99 for a, *_ in _levels(texts))
+    del texts[0]  # one name fewer: each is a weak candidate
+    levels = _levels(texts)
+    assert {b for a, b, *_ in levels if a == 99} == set(texts) - {99}
+    assert {level for (a, *_), level in levels.items() if a == 99} == {WEAK}
