@@ -259,7 +259,7 @@ def short_form(short: str, full: str) -> bool:
 def given_name(short: str, full: str) -> bool:
     """Whether person key `short` is the given name alone of `full` ("mumtaz" of "mumtaz ali
     chandio"): one uncommon word, the full name's first. Anyone of that name could be meant,
-    so it links only weakly, and only between reports set at one station or district."""
+    so it links only weakly, and only between reports that name one place."""
     s, f = short.split(), full.split()
     return len(s) == 1 < len(f) and s[0] == f[0] and _telling(s[0])
 
@@ -288,11 +288,12 @@ def short_form_links(
     """Reports that name one person, one by a short form of the name the other gives in full.
 
     Each is (report with the short form, report with the full name, evidence keyed by
-    `short_form_key`). Only between reports set at one police station or district: a
-    surname alone says too little of a man named in another place (the full name's own
+    `short_form_key`). Only between reports that name one place, a district or a station:
+    a surname alone says too little of a man named only elsewhere (the full name's own
     key still links reports that give it in full), and so each short form meets only the
-    full names of its place, never every report. Strong only when the evidence says it
-    is one man: ranks given on both sides that one man holds, a
+    full names of its places, never every report. Strong only when the evidence says it
+    is one man: both reports set at one police station or district (`_settings`), ranks
+    given on both sides that one man holds, a
     full name of two uncommon words or more (so "Aslam" of "Muhammad Aslam", a given name
     alone, is weak), and no other full name in the reports set there that the short form
     could be. Otherwise weak: shown to the reviewer, counted only once confirmed, as for
@@ -300,7 +301,8 @@ def short_form_links(
     name's ("Nawaz Chandio ... Chandio"), linked by the full name's own key.
     """
     named = {num: list(ns) for num, ns in people.items()}
-    settings = {num: _settings(where.get(num, frozenset())) for num in named}
+    # Where each report is set, in the broad sense: every district and station it names.
+    settings = {num: where.get(num, frozenset()) for num in named}
     # A word and a place: the full names holding it in reports set there, by key.
     fulls: dict[tuple[str, str], dict[str, list[tuple[int, Named]]]] = defaultdict(dict)
     for num, ns in named.items():
@@ -330,11 +332,13 @@ def short_form_links(
                 for b, n in fulls.get((_rarest(fulls, words, place), place), {}).get(key, ())
                 if b != a
             }
+            # The full names it could be in the reports set where it is (their station).
+            set_here = {k for (b, k) in there if k in shorter and _same_setting(where, a, b)}
             for (b, key), full in sorted(there.items()):
                 level = (
-                    Strength(WEAK, "a given name alone, at the same station or district")
+                    Strength(WEAK, "a given name alone, in a report naming the same place")
                     if key in given
-                    else _short_strength(short, full, len(shorter))
+                    else _short_strength(short, full, _same_setting(where, a, b), len(set_here))
                 )
                 written = {a: short.written, b: full.written}
                 out.append(
@@ -364,10 +368,12 @@ def _same_setting(where: Mapping[int, frozenset[str]], a: int, b: int) -> bool:
     return bool(_settings(where.get(a, frozenset())) & _settings(where.get(b, frozenset())))
 
 
-def _short_strength(short: Named, full: Named, names_there: int) -> Strength:
+def _short_strength(short: Named, full: Named, same_place: bool, names_there: int) -> Strength:
     if sum(map(_telling, full.key.split())) < 2:
         # "Aslam" of "Muhammad Aslam": a given name alone, whoever else bears it
         return Strength(WEAK, "a short form of a name with one uncommon word")
+    if not same_place:
+        return Strength(WEAK, "a short form of the name; the reports name one place, not set there")
     if names_there > 1:
         return Strength(WEAK, "a short form that more than one full name there could be")
     if not _one_role(short.roles, full.roles):
