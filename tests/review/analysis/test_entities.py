@@ -230,6 +230,8 @@ def test_ranks_without_names_are_no_person(text: str) -> None:
         ("Police Station Kot Lakhpat in Lahore", "kot lakhpat/lahore"),
         ("تھانہ کوٹ لکھپت کے", "kot lakhpat"),
         ("thana Sambrial ka", "sambrial/sialkot"),  # a town's station: its district
+        ("صاحب نے تھانہ صدر فون کیا", "saddar"),  # a station's name ends before "phone"
+        ("thana saddar phone kiya", "saddar"),
     ],
 )
 def test_police_stations(text: str, key: str) -> None:
