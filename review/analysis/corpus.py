@@ -11,6 +11,11 @@ name, a station without its district) joins two reports only once a reviewer
 confirms that pair, a rejected one never, and a district, agency or date never
 alone. An entity's `corroborating` count, which ranking uses first, counts only
 the sources that strong or confirmed links join.
+
+Two reports can be linked by a person's name written in two forms, a short form in
+one and the full name in the other (`links.short_form_links`), and by an agency named
+bare in one and its wing in the other (`links.wing_links`, context only): `related`
+shows them beside the shared keys, with their evidence, strength and reviewers' word.
 """
 
 from __future__ import annotations
@@ -139,10 +144,10 @@ class Corpus:
         ]
         # An agency bare in one report, its wing in another set in the same district: context.
         wings = links.wing_links(self._agencies(), self._places)
-        self._short: dict[int, dict[int, list[Evidence]]] = defaultdict(lambda: defaultdict(list))
+        self._by_form: dict[int, dict[int, list[Evidence]]] = defaultdict(lambda: defaultdict(list))
         for a, b, e in [*self._short_found, *wings]:
-            self._short[a][b].append(e)
-            self._short[b][a].append(e)
+            self._by_form[a][b].append(e)
+            self._by_form[b][a].append(e)
 
     def _people(self) -> dict[int, list[links.Named]]:
         """Each report's people as `links.short_form_links` reads them: key, ranks, texts."""
@@ -219,7 +224,7 @@ class Corpus:
                     e = self.evidence(g, num, other) if other != num else None
                     if e is not None and e.decision != links.REJECTED:
                         evidence[other].append(e)
-        for other, es in self._short.get(num, {}).items():
+        for other, es in self._by_form.get(num, {}).items():
             evidence[other].extend(e for e in es if e.decision != links.REJECTED)
         found = {o: Link((num, o), tuple(es)) for o, es in sorted(evidence.items())}
         shown = {o: link for o, link in found.items() if link.level != CONTEXT}
