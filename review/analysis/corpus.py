@@ -11,6 +11,11 @@ name, a station without its district) joins two reports only once a reviewer
 confirms that pair, a rejected one never, and a district, agency or date never
 alone. An entity's `corroborating` count, which ranking uses first, counts only
 the sources that strong or confirmed links join.
+
+Two reports can be linked by a person's name written in two forms, a short form in
+one and the full name in the other (`links.short_form_links`), and by an agency named
+bare in one and its wing in the other (`links.wing_links`, context only): `related`
+shows them beside the shared keys, with their evidence, strength and reviewers' word.
 """
 
 from __future__ import annotations
@@ -127,6 +132,44 @@ class Corpus:
             for b in counts:
                 self._union(a, b)
         self._groups = self._build_groups()
+        # A short form of a name in one report, the full name in another: links of their own
+        # (and an agency's wing, below); kept by report, both ways, for `related`.
+        self._short_found = [
+            (
+                a,
+                b,
+                replace(e, decision=self._decided[("person", e.key)].get((min(a, b), max(a, b)))),
+            )
+            for a, b, e in links.short_form_links(self._people(), self._places)
+        ]
+        # An agency bare in one report, its wing in another set in the same district: context.
+        wings = links.wing_links(self._agencies(), self._places)
+        self._by_form: dict[int, dict[int, list[Evidence]]] = defaultdict(lambda: defaultdict(list))
+        for a, b, e in [*self._short_found, *wings]:
+            self._by_form[a][b].append(e)
+            self._by_form[b][a].append(e)
+
+    def _people(self) -> dict[int, list[links.Named]]:
+        """Each report's people as `links.short_form_links` reads them: key, ranks, texts."""
+        return {
+            num: [
+                links.Named(m.key, m.designations, m.texts)
+                for m in f.record.mentions()
+                if m.kind == "person" and m.status != "rejected"
+            ]
+            for num, f in self.facts.items()
+        }
+
+    def _agencies(self) -> dict[int, dict[str, tuple[str, ...]]]:
+        """Each report's agencies: key to how the report writes it."""
+        return {
+            num: {
+                m.key: m.texts
+                for m in f.record.mentions()
+                if m.kind == "agency" and m.status != "rejected"
+            }
+            for num, f in self.facts.items()
+        }
 
     @classmethod
     def load(cls, u: Unlocked) -> Corpus:
@@ -181,6 +224,8 @@ class Corpus:
                     e = self.evidence(g, num, other) if other != num else None
                     if e is not None and e.decision != links.REJECTED:
                         evidence[other].append(e)
+        for other, es in self._by_form.get(num, {}).items():
+            evidence[other].extend(e for e in es if e.decision != links.REJECTED)
         found = {o: Link((num, o), tuple(es)) for o, es in sorted(evidence.items())}
         shown = {o: link for o, link in found.items() if link.level != CONTEXT}
         mine = self._find_root(num)
@@ -204,6 +249,13 @@ class Corpus:
         return Evidence(
             g.kind, g.key, self.pair_strength(g.kind, g.key, g.strength, a, b), written, decision
         )
+
+    def short_links(self, key: str) -> list[tuple[int, int, Evidence]]:
+        """Short-form links with person `key` as the short form or the full name.
+
+        Each is (report writing the short form, report writing the full name, evidence).
+        """
+        return [(a, b, e) for a, b, e in self._short_found if key in e.key.split(" < ")]
 
     def pair_strength(self, kind: str, key: str, strength: Strength, a: int, b: int) -> Strength:
         """How strong a link on a key is between reports a and b (see `links.pair_strength`)."""

@@ -164,8 +164,16 @@ def _shared_evidence(u: Unlocked, a: int, b: int, name: str | None, kind: str | 
     ra, rb = load_record(u, a) or Record(), load_record(u, b) or Record()
     theirs = {(m.kind, m.key): m for m in rb.mentions() if m.status != "rejected"}
     if name is not None:
-        mine = _find(ra, a, name, kind)
+        short = _short_form(ra, rb, a, b, name) if kind in (None, "person") else None
+        try:
+            mine = _find(ra, a, name, kind)
+        except NotFound:
+            if short is None:
+                raise
+            return short
         if mine.status == "rejected" or (mine.kind, mine.key) not in theirs:
+            if short is not None:
+                return short
             raise NotFound(
                 f"reports {a} and {b} do not both name {name!r}",
                 hint=f"`raazdar-review links show {a}` shows what links them",
@@ -200,6 +208,30 @@ def _shared_evidence(u: Unlocked, a: int, b: int, name: str | None, kind: str | 
         )
     written = {a: m.texts, b: theirs[(m.kind, m.key)].texts}
     return Evidence(m.kind, m.key, strength, written)
+
+
+def _short_form(ra: Record, rb: Record, a: int, b: int, name: str) -> Evidence | None:
+    """The short-form link between a and b that NAME (the short form, the full name, or
+    "short < full") is, if there is one (`links.short_form_links`)."""
+    short, _, full = name.partition("<")
+    keys = {k for part in (short, full) if (k := entities.key_for("person", part))}
+    records = {a: ra, b: rb}
+    people = {
+        n: [
+            links.Named(m.key, m.designations, m.texts)
+            for m in r.mentions()
+            if m.kind == "person" and m.status != "rejected"
+        ]
+        for n, r in records.items()
+    }
+    where = {
+        n: links.places((m.kind, m.key) for m in r.mentions() if m.status != "rejected")
+        for n, r in records.items()
+    }
+    found = [
+        e for _x, _y, e in links.short_form_links(people, where) if keys <= set(e.key.split(" < "))
+    ]
+    return found[0] if len(found) == 1 else None
 
 
 def _exists(u: Unlocked, num: int) -> None:

@@ -127,9 +127,10 @@ _MONTH_ALONE: Final = re.compile(
 _WORD_DATES: Final = 3  # the first three patterns need a month's name
 _DAY_MONTH: Final = re.compile(rf"{_D}(?:\s+of)?[\s,./-]*(?P<m>{_M})")
 _CNIC: Final = re.compile(r"(?<![\w-])([1-7]\d{4})[-\s]?(\d{7})[-\s]?(\d)(?![\w]|-\d)")
+# Seven digits after the operator's code, grouped 3-4 or 4-3 ("0300 331 4829", "0300 3314 829").
 _MOBILE: Final = re.compile(
-    r"(?<![\w+])(?:(?:\+|00)92[\s-]?(?:\(0\)\s?)?|0)(3\d{2})[\s.\-\u06d4]?(\d{3})[\s-]?(\d{4})"
-    r"(?!\w|-\d)"
+    r"(?<![\w+])(?:(?:\+|00)92[\s-]?(?:\(0\)\s?)?|0)(3\d{2})[\s.\-\u06d4]?"
+    r"(\d{3}[\s-]?\d{4}|\d{4}[\s-]\d{3})(?!\w|-\d)"
 )
 # Landlines: an area code of one to three digits after 0 or +92, written apart
 # ("042-35761234", "(042) 3576 1234", "+92 42 35761234").
@@ -309,7 +310,7 @@ def find(folded: str, text: str, *, months: bool = True) -> Iterator[Found]:
         for m in _CNIC.finditer(folded):
             yield Found("cnic", m.start(), m.end(), f"{m[1]}-{m[2]}-{m[3]}")
         for m in _MOBILE.finditer(folded):
-            yield Found("phone", m.start(), m.end(), f"+92{m[1]}{m[2]}{m[3]}")
+            yield Found("phone", m.start(), m.end(), f"+92{m[1]}{_digits(m[2])}")
         for m in _LANDLINE.finditer(folded):
             number = f"{m[1]}{m[2]}{m[3]}"
             if 9 <= len(number) <= 10 and not number.startswith("3"):
@@ -327,6 +328,10 @@ def find(folded: str, text: str, *, months: bool = True) -> Iterator[Found]:
             if m[1].upper() not in _NOT_PLATES and m[1] not in _NOT_LOWER_PLATES:
                 yield Found("plate", m.start(1), m.end(), f"{m[1].upper()}{m[2]}")
     yield from _dates(folded, words=months, numbers=digits)
+
+
+def _digits(text: str) -> str:
+    return "".join(c for c in text if c.isdigit())
 
 
 def plate_key(text: str) -> str:

@@ -233,6 +233,11 @@ class Link:
 # --- a short form of a name in one report, the full name in another --------------------------
 
 
+# A short form that more full names than this in the reports set where it is could be
+# says nothing: no link ("Khan" is a common word anyway; a surname as common there, too).
+MOST_NAMES: Final = 4
+
+
 def short_form(short: str, full: str) -> bool:
     """Whether person key `short` is a shorter way to write `full`.
 
@@ -240,6 +245,7 @@ def short_form(short: str, full: str) -> bool:
     chandio"), or a title and given name ("haji bashir" of "haji bashir ahmed"): its words
     in order among the full name's, with its surname or its first two words, and one word
     at least that is no common name or title ("khan" of "sher khan" says nothing).
+    A given name alone is not (`given_name`).
     """
     s, f = short.split(), full.split()
     if not 0 < len(s) < len(f) or not any(_telling(w) for w in s):
@@ -248,6 +254,14 @@ def short_form(short: str, full: str) -> bool:
     if not all(w in rest for w in s):  # in order: each found after the one before
         return False
     return s[-1] == f[-1] or (len(s) >= 2 and s == f[: len(s)])
+
+
+def given_name(short: str, full: str) -> bool:
+    """Whether person key `short` is the given name alone of `full` ("mumtaz" of "mumtaz ali
+    chandio"): one uncommon word, the full name's first. Anyone of that name could be meant,
+    so it links only weakly, and only between reports that name one place."""
+    s, f = short.split(), full.split()
+    return len(s) == 1 < len(f) and s[0] == f[0] and _telling(s[0])
 
 
 def _telling(word: str) -> bool:
@@ -274,35 +288,58 @@ def short_form_links(
     """Reports that name one person, one by a short form of the name the other gives in full.
 
     Each is (report with the short form, report with the full name, evidence keyed by
-    `short_form_key`). Strong only when the evidence says it is one man: both reports set
-    at one police station or district, ranks given on both sides that one man holds, a
+    `short_form_key`). Only between reports that name one place, a district or a station:
+    a surname alone says too little of a man named only elsewhere (the full name's own
+    key still links reports that give it in full), and so each short form meets only the
+    full names of its places, never every report. Strong only when the evidence says it
+    is one man: both reports set at one police station or district (`_settings`), ranks
+    given on both sides that one man holds, a
     full name of two uncommon words or more (so "Aslam" of "Muhammad Aslam", a given name
     alone, is weak), and no other full name in the reports set there that the short form
     could be. Otherwise weak: shown to the reviewer, counted only once confirmed, as for
     any weak key. A short form in a report that gives a full name it shortens is that
-    name's ("Nawaz Chandio ... Chandio"), linked by the full name's own key. Full names
-    are found by their words, never by comparing every pair of reports.
+    name's ("Nawaz Chandio ... Chandio"), linked by the full name's own key.
     """
     named = {num: list(ns) for num, ns in people.items()}
-    fulls: dict[str, list[tuple[int, Named]]] = defaultdict(list)  # a word: full names
+    # Where each report is set, in the broad sense: every district and station it names.
+    settings = {num: where.get(num, frozenset()) for num in named}
+    # A word and a place: the full names holding it in reports set there, by key.
+    fulls: dict[tuple[str, str], dict[str, list[tuple[int, Named]]]] = defaultdict(dict)
     for num, ns in named.items():
         for n in ns:
             if len(n.key.split()) >= 2:
                 for w in set(n.key.split()):
                     if _telling(w):
-                        fulls[w].append((num, n))
+                        for place in settings[num]:
+                            fulls[(w, place)].setdefault(n.key, []).append((num, n))
     out = []
     for a, ns in named.items():
         for short in ns:
             words = [w for w in short.key.split() if _telling(w)]
-            if not words or any(short_form(short.key, n.key) for n in ns):
+            if not words or any(
+                short_form(short.key, n.key) or given_name(short.key, n.key) for n in ns
+            ):
                 continue
-            candidates = {
-                (b, n.key): n for b, n in _holding(fulls, words, a) if short_form(short.key, n.key)
+            keys = _holding(fulls, words, settings[a])
+            shorter = {k for k in keys if short_form(short.key, k)}
+            given = {k for k in keys if given_name(short.key, k)}
+            if len(shorter | given) > MOST_NAMES:
+                continue  # a short form that many names there could be says nothing
+            there = {
+                (b, n.key): n
+                for place in settings[a]
+                for key in shorter | given
+                for b, n in fulls.get((_rarest(fulls, words, place), place), {}).get(key, ())
+                if b != a
             }
-            here = {k for (c, k) in candidates if _same_setting(where, a, c)}
-            for (b, key), full in candidates.items():
-                level = _short_strength(short, full, _same_setting(where, a, b), len(here))
+            # The full names it could be in the reports set where it is (their station).
+            set_here = {k for (b, k) in there if k in shorter and _same_setting(where, a, b)}
+            for (b, key), full in sorted(there.items()):
+                level = (
+                    Strength(WEAK, "a given name alone, in a report naming the same place")
+                    if key in given
+                    else _short_strength(short, full, _same_setting(where, a, b), len(set_here))
+                )
                 written = {a: short.written, b: full.written}
                 out.append(
                     (a, b, Evidence("person", short_form_key(short.key, key), level, written))
@@ -310,12 +347,21 @@ def short_form_links(
     return out
 
 
+def _rarest(
+    fulls: Mapping[tuple[str, str], Mapping[str, list[tuple[int, Named]]]],
+    words: list[str],
+    place: str,
+) -> str:
+    return min(words, key=lambda w: len(fulls.get((w, place), ())))
+
+
 def _holding(
-    fulls: Mapping[str, list[tuple[int, Named]]], words: list[str], a: int
-) -> Iterable[tuple[int, Named]]:
-    """Every full name, in reports other than a, holding the rarest of these words."""
-    word = min(words, key=lambda w: len(fulls.get(w, ())))
-    return ((b, n) for b, n in fulls.get(word, ()) if b != a)
+    fulls: Mapping[tuple[str, str], Mapping[str, list[tuple[int, Named]]]],
+    words: list[str],
+    places: frozenset[str],
+) -> set[str]:
+    """The full names set at one of these places holding the rarest there of these words."""
+    return {key for place in places for key in fulls.get((_rarest(fulls, words, place), place), ())}
 
 
 def _same_setting(where: Mapping[int, frozenset[str]], a: int, b: int) -> bool:
@@ -327,7 +373,7 @@ def _short_strength(short: Named, full: Named, same_place: bool, names_there: in
         # "Aslam" of "Muhammad Aslam": a given name alone, whoever else bears it
         return Strength(WEAK, "a short form of a name with one uncommon word")
     if not same_place:
-        return Strength(WEAK, "a short form of the name, not set at the same station or district")
+        return Strength(WEAK, "a short form of the name; the reports name one place, not set there")
     if names_there > 1:
         return Strength(WEAK, "a short form that more than one full name there could be")
     if not _one_role(short.roles, full.roles):
@@ -338,6 +384,63 @@ def _short_strength(short: Named, full: Named, same_place: bool, names_there: in
 def _one_role(roles_a: Iterable[str], roles_b: Iterable[str]) -> bool:
     """Whether both sides give the name a rank or trade that one man holds (`roles.txt`)."""
     return any(x & y for x in _groups(roles_a) for y in _groups(roles_b))
+
+
+# --- an agency named bare in one report, one of its wings in another --------------------------
+
+
+@functools.cache
+def agency_wings() -> dict[str, str]:
+    """Each wing's agency key to its parent agency's (`data/agency_wings.txt`)."""
+    text = resources.files("review").joinpath("data", "agency_wings.txt").read_text("utf-8")
+    pairs = (line.split(">") for line in text.splitlines() if ">" in line and line[0] != "#")
+    return {normalize(wing): normalize(agency) for wing, agency in pairs}
+
+
+def wing_key(agency: str, wing: str) -> str:
+    """The key a wing link is shown under: "federal investigation agency < fia immigration"."""
+    return f"{agency} < {wing}"
+
+
+def wing_links(
+    agencies: Mapping[int, Mapping[str, tuple[str, ...]]], where: Mapping[int, frozenset[str]]
+) -> list[tuple[int, int, Evidence]]:
+    """Reports naming an agency bare and reports naming one of its wings, in one district.
+
+    Each is (report with the bare agency, report with the wing, evidence keyed by
+    `wing_key`), context like any agency: it never corroborates. "FIA" in a report set in
+    Sukkur and "FIA Anti-Human Trafficking Circle" in one set in Sukkur are likely one
+    office; in Rawalpindi, another circle, so reports set apart are never joined; and where
+    reports set there name two wings of it (the circle and Immigration), the bare name could
+    be either, so none is joined. A report that names the wing too, or a report that names
+    the bare agency too, is already joined by that key.
+    """
+    parents = agency_wings()
+    # A parent agency and a place: the reports set there naming one of its wings (never
+    # comparing every pair of reports).
+    by_place: dict[tuple[str, str], set[tuple[int, str]]] = defaultdict(set)
+    for b, keys in agencies.items():
+        for key in keys:
+            if key in parents and parents[key] not in keys:
+                for place in _settings(where.get(b, frozenset())):
+                    by_place[(parents[key], place)].add((b, key))
+    why = Strength(CONTEXT, "an agency and its wing, both set in one district")
+    out = []
+    for a, keys in agencies.items():
+        for parent in keys:
+            there = {
+                (b, wing)
+                for place in _settings(where.get(a, frozenset()))
+                for b, wing in by_place.get((parent, place), ())
+                if b != a
+            }
+            wings = {wing for _b, wing in there}
+            if len(wings) != 1 or wings & keys.keys():
+                continue  # two wings there: the bare name could be either
+            for b, wing in sorted(there):
+                written = {a: keys[parent], b: agencies[b][wing]}
+                out.append((a, b, Evidence("agency", wing_key(parent, wing), why, written)))
+    return out
 
 
 def ident(a: int, b: int, kind: str, key: str) -> Ident:

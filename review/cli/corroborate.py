@@ -169,6 +169,8 @@ def entity(c: Ctx, name: str | None, kind: str | None, rtl: str | None) -> None:
             )
         console.print(table)
         _print_pairs(console, corpus, g, reorder=reorder)
+        if g.kind == "person":
+            _print_short_forms(console, corpus, g, reorder=reorder)
 
 
 def _counts(g: Group) -> str:
@@ -182,10 +184,29 @@ def _counts(g: Group) -> str:
 
 def _print_pairs(console: Console, corpus: Corpus, g: Group, *, reorder: bool) -> None:
     pairs, total = corpus.pairs(g, _PAIRS)
-    if not pairs or g.strength.level == links.CONTEXT:
-        return
-    table = Table(title="Links on this entity")
-    for column in ("reports", "link", "as written in each"):
+    if pairs and g.strength.level != links.CONTEXT:
+        _pairs_table(console, "Links on this entity", pairs, total, reorder=reorder)
+
+
+def _print_short_forms(console: Console, corpus: Corpus, g: Group, *, reorder: bool) -> None:
+    """Links between a short form of the name in one report and the full name in another."""
+    found = corpus.short_links(g.key)
+    if found:
+        title = "Short forms of this name linked to full names (short - full)"
+        _pairs_table(console, title, found[:_PAIRS], len(found), reorder=reorder)
+
+
+def _pairs_table(
+    console: Console,
+    title: str,
+    pairs: list[tuple[int, int, links.Evidence]],
+    total: int,
+    *,
+    reorder: bool,
+) -> None:
+    """Each pair of reports with its link's state, how each writes the name, and why."""
+    table = Table(title=title)
+    for column in ("reports", "link", "as written in each", "evidence"):
         table.add_column(column)
     for a, b, e in pairs:
         table.add_row(
@@ -194,6 +215,7 @@ def _print_pairs(console: Console, corpus: Corpus, g: Group, *, reorder: bool) -
             _written(e.written[a], reorder=reorder)
             + safe(" = ")
             + _written(e.written[b], reorder=reorder),
+            safe(f"{e.key}; {e.strength.why}", "dim"),
         )
     console.print(table)
     if total > len(pairs):

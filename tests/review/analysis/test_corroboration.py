@@ -811,3 +811,48 @@ def test_new_contents_for_a_report_of_the_old_hashing_hash_it_all_again(
 def test_a_record_of_the_old_hashing_is_not_added_to_unhashed() -> None:
     with pytest.raises(ValueError, match="rehash"):
         records.Record(hashing=1).merge([Content(message="text")])
+
+
+def test_a_short_form_of_a_name_links_reports_with_its_evidence_and_strength(
+    linked: ws.Unlocked,
+) -> None:
+    """'SHO Chandio' at the station where another report names SHO Mumtaz Ali Chandio: strong;
+    'Chandio' with no rank in that district: weak, shown, counted only once a reviewer
+    confirms it; 'Chandio' in a report set elsewhere: no link."""
+    station = ("police_station", "saddar/kasur", "Thana Saddar Kasur")
+    full = ("person", "mumtaz ali chandio", "Mumtaz Ali Chandio")
+    _set_entities(linked, 1, [full, station], ("SHO",))
+    _set_entities(linked, 2, [("person", "chandio", "Chandio"), station], ("SHO",))
+    _set_entities(linked, 3, [("person", "chandio", "چانڈیو"), ("district", "kasur", "Kasur")])
+    _set_entities(linked, 4, [("person", "chandio", "Chandio"), ("district", "gujrat", "Gujrat")])
+    related = Corpus.load(linked).related(1)
+    short = {o: next(e for e in related.links[o].evidence if "<" in e.key) for o in (2, 3)}
+    assert short[2].key == "chandio < mumtaz ali chandio"
+    assert (short[2].state, short[3].state) == ("strong", "weak")
+    assert short[2].written == {2: ("Chandio",), 1: ("Mumtaz Ali Chandio",)}
+    assert "without one rank on both sides" in short[3].strength.why
+    assert 4 not in related.links
+    assert (related.links[3].level, related.links[3].corroborates) == ("weak", False)
+    assert (related.corroborating, related.weak_only) == (1, 1)
+
+    root = linked.workspace.root
+    result = review(root, "related", "1")
+    assert result.exit_code == 0, result.output
+    assert "chandio < mumtaz ali chandio" in result.output
+    assert "strong" in result.output
+    assert "weak" in result.output
+    result = review(root, "entity", "Mumtaz Ali Chandio")
+    assert result.exit_code == 0, result.output
+    assert "Short forms of this name linked to full names (short - full)" in result.output
+    assert "#2 - #1" in result.output
+    assert "#3 - #1" in result.output
+
+    evidence = corroboration.decide_link(linked, 3, 1, "Chandio", "confirmed", "person")
+    assert (evidence.key, evidence.state) == ("chandio < mumtaz ali chandio", "confirmed")
+    after = Corpus.load(linked).related(1)
+    assert after.links[3].level == "confirmed"
+    assert (after.corroborating, after.weak_only) == (2, 0)
+    corroboration.decide_link(linked, 1, 2, "Chandio", "rejected", "person")
+    rejected = Corpus.load(linked).related(1)
+    # The rejected short form is gone; the station both name still links them.
+    assert [e.key for e in rejected.links[2].evidence] == ["saddar/kasur"]

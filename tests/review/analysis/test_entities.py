@@ -89,6 +89,8 @@ def test_not_a_cnic(text: str) -> None:
         ("call 0300-1234567 now", "+923001234567"),
         ("call 03001234567", "+923001234567"),
         ("call 0300 123 4567", "+923001234567"),
+        ("call 0300 1234 567", "+923001234567"),  # grouped 4-3
+        ("call 0300-1234-567", "+923001234567"),
         ("call +92 300 1234567", "+923001234567"),
         ("call +92-300-1234567", "+923001234567"),
         ("call 0092 300 1234567", "+923001234567"),
@@ -107,6 +109,8 @@ def test_phone_numbers_get_one_form(text: str, key: str) -> None:
         "paid 2,50,000 rupees",
         "FIR 123/2024",
         "id 030012345678",  # a digit too many
+        "id 0300 1234 5678",
+        "id 0300 12 34567",  # grouped 2-5: no way anyone writes a mobile number
         "00300-1234567",
         "on 01-03-2024",
     ],
@@ -226,6 +230,8 @@ def test_ranks_without_names_are_no_person(text: str) -> None:
         ("Police Station Kot Lakhpat in Lahore", "kot lakhpat/lahore"),
         ("تھانہ کوٹ لکھپت کے", "kot lakhpat"),
         ("thana Sambrial ka", "sambrial/sialkot"),  # a town's station: its district
+        ("صاحب نے تھانہ صدر فون کیا", "saddar"),  # a station's name ends before "phone"
+        ("thana saddar phone kiya", "saddar"),
     ],
 )
 def test_police_stations(text: str, key: str) -> None:

@@ -89,14 +89,45 @@ CORPORA = Path(heldout.__file__).parent
 # Issue 18's targets: F1 0.90, person F1 0.85, links 85 %, no false link counted as
 # corroboration. On the blind heldout4.txt: F1, person F1 and false links met; links
 # (70.1 %) not. The floors are the figures reached, rounded down, so a regression fails.
+#
+# Fifth round (issue 18, helper ent4): the review tool shows short-form links
+# (`links.short_form_links`), and the scorer counts a link as made when the tool makes it,
+# by one key or by a short form (strong or weak: a weak link is made and shown, it only
+# does not count as corroboration). A short-form link whose two sides share no gold id is
+# false: counted as corroboration if strong (in the false links, held at 0), else shown
+# weak and counted apart, so the weak floors below keep their meaning. Links missed are
+# printed by kind and cause (a mention not found, or found in both but keyed apart).
+# Scorer alone, no rule changed: heldout.txt links 444 of 448 (99.1 %), heldout2.txt 527
+# of 552 (95.5 %), heldout3.txt 557 of 628 (88.7 %); none false counted. A given name
+# alone ("Mumtaz") links weakly to a full name it starts, between reports set at one
+# station or district (`links.given_name`): heldout3.txt 567 of 628 (90.3 %), no false
+# link more, strong or weak; heldout.txt 445 of 448. "fia immigration" in lower case is
+# the wing; an agency bare ("FIA") meets its one wing named in reports set in its
+# district ("FIA Anti-Human Trafficking Circle"), as context (`links.wing_links`;
+# data/agency_wings.txt), never where two wings are named there: heldout3.txt 573 of 628
+# (91.2 %), 3 right wing links, none false; heldout2.txt 533 of 552 (96.6 %), 1 right,
+# 1 false (context: never shown as a link, never corroboration). A mobile number grouped
+# 4-3 ("0300 3314 829"), Bahawalpur's "bwp" in lower case, مینگورہ for Mingora:
+# heldout3.txt F1 0.962, links 578 of 628 (92.0 %), none false counted.
+# Then short-form links only between reports that name one place (a district or a
+# station; strong only when both are set there, as before), and none for a short form
+# that more than `links.MOST_NAMES` full names there could be: a surname alone says too
+# little of a man named only elsewhere (45 of the 131 short-form links it made on
+# heldout3.txt were false, shown weak), and linking it to every namesake in every place
+# grew as the square of the reports (a synthetic workspace of 4,000 built in 34 s; 1.6 s
+# now, 1.2 s before short forms). After: heldout.txt links 445 of 448 (99.3 %),
+# short-form links right 23, false weak 1; heldout2.txt 533 of 552 (96.6 %), right 21,
+# false weak 6; heldout3.txt 581 of 628 (92.5 %), right 89 (29 counted as
+# corroboration), false weak 6; none false counted anywhere.
+#
 # Right links of a person or station that count as corroboration
 # without a reviewer: the strength rules must not buy "no false link" by making every
 # link weak.
 FLOORS = {
     # file: (F1, person F1, links, most false links counted, most weak, right strong)
-    "heldout.txt": (0.99, 0.99, 0.97, 0, 65, 0.80),
-    "heldout2.txt": (0.99, 0.99, 0.92, 0, 43, 0.74),
-    "heldout3.txt": (0.95, 0.91, 0.78, 0, 35, 0.71),
+    "heldout.txt": (0.99, 0.99, 0.99, 0, 65, 0.80),
+    "heldout2.txt": (0.99, 0.99, 0.96, 0, 43, 0.74),
+    "heldout3.txt": (0.96, 0.91, 0.92, 0, 35, 0.71),
     "heldout4.txt": (0.93, 0.87, 0.70, 0, 17, 0.45),
 }
 
@@ -200,3 +231,61 @@ def test_a_shorter_mention_is_placed_after_the_longer_one_it_repeats(tmp_path: P
     )
     (report,) = heldout.load(path)
     assert [(g.start, g.end) for g in report.gold] == [(0, 17), (29, 40)]
+
+
+_SHORT = """=== A en
+SHO Mumtaz Ali Chandio of Thana Saddar Kasur took money.
+---
+person: Mumtaz Ali Chandio => P1
+police_station: Thana Saddar Kasur => S1
+
+=== B en
+SHO Chandio of Thana Saddar Kasur beat him. FIA came.
+---
+person: Chandio => P1
+police_station: Thana Saddar Kasur => S1
+agency: FIA => A1
+
+=== C en
+Chandio the agent near Thana Saddar Kasur. FIA Circle Gujrat took his passport.
+---
+person: Chandio => P2
+police_station: Thana Saddar Kasur => S1
+agency: FIA Circle Gujrat => A1
+"""
+
+
+def test_the_scorer_counts_short_form_links_and_says_why_links_are_missed(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "short.txt"
+    path.write_text(_SHORT, "utf-8")
+    a, b, c = heldout.load(path)
+    station = "saddar/kasur"
+
+    def fake(text: str) -> list[Entity]:
+        name = text.index("Chandio")
+        start = text.index("Mumtaz") if text == a.text else name
+        written = text[start : name + 7]
+        rank = "SHO" if text.startswith("SHO") else None
+        out = [Entity("person", written, written.lower(), start, name + 7, rank)]
+        if "Thana" in text:
+            at = text.index("Thana")
+            out.append(Entity("police_station", "Thana Saddar Kasur", station, at, at + 18))
+        if text == b.text:
+            out.append(Entity("agency", "FIA", "fia", text.index("FIA"), text.index("FIA") + 3))
+        # C's agency is not found
+        return out
+
+    figures = heldout.score([a, b, c], fake)
+    # A-B: P1 (by the short form "chandio" of "mumtaz ali chandio") and S1 (one key);
+    # A-C and B-C: S1; B-C: A1 expected, C's mention not found.
+    assert (figures.expected_links, figures.made_links) == (5, 4)
+    assert (figures.right_short_links, figures.right_strong_short_links) == (1, 1)
+    # C's "Chandio" (another man, at that station, with no rank) against A's full name:
+    # a weak link, and false.
+    assert figures.weak_false_short_links == 1
+    assert figures.false_links == {}
+    assert figures.missed == {("agency", heldout.NOT_FOUND): 1}
+    assert "agency 1 not found, 0 keyed apart" in figures.table()
+    assert "chandio" not in figures.table().lower()

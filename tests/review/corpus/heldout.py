@@ -15,9 +15,14 @@ Figures, all aggregates (no mention is ever printed, so the corpus stays unseen)
 precision, recall and F1 per kind and overall, where an extracted entity matches
 a gold mention of the same kind whose span it overlaps (one to one); links made
 out of expected, where an expected link is (report a, report b, ID) for an ID
-annotated in both and it is made when one key (of one kind) is given to mentions
-of that ID in both; and false links, where a person's or station's key is shared
-by two reports whose mentions under it match no common ID (or no gold mention).
+annotated in both and it is made when the review tool links the two reports on it:
+one key (of one kind) given to mentions of that ID in both, or a short form of a
+name in one and the full name in the other (`links.short_form_links`, strong or
+weak); links missed, by kind, as "not found" (a mention of the ID missed in one
+report or both) or "keyed apart" (found in both, joined by nothing); and false
+links, where a person's or station's key is shared by two reports whose mentions
+under it match no common ID (or no gold mention), or a short-form link joins
+mentions that share no ID.
 False links are told apart by what the review tool makes of them
 (`review.analysis.links.pair_strength`, from the key, the places both reports name and the
 ranks they give a name):
@@ -39,6 +44,8 @@ from tests.review.corpus import Rates
 from tests.review.corpus.check_heldout import place
 
 LINKED_KINDS = ("person", "police_station")  # where a false link does harm
+NOT_FOUND = "not found"
+KEYED_APART = "keyed apart"
 
 
 @dataclass(frozen=True)
@@ -108,6 +115,20 @@ class Figures(Rates):
     # corroboration without a reviewer: what the strength rules cost in missed support.
     right_links: int = 0
     right_strong_links: int = 0
+    # Links made by a short form of a name in one report and the full name in another
+    # (`links.short_form_links`), right ones and those counted as corroboration; false ones
+    # counted as corroboration are in `false_links`, those shown weak are counted here.
+    right_short_links: int = 0
+    right_strong_short_links: int = 0
+    weak_false_short_links: int = 0
+    # Links between an agency named bare and one of its wings in one district
+    # (`links.wing_links`, context only): right, and false (mentions sharing no gold id).
+    right_wing_links: int = 0
+    false_wing_links: int = 0
+    # Expected links not made, by the kind of what they name and why: "not found" (a
+    # mention of it missed in one report or both) or "keyed apart" (found in both, but no
+    # key and no short-form link joins them).
+    missed: Counter[tuple[str, str]] = field(default_factory=Counter)
     unplaced: int = 0
     other: int = 0
     reports: int = 0
@@ -128,6 +149,20 @@ class Figures(Rates):
                 f"{sum(self.false_links.values())} ({false}); false links shown as weak "
                 f"{sum(self.weak_false_links.values())} ({weak}); right links of a person or "
                 f"station counted as corroboration {self.right_strong_links} of {self.right_links}",
+                f"short-form links of a person: right {self.right_short_links} (counted as "
+                f"corroboration {self.right_strong_short_links}), false shown as weak "
+                f"{self.weak_false_short_links}; an agency and its wing: right "
+                f"{self.right_wing_links}, false {self.false_wing_links}",
+                "links missed: "
+                + (
+                    "; ".join(
+                        f"{kind} {self.missed[(kind, NOT_FOUND)]} not found, "
+                        f"{self.missed[(kind, KEYED_APART)]} keyed apart"
+                        for kind in KINDS
+                        if self.missed[(kind, NOT_FOUND)] or self.missed[(kind, KEYED_APART)]
+                    )
+                    or "none"
+                ),
                 f"{self.reports} reports; annotations not found in the text: {self.unplaced}; "
                 f"of other kinds: {self.other}",
             )
@@ -142,11 +177,14 @@ def score(reports: Iterable[Report], extract: Callable[[str], list[Entity]]) -> 
     ids: dict[str, set[str]] = {}
     places: dict[str, frozenset[str]] = {}
     roles: dict[tuple[str, str, str], set[str]] = defaultdict(set)  # designations by key
+    kinds: dict[str, str] = {}  # a gold id: the kind of its mentions
+    found_ids: dict[str, set[str]] = defaultdict(set)  # a report: gold ids it found
     for report in reports:
         figures.reports += 1
         figures.unplaced += report.unplaced
         figures.other += report.other
         ids[report.id] = {g.ident for g in report.gold if not g.ident.startswith("DT-")}
+        kinds.update((g.ident, g.kind) for g in report.gold)
         pairs = _match(report, extract(report.text))
         places[report.id] = links.places((e.kind, e.key) for e, _ in pairs)
         for entity, matched in pairs:
@@ -155,6 +193,7 @@ def score(reports: Iterable[Report], extract: Callable[[str], list[Entity]]) -> 
                 roles[(report.id, entity.kind, entity.key)].add(entity.designation)
             if matched is not None:
                 seen.add(matched.ident)
+                found_ids[report.id].add(matched.ident)
         gold = Counter(g.kind for g in report.gold)
         found = Counter(e.kind for e, _ in pairs)
         hits = Counter(e.kind for e, m in pairs if m is not None)
@@ -162,14 +201,20 @@ def score(reports: Iterable[Report], extract: Callable[[str], list[Entity]]) -> 
             figures.tp[kind] += hits[kind]
             figures.fp[kind] += found[kind] - hits[kind]
             figures.fn[kind] += gold[kind] - hits[kind]
+    short = _short_form_links(figures, keyed, places, roles)
+    for pair, made in _wing_links(figures, keyed, places).items():
+        short.setdefault(pair, set()).update(made)
     for a, b in itertools.combinations(sorted(ids), 2):
         shared = ids[a] & ids[b]
         figures.expected_links += len(shared)
-        made = set()
+        made = set(short.get((a, b), ()))
         for by_report in keyed.values():
             if a in by_report and b in by_report:
                 made |= by_report[a] & by_report[b] & shared
-        figures.made_links += len(made)
+        figures.made_links += len(made & shared)
+        for ident in shared - made:
+            both = ident in found_ids[a] and ident in found_ids[b]
+            figures.missed[(kinds[ident], KEYED_APART if both else NOT_FOUND)] += 1
     for (kind, key), by_report in keyed.items():
         if kind not in LINKED_KINDS:
             continue
@@ -185,6 +230,70 @@ def score(reports: Iterable[Report], extract: Callable[[str], list[Entity]]) -> 
                 tally = figures.false_links if level == links.STRONG else figures.weak_false_links
                 tally[kind] += 1
     return figures
+
+
+def _short_form_links(
+    figures: Figures,
+    keyed: dict[tuple[str, str], dict[str, set[str]]],
+    places: dict[str, frozenset[str]],
+    roles: dict[tuple[str, str, str], set[str]],
+) -> dict[tuple[str, str], set[str]]:
+    """The review tool's short-form links, scored: the ids each pair of reports they join.
+
+    A link is right when the short form's mentions and the full name's share a gold id,
+    false otherwise (strong: counted as corroboration; weak: shown, not counted).
+    """
+    number = {report: n for n, report in enumerate(sorted(places))}  # the tool's numbers
+    people: dict[int, list[links.Named]] = defaultdict(list)
+    for (kind, key), by_report in keyed.items():
+        if kind == "person":
+            for report in by_report:
+                designations = tuple(sorted(roles[(report, kind, key)]))
+                people[number[report]].append(links.Named(key, designations))
+    where = {number[report]: p for report, p in places.items()}
+    name = sorted(places)
+    made: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for x, y, evidence in links.short_form_links(people, where):
+        a, b = name[x], name[y]
+        short, _, full = evidence.key.partition(" < ")
+        right = keyed[("person", short)][a] & keyed[("person", full)][b]
+        strong = evidence.strength.level == links.STRONG
+        if right:
+            made[(min(a, b), max(a, b))] |= right
+            figures.right_short_links += 1
+            figures.right_strong_short_links += strong
+        elif strong:
+            figures.false_links["person"] += 1
+        else:
+            figures.weak_false_short_links += 1
+    return made
+
+
+def _wing_links(
+    figures: Figures,
+    keyed: dict[tuple[str, str], dict[str, set[str]]],
+    places: dict[str, frozenset[str]],
+) -> dict[tuple[str, str], set[str]]:
+    """The tool's links between an agency bare and its wing, scored as `_short_form_links`."""
+    name = sorted(places)
+    number = {report: n for n, report in enumerate(name)}
+    agencies: dict[int, dict[str, tuple[str, ...]]] = defaultdict(dict)
+    for (kind, key), by_report in keyed.items():
+        if kind == "agency":
+            for report in by_report:
+                agencies[number[report]][key] = ()
+    made: dict[tuple[str, str], set[str]] = defaultdict(set)
+    where = {number[report]: p for report, p in places.items()}
+    for x, y, evidence in links.wing_links(agencies, where):
+        a, b = name[x], name[y]
+        agency, _, wing = evidence.key.partition(" < ")
+        right = keyed[("agency", agency)][a] & keyed[("agency", wing)][b]
+        if right:
+            made[(min(a, b), max(a, b))] |= right
+            figures.right_wing_links += 1
+        else:
+            figures.false_wing_links += 1
+    return made
 
 
 def _match(report: Report, found: list[Entity]) -> list[tuple[Entity, Mention | None]]:
