@@ -84,11 +84,15 @@ CORPORA = Path(heldout.__file__).parent
 # fourth annotator in session 7 (HELDOUT.md) and never read by whoever tunes: before the
 # round F1 0.898, person F1 0.837, links 378 of 576 (65.6 %), 0 counted, 17 weak, right
 # counted 43 of 102; after it F1 0.932, person F1 0.876, links 404 of 576 (70.1 %),
-# 0 counted, 17 weak, right counted 49 of 108.
+# 0 counted, 17 weak, right counted 49 of 108. Fifth round (short forms of a name and an
+# agency's bare name linked to the full name or wing in reports set at one place, shown
+# weak unless strict conditions hold; the scorer counts every link the tool makes, strong
+# or weak), tuned on heldout3.txt and never on heldout4.txt: heldout4.txt links 441 of 576
+# (76.6 %), 0 false counted, short-form links 39 right (none counted), 5 false shown weak.
 #
 # Issue 18's targets: F1 0.90, person F1 0.85, links 85 %, no false link counted as
 # corroboration. On the blind heldout4.txt: F1, person F1 and false links met; links
-# (70.1 %) not. The floors are the figures reached, rounded down, so a regression fails.
+# (76.6 %) not. The floors are the figures reached, rounded down, so a regression fails.
 #
 # Fifth round (issue 18, helper ent4): the review tool shows short-form links
 # (`links.short_form_links`), and the scorer counts a link as made when the tool makes it,
@@ -128,7 +132,7 @@ FLOORS = {
     "heldout.txt": (0.99, 0.99, 0.99, 0, 65, 0.80),
     "heldout2.txt": (0.99, 0.99, 0.96, 0, 43, 0.74),
     "heldout3.txt": (0.96, 0.91, 0.92, 0, 35, 0.71),
-    "heldout4.txt": (0.93, 0.87, 0.70, 0, 17, 0.45),
+    "heldout4.txt": (0.93, 0.87, 0.76, 0, 17, 0.45),
 }
 
 
