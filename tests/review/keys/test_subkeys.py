@@ -258,6 +258,17 @@ def test_v1_envelopes_import_beside_envelopes_sealed_to_subkeys(
     assert "new style" in review(workspace, "show", "2").output
 
 
+def test_an_envelope_sealed_v2_to_the_long_term_x_wing_key_imports(
+    server: Server, unlocked: ws.Unlocked, workspace: Path, tmp_path: Path
+) -> None:
+    hybrid = KeyFile.from_bytes(server.reviewer_key_file.read_bytes()).hybrid_public
+    assert hybrid is not None
+    bundle = Chain(server, tmp_path).bundle([seal_report("to the X-Wing key", hybrid)], MONDAY3)
+    summary = import_bundle(unlocked, bundle)
+    assert (summary.filed, summary.problems) == (1, [])
+    assert "to the X-Wing key" in review(workspace, "show", "1").output
+
+
 def test_the_cli_issues_a_list_imports_destroys_and_refuses(
     server: Server, unlocked: ws.Unlocked, workspace: Path, tmp_path: Path
 ) -> None:
