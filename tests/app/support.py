@@ -26,11 +26,13 @@ from app.keyring import manifest_path
 from app.models import AuditEntry, Item, Source
 from app.services.replies import post_reply
 from app.store import HOLDING_NAME
+from app.subkeys import install_lists
 from crypto import (
     HybridPrivateKey,
     KeyFile,
     KeyPair,
     Metadata,
+    Period,
     PrivateKey,
     PublicKey,
     Recipient,
@@ -40,8 +42,10 @@ from crypto import (
     derive_source_keys,
     open_bytes,
     seal_bytes,
+    sign_subkeys,
 )
 from crypto.constants import MANIFEST_FORMAT_HYBRID
+from crypto.subkeys import generate as generate_subkeys
 
 # What a browser sends for a file part: (field name, file name, content, content type).
 FilePart = tuple[str, str, bytes, str]
@@ -249,6 +253,22 @@ def install_successor(
         signed = signed.sign(key)
     manifest_path(paths, manifest.version).write_bytes(signed.to_bytes())
     return signed
+
+
+def install_subkeys(instance: Path, keys: KeyPair) -> HybridPrivateKey:
+    """Issue a reviewer of the keyring in force weekly subkeys and install their signed list,
+    as their workstation and an administrator would; return this week's secret subkey."""
+    paths = InstancePaths(instance)
+    newest = sorted(paths.manifests.glob("*.json"))[-1]
+    manifest = SignedManifest.from_bytes(newest.read_bytes()).manifest
+    day = dt.datetime.now(dt.UTC).date()
+    secrets_ = generate_subkeys(Period.of(day))
+    assert keys.signing is not None
+    signed = sign_subkeys(secrets_.public_list(keys.signing.verify_key, day), keys.signing)
+    install_lists(paths, [signed.to_bytes()], manifest, day)
+    key = secrets_.get(Period.of(day))
+    assert key is not None
+    return key
 
 
 def remove_keyring(instance: Path) -> None:
