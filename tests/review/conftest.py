@@ -46,6 +46,12 @@ def server_format_2(tmp_path: Path, _close_engines: None) -> Server:
 
 
 @pytest.fixture
+def workspace_format_2(tmp_path: Path, server_format_2: Server) -> Path:
+    """A workspace pinned to `server_format_2`, with the demo reviewer enrolled."""
+    return init_workspace(server_format_2, tmp_path / "workspace")
+
+
+@pytest.fixture
 def workspace(tmp_path: Path, server: Server) -> Path:
     """A workspace pinned to the demo server, with the demo reviewer enrolled."""
     return init_workspace(server, tmp_path / "workspace")
