@@ -196,8 +196,9 @@ def _key_file(
 def test_an_item_sealed_to_no_enrolled_key_is_reported_kept_and_not_acknowledged(
     server_format_2: Server, workspace_format_2: Path, tmp_path: Path
 ) -> None:
-    # Keyring format 2 (v1): format 3 would need the new key's subkey list on the server and
-    # its secrets here, and items sealed to another's subkey are not named (see the report).
+    # Keyring format 2 (v1) for routing by long-term key: under format 3 a new key needs its
+    # subkey list first (tests/review/test_cycle.py rotates so), and an item sealed to another
+    # reviewer's subkey is reported as sealed to no key enrolled, not by their name.
     server, workspace = server_format_2, workspace_format_2
     key_file, stranger = _key_file(tmp_path, "stranger")
     install_successor(server.instance, [stranger])
@@ -239,8 +240,9 @@ def test_an_item_sealed_to_no_enrolled_key_is_reported_kept_and_not_acknowledged
 def test_an_item_sealed_to_another_enrolled_reviewer_names_them(
     server_format_2: Server, workspace_format_2: Path, tmp_path: Path
 ) -> None:
-    # Keyring format 2 (v1): format 3 would need the new key's subkey list on the server and
-    # its secrets here, and items sealed to another's subkey are not named (see the report).
+    # Keyring format 2 (v1) for routing by long-term key: under format 3 a new key needs its
+    # subkey list first (tests/review/test_cycle.py rotates so), and an item sealed to another
+    # reviewer's subkey is reported as sealed to no key enrolled, not by their name.
     server, workspace = server_format_2, workspace_format_2
     key_file, other = _key_file(tmp_path, "other")
     assert (
@@ -266,8 +268,9 @@ def test_an_item_sealed_to_another_enrolled_reviewer_names_them(
 def test_reports_sealed_before_and_after_a_key_rotation_are_all_readable(
     server_format_2: Server, workspace_format_2: Path, tmp_path: Path
 ) -> None:
-    # Keyring format 2 (v1): format 3 would need the new key's subkey list on the server and
-    # its secrets here, and items sealed to another's subkey are not named (see the report).
+    # Keyring format 2 (v1) for routing by long-term key: under format 3 a new key needs its
+    # subkey list first (tests/review/test_cycle.py rotates so), and an item sealed to another
+    # reviewer's subkey is reported as sealed to no key enrolled, not by their name.
     server, workspace = server_format_2, workspace_format_2
     server.submit("before the rotation")
     assert review(workspace, "import", str(server.export(tmp_path / "one.rzb"))).exit_code == 0
