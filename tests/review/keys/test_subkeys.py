@@ -25,6 +25,7 @@ from crypto import (
     open_bytes,
     read_header,
     seal_bytes,
+    sign_subkeys,
     verify_subkeys,
 )
 from crypto.envelope.version import V2
@@ -397,3 +398,35 @@ def test_a_bundle_recorded_before_its_day_was_kept_is_dated_by_its_bundles_row(
         conn.execute("UPDATE meta SET value = ? WHERE key = ?", (json.dumps(old), key))
     # The empty bundle filed nothing, so no row dates it: the one before it counts.
     assert subkeys.imported_through(unlocked) == WEEK1
+
+
+def _demo_like(u: ws.Unlocked, signer: SigningKey) -> tuple[SubkeySecrets, bytes, bytes]:
+    """Secrets sealed to `u`'s X-Wing key as the demo seals them, and a list `signer` signed."""
+    (pair,) = u.keys
+    assert pair.hybrid_public is not None
+    made = generate(WEEK1, 4)
+    sealed = seal_bytes(made.to_bytes(), [pair.hybrid_public], Metadata("subkey-secrets"))
+    listed = sign_subkeys(made.public_list(signer.verify_key, ISSUED), signer)
+    return made, sealed, listed.to_bytes()
+
+
+def test_adopting_takes_secrets_that_match_a_list_the_reviewer_signed(
+    unlocked: ws.Unlocked,
+) -> None:
+    made, sealed, listed = _demo_like(unlocked, unlocked.signing)
+    assert subkeys.adopt(unlocked, sealed, listed, ISSUED) == made.periods
+    assert subkeys.load(unlocked) == made
+    assert subkeys.adopt(unlocked, sealed, listed, ISSUED) == ()  # nothing twice
+
+
+def test_secrets_planted_with_a_list_someone_else_signed_are_not_adopted(
+    unlocked: ws.Unlocked,
+) -> None:
+    """Anyone may seal secrets they know to a reviewer's public key: the signed list stops them."""
+    _, sealed, listed = _demo_like(unlocked, SigningKey.generate())
+    with pytest.raises(subkeys.SubkeyRefused, match="not adopted"):
+        subkeys.adopt(unlocked, sealed, listed, ISSUED)
+    _, _, genuine = _demo_like(unlocked, unlocked.signing)  # a real list, for other secrets
+    with pytest.raises(subkeys.SubkeyRefused, match="not those of a list"):
+        subkeys.adopt(unlocked, sealed, genuine, ISSUED)
+    assert not subkeys.store_path(unlocked).exists()
