@@ -37,9 +37,10 @@ DEMO_TIMESTAMP_DAYS: Final = 7
 TIMESTAMP_KEY_NAME: Final = "timestamp.key"
 # The keyring format a demo instance that lists itself starts with: 3 lists the
 # reviewer's X-Wing key and means sealing (v2) to weekly subkeys only
-# (docs/PROTOCOL.md §8.9); 2 seals v1 to long-term keys. The one switch: it
-# stays 2 until the server seals to subkeys and the demo has subkey lists.
-DEMO_KEYRING_FORMAT: Final[int] = 2
+# (docs/PROTOCOL.md §8.9), whose list `raazdar init --demo` installs; 2 seals v1
+# to long-term keys.
+DEMO_KEYRING_FORMAT: Final[int] = 3
+DEMO_REVIEWER: Final = "demo-reviewer"
 # With format 3, the demo reviewer's weekly subkeys (crypto.subkeys) are made
 # too: the signed public list for the server, and the secrets sealed (envelope
 # v2) to the reviewer's long-term X-Wing key for the workstation, in here.
@@ -97,7 +98,7 @@ def make_demo_keyring(
         ),
         recipients=(
             Recipient(
-                id="demo-reviewer",
+                id=DEMO_REVIEWER,
                 name="Demo reviewer",
                 encryption_key=reviewer.encryption_public,
                 signing_key=reviewer.signing_public,
@@ -117,7 +118,7 @@ def make_demo_keyring(
         ),
     )
     if manifest.seals_to_subkeys:
-        _write_subkeys(directory / SUBKEYS_DIR, "demo-reviewer", reviewer, today)
+        _write_subkeys(directory / SUBKEYS_DIR, DEMO_REVIEWER, reviewer, today)
     signed = SignedManifest(manifest)
     for keys in authorities[:DEMO_THRESHOLD]:
         assert keys.signing is not None  # noqa: S101 - generated above

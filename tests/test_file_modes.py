@@ -111,6 +111,12 @@ def test_nothing_written_is_readable_by_other_users(tmp_path: Path) -> None:
         *("--key-file", str(instance / "demo-keys" / "reviewer.key")),
         cwd=work,
     )
+    demo_subkeys = instance / "demo-keys" / "subkeys"
+    secrets, listed = (
+        demo_subkeys / "demo-reviewer.secrets.rze",
+        demo_subkeys / "demo-reviewer.json",
+    )
+    tool(*review, "keys", "subkeys", "adopt", str(secrets), str(listed), cwd=work)
     subkey_list = work / "subkeys.json"
     tool(*review, "keys", "subkeys", "new", "--out", str(subkey_list), cwd=work)
     tool(*review, "import", str(bundle), cwd=work)

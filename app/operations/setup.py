@@ -9,7 +9,13 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from app.db import make_engine
-from app.demo import demo_timestamp, make_demo_keyring
+from app.demo import (
+    DEMO_KEYRING_FORMAT,
+    DEMO_REVIEWER,
+    demo_timestamp,
+    make_demo_keyring,
+    subkeys_paths,
+)
 from app.errors import InstanceError
 from app.instance import InstancePaths, create_layout, write_private
 from app.keyring import pin_authorities, timestamp_path
@@ -17,7 +23,8 @@ from app.migrate import upgrade
 from app.models import today
 from app.operations.rotation import check_listing, instance_listing, make_source_onion
 from app.settings import seed
-from crypto import CodenameParams, KdfParams, SignedManifest
+from app.subkeys import install_lists
+from crypto import CodenameParams, KdfParams, Manifest, SignedManifest
 
 
 @dataclass(frozen=True)
@@ -36,8 +43,13 @@ def initialise(
     database_url: str | None,
     kdf: KdfParams,
     demo: bool,
+    keyring_format: int = DEMO_KEYRING_FORMAT,
 ) -> Initialised:
-    """Create a complete instance in `root`; on failure remove what was created."""
+    """Create a complete instance in `root`; on failure remove what was created.
+
+    Without `signed`, demo keys and a keyring of `keyring_format` (3: sealing to
+    the demo reviewer's weekly subkeys, whose list is installed here) are made.
+    """
     paths = InstancePaths(root)
     if paths.config.exists():
         raise InstanceError(f"an instance already exists in {root}")
@@ -53,6 +65,7 @@ def initialise(
         )
         # Made now, not by tor at the first `serve`, so a keyring can list its address.
         make_source_onion(paths)
+        made_demo = signed is None
         if signed is None:
             signed = make_demo_keyring(
                 paths.demo_keys,
@@ -60,9 +73,12 @@ def initialise(
                 instance=instance_listing(paths, config),
                 codename=CodenameParams(config.salt, config.kdf),
                 kdf=KdfParams.TESTING if kdf.is_testing else kdf,
+                keyring_format=keyring_format,
             )
         check_listing(signed.manifest, paths, config)
         pin_authorities(paths, signed, today())
+        if made_demo and signed.manifest.seals_to_subkeys:
+            _install_demo_subkeys(paths, signed.manifest)
         stamp = demo_timestamp(paths.demo_keys, signed.manifest, today()) if demo else None
         if stamp is not None:
             write_private(timestamp_path(paths), stamp.to_bytes())
@@ -93,3 +109,9 @@ def initialise(
         expires=manifest.expires.isoformat(),
         pinned=sorted(str(a.key.fingerprint) for a in manifest.authorities),
     )
+
+
+def _install_demo_subkeys(paths: InstancePaths, manifest: Manifest) -> None:
+    """Install the demo reviewer's signed weekly subkey list, as `keyring subkeys install` does."""
+    listed, _ = subkeys_paths(paths.demo_keys, DEMO_REVIEWER)
+    install_lists(paths, [listed.read_bytes()], manifest, today())

@@ -14,6 +14,7 @@ from crypto.errors import FormatError
 from review.cli import groups
 from review.cli.base import PROG, Ctx, pass_ctx
 from review.keys import subkeys
+from review.keys.rewrap import destroy as destroy_file
 
 
 def today() -> dt.date:
@@ -98,3 +99,20 @@ def destroy_after_import(c: Ctx) -> None:
     gone = subkeys.after_import(c.unlock(), today())
     if gone:
         click.echo(f"subkeys destroyed (everything sealed to them is imported): {_periods(gone)}")
+
+
+@groups.subkeys.command("adopt")
+@click.argument("secrets", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "listed", metavar="LIST", type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@pass_ctx
+def adopt(c: Ctx, secrets: Path, listed: Path) -> None:
+    """Take in subkey secrets made elsewhere (a demo's) that match LIST you signed; destroy SECRETS.
+
+    The file is destroyed once adopted: a copy left would open every week it
+    holds, after the workstation destroyed that week.
+    """
+    added = subkeys.adopt(c.unlock(), secrets.read_bytes(), listed.read_bytes(), today())
+    destroy_file(secrets)
+    click.echo(f"adopted: {_periods(added)}; {secrets} destroyed")

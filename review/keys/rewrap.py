@@ -34,6 +34,7 @@ from review.analysis import links, records
 from review.casework import conflicts, notices, reports, triage
 from review.errors import ReviewError
 from review.escalation import bodies
+from review.keys import subkeys
 from review.workspace import HISTORY, Unlocked, audit, search
 from review.workspace.blobs import create_file, open_blob, remove_files
 from review.workspace.schema import transaction
@@ -109,6 +110,7 @@ def rewrap(u: Unlocked, retire: Collection[int] = ()) -> tuple[Unlocked, RewrapS
     Returns the workspace unlocked under its new key, and what was done.
     """
     retiring = _check_retire(u, set(retire))
+    subkeys.load(u)  # re-seals the reviewer's subkey store to every key kept, before any retires
     new = WorkspaceKey.generate()
     written: list[Path] = []
     superseded: list[Path] = []
@@ -165,7 +167,10 @@ def rewrap(u: Unlocked, retire: Collection[int] = ()) -> tuple[Unlocked, RewrapS
     for path in superseded + key_files:
         destroy(path)
     kept = tuple(k for k in u.keys if _fingerprint(k) not in retiring.values())
-    return replace(after, keys=kept), summary
+    done = replace(after, keys=kept)
+    if retiring:
+        subkeys.load(done)  # and to the keys kept only: no copy of a retired key opens it
+    return done, summary
 
 
 def destroy(path: Path) -> None:

@@ -31,8 +31,10 @@ from typing import Final
 
 from crypto import (
     HybridPrivateKey,
+    HybridPublicKey,
     Metadata,
     Period,
+    PublicKey,
     SignedSubkeyList,
     SubkeyError,
     SubkeySecrets,
@@ -44,7 +46,7 @@ from crypto import (
 from crypto import constants as C
 from crypto.encoding import b64decode, b64encode, canonical_json
 from crypto.errors import CryptoError
-from crypto.subkeys import closed_through, destroy, destroyable, generate
+from crypto.subkeys import closed_through, destroy, destroyable, generate, verify_subkeys
 from review.errors import ReviewError, WorkspaceError
 from review.intake import exports
 from review.workspace import Unlocked, audit
@@ -112,6 +114,37 @@ def issue(u: Unlocked, weeks: int, today: dt.date) -> tuple[SignedSubkeyList, tu
             _write(u, store)
     listed = store.public_list(u.signing.verify_key, today)
     return sign_subkeys(listed, u.signing), fresh.periods
+
+
+def adopt(u: Unlocked, sealed: bytes, listed: bytes, today: dt.date) -> tuple[Period, ...]:
+    """Take into the store secret subkeys made elsewhere (the demo's); return the weeks added.
+
+    `sealed` is the secrets sealed to the reviewer's keys, `listed` the public
+    list they signed for those secrets. Only weeks whose secret matches a list
+    signed by this reviewer's own key are taken: secrets someone else made (and
+    knows) never enter the store, so no list issued from it can carry them.
+    """
+    try:
+        plain, _ = open_bytes(sealed, u.identities)
+        offered = SubkeySecrets.from_bytes(plain)
+        signed = verify_subkeys(SignedSubkeyList.from_bytes(listed), u.signing.verify_key, today)
+    except CryptoError as exc:
+        raise SubkeyRefused(f"not adopted: {exc}") from exc
+    if any(signed.key_for(p) != k.public_key for p, k in offered.keys):
+        raise SubkeyRefused("not adopted: the secrets are not those of a list this reviewer signed")
+    store = load(u)
+    destroyed = set(_read_record(u)[1])
+    fresh = SubkeySecrets(
+        tuple((p, k) for p, k in offered.keys if p not in store.periods and p not in destroyed)
+    )
+    if not fresh.keys:
+        return ()
+    store = store.merged(fresh)  # no week twice: held ones were left out
+    with transaction(u.conn):
+        audit.append(u, "subkeys-new", None, {"weeks": [str(p) for p in fresh.periods]})
+        _record(u, store, destroyed=())
+        _write(u, store)
+    return fresh.periods
 
 
 def imported_through(u: Unlocked) -> Period | None:
@@ -259,18 +292,28 @@ def _read(u: Unlocked) -> SubkeySecrets:
             f"the subkey store {path} does not open with {u.reviewer}'s keys ({exc})",
             hint="it was altered or replaced: do not issue a subkey list from this workstation",
         ) from exc
-    if sealed_to != {k.public_key.fingerprint.key_id for k in u.identities}:
-        # Keys rotated since it was written: seal it to them now, before old ones retire.
+    if sealed_to != {k.fingerprint.key_id for k in _sealed_to(u)}:
+        # Keys rotated or gained an X-Wing half since: seal it to them now, before old ones retire.
         _write(u, store)
     return store
+
+
+def _sealed_to(u: Unlocked) -> list[PublicKey] | list[HybridPublicKey]:
+    """Every key of the reviewer's: X-Wing (v2, post-quantum at rest) if each has one, else X25519.
+
+    An envelope is v1 or v2, never both: one X25519 stanza would undo the X-Wing ones.
+    """
+    hybrid = [k.hybrid_public for k in u.keys if k.hybrid_public is not None]
+    if len(hybrid) == len(u.keys):
+        return hybrid
+    return [k.encryption_public for k in u.keys if k.encryption_public is not None]
 
 
 def _write(u: Unlocked, store: SubkeySecrets) -> None:
     """Replace the store in one rename: a crash leaves the old store or the new, whole."""
     directory = u.workspace.root / STORE_DIR
     directory.mkdir(mode=0o700, exist_ok=True)
-    recipients = [k.public_key for k in u.identities]
-    data = seal_bytes(store.to_bytes(), recipients, _METADATA, signer=u.signing)
+    data = seal_bytes(store.to_bytes(), _sealed_to(u), _METADATA, signer=u.signing)
     for stale in directory.glob(f".{u.reviewer}.*.part"):  # left by a crash before a rename
         stale.unlink(missing_ok=True)
     part = directory / f".{u.reviewer}.{secrets.token_hex(8)}.part"

@@ -28,6 +28,7 @@ from typing import Final
 
 from crypto import (
     Fingerprint,
+    HybridPrivateKey,
     KeyFile,
     KeyPair,
     PrivateKey,
@@ -242,9 +243,9 @@ class Unlocked:
             )
 
     @property
-    def identities(self) -> list[PrivateKey]:
-        """The reviewer's X25519 keys, newest first, old ones included."""
-        return [k.encryption for k in self.keys if k.encryption is not None]
+    def identities(self) -> list[PrivateKey | HybridPrivateKey]:
+        """The reviewer's keys that open envelopes (X25519 for v1, X-Wing for v2), newest first."""
+        return [key for k in self.keys for key in k.decryption_keys]
 
 
 def create(

@@ -34,7 +34,10 @@ from crypto import (
 )
 from crypto import constants as C
 from crypto.encoding import b64decode, b64encode, canonical_json
+from crypto.hybrid import HybridPublicKey
+from crypto.keys import PublicKey
 from crypto.request import body_digest, sign_request
+from crypto.subkeys import SignedSubkeyList, requires_subkeys, sealing_keys
 
 API = "/api/v1"
 REPORT_TYPE = "application/vnd.raazdar.report+json; version=1"
@@ -74,6 +77,7 @@ class ApiClient:
     challenge: str | None = None
     _keys: SourceKeys | None = None
     _manifest: Manifest | None = None
+    _subkeys: dict[str, SignedSubkeyList] = field(default_factory=dict)
 
     # -- the protocol -----------------------------------------------------
 
@@ -84,6 +88,10 @@ class ApiClient:
         doc = response.get_json()
         chain = [SignedManifest.from_bytes(canonical_json(m)) for m in doc["manifests"]]
         self._manifest = verify_chain(self.pinned, chain, dt.datetime.now(dt.UTC).date())
+        self._subkeys = {
+            rid: SignedSubkeyList.from_bytes(canonical_json(body))
+            for rid, body in doc.get("subkeys", {}).items()
+        }
         if self._keys is None:
             kdf = KdfParams.from_dict(doc["codename"]["kdf"])
             salt = b64decode(doc["codename"]["salt"], length=16)
@@ -172,9 +180,15 @@ class ApiClient:
 
     # -- what the client does with it -------------------------------------
 
+    def sealing_keys(self) -> list[PublicKey] | list[HybridPublicKey]:
+        """The keys the verified keyring says to seal to today (format 3: the week's subkeys)."""
+        if requires_subkeys(self.manifest):
+            return list(sealing_keys(self.manifest, self._subkeys, dt.datetime.now(dt.UTC).date()))
+        return [r.encryption_key for r in self.manifest.recipients]
+
     def seal(self, plaintext: bytes, metadata: Metadata) -> bytes:
-        """Seal to the recipients of the verified keyring."""
-        return seal_bytes(plaintext, [r.encryption_key for r in self.manifest.recipients], metadata)
+        """Seal to the recipients of the verified keyring, as `raazdar-submit` does."""
+        return seal_bytes(plaintext, self.sealing_keys(), metadata)
 
     def start_upload(
         self, envelope: bytes, *, kind: str = "report", submission: str | None = None

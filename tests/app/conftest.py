@@ -18,7 +18,7 @@ from flask.testing import FlaskClient
 
 from app import create_app
 from app.config import config_for
-from app.demo import make_demo_keyring
+from app.demo import DEMO_KEYRING_FORMAT, make_demo_keyring
 from app.models import today
 from app.operations.setup import initialise
 from crypto import KdfParams, Metadata, SignedManifest
@@ -45,14 +45,21 @@ def database_url(request: pytest.FixtureRequest, instance_dir: Path) -> str:
 
 
 @pytest.fixture
-def instance(instance_dir: Path, database_url: str) -> Path:
-    """A demo instance with fast key derivation; its demo keys open with "demo"."""
+def instance(request: pytest.FixtureRequest, instance_dir: Path, database_url: str) -> Path:
+    """A demo instance with fast key derivation; its demo keys open with "demo".
+
+    Its keyring is format 3 (sealing to the demo reviewer's weekly subkeys,
+    whose list is installed), or the format a `keyring_format(n)` mark names:
+    2 for an instance from before envelope v2.
+    """
+    mark = request.node.get_closest_marker("keyring_format")
     initialise(
         instance_dir,
         signed=None,
         database_url=database_url,
         kdf=KdfParams.TESTING,
         demo=True,
+        keyring_format=mark.args[0] if mark is not None else DEMO_KEYRING_FORMAT,
     )
     return instance_dir
 

@@ -15,12 +15,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.demo import DEMO_PASSPHRASE
 from app.instance import InstancePaths
 from app.operations.serve import GUNICORN_CONF
 from app.operations.setup import initialise
 from app.store import HOLDING_NAME
-from crypto import KdfParams, KeyFile, Metadata, PrivateKey, open_bytes
+from crypto import KdfParams, Metadata, open_bytes
+from tests.app.support import reviewer_openers
 
 ROOT = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT = 30.0
@@ -41,21 +41,13 @@ def demo_instance(root: Path) -> Path:
     return root
 
 
-def reviewer_key(instance: Path) -> PrivateKey:
-    """The demo reviewer's X25519 private key."""
-    data = (InstancePaths(instance).demo_keys / "reviewer.key").read_bytes()
-    key = KeyFile.from_bytes(data).unlock(DEMO_PASSPHRASE).encryption
-    assert key is not None, "demo reviewers always have an encryption key"
-    return key
-
-
 def stored_envelopes(instance: Path) -> list[Envelope]:
     """Open every envelope in the instance's store (the reviewer's view of it)."""
-    key = reviewer_key(instance)
+    keys = reviewer_openers(instance)
     opened = []
     store = InstancePaths(instance).store
     for path in sorted([*store.glob("*.rze"), *(store / HOLDING_NAME).glob("*.rze")]):
-        plaintext, info = open_bytes(path.read_bytes(), [key])
+        plaintext, info = open_bytes(path.read_bytes(), keys)
         opened.append(Envelope(info.metadata, plaintext))
     return opened
 

@@ -1,26 +1,21 @@
 """A keyring of hybrid reviewers and their weekly subkey lists, for the server's tests.
 
-Until keyring format 3 is in `crypto.manifest` (docs/PROTOCOL.md §8.9), the
-demo keyring is made one here as it is loaded: every reviewer gains a
-long-term hybrid key, which is all that format 3 adds (`as_format_3`).
+The demo instance's keyring is format 3 (docs/PROTOCOL.md §8.9) and `init
+--demo` installs the demo reviewer's list; these tests take it away
+(`without_lists`) to install lists of their own, or none.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
-import sys
+import shutil
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner, Result
 
-from app import keyring as app_keyring
 from app.cli import main
 from app.instance import InstancePaths
-from app.keyring import KeyringState
 from app.models import today
-from app.operations import doctor  # noqa: F401 - imported, so that its checks are bridged too
+from app.subkeys import subkeys_dir
 from crypto import HybridPrivateKey
 from crypto import constants as C
 from crypto.subkeys import (
@@ -34,30 +29,17 @@ from crypto.subkeys import (
 from tests.app.support import reviewer_keys
 
 
-def long_term(index: int) -> HybridPrivateKey:
-    """Reviewer `index`'s long-term hybrid key (a fixed seed: the server never holds it)."""
-    return HybridPrivateKey(bytes([0x40 + index]) * 32)
+def long_term(instance: Path) -> HybridPrivateKey:
+    """The demo reviewer's long-term X-Wing key, which the keyring lists (never sealed to)."""
+    key = reviewer_keys(instance).hybrid
+    assert key is not None
+    return key
 
 
-def as_format_3(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Load every keyring from now on with a long-term hybrid key for each reviewer."""
-    load = app_keyring.load_keyring
-
-    def load_hybrid(paths: InstancePaths, today: dt.date) -> KeyringState:
-        state = load(paths, today)
-        if state.manifest is None:
-            return state
-        recipients = tuple(
-            dataclasses.replace(r, hybrid_key=long_term(i).public_key)
-            for i, r in enumerate(state.manifest.recipients)
-        )
-        manifest = dataclasses.replace(state.manifest, recipients=recipients)
-        return dataclasses.replace(state, manifest=manifest)
-
-    # Wherever it was imported by name (the doctor reads the instance directly).
-    for module in list(sys.modules.values()):
-        if getattr(module, "load_keyring", None) is load:
-            monkeypatch.setattr(module, "load_keyring", load_hybrid)
+def without_lists(instance: Path) -> Path:
+    """Take the installed subkey lists away, as if none had been installed."""
+    shutil.rmtree(subkeys_dir(InstancePaths(instance)))
+    return instance
 
 
 def signed_list(

@@ -20,25 +20,32 @@ from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from app.db import Base
-from app.demo import DEMO_KEYRING_FORMAT, DEMO_PASSPHRASE
+from app.demo import DEMO_KEYRING_FORMAT, DEMO_PASSPHRASE, DEMO_REVIEWER, subkeys_paths
 from app.instance import InstancePaths
 from app.keyring import manifest_path
 from app.models import AuditEntry, Item, Source
 from app.services.replies import post_reply
 from app.store import HOLDING_NAME
+from app.subkeys import install_lists
 from crypto import (
+    HybridPrivateKey,
     KeyFile,
     KeyPair,
     Metadata,
+    Period,
+    PrivateKey,
     PublicKey,
     Recipient,
     SignedManifest,
     SigningKey,
+    SubkeySecrets,
     derive_source_keys,
     open_bytes,
     seal_bytes,
+    sign_subkeys,
 )
 from crypto.constants import MANIFEST_FORMAT_HYBRID
+from crypto.subkeys import generate as generate_subkeys
 
 # What a browser sends for a file part: (field name, file name, content, content type).
 FilePart = tuple[str, str, bytes, str]
@@ -186,6 +193,21 @@ def reviewer_keys(instance: Path) -> KeyPair:
     return KeyFile.from_bytes(data).unlock(DEMO_PASSPHRASE)
 
 
+def demo_subkeys(instance: Path) -> SubkeySecrets:
+    """The demo reviewer's weekly subkey secrets, sealed v2 to their X-Wing key by `init --demo`."""
+    _, sealed = subkeys_paths(InstancePaths(instance).demo_keys, DEMO_REVIEWER)
+    plaintext, _ = open_bytes(sealed.read_bytes(), reviewer_keys(instance).decryption_keys)
+    return SubkeySecrets.from_bytes(plaintext)
+
+
+def reviewer_openers(instance: Path) -> list[PrivateKey | HybridPrivateKey]:
+    """Every key the demo reviewer opens reports with: long-term keys and the weeks' subkeys."""
+    keys = reviewer_keys(instance).decryption_keys
+    if subkeys_paths(InstancePaths(instance).demo_keys, DEMO_REVIEWER)[1].exists():
+        keys += [key for _, key in demo_subkeys(instance).keys]
+    return keys
+
+
 def demo_authorities(instance: Path) -> list[SigningKey]:
     """The demo authority keys, in order (the demo keyring needs two of the three)."""
     keys = []
@@ -233,6 +255,22 @@ def install_successor(
     return signed
 
 
+def install_subkeys(instance: Path, keys: KeyPair) -> HybridPrivateKey:
+    """Issue a reviewer of the keyring in force weekly subkeys and install their signed list,
+    as their workstation and an administrator would; return this week's secret subkey."""
+    paths = InstancePaths(instance)
+    newest = sorted(paths.manifests.glob("*.json"))[-1]
+    manifest = SignedManifest.from_bytes(newest.read_bytes()).manifest
+    day = dt.datetime.now(dt.UTC).date()
+    secrets_ = generate_subkeys(Period.of(day))
+    assert keys.signing is not None
+    signed = sign_subkeys(secrets_.public_list(keys.signing.verify_key, day), keys.signing)
+    install_lists(paths, [signed.to_bytes()], manifest, day)
+    key = secrets_.get(Period.of(day))
+    assert key is not None
+    return key
+
+
 def remove_keyring(instance: Path) -> None:
     """Take every manifest away, as if the keyring had never been installed."""
     for path in InstancePaths(instance).manifests.glob("*.json"):
@@ -253,12 +291,11 @@ def staging_files(instance: Path) -> list[Path]:
 
 
 def opened_envelopes(instance: Path) -> dict[str, tuple[Metadata, bytes]]:
-    """Every stored envelope opened with the demo reviewer key, by id."""
-    key = reviewer_keys(instance).encryption
-    assert key is not None
+    """Every stored envelope opened with the demo reviewer's keys, by id."""
+    keys = reviewer_openers(instance)
     opened = {}
     for path in envelope_files(instance):
-        plaintext, info = open_bytes(path.read_bytes(), [key])
+        plaintext, info = open_bytes(path.read_bytes(), keys)
         opened[path.stem] = (info.metadata, plaintext)
     return opened
 

@@ -9,12 +9,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from flask import Flask
 from sqlalchemy import select
 
 from app.models import Item, today
 from app.services import context
-from crypto import DecryptionError, SignedManifest, SigningKey, open_bytes
+from crypto import DecryptionError, Period, SignedManifest, SigningKey, open_bytes
+from tests.app.subkeys_support import publish, without_lists
 from tests.app.support import (
     Visitor,
     assert_clean_page,
@@ -22,12 +24,13 @@ from tests.app.support import (
     db_session,
     envelope_files,
     form,
+    install_subkeys,
     install_successor,
     multipart,
     new_reviewer,
     opened_envelopes,
     remove_keyring,
-    reviewer_keys,
+    reviewer_openers,
     staging_files,
 )
 
@@ -153,6 +156,8 @@ def test_the_last_day_of_a_keyring_still_takes_reports(
 ) -> None:
     page = visitor.start()
     clock.day = expiry(instance) - dt.timedelta(days=1)
+    # A subkey list covering that day (the demo's covers 8 weeks from today).
+    publish(CliRunner(), without_lists(instance), Period.of(clock.day), count=1)
     assert visitor.send(page, "the SHO").status_code == 303
 
 
@@ -195,15 +200,13 @@ def test_a_newer_keyring_seals_new_reports_to_its_reviewers(
 ) -> None:
     keys, reviewer = new_reviewer()
     install_successor(instance, [reviewer])
+    subkey = install_subkeys(instance, keys)
     assert visitor.send(visitor.start(), "for the new reviewer").status_code == 303
     (path,) = envelope_files(instance)
-    assert keys.encryption is not None
-    plaintext, _ = open_bytes(path.read_bytes(), [keys.encryption])
+    plaintext, _ = open_bytes(path.read_bytes(), [subkey])
     assert b"for the new reviewer" in plaintext
-    old = reviewer_keys(instance).encryption
-    assert old is not None
     with pytest.raises(DecryptionError):
-        open_bytes(path.read_bytes(), [old])
+        open_bytes(path.read_bytes(), reviewer_openers(instance))
     with db_session(app) as session:
         assert list(session.execute(select(Item.keyring_version)).scalars()) == [2]
     assert json.loads(visitor.get("/keys.json"))["in_force"] == 2
@@ -230,8 +233,8 @@ def test_each_report_is_sealed_to_every_reviewer_in_force(instance: Path, visito
         sorted((instance / "keyring" / "manifests").glob("*.json"))[0].read_bytes()
     ).manifest.recipients
     install_successor(instance, [*first, second])
+    subkey = install_subkeys(instance, second_keys)
     visitor.send(visitor.start(), "for both", [("files", "a.txt", b"file for both", "text/plain")])
-    assert second_keys.encryption is not None
     for path in envelope_files(instance):
-        open_bytes(path.read_bytes(), [second_keys.encryption])
+        open_bytes(path.read_bytes(), [subkey])
     assert len(opened_envelopes(instance)) == 2

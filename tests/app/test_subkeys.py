@@ -28,7 +28,7 @@ from crypto import DecryptionError, Manifest, Metadata, open_bytes, read_header,
 from crypto.envelope.version import V2
 from crypto.subkeys import Period, SubkeyList, open_with_subkeys, sign_subkeys
 from tests.app.api_support import ApiClient
-from tests.app.subkeys_support import as_format_3, install, long_term, publish, signed_list
+from tests.app.subkeys_support import install, long_term, publish, signed_list, without_lists
 from tests.app.support import (
     Visitor,
     assert_clean_page,
@@ -43,10 +43,9 @@ THIS_WEEK = Period.of(today())
 
 
 @pytest.fixture
-def hybrid(monkeypatch: pytest.MonkeyPatch, instance: Path) -> Path:
-    """The demo instance under a keyring of hybrid reviewers (format 3)."""
-    as_format_3(monkeypatch)
-    return instance
+def hybrid(instance: Path) -> Path:
+    """The demo instance, its keyring of hybrid reviewers (format 3), without a subkey list."""
+    return without_lists(instance)
 
 
 @pytest.fixture
@@ -79,7 +78,7 @@ def test_a_browser_report_is_sealed_v2_to_this_weeks_subkey_only(
         assert week == THIS_WEEK
         # Neither long-term key opens it: the week's secret is the only way in.
         with pytest.raises(DecryptionError):
-            open_bytes(data, [x25519, long_term(0)])
+            open_bytes(data, [x25519, long_term(hybrid)])
 
 
 def test_without_a_list_a_report_gets_the_busy_page_before_its_body_is_read(
@@ -111,7 +110,7 @@ def test_a_list_of_long_term_keys_put_on_disk_by_hand_stops_reports(
 ) -> None:
     signing = reviewer_keys(hybrid).signing
     assert signing is not None
-    rogue = SubkeyList(signing.verify_key, today(), ((THIS_WEEK, long_term(0).public_key),))
+    rogue = SubkeyList(signing.verify_key, today(), ((THIS_WEEK, long_term(hybrid).public_key),))
     paths = InstancePaths(hybrid)
     subkeys_dir(paths).mkdir(mode=0o700)
     (recipient,) = context_manifest(app).recipients
@@ -139,6 +138,7 @@ def test_a_week_that_turns_during_an_upload_refuses_it_and_stores_nothing(
     assert_nothing_stored(app, hybrid)
 
 
+@pytest.mark.keyring_format(2)
 def test_a_keyring_without_hybrid_reviewers_still_seals_v1_to_long_term_keys(
     instance: Path, runner: CliRunner, visitor: Visitor
 ) -> None:
@@ -228,7 +228,7 @@ def test_d2_refuses_an_api_upload_not_sealed_to_an_open_week(
     hybrid: Path, runner: CliRunner, device: ApiClient, clock: Clock, sealed_to: str
 ) -> None:
     secrets = publish(runner, hybrid, THIS_WEEK)
-    key = long_term(0) if sealed_to == "long-term" else secrets.get(THIS_WEEK)
+    key = long_term(hybrid) if sealed_to == "long-term" else secrets.get(THIS_WEEK)
     assert key is not None
     if sealed_to == "closed-week":
         clock.day = THIS_WEEK.after().first_day + dt.timedelta(days=1)
@@ -246,7 +246,7 @@ def test_d2_refuses_an_api_upload_not_sealed_to_an_open_week(
 def test_without_a_list_an_api_upload_is_refused_at_the_start(
     hybrid: Path, device: ApiClient
 ) -> None:
-    envelope = seal_bytes(b"report", [long_term(0).public_key], Metadata("report"))
+    envelope = seal_bytes(b"report", [long_term(hybrid).public_key], Metadata("report"))
     response = device.start_upload(envelope)
     assert response.status_code == 503
     assert response.get_json()["error"] == "keyring-unavailable"

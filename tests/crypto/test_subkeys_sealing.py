@@ -38,6 +38,7 @@ from crypto.subkeys import (
     sealing_keys,
     sign_subkeys,
 )
+from tests.crypto.test_manifest_instance import V2_SECTIONS
 
 AUTHORITY = SigningKey(bytes([0x01]) * 32)
 SIGNERS = {"alice": SigningKey(bytes([0x31]) * 32), "bilal": SigningKey(bytes([0x32]) * 32)}
@@ -62,7 +63,8 @@ def subkey(rid: str, period: Period) -> HybridPublicKey:
 
 
 def keyring(*, hybrid: bool = True) -> Manifest:
-    """A keyring of two reviewers, format 3 (long-term hybrid keys) unless `hybrid` is False."""
+    """A keyring of two reviewers listing the instance: format 3 (long-term hybrid keys),
+    or format 2 if `hybrid` is False."""
     return Manifest(
         version=1,
         previous=None,
@@ -80,6 +82,7 @@ def keyring(*, hybrid: bool = True) -> Manifest:
             )
             for rid in sorted(SIGNERS)
         ),
+        **V2_SECTIONS,
     )
 
 
@@ -112,6 +115,7 @@ def test_a_format_3_keyring_seals_to_each_reviewers_subkey_of_the_week() -> None
 
 
 def test_only_a_keyring_with_hybrid_reviewers_requires_subkeys() -> None:
+    assert (keyring().format, keyring(hybrid=False).format) == (3, 2)
     assert requires_subkeys(keyring())
     assert not requires_subkeys(keyring(hybrid=False))
 

@@ -10,26 +10,45 @@ from flask import Flask
 
 from app import create_app
 from app.config import config_for
-from app.demo import DEMO_PASSPHRASE
+from app.demo import DEMO_KEYRING_FORMAT, DEMO_PASSPHRASE
 from app.operations.setup import initialise
 from crypto import KdfParams
+from crypto.constants import MANIFEST_FORMAT_INSTANCE
 from review import workspace as ws
 from tests.review.support import Server, init_workspace
 
 
-@pytest.fixture
-def server(tmp_path: Path, _close_engines: None) -> Server:
-    """A demo instance with fast key derivation; its demo reviewer key opens with "demo"."""
-    instance = tmp_path / "instance"
+def demo_server(instance: Path, keyring_format: int = DEMO_KEYRING_FORMAT) -> Server:
+    """A demo instance with fast key derivation, its keyring of `keyring_format`."""
     initialise(
         instance,
         signed=None,
         database_url=f"sqlite:///{instance / 'raazdar.db'}",
         kdf=KdfParams.TESTING,
         demo=True,
+        keyring_format=keyring_format,
     )
     app: Flask = create_app(config_for(instance))
     return Server(app, instance)
+
+
+@pytest.fixture
+def server(tmp_path: Path, _close_engines: None) -> Server:
+    """A demo instance (keyring format 3: reports sealed v2 to the demo reviewer's weekly
+    subkeys); its demo reviewer key opens with "demo"."""
+    return demo_server(tmp_path / "instance")
+
+
+@pytest.fixture
+def server_format_2(tmp_path: Path, _close_engines: None) -> Server:
+    """An existing instance from before envelope v2: keyring format 2, reports sealed v1."""
+    return demo_server(tmp_path / "instance", MANIFEST_FORMAT_INSTANCE)
+
+
+@pytest.fixture
+def workspace_format_2(tmp_path: Path, server_format_2: Server) -> Path:
+    """A workspace pinned to `server_format_2`, with the demo reviewer enrolled."""
+    return init_workspace(server_format_2, tmp_path / "workspace")
 
 
 @pytest.fixture

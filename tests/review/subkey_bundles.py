@@ -1,8 +1,10 @@
 """Helpers of the subkey tests: reports sealed to a week's subkey, in a chain of dated bundles.
 
-The server does not seal to subkeys on this branch yet, so `seal_report` stands
-in for it (envelope v2 to the week's public subkey, as the server will); the
-bundles are signed with the demo server's own key, exactly as its exports are.
+A server exports on the day it runs, so these bundles, dated as a test needs
+(weeks apart), are made here: `seal_report` seals as the server does (envelope
+v2 to the week's public subkey), and the bundles are signed with the demo
+server's own key, exactly as its exports are. tests/review/keys/test_subkeys_fs.py
+goes through the real server instead.
 """
 
 from __future__ import annotations

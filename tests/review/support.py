@@ -11,7 +11,7 @@ from click.testing import CliRunner, Result
 from flask import Flask
 
 from app.db import db_session
-from app.demo import DEMO_PASSPHRASE
+from app.demo import DEMO_PASSPHRASE, DEMO_REVIEWER, subkeys_paths
 from app.instance import InstancePaths
 from app.operations.exchange import ApplySummary, apply_reply_bundle, export_bundle
 from crypto import SigningKey
@@ -86,7 +86,12 @@ class Server:
 
 
 def init_workspace(server: Server, root: Path) -> Path:
-    """Create a workspace pinned to the demo server, with the demo reviewer enrolled."""
+    """Create a workspace pinned to the demo server, with the demo reviewer enrolled.
+
+    Under the demo's keyring of hybrid reviewers (format 3) the demo reviewer
+    also adopts the weekly subkey secrets `init --demo` made, whose list the
+    server seals to (`keys subkeys adopt`).
+    """
     result = review(
         root,
         "init",
@@ -100,6 +105,10 @@ def init_workspace(server: Server, root: Path) -> Path:
         "demo-reviewer",
     )
     assert result.exit_code == 0, result.output
+    listed, sealed = subkeys_paths(server.paths.demo_keys, DEMO_REVIEWER)
+    if sealed.exists():
+        result = review(root, "keys", "subkeys", "adopt", str(sealed), str(listed))
+        assert result.exit_code == 0, result.output
     return root
 
 

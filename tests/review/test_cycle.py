@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 import re
 from pathlib import Path
 
+from click.testing import CliRunner
+
+from app.cli import main as server_cli
+from app.demo import DEMO_PASSPHRASE
+from crypto import KdfParams, KeyFile, read_header
+from crypto.envelope.version import V1, V2, Version
 from review import workspace as ws
+from review.keys import subkeys
 from review.workspace.search import SearchIndex
-from tests.review.support import Server, review
+from tests.app.support import envelope_files, install_successor, new_reviewer
+from tests.review.support import Server, init_workspace, review
 
 MESSAGE = "The SHO of Saddar police station took money to free the agent. canary-7Q2X"
 URDU = "تھانے کے ایس ایچ او نے رشوت لی اور ایجنٹ کو چھوڑ دیا"
 PHOTO = b"\xff\xd8\xff\xe0 a photo of the ledger"
 REPLY = "Which police station? کون سا تھانہ؟"
+
+
+def _version(envelope: Path) -> Version:
+    return read_header(io.BytesIO(envelope.read_bytes())).version
 
 
 def _number(workspace: Path, text: str) -> int:
@@ -35,6 +49,8 @@ def test_reports_go_round_the_whole_cycle_and_the_source_reads_the_reply(
         {"agency": "fia", "district": "Gujrat"},
     )
     second = server.submit(URDU)
+    # The demo's keyring is format 3: each envelope is v2, sealed to this week's subkey.
+    assert {_version(p) for p in envelope_files(server.instance)} == {V2}
     bundle = server.export(tmp_path / "export.rzb")
 
     result = review(workspace, "import", str(bundle))
@@ -120,3 +136,64 @@ def test_nothing_to_export_is_an_error_with_exit_status_1(workspace: Path, tmp_p
     assert result.exit_code == 1
     assert "raazdar-review: error: nothing to export" in result.output
     assert not (tmp_path / "r.rzr").exists()
+
+
+def test_v1_reports_of_an_instance_from_before_v2_still_import_and_open(
+    server_format_2: Server, tmp_path: Path
+) -> None:
+    """An existing instance (keyring format 2) seals v1 to long-term keys; they still import."""
+    server = server_format_2
+    server.submit(MESSAGE, [("files", "ledger.jpg", PHOTO, "image/jpeg")])
+    assert {_version(p) for p in envelope_files(server.instance)} == {V1}
+    workspace = init_workspace(server, tmp_path / "workspace")
+    result = review(workspace, "import", str(server.export(tmp_path / "export.rzb")))
+    assert result.exit_code == 0, result.output
+    assert "2 item(s) filed, 1 new report(s)" in result.output
+    assert MESSAGE in review(workspace, "show", "1").output
+    out = tmp_path / "ledger.jpg"
+    assert review(workspace, "open", "1", "1", "--out", str(out), "--yes").exit_code == 0
+    assert out.read_bytes() == PHOTO
+
+
+def test_a_reviewer_who_rotates_under_format_3_reissues_their_list_and_reads_both_weeks_keys(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    """v2 through a rotation: the new key signs a list of the same subkeys, the server takes it."""
+    server.submit("before the rotation")
+    assert review(workspace, "import", str(server.export(tmp_path / "one.rzb"))).exit_code == 0
+    keys, rotated = new_reviewer("demo-reviewer")
+    key_file = tmp_path / "rotated.key"
+    key_file.write_bytes(
+        KeyFile.create(
+            keys, DEMO_PASSPHRASE, kind="reviewer", label="rotated", params=KdfParams.TESTING
+        ).to_bytes()
+    )
+    enrolled = review(
+        workspace,
+        *("enrol", "--key-file", str(key_file), "--reviewer", "demo-reviewer"),
+        passphrase=f"{DEMO_PASSPHRASE}\n{DEMO_PASSPHRASE}",  # the admin's, then the holder's
+    )
+    assert enrolled.exit_code == 0, enrolled.output
+    install_successor(server.instance, [rotated])
+    # The installed list is signed by the old key, which the keyring no longer lists.
+    assert server.app.test_client().post("/submit").status_code == 503
+
+    listed = tmp_path / "subkeys.json"
+    u = ws.Workspace.open(workspace).unlock("demo-reviewer", lambda _label: DEMO_PASSPHRASE)
+    try:
+        signed, made = subkeys.issue(u, 8, dt.datetime.now(dt.UTC).date())
+    finally:
+        u.workspace.close()
+    assert made == ()  # the same subkeys, now signed by the new key
+    listed.write_bytes(signed.to_bytes())
+    installed = CliRunner().invoke(
+        server_cli,
+        ["--instance", str(server.instance), "keyring", "subkeys", "install", str(listed)],
+    )
+    assert installed.exit_code == 0, installed.output
+
+    server.submit("after the rotation")
+    result = review(workspace, "import", str(server.export(tmp_path / "two.rzb")))
+    assert "1 item(s) filed, 1 new report(s)" in result.output, result.output
+    assert "before the rotation" in review(workspace, "show", "1").output
+    assert "after the rotation" in review(workspace, "show", "2").output

@@ -8,14 +8,17 @@ encoding, while the reviewer reads both and the source reads the reply.
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 import json
 import secrets
 from pathlib import Path
 
 from flask import Flask
 
-from crypto import check_codename
-from tests.app.support import all_rows, envelope_files
+from crypto import Period, check_codename, read_header
+from crypto.envelope.version import V2
+from tests.app.support import all_rows, demo_subkeys, envelope_files
 from tests.app.test_canary import encodings, files_under, find
 from tests.review.support import Server, init_workspace, review
 from tests.submit.support import Device, Recorder
@@ -55,6 +58,14 @@ def test_a_report_goes_from_client_to_reviewer_and_the_reply_back_without_the_se
     assert patches, "the instrumentation saw no upload"
     stored = envelope_files(instance)
     assert len(stored) == 2
+    # Sealed on the device as the demo's keyring of format 3 says: v2, to this week's subkey.
+    week = Period.of(dt.datetime.now(dt.UTC).date())
+    subkey = demo_subkeys(instance).get(week)
+    assert subkey is not None
+    for path in stored:
+        header = read_header(io.BytesIO(path.read_bytes()))
+        assert header.version is V2
+        assert [s.key_id for s in header.stanzas] == [subkey.public_key.fingerprint.key_id]
     assert sum(len(p.body) for p in patches) == sum(p.stat().st_size for p in stored)
     for seen in recorder.seen:
         assert _leaks(seen.body, needles) == [], seen.path

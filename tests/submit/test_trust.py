@@ -35,6 +35,7 @@ from submit.state import State
 from submit.trust import KeyringDocument, establish, verify
 from tests.app.support import (
     demo_authorities,
+    install_subkeys,
     install_successor,
     new_reviewer,
     reply_to,
@@ -444,8 +445,9 @@ def test_the_client_refuses_a_stranger_pinned_in_place_of_the_authorities(
 def test_the_client_refuses_a_server_that_rolls_its_keyring_back(
     device: Device, codename_file: Path, recorder: Recorder, instance: Path
 ) -> None:
-    _keys, recipient = new_reviewer()
+    keys, recipient = new_reviewer()
     install_successor(instance, [recipient])
+    install_subkeys(instance, keys)
     sent = device.run("send", "-m", "first", "--codename-file", str(codename_file))
     assert sent.exit_code == 0, sent.output
     assert device.state_of(codename_file).manifest is not None

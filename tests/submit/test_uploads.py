@@ -95,7 +95,10 @@ def sealed_device(live: Live, tmp_path: Path, size: int) -> tuple[Api, State, by
     assert api.ensure_account(keys) is True
     evidence = tmp_path / "video.mp4"
     evidence.write_bytes(secrets.token_bytes(size))
-    pending = seal_submission(state, verified.manifest, None, [evidence], keys=keys)
+    recipients = verified.recipients(dt.date.today())  # the demo's format 3: this week's subkeys
+    pending = seal_submission(
+        state, verified.manifest, None, [evidence], keys=keys, recipients=recipients
+    )
     (item,) = pending.items
     envelope = (state.pending_dir / item.name).read_bytes()
     assert len(envelope) > 3 * CHUNK

@@ -18,8 +18,8 @@ from app.operations.tor.control import Tor
 from crypto import PrivateKey, open_bytes
 from crypto.onion import OnionServiceKey
 from devnet.private_network import PrivateNetwork
-from tests.app.live import live_server, reviewer_key
-from tests.app.support import envelope_files
+from tests.app.live import live_server
+from tests.app.support import envelope_files, reviewer_openers
 from tests.tor.conftest import Service
 
 pytestmark = pytest.mark.tor
@@ -126,11 +126,11 @@ def test_report_and_file_arrive_sealed_over_tor(
 
     arrived = sorted(set(envelope_files(instance)) - before)
     assert len(arrived) == 2
-    key = reviewer_key(instance)
+    keys = reviewer_openers(instance)
     opened = {}
     for path in arrived:
         envelope = path.read_bytes()
-        plaintext, info = open_bytes(envelope, [key])
+        plaintext, info = open_bytes(envelope, keys)
         opened[info.metadata.kind] = (envelope, plaintext, info)
 
     envelope, plaintext, _ = opened["report"]

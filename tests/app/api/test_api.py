@@ -34,6 +34,7 @@ from tests.app.support import (
     demo_authorities,
     reply_to,
     reviewer_keys,
+    reviewer_openers,
     source_id,
 )
 from tests.app.test_canary import encodings, files_under, find
@@ -108,8 +109,7 @@ def test_client_to_review_end_to_end_and_the_server_never_held_plaintext(
     with app.app_context(), db_session(app) as session, bundle.open("wb") as out:
         export_bundle(session, out)
         server = server_signing_key().verify_key
-    reviewer = reviewer_keys(instance).encryption
-    assert reviewer is not None
+    reviewer = reviewer_openers(instance)
     with bundle.open("rb") as src:
         reader, manifest = read_export(src, [server], app.config["INSTANCE_ID"])
         paths = reader.extract(tmp_path / "items")
@@ -117,10 +117,10 @@ def test_client_to_review_end_to_end_and_the_server_never_held_plaintext(
     assert set(entries) == {report, attachment}
     assert entries[report].submission == entries[attachment].submission
     assert (entries[report].kind, entries[attachment].kind) == ("report", "file")
-    text, opened = open_bytes(paths[report].read_bytes(), [reviewer])
+    text, opened = open_bytes(paths[report].read_bytes(), reviewer)
     assert canary in text
     assert opened.metadata.kind == "report"
-    content, opened = open_bytes(paths[attachment].read_bytes(), [reviewer])
+    content, opened = open_bytes(paths[attachment].read_bytes(), reviewer)
     assert content == b"page 1 " + canary
     assert opened.metadata.filename == "ledger.txt"
 

@@ -17,13 +17,13 @@ from sqlalchemy import func, select, update
 from app.instance import InstancePaths
 from app.models import Item, Upload
 from app.services import resumable
-from crypto import Metadata, PrivateKey, open_bytes, seal_bytes
+from crypto import HybridPrivateKey, HybridPublicKey, Metadata, PrivateKey, open_bytes, seal_bytes
 from tests.app.api.test_api import assert_error
 from tests.app.api_support import API, ApiClient, item_hash
 from tests.app.support import (
     db_session,
     envelope_files,
-    reviewer_keys,
+    reviewer_openers,
     staging_files,
 )
 
@@ -70,9 +70,7 @@ def assert_one_envelope(app: Flask, instance: Path, envelope: bytes, item: str) 
     assert envelope_files(instance)[0].read_bytes() == envelope
     assert counts(app) == (1, 0)
     assert staging_files(instance) == []
-    key = reviewer_keys(instance).encryption
-    assert key is not None
-    content, opened = open_bytes(envelope, [key])
+    content, opened = open_bytes(envelope, reviewer_openers(instance))
     assert opened.metadata.filename == "video.mp4"
     assert len(content) == 900_000
 
@@ -164,8 +162,12 @@ def test_a_wrong_hash_is_refused_and_nothing_is_stored(
 def test_an_envelope_to_other_recipients_is_refused(
     device: ApiClient, app: Flask, instance: Path
 ) -> None:
-    # The same number of recipients, so its size passes: only its header tells.
-    stranger = PrivateKey.generate().public_key
+    # The same number and kind of recipients (this week's subkeys under the demo's
+    # format 3), so its size passes: only its header tells.
+    (ours,) = device.sealing_keys()
+    stranger = (
+        HybridPrivateKey.generate() if isinstance(ours, HybridPublicKey) else PrivateKey.generate()
+    ).public_key
     envelope = seal_bytes(b"to the wrong people", [stranger], Metadata("report"))
     upload = start(device, envelope)
     assert_error(device.patch(upload, 0, envelope), 422, "wrong-recipients")

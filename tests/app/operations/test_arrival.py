@@ -32,9 +32,9 @@ from submit.protocol import Api
 from submit.state import State
 from submit.trust import KeyringDocument, establish
 from submit.uploads import seal_submission, upload_pending
-from tests.app.live import demo_instance, live_server, reviewer_key
+from tests.app.live import demo_instance, live_server
 from tests.app.seizure import Seizure, Stamps, orders, seize
-from tests.app.support import demo_authorities
+from tests.app.support import demo_authorities, reviewer_openers
 from tests.app.test_concurrency import _submit
 
 pytestmark = pytest.mark.slow
@@ -67,17 +67,18 @@ def _send_with_client(base: str, pins: frozenset[Fingerprint], marker: str, work
     evidence = workdir / "evidence.bin"
     evidence.write_bytes(f"{marker}\n".encode() * 4000)
     report = f'{{"format": 1, "message": "{marker} by the client"}}'.encode()
-    seal_submission(state, verified.manifest, report, [evidence], keys=keys)
+    recipients = verified.recipients(dt.date.today())
+    seal_submission(state, verified.manifest, report, [evidence], keys=keys, recipients=recipients)
     assert len(upload_pending(api, keys, state, chunk_bytes=16 * 1024)) == 2
 
 
 def _envelopes(instance: Path, seized: Seizure) -> dict[str, tuple[Path, int]]:
     """Each seized envelope by id: where it was, and which submission (by arrival) it came in."""
-    key = reviewer_key(instance)
+    keys = reviewer_openers(instance)
     found = {}
     for path, data in seized.data.items():
         if path.suffix == ".rze" and path.parent.name in {"store", HOLDING_NAME}:
-            plaintext, _info = open_bytes(data, [key])
+            plaintext, _info = open_bytes(data, keys)
             index = next(i for i in range(SUBMISSIONS) if f"arrival-{i:02d}-".encode() in plaintext)
             found[path.stem] = (path, index)
     return found

@@ -14,24 +14,29 @@ from app.operations.doctor import Status, diagnose
 from app.operations.doctor.subkeys import subkeys_check
 from crypto.constants import SUBKEYS_WARN_DAYS
 from crypto.subkeys import Period
-from tests.app.subkeys_support import as_format_3, publish
+from tests.app.subkeys_support import publish, without_lists
 
 THIS_WEEK = Period.of(today())
 
 
 @pytest.fixture
-def hybrid(monkeypatch: pytest.MonkeyPatch, instance: Path) -> Path:
-    """The demo instance under a keyring of hybrid reviewers (format 3)."""
-    as_format_3(monkeypatch)
-    return instance
+def hybrid(instance: Path) -> Path:
+    """The demo instance, its keyring of hybrid reviewers (format 3), without a subkey list."""
+    return without_lists(instance)
 
 
+@pytest.mark.keyring_format(2)
 def test_a_keyring_without_hybrid_reviewers_is_ok_and_says_it_is_not_forward_secret(
     instance: Path,
 ) -> None:
     check = subkeys_check(InstancePaths(instance), today())
     assert check.status is Status.OK
     assert "not forward-secret" in check.message
+
+
+def test_the_demo_instance_installs_a_list_and_is_ok(instance: Path) -> None:
+    check = subkeys_check(InstancePaths(instance), today())
+    assert check.status is Status.OK, check.message
 
 
 def test_a_hybrid_keyring_without_lists_fails(hybrid: Path) -> None:

@@ -38,7 +38,7 @@ from crypto.exchange import (
     read_export,
     write_replies,
 )
-from tests.app.support import envelope_files
+from tests.app.support import envelope_files, reviewer_openers
 
 
 @dataclass
@@ -62,10 +62,9 @@ class Review:
         with bundle.open("rb") as src:
             reader, manifest = read_export(src, [server], self.instance_id)
             paths = reader.extract(tmp)
-        assert self.reviewer.encryption is not None
+        keys = reviewer_openers(self.instance)  # the demo reviewer's, subkeys included
         return manifest, {
-            item_id: open_bytes(path.read_bytes(), [self.reviewer.encryption])[0]
-            for item_id, path in paths.items()
+            item_id: open_bytes(path.read_bytes(), keys)[0] for item_id, path in paths.items()
         }
 
     def replies(

@@ -47,9 +47,11 @@ from tests.app.support import (
     db_session,
     demo_authorities,
     envelope_files,
+    install_subkeys,
     install_successor,
     new_reviewer,
     reviewer_keys,
+    reviewer_openers,
 )
 
 # A manifest's bytes, made for an instance (whose newest manifest it may refer to).
@@ -100,12 +102,6 @@ def sealed_recipients(path: Path) -> set[bytes]:
     """The key ids an envelope is sealed to, from its header alone."""
     with path.open("rb") as src:
         return {stanza.key_id for stanza in read_header(src).stanzas}
-
-
-def key_id(keys: KeyPair) -> bytes:
-    """The key id envelopes give `keys`' encryption key."""
-    assert keys.encryption_public is not None
-    return keys.encryption_public.fingerprint.key_id
 
 
 @pytest.fixture
@@ -186,15 +182,15 @@ def test_a_valid_successor_seals_the_next_report_to_the_new_reviewers(
     assert manifest_path(InstancePaths(instance), 2).read_bytes() == signed.to_bytes()
     assert json.loads(visitor.get("/keys.json"))["in_force"] == 2
 
+    # Under format 3 the new reviewer's subkey list goes in next (checked against this keyring).
+    subkey = install_subkeys(instance, keys)
     assert visitor.send(visitor.start(), "for the new reviewer").status_code == 303
     (path,) = envelope_files(instance)
-    assert sealed_recipients(path) == {key_id(keys)}
-    assert keys.encryption is not None
-    plaintext, _ = open_bytes(path.read_bytes(), [keys.encryption])
+    assert sealed_recipients(path) == {subkey.public_key.fingerprint.key_id}
+    plaintext, _ = open_bytes(path.read_bytes(), [subkey])
     assert b"for the new reviewer" in plaintext
-    assert old.encryption is not None
     with pytest.raises(DecryptionError):
-        open_bytes(path.read_bytes(), [old.encryption])
+        open_bytes(path.read_bytes(), [*old.decryption_keys, *reviewer_openers(instance)])
     with db_session(app) as session:
         assert list(session.execute(select(Item.keyring_version)).scalars()) == [2]
 
@@ -512,8 +508,9 @@ def test_the_keyring_page_says_when_no_keyring_is_in_force(instance: Path, admin
 
 
 def test_keyring_show_prints_the_manifest_in_force(instance: Path, runner: CliRunner) -> None:
-    _keys, reviewer = new_reviewer()
+    keys, reviewer = new_reviewer()
     install_successor(instance, [reviewer])
+    install_subkeys(instance, keys)
     result = runner.invoke(main, ["--instance", str(instance), "keyring", "show"])
     assert result.exit_code == 0, result.output
     assert "version           2" in result.output

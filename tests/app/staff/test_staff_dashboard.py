@@ -45,6 +45,7 @@ from tests.app.support import (
     multipart,
     remove_keyring,
     reviewer_keys,
+    reviewer_openers,
     row_counts,
 )
 
@@ -96,9 +97,8 @@ def read(
     server = SigningKey.from_text(paths.signing_key.read_text()).verify_key
     reader, manifest = read_export(io.BytesIO(bundle), [server], app.config["INSTANCE_ID"])
     files = reader.extract(tmp)
-    key = reviewer_keys(instance).encryption
-    assert key is not None
-    return manifest, {i: open_bytes(p.read_bytes(), [key])[0] for i, p in files.items()}
+    keys = reviewer_openers(instance)
+    return manifest, {i: open_bytes(p.read_bytes(), keys)[0] for i, p in files.items()}
 
 
 def reply_bundle(

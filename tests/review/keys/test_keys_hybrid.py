@@ -274,9 +274,11 @@ def test_a_pending_item_sealed_only_to_a_retiring_keys_x_wing_half_blocks_the_re
 
 
 def test_forward_secrecy_end_to_end_drafted_signed_and_installed_here_and_on_the_server(
-    server: Server, tmp_path: Path
+    server_format_2: Server, tmp_path: Path
 ) -> None:
-    """The ceremony through the commands: draft format 3, two holders sign, both sides install."""
+    """The ceremony through the commands on an instance from before v2: draft format 3, two
+    holders sign, both sides install."""
+    server = server_format_2
     root = tmp_path / "workspace"
     first = tmp_path / "keyring-v1.json"
     first.write_bytes(manifest_path(server.paths, 1).read_bytes())

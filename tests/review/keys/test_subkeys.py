@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import os
 import stat
@@ -22,15 +23,20 @@ from crypto import (
     SigningKey,
     SubkeySecrets,
     open_bytes,
+    read_header,
     seal_bytes,
+    sign_subkeys,
     verify_subkeys,
 )
+from crypto.envelope.version import V2
+from crypto.errors import DecryptionError
 from crypto.subkeys import destroy, generate
 from review import workspace as ws
 from review.errors import WorkspaceError
 from review.intake.importer import import_bundle
 from review.keys import subkeys
 from review.keys.enrolment import enrol_key, rotate
+from review.keys.rewrap import rewrap
 from review.workspace import audit
 from tests.review.subkey_bundles import Chain, seal_report
 from tests.review.support import Server, review
@@ -38,6 +44,12 @@ from tests.review.support import Server, review
 WEEK1, WEEK2 = Period(2026, 49), Period(2026, 50)
 ISSUED = dt.date(2026, 12, 1)
 MONDAY3, WEDNESDAY3 = dt.date(2026, 12, 14), dt.date(2026, 12, 16)
+
+
+@pytest.fixture
+def server(server_format_2: Server) -> Server:
+    """A server from before v2: each test issues the store it needs, none adopted from the demo."""
+    return server_format_2
 
 
 def _subkey(u: ws.Unlocked, week: Period) -> Period | None:
@@ -152,7 +164,7 @@ def test_a_store_planted_without_the_reviewers_keys_is_refused(unlocked: ws.Unlo
     """Whoever can write the disk but has no passphrase must not get their subkeys published."""
     subkeys.issue(unlocked, 2, ISSUED)
     theirs = generate(WEEK1, 8)
-    recipients = [k.public_key for k in unlocked.identities]  # public: in the workspace
+    recipients = [k for p in unlocked.keys if (k := p.hybrid_public)]  # public, in the workspace
     planted = seal_bytes(
         theirs.to_bytes(),
         recipients,
@@ -247,6 +259,17 @@ def test_v1_envelopes_import_beside_envelopes_sealed_to_subkeys(
     assert "new style" in review(workspace, "show", "2").output
 
 
+def test_an_envelope_sealed_v2_to_the_long_term_x_wing_key_imports(
+    server: Server, unlocked: ws.Unlocked, workspace: Path, tmp_path: Path
+) -> None:
+    hybrid = KeyFile.from_bytes(server.reviewer_key_file.read_bytes()).hybrid_public
+    assert hybrid is not None
+    bundle = Chain(server, tmp_path).bundle([seal_report("to the X-Wing key", hybrid)], MONDAY3)
+    summary = import_bundle(unlocked, bundle)
+    assert (summary.filed, summary.problems) == (1, [])
+    assert "to the X-Wing key" in review(workspace, "show", "1").output
+
+
 def test_the_cli_issues_a_list_imports_destroys_and_refuses(
     server: Server, unlocked: ws.Unlocked, workspace: Path, tmp_path: Path
 ) -> None:
@@ -290,12 +313,65 @@ def test_after_a_rotation_the_store_opens_with_the_new_key_alone(unlocked: ws.Un
     rotate(unlocked, "new passphrase here", kdf=KdfParams.TESTING)
     both = ws.Workspace.open(unlocked.workspace.root).unlock("demo-reviewer", _either)
     held = subkeys.load(both)  # re-sealed to the new key beside the old
-    newest = both.keys[0].encryption
+    newest = both.keys[0].hybrid
     assert newest is not None
-    assert newest != unlocked.identities[0]
+    assert newest != unlocked.keys[0].hybrid
     plain, _ = open_bytes(subkeys.store_path(both).read_bytes(), [newest])
     assert SubkeySecrets.from_bytes(plain) == held
     both.workspace.close()
+
+
+def test_retiring_the_old_key_straight_after_a_rotation_keeps_the_store(
+    unlocked: ws.Unlocked,
+) -> None:
+    subkeys.issue(unlocked, 2, ISSUED)  # sealed to the demo key alone
+    old = unlocked.keys[0]
+    rotate(unlocked, "new passphrase here", kdf=KdfParams.TESTING)
+    root = unlocked.workspace.root
+    both = ws.Workspace.open(root).unlock("demo-reviewer", _either)
+    assert old.encryption_public is not None
+    (seq,) = both.conn.execute(
+        "SELECT seq FROM reviewer_keys WHERE encryption_key = ?", (old.encryption_public.to_text(),)
+    ).fetchone()
+    rewrap(both, retire={seq})  # the store not used in between
+    both.workspace.close()
+    new = ws.Workspace.open(root).unlock("demo-reviewer", lambda _label: "new passphrase here")
+    assert subkeys.load(new).periods == (WEEK1, WEEK2)
+    # A copy of the retired key (its file is destroyed, a backup may not be) opens it no more.
+    with pytest.raises(DecryptionError):
+        open_bytes(subkeys.store_path(new).read_bytes(), old.decryption_keys)
+    new.workspace.close()
+
+
+def test_the_store_is_sealed_v2_to_the_reviewers_x_wing_keys(unlocked: ws.Unlocked) -> None:
+    """Post-quantum at rest: whoever copies the store and later breaks X25519 opens nothing."""
+    subkeys.issue(unlocked, 2, ISSUED)
+    data = subkeys.store_path(unlocked).read_bytes()
+    header = read_header(io.BytesIO(data))
+    assert header.version is V2
+    (pair,) = unlocked.keys
+    assert pair.hybrid is not None
+    assert [s.key_id for s in header.stanzas] == [pair.hybrid.public_key.fingerprint.key_id]
+
+
+def test_a_store_sealed_v1_before_the_reviewer_had_an_x_wing_key_opens_and_goes_v2(
+    unlocked: ws.Unlocked,
+) -> None:
+    _, made = subkeys.issue(unlocked, 2, ISSUED)
+    held = subkeys.load(unlocked)
+    (pair,) = unlocked.keys
+    assert pair.encryption_public is not None
+    old_store = seal_bytes(
+        held.to_bytes(),
+        [pair.encryption_public],
+        Metadata("subkey-secrets", "application/vnd.raazdar.subkey-secrets+json"),
+        signer=unlocked.signing,
+    )
+    subkeys.store_path(unlocked).write_bytes(old_store)
+    assert subkeys.load(unlocked) == held
+    again = subkeys.store_path(unlocked).read_bytes()
+    assert read_header(io.BytesIO(again)).version is V2
+    assert subkeys.load(unlocked).periods == made
 
 
 def _either(label: str) -> str:
@@ -322,3 +398,35 @@ def test_a_bundle_recorded_before_its_day_was_kept_is_dated_by_its_bundles_row(
         conn.execute("UPDATE meta SET value = ? WHERE key = ?", (json.dumps(old), key))
     # The empty bundle filed nothing, so no row dates it: the one before it counts.
     assert subkeys.imported_through(unlocked) == WEEK1
+
+
+def _demo_like(u: ws.Unlocked, signer: SigningKey) -> tuple[SubkeySecrets, bytes, bytes]:
+    """Secrets sealed to `u`'s X-Wing key as the demo seals them, and a list `signer` signed."""
+    (pair,) = u.keys
+    assert pair.hybrid_public is not None
+    made = generate(WEEK1, 4)
+    sealed = seal_bytes(made.to_bytes(), [pair.hybrid_public], Metadata("subkey-secrets"))
+    listed = sign_subkeys(made.public_list(signer.verify_key, ISSUED), signer)
+    return made, sealed, listed.to_bytes()
+
+
+def test_adopting_takes_secrets_that_match_a_list_the_reviewer_signed(
+    unlocked: ws.Unlocked,
+) -> None:
+    made, sealed, listed = _demo_like(unlocked, unlocked.signing)
+    assert subkeys.adopt(unlocked, sealed, listed, ISSUED) == made.periods
+    assert subkeys.load(unlocked) == made
+    assert subkeys.adopt(unlocked, sealed, listed, ISSUED) == ()  # nothing twice
+
+
+def test_secrets_planted_with_a_list_someone_else_signed_are_not_adopted(
+    unlocked: ws.Unlocked,
+) -> None:
+    """Anyone may seal secrets they know to a reviewer's public key: the signed list stops them."""
+    _, sealed, listed = _demo_like(unlocked, SigningKey.generate())
+    with pytest.raises(subkeys.SubkeyRefused, match="not adopted"):
+        subkeys.adopt(unlocked, sealed, listed, ISSUED)
+    _, _, genuine = _demo_like(unlocked, unlocked.signing)  # a real list, for other secrets
+    with pytest.raises(subkeys.SubkeyRefused, match="not those of a list"):
+        subkeys.adopt(unlocked, sealed, genuine, ISSUED)
+    assert not subkeys.store_path(unlocked).exists()

@@ -1,20 +1,31 @@
 """Forward secrecy end to end: once week 1 is destroyed, nothing a seizure yields opens it.
 
-The adversary of docs/PROTOCOL.md §5A.8 takes, after the destruction, the
-reviewer's long-term key file and its passphrase, a copy of every envelope and
-every bundle ever made, and the workspace (its sealed subkey store and its
-workspace key included), and tries every key they hold on every envelope.
+Through the real path: the demo instance's keyring is format 3 and its server
+holds the demo reviewer's signed subkey list (`raazdar init --demo`); sources
+submit through the browser form, the server seals to the week's subkey and
+exports its bundle; the workstation, which adopted the demo's subkey secrets,
+imports it and destroys week 1 under rule D1. The adversary of
+docs/PROTOCOL.md §5A.8 then takes the reviewer's long-term key file and its
+passphrase, a copy of every envelope and bundle ever made, the instance
+directory and the workspace (its sealed subkey store and workspace key
+included), opens every envelope those keys open, and tries every key found on
+every envelope of week 1.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import io
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 
-from app.demo import DEMO_PASSPHRASE
+import pytest
+
+from app.demo import DEMO_PASSPHRASE, DEMO_REVIEWER, subkeys_paths
+from app.operations import exchange
+from app.services import context
 from crypto import (
+    CryptoError,
     DecryptionError,
     HybridPrivateKey,
     KeyFile,
@@ -23,29 +34,26 @@ from crypto import (
     SubkeySecrets,
     VerifyKey,
     open_bytes,
-    open_with_subkeys,
-    verify_subkeys,
 )
 from crypto.exchange import read_export
 from review import workspace as ws
 from review.intake.importer import import_bundle
 from review.keys import subkeys
 from review.workspace import audit
-from tests.review.subkey_bundles import Chain, record, seal_report
+from tests.app.support import envelope_files
+from tests.app.test_keyring import Clock
 from tests.review.support import Server, review
-
-WEEK1, WEEK2 = Period(2026, 49), Period(2026, 50)
-ISSUED = dt.date(2026, 12, 1)  # a Tuesday of week 1
-WEEK3_MONDAY = dt.date(2026, 12, 14)  # week 1 is closed, week 2 not yet (a day's grace)
-WEEK3_WEDNESDAY = dt.date(2026, 12, 16)
 
 Identity = PrivateKey | HybridPrivateKey
 
 
-def _seized_store(store_file: Path, long_term: PrivateKey) -> SubkeySecrets:
-    """What the adversary reads from a copy of the sealed store with the reviewer's key file."""
-    plain, _ = open_bytes(store_file.read_bytes(), [long_term])
-    return SubkeySecrets.from_bytes(plain)
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """Move the server's day (sealing and export) as the test says."""
+    fake = Clock()
+    monkeypatch.setattr(context, "today", fake)
+    monkeypatch.setattr(exchange, "today", fake)
+    return fake
 
 
 def _envelopes_in(bundle: Path, server: Server) -> list[bytes]:
@@ -57,95 +65,99 @@ def _envelopes_in(bundle: Path, server: Server) -> list[bytes]:
         return [b"".join(blocks) for _, blocks in reader.iter_items()]
 
 
-def _opens(envelope: bytes, keys: list[Identity], store: SubkeySecrets) -> bool:
-    """Whether any key, tried alone, or the store as a whole opens the envelope."""
+def _files(*roots: Path) -> list[bytes]:
+    return [p.read_bytes() for root in roots for p in sorted(root.rglob("*")) if p.is_file()]
+
+
+def _seized_keys(long_term: list[Identity], unlocked: ws.Unlocked, *roots: Path) -> list[Identity]:
+    """Every key the seizure yields: the key file's, the workspace key, and any subkey store
+    or secrets file under `roots` that the key file's keys open."""
+    keys: list[Identity] = [*long_term, unlocked.key.identity]
+    for data in _files(*roots):
+        try:
+            plain, _ = open_bytes(data, long_term)
+            found = SubkeySecrets.from_bytes(plain)
+        except CryptoError:
+            continue
+        keys.extend(key for _, key in found.keys)
+    return keys
+
+
+def _opens(envelope: bytes, keys: Iterable[Identity]) -> bool:
+    """Whether any key, tried alone, opens the envelope."""
     for key in keys:
         try:
             open_bytes(envelope, [key])
         except DecryptionError:
             continue
         return True
-    try:
-        open_with_subkeys(io.BytesIO(envelope), io.BytesIO(), store)
-    except DecryptionError:
-        return False
-    return True
-
-
-def _every_key(workspace: Path, unlocked: ws.Unlocked, store: SubkeySecrets) -> list[Identity]:
-    """Every key the seizure yields: each key file's keys, the workspace key, every subkey."""
-    keys: list[Identity] = [unlocked.key.identity]
-    for path in (workspace / "keys").iterdir():
-        pair = KeyFile.from_bytes(path.read_bytes()).unlock(DEMO_PASSPHRASE)
-        assert pair.encryption is not None
-        keys.append(pair.encryption)
-    keys.extend(key for _, key in store.keys)
-    return keys
+    return False
 
 
 def test_after_week_1_is_destroyed_nothing_seized_opens_it(
-    server: Server, unlocked: ws.Unlocked, workspace: Path, tmp_path: Path
+    server: Server, unlocked: ws.Unlocked, workspace: Path, tmp_path: Path, clock: Clock
 ) -> None:
-    signed, _ = subkeys.issue(unlocked, 8, ISSUED)
-    listed = verify_subkeys(signed, unlocked.signing.verify_key, ISSUED)
-    week1_key, week2_key = listed.key_for(WEEK1), listed.key_for(WEEK2)
-    assert week1_key is not None
-    assert week2_key is not None
-    week1 = [seal_report(f"week one, report {i}", week1_key) for i in range(3)]
-    week2 = [seal_report("week two", week2_key)]
-    chain = Chain(server, tmp_path)
-    first = chain.bundle([*week1, *week2], WEEK3_MONDAY)
-    store_file = subkeys.store_path(unlocked)
-    before = tmp_path / "store-before.rze"
-    shutil.copyfile(store_file, before)
+    week1 = Period.of(clock.day)
+    week2 = week1.after()
+    # The workstation adopted the demo's secrets and destroyed the file they came in.
+    assert subkeys.load(unlocked).get(week1) is not None
+    assert not subkeys_paths(server.paths.demo_keys, DEMO_REVIEWER)[1].exists()
 
-    summary = import_bundle(unlocked, first)
+    server.submit("week one, report 0", [("files", "ledger.txt", b"ledger page", "text/plain")])
+    server.submit("week one, report 1")
+    week1_copies = [p.read_bytes() for p in envelope_files(server.instance)]
+    assert len(week1_copies) == 3
+    clock.day = week2.first_day
+    server.submit("week two")
+    week2_copies = [
+        d
+        for d in (p.read_bytes() for p in envelope_files(server.instance))
+        if d not in week1_copies
+    ]
+    assert len(week2_copies) == 1
+    clock.day = week2.first_day + dt.timedelta(days=1)  # week 1 closed (a day's grace)
+    bundle = server.export(tmp_path / "export-1.rzb")
+
+    store_before = tmp_path / "store-before.rze"
+    shutil.copyfile(subkeys.store_path(unlocked), store_before)
+    summary = import_bundle(unlocked, bundle)
     assert (summary.filed, summary.problems) == (4, [])
-    assert "week one, report 0" in review(workspace, "show", "1").output
-    assert subkeys.after_import(unlocked, WEEK3_MONDAY) == (WEEK1,)
+    assert subkeys.after_import(unlocked, clock.day) == (week1,)
 
-    long_term = KeyFile.from_bytes(server.reviewer_key_file.read_bytes()).unlock(DEMO_PASSPHRASE)
-    assert long_term.encryption is not None
-    # Control: the same attack on a copy of the store from before the destruction succeeds.
-    old = _seized_store(before, long_term.encryption)
-    assert all(_opens(e, _every_key(workspace, unlocked, old), old) for e in week1)
+    pair = KeyFile.from_bytes(server.reviewer_key_file.read_bytes()).unlock(DEMO_PASSPHRASE)
+    long_term = pair.decryption_keys
+    assert len(long_term) == 2  # X25519 and X-Wing
+    in_bundle = _envelopes_in(bundle, server)
+    week1_everywhere = [*week1_copies, *(e for e in in_bundle if e not in week2_copies)]
+    assert len(week1_everywhere) == 6
+    # Control: with a copy of the store from before the destruction, the attack succeeds.
+    before = _seized_keys(long_term, unlocked, store_before.parent)
+    assert all(_opens(e, before) for e in week1_everywhere)
+    store_before.unlink()
 
-    seized = _seized_store(store_file, long_term.encryption)
-    assert WEEK1 not in seized.periods
-    keys = _every_key(workspace, unlocked, seized)
-    copies = [*week1, *_envelopes_in(first, server)]
-    assert not any(_opens(e, keys, seized) for e in copies if e not in week2)
-    # Week 2 is closed only on Tuesday of week 3: its material still opens.
-    assert _opens(week2[0], keys, seized)
-    week2_secret = seized.get(WEEK2)
-    assert week2_secret is not None
-    assert open_bytes(week2[0], [week2_secret])[0] == record("week two")
+    keys = _seized_keys(long_term, unlocked, server.instance, workspace, tmp_path)
+    assert not any(_opens(e, keys) for e in week1_everywhere)
+    # Week 2 is not closed yet: its subkey is kept, and its report still opens with it.
+    assert all(_opens(e, keys) for e in week2_copies)
+    # What the workspace re-sealed at import is still there for its reviewer (numbered in
+    # the bundle's order, which is not the order of arrival).
+    shown = "".join(review(workspace, "show", str(n)).output for n in (1, 2, 3))
+    assert "week one, report 0" in shown
+    assert "week one, report 1" in shown
 
-    # A later bundle (empty: nothing new) dated Wednesday completes week 2 as well.
-    second = chain.bundle([], WEEK3_WEDNESDAY)
-    import_bundle(unlocked, second)
-    assert subkeys.after_import(unlocked, WEEK3_WEDNESDAY) == (WEEK2,)
-    seized = _seized_store(store_file, long_term.encryption)
-    keys = _every_key(workspace, unlocked, seized)
-    assert not any(_opens(e, keys, seized) for e in [*copies, *week2])
-    # What the workspace re-sealed at import is still there for its reviewers.
-    assert "week one, report 2" in review(workspace, "show", "3").output
-
-    destroyed = [e for e in audit.entries(unlocked) if e.action == "subkeys-destroy"]
-    assert [e.detail for e in destroyed] == [
-        {"weeks": ["2026-W49"], "rule": "D1", "imported_through": "2026-W49"},
-        {"weeks": ["2026-W50"], "rule": "D1", "imported_through": "2026-W50"},
+    destroyed = [e.detail for e in audit.entries(unlocked) if e.action == "subkeys-destroy"]
+    assert destroyed == [
+        {"weeks": [str(week1)], "rule": "D1", "imported_through": str(week1)},
     ]
     assert review(workspace, "audit", "verify").exit_code == 0
 
 
 def test_no_subkey_secret_reaches_the_disk_in_the_clear(
-    unlocked: ws.Unlocked, workspace: Path
+    server: Server, unlocked: ws.Unlocked, workspace: Path
 ) -> None:
-    _, made = subkeys.issue(unlocked, 8, ISSUED)
     held = subkeys.load(unlocked).keys
-    assert len(made) == len(held) == 8
-    written = b"".join(p.read_bytes() for p in workspace.rglob("*") if p.is_file())
+    assert len(held) == 8  # adopted from the demo
+    written = b"".join(_files(workspace, server.instance))
     for _, key in held:
         assert key.secret_bytes() not in written
         assert key.to_text().split(":")[1].encode() not in written

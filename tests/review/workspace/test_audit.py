@@ -18,7 +18,8 @@ from tests.review.support import Server, review
 
 @pytest.fixture
 def logged(server: Server, unlocked: ws.Unlocked, tmp_path: Path) -> ws.Unlocked:
-    """A workspace whose log holds a handful of entries (init, import, three changes)."""
+    """A workspace whose log holds a handful of entries (init, the demo's subkeys adopted,
+    import, three changes)."""
     server.submit("a report for the log")
     import_bundle(unlocked, server.export(tmp_path / "e.rzb"))
     triage.set_status(unlocked, 1, "in-review")
@@ -80,7 +81,7 @@ def _relink(db: sqlite3.Connection) -> None:
         (_edit_action, "entry 3 was altered"),
         (_edit_actor, "entry 2 was altered"),
         (_delete_middle, "entry 3 is missing"),
-        (_delete_last, "entries after entry 4 are missing"),
+        (_delete_last, "entries after entry 5 are missing"),
         (_swap, "entry 3 is out of order (it holds entry 4)"),
         (_forge_signature, "entry 4: its signature does not verify"),
         (_relink, "entry 2 was altered"),
@@ -189,7 +190,7 @@ def test_keys_enrolled_through_the_log_can_sign_it(
     triage.tag(second, 1, ["by-second"])
     verdict = audit.verify(second.workspace)
     assert verdict.ok, verdict.problem
-    assert verdict.entries == 7
+    assert verdict.entries == 8
 
 
 def _append_legacy(u: ws.Unlocked, action: str, target: int, detail: dict[str, str]) -> None:
