@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from app.errors import KeyringUnavailable, SubmissionError
@@ -107,21 +107,24 @@ def submit(
         else:
             raise SubmissionError("no account")
         submission_id = submission_id or secrets.token_hex(16)
+        rows = []
         for envelope in staged:
             assert envelope.result is not None  # noqa: S101 - finished above
-            session.add(
-                Item(
-                    id=envelope.id,
-                    source_id=source.id,
-                    submission_id=submission_id,
-                    kind=envelope.metadata.kind,
-                    size=envelope.result.envelope_size,
-                    keyring_version=manifest.version,
-                )
+            rows.append(
+                {
+                    "id": envelope.id,
+                    "source_id": source.id,
+                    "submission_id": submission_id,
+                    "kind": envelope.metadata.kind,
+                    "size": envelope.result.envelope_size,
+                    "keyring_version": manifest.version,
+                }
             )
         if before_commit is not None:
             before_commit(result)
         session.flush()
+        # One statement for every item, in the same transaction (no object kept for them).
+        session.connection().execute(insert(Item), rows)
         published = svc.store.publish_staged(staged)
         session.commit()
     except BaseException:
