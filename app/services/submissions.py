@@ -96,14 +96,14 @@ def submit(
         if svc.keyring().manifest != manifest or any(f.recipients != recipients for f in files):
             raise KeyringUnavailable("keyring changed during the upload")
         if keys is not None:
-            source = create_account(session, keys)
-            result = SignedIn(source.id, keys.private_key)
+            source_id = create_account(session, keys)
+            result = SignedIn(source_id, keys.private_key)
         elif signed_in is not None:
             found = session.get(Source, signed_in.source_id)
             if found is None:
                 raise SubmissionError("account gone")
             found.active_day = today()
-            source, result = found, signed_in
+            source_id, result = found.id, signed_in
         else:
             raise SubmissionError("no account")
         submission_id = submission_id or secrets.token_hex(16)
@@ -113,7 +113,7 @@ def submit(
             rows.append(
                 {
                     "id": envelope.id,
-                    "source_id": source.id,
+                    "source_id": source_id,
                     "submission_id": submission_id,
                     "kind": envelope.metadata.kind,
                     "size": envelope.result.envelope_size,
