@@ -207,9 +207,14 @@ def _revision(session: Session) -> str | None:
     if in_request and _SEEN in g:
         seen: str | None = g.get(_SEEN)
         return seen
-    revision = session.execute(
-        select(Setting.value).where(Setting.key == REVISION_KEY)
-    ).scalar_one_or_none()
+    if session.autoflush:
+        session.flush()  # this transaction's own edits give it their revision
+    # A statement on the session's connection: the ORM's handling of results is not needed.
+    revision = (
+        session.connection()
+        .execute(select(Setting.value).where(Setting.key == REVISION_KEY))
+        .scalar_one_or_none()
+    )
     if in_request:
         setattr(g, _SEEN, revision)
     return revision
