@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import mmap
 import os
 import queue
@@ -110,20 +111,27 @@ class KdfBusy(AppError):
     retry_after = RETRY_AFTER_SECONDS
 
 
-def _lock_files(instance_dir: Path, kind: str, count: int) -> list[Path]:
+def _lock_files(instance_dir: Path, kind: str, count: int) -> tuple[Path, ...]:
+    names = _lock_names(instance_dir, kind, count)
+    names[0].parent.mkdir(mode=0o700, exist_ok=True)
+    return names
+
+
+@functools.lru_cache(maxsize=64)
+def _lock_names(instance_dir: Path, kind: str, count: int) -> tuple[Path, ...]:
+    """The names, built once per process: every derivation asks for them."""
     directory = instance_dir / SLOT_DIR
-    directory.mkdir(mode=0o700, exist_ok=True)
-    return [directory / f"{kind}-{n}" for n in range(count)]
+    return tuple(directory / f"{kind}-{n}" for n in range(count))
 
 
 def slot_paths(instance_dir: Path, slots: int) -> list[Path]:
     """The lock files of the pool's slots (private to the server)."""
-    return _lock_files(instance_dir, "slot", slots)
+    return list(_lock_files(instance_dir, "slot", slots))
 
 
 def place_paths(instance_dir: Path, slots: int, queue: int) -> list[Path]:
     """The lock files of the places in the pool: one per slot, and `queue` to wait in."""
-    return _lock_files(instance_dir, "place", slots + queue)
+    return list(_lock_files(instance_dir, "place", slots + queue))
 
 
 def prepare(instance_dir: Path, slots: int, queue: int) -> None:

@@ -162,22 +162,33 @@ class KeyringCache:
 
     def __init__(self, paths: InstancePaths) -> None:
         self._paths = paths
+        self._manifests = str(paths.manifests)
+        self._timestamp = str(timestamp_path(paths))
         self._lock = threading.Lock()
         self._key: tuple[object, ...] | None = None
         self._state = KeyringState(None, problem="not loaded")
 
     def state(self, today: dt.date) -> KeyringState:
         """Return the current state, reloading if anything it depends on changed."""
-        try:
-            files = [*sorted(self._paths.manifests.glob("*.json")), timestamp_path(self._paths)]
-            stamp = tuple(
-                (p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files if p.exists()
-            )
-        except OSError:
-            stamp = ()
-        key = (today, stamp)
+        key = (today, self._stamp())
         with self._lock:
             if key != self._key:
                 self._state = load_keyring(self._paths, today)
                 self._key = key
             return self._state
+
+    def _stamp(self) -> tuple[tuple[str, int, int], ...]:
+        """Name, size and modification time of each file the state depends on (no Path objects)."""
+        found: list[tuple[str, int, int]] = []
+        try:
+            with os.scandir(self._manifests) as entries:
+                files = sorted((e.name, e.path) for e in entries if e.name.endswith(".json"))
+            for name, path in [*files, (TIMESTAMP_NAME, self._timestamp)]:
+                try:
+                    info = os.stat(path)
+                except FileNotFoundError:
+                    continue
+                found.append((name, info.st_size, info.st_mtime_ns))
+        except OSError:
+            return ()
+        return tuple(found)

@@ -23,9 +23,9 @@ import time
 from dataclasses import dataclass
 from typing import Any, Final
 
-from flask import Flask, Request, Response, g, session
+from flask import Flask, Request, Response, current_app, g, session
 from flask.sessions import SecureCookieSession, SessionInterface
-from sqlalchemy import delete, update
+from sqlalchemy import delete, event, insert, update
 from sqlalchemy.orm import Session
 
 from app.models import SessionRow, new_id, today
@@ -42,6 +42,8 @@ _LAPSES: Final = (LOGIN_KEY, "offered")
 _ROW_CONTEXT: Final = b"raazdar session row v1:"
 # Sealed payloads are padded to a multiple of this, so sizes do not tell kinds apart.
 _PAD: Final = 512
+# Where an app notes the day its last committed sweep of ended logins ran.
+_SWEPT_DAY: Final = "raazdar.logins_swept_on"
 
 
 class SealedSessionInterface(SessionInterface):
@@ -122,17 +124,21 @@ def add_login(
     db: Session, grants: dict[str, Any], *, lifetime: int, idle: int, staff_id: str | None = None
 ) -> NewLogin:
     """Add a login row for `grants` to the open transaction; the caller commits it."""
-    sweep(db)
+    sweep_if_due(db)
     now = int(time.time())
     row_id, key = new_id(), secrets.token_bytes(KEY_BYTES)
     payload = {"sid": row_id, "until": now + lifetime, "idle": idle, "seen": now, "data": grants}
-    db.add(
-        SessionRow(
-            id=row_id,
-            sealed=_seal(key, row_id, payload),
-            expires_day=_day(now + lifetime),
-            staff_id=staff_id,
-        )
+    # A statement, not an object to flush: the row is written and never read back here.
+    db.connection().execute(
+        insert(SessionRow),
+        [
+            {
+                "id": row_id,
+                "sealed": _seal(key, row_id, payload),
+                "expires_day": _day(now + lifetime),
+                "staff_id": staff_id,
+            }
+        ],
     )
     return NewLogin(row_id, key)
 
@@ -181,6 +187,34 @@ def sweep(db: Session) -> int:
     """Delete the rows of logins that ended before today; return how many (no commit)."""
     result = db.execute(delete(SessionRow).where(SessionRow.expires_day < today()))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def sweep_if_due(db: Session) -> None:
+    """Sweep ended logins in the open transaction unless this app's sweep today committed.
+
+    A row ends by the day (`expires_day`) and every new row ends today or later,
+    so once a sweep has committed on a day, sweeping again that day finds
+    nothing: one sweep a day per worker deletes what one at every login did.
+    """
+    day = today()
+    if current_app.extensions.get(_SWEPT_DAY) == day:
+        return
+    sweep(db)
+    if _SWEPT_DAY not in db.info:
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+        def _committed(committed: Session) -> None:
+            # A savepoint's release is not the commit that makes the sweep stick.
+            if not committed.in_nested_transaction() and committed.info.get(_SWEPT_DAY):
+                app.extensions[_SWEPT_DAY] = committed.info[_SWEPT_DAY]
+
+        def _rolled_back(rolled_back: Session, _previous: object) -> None:
+            # Any rollback may have undone it (a savepoint's too): the next login sweeps.
+            rolled_back.info[_SWEPT_DAY] = None
+
+        event.listen(db, "after_commit", _committed)
+        event.listen(db, "after_soft_rollback", _rolled_back)
+    db.info[_SWEPT_DAY] = day
 
 
 def _day(timestamp: int) -> dt.date:

@@ -1,12 +1,26 @@
-"""Instance settings administrators edit (organisation name, resources, limits)."""
+"""Instance settings administrators edit (organisation name, resources, limits).
+
+Every request reads them (the upload limit, the organisation's name, the
+taxonomy of the form), and they change only when an administrator edits them.
+So each worker keeps a copy, and a request reads one row instead: a random
+revision that every flush changing a setting or a taxonomy term rewrites in
+the same transaction. A copy under another revision than the database's is
+read again whole, so an edit made through any worker, on any host sharing the
+database, is seen by the next request everywhere.
+"""
 
 from __future__ import annotations
 
 import json
+import secrets
+import threading
+import weakref
+from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from flask import g, has_request_context
+from sqlalchemy import Engine, event, select
+from sqlalchemy.orm import Session, UOWTransaction
 
 from app.models import Setting, TaxonomyTerm
 from app.taxonomy import SEED
@@ -89,12 +103,42 @@ DEFAULTS: Final[dict[str, Any]] = {
 }
 
 
+# The row whose value changes with every change of a setting or a term (not a setting).
+REVISION_KEY: Final = "_revision"
+# Where a request keeps the revision it read (`flask.g`).
+_SEEN: Final = "raazdar_settings_revision"
+
+
+@dataclass(frozen=True)
+class Term:
+    """A taxonomy term as pages and forms show it: a copy, not a row."""
+
+    group: str
+    code: str
+    label_en: str
+    label_ur: str
+    position: int
+
+
+@dataclass(frozen=True)
+class _Copy:
+    """The settings and the taxonomy as they stood at one revision."""
+
+    revision: str | None
+    values: dict[str, Any]
+    taxonomy: dict[str, list[Term]]
+
+
+# One copy per database (an app's engine): tests and tools hold several.
+_copies: weakref.WeakKeyDictionary[Engine, _Copy] = weakref.WeakKeyDictionary()
+_copies_lock = threading.Lock()
+
+
 def get_setting(session: Session, key: str) -> Any:
     """Return a setting's value, or its default."""
-    row = session.get(Setting, key)
-    if row is None:
-        return DEFAULTS[key]
-    value = json.loads(row.value)
+    if key not in DEFAULTS:
+        raise KeyError(key)
+    value = _current(session).values.get(key, DEFAULTS[key])
     if isinstance(value, str):
         return _SUPERSEDED.get((key, value), value)
     return value
@@ -126,10 +170,75 @@ def seed(session: Session) -> None:
                 )
 
 
-def taxonomy(session: Session) -> dict[str, list[TaxonomyTerm]]:
-    """Return the taxonomy by group, in display order."""
-    result: dict[str, list[TaxonomyTerm]] = {}
+def taxonomy(session: Session) -> dict[str, list[Term]]:
+    """Return the taxonomy by group, in display order (copies: do not change them)."""
+    return _current(session).taxonomy
+
+
+def _current(session: Session) -> _Copy:
+    """This worker's copy, read again if the database's revision is not the copy's."""
+    revision = _revision(session)
+    engine = session.get_bind().engine
+    with _copies_lock:
+        copy = _copies.get(engine)
+    if copy is not None and copy.revision == revision:
+        return copy
+    # Read after the revision: values as new as it or newer, never older.
+    values = {
+        key: json.loads(text)
+        for key, text in session.execute(select(Setting.key, Setting.value))
+        if key != REVISION_KEY
+    }
+    terms: dict[str, list[Term]] = {}
     rows = session.execute(select(TaxonomyTerm).order_by(TaxonomyTerm.position)).scalars()
-    for term in rows:
-        result.setdefault(term.group, []).append(term)
-    return result
+    for t in rows:
+        terms.setdefault(t.group, []).append(
+            Term(t.group, t.code, t.label_en, t.label_ur, t.position)
+        )
+    copy = _Copy(revision, values, terms)
+    with _copies_lock:
+        _copies[engine] = copy
+    return copy
+
+
+def _revision(session: Session) -> str | None:
+    """The database's settings revision, read once per request."""
+    in_request = has_request_context()
+    if in_request and _SEEN in g:
+        seen: str | None = g.get(_SEEN)
+        return seen
+    if session.autoflush:
+        session.flush()  # this transaction's own edits give it their revision
+    # A statement on the session's connection: the ORM's handling of results is not needed.
+    revision = (
+        session.connection()
+        .execute(select(Setting.value).where(Setting.key == REVISION_KEY))
+        .scalar_one_or_none()
+    )
+    if in_request:
+        setattr(g, _SEEN, revision)
+    return revision
+
+
+@event.listens_for(Session, "before_flush")
+def _new_revision(session: Session, _flush: UOWTransaction, _instances: object) -> None:
+    """Give a flush that changes a setting or a term a new revision, in the same transaction."""
+    changed = any(
+        isinstance(o, TaxonomyTerm) or (isinstance(o, Setting) and o.key != REVISION_KEY)
+        for o in (*session.new, *session.dirty, *session.deleted)
+    )
+    if not changed:
+        return
+    session.merge(Setting(key=REVISION_KEY, value=json.dumps(secrets.token_hex(16))))
+    _forget_seen()
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _rolled_back(_session: Session, _previous: object) -> None:
+    """A revision this request read may have been its own, now undone."""
+    _forget_seen()
+
+
+def _forget_seen() -> None:
+    if has_request_context():
+        g.pop(_SEEN, None)

@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app import kdf_pool
 from app.errors import SubmissionError
-from app.models import Source, today
+from app.models import Source, new_id, today
 from crypto import (
     CryptoError,
     PrivateKey,
@@ -88,30 +88,35 @@ def new_designation() -> str:
     return " ".join(word.capitalize() for word in random_words(2))
 
 
-def create_account(session: Session, keys: SourceKeys) -> Source:
-    """Create the account of a codename generated for this visitor (or return it, made already).
+def create_account(session: Session, keys: SourceKeys) -> str:
+    """Create the account of a codename generated for this visitor (or find it, made already).
 
     Only a codename this server generated for the visitor's own session gets
     here, so an existing account is one this visitor made a moment ago (the
-    same form sent again with the back button), never someone else's.
+    same form sent again with the back button), never someone else's. Returns
+    the account's id; a new account's row is inserted at once, in a savepoint,
+    so that a designation already taken is drawn again.
     """
     found = session.execute(
         select(Source).where(Source.lookup_tag == keys.lookup_tag)
     ).scalar_one_or_none()
     if found is not None:
         found.active_day = today()
-        return found
+        return found.id
+    row = {
+        "lookup_tag": keys.lookup_tag,
+        "public_key": keys.public_key.to_text(),
+        "signing_key": keys.verify_key.to_text(),
+    }
     for _attempt in range(5):
-        source = Source(
-            lookup_tag=keys.lookup_tag,
-            designation=new_designation(),
-            public_key=keys.public_key.to_text(),
-            signing_key=keys.verify_key.to_text(),
-        )
+        source_id = new_id()
         try:
             with session.begin_nested():
-                session.add(source)
-            return source
+                # A statement, not an object to flush: nothing else reads it in this request.
+                session.connection().execute(
+                    insert(Source), [{**row, "id": source_id, "designation": new_designation()}]
+                )
+            return source_id
         except IntegrityError:
             continue
     raise SubmissionError("could not create an account; please try again")

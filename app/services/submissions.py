@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from app.errors import KeyringUnavailable, SubmissionError
@@ -96,32 +96,35 @@ def submit(
         if svc.keyring().manifest != manifest or any(f.recipients != recipients for f in files):
             raise KeyringUnavailable("keyring changed during the upload")
         if keys is not None:
-            source = create_account(session, keys)
-            result = SignedIn(source.id, keys.private_key)
+            source_id = create_account(session, keys)
+            result = SignedIn(source_id, keys.private_key)
         elif signed_in is not None:
             found = session.get(Source, signed_in.source_id)
             if found is None:
                 raise SubmissionError("account gone")
             found.active_day = today()
-            source, result = found, signed_in
+            source_id, result = found.id, signed_in
         else:
             raise SubmissionError("no account")
         submission_id = submission_id or secrets.token_hex(16)
+        rows = []
         for envelope in staged:
             assert envelope.result is not None  # noqa: S101 - finished above
-            session.add(
-                Item(
-                    id=envelope.id,
-                    source_id=source.id,
-                    submission_id=submission_id,
-                    kind=envelope.metadata.kind,
-                    size=envelope.result.envelope_size,
-                    keyring_version=manifest.version,
-                )
+            rows.append(
+                {
+                    "id": envelope.id,
+                    "source_id": source_id,
+                    "submission_id": submission_id,
+                    "kind": envelope.metadata.kind,
+                    "size": envelope.result.envelope_size,
+                    "keyring_version": manifest.version,
+                }
             )
         if before_commit is not None:
             before_commit(result)
         session.flush()
+        # One statement for every item, in the same transaction (no object kept for them).
+        session.connection().execute(insert(Item), rows)
         published = svc.store.publish_staged(staged)
         session.commit()
     except BaseException:

@@ -10,7 +10,7 @@ from wtforms import HiddenField, SelectField, SelectMultipleField, StringField, 
 from wtforms.validators import DataRequired, Length, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.models import TaxonomyTerm
+from app.settings import Term
 from crypto import CodenameError, check_codename
 
 MAX_MESSAGE_CHARS = 200_000
@@ -56,10 +56,10 @@ class SubmissionForm(FlaskForm):
         option_widget=CheckboxInput(),
     )
 
-    def set_choices(self, taxonomy: dict[str, list[TaxonomyTerm]], lang: str) -> None:
+    def set_choices(self, taxonomy: dict[str, list[Term]], lang: str) -> None:
         """Offer the taxonomy's terms, labelled in the visitor's language."""
 
-        def label(term: TaxonomyTerm) -> str:
+        def label(term: Term) -> str:
             return term.label_ur if lang == "ur" else term.label_en
 
         for name in ("agency", "province", "when"):
@@ -69,7 +69,7 @@ class SubmissionForm(FlaskForm):
             ]
         self.complicity.choices = [(t.code, label(t)) for t in taxonomy.get("complicity", [])]
 
-    def fields_for_report(self, taxonomy: dict[str, list[TaxonomyTerm]]) -> dict[str, object]:
+    def fields_for_report(self, taxonomy: dict[str, list[Term]]) -> dict[str, object]:
         """The chosen fields with their English labels, for the sealed report."""
         labels = {(g, t.code): t.label_en for g, terms in taxonomy.items() for t in terms}
 

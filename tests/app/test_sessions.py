@@ -143,6 +143,55 @@ def test_ended_logins_are_swept_at_the_next_login(
         assert len(session.execute(select(SessionRow)).scalars().all()) == 1
 
 
+def _ended_row(app: Flask) -> str:
+    """Put in a login row that ended yesterday, as a day's turn leaves one; return its id."""
+    row_id = secrets.token_hex(16)
+    yesterday = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
+    with db_session(app) as session:
+        session.add(SessionRow(id=row_id, sealed="x" * 512, expires_day=yesterday))
+        session.commit()
+    return row_id
+
+
+def _row_ids(app: Flask) -> set[str]:
+    with db_session(app) as session:
+        return set(session.execute(select(SessionRow.id)).scalars())
+
+
+def test_ended_logins_are_swept_once_a_day_and_again_when_the_day_turns(
+    client: FlaskClient, app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    signed_in(client)
+    # No row ends before today once today's sweep committed: a second login
+    # the same day has nothing to sweep, and does not look.
+    ended = _ended_row(app)
+    signed_in(app.test_client())
+    assert ended in _row_ids(app)
+    tomorrow = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)
+    monkeypatch.setattr(sessions, "today", lambda: tomorrow)
+    signed_in(app.test_client())
+    assert ended not in _row_ids(app)
+
+
+def test_a_sweep_rolled_back_is_done_again_at_the_next_login(app: Flask) -> None:
+    ended = _ended_row(app)
+    with app.test_request_context():
+        db = app.extensions["raazdar.db"].new_session()
+        sessions.sweep_if_due(db)
+        db.rollback()
+        sessions.sweep_if_due(db)
+        db.commit()
+        db.close()
+    assert ended not in _row_ids(app)
+    ended = _ended_row(app)
+    with app.test_request_context():
+        db = app.extensions["raazdar.db"].new_session()
+        sessions.sweep_if_due(db)
+        db.commit()
+        db.close()
+    assert ended in _row_ids(app)
+
+
 def test_a_login_row_shows_no_time_finer_than_a_day_and_no_source(
     client: FlaskClient, app: Flask
 ) -> None:
