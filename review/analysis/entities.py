@@ -391,8 +391,8 @@ def _person(doc: Doc, i: int, term: Term, districts: list[int]) -> _Candidate | 
     if st is not None and (station := _station(doc, j, st, districts)) is not None:
         j = station[1]  # "ایس ایچ او تھانہ صدر رانا طارق": the name is after the station
     end = name_end(doc, j, station=False, ranked=True)
-    if end > j and is_name(doc, j, end):
-        return _candidate(doc, j, end, term.value)
+    if end > j and (is_name(doc, j, end) or (term.value == _NAMING and end - j == 1)):
+        return _candidate(doc, j, end, term.value)  # "urf Kaka": a nickname after "alias"
     # "the agent, Haji Bashir, paid": a name of two words or more between commas
     if j < len(doc) and doc.words[j] == ",":
         end = name_end(doc, j + 1, station=False, ranked=True)
@@ -409,6 +409,11 @@ def _person(doc: Doc, i: int, term: Term, districts: list[int]) -> _Candidate | 
         if begin <= k and is_name(doc, begin, k + 1):
             return _candidate(doc, begin, k + 1, term.value)
     return None
+
+
+# The designation of words that name whoever follows ("named", "alias", عرف): after one,
+# even an everyday word that is a name too is one ("urf kaka", "عرف جانی").
+_NAMING: Final = "Named"
 
 
 def _may_name(doc: Doc, k: int, *, after: bool) -> bool:

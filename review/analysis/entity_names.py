@@ -149,6 +149,9 @@ _PLACE_WORDS: Final = frozenset(
         "clan",
         "family",
         "families",
+        "khandan",
+        "khaandan",
+        "khandaan",
         "biradari",
         "baradari",
         "qabeela",
@@ -320,22 +323,47 @@ def people_by_name(doc: Doc) -> Iterator[tuple[int, int]]:
             continue  # Roman Urdu in lower case: two known name words at least
         if doc.urdu(start) and end - start == 1:
             nxt = end if end < n else None
-            enders = _UR_ENDERS | _UR_CASES if doc.words[start].startswith(_ABD) else _UR_ENDERS
-            if nxt is not None and not (doc.punct(nxt) or doc.words[nxt] in enders):
+            word = doc.words[start]
+            plain = word.startswith(_ABD) or (word in names() and word not in _not_alone())
+            enders = _UR_ENDERS | _UR_CASES if plain else _UR_ENDERS
+            if nxt is not None and not (
+                doc.punct(nxt) or doc.words[nxt] in enders or (plain and _paired(doc, nxt))
+            ):
                 continue  # one Urdu word is a name only before نے, صاحب or a mark
-                # (a compound of عبدال, no everyday word, before کا, کو, سے too)
+                # (a listed name that is no everyday word or title, or a compound of
+                # عبدال, before کا, کو, سے too, or "اور" and another name)
         yield start, end
 
 
-# Roman Urdu after a name alone: "soomro ne kaha", "soomro sahib", "aslam sb ka banda".
+# "and" between two names: "سونیا اور روتھ", "Sonia and Ruth".
+_AND: Final = frozenset(normalize(w) for w in ("اور", "aur", "and"))
+
+
+def _paired(doc: Doc, k: int) -> bool:
+    """Whether token k is "and" before a listed name that stands alone (no everyday word)."""
+    return (
+        doc.words[k] in _AND
+        and k + 1 < len(doc)
+        and doc.words[k + 1] in names()
+        and doc.words[k + 1] not in _not_alone()
+    )
+
+
+# Roman Urdu after a name alone: "soomro ne kaha", "soomro sahib", "aslam sb ka banda";
+# and the case endings after a listed name that is no everyday word: "mehwish ki ammi".
 _RU_ENDERS: Final = frozenset(("ne", "sahib", "sahab", "saheb", "sb"))
+_RU_CASES: Final = frozenset(("ka", "ki", "ke", "ko", "se"))
 
 
 def _named_alone(doc: Doc, start: int, end: int) -> bool:
     """Whether one lower-case Roman Urdu word is a name by what follows, as in Urdu before
-    نے or صاحب: a listed name that is no title, common word (khan) or everyday word
-    (sher, "lion"; names.txt's "?" spellings)."""
-    if end - start != 1 or end >= len(doc) or doc.words[end] not in _RU_ENDERS:
+    نے or صاحب, a case ending ("mehwish ki") or "aur" and another name: a listed name
+    that is no title, common word (khan) or everyday word (sher, "lion"; names.txt's "?"
+    spellings)."""
+    if end - start != 1 or end >= len(doc):
+        return False
+    after = doc.words[end]
+    if after not in _RU_ENDERS and after not in _RU_CASES and not _paired(doc, end):
         return False
     word = doc.words[start]
     return word in names() and word not in _not_alone()

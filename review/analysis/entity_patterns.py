@@ -202,6 +202,21 @@ _NOT_LOWER_PLATES: Final = frozenset(
         "rup",
     ]
 )
+# A plate right after a vehicle's word, in any register ("Police van, PR-6617", "گاڑی PR-6617",
+# "a grey Bolan, MNA-5520", "gari ka number PR 6617"): two capitals and a number too (as the
+# provinces' government and police vehicles are numbered), and three that would otherwise be
+# a rank's or a party's ("MNA"). Only after a road vehicle's word, so that a flight's number
+# ("flight PK-785") or money ("Rs 4000") never is one.
+_CUED_PLATE: Final = re.compile(
+    r"(?<![\w-])(?i:van|car|gari|gaari|gaadi|gadi|hilux|hiace|coaster|bus|truck|rickshaw|"
+    r"pickup|jeep|vigo|motorcycle|bike|tractor|bolan|mehran|alto|cultus|corolla|dala|"
+    r"shehzore|mazda|گاڑی|گاڑي|وین|ویگن|کار|ٹرک|بس|رکشہ|رکشا|جیپ|ڈالا|ڈالے|ہائی\s?لکس|بولان|"
+    r"مہران|موٹر\s?سائیکل|پک\s?اپ)"
+    r"(?:\s+(?i:ka|ki|ke|کا|کی|کے))?(?:\s+(?i:number|no|nambar|numbar|نمبر))?\s*[,،:.]?\s+"
+    r"([A-Z]{2,3})[-\s]?(\d{3,4})(?![\w]|-\d)"
+)
+# Two capitals before a number that are money or a word, never a plate's letters.
+_NOT_CUED_PLATES: Final = frozenset(("RS", "RE", "SR", "QR", "DH", "TK", "NO", "PK"))
 # Three capitals and a number that are not number plates: ranks, agencies, money, laws.
 _NOT_PLATES: Final = frozenset(
     (
@@ -293,6 +308,15 @@ _NOT_PLATES: Final = frozenset(
         "SGD",
     )
 )
+# Of those, months and money: never a plate, even after a vehicle's word ("car QAR 2000").
+_NEVER_PLATES: Final = frozenset(
+    (
+        *("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"),
+        *("PKR", "USD", "AED", "SAR", "GBP", "EUR", "RMB", "QAR", "OMR", "KWD", "BHD", "IRR"),
+        *("AFN", "INR", "MYR", "THB", "TRY", "IQD", "CNY", "JPY", "CAD", "AUD", "LYD", "EGP"),
+        *("IDR", "BDT", "LKR", "NPR", "ZAR", "RUB", "CHF", "SGD"),
+    )
+)
 _DIGITS: Final = str.maketrans(
     {**{0x0660 + d: str(d) for d in range(10)}, **{0x06F0 + d: str(d) for d in range(10)}}
 )
@@ -324,6 +348,11 @@ def find(folded: str, text: str, *, months: bool = True) -> Iterator[Found]:
             if m[4] is not None and m[4] in _NOT_PLATES:
                 continue
             yield Found("plate", m.start(), m.end(), re.sub(r"[^A-Z0-9]", "", m.group()))
+        for m in _CUED_PLATE.finditer(written):
+            letters = m[1]
+            two = len(letters) == 2 and letters not in _NOT_CUED_PLATES
+            if two or (letters in _NOT_PLATES and letters not in _NEVER_PLATES):
+                yield Found("plate", m.start(1), m.end(), f"{letters}{m[2]}")
         for m in _LOWER_PLATE.finditer(written):
             if m[1].upper() not in _NOT_PLATES and m[1] not in _NOT_LOWER_PLATES:
                 yield Found("plate", m.start(1), m.end(), f"{m[1].upper()}{m[2]}")
