@@ -14,6 +14,7 @@ one key spans Urdu, Roman Urdu and English.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterable, Iterator
 from typing import Final
 
@@ -417,7 +418,7 @@ def station_key(tokens: Iterable[str]) -> str:
 def key_of(tokens: Iterable[str]) -> str:
     out: list[str] = []
     for w in _compounds([t for t in tokens if t not in _HONORIFICS]):
-        for prefix in ("عبدال", "abdul"):  # "عبدالستار" is "Abdul Sattar"
+        for prefix in ("عبدال", "abdul", "abdur", "abdus"):  # "عبدالستار", "Abdurrehman"
             if w.startswith(prefix) and len(w) > len(prefix) + 2:
                 out.append("abdul")
                 w = w[len(prefix) :]
@@ -550,6 +551,39 @@ def _by_sound() -> dict[str, str]:
 _MIN_SOUND: Final = 3
 
 
+# Roman spellings of one name differ in doubled letters and a few vowels and consonants
+# ("Muhamad", "Mohammad"; "Waqaas", "Waqas"; "Younus", "Yunus"; "Tarique", "Tariq";
+# "Saifulla", "Saifullah"): each spelling reduced to one form, applied alike to the list's.
+_ROMAN_RULES: Final = (
+    (re.compile(r"que$"), "q"),
+    (re.compile(r"ph"), "f"),
+    (re.compile(r"q"), "k"),
+    (re.compile(r"ee|ea"), "i"),
+    (re.compile(r"oo|ou|o"), "u"),
+    (re.compile(r"w"), "v"),
+    (re.compile(r"(?<=.)e(?=.)"), "a"),
+    (re.compile(r"(.)\1+"), r"\1"),
+    (re.compile(r"(?<=..)h$"), ""),
+)
+
+
+def roman_form(word: str) -> str:
+    """A Latin spelling reduced to the form its other spellings share ("mohammad": "muhamad")."""
+    for pattern, to in _ROMAN_RULES:
+        word = pattern.sub(to, word)
+    return word
+
+
+@functools.cache
+def _by_roman() -> dict[str, str]:
+    """Each Roman form of a Latin spelling in the lists to its one canonical word (none if two)."""
+    found: dict[str, set[str]] = {}
+    for spelling, canonical in all_words().items():
+        if spelling.isascii() and spelling.isalpha():
+            found.setdefault(roman_form(spelling), set()).add(canonical)
+    return {f: next(iter(c)) for f, c in found.items() if len(c) == 1}
+
+
 def canonical_word(word: str) -> str:
     """A word's key: its canonical spelling if the lists know it (by spelling, else by sound).
 
@@ -560,6 +594,10 @@ def canonical_word(word: str) -> str:
     known = all_words().get(word)
     if known is not None:
         return known
+    if word.isascii() and len(word) > 3:
+        spelt = _by_roman().get(roman_form(word))
+        if spelt is not None:
+            return spelt
     s = sound(word)
     if len(s) < 2:
         return word

@@ -897,3 +897,36 @@ def test_plates_after_a_vehicles_word_may_have_two_letters(text: str, key: str) 
 )
 def test_flights_money_and_ranks_are_not_plates(text: str) -> None:
     assert [e.key for e in extract(text) if e.kind == "vehicle"] == []
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("Muhamad Aslam", "Muhammad Aslam"),  # doubled letters
+        ("Mohamad Aslem", "Muhammad Aslam"),
+        ("Waqaas Ahmad", "Waqas Ahmed"),
+        ("Muhammad Younus", "Muhammad Younis"),
+        ("Tarique Mahmood", "Tariq Mehmood"),  # "-que", e/a
+        ("Saifulla Khan", "Saifullah Khan"),  # -ulla / -ullah
+        ("Yusof Khan", "Yousaf Khan"),
+        ("Abdur Rehman", "Abdul Rahman"),  # the article as said before r, s
+        ("Abdurrehman", "Abdul Rehman"),
+        ("Abdussattar", "Abdul Sattar"),
+    ],
+)
+def test_roman_spellings_of_one_name_key_alike(one: str, other: str) -> None:
+    assert key_for("person", one) == key_for("person", other)
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("Sajid Ali", "Sajjad Ali"),  # ساجد and سجاد
+        ("Aslam Khan", "Islam Khan"),
+        ("Hamid Ali", "Hamad Ali"),
+        ("Abdur Rehman", "Bahadur Rehman"),  # once keyed alike by their consonants
+        ("Nasir Ali", "Nasar Ali"),
+    ],
+)
+def test_roman_spellings_of_different_names_stay_apart(one: str, other: str) -> None:
+    assert key_for("person", one) != key_for("person", other)
