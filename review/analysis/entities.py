@@ -390,8 +390,12 @@ def _person(doc: Doc, i: int, term: Term, districts: list[int]) -> _Candidate | 
     st = doc.hit(j, "station") if j < len(doc) and doc.urdu(j) else None
     if st is not None and (station := _station(doc, j, st, districts)) is not None:
         j = station[1]  # "ایس ایچ او تھانہ صدر رانا طارق": the name is after the station
-    end = name_end(doc, j, station=False, ranked=True)
-    if end > j and (is_name(doc, j, end) or (term.value == _NAMING and end - j == 1)):
+    naming = term.value == _NAMING
+    if naming and j < len(doc) and doc.urdu(j) and not known(doc.words[j]):
+        end = j  # after "نام" ("name") only a listed name: "ان کے نام لکھے" is "their names"
+    else:
+        end = name_end(doc, j, station=False, ranked=True)
+    if end > j and (is_name(doc, j, end) or (naming and end - j == 1)):
         return _candidate(doc, j, end, term.value)  # "urf Kaka": a nickname after "alias"
     # "the agent, Haji Bashir, paid": a name of two words or more between commas
     if j < len(doc) and doc.words[j] == ",":

@@ -72,7 +72,8 @@ def titles() -> frozenset[str]:
 
 
 # Urdu words that end a name for sure: an unknown word is a name's only before one of these.
-_UR_ENDERS: Final = frozenset(normalize(w) for w in ("نے", "صاحب", "جی"))
+# (and "son of", "daughter of", "wife of": "رمضان ولد اللہ دتہ" names two men)
+_UR_ENDERS: Final = frozenset(normalize(w) for w in ("نے", "صاحب", "جی", "ولد", "بنت", "زوجہ"))
 # Postpositions after which a name that can be nothing else stands alone: "عبدالستار کا نمبر".
 _UR_CASES: Final = frozenset(normalize(w) for w in ("کا", "کے", "کی", "کو", "سے", "پر"))
 _ABD: Final = normalize("عبدال")

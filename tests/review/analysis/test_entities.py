@@ -930,3 +930,26 @@ def test_roman_spellings_of_one_name_key_alike(one: str, other: str) -> None:
 )
 def test_roman_spellings_of_different_names_stay_apart(one: str, other: str) -> None:
     assert key_for("person", one) != key_for("person", other)
+
+
+@pytest.mark.parametrize(
+    ("text", "keys"),
+    [
+        ("اس کا نام فرزانہ ہے اور وہ لاہور میں ہے۔", ["farzana"]),  # "her name is Farzana"
+        ("us ka naam farzana hai", ["farzana"]),
+        ("a man called Bheemo took them", ["bheemo"]),
+        ("رمضان ولد اللہ دتہ نے کہا", ["ramzan", "allah ditta"]),  # "son of": two men
+        ("گواہ اسلم ولد نذیر", ["aslam", "nazir"]),
+        ("زینب بنت اسلم کو لے گئے", ["zainab", "aslam"]),
+    ],
+)
+def test_unranked_people_by_a_naming_or_kinship_cue(text: str, keys: list[str]) -> None:
+    assert [e.key for e in extract(text) if e.kind == "person"] == keys
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["ان کے نام لکھے۔", "اس کا نام نہیں پتا", "naam bata do", "نام درج نہیں کیا"],
+)
+def test_name_as_a_word_is_no_cue_without_a_listed_name(text: str) -> None:
+    assert [e.key for e in extract(text) if e.kind == "person"] == []
