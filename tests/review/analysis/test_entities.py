@@ -953,3 +953,17 @@ def test_unranked_people_by_a_naming_or_kinship_cue(text: str, keys: list[str]) 
 )
 def test_name_as_a_word_is_no_cue_without_a_listed_name(text: str) -> None:
     assert [e.key for e in extract(text) if e.kind == "person"] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("بلوچستان پولیس کے سٹی تھانہ تربت والے پیسے لیتے ہیں۔", "city/turbat"),
+        ("City police station Turbat took money", "city/turbat"),
+        ("city thana mardan ka sho paise leta hai", "city/mardan"),
+        ("صدر تھانہ کراچی", "saddar/karachi"),
+        ("کراچی تھانہ تربت", "turbat/karachi"),  # a district before is no station's name
+    ],
+)
+def test_a_station_word_before_the_keyword_and_a_place_after_it(text: str, key: str) -> None:
+    assert [e.key for e in extract(text) if e.kind == "police_station"] == [key]
