@@ -207,14 +207,16 @@ _NOT_LOWER_PLATES: Final = frozenset(
 # provinces' government and police vehicles are numbered), and three that would otherwise be
 # a rank's or a party's ("MNA"). Only after a road vehicle's word, so that a flight's number
 # ("flight PK-785") or money ("Rs 4000") never is one.
-_CUED_PLATE: Final = re.compile(
+_PLATE_AFTER_CUE: Final = re.compile(r"(?<![\w-])([A-Z]{2,3})[-\s]?(\d{3,4})(?![\w]|-\d)")
+_CUE: Final = re.compile(
     r"(?<![\w-])(?i:van|car|gari|gaari|gaadi|gadi|hilux|hiace|coaster|bus|truck|rickshaw|"
     r"pickup|jeep|vigo|motorcycle|bike|tractor|bolan|mehran|alto|cultus|corolla|dala|"
     r"shehzore|mazda|گاڑی|گاڑي|وین|ویگن|کار|ٹرک|بس|رکشہ|رکشا|جیپ|ڈالا|ڈالے|ہائی\s?لکس|بولان|"
     r"مہران|موٹر\s?سائیکل|پک\s?اپ)"
-    r"(?:\s+(?i:ka|ki|ke|کا|کی|کے))?(?:\s+(?i:number|no|nambar|numbar|نمبر))?\s*[,،:.]?\s+"
-    r"([A-Z]{2,3})[-\s]?(\d{3,4})(?![\w]|-\d)"
+    r"(?:\s+(?i:ka|ki|ke|کا|کی|کے))?(?:\s+(?i:number|no|nambar|numbar|نمبر))?\s*[,،:.]?\s+$"
 )
+# How far before a plate its vehicle's word may begin ("Hilux ka number " and some room).
+_CUE_REACH: Final = 40
 # Two capitals before a number that are money or a word, never a plate's letters.
 _NOT_CUED_PLATES: Final = frozenset(("RS", "RE", "SR", "QR", "DH", "TK", "NO", "PK"))
 # Three capitals and a number that are not number plates: ranks, agencies, money, laws.
@@ -348,8 +350,10 @@ def find(folded: str, text: str, *, months: bool = True) -> Iterator[Found]:
             if m[4] is not None and m[4] in _NOT_PLATES:
                 continue
             yield Found("plate", m.start(), m.end(), re.sub(r"[^A-Z0-9]", "", m.group()))
-        for m in _CUED_PLATE.finditer(written):
+        for m in _PLATE_AFTER_CUE.finditer(written):
             letters = m[1]
+            if _CUE.search(written, max(0, m.start() - _CUE_REACH), m.start()) is None:
+                continue
             two = len(letters) == 2 and letters not in _NOT_CUED_PLATES
             if two or (letters in _NOT_PLATES and letters not in _NEVER_PLATES):
                 yield Found("plate", m.start(1), m.end(), f"{letters}{m[2]}")
