@@ -967,3 +967,16 @@ def test_name_as_a_word_is_no_cue_without_a_listed_name(text: str) -> None:
 )
 def test_a_station_word_before_the_keyword_and_a_place_after_it(text: str, key: str) -> None:
     assert [e.key for e in extract(text) if e.kind == "police_station"] == [key]
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("متعلقہ افسر خالد محمود نے رشوت لی۔", "khalid mehmood"),  # "officer" is no name's word
+        ("ایجنٹ فرحانہ نے پاسپورٹ رکھ لیا۔", "farhana"),
+        ("Humaira and Daniyal were taken to Lahore.", "humaira"),
+        ("zara si baat pe sho ne salman ko mara", "salman"),  # Roman "zara": "a little"
+    ],
+)
+def test_more_given_names_and_their_everyday_words(text: str, key: str) -> None:
+    assert [e.key for e in extract(text) if e.kind == "person"][:1] == [key]
