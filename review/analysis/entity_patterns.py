@@ -219,7 +219,16 @@ _CUE: Final = re.compile(
 _CUE_REACH: Final = 40
 # Two capitals before a number that are money or a word, never a plate's letters.
 _NOT_CUED_PLATES: Final = frozenset(("RS", "RE", "SR", "QR", "DH", "TK", "NO", "PK"))
-# Three capitals and a number that are not number plates: ranks, agencies, money, laws.
+# Months and money: never a plate, even after a vehicle's word ("car QAR 2000").
+_NEVER_PLATES: Final = frozenset(
+    (
+        *("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"),
+        *("PKR", "USD", "AED", "SAR", "GBP", "EUR", "RMB", "QAR", "OMR", "KWD", "BHD", "IRR"),
+        *("AFN", "INR", "MYR", "THB", "TRY", "IQD", "CNY", "JPY", "CAD", "AUD", "LYD", "EGP"),
+        *("IDR", "BDT", "LKR", "NPR", "ZAR", "RUB", "CHF", "SGD"),
+    )
+)
+# Three capitals and a number that are not number plates: ranks, agencies, laws; money, months.
 _NOT_PLATES: Final = frozenset(
     (
         "FIA",
@@ -264,61 +273,8 @@ _NOT_PLATES: Final = frozenset(
         "CJP",
         "AHT",
         "PIA",
-        "JAN",
-        "FEB",
-        "MAR",
-        "APR",
-        "MAY",
-        "JUN",
-        "JUL",
-        "AUG",
-        "SEP",
-        "OCT",
-        "NOV",
-        "DEC",
-        "PKR",
-        "USD",
-        "AED",
-        "SAR",
-        "GBP",
-        "EUR",
-        "RMB",
-        "QAR",
-        "OMR",
-        "KWD",
-        "BHD",
-        "IRR",
-        "AFN",
-        "INR",
-        "MYR",
-        "THB",
-        "TRY",
-        "IQD",
-        "CNY",
-        "JPY",
-        "CAD",
-        "AUD",
-        "LYD",
-        "EGP",
-        "IDR",
-        "BDT",
-        "LKR",
-        "NPR",
-        "ZAR",
-        "RUB",
-        "CHF",
-        "SGD",
     )
-)
-# Of those, months and money: never a plate, even after a vehicle's word ("car QAR 2000").
-_NEVER_PLATES: Final = frozenset(
-    (
-        *("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"),
-        *("PKR", "USD", "AED", "SAR", "GBP", "EUR", "RMB", "QAR", "OMR", "KWD", "BHD", "IRR"),
-        *("AFN", "INR", "MYR", "THB", "TRY", "IQD", "CNY", "JPY", "CAD", "AUD", "LYD", "EGP"),
-        *("IDR", "BDT", "LKR", "NPR", "ZAR", "RUB", "CHF", "SGD"),
-    )
-)
+) | _NEVER_PLATES
 _DIGITS: Final = str.maketrans(
     {**{0x0660 + d: str(d) for d in range(10)}, **{0x06F0 + d: str(d) for d in range(10)}}
 )
@@ -352,10 +308,10 @@ def find(folded: str, text: str, *, months: bool = True) -> Iterator[Found]:
             yield Found("plate", m.start(), m.end(), re.sub(r"[^A-Z0-9]", "", m.group()))
         for m in _PLATE_AFTER_CUE.finditer(written):
             letters = m[1]
-            if _CUE.search(written, max(0, m.start() - _CUE_REACH), m.start()) is None:
-                continue
             two = len(letters) == 2 and letters not in _NOT_CUED_PLATES
-            if two or (letters in _NOT_PLATES and letters not in _NEVER_PLATES):
+            if not (two or (letters in _NOT_PLATES and letters not in _NEVER_PLATES)):
+                continue  # none, or a three-letter plate `_VEHICLE` found
+            if _CUE.search(written, max(0, m.start() - _CUE_REACH), m.start()) is not None:
                 yield Found("plate", m.start(1), m.end(), f"{letters}{m[2]}")
         for m in _LOWER_PLATE.finditer(written):
             if m[1].upper() not in _NOT_PLATES and m[1] not in _NOT_LOWER_PLATES:
