@@ -150,7 +150,7 @@ _FOREIGN: Final = re.compile(
 )
 _VEHICLE: Final = re.compile(
     r"(?<![\w-])(?:(ICT)[-\s]?([A-Z]{1,2})[-\s]?(\d{1,4})"
-    r"|([A-Z]{3})[-\s]?(?:(\d{2})[-\s])?(\d{3,4}))(?![\w]|-\d)"
+    r"|([A-Z]{2,3})[-\s]?(?:(\d{2})[-\s])?(\d{3,4}))(?![\w]|-\d)"
 )
 # A plate in lower case (Roman Urdu: "hilux lef 1186", "van ka number lrt 7003"): three
 # letters and a number, only right after a vehicle's word or "number" ("ka number"
@@ -207,7 +207,6 @@ _NOT_LOWER_PLATES: Final = frozenset(
 # provinces' government and police vehicles are numbered), and three that would otherwise be
 # a rank's or a party's ("MNA"). Only after a road vehicle's word, so that a flight's number
 # ("flight PK-785") or money ("Rs 4000") never is one.
-_PLATE_AFTER_CUE: Final = re.compile(r"(?<![\w-])([A-Z]{2,3})[-\s]?(\d{3,4})(?![\w]|-\d)")
 _CUE: Final = re.compile(
     r"(?<![\w-])(?i:van|car|gari|gaari|gaadi|gadi|hilux|hiace|coaster|bus|truck|rickshaw|"
     r"pickup|jeep|vigo|motorcycle|bike|tractor|bolan|mehran|alto|cultus|corolla|dala|"
@@ -229,52 +228,55 @@ _NEVER_PLATES: Final = frozenset(
     )
 )
 # Three capitals and a number that are not number plates: ranks, agencies, laws; money, months.
-_NOT_PLATES: Final = frozenset(
-    (
-        "FIA",
-        "FIR",
-        "ASI",
-        "SHO",
-        "DSP",
-        "SSP",
-        "DPO",
-        "CPO",
-        "RPO",
-        "DIG",
-        "IGP",
-        "ASF",
-        "CTD",
-        "ACE",
-        "NAB",
-        "HRC",
-        "PPC",
-        "CRP",
-        "NIC",
-        "MNA",
-        "MPA",
-        "UAE",
-        "KSA",
-        "USA",
-        "CIA",
-        "MSA",
-        "PTI",
-        "PML",
-        "PPP",
-        "MQM",
-        "ANP",
-        "JUI",
-        "DHA",
-        "LDA",
-        "CDA",
-        "KDA",
-        "NGO",
-        "ISI",
-        "ATC",
-        "CJP",
-        "AHT",
-        "PIA",
+_NOT_PLATES: Final = (
+    frozenset(
+        (
+            "FIA",
+            "FIR",
+            "ASI",
+            "SHO",
+            "DSP",
+            "SSP",
+            "DPO",
+            "CPO",
+            "RPO",
+            "DIG",
+            "IGP",
+            "ASF",
+            "CTD",
+            "ACE",
+            "NAB",
+            "HRC",
+            "PPC",
+            "CRP",
+            "NIC",
+            "MNA",
+            "MPA",
+            "UAE",
+            "KSA",
+            "USA",
+            "CIA",
+            "MSA",
+            "PTI",
+            "PML",
+            "PPP",
+            "MQM",
+            "ANP",
+            "JUI",
+            "DHA",
+            "LDA",
+            "CDA",
+            "KDA",
+            "NGO",
+            "ISI",
+            "ATC",
+            "CJP",
+            "AHT",
+            "PIA",
+        )
     )
-) | _NEVER_PLATES
+    | _NEVER_PLATES
+)
 _DIGITS: Final = str.maketrans(
     {**{0x0660 + d: str(d) for d in range(10)}, **{0x06F0 + d: str(d) for d in range(10)}}
 )
@@ -303,20 +305,24 @@ def find(folded: str, text: str, *, months: bool = True) -> Iterator[Found]:
                 yield Found("phone", m.start(), m.end(), f"+{m[1] or m[2]}{found}")
         written = text.translate(_DIGITS) if _OTHER_DIGITS.search(text) else text
         for m in _VEHICLE.finditer(written):
-            if m[4] is not None and m[4] in _NOT_PLATES:
+            if m[4] is not None and not _may_plate(written, m.start(), m[4]):
                 continue
             yield Found("plate", m.start(), m.end(), re.sub(r"[^A-Z0-9]", "", m.group()))
-        for m in _PLATE_AFTER_CUE.finditer(written):
-            letters = m[1]
-            two = len(letters) == 2 and letters not in _NOT_CUED_PLATES
-            if not (two or (letters in _NOT_PLATES and letters not in _NEVER_PLATES)):
-                continue  # none, or a three-letter plate `_VEHICLE` found
-            if _CUE.search(written, max(0, m.start() - _CUE_REACH), m.start()) is not None:
-                yield Found("plate", m.start(1), m.end(), f"{letters}{m[2]}")
         for m in _LOWER_PLATE.finditer(written):
             if m[1].upper() not in _NOT_PLATES and m[1] not in _NOT_LOWER_PLATES:
                 yield Found("plate", m.start(1), m.end(), f"{m[1].upper()}{m[2]}")
     yield from _dates(folded, words=months, numbers=digits)
+
+
+def _may_plate(text: str, start: int, letters: str) -> bool:
+    """Whether a plate's shape at start is one by its letters: three that are no rank's,
+    party's, money or month; two ("PR-6617"), or three that are a rank's ("MNA-5520"), only
+    right after a vehicle's word, and never money or a month."""
+    if len(letters) == 3 and letters not in _NOT_PLATES:
+        return True
+    if letters in (_NOT_CUED_PLATES if len(letters) == 2 else _NEVER_PLATES):
+        return False
+    return _CUE.search(text, max(0, start - _CUE_REACH), start) is not None
 
 
 def _digits(text: str) -> str:
