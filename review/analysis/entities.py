@@ -306,6 +306,13 @@ def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candi
         first, last, name = before, i + n, (before, i)
     elif after > i + j:
         first, last, name = i, after, (i + j, after)
+        place = _place_key(doc, i + j, after)
+        if place and before < i and _place_key(doc, before, i) is None:
+            # "سٹی تھانہ تربت": City station of Turbat, as "City police station Turbat"
+            key = station_key(doc.words[k] for k in range(before, i))
+            return _Candidate(
+                "police_station", doc.starts[before], doc.ends[after - 1], f"{key}/{place}"
+            ), after
     elif before < i and doc.urdu(i):  # "صدر تھانے": a known station word before
         first, last, name = before, i + n, (before, i)
     else:
@@ -390,9 +397,13 @@ def _person(doc: Doc, i: int, term: Term, districts: list[int]) -> _Candidate | 
     st = doc.hit(j, "station") if j < len(doc) and doc.urdu(j) else None
     if st is not None and (station := _station(doc, j, st, districts)) is not None:
         j = station[1]  # "ایس ایچ او تھانہ صدر رانا طارق": the name is after the station
-    end = name_end(doc, j, station=False, ranked=True)
-    if end > j and is_name(doc, j, end):
-        return _candidate(doc, j, end, term.value)
+    naming = term.value == _NAMING
+    if naming and j < len(doc) and doc.urdu(j) and not known(doc.words[j]):
+        end = j  # after "نام" ("name") only a listed name: "ان کے نام لکھے" is "their names"
+    else:
+        end = name_end(doc, j, station=False, ranked=True)
+    if end > j and (is_name(doc, j, end) or (naming and end - j == 1)):
+        return _candidate(doc, j, end, term.value)  # "urf Kaka": a nickname after "alias"
     # "the agent, Haji Bashir, paid": a name of two words or more between commas
     if j < len(doc) and doc.words[j] == ",":
         end = name_end(doc, j + 1, station=False, ranked=True)
@@ -409,6 +420,11 @@ def _person(doc: Doc, i: int, term: Term, districts: list[int]) -> _Candidate | 
         if begin <= k and is_name(doc, begin, k + 1):
             return _candidate(doc, begin, k + 1, term.value)
     return None
+
+
+# The designation of words that name whoever follows ("named", "alias", عرف): after one,
+# even an everyday word that is a name too is one ("urf kaka", "عرف جانی").
+_NAMING: Final = "Named"
 
 
 def _may_name(doc: Doc, k: int, *, after: bool) -> bool:

@@ -14,6 +14,7 @@ one key spans Urdu, Roman Urdu and English.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterable, Iterator
 from typing import Final
 
@@ -71,7 +72,8 @@ def titles() -> frozenset[str]:
 
 
 # Urdu words that end a name for sure: an unknown word is a name's only before one of these.
-_UR_ENDERS: Final = frozenset(normalize(w) for w in ("نے", "صاحب", "جی"))
+# (and "son of", "daughter of", "wife of": "رمضان ولد اللہ دتہ" names two men)
+_UR_ENDERS: Final = frozenset(normalize(w) for w in ("نے", "صاحب", "جی", "ولد", "بنت", "زوجہ"))
 # Postpositions after which a name that can be nothing else stands alone: "عبدالستار کا نمبر".
 _UR_CASES: Final = frozenset(normalize(w) for w in ("کا", "کے", "کی", "کو", "سے", "پر"))
 _ABD: Final = normalize("عبدال")
@@ -149,6 +151,9 @@ _PLACE_WORDS: Final = frozenset(
         "clan",
         "family",
         "families",
+        "khandan",
+        "khaandan",
+        "khandaan",
         "biradari",
         "baradari",
         "qabeela",
@@ -320,22 +325,47 @@ def people_by_name(doc: Doc) -> Iterator[tuple[int, int]]:
             continue  # Roman Urdu in lower case: two known name words at least
         if doc.urdu(start) and end - start == 1:
             nxt = end if end < n else None
-            enders = _UR_ENDERS | _UR_CASES if doc.words[start].startswith(_ABD) else _UR_ENDERS
-            if nxt is not None and not (doc.punct(nxt) or doc.words[nxt] in enders):
+            word = doc.words[start]
+            plain = word.startswith(_ABD) or (word in names() and word not in _not_alone())
+            enders = _UR_ENDERS | _UR_CASES if plain else _UR_ENDERS
+            if nxt is not None and not (
+                doc.punct(nxt) or doc.words[nxt] in enders or (plain and _paired(doc, nxt))
+            ):
                 continue  # one Urdu word is a name only before نے, صاحب or a mark
-                # (a compound of عبدال, no everyday word, before کا, کو, سے too)
+                # (a listed name that is no everyday word or title, or a compound of
+                # عبدال, before کا, کو, سے too, or "اور" and another name)
         yield start, end
 
 
-# Roman Urdu after a name alone: "soomro ne kaha", "soomro sahib", "aslam sb ka banda".
+# "and" between two names: "سونیا اور روتھ", "Sonia and Ruth".
+_AND: Final = frozenset(normalize(w) for w in ("اور", "aur", "and"))
+
+
+def _paired(doc: Doc, k: int) -> bool:
+    """Whether token k is "and" before a listed name that stands alone (no everyday word)."""
+    return (
+        doc.words[k] in _AND
+        and k + 1 < len(doc)
+        and doc.words[k + 1] in names()
+        and doc.words[k + 1] not in _not_alone()
+    )
+
+
+# Roman Urdu after a name alone: "soomro ne kaha", "soomro sahib", "aslam sb ka banda";
+# and the case endings after a listed name that is no everyday word: "mehwish ki ammi".
 _RU_ENDERS: Final = frozenset(("ne", "sahib", "sahab", "saheb", "sb"))
+_RU_CASES: Final = frozenset(("ka", "ki", "ke", "ko", "se"))
 
 
 def _named_alone(doc: Doc, start: int, end: int) -> bool:
     """Whether one lower-case Roman Urdu word is a name by what follows, as in Urdu before
-    نے or صاحب: a listed name that is no title, common word (khan) or everyday word
-    (sher, "lion"; names.txt's "?" spellings)."""
-    if end - start != 1 or end >= len(doc) or doc.words[end] not in _RU_ENDERS:
+    نے or صاحب, a case ending ("mehwish ki") or "aur" and another name: a listed name
+    that is no title, common word (khan) or everyday word (sher, "lion"; names.txt's "?"
+    spellings)."""
+    if end - start != 1 or end >= len(doc):
+        return False
+    after = doc.words[end]
+    if after not in _RU_ENDERS and after not in _RU_CASES and not _paired(doc, end):
         return False
     word = doc.words[start]
     return word in names() and word not in _not_alone()
@@ -389,7 +419,7 @@ def station_key(tokens: Iterable[str]) -> str:
 def key_of(tokens: Iterable[str]) -> str:
     out: list[str] = []
     for w in _compounds([t for t in tokens if t not in _HONORIFICS]):
-        for prefix in ("عبدال", "abdul"):  # "عبدالستار" is "Abdul Sattar"
+        for prefix in ("عبدال", "abdul", "abdur", "abdus"):  # "عبدالستار", "Abdurrehman"
             if w.startswith(prefix) and len(w) > len(prefix) + 2:
                 out.append("abdul")
                 w = w[len(prefix) :]
@@ -522,6 +552,39 @@ def _by_sound() -> dict[str, str]:
 _MIN_SOUND: Final = 3
 
 
+# Roman spellings of one name differ in doubled letters and a few vowels and consonants
+# ("Muhamad", "Mohammad"; "Waqaas", "Waqas"; "Younus", "Yunus"; "Tarique", "Tariq";
+# "Saifulla", "Saifullah"): each spelling reduced to one form, applied alike to the list's.
+_ROMAN_RULES: Final = (
+    (re.compile(r"que$"), "q"),
+    (re.compile(r"ph"), "f"),
+    (re.compile(r"q"), "k"),
+    (re.compile(r"ee|ea"), "i"),
+    (re.compile(r"oo|ou|o"), "u"),
+    (re.compile(r"w"), "v"),
+    (re.compile(r"(?<=.)e(?=.)"), "a"),
+    (re.compile(r"(.)\1+"), r"\1"),
+    (re.compile(r"(?<=..)h$"), ""),
+)
+
+
+def roman_form(word: str) -> str:
+    """A Latin spelling reduced to the form its other spellings share ("mohammad": "muhamad")."""
+    for pattern, to in _ROMAN_RULES:
+        word = pattern.sub(to, word)
+    return word
+
+
+@functools.cache
+def _by_roman() -> dict[str, str]:
+    """Each Roman form of a Latin spelling in the lists to its one canonical word (none if two)."""
+    found: dict[str, set[str]] = {}
+    for spelling, canonical in all_words().items():
+        if spelling.isascii() and spelling.isalpha():
+            found.setdefault(roman_form(spelling), set()).add(canonical)
+    return {f: next(iter(c)) for f, c in found.items() if len(c) == 1}
+
+
 def canonical_word(word: str) -> str:
     """A word's key: its canonical spelling if the lists know it (by spelling, else by sound).
 
@@ -532,6 +595,10 @@ def canonical_word(word: str) -> str:
     known = all_words().get(word)
     if known is not None:
         return known
+    if word.isascii() and len(word) > 3:
+        spelt = _by_roman().get(roman_form(word))
+        if spelt is not None:
+            return spelt
     s = sound(word)
     if len(s) < 2:
         return word

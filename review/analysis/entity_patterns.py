@@ -150,7 +150,7 @@ _FOREIGN: Final = re.compile(
 )
 _VEHICLE: Final = re.compile(
     r"(?<![\w-])(?:(ICT)[-\s]?([A-Z]{1,2})[-\s]?(\d{1,4})"
-    r"|([A-Z]{3})[-\s]?(?:(\d{2})[-\s])?(\d{3,4}))(?![\w]|-\d)"
+    r"|([A-Z]{2,3})[-\s]?(?:(\d{2})[-\s])?(\d{3,4}))(?![\w]|-\d)"
 )
 # A plate in lower case (Roman Urdu: "hilux lef 1186", "van ka number lrt 7003"): three
 # letters and a number, only right after a vehicle's word or "number" ("ka number"
@@ -202,96 +202,80 @@ _NOT_LOWER_PLATES: Final = frozenset(
         "rup",
     ]
 )
-# Three capitals and a number that are not number plates: ranks, agencies, money, laws.
-_NOT_PLATES: Final = frozenset(
+# A plate right after a vehicle's word, in any register ("Police van, PR-6617", "گاڑی PR-6617",
+# "a grey Bolan, MNA-5520", "gari ka number PR 6617"): two capitals and a number too (as the
+# provinces' government and police vehicles are numbered), and three that would otherwise be
+# a rank's or a party's ("MNA"). Only after a road vehicle's word, so that a flight's number
+# ("flight PK-785") or money ("Rs 4000") never is one.
+_CUE: Final = re.compile(
+    r"(?<![\w-])(?i:van|car|gari|gaari|gaadi|gadi|hilux|hiace|coaster|bus|truck|rickshaw|"
+    r"pickup|jeep|vigo|motorcycle|bike|tractor|bolan|mehran|alto|cultus|corolla|dala|"
+    r"shehzore|mazda|گاڑی|گاڑي|وین|ویگن|کار|ٹرک|بس|رکشہ|رکشا|جیپ|ڈالا|ڈالے|ہائی\s?لکس|بولان|"
+    r"مہران|موٹر\s?سائیکل|پک\s?اپ)"
+    r"(?:\s+(?i:ka|ki|ke|کا|کی|کے))?(?:\s+(?i:number|no|nambar|numbar|نمبر))?\s*[,،:.]?\s+$"
+)
+# How far before a plate its vehicle's word may begin ("Hilux ka number " and some room).
+_CUE_REACH: Final = 40
+# Two capitals before a number that are money or a word, never a plate's letters.
+_NOT_CUED_PLATES: Final = frozenset(("RS", "RE", "SR", "QR", "DH", "TK", "NO", "PK"))
+# Months and money: never a plate, even after a vehicle's word ("car QAR 2000").
+_NEVER_PLATES: Final = frozenset(
     (
-        "FIA",
-        "FIR",
-        "ASI",
-        "SHO",
-        "DSP",
-        "SSP",
-        "DPO",
-        "CPO",
-        "RPO",
-        "DIG",
-        "IGP",
-        "ASF",
-        "CTD",
-        "ACE",
-        "NAB",
-        "HRC",
-        "PPC",
-        "CRP",
-        "NIC",
-        "MNA",
-        "MPA",
-        "UAE",
-        "KSA",
-        "USA",
-        "CIA",
-        "MSA",
-        "PTI",
-        "PML",
-        "PPP",
-        "MQM",
-        "ANP",
-        "JUI",
-        "DHA",
-        "LDA",
-        "CDA",
-        "KDA",
-        "NGO",
-        "ISI",
-        "ATC",
-        "CJP",
-        "AHT",
-        "PIA",
-        "JAN",
-        "FEB",
-        "MAR",
-        "APR",
-        "MAY",
-        "JUN",
-        "JUL",
-        "AUG",
-        "SEP",
-        "OCT",
-        "NOV",
-        "DEC",
-        "PKR",
-        "USD",
-        "AED",
-        "SAR",
-        "GBP",
-        "EUR",
-        "RMB",
-        "QAR",
-        "OMR",
-        "KWD",
-        "BHD",
-        "IRR",
-        "AFN",
-        "INR",
-        "MYR",
-        "THB",
-        "TRY",
-        "IQD",
-        "CNY",
-        "JPY",
-        "CAD",
-        "AUD",
-        "LYD",
-        "EGP",
-        "IDR",
-        "BDT",
-        "LKR",
-        "NPR",
-        "ZAR",
-        "RUB",
-        "CHF",
-        "SGD",
+        *("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"),
+        *("PKR", "USD", "AED", "SAR", "GBP", "EUR", "RMB", "QAR", "OMR", "KWD", "BHD", "IRR"),
+        *("AFN", "INR", "MYR", "THB", "TRY", "IQD", "CNY", "JPY", "CAD", "AUD", "LYD", "EGP"),
+        *("IDR", "BDT", "LKR", "NPR", "ZAR", "RUB", "CHF", "SGD"),
     )
+)
+# Three capitals and a number that are not number plates: ranks, agencies, laws; money, months.
+_NOT_PLATES: Final = (
+    frozenset(
+        (
+            "FIA",
+            "FIR",
+            "ASI",
+            "SHO",
+            "DSP",
+            "SSP",
+            "DPO",
+            "CPO",
+            "RPO",
+            "DIG",
+            "IGP",
+            "ASF",
+            "CTD",
+            "ACE",
+            "NAB",
+            "HRC",
+            "PPC",
+            "CRP",
+            "NIC",
+            "MNA",
+            "MPA",
+            "UAE",
+            "KSA",
+            "USA",
+            "CIA",
+            "MSA",
+            "PTI",
+            "PML",
+            "PPP",
+            "MQM",
+            "ANP",
+            "JUI",
+            "DHA",
+            "LDA",
+            "CDA",
+            "KDA",
+            "NGO",
+            "ISI",
+            "ATC",
+            "CJP",
+            "AHT",
+            "PIA",
+        )
+    )
+    | _NEVER_PLATES
 )
 _DIGITS: Final = str.maketrans(
     {**{0x0660 + d: str(d) for d in range(10)}, **{0x06F0 + d: str(d) for d in range(10)}}
@@ -321,13 +305,24 @@ def find(folded: str, text: str, *, months: bool = True) -> Iterator[Found]:
                 yield Found("phone", m.start(), m.end(), f"+{m[1] or m[2]}{found}")
         written = text.translate(_DIGITS) if _OTHER_DIGITS.search(text) else text
         for m in _VEHICLE.finditer(written):
-            if m[4] is not None and m[4] in _NOT_PLATES:
+            if m[4] is not None and not _may_plate(written, m.start(), m[4]):
                 continue
             yield Found("plate", m.start(), m.end(), re.sub(r"[^A-Z0-9]", "", m.group()))
         for m in _LOWER_PLATE.finditer(written):
             if m[1].upper() not in _NOT_PLATES and m[1] not in _NOT_LOWER_PLATES:
                 yield Found("plate", m.start(1), m.end(), f"{m[1].upper()}{m[2]}")
     yield from _dates(folded, words=months, numbers=digits)
+
+
+def _may_plate(text: str, start: int, letters: str) -> bool:
+    """Whether a plate's shape at start is one by its letters: three that are no rank's,
+    party's, money or month; two ("PR-6617"), or three that are a rank's ("MNA-5520"), only
+    right after a vehicle's word, and never money or a month."""
+    if len(letters) == 3 and letters not in _NOT_PLATES:
+        return True
+    if letters in (_NOT_CUED_PLATES if len(letters) == 2 else _NEVER_PLATES):
+        return False
+    return _CUE.search(text, max(0, start - _CUE_REACH), start) is not None
 
 
 def _digits(text: str) -> str:

@@ -831,3 +831,152 @@ def test_a_woman_named_by_who_she_is_and_a_compound_name_alone(
 @pytest.mark.parametrize("text", ["لڑکی کو واپس بھیج دیا", "انشاءاللہ کے فضل سے", "ایک عورت نے"])
 def test_no_name_after_a_womans_word_or_in_a_blessing(text: str) -> None:
     assert _only(text, "person") == []
+
+
+# --- issue 18, fifth round: more names, names by their case endings, nicknames, plates -------
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("اکیس فروری کو بھیمو کا بھائی وکیل کے ساتھ گیا۔", "bheemo"),  # a listed name before کا
+        ("ایس ایچ او نے مہوش کی ماں کی درخواست نہیں لی۔", "mehwish"),
+        ("دو لڑکیاں، سونیا اور روتھ، ایک گھر میں رکھی گئیں۔", "sonia"),  # "and" another name
+        ("sho ne mehwish ki ammi ki darkhwast nahi li", "mehwish"),  # Roman Urdu, lower case
+        ("kamdar ramzan urf jani register nahi dikhata", "jani"),  # a nickname after "urf"
+        ("کامدار رمضان خاصخیلی عرف جانی حساب نہیں دکھاتا۔", "jani"),
+        ("Two of the girls, Sonia and Ruth, were taken away.", "ruth"),
+        ("He had paid Kaka's people in Jhelum.", "kaka"),
+        ("Gurpreet Singh was stopped at the border.", "gurpreet singh"),
+    ],
+)
+def test_more_given_names_and_nicknames_are_people(text: str, key: str) -> None:
+    assert key in [e.key for e in extract(text) if e.kind == "person"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "اللہ کے فضل سے سب خیریت ہے۔",  # "by God's grace": an everyday word before کے
+        "اس کی نظر سے کچھ نہیں بچتا۔",  # "sight"
+        "چند لوگوں کو واپس بھیج دیا گیا۔",  # "a few"
+        "وزیر کا بیان آیا اور امداد کی بات ہوئی۔",  # "the minister", "aid"
+        "us ki nazar se kuch nahi bachta",  # Roman Urdu "sight"
+        "chandio ne haris ko wapas bheja",  # Sindhi "haris" (peasants) is no name
+        "mera kaka school jata hai",  # Punjabi "kaka" (a little boy), no cue
+    ],
+)
+def test_everyday_words_before_case_endings_are_not_people(text: str) -> None:
+    assert [e.key for e in extract(text) if e.kind == "person"] in ([], ["chandio"])
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("They came in a Khyber Pakhtunkhwa Police van, PR-6617.", "PR6617"),
+        ("پولیس کی گاڑی PR-6617 میں چھ لڑکے آئے۔", "PR6617"),
+        ("پولیس کی گاڑی PR-۶۶۱۷ میں", "PR6617"),  # Urdu digits
+        ("gari ka number PR 6617 tha", "PR6617"),
+        ("the van is a grey Bolan, MNA-5520.", "MNA5520"),  # "MNA" alone is a member's rank
+    ],
+)
+def test_plates_after_a_vehicles_word_may_have_two_letters(text: str, key: str) -> None:
+    assert [e.key for e in extract(text) if e.kind == "vehicle"] == [key]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "He took flight PK-785 to Doha.",  # a flight's number has a plate's shape
+        "the car Rs 4000 mein bech di",  # money after a vehicle's word
+        "gari QAR 2000 mein bechi",
+        "the MNA 5520 votes",  # no vehicle's word before it
+        "bus PK 785 se gaye",
+        "the van left on Jun 2024",
+    ],
+)
+def test_flights_money_and_ranks_are_not_plates(text: str) -> None:
+    assert [e.key for e in extract(text) if e.kind == "vehicle"] == []
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("Muhamad Aslam", "Muhammad Aslam"),  # doubled letters
+        ("Mohamad Aslem", "Muhammad Aslam"),
+        ("Waqaas Ahmad", "Waqas Ahmed"),
+        ("Muhammad Younus", "Muhammad Younis"),
+        ("Tarique Mahmood", "Tariq Mehmood"),  # "-que", e/a
+        ("Saifulla Khan", "Saifullah Khan"),  # -ulla / -ullah
+        ("Yusof Khan", "Yousaf Khan"),
+        ("Abdur Rehman", "Abdul Rahman"),  # the article as said before r, s
+        ("Abdurrehman", "Abdul Rehman"),
+        ("Abdussattar", "Abdul Sattar"),
+    ],
+)
+def test_roman_spellings_of_one_name_key_alike(one: str, other: str) -> None:
+    assert key_for("person", one) == key_for("person", other)
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("Sajid Ali", "Sajjad Ali"),  # ساجد and سجاد
+        ("Aslam Khan", "Islam Khan"),
+        ("Hamid Ali", "Hamad Ali"),
+        ("Abdur Rehman", "Bahadur Rehman"),  # once keyed alike by their consonants
+        ("Nasir Ali", "Nasar Ali"),
+    ],
+)
+def test_roman_spellings_of_different_names_stay_apart(one: str, other: str) -> None:
+    assert key_for("person", one) != key_for("person", other)
+
+
+@pytest.mark.parametrize(
+    ("text", "keys"),
+    [
+        ("اس کا نام فرزانہ ہے اور وہ لاہور میں ہے۔", ["farzana"]),  # "her name is Farzana"
+        ("us ka naam farzana hai", ["farzana"]),
+        ("a man called Bheemo took them", ["bheemo"]),
+        ("رمضان ولد اللہ دتہ نے کہا", ["ramzan", "allah ditta"]),  # "son of": two men
+        ("گواہ اسلم ولد نذیر", ["aslam", "nazir"]),
+        ("زینب بنت اسلم کو لے گئے", ["zainab", "aslam"]),
+    ],
+)
+def test_unranked_people_by_a_naming_or_kinship_cue(text: str, keys: list[str]) -> None:
+    assert [e.key for e in extract(text) if e.kind == "person"] == keys
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["ان کے نام لکھے۔", "اس کا نام نہیں پتا", "naam bata do", "نام درج نہیں کیا"],
+)
+def test_name_as_a_word_is_no_cue_without_a_listed_name(text: str) -> None:
+    assert [e.key for e in extract(text) if e.kind == "person"] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("بلوچستان پولیس کے سٹی تھانہ تربت والے پیسے لیتے ہیں۔", "city/turbat"),
+        ("City police station Turbat took money", "city/turbat"),
+        ("city thana mardan ka sho paise leta hai", "city/mardan"),
+        ("صدر تھانہ کراچی", "saddar/karachi"),
+        ("کراچی تھانہ تربت", "turbat/karachi"),  # a district before is no station's name
+    ],
+)
+def test_a_station_word_before_the_keyword_and_a_place_after_it(text: str, key: str) -> None:
+    assert [e.key for e in extract(text) if e.kind == "police_station"] == [key]
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("متعلقہ افسر خالد محمود نے رشوت لی۔", "khalid mehmood"),  # "officer" is no name's word
+        ("ایجنٹ فرحانہ نے پاسپورٹ رکھ لیا۔", "farhana"),
+        ("Humaira and Daniyal were taken to Lahore.", "humaira"),
+        ("zara si baat pe sho ne salman ko mara", "salman"),  # Roman "zara": "a little"
+    ],
+)
+def test_more_given_names_and_their_everyday_words(text: str, key: str) -> None:
+    assert [e.key for e in extract(text) if e.kind == "person"][:1] == [key]

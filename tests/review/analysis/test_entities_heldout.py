@@ -131,7 +131,10 @@ FLOORS = {
     # file: (F1, person F1, links, most false links counted, most weak, right strong)
     "heldout.txt": (0.99, 0.99, 0.99, 0, 65, 0.80),
     "heldout2.txt": (0.99, 0.99, 0.96, 0, 43, 0.74),
-    "heldout3.txt": (0.96, 0.91, 0.92, 0, 35, 0.71),
+    # heldout3.txt: the fifth round finds one-word names by their case endings ("مہوش کی"),
+    # linked right but weak (a bare given name): right strong links 120 -> 126, their share
+    # of right links 0.72 -> 0.69, because the right weak ones grew more.
+    "heldout3.txt": (0.97, 0.96, 0.95, 0, 35, 0.68),
     "heldout4.txt": (0.93, 0.87, 0.76, 0, 17, 0.45),
 }
 
