@@ -89,10 +89,19 @@ CORPORA = Path(heldout.__file__).parent
 # weak unless strict conditions hold; the scorer counts every link the tool makes, strong
 # or weak), tuned on heldout3.txt and never on heldout4.txt: heldout4.txt links 441 of 576
 # (76.6 %), 0 false counted, short-form links 39 right (none counted), 5 false shown weak.
+# heldout5.txt, written blind by a fifth annotator who read none of the other corpora
+# nor their descriptions, scored once then: F1 0.947, person F1 0.938, links 428 of 521
+# (82.1 %), 0 counted, 49 weak. Sixth round (given names of every community, naming
+# cues, Roman spellings of one name keyed alike, two-letter plates after a vehicle's
+# word), tuned on heldout3.txt, never on heldout4.txt or heldout5.txt: heldout4.txt
+# F1 0.937, person F1 0.890, links 457 of 576 (79.3 %), 0 counted, 23 weak, right counted
+# 52 of 121; heldout5.txt F1 0.951, person F1 0.945, links 438 of 521 (84.1 %), 0 counted,
+# 49 weak, right counted 146 of 201. Both are held out: tune on neither.
 #
 # Issue 18's targets: F1 0.90, person F1 0.85, links 85 %, no false link counted as
-# corroboration. On the blind heldout4.txt: F1, person F1 and false links met; links
-# (76.6 %) not. The floors are the figures reached, rounded down, so a regression fails.
+# corroboration. On the blind heldout4.txt and heldout5.txt: F1, person F1 and false
+# links met; links (79.3 % and 84.1 %) not. The floors are the figures reached, rounded
+# down, so a regression fails.
 #
 # Fifth round (issue 18, helper ent4): the review tool shows short-form links
 # (`links.short_form_links`), and the scorer counts a link as made when the tool makes it,
@@ -135,7 +144,8 @@ FLOORS = {
     # linked right but weak (a bare given name): right strong links 120 -> 126, their share
     # of right links 0.72 -> 0.69, because the right weak ones grew more.
     "heldout3.txt": (0.97, 0.96, 0.95, 0, 35, 0.68),
-    "heldout4.txt": (0.93, 0.87, 0.76, 0, 17, 0.45),
+    "heldout4.txt": (0.93, 0.88, 0.79, 0, 23, 0.42),
+    "heldout5.txt": (0.95, 0.94, 0.84, 0, 49, 0.72),
 }
 
 
