@@ -17,6 +17,12 @@ fi
 "$root/.venv/bin/raazdar" server-info | sed -n \
     -e 's/^authority  *\(.*\)$/raazdar: pinned authority key \1/p' \
     -e 's/^server key fingerprint  *\(.*\)$/raazdar: server key fingerprint \1 (`raazdar server-info --out FILE` for the review workstation)/p'
+# The demo reviewer's weekly subkeys (reports are sealed to them): until a workspace
+# takes them in, which destroys this copy.
+subkeys="$RAAZDAR_INSTANCE/demo-keys/subkeys"
+if [ -f "$subkeys/demo-reviewer.secrets.rze" ]; then
+    echo "raazdar: demo reviewer's weekly subkeys: \`raazdar-review keys subkeys adopt $subkeys/demo-reviewer.secrets.rze $subkeys/demo-reviewer.json\` after \`raazdar-review init\` on the review workstation"
+fi
 if command -v tor >/dev/null 2>&1; then
     mode=private
 else

@@ -177,6 +177,12 @@ def test_a_fresh_clone_runs_the_whole_cycle_from_what_the_commands_print(tmp_pat
         assert f"server key fingerprint {server_fp}:" in pinned
         for fp in authorities:
             assert f"pinning authority {fp}:" in pinned
+        # Reports are sealed to the demo reviewer's weekly subkeys; demo.sh names the command
+        # that gives the workspace their secrets.
+        adopt = one(
+            r"`raazdar-review (keys subkeys adopt \S+ \S+)` after `raazdar-review init`", text
+        )
+        assert "adopted:" in run("raazdar-review", *review, *adopt.split())
         assert "1 new report(s)" in run("raazdar-review", *review, "import", str(bundle))
         number = one(r"^│ (\d+) +│ ", run("raazdar-review", *review, "list"))
         assert REPORT in run("raazdar-review", *review, "show", number)
