@@ -418,7 +418,7 @@ def station_key(tokens: Iterable[str]) -> str:
 
 def key_of(tokens: Iterable[str]) -> str:
     out: list[str] = []
-    for w in _compounds([t for t in tokens if t not in _HONORIFICS]):
+    for w in _compounds(_articles([t for t in tokens if t not in _HONORIFICS])):
         for prefix in ("عبدال", "abdul", "abdur", "abdus"):  # "عبدالستار", "Abdurrehman"
             if w.startswith(prefix) and len(w) > len(prefix) + 2:
                 out.append("abdul")
@@ -432,6 +432,48 @@ def key_of(tokens: Iterable[str]) -> str:
         if not out or out[-1] != word:  # "بی بی" is one word, Bibi
             out.append(word)
     return " ".join(out)
+
+
+# The Arabic article inside a name, as Latin writes it apart ("Zia ul Haq", "Fazal-ur-Rehman",
+# "Shams ud Din"): Urdu joins it to the word after ("ضیاء الحق"), so it is no word of the key.
+_LATIN_ARTICLES: Final = frozenset(
+    ("ul", "ur", "us", "ud", "un", "uz", "ush", "al", "el", "ar", "ad")
+)
+_UR_ARTICLE: Final = normalize("ال")
+# "عبد" (servant of) written apart from the name after it: "عبد الرحمان" is "Abdul Rehman".
+_ABD_APART: Final = frozenset((normalize("عبد"), "abd"))
+
+
+def _articles(tokens: list[str]) -> list[str]:
+    """Name words with hyphens split ("Abdul-Sattar", "Sana-ullah"), and the article of an
+    Arabic name left out in either script ("Zia ul Haq" and "ضیاء الحق": zia, haq; "عبد
+    الرحمان" and "Abd-ur-Rehman": abdul, rehman). A word the lists know that begins with
+    "ال" (الطاف Altaf, الیاس Ilyas, اللہ Allah) keeps it; so does a name's first word."""
+    if not any("-" in t or t in _LATIN_ARTICLES or t.startswith(_UR_ARTICLE) for t in tokens):
+        return tokens  # most names: nothing to split or drop, and no walk over them
+    parts = [p for t in tokens for p in (t.split("-") if "-" in t and t[0] != "-" else (t,)) if p]
+    out: list[str] = []
+    dropped = False
+    for p in parts:
+        if out and p in _LATIN_ARTICLES:
+            dropped = True  # "Shams ud Din": the article and "Din" are a compound's ending
+            continue
+        if dropped and p in ("din", "deen"):
+            p = "uddin"
+        dropped = False
+        if (
+            out
+            and p.startswith(_UR_ARTICLE)
+            and len(p) > 3
+            and p not in all_words()
+            and p not in _TAILS
+            and not p.startswith(_UR_ARTICLE + _UR_ARTICLE[-1])
+        ):
+            p = p[len(_UR_ARTICLE) :]
+        if out and out[-1] in _ABD_APART:
+            out[-1] = "abdul"
+        out.append(p)
+    return out
 
 
 # The second half of a compound name written apart ("سیف اللہ", "Saif Ullah", "نظام الدین",
@@ -513,7 +555,7 @@ _LATIN_AS: Final = {"q": "k", "c": "k", "x": "ks"}
 
 @functools.cache
 def _letters() -> dict[str, str]:
-    return dict(line.split() for line in data("letters.txt"))
+    return dict(line.split() for line in data("letters.txt") if ">" not in line)
 
 
 def sound(word: str) -> str:
@@ -558,12 +600,21 @@ _MIN_SOUND: Final = 3
 _ROMAN_RULES: Final = (
     (re.compile(r"que$"), "q"),
     (re.compile(r"ph"), "f"),
+    # an aspirate's h, which Roman spellings keep or drop ("Gulam", "Bhati", "Chaudry")
+    (re.compile(r"(?<=[bdgjkt])h"), ""),
     (re.compile(r"q"), "k"),
+    # a first vowel written "ai", "e" or "i" for one Urdu letter ("Aijaz", "Ejaz", "Ijaz")
+    (re.compile(r"^ai(?=[^aeiou])"), "e"),
+    (re.compile(r"^e"), "i"),
     (re.compile(r"ee|ea"), "i"),
     (re.compile(r"oo|ou|o"), "u"),
     (re.compile(r"w"), "v"),
     (re.compile(r"(?<=.)e(?=.)"), "a"),
     (re.compile(r"(.)\1+"), r"\1"),
+    # y as a vowel's glide, written or not ("Riyaz", "Riaz"; "Fayaz", "Fiaz"; "Chandyo")
+    (re.compile(r"iy(?=[aeiou])"), "i"),
+    (re.compile(r"(?<=.)ay(?=a)"), "i"),
+    (re.compile(r"(?<=[^aeiou])y(?=[aeiou])"), "i"),
     (re.compile(r"(?<=..)h$"), ""),
 )
 
@@ -585,6 +636,39 @@ def _by_roman() -> dict[str, str]:
     return {f: next(iter(c)) for f, c in found.items() if len(c) == 1}
 
 
+# Urdu spellings of one name differ in letters that sound alike, in hamza, and in how a
+# word ends: "ذوالفقار" and "زوالفقار", "طاہر" and "تاہر", "صغراں" and "صغران". Each
+# spelling reduced to one form (the letters' table in `data/letters.txt`), as `roman_form`
+# does for Latin letters, and applied alike to the list's.
+@functools.cache
+def _urdu_as() -> dict[int, str | None]:
+    pairs = (line.split(">") for line in data("letters.txt") if ">" in line)
+    return {ord(normalize(a.strip())): b.strip().strip("-") or None for a, b in pairs}
+
+
+# A word's last letter: bari ye as ye, alif as heh ("سلیمے", "رضوانا").
+_URDU_ENDS: Final = ((re.compile("\u06d2$"), "\u06cc"), (re.compile("\u0627$"), "\u06c1"))
+_URDU_REPEATS: Final = re.compile(r"(.)\1+")
+
+
+def urdu_form(word: str) -> str:
+    """An Urdu spelling reduced to the form its other spellings share ("ظہیر": "زہیر")."""
+    word = word.translate(_urdu_as())
+    for pattern, to in _URDU_ENDS:
+        word = pattern.sub(to, word)
+    return _URDU_REPEATS.sub(r"\1", word)
+
+
+@functools.cache
+def _by_urdu() -> dict[str, str]:
+    """Each Urdu form of an Urdu spelling in the lists to its one canonical word (none if two)."""
+    found: dict[str, set[str]] = {}
+    for spelling, canonical in all_words().items():
+        if not spelling.isascii():
+            found.setdefault(urdu_form(spelling), set()).add(canonical)
+    return {f: next(iter(c)) for f, c in found.items() if len(c) == 1}
+
+
 def canonical_word(word: str) -> str:
     """A word's key: its canonical spelling if the lists know it (by spelling, else by sound).
 
@@ -597,6 +681,10 @@ def canonical_word(word: str) -> str:
         return known
     if word.isascii() and len(word) > 3:
         spelt = _by_roman().get(roman_form(word))
+        if spelt is not None:
+            return spelt
+    elif not word.isascii() and len(word) > 2:
+        spelt = _by_urdu().get(urdu_form(word))
         if spelt is not None:
             return spelt
     s = sound(word)
