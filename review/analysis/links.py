@@ -247,7 +247,18 @@ def short_form(short: str, full: str) -> bool:
     at least that is no common name or title ("khan" of "sher khan" says nothing).
     A given name alone is not (`given_name`).
     """
-    s, f = short.split(), full.split()
+    if _shorter(short.split(), full.split()):
+        return True
+    s, f = _untitled(short, full)
+    if s == f and any(_telling(w) for w in s):
+        # one name, its title written in one report only: the shorter key is the short one
+        return (len(short.split()), short) < (len(full.split()), full)
+    # Else its surname, its title left out ("manzoor hussain" of "chaudhry manzoor hussain"):
+    # the title is the start of a name ("bashir ahmed" is no start of "haji bashir ahmed khan").
+    return bool(s and f) and s[-1] == f[-1] and _shorter(s, f)
+
+
+def _shorter(s: list[str], f: list[str]) -> bool:
     if not 0 < len(s) < len(f) or not any(_telling(w) for w in s):
         return False
     rest = iter(f)
@@ -260,8 +271,58 @@ def given_name(short: str, full: str) -> bool:
     """Whether person key `short` is the given name alone of `full` ("mumtaz" of "mumtaz ali
     chandio"): one uncommon word, the full name's first. Anyone of that name could be meant,
     so it links only weakly, and only between reports that name one place."""
+    return any(
+        len(s) == 1 < len(f) and s[0] == f[0] and _telling(s[0])
+        for s, f in ((short.split(), full.split()), _untitled(short, full))
+    )
+
+
+# Titles that say nothing of a man's family: a pilgrim, a scholar, a woman's. Any other
+# title is a family's or a caste's (Rana, Malik, Chaudhry, Syed), so two names under two
+# such titles and none shared are two men ("Rana Tariq", "Malik Tariq Mehmood").
+_PERSONAL_TITLES: Final = frozenset(
+    normalize(w)
+    for w in (
+        "haji",
+        "hajji",
+        "hafiz",
+        "maulana",
+        "molvi",
+        "maulvi",
+        "allama",
+        "pir",
+        "begum",
+        "bibi",
+        "mai",
+        "حاجی",
+        "حافظ",
+        "مولانا",
+        "مولوی",
+        "پیر",
+        "بیگم",
+        "بی",
+        "مائی",
+    )
+)
+# A Syed's surname as many write it after the name: "Syed Imran Ali" is "Imran Ali Shah".
+_SYED: Final = frozenset(("syed", "sayed", "shah", normalize("سید"), normalize("شاہ")))
+
+
+def _untitled(short: str, full: str) -> tuple[list[str], list[str]]:
+    """Two person keys' words, titles left out when one of the names is written without its
+    title ("chaudhry manzoor" of "manzoor hussain"; "haji bashir" of "bashir ahmed"). A
+    family's title on each side, and none the same, keeps them: two families, two men."""
     s, f = short.split(), full.split()
-    return len(s) == 1 < len(f) and s[0] == f[0] and _telling(s[0])
+    title_words = titles()
+    ts = {w for w in s if w in title_words} - _PERSONAL_TITLES
+    tf = {w for w in f if w in title_words} - _PERSONAL_TITLES
+    if ts and tf and not ts & tf:
+        return s, f
+    if ts & _SYED and f[-1] in _SYED - title_words:
+        f = f[:-1]  # "syed imran ali", "imran ali shah": one Syed, a title each way
+    elif tf & _SYED and s[-1] in _SYED - title_words:
+        s = s[:-1]
+    return [w for w in s if w not in title_words], [w for w in f if w not in title_words]
 
 
 def _telling(word: str) -> bool:

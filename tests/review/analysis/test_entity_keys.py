@@ -1,0 +1,148 @@
+"""One key for one name's spellings (issue 18: "keyed apart"), never one for two names.
+
+Spellings of one name across Urdu script, Roman Urdu and English, and across the ways
+each writes it, key alike (`entity_names.key_of` through `entities.key_for`); a name
+written with a title in one report and without it in another links as a short form
+(`links.short_form`), weakly unless the evidence says it is one man.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from review.analysis import links
+from review.analysis.entities import extract, key_for
+from review.analysis.entity_names import roman_form, urdu_form
+from review.analysis.links import STRONG, WEAK, Named
+
+
+@pytest.mark.parametrize(
+    "spellings",
+    [
+        # a compound's halves joined by a hyphen, apart, or as one word
+        ("Abdul Sattar", "Abdul-Sattar", "Abdulsattar", "عبدالستار", "عبد الستار"),
+        ("Abdul Ghafoor", "Abdul-Ghafoor", "عبدالغفور"),
+        ("Sanaullah", "Sana-ullah", "Sana Ullah", "ثناءاللہ", "ثنا اللہ"),
+        # the Arabic article, written apart in Latin letters, joined in Urdu
+        ("Zia ul Haq", "Zia-ul-Haq"),
+        ("Fazal ur Rehman", "Fazal-ur-Rehman", "فضل الرحمان"),
+        ("Abdul Rehman", "Abdur Rehman", "Abd-ur-Rehman", "عبد الرحمان", "عبدالرحمان"),
+        ("Shams ud Din", "Shamsuddin", "شمس الدین"),
+        ("Thana Baghdad-ul-Jadeed", "تھانہ بغداد الجدید"),
+        # Urdu letters that sound alike, hamza, and a word's last letter
+        ("ذوالفقار علی", "زوالفقار علی", "Zulfiqar Ali"),
+        ("طاہر جاوید", "تاہر جاوید", "Tahir Javed"),
+        ("نذیر احمد", "نزیر احمد", "Nazir Ahmed"),
+        ("صغراں بی بی", "صغران بی بی", "Sughran Bibi"),
+        ("رضوانہ", "رضوانا", "Rizwana"),
+        # Roman aspirates, first vowels and a vowel's glide
+        ("Ghulam Rasool", "Gulam Rasool", "غلام رسول"),
+        ("Ejaz Hussain", "Ijaz Hussain", "اعجاز حسین"),
+        ("Riaz Ahmed", "Riyaz Ahmed", "ریاض احمد"),
+        ("Imtiaz Ahmed", "Imtiyaz Ahmed", "امتیاز احمد"),
+        ("Fayyaz Hussain", "Fiaz Hussain", "Fayaz Hussain", "فیاض حسین"),
+    ],
+)
+def test_spellings_of_one_name_key_alike(spellings: tuple[str, ...]) -> None:
+    kind = "police_station" if spellings[0].startswith("Thana") else "person"
+    keys = {key_for(kind, s) for s in spellings}
+    assert len(keys) == 1, keys
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("Aslam", "Saleem"),
+        ("Akram", "Ikram"),
+        ("Arshad", "Irshad"),
+        ("Umar", "Aamir"),
+        ("عمر", "عامر"),
+        ("Naveed", "Nadeem"),
+        ("Zahid", "Zahida"),
+        ("Shahid", "Shahida"),
+        ("Muhammad Altaf", "Muhammad Tahir"),  # الطاف keeps its "ال"
+        ("محمد الطاف", "محمد طاف"),
+        ("احمد", "حامد"),
+        ("Zia ul Haq", "Zia Ullah"),
+    ],
+)
+def test_names_that_differ_key_apart(a: str, b: str) -> None:
+    assert key_for("person", a) != key_for("person", b)
+
+
+def test_the_spelling_forms_reduce_what_varies_and_keep_what_does_not() -> None:
+    assert roman_form("gulam") == roman_form("ghulam")
+    assert roman_form("aijaz") == roman_form("ejaz") == roman_form("ijaz")
+    assert roman_form("akram") != roman_form("ikram")  # only "e" and "ai" before a consonant
+    assert urdu_form("ذوالفقار") == urdu_form("زوالفقار")
+    assert urdu_form("عمر") != urdu_form("امر")  # ain is kept: Umar is not Amar
+
+
+@pytest.mark.parametrize(
+    ("short", "full"),
+    [
+        ("imran ali shah", "syed imran ali"),  # a Syed's title before, or Shah after
+        ("bashir ahmed", "haji bashir ahmed"),  # the title in one report only
+        ("manzoor hussain", "chaudhry manzoor hussain"),
+        ("chaudhry bhatti", "akram bhatti"),  # a surname, the title left out
+    ],
+)
+def test_a_name_without_its_title_is_a_short_form(short: str, full: str) -> None:
+    assert links.short_form(short, full)
+    assert not links.short_form(full, short)  # one way only: one link per pair
+
+
+@pytest.mark.parametrize(
+    ("short", "full"),
+    [
+        ("rana tariq", "malik tariq mehmood"),  # two families' titles: two men
+        ("rana tariq mehmood", "malik tariq mehmood"),
+        ("chaudhry aslam", "rana aslam"),
+        ("haji", "bashir ahmed"),  # a title alone says nothing
+        ("bashir ahmed", "haji bashir ahmed khan"),  # no surname, and the title is a start
+    ],
+)
+def test_names_under_other_titles_are_no_short_forms(short: str, full: str) -> None:
+    assert not links.short_form(short, full)
+    assert not links.short_form(full, short)
+
+
+def test_a_given_name_with_a_title_is_the_given_name_of_the_full_name_without_it() -> None:
+    assert links.given_name("chaudhry manzoor", "manzoor hussain")
+    assert not links.given_name("rana manzoor", "malik manzoor hussain")
+
+
+def _levels(texts: dict[int, str]) -> dict[tuple[int, int, str], str]:
+    people, where = {}, {}
+    for num, text in texts.items():
+        found = extract(text)
+        roles: dict[str, set[str]] = {}
+        for e in found:
+            if e.kind == "person":
+                roles.setdefault(e.key, set()).update([e.designation] if e.designation else [])
+        people[num] = [Named(k, tuple(sorted(r))) for k, r in roles.items()]
+        where[num] = links.places((e.kind, e.key) for e in found)
+    return {(a, b, e.key): e.strength.level for a, b, e in links.short_form_links(people, where)}
+
+
+def test_a_name_with_and_without_its_title_links_as_a_short_form_would() -> None:
+    texts = {
+        1: "Chaudhry Manzoor Hussain, the kiln owner, keeps us at Thana Saddar, Sargodha.",
+        2: "Manzoor Hussain kiln owner of Thana Saddar Sargodha took our CNICs.",
+        3: "ASI Manzoor Hussain of Thana Saddar, Sargodha, wrote no FIR.",
+        4: "Chaudhry Manzoor of Thana Saddar, Sargodha, sent his munshi.",
+    }
+    levels = _levels(texts)
+    # one man: the title written in one report only, one station, one trade, no other
+    # name there it could be
+    assert levels[(2, 1, "manzoor hussain < chaudhry manzoor hussain")] == STRONG
+    # an ASI of the name: linked for the reviewer to see, never counted
+    assert levels[(3, 1, "manzoor hussain < chaudhry manzoor hussain")] == WEAK
+    # the given name with the title, the full name without: weak, at one place only
+    assert levels[(4, 2, "chaudhry manzoor < manzoor hussain")] == WEAK
+    # a Rana of the name at that station too: either could be meant; and no Chaudhry is him
+    texts[5] = "Rana Manzoor Hussain, the kiln owner, of Thana Saddar, Sargodha, beat us."
+    levels = _levels(texts)
+    assert levels[(2, 1, "manzoor hussain < chaudhry manzoor hussain")] == WEAK
+    assert levels[(2, 5, "manzoor hussain < rana manzoor hussain")] == WEAK
+    assert not any(a == 4 and b == 5 for a, b, _key in levels)
