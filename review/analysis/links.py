@@ -310,8 +310,9 @@ _SYED: Final = frozenset(("syed", "sayed", "shah", normalize("سید"), normaliz
 
 def _untitled(short: str, full: str) -> tuple[list[str], list[str]]:
     """Two person keys' words, titles left out when one of the names is written without its
-    title ("chaudhry manzoor" of "manzoor hussain"; "haji bashir" of "bashir ahmed"). A
-    family's title on each side, and none the same, keeps them: two families, two men."""
+    title ("chaudhry manzoor" of "manzoor hussain"; "haji bashir" of "bashir ahmed"), and
+    Muhammad when one side writes it and the other does not. A family's title on each side,
+    and none the same, keeps them: two families, two men."""
     s, f = short.split(), full.split()
     title_words = titles()
     ts = {w for w in s if w in title_words} - _PERSONAL_TITLES
@@ -322,7 +323,14 @@ def _untitled(short: str, full: str) -> tuple[list[str], list[str]]:
         f = f[:-1]  # "syed imran ali", "imran ali shah": one Syed, a title each way
     elif tf & _SYED and s[-1] in _SYED - title_words:
         s = s[:-1]
-    return [w for w in s if w not in title_words], [w for w in f if w not in title_words]
+    s, f = [w for w in s if w not in title_words], [w for w in f if w not in title_words]
+    if (_MUHAMMAD in s) != (_MUHAMMAD in f):  # "Ch. Aslam" of "Ch. Muhammad Aslam Warraich"
+        s, f = [w for w in s if w != _MUHAMMAD], [w for w in f if w != _MUHAMMAD]
+    return s, f
+
+
+# Written before so many men's given names that most leave it out when they name them.
+_MUHAMMAD: Final = "muhammad"
 
 
 def _telling(word: str) -> bool:

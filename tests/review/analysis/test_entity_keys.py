@@ -146,3 +146,10 @@ def test_a_name_with_and_without_its_title_links_as_a_short_form_would() -> None
     assert levels[(2, 1, "manzoor hussain < chaudhry manzoor hussain")] == WEAK
     assert levels[(2, 5, "manzoor hussain < rana manzoor hussain")] == WEAK
     assert not any(a == 4 and b == 5 for a, b, _key in levels)
+
+
+def test_muhammad_left_out_on_one_side_is_a_given_name_or_a_short_form() -> None:
+    assert links.given_name("chaudhry aslam", "chaudhry muhammad aslam warraich")
+    assert links.short_form("chaudhry aslam", "chaudhry muhammad aslam")
+    assert not links.short_form("muhammad", "muhammad aslam")  # Muhammad alone is anyone
+    assert not links.given_name("rana aslam", "chaudhry muhammad aslam warraich")
