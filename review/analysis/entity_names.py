@@ -555,7 +555,8 @@ _LATIN_AS: Final = {"q": "k", "c": "k", "x": "ks"}
 
 @functools.cache
 def _letters() -> dict[str, str]:
-    return dict(line.split() for line in data("letters.txt") if ">" not in line)
+    rows = (line.split() for line in data("letters.txt"))
+    return {p[0]: p[1] for p in rows if p[1] not in ("=", ">")}
 
 
 def sound(word: str) -> str:
@@ -672,7 +673,9 @@ def _by_urdu() -> dict[str, str]:
 def canonical_word(word: str) -> str:
     """A word's key: its canonical spelling if the lists know it (by spelling, else by sound).
 
-    "فیروزوالہ" is the list's "Ferozewala" (listed as "فیروزوالا"). A word of two sounds or
+    "فیروزوالہ" is the list's "Ferozewala" (listed as "فیروزوالا"). A spelling the lists lack
+    is matched by its form (`roman_form`, `urdu_form`), else by its sound; an Urdu one whose
+    sound two names share, by the vowels it writes (`_by_vowels`). A word of two sounds or
     more that the lists do not know is keyed by its sound after a "~", in either script,
     so "عبدالغنی" and "Abdul Ghani" share `abdul ~gn`; a shorter one stays as it is.
     """
@@ -690,4 +693,90 @@ def canonical_word(word: str) -> str:
     s = sound(word)
     if len(s) < 2:
         return word
-    return (_by_sound().get(s) if len(s) >= _MIN_SOUND else None) or f"~{s}"
+    found = _by_sound().get(s) if len(s) >= _MIN_SOUND else None
+    if found is None:
+        found = _by_vowels(word, s)
+    return found or f"~{s}"
+
+
+# Urdu letters as Roman Urdu writes them, in `roman_form`'s letters (q as k, an aspirate's
+# h dropped, w as v): the cited table's consonants, and the long vowels Urdu does write
+# (alif a, vav u, ye i), so that a word's written vowels say which of the list's names
+# with its consonants it is ("اشفاق" is Ishfaq, not Shafique).
+@functools.cache
+def _roman_of() -> dict[str, str]:
+    out: dict[str, str] = {}
+    for line in data("letters.txt"):
+        parts = line.split()
+        if ">" not in parts:
+            out[normalize(parts[0])] = parts[-1].strip("-")
+    return out
+
+
+_ROMAN_VOWELS: Final = frozenset("aeiu")
+
+
+@functools.cache
+def _vowel_pattern(word: str) -> re.Pattern[str] | None:
+    """A Roman form that an Urdu spelling could be written as: its letters in Roman, a short
+    vowel (which Urdu leaves unwritten) allowed between two consonants; None if a letter of
+    it has no Roman."""
+    out: list[str] = []
+    for n, ch in enumerate(word):
+        if ch in _VAV_YE:
+            first_or_after_vowel = n == 0 or (bool(out) and out[-1][-1:] in _ROMAN_VOWELS)
+            r = _VAV_YE[ch][0 if first_or_after_vowel else 1]
+            if not first_or_after_vowel and n < len(word) - 1:
+                # a vowel, a diphthong ("عمیر" Umair, "چوہدری" Chaudhry) or a consonant
+                # ("سید" Syed, "جواد" Jawad)
+                consonant, vowel = _VAV_YE[ch]
+                r = f"(?:a?{vowel}|a?{consonant}a?)"
+        elif ch in _roman_of():
+            r = _roman_of()[ch]
+        else:
+            return None
+        if n == len(word) - 1 and ch == _HEH:
+            r = "a?"  # "رضوانہ" Rizwana; "شاہ" Shah, as `roman_form` leaves it ("sha")
+        elif ch == _AIN or (n == 0 and ch == _ALIF):
+            r = "[aiu]" if n == 0 else "[aiu]?"  # "ارشاد" Irshad, "اکرم" Akram; "عمر" Umar
+        if not r or (out and out[-1] == r):
+            continue
+        if out and _consonant(out[-1]) and _consonant(r):
+            out.append("[aiu]?")
+        out.append(r)
+    return re.compile("".join(out)) if out else None
+
+
+_HEH: Final = "\u06c1"  # heh goal, last in a word: a vowel or an h
+
+
+def _consonant(r: str) -> bool:
+    return r[0] not in _ROMAN_VOWELS and r[-1] not in "]?"
+
+
+# Alif first, and ain anywhere, carry a short vowel Urdu does not say: any of the three.
+_AIN: Final = "\u0639"
+_ALIF: Final = "\u0627"
+_VAV_YE: Final = {normalize("و"): ("v", "u"), normalize("ی"): ("y", "i")}
+
+
+@functools.cache
+def _by_consonants() -> dict[str, frozenset[tuple[str, str]]]:
+    """Each sound key of the lists' Latin spellings to their Roman forms and canonical words."""
+    found: dict[str, set[tuple[str, str]]] = {}
+    for spelling, canonical in all_words().items():
+        if spelling.isascii() and spelling.isalpha():
+            found.setdefault(sound(spelling), set()).add((roman_form(spelling), canonical))
+    return {s: frozenset(f) for s, f in found.items()}
+
+
+def _by_vowels(word: str, s: str) -> str | None:
+    """The one canonical word among the lists' with an Urdu word's consonants (sound key
+    `s`) whose Latin spelling fits the vowels the Urdu writes, if only one does. Urdu to
+    Latin only: a Latin spelling's vowels do not say which Urdu ones are long ("Adil",
+    عادل, would fit "عدیلہ", Adeela), so a Latin word the lists lack keeps its sound key."""
+    pattern = None if word.isascii() else _vowel_pattern(word)
+    if pattern is None:
+        return None
+    fits = {c for form, c in _by_consonants().get(s, ()) if pattern.fullmatch(form)}
+    return next(iter(fits)) if len(fits) == 1 else None

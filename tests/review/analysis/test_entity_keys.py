@@ -12,8 +12,9 @@ import pytest
 
 from review.analysis import links
 from review.analysis.entities import extract, key_for
-from review.analysis.entity_names import roman_form, urdu_form
+from review.analysis.entity_names import _by_vowels, roman_form, sound, urdu_form
 from review.analysis.links import STRONG, WEAK, Named
+from review.workspace.search import normalize
 
 
 @pytest.mark.parametrize(
@@ -153,3 +154,30 @@ def test_muhammad_left_out_on_one_side_is_a_given_name_or_a_short_form() -> None
     assert links.short_form("chaudhry aslam", "chaudhry muhammad aslam")
     assert not links.short_form("muhammad", "muhammad aslam")  # Muhammad alone is anyone
     assert not links.given_name("rana aslam", "chaudhry muhammad aslam warraich")
+
+
+@pytest.mark.parametrize(
+    ("urdu", "latin"),
+    [
+        ("اشفاق", "ishfaq"),  # ش ف ق: Ishfaq and Shafique; the alif first and before ق say which
+        ("شفیق", "shafiq"),
+        ("شاہد", "shahid"),  # s-d: Shahid, Saeed, Syed; its written alif and heh say which
+        ("آصف", "asif"),
+    ],
+)
+def test_an_urdu_word_of_shared_consonants_is_told_by_the_vowels_it_writes(
+    urdu: str, latin: str
+) -> None:
+    word = normalize(urdu)
+    assert _by_vowels(word, sound(word)) == latin
+
+
+@pytest.mark.parametrize(
+    "urdu",
+    # Urdu writes no short vowel: Arshad or Irshad, Akram or Ikram, Umar or Amir, Saeed or
+    # Syed could each be the other in Latin letters, so none is chosen
+    ["ارشاد", "اکرم", "اکرام", "عمر", "عامر", "سید", "سعید", "عادل", "عدیلہ"],
+)
+def test_an_urdu_word_whose_vowels_fit_two_names_is_neither(urdu: str) -> None:
+    word = normalize(urdu)
+    assert _by_vowels(word, sound(word)) is None
