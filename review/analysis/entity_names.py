@@ -417,6 +417,16 @@ def station_key(tokens: Iterable[str]) -> str:
 
 
 def key_of(tokens: Iterable[str]) -> str:
+    """A name's key from its folded words (a report names its people again and again: the
+    keys of the last names met are kept, at most `_KEYS_KEPT`)."""
+    return _key_of(tuple(tokens))
+
+
+_KEYS_KEPT: Final = 4096
+
+
+@functools.lru_cache(maxsize=_KEYS_KEPT)
+def _key_of(tokens: tuple[str, ...]) -> str:
     out: list[str] = []
     for w in _compounds(_articles([t for t in tokens if t not in _HONORIFICS])):
         for prefix in ("عبدال", "abdul", "abdur", "abdus"):  # "عبدالستار", "Abdurrehman"
