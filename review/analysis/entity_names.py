@@ -399,6 +399,32 @@ def _station_singles() -> dict[str, str]:
     return out
 
 
+@functools.cache
+def _station_pairs() -> dict[tuple[str, str], str]:
+    """Each spelling of two words in the stations list of a station word written as one
+    ("ٹاؤن شپ", Township), to that word."""
+    out: dict[tuple[str, str], str] = {}
+    for line in data("stations.txt"):
+        variants = [v.strip().lstrip("?") for v in line.split("|") if v.strip()]
+        if len(fold_phrase(variants[0])) == 1:
+            for v in variants:
+                if len(tokens := fold_phrase(v)) == 2:
+                    out.setdefault((tokens[0], tokens[1]), normalize(variants[0]))
+    return out
+
+
+def _station_spelling(word: str) -> list[str]:
+    """A Latin word the stations list lacks as the listed word it spells in the singular or
+    plural ("Civil Line" of "Civil Lines"). Two listed words run together are not split:
+    Urdu runs them together too ("Shahkot", "شاہکوٹ")."""
+    listed = _station_singles()
+    if word + "s" in listed:
+        return [word + "s"]
+    if word.endswith("s") and word[:-1] in listed:
+        return [word[:-1]]
+    return [word]
+
+
 def station_key(tokens: Iterable[str]) -> str:
     """A police station's name's key: its words as the stations list spells them first.
 
@@ -406,12 +432,17 @@ def station_key(tokens: Iterable[str]) -> str:
     written apart is joined ("سمن آباد" is "Samanabad"), and a word that is a station's
     and a person's ("بی": B, and Bibi) is read as the station's.
     """
-    listed, joined = _station_singles(), _joined("stations.txt")
+    listed, joined, pairs = _station_singles(), _joined("stations.txt"), _station_pairs()
     parts: list[str] = []
     for p in (p for w in tokens if w[0].isalnum() for p in w.split("-") if p):
         if p in _PLACE_TAILS and parts:  # "سمن آباد" as "Samanabad" is written
             p = parts.pop() + p
             p = joined.get(p, p)
+        elif parts and (parts[-1], p) in pairs:  # "ٹاؤن شپ" as "Township" is written
+            p = pairs[(parts.pop(), p)]
+        elif p not in listed and p.isascii():
+            parts.extend(_station_spelling(p))
+            continue
         parts.append(p)
     return key_of(v if " " not in (v := listed.get(p, p)) else p for p in parts)
 

@@ -181,3 +181,24 @@ def test_an_urdu_word_of_shared_consonants_is_told_by_the_vowels_it_writes(
 def test_an_urdu_word_whose_vowels_fit_two_names_is_neither(urdu: str) -> None:
     word = normalize(urdu)
     assert _by_vowels(word, sound(word)) is None
+
+
+@pytest.mark.parametrize(
+    "spellings",
+    [
+        ("Thana Civil Lines", "Civil Line PS", "تھانہ سول لائنز", "تھانہ سول لائن"),
+        ("Thana Township", "تھانہ ٹاؤن شپ"),  # one word in Latin, two in Urdu
+        ("Thana Shahkot", "تھانہ شاہکوٹ"),  # two listed words run together stay together
+        ("Thana Saddar", "Thana Sadar", "PS Saddar", "Saddar police station", "تھانہ صدر"),
+    ],
+)
+def test_spellings_of_one_station_key_alike(spellings: tuple[str, ...]) -> None:
+    keys = {key_for("police_station", s) for s in spellings}
+    assert len(keys) == 1, keys
+
+
+def test_a_station_s_district_stays_in_its_key() -> None:
+    assert key_for("police_station", "Thana Civil Line/Gujranwala") == "civil lines/gujranwala"
+    assert key_for("police_station", "Thana Civil Line/Sialkot") != key_for(
+        "police_station", "Thana Civil Lines/Gujranwala"
+    )
