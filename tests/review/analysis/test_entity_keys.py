@@ -11,9 +11,8 @@ from __future__ import annotations
 import pytest
 
 from review.analysis import links
-from review.analysis.entities import extract, key_for
+from review.analysis.entities import key_for
 from review.analysis.entity_names import _by_vowels, roman_form, sound, urdu_form
-from review.analysis.links import STRONG, WEAK, Named
 from review.workspace.search import normalize
 
 
@@ -111,42 +110,6 @@ def test_names_under_other_titles_are_no_short_forms(short: str, full: str) -> N
 def test_a_given_name_with_a_title_is_the_given_name_of_the_full_name_without_it() -> None:
     assert links.given_name("chaudhry manzoor", "manzoor hussain")
     assert not links.given_name("rana manzoor", "malik manzoor hussain")
-
-
-def _levels(texts: dict[int, str]) -> dict[tuple[int, int, str], str]:
-    people, where = {}, {}
-    for num, text in texts.items():
-        found = extract(text)
-        roles: dict[str, set[str]] = {}
-        for e in found:
-            if e.kind == "person":
-                roles.setdefault(e.key, set()).update([e.designation] if e.designation else [])
-        people[num] = [Named(k, tuple(sorted(r))) for k, r in roles.items()]
-        where[num] = links.places((e.kind, e.key) for e in found)
-    return {(a, b, e.key): e.strength.level for a, b, e in links.short_form_links(people, where)}
-
-
-def test_a_name_with_and_without_its_title_links_as_a_short_form_would() -> None:
-    texts = {
-        1: "Chaudhry Manzoor Hussain, the kiln owner, keeps us at Thana Saddar, Sargodha.",
-        2: "Manzoor Hussain kiln owner of Thana Saddar Sargodha took our CNICs.",
-        3: "ASI Manzoor Hussain of Thana Saddar, Sargodha, wrote no FIR.",
-        4: "Chaudhry Manzoor of Thana Saddar, Sargodha, sent his munshi.",
-    }
-    levels = _levels(texts)
-    # one man: the title written in one report only, one station, one trade, no other
-    # name there it could be
-    assert levels[(2, 1, "manzoor hussain < chaudhry manzoor hussain")] == STRONG
-    # an ASI of the name: linked for the reviewer to see, never counted
-    assert levels[(3, 1, "manzoor hussain < chaudhry manzoor hussain")] == WEAK
-    # the given name with the title, the full name without: weak, at one place only
-    assert levels[(4, 2, "chaudhry manzoor < manzoor hussain")] == WEAK
-    # a Rana of the name at that station too: either could be meant; and no Chaudhry is him
-    texts[5] = "Rana Manzoor Hussain, the kiln owner, of Thana Saddar, Sargodha, beat us."
-    levels = _levels(texts)
-    assert levels[(2, 1, "manzoor hussain < chaudhry manzoor hussain")] == WEAK
-    assert levels[(2, 5, "manzoor hussain < rana manzoor hussain")] == WEAK
-    assert not any(a == 4 and b == 5 for a, b, _key in levels)
 
 
 def test_muhammad_left_out_on_one_side_is_a_given_name_or_a_short_form() -> None:
