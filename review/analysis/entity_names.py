@@ -757,7 +757,7 @@ def _roman_of() -> dict[str, str]:
 _ROMAN_VOWELS: Final = frozenset("aeiu")
 
 
-@functools.cache
+@functools.lru_cache(maxsize=_KEYS_KEPT)
 def _vowel_pattern(word: str) -> re.Pattern[str] | None:
     """A Roman form that an Urdu spelling could be written as: its letters in Roman, a short
     vowel (which Urdu leaves unwritten) allowed between two consonants; None if a letter of

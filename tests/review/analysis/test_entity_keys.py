@@ -12,7 +12,7 @@ import pytest
 
 from review.analysis import links
 from review.analysis.entities import key_for
-from review.analysis.entity_names import _by_vowels, roman_form, sound, urdu_form
+from review.analysis.entity_names import _by_vowels, _vowel_pattern, roman_form, sound, urdu_form
 from review.workspace.search import normalize
 
 
@@ -165,3 +165,12 @@ def test_a_station_s_district_stays_in_its_key() -> None:
     assert key_for("police_station", "Thana Civil Line/Sialkot") != key_for(
         "police_station", "Thana Civil Lines/Gujranwala"
     )
+
+
+def test_every_urdu_letter_has_a_roman_so_no_word_is_left_without_a_pattern() -> None:
+    for word in ("محسن", "عمر", "احمد", "سعید", "چوہدری", "ژالہ"):
+        assert _vowel_pattern(normalize(word)) is not None, word
+    pattern = _vowel_pattern(normalize("محسن"))
+    assert pattern is not None
+    assert pattern.fullmatch(roman_form("mohsin"))
+    assert not pattern.fullmatch(roman_form("masoon"))
