@@ -12,9 +12,11 @@ police station, the station and its district are where it is set), and weak when
 the two reports give the name ranks or trades that one person would not hold in
 both ("ASI Tariq Mehmood" and "SHO Tariq Mehmood"; `data/roles.txt`); see
 `pair_strength`.
-A short form of a name in one report ("Chandio", "Soomro SHO") and the full name in
-another ("Mumtaz Ali Chandio") make a link of their own (`short_form_links`), strong
-only with the same place and rank and no other full name there it could be.
+A short form of a name in one report ("Chandio", "Soomro SHO"; or the name without the
+title or the "Muhammad" the other writes: "Manzoor Hussain", "Ch. Aslam") and the full
+name in another ("Mumtaz Ali Chandio", "Chaudhry Manzoor Hussain") make a link of their
+own (`short_form_links`), strong only with the same place and rank and no other full
+name there it could be; two families' titles ("Rana Tariq", "Malik Tariq") never meet.
 A weak key counts as corroboration between two reports only once a reviewer
 confirms it for that pair; a rejected one never counts again. Decisions are
 sealed records in `link_decisions`, one per pair and key, audited by the caller.
