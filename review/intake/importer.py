@@ -41,12 +41,11 @@ from crypto import (
     PrivateKey,
     PublicKey,
     SealingWriter,
-    open_envelope,
-    read_header,
 )
 from crypto.binding import ReplyPrekeys, SourceBinding
 from crypto.bundle import BundleReader
 from crypto.encoding import canonical_json
+from crypto.envelope import HeldEnvelope
 from crypto.errors import CryptoError, FormatError, VerificationError
 from crypto.exchange import ExportEntry, ExportManifest, manifest_digest, read_export
 from review.analysis import corroboration
@@ -243,44 +242,45 @@ def _file_one(
     `keys` is (my keys by key id, other reviewers by key id, the workspace's public key).
     """
     mine, others, workspace_key = keys
-    try:
-        with _source(envelope) as src:
-            key_ids = [s.key_id for s in read_header(src).stanzas]
-    except CryptoError as exc:
-        return _keep(u, entry, envelope, written, f"damaged envelope ({exc})", inline=inline)
-    usable = [mine[k] for k in key_ids if k in mine]
-    if not usable:
-        holders = sorted({others[k] for k in key_ids if k in others})
-        problem = (
-            f"sealed to reviewer {', '.join(holders)}: import it unlocked as them"
-            if holders
-            else "sealed to no key enrolled in this workspace"
-        )
-        return _keep(u, entry, envelope, written, problem, status="pending", inline=inline)
-    blob = _blob_name()
-    # Reports are indexed, and so are attachments that turn out to be plain text;
-    # what a file is shows only once it is open, so every item is captured (bounded).
-    capture = True
-    try:
-        with _source(envelope) as src:
+    with _source(envelope) as src:
+        try:
+            # The header is parsed once: its recipients choose the keys, then it is opened.
+            held = HeldEnvelope(src)
+        except CryptoError as exc:
+            return _keep(u, entry, envelope, written, f"damaged envelope ({exc})", inline=inline)
+        key_ids = [s.key_id for s in held.header.stanzas]
+        usable = [mine[k] for k in key_ids if k in mine]
+        if not usable:
+            holders = sorted({others[k] for k in key_ids if k in others})
+            problem = (
+                f"sealed to reviewer {', '.join(holders)}: import it unlocked as them"
+                if holders
+                else "sealed to no key enrolled in this workspace"
+            )
+            return _keep(u, entry, envelope, written, problem, status="pending", inline=inline)
+        blob = _blob_name()
+        # Reports are indexed, and so are attachments that turn out to be plain text;
+        # what a file is shows only once it is open, so every item is captured (bounded).
+        capture = True
+        try:
             if inline and _size(envelope) <= INLINE_MAX:
                 out = io.BytesIO()
-                opened, text = _reseal(src, out, usable, workspace_key, capture)
+                opened, text = _reseal(held, out, usable, workspace_key, capture)
                 data: bytes | None = out.getvalue()
             else:
                 path, dst = create_file(u.workspace, blob)
                 written.append(path)
                 with dst:
-                    opened, text = _reseal(src, dst, usable, workspace_key, capture)
+                    opened, text = _reseal(held, dst, usable, workspace_key, capture)
                     dst.flush()
                     os.fsync(dst.fileno())
                 data = None
-    except CryptoError as exc:
-        partial = u.workspace.blobs / blob
-        if partial in written:
-            remove_files([partial])
-            written.remove(partial)
-        return _keep(u, entry, envelope, written, f"damaged envelope ({exc})", inline=inline)
+        except CryptoError as exc:
+            partial = u.workspace.blobs / blob
+            if partial in written:
+                remove_files([partial])
+                written.remove(partial)
+            return _keep(u, entry, envelope, written, f"damaged envelope ({exc})", inline=inline)
     info: dict[str, object] = {
         "kind": opened.metadata.kind,
         "type": opened.metadata.content_type,
@@ -422,17 +422,17 @@ class _Tee:
 
 
 def _reseal(
-    src: BinaryIO,
+    src: HeldEnvelope,
     dst: BinaryIO,
     identities: Iterable[PrivateKey | HybridPrivateKey],
     workspace_key: PublicKey,
     capture: bool,
 ) -> tuple[Opened, bytes | None]:
-    """Decrypt `src` straight into an envelope sealed to the workspace key."""
+    """Decrypt `src` (its header read) straight into an envelope sealed to the workspace key."""
     writer = SealingWriter(dst, [workspace_key], _BLOB_METADATA)
     tee = _Tee(writer, capture)
     try:
-        opened = open_envelope(src, cast(BinaryIO, tee), identities)
+        opened = src.open(cast(BinaryIO, tee), identities)
     except BaseException:
         writer.abort()
         raise
