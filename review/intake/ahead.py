@@ -50,11 +50,6 @@ def _read_all(contents: list[Content]) -> list[Reading]:
     return [read(content, _words()) for content in contents]
 
 
-def _key(content: Content) -> tuple[str, str]:
-    """What a reading depends on: the content's searchable text and its message."""
-    return content.searchable(), content.message
-
-
 def workers() -> int:
     """How many worker processes an import may use: every core but the importer's own."""
     return min((os.cpu_count() or 1) - 1, _MOST_WORKERS)
@@ -77,7 +72,8 @@ class Ahead:
         )
         self._batch: list[Content] = []
         self._sent: list[tuple[list[Content], Future[list[Reading]]]] = []
-        self._found: dict[tuple[str, str], Reading] | None = None
+        # Readings by the identity of the content handed over, which they keep alive.
+        self._found: dict[int, tuple[Content, Reading]] | None = None
         self._words = WordHashes()  # for contents read here
         self.pooled = 0  # contents a worker read
 
@@ -102,24 +98,28 @@ class Ahead:
             self._send()
 
     def read(self, content: Content) -> Reading:
-        """The reading of `content`: as a worker made it, or made now."""
+        """The reading of `content`: as a worker made it (if this very object was handed over),
+        or made now. Found by identity, so no text is joined or hashed again to find it."""
         if self._found is None:
             self._found = self._gather()
-        found = self._found.get(_key(content))
-        return found if found is not None else read(content, self._words)
+        found = self._found.get(id(content))
+        if found is not None and found[0] is content:
+            return found[1]
+        return read(content, self._words)
 
     def _send(self) -> None:
         assert self._pool is not None  # noqa: S101 - add checks it
         batch, self._batch = self._batch, []
         self._sent.append((batch, self._pool.submit(_read_all, batch)))
 
-    def _gather(self) -> dict[tuple[str, str], Reading]:
+    def _gather(self) -> dict[int, tuple[Content, Reading]]:
         if self._batch:
             self._send()
-        found: dict[tuple[str, str], Reading] = {}
+        found: dict[int, tuple[Content, Reading]] = {}
         for contents, future in self._sent:
             try:
-                found.update(zip(map(_key, contents), future.result(), strict=True))
+                readings = future.result()
+                found.update((id(c), (c, r)) for c, r in zip(contents, readings, strict=True))
                 self.pooled += len(contents)
             except BrokenProcessPool:
                 continue  # a worker died (out of memory, killed): these are read here

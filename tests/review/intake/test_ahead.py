@@ -39,6 +39,10 @@ def test_workers_read_contents_as_the_importer_would() -> None:
         assert found.pooled == len(CONTENTS) * 60
         late = Content(message="DSP Model Town Lahore")  # never handed over: read here
         assert found.read(late) == read(late, WordHashes())
+        # Readings are found by the very object handed over; an equal copy is read here, alike.
+        copy = Content(message=TEXTS[0])
+        assert copy is not CONTENTS[0]
+        assert found.read(copy) == here[0]
 
 
 def test_a_small_import_starts_no_worker() -> None:
