@@ -5,7 +5,8 @@ report's record (`review.analysis.records.read`: entity extraction and the hashe
 of its words), the larger part of an import's work, needs nothing of theirs but the
 content. So a large import hands each content, as soon as it is decrypted, to
 worker processes on the machine's other cores, and finds the readings waiting when
-it files the reports. A reading is a function of the content alone: it is the very
+it files the reports; what no worker has started by then, the importer reads itself
+while the workers finish. A reading is a function of the content alone: it is the very
 one the importing process would make, whichever process makes it. Plaintext goes to
 the workers through pipes, in memory, as it stays in the importing process; nothing
 reaches a disk. A worker that dies leaves its contents to be read here instead.
@@ -113,9 +114,16 @@ class Ahead:
         self._sent.append((batch, self._pool.submit(_read_all, batch)))
 
     def _gather(self) -> dict[int, tuple[Content, Reading]]:
-        if self._batch:
-            self._send()
+        """Collect every reading, reading here what no worker has started.
+
+        By now the importer has nothing else to do: rather than wait, it reads the
+        batches still queued, from the last back, while the workers finish theirs.
+        """
         found: dict[int, tuple[Content, Reading]] = {}
+        unsent, self._batch = self._batch, []
+        self._read_here(unsent, found)
+        while self._sent and self._sent[-1][1].cancel():
+            self._read_here(self._sent.pop()[0], found)
         for contents, future in self._sent:
             try:
                 readings = future.result()
@@ -126,3 +134,8 @@ class Ahead:
         self._sent = []
         self.close()
         return found
+
+    def _read_here(
+        self, contents: list[Content], found: dict[int, tuple[Content, Reading]]
+    ) -> None:
+        found.update((id(c), (c, read(c, self._words))) for c in contents)
