@@ -138,4 +138,5 @@ class Ahead:
     def _read_here(
         self, contents: list[Content], found: dict[int, tuple[Content, Reading]]
     ) -> None:
+        """Read `contents` in this process, into `found`."""
         found.update((id(c), (c, read(c, self._words))) for c in contents)
