@@ -67,7 +67,8 @@ def push_into(statebuf: Any, out: memoryview, chunk: Buffer, tag: int) -> None:
     tag_bytes = mac.finalize()
     out[1 + size : C.STREAM_ABYTES + size] = tag_bytes
     counter = (int.from_bytes(state[_KEY:_COUNTER_END], "little") + 1) & 0xFFFFFFFF
-    inonce = int.from_bytes(state[_COUNTER_END:], "little") ^ int.from_bytes(tag_bytes[:8], "little")
+    inonce = int.from_bytes(state[_COUNTER_END:], "little")
+    inonce ^= int.from_bytes(tag_bytes[:8], "little")
     raw[_KEY:] = counter.to_bytes(4, "little") + inonce.to_bytes(8, "little")
     if tag & _TAG_REKEY or counter == 0:
         lib.crypto_secretstream_xchacha20poly1305_rekey(statebuf)
