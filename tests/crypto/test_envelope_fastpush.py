@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
 import io
 import os
 import random
+from typing import Any
 
-import nacl.bindings as sodium
 import pytest
-from nacl._sodium import ffi
 
 from crypto import Metadata, PrivateKey, open_envelope, seal
 from crypto import constants as C
@@ -16,22 +16,23 @@ from crypto.envelope import secretstream
 from crypto.envelope.fastpush import push_into
 from crypto.envelope.secretstream import Puller, Pusher
 
+# The modules' own handles on libsodium (its push is the reference) and on cffi.
+sodium = importlib.import_module("crypto.envelope.secretstream").sodium
+ffi = importlib.import_module("crypto.envelope.fastpush").ffi
 MESSAGE, PUSH, REKEY, FINAL = 0, 1, 2, 3
 STATE_BYTES = 52
-
-
-State = sodium.crypto_secretstream_xchacha20poly1305_state
+State = Any  # crypto_secretstream_xchacha20poly1305_state
 
 
 def _copy(state: State) -> State:
-    twin = State()
+    twin = sodium.crypto_secretstream_xchacha20poly1305_state()
     ffi.memmove(twin.statebuf, state.statebuf, STATE_BYTES)
     return twin
 
 
 def _twins(key: bytes) -> tuple[State, State, bytes]:
     """Two libsodium states started alike: one for libsodium, one for OpenSSL's push."""
-    ours = State()
+    ours = sodium.crypto_secretstream_xchacha20poly1305_state()
     header = sodium.crypto_secretstream_xchacha20poly1305_init_push(ours, key)
     return ours, _copy(ours), header
 
