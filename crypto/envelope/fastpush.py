@@ -1,34 +1,34 @@
-"""Libsodium's secretstream push, computed with OpenSSL's ChaCha20 and Poly1305.
+"""Libsodium's secretstream push, computed with OpenSSL's ChaCha20-Poly1305.
 
-Libsodium encrypts a secretstream chunk with its AVX2 ChaCha20 and SSE2
-Poly1305 (the best it has; the Debian build is no faster). OpenSSL, as bundled
-in pyca/cryptography, has AVX-512 code for both: on a Xeon with AVX-512 a 64
-KiB chunk takes about two thirds of libsodium's time this way, Python's calls
-included. Below about 24 KiB the cost of setting up OpenSSL's two contexts
-outweighs that, so `Pusher` uses this only for large chunks.
+Libsodium encrypts a secretstream chunk with its AVX2 ChaCha20, then its SSE2
+Poly1305 (the best it has; Debian's build is no faster). OpenSSL, as bundled
+in pyca/cryptography, has AVX-512 code for both: on a Xeon with AVX-512 a 64 KiB
+chunk takes about half of libsodium's time this way, Python's calls and two
+copies included.
 
-The bytes are libsodium's own, from the same state (`crypto_secretstream_
-xchacha20poly1305_push`, libsodium 1.0.18 to 1.0.20): with the stream's subkey
-and its 12-byte nonce (a 32-bit counter, then 8 bytes), ChaCha20 block 0 gives
-the Poly1305 key, block 1 encrypts the tag byte (padded to the block) and the
-message is encrypted from block 2. Poly1305 covers the encrypted tag block, the
-ciphertext, `len(message) % 16` zero bytes (libsodium's padding, kept as it is),
-and the lengths of the associated data (none) and of the tag block and
-ciphertext. The state then moves on as libsodium's does: the MAC's first 8
-bytes XORed into the nonce's last 8, the counter incremented, and the state
-rekeyed by libsodium itself on a rekey tag or when the counter wraps.
+A secretstream chunk is, byte for byte, IETF ChaCha20-Poly1305 (RFC 8439) under
+the stream's subkey and its 12-byte nonce (a 32-bit counter, then 8 bytes), with
+no associated data, of a plaintext made of one 64-byte block holding the tag
+byte followed by the message; less the encrypted block's last 63 bytes, which
+the MAC still covers (`crypto_secretstream_xchacha20poly1305_push`, libsodium
+1.0.18 to 1.0.20: block 0 gives the Poly1305 key, block 1 encrypts the tag
+block, the message starts at block 2). One difference: libsodium pads the
+ciphertext for Poly1305 with `len(message) % 16` zero bytes, RFC 8439 with
+`-len(message) % 16`. They agree when the message's length is a multiple of 8,
+which every full chunk's is; `Pusher` uses this for those chunks only.
 
-The state buffer stays libsodium's: chunks pushed here and by libsodium may
-alternate, and libsodium opens the result. Tests check it byte for byte against
-libsodium.
+The state then moves on as libsodium's does: the MAC's first 8 bytes XORed into
+the nonce's last 8, the counter incremented, and the state rekeyed by libsodium
+itself on a rekey tag or when the counter wraps. The state buffer stays
+libsodium's: chunks pushed here and by libsodium may alternate, and libsodium
+opens them. Tests check the bytes and the state against libsodium's.
 """
 
 from __future__ import annotations
 
 from typing import Any, Final
 
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
-from cryptography.hazmat.primitives.poly1305 import Poly1305
+from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
 # The cffi module PyNaCl's bindings call (PyNaCl is pinned in deploy/constraints.txt).
 from nacl._sodium import ffi, lib
@@ -36,39 +36,50 @@ from nacl._sodium import ffi, lib
 from crypto import constants as C
 
 _KEY: Final = 32
-_NONCE: Final = 12  # the 32-bit counter, then the 8-byte "inonce"
-_STATE: Final = _KEY + _NONCE
+_STATE: Final = _KEY + 12  # the subkey, then the nonce: a 32-bit counter and 8 bytes
 _COUNTER_END: Final = _KEY + 4
-_BLOCK0: Final = bytes(64)  # encrypted, block 0 gives the Poly1305 key
-_REST_OF_TAG_BLOCK: Final = bytes(63)
+_TAG_BLOCK: Final = 64
+_MAC: Final = 16
 _TAG_REKEY: Final = 2  # crypto_secretstream_xchacha20poly1305_TAG_REKEY
-# Poly1305's input after the ciphertext, by message length modulo 16: libsodium's
-# padding, then the associated data's length (zero), both as zero bytes.
-_PADDED_AD_LENGTH: Final = tuple(bytes(pad + 8) for pad in range(16))
 Buffer = bytes | bytearray | memoryview
 
 
-def push_into(statebuf: Any, out: memoryview, chunk: Buffer, tag: int) -> None:
-    """Encrypt `chunk` with `tag` into `out` (exactly its size plus `STREAM_ABYTES`),
-    and move libsodium's state in `statebuf` on, as its push does."""
-    size = len(chunk)
-    raw = ffi.buffer(statebuf, _STATE)
-    state = raw[:]
-    cipher = Cipher(algorithms.ChaCha20(state[:_KEY], bytes(4) + state[_KEY:]), None)
-    encryptor = cipher.encryptor()
-    head = encryptor.update(_BLOCK0 + tag.to_bytes(1, "little") + _REST_OF_TAG_BLOCK)
-    out[0] = head[64]
-    ciphertext = out[1 : 1 + size]
-    encryptor.update_into(chunk, ciphertext)
-    mac = Poly1305(head[:32])
-    mac.update(head[64:])
-    mac.update(ciphertext)
-    mac.update(_PADDED_AD_LENGTH[size % 16] + (64 + size).to_bytes(8, "little"))
-    tag_bytes = mac.finalize()
-    out[1 + size : C.STREAM_ABYTES + size] = tag_bytes
-    counter = (int.from_bytes(state[_KEY:_COUNTER_END], "little") + 1) & 0xFFFFFFFF
-    inonce = int.from_bytes(state[_COUNTER_END:], "little")
-    inonce ^= int.from_bytes(tag_bytes[:8], "little")
-    raw[_KEY:] = counter.to_bytes(4, "little") + inonce.to_bytes(8, "little")
-    if tag & _TAG_REKEY or counter == 0:
-        lib.crypto_secretstream_xchacha20poly1305_rekey(statebuf)
+def fits(size: int) -> bool:
+    """Whether a message of `size` bytes is padded alike by libsodium and RFC 8439."""
+    return size % 8 == 0
+
+
+class OpenSSLPush:
+    """Pushes chunks of one libsodium secretstream state through OpenSSL."""
+
+    def __init__(self, statebuf: Any) -> None:
+        self._statebuf = statebuf
+        self._raw = ffi.buffer(statebuf, _STATE)
+        self._key = b""
+        self._aead: ChaCha20Poly1305 | None = None
+        # The tag block then the message; the whole ciphertext then the MAC.
+        self._in = memoryview(bytearray(_TAG_BLOCK + C.CHUNK_BYTES))
+        self._out = memoryview(bytearray(_TAG_BLOCK + C.CHUNK_BYTES + _MAC))
+
+    def push_into(self, out: memoryview, chunk: Buffer, tag: int) -> None:
+        """Encrypt `chunk` (a length that `fits`) with `tag` into `out` (exactly its
+        size plus `STREAM_ABYTES`), and move the state on, as libsodium's push does."""
+        size = len(chunk)
+        state = self._raw[:]
+        key = state[:_KEY]
+        if key != self._key:  # the first chunk, or the first after a rekey
+            self._key, self._aead = key, ChaCha20Poly1305(key)
+        assert self._aead is not None  # noqa: S101 - set with the key
+        plain = self._in[: _TAG_BLOCK + size]
+        plain[0] = tag
+        plain[_TAG_BLOCK:] = chunk
+        sealed = self._out[: _TAG_BLOCK + size + _MAC]
+        self._aead.encrypt_into(state[_KEY:], plain, None, sealed)
+        out[0] = sealed[0]
+        out[1:] = sealed[_TAG_BLOCK:]
+        counter = (int.from_bytes(state[_KEY:_COUNTER_END], "little") + 1) & 0xFFFFFFFF
+        inonce = int.from_bytes(state[_COUNTER_END:], "little")
+        inonce ^= int.from_bytes(sealed[-_MAC : -_MAC + 8], "little")
+        self._raw[_KEY:] = counter.to_bytes(4, "little") + inonce.to_bytes(8, "little")
+        if tag & _TAG_REKEY or counter == 0:
+            lib.crypto_secretstream_xchacha20poly1305_rekey(self._statebuf)
