@@ -10,9 +10,9 @@ A secretstream chunk is, byte for byte, IETF ChaCha20-Poly1305 (RFC 8439) under
 the stream's subkey and its 12-byte nonce (a 32-bit counter, then 8 bytes), with
 no associated data, of a plaintext made of one 64-byte block holding the tag
 byte followed by the message; less the encrypted block's last 63 bytes, which
-the MAC still covers (`crypto_secretstream_xchacha20poly1305_push`, libsodium
-1.0.18 to 1.0.20: block 0 gives the Poly1305 key, block 1 encrypts the tag
-block, the message starts at block 2). One difference: libsodium pads the
+the MAC still covers (libsodium's `crypto_secretstream_xchacha20poly1305_push`:
+block 0 gives the Poly1305 key, block 1 encrypts the tag block, the message
+starts at block 2). One difference: libsodium pads the
 ciphertext for Poly1305 with `len(message) % 16` zero bytes, RFC 8439 with
 `-len(message) % 16`. They agree when the message's length is a multiple of 8,
 which every full chunk's is; `Pusher` uses this for those chunks only.
