@@ -53,10 +53,11 @@ class OpenSSLPush:
     """Pushes chunks of one libsodium secretstream state through OpenSSL."""
 
     def __init__(self, statebuf: Any) -> None:
+        """Work on `statebuf`, a state libsodium's `init_push` has started."""
         self._statebuf = statebuf
         self._raw = ffi.buffer(statebuf, _STATE)
-        self._key = b""
-        self._aead: ChaCha20Poly1305 | None = None
+        self._key = self._raw[:_KEY]
+        self._aead = ChaCha20Poly1305(self._key)
         # The tag block then the message; the whole ciphertext then the MAC.
         self._in = memoryview(bytearray(_TAG_BLOCK + C.CHUNK_BYTES))
         self._out = memoryview(bytearray(_TAG_BLOCK + C.CHUNK_BYTES + _MAC))
@@ -67,9 +68,8 @@ class OpenSSLPush:
         size = len(chunk)
         state = self._raw[:]
         key = state[:_KEY]
-        if key != self._key:  # the first chunk, or the first after a rekey
+        if key != self._key:  # rekeyed since the last chunk
             self._key, self._aead = key, ChaCha20Poly1305(key)
-        assert self._aead is not None  # noqa: S101 - set with the key
         plain = self._in[: _TAG_BLOCK + size]
         plain[0] = tag
         plain[_TAG_BLOCK:] = chunk
