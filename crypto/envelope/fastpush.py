@@ -3,8 +3,8 @@
 Libsodium encrypts a secretstream chunk with its AVX2 ChaCha20, then its SSE2
 Poly1305 (the best it has; Debian's build is no faster). OpenSSL, as bundled
 in pyca/cryptography, has AVX-512 code for both: on a Xeon with AVX-512 a 64 KiB
-chunk takes about half of libsodium's time this way, Python's calls and two
-copies included.
+chunk takes 0.6 of libsodium's time this way (21 us against 36), Python's calls
+and two copies included.
 
 A secretstream chunk is, byte for byte, IETF ChaCha20-Poly1305 (RFC 8439) under
 the stream's subkey and its 12-byte nonce (a 32-bit counter, then 8 bytes), with
@@ -12,9 +12,8 @@ no associated data, of a plaintext made of one 64-byte block holding the tag
 byte followed by the message; less the encrypted block's last 63 bytes, which
 the MAC still covers (libsodium's `crypto_secretstream_xchacha20poly1305_push`:
 block 0 gives the Poly1305 key, block 1 encrypts the tag block, the message
-starts at block 2). One difference: libsodium pads the
-ciphertext for Poly1305 with `len(message) % 16` zero bytes, RFC 8439 with
-`-len(message) % 16`. They agree when the message's length is a multiple of 8,
+starts at block 2). One difference: libsodium pads the ciphertext for Poly1305
+with `len(message) % 16` zero bytes, RFC 8439 with `-len(message) % 16`. They agree when the message's length is a multiple of 8,
 which every full chunk's is; `Pusher` uses this for those chunks only.
 
 The state then moves on as libsodium's does: the MAC's first 8 bytes XORed into
