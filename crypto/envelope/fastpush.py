@@ -13,8 +13,9 @@ byte followed by the message; less the encrypted block's last 63 bytes, which
 the MAC still covers (libsodium's `crypto_secretstream_xchacha20poly1305_push`:
 block 0 gives the Poly1305 key, block 1 encrypts the tag block, the message
 starts at block 2). One difference: libsodium pads the ciphertext for Poly1305
-with `len(message) % 16` zero bytes, RFC 8439 with `-len(message) % 16`. They agree when the message's length is a multiple of 8,
-which every full chunk's is; `Pusher` uses this for those chunks only.
+with `len(message) % 16` zero bytes, RFC 8439 with `-len(message) % 16`. They
+agree when the message's length is a multiple of 8, which every full chunk's is;
+`Pusher` uses this for those chunks only.
 
 The state then moves on as libsodium's does: the MAC's first 8 bytes XORed into
 the nonce's last 8, the counter incremented, and the state rekeyed by libsodium
