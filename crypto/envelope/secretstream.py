@@ -8,6 +8,11 @@ PyNaCl's bindings as before, and each chunk goes through the same libsodium
 function, reached through PyNaCl's own cffi handle, from the caller's buffer
 (bytes, bytearray or memoryview) straight into a buffer allocated once. The view
 returned is valid until the next call; callers write it out or copy it first.
+
+A chunk of `OPENSSL_AT_LEAST` bytes or more whose length is a multiple of 8 (every
+full chunk) is pushed with OpenSSL's ChaCha20-Poly1305 instead
+(`crypto.envelope.fastpush`): the same bytes from the same state, sooner on a
+CPU with AVX-512. Libsodium pushes the other chunks and pulls every chunk.
 """
 
 from __future__ import annotations
@@ -21,9 +26,13 @@ import nacl.exceptions
 from nacl._sodium import ffi, lib
 
 from crypto import constants as C
+from crypto.envelope.fastpush import OpenSSLPush, fits
 from crypto.errors import DecryptionError
 
 BLOCK: Final = C.CHUNK_BYTES + C.STREAM_ABYTES
+# Chunks at least this large are pushed through OpenSSL; below it, setting up its
+# cipher costs more than its faster code saves (they break even near 8 KiB).
+OPENSSL_AT_LEAST: Final = 16 * 1024
 Buffer = bytes | bytearray | memoryview
 
 
@@ -38,6 +47,7 @@ class Pusher:
         self._out = bytearray(BLOCK)
         self._out_ptr: Any = ffi.from_buffer(self._out)
         self._view = memoryview(self._out)
+        self._openssl: OpenSSLPush | None = None  # made at the first chunk it takes
 
     def push(self, chunk: Buffer, tag: int, *, into: memoryview | None = None) -> memoryview:
         """Encrypt `chunk` (bytes, or a memoryview of bytes) and return its ciphertext.
@@ -50,6 +60,12 @@ class Pusher:
             raise ValueError("chunk is larger than the envelope's chunk size")
         if into is not None and (into.readonly or into.nbytes != size + C.STREAM_ABYTES):
             raise ValueError("the output view does not fit the chunk's ciphertext")
+        if size >= OPENSSL_AT_LEAST and fits(size):
+            if self._openssl is None:
+                self._openssl = OpenSSLPush(self._state.statebuf)
+            target = self._view[: size + C.STREAM_ABYTES] if into is None else into
+            self._openssl.push_into(target, chunk, tag)
+            return target
         rc = lib.crypto_secretstream_xchacha20poly1305_push(
             self._state.statebuf,
             self._out_ptr if into is None else ffi.from_buffer(into),

@@ -45,6 +45,7 @@ def test_benchmark_runs_end_to_end_and_ends_with_its_figures() -> None:
         "ratio_seal_age",
         "ratio_open_age",
         "small_report_3_recipients",
+        "chunk_push",
         "envelope_peak_rss_mib",
         "argon2id_interactive_median_s",
         "targets_met",
@@ -54,6 +55,8 @@ def test_benchmark_runs_end_to_end_and_ends_with_its_figures() -> None:
     assert set(figures["envelope"]) == FIGURES
     assert set(figures["sequoia"]) == FIGURES
     assert set(figures["small_report_3_recipients"]) == {"ours_ms", "sequoia_ms"}
+    assert set(figures["chunk_push"]) == {"libsodium_us", "pusher_us"}
+    assert "chunk pushed" in done.stdout
     assert {f"sequoia_{step}_mbps" for step in ("seal", "open")} <= figures["ratios"].keys()
     assert "envelope seal / Sequoia" in done.stdout
     assert set(figures["targets_met"]) == {
