@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app import kdf_pool
@@ -94,32 +94,46 @@ def create_account(session: Session, keys: SourceKeys) -> str:
     Only a codename this server generated for the visitor's own session gets
     here, so an existing account is one this visitor made a moment ago (the
     same form sent again with the back button), never someone else's. Returns
-    the account's id; a new account's row is inserted at once, in a savepoint,
-    so that a designation already taken is drawn again.
+    the account's id. Statements on the session's connection, not objects:
+    nothing else reads the row in this request. A new row is inserted only if
+    nothing unique in it is taken (`ON CONFLICT DO NOTHING`, SQLite and
+    PostgreSQL alike), so a designation already taken is drawn again without a
+    savepoint: no failed statement ever aborts the transaction.
     """
-    found = session.execute(
-        select(Source).where(Source.lookup_tag == keys.lookup_tag)
+    connection = session.connection()
+    found = connection.execute(
+        select(Source.id).where(Source.lookup_tag == keys.lookup_tag)
     ).scalar_one_or_none()
     if found is not None:
-        found.active_day = today()
-        return found.id
+        connection.execute(update(Source).where(Source.id == found).values(active_day=today()))
+        return str(found)
     row = {
         "lookup_tag": keys.lookup_tag,
         "public_key": keys.public_key.to_text(),
         "signing_key": keys.verify_key.to_text(),
     }
+    statement = _insert_unless_taken(connection.dialect.name)
     for _attempt in range(5):
         source_id = new_id()
-        try:
-            with session.begin_nested():
-                # A statement, not an object to flush: nothing else reads it in this request.
-                session.connection().execute(
-                    insert(Source), [{**row, "id": source_id, "designation": new_designation()}]
-                )
+        made = connection.execute(
+            statement, {**row, "id": source_id, "designation": new_designation()}
+        ).scalar_one_or_none()
+        if made is not None:
             return source_id
-        except IntegrityError:
-            continue
     raise SubmissionError("could not create an account; please try again")
+
+
+def _insert_unless_taken(dialect: str) -> Insert:
+    """A new account's insert that does nothing if its id, tag or designation is taken.
+
+    It returns the new id, or no row if nothing was inserted (psycopg counts no rows
+    for it: `rowcount` is -1).
+    """
+    if dialect == "postgresql":
+        return postgresql.insert(Source).on_conflict_do_nothing().returning(Source.id)
+    if dialect == "sqlite":
+        return sqlite.insert(Source).on_conflict_do_nothing().returning(Source.id)
+    raise SubmissionError(f"no account insert for {dialect}")
 
 
 def log_in(session: Session, codename: str) -> SignedIn | None:
