@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Insert, select, update
+from sqlalchemy import Insert, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -33,6 +33,8 @@ from crypto import (
 from crypto.encoding import b64decode, b64encode
 
 _OFFER_PERSON = b"rz-codename-offer"
+# Built once: a statement is immutable, and building it costs more than running it.
+_FIND_ACCOUNT = select(Source.id).where(Source.lookup_tag == bindparam("tag"))
 
 
 @dataclass(frozen=True)
@@ -101,9 +103,7 @@ def create_account(session: Session, keys: SourceKeys) -> str:
     savepoint: no failed statement ever aborts the transaction.
     """
     connection = session.connection()
-    found = connection.execute(
-        select(Source.id).where(Source.lookup_tag == keys.lookup_tag)
-    ).scalar_one_or_none()
+    found = connection.execute(_FIND_ACCOUNT, {"tag": keys.lookup_tag}).scalar_one_or_none()
     if found is not None:
         connection.execute(update(Source).where(Source.id == found).values(active_day=today()))
         return str(found)

@@ -25,6 +25,30 @@ def _check_codename(_form: FlaskForm, field: Any) -> None:
         ) from exc
 
 
+# The last choices built per language, with the taxonomy copy they came from
+# (`app.settings.taxonomy` hands out the same copy until a term changes).
+_CHOICES: dict[str, tuple[dict[str, list[Term]], dict[str, list[tuple[str, str]]]]] = {}
+
+
+def _choices(taxonomy: dict[str, list[Term]], lang: str) -> dict[str, list[tuple[str, str]]]:
+    """The form's choices for `taxonomy` in `lang`, built once per copy (read, never change)."""
+    cached = _CHOICES.get(lang)
+    if cached is not None and cached[0] is taxonomy:
+        return cached[1]
+
+    def label(term: Term) -> str:
+        return term.label_ur if lang == "ur" else term.label_en
+
+    blank = ("", str(_l("— not saying —")))
+    built = {
+        name: [blank] + [(t.code, label(t)) for t in taxonomy.get(name, [])]
+        for name in ("agency", "province", "when")
+    }
+    built["complicity"] = [(t.code, label(t)) for t in taxonomy.get("complicity", [])]
+    _CHOICES[lang] = (taxonomy, built)
+    return built
+
+
 class SubmissionForm(FlaskForm):
     """A message and optional fields; files arrive beside it, sealed as they stream."""
 
@@ -58,16 +82,9 @@ class SubmissionForm(FlaskForm):
 
     def set_choices(self, taxonomy: dict[str, list[Term]], lang: str) -> None:
         """Offer the taxonomy's terms, labelled in the visitor's language."""
-
-        def label(term: Term) -> str:
-            return term.label_ur if lang == "ur" else term.label_en
-
-        for name in ("agency", "province", "when"):
-            blank = ("", str(_l("— not saying —")))
-            getattr(self, name).choices = [blank] + [
-                (t.code, label(t)) for t in taxonomy.get(name, [])
-            ]
-        self.complicity.choices = [(t.code, label(t)) for t in taxonomy.get("complicity", [])]
+        choices = _choices(taxonomy, lang)
+        for name in ("agency", "province", "when", "complicity"):
+            getattr(self, name).choices = choices[name]
 
     def fields_for_report(self, taxonomy: dict[str, list[Term]]) -> dict[str, object]:
         """The chosen fields with their English labels, for the sealed report."""
