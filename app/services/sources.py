@@ -9,6 +9,7 @@ codename this server generated for that visitor, so it is never a way to log in.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 from dataclasses import dataclass
@@ -123,11 +124,12 @@ def create_account(session: Session, keys: SourceKeys) -> str:
     raise SubmissionError("could not create an account; please try again")
 
 
+@functools.cache
 def _insert_unless_taken(dialect: str) -> Insert:
     """A new account's insert that does nothing if its id, tag or designation is taken.
 
     It returns the new id, or no row if nothing was inserted (psycopg counts no rows
-    for it: `rowcount` is -1).
+    for it: `rowcount` is -1). Built once per dialect, like `_FIND_ACCOUNT`.
     """
     if dialect == "postgresql":
         return postgresql.insert(Source).on_conflict_do_nothing().returning(Source.id)
