@@ -53,7 +53,8 @@ class SubmissionForm(FlaskForm):
     """A message and optional fields; files arrive beside it, sealed as they stream."""
 
     # A one-time token, new with each form: the same form sent twice files once.
-    once = HiddenField(validators=[Length(max=64)])
+    # Hidden fields carry no label: given none, WTForms would translate a made-up one per request.
+    once = HiddenField("", validators=[Length(max=64)])
 
     message = TextAreaField(
         _l("Your message"),
@@ -106,10 +107,11 @@ class NewSourceForm(SubmissionForm):
     """The first submission: it carries the codename shown on the same page."""
 
     codename = HiddenField(
+        "",
         validators=[
             DataRequired(_l("The codename is missing. Reload the page to get a new one.")),
             _check_codename,
-        ]
+        ],
     )
 
 
