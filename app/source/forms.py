@@ -49,6 +49,23 @@ def _choices(taxonomy: dict[str, list[Term]], lang: str) -> dict[str, list[tuple
     return built
 
 
+class TermField(SelectField):
+    """A choice among the taxonomy's terms, checked with one set lookup.
+
+    WTForms' own check normalises every choice for every request; this gives the
+    same answer (the value sent, coerced, is one of the choices offered).
+    """
+
+    def pre_validate(self, form: FlaskForm) -> None:
+        """Refuse a value that is not among the choices offered."""
+        if self.process_errors or not self.validate_choice or not isinstance(self.choices, list):
+            super().pre_validate(form)
+            return
+        if self.data not in {self.coerce(choice[0]) for choice in self.choices}:
+            message = getattr(self, "invalid_choice_message", None)
+            raise ValidationError(message or self.gettext("Not a valid choice."))
+
+
 class SubmissionForm(FlaskForm):
     """A message and optional fields; files arrive beside it, sealed as they stream."""
 
@@ -65,15 +82,13 @@ class SubmissionForm(FlaskForm):
             )
         ],
     )
-    agency = SelectField(
-        _l("Which agency or office?"), choices=[], validate_choice=True, default=""
-    )
-    province = SelectField(_l("Which province?"), choices=[], validate_choice=True, default="")
+    agency = TermField(_l("Which agency or office?"), choices=[], validate_choice=True, default="")
+    province = TermField(_l("Which province?"), choices=[], validate_choice=True, default="")
     district = StringField(
         _l("Which district, city or police station?"),
         [Length(max=120, message=_l("Keep this short: at most %(max)d characters."))],
     )
-    when = SelectField(_l("Roughly when?"), choices=[], validate_choice=True, default="")
+    when = TermField(_l("Roughly when?"), choices=[], validate_choice=True, default="")
     complicity = SelectMultipleField(
         _l("What did the officials do?"),
         choices=[],
