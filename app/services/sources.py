@@ -17,7 +17,6 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import Insert, bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app import kdf_pool
@@ -131,9 +130,14 @@ def _insert_unless_taken(dialect: str) -> Insert:
     It returns the new id, or no row if nothing was inserted (psycopg counts no rows
     for it: `rowcount` is -1). Built once per dialect, like `_FIND_ACCOUNT`.
     """
+    # Imported here: each dialect's module is large, and an instance uses one.
     if dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
         return postgresql.insert(Source).on_conflict_do_nothing().returning(Source.id)
     if dialect == "sqlite":
+        from sqlalchemy.dialects import sqlite
+
         return sqlite.insert(Source).on_conflict_do_nothing().returning(Source.id)
     raise SubmissionError(f"no account insert for {dialect}")
 
