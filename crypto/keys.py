@@ -189,12 +189,13 @@ class VerifyKey(_PublicKeyBase):
 class PrivateKey:
     """An X25519 private key that opens envelopes sealed to its public key."""
 
-    __slots__ = ("_key",)
+    __slots__ = ("_key", "_public")
 
     def __init__(self, raw: bytes) -> None:
         if not isinstance(raw, bytes | bytearray) or len(raw) != C.KEY_BYTES:
             raise FormatError(f"a private key is {C.KEY_BYTES} bytes")
         self._key = nacl.public.PrivateKey(bytes(raw))
+        self._public: PublicKey | None = None
 
     @classmethod
     def generate(cls) -> PrivateKey:
@@ -216,8 +217,10 @@ class PrivateKey:
 
     @property
     def public_key(self) -> PublicKey:
-        """The matching public key."""
-        return PublicKey(bytes(self._key.public_key))
+        """The matching public key, made once (checking it costs a scalar multiplication)."""
+        if self._public is None:
+            self._public = PublicKey(bytes(self._key.public_key))
+        return self._public
 
     @property
     def _nacl(self) -> nacl.public.PrivateKey:

@@ -6,6 +6,7 @@ v1 seals to X25519 keys; v2 to hybrid post-quantum (X-Wing) keys.
 from crypto.envelope.header import Header, Stanza
 from crypto.envelope.metadata import Metadata
 from crypto.envelope.open import (
+    HeldEnvelope,
     Opened,
     open_bytes,
     open_envelope,
@@ -17,6 +18,7 @@ from crypto.envelope.seal import SealingWriter, SealResult, seal, seal_bytes
 
 __all__ = [
     "Header",
+    "HeldEnvelope",
     "Metadata",
     "Opened",
     "SealResult",

@@ -68,6 +68,35 @@ def verify_signature(src: BinaryIO, trusted: Collection[VerifyKey]) -> VerifyKey
     return _verify_tail(reader, header, hasher)
 
 
+class HeldEnvelope:
+    """An envelope whose header is read once, before any key is tried, then opened once.
+
+    A caller that must see the recipients first (to pick its keys, or to keep an
+    envelope it cannot open) reads them from `header` without parsing it twice.
+    The header is only a claim until `open` has checked its MAC.
+    """
+
+    __slots__ = ("_reader", "_spent", "header")
+
+    def __init__(self, src: BinaryIO) -> None:
+        self._reader = EnvelopeReader(src)
+        self.header: Final = parse_header(self._reader)
+        self._spent = False
+
+    def open(
+        self,
+        dst: BinaryIO,
+        identities: Iterable[Identity],
+        *,
+        trusted_signers: Collection[VerifyKey] | None = None,
+    ) -> Opened:
+        """Decrypt into `dst`, as `open_envelope` does; a second call is refused."""
+        if self._spent:
+            raise FormatError("an envelope is read once: open it from its source again")
+        self._spent = True
+        return _open(self._reader, self.header, dst, identities, trusted_signers)
+
+
 def open_envelope(
     src: BinaryIO,
     dst: BinaryIO,
@@ -81,8 +110,17 @@ def open_envelope(
     envelope's signature is always checked. On any error `dst` may hold a prefix
     of the content: callers that write to disk should use `open_to_path`.
     """
-    reader = EnvelopeReader(src)
-    header = parse_header(reader)
+    return HeldEnvelope(src).open(dst, identities, trusted_signers=trusted_signers)
+
+
+def _open(
+    reader: EnvelopeReader,
+    header: Header,
+    dst: BinaryIO,
+    identities: Iterable[Identity],
+    trusted_signers: Collection[VerifyKey] | None,
+) -> Opened:
+    """Check and decrypt everything after a header already parsed from `reader`."""
     _check_signer(header, trusted_signers, required=trusted_signers is not None)
     hasher = _start_signature_check(reader, header) if header.signer is not None else None
     file_key = unwrap_file_key(header, list(identities))

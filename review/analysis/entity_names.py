@@ -399,6 +399,32 @@ def _station_singles() -> dict[str, str]:
     return out
 
 
+@functools.cache
+def _station_pairs() -> dict[tuple[str, str], str]:
+    """Each spelling of two words in the stations list of a station word written as one
+    ("ٹاؤن شپ", Township), to that word."""
+    out: dict[tuple[str, str], str] = {}
+    for line in data("stations.txt"):
+        variants = [v.strip().lstrip("?") for v in line.split("|") if v.strip()]
+        if len(fold_phrase(variants[0])) == 1:
+            for v in variants:
+                if len(tokens := fold_phrase(v)) == 2:
+                    out.setdefault((tokens[0], tokens[1]), normalize(variants[0]))
+    return out
+
+
+def _station_spelling(word: str) -> list[str]:
+    """A Latin word the stations list lacks as the listed word it spells in the singular or
+    plural ("Civil Line" of "Civil Lines"). Two listed words run together are not split:
+    Urdu runs them together too ("Shahkot", "شاہکوٹ")."""
+    listed = _station_singles()
+    if word + "s" in listed:
+        return [word + "s"]
+    if word.endswith("s") and word[:-1] in listed:
+        return [word[:-1]]
+    return [word]
+
+
 def station_key(tokens: Iterable[str]) -> str:
     """A police station's name's key: its words as the stations list spells them first.
 
@@ -406,19 +432,34 @@ def station_key(tokens: Iterable[str]) -> str:
     written apart is joined ("سمن آباد" is "Samanabad"), and a word that is a station's
     and a person's ("بی": B, and Bibi) is read as the station's.
     """
-    listed, joined = _station_singles(), _joined("stations.txt")
+    listed, joined, pairs = _station_singles(), _joined("stations.txt"), _station_pairs()
     parts: list[str] = []
     for p in (p for w in tokens if w[0].isalnum() for p in w.split("-") if p):
         if p in _PLACE_TAILS and parts:  # "سمن آباد" as "Samanabad" is written
             p = parts.pop() + p
             p = joined.get(p, p)
+        elif parts and (parts[-1], p) in pairs:  # "ٹاؤن شپ" as "Township" is written
+            p = pairs[(parts.pop(), p)]
+        elif p not in listed and p.isascii():
+            parts.extend(_station_spelling(p))
+            continue
         parts.append(p)
     return key_of(v if " " not in (v := listed.get(p, p)) else p for p in parts)
 
 
 def key_of(tokens: Iterable[str]) -> str:
+    """A name's key from its folded words (a report names its people again and again: the
+    keys of the last names met are kept, at most `_KEYS_KEPT`)."""
+    return _key_of(tuple(tokens))
+
+
+_KEYS_KEPT: Final = 4096
+
+
+@functools.lru_cache(maxsize=_KEYS_KEPT)
+def _key_of(tokens: tuple[str, ...]) -> str:
     out: list[str] = []
-    for w in _compounds([t for t in tokens if t not in _HONORIFICS]):
+    for w in _compounds(_articles([t for t in tokens if t not in _HONORIFICS])):
         for prefix in ("عبدال", "abdul", "abdur", "abdus"):  # "عبدالستار", "Abdurrehman"
             if w.startswith(prefix) and len(w) > len(prefix) + 2:
                 out.append("abdul")
@@ -432,6 +473,48 @@ def key_of(tokens: Iterable[str]) -> str:
         if not out or out[-1] != word:  # "بی بی" is one word, Bibi
             out.append(word)
     return " ".join(out)
+
+
+# The Arabic article inside a name, as Latin writes it apart ("Zia ul Haq", "Fazal-ur-Rehman",
+# "Shams ud Din"): Urdu joins it to the word after ("ضیاء الحق"), so it is no word of the key.
+_LATIN_ARTICLES: Final = frozenset(
+    ("ul", "ur", "us", "ud", "un", "uz", "ush", "al", "el", "ar", "ad")
+)
+_UR_ARTICLE: Final = normalize("ال")
+# "عبد" (servant of) written apart from the name after it: "عبد الرحمان" is "Abdul Rehman".
+_ABD_APART: Final = frozenset((normalize("عبد"), "abd"))
+
+
+def _articles(tokens: list[str]) -> list[str]:
+    """Name words with hyphens split ("Abdul-Sattar", "Sana-ullah"), and the article of an
+    Arabic name left out in either script ("Zia ul Haq" and "ضیاء الحق": zia, haq; "عبد
+    الرحمان" and "Abd-ur-Rehman": abdul, rehman). A word the lists know that begins with
+    "ال" (الطاف Altaf, الیاس Ilyas, اللہ Allah) keeps it; so does a name's first word."""
+    if not any("-" in t or t in _LATIN_ARTICLES or t.startswith(_UR_ARTICLE) for t in tokens):
+        return tokens  # most names: nothing to split or drop, and no walk over them
+    parts = [p for t in tokens for p in (t.split("-") if "-" in t and t[0] != "-" else (t,)) if p]
+    out: list[str] = []
+    dropped = False
+    for p in parts:
+        if out and p in _LATIN_ARTICLES:
+            dropped = True  # "Shams ud Din": the article and "Din" are a compound's ending
+            continue
+        if dropped and p in ("din", "deen"):
+            p = "uddin"
+        dropped = False
+        if (
+            out
+            and p.startswith(_UR_ARTICLE)
+            and len(p) > 3
+            and p not in all_words()
+            and p not in _TAILS
+            and not p.startswith(_UR_ARTICLE + _UR_ARTICLE[-1])
+        ):
+            p = p[len(_UR_ARTICLE) :]
+        if out and out[-1] in _ABD_APART:
+            out[-1] = "abdul"
+        out.append(p)
+    return out
 
 
 # The second half of a compound name written apart ("سیف اللہ", "Saif Ullah", "نظام الدین",
@@ -513,7 +596,8 @@ _LATIN_AS: Final = {"q": "k", "c": "k", "x": "ks"}
 
 @functools.cache
 def _letters() -> dict[str, str]:
-    return dict(line.split() for line in data("letters.txt"))
+    rows = (line.split() for line in data("letters.txt"))
+    return {p[0]: p[1] for p in rows if p[1] not in ("=", ">")}
 
 
 def sound(word: str) -> str:
@@ -558,12 +642,21 @@ _MIN_SOUND: Final = 3
 _ROMAN_RULES: Final = (
     (re.compile(r"que$"), "q"),
     (re.compile(r"ph"), "f"),
+    # an aspirate's h, which Roman spellings keep or drop ("Gulam", "Bhati", "Chaudry")
+    (re.compile(r"(?<=[bdgjkt])h"), ""),
     (re.compile(r"q"), "k"),
+    # a first vowel written "ai", "e" or "i" for one Urdu letter ("Aijaz", "Ejaz", "Ijaz")
+    (re.compile(r"^ai(?=[^aeiou])"), "e"),
+    (re.compile(r"^e"), "i"),
     (re.compile(r"ee|ea"), "i"),
     (re.compile(r"oo|ou|o"), "u"),
     (re.compile(r"w"), "v"),
     (re.compile(r"(?<=.)e(?=.)"), "a"),
     (re.compile(r"(.)\1+"), r"\1"),
+    # y as a vowel's glide, written or not ("Riyaz", "Riaz"; "Fayaz", "Fiaz"; "Chandyo")
+    (re.compile(r"iy(?=[aeiou])"), "i"),
+    (re.compile(r"(?<=.)ay(?=a)"), "i"),
+    (re.compile(r"(?<=[^aeiou])y(?=[aeiou])"), "i"),
     (re.compile(r"(?<=..)h$"), ""),
 )
 
@@ -585,10 +678,45 @@ def _by_roman() -> dict[str, str]:
     return {f: next(iter(c)) for f, c in found.items() if len(c) == 1}
 
 
+# Urdu spellings of one name differ in letters that sound alike, in hamza, and in how a
+# word ends: "ذوالفقار" and "زوالفقار", "طاہر" and "تاہر", "صغراں" and "صغران". Each
+# spelling reduced to one form (the letters' table in `data/letters.txt`), as `roman_form`
+# does for Latin letters, and applied alike to the list's.
+@functools.cache
+def _urdu_as() -> dict[int, str | None]:
+    pairs = (line.split(">") for line in data("letters.txt") if ">" in line)
+    return {ord(normalize(a.strip())): b.strip().strip("-") or None for a, b in pairs}
+
+
+# A word's last letter: bari ye as ye, alif as heh ("سلیمے", "رضوانا").
+_URDU_ENDS: Final = ((re.compile("\u06d2$"), "\u06cc"), (re.compile("\u0627$"), "\u06c1"))
+_URDU_REPEATS: Final = re.compile(r"(.)\1+")
+
+
+def urdu_form(word: str) -> str:
+    """An Urdu spelling reduced to the form its other spellings share ("ظہیر": "زہیر")."""
+    word = word.translate(_urdu_as())
+    for pattern, to in _URDU_ENDS:
+        word = pattern.sub(to, word)
+    return _URDU_REPEATS.sub(r"\1", word)
+
+
+@functools.cache
+def _by_urdu() -> dict[str, str]:
+    """Each Urdu form of an Urdu spelling in the lists to its one canonical word (none if two)."""
+    found: dict[str, set[str]] = {}
+    for spelling, canonical in all_words().items():
+        if not spelling.isascii():
+            found.setdefault(urdu_form(spelling), set()).add(canonical)
+    return {f: next(iter(c)) for f, c in found.items() if len(c) == 1}
+
+
 def canonical_word(word: str) -> str:
     """A word's key: its canonical spelling if the lists know it (by spelling, else by sound).
 
-    "فیروزوالہ" is the list's "Ferozewala" (listed as "فیروزوالا"). A word of two sounds or
+    "فیروزوالہ" is the list's "Ferozewala" (listed as "فیروزوالا"). A spelling the lists lack
+    is matched by its form (`roman_form`, `urdu_form`), else by its sound; an Urdu one whose
+    sound two names share, by the vowels it writes (`_by_vowels`). A word of two sounds or
     more that the lists do not know is keyed by its sound after a "~", in either script,
     so "عبدالغنی" and "Abdul Ghani" share `abdul ~gn`; a shorter one stays as it is.
     """
@@ -599,7 +727,97 @@ def canonical_word(word: str) -> str:
         spelt = _by_roman().get(roman_form(word))
         if spelt is not None:
             return spelt
+    elif not word.isascii() and len(word) > 2:
+        spelt = _by_urdu().get(urdu_form(word))
+        if spelt is not None:
+            return spelt
     s = sound(word)
     if len(s) < 2:
         return word
-    return (_by_sound().get(s) if len(s) >= _MIN_SOUND else None) or f"~{s}"
+    found = _by_sound().get(s) if len(s) >= _MIN_SOUND else None
+    if found is None:
+        found = _by_vowels(word, s)
+    return found or f"~{s}"
+
+
+# Urdu letters as Roman Urdu writes them, in `roman_form`'s letters (q as k, an aspirate's
+# h dropped, w as v): the cited table's consonants, and the long vowels Urdu does write
+# (alif a, vav u, ye i), so that a word's written vowels say which of the list's names
+# with its consonants it is ("اشفاق" is Ishfaq, not Shafique).
+@functools.cache
+def _roman_of() -> dict[str, str]:
+    out: dict[str, str] = {}
+    for line in data("letters.txt"):
+        parts = line.split()
+        if ">" not in parts:
+            out[normalize(parts[0])] = parts[-1].strip("-")
+    return out
+
+
+_ROMAN_VOWELS: Final = frozenset("aeiu")
+
+
+@functools.lru_cache(maxsize=_KEYS_KEPT)
+def _vowel_pattern(word: str) -> re.Pattern[str] | None:
+    """A Roman form that an Urdu spelling could be written as: its letters in Roman, a short
+    vowel (which Urdu leaves unwritten) allowed between two consonants; None if a letter of
+    it has no Roman."""
+    out: list[str] = []
+    for n, ch in enumerate(word):
+        if ch in _VAV_YE:
+            first_or_after_vowel = n == 0 or (bool(out) and out[-1][-1:] in _ROMAN_VOWELS)
+            r = _VAV_YE[ch][0 if first_or_after_vowel else 1]
+            if not first_or_after_vowel and n < len(word) - 1:
+                # a vowel, a diphthong ("عمیر" Umair, "چوہدری" Chaudhry) or a consonant
+                # ("سید" Syed, "جواد" Jawad)
+                consonant, vowel = _VAV_YE[ch]
+                r = f"(?:a?{vowel}|a?{consonant}a?)"
+        elif ch in _roman_of():
+            r = _roman_of()[ch]
+        else:
+            return None
+        if n == len(word) - 1 and ch == _HEH:
+            r = "a?"  # "رضوانہ" Rizwana; "شاہ" Shah, as `roman_form` leaves it ("sha")
+        elif ch == _AIN or (n == 0 and ch == _ALIF):
+            r = "[aiu]" if n == 0 else "[aiu]?"  # "ارشاد" Irshad, "اکرم" Akram; "عمر" Umar
+        if not r or (out and out[-1] == r):
+            continue
+        if out and _consonant(out[-1]) and _consonant(r):
+            out.append("[aiu]?")
+        out.append(r)
+    return re.compile("".join(out)) if out else None
+
+
+_HEH: Final = "\u06c1"  # heh goal, last in a word: a vowel or an h
+
+
+def _consonant(r: str) -> bool:
+    return r[0] not in _ROMAN_VOWELS and r[-1] not in "]?"
+
+
+# Alif first, and ain anywhere, carry a short vowel Urdu does not say: any of the three.
+_AIN: Final = "\u0639"
+_ALIF: Final = "\u0627"
+_VAV_YE: Final = {normalize("و"): ("v", "u"), normalize("ی"): ("y", "i")}
+
+
+@functools.cache
+def _by_consonants() -> dict[str, frozenset[tuple[str, str]]]:
+    """Each sound key of the lists' Latin spellings to their Roman forms and canonical words."""
+    found: dict[str, set[tuple[str, str]]] = {}
+    for spelling, canonical in all_words().items():
+        if spelling.isascii() and spelling.isalpha():
+            found.setdefault(sound(spelling), set()).add((roman_form(spelling), canonical))
+    return {s: frozenset(f) for s, f in found.items()}
+
+
+def _by_vowels(word: str, s: str) -> str | None:
+    """The one canonical word among the lists' with an Urdu word's consonants (sound key
+    `s`) whose Latin spelling fits the vowels the Urdu writes, if only one does. Urdu to
+    Latin only: a Latin spelling's vowels do not say which Urdu ones are long ("Adil",
+    عادل, would fit "عدیلہ", Adeela), so a Latin word the lists lack keeps its sound key."""
+    pattern = None if word.isascii() else _vowel_pattern(word)
+    if pattern is None:
+        return None
+    fits = {c for form, c in _by_consonants().get(s, ()) if pattern.fullmatch(form)}
+    return next(iter(fits)) if len(fits) == 1 else None

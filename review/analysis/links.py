@@ -12,9 +12,11 @@ police station, the station and its district are where it is set), and weak when
 the two reports give the name ranks or trades that one person would not hold in
 both ("ASI Tariq Mehmood" and "SHO Tariq Mehmood"; `data/roles.txt`); see
 `pair_strength`.
-A short form of a name in one report ("Chandio", "Soomro SHO") and the full name in
-another ("Mumtaz Ali Chandio") make a link of their own (`short_form_links`), strong
-only with the same place and rank and no other full name there it could be.
+A short form of a name in one report ("Chandio", "Soomro SHO"; or the name without the
+title or the "Muhammad" the other writes: "Manzoor Hussain", "Ch. Aslam") and the full
+name in another ("Mumtaz Ali Chandio", "Chaudhry Manzoor Hussain") make a link of their
+own (`short_form_links`), strong only with the same place and rank and no other full
+name there it could be; two families' titles ("Rana Tariq", "Malik Tariq") never meet.
 A weak key counts as corroboration between two reports only once a reviewer
 confirms it for that pair; a rejected one never counts again. Decisions are
 sealed records in `link_decisions`, one per pair and key, audited by the caller.
@@ -247,7 +249,18 @@ def short_form(short: str, full: str) -> bool:
     at least that is no common name or title ("khan" of "sher khan" says nothing).
     A given name alone is not (`given_name`).
     """
-    s, f = short.split(), full.split()
+    if _shorter(short.split(), full.split()):
+        return True
+    s, f = _untitled(short, full)
+    if s == f and any(_telling(w) for w in s):
+        # one name, its title written in one report only: the shorter key is the short one
+        return (len(short.split()), short) < (len(full.split()), full)
+    # Else its surname, its title left out ("manzoor hussain" of "chaudhry manzoor hussain"):
+    # the title is the start of a name ("bashir ahmed" is no start of "haji bashir ahmed khan").
+    return bool(s and f) and s[-1] == f[-1] and _shorter(s, f)
+
+
+def _shorter(s: list[str], f: list[str]) -> bool:
     if not 0 < len(s) < len(f) or not any(_telling(w) for w in s):
         return False
     rest = iter(f)
@@ -260,8 +273,66 @@ def given_name(short: str, full: str) -> bool:
     """Whether person key `short` is the given name alone of `full` ("mumtaz" of "mumtaz ali
     chandio"): one uncommon word, the full name's first. Anyone of that name could be meant,
     so it links only weakly, and only between reports that name one place."""
+    return any(
+        len(s) == 1 < len(f) and s[0] == f[0] and _telling(s[0])
+        for s, f in ((short.split(), full.split()), _untitled(short, full))
+    )
+
+
+# Titles that say nothing of a man's family: a pilgrim, a scholar, a woman's. Any other
+# title is a family's or a caste's (Rana, Malik, Chaudhry, Syed), so two names under two
+# such titles and none shared are two men ("Rana Tariq", "Malik Tariq Mehmood").
+_PERSONAL_TITLES: Final = frozenset(
+    normalize(w)
+    for w in (
+        "haji",
+        "hajji",
+        "hafiz",
+        "maulana",
+        "molvi",
+        "maulvi",
+        "allama",
+        "pir",
+        "begum",
+        "bibi",
+        "mai",
+        "حاجی",
+        "حافظ",
+        "مولانا",
+        "مولوی",
+        "پیر",
+        "بیگم",
+        "بی",
+        "مائی",
+    )
+)
+# A Syed's surname as many write it after the name: "Syed Imran Ali" is "Imran Ali Shah".
+_SYED: Final = frozenset(("syed", "sayed", "shah", normalize("سید"), normalize("شاہ")))
+
+
+def _untitled(short: str, full: str) -> tuple[list[str], list[str]]:
+    """Two person keys' words, titles left out when one of the names is written without its
+    title ("chaudhry manzoor" of "manzoor hussain"; "haji bashir" of "bashir ahmed"), and
+    Muhammad when one side writes it and the other does not. A family's title on each side,
+    and none the same, keeps them: two families, two men."""
     s, f = short.split(), full.split()
-    return len(s) == 1 < len(f) and s[0] == f[0] and _telling(s[0])
+    title_words = titles()
+    ts = {w for w in s if w in title_words} - _PERSONAL_TITLES
+    tf = {w for w in f if w in title_words} - _PERSONAL_TITLES
+    if ts and tf and not ts & tf:
+        return s, f
+    if ts & _SYED and f[-1] in _SYED - title_words:
+        f = f[:-1]  # "syed imran ali", "imran ali shah": one Syed, a title each way
+    elif tf & _SYED and s[-1] in _SYED - title_words:
+        s = s[:-1]
+    s, f = [w for w in s if w not in title_words], [w for w in f if w not in title_words]
+    if (_MUHAMMAD in s) != (_MUHAMMAD in f):  # "Ch. Aslam" of "Ch. Muhammad Aslam Warraich"
+        s, f = [w for w in s if w != _MUHAMMAD], [w for w in f if w != _MUHAMMAD]
+    return s, f
+
+
+# Written before so many men's given names that most leave it out when they name them.
+_MUHAMMAD: Final = "muhammad"
 
 
 def _telling(word: str) -> bool:

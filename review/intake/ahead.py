@@ -5,7 +5,8 @@ report's record (`review.analysis.records.read`: entity extraction and the hashe
 of its words), the larger part of an import's work, needs nothing of theirs but the
 content. So a large import hands each content, as soon as it is decrypted, to
 worker processes on the machine's other cores, and finds the readings waiting when
-it files the reports. A reading is a function of the content alone: it is the very
+it files the reports; what no worker has started by then, the importer reads itself
+while the workers finish. A reading is a function of the content alone: it is the very
 one the importing process would make, whichever process makes it. Plaintext goes to
 the workers through pipes, in memory, as it stays in the importing process; nothing
 reaches a disk. A worker that dies leaves its contents to be read here instead.
@@ -50,11 +51,6 @@ def _read_all(contents: list[Content]) -> list[Reading]:
     return [read(content, _words()) for content in contents]
 
 
-def _key(content: Content) -> tuple[str, str]:
-    """What a reading depends on: the content's searchable text and its message."""
-    return content.searchable(), content.message
-
-
 def workers() -> int:
     """How many worker processes an import may use: every core but the importer's own."""
     return min((os.cpu_count() or 1) - 1, _MOST_WORKERS)
@@ -77,7 +73,8 @@ class Ahead:
         )
         self._batch: list[Content] = []
         self._sent: list[tuple[list[Content], Future[list[Reading]]]] = []
-        self._found: dict[tuple[str, str], Reading] | None = None
+        # Readings by the identity of the content handed over, which they keep alive.
+        self._found: dict[int, tuple[Content, Reading]] | None = None
         self._words = WordHashes()  # for contents read here
         self.pooled = 0  # contents a worker read
 
@@ -102,27 +99,44 @@ class Ahead:
             self._send()
 
     def read(self, content: Content) -> Reading:
-        """The reading of `content`: as a worker made it, or made now."""
+        """The reading of `content`: as a worker made it (if this very object was handed over),
+        or made now. Found by identity, so no text is joined or hashed again to find it."""
         if self._found is None:
             self._found = self._gather()
-        found = self._found.get(_key(content))
-        return found if found is not None else read(content, self._words)
+        found = self._found.get(id(content))
+        if found is not None and found[0] is content:
+            return found[1]
+        return read(content, self._words)
 
     def _send(self) -> None:
         assert self._pool is not None  # noqa: S101 - add checks it
         batch, self._batch = self._batch, []
         self._sent.append((batch, self._pool.submit(_read_all, batch)))
 
-    def _gather(self) -> dict[tuple[str, str], Reading]:
-        if self._batch:
-            self._send()
-        found: dict[tuple[str, str], Reading] = {}
+    def _gather(self) -> dict[int, tuple[Content, Reading]]:
+        """Collect every reading, reading here what no worker has started.
+
+        By now the importer has nothing else to do: rather than wait, it reads the
+        batches still queued, from the last back, while the workers finish theirs.
+        """
+        found: dict[int, tuple[Content, Reading]] = {}
+        unsent, self._batch = self._batch, []
+        self._read_here(unsent, found)
+        while self._sent and self._sent[-1][1].cancel():
+            self._read_here(self._sent.pop()[0], found)
         for contents, future in self._sent:
             try:
-                found.update(zip(map(_key, contents), future.result(), strict=True))
+                readings = future.result()
+                found.update((id(c), (c, r)) for c, r in zip(contents, readings, strict=True))
                 self.pooled += len(contents)
             except BrokenProcessPool:
                 continue  # a worker died (out of memory, killed): these are read here
         self._sent = []
         self.close()
         return found
+
+    def _read_here(
+        self, contents: list[Content], found: dict[int, tuple[Content, Reading]]
+    ) -> None:
+        """Read `contents` in this process, into `found`."""
+        found.update((id(c), (c, read(c, self._words))) for c in contents)

@@ -26,13 +26,15 @@ for replies (`review.casework.prekeys`).
 from __future__ import annotations
 
 import io
+import json
 import os
 import secrets
 import shutil
+import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Final, cast
+from typing import Any, BinaryIO, Final, cast
 
 from crypto import (
     HybridPrivateKey,
@@ -41,12 +43,11 @@ from crypto import (
     PrivateKey,
     PublicKey,
     SealingWriter,
-    open_envelope,
-    read_header,
 )
 from crypto.binding import ReplyPrekeys, SourceBinding
 from crypto.bundle import BundleReader
 from crypto.encoding import canonical_json
+from crypto.envelope import HeldEnvelope
 from crypto.errors import CryptoError, FormatError, VerificationError
 from crypto.exchange import ExportEntry, ExportManifest, manifest_digest, read_export
 from review.analysis import corroboration
@@ -243,44 +244,45 @@ def _file_one(
     `keys` is (my keys by key id, other reviewers by key id, the workspace's public key).
     """
     mine, others, workspace_key = keys
-    try:
-        with _source(envelope) as src:
-            key_ids = [s.key_id for s in read_header(src).stanzas]
-    except CryptoError as exc:
-        return _keep(u, entry, envelope, written, f"damaged envelope ({exc})", inline=inline)
-    usable = [mine[k] for k in key_ids if k in mine]
-    if not usable:
-        holders = sorted({others[k] for k in key_ids if k in others})
-        problem = (
-            f"sealed to reviewer {', '.join(holders)}: import it unlocked as them"
-            if holders
-            else "sealed to no key enrolled in this workspace"
-        )
-        return _keep(u, entry, envelope, written, problem, status="pending", inline=inline)
-    blob = _blob_name()
-    # Reports are indexed, and so are attachments that turn out to be plain text;
-    # what a file is shows only once it is open, so every item is captured (bounded).
-    capture = True
-    try:
-        with _source(envelope) as src:
+    with _source(envelope) as src:
+        try:
+            # The header is parsed once: its recipients choose the keys, then it is opened.
+            held = HeldEnvelope(src)
+        except CryptoError as exc:
+            return _keep(u, entry, envelope, written, f"damaged envelope ({exc})", inline=inline)
+        key_ids = [s.key_id for s in held.header.stanzas]
+        usable = [mine[k] for k in key_ids if k in mine]
+        if not usable:
+            holders = sorted({others[k] for k in key_ids if k in others})
+            problem = (
+                f"sealed to reviewer {', '.join(holders)}: import it unlocked as them"
+                if holders
+                else "sealed to no key enrolled in this workspace"
+            )
+            return _keep(u, entry, envelope, written, problem, status="pending", inline=inline)
+        blob = _blob_name()
+        # Reports are indexed, and so are attachments that turn out to be plain text;
+        # what a file is shows only once it is open, so every item is captured (bounded).
+        capture = True
+        try:
             if inline and _size(envelope) <= INLINE_MAX:
                 out = io.BytesIO()
-                opened, text = _reseal(src, out, usable, workspace_key, capture)
+                opened, text = _reseal(held, out, usable, workspace_key, capture)
                 data: bytes | None = out.getvalue()
             else:
                 path, dst = create_file(u.workspace, blob)
                 written.append(path)
                 with dst:
-                    opened, text = _reseal(src, dst, usable, workspace_key, capture)
+                    opened, text = _reseal(held, dst, usable, workspace_key, capture)
                     dst.flush()
                     os.fsync(dst.fileno())
                 data = None
-    except CryptoError as exc:
-        partial = u.workspace.blobs / blob
-        if partial in written:
-            remove_files([partial])
-            written.remove(partial)
-        return _keep(u, entry, envelope, written, f"damaged envelope ({exc})", inline=inline)
+        except CryptoError as exc:
+            partial = u.workspace.blobs / blob
+            if partial in written:
+                remove_files([partial])
+                written.remove(partial)
+            return _keep(u, entry, envelope, written, f"damaged envelope ({exc})", inline=inline)
     info: dict[str, object] = {
         "kind": opened.metadata.kind,
         "type": opened.metadata.content_type,
@@ -422,17 +424,17 @@ class _Tee:
 
 
 def _reseal(
-    src: BinaryIO,
+    src: HeldEnvelope,
     dst: BinaryIO,
     identities: Iterable[PrivateKey | HybridPrivateKey],
     workspace_key: PublicKey,
     capture: bool,
 ) -> tuple[Opened, bytes | None]:
-    """Decrypt `src` straight into an envelope sealed to the workspace key."""
+    """Decrypt `src` (its header read) straight into an envelope sealed to the workspace key."""
     writer = SealingWriter(dst, [workspace_key], _BLOB_METADATA)
     tee = _Tee(writer, capture)
     try:
-        opened = open_envelope(src, cast(BinaryIO, tee), identities)
+        opened = src.open(cast(BinaryIO, tee), identities)
     except BaseException:
         writer.abort()
         raise
@@ -458,46 +460,31 @@ def _record(
         "INSERT OR IGNORE INTO bundles VALUES (?, ?, date('now'), ?)",
         (manifest.bundle_id, manifest.created.isoformat(), manifest.keyring_version),
     )
-    for designation, key in manifest.sources.items():
-        conn.execute("INSERT OR IGNORE INTO sources VALUES (?, ?)", (designation, key.to_text()))
+    conn.executemany(
+        "INSERT OR IGNORE INTO sources VALUES (?, ?)",
+        [(designation, key.to_text()) for designation, key in manifest.sources.items()],
+    )
+    nums, fresh = _reports(u, filed)
+    # Each item's blob as filed before this row: read at once, kept current as rows pass.
+    blobs = _column(conn, _ITEM_BLOBS, [f.entry.id for f in filed])
     texts: dict[int, str] = {}
     contents: dict[int, list[Content]] = {}
-    # States of the reports this import makes, sealed once at the end of it.
-    fresh: dict[int, State] = {}
+    rows = []
     for f in filed:
         e = f.entry
-        row = conn.execute(
-            "SELECT num FROM reports WHERE submission = ?", (e.submission,)
-        ).fetchone()
-        if row is None:
-            num = int(
-                conn.execute(
-                    "INSERT INTO reports (submission, source, day, state) VALUES (?, ?, ?, x'')"
-                    " RETURNING num",
-                    (e.submission, e.source, e.day.isoformat()),
-                ).fetchone()[0]
-            )
-            fresh[num] = State()
-            # The source learns that reviewers have it, unless told more already.
-            notices.post(u, e.source, triage.NOTICES["new"], replace=False)
-        else:
-            num = int(row[0])
+        num = nums[e.submission]
         sealed_info = (
             u.key.seal_record(canonical_json(f.info), item_context(e.id))
             if f.info is not None
             else None
         )
-        old = conn.execute("SELECT blob FROM items WHERE id = ?", (e.id,)).fetchone()
         if f.data is not None:
             put_inline(u.workspace, f.blob, f.data)
-        conn.execute(
-            "INSERT INTO items (id, report, bundle, kind, status, problem, blob, info)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET"
-            " status = excluded.status, problem = excluded.problem, blob = excluded.blob,"
-            " info = excluded.info, kind = excluded.kind",
-            (e.id, num, manifest.bundle_id, e.kind, f.status, f.problem, f.blob, sealed_info),
+        rows.append(
+            (e.id, num, manifest.bundle_id, e.kind, f.status, f.problem, f.blob, sealed_info)
         )
-        if old is not None and old[0] and (path := drop(u.workspace, old[0])) is not None:
+        old, blobs[e.id] = blobs.get(e.id), f.blob
+        if old and (path := drop(u.workspace, old)) is not None:
             superseded.append(path)
         if f.prekeys is not None and f.binding is not None:
             prekeys.file(conn, e.source, num, f.binding.signer, f.prekeys)
@@ -510,12 +497,57 @@ def _record(
             texts[num] = f"{texts.get(num, '')}\n{f.content.searchable()}"
             contents.setdefault(num, []).append(f.content)
     conn.executemany(
+        "INSERT INTO items (id, report, bundle, kind, status, problem, blob, info)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET"
+        " status = excluded.status, problem = excluded.problem, blob = excluded.blob,"
+        " info = excluded.info, kind = excluded.kind",
+        rows,
+    )
+    conn.executemany(
         "UPDATE reports SET state = ? WHERE num = ?",
         [(seal_state(u, num, state), num) for num, state in fresh.items()],
     )
     search.add_segment(u, texts)
     corroboration.file_contents(u, contents, reader)
     return len(fresh)
+
+
+def _reports(u: Unlocked, filed: list[_Filed]) -> tuple[dict[str, int], dict[int, State]]:
+    """Each submission's report number, making the reports new here; and the new ones' states.
+
+    A new report takes its source and day from its first item, and its number in
+    the order its first item comes, as if the rows were written one by one.
+    """
+    conn = u.conn
+    first: dict[str, ExportEntry] = {}
+    for f in filed:
+        first.setdefault(f.entry.submission, f.entry)
+    nums = _column(conn, _REPORT_NUMS, list(first))
+    new = [e for e in first.values() if e.submission not in nums]
+    conn.executemany(
+        "INSERT INTO reports (submission, source, day, state) VALUES (?, ?, ?, x'')",
+        [(e.submission, e.source, e.day.isoformat()) for e in new],
+    )
+    made = _column(conn, _REPORT_NUMS, [e.submission for e in new])
+    # The source learns that reviewers have it, unless told more already.
+    for source in dict.fromkeys(e.source for e in new):
+        notices.post(u, source, triage.NOTICES["new"], replace=False)
+    nums.update(made)
+    return nums, {num: State() for num in sorted(made.values())}
+
+
+# Rows for many keys at once: the keys go in as one JSON array, bound like any value.
+_REPORT_NUMS: Final = (
+    "SELECT submission, num FROM reports WHERE submission IN (SELECT value FROM json_each(?))"
+)
+_ITEM_BLOBS: Final = "SELECT id, blob FROM items WHERE id IN (SELECT value FROM json_each(?))"
+
+
+def _column(conn: sqlite3.Connection, query: str, keys: list[str]) -> dict[str, Any]:
+    """Run `query` for all of `keys` at once: its two columns as a dict."""
+    if not keys:
+        return {}
+    return dict(conn.execute(query, (json.dumps(keys),)).fetchall())
 
 
 def _source_answers(u: Unlocked, num: int, content: Content) -> None:

@@ -34,6 +34,7 @@ from crypto import (
 )
 from crypto import constants as C
 from crypto.encoding import b64encode
+from crypto.envelope import HeldEnvelope
 from crypto.envelope.seal import _TAG_FINAL, _TAG_PUSH, SealingWriter
 from tests.crypto.support import BLOCK, flip, flip_every_byte, split_envelope
 
@@ -541,3 +542,52 @@ def test_a_final_chunk_before_the_last_is_refused() -> None:
 
     with pytest.raises(DecryptionError, match="follows the final chunk"):
         open_bytes(envelope, [ALICE])
+
+
+# An envelope held open: its header read once, then the envelope opened once.
+
+
+def test_a_held_envelope_names_its_recipients_and_signer_then_opens() -> None:
+    held = HeldEnvelope(io.BytesIO(SMALL[True]))
+
+    assert [s.key_id for s in held.header.stanzas] == [
+        ALICE.public_key.fingerprint.key_id,
+        BOB.public_key.fingerprint.key_id,
+    ]
+    assert held.header.signer == SIGNER.verify_key
+    out = io.BytesIO()
+    opened = held.open(out, [BOB], trusted_signers=[SIGNER.verify_key])
+    assert out.getvalue() == SMALL_TEXT
+    assert opened.signer == SIGNER.verify_key
+
+
+def test_a_held_envelope_opens_only_once() -> None:
+    held = HeldEnvelope(io.BytesIO(MULTI[False]))
+    held.open(io.BytesIO(), [ALICE])
+
+    out = io.BytesIO()
+    with pytest.raises(FormatError, match="read once"):
+        held.open(out, [ALICE])
+    assert out.getvalue() == b""
+
+
+def test_a_held_envelope_refuses_an_untrusted_signer() -> None:
+    held = HeldEnvelope(io.BytesIO(SMALL[True]))
+
+    with pytest.raises(VerificationError):
+        held.open(io.BytesIO(), [ALICE], trusted_signers=[OTHER_SIGNER.verify_key])
+
+
+def test_a_recipient_swapped_into_a_held_header_is_refused_at_opening() -> None:
+    """The header read ahead is a claim: naming Mallory in Bob's place breaks its MAC."""
+    bob, mallory = (b64encode(k.public_key.fingerprint.key_id).encode() for k in (BOB, MALLORY))
+    held = HeldEnvelope(io.BytesIO(SMALL[False].replace(bob, mallory, 1)))
+    assert MALLORY.public_key.fingerprint.key_id in {s.key_id for s in held.header.stanzas}
+
+    with pytest.raises(DecryptionError, match="header MAC"):
+        held.open(io.BytesIO(), [ALICE])
+
+
+def test_a_held_envelope_with_a_malformed_header_is_refused_before_any_key() -> None:
+    with pytest.raises(FormatError):
+        HeldEnvelope(io.BytesIO(b"not an envelope\n" + SMALL[False]))

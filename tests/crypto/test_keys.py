@@ -455,3 +455,11 @@ def test_every_generated_x25519_public_key_is_canonical(seed: bytes) -> None:
 
     assert PublicKey(public.raw) == public
     assert public.raw[31] & 0x80 == 0
+
+
+def test_a_private_keys_public_key_is_made_once_and_matches_a_fresh_one() -> None:
+    key = PrivateKey(bytes(range(32)))
+
+    assert key.public_key is key.public_key
+    assert key.public_key == PrivateKey(bytes(range(32))).public_key
+    assert key.public_key != PrivateKey(bytes([2]) * 32).public_key

@@ -266,3 +266,26 @@ def test_a_short_form_that_many_names_there_could_be_links_to_none() -> None:
     levels = _levels(texts)
     assert {b for a, b, *_ in levels if a == 99} == set(texts) - {99}
     assert {level for (a, *_), level in levels.items() if a == 99} == {WEAK}
+
+
+def test_a_name_with_and_without_its_title_links_as_a_short_form_would() -> None:
+    texts = {
+        1: "Chaudhry Manzoor Hussain, the kiln owner, keeps us at Thana Saddar, Sargodha.",
+        2: "Manzoor Hussain kiln owner of Thana Saddar Sargodha took our CNICs.",
+        3: "ASI Manzoor Hussain of Thana Saddar, Sargodha, wrote no FIR.",
+        4: "Chaudhry Manzoor of Thana Saddar, Sargodha, sent his munshi.",
+    }
+    levels = _levels(texts)
+    # one man: the title written in one report only, one station, one trade, no other
+    # name there it could be
+    assert levels[(2, 1, "manzoor hussain", "chaudhry manzoor hussain")] == STRONG
+    # an ASI of the name: linked for the reviewer to see, never counted
+    assert levels[(3, 1, "manzoor hussain", "chaudhry manzoor hussain")] == WEAK
+    # the given name with the title, the full name without: weak, at one place only
+    assert levels[(4, 2, "chaudhry manzoor", "manzoor hussain")] == WEAK
+    # a Rana of the name at that station too: either could be meant; and no Chaudhry is him
+    texts[5] = "Rana Manzoor Hussain, the kiln owner, of Thana Saddar, Sargodha, beat us."
+    levels = _levels(texts)
+    assert levels[(2, 1, "manzoor hussain", "chaudhry manzoor hussain")] == WEAK
+    assert levels[(2, 5, "manzoor hussain", "rana manzoor hussain")] == WEAK
+    assert not any(a == 4 and b == 5 for a, b, *_names in levels)

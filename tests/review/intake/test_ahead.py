@@ -36,9 +36,25 @@ def test_workers_read_contents_as_the_importer_would() -> None:
             found.add(content)
         here = [read(c, WordHashes()) for c in CONTENTS]
         assert [found.read(c) for c in CONTENTS] == here
-        assert found.pooled == len(CONTENTS) * 60
+        # What no worker had started when asked was read here; the workers read the rest.
+        assert 0 < found.pooled <= len(CONTENTS) * 60
         late = Content(message="DSP Model Town Lahore")  # never handed over: read here
         assert found.read(late) == read(late, WordHashes())
+        # Readings are found by the very object handed over; an equal copy is read here, alike.
+        copy = Content(message=TEXTS[0])
+        assert copy is not CONTENTS[0]
+        assert found.read(copy) == here[0]
+
+
+def test_batches_no_worker_has_started_are_read_here_rather_than_waited_for() -> None:
+    contents = [Content(message=f"{TEXTS[n % 3]} ({n})") for n in range(10 * ahead._BATCH + 7)]
+    with Ahead(ahead.POOL_MIN) as found:
+        for content in contents:
+            found.add(content)
+        # Asked at once, before a worker has even started: most is read here, all alike.
+        readings = [found.read(c) for c in contents]
+        assert found.pooled < len(contents) - ahead._BATCH
+    assert readings == [read(c, WordHashes()) for c in contents]
 
 
 def test_a_small_import_starts_no_worker() -> None:
@@ -69,6 +85,7 @@ def test_an_import_files_the_same_with_workers_as_without(
     alone, pooled = new_workspace(tmp_path / "alone"), new_workspace(tmp_path / "pooled")
     import_bundle(alone, bundle)
     monkeypatch.setattr(ahead, "POOL_MIN", 1)
+    monkeypatch.setattr(ahead, "_BATCH", 5)  # batches sent, not all left to be read here
     before = _children_cpu()
     import_bundle(pooled, bundle)
     assert _children_cpu() > before  # a worker ran, and ended with the import

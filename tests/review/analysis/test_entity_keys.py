@@ -1,0 +1,176 @@
+"""One key for one name's spellings (issue 18: "keyed apart"), never one for two names.
+
+Spellings of one name across Urdu script, Roman Urdu and English, and across the ways
+each writes it, key alike (`entity_names.key_of` through `entities.key_for`); a name
+written with a title in one report and without it in another links as a short form
+(`links.short_form`), weakly unless the evidence says it is one man.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from review.analysis import links
+from review.analysis.entities import key_for
+from review.analysis.entity_names import _by_vowels, _vowel_pattern, roman_form, sound, urdu_form
+from review.workspace.search import normalize
+
+
+@pytest.mark.parametrize(
+    "spellings",
+    [
+        # a compound's halves joined by a hyphen, apart, or as one word
+        ("Abdul Sattar", "Abdul-Sattar", "Abdulsattar", "عبدالستار", "عبد الستار"),
+        ("Abdul Ghafoor", "Abdul-Ghafoor", "عبدالغفور"),
+        ("Sanaullah", "Sana-ullah", "Sana Ullah", "ثناءاللہ", "ثنا اللہ"),
+        # the Arabic article, written apart in Latin letters, joined in Urdu
+        ("Zia ul Haq", "Zia-ul-Haq"),
+        ("Fazal ur Rehman", "Fazal-ur-Rehman", "فضل الرحمان"),
+        ("Abdul Rehman", "Abdur Rehman", "Abd-ur-Rehman", "عبد الرحمان", "عبدالرحمان"),
+        ("Shams ud Din", "Shamsuddin", "شمس الدین"),
+        ("Thana Baghdad-ul-Jadeed", "تھانہ بغداد الجدید"),
+        # Urdu letters that sound alike, hamza, and a word's last letter
+        ("ذوالفقار علی", "زوالفقار علی", "Zulfiqar Ali"),
+        ("طاہر جاوید", "تاہر جاوید", "Tahir Javed"),
+        ("نذیر احمد", "نزیر احمد", "Nazir Ahmed"),
+        ("صغراں بی بی", "صغران بی بی", "Sughran Bibi"),
+        ("رضوانہ", "رضوانا", "Rizwana"),
+        # Roman aspirates, first vowels and a vowel's glide
+        ("Ghulam Rasool", "Gulam Rasool", "غلام رسول"),
+        ("Ejaz Hussain", "Ijaz Hussain", "اعجاز حسین"),
+        ("Riaz Ahmed", "Riyaz Ahmed", "ریاض احمد"),
+        ("Imtiaz Ahmed", "Imtiyaz Ahmed", "امتیاز احمد"),
+        ("Fayyaz Hussain", "Fiaz Hussain", "Fayaz Hussain", "فیاض حسین"),
+    ],
+)
+def test_spellings_of_one_name_key_alike(spellings: tuple[str, ...]) -> None:
+    kind = "police_station" if spellings[0].startswith("Thana") else "person"
+    keys = {key_for(kind, s) for s in spellings}
+    assert len(keys) == 1, keys
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("Aslam", "Saleem"),
+        ("Akram", "Ikram"),
+        ("Arshad", "Irshad"),
+        ("Umar", "Aamir"),
+        ("عمر", "عامر"),
+        ("Naveed", "Nadeem"),
+        ("Zahid", "Zahida"),
+        ("Shahid", "Shahida"),
+        ("Muhammad Altaf", "Muhammad Tahir"),  # الطاف keeps its "ال"
+        ("محمد الطاف", "محمد طاف"),
+        ("احمد", "حامد"),
+        ("Zia ul Haq", "Zia Ullah"),
+    ],
+)
+def test_names_that_differ_key_apart(a: str, b: str) -> None:
+    assert key_for("person", a) != key_for("person", b)
+
+
+def test_the_spelling_forms_reduce_what_varies_and_keep_what_does_not() -> None:
+    assert roman_form("gulam") == roman_form("ghulam")
+    assert roman_form("aijaz") == roman_form("ejaz") == roman_form("ijaz")
+    assert roman_form("akram") != roman_form("ikram")  # only "e" and "ai" before a consonant
+    assert urdu_form("ذوالفقار") == urdu_form("زوالفقار")
+    assert urdu_form("عمر") != urdu_form("امر")  # ain is kept: Umar is not Amar
+
+
+@pytest.mark.parametrize(
+    ("short", "full"),
+    [
+        ("imran ali shah", "syed imran ali"),  # a Syed's title before, or Shah after
+        ("bashir ahmed", "haji bashir ahmed"),  # the title in one report only
+        ("manzoor hussain", "chaudhry manzoor hussain"),
+        ("chaudhry bhatti", "akram bhatti"),  # a surname, the title left out
+    ],
+)
+def test_a_name_without_its_title_is_a_short_form(short: str, full: str) -> None:
+    assert links.short_form(short, full)
+    assert not links.short_form(full, short)  # one way only: one link per pair
+
+
+@pytest.mark.parametrize(
+    ("short", "full"),
+    [
+        ("rana tariq", "malik tariq mehmood"),  # two families' titles: two men
+        ("rana tariq mehmood", "malik tariq mehmood"),
+        ("chaudhry aslam", "rana aslam"),
+        ("haji", "bashir ahmed"),  # a title alone says nothing
+        ("bashir ahmed", "haji bashir ahmed khan"),  # no surname, and the title is a start
+    ],
+)
+def test_names_under_other_titles_are_no_short_forms(short: str, full: str) -> None:
+    assert not links.short_form(short, full)
+    assert not links.short_form(full, short)
+
+
+def test_a_given_name_with_a_title_is_the_given_name_of_the_full_name_without_it() -> None:
+    assert links.given_name("chaudhry manzoor", "manzoor hussain")
+    assert not links.given_name("rana manzoor", "malik manzoor hussain")
+
+
+def test_muhammad_left_out_on_one_side_is_a_given_name_or_a_short_form() -> None:
+    assert links.given_name("chaudhry aslam", "chaudhry muhammad aslam warraich")
+    assert links.short_form("chaudhry aslam", "chaudhry muhammad aslam")
+    assert not links.short_form("muhammad", "muhammad aslam")  # Muhammad alone is anyone
+    assert not links.given_name("rana aslam", "chaudhry muhammad aslam warraich")
+
+
+@pytest.mark.parametrize(
+    ("urdu", "latin"),
+    [
+        ("اشفاق", "ishfaq"),  # ش ف ق: Ishfaq and Shafique; the alif first and before ق say which
+        ("شفیق", "shafiq"),
+        ("شاہد", "shahid"),  # s-d: Shahid, Saeed, Syed; its written alif and heh say which
+        ("آصف", "asif"),
+    ],
+)
+def test_an_urdu_word_of_shared_consonants_is_told_by_the_vowels_it_writes(
+    urdu: str, latin: str
+) -> None:
+    word = normalize(urdu)
+    assert _by_vowels(word, sound(word)) == latin
+
+
+@pytest.mark.parametrize(
+    "urdu",
+    # Urdu writes no short vowel: Arshad or Irshad, Akram or Ikram, Umar or Amir, Saeed or
+    # Syed could each be the other in Latin letters, so none is chosen
+    ["ارشاد", "اکرم", "اکرام", "عمر", "عامر", "سید", "سعید", "عادل", "عدیلہ"],
+)
+def test_an_urdu_word_whose_vowels_fit_two_names_is_neither(urdu: str) -> None:
+    word = normalize(urdu)
+    assert _by_vowels(word, sound(word)) is None
+
+
+@pytest.mark.parametrize(
+    "spellings",
+    [
+        ("Thana Civil Lines", "Civil Line PS", "تھانہ سول لائنز", "تھانہ سول لائن"),
+        ("Thana Township", "تھانہ ٹاؤن شپ"),  # one word in Latin, two in Urdu
+        ("Thana Shahkot", "تھانہ شاہکوٹ"),  # two listed words run together stay together
+        ("Thana Saddar", "Thana Sadar", "PS Saddar", "Saddar police station", "تھانہ صدر"),
+    ],
+)
+def test_spellings_of_one_station_key_alike(spellings: tuple[str, ...]) -> None:
+    keys = {key_for("police_station", s) for s in spellings}
+    assert len(keys) == 1, keys
+
+
+def test_a_station_s_district_stays_in_its_key() -> None:
+    assert key_for("police_station", "Thana Civil Line/Gujranwala") == "civil lines/gujranwala"
+    assert key_for("police_station", "Thana Civil Line/Sialkot") != key_for(
+        "police_station", "Thana Civil Lines/Gujranwala"
+    )
+
+
+def test_every_urdu_letter_has_a_roman_so_no_word_is_left_without_a_pattern() -> None:
+    for word in ("محسن", "عمر", "احمد", "سعید", "چوہدری", "ژالہ"):
+        assert _vowel_pattern(normalize(word)) is not None, word
+    pattern = _vowel_pattern(normalize("محسن"))
+    assert pattern is not None
+    assert pattern.fullmatch(roman_form("mohsin"))
+    assert not pattern.fullmatch(roman_form("masoon"))
