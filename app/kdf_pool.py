@@ -50,7 +50,6 @@ import functools
 import mmap
 import os
 import queue
-import random
 import threading
 import time
 from array import array
@@ -88,7 +87,6 @@ _RECENT: Final = 1024
 _served = memoryview(mmap.mmap(-1, _RECENT * 8 * 2)).cast("q")
 # The circuit of the request this thread is serving (set by `app.worker`).
 _this_request = threading.local()
-_rng = random.SystemRandom()
 # How long this worker's recent derivations held their slot (seconds, a moving average).
 _pace = [0.0]
 # A circuit's next derivation waits this many derivation times after its last one ended
@@ -157,8 +155,10 @@ def _try_take(path: Path) -> int | None:
 
 def _take_any(paths: list[Path]) -> tuple[int, int] | None:
     """Lock whichever of `paths` is free: (its index, its descriptor), or None if all are taken."""
-    order = list(range(len(paths)))
-    _rng.shuffle(order)
+    # A uniformly random order, as `SystemRandom.shuffle` gives, from one read of
+    # the system's randomness instead of one per place.
+    keys = os.urandom(8 * len(paths))
+    order = sorted(range(len(paths)), key=lambda i: keys[8 * i : 8 * i + 8])
     for index in order:
         fd = _try_take(paths[index])
         if fd is not None:

@@ -53,6 +53,8 @@ _TOR_BROWSER_UA: Final = re.compile(
     r"Gecko/(?:20100101|\1\.0) Firefox/\1\.0"
 )
 _TOR2WEB_HEADERS: Final = ("X-Tor2web", "X-Forwarded-Host", "X-Forwarded-For", "Via")
+# The same, by lower-case name, for one pass over a response's headers.
+_BY_NAME: Final = {name.lower(): (name, value) for name, value in HEADERS.items()}
 
 
 def browser_warning(req: Request) -> str | None:
@@ -79,9 +81,12 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _headers(response: Response) -> Response:
-        for name, value in HEADERS.items():
-            response.headers.setdefault(name, value)
-        response.headers.pop("Server", None)
+        # A header the view set stays; the rest are added in one pass, not one scan each.
+        headers = response.headers
+        present = {name.lower() for name in headers.keys()}  # noqa: SIM118 - Headers, not a dict
+        if "server" in present:
+            del headers["Server"]
+        headers.extend([item for key, item in _BY_NAME.items() if key not in present])
         return response
 
     @app.context_processor

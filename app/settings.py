@@ -201,6 +201,10 @@ def _current(session: Session) -> _Copy:
     return copy
 
 
+# Built once: a statement is immutable, and building it costs more than running it.
+_READ_REVISION: Final = select(Setting.value).where(Setting.key == REVISION_KEY)
+
+
 def _revision(session: Session) -> str | None:
     """The database's settings revision, read once per request."""
     in_request = has_request_context()
@@ -210,11 +214,7 @@ def _revision(session: Session) -> str | None:
     if session.autoflush:
         session.flush()  # this transaction's own edits give it their revision
     # A statement on the session's connection: the ORM's handling of results is not needed.
-    revision = (
-        session.connection()
-        .execute(select(Setting.value).where(Setting.key == REVISION_KEY))
-        .scalar_one_or_none()
-    )
+    revision = session.connection().execute(_READ_REVISION).scalar_one_or_none()
     if in_request:
         setattr(g, _SEEN, revision)
     return revision

@@ -10,6 +10,7 @@ expired list stops sealing (`crypto.subkeys.sealing_keys`).
 from __future__ import annotations
 
 import datetime as dt
+import os
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -128,22 +129,36 @@ class SubkeyCache:
 
     def __init__(self, paths: InstancePaths) -> None:
         self._paths = paths
+        self._dir = str(subkeys_dir(paths))
         self._lock = threading.Lock()
         self._key: tuple[object, ...] | None = None
         self._lists: dict[str, SignedSubkeyList] = {}
 
     def lists(self) -> dict[str, SignedSubkeyList]:
         """The installed lists by reviewer id (verified by whoever uses them)."""
-        try:
-            key = tuple(
-                (p.name, st.st_ino, st.st_size, st.st_mtime_ns)
-                for p in sorted(subkeys_dir(self._paths).glob("*.json"))
-                for st in (p.stat(),)
-            )
-        except OSError:
-            key = ()
+        return dict(self.current()[1])
+
+    def current(self) -> tuple[tuple[object, ...], Mapping[str, SignedSubkeyList]]:
+        """The files' stamp and the lists read from them: a new stamp whenever a file changed.
+
+        The mapping is the cache's own, not a copy: read it, never change it.
+        """
+        key = self._stamp()
         with self._lock:
             if key != self._key:
                 self._lists = read_lists(self._paths)
                 self._key = key
-            return dict(self._lists)
+            return key, self._lists
+
+    def _stamp(self) -> tuple[object, ...]:
+        """Name, inode, size and modification time of each list (no Path objects)."""
+        try:
+            with os.scandir(self._dir) as entries:
+                found = sorted((e.name, e.path) for e in entries if e.name.endswith(".json"))
+            return tuple(
+                (name, st.st_ino, st.st_size, st.st_mtime_ns)
+                for name, path in found
+                for st in (os.stat(path),)
+            )
+        except OSError:
+            return ()

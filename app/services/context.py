@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
+import datetime as dt
+from dataclasses import dataclass, field
 from typing import Final
 
 from flask import Flask, current_app
@@ -31,6 +32,11 @@ class Services:
     store: EnvelopeStore
     keyrings: KeyringCache
     subkeys: SubkeyCache
+    # The last answer of `recipients` under subkeys: for which manifest (the very
+    # object the keyring cache holds), which list files and which day.
+    _sealing: tuple[Manifest, tuple[object, ...], dt.date, tuple[SealingKey, ...]] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     def keyring(self) -> KeyringState:
         """The keyring state for today."""
@@ -50,10 +56,20 @@ class Services:
         manifest = self.manifest()
         if not requires_subkeys(manifest):
             return [r.encryption_key for r in manifest.recipients]
+        # Checking the lists costs an Ed25519 verification and canonical JSON per
+        # reviewer; the answer holds for the day, for these lists under this
+        # keyring (`crypto.subkeys.current`), so it is kept for exactly that.
+        day = today()
+        stamp, lists = self.subkeys.current()
+        cached = self._sealing
+        if cached is not None and cached[0] is manifest and cached[1] == stamp and cached[2] == day:
+            return list(cached[3])
         try:
-            return list(sealing_keys(manifest, self.subkeys.lists(), today()))
+            keys = tuple(sealing_keys(manifest, lists, day))
         except SubkeyError as exc:
             raise KeyringUnavailable(f"no current subkey for every reviewer ({exc.rule})") from exc
+        self._sealing = (manifest, stamp, day, keys)
+        return list(keys)
 
     def accepts_sealed(self, header: Header, manifest: Manifest) -> bool:
         """Whether an envelope sealed elsewhere is sealed as `recipients` would have sealed it.

@@ -9,14 +9,14 @@ codename this server generated for that visitor, so it is never a way to log in.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Insert, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from app import kdf_pool
@@ -33,6 +33,8 @@ from crypto import (
 from crypto.encoding import b64decode, b64encode
 
 _OFFER_PERSON = b"rz-codename-offer"
+# Built once: a statement is immutable, and building it costs more than running it.
+_FIND_ACCOUNT = select(Source.id).where(Source.lookup_tag == bindparam("tag"))
 
 
 @dataclass(frozen=True)
@@ -94,32 +96,50 @@ def create_account(session: Session, keys: SourceKeys) -> str:
     Only a codename this server generated for the visitor's own session gets
     here, so an existing account is one this visitor made a moment ago (the
     same form sent again with the back button), never someone else's. Returns
-    the account's id; a new account's row is inserted at once, in a savepoint,
-    so that a designation already taken is drawn again.
+    the account's id. Statements on the session's connection, not objects:
+    nothing else reads the row in this request. A new row is inserted only if
+    nothing unique in it is taken (`ON CONFLICT DO NOTHING`, SQLite and
+    PostgreSQL alike), so a designation already taken is drawn again without a
+    savepoint: no failed statement ever aborts the transaction.
     """
-    found = session.execute(
-        select(Source).where(Source.lookup_tag == keys.lookup_tag)
-    ).scalar_one_or_none()
+    connection = session.connection()
+    found = connection.execute(_FIND_ACCOUNT, {"tag": keys.lookup_tag}).scalar_one_or_none()
     if found is not None:
-        found.active_day = today()
-        return found.id
+        connection.execute(update(Source).where(Source.id == found).values(active_day=today()))
+        return str(found)
     row = {
         "lookup_tag": keys.lookup_tag,
         "public_key": keys.public_key.to_text(),
         "signing_key": keys.verify_key.to_text(),
     }
+    statement = _insert_unless_taken(connection.dialect.name)
     for _attempt in range(5):
         source_id = new_id()
-        try:
-            with session.begin_nested():
-                # A statement, not an object to flush: nothing else reads it in this request.
-                session.connection().execute(
-                    insert(Source), [{**row, "id": source_id, "designation": new_designation()}]
-                )
+        made = connection.execute(
+            statement, {**row, "id": source_id, "designation": new_designation()}
+        ).scalar_one_or_none()
+        if made is not None:
             return source_id
-        except IntegrityError:
-            continue
     raise SubmissionError("could not create an account; please try again")
+
+
+@functools.cache
+def _insert_unless_taken(dialect: str) -> Insert:
+    """A new account's insert that does nothing if its id, tag or designation is taken.
+
+    It returns the new id, or no row if nothing was inserted (psycopg counts no rows
+    for it: `rowcount` is -1). Built once per dialect, like `_FIND_ACCOUNT`.
+    """
+    # Imported here: each dialect's module is large, and an instance uses one.
+    if dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert(Source).on_conflict_do_nothing().returning(Source.id)
+    if dialect == "sqlite":
+        from sqlalchemy.dialects import sqlite
+
+        return sqlite.insert(Source).on_conflict_do_nothing().returning(Source.id)
+    raise SubmissionError(f"no account insert for {dialect}")
 
 
 def log_in(session: Session, codename: str) -> SignedIn | None:

@@ -25,11 +25,53 @@ def _check_codename(_form: FlaskForm, field: Any) -> None:
         ) from exc
 
 
+# The last choices built per language, with the taxonomy copy they came from
+# (`app.settings.taxonomy` hands out the same copy until a term changes).
+_CHOICES: dict[str, tuple[dict[str, list[Term]], dict[str, list[tuple[str, str]]]]] = {}
+
+
+def _choices(taxonomy: dict[str, list[Term]], lang: str) -> dict[str, list[tuple[str, str]]]:
+    """The form's choices for `taxonomy` in `lang`, built once per copy (read, never change)."""
+    cached = _CHOICES.get(lang)
+    if cached is not None and cached[0] is taxonomy:
+        return cached[1]
+
+    def label(term: Term) -> str:
+        return term.label_ur if lang == "ur" else term.label_en
+
+    blank = ("", str(_l("— not saying —")))
+    built = {
+        name: [blank] + [(t.code, label(t)) for t in taxonomy.get(name, [])]
+        for name in ("agency", "province", "when")
+    }
+    built["complicity"] = [(t.code, label(t)) for t in taxonomy.get("complicity", [])]
+    _CHOICES[lang] = (taxonomy, built)
+    return built
+
+
+class TermField(SelectField):
+    """A choice among the taxonomy's terms, checked with one set lookup.
+
+    WTForms' own check normalises every choice for every request; this gives the
+    same answer (the value sent, coerced, is one of the choices offered).
+    """
+
+    def pre_validate(self, form: FlaskForm) -> None:
+        """Refuse a value that is not among the choices offered."""
+        if self.process_errors or not self.validate_choice or not isinstance(self.choices, list):
+            super().pre_validate(form)
+            return
+        if self.data not in {self.coerce(choice[0]) for choice in self.choices}:
+            message = getattr(self, "invalid_choice_message", None)
+            raise ValidationError(message or self.gettext("Not a valid choice."))
+
+
 class SubmissionForm(FlaskForm):
     """A message and optional fields; files arrive beside it, sealed as they stream."""
 
     # A one-time token, new with each form: the same form sent twice files once.
-    once = HiddenField(validators=[Length(max=64)])
+    # Hidden fields carry no label: given none, WTForms would translate a made-up one per request.
+    once = HiddenField("", validators=[Length(max=64)])
 
     message = TextAreaField(
         _l("Your message"),
@@ -40,15 +82,13 @@ class SubmissionForm(FlaskForm):
             )
         ],
     )
-    agency = SelectField(
-        _l("Which agency or office?"), choices=[], validate_choice=True, default=""
-    )
-    province = SelectField(_l("Which province?"), choices=[], validate_choice=True, default="")
+    agency = TermField(_l("Which agency or office?"), choices=[], validate_choice=True, default="")
+    province = TermField(_l("Which province?"), choices=[], validate_choice=True, default="")
     district = StringField(
         _l("Which district, city or police station?"),
         [Length(max=120, message=_l("Keep this short: at most %(max)d characters."))],
     )
-    when = SelectField(_l("Roughly when?"), choices=[], validate_choice=True, default="")
+    when = TermField(_l("Roughly when?"), choices=[], validate_choice=True, default="")
     complicity = SelectMultipleField(
         _l("What did the officials do?"),
         choices=[],
@@ -58,16 +98,9 @@ class SubmissionForm(FlaskForm):
 
     def set_choices(self, taxonomy: dict[str, list[Term]], lang: str) -> None:
         """Offer the taxonomy's terms, labelled in the visitor's language."""
-
-        def label(term: Term) -> str:
-            return term.label_ur if lang == "ur" else term.label_en
-
-        for name in ("agency", "province", "when"):
-            blank = ("", str(_l("— not saying —")))
-            getattr(self, name).choices = [blank] + [
-                (t.code, label(t)) for t in taxonomy.get(name, [])
-            ]
-        self.complicity.choices = [(t.code, label(t)) for t in taxonomy.get("complicity", [])]
+        choices = _choices(taxonomy, lang)
+        for name in ("agency", "province", "when", "complicity"):
+            getattr(self, name).choices = choices[name]
 
     def fields_for_report(self, taxonomy: dict[str, list[Term]]) -> dict[str, object]:
         """The chosen fields with their English labels, for the sealed report."""
@@ -89,10 +122,11 @@ class NewSourceForm(SubmissionForm):
     """The first submission: it carries the codename shown on the same page."""
 
     codename = HiddenField(
+        "",
         validators=[
             DataRequired(_l("The codename is missing. Reload the page to get a new one.")),
             _check_codename,
-        ]
+        ],
     )
 
 

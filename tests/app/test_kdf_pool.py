@@ -372,3 +372,23 @@ def test_a_circuit_just_served_waits_behind_one_that_was_not(instance: Path) -> 
         kdf_pool._served[2 * (circuit % kdf_pool._RECENT) + 1] -= int(60e9)
     order = _circuit_waiters(instance, [("flood", flood), ("source", source)])
     assert order == ["flood", "source"]
+
+
+def test_a_free_slot_is_taken_in_a_random_order(tmp_path: Path) -> None:
+    # Every order of the places is as likely (one read of the system's randomness
+    # per take); whichever is free is taken, and every place gets its turn first.
+    paths = [tmp_path / f"place-{i}" for i in range(4)]
+    firsts: set[int] = set()
+    for _ in range(200):
+        taken = kdf_pool._take_any(paths)
+        assert taken is not None
+        index, fd = taken
+        firsts.add(index)
+        os.close(fd)
+    assert firsts == {0, 1, 2, 3}
+    held = [kdf_pool._take_any(paths) for _ in range(4)]
+    assert sorted(t[0] for t in held if t is not None) == [0, 1, 2, 3]
+    assert kdf_pool._take_any(paths) is None
+    for t in held:
+        if t is not None:
+            os.close(t[1])

@@ -119,6 +119,35 @@ def test_a_list_of_long_term_keys_put_on_disk_by_hand_stops_reports(
     assert_nothing_stored(app, hybrid)
 
 
+def test_a_list_replaced_by_hand_after_a_report_stops_the_next_one(
+    hybrid: Path, app: Flask, runner: CliRunner, visitor: Visitor
+) -> None:
+    # The keys found for one report are kept for the next: never past a change of list.
+    publish(runner, hybrid, THIS_WEEK)
+    assert send_report(visitor) == 303
+    stored = set(envelope_files(hybrid))
+    signing = reviewer_keys(hybrid).signing
+    assert signing is not None
+    rogue = SubkeyList(signing.verify_key, today(), ((THIS_WEEK, long_term(hybrid).public_key),))
+    (recipient,) = context_manifest(app).recipients
+    list_path(InstancePaths(hybrid), recipient.id).write_bytes(
+        sign_subkeys(rogue, signing).to_bytes()
+    )
+    assert send_report(Visitor(app.test_client())) == 503
+    assert set(envelope_files(hybrid)) == stored
+
+
+def test_the_keys_of_a_report_are_not_kept_past_their_week(
+    hybrid: Path, app: Flask, runner: CliRunner, visitor: Visitor, clock: Clock
+) -> None:
+    publish(runner, hybrid, THIS_WEEK, count=1)
+    assert send_report(visitor) == 303
+    stored = set(envelope_files(hybrid))
+    clock.day = THIS_WEEK.after().first_day
+    assert send_report(Visitor(app.test_client())) == 503
+    assert set(envelope_files(hybrid)) == stored
+
+
 def test_a_week_that_turns_during_an_upload_refuses_it_and_stores_nothing(
     hybrid: Path, app: Flask, runner: CliRunner, visitor: Visitor, clock: Clock
 ) -> None:

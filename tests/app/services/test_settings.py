@@ -42,6 +42,27 @@ def test_a_term_added_through_one_worker_is_offered_by_another(
     assert "Port Authority" in browser.get("/submit").get_data(as_text=True)
 
 
+def test_the_form_keeps_its_choices_per_language_and_term(app: Flask) -> None:
+    # The choices are built once per language and taxonomy copy, not per request.
+    browser = app.test_client()
+    for lang, shown, hidden in (
+        ("en", "Punjab Police", "پنجاب پولیس"),
+        ("ur", "پنجاب پولیس", "Punjab Police"),
+        ("en", "Punjab Police", "پنجاب پولیس"),
+    ):
+        browser.get(f"/lang/{lang}")
+        html = browser.get("/submit").get_data(as_text=True)
+        assert shown in html
+        assert hidden not in html
+    _edit(
+        app,
+        lambda s: settings_admin.add_term(s, "agency", "port", "Port Authority", "پورٹ", actor="a"),
+    )
+    assert "Port Authority" in browser.get("/submit").get_data(as_text=True)
+    browser.get("/lang/ur")
+    assert "پورٹ" in browser.get("/submit").get_data(as_text=True)
+
+
 def test_an_edit_rolled_back_is_not_kept(app: Flask) -> None:
     with db_session(app) as session:
         assert get_setting(session, "upload_limit_mib") == 500

@@ -231,7 +231,12 @@ def test_an_empty_file_field_beside_a_message_stores_the_message_only(
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("agency", "police-mars"), ("province", "<script>"), ("complicity", "x" * 500)],
+    [
+        ("agency", "police-mars"),
+        ("province", "<script>"),
+        ("when", "yesterday"),
+        ("complicity", "x" * 500),
+    ],
 )
 def test_a_choice_not_offered_is_refused(
     app: Flask, instance: Path, visitor: Visitor, field: str, value: str
