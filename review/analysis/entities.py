@@ -390,8 +390,8 @@ def _crosses_sentence(doc: Doc, a: int, b: int) -> bool:
 def _person(doc: Doc, i: int, term: Term, districts: list[int]) -> _Candidate | None:
     """A person named right after the rank at i (or after a station there), or before it."""
     j = i + term.size
-    while j < len(doc) and doc.words[j] == ".":
-        j += 1
+    while j < len(doc) and doc.words[j] == "." and _abbreviated(doc, j - 1):
+        j += 1  # "S.H.O. Rana Tariq", not "his brother-in-law. Haji Bashir"
     if not (_may_name(doc, j, after=True) or _may_name(doc, i - 1, after=False)):
         return None  # most ranks stand alone: answer those before any search
     st = doc.hit(j, "station") if j < len(doc) and doc.urdu(j) else None
@@ -420,6 +420,16 @@ def _person(doc: Doc, i: int, term: Term, districts: list[int]) -> _Candidate | 
         if begin <= k and is_name(doc, begin, k + 1):
             return _candidate(doc, begin, k + 1, term.value)
     return None
+
+
+def _abbreviated(doc: Doc, k: int) -> bool:
+    """Whether token k, before a ".", is an abbreviation's (S.H.O., ASI., Const.), not a
+    word ending a sentence ("... owned by his brother-in-law. Haji Bashir ...")."""
+    raw = doc.raw(k)
+    return raw.isupper() or len(raw) <= 2 or doc.words[k] in _SHORTENED
+
+
+_SHORTENED: Final = frozenset(("const", "insp", "inspr", "constt", "dr"))
 
 
 # The designation of words that name whoever follows ("named", "alias", عرف): after one,

@@ -310,6 +310,8 @@ def people_by_name(doc: Doc) -> Iterator[tuple[int, int]]:
             doc.punct(start) or (_sentence_start(doc, start) and not known(doc.words[start]))
         ):
             start += 1  # "Contact Nadeem": a capital at a sentence's start says nothing
+        if _cue_before_name(doc, start):
+            start += 1  # "دوست بلا": "friend", a name too (Dost Muhammad), is Billa's cue here
         end = name_end(doc, start, station=False, ranked=not doc.capital(start))
         done = max(end, k + 1)
         if end <= start or not is_name(doc, start, end):
@@ -329,7 +331,9 @@ def people_by_name(doc: Doc) -> Iterator[tuple[int, int]]:
             plain = word.startswith(_ABD) or (word in names() and word not in _not_alone())
             enders = _UR_ENDERS | _UR_CASES if plain else _UR_ENDERS
             if nxt is not None and not (
-                doc.punct(nxt) or doc.words[nxt] in enders or (plain and _paired(doc, nxt))
+                doc.punct(nxt)
+                or doc.words[nxt] in enders
+                or (plain and (_paired(doc, nxt) or _paired(doc, start - 1, before=True)))
             ):
                 continue  # one Urdu word is a name only before نے, صاحب or a mark
                 # (a listed name that is no everyday word or title, or a compound of
@@ -337,18 +341,30 @@ def people_by_name(doc: Doc) -> Iterator[tuple[int, int]]:
         yield start, end
 
 
-# "and" between two names: "سونیا اور روتھ", "Sonia and Ruth".
-_AND: Final = frozenset(normalize(w) for w in ("اور", "aur", "and"))
-
-
-def _paired(doc: Doc, k: int) -> bool:
-    """Whether token k is "and" before a listed name that stands alone (no everyday word)."""
+def _cue_before_name(doc: Doc, k: int) -> bool:
+    """Whether token k is an everyday word that is a name too and a designation ("دوست",
+    friend, and Dost) before a listed name that is no common one (Muhammad of "Dost Muhammad")."""
     return (
-        doc.words[k] in _AND
-        and k + 1 < len(doc)
+        k + 1 < len(doc)
+        and doc.words[k] in weak_words("names.txt")
+        and doc.hit(k, "rank") is not None
         and doc.words[k + 1] in names()
-        and doc.words[k + 1] not in _not_alone()
+        and doc.words[k + 1] not in common_words()
     )
+
+
+# "and" between two names, or a comma in a list of them: "سونیا اور روتھ", "Sonia and Ruth",
+# "یعقوب، غفار اور نادر", "yaqoob, ghaffar aur nadir".
+_AND: Final = frozenset(normalize(w) for w in ("اور", "aur", "and", ",", "،"))
+
+
+def _paired(doc: Doc, k: int, *, before: bool = False) -> bool:
+    """Whether token k is "and" (or a list's comma) before a listed name that stands alone
+    (no everyday word), or, `before`, after one: the last of a list ("غفار اور نادر وہاں")."""
+    if not 0 <= k < len(doc) or doc.words[k] not in _AND:
+        return False
+    x = k - 1 if before else k + 1
+    return 0 <= x < len(doc) and doc.words[x] in names() and doc.words[x] not in _not_alone()
 
 
 # Roman Urdu after a name alone: "soomro ne kaha", "soomro sahib", "aslam sb ka banda";
@@ -365,10 +381,33 @@ def _named_alone(doc: Doc, start: int, end: int) -> bool:
     if end - start != 1 or end >= len(doc):
         return False
     after = doc.words[end]
-    if after not in _RU_ENDERS and after not in _RU_CASES and not _paired(doc, end):
+    if (
+        after not in _RU_ENDERS
+        and after not in _RU_CASES
+        and not _paired(doc, end)
+        and not _paired(doc, start - 1, before=True)
+        and not _kin_after(doc, end)
+    ):
         return False
     word = doc.words[start]
     return word in names() and word not in _not_alone()
+
+
+# A name's record in Roman Urdu or English: "aslam s/o nazir", "saima d/o rafiq", "walad".
+_KIN_MARKS: Final = frozenset(("walad", "bint", "zauja", "zoja"))
+_SLASHED: Final = frozenset(("s", "d", "w"))
+
+
+def _kin_after(doc: Doc, k: int) -> bool:
+    """Whether tokens from k say whose son, daughter or wife a name is ("s/o", "walad")."""
+    if doc.words[k] in _KIN_MARKS:
+        return True
+    return (
+        doc.words[k] in _SLASHED
+        and k + 2 < len(doc)
+        and doc.words[k + 1] == "/"
+        and doc.words[k + 2] == "o"
+    )
 
 
 @functools.cache
