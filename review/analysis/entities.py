@@ -26,6 +26,7 @@ from __future__ import annotations
 import bisect
 import functools
 import gc
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final, NamedTuple
@@ -41,6 +42,7 @@ from review.analysis.entity_names import (
     name_key,
     name_start,
     names,
+    people_by_cue,
     people_by_name,
     place_words,
     spellings,
@@ -510,7 +512,8 @@ def _same_people(doc: Doc, found: list[_Candidate]) -> list[_Candidate]:
 
 
 def _unranked(doc: Doc) -> Iterator[_Candidate]:
-    return (_candidate(doc, i, j, None) for i, j in people_by_name(doc))
+    for i, j in itertools.chain(people_by_name(doc), people_by_cue(doc)):
+        yield _candidate(doc, i, j, None)
 
 
 def _candidate(doc: Doc, i: int, j: int, designation: str | None) -> _Candidate:

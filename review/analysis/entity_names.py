@@ -283,9 +283,14 @@ def name_start(doc: Doc, k: int, *, station: bool) -> int:
     return j
 
 
+_GOD: Final = frozenset(normalize(w) for w in ("allah", "اللہ", "god", "khuda", "خدا"))
+
+
 def is_name(doc: Doc, i: int, j: int) -> bool:
     """Whether tokens i..j hold a name: not titles alone, nor one everyday word that is a name."""
     weak, title_words = weak_words("names.txt"), titles()
+    if j - i == 1 and doc.words[i] in _GOD:
+        return False  # "Allah knows": God, never a man, though a name's word ("Allah Ditta")
     count = 0
     for k in range(i, j):
         w = doc.words[k]
@@ -353,6 +358,76 @@ def _cue_before_name(doc: Doc, k: int) -> bool:
     )
 
 
+# Roman Urdu after a name alone: "soomro ne kaha", "soomro sahib", "aslam sb ka banda";
+# and the case endings after a listed name that is no everyday word: "mehwish ki ammi".
+_RU_ENDERS: Final = frozenset(("ne", "sahib", "sahab", "saheb", "sb"))
+_RU_CASES: Final = frozenset(("ka", "ki", "ke", "ko", "se"))
+
+
+# Verbs (and Roman Urdu's ergative "ne", its honorifics and case endings) after which a
+# capitalised word the lists do not know is a person's name: "Zorawar took the money",
+# "Zorawar ne paise liye", "Shahmir ko bataya"; and verbs before one: "I paid Shahmir".
+_DOER_CUES: Final = frozenset(
+    (
+        *("said", "says", "told", "tells", "asked", "asks", "demanded", "demands"),
+        *("threatened", "threatens", "beat", "beats", "slapped", "promised", "refused"),
+        *("took", "takes", "paid", "pays", "sold", "sells", "brought", "kept", "keeps"),
+        *("locked", "forced", "warned", "abused", "kidnapped", "collected", "collects"),
+        *("owns", "runs", "raped", "tortured", "confiscated", "snatched", "seized"),
+        *_RU_ENDERS,
+        *_RU_CASES,
+    )
+)
+_OBJECT_CUES: Final = frozenset(
+    (
+        *("paid", "pay", "pays", "told", "tell", "asked", "ask", "called", "call", "phoned"),
+        *("rang", "met", "meet", "gave", "give", "handed", "contacted", "begged", "warned"),
+        *("threatened", "bribed", "informed", "sold", "beat", "slapped", "married"),
+    )
+)
+
+
+def people_by_cue(doc: Doc) -> Iterator[tuple[int, int]]:
+    """People the lists do not know, named in capitals beside a verb that only a person does
+    or undergoes: "Zorawar took the money", "I paid Shahmir", "Zorawar ne paise liye"."""
+    n = len(doc)
+    for k in [k for k, w in enumerate(doc.words) if w in _DOER_CUES or w in _OBJECT_CUES]:
+        word = doc.words[k]
+        if word in _DOER_CUES and k and _capitalised(doc, k - 1):
+            start = name_start(doc, k, station=False)
+            first = start < k and _sentence_start(doc, start)
+            plain = not (first and (word in _RU_CASES or _plural(doc, start, k)))
+            if start < k and plain and _unknown_name(doc, start, k):
+                yield start, k
+        if word in _OBJECT_CUES and k + 1 < n and _capitalised(doc, k + 1):
+            end = name_end(doc, k + 1, station=False)
+            if end > k + 1 and _unknown_name(doc, k + 1, end):
+                yield k + 1, end
+
+
+def _plural(doc: Doc, start: int, end: int) -> bool:
+    """Whether one unknown word is an English plural ("Boys took us", "Agents said"): names
+    in "-s" (Abbas, Ilyas) are listed."""
+    word = doc.words[start]
+    return end - start == 1 and word.endswith("s") and not word.endswith("ss")
+
+
+def _capitalised(doc: Doc, k: int) -> bool:
+    return doc.latin(k) and doc.capital(k)
+
+
+def _unknown_name(doc: Doc, start: int, end: int) -> bool:
+    """Whether capitalised tokens start..end make a person's name: no acronym ("HRCP"), no
+    service with its number ("Rescue 1122"), no place ("Faisal Town"), no title alone."""
+    if not all(_capitalised(doc, x) for x in range(start, end)):
+        return False
+    if any(len(r := doc.raw(x)) > 1 and r.isupper() for x in range(start, end)):
+        return False
+    if end < len(doc) and (doc.words[end][0].isdigit() or doc.words[end] in _PLACE_WORDS):
+        return False
+    return is_name(doc, start, end)
+
+
 # "and" between two names, or a comma in a list of them: "سونیا اور روتھ", "Sonia and Ruth",
 # "یعقوب، غفار اور نادر", "yaqoob, ghaffar aur nadir".
 _AND: Final = frozenset(normalize(w) for w in ("اور", "aur", "and", ",", "،"))
@@ -365,12 +440,6 @@ def _paired(doc: Doc, k: int, *, before: bool = False) -> bool:
         return False
     x = k - 1 if before else k + 1
     return 0 <= x < len(doc) and doc.words[x] in names() and doc.words[x] not in _not_alone()
-
-
-# Roman Urdu after a name alone: "soomro ne kaha", "soomro sahib", "aslam sb ka banda";
-# and the case endings after a listed name that is no everyday word: "mehwish ki ammi".
-_RU_ENDERS: Final = frozenset(("ne", "sahib", "sahab", "saheb", "sb"))
-_RU_CASES: Final = frozenset(("ka", "ki", "ke", "ko", "se"))
 
 
 def _named_alone(doc: Doc, start: int, end: int) -> bool:
