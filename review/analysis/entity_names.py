@@ -339,6 +339,7 @@ def people_by_name(doc: Doc) -> Iterator[tuple[int, int]]:
                 doc.punct(nxt)
                 or doc.words[nxt] in enders
                 or (plain and (_paired(doc, nxt) or _paired(doc, start - 1, before=True)))
+                or (plain and _after_wala(doc, start))
             ):
                 continue  # one Urdu word is a name only before نے, صاحب or a mark
                 # (a listed name that is no everyday word or title, or a compound of
@@ -399,10 +400,16 @@ def people_by_cue(doc: Doc) -> Iterator[tuple[int, int]]:
             plain = not (first and (word in _RU_CASES or _plural(doc, start, k)))
             if start < k and plain and _unknown_name(doc, start, k):
                 yield start, k
-        if word in _OBJECT_CUES and k + 1 < n and _capitalised(doc, k + 1):
-            end = name_end(doc, k + 1, station=False)
-            if end > k + 1 and _unknown_name(doc, k + 1, end):
-                yield k + 1, end
+        if word not in _OBJECT_CUES:
+            continue
+        j = k + 2 if k + 2 < n and doc.words[k + 1] in _HIM else k + 1  # "call him Shoki"
+        if j < n and _capitalised(doc, j):
+            end = name_end(doc, j, station=False)
+            if end > j and _unknown_name(doc, j, end):
+                yield j, end
+
+
+_HIM: Final = frozenset(("him", "her"))
 
 
 def _plural(doc: Doc, start: int, end: int) -> bool:
@@ -456,10 +463,21 @@ def _named_alone(doc: Doc, start: int, end: int) -> bool:
         and not _paired(doc, end)
         and not _paired(doc, start - 1, before=True)
         and not _kin_after(doc, end)
+        and not _after_wala(doc, start)
     ):
         return False
     word = doc.words[start]
     return word in names() and word not in _not_alone()
+
+
+# "-wala" after a trade's word names the man who plies it, and a name may follow: "کشتی والا
+# طاہر", "gari wala aslam" ("the boatman Tahir", "the driver Aslam").
+_WALA: Final = frozenset(normalize(w) for w in ("والا", "wala", "walla", "vala"))
+
+
+def _after_wala(doc: Doc, k: int) -> bool:
+    """Whether token k follows a "-wala" word that follows a noun ("کشتی والا طاہر")."""
+    return k >= 2 and doc.words[k - 1] in _WALA and not doc.punct(k - 2)
 
 
 # A name's record in Roman Urdu or English: "aslam s/o nazir", "saima d/o rafiq", "walad".
