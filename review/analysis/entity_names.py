@@ -14,6 +14,7 @@ one key spans Urdu, Roman Urdu and English.
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from collections.abc import Iterable, Iterator
 from typing import Final
@@ -388,11 +389,14 @@ _OBJECT_CUES: Final = frozenset(
 )
 
 
+_CUES: Final = _DOER_CUES | _OBJECT_CUES
+
+
 def people_by_cue(doc: Doc) -> Iterator[tuple[int, int]]:
     """People the lists do not know, named in capitals beside a verb that only a person does
     or undergoes: "Zorawar took the money", "I paid Shahmir", "Zorawar ne paise liye"."""
-    n = len(doc)
-    for k in [k for k, w in enumerate(doc.words) if w in _DOER_CUES or w in _OBJECT_CUES]:
+    n, present = len(doc), _CUES.intersection(doc.words)
+    for k in itertools.compress(range(n), map(present.__contains__, doc.words)) if present else ():
         word = doc.words[k]
         if word in _DOER_CUES and k and _capitalised(doc, k - 1):
             start = name_start(doc, k, station=False)
