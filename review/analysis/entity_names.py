@@ -389,7 +389,18 @@ _OBJECT_CUES: Final = frozenset(
 )
 
 
-_CUES: Final = _DOER_CUES | _OBJECT_CUES
+# Honorifics before a name: "Mr Zorawar", "Mrs Zarina".
+_MISTER: Final = frozenset(("mr", "mrs", "miss", "ms", "madam"))
+# A name's possessive before a person, kin or a man's place: "Zorawar's men", "Behram's kiln".
+_APOSTROPHES: Final = frozenset(("'", "\u2019"))
+_POSSESSED: Final = frozenset(
+    (
+        *("man", "men", "brother", "brothers", "son", "sons", "cousin", "nephew", "wife"),
+        *("father", "uncle", "people", "agent", "agents", "munshi", "guards", "driver"),
+        *("friend", "friends", "kiln", "dera", "house", "number", "phone", "family", "boys"),
+    )
+)
+_CUES: Final = _DOER_CUES | _OBJECT_CUES | _MISTER | _APOSTROPHES
 
 
 def people_by_cue(doc: Doc) -> Iterator[tuple[int, int]]:
@@ -398,13 +409,15 @@ def people_by_cue(doc: Doc) -> Iterator[tuple[int, int]]:
     n, present = len(doc), _CUES.intersection(doc.words)
     for k in itertools.compress(range(n), map(present.__contains__, doc.words)) if present else ():
         word = doc.words[k]
-        if word in _DOER_CUES and k and _capitalised(doc, k - 1):
+        if word in _APOSTROPHES and not _possessive(doc, k):
+            continue
+        if (word in _DOER_CUES or word in _APOSTROPHES) and k and _capitalised(doc, k - 1):
             start = name_start(doc, k, station=False)
             first = start < k and _sentence_start(doc, start)
             plain = not (first and (word in _RU_CASES or _plural(doc, start, k)))
             if start < k and plain and _unknown_name(doc, start, k):
                 yield start, k
-        if word not in _OBJECT_CUES:
+        if word not in _OBJECT_CUES and word not in _MISTER:
             continue
         j = k + 2 if k + 2 < n and doc.words[k + 1] in _HIM else k + 1  # "call him Shoki"
         if j < n and _capitalised(doc, j):
@@ -414,6 +427,11 @@ def people_by_cue(doc: Doc) -> Iterator[tuple[int, int]]:
 
 
 _HIM: Final = frozenset(("him", "her"))
+
+
+def _possessive(doc: Doc, k: int) -> bool:
+    """Whether the apostrophe at k makes the word before it a possessive of a person's."""
+    return k + 2 < len(doc) and doc.words[k + 1] == "s" and doc.words[k + 2] in _POSSESSED
 
 
 def _plural(doc: Doc, start: int, end: int) -> bool:

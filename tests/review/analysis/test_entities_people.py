@@ -62,6 +62,9 @@ def test_names_by_their_place_in_the_sentence(text: str, people: list[str]) -> N
         ("He asked Zarrar to lock the gate.", ["Zarrar"]),
         ("Zorawar ne paise liye aur chala gaya.", ["Zorawar"]),
         ("hum ne Shahmir ko bataya.", ["Shahmir"]),
+        ("Zorawar's men took him to the kiln.", ["Zorawar"]),
+        ("We went to Zorawar\u2019s house at night.", ["Zorawar"]),
+        ("Mr Zorawar came to the kiln.", ["Zorawar"]),
     ],
 )
 def test_a_name_the_lists_lack_beside_a_verb_only_a_person_does(
@@ -84,6 +87,8 @@ def test_a_name_the_lists_lack_beside_a_verb_only_a_person_does(
         "Boys took the bricks away.",
         "Allah knows we suffered.",
         "Kisi ne kuch nahi kaha.",
+        "Pakistan's people are poor.",
+        "Kasur's kiln owners are rich.",
         "The Labour Department said nothing.",
         "malik ne paise nahi diye, woh bhatta ka malik hai",
         "اس ملک میں انصاف نہیں۔",
