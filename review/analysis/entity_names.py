@@ -138,6 +138,21 @@ _PLACE_WORDS: Final = frozenset(
         "associates",
         "brothers",
         "trust",
+        # a bank, an airline, a company or a welfare body: "Meezan Bank", "Western Union"
+        "bank",
+        "union",
+        "airways",
+        "airlines",
+        "agency",
+        "company",
+        "limited",
+        "ltd",
+        "pvt",
+        "foundation",
+        "welfare",
+        "society",
+        "council",
+        "committee",
         "ٹریولز",
         "ٹریڈرز",
         "انٹرپرائزز",
@@ -452,7 +467,9 @@ def _unknown_name(doc: Doc, start: int, end: int) -> bool:
         return False
     if any(len(r := doc.raw(x)) > 1 and r.isupper() for x in range(start, end)):
         return False
-    if end < len(doc) and (doc.words[end][0].isdigit() or doc.words[end] in _PLACE_WORDS):
+    if end < len(doc) and doc.words[end][0].isdigit():
+        return False
+    if any(doc.words[x] in _PLACE_WORDS for x in range(start + 1, min(end + 1, len(doc)))):
         return False
     return is_name(doc, start, end)
 
