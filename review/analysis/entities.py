@@ -45,6 +45,7 @@ from review.analysis.entity_names import (
     people_by_cue,
     people_by_name,
     place_words,
+    roman_unlisted,
     spellings,
     station_key,
     station_words,
@@ -404,6 +405,8 @@ def _person(doc: Doc, i: int, term: Term, districts: list[int]) -> _Candidate | 
         end = j  # after "نام" ("name") only a listed name: "ان کے نام لکھے" is "their names"
     else:
         end = name_end(doc, j, station=False, ranked=True)
+        if end == j:
+            end = roman_unlisted(doc, j)  # "munshi zorawar ne", "sho zorawar khan"
     if end > j and (is_name(doc, j, end) or (naming and end - j == 1)):
         return _candidate(doc, j, end, term.value)  # "urf Kaka": a nickname after "alias"
     # "the agent, Haji Bashir, paid": a name of two words or more between commas
@@ -451,7 +454,7 @@ def _may_name(doc: Doc, k: int, *, after: bool) -> bool:
     if doc.punct(k) or word in stopwords():
         return False
     if doc.latin(k):
-        return doc.capital(k) or word in names()
+        return doc.capital(k) or word in names() or (after and roman_unlisted(doc, k) > k)
     if not doc.urdu(k):
         return False
     if known(word) or word in titles():

@@ -65,6 +65,7 @@ def test_names_by_their_place_in_the_sentence(text: str, people: list[str]) -> N
         ("Zorawar's men took him to the kiln.", ["Zorawar"]),
         ("We went to Zorawar\u2019s house at night.", ["Zorawar"]),
         ("Mr Zorawar came to the kiln.", ["Zorawar"]),
+        ("munshi zorawar ne paise liye", ["zorawar"]),
     ],
 )
 def test_a_name_the_lists_lack_beside_a_verb_only_a_person_does(
@@ -91,6 +92,10 @@ def test_a_name_the_lists_lack_beside_a_verb_only_a_person_does(
         "Jirga said we must pay.",
         "Sarkar ne kuch nahi kiya.",
         "I paid Western Union charges.",
+        "agent ne paise liye",
+        "sho sahib ne kaha",
+        "agent log ne dhoka diya",
+        "munshi har jumma aata hai",
         "I paid Meezan Bank 5000.",
         "We paid Faisal Bank the loan.",
         "Kasur's kiln owners are rich.",
