@@ -459,9 +459,9 @@ def _plural(doc: Doc, start: int, end: int) -> bool:
 def roman_unlisted(doc: Doc, k: int) -> int:
     """Where a lower-case Roman Urdu name the lists lack, right after a rank at k, ends (k if
     there is none): one word before "ne" or "sahib" ("munshi zorawar ne")."""
-    n, word = len(doc), doc.words[k]
-    if k + 1 >= n or not doc.latin(k) or doc.capital(k) or k in doc.hits:
+    if k + 1 >= len(doc) or not doc.latin(k) or doc.capital(k) or k in doc.hits:
         return k
+    word = doc.words[k]
     if word in stopwords() or word in station_words() or word in titles():
         return k
     return k + 1 if doc.words[k + 1] in _RU_ENDERS else k
