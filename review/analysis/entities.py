@@ -33,6 +33,7 @@ from typing import Final, NamedTuple
 
 from review.analysis import entity_patterns
 from review.analysis.entity_names import (
+    COPULAS,
     SENTENCE_ENDS,
     common_words,
     is_name,
@@ -401,12 +402,17 @@ def _person(doc: Doc, i: int, term: Term, districts: list[int]) -> _Candidate | 
     if st is not None and (station := _station(doc, j, st, districts)) is not None:
         j = station[1]  # "ایس ایچ او تھانہ صدر رانا طارق": the name is after the station
     naming = term.value == _NAMING
-    if naming and j < len(doc) and doc.urdu(j) and not known(doc.words[j]):
-        end = j  # after "نام" ("name") only a listed name: "ان کے نام لکھے" is "their names"
+    name_word = naming and doc.words[i] in _NAME_WORDS
+    if name_word and j < len(doc) and doc.urdu(j) and not known(doc.words[j]):
+        # after "نام" ("name") a listed name, or one word before "ہے": "ان کے نام لکھے" is
+        # "their names", "اس کا نام زورآور ہے" "his name is Zorawar"
+        copula = j + 1 < len(doc) and doc.words[j + 1] in COPULAS
+        plain = doc.words[j] not in stopwords() and j not in doc.hits
+        end = j + 1 if copula and plain else j
     else:
         end = name_end(doc, j, station=False, ranked=True)
-        if end == j:
-            end = roman_unlisted(doc, j)  # "munshi zorawar ne", "sho zorawar khan"
+        if end == j:  # "munshi zorawar ne", "naam zorawar hai"
+            end = roman_unlisted(doc, j, named=name_word)
     if end > j and (is_name(doc, j, end) or (naming and end - j == 1)):
         return _candidate(doc, j, end, term.value)  # "urf Kaka": a nickname after "alias"
     # "the agent, Haji Bashir, paid": a name of two words or more between commas
@@ -440,6 +446,8 @@ _SHORTENED: Final = frozenset(("const", "insp", "inspr", "constt", "dr"))
 # The designation of words that name whoever follows ("named", "alias", عرف): after one,
 # even an everyday word that is a name too is one ("urf kaka", "عرف جانی").
 _NAMING: Final = "Named"
+# Of those, the words for "name" itself: "ان کے نام لکھے" is "their names", no name after.
+_NAME_WORDS: Final = frozenset(normalize(w) for w in ("نام", "naam", "name"))
 
 
 def _may_name(doc: Doc, k: int, *, after: bool) -> bool:
@@ -453,6 +461,10 @@ def _may_name(doc: Doc, k: int, *, after: bool) -> bool:
         return True
     if doc.punct(k) or word in stopwords():
         return False
+    # after a word for "name": one word before "is" ("naam zorawar hai", "نام زورآور ہے")
+    named = after and k and doc.words[k - 1] in _NAME_WORDS
+    if named and k + 1 < len(doc) and doc.words[k + 1] in COPULAS:
+        return True
     if doc.latin(k):
         return doc.capital(k) or word in names() or (after and roman_unlisted(doc, k) > k)
     if not doc.urdu(k):

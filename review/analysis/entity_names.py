@@ -74,7 +74,10 @@ def titles() -> frozenset[str]:
 
 # Urdu words that end a name for sure: an unknown word is a name's only before one of these.
 # (and "son of", "daughter of", "wife of": "رمضان ولد اللہ دتہ" names two men)
-_UR_ENDERS: Final = frozenset(normalize(w) for w in ("نے", "صاحب", "جی", "ولد", "بنت", "زوجہ"))
+# (and "alias": "ندیم عرف نادو" names one man twice)
+_UR_ENDERS: Final = frozenset(
+    normalize(w) for w in ("نے", "صاحب", "جی", "ولد", "بنت", "زوجہ", "عرف")
+)
 # Postpositions after which a name that can be nothing else stands alone: "عبدالستار کا نمبر".
 _UR_CASES: Final = frozenset(normalize(w) for w in ("کا", "کے", "کی", "کو", "سے", "پر"))
 _ABD: Final = normalize("عبدال")
@@ -415,7 +418,8 @@ _POSSESSED: Final = frozenset(
         *("friend", "friends", "kiln", "dera", "house", "number", "phone", "family", "boys"),
     )
 )
-_CUES: Final = _DOER_CUES | _OBJECT_CUES | _MISTER | _APOSTROPHES
+_CUES: Final = _DOER_CUES | _OBJECT_CUES | _MISTER | _APOSTROPHES | {"name"}
+_IS: Final = frozenset(("is", "was"))
 
 
 def people_by_cue(doc: Doc) -> Iterator[tuple[int, int]]:
@@ -432,7 +436,9 @@ def people_by_cue(doc: Doc) -> Iterator[tuple[int, int]]:
             plain = not (first and (word in _RU_CASES or _plural(doc, start, k)))
             if start < k and plain and _unknown_name(doc, start, k):
                 yield start, k
-        if word not in _OBJECT_CUES and word not in _MISTER:
+        if word == "name" and k + 1 < n and doc.words[k + 1] in _IS:
+            k += 1  # "the driver's name is Zorawar"
+        elif word not in _OBJECT_CUES and word not in _MISTER:
             continue
         j = k + 2 if k + 2 < n and doc.words[k + 1] in _HIM else k + 1  # "call him Shoki"
         if j < n and _capitalised(doc, j):
@@ -456,15 +462,23 @@ def _plural(doc: Doc, start: int, end: int) -> bool:
     return end - start == 1 and word.endswith("s") and not word.endswith("ss")
 
 
-def roman_unlisted(doc: Doc, k: int) -> int:
+# "is" in Urdu and Roman Urdu, after a name given as one: "اس کا نام زورآور ہے", "naam zorawar hai".
+COPULAS: Final = frozenset(
+    normalize(w) for w in ("ہے", "تھا", "تھی", "hai", "he", "ha", "tha", "thi", "hain")
+)
+
+
+def roman_unlisted(doc: Doc, k: int, *, named: bool = False) -> int:
     """Where a lower-case Roman Urdu name the lists lack, right after a rank at k, ends (k if
-    there is none): one word before "ne" or "sahib" ("munshi zorawar ne")."""
+    there is none): one word before "ne" or "sahib" ("munshi zorawar ne"), or, `named`
+    (after "naam"), before "hai" ("naam zorawar hai")."""
     if k + 1 >= len(doc) or not doc.latin(k) or doc.capital(k) or k in doc.hits:
         return k
     word = doc.words[k]
     if word in stopwords() or word in station_words() or word in titles():
         return k
-    return k + 1 if doc.words[k + 1] in _RU_ENDERS else k
+    after = doc.words[k + 1]
+    return k + 1 if after in _RU_ENDERS or (named and after in COPULAS) else k
 
 
 def _capitalised(doc: Doc, k: int) -> bool:
@@ -530,8 +544,9 @@ def _after_wala(doc: Doc, k: int) -> bool:
     return k >= 2 and doc.words[k - 1] in _WALA and not doc.punct(k - 2)
 
 
-# A name's record in Roman Urdu or English: "aslam s/o nazir", "saima d/o rafiq", "walad".
-_KIN_MARKS: Final = frozenset(("walad", "bint", "zauja", "zoja"))
+# A name's record in Roman Urdu or English: "aslam s/o nazir", "saima d/o rafiq", "walad";
+# and a second name for one man: "nadeem urf nadu", "jamshed aka jimmy".
+_KIN_MARKS: Final = frozenset(("walad", "bint", "zauja", "zoja", "urf", "alias", "aka"))
 _SLASHED: Final = frozenset(("s", "d", "w"))
 
 

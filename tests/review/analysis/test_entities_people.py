@@ -45,6 +45,10 @@ def _keys(text: str) -> list[str]:
         ("Baba Riaz keeps the register of the kiln.", ["Baba Riaz"]),
         ("Chhota Sattar collects the money every week.", ["Chhota Sattar"]),
         ("baba riaz register rakhta hai", ["baba riaz"]),
+        # a second name for one man
+        ("ندیم عرف نادو نے دھمکی دی۔", ["ندیم", "نادو"]),
+        ("nadeem urf nadu ne dhamki di", ["nadeem", "nadu"]),
+        ("sanaullah alias sana ne kaha", ["sanaullah", "sana"]),
         # a nickname after "call him"
         ("The agent is Shaukat, people call him Shoki, and he took it.", ["Shaukat", "Shoki"]),
     ],
@@ -66,6 +70,10 @@ def test_names_by_their_place_in_the_sentence(text: str, people: list[str]) -> N
         ("We went to Zorawar\u2019s house at night.", ["Zorawar"]),
         ("Mr Zorawar came to the kiln.", ["Zorawar"]),
         ("munshi zorawar ne paise liye", ["zorawar"]),
+        # a name given as one ("his name is")
+        ("the driver's name is Zorawar.", ["Zorawar"]),
+        ("uska naam zorawar hai", ["zorawar"]),
+        ("اس کا نام زورآور ہے۔", ["زورآور"]),
     ],
 )
 def test_a_name_the_lists_lack_beside_a_verb_only_a_person_does(
@@ -96,6 +104,10 @@ def test_a_name_the_lists_lack_beside_a_verb_only_a_person_does(
         "sho sahib ne kaha",
         "agent log ne dhoka diya",
         "munshi har jumma aata hai",
+        "ان کے نام لکھے گئے۔",
+        "ایف آئی آر میں اس کا نام درج ہے۔",
+        "us ka naam galat hai",
+        "uska naam kya hai",
         "I paid Meezan Bank 5000.",
         "We paid Faisal Bank the loan.",
         "Kasur's kiln owners are rich.",
