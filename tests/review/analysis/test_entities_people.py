@@ -60,20 +60,20 @@ def test_names_by_their_place_in_the_sentence(text: str, people: list[str]) -> N
 @pytest.mark.parametrize(
     ("text", "people"),
     [
-        ("Zorawar took the money from my father.", ["Zorawar"]),
-        ("Then Zorawar said we owe him more.", ["Zorawar"]),
-        ("I paid Shahmir forty thousand rupees.", ["Shahmir"]),
-        ("He asked Zarrar to lock the gate.", ["Zarrar"]),
-        ("Zorawar ne paise liye aur chala gaya.", ["Zorawar"]),
-        ("hum ne Shahmir ko bataya.", ["Shahmir"]),
-        ("Zorawar's men took him to the kiln.", ["Zorawar"]),
-        ("We went to Zorawar\u2019s house at night.", ["Zorawar"]),
-        ("Mr Zorawar came to the kiln.", ["Zorawar"]),
-        ("munshi zorawar ne paise liye", ["zorawar"]),
+        ("Mirbaz took the money from my father.", ["Mirbaz"]),
+        ("Then Mirbaz said we owe him more.", ["Mirbaz"]),
+        ("I paid Gulbaz forty thousand rupees.", ["Gulbaz"]),
+        ("He asked Durrab to lock the gate.", ["Durrab"]),
+        ("Mirbaz ne paise liye aur chala gaya.", ["Mirbaz"]),
+        ("hum ne Gulbaz ko bataya.", ["Gulbaz"]),
+        ("Mirbaz's men took him to the kiln.", ["Mirbaz"]),
+        ("We went to Mirbaz\u2019s house at night.", ["Mirbaz"]),
+        ("Mr Mirbaz came to the kiln.", ["Mirbaz"]),
+        ("munshi mirbaz ne paise liye", ["mirbaz"]),
         # a name given as one ("his name is")
-        ("the driver's name is Zorawar.", ["Zorawar"]),
-        ("uska naam zorawar hai", ["zorawar"]),
-        ("اس کا نام زورآور ہے۔", ["زورآور"]),
+        ("the driver's name is Mirbaz.", ["Mirbaz"]),
+        ("uska naam mirbaz hai", ["mirbaz"]),
+        ("اس کا نام میرباز ہے۔", ["میرباز"]),
     ],
 )
 def test_a_name_the_lists_lack_beside_a_verb_only_a_person_does(
