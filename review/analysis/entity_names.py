@@ -456,10 +456,12 @@ def _possessive(doc: Doc, k: int) -> bool:
 
 
 def _plural(doc: Doc, start: int, end: int) -> bool:
-    """Whether one unknown word is an English plural ("Boys took us", "Agents said"): names
-    in "-s" (Abbas, Ilyas) are listed."""
+    """Whether one unknown word is an English plural ("Boys took us", "Agents said") or an
+    adverb ("Suddenly said"): names in "-s" (Abbas, Ilyas) and "-ly" (Dolly) are listed."""
     word = doc.words[start]
-    return end - start == 1 and word.endswith("s") and not word.endswith("ss")
+    return end - start == 1 and (
+        (word.endswith("s") and not word.endswith("ss")) or word.endswith("ly")
+    )
 
 
 # "is" in Urdu and Roman Urdu, after a name given as one: "اس کا نام زورآور ہے", "naam zorawar hai".
