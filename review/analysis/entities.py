@@ -411,7 +411,8 @@ def _person(doc: Doc, i: int, term: Term, districts: list[int]) -> _Candidate | 
         end = j + 1 if copula and plain else j
     else:
         end = name_end(doc, j, station=False, ranked=True)
-        if end == j:  # "munshi zorawar ne", "naam zorawar hai"
+        if end == j < len(doc) and doc.text[doc.starts[j]].islower():
+            # "munshi zorawar ne", "naam zorawar hai"
             end = roman_unlisted(doc, j, named=name_word)
     if end > j and (is_name(doc, j, end) or (naming and end - j == 1)):
         return _candidate(doc, j, end, term.value)  # "urf Kaka": a nickname after "alias"

@@ -23,6 +23,7 @@ from review.analysis.entity_text import Doc, data, fold_phrase, weak_words, word
 from review.workspace.search import normalize
 
 
+@functools.cache  # called per token: one lookup, not two
 def names() -> dict[str, str]:
     return words("names.txt")
 
@@ -34,6 +35,7 @@ def known(word: str) -> bool:
     return len(word) > 5 and (word.startswith(_COMPOUND_HEADS) or word.endswith(_COMPOUND_TAILS))
 
 
+@functools.cache
 def station_words() -> dict[str, str]:
     return words("stations.txt")
 
@@ -63,10 +65,12 @@ def common_words() -> frozenset[str]:
     return frozenset(words)
 
 
+@functools.cache
 def stopwords() -> frozenset[str]:
     return word_set("stopwords.txt")
 
 
+@functools.cache
 def titles() -> frozenset[str]:
     """Words that are part of a name but never a name alone (Haji, Rana, Chaudhry)."""
     return word_set("titles.txt")
@@ -325,7 +329,7 @@ def people_by_name(doc: Doc) -> Iterator[tuple[int, int]]:
     """People named without a rank, as token spans: runs of names ("Haji Bashir Ahmed")."""
     n, done = len(doc), 0
     spelt = {w for w in set(doc.words) if known(w)}
-    for k in [k for k, w in enumerate(doc.words) if w in spelt] if spelt else ():
+    for k in itertools.compress(range(n), map(spelt.__contains__, doc.words)) if spelt else ():
         if k < done:
             continue
         start = name_start(doc, k, station=False) if doc.latin(k) and doc.capital(k) else k
@@ -441,7 +445,8 @@ def people_by_cue(doc: Doc) -> Iterator[tuple[int, int]]:
         elif word not in _OBJECT_CUES and word not in _MISTER:
             continue
         j = k + 2 if k + 2 < n and doc.words[k + 1] in _HIM else k + 1  # "call him Shoki"
-        if j < n and _capitalised(doc, j):
+        # (a listed name there, and the capitals after it, `people_by_name` finds)
+        if j < n and _capitalised(doc, j) and not known(doc.words[j]):
             end = name_end(doc, j, station=False)
             if end > j and _unknown_name(doc, j, end):
                 yield j, end
