@@ -319,10 +319,32 @@ def is_name(doc: Doc, i: int, j: int) -> bool:
         w = doc.words[k]
         if doc.punct(k) or w in title_words:
             continue
+        if len(w) == 1 and doc.latin(k):
+            if _letter(doc, k):
+                return False  # "M Block", "M.A.", "p.m. Aslam": a letter, no initial
+            continue
         if w not in weak or (doc.latin(k) and doc.capital(k)):
             return True
         count += 1
     return count >= 2  # "اللہ دتہ", "غلام رسول": everyday words, but a name together
+
+
+def _letter(doc: Doc, k: int) -> bool:
+    """Whether token k is a Latin letter alone that is no initial of a name."""
+    return len(doc.words[k]) == 1 and doc.latin(k) and not _initial(doc, k)
+
+
+def _initial(doc: Doc, k: int) -> bool:
+    """Whether the letter at k is a given name's initial ("M. Aslam", "munshi m aslam"): a
+    listed name after it (past its "."), and no abbreviation before it ("p.m.")."""
+    if k and doc.words[k - 1] == ".":
+        return False
+    nxt = k + 2 if k + 2 < len(doc) and doc.words[k + 1] == "." else k + 1
+    return (
+        nxt < len(doc)
+        and doc.words[nxt] in names()
+        and doc.words[nxt] not in weak_words("names.txt")
+    )
 
 
 def people_by_name(doc: Doc) -> Iterator[tuple[int, int]]:
@@ -330,14 +352,17 @@ def people_by_name(doc: Doc) -> Iterator[tuple[int, int]]:
     n, done = len(doc), 0
     spelt = {w for w in set(doc.words) if known(w)}
     for k in itertools.compress(range(n), map(spelt.__contains__, doc.words)) if spelt else ():
-        if k < done:
-            continue
+        if k < done or _letter(doc, k):
+            continue  # a letter alone ("M Block"), no initial
         start = name_start(doc, k, station=False) if doc.latin(k) and doc.capital(k) else k
         start = min(start, k)
         while start < k and (
-            doc.punct(start) or (_sentence_start(doc, start) and not known(doc.words[start]))
+            doc.punct(start)
+            or (_sentence_start(doc, start) and not known(doc.words[start]))
+            or _letter(doc, start)
         ):
-            start += 1  # "Contact Nadeem": a capital at a sentence's start says nothing
+            start += 1  # "Contact Nadeem": a capital at a sentence's start says nothing;
+            # nor does "p.m." before "Aslam"
         if _cue_before_name(doc, start):
             start += 1  # "دوست بلا": "friend", a name too (Dost Muhammad), is Billa's cue here
         end = name_end(doc, start, station=False, ranked=not doc.capital(start))

@@ -3,9 +3,9 @@
 Issue 18, sixth round: the classes of mention a person was missed in (names in lists,
 after a kinship or friendship word, a nickname after "call him" or a trade's "-wala", a
 name the lists do not know beside a verb only a person does or undergoes, a name given
-as one, titles one writer uses for a man) and the everyday words, letters, places and
-services that must stay no person. Each case is written here, from how Pakistanis write,
-not taken from a corpus.
+as one, an initial for Muhammad, titles one writer uses for a man) and the everyday
+words, letters, places and services that must stay no person. Each case is written here,
+from how Pakistanis write, not taken from a corpus.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 
 from review.analysis.entities import extract
-from review.analysis.entity_names import names, titles
+from review.analysis.entity_names import common_words, names, titles
 from review.analysis.entity_text import weak_words
 from review.workspace.search import normalize
 
@@ -146,6 +146,14 @@ def test_a_rank_ending_a_sentence_gives_no_designation_to_the_next() -> None:
 )
 def test_a_letter_alone_is_no_name(text: str) -> None:
     assert _people(text) == []
+
+
+def test_an_initial_for_muhammad_keys_as_muhammad() -> None:
+    assert _keys("munshi m aslam bhi sath hota hai") == ["muhammad aslam"]
+    assert _keys("M. Aslam took our passports.") == ["muhammad aslam"]
+    assert "m" in common_words()  # "M. Aslam" is a common name: a weak link
+    # "p.m." is no initial: the name after it is Aslam alone
+    assert _people("Call 0300-1234567 at 5 p.m. Aslam will pick up.") == ["Aslam"]
 
 
 def test_roman_din_a_day_is_no_name_alone() -> None:
