@@ -210,10 +210,10 @@ def is_word(doc: Doc, k: int, *, station: bool, first: bool) -> bool:
     if word in names() and not station:
         # a name word, even if some rank or place begins with it ("Rahim", "Mandi"),
         # unless a longer place or agency does ("Mandi Bahauddin")
-        if any(t.size > 1 and t.kind in ("district", "agency", "blocked") for t in hits):
+        if hits and any(t.size > 1 and t.kind in ("district", "agency", "blocked") for t in hits):
             return False
     elif station:
-        if any(
+        if hits and any(
             t.kind not in ("district", "blocked") or (not first and t.kind == "district")
             for t in hits
         ):
