@@ -92,6 +92,8 @@ def test_a_name_the_lists_lack_beside_a_verb_only_a_person_does(
         "He told HRCP about the case.",
         "Emirates took us to Dubai.",
         "Afterwards Dubai said no visa.",
+        "Hum Zahedan se Tehran gaye.",
+        "Karbala ke raste Baghdad le gaye.",
         "I met Saudi officials at the embassy.",
         "Boys took the bricks away.",
         "Allah knows we suffered.",
