@@ -26,12 +26,14 @@ from __future__ import annotations
 import bisect
 import functools
 import gc
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final, NamedTuple
 
 from review.analysis import entity_patterns
 from review.analysis.entity_names import (
+    COPULAS,
     SENTENCE_ENDS,
     common_words,
     is_name,
@@ -41,8 +43,10 @@ from review.analysis.entity_names import (
     name_key,
     name_start,
     names,
+    people_by_cue,
     people_by_name,
     place_words,
+    roman_unlisted,
     spellings,
     station_key,
     station_words,
@@ -390,18 +394,26 @@ def _crosses_sentence(doc: Doc, a: int, b: int) -> bool:
 def _person(doc: Doc, i: int, term: Term, districts: list[int]) -> _Candidate | None:
     """A person named right after the rank at i (or after a station there), or before it."""
     j = i + term.size
-    while j < len(doc) and doc.words[j] == ".":
-        j += 1
+    while j < len(doc) and doc.words[j] == "." and _abbreviated(doc, j - 1):
+        j += 1  # "S.H.O. Rana Tariq", not "his brother-in-law. Haji Bashir"
     if not (_may_name(doc, j, after=True) or _may_name(doc, i - 1, after=False)):
         return None  # most ranks stand alone: answer those before any search
     st = doc.hit(j, "station") if j < len(doc) and doc.urdu(j) else None
     if st is not None and (station := _station(doc, j, st, districts)) is not None:
         j = station[1]  # "ایس ایچ او تھانہ صدر رانا طارق": the name is after the station
     naming = term.value == _NAMING
-    if naming and j < len(doc) and doc.urdu(j) and not known(doc.words[j]):
-        end = j  # after "نام" ("name") only a listed name: "ان کے نام لکھے" is "their names"
+    name_word = naming and doc.words[i] in _NAME_WORDS
+    if name_word and j < len(doc) and doc.urdu(j) and not known(doc.words[j]):
+        # after "نام" ("name") a listed name, or one word before "ہے": "ان کے نام لکھے" is
+        # "their names", "اس کا نام زورآور ہے" "his name is Zorawar"
+        copula = j + 1 < len(doc) and doc.words[j + 1] in COPULAS
+        plain = doc.words[j] not in stopwords() and j not in doc.hits
+        end = j + 1 if copula and plain else j
     else:
         end = name_end(doc, j, station=False, ranked=True)
+        if end == j < len(doc) and doc.text[doc.starts[j]].islower():
+            # "munshi zorawar ne", "naam zorawar hai"
+            end = roman_unlisted(doc, j, named=name_word)
     if end > j and (is_name(doc, j, end) or (naming and end - j == 1)):
         return _candidate(doc, j, end, term.value)  # "urf Kaka": a nickname after "alias"
     # "the agent, Haji Bashir, paid": a name of two words or more between commas
@@ -422,9 +434,21 @@ def _person(doc: Doc, i: int, term: Term, districts: list[int]) -> _Candidate | 
     return None
 
 
+def _abbreviated(doc: Doc, k: int) -> bool:
+    """Whether token k, before a ".", is an abbreviation's (S.H.O., ASI., Const.), not a
+    word ending a sentence ("... owned by his brother-in-law. Haji Bashir ...")."""
+    raw = doc.raw(k)
+    return raw.isupper() or len(raw) <= 2 or doc.words[k] in _SHORTENED
+
+
+_SHORTENED: Final = frozenset(("const", "insp", "inspr", "constt", "dr"))
+
+
 # The designation of words that name whoever follows ("named", "alias", عرف): after one,
 # even an everyday word that is a name too is one ("urf kaka", "عرف جانی").
 _NAMING: Final = "Named"
+# Of those, the words for "name" itself: "ان کے نام لکھے" is "their names", no name after.
+_NAME_WORDS: Final = frozenset(normalize(w) for w in ("نام", "naam", "name"))
 
 
 def _may_name(doc: Doc, k: int, *, after: bool) -> bool:
@@ -438,8 +462,12 @@ def _may_name(doc: Doc, k: int, *, after: bool) -> bool:
         return True
     if doc.punct(k) or word in stopwords():
         return False
+    # after a word for "name": one word before "is" ("naam zorawar hai", "نام زورآور ہے")
+    named = after and k and doc.words[k - 1] in _NAME_WORDS
+    if named and k + 1 < len(doc) and doc.words[k + 1] in COPULAS:
+        return True
     if doc.latin(k):
-        return doc.capital(k) or word in names()
+        return doc.capital(k) or word in names() or (after and roman_unlisted(doc, k) > k)
     if not doc.urdu(k):
         return False
     if known(word) or word in titles():
@@ -500,7 +528,8 @@ def _same_people(doc: Doc, found: list[_Candidate]) -> list[_Candidate]:
 
 
 def _unranked(doc: Doc) -> Iterator[_Candidate]:
-    return (_candidate(doc, i, j, None) for i, j in people_by_name(doc))
+    for i, j in itertools.chain(people_by_name(doc), people_by_cue(doc)):
+        yield _candidate(doc, i, j, None)
 
 
 def _candidate(doc: Doc, i: int, j: int, designation: str | None) -> _Candidate:

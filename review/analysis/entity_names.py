@@ -14,6 +14,7 @@ one key spans Urdu, Roman Urdu and English.
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from collections.abc import Iterable, Iterator
 from typing import Final
@@ -22,6 +23,7 @@ from review.analysis.entity_text import Doc, data, fold_phrase, weak_words, word
 from review.workspace.search import normalize
 
 
+@functools.cache  # called per token: one lookup, not two
 def names() -> dict[str, str]:
     return words("names.txt")
 
@@ -33,6 +35,7 @@ def known(word: str) -> bool:
     return len(word) > 5 and (word.startswith(_COMPOUND_HEADS) or word.endswith(_COMPOUND_TAILS))
 
 
+@functools.cache
 def station_words() -> dict[str, str]:
     return words("stations.txt")
 
@@ -62,10 +65,12 @@ def common_words() -> frozenset[str]:
     return frozenset(words)
 
 
+@functools.cache
 def stopwords() -> frozenset[str]:
     return word_set("stopwords.txt")
 
 
+@functools.cache
 def titles() -> frozenset[str]:
     """Words that are part of a name but never a name alone (Haji, Rana, Chaudhry)."""
     return word_set("titles.txt")
@@ -73,7 +78,10 @@ def titles() -> frozenset[str]:
 
 # Urdu words that end a name for sure: an unknown word is a name's only before one of these.
 # (and "son of", "daughter of", "wife of": "رمضان ولد اللہ دتہ" names two men)
-_UR_ENDERS: Final = frozenset(normalize(w) for w in ("نے", "صاحب", "جی", "ولد", "بنت", "زوجہ"))
+# (and "alias": "ندیم عرف نادو" names one man twice)
+_UR_ENDERS: Final = frozenset(
+    normalize(w) for w in ("نے", "صاحب", "جی", "ولد", "بنت", "زوجہ", "عرف")
+)
 # Postpositions after which a name that can be nothing else stands alone: "عبدالستار کا نمبر".
 _UR_CASES: Final = frozenset(normalize(w) for w in ("کا", "کے", "کی", "کو", "سے", "پر"))
 _ABD: Final = normalize("عبدال")
@@ -137,6 +145,21 @@ _PLACE_WORDS: Final = frozenset(
         "associates",
         "brothers",
         "trust",
+        # a bank, an airline, a company or a welfare body: "Meezan Bank", "Western Union"
+        "bank",
+        "union",
+        "airways",
+        "airlines",
+        "agency",
+        "company",
+        "limited",
+        "ltd",
+        "pvt",
+        "foundation",
+        "welfare",
+        "society",
+        "council",
+        "committee",
         "ٹریولز",
         "ٹریڈرز",
         "انٹرپرائزز",
@@ -187,10 +210,10 @@ def is_word(doc: Doc, k: int, *, station: bool, first: bool) -> bool:
     if word in names() and not station:
         # a name word, even if some rank or place begins with it ("Rahim", "Mandi"),
         # unless a longer place or agency does ("Mandi Bahauddin")
-        if any(t.size > 1 and t.kind in ("district", "agency", "blocked") for t in hits):
+        if hits and any(t.size > 1 and t.kind in ("district", "agency", "blocked") for t in hits):
             return False
     elif station:
-        if any(
+        if hits and any(
             t.kind not in ("district", "blocked") or (not first and t.kind == "district")
             for t in hits
         ):
@@ -283,13 +306,22 @@ def name_start(doc: Doc, k: int, *, station: bool) -> int:
     return j
 
 
+_GOD: Final = frozenset(normalize(w) for w in ("allah", "اللہ", "god", "khuda", "خدا"))
+
+
 def is_name(doc: Doc, i: int, j: int) -> bool:
     """Whether tokens i..j hold a name: not titles alone, nor one everyday word that is a name."""
     weak, title_words = weak_words("names.txt"), titles()
+    if j - i == 1 and doc.words[i] in _GOD:
+        return False  # "Allah knows": God, never a man, though a name's word ("Allah Ditta")
     count = 0
     for k in range(i, j):
         w = doc.words[k]
         if doc.punct(k) or w in title_words:
+            continue
+        if len(w) == 1 and doc.latin(k):
+            if _letter(doc, k):
+                return False  # "M Block", "M.A.", "p.m. Aslam": a letter, no initial
             continue
         if w not in weak or (doc.latin(k) and doc.capital(k)):
             return True
@@ -297,19 +329,42 @@ def is_name(doc: Doc, i: int, j: int) -> bool:
     return count >= 2  # "اللہ دتہ", "غلام رسول": everyday words, but a name together
 
 
+def _letter(doc: Doc, k: int) -> bool:
+    """Whether token k is a Latin letter alone that is no initial of a name."""
+    return len(doc.words[k]) == 1 and doc.latin(k) and not _initial(doc, k)
+
+
+def _initial(doc: Doc, k: int) -> bool:
+    """Whether the letter at k is a given name's initial ("M. Aslam", "munshi m aslam"): a
+    listed name after it (past its "."), and no abbreviation before it ("p.m.")."""
+    if k and doc.words[k - 1] == ".":
+        return False
+    nxt = k + 2 if k + 2 < len(doc) and doc.words[k + 1] == "." else k + 1
+    return (
+        nxt < len(doc)
+        and doc.words[nxt] in names()
+        and doc.words[nxt] not in weak_words("names.txt")
+    )
+
+
 def people_by_name(doc: Doc) -> Iterator[tuple[int, int]]:
     """People named without a rank, as token spans: runs of names ("Haji Bashir Ahmed")."""
     n, done = len(doc), 0
     spelt = {w for w in set(doc.words) if known(w)}
-    for k in [k for k, w in enumerate(doc.words) if w in spelt] if spelt else ():
-        if k < done:
-            continue
+    for k in itertools.compress(range(n), map(spelt.__contains__, doc.words)) if spelt else ():
+        if k < done or _letter(doc, k):
+            continue  # a letter alone ("M Block"), no initial
         start = name_start(doc, k, station=False) if doc.latin(k) and doc.capital(k) else k
         start = min(start, k)
         while start < k and (
-            doc.punct(start) or (_sentence_start(doc, start) and not known(doc.words[start]))
+            doc.punct(start)
+            or (_sentence_start(doc, start) and not known(doc.words[start]))
+            or _letter(doc, start)
         ):
-            start += 1  # "Contact Nadeem": a capital at a sentence's start says nothing
+            start += 1  # "Contact Nadeem": a capital at a sentence's start says nothing;
+            # nor does "p.m." before "Aslam"
+        if _cue_before_name(doc, start):
+            start += 1  # "دوست بلا": "friend", a name too (Dost Muhammad), is Billa's cue here
         end = name_end(doc, start, station=False, ranked=not doc.capital(start))
         done = max(end, k + 1)
         if end <= start or not is_name(doc, start, end):
@@ -329,7 +384,10 @@ def people_by_name(doc: Doc) -> Iterator[tuple[int, int]]:
             plain = word.startswith(_ABD) or (word in names() and word not in _not_alone())
             enders = _UR_ENDERS | _UR_CASES if plain else _UR_ENDERS
             if nxt is not None and not (
-                doc.punct(nxt) or doc.words[nxt] in enders or (plain and _paired(doc, nxt))
+                doc.punct(nxt)
+                or doc.words[nxt] in enders
+                or (plain and (_paired(doc, nxt) or _paired(doc, start - 1, before=True)))
+                or (plain and _after_wala(doc, start))
             ):
                 continue  # one Urdu word is a name only before نے, صاحب or a mark
                 # (a listed name that is no everyday word or title, or a compound of
@@ -337,17 +395,15 @@ def people_by_name(doc: Doc) -> Iterator[tuple[int, int]]:
         yield start, end
 
 
-# "and" between two names: "سونیا اور روتھ", "Sonia and Ruth".
-_AND: Final = frozenset(normalize(w) for w in ("اور", "aur", "and"))
-
-
-def _paired(doc: Doc, k: int) -> bool:
-    """Whether token k is "and" before a listed name that stands alone (no everyday word)."""
+def _cue_before_name(doc: Doc, k: int) -> bool:
+    """Whether token k is an everyday word that is a name too and a designation ("دوست",
+    friend, and Dost) before a listed name that is no common one (Muhammad of "Dost Muhammad")."""
     return (
-        doc.words[k] in _AND
-        and k + 1 < len(doc)
+        k + 1 < len(doc)
+        and doc.words[k] in weak_words("names.txt")
+        and doc.hit(k, "rank") is not None
         and doc.words[k + 1] in names()
-        and doc.words[k + 1] not in _not_alone()
+        and doc.words[k + 1] not in common_words()
     )
 
 
@@ -355,6 +411,138 @@ def _paired(doc: Doc, k: int) -> bool:
 # and the case endings after a listed name that is no everyday word: "mehwish ki ammi".
 _RU_ENDERS: Final = frozenset(("ne", "sahib", "sahab", "saheb", "sb"))
 _RU_CASES: Final = frozenset(("ka", "ki", "ke", "ko", "se"))
+
+
+# Verbs (and Roman Urdu's ergative "ne", its honorifics and case endings) after which a
+# capitalised word the lists do not know is a person's name: "Zorawar took the money",
+# "Zorawar ne paise liye", "Shahmir ko bataya"; and verbs before one: "I paid Shahmir".
+_DOER_CUES: Final = frozenset(
+    (
+        *("said", "says", "told", "tells", "asked", "asks", "demanded", "demands"),
+        *("threatened", "threatens", "beat", "beats", "slapped", "promised", "refused"),
+        *("took", "takes", "paid", "pays", "sold", "sells", "brought", "kept", "keeps"),
+        *("locked", "forced", "warned", "abused", "kidnapped", "collected", "collects"),
+        *("owns", "runs", "raped", "tortured", "confiscated", "snatched", "seized"),
+        *_RU_ENDERS,
+        *_RU_CASES,
+    )
+)
+_OBJECT_CUES: Final = frozenset(
+    (
+        *("paid", "pay", "pays", "told", "tell", "asked", "ask", "called", "call", "phoned"),
+        *("rang", "met", "meet", "gave", "give", "handed", "contacted", "begged", "warned"),
+        *("threatened", "bribed", "informed", "sold", "beat", "slapped", "married"),
+    )
+)
+
+
+# Honorifics before a name: "Mr Zorawar", "Mrs Zarina".
+_MISTER: Final = frozenset(("mr", "mrs", "miss", "ms", "madam"))
+# A name's possessive before a person, kin or a man's place: "Zorawar's men", "Behram's kiln".
+_APOSTROPHES: Final = frozenset(("'", "\u2019"))
+_POSSESSED: Final = frozenset(
+    (
+        *("man", "men", "brother", "brothers", "son", "sons", "cousin", "nephew", "wife"),
+        *("father", "uncle", "people", "agent", "agents", "munshi", "guards", "driver"),
+        *("friend", "friends", "kiln", "dera", "house", "number", "phone", "family", "boys"),
+    )
+)
+_CUES: Final = _DOER_CUES | _OBJECT_CUES | _MISTER | _APOSTROPHES | {"name"}
+_IS: Final = frozenset(("is", "was"))
+
+
+def people_by_cue(doc: Doc) -> Iterator[tuple[int, int]]:
+    """People the lists do not know, named in capitals beside a verb that only a person does
+    or undergoes: "Zorawar took the money", "I paid Shahmir", "Zorawar ne paise liye"."""
+    n, present = len(doc), _CUES.intersection(doc.words)
+    for k in itertools.compress(range(n), map(present.__contains__, doc.words)) if present else ():
+        word = doc.words[k]
+        if word in _APOSTROPHES and not _possessive(doc, k):
+            continue
+        if (word in _DOER_CUES or word in _APOSTROPHES) and k and _capitalised(doc, k - 1):
+            start = name_start(doc, k, station=False)
+            first = start < k and _sentence_start(doc, start)
+            plain = not (first and (word in _RU_CASES or _plural(doc, start, k)))
+            if start < k and plain and _unknown_name(doc, start, k):
+                yield start, k
+        if word == "name" and k + 1 < n and doc.words[k + 1] in _IS:
+            k += 1  # "the driver's name is Zorawar"
+        elif word not in _OBJECT_CUES and word not in _MISTER:
+            continue
+        j = k + 2 if k + 2 < n and doc.words[k + 1] in _HIM else k + 1  # "call him Shoki"
+        # (a listed name there, and the capitals after it, `people_by_name` finds)
+        if j < n and _capitalised(doc, j) and not known(doc.words[j]):
+            end = name_end(doc, j, station=False)
+            if end > j and _unknown_name(doc, j, end):
+                yield j, end
+
+
+_HIM: Final = frozenset(("him", "her"))
+
+
+def _possessive(doc: Doc, k: int) -> bool:
+    """Whether the apostrophe at k makes the word before it a possessive of a person's."""
+    return k + 2 < len(doc) and doc.words[k + 1] == "s" and doc.words[k + 2] in _POSSESSED
+
+
+def _plural(doc: Doc, start: int, end: int) -> bool:
+    """Whether one unknown word is an English plural ("Boys took us", "Agents said") or an
+    adverb ("Suddenly said"): names in "-s" (Abbas, Ilyas) and "-ly" (Dolly) are listed."""
+    word = doc.words[start]
+    return end - start == 1 and (
+        (word.endswith("s") and not word.endswith("ss")) or word.endswith("ly")
+    )
+
+
+# "is" in Urdu and Roman Urdu, after a name given as one: "اس کا نام زورآور ہے", "naam zorawar hai".
+COPULAS: Final = frozenset(
+    normalize(w) for w in ("ہے", "تھا", "تھی", "hai", "he", "ha", "tha", "thi", "hain")
+)
+
+
+def roman_unlisted(doc: Doc, k: int, *, named: bool = False) -> int:
+    """Where a lower-case Roman Urdu name the lists lack, right after a rank at k, ends (k if
+    there is none): one word before "ne" or "sahib" ("munshi zorawar ne"), or, `named`
+    (after "naam"), before "hai" ("naam zorawar hai")."""
+    if k + 1 >= len(doc) or not doc.latin(k) or doc.capital(k) or k in doc.hits:
+        return k
+    word = doc.words[k]
+    if word in stopwords() or word in station_words() or word in titles():
+        return k
+    after = doc.words[k + 1]
+    return k + 1 if after in _RU_ENDERS or (named and after in COPULAS) else k
+
+
+def _capitalised(doc: Doc, k: int) -> bool:
+    return doc.latin(k) and doc.capital(k)
+
+
+def _unknown_name(doc: Doc, start: int, end: int) -> bool:
+    """Whether capitalised tokens start..end make a person's name: no acronym ("HRCP"), no
+    service with its number ("Rescue 1122"), no place ("Faisal Town"), no title alone."""
+    if not all(_capitalised(doc, x) for x in range(start, end)):
+        return False
+    if any(len(r := doc.raw(x)) > 1 and r.isupper() for x in range(start, end)):
+        return False
+    if end < len(doc) and doc.words[end][0].isdigit():
+        return False
+    if any(doc.words[x] in _PLACE_WORDS for x in range(start + 1, min(end + 1, len(doc)))):
+        return False
+    return is_name(doc, start, end)
+
+
+# "and" between two names, or a comma in a list of them: "سونیا اور روتھ", "Sonia and Ruth",
+# "یعقوب، غفار اور نادر", "yaqoob, ghaffar aur nadir".
+_AND: Final = frozenset(normalize(w) for w in ("اور", "aur", "and", ",", "،"))
+
+
+def _paired(doc: Doc, k: int, *, before: bool = False) -> bool:
+    """Whether token k is "and" (or a list's comma) before a listed name that stands alone
+    (no everyday word), or, `before`, after one: the last of a list ("غفار اور نادر وہاں")."""
+    if not 0 <= k < len(doc) or doc.words[k] not in _AND:
+        return False
+    x = k - 1 if before else k + 1
+    return 0 <= x < len(doc) and doc.words[x] in names() and doc.words[x] not in _not_alone()
 
 
 def _named_alone(doc: Doc, start: int, end: int) -> bool:
@@ -365,10 +553,45 @@ def _named_alone(doc: Doc, start: int, end: int) -> bool:
     if end - start != 1 or end >= len(doc):
         return False
     after = doc.words[end]
-    if after not in _RU_ENDERS and after not in _RU_CASES and not _paired(doc, end):
+    if (
+        after not in _RU_ENDERS
+        and after not in _RU_CASES
+        and not _paired(doc, end)
+        and not _paired(doc, start - 1, before=True)
+        and not _kin_after(doc, end)
+        and not _after_wala(doc, start)
+    ):
         return False
     word = doc.words[start]
     return word in names() and word not in _not_alone()
+
+
+# "-wala" after a trade's word names the man who plies it, and a name may follow: "کشتی والا
+# طاہر", "gari wala aslam" ("the boatman Tahir", "the driver Aslam").
+_WALA: Final = frozenset(normalize(w) for w in ("والا", "wala", "walla", "vala"))
+
+
+def _after_wala(doc: Doc, k: int) -> bool:
+    """Whether token k follows a "-wala" word that follows a noun ("کشتی والا طاہر")."""
+    return k >= 2 and doc.words[k - 1] in _WALA and not doc.punct(k - 2)
+
+
+# A name's record in Roman Urdu or English: "aslam s/o nazir", "saima d/o rafiq", "walad";
+# and a second name for one man: "nadeem urf nadu", "jamshed aka jimmy".
+_KIN_MARKS: Final = frozenset(("walad", "bint", "zauja", "zoja", "urf", "alias", "aka"))
+_SLASHED: Final = frozenset(("s", "d", "w"))
+
+
+def _kin_after(doc: Doc, k: int) -> bool:
+    """Whether tokens from k say whose son, daughter or wife a name is ("s/o", "walad")."""
+    if doc.words[k] in _KIN_MARKS:
+        return True
+    return (
+        doc.words[k] in _SLASHED
+        and k + 2 < len(doc)
+        and doc.words[k + 1] == "/"
+        and doc.words[k + 2] == "o"
+    )
 
 
 @functools.cache

@@ -1,0 +1,190 @@
+"""People found without a rank or a listed name next to them, in the three registers.
+
+Issue 18, sixth round: the classes of mention a person was missed in (names in lists,
+after a kinship or friendship word, a nickname after "call him" or a trade's "-wala", a
+name the lists do not know beside a verb only a person does or undergoes, a name given
+as one, an initial for Muhammad, titles one writer uses for a man) and the everyday
+words, letters, places and services that must stay no person. Each case is written here,
+from how Pakistanis write, not taken from a corpus.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from review.analysis.entities import extract
+from review.analysis.entity_names import common_words, names, titles
+from review.analysis.entity_text import weak_words
+from review.workspace.search import normalize
+
+
+def _people(text: str) -> list[str]:
+    return [e.text for e in extract(text) if e.kind == "person"]
+
+
+def _keys(text: str) -> list[str]:
+    return [e.key for e in extract(text) if e.kind == "person"]
+
+
+@pytest.mark.parametrize(
+    ("text", "people"),
+    [
+        # every name of a list, the last one before a verb too
+        ("یعقوب، غفار اور نادر وہاں تھے۔", ["یعقوب", "غفار", "نادر"]),
+        ("yaqoob, ghaffar aur nadir wahan thay", ["yaqoob", "ghaffar", "nadir"]),
+        ("munshi pappu aur billa humein maarte thay", ["pappu", "billa"]),
+        # whose son a man is, in Roman Urdu
+        ("aslam s/o nazir ne card le liya", ["aslam", "nazir"]),
+        ("aslam walad nazir ne card le liya", ["aslam", "nazir"]),
+        # "friend" is a cue, and no part of the name after it
+        ("منشی پپو اور اس کا دوست بلا ہمیں مارتے تھے۔", ["پپو", "بلا"]),
+        # a trade's "-wala" before a name
+        ("وہاں سے کشتی والا طاہر انہیں ایران لے جاتا ہے۔", ["طاہر"]),
+        ("wahan se kashti wala tahir le jata hai", ["tahir"]),
+        # titles one writer uses for a man, part of the name as written
+        ("Baba Riaz keeps the register of the kiln.", ["Baba Riaz"]),
+        ("Chhota Sattar collects the money every week.", ["Chhota Sattar"]),
+        ("baba riaz register rakhta hai", ["baba riaz"]),
+        # a second name for one man
+        ("ندیم عرف نادو نے دھمکی دی۔", ["ندیم", "نادو"]),
+        ("nadeem urf nadu ne dhamki di", ["nadeem", "nadu"]),
+        ("sanaullah alias sana ne kaha", ["sanaullah", "sana"]),
+        # a nickname after "call him"
+        ("The agent is Shaukat, people call him Shoki, and he took it.", ["Shaukat", "Shoki"]),
+    ],
+)
+def test_names_by_their_place_in_the_sentence(text: str, people: list[str]) -> None:
+    assert _people(text) == people
+
+
+@pytest.mark.parametrize(
+    ("text", "people"),
+    [
+        ("Mirbaz took the money from my father.", ["Mirbaz"]),
+        ("Then Mirbaz said we owe him more.", ["Mirbaz"]),
+        ("I paid Gulbaz forty thousand rupees.", ["Gulbaz"]),
+        ("He asked Durrab to lock the gate.", ["Durrab"]),
+        ("Mirbaz ne paise liye aur chala gaya.", ["Mirbaz"]),
+        ("hum ne Gulbaz ko bataya.", ["Gulbaz"]),
+        ("Mirbaz's men took him to the kiln.", ["Mirbaz"]),
+        ("We went to Mirbaz\u2019s house at night.", ["Mirbaz"]),
+        ("Mr Mirbaz came to the kiln.", ["Mirbaz"]),
+        ("munshi mirbaz ne paise liye", ["mirbaz"]),
+        # a name given as one ("his name is")
+        ("the driver's name is Mirbaz.", ["Mirbaz"]),
+        ("uska naam mirbaz hai", ["mirbaz"]),
+        ("اس کا نام میرباز ہے۔", ["میرباز"]),
+    ],
+)
+def test_a_name_the_lists_lack_beside_a_verb_only_a_person_does(
+    text: str, people: list[str]
+) -> None:
+    assert all(normalize(p) not in names() for p in people)  # unknown to the lists
+    assert _people(text) == people
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Everyone said the kiln was closed.",
+        "Nobody told us anything.",
+        "We called Rescue 1122 at night.",
+        "He told HRCP about the case.",
+        "Emirates took us to Dubai.",
+        "Afterwards Dubai said no visa.",
+        "Hum Zahedan se Tehran gaye.",
+        "Karbala ke raste Baghdad le gaye.",
+        "I met Saudi officials at the embassy.",
+        "Boys took the bricks away.",
+        "Allah knows we suffered.",
+        "Kisi ne kuch nahi kaha.",
+        "Pakistan's people are poor.",
+        "Jirga said we must pay.",
+        "Sarkar ne kuch nahi kiya.",
+        "I paid Western Union charges.",
+        "Twitter told us nothing.",
+        "We paid Ten thousand rupees.",
+        "Please help us. Kindly told the DPO.",
+        "Thana Saddar took no action.",
+        "Respected Sir, we told SHO Sahib everything.",
+        "agent ne paise liye",
+        "sho sahib ne kaha",
+        "agent log ne dhoka diya",
+        "munshi har jumma aata hai",
+        "ان کے نام لکھے گئے۔",
+        "ایف آئی آر میں اس کا نام درج ہے۔",
+        "us ka naam galat hai",
+        "uska naam kya hai",
+        "I paid Meezan Bank 5000.",
+        "We paid Faisal Bank the loan.",
+        "Kasur's kiln owners are rich.",
+        "The Labour Department said nothing.",
+        "malik ne paise nahi diye, woh bhatta ka malik hai",
+        "اس ملک میں انصاف نہیں۔",
+        "das hazar rupay liye aur chala gaya",
+        "thana saddar wala case band ho gaya",
+    ],
+)
+def test_no_person_in_words_places_and_services(text: str) -> None:
+    assert _people(text) == []
+
+
+def test_a_rank_ending_a_sentence_gives_no_designation_to_the_next() -> None:
+    text = "The kiln is owned by his brother-in-law. Haji Bashir Ahmad bought the debts."
+    (person,) = [e for e in extract(text) if e.kind == "person"]
+    assert (person.text, person.designation) == ("Haji Bashir Ahmad", None)
+    (sho,) = [e for e in extract("S.H.O. Rana Tariq took it.") if e.kind == "person"]
+    assert (sho.text, sho.designation) == ("Rana Tariq", "SHO")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "He lives in M Block, Model Town.",
+        "She did M.A. English from Punjab University.",
+        "My brother has an M Phil degree.",
+        "The plate is M 1234.",
+    ],
+)
+def test_a_letter_alone_is_no_name(text: str) -> None:
+    assert _people(text) == []
+
+
+def test_an_initial_for_muhammad_keys_as_muhammad() -> None:
+    assert _keys("munshi m aslam bhi sath hota hai") == ["muhammad aslam"]
+    assert _keys("M. Aslam took our passports.") == ["muhammad aslam"]
+    assert "m" in common_words()  # "M. Aslam" is a common name: a weak link
+    # "p.m." is no initial: the name after it is Aslam alone
+    assert _people("Call 0300-1234567 at 5 p.m. Aslam will pick up.") == ["Aslam"]
+
+
+def test_roman_din_a_day_is_no_name_alone() -> None:
+    assert _keys("mera shohar allah dino 3 din se ghar nahi aya") == ["allah dino"]
+
+
+@pytest.mark.parametrize(
+    ("english", "urdu", "key"),
+    [
+        ("Ramesh Kumar", "رمیش کمار", "ramesh kumar"),
+        ("Laxmi Kolhi", "لکشمی کولہی", "lakhmi kolhi"),
+        ("Shahbaz Tiwana", "شہباز ٹوانہ", "shahbaz tiwana"),
+        ("Murtaza Kharal", "مرتضی کھرل", "murtaza kharal"),
+        ("Ashfaq Orakzai", "اشفاق اورکزئی", "ishfaq orakzai"),
+        ("Parveen Masih", "پروین مسیح", "parveen masih"),
+        ("Khemu Meghwar", "کھیمو میگھواڑ", "khemu meghwar"),
+    ],
+)
+def test_names_of_pakistans_communities_found_and_keyed_alike_in_both_scripts(
+    english: str, urdu: str, key: str
+) -> None:
+    assert _keys(f"The agent {english} took the money.") == [key]
+    assert _keys(f"ایجنٹ {urdu} نے پیسے لیے۔") == [key]
+    assert _keys(f"{urdu} کو پیسے دیے۔") == [key]
+
+
+def test_everyday_words_among_the_new_names_are_marked() -> None:
+    weak = weak_words("names.txt")
+    for word in ("داس", "das", "ہری", "hari", "سلامت", "کالا", "kala", "din", "haris"):
+        assert normalize(word) in weak, word
+    for word in ("baba", "chhota", "بابا", "سائیں", "ustad"):
+        assert normalize(word) in titles(), word
