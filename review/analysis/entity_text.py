@@ -107,9 +107,10 @@ def _terms(kind: str, name: str, *, proper: bool) -> Iterator[tuple[str, Term]]:
             latin = written.isascii()
             acronym = latin and written.isupper() and len(written.replace(".", "")) <= 6
             tokens = fold_phrase(written)
-            for form in {" ".join(tokens), normalize(written)} | (
-                set() if latin else {"".join(tokens)}
-            ):
+            forms = {" ".join(tokens), normalize(written)}
+            if latin and "." in written:  # "D.I. Khan" is written "D.I.Khan" too
+                forms.add(normalize(written).replace(". ", "."))
+            for form in forms | (set() if latin else {"".join(tokens)}):
                 yield (
                     form,
                     Term(
@@ -328,8 +329,15 @@ class Doc:
         raw = self.text[self.starts[i] : self.ends[i + term.size - 1]]
         if term.acronym and raw != raw.upper():
             return False
-        if term.proper and len(raw) > 1 and raw.isupper():
-            return False  # "SWAT" is a police team, not Swat
+        # "SWAT" is a police team, not Swat; "LAHORE" and "SHEIKHUPURA", as forms and FIRs
+        # write them, are the places: a district's name of five letters or more
+        if (
+            term.proper
+            and len(raw) > 1
+            and raw.isupper()
+            and (term.kind != "district" or sum(c.isalpha() for c in raw) < _CAPITALS)
+        ):
+            return False
         if term.proper and term.kind != "district" and not raw[:1].isupper():
             return False  # "customs" may be anything; a district is one in Roman Urdu too
         if term.cue:
@@ -363,6 +371,8 @@ class Doc:
         return table
 
 
+# Fewest letters of a district's name written in capitals that is the place ("KASUR").
+_CAPITALS: Final = 5
 # Words that say "this is a place" beside a place name that is also an everyday word.
 CUES: Final = frozenset(
     normalize(w)
