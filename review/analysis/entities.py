@@ -289,7 +289,7 @@ def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candi
     while i + j < len(doc) and doc.words[i + j] == ".":
         j += 1  # "P.S. Saddar"
     if not (_may_station(doc, i + j) or _may_station(doc, i - 1)):
-        return None
+        return _unlisted_station(doc, i, term, j, districts)
     after = name_end(doc, i + j, station=True)
     if after > i + j and doc.words[i] == _OBLIQUE and not _known_station_word(doc, i + j):
         after = i + j  # "واپس تھانے بھیج دی": "to the thana", then a verb; not "Thana Bhej"
@@ -316,7 +316,7 @@ def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candi
     elif before < i and doc.urdu(i):  # "صدر تھانے": a known station word before
         first, last, name = before, i + n, (before, i)
     else:
-        return None
+        return _unlisted_station(doc, i, term, j, districts)
     key = _place_key(doc, *name) or station_key(doc.words[k] for k in range(*name))
     district = _district_near(doc, first, last, districts)
     if district == key or (district is None and key in towns()):
@@ -324,6 +324,135 @@ def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candi
     if district:
         key = f"{key}/{district}"
     return _Candidate("police_station", doc.starts[first], doc.ends[last - 1], key), last
+
+
+def _unlisted_station(
+    doc: Doc, i: int, term: Term, j: int, districts: list[int]
+) -> tuple[_Candidate, int] | None:
+    """A station whose name is in no list and not capitalised, by what stands round it.
+
+    Roman Urdu writes in lower case and names stations of every village: "thana bhera
+    ka SHO", "krk thana ke ASI", "baghdad ul jadeed thane ka". A word that is no
+    everyday word (`_NOT_STATION_NAMES`, `stopwords`) is the station's name when a
+    possessive, postposition, rank or district follows: "thana gaya" is not a station.
+    The oblique "thane" and Urdu's "تھانے" take a name only before them.
+    """
+    size = term.size
+    oblique = doc.words[i] in _OBLIQUES
+    k = i + j
+    if (
+        not oblique
+        and k < len(doc)
+        and _unlisted_word(doc, k, latin=doc.latin(i))
+        and _station_follows(doc, k + 1)
+    ):
+        first, last, name = i, k + 1, (k, k + 1)
+    else:
+        begin = _place_before(doc, i)  # "بھیرہ تھانے کے": a town's own station
+        if begin == i:
+            latin = doc.latin(i)
+            while begin > 0 and i - begin < 3 and _unlisted_word(doc, begin - 1, latin=latin):
+                begin -= 1
+        if begin < i and doc.words[begin] in _CONNECTORS:
+            begin += 1
+        if begin == i or not _rank_follows(doc, i + size):
+            return None  # "roz thane ke bahir", "دفتر تھانے کے ساتھ": by the thana
+        first, last, name = begin, i + size, (begin, i)
+    key = _place_key(doc, *name) or station_key(doc.words[k] for k in range(*name))
+    district = _district_near(doc, first, last, districts)
+    if district == key or (district is None and key in towns()):
+        district = towns().get(key, district)
+    if district and district != key:
+        key = f"{key}/{district}"
+    return _Candidate("police_station", doc.starts[first], doc.ends[last - 1], key), last
+
+
+def _place_before(doc: Doc, i: int) -> int:
+    """Where a town or district ending just before token i starts (i if none does)."""
+    for k in range(max(0, i - 3), i):
+        term = doc.hit(k, "district")
+        if term is not None and k + term.size == i:
+            return k
+    return i
+
+
+def _unlisted_word(doc: Doc, k: int, *, latin: bool) -> bool:
+    """Whether token k may be a word of an unlisted station's name, in its keyword's script."""
+    if not 0 <= k < len(doc) or doc.punct(k) or doc.words[k][0].isdigit():
+        return False
+    word = doc.words[k]
+    if doc.latin(k) != latin or (latin and len(word) < 3 and word not in _CONNECTORS):
+        return False
+    if word in stopwords() or word in _NOT_STATION_NAMES or k in doc.hits or k in doc.inside:
+        return False
+    return latin or doc.urdu(k)
+
+
+def _station_follows(doc: Doc, k: int) -> bool:
+    """Whether token k says the words before it named a station: a possessive or
+    postposition ("ka SHO", "mein"), a rank, or the station's district."""
+    if k >= len(doc):
+        return False
+    return (
+        doc.words[k] in _AFTER_STATION
+        or doc.hit(k, "rank") is not None
+        or doc.hit(k, "district") is not None
+    )
+
+
+def _rank_follows(doc: Doc, k: int) -> bool:
+    """Whether a rank stands at token k, or after a possessive there ("krk thana ka ASI")."""
+    if k < len(doc) and doc.words[k] in _POSSESSIVES:
+        k += 1
+    return k < len(doc) and doc.hit(k, "rank") is not None
+
+
+_POSSESSIVES: Final = frozenset(normalize(w) for w in ("ka", "ki", "ke", "kay", "کا", "کی", "کے"))
+# After a station's name: "thana bhera ka SHO", "krk thana mein", "تھانہ X کے ایس ایچ او".
+_AFTER_STATION: Final = frozenset(
+    normalize(w)
+    for w in (
+        *("ka", "ki", "ke", "kay", "kaa", "ko", "se", "say", "mein", "me", "main", "mai"),
+        *("wale", "wala", "wali", "walay", "walon", "waly", "walo", "par", "pe", "tak"),
+        *("کا", "کی", "کے", "کو", "سے", "میں", "والے", "والا", "والی", "والوں", "پر", "تک"),
+    )
+)
+# Joining words inside a name: "baghdad ul jadeed", "bab e khyber"; never at its ends.
+_CONNECTORS: Final = frozenset(("ul", "al", "e", "i"))
+# Everyday words of English, Roman Urdu and Urdu before or after "thana" that are no
+# station's name: "apne thane", "qareebi thana", "thana gaye", "مقامی تھانے".
+_NOT_STATION_NAMES: Final = frozenset(
+    normalize(w)
+    for w in (
+        *("local", "nearest", "nearby", "same", "concerned", "relevant", "respective", "main"),
+        *("small", "big", "our", "my", "their", "that", "this", "another", "other", "area"),
+        *("your", "his", "her", "village", "city's", "nearby", "new", "old", "police"),
+        *("apne", "apna", "apni", "usi", "isi", "unke", "uske", "iske", "inke", "hamare"),
+        *("humare", "mere", "tumhare", "aapke", "kisi", "har", "dusre", "doosre", "dosre"),
+        *("dusra", "aik", "aek", "kai", "bare", "bara", "baray", "bade", "bada", "chhote"),
+        *("chote", "chota", "mukami", "maqami", "nazdeeki", "nazdiki", "qareebi", "qaribi"),
+        *("qareeb", "kareeb", "mutaliqa", "mutalqa", "mutalliqa", "ilaqa", "ilaqe", "ilaka"),
+        *("ilake", "ilaqay", "wapas", "wapis", "waapis", "seedha", "sidha", "seedhe"),
+        *("gaya", "gaye", "gayi", "gai", "gae", "gya", "gye", "jana", "jata", "jati", "jate"),
+        *("jakar", "jaa", "aaya", "aya", "aye", "aaye", "ayi", "pohancha", "pohanche"),
+        *("pohnche", "pahuncha", "pahunche", "puhncha", "puhnche", "bulaya", "bulwaya"),
+        *("bulaye", "lekar", "lay", "laye", "laya", "liya", "liye", "diya", "kiya", "kia"),
+        *("band", "bhej", "bheja", "bheje", "bhaga", "chala", "chale", "chali", "rakha"),
+        *("rakhe", "rakhi", "pakra", "pakray", "pakre", "pakda", "pakar", "report", "parcha"),
+        *("rapat", "darkhwast", "shikayat", "complaint", "application", "muqadma", "case"),
+        *("fir", "hawalat", "lockup", "kachehri", "kachahri", "court", "adalat", "andar"),
+        *("bahar", "samne", "saamne", "paas", "pass", "saath", "sath", "bhi", "nahi"),
+        *("nahin", "lekin", "magar", "sirf", "abhi", "dobara", "pehle", "baad", "phir"),
+        *("sho", "incharge", "staff", "munshi", "moharrar", "moharrir", "officer", "duty"),
+        *("wahan", "yahan", "kahan", "waha", "yaha", "wohi", "wahi", "yehi", "yahi"),
+        *("agay", "aage", "aagay", "peeche", "pichay", "daftar", "dafter", "office", "roz"),
+        *("rozana", "dono", "sab", "wohan", "udhar", "idhar", "usay", "unhein", "hum"),
+        *("دفتر", "دونوں", "روز", "آگے", "پیچھے", "سب"),
+        *("مقامی", "قریبی", "متعلقہ", "علاقے", "علاقہ", "اسی", "انہی", "کسی", "دوسرے"),
+        *("اپنے", "ہمارے", "واپس", "سیدھا", "بڑے", "چھوٹے", "نزدیکی", "اسی", "پولیس"),
+        *("گاؤں", "شہر", "حوالات", "کچہری", "عدالت", "رپورٹ", "درخواست", "مقدمہ", "پرچہ"),
+    )
+)
 
 
 def _place_key(doc: Doc, i: int, j: int) -> str | None:
@@ -336,7 +465,7 @@ def _place_key(doc: Doc, i: int, j: int) -> str | None:
 # The oblique "تھانے" ("to / at the thana") stands after its name ("صدر تھانے"), or after
 # "کے" before a verb; a word after it names the station only when it is a known one.
 _OBLIQUE: Final = normalize("تھانے")
-_OBLIQUES: Final = frozenset((_OBLIQUE, "thane"))
+_OBLIQUES: Final = frozenset((_OBLIQUE, "thane", "thanay", "thaney"))
 
 
 def _known_station_word(doc: Doc, k: int) -> bool:

@@ -133,6 +133,14 @@ STATION_WORDS: Final = (
     "thanna",
     "thaana",
     "thane",  # Roman Urdu's oblique: "civil lines thane ka SHO", "thane gaye"
+    "thanay",
+    "thaney",
+    "ps",  # Roman Urdu in lower case: "ps saddar"; a name only beside it
+    "p.s",
+    "police chowki",  # not "chowki" alone: "FC ki chowki" is a check post
+    "police post",
+    "پولیس چوکی",
+    "پولیس پوسٹ",
     "تھانہ",
     "تھانے",
     "تھانا",

@@ -50,3 +50,40 @@ def test_abbreviated_dotted_capital_and_town_spellings_are_places(
 )
 def test_capitals_and_everyday_words_of_short_names_are_no_place(text: str) -> None:
     assert _only(text, "district") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "written", "key"),
+    [
+        ("us ko thana bhera ka sho mila", "thana bhera", "bhera/sargodha"),
+        ("kasur krk thana ka asi aya", "krk thana", "kot radha kishan/kasur"),
+        ("baghdad ul jadeed thane ka sho", "baghdad ul jadeed thane", None),
+        ("ہم بھیرہ تھانے کے ایس ایچ او کے پاس گئے", "بھیرہ تھانے", "bhera/sargodha"),
+        ("Police post Jandiala held us.", "Police post Jandiala", None),
+        ("police chowki Nishtar Colony ke log aaye", "police chowki Nishtar Colony", None),
+        ("ps saddar ke munshi ne kaha", "ps saddar", "saddar"),
+    ],
+)
+def test_stations_in_no_list_and_in_lower_case_by_what_stands_round_them(
+    text: str, written: str, key: str | None
+) -> None:
+    found = _only(text, "police_station")
+    assert [e.text for e in found] == [written]
+    if key is not None:
+        assert found[0].key == key
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "phir thana gaye to koi nahi tha",
+        "apne thane ka sho bhi wahan tha",
+        "roz thane ke bahir khari hoti hai",
+        "اللہ دتہ کا دفتر تھانے کے ساتھ ہے",
+        "FC walay bhi agay chowki pe 5000 lete hain",
+        "ایف سی کی چوکی اور لیویز کی چوکی دونوں پیسے لیتی ہیں",
+        "مقامی تھانے میں گئے تو ایس ایچ او نہیں تھا",
+    ],
+)
+def test_everyday_words_beside_thana_are_no_station(text: str) -> None:
+    assert _only(text, "police_station") == []
