@@ -296,6 +296,8 @@ def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candi
     if after > i + j and doc.latin(i) != doc.latin(i + j):
         after = i + j  # "thana سرحد": a station's name is written in its keyword's letters
     before = name_start(doc, i, station=True)
+    while before < i and any(c.isdigit() for c in doc.words[before]):
+        before += 1  # "car FDA-8843 thane ke bahar": a plate is no station's name
     latin_before = before < i and doc.latin(i) and doc.latin(before)
     # The oblique keyword follows its station's name: "سٹی تھانے مردان میں", "city thane
     # mardan": the name is before it, and a place after it is where the station is.
@@ -378,9 +380,11 @@ def _place_before(doc: Doc, i: int) -> int:
 
 def _unlisted_word(doc: Doc, k: int, *, latin: bool) -> bool:
     """Whether token k may be a word of an unlisted station's name, in its keyword's script."""
-    if not 0 <= k < len(doc) or doc.punct(k) or doc.words[k][0].isdigit():
+    if not 0 <= k < len(doc) or doc.punct(k):
         return False
     word = doc.words[k]
+    if any(c.isdigit() for c in word):
+        return False  # "car FDA-8843 thane ke bahar": a plate by the thana
     if doc.latin(k) != latin or (latin and len(word) < 3 and word not in _CONNECTORS):
         return False
     if word in stopwords() or word in _NOT_STATION_NAMES or k in doc.hits or k in doc.inside:

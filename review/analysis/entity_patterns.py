@@ -124,9 +124,23 @@ _MONTH_ALONE: Final = re.compile(
     r"\b(?:in|since|by|until|till|during|early|late|mid|last|this|next|of)\s+"
     rf"(?P<m>{_LONE_MONTH})(?![\w]|[\s,.]*\d)"
 )
+# A month alone before a postposition that makes it a time, in Urdu and Roman Urdu:
+# "جون میں لیبیا سے", "جنوری سے", "march mein" ("in June", "since January").
+_URDU_AFTER: Final = "|".join(normalize(w) for w in ("میں", "سے", "تک", "کے", "کو"))
+_URDU_MONTH_ALONE: Final = re.compile(
+    rf"(?<![\w\d]\s)(?<![\w\d])(?P<m>{'|'.join(normalize(m).split()[0] for m in _URDU_MONTHS)}"
+    rf"|{_LONE_MONTH})\s+(?:{_URDU_AFTER}|mein|me|main|se|tak)(?!\w)"
+)
 _WORD_DATES: Final = 3  # the first three patterns need a month's name
 _DAY_MONTH: Final = re.compile(rf"{_D}(?:\s+of)?[\s,./-]*(?P<m>{_M})")
 _CNIC: Final = re.compile(r"(?<![\w-])([1-7]\d{4})[-\s]?(\d{7})[-\s]?(\d)(?![\w]|-\d)")
+# Azad Kashmir's cards begin with 8, as many reference numbers do: only after "CNIC".
+_CUED_CNIC: Final = re.compile(
+    r"(?:cnic|nic|id card|shanakhti card|card|"
+    + "|".join(normalize(w) for w in ("شناختی کارڈ", "کارڈ", "شناختی"))
+    + r")(?:\s+(?:no|number|nambar|is|hai|ہے|نمبر))*[\s.:#-]*"
+    r"(?<![\w-])(8\d{4})[-\s]?(\d{7})[-\s]?(\d)(?![\w]|-\d)"
+)
 # Seven digits after the operator's code, grouped 3-4 or 4-3 ("0300 331 4829", "0300 3314 829").
 _MOBILE: Final = re.compile(
     r"(?<![\w+])(?:(?:\+|00)92[\s-]?(?:\(0\)\s?)?|0)(3\d{2})[\s.\-\u06d4]?"
@@ -135,8 +149,15 @@ _MOBILE: Final = re.compile(
 # Landlines: an area code of one to three digits after 0 or +92, written apart
 # ("042-35761234", "(042) 3576 1234", "+92 42 35761234").
 _LANDLINE: Final = re.compile(
-    r"(?<![\w+])(?:(?:\+|00)92[\s-]?\(?|\(?0)([124-9]\d{0,2})\)?[\s-]"
+    r"(?<![\w+])(?:(?:\+|00)92[\s-]?\(?|\(?0)([124-9]\d{0,3})\)?[\s-]"
     r"(\d{2,4})[\s-]?(\d{3,4})(?!\w|-\d)"
+)
+# A landline written in one run ("landline 0862214473"): its area code cannot be told
+# from its number, so only after a word that says it is a telephone's.
+_RUN_LANDLINE: Final = re.compile(
+    r"(?:landline|ptcl|phone|tel|telephone|fone|number|nambar|numbar|"
+    + "|".join(normalize(w) for w in ("نمبر", "فون", "لینڈ لائن", "لینڈلائن"))
+    + r")[\s.:#-]*(?:(?:is|hai|ہے)\s+)?(?<![\w+])(0[124-9]\d{8,9})(?![\w]|-\d)"
 )
 # Other countries' numbers, written with their code: "+971 50 123 4567", "00966-5…".
 # The codes of the countries reports name most (the Gulf, Iran, Afghanistan, Europe,
@@ -293,12 +314,16 @@ def find(folded: str, text: str, *, months: bool = True) -> Iterator[Found]:
     if digits:
         for m in _CNIC.finditer(folded):
             yield Found("cnic", m.start(), m.end(), f"{m[1]}-{m[2]}-{m[3]}")
+        for m in _CUED_CNIC.finditer(folded):
+            yield Found("cnic", m.start(1), m.end(), f"{m[1]}-{m[2]}-{m[3]}")
         for m in _MOBILE.finditer(folded):
             yield Found("phone", m.start(), m.end(), f"+92{m[1]}{_digits(m[2])}")
         for m in _LANDLINE.finditer(folded):
             number = f"{m[1]}{m[2]}{m[3]}"
             if 9 <= len(number) <= 10 and not number.startswith("3"):
                 yield Found("phone", m.start(), m.end(), f"+92{number}")
+        for m in _RUN_LANDLINE.finditer(folded):
+            yield Found("phone", m.start(1), m.end(1), f"+92{m[1][1:]}")
         for m in _FOREIGN.finditer(folded):
             found = re.sub(r"\D", "", m[3])
             if 7 <= len(found) <= 12:
@@ -338,6 +363,8 @@ def _dates(folded: str, *, words: bool, numbers: bool) -> Iterator[Found]:
     if words:
         for m in _MONTH_ALONE.finditer(folded):
             yield Found("date", m.start("m"), m.end(), f"--{MONTHS[m['m']]:02d}")
+        for m in _URDU_MONTH_ALONE.finditer(folded):
+            yield Found("date", m.start("m"), m.end("m"), f"--{MONTHS[m['m']]:02d}")
     for n, pattern in enumerate(_DATES):
         if not (words if n < _WORD_DATES else numbers):
             continue

@@ -87,3 +87,48 @@ def test_stations_in_no_list_and_in_lower_case_by_what_stands_round_them(
 )
 def test_everyday_words_beside_thana_are_no_station(text: str) -> None:
     assert _only(text, "police_station") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("anti human trafficking circle ne pakra", "anti-human trafficking circle"),
+        ("ahtc walay aaye", "anti-human trafficking circle"),
+        ("excise walon ne gari rok li", "excise department"),
+        ("passport office mein line thi", "passport office"),
+        ("میری ٹائم سیکیورٹی ایجنسی والوں کو پتہ ہے", "maritime security agency"),
+        ("protector of emigrants ne stamp lagaya", "bureau of emigration"),
+        ("The ANF raided the house.", "anti narcotics force"),
+    ],
+)
+def test_agencies_in_any_case_and_script(text: str, key: str) -> None:
+    assert _keys(text, "agency") == [key]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "key"),
+    [
+        ("My brother's CNIC is 82203-5561092-7.", "cnic", "82203-5561092-7"),
+        ("شناختی کارڈ نمبر ۸۲۲۰۳-۵۵۶۱۰۹۲-۷ ہے", "cnic", "82203-5561092-7"),  # noqa: RUF001
+        ("haji ka landline 0862214473 hai", "phone", "+92862214473"),
+        ("دفتر کا نمبر ۰۵۸۲۷-۴۴۳۱۰۲ ہے", "phone", "+925827443102"),
+        ("جون میں لیبیا سے کشتی میں بٹھایا گیا", "date", "--06"),
+        ("march mein wapas aaye", "date", "--03"),
+    ],
+)
+def test_azad_kashmir_cards_run_together_landlines_and_months_before_a_postposition(
+    text: str, kind: str, key: str
+) -> None:
+    assert _keys(text, kind) == [key]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("ref 85202-1234567-1 of the file", "cnic"),  # an 8 without a card's word
+        ("He paid 0862214473 in all", "phone"),  # a run of digits without a phone's word
+        ("nasreen bibi ki car FDA-8843 thane ke bahar khari hai", "police_station"),
+    ],
+)
+def test_numbers_without_their_cue_are_not_taken(text: str, kind: str) -> None:
+    assert _only(text, kind) == []
