@@ -310,10 +310,11 @@ def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candi
         first, last, name = i, after, (i + j, after)
         place = _place_key(doc, i + j, after)
         if place and before < i and _place_key(doc, before, i) is None:
-            # "سٹی تھانہ تربت": City station of Turbat, as "City police station Turbat"
+            # "سٹی تھانہ تربت": City station of Turbat, as "City police station Turbat";
+            # the place after it is a mention of its own, as the district's.
             key = station_key(doc.words[k] for k in range(before, i))
             return _Candidate(
-                "police_station", doc.starts[before], doc.ends[after - 1], f"{key}/{place}"
+                "police_station", doc.starts[before], doc.ends[i + n - 1], f"{key}/{place}"
             ), after
     elif before < i and doc.urdu(i):  # "صدر تھانے": a known station word before
         first, last, name = before, i + n, (before, i)

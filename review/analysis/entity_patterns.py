@@ -176,9 +176,19 @@ _VEHICLE: Final = re.compile(
 # A plate in lower case (Roman Urdu: "hilux lef 1186", "van ka number lrt 7003"): three
 # letters and a number, only right after a vehicle's word or "number" ("ka number"
 # between at most), and no everyday word: "sal 2023", "gari aur 5000" have its shape.
+# Road vehicles' words in Latin letters, any case: makes, models and kinds as reports name them.
+_VEHICLES: Final = (
+    "van|car|gari|gaari|gaadi|gadi|hilux|hiace|coaster|bus|truck|rickshaw|rikshaw|pickup|"
+    "jeep|vigo|motorcycle|motor cycle|motorbike|bike|tractor|bolan|mehran|alto|cultus|"
+    "corolla|dala|shehzore|mazda|suzuki|wagon|coach|qingqi|chingchi|loader|trailer|dumper|"
+    "prado|fortuner|land cruiser|apv|taxi|cab|minibus|wagon r|vitz"
+)
+_URDU_VEHICLES: Final = (
+    r"گاڑی|گاڑي|وین|ویگن|کار|ٹرک|بس|رکشہ|رکشا|جیپ|ڈالا|ڈالے|ہائی\s?لکس|بولان|مہران|"
+    r"موٹر\s?سائیکل|پک\s?اپ|کوچ|ٹیکسی|لوڈر|چنگچی|ٹریکٹر|سوزوکی|پراڈو|ہائی\s?ایس|ڈمپر|ٹرالر"
+)
 _LOWER_PLATE: Final = re.compile(
-    r"(?<![\w-])(?:number|no|nambar|numbar|plate|registration|gari|gaari|gaadi|gadi|"
-    r"car|van|hilux|coaster|bus|truck|rickshaw|pickup|jeep|vigo|motorcycle|bike|tractor)"
+    r"(?<![\w-])(?:number|no|nambar|numbar|plate|registration|" + _VEHICLES + r")"
     r"(?:\s+(?:ka|ki|ke))?(?:\s+(?:number|no|nambar|numbar))?[.:]?\s+"
     r"([a-z]{3})[-\s]?(\d{3,4})(?![\w]|-\d)"
 )
@@ -229,23 +239,27 @@ _NOT_LOWER_PLATES: Final = frozenset(
 # a rank's or a party's ("MNA"). Only after a road vehicle's word, so that a flight's number
 # ("flight PK-785") or money ("Rs 4000") never is one.
 _CUE: Final = re.compile(
-    r"(?<![\w-])(?i:van|car|gari|gaari|gaadi|gadi|hilux|hiace|coaster|bus|truck|rickshaw|"
-    r"pickup|jeep|vigo|motorcycle|bike|tractor|bolan|mehran|alto|cultus|corolla|dala|"
-    r"shehzore|mazda|گاڑی|گاڑي|وین|ویگن|کار|ٹرک|بس|رکشہ|رکشا|جیپ|ڈالا|ڈالے|ہائی\s?لکس|بولان|"
-    r"مہران|موٹر\s?سائیکل|پک\s?اپ)"
+    rf"(?<![\w-])(?i:{_VEHICLES}|{_URDU_VEHICLES})"
     r"(?:\s+(?i:ka|ki|ke|کا|کی|کے))?(?:\s+(?i:number|no|nambar|numbar|نمبر))?\s*[,،:.]?\s+$"
+)
+# Or right after it: "PR-6617 van", "PR 6617 wali gari", "PR-6617 والی گاڑی".
+_CUE_AFTER: Final = re.compile(
+    r"\s*[,،]?\s*(?:(?i:wali|wala|wale|ki|ka|والی|والا|کی|کا)\s+)?"
+    rf"(?i:{_VEHICLES}|{_URDU_VEHICLES})(?![\w])"
 )
 # How far before a plate its vehicle's word may begin ("Hilux ka number " and some room).
 _CUE_REACH: Final = 40
 # Two capitals before a number that are money or a word, never a plate's letters.
-_NOT_CUED_PLATES: Final = frozenset(("RS", "RE", "SR", "QR", "DH", "TK", "NO", "PK"))
+_NOT_CUED_PLATES: Final = frozenset(
+    ("RS", "RE", "SR", "QR", "DH", "TK", "NO", "PK", "RM", "TL", "KD", "BD", "US", "ID", "AF")
+)
 # Months and money: never a plate, even after a vehicle's word ("car QAR 2000").
 _NEVER_PLATES: Final = frozenset(
     (
         *("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"),
         *("PKR", "USD", "AED", "SAR", "GBP", "EUR", "RMB", "QAR", "OMR", "KWD", "BHD", "IRR"),
         *("AFN", "INR", "MYR", "THB", "TRY", "IQD", "CNY", "JPY", "CAD", "AUD", "LYD", "EGP"),
-        *("IDR", "BDT", "LKR", "NPR", "ZAR", "RUB", "CHF", "SGD"),
+        *("IDR", "BDT", "LKR", "NPR", "ZAR", "RUB", "CHF", "SGD", "DHS", "RPS", "DIR"),
     )
 )
 # Three capitals and a number that are not number plates: ranks, agencies, laws; money, months.
@@ -330,7 +344,7 @@ def find(folded: str, text: str, *, months: bool = True) -> Iterator[Found]:
                 yield Found("phone", m.start(), m.end(), f"+{m[1] or m[2]}{found}")
         written = text.translate(_DIGITS) if _OTHER_DIGITS.search(text) else text
         for m in _VEHICLE.finditer(written):
-            if m[4] is not None and not _may_plate(written, m.start(), m[4]):
+            if m[4] is not None and not _may_plate(written, m, m[4]):
                 continue
             yield Found("plate", m.start(), m.end(), re.sub(r"[^A-Z0-9]", "", m.group()))
         for m in _LOWER_PLATE.finditer(written):
@@ -339,15 +353,22 @@ def find(folded: str, text: str, *, months: bool = True) -> Iterator[Found]:
     yield from _dates(folded, words=months, numbers=digits)
 
 
-def _may_plate(text: str, start: int, letters: str) -> bool:
-    """Whether a plate's shape at start is one by its letters: three that are no rank's,
-    party's, money or month; two ("PR-6617"), or three that are a rank's ("MNA-5520"), only
-    right after a vehicle's word, and never money or a month."""
+def _may_plate(text: str, m: re.Match[str], letters: str) -> bool:
+    """Whether a plate's shape is one by its letters: three that are no rank's, party's,
+    money or month; two with the year of issue between ("LE-15-1234", Punjab's plates);
+    two ("PR-6617"), or three that are a rank's ("MNA-5520"), only right after or before
+    a vehicle's word, and never money or a month."""
     if len(letters) == 3 and letters not in _NOT_PLATES:
         return True
     if letters in (_NOT_CUED_PLATES if len(letters) == 2 else _NEVER_PLATES):
         return False
-    return _CUE.search(text, max(0, start - _CUE_REACH), start) is not None
+    if len(letters) == 2 and m[5] is not None:
+        return True
+    start = m.start()
+    return (
+        _CUE.search(text, max(0, start - _CUE_REACH), start) is not None
+        or _CUE_AFTER.match(text, m.end()) is not None
+    )
 
 
 def _digits(text: str) -> str:

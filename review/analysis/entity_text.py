@@ -294,7 +294,7 @@ class Doc:
                     cued.append((i, term))
         self.months = months
         for i, term in cued:  # "ڈی پی او قصور": an office's rank is a cue too
-            if i in rank_ends:
+            if i in rank_ends or (term.kind == "district" and self._listed(i, i + term.size)):
                 hits.setdefault(i, []).append(term)
         self.inside: set[int] = set()  # tokens inside a hit, past its first
         for i, found in hits.items():
@@ -355,6 +355,26 @@ class Doc:
             return self._placed(i, i + term.size)
         return True
 
+    def _listed(self, i: int, j: int) -> bool:
+        """Whether tokens i..j stand in a list of places, beside another district or town
+        with "and", "or" or a comma between: "سوات اور دیر", "Swat, Dir"."""
+        if i > 0 and self.words[i - 1] in _NOT_PLACE_BEFORE:
+            return False  # "بہت دیر اور لاہور": "very late"
+        hits = self.hits
+        k = j
+        while k < len(self.words) and k - j < 2 and self.words[k] in _BETWEEN_PLACES:
+            k += 1
+        if k > j and any(t.kind == "district" for t in hits.get(k, ())):
+            return True
+        k = i - 1
+        while k >= 0 and i - k <= 2 and self.words[k] in _BETWEEN_PLACES:
+            k -= 1
+        if k < i - 1:
+            for s in range(max(0, k - 3), k + 1):
+                if any(t.kind == "district" and s + t.size - 1 == k for t in hits.get(s, ())):
+                    return True
+        return False
+
     def _placed(self, i: int, j: int) -> bool:
         """Whether Urdu words i..j stand as a place: "قصور کے بھٹے", not "میرا قصور"."""
         if j >= len(self.words) or self.words[j] not in _PLACE_AFTER:
@@ -381,6 +401,11 @@ class Doc:
 
 # Fewest letters of a district's name written in capitals that is the place ("KASUR").
 _CAPITALS: Final = 5
+# Between two places of a list: "Swat and Dir", "سوات اور دیر". Not "from … to": "لاہور سے
+# دیر تک" is "from Lahore till late".
+_BETWEEN_PLACES: Final = frozenset(
+    normalize(w) for w in (",", "،", "and", "aur", "or", "اور", "یا")
+)
 # Words that say "this is a place" beside a place name that is also an everyday word.
 CUES: Final = frozenset(
     normalize(w)
@@ -428,5 +453,10 @@ _NOT_PLACE_BEFORE: Final = frozenset(
         "بڑا",
         "یہ",
         "وہ",
+        "بہت",  # "بہت دیر سے": "for a long time"
+        "کافی",
+        "تھوڑی",
+        "زیادہ",
+        "جلد",
     )
 )

@@ -132,3 +132,39 @@ def test_azad_kashmir_cards_run_together_landlines_and_months_before_a_postposit
 )
 def test_numbers_without_their_cue_are_not_taken(text: str, kind: str) -> None:
     assert _only(text, kind) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("The car LE-15-1234 left.", "LE151234"),  # Punjab's plates: letters, year, number
+        ("PR-6617 van mein aaye", "PR6617"),  # the vehicle's word after the plate
+        ("PR 6617 wali gari thi", "PR6617"),
+        ("suzuki lex 4455 mein bitha diya", "LEX4455"),
+        ("qingqi ka number kmd 221 tha", "KMD221"),
+        ("ٹیکسی PR-6617 میں", "PR6617"),
+    ],
+)
+def test_plates_of_every_shape_beside_any_vehicles_word(text: str, key: str) -> None:
+    assert _keys(text, "vehicle") == [key]
+
+
+@pytest.mark.parametrize(
+    "text", ["He paid RM 3000 there.", "took DHS 2000 each", "bus PK 785 se gaye", "AB 1234 votes"]
+)
+def test_money_flights_and_bare_two_letters_are_no_plates(text: str) -> None:
+    assert _only(text, "vehicle") == []
+
+
+def test_a_short_place_name_in_a_list_of_places_is_the_place() -> None:
+    assert _keys("جہاں سوات اور دیر کی لڑکیاں رکھی جاتی ہیں", "district") == ["swat", "dir"]
+    assert _keys("بہت دیر اور لاہور کی بات", "district") == ["lahore"]
+    assert _keys("ہم لاہور سے دیر تک بیٹھے رہے", "district") == ["lahore"]
+
+
+def test_a_station_named_before_its_keyword_leaves_the_place_after_it_a_district() -> None:
+    found = extract("city thana turbat wale das hazar lete hain")
+    assert [(e.kind, e.text, e.key) for e in found] == [
+        ("police_station", "city thana", "city/turbat"),
+        ("district", "turbat", "turbat"),
+    ]
