@@ -352,8 +352,18 @@ class Doc:
             near = (i - 2, i - 1, i + term.size, i + term.size + 1)
             if any(0 <= k < len(self.words) and self.words[k] in CUES for k in near):
                 return True
-            return self._placed(i, i + term.size)
+            return self._placed(i, i + term.size) or self._capitalised(term, i, raw)
         return True
+
+    def _capitalised(self, term: Term, i: int, raw: str) -> bool:
+        """Whether a place name that is an everyday word too stands capitalised inside an
+        English or Roman Urdu sentence, alone: "boys from Hub", "a kiln near Samundri"."""
+        if term.size != 1 or term.key not in _CAPITALISED_PLACES or not raw[:1].isupper():
+            return False
+        before, after = i - 1, i + 1
+        if before < 0 or not self.latin(before) or self.capital(before):
+            return False  # first in its sentence, or a word of a longer name ("Tank Road")
+        return after >= len(self.words) or not (self.latin(after) and self.capital(after))
 
     def _listed(self, i: int, j: int) -> bool:
         """Whether tokens i..j stand in a list of places, beside another district or town
@@ -399,6 +409,12 @@ class Doc:
         return table
 
 
+# Places whose names are everyday words only in lower case (Hub, Tank) or in Urdu letters:
+# capitalised inside a sentence, each is the place. Not those that are names of people
+# (Mehar, Zehri), English words (Chamber) or endings of localities' names (Bagh, Nagar).
+_CAPITALISED_PLACES: Final = frozenset(
+    ("hub", "tank", "ziarat", "samundri", "digri", "mithi", "tangi", "sadda", "wari", "kech")
+)
 # Fewest letters of a district's name written in capitals that is the place ("KASUR").
 _CAPITALS: Final = 5
 # Between two places of a list: "Swat and Dir", "سوات اور دیر". Not "from … to": "لاہور سے

@@ -168,3 +168,10 @@ def test_a_station_named_before_its_keyword_leaves_the_place_after_it_a_district
         ("police_station", "city thana", "city/turbat"),
         ("district", "turbat", "turbat"),
     ]
+
+
+def test_a_place_that_is_an_everyday_word_is_one_capitalised_inside_a_sentence() -> None:
+    assert _keys("Boys from Hub are sent on.", "district") == ["hub"]
+    assert _keys("a kiln near Samundri belongs to him", "district") == ["samundri"]
+    assert _keys("the Hub Power Company and the tank", "district") == []
+    assert _keys("ham hub se aaye", "district") == []
