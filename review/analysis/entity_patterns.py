@@ -111,11 +111,20 @@ _DATES: Final = (
     re.compile(rf"(?<![\w/.-]){_D}(?:\s+of)?[\s,./-]*(?P<m>{_M})\.?(?:[\s,./-]*{_Y2})?(?![\w])"),
     re.compile(rf"(?<![\w])(?P<m>{_M})\.?\s+{_D},?\s+{_Y}(?![\w])"),
     re.compile(rf"(?<![\w])(?P<m>{_M})\.?,?\s+{_Y}(?![\w])"),
+    # "March 3", "Feb 12th" without a year: only where the number ends a phrase, so that
+    # "in March 20 people came" is no day.
+    re.compile(
+        rf"(?<![\w])(?P<m>{_M})\.?\s+(?P<d>[0-3]?\d)(?:st|nd|rd|th)?"
+        r"(?=\s*(?:[,.;:)\u06d4]|$)|\s+(?:ko|at|when|and|se|tak|to|the|کو)\b)"
+    ),
     re.compile(
         r"(?<![\w/.-])(?P<d>[0-3]?\d)(?P<s>[/.-])(?P<n>[01]?\d)(?P=s)"
         r"(?P<y>(?:19|20)\d{2}|\d{2})(?:\s?ء)?(?![\w/-]|\.\d)"
     ),
-    re.compile(r"(?<![\w/.-])(?P<y>(?:19|20)\d{2})-(?P<n>[01]\d)-(?P<d>[0-3]\d)(?![\w/-])"),
+    re.compile(
+        r"(?<![\w/.-])(?P<y>(?:19|20)\d{2})(?P<s>[-/.])(?P<n>[01]?\d)(?P=s)(?P<d>[0-3]?\d)"
+        r"(?![\w/-]|\.\d)"
+    ),
 )
 # A month alone, after a word that makes it a time ("in February", "since March"):
 # English names in full, as "may" and the short forms are everyday words too.
@@ -131,7 +140,7 @@ _URDU_MONTH_ALONE: Final = re.compile(
     rf"(?<![\w\d]\s)(?<![\w\d])(?P<m>{'|'.join(normalize(m).split()[0] for m in _URDU_MONTHS)}"
     rf"|{_LONE_MONTH})\s+(?:{_URDU_AFTER}|mein|me|main|se|tak)(?!\w)"
 )
-_WORD_DATES: Final = 3  # the first three patterns need a month's name
+_WORD_DATES: Final = 4  # the first four patterns need a month's name
 _DAY_MONTH: Final = re.compile(rf"{_D}(?:\s+of)?[\s,./-]*(?P<m>{_M})")
 _CNIC: Final = re.compile(r"(?<![\w-])([1-7]\d{4})[-\s]?(\d{7})[-\s]?(\d)(?![\w]|-\d)")
 # Azad Kashmir's cards begin with 8, as many reference numbers do: only after "CNIC".
@@ -143,7 +152,7 @@ _CUED_CNIC: Final = re.compile(
 )
 # Seven digits after the operator's code, grouped 3-4 or 4-3 ("0300 331 4829", "0300 3314 829").
 _MOBILE: Final = re.compile(
-    r"(?<![\w+])(?:(?:\+|00)92[\s-]?(?:\(0\)\s?)?|0)(3\d{2})[\s.\-\u06d4]?"
+    r"(?<![\w+])(?:(?:\+|00)?92[\s-]?(?:\(0\)\s?)?\(?|\(?0)(3\d{2})\)?[\s.\-\u06d4]?"
     r"(\d{3}[\s-]?\d{4}|\d{4}[\s-]\d{3})(?!\w|-\d)"
 )
 # Landlines: an area code of one to three digits after 0 or +92, written apart

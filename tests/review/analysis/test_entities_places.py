@@ -175,3 +175,27 @@ def test_a_place_that_is_an_everyday_word_is_one_capitalised_inside_a_sentence()
     assert _keys("a kiln near Samundri belongs to him", "district") == ["samundri"]
     assert _keys("the Hub Power Company and the tank", "district") == []
     assert _keys("ham hub se aaye", "district") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("They came on March 3 and left.", "--03-03"),
+        ("on Feb 12th, the agent called", "--02-12"),
+        ("march 5 ko gaye", "--03-05"),
+        ("dated 2024/03/12 in the register", "2024-03-12"),
+    ],
+)
+def test_month_before_day_without_a_year_and_slashed_iso_dates(text: str, key: str) -> None:
+    assert _keys(text, "date") == [key]
+
+
+def test_a_number_after_a_month_that_counts_something_is_no_day() -> None:
+    assert _keys("in March 20 people came", "date") == []  # nor is the month alone before it
+
+
+@pytest.mark.parametrize(
+    "text", ["call (0300) 1234567", "call 92-300-1234567", "call +92 (300) 1234567"]
+)
+def test_mobiles_with_brackets_or_the_bare_country_code(text: str) -> None:
+    assert _keys(text, "phone") == ["+923001234567"]
