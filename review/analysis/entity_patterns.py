@@ -142,13 +142,16 @@ _URDU_MONTH_ALONE: Final = re.compile(
 )
 _WORD_DATES: Final = 4  # the first four patterns need a month's name
 _DAY_MONTH: Final = re.compile(rf"{_D}(?:\s+of)?[\s,./-]*(?P<m>{_M})")
-_CNIC: Final = re.compile(r"(?<![\w-])([1-7]\d{4})[-\s]?(\d{7})[-\s]?(\d)(?![\w]|-\d)")
-# Azad Kashmir's cards begin with 8, as many reference numbers do: only after "CNIC".
+# Between a card's groups: a hyphen (spaced or not), a dot, Urdu's full stop, or a space.
+_CS: Final = r"(?:\s?[-.\u06d4]\s?|\s)?"
+_CNIC: Final = re.compile(rf"(?<![\w-])([1-7]\d{{4}}){_CS}(\d{{7}}){_CS}(\d)(?![\w]|-\d)")
+# Azad Kashmir's cards begin with 8, as many reference numbers do: only after "CNIC" (and
+# so a card mistyped with 0 or 9 first).
 _CUED_CNIC: Final = re.compile(
     r"(?:cnic|nic|id card|shanakhti card|card|"
     + "|".join(normalize(w) for w in ("شناختی کارڈ", "کارڈ", "شناختی"))
     + r")(?:\s+(?:no|number|nambar|is|hai|ہے|نمبر))*[\s.:#-]*"
-    r"(?<![\w-])(8\d{4})[-\s]?(\d{7})[-\s]?(\d)(?![\w]|-\d)"
+    rf"(?<![\w-])([089]\d{{4}}){_CS}(\d{{7}}){_CS}(\d)(?![\w]|-\d)"
 )
 # Seven digits after the operator's code, grouped 3-4 or 4-3 ("0300 331 4829", "0300 3314 829").
 _MOBILE: Final = re.compile(
@@ -328,12 +331,21 @@ _HAS_DIGIT: Final = re.compile(r"\d")
 _OTHER_DIGITS: Final = re.compile("[\u0660-\u0669\u06f0-\u06f9]")
 
 
+# Dashes of every kind read as a hyphen (one character for one: offsets hold).
+_DASHES: Final = str.maketrans(
+    dict.fromkeys((0x2010, 0x2011, 0x2012, 0x2013, 0x2014, 0x2212, 0xFE63, 0xFF0D), "-")
+)
+_OTHER_DASHES: Final = re.compile("[\u2010-\u2014\u2212\ufe63\uff0d]")
+
+
 def find(folded: str, text: str, *, months: bool = True) -> Iterator[Found]:
     """Every CNIC, phone, date and plate; offsets into `folded` (plates: into `text`).
 
     `months`: whether the text holds a month's name (if not, dates in words are not sought).
     """
     digits = _HAS_DIGIT.search(folded) is not None
+    if digits and _OTHER_DASHES.search(folded):
+        folded, text = folded.translate(_DASHES), text.translate(_DASHES)
     if digits:
         for m in _CNIC.finditer(folded):
             yield Found("cnic", m.start(), m.end(), f"{m[1]}-{m[2]}-{m[3]}")

@@ -199,3 +199,20 @@ def test_a_number_after_a_month_that_counts_something_is_no_day() -> None:
 )
 def test_mobiles_with_brackets_or_the_bare_country_code(text: str) -> None:
     assert _keys(text, "phone") == ["+923001234567"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "CNIC 35202\u20131234567\u20131 (en dashes)",
+        "CNIC 35202 - 1234567 - 1",
+        "کارڈ ۳۵۲۰۲۔۱۲۳۴۵۶۷۔۱ ہے",  # noqa: RUF001 - Urdu digits and full stops
+        "CNIC 35202.1234567.1",
+    ],
+)
+def test_cards_split_by_any_dash_dot_or_spaced_hyphen(text: str) -> None:
+    assert _keys(text, "cnic") == ["35202-1234567-1"]
+
+
+def test_a_mobile_written_with_an_en_dash() -> None:
+    assert _keys("call 0300\u20131234567 now", "phone") == ["+923001234567"]
