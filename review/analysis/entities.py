@@ -26,6 +26,7 @@ from __future__ import annotations
 import bisect
 import functools
 import gc
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final, NamedTuple
@@ -43,6 +44,7 @@ from review.analysis.entity_names import (
     names,
     people_by_name,
     place_words,
+    sound,
     spellings,
     station_key,
     station_words,
@@ -238,6 +240,7 @@ def _from_lexicon(doc: Doc) -> Iterator[_Candidate]:
             used[i] = i + rank.size
             yield person
     yield from _placed_stations(doc, stations, districts)
+    yield from _misspelt_places(doc)
     for i, terms in doc.hits.items():
         for term in terms:
             if term.kind in _NAMED and not (used and _crossed(i, term, used)):
@@ -246,6 +249,58 @@ def _from_lexicon(doc: Doc) -> Iterator[_Candidate]:
 
 
 _NAMED: Final = frozenset(("district", "agency", "blocked"))
+
+
+@functools.cache
+def _places_by_sound() -> dict[str, str]:
+    """Each sound key of a one-word district's or town's spelling in Latin letters to its key,
+    where one place alone has it, no name of a person or everyday word sounds so, and it
+    holds four consonants or more ("fzbd": Hafizabad)."""
+    found: dict[str, set[str]] = {}
+    for form, terms in lexicon().items():
+        for term in terms:
+            one = term.kind == "district" and term.size == 1 and not term.cue
+            if one and form.isascii() and len(key := sound(form)) >= _SOUNDS:
+                found.setdefault(key, set()).add(term.key)
+    taken = {sound(w) for w in (*names(), *stopwords(), *weak_words("names.txt"))}
+    return {
+        key: places.pop() for key, places in found.items() if len(places) == 1 and key not in taken
+    }
+
+
+# Fewest consonants of a misspelt place's name that is matched by its sound, and letters.
+_SOUNDS: Final = 4
+_MISSPELT: Final = 6
+# Words before a place: "from Hafizabaad", "in Sheikhopura", "district Bahawalpoor".
+_TO_PLACES: Final = frozenset(
+    ("from", "in", "to", "near", "of", "at", "via", "towards", "district", "distt", "zila", "zilla")
+)
+# Words after one in Roman Urdu: "sheikhopura se", "hafizabaad mein".
+_AFTER_PLACES: Final = frozenset(("se", "say", "mein", "me", "main", "tak", "district", "city"))
+
+
+def _misspelt_places(doc: Doc) -> Iterator[_Candidate]:
+    """Districts and towns misspelt ("Hafizabaad", "sheikhopura se", "Bahawalpoor"): a word
+    in Latin letters in no list, capitalised after a word that leads to a place or before
+    a Roman Urdu postposition, that sounds as one place's name alone. Names of people and
+    everyday words are never taken for one."""
+    words, n = doc.words, len(doc)
+    after = itertools.compress(range(1, n + 1), map(_TO_PLACES.__contains__, words))
+    before = itertools.compress(range(-1, n - 1), map(_AFTER_PLACES.__contains__, words))
+    capitalised = {k for k in after if k < n and doc.latin(k) and doc.capital(k)}
+    ahead = {k for k in before if k >= 0 and doc.latin(k)}
+    if not (capitalised or ahead):
+        return
+    by_sound, known_names, stop = _places_by_sound(), names(), stopwords()
+    for k in sorted(capitalised | ahead):
+        w = words[k]
+        if len(w) < _MISSPELT or k in doc.hits or k in doc.inside or not w.isalpha():
+            continue
+        if w in known_names or w in stop:
+            continue
+        place = by_sound.get(sound(w))
+        if place is not None:
+            yield _Candidate("district", doc.starts[k], doc.ends[k], place)
 
 
 def _placed_stations(

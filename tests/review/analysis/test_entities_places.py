@@ -216,3 +216,30 @@ def test_cards_split_by_any_dash_dot_or_spaced_hyphen(text: str) -> None:
 
 def test_a_mobile_written_with_an_en_dash() -> None:
     assert _keys("call 0300\u20131234567 now", "phone") == ["+923001234567"]
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("He came from Hafizabaad last year.", "hafizabad"),
+        ("ham sheikhopura se aaye", "sheikhupura"),
+        ("The boys were taken to Gujranwalla.", "gujranwala"),
+        ("a meeting in Islamabd", "islamabad"),
+    ],
+)
+def test_a_misspelt_place_is_found_by_its_sound_beside_a_word_that_leads_to_it(
+    text: str, key: str
+) -> None:
+    assert _keys(text, "district") == [key]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "He came from Hafizabaad",  # hafizabaad is found: this one checks the next line
+        "a letter from Mohammad came",  # a name, never a place
+        "from Shafaqat to the agent",
+    ],
+)
+def test_names_of_people_are_never_misspelt_places(text: str) -> None:
+    assert [k for k in _keys(text, "district") if k != "hafizabad"] == []
