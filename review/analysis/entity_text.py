@@ -110,7 +110,11 @@ def _terms(kind: str, name: str, *, proper: bool) -> Iterator[tuple[str, Term]]:
             forms = {" ".join(tokens), normalize(written)}
             if latin and "." in written:  # "D.I. Khan" is written "D.I.Khan" too
                 forms.add(normalize(written).replace(". ", "."))
-            for form in forms | (set() if latin else {"".join(tokens)}):
+            if not latin:
+                forms |= {"".join(tokens)}
+                if kind == "district":
+                    forms |= {" ".join(fold_phrase(v)) for v in _urdu_spellings(written)}
+            for form in forms:
                 yield (
                     form,
                     Term(
@@ -122,6 +126,35 @@ def _terms(kind: str, name: str, *, proper: bool) -> Iterator[tuple[str, Term]]:
                         cue=cue,
                     ),
                 )
+
+
+# Endings of Urdu place names written joined or apart ("بہاولپور", "بہاول پور").
+_URDU_ENDINGS: Final = ("آباد", "اباد", "پور", "والا", "والہ", "گڑھ", "کوٹ", "نگر")
+# Letters written for one another in Urdu place names: do-chashmi he as gol he
+# ("سرگودھا", "سرگودہا"), alef madda as alef ("آباد", "اباد").
+_URDU_SWAPS: Final = (("\u06be", "\u06c1"), ("\u0622", "\u0627"))
+_HE, _ALEF = "\u06c1", "\u0627"
+# Fewest letters of a name whose final he is written alef too ("گوجرانوالہ", "گوجرانوالا"):
+# not a short one, where that makes another word (لیہ, Layyah; لیا, "took").
+_FINAL_HE: Final = 5
+
+
+def _urdu_spellings(written: str) -> set[str]:
+    """An Urdu place name's other common spellings: endings joined or apart, do-chashmi he
+    written gol he, alef madda written alef, and a long name's final he written alef."""
+    out = {written}
+    for a, b in _URDU_SWAPS:
+        out |= {v.replace(a, b) for v in out}
+    for v in list(out):
+        for ending in _URDU_ENDINGS:
+            joined, apart = v.replace(" " + ending, ending), None
+            if v.endswith(ending) and not v.endswith(" " + ending) and len(v) - len(ending) >= 2:
+                apart = v[: -len(ending)] + " " + ending
+            out |= {joined} | ({apart} if apart else set())
+    for v in list(out):
+        if v.endswith(_HE) and len(v.replace(" ", "")) >= _FINAL_HE:
+            out.add(v[:-1] + _ALEF)
+    return out
 
 
 # Words that begin a police station's name ("Police Station Saddar", "تھانہ صدر").

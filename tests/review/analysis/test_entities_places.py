@@ -243,3 +243,21 @@ def test_a_misspelt_place_is_found_by_its_sound_beside_a_word_that_leads_to_it(
 )
 def test_names_of_people_are_never_misspelt_places(text: str) -> None:
     assert [k for k in _keys(text, "district") if k != "hafizabad"] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("میں بہاول پور سے ہوں", "bahawalpur"),  # an ending written apart
+        ("وہ جیکب اباد گیا", "jacobabad"),  # alef madda written alef
+        ("حافظ اباد کے بھٹے پر", "hafizabad"),  # a place, not the name Hafiz
+        ("سرگودہا سے آیا", "sargodha"),  # do-chashmi he written gol he
+        ("گوجرانوالا میں", "gujranwala"),  # a long name's final he as alef
+    ],
+)
+def test_urdu_place_names_in_their_common_other_spellings(text: str, key: str) -> None:
+    assert _keys(text, "district") == [key]
+
+
+def test_a_short_urdu_place_name_keeps_its_final_letter() -> None:
+    assert _only("اس نے پیسے لیا اور چلا گیا", "district") == []  # لیا is no لیہ
