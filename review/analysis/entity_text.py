@@ -170,6 +170,8 @@ STATION_WORDS: Final = (
     "thaney",
     "ps",  # Roman Urdu in lower case: "ps saddar"; a name only beside it
     "p.s",
+    "police thana",  # one station, not the police and a station
+    "police thane",
     "police chowki",  # not "chowki" alone: "FC ki chowki" is a check post
     "police post",
     "پولیس چوکی",

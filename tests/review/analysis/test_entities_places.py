@@ -261,3 +261,18 @@ def test_urdu_place_names_in_their_common_other_spellings(text: str, key: str) -
 
 def test_a_short_urdu_place_name_keeps_its_final_letter() -> None:
     assert _only("اس نے پیسے لیا اور چلا گیا", "district") == []  # لیا is no لیہ
+
+
+@pytest.mark.parametrize(
+    ("text", "written", "key"),
+    [
+        ("thana pindi bhattian ka sho", "thana pindi bhattian", "pindi bhattian/hafizabad"),
+        ("thana kot momin wale aaye", "thana kot momin", "kot momin/sargodha"),
+        ("police thana bhera gaye", "police thana bhera", "bhera/sargodha"),
+    ],
+)
+def test_a_station_named_after_a_town_of_several_words_takes_the_whole_name(
+    text: str, written: str, key: str
+) -> None:
+    assert [(e.text, e.key) for e in _only(text, "police_station")] == [(written, key)]
+    assert _only(text, "agency") == []
