@@ -350,9 +350,9 @@ def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candi
         after = i + j  # "واپس تھانے بھیج دی": "to the thana", then a verb; not "Thana Bhej"
     if after > i + j and doc.latin(i) != doc.latin(i + j):
         after = i + j  # "thana سرحد": a station's name is written in its keyword's letters
-    place = doc.hit(i + j, "district") if after > i + j else None
-    if place is not None and i + j + place.size > after:
-        after = i + j + place.size  # "thana pindi bhattian", "thana kot momin": the place whole
+    town = doc.hit(i + j, "district") if after > i + j else None
+    if town is not None and i + j + town.size > after:
+        after = i + j + town.size  # "thana pindi bhattian", "thana kot momin": the place whole
     before = name_start(doc, i, station=True)
     while before < i and any(c.isdigit() for c in doc.words[before]):
         before += 1  # "car FDA-8843 thane ke bahar": a plate is no station's name
