@@ -193,7 +193,8 @@ _VEHICLES: Final = (
     "van|car|gari|gaari|gaadi|gadi|hilux|hiace|coaster|bus|truck|rickshaw|rikshaw|pickup|"
     "jeep|vigo|motorcycle|motor cycle|motorbike|bike|tractor|bolan|mehran|alto|cultus|"
     "corolla|dala|shehzore|mazda|suzuki|wagon|coach|qingqi|chingchi|loader|trailer|dumper|"
-    "prado|fortuner|land cruiser|apv|taxi|cab|minibus|wagon r|vitz"
+    "prado|fortuner|land cruiser|apv|taxi|cab|minibus|wagon r|vitz|registration|reg|"
+    "number plate|plate"
 )
 _URDU_VEHICLES: Final = (
     r"گاڑی|گاڑي|وین|ویگن|کار|ٹرک|بس|رکشہ|رکشا|جیپ|ڈالا|ڈالے|ہائی\s?لکس|بولان|مہران|"
@@ -204,8 +205,12 @@ _LOWER_PLATE: Final = re.compile(
     r"(?:\s+(?:ka|ki|ke))?(?:\s+(?:number|no|nambar|numbar))?[.:]?\s+"
     r"([a-z]{3})[-\s]?(\d{3,4})(?![\w]|-\d)"
 )
+# A plate in lower or mixed case with its hyphen, anywhere: "lea-1234", "Lhr-5521".
+_HYPHENED_PLATE: Final = re.compile(r"(?<![\w-])([A-Za-z]{3})-(\d{3,4})(?![\w]|-\d)")
 _NOT_LOWER_PLATES: Final = frozenset(
     [
+        *("ref", "sec", "art", "act", "vol", "ext", "tel", "fax", "ord", "seq", "doc", "emp"),
+        *("inv", "acc", "txn", "trx", "sms", "cms", "app", "fir", "nic"),
         "aur",
         "hai",
         "hain",
@@ -368,6 +373,14 @@ def find(folded: str, text: str, *, months: bool = True) -> Iterator[Found]:
             if m[4] is not None and not _may_plate(written, m, m[4]):
                 continue
             yield Found("plate", m.start(), m.end(), re.sub(r"[^A-Z0-9]", "", m.group()))
+        for m in _HYPHENED_PLATE.finditer(written):
+            letters = m[1].upper()
+            if (
+                m[1] != letters
+                and letters not in _NOT_PLATES
+                and m[1].lower() not in _NOT_LOWER_PLATES
+            ):
+                yield Found("plate", m.start(), m.end(), f"{letters}{m[2]}")
         for m in _LOWER_PLATE.finditer(written):
             if m[1].upper() not in _NOT_PLATES and m[1] not in _NOT_LOWER_PLATES:
                 yield Found("plate", m.start(1), m.end(), f"{m[1].upper()}{m[2]}")

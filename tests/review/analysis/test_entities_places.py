@@ -276,3 +276,20 @@ def test_a_station_named_after_a_town_of_several_words_takes_the_whole_name(
 ) -> None:
     assert [(e.text, e.key) for e in _only(text, "police_station")] == [(written, key)]
     assert _only(text, "agency") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("the car lea-1234 left", "LEA1234"),
+        ("a white Lhr-5521 was parked", "LHR5521"),
+        ("registration no. AB-1234 on the form", "AB1234"),
+    ],
+)
+def test_plates_in_lower_or_mixed_case_with_their_hyphen(text: str, key: str) -> None:
+    assert _keys(text, "vehicle") == [key]
+
+
+@pytest.mark.parametrize("text", ["Ref-1234 of the file", "Pkr-5000 paid", "Aed-300 each"])
+def test_references_and_money_with_a_hyphen_are_no_plates(text: str) -> None:
+    assert _only(text, "vehicle") == []
