@@ -372,13 +372,17 @@ class Doc:
         raw = self.text[self.starts[i] : self.ends[i + term.size - 1]]
         if term.acronym and raw != raw.upper():
             return False
-        # "SWAT" is a police team, not Swat; "LAHORE" and "SHEIKHUPURA", as forms and FIRs
-        # write them, are the places: a district's name of five letters or more
+        # "SWAT" is a police team, not Swat; "LAHORE", "DADU", as forms and FIRs write
+        # them, are the places: a district's name of four letters or more
         if (
             term.proper
             and len(raw) > 1
             and raw.isupper()
-            and (term.kind != "district" or sum(c.isalpha() for c in raw) < _CAPITALS)
+            and (
+                term.kind != "district"
+                or sum(c.isalpha() for c in raw) < _CAPITALS
+                or term.key in _NOT_IN_CAPITALS
+            )
         ):
             return False
         if term.proper and term.kind != "district" and not raw[:1].isupper():
@@ -450,8 +454,10 @@ class Doc:
 _CAPITALISED_PLACES: Final = frozenset(
     ("hub", "tank", "ziarat", "samundri", "digri", "mithi", "tangi", "sadda", "wari", "kech")
 )
-# Fewest letters of a district's name written in capitals that is the place ("KASUR").
-_CAPITALS: Final = 5
+# Fewest letters of a district's name written in capitals that is the place ("DADU")...
+_CAPITALS: Final = 4
+# ... but for those whose capitals spell something else: SWAT is a police team.
+_NOT_IN_CAPITALS: Final = frozenset(("swat",))
 # Between two places of a list: "Swat and Dir", "سوات اور دیر". Not "from … to": "لاہور سے
 # دیر تک" is "from Lahore till late".
 _BETWEEN_PLACES: Final = frozenset(

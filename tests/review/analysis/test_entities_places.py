@@ -23,6 +23,7 @@ def _keys(text: str, kind: str) -> list[str]:
         ("He lives in R.Y.Khan, his brother in T.T.Singh.", ["rahim yar khan", "toba tek singh"]),
         ("woh lhr se khi gaya", ["lahore", "karachi"]),
         ("FIR lodged at LAHORE, accused of SHEIKHUPURA.", ["lahore", "sheikhupura"]),
+        ("FIR lodged at DADU, accused of ZHOB.", ["dadu", "zhob"]),
         (
             "ham Ghakhar Mandi se aaye phir Nowshera Virkan gaye",
             ["ghakhar mandi", "nowshera virkan"],
