@@ -567,12 +567,37 @@ def _district_near(doc: Doc, first: int, last: int, districts: list[int]) -> str
     nearest = [
         (abs(d - first), key(d))
         for d in districts
-        if abs(d - first) < 16 and not _crosses_sentence(doc, min(d, first), max(d, last))
+        if abs(d - first) < 16
+        and not _crosses_sentence(doc, min(d, first), max(d, last))
+        and not _origin(doc, d)
     ]
     if nearest:
         return min(nearest)[1]
     keys = {key(d) for d in districts}
     return keys.pop() if len(keys) == 1 else None
+
+
+def _origin(doc: Doc, d: int) -> bool:
+    """Whether the district at token d is where someone comes from, not where things are:
+    "boys from Rahim Yar Khan and Lodhran", "بہاولپور سے لائے"."""
+    term = doc.hit(d, "district")
+    end = d + (term.size if term is not None else 1)
+    if end < len(doc) and doc.words[end] in _FROM_AFTER:
+        return True
+    k = d - 1
+    while k >= 0 and d - k < 8:
+        w = doc.words[k]
+        if w in _FROM_BEFORE:
+            return True
+        if w not in _LIST_GLUE and k not in doc.inside and doc.hit(k, "district") is None:
+            return False
+        k -= 1
+    return False
+
+
+_FROM_BEFORE: Final = frozenset(("from",))
+_FROM_AFTER: Final = frozenset(normalize(w) for w in ("se", "say", "سے"))
+_LIST_GLUE: Final = frozenset(normalize(w) for w in (",", "،", "and", "aur", "or", "اور"))
 
 
 def _crosses_sentence(doc: Doc, a: int, b: int) -> bool:

@@ -294,3 +294,14 @@ def test_plates_in_lower_or_mixed_case_with_their_hyphen(text: str, key: str) ->
 @pytest.mark.parametrize("text", ["Ref-1234 of the file", "Pkr-5000 paid", "Aed-300 each"])
 def test_references_and_money_with_a_hyphen_are_no_plates(text: str) -> None:
     assert _only(text, "vehicle") == []
+
+
+def test_a_station_is_not_keyed_with_the_place_people_come_from() -> None:
+    text = (
+        "Multan. Boys from Rahim Yar Khan and Lodhran are held in a hotel near Thana Cantt "
+        "before their flight."
+    )
+    assert _keys(text, "police_station") == ["cantt/multan"]
+    assert _keys("Boys are held in Lodhran near Thana Cantt.", "police_station") == [
+        "cantt/lodhran"
+    ]
