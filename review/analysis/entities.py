@@ -394,9 +394,10 @@ def _unlisted_station(
 
     Roman Urdu writes in lower case and names stations of every village: "thana bhera
     ka SHO", "krk thana ke ASI", "baghdad ul jadeed thane ka". A word that is no
-    everyday word (`_NOT_STATION_NAMES`, `stopwords`) is the station's name when a
-    possessive, postposition, rank or district follows: "thana gaya" is not a station.
-    The oblique "thane" and Urdu's "تھانے" take a name only before them.
+    everyday word (`_NOT_STATION_NAMES`, `stopwords`) is the station's name when a rank
+    follows it (after a possessive or not), or, after the keyword, its district: "thana
+    jaane ka faisla", "roz thane ke bahir" are no stations. The oblique "thane" and
+    Urdu's "تھانے" take a name only before them.
     """
     size = term.size
     oblique = doc.words[i] in _OBLIQUES
@@ -405,7 +406,7 @@ def _unlisted_station(
         not oblique
         and k < len(doc)
         and _unlisted_word(doc, k, latin=doc.latin(i))
-        and _station_follows(doc, k + 1)
+        and (_rank_follows(doc, k + 1) or _district_at(doc, k + 1))
     ):
         first, last, name = i, k + 1, (k, k + 1)
     else:
@@ -451,16 +452,11 @@ def _unlisted_word(doc: Doc, k: int, *, latin: bool) -> bool:
     return latin or doc.urdu(k)
 
 
-def _station_follows(doc: Doc, k: int) -> bool:
-    """Whether token k says the words before it named a station: a possessive or
-    postposition ("ka SHO", "mein"), a rank, or the station's district."""
-    if k >= len(doc):
-        return False
-    return (
-        doc.words[k] in _AFTER_STATION
-        or doc.hit(k, "rank") is not None
-        or doc.hit(k, "district") is not None
-    )
+def _district_at(doc: Doc, k: int) -> bool:
+    """Whether a district or town is named at token k, or after a comma there."""
+    if k < len(doc) and doc.words[k] in (",", "،"):
+        k += 1
+    return k < len(doc) and doc.hit(k, "district") is not None
 
 
 def _rank_follows(doc: Doc, k: int) -> bool:
@@ -471,15 +467,6 @@ def _rank_follows(doc: Doc, k: int) -> bool:
 
 
 _POSSESSIVES: Final = frozenset(normalize(w) for w in ("ka", "ki", "ke", "kay", "کا", "کی", "کے"))
-# After a station's name: "thana bhera ka SHO", "krk thana mein", "تھانہ X کے ایس ایچ او".
-_AFTER_STATION: Final = frozenset(
-    normalize(w)
-    for w in (
-        *("ka", "ki", "ke", "kay", "kaa", "ko", "se", "say", "mein", "me", "main", "mai"),
-        *("wale", "wala", "wali", "walay", "walon", "waly", "walo", "par", "pe", "tak"),
-        *("کا", "کی", "کے", "کو", "سے", "میں", "والے", "والا", "والی", "والوں", "پر", "تک"),
-    )
-)
 # Joining words inside a name: "baghdad ul jadeed", "bab e khyber"; never at its ends.
 _CONNECTORS: Final = frozenset(("ul", "al", "e", "i"))
 # Everyday words of English, Roman Urdu and Urdu before or after "thana" that are no

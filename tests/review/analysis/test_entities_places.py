@@ -84,6 +84,10 @@ def test_stations_in_no_list_and_in_lower_case_by_what_stands_round_them(
         "FC walay bhi agay chowki pe 5000 lete hain",
         "ایف سی کی چوکی اور لیویز کی چوکی دونوں پیسے لیتی ہیں",
         "مقامی تھانے میں گئے تو ایس ایچ او نہیں تھا",
+        "thana jaane ka faisla kiya",  # verbs before a possessive
+        "thana pohanch ke pata chala",
+        "thana hamesha ka masla hai",
+        "thana kalma mein gaye",  # an unlisted word, with nothing that makes it a station's
     ],
 )
 def test_everyday_words_beside_thana_are_no_station(text: str) -> None:
