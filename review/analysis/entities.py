@@ -262,12 +262,18 @@ def _places_by_sound() -> dict[str, str]:
             one = term.kind == "district" and term.size == 1 and not term.cue
             if one and form.isascii() and len(key := sound(form)) >= _SOUNDS:
                 found.setdefault(key, set()).add(term.key)
-    taken = {sound(w) for w in (*names(), *stopwords(), *weak_words("names.txt"))}
+    taken = {sound(w) for w in (*names(), *stopwords(), *weak_words("names.txt"), *_ELSEWHERE)}
     return {
         key: places.pop() for key, places in found.items() if len(places) == 1 and key not in taken
     }
 
 
+# Regions and countries that sound as a district: Kashmir is not Kashmore.
+_ELSEWHERE: Final = (
+    *("kashmir", "senegal", "punjab", "sindh", "pakistan", "afghanistan", "balochistan"),
+    *("baluchistan", "waziristan", "kurdistan", "tajikistan", "turkmenistan", "hindustan"),
+    *("turkey", "tehran", "tripoli", "germany", "greece", "ghana", "kenya", "korea", "jordan"),
+)
 # Fewest consonants of a misspelt place's name that is matched by its sound, and letters.
 _SOUNDS: Final = 4
 _MISSPELT: Final = 6

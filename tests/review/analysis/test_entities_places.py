@@ -309,3 +309,8 @@ def test_a_station_is_not_keyed_with_the_place_people_come_from() -> None:
     assert _keys("Boys are held in Lodhran near Thana Cantt.", "police_station") == [
         "cantt/lodhran"
     ]
+
+
+@pytest.mark.parametrize("text", ["He went from Kashmir last year.", "woh senegal se aya"])
+def test_regions_and_countries_are_never_misspelt_districts(text: str) -> None:
+    assert _only(text, "district") == []
