@@ -24,6 +24,7 @@ its other stations, or its first, named before the station), else `<station>` al
 from __future__ import annotations
 
 import bisect
+import difflib
 import functools
 import gc
 import itertools
@@ -252,20 +253,39 @@ _NAMED: Final = frozenset(("district", "agency", "blocked"))
 
 
 @functools.cache
-def _places_by_sound() -> dict[str, str]:
-    """Each sound key of a one-word district's or town's spelling in Latin letters to its key,
-    where one place alone has it, no name of a person or everyday word sounds so, and it
-    holds four consonants or more ("fzbd": Hafizabad)."""
-    found: dict[str, set[str]] = {}
+def _places_by_sound() -> dict[str, tuple[str, tuple[str, ...]]]:
+    """Each sound key of a one-word district's or town's spelling in Latin letters to the
+    place's key and its spellings of that sound, where one place alone has it, no name of
+    a person or everyday word sounds so, and it holds four consonants or more ("fzbd":
+    Hafizabad, "hafizabad")."""
+    found: dict[str, dict[str, set[str]]] = {}
     for form, terms in lexicon().items():
         for term in terms:
             one = term.kind == "district" and term.size == 1 and not term.cue
             if one and form.isascii() and len(key := sound(form)) >= _SOUNDS:
-                found.setdefault(key, set()).add(term.key)
+                found.setdefault(key, {}).setdefault(term.key, set()).add(form)
     taken = {sound(w) for w in (*names(), *stopwords(), *weak_words("names.txt"), *_ELSEWHERE)}
     return {
-        key: places.pop() for key, places in found.items() if len(places) == 1 and key not in taken
+        key: (place, tuple(sorted(forms)))
+        for key, places in found.items()
+        if len(places) == 1 and key not in taken
+        for place, forms in places.items()
     }
+
+
+def _misspelling(word: str) -> str | None:
+    """The key of the place `word` misspells: one of its sound, spelt nearly alike ("select"
+    sounds as Sialkot, "slkt", but is no misspelling of it)."""
+    found = _places_by_sound().get(sound(word))
+    if found is None:
+        return None
+    place, forms = found
+    near = max(difflib.SequenceMatcher(None, word, form).ratio() for form in forms)
+    return place if near >= _ALIKE else None
+
+
+# How alike a misspelling and a place's spelling are, at least (difflib's ratio).
+_ALIKE: Final = 0.8
 
 
 # Regions and countries that sound as a district: Kashmir is not Kashmore.
@@ -297,14 +317,14 @@ def _misspelt_places(doc: Doc) -> Iterator[_Candidate]:
     ahead = {k for k in before if k >= 0 and doc.latin(k)}
     if not (capitalised or ahead):
         return
-    by_sound, known_names, stop = _places_by_sound(), names(), stopwords()
+    known_names, stop = names(), stopwords()
     for k in sorted(capitalised | ahead):
         w = words[k]
         if len(w) < _MISSPELT or k in doc.hits or k in doc.inside or not w.isalpha():
             continue
         if w in known_names or w in stop:
             continue
-        place = by_sound.get(sound(w))
+        place = _misspelling(w)
         if place is not None:
             yield _Candidate("district", doc.starts[k], doc.ends[k], place)
 

@@ -311,6 +311,16 @@ def test_a_station_is_not_keyed_with_the_place_people_come_from() -> None:
     ]
 
 
-@pytest.mark.parametrize("text", ["He went from Kashmir last year.", "woh senegal se aya"])
-def test_regions_and_countries_are_never_misspelt_districts(text: str) -> None:
+@pytest.mark.parametrize(
+    "text",
+    [
+        "He went from Kashmir last year.",
+        "woh senegal se aya",
+        "He went from Market today.",  # sounds as Umerkot
+        "woh select se aya",  # sounds as Sialkot
+    ],
+)
+def test_regions_countries_and_words_that_sound_alike_are_never_misspelt_districts(
+    text: str,
+) -> None:
     assert _only(text, "district") == []
