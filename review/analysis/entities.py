@@ -437,7 +437,7 @@ def _unlisted_station(
         first, last, name = i, k + 1, (k, k + 1)
     else:
         begin = _place_before(doc, i)  # "بھیرہ تھانے کے": a town's own station
-        if begin == i:
+        if begin == i and (doc.urdu(i) or doc.words[i] in _ROMAN_KEYWORDS):
             latin = doc.latin(i)
             while begin > 0 and i - begin < 3 and _unlisted_word(doc, begin - 1, latin=latin):
                 begin -= 1
@@ -475,6 +475,8 @@ def _unlisted_word(doc: Doc, k: int, *, latin: bool) -> bool:
         return False
     if word in stopwords() or word in _NOT_STATION_NAMES or k in doc.hits or k in doc.inside:
         return False
+    if latin and word.endswith(_VERB_ENDINGS):
+        return False
     return latin or doc.urdu(k)
 
 
@@ -493,6 +495,12 @@ def _rank_follows(doc: Doc, k: int) -> bool:
 
 
 _POSSESSIVES: Final = frozenset(normalize(w) for w in ("ka", "ki", "ke", "kay", "کا", "کی", "کے"))
+# Roman Urdu's keywords, after an unlisted name in lower case ("krk thana ka ASI"); English
+# names its stations capitalised.
+_ROMAN_KEYWORDS: Final = frozenset(("thana", "thane", "thanay", "thaney", "thanna", "thaana"))
+# Endings of Roman Urdu verbs in the past, never an unlisted station's name ("us ne bataya
+# thana ka SHO ...").
+_VERB_ENDINGS: Final = ("aya", "ayi", "aye", "aaya", "iya", "kar")
 # Joining words inside a name: "baghdad ul jadeed", "bab e khyber"; never at its ends.
 _CONNECTORS: Final = frozenset(("ul", "al", "e", "i"))
 # Everyday words of English, Roman Urdu and Urdu before or after "thana" that are no
@@ -521,6 +529,11 @@ _NOT_STATION_NAMES: Final = frozenset(
         *("nahin", "lekin", "magar", "sirf", "abhi", "dobara", "pehle", "baad", "phir"),
         *("sho", "incharge", "staff", "munshi", "moharrar", "moharrir", "officer", "duty"),
         *("wahan", "yahan", "kahan", "waha", "yaha", "wohi", "wahi", "yehi", "yahi"),
+        *("din", "raat", "rat", "subah", "subha", "sham", "shaam", "kal", "aaj", "aj"),
+        *("ek", "do", "teen", "char", "panch", "bhai", "sahab", "log", "logon", "sare"),
+        *("saare", "tamam", "poora", "pura", "poore", "kis", "kaun", "konsa", "kon", "jis"),
+        *("unka", "inka", "uska", "iska", "unki", "uski", "unko", "usko", "mera", "meri"),
+        *("hamara", "hamari", "tera", "teri", "aapka", "apka", "phr", "fir", "bas", "yani"),
         *("agay", "aage", "aagay", "peeche", "pichay", "daftar", "dafter", "office", "roz"),
         *("rozana", "dono", "sab", "wohan", "udhar", "idhar", "usay", "unhein", "hum"),
         *("دفتر", "دونوں", "روز", "آگے", "پیچھے", "سب"),

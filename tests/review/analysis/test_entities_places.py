@@ -88,6 +88,9 @@ def test_stations_in_no_list_and_in_lower_case_by_what_stands_round_them(
         "thana pohanch ke pata chala",
         "thana hamesha ka masla hai",
         "thana kalma mein gaye",  # an unlisted word, with nothing that makes it a station's
+        "us ne bataya thana ka sho paise leta hai",  # a verb before it
+        "us din thana ka sho aya",  # a time
+        "the nearest police station SHO was away",  # English names its stations capitalised
     ],
 )
 def test_everyday_words_beside_thana_are_no_station(text: str) -> None:
