@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Final, NamedTuple
 
 from review.workspace.search import normalize
@@ -107,16 +107,12 @@ _DW: Final = "|".join(re.escape(w) for w in _DAY_WORDS)
 _D: Final = rf"(?:(?P<d>[0-3]?\d)(?:st|nd|rd|th)?|(?P<w>{_DW}))"
 _Y: Final = r"(?P<y>(?:19|20)\d{2})(?:\s?ء)?"
 _Y2: Final = r"(?P<y>(?:19|20)\d{2}|'?\d{2})(?:\s?ء)?"
+# A day, then its month: tried only near a month's name (`_DAY_REACH` each side).
+_DAY_FIRST: Final = re.compile(
+    rf"(?<![\w/.-]){_D}(?:\s+of)?[\s,./-]*(?P<m>{_M})\.?(?:[\s,./-]*{_Y2})?(?![\w])"
+)
+_DAY_REACH: Final = 32
 _DATES: Final = (
-    re.compile(rf"(?<![\w/.-]){_D}(?:\s+of)?[\s,./-]*(?P<m>{_M})\.?(?:[\s,./-]*{_Y2})?(?![\w])"),
-    re.compile(rf"(?<![\w])(?P<m>{_M})\.?\s+{_D},?\s+{_Y}(?![\w])"),
-    re.compile(rf"(?<![\w])(?P<m>{_M})\.?,?\s+{_Y}(?![\w])"),
-    # "March 3", "Feb 12th" without a year: only where the number ends a phrase, so that
-    # "in March 20 people came" is no day.
-    re.compile(
-        rf"(?<![\w])(?P<m>{_M})\.?\s+(?P<d>[0-3]?\d)(?:st|nd|rd|th)?"
-        r"(?=\s*(?:[,.;:)\u06d4]|$)|\s+(?:ko|at|when|and|se|tak|to|the|کو)\b)"
-    ),
     re.compile(
         r"(?<![\w/.-])(?P<d>[0-3]?\d)(?P<s>[/.-])(?P<n>[01]?\d)(?P=s)"
         r"(?P<y>(?:19|20)\d{2}|\d{2})(?:\s?ء)?(?![\w/-]|\.\d)"
@@ -126,6 +122,18 @@ _DATES: Final = (
         r"(?![\w/-]|\.\d)"
     ),
 )
+# Dates that begin with a month's name, tried only where one begins (`_MONTH_AT`).
+_MONTH_FIRST: Final = (
+    re.compile(rf"(?P<m>{_M})\.?\s+{_D},?\s+{_Y}(?![\w])"),
+    re.compile(rf"(?P<m>{_M})\.?,?\s+{_Y}(?![\w])"),
+    # "March 3", "Feb 12th" without a year: only where the number ends a phrase, so that
+    # "in March 20 people came" is no day.
+    re.compile(
+        rf"(?P<m>{_M})\.?\s+(?P<d>[0-3]?\d)(?:st|nd|rd|th)?"
+        r"(?=\s*(?:[,.;:)\u06d4]|$)|\s+(?:ko|at|when|and|se|tak|to|the|کو)\b)"
+    ),
+)
+_MONTH_AT: Final = re.compile(rf"(?<![\w])(?:{_M})")
 # A month alone, after a word that makes it a time ("in February", "since March"):
 # English names in full, as "may" and the short forms are everyday words too.
 _LONE_MONTH: Final = "|".join(n.split()[0] for n in _MONTH_NAMES if not n.startswith("may"))
@@ -140,7 +148,6 @@ _URDU_MONTH_ALONE: Final = re.compile(
     rf"(?<![\w\d]\s)(?<![\w\d])(?P<m>{'|'.join(normalize(m).split()[0] for m in _URDU_MONTHS)}"
     rf"|{_LONE_MONTH})\s+(?:{_URDU_AFTER}|mein|me|main|se|tak)(?!\w)"
 )
-_WORD_DATES: Final = 4  # the first four patterns need a month's name
 _DAY_MONTH: Final = re.compile(rf"{_D}(?:\s+of)?[\s,./-]*(?P<m>{_M})")
 # Between a card's groups: a hyphen (spaced or not), a dot, Urdu's full stop, or a space.
 _CS: Final = r"(?:\s?[-.\u06d4]\s?|\s)?"
@@ -207,6 +214,7 @@ _LOWER_PLATE: Final = re.compile(
 )
 # A plate in lower or mixed case with its hyphen, anywhere: "lea-1234", "Lhr-5521".
 _HYPHENED_PLATE: Final = re.compile(r"(?<![\w-])([A-Za-z]{3})-(\d{3,4})(?![\w]|-\d)")
+_HYPHEN_NUMBER: Final = re.compile(r"-\d{3,4}(?![\w]|-\d)")
 _NOT_LOWER_PLATES: Final = frozenset(
     [
         *("ref", "sec", "art", "act", "vol", "ext", "tel", "fax", "ord", "seq", "doc", "emp"),
@@ -343,10 +351,11 @@ _DASHES: Final = str.maketrans(
 _OTHER_DASHES: Final = re.compile("[\u2010-\u2014\u2212\ufe63\uff0d]")
 
 
-def find(folded: str, text: str, *, months: bool = True) -> Iterator[Found]:
+def find(folded: str, text: str, *, months: Sequence[int] | None = None) -> Iterator[Found]:
     """Every CNIC, phone, date and plate; offsets into `folded` (plates: into `text`).
 
-    `months`: whether the text holds a month's name (if not, dates in words are not sought).
+    `months`: where months' names begin in `folded`, if the caller knows (none: dates in
+    words are not sought); else they are sought.
     """
     digits = _HAS_DIGIT.search(folded) is not None
     if digits and _OTHER_DASHES.search(folded):
@@ -373,18 +382,22 @@ def find(folded: str, text: str, *, months: bool = True) -> Iterator[Found]:
             if m[4] is not None and not _may_plate(written, m, m[4]):
                 continue
             yield Found("plate", m.start(), m.end(), re.sub(r"[^A-Z0-9]", "", m.group()))
-        for m in _HYPHENED_PLATE.finditer(written):
-            letters = m[1].upper()
+        for h in _HYPHEN_NUMBER.finditer(written):  # cheaper than the whole shape's scan
+            hyphened = _HYPHENED_PLATE.match(written, h.start() - 3) if h.start() >= 3 else None
+            if hyphened is None:
+                continue
+            as_written, letters = hyphened[1], hyphened[1].upper()
             if (
-                m[1] != letters
+                as_written != letters
                 and letters not in _NOT_PLATES
-                and m[1].lower() not in _NOT_LOWER_PLATES
+                and as_written.lower() not in _NOT_LOWER_PLATES
             ):
-                yield Found("plate", m.start(), m.end(), f"{letters}{m[2]}")
+                yield Found("plate", hyphened.start(), hyphened.end(), f"{letters}{hyphened[2]}")
         for m in _LOWER_PLATE.finditer(written):
             if m[1].upper() not in _NOT_PLATES and m[1] not in _NOT_LOWER_PLATES:
                 yield Found("plate", m.start(1), m.end(), f"{m[1].upper()}{m[2]}")
-    yield from _dates(folded, words=months, numbers=digits)
+    at = [m.start() for m in _MONTH_AT.finditer(folded)] if months is None else months
+    yield from _dates(folded, months=at, numbers=digits)
 
 
 def _may_plate(text: str, m: re.Match[str], letters: str) -> bool:
@@ -414,24 +427,40 @@ def plate_key(text: str) -> str:
     return re.sub(r"[^A-Z0-9]", "", text.upper().translate(_DIGITS))
 
 
-def _dates(folded: str, *, words: bool, numbers: bool) -> Iterator[Found]:
+def _dates(folded: str, *, months: Sequence[int], numbers: bool) -> Iterator[Found]:
+    words = bool(months)
     if words:
         for m in _MONTH_ALONE.finditer(folded):
             yield Found("date", m.start("m"), m.end(), f"--{MONTHS[m['m']]:02d}")
-        for m in _URDU_MONTH_ALONE.finditer(folded):
-            yield Found("date", m.start("m"), m.end("m"), f"--{MONTHS[m['m']]:02d}")
-    for n, pattern in enumerate(_DATES):
-        if not (words if n < _WORD_DATES else numbers):
-            continue
-        for m in pattern.finditer(folded):
-            key = _date_key(m)
-            if key is not None:
-                yield Found("date", m.start(), m.end(), key)
-            elif all(m.groupdict().get(g) for g in ("y", "d", "m")):
-                # "4 March 20 people": the day and month stand without the number after
-                key = _date_key(_DAY_MONTH.match(folded, m.start(), m.end("m")) or m)
-                if key is not None:
-                    yield Found("date", m.start(), m.end("m"), key)
+        # The patterns that begin with a month's name are tried where one begins, as the
+        # lexicon's scan found them: no scan of the text for each.
+        for at in months:
+            # A day before the month ("4 March 2024", "یکم اپریل"): sought near it alone,
+            # each month's own (the match whose month is this one).
+            for m in _DAY_FIRST.finditer(folded, max(0, at - _DAY_REACH), at + _DAY_REACH):
+                if m.start("m") == at:
+                    yield from _dated(folded, m)
+                    break
+            if (alone := _URDU_MONTH_ALONE.match(folded, at)) is not None:
+                yield Found("date", at, alone.end("m"), f"--{MONTHS[alone['m']]:02d}")
+            for pattern in _MONTH_FIRST:
+                if (first := pattern.match(folded, at)) is not None:
+                    yield from _dated(folded, first)
+    if numbers:
+        for pattern in _DATES:
+            for m in pattern.finditer(folded):
+                yield from _dated(folded, m)
+
+
+def _dated(folded: str, m: re.Match[str]) -> Iterator[Found]:
+    key = _date_key(m)
+    if key is not None:
+        yield Found("date", m.start(), m.end(), key)
+    elif all(m.groupdict().get(g) for g in ("y", "d", "m")):
+        # "4 March 20 people": the day and month stand without the number after
+        key = _date_key(_DAY_MONTH.match(folded, m.start(), m.end("m")) or m)
+        if key is not None:
+            yield Found("date", m.start(), m.end("m"), key)
 
 
 def _date_key(m: re.Match[str]) -> str | None:

@@ -309,7 +309,7 @@ class Doc:
         last = dict(zip(fends, range(len(fends)), strict=True)).get
         cued: list[tuple[int, Term]] = []
         rank_ends: set[int] = set()
-        months = False
+        months: list[int] = []  # where months' names begin in the folded text
         for end, (length, sized) in automaton().iter(folded):
             i = first(end + 1 - length)
             j = last(end + 1)
@@ -324,7 +324,7 @@ class Doc:
                     if term.kind == "rank":
                         rank_ends.add(j + 1)
                     elif term.kind == "month":
-                        months = True
+                        months.append(end + 1 - length)
                 elif term.cue:
                     cued.append((i, term))
         self.months = months

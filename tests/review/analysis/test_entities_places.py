@@ -327,3 +327,8 @@ def test_regions_countries_and_words_that_sound_alike_are_never_misspelt_distric
     text: str,
 ) -> None:
     assert _only(text, "district") == []
+
+
+def test_dates_close_together_each_keep_their_day_and_year() -> None:
+    text = "March 4th, 2024, 4th of March 2024 and پانچ مارچ ۲۰۲۴ کو"
+    assert _keys(text, "date") == ["2024-03-04", "2024-03-04", "2024-03-05"]
