@@ -165,8 +165,8 @@ _MOBILE: Final = re.compile(
     r"(?<![\w+])(?:(?:\+|00)?92[\s-]?(?:\(0\)\s?)?\(?|\(?0)(3\d{2})\)?[\s.\-\u06d4]?"
     r"(\d{3}[\s-]?\d{4}|\d{4}[\s-]\d{3})(?!\w|-\d)"
 )
-# Landlines: an area code of one to three digits after 0 or +92, written apart
-# ("042-35761234", "(042) 3576 1234", "+92 42 35761234").
+# Landlines: an area code of one to four digits after 0 or +92, written apart
+# ("042-35761234", "(042) 3576 1234", "+92 42 35761234", Mirpur's "05827-443102").
 _LANDLINE: Final = re.compile(
     r"(?<![\w+])(?:(?:\+|00)92[\s-]?\(?|\(?0)([124-9]\d{0,3})\)?[\s-]"
     r"(\d{2,4})[\s-]?(\d{3,4})(?!\w|-\d)"
