@@ -272,6 +272,12 @@ _CUE_AFTER: Final = re.compile(
     r"\s*[,،]?\s*(?:(?i:wali|wala|wale|ki|ka|والی|والا|کی|کا)\s+)?"
     rf"(?i:{_VEHICLES}|{_URDU_VEHICLES})(?![\w])"
 )
+# Words before a record's number, which has a plate's shape: "the complaint cell gave us a
+# number, CMP-4471", "tracking no. TRK-5521" (a plate only if a vehicle's word is nearer).
+_RECORD: Final = re.compile(
+    r"\b(?i:complaint|ref|reference|case|file|diary|token|ticket|receipt|challan|tracking|"
+    r"application|invoice|order|درخواست|شکایت|رسید|چالان)\b"
+)
 # How far before a plate its vehicle's word may begin ("Hilux ka number " and some room).
 _CUE_REACH: Final = 40
 # Two capitals before a number that are money or a word, never a plate's letters.
@@ -406,11 +412,18 @@ def _may_plate(text: str, m: re.Match[str], letters: str) -> bool:
     two ("PR-6617"), or three that are a rank's ("MNA-5520"), only right after or before
     a vehicle's word, and never money or a month."""
     if len(letters) == 3 and letters not in _NOT_PLATES:
-        return True
+        return _RECORD.search(text, max(0, m.start() - _CUE_REACH), m.start()) is None or (
+            _vehicle_beside(text, m)
+        )
     if letters in (_NOT_CUED_PLATES if len(letters) == 2 else _NEVER_PLATES):
         return False
     if len(letters) == 2 and m[5] is not None:
         return True
+    return _vehicle_beside(text, m)
+
+
+def _vehicle_beside(text: str, m: re.Match[str]) -> bool:
+    """Whether a vehicle's word stands right before the plate-shaped match or right after it."""
     start = m.start()
     return (
         _CUE.search(text, max(0, start - _CUE_REACH), start) is not None

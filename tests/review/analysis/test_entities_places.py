@@ -332,3 +332,11 @@ def test_regions_countries_and_words_that_sound_alike_are_never_misspelt_distric
 def test_dates_close_together_each_keep_their_day_and_year() -> None:
     text = "March 4th, 2024, 4th of March 2024 and پانچ مارچ ۲۰۲۴ کو"
     assert _keys(text, "date") == ["2024-03-04", "2024-03-04", "2024-03-05"]
+
+
+def test_a_records_number_after_its_word_is_no_plate_unless_a_vehicle_is_named() -> None:
+    assert (
+        _only("The complaint cell gave us a number, CMP-4471, and nothing more.", "vehicle") == []
+    )
+    assert _keys("He filed a complaint; the van LEA-1234 was seen.", "vehicle") == ["LEA1234"]
+    assert _keys("the case of the LEA-5566 car", "vehicle") == ["LEA5566"]
