@@ -272,11 +272,13 @@ _CUE_AFTER: Final = re.compile(
     r"\s*[,،]?\s*(?:(?i:wali|wala|wale|ki|ka|والی|والا|کی|کا)\s+)?"
     rf"(?i:{_VEHICLES}|{_URDU_VEHICLES})(?![\w])"
 )
-# Words before a record's number, which has a plate's shape: "the complaint cell gave us a
-# number, CMP-4471", "tracking no. TRK-5521" (a plate only if a vehicle's word is nearer).
+# A record's word and "number" before a record's number, which has a plate's shape: "the
+# complaint cell gave us a number, CMP-4471", "tracking no. TRK-5521" (a plate only if a
+# vehicle's word is beside it). "In this case LEA-1234 was used" is a plate.
 _RECORD: Final = re.compile(
     r"\b(?i:complaint|ref|reference|case|file|diary|token|ticket|receipt|challan|tracking|"
     r"application|invoice|order|درخواست|شکایت|رسید|چالان)\b"
+    r"[^.\n]{0,30}?(?i:\bnumber|\bno\b|#|نمبر)[\s.:,#-]*$"
 )
 # How far before a plate its vehicle's word may begin ("Hilux ka number " and some room).
 _CUE_REACH: Final = 40

@@ -340,3 +340,4 @@ def test_a_records_number_after_its_word_is_no_plate_unless_a_vehicle_is_named()
     )
     assert _keys("He filed a complaint; the van LEA-1234 was seen.", "vehicle") == ["LEA1234"]
     assert _keys("the case of the LEA-5566 car", "vehicle") == ["LEA5566"]
+    assert _keys("In this case LEA-1234 was used.", "vehicle") == ["LEA1234"]
