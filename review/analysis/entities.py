@@ -24,6 +24,7 @@ its other stations, or its first, named before the station), else `<station>` al
 from __future__ import annotations
 
 import bisect
+import difflib
 import functools
 import gc
 import itertools
@@ -47,6 +48,7 @@ from review.analysis.entity_names import (
     people_by_name,
     place_words,
     roman_unlisted,
+    sound,
     spellings,
     station_key,
     station_words,
@@ -242,6 +244,7 @@ def _from_lexicon(doc: Doc) -> Iterator[_Candidate]:
             used[i] = i + rank.size
             yield person
     yield from _placed_stations(doc, stations, districts)
+    yield from _misspelt_places(doc)
     for i, terms in doc.hits.items():
         for term in terms:
             if term.kind in _NAMED and not (used and _crossed(i, term, used)):
@@ -250,6 +253,83 @@ def _from_lexicon(doc: Doc) -> Iterator[_Candidate]:
 
 
 _NAMED: Final = frozenset(("district", "agency", "blocked"))
+
+
+@functools.cache
+def _places_by_sound() -> dict[str, tuple[str, tuple[str, ...]]]:
+    """Each sound key of a one-word district's or town's spelling in Latin letters to the
+    place's key and its spellings of that sound, where one place alone has it, no name of
+    a person or everyday word sounds so, and it holds four consonants or more ("fzbd":
+    Hafizabad, "hafizabad")."""
+    found: dict[str, dict[str, set[str]]] = {}
+    for form, terms in lexicon().items():
+        for term in terms:
+            one = term.kind == "district" and term.size == 1 and not term.cue
+            if one and form.isascii() and len(key := sound(form)) >= _SOUNDS:
+                found.setdefault(key, {}).setdefault(term.key, set()).add(form)
+    taken = {sound(w) for w in (*names(), *stopwords(), *weak_words("names.txt"), *_ELSEWHERE)}
+    return {
+        key: (place, tuple(sorted(forms)))
+        for key, places in found.items()
+        if len(places) == 1 and key not in taken
+        for place, forms in places.items()
+    }
+
+
+def _misspelling(word: str) -> str | None:
+    """The key of the place `word` misspells: one of its sound, spelt nearly alike ("select"
+    sounds as Sialkot, "slkt", but is no misspelling of it)."""
+    found = _places_by_sound().get(sound(word))
+    if found is None:
+        return None
+    place, forms = found
+    near = max(difflib.SequenceMatcher(None, word, form).ratio() for form in forms)
+    return place if near >= _ALIKE else None
+
+
+# How alike a misspelling and a place's spelling are, at least (difflib's ratio).
+_ALIKE: Final = 0.8
+
+
+# Regions and countries that sound as a district: Kashmir is not Kashmore.
+_ELSEWHERE: Final = (
+    *("kashmir", "senegal", "punjab", "sindh", "pakistan", "afghanistan", "balochistan"),
+    *("baluchistan", "waziristan", "kurdistan", "tajikistan", "turkmenistan", "hindustan"),
+    *("turkey", "tehran", "tripoli", "germany", "greece", "ghana", "kenya", "korea", "jordan"),
+)
+# Fewest consonants of a misspelt place's name that is matched by its sound, and letters.
+_SOUNDS: Final = 4
+_MISSPELT: Final = 6
+# Words before a place: "from Hafizabaad", "in Sheikhopura", "district Bahawalpoor".
+_TO_PLACES: Final = frozenset(
+    ("from", "in", "to", "near", "of", "at", "via", "towards", "district", "distt", "zila", "zilla")
+)
+# Words after one in Roman Urdu: "sheikhopura se", "hafizabaad mein".
+_AFTER_PLACES: Final = frozenset(("se", "say", "mein", "me", "main", "tak", "district", "city"))
+
+
+def _misspelt_places(doc: Doc) -> Iterator[_Candidate]:
+    """Districts and towns misspelt ("Hafizabaad", "sheikhopura se", "Bahawalpoor"): a word
+    in Latin letters in no list, capitalised after a word that leads to a place or before
+    a Roman Urdu postposition, that sounds as one place's name alone. Names of people and
+    everyday words are never taken for one."""
+    words, n = doc.words, len(doc)
+    after = itertools.compress(range(1, n + 1), map(_TO_PLACES.__contains__, words))
+    before = itertools.compress(range(-1, n - 1), map(_AFTER_PLACES.__contains__, words))
+    capitalised = {k for k in after if k < n and doc.latin(k) and doc.capital(k)}
+    ahead = {k for k in before if k >= 0 and doc.latin(k)}
+    if not (capitalised or ahead):
+        return
+    known_names, stop = names(), stopwords()
+    for k in sorted(capitalised | ahead):
+        w = words[k]
+        if len(w) < _MISSPELT or k in doc.hits or k in doc.inside or not w.isalpha():
+            continue
+        if w in known_names or w in stop:
+            continue
+        place = _misspelling(w)
+        if place is not None:
+            yield _Candidate("district", doc.starts[k], doc.ends[k], place)
 
 
 def _placed_stations(
@@ -293,13 +373,18 @@ def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candi
     while i + j < len(doc) and doc.words[i + j] == ".":
         j += 1  # "P.S. Saddar"
     if not (_may_station(doc, i + j) or _may_station(doc, i - 1)):
-        return None
+        return _unlisted_station(doc, i, term, j, districts)
     after = name_end(doc, i + j, station=True)
     if after > i + j and doc.words[i] == _OBLIQUE and not _known_station_word(doc, i + j):
         after = i + j  # "واپس تھانے بھیج دی": "to the thana", then a verb; not "Thana Bhej"
     if after > i + j and doc.latin(i) != doc.latin(i + j):
         after = i + j  # "thana سرحد": a station's name is written in its keyword's letters
+    town = doc.hit(i + j, "district") if after > i + j else None
+    if town is not None and i + j + town.size > after:
+        after = i + j + town.size  # "thana pindi bhattian", "thana kot momin": the place whole
     before = name_start(doc, i, station=True)
+    while before < i and any(c.isdigit() for c in doc.words[before]):
+        before += 1  # "car FDA-8843 thane ke bahar": a plate is no station's name
     latin_before = before < i and doc.latin(i) and doc.latin(before)
     # The oblique keyword follows its station's name: "سٹی تھانے مردان میں", "city thane
     # mardan": the name is before it, and a place after it is where the station is.
@@ -312,15 +397,16 @@ def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candi
         first, last, name = i, after, (i + j, after)
         place = _place_key(doc, i + j, after)
         if place and before < i and _place_key(doc, before, i) is None:
-            # "سٹی تھانہ تربت": City station of Turbat, as "City police station Turbat"
+            # "سٹی تھانہ تربت": City station of Turbat, as "City police station Turbat";
+            # the place after it is a mention of its own, as the district's.
             key = station_key(doc.words[k] for k in range(before, i))
             return _Candidate(
-                "police_station", doc.starts[before], doc.ends[after - 1], f"{key}/{place}"
+                "police_station", doc.starts[before], doc.ends[i + n - 1], f"{key}/{place}"
             ), after
     elif before < i and doc.urdu(i):  # "صدر تھانے": a known station word before
         first, last, name = before, i + n, (before, i)
     else:
-        return None
+        return _unlisted_station(doc, i, term, j, districts)
     key = _place_key(doc, *name) or station_key(doc.words[k] for k in range(*name))
     district = _district_near(doc, first, last, districts)
     if district == key or (district is None and key in towns()):
@@ -328,6 +414,137 @@ def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candi
     if district:
         key = f"{key}/{district}"
     return _Candidate("police_station", doc.starts[first], doc.ends[last - 1], key), last
+
+
+def _unlisted_station(
+    doc: Doc, i: int, term: Term, j: int, districts: list[int]
+) -> tuple[_Candidate, int] | None:
+    """A station whose name is in no list and not capitalised, by what stands round it.
+
+    Roman Urdu writes in lower case and names stations of every village: "thana bhera
+    ka SHO", "krk thana ke ASI", "baghdad ul jadeed thane ka". A word that is no
+    everyday word (`_NOT_STATION_NAMES`, `stopwords`) is the station's name when a rank
+    follows it (after a possessive or not), or, after the keyword, its district: "thana
+    jaane ka faisla", "roz thane ke bahir" are no stations. The oblique "thane" and
+    Urdu's "تھانے" take a name only before them.
+    """
+    size = term.size
+    oblique = doc.words[i] in _OBLIQUES
+    k = i + j
+    if (
+        not oblique
+        and k < len(doc)
+        and _unlisted_word(doc, k, latin=doc.latin(i))
+        and (_rank_follows(doc, k + 1) or _district_at(doc, k + 1))
+    ):
+        first, last, name = i, k + 1, (k, k + 1)
+    else:
+        begin = _place_before(doc, i)  # "بھیرہ تھانے کے": a town's own station
+        if begin == i and (doc.urdu(i) or doc.words[i] in _ROMAN_KEYWORDS):
+            latin = doc.latin(i)
+            while begin > 0 and i - begin < 3 and _unlisted_word(doc, begin - 1, latin=latin):
+                begin -= 1
+        if begin < i and doc.words[begin] in _CONNECTORS:
+            begin += 1
+        if begin == i or not _rank_follows(doc, i + size):
+            return None  # "roz thane ke bahir", "دفتر تھانے کے ساتھ": by the thana
+        first, last, name = begin, i + size, (begin, i)
+    key = _place_key(doc, *name) or station_key(doc.words[k] for k in range(*name))
+    district = _district_near(doc, first, last, districts)
+    if district == key or (district is None and key in towns()):
+        district = towns().get(key, district)
+    if district and district != key:
+        key = f"{key}/{district}"
+    return _Candidate("police_station", doc.starts[first], doc.ends[last - 1], key), last
+
+
+def _place_before(doc: Doc, i: int) -> int:
+    """Where a town or district ending just before token i starts (i if none does)."""
+    for k in range(max(0, i - 3), i):
+        term = doc.hit(k, "district")
+        if term is not None and k + term.size == i:
+            return k
+    return i
+
+
+def _unlisted_word(doc: Doc, k: int, *, latin: bool) -> bool:
+    """Whether token k may be a word of an unlisted station's name, in its keyword's script."""
+    if not 0 <= k < len(doc) or doc.punct(k):
+        return False
+    word = doc.words[k]
+    if any(c.isdigit() for c in word):
+        return False  # "car FDA-8843 thane ke bahar": a plate by the thana
+    if doc.latin(k) != latin or (latin and len(word) < 3 and word not in _CONNECTORS):
+        return False
+    if word in stopwords() or word in _NOT_STATION_NAMES or k in doc.hits or k in doc.inside:
+        return False
+    if latin and word.endswith(_VERB_ENDINGS):
+        return False
+    return latin or doc.urdu(k)
+
+
+def _district_at(doc: Doc, k: int) -> bool:
+    """Whether a district or town is named at token k, or after a comma there."""
+    if k < len(doc) and doc.words[k] in (",", "،"):
+        k += 1
+    return k < len(doc) and doc.hit(k, "district") is not None
+
+
+def _rank_follows(doc: Doc, k: int) -> bool:
+    """Whether a rank stands at token k, or after a possessive there ("krk thana ka ASI")."""
+    if k < len(doc) and doc.words[k] in _POSSESSIVES:
+        k += 1
+    return k < len(doc) and doc.hit(k, "rank") is not None
+
+
+_POSSESSIVES: Final = frozenset(normalize(w) for w in ("ka", "ki", "ke", "kay", "کا", "کی", "کے"))
+# Roman Urdu's keywords, after an unlisted name in lower case ("krk thana ka ASI"); English
+# names its stations capitalised.
+_ROMAN_KEYWORDS: Final = frozenset(("thana", "thane", "thanay", "thaney", "thanna", "thaana"))
+# Endings of Roman Urdu verbs in the past, never an unlisted station's name ("us ne bataya
+# thana ka SHO ...").
+_VERB_ENDINGS: Final = ("aya", "ayi", "aye", "aaya", "iya", "kar")
+# Joining words inside a name: "baghdad ul jadeed", "bab e khyber"; never at its ends.
+_CONNECTORS: Final = frozenset(("ul", "al", "e", "i"))
+# Everyday words of English, Roman Urdu and Urdu before or after "thana" that are no
+# station's name: "apne thane", "qareebi thana", "thana gaye", "مقامی تھانے".
+_NOT_STATION_NAMES: Final = frozenset(
+    normalize(w)
+    for w in (
+        *("local", "nearest", "nearby", "same", "concerned", "relevant", "respective", "main"),
+        *("small", "big", "our", "my", "their", "that", "this", "another", "other", "area"),
+        *("your", "his", "her", "village", "city's", "nearby", "new", "old", "police"),
+        *("apne", "apna", "apni", "usi", "isi", "unke", "uske", "iske", "inke", "hamare"),
+        *("humare", "mere", "tumhare", "aapke", "kisi", "har", "dusre", "doosre", "dosre"),
+        *("dusra", "aik", "aek", "kai", "bare", "bara", "baray", "bade", "bada", "chhote"),
+        *("chote", "chota", "mukami", "maqami", "nazdeeki", "nazdiki", "qareebi", "qaribi"),
+        *("qareeb", "kareeb", "mutaliqa", "mutalqa", "mutalliqa", "ilaqa", "ilaqe", "ilaka"),
+        *("ilake", "ilaqay", "wapas", "wapis", "waapis", "seedha", "sidha", "seedhe"),
+        *("gaya", "gaye", "gayi", "gai", "gae", "gya", "gye", "jana", "jata", "jati", "jate"),
+        *("jakar", "jaa", "aaya", "aya", "aye", "aaye", "ayi", "pohancha", "pohanche"),
+        *("pohnche", "pahuncha", "pahunche", "puhncha", "puhnche", "bulaya", "bulwaya"),
+        *("bulaye", "lekar", "lay", "laye", "laya", "liya", "liye", "diya", "kiya", "kia"),
+        *("band", "bhej", "bheja", "bheje", "bhaga", "chala", "chale", "chali", "rakha"),
+        *("rakhe", "rakhi", "pakra", "pakray", "pakre", "pakda", "pakar", "report", "parcha"),
+        *("rapat", "darkhwast", "shikayat", "complaint", "application", "muqadma", "case"),
+        *("fir", "hawalat", "lockup", "kachehri", "kachahri", "court", "adalat", "andar"),
+        *("bahar", "samne", "saamne", "paas", "pass", "saath", "sath", "bhi", "nahi"),
+        *("nahin", "lekin", "magar", "sirf", "abhi", "dobara", "pehle", "baad", "phir"),
+        *("sho", "incharge", "staff", "munshi", "moharrar", "moharrir", "officer", "duty"),
+        *("wahan", "yahan", "kahan", "waha", "yaha", "wohi", "wahi", "yehi", "yahi"),
+        *("din", "raat", "rat", "subah", "subha", "sham", "shaam", "kal", "aaj", "aj"),
+        *("ek", "do", "teen", "char", "panch", "bhai", "sahab", "log", "logon", "sare"),
+        *("saare", "tamam", "poora", "pura", "poore", "kis", "kaun", "konsa", "kon", "jis"),
+        *("unka", "inka", "uska", "iska", "unki", "uski", "unko", "usko", "mera", "meri"),
+        *("hamara", "hamari", "tera", "teri", "aapka", "apka", "phr", "fir", "bas", "yani"),
+        *("agay", "aage", "aagay", "peeche", "pichay", "daftar", "dafter", "office", "roz"),
+        *("rozana", "dono", "sab", "wohan", "udhar", "idhar", "usay", "unhein", "hum"),
+        *("دفتر", "دونوں", "روز", "آگے", "پیچھے", "سب"),
+        *("مقامی", "قریبی", "متعلقہ", "علاقے", "علاقہ", "اسی", "انہی", "کسی", "دوسرے"),
+        *("اپنے", "ہمارے", "واپس", "سیدھا", "بڑے", "چھوٹے", "نزدیکی", "اسی", "پولیس"),
+        *("گاؤں", "شہر", "حوالات", "کچہری", "عدالت", "رپورٹ", "درخواست", "مقدمہ", "پرچہ"),
+    )
+)
 
 
 def _place_key(doc: Doc, i: int, j: int) -> str | None:
@@ -340,7 +557,7 @@ def _place_key(doc: Doc, i: int, j: int) -> str | None:
 # The oblique "تھانے" ("to / at the thana") stands after its name ("صدر تھانے"), or after
 # "کے" before a verb; a word after it names the station only when it is a known one.
 _OBLIQUE: Final = normalize("تھانے")
-_OBLIQUES: Final = frozenset((_OBLIQUE, "thane"))
+_OBLIQUES: Final = frozenset((_OBLIQUE, "thane", "thanay", "thaney"))
 
 
 def _known_station_word(doc: Doc, k: int) -> bool:
@@ -379,12 +596,37 @@ def _district_near(doc: Doc, first: int, last: int, districts: list[int]) -> str
     nearest = [
         (abs(d - first), key(d))
         for d in districts
-        if abs(d - first) < 16 and not _crosses_sentence(doc, min(d, first), max(d, last))
+        if abs(d - first) < 16
+        and not _crosses_sentence(doc, min(d, first), max(d, last))
+        and not _origin(doc, d)
     ]
     if nearest:
         return min(nearest)[1]
     keys = {key(d) for d in districts}
     return keys.pop() if len(keys) == 1 else None
+
+
+def _origin(doc: Doc, d: int) -> bool:
+    """Whether the district at token d is where someone comes from, not where things are:
+    "boys from Rahim Yar Khan and Lodhran", "بہاولپور سے لائے"."""
+    term = doc.hit(d, "district")
+    end = d + (term.size if term is not None else 1)
+    if end < len(doc) and doc.words[end] in _FROM_AFTER:
+        return True
+    k = d - 1
+    while k >= 0 and d - k < 8:
+        w = doc.words[k]
+        if w in _FROM_BEFORE:
+            return True
+        if w not in _LIST_GLUE and k not in doc.inside and doc.hit(k, "district") is None:
+            return False
+        k -= 1
+    return False
+
+
+_FROM_BEFORE: Final = frozenset(("from",))
+_FROM_AFTER: Final = frozenset(normalize(w) for w in ("se", "say", "سے"))
+_LIST_GLUE: Final = frozenset(normalize(w) for w in (",", "،", "and", "aur", "or", "اور"))
 
 
 def _crosses_sentence(doc: Doc, a: int, b: int) -> bool:

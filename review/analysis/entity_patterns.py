@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Final, NamedTuple
 
 from review.workspace.search import normalize
@@ -107,16 +107,33 @@ _DW: Final = "|".join(re.escape(w) for w in _DAY_WORDS)
 _D: Final = rf"(?:(?P<d>[0-3]?\d)(?:st|nd|rd|th)?|(?P<w>{_DW}))"
 _Y: Final = r"(?P<y>(?:19|20)\d{2})(?:\s?ء)?"
 _Y2: Final = r"(?P<y>(?:19|20)\d{2}|'?\d{2})(?:\s?ء)?"
+# A day, then its month: tried only near a month's name (`_DAY_REACH` each side).
+_DAY_FIRST: Final = re.compile(
+    rf"(?<![\w/.-]){_D}(?:\s+of)?[\s,./-]*(?P<m>{_M})\.?(?:[\s,./-]*{_Y2})?(?![\w])"
+)
+_DAY_REACH: Final = 32
 _DATES: Final = (
-    re.compile(rf"(?<![\w/.-]){_D}(?:\s+of)?[\s,./-]*(?P<m>{_M})\.?(?:[\s,./-]*{_Y2})?(?![\w])"),
-    re.compile(rf"(?<![\w])(?P<m>{_M})\.?\s+{_D},?\s+{_Y}(?![\w])"),
-    re.compile(rf"(?<![\w])(?P<m>{_M})\.?,?\s+{_Y}(?![\w])"),
     re.compile(
         r"(?<![\w/.-])(?P<d>[0-3]?\d)(?P<s>[/.-])(?P<n>[01]?\d)(?P=s)"
         r"(?P<y>(?:19|20)\d{2}|\d{2})(?:\s?ء)?(?![\w/-]|\.\d)"
     ),
-    re.compile(r"(?<![\w/.-])(?P<y>(?:19|20)\d{2})-(?P<n>[01]\d)-(?P<d>[0-3]\d)(?![\w/-])"),
+    re.compile(
+        r"(?<![\w/.-])(?P<y>(?:19|20)\d{2})(?P<s>[-/.])(?P<n>[01]?\d)(?P=s)(?P<d>[0-3]?\d)"
+        r"(?![\w/-]|\.\d)"
+    ),
 )
+# Dates that begin with a month's name, tried only where one begins (`_MONTH_AT`).
+_MONTH_FIRST: Final = (
+    re.compile(rf"(?P<m>{_M})\.?\s+{_D},?\s+{_Y}(?![\w])"),
+    re.compile(rf"(?P<m>{_M})\.?,?\s+{_Y}(?![\w])"),
+    # "March 3", "Feb 12th" without a year: only where the number ends a phrase, so that
+    # "in March 20 people came" is no day.
+    re.compile(
+        rf"(?P<m>{_M})\.?\s+(?P<d>[0-3]?\d)(?:st|nd|rd|th)?"
+        r"(?=\s*(?:[,.;:)\u06d4]|$)|\s+(?:ko|at|when|and|se|tak|to|the|کو)\b)"
+    ),
+)
+_MONTH_AT: Final = re.compile(rf"(?<![\w])(?:{_M})")
 # A month alone, after a word that makes it a time ("in February", "since March"):
 # English names in full, as "may" and the short forms are everyday words too.
 _LONE_MONTH: Final = "|".join(n.split()[0] for n in _MONTH_NAMES if not n.startswith("may"))
@@ -124,19 +141,42 @@ _MONTH_ALONE: Final = re.compile(
     r"\b(?:in|since|by|until|till|during|early|late|mid|last|this|next|of)\s+"
     rf"(?P<m>{_LONE_MONTH})(?![\w]|[\s,.]*\d)"
 )
-_WORD_DATES: Final = 3  # the first three patterns need a month's name
+# A month alone before a postposition that makes it a time, in Urdu and Roman Urdu:
+# "جون میں لیبیا سے", "جنوری سے", "march mein" ("in June", "since January").
+_URDU_AFTER: Final = "|".join(normalize(w) for w in ("میں", "سے", "تک", "کے", "کو"))
+_URDU_MONTH_ALONE: Final = re.compile(
+    rf"(?<![\w\d]\s)(?<![\w\d])(?P<m>{'|'.join(normalize(m).split()[0] for m in _URDU_MONTHS)}"
+    rf"|{_LONE_MONTH})\s+(?:{_URDU_AFTER}|mein|me|main|se|tak)(?!\w)"
+)
 _DAY_MONTH: Final = re.compile(rf"{_D}(?:\s+of)?[\s,./-]*(?P<m>{_M})")
-_CNIC: Final = re.compile(r"(?<![\w-])([1-7]\d{4})[-\s]?(\d{7})[-\s]?(\d)(?![\w]|-\d)")
+# Between a card's groups: a hyphen (spaced or not), a dot, Urdu's full stop, or a space.
+_CS: Final = r"(?:\s?[-.\u06d4]\s?|\s)?"
+_CNIC: Final = re.compile(rf"(?<![\w-])([1-7]\d{{4}}){_CS}(\d{{7}}){_CS}(\d)(?![\w]|-\d)")
+# Azad Kashmir's cards begin with 8, as many reference numbers do: only after "CNIC" (and
+# so a card mistyped with 0 or 9 first).
+_CUED_CNIC: Final = re.compile(
+    r"(?:cnic|nic|id card|shanakhti card|card|"
+    + "|".join(normalize(w) for w in ("شناختی کارڈ", "کارڈ", "شناختی"))
+    + r")(?:\s+(?:no|number|nambar|is|hai|ہے|نمبر))*[\s.:#-]*"
+    rf"(?<![\w-])([089]\d{{4}}){_CS}(\d{{7}}){_CS}(\d)(?![\w]|-\d)"
+)
 # Seven digits after the operator's code, grouped 3-4 or 4-3 ("0300 331 4829", "0300 3314 829").
 _MOBILE: Final = re.compile(
-    r"(?<![\w+])(?:(?:\+|00)92[\s-]?(?:\(0\)\s?)?|0)(3\d{2})[\s.\-\u06d4]?"
+    r"(?<![\w+])(?:(?:\+|00)?92[\s-]?(?:\(0\)\s?)?\(?|\(?0)(3\d{2})\)?[\s.\-\u06d4]?"
     r"(\d{3}[\s-]?\d{4}|\d{4}[\s-]\d{3})(?!\w|-\d)"
 )
-# Landlines: an area code of one to three digits after 0 or +92, written apart
-# ("042-35761234", "(042) 3576 1234", "+92 42 35761234").
+# Landlines: an area code of one to four digits after 0 or +92, written apart
+# ("042-35761234", "(042) 3576 1234", "+92 42 35761234", Mirpur's "05827-443102").
 _LANDLINE: Final = re.compile(
-    r"(?<![\w+])(?:(?:\+|00)92[\s-]?\(?|\(?0)([124-9]\d{0,2})\)?[\s-]"
+    r"(?<![\w+])(?:(?:\+|00)92[\s-]?\(?|\(?0)([124-9]\d{0,3})\)?[\s-]"
     r"(\d{2,4})[\s-]?(\d{3,4})(?!\w|-\d)"
+)
+# A landline written in one run ("landline 0862214473"): its area code cannot be told
+# from its number, so only after a word that says it is a telephone's.
+_RUN_LANDLINE: Final = re.compile(
+    r"(?:landline|ptcl|phone|tel|telephone|fone|number|nambar|numbar|"
+    + "|".join(normalize(w) for w in ("نمبر", "فون", "لینڈ لائن", "لینڈلائن"))
+    + r")[\s.:#-]*(?:(?:is|hai|ہے)\s+)?(?<![\w+])(0[124-9]\d{8,9})(?![\w]|-\d)"
 )
 # Other countries' numbers, written with their code: "+971 50 123 4567", "00966-5…".
 # The codes of the countries reports name most (the Gulf, Iran, Afghanistan, Europe,
@@ -155,14 +195,30 @@ _VEHICLE: Final = re.compile(
 # A plate in lower case (Roman Urdu: "hilux lef 1186", "van ka number lrt 7003"): three
 # letters and a number, only right after a vehicle's word or "number" ("ka number"
 # between at most), and no everyday word: "sal 2023", "gari aur 5000" have its shape.
+# Road vehicles' words in Latin letters, any case: makes, models and kinds as reports name them.
+_VEHICLES: Final = (
+    "van|car|gari|gaari|gaadi|gadi|hilux|hiace|coaster|bus|truck|rickshaw|rikshaw|pickup|"
+    "jeep|vigo|motorcycle|motor cycle|motorbike|bike|tractor|bolan|mehran|alto|cultus|"
+    "corolla|dala|shehzore|mazda|suzuki|wagon|coach|qingqi|chingchi|loader|trailer|dumper|"
+    "prado|fortuner|land cruiser|apv|taxi|cab|minibus|wagon r|vitz|registration|reg|"
+    "number plate|plate"
+)
+_URDU_VEHICLES: Final = (
+    r"گاڑی|گاڑي|وین|ویگن|کار|ٹرک|بس|رکشہ|رکشا|جیپ|ڈالا|ڈالے|ہائی\s?لکس|بولان|مہران|"
+    r"موٹر\s?سائیکل|پک\s?اپ|کوچ|ٹیکسی|لوڈر|چنگچی|ٹریکٹر|سوزوکی|پراڈو|ہائی\s?ایس|ڈمپر|ٹرالر"
+)
 _LOWER_PLATE: Final = re.compile(
-    r"(?<![\w-])(?:number|no|nambar|numbar|plate|registration|gari|gaari|gaadi|gadi|"
-    r"car|van|hilux|coaster|bus|truck|rickshaw|pickup|jeep|vigo|motorcycle|bike|tractor)"
+    r"(?<![\w-])(?:number|no|nambar|numbar|plate|registration|" + _VEHICLES + r")"
     r"(?:\s+(?:ka|ki|ke))?(?:\s+(?:number|no|nambar|numbar))?[.:]?\s+"
     r"([a-z]{3})[-\s]?(\d{3,4})(?![\w]|-\d)"
 )
+# A plate in lower or mixed case with its hyphen, anywhere: "lea-1234", "Lhr-5521".
+_HYPHENED_PLATE: Final = re.compile(r"(?<![\w-])([A-Za-z]{3})-(\d{3,4})(?![\w]|-\d)")
+_HYPHEN_NUMBER: Final = re.compile(r"-\d{3,4}(?![\w]|-\d)")
 _NOT_LOWER_PLATES: Final = frozenset(
     [
+        *("ref", "sec", "art", "act", "vol", "ext", "tel", "fax", "ord", "seq", "doc", "emp"),
+        *("inv", "acc", "txn", "trx", "sms", "cms", "app", "fir", "nic"),
         "aur",
         "hai",
         "hain",
@@ -208,23 +264,35 @@ _NOT_LOWER_PLATES: Final = frozenset(
 # a rank's or a party's ("MNA"). Only after a road vehicle's word, so that a flight's number
 # ("flight PK-785") or money ("Rs 4000") never is one.
 _CUE: Final = re.compile(
-    r"(?<![\w-])(?i:van|car|gari|gaari|gaadi|gadi|hilux|hiace|coaster|bus|truck|rickshaw|"
-    r"pickup|jeep|vigo|motorcycle|bike|tractor|bolan|mehran|alto|cultus|corolla|dala|"
-    r"shehzore|mazda|گاڑی|گاڑي|وین|ویگن|کار|ٹرک|بس|رکشہ|رکشا|جیپ|ڈالا|ڈالے|ہائی\s?لکس|بولان|"
-    r"مہران|موٹر\s?سائیکل|پک\s?اپ)"
+    rf"(?<![\w-])(?i:{_VEHICLES}|{_URDU_VEHICLES})"
     r"(?:\s+(?i:ka|ki|ke|کا|کی|کے))?(?:\s+(?i:number|no|nambar|numbar|نمبر))?\s*[,،:.]?\s+$"
+)
+# Or right after it: "PR-6617 van", "PR 6617 wali gari", "PR-6617 والی گاڑی".
+_CUE_AFTER: Final = re.compile(
+    r"\s*[,،]?\s*(?:(?i:wali|wala|wale|ki|ka|والی|والا|کی|کا)\s+)?"
+    rf"(?i:{_VEHICLES}|{_URDU_VEHICLES})(?![\w])"
+)
+# A record's word and "number" before a record's number, which has a plate's shape: "the
+# complaint cell gave us a number, CMP-4471", "tracking no. TRK-5521" (a plate only if a
+# vehicle's word is beside it). "In this case LEA-1234 was used" is a plate.
+_RECORD: Final = re.compile(
+    r"\b(?i:complaint|ref|reference|case|file|diary|token|ticket|receipt|challan|tracking|"
+    r"application|invoice|order|درخواست|شکایت|رسید|چالان)\b"
+    r"[^.\n]{0,30}?(?i:\bnumber|\bno\b|#|نمبر)[\s.:,#-]*$"
 )
 # How far before a plate its vehicle's word may begin ("Hilux ka number " and some room).
 _CUE_REACH: Final = 40
 # Two capitals before a number that are money or a word, never a plate's letters.
-_NOT_CUED_PLATES: Final = frozenset(("RS", "RE", "SR", "QR", "DH", "TK", "NO", "PK"))
+_NOT_CUED_PLATES: Final = frozenset(
+    ("RS", "RE", "SR", "QR", "DH", "TK", "NO", "PK", "RM", "TL", "KD", "BD", "US", "ID", "AF")
+)
 # Months and money: never a plate, even after a vehicle's word ("car QAR 2000").
 _NEVER_PLATES: Final = frozenset(
     (
         *("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"),
         *("PKR", "USD", "AED", "SAR", "GBP", "EUR", "RMB", "QAR", "OMR", "KWD", "BHD", "IRR"),
         *("AFN", "INR", "MYR", "THB", "TRY", "IQD", "CNY", "JPY", "CAD", "AUD", "LYD", "EGP"),
-        *("IDR", "BDT", "LKR", "NPR", "ZAR", "RUB", "CHF", "SGD"),
+        *("IDR", "BDT", "LKR", "NPR", "ZAR", "RUB", "CHF", "SGD", "DHS", "RPS", "DIR"),
     )
 )
 # Three capitals and a number that are not number plates: ranks, agencies, laws; money, months.
@@ -284,45 +352,85 @@ _HAS_DIGIT: Final = re.compile(r"\d")
 _OTHER_DIGITS: Final = re.compile("[\u0660-\u0669\u06f0-\u06f9]")
 
 
-def find(folded: str, text: str, *, months: bool = True) -> Iterator[Found]:
+# Dashes of every kind read as a hyphen (one character for one: offsets hold).
+_DASHES: Final = str.maketrans(
+    dict.fromkeys((0x2010, 0x2011, 0x2012, 0x2013, 0x2014, 0x2212, 0xFE63, 0xFF0D), "-")
+)
+_OTHER_DASHES: Final = re.compile("[\u2010-\u2014\u2212\ufe63\uff0d]")
+
+
+def find(folded: str, text: str, *, months: Sequence[int] | None = None) -> Iterator[Found]:
     """Every CNIC, phone, date and plate; offsets into `folded` (plates: into `text`).
 
-    `months`: whether the text holds a month's name (if not, dates in words are not sought).
+    `months`: where months' names begin in `folded`, if the caller knows (none: dates in
+    words are not sought); else they are sought.
     """
     digits = _HAS_DIGIT.search(folded) is not None
+    if digits and _OTHER_DASHES.search(folded):
+        folded, text = folded.translate(_DASHES), text.translate(_DASHES)
     if digits:
         for m in _CNIC.finditer(folded):
             yield Found("cnic", m.start(), m.end(), f"{m[1]}-{m[2]}-{m[3]}")
+        for m in _CUED_CNIC.finditer(folded):
+            yield Found("cnic", m.start(1), m.end(), f"{m[1]}-{m[2]}-{m[3]}")
         for m in _MOBILE.finditer(folded):
             yield Found("phone", m.start(), m.end(), f"+92{m[1]}{_digits(m[2])}")
         for m in _LANDLINE.finditer(folded):
             number = f"{m[1]}{m[2]}{m[3]}"
             if 9 <= len(number) <= 10 and not number.startswith("3"):
                 yield Found("phone", m.start(), m.end(), f"+92{number}")
+        for m in _RUN_LANDLINE.finditer(folded):
+            yield Found("phone", m.start(1), m.end(1), f"+92{m[1][1:]}")
         for m in _FOREIGN.finditer(folded):
             found = re.sub(r"\D", "", m[3])
             if 7 <= len(found) <= 12:
                 yield Found("phone", m.start(), m.end(), f"+{m[1] or m[2]}{found}")
         written = text.translate(_DIGITS) if _OTHER_DIGITS.search(text) else text
         for m in _VEHICLE.finditer(written):
-            if m[4] is not None and not _may_plate(written, m.start(), m[4]):
+            if m[4] is not None and not _may_plate(written, m, m[4]):
                 continue
             yield Found("plate", m.start(), m.end(), re.sub(r"[^A-Z0-9]", "", m.group()))
+        for h in _HYPHEN_NUMBER.finditer(written):  # cheaper than the whole shape's scan
+            hyphened = _HYPHENED_PLATE.match(written, h.start() - 3) if h.start() >= 3 else None
+            if hyphened is None:
+                continue
+            as_written, letters = hyphened[1], hyphened[1].upper()
+            if (
+                as_written != letters
+                and letters not in _NOT_PLATES
+                and as_written.lower() not in _NOT_LOWER_PLATES
+            ):
+                yield Found("plate", hyphened.start(), hyphened.end(), f"{letters}{hyphened[2]}")
         for m in _LOWER_PLATE.finditer(written):
             if m[1].upper() not in _NOT_PLATES and m[1] not in _NOT_LOWER_PLATES:
                 yield Found("plate", m.start(1), m.end(), f"{m[1].upper()}{m[2]}")
-    yield from _dates(folded, words=months, numbers=digits)
+    at = [m.start() for m in _MONTH_AT.finditer(folded)] if months is None else months
+    yield from _dates(folded, months=at, numbers=digits)
 
 
-def _may_plate(text: str, start: int, letters: str) -> bool:
-    """Whether a plate's shape at start is one by its letters: three that are no rank's,
-    party's, money or month; two ("PR-6617"), or three that are a rank's ("MNA-5520"), only
-    right after a vehicle's word, and never money or a month."""
+def _may_plate(text: str, m: re.Match[str], letters: str) -> bool:
+    """Whether a plate's shape is one by its letters: three that are no rank's, party's,
+    money or month; two with the year of issue between ("LE-15-1234", Punjab's plates);
+    two ("PR-6617"), or three that are a rank's ("MNA-5520"), only right after or before
+    a vehicle's word, and never money or a month."""
     if len(letters) == 3 and letters not in _NOT_PLATES:
-        return True
+        return _RECORD.search(text, max(0, m.start() - _CUE_REACH), m.start()) is None or (
+            _vehicle_beside(text, m)
+        )
     if letters in (_NOT_CUED_PLATES if len(letters) == 2 else _NEVER_PLATES):
         return False
-    return _CUE.search(text, max(0, start - _CUE_REACH), start) is not None
+    if len(letters) == 2 and m[5] is not None:
+        return True
+    return _vehicle_beside(text, m)
+
+
+def _vehicle_beside(text: str, m: re.Match[str]) -> bool:
+    """Whether a vehicle's word stands right before the plate-shaped match or right after it."""
+    start = m.start()
+    return (
+        _CUE.search(text, max(0, start - _CUE_REACH), start) is not None
+        or _CUE_AFTER.match(text, m.end()) is not None
+    )
 
 
 def _digits(text: str) -> str:
@@ -334,22 +442,40 @@ def plate_key(text: str) -> str:
     return re.sub(r"[^A-Z0-9]", "", text.upper().translate(_DIGITS))
 
 
-def _dates(folded: str, *, words: bool, numbers: bool) -> Iterator[Found]:
+def _dates(folded: str, *, months: Sequence[int], numbers: bool) -> Iterator[Found]:
+    words = bool(months)
     if words:
         for m in _MONTH_ALONE.finditer(folded):
             yield Found("date", m.start("m"), m.end(), f"--{MONTHS[m['m']]:02d}")
-    for n, pattern in enumerate(_DATES):
-        if not (words if n < _WORD_DATES else numbers):
-            continue
-        for m in pattern.finditer(folded):
-            key = _date_key(m)
-            if key is not None:
-                yield Found("date", m.start(), m.end(), key)
-            elif all(m.groupdict().get(g) for g in ("y", "d", "m")):
-                # "4 March 20 people": the day and month stand without the number after
-                key = _date_key(_DAY_MONTH.match(folded, m.start(), m.end("m")) or m)
-                if key is not None:
-                    yield Found("date", m.start(), m.end("m"), key)
+        # The patterns that begin with a month's name are tried where one begins, as the
+        # lexicon's scan found them: no scan of the text for each.
+        for at in months:
+            # A day before the month ("4 March 2024", "یکم اپریل"): sought near it alone,
+            # each month's own (the match whose month is this one).
+            for m in _DAY_FIRST.finditer(folded, max(0, at - _DAY_REACH), at + _DAY_REACH):
+                if m.start("m") == at:
+                    yield from _dated(folded, m)
+                    break
+            if (alone := _URDU_MONTH_ALONE.match(folded, at)) is not None:
+                yield Found("date", at, alone.end("m"), f"--{MONTHS[alone['m']]:02d}")
+            for pattern in _MONTH_FIRST:
+                if (first := pattern.match(folded, at)) is not None:
+                    yield from _dated(folded, first)
+    if numbers:
+        for pattern in _DATES:
+            for m in pattern.finditer(folded):
+                yield from _dated(folded, m)
+
+
+def _dated(folded: str, m: re.Match[str]) -> Iterator[Found]:
+    key = _date_key(m)
+    if key is not None:
+        yield Found("date", m.start(), m.end(), key)
+    elif all(m.groupdict().get(g) for g in ("y", "d", "m")):
+        # "4 March 20 people": the day and month stand without the number after
+        key = _date_key(_DAY_MONTH.match(folded, m.start(), m.end("m")) or m)
+        if key is not None:
+            yield Found("date", m.start(), m.end("m"), key)
 
 
 def _date_key(m: re.Match[str]) -> str | None:

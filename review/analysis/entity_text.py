@@ -107,9 +107,14 @@ def _terms(kind: str, name: str, *, proper: bool) -> Iterator[tuple[str, Term]]:
             latin = written.isascii()
             acronym = latin and written.isupper() and len(written.replace(".", "")) <= 6
             tokens = fold_phrase(written)
-            for form in {" ".join(tokens), normalize(written)} | (
-                set() if latin else {"".join(tokens)}
-            ):
+            forms = {" ".join(tokens), normalize(written)}
+            if latin and "." in written:  # "D.I. Khan" is written "D.I.Khan" too
+                forms.add(normalize(written).replace(". ", "."))
+            if not latin:
+                forms |= {"".join(tokens)}
+                if kind == "district":
+                    forms |= {" ".join(fold_phrase(v)) for v in _urdu_spellings(written)}
+            for form in forms:
                 yield (
                     form,
                     Term(
@@ -123,6 +128,35 @@ def _terms(kind: str, name: str, *, proper: bool) -> Iterator[tuple[str, Term]]:
                 )
 
 
+# Endings of Urdu place names written joined or apart ("بہاولپور", "بہاول پور").
+_URDU_ENDINGS: Final = ("آباد", "اباد", "پور", "والا", "والہ", "گڑھ", "کوٹ", "نگر")
+# Letters written for one another in Urdu place names: do-chashmi he as gol he
+# ("سرگودھا", "سرگودہا"), alef madda as alef ("آباد", "اباد").
+_URDU_SWAPS: Final = (("\u06be", "\u06c1"), ("\u0622", "\u0627"))
+_HE, _ALEF = "\u06c1", "\u0627"
+# Fewest letters of a name whose final he is written alef too ("گوجرانوالہ", "گوجرانوالا"):
+# not a short one, where that makes another word (لیہ, Layyah; لیا, "took").
+_FINAL_HE: Final = 5
+
+
+def _urdu_spellings(written: str) -> set[str]:
+    """An Urdu place name's other common spellings: endings joined or apart, do-chashmi he
+    written gol he, alef madda written alef, and a long name's final he written alef."""
+    out = {written}
+    for a, b in _URDU_SWAPS:
+        out |= {v.replace(a, b) for v in out}
+    for v in list(out):
+        for ending in _URDU_ENDINGS:
+            joined, apart = v.replace(" " + ending, ending), None
+            if v.endswith(ending) and not v.endswith(" " + ending) and len(v) - len(ending) >= 2:
+                apart = v[: -len(ending)] + " " + ending
+            out |= {joined} | ({apart} if apart else set())
+    for v in list(out):
+        if v.endswith(_HE) and len(v.replace(" ", "")) >= _FINAL_HE:
+            out.add(v[:-1] + _ALEF)
+    return out
+
+
 # Words that begin a police station's name ("Police Station Saddar", "تھانہ صدر").
 STATION_WORDS: Final = (
     "police station",
@@ -132,6 +166,16 @@ STATION_WORDS: Final = (
     "thanna",
     "thaana",
     "thane",  # Roman Urdu's oblique: "civil lines thane ka SHO", "thane gaye"
+    "thanay",
+    "thaney",
+    "ps",  # Roman Urdu in lower case: "ps saddar"; a name only beside it
+    "p.s",
+    "police thana",  # one station, not the police and a station
+    "police thane",
+    "police chowki",  # not "chowki" alone: "FC ki chowki" is a check post
+    "police post",
+    "پولیس چوکی",
+    "پولیس پوسٹ",
     "تھانہ",
     "تھانے",
     "تھانا",
@@ -265,7 +309,7 @@ class Doc:
         last = dict(zip(fends, range(len(fends)), strict=True)).get
         cued: list[tuple[int, Term]] = []
         rank_ends: set[int] = set()
-        months = False
+        months: list[int] = []  # where months' names begin in the folded text
         for end, (length, sized) in automaton().iter(folded):
             i = first(end + 1 - length)
             j = last(end + 1)
@@ -280,12 +324,12 @@ class Doc:
                     if term.kind == "rank":
                         rank_ends.add(j + 1)
                     elif term.kind == "month":
-                        months = True
+                        months.append(end + 1 - length)
                 elif term.cue:
                     cued.append((i, term))
         self.months = months
         for i, term in cued:  # "ڈی پی او قصور": an office's rank is a cue too
-            if i in rank_ends:
+            if i in rank_ends or (term.kind == "district" and self._listed(i, i + term.size)):
                 hits.setdefault(i, []).append(term)
         self.inside: set[int] = set()  # tokens inside a hit, past its first
         for i, found in hits.items():
@@ -328,16 +372,57 @@ class Doc:
         raw = self.text[self.starts[i] : self.ends[i + term.size - 1]]
         if term.acronym and raw != raw.upper():
             return False
-        if term.proper and len(raw) > 1 and raw.isupper():
-            return False  # "SWAT" is a police team, not Swat
+        # "SWAT" is a police team, not Swat; "LAHORE", "DADU", as forms and FIRs write
+        # them, are the places: a district's name of four letters or more
+        if (
+            term.proper
+            and len(raw) > 1
+            and raw.isupper()
+            and (
+                term.kind != "district"
+                or sum(c.isalpha() for c in raw) < _CAPITALS
+                or term.key in _NOT_IN_CAPITALS
+            )
+        ):
+            return False
         if term.proper and term.kind != "district" and not raw[:1].isupper():
             return False  # "customs" may be anything; a district is one in Roman Urdu too
         if term.cue:
             near = (i - 2, i - 1, i + term.size, i + term.size + 1)
             if any(0 <= k < len(self.words) and self.words[k] in CUES for k in near):
                 return True
-            return self._placed(i, i + term.size)
+            return self._placed(i, i + term.size) or self._capitalised(term, i, raw)
         return True
+
+    def _capitalised(self, term: Term, i: int, raw: str) -> bool:
+        """Whether a place name that is an everyday word too stands capitalised inside an
+        English or Roman Urdu sentence, alone: "boys from Hub", "a kiln near Samundri"."""
+        if term.size != 1 or term.key not in _CAPITALISED_PLACES or not raw[:1].isupper():
+            return False
+        before, after = i - 1, i + 1
+        if before < 0 or not self.latin(before) or self.capital(before):
+            return False  # first in its sentence, or a word of a longer name ("Tank Road")
+        return after >= len(self.words) or not (self.latin(after) and self.capital(after))
+
+    def _listed(self, i: int, j: int) -> bool:
+        """Whether tokens i..j stand in a list of places, beside another district or town
+        with "and", "or" or a comma between: "سوات اور دیر", "Swat, Dir"."""
+        if i > 0 and self.words[i - 1] in _NOT_PLACE_BEFORE:
+            return False  # "بہت دیر اور لاہور": "very late"
+        hits = self.hits
+        k = j
+        while k < len(self.words) and k - j < 2 and self.words[k] in _BETWEEN_PLACES:
+            k += 1
+        if k > j and any(t.kind == "district" for t in hits.get(k, ())):
+            return True
+        k = i - 1
+        while k >= 0 and i - k <= 2 and self.words[k] in _BETWEEN_PLACES:
+            k -= 1
+        if k < i - 1:
+            for s in range(max(0, k - 3), k + 1):
+                if any(t.kind == "district" and s + t.size - 1 == k for t in hits.get(s, ())):
+                    return True
+        return False
 
     def _placed(self, i: int, j: int) -> bool:
         """Whether Urdu words i..j stand as a place: "قصور کے بھٹے", not "میرا قصور"."""
@@ -363,6 +448,21 @@ class Doc:
         return table
 
 
+# Places whose names are everyday words only in lower case (Hub, Tank) or in Urdu letters:
+# capitalised inside a sentence, each is the place. Not those that are names of people
+# (Mehar, Zehri), English words (Chamber) or endings of localities' names (Bagh, Nagar).
+_CAPITALISED_PLACES: Final = frozenset(
+    ("hub", "tank", "ziarat", "samundri", "digri", "mithi", "tangi", "sadda", "wari", "kech")
+)
+# Fewest letters of a district's name written in capitals that is the place ("DADU")...
+_CAPITALS: Final = 4
+# ... but for those whose capitals spell something else: SWAT is a police team.
+_NOT_IN_CAPITALS: Final = frozenset(("swat",))
+# Between two places of a list: "Swat and Dir", "سوات اور دیر". Not "from … to": "لاہور سے
+# دیر تک" is "from Lahore till late".
+_BETWEEN_PLACES: Final = frozenset(
+    normalize(w) for w in (",", "،", "and", "aur", "or", "اور", "یا")
+)
 # Words that say "this is a place" beside a place name that is also an everyday word.
 CUES: Final = frozenset(
     normalize(w)
@@ -410,5 +510,10 @@ _NOT_PLACE_BEFORE: Final = frozenset(
         "بڑا",
         "یہ",
         "وہ",
+        "بہت",  # "بہت دیر سے": "for a long time"
+        "کافی",
+        "تھوڑی",
+        "زیادہ",
+        "جلد",
     )
 )

@@ -1,0 +1,343 @@
+"""Places, stations, agencies and numbers written as reports write them: abbreviations,
+capitals, dotted forms, towns of every province, station and agency words in any case."""
+
+from __future__ import annotations
+
+import pytest
+
+from review.analysis.entities import Entity, extract
+
+
+def _only(text: str, kind: str) -> list[Entity]:
+    return [e for e in extract(text) if e.kind == kind]
+
+
+def _keys(text: str, kind: str) -> list[str]:
+    return [e.key for e in _only(text, kind)]
+
+
+@pytest.mark.parametrize(
+    ("text", "keys"),
+    [
+        ("Taken from D.I.Khan to D.G.Khan.", ["dera ismail khan", "dera ghazi khan"]),
+        ("He lives in R.Y.Khan, his brother in T.T.Singh.", ["rahim yar khan", "toba tek singh"]),
+        ("woh lhr se khi gaya", ["lahore", "karachi"]),
+        ("FIR lodged at LAHORE, accused of SHEIKHUPURA.", ["lahore", "sheikhupura"]),
+        ("FIR lodged at DADU, accused of ZHOB.", ["dadu", "zhob"]),
+        (
+            "ham Ghakhar Mandi se aaye phir Nowshera Virkan gaye",
+            ["ghakhar mandi", "nowshera virkan"],
+        ),
+        (
+            "From Hub Chowki to Uthal, then Jhal Jhao in Awaran.",
+            ["hub", "uthal", "jhal jhao", "awaran"],
+        ),
+        ("بھٹہ کوٹ رادھا کشن اور چک جھمرہ میں ہے", ["kot radha kishan", "chak jhumra"]),
+    ],
+)
+def test_abbreviated_dotted_capital_and_town_spellings_are_places(
+    text: str, keys: list[str]
+) -> None:
+    assert _keys(text, "district") == keys
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The SWAT team raided the house.",  # a police team, four capitals
+        "اونٹ دوڑ کے لیے بچے بھیجے",  # a race, not Daur
+        "وہ بھاگ کے گھر گیا",  # ran, not Bhag
+    ],
+)
+def test_capitals_and_everyday_words_of_short_names_are_no_place(text: str) -> None:
+    assert _only(text, "district") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "written", "key"),
+    [
+        ("us ko thana bhera ka sho mila", "thana bhera", "bhera/sargodha"),
+        ("kasur krk thana ka asi aya", "krk thana", "kot radha kishan/kasur"),
+        ("baghdad ul jadeed thane ka sho", "baghdad ul jadeed thane", None),
+        ("ہم بھیرہ تھانے کے ایس ایچ او کے پاس گئے", "بھیرہ تھانے", "bhera/sargodha"),
+        ("Police post Jandiala held us.", "Police post Jandiala", None),
+        ("police chowki Nishtar Colony ke log aaye", "police chowki Nishtar Colony", None),
+        ("ps saddar ke munshi ne kaha", "ps saddar", "saddar"),
+    ],
+)
+def test_stations_in_no_list_and_in_lower_case_by_what_stands_round_them(
+    text: str, written: str, key: str | None
+) -> None:
+    found = _only(text, "police_station")
+    assert [e.text for e in found] == [written]
+    if key is not None:
+        assert found[0].key == key
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "phir thana gaye to koi nahi tha",
+        "apne thane ka sho bhi wahan tha",
+        "roz thane ke bahir khari hoti hai",
+        "اللہ دتہ کا دفتر تھانے کے ساتھ ہے",
+        "FC walay bhi agay chowki pe 5000 lete hain",
+        "ایف سی کی چوکی اور لیویز کی چوکی دونوں پیسے لیتی ہیں",
+        "مقامی تھانے میں گئے تو ایس ایچ او نہیں تھا",
+        "thana jaane ka faisla kiya",  # verbs before a possessive
+        "thana pohanch ke pata chala",
+        "thana hamesha ka masla hai",
+        "thana kalma mein gaye",  # an unlisted word, with nothing that makes it a station's
+        "us ne bataya thana ka sho paise leta hai",  # a verb before it
+        "us din thana ka sho aya",  # a time
+        "the nearest police station SHO was away",  # English names its stations capitalised
+    ],
+)
+def test_everyday_words_beside_thana_are_no_station(text: str) -> None:
+    assert _only(text, "police_station") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("anti human trafficking circle ne pakra", "anti-human trafficking circle"),
+        ("ahtc walay aaye", "anti-human trafficking circle"),
+        ("excise walon ne gari rok li", "excise department"),
+        ("passport office mein line thi", "passport office"),
+        ("میری ٹائم سیکیورٹی ایجنسی والوں کو پتہ ہے", "maritime security agency"),
+        ("protector of emigrants ne stamp lagaya", "bureau of emigration"),
+        ("The ANF raided the house.", "anti narcotics force"),
+    ],
+)
+def test_agencies_in_any_case_and_script(text: str, key: str) -> None:
+    assert _keys(text, "agency") == [key]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "key"),
+    [
+        ("My brother's CNIC is 82203-5561092-7.", "cnic", "82203-5561092-7"),
+        ("شناختی کارڈ نمبر ۸۲۲۰۳-۵۵۶۱۰۹۲-۷ ہے", "cnic", "82203-5561092-7"),  # noqa: RUF001
+        ("haji ka landline 0862214473 hai", "phone", "+92862214473"),
+        ("دفتر کا نمبر ۰۵۸۲۷-۴۴۳۱۰۲ ہے", "phone", "+925827443102"),
+        ("جون میں لیبیا سے کشتی میں بٹھایا گیا", "date", "--06"),
+        ("march mein wapas aaye", "date", "--03"),
+    ],
+)
+def test_azad_kashmir_cards_run_together_landlines_and_months_before_a_postposition(
+    text: str, kind: str, key: str
+) -> None:
+    assert _keys(text, kind) == [key]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("ref 85202-1234567-1 of the file", "cnic"),  # an 8 without a card's word
+        ("He paid 0862214473 in all", "phone"),  # a run of digits without a phone's word
+        ("nasreen bibi ki car FDA-8843 thane ke bahar khari hai", "police_station"),
+    ],
+)
+def test_numbers_without_their_cue_are_not_taken(text: str, kind: str) -> None:
+    assert _only(text, kind) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("The car LE-15-1234 left.", "LE151234"),  # Punjab's plates: letters, year, number
+        ("PR-6617 van mein aaye", "PR6617"),  # the vehicle's word after the plate
+        ("PR 6617 wali gari thi", "PR6617"),
+        ("suzuki lex 4455 mein bitha diya", "LEX4455"),
+        ("qingqi ka number kmd 221 tha", "KMD221"),
+        ("ٹیکسی PR-6617 میں", "PR6617"),
+    ],
+)
+def test_plates_of_every_shape_beside_any_vehicles_word(text: str, key: str) -> None:
+    assert _keys(text, "vehicle") == [key]
+
+
+@pytest.mark.parametrize(
+    "text", ["He paid RM 3000 there.", "took DHS 2000 each", "bus PK 785 se gaye", "AB 1234 votes"]
+)
+def test_money_flights_and_bare_two_letters_are_no_plates(text: str) -> None:
+    assert _only(text, "vehicle") == []
+
+
+def test_a_short_place_name_in_a_list_of_places_is_the_place() -> None:
+    assert _keys("جہاں سوات اور دیر کی لڑکیاں رکھی جاتی ہیں", "district") == ["swat", "dir"]
+    assert _keys("بہت دیر اور لاہور کی بات", "district") == ["lahore"]
+    assert _keys("ہم لاہور سے دیر تک بیٹھے رہے", "district") == ["lahore"]
+
+
+def test_a_station_named_before_its_keyword_leaves_the_place_after_it_a_district() -> None:
+    found = extract("city thana turbat wale das hazar lete hain")
+    assert [(e.kind, e.text, e.key) for e in found] == [
+        ("police_station", "city thana", "city/turbat"),
+        ("district", "turbat", "turbat"),
+    ]
+
+
+def test_a_place_that_is_an_everyday_word_is_one_capitalised_inside_a_sentence() -> None:
+    assert _keys("Boys from Hub are sent on.", "district") == ["hub"]
+    assert _keys("a kiln near Samundri belongs to him", "district") == ["samundri"]
+    assert _keys("the Hub Power Company and the tank", "district") == []
+    assert _keys("ham hub se aaye", "district") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("They came on March 3 and left.", "--03-03"),
+        ("on Feb 12th, the agent called", "--02-12"),
+        ("march 5 ko gaye", "--03-05"),
+        ("dated 2024/03/12 in the register", "2024-03-12"),
+    ],
+)
+def test_month_before_day_without_a_year_and_slashed_iso_dates(text: str, key: str) -> None:
+    assert _keys(text, "date") == [key]
+
+
+def test_a_number_after_a_month_that_counts_something_is_no_day() -> None:
+    assert _keys("in March 20 people came", "date") == []  # nor is the month alone before it
+
+
+@pytest.mark.parametrize(
+    "text", ["call (0300) 1234567", "call 92-300-1234567", "call +92 (300) 1234567"]
+)
+def test_mobiles_with_brackets_or_the_bare_country_code(text: str) -> None:
+    assert _keys(text, "phone") == ["+923001234567"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "CNIC 35202\u20131234567\u20131 (en dashes)",
+        "CNIC 35202 - 1234567 - 1",
+        "کارڈ ۳۵۲۰۲۔۱۲۳۴۵۶۷۔۱ ہے",  # noqa: RUF001 - Urdu digits and full stops
+        "CNIC 35202.1234567.1",
+    ],
+)
+def test_cards_split_by_any_dash_dot_or_spaced_hyphen(text: str) -> None:
+    assert _keys(text, "cnic") == ["35202-1234567-1"]
+
+
+def test_a_mobile_written_with_an_en_dash() -> None:
+    assert _keys("call 0300\u20131234567 now", "phone") == ["+923001234567"]
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("He came from Hafizabaad last year.", "hafizabad"),
+        ("ham sheikhopura se aaye", "sheikhupura"),
+        ("The boys were taken to Gujranwalla.", "gujranwala"),
+        ("a meeting in Islamabd", "islamabad"),
+    ],
+)
+def test_a_misspelt_place_is_found_by_its_sound_beside_a_word_that_leads_to_it(
+    text: str, key: str
+) -> None:
+    assert _keys(text, "district") == [key]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "He came from Hafizabaad",  # hafizabaad is found: this one checks the next line
+        "a letter from Mohammad came",  # a name, never a place
+        "from Shafaqat to the agent",
+    ],
+)
+def test_names_of_people_are_never_misspelt_places(text: str) -> None:
+    assert [k for k in _keys(text, "district") if k != "hafizabad"] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("میں بہاول پور سے ہوں", "bahawalpur"),  # an ending written apart
+        ("وہ جیکب اباد گیا", "jacobabad"),  # alef madda written alef
+        ("حافظ اباد کے بھٹے پر", "hafizabad"),  # a place, not the name Hafiz
+        ("سرگودہا سے آیا", "sargodha"),  # do-chashmi he written gol he
+        ("گوجرانوالا میں", "gujranwala"),  # a long name's final he as alef
+    ],
+)
+def test_urdu_place_names_in_their_common_other_spellings(text: str, key: str) -> None:
+    assert _keys(text, "district") == [key]
+
+
+def test_a_short_urdu_place_name_keeps_its_final_letter() -> None:
+    assert _only("اس نے پیسے لیا اور چلا گیا", "district") == []  # لیا is no لیہ
+
+
+@pytest.mark.parametrize(
+    ("text", "written", "key"),
+    [
+        ("thana pindi bhattian ka sho", "thana pindi bhattian", "pindi bhattian/hafizabad"),
+        ("thana kot momin wale aaye", "thana kot momin", "kot momin/sargodha"),
+        ("police thana bhera gaye", "police thana bhera", "bhera/sargodha"),
+    ],
+)
+def test_a_station_named_after_a_town_of_several_words_takes_the_whole_name(
+    text: str, written: str, key: str
+) -> None:
+    assert [(e.text, e.key) for e in _only(text, "police_station")] == [(written, key)]
+    assert _only(text, "agency") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("the car lea-1234 left", "LEA1234"),
+        ("a white Lhr-5521 was parked", "LHR5521"),
+        ("registration no. AB-1234 on the form", "AB1234"),
+    ],
+)
+def test_plates_in_lower_or_mixed_case_with_their_hyphen(text: str, key: str) -> None:
+    assert _keys(text, "vehicle") == [key]
+
+
+@pytest.mark.parametrize("text", ["Ref-1234 of the file", "Pkr-5000 paid", "Aed-300 each"])
+def test_references_and_money_with_a_hyphen_are_no_plates(text: str) -> None:
+    assert _only(text, "vehicle") == []
+
+
+def test_a_station_is_not_keyed_with_the_place_people_come_from() -> None:
+    text = (
+        "Multan. Boys from Rahim Yar Khan and Lodhran are held in a hotel near Thana Cantt "
+        "before their flight."
+    )
+    assert _keys(text, "police_station") == ["cantt/multan"]
+    assert _keys("Boys are held in Lodhran near Thana Cantt.", "police_station") == [
+        "cantt/lodhran"
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "He went from Kashmir last year.",
+        "woh senegal se aya",
+        "He went from Market today.",  # sounds as Umerkot
+        "woh select se aya",  # sounds as Sialkot
+    ],
+)
+def test_regions_countries_and_words_that_sound_alike_are_never_misspelt_districts(
+    text: str,
+) -> None:
+    assert _only(text, "district") == []
+
+
+def test_dates_close_together_each_keep_their_day_and_year() -> None:
+    text = "March 4th, 2024, 4th of March 2024 and پانچ مارچ ۲۰۲۴ کو"
+    assert _keys(text, "date") == ["2024-03-04", "2024-03-04", "2024-03-05"]
+
+
+def test_a_records_number_after_its_word_is_no_plate_unless_a_vehicle_is_named() -> None:
+    assert (
+        _only("The complaint cell gave us a number, CMP-4471, and nothing more.", "vehicle") == []
+    )
+    assert _keys("He filed a complaint; the van LEA-1234 was seen.", "vehicle") == ["LEA1234"]
+    assert _keys("the case of the LEA-5566 car", "vehicle") == ["LEA5566"]
+    assert _keys("In this case LEA-1234 was used.", "vehicle") == ["LEA1234"]
