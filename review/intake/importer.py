@@ -34,7 +34,7 @@ import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Final, cast
+from typing import Any, BinaryIO, Final, NamedTuple, cast
 
 from crypto import (
     HybridPrivateKey,
@@ -48,6 +48,7 @@ from crypto.binding import ReplyPrekeys, SourceBinding
 from crypto.bundle import BundleReader
 from crypto.encoding import canonical_json
 from crypto.envelope import HeldEnvelope
+from crypto.envelope.version import V2
 from crypto.errors import CryptoError, FormatError, VerificationError
 from crypto.exchange import ExportEntry, ExportManifest, manifest_digest, read_export
 from review.analysis import corroboration
@@ -173,6 +174,7 @@ def _file_all(
     }
     # Worked out once: each derivation of a public key costs a scalar multiplication.
     workspace_key = u.key.public_key
+    keys = _Keys(mine, others, workspace_key, _listed(u))
     written: list[Path] = []
     superseded: list[Path] = []
     # Inline blobs wait in memory for the transaction; past this, blobs are files.
@@ -188,9 +190,7 @@ def _file_all(
                 summary.already += 1
                 continue
             inline = inline_left > 0
-            result = _file_one(
-                u, entry, envelope, (mine, others, workspace_key), written, inline=inline
-            )
+            result = _file_one(u, entry, envelope, keys, written, inline=inline)
             if result.content is not None:
                 ahead.add(result.content)
             if result.problem is not None:
@@ -234,16 +234,13 @@ def _file_one(
     u: Unlocked,
     entry: ExportEntry,
     envelope: bytes | Path,
-    keys: tuple[dict[bytes, PrivateKey | HybridPrivateKey], dict[bytes, str], PublicKey],
+    keys: _Keys,
     written: list[Path],
     *,
     inline: bool,
 ) -> _Filed:
-    """Re-seal one item to `keys`' workspace key with whichever of mine opens it.
-
-    `keys` is (my keys by key id, other reviewers by key id, the workspace's public key).
-    """
-    mine, others, workspace_key = keys
+    """Re-seal one item to `keys`' workspace key with whichever of mine opens it."""
+    mine, workspace_key = keys.mine, keys.workspace
     with _source(envelope) as src:
         try:
             # The header is parsed once: its recipients choose the keys, then it is opened.
@@ -253,12 +250,7 @@ def _file_one(
         key_ids = [s.key_id for s in held.header.stanzas]
         usable = [mine[k] for k in key_ids if k in mine]
         if not usable:
-            holders = sorted({others[k] for k in key_ids if k in others})
-            problem = (
-                f"sealed to reviewer {', '.join(holders)}: import it unlocked as them"
-                if holders
-                else "sealed to no key enrolled in this workspace"
-            )
+            problem = _unheld(u, keys, key_ids, held.header.version is V2)
             return _keep(u, entry, envelope, written, problem, status="pending", inline=inline)
         blob = _blob_name()
         # Reports are indexed, and so are attachments that turn out to be plain text;
@@ -306,6 +298,47 @@ def _file_one(
         binding=opened.metadata.source,
         prekeys=found,
     )
+
+
+class _Keys(NamedTuple):
+    """The keys an import opens and re-seals with, and what it knows of others' keys."""
+
+    mine: dict[bytes, PrivateKey | HybridPrivateKey]  # the unlocked reviewer's, by key id
+    others: dict[bytes, str]  # reviewers' keys enrolled here: their names, by key id
+    workspace: PublicKey
+    listed: dict[bytes, str]  # reviewers' keys in the keyring in force, by key id
+
+
+def _listed(u: Unlocked) -> dict[bytes, str]:
+    """Every long-term key the keyring in force lists (X25519 and X-Wing): its reviewer."""
+    signed = u.workspace.keyring()
+    listed: dict[bytes, str] = {}
+    for r in signed.manifest.recipients if signed is not None else ():
+        listed[r.encryption_key.fingerprint.key_id] = r.id
+        if r.hybrid_key is not None:
+            listed[r.hybrid_key.fingerprint.key_id] = r.id
+    return listed
+
+
+def _unheld(u: Unlocked, keys: _Keys, key_ids: list[bytes], v2: bool) -> str:
+    """Why an item sealed to none of the unlocked reviewer's keys is kept unread, and what to do."""
+    holders = sorted({keys.others[k] for k in key_ids if k in keys.others})
+    if holders:
+        return f"sealed to reviewer {', '.join(holders)}: import it unlocked as them"
+    listed = sorted({keys.listed[k] for k in key_ids if k in keys.listed})
+    if listed:
+        return (
+            f"sealed to reviewer {', '.join(listed)}'s key in the keyring, not enrolled in this"
+            " workspace: enrol it, then import it unlocked as them"
+        )
+    if v2:
+        # Sealers seal v2 only to weekly subkeys (keyring format 3, docs/PROTOCOL.md §8.9),
+        # which only their reviewer's workstation knows: none of this reviewer's opens it.
+        return (
+            f"sealed to a weekly subkey {u.reviewer} does not hold: another reviewer's"
+            " (import it unlocked as them), or of a week destroyed here"
+        )
+    return "sealed to no key enrolled in this workspace"
 
 
 _SERVER_HINT: Final = prekeys.SERVER_HINT
