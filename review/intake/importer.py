@@ -46,7 +46,6 @@ from crypto import (
 )
 from crypto.binding import ReplyPrekeys, SourceBinding
 from crypto.bundle import BundleReader
-from crypto.encoding import canonical_json
 from crypto.envelope import HeldEnvelope
 from crypto.envelope.version import V2
 from crypto.errors import CryptoError, FormatError, VerificationError
@@ -341,6 +340,20 @@ def _unheld(u: Unlocked, keys: _Keys, key_ids: list[bytes], v2: bool) -> str:
     return "sealed to no key enrolled in this workspace"
 
 
+def _info_json(info: dict[str, object]) -> bytes:
+    """An item's info as `canonical_json` writes it, without its walk over the value's types.
+
+    The info is made in `_file_one` of strings, one string or None and one length, all
+    of types canonical JSON takes: the walk, most of `canonical_json`'s time on so small
+    a value, could refuse nothing here. Text that is not valid Unicode is refused alike.
+    """
+    text = json.dumps(info, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise FormatError("text is not valid Unicode (lone surrogate)") from exc
+
+
 _SERVER_HINT: Final = prekeys.SERVER_HINT
 
 
@@ -507,7 +520,7 @@ def _record(
         e = f.entry
         num = nums[e.submission]
         sealed_info = (
-            u.key.seal_record(canonical_json(f.info), item_context(e.id))
+            u.key.seal_record(_info_json(f.info), item_context(e.id))
             if f.info is not None
             else None
         )

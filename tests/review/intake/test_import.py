@@ -25,10 +25,13 @@ from crypto import (
     SigningKey,
     seal_bytes,
 )
+from crypto.encoding import canonical_json
+from crypto.errors import FormatError
 from crypto.exchange import ExportEntry, ExportManifest, new_bundle_id, write_export
 from review import workspace as ws
 from review.casework.triage import Filters, list_reports
 from review.errors import ImportRefused
+from review.intake import importer
 from review.intake.importer import import_bundle
 from review.workspace import search
 from tests.app.support import install_successor, new_reviewer
@@ -516,3 +519,27 @@ _URDU_AND_MARKS = st.sampled_from(
 @settings(max_examples=500, deadline=None)
 def test_the_index_folds_text_as_its_plain_definition_does(text: str) -> None:
     assert search.normalize(text) == _fold_reference(text)
+
+
+@given(
+    st.fixed_dictionaries(
+        {
+            "kind": st.sampled_from(["report", "attachment"]),
+            "type": st.text(),
+            "name": st.none() | st.text(),
+            "length": st.integers(0, 2**53),
+        }
+    )
+)
+@settings(max_examples=300, deadline=None)
+def test_an_items_info_is_sealed_as_the_canonical_json_it_always_was(
+    info: dict[str, object],
+) -> None:
+    assert importer._info_json(info) == canonical_json(info)
+
+
+def test_an_items_info_with_a_lone_surrogate_is_refused() -> None:
+    with pytest.raises(FormatError, match="lone surrogate"):
+        importer._info_json(
+            {"kind": "attachment", "type": "text/plain", "name": "\ud800", "length": 1}
+        )
