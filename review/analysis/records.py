@@ -112,25 +112,36 @@ class Record:
         found = {(e["kind"], e["key"]): e for e in self.found}
         for content in contents:
             reading = read(content, words) if reader is None else reader(content)
-            for ent in reading.entities:
-                entry = found.setdefault(
-                    (ent.kind, ent.key),
-                    {"kind": ent.kind, "key": ent.key, "texts": [], "designations": []},
-                )
-                if ent.text not in entry["texts"]:
-                    entry["texts"].append(ent.text)
-                if ent.designation and ent.designation not in entry["designations"]:
-                    entry["designations"].append(ent.designation)
+            for kind, key, texts, designations in reading.found:
+                entry = found.get((kind, key))
+                if entry is None:
+                    found[kind, key] = {
+                        "kind": kind,
+                        "key": key,
+                        "texts": list(texts),
+                        "designations": list(designations),
+                    }
+                    continue
+                entry["texts"] += [t for t in texts if t not in entry["texts"]]
+                entry["designations"] += [d for d in designations if d not in entry["designations"]]
             self.shingles |= reading.shingles
             self.phrases |= reading.phrases
         self.found = list(found.values())
 
 
+# One entity of a reading: kind, key, every spelling and every designation, first seen first.
+Found = tuple[str, str, tuple[str, ...], tuple[str, ...]]
+
+
 @dataclass(frozen=True)
 class Reading:
-    """What one content gives its report's record: its entities, its words' 5-gram hashes."""
+    """What one content gives its report's record: its entities, its words' 5-gram hashes.
 
-    entities: list[entities.Entity]
+    The entities are as a record keeps them, grouped by kind and key, in plain tuples:
+    a reading made in a worker crosses a pipe, and plain tuples are what pickle fastest.
+    """
+
+    found: tuple[Found, ...]
     shingles: set[int]
     phrases: set[int]
 
@@ -147,7 +158,27 @@ def read(content: Content, words: WordHashes) -> Reading:
     ents = entities.extract(content.searchable())
     message_ents = [e for e in ents if e.end <= len(content.message)]
     return Reading(
-        ents, shingles(content.message, (), words), shingles(content.message, message_ents, words)
+        _grouped(ents),
+        shingles(content.message, (), words),
+        shingles(content.message, message_ents, words),
+    )
+
+
+def _grouped(ents: Iterable[entities.Entity]) -> tuple[Found, ...]:
+    """`ents` by kind and key, in the order first found, as `Record.merge` adds them."""
+    texts: dict[tuple[str, str], list[str]] = {}
+    designations: dict[tuple[str, str], list[str]] = {}
+    for ent in ents:
+        ident_ = (ent.kind, ent.key)
+        seen = texts.setdefault(ident_, [])
+        if ent.text not in seen:
+            seen.append(ent.text)
+        named = designations.setdefault(ident_, [])
+        if ent.designation and ent.designation not in named:
+            named.append(ent.designation)
+    return tuple(
+        (kind, key, tuple(spellings), tuple(designations[kind, key]))
+        for (kind, key), spellings in texts.items()
     )
 
 

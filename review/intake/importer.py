@@ -34,7 +34,7 @@ import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Final, cast
+from typing import Any, BinaryIO, Final, NamedTuple, cast
 
 from crypto import (
     HybridPrivateKey,
@@ -46,8 +46,8 @@ from crypto import (
 )
 from crypto.binding import ReplyPrekeys, SourceBinding
 from crypto.bundle import BundleReader
-from crypto.encoding import canonical_json
 from crypto.envelope import HeldEnvelope
+from crypto.envelope.version import V2
 from crypto.errors import CryptoError, FormatError, VerificationError
 from crypto.exchange import ExportEntry, ExportManifest, manifest_digest, read_export
 from review.analysis import corroboration
@@ -173,6 +173,7 @@ def _file_all(
     }
     # Worked out once: each derivation of a public key costs a scalar multiplication.
     workspace_key = u.key.public_key
+    keys = _Keys(mine, others, workspace_key, _listed(u))
     written: list[Path] = []
     superseded: list[Path] = []
     # Inline blobs wait in memory for the transaction; past this, blobs are files.
@@ -188,9 +189,7 @@ def _file_all(
                 summary.already += 1
                 continue
             inline = inline_left > 0
-            result = _file_one(
-                u, entry, envelope, (mine, others, workspace_key), written, inline=inline
-            )
+            result = _file_one(u, entry, envelope, keys, written, inline=inline)
             if result.content is not None:
                 ahead.add(result.content)
             if result.problem is not None:
@@ -234,16 +233,13 @@ def _file_one(
     u: Unlocked,
     entry: ExportEntry,
     envelope: bytes | Path,
-    keys: tuple[dict[bytes, PrivateKey | HybridPrivateKey], dict[bytes, str], PublicKey],
+    keys: _Keys,
     written: list[Path],
     *,
     inline: bool,
 ) -> _Filed:
-    """Re-seal one item to `keys`' workspace key with whichever of mine opens it.
-
-    `keys` is (my keys by key id, other reviewers by key id, the workspace's public key).
-    """
-    mine, others, workspace_key = keys
+    """Re-seal one item to `keys`' workspace key with whichever of mine opens it."""
+    mine, workspace_key = keys.mine, keys.workspace
     with _source(envelope) as src:
         try:
             # The header is parsed once: its recipients choose the keys, then it is opened.
@@ -253,12 +249,7 @@ def _file_one(
         key_ids = [s.key_id for s in held.header.stanzas]
         usable = [mine[k] for k in key_ids if k in mine]
         if not usable:
-            holders = sorted({others[k] for k in key_ids if k in others})
-            problem = (
-                f"sealed to reviewer {', '.join(holders)}: import it unlocked as them"
-                if holders
-                else "sealed to no key enrolled in this workspace"
-            )
+            problem = _unheld(u, keys, key_ids, held.header.version is V2)
             return _keep(u, entry, envelope, written, problem, status="pending", inline=inline)
         blob = _blob_name()
         # Reports are indexed, and so are attachments that turn out to be plain text;
@@ -306,6 +297,61 @@ def _file_one(
         binding=opened.metadata.source,
         prekeys=found,
     )
+
+
+class _Keys(NamedTuple):
+    """The keys an import opens and re-seals with, and what it knows of others' keys."""
+
+    mine: dict[bytes, PrivateKey | HybridPrivateKey]  # the unlocked reviewer's, by key id
+    others: dict[bytes, str]  # reviewers' keys enrolled here: their names, by key id
+    workspace: PublicKey
+    listed: dict[bytes, str]  # reviewers' keys in the keyring in force, by key id
+
+
+def _listed(u: Unlocked) -> dict[bytes, str]:
+    """Every long-term key the keyring in force lists (X25519 and X-Wing): its reviewer."""
+    signed = u.workspace.keyring()
+    listed: dict[bytes, str] = {}
+    for r in signed.manifest.recipients if signed is not None else ():
+        listed[r.encryption_key.fingerprint.key_id] = r.id
+        if r.hybrid_key is not None:
+            listed[r.hybrid_key.fingerprint.key_id] = r.id
+    return listed
+
+
+def _unheld(u: Unlocked, keys: _Keys, key_ids: list[bytes], v2: bool) -> str:
+    """Why an item sealed to none of the unlocked reviewer's keys is kept unread, and what to do."""
+    holders = sorted({keys.others[k] for k in key_ids if k in keys.others})
+    if holders:
+        return f"sealed to reviewer {', '.join(holders)}: import it unlocked as them"
+    listed = sorted({keys.listed[k] for k in key_ids if k in keys.listed})
+    if listed:
+        return (
+            f"sealed to reviewer {', '.join(listed)}'s key in the keyring, not enrolled in this"
+            " workspace: enrol it, then import it unlocked as them"
+        )
+    if v2:
+        # Sealers seal v2 only to weekly subkeys (keyring format 3, docs/PROTOCOL.md §8.9),
+        # which only their reviewer's workstation knows: none of this reviewer's opens it.
+        return (
+            f"sealed to a weekly subkey {u.reviewer} does not hold: another reviewer's"
+            " (import it unlocked as them), or of a week destroyed here"
+        )
+    return "sealed to no key enrolled in this workspace"
+
+
+def _info_json(info: dict[str, object]) -> bytes:
+    """An item's info as `canonical_json` writes it, without its walk over the value's types.
+
+    The info is made in `_file_one` of strings, one string or None and one length, all
+    of types canonical JSON takes: the walk, most of `canonical_json`'s time on so small
+    a value, could refuse nothing here. Text that is not valid Unicode is refused alike.
+    """
+    text = json.dumps(info, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise FormatError("text is not valid Unicode (lone surrogate)") from exc
 
 
 _SERVER_HINT: Final = prekeys.SERVER_HINT
@@ -474,7 +520,7 @@ def _record(
         e = f.entry
         num = nums[e.submission]
         sealed_info = (
-            u.key.seal_record(canonical_json(f.info), item_context(e.id))
+            u.key.seal_record(_info_json(f.info), item_context(e.id))
             if f.info is not None
             else None
         )

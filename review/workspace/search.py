@@ -78,7 +78,9 @@ def _write(u: Unlocked, texts: Mapping[int, str]) -> None:
     body = json.dumps({str(num): text for num, text in texts.items()}, ensure_ascii=False)
     row = u.conn.execute("SELECT coalesce(max(seq), 0) + 1 FROM search_segments").fetchone()
     seq = int(row[0])
-    sealed = u.key.seal_record(zlib.compress(body.encode("utf-8")), _context(seq))
+    # Level 1: a fifth of level 6's time on an import's segment for a half more bytes
+    # (10,000 bench reports: 0.05 s and 2.0 MB against 0.29 s and 1.4 MB); any level reads alike.
+    sealed = u.key.seal_record(zlib.compress(body.encode("utf-8"), 1), _context(seq))
     u.conn.execute("INSERT INTO search_segments VALUES (?, ?)", (seq, sealed))
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pickle
 import resource
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from review.analysis.copies import WordHashes
+from review.analysis.entities import extract
 from review.analysis.records import Record, entities_context, read
 from review.casework.reports import Content
 from review.intake import ahead
@@ -91,3 +94,32 @@ def test_an_import_files_the_same_with_workers_as_without(
     assert _children_cpu() > before  # a worker ran, and ended with the import
     assert _filed(pooled) == _filed(alone)
     assert len(_filed(alone)[0]) == 40
+
+
+def test_a_reading_crosses_the_pipe_as_plain_tuples_and_merges_as_each_mention_would() -> None:
+    text = (
+        "SHO Rana Tariq of Thana Saddar Kasur; later Rana Tariq SHO again, and SHO Rana "
+        "Tariq a third time. ایس ایچ او رانا طارق، تھانہ صدر قصور"
+    )
+    content = Content(message=text)
+    reading = read(content, WordHashes())
+    # No class of the extractor's is pickled: unpickling plain tuples is what the importer pays.
+    assert b"Entity" not in pickle.dumps(reading)
+    assert any(len(texts) > 1 or designations for _, _, texts, designations in reading.found)
+    # The record is the one built mention by mention, spellings and ranks first seen first.
+    expected: dict[tuple[str, str], dict[str, Any]] = {}
+    for parts in ([content], [content, Content(message=TEXTS[0])]):
+        expected.clear()
+        for part in parts:
+            for ent in extract(part.searchable()):
+                entry = expected.setdefault(
+                    (ent.kind, ent.key),
+                    {"kind": ent.kind, "key": ent.key, "texts": [], "designations": []},
+                )
+                if ent.text not in entry["texts"]:
+                    entry["texts"].append(ent.text)
+                if ent.designation and ent.designation not in entry["designations"]:
+                    entry["designations"].append(ent.designation)
+        record = Record()
+        record.merge(parts, WordHashes())
+        assert record.found == list(expected.values())

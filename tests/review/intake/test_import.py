@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from app.demo import DEMO_PASSPHRASE
 from crypto import (
+    HybridPrivateKey,
     KdfParams,
     KeyFile,
     Metadata,
@@ -24,13 +25,17 @@ from crypto import (
     SigningKey,
     seal_bytes,
 )
+from crypto.encoding import canonical_json
+from crypto.errors import FormatError
 from crypto.exchange import ExportEntry, ExportManifest, new_bundle_id, write_export
 from review import workspace as ws
 from review.casework.triage import Filters, list_reports
 from review.errors import ImportRefused
+from review.intake import importer
 from review.intake.importer import import_bundle
 from review.workspace import search
 from tests.app.support import install_successor, new_reviewer
+from tests.review.subkey_bundles import Chain, seal_report
 from tests.review.support import Server, review, snapshot
 
 
@@ -198,7 +203,7 @@ def test_an_item_sealed_to_no_enrolled_key_is_reported_kept_and_not_acknowledged
 ) -> None:
     # Keyring format 2 (v1) for routing by long-term key: under format 3 a new key needs its
     # subkey list first (tests/review/test_cycle.py rotates so), and an item sealed to another
-    # reviewer's subkey is reported as sealed to no key enrolled, not by their name.
+    # reviewer's subkey is reported as such, not by their name (the next test).
     server, workspace = server_format_2, workspace_format_2
     key_file, stranger = _key_file(tmp_path, "stranger")
     install_successor(server.instance, [stranger])
@@ -237,12 +242,55 @@ def test_an_item_sealed_to_no_enrolled_key_is_reported_kept_and_not_acknowledged
     assert "sealed to no key" not in review(workspace, "--as", "stranger", "show", "1").output
 
 
+def test_an_item_sealed_to_a_weekly_subkey_not_held_here_is_reported_as_one(
+    server: Server, unlocked: ws.Unlocked, tmp_path: Path
+) -> None:
+    # Keyring format 3 (the demo server's): sealers seal v2 to weekly subkeys, which only
+    # their reviewer's workstation knows. One sealed to someone else's is not "no key enrolled".
+    elsewhere, chain = HybridPrivateKey.generate().public_key, Chain(server, tmp_path)
+    bundle = chain.bundle([seal_report("for another", elsewhere)], dt.date.today())
+    summary = import_bundle(unlocked, bundle)
+    assert summary.filed == 0
+    [problem] = summary.problems
+    assert f"sealed to a weekly subkey {unlocked.reviewer} does not hold" in problem
+    assert "another reviewer's (import it unlocked as them)" in problem
+    assert "no key enrolled" not in problem
+    # A v1 envelope to a key nobody enrolled is still reported as that, under format 3 too.
+    stranger = PrivateKey.generate().public_key
+    bundle = chain.bundle([seal_report("for nobody", stranger)], dt.date.today())
+    [problem] = import_bundle(unlocked, bundle).problems
+    assert "sealed to no key enrolled in this workspace" in problem
+
+
+def test_an_item_sealed_to_a_reviewer_the_keyring_lists_but_nobody_enrolled_names_them(
+    server_format_2: Server,
+    workspace_format_2: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    server, workspace = server_format_2, workspace_format_2
+    _, listed = _key_file(tmp_path, "listed")
+    in_force = install_successor(server.instance, [listed])
+    server.submit("for a reviewer the keyring lists")
+    bundle = server.export(tmp_path / "export.rzb")
+    # The workspace has the server's keyring in force (a demo workspace, pinning no
+    # authorities, has none installed): it lists that reviewer, whom nobody enrolled here.
+    monkeypatch.setattr(ws.Workspace, "keyring", lambda _self: in_force)
+    result = review(workspace, "import", str(bundle))
+    assert result.exit_code == 0, result.output
+    assert (
+        "sealed to reviewer listed's key in the keyring, not enrolled in this workspace"
+        in result.output
+    )
+    assert "no key enrolled" not in result.output
+
+
 def test_an_item_sealed_to_another_enrolled_reviewer_names_them(
     server_format_2: Server, workspace_format_2: Path, tmp_path: Path
 ) -> None:
     # Keyring format 2 (v1) for routing by long-term key: under format 3 a new key needs its
     # subkey list first (tests/review/test_cycle.py rotates so), and an item sealed to another
-    # reviewer's subkey is reported as sealed to no key enrolled, not by their name.
+    # reviewer's subkey is reported as such, not by their name (the next test).
     server, workspace = server_format_2, workspace_format_2
     key_file, other = _key_file(tmp_path, "other")
     assert (
@@ -270,7 +318,7 @@ def test_reports_sealed_before_and_after_a_key_rotation_are_all_readable(
 ) -> None:
     # Keyring format 2 (v1) for routing by long-term key: under format 3 a new key needs its
     # subkey list first (tests/review/test_cycle.py rotates so), and an item sealed to another
-    # reviewer's subkey is reported as sealed to no key enrolled, not by their name.
+    # reviewer's subkey is reported as such, not by their name (the next test).
     server, workspace = server_format_2, workspace_format_2
     server.submit("before the rotation")
     assert review(workspace, "import", str(server.export(tmp_path / "one.rzb"))).exit_code == 0
@@ -471,3 +519,27 @@ _URDU_AND_MARKS = st.sampled_from(
 @settings(max_examples=500, deadline=None)
 def test_the_index_folds_text_as_its_plain_definition_does(text: str) -> None:
     assert search.normalize(text) == _fold_reference(text)
+
+
+@given(
+    st.fixed_dictionaries(
+        {
+            "kind": st.sampled_from(["report", "attachment"]),
+            "type": st.text(),
+            "name": st.none() | st.text(),
+            "length": st.integers(0, 2**53),
+        }
+    )
+)
+@settings(max_examples=300, deadline=None)
+def test_an_items_info_is_sealed_as_the_canonical_json_it_always_was(
+    info: dict[str, object],
+) -> None:
+    assert importer._info_json(info) == canonical_json(info)
+
+
+def test_an_items_info_with_a_lone_surrogate_is_refused() -> None:
+    with pytest.raises(FormatError, match="lone surrogate"):
+        importer._info_json(
+            {"kind": "attachment", "type": "text/plain", "name": "\ud800", "length": 1}
+        )
