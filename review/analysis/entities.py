@@ -476,11 +476,19 @@ def _unlisted_word(doc: Doc, k: int, *, latin: bool) -> bool:
         return False  # "car FDA-8843 thane ke bahar": a plate by the thana
     if doc.latin(k) != latin or (latin and len(word) < 3 and word not in _CONNECTORS):
         return False
-    if word in stopwords() or word in _NOT_STATION_NAMES or k in doc.hits or k in doc.inside:
+    if word in stopwords() and not _joined_on(doc, k):
+        return False
+    if word in _NOT_STATION_NAMES or k in doc.hits or k in doc.inside:
         return False
     if latin and word.endswith(_VERB_ENDINGS):
         return False
     return latin or doc.urdu(k)
+
+
+def _joined_on(doc: Doc, k: int) -> bool:
+    """Whether token k starts a compound name, a joining word after it ("baghdad ul
+    jadeed"): a word kept from people's names (a foreign city) may name a station so."""
+    return k + 2 < len(doc) and doc.words[k + 1] in _CONNECTORS and not doc.punct(k + 2)
 
 
 def _district_at(doc: Doc, k: int) -> bool:

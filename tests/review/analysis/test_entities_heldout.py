@@ -1,11 +1,11 @@
 """Entity extraction on the held-out corpora, written apart from the rules.
 
-The corpora are `tests/review/corpus/heldout.txt`, `heldout2.txt` and `heldout3.txt`,
-each written blind, measured, then open to tuning: development sets now; and
-`heldout4.txt`, written blind and never read by whoever tunes the rules: the
-held-out one (`RAAZDAR_HELDOUT` names a fresh blind corpus to score in their place). Only
-aggregate figures are printed. The floors are what the extractor reached on each
-(issue 18's targets in comments); they guard against regressions.
+The corpora are `tests/review/corpus/heldout.txt`, `heldout2.txt`, `heldout3.txt` and
+`heldout6.txt`, each written blind, measured, then open to tuning: development sets now; and
+`heldout4.txt`, `heldout5.txt` and `heldout7.txt`, written blind and never read by whoever
+tunes the rules: the held-out ones (`RAAZDAR_HELDOUT` names a fresh blind corpus to score
+in their place). Only aggregate figures are printed. The floors are what the extractor
+reached on each (issue 18's targets in comments); they guard against regressions.
 """
 
 from __future__ import annotations
@@ -133,19 +133,31 @@ CORPORA = Path(heldout.__file__).parent
 # false weak 6; heldout3.txt 581 of 628 (92.5 %), right 89 (29 counted as
 # corroboration), false weak 6; none false counted anywhere.
 #
+# Session 8: two corpora written blind the same way, heldout6.txt and heldout7.txt.
+# heldout6.txt, scored once blind on session 7's extractor (F1 0.969, person F1 0.962,
+# links 762 of 873 (87.3 %), 3 false person links counted: two men keyed "gul khan" in
+# one district, 50 weak), then given to three tuners (people found, keys joining one
+# name's spellings, everything but people found) as a development set; heldout7.txt was
+# read by no one. After the round, scored once each (aggregates only), tuned on neither
+# heldout4.txt, heldout5.txt nor heldout7.txt: heldout4.txt F1 0.955, person F1 0.915,
+# links 475 of 576 (82.5 %, was 79.3), 0 false counted, 28 weak; heldout5.txt F1 0.965,
+# person F1 0.945, links 458 of 521 (87.9 %, was 84.1), 0 counted, 49 weak; heldout7.txt
+# F1 0.975, person F1 0.956, links 576 of 684 (84.2 %), 0 counted, 26 weak. heldout6.txt
+# after tuning: F1 0.992, person F1 0.977, links 818 of 873 (93.7 %), 0 counted, 57 weak.
 # Right links of a person or station that count as corroboration
 # without a reviewer: the strength rules must not buy "no false link" by making every
 # link weak.
 FLOORS = {
     # file: (F1, person F1, links, most false links counted, most weak, right strong)
     "heldout.txt": (0.99, 0.99, 0.99, 0, 65, 0.80),
-    "heldout2.txt": (0.99, 0.99, 0.96, 0, 43, 0.74),
-    # heldout3.txt: the fifth round finds one-word names by their case endings ("مہوش کی"),
-    # linked right but weak (a bare given name): right strong links 120 -> 126, their share
-    # of right links 0.72 -> 0.69, because the right weak ones grew more.
-    "heldout3.txt": (0.97, 0.96, 0.95, 0, 35, 0.68),
-    "heldout4.txt": (0.93, 0.88, 0.79, 0, 23, 0.42),
-    "heldout5.txt": (0.95, 0.94, 0.84, 0, 49, 0.72),
+    # heldout2.txt: "Gul" listed as a common name word (session 8) leaves "gul khan" weak
+    # unless something else tells the man apart: right strong 168 -> 153 of 224.
+    "heldout2.txt": (0.99, 0.99, 0.96, 0, 43, 0.68),
+    "heldout3.txt": (0.99, 0.98, 0.96, 0, 35, 0.71),
+    "heldout4.txt": (0.95, 0.91, 0.82, 0, 28, 0.43),
+    "heldout5.txt": (0.96, 0.94, 0.87, 0, 49, 0.73),
+    "heldout6.txt": (0.99, 0.97, 0.93, 0, 57, 0.61),
+    "heldout7.txt": (0.97, 0.95, 0.84, 0, 26, 0.65),
 }
 
 
