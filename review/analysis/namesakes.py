@@ -50,7 +50,7 @@ _ROMAN: Final = re.compile(
 _URDU_RANKS: Final = "ایس ایچ او|اے ایس آئی|تھانیدار|منشی|محرر|انسپکٹر|ایجنٹ|سپاہی|کانسٹیبل"
 _URDU_END: Final = r"(?:\s+(?:ہے|ہوں|ہیں|تھا))?\s*(?:[،,.۔!؟?]|$)"
 _URDU: Final = re.compile(
-    rf"(\S+)\s+وال[اےی]\s+(?:\S+\s+){{0,3}}?نہیں{_URDU_END}|(?:{_URDU_RANKS})\s+نہیں{_URDU_END}",
+    rf"(?<!\S)(\S+)\s+وال[اےی]\s+(?:\S+\s+){{0,3}}?نہیں{_URDU_END}|(?:{_URDU_RANKS})\s+نہیں{_URDU_END}",
     re.MULTILINE,
 )
 _SENTENCE_END: Final = re.compile(r"[.!?۔\n]+")
