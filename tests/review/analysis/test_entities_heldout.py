@@ -155,7 +155,10 @@ FLOORS = {
     "heldout2.txt": (0.99, 0.99, 0.96, 0, 43, 0.68),
     "heldout3.txt": (0.99, 0.98, 0.96, 0, 35, 0.71),
     "heldout4.txt": (0.95, 0.91, 0.82, 0, 28, 0.43),
-    "heldout5.txt": (0.96, 0.94, 0.87, 0, 49, 0.73),
+    # heldout5.txt: a source's warning that its man is another of his name keeps links on
+    # the name weak (`namesakes`, session 9; scored in aggregate only): right strong 150 ->
+    # 148 of 205.
+    "heldout5.txt": (0.96, 0.94, 0.87, 0, 49, 0.72),
     # heldout6.txt: a source that says its Gul Khan "is not the Levies one" keeps links on
     # that name weak (`namesakes`, session 9): right strong 192 -> 190 of 313.
     "heldout6.txt": (0.99, 0.97, 0.93, 0, 57, 0.60),
