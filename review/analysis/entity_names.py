@@ -713,14 +713,22 @@ def _articles(tokens: list[str]) -> list[str]:
     Arabic name left out in either script ("Zia ul Haq" and "ضیاء الحق": zia, haq; "عبد
     الرحمان" and "Abd-ur-Rehman": abdul, rehman). A word the lists know that begins with
     "ال" (الطاف Altaf, الیاس Ilyas, اللہ Allah) keeps it; so does a name's first word."""
+    tokens = [p for n, t in enumerate(tokens) for p in _unjoined(t, last=n == len(tokens) - 1)]
     if not any("-" in t or t in _LATIN_ARTICLES or t.startswith(_UR_ARTICLE) for t in tokens):
         return tokens  # most names: nothing to split or drop, and no walk over them
     parts = [p for t in tokens for p in (t.split("-") if "-" in t and t[0] != "-" else (t,)) if p]
     out: list[str] = []
     dropped = False
-    for p in parts:
+    for n, p in enumerate(parts):
         if out and p in _LATIN_ARTICLES:
+            if n + 1 < len(parts) and (one := out[-1] + p + parts[n + 1]) in all_words():
+                out[-1], parts[n + 1] = one, ""  # "Mehr un Nisa", listed as "Mehrunnisa"
             dropped = True  # "Shams ud Din": the article and "Din" are a compound's ending
+            continue
+        if not p:
+            continue
+        if out and p.startswith(_UR_ARTICLE) and out[-1] + p in all_words():
+            out[-1] = out[-1] + p  # "مہر النساء", listed as "مہرالنساء"
             continue
         if dropped and p in ("din", "deen"):
             p = "uddin"
@@ -738,6 +746,47 @@ def _articles(tokens: list[str]) -> list[str]:
             out[-1] = "abdul"
         out.append(p)
     return out
+
+
+# The article joined inside one Latin word: "Samiulhaq", "Fazlur Rehman", "Zahoorul Hassan".
+_JOINED_LATIN: Final = re.compile(r"u(?:sh|[lrsdnz])")
+# Endings of compounds that `_compounds` and `known` already read ("Nasrullah", "Nizamuddin").
+_NOT_JOINED: Final = ("ullah", "ulla", "uddin", "udin")
+
+
+@functools.lru_cache(maxsize=_KEYS_KEPT)
+def _unjoined(word: str, *, last: bool) -> tuple[str, ...]:
+    """A word the lists lack that is a listed name, the Arabic article and a name, written as
+    one ("Samiulhaq", "قمرالزمان"), as three words: as the same name written apart keys
+    ("Sami ul Haq", "قمر الزمان"). Its first part must be a listed name; its last, a listed
+    name or a short word ("haq"), or nothing when another word follows ("Fazlur Rehman")."""
+    if _listed(word) or word.startswith(_COMPOUND_HEADS) or word.endswith(_NOT_JOINED):
+        return (word,)
+    if word.isascii():
+        for m in _JOINED_LATIN.finditer(word, 3):
+            head, art, tail = word[: m.start()], m.group(), word[m.end() :]
+            if _listed(head) and ((not tail and not last) or _short_or_listed(tail)):
+                return (head, art, tail) if tail else (head, art)
+        return (word,)
+    at = word.find(_UR_ARTICLE, 2)
+    head, tail = word[:at], word[at:]
+    if at < 0 or tail.startswith(_UR_ARTICLE + _UR_ARTICLE[-1]) or not _listed(head):
+        return (word,)  # "جلال", "اقبال": no article; "ثناءاللہ": a compound of Allah
+    return (head, tail) if _short_or_listed(tail[len(_UR_ARTICLE) :]) or _listed(tail) else (word,)
+
+
+def _listed(word: str) -> bool:
+    """Whether the lists know a word, by its spelling or the form its spellings share."""
+    if word in all_words():
+        return True
+    if word.isascii():
+        return len(word) > 3 and roman_form(word) in _by_roman()
+    return len(word) > 2 and urdu_form(word) in _by_urdu()
+
+
+def _short_or_listed(word: str) -> bool:
+    """A listed word, or one too short to be anything but a name's last ("haq", "حق")."""
+    return bool(word) and (_listed(word) or len(word) <= (3 if word.isascii() else 2))
 
 
 # The second half of a compound name written apart ("سیف اللہ", "Saif Ullah", "نظام الدین",
@@ -956,7 +1005,8 @@ def canonical_word(word: str) -> str:
             return spelt
     s = sound(word)
     if len(s) < 2:
-        return word
+        # one consonant: "حق" and "Haq", "عین" and "Ain" meet by it; a letter stays itself
+        return f"~{s}" if s and len(word) >= (3 if word.isascii() else 2) else word
     found = _by_sound().get(s) if len(s) >= _MIN_SOUND else None
     if found is None:
         found = _by_vowels(word, s)

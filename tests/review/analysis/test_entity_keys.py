@@ -174,3 +174,43 @@ def test_every_urdu_letter_has_a_roman_so_no_word_is_left_without_a_pattern() ->
     assert pattern is not None
     assert pattern.fullmatch(roman_form("mohsin"))
     assert not pattern.fullmatch(roman_form("masoon"))
+
+
+@pytest.mark.parametrize(
+    "spellings",
+    [
+        # the article joined inside one word, in Latin letters or in Urdu
+        ("Anis ul Haq", "Anisulhaq", "انیس الحق", "انیس‌الحق"),
+        ("Noor ul Haq", "Noorulhaq", "نور الحق", "نورالحق"),
+        ("Qamar uz Zaman", "Qamaruz Zaman", "قمر الزمان", "قمرالزمان"),
+        ("Lutf ur Rehman", "Lutfur Rehman", "لطف الرحمان"),
+        ("Munir ul Hassan", "Munirul Hassan", "منیر الحسن"),
+        # a name listed as one word, written apart with its article
+        ("Khairunnisa", "Khair un Nisa", "خیرالنساء", "خیر النساء"),
+    ],
+)
+def test_a_name_and_its_article_written_as_one_word_key_as_written_apart(
+    spellings: tuple[str, ...],
+) -> None:
+    keys = {key_for("person", s) for s in spellings}
+    assert len(keys) == 1, keys
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("Munirul Hassan", "Zarwali Hassan"),  # its consonants are another listed name's
+        ("Anisulhaq", "Anisullah"),  # the article and Haq, or a compound of Allah
+        ("Nasrullah Khan", "Nasr Khan"),  # "ullah" is a compound, never the article and "lah"
+        ("Bilal Ahmed", "Bil Ahmed"),  # a name ending in "al" is no article
+        ("جلال احمد", "ج احمد"),
+    ],
+)
+def test_a_word_that_only_looks_joined_is_not_split(a: str, b: str) -> None:
+    assert key_for("person", a) != key_for("person", b)
+
+
+def test_a_short_word_of_one_consonant_keys_alike_in_both_scripts() -> None:
+    # "Haq" and "حق" share nothing but their one consonant; a letter alone keeps itself
+    assert key_for("person", "Ehsan ul Haq") == key_for("person", "احسان الحق")
+    assert key_for("person", "Ehsan ul Haq") != key_for("person", "Ehsan Ullah")
