@@ -362,17 +362,19 @@ def short_form_links(
     `short_form_key`). Only between reports that name one place, a district or a station:
     a surname alone says too little of a man named only elsewhere (the full name's own
     key still links reports that give it in full), and so each short form meets only the
-    full names of its places, never every report. Strong only when the evidence says it
-    is one man: both reports set at one police station or district (`_settings`), ranks
-    given on both sides that one man holds, a
-    full name of two uncommon words or more (so "Aslam" of "Muhammad Aslam", a given name
-    alone, is weak), and no other full name in the reports set there that the short form
-    could be. Otherwise weak: shown to the reviewer, counted only once confirmed, as for
-    any weak key. A short form in a report that gives a full name it shortens is that
-    name's ("Nawaz Chandio ... Chandio"), linked by the full name's own key.
+    full names of its places, never every report; but a given name and the surname ("Ejaz
+    Gopang" of "Malik Ejaz Gopang") meet the full name anywhere, weakly. Strong only when
+    the evidence says it is one man: both reports set at one police station or district
+    (`_settings`), ranks given on both sides that one man holds, a full name of two uncommon
+    words or more (so "Aslam" of "Muhammad Aslam", a given name alone, is weak), and no
+    other full name in the reports set there that the short form could be. Otherwise weak:
+    shown to the reviewer, counted only once confirmed, as for any weak key. A short form in
+    a report that gives a full name it shortens is that name's ("Nawaz Chandio ... Chandio"),
+    linked by the full name's own key.
     """
     named = {num: list(ns) for num, ns in people.items()}
-    # Where each report is set, in the broad sense: every district and station it names.
+    # Where each report is set, in the broad sense: every district and station it names;
+    # and anywhere, for a short form with the surname (`_ANYWHERE`).
     settings = {num: where.get(num, frozenset()) for num in named}
     # A word and a place: the full names holding it in reports set there, by key.
     fulls: dict[tuple[str, str], dict[str, list[tuple[int, Named]]]] = defaultdict(dict)
@@ -381,7 +383,7 @@ def short_form_links(
             if len(n.key.split()) >= 2:
                 for w in set(n.key.split()):
                     if _telling(w):
-                        for place in settings[num]:
+                        for place in (*settings[num], _ANYWHERE):
                             fulls[(w, place)].setdefault(n.key, []).append((num, n))
     out = []
     for a, ns in named.items():
@@ -391,18 +393,7 @@ def short_form_links(
                 short_form(short.key, n.key) or given_name(short.key, n.key) for n in ns
             ):
                 continue
-            keys = _holding(fulls, words, settings[a])
-            shorter = {k for k in keys if short_form(short.key, k)}
-            given = {k for k in keys if given_name(short.key, k)}
-            if len(shorter | given) > MOST_NAMES:
-                continue  # a short form that many names there could be says nothing
-            there = {
-                (b, n.key): n
-                for place in settings[a]
-                for key in shorter | given
-                for b, n in fulls.get((_rarest(fulls, words, place), place), {}).get(key, ())
-                if b != a
-            }
+            there, shorter, given = _could_be(fulls, short, words, a, settings[a])
             # The full names it could be in the reports set where it is (their station).
             set_here = {k for (b, k) in there if k in shorter and _same_setting(where, a, b)}
             for (b, key), full in sorted(there.items()):
@@ -415,7 +406,56 @@ def short_form_links(
                 out.append(
                     (a, b, Evidence("person", short_form_key(short.key, key), level, written))
                 )
+            if len(words) < 2:
+                continue  # one uncommon word: only where the full name is set
+            wide, shorter, _ = _could_be(fulls, short, words, a, frozenset((_ANYWHERE,)))
+            why = Strength(WEAK, "a short form of the name, in reports naming no place in common")
+            for (b, key), full in sorted(wide.items() - there.items()):
+                if key not in shorter or not _surnamed(short.key, key):
+                    continue
+                written = {a: short.written, b: full.written}
+                out.append((a, b, Evidence("person", short_form_key(short.key, key), why, written)))
     return out
+
+
+# Any report, wherever it is set: a short form of two uncommon words that ends in the full
+# name's surname ("Ejaz Gopang" of "Malik Ejaz Gopang", "Zafar Cheema" of "Zafar Iqbal
+# Cheema") says as much of a man as a full name's own key, which links reports set apart
+# too, weakly (`pair_strength`); so it meets the full names of every report, weakly, unless
+# more than `MOST_NAMES` full names in them could be it.
+_ANYWHERE: Final = "*"
+
+
+def _surnamed(short: str, full: str) -> bool:
+    """Whether a short form keeps the full name's surname and the full name holds no title of
+    a pilgrim or a scholar ("Haji Allah Ditta": "Allah Ditta" is the given name, no surname).
+    Given names alone ("Ghulam Rasool", "Muhammad Aslam") are many men's, anywhere."""
+    return short.split()[-1] == full.split()[-1] and _PERSONAL_TITLES.isdisjoint(full.split())
+
+
+def _could_be(
+    fulls: Mapping[tuple[str, str], Mapping[str, list[tuple[int, Named]]]],
+    short: Named,
+    words: list[str],
+    a: int,
+    places: frozenset[str],
+) -> tuple[dict[tuple[int, str], Named], set[str], set[str]]:
+    """The full names in other reports set at these places that the short form in report a
+    could be, by (report, key); none if more than `MOST_NAMES` names there could be it; and
+    of their keys, those it shortens and those it gives the given name of."""
+    keys = _holding(fulls, words, places)
+    shorter = {k for k in keys if short_form(short.key, k)}
+    given = {k for k in keys if given_name(short.key, k)}
+    if len(shorter | given) > MOST_NAMES:
+        return {}, set(), set()  # a short form that many names there could be says nothing
+    there = {
+        (b, n.key): n
+        for place in places
+        for key in shorter | given
+        for b, n in fulls.get((_rarest(fulls, words, place), place), {}).get(key, ())
+        if b != a
+    }
+    return there, shorter, given
 
 
 def _rarest(

@@ -289,3 +289,34 @@ def test_a_name_with_and_without_its_title_links_as_a_short_form_would() -> None
     assert levels[(2, 1, "manzoor hussain", "chaudhry manzoor hussain")] == WEAK
     assert levels[(2, 5, "manzoor hussain", "rana manzoor hussain")] == WEAK
     assert not any(a == 4 and b == 5 for a, b, *_names in levels)
+
+
+def test_a_short_form_with_the_surname_links_weakly_to_the_full_name_set_elsewhere() -> None:
+    levels = _levels(
+        {
+            1: "The agent Rana Zafar Iqbal Cheema keeps his office in Gujranwala.",
+            2: "In Dubai the agent Zafar Cheema took our passports.",
+            3: "Ghulam Rasool Langah SHO of Thana Saddar, Muzaffargarh, took the money.",
+            4: "My cousin Ghulam Rasool went to Libya.",
+            5: "Haji Allah Ditta Bhatti owns the kiln near Multan.",
+            6: "Allah Ditta sent the boys.",
+        }
+    )
+    # its given name and surname: as telling as a full name's own key, so linked, weakly
+    assert levels[(2, 1, "zafar cheema", "rana zafar iqbal cheema")] == WEAK
+    # given names alone ("Ghulam Rasool", "Allah Ditta") are many men's: only at one place
+    assert not any(a in (4, 6) for a, *_ in levels)
+
+
+def test_a_title_that_says_nothing_of_a_family_makes_no_short_form_link_set_elsewhere() -> None:
+    levels = _levels(
+        {
+            1: "Haji Sikandar Mengal took our money at Quetta.",
+            2: "Sikandar Mengal was in Karachi that day.",
+            3: "Sardar Sikandar Mengal lives in Kalat.",
+        }
+    )
+    # a pilgrim's title in one, none in the other, no place shared: no link
+    assert not any({a, b} == {1, 2} for a, b, *_ in levels)
+    # a family's title ("Sardar") left out: the name itself, linked weakly
+    assert levels[(2, 3, "sikandar mengal", "sardar sikandar mengal")] == WEAK
