@@ -214,3 +214,26 @@ def test_a_short_word_of_one_consonant_keys_alike_in_both_scripts() -> None:
     # "Haq" and "حق" share nothing but their one consonant; a letter alone keeps itself
     assert key_for("person", "Ehsan ul Haq") == key_for("person", "احسان الحق")
     assert key_for("person", "Ehsan ul Haq") != key_for("person", "Ehsan Ullah")
+
+
+@pytest.mark.parametrize(
+    ("name", "station"),
+    [
+        ("آدم خان", "تھانہ ٹنڈو آدم"),  # Adam, and Tando Adam's second word
+        ("Adam Khan", "Thana Tando Adam"),
+        ("جام ثاقب", "تھانہ جام پور"),  # Jam, a Sindhi title, and the first half of Jampur
+    ],
+)
+def test_a_word_of_a_station_s_longer_name_is_no_station_in_a_person_s_key(
+    name: str, station: str
+) -> None:
+    person, place = key_for("person", name), key_for("police_station", station)
+    assert person is not None
+    assert place is not None
+    assert place.partition("/")[0] not in person
+
+
+def test_a_title_a_station_s_name_begins_with_keys_alike_in_both_scripts() -> None:
+    assert key_for("person", "Jam Saqib") == key_for("person", "جام ثاقب")
+    # the station keeps its name in either script
+    assert key_for("police_station", "Thana Jampur") == key_for("police_station", "تھانہ جام پور")
