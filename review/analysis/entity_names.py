@@ -1105,4 +1105,18 @@ def _by_vowels(word: str, s: str, *, station: bool = False) -> str | None:
     if pattern is None:
         return None
     fits = {c for form, c in _by_consonants(station).get(s, ()) if pattern.fullmatch(form)}
-    return next(iter(fits)) if len(fits) == 1 else None
+    if len(fits) != 1:
+        return None
+    (found,) = fits
+    urdu = [w for w in spellings().get(found, ()) if not w.isascii()]
+    if urdu and all(_long_vowels(w) < _long_vowels(word) for w in urdu):
+        return None  # "اسلام" (Islam) writes a long vowel that "اسلم" (Aslam) has not
+    return found
+
+
+# Alif, vav and ye inside a word: its long vowels (or a consonant vav or ye, alike in both).
+_LONG: Final = frozenset(normalize("\u0627\u0648\u06cc"))  # alif, vav, ye
+
+
+def _long_vowels(word: str) -> int:
+    return sum(ch in _LONG for ch in word[1:-1])

@@ -237,3 +237,11 @@ def test_a_title_a_station_s_name_begins_with_keys_alike_in_both_scripts() -> No
     assert key_for("person", "Jam Saqib") == key_for("person", "جام ثاقب")
     # the station keeps its name in either script
     assert key_for("police_station", "Thana Jampur") == key_for("police_station", "تھانہ جام پور")
+
+
+def test_an_urdu_word_writing_a_long_vowel_its_consonants_namesake_lacks_is_not_that_name() -> None:
+    # "اسلام" (Islam) and "اسلم" (Aslam) share s-l-m, and Latin "Aslam" fits either's vowels
+    assert key_for("person", "محمد اسلام") != key_for("person", "محمد اسلم")
+    assert key_for("person", "محمد اسلام") == key_for("person", "Muhammad Islam")
+    word = normalize("اسلام")
+    assert _by_vowels(word, sound(word)) is None
