@@ -367,7 +367,8 @@ def short_form_links(
     a surname alone says too little of a man named only elsewhere (the full name's own
     key still links reports that give it in full), and so each short form meets only the
     full names of its places, never every report; but a given name and the surname ("Ejaz
-    Gopang" of "Malik Ejaz Gopang") meet the full name anywhere, weakly. Strong only when
+    Gopang" of "Malik Ejaz Gopang"), or a family's title and the given name of one full name
+    ("Malik Ejaz"), meet it anywhere, weakly. Strong only when
     the evidence says it is one man: both reports set at one police station or district
     (`_settings`), ranks given on both sides that one man holds, a full name of two uncommon
     words or more (so "Aslam" of "Muhammad Aslam", a given name alone, is weak), and no
@@ -410,23 +411,50 @@ def short_form_links(
                 out.append(
                     (a, b, Evidence("person", short_form_key(short.key, key), level, written))
                 )
-            if len(words) < 2:
+            if len(words) < 2 and not _family_titled(short.key):
                 continue  # one uncommon word: only where the full name is set
-            wide, shorter, _ = _could_be(fulls, short, words, a, frozenset((_ANYWHERE,)))
+            wide, shorter, given = _could_be(fulls, short, words, a, frozenset((_ANYWHERE,)))
+            keep = (
+                {k for k in shorter if _surnamed(short.key, k)}
+                if len(words) >= 2
+                else _one_full_name(short.key, shorter | given)
+            )
             why = Strength(WEAK, "a short form of the name, in reports naming no place in common")
             for (b, key), full in sorted(wide.items() - there.items()):
-                if key not in shorter or not _surnamed(short.key, key):
-                    continue
-                written = {a: short.written, b: full.written}
-                out.append((a, b, Evidence("person", short_form_key(short.key, key), why, written)))
+                if key in keep:
+                    written = {a: short.written, b: full.written}
+                    evidence = Evidence("person", short_form_key(short.key, key), why, written)
+                    out.append((a, b, evidence))
     return out
+
+
+def _family_titled(short: str) -> bool:
+    """Whether a name is a family's title and a given name ("Malik Ejaz", "Rana Shahbaz")."""
+    words = short.split()
+    return len(words) == 2 and words[0] in titles() and words[0] not in _PERSONAL_TITLES
+
+
+def _one_full_name(short: str, keys: set[str]) -> set[str]:
+    """The names a family's title and a given name ("Malik Ejaz") may be anywhere: one full
+    name with the title ("Malik Ejaz Gopang") and its given name and surname ("Ejaz Gopang"),
+    when no other name could be it; none otherwise ("Chaudhry Aslam": "Muhammad Aslam" and
+    "Chaudhry Muhammad Aslam Warraich" both could)."""
+    title = short.split()[0]
+    full = [k for k in keys if title in k.split() and all(o == k or short_form(o, k) for o in keys)]
+    if len(full) != 1 or not _PERSONAL_TITLES.isdisjoint(full[0].split()):
+        return set()
+    rest = keys - set(full)
+    if any(sum(map(_telling, k.split())) < 2 or not _surnamed(k, full[0]) for k in rest):
+        return set()
+    return keys
 
 
 # Any report, wherever it is set: a short form of two uncommon words that ends in the full
 # name's surname ("Ejaz Gopang" of "Malik Ejaz Gopang", "Zafar Cheema" of "Zafar Iqbal
 # Cheema") says as much of a man as a full name's own key, which links reports set apart
 # too, weakly (`pair_strength`); so it meets the full names of every report, weakly, unless
-# more than `MOST_NAMES` full names in them could be it.
+# more than `MOST_NAMES` full names in them could be it. So does a family's title and a
+# given name ("Malik Ejaz") where one full name in all the reports is all it could be.
 _ANYWHERE: Final = "*"
 
 

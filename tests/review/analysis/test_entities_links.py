@@ -320,3 +320,28 @@ def test_a_title_that_says_nothing_of_a_family_makes_no_short_form_link_set_else
     assert not any({a, b} == {1, 2} for a, b, *_ in levels)
     # a family's title ("Sardar") left out: the name itself, linked weakly
     assert levels[(2, 3, "sikandar mengal", "sardar sikandar mengal")] == WEAK
+
+
+def test_a_title_and_given_name_meets_its_one_full_name_anywhere_weakly() -> None:
+    texts = {
+        1: "The agent Rana Shahbaz Kharal took our money in Okara.",
+        2: "Rana Shahbaz sent the boys from Sialkot.",
+        3: "In Muscat, Shahbaz Kharal met them at the airport.",
+    }
+    levels = _levels(texts)
+    # the title and given name, the full name, and its given name and surname: one man
+    assert levels[(2, 1, "rana shahbaz", "rana shahbaz kharal")] == WEAK
+    assert levels[(2, 3, "rana shahbaz", "shahbaz kharal")] == WEAK
+    # a second full name under that title and given name: either could be meant, none is
+    texts[4] = "Rana Shahbaz Ahmed Tarar runs the kiln near Hafizabad."
+    assert not any(a == 2 and b != 4 for a, b, *_ in _levels(texts))
+
+
+def test_a_pilgrim_s_title_and_given_name_meets_no_full_name_set_elsewhere() -> None:
+    levels = _levels(
+        {
+            1: "Haji Shahbaz Kharal owns the coaches in Okara.",
+            2: "Haji Shahbaz took the passports in Sialkot.",
+        }
+    )
+    assert not any(a == 2 for a, *_ in levels)  # any pilgrim named Shahbaz
