@@ -27,7 +27,7 @@ from __future__ import annotations
 import functools
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import Final
@@ -379,7 +379,7 @@ def short_form_links(
     """
     named = {num: list(ns) for num, ns in people.items()}
     # Where each report is set, in the broad sense: every district and station it names;
-    # and anywhere, for a short form with the surname (`_ANYWHERE`).
+    # and anywhere, for the short forms that say enough of a man (`_ANYWHERE`).
     settings = {num: where.get(num, frozenset()) for num in named}
     # A word and a place: the full names holding it in reports set there, by key.
     fulls: dict[tuple[str, str], dict[str, list[tuple[int, Named]]]] = defaultdict(dict)
@@ -391,14 +391,17 @@ def short_form_links(
                         for place in (*settings[num], _ANYWHERE):
                             fulls[(w, place)].setdefault(n.key, []).append((num, n))
     out = []
+    # One short form's candidates at one setting, once: reports repeat names and places.
+    candidates = functools.lru_cache(maxsize=None)(functools.partial(_candidates, fulls))
     for a, ns in named.items():
         for short in ns:
-            words = [w for w in short.key.split() if _telling(w)]
+            words = tuple(w for w in short.key.split() if _telling(w))
             if not words or any(
                 short_form(short.key, n.key) or given_name(short.key, n.key) for n in ns
             ):
                 continue
-            there, shorter, given = _could_be(fulls, short, words, a, settings[a])
+            shorter, given = candidates(short.key, words, settings[a])
+            there = _reports(fulls, words, a, settings[a], shorter | given)
             # The full names it could be in the reports set where it is (their station).
             set_here = {k for (b, k) in there if k in shorter and _same_setting(where, a, b)}
             for (b, key), full in sorted(there.items()):
@@ -413,18 +416,19 @@ def short_form_links(
                 )
             if len(words) < 2 and not _family_titled(short.key):
                 continue  # one uncommon word: only where the full name is set
-            wide, shorter, given = _could_be(fulls, short, words, a, frozenset((_ANYWHERE,)))
+            anywhere = frozenset((_ANYWHERE,))
+            shorter, given = candidates(short.key, words, anywhere)
             keep = (
                 {k for k in shorter if _surnamed(short.key, k)}
                 if len(words) >= 2
                 else _one_full_name(short.key, shorter | given)
             )
+            wide = _reports(fulls, words, a, anywhere, keep) if keep else {}
             why = Strength(WEAK, "a short form of the name, in reports naming no place in common")
             for (b, key), full in sorted(wide.items() - there.items()):
-                if key in keep:
-                    written = {a: short.written, b: full.written}
-                    evidence = Evidence("person", short_form_key(short.key, key), why, written)
-                    out.append((a, b, evidence))
+                written = {a: short.written, b: full.written}
+                evidence = Evidence("person", short_form_key(short.key, key), why, written)
+                out.append((a, b, evidence))
     return out
 
 
@@ -434,7 +438,7 @@ def _family_titled(short: str) -> bool:
     return len(words) == 2 and words[0] in titles() and words[0] not in _PERSONAL_TITLES
 
 
-def _one_full_name(short: str, keys: set[str]) -> set[str]:
+def _one_full_name(short: str, keys: frozenset[str]) -> frozenset[str]:
     """The names a family's title and a given name ("Malik Ejaz") may be anywhere: one full
     name with the title ("Malik Ejaz Gopang") and its given name and surname ("Ejaz Gopang"),
     when no other name could be it; none otherwise ("Chaudhry Aslam": "Muhammad Aslam" and
@@ -442,10 +446,10 @@ def _one_full_name(short: str, keys: set[str]) -> set[str]:
     title = short.split()[0]
     full = [k for k in keys if title in k.split() and all(o == k or short_form(o, k) for o in keys)]
     if len(full) != 1 or not _PERSONAL_TITLES.isdisjoint(full[0].split()):
-        return set()
+        return frozenset()
     rest = keys - set(full)
     if any(sum(map(_telling, k.split())) < 2 or not _surnamed(k, full[0]) for k in rest):
-        return set()
+        return frozenset()
     return keys
 
 
@@ -465,34 +469,43 @@ def _surnamed(short: str, full: str) -> bool:
     return short.split()[-1] == full.split()[-1] and _PERSONAL_TITLES.isdisjoint(full.split())
 
 
-def _could_be(
+def _candidates(
     fulls: Mapping[tuple[str, str], Mapping[str, list[tuple[int, Named]]]],
-    short: Named,
-    words: list[str],
+    short: str,
+    words: tuple[str, ...],
+    places: frozenset[str],
+) -> tuple[frozenset[str], frozenset[str]]:
+    """The full names' keys in reports set at these places that a short form could be: those
+    it shortens and those it gives the given name of; none if more than `MOST_NAMES` could."""
+    keys = _holding(fulls, words, places)
+    shorter = frozenset(k for k in keys if short_form(short, k))
+    given = frozenset(k for k in keys if given_name(short, k))
+    if len(shorter | given) > MOST_NAMES:
+        return frozenset(), frozenset()  # a short form that many names there could be says nothing
+    return shorter, given
+
+
+def _reports(
+    fulls: Mapping[tuple[str, str], Mapping[str, list[tuple[int, Named]]]],
+    words: Sequence[str],
     a: int,
     places: frozenset[str],
-) -> tuple[dict[tuple[int, str], Named], set[str], set[str]]:
-    """The full names in other reports set at these places that the short form in report a
-    could be, by (report, key); none if more than `MOST_NAMES` names there could be it; and
-    of their keys, those it shortens and those it gives the given name of."""
-    keys = _holding(fulls, words, places)
-    shorter = {k for k in keys if short_form(short.key, k)}
-    given = {k for k in keys if given_name(short.key, k)}
-    if len(shorter | given) > MOST_NAMES:
-        return {}, set(), set()  # a short form that many names there could be says nothing
-    there = {
+    keys: Iterable[str],
+) -> dict[tuple[int, str], Named]:
+    """The other reports set at these places that give one of these full names, by (report,
+    key)."""
+    return {
         (b, n.key): n
         for place in places
-        for key in shorter | given
+        for key in keys
         for b, n in fulls.get((_rarest(fulls, words, place), place), {}).get(key, ())
         if b != a
     }
-    return there, shorter, given
 
 
 def _rarest(
     fulls: Mapping[tuple[str, str], Mapping[str, list[tuple[int, Named]]]],
-    words: list[str],
+    words: Sequence[str],
     place: str,
 ) -> str:
     return min(words, key=lambda w: len(fulls.get((w, place), ())))
@@ -500,7 +513,7 @@ def _rarest(
 
 def _holding(
     fulls: Mapping[tuple[str, str], Mapping[str, list[tuple[int, Named]]]],
-    words: list[str],
+    words: Sequence[str],
     places: frozenset[str],
 ) -> set[str]:
     """The full names set at one of these places holding the rarest there of these words."""
