@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Final
 
-from review.analysis.entity_names import common_words, titles
+from review.analysis.entity_names import common_words, sound, titles
 from review.analysis.entity_text import towns
 from review.analysis.namesakes import NAMESAKE
 from review.workspace import Unlocked
@@ -275,12 +275,36 @@ def _shorter(s: list[str], f: list[str]) -> bool:
 
 def given_name(short: str, full: str) -> bool:
     """Whether person key `short` is the given name alone of `full` ("mumtaz" of "mumtaz ali
-    chandio"): one uncommon word, the full name's first. Anyone of that name could be meant,
-    so it links only weakly, and only between reports that name one place."""
+    chandio"): one uncommon word, the full name's first or a pet form of it ("zulfi" of
+    "zulfiqar ali", `nickname`). Anyone of that name could be meant, so it links only
+    weakly, and only between reports that name one place."""
     return any(
-        len(s) == 1 < len(f) and s[0] == f[0] and _telling(s[0])
+        len(s) == 1 < len(f) and _telling(s[0]) and (s[0] == f[0] or nickname(s[0], f[0]))
         for s, f in ((short.split(), full.split()), _untitled(short, full))
     )
+
+
+def nickname(word: str, name: str) -> bool:
+    """Whether one word of a person's key is a pet form of a given name: its first sounds and
+    more ("Zulfi" of Zulfiqar, "Sajju" of Sajjad, "Shoki" of Shaukat; `sound`)."""
+    pet, full = _sound(word), _sound(name)
+    return _NICK <= len(pet) < len(full) and full.startswith(pet) and _telling(name)
+
+
+# A pet form keeps two consonants of the name at least: "Sajju" (s-j) of Sajjad.
+_NICK: Final = 2
+
+
+def _pets(name: str) -> list[str]:
+    """The sounds a pet form of a given name may have: its first consonants, two or more."""
+    full = _sound(name)
+    return [full[:n] for n in range(_NICK, len(full))]
+
+
+@functools.cache
+def _sound(word: str) -> str:
+    """A key word's consonants: a word the lists lack is keyed by them already ("~sk")."""
+    return word[1:] if word.startswith("~") else sound(word)
 
 
 # Titles that say nothing of a man's family: a pilgrim, a scholar, a woman's. Any other
@@ -386,7 +410,9 @@ def short_form_links(
     for num, ns in named.items():
         for n in ns:
             if len(n.key.split()) >= 2:
-                for w in set(n.key.split()):
+                first = n.key.split()[0]
+                pets = (f"~{p}" for p in _pets(first)) if _telling(first) else ()
+                for w in {*n.key.split(), *pets}:
                     if _telling(w):
                         for place in (*settings[num], _ANYWHERE):
                             fulls[(w, place)].setdefault(n.key, []).append((num, n))
@@ -477,7 +503,7 @@ def _candidates(
 ) -> tuple[frozenset[str], frozenset[str]]:
     """The full names' keys in reports set at these places that a short form could be: those
     it shortens and those it gives the given name of; none if more than `MOST_NAMES` could."""
-    keys = _holding(fulls, words, places)
+    keys = set().union(*(_holding(fulls, w, places) for w in _lookups(words)))
     shorter = frozenset(k for k in keys if short_form(short, k))
     given = frozenset(k for k in keys if given_name(short, k))
     if len(shorter | given) > MOST_NAMES:
@@ -496,11 +522,20 @@ def _reports(
     key)."""
     return {
         (b, n.key): n
+        for lookup in _lookups(words)
         for place in places
         for key in keys
-        for b, n in fulls.get((_rarest(fulls, words, place), place), {}).get(key, ())
+        for b, n in fulls.get((_rarest(fulls, lookup, place), place), {}).get(key, ())
         if b != a
     }
+
+
+def _lookups(words: Sequence[str]) -> tuple[Sequence[str], ...]:
+    """The words to find a short form's full names by: its uncommon words, and for one word
+    the list knows ("Zulfi"), the sounds a given name it is a pet form of begins with."""
+    if len(words) == 1 and not words[0].startswith("~"):
+        return (words, (f"~{_sound(words[0])}",))
+    return (words,)
 
 
 def _rarest(

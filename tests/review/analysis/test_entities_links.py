@@ -345,3 +345,31 @@ def test_a_pilgrim_s_title_and_given_name_meets_no_full_name_set_elsewhere() -> 
         }
     )
     assert not any(a == 2 for a, *_ in levels)  # any pilgrim named Shahbaz
+
+
+@pytest.mark.parametrize(
+    ("pet", "name", "is_pet"),
+    [
+        ("zulfi", "zulfiqar", True),  # the name's first sounds, and more
+        ("~sj", "sajjad", True),  # "Sajju", unknown to the lists, keyed by its sounds
+        ("~sk", "shaukat", True),  # "Shoki"
+        ("~s", "saleem", False),  # one consonant says nothing
+        ("saleem", "saleem", False),  # the name itself is no pet form
+        ("~mh", "muhammad", False),  # a common name's pet form is anyone's
+        ("~nd", "aslam", False),
+    ],
+)
+def test_a_pet_form_of_a_given_name(pet: str, name: str, *, is_pet: bool) -> None:
+    assert links.nickname(pet, name) is is_pet
+
+
+def test_a_pet_form_links_weakly_to_the_full_name_at_the_same_place_only() -> None:
+    levels = _levels(
+        {
+            1: "SHO Zulfiqar Ali of Thana Saddar, Okara, took the money.",
+            2: "Zulfi SHO of Thana Saddar Okara sent us away.",
+            3: "In Gujrat a man called Zulfi sold tickets.",
+        }
+    )
+    assert levels[(2, 1, "zulfi", "zulfiqar ali")] == WEAK
+    assert not any(a == 3 for a, *_ in levels)
