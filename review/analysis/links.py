@@ -276,15 +276,15 @@ def _shorter(s: list[str], f: list[str]) -> bool:
 def given_name(short: str, full: str) -> bool:
     """Whether person key `short` is the given name alone of `full` ("mumtaz" of "mumtaz ali
     chandio"): one uncommon word, the full name's first or a pet form of it ("zulfi" of
-    "zulfiqar ali", `nickname`). Anyone of that name could be meant, so it links only
+    "zulfiqar ali", `_nickname`). Anyone of that name could be meant, so it links only
     weakly, and only between reports that name one place."""
     return any(
-        len(s) == 1 < len(f) and _telling(s[0]) and (s[0] == f[0] or nickname(s[0], f[0]))
+        len(s) == 1 < len(f) and _telling(s[0]) and (s[0] == f[0] or _nickname(s[0], f[0]))
         for s, f in ((short.split(), full.split()), _untitled(short, full))
     )
 
 
-def nickname(word: str, name: str) -> bool:
+def _nickname(word: str, name: str) -> bool:
     """Whether one word of a person's key is a pet form of a given name: its first sounds and
     more ("Zulfi" of Zulfiqar, "Sajju" of Sajjad, "Shoki" of Shaukat; `sound`)."""
     pet, full = _sound(word), _sound(name)
