@@ -64,6 +64,7 @@ from review.analysis.entity_text import (
     provinces,
     towns,
     weak_words,
+    wings,
 )
 from review.workspace.search import normalize
 
@@ -151,15 +152,19 @@ def _agency_wings(doc: Doc, found: list[_Candidate]) -> list[_Candidate]:
     out: list[_Candidate] = []
     for c in found:
         last = out[-1] if out else None
-        if (
-            last is not None
-            and c.kind == last.kind == "agency"
-            and not doc.text[last.end : c.start].strip()
-        ):
-            out[-1] = c._replace(start=last.start)
-        else:
-            out.append(c)
+        if last is not None and c.kind == last.kind == "agency":
+            between = doc.text[last.end : c.start].strip()
+            # "FIA's Anti-Human Trafficking Circle", "FIA ka AHT circle", "ایف آئی اے کا
+            # امیگریشن": a possessive joins them only when the second is the first's wing
+            if not between or (between.lower() in _OF_AGENCY and wings().get(c.key) == last.key):
+                out[-1] = c._replace(start=last.start)
+                continue
+        out.append(c)
     return out
+
+
+# A possessive between an agency and its wing.
+_OF_AGENCY: Final = frozenset(("'s", "\u2019s", "ka", "ki", "ke", "kay", "کا", "کی", "کے"))
 
 
 _POLICE: Final = normalize("Police")
@@ -372,9 +377,10 @@ def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candi
     n = j = term.size
     while i + j < len(doc) and doc.words[i + j] == ".":
         j += 1  # "P.S. Saddar"
-    if not (_may_station(doc, i + j) or _may_station(doc, i - 1)):
+    lettered = _lettered(doc, i + j)
+    if not (_may_station(doc, i + j) or _may_station(doc, i - 1) or lettered > i + j):
         return _unlisted_station(doc, i, term, j, districts)
-    after = name_end(doc, i + j, station=True)
+    after = max(name_end(doc, i + j, station=True), lettered)
     if after > i + j and doc.words[i] == _OBLIQUE and not _known_station_word(doc, i + j):
         after = i + j  # "واپس تھانے بھیج دی": "to the thana", then a verb; not "Thana Bhej"
     if after > i + j and doc.latin(i) != doc.latin(i + j):
@@ -414,6 +420,22 @@ def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candi
     if district:
         key = f"{key}/{district}"
     return _Candidate("police_station", doc.starts[first], doc.ends[last - 1], key), last
+
+
+def _lettered(doc: Doc, k: int) -> int:
+    """The end of a station named by a letter and its unit at token k ("A Division", "b
+    section", "بی ڈویژن"), else k: the unit is an everyday word elsewhere."""
+    if k + 1 < len(doc) and doc.words[k] in _LETTERS and doc.words[k + 1] in _UNITS:
+        return k + 2
+    return k
+
+
+# Letters that name a city's stations, and the units they name: Punjab's and Sindh's
+# "A-Division", "B Section", "تھانہ بی ڈویژن".
+_LETTERS: Final = frozenset(
+    normalize(w) for w in ("a", "b", "c", "d", "e", "اے", "بی", "سی", "ڈی", "ای")
+)
+_UNITS: Final = frozenset(normalize(w) for w in ("division", "section", "ڈویژن", "سیکشن"))
 
 
 def _unlisted_station(

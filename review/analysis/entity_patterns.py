@@ -26,19 +26,21 @@ class Found(NamedTuple):
     key: str
 
 
+# Each month's English names, then common misspellings and Roman Urdu's spellings of the
+# Urdu ("febuary", "farwari", "julai", "disambar").
 _MONTH_NAMES: Final = (
-    "january jan",
-    "february feb",
+    "january jan janwari janvari janurary",
+    "february feb febuary feburary farwari farvari",
     "march mar",
-    "april apr",
+    "april apr aprail",
     "may",
     "june jun",
-    "july jul",
-    "august aug",
-    "september sep sept",
-    "october oct",
-    "november nov",
-    "december dec",
+    "july jul julai",
+    "august aug agust agast",
+    "september sep sept septmber sitambar sitamber",
+    "october oct octobar aktubar",
+    "november nov novmber novambar navambar",
+    "december dec decmber disambar dasambar",
 )
 _URDU_MONTHS: Final = (
     "جنوری",
@@ -185,8 +187,12 @@ _CODES: Final = (
     "971|966|974|968|965|973|964|961|962|963|967|880|977|218|98|93|90|94|91|20|86|60|62|66"
     "|44|39|30|34|33|49|31|32|40|48|1|7"
 )
+# After "00" a code is run into the number too ("00971501234567"): only a code of three
+# digits (the Gulf's and its neighbours'), which no Pakistani number begins with.
+_RUN_CODES: Final = "|".join(c for c in _CODES.split("|") if len(c) == 3)
 _FOREIGN: Final = re.compile(
-    rf"(?<![\w+])(?:\+({_CODES})[\s-]?|00({_CODES})[\s-])((?:\d[\s-]?){{6,11}}\d)(?!\w|-\d)"
+    rf"(?<![\w+])(?:\+({_CODES})[\s-]?|00({_CODES})[\s-]|00({_RUN_CODES}))"
+    r"((?:\d[\s-]?){6,11}\d)(?!\w|-\d)"
 )
 _VEHICLE: Final = re.compile(
     r"(?<![\w-])(?:(ICT)[-\s]?([A-Z]{1,2})[-\s]?(\d{1,4})"
@@ -382,9 +388,9 @@ def find(folded: str, text: str, *, months: Sequence[int] | None = None) -> Iter
         for m in _RUN_LANDLINE.finditer(folded):
             yield Found("phone", m.start(1), m.end(1), f"+92{m[1][1:]}")
         for m in _FOREIGN.finditer(folded):
-            found = re.sub(r"\D", "", m[3])
+            found = re.sub(r"\D", "", m[4])
             if 7 <= len(found) <= 12:
-                yield Found("phone", m.start(), m.end(), f"+{m[1] or m[2]}{found}")
+                yield Found("phone", m.start(), m.end(), f"+{m[1] or m[2] or m[3]}{found}")
         written = text.translate(_DIGITS) if _OTHER_DIGITS.search(text) else text
         for m in _VEHICLE.finditer(written):
             if m[4] is not None and not _may_plate(written, m, m[4]):

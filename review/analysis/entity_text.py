@@ -76,6 +76,13 @@ def towns() -> dict[str, str]:
 
 
 @functools.cache
+def wings() -> dict[str, str]:
+    """Each agency wing's key to its agency's (`data/agency_wings.txt`)."""
+    pairs = (line.split(">") for line in data("agency_wings.txt") if ">" in line)
+    return {normalize(wing): normalize(agency) for wing, agency in pairs}
+
+
+@functools.cache
 def provinces() -> dict[str, str]:
     """Each district's and town's key to its province's (`data/districts.txt`'s sections).
 
@@ -110,6 +117,8 @@ def _terms(kind: str, name: str, *, proper: bool) -> Iterator[tuple[str, Term]]:
             forms = {" ".join(tokens), normalize(written)}
             if latin and "." in written:  # "D.I. Khan" is written "D.I.Khan" too
                 forms.add(normalize(written).replace(". ", "."))
+            if latin and kind == "district":
+                forms |= _latin_apart(tokens)
             if not latin:
                 forms |= {"".join(tokens)}
                 if kind == "district":
@@ -126,6 +135,28 @@ def _terms(kind: str, name: str, *, proper: bool) -> Iterator[tuple[str, Term]]:
                         cue=cue,
                     ),
                 )
+
+
+# Endings of place names that Latin letters write apart too ("Bahawal Pur", "Sheikhu Pura",
+# "Sial Kot"), as Urdu does (below); only after three letters or more, so that no
+# short word is split off ("Kot" itself, "Tando").
+# Not "wala", "wali": "Arif wala", "bure wala" are "Arif's", "the bad one". Nor where the
+# part before the ending is a name ("Khan pur", "Ali abad"): "Imran Khan pur" may be "on".
+_LATIN_ENDINGS: Final = ("abad", "pura", "pur", "garh", "nagar", "kot")
+
+
+def _latin_apart(tokens: tuple[str, ...]) -> set[str]:
+    """A place's name with its last word's ending written apart ("bahawal pur")."""
+    last = tokens[-1] if tokens else ""
+    people = words("names.txt")
+    return {
+        " ".join((*tokens[:-1], head, e))
+        for e in _LATIN_ENDINGS
+        if last.endswith(e)
+        and last.isalpha()
+        and len(head := last[: -len(e)]) >= 3
+        and head not in people
+    }
 
 
 # Endings of Urdu place names written joined or apart ("بہاولپور", "بہاول پور").

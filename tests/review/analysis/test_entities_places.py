@@ -341,3 +341,117 @@ def test_a_records_number_after_its_word_is_no_plate_unless_a_vehicle_is_named()
     assert _keys("He filed a complaint; the van LEA-1234 was seen.", "vehicle") == ["LEA1234"]
     assert _keys("the case of the LEA-5566 car", "vehicle") == ["LEA5566"]
     assert _keys("In this case LEA-1234 was used.", "vehicle") == ["LEA1234"]
+
+
+@pytest.mark.parametrize(
+    ("text", "written", "key"),
+    [
+        ("Police Station B Division, Kasur", "Police Station B Division", "b division/kasur"),
+        ("Police Station B-Division Kasur", "Police Station B-Division", "b division/kasur"),
+        ("thana c division kasur ka asi", "thana c division", "c division/kasur"),
+        ("قصور کے تھانہ بی ڈویژن میں", "تھانہ بی ڈویژن", "b division/kasur"),
+        ("Thana A Section Hyderabad", "Thana A Section", "a section/hyderabad"),
+    ],
+)
+def test_a_station_named_by_a_letter_and_its_unit_keys_alike_in_every_script(
+    text: str, written: str, key: str
+) -> None:
+    found = _only(text, "police_station")
+    assert [(e.text, e.key) for e in found] == [(written, key)]
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("woh bahawal pur se aya", "bahawalpur"),
+        ("We reached Muzaffar Garh at night.", "muzaffargarh"),
+        ("the brick kiln in Jacob Abad", "jacobabad"),
+        ("hum sheikhu pura mein thay", "sheikhupura"),
+    ],
+)
+def test_a_place_name_with_its_ending_written_apart_in_latin_letters(text: str, key: str) -> None:
+    assert _keys(text, "district") == [key]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Kabir wala kaam ho gaya",  # "the job about Kabir"
+        "woh bure wala aadmi tha",  # "the bad one"
+        "Imran Khan pur ilzam lagaya",  # "on Imran Khan": Khanpur's "Khan" is a name
+    ],
+)
+def test_a_name_or_word_before_a_places_ending_is_no_place(text: str) -> None:
+    assert [k for k in _keys(text, "district") if k in ("kabirwala", "burewala", "khanpur")] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("They sold him in Shaheed Benazir Abad.", "shaheed benazirabad"),
+        ("وہ بے نظیر آباد کا رہنے والا ہے", "shaheed benazirabad"),
+        ("He lives in DIKhan now.", "dera ismail khan"),
+        ("the agent from R.Y Khan", "rahim yar khan"),
+        ("moved from FSD to the kiln", "faisalabad"),
+        ("the factory in SKT", "sialkot"),
+        ("وہ ٹنڈو الہیار میں ہے", "tando allahyar"),
+    ],
+)
+def test_more_spellings_and_abbreviations_of_districts(text: str, key: str) -> None:
+    assert _keys(text, "district") == [key]
+
+
+@pytest.mark.parametrize(
+    ("text", "written", "key"),
+    [
+        ("ایف۔آئی۔اے نے چھاپہ مارا", "ایف۔آئی۔اے", "federal investigation agency"),
+        ("immigration walon ne roka", "immigration walon", "fia immigration"),
+        ("customs walay aaye", "customs walay", "customs"),
+        ("the FIA Cyber Crime Wing", "FIA Cyber Crime Wing", "fia cyber crime wing"),
+        (
+            "FIA's Anti Human Trafficking Circle took it",
+            "FIA's Anti Human Trafficking Circle",
+            "anti-human trafficking circle",
+        ),
+        ("FIA ka AHT circle", "FIA ka AHT circle", "anti-human trafficking circle"),
+        ("ایف آئی اے کے امیگریشن نے روکا", "ایف آئی اے کے امیگریشن", "fia immigration"),
+    ],
+)
+def test_agencies_dotted_in_urdu_their_wings_and_a_wing_after_a_possessive(
+    text: str, written: str, key: str
+) -> None:
+    assert [(e.text, e.key) for e in _only(text, "agency")] == [(written, key)]
+
+
+def test_a_possessive_joins_an_agency_only_to_its_own_wing() -> None:
+    found = _only("NADRA ka FIA Immigration office", "agency")
+    assert [e.key for e in found] == ["nadra", "fia immigration"]
+    assert _keys("The immigration of workers rose.", "agency") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("on Febuary 12, 2024 he left", "2024-02-12"),
+        ("12 farwari 2024 ko", "2024-02-12"),
+        ("3 julai ko aya", "--07-03"),
+        ("disambar 2023 mein", "2023-12"),
+    ],
+)
+def test_months_misspelt_and_in_roman_urdu(text: str, key: str) -> None:
+    assert _keys(text, "date") == [key]
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("call 00971501234567", "+971501234567"),
+        ("call 0096655 1234567", "+966551234567"),
+    ],
+)
+def test_a_foreign_number_with_its_code_run_in_after_00(text: str, key: str) -> None:
+    assert _keys(text, "phone") == [key]
+
+
+def test_a_run_in_number_after_00_needs_a_code_of_three_digits() -> None:
+    assert _keys("account 0012345678901", "phone") == []
