@@ -28,6 +28,8 @@ import difflib
 import functools
 import gc
 import itertools
+import re
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final, NamedTuple
@@ -179,12 +181,24 @@ def _provincial_police(found: list[_Candidate]) -> list[_Candidate]:
     """ "The police" of a report set in one province is that province's police force.
 
     A writer in Okara writes "police" for the Punjab Police; keyed so, it meets "Punjab
-    Police" in other reports. A report naming places in two provinces, or none, keeps
-    the bare key.
+    Police" in other reports. The province is that of the report's police stations, which
+    the police it names run; else the one where most of the places it names lie (more than
+    half: a route's far end, "boys taken to Taftan", does not move it). A report whose
+    stations lie in two provinces, or whose places are split or in none, keeps the bare key.
     """
     if not any(c.kind == "agency" and c.key == _POLICE for c in found):
         return found
-    where = {provinces().get(c.key) for c in found if c.kind == "district"}
+    stations = {
+        provinces().get(c.key.partition("/")[2])
+        for c in found
+        if c.kind == "police_station" and "/" in c.key
+    }
+    if stations:
+        where = stations
+    else:
+        named = Counter(provinces().get(c.key) for c in found if c.kind == "district")
+        most = named.most_common(1)
+        where = {most[0][0]} if most and most[0][1] * 2 > named.total() else set()
     if len(where) != 1 or None in where:
         return found
     force = f"{where.pop()} {_POLICE}"
@@ -323,18 +337,56 @@ def _misspelt_places(doc: Doc) -> Iterator[_Candidate]:
     before = itertools.compress(range(-1, n - 1), map(_AFTER_PLACES.__contains__, words))
     capitalised = {k for k in after if k < n and doc.latin(k) and doc.capital(k)}
     ahead = {k for k in before if k >= 0 and doc.latin(k)}
-    if not (capitalised or ahead):
+    long = set(_long_vowels(doc))
+    if not (capitalised or ahead or long):
         return
     known_names, stop = names(), stopwords()
-    for k in sorted(capitalised | ahead):
+    for k in sorted(capitalised | ahead | long):
         w = words[k]
         if len(w) < _MISSPELT or k in doc.hits or k in doc.inside or not w.isalpha():
             continue
         if w in known_names or w in stop:
             continue
-        place = _misspelling(w)
+        place = _squeezed_places().get(_squeeze(w)) if k in long else None
+        place = place or (_misspelling(w) if k in capitalised or k in ahead else None)
         if place is not None:
             yield _Candidate("district", doc.starts[k], doc.ends[k], place)
+
+
+# A Latin word with a vowel written long, doubled ("chakwaal", "peshaawar", "sheikhupoora").
+_LONG_VOWEL: Final = re.compile(r"(?<!\w)[a-z]*(?:aa|ee|oo|ii|uu)[a-z]*(?!\w)")
+
+
+def _long_vowels(doc: Doc) -> Iterator[int]:
+    """The tokens written with a doubled vowel, found in one scan of the folded text."""
+    where, starts = doc.where, doc.starts
+    for m in _LONG_VOWEL.finditer(doc.folded):
+        k = bisect.bisect_left(starts, where[m.start()])
+        if k < len(starts) and starts[k] == where[m.start()]:
+            yield k
+
+
+def _squeeze(word: str) -> str:
+    """A Latin spelling without its vowels' length or doubled letters: Roman Urdu writes a
+    long vowel doubled or not ("chakwaal", "Chakwal"; "bahawalpoor", "Bahawalpur")."""
+    return re.sub(r"(.)\1+", r"\1", word.replace("ee", "i").replace("oo", "u"))
+
+
+@functools.cache
+def _squeezed_places() -> dict[str, str]:
+    """Each squeezed spelling of a one-word district or town in Latin letters to its key,
+    where one place alone has it and no name of a person or everyday word squeezes so."""
+    found: dict[str, set[str]] = {}
+    for form, terms in lexicon().items():
+        for term in terms:
+            if term.kind == "district" and term.size == 1 and not term.cue and form.isascii():
+                found.setdefault(_squeeze(form), set()).add(term.key)
+    taken = {_squeeze(w) for w in (*names(), *stopwords(), *weak_words("names.txt"), *_ELSEWHERE)}
+    return {
+        key: places.pop()
+        for key, places in found.items()
+        if len(places) == 1 and key not in taken and len(key) >= _MISSPELT
+    }
 
 
 def _placed_stations(
@@ -378,7 +430,8 @@ def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candi
     while i + j < len(doc) and doc.words[i + j] == ".":
         j += 1  # "P.S. Saddar"
     lettered = _lettered(doc, i + j)
-    if not (_may_station(doc, i + j) or _may_station(doc, i - 1) or lettered > i + j):
+    led = i >= 2 and _lettered(doc, i - 2) == i  # "a section thana", "بی ڈویژن تھانے"
+    if not (_may_station(doc, i + j) or _may_station(doc, i - 1) or lettered > i + j or led):
         return _unlisted_station(doc, i, term, j, districts)
     after = max(name_end(doc, i + j, station=True), lettered)
     if after > i + j and doc.words[i] == _OBLIQUE and not _known_station_word(doc, i + j):
@@ -391,6 +444,8 @@ def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candi
     before = name_start(doc, i, station=True)
     while before < i and any(c.isdigit() for c in doc.words[before]):
         before += 1  # "car FDA-8843 thane ke bahar": a plate is no station's name
+    if led and before > i - 2:
+        before = i - 2  # the letter leads the name
     latin_before = before < i and doc.latin(i) and doc.latin(before)
     # The oblique keyword follows its station's name: "سٹی تھانے مردان میں", "city thane
     # mardan": the name is before it, and a place after it is where the station is.

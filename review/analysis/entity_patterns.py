@@ -140,7 +140,7 @@ _MONTH_AT: Final = re.compile(rf"(?<![\w])(?:{_M})")
 # English names in full, as "may" and the short forms are everyday words too.
 _LONE_MONTH: Final = "|".join(n.split()[0] for n in _MONTH_NAMES if not n.startswith("may"))
 _MONTH_ALONE: Final = re.compile(
-    r"\b(?:in|since|by|until|till|during|early|late|mid|last|this|next|of)\s+"
+    r"\b(?:in|since|by|until|till|during|early|late|mid|last|this|next|of|between|from)\s+"
     rf"(?P<m>{_LONE_MONTH})(?![\w]|[\s,.]*\d)"
 )
 # A month alone before a postposition that makes it a time, in Urdu and Roman Urdu:
@@ -188,8 +188,9 @@ _CODES: Final = (
     "|44|39|30|34|33|49|31|32|40|48|1|7"
 )
 # After "00" a code is run into the number too ("00971501234567"): only a code of three
-# digits (the Gulf's and its neighbours'), which no Pakistani number begins with.
-_RUN_CODES: Final = "|".join(c for c in _CODES.split("|") if len(c) == 3)
+# digits (the Gulf's and its neighbours'), or Iran's and Afghanistan's, which no Pakistani
+# number begins with.
+_RUN_CODES: Final = "|".join((*(c for c in _CODES.split("|") if len(c) == 3), "98", "93"))
 _FOREIGN: Final = re.compile(
     rf"(?<![\w+])(?:\+({_CODES})[\s-]?|00({_CODES})[\s-]|00({_RUN_CODES}))"
     r"((?:\d[\s-]?){6,11}\d)(?!\w|-\d)"
@@ -218,6 +219,13 @@ _LOWER_PLATE: Final = re.compile(
     r"(?:\s+(?:ka|ki|ke))?(?:\s+(?:number|no|nambar|numbar))?[.:]?\s+"
     r"([a-z]{3})[-\s]?(\d{3,4})(?![\w]|-\d)"
 )
+# A plate in lower case further on in the clause that names its vehicle ("uski pickup chalti
+# hai, tbt 4417"): three letters and a number, the letters no everyday word, and a vehicle's
+# word at most `_NEAR_REACH` characters before, with no sentence's end between.
+_LOWER_ANY: Final = re.compile(r"(?<![\w-])([a-z]{3})[-\s]?(\d{3,4})(?![\w]|-\d)")
+_VEHICLE_WORD: Final = re.compile(rf"(?<![\w-])(?i:{_VEHICLES}|{_URDU_VEHICLES})(?![\w])")
+_CLAUSE_END: Final = re.compile(r"[.!?;\n\u06d4]")
+_NEAR_REACH: Final = 48
 # A plate in lower or mixed case with its hyphen, anywhere: "lea-1234", "Lhr-5521".
 _HYPHENED_PLATE: Final = re.compile(r"(?<![\w-])([A-Za-z]{3})-(\d{3,4})(?![\w]|-\d)")
 _HYPHEN_NUMBER: Final = re.compile(r"-\d{3,4}(?![\w]|-\d)")
@@ -408,8 +416,17 @@ def find(folded: str, text: str, *, months: Sequence[int] | None = None) -> Iter
             ):
                 yield Found("plate", hyphened.start(), hyphened.end(), f"{letters}{hyphened[2]}")
         for m in _LOWER_PLATE.finditer(written):
-            if m[1].upper() not in _NOT_PLATES and m[1] not in _NOT_LOWER_PLATES:
+            if not (
+                m[1].upper() in _NOT_PLATES or m[1] in _NOT_LOWER_PLATES or m[1] in _NOT_NEAR_PLATES
+            ):
                 yield Found("plate", m.start(1), m.end(), f"{m[1].upper()}{m[2]}")
+        for m in _LOWER_ANY.finditer(written):
+            letters = m[1]
+            if letters.upper() in _NOT_PLATES or letters in _NOT_LOWER_PLATES:
+                continue
+            if letters in _NOT_NEAR_PLATES or not _vehicle_before(written, m.start()):
+                continue
+            yield Found("plate", m.start(), m.end(), f"{letters.upper()}{m[2]}")
     at = [m.start() for m in _MONTH_AT.finditer(folded)] if months is None else months
     yield from _dates(folded, months=at, numbers=digits)
 
@@ -428,6 +445,28 @@ def _may_plate(text: str, m: re.Match[str], letters: str) -> bool:
     if len(letters) == 2 and m[5] is not None:
         return True
     return _vehicle_beside(text, m)
+
+
+def _vehicle_before(text: str, start: int) -> bool:
+    """Whether a vehicle's word stands in the clause before `start`, near it."""
+    window = text[max(0, start - _NEAR_REACH) : start]
+    ends = [e.end() for e in _CLAUSE_END.finditer(window)]
+    return _VEHICLE_WORD.search(window, ends[-1] if ends else 0) is not None
+
+
+# Everyday words of three letters that a number follows in a clause about a vehicle ("bus
+# ran 300 km", "gari mei 5000 diye"): never a plate's letters, right after a vehicle's word
+# or further on.
+_NOT_NEAR_PLATES: Final = frozenset(
+    (
+        *("ran", "got", "sab", "mei", "mey", "bhi", "kia", "dia", "pay", "due", "off", "out"),
+        *("now", "new", "old", "big", "two", "six", "ten", "one", "her", "his", "him", "its"),
+        *("our", "who", "how", "why", "did", "use", "any", "few", "yes", "abi", "aik", "tak"),
+        *("sat", "ath", "nau", "lac", "hzr", "kam", "jab", "tab", "aaj", "pur", "fee", "kms"),
+        *("mil", "saw", "ney", "liy", "diy", "kar"),
+        *("way", "day", "yrs", "age", "men", "boy", "sit", "set", "let", "get", "put", "own"),
+    )
+)
 
 
 def _vehicle_beside(text: str, m: re.Match[str]) -> bool:

@@ -455,3 +455,121 @@ def test_a_foreign_number_with_its_code_run_in_after_00(text: str, key: str) -> 
 
 def test_a_run_in_number_after_00_needs_a_code_of_three_digits() -> None:
     assert _keys("account 0012345678901", "phone") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "written", "key"),
+    [
+        ("asi rafiq c section thana hala ka munshi hai", "c section thana", "c section/hala"),
+        ("ڈی ڈویژن تھانے کے ایس ایچ او نے اوکاڑہ میں", "ڈی ڈویژن تھانے", "d division/okara"),
+    ],
+)
+def test_a_lettered_station_named_before_its_keyword(text: str, written: str, key: str) -> None:
+    found = _only(text, "police_station")
+    assert [(e.text, e.key) for e in found] == [(written, key)]
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        # the station's province, though the route runs through another's towns
+        ("Thana Saddar Kasur kept them; later to Taftan and Quetta. The police lied.", "punjab"),
+        # most places named lie in one province
+        ("from Swat to Mingora and Mardan, then Quetta. police ne kuch na kiya", "khyber"),
+    ],
+)
+def test_the_police_of_a_report_are_its_stations_or_most_of_its_places_province(
+    text: str, key: str
+) -> None:
+    assert [k.split()[0] for k in _keys(text, "agency")] == [key]
+
+
+def test_the_police_of_a_report_split_between_provinces_stay_bare() -> None:
+    assert _keys("Lahore and Karachi, Quetta and Peshawar: the police took money.", "agency") == [
+        "police"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("bhatta sahiwaal road pe hai", "sahiwal"),
+        ("woh peshaawar gaya", "peshawar"),
+        ("hum bahawalpoor ke paas thay", "bahawalpur"),
+    ],
+)
+def test_a_place_with_a_long_vowel_written_doubled_anywhere(text: str, key: str) -> None:
+    assert _keys(text, "district") == [key]
+
+
+@pytest.mark.parametrize("text", ["The Kalaam of the poet was read.", "khaandaan ki izzat"])
+def test_a_word_with_a_doubled_vowel_squeezing_to_a_short_place_is_none(text: str) -> None:
+    assert _only(text, "district") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("uski rickshaw chalti hai shehr mein, kfc 2231, rozana", "KFC2231"),
+        ("a white Corolla parked outside the kiln, lxm 905", "LXM905"),
+    ],
+)
+def test_a_lower_case_plate_further_on_in_the_clause_naming_its_vehicle(
+    text: str, key: str
+) -> None:
+    assert _keys(text, "vehicle") == [key]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the bus ran 300 km that night",
+        "gari mei 5000 diye",
+        "the van left. abd 4410 is his code",  # another sentence
+        "kfc 2231 is a branch code",  # no vehicle at all
+    ],
+)
+def test_everyday_words_or_no_vehicle_in_the_clause_make_no_lower_case_plate(text: str) -> None:
+    assert _only(text, "vehicle") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("Afghan number 0093701234567", "+93701234567"),
+        ("ایران کا نمبر 00989121234567", "+989121234567"),
+    ],
+)
+def test_iran_and_afghanistan_numbers_run_in_after_00(text: str, key: str) -> None:
+    assert _keys(text, "phone") == [key]
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("Between October and the new year", "--10"),
+        ("From September they paid weekly", "--09"),
+        ("پروٹیکٹر کے دفتر میں کلرک ہے", None),
+    ],
+)
+def test_a_month_alone_after_between_or_from(text: str, key: str | None) -> None:
+    assert _keys(text, "date") == ([key] if key else [])
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("پروٹیکٹر کا دفتر بند تھا", "bureau of emigration"),
+        ("protector ke daftar gaye", "bureau of emigration"),
+        ("bmp walon ne roka", "border military police"),
+        ("Border Military Police ki chowki", "border military police"),
+    ],
+)
+def test_the_protectors_office_in_urdu_words_and_the_border_military_police(
+    text: str, key: str
+) -> None:
+    assert _keys(text, "agency") == [key]
+
+
+def test_gujar_khan_in_its_other_urdu_spelling() -> None:
+    assert _keys("گجر خان کے لڑکے", "district") == ["gujar khan"]
