@@ -123,6 +123,8 @@ def _terms(kind: str, name: str, *, proper: bool) -> Iterator[tuple[str, Term]]:
                 forms |= {"".join(tokens)}
                 if kind == "district":
                     forms |= {" ".join(fold_phrase(v)) for v in _urdu_spellings(written)}
+                elif kind == "agency":
+                    forms |= {_gol_he(f) for f in forms}
             for form in forms:
                 yield (
                     form,
@@ -168,6 +170,12 @@ _HE, _ALEF = "\u06c1", "\u0627"
 # Fewest letters of a name whose final he is written alef too ("گوجرانوالہ", "گوجرانوالا"):
 # not a short one, where that makes another word (لیہ, Layyah; لیا, "took").
 _FINAL_HE: Final = 5
+
+
+def _gol_he(form: str) -> str:
+    """A folded Urdu form with do-chashmi he typed as the Arabic he, which folds to gol he
+    ("تهانہ", "سنده پولیس"): keyboards without Urdu's letter write it so."""
+    return form.replace("\u06be", _HE)
 
 
 def _urdu_spellings(written: str) -> set[str]:
@@ -255,7 +263,8 @@ def lexicon() -> dict[str, list[Term]]:
             add(form, term)
     for p in STATION_WORDS:
         acronym = p.replace(".", "").isupper()
-        for form in {" ".join(fold_phrase(p)), normalize(p)}:
+        forms = {" ".join(fold_phrase(p)), normalize(p)}
+        for form in forms | {_gol_he(f) for f in forms}:
             add(form, Term("station", p, len(TOKEN.findall(form)), acronym=acronym))
     for month in MONTHS:  # only to know whether to look for dates at all
         add(month, Term("month", month, 1))

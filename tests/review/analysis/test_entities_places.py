@@ -573,3 +573,38 @@ def test_the_protectors_office_in_urdu_words_and_the_border_military_police(
 
 def test_gujar_khan_in_its_other_urdu_spelling() -> None:
     assert _keys("گجر خان کے لڑکے", "district") == ["gujar khan"]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "key"),
+    [
+        ("تهانہ صدر اوکاڑہ کے ایس ایچ او", "police_station", "saddar/okara"),
+        ("سنده پولیس نے کچھ نہیں کیا", "agency", "sindh police"),
+        ("وہ بھاولپور سے آیا", "district", "bahawalpur"),
+    ],
+)
+def test_do_chashmi_he_typed_as_the_arabic_he_in_stations_agencies_and_places(
+    text: str, kind: str, key: str
+) -> None:
+    assert _keys(text, kind) == [key]
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("a kiln near Raiwind", "raiwind"),
+        ("we were sold in Uch Sharif", "uch sharif"),
+        ("Wah Cantt se Risalpur gaye", "wah cantt"),
+        ("the hotel in Naran", "naran"),
+    ],
+)
+def test_more_towns_of_punjab_and_khyber_pakhtunkhwa(text: str, key: str) -> None:
+    assert _keys(text, "district")[:1] == [key]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Ghulam Mustafa Jatoi spoke", "woh chaubara pe sota tha", "ہم چوبارہ میں تھے"],
+)
+def test_towns_whose_names_are_surnames_or_words_need_a_cue(text: str) -> None:
+    assert _only(text, "district") == []
