@@ -592,7 +592,7 @@ def test_do_chashmi_he_typed_as_the_arabic_he_in_stations_agencies_and_places(
 @pytest.mark.parametrize(
     ("text", "key"),
     [
-        ("a kiln near Raiwind", "raiwind"),
+        ("a kiln near Harappa", "harappa"),
         ("we were sold in Uch Sharif", "uch sharif"),
         ("Wah Cantt se Risalpur gaye", "wah cantt"),
         ("the hotel in Naran", "naran"),
