@@ -427,11 +427,14 @@ def _crossed(i: int, term: Term, used: dict[int, int]) -> bool:
 def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candidate, int] | None:
     """A police station named after (or, in English, before) its keyword at i; and its end."""
     n = j = term.size
-    while i + j < len(doc) and doc.words[i + j] == ".":
-        j += 1  # "P.S. Saddar"
+    while i + j < len(doc) and doc.words[i + j] in (".", "-"):
+        j += 1  # "P.S. Saddar", "PS-Saddar"
     lettered = _lettered(doc, i + j)
     led = i >= 2 and _lettered(doc, i - 2) == i  # "a section thana", "بی ڈویژن تھانے"
-    if not (_may_station(doc, i + j) or _may_station(doc, i - 1) or lettered > i + j or led):
+    served = i > 0 and doc.words[i - 1] in _SERVED
+    if not (
+        _may_station(doc, i + j) or _may_station(doc, i - 1) or lettered > i + j or led or served
+    ):
         return _unlisted_station(doc, i, term, j, districts)
     after = max(name_end(doc, i + j, station=True), lettered)
     if after > i + j and doc.words[i] == _OBLIQUE and not _known_station_word(doc, i + j):
@@ -446,6 +449,8 @@ def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candi
         before += 1  # "car FDA-8843 thane ke bahar": a plate is no station's name
     if led and before > i - 2:
         before = i - 2  # the letter leads the name
+    elif before == i and served:
+        before = i - 1  # "Women Police Station": a word kept from names otherwise
     latin_before = before < i and doc.latin(i) and doc.latin(before)
     # The oblique keyword follows its station's name: "سٹی تھانے مردان میں", "city thane
     # mardan": the name is before it, and a place after it is where the station is.
@@ -485,6 +490,8 @@ def _lettered(doc: Doc, k: int) -> int:
     return k
 
 
+# Whom a station serves, in its name: "Women Police Station", "خواتین پولیس اسٹیشن".
+_SERVED: Final = frozenset(normalize(w) for w in ("women", "ladies", "خواتین", "ویمن"))
 # Letters that name a city's stations, and the units they name: Punjab's and Sindh's
 # "A-Division", "B Section", "تھانہ بی ڈویژن".
 _LETTERS: Final = frozenset(

@@ -22,8 +22,11 @@ from review.analysis.folding import fold
 from review.workspace.search import normalize
 
 # Words, joined by hyphens and apostrophes ("Sub-Inspector", "D'Souza") but not by a
-# possessive ("FIA's"), and single marks.
-TOKEN: Final = re.compile(r"\w+(?:[-'\u2019](?!s\b)\w+)*|[^\w\s]")
+# possessive ("FIA's"), nor a station's keyword by a hyphen to its name ("PS-Saddar",
+# "Thana-Saddar", as FIRs write them), and single marks.
+TOKEN: Final = re.compile(
+    r"\w+(?:(?:(?<!\bps)(?<!\bthana)(?<!\bthane)-|['\u2019](?!s\b))\w+)*|[^\w\s]"
+)
 
 
 def fold_phrase(phrase: str) -> tuple[str, ...]:
@@ -209,6 +212,7 @@ STATION_WORDS: Final = (
     "thaney",
     "ps",  # Roman Urdu in lower case: "ps saddar"; a name only beside it
     "p.s",
+    "P/S",  # "P/S Saddar", as forms write it
     "police thana",  # one station, not the police and a station
     "police thane",
     "police chowki",  # not "chowki" alone: "FC ki chowki" is a check post

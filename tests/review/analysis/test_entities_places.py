@@ -608,3 +608,24 @@ def test_more_towns_of_punjab_and_khyber_pakhtunkhwa(text: str, key: str) -> Non
 )
 def test_towns_whose_names_are_surnames_or_words_need_a_cue(text: str) -> None:
     assert _only(text, "district") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "written", "key"),
+    [
+        ("He was held at PS-Civil Lines, Jhelum.", "PS-Civil Lines", "civil lines/jhelum"),
+        ("Thana-Saddar Bhakkar ka sho", "Thana-Saddar", "saddar/bhakkar"),
+        ("FIR at P/S City Jhelum", "P/S City", "city/jhelum"),
+        ("the Women Police Station in Multan", "Women Police Station", "women/multan"),
+        ("خواتین پولیس اسٹیشن ملتان", "خواتین پولیس اسٹیشن", "women/multan"),
+    ],
+)
+def test_stations_as_forms_write_them_and_the_womens_station(
+    text: str, written: str, key: str
+) -> None:
+    assert [(e.text, e.key) for e in _only(text, "police_station")] == [(written, key)]
+
+
+def test_a_hyphen_still_joins_words_that_are_no_stations_keyword() -> None:
+    found = _only("Sub-Inspector Aslam of Police Station A-Section, Sukkur", "police_station")
+    assert [e.key for e in found] == ["a section/sukkur"]
