@@ -162,10 +162,12 @@ _CUED_CNIC: Final = re.compile(
     + r")(?:\s+(?:no|number|nambar|is|hai|ہے|نمبر))*[\s.:#-]*"
     rf"(?<![\w-])([089]\d{{4}}){_CS}(\d{{7}}){_CS}(\d)(?![\w]|-\d)"
 )
-# Seven digits after the operator's code, grouped 3-4 or 4-3 ("0300 331 4829", "0300 3314 829").
+# Seven digits after the operator's code, grouped 3-4 or 4-3 ("0300 331 4829", "0300 3314 829"),
+# or read out in pairs: 3-2-2 and 2-2-3 ("0300 331 48 29", "0345-12-34-567").
 _MOBILE: Final = re.compile(
     r"(?<![\w+])(?:(?:\+|00)?92[\s-]?(?:\(0\)\s?)?\(?|\(?0)(3\d{2})\)?[\s.\-\u06d4]?"
-    r"(\d{3}[\s-]?\d{4}|\d{4}[\s-]\d{3})(?!\w|-\d)"
+    r"(\d{3}[\s-]?\d{4}|\d{4}[\s-]\d{3}|\d{3}[\s-]\d{2}[\s-]\d{2}|\d{2}[\s-]\d{2}[\s-]\d{3})"
+    r"(?!\w|-\d)"
 )
 # Landlines: an area code of one to four digits after 0 or +92, written apart
 # ("042-35761234", "(042) 3576 1234", "+92 42 35761234", Mirpur's "05827-443102").

@@ -629,3 +629,22 @@ def test_stations_as_forms_write_them_and_the_womens_station(
 def test_a_hyphen_still_joins_words_that_are_no_stations_keyword() -> None:
     found = _only("Sub-Inspector Aslam of Police Station A-Section, Sukkur", "police_station")
     assert [e.key for e in found] == ["a section/sukkur"]
+
+
+@pytest.mark.parametrize(
+    "text", ["call 0300 331 48 29 now", "whatsapp 0300-33-14-829", "فون 0300 33 14 829"]
+)
+def test_a_mobile_read_out_in_pairs(text: str) -> None:
+    assert _keys(text, "phone") == ["+923003314829"]
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("anf walon ne pakra", "anti narcotics force"),
+        ("special branch ke log aaye", "special branch"),
+        ("اے ایچ ٹی سی ملتان نے بلایا", "anti-human trafficking circle"),
+    ],
+)
+def test_agencies_in_lower_case_and_urdu_letters_of_their_acronym(text: str, key: str) -> None:
+    assert _keys(text, "agency") == [key]
