@@ -82,8 +82,14 @@ KINDS: Final = (
 )
 # When two candidates overlap and are as long, the earlier kind wins.
 # "blocked" is a phrase that holds a name but is no entity ("Khyber Pakhtunkhwa").
+# A misspelt place ("misspelt", keyed as a district once chosen) wins over a person of the
+# same span: it sounds as one place alone and as no listed name ("Bahawalpor se").
+_MISSPELT_PLACE: Final = "misspelt"
 _PRIORITY: Final = {
-    kind: i for i, kind in enumerate(("blocked", "cnic", "phone", "date", "vehicle", *KINDS))
+    kind: i
+    for i, kind in enumerate(
+        ("blocked", "cnic", "phone", "date", "vehicle", _MISSPELT_PLACE, *KINDS)
+    )
 }
 
 
@@ -116,6 +122,7 @@ def extract(text: str) -> list[Entity]:
     try:
         doc = Doc(text)
         found = _sweep([*_patterns(doc), *_from_lexicon(doc), *_unranked(doc)])
+        found = [c._replace(kind="district") if c.kind == _MISSPELT_PLACE else c for c in found]
         found = _provincial_police(_agency_wings(doc, found))
         return [
             Entity(c.kind, text[c.start : c.end], c.key, c.start, c.end, c.designation)
@@ -323,8 +330,16 @@ _MISSPELT: Final = 6
 _TO_PLACES: Final = frozenset(
     ("from", "in", "to", "near", "of", "at", "via", "towards", "district", "distt", "zila", "zilla")
 )
-# Words after one in Roman Urdu: "sheikhopura se", "hafizabaad mein".
-_AFTER_PLACES: Final = frozenset(("se", "say", "mein", "me", "main", "tak", "district", "city"))
+# Words after one in Roman Urdu: "sheikhopura se", "hafizabaad mein", "sheikhopura ke thane",
+# "hafizabaad wale", "sheikhopura road".
+_AFTER_PLACES: Final = frozenset(
+    (
+        *("se", "say", "mein", "me", "main", "tak", "district", "city", "ke", "ka", "ki"),
+        *("wala", "wale", "wali", "walay", "road", "shehar", "shahar", "sheher"),
+    )
+)
+# Between two places of a list: "Lahore, Sheikhopura and Hafizabaad".
+_LISTING: Final = frozenset(normalize(w) for w in (",", "and", "aur", "or", "&", "،"))
 
 
 def _misspelt_places(doc: Doc) -> Iterator[_Candidate]:
@@ -337,6 +352,10 @@ def _misspelt_places(doc: Doc) -> Iterator[_Candidate]:
     before = itertools.compress(range(-1, n - 1), map(_AFTER_PLACES.__contains__, words))
     capitalised = {k for k in after if k < n and doc.latin(k) and doc.capital(k)}
     ahead = {k for k in before if k >= 0 and doc.latin(k)}
+    for i, term in doc.of_kind("district").items():  # the next in a list of places
+        k = i + term.size + 1
+        if k < n and words[k - 1] in _LISTING and doc.latin(k):
+            ahead.add(k)
     long = set(_long_vowels(doc))
     if not (capitalised or ahead or long):
         return
@@ -350,7 +369,7 @@ def _misspelt_places(doc: Doc) -> Iterator[_Candidate]:
         place = _squeezed_places().get(_squeeze(w)) if k in long else None
         place = place or (_misspelling(w) if k in capitalised or k in ahead else None)
         if place is not None:
-            yield _Candidate("district", doc.starts[k], doc.ends[k], place)
+            yield _Candidate(_MISSPELT_PLACE, doc.starts[k], doc.ends[k], place)
 
 
 # A Latin word with a vowel written long, doubled ("chakwaal", "peshaawar", "sheikhupoora").

@@ -648,3 +648,23 @@ def test_a_mobile_read_out_in_pairs(text: str) -> None:
 )
 def test_agencies_in_lower_case_and_urdu_letters_of_their_acronym(text: str, key: str) -> None:
     assert _keys(text, "agency") == [key]
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("sheikhopora ke thane mein band tha", "sheikhupura"),
+        ("Lahore, Sheikhopora and Okara", "sheikhupura"),
+        ("woh hafizabaad wale log", "hafizabad"),
+        ("Multan aur Bahawalpor se", "bahawalpur"),  # a misspelt place, not a person
+    ],
+)
+def test_a_misspelt_place_before_a_possessive_or_next_in_a_list_of_places(
+    text: str, key: str
+) -> None:
+    assert key in _keys(text, "district")
+    assert _only(text, "person") == []
+
+
+def test_a_name_next_in_a_list_after_a_place_is_no_misspelt_place() -> None:
+    assert _keys("Lahore and Kamran went; He bought select items.", "district") == ["lahore"]
