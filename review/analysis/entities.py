@@ -451,11 +451,21 @@ def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candi
     lettered = _lettered(doc, i + j)
     led = i >= 2 and _lettered(doc, i - 2) == i  # "a section thana", "بی ڈویژن تھانے"
     served = i > 0 and doc.words[i - 1] in _SERVED
+    # a town whose name begins with an everyday word: "Thana Bhai Pheru", "تھانہ بھائی پھیرو"
+    same_script = i + j < len(doc) and doc.latin(i) == doc.latin(i + j)
+    placed = doc.hit(i + j, "district") if same_script else None
     if not (
-        _may_station(doc, i + j) or _may_station(doc, i - 1) or lettered > i + j or led or served
+        _may_station(doc, i + j)
+        or _may_station(doc, i - 1)
+        or lettered > i + j
+        or led
+        or served
+        or placed
     ):
         return _unlisted_station(doc, i, term, j, districts)
     after = max(name_end(doc, i + j, station=True), lettered)
+    if placed is not None and after == i + j and doc.words[i] not in _OBLIQUES:
+        after = i + j + placed.size
     if after > i + j and doc.words[i] == _OBLIQUE and not _known_station_word(doc, i + j):
         after = i + j  # "واپس تھانے بھیج دی": "to the thana", then a verb; not "Thana Bhej"
     if after > i + j and doc.latin(i) != doc.latin(i + j):

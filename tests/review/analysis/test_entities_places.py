@@ -668,3 +668,34 @@ def test_a_misspelt_place_before_a_possessive_or_next_in_a_list_of_places(
 
 def test_a_name_next_in_a_list_after_a_place_is_no_misspelt_place() -> None:
     assert _keys("Lahore and Kamran went; He bought select items.", "district") == ["lahore"]
+
+
+@pytest.mark.parametrize(
+    ("text", "written", "key"),
+    [
+        ("Thana Bhai Pheru ka sho", "Thana Bhai Pheru", "phool nagar/kasur"),
+        ("تھانہ بھائی پھیرو کا محرر", "تھانہ بھائی پھیرو", "phool nagar/kasur"),
+        ("thana chowk azam ke asi", "thana chowk azam", "chowk azam/layyah"),
+    ],
+)
+def test_a_station_named_after_a_town_whose_name_begins_with_an_everyday_word(
+    text: str, written: str, key: str
+) -> None:
+    assert [(e.text, e.key) for e in _only(text, "police_station")] == [(written, key)]
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("boys from Chenab Nagar and Kot Abdul Malik", "chenab nagar"),
+        ("ٹنڈو غلام علی میں بھٹہ", "tando ghulam ali"),
+        ("woh Darband se aya", "darband"),
+    ],
+)
+def test_tehsil_seats_of_every_province(text: str, key: str) -> None:
+    assert _keys(text, "district")[:1] == [key]
+
+
+@pytest.mark.parametrize("text", ["usne mujhe chhor diya", "kundian laga do"])
+def test_towns_spelt_as_roman_urdu_words_need_a_cue(text: str) -> None:
+    assert _only(text, "district") == []
