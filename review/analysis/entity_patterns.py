@@ -136,6 +136,7 @@ _MONTH_FIRST: Final = (
     ),
 )
 _MONTH_AT: Final = re.compile(rf"(?<![\w])(?:{_M})")
+_HYPHENED_MONTH: Final = re.compile(rf"(?<=-)(?:{_M})(?![a-z])")
 # A month alone, after a word that makes it a time ("in February", "since March"):
 # English names in full, as "may" and the short forms are everyday words too.
 _LONE_MONTH: Final = "|".join(n.split()[0] for n in _MONTH_NAMES if not n.startswith("may"))
@@ -197,9 +198,11 @@ _FOREIGN: Final = re.compile(
     rf"(?<![\w+])(?:\+({_CODES})[\s-]?|00({_CODES})[\s-]|00({_RUN_CODES}))"
     r"((?:\d[\s-]?){6,11}\d)(?!\w|-\d)"
 )
+# Between a plate's letters and its number: a hyphen (spaced or not) or a space ("LEA - 1234").
+_PS: Final = r"(?:\s?-\s?|\s)?"
 _VEHICLE: Final = re.compile(
-    r"(?<![\w-])(?:(ICT)[-\s]?([A-Z]{1,2})[-\s]?(\d{1,4})"
-    r"|([A-Z]{2,3})[-\s]?(?:(\d{2})[-\s])?(\d{3,4}))(?![\w]|-\d)"
+    rf"(?<![\w-])(?:(ICT){_PS}([A-Z]{{1,2}}){_PS}(\d{{1,4}})"
+    rf"|([A-Z]{{2,3}}){_PS}(?:(\d{{2}})[-\s])?(\d{{3,4}}))(?![\w]|-\d)"
 )
 # A plate in lower case (Roman Urdu: "hilux lef 1186", "van ka number lrt 7003"): three
 # letters and a number, only right after a vehicle's word or "number" ("ka number"
@@ -430,6 +433,10 @@ def find(folded: str, text: str, *, months: Sequence[int] | None = None) -> Iter
                 continue
             yield Found("plate", m.start(), m.end(), f"{letters.upper()}{m[2]}")
     at = [m.start() for m in _MONTH_AT.finditer(folded)] if months is None else months
+    if months is not None and "-" in folded:
+        # a month inside a hyphened word, which the lexicon's scan does not see: "5-feb-24",
+        # "mid-august 2024"
+        at = sorted({*at, *(m.start() for m in _HYPHENED_MONTH.finditer(folded))})
     yield from _dates(folded, months=at, numbers=digits)
 
 

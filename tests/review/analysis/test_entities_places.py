@@ -699,3 +699,24 @@ def test_tehsil_seats_of_every_province(text: str, key: str) -> None:
 @pytest.mark.parametrize("text", ["usne mujhe chhor diya", "kundian laga do"])
 def test_towns_spelt_as_roman_urdu_words_need_a_cue(text: str) -> None:
     assert _only(text, "district") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("paid on 7-Mar-25 at night", "2025-03-07"),
+        ("since mid-October 2023", "2023-10"),
+        ("phir 3-oct ko wapas", "--10-03"),
+    ],
+)
+def test_a_month_inside_a_hyphened_word(text: str, key: str) -> None:
+    assert _keys(text, "date") == [key]
+
+
+def test_a_name_joined_by_a_hyphen_to_a_months_spelling_is_no_date() -> None:
+    assert _only("Gul-Jan aur Mir-Jan se mile", "date") == []
+
+
+@pytest.mark.parametrize("text", ["car LEA - 1234 outside", "van LES -5678 outside"])
+def test_a_plate_with_a_spaced_hyphen(text: str) -> None:
+    assert [k[:3] for k in _keys(text, "vehicle")] == [text.split()[1]]
