@@ -720,3 +720,20 @@ def test_a_name_joined_by_a_hyphen_to_a_months_spelling_is_no_date() -> None:
 @pytest.mark.parametrize("text", ["car LEA - 1234 outside", "van LES -5678 outside"])
 def test_a_plate_with_a_spaced_hyphen(text: str) -> None:
     assert [k[:3] for k in _keys(text, "vehicle")] == [text.split()[1]]
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("ناروال سے آئے", "narowal"),
+        ("بورے والا کے بھٹے", "burewala"),
+        ("کامونکی میں", "kamoke"),
+        ("ضلع مری کے ہوٹل", "murree"),
+    ],
+)
+def test_urdu_spellings_of_towns_as_commonly_written(text: str, key: str) -> None:
+    assert _keys(text, "district") == [key]
+
+
+def test_murree_in_urdu_letters_is_a_verb_without_a_cue() -> None:
+    assert _only("وہ بیماری سے مری", "district") == []
