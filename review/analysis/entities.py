@@ -34,7 +34,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final, NamedTuple
 
-from review.analysis import entity_patterns
+from review.analysis import entity_patterns, links, namesakes
 from review.analysis.entity_names import (
     COPULAS,
     SENTENCE_ENDS,
@@ -124,11 +124,15 @@ def extract(text: str) -> list[Entity]:
         found = _sweep([*_patterns(doc), *_from_lexicon(doc), *_unranked(doc)])
         found = [c._replace(kind="district") if c.kind == _MISSPELT_PLACE else c for c in found]
         found = _provincial_police(_agency_wings(doc, found))
-        return [
-            Entity(c.kind, text[c.start : c.end], c.key, c.start, c.end, c.designation)
-            for c in _same_people(doc, found)
-            if c.kind != "blocked"
-        ]
+        return namesakes.mark(
+            text,
+            [
+                Entity(c.kind, text[c.start : c.end], c.key, c.start, c.end, c.designation)
+                for c in _same_people(doc, found)
+                if c.kind != "blocked"
+            ],
+            ranked=lambda designation: normalize(designation) in links.role_groups(),
+        )
     finally:
         if enabled:
             gc.enable()

@@ -34,6 +34,7 @@ from typing import Final
 
 from review.analysis.entity_names import common_words, titles
 from review.analysis.entity_text import towns
+from review.analysis.namesakes import NAMESAKE
 from review.workspace import Unlocked
 from review.workspace.search import normalize
 
@@ -152,6 +153,9 @@ def pair_strength(
     """
     if kind != "person" or strength.level != STRONG:
         return strength
+    roles_a, roles_b = tuple(roles_a), tuple(roles_b)
+    if NAMESAKE in roles_a or NAMESAKE in roles_b:
+        return Strength(WEAK, "a report says another man bears this name")
     if roles_conflict(roles_a, roles_b):
         return Strength(WEAK, "the same name, but ranks or trades one person would not hold both")
     if not _same_place(places_a, places_b):

@@ -42,6 +42,8 @@ TEXTS: dict[str, Callable[[int], str]] = {
     "station": _repeat("thana saddar kasur "),
     # short mentions of a full name (each matched to the one name that holds it)
     "alias": _repeat("Nadeem Akhtar met Nadeem, nadeem ka number. "),
+    # a name and a warning that he is another man of that name, sentence after sentence
+    "namesake": _repeat("Zarbat Khan came. He is not the SHO man, pindi wala nahi. "),
 }
 
 

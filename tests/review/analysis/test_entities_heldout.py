@@ -156,7 +156,9 @@ FLOORS = {
     "heldout3.txt": (0.99, 0.98, 0.96, 0, 35, 0.71),
     "heldout4.txt": (0.95, 0.91, 0.82, 0, 28, 0.43),
     "heldout5.txt": (0.96, 0.94, 0.87, 0, 49, 0.73),
-    "heldout6.txt": (0.99, 0.97, 0.93, 0, 57, 0.61),
+    # heldout6.txt: a source that says its Gul Khan "is not the Levies one" keeps links on
+    # that name weak (`namesakes`, session 9): right strong 192 -> 190 of 313.
+    "heldout6.txt": (0.99, 0.97, 0.93, 0, 57, 0.60),
     "heldout7.txt": (0.97, 0.95, 0.84, 0, 26, 0.65),
     # Session 9: two more corpora written blind (southern Punjab and interior Sindh; KP,
     # Hazara, the Potohar and Balochistan's coast), each scored once blind on session 8's
@@ -164,9 +166,14 @@ FLOORS = {
     # person F1 0.982, links 613 of 677 (90.5 %), 0 false counted, 51 weak. heldout9.txt:
     # F1 0.977, person F1 0.955, links 850 of 916 (92.8 %), but 36 false links counted as
     # corroboration (person 33, station 3) and 84 weak: its writer set namesakes and
-    # same-named stations in several districts, one report naming both Civil Lines.
+    # same-named stations in several districts, one report naming both Civil Lines. One
+    # label was missing ("city thana" in Mansehra, found and keyed right: 3 of the
+    # station links); the 33 person links joined three pairs of namesakes whose reports
+    # each said the man was not the other ("is NOT the SHO from Kohat", "chakwal wala
+    # nahi", "پولیس والا نہیں"). A source's warning now keeps links on that name weak
+    # (`review.analysis.namesakes`): 0 false links counted, 117 weak.
     "heldout8.txt": (0.98, 0.98, 0.90, 0, 51, 0.62),
-    "heldout9.txt": (0.97, 0.95, 0.92, 36, 84, 0.66),
+    "heldout9.txt": (0.97, 0.95, 0.92, 0, 117, 0.62),
 }
 
 
