@@ -477,6 +477,8 @@ def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candi
     town = doc.hit(i + j, "district") if after > i + j else None
     if town is not None and i + j + town.size > after:
         after = i + j + town.size  # "thana pindi bhattian", "thana kot momin": the place whole
+    while after > i + j + 1 and doc.words[after - 1] in _OF_THOSE and town is None:
+        after -= 1  # "تھانہ پیپلز کالونی والوں نے": "those of", no word of the name
     before = name_start(doc, i, station=True)
     while before < i and any(c.isdigit() for c in doc.words[before]):
         before += 1  # "car FDA-8843 thane ke bahar": a plate is no station's name
@@ -523,6 +525,11 @@ def _lettered(doc: Doc, k: int) -> int:
     return k
 
 
+# "Of", "those of" after a name: "thana city wale", "تھانہ سٹی والوں نے".
+_OF_THOSE: Final = frozenset(
+    normalize(w)
+    for w in ("wala", "wale", "walay", "wali", "walon", "والا", "والے", "والی", "والوں")
+)
 # Whom a station serves, in its name: "Women Police Station", "خواتین پولیس اسٹیشن".
 _SERVED: Final = frozenset(normalize(w) for w in ("women", "ladies", "خواتین", "ویمن"))
 # Letters that name a city's stations, and the units they name: Punjab's and Sindh's
@@ -555,6 +562,8 @@ def _unlisted_station(
         and (_rank_follows(doc, k + 1) or _district_at(doc, k + 1))
     ):
         first, last, name = i, k + 1, (k, k + 1)
+    elif not oblique and (tail := _tailed(doc, k, latin=doc.latin(i))) > k:
+        first, last, name = i, tail, (k, tail)  # "thana satiana road", "thana madina town"
     else:
         begin = _place_before(doc, i)  # "بھیرہ تھانے کے": a town's own station
         if begin == i and (doc.urdu(i) or doc.words[i] in _ROMAN_KEYWORDS):
@@ -573,6 +582,30 @@ def _unlisted_station(
     if district and district != key:
         key = f"{key}/{district}"
     return _Candidate("police_station", doc.starts[first], doc.ends[last - 1], key), last
+
+
+def _tailed(doc: Doc, k: int, *, latin: bool) -> int:
+    """The end of an unlisted station's name of one or two words at k that a word of
+    places' names ends ("satiana road", "peoples colony", "madina town"), else k."""
+    for size in (1, 2):
+        end = k + size
+        if end >= len(doc) or doc.words[end] not in _NAME_TAILS:
+            continue
+        if all(_unlisted_word(doc, w, latin=latin) for w in range(k, end)):
+            return end + 1
+    return k
+
+
+# Words that end a locality's name, and a station's named after it: "Satiana Road",
+# "Peoples Colony", "Madina Town", "Jhang Bazar", "روڈ", "کالونی".
+_NAME_TAILS: Final = frozenset(
+    normalize(w)
+    for w in (
+        *("road", "colony", "town", "bazar", "bazaar", "mandi", "chowk", "gate", "nagar"),
+        *("market", "park", "ganj", "garden", "lines", "abad", "pura", "روڈ", "کالونی"),
+        *("ٹاؤن", "بازار", "منڈی", "چوک", "گیٹ", "نگر", "مارکیٹ", "آباد", "پورہ"),
+    )
+)
 
 
 def _place_before(doc: Doc, i: int) -> int:

@@ -737,3 +737,23 @@ def test_urdu_spellings_of_towns_as_commonly_written(text: str, key: str) -> Non
 
 def test_murree_in_urdu_letters_is_a_verb_without_a_cue() -> None:
     assert _only("وہ بیماری سے مری", "district") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "written"),
+    [
+        ("woh thana satiana road gaye", "thana satiana road"),
+        ("thana peoples colony walon ne pakra", "thana peoples colony"),
+        ("تھانہ پیپلز کالونی والوں نے بلایا", "تھانہ پیپلز کالونی"),
+        ("thana city wale aaye", "thana city"),
+    ],
+)
+def test_an_unlisted_station_that_a_localitys_word_ends_and_no_those_of_after_it(
+    text: str, written: str
+) -> None:
+    assert [e.text for e in _only(text, "police_station")] == [written]
+
+
+@pytest.mark.parametrize("text", ["thana gaye road par", "phir thana jaane ka road band tha"])
+def test_a_localitys_word_further_on_makes_no_station(text: str) -> None:
+    assert _only(text, "police_station") == []
