@@ -757,3 +757,15 @@ def test_an_unlisted_station_that_a_localitys_word_ends_and_no_those_of_after_it
 @pytest.mark.parametrize("text", ["thana gaye road par", "phir thana jaane ka road band tha"])
 def test_a_localitys_word_further_on_makes_no_station(text: str) -> None:
     assert _only(text, "police_station") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("FIA-AHTC Lahore took the case", "anti-human trafficking circle"),
+        ("the FIA-Immigration counter", "fia immigration"),
+        ("fia-ahtc walon ne bulaya", "anti-human trafficking circle"),
+    ],
+)
+def test_an_agency_and_its_wing_joined_by_a_hyphen(text: str, key: str) -> None:
+    assert _keys(text, "agency") == [key]
