@@ -769,3 +769,14 @@ def test_a_localitys_word_further_on_makes_no_station(text: str) -> None:
 )
 def test_an_agency_and_its_wing_joined_by_a_hyphen(text: str, key: str) -> None:
     assert _keys(text, "agency") == [key]
+
+
+@pytest.mark.parametrize(
+    ("text", "key"), [("works in QTA now", "quetta"), ("from MBDin to Lahore", "mandi bahauddin")]
+)
+def test_short_forms_of_district_names_in_capitals(text: str, key: str) -> None:
+    assert _keys(text, "district")[:1] == [key]
+
+
+def test_a_currency_code_is_no_districts_short_form() -> None:
+    assert _only("Paid 300 SGD for the ticket.", "district") == []
