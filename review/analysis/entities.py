@@ -361,14 +361,22 @@ def _misspelt_places(doc: Doc) -> Iterator[_Candidate]:
         if k < n and words[k - 1] in _LISTING and doc.latin(k):
             ahead.add(k)
     long = set(_long_vowels(doc))
-    if not (capitalised or ahead or long):
+    urdu = set(_urdu_place_shaped(doc))
+    if not (capitalised or ahead or long or urdu):
         return
     known_names, stop = names(), stopwords()
-    for k in sorted(capitalised | ahead | long):
+    for k in sorted(capitalised | ahead | long | urdu):
         w = words[k]
-        if len(w) < _MISSPELT or k in doc.hits or k in doc.inside or not w.isalpha():
+        if k in doc.hits or k in doc.inside or not w.isalpha():
             continue
-        if w in known_names or w in stop:
+        if w in known_names or w in stop or known(w):
+            continue
+        if k in urdu:  # the sound alone: no Latin spelling to compare it with
+            found = _places_by_sound().get(sound(w))
+            if found is not None:
+                yield _Candidate(_MISSPELT_PLACE, doc.starts[k], doc.ends[k], found[0])
+            continue
+        if len(w) < _MISSPELT:
             continue
         place = _squeezed_places().get(_squeeze(w)) if k in long else None
         place = place or (_misspelling(w) if k in capitalised or k in ahead else None)
@@ -384,6 +392,24 @@ def _long_vowels(doc: Doc) -> Iterator[int]:
     """The tokens written with a doubled vowel, found in one scan of the folded text."""
     where, starts = doc.where, doc.starts
     for m in _LONG_VOWEL.finditer(doc.folded):
+        k = bisect.bisect_left(starts, where[m.start()])
+        if k < len(starts) and starts[k] == where[m.start()]:
+            yield k
+
+
+# An Urdu word ending as places' names do ("گجرنوالہ", "حافظاباد", "بھاولپور"): misspelt,
+# it is matched by its sound, as few everyday words end so.
+_URDU_PLACE_SHAPED: Final = re.compile(
+    r"(?<![\w])[\u0600-\u06ff]{2,}(?:"
+    + "|".join(normalize(e) for e in ("آباد", "پور", "پورہ", "والہ", "والا", "گڑھ", "نگر"))
+    + r")(?![\w])"
+)
+
+
+def _urdu_place_shaped(doc: Doc) -> Iterator[int]:
+    """The Urdu tokens shaped as places' names, found in one scan of the folded text."""
+    where, starts = doc.where, doc.starts
+    for m in _URDU_PLACE_SHAPED.finditer(doc.folded):
         k = bisect.bisect_left(starts, where[m.start()])
         if k < len(starts) and starts[k] == where[m.start()]:
             yield k

@@ -780,3 +780,20 @@ def test_short_forms_of_district_names_in_capitals(text: str, key: str) -> None:
 
 def test_a_currency_code_is_no_districts_short_form() -> None:
     assert _only("Paid 300 SGD for the ticket.", "district") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("وہ گجرنوالہ سے آیا", "gujranwala"),
+        ("حافظاباد میں بھٹہ ہے", "hafizabad"),
+        ("مظفرگڑہ کے لڑکے", "muzaffargarh"),
+    ],
+)
+def test_an_urdu_misspelling_ending_as_places_do_is_found_by_its_sound(text: str, key: str) -> None:
+    assert _keys(text, "district") == [key]
+
+
+@pytest.mark.parametrize("text", ["وہ دودھ والا تھا", "اسلام پور میں", "گھروالا آیا"])
+def test_urdu_words_ending_as_places_do_that_sound_as_none_are_no_place(text: str) -> None:
+    assert _only(text, "district") == []
