@@ -87,16 +87,15 @@ def wings() -> dict[str, str]:
 
 @functools.cache
 def provinces() -> dict[str, str]:
-    """Each district's and town's key to its province's (`data/districts.txt`'s sections).
-
-    Only the four provinces, whose police forces are named for them ("Punjab Police");
-    Islamabad, Azad Kashmir and Gilgit-Baltistan share a section and are left out.
+    """Each district's and town's key to its province's or region's (`data/districts.txt`'s
+    sections): the four provinces, Islamabad, Azad Kashmir and Gilgit-Baltistan, each with
+    a police force named for it ("Punjab Police", "AJK Police").
     """
     text = resources.files("review").joinpath("data", "districts.txt").read_text("utf-8")
     out, province = {}, ""
     for line in text.splitlines():
         if line.startswith("# ") and len(line.split()) <= 8 and "." not in line:
-            # a section: "# Punjab", "# Khyber Pakhtunkhwa"; "# Islamabad, Azad ..." is none
+            # a section: "# Punjab", "# Khyber Pakhtunkhwa", "# Azad Kashmir"
             province = "" if "," in line else normalize(line[2:])
         elif line.strip() and not line.startswith("#") and province:
             out[normalize(line.split("|")[0].strip().lstrip("?~"))] = province

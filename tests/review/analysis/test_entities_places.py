@@ -797,3 +797,15 @@ def test_an_urdu_misspelling_ending_as_places_do_is_found_by_its_sound(text: str
 @pytest.mark.parametrize("text", ["وہ دودھ والا تھا", "اسلام پور میں", "گھروالا آیا"])
 def test_urdu_words_ending_as_places_do_that_sound_as_none_are_no_place(text: str) -> None:
     assert _only(text, "district") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("Kotli aur Mirpur se aye. police ne kuch nahi kiya", "azad kashmir police"),
+        ("From Gilgit to Skardu; the police took money.", "gilgit-baltistan police"),
+        ("Islamabad mein police ne pakra", "islamabad police"),
+    ],
+)
+def test_the_police_of_islamabad_azad_kashmir_and_gilgit_baltistan(text: str, key: str) -> None:
+    assert _keys(text, "agency") == [key]
