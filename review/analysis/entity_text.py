@@ -121,6 +121,8 @@ def _terms(kind: str, name: str, *, proper: bool) -> Iterator[tuple[str, Term]]:
                 forms.add(normalize(written).replace(". ", "."))
             if latin and kind == "district":
                 forms |= _latin_apart(tokens)
+                if len(tokens) > 1 and all(t.isalpha() for t in tokens):
+                    forms.add("-".join(tokens))  # "Toba-Tek-Singh", "Kot-Addu": one token
             if not latin:
                 forms |= {"".join(tokens)}
                 if kind == "district":

@@ -809,3 +809,15 @@ def test_urdu_words_ending_as_places_do_that_sound_as_none_are_no_place(text: st
 )
 def test_the_police_of_islamabad_azad_kashmir_and_gilgit_baltistan(text: str, key: str) -> None:
     assert _keys(text, "agency") == [key]
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("boys from Toba-Tek-Singh", "toba tek singh"),
+        ("kiln near Kot-Addu", "kot addu"),
+        ("woh dera-ghazi-khan se aya", "dera ghazi khan"),
+    ],
+)
+def test_a_place_of_several_words_joined_by_hyphens(text: str, key: str) -> None:
+    assert _keys(text, "district") == [key]
