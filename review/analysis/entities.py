@@ -348,9 +348,11 @@ _LISTING: Final = frozenset(normalize(w) for w in (",", "and", "aur", "or", "&",
 
 def _misspelt_places(doc: Doc) -> Iterator[_Candidate]:
     """Districts and towns misspelt ("Hafizabaad", "sheikhopura se", "Bahawalpoor"): a word
-    in Latin letters in no list, capitalised after a word that leads to a place or before
-    a Roman Urdu postposition, that sounds as one place's name alone. Names of people and
-    everyday words are never taken for one."""
+    in Latin letters in no list, capitalised after a word that leads to a place, before a
+    Roman Urdu postposition or next in a list of places, that sounds as one place's name
+    alone; anywhere, one that is a place's spelling but for a vowel written doubled
+    ("chakwaal"); and an Urdu word ending as places' names do that sounds as one
+    ("گجرنوالہ"). Names of people and everyday words are never taken for one."""
     words, n = doc.words, len(doc)
     after = itertools.compress(range(1, n + 1), map(_TO_PLACES.__contains__, words))
     before = itertools.compress(range(-1, n - 1), map(_AFTER_PLACES.__contains__, words))
@@ -589,7 +591,7 @@ def _unlisted_station(
     ):
         first, last, name = i, k + 1, (k, k + 1)
     elif not oblique and (tail := _tailed(doc, k, latin=doc.latin(i))) > k:
-        first, last, name = i, tail, (k, tail)  # "thana satiana road", "thana madina town"
+        first, last, name = i, tail, (k, tail)  # "thana satiana road", "thana peoples colony"
     else:
         begin = _place_before(doc, i)  # "بھیرہ تھانے کے": a town's own station
         if begin == i and (doc.urdu(i) or doc.words[i] in _ROMAN_KEYWORDS):
@@ -612,7 +614,7 @@ def _unlisted_station(
 
 def _tailed(doc: Doc, k: int, *, latin: bool) -> int:
     """The end of an unlisted station's name of one or two words at k that a word of
-    places' names ends ("satiana road", "peoples colony", "madina town"), else k."""
+    places' names ends ("satiana road", "peoples colony"), else k."""
     for size in (1, 2):
         end = k + size
         if end >= len(doc) or doc.words[end] not in _NAME_TAILS:
