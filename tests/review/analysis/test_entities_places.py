@@ -821,3 +821,17 @@ def test_the_police_of_islamabad_azad_kashmir_and_gilgit_baltistan(text: str, ke
 )
 def test_a_place_of_several_words_joined_by_hyphens(text: str, key: str) -> None:
     assert _keys(text, "district") == [key]
+
+
+@pytest.mark.parametrize(
+    ("latin", "urdu"),
+    [
+        ("Thana Peoples Colony Faisalabad", "تھانہ پیپلز کالونی فیصل آباد"),
+        ("Police Station Mughalpura Lahore", "تھانہ مغلپورہ لاہور"),
+        ("Thana Hayatabad Peshawar", "تھانہ حیات آباد پشاور"),
+        ("Police Station Aabpara Islamabad", "تھانہ آبپارہ اسلام آباد"),
+    ],
+)
+def test_a_city_station_keys_alike_in_latin_and_urdu_letters(latin: str, urdu: str) -> None:
+    assert _keys(latin, "police_station") == _keys(urdu, "police_station")
+    assert len(_keys(latin, "police_station")) == 1
