@@ -362,8 +362,8 @@ def _misspelt_places(doc: Doc) -> Iterator[_Candidate]:
         k = i + term.size + 1
         if k < n and words[k - 1] in _LISTING and doc.latin(k):
             ahead.add(k)
-    long = set(_long_vowels(doc))
-    urdu = set(_urdu_place_shaped(doc))
+    long = set(_tokens_matching(doc, _LONG_VOWEL))
+    urdu = set(_tokens_matching(doc, _URDU_PLACE_SHAPED))
     if not (capitalised or ahead or long or urdu):
         return
     known_names, stop = names(), stopwords()
@@ -390,10 +390,10 @@ def _misspelt_places(doc: Doc) -> Iterator[_Candidate]:
 _LONG_VOWEL: Final = re.compile(r"(?<!\w)[a-z]*(?:aa|ee|oo|ii|uu)[a-z]*(?!\w)")
 
 
-def _long_vowels(doc: Doc) -> Iterator[int]:
-    """The tokens written with a doubled vowel, found in one scan of the folded text."""
+def _tokens_matching(doc: Doc, pattern: re.Pattern[str]) -> Iterator[int]:
+    """The tokens where a pattern's matches begin, found in one scan of the folded text."""
     where, starts = doc.where, doc.starts
-    for m in _LONG_VOWEL.finditer(doc.folded):
+    for m in pattern.finditer(doc.folded):
         k = bisect.bisect_left(starts, where[m.start()])
         if k < len(starts) and starts[k] == where[m.start()]:
             yield k
@@ -406,15 +406,6 @@ _URDU_PLACE_SHAPED: Final = re.compile(
     + "|".join(normalize(e) for e in ("آباد", "پور", "پورہ", "والہ", "والا", "گڑھ", "نگر"))
     + r")(?![\w])"
 )
-
-
-def _urdu_place_shaped(doc: Doc) -> Iterator[int]:
-    """The Urdu tokens shaped as places' names, found in one scan of the folded text."""
-    where, starts = doc.where, doc.starts
-    for m in _URDU_PLACE_SHAPED.finditer(doc.folded):
-        k = bisect.bisect_left(starts, where[m.start()])
-        if k < len(starts) and starts[k] == where[m.start()]:
-            yield k
 
 
 def _squeeze(word: str) -> str:
