@@ -28,6 +28,8 @@ import difflib
 import functools
 import gc
 import itertools
+import re
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final, NamedTuple
@@ -64,6 +66,7 @@ from review.analysis.entity_text import (
     provinces,
     towns,
     weak_words,
+    wings,
 )
 from review.workspace.search import normalize
 
@@ -79,8 +82,14 @@ KINDS: Final = (
 )
 # When two candidates overlap and are as long, the earlier kind wins.
 # "blocked" is a phrase that holds a name but is no entity ("Khyber Pakhtunkhwa").
+# A misspelt place ("misspelt", keyed as a district once chosen) wins over a person of the
+# same span: it sounds as one place alone and as no listed name ("Bahawalpor se").
+_MISSPELT_PLACE: Final = "misspelt"
 _PRIORITY: Final = {
-    kind: i for i, kind in enumerate(("blocked", "cnic", "phone", "date", "vehicle", *KINDS))
+    kind: i
+    for i, kind in enumerate(
+        ("blocked", "cnic", "phone", "date", "vehicle", _MISSPELT_PLACE, *KINDS)
+    )
 }
 
 
@@ -113,6 +122,7 @@ def extract(text: str) -> list[Entity]:
     try:
         doc = Doc(text)
         found = _sweep([*_patterns(doc), *_from_lexicon(doc), *_unranked(doc)])
+        found = [c._replace(kind="district") if c.kind == _MISSPELT_PLACE else c for c in found]
         found = _provincial_police(_agency_wings(doc, found))
         return namesakes.mark(
             text,
@@ -155,15 +165,19 @@ def _agency_wings(doc: Doc, found: list[_Candidate]) -> list[_Candidate]:
     out: list[_Candidate] = []
     for c in found:
         last = out[-1] if out else None
-        if (
-            last is not None
-            and c.kind == last.kind == "agency"
-            and not doc.text[last.end : c.start].strip()
-        ):
-            out[-1] = c._replace(start=last.start)
-        else:
-            out.append(c)
+        if last is not None and c.kind == last.kind == "agency":
+            between = doc.text[last.end : c.start].strip()
+            # "FIA's Anti-Human Trafficking Circle", "FIA ka AHT circle", "ایف آئی اے کا
+            # امیگریشن": a possessive joins them only when the second is the first's wing
+            if not between or (between.lower() in _OF_AGENCY and wings().get(c.key) == last.key):
+                out[-1] = c._replace(start=last.start)
+                continue
+        out.append(c)
     return out
+
+
+# A possessive between an agency and its wing.
+_OF_AGENCY: Final = frozenset(("'s", "\u2019s", "ka", "ki", "ke", "kay", "کا", "کی", "کے"))
 
 
 _POLICE: Final = normalize("Police")
@@ -178,12 +192,24 @@ def _provincial_police(found: list[_Candidate]) -> list[_Candidate]:
     """ "The police" of a report set in one province is that province's police force.
 
     A writer in Okara writes "police" for the Punjab Police; keyed so, it meets "Punjab
-    Police" in other reports. A report naming places in two provinces, or none, keeps
-    the bare key.
+    Police" in other reports. The province is that of the report's police stations, which
+    the police it names run; else the one where most of the places it names lie (more than
+    half: a route's far end, "boys taken to Taftan", does not move it). A report whose
+    stations lie in two provinces, or whose places are split or in none, keeps the bare key.
     """
     if not any(c.kind == "agency" and c.key == _POLICE for c in found):
         return found
-    where = {provinces().get(c.key) for c in found if c.kind == "district"}
+    stations = {
+        provinces().get(c.key.partition("/")[2])
+        for c in found
+        if c.kind == "police_station" and "/" in c.key
+    }
+    if stations:
+        where = stations
+    else:
+        named = Counter(provinces().get(c.key) for c in found if c.kind == "district")
+        most = named.most_common(1)
+        where = {most[0][0]} if most and most[0][1] * 2 > named.total() else set()
     if len(where) != 1 or None in where:
         return found
     force = f"{where.pop()} {_POLICE}"
@@ -308,32 +334,101 @@ _MISSPELT: Final = 6
 _TO_PLACES: Final = frozenset(
     ("from", "in", "to", "near", "of", "at", "via", "towards", "district", "distt", "zila", "zilla")
 )
-# Words after one in Roman Urdu: "sheikhopura se", "hafizabaad mein".
-_AFTER_PLACES: Final = frozenset(("se", "say", "mein", "me", "main", "tak", "district", "city"))
+# Words after one in Roman Urdu: "sheikhopura se", "hafizabaad mein", "sheikhopura ke thane",
+# "hafizabaad wale", "sheikhopura road".
+_AFTER_PLACES: Final = frozenset(
+    (
+        *("se", "say", "mein", "me", "main", "tak", "district", "city", "ke", "ka", "ki"),
+        *("wala", "wale", "wali", "walay", "road", "shehar", "shahar", "sheher"),
+    )
+)
+# Between two places of a list: "Lahore, Sheikhopura and Hafizabaad".
+_LISTING: Final = frozenset(normalize(w) for w in (",", "and", "aur", "or", "&", "،"))
 
 
 def _misspelt_places(doc: Doc) -> Iterator[_Candidate]:
     """Districts and towns misspelt ("Hafizabaad", "sheikhopura se", "Bahawalpoor"): a word
-    in Latin letters in no list, capitalised after a word that leads to a place or before
-    a Roman Urdu postposition, that sounds as one place's name alone. Names of people and
-    everyday words are never taken for one."""
+    in Latin letters in no list, capitalised after a word that leads to a place, before a
+    Roman Urdu postposition or next in a list of places, that sounds as one place's name
+    alone; anywhere, one that is a place's spelling but for a vowel written doubled
+    ("chakwaal"); and an Urdu word ending as places' names do that sounds as one
+    ("گجرنوالہ"). Names of people and everyday words are never taken for one."""
     words, n = doc.words, len(doc)
     after = itertools.compress(range(1, n + 1), map(_TO_PLACES.__contains__, words))
     before = itertools.compress(range(-1, n - 1), map(_AFTER_PLACES.__contains__, words))
     capitalised = {k for k in after if k < n and doc.latin(k) and doc.capital(k)}
     ahead = {k for k in before if k >= 0 and doc.latin(k)}
-    if not (capitalised or ahead):
+    for i, term in doc.of_kind("district").items():  # the next in a list of places
+        k = i + term.size + 1
+        if k < n and words[k - 1] in _LISTING and doc.latin(k):
+            ahead.add(k)
+    long = set(_tokens_matching(doc, _LONG_VOWEL))
+    urdu = set(_tokens_matching(doc, _URDU_PLACE_SHAPED))
+    if not (capitalised or ahead or long or urdu):
         return
     known_names, stop = names(), stopwords()
-    for k in sorted(capitalised | ahead):
+    for k in sorted(capitalised | ahead | long | urdu):
         w = words[k]
-        if len(w) < _MISSPELT or k in doc.hits or k in doc.inside or not w.isalpha():
+        if k in doc.hits or k in doc.inside or not w.isalpha():
             continue
-        if w in known_names or w in stop:
+        if w in known_names or w in stop or known(w):
             continue
-        place = _misspelling(w)
+        if k in urdu:  # the sound alone: no Latin spelling to compare it with
+            found = _places_by_sound().get(sound(w))
+            if found is not None:
+                yield _Candidate(_MISSPELT_PLACE, doc.starts[k], doc.ends[k], found[0])
+            continue
+        if len(w) < _MISSPELT:
+            continue
+        place = _squeezed_places().get(_squeeze(w)) if k in long else None
+        place = place or (_misspelling(w) if k in capitalised or k in ahead else None)
         if place is not None:
-            yield _Candidate("district", doc.starts[k], doc.ends[k], place)
+            yield _Candidate(_MISSPELT_PLACE, doc.starts[k], doc.ends[k], place)
+
+
+# A Latin word with a vowel written long, doubled ("chakwaal", "peshaawar", "sheikhupoora").
+_LONG_VOWEL: Final = re.compile(r"(?<!\w)[a-z]*(?:aa|ee|oo|ii|uu)[a-z]*(?!\w)")
+
+
+def _tokens_matching(doc: Doc, pattern: re.Pattern[str]) -> Iterator[int]:
+    """The tokens where a pattern's matches begin, found in one scan of the folded text."""
+    where, starts = doc.where, doc.starts
+    for m in pattern.finditer(doc.folded):
+        k = bisect.bisect_left(starts, where[m.start()])
+        if k < len(starts) and starts[k] == where[m.start()]:
+            yield k
+
+
+# An Urdu word ending as places' names do ("گجرنوالہ", "حافظاباد", "بھاولپور"): misspelt,
+# it is matched by its sound, as few everyday words end so.
+_URDU_PLACE_SHAPED: Final = re.compile(
+    r"(?<![\w])[\u0600-\u06ff]{2,}(?:"
+    + "|".join(normalize(e) for e in ("آباد", "پور", "پورہ", "والہ", "والا", "گڑھ", "نگر"))
+    + r")(?![\w])"
+)
+
+
+def _squeeze(word: str) -> str:
+    """A Latin spelling without its vowels' length or doubled letters: Roman Urdu writes a
+    long vowel doubled or not ("chakwaal", "Chakwal"; "bahawalpoor", "Bahawalpur")."""
+    return re.sub(r"(.)\1+", r"\1", word.replace("ee", "i").replace("oo", "u"))
+
+
+@functools.cache
+def _squeezed_places() -> dict[str, str]:
+    """Each squeezed spelling of a one-word district or town in Latin letters to its key,
+    where one place alone has it and no name of a person or everyday word squeezes so."""
+    found: dict[str, set[str]] = {}
+    for form, terms in lexicon().items():
+        for term in terms:
+            if term.kind == "district" and term.size == 1 and not term.cue and form.isascii():
+                found.setdefault(_squeeze(form), set()).add(term.key)
+    taken = {_squeeze(w) for w in (*names(), *stopwords(), *weak_words("names.txt"), *_ELSEWHERE)}
+    return {
+        key: places.pop()
+        for key, places in found.items()
+        if len(places) == 1 and key not in taken and len(key) >= _MISSPELT
+    }
 
 
 def _placed_stations(
@@ -374,11 +469,26 @@ def _crossed(i: int, term: Term, used: dict[int, int]) -> bool:
 def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candidate, int] | None:
     """A police station named after (or, in English, before) its keyword at i; and its end."""
     n = j = term.size
-    while i + j < len(doc) and doc.words[i + j] == ".":
-        j += 1  # "P.S. Saddar"
-    if not (_may_station(doc, i + j) or _may_station(doc, i - 1)):
+    while i + j < len(doc) and doc.words[i + j] in (".", "-"):
+        j += 1  # "P.S. Saddar", "PS-Saddar"
+    lettered = _lettered(doc, i + j)
+    led = i >= 2 and _lettered(doc, i - 2) == i  # "a section thana", "بی ڈویژن تھانے"
+    served = i > 0 and doc.words[i - 1] in _SERVED
+    # a town whose name begins with an everyday word: "Thana Bhai Pheru", "تھانہ بھائی پھیرو"
+    same_script = i + j < len(doc) and doc.latin(i) == doc.latin(i + j)
+    placed = doc.hit(i + j, "district") if same_script else None
+    if not (
+        _may_station(doc, i + j)
+        or _may_station(doc, i - 1)
+        or lettered > i + j
+        or led
+        or served
+        or placed
+    ):
         return _unlisted_station(doc, i, term, j, districts)
-    after = name_end(doc, i + j, station=True)
+    after = max(name_end(doc, i + j, station=True), lettered)
+    if placed is not None and after == i + j and doc.words[i] not in _OBLIQUES:
+        after = i + j + placed.size
     if after > i + j and doc.words[i] == _OBLIQUE and not _known_station_word(doc, i + j):
         after = i + j  # "واپس تھانے بھیج دی": "to the thana", then a verb; not "Thana Bhej"
     if after > i + j and doc.latin(i) != doc.latin(i + j):
@@ -386,9 +496,15 @@ def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candi
     town = doc.hit(i + j, "district") if after > i + j else None
     if town is not None and i + j + town.size > after:
         after = i + j + town.size  # "thana pindi bhattian", "thana kot momin": the place whole
+    while after > i + j + 1 and doc.words[after - 1] in _OF_THOSE and town is None:
+        after -= 1  # "تھانہ پیپلز کالونی والوں نے": "those of", no word of the name
     before = name_start(doc, i, station=True)
     while before < i and any(c.isdigit() for c in doc.words[before]):
         before += 1  # "car FDA-8843 thane ke bahar": a plate is no station's name
+    if led and before > i - 2:
+        before = i - 2  # the letter leads the name
+    elif before == i and served:
+        before = i - 1  # "Women Police Station": a word kept from names otherwise
     latin_before = before < i and doc.latin(i) and doc.latin(before)
     # The oblique keyword follows its station's name: "سٹی تھانے مردان میں", "city thane
     # mardan": the name is before it, and a place after it is where the station is.
@@ -420,6 +536,29 @@ def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candi
     return _Candidate("police_station", doc.starts[first], doc.ends[last - 1], key), last
 
 
+def _lettered(doc: Doc, k: int) -> int:
+    """The end of a station named by a letter and its unit at token k ("A Division", "b
+    section", "بی ڈویژن"), else k: the unit is an everyday word elsewhere."""
+    if k + 1 < len(doc) and doc.words[k] in _LETTERS and doc.words[k + 1] in _UNITS:
+        return k + 2
+    return k
+
+
+# "Of", "those of" after a name: "thana city wale", "تھانہ سٹی والوں نے".
+_OF_THOSE: Final = frozenset(
+    normalize(w)
+    for w in ("wala", "wale", "walay", "wali", "walon", "والا", "والے", "والی", "والوں")
+)
+# Whom a station serves, in its name: "Women Police Station", "خواتین پولیس اسٹیشن".
+_SERVED: Final = frozenset(normalize(w) for w in ("women", "ladies", "خواتین", "ویمن"))
+# Letters that name a city's stations, and the units they name: Punjab's and Sindh's
+# "A-Division", "B Section", "تھانہ بی ڈویژن".
+_LETTERS: Final = frozenset(
+    normalize(w) for w in ("a", "b", "c", "d", "e", "اے", "بی", "سی", "ڈی", "ای")
+)
+_UNITS: Final = frozenset(normalize(w) for w in ("division", "section", "ڈویژن", "سیکشن"))
+
+
 def _unlisted_station(
     doc: Doc, i: int, term: Term, j: int, districts: list[int]
 ) -> tuple[_Candidate, int] | None:
@@ -442,6 +581,8 @@ def _unlisted_station(
         and (_rank_follows(doc, k + 1) or _district_at(doc, k + 1))
     ):
         first, last, name = i, k + 1, (k, k + 1)
+    elif not oblique and (tail := _tailed(doc, k, latin=doc.latin(i))) > k:
+        first, last, name = i, tail, (k, tail)  # "thana satiana road", "thana peoples colony"
     else:
         begin = _place_before(doc, i)  # "بھیرہ تھانے کے": a town's own station
         if begin == i and (doc.urdu(i) or doc.words[i] in _ROMAN_KEYWORDS):
@@ -460,6 +601,30 @@ def _unlisted_station(
     if district and district != key:
         key = f"{key}/{district}"
     return _Candidate("police_station", doc.starts[first], doc.ends[last - 1], key), last
+
+
+def _tailed(doc: Doc, k: int, *, latin: bool) -> int:
+    """The end of an unlisted station's name of one or two words at k that a word of
+    places' names ends ("satiana road", "peoples colony"), else k."""
+    for size in (1, 2):
+        end = k + size
+        if end >= len(doc) or doc.words[end] not in _NAME_TAILS:
+            continue
+        if all(_unlisted_word(doc, w, latin=latin) for w in range(k, end)):
+            return end + 1
+    return k
+
+
+# Words that end a locality's name, and a station's named after it: "Satiana Road",
+# "Peoples Colony", "Madina Town", "Jhang Bazar", "روڈ", "کالونی".
+_NAME_TAILS: Final = frozenset(
+    normalize(w)
+    for w in (
+        *("road", "colony", "town", "bazar", "bazaar", "mandi", "chowk", "gate", "nagar"),
+        *("market", "park", "ganj", "garden", "lines", "abad", "pura", "روڈ", "کالونی"),
+        *("ٹاؤن", "بازار", "منڈی", "چوک", "گیٹ", "نگر", "مارکیٹ", "آباد", "پورہ"),
+    )
+)
 
 
 def _place_before(doc: Doc, i: int) -> int:
