@@ -3,8 +3,9 @@
 Hand-written rules over gazetteers kept as package data (`review/data/`): no
 model and nothing fetched, since the review workstation is offline. People are
 found by a rank, designation or kinship word next to a name ("SHO Rana Tariq",
-"Rana Tariq SHO", "اے ایس آئی محمد اسلم", "the agent Bashir"), or by the names
-list alone ("Haji Bashir Ahmed", "محمد اسلم نے"); police stations by "police
+"Rana Tariq SHO", "اے ایس آئی محمد اسلم", "the agent Bashir"), by the names
+list alone ("Haji Bashir Ahmed", "محمد اسلم نے"), or by the phrase round a name ("main
+sana hun", "jise sab kaka kehte hain", "urf sajju"); police stations by "police
 station"/"thana"/تھانہ next to a name; districts and agencies from lists; CNIC,
 phone, vehicle and date by their shape (`review.analysis.entity_patterns`). The text is
 folded once and the gazetteers matched in one pass (`review.analysis.entity_text`); what
@@ -113,7 +114,7 @@ def extract(text: str) -> list[Entity]:
     try:
         doc = Doc(text)
         found = _sweep([*_patterns(doc), *_from_lexicon(doc), *_unranked(doc)])
-        found = _provincial_police(_agency_wings(doc, found))
+        found = _provincial_police(_agency_wings(doc, _nicknames(doc, _whole_names(doc, found))))
         return [
             Entity(c.kind, text[c.start : c.end], c.key, c.start, c.end, c.designation)
             for c in _same_people(doc, found)
@@ -140,6 +141,83 @@ def _sweep(candidates: list[_Candidate]) -> list[_Candidate]:
             continue
         taken.append(c)
     return taken
+
+
+def _whole_names(doc: Doc, found: list[_Candidate]) -> list[_Candidate]:
+    """An Urdu name of a title and three words is one person, not two ("ملک ریاض احمد اعوان",
+    "چوہدری محمد اسلم وڑائچ"): a name in Urdu letters is read three words at most (Urdu has
+    no capitals to end it), so the fourth, a listed name word that is no everyday word, was
+    left a person of its own, keyed alone ("awan") as if another man."""
+    out: list[_Candidate] = []
+    for c in found:
+        last = out[-1] if out else None
+        if last is not None and last.kind == c.kind == "person" and c.designation is None:
+            first = bisect.bisect_left(doc.starts, last.start)
+            k = bisect.bisect_left(doc.starts, c.start)
+            if _cut_short(doc, first, k, last, c):
+                out[-1] = last._replace(end=c.end, key=name_key(doc, first, k + 1))
+                continue
+        out.append(c)
+    return out
+
+
+def _nicknames(doc: Doc, found: list[_Candidate]) -> list[_Candidate]:
+    """A nickname said of a man the sentence names ("زاہد محمود، جسے بازار میں سب کاکا کہتے
+    ہیں", "jan muhammad jise sab jani kehte hain": "whom all call Kaka") is keyed as his name,
+    and so is the nickname said alone later in the report: the writer says they are one man,
+    and the nickname alone would link any Kaka."""
+    ends = {c.end: c for c in found if c.kind == "person" and c.designation != _NAMING}
+    whose: dict[str, str] = {}  # a nickname (its word) to the key of the man it names
+    for c in found:
+        if c.kind != "person" or c.designation != _NAMING or " " in c.key:
+            continue
+        k = bisect.bisect_left(doc.starts, c.start)
+        if not (k + 1 < len(doc) and doc.words[k + 1] in _CALL):
+            continue
+        x = k - 1
+        while x >= 0 and k - x <= _WHOM_REACH and doc.words[x] not in SENTENCE_ENDS:
+            if doc.words[x] in _WHOM:
+                before = x - 1 if x and doc.words[x - 1] in (",", "،") else x
+                named = ends.get(doc.ends[before - 1]) if before else None
+                if named is not None:
+                    whose.setdefault(doc.words[k], named.key)
+                break
+            x -= 1
+    if not whose:
+        return found
+    out = []
+    for c in found:
+        k = bisect.bisect_left(doc.starts, c.start)
+        if c.kind == "person" and doc.ends[k] == c.end and doc.words[k] in whose:
+            c = c._replace(key=whose[doc.words[k]])
+        out.append(c)
+    return out
+
+
+# Relative pronouns before a nickname ("جسے سب کاکا کہتے ہیں"), and how far before it.
+_WHOM: Final = frozenset(
+    normalize(w) for w in ("جسے", "جنہیں", "jise", "jisay", "jisey", "jinhein", "jinhen", "jisko")
+)
+_WHOM_REACH: Final = 5
+
+
+def _cut_short(doc: Doc, first: int, k: int, last: _Candidate, c: _Candidate) -> bool:
+    """Whether the one-word person c at token k goes on `last`, an Urdu name of a title and
+    two words more that starts at token `first`, right before it."""
+    word = doc.words[first]
+    return (
+        k - first == 3
+        and doc.ends[k - 1] == last.end
+        and doc.ends[k] == c.end
+        and word in titles()
+        and doc.urdu(first)
+        and doc.urdu(k)
+        and doc.words[k] in names()
+        and doc.words[k] not in titles()
+        and doc.words[k] not in weak_words("names.txt")
+        and doc.text[doc.ends[k - 1] : c.start].isspace()
+        and "\n" not in doc.text[doc.ends[k - 1] : c.start]
+    )
 
 
 def _agency_wings(doc: Doc, found: list[_Candidate]) -> list[_Candidate]:
@@ -664,6 +742,8 @@ def _person(doc: Doc, i: int, term: Term, districts: list[int]) -> _Candidate | 
         if end == j < len(doc) and doc.text[doc.starts[j]].islower():
             # "munshi zorawar ne", "naam zorawar hai"
             end = roman_unlisted(doc, j, named=name_word)
+        if end == j and doc.words[i] in _ALIASES and _bare_nickname(doc, j):
+            end = j + 1  # "sajjad urf sajju har hafte": whatever follows "alias" is a name
     if end > j and (is_name(doc, j, end) or (naming and end - j == 1)):
         return _candidate(doc, j, end, term.value)  # "urf Kaka": a nickname after "alias"
     # "the agent, Haji Bashir, paid": a name of two words or more between commas
@@ -699,6 +779,19 @@ _SHORTENED: Final = frozenset(("const", "insp", "inspr", "constt", "dr"))
 _NAMING: Final = "Named"
 # Of those, the words for "name" itself: "ان کے نام لکھے" is "their names", no name after.
 _NAME_WORDS: Final = frozenset(normalize(w) for w in ("نام", "naam", "name"))
+# Of those, the words for "alias": the word after one is a second name, listed or not, in
+# lower case or Urdu letters ("sajjad baloch urf sajju har hafte", "ندیم عرف ٹکا ہر روز").
+_ALIASES: Final = frozenset(normalize(w) for w in ("urf", "urff", "alias", "aka", "عرف"))
+
+
+def _bare_nickname(doc: Doc, k: int) -> bool:
+    """Whether token k, after "alias", is a nickname: a word, no everyday word of the lists."""
+    if not 0 <= k < len(doc) or doc.punct(k) or k in doc.hits or k in doc.inside:
+        return False
+    word = doc.words[k]
+    if word in stopwords() or word in titles() or word in _NOT_STATION_NAMES:
+        return False
+    return word.isalpha() and (doc.urdu(k) or (doc.latin(k) and len(word) > 2))
 
 
 def _may_name(doc: Doc, k: int, *, after: bool) -> bool:
@@ -713,6 +806,8 @@ def _may_name(doc: Doc, k: int, *, after: bool) -> bool:
     if doc.punct(k) or word in stopwords():
         return False
     # after a word for "name": one word before "is" ("naam zorawar hai", "نام زورآور ہے")
+    if after and k and doc.words[k - 1] in _ALIASES and _bare_nickname(doc, k):
+        return True
     named = after and k and doc.words[k - 1] in _NAME_WORDS
     if named and k + 1 < len(doc) and doc.words[k + 1] in COPULAS:
         return True
@@ -742,10 +837,13 @@ def _same_people(doc: Doc, found: list[_Candidate]) -> list[_Candidate]:
     everyday word that is a name too (شریف). It keeps its own one-word key (a weak link:
     "Nadeem" in another report may be anyone), as does a shorter name of several words
     ("Akram Bhatti" beside "Muhammad Akram Bhatti"): keyed as the full name, it would no
-    longer meet the same short name in other reports.
+    longer meet the same short name in other reports. A name of one word the report gives
+    a person by a rank or "alias" is that person alone later, under the same key
+    (`_given_names`).
     """
     full = {c.key for c in found if c.kind == "person" and " " in c.key}
-    if not full or len(full) > _MOST_NAMES:
+    given = _given_names(doc, found)
+    if not (full or given) or len(full) > _MOST_NAMES:
         return found  # a "report" naming hundreds of people is a list: no guessing in it
     skip = common_words() | titles()
     owners: dict[str, set[str]] = {}  # a name word (canonical) to the full names holding it
@@ -760,6 +858,7 @@ def _same_people(doc: Doc, found: list[_Candidate]) -> list[_Candidate]:
         if len(keys) == 1
         for spelt in spellings().get(w, ())
     }
+    alone.update(given)
     if not alone:
         return out
     weak, places = weak_words("names.txt"), place_words()
@@ -770,16 +869,194 @@ def _same_people(doc: Doc, found: list[_Candidate]) -> list[_Candidate]:
             covered[k] = True
             k += 1
     for k in [k for k, w in enumerate(doc.words) if w in alone and not covered[k]]:
-        if doc.words[k] in weak or (k + 1 < len(doc) and doc.words[k + 1] in places):
+        if doc.words[k] in weak and doc.words[k] not in given:
             continue
-        out.append(_Candidate("person", doc.starts[k], doc.ends[k], key_of([doc.words[k]])))
+        if k + 1 < len(doc) and doc.words[k + 1] in places:
+            continue
+        key = given.get(doc.words[k]) or key_of([doc.words[k]])
+        out.append(_Candidate("person", doc.starts[k], doc.ends[k], key))
     out.sort(key=lambda c: c.start)
     return out
 
 
+def _given_names(doc: Doc, found: list[_Candidate]) -> dict[str, str]:
+    """Names of one listed word that the report gives a person by a rank or a word for
+    "alias" ("ASI Naveed", "جسے سب جانی کہتے ہیں"), even an everyday word that is a name
+    too (جانی): said alone later in the report ("جانی نے بتایا"), they are that person."""
+    given: dict[str, str] = {}
+    for c in found:
+        if c.kind != "person" or c.designation is None:
+            continue
+        k = bisect.bisect_left(doc.starts, c.start)
+        if doc.ends[k] == c.end and doc.words[k] in names() and doc.words[k] not in titles():
+            given[doc.words[k]] = c.key
+    return given
+
+
 def _unranked(doc: Doc) -> Iterator[_Candidate]:
-    for i, j in itertools.chain(people_by_name(doc), people_by_cue(doc)):
-        yield _candidate(doc, i, j, None)
+    for i, j in people_by_name(doc):
+        # a run of names holds a listed one: "District" before "Rahim Yar Khan" is none
+        if any(known(doc.words[x]) for x in range(i, j)) and not _a_kind(doc, i, j):
+            yield _candidate(doc, i, j, None)
+    for i, j in itertools.chain(people_by_cue(doc), _nicknamed_kin(doc)):
+        if not _a_kind(doc, i, j):
+            yield _candidate(doc, i, j, None)
+    for i, j in _people_by_phrase(doc):
+        yield _candidate(doc, i, j, _NAMING)
+
+
+# English articles: a word after one is a kind of people, not a man ("he is a Baloch from
+# Pasni", "an Afridi"), as "Baloch" or "Afridi" alone are tribes as well as names.
+_ARTICLES: Final = frozenset(("a", "an"))
+
+
+def _a_kind(doc: Doc, i: int, j: int) -> bool:
+    """Whether one Latin word at i, after "a" or "an", names a kind of people, not a man."""
+    return j - i == 1 and i > 0 and doc.latin(i) and doc.words[i - 1] in _ARTICLES
+
+
+# A writer giving their own name in Urdu and Roman Urdu: "میں ثنا ہوں", "main sana hun"
+# ("I am Sana"); English "I am Sana" and "my name is" are found by the names list and cues.
+_I: Final = frozenset(normalize(w) for w in ("میں", "main", "mein", "mai", "mei"))
+_AM: Final = frozenset(normalize(w) for w in ("ہوں", "hun", "hoon", "hon", "hoo", "hu", "houn"))
+# What everyone calls a man, in Urdu and Roman Urdu: "جسے سب کاکا کہتے ہیں", "usay log kaka
+# kehte hain" ("whom all call Kaka"): the word before "call" after "all", "people", "him".
+_CALL: Final = frozenset(
+    normalize(w)
+    for w in (
+        *("کہتے", "پکارتے", "بلاتے", "kehte", "kahte", "kehtay", "kahtay", "kehtey"),
+        *("pukarte", "pukartay", "bulate", "bulatay", "bulatey"),
+    )
+)
+_CALLERS: Final = frozenset(
+    normalize(w)
+    for w in (
+        *("سب", "لوگ", "اسے", "جسے", "انہیں", "جنہیں", "sab", "sub", "log", "usay", "usey"),
+        *("isay", "ise", "jise", "jisay", "jisey", "unhein", "unhen", "jinhein", "jinhen"),
+    )
+)
+# "X kehte hain", "X کہتے ہیں": "they call him X" (and not "they say", a clause after it).
+_CALLED_ENDS: Final = frozenset(normalize(w) for w in ("ہیں", "تھے", "hain", "hen", "thay", "the"))
+
+
+def _people_by_phrase(doc: Doc) -> Iterator[tuple[int, int]]:
+    """A writer's own name ("main sana hun") and a man's nickname ("jise sab kaka kehte hain"),
+    in Urdu and Roman Urdu, where the words round a name say it is one: a listed name (an
+    everyday word that is a name too, ثنا, counts, as it would after "naam"), or, in
+    Latin letters, a capitalised word."""
+    n = len(doc)
+    present = (_AM | _CALL | _CALLS).intersection(doc.words)
+    for k in itertools.compress(range(n), map(present.__contains__, doc.words)) if present else ():
+        if doc.words[k] in _CALLS:
+            if (end := _called(doc, k)) is not None:
+                yield k + 2, end
+            continue
+        if doc.words[k] in _AM:  # "میں وکیل ہوں": "I am a lawyer", no everyday word
+            start = _phrase_name(doc, k, _I, everyday=False)
+        elif k + 1 < n and doc.words[k + 1] in _CALLED_ENDS:  # a nickname may be one
+            start = _phrase_name(doc, k, _CALLERS, everyday=True)
+        else:
+            continue
+        if start is not None:
+            yield start, k
+
+
+# English: "everyone calls him Sajju", "they call her Baji": a capitalised name after.
+_CALLS: Final = frozenset(("calls", "call", "called"))
+_HIM: Final = frozenset(("him", "her"))
+
+
+def _called(doc: Doc, k: int) -> int | None:
+    """Where the name after "calls him" at token k ends, if a capitalised one is there."""
+    j = k + 2
+    if j >= len(doc) or doc.words[k + 1] not in _HIM or not doc.latin(j) or not doc.capital(j):
+        return None
+    raw = doc.raw(j)
+    if len(raw) > 1 and raw.isupper():
+        return None  # an acronym, "call him SHO"
+    end = name_end(doc, j, station=False)
+    return end if end > j and is_name(doc, j, end) else None
+
+
+def _phrase_name(doc: Doc, k: int, before: frozenset[str], *, everyday: bool) -> int | None:
+    """Where a name of one or two words ending before token k starts, right after a word
+    of `before`; None if there is none. A word no title nor common name is in it, and,
+    unless `everyday`, no everyday word that is a name too (names.txt's "?")."""
+    weak = weak_words("names.txt")
+    for start in (k - 1, k - 2):
+        if start < 1 or not all(_phrase_word(doc, x) for x in range(start, k)):
+            return None
+        if doc.words[start - 1] in before and doc.latin(start - 1) == doc.latin(start):
+            words = [doc.words[x] for x in range(start, k)]
+            if any(
+                w not in titles() and w not in common_words() and (everyday or w not in weak)
+                for w in words
+            ):
+                return start
+    return None
+
+
+def _phrase_word(doc: Doc, x: int) -> bool:
+    """Whether token x may be a word of a name that the phrase round it marks as one."""
+    word = doc.words[x]
+    if doc.punct(x) or word in stopwords() or x in doc.hits or x in doc.inside:
+        return False
+    if doc.latin(x):
+        return word.isalpha() and (doc.capital(x) or word in names())
+    return doc.urdu(x) and known(word)
+
+
+# A man's nickname before his family's or tribe's name, in lower-case Roman Urdu: "shoki
+# butt ne", "pappu khan ka banda" ("Shoki Butt's man"). The nickname is in no list; the
+# surname (a common one: Butt, Khan, Gujjar) and what follows (the ergative "ne", "sahib",
+# or "ka banda", "someone's man") say the two words are a name.
+_HIS_MAN: Final = frozenset(
+    ("banda", "bande", "banday", "bandey", "bandon", "aadmi", "admi", "karinda", "karinde")
+)
+_OF: Final = frozenset(("ka", "ke", "ki", "kay"))
+_AFTER_NAMES: Final = frozenset(("ne", "sahib", "sahab", "saheb", "sb"))
+# Roman Urdu words before a name that are none of its: "agar butt ne", "jab khan sahib".
+_NOT_NICKNAMES: Final = frozenset(
+    (
+        *("agar", "jab", "tab", "kyunke", "kyunki", "kyun", "jabke", "balke", "halanke"),
+        *("shayad", "chunke", "warna", "taake", "takay", "yani", "bhai", "wala", "wali"),
+        *("wale", "sirf", "khud", "khas", "koi", "kuch", "woh", "yeh", "vo", "ye", "jo"),
+    )
+)
+
+
+def _nicknamed_kin(doc: Doc) -> Iterator[tuple[int, int]]:
+    """Two lower-case Roman Urdu words, a nickname the lists lack and a common surname,
+    before "ne", "sahib" or "ka banda": "shoki butt ne paise liye"."""
+    n, common = len(doc), common_words() - titles()
+    present = common.intersection(doc.words)
+    for k in itertools.compress(range(n), map(present.__contains__, doc.words)) if present else ():
+        after = k + 1
+        if after >= n or not doc.latin(k) or doc.capital(k):
+            continue
+        if doc.words[after] not in _AFTER_NAMES and not (
+            doc.words[after] in _OF and after + 1 < n and doc.words[after + 1] in _HIS_MAN
+        ):
+            continue
+        if k >= 1 and _nickname(doc, k - 1):
+            yield k - 1, k + 1
+
+
+def _nickname(doc: Doc, x: int) -> bool:
+    word = doc.words[x]
+    return (
+        doc.latin(x)
+        and not doc.capital(x)
+        and word.isalpha()
+        and len(word) >= 4
+        and word not in names()
+        and word not in stopwords()
+        and word not in _NOT_STATION_NAMES
+        and word not in _NOT_NICKNAMES
+        and not word.endswith(_VERB_ENDINGS)
+        and x not in doc.hits
+        and x not in doc.inside
+    )
 
 
 def _candidate(doc: Doc, i: int, j: int, designation: str | None) -> _Candidate:

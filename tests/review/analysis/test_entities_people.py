@@ -123,6 +123,17 @@ def test_a_name_the_lists_lack_beside_a_verb_only_a_person_does(
         "اس ملک میں انصاف نہیں۔",
         "das hazar rupay liye aur chala gaya",
         "thana saddar wala case band ho gaya",
+        # a kind of people after "a", not a man
+        "The driver is a Baloch from Pasni.",
+        "He is an Afridi, not a Khattak.",
+        # a capitalised word before a district is no name run
+        "We live near Sadiqabad, District Rahim Yar Khan.",
+        # verbs, a stamp, papers and weekdays after words that are names too
+        "ایک لڑکی بھاگی تو پولیس اسے واپس لے آئی۔",
+        "اس نے سر ہلایا اور مہر لگ گئی۔",
+        'بینر پر لکھا تھا: "یورپ ورک ویزا"۔',
+        "har mangal aur juma ko larkay aate hain",
+        "sirf naam same hai",
     ],
 )
 def test_no_person_in_words_places_and_services(text: str) -> None:
@@ -188,3 +199,87 @@ def test_everyday_words_among_the_new_names_are_marked() -> None:
         assert normalize(word) in weak, word
     for word in ("baba", "chhota", "بابا", "سائیں", "ustad"):
         assert normalize(word) in titles(), word
+
+
+# --- issue 18, ninth round: names marked by the phrase round them --------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "people"),
+    [
+        # a writer giving their own name ("I am ..."), not a trade or state
+        ("main rukhsana hun aur multan se aayi hun", ["rukhsana"]),
+        ("میں رخسانہ ہوں اور ملتان سے آئی ہوں۔", ["رخسانہ"]),
+        ("میں وکیل ہوں اور یہ مقدمہ دیکھ رہا ہوں۔", []),
+        ("میں بہت پریشان ہوں۔", []),
+        ("main khan hun", []),
+        # what everyone calls a man: a nickname, listed or capitalised
+        ("usay sab log billa kehte hain, wohi paise leta hai", ["billa"]),
+        ("اسے سب بلا کہتے ہیں، وہی پیسے لیتا ہے۔", ["بلا"]),
+        ("The munshi is Yousaf, everyone calls him Chhotu.", ["Yousaf", "Chhotu"]),
+        ("log sach kehte hain", []),
+        ("They call him SHO sahib.", []),
+        # whatever follows "alias" is a second name, listed or not
+        ("qadeer urf teetu har hafte aata hai", ["qadeer", "teetu"]),
+        ("ندیم عرف ٹیٹو ہر ہفتے آتا ہے۔", ["ندیم", "ٹیٹو"]),
+        # a nickname before a common surname, in lower-case Roman Urdu
+        ("teetu butt ka banda har hafte aata hai", ["teetu butt"]),
+        ("teetu khan ne paise liye", ["teetu khan"]),
+        ("agar butt ne paise liye to", []),
+    ],
+)
+def test_names_marked_by_the_phrase_round_them(text: str, people: list[str]) -> None:
+    assert _people(text) == people
+
+
+def test_a_nickname_said_of_a_named_man_is_keyed_as_him_and_so_is_its_repetition() -> None:
+    text = (
+        "ندیم احمد، جسے بازار میں سب بلا کہتے ہیں، لڑکوں کو ایران بھیجتا ہے۔ "
+        "پچھلے سال بلا نے دو لڑکوں کے پیسے رکھ لیے۔"
+    )
+    assert _people(text) == ["ندیم احمد", "بلا", "بلا"]
+    assert _keys(text) == ["nadeem ahmed"] * 3
+    # with no man named before it, a nickname keeps its own key
+    assert _keys("usay sab log billa kehte hain") == ["billa"]
+
+
+def test_a_one_word_name_given_by_a_rank_is_the_person_when_said_again() -> None:
+    text = "ASI Naveed came at night. Later Naveed took the money."
+    assert [(e.text, e.designation) for e in extract(text) if e.kind == "person"] == [
+        ("Naveed", "ASI"),
+        ("Naveed", None),
+    ]
+    # an everyday word given so too ("jani", dear), in Roman Urdu
+    assert _people("driver urf jani aya. phir jani chala gaya.") == ["jani", "jani"]
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "key"),
+    [
+        ("ملک ریاض احمد اعوان نے کہا۔", "ملک ریاض احمد اعوان", "malik riaz ahmed awan"),
+        ("چوہدری محمد اسلم وڑائچ کے بھٹے پر", "چوہدری محمد اسلم وڑائچ", None),
+        ("ایس ایچ او رانا محمد طارق جاوید نے کہا۔", "رانا محمد طارق جاوید", None),
+    ],
+)
+def test_an_urdu_name_of_a_title_and_three_words_is_one_person(
+    text: str, name: str, key: str | None
+) -> None:
+    (person,) = [e for e in extract(text) if e.kind == "person"]
+    assert person.text == name
+    assert key is None or person.key == key
+
+
+def test_two_people_side_by_side_stay_two() -> None:
+    assert _people("حاجی بشیر احمد کو اسلم نے کہا۔") == ["حاجی بشیر احمد", "اسلم"]
+    assert _people("حاجی بشیر احمد، اسلم اور ندیم آئے۔") == ["حاجی بشیر احمد", "اسلم", "ندیم"]
+
+
+def test_a_verb_after_a_name_ends_it() -> None:
+    assert _keys("اے ایس آئی نوید اور کانسٹیبل خالد آئے۔") == ["naveed", "khalid"]
+    # weekdays that are names too stay names beside another name
+    assert _keys("juma khan ne paise liye") == ["jumma khan"]
+
+
+def test_saraiki_clans_are_listed_in_both_scripts() -> None:
+    assert _keys("ایس ایچ او غلام رسول لنگاہ نے کہا۔") == ["ghulam rasool langah"]
+    assert _keys("SHO Ghulam Rasool Langah said no.") == ["ghulam rasool langah"]
