@@ -17,7 +17,9 @@ HELDOUT4 = Path(__file__).with_name("heldout4.txt")  # the current held-out set
 HELDOUT5 = Path(__file__).with_name("heldout5.txt")  # held out too, written blind after it
 HELDOUT6 = Path(__file__).with_name("heldout6.txt")  # scored once blind, then a development set
 HELDOUT7 = Path(__file__).with_name("heldout7.txt")  # held out, written blind in session 8
-CORPORA = (CORPUS, HELDOUT2, HELDOUT3, HELDOUT4, HELDOUT5, HELDOUT6, HELDOUT7)  # scored
+HELDOUT8 = Path(__file__).with_name("heldout8.txt")  # scored once blind, then a development set
+HELDOUT9 = Path(__file__).with_name("heldout9.txt")  # scored once blind, then a development set
+CORPORA = (CORPUS, HELDOUT2, HELDOUT3, HELDOUT4, HELDOUT5, HELDOUT6, HELDOUT7, HELDOUT8, HELDOUT9)
 CHECKED = CORPORA  # what main() checks when no file is named
 LANGUAGES = ("en", "ur", "ru")
 PREFIXES = {
@@ -233,7 +235,7 @@ def summarise(reports: list[Report]) -> None:
 
 
 def main() -> int:
-    """Parse, check and summarise each corpus named (all five by default); exit 1 on any error."""
+    """Parse, check and summarise each corpus named (every one by default); exit 1 on error."""
     paths = [Path(arg) for arg in sys.argv[1:]] or list(CHECKED)
     failed = False
     for path in paths:
