@@ -114,6 +114,7 @@ def extract(text: str) -> list[Entity]:
     try:
         doc = Doc(text)
         found = _sweep([*_patterns(doc), *_from_lexicon(doc), *_unranked(doc)])
+        found = _lists(doc, found)
         found = _provincial_police(_agency_wings(doc, _nicknames(doc, _whole_names(doc, found))))
         return [
             Entity(c.kind, text[c.start : c.end], c.key, c.start, c.end, c.designation)
@@ -141,6 +142,71 @@ def _sweep(candidates: list[_Candidate]) -> list[_Candidate]:
             continue
         taken.append(c)
     return taken
+
+
+def _lists(doc: Doc, found: list[_Candidate]) -> list[_Candidate]:
+    """The other names of a list that holds a person, in capitals: "Behlol, Jahandad and
+    Spogmai took the money", "Behlol and ASI Naveed": a capitalised name the lists lack
+    joined by "and" to a person, or by a comma that another comma or "and" follows (not
+    "Aslam, Pasni."), is a person too."""
+    people = [c for c in found if c.kind == "person"]
+    if not people:
+        return found
+    taken = [False] * len(doc)
+    for c in found:
+        k = bisect.bisect_left(doc.starts, c.start)
+        while k < len(doc) and doc.starts[k] < c.end:
+            taken[k] = True
+            k += 1
+    added: list[_Candidate] = []
+    todo = [
+        (bisect.bisect_left(doc.starts, c.start), bisect.bisect_left(doc.starts, c.end))
+        for c in people
+    ]
+    while todo:
+        i, j = todo.pop()
+        for start, end in (_listed_after(doc, j), _listed_before(doc, i, j)):
+            if start < end and not any(taken[start:end]):
+                taken[start:end] = [True] * (end - start)
+                added.append(_candidate(doc, start, end, None))
+                todo.append((start, end))
+    return sorted([*found, *added], key=lambda c: c.start) if added else found
+
+
+_LIST_AND: Final = frozenset(("and", ","))
+
+
+def _listed_after(doc: Doc, j: int) -> tuple[int, int]:
+    """The capitalised name after "and" (or a list's comma) at token j, as a token span."""
+    if not (j + 1 < len(doc) and doc.words[j] in _LIST_AND and doc.latin(j + 1)):
+        return 0, 0
+    end = name_end(doc, j + 1, station=False)
+    if end == j + 1 or not _proper_name(doc, j + 1, end) or _plural(doc.words[end - 1]):
+        return 0, 0
+    if doc.words[j] == "," and not _list_goes_on(doc, end):
+        return 0, 0
+    return j + 1, end
+
+
+def _listed_before(doc: Doc, i: int, j: int) -> tuple[int, int]:
+    """The capitalised name before "and" at token i - 1, or before a comma there when the
+    list goes on after tokens i..j ("Behlol, Jahandad and Spogmai"; not "A young Punjabi,
+    Fahad Butt, comes")."""
+    if not (i >= 2 and doc.words[i - 1] in _LIST_AND and doc.latin(i - 2)):
+        return 0, 0
+    if doc.words[i - 1] == "," and not _list_goes_on(doc, j):
+        return 0, 0
+    start = name_start(doc, i - 1, station=False)
+    if start == i - 1 or not _proper_name(doc, start, i - 1) or _plural(doc.words[i - 2]):
+        return 0, 0
+    return start, i - 1
+
+
+def _list_goes_on(doc: Doc, j: int) -> bool:
+    """Whether a list of names goes on at token j: "and", or a comma and a capital."""
+    if j >= len(doc) or doc.words[j] not in _LIST_AND:
+        return False
+    return doc.words[j] == "and" or (j + 1 < len(doc) and doc.capital(j + 1))
 
 
 def _whole_names(doc: Doc, found: list[_Candidate]) -> list[_Candidate]:
@@ -724,6 +790,8 @@ def _person(doc: Doc, i: int, term: Term, districts: list[int]) -> _Candidate | 
     j = i + term.size
     while j < len(doc) and doc.words[j] == "." and _abbreviated(doc, j - 1):
         j += 1  # "S.H.O. Rana Tariq", not "his brother-in-law. Haji Bashir"
+    if _is_then_capital(doc, i, j):
+        j += 1  # "the agent is Behlol", "our munshi was Faqeera"
     if not (_may_name(doc, j, after=True) or _may_name(doc, i - 1, after=False)):
         return None  # most ranks stand alone: answer those before any search
     st = doc.hit(j, "station") if j < len(doc) and doc.urdu(j) else None
@@ -752,8 +820,9 @@ def _person(doc: Doc, i: int, term: Term, districts: list[int]) -> _Candidate | 
         if end - j > 2 and end < len(doc) and doc.words[end] in (",", "."):
             return _candidate(doc, j + 1, end, term.value)
     # "Rana Tariq, the SHO" / "Rana Tariq (SHO)" / "Rana Tariq SHO" / "رانا طارق ایس ایچ او"
+    # and after a comma "Faqeera, our munshi" / "Faqeera, a driver from Kasur"
     k = i - 1
-    if k >= 0 and doc.words[k] == "the":
+    if k >= 0 and (doc.words[k] == "the" or _described(doc, k)):
         k -= 1
     if k >= 1 and doc.words[k] in (",", "(", "،"):
         k -= 1
@@ -762,6 +831,31 @@ def _person(doc: Doc, i: int, term: Term, districts: list[int]) -> _Candidate | 
         if begin <= k and is_name(doc, begin, k + 1):
             return _candidate(doc, begin, k + 1, term.value)
     return None
+
+
+# Words before a rank that make it one man ("the agent", "our munshi"), or, after a comma,
+# say what the name before is ("Faqeera, our munshi", "Faqeera, a driver").
+_DETERMINERS: Final = frozenset(("the", "our", "my", "his", "her", "their", "a", "an"))
+_DEFINITE: Final = _DETERMINERS - {"a", "an"}
+_IS: Final = frozenset(("is", "was"))
+
+
+def _described(doc: Doc, k: int) -> bool:
+    """Whether token k is a determiner after a comma: "Faqeera, our munshi", "..., a driver"."""
+    return k >= 1 and doc.words[k] in _DETERMINERS and doc.words[k - 1] == ","
+
+
+def _is_then_capital(doc: Doc, i: int, j: int) -> bool:
+    """Whether "is" or "was" at token j, after a rank at i that names one man ("the agent"),
+    comes before a capitalised word in English: "the agent is Behlol"."""
+    return (
+        i > 0
+        and j + 1 < len(doc)
+        and doc.words[i - 1] in _DEFINITE
+        and doc.words[j] in _IS
+        and doc.latin(j + 1)
+        and doc.capital(j + 1)
+    )
 
 
 def _abbreviated(doc: Doc, k: int) -> bool:
@@ -801,7 +895,7 @@ def _may_name(doc: Doc, k: int, *, after: bool) -> bool:
     if not 0 <= k < len(doc):
         return False
     word = doc.words[k]
-    if word in (",", "(", "،", "the"):
+    if word in (",", "(", "،", "the") or (not after and _described(doc, k)):
         return True
     if doc.punct(k) or word in stopwords():
         return False
@@ -903,6 +997,80 @@ def _unranked(doc: Doc) -> Iterator[_Candidate]:
             yield _candidate(doc, i, j, None)
     for i, j in _people_by_phrase(doc):
         yield _candidate(doc, i, j, _NAMING)
+    for i, j in _doers(doc):
+        yield _candidate(doc, i, j, None)
+
+
+# English verbs only a person does, after a capitalised name the lists lack ("Behlol
+# arranged the visas"), besides those `people_by_cue` knows; and verbs a place or a thing
+# may do too ("Help came", "Nothing works"), taken only inside a sentence, where a capital
+# marks a name: "the next day Behlol came with two men".
+_DOES: Final = frozenset(
+    (
+        *("arranged", "arranges", "lied", "lies", "cheated", "cheats", "recruited"),
+        *("recruits", "smuggled", "smuggles", "drives", "drove", "phoned", "rang", "visited"),
+        *("married", "arrested", "grabbed", "dragged", "pushed", "charged", "charges"),
+        *("bribed", "bought", "hired", "hires", "lives", "lived", "wanted", "wants"),
+        *("introduced", "handed", "returned", "escaped", "fled", "disappeared", "promised"),
+    )
+)
+_DOES_INSIDE: Final = frozenset(
+    ("came", "comes", "sent", "sends", "worked", "has", "had", "used", "got", "gets")
+)
+
+
+def _doers(doc: Doc) -> Iterator[tuple[int, int]]:
+    """Capitalised names the lists lack before a verb only a person does (`_DOES`), or one a
+    thing may do too inside a sentence (`_DOES_INSIDE`)."""
+    n, present = len(doc), (_DOES | _DOES_INSIDE).intersection(doc.words)
+    for k in itertools.compress(range(n), map(present.__contains__, doc.words)) if present else ():
+        if not (k and doc.latin(k - 1) and doc.capital(k - 1)):
+            continue
+        start = name_start(doc, k, station=False)
+        if start == k or not _proper_name(doc, start, k):
+            continue
+        if doc.words[k] in _DOES_INSIDE and _sentence_start(doc, start):
+            continue
+        if k - start == 1 and _plural(doc.words[start]):
+            continue  # "Agents came", "Suddenly came"
+        yield start, k
+
+
+def _sentence_start(doc: Doc, k: int) -> bool:
+    return k == 0 or doc.words[k - 1] in SENTENCE_ENDS or doc.words[k - 1] in (":", '"')
+
+
+def _plural(word: str) -> bool:
+    """Whether an unknown word reads as an English plural or adverb ("Boys", "Suddenly")."""
+    return (word.endswith("s") and not word.endswith("ss")) or word.endswith("ly")
+
+
+def _proper_name(doc: Doc, start: int, end: int) -> bool:
+    """Whether capitalised Latin tokens start..end make a person's name: no acronym
+    ("HRCP") nor brand ("PyPI"), no place's or firm's name ("Faisal Town"), no title
+    alone, no number after."""
+    for x in range(start, end):
+        raw = doc.raw(x)
+        if not (doc.latin(x) and doc.capital(x)) or (len(raw) > 1 and raw.isupper()):
+            return False
+        if any(c.isupper() for c in raw[1:]):
+            return False  # "PyPI", "JazzCash": a brand's capitals inside a word
+    if end < len(doc) and doc.words[end][0].isdigit():
+        return False
+    if start and doc.words[start - 1] in _THE:
+        return False  # "the Program has", "any Derivative Works": no name takes an article
+    if any(doc.words[x] in place_words() for x in range(start + 1, min(end + 1, len(doc)))):
+        return False
+    return is_name(doc, start, end)
+
+
+# Words before a noun that never stand before a person's name in English.
+_THE: Final = frozenset(
+    (
+        *("the", "a", "an", "this", "that", "these", "those", "any", "each", "every"),
+        *("our", "my", "his", "her", "their", "its", "your", "such", "no", "some"),
+    )
+)
 
 
 # English articles: a word after one is a kind of people, not a man ("he is a Baloch from

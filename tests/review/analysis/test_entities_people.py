@@ -134,6 +134,18 @@ def test_a_name_the_lists_lack_beside_a_verb_only_a_person_does(
         'بینر پر لکھا تھا: "یورپ ورک ویزا"۔',
         "har mangal aur juma ko larkay aate hain",
         "sirf naam same hai",
+        # things, places, firms and peoples before a verb a person does too
+        "Help came late that night.",
+        "Nothing works here.",
+        "Agents came at night.",
+        "The Bank sent a notice.",
+        "Western Union has our money.",
+        "Kasur has many kilns.",
+        "The Program has no warranty.",
+        "We use PyPI and JazzCash has our money.",
+        "The agent is Punjabi.",
+        "In Kasur, a driver told me.",
+        "Later, our munshi told me.",
     ],
 )
 def test_no_person_in_words_places_and_services(text: str) -> None:
@@ -226,6 +238,21 @@ def test_everyday_words_among_the_new_names_are_marked() -> None:
         ("teetu butt ka banda har hafte aata hai", ["teetu butt"]),
         ("teetu khan ne paise liye", ["teetu khan"]),
         ("agar butt ne paise liye to", []),
+        # a verb only a person does, after a name the lists lack
+        ("Behlol arranged the visas for all of us.", ["Behlol"]),
+        ("Peeral lives in the next village.", ["Peeral"]),
+        # a verb a thing may do too, only inside a sentence
+        ("The next day Behlol came with two men.", ["Behlol"]),
+        ("Then Behlol had our passports.", ["Behlol"]),
+        # the other names of a list that holds a person
+        ("Behlol, Jahandad and Spogmai took the money.", ["Behlol", "Jahandad", "Spogmai"]),
+        ("I met Aslam, Peeral and Behlol at the office.", ["Aslam", "Peeral", "Behlol"]),
+        # a rank, "is", and the name; a name, a comma and what the man is
+        ("The agent is Behlol.", ["Behlol"]),
+        ("Our munshi was Faqeera and he beat us.", ["Faqeera"]),
+        ("Faqeera, our munshi, keeps the register.", ["Faqeera"]),
+        ("Faqeera, a driver from Kasur, told me.", ["Faqeera"]),
+        ("Aslam and Sons is a shop.", ["Aslam"]),
     ],
 )
 def test_names_marked_by_the_phrase_round_them(text: str, people: list[str]) -> None:
