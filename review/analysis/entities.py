@@ -812,6 +812,8 @@ def _person(doc: Doc, i: int, term: Term, districts: list[int]) -> _Candidate | 
             end = roman_unlisted(doc, j, named=name_word)
         if end == j and doc.words[i] in _ALIASES and _bare_nickname(doc, j):
             end = j + 1  # "sajjad urf sajju har hafte": whatever follows "alias" is a name
+    if end == j and name_word:
+        end = _named_before_is(doc, j)  # "naam behlol tarkhan hai", "نام بہلول ترکھان ہے"
     if end > j and (is_name(doc, j, end) or (naming and end - j == 1)):
         return _candidate(doc, j, end, term.value)  # "urf Kaka": a nickname after "alias"
     # "the agent, Haji Bashir, paid": a name of two words or more between commas
@@ -878,6 +880,17 @@ _NAME_WORDS: Final = frozenset(normalize(w) for w in ("نام", "naam", "name"))
 _ALIASES: Final = frozenset(normalize(w) for w in ("urf", "urff", "alias", "aka", "عرف"))
 
 
+def _named_before_is(doc: Doc, j: int) -> int:
+    """Where a name of two or three words the lists lack ends, given after a word for "name"
+    at j - 1 and before "is" ("us ka naam behlol tarkhan hai"); j if none is there. Each
+    word is in the script of the first and no everyday word of the lists."""
+    for end in range(j + 2, min(j + 4, len(doc))):
+        if doc.words[end] in COPULAS:
+            ok = all(doc.latin(x) == doc.latin(j) and _bare_nickname(doc, x) for x in range(j, end))
+            return end if ok else j
+    return j
+
+
 def _bare_nickname(doc: Doc, k: int) -> bool:
     """Whether token k, after "alias", is a nickname: a word, no everyday word of the lists."""
     if not 0 <= k < len(doc) or doc.punct(k) or k in doc.hits or k in doc.inside:
@@ -904,6 +917,8 @@ def _may_name(doc: Doc, k: int, *, after: bool) -> bool:
         return True
     named = after and k and doc.words[k - 1] in _NAME_WORDS
     if named and k + 1 < len(doc) and doc.words[k + 1] in COPULAS:
+        return True
+    if named and _named_before_is(doc, k) > k:
         return True
     if doc.latin(k):
         return doc.capital(k) or word in names() or (after and roman_unlisted(doc, k) > k)

@@ -253,6 +253,12 @@ def test_everyday_words_among_the_new_names_are_marked() -> None:
         ("Faqeera, our munshi, keeps the register.", ["Faqeera"]),
         ("Faqeera, a driver from Kasur, told me.", ["Faqeera"]),
         ("Aslam and Sons is a shop.", ["Aslam"]),
+        # a name of two words the lists lack, after "name" and before "is"
+        ("us agent ka naam behlol tarkhan hai", ["behlol tarkhan"]),
+        ("اس ایجنٹ کا نام بہلول ترکھان ہے۔", ["بہلول ترکھان"]),
+        ("us ka naam mujhe yaad nahi hai", []),
+        ("اس کا نام شناختی کارڈ پر درج ہے۔", []),
+        ("us ka naam FIR mein darj hai", []),
     ],
 )
 def test_names_marked_by_the_phrase_round_them(text: str, people: list[str]) -> None:
