@@ -210,10 +210,10 @@ def _list_goes_on(doc: Doc, j: int) -> bool:
 
 
 def _whole_names(doc: Doc, found: list[_Candidate]) -> list[_Candidate]:
-    """An Urdu name of a title and three words is one person, not two ("ملک ریاض احمد اعوان",
-    "چوہدری محمد اسلم وڑائچ"): a name in Urdu letters is read three words at most (Urdu has
-    no capitals to end it), so the fourth, a listed name word that is no everyday word, was
-    left a person of its own, keyed alone ("awan") as if another man."""
+    """An Urdu name of four words is one person, not two ("محمد نواز خان بلوچ", "ملک ریاض
+    احمد اعوان"): a name in Urdu letters is read three words at most (Urdu has no
+    capitals to end it), so the fourth, a listed name word that is no everyday word
+    nor title, was left a person of its own, keyed alone ("baloch") as if another man."""
     out: list[_Candidate] = []
     for c in found:
         last = out[-1] if out else None
@@ -268,14 +268,12 @@ _WHOM_REACH: Final = 5
 
 
 def _cut_short(doc: Doc, first: int, k: int, last: _Candidate, c: _Candidate) -> bool:
-    """Whether the one-word person c at token k goes on `last`, an Urdu name of a title and
-    two words more that starts at token `first`, right before it."""
-    word = doc.words[first]
+    """Whether the one-word person c at token k goes on `last`, an Urdu name of three words
+    that starts at token `first`, right before it."""
     return (
         k - first == 3
         and doc.ends[k - 1] == last.end
         and doc.ends[k] == c.end
-        and word in titles()
         and doc.urdu(first)
         and doc.urdu(k)
         and doc.words[k] in names()

@@ -292,11 +292,10 @@ def test_a_one_word_name_given_by_a_rank_is_the_person_when_said_again() -> None
         ("ملک ریاض احمد اعوان نے کہا۔", "ملک ریاض احمد اعوان", "malik riaz ahmed awan"),
         ("چوہدری محمد اسلم وڑائچ کے بھٹے پر", "چوہدری محمد اسلم وڑائچ", None),
         ("ایس ایچ او رانا محمد طارق جاوید نے کہا۔", "رانا محمد طارق جاوید", None),
+        ("محمد نواز خان بلوچ نے پیسے لیے۔", "محمد نواز خان بلوچ", "muhammad nawaz khan baloch"),
     ],
 )
-def test_an_urdu_name_of_a_title_and_three_words_is_one_person(
-    text: str, name: str, key: str | None
-) -> None:
+def test_an_urdu_name_of_four_words_is_one_person(text: str, name: str, key: str | None) -> None:
     (person,) = [e for e in extract(text) if e.kind == "person"]
     assert person.text == name
     assert key is None or person.key == key
