@@ -812,6 +812,8 @@ def _person(doc: Doc, i: int, term: Term, districts: list[int]) -> _Candidate | 
             end = j + 1  # "sajjad urf sajju har hafte": whatever follows "alias" is a name
     if end == j and name_word:
         end = _named_before_is(doc, j)  # "naam behlol tarkhan hai", "نام بہلول ترکھان ہے"
+    if end - j > 1 and end < len(doc) and doc.words[end] in _PLACE_ENDS:
+        end -= 1  # "ایس ایچ او طارق محمود نور پور میں": the last word begins a place, Noor Pur
     if end > j and (is_name(doc, j, end) or (naming and end - j == 1)):
         return _candidate(doc, j, end, term.value)  # "urf Kaka": a nickname after "alias"
     # "the agent, Haji Bashir, paid": a name of two words or more between commas
@@ -856,6 +858,17 @@ def _is_then_capital(doc: Doc, i: int, j: int) -> bool:
         and doc.latin(j + 1)
         and doc.capital(j + 1)
     )
+
+
+# The second word of a place named after a man, written apart: "Noor Pur", "Faisal Town",
+# "Iqbal Colony", "نور پور": a name word before one begins the place, not the name.
+_PLACE_ENDS: Final = frozenset(
+    normalize(w)
+    for w in (
+        *("town", "colony", "road", "chowk", "abad", "pur", "mohalla", "bazaar", "bazar"),
+        *("ٹاؤن", "کالونی", "روڈ", "چوک", "آباد", "پور", "محلہ", "بازار"),
+    )
+)
 
 
 def _abbreviated(doc: Doc, k: int) -> bool:

@@ -312,6 +312,13 @@ def test_a_verb_after_a_name_ends_it() -> None:
     assert _keys("juma khan ne paise liye") == ["jumma khan"]
 
 
+def test_a_name_after_a_rank_ends_before_a_place_named_after_a_man() -> None:
+    assert _keys("ایس ایچ او طارق محمود نور پور میں ہے۔") == ["tariq mehmood"]
+    assert _keys("SHO Tariq Mehmood Faisal Town mein hai.") == ["tariq mehmood"]
+    # a family after a name is no place: "muhammad aslam families lata hai"
+    assert _keys("uska banda muhammad aslam families lata hai") == ["muhammad aslam"]
+
+
 def test_saraiki_clans_are_listed_in_both_scripts() -> None:
     assert _keys("ایس ایچ او غلام رسول لنگاہ نے کہا۔") == ["ghulam rasool langah"]
     assert _keys("SHO Ghulam Rasool Langah said no.") == ["ghulam rasool langah"]
