@@ -979,6 +979,7 @@ def _same_people(doc: Doc, found: list[_Candidate]) -> list[_Candidate]:
         for spelt in spellings().get(w, ())
     }
     alone.update(given)
+    alone.update(_unlisted_parts(doc, found))
     if not alone:
         return out
     weak, places = weak_words("names.txt"), place_words()
@@ -997,6 +998,24 @@ def _same_people(doc: Doc, found: list[_Candidate]) -> list[_Candidate]:
         out.append(_Candidate("person", doc.starts[k], doc.ends[k], key))
     out.sort(key=lambda c: c.start)
     return out
+
+
+def _unlisted_parts(doc: Doc, found: list[_Candidate]) -> dict[str, str]:
+    """Words the lists lack of the report's names of two words or more, each held by one
+    name alone ("Behlol" of "Behlol Tarkhan", later "Behlol said"), as written; only in
+    capitals, which set a name's ends (a name in Urdu letters or lower case may have run
+    on into an everyday word, which would then be a person wherever it stood)."""
+    owners: dict[str, set[str]] = {}
+    for c in found:
+        if c.kind != "person" or " " not in c.key:
+            continue
+        k = bisect.bisect_left(doc.starts, c.start)
+        while k < len(doc) and doc.starts[k] < c.end:
+            word = doc.words[k]
+            if doc.capital(k) and len(word) > 3 and word.isalpha() and not known(word):
+                owners.setdefault(word, set()).add(c.key)
+            k += 1
+    return {w: next(iter(keys)) for w, keys in owners.items() if len(keys) == 1}
 
 
 def _given_names(doc: Doc, found: list[_Candidate]) -> dict[str, str]:

@@ -134,6 +134,11 @@ def test_a_name_the_lists_lack_beside_a_verb_only_a_person_does(
         'بینر پر لکھا تھا: "یورپ ورک ویزا"۔',
         "har mangal aur juma ko larkay aate hain",
         "sirf naam same hai",
+        # Roman Urdu everyday words that are names too, alone in lower case
+        "allah ki rehmat se bach gaye",
+        "mere dost ne madad ki",
+        "uski barkat se kaam chala",
+        "mehboob ki yaad mein",
         # things, places, firms and peoples before a verb a person does too
         "Help came late that night.",
         "Nothing works here.",
@@ -317,6 +322,20 @@ def test_a_name_after_a_rank_ends_before_a_place_named_after_a_man() -> None:
     assert _keys("SHO Tariq Mehmood Faisal Town mein hai.") == ["tariq mehmood"]
     # a family after a name is no place: "muhammad aslam families lata hai"
     assert _keys("uska banda muhammad aslam families lata hai") == ["muhammad aslam"]
+
+
+def test_everyday_roman_words_stay_names_beside_a_name() -> None:
+    assert _keys("rehmat ali ne paise liye") == ["rehmat ali"]
+    assert _keys("munshi barkat masih ne kaha") == ["barkat masih"]
+    assert _keys("karim ki dukan ka phone") == ["kareem"]
+
+
+def test_a_word_the_lists_lack_of_a_full_name_is_the_person_alone() -> None:
+    # in lower case only a listed word: "shoki butt" may have run on into an everyday one
+    text = "shoki butt ka banda har hafte aata hai. shoki ka number 0345-1234567 hai."
+    assert _people(text) == ["shoki butt"]
+    text = "Behlol Tarkhan took the money. Later Behlol said no. The Tarkhan family is rich."
+    assert _people(text) == ["Behlol Tarkhan", "Behlol"]
 
 
 def test_saraiki_clans_are_listed_in_both_scripts() -> None:
