@@ -1158,11 +1158,15 @@ def _people_by_phrase(doc: Doc) -> Iterator[tuple[int, int]]:
     everyday word that is a name too, ثنا, counts, as it would after "naam"), or, in
     Latin letters, a capitalised word."""
     n = len(doc)
-    present = (_AM | _CALL | _CALLS).intersection(doc.words)
+    present = (_AM | _CALL | _CALLS | _NAME_WORDS).intersection(doc.words)
     for k in itertools.compress(range(n), map(present.__contains__, doc.words)) if present else ():
         if doc.words[k] in _CALLS:
             if (end := _called(doc, k)) is not None:
                 yield k + 2, end
+            continue
+        if doc.words[k] in _NAME_WORDS:
+            if k + 1 < n and doc.words[k + 1] in _OF_NAME and (begin := _name_of(doc, k)) < k:
+                yield begin, k  # "behlol naam ka agent", "بہلول نام کا ایجنٹ"
             continue
         if doc.words[k] in _AM:  # "میں وکیل ہوں": "I am a lawyer", no everyday word
             start = _phrase_name(doc, k, _I, everyday=False)
@@ -1189,6 +1193,33 @@ def _called(doc: Doc, k: int) -> int | None:
         return None  # an acronym, "call him SHO"
     end = name_end(doc, j, station=False)
     return end if end > j and is_name(doc, j, end) else None
+
+
+# "<name> naam ka", "<name> نام کا": "(a man) of the name <name>".
+_OF_NAME: Final = frozenset(normalize(w) for w in ("ka", "ki", "ke", "کا", "کی", "کے"))
+# Words before "naam ka" that say what of a name, not which: "jaali naam ka passport".
+_NOT_NAMED: Final = frozenset(
+    normalize(w)
+    for w in (
+        *("jaali", "jali", "fake", "asli", "asal", "naqli", "galat", "ghalat", "sahi", "kis"),
+        *("pura", "poora", "pure", "poore", "naye", "naya", "purane", "purana", "same"),
+        *("جعلی", "نقلی", "اصلی", "اصل", "غلط", "صحیح", "پورا", "پورے", "نئے", "نیا", "پرانے"),
+        *("کس", "کسی"),
+    )
+)
+
+
+def _name_of(doc: Doc, k: int) -> int:
+    """Where a name of one or two words before "naam ka" at token k starts (k if none)."""
+    start = k
+    while start > 0 and k - start < 2:
+        x = start - 1
+        if doc.latin(x) != doc.latin(k) or doc.words[x] in _NOT_NAMED:
+            break
+        if not _bare_nickname(doc, x) or (doc.latin(x) and len(doc.words[x]) < 3):
+            break
+        start = x
+    return start
 
 
 def _phrase_name(doc: Doc, k: int, before: frozenset[str], *, everyday: bool) -> int | None:

@@ -264,6 +264,12 @@ def test_everyday_words_among_the_new_names_are_marked() -> None:
         ("us ka naam mujhe yaad nahi hai", []),
         ("اس کا نام شناختی کارڈ پر درج ہے۔", []),
         ("us ka naam FIR mein darj hai", []),
+        # a man "of the name" so-and-so: "behlol naam ka agent"
+        ("behlol naam ka agent aaya", ["behlol"]),
+        ("ایک بہلول ترکھان نام کا آدمی آیا۔", ["بہلول ترکھان"]),
+        ("jaali naam ka passport banaya", []),
+        ("کس نام کا کارڈ تھا؟", []),
+        ("is naam ka koi banda nahi", []),
     ],
 )
 def test_names_marked_by_the_phrase_round_them(text: str, people: list[str]) -> None:
