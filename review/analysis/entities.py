@@ -812,6 +812,8 @@ def _person(doc: Doc, i: int, term: Term, districts: list[int]) -> _Candidate | 
             end = j + 1  # "sajjad urf sajju har hafte": whatever follows "alias" is a name
     if end == j and name_word:
         end = _named_before_is(doc, j)  # "naam behlol tarkhan hai", "نام بہلول ترکھان ہے"
+    if not naming:
+        end = _run_to_ergative(doc, j, end)  # "ایجنٹ بہلول ترکھان نے", "agent behlol tarkhan ne"
     if end - j > 1 and end < len(doc) and doc.words[end] in _PLACE_ENDS:
         end -= 1  # "ایس ایچ او طارق محمود نور پور میں": the last word begins a place, Noor Pur
     if end > j and (is_name(doc, j, end) or (naming and end - j == 1)):
@@ -891,6 +893,26 @@ _NAME_WORDS: Final = frozenset(normalize(w) for w in ("نام", "naam", "name"))
 _ALIASES: Final = frozenset(normalize(w) for w in ("urf", "urff", "alias", "aka", "عرف"))
 
 
+# After a rank, the ergative and "sahib" end a name the lists lack: "ایجنٹ بہلول ترکھان نے".
+_ERGATIVES: Final = frozenset(normalize(w) for w in ("نے", "صاحب", "ne", "sahib", "sahab", "sb"))
+
+
+def _run_to_ergative(doc: Doc, j: int, end: int) -> int:
+    """Where a name after a rank at j ends, when it has two words before "ne" or "sahib"
+    and the lists know one of them or none ("agent aslam tarkhan ne", "ایجنٹ بہلول ترکھان
+    نے"); `end` (the end found) otherwise. Each word is in the first one's script, no
+    everyday word and no capital (capitals end a name by themselves)."""
+    last = j + 2
+    if end > last or last >= len(doc) or doc.words[last] not in _ERGATIVES:
+        return end
+    if doc.latin(last) != doc.latin(j):
+        return end
+    for x in range(j, last):
+        if doc.capital(x) or doc.latin(x) != doc.latin(j) or not _bare_nickname(doc, x):
+            return end
+    return last
+
+
 def _named_before_is(doc: Doc, j: int) -> int:
     """Where a name of two or three words the lists lack ends, given after a word for "name"
     at j - 1 and before "is" ("us ka naam behlol tarkhan hai"); j if none is there. Each
@@ -930,6 +952,8 @@ def _may_name(doc: Doc, k: int, *, after: bool) -> bool:
     if named and k + 1 < len(doc) and doc.words[k + 1] in COPULAS:
         return True
     if named and _named_before_is(doc, k) > k:
+        return True
+    if after and _run_to_ergative(doc, k, k) > k:
         return True
     if doc.latin(k):
         return doc.capital(k) or word in names() or (after and roman_unlisted(doc, k) > k)

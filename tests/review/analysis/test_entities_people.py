@@ -264,6 +264,12 @@ def test_everyday_words_among_the_new_names_are_marked() -> None:
         ("us ka naam mujhe yaad nahi hai", []),
         ("اس کا نام شناختی کارڈ پر درج ہے۔", []),
         ("us ka naam FIR mein darj hai", []),
+        # two words the lists lack (or one of them) after a rank, before the ergative
+        ("ایجنٹ بہلول ترکھان نے پیسے لیے۔", ["بہلول ترکھان"]),
+        ("agent behlol tarkhan ne paise liye", ["behlol tarkhan"]),
+        ("agent aslam tarkhan ne paise liye", ["aslam tarkhan"]),
+        ("ایجنٹ کے بندوں نے مارا۔", []),
+        ("thanedar bhi khud ne kaha", []),
         # a man "of the name" so-and-so: "behlol naam ka agent"
         ("behlol naam ka agent aaya", ["behlol"]),
         ("ایک بہلول ترکھان نام کا آدمی آیا۔", ["بہلول ترکھان"]),
