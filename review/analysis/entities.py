@@ -1071,9 +1071,9 @@ def _unranked(doc: Doc) -> Iterator[_Candidate]:
 
 
 # English verbs only a person does, after a capitalised name the lists lack ("Behlol
-# arranged the visas"), besides those `people_by_cue` knows; and verbs a place or a thing
-# may do too ("Help came", "Nothing works"), taken only inside a sentence, where a capital
-# marks a name: "the next day Behlol came with two men".
+# arranged the visas"), besides those `people_by_cue` knows. (Verbs a thing does too, as
+# "came", "sent", "had", took months and offices for men even inside a sentence: "That
+# year Muharram came", "Then Consulate sent a letter".)
 _DOES: Final = frozenset(
     (
         *("arranged", "arranges", "lied", "lies", "cheated", "cheats", "recruited"),
@@ -1083,30 +1083,20 @@ _DOES: Final = frozenset(
         *("introduced", "handed", "returned", "escaped", "fled", "disappeared", "promised"),
     )
 )
-_DOES_INSIDE: Final = frozenset(
-    ("came", "comes", "sent", "sends", "worked", "has", "had", "used", "got", "gets")
-)
 
 
 def _doers(doc: Doc) -> Iterator[tuple[int, int]]:
-    """Capitalised names the lists lack before a verb only a person does (`_DOES`), or one a
-    thing may do too inside a sentence (`_DOES_INSIDE`)."""
-    n, present = len(doc), (_DOES | _DOES_INSIDE).intersection(doc.words)
+    """Capitalised names the lists lack before a verb only a person does (`_DOES`)."""
+    n, present = len(doc), _DOES.intersection(doc.words)
     for k in itertools.compress(range(n), map(present.__contains__, doc.words)) if present else ():
         if not (k and doc.latin(k - 1) and doc.capital(k - 1)):
             continue
         start = name_start(doc, k, station=False)
         if start == k or not _proper_name(doc, start, k):
             continue
-        if doc.words[k] in _DOES_INSIDE and _sentence_start(doc, start):
-            continue
         if k - start == 1 and _plural(doc.words[start]):
             continue  # "Agents came", "Suddenly came"
         yield start, k
-
-
-def _sentence_start(doc: Doc, k: int) -> bool:
-    return k == 0 or doc.words[k - 1] in SENTENCE_ENDS or doc.words[k - 1] in (":", '"')
 
 
 def _plural(word: str) -> bool:

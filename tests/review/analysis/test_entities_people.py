@@ -143,6 +143,10 @@ def test_a_name_the_lists_lack_beside_a_verb_only_a_person_does(
         "Help came late that night.",
         "Nothing works here.",
         "Agents came at night.",
+        "That year Muharram came early.",
+        "Then Consulate sent a letter.",
+        "Then Interpol arrested him in Dubai.",
+        "Then Protector handed the file back.",
         "The Bank sent a notice.",
         "Western Union has our money.",
         "Kasur has many kilns.",
@@ -246,9 +250,6 @@ def test_everyday_words_among_the_new_names_are_marked() -> None:
         # a verb only a person does, after a name the lists lack
         ("Behlol arranged the visas for all of us.", ["Behlol"]),
         ("Peeral lives in the next village.", ["Peeral"]),
-        # a verb a thing may do too, only inside a sentence
-        ("The next day Behlol came with two men.", ["Behlol"]),
-        ("Then Behlol had our passports.", ["Behlol"]),
         # the other names of a list that holds a person
         ("Behlol, Jahandad and Spogmai took the money.", ["Behlol", "Jahandad", "Spogmai"]),
         ("I met Aslam, Peeral and Behlol at the office.", ["Aslam", "Peeral", "Behlol"]),
