@@ -816,6 +816,8 @@ def _person(doc: Doc, i: int, term: Term, districts: list[int]) -> _Candidate | 
         end = _run_to_ergative(doc, j, end)  # "ایجنٹ بہلول ترکھان نے", "agent behlol tarkhan ne"
     if end - j > 1 and end < len(doc) and doc.words[end] in _PLACE_ENDS:
         end -= 1  # "ایس ایچ او طارق محمود نور پور میں": the last word begins a place, Noor Pur
+    if doc.words[i] in _NAMED_AFTER:
+        end = j  # "اسلم نامی ایجنٹ": the name is before; "علاقے کا نامی بدمعاش", "notorious"
     if end > j and (is_name(doc, j, end) or (naming and end - j == 1)):
         return _candidate(doc, j, end, term.value)  # "urf Kaka": a nickname after "alias"
     # "the agent, Haji Bashir, paid": a name of two words or more between commas
@@ -1172,11 +1174,15 @@ def _people_by_phrase(doc: Doc) -> Iterator[tuple[int, int]]:
     everyday word that is a name too, ثنا, counts, as it would after "naam"), or, in
     Latin letters, a capitalised word."""
     n = len(doc)
-    present = (_AM | _CALL | _CALLS | _NAME_WORDS).intersection(doc.words)
+    present = (_AM | _CALL | _CALLS | _NAME_WORDS | _NAMED_AFTER).intersection(doc.words)
     for k in itertools.compress(range(n), map(present.__contains__, doc.words)) if present else ():
         if doc.words[k] in _CALLS:
             if (end := _called(doc, k)) is not None:
                 yield k + 2, end
+            continue
+        if doc.words[k] in _NAMED_AFTER:
+            if (begin := _name_of(doc, k)) < k:
+                yield begin, k  # "بہلول نامی ایجنٹ", "behlol nami agent"
             continue
         if doc.words[k] in _NAME_WORDS:
             if k + 1 < n and doc.words[k + 1] in _OF_NAME and (begin := _name_of(doc, k)) < k:
@@ -1209,6 +1215,8 @@ def _called(doc: Doc, k: int) -> int | None:
     return end if end > j and is_name(doc, j, end) else None
 
 
+# "named", after the name: "بہلول نامی ایجنٹ", "behlol nami agent".
+_NAMED_AFTER: Final = frozenset(normalize(w) for w in ("نامی", "nami", "naami"))
 # "<name> naam ka", "<name> نام کا": "(a man) of the name <name>".
 _OF_NAME: Final = frozenset(normalize(w) for w in ("ka", "ki", "ke", "کا", "کی", "کے"))
 # Words before "naam ka" that say what of a name, not which: "jaali naam ka passport".
@@ -1224,7 +1232,8 @@ _NOT_NAMED: Final = frozenset(
 
 
 def _name_of(doc: Doc, k: int) -> int:
-    """Where a name of one or two words before "naam ka" at token k starts (k if none)."""
+    """Where a name of one or two words before "naam ka" or "nami" at token k starts (k if
+    none)."""
     start = k
     while start > 0 and k - start < 2:
         x = start - 1

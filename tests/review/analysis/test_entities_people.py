@@ -273,6 +273,9 @@ def test_everyday_words_among_the_new_names_are_marked() -> None:
         ("thanedar bhi khud ne kaha", []),
         ("agent pichle hafte ne paise liye", []),
         # a man "of the name" so-and-so: "behlol naam ka agent"
+        ("بہلول نامی ایجنٹ نے پیسے لیے۔", ["بہلول"]),
+        ("behlol nami agent ne paise liye", ["behlol"]),
+        ("وہ علاقے کا نامی بدمعاش ہے۔", []),
         ("behlol naam ka agent aaya", ["behlol"]),
         ("ایک بہلول ترکھان نام کا آدمی آیا۔", ["بہلول ترکھان"]),
         ("jaali naam ka passport banaya", []),
