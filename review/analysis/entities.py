@@ -1068,8 +1068,38 @@ def _unranked(doc: Doc) -> Iterator[_Candidate]:
             yield _candidate(doc, i, j, None)
     for i, j in _people_by_phrase(doc):
         yield _candidate(doc, i, j, _NAMING)
-    for i, j in _doers(doc):
+    for i, j in itertools.chain(_doers(doc), _titled(doc)):
         yield _candidate(doc, i, j, None)
+
+
+# Titles in Latin letters that say a name follows even in lower case; "mai" is Roman Urdu's
+# "I" too, "pir" Monday ("mai sharif aadmi hun": "I am a decent man").
+_SURE_TITLES: Final = frozenset(
+    (
+        *("haji", "hajji", "chaudhry", "chaudhary", "ch", "rana", "malik", "syed", "sheikh"),
+        *("sardar", "mirza", "khawaja", "khwaja", "hafiz", "maulana", "qazi", "begum", "bibi"),
+    )
+)
+
+
+def _titled(doc: Doc) -> Iterator[tuple[int, int]]:
+    """A title and one everyday word that is a name too: "Mai Jannat", "مائی جنت نے", "حاجی
+    شریف کا": a title says a name follows, where a rank ("تھانیدار شریف", "a decent SHO")
+    does not."""
+    n, title_words = len(doc), titles()
+    present = title_words.intersection(doc.words)
+    weak = weak_words("names.txt")
+    for k in itertools.compress(range(n), map(present.__contains__, doc.words)) if present else ():
+        x = k + 1
+        if x >= n or doc.words[x] not in weak or doc.words[x] in title_words:
+            continue
+        if doc.latin(k) != doc.latin(x) or doc.words[x] in stopwords() or x in doc.hits:
+            continue
+        if doc.latin(k) and not (doc.capital(k) or doc.words[k] in _SURE_TITLES):
+            continue
+        if x + 1 < n and (known(doc.words[x + 1]) or doc.words[x + 1] in title_words):
+            continue  # a longer name: `people_by_name` reads it whole
+        yield k, x + 1
 
 
 # English verbs only a person does, after a capitalised name the lists lack ("Behlol

@@ -356,6 +356,19 @@ def test_a_word_the_lists_lack_of_a_full_name_is_the_person_alone() -> None:
     assert _people(text) == ["Behlol Tarkhan", "Behlol"]
 
 
+def test_a_title_makes_an_everyday_word_after_it_a_name() -> None:
+    assert _keys("مائی جنت نے کہا۔") == ["mai jannat"]
+    assert _keys("حاجی شریف کا بھٹہ ہے۔") == ["haji sharif"]
+    assert _keys("ch noor ne kaha") == ["chaudhry noor"]
+    # a rank does not ("a decent SHO"), nor Roman "mai" ("I"), nor a title alone
+    assert _people("تھانیدار شریف آدمی ہے۔") == []
+    assert _people("mai sharif aadmi hun") == []
+    assert _people("ایک خاتون آئی اور کہا۔") == []
+    # Khatoon after a woman's name, as Bibi
+    assert _keys("زبیدہ خاتون کا بیٹا گم ہو گیا۔") == ["zubaida khatoon"]
+    assert _keys("Zubaida Khatoon's son is missing.") == ["zubaida khatoon"]
+
+
 def test_saraiki_clans_are_listed_in_both_scripts() -> None:
     assert _keys("ایس ایچ او غلام رسول لنگاہ نے کہا۔") == ["ghulam rasool langah"]
     assert _keys("SHO Ghulam Rasool Langah said no.") == ["ghulam rasool langah"]
