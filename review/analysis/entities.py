@@ -3,8 +3,9 @@
 Hand-written rules over gazetteers kept as package data (`review/data/`): no
 model and nothing fetched, since the review workstation is offline. People are
 found by a rank, designation or kinship word next to a name ("SHO Rana Tariq",
-"Rana Tariq SHO", "اے ایس آئی محمد اسلم", "the agent Bashir"), or by the names
-list alone ("Haji Bashir Ahmed", "محمد اسلم نے"); police stations by "police
+"Rana Tariq SHO", "اے ایس آئی محمد اسلم", "the agent Bashir"), by the names
+list alone ("Haji Bashir Ahmed", "محمد اسلم نے"), or by the phrase round a name ("main
+sana hun", "jise sab kaka kehte hain", "urf sajju"); police stations by "police
 station"/"thana"/تھانہ next to a name; districts and agencies from lists; CNIC,
 phone, vehicle and date by their shape (`review.analysis.entity_patterns`). The text is
 folded once and the gazetteers matched in one pass (`review.analysis.entity_text`); what
@@ -28,6 +29,8 @@ import difflib
 import functools
 import gc
 import itertools
+import re
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final, NamedTuple
@@ -64,6 +67,7 @@ from review.analysis.entity_text import (
     provinces,
     towns,
     weak_words,
+    wings,
 )
 from review.workspace.search import normalize
 
@@ -79,8 +83,14 @@ KINDS: Final = (
 )
 # When two candidates overlap and are as long, the earlier kind wins.
 # "blocked" is a phrase that holds a name but is no entity ("Khyber Pakhtunkhwa").
+# A misspelt place ("misspelt", keyed as a district once chosen) wins over a person of the
+# same span: it sounds as one place alone and as no listed name ("Bahawalpor se").
+_MISSPELT_PLACE: Final = "misspelt"
 _PRIORITY: Final = {
-    kind: i for i, kind in enumerate(("blocked", "cnic", "phone", "date", "vehicle", *KINDS))
+    kind: i
+    for i, kind in enumerate(
+        ("blocked", "cnic", "phone", "date", "vehicle", _MISSPELT_PLACE, *KINDS)
+    )
 }
 
 
@@ -113,7 +123,9 @@ def extract(text: str) -> list[Entity]:
     try:
         doc = Doc(text)
         found = _sweep([*_patterns(doc), *_from_lexicon(doc), *_unranked(doc)])
-        found = _provincial_police(_agency_wings(doc, found))
+        found = [c._replace(kind="district") if c.kind == _MISSPELT_PLACE else c for c in found]
+        found = _lists(doc, found)
+        found = _provincial_police(_agency_wings(doc, _nicknames(doc, _whole_names(doc, found))))
         return namesakes.mark(
             text,
             [
@@ -146,6 +158,146 @@ def _sweep(candidates: list[_Candidate]) -> list[_Candidate]:
     return taken
 
 
+def _lists(doc: Doc, found: list[_Candidate]) -> list[_Candidate]:
+    """The other names of a list that holds a person, in capitals: "Behlol, Jahandad and
+    Spogmai took the money", "Behlol and ASI Naveed": a capitalised name the lists lack
+    joined by "and" to a person, or by a comma that another comma or "and" follows (not
+    "Aslam, Pasni."), is a person too."""
+    people = [c for c in found if c.kind == "person"]
+    if not people:
+        return found
+    taken = [False] * len(doc)
+    for c in found:
+        k = bisect.bisect_left(doc.starts, c.start)
+        while k < len(doc) and doc.starts[k] < c.end:
+            taken[k] = True
+            k += 1
+    added: list[_Candidate] = []
+    todo = [
+        (bisect.bisect_left(doc.starts, c.start), bisect.bisect_left(doc.starts, c.end))
+        for c in people
+    ]
+    while todo:
+        i, j = todo.pop()
+        for start, end in (_listed_after(doc, j), _listed_before(doc, i, j)):
+            if start < end and not any(taken[start:end]):
+                taken[start:end] = [True] * (end - start)
+                added.append(_candidate(doc, start, end, None))
+                todo.append((start, end))
+    return sorted([*found, *added], key=lambda c: c.start) if added else found
+
+
+_LIST_AND: Final = frozenset(("and", ","))
+
+
+def _listed_after(doc: Doc, j: int) -> tuple[int, int]:
+    """The capitalised name after "and" (or a list's comma) at token j, as a token span."""
+    if not (j + 1 < len(doc) and doc.words[j] in _LIST_AND and doc.latin(j + 1)):
+        return 0, 0
+    end = name_end(doc, j + 1, station=False)
+    if end == j + 1 or not _proper_name(doc, j + 1, end) or _plural(doc.words[end - 1]):
+        return 0, 0
+    if doc.words[j] == "," and not _list_goes_on(doc, end):
+        return 0, 0
+    return j + 1, end
+
+
+def _listed_before(doc: Doc, i: int, j: int) -> tuple[int, int]:
+    """The capitalised name before "and" at token i - 1, or before a comma there when the
+    list goes on after tokens i..j ("Behlol, Jahandad and Spogmai"; not "A young Punjabi,
+    Fahad Butt, comes")."""
+    if not (i >= 2 and doc.words[i - 1] in _LIST_AND and doc.latin(i - 2)):
+        return 0, 0
+    if doc.words[i - 1] == "," and not _list_goes_on(doc, j):
+        return 0, 0
+    start = name_start(doc, i - 1, station=False)
+    if start == i - 1 or not _proper_name(doc, start, i - 1) or _plural(doc.words[i - 2]):
+        return 0, 0
+    return start, i - 1
+
+
+def _list_goes_on(doc: Doc, j: int) -> bool:
+    """Whether a list of names goes on at token j: "and", or a comma and a capital."""
+    if j >= len(doc) or doc.words[j] not in _LIST_AND:
+        return False
+    return doc.words[j] == "and" or (j + 1 < len(doc) and doc.capital(j + 1))
+
+
+def _whole_names(doc: Doc, found: list[_Candidate]) -> list[_Candidate]:
+    """An Urdu name of four words is one person, not two ("محمد نواز خان بلوچ", "ملک ریاض
+    احمد اعوان"): a name in Urdu letters is read three words at most (Urdu has no
+    capitals to end it), so the fourth, a listed name word that is no everyday word
+    nor title, was left a person of its own, keyed alone ("baloch") as if another man."""
+    out: list[_Candidate] = []
+    for c in found:
+        last = out[-1] if out else None
+        if last is not None and last.kind == c.kind == "person" and c.designation is None:
+            first = bisect.bisect_left(doc.starts, last.start)
+            k = bisect.bisect_left(doc.starts, c.start)
+            if _cut_short(doc, first, k, last, c):
+                out[-1] = last._replace(end=c.end, key=name_key(doc, first, k + 1))
+                continue
+        out.append(c)
+    return out
+
+
+def _nicknames(doc: Doc, found: list[_Candidate]) -> list[_Candidate]:
+    """A nickname said of a man the sentence names ("زاہد محمود، جسے بازار میں سب کاکا کہتے
+    ہیں", "jan muhammad jise sab jani kehte hain": "whom all call Kaka") is keyed as his name,
+    and so is the nickname said alone later in the report: the writer says they are one man,
+    and the nickname alone would link any Kaka."""
+    ends = {c.end: c for c in found if c.kind == "person" and c.designation != _NAMING}
+    whose: dict[str, str] = {}  # a nickname (its word) to the key of the man it names
+    for c in found:
+        if c.kind != "person" or c.designation != _NAMING or " " in c.key:
+            continue
+        k = bisect.bisect_left(doc.starts, c.start)
+        if not (k + 1 < len(doc) and doc.words[k + 1] in _CALL):
+            continue
+        x = k - 1
+        while x >= 0 and k - x <= _WHOM_REACH and doc.words[x] not in SENTENCE_ENDS:
+            if doc.words[x] in _WHOM:
+                before = x - 1 if x and doc.words[x - 1] in (",", "،") else x
+                named = ends.get(doc.ends[before - 1]) if before else None
+                if named is not None:
+                    whose.setdefault(doc.words[k], named.key)
+                break
+            x -= 1
+    if not whose:
+        return found
+    out = []
+    for c in found:
+        k = bisect.bisect_left(doc.starts, c.start)
+        if c.kind == "person" and doc.ends[k] == c.end and doc.words[k] in whose:
+            c = c._replace(key=whose[doc.words[k]])
+        out.append(c)
+    return out
+
+
+# Relative pronouns before a nickname ("جسے سب کاکا کہتے ہیں"), and how far before it.
+_WHOM: Final = frozenset(
+    normalize(w) for w in ("جسے", "جنہیں", "jise", "jisay", "jisey", "jinhein", "jinhen", "jisko")
+)
+_WHOM_REACH: Final = 5
+
+
+def _cut_short(doc: Doc, first: int, k: int, last: _Candidate, c: _Candidate) -> bool:
+    """Whether the one-word person c at token k goes on `last`, an Urdu name of three words
+    that starts at token `first`, right before it."""
+    return (
+        k - first == 3
+        and doc.ends[k - 1] == last.end
+        and doc.ends[k] == c.end
+        and doc.urdu(first)
+        and doc.urdu(k)
+        and doc.words[k] in names()
+        and doc.words[k] not in titles()
+        and doc.words[k] not in weak_words("names.txt")
+        and doc.text[doc.ends[k - 1] : c.start].isspace()
+        and "\n" not in doc.text[doc.ends[k - 1] : c.start]
+    )
+
+
 def _agency_wings(doc: Doc, found: list[_Candidate]) -> list[_Candidate]:
     """An agency and its wing written together are one mention, keyed as the wing.
 
@@ -155,15 +307,19 @@ def _agency_wings(doc: Doc, found: list[_Candidate]) -> list[_Candidate]:
     out: list[_Candidate] = []
     for c in found:
         last = out[-1] if out else None
-        if (
-            last is not None
-            and c.kind == last.kind == "agency"
-            and not doc.text[last.end : c.start].strip()
-        ):
-            out[-1] = c._replace(start=last.start)
-        else:
-            out.append(c)
+        if last is not None and c.kind == last.kind == "agency":
+            between = doc.text[last.end : c.start].strip()
+            # "FIA's Anti-Human Trafficking Circle", "FIA ka AHT circle", "ایف آئی اے کا
+            # امیگریشن": a possessive joins them only when the second is the first's wing
+            if not between or (between.lower() in _OF_AGENCY and wings().get(c.key) == last.key):
+                out[-1] = c._replace(start=last.start)
+                continue
+        out.append(c)
     return out
+
+
+# A possessive between an agency and its wing.
+_OF_AGENCY: Final = frozenset(("'s", "\u2019s", "ka", "ki", "ke", "kay", "کا", "کی", "کے"))
 
 
 _POLICE: Final = normalize("Police")
@@ -178,12 +334,24 @@ def _provincial_police(found: list[_Candidate]) -> list[_Candidate]:
     """ "The police" of a report set in one province is that province's police force.
 
     A writer in Okara writes "police" for the Punjab Police; keyed so, it meets "Punjab
-    Police" in other reports. A report naming places in two provinces, or none, keeps
-    the bare key.
+    Police" in other reports. The province is that of the report's police stations, which
+    the police it names run; else the one where most of the places it names lie (more than
+    half: a route's far end, "boys taken to Taftan", does not move it). A report whose
+    stations lie in two provinces, or whose places are split or in none, keeps the bare key.
     """
     if not any(c.kind == "agency" and c.key == _POLICE for c in found):
         return found
-    where = {provinces().get(c.key) for c in found if c.kind == "district"}
+    stations = {
+        provinces().get(c.key.partition("/")[2])
+        for c in found
+        if c.kind == "police_station" and "/" in c.key
+    }
+    if stations:
+        where = stations
+    else:
+        named = Counter(provinces().get(c.key) for c in found if c.kind == "district")
+        most = named.most_common(1)
+        where = {most[0][0]} if most and most[0][1] * 2 > named.total() else set()
     if len(where) != 1 or None in where:
         return found
     force = f"{where.pop()} {_POLICE}"
@@ -308,32 +476,101 @@ _MISSPELT: Final = 6
 _TO_PLACES: Final = frozenset(
     ("from", "in", "to", "near", "of", "at", "via", "towards", "district", "distt", "zila", "zilla")
 )
-# Words after one in Roman Urdu: "sheikhopura se", "hafizabaad mein".
-_AFTER_PLACES: Final = frozenset(("se", "say", "mein", "me", "main", "tak", "district", "city"))
+# Words after one in Roman Urdu: "sheikhopura se", "hafizabaad mein", "sheikhopura ke thane",
+# "hafizabaad wale", "sheikhopura road".
+_AFTER_PLACES: Final = frozenset(
+    (
+        *("se", "say", "mein", "me", "main", "tak", "district", "city", "ke", "ka", "ki"),
+        *("wala", "wale", "wali", "walay", "road", "shehar", "shahar", "sheher"),
+    )
+)
+# Between two places of a list: "Lahore, Sheikhopura and Hafizabaad".
+_LISTING: Final = frozenset(normalize(w) for w in (",", "and", "aur", "or", "&", "،"))
 
 
 def _misspelt_places(doc: Doc) -> Iterator[_Candidate]:
     """Districts and towns misspelt ("Hafizabaad", "sheikhopura se", "Bahawalpoor"): a word
-    in Latin letters in no list, capitalised after a word that leads to a place or before
-    a Roman Urdu postposition, that sounds as one place's name alone. Names of people and
-    everyday words are never taken for one."""
+    in Latin letters in no list, capitalised after a word that leads to a place, before a
+    Roman Urdu postposition or next in a list of places, that sounds as one place's name
+    alone; anywhere, one that is a place's spelling but for a vowel written doubled
+    ("chakwaal"); and an Urdu word ending as places' names do that sounds as one
+    ("گجرنوالہ"). Names of people and everyday words are never taken for one."""
     words, n = doc.words, len(doc)
     after = itertools.compress(range(1, n + 1), map(_TO_PLACES.__contains__, words))
     before = itertools.compress(range(-1, n - 1), map(_AFTER_PLACES.__contains__, words))
     capitalised = {k for k in after if k < n and doc.latin(k) and doc.capital(k)}
     ahead = {k for k in before if k >= 0 and doc.latin(k)}
-    if not (capitalised or ahead):
+    for i, term in doc.of_kind("district").items():  # the next in a list of places
+        k = i + term.size + 1
+        if k < n and words[k - 1] in _LISTING and doc.latin(k):
+            ahead.add(k)
+    long = set(_tokens_matching(doc, _LONG_VOWEL))
+    urdu = set(_tokens_matching(doc, _URDU_PLACE_SHAPED))
+    if not (capitalised or ahead or long or urdu):
         return
     known_names, stop = names(), stopwords()
-    for k in sorted(capitalised | ahead):
+    for k in sorted(capitalised | ahead | long | urdu):
         w = words[k]
-        if len(w) < _MISSPELT or k in doc.hits or k in doc.inside or not w.isalpha():
+        if k in doc.hits or k in doc.inside or not w.isalpha():
             continue
-        if w in known_names or w in stop:
+        if w in known_names or w in stop or known(w):
             continue
-        place = _misspelling(w)
+        if k in urdu:  # the sound alone: no Latin spelling to compare it with
+            found = _places_by_sound().get(sound(w))
+            if found is not None:
+                yield _Candidate(_MISSPELT_PLACE, doc.starts[k], doc.ends[k], found[0])
+            continue
+        if len(w) < _MISSPELT:
+            continue
+        place = _squeezed_places().get(_squeeze(w)) if k in long else None
+        place = place or (_misspelling(w) if k in capitalised or k in ahead else None)
         if place is not None:
-            yield _Candidate("district", doc.starts[k], doc.ends[k], place)
+            yield _Candidate(_MISSPELT_PLACE, doc.starts[k], doc.ends[k], place)
+
+
+# A Latin word with a vowel written long, doubled ("chakwaal", "peshaawar", "sheikhupoora").
+_LONG_VOWEL: Final = re.compile(r"(?<!\w)[a-z]*(?:aa|ee|oo|ii|uu)[a-z]*(?!\w)")
+
+
+def _tokens_matching(doc: Doc, pattern: re.Pattern[str]) -> Iterator[int]:
+    """The tokens where a pattern's matches begin, found in one scan of the folded text."""
+    where, starts = doc.where, doc.starts
+    for m in pattern.finditer(doc.folded):
+        k = bisect.bisect_left(starts, where[m.start()])
+        if k < len(starts) and starts[k] == where[m.start()]:
+            yield k
+
+
+# An Urdu word ending as places' names do ("گجرنوالہ", "حافظاباد", "بھاولپور"): misspelt,
+# it is matched by its sound, as few everyday words end so.
+_URDU_PLACE_SHAPED: Final = re.compile(
+    r"(?<![\w])[\u0600-\u06ff]{2,}(?:"
+    + "|".join(normalize(e) for e in ("آباد", "پور", "پورہ", "والہ", "والا", "گڑھ", "نگر"))
+    + r")(?![\w])"
+)
+
+
+def _squeeze(word: str) -> str:
+    """A Latin spelling without its vowels' length or doubled letters: Roman Urdu writes a
+    long vowel doubled or not ("chakwaal", "Chakwal"; "bahawalpoor", "Bahawalpur")."""
+    return re.sub(r"(.)\1+", r"\1", word.replace("ee", "i").replace("oo", "u"))
+
+
+@functools.cache
+def _squeezed_places() -> dict[str, str]:
+    """Each squeezed spelling of a one-word district or town in Latin letters to its key,
+    where one place alone has it and no name of a person or everyday word squeezes so."""
+    found: dict[str, set[str]] = {}
+    for form, terms in lexicon().items():
+        for term in terms:
+            if term.kind == "district" and term.size == 1 and not term.cue and form.isascii():
+                found.setdefault(_squeeze(form), set()).add(term.key)
+    taken = {_squeeze(w) for w in (*names(), *stopwords(), *weak_words("names.txt"), *_ELSEWHERE)}
+    return {
+        key: places.pop()
+        for key, places in found.items()
+        if len(places) == 1 and key not in taken and len(key) >= _MISSPELT
+    }
 
 
 def _placed_stations(
@@ -374,11 +611,26 @@ def _crossed(i: int, term: Term, used: dict[int, int]) -> bool:
 def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candidate, int] | None:
     """A police station named after (or, in English, before) its keyword at i; and its end."""
     n = j = term.size
-    while i + j < len(doc) and doc.words[i + j] == ".":
-        j += 1  # "P.S. Saddar"
-    if not (_may_station(doc, i + j) or _may_station(doc, i - 1)):
+    while i + j < len(doc) and doc.words[i + j] in (".", "-"):
+        j += 1  # "P.S. Saddar", "PS-Saddar"
+    lettered = _lettered(doc, i + j)
+    led = i >= 2 and _lettered(doc, i - 2) == i  # "a section thana", "بی ڈویژن تھانے"
+    served = i > 0 and doc.words[i - 1] in _SERVED
+    # a town whose name begins with an everyday word: "Thana Bhai Pheru", "تھانہ بھائی پھیرو"
+    same_script = i + j < len(doc) and doc.latin(i) == doc.latin(i + j)
+    placed = doc.hit(i + j, "district") if same_script else None
+    if not (
+        _may_station(doc, i + j)
+        or _may_station(doc, i - 1)
+        or lettered > i + j
+        or led
+        or served
+        or placed
+    ):
         return _unlisted_station(doc, i, term, j, districts)
-    after = name_end(doc, i + j, station=True)
+    after = max(name_end(doc, i + j, station=True), lettered)
+    if placed is not None and after == i + j and doc.words[i] not in _OBLIQUES:
+        after = i + j + placed.size
     if after > i + j and doc.words[i] == _OBLIQUE and not _known_station_word(doc, i + j):
         after = i + j  # "واپس تھانے بھیج دی": "to the thana", then a verb; not "Thana Bhej"
     if after > i + j and doc.latin(i) != doc.latin(i + j):
@@ -386,9 +638,15 @@ def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candi
     town = doc.hit(i + j, "district") if after > i + j else None
     if town is not None and i + j + town.size > after:
         after = i + j + town.size  # "thana pindi bhattian", "thana kot momin": the place whole
+    while after > i + j + 1 and doc.words[after - 1] in _OF_THOSE and town is None:
+        after -= 1  # "تھانہ پیپلز کالونی والوں نے": "those of", no word of the name
     before = name_start(doc, i, station=True)
     while before < i and any(c.isdigit() for c in doc.words[before]):
         before += 1  # "car FDA-8843 thane ke bahar": a plate is no station's name
+    if led and before > i - 2:
+        before = i - 2  # the letter leads the name
+    elif before == i and served:
+        before = i - 1  # "Women Police Station": a word kept from names otherwise
     latin_before = before < i and doc.latin(i) and doc.latin(before)
     # The oblique keyword follows its station's name: "سٹی تھانے مردان میں", "city thane
     # mardan": the name is before it, and a place after it is where the station is.
@@ -420,6 +678,29 @@ def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candi
     return _Candidate("police_station", doc.starts[first], doc.ends[last - 1], key), last
 
 
+def _lettered(doc: Doc, k: int) -> int:
+    """The end of a station named by a letter and its unit at token k ("A Division", "b
+    section", "بی ڈویژن"), else k: the unit is an everyday word elsewhere."""
+    if k + 1 < len(doc) and doc.words[k] in _LETTERS and doc.words[k + 1] in _UNITS:
+        return k + 2
+    return k
+
+
+# "Of", "those of" after a name: "thana city wale", "تھانہ سٹی والوں نے".
+_OF_THOSE: Final = frozenset(
+    normalize(w)
+    for w in ("wala", "wale", "walay", "wali", "walon", "والا", "والے", "والی", "والوں")
+)
+# Whom a station serves, in its name: "Women Police Station", "خواتین پولیس اسٹیشن".
+_SERVED: Final = frozenset(normalize(w) for w in ("women", "ladies", "خواتین", "ویمن"))
+# Letters that name a city's stations, and the units they name: Punjab's and Sindh's
+# "A-Division", "B Section", "تھانہ بی ڈویژن".
+_LETTERS: Final = frozenset(
+    normalize(w) for w in ("a", "b", "c", "d", "e", "اے", "بی", "سی", "ڈی", "ای")
+)
+_UNITS: Final = frozenset(normalize(w) for w in ("division", "section", "ڈویژن", "سیکشن"))
+
+
 def _unlisted_station(
     doc: Doc, i: int, term: Term, j: int, districts: list[int]
 ) -> tuple[_Candidate, int] | None:
@@ -442,6 +723,8 @@ def _unlisted_station(
         and (_rank_follows(doc, k + 1) or _district_at(doc, k + 1))
     ):
         first, last, name = i, k + 1, (k, k + 1)
+    elif not oblique and (tail := _tailed(doc, k, latin=doc.latin(i))) > k:
+        first, last, name = i, tail, (k, tail)  # "thana satiana road", "thana peoples colony"
     else:
         begin = _place_before(doc, i)  # "بھیرہ تھانے کے": a town's own station
         if begin == i and (doc.urdu(i) or doc.words[i] in _ROMAN_KEYWORDS):
@@ -460,6 +743,30 @@ def _unlisted_station(
     if district and district != key:
         key = f"{key}/{district}"
     return _Candidate("police_station", doc.starts[first], doc.ends[last - 1], key), last
+
+
+def _tailed(doc: Doc, k: int, *, latin: bool) -> int:
+    """The end of an unlisted station's name of one or two words at k that a word of
+    places' names ends ("satiana road", "peoples colony"), else k."""
+    for size in (1, 2):
+        end = k + size
+        if end >= len(doc) or doc.words[end] not in _NAME_TAILS:
+            continue
+        if all(_unlisted_word(doc, w, latin=latin) for w in range(k, end)):
+            return end + 1
+    return k
+
+
+# Words that end a locality's name, and a station's named after it: "Satiana Road",
+# "Peoples Colony", "Madina Town", "Jhang Bazar", "روڈ", "کالونی".
+_NAME_TAILS: Final = frozenset(
+    normalize(w)
+    for w in (
+        *("road", "colony", "town", "bazar", "bazaar", "mandi", "chowk", "gate", "nagar"),
+        *("market", "park", "ganj", "garden", "lines", "abad", "pura", "روڈ", "کالونی"),
+        *("ٹاؤن", "بازار", "منڈی", "چوک", "گیٹ", "نگر", "مارکیٹ", "آباد", "پورہ"),
+    )
+)
 
 
 def _place_before(doc: Doc, i: int) -> int:
@@ -650,6 +957,8 @@ def _person(doc: Doc, i: int, term: Term, districts: list[int]) -> _Candidate | 
     j = i + term.size
     while j < len(doc) and doc.words[j] == "." and _abbreviated(doc, j - 1):
         j += 1  # "S.H.O. Rana Tariq", not "his brother-in-law. Haji Bashir"
+    if _is_then_capital(doc, i, j):
+        j += 1  # "the agent is Behlol", "our munshi was Faqeera"
     if not (_may_name(doc, j, after=True) or _may_name(doc, i - 1, after=False)):
         return None  # most ranks stand alone: answer those before any search
     st = doc.hit(j, "station") if j < len(doc) and doc.urdu(j) else None
@@ -668,6 +977,16 @@ def _person(doc: Doc, i: int, term: Term, districts: list[int]) -> _Candidate | 
         if end == j < len(doc) and doc.text[doc.starts[j]].islower():
             # "munshi zorawar ne", "naam zorawar hai"
             end = roman_unlisted(doc, j, named=name_word)
+        if end == j and doc.words[i] in _ALIASES and _bare_nickname(doc, j):
+            end = j + 1  # "sajjad urf sajju har hafte": whatever follows "alias" is a name
+    if end == j and name_word:
+        end = _named_before_is(doc, j)  # "naam behlol tarkhan hai", "نام بہلول ترکھان ہے"
+    if not naming:
+        end = _run_to_ergative(doc, j, end)  # "ایجنٹ بہلول ترکھان نے", "agent behlol tarkhan ne"
+    if end - j > 1 and end < len(doc) and doc.words[end] in _PLACE_ENDS:
+        end -= 1  # "ایس ایچ او طارق محمود نور پور میں": the last word begins a place, Noor Pur
+    if doc.words[i] in _NAMED_AFTER:
+        end = j  # "اسلم نامی ایجنٹ": the name is before; "علاقے کا نامی بدمعاش", "notorious"
     if end > j and (is_name(doc, j, end) or (naming and end - j == 1)):
         return _candidate(doc, j, end, term.value)  # "urf Kaka": a nickname after "alias"
     # "the agent, Haji Bashir, paid": a name of two words or more between commas
@@ -676,8 +995,9 @@ def _person(doc: Doc, i: int, term: Term, districts: list[int]) -> _Candidate | 
         if end - j > 2 and end < len(doc) and doc.words[end] in (",", "."):
             return _candidate(doc, j + 1, end, term.value)
     # "Rana Tariq, the SHO" / "Rana Tariq (SHO)" / "Rana Tariq SHO" / "رانا طارق ایس ایچ او"
+    # and after a comma "Faqeera, our munshi" / "Faqeera, a driver from Kasur"
     k = i - 1
-    if k >= 0 and doc.words[k] == "the":
+    if k >= 0 and (doc.words[k] == "the" or _described(doc, k)):
         k -= 1
     if k >= 1 and doc.words[k] in (",", "(", "،"):
         k -= 1
@@ -686,6 +1006,42 @@ def _person(doc: Doc, i: int, term: Term, districts: list[int]) -> _Candidate | 
         if begin <= k and is_name(doc, begin, k + 1):
             return _candidate(doc, begin, k + 1, term.value)
     return None
+
+
+# Words before a rank that make it one man ("the agent", "our munshi"), or, after a comma,
+# say what the name before is ("Faqeera, our munshi", "Faqeera, a driver").
+_DETERMINERS: Final = frozenset(("the", "our", "my", "his", "her", "their", "a", "an"))
+_DEFINITE: Final = _DETERMINERS - {"a", "an"}
+_IS: Final = frozenset(("is", "was"))
+
+
+def _described(doc: Doc, k: int) -> bool:
+    """Whether token k is a determiner after a comma: "Faqeera, our munshi", "..., a driver"."""
+    return k >= 1 and doc.words[k] in _DETERMINERS and doc.words[k - 1] == ","
+
+
+def _is_then_capital(doc: Doc, i: int, j: int) -> bool:
+    """Whether "is" or "was" at token j, after a rank at i that names one man ("the agent"),
+    comes before a capitalised word in English: "the agent is Behlol"."""
+    return (
+        i > 0
+        and j + 1 < len(doc)
+        and doc.words[i - 1] in _DEFINITE
+        and doc.words[j] in _IS
+        and doc.latin(j + 1)
+        and doc.capital(j + 1)
+    )
+
+
+# The second word of a place named after a man, written apart: "Noor Pur", "Faisal Town",
+# "Iqbal Colony", "نور پور": a name word before one begins the place, not the name.
+_PLACE_ENDS: Final = frozenset(
+    normalize(w)
+    for w in (
+        *("town", "colony", "road", "chowk", "abad", "pur", "mohalla", "bazaar", "bazar"),
+        *("ٹاؤن", "کالونی", "روڈ", "چوک", "آباد", "پور", "محلہ", "بازار"),
+    )
+)
 
 
 def _abbreviated(doc: Doc, k: int) -> bool:
@@ -703,6 +1059,50 @@ _SHORTENED: Final = frozenset(("const", "insp", "inspr", "constt", "dr"))
 _NAMING: Final = "Named"
 # Of those, the words for "name" itself: "ان کے نام لکھے" is "their names", no name after.
 _NAME_WORDS: Final = frozenset(normalize(w) for w in ("نام", "naam", "name"))
+# Of those, the words for "alias": the word after one is a second name, listed or not, in
+# lower case or Urdu letters ("sajjad baloch urf sajju har hafte", "ندیم عرف ٹکا ہر روز").
+_ALIASES: Final = frozenset(normalize(w) for w in ("urf", "urff", "alias", "aka", "عرف"))
+
+
+# After a rank, the ergative and "sahib" end a name the lists lack: "ایجنٹ بہلول ترکھان نے".
+_ERGATIVES: Final = frozenset(normalize(w) for w in ("نے", "صاحب", "ne", "sahib", "sahab", "sb"))
+
+
+def _run_to_ergative(doc: Doc, j: int, end: int) -> int:
+    """Where a name after a rank at j ends, when it has two words before "ne" or "sahib"
+    and the lists know one of them or none ("agent aslam tarkhan ne", "ایجنٹ بہلول ترکھان
+    نے"); `end` (the end found) otherwise. Each word is in the first one's script, no
+    everyday word and no capital (capitals end a name by themselves)."""
+    last = j + 2
+    if end > last or last >= len(doc) or doc.words[last] not in _ERGATIVES:
+        return end
+    if doc.latin(last) != doc.latin(j):
+        return end
+    for x in range(j, last):
+        if doc.capital(x) or doc.latin(x) != doc.latin(j) or not _bare_nickname(doc, x):
+            return end
+    return last
+
+
+def _named_before_is(doc: Doc, j: int) -> int:
+    """Where a name of two or three words the lists lack ends, given after a word for "name"
+    at j - 1 and before "is" ("us ka naam behlol tarkhan hai"); j if none is there. Each
+    word is in the script of the first and no everyday word of the lists."""
+    for end in range(j + 2, min(j + 4, len(doc))):
+        if doc.words[end] in COPULAS:
+            ok = all(doc.latin(x) == doc.latin(j) and _bare_nickname(doc, x) for x in range(j, end))
+            return end if ok else j
+    return j
+
+
+def _bare_nickname(doc: Doc, k: int) -> bool:
+    """Whether token k, after "alias", is a nickname: a word, no everyday word of the lists."""
+    if not 0 <= k < len(doc) or doc.punct(k) or k in doc.hits or k in doc.inside:
+        return False
+    word = doc.words[k]
+    if word in stopwords() or word in titles() or word in _NOT_STATION_NAMES:
+        return False
+    return word.isalpha() and (doc.urdu(k) or (doc.latin(k) and len(word) > 2))
 
 
 def _may_name(doc: Doc, k: int, *, after: bool) -> bool:
@@ -712,13 +1112,19 @@ def _may_name(doc: Doc, k: int, *, after: bool) -> bool:
     if not 0 <= k < len(doc):
         return False
     word = doc.words[k]
-    if word in (",", "(", "،", "the"):
+    if word in (",", "(", "،", "the") or (not after and _described(doc, k)):
         return True
     if doc.punct(k) or word in stopwords():
         return False
     # after a word for "name": one word before "is" ("naam zorawar hai", "نام زورآور ہے")
+    if after and k and doc.words[k - 1] in _ALIASES and _bare_nickname(doc, k):
+        return True
     named = after and k and doc.words[k - 1] in _NAME_WORDS
     if named and k + 1 < len(doc) and doc.words[k + 1] in COPULAS:
+        return True
+    if named and _named_before_is(doc, k) > k:
+        return True
+    if after and _run_to_ergative(doc, k, k) > k:
         return True
     if doc.latin(k):
         return doc.capital(k) or word in names() or (after and roman_unlisted(doc, k) > k)
@@ -746,10 +1152,13 @@ def _same_people(doc: Doc, found: list[_Candidate]) -> list[_Candidate]:
     everyday word that is a name too (شریف). It keeps its own one-word key (a weak link:
     "Nadeem" in another report may be anyone), as does a shorter name of several words
     ("Akram Bhatti" beside "Muhammad Akram Bhatti"): keyed as the full name, it would no
-    longer meet the same short name in other reports.
+    longer meet the same short name in other reports. A name of one word the report gives
+    a person by a rank or "alias" is that person alone later, under the same key
+    (`_given_names`).
     """
     full = {c.key for c in found if c.kind == "person" and " " in c.key}
-    if not full or len(full) > _MOST_NAMES:
+    given = _given_names(doc, found)
+    if not (full or given) or len(full) > _MOST_NAMES:
         return found  # a "report" naming hundreds of people is a list: no guessing in it
     skip = common_words() | titles()
     owners: dict[str, set[str]] = {}  # a name word (canonical) to the full names holding it
@@ -764,6 +1173,8 @@ def _same_people(doc: Doc, found: list[_Candidate]) -> list[_Candidate]:
         if len(keys) == 1
         for spelt in spellings().get(w, ())
     }
+    alone.update(given)
+    alone.update(_unlisted_parts(doc, found))
     if not alone:
         return out
     weak, places = weak_words("names.txt"), place_words()
@@ -774,16 +1185,344 @@ def _same_people(doc: Doc, found: list[_Candidate]) -> list[_Candidate]:
             covered[k] = True
             k += 1
     for k in [k for k, w in enumerate(doc.words) if w in alone and not covered[k]]:
-        if doc.words[k] in weak or (k + 1 < len(doc) and doc.words[k + 1] in places):
+        if doc.words[k] in weak and doc.words[k] not in given:
             continue
-        out.append(_Candidate("person", doc.starts[k], doc.ends[k], key_of([doc.words[k]])))
+        if k + 1 < len(doc) and doc.words[k + 1] in places:
+            continue
+        key = given.get(doc.words[k]) or key_of([doc.words[k]])
+        out.append(_Candidate("person", doc.starts[k], doc.ends[k], key))
     out.sort(key=lambda c: c.start)
     return out
 
 
+def _unlisted_parts(doc: Doc, found: list[_Candidate]) -> dict[str, str]:
+    """Words the lists lack of the report's names of two words or more, each held by one
+    name alone ("Behlol" of "Behlol Tarkhan", later "Behlol said"), as written; only in
+    capitals, which set a name's ends (a name in Urdu letters or lower case may have run
+    on into an everyday word, which would then be a person wherever it stood)."""
+    owners: dict[str, set[str]] = {}
+    for c in found:
+        if c.kind != "person" or " " not in c.key:
+            continue
+        k = bisect.bisect_left(doc.starts, c.start)
+        while k < len(doc) and doc.starts[k] < c.end:
+            word = doc.words[k]
+            if doc.capital(k) and len(word) > 3 and word.isalpha() and not known(word):
+                owners.setdefault(word, set()).add(c.key)
+            k += 1
+    return {w: next(iter(keys)) for w, keys in owners.items() if len(keys) == 1}
+
+
+def _given_names(doc: Doc, found: list[_Candidate]) -> dict[str, str]:
+    """Names of one listed word that the report gives a person by a rank or a word for
+    "alias" ("ASI Naveed", "جسے سب جانی کہتے ہیں"), even an everyday word that is a name
+    too (جانی): said alone later in the report ("جانی نے بتایا"), they are that person."""
+    given: dict[str, str] = {}
+    for c in found:
+        if c.kind != "person" or c.designation is None:
+            continue
+        k = bisect.bisect_left(doc.starts, c.start)
+        if doc.ends[k] == c.end and doc.words[k] in names() and doc.words[k] not in titles():
+            given[doc.words[k]] = c.key
+    return given
+
+
 def _unranked(doc: Doc) -> Iterator[_Candidate]:
-    for i, j in itertools.chain(people_by_name(doc), people_by_cue(doc)):
+    for i, j in people_by_name(doc):
+        # a run of names holds a listed one: "District" before "Rahim Yar Khan" is none
+        if any(known(doc.words[x]) for x in range(i, j)) and not _a_kind(doc, i, j):
+            yield _candidate(doc, i, j, None)
+    for i, j in itertools.chain(people_by_cue(doc), _nicknamed_kin(doc)):
+        if not _a_kind(doc, i, j):
+            yield _candidate(doc, i, j, None)
+    for i, j in _people_by_phrase(doc):
+        yield _candidate(doc, i, j, _NAMING)
+    for i, j in itertools.chain(_doers(doc), _titled(doc)):
         yield _candidate(doc, i, j, None)
+
+
+# Titles in Latin letters that say a name follows even in lower case; "mai" is Roman Urdu's
+# "I" too, "pir" Monday ("mai sharif aadmi hun": "I am a decent man").
+_SURE_TITLES: Final = frozenset(
+    (
+        *("haji", "hajji", "chaudhry", "chaudhary", "ch", "rana", "malik", "syed", "sheikh"),
+        *("sardar", "mirza", "khawaja", "khwaja", "hafiz", "maulana", "qazi", "begum", "bibi"),
+    )
+)
+
+
+def _titled(doc: Doc) -> Iterator[tuple[int, int]]:
+    """A title and one everyday word that is a name too: "Mai Jannat", "مائی جنت نے", "حاجی
+    شریف کا": a title says a name follows, where a rank ("تھانیدار شریف", "a decent SHO")
+    does not."""
+    n, title_words = len(doc), titles()
+    present = title_words.intersection(doc.words)
+    weak = weak_words("names.txt")
+    for k in itertools.compress(range(n), map(present.__contains__, doc.words)) if present else ():
+        x = k + 1
+        if x >= n or doc.words[x] not in weak or doc.words[x] in title_words:
+            continue
+        if doc.latin(k) != doc.latin(x) or doc.words[x] in stopwords() or x in doc.hits:
+            continue
+        if doc.latin(k) and not (doc.capital(k) or doc.words[k] in _SURE_TITLES):
+            continue
+        if x + 1 < n and (known(doc.words[x + 1]) or doc.words[x + 1] in title_words):
+            continue  # a longer name: `people_by_name` reads it whole
+        yield k, x + 1
+
+
+# English verbs only a person does, after a capitalised name the lists lack ("Behlol
+# arranged the visas"), besides those `people_by_cue` knows. (Verbs a thing does too, as
+# "came", "sent", "had", took months and offices for men even inside a sentence: "That
+# year Muharram came", "Then Consulate sent a letter".)
+_DOES: Final = frozenset(
+    (
+        *("arranged", "arranges", "lied", "lies", "cheated", "cheats", "recruited"),
+        *("recruits", "smuggled", "smuggles", "drives", "drove", "phoned", "rang", "visited"),
+        *("married", "arrested", "grabbed", "dragged", "pushed", "charged", "charges"),
+        *("bribed", "bought", "hired", "hires", "lives", "lived", "wanted", "wants"),
+        *("introduced", "handed", "returned", "escaped", "fled", "disappeared", "promised"),
+    )
+)
+
+
+def _doers(doc: Doc) -> Iterator[tuple[int, int]]:
+    """Capitalised names the lists lack before a verb only a person does (`_DOES`)."""
+    n, present = len(doc), _DOES.intersection(doc.words)
+    for k in itertools.compress(range(n), map(present.__contains__, doc.words)) if present else ():
+        if not (k and doc.latin(k - 1) and doc.capital(k - 1)):
+            continue
+        start = name_start(doc, k, station=False)
+        if start == k or not _proper_name(doc, start, k):
+            continue
+        if k - start == 1 and _plural(doc.words[start]):
+            continue  # "Agents came", "Suddenly came"
+        yield start, k
+
+
+def _plural(word: str) -> bool:
+    """Whether an unknown word reads as an English plural or adverb ("Boys", "Suddenly")."""
+    return (word.endswith("s") and not word.endswith("ss")) or word.endswith("ly")
+
+
+def _proper_name(doc: Doc, start: int, end: int) -> bool:
+    """Whether capitalised Latin tokens start..end make a person's name: no acronym
+    ("HRCP") nor brand ("PyPI"), no place's or firm's name ("Faisal Town"), no title
+    alone, no number after."""
+    for x in range(start, end):
+        raw = doc.raw(x)
+        if not (doc.latin(x) and doc.capital(x)) or (len(raw) > 1 and raw.isupper()):
+            return False
+        if any(c.isupper() for c in raw[1:]):
+            return False  # "PyPI", "JazzCash": a brand's capitals inside a word
+    if end < len(doc) and doc.words[end][0].isdigit():
+        return False
+    if start and doc.words[start - 1] in _THE:
+        return False  # "the Program has", "any Derivative Works": no name takes an article
+    if any(doc.words[x] in place_words() for x in range(start + 1, min(end + 1, len(doc)))):
+        return False
+    return is_name(doc, start, end)
+
+
+# Words before a noun that never stand before a person's name in English.
+_THE: Final = frozenset(
+    (
+        *("the", "a", "an", "this", "that", "these", "those", "any", "each", "every"),
+        *("our", "my", "his", "her", "their", "its", "your", "such", "no", "some"),
+    )
+)
+
+
+# English articles: a word after one is a kind of people, not a man ("he is a Baloch from
+# Pasni", "an Afridi"), as "Baloch" or "Afridi" alone are tribes as well as names.
+_ARTICLES: Final = frozenset(("a", "an"))
+
+
+def _a_kind(doc: Doc, i: int, j: int) -> bool:
+    """Whether one Latin word at i, after "a" or "an", names a kind of people, not a man."""
+    return j - i == 1 and i > 0 and doc.latin(i) and doc.words[i - 1] in _ARTICLES
+
+
+# A writer giving their own name in Urdu and Roman Urdu: "میں ثنا ہوں", "main sana hun"
+# ("I am Sana"); English "I am Sana" and "my name is" are found by the names list and cues.
+_I: Final = frozenset(normalize(w) for w in ("میں", "main", "mein", "mai", "mei"))
+_AM: Final = frozenset(normalize(w) for w in ("ہوں", "hun", "hoon", "hon", "hoo", "hu", "houn"))
+# What everyone calls a man, in Urdu and Roman Urdu: "جسے سب کاکا کہتے ہیں", "usay log kaka
+# kehte hain" ("whom all call Kaka"): the word before "call" after "all", "people", "him".
+_CALL: Final = frozenset(
+    normalize(w)
+    for w in (
+        *("کہتے", "پکارتے", "بلاتے", "kehte", "kahte", "kehtay", "kahtay", "kehtey"),
+        *("pukarte", "pukartay", "bulate", "bulatay", "bulatey"),
+    )
+)
+_CALLERS: Final = frozenset(
+    normalize(w)
+    for w in (
+        *("سب", "لوگ", "اسے", "جسے", "انہیں", "جنہیں", "sab", "sub", "log", "usay", "usey"),
+        *("isay", "ise", "jise", "jisay", "jisey", "unhein", "unhen", "jinhein", "jinhen"),
+    )
+)
+# "X kehte hain", "X کہتے ہیں": "they call him X" (and not "they say", a clause after it).
+_CALLED_ENDS: Final = frozenset(normalize(w) for w in ("ہیں", "تھے", "hain", "hen", "thay", "the"))
+
+
+def _people_by_phrase(doc: Doc) -> Iterator[tuple[int, int]]:
+    """A writer's own name ("main sana hun") and a man's nickname ("jise sab kaka kehte hain"),
+    in Urdu and Roman Urdu, where the words round a name say it is one: a listed name (an
+    everyday word that is a name too, ثنا, counts, as it would after "naam"), or, in
+    Latin letters, a capitalised word."""
+    n = len(doc)
+    present = (_AM | _CALL | _CALLS | _NAME_WORDS | _NAMED_AFTER).intersection(doc.words)
+    for k in itertools.compress(range(n), map(present.__contains__, doc.words)) if present else ():
+        if doc.words[k] in _CALLS:
+            if (end := _called(doc, k)) is not None:
+                yield k + 2, end
+            continue
+        if doc.words[k] in _NAMED_AFTER:
+            if (begin := _name_of(doc, k)) < k:
+                yield begin, k  # "بہلول نامی ایجنٹ", "behlol nami agent"
+            continue
+        if doc.words[k] in _NAME_WORDS:
+            if k + 1 < n and doc.words[k + 1] in _OF_NAME and (begin := _name_of(doc, k)) < k:
+                yield begin, k  # "behlol naam ka agent", "بہلول نام کا ایجنٹ"
+            continue
+        if doc.words[k] in _AM:  # "میں وکیل ہوں": "I am a lawyer", no everyday word
+            start = _phrase_name(doc, k, _I, everyday=False)
+        elif k + 1 < n and doc.words[k + 1] in _CALLED_ENDS:  # a nickname may be one
+            start = _phrase_name(doc, k, _CALLERS, everyday=True)
+        else:
+            continue
+        if start is not None:
+            yield start, k
+
+
+# English: "everyone calls him Sajju", "they call her Baji": a capitalised name after.
+_CALLS: Final = frozenset(("calls", "call", "called"))
+_HIM: Final = frozenset(("him", "her"))
+
+
+def _called(doc: Doc, k: int) -> int | None:
+    """Where the name after "calls him" at token k ends, if a capitalised one is there."""
+    j = k + 2
+    if j >= len(doc) or doc.words[k + 1] not in _HIM or not doc.latin(j) or not doc.capital(j):
+        return None
+    raw = doc.raw(j)
+    if len(raw) > 1 and raw.isupper():
+        return None  # an acronym, "call him SHO"
+    end = name_end(doc, j, station=False)
+    return end if end > j and is_name(doc, j, end) else None
+
+
+# "named", after the name: "بہلول نامی ایجنٹ", "behlol nami agent".
+_NAMED_AFTER: Final = frozenset(normalize(w) for w in ("نامی", "nami", "naami"))
+# "<name> naam ka", "<name> نام کا": "(a man) of the name <name>".
+_OF_NAME: Final = frozenset(normalize(w) for w in ("ka", "ki", "ke", "کا", "کی", "کے"))
+# Words before "naam ka" that say what of a name, not which: "jaali naam ka passport".
+_NOT_NAMED: Final = frozenset(
+    normalize(w)
+    for w in (
+        *("jaali", "jali", "fake", "asli", "asal", "naqli", "galat", "ghalat", "sahi", "kis"),
+        *("pura", "poora", "pure", "poore", "naye", "naya", "purane", "purana", "same"),
+        *("جعلی", "نقلی", "اصلی", "اصل", "غلط", "صحیح", "پورا", "پورے", "نئے", "نیا", "پرانے"),
+        *("کس", "کسی"),
+    )
+)
+
+
+def _name_of(doc: Doc, k: int) -> int:
+    """Where a name of one or two words before "naam ka" or "nami" at token k starts (k if
+    none)."""
+    start = k
+    while start > 0 and k - start < 2:
+        x = start - 1
+        if doc.latin(x) != doc.latin(k) or doc.words[x] in _NOT_NAMED:
+            break
+        if not _bare_nickname(doc, x) or (doc.latin(x) and len(doc.words[x]) < 3):
+            break
+        start = x
+    return start
+
+
+def _phrase_name(doc: Doc, k: int, before: frozenset[str], *, everyday: bool) -> int | None:
+    """Where a name of one or two words ending before token k starts, right after a word
+    of `before`; None if there is none. A word no title nor common name is in it, and,
+    unless `everyday`, no everyday word that is a name too (names.txt's "?")."""
+    weak = weak_words("names.txt")
+    for start in (k - 1, k - 2):
+        if start < 1 or not all(_phrase_word(doc, x) for x in range(start, k)):
+            return None
+        if doc.words[start - 1] in before and doc.latin(start - 1) == doc.latin(start):
+            words = [doc.words[x] for x in range(start, k)]
+            if any(
+                w not in titles() and w not in common_words() and (everyday or w not in weak)
+                for w in words
+            ):
+                return start
+    return None
+
+
+def _phrase_word(doc: Doc, x: int) -> bool:
+    """Whether token x may be a word of a name that the phrase round it marks as one."""
+    word = doc.words[x]
+    if doc.punct(x) or word in stopwords() or x in doc.hits or x in doc.inside:
+        return False
+    if doc.latin(x):
+        return word.isalpha() and (doc.capital(x) or word in names())
+    return doc.urdu(x) and known(word)
+
+
+# A man's nickname before his family's or tribe's name, in lower-case Roman Urdu: "shoki
+# butt ne", "pappu khan ka banda" ("Shoki Butt's man"). The nickname is in no list; the
+# surname (a common one: Butt, Khan, Gujjar) and what follows (the ergative "ne", "sahib",
+# or "ka banda", "someone's man") say the two words are a name.
+_HIS_MAN: Final = frozenset(
+    ("banda", "bande", "banday", "bandey", "bandon", "aadmi", "admi", "karinda", "karinde")
+)
+_OF: Final = frozenset(("ka", "ke", "ki", "kay"))
+_AFTER_NAMES: Final = frozenset(("ne", "sahib", "sahab", "saheb", "sb"))
+# Roman Urdu words before a name that are none of its: "agar butt ne", "jab khan sahib".
+_NOT_NICKNAMES: Final = frozenset(
+    (
+        *("agar", "jab", "tab", "kyunke", "kyunki", "kyun", "jabke", "balke", "halanke"),
+        *("shayad", "chunke", "warna", "taake", "takay", "yani", "bhai", "wala", "wali"),
+        *("wale", "sirf", "khud", "khas", "koi", "kuch", "woh", "yeh", "vo", "ye", "jo"),
+    )
+)
+
+
+def _nicknamed_kin(doc: Doc) -> Iterator[tuple[int, int]]:
+    """Two lower-case Roman Urdu words, a nickname the lists lack and a common surname,
+    before "ne", "sahib" or "ka banda": "shoki butt ne paise liye"."""
+    n, common = len(doc), common_words() - titles()
+    present = common.intersection(doc.words)
+    for k in itertools.compress(range(n), map(present.__contains__, doc.words)) if present else ():
+        after = k + 1
+        if after >= n or not doc.latin(k) or doc.capital(k):
+            continue
+        if doc.words[after] not in _AFTER_NAMES and not (
+            doc.words[after] in _OF and after + 1 < n and doc.words[after + 1] in _HIS_MAN
+        ):
+            continue
+        if k >= 1 and _nickname(doc, k - 1):
+            yield k - 1, k + 1
+
+
+def _nickname(doc: Doc, x: int) -> bool:
+    word = doc.words[x]
+    return (
+        doc.latin(x)
+        and not doc.capital(x)
+        and word.isalpha()
+        and len(word) >= 4
+        and word not in names()
+        and word not in stopwords()
+        and word not in _NOT_STATION_NAMES
+        and word not in _NOT_NICKNAMES
+        and not word.endswith(_VERB_ENDINGS)
+        and x not in doc.hits
+        and x not in doc.inside
+    )
 
 
 def _candidate(doc: Doc, i: int, j: int, designation: str | None) -> _Candidate:

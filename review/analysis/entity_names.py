@@ -46,6 +46,18 @@ def all_words() -> dict[str, str]:
 
 
 @functools.cache
+def _vocabulary(station: bool) -> dict[str, str]:
+    """The spellings a station's or a person's name words are keyed by: for a person, the
+    names list and the stations' names of one word ("Sachal"), never a word of a station's
+    longer name ("آدم" of "ٹنڈو آدم", Tando Adam; "جام" of "جام پور", Jampur), which is a
+    name's word too (Adam, Jam) and no station's alone."""
+    if station:
+        return all_words()
+    singles = _station_singles()
+    return {**{w: c for w, c in station_words().items() if w in singles}, **names()}
+
+
+@functools.cache
 def spellings() -> dict[str, frozenset[str]]:
     """Each canonical name word to every spelling of it (folded) that the names list holds."""
     out: dict[str, set[str]] = {}
@@ -667,20 +679,20 @@ def station_key(tokens: Iterable[str]) -> str:
             parts.extend(_station_spelling(p))
             continue
         parts.append(p)
-    return key_of(v if " " not in (v := listed.get(p, p)) else p for p in parts)
+    return key_of((v if " " not in (v := listed.get(p, p)) else p for p in parts), station=True)
 
 
-def key_of(tokens: Iterable[str]) -> str:
+def key_of(tokens: Iterable[str], *, station: bool = False) -> str:
     """A name's key from its folded words (a report names its people again and again: the
     keys of the last names met are kept, at most `_KEYS_KEPT`)."""
-    return _key_of(tuple(tokens))
+    return _key_of(tuple(tokens), station)
 
 
 _KEYS_KEPT: Final = 4096
 
 
 @functools.lru_cache(maxsize=_KEYS_KEPT)
-def _key_of(tokens: tuple[str, ...]) -> str:
+def _key_of(tokens: tuple[str, ...], station: bool) -> str:
     out: list[str] = []
     for w in _compounds(_articles([t for t in tokens if t not in _HONORIFICS])):
         for prefix in ("عبدال", "abdul", "abdur", "abdus"):  # "عبدالستار", "Abdurrehman"
@@ -688,7 +700,7 @@ def _key_of(tokens: tuple[str, ...]) -> str:
                 out.append("abdul")
                 w = w[len(prefix) :]
                 break
-        word = canonical_word(w)
+        word = canonical_word(w, station=station)
         parts = word.split()  # a listed name of several words: "Kot Radha Kishan"
         overlap = next((m for m in range(len(parts), 0, -1) if out[-m:] == parts[:m]), 0)
         if overlap:
@@ -713,14 +725,22 @@ def _articles(tokens: list[str]) -> list[str]:
     Arabic name left out in either script ("Zia ul Haq" and "ضیاء الحق": zia, haq; "عبد
     الرحمان" and "Abd-ur-Rehman": abdul, rehman). A word the lists know that begins with
     "ال" (الطاف Altaf, الیاس Ilyas, اللہ Allah) keeps it; so does a name's first word."""
+    tokens = [p for n, t in enumerate(tokens) for p in _unjoined(t, last=n == len(tokens) - 1)]
     if not any("-" in t or t in _LATIN_ARTICLES or t.startswith(_UR_ARTICLE) for t in tokens):
         return tokens  # most names: nothing to split or drop, and no walk over them
     parts = [p for t in tokens for p in (t.split("-") if "-" in t and t[0] != "-" else (t,)) if p]
     out: list[str] = []
     dropped = False
-    for p in parts:
+    for n, p in enumerate(parts):
         if out and p in _LATIN_ARTICLES:
+            if n + 1 < len(parts) and (one := out[-1] + p + parts[n + 1]) in all_words():
+                out[-1], parts[n + 1] = one, ""  # "Mehr un Nisa", listed as "Mehrunnisa"
             dropped = True  # "Shams ud Din": the article and "Din" are a compound's ending
+            continue
+        if not p:
+            continue
+        if out and p.startswith(_UR_ARTICLE) and out[-1] + p in all_words():
+            out[-1] = out[-1] + p  # "مہر النساء", listed as "مہرالنساء"
             continue
         if dropped and p in ("din", "deen"):
             p = "uddin"
@@ -738,6 +758,47 @@ def _articles(tokens: list[str]) -> list[str]:
             out[-1] = "abdul"
         out.append(p)
     return out
+
+
+# The article joined inside one Latin word: "Samiulhaq", "Fazlur Rehman", "Zahoorul Hassan".
+_JOINED_LATIN: Final = re.compile(r"u(?:sh|[lrsdnz])")
+# Endings of compounds that `_compounds` and `known` already read ("Nasrullah", "Nizamuddin").
+_NOT_JOINED: Final = ("ullah", "ulla", "uddin", "udin")
+
+
+@functools.lru_cache(maxsize=_KEYS_KEPT)
+def _unjoined(word: str, *, last: bool) -> tuple[str, ...]:
+    """A word the lists lack that is a listed name, the Arabic article and a name, written as
+    one ("Samiulhaq", "قمرالزمان"), as three words: as the same name written apart keys
+    ("Sami ul Haq", "قمر الزمان"). Its first part must be a listed name; its last, a listed
+    name or a short word ("haq"), or nothing when another word follows ("Fazlur Rehman")."""
+    if _listed(word) or word.startswith(_COMPOUND_HEADS) or word.endswith(_NOT_JOINED):
+        return (word,)
+    if word.isascii():
+        for m in _JOINED_LATIN.finditer(word, 3):
+            head, art, tail = word[: m.start()], m.group(), word[m.end() :]
+            if _listed(head) and ((not tail and not last) or _short_or_listed(tail)):
+                return (head, art, tail) if tail else (head, art)
+        return (word,)
+    at = word.find(_UR_ARTICLE, 2)
+    head, tail = word[:at], word[at:]
+    if at < 0 or tail.startswith(_UR_ARTICLE + _UR_ARTICLE[-1]) or not _listed(head):
+        return (word,)  # "جلال", "اقبال": no article; "ثناءاللہ": a compound of Allah
+    return (head, tail) if _short_or_listed(tail[len(_UR_ARTICLE) :]) or _listed(tail) else (word,)
+
+
+def _listed(word: str) -> bool:
+    """Whether the lists know a word, by its spelling or the form its spellings share."""
+    if word in all_words():
+        return True
+    if word.isascii():
+        return len(word) > 3 and roman_form(word) in _by_roman(False)
+    return len(word) > 2 and urdu_form(word) in _by_urdu(False)
+
+
+def _short_or_listed(word: str) -> bool:
+    """A listed word, or one too short to be anything but a name's last ("haq", "حق")."""
+    return bool(word) and (_listed(word) or len(word) <= (3 if word.isascii() else 2))
 
 
 # The second half of a compound name written apart ("سیف اللہ", "Saif Ullah", "نظام الدین",
@@ -845,10 +906,10 @@ def sound(word: str) -> str:
 
 
 @functools.cache
-def _by_sound() -> dict[str, str]:
+def _by_sound(station: bool) -> dict[str, str]:
     """Each sound key of the name and station lists to its one canonical word (none if two)."""
     found: dict[str, set[str]] = {}
-    for spelling, canonical in all_words().items():
+    for spelling, canonical in _vocabulary(station).items():
         s = sound(spelling)
         if len(s) >= _MIN_SOUND:
             found.setdefault(s, set()).add(canonical)
@@ -892,10 +953,10 @@ def roman_form(word: str) -> str:
 
 
 @functools.cache
-def _by_roman() -> dict[str, str]:
+def _by_roman(station: bool) -> dict[str, str]:
     """Each Roman form of a Latin spelling in the lists to its one canonical word (none if two)."""
     found: dict[str, set[str]] = {}
-    for spelling, canonical in all_words().items():
+    for spelling, canonical in _vocabulary(station).items():
         if spelling.isascii() and spelling.isalpha():
             found.setdefault(roman_form(spelling), set()).add(canonical)
     return {f: next(iter(c)) for f, c in found.items() if len(c) == 1}
@@ -925,16 +986,16 @@ def urdu_form(word: str) -> str:
 
 
 @functools.cache
-def _by_urdu() -> dict[str, str]:
+def _by_urdu(station: bool) -> dict[str, str]:
     """Each Urdu form of an Urdu spelling in the lists to its one canonical word (none if two)."""
     found: dict[str, set[str]] = {}
-    for spelling, canonical in all_words().items():
+    for spelling, canonical in _vocabulary(station).items():
         if not spelling.isascii():
             found.setdefault(urdu_form(spelling), set()).add(canonical)
     return {f: next(iter(c)) for f, c in found.items() if len(c) == 1}
 
 
-def canonical_word(word: str) -> str:
+def canonical_word(word: str, *, station: bool = False) -> str:
     """A word's key: its canonical spelling if the lists know it (by spelling, else by sound).
 
     "فیروزوالہ" is the list's "Ferozewala" (listed as "فیروزوالا"). A spelling the lists lack
@@ -943,23 +1004,24 @@ def canonical_word(word: str) -> str:
     more that the lists do not know is keyed by its sound after a "~", in either script,
     so "عبدالغنی" and "Abdul Ghani" share `abdul ~gn`; a shorter one stays as it is.
     """
-    known = all_words().get(word)
+    known = _vocabulary(station).get(word)
     if known is not None:
         return known
     if word.isascii() and len(word) > 3:
-        spelt = _by_roman().get(roman_form(word))
+        spelt = _by_roman(station).get(roman_form(word))
         if spelt is not None:
             return spelt
     elif not word.isascii() and len(word) > 2:
-        spelt = _by_urdu().get(urdu_form(word))
+        spelt = _by_urdu(station).get(urdu_form(word))
         if spelt is not None:
             return spelt
     s = sound(word)
     if len(s) < 2:
-        return word
-    found = _by_sound().get(s) if len(s) >= _MIN_SOUND else None
+        # one consonant: "حق" and "Haq", "عین" and "Ain" meet by it; a letter stays itself
+        return f"~{s}" if s and len(word) >= (3 if word.isascii() else 2) else word
+    found = _by_sound(station).get(s) if len(s) >= _MIN_SOUND else None
     if found is None:
-        found = _by_vowels(word, s)
+        found = _by_vowels(word, s, station=station)
     return found or f"~{s}"
 
 
@@ -1025,16 +1087,16 @@ _VAV_YE: Final = {normalize("و"): ("v", "u"), normalize("ی"): ("y", "i")}
 
 
 @functools.cache
-def _by_consonants() -> dict[str, frozenset[tuple[str, str]]]:
+def _by_consonants(station: bool) -> dict[str, frozenset[tuple[str, str]]]:
     """Each sound key of the lists' Latin spellings to their Roman forms and canonical words."""
     found: dict[str, set[tuple[str, str]]] = {}
-    for spelling, canonical in all_words().items():
+    for spelling, canonical in _vocabulary(station).items():
         if spelling.isascii() and spelling.isalpha():
             found.setdefault(sound(spelling), set()).add((roman_form(spelling), canonical))
     return {s: frozenset(f) for s, f in found.items()}
 
 
-def _by_vowels(word: str, s: str) -> str | None:
+def _by_vowels(word: str, s: str, *, station: bool = False) -> str | None:
     """The one canonical word among the lists' with an Urdu word's consonants (sound key
     `s`) whose Latin spelling fits the vowels the Urdu writes, if only one does. Urdu to
     Latin only: a Latin spelling's vowels do not say which Urdu ones are long ("Adil",
@@ -1042,5 +1104,19 @@ def _by_vowels(word: str, s: str) -> str | None:
     pattern = None if word.isascii() else _vowel_pattern(word)
     if pattern is None:
         return None
-    fits = {c for form, c in _by_consonants().get(s, ()) if pattern.fullmatch(form)}
-    return next(iter(fits)) if len(fits) == 1 else None
+    fits = {c for form, c in _by_consonants(station).get(s, ()) if pattern.fullmatch(form)}
+    if len(fits) != 1:
+        return None
+    (found,) = fits
+    urdu = [w for w in spellings().get(found, ()) if not w.isascii()]
+    if urdu and all(_long_vowels(w) < _long_vowels(word) for w in urdu):
+        return None  # "اسلام" (Islam) writes a long vowel that "اسلم" (Aslam) has not
+    return found
+
+
+# Alif, vav and ye inside a word: its long vowels (or a consonant vav or ye, alike in both).
+_LONG: Final = frozenset(normalize("\u0627\u0648\u06cc"))  # alif, vav, ye
+
+
+def _long_vowels(word: str) -> int:
+    return sum(ch in _LONG for ch in word[1:-1])

@@ -26,19 +26,21 @@ class Found(NamedTuple):
     key: str
 
 
+# Each month's English names, then common misspellings and Roman Urdu's spellings of the
+# Urdu ("febuary", "farwari", "julai", "disambar").
 _MONTH_NAMES: Final = (
-    "january jan",
-    "february feb",
+    "january jan janwari janvari janurary",
+    "february feb febuary feburary farwari farvari",
     "march mar",
-    "april apr",
+    "april apr aprail",
     "may",
     "june jun",
-    "july jul",
-    "august aug",
-    "september sep sept",
-    "october oct",
-    "november nov",
-    "december dec",
+    "july jul julai",
+    "august aug agust agast",
+    "september sep sept septmber sitambar sitamber",
+    "october oct octobar aktubar",
+    "november nov novmber novambar navambar",
+    "december dec decmber disambar dasambar",
 )
 _URDU_MONTHS: Final = (
     "جنوری",
@@ -134,11 +136,12 @@ _MONTH_FIRST: Final = (
     ),
 )
 _MONTH_AT: Final = re.compile(rf"(?<![\w])(?:{_M})")
+_HYPHENED_MONTH: Final = re.compile(rf"(?<=-)(?:{_M})(?![a-z])")
 # A month alone, after a word that makes it a time ("in February", "since March"):
 # English names in full, as "may" and the short forms are everyday words too.
 _LONE_MONTH: Final = "|".join(n.split()[0] for n in _MONTH_NAMES if not n.startswith("may"))
 _MONTH_ALONE: Final = re.compile(
-    r"\b(?:in|since|by|until|till|during|early|late|mid|last|this|next|of)\s+"
+    r"\b(?:in|since|by|until|till|during|early|late|mid|last|this|next|of|between|from)\s+"
     rf"(?P<m>{_LONE_MONTH})(?![\w]|[\s,.]*\d)"
 )
 # A month alone before a postposition that makes it a time, in Urdu and Roman Urdu:
@@ -160,10 +163,12 @@ _CUED_CNIC: Final = re.compile(
     + r")(?:\s+(?:no|number|nambar|is|hai|ہے|نمبر))*[\s.:#-]*"
     rf"(?<![\w-])([089]\d{{4}}){_CS}(\d{{7}}){_CS}(\d)(?![\w]|-\d)"
 )
-# Seven digits after the operator's code, grouped 3-4 or 4-3 ("0300 331 4829", "0300 3314 829").
+# Seven digits after the operator's code, grouped 3-4 or 4-3 ("0300 331 4829", "0300 3314 829"),
+# or read out in pairs: 3-2-2 and 2-2-3 ("0300 331 48 29", "0345-12-34-567").
 _MOBILE: Final = re.compile(
     r"(?<![\w+])(?:(?:\+|00)?92[\s-]?(?:\(0\)\s?)?\(?|\(?0)(3\d{2})\)?[\s.\-\u06d4]?"
-    r"(\d{3}[\s-]?\d{4}|\d{4}[\s-]\d{3})(?!\w|-\d)"
+    r"(\d{3}[\s-]?\d{4}|\d{4}[\s-]\d{3}|\d{3}[\s-]\d{2}[\s-]\d{2}|\d{2}[\s-]\d{2}[\s-]\d{3})"
+    r"(?!\w|-\d)"
 )
 # Landlines: an area code of one to four digits after 0 or +92, written apart
 # ("042-35761234", "(042) 3576 1234", "+92 42 35761234", Mirpur's "05827-443102").
@@ -185,12 +190,19 @@ _CODES: Final = (
     "971|966|974|968|965|973|964|961|962|963|967|880|977|218|98|93|90|94|91|20|86|60|62|66"
     "|44|39|30|34|33|49|31|32|40|48|1|7"
 )
+# After "00" a code is run into the number too ("00971501234567"): only a code of three
+# digits (the Gulf's and its neighbours'), or Iran's and Afghanistan's, which no Pakistani
+# number begins with.
+_RUN_CODES: Final = "|".join((*(c for c in _CODES.split("|") if len(c) == 3), "98", "93"))
 _FOREIGN: Final = re.compile(
-    rf"(?<![\w+])(?:\+({_CODES})[\s-]?|00({_CODES})[\s-])((?:\d[\s-]?){{6,11}}\d)(?!\w|-\d)"
+    rf"(?<![\w+])(?:\+({_CODES})[\s-]?|00({_CODES})[\s-]|00({_RUN_CODES}))"
+    r"((?:\d[\s-]?){6,11}\d)(?!\w|-\d)"
 )
+# Between a plate's letters and its number: a hyphen (spaced or not) or a space ("LEA - 1234").
+_PS: Final = r"(?:\s?-\s?|\s)?"
 _VEHICLE: Final = re.compile(
-    r"(?<![\w-])(?:(ICT)[-\s]?([A-Z]{1,2})[-\s]?(\d{1,4})"
-    r"|([A-Z]{2,3})[-\s]?(?:(\d{2})[-\s])?(\d{3,4}))(?![\w]|-\d)"
+    rf"(?<![\w-])(?:(ICT){_PS}([A-Z]{{1,2}}){_PS}(\d{{1,4}})"
+    rf"|([A-Z]{{2,3}}){_PS}(?:(\d{{2}})[-\s])?(\d{{3,4}}))(?![\w]|-\d)"
 )
 # A plate in lower case (Roman Urdu: "hilux lef 1186", "van ka number lrt 7003"): three
 # letters and a number, only right after a vehicle's word or "number" ("ka number"
@@ -212,6 +224,13 @@ _LOWER_PLATE: Final = re.compile(
     r"(?:\s+(?:ka|ki|ke))?(?:\s+(?:number|no|nambar|numbar))?[.:]?\s+"
     r"([a-z]{3})[-\s]?(\d{3,4})(?![\w]|-\d)"
 )
+# A plate in lower case further on in the clause that names its vehicle ("uski pickup chalti
+# hai, tbt 4417"): three letters and a number, the letters no everyday word, and a vehicle's
+# word at most `_NEAR_REACH` characters before, with no sentence's end between.
+_LOWER_ANY: Final = re.compile(r"(?<![\w-])([a-z]{3})[-\s]?(\d{3,4})(?![\w]|-\d)")
+_VEHICLE_WORD: Final = re.compile(rf"(?<![\w-])(?i:{_VEHICLES}|{_URDU_VEHICLES})(?![\w])")
+_CLAUSE_END: Final = re.compile(r"[.!?;\n\u06d4]")
+_NEAR_REACH: Final = 48
 # A plate in lower or mixed case with its hyphen, anywhere: "lea-1234", "Lhr-5521".
 _HYPHENED_PLATE: Final = re.compile(r"(?<![\w-])([A-Za-z]{3})-(\d{3,4})(?![\w]|-\d)")
 _HYPHEN_NUMBER: Final = re.compile(r"-\d{3,4}(?![\w]|-\d)")
@@ -382,9 +401,9 @@ def find(folded: str, text: str, *, months: Sequence[int] | None = None) -> Iter
         for m in _RUN_LANDLINE.finditer(folded):
             yield Found("phone", m.start(1), m.end(1), f"+92{m[1][1:]}")
         for m in _FOREIGN.finditer(folded):
-            found = re.sub(r"\D", "", m[3])
+            found = re.sub(r"\D", "", m[4])
             if 7 <= len(found) <= 12:
-                yield Found("phone", m.start(), m.end(), f"+{m[1] or m[2]}{found}")
+                yield Found("phone", m.start(), m.end(), f"+{m[1] or m[2] or m[3]}{found}")
         written = text.translate(_DIGITS) if _OTHER_DIGITS.search(text) else text
         for m in _VEHICLE.finditer(written):
             if m[4] is not None and not _may_plate(written, m, m[4]):
@@ -402,9 +421,22 @@ def find(folded: str, text: str, *, months: Sequence[int] | None = None) -> Iter
             ):
                 yield Found("plate", hyphened.start(), hyphened.end(), f"{letters}{hyphened[2]}")
         for m in _LOWER_PLATE.finditer(written):
-            if m[1].upper() not in _NOT_PLATES and m[1] not in _NOT_LOWER_PLATES:
+            if not (
+                m[1].upper() in _NOT_PLATES or m[1] in _NOT_LOWER_PLATES or m[1] in _NOT_NEAR_PLATES
+            ):
                 yield Found("plate", m.start(1), m.end(), f"{m[1].upper()}{m[2]}")
+        for m in _LOWER_ANY.finditer(written):
+            letters = m[1]
+            if letters.upper() in _NOT_PLATES or letters in _NOT_LOWER_PLATES:
+                continue
+            if letters in _NOT_NEAR_PLATES or not _vehicle_before(written, m.start()):
+                continue
+            yield Found("plate", m.start(), m.end(), f"{letters.upper()}{m[2]}")
     at = [m.start() for m in _MONTH_AT.finditer(folded)] if months is None else months
+    if months is not None and "-" in folded:
+        # a month inside a hyphened word, which the lexicon's scan does not see: "5-feb-24",
+        # "mid-august 2024"
+        at = sorted({*at, *(m.start() for m in _HYPHENED_MONTH.finditer(folded))})
     yield from _dates(folded, months=at, numbers=digits)
 
 
@@ -422,6 +454,28 @@ def _may_plate(text: str, m: re.Match[str], letters: str) -> bool:
     if len(letters) == 2 and m[5] is not None:
         return True
     return _vehicle_beside(text, m)
+
+
+def _vehicle_before(text: str, start: int) -> bool:
+    """Whether a vehicle's word stands in the clause before `start`, near it."""
+    window = text[max(0, start - _NEAR_REACH) : start]
+    ends = [e.end() for e in _CLAUSE_END.finditer(window)]
+    return _VEHICLE_WORD.search(window, ends[-1] if ends else 0) is not None
+
+
+# Everyday words of three letters that a number follows in a clause about a vehicle ("bus
+# ran 300 km", "gari mei 5000 diye"): never a plate's letters, right after a vehicle's word
+# or further on.
+_NOT_NEAR_PLATES: Final = frozenset(
+    (
+        *("ran", "got", "sab", "mei", "mey", "bhi", "kia", "dia", "pay", "due", "off", "out"),
+        *("now", "new", "old", "big", "two", "six", "ten", "one", "her", "his", "him", "its"),
+        *("our", "who", "how", "why", "did", "use", "any", "few", "yes", "abi", "aik", "tak"),
+        *("sat", "ath", "nau", "lac", "hzr", "kam", "jab", "tab", "aaj", "pur", "fee", "kms"),
+        *("mil", "saw", "ney", "liy", "diy", "kar"),
+        *("way", "day", "yrs", "age", "men", "boy", "sit", "set", "let", "get", "put", "own"),
+    )
+)
 
 
 def _vehicle_beside(text: str, m: re.Match[str]) -> bool:

@@ -22,8 +22,11 @@ from review.analysis.folding import fold
 from review.workspace.search import normalize
 
 # Words, joined by hyphens and apostrophes ("Sub-Inspector", "D'Souza") but not by a
-# possessive ("FIA's"), and single marks.
-TOKEN: Final = re.compile(r"\w+(?:[-'\u2019](?!s\b)\w+)*|[^\w\s]")
+# possessive ("FIA's"), nor a station's keyword by a hyphen to its name ("PS-Saddar",
+# "Thana-Saddar", as FIRs write them), and single marks.
+TOKEN: Final = re.compile(
+    r"\w+(?:(?:(?<!\bps)(?<!\bthana)(?<!\bthane)-|['\u2019](?!s\b))\w+)*|[^\w\s]"
+)
 
 
 def fold_phrase(phrase: str) -> tuple[str, ...]:
@@ -76,17 +79,23 @@ def towns() -> dict[str, str]:
 
 
 @functools.cache
-def provinces() -> dict[str, str]:
-    """Each district's and town's key to its province's (`data/districts.txt`'s sections).
+def wings() -> dict[str, str]:
+    """Each agency wing's key to its agency's (`data/agency_wings.txt`)."""
+    pairs = (line.split(">") for line in data("agency_wings.txt") if ">" in line)
+    return {normalize(wing): normalize(agency) for wing, agency in pairs}
 
-    Only the four provinces, whose police forces are named for them ("Punjab Police");
-    Islamabad, Azad Kashmir and Gilgit-Baltistan share a section and are left out.
+
+@functools.cache
+def provinces() -> dict[str, str]:
+    """Each district's and town's key to its province's or region's (`data/districts.txt`'s
+    sections): the four provinces, Islamabad, Azad Kashmir and Gilgit-Baltistan, each with
+    a police force named for it ("Punjab Police", "AJK Police").
     """
     text = resources.files("review").joinpath("data", "districts.txt").read_text("utf-8")
     out, province = {}, ""
     for line in text.splitlines():
         if line.startswith("# ") and len(line.split()) <= 8 and "." not in line:
-            # a section: "# Punjab", "# Khyber Pakhtunkhwa"; "# Islamabad, Azad ..." is none
+            # a section: "# Punjab", "# Khyber Pakhtunkhwa", "# Azad Kashmir"
             province = "" if "," in line else normalize(line[2:])
         elif line.strip() and not line.startswith("#") and province:
             out[normalize(line.split("|")[0].strip().lstrip("?~"))] = province
@@ -110,10 +119,16 @@ def _terms(kind: str, name: str, *, proper: bool) -> Iterator[tuple[str, Term]]:
             forms = {" ".join(tokens), normalize(written)}
             if latin and "." in written:  # "D.I. Khan" is written "D.I.Khan" too
                 forms.add(normalize(written).replace(". ", "."))
+            if latin and kind == "district":
+                forms |= _latin_apart(tokens)
+                if len(tokens) > 1 and all(t.isalpha() for t in tokens):
+                    forms.add("-".join(tokens))  # "Toba-Tek-Singh", "Kot-Addu": one token
             if not latin:
                 forms |= {"".join(tokens)}
                 if kind == "district":
                     forms |= {" ".join(fold_phrase(v)) for v in _urdu_spellings(written)}
+                elif kind == "agency":
+                    forms |= {_gol_he(f) for f in forms}
             for form in forms:
                 yield (
                     form,
@@ -128,6 +143,28 @@ def _terms(kind: str, name: str, *, proper: bool) -> Iterator[tuple[str, Term]]:
                 )
 
 
+# Endings of place names that Latin letters write apart too ("Bahawal Pur", "Sheikhu Pura",
+# "Sial Kot"), as Urdu does (below); only after three letters or more, so that no
+# short word is split off ("Kot" itself, "Tando").
+# Not "wala", "wali": "Arif wala", "bure wala" are "Arif's", "the bad one". Nor where the
+# part before the ending is a name ("Khan pur", "Ali abad"): "Imran Khan pur" may be "on".
+_LATIN_ENDINGS: Final = ("abad", "pura", "pur", "garh", "nagar", "kot")
+
+
+def _latin_apart(tokens: tuple[str, ...]) -> set[str]:
+    """A place's name with its last word's ending written apart ("bahawal pur")."""
+    last = tokens[-1] if tokens else ""
+    people = words("names.txt")
+    return {
+        " ".join((*tokens[:-1], head, e))
+        for e in _LATIN_ENDINGS
+        if last.endswith(e)
+        and last.isalpha()
+        and len(head := last[: -len(e)]) >= 3
+        and head not in people
+    }
+
+
 # Endings of Urdu place names written joined or apart ("بہاولپور", "بہاول پور").
 _URDU_ENDINGS: Final = ("آباد", "اباد", "پور", "والا", "والہ", "گڑھ", "کوٹ", "نگر")
 # Letters written for one another in Urdu place names: do-chashmi he as gol he
@@ -137,6 +174,12 @@ _HE, _ALEF = "\u06c1", "\u0627"
 # Fewest letters of a name whose final he is written alef too ("گوجرانوالہ", "گوجرانوالا"):
 # not a short one, where that makes another word (لیہ, Layyah; لیا, "took").
 _FINAL_HE: Final = 5
+
+
+def _gol_he(form: str) -> str:
+    """A folded Urdu form with do-chashmi he typed as the Arabic he, which folds to gol he
+    ("تهانہ", "سنده پولیس"): keyboards without Urdu's letter write it so."""
+    return form.replace("\u06be", _HE)
 
 
 def _urdu_spellings(written: str) -> set[str]:
@@ -170,6 +213,7 @@ STATION_WORDS: Final = (
     "thaney",
     "ps",  # Roman Urdu in lower case: "ps saddar"; a name only beside it
     "p.s",
+    "P/S",  # "P/S Saddar", as forms write it
     "police thana",  # one station, not the police and a station
     "police thane",
     "police chowki",  # not "chowki" alone: "FC ki chowki" is a check post
@@ -224,7 +268,8 @@ def lexicon() -> dict[str, list[Term]]:
             add(form, term)
     for p in STATION_WORDS:
         acronym = p.replace(".", "").isupper()
-        for form in {" ".join(fold_phrase(p)), normalize(p)}:
+        forms = {" ".join(fold_phrase(p)), normalize(p)}
+        for form in forms | {_gol_he(f) for f in forms}:
             add(form, Term("station", p, len(TOKEN.findall(form)), acronym=acronym))
     for month in MONTHS:  # only to know whether to look for dates at all
         add(month, Term("month", month, 1))

@@ -27,12 +27,12 @@ from __future__ import annotations
 import functools
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import Final
 
-from review.analysis.entity_names import common_words, titles
+from review.analysis.entity_names import common_words, sound, titles
 from review.analysis.entity_text import towns
 from review.analysis.namesakes import NAMESAKE
 from review.workspace import Unlocked
@@ -275,12 +275,36 @@ def _shorter(s: list[str], f: list[str]) -> bool:
 
 def given_name(short: str, full: str) -> bool:
     """Whether person key `short` is the given name alone of `full` ("mumtaz" of "mumtaz ali
-    chandio"): one uncommon word, the full name's first. Anyone of that name could be meant,
-    so it links only weakly, and only between reports that name one place."""
+    chandio"): one uncommon word, the full name's first or a pet form of it ("zulfi" of
+    "zulfiqar ali", `_nickname`). Anyone of that name could be meant, so it links only
+    weakly, and only between reports that name one place."""
     return any(
-        len(s) == 1 < len(f) and s[0] == f[0] and _telling(s[0])
+        len(s) == 1 < len(f) and _telling(s[0]) and (s[0] == f[0] or _nickname(s[0], f[0]))
         for s, f in ((short.split(), full.split()), _untitled(short, full))
     )
+
+
+def _nickname(word: str, name: str) -> bool:
+    """Whether one word of a person's key is a pet form of a given name: its first sounds and
+    more ("Zulfi" of Zulfiqar, "Sajju" of Sajjad, "Shoki" of Shaukat; `sound`)."""
+    pet, full = _sound(word), _sound(name)
+    return _NICK <= len(pet) < len(full) and full.startswith(pet) and _telling(name)
+
+
+# A pet form keeps two consonants of the name at least: "Sajju" (s-j) of Sajjad.
+_NICK: Final = 2
+
+
+def _pets(name: str) -> list[str]:
+    """The sounds a pet form of a given name may have: its first consonants, two or more."""
+    full = _sound(name)
+    return [full[:n] for n in range(_NICK, len(full))]
+
+
+@functools.cache
+def _sound(word: str) -> str:
+    """A key word's consonants: a word the lists lack is keyed by them already ("~sk")."""
+    return word[1:] if word.startswith("~") else sound(word)
 
 
 # Titles that say nothing of a man's family: a pilgrim, a scholar, a woman's. Any other
@@ -366,47 +390,44 @@ def short_form_links(
     `short_form_key`). Only between reports that name one place, a district or a station:
     a surname alone says too little of a man named only elsewhere (the full name's own
     key still links reports that give it in full), and so each short form meets only the
-    full names of its places, never every report. Strong only when the evidence says it
-    is one man: both reports set at one police station or district (`_settings`), ranks
-    given on both sides that one man holds, a
-    full name of two uncommon words or more (so "Aslam" of "Muhammad Aslam", a given name
-    alone, is weak), and no other full name in the reports set there that the short form
-    could be. Otherwise weak: shown to the reviewer, counted only once confirmed, as for
-    any weak key. A short form in a report that gives a full name it shortens is that
-    name's ("Nawaz Chandio ... Chandio"), linked by the full name's own key.
+    full names of its places, never every report; but a given name and the surname ("Ejaz
+    Gopang" of "Malik Ejaz Gopang"), or a family's title and the given name of one full name
+    ("Malik Ejaz"), meet it anywhere, weakly. Strong only when
+    the evidence says it is one man: both reports set at one police station or district
+    (`_settings`), ranks given on both sides that one man holds, a full name of two uncommon
+    words or more (so "Aslam" of "Muhammad Aslam", a given name alone, is weak), and no
+    other full name in the reports set there that the short form could be. Otherwise weak:
+    shown to the reviewer, counted only once confirmed, as for any weak key. A short form in
+    a report that gives a full name it shortens is that name's ("Nawaz Chandio ... Chandio"),
+    linked by the full name's own key.
     """
     named = {num: list(ns) for num, ns in people.items()}
-    # Where each report is set, in the broad sense: every district and station it names.
+    # Where each report is set, in the broad sense: every district and station it names;
+    # and anywhere, for the short forms that say enough of a man (`_ANYWHERE`).
     settings = {num: where.get(num, frozenset()) for num in named}
     # A word and a place: the full names holding it in reports set there, by key.
     fulls: dict[tuple[str, str], dict[str, list[tuple[int, Named]]]] = defaultdict(dict)
     for num, ns in named.items():
         for n in ns:
             if len(n.key.split()) >= 2:
-                for w in set(n.key.split()):
+                first = n.key.split()[0]
+                pets = (f"~{p}" for p in _pets(first)) if _telling(first) else ()
+                for w in {*n.key.split(), *pets}:
                     if _telling(w):
-                        for place in settings[num]:
+                        for place in (*settings[num], _ANYWHERE):
                             fulls[(w, place)].setdefault(n.key, []).append((num, n))
     out = []
+    # One short form's candidates at one setting, once: reports repeat names and places.
+    candidates = functools.lru_cache(maxsize=None)(functools.partial(_candidates, fulls))
     for a, ns in named.items():
         for short in ns:
-            words = [w for w in short.key.split() if _telling(w)]
+            words = tuple(w for w in short.key.split() if _telling(w))
             if not words or any(
                 short_form(short.key, n.key) or given_name(short.key, n.key) for n in ns
             ):
                 continue
-            keys = _holding(fulls, words, settings[a])
-            shorter = {k for k in keys if short_form(short.key, k)}
-            given = {k for k in keys if given_name(short.key, k)}
-            if len(shorter | given) > MOST_NAMES:
-                continue  # a short form that many names there could be says nothing
-            there = {
-                (b, n.key): n
-                for place in settings[a]
-                for key in shorter | given
-                for b, n in fulls.get((_rarest(fulls, words, place), place), {}).get(key, ())
-                if b != a
-            }
+            shorter, given = candidates(short.key, words, settings[a])
+            there = _reports(fulls, words, a, settings[a], shorter | given)
             # The full names it could be in the reports set where it is (their station).
             set_here = {k for (b, k) in there if k in shorter and _same_setting(where, a, b)}
             for (b, key), full in sorted(there.items()):
@@ -419,12 +440,107 @@ def short_form_links(
                 out.append(
                     (a, b, Evidence("person", short_form_key(short.key, key), level, written))
                 )
+            if len(words) < 2 and not _family_titled(short.key):
+                continue  # one uncommon word: only where the full name is set
+            anywhere = frozenset((_ANYWHERE,))
+            shorter, given = candidates(short.key, words, anywhere)
+            keep = (
+                {k for k in shorter if _surnamed(short.key, k)}
+                if len(words) >= 2
+                else _one_full_name(short.key, shorter | given)
+            )
+            wide = _reports(fulls, words, a, anywhere, keep) if keep else {}
+            why = Strength(WEAK, "a short form of the name, in reports naming no place in common")
+            for (b, key), full in sorted(wide.items() - there.items()):
+                written = {a: short.written, b: full.written}
+                evidence = Evidence("person", short_form_key(short.key, key), why, written)
+                out.append((a, b, evidence))
     return out
+
+
+def _family_titled(short: str) -> bool:
+    """Whether a name is a family's title and a given name ("Malik Ejaz", "Rana Shahbaz")."""
+    words = short.split()
+    return len(words) == 2 and words[0] in titles() and words[0] not in _PERSONAL_TITLES
+
+
+def _one_full_name(short: str, keys: frozenset[str]) -> frozenset[str]:
+    """The names a family's title and a given name ("Malik Ejaz") may be anywhere: one full
+    name with the title ("Malik Ejaz Gopang") and its given name and surname ("Ejaz Gopang"),
+    when no other name could be it; none otherwise ("Chaudhry Aslam": "Muhammad Aslam" and
+    "Chaudhry Muhammad Aslam Warraich" both could)."""
+    title = short.split()[0]
+    full = [k for k in keys if title in k.split() and all(o == k or short_form(o, k) for o in keys)]
+    if len(full) != 1 or not _PERSONAL_TITLES.isdisjoint(full[0].split()):
+        return frozenset()
+    rest = keys - set(full)
+    if any(sum(map(_telling, k.split())) < 2 or not _surnamed(k, full[0]) for k in rest):
+        return frozenset()
+    return keys
+
+
+# Any report, wherever it is set: a short form of two uncommon words that ends in the full
+# name's surname ("Ejaz Gopang" of "Malik Ejaz Gopang", "Zafar Cheema" of "Zafar Iqbal
+# Cheema") says as much of a man as a full name's own key, which links reports set apart
+# too, weakly (`pair_strength`); so it meets the full names of every report, weakly, unless
+# more than `MOST_NAMES` full names in them could be it. So does a family's title and a
+# given name ("Malik Ejaz") where one full name in all the reports is all it could be.
+_ANYWHERE: Final = "*"
+
+
+def _surnamed(short: str, full: str) -> bool:
+    """Whether a short form keeps the full name's surname and the full name holds no title of
+    a pilgrim or a scholar ("Haji Allah Ditta": "Allah Ditta" is the given name, no surname).
+    Given names alone ("Ghulam Rasool", "Muhammad Aslam") are many men's, anywhere."""
+    return short.split()[-1] == full.split()[-1] and _PERSONAL_TITLES.isdisjoint(full.split())
+
+
+def _candidates(
+    fulls: Mapping[tuple[str, str], Mapping[str, list[tuple[int, Named]]]],
+    short: str,
+    words: tuple[str, ...],
+    places: frozenset[str],
+) -> tuple[frozenset[str], frozenset[str]]:
+    """The full names' keys in reports set at these places that a short form could be: those
+    it shortens and those it gives the given name of; none if more than `MOST_NAMES` could."""
+    keys = set().union(*(_holding(fulls, w, places) for w in _lookups(words)))
+    shorter = frozenset(k for k in keys if short_form(short, k))
+    given = frozenset(k for k in keys if given_name(short, k))
+    if len(shorter | given) > MOST_NAMES:
+        return frozenset(), frozenset()  # a short form that many names there could be says nothing
+    return shorter, given
+
+
+def _reports(
+    fulls: Mapping[tuple[str, str], Mapping[str, list[tuple[int, Named]]]],
+    words: Sequence[str],
+    a: int,
+    places: frozenset[str],
+    keys: Iterable[str],
+) -> dict[tuple[int, str], Named]:
+    """The other reports set at these places that give one of these full names, by (report,
+    key)."""
+    return {
+        (b, n.key): n
+        for lookup in _lookups(words)
+        for place in places
+        for key in keys
+        for b, n in fulls.get((_rarest(fulls, lookup, place), place), {}).get(key, ())
+        if b != a
+    }
+
+
+def _lookups(words: Sequence[str]) -> tuple[Sequence[str], ...]:
+    """The words to find a short form's full names by: its uncommon words, and for one word
+    the list knows ("Zulfi"), the sounds a given name it is a pet form of begins with."""
+    if len(words) == 1 and not words[0].startswith("~"):
+        return (words, (f"~{_sound(words[0])}",))
+    return (words,)
 
 
 def _rarest(
     fulls: Mapping[tuple[str, str], Mapping[str, list[tuple[int, Named]]]],
-    words: list[str],
+    words: Sequence[str],
     place: str,
 ) -> str:
     return min(words, key=lambda w: len(fulls.get((w, place), ())))
@@ -432,7 +548,7 @@ def _rarest(
 
 def _holding(
     fulls: Mapping[tuple[str, str], Mapping[str, list[tuple[int, Named]]]],
-    words: list[str],
+    words: Sequence[str],
     places: frozenset[str],
 ) -> set[str]:
     """The full names set at one of these places holding the rarest there of these words."""

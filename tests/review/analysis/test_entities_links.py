@@ -196,6 +196,13 @@ def test_short_form_links_on_the_development_corpora_are_never_false_and_strong(
         ("haji", "haji bashir ahmed", False),  # a title
         ("ali", "mumtaz ali chandio", False),  # not the first word
         ("mumtaz", "mumtaz", False),  # the same name
+        # a pet form: the name's first sounds, two consonants or more
+        ("zulfi", "zulfiqar ali", True),
+        ("~sj", "sajjad baloch", True),  # "Sajju", unknown to the lists, keyed by its sounds
+        ("~sk", "shaukat butt", True),  # "Shoki"
+        ("~s", "saleem akhtar", False),  # one consonant says nothing
+        ("~mh", "muhammad aslam", False),  # a common name's pet form is anyone's
+        ("~nd", "aslam khan", False),
     ],
 )
 def test_a_given_name_alone(short: str, full: str, *, given: bool) -> None:
@@ -289,3 +296,71 @@ def test_a_name_with_and_without_its_title_links_as_a_short_form_would() -> None
     assert levels[(2, 1, "manzoor hussain", "chaudhry manzoor hussain")] == WEAK
     assert levels[(2, 5, "manzoor hussain", "rana manzoor hussain")] == WEAK
     assert not any(a == 4 and b == 5 for a, b, *_names in levels)
+
+
+def test_a_short_form_with_the_surname_links_weakly_to_the_full_name_set_elsewhere() -> None:
+    levels = _levels(
+        {
+            1: "The agent Rana Zafar Iqbal Cheema keeps his office in Gujranwala.",
+            2: "In Dubai the agent Zafar Cheema took our passports.",
+            3: "Ghulam Rasool Langah SHO of Thana Saddar, Muzaffargarh, took the money.",
+            4: "My cousin Ghulam Rasool went to Libya.",
+            5: "Haji Allah Ditta Bhatti owns the kiln near Multan.",
+            6: "Allah Ditta sent the boys.",
+        }
+    )
+    # its given name and surname: as telling as a full name's own key, so linked, weakly
+    assert levels[(2, 1, "zafar cheema", "rana zafar iqbal cheema")] == WEAK
+    # given names alone ("Ghulam Rasool", "Allah Ditta") are many men's: only at one place
+    assert not any(a in (4, 6) for a, *_ in levels)
+
+
+def test_a_title_that_says_nothing_of_a_family_makes_no_short_form_link_set_elsewhere() -> None:
+    levels = _levels(
+        {
+            1: "Haji Sikandar Mengal took our money at Quetta.",
+            2: "Sikandar Mengal was in Karachi that day.",
+            3: "Sardar Sikandar Mengal lives in Kalat.",
+        }
+    )
+    # a pilgrim's title in one, none in the other, no place shared: no link
+    assert not any({a, b} == {1, 2} for a, b, *_ in levels)
+    # a family's title ("Sardar") left out: the name itself, linked weakly
+    assert levels[(2, 3, "sikandar mengal", "sardar sikandar mengal")] == WEAK
+
+
+def test_a_title_and_given_name_meets_its_one_full_name_anywhere_weakly() -> None:
+    texts = {
+        1: "The agent Rana Shahbaz Kharal took our money in Okara.",
+        2: "Rana Shahbaz sent the boys from Sialkot.",
+        3: "In Muscat, Shahbaz Kharal met them at the airport.",
+    }
+    levels = _levels(texts)
+    # the title and given name, the full name, and its given name and surname: one man
+    assert levels[(2, 1, "rana shahbaz", "rana shahbaz kharal")] == WEAK
+    assert levels[(2, 3, "rana shahbaz", "shahbaz kharal")] == WEAK
+    # a second full name under that title and given name: either could be meant, none is
+    texts[4] = "Rana Shahbaz Ahmed Tarar runs the kiln near Hafizabad."
+    assert not any(a == 2 and b != 4 for a, b, *_ in _levels(texts))
+
+
+def test_a_pilgrim_s_title_and_given_name_meets_no_full_name_set_elsewhere() -> None:
+    levels = _levels(
+        {
+            1: "Haji Shahbaz Kharal owns the coaches in Okara.",
+            2: "Haji Shahbaz took the passports in Sialkot.",
+        }
+    )
+    assert not any(a == 2 for a, *_ in levels)  # any pilgrim named Shahbaz
+
+
+def test_a_pet_form_links_weakly_to_the_full_name_at_the_same_place_only() -> None:
+    levels = _levels(
+        {
+            1: "SHO Zulfiqar Ali of Thana Saddar, Okara, took the money.",
+            2: "Zulfi SHO of Thana Saddar Okara sent us away.",
+            3: "In Gujrat a man called Zulfi sold tickets.",
+        }
+    )
+    assert levels[(2, 1, "zulfi", "zulfiqar ali")] == WEAK
+    assert not any(a == 3 for a, *_ in levels)

@@ -123,6 +123,55 @@ def test_a_name_the_lists_lack_beside_a_verb_only_a_person_does(
         "اس ملک میں انصاف نہیں۔",
         "das hazar rupay liye aur chala gaya",
         "thana saddar wala case band ho gaya",
+        # a kind of people after "a", not a man
+        "The driver is a Baloch from Pasni.",
+        "He is an Afridi, not a Khattak.",
+        # a capitalised word before a district is no name run
+        "We live near Sadiqabad, District Rahim Yar Khan.",
+        # verbs, a stamp, papers and weekdays after words that are names too
+        "ایک لڑکی بھاگی تو پولیس اسے واپس لے آئی۔",
+        "اس نے سر ہلایا اور مہر لگ گئی۔",
+        'بینر پر لکھا تھا: "یورپ ورک ویزا"۔',
+        "har mangal aur juma ko larkay aate hain",
+        "sirf naam same hai",
+        # Roman Urdu everyday words that are names too, alone in lower case
+        "allah ki rehmat se bach gaye",
+        "mere dost ne madad ki",
+        "uski barkat se kaam chala",
+        "mehboob ki yaad mein",
+        # words round a name-like word that say it is none
+        "میں وکیل ہوں اور یہ مقدمہ دیکھ رہا ہوں۔",
+        "میں بہت پریشان ہوں۔",
+        "main khan hun",
+        "log sach kehte hain",
+        "They call him SHO sahib.",
+        "agar butt ne paise liye to",
+        "us ka naam mujhe yaad nahi hai",
+        "اس کا نام شناختی کارڈ پر درج ہے۔",
+        "us ka naam FIR mein darj hai",
+        "ایجنٹ کے بندوں نے مارا۔",
+        "thanedar bhi khud ne kaha",
+        "agent pichle hafte ne paise liye",
+        "وہ علاقے کا نامی بدمعاش ہے۔",
+        "jaali naam ka passport banaya",
+        "کس نام کا کارڈ تھا؟",
+        "is naam ka koi banda nahi",
+        # things, places, firms and peoples before a verb a person does too
+        "Help came late that night.",
+        "Nothing works here.",
+        "Agents came at night.",
+        "That year Muharram came early.",
+        "Then Consulate sent a letter.",
+        "Then Interpol arrested him in Dubai.",
+        "Then Protector handed the file back.",
+        "The Bank sent a notice.",
+        "Western Union has our money.",
+        "Kasur has many kilns.",
+        "The Program has no warranty.",
+        "We use PyPI and JazzCash has our money.",
+        "The agent is Punjabi.",
+        "In Kasur, a driver told me.",
+        "Later, our munshi told me.",
     ],
 )
 def test_no_person_in_words_places_and_services(text: str) -> None:
@@ -188,3 +237,138 @@ def test_everyday_words_among_the_new_names_are_marked() -> None:
         assert normalize(word) in weak, word
     for word in ("baba", "chhota", "بابا", "سائیں", "ustad"):
         assert normalize(word) in titles(), word
+
+
+# --- issue 18, ninth round: names marked by the phrase round them --------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "people"),
+    [
+        # a writer giving their own name ("I am ..."), not a trade or state
+        ("main rukhsana hun aur multan se aayi hun", ["rukhsana"]),
+        ("میں رخسانہ ہوں اور ملتان سے آئی ہوں۔", ["رخسانہ"]),
+        # what everyone calls a man: a nickname, listed or capitalised
+        ("usay sab log billa kehte hain, wohi paise leta hai", ["billa"]),
+        ("اسے سب بلا کہتے ہیں، وہی پیسے لیتا ہے۔", ["بلا"]),
+        ("The munshi is Yousaf, everyone calls him Chhotu.", ["Yousaf", "Chhotu"]),
+        # whatever follows "alias" is a second name, listed or not
+        ("qadeer urf teetu har hafte aata hai", ["qadeer", "teetu"]),
+        ("ندیم عرف ٹیٹو ہر ہفتے آتا ہے۔", ["ندیم", "ٹیٹو"]),
+        # a nickname before a common surname, in lower-case Roman Urdu
+        ("teetu butt ka banda har hafte aata hai", ["teetu butt"]),
+        ("teetu khan ne paise liye", ["teetu khan"]),
+        # a verb only a person does, after a name the lists lack
+        ("Behlol arranged the visas for all of us.", ["Behlol"]),
+        ("Peeral lives in the next village.", ["Peeral"]),
+        # the other names of a list that holds a person
+        ("Behlol, Jahandad and Spogmai took the money.", ["Behlol", "Jahandad", "Spogmai"]),
+        ("I met Aslam, Peeral and Behlol at the office.", ["Aslam", "Peeral", "Behlol"]),
+        # a rank, "is", and the name; a name, a comma and what the man is
+        ("The agent is Behlol.", ["Behlol"]),
+        ("Our munshi was Faqeera and he beat us.", ["Faqeera"]),
+        ("Faqeera, our munshi, keeps the register.", ["Faqeera"]),
+        ("Faqeera, a driver from Kasur, told me.", ["Faqeera"]),
+        ("Aslam and Sons is a shop.", ["Aslam"]),
+        # a name of two words the lists lack, after "name" and before "is"
+        ("us agent ka naam behlol tarkhan hai", ["behlol tarkhan"]),
+        ("اس ایجنٹ کا نام بہلول ترکھان ہے۔", ["بہلول ترکھان"]),
+        # two words the lists lack (or one of them) after a rank, before the ergative
+        ("ایجنٹ بہلول ترکھان نے پیسے لیے۔", ["بہلول ترکھان"]),
+        ("agent behlol tarkhan ne paise liye", ["behlol tarkhan"]),
+        ("agent aslam tarkhan ne paise liye", ["aslam tarkhan"]),
+        # a man "of the name" so-and-so: "behlol naam ka agent"
+        ("بہلول نامی ایجنٹ نے پیسے لیے۔", ["بہلول"]),
+        ("behlol nami agent ne paise liye", ["behlol"]),
+        ("behlol naam ka agent aaya", ["behlol"]),
+        ("ایک بہلول ترکھان نام کا آدمی آیا۔", ["بہلول ترکھان"]),
+    ],
+)
+def test_names_marked_by_the_phrase_round_them(text: str, people: list[str]) -> None:
+    assert _people(text) == people
+
+
+def test_a_nickname_said_of_a_named_man_is_keyed_as_him_and_so_is_its_repetition() -> None:
+    text = (
+        "ندیم احمد، جسے بازار میں سب بلا کہتے ہیں، لڑکوں کو ایران بھیجتا ہے۔ "
+        "پچھلے سال بلا نے دو لڑکوں کے پیسے رکھ لیے۔"
+    )
+    assert _people(text) == ["ندیم احمد", "بلا", "بلا"]
+    assert _keys(text) == ["nadeem ahmed"] * 3
+    # with no man named before it, a nickname keeps its own key
+    assert _keys("usay sab log billa kehte hain") == ["billa"]
+
+
+def test_a_one_word_name_given_by_a_rank_is_the_person_when_said_again() -> None:
+    text = "ASI Naveed came at night. Later Naveed took the money."
+    assert [(e.text, e.designation) for e in extract(text) if e.kind == "person"] == [
+        ("Naveed", "ASI"),
+        ("Naveed", None),
+    ]
+    # an everyday word given so too ("jani", dear), in Roman Urdu
+    assert _people("driver urf jani aya. phir jani chala gaya.") == ["jani", "jani"]
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "key"),
+    [
+        ("ملک ریاض احمد اعوان نے کہا۔", "ملک ریاض احمد اعوان", "malik riaz ahmed awan"),
+        ("چوہدری محمد اسلم وڑائچ کے بھٹے پر", "چوہدری محمد اسلم وڑائچ", None),
+        ("ایس ایچ او رانا محمد طارق جاوید نے کہا۔", "رانا محمد طارق جاوید", None),
+        ("محمد نواز خان بلوچ نے پیسے لیے۔", "محمد نواز خان بلوچ", "muhammad nawaz khan baloch"),
+    ],
+)
+def test_an_urdu_name_of_four_words_is_one_person(text: str, name: str, key: str | None) -> None:
+    (person,) = [e for e in extract(text) if e.kind == "person"]
+    assert person.text == name
+    assert key is None or person.key == key
+
+
+def test_two_people_side_by_side_stay_two() -> None:
+    assert _people("حاجی بشیر احمد کو اسلم نے کہا۔") == ["حاجی بشیر احمد", "اسلم"]
+    assert _people("حاجی بشیر احمد، اسلم اور ندیم آئے۔") == ["حاجی بشیر احمد", "اسلم", "ندیم"]
+
+
+def test_a_verb_after_a_name_ends_it() -> None:
+    assert _keys("اے ایس آئی نوید اور کانسٹیبل خالد آئے۔") == ["naveed", "khalid"]
+    # weekdays that are names too stay names beside another name
+    assert _keys("juma khan ne paise liye") == ["jumma khan"]
+
+
+def test_a_name_after_a_rank_ends_before_a_place_named_after_a_man() -> None:
+    assert _keys("ایس ایچ او طارق محمود نور پور میں ہے۔") == ["tariq mehmood"]
+    assert _keys("SHO Tariq Mehmood Faisal Town mein hai.") == ["tariq mehmood"]
+    # a family after a name is no place: "muhammad aslam families lata hai"
+    assert _keys("uska banda muhammad aslam families lata hai") == ["muhammad aslam"]
+
+
+def test_everyday_roman_words_stay_names_beside_a_name() -> None:
+    assert _keys("rehmat ali ne paise liye") == ["rehmat ali"]
+    assert _keys("munshi barkat masih ne kaha") == ["barkat masih"]
+    assert _keys("karim ki dukan ka phone") == ["kareem"]
+
+
+def test_a_word_the_lists_lack_of_a_full_name_is_the_person_alone() -> None:
+    # in lower case only a listed word: "shoki butt" may have run on into an everyday one
+    text = "shoki butt ka banda har hafte aata hai. shoki ka number 0345-1234567 hai."
+    assert _people(text) == ["shoki butt"]
+    text = "Behlol Tarkhan took the money. Later Behlol said no. The Tarkhan family is rich."
+    assert _people(text) == ["Behlol Tarkhan", "Behlol"]
+
+
+def test_a_title_makes_an_everyday_word_after_it_a_name() -> None:
+    assert _keys("مائی جنت نے کہا۔") == ["mai jannat"]
+    assert _keys("حاجی شریف کا بھٹہ ہے۔") == ["haji sharif"]
+    assert _keys("ch noor ne kaha") == ["chaudhry noor"]
+    # a rank does not ("a decent SHO"), nor Roman "mai" ("I"), nor a title alone
+    assert _people("تھانیدار شریف آدمی ہے۔") == []
+    assert _people("mai sharif aadmi hun") == []
+    assert _people("ایک خاتون آئی اور کہا۔") == []
+    # Khatoon after a woman's name, as Bibi
+    assert _keys("زبیدہ خاتون کا بیٹا گم ہو گیا۔") == ["zubaida khatoon"]
+    assert _keys("Zubaida Khatoon's son is missing.") == ["zubaida khatoon"]
+
+
+def test_saraiki_clans_are_listed_in_both_scripts() -> None:
+    assert _keys("ایس ایچ او غلام رسول لنگاہ نے کہا۔") == ["ghulam rasool langah"]
+    assert _keys("SHO Ghulam Rasool Langah said no.") == ["ghulam rasool langah"]

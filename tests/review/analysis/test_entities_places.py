@@ -341,3 +341,497 @@ def test_a_records_number_after_its_word_is_no_plate_unless_a_vehicle_is_named()
     assert _keys("He filed a complaint; the van LEA-1234 was seen.", "vehicle") == ["LEA1234"]
     assert _keys("the case of the LEA-5566 car", "vehicle") == ["LEA5566"]
     assert _keys("In this case LEA-1234 was used.", "vehicle") == ["LEA1234"]
+
+
+@pytest.mark.parametrize(
+    ("text", "written", "key"),
+    [
+        ("Police Station B Division, Kasur", "Police Station B Division", "b division/kasur"),
+        ("Police Station B-Division Kasur", "Police Station B-Division", "b division/kasur"),
+        ("thana c division kasur ka asi", "thana c division", "c division/kasur"),
+        ("قصور کے تھانہ بی ڈویژن میں", "تھانہ بی ڈویژن", "b division/kasur"),
+        ("Thana A Section Hyderabad", "Thana A Section", "a section/hyderabad"),
+    ],
+)
+def test_a_station_named_by_a_letter_and_its_unit_keys_alike_in_every_script(
+    text: str, written: str, key: str
+) -> None:
+    found = _only(text, "police_station")
+    assert [(e.text, e.key) for e in found] == [(written, key)]
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("woh bahawal pur se aya", "bahawalpur"),
+        ("We reached Muzaffar Garh at night.", "muzaffargarh"),
+        ("the brick kiln in Jacob Abad", "jacobabad"),
+        ("hum sheikhu pura mein thay", "sheikhupura"),
+    ],
+)
+def test_a_place_name_with_its_ending_written_apart_in_latin_letters(text: str, key: str) -> None:
+    assert _keys(text, "district") == [key]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Kabir wala kaam ho gaya",  # "the job about Kabir"
+        "woh bure wala aadmi tha",  # "the bad one"
+        "Imran Khan pur ilzam lagaya",  # "on Imran Khan": Khanpur's "Khan" is a name
+    ],
+)
+def test_a_name_or_word_before_a_places_ending_is_no_place(text: str) -> None:
+    assert [k for k in _keys(text, "district") if k in ("kabirwala", "burewala", "khanpur")] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("They sold him in Shaheed Benazir Abad.", "shaheed benazirabad"),
+        ("وہ بے نظیر آباد کا رہنے والا ہے", "shaheed benazirabad"),
+        ("He lives in DIKhan now.", "dera ismail khan"),
+        ("the agent from R.Y Khan", "rahim yar khan"),
+        ("moved from FSD to the kiln", "faisalabad"),
+        ("the factory in SKT", "sialkot"),
+        ("وہ ٹنڈو الہیار میں ہے", "tando allahyar"),
+    ],
+)
+def test_more_spellings_and_abbreviations_of_districts(text: str, key: str) -> None:
+    assert _keys(text, "district") == [key]
+
+
+@pytest.mark.parametrize(
+    ("text", "written", "key"),
+    [
+        ("ایف۔آئی۔اے نے چھاپہ مارا", "ایف۔آئی۔اے", "federal investigation agency"),
+        ("immigration walon ne roka", "immigration walon", "fia immigration"),
+        ("customs walay aaye", "customs walay", "customs"),
+        ("the FIA Cyber Crime Wing", "FIA Cyber Crime Wing", "fia cyber crime wing"),
+        (
+            "FIA's Anti Human Trafficking Circle took it",
+            "FIA's Anti Human Trafficking Circle",
+            "anti-human trafficking circle",
+        ),
+        ("FIA ka AHT circle", "FIA ka AHT circle", "anti-human trafficking circle"),
+        ("ایف آئی اے کے امیگریشن نے روکا", "ایف آئی اے کے امیگریشن", "fia immigration"),
+    ],
+)
+def test_agencies_dotted_in_urdu_their_wings_and_a_wing_after_a_possessive(
+    text: str, written: str, key: str
+) -> None:
+    assert [(e.text, e.key) for e in _only(text, "agency")] == [(written, key)]
+
+
+def test_a_possessive_joins_an_agency_only_to_its_own_wing() -> None:
+    found = _only("NADRA ka FIA Immigration office", "agency")
+    assert [e.key for e in found] == ["nadra", "fia immigration"]
+    assert _keys("The immigration of workers rose.", "agency") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("on Febuary 12, 2024 he left", "2024-02-12"),
+        ("12 farwari 2024 ko", "2024-02-12"),
+        ("3 julai ko aya", "--07-03"),
+        ("disambar 2023 mein", "2023-12"),
+    ],
+)
+def test_months_misspelt_and_in_roman_urdu(text: str, key: str) -> None:
+    assert _keys(text, "date") == [key]
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("call 00971501234567", "+971501234567"),
+        ("call 0096655 1234567", "+966551234567"),
+    ],
+)
+def test_a_foreign_number_with_its_code_run_in_after_00(text: str, key: str) -> None:
+    assert _keys(text, "phone") == [key]
+
+
+def test_a_run_in_number_after_00_needs_a_code_of_three_digits() -> None:
+    assert _keys("account 0012345678901", "phone") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "written", "key"),
+    [
+        ("asi rafiq c section thana hala ka munshi hai", "c section thana", "c section/hala"),
+        ("ڈی ڈویژن تھانے کے ایس ایچ او نے اوکاڑہ میں", "ڈی ڈویژن تھانے", "d division/okara"),
+    ],
+)
+def test_a_lettered_station_named_before_its_keyword(text: str, written: str, key: str) -> None:
+    found = _only(text, "police_station")
+    assert [(e.text, e.key) for e in found] == [(written, key)]
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        # the station's province, though the route runs through another's towns
+        ("Thana Saddar Kasur kept them; later to Taftan and Quetta. The police lied.", "punjab"),
+        # most places named lie in one province
+        ("from Swat to Mingora and Mardan, then Quetta. police ne kuch na kiya", "khyber"),
+    ],
+)
+def test_the_police_of_a_report_are_its_stations_or_most_of_its_places_province(
+    text: str, key: str
+) -> None:
+    assert [k.split()[0] for k in _keys(text, "agency")] == [key]
+
+
+def test_the_police_of_a_report_split_between_provinces_stay_bare() -> None:
+    assert _keys("Lahore and Karachi, Quetta and Peshawar: the police took money.", "agency") == [
+        "police"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("bhatta sahiwaal road pe hai", "sahiwal"),
+        ("woh peshaawar gaya", "peshawar"),
+        ("hum bahawalpoor ke paas thay", "bahawalpur"),
+    ],
+)
+def test_a_place_with_a_long_vowel_written_doubled_anywhere(text: str, key: str) -> None:
+    assert _keys(text, "district") == [key]
+
+
+@pytest.mark.parametrize("text", ["The Kalaam of the poet was read.", "khaandaan ki izzat"])
+def test_a_word_with_a_doubled_vowel_squeezing_to_a_short_place_is_none(text: str) -> None:
+    assert _only(text, "district") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("uski rickshaw chalti hai shehr mein, kfc 2231, rozana", "KFC2231"),
+        ("a white Corolla parked outside the kiln, lxm 905", "LXM905"),
+    ],
+)
+def test_a_lower_case_plate_further_on_in_the_clause_naming_its_vehicle(
+    text: str, key: str
+) -> None:
+    assert _keys(text, "vehicle") == [key]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the bus ran 300 km that night",
+        "gari mei 5000 diye",
+        "the van left. abd 4410 is his code",  # another sentence
+        "kfc 2231 is a branch code",  # no vehicle at all
+    ],
+)
+def test_everyday_words_or_no_vehicle_in_the_clause_make_no_lower_case_plate(text: str) -> None:
+    assert _only(text, "vehicle") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("Afghan number 0093701234567", "+93701234567"),
+        ("ایران کا نمبر 00989121234567", "+989121234567"),
+    ],
+)
+def test_iran_and_afghanistan_numbers_run_in_after_00(text: str, key: str) -> None:
+    assert _keys(text, "phone") == [key]
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("Between October and the new year", "--10"),
+        ("From September they paid weekly", "--09"),
+        ("پروٹیکٹر کے دفتر میں کلرک ہے", None),
+    ],
+)
+def test_a_month_alone_after_between_or_from(text: str, key: str | None) -> None:
+    assert _keys(text, "date") == ([key] if key else [])
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("پروٹیکٹر کا دفتر بند تھا", "bureau of emigration"),
+        ("protector ke daftar gaye", "bureau of emigration"),
+        ("bmp walon ne roka", "border military police"),
+        ("Border Military Police ki chowki", "border military police"),
+    ],
+)
+def test_the_protectors_office_in_urdu_words_and_the_border_military_police(
+    text: str, key: str
+) -> None:
+    assert _keys(text, "agency") == [key]
+
+
+def test_gujar_khan_in_its_other_urdu_spelling() -> None:
+    assert _keys("گجر خان کے لڑکے", "district") == ["gujar khan"]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "key"),
+    [
+        ("تهانہ صدر اوکاڑہ کے ایس ایچ او", "police_station", "saddar/okara"),
+        ("سنده پولیس نے کچھ نہیں کیا", "agency", "sindh police"),
+        ("وہ بھاولپور سے آیا", "district", "bahawalpur"),
+    ],
+)
+def test_do_chashmi_he_typed_as_the_arabic_he_in_stations_agencies_and_places(
+    text: str, kind: str, key: str
+) -> None:
+    assert _keys(text, kind) == [key]
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("a kiln near Harappa", "harappa"),
+        ("we were sold in Uch Sharif", "uch sharif"),
+        ("Wah Cantt se Risalpur gaye", "wah cantt"),
+        ("the hotel in Naran", "naran"),
+    ],
+)
+def test_more_towns_of_punjab_and_khyber_pakhtunkhwa(text: str, key: str) -> None:
+    assert _keys(text, "district")[:1] == [key]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Ghulam Mustafa Jatoi spoke", "woh chaubara pe sota tha", "ہم چوبارہ میں تھے"],
+)
+def test_towns_whose_names_are_surnames_or_words_need_a_cue(text: str) -> None:
+    assert _only(text, "district") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "written", "key"),
+    [
+        ("He was held at PS-Civil Lines, Jhelum.", "PS-Civil Lines", "civil lines/jhelum"),
+        ("Thana-Saddar Bhakkar ka sho", "Thana-Saddar", "saddar/bhakkar"),
+        ("FIR at P/S City Jhelum", "P/S City", "city/jhelum"),
+        ("the Women Police Station in Multan", "Women Police Station", "women/multan"),
+        ("خواتین پولیس اسٹیشن ملتان", "خواتین پولیس اسٹیشن", "women/multan"),
+    ],
+)
+def test_stations_as_forms_write_them_and_the_womens_station(
+    text: str, written: str, key: str
+) -> None:
+    assert [(e.text, e.key) for e in _only(text, "police_station")] == [(written, key)]
+
+
+def test_a_hyphen_still_joins_words_that_are_no_stations_keyword() -> None:
+    found = _only("Sub-Inspector Aslam of Police Station A-Section, Sukkur", "police_station")
+    assert [e.key for e in found] == ["a section/sukkur"]
+
+
+@pytest.mark.parametrize(
+    "text", ["call 0300 331 48 29 now", "whatsapp 0300-33-14-829", "فون 0300 33 14 829"]
+)
+def test_a_mobile_read_out_in_pairs(text: str) -> None:
+    assert _keys(text, "phone") == ["+923003314829"]
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("anf walon ne pakra", "anti narcotics force"),
+        ("special branch ke log aaye", "special branch"),
+        ("اے ایچ ٹی سی ملتان نے بلایا", "anti-human trafficking circle"),
+    ],
+)
+def test_agencies_in_lower_case_and_urdu_letters_of_their_acronym(text: str, key: str) -> None:
+    assert _keys(text, "agency") == [key]
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("sheikhopora ke thane mein band tha", "sheikhupura"),
+        ("Lahore, Sheikhopora and Okara", "sheikhupura"),
+        ("woh hafizabaad wale log", "hafizabad"),
+        ("Multan aur Bahawalpor se", "bahawalpur"),  # a misspelt place, not a person
+    ],
+)
+def test_a_misspelt_place_before_a_possessive_or_next_in_a_list_of_places(
+    text: str, key: str
+) -> None:
+    assert key in _keys(text, "district")
+    assert _only(text, "person") == []
+
+
+def test_a_name_next_in_a_list_after_a_place_is_no_misspelt_place() -> None:
+    assert _keys("Lahore and Kamran went; He bought select items.", "district") == ["lahore"]
+
+
+@pytest.mark.parametrize(
+    ("text", "written", "key"),
+    [
+        ("Thana Bhai Pheru ka sho", "Thana Bhai Pheru", "phool nagar/kasur"),
+        ("تھانہ بھائی پھیرو کا محرر", "تھانہ بھائی پھیرو", "phool nagar/kasur"),
+        ("thana chowk azam ke asi", "thana chowk azam", "chowk azam/layyah"),
+    ],
+)
+def test_a_station_named_after_a_town_whose_name_begins_with_an_everyday_word(
+    text: str, written: str, key: str
+) -> None:
+    assert [(e.text, e.key) for e in _only(text, "police_station")] == [(written, key)]
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("boys from Chenab Nagar and Kot Abdul Malik", "chenab nagar"),
+        ("ٹنڈو غلام علی میں بھٹہ", "tando ghulam ali"),
+        ("woh Darband se aya", "darband"),
+    ],
+)
+def test_tehsil_seats_of_every_province(text: str, key: str) -> None:
+    assert _keys(text, "district")[:1] == [key]
+
+
+@pytest.mark.parametrize("text", ["usne mujhe chhor diya", "kundian laga do"])
+def test_towns_spelt_as_roman_urdu_words_need_a_cue(text: str) -> None:
+    assert _only(text, "district") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("paid on 7-Mar-25 at night", "2025-03-07"),
+        ("since mid-October 2023", "2023-10"),
+        ("phir 3-oct ko wapas", "--10-03"),
+    ],
+)
+def test_a_month_inside_a_hyphened_word(text: str, key: str) -> None:
+    assert _keys(text, "date") == [key]
+
+
+def test_a_name_joined_by_a_hyphen_to_a_months_spelling_is_no_date() -> None:
+    assert _only("Gul-Jan aur Mir-Jan se mile", "date") == []
+
+
+@pytest.mark.parametrize("text", ["car LEA - 1234 outside", "van LES -5678 outside"])
+def test_a_plate_with_a_spaced_hyphen(text: str) -> None:
+    assert [k[:3] for k in _keys(text, "vehicle")] == [text.split()[1]]
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("ناروال سے آئے", "narowal"),
+        ("بورے والا کے بھٹے", "burewala"),
+        ("کامونکی میں", "kamoke"),
+        ("ضلع مری کے ہوٹل", "murree"),
+    ],
+)
+def test_urdu_spellings_of_towns_as_commonly_written(text: str, key: str) -> None:
+    assert _keys(text, "district") == [key]
+
+
+def test_murree_in_urdu_letters_is_a_verb_without_a_cue() -> None:
+    assert _only("وہ بیماری سے مری", "district") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "written"),
+    [
+        ("woh thana satiana road gaye", "thana satiana road"),
+        ("thana peoples colony walon ne pakra", "thana peoples colony"),
+        ("تھانہ پیپلز کالونی والوں نے بلایا", "تھانہ پیپلز کالونی"),
+        ("thana city wale aaye", "thana city"),
+    ],
+)
+def test_an_unlisted_station_that_a_localitys_word_ends_and_no_those_of_after_it(
+    text: str, written: str
+) -> None:
+    assert [e.text for e in _only(text, "police_station")] == [written]
+
+
+@pytest.mark.parametrize("text", ["thana gaye road par", "phir thana jaane ka road band tha"])
+def test_a_localitys_word_further_on_makes_no_station(text: str) -> None:
+    assert _only(text, "police_station") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("FIA-AHTC Lahore took the case", "anti-human trafficking circle"),
+        ("the FIA-Immigration counter", "fia immigration"),
+        ("fia-ahtc walon ne bulaya", "anti-human trafficking circle"),
+    ],
+)
+def test_an_agency_and_its_wing_joined_by_a_hyphen(text: str, key: str) -> None:
+    assert _keys(text, "agency") == [key]
+
+
+@pytest.mark.parametrize(
+    ("text", "key"), [("works in QTA now", "quetta"), ("from MBDin to Lahore", "mandi bahauddin")]
+)
+def test_short_forms_of_district_names_in_capitals(text: str, key: str) -> None:
+    assert _keys(text, "district")[:1] == [key]
+
+
+def test_a_currency_code_is_no_districts_short_form() -> None:
+    assert _only("Paid 300 SGD for the ticket.", "district") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("وہ گجرنوالہ سے آیا", "gujranwala"),
+        ("حافظاباد میں بھٹہ ہے", "hafizabad"),
+        ("مظفرگڑہ کے لڑکے", "muzaffargarh"),
+    ],
+)
+def test_an_urdu_misspelling_ending_as_places_do_is_found_by_its_sound(text: str, key: str) -> None:
+    assert _keys(text, "district") == [key]
+
+
+@pytest.mark.parametrize("text", ["وہ دودھ والا تھا", "اسلام پور میں", "گھروالا آیا"])
+def test_urdu_words_ending_as_places_do_that_sound_as_none_are_no_place(text: str) -> None:
+    assert _only(text, "district") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("Kotli aur Mirpur se aye. police ne kuch nahi kiya", "azad kashmir police"),
+        ("From Gilgit to Skardu; the police took money.", "gilgit-baltistan police"),
+        ("Islamabad mein police ne pakra", "islamabad police"),
+    ],
+)
+def test_the_police_of_islamabad_azad_kashmir_and_gilgit_baltistan(text: str, key: str) -> None:
+    assert _keys(text, "agency") == [key]
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("boys from Toba-Tek-Singh", "toba tek singh"),
+        ("kiln near Kot-Addu", "kot addu"),
+        ("woh dera-ghazi-khan se aya", "dera ghazi khan"),
+    ],
+)
+def test_a_place_of_several_words_joined_by_hyphens(text: str, key: str) -> None:
+    assert _keys(text, "district") == [key]
+
+
+@pytest.mark.parametrize(
+    ("latin", "urdu"),
+    [
+        ("Thana Peoples Colony Faisalabad", "تھانہ پیپلز کالونی فیصل آباد"),
+        ("Police Station Mughalpura Lahore", "تھانہ مغلپورہ لاہور"),
+        ("Thana Hayatabad Peshawar", "تھانہ حیات آباد پشاور"),
+        ("Police Station Aabpara Islamabad", "تھانہ آبپارہ اسلام آباد"),
+    ],
+)
+def test_a_city_station_keys_alike_in_latin_and_urdu_letters(latin: str, urdu: str) -> None:
+    assert _keys(latin, "police_station") == _keys(urdu, "police_station")
+    assert len(_keys(latin, "police_station")) == 1

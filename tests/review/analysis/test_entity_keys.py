@@ -174,3 +174,74 @@ def test_every_urdu_letter_has_a_roman_so_no_word_is_left_without_a_pattern() ->
     assert pattern is not None
     assert pattern.fullmatch(roman_form("mohsin"))
     assert not pattern.fullmatch(roman_form("masoon"))
+
+
+@pytest.mark.parametrize(
+    "spellings",
+    [
+        # the article joined inside one word, in Latin letters or in Urdu
+        ("Anis ul Haq", "Anisulhaq", "انیس الحق", "انیس‌الحق"),
+        ("Noor ul Haq", "Noorulhaq", "نور الحق", "نورالحق"),
+        ("Qamar uz Zaman", "Qamaruz Zaman", "قمر الزمان", "قمرالزمان"),
+        ("Lutf ur Rehman", "Lutfur Rehman", "لطف الرحمان"),
+        ("Munir ul Hassan", "Munirul Hassan", "منیر الحسن"),
+        # a name listed as one word, written apart with its article
+        ("Khairunnisa", "Khair un Nisa", "خیرالنساء", "خیر النساء"),
+    ],
+)
+def test_a_name_and_its_article_written_as_one_word_key_as_written_apart(
+    spellings: tuple[str, ...],
+) -> None:
+    keys = {key_for("person", s) for s in spellings}
+    assert len(keys) == 1, keys
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("Munirul Hassan", "Zarwali Hassan"),  # its consonants are another listed name's
+        ("Anisulhaq", "Anisullah"),  # the article and Haq, or a compound of Allah
+        ("Nasrullah Khan", "Nasr Khan"),  # "ullah" is a compound, never the article and "lah"
+        ("Bilal Ahmed", "Bil Ahmed"),  # a name ending in "al" is no article
+        ("جلال احمد", "ج احمد"),
+    ],
+)
+def test_a_word_that_only_looks_joined_is_not_split(a: str, b: str) -> None:
+    assert key_for("person", a) != key_for("person", b)
+
+
+def test_a_short_word_of_one_consonant_keys_alike_in_both_scripts() -> None:
+    # "Haq" and "حق" share nothing but their one consonant; a letter alone keeps itself
+    assert key_for("person", "Ehsan ul Haq") == key_for("person", "احسان الحق")
+    assert key_for("person", "Ehsan ul Haq") != key_for("person", "Ehsan Ullah")
+
+
+@pytest.mark.parametrize(
+    ("name", "station"),
+    [
+        ("آدم خان", "تھانہ ٹنڈو آدم"),  # Adam, and Tando Adam's second word
+        ("Adam Khan", "Thana Tando Adam"),
+        ("جام ثاقب", "تھانہ جام پور"),  # Jam, a Sindhi title, and the first half of Jampur
+    ],
+)
+def test_a_word_of_a_station_s_longer_name_is_no_station_in_a_person_s_key(
+    name: str, station: str
+) -> None:
+    person, place = key_for("person", name), key_for("police_station", station)
+    assert person is not None
+    assert place is not None
+    assert place.partition("/")[0] not in person
+
+
+def test_a_title_a_station_s_name_begins_with_keys_alike_in_both_scripts() -> None:
+    assert key_for("person", "Jam Saqib") == key_for("person", "جام ثاقب")
+    # the station keeps its name in either script
+    assert key_for("police_station", "Thana Jampur") == key_for("police_station", "تھانہ جام پور")
+
+
+def test_an_urdu_word_writing_a_long_vowel_its_consonants_namesake_lacks_is_not_that_name() -> None:
+    # "اسلام" (Islam) and "اسلم" (Aslam) share s-l-m, and Latin "Aslam" fits either's vowels
+    assert key_for("person", "محمد اسلام") != key_for("person", "محمد اسلم")
+    assert key_for("person", "محمد اسلام") == key_for("person", "Muhammad Islam")
+    word = normalize("اسلام")
+    assert _by_vowels(word, sound(word)) is None
