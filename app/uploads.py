@@ -136,13 +136,14 @@ class _SocketBody:
     """A body of known length, read from gunicorn's socket straight into the reader's buffer.
 
     gunicorn's own reader copies every block twice, into two buffers it allocates
-    afresh, before the app sees it: about 1.1 ms of CPU per MiB, three times what
-    the socket's own read costs. Here the bytes gunicorn read with the head are
-    taken from its buffer first and the rest comes with `recv_into`, which the
-    worker paces as it paces `recv` (`app.worker.PacedSocket`). gunicorn's count of
-    what is left of the body is kept, so after the response it drains exactly
-    what the app did not read, and a read that fails or ends early marks the body
-    failed, so the connection is not used again.
+    afresh, before the app sees it: 1.2 to 1.6 ms of CPU per MiB, four times what
+    the socket's own read costs (docs/benchmarks.md, the uploads' sixth pass).
+    Here the bytes gunicorn read with the head are taken from its buffer first
+    and the rest comes with `recv_into`, which the worker paces as it paces
+    `recv` (`app.worker.PacedSocket`). gunicorn's count of what is left of the
+    body is kept, so after the response it drains exactly what the app did not
+    read, and a read that fails or ends early marks the body failed, so the
+    connection is not used again.
     """
 
     def __init__(self, body: Any, reader: Any, unreader: Any) -> None:
@@ -212,12 +213,9 @@ def _socket_body(stream: Any) -> _SocketBody | None:
     if type(stream) is not Body or type(stream.reader) is not LengthReader:
         return None
     reader = stream.reader
-    unreader = reader.unreader
-    if reader.length <= 0:
+    if reader.length <= 0 or stream.buf.tell() or not isinstance(reader.unreader, SocketUnreader):
         return None
-    if not isinstance(unreader, SocketUnreader) or stream.buf.tell():
-        return None
-    return _SocketBody(stream, reader, unreader)
+    return _SocketBody(stream, reader, reader.unreader)
 
 
 class LargeReadsMiddleware:
