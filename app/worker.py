@@ -104,17 +104,35 @@ class PacedSocket(socket.socket):
         deadline = self.body_deadline
         if deadline is None:
             return super().recv(bufsize, flags)
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise TimeoutError("the request body came too slowly")
-        previous = self.gettimeout()
-        self.settimeout(remaining)
+        previous = self._wait_until(deadline)
         try:
             data = super().recv(bufsize, flags)
         finally:
             self.settimeout(previous)
         self.body_deadline = deadline + len(data) / BODY_MIN_RATE
         return data
+
+    def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:
+        """Read into `buffer` as usual (the app reads bodies so), never past the body's deadline."""
+        deadline = self.body_deadline
+        if deadline is None:
+            return super().recv_into(buffer, nbytes, flags)
+        previous = self._wait_until(deadline)
+        try:
+            count = super().recv_into(buffer, nbytes, flags)
+        finally:
+            self.settimeout(previous)
+        self.body_deadline = deadline + count / BODY_MIN_RATE
+        return count
+
+    def _wait_until(self, deadline: float) -> float | None:
+        """Let the next read wait only until `deadline`; return the timeout to restore."""
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("the request body came too slowly")
+        previous = self.gettimeout()
+        self.settimeout(remaining)
+        return previous
 
 
 def _paced(sock: socket.socket) -> PacedSocket:

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from app.worker import BODY_MIN_RATE, _paced
 from tests.app.live import demo_instance, live_server
 
 pytestmark = pytest.mark.slow
@@ -122,3 +123,23 @@ def test_a_malformed_host_is_a_normal_400_page_and_no_log_line(
         assert b"content-security-policy:" in head.lower()
         assert b"<html" in body
     assert server_log.read_bytes() == before
+
+
+def test_a_body_read_into_a_buffer_keeps_the_body_deadline() -> None:
+    server, client = socket.socketpair()
+    with client, _paced(server) as paced:
+        paced.setblocking(True)
+        view = memoryview(bytearray(10))
+        client.sendall(b"abc")
+        deadline = paced.body_deadline = time.monotonic() + 0.3
+        assert paced.recv_into(view) == 3
+        assert paced.body_deadline == deadline + 3 / BODY_MIN_RATE
+        started = time.monotonic()
+        with pytest.raises(TimeoutError):
+            paced.recv_into(view)  # nothing more comes: no waiting past the deadline
+        assert time.monotonic() - started < 2
+        client.sendall(b"late")
+        paced.body_deadline = time.monotonic() - 1
+        with pytest.raises(TimeoutError):
+            paced.recv_into(view)  # behind already: cut off, bytes waiting or not
+        assert paced.gettimeout() is None  # the socket is left blocking, as gunicorn set it
