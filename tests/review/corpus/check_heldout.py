@@ -19,7 +19,19 @@ HELDOUT6 = Path(__file__).with_name("heldout6.txt")  # scored once blind, then a
 HELDOUT7 = Path(__file__).with_name("heldout7.txt")  # held out, written blind in session 8
 HELDOUT8 = Path(__file__).with_name("heldout8.txt")  # scored once blind, then a development set
 HELDOUT9 = Path(__file__).with_name("heldout9.txt")  # scored once blind, then a development set
-CORPORA = (CORPUS, HELDOUT2, HELDOUT3, HELDOUT4, HELDOUT5, HELDOUT6, HELDOUT7, HELDOUT8, HELDOUT9)
+HELDOUT10 = Path(__file__).with_name("heldout10.txt")  # held out, written blind in session 9
+CORPORA = (
+    CORPUS,
+    HELDOUT2,
+    HELDOUT3,
+    HELDOUT4,
+    HELDOUT5,
+    HELDOUT6,
+    HELDOUT7,
+    HELDOUT8,
+    HELDOUT9,
+    HELDOUT10,
+)
 CHECKED = CORPORA  # what main() checks when no file is named
 LANGUAGES = ("en", "ur", "ru")
 PREFIXES = {

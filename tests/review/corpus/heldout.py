@@ -8,9 +8,9 @@ it; `DT-…` ids are dates, left out of links). Mentions are listed in order of
 appearance, so each gold text is located after the one listed before it
 (`check_heldout.place`): a short form listed after a longer one that contains it
 is found where it stands, not inside the longer one. `heldout4.txt`,
-`heldout5.txt` and `heldout7.txt` are the held-out corpora; `heldout.txt`,
-`heldout2.txt`, `heldout3.txt` and `heldout6.txt`, seen and scored, are
-development sets (HELDOUT.md).
+`heldout5.txt`, `heldout7.txt` and `heldout10.txt` are the held-out corpora;
+`heldout.txt`, `heldout2.txt`, `heldout3.txt`, `heldout6.txt`, `heldout8.txt` and
+`heldout9.txt`, seen and scored, are development sets (HELDOUT.md).
 
 Figures, all aggregates (no mention is ever printed, so the corpus stays unseen):
 precision, recall and F1 per kind and overall, where an extracted entity matches
