@@ -35,7 +35,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final, NamedTuple
 
-from review.analysis import entity_patterns, links, namesakes
+from review.analysis import entity_patterns, homes, links, namesakes
 from review.analysis.entity_names import (
     COPULAS,
     SENTENCE_ENDS,
@@ -126,15 +126,17 @@ def extract(text: str) -> list[Entity]:
         found = [c._replace(kind="district") if c.kind == _MISSPELT_PLACE else c for c in found]
         found = _lists(doc, found)
         found = _provincial_police(_agency_wings(doc, _nicknames(doc, _whole_names(doc, found))))
-        return namesakes.mark(
+        ranked = links.ranked
+        entities = namesakes.mark(
             text,
             [
                 Entity(c.kind, text[c.start : c.end], c.key, c.start, c.end, c.designation)
                 for c in _same_people(doc, found)
                 if c.kind != "blocked"
             ],
-            ranked=lambda designation: normalize(designation) in links.role_groups(),
+            ranked=ranked,
         )
+        return homes.mark(text, entities, ranked=ranked, skip=frozenset({namesakes.NAMESAKE}))
     finally:
         if enabled:
             gc.enable()

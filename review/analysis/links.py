@@ -10,8 +10,11 @@ Between two particular reports a strong name is weak unless they are set in the
 same place (a police station both name, or a district; when a report names a
 police station, the station and its district are where it is set), and weak when
 the two reports give the name ranks or trades that one person would not hold in
-both ("ASI Tariq Mehmood" and "SHO Tariq Mehmood"; `data/roles.txt`); see
-`pair_strength`.
+both ("ASI Tariq Mehmood" and "SHO Tariq Mehmood"; `data/roles.txt`), or when the
+reports place the man apart by the place written onto his name ("ASI Nazir, larkana
+wala" against a report set where Larkana is not named; `review.analysis.homes`), or
+one names him as the writer's kin and the other gives him a post ("my brother Abdul
+Wahid", "Naib Risaldar Abdul Wahid"); see `pair_strength`.
 A short form of a name in one report ("Chandio", "Soomro SHO"; or the name without the
 title or the "Muhammad" the other writes: "Manzoor Hussain", "Ch. Aslam") and the full
 name in another ("Mumtaz Ali Chandio", "Chaudhry Manzoor Hussain") make a link of their
@@ -32,6 +35,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Final
 
+from review.analysis import homes
 from review.analysis.entity_names import common_words, sound, titles
 from review.analysis.entity_text import towns
 from review.analysis.namesakes import NAMESAKE
@@ -92,13 +96,42 @@ def strength(kind: str, key: str) -> Strength:
 @functools.cache
 def role_groups() -> dict[str, frozenset[int]]:
     """Each designation (folded) to the groups of compatible ones it belongs to (`roles.txt`)."""
-    text = resources.files("review").joinpath("data", "roles.txt").read_text("utf-8")
     groups: dict[str, set[int]] = defaultdict(set)
-    lines = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
-    for n, line in enumerate(lines):
-        for role in line.split("|"):
-            groups[normalize(role)].add(n)
+    for n, (line, tag) in enumerate(_role_lines()):
+        if tag != _KIN:
+            for role in line.split("|"):
+                groups[normalize(role)].add(n)
     return {role: frozenset(g) for role, g in groups.items()}
+
+
+@functools.cache
+def posts() -> frozenset[str]:
+    """Designations (folded) that are posts held at a place (`roles.txt`, "[post]")."""
+    return _tagged(_POST)
+
+
+@functools.cache
+def kin() -> frozenset[str]:
+    """Designations (folded) that are a tie to the writer (`roles.txt`, "[kin]")."""
+    return _tagged(_KIN)
+
+
+_POST: Final = "[post]"
+_KIN: Final = "[kin]"
+
+
+def _tagged(tag: str) -> frozenset[str]:
+    return frozenset(normalize(r) for line, t in _role_lines() if t == tag for r in line.split("|"))
+
+
+def _role_lines() -> list[tuple[str, str | None]]:
+    text = resources.files("review").joinpath("data", "roles.txt").read_text("utf-8")
+    out: list[tuple[str, str | None]] = []
+    for line in text.splitlines():
+        if line.strip() and not line.startswith("#"):
+            tag = next((t for t in (_POST, _KIN) if line.rstrip().endswith(t)), None)
+            out.append((line.rstrip().removesuffix(tag or "").strip(), tag))
+    return out
 
 
 def roles_conflict(roles_a: Iterable[str], roles_b: Iterable[str]) -> bool:
@@ -114,7 +147,58 @@ def roles_conflict(roles_a: Iterable[str], roles_b: Iterable[str]) -> bool:
 def _groups(roles: Iterable[str]) -> list[frozenset[int]]:
     """The groups of compatible designations each known one of these belongs to."""
     known = role_groups()
-    return [known[r] for r in map(normalize, roles) if r in known]
+    ranks = (normalize(homes.split(role)[0]) for role in roles)
+    return [known[r] for r in ranks if r in known]
+
+
+def ranked(designation: str) -> bool:
+    """Whether a designation is a rank or trade (`roles.txt`), not kinship or "named"."""
+    return normalize(homes.split(designation)[0]) in role_groups()
+
+
+def _homes(roles: Iterable[str]) -> frozenset[str]:
+    """The districts a report places its man in, by the places written onto his name."""
+    found = {normalize(place) for role in roles if (place := homes.split(role)[1])}
+    return frozenset(f"district:{d}" for p in found for d in (p, towns().get(p)) if d)
+
+
+def _posted(roles: Iterable[str]) -> bool:
+    return any(normalize(homes.split(role)[0]) in posts() for role in roles)
+
+
+def _kin_and_post(roles_a: Iterable[str], roles_b: Iterable[str]) -> bool:
+    """Whether one report names the man only as the writer's kin and the other gives him a
+    post ("my uncle, Inspector Tariq" gives both, and meets the inspector)."""
+
+    def kinned(roles: Iterable[str]) -> bool:
+        return any(normalize(homes.split(role)[0]) in kin() for role in roles)
+
+    roles_a, roles_b = tuple(roles_a), tuple(roles_b)
+    posted_a, posted_b = _posted(roles_a), _posted(roles_b)
+    return (kinned(roles_a) and not posted_a and posted_b) or (
+        kinned(roles_b) and not posted_b and posted_a
+    )
+
+
+def _placed_apart(
+    roles_a: Iterable[str],
+    places_a: frozenset[str],
+    roles_b: Iterable[str],
+    places_b: frozenset[str],
+) -> bool:
+    """Whether the reports place their men of one name apart (`homes`): both place him, in
+    different districts; or one places him where the other report never goes, and one
+    side gives him a post held at a place (an ASI "larkana wala"; a naib risaldar at a
+    Noshki checkpost against a hari "from Nasirabad"). An agent or an owner placed at
+    home still meets his name where he works."""
+    homes_a, homes_b = _homes(roles_a), _homes(roles_b)
+    if homes_a and homes_b:
+        return not homes_a & homes_b
+    if not (homes_a or homes_b) or not (_posted(roles_a) or _posted(roles_b)):
+        return False
+    home, where = (homes_a, places_b) if homes_a else (homes_b, places_a)
+    districts = {p.partition(":")[2] for p in where if p.startswith("district:")}
+    return not home & {f"district:{d}" for p in districts for d in (p, towns().get(p)) if d}
 
 
 def places(keys: Iterable[tuple[str, str]]) -> frozenset[str]:
@@ -158,6 +242,11 @@ def pair_strength(
         return Strength(WEAK, "a report says another man bears this name")
     if roles_conflict(roles_a, roles_b):
         return Strength(WEAK, "the same name, but ranks or trades one person would not hold both")
+    if _kin_and_post(roles_a, roles_b):
+        why = "the same name, but the writer's kin in one report, in a post in the other"
+        return Strength(WEAK, why)
+    if _placed_apart(roles_a, places_a, roles_b, places_b):
+        return Strength(WEAK, "the same name, but a report places its man where the other is not")
     if not _same_place(places_a, places_b):
         return Strength(WEAK, "the same name, but not set at the same police station or district")
     return strength

@@ -1,0 +1,127 @@
+"""Where a report says its man is from: the place written onto his name.
+
+Reports place a man by his name more often than by anything else: "an agent, Qurban Ali
+of Usta Muhammad"; "Abdul Wahid from Nasirabad"; "asi nazeer ahmed larkana wala";
+"اوستہ محمد کا ایجنٹ قربان علی"; "Kasur's SHO Tariq". Two men of one common name, each
+placed, are two men however near their reports are set: the ASI "larkana wala" in a
+report about a Shikarpur kiln is not the Shikarpur kiln owner of the same name another
+report names. So a person's home is kept with his designation (`with_home`: "ASI, of
+larkana"), where a reviewer sees it, and `links.pair_strength` makes a link on the name
+weak when one report places the man where the other report does not go.
+
+Only the tightest shapes count, next to the name with nothing between but the joining
+word: "<name> of / from <place>", "<name> (<place>)", "<name> <place> wala",
+"<place> ka / ke / کا / کے / 's [<one rank word>] <name>". A place further off is where
+the story happens, not who the man is, and is left to the report's setting.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable, Sequence
+from typing import Final, Protocol, TypeVar
+
+from review.workspace.search import normalize
+
+SEPARATOR: Final = ", of "
+
+_AFTER: Final = re.compile(
+    r"\s*,?\s*(?:the\s+)?(?P<rank>(?:[^\W\d_]+\s+){0,2}?)(?:of|from)\s+(?:the\s+)?|\s*\(\s*",
+    re.IGNORECASE,
+)
+_CLOSE: Final = re.compile(r"\s*\)")
+_WALA: Final = re.compile(r"\s*-?\s*(?:wal(?:a|e|i|ay|ey)|وال[اےی])(?![^\W\d_])", re.IGNORECASE)
+_BEFORE: Final = re.compile(
+    r"(?:\s+(?:ka|ke|ki|کا|کے|کی)|['\u2019]s)\s+(?P<rank>(?:\S+\s+){0,3})", re.IGNORECASE
+)
+
+
+class _Mention(Protocol):
+    @property
+    def kind(self) -> str: ...
+    @property
+    def key(self) -> str: ...
+    @property
+    def start(self) -> int: ...
+    @property
+    def end(self) -> int: ...
+    @property
+    def designation(self) -> str | None: ...
+
+
+M = TypeVar("M", bound=_Mention)
+
+
+def with_home(designation: str | None, place: str) -> str:
+    """A designation with the man's home: "ASI, of larkana"; "of larkana" alone."""
+    return f"{designation}{SEPARATOR}{place}" if designation else SEPARATOR.lstrip(", ") + place
+
+
+def split(designation: str) -> tuple[str, str | None]:
+    """A designation's rank or trade and the home written onto it, if any."""
+    if designation.startswith(SEPARATOR.lstrip(", ")):
+        return "", designation[len(SEPARATOR) - 2 :]
+    rank, sep, place = designation.rpartition(SEPARATOR)
+    return (rank, place) if sep else (designation, None)
+
+
+def mark(
+    text: str,
+    mentions: Sequence[M],
+    ranked: Callable[[str], bool],
+    skip: frozenset[str] = frozenset(),
+) -> list[M]:
+    """`mentions`, each person's designation carrying the place written onto the name.
+
+    Words between the name and its place are allowed only where they are the man's rank
+    (`ranked`: whether a designation is a rank or trade): "Tariq Mehmood, SHO of Kasur",
+    "okara ka sho aslam". `skip`: designations left alone (a source's namesake warning
+    already says more).
+    """
+    out = list(mentions)
+    for i, person in enumerate(out):
+        if person.kind != "person" or person.designation in skip:
+            continue
+        rank = person.designation if person.designation and ranked(person.designation) else None
+        place = _home(text, out, i, rank)
+        if place:
+            out[i] = dataclasses.replace(  # type: ignore[type-var]
+                person, designation=with_home(person.designation, place)
+            )
+    return out
+
+
+def _home(text: str, mentions: Sequence[_Mention], i: int, rank: str | None) -> str | None:
+    person = mentions[i]
+    if i + 1 < len(mentions):
+        after = mentions[i + 1]
+        place = _place(after)
+        m = _AFTER.fullmatch(text, person.end, after.start) if place else None
+        closed = m is not None and ("(" not in m.group() or _CLOSE.match(text, after.end))
+        if m and closed and _is_rank(m.group("rank"), rank):
+            return place
+        gap = text[person.end : after.start]
+        if after.kind == "district" and gap.strip() in ("", ",") and _WALA.match(text, after.end):
+            return place
+    if i > 0:
+        before = mentions[i - 1]
+        place = _place(before) if before.kind == "district" else None
+        m = _BEFORE.fullmatch(text, before.end, person.start) if place else None
+        if m and (not m.group("rank") or rank):
+            return place
+    return None
+
+
+def _is_rank(words: str | None, rank: str | None) -> bool:
+    """Nothing between name and place, or the man's own rank ("Tariq, SHO of Kasur")."""
+    return not words or (rank is not None and normalize(words) == normalize(rank))
+
+
+def _place(mention: _Mention) -> str | None:
+    """The district a mention names: a district's key, or a station's district."""
+    if mention.kind == "district":
+        return mention.key or None
+    if mention.kind == "police_station":
+        return mention.key.partition("/")[2] or None
+    return None

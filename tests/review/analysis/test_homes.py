@@ -1,0 +1,165 @@
+"""A man a report places by his name ("ASI Rafiq Anjum of Multan") is that place's man.
+
+The attack: two men of one name, an ASI posted in Multan and a kiln owner in Khanewal.
+One source writes of the kiln and the thana that returns its runaways, in Khanewal;
+another of the ASI "multan wala" who came to a Khanewal thana to take his cut. Both
+reports are set in Khanewal and share the name, so before `review.analysis.homes` the
+link counted as corroboration: the kiln owner looked like a corrupt ASI, or the ASI like
+a kiln owner. The second source had said where its man was from.
+
+And a second: a source writes of "my brother Abdul Wahid", a hari; another of "Naib
+Risaldar Abdul Wahid" at a Levies checkpost, in a report that names the brother's
+district among the places its boys come from. The writer's kin in one report and a man
+in a post in the other were counted as one man.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from review.analysis import homes, links
+from review.analysis.entities import Entity, extract
+
+OWNER_REPORT = (
+    "The kiln of Rafiq Anjum on the bypass keeps twelve families in debt. When a family "
+    "ran, the moharrir of Thana Saddar Khanewal brought them back."
+)
+OFFICER_REPORTS = {
+    "en": "ASI Rafiq Anjum of Multan came to Thana City Khanewal on 4 May and took Rs 50,000.",
+    "ru": "thana city khanewal mein asi rafiq anjum multan wala aya aur agent se 50 hazar liye.",
+    "ur": "ملتان کا اے ایس آئی رفیق انجم تھانہ سٹی خانیوال آیا اور ایجنٹ سے پچاس ہزار لیے۔",
+}
+
+
+def _link(a: str, b: str) -> links.Strength:
+    """How strong a link is between two texts on the one person key they share."""
+    found_a, found_b = extract(a), extract(b)
+    shared = {e.key for e in found_a if e.kind == "person"} & {
+        e.key for e in found_b if e.kind == "person"
+    }
+    assert len(shared) == 1, shared
+    key = shared.pop()
+
+    def roles(found: list[Entity]) -> set[str]:
+        return {e.designation for e in found if e.key == key and e.designation}
+
+    return links.pair_strength(
+        "person",
+        links.strength("person", key),
+        links.places((e.kind, e.key) for e in found_a),
+        links.places((e.kind, e.key) for e in found_b),
+        roles(found_a),
+        roles(found_b),
+    )
+
+
+@pytest.mark.parametrize("register", sorted(OFFICER_REPORTS))
+def test_an_officer_placed_elsewhere_is_not_the_man_of_his_name_here(register: str) -> None:
+    strength = _link(OWNER_REPORT, OFFICER_REPORTS[register])
+    assert strength.level == links.WEAK
+    assert "places its man" in strength.why
+
+
+def test_without_his_place_the_same_name_and_district_link_strongly() -> None:
+    # The control: the same two reports, the ASI not placed. Both are set in Khanewal and
+    # the owner report gives no rank, so nothing tells the men apart and the link counts.
+    unplaced = "ASI Rafiq Anjum came to Thana City Khanewal on 4 May and took Rs 50,000."
+    assert _link(OWNER_REPORT, unplaced).level == links.STRONG
+
+
+def test_an_officer_placed_where_the_other_report_goes_still_links() -> None:
+    # Set in Khanewal as the officer's report is, and naming Multan, where it places him.
+    other = "ASI Rafiq Anjum, who comes over from Multan, took the money at Thana City Khanewal."
+    assert _link(other, OFFICER_REPORTS["en"]).level == links.STRONG
+
+
+def test_an_agent_placed_at_home_still_meets_his_name_where_he_works() -> None:
+    # Agents travel: "of Multan" says where he lives, not that the Khanewal report's agent
+    # is another man.
+    home = "Agent Rafiq Anjum of Multan came to Thana City Khanewal on 4 May."
+    work = "The agent Rafiq Anjum paid the moharrir of Thana City Khanewal for the boys."
+    assert _link(home, work).level == links.STRONG
+
+
+def test_two_reports_placing_the_man_in_different_districts_keep_it_weak() -> None:
+    a = "At Thana City Khanewal the agent Rafiq Anjum of Multan took the boys."
+    b = "At Thana City Khanewal the agent Rafiq Anjum of Vehari took the girls."
+    assert _link(a, b).level == links.WEAK
+
+
+@pytest.mark.parametrize(
+    ("text", "designation"),
+    [
+        ("an agent, Qurban Ali of Usta Muhammad, took him", "of usta muhammad"),
+        ("Nasir Ali from Kasur paid it", "of kasur"),
+        ("Nasir Ali, SHO of Kasur, refused.", "SHO, of kasur"),
+        ("ASI Bashir (Okara) came", "ASI, of okara"),
+        ("asi nazeer ahmed larkana wala bhi", "ASI, of larkana"),
+        ("okara ka sho aslam khan ne paise liye", "SHO, of okara"),
+        ("Kasur's SHO Tariq Mehmood took it", "SHO, of kasur"),
+        ("ملتان کا اے ایس آئی رفیق انجم آیا", "ASI, of multan"),
+        # Words between the name and the place that are not his rank: the story's place.
+        ("Aslam took them from Kasur", None),
+        ("ASI Aslam took them from Kasur", "ASI"),
+        ("kasur ki larkiyan aslam ne bechi", None),
+        ("Nasir Ali, who lives in Kasur, refused.", None),
+        ("ASI Bashir (Okara police) came", "ASI"),
+    ],
+)
+def test_the_places_written_onto_a_name(text: str, designation: str | None) -> None:
+    people = [e for e in extract(text) if e.kind == "person"]
+    assert len(people) == 1, people
+    assert people[0].designation == designation
+
+
+def test_a_home_does_not_hide_the_rank_from_the_rank_rules() -> None:
+    # "ASI, of larkana" and "SHO" are still ranks one man would not hold both.
+    assert links.roles_conflict({homes.with_home("ASI", "larkana")}, {"SHO"})
+    assert links.ranked(homes.with_home("ASI", "larkana"))
+    assert homes.split(homes.with_home("ASI", "larkana")) == ("ASI", "larkana")
+    assert homes.split(homes.with_home(None, "larkana")) == ("", "larkana")
+    assert homes.split("ASI") == ("ASI", None)
+
+
+def test_a_namesake_warning_is_left_as_it_is() -> None:
+    text = "Nasir Ali of Kasur is not the SHO, people confuse them."
+    (person,) = [e for e in extract(text) if e.kind == "person"]
+    assert person.designation == "another of this name"
+
+
+KIN_REPORTS = {
+    "en": "My brother Abdul Wahid is a hari in Nasirabad; the landlord took his son for a debt.",
+    "ru": "mera bhai abdul wahid nasirabad mein hari hai, zamindar ne uska beta le liya.",
+    "ur": "میرا بھائی عبدالواحد نصیرآباد میں ہاری ہے، زمیندار نے اس کا بیٹا لے لیا۔",
+}
+POST_REPORT = (
+    "Naib Risaldar Abdul Wahid takes a share from every coaster of boys from Nasirabad "
+    "that passes his checkpost on the Quetta road."
+)
+
+
+@pytest.mark.parametrize("register", sorted(KIN_REPORTS))
+def test_the_writers_kin_is_not_the_man_in_a_post(register: str) -> None:
+    strength = _link(KIN_REPORTS[register], POST_REPORT)
+    assert strength.level == links.WEAK
+    assert "kin" in strength.why
+
+
+def test_kin_who_holds_the_post_still_links() -> None:
+    kin = "My uncle ASI Abdul Wahid at the Quetta road checkpost told me of the coasters."
+    assert _link(kin, POST_REPORT.replace("Naib Risaldar", "ASI")).level == links.STRONG
+
+
+def test_kin_and_a_trade_still_link() -> None:
+    # Families traffic their own: the writer's uncle may well be the agent another names.
+    kin = "My uncle Rafiq Anjum took the boys from Khanewal to the agent in Quetta."
+    agent = "The agent Rafiq Anjum of Khanewal keeps the boys' passports in Khanewal."
+    assert _link(kin, agent).level == links.STRONG
+
+
+def test_kin_words_are_no_rank_group() -> None:
+    assert "brother" in links.kin()
+    assert "naib risaldar" in links.posts()
+    assert "agent" not in links.posts()
+    assert "brother" not in links.role_groups()
+    assert not links.roles_conflict({"Brother"}, {"Agent"})
