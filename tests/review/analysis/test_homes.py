@@ -18,7 +18,8 @@ from __future__ import annotations
 import pytest
 
 from review.analysis import homes, links
-from review.analysis.entities import Entity, extract
+from review.analysis.entities import extract
+from tests.review.analysis.person_links import person_link
 
 OWNER_REPORT = (
     "The kiln of Rafiq Anjum on the bypass keeps twelve families in debt. When a family "
@@ -32,25 +33,7 @@ OFFICER_REPORTS = {
 
 
 def _link(a: str, b: str) -> links.Strength:
-    """How strong a link is between two texts on the one person key they share."""
-    found_a, found_b = extract(a), extract(b)
-    shared = {e.key for e in found_a if e.kind == "person"} & {
-        e.key for e in found_b if e.kind == "person"
-    }
-    assert len(shared) == 1, shared
-    key = shared.pop()
-
-    def roles(found: list[Entity]) -> set[str]:
-        return {e.designation for e in found if e.key == key and e.designation}
-
-    return links.pair_strength(
-        "person",
-        links.strength("person", key),
-        links.places((e.kind, e.key) for e in found_a),
-        links.places((e.kind, e.key) for e in found_b),
-        roles(found_a),
-        roles(found_b),
-    )
+    return person_link(a, b)[1]
 
 
 @pytest.mark.parametrize("register", sorted(OFFICER_REPORTS))

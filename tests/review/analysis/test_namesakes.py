@@ -12,7 +12,8 @@ from __future__ import annotations
 import pytest
 
 from review.analysis import links, namesakes
-from review.analysis.entities import Entity, extract
+from review.analysis.entities import Entity
+from tests.review.analysis.person_links import person_link
 
 SHO_REPORT = (
     "SHO Mehboob Alam of Thana City Bannu took 80,000 from my father on 3 May 2024 "
@@ -38,27 +39,7 @@ SHOPKEEPER_REPORTS = {
 }
 
 
-def _link(a: str, b: str) -> tuple[str, links.Strength]:
-    """The person key both texts share, and how strong a link on it is between them."""
-    found_a, found_b = extract(a), extract(b)
-    shared = {e.key for e in found_a if e.kind == "person"} & {
-        e.key for e in found_b if e.kind == "person"
-    }
-    assert len(shared) == 1, shared
-    key = shared.pop()
-
-    def roles(found: list[Entity]) -> set[str]:
-        return {e.designation for e in found if e.key == key and e.designation}
-
-    strength = links.pair_strength(
-        "person",
-        links.strength("person", key),
-        links.places((e.kind, e.key) for e in found_a),
-        links.places((e.kind, e.key) for e in found_b),
-        roles(found_a),
-        roles(found_b),
-    )
-    return key, strength
+_link = person_link
 
 
 @pytest.mark.parametrize("register", sorted(SHOPKEEPER_REPORTS))
