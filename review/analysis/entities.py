@@ -136,7 +136,7 @@ def extract(text: str) -> list[Entity]:
             ],
             ranked=ranked,
         )
-        return homes.mark(text, entities, ranked=ranked, skip=frozenset({namesakes.NAMESAKE}))
+        return homes.mark(text, entities, ranked=ranked)
     finally:
         if enabled:
             gc.enable()

@@ -5,12 +5,13 @@ of Usta Muhammad"; "Abdul Wahid from Nasirabad"; "asi nazeer ahmed larkana wala"
 "اوستہ محمد کا ایجنٹ قربان علی"; "Kasur's SHO Tariq". Two men of one common name, each
 placed, are two men however near their reports are set: the ASI "larkana wala" in a
 report about a Shikarpur kiln is not the Shikarpur kiln owner of the same name another
-report names. So a person's home is kept with his designation (`with_home`: "ASI, of
-larkana"), where a reviewer sees it, and `links.pair_strength` makes a link on the name
+report names. So a person's home is kept with his designation ("ASI, of larkana";
+`designations`), where a reviewer sees it, and `links.pair_strength` makes a link on the name
 weak when one report places the man where the other report does not go.
 
 Only the tightest shapes count, next to the name with nothing between but the joining
-word: "<name> of / from <place>", "<name> (<place>)", "<name> <place> wala",
+word: "<name> of / from <place>", "<name> (<place>)", "<name> <place> wala", a name
+and its place side by side in a list ("طارق محمود میرپور، ملک ساجد جہلم"),
 "<place> ka / ke / کا / کے / 's [<one rank word>] <name>". A place further off is where
 the story happens, not who the man is, and is left to the report's setting.
 """
@@ -22,15 +23,17 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Final, Protocol, TypeVar
 
+from review.analysis import designations
 from review.workspace.search import normalize
-
-SEPARATOR: Final = ", of "
 
 _AFTER: Final = re.compile(
     r"\s*,?\s*(?:the\s+)?(?P<rank>(?:[^\W\d_]+\s+){0,2}?)(?:of|from)\s+(?:the\s+)?|\s*\(\s*",
     re.IGNORECASE,
 )
 _CLOSE: Final = re.compile(r"\s*\)")
+# A name and a place side by side in a list: "Tariq Mehmood (Mirpur), Malik Sajid (Jhelum)"
+# written "طارق محمود میرپور، ملک ساجد جہلم" or "tariq mehmood mirpur, sajid jhelum".
+_LISTED: Final = re.compile(r"\s*(?:[,،;:)\]]|(?:and|aur|اور|و)(?!\w))", re.IGNORECASE)
 _WALA: Final = re.compile(r"\s*-?\s*(?:wal(?:a|e|i|ay|ey)|وال[اےی])(?![^\W\d_])", re.IGNORECASE)
 _BEFORE: Final = re.compile(
     r"(?:\s+(?:ka|ke|ki|کا|کے|کی)|['\u2019]s)\s+(?P<rank>(?:\S+\s+){0,3})", re.IGNORECASE
@@ -53,42 +56,27 @@ class _Mention(Protocol):
 M = TypeVar("M", bound=_Mention)
 
 
-def with_home(designation: str | None, place: str) -> str:
-    """A designation with the man's home: "ASI, of larkana"; "of larkana" alone."""
-    return f"{designation}{SEPARATOR}{place}" if designation else SEPARATOR.lstrip(", ") + place
-
-
-def split(designation: str) -> tuple[str, str | None]:
-    """A designation's rank or trade and the home written onto it, if any."""
-    if designation.startswith(SEPARATOR.lstrip(", ")):
-        return "", designation[len(SEPARATOR) - 2 :]
-    rank, sep, place = designation.rpartition(SEPARATOR)
-    return (rank, place) if sep else (designation, None)
-
-
 def mark(
     text: str,
     mentions: Sequence[M],
     ranked: Callable[[str], bool],
-    skip: frozenset[str] = frozenset(),
 ) -> list[M]:
     """`mentions`, each person's designation carrying the place written onto the name.
 
     Words between the name and its place are allowed only where they are the man's rank
     (`ranked`: whether a designation is a rank or trade): "Tariq Mehmood, SHO of Kasur",
-    "okara ka sho aslam". `skip`: designations left alone (a source's namesake warning
-    already says more).
+    "okara ka sho aslam".
     """
     out = list(mentions)
     for i, person in enumerate(out):
-        if person.kind != "person" or person.designation in skip:
+        if person.kind != "person":
             continue
-        rank = person.designation if person.designation and ranked(person.designation) else None
+        said = designations.parse(person.designation)
+        rank = said.rank if said.rank and ranked(said.rank) else None
         place = _home(text, out, i, rank)
         if place:
-            out[i] = dataclasses.replace(  # type: ignore[type-var]
-                person, designation=with_home(person.designation, place)
-            )
+            home = designations.compose(said.rank, said.namesake, place)
+            out[i] = dataclasses.replace(person, designation=home)  # type: ignore[type-var]
     return out
 
 
@@ -103,6 +91,8 @@ def _home(text: str, mentions: Sequence[_Mention], i: int, rank: str | None) -> 
             return place
         gap = text[person.end : after.start]
         if after.kind == "district" and gap.strip() in ("", ",") and _WALA.match(text, after.end):
+            return place
+        if after.kind == "district" and not gap.strip() and _LISTED.match(text, after.end):
             return place
     if i > 0:
         before = mentions[i - 1]

@@ -35,10 +35,9 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Final
 
-from review.analysis import homes
+from review.analysis import designations
 from review.analysis.entity_names import common_words, sound, titles
 from review.analysis.entity_text import towns
-from review.analysis.namesakes import NAMESAKE
 from review.workspace import Unlocked
 from review.workspace.search import normalize
 
@@ -147,23 +146,40 @@ def roles_conflict(roles_a: Iterable[str], roles_b: Iterable[str]) -> bool:
 def _groups(roles: Iterable[str]) -> list[frozenset[int]]:
     """The groups of compatible designations each known one of these belongs to."""
     known = role_groups()
-    ranks = (normalize(homes.split(role)[0]) for role in roles)
+    ranks = (_rank(role) for role in roles)
     return [known[r] for r in ranks if r in known]
+
+
+def _rank(designation: str) -> str:
+    """The rank or trade of a designation, folded ("asi" of "ASI, of larkana")."""
+    return normalize(designations.parse(designation).rank)
 
 
 def ranked(designation: str) -> bool:
     """Whether a designation is a rank or trade (`roles.txt`), not kinship or "named"."""
-    return normalize(homes.split(designation)[0]) in role_groups()
+    return _rank(designation) in role_groups()
 
 
 def _homes(roles: Iterable[str]) -> frozenset[str]:
     """The districts a report places its man in, by the places written onto his name."""
-    found = {normalize(place) for role in roles if (place := homes.split(role)[1])}
+    found = {normalize(place) for role in roles if (place := designations.parse(role).home)}
     return frozenset(f"district:{d}" for p in found for d in (p, towns().get(p)) if d)
 
 
+def _warned(roles: Iterable[str], others: Iterable[str]) -> bool:
+    """Whether a report's source says another man bears the name (`namesakes`), and the
+    other report does not give him the rank this one keeps beside the warning: "SHO
+    Ghulam Rasool, not the ASI" meets another report's SHO Ghulam Rasool, not its
+    Ghulam Rasool with no rank, who may be the other man."""
+    said = [designations.parse(role) for role in roles]
+    if not any(d.namesake for d in said):
+        return False
+    kept = [d.rank for d in said if d.namesake and d.rank]
+    return not (kept and _one_role(kept, others))
+
+
 def _posted(roles: Iterable[str]) -> bool:
-    return any(normalize(homes.split(role)[0]) in posts() for role in roles)
+    return any(_rank(role) in posts() for role in roles)
 
 
 def _kin_and_post(roles_a: Iterable[str], roles_b: Iterable[str]) -> bool:
@@ -171,7 +187,7 @@ def _kin_and_post(roles_a: Iterable[str], roles_b: Iterable[str]) -> bool:
     post ("my uncle, Inspector Tariq" gives both, and meets the inspector)."""
 
     def kinned(roles: Iterable[str]) -> bool:
-        return any(normalize(homes.split(role)[0]) in kin() for role in roles)
+        return any(_rank(role) in kin() for role in roles)
 
     roles_a, roles_b = tuple(roles_a), tuple(roles_b)
     posted_a, posted_b = _posted(roles_a), _posted(roles_b)
@@ -205,18 +221,32 @@ def places(keys: Iterable[tuple[str, str]]) -> frozenset[str]:
     """Where a report is set, from its (kind, key) pairs: districts and police stations.
 
     A station keyed with its district (`saddar/kasur`) sets the report in that district too,
-    and a town (`data/towns.txt`: Depalpur) in the district it lies in (Okara).
+    and a town (`data/towns.txt`: Depalpur) in the district it lies in (Okara). A station
+    keyed bare is set in the report's one district if it names only one.
     """
     found: set[str] = set()
+    bare: set[str] = set()
     for kind, key in keys:
         district = key if kind == "district" else key.partition("/")[2]
         if kind == "police_station":
-            found.add(f"station:{key}")
+            (found if district else bare).add(f"station:{key}")
         if kind in ("district", "police_station") and district:
             found.add(f"district:{district}")
             if district in towns():
                 found.add(f"district:{towns()[district]}")
-    return frozenset(found)
+    # A station written bare in a report that names one district, or only it and its
+    # towns, is that district's ("Thana Saddar" in a report about Jhelum and Sohawa).
+    districts = {p for p in found if p.startswith("district:")}
+    one = {p for p in districts if p.partition(":")[2] not in towns()}
+    if bare and len(one) == 1 and all(_within(p, *one) for p in districts):
+        district = next(iter(one)).partition(":")[2]
+        return frozenset(found | {f"{station}/{district}" for station in bare})
+    return frozenset(found | bare)
+
+
+def _within(place: str, district: str) -> bool:
+    name = place.partition(":")[2]
+    return place == district or towns().get(name) == district.partition(":")[2]
 
 
 def pair_strength(
@@ -238,7 +268,7 @@ def pair_strength(
     if kind != "person" or strength.level != STRONG:
         return strength
     roles_a, roles_b = tuple(roles_a), tuple(roles_b)
-    if NAMESAKE in roles_a or NAMESAKE in roles_b:
+    if _warned(roles_a, roles_b) or _warned(roles_b, roles_a):
         return Strength(WEAK, "a report says another man bears this name")
     if roles_conflict(roles_a, roles_b):
         return Strength(WEAK, "the same name, but ranks or trades one person would not hold both")

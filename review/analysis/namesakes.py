@@ -27,7 +27,9 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Final, Protocol, TypeVar
 
-NAMESAKE: Final = "another of this name"
+from review.analysis import designations
+
+NAMESAKE: Final = designations.NAMESAKE
 
 # Men, ranks and trades a writer tells a namesake apart by (English, Roman Urdu).
 _MEN: Final = (
@@ -84,11 +86,11 @@ def mark(text: str, mentions: Sequence[M], ranked: Callable[[str], bool]) -> lis
     """`mentions`, with the people a warning follows marked `NAMESAKE`.
 
     A warning covers the people named before it in its own sentence and in the sentence
-    before ("I am Tariq Mehmood from Dina. Not the policeman."). A mention is marked
-    unless it carries a rank or trade (`ranked`) that the warning does not itself deny:
-    "SHO Ghulam Rasool, not the ASI" keeps its SHO, which already tells the men apart
-    where another report gives a rank; "Gulzar Khan ... is NOT the SHO" loses the SHO
-    read after the name, and "my name is Tariq" its "named", which say nothing.
+    before ("I am Tariq Mehmood from Dina. Not the policeman."). A mention keeps a rank
+    or trade (`ranked`) that the warning does not itself deny, beside the mark: "SHO
+    Ghulam Rasool, not the ASI" is "SHO, another of this name", which meets another
+    report's SHO of the name and no one else; "Gulzar Khan ... is NOT the SHO" loses the
+    SHO read after the name, and "my name is Tariq" its "named", which say nothing.
     """
     at = warnings(text)
     if not at:
@@ -109,7 +111,9 @@ def mark(text: str, mentions: Sequence[M], ranked: Callable[[str], bool]) -> lis
         if mention.kind == "person" and k >= 0 and mention.start < spans[k][1]:
             rank = mention.designation
             if rank is None or not ranked(rank) or _denied(text, at, mention.start, rank):
-                mention = dataclasses.replace(mention, designation=NAMESAKE)  # type: ignore[type-var]
+                rank = None
+            marked = designations.compose(rank, namesake=True)
+            mention = dataclasses.replace(mention, designation=marked)  # type: ignore[type-var]
         out.append(mention)
     return out
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import pytest
 
-from review.analysis import homes, links
+from review.analysis import designations, links
 from review.analysis.entities import extract
 from tests.review.analysis.person_links import person_link
 
@@ -81,6 +81,10 @@ def test_two_reports_placing_the_man_in_different_districts_keep_it_weak() -> No
         ("okara ka sho aslam khan ne paise liye", "SHO, of okara"),
         ("Kasur's SHO Tariq Mehmood took it", "SHO, of kasur"),
         ("ملتان کا اے ایس آئی رفیق انجم آیا", "ASI, of multan"),
+        ("complaints named Rafiq Anjum (Multan), Sajid Jhelum and others", "Named, of multan"),
+        ("شکایتیں انہی ناموں پر: رفیق انجم ملتان، ساجد جہلم", "of multan"),
+        ("shikayat rafiq anjum multan aur sajid ke khilaf thi", "of multan"),
+        ("ASI Rafiq Anjum Multan mein tha", "ASI"),
         # Words between the name and the place that are not his rank: the story's place.
         ("Aslam took them from Kasur", None),
         ("ASI Aslam took them from Kasur", "ASI"),
@@ -91,23 +95,30 @@ def test_two_reports_placing_the_man_in_different_districts_keep_it_weak() -> No
 )
 def test_the_places_written_onto_a_name(text: str, designation: str | None) -> None:
     people = [e for e in extract(text) if e.kind == "person"]
-    assert len(people) == 1, people
-    assert people[0].designation == designation
+    assert people, text
+    assert people[0].designation == designation  # the first named
 
 
 def test_a_home_does_not_hide_the_rank_from_the_rank_rules() -> None:
     # "ASI, of larkana" and "SHO" are still ranks one man would not hold both.
-    assert links.roles_conflict({homes.with_home("ASI", "larkana")}, {"SHO"})
-    assert links.ranked(homes.with_home("ASI", "larkana"))
-    assert homes.split(homes.with_home("ASI", "larkana")) == ("ASI", "larkana")
-    assert homes.split(homes.with_home(None, "larkana")) == ("", "larkana")
-    assert homes.split("ASI") == ("ASI", None)
+    placed = designations.compose("ASI", home="larkana")
+    assert placed == "ASI, of larkana"
+    assert links.roles_conflict({placed}, {"SHO"})
+    assert links.ranked(placed)
+    assert designations.parse(placed) == ("ASI", False, "larkana")
+    assert designations.compose(None, home="larkana") == "of larkana"
+    assert designations.parse("of larkana") == ("", False, "larkana")
+    assert designations.parse("ASI") == ("ASI", False, None)
+    both = designations.compose("ASI", namesake=True, home="jhelum")
+    assert both == "ASI, another of this name, of jhelum"
+    assert designations.parse(both) == ("ASI", True, "jhelum")
+    assert designations.compose(None) is None
 
 
-def test_a_namesake_warning_is_left_as_it_is() -> None:
+def test_a_namesake_warning_keeps_the_place_written_onto_the_name() -> None:
     text = "Nasir Ali of Kasur is not the SHO, people confuse them."
     (person,) = [e for e in extract(text) if e.kind == "person"]
-    assert person.designation == "another of this name"
+    assert person.designation == "another of this name, of kasur"
 
 
 KIN_REPORTS = {
@@ -146,3 +157,39 @@ def test_kin_words_are_no_rank_group() -> None:
     assert "agent" not in links.posts()
     assert "brother" not in links.role_groups()
     assert not links.roles_conflict({"Brother"}, {"Agent"})
+
+
+# A report of a Jhelum thana that writes its stations bare, naming no district but Jhelum
+# and a town of it (Sohawa); and a report of a Kotli thana of the same bare name.
+BARE_STATIONS = {
+    "ur": (
+        "میں تھانہ صدر میں کانسٹیبل ہوں۔ تھانہ سٹی کے اے ایس آئی رفیق انجم گھر والوں سے پیسے "
+        "لیتے ہیں۔ ڈی پی او جہلم کے دفتر سے انکوائری آئی تو سب جھوٹ لکھا۔ سوہاوہ کے ایک بوڑھے "
+        "کو حوالات میں ڈال دیا۔"
+    ),
+    "ru": (
+        "main thana saddar mein constable hun. thana city ke asi rafiq anjum gharwalon se paise "
+        "lete hain. dpo jhelum ke daftar se inquiry aayi to sab jhoot likha. sohawa ke ek "
+        "buzurg ko hawalat mein daal diya."
+    ),
+}
+KOTLI_REPORT = "Rafiq Anjum, who finds girls for Gulf jobs, sits at Thana City Kotli every Friday."
+
+
+@pytest.mark.parametrize("register", sorted(BARE_STATIONS))
+def test_a_bare_station_in_a_report_of_one_district_is_that_districts(register: str) -> None:
+    text = BARE_STATIONS[register]
+    assert "station:city/jhelum" in links.places((e.kind, e.key) for e in extract(text))
+    # The attack: "Thana City" written bare was any district's Thana City, so the Jhelum
+    # ASI and the Kotli man of his name were set at one station and linked strongly.
+    assert _link(text, KOTLI_REPORT).level == links.WEAK
+
+
+def test_a_bare_station_in_a_report_of_two_districts_stays_bare() -> None:
+    two = (
+        "The SHO of Thana City keeps the boys in the lock-up. They were brought from Okara; "
+        "their families live in Kasur."
+    )
+    where = links.places((e.kind, e.key) for e in extract(two))
+    assert "station:city" in where
+    assert not any(p.startswith("station:city/") for p in where)
