@@ -42,9 +42,9 @@ def test_corpus_parses_and_checks_clean(path: Path) -> None:
 
 # The corpora written blind to a plan (18 English, 18 Urdu, 12 Roman Urdu; every kind;
 # over a hundred linked report pairs; near misses; both digit sets in Urdu): heldout2.txt,
-# heldout3.txt, heldout6.txt, heldout8.txt and heldout9.txt, development sets now, and
-# heldout4.txt, heldout5.txt, heldout7.txt and heldout10.txt, the held-out corpora, each
-# written blind after the one before.
+# heldout3.txt, heldout6.txt, heldout8.txt, heldout9.txt, heldout11.txt and heldout12.txt,
+# development sets now, and heldout4.txt, heldout5.txt, heldout7.txt and heldout10.txt, the
+# held-out corpora, each written blind after the one before.
 WRITTEN_TO_PLAN = (
     checker.HELDOUT2,
     checker.HELDOUT3,
@@ -55,6 +55,8 @@ WRITTEN_TO_PLAN = (
     checker.HELDOUT8,
     checker.HELDOUT9,
     checker.HELDOUT10,
+    checker.HELDOUT11,
+    checker.HELDOUT12,
 )
 to_plan = pytest.mark.parametrize("path", WRITTEN_TO_PLAN, ids=lambda p: p.name)
 
@@ -73,6 +75,8 @@ def test_every_corpus_is_checked_by_default() -> None:
         checker.HELDOUT8,
         checker.HELDOUT9,
         checker.HELDOUT10,
+        checker.HELDOUT11,
+        checker.HELDOUT12,
     }
 
 

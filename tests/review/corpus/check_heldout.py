@@ -20,6 +20,8 @@ HELDOUT7 = Path(__file__).with_name("heldout7.txt")  # held out, written blind i
 HELDOUT8 = Path(__file__).with_name("heldout8.txt")  # scored once blind, then a development set
 HELDOUT9 = Path(__file__).with_name("heldout9.txt")  # scored once blind, then a development set
 HELDOUT10 = Path(__file__).with_name("heldout10.txt")  # held out, written blind in session 9
+HELDOUT11 = Path(__file__).with_name("heldout11.txt")  # scored once blind, then a development set
+HELDOUT12 = Path(__file__).with_name("heldout12.txt")  # scored twice blind, then a development set
 CORPORA = (
     CORPUS,
     HELDOUT2,
@@ -31,6 +33,8 @@ CORPORA = (
     HELDOUT8,
     HELDOUT9,
     HELDOUT10,
+    HELDOUT11,
+    HELDOUT12,
 )
 CHECKED = CORPORA  # what main() checks when no file is named
 LANGUAGES = ("en", "ur", "ru")
