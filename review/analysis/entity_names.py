@@ -129,6 +129,8 @@ _HONORIFICS: Final = frozenset(
     for w in (
         *("mr", "mrs", "ms", "sahib", "sahab", "sb", "saheb", "janab", "جناب", "صاحب"),
         *("mst", "musammat", "mussammat", "musammaat", "مسماۃ", "مسمات", "مسماة"),
+        # "Alhaj": a pilgrim's honorific as Haji is, which reports write one way or the other
+        *("alhaj", "alhaaj", "alhajj", "الحاج"),
     )
 )
 # Words after a name that make it a place's or a firm's: "Faisal Town", "Shah Faisal Colony",

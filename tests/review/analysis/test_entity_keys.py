@@ -52,6 +52,8 @@ from review.workspace.search import normalize
         ("Mehr Ali", "Mehar Ali", "مہر علی"),
         # "Mst." (Musammat) before a woman's name, as court papers and FIRs write it
         ("Mst Nasreen Bibi", "Mst. Nasreen Bibi", "Nasreen Bibi", "مسماۃ نسرین بی بی"),
+        # "Alhaj" as an honorific, left out: a short form of "Haji Ghulam Nabi Khoso"
+        ("Alhaj Ghulam Nabi Khoso", "الحاج غلام نبی کھوسو", "Ghulam Nabi Khoso"),
         # a woman's name in -a the lists lack keys alike in both scripts, and as no man's
         ("Saleema", "سلیمہ"),
         ("Sitara", "ستارہ"),
@@ -128,6 +130,11 @@ def test_a_name_without_its_title_is_a_short_form(short: str, full: str) -> None
 def test_names_under_other_titles_are_no_short_forms(short: str, full: str) -> None:
     assert not links.short_form(short, full)
     assert not links.short_form(full, short)
+
+
+def test_a_name_under_alhaj_is_a_short_form_of_it_under_haji() -> None:
+    alhaj = key_for("person", "Alhaj Ghulam Nabi Khoso")
+    assert links.short_form(alhaj, key_for("person", "Haji Ghulam Nabi Khoso"))
 
 
 def test_a_given_name_with_a_title_is_the_given_name_of_the_full_name_without_it() -> None:
