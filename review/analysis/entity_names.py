@@ -272,7 +272,7 @@ def name_end(doc: Doc, j: int, *, station: bool, ranked: bool = False) -> int:
     """Where a name starting at token j ends (j itself if there is none)."""
     k, count = j, 0
     latin = j < len(doc) and doc.latin(j)
-    most = 3 if station or not latin else 4
+    most = 3 if station else 4
     while k < len(doc) and count < most:
         if doc.words[k] == "." and latin and count and len(doc.words[k - 1]) <= 2:
             k += 1  # "Ch. Aslam"

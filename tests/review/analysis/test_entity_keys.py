@@ -290,6 +290,17 @@ def test_an_urdu_word_writing_a_long_vowel_its_consonants_namesake_lacks_is_not_
         ("ہمارے گاؤں کے نصر اللہ خان نے پیسے لیے۔", "نصر اللہ خان", "Nasrullah Khan"),
         ("منشی عطاء اللہ نے کہا۔", "عطاء اللہ", "Ataullah"),
         ("ایس ایچ او سیف اللہ نے کہا۔", "سیف اللہ", "Saifullah"),
+        # four words after a rank, in Urdu as in English: a title, two names and a surname
+        (
+            "ایس ایچ او سید ذوالفقار علی شاہ نے کہا۔",
+            "سید ذوالفقار علی شاہ",
+            "Syed Zulfiqar Ali Shah",
+        ),
+        (
+            "ایجنٹ رانا محمد طارق محمود نے پیسے لیے۔",
+            "رانا محمد طارق محمود",
+            "Rana Muhammad Tariq Mehmood",
+        ),
     ],
 )
 def test_a_name_written_in_parts_is_one_name_keyed_as_written_whole(
