@@ -1060,6 +1060,8 @@ _ROMAN_RULES: Final = (
     (re.compile(r"(?<=.)ay(?=a)"), "i"),
     (re.compile(r"(?<=[^aeiou])y(?=[aeiou])"), "i"),
     (re.compile(r"(?<=..)h$"), ""),
+    # a last "y" after a consonant for the vowel "i" ("Jafry", "Jafri"; "Gilany", "Gilani")
+    (re.compile(r"(?<=[^aeiou])y$"), "i"),
 )
 
 

@@ -41,6 +41,8 @@ from review.workspace.search import normalize
         ("Riaz Ahmed", "Riyaz Ahmed", "ریاض احمد"),
         ("Imtiaz Ahmed", "Imtiyaz Ahmed", "امتیاز احمد"),
         ("Fayyaz Hussain", "Fiaz Hussain", "Fayaz Hussain", "فیاض حسین"),
+        ("Hassan Jafri", "Hassan Jafry", "حسن جعفری"),  # a last "y" for "i"
+        ("Yousaf Gilani", "Yousaf Gilany", "Yousaf Gillani", "یوسف گیلانی"),
         # a compound given name joined in Latin letters, apart in Urdu, or listed as one
         ("Allahbux Jamali", "Allah Bux Jamali", "Allah Bakhsh Jamali", "اللہ بخش جمالی"),
         ("Qadirbux Mirani", "Qadir Bux Mirani", "قادر بخش میرانی"),
