@@ -456,13 +456,14 @@ def people_by_name(doc: Doc) -> Iterator[tuple[int, int]]:
 
 
 # Words before "Allah" that make a phrase of faith, never a name: "ان شاء اللہ", "inshallah",
-# "ماشاء اللہ", "سبحان اللہ", "الحمد للہ", "یا اللہ", "فی امان اللہ".
+# "ماشاء اللہ", "سبحان اللہ", "الحمد للہ", "یا اللہ", "فی امان اللہ"; "رسول اللہ", the Prophet.
 _FAITH: Final = frozenset(
     normalize(w)
     for w in (
         *("انشاء", "شاء", "ماشاء", "ماشا", "سبحان", "الحمد", "بسم", "یا", "امان", "استغفر"),
         *("جزاک", "الا", "لا", "اللہ", "insha", "inshaa", "masha", "mashaa", "subhan", "ya"),
         *("alhamdu", "bismillah", "aman", "allah", "in", "sha", "shaa"),
+        *("رسول", "rasool", "rasul"),
     )
 )
 

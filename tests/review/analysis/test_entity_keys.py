@@ -319,6 +319,7 @@ def test_a_name_written_in_parts_is_one_name_keyed_as_written_whole(
         "باقی اللہ کی مرضی۔",  # "the rest is God's will"
         "ان شاء اللہ ہم کل جائیں گے۔",
         "سبحان اللہ، کیا بات ہے۔",
+        "رسول اللہ نے فرمایا کہ ظلم نہ کرو۔",  # the Prophet
     ],
 )
 def test_a_word_before_allah_in_a_phrase_of_faith_is_no_name(text: str) -> None:
