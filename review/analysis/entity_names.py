@@ -365,6 +365,7 @@ def name_start(doc: Doc, k: int, *, station: bool) -> int:
 
 
 _GOD: Final = frozenset(normalize(w) for w in ("allah", "اللہ", "god", "khuda", "خدا"))
+_PROPHET: Final = frozenset(normalize(w) for w in ("رسول", "rasool", "rasul"))
 
 
 def is_name(doc: Doc, i: int, j: int) -> bool:
@@ -372,6 +373,8 @@ def is_name(doc: Doc, i: int, j: int) -> bool:
     weak, title_words = weak_words("names.txt"), titles()
     if j - i == 1 and doc.words[i] in _GOD:
         return False  # "Allah knows": God, never a man, though a name's word ("Allah Ditta")
+    if j - i == 2 and doc.words[i] in _PROPHET and doc.words[i + 1] in _GOD:
+        return False  # "رسول اللہ نے فرمایا": the Prophet, though Rasool is a name's word
     count = 0
     for k in range(i, j):
         w = doc.words[k]

@@ -320,6 +320,7 @@ def test_a_name_written_in_parts_is_one_name_keyed_as_written_whole(
         "ان شاء اللہ ہم کل جائیں گے۔",
         "سبحان اللہ، کیا بات ہے۔",
         "رسول اللہ نے فرمایا کہ ظلم نہ کرو۔",  # the Prophet
+        "rasool allah ne farmaya zulm na karo.",
     ],
 )
 def test_a_word_before_allah_in_a_phrase_of_faith_is_no_name(text: str) -> None:
