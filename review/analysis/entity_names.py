@@ -463,12 +463,13 @@ def people_by_name(doc: Doc) -> Iterator[tuple[int, int]]:
 _FAITH: Final = frozenset(
     normalize(w)
     for w in (
-        *("انشاء", "شاء", "ماشاء", "ماشا", "سبحان", "الحمد", "بسم", "یا", "امان", "استغفر"),
-        *("جزاک", "الا", "لا", "اللہ", "insha", "inshaa", "masha", "mashaa", "subhan", "ya"),
-        *("alhamdu", "bismillah", "aman", "allah", "in", "sha", "shaa"),
-        *("رسول", "rasool", "rasul"),
+        *("انشاء", "شاء", "ماشاء", "ماشا", "سبحان", "الحمد", "بسم", "یا", "استغفر", "جزاک"),
+        *("الا", "لا", "اللہ", "insha", "inshaa", "masha", "mashaa", "subhan", "ya"),
+        *("alhamdu", "bismillah", "allah", "in", "sha", "shaa", "رسول", "rasool", "rasul"),
     )
 )
+# "In" before "امان اللہ": "فی امان اللہ" is a farewell; "امان اللہ" alone, Amanullah.
+_FAITH_BEFORE: Final = frozenset(normalize(w) for w in ("فی", "fi", "fee"))
 
 
 def _compound_head(doc: Doc, k: int) -> bool:
@@ -478,6 +479,8 @@ def _compound_head(doc: Doc, k: int) -> bool:
         return False
     word = doc.words[k]
     if doc.latin(k) != doc.latin(k + 1) or word in stopwords() or word in _FAITH:
+        return False
+    if k and doc.words[k - 1] in _FAITH_BEFORE:
         return False
     if k in doc.hits or k in doc.inside or any(c.isdigit() for c in word):
         return False

@@ -292,6 +292,7 @@ def test_an_urdu_word_writing_a_long_vowel_its_consonants_namesake_lacks_is_not_
         ("ہمارے گاؤں کے نصر اللہ خان نے پیسے لیے۔", "نصر اللہ خان", "Nasrullah Khan"),
         ("منشی عطاء اللہ نے کہا۔", "عطاء اللہ", "Ataullah"),
         ("ایس ایچ او سیف اللہ نے کہا۔", "سیف اللہ", "Saifullah"),
+        ("ہمارے گاؤں کے امان اللہ نے کہا۔", "امان اللہ", "Amanullah"),
         # four words after a rank, in Urdu as in English: a title, two names and a surname
         (
             "ایس ایچ او سید ذوالفقار علی شاہ نے کہا۔",
@@ -319,6 +320,7 @@ def test_a_name_written_in_parts_is_one_name_keyed_as_written_whole(
         "باقی اللہ کی مرضی۔",  # "the rest is God's will"
         "ان شاء اللہ ہم کل جائیں گے۔",
         "سبحان اللہ، کیا بات ہے۔",
+        "اس نے کہا فی امان اللہ اور چلا گیا۔",  # a farewell
         "رسول اللہ نے فرمایا کہ ظلم نہ کرو۔",  # the Prophet
         "rasool allah ne farmaya zulm na karo.",
     ],
