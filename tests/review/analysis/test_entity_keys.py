@@ -136,7 +136,10 @@ def test_names_under_other_titles_are_no_short_forms(short: str, full: str) -> N
 
 def test_a_name_under_alhaj_is_a_short_form_of_it_under_haji() -> None:
     alhaj = key_for("person", "Alhaj Ghulam Nabi Khoso")
-    assert links.short_form(alhaj, key_for("person", "Haji Ghulam Nabi Khoso"))
+    haji = key_for("person", "Haji Ghulam Nabi Khoso")
+    assert alhaj is not None
+    assert haji is not None
+    assert links.short_form(alhaj, haji)
 
 
 def test_a_given_name_with_a_title_is_the_given_name_of_the_full_name_without_it() -> None:
