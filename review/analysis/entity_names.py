@@ -25,7 +25,29 @@ from review.workspace.search import normalize
 
 @functools.cache  # called per token: one lookup, not two
 def names() -> dict[str, str]:
-    return words("names.txt")
+    """Each spelling of a name word (folded) to its key word: one key to a spelling, so lines
+    of the list that share a spelling are one name's ("Javed | Javaid", "Javaid | Jawed";
+    "Gul | گل", "Gill | گِل": Urdu writes Gul and Gill alike), keyed by the first's in
+    Latin letters."""
+    listed = words("names.txt")
+    parent: dict[str, str] = {}
+    order: dict[str, int] = {}  # each line's key word: where it is first met
+
+    def root(word: str) -> str:
+        while parent.get(word, word) != word:
+            word = parent[word]
+        return word
+
+    for line in data("names.txt"):
+        variants = [v.strip().lstrip("?") for v in line.split("|") if v.strip()]
+        canonical = normalize(variants[0])
+        order.setdefault(canonical, len(order))
+        for token in (t for v in variants for t in fold_phrase(v)):
+            a, b = root(listed[token]), root(canonical)
+            if a != b:  # the line met first keys both
+                first, later = sorted((a, b), key=lambda w: (not w.isascii(), order[w]))
+                parent[later] = first
+    return {spelling: root(canonical) for spelling, canonical in listed.items()}
 
 
 def known(word: str) -> bool:
@@ -100,10 +122,16 @@ _ABD: Final = normalize("عبدال")
 # Names written as one word: "عبدالستار" is "Abdul Sattar", "ثناءاللہ" is "Sanaullah".
 _COMPOUND_HEADS: Final = (normalize("عبدال"), normalize("عبد"), "abdul", "abdur")
 _COMPOUND_TAILS: Final = (normalize("اللہ"), "ullah", "ullah", "uddin", normalize("الدین"))
-# Honorifics: part of the text as written, never of a name's key.
+# Honorifics: part of the text as written, never of a name's key; and "Mst." (Musammat),
+# which court papers, FIRs and CNIC-style records put before every woman's name.
 _HONORIFICS: Final = frozenset(
     normalize(w)
-    for w in ("mr", "mrs", "ms", "sahib", "sahab", "sb", "saheb", "janab", "جناب", "صاحب")
+    for w in (
+        *("mr", "mrs", "ms", "sahib", "sahab", "sb", "saheb", "janab", "جناب", "صاحب"),
+        *("mst", "musammat", "mussammat", "musammaat", "مسماۃ", "مسمات", "مسماة"),
+        # "Alhaj": a pilgrim's honorific as Haji is, which reports write one way or the other
+        *("alhaj", "alhaaj", "alhajj", "الحاج"),
+    )
 )
 # Words after a name that make it a place's or a firm's: "Faisal Town", "Shah Faisal Colony",
 # "علی پور", "Bashir Travels", "علامہ اقبال ایئرپورٹ".
@@ -244,13 +272,17 @@ def name_end(doc: Doc, j: int, *, station: bool, ranked: bool = False) -> int:
     """Where a name starting at token j ends (j itself if there is none)."""
     k, count = j, 0
     latin = j < len(doc) and doc.latin(j)
-    most = 3 if station or not latin else 4
+    most = 3 if station else 4
     while k < len(doc) and count < most:
         if doc.words[k] == "." and latin and count and len(doc.words[k - 1]) <= 2:
             k += 1  # "Ch. Aslam"
             continue
         if doc.latin(k) != latin:
             break
+        if count and latin and not station and _article_inside(doc, k):
+            k += 2  # "Zia ul Haq", "inam ul haq": the article and the word it joins
+            count += 1
+            continue
         lower = latin and not station and not doc.capital(k)
         if lower and ((count == 0 and not ranked) or doc.words[k] not in names()):
             break  # in lower case, only known names after a rank or inside a run of them
@@ -267,6 +299,20 @@ def name_end(doc: Doc, j: int, *, station: bool, ranked: bool = False) -> int:
     while k > j and doc.words[k - 1] == ".":
         k -= 1
     return k if count else j
+
+
+def _article_inside(doc: Doc, k: int) -> bool:
+    """Whether token k is the Arabic article of a name written apart in Latin letters, between
+    a name's word and the word it joins ("Zia ul Haq", "Shafiq ur Rehman", "qamar uz zaman"):
+    the word after it is capitalised as the one before is, or is a listed name."""
+    if doc.words[k] not in _LATIN_ARTICLES or doc.capital(k) or k + 1 >= len(doc):
+        return False
+    nxt = k + 1
+    if doc.punct(nxt) or not doc.latin(nxt) or doc.words[nxt] in stopwords():
+        return False
+    if doc.capital(k - 1):
+        return doc.capital(nxt)
+    return doc.words[nxt] in names() or len(doc.words[nxt]) <= 3  # "haq", "din"
 
 
 def _starts_another(doc: Doc, k: int) -> bool:
@@ -319,6 +365,7 @@ def name_start(doc: Doc, k: int, *, station: bool) -> int:
 
 
 _GOD: Final = frozenset(normalize(w) for w in ("allah", "اللہ", "god", "khuda", "خدا"))
+_PROPHET: Final = frozenset(normalize(w) for w in ("رسول", "rasool", "rasul"))
 
 
 def is_name(doc: Doc, i: int, j: int) -> bool:
@@ -326,6 +373,8 @@ def is_name(doc: Doc, i: int, j: int) -> bool:
     weak, title_words = weak_words("names.txt"), titles()
     if j - i == 1 and doc.words[i] in _GOD:
         return False  # "Allah knows": God, never a man, though a name's word ("Allah Ditta")
+    if j - i == 2 and doc.words[i] in _PROPHET and doc.words[i + 1] in _GOD:
+        return False  # "رسول اللہ نے فرمایا": the Prophet, though Rasool is a name's word
     count = 0
     for k in range(i, j):
         w = doc.words[k]
@@ -375,6 +424,8 @@ def people_by_name(doc: Doc) -> Iterator[tuple[int, int]]:
         ):
             start += 1  # "Contact Nadeem": a capital at a sentence's start says nothing;
             # nor does "p.m." before "Aslam"
+        if start == k and _compound_head(doc, k - 1):
+            start -= 1  # "نصر اللہ خان", "عطاء اللہ": a compound's first half the lists lack
         if _cue_before_name(doc, start):
             start += 1  # "دوست بلا": "friend", a name too (Dost Muhammad), is Billa's cue here
         end = name_end(doc, start, station=False, ranked=not doc.capital(start))
@@ -405,6 +456,46 @@ def people_by_name(doc: Doc) -> Iterator[tuple[int, int]]:
                 # (a listed name that is no everyday word or title, or a compound of
                 # عبدال, before کا, کو, سے too, or "اور" and another name)
         yield start, end
+
+
+# Words before "Allah" that make a phrase of faith, never a name: "ان شاء اللہ", "inshallah",
+# "ماشاء اللہ", "سبحان اللہ", "الحمد للہ", "یا اللہ", "فی امان اللہ"; "رسول اللہ", the Prophet.
+_FAITH: Final = frozenset(
+    normalize(w)
+    for w in (
+        *("انشاء", "شاء", "ماشاء", "ماشا", "سبحان", "الحمد", "بسم", "یا", "استغفر", "جزاک"),
+        *("الا", "لا", "اللہ", "insha", "inshaa", "masha", "mashaa", "subhan", "ya"),
+        *("alhamdu", "bismillah", "allah", "in", "sha", "shaa", "رسول", "rasool", "rasul"),
+    )
+)
+# "In" before "امان اللہ": "فی امان اللہ" is a farewell; "امان اللہ" alone, Amanullah.
+_FAITH_BEFORE: Final = frozenset(normalize(w) for w in ("فی", "fi", "fee"))
+
+
+def _compound_head(doc: Doc, k: int) -> bool:
+    """Whether token k is the first half, unlisted, of a compound name written apart before
+    its ending ("نصر اللہ", "عطاء اللہ", "nasar ullah"), not a word of faith ("ان شاء اللہ")."""
+    if k < 0 or k + 1 >= len(doc) or doc.words[k + 1] not in _TAILS or doc.punct(k):
+        return False
+    word = doc.words[k]
+    if doc.latin(k) != doc.latin(k + 1) or word in stopwords() or word in _FAITH:
+        return False
+    if k and doc.words[k - 1] in _FAITH_BEFORE:
+        return False
+    if k in doc.hits or k in doc.inside or any(c.isdigit() for c in word):
+        return False
+    if len(word) < (3 if doc.latin(k) else 2):
+        return False
+    # a listed compound ("Nasrullah"), or a name's run or its ender after it: "باقی اللہ
+    # کی مرضی" ("the rest is God's will") is none
+    nxt = k + 2
+    after = doc.words[nxt] if nxt < len(doc) else ""
+    return (
+        not key_of((word, doc.words[k + 1])).startswith("~")
+        or after in _UR_ENDERS
+        or after in _RU_ENDERS
+        or (after in names() and after not in _not_alone())
+    )
 
 
 def _cue_before_name(doc: Doc, k: int) -> bool:
@@ -694,7 +785,8 @@ _KEYS_KEPT: Final = 4096
 @functools.lru_cache(maxsize=_KEYS_KEPT)
 def _key_of(tokens: tuple[str, ...], station: bool) -> str:
     out: list[str] = []
-    for w in _compounds(_articles([t for t in tokens if t not in _HONORIFICS])):
+    words = _articles([t for t in tokens if t not in _HONORIFICS])
+    for w in _compounds(words if station else _given_compounds(words)):
         for prefix in ("عبدال", "abdul", "abdur", "abdus"):  # "عبدالستار", "Abdurrehman"
             if w.startswith(prefix) and len(w) > len(prefix) + 2:
                 out.append("abdul")
@@ -708,6 +800,39 @@ def _key_of(tokens: tuple[str, ...], station: bool) -> str:
         if not out or out[-1] != word:  # "بی بی" is one word, Bibi
             out.append(word)
     return " ".join(out)
+
+
+# Endings of Persian and Punjabi compound given names, "given by", "cherished by", "friend
+# of", "of the age" and the like: Urdu writes them apart ("اللہ بخش", "قادر بخش", "رب
+# نواز", "اللہ یار"), Latin letters as often joined ("Allahbux", "Qadirbux", "Allahyar").
+_GIVEN_TAILS: Final = (
+    *("bakhsh", "bakhash", "baksh", "bux", "buksh", "ditta", "dita", "dad", "dino"),
+    *("nawaz", "yar", "zaman", "wasaya", "rakha"),
+)
+
+
+def _given_compounds(tokens: list[str]) -> list[str]:
+    """A compound given name keyed alike written as one word or two: two words that the names
+    list holds as one ("Shah Nawaz", "شاہ نواز": Shahnawaz) joined; one unlisted Latin word of
+    a listed name and a compound's ending ("Allahbux", "Qadirbux") split as Urdu writes it."""
+    listed, out = names(), list[str]()
+    for t in tokens:
+        if out and out[-1] + t in listed:
+            out[-1] += t
+            continue
+        tail = next((e for e in _GIVEN_TAILS if t.endswith(e)), None) if t.isascii() else None
+        head = t[: -len(tail)] if tail else ""
+        if tail and t not in listed and len(head) >= 3 and _head_of_given(head):
+            out.extend((head, tail))
+            continue
+        out.append(t)
+    return out
+
+
+def _head_of_given(word: str) -> bool:
+    """Whether a word may begin a compound given name: a listed name that is no title
+    ("Mian" of "Miandad", one name Urdu writes as one word too)."""
+    return word in names() and word not in titles()
 
 
 # The Arabic article inside a name, as Latin writes it apart ("Zia ul Haq", "Fazal-ur-Rehman",
@@ -942,6 +1067,8 @@ _ROMAN_RULES: Final = (
     (re.compile(r"(?<=.)ay(?=a)"), "i"),
     (re.compile(r"(?<=[^aeiou])y(?=[aeiou])"), "i"),
     (re.compile(r"(?<=..)h$"), ""),
+    # a last "y" after a consonant for the vowel "i" ("Jafry", "Jafri"; "Gilany", "Gilani")
+    (re.compile(r"(?<=[^aeiou])y$"), "i"),
 )
 
 
@@ -1020,9 +1147,32 @@ def canonical_word(word: str, *, station: bool = False) -> str:
         # one consonant: "حق" and "Haq", "عین" and "Ain" meet by it; a letter stays itself
         return f"~{s}" if s and len(word) >= (3 if word.isascii() else 2) else word
     found = _by_sound(station).get(s) if len(s) >= _MIN_SOUND else None
+    if found is not None and not _ends_alike(word, found):
+        found = None  # "Mansha", "منشا" are no Minhas; "Saleema" no Saleem
     if found is None:
         found = _by_vowels(word, s, station=station)
     return found or f"~{s}"
+
+
+# Letters that end an Urdu word in a vowel (alif, heh, ye, bari ye, vav), and those that
+# say nothing of it (ain, hamza: "شجاع" is Shuja).
+_URDU_VOWEL_ENDS: Final = frozenset(normalize("اہۃیےوى"))
+_URDU_OPEN_ENDS: Final = frozenset(normalize("عءئ"))
+
+
+def _ends_alike(word: str, canonical: str) -> bool:
+    """Whether a word the lists know only by its consonants ends as a spelling of the listed
+    word does, in a vowel or not: consonants alone would make "Mansha" (منشا) the surname
+    Minhas, and a woman's name in -a ("Saleema", "Sitara") the man's (Saleem, Sattar)."""
+    last = word[-1:]
+    if not word.isascii() and (not last or last in _URDU_OPEN_ENDS):
+        return True
+    vowel = roman_form(word)[-1:] in _OPEN if word.isascii() else last in _URDU_VOWEL_ENDS
+    latin = [w for w in spellings().get(canonical, (canonical,)) if w.isascii()]
+    return not latin or any((roman_form(w)[-1:] in _OPEN) == vowel for w in latin)
+
+
+_OPEN: Final = frozenset("aeiouy")
 
 
 # Urdu letters as Roman Urdu writes them, in `roman_form`'s letters (q as k, an aspirate's
@@ -1062,7 +1212,9 @@ def _vowel_pattern(word: str) -> re.Pattern[str] | None:
         else:
             return None
         if n == len(word) - 1 and ch == _HEH:
-            r = "a?"  # "رضوانہ" Rizwana; "شاہ" Shah, as `roman_form` leaves it ("sha")
+            # "رضوانہ" Rizwana; "شاہ" Shah, as `roman_form` leaves it ("sha"): a vowel the
+            # Latin writes too, so "ستارہ" (Sitara) and "سلیمہ" (Saleema) are no Sattar, Saleem
+            r = "a"
         elif ch == _AIN or (n == 0 and ch == _ALIF):
             r = "[aiu]" if n == 0 else "[aiu]?"  # "ارشاد" Irshad, "اکرم" Akram; "عمر" Umar
         if not r or (out and out[-1] == r):

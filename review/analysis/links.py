@@ -395,10 +395,12 @@ def _shorter(s: list[str], f: list[str]) -> bool:
 def given_name(short: str, full: str) -> bool:
     """Whether person key `short` is the given name alone of `full` ("mumtaz" of "mumtaz ali
     chandio"): one uncommon word, the full name's first or a pet form of it ("zulfi" of
-    "zulfiqar ali", `_nickname`). Anyone of that name could be meant, so it links only
-    weakly, and only between reports that name one place."""
+    "zulfiqar ali", `_nickname`); or a pet form of the given name with the rest of the name
+    as the full one writes it ("shoki butt" of "shaukat butt"). Anyone of that name could be
+    meant, so it links only weakly, and only between reports that name one place."""
     return any(
-        len(s) == 1 < len(f) and _telling(s[0]) and (s[0] == f[0] or _nickname(s[0], f[0]))
+        (len(s) == 1 < len(f) and _telling(s[0]) and (s[0] == f[0] or _nickname(s[0], f[0])))
+        or (1 < len(s) == len(f) and s[1:] == f[1:] and _nickname(s[0], f[0]))
         for s, f in ((short.split(), full.split()), _untitled(short, full))
     )
 

@@ -203,6 +203,12 @@ def test_short_form_links_on_the_development_corpora_are_never_false_and_strong(
         ("~s", "saleem akhtar", False),  # one consonant says nothing
         ("~mh", "muhammad aslam", False),  # a common name's pet form is anyone's
         ("~nd", "aslam khan", False),
+        # a pet form with the rest of the name as written in full: "Shoki Butt", "Zulfi Khosa"
+        ("~sk butt", "shaukat butt", True),
+        ("zulfi khosa", "zulfiqar ali khosa", False),  # a word left out too: no pet form alone
+        ("zulfi khosa", "zulfiqar khosa", True),
+        ("~sk butt", "shaukat gill", False),  # another surname: another man
+        ("~mh butt", "muhammad butt", False),  # a common name's pet form is anyone's
     ],
 )
 def test_a_given_name_alone(short: str, full: str, *, given: bool) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from review.analysis import links
-from review.analysis.entities import key_for
+from review.analysis.entities import extract, key_for
 from review.analysis.entity_names import _by_vowels, _vowel_pattern, roman_form, sound, urdu_form
 from review.workspace.search import normalize
 
@@ -41,6 +41,24 @@ from review.workspace.search import normalize
         ("Riaz Ahmed", "Riyaz Ahmed", "ریاض احمد"),
         ("Imtiaz Ahmed", "Imtiyaz Ahmed", "امتیاز احمد"),
         ("Fayyaz Hussain", "Fiaz Hussain", "Fayaz Hussain", "فیاض حسین"),
+        ("Hassan Jafri", "Hassan Jafry", "حسن جعفری"),  # a last "y" for "i"
+        ("Yousaf Gilani", "Yousaf Gilany", "Yousaf Gillani", "یوسف گیلانی"),
+        # a compound given name joined in Latin letters, apart in Urdu, or listed as one
+        ("Allahbux Jamali", "Allah Bux Jamali", "Allah Bakhsh Jamali", "اللہ بخش جمالی"),
+        ("Qadirbux Mirani", "Qadir Bux Mirani", "قادر بخش میرانی"),
+        ("Shah Nawaz", "Shahnawaz", "شاہ نواز", "شاہنواز"),
+        ("Allah Yar", "Allahyar", "اللہ یار"),
+        # two lines of the names list that share a spelling are one name
+        ("Javed Iqbal", "Javaid Iqbal", "Jawed Iqbal", "جاوید اقبال"),
+        ("Shamoon Gill", "شمعون گل"),  # Urdu writes Gill and Gul alike
+        ("Mehr Ali", "Mehar Ali", "مہر علی"),
+        # "Mst." (Musammat) before a woman's name, as court papers and FIRs write it
+        ("Mst Nasreen Bibi", "Mst. Nasreen Bibi", "Nasreen Bibi", "مسماۃ نسرین بی بی"),
+        # "Alhaj" as an honorific, left out: a short form of "Haji Ghulam Nabi Khoso"
+        ("Alhaj Ghulam Nabi Khoso", "الحاج غلام نبی کھوسو", "Ghulam Nabi Khoso"),
+        # a woman's name in -a the lists lack keys alike in both scripts, and as no man's
+        ("Saleema", "سلیمہ"),
+        ("Sitara", "ستارہ"),
     ],
 )
 def test_spellings_of_one_name_key_alike(spellings: tuple[str, ...]) -> None:
@@ -64,6 +82,15 @@ def test_spellings_of_one_name_key_alike(spellings: tuple[str, ...]) -> None:
         ("محمد الطاف", "محمد طاف"),
         ("احمد", "حامد"),
         ("Zia ul Haq", "Zia Ullah"),
+        # consonants alone are no name: a vowel at the end says the woman's from the man's,
+        # and a given name from a surname
+        ("Saleema", "Saleem"),
+        ("سلیمہ", "Saleem"),
+        ("ستارہ", "Sattar"),
+        ("Sitara", "Sattar"),
+        ("Mansha", "Minhas"),
+        ("منشا", "Minhas"),
+        ("Mian Mansha", "Mian Minhas"),
     ],
 )
 def test_names_that_differ_key_apart(a: str, b: str) -> None:
@@ -107,6 +134,14 @@ def test_names_under_other_titles_are_no_short_forms(short: str, full: str) -> N
     assert not links.short_form(full, short)
 
 
+def test_a_name_under_alhaj_is_a_short_form_of_it_under_haji() -> None:
+    alhaj = key_for("person", "Alhaj Ghulam Nabi Khoso")
+    haji = key_for("person", "Haji Ghulam Nabi Khoso")
+    assert alhaj is not None
+    assert haji is not None
+    assert links.short_form(alhaj, haji)
+
+
 def test_a_given_name_with_a_title_is_the_given_name_of_the_full_name_without_it() -> None:
     assert links.given_name("chaudhry manzoor", "manzoor hussain")
     assert not links.given_name("rana manzoor", "malik manzoor hussain")
@@ -126,6 +161,7 @@ def test_muhammad_left_out_on_one_side_is_a_given_name_or_a_short_form() -> None
         ("شفیق", "shafiq"),
         ("شاہد", "shahid"),  # s-d: Shahid, Saeed, Syed; its written alif and heh say which
         ("آصف", "asif"),
+        ("عدیلہ", "adeela"),  # d-l: Adil, Adeel, Adeela; its last heh is the vowel "a"
     ],
 )
 def test_an_urdu_word_of_shared_consonants_is_told_by_the_vowels_it_writes(
@@ -139,7 +175,7 @@ def test_an_urdu_word_of_shared_consonants_is_told_by_the_vowels_it_writes(
     "urdu",
     # Urdu writes no short vowel: Arshad or Irshad, Akram or Ikram, Umar or Amir, Saeed or
     # Syed could each be the other in Latin letters, so none is chosen
-    ["ارشاد", "اکرم", "اکرام", "عمر", "عامر", "سید", "سعید", "عادل", "عدیلہ"],
+    ["ارشاد", "اکرم", "اکرام", "عمر", "عامر", "سید", "سعید", "عادل"],
 )
 def test_an_urdu_word_whose_vowels_fit_two_names_is_neither(urdu: str) -> None:
     word = normalize(urdu)
@@ -245,3 +281,52 @@ def test_an_urdu_word_writing_a_long_vowel_its_consonants_namesake_lacks_is_not_
     assert key_for("person", "محمد اسلام") == key_for("person", "Muhammad Islam")
     word = normalize("اسلام")
     assert _by_vowels(word, sound(word)) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "like"),
+    [
+        # the Arabic article of a Latin name written apart
+        ("Yesterday SHO Zia ul Haq took the money.", "Zia ul Haq", "ضیاء الحق"),
+        ("Inspector Shafiq ur Rehman refused.", "Shafiq ur Rehman", "شفیق الرحمان"),
+        ("The agent Qamar uz Zaman sold the tickets.", "Qamar uz Zaman", "قمر الزمان"),
+        ("kal munshi inam ul haq ne paise liye.", "inam ul haq", "انعام الحق"),
+        # an Urdu compound written apart, its first half one the lists lack
+        ("ہمارے گاؤں کے نصر اللہ خان نے پیسے لیے۔", "نصر اللہ خان", "Nasrullah Khan"),
+        ("منشی عطاء اللہ نے کہا۔", "عطاء اللہ", "Ataullah"),
+        ("ایس ایچ او سیف اللہ نے کہا۔", "سیف اللہ", "Saifullah"),
+        ("ہمارے گاؤں کے امان اللہ نے کہا۔", "امان اللہ", "Amanullah"),
+        # four words after a rank, in Urdu as in English: a title, two names and a surname
+        (
+            "ایس ایچ او سید ذوالفقار علی شاہ نے کہا۔",
+            "سید ذوالفقار علی شاہ",
+            "Syed Zulfiqar Ali Shah",
+        ),
+        (
+            "ایجنٹ رانا محمد طارق محمود نے پیسے لیے۔",
+            "رانا محمد طارق محمود",
+            "Rana Muhammad Tariq Mehmood",
+        ),
+    ],
+)
+def test_a_name_written_in_parts_is_one_name_keyed_as_written_whole(
+    text: str, name: str, like: str
+) -> None:
+    people = [e for e in extract(text) if e.kind == "person"]
+    assert [e.text for e in people] == [name]
+    assert people[0].key == key_for("person", like)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "باقی اللہ کی مرضی۔",  # "the rest is God's will"
+        "ان شاء اللہ ہم کل جائیں گے۔",
+        "سبحان اللہ، کیا بات ہے۔",
+        "اس نے کہا فی امان اللہ اور چلا گیا۔",  # a farewell
+        "رسول اللہ نے فرمایا کہ ظلم نہ کرو۔",  # the Prophet
+        "rasool allah ne farmaya zulm na karo.",
+    ],
+)
+def test_a_word_before_allah_in_a_phrase_of_faith_is_no_name(text: str) -> None:
+    assert [e.text for e in extract(text) if e.kind == "person"] == []
