@@ -14,7 +14,9 @@ is read the same way; parts that are neither stay with the rank's text unread.
 
 from __future__ import annotations
 
-from typing import Final, NamedTuple
+import dataclasses
+from collections.abc import Callable, Sequence
+from typing import Final, NamedTuple, Protocol, TypeVar
 
 NAMESAKE: Final = "another of this name"
 _SEP: Final = ", "
@@ -51,3 +53,45 @@ def parse(designation: str | None) -> Designation:
         else:
             rank.append(part)
     return Designation(_SEP.join(rank), namesake, home)
+
+
+class _Mention(Protocol):
+    @property
+    def kind(self) -> str: ...
+    @property
+    def key(self) -> str: ...
+    @property
+    def designation(self) -> str | None: ...
+
+
+M = TypeVar("M", bound=_Mention)
+
+
+def carry(mentions: Sequence[M], shortens: Callable[[str, str], bool]) -> list[M]:
+    """`mentions`, a short form of a name taking what the report says of the full name.
+
+    "ASI Rana Tariq Mehmood ... وہی رانا طارق": the second is the ASI too, and whatever
+    else the report wrote onto the full name (a namesake warning, a home) is as true of
+    it. A short form (`shortens(short, full)`) of exactly one full name the report gives
+    takes that name's rank where it has none of its own, and its warning and home.
+    """
+    said: dict[str, Designation] = {}
+    for m in mentions:
+        if m.kind == "person" and m.designation:
+            d, old = parse(m.designation), said.get(m.key, Designation(""))
+            said[m.key] = Designation(
+                old.rank or d.rank, old.namesake or d.namesake, old.home or d.home
+            )
+    out = list(mentions)
+    for i, m in enumerate(out):
+        if m.kind != "person":
+            continue
+        fulls = [key for key in said if key != m.key and shortens(m.key, key)]
+        if len(fulls) != 1:
+            continue
+        own, full = parse(m.designation), said[fulls[0]]
+        rank = own.rank or (full.rank if full.rank != "Named" else "")
+        merged = compose(rank, own.namesake or full.namesake, own.home or full.home)
+        if merged != m.designation:
+            out[i] = dataclasses.replace(m, designation=merged)  # type: ignore[type-var]
+    return out

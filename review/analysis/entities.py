@@ -35,7 +35,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final, NamedTuple
 
-from review.analysis import entity_patterns, homes, links, namesakes
+from review.analysis import designations, entity_patterns, homes, links, namesakes
 from review.analysis.entity_names import (
     COPULAS,
     SENTENCE_ENDS,
@@ -136,7 +136,8 @@ def extract(text: str) -> list[Entity]:
             ],
             ranked=ranked,
         )
-        return homes.mark(text, entities, ranked=ranked)
+        placed = homes.mark(text, entities, ranked=ranked)
+        return designations.carry(placed, links.short_form)
     finally:
         if enabled:
             gc.enable()

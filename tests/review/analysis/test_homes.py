@@ -18,7 +18,7 @@ from __future__ import annotations
 import pytest
 
 from review.analysis import designations, links
-from review.analysis.entities import extract
+from review.analysis.entities import Entity, extract
 from tests.review.analysis.person_links import person_link
 
 OWNER_REPORT = (
@@ -193,3 +193,52 @@ def test_a_bare_station_in_a_report_of_two_districts_stays_bare() -> None:
     where = links.places((e.kind, e.key) for e in extract(two))
     assert "station:city" in where
     assert not any(p.startswith("station:city/") for p in where)
+
+
+# A report names its ASI in full, then by a short form; another names an SHO by that form.
+FULL_THEN_SHORT = (
+    "ASI Rana Tariq Mehmood at Thana Saddar Sargodha sent the mother away. Later the same "
+    "Rana Tariq sat in the agent's baithak."
+)
+SHO_SHORT = (
+    "The SHO, Rana Tariq, takes the munshi's collection at Thana Saddar every month; the "
+    "boys were from Jhang and Sargodha."
+)
+
+
+def test_a_short_form_carries_what_the_report_said_of_the_full_name() -> None:
+    people = [(e.key, e.designation) for e in extract(FULL_THEN_SHORT) if e.kind == "person"]
+    assert people == [("rana tariq mehmood", "ASI"), ("rana tariq", "ASI")]
+    # The attack: the short form had no rank, so it met the other report's SHO Rana Tariq,
+    # set at a Thana Saddar in a report naming Sargodha, as one man: corroboration.
+    strength = _link(FULL_THEN_SHORT, SHO_SHORT)
+    assert strength.level == links.WEAK
+    assert "ranks or trades" in strength.why
+
+
+def test_carry_takes_one_full_names_parts_and_never_guesses_between_two() -> None:
+    def people(*named: tuple[str, str | None]) -> list[Entity]:
+        return [Entity("person", k, k, n, n + 1, d) for n, (k, d) in enumerate(named)]
+
+    carried = designations.carry(
+        people(
+            ("malik zafar iqbal", "Assistant Director, another of this name"),
+            ("malik zafar", None),
+            ("zafar", "of khushab"),
+        ),
+        links.short_form,
+    )
+    assert [e.designation for e in carried] == [
+        "Assistant Director, another of this name",
+        "Assistant Director, another of this name",
+        "of khushab",  # a given name alone is no short form (`links.given_name`)
+    ]
+    two = designations.carry(
+        people(
+            ("tariq mehmood butt", "ASI"), ("tariq mehmood awan", "SHO"), ("tariq mehmood", None)
+        ),
+        links.short_form,
+    )
+    assert two[2].designation is None
+    named = designations.carry(people(("arif jadoon", "Named"), ("jadoon", None)), links.short_form)
+    assert named[1].designation is None  # "named" is no rank to carry
