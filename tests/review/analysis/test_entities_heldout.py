@@ -219,6 +219,15 @@ FLOORS = {
     # station, keyed with the airport's thana).
     "heldout11.txt": (0.96, 0.93, 0.86, 2, 41, 0.71),
     "heldout12.txt": (0.97, 0.96, 0.89, 5, 67, 0.51),
+    # heldout13.txt (Faisalabad to Layyah) and heldout14.txt (lower Sindh, Karachi's edge,
+    # Thar), written blind in session 10 by writers asked to give recurring people the
+    # names of other, different people as life does. heldout13.txt, scored blind after the
+    # rules above: F1 0.980, links 902 of 965 (93.5 %), 5 false person links counted; then
+    # read (a short form now carries its full name's rank: 3); a development set.
+    # heldout14.txt, held out, scored blind at that point: F1 0.962, person F1 0.939, links
+    # 830 of 911 (91.1 %), 2 FALSE person links counted, 51 weak.
+    "heldout13.txt": (0.97, 0.96, 0.93, 3, 66, 0.76),
+    "heldout14.txt": (0.96, 0.93, 0.91, 2, 51, 0.61),
 }
 
 

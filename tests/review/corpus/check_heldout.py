@@ -22,6 +22,8 @@ HELDOUT9 = Path(__file__).with_name("heldout9.txt")  # scored once blind, then a
 HELDOUT10 = Path(__file__).with_name("heldout10.txt")  # held out, written blind in session 9
 HELDOUT11 = Path(__file__).with_name("heldout11.txt")  # scored once blind, then a development set
 HELDOUT12 = Path(__file__).with_name("heldout12.txt")  # scored twice blind, then a development set
+HELDOUT13 = Path(__file__).with_name("heldout13.txt")  # scored once blind, then a development set
+HELDOUT14 = Path(__file__).with_name("heldout14.txt")  # held out, written blind in session 10
 CORPORA = (
     CORPUS,
     HELDOUT2,
@@ -35,6 +37,8 @@ CORPORA = (
     HELDOUT10,
     HELDOUT11,
     HELDOUT12,
+    HELDOUT13,
+    HELDOUT14,
 )
 CHECKED = CORPORA  # what main() checks when no file is named
 LANGUAGES = ("en", "ur", "ru")
