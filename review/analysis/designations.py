@@ -55,16 +55,22 @@ def parse(designation: str | None) -> Designation:
     return Designation(_SEP.join(rank), namesake, home)
 
 
-class _Mention(Protocol):
+class Mention(Protocol):
+    """What the passes over a report's mentions read of each (`entities.Entity` has it)."""
+
     @property
     def kind(self) -> str: ...
     @property
     def key(self) -> str: ...
     @property
+    def start(self) -> int: ...
+    @property
+    def end(self) -> int: ...
+    @property
     def designation(self) -> str | None: ...
 
 
-M = TypeVar("M", bound=_Mention)
+M = TypeVar("M", bound=Mention)
 
 
 def carry(mentions: Sequence[M], shortens: Callable[[str, str], bool]) -> list[M]:

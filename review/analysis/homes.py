@@ -21,9 +21,10 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable, Sequence
-from typing import Final, Protocol, TypeVar
+from typing import Final
 
 from review.analysis import designations
+from review.analysis.designations import M, Mention
 from review.workspace.search import normalize
 
 _AFTER: Final = re.compile(
@@ -38,22 +39,6 @@ _WALA: Final = re.compile(r"\s*-?\s*(?:wal(?:a|e|i|ay|ey)|وال[اےی])(?![^\W
 _BEFORE: Final = re.compile(
     r"(?:\s+(?:ka|ke|ki|کا|کے|کی)|['\u2019]s)\s+(?P<rank>(?:\S+\s+){0,3})", re.IGNORECASE
 )
-
-
-class _Mention(Protocol):
-    @property
-    def kind(self) -> str: ...
-    @property
-    def key(self) -> str: ...
-    @property
-    def start(self) -> int: ...
-    @property
-    def end(self) -> int: ...
-    @property
-    def designation(self) -> str | None: ...
-
-
-M = TypeVar("M", bound=_Mention)
 
 
 def mark(
@@ -80,7 +65,7 @@ def mark(
     return out
 
 
-def _home(text: str, mentions: Sequence[_Mention], i: int, rank: str | None) -> str | None:
+def _home(text: str, mentions: Sequence[Mention], i: int, rank: str | None) -> str | None:
     person = mentions[i]
     if i + 1 < len(mentions):
         after = mentions[i + 1]
@@ -108,7 +93,7 @@ def _is_rank(words: str | None, rank: str | None) -> bool:
     return not words or (rank is not None and normalize(words) == normalize(rank))
 
 
-def _place(mention: _Mention) -> str | None:
+def _place(mention: Mention) -> str | None:
     """The district a mention names: a district's key, or a station's district."""
     if mention.kind == "district":
         return mention.key or None

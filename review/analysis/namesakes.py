@@ -25,9 +25,10 @@ import bisect
 import dataclasses
 import re
 from collections.abc import Callable, Sequence
-from typing import Final, Protocol, TypeVar
+from typing import Final
 
 from review.analysis import designations
+from review.analysis.designations import M
 
 NAMESAKE: Final = designations.NAMESAKE
 
@@ -56,18 +57,6 @@ _URDU: Final = re.compile(
     re.MULTILINE,
 )
 _SENTENCE_END: Final = re.compile(r"[.!?۔\n]+")
-
-
-class _Mention(Protocol):
-    @property
-    def kind(self) -> str: ...
-    @property
-    def start(self) -> int: ...
-    @property
-    def designation(self) -> str | None: ...
-
-
-M = TypeVar("M", bound=_Mention)
 
 
 def warnings(text: str) -> list[int]:
