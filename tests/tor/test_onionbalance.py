@@ -18,6 +18,15 @@ HSDirs when it sees four or fewer.
 Its first fetch of the backends' descriptors comes 45 s after it starts
 (`INITIAL_CALLBACK_DELAY`, a constant with no switch), which dominates the
 time to the first answer.
+
+No step waits a fixed time for something to happen: each waits for what it
+needs (a descriptor, both backends serving, a report accepted after the kill)
+under a deadline, because on a loaded machine Onionbalance's timing drifts. In
+testnet mode it fetches the backends' descriptors every 20 s and counts one
+older than 20 s as offline, so a late fetch drops a live backend from the front
+descriptor now and then, and the client tor keeps whichever front descriptor it
+fetched. So while a backend has served no one, the client is told to forget it
+(NEWNYM), as new sources with tors of their own would not have it.
 """
 
 from __future__ import annotations
@@ -34,7 +43,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,6 +52,7 @@ import pytest
 import requests
 import stem
 from sqlalchemy import create_engine, text
+from stem.control import EventType
 
 from app.operations.setup import initialise
 from app.operations.tor.control import Tor, TorError
@@ -63,8 +73,14 @@ ONIONBALANCE_VOTING_INTERVAL = 20
 # authority, 6 routers leave a margin for one whose microdescriptor it lacks.
 RELAYS = 5
 FIRST_ANSWER_WITHIN = 120.0  # after onionbalance starts: 45 s delay, publish, fetch
+# Load runs at least this long on each side of the kill, and until what that side must
+# show has happened (both backends served; the survivor served and a report accepted),
+# for at most LOAD_WITHIN: Onionbalance refreshes the front descriptor every 20 s or so.
 LOAD_BEFORE_KILL = 15.0
 LOAD_AFTER_KILL = 15.0
+LOAD_WITHIN = 180.0
+# How long no progress goes on before the client tor forgets the front's descriptor.
+NUDGE_EVERY = 20.0
 SUBMITTERS = 3
 REQUEST_TIMEOUT = (20, 20)  # connect (SOCKS: descriptor, introduction, rendezvous), read
 
@@ -78,7 +94,12 @@ class Backend:
     serve: subprocess.Popen[bytes]
     tor: Tor
     address: str
-    rendezvous: set[str] = field(default_factory=set)
+    # Each rendezvous circuit's id, and when it was first seen (time.monotonic()).
+    rendezvous: dict[str, float] = field(default_factory=dict)
+
+    def served(self, since: float = 0.0) -> int:
+        """How many connections (rendezvous circuits) reached this backend since `since`."""
+        return sum(seen >= since for seen in list(self.rendezvous.values()))
 
 
 @dataclass
@@ -151,7 +172,8 @@ def start_backend(
         raise
     hostname = onion_dir / "hostname"
     deadline = time.monotonic() + 30
-    while not hostname.exists() and time.monotonic() < deadline:
+    while not hostname.exists():
+        assert time.monotonic() < deadline, f"{name}'s tor wrote no onion hostname in 30 s"
         time.sleep(0.1)
     address = hostname.read_text("ascii").strip()
     return Backend(name, instance, serve, tor, address)
@@ -252,25 +274,54 @@ def onionbalance_log(work: Path) -> str:
 
 
 class Monitor:
-    """Counts each backend's rendezvous circuits (one per connection a client made to it)."""
+    """Notes each backend's rendezvous circuits (one per connection a client made to it).
+
+    From the tors' circuit events, so that no circuit is missed however short it lives.
+    """
 
     def __init__(self, backends: list[Backend]) -> None:
-        self.backends = backends
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
+        self.listeners = [(b, self._listener(b)) for b in backends]
+        for backend, listener in self.listeners:
+            backend.tor.controller.add_event_listener(listener, EventType.CIRC)
 
-    def _run(self) -> None:
-        while not self.stop.wait(0.3):
-            for backend in self.backends:
-                with contextlib.suppress(stem.ControllerError, stem.SocketError, OSError):
-                    for circuit in backend.tor.controller.get_circuits([]):
-                        if circuit.purpose == "HS_SERVICE_REND":
-                            backend.rendezvous.add(circuit.id)
+    @staticmethod
+    def _listener(backend: Backend) -> Callable[[Any], None]:
+        def on_circuit(event: Any) -> None:
+            if event.purpose == "HS_SERVICE_REND":
+                backend.rendezvous.setdefault(event.id, time.monotonic())
+
+        return on_circuit
 
     def close(self) -> None:
-        self.stop.set()
-        self.thread.join(timeout=5)
+        for backend, listener in self.listeners:
+            with contextlib.suppress(stem.ControllerError, stem.SocketError, OSError):
+                backend.tor.controller.remove_event_listener(listener)
+
+
+def wait_for(
+    what: str,
+    done: Callable[[], bool],
+    *,
+    at_least: float,
+    within: float,
+    state: Callable[[], object],
+    nudge: Callable[[], None] | None = None,
+) -> float:
+    """Wait at least `at_least` s and until `done()`, failing after `within` s; return the wait.
+
+    While not done, `nudge()` is called every NUDGE_EVERY s; a failure says `state()`.
+    """
+    started = nudged = time.monotonic()
+    while True:
+        now = time.monotonic()
+        finished = done()
+        if finished and now - started >= at_least:
+            return now - started
+        assert now - started < within, f"{what}: not within {within:.0f} s ({state()})"
+        if not finished and nudge is not None and now - nudged >= NUDGE_EVERY:
+            nudge()
+            nudged = now
+        time.sleep(0.5)
 
 
 def submit(url: str, proxy: str, nonce: str) -> bool:
@@ -350,6 +401,7 @@ def test_two_backends_behind_one_onionbalance_address_survive_losing_one(
         attempts: list[Attempt] = []
         done = threading.Event()
         circuits = itertools.count()
+        socks_port = network.socks_port
 
         def source() -> None:
             while not done.is_set():
@@ -357,22 +409,48 @@ def test_two_backends_behind_one_onionbalance_address_survive_losing_one(
                 started = time.monotonic()
                 # A SOCKS user per source: tor isolates its circuits, so each source
                 # picks its own introduction point, and so either backend.
-                proxy = f"socks5h://source{next(circuits)}:x@127.0.0.1:{network.socks_port}"
+                proxy = f"socks5h://source{next(circuits)}:x@127.0.0.1:{socks_port}"
                 accepted = submit(url, proxy, nonce)
                 attempts.append(Attempt(nonce, started, time.monotonic(), accepted))
+
+        def stop_sources() -> None:
+            done.set()
+            for thread in threads:
+                thread.join(timeout=2 * sum(REQUEST_TIMEOUT) + 5)
+
+        def state() -> str:
+            served = {b.name: b.served() for b in backends}
+            accepted = sum(a.accepted for a in attempts)
+            return f"rendezvous {served}, {accepted} of {len(attempts)} reports accepted"
 
         threads = [threading.Thread(target=source, daemon=True) for _ in range(SUBMITTERS)]
         for thread in threads:
             thread.start()
-        time.sleep(LOAD_BEFORE_KILL)
-        served_before = {b.name: len(b.rendezvous) for b in backends}
+        # On a failure too: no source may outlive the network it talks through.
+        stack.callback(stop_sources)
+        loaded = wait_for(
+            "both backends serving sources and a report accepted",
+            lambda: all(b.served() for b in backends) and any(a.accepted for a in attempts),
+            at_least=LOAD_BEFORE_KILL,
+            within=LOAD_WITHIN,
+            state=state,
+            nudge=network.new_identity,
+        )
+        served_before = {b.name: b.served() for b in backends}
         kill_at = time.monotonic()
         kill_backend(backends[0])
-        survivor_before = len(backends[1].rendezvous)
-        time.sleep(LOAD_AFTER_KILL)
-        done.set()
-        for thread in threads:
-            thread.join(timeout=2 * sum(REQUEST_TIMEOUT) + 5)
+        survivor = backends[1]
+        recovered = wait_for(
+            "the survivor serving sources and a report accepted after the kill",
+            lambda: (
+                survivor.served(kill_at) > 0
+                and any(a.accepted and a.started >= kill_at for a in attempts)
+            ),
+            at_least=LOAD_AFTER_KILL,
+            within=LOAD_WITHIN,
+            state=state,
+        )
+        stop_sources()
         assert not any(t.is_alive() for t in threads)
         monitor.close()
         # The front address still answers, with one backend gone.
@@ -385,18 +463,19 @@ def test_two_backends_behind_one_onionbalance_address_survive_losing_one(
             f"\nonionbalance: first answer through the front address "
             f"{answered - began:.1f} s after the test began "
             f"({answered - ob_started:.1f} s after onionbalance started); "
+            f"load {loaded:.1f} s before the kill, {recovered:.1f} s after; "
             f"reports accepted: {before} before the kill, {after} after "
             f"({len(attempts) - before - after} not accepted of {len(attempts)}; "
             f"{len(cut)} in flight at the kill, {sum(a.accepted for a in cut)} of them accepted); "
             f"rendezvous per backend before the kill: {served_before}, "
-            f"on the survivor after it: {len(backends[1].rendezvous) - survivor_before}; "
+            f"on the survivor after it: {survivor.served(kill_at)}; "
             f"test time {time.monotonic() - began:.1f} s"
         )
         # Both backends served sources, so the kill cut off real traffic.
         assert all(served_before.values()), served_before
         assert before > 0
         assert after > 0
-        assert len(backends[1].rendezvous) > survivor_before
+        assert survivor.served(kill_at) > 0
 
         # Every accepted report is stored exactly once; nothing is stored twice.
         stored = Counter(

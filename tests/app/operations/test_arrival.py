@@ -12,8 +12,13 @@ honestly where it does not.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import math
 import time
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -39,8 +44,11 @@ from tests.app.test_concurrency import _submit
 
 pytestmark = pytest.mark.slow
 
-SUBMISSIONS = 6
+# One is deleted; the other 16 are enough for a chance ordering to be rarer than FALSE_ALARM.
+SUBMISSIONS = 17
 GAP = 0.3
+# The most often the database check may call a random layout ordered (CI must not fail on chance).
+FALSE_ALARM = Fraction(1, 1_000_000)
 # The most the kernel's coarse clock (file stamps) lags time.time_ns(): one tick at HZ=100.
 CLOCK_TICK = 10_000_000
 
@@ -218,10 +226,20 @@ def test_after_the_sweep_the_database_neither_orders_nor_keeps(
     groups = [envelopes[i][1] for i in ids]
     content = after.data[database]
     places = [_places(content, i) for i in ids]
-    occurrences = min(len(p) for p in places)
-    assert occurrences >= 1
-    ordering = [k for k in range(occurrences) if orders([p[k] for p in places], groups)]
-    assert ordering == []
+    assert min(len(p) for p in places) >= 1
+    assert len(set(Counter(groups).values())) == 1, Counter(groups)
+    layouts = _layouts(places, groups, _page_size(content))
+    # Each layout is one test; together they keep the false-alarm bound, and a
+    # submission order as plain as arrival's must be caught.
+    alpha = FALSE_ALARM / len(layouts)
+    submissions = len(set(groups))
+    assert _chance_of_order(submissions, math.comb(submissions, 2)) < alpha
+    ordering = {}
+    for name, (values, present) in layouts.items():
+        agreement = _kendall(values, present)
+        if _chance_of_order(len(set(present)), abs(agreement)) < alpha:
+            ordering[name] = agreement
+    assert ordering == {}
     doomed = seized.doomed
     assert not any(i.encode() in content for i in doomed)
 
@@ -230,6 +248,96 @@ def _places(content: bytes, item_id: str) -> list[int]:
     from tests.app.seizure import offsets
 
     return offsets(content, item_id.encode())
+
+
+def _page_size(database: bytes) -> int:
+    """The page size an SQLite file's header gives (1 stands for 65536)."""
+    size = int.from_bytes(database[16:18], "big")
+    return 65_536 if size == 1 else size
+
+
+Layout = tuple[list[int], list[int]]
+
+
+def _layouts(places: list[list[int]], groups: list[int], page: int) -> dict[str, Layout]:
+    """Every order a reader of the file could see: ids' k-th places, and their places in each page.
+
+    Each is the places of the envelopes it covers, and their submissions. Within a page,
+    an id's place is its first there: a page holds one table's or one index's cells.
+    """
+    layouts = {
+        f"occurrence {k}": ([p[k] for p in places], groups)
+        for k in range(min(len(p) for p in places))
+    }
+    for number in sorted({at // page for p in places for at in p}):
+        inside = [
+            (min(at for at in p if at // page == number), group)
+            for p, group in zip(places, groups, strict=True)
+            if any(at // page == number for at in p)
+        ]
+        layouts[f"page {number}"] = ([at for at, _ in inside], [g for _, g in inside])
+    return layouts
+
+
+def _kendall(values: Sequence[int], groups: Sequence[int]) -> int:
+    """Kendall's S between arrival and where each submission first appears in `values`.
+
+    Pairs of submissions whose places agree with their arrival count +1, the others -1:
+    every pair agreeing (or every pair disagreeing) is the arrival order, as plain as can be.
+    A submission's place is its first envelope's (places are distinct, so never tied): where
+    nothing tells submissions apart but their arrival, their places are in a random order.
+    """
+    first: dict[int, int] = {}
+    for value, group in zip(values, groups, strict=True):
+        first[group] = min(value, first.get(group, value))
+    assert len(set(first.values())) == len(first), first
+    ranked = [first[g] for g in sorted(first)]
+    return sum(1 if later > earlier else -1 for earlier, later in itertools.combinations(ranked, 2))
+
+
+def _chance_of_order(submissions: int, agreement: int) -> Fraction:
+    """The chance that a random order of `submissions` has |Kendall's S| >= `agreement`, exactly.
+
+    S = pairs - 2 x inversions; the permutations of n by inversions are the Mahonian numbers.
+    """
+    counts = [1]
+    for n in range(2, submissions + 1):
+        counts = [sum(counts[max(0, k - n + 1) : k + 1]) for k in range(len(counts) + n - 1)]
+    pairs = math.comb(submissions, 2)
+    extreme = sum(c for k, c in enumerate(counts) if abs(pairs - 2 * k) >= agreement)
+    return Fraction(extreme, math.factorial(submissions))
+
+
+def test_the_chance_of_an_order_is_counted_over_every_permutation() -> None:
+    for n in range(1, 7):
+        found = Counter(
+            abs(_kendall(list(order), list(range(n)))) for order in itertools.permutations(range(n))
+        )
+        for agreement in range(math.comb(n, 2) + 2):
+            share = sum(c for s, c in found.items() if s >= agreement)
+            assert _chance_of_order(n, agreement) == Fraction(share, math.factorial(n))
+
+
+def test_a_database_in_arrival_order_or_nearly_would_be_caught() -> None:
+    submissions = SUBMISSIONS - 1
+    groups = [g for g in range(submissions) for _envelope in range(2)]
+    alpha = FALSE_ALARM / 4  # as many layouts as a swept database shows: 2 per id, 2 pages
+    # Submissions laid out in arrival order, reversed, and with two pairs of neighbours swapped.
+    for layout in (
+        list(range(submissions)),
+        list(range(submissions))[::-1],
+        [1, 0, 2, 3, 5, 4, *range(6, submissions)],
+    ):
+        places = [2 * layout[g] + i % 2 for i, g in enumerate(groups)]
+        agreement = _kendall(places, groups)
+        assert _chance_of_order(submissions, abs(agreement)) < alpha, layout
+    # Odd submissions after even ones agree with arrival only half-way (S = 64 of 120 for 16);
+    # chance does that about 1 time in 300, far too often to fail CI on.
+    halves = [*range(0, submissions, 2), *range(1, submissions, 2)]
+    places = [2 * halves.index(g) + i % 2 for i, g in enumerate(groups)]
+    assert _chance_of_order(submissions, abs(_kendall(places, groups))) > alpha
+    # With the former 5 submissions, even arrival order came by chance 1 time in 60.
+    assert _chance_of_order(5, math.comb(5, 2)) == Fraction(1, 60)
 
 
 # Before the sweep: exactly what docs/PROTOCOL.md §1.1 says a seizure then learns.
