@@ -73,13 +73,20 @@ class Mention(Protocol):
 M = TypeVar("M", bound=Mention)
 
 
-def carry(mentions: Sequence[M], shortens: Callable[[str, str], bool]) -> list[M]:
+def carry(
+    mentions: Sequence[M],
+    shortens: Callable[[str, str], bool],
+    telling: Callable[[str], bool],
+) -> list[M]:
     """`mentions`, a short form of a name taking what the report says of the full name.
 
     "ASI Rana Tariq Mehmood ... وہی رانا طارق": the second is the ASI too, and whatever
     else the report wrote onto the full name (a namesake warning, a home) is as true of
     it. A short form (`shortens(short, full)`) of exactly one full name the report gives
     takes that name's rank where it has none of its own, and its warning and home.
+    A short form's telling words (`telling`: no title or common name) are all in its full
+    name's, so only full names holding them all are tried: linear in the report however
+    many names it gives.
     """
     said: dict[str, Designation] = {}
     for m in mentions:
@@ -88,16 +95,31 @@ def carry(mentions: Sequence[M], shortens: Callable[[str, str], bool]) -> list[M
             said[m.key] = Designation(
                 old.rank or d.rank, old.namesake or d.namesake, old.home or d.home
             )
+    holding: dict[str, set[str]] = {}
+    for key in said:
+        for word in set(key.split()):
+            holding.setdefault(word, set()).add(key)
+    full_of: dict[str, str | None] = {}
+
+    def full(short: str) -> str | None:
+        if short not in full_of:
+            words = sorted(
+                {w for w in short.split() if telling(w)}, key=lambda w: len(holding.get(w, ()))
+            )
+            tried = set(holding.get(words[0], ())) if words else set()
+            for w in words[1:]:
+                tried &= holding.get(w, set())
+            fulls = [key for key in tried if key != short and shortens(short, key)]
+            full_of[short] = fulls[0] if len(fulls) == 1 else None
+        return full_of[short]
+
     out = list(mentions)
     for i, m in enumerate(out):
-        if m.kind != "person":
+        if m.kind != "person" or not (of := full(m.key)):
             continue
-        fulls = [key for key in said if key != m.key and shortens(m.key, key)]
-        if len(fulls) != 1:
-            continue
-        own, full = parse(m.designation), said[fulls[0]]
-        rank = own.rank or (full.rank if full.rank != "Named" else "")
-        merged = compose(rank, own.namesake or full.namesake, own.home or full.home)
+        own, given = parse(m.designation), said[of]
+        rank = own.rank or (given.rank if given.rank != "Named" else "")
+        merged = compose(rank, own.namesake or given.namesake, own.home or given.home)
         if merged != m.designation:
             out[i] = dataclasses.replace(m, designation=merged)  # type: ignore[type-var]
     return out

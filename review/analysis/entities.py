@@ -137,7 +137,7 @@ def extract(text: str) -> list[Entity]:
             ranked=ranked,
         )
         placed = homes.mark(text, entities, ranked=ranked)
-        return designations.carry(placed, links.short_form)
+        return designations.carry(placed, links.short_form, links.telling)
     finally:
         if enabled:
             gc.enable()

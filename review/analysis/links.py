@@ -375,7 +375,7 @@ def short_form(short: str, full: str) -> bool:
     if _shorter(short.split(), full.split()):
         return True
     s, f = _untitled(short, full)
-    if s == f and any(_telling(w) for w in s):
+    if s == f and any(telling(w) for w in s):
         # one name, its title written in one report only: the shorter key is the short one
         return (len(short.split()), short) < (len(full.split()), full)
     # Else its surname, its title left out ("manzoor hussain" of "chaudhry manzoor hussain"):
@@ -384,7 +384,7 @@ def short_form(short: str, full: str) -> bool:
 
 
 def _shorter(s: list[str], f: list[str]) -> bool:
-    if not 0 < len(s) < len(f) or not any(_telling(w) for w in s):
+    if not 0 < len(s) < len(f) or not any(telling(w) for w in s):
         return False
     rest = iter(f)
     if not all(w in rest for w in s):  # in order: each found after the one before
@@ -399,7 +399,7 @@ def given_name(short: str, full: str) -> bool:
     as the full one writes it ("shoki butt" of "shaukat butt"). Anyone of that name could be
     meant, so it links only weakly, and only between reports that name one place."""
     return any(
-        (len(s) == 1 < len(f) and _telling(s[0]) and (s[0] == f[0] or _nickname(s[0], f[0])))
+        (len(s) == 1 < len(f) and telling(s[0]) and (s[0] == f[0] or _nickname(s[0], f[0])))
         or (1 < len(s) == len(f) and s[1:] == f[1:] and _nickname(s[0], f[0]))
         for s, f in ((short.split(), full.split()), _untitled(short, full))
     )
@@ -409,7 +409,7 @@ def _nickname(word: str, name: str) -> bool:
     """Whether one word of a person's key is a pet form of a given name: its first sounds and
     more ("Zulfi" of Zulfiqar, "Sajju" of Sajjad, "Shoki" of Shaukat; `sound`)."""
     pet, full = _sound(word), _sound(name)
-    return _NICK <= len(pet) < len(full) and full.startswith(pet) and _telling(name)
+    return _NICK <= len(pet) < len(full) and full.startswith(pet) and telling(name)
 
 
 # A pet form keeps two consonants of the name at least: "Sajju" (s-j) of Sajjad.
@@ -484,7 +484,8 @@ def _untitled(short: str, full: str) -> tuple[list[str], list[str]]:
 _MUHAMMAD: Final = "muhammad"
 
 
-def _telling(word: str) -> bool:
+def telling(word: str) -> bool:
+    """Whether a name word tells a man apart: no common name or title, nor an initial."""
     return word not in common_words() and word not in titles() and len(word) > 2
 
 
@@ -532,9 +533,9 @@ def short_form_links(
         for n in ns:
             if len(n.key.split()) >= 2:
                 first = n.key.split()[0]
-                pets = (f"~{p}" for p in _pets(first)) if _telling(first) else ()
+                pets = (f"~{p}" for p in _pets(first)) if telling(first) else ()
                 for w in {*n.key.split(), *pets}:
-                    if _telling(w):
+                    if telling(w):
                         for place in (*settings[num], _ANYWHERE):
                             fulls[(w, place)].setdefault(n.key, []).append((num, n))
     out = []
@@ -542,7 +543,7 @@ def short_form_links(
     candidates = functools.lru_cache(maxsize=None)(functools.partial(_candidates, fulls))
     for a, ns in named.items():
         for short in ns:
-            words = tuple(w for w in short.key.split() if _telling(w))
+            words = tuple(w for w in short.key.split() if telling(w))
             if not words or any(
                 short_form(short.key, n.key) or given_name(short.key, n.key) for n in ns
             ):
@@ -595,7 +596,7 @@ def _one_full_name(short: str, keys: frozenset[str]) -> frozenset[str]:
     if len(full) != 1 or not _PERSONAL_TITLES.isdisjoint(full[0].split()):
         return frozenset()
     rest = keys - set(full)
-    if any(sum(map(_telling, k.split())) < 2 or not _surnamed(k, full[0]) for k in rest):
+    if any(sum(map(telling, k.split())) < 2 or not _surnamed(k, full[0]) for k in rest):
         return frozenset()
     return keys
 
@@ -681,7 +682,7 @@ def _same_setting(where: Mapping[int, frozenset[str]], a: int, b: int) -> bool:
 
 
 def _short_strength(short: Named, full: Named, same_place: bool, names_there: int) -> Strength:
-    if sum(map(_telling, full.key.split())) < 2:
+    if sum(map(telling, full.key.split())) < 2:
         # "Aslam" of "Muhammad Aslam": a given name alone, whoever else bears it
         return Strength(WEAK, "a short form of a name with one uncommon word")
     if not same_place:

@@ -44,7 +44,46 @@ TEXTS: dict[str, Callable[[int], str]] = {
     "alias": _repeat("Nadeem Akhtar met Nadeem, nadeem ka number. "),
     # a name and a warning that he is another man of that name, sentence after sentence
     "namesake": _repeat("Zarbat Khan came. He is not the SHO man, pindi wala nahi. "),
+    # hundreds of different ranked and placed men, each named again by a short form
+    "many-names": lambda size: _many_names(size),
 }
+
+_GIVEN = [
+    "Tariq",
+    "Aslam",
+    "Nadeem",
+    "Akram",
+    "Shahid",
+    "Javed",
+    "Imran",
+    "Khalid",
+    "Arshad",
+    "Zafar",
+    "Riaz",
+    "Naveed",
+]
+_FAMILY = [
+    "Butt",
+    "Awan",
+    "Jatoi",
+    "Chandio",
+    "Bhatti",
+    "Gondal",
+    "Warraich",
+    "Cheema",
+    "Soomro",
+    "Kharal",
+    "Dogar",
+]
+
+
+def _many_names(size: int) -> str:
+    units, n = [], 0
+    while sum(map(len, units)) < size:
+        g, f = _GIVEN[n % len(_GIVEN)], _FAMILY[(n // len(_GIVEN)) % len(_FAMILY)]
+        units.append(f"ASI Rana {g} Iqbal {f} of Kasur took money. Later {g} Iqbal {f} came. ")
+        n += 1
+    return "".join(units)[:size]
 
 
 def time_one(text: str, repeat: int) -> float:

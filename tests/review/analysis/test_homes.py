@@ -227,6 +227,7 @@ def test_carry_takes_one_full_names_parts_and_never_guesses_between_two() -> Non
             ("zafar", "of khushab"),
         ),
         links.short_form,
+        links.telling,
     )
     assert [e.designation for e in carried] == [
         "Assistant Director, another of this name",
@@ -238,7 +239,10 @@ def test_carry_takes_one_full_names_parts_and_never_guesses_between_two() -> Non
             ("tariq mehmood butt", "ASI"), ("tariq mehmood awan", "SHO"), ("tariq mehmood", None)
         ),
         links.short_form,
+        links.telling,
     )
     assert two[2].designation is None
-    named = designations.carry(people(("arif jadoon", "Named"), ("jadoon", None)), links.short_form)
+    named = designations.carry(
+        people(("arif jadoon", "Named"), ("jadoon", None)), links.short_form, links.telling
+    )
     assert named[1].designation is None  # "named" is no rank to carry
