@@ -401,8 +401,23 @@ def given_name(short: str, full: str) -> bool:
     return any(
         (len(s) == 1 < len(f) and telling(s[0]) and (s[0] == f[0] or _nickname(s[0], f[0])))
         or (1 < len(s) == len(f) and s[1:] == f[1:] and _nickname(s[0], f[0]))
+        or (len(s) == 2 <= len(f) and _epithet(s[1]) and s[1] not in f and given_name(s[0], full))
         for s, f in ((short.split(), full.split()), _untitled(short, full))
     )
+
+
+def _epithet(word: str) -> bool:
+    """Whether a word of a person's key is a byname that goes after a given name in place of
+    the surname ("Tariq Pardesi", the one who works abroad; "Aslam Pehlwan", the wrestler):
+    the man's given name, said with what he is known for, not his family's name."""
+    return word in _EPITHETS
+
+
+# Bynames said after a given name, keyed as the extractor keys words the lists lack (by
+# their consonants, one key across scripts: "Pardesi", "پردیسی", "pardaisi").
+_EPITHETS: Final = frozenset(
+    f"~{sound(w)}" for w in ("pardesi", "pardaisi", "pehlwan", "pehalwan", "phalwan")
+)
 
 
 def _nickname(word: str, name: str) -> bool:
@@ -485,8 +500,10 @@ _MUHAMMAD: Final = "muhammad"
 
 
 def telling(word: str) -> bool:
-    """Whether a name word tells a man apart: no common name or title, nor an initial."""
-    return word not in common_words() and word not in titles() and len(word) > 2
+    """Whether a name word tells a man apart: no common name, title, initial or byname."""
+    return (
+        word not in common_words() and word not in titles() and len(word) > 2 and not _epithet(word)
+    )
 
 
 @dataclass(frozen=True)
@@ -544,9 +561,7 @@ def short_form_links(
     for a, ns in named.items():
         for short in ns:
             words = tuple(w for w in short.key.split() if telling(w))
-            if not words or any(
-                short_form(short.key, n.key) or given_name(short.key, n.key) for n in ns
-            ):
+            if not words or any(_its_own(short.key, n.key) for n in ns):
                 continue
             shorter, given = candidates(short.key, words, settings[a])
             there = _reports(fulls, words, a, settings[a], shorter | given)
@@ -578,6 +593,18 @@ def short_form_links(
                 evidence = Evidence("person", short_form_key(short.key, key), why, written)
                 out.append((a, b, evidence))
     return out
+
+
+def _its_own(short: str, full: str) -> bool:
+    """Whether a short form is the full name its own report gives ("Nawaz Chandio ...
+    Chandio"; "Haji Bashir Ahmed ... Haji Bashir"). Not when the short form carries a title
+    the full name lacks: a writer who names "Bashir Ahmed" and then "Haji Bashir" names two
+    men (a namesake set beside the writer's own name, a father and the agent), for the
+    title is what they would drop, not add, when naming one man again."""
+    if not (short_form(short, full) or given_name(short, full)):
+        return False
+    title_words = titles()
+    return all(w in full.split() for w in short.split() if w in title_words)
 
 
 def _family_titled(short: str) -> bool:

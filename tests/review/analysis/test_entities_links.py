@@ -209,6 +209,12 @@ def test_short_form_links_on_the_development_corpora_are_never_false_and_strong(
         ("zulfi khosa", "zulfiqar khosa", True),
         ("~sk butt", "shaukat gill", False),  # another surname: another man
         ("~mh butt", "muhammad butt", False),  # a common name's pet form is anyone's
+        # the given name and a byname in place of the surname: "Naveed Pardesi", "Aslam Pehlwan"
+        ("naveed ~prds", "naveed mirza", True),
+        ("aslam ~pln", "aslam butt", True),
+        ("aslam ~pln", "khalid aslam", False),  # his given name is not the other's
+        ("aslam butt", "aslam mirza", False),  # a surname is no byname
+        ("muhammad ~prds", "muhammad aslam", False),  # a common name and a byname: anyone
     ],
 )
 def test_a_given_name_alone(short: str, full: str, *, given: bool) -> None:
@@ -370,3 +376,32 @@ def test_a_pet_form_links_weakly_to_the_full_name_at_the_same_place_only() -> No
     )
     assert levels[(2, 1, "zulfi", "zulfiqar ali")] == WEAK
     assert not any(a == 3 for a, *_ in levels)
+
+
+def test_a_short_form_with_a_title_its_report_s_full_name_lacks_is_another_man() -> None:
+    # The writer is "Muhammad Rafiq", his son went with "Haji Rafiq": two men of one given
+    # name in one report; the pilgrim meets the full name with his title in another report.
+    levels = _levels(
+        {
+            1: "Haji Rafiq Bhatti, an agent in Okara, took the passports.",
+            2: "Mera naam Rafiq Anjum hai, Okara se. Mere bete ko Haji Rafiq le gaya.",
+            3: "In Okara, Haji Rafiq Bhatti came at night; Haji Rafiq lied, Rafiq laughed.",
+        }
+    )
+    assert (2, 1, "haji rafiq", "haji rafiq bhatti") in levels
+    # its own full name, with the title or without it
+    assert not any(a == 3 and s in ("haji rafiq", "rafiq") for a, _b, s, _f in levels)
+
+
+def test_a_given_name_and_a_byname_links_weakly_to_the_full_name_at_the_same_place() -> None:
+    levels = _levels(
+        {
+            1: "The agent Shahid Mehmood of Sialkot keeps the passports.",
+            2: "Shahid Pardesi of Sialkot sent my son to Greece; his man took Rs 900,000.",
+            3: "ایجنٹ شاہد پردیسی نے سیالکوٹ میں پیسے لیے۔",
+            4: "In Gujrat, Shahid Pardesi is said to be in Dubai.",
+        }
+    )
+    assert levels[(2, 1, "shahid ~prds", "shahid mehmood")] == WEAK
+    assert levels[(3, 1, "shahid ~prds", "shahid mehmood")] == WEAK
+    assert not any(a == 4 for a, *_ in levels)  # another district: no link at all
