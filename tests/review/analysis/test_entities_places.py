@@ -835,3 +835,63 @@ def test_a_place_of_several_words_joined_by_hyphens(text: str, key: str) -> None
 def test_a_city_station_keys_alike_in_latin_and_urdu_letters(latin: str, urdu: str) -> None:
     assert _keys(latin, "police_station") == _keys(urdu, "police_station")
     assert len(_keys(latin, "police_station")) == 1
+
+
+# --- session 10: plates in lists, repeated, in Urdu letters, after a clause ------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "keys"),
+    [
+        ("Two Hiaces, BA-3381 and BA-3382, crossed at night.", ["BA3381", "BA3382"]),
+        ("گاڑیوں KP 2218 اور KP 2219 میں لے گئے", ["KP2218", "KP2219"]),
+        ("unki gariyan lkt 7710, lkt 7711 aur lkt 7712 hain", ["LKT7710", "LKT7711", "LKT7712"]),
+        ("GS 5012 wali pickup aayi. phir GS 5012 mein sab gaye", ["GS5012", "GS5012"]),
+        ("The van was QAB-2204. Later qab 2204 came back empty.", ["QAB2204", "QAB2204"]),
+    ],
+)
+def test_a_plate_next_in_a_list_or_written_again_needs_no_vehicles_word(
+    text: str, keys: list[str]
+) -> None:
+    assert _keys(text, "vehicle") == keys
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("A Hilux whose registration number was GB-4410 took them.", "GB4410"),
+        ("گاڑی جس کا نمبر BA-9031 تھا وہ رکی نہیں", "BA9031"),
+        ("The van, reg. no. SD 7781, left Sukkur.", "SD7781"),
+        ("گاڑی (KP-3120) میں بیٹھے", "KP3120"),
+        ("police ki mobile lfa 2290 aayi aur le gayi", "LFA2290"),
+        ("پولیس موبائل AJ 5521 آئی", "AJ5521"),
+        ("ڈبل کیبن GB 3310 آئی", "GB3310"),
+        ("The car LEZ/4418 was outside.", "LEZ4418"),
+        ("The Mazda truck TLJ-45 was loaded.", "TLJ45"),
+        ("گاڑی نمبر ایل ای ایس ۴۴۱۸ تھی", "LES4418"),
+        ("کیو اے ڈی-2219 والی کوچ", "QAD2219"),
+        ("نمبر پلیٹ آر آئی ایل 6620 تھی", "RIL6620"),
+    ],
+)
+def test_plates_after_a_clause_a_bracket_the_police_mobile_or_in_urdu_letters(
+    text: str, key: str
+) -> None:
+    assert _keys(text, "vehicle") == [key]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Letter No. DPO/1234 was issued.",  # a reference with a slash, no vehicle
+        "FIR 123/2024 was lodged.",
+        "the van stopped near ATC 12",  # a court's number, fewer than three digits
+        "ان کے 2000 روپے دیے",  # کے ("of") is also the letter K's name
+        "جی کے 2000 روپے",
+        "بی بی 1500 روپے لے گئی",
+        "GS 5012 is the file; the van came later",  # cued nowhere, written once
+        "gari aur 5000 rupay, sal 2023",
+        "The car SAR 1500 mein bechi, AED 3000 baqi",
+    ],
+)
+def test_references_short_numbers_urdu_words_and_money_are_no_plates(text: str) -> None:
+    assert _keys(text, "vehicle") == []
