@@ -174,6 +174,8 @@ _HE, _ALEF = "\u06c1", "\u0627"
 # Fewest letters of a name whose final he is written alef too ("گوجرانوالہ", "گوجرانوالا"):
 # not a short one, where that makes another word (لیہ, Layyah; لیا, "took").
 _FINAL_HE: Final = 5
+# Khan, ending a place's name, written with its nasal noon as often as not: خان, خاں.
+_KHAN, _KHAN_NASAL = "خان", "خاں"
 
 
 def _gol_he(form: str) -> str:
@@ -184,7 +186,8 @@ def _gol_he(form: str) -> str:
 
 def _urdu_spellings(written: str) -> set[str]:
     """An Urdu place name's other common spellings: endings joined or apart, do-chashmi he
-    written gol he, alef madda written alef, and a long name's final he written alef."""
+    written gol he, alef madda written alef, a long name's final he written alef, and a
+    final Khan with its nasal noon."""
     out = {written}
     for a, b in _URDU_SWAPS:
         out |= {v.replace(a, b) for v in out}
@@ -197,6 +200,8 @@ def _urdu_spellings(written: str) -> set[str]:
     for v in list(out):
         if v.endswith(_HE) and len(v.replace(" ", "")) >= _FINAL_HE:
             out.add(v[:-1] + _ALEF)
+        if v.endswith(_KHAN) and len(v) > len(_KHAN):
+            out.add(v[: -len(_KHAN)] + _KHAN_NASAL)  # "رحیم یار خاں", "ڈیرہ اسماعیل خاں"
     return out
 
 
