@@ -111,7 +111,7 @@ _Y: Final = r"(?P<y>(?:19|20)\d{2})(?:\s?ء)?"
 _Y2: Final = r"(?P<y>(?:19|20)\d{2}|'?\d{2})(?:\s?ء)?"
 # A day, then its month: tried only near a month's name (`_DAY_REACH` each side).
 _DAY_FIRST: Final = re.compile(
-    rf"(?<![\w/.-]){_D}(?:\s+of)?[\s,./-]*(?P<m>{_M})\.?(?:[\s,./-]*{_Y2})?(?![\w])"
+    rf"(?<![\w/.-]){_D}(?:\s+of)?[\s,./-]*(?P<m>{_M})\.?(?:[\s,،./-]*{_Y2})?(?![\w])"
 )
 _DAY_REACH: Final = 32
 _DATES: Final = (
@@ -124,10 +124,27 @@ _DATES: Final = (
         r"(?![\w/-]|\.\d)"
     ),
 )
+# A year alone, after a word that makes it a time ("in 2024", "since 2019", "in summer 2023",
+# Urdu's سن/سال before it, "سال ۲۰۲۳"), or before Urdu's "in" ("2023 میں", "2023 mein"):
+# a year of the reports' span (1990-2039), and not 2000 before "in", which is money as often
+# ("2000 میں بیچا": sold for 2,000); never before money's or a count's word.
+_SEASON: Final = r"(?:(?:summer|winter|spring|autumn|early|late|mid|the\s+year)\s+(?:of\s+)?)?"
+_YEAR_ALONE: Final = re.compile(
+    r"(?:\b(?:in|since|during|until|till|year|saal|sal|san)|"
+    + "|".join(normalize(w) for w in ("سن", "سال", "سنہ"))
+    + rf")\s+{_SEASON}(?P<y>(?:199|20[0-3])\d)(?:\s?ء)?(?![\w/.,-]\d|[\w/-])"
+    r"(?!\s*(?i:rs|rupees?|rupay|rupaye|pkr|riyals?|dirhams?|people|log|afrad|persons|men|"
+    r"boys|girls|ladkay|larkay|km|kms|kg|feet|ft|روپے|ریال|افراد|لوگ))"
+)
+_YEAR_IN: Final = re.compile(
+    r"(?<![\w/.,-])(?P<y>199\d|200[1-9]|20[1-3]\d)(?:\s?ء)?\s+(?:mein|main|me|"
+    + normalize("میں")
+    + r")(?!\w)"
+)
 # Dates that begin with a month's name, tried only where one begins (`_MONTH_AT`).
 _MONTH_FIRST: Final = (
-    re.compile(rf"(?P<m>{_M})\.?\s+{_D},?\s+{_Y}(?![\w])"),
-    re.compile(rf"(?P<m>{_M})\.?,?\s+{_Y}(?![\w])"),
+    re.compile(rf"(?P<m>{_M})\.?\s+{_D}[,،]?\s+{_Y}(?![\w])"),
+    re.compile(rf"(?P<m>{_M})\.?[,،]?\s+{_Y}(?![\w])"),
     # "March 3", "Feb 12th" without a year: only where the number ends a phrase, so that
     # "in March 20 people came" is no day.
     re.compile(
@@ -140,8 +157,11 @@ _HYPHENED_MONTH: Final = re.compile(rf"(?<=-)(?:{_M})(?![a-z])")
 # A month alone, after a word that makes it a time ("in February", "since March"):
 # English names in full, as "may" and the short forms are everyday words too.
 _LONE_MONTH: Final = "|".join(n.split()[0] for n in _MONTH_NAMES if not n.startswith("may"))
+# Not "of" after a week or a half ("the 2nd week of March", "the first half of May"): a
+# span inside the month, which says no day of it.
 _MONTH_ALONE: Final = re.compile(
-    r"\b(?:in|since|by|until|till|during|early|late|mid|last|this|next|of|between|from)\s+"
+    r"\b(?:in|since|by|until|till|during|early|late|mid|last|this|next|"
+    r"(?<!week )(?<!weeks )(?<!half )of|between|from)\s+"
     rf"(?P<m>{_LONE_MONTH})(?![\w]|[\s,.]*\d)"
 )
 # A month alone before a postposition that makes it a time, in Urdu and Roman Urdu:
@@ -635,6 +655,9 @@ def _dates(folded: str, *, months: Sequence[int], numbers: bool) -> Iterator[Fou
         for pattern in _DATES:
             for m in pattern.finditer(folded):
                 yield from _dated(folded, m)
+        for pattern in (_YEAR_ALONE, _YEAR_IN):
+            for m in pattern.finditer(folded):
+                yield Found("date", m.start("y"), m.end("y"), m["y"])
 
 
 def _dated(folded: str, m: re.Match[str]) -> Iterator[Found]:

@@ -895,3 +895,132 @@ def test_plates_after_a_clause_a_bracket_the_police_mobile_or_in_urdu_letters(
 )
 def test_references_short_numbers_urdu_words_and_money_are_no_plates(text: str) -> None:
     assert _keys(text, "vehicle") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("bhatta farooqabad ke qareeb hai", "farooqabad"),
+        ("He was taken to Khanqah Dogran.", "khanqah dogran"),
+        ("وہ ماموں کانجن میں رہتا ہے", "mamu kanjan"),
+        ("kiln near Khurrianwala", "khurrianwala"),
+        ("وہ داؤد خیل سے آیا", "daud khel"),
+        ("The agent lives in Tibba Sultanpur.", "tibba sultanpur"),
+        ("woh ghorabari se aya", "ghorabari"),
+        ("بچے بڈھ بیر سے لائے گئے", "badaber"),
+        ("He crossed at Wagah.", "wagah"),
+        ("from Dassu in Kohistan", "dassu"),
+    ],
+)
+def test_more_tehsil_seats_and_border_towns(text: str, key: str) -> None:
+    assert _keys(text, "district")[0] == key
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("وہ رحیم یار خاں سے آیا", "rahim yar khan"),
+        ("ڈیرہ اسماعیل خاں کا ایجنٹ", "dera ismail khan"),
+        ("پنڈ دادن خاں کے بھٹے", "pind dadan khan"),
+        ("منڈی بہاالدین سے", "mandi bahauddin"),
+    ],
+)
+def test_a_place_ending_in_khan_written_with_its_nasal_noon(text: str, key: str) -> None:
+    assert _keys(text, "district") == [key]
+
+
+def test_hala_is_a_town_of_matiari() -> None:
+    assert _keys("thana hala ka sho", "police_station") == ["hala/matiari"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "SHO Mir Ali took the money.",  # a man's name, never the town in North Waziristan
+        "the kamra was small",  # Roman Urdu "room", not Kamra near Attock
+        "the van is a grey Bolan, QLA-5520.",  # Suzuki's Bolan, not the district
+        "a white Suzuki Khyber took them",
+        "woh bolan van mein aya",
+    ],
+)
+def test_names_rooms_and_cars_named_after_places_are_no_places(text: str) -> None:
+    assert _only(text, "district") == []
+
+
+def test_bolan_the_district_is_still_one() -> None:
+    assert _keys("He came from Bolan district.", "district") == ["kachhi"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Police Station Gulshan-e-Iqbal, Karachi",
+        "thana gulshan e iqbal karachi",
+        "Thana Gulshan-i-Iqbal Karachi",
+        "تھانہ گلشن اقبال کراچی",
+        "تھانہ گلشنِ اقبال کراچی",
+    ],
+)
+def test_a_stations_izafat_is_written_any_way_and_keys_as_urdu_leaves_it(text: str) -> None:
+    assert _keys(text, "police_station") == ["gulshan iqbal/karachi"]
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("Thana Saddar i went there", "saddar"),  # English's I, not an izafat
+        ("thana saddar e mail bheji", "saddar"),
+    ],
+)
+def test_an_i_or_e_that_is_no_izafat_ends_the_stations_name(text: str, key: str) -> None:
+    assert _keys(text, "police_station") == [key]
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("thana bhara kahu islamabad ka sho", "bhara kahu/islamabad"),
+        ("تھانہ بھارہ کہو اسلام آباد", "bhara kahu/islamabad"),
+        ("Thana Koral, Islamabad", "koral/islamabad"),
+        ("تھانہ کورال اسلام آباد", "koral/islamabad"),
+    ],
+)
+def test_islamabads_village_stations_in_every_script(text: str, key: str) -> None:
+    assert _keys(text, "police_station") == [key]
+
+
+def test_bibi_before_a_stations_keyword_is_no_lettered_station() -> None:
+    # بی is the letter B (a station's "بی ڈویژن") and, doubled, Bibi: a woman's title
+    found = extract("نسیم بی بی تھانہ پھالیہ گئی")
+    assert [(e.kind, e.key) for e in found if e.kind == "police_station"] == [
+        ("police_station", "phalia/mandi bahauddin")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("۱۲ مارچ، ۲۰۲۴ کو", "2024-03-12"),  # Urdu's comma before the year
+        ("مارچ، ۲۰۲۴ میں", "2024-03"),
+        ("for some months in 2023. Then", "2023"),
+        ("In summer 2022 I paid an agent", "2022"),
+        ("سال ۲۰۲۱ میں وہ گیا", "2021"),
+        ("2019 mein gaya", "2019"),
+    ],
+)
+def test_a_year_alone_after_its_cue_and_urdus_comma_before_a_year(text: str, key: str) -> None:
+    assert _keys(text, "date") == [key]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "in the 2nd week of March he came",  # a span in the month, no date
+        "the first half of June went by",
+        "in 2000 rupees",
+        "in 2024 people left",
+        "2000 میں بیچا",  # sold for 2,000
+    ],
+)
+def test_a_week_of_a_month_and_money_or_counts_are_no_dates(text: str) -> None:
+    assert _keys(text, "date") == []
