@@ -327,7 +327,8 @@ _CUE_CLAUSE: Final = re.compile(
 )
 # Or right after it: "PR-6617 van", "PR 6617 wali gari", "PR-6617 والی گاڑی".
 _CUE_AFTER: Final = re.compile(
-    r"\s*[,،]?\s*(?:(?i:wali|wala|wale|ki|ka|والی|والا|کی|کا)\s+)?"
+    r"\s*[,،]?\s*(?:(?i:number|no|nambar|numbar|نمبر)\s+)?"
+    r"(?:(?i:wali|wala|wale|ki|ka|والی|والا|کی|کا)\s+)?"
     rf"(?i:{_VEHICLES}|{_URDU_VEHICLES})(?![\w])"
 )
 # Between plates in a list: a comma, "and", "or", Roman Urdu's "aur"/"ya", Urdu's اور/یا.
@@ -383,6 +384,13 @@ _RECORD: Final = re.compile(
     r"\b(?i:complaint|ref|reference|case|file|diary|token|ticket|receipt|challan|tracking|"
     r"application|invoice|order|درخواست|شکایت|رسید|چالان)\b"
     r"[^.\n]{0,30}?(?i:\bnumber|\bno\b|#|نمبر)[\s.:,#-]*$"
+)
+# The end of `_CUE_CLAUSE`, sought first (its words as text, then its shape): cheaper, and
+# most plate-shaped numbers lack it.
+_NUMBER_WORDS: Final = ("no", "nambar", "numbar", "plate", "reg", "نمبر", "پلیٹ", "رجسٹریشن")
+_NUMBER_WORD: Final = re.compile(
+    r"(?<![\w-])(?i:number|no|nambar|numbar|plate|registration|regn?|نمبر|پلیٹ|رجسٹریشن)"
+    r"\.?(?:\s+(?i:is|was|hai|tha|thi|ہے|تھا|تھی))?\s*[:#.,-]?\s*\(?$"
 )
 # How far before a plate its vehicle's word may begin ("Hilux ka number " and some room), and
 # how far when a clause joins them ("a Hilux whose registration number was ").
@@ -513,8 +521,9 @@ def _plates(written: str) -> Iterator[Found]:
     waiting: list[Found] = []  # a plate's shape that lacked only a vehicle's word
     ends: set[int] = set()
     for m in _VEHICLE.finditer(written):
-        plate = Found("plate", m.start(), m.end(), re.sub(r"[^A-Z0-9]", "", m.group()))
         letters = m[4]
+        key = f"ICT{m[2]}{m[3]}" if letters is None else f"{letters}{m[5] or ''}{m[6]}"
+        plate = Found("plate", m.start(), m.end(), key)
         if letters is None or _may_plate(written, m, letters) or _listed(written, m.start(), ends):
             found.append(plate)
             ends.add(m.end())
@@ -551,7 +560,11 @@ def _plates(written: str) -> Iterator[Found]:
         plate = Found("plate", m.start(), m.end(), f"{letters.upper()}{m[2]}")
         if letters in _NOT_NEAR_PLATES:
             continue
-        if _vehicle_before(written, m.start()) or _listed(written, m.start(), ends):
+        if (
+            _vehicle_before(written, m.start())
+            or _CUE_AFTER.match(written, m.end()) is not None
+            or _listed(written, m.start(), ends)
+        ):
             found.append(plate)
             ends.add(m.end())
         else:
@@ -564,6 +577,8 @@ def _plates(written: str) -> Iterator[Found]:
 
 def _listed(text: str, start: int, ends: set[int]) -> bool:
     """Whether a plate ends just before `start`, joined to it as the next in a list."""
+    if not ends or not any(e in ends for e in range(start - _LIST_REACH, start)):
+        return False
     join = _LIST_JOIN.search(text, max(0, start - _LIST_REACH), start)
     return join is not None and join.start() in ends
 
@@ -608,6 +623,9 @@ _NOT_NEAR_PLATES: Final = frozenset(
         *("our", "who", "how", "why", "did", "use", "any", "few", "yes", "abi", "aik", "tak"),
         *("sat", "ath", "nau", "lac", "hzr", "kam", "jab", "tab", "aaj", "pur", "fee", "kms"),
         *("mil", "saw", "ney", "liy", "diy", "kar"),
+        # pronouns and quantifiers of Roman Urdu before a number ("woh 5000 le gaya")
+        *("yeh", "woh", "wuh", "jis", "uss", "iss", "kis", "unn", "inn", "aap", "har", "kul"),
+        *("sub", "bas", "tax", "toh", "per", "fir", "phr", "ham", "jin", "un"),
         *("way", "day", "yrs", "age", "men", "boy", "sit", "set", "let", "get", "put", "own"),
     )
 )
@@ -619,7 +637,11 @@ def _vehicle_beside(text: str, m: re.Match[str]) -> bool:
     return (
         _CUE.search(text, max(0, start - _CUE_REACH), start) is not None
         or _CUE_AFTER.match(text, m.end()) is not None
-        or _CUE_CLAUSE.search(text, max(0, start - _CLAUSE_REACH), start) is not None
+        or (
+            any(w in text[max(0, start - _CUE_REACH) : start].lower() for w in _NUMBER_WORDS)
+            and _NUMBER_WORD.search(text, max(0, start - _CUE_REACH), start) is not None
+            and _CUE_CLAUSE.search(text, max(0, start - _CLAUSE_REACH), start) is not None
+        )
     )
 
 

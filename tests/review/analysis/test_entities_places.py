@@ -1024,3 +1024,26 @@ def test_a_year_alone_after_its_cue_and_urdus_comma_before_a_year(text: str, key
 )
 def test_a_week_of_a_month_and_money_or_counts_are_no_dates(text: str) -> None:
     assert _keys(text, "date") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("lea 1234 number wali gari aayi", "LEA1234"),  # the vehicle's word after the plate
+        ("lxb 5521 wali gari raat ko aati hai", "LXB5521"),
+    ],
+)
+def test_a_lower_case_plate_before_its_vehicles_word(text: str, key: str) -> None:
+    assert _keys(text, "vehicle") == [key]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "vans raat ko guzarti hain. kal raat qtb 3309 guzri",  # the sentence before
+        "gari mein woh 5000 le gaya",  # a pronoun before money
+        "gari mein kul 5000 diye",
+    ],
+)
+def test_a_lower_case_plate_too_far_from_its_vehicle_or_a_pronoun_is_none(text: str) -> None:
+    assert _keys(text, "vehicle") == []
