@@ -420,7 +420,9 @@ def _from_lexicon(doc: Doc) -> Iterator[_Candidate]:
     for i, terms in doc.hits.items():
         for term in terms:
             if term.kind in _NAMED and not (used and _crossed(i, term, used)):
-                if term.kind == "district" and _a_car(doc, i):
+                if term.kind == "district" and (
+                    _a_car(doc, i) or _izafat_after(doc, i + term.size)
+                ):
                     continue
                 end = doc.ends[i + term.size - 1]
                 yield _Candidate(term.kind, doc.starts[i], end, term.key)
@@ -443,6 +445,14 @@ _CAR_AFTER: Final = frozenset(
     for w in ("van", "car", "gari", "gaari", "wagon", "وین", "گاڑی", "کار", "ویگن", "جیپ")
 )
 _PLATE_WORD: Final = re.compile(r"[a-z]{2,3}-?\d{1,4}")
+
+
+def _izafat_after(doc: Doc, k: int) -> bool:
+    """Whether an izafat at token k makes the place's name before it a locality's first word
+    ("Gulistan e Jauhar", Karachi's, not Gulistan in Killa Abdullah)."""
+    return (
+        k + 1 < len(doc) and doc.words[k] == "e" and doc.latin(k + 1) and doc.words[k + 1].isalpha()
+    )
 
 
 def _a_car(doc: Doc, i: int) -> bool:
@@ -482,12 +492,15 @@ def _places_by_sound() -> dict[str, tuple[str, tuple[str, ...]]]:
 
 
 def _misspelling(word: str) -> str | None:
-    """The key of the place `word` misspells: one of its sound, spelt nearly alike ("select"
-    sounds as Sialkot, "slkt", but is no misspelling of it)."""
+    """The key of the place `word` misspells: one of its sound, spelt nearly alike from the
+    same first letter ("select" sounds as Sialkot, "slkt", but is no misspelling of it;
+    Faizabad, Islamabad's locality, sounds as Hafizabad)."""
     found = _places_by_sound().get(sound(word))
     if found is None:
         return None
     place, forms = found
+    if all(form[0] != word[0] for form in forms):
+        return None  # misspellings keep the first letter: Faizabad is no Hafizabad
     near = max(difflib.SequenceMatcher(None, word, form).ratio() for form in forms)
     return place if near >= _ALIKE else None
 

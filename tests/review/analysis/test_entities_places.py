@@ -1047,3 +1047,20 @@ def test_a_lower_case_plate_before_its_vehicles_word(text: str, key: str) -> Non
 )
 def test_a_lower_case_plate_too_far_from_its_vehicle_or_a_pronoun_is_none(text: str) -> None:
     assert _keys(text, "vehicle") == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "He lives in Faizabad near the market.",  # Islamabad's, not a misspelt Hafizabad
+        "He lives in Moinabad near the market.",  # not a misspelt Eminabad
+        "woh gulistan e johar mein rehta hai",  # Karachi's locality, not Gulistan town
+        "He lives in Gulistan e Jauhar.",
+    ],
+)
+def test_localities_that_sound_as_a_place_or_begin_with_one_are_no_place(text: str) -> None:
+    assert _only(text, "district") == []
+
+
+def test_gulistan_the_town_is_still_one() -> None:
+    assert _keys("He came from Gulistan near Chaman.", "district") == ["gulistan", "chaman"]
