@@ -502,7 +502,10 @@ class Doc:
 # capitalised inside a sentence, each is the place. Not those that are names of people
 # (Mehar, Zehri), English words (Chamber) or endings of localities' names (Bagh, Nagar).
 _CAPITALISED_PLACES: Final = frozenset(
-    ("hub", "tank", "ziarat", "samundri", "digri", "mithi", "tangi", "sadda", "wari", "kech")
+    (
+        *("hub", "tank", "ziarat", "samundri", "digri", "mithi", "tangi", "sadda", "wari"),
+        *("kech", "jati", "bhag", "mach"),
+    )
 )
 # Fewest letters of a district's name written in capitals that is the place ("DADU")...
 _CAPITALS: Final = 4
@@ -533,6 +536,14 @@ CUES: Final = frozenset(
         "تھانے",
         "station",
         "ps",
+        # a border crossing, a valley, a tribal agency: "Chaman border", "چمن بارڈر",
+        # "Kurram valley", "کرم ایجنسی"
+        "border",
+        "بارڈر",
+        "valley",
+        "وادی",
+        "agency",
+        "ایجنسی",
     )
 )
 # After an Urdu place name that is an everyday word too: "of", "in", "from" ("قصور کے",

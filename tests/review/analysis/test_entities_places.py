@@ -1064,3 +1064,16 @@ def test_localities_that_sound_as_a_place_or_begin_with_one_are_no_place(text: s
 
 def test_gulistan_the_town_is_still_one() -> None:
     assert _keys("He came from Gulistan near Chaman.", "district") == ["gulistan", "chaman"]
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("وہ چمن بارڈر سے آیا", "chaman"),  # چمن is "a garden" too
+        ("کرم ایجنسی سے آیا", "kurram"),  # کرم is "grace"
+        ("وادی کرم سے لائے گئے", "kurram"),
+        ("the boys were from the Jati side", "jati"),
+    ],
+)
+def test_a_border_a_valley_or_an_agency_makes_an_everyday_word_a_place(text: str, key: str) -> None:
+    assert _keys(text, "district") == [key]
