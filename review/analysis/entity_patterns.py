@@ -29,18 +29,18 @@ class Found(NamedTuple):
 # Each month's English names, then common misspellings and Roman Urdu's spellings of the
 # Urdu ("febuary", "farwari", "julai", "disambar").
 _MONTH_NAMES: Final = (
-    "january jan janwari janvari janurary",
-    "february feb febuary feburary farwari farvari",
+    "january jan janwari janvari janurary januari",
+    "february feb febuary feburary farwari farvari februari",
     "march mar",
     "april apr aprail",
     "may",
-    "june jun",
+    "june jun joon",
     "july jul julai",
-    "august aug agust agast",
-    "september sep sept septmber sitambar sitamber",
-    "october oct octobar aktubar",
-    "november nov novmber novambar navambar",
-    "december dec decmber disambar dasambar",
+    "august aug agust agast augast",
+    "september sep sept septmber sitambar sitamber septembar",
+    "october oct octobar aktubar oktobar aktobar",
+    "november nov novmber novambar navambar novembar nawambar",
+    "december dec decmber disambar dasambar decembar",
 )
 _URDU_MONTHS: Final = (
     "جنوری",
@@ -144,6 +144,8 @@ _YEAR_IN: Final = re.compile(
 # Dates that begin with a month's name, tried only where one begins (`_MONTH_AT`).
 _MONTH_FIRST: Final = (
     re.compile(rf"(?P<m>{_M})\.?\s+{_D}[,،]?\s+{_Y}(?![\w])"),
+    # days of one month and its year: "March 12-14, 2024" (keyed by its first day)
+    re.compile(rf"(?P<m>{_M})\.?\s+{_D}\s?-\s?[0-3]?\d(?:st|nd|rd|th)?[,،]?\s+{_Y}(?![\w])"),
     re.compile(rf"(?P<m>{_M})\.?[,،]?\s+{_Y}(?![\w])"),
     # "March 3", "Feb 12th" without a year: only where the number ends a phrase, so that
     # "in March 20 people came" is no day.

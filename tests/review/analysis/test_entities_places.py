@@ -1077,3 +1077,17 @@ def test_gulistan_the_town_is_still_one() -> None:
 )
 def test_a_border_a_valley_or_an_agency_makes_an_everyday_word_a_place(text: str, key: str) -> None:
     assert _keys(text, "district") == [key]
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("March 12-14, 2024 he was held", "2024-03-12"),  # days of one month: the first
+        ("nawambar 2024 mein gaya", "2024-11"),  # Roman Urdu's spellings of the months
+        ("oktobar 2023 ko", "2023-10"),
+        ("januari 2025 se", "2025-01"),
+        ("20 joon ko aya", "--06-20"),
+    ],
+)
+def test_a_span_of_days_and_more_roman_urdu_months(text: str, key: str) -> None:
+    assert _keys(text, "date") == [key]
