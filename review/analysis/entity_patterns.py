@@ -256,6 +256,22 @@ _LOWER_PLATE: Final = re.compile(
     r"(?:\s+(?:ka|ki|ke))?(?:\s+(?:number|no|nambar|numbar))?[.:]?\s+"
     r"([a-z]{3})[-\s]?(\d{3,4})(?![\w]|-\d)"
 )
+# Two lower-case letters and a number after a vehicle's "number" ("gari ka number pr 6617",
+# "van no. ba 7731", as the provinces' police and Balochistan's plates begin): not a word of
+# two letters (`_NOT_TWO_LETTERS`), nor a number that begins with 0 (a phone's: "number pe
+# 0300 …").
+_LOWER_TWO: Final = re.compile(
+    rf"(?<![\w-])(?i:{_VEHICLES})(?:\s+(?:ka|ki|ke))?\s+(?:number|no|nambar|numbar)[.:#]?\s+"
+    r"([a-z]{2})[-\s]?([1-9]\d{2,3})(?![\w]|-\d)"
+)
+_NOT_TWO_LETTERS: Final = frozenset(
+    (
+        *("ko", "se", "ne", "me", "pe", "to", "ka", "ki", "ke", "hi", "na", "ya", "or", "is"),
+        *("in", "on", "at", "of", "by", "be", "do", "go", "he", "it", "my", "no", "so", "up"),
+        *("us", "we", "an", "as", "am", "jo", "wo", "ho", "ha", "ab", "jb", "tb", "kb", "ye"),
+        *("rs", "re", "sr", "qr", "dh", "tk", "pk", "rm", "tl", "kd", "bd", "id", "af", "hy"),
+    )
+)
 # A plate in lower case further on in the clause that names its vehicle ("uski pickup chalti
 # hai, tbt 4417"): three letters and a number, the letters no everyday word, and a vehicle's
 # word at most `_NEAR_REACH` characters before, with no sentence's end between.
@@ -553,6 +569,10 @@ def _plates(written: str) -> Iterator[Found]:
         if not (
             m[1].upper() in _NOT_PLATES or m[1] in _NOT_LOWER_PLATES or m[1] in _NOT_NEAR_PLATES
         ):
+            found.append(Found("plate", m.start(1), m.end(), f"{m[1].upper()}{m[2]}"))
+            ends.add(m.end())
+    for m in _LOWER_TWO.finditer(written):
+        if m[1] not in _NOT_TWO_LETTERS:
             found.append(Found("plate", m.start(1), m.end(), f"{m[1].upper()}{m[2]}"))
             ends.add(m.end())
     for m in _LOWER_ANY.finditer(written):

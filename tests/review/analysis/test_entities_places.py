@@ -1091,3 +1091,17 @@ def test_a_border_a_valley_or_an_agency_makes_an_everyday_word_a_place(text: str
 )
 def test_a_span_of_days_and_more_roman_urdu_months(text: str, key: str) -> None:
     assert _keys(text, "date") == [key]
+
+
+@pytest.mark.parametrize(
+    ("text", "keys"),
+    [
+        ("police ki gari ka number pr 6617 tha", ["PR6617"]),
+        ("van no. ba 7731 thi", ["BA7731"]),
+        ("gari ka number pe 0300 1234567 bhejo", []),  # a phone after "pe" ("on")
+        ("gari ka number se 2000 mein mila", []),
+        ("uska number pr 6617 hai", []),  # no vehicle's word
+    ],
+)
+def test_two_lower_case_letters_after_a_vehicles_number(text: str, keys: list[str]) -> None:
+    assert _keys(text, "vehicle") == keys
