@@ -171,6 +171,8 @@ _URDU_ENDINGS: Final = ("آباد", "اباد", "پور", "والا", "والہ"
 # ("سرگودھا", "سرگودہا"), alef madda as alef ("آباد", "اباد").
 _URDU_SWAPS: Final = (("\u06be", "\u06c1"), ("\u0622", "\u0627"))
 _HE, _ALEF = "\u06c1", "\u0627"
+# Gol he inside a word, which writers type as do-chashmi he as often ("ڈہرکی", "ڈھرکی").
+_MEDIAL_HE: Final = re.compile(r"(?<=\w)\u06c1(?=\w)")
 # Fewest letters of a name whose final he is written alef too ("گوجرانوالہ", "گوجرانوالا"):
 # not a short one, where that makes another word (لیہ, Layyah; لیا, "took").
 _FINAL_HE: Final = 5
@@ -186,11 +188,12 @@ def _gol_he(form: str) -> str:
 
 def _urdu_spellings(written: str) -> set[str]:
     """An Urdu place name's other common spellings: endings joined or apart, do-chashmi he
-    written gol he, alef madda written alef, a long name's final he written alef, and a
-    final Khan with its nasal noon."""
+    written gol he and gol he inside a word do-chashmi he, alef madda written alef, a long
+    name's final he written alef, and a final Khan with its nasal noon."""
     out = {written}
     for a, b in _URDU_SWAPS:
         out |= {v.replace(a, b) for v in out}
+    out |= {_MEDIAL_HE.sub("\u06be", v) for v in out}  # "ڈہرکی" typed "ڈھرکی"
     for v in list(out):
         for ending in _URDU_ENDINGS:
             joined, apart = v.replace(" " + ending, ending), None

@@ -1105,3 +1105,24 @@ def test_a_span_of_days_and_more_roman_urdu_months(text: str, key: str) -> None:
 )
 def test_two_lower_case_letters_after_a_vehicles_number(text: str, keys: list[str]) -> None:
     assert _keys(text, "vehicle") == keys
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("وہ ڈھرکی سے آیا", "daharki"),  # listed ڈہرکی: gol he typed as do-chashmi he
+        ("وہ شھدادپور سے آیا", "shahdadpur"),
+        ("وہ میاں چنو سے آیا", "mian channu"),
+        ("وہ احمد پور ایسٹ سے آیا", "ahmedpur east"),
+        ("وہ بھٹ شاہ سے آیا", "bhit shah"),
+        ("وہ مرید کے شہر سے آیا", "muridke"),
+    ],
+)
+def test_urdu_towns_with_do_chashmi_he_inside_and_their_other_spellings(
+    text: str, key: str
+) -> None:
+    assert _keys(text, "district") == [key]
+
+
+def test_a_disciples_house_is_no_muridke() -> None:
+    assert _only("وہ پیر کے مرید کے گھر گیا", "district") == []
