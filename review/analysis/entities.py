@@ -665,6 +665,10 @@ def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candi
     # a town whose name begins with an everyday word: "Thana Bhai Pheru", "تھانہ بھائی پھیرو"
     same_script = i + j < len(doc) and doc.latin(i) == doc.latin(i + j)
     placed = doc.hit(i + j, "district") if same_script else None
+    # a place's name that begins a longer one: "Police Station Karachi Company" (Islamabad's)
+    named = doc.hit(i + j, "blocked") if placed is not None else None
+    if named is not None:
+        placed = None
     if not (
         _may_station(doc, i + j)
         or _may_station(doc, i - 1)
@@ -672,16 +676,19 @@ def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candi
         or led
         or served
         or placed
+        or named
     ):
         return _unlisted_station(doc, i, term, j, districts)
     after = _izafat(doc, max(name_end(doc, i + j, station=True), lettered))
     if placed is not None and after == i + j and doc.words[i] not in _OBLIQUES:
         after = i + j + placed.size
+    if named is not None and after < i + j + named.size:
+        after = i + j + named.size
     if after > i + j and doc.words[i] == _OBLIQUE and not _known_station_word(doc, i + j):
         after = i + j  # "واپس تھانے بھیج دی": "to the thana", then a verb; not "Thana Bhej"
     if after > i + j and doc.latin(i) != doc.latin(i + j):
         after = i + j  # "thana سرحد": a station's name is written in its keyword's letters
-    town = doc.hit(i + j, "district") if after > i + j else None
+    town = doc.hit(i + j, "district") if after > i + j and named is None else None
     if town is not None and i + j + town.size > after:
         after = i + j + town.size  # "thana pindi bhattian", "thana kot momin": the place whole
     while after > i + j + 1 and doc.words[after - 1] in _OF_THOSE and town is None:
@@ -719,6 +726,8 @@ def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candi
     else:
         return _unlisted_station(doc, i, term, j, districts)
     key = _place_key(doc, *name) or station_key(_without_izafat(doc, *name))
+    if named is not None:  # not the place inside the name: Karachi Company is Islamabad's
+        districts = [d for d in districts if not i + j <= d < i + j + named.size]
     district = _district_near(doc, first, last, districts)
     if district == key or (district is None and key in towns()):
         district = towns().get(key, district)  # "Thana Phalia": a town's own station

@@ -251,6 +251,8 @@ _BLOCKED: Final = (
     "Nishtar Hospital",
     "Jinnah Hospital",
     "Mayo Hospital",
+    "Karachi Company",  # Islamabad's G-9 market and its station
+    "کراچی کمپنی",
     "علامہ اقبال انٹرنیشنل ایئرپورٹ",
     "علامہ اقبال ٹاؤن",
     "قائداعظم",

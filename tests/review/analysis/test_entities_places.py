@@ -1126,3 +1126,17 @@ def test_urdu_towns_with_do_chashmi_he_inside_and_their_other_spellings(
 
 def test_a_disciples_house_is_no_muridke() -> None:
     assert _only("وہ پیر کے مرید کے گھر گیا", "district") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("Police Station Karachi Company, Islamabad", "karachi company/islamabad"),
+        ("thana karachi company islamabad ka asi", "karachi company/islamabad"),
+        ("تھانہ کراچی کمپنی اسلام آباد", "karachi company/islamabad"),
+        ("Thana Karachi Company", "karachi company"),  # never keyed with Karachi
+    ],
+)
+def test_islamabads_karachi_company_station_is_no_station_of_karachi(text: str, key: str) -> None:
+    assert _keys(text, "police_station") == [key]
+    assert "karachi" not in _keys(text, "district")
