@@ -169,9 +169,14 @@ _MONTH_ALONE: Final = re.compile(
 # A month alone before a postposition that makes it a time, in Urdu and Roman Urdu:
 # "جون میں لیبیا سے", "جنوری سے", "march mein" ("in June", "since January").
 _URDU_AFTER: Final = "|".join(normalize(w) for w in ("میں", "سے", "تک", "کے", "کو"))
+# After a word or not ("وہ جون میں گیا", "he went in June"), but not after a day's number
+# (a date of its own), nor a week of it: "مارچ کے دوسرے ہفتے" ("in March's second week"),
+# as in English; nor a march that is a procession (`_MARCHES`).
+_WEEK: Final = "|".join(normalize(w) for w in ("ہفتے", "ہفتہ", "ہفتوں"))
 _URDU_MONTH_ALONE: Final = re.compile(
-    rf"(?<![\w\d]\s)(?<![\w\d])(?P<m>{'|'.join(normalize(m).split()[0] for m in _URDU_MONTHS)}"
+    rf"(?<!\d\s)(?<![\w\d])(?P<m>{'|'.join(normalize(m).split()[0] for m in _URDU_MONTHS)}"
     rf"|{_LONE_MONTH})\s+(?:{_URDU_AFTER}|mein|me|main|se|tak)(?!\w)"
+    rf"(?!\s+\w+\s+(?:{_WEEK})(?!\w))"
 )
 _DAY_MONTH: Final = re.compile(rf"{_D}(?:\s+of)?[\s,./-]*(?P<m>{_M})")
 # Between a card's groups: a hyphen (spaced or not), a dot, Urdu's full stop, or a space.
@@ -416,7 +421,10 @@ _CUE_REACH: Final = 40
 _CLAUSE_REACH: Final = 64
 # Two capitals before a number that are money or a word, never a plate's letters.
 _NOT_CUED_PLATES: Final = frozenset(
-    ("RS", "RE", "SR", "QR", "DH", "TK", "NO", "PK", "RM", "TL", "KD", "BD", "US", "ID", "AF")
+    (
+        *("RS", "RE", "SR", "QR", "DH", "TK", "NO", "PK", "RM", "TL", "KD", "BD", "US", "ID"),
+        *("AF", "RO"),  # RO: Oman's rial, as the Gulf writes it
+    )
 )
 # Months and money: never a plate, even after a vehicle's word ("car QAR 2000").
 _NEVER_PLATES: Final = frozenset(
@@ -690,7 +698,8 @@ def _dates(folded: str, *, months: Sequence[int], numbers: bool) -> Iterator[Fou
                 if m.start("m") == at:
                     yield from _dated(folded, m)
                     break
-            if (alone := _URDU_MONTH_ALONE.match(folded, at)) is not None:
+            alone = _URDU_MONTH_ALONE.match(folded, at)
+            if alone is not None and not _a_march(folded, at):
                 yield Found("date", at, alone.end("m"), f"--{MONTHS[alone['m']]:02d}")
             for pattern in _MONTH_FIRST:
                 if (first := pattern.match(folded, at)) is not None:
@@ -702,6 +711,23 @@ def _dates(folded: str, *, months: Sequence[int], numbers: bool) -> Iterator[Fou
         for pattern in (_YEAR_ALONE, _YEAR_IN):
             for m in pattern.finditer(folded):
                 yield Found("date", m.start("y"), m.end("y"), m["y"])
+
+
+# Words before "march" that make it a procession: "long march mein", "عورت مارچ میں".
+_MARCHES: Final = frozenset(
+    normalize(w)
+    for w in (
+        *("long", "azadi", "aurat", "million", "protest", "peace", "kisan", "haqooq"),
+        *("لانگ", "آزادی", "عورت", "ملین", "احتجاجی", "امن", "کسان", "حقوق"),
+    )
+)
+_WORD_BEFORE: Final = re.compile(r"(\w+)\s+$")
+
+
+def _a_march(folded: str, at: int) -> bool:
+    """Whether the month's name at `at` is a procession's "march" ("long march mein")."""
+    before = _WORD_BEFORE.search(folded, max(0, at - 16), at)
+    return before is not None and before[1] in _MARCHES
 
 
 def _dated(folded: str, m: re.Match[str]) -> Iterator[Found]:

@@ -1140,3 +1140,25 @@ def test_a_disciples_house_is_no_muridke() -> None:
 def test_islamabads_karachi_company_station_is_no_station_of_karachi(text: str, key: str) -> None:
     assert _keys(text, "police_station") == [key]
     assert "karachi" not in _keys(text, "district")
+
+
+@pytest.mark.parametrize(
+    ("text", "keys"),
+    [
+        ("وہ مارچ میں آیا", ["--03"]),  # a month alone after a word, before "in"
+        ("woh june mein gaya", ["--06"]),
+        ("ہم جنوری سے کام کر رہے ہیں", ["--01"]),
+        ("وہ مارچ کے دوسرے ہفتے میں آیا", []),  # a week of the month
+        ("wo long march mein shamil tha", []),  # a procession
+        ("وہ عورت مارچ میں گئی", []),
+    ],
+)
+def test_an_urdu_month_alone_after_any_word_but_no_week_or_procession(
+    text: str, keys: list[str]
+) -> None:
+    assert _keys(text, "date") == keys
+
+
+@pytest.mark.parametrize("text", ["the van RO 300 mein di", "gari RO 450 ki"])
+def test_omans_rial_after_a_vehicles_word_is_no_plate(text: str) -> None:
+    assert _keys(text, "vehicle") == []
