@@ -166,14 +166,6 @@ _MONTH_ALONE: Final = re.compile(
     r"(?<!week )(?<!weeks )(?<!half )of|between|from)\s+"
     rf"(?P<m>{_LONE_MONTH})(?![\w]|[\s,.]*\d)"
 )
-# May alone, which is a verb too: after "in", "since", "during", "until" and before what no
-# verb "may" comes before ("In May the FIA came", "since May, he has"): a mark, or an
-# article, a pronoun or "and".
-_MAY_ALONE: Final = re.compile(
-    r"\b(?:in|since|during|until|till)\s+(?P<m>may)"
-    r"(?=\s*[,.;:)\u06d4]|\s+(?:the|a|an|this|that|last|he|she|they|we|my|our|his|her|their"
-    r"|it|and)\b)"
-)
 # A month alone before a postposition that makes it a time, in Urdu and Roman Urdu:
 # "جون میں لیبیا سے", "جنوری سے", "march mein" ("in June", "since January").
 _URDU_AFTER: Final = "|".join(normalize(w) for w in ("میں", "سے", "تک", "کے", "کو"))
@@ -697,9 +689,6 @@ def _dates(folded: str, *, months: Sequence[int], numbers: bool) -> Iterator[Fou
     if words:
         for m in _MONTH_ALONE.finditer(folded):
             yield Found("date", m.start("m"), m.end(), f"--{MONTHS[m['m']]:02d}")
-        if "may" in folded:
-            for m in _MAY_ALONE.finditer(folded):
-                yield Found("date", m.start("m"), m.end("m"), "--05")
         # The patterns that begin with a month's name are tried where one begins, as the
         # lexicon's scan found them: no scan of the text for each.
         for at in months:

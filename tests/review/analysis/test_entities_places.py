@@ -1162,16 +1162,3 @@ def test_an_urdu_month_alone_after_any_word_but_no_week_or_procession(
 @pytest.mark.parametrize("text", ["the van RO 300 mein di", "gari RO 450 ki"])
 def test_omans_rial_after_a_vehicles_word_is_no_plate(text: str) -> None:
     assert _keys(text, "vehicle") == []
-
-
-@pytest.mark.parametrize(
-    ("text", "keys"),
-    [
-        ("In May the agent came back.", ["--05"]),
-        ("since May, he has paid twice", ["--05"]),
-        ("what we believe in may change", []),  # the verb
-        ("in may se ek aya", []),  # Roman Urdu: "from among these"
-    ],
-)
-def test_may_alone_is_the_month_only_where_no_verb_could_stand(text: str, keys: list[str]) -> None:
-    assert _keys(text, "date") == keys
