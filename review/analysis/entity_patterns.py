@@ -159,7 +159,7 @@ _HYPHENED_MONTH: Final = re.compile(rf"(?<=-)(?:{_M})(?![a-z])")
 # A month alone, after a word that makes it a time ("in February", "since March"):
 # English names in full, as "may" and the short forms are everyday words too.
 _LONE_MONTH: Final = "|".join(n.split()[0] for n in _MONTH_NAMES if not n.startswith("may"))
-# Not "of" after a week or a half ("the 2nd week of March", "the first half of May"): a
+# Not "of" after a week or a half ("the 2nd week of March", "the first half of June"): a
 # span inside the month, which says no day of it.
 _MONTH_ALONE: Final = re.compile(
     r"\b(?:in|since|by|until|till|during|early|late|mid|last|this|next|"
@@ -342,11 +342,17 @@ _CUE: Final = re.compile(
 )
 # Or the vehicle named earlier in the clause and the plate after its "number" ("a Hilux whose
 # number was PR-6617", "گاڑی جس کا نمبر PR-6617 تھا", "van with registration BA 4471").
-_CUE_CLAUSE: Final = re.compile(
-    rf"(?<![\w-])(?i:{_VEHICLES}|{_URDU_VEHICLES})(?![\w])"
-    r"(?:[^.!?;\n\u06d4]|\.(?=\s*(?i:no|number)\b))*?"
+# Its end, a vehicle's "number" right before the plate, is sought first (`_NUMBER_WORD`):
+# cheaper, and most plate-shaped numbers lack it.
+_NUMBER_END: Final = (
     r"(?<![\w-])(?i:number|no|nambar|numbar|plate|registration|regn?|نمبر|پلیٹ|رجسٹریشن)"
     r"\.?(?:\s+(?i:is|was|hai|tha|thi|ہے|تھا|تھی))?\s*[:#.,-]?\s*\(?$"
+)
+_NUMBER_WORDS: Final = ("no", "nambar", "numbar", "plate", "reg", "نمبر", "پلیٹ", "رجسٹریشن")
+_NUMBER_WORD: Final = re.compile(_NUMBER_END)
+_CUE_CLAUSE: Final = re.compile(
+    rf"(?<![\w-])(?i:{_VEHICLES}|{_URDU_VEHICLES})(?![\w])"
+    r"(?:[^.!?;\n\u06d4]|\.(?=\s*(?i:no|number)\b))*?" + _NUMBER_END
 )
 # Or right after it: "PR-6617 van", "PR 6617 wali gari", "PR-6617 والی گاڑی".
 _CUE_AFTER: Final = re.compile(
@@ -407,13 +413,6 @@ _RECORD: Final = re.compile(
     r"\b(?i:complaint|ref|reference|case|file|diary|token|ticket|receipt|challan|tracking|"
     r"application|invoice|order|درخواست|شکایت|رسید|چالان)\b"
     r"[^.\n]{0,30}?(?i:\bnumber|\bno\b|#|نمبر)[\s.:,#-]*$"
-)
-# The end of `_CUE_CLAUSE`, sought first (its words as text, then its shape): cheaper, and
-# most plate-shaped numbers lack it.
-_NUMBER_WORDS: Final = ("no", "nambar", "numbar", "plate", "reg", "نمبر", "پلیٹ", "رجسٹریشن")
-_NUMBER_WORD: Final = re.compile(
-    r"(?<![\w-])(?i:number|no|nambar|numbar|plate|registration|regn?|نمبر|پلیٹ|رجسٹریشن)"
-    r"\.?(?:\s+(?i:is|was|hai|tha|thi|ہے|تھا|تھی))?\s*[:#.,-]?\s*\(?$"
 )
 # How far before a plate its vehicle's word may begin ("Hilux ka number " and some room), and
 # how far when a clause joins them ("a Hilux whose registration number was ").
@@ -587,9 +586,9 @@ def _plates(written: str) -> Iterator[Found]:
         letters = m[1]
         if letters.upper() in _NOT_PLATES or letters in _NOT_LOWER_PLATES:
             continue
-        plate = Found("plate", m.start(), m.end(), f"{letters.upper()}{m[2]}")
         if letters in _NOT_NEAR_PLATES:
             continue
+        plate = Found("plate", m.start(), m.end(), f"{letters.upper()}{m[2]}")
         if (
             _vehicle_before(written, m.start())
             or _CUE_AFTER.match(written, m.end()) is not None
