@@ -738,7 +738,7 @@ def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candi
 
 # Persian's izafat joining a locality's name, which Urdu script leaves unwritten (its zer
 # is a mark): "Gulshan-e-Iqbal", "gulshan e iqbal", "Gulistan-i-Jauhar" are "گلشن اقبال".
-_IZAFAT: Final = frozenset(("e", "i", "-e-", "-i-"))
+_IZAFAT: Final = frozenset(("e", "i"))
 _IZAFAT_JOIN: Final = re.compile(r"-[ei]-")
 
 
@@ -747,7 +747,7 @@ def _izafat(doc: Doc, k: int) -> int:
     e iqbal"): "e" before a name's word, "i" before a capitalised one ("i" is English's I)."""
     while (
         k + 1 < len(doc)
-        and doc.words[k] in ("e", "i")
+        and doc.words[k] in _IZAFAT
         and doc.latin(k - 1)
         and (doc.words[k] == "e" or doc.capital(k + 1))
         and (after := name_end(doc, k + 1, station=True)) > k + 1
