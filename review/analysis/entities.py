@@ -423,11 +423,54 @@ def _from_lexicon(doc: Doc) -> Iterator[_Candidate]:
     for i, terms in doc.hits.items():
         for term in terms:
             if term.kind in _NAMED and not (used and _crossed(i, term, used)):
+                if term.kind == "district" and (
+                    _a_car(doc, i) or _izafat_after(doc, i + term.size)
+                ):
+                    continue
                 end = doc.ends[i + term.size - 1]
                 yield _Candidate(term.kind, doc.starts[i], end, term.key)
 
 
 _NAMED: Final = frozenset(("district", "agency", "blocked"))
+# Suzuki's models named after places (the Bolan van, the Khyber hatchback): a car, not the
+# place, after the maker's name or a colour, or before a vehicle's word or a plate.
+_CAR_MODELS: Final = frozenset(normalize(w) for w in ("Bolan", "بولان", "Khyber", "خیبر"))
+_CAR_BEFORE: Final = frozenset(
+    normalize(w)
+    for w in (
+        *("suzuki", "white", "grey", "gray", "black", "silver", "red", "blue", "green"),
+        *("safaid", "sufaid", "safed", "kali", "laal", "neeli", "سوزوکی", "سفید", "کالی"),
+        *("سرخ", "لال", "نیلی", "سلور"),
+    )
+)
+_CAR_AFTER: Final = frozenset(
+    normalize(w)
+    for w in ("van", "car", "gari", "gaari", "wagon", "وین", "گاڑی", "کار", "ویگن", "جیپ")
+)
+_PLATE_WORD: Final = re.compile(r"[a-z]{2,3}-?\d{1,4}")
+
+
+def _izafat_after(doc: Doc, k: int) -> bool:
+    """Whether an izafat at token k makes the place's name before it a locality's first word
+    ("Gulistan e Jauhar", Karachi's, not Gulistan in Killa Abdullah)."""
+    return (
+        k + 1 < len(doc) and doc.words[k] == "e" and doc.latin(k + 1) and doc.words[k + 1].isalpha()
+    )
+
+
+def _a_car(doc: Doc, i: int) -> bool:
+    """Whether the place's name at token i is a car's model's ("a grey Bolan, MNA-5520")."""
+    if doc.words[i] not in _CAR_MODELS:
+        return False
+    after = i + 1
+    while after < len(doc) and doc.words[after] in (",", "،"):
+        after += 1
+    following = doc.words[after] if after < len(doc) else ""
+    return (
+        (i > 0 and doc.words[i - 1] in _CAR_BEFORE)
+        or following in _CAR_AFTER
+        or _PLATE_WORD.fullmatch(following) is not None
+    )
 
 
 @functools.cache
@@ -452,12 +495,15 @@ def _places_by_sound() -> dict[str, tuple[str, tuple[str, ...]]]:
 
 
 def _misspelling(word: str) -> str | None:
-    """The key of the place `word` misspells: one of its sound, spelt nearly alike ("select"
-    sounds as Sialkot, "slkt", but is no misspelling of it)."""
+    """The key of the place `word` misspells: one of its sound, spelt nearly alike from the
+    same first letter ("select" sounds as Sialkot, "slkt", but is no misspelling of it;
+    Faizabad, Islamabad's locality, sounds as Hafizabad)."""
     found = _places_by_sound().get(sound(word))
     if found is None:
         return None
     place, forms = found
+    if all(form[0] != word[0] for form in forms):
+        return None  # misspellings keep the first letter: Faizabad is no Hafizabad
     near = max(difflib.SequenceMatcher(None, word, form).ratio() for form in forms)
     return place if near >= _ALIKE else None
 
@@ -622,6 +668,10 @@ def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candi
     # a town whose name begins with an everyday word: "Thana Bhai Pheru", "تھانہ بھائی پھیرو"
     same_script = i + j < len(doc) and doc.latin(i) == doc.latin(i + j)
     placed = doc.hit(i + j, "district") if same_script else None
+    # a place's name that begins a longer one: "Police Station Karachi Company" (Islamabad's)
+    named = doc.hit(i + j, "blocked") if placed is not None else None
+    if named is not None:
+        placed = None
     if not (
         _may_station(doc, i + j)
         or _may_station(doc, i - 1)
@@ -629,16 +679,19 @@ def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candi
         or led
         or served
         or placed
+        or named
     ):
         return _unlisted_station(doc, i, term, j, districts)
-    after = max(name_end(doc, i + j, station=True), lettered)
+    after = _izafat(doc, max(name_end(doc, i + j, station=True), lettered))
     if placed is not None and after == i + j and doc.words[i] not in _OBLIQUES:
         after = i + j + placed.size
+    if named is not None and after < i + j + named.size:
+        after = i + j + named.size
     if after > i + j and doc.words[i] == _OBLIQUE and not _known_station_word(doc, i + j):
         after = i + j  # "واپس تھانے بھیج دی": "to the thana", then a verb; not "Thana Bhej"
     if after > i + j and doc.latin(i) != doc.latin(i + j):
         after = i + j  # "thana سرحد": a station's name is written in its keyword's letters
-    town = doc.hit(i + j, "district") if after > i + j else None
+    town = doc.hit(i + j, "district") if after > i + j and named is None else None
     if town is not None and i + j + town.size > after:
         after = i + j + town.size  # "thana pindi bhattian", "thana kot momin": the place whole
     while after > i + j + 1 and doc.words[after - 1] in _OF_THOSE and town is None:
@@ -661,7 +714,10 @@ def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candi
     elif after > i + j:
         first, last, name = i, after, (i + j, after)
         place = _place_key(doc, i + j, after)
-        if place and before < i and _place_key(doc, before, i) is None:
+        # a letter alone before the keyword names no station ("نسیم بی بی تھانہ پھالیہ":
+        # بی is B, and Bibi): only with its unit ("بی ڈویژن تھانہ")
+        bare = all(doc.words[k] in _LETTERS for k in range(before, i))
+        if place and before < i and _place_key(doc, before, i) is None and not bare:
             # "سٹی تھانہ تربت": City station of Turbat, as "City police station Turbat";
             # the place after it is a mention of its own, as the district's.
             key = station_key(doc.words[k] for k in range(before, i))
@@ -672,13 +728,43 @@ def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candi
         first, last, name = before, i + n, (before, i)
     else:
         return _unlisted_station(doc, i, term, j, districts)
-    key = _place_key(doc, *name) or station_key(doc.words[k] for k in range(*name))
+    key = _place_key(doc, *name) or station_key(_without_izafat(doc, *name))
+    if named is not None:  # not the place inside the name: Karachi Company is Islamabad's
+        districts = [d for d in districts if not i + j <= d < i + j + named.size]
     district = _district_near(doc, first, last, districts)
     if district == key or (district is None and key in towns()):
         district = towns().get(key, district)  # "Thana Phalia": a town's own station
     if district:
         key = f"{key}/{district}"
     return _Candidate("police_station", doc.starts[first], doc.ends[last - 1], key), last
+
+
+# Persian's izafat joining a locality's name, which Urdu script leaves unwritten (its zer
+# is a mark): "Gulshan-e-Iqbal", "gulshan e iqbal", "Gulistan-i-Jauhar" are "گلشن اقبال".
+_IZAFAT: Final = frozenset(("e", "i"))
+_IZAFAT_JOIN: Final = re.compile(r"-[ei]-")
+
+
+def _izafat(doc: Doc, k: int) -> int:
+    """The end of a station's name at k run on past an izafat written apart ("thana gulshan
+    e iqbal"): "e" before a name's word, "i" before a capitalised one ("i" is English's I)."""
+    while (
+        k + 1 < len(doc)
+        and doc.words[k] in _IZAFAT
+        and doc.latin(k - 1)
+        and (doc.words[k] == "e" or doc.capital(k + 1))
+        and (after := name_end(doc, k + 1, station=True)) > k + 1
+    ):
+        k = after
+    return k
+
+
+def _without_izafat(doc: Doc, start: int, end: int) -> Iterator[str]:
+    """A station's name's words without the izafat, as Urdu script writes it."""
+    for k in range(start, end):
+        word = doc.words[k]
+        if word not in _IZAFAT or k in (start, end - 1):
+            yield _IZAFAT_JOIN.sub("-", word) if doc.latin(k) else word
 
 
 def _lettered(doc: Doc, k: int) -> int:

@@ -29,18 +29,18 @@ class Found(NamedTuple):
 # Each month's English names, then common misspellings and Roman Urdu's spellings of the
 # Urdu ("febuary", "farwari", "julai", "disambar").
 _MONTH_NAMES: Final = (
-    "january jan janwari janvari janurary",
-    "february feb febuary feburary farwari farvari",
+    "january jan janwari janvari janurary januari",
+    "february feb febuary feburary farwari farvari februari",
     "march mar",
     "april apr aprail",
     "may",
-    "june jun",
+    "june jun joon",
     "july jul julai",
-    "august aug agust agast",
-    "september sep sept septmber sitambar sitamber",
-    "october oct octobar aktubar",
-    "november nov novmber novambar navambar",
-    "december dec decmber disambar dasambar",
+    "august aug agust agast augast",
+    "september sep sept septmber sitambar sitamber septembar",
+    "october oct octobar aktubar oktobar aktobar",
+    "november nov novmber novambar navambar novembar nawambar",
+    "december dec decmber disambar dasambar decembar",
 )
 _URDU_MONTHS: Final = (
     "جنوری",
@@ -111,7 +111,7 @@ _Y: Final = r"(?P<y>(?:19|20)\d{2})(?:\s?ء)?"
 _Y2: Final = r"(?P<y>(?:19|20)\d{2}|'?\d{2})(?:\s?ء)?"
 # A day, then its month: tried only near a month's name (`_DAY_REACH` each side).
 _DAY_FIRST: Final = re.compile(
-    rf"(?<![\w/.-]){_D}(?:\s+of)?[\s,./-]*(?P<m>{_M})\.?(?:[\s,./-]*{_Y2})?(?![\w])"
+    rf"(?<![\w/.-]){_D}(?:\s+of)?[\s,./-]*(?P<m>{_M})\.?(?:[\s,،./-]*{_Y2})?(?![\w])"
 )
 _DAY_REACH: Final = 32
 _DATES: Final = (
@@ -124,10 +124,29 @@ _DATES: Final = (
         r"(?![\w/-]|\.\d)"
     ),
 )
+# A year alone, after a word that makes it a time ("in 2024", "since 2019", "in summer 2023",
+# Urdu's سن/سال before it, "سال ۲۰۲۳"), or before Urdu's "in" ("2023 میں", "2023 mein"):
+# a year of the reports' span (1990-2039), and not 2000 before "in", which is money as often
+# ("2000 میں بیچا": sold for 2,000); never before money's or a count's word.
+_SEASON: Final = r"(?:(?:summer|winter|spring|autumn|early|late|mid|the\s+year)\s+(?:of\s+)?)?"
+_YEAR_ALONE: Final = re.compile(
+    r"(?:\b(?:in|since|during|until|till|year|saal|sal|san)|"
+    + "|".join(normalize(w) for w in ("سن", "سال", "سنہ"))
+    + rf")\s+{_SEASON}(?P<y>(?:199|20[0-3])\d)(?:\s?ء)?(?![\w/.,-]\d|[\w/-])"
+    r"(?!\s*(?i:rs|rupees?|rupay|rupaye|pkr|riyals?|dirhams?|people|log|afrad|persons|men|"
+    r"boys|girls|ladkay|larkay|km|kms|kg|feet|ft|روپے|ریال|افراد|لوگ))"
+)
+_YEAR_IN: Final = re.compile(
+    r"(?<![\w/.,-])(?P<y>199\d|200[1-9]|20[1-3]\d)(?:\s?ء)?\s+(?:mein|main|me|"
+    + normalize("میں")
+    + r")(?!\w)"
+)
 # Dates that begin with a month's name, tried only where one begins (`_MONTH_AT`).
 _MONTH_FIRST: Final = (
-    re.compile(rf"(?P<m>{_M})\.?\s+{_D},?\s+{_Y}(?![\w])"),
-    re.compile(rf"(?P<m>{_M})\.?,?\s+{_Y}(?![\w])"),
+    re.compile(rf"(?P<m>{_M})\.?\s+{_D}[,،]?\s+{_Y}(?![\w])"),
+    # days of one month and its year: "March 12-14, 2024" (keyed by its first day)
+    re.compile(rf"(?P<m>{_M})\.?\s+{_D}\s?-\s?[0-3]?\d(?:st|nd|rd|th)?[,،]?\s+{_Y}(?![\w])"),
+    re.compile(rf"(?P<m>{_M})\.?[,،]?\s+{_Y}(?![\w])"),
     # "March 3", "Feb 12th" without a year: only where the number ends a phrase, so that
     # "in March 20 people came" is no day.
     re.compile(
@@ -140,16 +159,24 @@ _HYPHENED_MONTH: Final = re.compile(rf"(?<=-)(?:{_M})(?![a-z])")
 # A month alone, after a word that makes it a time ("in February", "since March"):
 # English names in full, as "may" and the short forms are everyday words too.
 _LONE_MONTH: Final = "|".join(n.split()[0] for n in _MONTH_NAMES if not n.startswith("may"))
+# Not "of" after a week or a half ("the 2nd week of March", "the first half of June"): a
+# span inside the month, which says no day of it.
 _MONTH_ALONE: Final = re.compile(
-    r"\b(?:in|since|by|until|till|during|early|late|mid|last|this|next|of|between|from)\s+"
+    r"\b(?:in|since|by|until|till|during|early|late|mid|last|this|next|"
+    r"(?<!week )(?<!weeks )(?<!half )of|between|from)\s+"
     rf"(?P<m>{_LONE_MONTH})(?![\w]|[\s,.]*\d)"
 )
 # A month alone before a postposition that makes it a time, in Urdu and Roman Urdu:
 # "جون میں لیبیا سے", "جنوری سے", "march mein" ("in June", "since January").
 _URDU_AFTER: Final = "|".join(normalize(w) for w in ("میں", "سے", "تک", "کے", "کو"))
+# After a word or not ("وہ جون میں گیا", "he went in June"), but not after a day's number
+# (a date of its own), nor a week of it: "مارچ کے دوسرے ہفتے" ("in March's second week"),
+# as in English; nor a march that is a procession (`_MARCHES`).
+_WEEK: Final = "|".join(normalize(w) for w in ("ہفتے", "ہفتہ", "ہفتوں"))
 _URDU_MONTH_ALONE: Final = re.compile(
-    rf"(?<![\w\d]\s)(?<![\w\d])(?P<m>{'|'.join(normalize(m).split()[0] for m in _URDU_MONTHS)}"
+    rf"(?<!\d\s)(?<![\w\d])(?P<m>{'|'.join(normalize(m).split()[0] for m in _URDU_MONTHS)}"
     rf"|{_LONE_MONTH})\s+(?:{_URDU_AFTER}|mein|me|main|se|tak)(?!\w)"
+    rf"(?!\s+\w+\s+(?:{_WEEK})(?!\w))"
 )
 _DAY_MONTH: Final = re.compile(rf"{_D}(?:\s+of)?[\s,./-]*(?P<m>{_M})")
 # Between a card's groups: a hyphen (spaced or not), a dot, Urdu's full stop, or a space.
@@ -198,31 +225,57 @@ _FOREIGN: Final = re.compile(
     rf"(?<![\w+])(?:\+({_CODES})[\s-]?|00({_CODES})[\s-]|00({_RUN_CODES}))"
     r"((?:\d[\s-]?){6,11}\d)(?!\w|-\d)"
 )
-# Between a plate's letters and its number: a hyphen (spaced or not) or a space ("LEA - 1234").
-_PS: Final = r"(?:\s?-\s?|\s)?"
+# Between a plate's letters and its number: a hyphen (spaced or not), a space ("LEA - 1234"),
+# or a slash ("LEA/1234", as forms write it; only beside a vehicle's word, as references
+# are written so too: "DPO/1234").
+_PS: Final = r"(?:\s?[-/]\s?|\s)?"
+# Punjab's plates carry one to four digits ("LEA-7", "LZ-55"): fewer than three only beside a
+# vehicle's word, as "ATC 12", "Ward 12" are none.
 _VEHICLE: Final = re.compile(
-    rf"(?<![\w-])(?:(ICT){_PS}([A-Z]{{1,2}}){_PS}(\d{{1,4}})"
-    rf"|([A-Z]{{2,3}}){_PS}(?:(\d{{2}})[-\s])?(\d{{3,4}}))(?![\w]|-\d)"
+    rf"(?<![\w/-])(?:(ICT){_PS}([A-Z]{{1,2}}){_PS}(\d{{1,4}})"
+    rf"|([A-Z]{{2,3}}){_PS}(?:(\d{{2}})[-\s])?(\d{{1,4}}))(?![\w/]|-\d)"
 )
 # A plate in lower case (Roman Urdu: "hilux lef 1186", "van ka number lrt 7003"): three
 # letters and a number, only right after a vehicle's word or "number" ("ka number"
 # between at most), and no everyday word: "sal 2023", "gari aur 5000" have its shape.
-# Road vehicles' words in Latin letters, any case: makes, models and kinds as reports name them.
+# Road vehicles' words in Latin letters, any case: makes, models and kinds as reports name them,
+# their plurals ("two vans, BA-4471 and BA-4472", Roman Urdu "gariyan"), and the police's
+# patrol car, which Pakistan calls its "mobile" ("police ki mobile lef 1186").
 _VEHICLES: Final = (
-    "van|car|gari|gaari|gaadi|gadi|hilux|hiace|coaster|bus|truck|rickshaw|rikshaw|pickup|"
-    "jeep|vigo|motorcycle|motor cycle|motorbike|bike|tractor|bolan|mehran|alto|cultus|"
-    "corolla|dala|shehzore|mazda|suzuki|wagon|coach|qingqi|chingchi|loader|trailer|dumper|"
-    "prado|fortuner|land cruiser|apv|taxi|cab|minibus|wagon r|vitz|registration|reg|"
-    "number plate|plate"
+    "vans?|cars?|gari|gaari|gaadi|gadi|g[a]+[dr]i[y]?[ao]n|hilux|hiaces?|coasters?|bus|bus+es|"
+    "trucks?|rickshaws?|rikshaws?|pickups?|jeeps?|vigo|revo|motorcycles?|motor cycles?|"
+    "motorbikes?|bikes?|scooter|scooty|tractors?|bolan|mehran|alto|cultus|corolla|civic|"
+    "swift|datsun|dala|shehzore|mazda|suzuki|wagons?|coach|coaches|qingqi|chingchi|loaders?|"
+    "trailers?|dumpers?|tankers?|prado|fortuner|land cruiser|double cabin|apv|taxis?|cab|"
+    r"minibus|wagon r|vitz|ambulance|vehicles?|police(?:\s+(?:ki|ka))?\s+mobile|"
+    "registration|regn?|number plate|plate"
 )
 _URDU_VEHICLES: Final = (
-    r"گاڑی|گاڑي|وین|ویگن|کار|ٹرک|بس|رکشہ|رکشا|جیپ|ڈالا|ڈالے|ہائی\s?لکس|بولان|مہران|"
-    r"موٹر\s?سائیکل|پک\s?اپ|کوچ|ٹیکسی|لوڈر|چنگچی|ٹریکٹر|سوزوکی|پراڈو|ہائی\s?ایس|ڈمپر|ٹرالر"
+    r"گاڑی|گاڑي|گاڑیاں|گاڑیوں|وین|ویگن|ویگنیں|ویگنوں|کار|ٹرک|ٹرکوں|بس|بسیں|بسوں|رکشہ|رکشا|"
+    r"رکشے|جیپ|ڈالا|ڈالے|ہائی\s?لکس|ہائلکس|ویگو|ڈبل\s?کیبن|بولان|مہران|کرولا|موٹر\s?سائیکل|"
+    r"بائیک|پک\s?اپ|کوچ|کوسٹر|ٹیکسی|لوڈر|چنگچی|ٹریکٹر|سوزوکی|پراڈو|ہائی\s?ایس|ڈمپر|ٹرالر|"
+    r"ٹینکر|ایمبولینس|پولیس\s(?:کی\s)?موبائل|نمبر\s?پلیٹ|پلیٹ|رجسٹریشن"
 )
 _LOWER_PLATE: Final = re.compile(
     r"(?<![\w-])(?:number|no|nambar|numbar|plate|registration|" + _VEHICLES + r")"
     r"(?:\s+(?:ka|ki|ke))?(?:\s+(?:number|no|nambar|numbar))?[.:]?\s+"
     r"([a-z]{3})[-\s]?(\d{3,4})(?![\w]|-\d)"
+)
+# Two lower-case letters and a number after a vehicle's "number" ("gari ka number pr 6617",
+# "van no. ba 7731", as the provinces' police and Balochistan's plates begin): not a word of
+# two letters (`_NOT_TWO_LETTERS`), nor a number that begins with 0 (a phone's: "number pe
+# 0300 …").
+_LOWER_TWO: Final = re.compile(
+    rf"(?<![\w-])(?i:{_VEHICLES})(?:\s+(?:ka|ki|ke))?\s+(?:number|no|nambar|numbar)[.:#]?\s+"
+    r"([a-z]{2})[-\s]?([1-9]\d{2,3})(?![\w]|-\d)"
+)
+_NOT_TWO_LETTERS: Final = frozenset(
+    (
+        *("ko", "se", "ne", "me", "pe", "to", "ka", "ki", "ke", "hi", "na", "ya", "or", "is"),
+        *("in", "on", "at", "of", "by", "be", "do", "go", "he", "it", "my", "no", "so", "up"),
+        *("us", "we", "an", "as", "am", "jo", "wo", "ho", "ha", "ab", "jb", "tb", "kb", "ye"),
+        *("rs", "re", "sr", "qr", "dh", "tk", "pk", "rm", "tl", "kd", "bd", "id", "af", "hy"),
+    )
 )
 # A plate in lower case further on in the clause that names its vehicle ("uski pickup chalti
 # hai, tbt 4417"): three letters and a number, the letters no everyday word, and a vehicle's
@@ -284,12 +337,74 @@ _NOT_LOWER_PLATES: Final = frozenset(
 # ("flight PK-785") or money ("Rs 4000") never is one.
 _CUE: Final = re.compile(
     rf"(?<![\w-])(?i:{_VEHICLES}|{_URDU_VEHICLES})"
-    r"(?:\s+(?i:ka|ki|ke|کا|کی|کے))?(?:\s+(?i:number|no|nambar|numbar|نمبر))?\s*[,،:.]?\s+$"
+    r"(?:\s+(?i:ka|ki|ke|کا|کی|کے))?(?:\s+(?i:number|no|nambar|numbar|نمبر))?"
+    r"(?:\s*[,،:.]?\s+\(?|\s*\()$"
+)
+# Or the vehicle named earlier in the clause and the plate after its "number" ("a Hilux whose
+# number was PR-6617", "گاڑی جس کا نمبر PR-6617 تھا", "van with registration BA 4471").
+# Its end, a vehicle's "number" right before the plate, is sought first (`_NUMBER_WORD`):
+# cheaper, and most plate-shaped numbers lack it.
+_NUMBER_END: Final = (
+    r"(?<![\w-])(?i:number|no|nambar|numbar|plate|registration|regn?|نمبر|پلیٹ|رجسٹریشن)"
+    r"\.?(?:\s+(?i:is|was|hai|tha|thi|ہے|تھا|تھی))?\s*[:#.,-]?\s*\(?$"
+)
+_NUMBER_WORDS: Final = ("no", "nambar", "numbar", "plate", "reg", "نمبر", "پلیٹ", "رجسٹریشن")
+_NUMBER_WORD: Final = re.compile(_NUMBER_END)
+_CUE_CLAUSE: Final = re.compile(
+    rf"(?<![\w-])(?i:{_VEHICLES}|{_URDU_VEHICLES})(?![\w])"
+    r"(?:[^.!?;\n\u06d4]|\.(?=\s*(?i:no|number)\b))*?" + _NUMBER_END
 )
 # Or right after it: "PR-6617 van", "PR 6617 wali gari", "PR-6617 والی گاڑی".
 _CUE_AFTER: Final = re.compile(
-    r"\s*[,،]?\s*(?:(?i:wali|wala|wale|ki|ka|والی|والا|کی|کا)\s+)?"
+    r"\s*[,،]?\s*(?:(?i:number|no|nambar|numbar|نمبر)\s+)?"
+    r"(?:(?i:wali|wala|wale|ki|ka|والی|والا|کی|کا)\s+)?"
     rf"(?i:{_VEHICLES}|{_URDU_VEHICLES})(?![\w])"
+)
+# Between plates in a list: a comma, "and", "or", Roman Urdu's "aur"/"ya", Urdu's اور/یا.
+_LIST_JOIN: Final = re.compile(r"\s*(?:[,،&]\s*)?(?:(?i:and|or|aur|ya|اور|یا)\s+)?$")
+_LIST_REACH: Final = 8
+# A plate in Urdu script: its letters by their names, as Urdu writes them ("ایل ای اے ۱۲۳۴"
+# is LEA-1234), then its number: only beside a vehicle's word, as the names are words too
+# (کے "of", جی "sir", بی "lady").
+_URDU_LETTERS: Final = {
+    normalize(name): letter
+    for letter, names in (
+        ("A", "اے"),
+        ("B", "بی"),
+        ("C", "سی"),
+        ("D", "ڈی"),
+        ("E", "ای"),
+        ("F", "ایف"),
+        ("G", "جی"),
+        ("H", "ایچ"),
+        ("I", "آئی آئ"),
+        ("J", "جے"),
+        ("K", "کے"),
+        ("L", "ایل"),
+        ("M", "ایم"),
+        ("N", "این"),
+        ("O", "او"),
+        ("P", "پی"),
+        ("Q", "کیو"),
+        ("R", "آر"),
+        ("S", "ایس"),
+        ("T", "ٹی"),
+        ("U", "یو"),
+        ("V", "وی"),
+        ("W", "ڈبلیو"),
+        ("X", "ایکس"),
+        ("Y", "وائی"),
+        ("Z", "زیڈ زیڈ"),
+    )
+    for name in names.split()
+}
+_VARIANTS: Final = str.maketrans({"ی": "[یيى]", "ک": "[کك]", "ے": "[ےۓ]"})
+_URDU_LETTER: Final = re.compile(
+    "|".join(n.translate(_VARIANTS) for n in sorted(_URDU_LETTERS, key=len, reverse=True))
+)
+_URDU_PLATE: Final = re.compile(
+    rf"(?<![\w-])((?:{_URDU_LETTER.pattern})(?:[\s-](?:{_URDU_LETTER.pattern})){{1,2}})(?![\w])"
+    r"[\s-]*(\d{3,4})(?![\w]|-\d)"
 )
 # A record's word and "number" before a record's number, which has a plate's shape: "the
 # complaint cell gave us a number, CMP-4471", "tracking no. TRK-5521" (a plate only if a
@@ -299,11 +414,16 @@ _RECORD: Final = re.compile(
     r"application|invoice|order|درخواست|شکایت|رسید|چالان)\b"
     r"[^.\n]{0,30}?(?i:\bnumber|\bno\b|#|نمبر)[\s.:,#-]*$"
 )
-# How far before a plate its vehicle's word may begin ("Hilux ka number " and some room).
+# How far before a plate its vehicle's word may begin ("Hilux ka number " and some room), and
+# how far when a clause joins them ("a Hilux whose registration number was ").
 _CUE_REACH: Final = 40
+_CLAUSE_REACH: Final = 64
 # Two capitals before a number that are money or a word, never a plate's letters.
 _NOT_CUED_PLATES: Final = frozenset(
-    ("RS", "RE", "SR", "QR", "DH", "TK", "NO", "PK", "RM", "TL", "KD", "BD", "US", "ID", "AF")
+    (
+        *("RS", "RE", "SR", "QR", "DH", "TK", "NO", "PK", "RM", "TL", "KD", "BD", "US", "ID"),
+        *("AF", "RO"),  # RO: Oman's rial, as the Gulf writes it
+    )
 )
 # Months and money: never a plate, even after a vehicle's word ("car QAR 2000").
 _NEVER_PLATES: Final = frozenset(
@@ -405,33 +525,7 @@ def find(folded: str, text: str, *, months: Sequence[int] | None = None) -> Iter
             if 7 <= len(found) <= 12:
                 yield Found("phone", m.start(), m.end(), f"+{m[1] or m[2] or m[3]}{found}")
         written = text.translate(_DIGITS) if _OTHER_DIGITS.search(text) else text
-        for m in _VEHICLE.finditer(written):
-            if m[4] is not None and not _may_plate(written, m, m[4]):
-                continue
-            yield Found("plate", m.start(), m.end(), re.sub(r"[^A-Z0-9]", "", m.group()))
-        for h in _HYPHEN_NUMBER.finditer(written):  # cheaper than the whole shape's scan
-            hyphened = _HYPHENED_PLATE.match(written, h.start() - 3) if h.start() >= 3 else None
-            if hyphened is None:
-                continue
-            as_written, letters = hyphened[1], hyphened[1].upper()
-            if (
-                as_written != letters
-                and letters not in _NOT_PLATES
-                and as_written.lower() not in _NOT_LOWER_PLATES
-            ):
-                yield Found("plate", hyphened.start(), hyphened.end(), f"{letters}{hyphened[2]}")
-        for m in _LOWER_PLATE.finditer(written):
-            if not (
-                m[1].upper() in _NOT_PLATES or m[1] in _NOT_LOWER_PLATES or m[1] in _NOT_NEAR_PLATES
-            ):
-                yield Found("plate", m.start(1), m.end(), f"{m[1].upper()}{m[2]}")
-        for m in _LOWER_ANY.finditer(written):
-            letters = m[1]
-            if letters.upper() in _NOT_PLATES or letters in _NOT_LOWER_PLATES:
-                continue
-            if letters in _NOT_NEAR_PLATES or not _vehicle_before(written, m.start()):
-                continue
-            yield Found("plate", m.start(), m.end(), f"{letters.upper()}{m[2]}")
+        yield from _plates(written)
     at = [m.start() for m in _MONTH_AT.finditer(folded)] if months is None else months
     if months is not None and "-" in folded:
         # a month inside a hyphened word, which the lexicon's scan does not see: "5-feb-24",
@@ -440,11 +534,96 @@ def find(folded: str, text: str, *, months: Sequence[int] | None = None) -> Iter
     yield from _dates(folded, months=at, numbers=digits)
 
 
+def _plates(written: str) -> Iterator[Found]:
+    """Every number plate in the text as written (its digits ASCII).
+
+    A plate's shape that wants a vehicle's word beside it is one without it too where it
+    continues a list of plates ("two vans, BA-4471 and BA-4472") or where the report
+    writes the same plate beside a vehicle's word elsewhere ("PR 6617 wali van … PR 6617
+    mein 6 larkay aye").
+    """
+    found: list[Found] = []
+    waiting: list[Found] = []  # a plate's shape that lacked only a vehicle's word
+    ends: set[int] = set()
+    for m in _VEHICLE.finditer(written):
+        letters = m[4]
+        key = f"ICT{m[2]}{m[3]}" if letters is None else f"{letters}{m[5] or ''}{m[6]}"
+        plate = Found("plate", m.start(), m.end(), key)
+        if letters is None or _may_plate(written, m, letters) or _listed(written, m.start(), ends):
+            found.append(plate)
+            ends.add(m.end())
+        elif letters not in _NEVER_PLATES and letters not in _NOT_CUED_PLATES:
+            waiting.append(plate)
+    for m in _URDU_PLATE.finditer(written):
+        if _vehicle_beside(written, m) or _listed(written, m.start(), ends):
+            letters = "".join(_URDU_LETTERS[normalize(n)] for n in _URDU_LETTER.findall(m[1]))
+            found.append(Found("plate", m.start(), m.end(), f"{letters}{m[2]}"))
+            ends.add(m.end())
+    for h in _HYPHEN_NUMBER.finditer(written):  # cheaper than the whole shape's scan
+        hyphened = _HYPHENED_PLATE.match(written, h.start() - 3) if h.start() >= 3 else None
+        if hyphened is None:
+            continue
+        as_written, letters = hyphened[1], hyphened[1].upper()
+        if (
+            as_written != letters
+            and letters not in _NOT_PLATES
+            and as_written.lower() not in _NOT_LOWER_PLATES
+        ):
+            found.append(
+                Found("plate", hyphened.start(), hyphened.end(), f"{letters}{hyphened[2]}")
+            )
+    for m in _LOWER_PLATE.finditer(written):
+        if not (
+            m[1].upper() in _NOT_PLATES or m[1] in _NOT_LOWER_PLATES or m[1] in _NOT_NEAR_PLATES
+        ):
+            found.append(Found("plate", m.start(1), m.end(), f"{m[1].upper()}{m[2]}"))
+            ends.add(m.end())
+    for m in _LOWER_TWO.finditer(written):
+        if m[1] not in _NOT_TWO_LETTERS:
+            found.append(Found("plate", m.start(1), m.end(), f"{m[1].upper()}{m[2]}"))
+            ends.add(m.end())
+    for m in _LOWER_ANY.finditer(written):
+        letters = m[1]
+        if letters.upper() in _NOT_PLATES or letters in _NOT_LOWER_PLATES:
+            continue
+        if letters in _NOT_NEAR_PLATES:
+            continue
+        plate = Found("plate", m.start(), m.end(), f"{letters.upper()}{m[2]}")
+        if (
+            _vehicle_before(written, m.start())
+            or _CUE_AFTER.match(written, m.end()) is not None
+            or _listed(written, m.start(), ends)
+        ):
+            found.append(plate)
+            ends.add(m.end())
+        else:
+            waiting.append(plate)
+    yield from found
+    if waiting:
+        keys = {f.key for f in found}
+        yield from (w for w in waiting if w.key in keys)
+
+
+def _listed(text: str, start: int, ends: set[int]) -> bool:
+    """Whether a plate ends just before `start`, joined to it as the next in a list."""
+    if not ends or not any(e in ends for e in range(start - _LIST_REACH, start)):
+        return False
+    join = _LIST_JOIN.search(text, max(0, start - _LIST_REACH), start)
+    return join is not None and join.start() in ends
+
+
 def _may_plate(text: str, m: re.Match[str], letters: str) -> bool:
     """Whether a plate's shape is one by its letters: three that are no rank's, party's,
     money or month; two with the year of issue between ("LE-15-1234", Punjab's plates);
     two ("PR-6617"), or three that are a rank's ("MNA-5520"), only right after or before
-    a vehicle's word, and never money or a month."""
+    a vehicle's word, and never money or a month. Fewer than three digits, or a slash,
+    only beside a vehicle's word too."""
+    if len(m[6]) < 3 or "/" in m.group():
+        return (
+            letters not in _NOT_PLATES
+            and letters not in _NOT_CUED_PLATES
+            and _vehicle_beside(text, m)
+        )
     if len(letters) == 3 and letters not in _NOT_PLATES:
         return _RECORD.search(text, max(0, m.start() - _CUE_REACH), m.start()) is None or (
             _vehicle_beside(text, m)
@@ -473,6 +652,9 @@ _NOT_NEAR_PLATES: Final = frozenset(
         *("our", "who", "how", "why", "did", "use", "any", "few", "yes", "abi", "aik", "tak"),
         *("sat", "ath", "nau", "lac", "hzr", "kam", "jab", "tab", "aaj", "pur", "fee", "kms"),
         *("mil", "saw", "ney", "liy", "diy", "kar"),
+        # pronouns and quantifiers of Roman Urdu before a number ("woh 5000 le gaya")
+        *("yeh", "woh", "wuh", "jis", "uss", "iss", "kis", "unn", "inn", "aap", "har", "kul"),
+        *("sub", "bas", "tax", "toh", "per", "fir", "phr", "ham", "jin", "un"),
         *("way", "day", "yrs", "age", "men", "boy", "sit", "set", "let", "get", "put", "own"),
     )
 )
@@ -484,6 +666,11 @@ def _vehicle_beside(text: str, m: re.Match[str]) -> bool:
     return (
         _CUE.search(text, max(0, start - _CUE_REACH), start) is not None
         or _CUE_AFTER.match(text, m.end()) is not None
+        or (
+            any(w in text[max(0, start - _CUE_REACH) : start].lower() for w in _NUMBER_WORDS)
+            and _NUMBER_WORD.search(text, max(0, start - _CUE_REACH), start) is not None
+            and _CUE_CLAUSE.search(text, max(0, start - _CLAUSE_REACH), start) is not None
+        )
     )
 
 
@@ -510,7 +697,8 @@ def _dates(folded: str, *, months: Sequence[int], numbers: bool) -> Iterator[Fou
                 if m.start("m") == at:
                     yield from _dated(folded, m)
                     break
-            if (alone := _URDU_MONTH_ALONE.match(folded, at)) is not None:
+            alone = _URDU_MONTH_ALONE.match(folded, at)
+            if alone is not None and not _a_march(folded, at):
                 yield Found("date", at, alone.end("m"), f"--{MONTHS[alone['m']]:02d}")
             for pattern in _MONTH_FIRST:
                 if (first := pattern.match(folded, at)) is not None:
@@ -519,6 +707,26 @@ def _dates(folded: str, *, months: Sequence[int], numbers: bool) -> Iterator[Fou
         for pattern in _DATES:
             for m in pattern.finditer(folded):
                 yield from _dated(folded, m)
+        for pattern in (_YEAR_ALONE, _YEAR_IN):
+            for m in pattern.finditer(folded):
+                yield Found("date", m.start("y"), m.end("y"), m["y"])
+
+
+# Words before "march" that make it a procession: "long march mein", "عورت مارچ میں".
+_MARCHES: Final = frozenset(
+    normalize(w)
+    for w in (
+        *("long", "azadi", "aurat", "million", "protest", "peace", "kisan", "haqooq"),
+        *("لانگ", "آزادی", "عورت", "ملین", "احتجاجی", "امن", "کسان", "حقوق"),
+    )
+)
+_WORD_BEFORE: Final = re.compile(r"(\w+)\s+$")
+
+
+def _a_march(folded: str, at: int) -> bool:
+    """Whether the month's name at `at` is a procession's "march" ("long march mein")."""
+    before = _WORD_BEFORE.search(folded, max(0, at - 16), at)
+    return before is not None and before[1] in _MARCHES
 
 
 def _dated(folded: str, m: re.Match[str]) -> Iterator[Found]:

@@ -171,9 +171,13 @@ _URDU_ENDINGS: Final = ("آباد", "اباد", "پور", "والا", "والہ"
 # ("سرگودھا", "سرگودہا"), alef madda as alef ("آباد", "اباد").
 _URDU_SWAPS: Final = (("\u06be", "\u06c1"), ("\u0622", "\u0627"))
 _HE, _ALEF = "\u06c1", "\u0627"
+# Gol he inside a word, which writers type as do-chashmi he as often ("ڈہرکی", "ڈھرکی").
+_MEDIAL_HE: Final = re.compile(r"(?<=\w)\u06c1(?=\w)")
 # Fewest letters of a name whose final he is written alef too ("گوجرانوالہ", "گوجرانوالا"):
 # not a short one, where that makes another word (لیہ, Layyah; لیا, "took").
 _FINAL_HE: Final = 5
+# Khan, ending a place's name, written with its nasal noon as often as not: خان, خاں.
+_KHAN, _KHAN_NASAL = "خان", "خاں"
 
 
 def _gol_he(form: str) -> str:
@@ -184,10 +188,12 @@ def _gol_he(form: str) -> str:
 
 def _urdu_spellings(written: str) -> set[str]:
     """An Urdu place name's other common spellings: endings joined or apart, do-chashmi he
-    written gol he, alef madda written alef, and a long name's final he written alef."""
+    written gol he and gol he inside a word do-chashmi he, alef madda written alef, a long
+    name's final he written alef, and a final Khan with its nasal noon."""
     out = {written}
     for a, b in _URDU_SWAPS:
         out |= {v.replace(a, b) for v in out}
+    out |= {_MEDIAL_HE.sub("\u06be", v) for v in out}  # "ڈہرکی" typed "ڈھرکی"
     for v in list(out):
         for ending in _URDU_ENDINGS:
             joined, apart = v.replace(" " + ending, ending), None
@@ -197,6 +203,8 @@ def _urdu_spellings(written: str) -> set[str]:
     for v in list(out):
         if v.endswith(_HE) and len(v.replace(" ", "")) >= _FINAL_HE:
             out.add(v[:-1] + _ALEF)
+        if v.endswith(_KHAN) and len(v) > len(_KHAN):
+            out.add(v[: -len(_KHAN)] + _KHAN_NASAL)  # "رحیم یار خاں", "ڈیرہ اسماعیل خاں"
     return out
 
 
@@ -243,6 +251,8 @@ _BLOCKED: Final = (
     "Nishtar Hospital",
     "Jinnah Hospital",
     "Mayo Hospital",
+    "Karachi Company",  # Islamabad's G-9 market and its station
+    "کراچی کمپنی",
     "علامہ اقبال انٹرنیشنل ایئرپورٹ",
     "علامہ اقبال ٹاؤن",
     "قائداعظم",
@@ -497,7 +507,10 @@ class Doc:
 # capitalised inside a sentence, each is the place. Not those that are names of people
 # (Mehar, Zehri), English words (Chamber) or endings of localities' names (Bagh, Nagar).
 _CAPITALISED_PLACES: Final = frozenset(
-    ("hub", "tank", "ziarat", "samundri", "digri", "mithi", "tangi", "sadda", "wari", "kech")
+    (
+        *("hub", "tank", "ziarat", "samundri", "digri", "mithi", "tangi", "sadda", "wari"),
+        *("kech", "jati", "bhag", "mach"),
+    )
 )
 # Fewest letters of a district's name written in capitals that is the place ("DADU")...
 _CAPITALS: Final = 4
@@ -528,6 +541,14 @@ CUES: Final = frozenset(
         "تھانے",
         "station",
         "ps",
+        # a border crossing, a valley, a tribal agency: "Chaman border", "چمن بارڈر",
+        # "Kurram valley", "کرم ایجنسی"
+        "border",
+        "بارڈر",
+        "valley",
+        "وادی",
+        "agency",
+        "ایجنسی",
     )
 )
 # After an Urdu place name that is an everyday word too: "of", "in", "from" ("قصور کے",

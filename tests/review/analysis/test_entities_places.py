@@ -835,3 +835,330 @@ def test_a_place_of_several_words_joined_by_hyphens(text: str, key: str) -> None
 def test_a_city_station_keys_alike_in_latin_and_urdu_letters(latin: str, urdu: str) -> None:
     assert _keys(latin, "police_station") == _keys(urdu, "police_station")
     assert len(_keys(latin, "police_station")) == 1
+
+
+# --- session 10: plates in lists, repeated, in Urdu letters, after a clause ------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "keys"),
+    [
+        ("Two Hiaces, BA-3381 and BA-3382, crossed at night.", ["BA3381", "BA3382"]),
+        ("گاڑیوں KP 2218 اور KP 2219 میں لے گئے", ["KP2218", "KP2219"]),
+        ("unki gariyan lkt 7710, lkt 7711 aur lkt 7712 hain", ["LKT7710", "LKT7711", "LKT7712"]),
+        ("GS 5012 wali pickup aayi. phir GS 5012 mein sab gaye", ["GS5012", "GS5012"]),
+        ("The van was QAB-2204. Later qab 2204 came back empty.", ["QAB2204", "QAB2204"]),
+    ],
+)
+def test_a_plate_next_in_a_list_or_written_again_needs_no_vehicles_word(
+    text: str, keys: list[str]
+) -> None:
+    assert _keys(text, "vehicle") == keys
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("A Hilux whose registration number was GB-4410 took them.", "GB4410"),
+        ("گاڑی جس کا نمبر BA-9031 تھا وہ رکی نہیں", "BA9031"),
+        ("The van, reg. no. SD 7781, left Sukkur.", "SD7781"),
+        ("گاڑی (KP-3120) میں بیٹھے", "KP3120"),
+        ("police ki mobile lfa 2290 aayi aur le gayi", "LFA2290"),
+        ("پولیس موبائل AJ 5521 آئی", "AJ5521"),
+        ("ڈبل کیبن GB 3310 آئی", "GB3310"),
+        ("The car LEZ/4418 was outside.", "LEZ4418"),
+        ("The Mazda truck TLJ-45 was loaded.", "TLJ45"),
+        ("گاڑی نمبر ایل ای ایس ۴۴۱۸ تھی", "LES4418"),
+        ("کیو اے ڈی-2219 والی کوچ", "QAD2219"),
+        ("نمبر پلیٹ آر آئی ایل 6620 تھی", "RIL6620"),
+    ],
+)
+def test_plates_after_a_clause_a_bracket_the_police_mobile_or_in_urdu_letters(
+    text: str, key: str
+) -> None:
+    assert _keys(text, "vehicle") == [key]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Letter No. DPO/1234 was issued.",  # a reference with a slash, no vehicle
+        "FIR 123/2024 was lodged.",
+        "the van stopped near ATC 12",  # a court's number, fewer than three digits
+        "ان کے 2000 روپے دیے",  # کے ("of") is also the letter K's name
+        "جی کے 2000 روپے",
+        "بی بی 1500 روپے لے گئی",
+        "GS 5012 is the file; the van came later",  # cued nowhere, written once
+        "gari aur 5000 rupay, sal 2023",
+        "The car SAR 1500 mein bechi, AED 3000 baqi",
+    ],
+)
+def test_references_short_numbers_urdu_words_and_money_are_no_plates(text: str) -> None:
+    assert _keys(text, "vehicle") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("bhatta farooqabad ke qareeb hai", "farooqabad"),
+        ("He was taken to Khanqah Dogran.", "khanqah dogran"),
+        ("وہ ماموں کانجن میں رہتا ہے", "mamu kanjan"),
+        ("kiln near Khurrianwala", "khurrianwala"),
+        ("وہ داؤد خیل سے آیا", "daud khel"),
+        ("The agent lives in Tibba Sultanpur.", "tibba sultanpur"),
+        ("woh ghorabari se aya", "ghorabari"),
+        ("بچے بڈھ بیر سے لائے گئے", "badaber"),
+        ("He crossed at Wagah.", "wagah"),
+        ("from Dassu in Kohistan", "dassu"),
+    ],
+)
+def test_more_tehsil_seats_and_border_towns(text: str, key: str) -> None:
+    assert _keys(text, "district")[0] == key
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("وہ رحیم یار خاں سے آیا", "rahim yar khan"),
+        ("ڈیرہ اسماعیل خاں کا ایجنٹ", "dera ismail khan"),
+        ("پنڈ دادن خاں کے بھٹے", "pind dadan khan"),
+        ("منڈی بہاالدین سے", "mandi bahauddin"),
+    ],
+)
+def test_a_place_ending_in_khan_written_with_its_nasal_noon(text: str, key: str) -> None:
+    assert _keys(text, "district") == [key]
+
+
+def test_hala_is_a_town_of_matiari() -> None:
+    assert _keys("thana hala ka sho", "police_station") == ["hala/matiari"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "SHO Mir Ali took the money.",  # a man's name, never the town in North Waziristan
+        "the kamra was small",  # Roman Urdu "room", not Kamra near Attock
+        "the van is a grey Bolan, QLA-5520.",  # Suzuki's Bolan, not the district
+        "a white Suzuki Khyber took them",
+        "woh bolan van mein aya",
+    ],
+)
+def test_names_rooms_and_cars_named_after_places_are_no_places(text: str) -> None:
+    assert _only(text, "district") == []
+
+
+def test_bolan_the_district_is_still_one() -> None:
+    assert _keys("He came from Bolan district.", "district") == ["kachhi"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Police Station Gulshan-e-Iqbal, Karachi",
+        "thana gulshan e iqbal karachi",
+        "Thana Gulshan-i-Iqbal Karachi",
+        "تھانہ گلشن اقبال کراچی",
+        "تھانہ گلشنِ اقبال کراچی",
+    ],
+)
+def test_a_stations_izafat_is_written_any_way_and_keys_as_urdu_leaves_it(text: str) -> None:
+    assert _keys(text, "police_station") == ["gulshan iqbal/karachi"]
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("Thana Saddar i went there", "saddar"),  # English's I, not an izafat
+        ("thana saddar e mail bheji", "saddar"),
+    ],
+)
+def test_an_i_or_e_that_is_no_izafat_ends_the_stations_name(text: str, key: str) -> None:
+    assert _keys(text, "police_station") == [key]
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("thana bhara kahu islamabad ka sho", "bhara kahu/islamabad"),
+        ("تھانہ بھارہ کہو اسلام آباد", "bhara kahu/islamabad"),
+        ("Thana Koral, Islamabad", "koral/islamabad"),
+        ("تھانہ کورال اسلام آباد", "koral/islamabad"),
+    ],
+)
+def test_islamabads_village_stations_in_every_script(text: str, key: str) -> None:
+    assert _keys(text, "police_station") == [key]
+
+
+def test_bibi_before_a_stations_keyword_is_no_lettered_station() -> None:
+    # بی is the letter B (a station's "بی ڈویژن") and, doubled, Bibi: a woman's title
+    found = extract("نسیم بی بی تھانہ پھالیہ گئی")
+    assert [(e.kind, e.key) for e in found if e.kind == "police_station"] == [
+        ("police_station", "phalia/mandi bahauddin")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("۱۲ مارچ، ۲۰۲۴ کو", "2024-03-12"),  # Urdu's comma before the year
+        ("مارچ، ۲۰۲۴ میں", "2024-03"),
+        ("for some months in 2023. Then", "2023"),
+        ("In summer 2022 I paid an agent", "2022"),
+        ("سال ۲۰۲۱ میں وہ گیا", "2021"),
+        ("2019 mein gaya", "2019"),
+    ],
+)
+def test_a_year_alone_after_its_cue_and_urdus_comma_before_a_year(text: str, key: str) -> None:
+    assert _keys(text, "date") == [key]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "in the 2nd week of March he came",  # a span in the month, no date
+        "the first half of June went by",
+        "in 2000 rupees",
+        "in 2024 people left",
+        "2000 میں بیچا",  # sold for 2,000
+    ],
+)
+def test_a_week_of_a_month_and_money_or_counts_are_no_dates(text: str) -> None:
+    assert _keys(text, "date") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("lea 1234 number wali gari aayi", "LEA1234"),  # the vehicle's word after the plate
+        ("lxb 5521 wali gari raat ko aati hai", "LXB5521"),
+    ],
+)
+def test_a_lower_case_plate_before_its_vehicles_word(text: str, key: str) -> None:
+    assert _keys(text, "vehicle") == [key]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "vans raat ko guzarti hain. kal raat qtb 3309 guzri",  # the sentence before
+        "gari mein woh 5000 le gaya",  # a pronoun before money
+        "gari mein kul 5000 diye",
+    ],
+)
+def test_a_lower_case_plate_too_far_from_its_vehicle_or_a_pronoun_is_none(text: str) -> None:
+    assert _keys(text, "vehicle") == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "He lives in Faizabad near the market.",  # Islamabad's, not a misspelt Hafizabad
+        "He lives in Moinabad near the market.",  # not a misspelt Eminabad
+        "woh gulistan e johar mein rehta hai",  # Karachi's locality, not Gulistan town
+        "He lives in Gulistan e Jauhar.",
+    ],
+)
+def test_localities_that_sound_as_a_place_or_begin_with_one_are_no_place(text: str) -> None:
+    assert _only(text, "district") == []
+
+
+def test_gulistan_the_town_is_still_one() -> None:
+    assert _keys("He came from Gulistan near Chaman.", "district") == ["gulistan", "chaman"]
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("وہ چمن بارڈر سے آیا", "chaman"),  # چمن is "a garden" too
+        ("کرم ایجنسی سے آیا", "kurram"),  # کرم is "grace"
+        ("وادی کرم سے لائے گئے", "kurram"),
+        ("the boys were from the Jati side", "jati"),
+    ],
+)
+def test_a_border_a_valley_or_an_agency_makes_an_everyday_word_a_place(text: str, key: str) -> None:
+    assert _keys(text, "district") == [key]
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("March 12-14, 2024 he was held", "2024-03-12"),  # days of one month: the first
+        ("nawambar 2024 mein gaya", "2024-11"),  # Roman Urdu's spellings of the months
+        ("oktobar 2023 ko", "2023-10"),
+        ("januari 2025 se", "2025-01"),
+        ("20 joon ko aya", "--06-20"),
+    ],
+)
+def test_a_span_of_days_and_more_roman_urdu_months(text: str, key: str) -> None:
+    assert _keys(text, "date") == [key]
+
+
+@pytest.mark.parametrize(
+    ("text", "keys"),
+    [
+        ("police ki gari ka number pr 6617 tha", ["PR6617"]),
+        ("van no. ba 7731 thi", ["BA7731"]),
+        ("gari ka number pe 0300 1234567 bhejo", []),  # a phone after "pe" ("on")
+        ("gari ka number se 2000 mein mila", []),
+        ("uska number pr 6617 hai", []),  # no vehicle's word
+    ],
+)
+def test_two_lower_case_letters_after_a_vehicles_number(text: str, keys: list[str]) -> None:
+    assert _keys(text, "vehicle") == keys
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("وہ ڈھرکی سے آیا", "daharki"),  # listed ڈہرکی: gol he typed as do-chashmi he
+        ("وہ شھدادپور سے آیا", "shahdadpur"),
+        ("وہ میاں چنو سے آیا", "mian channu"),
+        ("وہ احمد پور ایسٹ سے آیا", "ahmedpur east"),
+        ("وہ بھٹ شاہ سے آیا", "bhit shah"),
+        ("وہ مرید کے شہر سے آیا", "muridke"),
+    ],
+)
+def test_urdu_towns_with_do_chashmi_he_inside_and_their_other_spellings(
+    text: str, key: str
+) -> None:
+    assert _keys(text, "district") == [key]
+
+
+def test_a_disciples_house_is_no_muridke() -> None:
+    assert _only("وہ پیر کے مرید کے گھر گیا", "district") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("Police Station Karachi Company, Islamabad", "karachi company/islamabad"),
+        ("thana karachi company islamabad ka asi", "karachi company/islamabad"),
+        ("تھانہ کراچی کمپنی اسلام آباد", "karachi company/islamabad"),
+        ("Thana Karachi Company", "karachi company"),  # never keyed with Karachi
+    ],
+)
+def test_islamabads_karachi_company_station_is_no_station_of_karachi(text: str, key: str) -> None:
+    assert _keys(text, "police_station") == [key]
+    assert "karachi" not in _keys(text, "district")
+
+
+@pytest.mark.parametrize(
+    ("text", "keys"),
+    [
+        ("وہ مارچ میں آیا", ["--03"]),  # a month alone after a word, before "in"
+        ("woh june mein gaya", ["--06"]),
+        ("ہم جنوری سے کام کر رہے ہیں", ["--01"]),
+        ("وہ مارچ کے دوسرے ہفتے میں آیا", []),  # a week of the month
+        ("wo long march mein shamil tha", []),  # a procession
+        ("وہ عورت مارچ میں گئی", []),
+    ],
+)
+def test_an_urdu_month_alone_after_any_word_but_no_week_or_procession(
+    text: str, keys: list[str]
+) -> None:
+    assert _keys(text, "date") == keys
+
+
+@pytest.mark.parametrize("text", ["the van RO 300 mein di", "gari RO 450 ki"])
+def test_omans_rial_after_a_vehicles_word_is_no_plate(text: str) -> None:
+    assert _keys(text, "vehicle") == []
