@@ -634,6 +634,18 @@ def _placed_stations(
     """
     keyed = {c.key.partition("/")[2] for _i, c in stations if "/" in c.key}
     first = doc.hit(districts[0], "district") if districts else None
+    # A report that names one district, or it and its towns, wherever it names it: "I am a
+    # constable at Thana Saddar ... the DPO Okara ... a kiln near Depalpur" is Okara's
+    # Thana Saddar, as `links.places` sets it.
+    spans = [(c.start, c.end) for _i, c in stations]
+    named = {
+        t.key
+        for d in districts
+        if (t := doc.hit(d, "district")) is not None
+        and not any(lo <= doc.starts[d] < hi for lo, hi in spans)  # "Thana Karachi Company"
+    }
+    seats = {towns().get(k, k) for k in named}
+    one = next(iter(seats)) if len(seats) == 1 and seats <= named else None
     earlier: set[str] = set()  # districts of the stations before, in one walk
     for i, c in sorted(stations, key=lambda s: s[0]):
         # What the writer has said before the station sets it; a station named later,
@@ -645,9 +657,11 @@ def _placed_stations(
         elif len(earlier) == 1:
             yield c._replace(key=f"{c.key}/{next(iter(earlier))}")
         elif not earlier and first is not None and districts[0] < i:
-            yield c._replace(key=f"{c.key}/{first.key}")
+            yield c._replace(key=f"{c.key}/{_district_of(first.key)}")
         elif len(keyed) == 1:
             yield c._replace(key=f"{c.key}/{next(iter(keyed))}")
+        elif one is not None:
+            yield c._replace(key=f"{c.key}/{one}")
         else:
             yield c
 
@@ -1009,9 +1023,13 @@ def _district_near(doc: Doc, first: int, last: int, districts: list[int]) -> str
         and not _origin(doc, d)
     ]
     if nearest:
-        return min(nearest)[1]
+        return _district_of(min(nearest)[1])
     keys = {key(d) for d in districts}
-    return keys.pop() if len(keys) == 1 else None
+    return _district_of(keys.pop()) if len(keys) == 1 else None
+
+
+def _district_of(place: str) -> str:
+    return towns().get(place, place)
 
 
 def _origin(doc: Doc, d: int) -> bool:

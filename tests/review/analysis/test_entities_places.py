@@ -1162,3 +1162,44 @@ def test_an_urdu_month_alone_after_any_word_but_no_week_or_procession(
 @pytest.mark.parametrize("text", ["the van RO 300 mein di", "gari RO 450 ki"])
 def test_omans_rial_after_a_vehicles_word_is_no_plate(text: str) -> None:
     assert _keys(text, "vehicle") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        (
+            "I am a constable at Thana Saddar. The DPO Okara knows; a kiln near Depalpur pays.",
+            "saddar/okara",
+        ),
+        ("میں تھانہ سٹی میں منشی ہوں۔ ڈی پی او ساہیوال کو سب پتا ہے۔", "city/sahiwal"),
+        # two districts: which one is the station's is not said
+        ("I am a constable at Thana Saddar. Boys from Okara went to Kasur.", "saddar"),
+    ],
+)
+def test_a_bare_station_in_a_report_of_one_district_named_after_it(text: str, key: str) -> None:
+    assert [e.key for e in extract(text) if e.kind == "police_station"] == [key]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "DMJ ke thane ka SHO",
+        "The SHO of Thana Saddar DMJ took money.",
+        "ڈی ایم جے کے صدر تھانے کا ایس ایچ او",
+    ],
+)
+def test_dera_murad_jamali_by_its_initials(text: str) -> None:
+    assert "dera murad jamali" in [e.key for e in extract(text) if e.kind == "district"]
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        # a station whose district is the report's, said before it, named by a town there
+        ("main dina mein rehta hun. thana saddar ka sho paise leta hai.", "saddar/jhelum"),
+        # a town written by the station keeps its own key
+        ("Thana Saddar Pattoki ka SHO", "saddar/pattoki"),
+    ],
+)
+def test_a_station_takes_the_district_of_the_town_the_report_is_set_in(text: str, key: str) -> None:
+    assert [e.key for e in extract(text) if e.kind == "police_station"] == [key]
