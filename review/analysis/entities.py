@@ -1003,9 +1003,22 @@ def _person(doc: Doc, i: int, term: Term, districts: list[int]) -> _Candidate | 
         k -= 1
     if k >= 0 and not doc.punct(k) and doc.latin(k) == doc.latin(i):
         begin = name_start(doc, k + 1, station=False)
+        if begin == k == i - 1 and doc.words[k] in _PEOPLES:
+            return None  # "the Pathan guard", "پسنی کا بلوچ ٹرانسپورٹر": a kind of man
         if begin <= k and is_name(doc, begin, k + 1):
             return _candidate(doc, begin, k + 1, term.value)
     return None
+
+
+# Peoples whose names are surnames too ("Nawaz Baloch"): one alone right before a rank or
+# trade says what kind of man he is, not who ("a Baloch driver", "پٹھان چوکیدار").
+_PEOPLES: Final = frozenset(
+    normalize(w)
+    for w in (
+        *("baloch", "balouch", "pathan", "pathaan", "kashmiri", "hazara", "makrani", "mohajir"),
+        *("muhajir", "بلوچ", "پٹھان", "کشمیری", "ہزارہ", "مکرانی", "مہاجر"),
+    )
+)
 
 
 # Words before a rank that make it one man ("the agent", "our munshi"), or, after a comma,

@@ -172,6 +172,15 @@ def test_a_name_the_lists_lack_beside_a_verb_only_a_person_does(
         "The agent is Punjabi.",
         "In Kasur, a driver told me.",
         "Later, our munshi told me.",
+        # a possessive at a sentence's start (Meri sounds as Marri); a people before a trade
+        # is the man's kind, not his name
+        "Meri behen ko agent ne bulaya",
+        "Hamara munshi bhi wahan tha",
+        "The Pathan guard opened the gate.",
+        "یہ پسنی کا بلوچ ٹرانسپورٹر ہے۔",
+        "a Baloch driver took us to Turbat",
+        # titles alone
+        *(f"{title} sahib came." for title in ("Rao", "راؤ", "Makhdoom", "مخدوم", "Qari", "Mufti")),
     ],
 )
 def test_no_person_in_words_places_and_services(text: str) -> None:
@@ -372,3 +381,52 @@ def test_a_title_makes_an_everyday_word_after_it_a_name() -> None:
 def test_saraiki_clans_are_listed_in_both_scripts() -> None:
     assert _keys("ایس ایچ او غلام رسول لنگاہ نے کہا۔") == ["ghulam rasool langah"]
     assert _keys("SHO Ghulam Rasool Langah said no.") == ["ghulam rasool langah"]
+
+
+def _designated(text: str) -> list[tuple[str, str | None]]:
+    return [(e.text, e.designation) for e in extract(text) if e.kind == "person"]
+
+
+@pytest.mark.parametrize(
+    ("text", "person", "designation"),
+    [
+        # kin the lists lacked, in all three registers
+        ("mera jija nadeem hamein le gaya", "nadeem", "Brother-in-law"),
+        ("میرا جیجا ندیم ہمیں لے گیا", "ندیم", "Brother-in-law"),
+        ("میری بہن نسرین وہاں تھی", "نسرین", "Sister"),
+        ("meri behen nasreen wahan thi", "nasreen", "Sister"),
+        ("mera khawand aslam bhatte pe kaam karta hai", "aslam", "Husband"),
+        ("میرا خاوند اسلم بھٹے پر کام کرتا ہے", "اسلم", "Husband"),
+        ("میری اہلیہ نسرین بیمار ہے", "نسرین", "Wife"),
+        ("mera chachazad nadeem bhi saath tha", "nadeem", "Brother"),
+        ("mera putar aslam wapis nahi aaya", "aslam", "Son"),
+        ("ہمارا رشتہ دار اسلم بھی گیا", "اسلم", "Relative"),
+        ("hamara rishtedar aslam bhi gaya", "aslam", "Relative"),
+        ("mera mangetar kamran dubai gaya", "kamran", "Fiance"),
+        # trades: the smuggler and the transporter
+        ("The smuggler Nadeem Akhtar sent us to Iran.", "Nadeem Akhtar", "Smuggler"),
+        ("انسانی اسمگلر ندیم اختر نے ہمیں ایران بھیجا", "ندیم اختر", "Smuggler"),
+        ("Transporter Haji Younas owns the coaches.", "Haji Younas", "Transporter"),
+    ],
+)
+def test_kin_and_trades_before_a_name(text: str, person: str, designation: str) -> None:
+    assert _designated(text) == [(person, designation)]
+
+
+@pytest.mark.parametrize(
+    ("texts", "key"),
+    [
+        (("Rao Tariq threatened us.", "راؤ طارق نے دھمکی دی", "rao tariq ne kaha"), "rao tariq"),
+        (("Makhdoom Shah Mehmood owns it.", "مخدوم شاہ محمود کی زمین"), "makhdoom shah mehmood"),
+        (("Qari Shafiq kept the boys.", "قاری شفیق نے بچوں کو رکھا"), "qari shafiq"),
+    ],
+)
+def test_titles_of_rank_and_learning_key_alike_in_both_scripts(
+    texts: tuple[str, ...], key: str
+) -> None:
+    assert [_keys(t) for t in texts] == [[key]] * len(texts)
+
+
+def test_a_trade_with_no_group_leaves_a_namesake_warning_in_force() -> None:
+    text = "The organiser is Haji Karim, a transporter. He is not the kiln man of that name."
+    assert [e.designation for e in extract(text) if e.kind == "person"] == ["another of this name"]
