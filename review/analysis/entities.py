@@ -124,7 +124,7 @@ def extract(text: str) -> list[Entity]:
         doc = Doc(text)
         found = _sweep([*_patterns(doc), *_from_lexicon(doc), *_unranked(doc)])
         found = [c._replace(kind="district") if c.kind == _MISSPELT_PLACE else c for c in found]
-        found = _lists(doc, found)
+        found = _paired_by_o(doc, _lists(doc, found))
         found = _provincial_police(_agency_wings(doc, _nicknames(doc, _whole_names(doc, found))))
         return namesakes.mark(
             text,
@@ -214,6 +214,36 @@ def _listed_before(doc: Doc, i: int, j: int) -> tuple[int, int]:
     if start == i - 1 or not _proper_name(doc, start, i - 1) or _plural(doc.words[i - 2]):
         return 0, 0
     return start, i - 1
+
+
+_O: Final = normalize("و")
+
+
+def _paired_by_o(doc: Doc, found: list[_Candidate]) -> list[_Candidate]:
+    """A listed name joined to a person by Urdu's "و" ("and", as in "اسلم و اکرم نے"): a
+    name standing alone, no everyday word, title nor common name, as "اور" takes it."""
+    people = [c for c in found if c.kind == "person"]
+    if _O not in doc.words or not people:
+        return found
+    taken = {bisect.bisect_left(doc.starts, c.start) for c in found}
+    taken |= {bisect.bisect_left(doc.starts, c.end) - 1 for c in found}
+    plain = names().keys() - titles() - common_words() - weak_words("names.txt")
+    added: list[_Candidate] = []
+    todo = [
+        (bisect.bisect_left(doc.starts, c.start), bisect.bisect_left(doc.starts, c.end) - 1)
+        for c in people
+        if doc.urdu(bisect.bisect_left(doc.starts, c.start))
+    ]
+    while todo:
+        first, last = todo.pop()
+        for mark, x in ((first - 1, first - 2), (last + 1, last + 2)):
+            if not (0 <= x < len(doc) and doc.words[mark] == _O and x not in taken):
+                continue
+            if doc.words[x] in plain and x not in doc.hits and x not in doc.inside:
+                taken.add(x)
+                added.append(_candidate(doc, x, x + 1, None))
+                todo.append((x, x))
+    return sorted([*found, *added], key=lambda c: c.start) if added else found
 
 
 def _list_goes_on(doc: Doc, j: int) -> bool:
@@ -1250,8 +1280,81 @@ def _unranked(doc: Doc) -> Iterator[_Candidate]:
             yield _candidate(doc, i, j, None)
     for i, j in _people_by_phrase(doc):
         yield _candidate(doc, i, j, _NAMING)
-    for i, j in itertools.chain(_doers(doc), _titled(doc)):
+    for i, j in itertools.chain(_doers(doc), _titled(doc), _kin_marked(doc)):
         yield _candidate(doc, i, j, None)
+
+
+# Words a record puts between a name and the father's or husband's ("Aslam s/o Nazir",
+# "رضیہ بنت اللہ دتہ", "son of"): both sides are names, listed or not, in every register.
+_KIN_OF: Final = frozenset(
+    normalize(w)
+    for w in (
+        *("ولد", "بنت", "زوجہ", "دختر", "بیوہ", "walad", "wald", "bint", "zauja", "zoja"),
+        *("zauja", "zaoja", "zouja"),
+    )
+)
+_SLASH_KIN: Final = frozenset(("s", "d", "w"))
+_OF_KIN: Final = frozenset(("son", "daughter", "wife", "widow"))
+
+
+def _kin_marked(doc: Doc) -> Iterator[tuple[int, int]]:
+    """The names on both sides of "s/o", "d/o", "w/o", "son of", "ولد", "بنت", "زوجہ"."""
+    n = len(doc)
+    present = (_KIN_OF | {"/", "of"}).intersection(doc.words)
+    for k in itertools.compress(range(n), map(present.__contains__, doc.words)) if present else ():
+        word = doc.words[k]
+        if word == "/":  # "s/o": the mark's letters are k - 1..k + 1
+            if not (k and k + 1 < n and doc.words[k - 1] in _SLASH_KIN and doc.words[k + 1] == "o"):
+                continue
+            first, after = k - 1, k + 2
+        elif word == "of":
+            if not (k and doc.words[k - 1] in _OF_KIN and doc.latin(k - 1)):
+                continue
+            first, after = k - 1, k + 1
+        else:
+            first, after = k, k + 1
+        for i, j in (_kin_name(doc, first, before=True), _kin_name(doc, after, before=False)):
+            if i < j and is_name(doc, i, j):
+                yield i, j
+
+
+def _kin_name(doc: Doc, k: int, *, before: bool) -> tuple[int, int]:
+    """The name ending before token k (`before`) or starting at it, beside a kin mark: in
+    capitals as capitals end it, in Urdu letters or lower case two words the lists lack at
+    most (a third only if listed: "ملزم بہلول ترکھان ولد" is the accused Behlol Tarkhan),
+    and none past a listed name that is no common one ("گواہ اسلم ولد": the witness Aslam)."""
+    step = -1 if before else 1
+    x = k - 1 if before else k
+    if not 0 <= x < len(doc) or not _kin_word(doc, x):
+        return 0, 0
+    if doc.latin(x) and doc.capital(x):
+        if before:
+            return name_start(doc, k, station=False), k
+        return k, name_end(doc, k, station=False)
+    taken, y, listed = 0, x, False
+    while 0 <= y < len(doc) and taken < 3 and _kin_word(doc, y):
+        if doc.latin(y) != doc.latin(x) or doc.capital(y):
+            break
+        word = doc.words[y]
+        if not known(word) and (taken == 2 or listed):
+            break  # "گواہ اسلم ولد نذیر": a listed name is whole without the witness
+        listed = listed or (word in names() and word not in common_words())
+        taken += 1
+        y += step
+    return (y + 1, k) if before else (k, y)
+
+
+def _kin_word(doc: Doc, k: int) -> bool:
+    """Whether token k may be a word of a name beside a kin mark (no rank, place nor
+    everyday word; in lower case no Roman Urdu word of grammar)."""
+    if doc.punct(k) or k in doc.hits or k in doc.inside:
+        return False
+    word = doc.words[k]
+    if word in stopwords() or word in _KIN_OF or word in _NOT_NICKNAMES or not word.isalpha():
+        return False
+    if doc.latin(k):
+        return doc.capital(k) or known(word) or (len(word) > 3 and _nickname(doc, k))
+    return doc.urdu(k)
 
 
 # Titles in Latin letters that say a name follows even in lower case; "mai" is Roman Urdu's

@@ -430,3 +430,33 @@ def test_titles_of_rank_and_learning_key_alike_in_both_scripts(
 def test_a_trade_with_no_group_leaves_a_namesake_warning_in_force() -> None:
     text = "The organiser is Haji Karim, a transporter. He is not the kiln man of that name."
     assert [e.designation for e in extract(text) if e.kind == "person"] == ["another of this name"]
+
+
+@pytest.mark.parametrize(
+    ("text", "people"),
+    [
+        # both sides of a kin mark are names, listed or not, in every register
+        ("Behlol Tarkhan s/o Faqeera came to the kiln.", ["Behlol Tarkhan", "Faqeera"]),
+        ("Sughran w/o Jumman Lashari complained.", ["Sughran", "Jumman Lashari"]),
+        ("Behlol Tarkhan son of Faqeera was arrested.", ["Behlol Tarkhan", "Faqeera"]),
+        ("بہلول ترکھان ولد فقیرا نے کہا", ["بہلول ترکھان", "فقیرا"]),
+        ("ملزم بہلول ترکھان ولد فقیرا قوم جٹ سکنہ چک نمبر ۱۲", ["بہلول ترکھان", "فقیرا"]),
+        ("ملزم محمد اسلم ولد نذیر احمد کو گرفتار کیا", ["محمد اسلم", "نذیر احمد"]),
+        ("سغراں زوجہ فقیرا نے درخواست دی", ["سغراں", "فقیرا"]),
+        ("behlol tarkhan s/o faqeera ne kaha", ["behlol tarkhan", "faqeera"]),
+        ("behlol walad faqeera ko pakra", ["behlol", "faqeera"]),
+        # Urdu's "و" joins names as "اور" does; never an everyday word or a phrase
+        ("اسلم و اکرم و نذیر نے ہمیں روکا", ["اسلم", "اکرم", "نذیر"]),
+        ("ظلم و ستم اکرم نے کیا", ["اکرم"]),
+        ("شریف و اکرم نے کہا", ["اکرم"]),
+        # no name where "son of" says whose, not who
+        ("The son of the SHO took money.", []),
+        ("He is the son of a rich man.", []),
+    ],
+)
+def test_names_beside_a_kin_mark_or_joined_by_o(text: str, people: list[str]) -> None:
+    assert _people(text) == people
+
+
+def test_an_unlisted_name_beside_a_kin_mark_keys_alike_in_both_scripts() -> None:
+    assert _keys("Behlol Tarkhan s/o Faqeera") == _keys("بہلول ترکھان ولد فقیرا")
