@@ -124,7 +124,7 @@ def extract(text: str) -> list[Entity]:
         doc = Doc(text)
         found = _sweep([*_patterns(doc), *_from_lexicon(doc), *_unranked(doc)])
         found = [c._replace(kind="district") if c.kind == _MISSPELT_PLACE else c for c in found]
-        found = _paired_by_o(doc, _lists(doc, found))
+        found = _paired_by_o(doc, _lists(doc, _joined_compounds(doc, found)))
         found = _provincial_police(_agency_wings(doc, _nicknames(doc, _whole_names(doc, found))))
         return namesakes.mark(
             text,
@@ -214,6 +214,40 @@ def _listed_before(doc: Doc, i: int, j: int) -> tuple[int, int]:
     if start == i - 1 or not _proper_name(doc, start, i - 1) or _plural(doc.words[i - 2]):
         return 0, 0
     return start, i - 1
+
+
+# The Arabic article inside a compound name written apart in Latin letters: "Zia ul Haq",
+# "Zia ud Din", "Fazl ur Rehman", "Shams uz Zaman", "Abd al Karim".
+_JOINS: Final = frozenset(("ul", "ud", "ur", "us", "uz", "un", "ush", "al", "ad", "ar", "ud-din"))
+
+
+def _joined_compounds(doc: Doc, found: list[_Candidate]) -> list[_Candidate]:
+    """One person of two found on either side of "ul", "ud" or "ur" in capitals ("Zia ud
+    Din" was the two men Zia and Din), or of a listed word before the article and a person
+    after it ("fazal ur rehman ne"): the article joins one name's halves."""
+    out: list[_Candidate] = []
+    for c in found:
+        k = bisect.bisect_left(doc.starts, c.start)
+        if c.kind != "person" or k < 2 or doc.words[k - 1] not in _JOINS or not doc.latin(k):
+            out.append(c)
+            continue
+        end = bisect.bisect_left(doc.starts, c.end)
+        last = out[-1] if out else None
+        if last is not None and last.kind == "person" and doc.ends[k - 2] == last.end:
+            if c.designation is None and doc.capital(k):
+                first = bisect.bisect_left(doc.starts, last.start)
+                out[-1] = last._replace(end=c.end, key=name_key(doc, first, end))
+                continue
+        elif (
+            (last is None or last.end <= doc.starts[k - 2])
+            and doc.latin(k - 2)
+            and known(doc.words[k - 2])
+            and doc.capital(k - 2) == doc.capital(k)
+        ):
+            # "fazal ur rehman ne": the half before the article, listed, in lower case
+            c = c._replace(start=doc.starts[k - 2], key=name_key(doc, k - 2, end))
+        out.append(c)
+    return out
 
 
 _O: Final = normalize("و")
@@ -984,6 +1018,8 @@ def _crosses_sentence(doc: Doc, a: int, b: int) -> bool:
 
 def _person(doc: Doc, i: int, term: Term, districts: list[int]) -> _Candidate | None:
     """A person named right after the rank at i (or after a station there), or before it."""
+    if doc.words[i] == "@" and not _spaced(doc, i):
+        return None  # an address, "ali@gmail.com", not a record's "Nadeem @ Nadu"
     j = i + term.size
     while j < len(doc) and doc.words[j] == "." and _abbreviated(doc, j - 1):
         j += 1  # "S.H.O. Rana Tariq", not "his brother-in-law. Haji Bashir"
@@ -1104,7 +1140,7 @@ _NAMING: Final = "Named"
 _NAME_WORDS: Final = frozenset(normalize(w) for w in ("نام", "naam", "name"))
 # Of those, the words for "alias": the word after one is a second name, listed or not, in
 # lower case or Urdu letters ("sajjad baloch urf sajju har hafte", "ندیم عرف ٹکا ہر روز").
-_ALIASES: Final = frozenset(normalize(w) for w in ("urf", "urff", "alias", "aka", "عرف"))
+_ALIASES: Final = frozenset(normalize(w) for w in ("urf", "urff", "alias", "aka", "عرف", "@"))
 
 
 # After a rank, the ergative and "sahib" end a name the lists lack: "ایجنٹ بہلول ترکھان نے".
@@ -1298,12 +1334,17 @@ _OF_KIN: Final = frozenset(("son", "daughter", "wife", "widow"))
 
 
 def _kin_marked(doc: Doc) -> Iterator[tuple[int, int]]:
-    """The names on both sides of "s/o", "d/o", "w/o", "son of", "ولد", "بنت", "زوجہ"."""
+    """The names on both sides of "s/o", "d/o", "w/o", "son of", "ولد", "بنت", "زوجہ", and
+    of a record's "@" for "alias" ("Nadeem @ Nadu")."""
     n = len(doc)
-    present = (_KIN_OF | {"/", "of"}).intersection(doc.words)
+    present = (_KIN_OF | {"/", "of", "@"}).intersection(doc.words)
     for k in itertools.compress(range(n), map(present.__contains__, doc.words)) if present else ():
         word = doc.words[k]
-        if word == "/":  # "s/o": the mark's letters are k - 1..k + 1
+        if word == "@":  # a record's "alias", "Nadeem @ Nadu"; never an address's "ali@x.pk"
+            if not _spaced(doc, k):
+                continue
+            first, after = k, k + 1
+        elif word == "/":  # "s/o": the mark's letters are k - 1..k + 1
             if not (k and k + 1 < n and doc.words[k - 1] in _SLASH_KIN and doc.words[k + 1] == "o"):
                 continue
             first, after = k - 1, k + 2
@@ -1316,6 +1357,13 @@ def _kin_marked(doc: Doc) -> Iterator[tuple[int, int]]:
         for i, j in (_kin_name(doc, first, before=True), _kin_name(doc, after, before=False)):
             if i < j and is_name(doc, i, j):
                 yield i, j
+
+
+def _spaced(doc: Doc, k: int) -> bool:
+    """Whether token k stands apart, with a space or a text's end on both sides."""
+    before = doc.text[doc.starts[k] - 1] if doc.starts[k] else " "
+    after = doc.text[doc.ends[k]] if doc.ends[k] < len(doc.text) else " "
+    return before.isspace() and after.isspace()
 
 
 def _kin_name(doc: Doc, k: int, *, before: bool) -> tuple[int, int]:
@@ -1642,6 +1690,11 @@ def _nickname(doc: Doc, x: int) -> bool:
 
 
 def _candidate(doc: Doc, i: int, j: int, designation: str | None) -> _Candidate:
+    # "ASLAM S/O NAZIR": in capitals, the mark's letters are no initials of either name
+    if j - i > 1 and doc.words[j - 1] in _SLASH_KIN and j + 1 < len(doc) and doc.words[j] == "/":
+        j -= 1
+    if j - i > 1 and doc.words[i] == "o" and i > 1 and doc.words[i - 1] == "/":
+        i += 1
     return _Candidate("person", doc.starts[i], doc.ends[j - 1], name_key(doc, i, j), designation)
 
 

@@ -460,3 +460,36 @@ def test_names_beside_a_kin_mark_or_joined_by_o(text: str, people: list[str]) ->
 
 def test_an_unlisted_name_beside_a_kin_mark_keys_alike_in_both_scripts() -> None:
     assert _keys("Behlol Tarkhan s/o Faqeera") == _keys("بہلول ترکھان ولد فقیرا")
+
+
+@pytest.mark.parametrize(
+    ("text", "people"),
+    [
+        # a record's "@" for "alias", in every register; never an address
+        ("Nadeem @ Nadu was arrested.", ["Nadeem", "Nadu"]),
+        ("nadeem @ nadu ne kaha", ["nadeem", "nadu"]),
+        ("ندیم @ نادو نے کہا", ["ندیم", "نادو"]),
+        ("Write to ali@gmail.com or @nadu.", []),
+        # a record in capitals: the letters of S/O are no initials
+        ("ASLAM S/O NAZIR was there.", ["ASLAM", "NAZIR"]),
+        # the Arabic article inside a compound name written apart: one man, not two
+        ("Zia ud Din and Fazl ur Rehman took it.", ["Zia ud Din", "Fazl ur Rehman"]),
+        ("SHO Zia ul Haq said no.", ["Zia ul Haq"]),
+        ("fazal ur rehman ne kaha", ["fazal ur rehman"]),
+        # Haq alone is "right"
+        ("یہ ان کا حق ہے", []),
+    ],
+)
+def test_aliases_records_and_compound_names(text: str, people: list[str]) -> None:
+    assert _people(text) == people
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        ("Ehsan ul Haq said so.", "احسان الحق نے کہا", "Ehsan-ul-Haq said so."),
+        ("Fazl ur Rehman said so.", "فضل الرحمان نے کہا", "fazal ur rehman ne kaha"),
+    ],
+)
+def test_compound_names_key_alike_however_written(texts: tuple[str, ...]) -> None:
+    assert len({tuple(_keys(t)) for t in texts}) == 1
