@@ -1060,6 +1060,8 @@ def _person(doc: Doc, i: int, term: Term, districts: list[int]) -> _Candidate | 
         end = name_end(doc, j + 1, station=False, ranked=True)
         if end - j > 2 and end < len(doc) and doc.words[end] in (",", "."):
             return _candidate(doc, j + 1, end, term.value)
+        if end - j == 2 and _one_between_commas(doc, i, j + 1):
+            return _candidate(doc, j + 1, end, term.value)  # "our munshi, Faqeera, keeps"
     # "Rana Tariq, the SHO" / "Rana Tariq (SHO)" / "Rana Tariq SHO" / "رانا طارق ایس ایچ او"
     # and after a comma "Faqeera, our munshi" / "Faqeera, a driver from Kasur"
     k = i - 1
@@ -1092,6 +1094,22 @@ _PEOPLES: Final = frozenset(
 _DETERMINERS: Final = frozenset(("the", "our", "my", "his", "her", "their", "a", "an"))
 _DEFINITE: Final = _DETERMINERS - {"a", "an"}
 _IS: Final = frozenset(("is", "was"))
+
+
+def _one_between_commas(doc: Doc, i: int, k: int) -> bool:
+    """Whether token k, one capitalised word between commas after a rank at i that names
+    one man ("the agent, Behlol, took"), is his name: no acronym, plural or adverb."""
+    raw = doc.raw(k)
+    return (
+        i > 0
+        and doc.words[i - 1] in _DEFINITE
+        and k + 1 < len(doc)
+        and doc.words[k + 1] == ","
+        and doc.latin(k)
+        and doc.capital(k)
+        and not (len(raw) > 1 and raw.isupper())
+        and not _plural(doc.words[k])
+    )
 
 
 def _described(doc: Doc, k: int) -> bool:
@@ -1316,8 +1334,28 @@ def _unranked(doc: Doc) -> Iterator[_Candidate]:
             yield _candidate(doc, i, j, None)
     for i, j in _people_by_phrase(doc):
         yield _candidate(doc, i, j, _NAMING)
-    for i, j in itertools.chain(_doers(doc), _titled(doc), _kin_marked(doc)):
+    for i, j in itertools.chain(_doers(doc), _titled(doc), _kin_marked(doc), _quoted(doc)):
         yield _candidate(doc, i, j, None)
+
+
+# Quotation marks round a nickname, and the ergative after it: '"کالا" نے ہمیں مارا'.
+_QUOTES: Final = frozenset(('"', "'", "\u201c", "\u201d", "\u2018", "\u2019", "«", "»"))
+_NE: Final = frozenset(normalize(w) for w in ("نے", "ne"))
+
+
+def _quoted(doc: Doc) -> Iterator[tuple[int, int]]:
+    """A word or two in quotation marks before the ergative ("'کالا' نے", '"kala" ne'): only
+    one who acts takes "ne", and the marks say the words are what he is called."""
+    present = _NE.intersection(doc.words)
+    for k in (
+        itertools.compress(range(len(doc)), map(present.__contains__, doc.words)) if present else ()
+    ):
+        if k < 3 or doc.words[k - 1] not in _QUOTES:
+            continue
+        start = next((x for x in (k - 2, k - 3) if x >= 1 and doc.words[x - 1] in _QUOTES), 0)
+        words = range(start, k - 1)
+        if start and all(_bare_nickname(doc, x) and doc.latin(x) == doc.latin(k) for x in words):
+            yield start, k - 1
 
 
 # Words a record puts between a name and the father's or husband's ("Aslam s/o Nazir",

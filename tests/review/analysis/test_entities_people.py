@@ -493,3 +493,23 @@ def test_aliases_records_and_compound_names(text: str, people: list[str]) -> Non
 )
 def test_compound_names_key_alike_however_written(texts: tuple[str, ...]) -> None:
     assert len({tuple(_keys(t)) for t in texts}) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "people"),
+    [
+        # one capitalised word between commas after a rank that names one man
+        ("We paid the agent, Behlol, Rs 50,000.", ["Behlol"]),
+        ("Our munshi, Faqeera, keeps the register.", ["Faqeera"]),
+        ("The SHO, however, refused.", []),
+        ("The agent, Sir, took it.", []),
+        ("An agent, Sunday, came.", []),
+        # a nickname in quotation marks before the ergative, in Urdu and Roman Urdu
+        ('"کالا" نے ہمیں مارا', ["کالا"]),
+        ("«کالا» نے ہمیں مارا", ["کالا"]),
+        ('"kala butt" ne hamein mara', ["kala butt"]),
+        ('ہم نے "مجبور" کہا تو اس نے مارا', []),
+    ],
+)
+def test_a_name_set_apart_by_commas_or_quotation_marks(text: str, people: list[str]) -> None:
+    assert _people(text) == people
