@@ -86,12 +86,17 @@ KINDS: Final = (
 # A misspelt place ("misspelt", keyed as a district once chosen) wins over a person of the
 # same span: it sounds as one place alone and as no listed name ("Bahawalpor se").
 _MISSPELT_PLACE: Final = "misspelt"
+# A settlement's name read as a man's after a rank ("sho kot lakhpat ne", "ایس ایچ او بستی
+# ملوک نے"): no entity, but it keeps the name inside it from being one; any place of the
+# same span wins over it.
+_SETTLEMENT: Final = "settlement"
 _PRIORITY: Final = {
     kind: i
     for i, kind in enumerate(
-        ("blocked", "cnic", "phone", "date", "vehicle", _MISSPELT_PLACE, *KINDS)
+        ("blocked", "cnic", "phone", "date", "vehicle", _MISSPELT_PLACE, *KINDS, _SETTLEMENT)
     )
 }
+_NO_ENTITY: Final = frozenset(("blocked", _SETTLEMENT))
 
 
 @dataclass(frozen=True)
@@ -131,7 +136,7 @@ def extract(text: str) -> list[Entity]:
             [
                 Entity(c.kind, text[c.start : c.end], c.key, c.start, c.end, c.designation)
                 for c in _same_people(doc, found)
-                if c.kind != "blocked"
+                if c.kind not in _NO_ENTITY
             ],
             ranked=lambda designation: normalize(designation) in links.role_groups(),
         )
@@ -147,7 +152,7 @@ def _sweep(candidates: list[_Candidate]) -> list[_Candidate]:
     )
     taken: list[_Candidate] = []
     for c in candidates:
-        if not c.key and c.kind != "blocked":
+        if not c.key and c.kind not in _NO_ENTITY:
             continue
         if taken and c.start < taken[-1].end:
             last = taken[-1]
@@ -1733,7 +1738,21 @@ def _candidate(doc: Doc, i: int, j: int, designation: str | None) -> _Candidate:
         j -= 1
     if j - i > 1 and doc.words[i] == "o" and i > 1 and doc.words[i - 1] == "/":
         i += 1
-    return _Candidate("person", doc.starts[i], doc.ends[j - 1], name_key(doc, i, j), designation)
+    kind = _SETTLEMENT if j - i > 1 and doc.words[i] in _SETTLEMENT_HEADS else "person"
+    return _Candidate(kind, doc.starts[i], doc.ends[j - 1], name_key(doc, i, j), designation)
+
+
+# Words that begin a village's, hamlet's or quarter's name, and no man's: "Kot Lakhpat",
+# "Chak Jhumra", "Basti Malook", "Goth Ali", "Tando Jam", "Dhok Hassu", "Mauza Kalru".
+_SETTLEMENT_HEADS: Final = frozenset(
+    normalize(w)
+    for w in (
+        *("kot", "kotla", "chak", "basti", "goth", "mandi", "pind", "tando", "qila", "qilla"),
+        *("killa", "mauza", "mouza", "moza", "jhok", "dhok", "mohalla", "muhalla", "gali"),
+        *("کوٹ", "کوٹلہ", "چک", "بستی", "گوٹھ", "منڈی", "پنڈ", "ٹنڈو", "قلعہ", "موضع", "جھوک"),
+        *("ڈھوک", "محلہ", "گلی"),
+    )
+)
 
 
 # --- what a reviewer types --------------------------------------------------------------------

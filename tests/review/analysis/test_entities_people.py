@@ -513,3 +513,21 @@ def test_compound_names_key_alike_however_written(texts: tuple[str, ...]) -> Non
 )
 def test_a_name_set_apart_by_commas_or_quotation_marks(text: str, people: list[str]) -> None:
     assert _people(text) == people
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ایس ایچ او کوٹ لکھپت نے انکار کیا",
+        "sho basti malook ne kaha",  # was a man keyed "basit malik"
+        "agent goth ali ne kaha",
+        "ایس ایچ او بستی ملوک نے کہا",
+    ],
+)
+def test_a_settlements_name_after_a_rank_is_no_man(text: str) -> None:
+    assert _people(text) == []
+
+
+def test_a_place_beginning_as_a_settlement_stays_a_place() -> None:
+    found = [(e.kind, e.text) for e in extract("sho chak jhumra ne inkar kiya")]
+    assert found == [("district", "chak jhumra")]
