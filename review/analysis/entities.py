@@ -258,6 +258,12 @@ def _joined_compounds(doc: Doc, found: list[_Candidate]) -> list[_Candidate]:
 _O: Final = normalize("و")
 
 
+@functools.cache
+def _plain_names() -> frozenset[str]:
+    """Listed name words that make a name alone: no title, common name nor everyday word."""
+    return frozenset(names().keys() - titles() - common_words() - weak_words("names.txt"))
+
+
 def _paired_by_o(doc: Doc, found: list[_Candidate]) -> list[_Candidate]:
     """A listed name joined to a person by Urdu's "و" ("and", as in "اسلم و اکرم نے"): a
     name standing alone, no everyday word, title nor common name, as "اور" takes it."""
@@ -266,7 +272,7 @@ def _paired_by_o(doc: Doc, found: list[_Candidate]) -> list[_Candidate]:
         return found
     taken = {bisect.bisect_left(doc.starts, c.start) for c in found}
     taken |= {bisect.bisect_left(doc.starts, c.end) - 1 for c in found}
-    plain = names().keys() - titles() - common_words() - weak_words("names.txt")
+    plain = _plain_names()
     added: list[_Candidate] = []
     todo = [
         (bisect.bisect_left(doc.starts, c.start), bisect.bisect_left(doc.starts, c.end) - 1)
@@ -1339,8 +1345,41 @@ def _unranked(doc: Doc) -> Iterator[_Candidate]:
             yield _candidate(doc, i, j, None)
     for i, j in _people_by_phrase(doc):
         yield _candidate(doc, i, j, _NAMING)
-    for i, j in itertools.chain(_doers(doc), _titled(doc), _kin_marked(doc), _quoted(doc)):
+    for i, j in itertools.chain(
+        _doers(doc), _titled(doc), _kin_marked(doc), _quoted(doc), _owners(doc)
+    ):
         yield _candidate(doc, i, j, None)
+
+
+# What a man owns or who works for him, after a possessive ("Behlol's van", "Shamraiz's
+# mobile", "Leghari's manager"), besides the kin and men `people_by_cue` knows.
+_OWNED: Final = frozenset(
+    (
+        *("car", "cars", "van", "vans", "jeep", "pickup", "truck", "trucks", "coach", "coaches"),
+        *("bus", "buses", "motorcycle", "motorbike", "bike", "tractor", "rickshaw", "mobile"),
+        *("landline", "cell", "whatsapp", "office", "shop", "godown", "farm", "farmhouse"),
+        *("haveli", "factory", "kilns", "manager", "managers", "reader", "group", "gang"),
+        *("wife", "daughter", "daughters", "sister", "mother", "husband", "niece", "relative"),
+        *("relatives", "guard", "gunmen", "gunman", "henchmen", "accomplice", "servant"),
+        *("servants", "workers", "own"),
+    )
+)
+
+
+def _owners(doc: Doc) -> Iterator[tuple[int, int]]:
+    """A capitalised name the lists lack before "'s" and a thing or man he owns."""
+    present = _OWNED.intersection(doc.words)
+    for k in (
+        itertools.compress(range(len(doc)), map(present.__contains__, doc.words)) if present else ()
+    ):
+        mark = k - 2
+        if mark < 1 or doc.words[k - 1] != "s" or doc.words[mark] not in _QUOTES:
+            continue
+        if not (doc.latin(mark - 1) and doc.capital(mark - 1)):
+            continue
+        start = name_start(doc, mark, station=False)
+        if start < mark and _proper_name(doc, start, mark):
+            yield start, mark
 
 
 # Quotation marks round a nickname, and the ergative after it: '"کالا" نے ہمیں مارا'.

@@ -531,3 +531,18 @@ def test_a_settlements_name_after_a_rank_is_no_man(text: str) -> None:
 def test_a_place_beginning_as_a_settlement_stays_a_place() -> None:
     found = [(e.kind, e.text) for e in extract("sho chak jhumra ne inkar kiya")]
     assert found == [("district", "chak jhumra")]
+
+
+@pytest.mark.parametrize(
+    ("text", "people"),
+    [
+        ("We rode in Shamraiz\u2019s car.", ["Shamraiz"]),
+        ("Behlol Tarkhan's van took us to Turbat.", ["Behlol Tarkhan"]),
+        ("Zorawar's manager kept the register.", ["Zorawar"]),
+        ("Pakistan's own laws forbid it.", []),
+        ("The Company's office was closed.", []),
+        ("Monday's bus was late.", []),
+    ],
+)
+def test_a_name_the_lists_lack_before_what_he_owns(text: str, people: list[str]) -> None:
+    assert _people(text) == people
