@@ -1076,7 +1076,9 @@ def _person(doc: Doc, i: int, term: Term, districts: list[int]) -> _Candidate | 
     # "Rana Tariq, the SHO" / "Rana Tariq (SHO)" / "Rana Tariq SHO" / "رانا طارق ایس ایچ او"
     # and after a comma "Faqeera, our munshi" / "Faqeera, a driver from Kasur"
     k = i - 1
-    if k >= 0 and (doc.words[k] == "the" or _described(doc, k)):
+    if k >= 1 and doc.words[k] in _DETERMINERS and doc.words[k - 1] in _IS:
+        k -= 2  # "Behlol Tarkhan is the agent", "Faqeera was our munshi"
+    elif k >= 0 and (doc.words[k] == "the" or _described(doc, k)):
         k -= 1
     if k >= 1 and doc.words[k] in (",", "(", "،"):
         k -= 1
@@ -1222,6 +1224,8 @@ def _may_name(doc: Doc, k: int, *, after: bool) -> bool:
     word = doc.words[k]
     if word in (",", "(", "،", "the") or (not after and _described(doc, k)):
         return True
+    if not after and k and word in _DETERMINERS and doc.words[k - 1] in _IS:
+        return True  # "Behlol Tarkhan is a broker"
     if doc.punct(k) or word in stopwords():
         return False
     # after a word for "name": one word before "is" ("naam zorawar hai", "نام زورآور ہے")
@@ -1346,9 +1350,66 @@ def _unranked(doc: Doc) -> Iterator[_Candidate]:
     for i, j in _people_by_phrase(doc):
         yield _candidate(doc, i, j, _NAMING)
     for i, j in itertools.chain(
-        _doers(doc), _titled(doc), _kin_marked(doc), _quoted(doc), _owners(doc)
+        _doers(doc),
+        _titled(doc),
+        _kin_marked(doc),
+        _quoted(doc),
+        _owners(doc),
+        _whos(doc),
+        _by_whom(doc),
     ):
         yield _candidate(doc, i, j, None)
+
+
+# English verbs whose doer follows "by" ("owned by Behlol Tarkhan", "arranged by Zorawar"),
+# and those whose receiver follows "to" ("belongs to Zorawar", "handed over to Behlol"):
+# never "sent to", "taken to", which take places.
+_DONE_BY: Final = frozenset(
+    (
+        *("owned", "run", "controlled", "managed", "operated", "recruited", "trafficked"),
+        *("kidnapped", "abducted", "beaten", "threatened", "employed", "hired", "arranged"),
+        *("introduced", "sold", "cheated", "deceived", "abused", "raped", "tortured", "bought"),
+    )
+)
+_GIVEN_TO: Final = frozenset(
+    ("belongs", "belonged", "handed", "over", "married", "paid", "given", "gave", "sold")
+)
+
+
+def _by_whom(doc: Doc) -> Iterator[tuple[int, int]]:
+    """A capitalised name the lists lack after "owned by", "belongs to" and their kind."""
+    n, present = len(doc), {"by", "to"}.intersection(doc.words)
+    for k in itertools.compress(range(n), map(present.__contains__, doc.words)) if present else ():
+        verbs = _DONE_BY if doc.words[k] == "by" else _GIVEN_TO
+        j = k + 1
+        if not (k and doc.words[k - 1] in verbs and j < n and doc.latin(j) and doc.capital(j)):
+            continue
+        end = name_end(doc, j, station=False)
+        if end > j and not _plural(doc.words[end - 1]) and _proper_name(doc, j, end):
+            yield j, end
+
+
+# English words after a name that only a person takes: "Behlol Tarkhan, who lives in
+# Gujrat", "It was Behlol who sold us", "Behlol and his men beat us".
+_WHO: Final = frozenset(("who", "whom", "whose"))
+_HIS: Final = frozenset(("his", "her"))
+
+
+def _whos(doc: Doc) -> Iterator[tuple[int, int]]:
+    """A capitalised name the lists lack before "who" or "and his" ("and her")."""
+    n, present = len(doc), (_WHO | {"and"}).intersection(doc.words)
+    for k in itertools.compress(range(n), map(present.__contains__, doc.words)) if present else ():
+        if doc.words[k] == "and" and not (k + 1 < n and doc.words[k + 1] in _HIS):
+            continue
+        end = k - 1 if k and doc.words[k - 1] == "," else k
+        if not (end and doc.latin(end - 1) and doc.capital(end - 1)):
+            continue
+        start = name_start(doc, end, station=False)
+        if start == end or _plural(doc.words[end - 1]) or not _proper_name(doc, start, end):
+            continue
+        if end - start == 1 and (start == 0 or doc.words[start - 1] in SENTENCE_ENDS):
+            continue  # "Everyone who paid", "Someone who knew": a capital a sentence gives
+        yield start, end
 
 
 # What a man owns or who works for him, after a possessive ("Behlol's van", "Shamraiz's
@@ -1645,7 +1706,7 @@ def _people_by_phrase(doc: Doc) -> Iterator[tuple[int, int]]:
 
 # English: "everyone calls him Sajju", "they call her Baji": a capitalised name after.
 _CALLS: Final = frozenset(("calls", "call", "called"))
-_HIM: Final = frozenset(("him", "her"))
+_HIM: Final = frozenset(("him", "her", "himself", "herself"))
 
 
 def _called(doc: Doc, k: int) -> int | None:

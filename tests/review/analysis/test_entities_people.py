@@ -546,3 +546,35 @@ def test_a_place_beginning_as_a_settlement_stays_a_place() -> None:
 )
 def test_a_name_the_lists_lack_before_what_he_owns(text: str, people: list[str]) -> None:
     assert _people(text) == people
+
+
+@pytest.mark.parametrize(
+    ("text", "people"),
+    [
+        # the rank after "is" and an article
+        ("Behlol Tarkhan is the agent.", [("Behlol Tarkhan", "Agent")]),
+        ("Behlol Tarkhan is a broker from Gujrat.", [("Behlol Tarkhan", "Broker")]),
+        ("The main accused is Behlol Tarkhan.", [("Behlol Tarkhan", "Accused")]),
+        ("He is a broker.", []),
+        ("This is the agent.", []),
+        # words only a person takes after his name
+        ("It was Behlol Tarkhan who sold us.", [("Behlol Tarkhan", None)]),
+        ("Behlol Tarkhan and his men beat us.", [("Behlol Tarkhan", None)]),
+        ("Everyone who paid was sent.", []),
+        ("Waqas Traders, who own the shop, refused.", []),
+        ("Kasur, which is near Lahore, has kilns.", []),
+        # a doer after "by", a receiver after "belongs to"; never a place after "sent to"
+        ("The kiln is owned by Behlol Tarkhan.", [("Behlol Tarkhan", None)]),
+        ("The kiln belongs to Zorawar.", [("Zorawar", None)]),
+        ("We were handed over to Behlol Tarkhan in Quetta.", [("Behlol Tarkhan", None)]),
+        ("We were sent to Taftan by bus.", []),
+        ("He was employed by Emirates.", []),
+        # what a man calls himself, or is known as
+        ("He calls himself Behlol.", [("Behlol", "Named")]),
+        ("We know him as Behlol.", [("Behlol", "Named")]),
+    ],
+)
+def test_names_the_lists_lack_by_the_english_round_them(
+    text: str, people: list[tuple[str, str | None]]
+) -> None:
+    assert _designated(text) == people
