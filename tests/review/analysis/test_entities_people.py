@@ -578,3 +578,18 @@ def test_names_the_lists_lack_by_the_english_round_them(
     text: str, people: list[tuple[str, str | None]]
 ) -> None:
     assert _designated(text) == people
+
+
+@pytest.mark.parametrize(
+    ("text", "person", "designation"),
+    [
+        ("رشید چاچا نے کہا", "رشید", "Uncle"),
+        ("Aunty Nasreen told us.", "Nasreen", "Aunt"),
+        ("Nasreen aunty told us.", "Nasreen", "Aunt"),
+        ("میری پھپھو نسرین نے بتایا", "نسرین", "Aunt"),
+    ],
+)
+def test_kin_as_punjabi_and_english_speakers_write_it(
+    text: str, person: str, designation: str
+) -> None:
+    assert _designated(text) == [(person, designation)]
