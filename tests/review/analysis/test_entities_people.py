@@ -593,3 +593,27 @@ def test_kin_as_punjabi_and_english_speakers_write_it(
     text: str, person: str, designation: str
 ) -> None:
     assert _designated(text) == [(person, designation)]
+
+
+@pytest.mark.parametrize(
+    ("text", "person", "designation"),
+    [
+        # trades as Roman Urdu spells them
+        ("thaikedar naseem ne kaha", "naseem", "Contractor"),
+        ("ejent naseem ne passport rakh liya", "naseem", "Agent"),
+        ("chowkidaar naseem ne darwaza khola", "naseem", "Guard"),
+        ("bhatte wala naseem ne kaha", "naseem", "Kiln Owner"),
+        ("seth ramzan ne kaha", "ramzan", "Owner"),
+        # a boss's men, the police's informer, a border's guide, a boatman
+        ("karinda naseem ne mara", "naseem", "Henchman"),
+        ("مخبر نسیم نے بتایا", "نسیم", "Informer"),
+        ("The guide Rahim took us across.", "Rahim", "Guide"),
+        ("لانچ والا طاہر ہمیں لے گیا", "طاہر", "Nakhuda"),
+    ],
+)
+def test_trades_as_reports_spell_them(text: str, person: str, designation: str) -> None:
+    assert _designated(text) == [(person, designation)]
+
+
+def test_abdullah_in_urdu_letters_keys_by_the_list() -> None:
+    assert _keys("عبداللہ خان نے لیا") == ["abdullah khan"]
