@@ -617,3 +617,16 @@ def test_trades_as_reports_spell_them(text: str, person: str, designation: str) 
 
 def test_abdullah_in_urdu_letters_keys_by_the_list() -> None:
     assert _keys("عبداللہ خان نے لیا") == ["abdullah khan"]
+
+
+@pytest.mark.parametrize(
+    ("texts", "key"),
+    [
+        (("Abubakar took it.", "ابوبکر نے لیا"), "abubakar"),  # was "bukhari"
+        (("Kazim Ali took it.", "کاظم علی نے لیا"), "kazim ali"),  # was "kazmi ali"
+        (("Shakila Bibi complained.", "شکیلہ بی بی نے کہا"), "shakila bibi"),  # was "shakeel"
+        (("Omer Farooq took it.", "عمر فاروق نے لیا"), "umar farooq"),
+    ],
+)
+def test_names_the_list_lacked_key_as_themselves(texts: tuple[str, ...], key: str) -> None:
+    assert [_keys(t) for t in texts] == [[key]] * len(texts)
