@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 
 from review.analysis.entities import extract
-from review.analysis.entity_names import common_words, names, titles
+from review.analysis.entity_names import common_words, key_of, names, titles
 from review.analysis.entity_text import weak_words
 from review.workspace.search import normalize
 
@@ -630,3 +630,17 @@ def test_abdullah_in_urdu_letters_keys_by_the_list() -> None:
 )
 def test_names_the_list_lacked_key_as_themselves(texts: tuple[str, ...], key: str) -> None:
     assert [_keys(t) for t in texts] == [[key]] * len(texts)
+
+
+@pytest.mark.parametrize(
+    ("woman", "man"),
+    [
+        ("نسیمہ", "نسیم"),
+        ("Naseema", "Naseem"),
+        ("سلیمہ", "سلیم"),
+        ("نویدہ", "نوید"),
+        ("Kubra", "Akbar"),
+    ],
+)
+def test_a_womans_name_keys_apart_from_the_mans_it_comes_from(woman: str, man: str) -> None:
+    assert key_of([normalize(woman)]) != key_of([normalize(man)])
