@@ -644,3 +644,16 @@ def test_names_the_list_lacked_key_as_themselves(texts: tuple[str, ...], key: st
 )
 def test_a_womans_name_keys_apart_from_the_mans_it_comes_from(woman: str, man: str) -> None:
     assert key_of([normalize(woman)]) != key_of([normalize(man)])
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [("Khawar took it.", "khawar"), ("خاور نے لیا", "khawar"), ("Arsalan took it.", "arslan")],
+)
+def test_mens_names_the_list_lacked(text: str, key: str) -> None:
+    assert _keys(text) == [key]
+
+
+@pytest.mark.parametrize("text", ["ہلال احمر کی ٹیم آئی", "میٹھا پانی", "دراز قد آدمی"])
+def test_everyday_words_beside_new_names_stay_no_person(text: str) -> None:
+    assert _people(text) == []
