@@ -657,3 +657,7 @@ def test_mens_names_the_list_lacked(text: str, key: str) -> None:
 @pytest.mark.parametrize("text", ["ہلال احمر کی ٹیم آئی", "میٹھا پانی", "دراز قد آدمی"])
 def test_everyday_words_beside_new_names_stay_no_person(text: str) -> None:
     assert _people(text) == []
+
+
+def test_military_institutions_are_no_man() -> None:
+    assert _people("عسکری اداروں نے کارروائی کی") == []
