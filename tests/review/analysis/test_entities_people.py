@@ -661,3 +661,10 @@ def test_everyday_words_beside_new_names_stay_no_person(text: str) -> None:
 
 def test_military_institutions_are_no_man() -> None:
     assert _people("عسکری اداروں نے کارروائی کی") == []
+
+
+@pytest.mark.parametrize(
+    "text", ["Mohtarma Nasreen told us.", "محترمہ نسرین نے کہا", "meri behen nasreen wahan thi"]
+)
+def test_an_honorific_is_no_part_of_a_womans_key(text: str) -> None:
+    assert _keys(text) == ["nasreen"]
