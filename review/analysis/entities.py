@@ -224,6 +224,9 @@ def _listed_before(doc: Doc, i: int, j: int) -> tuple[int, int]:
 # The Arabic article inside a compound name written apart in Latin letters: "Zia ul Haq",
 # "Zia ud Din", "Fazl ur Rehman", "Shams uz Zaman", "Abd al Karim".
 _JOINS: Final = frozenset(("ul", "ud", "ur", "us", "uz", "un", "ush", "al", "ad", "ar", "ud-din"))
+# The most tokens a name joined so may hold ("Muhammad Zia ud Din Ahmed"): no chain of
+# "Zia ud Din ur Rehman ..." grows into one man, nor is keyed again at each link.
+_MOST_JOINED: Final = 6
 
 
 def _joined_compounds(doc: Doc, found: list[_Candidate]) -> list[_Candidate]:
@@ -239,8 +242,8 @@ def _joined_compounds(doc: Doc, found: list[_Candidate]) -> list[_Candidate]:
         end = bisect.bisect_left(doc.starts, c.end)
         last = out[-1] if out else None
         if last is not None and last.kind == "person" and doc.ends[k - 2] == last.end:
-            if c.designation is None and doc.capital(k):
-                first = bisect.bisect_left(doc.starts, last.start)
+            first = bisect.bisect_left(doc.starts, last.start)
+            if c.designation is None and doc.capital(k) and end - first <= _MOST_JOINED:
                 out[-1] = last._replace(end=c.end, key=name_key(doc, first, end))
                 continue
         elif (

@@ -668,3 +668,10 @@ def test_military_institutions_are_no_man() -> None:
 )
 def test_an_honorific_is_no_part_of_a_womans_key(text: str) -> None:
     assert _keys(text) == ["nasreen"]
+
+
+def test_a_chain_of_compound_names_is_never_one_man() -> None:
+    # each link once merged the whole chain so far, and keyed it again: time grew as its square
+    found = _people("Zia ud Din ur Rehman " * 200)
+    assert found
+    assert max(len(name.split()) for name in found) <= 6
