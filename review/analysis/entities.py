@@ -86,12 +86,17 @@ KINDS: Final = (
 # A misspelt place ("misspelt", keyed as a district once chosen) wins over a person of the
 # same span: it sounds as one place alone and as no listed name ("Bahawalpor se").
 _MISSPELT_PLACE: Final = "misspelt"
+# A settlement's name read as a man's after a rank ("sho kot lakhpat ne", "ایس ایچ او بستی
+# ملوک نے"): no entity, but it keeps the name inside it from being one; any place of the
+# same span wins over it.
+_SETTLEMENT: Final = "settlement"
 _PRIORITY: Final = {
     kind: i
     for i, kind in enumerate(
-        ("blocked", "cnic", "phone", "date", "vehicle", _MISSPELT_PLACE, *KINDS)
+        ("blocked", "cnic", "phone", "date", "vehicle", _MISSPELT_PLACE, *KINDS, _SETTLEMENT)
     )
 }
+_NO_ENTITY: Final = frozenset(("blocked", _SETTLEMENT))
 
 
 @dataclass(frozen=True)
@@ -124,7 +129,7 @@ def extract(text: str) -> list[Entity]:
         doc = Doc(text)
         found = _sweep([*_patterns(doc), *_from_lexicon(doc), *_unranked(doc)])
         found = [c._replace(kind="district") if c.kind == _MISSPELT_PLACE else c for c in found]
-        found = _lists(doc, found)
+        found = _paired_by_o(doc, _lists(doc, _joined_compounds(doc, found)))
         found = _provincial_police(_agency_wings(doc, _nicknames(doc, _whole_names(doc, found))))
         ranked = links.ranked
         entities = namesakes.mark(
@@ -132,7 +137,7 @@ def extract(text: str) -> list[Entity]:
             [
                 Entity(c.kind, text[c.start : c.end], c.key, c.start, c.end, c.designation)
                 for c in _same_people(doc, found)
-                if c.kind != "blocked"
+                if c.kind not in _NO_ENTITY
             ],
             ranked=ranked,
         )
@@ -150,7 +155,7 @@ def _sweep(candidates: list[_Candidate]) -> list[_Candidate]:
     )
     taken: list[_Candidate] = []
     for c in candidates:
-        if not c.key and c.kind != "blocked":
+        if not c.key and c.kind not in _NO_ENTITY:
             continue
         if taken and c.start < taken[-1].end:
             last = taken[-1]
@@ -217,6 +222,79 @@ def _listed_before(doc: Doc, i: int, j: int) -> tuple[int, int]:
     if start == i - 1 or not _proper_name(doc, start, i - 1) or _plural(doc.words[i - 2]):
         return 0, 0
     return start, i - 1
+
+
+# The Arabic article inside a compound name written apart in Latin letters: "Zia ul Haq",
+# "Zia ud Din", "Fazl ur Rehman", "Shams uz Zaman", "Abd al Karim".
+_JOINS: Final = frozenset(("ul", "ud", "ur", "us", "uz", "un", "ush", "al", "ad", "ar", "ud-din"))
+# The most tokens a name joined so may hold ("Muhammad Zia ud Din Ahmed"): no chain of
+# "Zia ud Din ur Rehman ..." grows into one man, nor is keyed again at each link.
+_MOST_JOINED: Final = 6
+
+
+def _joined_compounds(doc: Doc, found: list[_Candidate]) -> list[_Candidate]:
+    """One person of two found on either side of "ul", "ud" or "ur" in capitals ("Zia ud
+    Din" was the two men Zia and Din), or of a listed word before the article and a person
+    after it ("fazal ur rehman ne"): the article joins one name's halves."""
+    out: list[_Candidate] = []
+    for c in found:
+        k = bisect.bisect_left(doc.starts, c.start)
+        if c.kind != "person" or k < 2 or doc.words[k - 1] not in _JOINS or not doc.latin(k):
+            out.append(c)
+            continue
+        end = bisect.bisect_left(doc.starts, c.end)
+        last = out[-1] if out else None
+        if last is not None and last.kind == "person" and doc.ends[k - 2] == last.end:
+            first = bisect.bisect_left(doc.starts, last.start)
+            if c.designation is None and doc.capital(k) and end - first <= _MOST_JOINED:
+                out[-1] = last._replace(end=c.end, key=name_key(doc, first, end))
+                continue
+        elif (
+            (last is None or last.end <= doc.starts[k - 2])
+            and doc.latin(k - 2)
+            and known(doc.words[k - 2])
+            and doc.capital(k - 2) == doc.capital(k)
+        ):
+            # "fazal ur rehman ne": the half before the article, listed, in lower case
+            c = c._replace(start=doc.starts[k - 2], key=name_key(doc, k - 2, end))
+        out.append(c)
+    return out
+
+
+_O: Final = normalize("و")
+
+
+@functools.cache
+def _plain_names() -> frozenset[str]:
+    """Listed name words that make a name alone: no title, common name nor everyday word."""
+    return frozenset(names().keys() - titles() - common_words() - weak_words("names.txt"))
+
+
+def _paired_by_o(doc: Doc, found: list[_Candidate]) -> list[_Candidate]:
+    """A listed name joined to a person by Urdu's "و" ("and", as in "اسلم و اکرم نے"): a
+    name standing alone, no everyday word, title nor common name, as "اور" takes it."""
+    people = [c for c in found if c.kind == "person"]
+    if _O not in doc.words or not people:
+        return found
+    taken = {bisect.bisect_left(doc.starts, c.start) for c in found}
+    taken |= {bisect.bisect_left(doc.starts, c.end) - 1 for c in found}
+    plain = _plain_names()
+    added: list[_Candidate] = []
+    todo = [
+        (bisect.bisect_left(doc.starts, c.start), bisect.bisect_left(doc.starts, c.end) - 1)
+        for c in people
+        if doc.urdu(bisect.bisect_left(doc.starts, c.start))
+    ]
+    while todo:
+        first, last = todo.pop()
+        for mark, x in ((first - 1, first - 2), (last + 1, last + 2)):
+            if not (0 <= x < len(doc) and doc.words[mark] == _O and x not in taken):
+                continue
+            if doc.words[x] in plain and x not in doc.hits and x not in doc.inside:
+                taken.add(x)
+                added.append(_candidate(doc, x, x + 1, None))
+                todo.append((x, x))
+    return sorted([*found, *added], key=lambda c: c.start) if added else found
 
 
 def _list_goes_on(doc: Doc, j: int) -> bool:
@@ -1061,6 +1139,8 @@ def _crosses_sentence(doc: Doc, a: int, b: int) -> bool:
 
 def _person(doc: Doc, i: int, term: Term, districts: list[int]) -> _Candidate | None:
     """A person named right after the rank at i (or after a station there), or before it."""
+    if doc.words[i] == "@" and not _spaced(doc, i):
+        return None  # an address, "ali@gmail.com", not a record's "Nadeem @ Nadu"
     j = i + term.size
     while j < len(doc) and doc.words[j] == "." and _abbreviated(doc, j - 1):
         j += 1  # "S.H.O. Rana Tariq", not "his brother-in-law. Haji Bashir"
@@ -1101,18 +1181,35 @@ def _person(doc: Doc, i: int, term: Term, districts: list[int]) -> _Candidate | 
         end = name_end(doc, j + 1, station=False, ranked=True)
         if end - j > 2 and end < len(doc) and doc.words[end] in (",", "."):
             return _candidate(doc, j + 1, end, term.value)
+        if end - j == 2 and _one_between_commas(doc, i, j + 1):
+            return _candidate(doc, j + 1, end, term.value)  # "our munshi, Faqeera, keeps"
     # "Rana Tariq, the SHO" / "Rana Tariq (SHO)" / "Rana Tariq SHO" / "رانا طارق ایس ایچ او"
     # and after a comma "Faqeera, our munshi" / "Faqeera, a driver from Kasur"
     k = i - 1
-    if k >= 0 and (doc.words[k] == "the" or _described(doc, k)):
+    if k >= 1 and doc.words[k] in _DETERMINERS and doc.words[k - 1] in _IS:
+        k -= 2  # "Behlol Tarkhan is the agent", "Faqeera was our munshi"
+    elif k >= 0 and (doc.words[k] == "the" or _described(doc, k)):
         k -= 1
     if k >= 1 and doc.words[k] in (",", "(", "،"):
         k -= 1
     if k >= 0 and not doc.punct(k) and doc.latin(k) == doc.latin(i):
         begin = name_start(doc, k + 1, station=False)
+        if begin == k == i - 1 and doc.words[k] in _PEOPLES:
+            return None  # "the Pathan guard", "پسنی کا بلوچ ٹرانسپورٹر": a kind of man
         if begin <= k and is_name(doc, begin, k + 1):
             return _candidate(doc, begin, k + 1, term.value)
     return None
+
+
+# Peoples whose names are surnames too ("Nawaz Baloch"): one alone right before a rank or
+# trade says what kind of man he is, not who ("a Baloch driver", "پٹھان چوکیدار").
+_PEOPLES: Final = frozenset(
+    normalize(w)
+    for w in (
+        *("baloch", "balouch", "pathan", "pathaan", "kashmiri", "hazara", "makrani", "mohajir"),
+        *("muhajir", "بلوچ", "پٹھان", "کشمیری", "ہزارہ", "مکرانی", "مہاجر"),
+    )
+)
 
 
 # Words before a rank that make it one man ("the agent", "our munshi"), or, after a comma,
@@ -1120,6 +1217,22 @@ def _person(doc: Doc, i: int, term: Term, districts: list[int]) -> _Candidate | 
 _DETERMINERS: Final = frozenset(("the", "our", "my", "his", "her", "their", "a", "an"))
 _DEFINITE: Final = _DETERMINERS - {"a", "an"}
 _IS: Final = frozenset(("is", "was"))
+
+
+def _one_between_commas(doc: Doc, i: int, k: int) -> bool:
+    """Whether token k, one capitalised word between commas after a rank at i that names
+    one man ("the agent, Behlol, took"), is his name: no acronym, plural or adverb."""
+    raw = doc.raw(k)
+    return (
+        i > 0
+        and doc.words[i - 1] in _DEFINITE
+        and k + 1 < len(doc)
+        and doc.words[k + 1] == ","
+        and doc.latin(k)
+        and doc.capital(k)
+        and not (len(raw) > 1 and raw.isupper())
+        and not _plural(doc.words[k])
+    )
 
 
 def _described(doc: Doc, k: int) -> bool:
@@ -1168,7 +1281,7 @@ _NAMING: Final = "Named"
 _NAME_WORDS: Final = frozenset(normalize(w) for w in ("نام", "naam", "name"))
 # Of those, the words for "alias": the word after one is a second name, listed or not, in
 # lower case or Urdu letters ("sajjad baloch urf sajju har hafte", "ندیم عرف ٹکا ہر روز").
-_ALIASES: Final = frozenset(normalize(w) for w in ("urf", "urff", "alias", "aka", "عرف"))
+_ALIASES: Final = frozenset(normalize(w) for w in ("urf", "urff", "alias", "aka", "عرف", "@"))
 
 
 # After a rank, the ergative and "sahib" end a name the lists lack: "ایجنٹ بہلول ترکھان نے".
@@ -1221,6 +1334,8 @@ def _may_name(doc: Doc, k: int, *, after: bool) -> bool:
     word = doc.words[k]
     if word in (",", "(", "،", "the") or (not after and _described(doc, k)):
         return True
+    if not after and k and word in _DETERMINERS and doc.words[k - 1] in _IS:
+        return True  # "Behlol Tarkhan is a broker"
     if doc.punct(k) or word in stopwords():
         return False
     # after a word for "name": one word before "is" ("naam zorawar hai", "نام زورآور ہے")
@@ -1344,8 +1459,203 @@ def _unranked(doc: Doc) -> Iterator[_Candidate]:
             yield _candidate(doc, i, j, None)
     for i, j in _people_by_phrase(doc):
         yield _candidate(doc, i, j, _NAMING)
-    for i, j in itertools.chain(_doers(doc), _titled(doc)):
+    for i, j in itertools.chain(
+        _doers(doc),
+        _titled(doc),
+        _kin_marked(doc),
+        _quoted(doc),
+        _owners(doc),
+        _whos(doc),
+        _by_whom(doc),
+    ):
         yield _candidate(doc, i, j, None)
+
+
+# English verbs whose doer follows "by" ("owned by Behlol Tarkhan", "arranged by Zorawar"),
+# and those whose receiver follows "to" ("belongs to Zorawar", "handed over to Behlol"):
+# never "sent to", "taken to", which take places.
+_DONE_BY: Final = frozenset(
+    (
+        *("owned", "run", "controlled", "managed", "operated", "recruited", "trafficked"),
+        *("kidnapped", "abducted", "beaten", "threatened", "employed", "hired", "arranged"),
+        *("introduced", "sold", "cheated", "deceived", "abused", "raped", "tortured", "bought"),
+    )
+)
+_GIVEN_TO: Final = frozenset(
+    ("belongs", "belonged", "handed", "over", "married", "paid", "given", "gave", "sold")
+)
+
+
+def _by_whom(doc: Doc) -> Iterator[tuple[int, int]]:
+    """A capitalised name the lists lack after "owned by", "belongs to" and their kind."""
+    n, present = len(doc), {"by", "to"}.intersection(doc.words)
+    for k in itertools.compress(range(n), map(present.__contains__, doc.words)) if present else ():
+        verbs = _DONE_BY if doc.words[k] == "by" else _GIVEN_TO
+        j = k + 1
+        if not (k and doc.words[k - 1] in verbs and j < n and doc.latin(j) and doc.capital(j)):
+            continue
+        end = name_end(doc, j, station=False)
+        if end > j and not _plural(doc.words[end - 1]) and _proper_name(doc, j, end):
+            yield j, end
+
+
+# English words after a name that only a person takes: "Behlol Tarkhan, who lives in
+# Gujrat", "It was Behlol who sold us", "Behlol and his men beat us".
+_WHO: Final = frozenset(("who", "whom", "whose"))
+_HIS: Final = frozenset(("his", "her"))
+
+
+def _whos(doc: Doc) -> Iterator[tuple[int, int]]:
+    """A capitalised name the lists lack before "who" or "and his" ("and her")."""
+    n, present = len(doc), (_WHO | {"and"}).intersection(doc.words)
+    for k in itertools.compress(range(n), map(present.__contains__, doc.words)) if present else ():
+        if doc.words[k] == "and" and not (k + 1 < n and doc.words[k + 1] in _HIS):
+            continue
+        end = k - 1 if k and doc.words[k - 1] == "," else k
+        if not (end and doc.latin(end - 1) and doc.capital(end - 1)):
+            continue
+        start = name_start(doc, end, station=False)
+        if start == end or _plural(doc.words[end - 1]) or not _proper_name(doc, start, end):
+            continue
+        if end - start == 1 and (start == 0 or doc.words[start - 1] in SENTENCE_ENDS):
+            continue  # "Everyone who paid", "Someone who knew": a capital a sentence gives
+        yield start, end
+
+
+# What a man owns or who works for him, after a possessive ("Behlol's van", "Shamraiz's
+# mobile", "Leghari's manager"), besides the kin and men `people_by_cue` knows.
+_OWNED: Final = frozenset(
+    (
+        *("car", "cars", "van", "vans", "jeep", "pickup", "truck", "trucks", "coach", "coaches"),
+        *("bus", "buses", "motorcycle", "motorbike", "bike", "tractor", "rickshaw", "mobile"),
+        *("landline", "cell", "whatsapp", "office", "shop", "godown", "farm", "farmhouse"),
+        *("haveli", "factory", "kilns", "manager", "managers", "reader", "group", "gang"),
+        *("wife", "daughter", "daughters", "sister", "mother", "husband", "niece", "relative"),
+        *("relatives", "guard", "gunmen", "gunman", "henchmen", "accomplice", "servant"),
+        *("servants", "workers", "own"),
+    )
+)
+
+
+def _owners(doc: Doc) -> Iterator[tuple[int, int]]:
+    """A capitalised name the lists lack before "'s" and a thing or man he owns."""
+    present = _OWNED.intersection(doc.words)
+    for k in (
+        itertools.compress(range(len(doc)), map(present.__contains__, doc.words)) if present else ()
+    ):
+        mark = k - 2
+        if mark < 1 or doc.words[k - 1] != "s" or doc.words[mark] not in _QUOTES:
+            continue
+        if not (doc.latin(mark - 1) and doc.capital(mark - 1)):
+            continue
+        start = name_start(doc, mark, station=False)
+        if start < mark and _proper_name(doc, start, mark):
+            yield start, mark
+
+
+# Quotation marks round a nickname, and the ergative after it: '"کالا" نے ہمیں مارا'.
+_QUOTES: Final = frozenset(('"', "'", "\u201c", "\u201d", "\u2018", "\u2019", "«", "»"))
+_NE: Final = frozenset(normalize(w) for w in ("نے", "ne"))
+
+
+def _quoted(doc: Doc) -> Iterator[tuple[int, int]]:
+    """A word or two in quotation marks before the ergative ("'کالا' نے", '"kala" ne'): only
+    one who acts takes "ne", and the marks say the words are what he is called."""
+    present = _NE.intersection(doc.words)
+    for k in (
+        itertools.compress(range(len(doc)), map(present.__contains__, doc.words)) if present else ()
+    ):
+        if k < 3 or doc.words[k - 1] not in _QUOTES:
+            continue
+        start = next((x for x in (k - 2, k - 3) if x >= 1 and doc.words[x - 1] in _QUOTES), 0)
+        words = range(start, k - 1)
+        if start and all(_bare_nickname(doc, x) and doc.latin(x) == doc.latin(k) for x in words):
+            yield start, k - 1
+
+
+# Words a record puts between a name and the father's or husband's ("Aslam s/o Nazir",
+# "رضیہ بنت اللہ دتہ", "son of"): both sides are names, listed or not, in every register.
+_KIN_OF: Final = frozenset(
+    normalize(w)
+    for w in (
+        *("ولد", "بنت", "زوجہ", "دختر", "بیوہ", "walad", "wald", "bint", "zauja", "zoja"),
+        *("zauja", "zaoja", "zouja"),
+    )
+)
+_SLASH_KIN: Final = frozenset(("s", "d", "w"))
+_OF_KIN: Final = frozenset(("son", "daughter", "wife", "widow"))
+
+
+def _kin_marked(doc: Doc) -> Iterator[tuple[int, int]]:
+    """The names on both sides of "s/o", "d/o", "w/o", "son of", "ولد", "بنت", "زوجہ", and
+    of a record's "@" for "alias" ("Nadeem @ Nadu")."""
+    n = len(doc)
+    present = (_KIN_OF | {"/", "of", "@"}).intersection(doc.words)
+    for k in itertools.compress(range(n), map(present.__contains__, doc.words)) if present else ():
+        word = doc.words[k]
+        if word == "@":  # a record's "alias", "Nadeem @ Nadu"; never an address's "ali@x.pk"
+            if not _spaced(doc, k):
+                continue
+            first, after = k, k + 1
+        elif word == "/":  # "s/o": the mark's letters are k - 1..k + 1
+            if not (k and k + 1 < n and doc.words[k - 1] in _SLASH_KIN and doc.words[k + 1] == "o"):
+                continue
+            first, after = k - 1, k + 2
+        elif word == "of":
+            if not (k and doc.words[k - 1] in _OF_KIN and doc.latin(k - 1)):
+                continue
+            first, after = k - 1, k + 1
+        else:
+            first, after = k, k + 1
+        for i, j in (_kin_name(doc, first, before=True), _kin_name(doc, after, before=False)):
+            if i < j and is_name(doc, i, j):
+                yield i, j
+
+
+def _spaced(doc: Doc, k: int) -> bool:
+    """Whether token k stands apart, with a space or a text's end on both sides."""
+    before = doc.text[doc.starts[k] - 1] if doc.starts[k] else " "
+    after = doc.text[doc.ends[k]] if doc.ends[k] < len(doc.text) else " "
+    return before.isspace() and after.isspace()
+
+
+def _kin_name(doc: Doc, k: int, *, before: bool) -> tuple[int, int]:
+    """The name ending before token k (`before`) or starting at it, beside a kin mark: in
+    capitals as capitals end it, in Urdu letters or lower case two words the lists lack at
+    most (a third only if listed: "ملزم بہلول ترکھان ولد" is the accused Behlol Tarkhan),
+    and none past a listed name that is no common one ("گواہ اسلم ولد": the witness Aslam)."""
+    step = -1 if before else 1
+    x = k - 1 if before else k
+    if not 0 <= x < len(doc) or not _kin_word(doc, x):
+        return 0, 0
+    if doc.latin(x) and doc.capital(x):
+        if before:
+            return name_start(doc, k, station=False), k
+        return k, name_end(doc, k, station=False)
+    taken, y, listed = 0, x, False
+    while 0 <= y < len(doc) and taken < 3 and _kin_word(doc, y):
+        if doc.latin(y) != doc.latin(x) or doc.capital(y):
+            break
+        word = doc.words[y]
+        if not known(word) and (taken == 2 or listed):
+            break  # "گواہ اسلم ولد نذیر": a listed name is whole without the witness
+        listed = listed or (word in names() and word not in common_words())
+        taken += 1
+        y += step
+    return (y + 1, k) if before else (k, y)
+
+
+def _kin_word(doc: Doc, k: int) -> bool:
+    """Whether token k may be a word of a name beside a kin mark (no rank, place nor
+    everyday word; in lower case no Roman Urdu word of grammar)."""
+    if doc.punct(k) or k in doc.hits or k in doc.inside:
+        return False
+    word = doc.words[k]
+    if word in stopwords() or word in _KIN_OF or word in _NOT_NICKNAMES or not word.isalpha():
+        return False
+    if doc.latin(k):
+        return doc.capital(k) or known(word) or (len(word) > 3 and _nickname(doc, k))
+    return doc.urdu(k)
 
 
 # Titles in Latin letters that say a name follows even in lower case; "mai" is Roman Urdu's
@@ -1506,7 +1816,7 @@ def _people_by_phrase(doc: Doc) -> Iterator[tuple[int, int]]:
 
 # English: "everyone calls him Sajju", "they call her Baji": a capitalised name after.
 _CALLS: Final = frozenset(("calls", "call", "called"))
-_HIM: Final = frozenset(("him", "her"))
+_HIM: Final = frozenset(("him", "her", "himself", "herself"))
 
 
 def _called(doc: Doc, k: int) -> int | None:
@@ -1633,7 +1943,26 @@ def _nickname(doc: Doc, x: int) -> bool:
 
 
 def _candidate(doc: Doc, i: int, j: int, designation: str | None) -> _Candidate:
-    return _Candidate("person", doc.starts[i], doc.ends[j - 1], name_key(doc, i, j), designation)
+    # "ASLAM S/O NAZIR": in capitals, the mark's letters are no initials of either name
+    if j - i > 1 and doc.words[j - 1] in _SLASH_KIN and j + 1 < len(doc) and doc.words[j] == "/":
+        j -= 1
+    if j - i > 1 and doc.words[i] == "o" and i > 1 and doc.words[i - 1] == "/":
+        i += 1
+    kind = _SETTLEMENT if j - i > 1 and doc.words[i] in _SETTLEMENT_HEADS else "person"
+    return _Candidate(kind, doc.starts[i], doc.ends[j - 1], name_key(doc, i, j), designation)
+
+
+# Words that begin a village's, hamlet's or quarter's name, and no man's: "Kot Lakhpat",
+# "Chak Jhumra", "Basti Malook", "Goth Ali", "Tando Jam", "Dhok Hassu", "Mauza Kalru".
+_SETTLEMENT_HEADS: Final = frozenset(
+    normalize(w)
+    for w in (
+        *("kot", "kotla", "chak", "basti", "goth", "mandi", "pind", "tando", "qila", "qilla"),
+        *("killa", "mauza", "mouza", "moza", "jhok", "dhok", "mohalla", "muhalla", "gali"),
+        *("کوٹ", "کوٹلہ", "چک", "بستی", "گوٹھ", "منڈی", "پنڈ", "ٹنڈو", "قلعہ", "موضع", "جھوک"),
+        *("ڈھوک", "محلہ", "گلی"),
+    )
+)
 
 
 # --- what a reviewer types --------------------------------------------------------------------
