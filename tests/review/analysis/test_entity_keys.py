@@ -37,7 +37,7 @@ from review.workspace.search import normalize
         ("رضوانہ", "رضوانا", "Rizwana"),
         # Roman aspirates, first vowels and a vowel's glide
         ("Ghulam Rasool", "Gulam Rasool", "غلام رسول"),
-        ("Ejaz Hussain", "Ijaz Hussain", "اعجاز حسین"),
+        ("Ejaz Hussain", "Ijaz Hussain", "Aijaz Hussain", "Aejaz Hussain", "اعجاز حسین"),
         ("Riaz Ahmed", "Riyaz Ahmed", "ریاض احمد"),
         ("Imtiaz Ahmed", "Imtiyaz Ahmed", "امتیاز احمد"),
         ("Fayyaz Hussain", "Fiaz Hussain", "Fayaz Hussain", "فیاض حسین"),
@@ -91,6 +91,9 @@ def test_spellings_of_one_name_key_alike(spellings: tuple[str, ...]) -> None:
         ("Mansha", "Minhas"),
         ("منشا", "Minhas"),
         ("Mian Mansha", "Mian Minhas"),
+        # Aijaz is اعجاز (Ejaz), Ayaz is ایاز: two names
+        ("Aijaz Ahmed", "Ayaz Ahmed"),
+        ("Aijaz Ahmed", "ایاز احمد"),
     ],
 )
 def test_names_that_differ_key_apart(a: str, b: str) -> None:
