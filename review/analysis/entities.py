@@ -1176,6 +1176,8 @@ def _person(doc: Doc, i: int, term: Term, districts: list[int]) -> _Candidate | 
         end = j  # "اسلم نامی ایجنٹ": the name is before; "علاقے کا نامی بدمعاش", "notorious"
     if end > j and (is_name(doc, j, end) or (naming and end - j == 1)):
         return _candidate(doc, j, end, term.value)  # "urf Kaka": a nickname after "alias"
+    if end == j + 1 and _noun_after_rank(doc, j):
+        return _candidate(doc, j, end, term.value)  # "منشی گلاب کا نمبر", "driver rafiq ne"
     # "the agent, Haji Bashir, paid": a name of two words or more between commas
     if j < len(doc) and doc.words[j] == ",":
         end = name_end(doc, j + 1, station=False, ranked=True)
@@ -1199,6 +1201,50 @@ def _person(doc: Doc, i: int, term: Term, districts: list[int]) -> _Candidate | 
         if begin <= k and is_name(doc, begin, k + 1):
             return _candidate(doc, begin, k + 1, term.value)
     return None
+
+
+# What follows a noun, never a predicate adjective: case endings, and a possessive or
+# quantifier opening the clause a subject begins ("منشی گلاب ہمارا حساب رکھتا ہے"). After a
+# rank, an everyday word that is a name too before one is the man's name ("ڈرائیور رفیق
+# نے", "munshi gulab ka number"); before "ہے"/"hai" it says what he is ("تھانیدار شریف ہے":
+# "the thanedar is decent"). Not "سے"/"se" ("ایس ایچ او ملک سے باہر ہے").
+_NOUN_NEXT: Final = frozenset(
+    normalize(w)
+    for w in (
+        *("نے", "کا", "کی", "کے", "کو", "ہمارا", "ہماری", "ہمارے", "ہر", "سب"),
+        *("ne", "ka", "ki", "ke", "ko", "hamara", "hamari", "hamare", "har", "sab"),
+    )
+)
+# Everyday words that are names too but name a kind of person, God or a place, and so take
+# a case ending after a rank as often as a name does: "munshi malik ko" (the owner), "ایس
+# ایچ او ملک کو لوٹ رہا ہے" (the country), "منشی وکیل کو" (a lawyer), "ایجنٹ دوست کے" (a
+# friend), "ایس ایچ او جان کی دھمکی" (life), "لڑکی کی عمر" (age).
+_PERSON_NOUNS: Final = frozenset(
+    normalize(w)
+    for w in (
+        *("malik", "sardar", "ustad", "ustaad", "wakil", "wakeel", "dost", "baba", "hakim"),
+        *("imam", "nawab", "qazi", "jan", "din", "haq", "noor", "mehar", "wazir", "hari"),
+        *("ملک", "سردار", "استاد", "وکیل", "دوست", "بابا", "حکیم", "امام", "نواب", "قاضی"),
+        *("جان", "دین", "حق", "نور", "مہر", "وزیر", "ہری", "عمر", "عالم", "بچہ", "فقیر"),
+        *("خادم", "سائیں", "پیر", "میاں", "شاہ", "سید", "شیخ", "حاجی", "مولا", "نبی", "رسول"),
+        *("عزیز", "خدا", "اللہ", "حضرت", "حضور", "ریاست", "دعا", "قدرت", "نظر", "رحمت"),
+        *("فضل", "انتظار", "مرید", "غلام", "کاکا", "منا", "منی", "بی", "بائی", "مری", "دتہ"),
+    )
+)
+
+
+def _noun_after_rank(doc: Doc, j: int) -> bool:
+    """Whether token j, right after a rank, an everyday word that is a name too (names.txt's
+    "?"), is used as a noun there, so the man's name: a case ending or a clause's possessive
+    follows it (`_NOUN_NEXT`), in its script, and it names no kind of person (`_PERSON_NOUNS`)."""
+    if j + 1 >= len(doc) or doc.punct(j) or j in doc.hits or j in doc.inside:
+        return False
+    word = doc.words[j]
+    if word not in weak_words("names.txt") or word in _PERSON_NOUNS or word in titles():
+        return False
+    if word in stopwords() or doc.latin(j) == doc.urdu(j):
+        return False
+    return doc.words[j + 1] in _NOUN_NEXT and doc.latin(j + 1) == doc.latin(j)
 
 
 # Peoples whose names are surnames too ("Nawaz Baloch"): one alone right before a rank or

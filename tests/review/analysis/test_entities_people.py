@@ -656,3 +656,57 @@ def test_a_chain_of_compound_names_is_never_one_man() -> None:
     found = _people("Zia ud Din ur Rehman " * 200)
     assert found
     assert max(len(name.split()) for name in found) <= 6
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        # Sindhi names of "Allah" and a participle, in both scripts and after a rank
+        ("تھانے کا محرر اللہ بچایو ہر ہفتے آتا ہے", "allah bachayo"),
+        ("moharrar allah bachayo har hafte aata hai", "allah bachayo"),
+        ("Allah Warayo Chandio took the cards.", "allah warayo chandio"),
+        # a diminutive in -o keys as the name it is made of, in either script
+        ("ایجنٹ رمضانو نے پیسے لیے", "ramzan"),
+        ("agent ramzano ne paise liye", "ramzan"),
+        ("Sultano paid the munshi.", "sultan"),
+        # a woman's name written apart, "Zadi"
+        ("اس کی بہن خان زادی گھر پر تھی", "khan zadi"),
+    ],
+)
+def test_sindhi_and_baloch_names_and_their_diminutives(text: str, key: str) -> None:
+    assert key in _keys(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "person"),
+    [
+        # an everyday word that is a name too, after a rank and before a case ending or
+        # the clause it is the subject of: a noun there, so the man's name
+        ("ہمارا منشی ہیرا کا بھائی ہے", "ہیرا"),
+        ("چوکیدار سلامت نے دروازہ کھولا", "سلامت"),
+        ("ڈرائیور مراد ہمارا سامان لے گیا", "مراد"),
+        ("munshi heera ka bhai hai", "heera"),
+        ("chowkidar salamat ne darwaza khola", "salamat"),
+        ("driver murad har roz aata hai", "murad"),
+    ],
+)
+def test_an_everyday_word_used_as_a_noun_after_a_rank_is_a_name(text: str, person: str) -> None:
+    assert _people(text) == [person]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # before "is" it says what the man is; a word for a kind of man, God or a country
+        # takes a case ending as a name would, and stays an everyday word
+        "ہمارا تھانیدار شریف ہے",
+        "thanedar sharif hai",
+        "ایس ایچ او ملک کو لوٹ رہا ہے",
+        "munshi malik ko hisaab deta hai",
+        "منشی وکیل کو پیسے دیتا ہے",
+        "ایس ایچ او جان کی دھمکی دیتا ہے",
+        "ایس ایچ او ملک سے باہر ہے",
+    ],
+)
+def test_an_everyday_word_after_a_rank_stays_no_name_where_it_is_no_name(text: str) -> None:
+    assert _people(text) == []
