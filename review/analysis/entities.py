@@ -1850,6 +1850,9 @@ def _people_by_phrase(doc: Doc) -> Iterator[tuple[int, int]]:
             if k + 1 < n and doc.words[k + 1] in _OF_NAME and (begin := _name_of(doc, k)) < k:
                 yield begin, k  # "behlol naam ka agent", "بہلول نام کا ایجنٹ"
             continue
+        if doc.words[k] in _AM and (speaker := _speaker(doc, k)) is not None:
+            yield speaker, k - 2  # "main sukkur se ayaz bol raha hun"
+            continue
         if doc.words[k] in _AM:  # "میں وکیل ہوں": "I am a lawyer", no everyday word
             start = _phrase_name(doc, k, _I, everyday=False)
         elif k + 1 < n and doc.words[k + 1] in _CALLED_ENDS:  # a nickname may be one
@@ -1858,6 +1861,23 @@ def _people_by_phrase(doc: Doc) -> Iterator[tuple[int, int]]:
             continue
         if start is not None:
             yield start, k
+
+
+# "X bol raha hun", "X بول رہا ہوں": "this is X speaking", how a caller or writer gives his
+# own name, after "I" or "from <place>" ("main sukkur se ayaz bol raha hun").
+_SPEAK: Final = frozenset(normalize(w) for w in ("bol", "boll", "بول"))
+_SPEAKING: Final = frozenset(
+    normalize(w) for w in ("raha", "rahi", "rha", "rhi", "reha", "rahee", "رہا", "رہی")
+)
+_SPEAKER_BEFORE: Final = _I | frozenset(normalize(w) for w in ("se", "sey", "سے"))
+
+
+def _speaker(doc: Doc, k: int) -> int | None:
+    """Where a name of one or two listed words (no everyday word) before "bol raha" and "hun"
+    at token k starts; None if there is none."""
+    if k < 3 or doc.words[k - 1] not in _SPEAKING or doc.words[k - 2] not in _SPEAK:
+        return None
+    return _phrase_name(doc, k - 2, _SPEAKER_BEFORE, everyday=False)
 
 
 # English: "everyone calls him Sajju", "they call her Baji": a capitalised name after.

@@ -710,3 +710,27 @@ def test_an_everyday_word_used_as_a_noun_after_a_rank_is_a_name(text: str, perso
 )
 def test_an_everyday_word_after_a_rank_stays_no_name_where_it_is_no_name(text: str) -> None:
     assert _people(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "person"),
+    [
+        # "this is X speaking": a caller's or writer's own name before "bol raha hun"
+        ("main hyderabad se naveed bol raha hun", "naveed"),
+        ("میں لاڑکانہ سے نوید بول رہا ہوں", "نوید"),
+        ("main farzana bol rahi hun", "farzana"),
+        # a girl, a maid ("masi") or a sister ("behn") named after the word for her
+        ("ایک بچی فرزانہ گھر میں کام کرتی ہے", "فرزانہ"),
+        ("masi farzana roz aati hai", "farzana"),
+        ("meri behn farzana wahan hai", "farzana"),
+    ],
+)
+def test_a_speaker_and_a_girl_or_maid_named_after_the_word_for_her(text: str, person: str) -> None:
+    assert _people(text) == [person]
+
+
+@pytest.mark.parametrize(
+    "text", ["main sach bol raha hun", "main bhi bol raha hun", "بچی کو مارا", "paise bachi nahi"]
+)
+def test_speaking_and_a_child_give_no_name_alone(text: str) -> None:
+    assert _people(text) == []
