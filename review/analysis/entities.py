@@ -1453,7 +1453,7 @@ def _same_people(doc: Doc, found: list[_Candidate]) -> list[_Candidate]:
             covered[k] = True
             k += 1
     for k in [k for k, w in enumerate(doc.words) if w in alone and not covered[k]]:
-        if doc.words[k] in weak and doc.words[k] not in given:
+        if doc.words[k] in weak and doc.words[k] not in given and not _noun_alone(doc, k):
             continue
         if k + 1 < len(doc) and doc.words[k + 1] in places:
             continue
@@ -1461,6 +1461,23 @@ def _same_people(doc: Doc, found: list[_Candidate]) -> list[_Candidate]:
         out.append(_Candidate("person", doc.starts[k], doc.ends[k], key))
     out.sort(key=lambda c: c.start)
     return out
+
+
+def _noun_alone(doc: Doc, k: int) -> bool:
+    """Whether token k, an everyday word that is a name too and a word of one name the report
+    gives in full, is that person: used as a noun, before a case ending ("ظفر اقبال ...
+    ظفر کا نمبر"), and naming no kind of person, God or place (`_PERSON_NOUNS`)."""
+    return (
+        k + 1 < len(doc)
+        and doc.words[k] not in _PERSON_NOUNS
+        and doc.words[k + 1] in _CASE_ENDINGS
+        and doc.latin(k + 1) == doc.latin(k)
+    )
+
+
+_CASE_ENDINGS: Final = frozenset(
+    normalize(w) for w in ("نے", "کا", "کی", "کے", "کو", "ne", "ka", "ki", "ke", "ko")
+)
 
 
 def _unlisted_parts(doc: Doc, found: list[_Candidate]) -> dict[str, str]:
@@ -1653,9 +1670,27 @@ def _kin_marked(doc: Doc) -> Iterator[tuple[int, int]]:
             first, after = k - 1, k + 1
         else:
             first, after = k, k + 1
-        for i, j in (_kin_name(doc, first, before=True), _kin_name(doc, after, before=False)):
+        before, behind = _kin_name(doc, first, before=True), _kin_name(doc, after, before=False)
+        for i, j in (before, behind):
             if i < j and is_name(doc, i, j):
                 yield i, j
+            elif (i, j) == before and word not in ("@", "of") and _whose_kin(doc, i, j, behind):
+                yield i, j  # "ثنا دختر محمد اشرف": whose daughter she is says she is one
+
+
+def _whose_kin(doc: Doc, i: int, j: int, behind: tuple[int, int]) -> bool:
+    """Whether tokens i..j, one everyday word that is a name too before a record's kin mark
+    ("s/o", "ولد", "دختر"), are a person's name: a name stands after the mark, and the word
+    names no kind of person, God or place (`_PERSON_NOUNS`). A record names a man or woman
+    by whose child or wife they are; "ثنا دختر محمد اشرف" is Sana, no "praise"."""
+    b, e = behind
+    return (
+        j - i == 1
+        and doc.words[i] in weak_words("names.txt")
+        and doc.words[i] not in _PERSON_NOUNS
+        and b < e
+        and is_name(doc, b, e)
+    )
 
 
 def _spaced(doc: Doc, k: int) -> bool:

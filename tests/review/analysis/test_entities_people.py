@@ -734,3 +734,33 @@ def test_a_speaker_and_a_girl_or_maid_named_after_the_word_for_her(text: str, pe
 )
 def test_speaking_and_a_child_give_no_name_alone(text: str) -> None:
     assert _people(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "person"),
+    [
+        # an everyday word that is a name too, before whose child she is in a record
+        ("درخواست گزار نازش: کرن دختر غلام حیدر", "کرن"),
+        ("کرن بنت غلام حیدر گھر سے غائب ہے", "کرن"),
+    ],
+)
+def test_an_everyday_word_before_a_kin_mark_is_a_name(text: str, person: str) -> None:
+    assert person in _people(text)
+
+
+def test_a_word_of_a_full_name_before_a_case_ending_is_the_person_again() -> None:
+    text = "ایجنٹ سلامت مسیح نے پیسے لیے۔ بعد میں سلامت کا فون بند ہو گیا۔"
+    assert _people(text) == ["سلامت مسیح", "سلامت"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # used as no noun, or naming God or a kind of man, it stays an everyday word
+        "ایجنٹ سلامت مسیح نے پیسے لیے۔ وہ سلامت رہے۔",
+        "حکیم بنت غلام حیدر",
+        "ملک ولد نذیر احمد",
+    ],
+)
+def test_everyday_words_near_a_name_stay_no_name_where_used_as_words(text: str) -> None:
+    assert not {"سلامت", "حکیم", "ملک"} & set(_people(text))
