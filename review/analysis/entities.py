@@ -1244,7 +1244,20 @@ def _noun_after_rank(doc: Doc, j: int) -> bool:
         return False
     if word in stopwords() or doc.latin(j) == doc.urdu(j):
         return False
+    if j + 2 < len(doc) and doc.words[j + 2] in _PLACE_AFTER_KE:
+        return False  # "ایس ایچ او نہر کے پار گیا": a place the man went to, not his name
     return doc.words[j + 1] in _NOUN_NEXT and doc.latin(j + 1) == doc.latin(j)
+
+
+# Postpositions made with "کے" that say where ("کے پار", across; "کے کنارے", on the bank):
+# the noun before them is a place or thing.
+_PLACE_AFTER_KE: Final = frozenset(
+    normalize(w)
+    for w in (
+        *("پار", "کنارے", "اندر", "باہر", "اوپر", "نیچے", "قریب", "پیچھے", "سامنے", "نزدیک"),
+        *("paar", "par", "kinare", "andar", "bahar", "upar", "neeche", "qareeb", "peeche"),
+    )
+)
 
 
 # Peoples whose names are surnames too ("Nawaz Baloch"): one alone right before a rank or

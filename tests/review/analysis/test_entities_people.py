@@ -764,3 +764,23 @@ def test_a_word_of_a_full_name_before_a_case_ending_is_the_person_again() -> Non
 )
 def test_everyday_words_near_a_name_stay_no_name_where_used_as_words(text: str) -> None:
     assert not {"سلامت", "حکیم", "ملک"} & set(_people(text))
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("منشی پنہل نے پیسے لیے", "punhal"),
+        ("munshi punhal ne paise liye", "punhal"),
+        ("Mashooq Ali Palijo took the money.", "mashooq ali palijo"),
+        ("اس کی بیٹی مومل گھر پر ہے", "momal"),
+    ],
+)
+def test_more_names_of_sindh_and_balochistan(text: str, key: str) -> None:
+    assert _keys(text) == [key]
+
+
+@pytest.mark.parametrize(
+    "text", ["ایس ایچ او گلاب کے پار گیا", "munshi gulab ke andar gaya", "ہمیں معشوق کی یاد آئی"]
+)
+def test_an_everyday_word_before_where_or_alone_is_no_name(text: str) -> None:
+    assert _people(text) == []
