@@ -127,7 +127,7 @@ def extract(text: str) -> list[Entity]:
     gc.disable()
     try:
         doc = Doc(text)
-        found = _sweep([*_patterns(doc), *_from_lexicon(doc), *_unranked(doc)])
+        found = _no_ages(doc, _sweep([*_patterns(doc), *_from_lexicon(doc), *_unranked(doc)]))
         found = [c._replace(kind="district") if c.kind == _MISSPELT_PLACE else c for c in found]
         found = _paired_by_o(doc, _lists(doc, _joined_compounds(doc, found)))
         found = _provincial_police(_agency_wings(doc, _nicknames(doc, _whole_names(doc, found))))
@@ -146,6 +146,25 @@ def extract(text: str) -> list[Entity]:
     finally:
         if enabled:
             gc.enable()
+
+
+# "عمر" and "umar" are Umar, a man's name, and "age": Umar takes the masculine "کا",
+# age the feminine "کی", so after "کی" it is someone's age ("لڑکی کی عمر انیس لکھی":
+# "the girl's age written as nineteen"; انیس is Anees too, so it once made "Umar Anees").
+_AGE: Final = frozenset(normalize(w) for w in ("عمر", "umar", "umr", "umer"))
+_OF_HER: Final = frozenset(normalize(w) for w in ("کی", "ki"))
+
+
+def _no_ages(doc: Doc, found: list[_Candidate]) -> list[_Candidate]:
+    """Found without the people that are an age: "عمر" after "کی" (`_AGE`)."""
+    out = []
+    for c in found:
+        if c.kind == "person":
+            k = bisect.bisect_left(doc.starts, c.start)
+            if k and doc.words[k] in _AGE and doc.words[k - 1] in _OF_HER:
+                continue
+        out.append(c)
+    return out
 
 
 def _sweep(candidates: list[_Candidate]) -> list[_Candidate]:

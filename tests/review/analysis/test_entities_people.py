@@ -784,3 +784,16 @@ def test_more_names_of_sindh_and_balochistan(text: str, key: str) -> None:
 )
 def test_an_everyday_word_before_where_or_alone_is_no_name(text: str) -> None:
     assert _people(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "people"),
+    [
+        # "کی عمر" is someone's age (feminine), Umar the man takes "کا"
+        ("فارم پر بچی کی عمر اٹھارہ لکھی گئی", []),
+        ("beti ki umar anees likhi thi", []),
+        ("ایجنٹ عمر فاروق کا بھائی آیا", ["عمر فاروق"]),
+    ],
+)
+def test_an_age_is_no_man_named_umar(text: str, people: list[str]) -> None:
+    assert _people(text) == people
