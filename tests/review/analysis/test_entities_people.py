@@ -797,3 +797,19 @@ def test_an_everyday_word_before_where_or_alone_is_no_name(text: str) -> None:
 )
 def test_an_age_is_no_man_named_umar(text: str, people: list[str]) -> None:
     assert _people(text) == people
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # an imperative or a verb's stem after an everyday word or a title
+        "منشی نے کہا صبر کرو۔",
+        "ایک استاد لکھ رہا ہے",
+        "وہ سب حافظ بنیں گے",
+        # a language spoken, a currency's code
+        "The guard spoke Urdu with us.",
+        "He took KWD 50 from each of us.",
+    ],
+)
+def test_verbs_languages_and_currency_codes_are_no_name(text: str) -> None:
+    assert _people(text) == []
