@@ -813,3 +813,15 @@ def test_an_age_is_no_man_named_umar(text: str, people: list[str]) -> None:
 )
 def test_verbs_languages_and_currency_codes_are_no_name(text: str) -> None:
     assert _people(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "people"),
+    [
+        ("اب آگے اللہ مالک ہے", []),  # "God is the keeper"; Malik the name is ملک
+        ("بیگم صاحبہ اسے ڈانٹتی ہیں", []),  # "madam"
+        ("ہماری باجی نسیم صاحبہ نے کہا", ["نسیم"]),
+    ],
+)
+def test_owner_and_madam_are_no_name(text: str, people: list[str]) -> None:
+    assert _people(text) == people
