@@ -155,16 +155,39 @@ _AGE: Final = frozenset(normalize(w) for w in ("عمر", "umar", "umr", "umer"))
 _OF_HER: Final = frozenset(normalize(w) for w in ("کی", "ki"))
 
 
+# Months of the Islamic year that are men's names too (Ramzan, Rajab, Shaban, Muharram):
+# alone, after "in", "during", "since" or "till", or before Urdu's "میں" ("in"), a month.
+_MONTHS: Final = frozenset(
+    normalize(w)
+    for w in (
+        *("ramzan", "ramazan", "ramadan", "ramdan", "muharram", "rajab", "shaban", "shawwal"),
+        *("رمضان", "محرم", "رجب", "شعبان", "شوال"),
+    )
+)
+_IN_TIME: Final = frozenset(("in", "during", "since", "till", "until", "last", "this", "next"))
+_IN_UR: Final = frozenset((normalize("میں"),))
+
+
 def _no_ages(doc: Doc, found: list[_Candidate]) -> list[_Candidate]:
-    """Found without the people that are an age: "عمر" after "کی" (`_AGE`)."""
+    """Found without the people that are an age ("عمر" after "کی", `_AGE`) or a month (one
+    word of `_MONTHS` after "in" or before "میں": "In Ramzan", "رمضان میں")."""
     out = []
     for c in found:
         if c.kind == "person":
             k = bisect.bisect_left(doc.starts, c.start)
             if k and doc.words[k] in _AGE and doc.words[k - 1] in _OF_HER:
                 continue
+            if doc.words[k] in _MONTHS and c.end == doc.ends[k] and _a_month(doc, k):
+                continue
         out.append(c)
     return out
+
+
+def _a_month(doc: Doc, k: int) -> bool:
+    """Whether token k, a month's name that is a man's too, stands as the month."""
+    if doc.latin(k):
+        return k > 0 and doc.words[k - 1] in _IN_TIME
+    return k + 1 < len(doc) and doc.words[k + 1] in _IN_UR
 
 
 def _sweep(candidates: list[_Candidate]) -> list[_Candidate]:

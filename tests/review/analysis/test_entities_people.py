@@ -825,3 +825,20 @@ def test_verbs_languages_and_currency_codes_are_no_name(text: str) -> None:
 )
 def test_owner_and_madam_are_no_name(text: str, people: list[str]) -> None:
     assert _people(text) == people
+
+
+@pytest.mark.parametrize(
+    ("text", "people"),
+    [
+        # a month of the Islamic year that is a man's name too, used as the month
+        ("The kiln was shut during Muharram and reopened.", []),
+        ("شعبان میں بھٹہ بند رہا", []),
+        # the man himself
+        ("Shaban took the cards in Rajab.", ["Shaban"]),
+        ("شعبان نے کارڈ لیے", ["شعبان"]),
+        # "naam ek hai": the name is one and the same
+        ("dono ka naam ek hai", []),
+    ],
+)
+def test_a_month_and_one_are_no_man(text: str, people: list[str]) -> None:
+    assert _people(text) == people
