@@ -842,3 +842,15 @@ def test_owner_and_madam_are_no_name(text: str, people: list[str]) -> None:
 )
 def test_a_month_and_one_are_no_man(text: str, people: list[str]) -> None:
     assert _people(text) == people
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("mai jindo ne thane mein darkhwast di", "mai jindo"),
+        ("مائی جندو نے درخواست دی", "mai jindo"),
+        ("برکتاں بی بی نے کہا", "barkatan bibi"),  # a woman, not Barkat
+    ],
+)
+def test_womens_names_of_sindh_and_the_saraiki_belt(text: str, key: str) -> None:
+    assert _keys(text) == [key]
