@@ -1250,12 +1250,12 @@ def _person(doc: Doc, i: int, term: Term, districts: list[int]) -> _Candidate | 
 # rank, an everyday word that is a name too before one is the man's name ("ڈرائیور رفیق
 # نے", "munshi gulab ka number"); before "ہے"/"hai" it says what he is ("تھانیدار شریف ہے":
 # "the thanedar is decent"). Not "سے"/"se" ("ایس ایچ او ملک سے باہر ہے").
-_NOUN_NEXT: Final = frozenset(
+_CASE_ENDINGS: Final = frozenset(
+    normalize(w) for w in ("نے", "کا", "کی", "کے", "کو", "ne", "ka", "ki", "ke", "ko")
+)
+_NOUN_NEXT: Final = _CASE_ENDINGS | frozenset(
     normalize(w)
-    for w in (
-        *("نے", "کا", "کی", "کے", "کو", "ہمارا", "ہماری", "ہمارے", "ہر", "سب"),
-        *("ne", "ka", "ki", "ke", "ko", "hamara", "hamari", "hamare", "har", "sab"),
-    )
+    for w in ("ہمارا", "ہماری", "ہمارے", "ہر", "سب", "hamara", "hamari", "hamare", "har", "sab")
 )
 # Everyday words that are names too but name a kind of person, God or a place, and so take
 # a case ending after a rank as often as a name does: "munshi malik ko" (the owner), "ایس
@@ -1528,11 +1528,6 @@ def _noun_alone(doc: Doc, k: int) -> bool:
         and doc.words[k + 1] in _CASE_ENDINGS
         and doc.latin(k + 1) == doc.latin(k)
     )
-
-
-_CASE_ENDINGS: Final = frozenset(
-    normalize(w) for w in ("نے", "کا", "کی", "کے", "کو", "ne", "ka", "ki", "ke", "ko")
-)
 
 
 def _unlisted_parts(doc: Doc, found: list[_Candidate]) -> dict[str, str]:
