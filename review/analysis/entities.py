@@ -127,7 +127,7 @@ def extract(text: str) -> list[Entity]:
     gc.disable()
     try:
         doc = Doc(text)
-        found = _sweep([*_patterns(doc), *_from_lexicon(doc), *_unranked(doc)])
+        found = _no_ages(doc, _sweep([*_patterns(doc), *_from_lexicon(doc), *_unranked(doc)]))
         found = [c._replace(kind="district") if c.kind == _MISSPELT_PLACE else c for c in found]
         found = _paired_by_o(doc, _lists(doc, _joined_compounds(doc, found)))
         found = _provincial_police(_agency_wings(doc, _nicknames(doc, _whole_names(doc, found))))
@@ -146,6 +146,48 @@ def extract(text: str) -> list[Entity]:
     finally:
         if enabled:
             gc.enable()
+
+
+# "عمر" and "umar" are Umar, a man's name, and "age": Umar takes the masculine "کا",
+# age the feminine "کی", so after "کی" it is someone's age ("لڑکی کی عمر انیس لکھی":
+# "the girl's age written as nineteen"; انیس is Anees too, so it once made "Umar Anees").
+_AGE: Final = frozenset(normalize(w) for w in ("عمر", "umar", "umr", "umer"))
+_OF_HER: Final = frozenset(normalize(w) for w in ("کی", "ki"))
+
+
+# Months of the Islamic year that are men's names too (Ramzan, Rajab, Shaban, Muharram):
+# alone, after "in", "during", "since" or "till", or before Urdu's "میں" ("in"), a month.
+_MONTHS: Final = frozenset(
+    normalize(w)
+    for w in (
+        *("ramzan", "ramazan", "ramadan", "ramdan", "muharram", "rajab", "shaban", "shawwal"),
+        *("رمضان", "محرم", "رجب", "شعبان", "شوال"),
+    )
+)
+_IN_TIME: Final = frozenset(("in", "during", "since", "till", "until", "last", "this", "next"))
+_IN_UR: Final = frozenset((normalize("میں"),))
+
+
+def _no_ages(doc: Doc, found: list[_Candidate]) -> list[_Candidate]:
+    """Found without the people that are an age ("عمر" after "کی", `_AGE`) or a month (one
+    word of `_MONTHS` after "in" or before "میں": "In Ramzan", "رمضان میں")."""
+    out = []
+    for c in found:
+        if c.kind == "person":
+            k = bisect.bisect_left(doc.starts, c.start)
+            if k and doc.words[k] in _AGE and doc.words[k - 1] in _OF_HER:
+                continue
+            if doc.words[k] in _MONTHS and c.end == doc.ends[k] and _a_month(doc, k):
+                continue
+        out.append(c)
+    return out
+
+
+def _a_month(doc: Doc, k: int) -> bool:
+    """Whether token k, a month's name that is a man's too, stands as the month."""
+    if doc.latin(k):
+        return k > 0 and doc.words[k - 1] in _IN_TIME
+    return k + 1 < len(doc) and doc.words[k + 1] in _IN_UR
 
 
 def _sweep(candidates: list[_Candidate]) -> list[_Candidate]:
@@ -1176,6 +1218,8 @@ def _person(doc: Doc, i: int, term: Term, districts: list[int]) -> _Candidate | 
         end = j  # "اسلم نامی ایجنٹ": the name is before; "علاقے کا نامی بدمعاش", "notorious"
     if end > j and (is_name(doc, j, end) or (naming and end - j == 1)):
         return _candidate(doc, j, end, term.value)  # "urf Kaka": a nickname after "alias"
+    if end == j + 1 and _noun_after_rank(doc, j):
+        return _candidate(doc, j, end, term.value)  # "منشی گلاب کا نمبر", "driver rafiq ne"
     # "the agent, Haji Bashir, paid": a name of two words or more between commas
     if j < len(doc) and doc.words[j] == ",":
         end = name_end(doc, j + 1, station=False, ranked=True)
@@ -1199,6 +1243,63 @@ def _person(doc: Doc, i: int, term: Term, districts: list[int]) -> _Candidate | 
         if begin <= k and is_name(doc, begin, k + 1):
             return _candidate(doc, begin, k + 1, term.value)
     return None
+
+
+# What follows a noun, never a predicate adjective: case endings, and a possessive or
+# quantifier opening the clause a subject begins ("منشی گلاب ہمارا حساب رکھتا ہے"). After a
+# rank, an everyday word that is a name too before one is the man's name ("ڈرائیور رفیق
+# نے", "munshi gulab ka number"); before "ہے"/"hai" it says what he is ("تھانیدار شریف ہے":
+# "the thanedar is decent"). Not "سے"/"se" ("ایس ایچ او ملک سے باہر ہے").
+_CASE_ENDINGS: Final = frozenset(
+    normalize(w) for w in ("نے", "کا", "کی", "کے", "کو", "ne", "ka", "ki", "ke", "ko")
+)
+_NOUN_NEXT: Final = _CASE_ENDINGS | frozenset(
+    normalize(w)
+    for w in ("ہمارا", "ہماری", "ہمارے", "ہر", "سب", "hamara", "hamari", "hamare", "har", "sab")
+)
+# Everyday words that are names too but name a kind of person, God or a place, and so take
+# a case ending after a rank as often as a name does: "munshi malik ko" (the owner), "ایس
+# ایچ او ملک کو لوٹ رہا ہے" (the country), "منشی وکیل کو" (a lawyer), "ایجنٹ دوست کے" (a
+# friend), "ایس ایچ او جان کی دھمکی" (life), "لڑکی کی عمر" (age).
+_PERSON_NOUNS: Final = frozenset(
+    normalize(w)
+    for w in (
+        *("malik", "sardar", "ustad", "ustaad", "wakil", "wakeel", "dost", "baba", "hakim"),
+        *("imam", "nawab", "qazi", "jan", "din", "haq", "noor", "mehar", "wazir", "hari"),
+        *("ملک", "سردار", "استاد", "وکیل", "دوست", "بابا", "حکیم", "امام", "نواب", "قاضی"),
+        *("جان", "دین", "حق", "نور", "مہر", "وزیر", "ہری", "عمر", "عالم", "بچہ", "فقیر"),
+        *("خادم", "سائیں", "پیر", "میاں", "شاہ", "سید", "شیخ", "حاجی", "مولا", "نبی", "رسول"),
+        *("عزیز", "خدا", "اللہ", "حضرت", "حضور", "ریاست", "دعا", "قدرت", "نظر", "رحمت"),
+        *("فضل", "انتظار", "مرید", "غلام", "کاکا", "منا", "منی", "بی", "بائی", "مری", "دتہ"),
+    )
+)
+
+
+def _noun_after_rank(doc: Doc, j: int) -> bool:
+    """Whether token j, right after a rank, an everyday word that is a name too (names.txt's
+    "?"), is used as a noun there, so the man's name: a case ending or a clause's possessive
+    follows it (`_NOUN_NEXT`), in its script, and it names no kind of person (`_PERSON_NOUNS`)."""
+    if j + 1 >= len(doc) or doc.punct(j) or j in doc.hits or j in doc.inside:
+        return False
+    word = doc.words[j]
+    if word not in weak_words("names.txt") or word in _PERSON_NOUNS or word in titles():
+        return False
+    if word in stopwords() or doc.latin(j) == doc.urdu(j):
+        return False
+    if j + 2 < len(doc) and doc.words[j + 2] in _PLACE_AFTER_KE:
+        return False  # "ایس ایچ او نہر کے پار گیا": a place the man went to, not his name
+    return doc.words[j + 1] in _NOUN_NEXT and doc.latin(j + 1) == doc.latin(j)
+
+
+# Postpositions made with "کے" that say where ("کے پار", across; "کے کنارے", on the bank):
+# the noun before them is a place or thing.
+_PLACE_AFTER_KE: Final = frozenset(
+    normalize(w)
+    for w in (
+        *("پار", "کنارے", "اندر", "باہر", "اوپر", "نیچے", "قریب", "پیچھے", "سامنے", "نزدیک"),
+        *("paar", "par", "kinare", "andar", "bahar", "upar", "neeche", "qareeb", "peeche"),
+    )
+)
 
 
 # Peoples whose names are surnames too ("Nawaz Baloch"): one alone right before a rank or
@@ -1407,7 +1508,7 @@ def _same_people(doc: Doc, found: list[_Candidate]) -> list[_Candidate]:
             covered[k] = True
             k += 1
     for k in [k for k, w in enumerate(doc.words) if w in alone and not covered[k]]:
-        if doc.words[k] in weak and doc.words[k] not in given:
+        if doc.words[k] in weak and doc.words[k] not in given and not _noun_alone(doc, k):
             continue
         if k + 1 < len(doc) and doc.words[k + 1] in places:
             continue
@@ -1415,6 +1516,18 @@ def _same_people(doc: Doc, found: list[_Candidate]) -> list[_Candidate]:
         out.append(_Candidate("person", doc.starts[k], doc.ends[k], key))
     out.sort(key=lambda c: c.start)
     return out
+
+
+def _noun_alone(doc: Doc, k: int) -> bool:
+    """Whether token k, an everyday word that is a name too and a word of one name the report
+    gives in full, is that person: used as a noun, before a case ending ("ظفر اقبال ...
+    ظفر کا نمبر"), and naming no kind of person, God or place (`_PERSON_NOUNS`)."""
+    return (
+        k + 1 < len(doc)
+        and doc.words[k] not in _PERSON_NOUNS
+        and doc.words[k + 1] in _CASE_ENDINGS
+        and doc.latin(k + 1) == doc.latin(k)
+    )
 
 
 def _unlisted_parts(doc: Doc, found: list[_Candidate]) -> dict[str, str]:
@@ -1607,9 +1720,27 @@ def _kin_marked(doc: Doc) -> Iterator[tuple[int, int]]:
             first, after = k - 1, k + 1
         else:
             first, after = k, k + 1
-        for i, j in (_kin_name(doc, first, before=True), _kin_name(doc, after, before=False)):
+        before, behind = _kin_name(doc, first, before=True), _kin_name(doc, after, before=False)
+        for i, j in (before, behind):
             if i < j and is_name(doc, i, j):
                 yield i, j
+            elif (i, j) == before and word not in ("@", "of") and _whose_kin(doc, i, j, behind):
+                yield i, j  # "ثنا دختر محمد اشرف": whose daughter she is says she is one
+
+
+def _whose_kin(doc: Doc, i: int, j: int, behind: tuple[int, int]) -> bool:
+    """Whether tokens i..j, one everyday word that is a name too before a record's kin mark
+    ("s/o", "ولد", "دختر"), are a person's name: a name stands after the mark, and the word
+    names no kind of person, God or place (`_PERSON_NOUNS`). A record names a man or woman
+    by whose child or wife they are; "ثنا دختر محمد اشرف" is Sana, no "praise"."""
+    b, e = behind
+    return (
+        j - i == 1
+        and doc.words[i] in weak_words("names.txt")
+        and doc.words[i] not in _PERSON_NOUNS
+        and b < e
+        and is_name(doc, b, e)
+    )
 
 
 def _spaced(doc: Doc, k: int) -> bool:
@@ -1804,6 +1935,9 @@ def _people_by_phrase(doc: Doc) -> Iterator[tuple[int, int]]:
             if k + 1 < n and doc.words[k + 1] in _OF_NAME and (begin := _name_of(doc, k)) < k:
                 yield begin, k  # "behlol naam ka agent", "بہلول نام کا ایجنٹ"
             continue
+        if doc.words[k] in _AM and (speaker := _speaker(doc, k)) is not None:
+            yield speaker, k - 2  # "main sukkur se ayaz bol raha hun"
+            continue
         if doc.words[k] in _AM:  # "میں وکیل ہوں": "I am a lawyer", no everyday word
             start = _phrase_name(doc, k, _I, everyday=False)
         elif k + 1 < n and doc.words[k + 1] in _CALLED_ENDS:  # a nickname may be one
@@ -1812,6 +1946,23 @@ def _people_by_phrase(doc: Doc) -> Iterator[tuple[int, int]]:
             continue
         if start is not None:
             yield start, k
+
+
+# "X bol raha hun", "X بول رہا ہوں": "this is X speaking", how a caller or writer gives his
+# own name, after "I" or "from <place>" ("main sukkur se ayaz bol raha hun").
+_SPEAK: Final = frozenset(normalize(w) for w in ("bol", "boll", "بول"))
+_SPEAKING: Final = frozenset(
+    normalize(w) for w in ("raha", "rahi", "rha", "rhi", "reha", "rahee", "رہا", "رہی")
+)
+_SPEAKER_BEFORE: Final = _I | frozenset(normalize(w) for w in ("se", "sey", "سے"))
+
+
+def _speaker(doc: Doc, k: int) -> int | None:
+    """Where a name of one or two listed words (no everyday word) before "bol raha" and "hun"
+    at token k starts; None if there is none."""
+    if k < 3 or doc.words[k - 1] not in _SPEAKING or doc.words[k - 2] not in _SPEAK:
+        return None
+    return _phrase_name(doc, k - 2, _SPEAKER_BEFORE, everyday=False)
 
 
 # English: "everyone calls him Sajju", "they call her Baji": a capitalised name after.

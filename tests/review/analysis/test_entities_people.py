@@ -657,3 +657,201 @@ def test_a_chain_of_compound_names_is_never_one_man() -> None:
     assert found
     # bounded: at most six name tokens, and the articles (ud, ur) the keys join them by
     assert max(len(name.split()) for name in found) <= 8
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        # Sindhi names of "Allah" and a participle, in both scripts and after a rank
+        ("تھانے کا محرر اللہ بچایو ہر ہفتے آتا ہے", "allah bachayo"),
+        ("moharrar allah bachayo har hafte aata hai", "allah bachayo"),
+        ("Allah Warayo Chandio took the cards.", "allah warayo chandio"),
+        # a diminutive in -o keys as the name it is made of, in either script
+        ("ایجنٹ رمضانو نے پیسے لیے", "ramzan"),
+        ("agent ramzano ne paise liye", "ramzan"),
+        ("Sultano paid the munshi.", "sultan"),
+        # a woman's name written apart, "Zadi"
+        ("اس کی بہن خان زادی گھر پر تھی", "khan zadi"),
+    ],
+)
+def test_sindhi_and_baloch_names_and_their_diminutives(text: str, key: str) -> None:
+    assert key in _keys(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "person"),
+    [
+        # an everyday word that is a name too, after a rank and before a case ending or
+        # the clause it is the subject of: a noun there, so the man's name
+        ("ہمارا منشی ہیرا کا بھائی ہے", "ہیرا"),
+        ("چوکیدار سلامت نے دروازہ کھولا", "سلامت"),
+        ("ڈرائیور مراد ہمارا سامان لے گیا", "مراد"),
+        ("munshi heera ka bhai hai", "heera"),
+        ("chowkidar salamat ne darwaza khola", "salamat"),
+        ("driver murad har roz aata hai", "murad"),
+    ],
+)
+def test_an_everyday_word_used_as_a_noun_after_a_rank_is_a_name(text: str, person: str) -> None:
+    assert _people(text) == [person]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # before "is" it says what the man is; a word for a kind of man, God or a country
+        # takes a case ending as a name would, and stays an everyday word
+        "ہمارا تھانیدار شریف ہے",
+        "thanedar sharif hai",
+        "ایس ایچ او ملک کو لوٹ رہا ہے",
+        "munshi malik ko hisaab deta hai",
+        "منشی وکیل کو پیسے دیتا ہے",
+        "ایس ایچ او جان کی دھمکی دیتا ہے",
+        "ایس ایچ او ملک سے باہر ہے",
+    ],
+)
+def test_an_everyday_word_after_a_rank_stays_no_name_where_it_is_no_name(text: str) -> None:
+    assert _people(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "person"),
+    [
+        # "this is X speaking": a caller's or writer's own name before "bol raha hun"
+        ("main hyderabad se naveed bol raha hun", "naveed"),
+        ("میں لاڑکانہ سے نوید بول رہا ہوں", "نوید"),
+        ("main farzana bol rahi hun", "farzana"),
+        # a girl, a maid ("masi") or a sister ("behn") named after the word for her
+        ("ایک بچی فرزانہ گھر میں کام کرتی ہے", "فرزانہ"),
+        ("masi farzana roz aati hai", "farzana"),
+        ("meri behn farzana wahan hai", "farzana"),
+    ],
+)
+def test_a_speaker_and_a_girl_or_maid_named_after_the_word_for_her(text: str, person: str) -> None:
+    assert _people(text) == [person]
+
+
+@pytest.mark.parametrize(
+    "text", ["main sach bol raha hun", "main bhi bol raha hun", "بچی کو مارا", "paise bachi nahi"]
+)
+def test_speaking_and_a_child_give_no_name_alone(text: str) -> None:
+    assert _people(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "person"),
+    [
+        # an everyday word that is a name too, before whose child she is in a record
+        ("درخواست گزار نازش: کرن دختر غلام حیدر", "کرن"),
+        ("کرن بنت غلام حیدر گھر سے غائب ہے", "کرن"),
+    ],
+)
+def test_an_everyday_word_before_a_kin_mark_is_a_name(text: str, person: str) -> None:
+    assert person in _people(text)
+
+
+def test_a_word_of_a_full_name_before_a_case_ending_is_the_person_again() -> None:
+    text = "ایجنٹ سلامت مسیح نے پیسے لیے۔ بعد میں سلامت کا فون بند ہو گیا۔"
+    assert _people(text) == ["سلامت مسیح", "سلامت"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # used as no noun, or naming God or a kind of man, it stays an everyday word
+        "ایجنٹ سلامت مسیح نے پیسے لیے۔ وہ سلامت رہے۔",
+        "حکیم بنت غلام حیدر",
+        "ملک ولد نذیر احمد",
+    ],
+)
+def test_everyday_words_near_a_name_stay_no_name_where_used_as_words(text: str) -> None:
+    assert not {"سلامت", "حکیم", "ملک"} & set(_people(text))
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("منشی پنہل نے پیسے لیے", "punhal"),
+        ("munshi punhal ne paise liye", "punhal"),
+        ("Mashooq Ali Palijo took the money.", "mashooq ali palijo"),
+        ("اس کی بیٹی مومل گھر پر ہے", "momal"),
+    ],
+)
+def test_more_names_of_sindh_and_balochistan(text: str, key: str) -> None:
+    assert _keys(text) == [key]
+
+
+@pytest.mark.parametrize(
+    "text", ["ایس ایچ او گلاب کے پار گیا", "munshi gulab ke andar gaya", "ہمیں معشوق کی یاد آئی"]
+)
+def test_an_everyday_word_before_where_or_alone_is_no_name(text: str) -> None:
+    assert _people(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "people"),
+    [
+        # "کی عمر" is someone's age (feminine), Umar the man takes "کا"
+        ("فارم پر بچی کی عمر اٹھارہ لکھی گئی", []),
+        ("beti ki umar anees likhi thi", []),
+        ("ایجنٹ عمر فاروق کا بھائی آیا", ["عمر فاروق"]),
+    ],
+)
+def test_an_age_is_no_man_named_umar(text: str, people: list[str]) -> None:
+    assert _people(text) == people
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # an imperative or a verb's stem after an everyday word or a title
+        "منشی نے کہا صبر کرو۔",
+        "ایک استاد لکھ رہا ہے",
+        "وہ سب حافظ بنیں گے",
+        # a language spoken, a currency's code
+        "The guard spoke Urdu with us.",
+        "He took KWD 50 from each of us.",
+    ],
+)
+def test_verbs_languages_and_currency_codes_are_no_name(text: str) -> None:
+    assert _people(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "people"),
+    [
+        ("اب آگے اللہ مالک ہے", []),  # "God is the keeper"; Malik the name is ملک
+        ("بیگم صاحبہ اسے ڈانٹتی ہیں", []),  # "madam"
+        ("ہماری باجی نسیم صاحبہ نے کہا", ["نسیم"]),
+    ],
+)
+def test_owner_and_madam_are_no_name(text: str, people: list[str]) -> None:
+    assert _people(text) == people
+
+
+@pytest.mark.parametrize(
+    ("text", "people"),
+    [
+        # a month of the Islamic year that is a man's name too, used as the month
+        ("The kiln was shut during Muharram and reopened.", []),
+        ("شعبان میں بھٹہ بند رہا", []),
+        # the man himself
+        ("Shaban took the cards in Rajab.", ["Shaban"]),
+        ("شعبان نے کارڈ لیے", ["شعبان"]),
+        # "naam ek hai": the name is one and the same
+        ("dono ka naam ek hai", []),
+    ],
+)
+def test_a_month_and_one_are_no_man(text: str, people: list[str]) -> None:
+    assert _people(text) == people
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("mai jindo ne thane mein darkhwast di", "mai jindo"),
+        ("مائی جندو نے درخواست دی", "mai jindo"),
+        ("برکتاں بی بی نے کہا", "barkatan bibi"),  # a woman, not Barkat
+    ],
+)
+def test_womens_names_of_sindh_and_the_saraiki_belt(text: str, key: str) -> None:
+    assert _keys(text) == [key]
