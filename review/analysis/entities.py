@@ -130,7 +130,8 @@ def extract(text: str) -> list[Entity]:
         found = _sweep([*_patterns(doc), *_from_lexicon(doc), *_unranked(doc)])
         found = [c._replace(kind="district") if c.kind == _MISSPELT_PLACE else c for c in found]
         found = _paired_by_o(doc, _lists(doc, _joined_compounds(doc, found)))
-        found = _provincial_police(_agency_wings(doc, _nicknames(doc, _whole_names(doc, found))))
+        found = _agency_wings(doc, _nicknames(doc, _whole_names(doc, found)))
+        found = _provincial_police(_fia_at_airport(doc, found))
         ranked = links.ranked
         entities = namesakes.mark(
             text,
@@ -401,6 +402,38 @@ def _agency_wings(doc: Doc, found: list[_Candidate]) -> list[_Candidate]:
 
 # A possessive between an agency and its wing.
 _OF_AGENCY: Final = frozenset(("'s", "\u2019s", "ka", "ki", "ke", "kay", "کا", "کی", "کے"))
+
+
+_FIA: Final = normalize("Federal Investigation Agency")
+_FIA_IMMIGRATION: Final = normalize("FIA Immigration")
+# An airport written in the FIA's sentence, within this many characters of it.
+_AIRPORT_REACH: Final = 40
+_AIRPORT_URDU: Final = ("ایئرپورٹ", "ائیرپورٹ", "ایئر پورٹ", "ائیر پورٹ", "ایرپورٹ", "ہوائی اڈ")
+_AIRPORT: Final = re.compile(
+    "|".join((r"\bair ?port", *map(re.escape, _AIRPORT_URDU))), re.IGNORECASE
+)
+_SENTENCE_END: Final = re.compile(r"[.!?\n۔؟]")
+
+
+def _fia_at_airport(doc: Doc, found: list[_Candidate]) -> list[_Candidate]:
+    """ "FIA" written at an airport is its Immigration wing, and keyed so.
+
+    At an airport the FIA is the immigration counter: "FIA at Islamabad airport passed
+    them", "airport pe fia walon ne offload kiya", "ایئرپورٹ پر ایف آئی اے والوں نے".
+    Only an airport in the same sentence and a few words away counts; "sent us from
+    the airport police to the FIA" a sentence later does not.
+    """
+    out: list[_Candidate] = []
+    for c in found:
+        if c.kind == "agency" and c.key == _FIA:
+            before = doc.text[max(0, c.start - _AIRPORT_REACH) : c.start]
+            after = doc.text[c.end : c.end + _AIRPORT_REACH]
+            before = _SENTENCE_END.split(before)[-1]
+            after = _SENTENCE_END.split(after)[0]
+            if _AIRPORT.search(before) or _AIRPORT.search(after):
+                c = c._replace(key=_FIA_IMMIGRATION)
+        out.append(c)
+    return out
 
 
 _POLICE: Final = normalize("Police")

@@ -1203,3 +1203,37 @@ def test_dera_murad_jamali_by_its_initials(text: str) -> None:
 )
 def test_a_station_takes_the_district_of_the_town_the_report_is_set_in(text: str, key: str) -> None:
     assert [e.key for e in extract(text) if e.kind == "police_station"] == [key]
+
+
+@pytest.mark.parametrize(
+    ("text", "keys"),
+    [
+        ("The truck left Noshki at night for the border.", ["nushki"]),
+        ("hum noshki se aage gaye", ["nushki"]),
+        ("وہ اوستہ محمد کا رہنے والا ہے", ["usta muhammad"]),
+        ("mera bhai jacobabd mein hai", ["jacobabad"]),
+        ("The agent is from Gilgat and works in Bhakar.", ["gilgit", "bhakkar"]),
+        ("woh dmj ke bus adde pe milta hai", ["dera murad jamali"]),
+        ("A boy from Danyore was taken too.", ["danyor"]),
+    ],
+)
+def test_other_spellings_of_districts_and_towns(text: str, keys: list[str]) -> None:
+    assert _keys(text, "district") == keys
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("FIA at Lahore airport let the boys through.", "fia immigration"),
+        ("airport pe fia walon ne usay offload kar diya", "fia immigration"),
+        ("ایئرپورٹ پر ایف آئی اے والوں نے کچھ نہیں پوچھا۔", "fia immigration"),
+        ("ہوائی اڈے پر ایف آئی اے نے روکا نہیں", "fia immigration"),
+        ("The FIA man at the airport took the passports.", "fia immigration"),
+        # an airport in another sentence, or none: the FIA as written
+        ("We came back from the airport. Then we went to the FIA.", "federal investigation agency"),
+        ("ہم ایئرپورٹ سے واپس آئے۔ پھر ایف آئی اے میں درخواست دی۔", "federal investigation agency"),
+        ("The FIA registered a case against the agent in Multan.", "federal investigation agency"),
+    ],
+)
+def test_the_fia_at_an_airport_is_its_immigration_wing(text: str, key: str) -> None:
+    assert _keys(text, "agency") == [key]
