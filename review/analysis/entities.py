@@ -65,6 +65,7 @@ from review.analysis.entity_text import (
     fold_phrase,
     lexicon,
     provinces,
+    station_homes,
     towns,
     weak_words,
     wings,
@@ -859,6 +860,9 @@ def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candi
     district = _district_near(doc, first, last, districts)
     if district == key or (district is None and key in towns()):
         district = towns().get(key, district)  # "Thana Phalia": a town's own station
+    # a name only one city's stations bear is that city's, whatever else the report names:
+    # "Thana Kohsar" is Islamabad's even in a report about a family in Kotli
+    district = station_homes().get(key, district)
     if district:
         key = f"{key}/{district}"
     return _Candidate("police_station", doc.starts[first], doc.ends[last - 1], key), last

@@ -1134,7 +1134,8 @@ def test_a_disciples_house_is_no_muridke() -> None:
         ("Police Station Karachi Company, Islamabad", "karachi company/islamabad"),
         ("thana karachi company islamabad ka asi", "karachi company/islamabad"),
         ("تھانہ کراچی کمپنی اسلام آباد", "karachi company/islamabad"),
-        ("Thana Karachi Company", "karachi company"),  # never keyed with Karachi
+        # never keyed with Karachi; Islamabad's by its name alone
+        ("Thana Karachi Company", "karachi company/islamabad"),
     ],
 )
 def test_islamabads_karachi_company_station_is_no_station_of_karachi(text: str, key: str) -> None:
@@ -1237,3 +1238,18 @@ def test_other_spellings_of_districts_and_towns(text: str, keys: list[str]) -> N
 )
 def test_the_fia_at_an_airport_is_its_immigration_wing(text: str, key: str) -> None:
     assert _keys(text, "agency") == [key]
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("Thana Kohsar ke SHO ne kuch nahi kiya", "kohsar/islamabad"),
+        ("تھانہ کوہسار کے ایس ایچ او نے بات نہیں سنی", "kohsar/islamabad"),
+        ("My family lives in Kotli; Kohsar police station did nothing.", "kohsar/islamabad"),
+        ("hum mirpur se aaye aur tarnol thane gaye", "tarnol/islamabad"),
+        # a name many cities' stations bear takes the place written by it
+        ("Thana Saddar Kotli did nothing.", "saddar/kotli"),
+    ],
+)
+def test_a_station_only_one_city_has_is_that_citys(text: str, key: str) -> None:
+    assert _keys(text, "police_station") == [key]
