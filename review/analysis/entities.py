@@ -783,6 +783,12 @@ def _crossed(i: int, term: Term, used: dict[int, int]) -> bool:
     return any(used.get(k, 0) > i + term.size for k in range(i, i + term.size))
 
 
+@functools.cache
+def _station_homes() -> dict[str, str]:
+    """`station_homes`, keyed by the station's name's key as `station_key` makes it."""
+    return {station_key(fold_phrase(name)): home for name, home in station_homes().items()}
+
+
 def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candidate, int] | None:
     """A police station named after (or, in English, before) its keyword at i; and its end."""
     n = j = term.size
@@ -862,7 +868,7 @@ def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candi
         district = towns().get(key, district)  # "Thana Phalia": a town's own station
     # a name only one city's stations bear is that city's, whatever else the report names:
     # "Thana Kohsar" is Islamabad's even in a report about a family in Kotli
-    district = station_homes().get(key, district)
+    district = _station_homes().get(key, district)
     if district:
         key = f"{key}/{district}"
     return _Candidate("police_station", doc.starts[first], doc.ends[last - 1], key), last

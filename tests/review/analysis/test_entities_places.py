@@ -1247,6 +1247,10 @@ def test_the_fia_at_an_airport_is_its_immigration_wing(text: str, key: str) -> N
         ("تھانہ کوہسار کے ایس ایچ او نے بات نہیں سنی", "kohsar/islamabad"),
         ("My family lives in Kotli; Kohsar police station did nothing.", "kohsar/islamabad"),
         ("hum mirpur se aaye aur tarnol thane gaye", "tarnol/islamabad"),
+        ("The boy was held at Thana Mughalpura for two days.", "mughalpura/lahore"),
+        ("تھانہ حیات آباد والوں نے پرچہ نہیں کاٹا", "hayatabad/peshawar"),
+        ("bhai ko thana kharadar le gaye", "kharadar/karachi"),
+        ("Family from Jhang; Nishatabad police station took the money.", "nishatabad/faisalabad"),
         # a name many cities' stations bear takes the place written by it
         ("Thana Saddar Kotli did nothing.", "saddar/kotli"),
     ],
