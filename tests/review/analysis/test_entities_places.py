@@ -1257,3 +1257,28 @@ def test_the_fia_at_an_airport_is_its_immigration_wing(text: str, key: str) -> N
 )
 def test_a_station_only_one_city_has_is_that_citys(text: str, key: str) -> None:
     assert _keys(text, "police_station") == [key]
+
+
+@pytest.mark.parametrize(
+    ("text", "written", "key"),
+    [
+        ("hum G-9 thana gaye to kisi ne nahi suna", "G-9 thana", "g-9/islamabad"),
+        ("thana i-9 wale paise le gaye", "thana i-9", "i-9/islamabad"),
+        ("The Sector F-6 police station refused.", "Sector F-6 police station", "f-6/islamabad"),
+        ("تھانہ G-11 کے ایس ایچ او نے پرچہ نہیں کاٹا", "تھانہ G-11", "g-11/islamabad"),
+        ("Thana I-8/3 ke SHO ne kaha", "Thana I-8/3", "i-8/islamabad"),
+    ],
+)
+def test_a_station_named_by_islamabads_sector_is_islamabads(
+    text: str, written: str, key: str
+) -> None:
+    assert [(text[e.start : e.end], e.key) for e in _only(text, "police_station")] == [
+        (written, key)
+    ]
+
+
+@pytest.mark.parametrize(
+    "text", ["he paid 5 thana wale", "Block A-3 near the thana", "K-9 thana gaye", "G-25 thana"]
+)
+def test_no_sector_no_sector_station(text: str) -> None:
+    assert not any(e.key.endswith("/islamabad") for e in _only(text, "police_station"))
