@@ -409,9 +409,14 @@ _FIA: Final = normalize("Federal Investigation Agency")
 _FIA_IMMIGRATION: Final = normalize("FIA Immigration")
 # An airport written in the FIA's sentence, within this many characters of it.
 _AIRPORT_REACH: Final = 40
-_AIRPORT_URDU: Final = ("ایئرپورٹ", "ائیرپورٹ", "ایئر پورٹ", "ائیر پورٹ", "ایرپورٹ", "ہوائی اڈ")
+# The airport, and what only Immigration does there: offloading a traveller.
+_AIRPORT_URDU: Final = (
+    *("ایئرپورٹ", "ائیرپورٹ", "ایئر پورٹ", "ائیر پورٹ", "ایرپورٹ", "ہوائی اڈ"),
+    *("آف لوڈ", "آفلوڈ"),
+)
 _AIRPORT: Final = re.compile(
-    "|".join((r"\bair ?port", *map(re.escape, _AIRPORT_URDU))), re.IGNORECASE
+    "|".join((r"\bair ?port|\boff-?load", *map(re.escape, _AIRPORT_URDU))),
+    re.IGNORECASE,
 )
 _SENTENCE_END: Final = re.compile(r"[.!?\n۔؟]")
 
@@ -421,8 +426,9 @@ def _fia_at_airport(doc: Doc, found: list[_Candidate]) -> list[_Candidate]:
 
     At an airport the FIA is the immigration counter: "FIA at Islamabad airport passed
     them", "airport pe fia walon ne offload kiya", "ایئرپورٹ پر ایف آئی اے والوں نے".
-    Only an airport in the same sentence and a few words away counts; "sent us from
-    the airport police to the FIA" a sentence later does not.
+    So is the FIA that offloads a traveller ("FIA ne offload kar diya"): only Immigration
+    does. Only an airport (or offloading) in the same sentence and a few words away counts;
+    "sent us from the airport police to the FIA" a sentence later does not.
     """
     out: list[_Candidate] = []
     for c in found:

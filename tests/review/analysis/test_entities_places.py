@@ -1230,6 +1230,9 @@ def test_other_spellings_of_districts_and_towns(text: str, keys: list[str]) -> N
         ("ایئرپورٹ پر ایف آئی اے والوں نے کچھ نہیں پوچھا۔", "fia immigration"),
         ("ہوائی اڈے پر ایف آئی اے نے روکا نہیں", "fia immigration"),
         ("The FIA man at the airport took the passports.", "fia immigration"),
+        ("FIA walon ne mujhe offload kar diya", "fia immigration"),
+        ("ایف آئی اے نے آف لوڈ کر دیا", "fia immigration"),
+        ("The FIA registered a counter case.", "federal investigation agency"),
         # an airport in another sentence, or none: the FIA as written
         ("We came back from the airport. Then we went to the FIA.", "federal investigation agency"),
         ("ہم ایئرپورٹ سے واپس آئے۔ پھر ایف آئی اے میں درخواست دی۔", "federal investigation agency"),
