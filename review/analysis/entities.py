@@ -65,6 +65,7 @@ from review.analysis.entity_text import (
     fold_phrase,
     lexicon,
     provinces,
+    station_homes,
     towns,
     weak_words,
     wings,
@@ -130,7 +131,8 @@ def extract(text: str) -> list[Entity]:
         found = _no_ages(doc, _sweep([*_patterns(doc), *_from_lexicon(doc), *_unranked(doc)]))
         found = [c._replace(kind="district") if c.kind == _MISSPELT_PLACE else c for c in found]
         found = _paired_by_o(doc, _lists(doc, _joined_compounds(doc, found)))
-        found = _provincial_police(_agency_wings(doc, _nicknames(doc, _whole_names(doc, found))))
+        found = _agency_wings(doc, _nicknames(doc, _whole_names(doc, found)))
+        found = _provincial_police(_fia_at_airport(doc, found))
         ranked = links.ranked
         entities = namesakes.mark(
             text,
@@ -443,6 +445,44 @@ def _agency_wings(doc: Doc, found: list[_Candidate]) -> list[_Candidate]:
 
 # A possessive between an agency and its wing.
 _OF_AGENCY: Final = frozenset(("'s", "\u2019s", "ka", "ki", "ke", "kay", "کا", "کی", "کے"))
+
+
+_FIA: Final = normalize("Federal Investigation Agency")
+_FIA_IMMIGRATION: Final = normalize("FIA Immigration")
+# An airport written in the FIA's sentence, within this many characters of it.
+_AIRPORT_REACH: Final = 40
+# The airport, and what only Immigration does there: offloading a traveller.
+_AIRPORT_URDU: Final = (
+    *("ایئرپورٹ", "ائیرپورٹ", "ایئر پورٹ", "ائیر پورٹ", "ایرپورٹ", "ہوائی اڈ"),
+    *("آف لوڈ", "آفلوڈ"),
+)
+_AIRPORT: Final = re.compile(
+    "|".join((r"\bair ?port|\boff-?load", *map(re.escape, _AIRPORT_URDU))),
+    re.IGNORECASE,
+)
+_SENTENCE_END: Final = re.compile(r"[.!?\n۔؟]")
+
+
+def _fia_at_airport(doc: Doc, found: list[_Candidate]) -> list[_Candidate]:
+    """ "FIA" written at an airport is its Immigration wing, and keyed so.
+
+    At an airport the FIA is the immigration counter: "FIA at Islamabad airport passed
+    them", "airport pe fia walon ne offload kiya", "ایئرپورٹ پر ایف آئی اے والوں نے".
+    So is the FIA that offloads a traveller ("FIA ne offload kar diya"): only Immigration
+    does. Only an airport (or offloading) in the same sentence and a few words away counts;
+    "sent us from the airport police to the FIA" a sentence later does not.
+    """
+    out: list[_Candidate] = []
+    for c in found:
+        if c.kind == "agency" and c.key == _FIA:
+            before = doc.text[max(0, c.start - _AIRPORT_REACH) : c.start]
+            after = doc.text[c.end : c.end + _AIRPORT_REACH]
+            before = _SENTENCE_END.split(before)[-1]
+            after = _SENTENCE_END.split(after)[0]
+            if _AIRPORT.search(before) or _AIRPORT.search(after):
+                c = c._replace(key=_FIA_IMMIGRATION)
+        out.append(c)
+    return out
 
 
 _POLICE: Final = normalize("Police")
@@ -791,6 +831,12 @@ def _crossed(i: int, term: Term, used: dict[int, int]) -> bool:
     return any(used.get(k, 0) > i + term.size for k in range(i, i + term.size))
 
 
+@functools.cache
+def _station_homes() -> dict[str, str]:
+    """`station_homes`, keyed by the station's name's key as `station_key` makes it."""
+    return {station_key(fold_phrase(name)): home for name, home in station_homes().items()}
+
+
 def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candidate, int] | None:
     """A police station named after (or, in English, before) its keyword at i; and its end."""
     n = j = term.size
@@ -868,6 +914,9 @@ def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candi
     district = _district_near(doc, first, last, districts)
     if district == key or (district is None and key in towns()):
         district = towns().get(key, district)  # "Thana Phalia": a town's own station
+    # a name only one city's stations bear is that city's, whatever else the report names:
+    # "Thana Kohsar" is Islamabad's even in a report about a family in Kotli
+    district = _station_homes().get(key, district)
     if district:
         key = f"{key}/{district}"
     return _Candidate("police_station", doc.starts[first], doc.ends[last - 1], key), last

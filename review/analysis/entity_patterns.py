@@ -498,6 +498,16 @@ _DASHES: Final = str.maketrans(
 _OTHER_DASHES: Final = re.compile("[\u2010-\u2014\u2212\ufe63\uff0d]")
 
 
+# Islamabad's sectors (a letter, a number, a subsector: "G-9", "I-8/3", "F6"), whose
+# police stations reports name by them: "G-9 thana", "thana I-9", "تھانہ G-11", "Sector
+# F-6 police station". Only Islamabad's plan names sectors so, and only D to I of them.
+_SECTOR: Final = r"(?:sector\s+)?([d-i])-?([5-9]|1[0-8])(?:/[1-4])?(?![\w/-])"
+_STATION_WORD: Final = r"(?:thana|thane|thanay|thaney|police\s+station|ps|تھانہ|تھانے)"
+_SECTOR_STATION: Final = re.compile(
+    rf"(?<![\w-]){_STATION_WORD}\s+{_SECTOR}|(?<![\w-]){_SECTOR}\s+{_STATION_WORD}(?!\w)"
+)
+
+
 def find(folded: str, text: str, *, months: Sequence[int] | None = None) -> Iterator[Found]:
     """Every CNIC, phone, date and plate; offsets into `folded` (plates: into `text`).
 
@@ -526,6 +536,9 @@ def find(folded: str, text: str, *, months: Sequence[int] | None = None) -> Iter
                 yield Found("phone", m.start(), m.end(), f"+{m[1] or m[2] or m[3]}{found}")
         written = text.translate(_DIGITS) if _OTHER_DIGITS.search(text) else text
         yield from _plates(written)
+        for m in _SECTOR_STATION.finditer(folded):
+            letter, number = m[1] or m[3], m[2] or m[4]
+            yield Found("police_station", m.start(), m.end(), f"{letter}-{number}/islamabad")
     at = [m.start() for m in _MONTH_AT.finditer(folded)] if months is None else months
     if months is not None and "-" in folded:
         # a month inside a hyphened word, which the lexicon's scan does not see: "5-feb-24",

@@ -79,6 +79,21 @@ def towns() -> dict[str, str]:
 
 
 @functools.cache
+def station_homes() -> dict[str, str]:
+    """Each station name found in one city only to that city's district key: the names in
+    a block of `data/stations.txt` that opens with "#> District" and closes with "#>"."""
+    text = resources.files("review").joinpath("data", "stations.txt").read_text("utf-8")
+    out: dict[str, str] = {}
+    home = ""
+    for line in text.splitlines():
+        if line.startswith("#>"):
+            home = normalize(line[2:].strip())
+        elif home and line.strip() and not line.startswith("#"):
+            out[normalize(line.split("|")[0].strip().lstrip("?~"))] = home
+    return out
+
+
+@functools.cache
 def wings() -> dict[str, str]:
     """Each agency wing's key to its agency's (`data/agency_wings.txt`)."""
     pairs = (line.split(">") for line in data("agency_wings.txt") if ">" in line)

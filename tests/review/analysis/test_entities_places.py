@@ -1134,7 +1134,8 @@ def test_a_disciples_house_is_no_muridke() -> None:
         ("Police Station Karachi Company, Islamabad", "karachi company/islamabad"),
         ("thana karachi company islamabad ka asi", "karachi company/islamabad"),
         ("تھانہ کراچی کمپنی اسلام آباد", "karachi company/islamabad"),
-        ("Thana Karachi Company", "karachi company"),  # never keyed with Karachi
+        # never keyed with Karachi; Islamabad's by its name alone
+        ("Thana Karachi Company", "karachi company/islamabad"),
     ],
 )
 def test_islamabads_karachi_company_station_is_no_station_of_karachi(text: str, key: str) -> None:
@@ -1203,3 +1204,84 @@ def test_dera_murad_jamali_by_its_initials(text: str) -> None:
 )
 def test_a_station_takes_the_district_of_the_town_the_report_is_set_in(text: str, key: str) -> None:
     assert [e.key for e in extract(text) if e.kind == "police_station"] == [key]
+
+
+@pytest.mark.parametrize(
+    ("text", "keys"),
+    [
+        ("The truck left Noshki at night for the border.", ["nushki"]),
+        ("hum noshki se aage gaye", ["nushki"]),
+        ("وہ اوستہ محمد کا رہنے والا ہے", ["usta muhammad"]),
+        ("mera bhai jacobabd mein hai", ["jacobabad"]),
+        ("The agent is from Gilgat and works in Bhakar.", ["gilgit", "bhakkar"]),
+        ("woh dmj ke bus adde pe milta hai", ["dera murad jamali"]),
+        ("A boy from Danyore was taken too.", ["danyor"]),
+    ],
+)
+def test_other_spellings_of_districts_and_towns(text: str, keys: list[str]) -> None:
+    assert _keys(text, "district") == keys
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("FIA at Lahore airport let the boys through.", "fia immigration"),
+        ("airport pe fia walon ne usay offload kar diya", "fia immigration"),
+        ("ایئرپورٹ پر ایف آئی اے والوں نے کچھ نہیں پوچھا۔", "fia immigration"),
+        ("ہوائی اڈے پر ایف آئی اے نے روکا نہیں", "fia immigration"),
+        ("The FIA man at the airport took the passports.", "fia immigration"),
+        ("FIA walon ne mujhe offload kar diya", "fia immigration"),
+        ("ایف آئی اے نے آف لوڈ کر دیا", "fia immigration"),
+        ("The FIA registered a counter case.", "federal investigation agency"),
+        # an airport in another sentence, or none: the FIA as written
+        ("We came back from the airport. Then we went to the FIA.", "federal investigation agency"),
+        ("ہم ایئرپورٹ سے واپس آئے۔ پھر ایف آئی اے میں درخواست دی۔", "federal investigation agency"),
+        ("The FIA registered a case against the agent in Multan.", "federal investigation agency"),
+    ],
+)
+def test_the_fia_at_an_airport_is_its_immigration_wing(text: str, key: str) -> None:
+    assert _keys(text, "agency") == [key]
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("Thana Kohsar ke SHO ne kuch nahi kiya", "kohsar/islamabad"),
+        ("تھانہ کوہسار کے ایس ایچ او نے بات نہیں سنی", "kohsar/islamabad"),
+        ("My family lives in Kotli; Kohsar police station did nothing.", "kohsar/islamabad"),
+        ("hum mirpur se aaye aur tarnol thane gaye", "tarnol/islamabad"),
+        ("The boy was held at Thana Mughalpura for two days.", "mughalpura/lahore"),
+        ("تھانہ حیات آباد والوں نے پرچہ نہیں کاٹا", "hayatabad/peshawar"),
+        ("bhai ko thana kharadar le gaye", "kharadar/karachi"),
+        ("Family from Jhang; Nishatabad police station took the money.", "nishatabad/faisalabad"),
+        # a name many cities' stations bear takes the place written by it
+        ("Thana Saddar Kotli did nothing.", "saddar/kotli"),
+    ],
+)
+def test_a_station_only_one_city_has_is_that_citys(text: str, key: str) -> None:
+    assert _keys(text, "police_station") == [key]
+
+
+@pytest.mark.parametrize(
+    ("text", "written", "key"),
+    [
+        ("hum G-9 thana gaye to kisi ne nahi suna", "G-9 thana", "g-9/islamabad"),
+        ("thana i-9 wale paise le gaye", "thana i-9", "i-9/islamabad"),
+        ("The Sector F-6 police station refused.", "Sector F-6 police station", "f-6/islamabad"),
+        ("تھانہ G-11 کے ایس ایچ او نے پرچہ نہیں کاٹا", "تھانہ G-11", "g-11/islamabad"),
+        ("Thana I-8/3 ke SHO ne kaha", "Thana I-8/3", "i-8/islamabad"),
+    ],
+)
+def test_a_station_named_by_islamabads_sector_is_islamabads(
+    text: str, written: str, key: str
+) -> None:
+    assert [(text[e.start : e.end], e.key) for e in _only(text, "police_station")] == [
+        (written, key)
+    ]
+
+
+@pytest.mark.parametrize(
+    "text", ["he paid 5 thana wale", "Block A-3 near the thana", "K-9 thana gaye", "G-25 thana"]
+)
+def test_no_sector_no_sector_station(text: str) -> None:
+    assert not any(e.key.endswith("/islamabad") for e in _only(text, "police_station"))
