@@ -78,10 +78,12 @@ _FAMILY = [
 
 
 def _many_names(size: int) -> str:
-    units, n = [], 0
-    while sum(map(len, units)) < size:
+    units: list[str] = []
+    length = n = 0
+    while length < size:
         g, f = _GIVEN[n % len(_GIVEN)], _FAMILY[(n // len(_GIVEN)) % len(_FAMILY)]
         units.append(f"ASI Rana {g} Iqbal {f} of Kasur took money. Later {g} Iqbal {f} came. ")
+        length += len(units[-1])
         n += 1
     return "".join(units)[:size]
 
