@@ -59,6 +59,20 @@ from review.workspace.search import normalize
         # a woman's name in -a the lists lack keys alike in both scripts, and as no man's
         ("Saleema", "سلیمہ"),
         ("Sitara", "ستارہ"),
+        # a listed name that begins as "Abdul" does is one name; "Abdul" joined to a short one
+        ("Abdullah Khan", "Abdulla Khan", "عبداللہ خان"),
+        ("Abdul Haq", "Abdulhaq", "عبدالحق", "عبد الحق"),
+        # a woman's honorific before her name or after it: Begum and Bibi keyed after, Mai before
+        ("Begum Nasreen", "Nasreen Begum", "بیگم نسرین", "نسرین بیگم"),
+        ("Mai Mukhtaran", "Mukhtaran Mai", "مائی مختاراں"),
+        ("Bibi Aisha", "Aisha Bibi", "بی بی عائشہ", "عائشہ بی بی"),
+        # fa'il names with "e" for their last "i", as Arabic spellings write them
+        ("Khaled Mehmood", "Khalid Mehmood", "خالد محمود"),
+        ("Hamed Raza", "Hamid Raza", "حامد رضا"),
+        ("Rashed Ali", "Rashid Ali", "راشد علی"),
+        ("Taher Shah", "Tahir Shah", "طاہر شاہ"),
+        # "Ahmed", "Akber": no fa'il, "e" is "a"
+        ("Akber Ali", "Akbar Ali", "اکبر علی"),
     ],
 )
 def test_spellings_of_one_name_key_alike(spellings: tuple[str, ...]) -> None:
@@ -94,6 +108,18 @@ def test_spellings_of_one_name_key_alike(spellings: tuple[str, ...]) -> None:
         # Aijaz is اعجاز (Ejaz), Ayaz is ایاز: two names
         ("Aijaz Ahmed", "Ayaz Ahmed"),
         ("Aijaz Ahmed", "ایاز احمد"),
+        # "Abdullah" is no Abdul; "Hamed" (Hamid) no Hammad, "Sajed" (Sajid) no Sajjad
+        ("Abdullah", "Abdul"),
+        ("Hamed", "Hammad"),
+        ("Sajed", "Sajjad"),
+        # an open end is its vowel: "Pathana" no Pathani, "Jumman" no Jamna
+        ("Pathana", "Pathani"),
+        ("پٹھانا", "Pathani"),
+        ("Jumman", "Jamna"),
+        ("جمن", "جمنا"),
+        # the honorific moves, the names stay: two women
+        ("Begum Nasreen", "Nasreen Bibi"),
+        ("Mai Bashiran", "Bashiran"),
     ],
 )
 def test_names_that_differ_key_apart(a: str, b: str) -> None:
