@@ -847,7 +847,7 @@ def _given_compounds(tokens: list[str]) -> list[str]:
     a listed name and a compound's ending ("Allahbux", "Qadirbux") split as Urdu writes it."""
     listed, out = names(), list[str]()
     for t in tokens:
-        if out and out[-1] + t in listed:
+        if out and (out[-1] + t in listed or _spelt_joined(out[-1], t)):
             out[-1] += t
             continue
         tail = next((e for e in _GIVEN_TAILS if t.endswith(e)), None) if t.isascii() else None
@@ -857,6 +857,12 @@ def _given_compounds(tokens: list[str]) -> list[str]:
             continue
         out.append(t)
     return out
+
+
+def _spelt_joined(a: str, b: str) -> bool:
+    """Whether two Latin words are, joined, another spelling of a name listed as one word
+    ("Noor Jehan" of "Noorjahan", as "Noor Jahan" is): two listed words no other way."""
+    return a.isascii() and b.isascii() and roman_form(a + b) in _by_roman(False)
 
 
 def _head_of_given(word: str) -> bool:
