@@ -133,6 +133,13 @@ _HONORIFICS: Final = frozenset(
         *("alhaj", "alhaaj", "alhajj", "الحاج"),
     )
 )
+# What a man is called by, not his name: a teacher "Master", a clerk "Babu", an elder brother
+# "Lala" ("Master Ghulam Nabi", "بابو شوکت علی", "Lala Dad Karim"). The lists know none of
+# them, so Urdu's finder leaves them out where Latin capitals take them in: left out of a
+# key when two name words remain, kept with one ("Master Saleem" is no bare Saleem).
+_CALLED: Final = frozenset(
+    normalize(w) for w in ("master", "babu", "lala", "ماسٹر", "بابو", "لالہ")
+)
 # Words after a name that make it a place's or a firm's: "Faisal Town", "Shah Faisal Colony",
 # "علی پور", "Bashir Travels", "علامہ اقبال ایئرپورٹ".
 _PLACE_WORDS: Final = frozenset(
@@ -786,6 +793,8 @@ _KEYS_KEPT: Final = 4096
 def _key_of(tokens: tuple[str, ...], station: bool) -> str:
     out: list[str] = []
     words = _articles([t for t in tokens if t not in _HONORIFICS])
+    if len(words) > 2 and words[0] in _CALLED and words[1] not in _CALLED:
+        words = words[1:]
     if not station:
         words = _lady_last(words)
     for w in _compounds(words if station else _given_compounds(words)):

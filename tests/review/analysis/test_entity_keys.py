@@ -362,3 +362,21 @@ def test_a_name_written_in_parts_is_one_name_keyed_as_written_whole(
 )
 def test_a_word_before_allah_in_a_phrase_of_faith_is_no_name(text: str) -> None:
     assert [e.text for e in extract(text) if e.kind == "person"] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "like"),
+    [
+        ("Everyone there knows Babu Shaukat Ali.", "شوکت علی"),
+        ("The families trusted Master Ghulam Nabi, a teacher.", "غلام نبی"),
+        ("Lala Dad Karim took the money.", "Dad Karim"),
+    ],
+)
+def test_what_a_man_is_called_by_is_no_part_of_his_full_name_s_key(text: str, like: str) -> None:
+    (person,) = [e for e in extract(text) if e.kind == "person"]
+    assert person.key == key_for("person", like)
+
+
+def test_what_a_man_is_called_by_stays_in_the_key_of_one_name() -> None:
+    (person,) = [e for e in extract("Everyone calls him Master Saleem.") if e.kind == "person"]
+    assert person.key != key_for("person", "Saleem")
