@@ -54,6 +54,8 @@ def known(word: str) -> bool:
     """A word of the names list, or a compound of one ("عبدالستار", "Sanaullah")."""
     if word in names():
         return True
+    if word.isascii() and len(word) > 3 and word.isalpha() and roman_form(word) in _by_roman(False):
+        return True  # "Gulam" of Ghulam, "Peer" of Pir
     return len(word) > 5 and (word.startswith(_COMPOUND_HEADS) or word.endswith(_COMPOUND_TAILS))
 
 

@@ -380,3 +380,15 @@ def test_what_a_man_is_called_by_is_no_part_of_his_full_name_s_key(text: str, li
 def test_what_a_man_is_called_by_stays_in_the_key_of_one_name() -> None:
     (person,) = [e for e in extract("Everyone calls him Master Saleem.") if e.kind == "person"]
     assert person.key != key_for("person", "Saleem")
+
+
+@pytest.mark.parametrize(
+    ("text", "like"),
+    [
+        ("Gulam Qadir Mahar took the money.", "غلام قادر مہر"),
+        ("Peer Bux Jatoi took the money.", "پیر بخش جتوئی"),
+        ("The agent Shahid Mehmood, called Shahid, took the money.", "Shahid Mahmood"),
+    ],
+)
+def test_a_listed_name_spelt_otherwise_begins_the_name(text: str, like: str) -> None:
+    assert next(e.key for e in extract(text) if e.kind == "person") == key_for("person", like)
