@@ -347,9 +347,19 @@ def urdu_name_word(doc: Doc, k: int, *, first: bool, station: bool) -> bool:
     if nxt is not None and doc.words[nxt] in _TAILS:
         return True  # the first half of a compound written apart: "اچک زئی", "نصیب اللہ"
     ends = nxt is None or doc.punct(nxt) or doc.words[nxt] in _UR_ENDERS
-    if not first and nxt is not None and doc.words[k - 1] in titles():
+    if not first and nxt is not None and doc.words[k - 1] in _titles_before():
         ends = ends or doc.words[nxt] in stopwords()  # "رانا گلفام ہر روز": a title's name
     return ends or (first and nxt is not None and doc.words[nxt] in known_words)
+
+
+# Titles that follow a woman's given name, never begin one: after "نسیم بی بی" comes what
+# the sentence says of her ("نسیم بی بی نو سال سے", "for nine years"), not more of her name.
+_AFTER_HER: Final = frozenset(normalize(w) for w in ("بی", "خاتون"))
+
+
+@functools.cache
+def _titles_before() -> frozenset[str]:
+    return titles() - _AFTER_HER
 
 
 def name_start(doc: Doc, k: int, *, station: bool) -> int:

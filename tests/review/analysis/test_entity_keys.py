@@ -392,3 +392,14 @@ def test_what_a_man_is_called_by_stays_in_the_key_of_one_name() -> None:
 )
 def test_a_listed_name_spelt_otherwise_begins_the_name(text: str, like: str) -> None:
     assert next(e.key for e in extract(text) if e.kind == "person") == key_for("person", like)
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("اس کی بیوی نسیم بی بی نو سال سے کام کر رہی ہے۔", "نسیم بی بی"),  # "for nine years"
+        ("زبیدہ خاتون چار سال سے یہاں ہے۔", "زبیدہ خاتون"),
+    ],
+)
+def test_a_title_after_a_woman_s_name_ends_it(text: str, name: str) -> None:
+    assert [e.text for e in extract(text) if e.kind == "person"] == [name]
