@@ -51,12 +51,18 @@ def names() -> dict[str, str]:
 
 
 def known(word: str) -> bool:
-    """A word of the names list, or a compound of one ("عبدالستار", "Sanaullah")."""
+    """A word of the names list, a Latin spelling of one it lacks ("Gulam"), or a compound of
+    one ("عبدالستار", "Sanaullah")."""
     if word in names():
         return True
-    if word.isascii() and len(word) > 3 and word.isalpha() and roman_form(word) in _by_roman(False):
+    if word.isascii() and len(word) > 3 and _spelt_listed(word):
         return True  # "Gulam" of Ghulam, "Peer" of Pir
     return len(word) > 5 and (word.startswith(_COMPOUND_HEADS) or word.endswith(_COMPOUND_TAILS))
+
+
+@functools.lru_cache(maxsize=4096)  # called per token: the form once a word
+def _spelt_listed(word: str) -> bool:
+    return word.isalpha() and roman_form(word) in _by_roman(False)
 
 
 @functools.cache
