@@ -51,10 +51,18 @@ def names() -> dict[str, str]:
 
 
 def known(word: str) -> bool:
-    """A word of the names list, or a compound of one ("عبدالستار", "Sanaullah")."""
+    """A word of the names list, a Latin spelling of one it lacks ("Gulam"), or a compound of
+    one ("عبدالستار", "Sanaullah")."""
     if word in names():
         return True
+    if word.isascii() and len(word) > 3 and _spelt_listed(word):
+        return True  # "Gulam" of Ghulam, "Peer" of Pir
     return len(word) > 5 and (word.startswith(_COMPOUND_HEADS) or word.endswith(_COMPOUND_TAILS))
+
+
+@functools.lru_cache(maxsize=4096)  # called per token: the form once a word
+def _spelt_listed(word: str) -> bool:
+    return word.isalpha() and roman_form(word) in _by_roman(False)
 
 
 @functools.cache
@@ -132,6 +140,13 @@ _HONORIFICS: Final = frozenset(
         # "Alhaj": a pilgrim's honorific as Haji is, which reports write one way or the other
         *("alhaj", "alhaaj", "alhajj", "الحاج"),
     )
+)
+# What a man is called by, not his name: a teacher "Master", a clerk "Babu", an elder brother
+# "Lala" ("Master Ghulam Nabi", "بابو شوکت علی", "Lala Dad Karim"). The lists know none of
+# them, so Urdu's finder leaves them out where Latin capitals take them in: left out of a
+# key when two name words remain, kept with one ("Master Saleem" is no bare Saleem).
+_CALLED: Final = frozenset(
+    normalize(w) for w in ("master", "babu", "lala", "ماسٹر", "بابو", "لالہ")
 )
 # Words after a name that make it a place's or a firm's: "Faisal Town", "Shah Faisal Colony",
 # "علی پور", "Bashir Travels", "علامہ اقبال ایئرپورٹ".
@@ -338,9 +353,19 @@ def urdu_name_word(doc: Doc, k: int, *, first: bool, station: bool) -> bool:
     if nxt is not None and doc.words[nxt] in _TAILS:
         return True  # the first half of a compound written apart: "اچک زئی", "نصیب اللہ"
     ends = nxt is None or doc.punct(nxt) or doc.words[nxt] in _UR_ENDERS
-    if not first and nxt is not None and doc.words[k - 1] in titles():
+    if not first and nxt is not None and doc.words[k - 1] in _titles_before():
         ends = ends or doc.words[nxt] in stopwords()  # "رانا گلفام ہر روز": a title's name
     return ends or (first and nxt is not None and doc.words[nxt] in known_words)
+
+
+# Titles that follow a woman's given name, never begin one: after "نسیم بی بی" comes what
+# the sentence says of her ("نسیم بی بی نو سال سے", "for nine years"), not more of her name.
+_AFTER_HER: Final = frozenset(normalize(w) for w in ("بی", "خاتون"))
+
+
+@functools.cache
+def _titles_before() -> frozenset[str]:
+    return titles() - _AFTER_HER
 
 
 def name_start(doc: Doc, k: int, *, station: bool) -> int:
@@ -636,7 +661,7 @@ def _unknown_name(doc: Doc, start: int, end: int) -> bool:
 
 # "and" between two names, or a comma in a list of them: "سونیا اور روتھ", "Sonia and Ruth",
 # "یعقوب، غفار اور نادر", "yaqoob, ghaffar aur nadir".
-_AND: Final = frozenset(normalize(w) for w in ("اور", "aur", "and", ",", "،"))
+_AND: Final = frozenset(normalize(w) for w in ("اور", "و", "aur", "and", ",", "،"))
 
 
 def _paired(doc: Doc, k: int, *, before: bool = False) -> bool:
@@ -786,9 +811,15 @@ _KEYS_KEPT: Final = 4096
 def _key_of(tokens: tuple[str, ...], station: bool) -> str:
     out: list[str] = []
     words = _articles([t for t in tokens if t not in _HONORIFICS])
+    if len(words) > 2 and words[0] in _CALLED and words[1] not in _CALLED:
+        words = words[1:]
+    if not station:
+        words = _lady_last(words)
     for w in _compounds(words if station else _given_compounds(words)):
-        for prefix in ("عبدال", "abdul", "abdur", "abdus"):  # "عبدالستار", "Abdurrehman"
-            if w.startswith(prefix) and len(w) > len(prefix) + 2:
+        for prefix in _ABDUL_JOINED:  # "عبدالستار", "Abdurrehman", "عبدالحق"; not "Abdullah"
+            if w.startswith(prefix) and len(w) > len(prefix) + _ABDUL_TAIL[w.isascii()]:
+                if w in names():
+                    break
                 out.append("abdul")
                 w = w[len(prefix) :]
                 break
@@ -800,6 +831,32 @@ def _key_of(tokens: tuple[str, ...], station: bool) -> str:
         if not out or out[-1] != word:  # "بی بی" is one word, Bibi
             out.append(word)
     return " ".join(out)
+
+
+# "Abdul" joined to the name after it, and the fewest letters that name has: two in Urdu
+# ("عبدالحق", Abdul Haq), three in Latin letters ("Abdulhaq"). A listed name that begins
+# so ("Abdullah", "عبداللہ") is one name, not Abdul and another.
+_ABDUL_JOINED: Final = ("عبدال", "abdul", "abdur", "abdus")
+_ABDUL_TAIL: Final = {False: 1, True: 2}
+
+# A woman's honorific written before her name or after it, one name either way: "Begum
+# Nasreen" and "Nasreen Begum", "Bibi Aisha" and "Aisha Bibi", keyed after it as most
+# reports write them; "Mukhtaran Mai" and "Mai Mukhtaran", keyed before it as Mai mostly is.
+_LADIES_AFTER: Final = frozenset(("begum", "bibi"))
+_MAI: Final = "mai"
+
+
+def _lady_last(tokens: list[str]) -> list[str]:
+    """A name's words with a woman's honorific on the side its key keeps it."""
+    if len(tokens) < 2:
+        return tokens
+    if names().get(tokens[-1]) == _MAI:
+        return [tokens[-1], *tokens[:-1]]
+    if names().get(tokens[0]) not in _LADIES_AFTER:
+        return tokens
+    if len(tokens) > 2 and tokens[1] == tokens[0]:  # "بی بی" written as two words
+        return [*tokens[2:], *tokens[:2]]
+    return [*tokens[1:], tokens[0]]
 
 
 # Endings of Persian and Punjabi compound given names, "given by", "cherished by", "friend
@@ -817,7 +874,7 @@ def _given_compounds(tokens: list[str]) -> list[str]:
     a listed name and a compound's ending ("Allahbux", "Qadirbux") split as Urdu writes it."""
     listed, out = names(), list[str]()
     for t in tokens:
-        if out and out[-1] + t in listed:
+        if out and (out[-1] + t in listed or _spelt_joined(out[-1], t)):
             out[-1] += t
             continue
         tail = next((e for e in _GIVEN_TAILS if t.endswith(e)), None) if t.isascii() else None
@@ -827,6 +884,12 @@ def _given_compounds(tokens: list[str]) -> list[str]:
             continue
         out.append(t)
     return out
+
+
+def _spelt_joined(a: str, b: str) -> bool:
+    """Whether two Latin words are, joined, another spelling of a name listed as one word
+    ("Noor Jehan" of "Noorjahan", as "Noor Jahan" is): two listed words no other way."""
+    return a.isascii() and b.isascii() and roman_form(a + b) in _by_roman(False)
 
 
 def _head_of_given(word: str) -> bool:
@@ -1072,6 +1135,13 @@ _ROMAN_RULES: Final = (
 )
 
 
+# Arabic names of the pattern fa'il ("Khalid", "Hamid", "Rashid", "Taher", "Amir") as Arabic
+# and Bengali spellings write them, an "e" for the "i" of the last syllable: "Khaled",
+# "Hamed", "Rashed", "Taher", "Amer". Read as "i" first (Hamed is Hamid, not Hammad); a
+# cluster before it ("Ahmed", "Akber", "Anwer") is no fa'il, and "e" stays "a" there.
+_FAIL_E: Final = re.compile(r"^([^aeiou]{0,2}aa?[^aeiouy]h?)e([^aeiouy])$")
+
+
 def roman_form(word: str) -> str:
     """A Latin spelling reduced to the form its other spellings share ("mohammad": "muhamad")."""
     for pattern, to in _ROMAN_RULES:
@@ -1135,7 +1205,8 @@ def canonical_word(word: str, *, station: bool = False) -> str:
     if known is not None:
         return known
     if word.isascii() and len(word) > 3:
-        spelt = _by_roman(station).get(roman_form(word))
+        spelt = _by_roman(station).get(roman_form(_FAIL_E.sub(r"\1i\2", word)))
+        spelt = spelt or _by_roman(station).get(roman_form(word))
         if spelt is not None:
             return spelt
     elif not word.isascii() and len(word) > 2:
@@ -1154,9 +1225,6 @@ def canonical_word(word: str, *, station: bool = False) -> str:
     return found or f"~{s}"
 
 
-# Letters that end an Urdu word in a vowel (alif, heh, ye, bari ye, vav), and those that
-# say nothing of it (ain, hamza: "شجاع" is Shuja).
-_URDU_VOWEL_ENDS: Final = frozenset(normalize("اہۃیےوى"))
 _URDU_OPEN_ENDS: Final = frozenset(normalize("عءئ"))
 
 
@@ -1167,12 +1235,24 @@ def _ends_alike(word: str, canonical: str) -> bool:
     last = word[-1:]
     if not word.isascii() and (not last or last in _URDU_OPEN_ENDS):
         return True
-    vowel = roman_form(word)[-1:] in _OPEN if word.isascii() else last in _URDU_VOWEL_ENDS
+    ends = _OPEN.get(roman_form(word)[-1:], "") if word.isascii() else _URDU_ENDS_AS.get(last, "")
     latin = [w for w in spellings().get(canonical, (canonical,)) if w.isascii()]
-    return not latin or any((roman_form(w)[-1:] in _OPEN) == vowel for w in latin)
+    return not latin or any(_same_end(_OPEN.get(roman_form(w)[-1:], ""), ends) for w in latin)
 
 
-_OPEN: Final = frozenset("aeiouy")
+def _same_end(vowel: str, ends: str) -> bool:
+    return vowel in ends if vowel else not ends
+
+
+# A last vowel, in Latin letters, as the vowel it writes; each that a last Urdu letter may
+# write. An open end must be the same vowel: "Pathana" (پٹھانا) is no Pathani, nor
+# "Jamna" a "Jammo". Ye may be read "a" ("مصطفیٰ", Mustafa); a consonant ends as "".
+_OPEN: Final = {"a": "a", "e": "i", "i": "i", "y": "i", "o": "u", "u": "u"}
+_URDU_ENDS_AS: Final = {
+    **{normalize(c): "a" for c in "اہۃ"},
+    **{normalize(c): "ia" for c in "یےى"},
+    normalize("و"): "u",
+}
 
 
 # Urdu letters as Roman Urdu writes them, in `roman_form`'s letters (q as k, an aspirate's

@@ -59,6 +59,22 @@ from review.workspace.search import normalize
         # a woman's name in -a the lists lack keys alike in both scripts, and as no man's
         ("Saleema", "سلیمہ"),
         ("Sitara", "ستارہ"),
+        # a listed name that begins as "Abdul" does is one name; "Abdul" joined to a short one
+        ("Abdullah Khan", "Abdulla Khan", "عبداللہ خان"),
+        ("Abdul Haq", "Abdulhaq", "عبدالحق", "عبد الحق"),
+        # a woman's honorific before her name or after it: Begum and Bibi keyed after, Mai before
+        ("Begum Nasreen", "Nasreen Begum", "بیگم نسرین", "نسرین بیگم"),
+        ("Mai Mukhtaran", "Mukhtaran Mai", "مائی مختاراں"),
+        ("Bibi Aisha", "Aisha Bibi", "بی بی عائشہ", "عائشہ بی بی"),
+        # two Latin words that spell, joined, a name listed as one
+        ("Noor Jehan", "Noorjahan", "Noor Jahan", "نور جہاں"),
+        # fa'il names with "e" for their last "i", as Arabic spellings write them
+        ("Khaled Mehmood", "Khalid Mehmood", "خالد محمود"),
+        ("Hamed Raza", "Hamid Raza", "حامد رضا"),
+        ("Rashed Ali", "Rashid Ali", "راشد علی"),
+        ("Taher Shah", "Tahir Shah", "طاہر شاہ"),
+        # "Ahmed", "Akber": no fa'il, "e" is "a"
+        ("Akber Ali", "Akbar Ali", "اکبر علی"),
     ],
 )
 def test_spellings_of_one_name_key_alike(spellings: tuple[str, ...]) -> None:
@@ -94,6 +110,19 @@ def test_spellings_of_one_name_key_alike(spellings: tuple[str, ...]) -> None:
         # Aijaz is اعجاز (Ejaz), Ayaz is ایاز: two names
         ("Aijaz Ahmed", "Ayaz Ahmed"),
         ("Aijaz Ahmed", "ایاز احمد"),
+        # "Abdullah" is no Abdul; "Hamed" (Hamid) no Hammad, "Sajed" (Sajid) no Sajjad
+        ("Abdullah", "Abdul"),
+        ("Hamed", "Hammad"),
+        ("Sajed", "Sajjad"),
+        # an open end is its vowel: "Pathana" no Pathani, "Jumman" no Jamna
+        ("Pathana", "Pathani"),
+        ("پٹھانا", "Pathani"),
+        ("Jumman", "Jamna"),
+        ("جمن", "جمنا"),
+        # the honorific moves, the names stay: two women
+        ("Begum Nasreen", "Nasreen Bibi"),
+        ("Mai Bashiran", "Bashiran"),
+        ("Noor Jehan", "Noor Khan"),
     ],
 )
 def test_names_that_differ_key_apart(a: str, b: str) -> None:
@@ -333,3 +362,44 @@ def test_a_name_written_in_parts_is_one_name_keyed_as_written_whole(
 )
 def test_a_word_before_allah_in_a_phrase_of_faith_is_no_name(text: str) -> None:
     assert [e.text for e in extract(text) if e.kind == "person"] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "like"),
+    [
+        ("Everyone there knows Babu Shaukat Ali.", "شوکت علی"),
+        ("The families trusted Master Ghulam Nabi, a teacher.", "غلام نبی"),
+        ("Lala Dad Karim took the money.", "Dad Karim"),
+    ],
+)
+def test_what_a_man_is_called_by_is_no_part_of_his_full_name_s_key(text: str, like: str) -> None:
+    (person,) = [e for e in extract(text) if e.kind == "person"]
+    assert person.key == key_for("person", like)
+
+
+def test_what_a_man_is_called_by_stays_in_the_key_of_one_name() -> None:
+    (person,) = [e for e in extract("Everyone calls him Master Saleem.") if e.kind == "person"]
+    assert person.key != key_for("person", "Saleem")
+
+
+@pytest.mark.parametrize(
+    ("text", "like"),
+    [
+        ("Gulam Qadir Mahar took the money.", "غلام قادر مہر"),
+        ("Peer Bux Jatoi took the money.", "پیر بخش جتوئی"),
+        ("The agent Shahid Mehmood, called Shahid, took the money.", "Shahid Mahmood"),
+    ],
+)
+def test_a_listed_name_spelt_otherwise_begins_the_name(text: str, like: str) -> None:
+    assert next(e.key for e in extract(text) if e.kind == "person") == key_for("person", like)
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("اس کی بیوی نسیم بی بی نو سال سے کام کر رہی ہے۔", "نسیم بی بی"),  # "for nine years"
+        ("زبیدہ خاتون چار سال سے یہاں ہے۔", "زبیدہ خاتون"),
+    ],
+)
+def test_a_title_after_a_woman_s_name_ends_it(text: str, name: str) -> None:
+    assert [e.text for e in extract(text) if e.kind == "person"] == [name]
