@@ -797,12 +797,17 @@ def _placed_stations(
     # A report that names one district, or it and its towns, wherever it names it: "I am a
     # constable at Thana Saddar ... the DPO Okara ... a kiln near Depalpur" is Okara's
     # Thana Saddar, as `links.places` sets it.
-    spans = [(c.start, c.end) for _i, c in stations]
+    spans = sorted((c.start, c.end) for _i, c in stations)
+    starts = [lo for lo, _hi in spans]
+
+    def inside(at: int) -> bool:  # within a station's name: "Thana Karachi Company"
+        k = bisect.bisect_right(starts, at) - 1
+        return k >= 0 and at < spans[k][1]
+
     named = {
         t.key
         for d in districts
-        if (t := doc.hit(d, "district")) is not None
-        and not any(lo <= doc.starts[d] < hi for lo, hi in spans)  # "Thana Karachi Company"
+        if (t := doc.hit(d, "district")) is not None and not inside(doc.starts[d])
     }
     seats = {towns().get(k, k) for k in named}
     one = next(iter(seats)) if len(seats) == 1 and seats <= named else None
