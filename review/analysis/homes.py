@@ -65,9 +65,15 @@ def mark(
     return out
 
 
+# The most characters between a name and its place in any shape read here ("Tariq
+# Mehmood, the SHO of Kasur"; "اوستہ محمد کا اے ایس آئی"): a wider gap is never tried, so a
+# run of whitespace or words between two mentions costs nothing however long.
+_MOST_GAP: Final = 40
+
+
 def _home(text: str, mentions: Sequence[Mention], i: int, rank: str | None) -> str | None:
     person = mentions[i]
-    if i + 1 < len(mentions):
+    if i + 1 < len(mentions) and mentions[i + 1].start - person.end <= _MOST_GAP:
         after = mentions[i + 1]
         place = _place(after)
         m = _AFTER.fullmatch(text, person.end, after.start) if place else None
@@ -79,7 +85,7 @@ def _home(text: str, mentions: Sequence[Mention], i: int, rank: str | None) -> s
             return place
         if after.kind == "district" and not gap.strip() and _LISTED.match(text, after.end):
             return place
-    if i > 0:
+    if i > 0 and person.start - mentions[i - 1].end <= _MOST_GAP:
         before = mentions[i - 1]
         place = _place(before) if before.kind == "district" else None
         m = _BEFORE.fullmatch(text, before.end, person.start) if place else None

@@ -46,6 +46,8 @@ TEXTS: dict[str, Callable[[int], str]] = {
     "namesake": _repeat("Zarbat Khan came. He is not the SHO man, pindi wala nahi. "),
     # hundreds of different ranked and placed men, each named again by a short form
     "many-names": lambda size: _many_names(size),
+    # a name and a place with nothing but whitespace between them
+    "gap": lambda size: "ASI Aslam Khan" + " " * max(size - 26, 0) + "Kasur ka sho",
 }
 
 _GIVEN = [

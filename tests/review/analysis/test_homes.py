@@ -246,3 +246,12 @@ def test_carry_takes_one_full_names_parts_and_never_guesses_between_two() -> Non
         people(("arif jadoon", "Named"), ("jadoon", None)), links.short_form, links.telling
     )
     assert named[1].designation is None  # "named" is no rank to carry
+
+
+def test_a_place_far_from_the_name_is_never_tried_as_its_home() -> None:
+    # The shapes are tight; a gap of any length (a run of blanks a hostile text puts
+    # between a name and a place) is not searched, so the pass stays linear.
+    (person,) = [e for e in extract("ASI Aslam Khan" + " " * 60 + "of Kasur") if e.kind == "person"]
+    assert person.designation == "ASI"
+    (near,) = [e for e in extract("ASI Aslam Khan of Kasur") if e.kind == "person"]
+    assert near.designation == "ASI, of kasur"
