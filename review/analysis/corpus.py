@@ -266,6 +266,7 @@ class Corpus:
             self._places[b],
             self._roles.get((a, kind, key), ()),
             self._roles.get((b, kind, key), ()),
+            key=key,
         )
 
     def pairs(self, g: Group, limit: int) -> tuple[list[tuple[int, int, Evidence]], int]:

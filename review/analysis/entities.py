@@ -60,6 +60,7 @@ from review.analysis.entity_names import (
     urdu_name_word,
 )
 from review.analysis.entity_text import (
+    POST_WORDS,
     Doc,
     Term,
     fold_phrase,
@@ -131,7 +132,8 @@ def extract(text: str) -> list[Entity]:
         found = _no_ages(doc, _sweep([*_patterns(doc), *_from_lexicon(doc), *_unranked(doc)]))
         found = [c._replace(kind="district") if c.kind == _MISSPELT_PLACE else c for c in found]
         found = _paired_by_o(doc, _lists(doc, _joined_compounds(doc, found)))
-        found = _agency_wings(doc, _nicknames(doc, _whole_names(doc, found)))
+        found = _titled_by_alias(doc, _nicknames(doc, _whole_names(doc, found)))
+        found = _agency_wings(doc, _named_by_rank(doc, found))
         found = _provincial_police(_fia_at_airport(doc, found))
         ranked = links.ranked
         entities = namesakes.mark(
@@ -399,6 +401,61 @@ def _nicknames(doc: Doc, found: list[_Candidate]) -> list[_Candidate]:
     return out
 
 
+def _named_by_rank(doc: Doc, found: list[_Candidate]) -> list[_Candidate]:
+    """A man a rank or trade introduces by a naming word ("an agent called Bashir Ahmed",
+    "a munshi named Gulab") holds that rank: the naming word says only that a name follows."""
+    out = []
+    for c in found:
+        if c.kind == "person" and c.designation == _NAMING:
+            k = bisect.bisect_left(doc.starts, c.start)
+            if (rank := _rank_before_cue(doc, k)) is not None:
+                c = c._replace(designation=rank)
+        out.append(c)
+    return out
+
+
+def _rank_before_cue(doc: Doc, k: int) -> str | None:
+    """The rank that stands right before a naming word that ends at token k, if one does."""
+    for cue_size in (1, 2):
+        cue = doc.hit(k - cue_size, "rank") if k >= cue_size else None
+        if cue is None or cue.size != cue_size or cue.value != _NAMING:
+            continue
+        at = k - cue_size
+        for size in (1, 2, 3):
+            rank = doc.hit(at - size, "rank") if at >= size else None
+            if rank is not None and rank.size == size and rank.value != _NAMING:
+                return rank.value
+    return None
+
+
+def _titled_by_alias(doc: Doc, found: list[_Candidate]) -> list[_Candidate]:
+    """A title said as a man's alias ("Bashir Ahmed alias Haji", "بشیر احمد عرف حاجی") is no
+    second name but his title, so he is keyed with it ("haji bashir ahmed"), as the reports
+    that write "Haji Bashir Ahmed" key him; and not as a plain Bashir Ahmed, whom a report
+    may set beside the Haji as another man ("my name is Bashir Ahmed; Haji Bashir took my
+    son")."""
+    out: list[_Candidate] = []
+    for c in found:
+        k = bisect.bisect_left(doc.starts, c.start)
+        if (
+            c.kind == "person"
+            and c.designation == _NAMING
+            and doc.ends[k] == c.end
+            and doc.words[k] in titles()
+            and k >= 2
+            and doc.words[k - 1] in _ALIASES
+            and out
+            and out[-1].kind == "person"
+            and out[-1].end == doc.ends[k - 2]
+        ):
+            named = out[-1]
+            if named.key.split()[0] != c.key:
+                out[-1] = named._replace(key=f"{c.key} {named.key}")
+            continue  # the title is no person of its own
+        out.append(c)
+    return out
+
+
 # Relative pronouns before a nickname ("جسے سب کاکا کہتے ہیں"), and how far before it.
 _WHOM: Final = frozenset(
     normalize(w) for w in ("جسے", "جنہیں", "jise", "jisay", "jisey", "jinhein", "jinhen", "jisko")
@@ -573,7 +630,10 @@ def _from_lexicon(doc: Doc) -> Iterator[_Candidate]:
     stations: list[tuple[int, _Candidate]] = []
     for i, station in doc.of_kind("station").items():
         if (found := _station(doc, i, station, districts)) is not None:
-            stations.append((i, found[0]))
+            post = station.value in POST_WORDS  # keyed apart from the thana of its name
+            stations.append(
+                (i, found[0]._replace(key=f"post {found[0].key}") if post else found[0])
+            )
     for i, rank in doc.of_kind("rank").items():
         if (person := _person(doc, i, rank, districts)) is not None:
             used[i] = i + rank.size

@@ -249,6 +249,9 @@ STATION_WORDS: Final = (
     "پولیس اسٹیشن",
     "پولیس سٹیشن",
 )
+# Of those, the words of a police post (a chowki): a unit under a thana, of the thana's name
+# or the place it guards, and not the thana ("Airport police post" beside "Thana Airport").
+POST_WORDS: Final = frozenset(("police chowki", "police post", "پولیس چوکی", "پولیس پوسٹ"))
 # Longer phrases that hold a district's name but are not districts.
 _BLOCKED: Final = (
     "Khyber Pakhtunkhwa",

@@ -30,7 +30,7 @@ from __future__ import annotations
 import functools
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import Final
@@ -256,8 +256,10 @@ def pair_strength(
     places_b: frozenset[str],
     roles_a: Iterable[str] = (),
     roles_b: Iterable[str] = (),
+    *,
+    key: str,
 ) -> Strength:
-    """How strong a link on a key of `strength` is between two reports set in these places.
+    """How strong a link on `key`, of `strength`, is between two reports set in these places.
 
     A person's full, uncommon name is still only a name: "Tariq Mehmood" the SHO in
     Kasur and "Tariq Mehmood" the agent in Gujrat are two men. So a name links two
@@ -279,7 +281,48 @@ def pair_strength(
         return Strength(WEAK, "the same name, but a report places its man where the other is not")
     if not _same_place(places_a, places_b):
         return Strength(WEAK, "the same name, but not set at the same police station or district")
+    if _stations_apart(key, roles_a, places_a, roles_b, places_b):
+        why = "a name with one uncommon word and no rank, in reports set at different stations"
+        return Strength(WEAK, why)
+    if _post_unmet(roles_a, places_a, roles_b, places_b):
+        why = "the same name, in a post in one report, with no rank or shared station in the other"
+        return Strength(WEAK, why)
     return strength
+
+
+def _stations_apart(
+    key: str,
+    roles_a: Iterable[str],
+    places_a: frozenset[str],
+    roles_b: Iterable[str],
+    places_b: frozenset[str],
+) -> bool:
+    """Whether two reports, each set at police stations and sharing none, give a name of one
+    telling word ("Bashir Ahmed": Ahmed tells no one apart) no rank on either side: then
+    only a common name in one district joins them (a travel agent by Thana Saddar Kohat, a
+    matchmaker whose victims went to Kohat Cantt)."""
+    if sum(map(telling, key.split())) >= 2 or any(map(ranked, (*roles_a, *roles_b))):
+        return False
+    stationed = all(any(p.startswith("station:") for p in x) for x in (places_a, places_b))
+    return stationed and not _same_station(places_a, places_b)
+
+
+def _post_unmet(
+    roles_a: Iterable[str],
+    places_a: frozenset[str],
+    roles_b: Iterable[str],
+    places_b: frozenset[str],
+) -> bool:
+    """Whether one report gives the name a post (an ASI, a naib risaldar, a munshi) and the
+    other neither a rank nor a police station the two share: a man in a post is known by his
+    post and where he holds it, and a report that has neither met only his name in his
+    district, which another man of it may live in ("Naib Risaldar Abdul Wahid" at a Noshki
+    checkpost, "a hari named Abdul Wahid" in a report of the Nasirabad the checkpost's boys
+    come from)."""
+    if _posted(roles_a) == _posted(roles_b):
+        return False
+    other = roles_b if _posted(roles_a) else roles_a
+    return not any(ranked(role) for role in other) and not _same_station(places_a, places_b)
 
 
 def _settings(where: frozenset[str]) -> frozenset[str]:
@@ -298,8 +341,17 @@ def _settings(where: frozenset[str]) -> frozenset[str]:
 
 def _same_place(places_a: frozenset[str], places_b: frozenset[str]) -> bool:
     a, b = _settings(places_a), _settings(places_b)
-    if a & b:
-        return True
+    return bool(a & b) or _bare_station_met(a, b)
+
+
+def _same_station(places_a: frozenset[str], places_b: frozenset[str]) -> bool:
+    """Whether the two reports name one police station (a bare one: any of its name)."""
+    a = {p for p in places_a if p.startswith("station:")}
+    b = {p for p in places_b if p.startswith("station:")}
+    return bool(a & b) or _bare_station_met(a, b)
+
+
+def _bare_station_met(a: Collection[str], b: Collection[str]) -> bool:
     # A station written without its district ("Thana Saddar") is any district's of that name.
     bare_a = {p for p in a if p.startswith("station:") and "/" not in p}
     bare_b = {p for p in b if p.startswith("station:") and "/" not in p}

@@ -25,5 +25,6 @@ def person_link(a: str, b: str) -> tuple[str, links.Strength]:
         links.places((e.kind, e.key) for e in found_b),
         roles(found_a),
         roles(found_b),
+        key=key,
     )
     return key, strength

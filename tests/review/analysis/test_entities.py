@@ -774,23 +774,27 @@ def _setting(text: str) -> frozenset[str]:
 
 def test_a_town_sets_a_report_in_its_district_too() -> None:
     assert "district:okara" in _setting("Kilns near Depalpur hold forty families.")
-    name = links.strength("person", "haji bashir ahmed")
+    key = "rafiq anjum"  # two words that tell a man apart
+    name = links.strength("person", key)
     # A report at Thana Saddar Depalpur and one at Thana Saddar Okara: one district.
     depalpur = _setting("the SHO of Thana Saddar Depalpur said")
     okara = _setting("I am a constable at Thana Saddar Okara.")
-    assert links.pair_strength("person", name, depalpur, okara).level == links.STRONG
+    assert links.pair_strength("person", name, depalpur, okara, key=key).level == links.STRONG
     # Lahore's Civil Lines and a Kasur station share no place: the name stays weak.
     lahore = _setting("lahore civil lines thane wala asi arshad mahmood")
     kasur = _setting("I am a lady constable at Thana Kot Radha Kishan, district Kasur.")
-    assert links.pair_strength("person", name, lahore, kasur).level == links.WEAK
+    assert links.pair_strength("person", name, lahore, kasur, key=key).level == links.WEAK
 
 
 def test_a_conductor_and_a_levies_officer_of_one_name_are_two_men() -> None:
-    name = links.strength("person", "abdul waheed")
+    key = "abdul waheed"
+    name = links.strength("person", key)
     quetta = _setting("کوئٹہ کے بس اڈے پر")
-    weak = links.pair_strength("person", name, quetta, quetta, ["Naib Risaldar"], ["Conductor"])
+    weak = links.pair_strength(
+        "person", name, quetta, quetta, ["Naib Risaldar"], ["Conductor"], key=key
+    )
     assert weak.level == links.WEAK
-    same = links.pair_strength("person", name, quetta, quetta, ["Driver"], ["Conductor"])
+    same = links.pair_strength("person", name, quetta, quetta, ["Driver"], ["Conductor"], key=key)
     assert same.level == links.STRONG
 
 

@@ -150,16 +150,16 @@ CORPORA = Path(heldout.__file__).parent
 # link weak.
 FLOORS = {
     # file: (F1, person F1, links, most false links counted, most weak, right strong)
-    "heldout.txt": (0.99, 0.99, 0.99, 0, 65, 0.80),
+    "heldout.txt": (0.99, 0.99, 0.99, 0, 65, 0.75),
     # heldout2.txt: "Gul" listed as a common name word (session 8) leaves "gul khan" weak
     # unless something else tells the man apart: right strong 168 -> 153 of 224.
     # heldout2.txt: a short form carries what its report says of the full name (session
     # 10), so two right links whose other side was given a wrong rank (a name run on into
     # the next, "sho arshad mehmood naseem bibi") now conflict: right strong 153 -> 152.
-    "heldout2.txt": (0.99, 0.99, 0.97, 0, 43, 0.67),
+    "heldout2.txt": (0.99, 0.99, 0.97, 0, 43, 0.64),
     # heldout3.txt: session 10's second round finds more men whose right links are weak
     # (one-word names, women's names no longer run on): right strong 134 of 188 -> 135 of 193.
-    "heldout3.txt": (0.99, 0.98, 0.97, 0, 35, 0.69),
+    "heldout3.txt": (0.99, 0.98, 0.97, 0, 35, 0.68),
     # Session 9's tuners (people, keys, places) on heldout8.txt and heldout9.txt; the held-out
     # corpora scored after, in aggregate only: heldout4.txt F1 0.965, person F1 0.934, links
     # 484 of 576 (84.0 %), 0 false counted, 24 weak; heldout5.txt links 465 of 521 (89.3 %);
@@ -169,19 +169,19 @@ FLOORS = {
     # After session 10's second round (people found by case endings after a rank, Sindhi
     # names; stations that imply their city, FIA at an airport as its Immigration wing):
     # links 491 of 576 (85.2 %), right strong 64 of 144; issue 18's 85 % reached.
-    "heldout4.txt": (0.96, 0.93, 0.85, 0, 24, 0.44),
+    "heldout4.txt": (0.96, 0.93, 0.85, 0, 24, 0.41),
     # heldout5.txt: a source's warning that its man is another of his name keeps links on
     # the name weak (`namesakes`, session 9; scored in aggregate only): right strong 150 ->
     # 148 of 205.
-    "heldout5.txt": (0.97, 0.94, 0.89, 0, 49, 0.72),
+    "heldout5.txt": (0.97, 0.94, 0.89, 0, 49, 0.70),
     # heldout6.txt: a source that says its Gul Khan "is not the Levies one" keeps links on
     # that name weak (`namesakes`, session 9): right strong 192 -> 190 of 313.
-    "heldout6.txt": (0.99, 0.97, 0.93, 0, 57, 0.60),
+    "heldout6.txt": (0.99, 0.97, 0.93, 0, 57, 0.55),
     # heldout7.txt: a man placed by his name, or named as the writer's kin against a post
     # (`homes`, session 10, from heldout11.txt's false links): right strong 136 -> 135 of
     # 208 (aggregate only).
     # Session 10's second round: right strong 130 of 204 (one right link more, weak).
-    "heldout7.txt": (0.97, 0.96, 0.85, 0, 26, 0.63),
+    "heldout7.txt": (0.97, 0.96, 0.85, 0, 26, 0.60),
     # Session 9: two more corpora written blind (southern Punjab and interior Sindh; KP,
     # Hazara, the Potohar and Balochistan's coast), each scored once blind on session 8's
     # extractor, then given to the tuners as development sets. heldout8.txt: F1 0.984,
@@ -202,7 +202,7 @@ FLOORS = {
     # 198 on the keys branch alone): the two right links more are weak, so the share falls
     # under 0.62 with no strong link lost.
     "heldout8.txt": (0.99, 0.99, 0.96, 0, 46, 0.62),
-    "heldout9.txt": (0.99, 0.99, 0.97, 0, 117, 0.63),
+    "heldout9.txt": (0.99, 0.99, 0.97, 0, 117, 0.58),
     # heldout10.txt, written blind in session 9 (central and northern Punjab, Karachi) and
     # held out: scored first on session 9's main (F1 0.957, person F1 0.922, links of
     # 729 (89.4 %), 0 false counted, 64 weak), then on the merged tuners' work: F1 0.964,
@@ -211,7 +211,7 @@ FLOORS = {
     # Session 10's tuners (a station keyed with the district of the town its report is set
     # in, towns, plates, people's cues, key merges), scored after in aggregate: links 674 ->
     # 680 of 729 (93.3 %), none false; right links counted strong 146 of 295 -> 143 of 292.
-    "heldout10.txt": (0.97, 0.94, 0.93, 0, 65, 0.48),
+    "heldout10.txt": (0.97, 0.94, 0.93, 0, 65, 0.44),
     # Session 10: two corpora written blind (upper Sindh and Balochistan's plains; ICT,
     # Rawalpindi, AJK, Gilgit-Baltistan and the Potohar), scored blind on the merged tuners'
     # work: heldout11.txt F1 0.961, person F1 0.934, links 946 of 1099 (86.1 %), 5 FALSE
@@ -229,8 +229,8 @@ FLOORS = {
     # heldout11.txt after the people tuner's second round (Sindhi and Baloch names, an
     # everyday word after a rank read as the name before a case ending): person F1 0.932
     # -> 0.982, links 963 -> 1003; the new right links are mostly one-word names, weak.
-    "heldout11.txt": (0.99, 0.98, 0.94, 2, 42, 0.66),
-    "heldout12.txt": (0.98, 0.98, 0.94, 5, 69, 0.51),
+    "heldout11.txt": (0.99, 0.98, 0.94, 0, 44, 0.64),
+    "heldout12.txt": (0.98, 0.98, 0.94, 0, 71, 0.45),
     # heldout13.txt (Faisalabad to Layyah) and heldout14.txt (lower Sindh, Karachi's edge,
     # Thar), written blind in session 10 by writers asked to give recurring people the
     # names of other, different people as life does. heldout13.txt, scored blind after the
@@ -238,10 +238,29 @@ FLOORS = {
     # read (a short form now carries its full name's rank: 3); a development set.
     # heldout14.txt, held out, scored blind at that point: F1 0.962, person F1 0.939, links
     # 830 of 911 (91.1 %), 2 FALSE person links counted, 51 weak.
-    "heldout13.txt": (0.99, 0.99, 0.95, 3, 63, 0.76),
+    "heldout13.txt": (0.99, 0.99, 0.95, 0, 63, 0.73),
     # heldout14.txt after session 10's tuners (aggregates): links 838 of 911 (92.0 %), the
     # same 2 false person links counted, 51 weak, right strong 148 of 240.
-    "heldout14.txt": (0.96, 0.94, 0.91, 2, 51, 0.61),
+    "heldout14.txt": (0.96, 0.94, 0.91, 1, 52, 0.60),
+    # Session 11: two more corpora written blind the same way (heldout15.txt: southern KP,
+    # Sialkot, Narowal, Gujrat; heldout16.txt: Lahore, Kasur, Nankana, north Balochistan),
+    # scored blind on session 10's rules: heldout15.txt links 708 of 758 (93.4 %), 17 FALSE
+    # person links counted; heldout16.txt 781 of 884 (88.3 %), 14 FALSE counted. Then on
+    # the rules below, still blind: 3 and 8. Then read: development sets.
+    # The rules (tests: test_posts.py, test_one_telling_word.py): a man in a post against a
+    # report that gives his name no rank and shares no station with his is weak; a police
+    # post is keyed apart from the thana of its name; a title said as an alias is the man's;
+    # a rank before a naming word is the man's; an agent and a broker are two trades; a name
+    # of one telling word, unranked on both sides, in reports set at different stations is
+    # weak. Every development set: 0 false counted but heldout16.txt's 2 (a broker and a
+    # man named beside an agent, in one district). Right links counted strong fall where a
+    # report names an officer without his rank or station (heldout.txt 151 -> 141 of 187,
+    # heldout6.txt 191 -> 175 of 315, heldout9.txt 185 -> 171 of 293, heldout12.txt 197 ->
+    # 175 of 381): shown weak for a reviewer to confirm. Held out, in aggregate: heldout14.txt
+    # false counted 2 -> 1, right strong 148 -> 144 of 240; heldout4/5/7/10.txt still 0,
+    # right strong 64 -> 60 of 144, 149 -> 145 of 206, 130 -> 123 of 204, 143 -> 131 of 295.
+    "heldout15.txt": (0.98, 0.98, 0.93, 0, 162, 0.72),
+    "heldout16.txt": (0.97, 0.97, 0.88, 2, 156, 0.57),
 }
 
 

@@ -43,10 +43,11 @@ def test_an_officer_placed_elsewhere_is_not_the_man_of_his_name_here(register: s
     assert "places its man" in strength.why
 
 
-def test_without_his_place_the_same_name_and_district_link_strongly() -> None:
-    # The control: the same two reports, the ASI not placed. Both are set in Khanewal and
-    # the owner report gives no rank, so nothing tells the men apart and the link counts.
-    unplaced = "ASI Rafiq Anjum came to Thana City Khanewal on 4 May and took Rs 50,000."
+def test_without_his_place_the_same_name_and_station_link_strongly() -> None:
+    # The control: the same two reports, the ASI not placed and at the station the owner
+    # report names. The owner report gives no rank, so nothing tells the men apart and the
+    # link counts. (At another station of the district it is weak: `test_posts`.)
+    unplaced = "ASI Rafiq Anjum came to Thana Saddar Khanewal on 4 May and took Rs 50,000."
     assert _link(OWNER_REPORT, unplaced).level == links.STRONG
 
 

@@ -222,7 +222,13 @@ def score(reports: Iterable[Report], extract: Callable[[str], list[Entity]]) -> 
         strength = links.strength(kind, key)
         for a, b in itertools.combinations(sorted(by_report), 2):
             level = links.pair_strength(
-                kind, strength, places[a], places[b], roles[(a, kind, key)], roles[(b, kind, key)]
+                kind,
+                strength,
+                places[a],
+                places[b],
+                roles[(a, kind, key)],
+                roles[(b, kind, key)],
+                key=key,
             ).level
             if by_report[a] & by_report[b]:
                 figures.right_links += 1

@@ -1,0 +1,74 @@
+"""A name of one telling word ("Bashir Ahmed") joins two reports only with more than a district.
+
+The attacks, each a false link that counted as corroboration between two men of one
+common name in one district:
+- A travel agent "Haji Bashir Ahmed" whose report is set by Thana Saddar Kohat, and a
+  matchmaker "Bashir Ahmed" whose victims' families went to Kohat Cantt police station.
+  Neither report gives its man a rank; "Ahmed" tells no one apart, so only "Bashir" and
+  the district joined them.
+- "An agent called Bashir Ahmed" who takes girls to Lahore's houses, and "the broker Bashir
+  Ahmed" of a cattle market who sold a family's debt, both in Kasur. The naming word hid
+  the agent's trade, and an agent and a broker were one trade.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from review.analysis import links
+from review.analysis.entities import extract
+from tests.review.analysis.person_links import person_link
+
+AGENT = (
+    "I am a clerk near Thana Saddar Kohat. Haji Bashir Ahmed runs a travel office there; "
+    "the families were told to settle with Bashir Ahmed."
+)
+MATCHMAKER = {
+    "en": "My uncle went to Kohat Cantt police station about the match Bashir Ahmed arranged.",
+    "ru": "kohat ka rishta wala bashir ahmed larkiyan bhejta hai. cantt thana kohat walay chup.",
+    "ur": "میرے چچا نے بشیر احمد کے کہنے پر رشتہ کیا۔ تھانہ کینٹ کوہاٹ والوں نے کچھ نہ کیا۔",
+}
+
+
+@pytest.mark.parametrize("register", sorted(MATCHMAKER))
+def test_a_common_name_without_rank_at_two_stations_is_weak(register: str) -> None:
+    key, strength = person_link(AGENT, MATCHMAKER[register])
+    assert key == "bashir ahmed"
+    assert strength.level == links.WEAK
+    assert "different stations" in strength.why
+
+
+def test_a_common_name_at_one_station_still_links() -> None:
+    other = "Bashir Ahmed sits every evening outside Thana Saddar Kohat with the munshi."
+    assert person_link(AGENT, other)[1].level == links.STRONG
+
+
+def test_a_name_of_two_telling_words_at_two_stations_of_a_district_still_links() -> None:
+    a = "I am a clerk near Thana Saddar Kohat. Rafiq Anjum runs a travel office there."
+    b = "My uncle went to Kohat Cantt police station about the match Rafiq Anjum arranged."
+    assert person_link(a, b)[1].level == links.STRONG
+
+
+@pytest.mark.parametrize(
+    ("text", "designation"),
+    [
+        ("Girls go to Lahore through an agent called Bashir Ahmed, known as Bashira.", "Agent"),
+        ("a munshi named Gulab Khan keeps the register", "Munshi"),
+        ("یہ سودا بروکر بشیر احمد نے کرایا تھا", "Broker"),
+        ("The agent is known as Kaka Butt.", "Named"),  # a verb between: no rank of his
+    ],
+)
+def test_a_rank_before_a_naming_word_is_the_mans(text: str, designation: str) -> None:
+    (person,) = [e for e in extract(text) if e.kind == "person" and " " in e.key]
+    assert person.designation == designation
+
+
+def test_an_agent_and_a_broker_of_one_name_are_two_men() -> None:
+    agent = "In Kasur, girls go to Lahore's houses through an agent called Bashir Ahmed."
+    broker = "At the cattle market in Kasur, the broker Bashir Ahmed sold the family's debt."
+    key, strength = person_link(agent, broker)
+    assert key == "bashir ahmed"
+    assert strength.level == links.WEAK
+    assert "ranks or trades" in strength.why
+    dalal = "Kasur ki mandi mein dalal bashir ahmed ne qarz becha."
+    assert person_link(broker, dalal)[1].level == links.STRONG
