@@ -42,10 +42,10 @@ def test_corpus_parses_and_checks_clean(path: Path) -> None:
 
 # The corpora written blind to a plan (18 English, 18 Urdu, 12 Roman Urdu; every kind;
 # over a hundred linked report pairs; near misses; both digit sets in Urdu): heldout2.txt,
-# heldout3.txt, heldout6.txt, heldout8.txt, heldout9.txt, heldout11.txt, heldout12.txt and
-# heldout13.txt, development sets now, and heldout4.txt, heldout5.txt, heldout7.txt,
-# heldout10.txt and heldout14.txt, the held-out corpora, each written blind after the one
-# before.
+# heldout3.txt, heldout6.txt, heldout8.txt, heldout9.txt, heldout11.txt, heldout12.txt,
+# heldout13.txt, heldout15.txt and heldout16.txt, development sets now, and heldout4.txt,
+# heldout5.txt, heldout7.txt, heldout10.txt and heldout14.txt, the held-out corpora, each
+# written blind after the one before.
 WRITTEN_TO_PLAN = (
     checker.HELDOUT2,
     checker.HELDOUT3,
@@ -60,6 +60,8 @@ WRITTEN_TO_PLAN = (
     checker.HELDOUT12,
     checker.HELDOUT13,
     checker.HELDOUT14,
+    checker.HELDOUT15,
+    checker.HELDOUT16,
 )
 to_plan = pytest.mark.parametrize("path", WRITTEN_TO_PLAN, ids=lambda p: p.name)
 

@@ -24,6 +24,8 @@ HELDOUT11 = Path(__file__).with_name("heldout11.txt")  # scored once blind, then
 HELDOUT12 = Path(__file__).with_name("heldout12.txt")  # scored twice blind, then a development set
 HELDOUT13 = Path(__file__).with_name("heldout13.txt")  # scored once blind, then a development set
 HELDOUT14 = Path(__file__).with_name("heldout14.txt")  # held out, written blind in session 10
+HELDOUT15 = Path(__file__).with_name("heldout15.txt")  # scored twice blind, then a development set
+HELDOUT16 = Path(__file__).with_name("heldout16.txt")  # scored twice blind, then a development set
 CORPORA = (
     CORPUS,
     HELDOUT2,
@@ -39,6 +41,8 @@ CORPORA = (
     HELDOUT12,
     HELDOUT13,
     HELDOUT14,
+    HELDOUT15,
+    HELDOUT16,
 )
 CHECKED = CORPORA  # what main() checks when no file is named
 LANGUAGES = ("en", "ur", "ru")
