@@ -72,3 +72,27 @@ def test_an_agent_and_a_broker_of_one_name_are_two_men() -> None:
     assert "ranks or trades" in strength.why
     dalal = "Kasur ki mandi mein dalal bashir ahmed ne qarz becha."
     assert person_link(broker, dalal)[1].level == links.STRONG
+
+
+LABOURER = {
+    "en": "Allah Ditta, a labourer of Golarchi in Badin, lost his daughter; Thana Saddar Badin "
+    "sent him away.",
+    "ru": "mazdoor allah ditta ki beti gayab hai, thana saddar badin walay nahi sunte.",
+    "ur": "مزدور اللہ دتہ کی بیٹی غائب ہے، تھانہ صدر بدین والے نہیں سنتے۔",
+}
+KAMDAR = "Near Tando Bago in Badin the kamdar, Allah Ditta, keeps the haris' CNICs."
+
+
+@pytest.mark.parametrize("register", sorted(LABOURER))
+def test_a_labourer_is_not_the_kamdar_of_his_name(register: str) -> None:
+    # A girl's father, a labourer, and a landlord's kamdar of one name in one district: the
+    # kamdar who holds bonded haris is not the labourer whose daughter was taken.
+    key, strength = person_link(LABOURER[register], KAMDAR)
+    assert key == "allah ditta"
+    assert strength.level == links.WEAK
+    assert "ranks or trades" in strength.why
+
+
+def test_a_father_in_roman_urdu_is_kin() -> None:
+    (father,) = [e for e in extract("uska baap allah ditta thane gaya") if e.kind == "person"]
+    assert father.designation == "Father"

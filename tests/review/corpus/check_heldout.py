@@ -26,6 +26,8 @@ HELDOUT13 = Path(__file__).with_name("heldout13.txt")  # scored once blind, then
 HELDOUT14 = Path(__file__).with_name("heldout14.txt")  # held out, written blind in session 10
 HELDOUT15 = Path(__file__).with_name("heldout15.txt")  # scored twice blind, then a development set
 HELDOUT16 = Path(__file__).with_name("heldout16.txt")  # scored twice blind, then a development set
+HELDOUT17 = Path(__file__).with_name("heldout17.txt")  # scored once blind, then a development set
+HELDOUT18 = Path(__file__).with_name("heldout18.txt")  # held out, written blind in session 11
 CORPORA = (
     CORPUS,
     HELDOUT2,
@@ -43,6 +45,8 @@ CORPORA = (
     HELDOUT14,
     HELDOUT15,
     HELDOUT16,
+    HELDOUT17,
+    HELDOUT18,
 )
 CHECKED = CORPORA  # what main() checks when no file is named
 LANGUAGES = ("en", "ur", "ru")
