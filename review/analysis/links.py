@@ -14,7 +14,9 @@ both ("ASI Tariq Mehmood" and "SHO Tariq Mehmood"; `data/roles.txt`), or when th
 reports place the man apart by the place written onto his name ("ASI Nazir, larkana
 wala" against a report set where Larkana is not named; `review.analysis.homes`), or
 one names him as the writer's kin and the other gives him a post ("my brother Abdul
-Wahid", "Naib Risaldar Abdul Wahid"); see `pair_strength`.
+Wahid", "Naib Risaldar Abdul Wahid"), or one gives him a post and the other neither a rank
+nor a police station the two share, or the name has one telling word ("Bashir Ahmed"),
+neither report gives it a rank and they are set at different stations; see `pair_strength`.
 A short form of a name in one report ("Chandio", "Soomro SHO"; or the name without the
 title or the "Muhammad" the other writes: "Manzoor Hussain", "Ch. Aslam") and the full
 name in another ("Mumtaz Ali Chandio", "Chaudhry Manzoor Hussain") make a link of their
