@@ -1344,6 +1344,9 @@ def _person(doc: Doc, i: int, term: Term, districts: list[int]) -> _Candidate | 
     # "Rana Tariq, the SHO" / "Rana Tariq (SHO)" / "Rana Tariq SHO" / "رانا طارق ایس ایچ او"
     # and after a comma "Faqeera, our munshi" / "Faqeera, a driver from Kasur"
     k = i - 1
+    at = _place_ending_at(doc, i)
+    if at is not None and at >= 2 and doc.words[at - 1] in _DETERMINERS and doc.raw(at - 2) == ",":
+        k = at - 1  # "Shahid Hussain, the Gujar Khan agent": a place between it and the rank
     if k >= 1 and doc.words[k] in _DETERMINERS and doc.words[k - 1] in _IS:
         k -= 2  # "Behlol Tarkhan is the agent", "Faqeera was our munshi"
     elif k >= 0 and (doc.words[k] == "the" or _described(doc, k)):
@@ -1450,18 +1453,30 @@ def _one_between_commas(doc: Doc, i: int, k: int) -> bool:
     )
 
 
+def _place_ending_at(doc: Doc, i: int) -> int | None:
+    """Where a district's or town's name that ends right before token i starts, if one does."""
+    for size in (1, 2, 3):
+        start = i - size
+        if start >= 0 and (place := doc.hit(start, "district")) is not None and place.size == size:
+            return start
+    return None
+
+
 def _described(doc: Doc, k: int) -> bool:
     """Whether token k is a determiner after a comma: "Faqeera, our munshi", "..., a driver"."""
     return k >= 1 and doc.words[k] in _DETERMINERS and doc.words[k - 1] == ","
 
 
 def _is_then_capital(doc: Doc, i: int, j: int) -> bool:
-    """Whether "is" or "was" at token j, after a rank at i that names one man ("the agent"),
-    comes before a capitalised word in English: "the agent is Behlol"."""
+    """Whether "is" or "was" at token j, after a rank at i that names one man ("the agent",
+    "their village agent"), comes before a capitalised word in English: "the agent is
+    Behlol"."""
+    one = i > 0 and doc.words[i - 1] in _DEFINITE
+    # one word between: "their village agent", "the Kasur agent"
+    two = i > 1 and doc.words[i - 2] in _DEFINITE and doc.latin(i - 1) and not doc.punct(i - 1)
     return (
-        i > 0
+        (one or two)
         and j + 1 < len(doc)
-        and doc.words[i - 1] in _DEFINITE
         and doc.words[j] in _IS
         and doc.latin(j + 1)
         and doc.capital(j + 1)

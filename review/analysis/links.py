@@ -15,8 +15,8 @@ reports place the man apart by the place written onto his name ("ASI Nazir, lark
 wala" against a report set where Larkana is not named; `review.analysis.homes`), or
 one names him as the writer's kin and the other gives him a post ("my brother Abdul
 Wahid", "Naib Risaldar Abdul Wahid"), or one gives him a post and the other neither a rank
-nor a police station the two share, or the name has one telling word ("Bashir Ahmed"),
-neither report gives it a rank and they are set at different stations; see `pair_strength`.
+nor a police station the two share, or the name has one telling word ("Bashir Ahmed") and
+the reports are set at different stations and give it no one rank; see `pair_strength`.
 A short form of a name in one report ("Chandio", "Soomro SHO"; or the name without the
 title or the "Muhammad" the other writes: "Manzoor Hussain", "Ch. Aslam") and the full
 name in another ("Mumtaz Ali Chandio", "Chaudhry Manzoor Hussain") make a link of their
@@ -283,8 +283,9 @@ def pair_strength(
         return Strength(WEAK, "the same name, but a report places its man where the other is not")
     if not _same_place(places_a, places_b):
         return Strength(WEAK, "the same name, but not set at the same police station or district")
-    if _stations_apart(key, roles_a, places_a, roles_b, places_b):
-        why = "a name with one uncommon word and no rank, in reports set at different stations"
+    one_word = _one_telling_word(key)
+    if one_word and _stations_apart(places_a, places_b) and not _one_role(roles_a, roles_b):
+        why = "a name of one telling word at different stations, not under one rank"
         return Strength(WEAK, why)
     if _post_unmet(roles_a, places_a, roles_b, places_b):
         why = "the same name, in a post in one report, with no rank or shared station in the other"
@@ -292,19 +293,17 @@ def pair_strength(
     return strength
 
 
-def _stations_apart(
-    key: str,
-    roles_a: Iterable[str],
-    places_a: frozenset[str],
-    roles_b: Iterable[str],
-    places_b: frozenset[str],
-) -> bool:
-    """Whether two reports, each set at police stations and sharing none, give a name of one
-    telling word ("Bashir Ahmed": Ahmed tells no one apart) no rank on either side: then
-    only a common name in one district joins them (a travel agent by Thana Saddar Kohat, a
-    matchmaker whose victims went to Kohat Cantt)."""
-    if sum(map(telling, key.split())) >= 2 or any(map(ranked, (*roles_a, *roles_b))):
-        return False
+def _one_telling_word(key: str) -> bool:
+    """Whether a name has one word that tells a man apart ("Bashir Ahmed", "Allah Ditta",
+    "Abdul Ghafoor": Ahmed, Allah and Abdul tell no one apart). Such a name is many men's
+    in a district: between two reports set at different police stations of it, it joins
+    them strongly only under one rank (a travel agent by Thana Saddar Kohat and a
+    matchmaker whose victims went to Kohat Cantt are two men)."""
+    return sum(map(telling, key.split())) < 2
+
+
+def _stations_apart(places_a: frozenset[str], places_b: frozenset[str]) -> bool:
+    """Whether both reports are set at police stations and share none."""
     stationed = all(any(p.startswith("station:") for p in x) for x in (places_a, places_b))
     return stationed and not _same_station(places_a, places_b)
 

@@ -1,13 +1,13 @@
 """Entity extraction on the held-out corpora, written apart from the rules.
 
 The corpora are `tests/review/corpus/heldout.txt`, `heldout2.txt`, `heldout3.txt`,
-`heldout6.txt`, `heldout8.txt`, `heldout9.txt`, `heldout11.txt` to `heldout13.txt` and
-`heldout15.txt` to `heldout17.txt`, each written blind, measured, then open to tuning:
-development sets now; and `heldout4.txt`, `heldout5.txt`, `heldout7.txt`, `heldout10.txt`,
-`heldout14.txt` and `heldout18.txt`, written blind and never read by whoever tunes the rules:
-the held-out ones (`RAAZDAR_HELDOUT` names a fresh blind corpus to score in their place).
-Only aggregate figures are printed. The floors are what the extractor reached on each (issue
-18's targets in comments); they guard against regressions.
+`heldout6.txt`, `heldout8.txt`, `heldout9.txt`, `heldout11.txt` to `heldout13.txt`,
+`heldout15.txt` to `heldout17.txt`, `heldout19.txt` and `heldout20.txt`, each written blind,
+measured, then open to tuning: development sets now; and `heldout4.txt`, `heldout5.txt`,
+`heldout7.txt`, `heldout10.txt`, `heldout14.txt` and `heldout18.txt`, written blind and never
+read by whoever tunes the rules: the held-out ones (`RAAZDAR_HELDOUT` names a fresh blind
+corpus to score in their place). Only aggregate figures are printed. The floors are what the
+extractor reached on each (issue 18's targets in comments); they guard against regressions.
 """
 
 from __future__ import annotations
@@ -182,7 +182,7 @@ FLOORS = {
     # (`homes`, session 10, from heldout11.txt's false links): right strong 136 -> 135 of
     # 208 (aggregate only).
     # Session 10's second round: right strong 130 of 204 (one right link more, weak).
-    "heldout7.txt": (0.97, 0.96, 0.85, 0, 26, 0.60),
+    "heldout7.txt": (0.97, 0.96, 0.85, 0, 26, 0.59),
     # Session 9: two more corpora written blind (southern Punjab and interior Sindh; KP,
     # Hazara, the Potohar and Balochistan's coast), each scored once blind on session 8's
     # extractor, then given to the tuners as development sets. heldout8.txt: F1 0.984,
@@ -230,8 +230,8 @@ FLOORS = {
     # heldout11.txt after the people tuner's second round (Sindhi and Baloch names, an
     # everyday word after a rank read as the name before a case ending): person F1 0.932
     # -> 0.982, links 963 -> 1003; the new right links are mostly one-word names, weak.
-    "heldout11.txt": (0.99, 0.98, 0.94, 0, 44, 0.64),
-    "heldout12.txt": (0.98, 0.98, 0.94, 0, 71, 0.45),
+    "heldout11.txt": (0.99, 0.98, 0.94, 0, 44, 0.62),
+    "heldout12.txt": (0.98, 0.98, 0.94, 0, 71, 0.44),
     # heldout13.txt (Faisalabad to Layyah) and heldout14.txt (lower Sindh, Karachi's edge,
     # Thar), written blind in session 10 by writers asked to give recurring people the
     # names of other, different people as life does. heldout13.txt, scored blind after the
@@ -239,10 +239,10 @@ FLOORS = {
     # read (a short form now carries its full name's rank: 3); a development set.
     # heldout14.txt, held out, scored blind at that point: F1 0.962, person F1 0.939, links
     # 830 of 911 (91.1 %), 2 FALSE person links counted, 51 weak.
-    "heldout13.txt": (0.99, 0.99, 0.95, 0, 63, 0.73),
+    "heldout13.txt": (0.99, 0.99, 0.95, 0, 63, 0.70),
     # heldout14.txt after session 10's tuners (aggregates): links 838 of 911 (92.0 %), the
     # same 2 false person links counted, 51 weak, right strong 148 of 240.
-    "heldout14.txt": (0.96, 0.94, 0.91, 1, 52, 0.60),
+    "heldout14.txt": (0.96, 0.94, 0.91, 1, 52, 0.58),
     # Session 11: two more corpora written blind the same way (heldout15.txt: southern KP,
     # Sialkot, Narowal, Gujrat; heldout16.txt: Lahore, Kasur, Nankana, north Balochistan),
     # scored blind on session 10's rules: heldout15.txt links 708 of 758 (93.4 %), 17 FALSE
@@ -260,8 +260,8 @@ FLOORS = {
     # 175 of 381): shown weak for a reviewer to confirm. Held out, in aggregate: heldout14.txt
     # false counted 2 -> 1, right strong 148 -> 144 of 240; heldout4/5/7/10.txt still 0,
     # right strong 64 -> 60 of 144, 149 -> 145 of 206, 130 -> 123 of 204, 143 -> 131 of 295.
-    "heldout15.txt": (0.98, 0.98, 0.93, 0, 162, 0.72),
-    "heldout16.txt": (0.97, 0.97, 0.88, 2, 156, 0.57),
+    "heldout15.txt": (0.98, 0.98, 0.93, 0, 162, 0.70),
+    "heldout16.txt": (0.97, 0.97, 0.88, 1, 157, 0.56),
     # Two more written blind after those rules (heldout17.txt: Karachi and lower Sindh;
     # heldout18.txt: Gujranwala to Mianwali, Peshawar to Swabi), scored blind on them and on
     # session 10's: heldout17.txt F1 0.985, links 650 of 725 (89.7 %), false counted 8 -> 6;
@@ -271,8 +271,24 @@ FLOORS = {
     # father): 3 false counted left, a girl's father against the kamdar (kin against a trade:
     # on every development set such pairs were otherwise the agent's own son or brother, 5
     # right links). heldout18.txt is held out.
-    "heldout17.txt": (0.98, 0.97, 0.89, 3, 112, 0.56),
-    "heldout18.txt": (0.97, 0.94, 0.85, 0, 78, 0.71),
+    "heldout17.txt": (0.98, 0.97, 0.89, 2, 113, 0.55),
+    "heldout18.txt": (0.97, 0.95, 0.86, 0, 78, 0.67),
+    # Two more written blind by writers given no example names (heldout19.txt: Multan to
+    # Rahim Yar Khan and Ghotki; heldout20.txt: Islamabad, Rawalpindi, Jhelum, Mirpur,
+    # Hazara). heldout19.txt scored blind on the rules above: links 640 of 695 (92.1 %),
+    # 9 FALSE counted (21 on session 10's rules); heldout20.txt on those and a stricter rule
+    # tried then (a one-telling-word name strong only at one station or under one rank): 9
+    # FALSE (9 on session 10's), the stricter rule catching none of them for 28 right links
+    # made weak, so it was dropped. Both then read: "Abdul", "Ghulam" and "Allah" tell no
+    # one apart (`common_names.txt`); a one-telling-word name between reports at different
+    # stations needs one rank; "property dealer", "matchmaker" (رشتہ کروانے والا, "rishta
+    # wala") are brokers' trades; "X, the Gujar Khan agent", "their village agent was X".
+    # heldout19.txt 9 -> 0, heldout20.txt 9 -> 0; every other development set as before;
+    # held out, in aggregate: heldout14.txt 1 false counted, right strong 144 -> 141 of 240;
+    # heldout18.txt 0, right strong 118 -> 112 of 166, links 563 -> 565; heldout7.txt 123 ->
+    # 122 of 204; heldout4/5/10.txt unchanged.
+    "heldout19.txt": (0.96, 0.95, 0.92, 0, 131, 0.71),
+    "heldout20.txt": (0.98, 0.98, 0.95, 0, 82, 0.66),
 }
 
 

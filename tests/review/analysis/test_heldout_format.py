@@ -43,9 +43,9 @@ def test_corpus_parses_and_checks_clean(path: Path) -> None:
 # The corpora written blind to a plan (18 English, 18 Urdu, 12 Roman Urdu; every kind;
 # over a hundred linked report pairs; near misses; both digit sets in Urdu): heldout2.txt,
 # heldout3.txt, heldout6.txt, heldout8.txt, heldout9.txt, heldout11.txt, heldout12.txt,
-# heldout13.txt, heldout15.txt, heldout16.txt and heldout17.txt, development sets now, and
-# heldout4.txt, heldout5.txt, heldout7.txt, heldout10.txt, heldout14.txt and heldout18.txt,
-# the held-out corpora, each written blind after the one before.
+# heldout13.txt, heldout15.txt to heldout17.txt, heldout19.txt and heldout20.txt, development
+# sets now, and heldout4.txt, heldout5.txt, heldout7.txt, heldout10.txt, heldout14.txt and
+# heldout18.txt, the held-out corpora, each written blind after the one before.
 WRITTEN_TO_PLAN = (
     checker.HELDOUT2,
     checker.HELDOUT3,
@@ -64,6 +64,8 @@ WRITTEN_TO_PLAN = (
     checker.HELDOUT16,
     checker.HELDOUT17,
     checker.HELDOUT18,
+    checker.HELDOUT19,
+    checker.HELDOUT20,
 )
 to_plan = pytest.mark.parametrize("path", WRITTEN_TO_PLAN, ids=lambda p: p.name)
 

@@ -1,4 +1,4 @@
-"""A name of one telling word ("Bashir Ahmed") joins two reports only with more than a district.
+"""A name of one telling word ("Bashir Ahmed") joins two reports only at one station or rank.
 
 The attacks, each a false link that counted as corroboration between two men of one
 common name in one district:
@@ -35,7 +35,7 @@ def test_a_common_name_without_rank_at_two_stations_is_weak(register: str) -> No
     key, strength = person_link(AGENT, MATCHMAKER[register])
     assert key == "bashir ahmed"
     assert strength.level == links.WEAK
-    assert "different stations" in strength.why
+    assert "one telling word" in strength.why
 
 
 def test_a_common_name_at_one_station_still_links() -> None:
@@ -96,3 +96,59 @@ def test_a_labourer_is_not_the_kamdar_of_his_name(register: str) -> None:
 def test_a_father_in_roman_urdu_is_kin() -> None:
     (father,) = [e for e in extract("uska baap allah ditta thane gaya") if e.kind == "person"]
     assert father.designation == "Father"
+
+
+RYK_AGENT = "The agent Allah Ditta of Sadiqabad sends boys to Dubai; Thana City Sadiqabad knows."
+RYK_FATHER = "Allah Ditta went to Thana Saddar Rahim Yar Khan about his boy taken to the Gulf."
+
+
+def test_a_theophoric_name_has_one_telling_word() -> None:
+    # "Allah Ditta", "Abdul Ghafoor", "Ghulam Rasool": the first word tells no one apart.
+    assert not links.telling("allah")
+    assert not links.telling("abdul")
+    assert not links.telling("ghulam")
+    assert links.strength("person", "abdul ghafoor").level == links.STRONG  # a name still
+    assert links.strength("person", "ghulam muhammad").level == links.WEAK  # all common
+
+
+def test_a_name_of_one_telling_word_at_two_stations_under_a_rank_and_none_is_weak() -> None:
+    key, strength = person_link(RYK_AGENT, RYK_FATHER)
+    assert key == "allah ditta"
+    assert strength.level == links.WEAK
+    assert "one telling word" in strength.why
+
+
+def test_a_name_of_one_telling_word_under_one_rank_at_two_stations_links() -> None:
+    other = "At Thana Saddar Rahim Yar Khan the agent Allah Ditta took Rs 300,000 for a visa."
+    assert person_link(RYK_AGENT, other)[1].level == links.STRONG
+
+
+AGENT_OF = "Some passengers had come through Shahid Hussain, the Gujar Khan agent, in 2024."
+DEALER = {
+    "en": "We mortgaged our land in Gujar Khan to Shahid Hussain, a property dealer on GT Road.",
+    "ru": "gujar khan k property dealer shahid hussain ne hamari zameen pe qabza kr lia.",
+    "ur": "گوجر خان کا پراپرٹی ڈیلر شاہد حسین ہماری زمین پر قبضہ کر چکا ہے۔",
+}
+
+
+@pytest.mark.parametrize("register", sorted(DEALER))
+def test_a_property_dealer_is_not_the_agent_of_his_name(register: str) -> None:
+    key, strength = person_link(AGENT_OF, DEALER[register])
+    assert key == "shahid hussain"
+    assert strength.level == links.WEAK
+    assert "ranks or trades" in strength.why
+
+
+@pytest.mark.parametrize(
+    ("text", "designation"),
+    [
+        ("Some had come through Shahid Hussain, the Gujar Khan agent.", "Agent"),
+        ("Rana Tariq, the Kasur SHO, took it.", "SHO"),
+        ("Their village agent was Allah Ditta; the visas were arranged.", "Agent"),
+        ("لیاقت پور کا رشتہ کروانے والا اللہ دتہ لڑکیوں کی شادی کرواتا ہے", "Matchmaker"),
+        ("kohat ka rishta wala bashir ahmed larkiyan bhejta hai", "Matchmaker"),
+    ],
+)
+def test_trades_and_ranks_said_around_a_name(text: str, designation: str) -> None:
+    (person,) = [e for e in extract(text) if e.kind == "person"]
+    assert designation == (person.designation or "").partition(",")[0]

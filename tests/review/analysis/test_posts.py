@@ -22,20 +22,20 @@ from review.analysis.entities import extract
 from tests.review.analysis.person_links import person_link
 
 HARI = (
-    "I am a hari near Noshki. The landlord keeps my family in debt. A man named Abdul Wahid "
+    "I am a hari near Noshki. The landlord keeps my family in debt. A man named Nazeer Jatoi "
     "from our village was taken too."
 )
 OFFICER = {
-    "en": "Naib Risaldar Abdul Wahid runs the Levies checkpost at Noshki and takes Rs 5,000.",
-    "ru": "noshki ki levies chowki pe naib risaldar abdul wahid har coaster se 5000 leta hai.",
-    "ur": "نوشکی میں لیویز کی چوکی پر نائب رسالدار عبدالواحد ہر کوسٹر سے پانچ ہزار لیتا ہے۔",
+    "en": "Naib Risaldar Nazeer Jatoi runs the Levies checkpost at Noshki and takes Rs 5,000.",
+    "ru": "noshki ki levies chowki pe naib risaldar nazeer jatoi har coaster se 5000 leta hai.",
+    "ur": "نوشکی میں لیویز کی چوکی پر نائب رسالدار نذیر جتوئی ہر کوسٹر سے پانچ ہزار لیتا ہے۔",
 }
 
 
 @pytest.mark.parametrize("register", sorted(OFFICER))
 def test_a_man_in_a_post_is_not_a_name_met_only_in_his_district(register: str) -> None:
     key, strength = person_link(HARI, OFFICER[register])
-    assert key == "abdul waheed"
+    assert key == "nazir jatoi"
     assert strength.level == links.WEAK
     assert "in a post in one report" in strength.why
 

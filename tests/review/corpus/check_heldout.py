@@ -28,6 +28,8 @@ HELDOUT15 = Path(__file__).with_name("heldout15.txt")  # scored twice blind, the
 HELDOUT16 = Path(__file__).with_name("heldout16.txt")  # scored twice blind, then a development set
 HELDOUT17 = Path(__file__).with_name("heldout17.txt")  # scored once blind, then a development set
 HELDOUT18 = Path(__file__).with_name("heldout18.txt")  # held out, written blind in session 11
+HELDOUT19 = Path(__file__).with_name("heldout19.txt")  # scored once blind, then a development set
+HELDOUT20 = Path(__file__).with_name("heldout20.txt")  # scored once blind, then a development set
 CORPORA = (
     CORPUS,
     HELDOUT2,
@@ -47,6 +49,8 @@ CORPORA = (
     HELDOUT16,
     HELDOUT17,
     HELDOUT18,
+    HELDOUT19,
+    HELDOUT20,
 )
 CHECKED = CORPORA  # what main() checks when no file is named
 LANGUAGES = ("en", "ur", "ru")
