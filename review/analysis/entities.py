@@ -134,7 +134,7 @@ def extract(text: str) -> list[Entity]:
         found = _paired_by_o(doc, _lists(doc, _joined_compounds(doc, found)))
         found = _titled_by_alias(doc, _nicknames(doc, _whole_names(doc, found)))
         found = _agency_wings(doc, _named_by_rank(doc, found))
-        found = _provincial_police(_fia_at_airport(doc, found))
+        found = _town_stations(doc, _provincial_police(_fia_at_airport(doc, found)))
         ranked = links.ranked
         entities = namesakes.mark(
             text,
@@ -426,6 +426,34 @@ def _rank_before_cue(doc: Doc, k: int) -> str | None:
             if rank is not None and rank.size == size and rank.value != _NAMING:
                 return rank.value
     return None
+
+
+def _town_stations(doc: Doc, found: list[_Candidate]) -> list[_Candidate]:
+    """A station keyed with a district its report names only by a town in it ("دیپالپور میں
+    ... تھانہ صدر": Thana Saddar of Okara, by Depalpur) says so in its designation, "district
+    from the town depalpur": a tehsil's town has stations of the district's names (Saddar
+    Depalpur beside Saddar Okara), so a link on the key is only a guess
+    (`links.pair_strength`)."""
+    districts = {c.key for c in found if c.kind == "district"}
+    out = []
+    for c in found:
+        district = c.key.partition("/")[2] if c.kind == "police_station" else ""
+        if district and district not in districts and not _written_in(doc, c, district):
+            here = sorted(k for k in districts if towns().get(k) == district)
+            if here:
+                c = c._replace(designation=f"{links.TOWN_STATION} {here[0]}")
+        out.append(c)
+    return out
+
+
+def _written_in(doc: Doc, c: _Candidate, district: str) -> bool:
+    """Whether a district of this key is written within the candidate's own words."""
+    k = bisect.bisect_left(doc.starts, c.start)
+    while k < len(doc) and doc.starts[k] < c.end:
+        if (t := doc.hit(k, "district")) is not None and district in (t.key, towns().get(t.key)):
+            return True
+        k += 1
+    return False
 
 
 def _titled_by_alias(doc: Doc, found: list[_Candidate]) -> list[_Candidate]:

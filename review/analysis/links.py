@@ -49,6 +49,9 @@ CONTEXT: Final = "context"
 CONFIRMED: Final = "confirmed"
 REJECTED: Final = "rejected"
 DECISIONS: Final = (CONFIRMED, REJECTED)
+# A police station's designation when its report names its district only by a town in it
+# ("district from the town depalpur"; `entities`): a link on its key is weak.
+TOWN_STATION: Final = "district from the town"
 
 _STRONG_KINDS: Final = {
     "cnic": "a CNIC",
@@ -269,9 +272,14 @@ def pair_strength(
     it (`roles_a`, `roles_b`: the designations each report writes beside it) could be
     one man's; otherwise it is weak until a reviewer confirms it.
     """
+    roles_a, roles_b = tuple(roles_a), tuple(roles_b)
+    if kind == "police_station" and strength.level == STRONG:
+        if any(r.startswith(TOWN_STATION) for r in (*roles_a, *roles_b)):
+            why = "a police station whose district a report gives only by a town in it"
+            return Strength(WEAK, why)
+        return strength
     if kind != "person" or strength.level != STRONG:
         return strength
-    roles_a, roles_b = tuple(roles_a), tuple(roles_b)
     if _warned(roles_a, roles_b) or _warned(roles_b, roles_a):
         return Strength(WEAK, "a report says another man bears this name")
     if roles_conflict(roles_a, roles_b):

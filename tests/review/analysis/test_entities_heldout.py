@@ -2,12 +2,13 @@
 
 The corpora are `tests/review/corpus/heldout.txt`, `heldout2.txt`, `heldout3.txt`,
 `heldout6.txt`, `heldout8.txt`, `heldout9.txt`, `heldout11.txt` to `heldout13.txt`,
-`heldout15.txt` to `heldout17.txt`, `heldout19.txt` and `heldout20.txt`, each written blind,
-measured, then open to tuning: development sets now; and `heldout4.txt`, `heldout5.txt`,
-`heldout7.txt`, `heldout10.txt`, `heldout14.txt` and `heldout18.txt`, written blind and never
-read by whoever tunes the rules: the held-out ones (`RAAZDAR_HELDOUT` names a fresh blind
-corpus to score in their place). Only aggregate figures are printed. The floors are what the
-extractor reached on each (issue 18's targets in comments); they guard against regressions.
+`heldout15.txt` to `heldout17.txt` and `heldout19.txt` to `heldout21.txt`, each written
+blind, measured, then open to tuning: development sets now; and `heldout4.txt`,
+`heldout5.txt`, `heldout7.txt`, `heldout10.txt`, `heldout14.txt`, `heldout18.txt` and
+`heldout22.txt`, written blind and never read by whoever tunes the rules: the held-out
+ones (`RAAZDAR_HELDOUT` names a fresh blind corpus to score in their place). Only aggregate
+figures are printed. The floors are what the extractor reached on each (issue 18's targets
+in comments); they guard against regressions.
 """
 
 from __future__ import annotations
@@ -174,7 +175,7 @@ FLOORS = {
     # heldout5.txt: a source's warning that its man is another of his name keeps links on
     # the name weak (`namesakes`, session 9; scored in aggregate only): right strong 150 ->
     # 148 of 205.
-    "heldout5.txt": (0.97, 0.94, 0.89, 0, 49, 0.70),
+    "heldout5.txt": (0.97, 0.94, 0.89, 0, 49, 0.69),
     # heldout6.txt: a source that says its Gul Khan "is not the Levies one" keeps links on
     # that name weak (`namesakes`, session 9): right strong 192 -> 190 of 313.
     "heldout6.txt": (0.99, 0.97, 0.93, 0, 57, 0.55),
@@ -182,7 +183,7 @@ FLOORS = {
     # (`homes`, session 10, from heldout11.txt's false links): right strong 136 -> 135 of
     # 208 (aggregate only).
     # Session 10's second round: right strong 130 of 204 (one right link more, weak).
-    "heldout7.txt": (0.97, 0.96, 0.85, 0, 26, 0.59),
+    "heldout7.txt": (0.97, 0.96, 0.85, 0, 26, 0.58),
     # Session 9: two more corpora written blind (southern Punjab and interior Sindh; KP,
     # Hazara, the Potohar and Balochistan's coast), each scored once blind on session 8's
     # extractor, then given to the tuners as development sets. heldout8.txt: F1 0.984,
@@ -203,7 +204,7 @@ FLOORS = {
     # 198 on the keys branch alone): the two right links more are weak, so the share falls
     # under 0.62 with no strong link lost.
     "heldout8.txt": (0.99, 0.99, 0.96, 0, 46, 0.62),
-    "heldout9.txt": (0.99, 0.99, 0.97, 0, 117, 0.58),
+    "heldout9.txt": (0.99, 0.99, 0.97, 0, 117, 0.56),
     # heldout10.txt, written blind in session 9 (central and northern Punjab, Karachi) and
     # held out: scored first on session 9's main (F1 0.957, person F1 0.922, links of
     # 729 (89.4 %), 0 false counted, 64 weak), then on the merged tuners' work: F1 0.964,
@@ -239,7 +240,7 @@ FLOORS = {
     # read (a short form now carries its full name's rank: 3); a development set.
     # heldout14.txt, held out, scored blind at that point: F1 0.962, person F1 0.939, links
     # 830 of 911 (91.1 %), 2 FALSE person links counted, 51 weak.
-    "heldout13.txt": (0.99, 0.99, 0.95, 0, 63, 0.70),
+    "heldout13.txt": (0.99, 0.99, 0.95, 0, 63, 0.69),
     # heldout14.txt after session 10's tuners (aggregates): links 838 of 911 (92.0 %), the
     # same 2 false person links counted, 51 weak, right strong 148 of 240.
     "heldout14.txt": (0.96, 0.94, 0.91, 1, 52, 0.58),
@@ -261,7 +262,7 @@ FLOORS = {
     # false counted 2 -> 1, right strong 148 -> 144 of 240; heldout4/5/7/10.txt still 0,
     # right strong 64 -> 60 of 144, 149 -> 145 of 206, 130 -> 123 of 204, 143 -> 131 of 295.
     "heldout15.txt": (0.98, 0.98, 0.93, 0, 162, 0.70),
-    "heldout16.txt": (0.97, 0.97, 0.88, 1, 157, 0.56),
+    "heldout16.txt": (0.97, 0.97, 0.88, 1, 157, 0.55),
     # Two more written blind after those rules (heldout17.txt: Karachi and lower Sindh;
     # heldout18.txt: Gujranwala to Mianwali, Peshawar to Swabi), scored blind on them and on
     # session 10's: heldout17.txt F1 0.985, links 650 of 725 (89.7 %), false counted 8 -> 6;
@@ -272,7 +273,7 @@ FLOORS = {
     # on every development set such pairs were otherwise the agent's own son or brother, 5
     # right links). heldout18.txt is held out.
     "heldout17.txt": (0.98, 0.97, 0.89, 2, 113, 0.55),
-    "heldout18.txt": (0.97, 0.95, 0.86, 0, 78, 0.67),
+    "heldout18.txt": (0.97, 0.95, 0.86, 0, 78, 0.66),
     # Two more written blind by writers given no example names (heldout19.txt: Multan to
     # Rahim Yar Khan and Ghotki; heldout20.txt: Islamabad, Rawalpindi, Jhelum, Mirpur,
     # Hazara). heldout19.txt scored blind on the rules above: links 640 of 695 (92.1 %),
@@ -287,8 +288,22 @@ FLOORS = {
     # held out, in aggregate: heldout14.txt 1 false counted, right strong 144 -> 141 of 240;
     # heldout18.txt 0, right strong 118 -> 112 of 166, links 563 -> 565; heldout7.txt 123 ->
     # 122 of 204; heldout4/5/10.txt unchanged.
-    "heldout19.txt": (0.96, 0.95, 0.92, 0, 131, 0.71),
-    "heldout20.txt": (0.98, 0.98, 0.95, 0, 82, 0.66),
+    "heldout19.txt": (0.96, 0.95, 0.92, 0, 131, 0.65),
+    "heldout20.txt": (0.98, 0.98, 0.95, 0, 82, 0.62),
+    # Two last written blind the same way (heldout21.txt: Faisalabad to Okara, Quetta to
+    # Khuzdar; heldout22.txt: upper Sindh, Swat to Chitral), scored blind on the rules above:
+    # heldout21.txt links 595 of 631 (94.3 %), 16 FALSE counted (person 8, station 8; 28 on
+    # session 10's rules); heldout22.txt F1 0.971, links 460 of 526 (87.5 %), 3 false person
+    # links counted (5 on session 10's), right strong 77 of 108: held out. heldout21.txt was
+    # then read: a bare "Thana Saddar" in a story set in Depalpur was keyed with Okara and
+    # met Okara's own Thana Saddar; a station keyed with a district its report names only by
+    # a town in it is now weak (its designation says "district from the town ..."): station
+    # false counted 8 -> 0, no link lost; right strong fell where such keys were right
+    # (heldout19.txt 172 -> 159, heldout20.txt 148 -> 140; held out: heldout18.txt 112 -> 110,
+    # heldout7.txt 122 -> 119, heldout5.txt 145 -> 144, heldout22.txt 77 -> 75). Its 8 person
+    # links left: one name, at one station, for a munshi there and a man of no rank.
+    "heldout21.txt": (0.98, 0.97, 0.94, 8, 79, 0.73),
+    "heldout22.txt": (0.97, 0.95, 0.87, 3, 52, 0.69),
 }
 
 

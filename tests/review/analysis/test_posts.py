@@ -18,7 +18,7 @@ from __future__ import annotations
 import pytest
 
 from review.analysis import links
-from review.analysis.entities import extract
+from review.analysis.entities import Entity, extract
 from tests.review.analysis.person_links import person_link
 
 HARI = (
@@ -119,3 +119,48 @@ def test_a_title_said_as_an_alias_is_the_mans_title() -> None:
 )
 def test_titles_and_nicknames_after_alias(text: str, key: str) -> None:
     assert key in [e.key for e in extract(text) if e.kind == "person"]
+
+
+def _station_link(a: str, b: str) -> tuple[str, links.Strength]:
+    """The station key both texts share, and how strong a link on it is between them."""
+    found_a, found_b = extract(a), extract(b)
+    (key,) = {e.key for e in found_a if e.kind == "police_station"} & {
+        e.key for e in found_b if e.kind == "police_station"
+    }
+
+    def roles(found: list[Entity]) -> set[str]:
+        return {e.designation for e in found if e.key == key and e.designation}
+
+    strength = links.pair_strength(
+        "police_station",
+        links.strength("police_station", key),
+        links.places((e.kind, e.key) for e in found_a),
+        links.places((e.kind, e.key) for e in found_b),
+        roles(found_a),
+        roles(found_b),
+        key=key,
+    )
+    return key, strength
+
+
+DISTRICT_HQ = "I am a constable posted at Thana Saddar Okara; the SHO takes Rs 20,000 a family."
+IN_THE_TOWN = {
+    "en": "In Depalpur eleven families are chained on a landlord's land. Thana Saddar knows.",
+    "ru": "depalpur wala rao 11 gharano ko qarzay me rakhta he. thana sadar ka sho uska banda he.",
+    "ur": "دیپالپور میں گیارہ خاندان قید ہیں۔ تھانہ صدر کے ایس ایچ او ڈیرے پر کھاتے ہیں۔",
+}
+
+
+@pytest.mark.parametrize("register", sorted(IN_THE_TOWN))
+def test_a_station_placed_by_its_town_is_not_surely_the_districts(register: str) -> None:
+    # Depalpur, a tehsil of Okara, has a Thana Saddar of its own: a bare "Thana Saddar" in a
+    # Depalpur story is keyed with Okara, and may be Okara's or Depalpur's.
+    key, strength = _station_link(DISTRICT_HQ, IN_THE_TOWN[register])
+    assert key == "saddar/okara"
+    assert strength.level == links.WEAK
+    assert "by a town" in strength.why
+
+
+def test_a_station_its_reports_key_with_the_district_links_strongly() -> None:
+    other = "At Thana Saddar Okara the munshi keeps the kiln owners' envelopes."
+    assert _station_link(DISTRICT_HQ, other)[1].level == links.STRONG

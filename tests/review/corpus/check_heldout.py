@@ -30,6 +30,8 @@ HELDOUT17 = Path(__file__).with_name("heldout17.txt")  # scored once blind, then
 HELDOUT18 = Path(__file__).with_name("heldout18.txt")  # held out, written blind in session 11
 HELDOUT19 = Path(__file__).with_name("heldout19.txt")  # scored once blind, then a development set
 HELDOUT20 = Path(__file__).with_name("heldout20.txt")  # scored once blind, then a development set
+HELDOUT21 = Path(__file__).with_name("heldout21.txt")  # scored once blind, then a development set
+HELDOUT22 = Path(__file__).with_name("heldout22.txt")  # held out, written blind in session 11
 CORPORA = (
     CORPUS,
     HELDOUT2,
@@ -51,6 +53,8 @@ CORPORA = (
     HELDOUT18,
     HELDOUT19,
     HELDOUT20,
+    HELDOUT21,
+    HELDOUT22,
 )
 CHECKED = CORPORA  # what main() checks when no file is named
 LANGUAGES = ("en", "ur", "ru")
