@@ -15,7 +15,8 @@ block 0 gives the Poly1305 key, block 1 encrypts the tag block, the message
 starts at block 2). One difference: libsodium pads the ciphertext for Poly1305
 with `len(message) % 16` zero bytes, RFC 8439 with `-len(message) % 16`. They
 agree when the message's length is a multiple of 8, which every full chunk's is;
-`Pusher` uses this for those chunks only.
+`Pusher` uses this for those chunks only. The ciphertext is left in place (the
+encrypted tag block's first byte moved next to the rest), not copied out.
 
 The state then moves on as libsodium's does: the MAC's first 8 bytes XORed into
 the nonce's last 8, the counter incremented, and the state rekeyed by libsodium
@@ -65,6 +66,15 @@ class OpenSSLPush:
     def push_into(self, out: memoryview, chunk: Buffer, tag: int) -> None:
         """Encrypt `chunk` (a length that `fits`) with `tag` into `out` (exactly its
         size plus `STREAM_ABYTES`), and move the state on, as libsodium's push does."""
+        out[:] = self.push(chunk, tag)
+
+    def push(self, chunk: Buffer, tag: int) -> memoryview:
+        """Encrypt `chunk` (a length that `fits`) with `tag`, move the state on, and return
+        the ciphertext: a view of this object's buffer, valid until the next push.
+
+        The encrypted tag block's first byte is moved to its last byte's place, next to
+        the message's ciphertext: the chunk is then one slice, not copied out.
+        """
         size = len(chunk)
         state = self._raw[:]
         key = state[:_KEY]
@@ -75,11 +85,11 @@ class OpenSSLPush:
         plain[_TAG_BLOCK:] = chunk
         sealed = self._out[: _TAG_BLOCK + size + _MAC]
         self._aead.encrypt_into(state[_KEY:], plain, None, sealed)
-        out[0] = sealed[0]
-        out[1:] = sealed[_TAG_BLOCK:]
+        sealed[_TAG_BLOCK - 1] = sealed[0]
         counter = (int.from_bytes(state[_KEY:_COUNTER_END], "little") + 1) & 0xFFFFFFFF
         inonce = int.from_bytes(state[_COUNTER_END:], "little")
         inonce ^= int.from_bytes(sealed[-_MAC : -_MAC + 8], "little")
         self._raw[_KEY:] = counter.to_bytes(4, "little") + inonce.to_bytes(8, "little")
         if tag & _TAG_REKEY or counter == 0:
             lib.crypto_secretstream_xchacha20poly1305_rekey(self._statebuf)
+        return sealed[_TAG_BLOCK - 1 :]

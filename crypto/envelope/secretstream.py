@@ -63,9 +63,10 @@ class Pusher:
         if size >= OPENSSL_AT_LEAST and fits(size):
             if self._openssl is None:
                 self._openssl = OpenSSLPush(self._state.statebuf)
-            target = self._view[: size + C.STREAM_ABYTES] if into is None else into
-            self._openssl.push_into(target, chunk, tag)
-            return target
+            if into is None:
+                return self._openssl.push(chunk, tag)
+            self._openssl.push_into(into, chunk, tag)
+            return into
         rc = lib.crypto_secretstream_xchacha20poly1305_push(
             self._state.statebuf,
             self._out_ptr if into is None else ffi.from_buffer(into),
