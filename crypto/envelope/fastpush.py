@@ -39,7 +39,7 @@ from crypto import constants as C
 _KEY: Final = 32
 _STATE: Final = _KEY + 12  # the subkey, then the nonce: a 32-bit counter and 8 bytes
 _COUNTER_END: Final = _KEY + 4
-_TAG_BLOCK: Final = 64
+TAG_BLOCK: Final = 64
 _MAC: Final = 16
 _TAG_REKEY: Final = 2  # crypto_secretstream_xchacha20poly1305_TAG_REKEY
 Buffer = bytes | bytearray | memoryview
@@ -48,6 +48,11 @@ Buffer = bytes | bytearray | memoryview
 def fits(size: int) -> bool:
     """Whether a message of `size` bytes is padded alike by libsodium and RFC 8439."""
     return size % 8 == 0
+
+
+def prefixed_buffer() -> memoryview:
+    """A buffer for one chunk's plaintext after `TAG_BLOCK` bytes of room (zero)."""
+    return memoryview(bytearray(TAG_BLOCK + C.CHUNK_BYTES))
 
 
 class OpenSSLPush:
@@ -60,8 +65,8 @@ class OpenSSLPush:
         self._key = self._raw[:_KEY]
         self._aead = ChaCha20Poly1305(self._key)
         # The tag block then the message; the whole ciphertext then the MAC.
-        self._in = memoryview(bytearray(_TAG_BLOCK + C.CHUNK_BYTES))
-        self._out = memoryview(bytearray(_TAG_BLOCK + C.CHUNK_BYTES + _MAC))
+        self._in = prefixed_buffer()
+        self._out = memoryview(bytearray(TAG_BLOCK + C.CHUNK_BYTES + _MAC))
 
     def push_into(self, out: memoryview, chunk: Buffer, tag: int) -> None:
         """Encrypt `chunk` (a length that `fits`) with `tag` into `out` (exactly its
@@ -70,26 +75,31 @@ class OpenSSLPush:
 
     def push(self, chunk: Buffer, tag: int) -> memoryview:
         """Encrypt `chunk` (a length that `fits`) with `tag`, move the state on, and return
-        the ciphertext: a view of this object's buffer, valid until the next push.
-
-        The encrypted tag block's first byte is moved to its last byte's place, next to
-        the message's ciphertext: the chunk is then one slice, not copied out.
-        """
+        the ciphertext: a view of this object's buffer, valid until the next push."""
         size = len(chunk)
+        self._in[TAG_BLOCK : TAG_BLOCK + size] = chunk
+        return self.push_prefixed(self._in, size, tag)
+
+    def push_prefixed(self, plain: memoryview, size: int, tag: int) -> memoryview:
+        """Encrypt the `size` bytes (a length that `fits`) at `plain[TAG_BLOCK:]`, whose
+        first `TAG_BLOCK` bytes are zero past the first, as `push` does, without a copy.
+
+        The tag byte is written into `plain[0]`. The encrypted tag block's first byte
+        is moved to its last byte's place, next to the message's ciphertext: the chunk
+        is then one slice of this object's buffer, not copied out.
+        """
         state = self._raw[:]
         key = state[:_KEY]
         if key != self._key:  # rekeyed since the last chunk
             self._key, self._aead = key, ChaCha20Poly1305(key)
-        plain = self._in[: _TAG_BLOCK + size]
         plain[0] = tag
-        plain[_TAG_BLOCK:] = chunk
-        sealed = self._out[: _TAG_BLOCK + size + _MAC]
-        self._aead.encrypt_into(state[_KEY:], plain, None, sealed)
-        sealed[_TAG_BLOCK - 1] = sealed[0]
+        sealed = self._out[: TAG_BLOCK + size + _MAC]
+        self._aead.encrypt_into(state[_KEY:], plain[: TAG_BLOCK + size], None, sealed)
+        sealed[TAG_BLOCK - 1] = sealed[0]
         counter = (int.from_bytes(state[_KEY:_COUNTER_END], "little") + 1) & 0xFFFFFFFF
         inonce = int.from_bytes(state[_COUNTER_END:], "little")
         inonce ^= int.from_bytes(sealed[-_MAC : -_MAC + 8], "little")
         self._raw[_KEY:] = counter.to_bytes(4, "little") + inonce.to_bytes(8, "little")
         if tag & _TAG_REKEY or counter == 0:
             lib.crypto_secretstream_xchacha20poly1305_rekey(self._statebuf)
-        return sealed[_TAG_BLOCK - 1 :]
+        return sealed[TAG_BLOCK - 1 :]
