@@ -145,6 +145,30 @@ def test_the_pusher_gives_libsodiums_bytes_on_either_side_of_the_threshold(
 
 
 @pytest.mark.parametrize(
+    "size",
+    [0, 8, 1000, secretstream.OPENSSL_AT_LEAST, C.CHUNK_BYTES - 1, C.CHUNK_BYTES],
+)
+def test_a_chunk_pushed_from_an_inbox_gives_libsodiums_bytes(size: int) -> None:
+    """Read into either inbox and encrypted there, in turn with copied chunks, on one state;
+    the inbox keeps what was read into it."""
+    pusher = Pusher(bytes(32))
+    twin = _copy(pusher._state)
+    rng = random.Random(size)  # noqa: S311 - reproducible test data
+
+    for step in range(6):
+        chunk, tag = rng.randbytes(size), rng.choice([MESSAGE, PUSH, REKEY, FINAL])
+        if step % 3 == 2:
+            got = bytes(pusher.push(chunk, tag))
+        else:
+            which = step % 2
+            pusher.inbox(which)[:size] = chunk
+            got = bytes(pusher.push_inbox(which, size, tag))
+            assert bytes(pusher.inbox(which)[:size]) == chunk
+
+        assert got == sodium.crypto_secretstream_xchacha20poly1305_push(twin, chunk, None, tag)
+
+
+@pytest.mark.parametrize(
     "size", [0, 1, C.CHUNK_BYTES - 1, C.CHUNK_BYTES, C.CHUNK_BYTES + 1, 3 * C.CHUNK_BYTES + 1]
 )
 def test_envelopes_pushed_through_openssl_open_with_libsodium(size: int) -> None:
