@@ -71,7 +71,8 @@ class SealingWriter:
         mac = header_mac(file_key, head, self._pusher.header, self._version)
         self._output.write(head + b" " + b64encode(mac).encode() + b"\n" + self._pusher.header)
         # Plaintext not yet pushed, at most one chunk: the caller's bytes, or a view of
-        # `_holding`, a buffer made once for the parts of chunks that writes leave.
+        # `_holding`, where the parts of chunks that writes leave are gathered: the
+        # pusher's first inbox, so that a chunk gathered there is not copied again.
         self._pending: Buffer = b""
         self._holding: memoryview | None = None
 
@@ -194,15 +195,23 @@ class SealingWriter:
     def _hold(self, start: Buffer, more: memoryview) -> memoryview:
         """Put `start + more` (at most a chunk) in the one buffer pending content waits in."""
         if self._holding is None:
-            self._holding = memoryview(bytearray(C.CHUNK_BYTES))
+            self._holding = self._pusher.inbox(0)
         have = len(start)
-        if not (isinstance(start, memoryview) and start.obj is self._holding.obj):
+        if not self._is_held(start):
             self._holding[:have] = start
         self._holding[have : have + len(more)] = more
         return self._holding[: have + len(more)]
 
+    def _is_held(self, chunk: Buffer) -> bool:
+        """Whether `chunk` is a view of `_holding` (and so starts where it starts)."""
+        holding = self._holding
+        return holding is not None and isinstance(chunk, memoryview) and chunk.obj is holding.obj
+
     def _push(self, chunk: Buffer, tag: int) -> None:
-        self._output.push(self._pusher, chunk, tag)
+        if self._is_held(chunk):
+            self._output.push_inbox(self._pusher, 0, len(chunk), tag)
+        else:
+            self._output.push(self._pusher, chunk, tag)
         self._emitted += len(chunk)
 
 
