@@ -27,6 +27,7 @@ opens them. Tests check the bytes and the state against libsodium's.
 
 from __future__ import annotations
 
+import struct
 from typing import Any, Final
 
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
@@ -38,7 +39,9 @@ from crypto import constants as C
 
 _KEY: Final = 32
 _STATE: Final = _KEY + 12  # the subkey, then the nonce: a 32-bit counter and 8 bytes
-_COUNTER_END: Final = _KEY + 4
+# The nonce: a 32-bit counter, then the 8 bytes that each MAC's first 8 are XORed into.
+_NONCE: Final = struct.Struct("<IQ")
+_MAC_HEAD: Final = struct.Struct("<Q")
 TAG_BLOCK: Final = 64
 _MAC: Final = 16
 _TAG_REKEY: Final = 2  # crypto_secretstream_xchacha20poly1305_TAG_REKEY
@@ -96,10 +99,10 @@ class OpenSSLPush:
         sealed = self._out[: TAG_BLOCK + size + _MAC]
         self._aead.encrypt_into(state[_KEY:], plain[: TAG_BLOCK + size], None, sealed)
         sealed[TAG_BLOCK - 1] = sealed[0]
-        counter = (int.from_bytes(state[_KEY:_COUNTER_END], "little") + 1) & 0xFFFFFFFF
-        inonce = int.from_bytes(state[_COUNTER_END:], "little")
-        inonce ^= int.from_bytes(sealed[-_MAC : -_MAC + 8], "little")
-        self._raw[_KEY:] = counter.to_bytes(4, "little") + inonce.to_bytes(8, "little")
+        counter, inonce = _NONCE.unpack_from(state, _KEY)
+        counter = (counter + 1) & 0xFFFFFFFF
+        (mac_head,) = _MAC_HEAD.unpack_from(sealed, TAG_BLOCK + size)
+        _NONCE.pack_into(self._raw, _KEY, counter, inonce ^ mac_head)
         if tag & _TAG_REKEY or counter == 0:
             lib.crypto_secretstream_xchacha20poly1305_rekey(self._statebuf)
         return sealed[TAG_BLOCK - 1 :]

@@ -50,8 +50,8 @@ class Output:
 
 def read_full(readinto: Readinto, target: memoryview) -> int:
     """Fill `target` from a stream, short only at its end; return the bytes read."""
-    filled = 0
-    while filled < len(target):
+    filled = readinto(target) or 0  # a file's read is whole but at its end: no slice then
+    while filled and filled < len(target):
         count = readinto(target[filled:])
         if not count:
             break
