@@ -4,7 +4,8 @@ Libsodium encrypts a secretstream chunk with its AVX2 ChaCha20, then its SSE2
 Poly1305 (the best it has; Debian's build is no faster). OpenSSL, as bundled
 in pyca/cryptography, has AVX-512 code for both: on a Xeon with AVX-512 a 64 KiB
 chunk takes 0.6 of libsodium's time this way (21 us against 36), Python's calls
-and two copies included.
+and two copies included. Its AVX2 code is faster than libsodium's too: on an
+EPYC (Zen 3) the AEAD takes 31 us a chunk, libsodium's push 52.
 
 A secretstream chunk is, byte for byte, IETF ChaCha20-Poly1305 (RFC 8439) under
 the stream's subkey and its 12-byte nonce (a 32-bit counter, then 8 bytes), with
