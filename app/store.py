@@ -288,8 +288,10 @@ class EnvelopeStore:
             return
         try:
             for name in os.listdir(fd):
-                with contextlib.suppress(FileNotFoundError):
+                try:  # noqa: SIM105 - no context object per held file, at every arrival
                     os.utime(name, (0, 0), dir_fd=fd, follow_symlinks=False)
+                except FileNotFoundError:
+                    pass
         finally:
             os.close(fd)
         files.normalize_times(self.holding)

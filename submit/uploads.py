@@ -176,10 +176,10 @@ def _seal_file(
     except OSError as exc:
         raise SubmitError(f"cannot read {source}: {exc.strerror}") from exc
     with src:
-        # Read, never mapped: a source's file may sit on a USB stick pulled out
-        # mid-way, which must be an error to report, not a crash (SIGBUS).
+        # Read, never mapped (seal maps nothing): a source's file may sit on a USB
+        # stick pulled out mid-way, which must be an error to report, not a crash.
         metadata = Metadata("file", content_type, source.name, binding)
-        seal(src, out, recipients, metadata, mapped=False)
+        seal(src, out, recipients, metadata)
 
 
 def discard(state: State) -> None:

@@ -4,7 +4,8 @@ Libsodium encrypts a secretstream chunk with its AVX2 ChaCha20, then its SSE2
 Poly1305 (the best it has; Debian's build is no faster). OpenSSL, as bundled
 in pyca/cryptography, has AVX-512 code for both: on a Xeon with AVX-512 a 64 KiB
 chunk takes 0.6 of libsodium's time this way (21 us against 36), Python's calls
-and two copies included.
+and two copies included. Its AVX2 code is faster than libsodium's too: on an
+EPYC (Zen 3) the AEAD takes 31 us a chunk, libsodium's push 52.
 
 A secretstream chunk is, byte for byte, IETF ChaCha20-Poly1305 (RFC 8439) under
 the stream's subkey and its 12-byte nonce (a 32-bit counter, then 8 bytes), with
@@ -15,7 +16,8 @@ block 0 gives the Poly1305 key, block 1 encrypts the tag block, the message
 starts at block 2). One difference: libsodium pads the ciphertext for Poly1305
 with `len(message) % 16` zero bytes, RFC 8439 with `-len(message) % 16`. They
 agree when the message's length is a multiple of 8, which every full chunk's is;
-`Pusher` uses this for those chunks only.
+`Pusher` uses this for those chunks only. The ciphertext is left in place (the
+encrypted tag block's first byte moved next to the rest), not copied out.
 
 The state then moves on as libsodium's does: the MAC's first 8 bytes XORed into
 the nonce's last 8, the counter incremented, and the state rekeyed by libsodium
@@ -26,6 +28,7 @@ opens them. Tests check the bytes and the state against libsodium's.
 
 from __future__ import annotations
 
+import struct
 from typing import Any, Final
 
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
@@ -37,8 +40,10 @@ from crypto import constants as C
 
 _KEY: Final = 32
 _STATE: Final = _KEY + 12  # the subkey, then the nonce: a 32-bit counter and 8 bytes
-_COUNTER_END: Final = _KEY + 4
-_TAG_BLOCK: Final = 64
+# The nonce: a 32-bit counter, then the 8 bytes that each MAC's first 8 are XORed into.
+_NONCE: Final = struct.Struct("<IQ")
+_MAC_HEAD: Final = struct.Struct("<Q")
+TAG_BLOCK: Final = 64
 _MAC: Final = 16
 _TAG_REKEY: Final = 2  # crypto_secretstream_xchacha20poly1305_TAG_REKEY
 Buffer = bytes | bytearray | memoryview
@@ -47,6 +52,11 @@ Buffer = bytes | bytearray | memoryview
 def fits(size: int) -> bool:
     """Whether a message of `size` bytes is padded alike by libsodium and RFC 8439."""
     return size % 8 == 0
+
+
+def prefixed_buffer() -> memoryview:
+    """A buffer for one chunk's plaintext after `TAG_BLOCK` bytes of room (zero)."""
+    return memoryview(bytearray(TAG_BLOCK + C.CHUNK_BYTES))
 
 
 class OpenSSLPush:
@@ -59,27 +69,41 @@ class OpenSSLPush:
         self._key = self._raw[:_KEY]
         self._aead = ChaCha20Poly1305(self._key)
         # The tag block then the message; the whole ciphertext then the MAC.
-        self._in = memoryview(bytearray(_TAG_BLOCK + C.CHUNK_BYTES))
-        self._out = memoryview(bytearray(_TAG_BLOCK + C.CHUNK_BYTES + _MAC))
+        self._in = prefixed_buffer()
+        self._out = memoryview(bytearray(TAG_BLOCK + C.CHUNK_BYTES + _MAC))
 
     def push_into(self, out: memoryview, chunk: Buffer, tag: int) -> None:
         """Encrypt `chunk` (a length that `fits`) with `tag` into `out` (exactly its
         size plus `STREAM_ABYTES`), and move the state on, as libsodium's push does."""
+        out[:] = self.push(chunk, tag)
+
+    def push(self, chunk: Buffer, tag: int) -> memoryview:
+        """Encrypt `chunk` (a length that `fits`) with `tag`, move the state on, and return
+        the ciphertext: a view of this object's buffer, valid until the next push."""
         size = len(chunk)
+        self._in[TAG_BLOCK : TAG_BLOCK + size] = chunk
+        return self.push_prefixed(self._in, size, tag)
+
+    def push_prefixed(self, plain: memoryview, size: int, tag: int) -> memoryview:
+        """Encrypt the `size` bytes (a length that `fits`) at `plain[TAG_BLOCK:]`, whose
+        first `TAG_BLOCK` bytes are zero past the first, as `push` does, without a copy.
+
+        The tag byte is written into `plain[0]`. The encrypted tag block's first byte
+        is moved to its last byte's place, next to the message's ciphertext: the chunk
+        is then one slice of this object's buffer, not copied out.
+        """
         state = self._raw[:]
         key = state[:_KEY]
         if key != self._key:  # rekeyed since the last chunk
             self._key, self._aead = key, ChaCha20Poly1305(key)
-        plain = self._in[: _TAG_BLOCK + size]
         plain[0] = tag
-        plain[_TAG_BLOCK:] = chunk
-        sealed = self._out[: _TAG_BLOCK + size + _MAC]
-        self._aead.encrypt_into(state[_KEY:], plain, None, sealed)
-        out[0] = sealed[0]
-        out[1:] = sealed[_TAG_BLOCK:]
-        counter = (int.from_bytes(state[_KEY:_COUNTER_END], "little") + 1) & 0xFFFFFFFF
-        inonce = int.from_bytes(state[_COUNTER_END:], "little")
-        inonce ^= int.from_bytes(sealed[-_MAC : -_MAC + 8], "little")
-        self._raw[_KEY:] = counter.to_bytes(4, "little") + inonce.to_bytes(8, "little")
+        sealed = self._out[: TAG_BLOCK + size + _MAC]
+        self._aead.encrypt_into(state[_KEY:], plain[: TAG_BLOCK + size], None, sealed)
+        sealed[TAG_BLOCK - 1] = sealed[0]
+        counter, inonce = _NONCE.unpack_from(state, _KEY)
+        counter = (counter + 1) & 0xFFFFFFFF
+        (mac_head,) = _MAC_HEAD.unpack_from(sealed, TAG_BLOCK + size)
+        _NONCE.pack_into(self._raw, _KEY, counter, inonce ^ mac_head)
         if tag & _TAG_REKEY or counter == 0:
             lib.crypto_secretstream_xchacha20poly1305_rekey(self._statebuf)
+        return sealed[TAG_BLOCK - 1 :]

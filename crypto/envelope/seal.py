@@ -15,7 +15,7 @@ from crypto import constants as C
 from crypto.encoding import b64encode, blake2b_hasher
 from crypto.envelope.header import build_header, header_mac, payload_key
 from crypto.envelope.metadata import Metadata, encode_trailer
-from crypto.envelope.pipeline import Output, Readinto, mapped_input, read_full
+from crypto.envelope.pipeline import Output, Readinto, read_full
 from crypto.envelope.secretstream import Buffer, Pusher
 from crypto.envelope.version import RecipientKey
 from crypto.errors import CryptoError
@@ -26,8 +26,6 @@ _TAG_MESSAGE: Final = sodium.crypto_secretstream_xchacha20poly1305_TAG_MESSAGE
 _TAG_PUSH: Final = sodium.crypto_secretstream_xchacha20poly1305_TAG_PUSH
 _TAG_FINAL: Final = sodium.crypto_secretstream_xchacha20poly1305_TAG_FINAL
 _ZERO_CHUNK: Final = bytes(C.CHUNK_BYTES)
-# Plaintext read at once when an input is not mapped: a few chunks per system call.
-_READ_BATCH: Final = 4 * C.CHUNK_BYTES
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +71,8 @@ class SealingWriter:
         mac = header_mac(file_key, head, self._pusher.header, self._version)
         self._output.write(head + b" " + b64encode(mac).encode() + b"\n" + self._pusher.header)
         # Plaintext not yet pushed, at most one chunk: the caller's bytes, or a view of
-        # `_holding`, a buffer made once for the parts of chunks that writes leave.
+        # `_holding`, where the parts of chunks that writes leave are gathered: the
+        # pusher's first inbox, so that a chunk gathered there is not copied again.
         self._pending: Buffer = b""
         self._holding: memoryview | None = None
 
@@ -114,60 +113,41 @@ class SealingWriter:
         self._pending = data if whole else self._hold(b"", view[pos:])
         return size
 
-    def write_from(self, src: BinaryIO, *, mapped: bool = True) -> int:
-        """Take everything readable from `src`: mapped if it is a large file, else read.
+    def write_from(self, src: BinaryIO) -> int:
+        """Take everything readable from `src`, read a chunk at a time into the pusher.
 
-        A large regular file is encrypted from the page cache in place
-        (`crypto.envelope.pipeline.mapped_input`) unless `mapped` is False;
-        anything else is read into one buffer reused for every batch of chunks.
-        The chunk read last waits until more input follows it, or becomes the
-        pending chunk; no other chunk is copied on its way to libsodium. A
-        mapped file that shrinks or fails underneath (a USB stick pulled out)
-        kills the process with SIGBUS rather than raising: pass `mapped=False`
-        for files that may live on removable media.
+        Each chunk is read into one of the pusher's two inboxes and encrypted
+        there once the next has been read (`_read_chunks`): the chunk read last
+        waits until more input follows it, or becomes the pending chunk. A stream
+        without `readinto` is written chunk by chunk.
         """
         if self._done:
             raise CryptoError("envelope is already finished")
         readinto = getattr(src, "readinto", None)
         total = 0
-        self._output.write_behind = True
         if not self._pending and readinto is not None:
-            with mapped_input(src if mapped else None) as windows:
-                if windows is None:
-                    total = self._read_batches(readinto)
-                for window, last in windows or ():
-                    total += self._push_but_last(window) if last else self._push_all(window)
-        while block := src.read(C.CHUNK_BYTES):  # what a growing file added since
+            total = self._read_chunks(readinto)
+        while block := src.read(C.CHUNK_BYTES):
             total += self.write(block)
         return total
 
-    def _read_batches(self, readinto: Readinto) -> int:
-        """Read and seal batches of whole chunks into two buffers, each reused throughout."""
-        current, following = (memoryview(bytearray(_READ_BATCH)) for _ in range(2))
-        batch = current[: read_full(readinto, current)]
+    def _read_chunks(self, readinto: Readinto) -> int:
+        """Read each chunk into one of the pusher's two inboxes and seal it there, once the
+        next one has been read; the last one read becomes the pending chunk."""
+        which, size = 0, read_full(readinto, self._pusher.inbox(0))
         total = 0
-        while len(batch) == _READ_BATCH:
-            more = following[: read_full(readinto, following)]
+        while size == C.CHUNK_BYTES:
+            more = read_full(readinto, self._pusher.inbox(1 - which))
             if not more:
                 break
-            total += self._push_all(batch)
-            current, following, batch = following, current, more
-        return total + self._push_but_last(batch)
-
-    def _push_but_last(self, content: memoryview) -> int:
-        """Seal `content` but its last chunk, which stays pending (copied: the view goes)."""
-        last = (max(len(content) - 1, 0) // C.CHUNK_BYTES) * C.CHUNK_BYTES
-        self._push_all(content[:last])
-        self._pending = bytes(content[last:])
-        self._length += len(content) - last
-        return len(content)
-
-    def _push_all(self, batch: memoryview) -> int:
-        """Push whole chunks of content that more content follows; return the bytes pushed."""
-        for start in range(0, len(batch), C.CHUNK_BYTES):
-            self._push(batch[start : start + C.CHUNK_BYTES], _TAG_MESSAGE)
-        self._length += len(batch)
-        return len(batch)
+            self._output.push_inbox(self._pusher, which, size, _TAG_MESSAGE)
+            self._emitted += size
+            total += size
+            which, size = 1 - which, more
+        # The last chunk read waits for `finish` (copied: the inbox is the pusher's).
+        self._pending = bytes(self._pusher.inbox(which)[:size])
+        self._length += total + size
+        return total + size
 
     def finish(self) -> SealResult:
         """Pad, write the trailer and the final chunk, then sign if asked."""
@@ -177,27 +157,21 @@ class SealingWriter:
         trailer = encode_trailer(self._record, self._length)
         unpadded = self._emitted + len(self._pending) + len(trailer)
         padding = padded_size(unpadded, C.MIN_PADDED_BYTES) - unpadded
-        try:
-            for index, (chunk, last) in enumerate(_last_chunks(self._pending, padding, trailer)):
-                # The first of these holds the end of the content: PUSH marks it,
-                # unless it is also the last chunk, which FINAL marks.
-                tag = _TAG_FINAL if last else (_TAG_PUSH if index == 0 else _TAG_MESSAGE)
-                self._push(chunk, tag)
-            self._pending = b""
-            if self._signer is not None:
-                digest = self._output.digest()
-                self._output.write(self._signer.sign(self._version.signature_context, digest))
-            self._output.close()
-        except BaseException:
-            self._output.abandon()
-            raise
+        for index, (chunk, last) in enumerate(_last_chunks(self._pending, padding, trailer)):
+            # The first of these holds the end of the content: PUSH marks it,
+            # unless it is also the last chunk, which FINAL marks.
+            tag = _TAG_FINAL if last else (_TAG_PUSH if index == 0 else _TAG_MESSAGE)
+            self._push(chunk, tag)
+        self._pending = b""
+        if self._signer is not None:
+            digest = self._output.digest()
+            self._output.write(self._signer.sign(self._version.signature_context, digest))
         return SealResult(length=self._length, envelope_size=self._output.written)
 
     def abort(self) -> None:
         """Stop without sealing the last chunk; what was written will never open."""
         self._done = True
         self._pending = b""
-        self._output.abandon()
 
     def close(self) -> None:
         """Abort unless `finish` was called: closing alone never completes an envelope."""
@@ -221,15 +195,23 @@ class SealingWriter:
     def _hold(self, start: Buffer, more: memoryview) -> memoryview:
         """Put `start + more` (at most a chunk) in the one buffer pending content waits in."""
         if self._holding is None:
-            self._holding = memoryview(bytearray(C.CHUNK_BYTES))
+            self._holding = self._pusher.inbox(0)
         have = len(start)
-        if not (isinstance(start, memoryview) and start.obj is self._holding.obj):
+        if not self._is_held(start):
             self._holding[:have] = start
         self._holding[have : have + len(more)] = more
         return self._holding[: have + len(more)]
 
+    def _is_held(self, chunk: Buffer) -> bool:
+        """Whether `chunk` is a view of `_holding` (and so starts where it starts)."""
+        holding = self._holding
+        return holding is not None and isinstance(chunk, memoryview) and chunk.obj is holding.obj
+
     def _push(self, chunk: Buffer, tag: int) -> None:
-        self._output.push(self._pusher, chunk, tag)
+        if self._is_held(chunk):
+            self._output.push_inbox(self._pusher, 0, len(chunk), tag)
+        else:
+            self._output.push(self._pusher, chunk, tag)
         self._emitted += len(chunk)
 
 
@@ -258,11 +240,10 @@ def seal(
     metadata: Metadata,
     *,
     signer: SigningKey | None = None,
-    mapped: bool = True,
 ) -> SealResult:
-    """Seal everything readable from `src` into `dst` (`mapped`: see `write_from`)."""
+    """Seal everything readable from `src` into `dst` (read as `write_from` reads it)."""
     with SealingWriter(dst, recipients, metadata, signer=signer) as writer:
-        writer.write_from(src, mapped=mapped)
+        writer.write_from(src)
         return writer.finish()
 
 

@@ -11,8 +11,11 @@ returned is valid until the next call; callers write it out or copy it first.
 
 A chunk of `OPENSSL_AT_LEAST` bytes or more whose length is a multiple of 8 (every
 full chunk) is pushed with OpenSSL's ChaCha20-Poly1305 instead
-(`crypto.envelope.fastpush`): the same bytes from the same state, sooner on a
-CPU with AVX-512. Libsodium pushes the other chunks and pulls every chunk.
+(`crypto.envelope.fastpush`): the same bytes from the same state, sooner with
+AVX-512 or AVX2. Libsodium pushes the other chunks and pulls every chunk. A
+caller that reads its input can read each chunk into one of the pusher's two
+inboxes, where OpenSSL encrypts it in place (`push_inbox`): the chunk is then not
+copied on its way in.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import nacl.exceptions
 from nacl._sodium import ffi, lib
 
 from crypto import constants as C
-from crypto.envelope.fastpush import OpenSSLPush, fits
+from crypto.envelope.fastpush import TAG_BLOCK, OpenSSLPush, fits, prefixed_buffer
 from crypto.errors import DecryptionError
 
 BLOCK: Final = C.CHUNK_BYTES + C.STREAM_ABYTES
@@ -48,6 +51,24 @@ class Pusher:
         self._out_ptr: Any = ffi.from_buffer(self._out)
         self._view = memoryview(self._out)
         self._openssl: OpenSSLPush | None = None  # made at the first chunk it takes
+        self._inboxes: list[memoryview] = []  # made when first asked for
+
+    def inbox(self, which: int) -> memoryview:
+        """One of two buffers (`which` is 0 or 1) of `CHUNK_BYTES` that a caller may read
+        the next chunk's plaintext into, for `push_inbox` to encrypt without a copy."""
+        if not self._inboxes:
+            self._inboxes = [prefixed_buffer(), prefixed_buffer()]
+        return self._inboxes[which][TAG_BLOCK:]
+
+    def push_inbox(self, which: int, size: int, tag: int) -> memoryview:
+        """Encrypt the first `size` bytes of `inbox(which)` and return the ciphertext, as
+        `push` does; the inbox's content is left as it was."""
+        box = self._inboxes[which]
+        if size < OPENSSL_AT_LEAST or not fits(size):
+            return self.push(box[TAG_BLOCK : TAG_BLOCK + size], tag)
+        if self._openssl is None:
+            self._openssl = OpenSSLPush(self._state.statebuf)
+        return self._openssl.push_prefixed(box, size, tag)
 
     def push(self, chunk: Buffer, tag: int, *, into: memoryview | None = None) -> memoryview:
         """Encrypt `chunk` (bytes, or a memoryview of bytes) and return its ciphertext.
@@ -63,9 +84,10 @@ class Pusher:
         if size >= OPENSSL_AT_LEAST and fits(size):
             if self._openssl is None:
                 self._openssl = OpenSSLPush(self._state.statebuf)
-            target = self._view[: size + C.STREAM_ABYTES] if into is None else into
-            self._openssl.push_into(target, chunk, tag)
-            return target
+            if into is None:
+                return self._openssl.push(chunk, tag)
+            self._openssl.push_into(into, chunk, tag)
+            return into
         rc = lib.crypto_secretstream_xchacha20poly1305_push(
             self._state.statebuf,
             self._out_ptr if into is None else ffi.from_buffer(into),

@@ -50,7 +50,8 @@ def _fast(push: OpenSSLPush, chunk: bytes, tag: int) -> bytes:
 @pytest.mark.parametrize("seed", range(4))
 def test_a_chain_of_random_chunks_is_byte_identical_to_libsodium(seed: int) -> None:
     """Every length that fits (empty, both remainders mod 16, full), every tag, many chunks,
-    pushed by OpenSSL or by libsodium in turn on the same state."""
+    pushed by OpenSSL (into a given view or its own buffer) or by libsodium in turn on the
+    same state."""
     rng = random.Random(seed)  # noqa: S311 - reproducible test data
     ours, theirs, _ = _twins(rng.randbytes(32))
     fast = OpenSSLPush(theirs.statebuf)
@@ -62,11 +63,12 @@ def test_a_chain_of_random_chunks_is_byte_identical_to_libsodium(seed: int) -> N
     for size in sizes:
         chunk, tag = rng.randbytes(size), rng.choice([MESSAGE, MESSAGE, PUSH, REKEY, FINAL])
         expected = sodium.crypto_secretstream_xchacha20poly1305_push(ours, chunk, None, tag)
-        got = (
-            _fast(fast, chunk, tag)
-            if fits(size)
-            else sodium.crypto_secretstream_xchacha20poly1305_push(theirs, chunk, None, tag)
-        )
+        if not fits(size):
+            got = sodium.crypto_secretstream_xchacha20poly1305_push(theirs, chunk, None, tag)
+        elif rng.random() < 0.5:
+            got = _fast(fast, chunk, tag)
+        else:  # a view of the pusher's own buffer, the tag byte moved next to the rest
+            got = bytes(fast.push(chunk, tag))
 
         assert got == expected
         assert _state(theirs) == _state(ours)
@@ -139,6 +141,30 @@ def test_the_pusher_gives_libsodiums_bytes_on_either_side_of_the_threshold(
         got = bytes(pusher.push(chunk, tag, into=target))
         if target is not None:
             assert bytes(target) == got
+        assert got == sodium.crypto_secretstream_xchacha20poly1305_push(twin, chunk, None, tag)
+
+
+@pytest.mark.parametrize(
+    "size",
+    [0, 8, 1000, secretstream.OPENSSL_AT_LEAST, C.CHUNK_BYTES - 1, C.CHUNK_BYTES],
+)
+def test_a_chunk_pushed_from_an_inbox_gives_libsodiums_bytes(size: int) -> None:
+    """Read into either inbox and encrypted there, in turn with copied chunks, on one state;
+    the inbox keeps what was read into it."""
+    pusher = Pusher(bytes(32))
+    twin = _copy(pusher._state)
+    rng = random.Random(size)  # noqa: S311 - reproducible test data
+
+    for step in range(6):
+        chunk, tag = rng.randbytes(size), rng.choice([MESSAGE, PUSH, REKEY, FINAL])
+        if step % 3 == 2:
+            got = bytes(pusher.push(chunk, tag))
+        else:
+            which = step % 2
+            pusher.inbox(which)[:size] = chunk
+            got = bytes(pusher.push_inbox(which, size, tag))
+            assert bytes(pusher.inbox(which)[:size]) == chunk
+
         assert got == sodium.crypto_secretstream_xchacha20poly1305_push(twin, chunk, None, tag)
 
 
