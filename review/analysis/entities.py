@@ -714,8 +714,8 @@ def _misspelt_places(doc: Doc) -> Iterator[_Candidate]:
         k = i + term.size + 1
         if k < n and words[k - 1] in _LISTING and doc.latin(k):
             ahead.add(k)
-    long = set(_tokens_matching(doc, _LONG_VOWEL))
-    urdu = set(_tokens_matching(doc, _URDU_PLACE_SHAPED))
+    long = set(_tokens_matching(doc, _LONG_VOWEL, _LONG_VOWELS))
+    urdu = set(_tokens_matching(doc, _URDU_PLACE_SHAPED, _URDU_PLACE_ENDINGS))
     if not (capitalised or ahead or long or urdu):
         return
     known_names, stop = names(), stopwords()
@@ -739,12 +739,19 @@ def _misspelt_places(doc: Doc) -> Iterator[_Candidate]:
 
 
 # A Latin word with a vowel written long, doubled ("chakwaal", "peshaawar", "sheikhupoora").
-_LONG_VOWEL: Final = re.compile(r"(?<!\w)[a-z]*(?:aa|ee|oo|ii|uu)[a-z]*(?!\w)")
+_LONG_VOWELS: Final = ("aa", "ee", "oo", "ii", "uu")
+_LONG_VOWEL: Final = re.compile(rf"(?<!\w)[a-z]*(?:{'|'.join(_LONG_VOWELS)})[a-z]*(?!\w)")
 
 
-def _tokens_matching(doc: Doc, pattern: re.Pattern[str]) -> Iterator[int]:
-    """The tokens where a pattern's matches begin, found in one scan of the folded text."""
+def _tokens_matching(doc: Doc, pattern: re.Pattern[str], holds: tuple[str, ...]) -> Iterator[int]:
+    """The tokens where a pattern's matches begin, found in one scan of the folded text.
+
+    `holds`: strings one of which every match holds; a text with none is not scanned (a
+    look for each costs a fraction of the pattern's scan, which tries every position).
+    """
     where, starts = doc.where, doc.starts
+    if not any(h in doc.folded for h in holds):
+        return
     for m in pattern.finditer(doc.folded):
         k = bisect.bisect_left(starts, where[m.start()])
         if k < len(starts) and starts[k] == where[m.start()]:
@@ -753,10 +760,11 @@ def _tokens_matching(doc: Doc, pattern: re.Pattern[str]) -> Iterator[int]:
 
 # An Urdu word ending as places' names do ("گجرنوالہ", "حافظاباد", "بھاولپور"): misspelt,
 # it is matched by its sound, as few everyday words end so.
+_URDU_PLACE_ENDINGS: Final = tuple(
+    normalize(e) for e in ("آباد", "پور", "پورہ", "والہ", "والا", "گڑھ", "نگر")
+)
 _URDU_PLACE_SHAPED: Final = re.compile(
-    r"(?<![\w])[\u0600-\u06ff]{2,}(?:"
-    + "|".join(normalize(e) for e in ("آباد", "پور", "پورہ", "والہ", "والا", "گڑھ", "نگر"))
-    + r")(?![\w])"
+    r"(?<![\w])[\u0600-\u06ff]{2,}(?:" + "|".join(_URDU_PLACE_ENDINGS) + r")(?![\w])"
 )
 
 

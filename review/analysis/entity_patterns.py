@@ -513,6 +513,21 @@ _SECTOR_STATION: Final = re.compile(
 _SECTOR_HOLDS: Final = re.compile(r"[d-i]-?[1-9]")
 
 
+# Fewest digits a match of each pattern holds (CNIC 5+7+1; a mobile's 0 or 92, 3xx and seven;
+# a landline's 0, code, exchange and line; a run of ten; a foreign one's code and seven): a
+# text with fewer is not scanned for it, a scan that tries every position.
+_CNIC_DIGITS: Final = 13
+_MOBILE_DIGITS: Final = 10
+_LANDLINE_DIGITS: Final = 7
+_RUN_LANDLINE_DIGITS: Final = 10
+_FOREIGN_DIGITS: Final = 8
+
+
+def _scan(pattern: re.Pattern[str], text: str, digits: int, fewest: int) -> Iterator[re.Match[str]]:
+    """A pattern's matches in `text`, which holds `digits` digits; none if fewer than `fewest`."""
+    return pattern.finditer(text) if digits >= fewest else iter(())
+
+
 def find(folded: str, text: str, *, months: Sequence[int] | None = None) -> Iterator[Found]:
     """Every CNIC, phone, date and plate; offsets into `folded` (plates: into `text`).
 
@@ -523,19 +538,20 @@ def find(folded: str, text: str, *, months: Sequence[int] | None = None) -> Iter
     if digits and _OTHER_DASHES.search(folded):
         folded, text = folded.translate(_DASHES), text.translate(_DASHES)
     if digits:
-        for m in _CNIC.finditer(folded):
+        count = len(_HAS_DIGIT.findall(folded))
+        for m in _scan(_CNIC, folded, count, _CNIC_DIGITS):
             yield Found("cnic", m.start(), m.end(), f"{m[1]}-{m[2]}-{m[3]}")
-        for m in _CUED_CNIC.finditer(folded):
+        for m in _scan(_CUED_CNIC, folded, count, _CNIC_DIGITS):
             yield Found("cnic", m.start(1), m.end(), f"{m[1]}-{m[2]}-{m[3]}")
-        for m in _MOBILE.finditer(folded):
+        for m in _scan(_MOBILE, folded, count, _MOBILE_DIGITS):
             yield Found("phone", m.start(), m.end(), f"+92{m[1]}{_digits(m[2])}")
-        for m in _LANDLINE.finditer(folded):
+        for m in _scan(_LANDLINE, folded, count, _LANDLINE_DIGITS):
             number = f"{m[1]}{m[2]}{m[3]}"
             if 9 <= len(number) <= 10 and not number.startswith("3"):
                 yield Found("phone", m.start(), m.end(), f"+92{number}")
-        for m in _RUN_LANDLINE.finditer(folded):
+        for m in _scan(_RUN_LANDLINE, folded, count, _RUN_LANDLINE_DIGITS):
             yield Found("phone", m.start(1), m.end(1), f"+92{m[1][1:]}")
-        for m in _FOREIGN.finditer(folded):
+        for m in _scan(_FOREIGN, folded, count, _FOREIGN_DIGITS):
             found = re.sub(r"\D", "", m[4])
             if 7 <= len(found) <= 12:
                 yield Found("phone", m.start(), m.end(), f"+{m[1] or m[2] or m[3]}{found}")
