@@ -124,6 +124,10 @@ _DATES: Final = (
         r"(?![\w/-]|\.\d)"
     ),
 )
+# What every match of `_DATES` holds (a digit, a separator, a digit), and of `_YEAR_ALONE` and
+# `_YEAR_IN` (a year from 1990 to 2039): a text without it is not scanned for them.
+_DATE_HOLDS: Final = re.compile(r"\d[/.-]\d")
+_YEAR_HOLDS: Final = re.compile(r"(?:199|20[0-3])\d")
 # A year alone, after a word that makes it a time ("in 2024", "since 2019", "in summer 2023",
 # Urdu's سن/سال before it, "سال ۲۰۲۳"), or before Urdu's "in" ("2023 میں", "2023 mein"):
 # a year of the reports' span (1990-2039), and not 2000 before "in", which is money as often
@@ -261,6 +265,8 @@ _LOWER_PLATE: Final = re.compile(
     r"(?:\s+(?:ka|ki|ke))?(?:\s+(?:number|no|nambar|numbar))?[.:]?\s+"
     r"([a-z]{3})[-\s]?(\d{3,4})(?![\w]|-\d)"
 )
+# What every match of `_LOWER_PLATE` holds: a space, its three letters, digits.
+_LOWER_PLATE_HOLDS: Final = re.compile(r"\s[a-z]{3}[-\s]?\d\d\d")
 # Two lower-case letters and a number after a vehicle's "number" ("gari ka number pr 6617",
 # "van no. ba 7731", as the provinces' police and Balochistan's plates begin): not a word of
 # two letters (`_NOT_TWO_LETTERS`), nor a number that begins with 0 (a phone's: "number pe
@@ -409,6 +415,9 @@ _URDU_PLATE: Final = re.compile(
     rf"(?<![\w-])((?:{_URDU_LETTER.pattern})(?:[\s-](?:{_URDU_LETTER.pattern})){{1,2}})(?![\w])"
     r"[\s-]*(\d{3,4})(?![\w]|-\d)"
 )
+# What every match of `_URDU_PLATE` holds: a letter's name, which ends in an Urdu letter,
+# then digits (`_scan_holding`).
+_URDU_PLATE_HOLDS: Final = re.compile(r"[\u0600-\u06ff][\s-]*\d\d\d")
 # A record's word and "number" before a record's number, which has a plate's shape: "the
 # complaint cell gave us a number, CMP-4471", "tracking no. TRK-5521" (a plate only if a
 # vehicle's word is beside it). "In this case LEA-1234 was used" is a plate.
@@ -528,6 +537,13 @@ def _scan(pattern: re.Pattern[str], text: str, digits: int, fewest: int) -> Iter
     return pattern.finditer(text) if digits >= fewest else iter(())
 
 
+def _scan_holding(
+    pattern: re.Pattern[str], text: str, holds: re.Pattern[str]
+) -> Iterator[re.Match[str]]:
+    """A pattern's matches in `text`; none, unscanned, if it lacks what every match `holds`."""
+    return pattern.finditer(text) if holds.search(text) is not None else iter(())
+
+
 def find(folded: str, text: str, *, months: Sequence[int] | None = None) -> Iterator[Found]:
     """Every CNIC, phone, date and plate; offsets into `folded` (plates: into `text`).
 
@@ -557,8 +573,7 @@ def find(folded: str, text: str, *, months: Sequence[int] | None = None) -> Iter
                 yield Found("phone", m.start(), m.end(), f"+{m[1] or m[2] or m[3]}{found}")
         written = text.translate(_DIGITS) if _OTHER_DIGITS.search(text) else text
         yield from _plates(written)
-        sectors = _SECTOR_HOLDS.search(folded) is not None
-        for m in _SECTOR_STATION.finditer(folded) if sectors else ():
+        for m in _scan_holding(_SECTOR_STATION, folded, _SECTOR_HOLDS):
             letter, number = m[1] or m[3], m[2] or m[4]
             yield Found("police_station", m.start(), m.end(), f"{letter}-{number}/islamabad")
     at = [m.start() for m in _MONTH_AT.finditer(folded)] if months is None else months
@@ -589,7 +604,7 @@ def _plates(written: str) -> Iterator[Found]:
             ends.add(m.end())
         elif letters not in _NEVER_PLATES and letters not in _NOT_CUED_PLATES:
             waiting.append(plate)
-    for m in _URDU_PLATE.finditer(written):
+    for m in _scan_holding(_URDU_PLATE, written, _URDU_PLATE_HOLDS):
         if _vehicle_beside(written, m) or _listed(written, m.start(), ends):
             letters = "".join(_URDU_LETTERS[normalize(n)] for n in _URDU_LETTER.findall(m[1]))
             found.append(Found("plate", m.start(), m.end(), f"{letters}{m[2]}"))
@@ -607,14 +622,13 @@ def _plates(written: str) -> Iterator[Found]:
             found.append(
                 Found("plate", hyphened.start(), hyphened.end(), f"{letters}{hyphened[2]}")
             )
-    for m in _LOWER_PLATE.finditer(written):
+    for m in _scan_holding(_LOWER_PLATE, written, _LOWER_PLATE_HOLDS):
         if not (
             m[1].upper() in _NOT_PLATES or m[1] in _NOT_LOWER_PLATES or m[1] in _NOT_NEAR_PLATES
         ):
             found.append(Found("plate", m.start(1), m.end(), f"{m[1].upper()}{m[2]}"))
             ends.add(m.end())
-    two = _LOWER_TWO_HOLDS.search(written) is not None
-    for m in _LOWER_TWO.finditer(written) if two else ():
+    for m in _scan_holding(_LOWER_TWO, written, _LOWER_TWO_HOLDS):
         if m[1] not in _NOT_TWO_LETTERS:
             found.append(Found("plate", m.start(1), m.end(), f"{m[1].upper()}{m[2]}"))
             ends.add(m.end())
@@ -741,10 +755,10 @@ def _dates(folded: str, *, months: Sequence[int], numbers: bool) -> Iterator[Fou
                     yield from _dated(folded, first)
     if numbers:
         for pattern in _DATES:
-            for m in pattern.finditer(folded):
+            for m in _scan_holding(pattern, folded, _DATE_HOLDS):
                 yield from _dated(folded, m)
         for pattern in (_YEAR_ALONE, _YEAR_IN):
-            for m in pattern.finditer(folded):
+            for m in _scan_holding(pattern, folded, _YEAR_HOLDS):
                 yield Found("date", m.start("y"), m.end("y"), m["y"])
 
 
