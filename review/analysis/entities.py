@@ -31,7 +31,7 @@ import gc
 import itertools
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Final, NamedTuple
 
@@ -714,8 +714,8 @@ def _misspelt_places(doc: Doc) -> Iterator[_Candidate]:
         k = i + term.size + 1
         if k < n and words[k - 1] in _LISTING and doc.latin(k):
             ahead.add(k)
-    long = set(_tokens_matching(doc, _LONG_VOWEL, _LONG_VOWELS))
-    urdu = set(_tokens_matching(doc, _URDU_PLACE_SHAPED, _URDU_PLACE_ENDINGS))
+    long = set(_tokens_matching(doc, _LONG_VOWEL, _long_vowel_in))
+    urdu = set(_tokens_matching(doc, _URDU_PLACE_SHAPED, _urdu_place_ending_in))
     if not (capitalised or ahead or long or urdu):
         return
     known_names, stop = names(), stopwords()
@@ -743,14 +743,20 @@ _LONG_VOWELS: Final = ("aa", "ee", "oo", "ii", "uu")
 _LONG_VOWEL: Final = re.compile(rf"(?<!\w)[a-z]*(?:{'|'.join(_LONG_VOWELS)})[a-z]*(?!\w)")
 
 
-def _tokens_matching(doc: Doc, pattern: re.Pattern[str], holds: tuple[str, ...]) -> Iterator[int]:
+def _long_vowel_in(folded: str) -> bool:
+    return any(v in folded for v in _LONG_VOWELS)
+
+
+def _tokens_matching(
+    doc: Doc, pattern: re.Pattern[str], holds: Callable[[str], bool]
+) -> Iterator[int]:
     """The tokens where a pattern's matches begin, found in one scan of the folded text.
 
-    `holds`: strings one of which every match holds; a text with none is not scanned (a
-    look for each costs a fraction of the pattern's scan, which tries every position).
+    `holds`: whether a text holds what every match does; one that does not is not scanned
+    (the test costs a fraction of the pattern's scan, which tries every position).
     """
     where, starts = doc.where, doc.starts
-    if not any(h in doc.folded for h in holds):
+    if not holds(doc.folded):
         return
     for m in pattern.finditer(doc.folded):
         k = bisect.bisect_left(starts, where[m.start()])
@@ -766,6 +772,12 @@ _URDU_PLACE_ENDINGS: Final = tuple(
 _URDU_PLACE_SHAPED: Final = re.compile(
     r"(?<![\w])[\u0600-\u06ff]{2,}(?:" + "|".join(_URDU_PLACE_ENDINGS) + r")(?![\w])"
 )
+_URDU_PLACE_ENDING: Final = re.compile(r"(?:" + "|".join(_URDU_PLACE_ENDINGS) + r")(?![\w])")
+
+
+def _urdu_place_ending_in(folded: str) -> bool:
+    """Whether a word ends as places' names do: each ending looked for first, then ending."""
+    return any(e in folded for e in _URDU_PLACE_ENDINGS) and bool(_URDU_PLACE_ENDING.search(folded))
 
 
 def _squeeze(word: str) -> str:

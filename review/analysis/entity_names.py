@@ -58,6 +58,12 @@ def names() -> dict[str, str]:
     return {spelling: root(canonical) for spelling, canonical in listed.items()}
 
 
+# Answers kept for the last words met by `known` and `sound`, asked of the same words in
+# text after text: bounded, so that no text can grow them without end.
+_WORDS_KEPT: Final = 16384
+
+
+@functools.lru_cache(maxsize=_WORDS_KEPT)
 def known(word: str) -> bool:
     """A word of the names list, a Latin spelling of one it lacks ("Gulam"), or a compound of
     one ("عبدالستار", "Sanaullah")."""
@@ -1080,6 +1086,7 @@ def _letters() -> dict[str, str]:
     return {p[0]: p[1] for p in rows if p[1] not in ("=", ">")}
 
 
+@functools.lru_cache(maxsize=_WORDS_KEPT)
 def sound(word: str) -> str:
     """A word's sound key: its consonants, Urdu letters and Latin alike (`data/letters.txt`).
 
