@@ -461,6 +461,11 @@ _AIRPORT: Final = re.compile(
     "|".join((r"\bair ?port|\boff-?load", *map(re.escape, _AIRPORT_URDU))),
     re.IGNORECASE,
 )
+# What `_AIRPORT` finds, without the word boundaries: a text where it is nowhere has no
+# airport near any FIA (a slice of it holds only what it holds).
+_AIRPORT_ANYWHERE: Final = re.compile(
+    "|".join((r"air ?port|off-?load", *map(re.escape, _AIRPORT_URDU))), re.IGNORECASE
+)
 _SENTENCE_END: Final = re.compile(r"[.!?\n۔؟]")
 
 
@@ -473,6 +478,8 @@ def _fia_at_airport(doc: Doc, found: list[_Candidate]) -> list[_Candidate]:
     does. Only an airport (or offloading) in the same sentence and a few words away counts;
     "sent us from the airport police to the FIA" a sentence later does not.
     """
+    if _AIRPORT_ANYWHERE.search(doc.text) is None:
+        return found
     out: list[_Candidate] = []
     for c in found:
         if c.kind == "agency" and c.key == _FIA:
@@ -1024,6 +1031,9 @@ def _unlisted_station(
     elif not oblique and (tail := _tailed(doc, k, latin=doc.latin(i))) > k:
         first, last, name = i, tail, (k, tail)  # "thana satiana road", "thana peoples colony"
     else:
+        if not _rank_follows(doc, i + size):
+            return None  # "roz thane ke bahir", "دفتر تھانے کے ساتھ": by the thana (asked
+            # first: it is the test that answers most)
         begin = _place_before(doc, i)  # "بھیرہ تھانے کے": a town's own station
         if begin == i and (doc.urdu(i) or doc.words[i] in _ROMAN_KEYWORDS):
             latin = doc.latin(i)
@@ -1031,8 +1041,8 @@ def _unlisted_station(
                 begin -= 1
         if begin < i and doc.words[begin] in _CONNECTORS:
             begin += 1
-        if begin == i or not _rank_follows(doc, i + size):
-            return None  # "roz thane ke bahir", "دفتر تھانے کے ساتھ": by the thana
+        if begin == i:
+            return None  # no name before the keyword
         first, last, name = begin, i + size, (begin, i)
     key = _place_key(doc, *name) or station_key(doc.words[k] for k in range(*name))
     district = _district_near(doc, first, last, districts)

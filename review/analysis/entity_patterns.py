@@ -754,11 +754,11 @@ def _dates(folded: str, *, months: Sequence[int], numbers: bool) -> Iterator[Fou
                 if (first := pattern.match(folded, at)) is not None:
                     yield from _dated(folded, first)
     if numbers:
-        for pattern in _DATES:
-            for m in _scan_holding(pattern, folded, _DATE_HOLDS):
+        for pattern in _DATES if _DATE_HOLDS.search(folded) else ():
+            for m in pattern.finditer(folded):
                 yield from _dated(folded, m)
-        for pattern in (_YEAR_ALONE, _YEAR_IN):
-            for m in _scan_holding(pattern, folded, _YEAR_HOLDS):
+        for pattern in (_YEAR_ALONE, _YEAR_IN) if _YEAR_HOLDS.search(folded) else ():
+            for m in pattern.finditer(folded):
                 yield Found("date", m.start("y"), m.end("y"), m["y"])
 
 
