@@ -239,6 +239,8 @@ _VEHICLE: Final = re.compile(
     rf"(?<![\w/-])(?:(ICT){_PS}([A-Z]{{1,2}}){_PS}(\d{{1,4}})"
     rf"|([A-Z]{{2,3}}){_PS}(?:(\d{{2}})[-\s])?(\d{{1,4}}))(?![\w/]|-\d)"
 )
+# What every match of `_VEHICLE` holds: two capitals ("ICT", or the plate's letters).
+_VEHICLE_HOLDS: Final = re.compile("[A-Z][A-Z]")
 # A plate in lower case (Roman Urdu: "hilux lef 1186", "van ka number lrt 7003"): three
 # letters and a number, only right after a vehicle's word or "number" ("ka number"
 # between at most), and no everyday word: "sal 2023", "gari aur 5000" have its shape.
@@ -595,7 +597,7 @@ def _plates(written: str) -> Iterator[Found]:
     found: list[Found] = []
     waiting: list[Found] = []  # a plate's shape that lacked only a vehicle's word
     ends: set[int] = set()
-    for m in _VEHICLE.finditer(written):
+    for m in _scan_holding(_VEHICLE, written, _VEHICLE_HOLDS):
         letters = m[4]
         key = f"ICT{m[2]}{m[3]}" if letters is None else f"{letters}{m[5] or ''}{m[6]}"
         plate = Found("plate", m.start(), m.end(), key)
