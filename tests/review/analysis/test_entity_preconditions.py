@@ -76,6 +76,7 @@ _PIECES = st.sampled_from(
             "van no. ba 7731",
             "car number lea 1234",
             "ایل ای 1234",
+            "بی ایل-1234",
             "thana G-9",
             "F-6 police station",
         ),
