@@ -31,7 +31,7 @@ import gc
 import itertools
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Final, NamedTuple
 
@@ -64,6 +64,7 @@ from review.analysis.entity_text import (
     Doc,
     Term,
     fold_phrase,
+    has_digit,
     lexicon,
     provinces,
     station_homes,
@@ -191,7 +192,7 @@ def _a_month(doc: Doc, k: int) -> bool:
     """Whether token k, a month's name that is a man's too, stands as the month."""
     if doc.latin(k):
         return k > 0 and doc.words[k - 1] in _IN_TIME
-    return k + 1 < len(doc) and doc.words[k + 1] in _IN_UR
+    return k + 1 < doc.size and doc.words[k + 1] in _IN_UR
 
 
 def _sweep(candidates: list[_Candidate]) -> list[_Candidate]:
@@ -220,10 +221,10 @@ def _lists(doc: Doc, found: list[_Candidate]) -> list[_Candidate]:
     people = [c for c in found if c.kind == "person"]
     if not people:
         return found
-    taken = [False] * len(doc)
+    taken = [False] * doc.size
     for c in found:
         k = bisect.bisect_left(doc.starts, c.start)
-        while k < len(doc) and doc.starts[k] < c.end:
+        while k < doc.size and doc.starts[k] < c.end:
             taken[k] = True
             k += 1
     added: list[_Candidate] = []
@@ -246,7 +247,7 @@ _LIST_AND: Final = frozenset(("and", ","))
 
 def _listed_after(doc: Doc, j: int) -> tuple[int, int]:
     """The capitalised name after "and" (or a list's comma) at token j, as a token span."""
-    if not (j + 1 < len(doc) and doc.words[j] in _LIST_AND and doc.latin(j + 1)):
+    if not (j + 1 < doc.size and doc.words[j] in _LIST_AND and doc.latin(j + 1)):
         return 0, 0
     end = name_end(doc, j + 1, station=False)
     if end == j + 1 or not _proper_name(doc, j + 1, end) or _plural(doc.words[end - 1]):
@@ -334,7 +335,7 @@ def _paired_by_o(doc: Doc, found: list[_Candidate]) -> list[_Candidate]:
     while todo:
         first, last = todo.pop()
         for mark, x in ((first - 1, first - 2), (last + 1, last + 2)):
-            if not (0 <= x < len(doc) and doc.words[mark] == _O and x not in taken):
+            if not (0 <= x < doc.size and doc.words[mark] == _O and x not in taken):
                 continue
             if doc.words[x] in plain and x not in doc.hits and x not in doc.inside:
                 taken.add(x)
@@ -345,9 +346,9 @@ def _paired_by_o(doc: Doc, found: list[_Candidate]) -> list[_Candidate]:
 
 def _list_goes_on(doc: Doc, j: int) -> bool:
     """Whether a list of names goes on at token j: "and", or a comma and a capital."""
-    if j >= len(doc) or doc.words[j] not in _LIST_AND:
+    if j >= doc.size or doc.words[j] not in _LIST_AND:
         return False
-    return doc.words[j] == "and" or (j + 1 < len(doc) and doc.capital(j + 1))
+    return doc.words[j] == "and" or (j + 1 < doc.size and doc.capital(j + 1))
 
 
 def _whole_names(doc: Doc, found: list[_Candidate]) -> list[_Candidate]:
@@ -379,7 +380,7 @@ def _nicknames(doc: Doc, found: list[_Candidate]) -> list[_Candidate]:
         if c.kind != "person" or c.designation != _NAMING or " " in c.key:
             continue
         k = bisect.bisect_left(doc.starts, c.start)
-        if not (k + 1 < len(doc) and doc.words[k + 1] in _CALL):
+        if not (k + 1 < doc.size and doc.words[k + 1] in _CALL):
             continue
         x = k - 1
         while x >= 0 and k - x <= _WHOM_REACH and doc.words[x] not in SENTENCE_ENDS:
@@ -449,7 +450,7 @@ def _town_stations(doc: Doc, found: list[_Candidate]) -> list[_Candidate]:
 def _written_in(doc: Doc, c: _Candidate, district: str) -> bool:
     """Whether a district of this key is written within the candidate's own words."""
     k = bisect.bisect_left(doc.starts, c.start)
-    while k < len(doc) and doc.starts[k] < c.end:
+    while k < doc.size and doc.starts[k] < c.end:
         if (t := doc.hit(k, "district")) is not None and district in (t.key, towns().get(t.key)):
             return True
         k += 1
@@ -545,6 +546,11 @@ _AIRPORT: Final = re.compile(
     "|".join((r"\bair ?port|\boff-?load", *map(re.escape, _AIRPORT_URDU))),
     re.IGNORECASE,
 )
+# What `_AIRPORT` finds, without the word boundaries: a text where it is nowhere has no
+# airport near any FIA (a slice of it holds only what it holds).
+_AIRPORT_ANYWHERE: Final = re.compile(
+    "|".join((r"air ?port|off-?load", *map(re.escape, _AIRPORT_URDU))), re.IGNORECASE
+)
 _SENTENCE_END: Final = re.compile(r"[.!?\n۔؟]")
 
 
@@ -557,6 +563,8 @@ def _fia_at_airport(doc: Doc, found: list[_Candidate]) -> list[_Candidate]:
     does. Only an airport (or offloading) in the same sentence and a few words away counts;
     "sent us from the airport police to the FIA" a sentence later does not.
     """
+    if _AIRPORT_ANYWHERE.search(doc.text) is None:
+        return found
     out: list[_Candidate] = []
     for c in found:
         if c.kind == "agency" and c.key == _FIA:
@@ -702,7 +710,7 @@ def _izafat_after(doc: Doc, k: int) -> bool:
     """Whether an izafat at token k makes the place's name before it a locality's first word
     ("Gulistan e Jauhar", Karachi's, not Gulistan in Killa Abdullah)."""
     return (
-        k + 1 < len(doc) and doc.words[k] == "e" and doc.latin(k + 1) and doc.words[k + 1].isalpha()
+        k + 1 < doc.size and doc.words[k] == "e" and doc.latin(k + 1) and doc.words[k + 1].isalpha()
     )
 
 
@@ -711,9 +719,9 @@ def _a_car(doc: Doc, i: int) -> bool:
     if doc.words[i] not in _CAR_MODELS:
         return False
     after = i + 1
-    while after < len(doc) and doc.words[after] in (",", "،"):
+    while after < doc.size and doc.words[after] in (",", "،"):
         after += 1
-    following = doc.words[after] if after < len(doc) else ""
+    following = doc.words[after] if after < doc.size else ""
     return (
         (i > 0 and doc.words[i - 1] in _CAR_BEFORE)
         or following in _CAR_AFTER
@@ -792,7 +800,7 @@ def _misspelt_places(doc: Doc) -> Iterator[_Candidate]:
     alone; anywhere, one that is a place's spelling but for a vowel written doubled
     ("chakwaal"); and an Urdu word ending as places' names do that sounds as one
     ("گجرنوالہ"). Names of people and everyday words are never taken for one."""
-    words, n = doc.words, len(doc)
+    words, n = doc.words, doc.size
     after = itertools.compress(range(1, n + 1), map(_TO_PLACES.__contains__, words))
     before = itertools.compress(range(-1, n - 1), map(_AFTER_PLACES.__contains__, words))
     capitalised = {k for k in after if k < n and doc.latin(k) and doc.capital(k)}
@@ -801,8 +809,8 @@ def _misspelt_places(doc: Doc) -> Iterator[_Candidate]:
         k = i + term.size + 1
         if k < n and words[k - 1] in _LISTING and doc.latin(k):
             ahead.add(k)
-    long = set(_tokens_matching(doc, _LONG_VOWEL))
-    urdu = set(_tokens_matching(doc, _URDU_PLACE_SHAPED))
+    long = set(_tokens_matching(doc, _LONG_VOWEL, _long_vowel_in))
+    urdu = set(_tokens_matching(doc, _URDU_PLACE_SHAPED, _urdu_place_ending_in))
     if not (capitalised or ahead or long or urdu):
         return
     known_names, stop = names(), stopwords()
@@ -826,12 +834,25 @@ def _misspelt_places(doc: Doc) -> Iterator[_Candidate]:
 
 
 # A Latin word with a vowel written long, doubled ("chakwaal", "peshaawar", "sheikhupoora").
-_LONG_VOWEL: Final = re.compile(r"(?<!\w)[a-z]*(?:aa|ee|oo|ii|uu)[a-z]*(?!\w)")
+_LONG_VOWELS: Final = ("aa", "ee", "oo", "ii", "uu")
+_LONG_VOWEL: Final = re.compile(rf"(?<!\w)[a-z]*(?:{'|'.join(_LONG_VOWELS)})[a-z]*(?!\w)")
 
 
-def _tokens_matching(doc: Doc, pattern: re.Pattern[str]) -> Iterator[int]:
-    """The tokens where a pattern's matches begin, found in one scan of the folded text."""
+def _long_vowel_in(folded: str) -> bool:
+    return any(v in folded for v in _LONG_VOWELS)
+
+
+def _tokens_matching(
+    doc: Doc, pattern: re.Pattern[str], holds: Callable[[str], bool]
+) -> Iterator[int]:
+    """The tokens where a pattern's matches begin, found in one scan of the folded text.
+
+    `holds`: whether a text holds what every match does; one that does not is not scanned
+    (the test costs a fraction of the pattern's scan, which tries every position).
+    """
     where, starts = doc.where, doc.starts
+    if not holds(doc.folded):
+        return
     for m in pattern.finditer(doc.folded):
         k = bisect.bisect_left(starts, where[m.start()])
         if k < len(starts) and starts[k] == where[m.start()]:
@@ -840,11 +861,18 @@ def _tokens_matching(doc: Doc, pattern: re.Pattern[str]) -> Iterator[int]:
 
 # An Urdu word ending as places' names do ("گجرنوالہ", "حافظاباد", "بھاولپور"): misspelt,
 # it is matched by its sound, as few everyday words end so.
-_URDU_PLACE_SHAPED: Final = re.compile(
-    r"(?<![\w])[\u0600-\u06ff]{2,}(?:"
-    + "|".join(normalize(e) for e in ("آباد", "پور", "پورہ", "والہ", "والا", "گڑھ", "نگر"))
-    + r")(?![\w])"
+_URDU_PLACE_ENDINGS: Final = tuple(
+    normalize(e) for e in ("آباد", "پور", "پورہ", "والہ", "والا", "گڑھ", "نگر")
 )
+_URDU_PLACE_SHAPED: Final = re.compile(
+    r"(?<![\w])[\u0600-\u06ff]{2,}(?:" + "|".join(_URDU_PLACE_ENDINGS) + r")(?![\w])"
+)
+_URDU_PLACE_ENDING: Final = re.compile(r"(?:" + "|".join(_URDU_PLACE_ENDINGS) + r")(?![\w])")
+
+
+def _urdu_place_ending_in(folded: str) -> bool:
+    """Whether a word ends as places' names do: each ending looked for first, then ending."""
+    return any(e in folded for e in _URDU_PLACE_ENDINGS) and bool(_URDU_PLACE_ENDING.search(folded))
 
 
 def _squeeze(word: str) -> str:
@@ -933,13 +961,13 @@ def _station_homes() -> dict[str, str]:
 def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candidate, int] | None:
     """A police station named after (or, in English, before) its keyword at i; and its end."""
     n = j = term.size
-    while i + j < len(doc) and doc.words[i + j] in (".", "-"):
+    while i + j < doc.size and doc.words[i + j] in (".", "-"):
         j += 1  # "P.S. Saddar", "PS-Saddar"
     lettered = _lettered(doc, i + j)
     led = i >= 2 and _lettered(doc, i - 2) == i  # "a section thana", "بی ڈویژن تھانے"
     served = i > 0 and doc.words[i - 1] in _SERVED
     # a town whose name begins with an everyday word: "Thana Bhai Pheru", "تھانہ بھائی پھیرو"
-    same_script = i + j < len(doc) and doc.latin(i) == doc.latin(i + j)
+    same_script = i + j < doc.size and doc.latin(i) == doc.latin(i + j)
     placed = doc.hit(i + j, "district") if same_script else None
     # a place's name that begins a longer one: "Police Station Karachi Company" (Islamabad's)
     named = doc.hit(i + j, "blocked") if placed is not None else None
@@ -970,7 +998,7 @@ def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candi
     while after > i + j + 1 and doc.words[after - 1] in _OF_THOSE and town is None:
         after -= 1  # "تھانہ پیپلز کالونی والوں نے": "those of", no word of the name
     before = name_start(doc, i, station=True)
-    while before < i and any(c.isdigit() for c in doc.words[before]):
+    while before < i and has_digit(doc.words[before]):
         before += 1  # "car FDA-8843 thane ke bahar": a plate is no station's name
     if led and before > i - 2:
         before = i - 2  # the letter leads the name
@@ -1025,7 +1053,7 @@ def _izafat(doc: Doc, k: int) -> int:
     """The end of a station's name at k run on past an izafat written apart ("thana gulshan
     e iqbal"): "e" before a name's word, "i" before a capitalised one ("i" is English's I)."""
     while (
-        k + 1 < len(doc)
+        k + 1 < doc.size
         and doc.words[k] in _IZAFAT
         and doc.latin(k - 1)
         and (doc.words[k] == "e" or doc.capital(k + 1))
@@ -1046,7 +1074,7 @@ def _without_izafat(doc: Doc, start: int, end: int) -> Iterator[str]:
 def _lettered(doc: Doc, k: int) -> int:
     """The end of a station named by a letter and its unit at token k ("A Division", "b
     section", "بی ڈویژن"), else k: the unit is an everyday word elsewhere."""
-    if k + 1 < len(doc) and doc.words[k] in _LETTERS and doc.words[k + 1] in _UNITS:
+    if k + 1 < doc.size and doc.words[k] in _LETTERS and doc.words[k + 1] in _UNITS:
         return k + 2
     return k
 
@@ -1083,7 +1111,7 @@ def _unlisted_station(
     k = i + j
     if (
         not oblique
-        and k < len(doc)
+        and k < doc.size
         and _unlisted_word(doc, k, latin=doc.latin(i))
         and (_rank_follows(doc, k + 1) or _district_at(doc, k + 1))
     ):
@@ -1091,6 +1119,9 @@ def _unlisted_station(
     elif not oblique and (tail := _tailed(doc, k, latin=doc.latin(i))) > k:
         first, last, name = i, tail, (k, tail)  # "thana satiana road", "thana peoples colony"
     else:
+        if not _rank_follows(doc, i + size):
+            return None  # "roz thane ke bahir", "دفتر تھانے کے ساتھ": by the thana (asked
+            # first: it is the test that answers most)
         begin = _place_before(doc, i)  # "بھیرہ تھانے کے": a town's own station
         if begin == i and (doc.urdu(i) or doc.words[i] in _ROMAN_KEYWORDS):
             latin = doc.latin(i)
@@ -1098,8 +1129,8 @@ def _unlisted_station(
                 begin -= 1
         if begin < i and doc.words[begin] in _CONNECTORS:
             begin += 1
-        if begin == i or not _rank_follows(doc, i + size):
-            return None  # "roz thane ke bahir", "دفتر تھانے کے ساتھ": by the thana
+        if begin == i:
+            return None  # no name before the keyword
         first, last, name = begin, i + size, (begin, i)
     key = _place_key(doc, *name) or station_key(doc.words[k] for k in range(*name))
     district = _district_near(doc, first, last, districts)
@@ -1115,7 +1146,7 @@ def _tailed(doc: Doc, k: int, *, latin: bool) -> int:
     places' names ends ("satiana road", "peoples colony"), else k."""
     for size in (1, 2):
         end = k + size
-        if end >= len(doc) or doc.words[end] not in _NAME_TAILS:
+        if end >= doc.size or doc.words[end] not in _NAME_TAILS:
             continue
         if all(_unlisted_word(doc, w, latin=latin) for w in range(k, end)):
             return end + 1
@@ -1145,10 +1176,10 @@ def _place_before(doc: Doc, i: int) -> int:
 
 def _unlisted_word(doc: Doc, k: int, *, latin: bool) -> bool:
     """Whether token k may be a word of an unlisted station's name, in its keyword's script."""
-    if not 0 <= k < len(doc) or doc.punct(k):
+    if not 0 <= k < doc.size or doc.punct(k):
         return False
     word = doc.words[k]
-    if any(c.isdigit() for c in word):
+    if has_digit(word):
         return False  # "car FDA-8843 thane ke bahar": a plate by the thana
     if doc.latin(k) != latin or (latin and len(word) < 3 and word not in _CONNECTORS):
         return False
@@ -1164,21 +1195,21 @@ def _unlisted_word(doc: Doc, k: int, *, latin: bool) -> bool:
 def _joined_on(doc: Doc, k: int) -> bool:
     """Whether token k starts a compound name, a joining word after it ("baghdad ul
     jadeed"): a word kept from people's names (a foreign city) may name a station so."""
-    return k + 2 < len(doc) and doc.words[k + 1] in _CONNECTORS and not doc.punct(k + 2)
+    return k + 2 < doc.size and doc.words[k + 1] in _CONNECTORS and not doc.punct(k + 2)
 
 
 def _district_at(doc: Doc, k: int) -> bool:
     """Whether a district or town is named at token k, or after a comma there."""
-    if k < len(doc) and doc.words[k] in (",", "،"):
+    if k < doc.size and doc.words[k] in (",", "،"):
         k += 1
-    return k < len(doc) and doc.hit(k, "district") is not None
+    return k < doc.size and doc.hit(k, "district") is not None
 
 
 def _rank_follows(doc: Doc, k: int) -> bool:
     """Whether a rank stands at token k, or after a possessive there ("krk thana ka ASI")."""
-    if k < len(doc) and doc.words[k] in _POSSESSIVES:
+    if k < doc.size and doc.words[k] in _POSSESSIVES:
         k += 1
-    return k < len(doc) and doc.hit(k, "rank") is not None
+    return k < doc.size and doc.hit(k, "rank") is not None
 
 
 _POSSESSIVES: Final = frozenset(normalize(w) for w in ("ka", "ki", "ke", "kay", "کا", "کی", "کے"))
@@ -1250,7 +1281,7 @@ def _known_station_word(doc: Doc, k: int) -> bool:
 
 def _may_station(doc: Doc, k: int) -> bool:
     """Whether a station's name could start (or end) at token k."""
-    if not 0 <= k < len(doc) or doc.punct(k) or doc.words[k] in stopwords():
+    if not 0 <= k < doc.size or doc.punct(k) or doc.words[k] in stopwords():
         return False
     if doc.latin(k):
         return doc.capital(k) or doc.words[k] in station_words() or k in doc.hits
@@ -1265,9 +1296,9 @@ def _district_near(doc: Doc, first: int, last: int, districts: list[int]) -> str
         return term.key if term is not None else ""
 
     k = last
-    while k < len(doc) and k - last < 4 and doc.words[k] in _GLUE:
+    while k < doc.size and k - last < 4 and doc.words[k] in _GLUE:
         k += 1
-    if k < len(doc) and doc.hit(k, "district"):
+    if k < doc.size and doc.hit(k, "district"):
         return key(k)
     k = first - 1
     while k >= 0 and first - k < 4 and doc.words[k] in _GLUE:
@@ -1299,7 +1330,7 @@ def _origin(doc: Doc, d: int) -> bool:
     "boys from Rahim Yar Khan and Lodhran", "بہاولپور سے لائے"."""
     term = doc.hit(d, "district")
     end = d + (term.size if term is not None else 1)
-    if end < len(doc) and doc.words[end] in _FROM_AFTER:
+    if end < doc.size and doc.words[end] in _FROM_AFTER:
         return True
     k = d - 1
     while k >= 0 and d - k < 8:
@@ -1326,26 +1357,26 @@ def _person(doc: Doc, i: int, term: Term, districts: list[int]) -> _Candidate | 
     if doc.words[i] == "@" and not _spaced(doc, i):
         return None  # an address, "ali@gmail.com", not a record's "Nadeem @ Nadu"
     j = i + term.size
-    while j < len(doc) and doc.words[j] == "." and _abbreviated(doc, j - 1):
+    while j < doc.size and doc.words[j] == "." and _abbreviated(doc, j - 1):
         j += 1  # "S.H.O. Rana Tariq", not "his brother-in-law. Haji Bashir"
     if _is_then_capital(doc, i, j):
         j += 1  # "the agent is Behlol", "our munshi was Faqeera"
     if not (_may_name(doc, j, after=True) or _may_name(doc, i - 1, after=False)):
         return None  # most ranks stand alone: answer those before any search
-    st = doc.hit(j, "station") if j < len(doc) and doc.urdu(j) else None
+    st = doc.hit(j, "station") if j < doc.size and doc.urdu(j) else None
     if st is not None and (station := _station(doc, j, st, districts)) is not None:
         j = station[1]  # "ایس ایچ او تھانہ صدر رانا طارق": the name is after the station
     naming = term.value == _NAMING
     name_word = naming and doc.words[i] in _NAME_WORDS
-    if name_word and j < len(doc) and doc.urdu(j) and not known(doc.words[j]):
+    if name_word and j < doc.size and doc.urdu(j) and not known(doc.words[j]):
         # after "نام" ("name") a listed name, or one word before "ہے": "ان کے نام لکھے" is
         # "their names", "اس کا نام زورآور ہے" "his name is Zorawar"
-        copula = j + 1 < len(doc) and doc.words[j + 1] in COPULAS
+        copula = j + 1 < doc.size and doc.words[j + 1] in COPULAS
         plain = doc.words[j] not in stopwords() and j not in doc.hits
         end = j + 1 if copula and plain else j
     else:
         end = name_end(doc, j, station=False, ranked=True)
-        if end == j < len(doc) and doc.text[doc.starts[j]].islower():
+        if end == j < doc.size and doc.text[doc.starts[j]].islower():
             # "munshi zorawar ne", "naam zorawar hai"
             end = roman_unlisted(doc, j, named=name_word)
         if end == j and doc.words[i] in _ALIASES and _bare_nickname(doc, j):
@@ -1354,7 +1385,7 @@ def _person(doc: Doc, i: int, term: Term, districts: list[int]) -> _Candidate | 
         end = _named_before_is(doc, j)  # "naam behlol tarkhan hai", "نام بہلول ترکھان ہے"
     if not naming:
         end = _run_to_ergative(doc, j, end)  # "ایجنٹ بہلول ترکھان نے", "agent behlol tarkhan ne"
-    if end - j > 1 and end < len(doc) and doc.words[end] in _PLACE_ENDS:
+    if end - j > 1 and end < doc.size and doc.words[end] in _PLACE_ENDS:
         end -= 1  # "ایس ایچ او طارق محمود نور پور میں": the last word begins a place, Noor Pur
     if doc.words[i] in _NAMED_AFTER:
         end = j  # "اسلم نامی ایجنٹ": the name is before; "علاقے کا نامی بدمعاش", "notorious"
@@ -1363,9 +1394,9 @@ def _person(doc: Doc, i: int, term: Term, districts: list[int]) -> _Candidate | 
     if end == j + 1 and _noun_after_rank(doc, j):
         return _candidate(doc, j, end, term.value)  # "منشی گلاب کا نمبر", "driver rafiq ne"
     # "the agent, Haji Bashir, paid": a name of two words or more between commas
-    if j < len(doc) and doc.words[j] == ",":
+    if j < doc.size and doc.words[j] == ",":
         end = name_end(doc, j + 1, station=False, ranked=True)
-        if end - j > 2 and end < len(doc) and doc.words[end] in (",", "."):
+        if end - j > 2 and end < doc.size and doc.words[end] in (",", "."):
             return _candidate(doc, j + 1, end, term.value)
         if end - j == 2 and _one_between_commas(doc, i, j + 1):
             return _candidate(doc, j + 1, end, term.value)  # "our munshi, Faqeera, keeps"
@@ -1424,14 +1455,14 @@ def _noun_after_rank(doc: Doc, j: int) -> bool:
     """Whether token j, right after a rank, an everyday word that is a name too (names.txt's
     "?"), is used as a noun there, so the man's name: a case ending or a clause's possessive
     follows it (`_NOUN_NEXT`), in its script, and it names no kind of person (`_PERSON_NOUNS`)."""
-    if j + 1 >= len(doc) or doc.punct(j) or j in doc.hits or j in doc.inside:
+    if j + 1 >= doc.size or doc.punct(j) or j in doc.hits or j in doc.inside:
         return False
     word = doc.words[j]
     if word not in weak_words("names.txt") or word in _PERSON_NOUNS or word in titles():
         return False
     if word in stopwords() or doc.latin(j) == doc.urdu(j):
         return False
-    if j + 2 < len(doc) and doc.words[j + 2] in _PLACE_AFTER_KE:
+    if j + 2 < doc.size and doc.words[j + 2] in _PLACE_AFTER_KE:
         return False  # "ایس ایچ او نہر کے پار گیا": a place the man went to, not his name
     return doc.words[j + 1] in _NOUN_NEXT and doc.latin(j + 1) == doc.latin(j)
 
@@ -1472,7 +1503,7 @@ def _one_between_commas(doc: Doc, i: int, k: int) -> bool:
     return (
         i > 0
         and doc.words[i - 1] in _DEFINITE
-        and k + 1 < len(doc)
+        and k + 1 < doc.size
         and doc.words[k + 1] == ","
         and doc.latin(k)
         and doc.capital(k)
@@ -1504,7 +1535,7 @@ def _is_then_capital(doc: Doc, i: int, j: int) -> bool:
     two = i > 1 and doc.words[i - 2] in _DEFINITE and doc.latin(i - 1) and not doc.punct(i - 1)
     return (
         (one or two)
-        and j + 1 < len(doc)
+        and j + 1 < doc.size
         and doc.words[j] in _IS
         and doc.latin(j + 1)
         and doc.capital(j + 1)
@@ -1552,7 +1583,7 @@ def _run_to_ergative(doc: Doc, j: int, end: int) -> int:
     نے"); `end` (the end found) otherwise. Each word is in the first one's script, no
     everyday word and no capital (capitals end a name by themselves)."""
     last = j + 2
-    if end > last or last >= len(doc) or doc.words[last] not in _ERGATIVES:
+    if end > last or last >= doc.size or doc.words[last] not in _ERGATIVES:
         return end
     if doc.latin(last) != doc.latin(j):
         return end
@@ -1566,7 +1597,7 @@ def _named_before_is(doc: Doc, j: int) -> int:
     """Where a name of two or three words the lists lack ends, given after a word for "name"
     at j - 1 and before "is" ("us ka naam behlol tarkhan hai"); j if none is there. Each
     word is in the script of the first and no everyday word of the lists."""
-    for end in range(j + 2, min(j + 4, len(doc))):
+    for end in range(j + 2, min(j + 4, doc.size)):
         if doc.words[end] in COPULAS:
             ok = all(doc.latin(x) == doc.latin(j) and _bare_nickname(doc, x) for x in range(j, end))
             return end if ok else j
@@ -1575,7 +1606,7 @@ def _named_before_is(doc: Doc, j: int) -> int:
 
 def _bare_nickname(doc: Doc, k: int) -> bool:
     """Whether token k, after "alias", is a nickname: a word, no everyday word of the lists."""
-    if not 0 <= k < len(doc) or doc.punct(k) or k in doc.hits or k in doc.inside:
+    if not 0 <= k < doc.size or doc.punct(k) or k in doc.hits or k in doc.inside:
         return False
     word = doc.words[k]
     if word in stopwords() or word in titles() or word in _NOT_STATION_NAMES:
@@ -1587,7 +1618,7 @@ def _may_name(doc: Doc, k: int, *, after: bool) -> bool:
     """Whether a name could start (`after` a rank) or end (before one) at token k, or a mark
     between it and a rank is there. In Urdu, as `name_end` and `name_start` would find: a
     name before a rank ends in a known word, one after it starts with one or ends next."""
-    if not 0 <= k < len(doc):
+    if not 0 <= k < doc.size:
         return False
     word = doc.words[k]
     if word in (",", "(", "،", "the") or (not after and _described(doc, k)):
@@ -1600,7 +1631,7 @@ def _may_name(doc: Doc, k: int, *, after: bool) -> bool:
     if after and k and doc.words[k - 1] in _ALIASES and _bare_nickname(doc, k):
         return True
     named = after and k and doc.words[k - 1] in _NAME_WORDS
-    if named and k + 1 < len(doc) and doc.words[k + 1] in COPULAS:
+    if named and k + 1 < doc.size and doc.words[k + 1] in COPULAS:
         return True
     if named and _named_before_is(doc, k) > k:
         return True
@@ -1658,16 +1689,16 @@ def _same_people(doc: Doc, found: list[_Candidate]) -> list[_Candidate]:
     if not alone:
         return out
     weak, places = weak_words("names.txt"), place_words()
-    covered = [False] * len(doc)
+    covered = [False] * doc.size
     for c in found:  # found is in order and without overlaps: one walk over the tokens
         k = bisect.bisect_left(doc.starts, c.start)
-        while k < len(doc) and doc.starts[k] < c.end:
+        while k < doc.size and doc.starts[k] < c.end:
             covered[k] = True
             k += 1
     for k in [k for k, w in enumerate(doc.words) if w in alone and not covered[k]]:
         if doc.words[k] in weak and doc.words[k] not in given and not _noun_alone(doc, k):
             continue
-        if k + 1 < len(doc) and doc.words[k + 1] in places:
+        if k + 1 < doc.size and doc.words[k + 1] in places:
             continue
         key = given.get(doc.words[k]) or key_of([doc.words[k]])
         out.append(_Candidate("person", doc.starts[k], doc.ends[k], key))
@@ -1680,7 +1711,7 @@ def _noun_alone(doc: Doc, k: int) -> bool:
     gives in full, is that person: used as a noun, before a case ending ("ظفر اقبال ...
     ظفر کا نمبر"), and naming no kind of person, God or place (`_PERSON_NOUNS`)."""
     return (
-        k + 1 < len(doc)
+        k + 1 < doc.size
         and doc.words[k] not in _PERSON_NOUNS
         and doc.words[k + 1] in _CASE_ENDINGS
         and doc.latin(k + 1) == doc.latin(k)
@@ -1697,7 +1728,7 @@ def _unlisted_parts(doc: Doc, found: list[_Candidate]) -> dict[str, str]:
         if c.kind != "person" or " " not in c.key:
             continue
         k = bisect.bisect_left(doc.starts, c.start)
-        while k < len(doc) and doc.starts[k] < c.end:
+        while k < doc.size and doc.starts[k] < c.end:
             word = doc.words[k]
             if doc.capital(k) and len(word) > 3 and word.isalpha() and not known(word):
                 owners.setdefault(word, set()).add(c.key)
@@ -1758,7 +1789,7 @@ _GIVEN_TO: Final = frozenset(
 
 def _by_whom(doc: Doc) -> Iterator[tuple[int, int]]:
     """A capitalised name the lists lack after "owned by", "belongs to" and their kind."""
-    n, present = len(doc), {"by", "to"}.intersection(doc.words)
+    n, present = doc.size, {"by", "to"}.intersection(doc.words)
     for k in itertools.compress(range(n), map(present.__contains__, doc.words)) if present else ():
         verbs = _DONE_BY if doc.words[k] == "by" else _GIVEN_TO
         j = k + 1
@@ -1777,7 +1808,7 @@ _HIS: Final = frozenset(("his", "her"))
 
 def _whos(doc: Doc) -> Iterator[tuple[int, int]]:
     """A capitalised name the lists lack before "who" or "and his" ("and her")."""
-    n, present = len(doc), (_WHO | {"and"}).intersection(doc.words)
+    n, present = doc.size, (_WHO | {"and"}).intersection(doc.words)
     for k in itertools.compress(range(n), map(present.__contains__, doc.words)) if present else ():
         if doc.words[k] == "and" and not (k + 1 < n and doc.words[k + 1] in _HIS):
             continue
@@ -1811,7 +1842,7 @@ def _owners(doc: Doc) -> Iterator[tuple[int, int]]:
     """A capitalised name the lists lack before "'s" and a thing or man he owns."""
     present = _OWNED.intersection(doc.words)
     for k in (
-        itertools.compress(range(len(doc)), map(present.__contains__, doc.words)) if present else ()
+        itertools.compress(range(doc.size), map(present.__contains__, doc.words)) if present else ()
     ):
         mark = k - 2
         if mark < 1 or doc.words[k - 1] != "s" or doc.words[mark] not in _QUOTES:
@@ -1833,7 +1864,7 @@ def _quoted(doc: Doc) -> Iterator[tuple[int, int]]:
     one who acts takes "ne", and the marks say the words are what he is called."""
     present = _NE.intersection(doc.words)
     for k in (
-        itertools.compress(range(len(doc)), map(present.__contains__, doc.words)) if present else ()
+        itertools.compress(range(doc.size), map(present.__contains__, doc.words)) if present else ()
     ):
         if k < 3 or doc.words[k - 1] not in _QUOTES:
             continue
@@ -1859,7 +1890,7 @@ _OF_KIN: Final = frozenset(("son", "daughter", "wife", "widow"))
 def _kin_marked(doc: Doc) -> Iterator[tuple[int, int]]:
     """The names on both sides of "s/o", "d/o", "w/o", "son of", "ولد", "بنت", "زوجہ", and
     of a record's "@" for "alias" ("Nadeem @ Nadu")."""
-    n = len(doc)
+    n = doc.size
     present = (_KIN_OF | {"/", "of", "@"}).intersection(doc.words)
     for k in itertools.compress(range(n), map(present.__contains__, doc.words)) if present else ():
         word = doc.words[k]
@@ -1914,14 +1945,14 @@ def _kin_name(doc: Doc, k: int, *, before: bool) -> tuple[int, int]:
     and none past a listed name that is no common one ("گواہ اسلم ولد": the witness Aslam)."""
     step = -1 if before else 1
     x = k - 1 if before else k
-    if not 0 <= x < len(doc) or not _kin_word(doc, x):
+    if not 0 <= x < doc.size or not _kin_word(doc, x):
         return 0, 0
     if doc.latin(x) and doc.capital(x):
         if before:
             return name_start(doc, k, station=False), k
         return k, name_end(doc, k, station=False)
     taken, y, listed = 0, x, False
-    while 0 <= y < len(doc) and taken < 3 and _kin_word(doc, y):
+    while 0 <= y < doc.size and taken < 3 and _kin_word(doc, y):
         if doc.latin(y) != doc.latin(x) or doc.capital(y):
             break
         word = doc.words[y]
@@ -1960,7 +1991,7 @@ def _titled(doc: Doc) -> Iterator[tuple[int, int]]:
     """A title and one everyday word that is a name too: "Mai Jannat", "مائی جنت نے", "حاجی
     شریف کا": a title says a name follows, where a rank ("تھانیدار شریف", "a decent SHO")
     does not."""
-    n, title_words = len(doc), titles()
+    n, title_words = doc.size, titles()
     present = title_words.intersection(doc.words)
     weak = weak_words("names.txt")
     for k in itertools.compress(range(n), map(present.__contains__, doc.words)) if present else ():
@@ -1993,7 +2024,7 @@ _DOES: Final = frozenset(
 
 def _doers(doc: Doc) -> Iterator[tuple[int, int]]:
     """Capitalised names the lists lack before a verb only a person does (`_DOES`)."""
-    n, present = len(doc), _DOES.intersection(doc.words)
+    n, present = doc.size, _DOES.intersection(doc.words)
     for k in itertools.compress(range(n), map(present.__contains__, doc.words)) if present else ():
         if not (k and doc.latin(k - 1) and doc.capital(k - 1)):
             continue
@@ -2020,11 +2051,11 @@ def _proper_name(doc: Doc, start: int, end: int) -> bool:
             return False
         if any(c.isupper() for c in raw[1:]):
             return False  # "PyPI", "JazzCash": a brand's capitals inside a word
-    if end < len(doc) and doc.words[end][0].isdigit():
+    if end < doc.size and doc.words[end][0].isdigit():
         return False
     if start and doc.words[start - 1] in _THE:
         return False  # "the Program has", "any Derivative Works": no name takes an article
-    if any(doc.words[x] in place_words() for x in range(start + 1, min(end + 1, len(doc)))):
+    if any(doc.words[x] in place_words() for x in range(start + 1, min(end + 1, doc.size))):
         return False
     return is_name(doc, start, end)
 
@@ -2077,7 +2108,7 @@ def _people_by_phrase(doc: Doc) -> Iterator[tuple[int, int]]:
     in Urdu and Roman Urdu, where the words round a name say it is one: a listed name (an
     everyday word that is a name too, ثنا, counts, as it would after "naam"), or, in
     Latin letters, a capitalised word."""
-    n = len(doc)
+    n = doc.size
     present = (_AM | _CALL | _CALLS | _NAME_WORDS | _NAMED_AFTER).intersection(doc.words)
     for k in itertools.compress(range(n), map(present.__contains__, doc.words)) if present else ():
         if doc.words[k] in _CALLS:
@@ -2130,7 +2161,7 @@ _HIM: Final = frozenset(("him", "her", "himself", "herself"))
 def _called(doc: Doc, k: int) -> int | None:
     """Where the name after "calls him" at token k ends, if a capitalised one is there."""
     j = k + 2
-    if j >= len(doc) or doc.words[k + 1] not in _HIM or not doc.latin(j) or not doc.capital(j):
+    if j >= doc.size or doc.words[k + 1] not in _HIM or not doc.latin(j) or not doc.capital(j):
         return None
     raw = doc.raw(j)
     if len(raw) > 1 and raw.isupper():
@@ -2219,7 +2250,7 @@ _NOT_NICKNAMES: Final = frozenset(
 def _nicknamed_kin(doc: Doc) -> Iterator[tuple[int, int]]:
     """Two lower-case Roman Urdu words, a nickname the lists lack and a common surname,
     before "ne", "sahib" or "ka banda": "shoki butt ne paise liye"."""
-    n, common = len(doc), common_words() - titles()
+    n, common = doc.size, common_words() - titles()
     present = common.intersection(doc.words)
     for k in itertools.compress(range(n), map(present.__contains__, doc.words)) if present else ():
         after = k + 1
@@ -2252,7 +2283,7 @@ def _nickname(doc: Doc, x: int) -> bool:
 
 def _candidate(doc: Doc, i: int, j: int, designation: str | None) -> _Candidate:
     # "ASLAM S/O NAZIR": in capitals, the mark's letters are no initials of either name
-    if j - i > 1 and doc.words[j - 1] in _SLASH_KIN and j + 1 < len(doc) and doc.words[j] == "/":
+    if j - i > 1 and doc.words[j - 1] in _SLASH_KIN and j + 1 < doc.size and doc.words[j] == "/":
         j -= 1
     if j - i > 1 and doc.words[i] == "o" and i > 1 and doc.words[i - 1] == "/":
         i += 1
@@ -2286,7 +2317,7 @@ def key_for(kind: str, text: str) -> str | None:
     doc = Doc(text)
     if kind == "person":
         ranks = {k + n for k in doc.hits if (r := doc.hit(k, "rank")) for n in range(r.size)}
-        keep = [k for k in range(len(doc)) if not doc.punct(k) and k not in ranks]
+        keep = [k for k in range(doc.size) if not doc.punct(k) and k not in ranks]
         return key_of(doc.words[k] for k in keep) or None
     if kind == "police_station":
         station, _, district = text.partition("/")

@@ -19,7 +19,15 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Final
 
-from review.analysis.entity_text import Doc, data, fold_phrase, weak_words, word_set, words
+from review.analysis.entity_text import (
+    Doc,
+    data,
+    fold_phrase,
+    has_digit,
+    weak_words,
+    word_set,
+    words,
+)
 from review.workspace.search import normalize
 
 
@@ -50,6 +58,12 @@ def names() -> dict[str, str]:
     return {spelling: root(canonical) for spelling, canonical in listed.items()}
 
 
+# Answers kept for the last words met by `known` and `sound`, asked of the same words in
+# text after text: bounded, so that no text can grow them without end.
+_WORDS_KEPT: Final = 16384
+
+
+@functools.lru_cache(maxsize=_WORDS_KEPT)
 def known(word: str) -> bool:
     """A word of the names list, a Latin spelling of one it lacks ("Gulam"), or a compound of
     one ("عبدالستار", "Sanaullah")."""
@@ -286,9 +300,9 @@ def is_word(doc: Doc, k: int, *, station: bool, first: bool) -> bool:
 def name_end(doc: Doc, j: int, *, station: bool, ranked: bool = False) -> int:
     """Where a name starting at token j ends (j itself if there is none)."""
     k, count = j, 0
-    latin = j < len(doc) and doc.latin(j)
+    latin = j < doc.size and doc.latin(j)
     most = 3 if station else 4
-    while k < len(doc) and count < most:
+    while k < doc.size and count < most:
         if doc.words[k] == "." and latin and count and len(doc.words[k - 1]) <= 2:
             k += 1  # "Ch. Aslam"
             continue
@@ -309,7 +323,7 @@ def name_end(doc: Doc, j: int, *, station: bool, ranked: bool = False) -> int:
             break  # "naseem bibi haji nazir": a title after a name begins the next one
         k += 1
         count += 1
-    if count and k < len(doc) and doc.words[k] in _TRIBE_TAILS:
+    if count and k < doc.size and doc.words[k] in _TRIBE_TAILS:
         k += 1  # "شیر خان اچک زئی": a tribe's ending written apart is still its word
     while k > j and doc.words[k - 1] == ".":
         k -= 1
@@ -320,7 +334,7 @@ def _article_inside(doc: Doc, k: int) -> bool:
     """Whether token k is the Arabic article of a name written apart in Latin letters, between
     a name's word and the word it joins ("Zia ul Haq", "Shafiq ur Rehman", "qamar uz zaman"):
     the word after it is capitalised as the one before is, or is a listed name."""
-    if doc.words[k] not in _LATIN_ARTICLES or doc.capital(k) or k + 1 >= len(doc):
+    if doc.words[k] not in _LATIN_ARTICLES or doc.capital(k) or k + 1 >= doc.size:
         return False
     nxt = k + 1
     if doc.punct(nxt) or not doc.latin(nxt) or doc.words[nxt] in stopwords():
@@ -336,7 +350,7 @@ def _starts_another(doc: Doc, k: int) -> bool:
     title_words = titles()
     return (
         doc.words[k] in title_words
-        and k + 1 < len(doc)
+        and k + 1 < doc.size
         and (doc.words[k + 1] in names() or doc.words[k + 1] in _HONORIFICS)
         and doc.words[k + 1] not in title_words
     )
@@ -347,7 +361,7 @@ def urdu_name_word(doc: Doc, k: int, *, first: bool, station: bool) -> bool:
     known_words = station_words() if station else names()
     if doc.words[k] in known_words or (not station and known(doc.words[k])):
         return True
-    nxt = k + 1 if k + 1 < len(doc) else None
+    nxt = k + 1 if k + 1 < doc.size else None
     if station:
         return first or nxt is None or doc.punct(nxt) or doc.words[nxt] in stopwords()
     if nxt is not None and doc.words[nxt] in _TAILS:
@@ -425,9 +439,9 @@ def _initial(doc: Doc, k: int) -> bool:
     listed name after it (past its "."), and no abbreviation before it ("p.m.")."""
     if k and doc.words[k - 1] == ".":
         return False
-    nxt = k + 2 if k + 2 < len(doc) and doc.words[k + 1] == "." else k + 1
+    nxt = k + 2 if k + 2 < doc.size and doc.words[k + 1] == "." else k + 1
     return (
-        nxt < len(doc)
+        nxt < doc.size
         and doc.words[nxt] in names()
         and doc.words[nxt] not in weak_words("names.txt")
     )
@@ -435,7 +449,7 @@ def _initial(doc: Doc, k: int) -> bool:
 
 def people_by_name(doc: Doc) -> Iterator[tuple[int, int]]:
     """People named without a rank, as token spans: runs of names ("Haji Bashir Ahmed")."""
-    n, done = len(doc), 0
+    n, done = doc.size, 0
     spelt = {w for w in set(doc.words) if known(w)}
     for k in itertools.compress(range(n), map(spelt.__contains__, doc.words)) if spelt else ():
         if k < done or _letter(doc, k):
@@ -500,21 +514,21 @@ _FAITH_BEFORE: Final = frozenset(normalize(w) for w in ("فی", "fi", "fee"))
 def _compound_head(doc: Doc, k: int) -> bool:
     """Whether token k is the first half, unlisted, of a compound name written apart before
     its ending ("نصر اللہ", "عطاء اللہ", "nasar ullah"), not a word of faith ("ان شاء اللہ")."""
-    if k < 0 or k + 1 >= len(doc) or doc.words[k + 1] not in _TAILS or doc.punct(k):
+    if k < 0 or k + 1 >= doc.size or doc.words[k + 1] not in _TAILS or doc.punct(k):
         return False
     word = doc.words[k]
     if doc.latin(k) != doc.latin(k + 1) or word in stopwords() or word in _FAITH:
         return False
     if k and doc.words[k - 1] in _FAITH_BEFORE:
         return False
-    if k in doc.hits or k in doc.inside or any(c.isdigit() for c in word):
+    if k in doc.hits or k in doc.inside or has_digit(word):
         return False
     if len(word) < (3 if doc.latin(k) else 2):
         return False
     # a listed compound ("Nasrullah"), or a name's run or its ender after it: "باقی اللہ
     # کی مرضی" ("the rest is God's will") is none
     nxt = k + 2
-    after = doc.words[nxt] if nxt < len(doc) else ""
+    after = doc.words[nxt] if nxt < doc.size else ""
     return (
         not key_of((word, doc.words[k + 1])).startswith("~")
         or after in _UR_ENDERS
@@ -527,7 +541,7 @@ def _cue_before_name(doc: Doc, k: int) -> bool:
     """Whether token k is an everyday word that is a name too and a designation ("دوست",
     friend, and Dost) before a listed name that is no common one (Muhammad of "Dost Muhammad")."""
     return (
-        k + 1 < len(doc)
+        k + 1 < doc.size
         and doc.words[k] in weak_words("names.txt")
         and doc.hit(k, "rank") is not None
         and doc.words[k + 1] in names()
@@ -582,7 +596,7 @@ _IS: Final = frozenset(("is", "was"))
 def people_by_cue(doc: Doc) -> Iterator[tuple[int, int]]:
     """People the lists do not know, named in capitals beside a verb that only a person does
     or undergoes: "Zorawar took the money", "I paid Shahmir", "Zorawar ne paise liye"."""
-    n, present = len(doc), _CUES.intersection(doc.words)
+    n, present = doc.size, _CUES.intersection(doc.words)
     for k in itertools.compress(range(n), map(present.__contains__, doc.words)) if present else ():
         word = doc.words[k]
         if word in _APOSTROPHES and not _possessive(doc, k):
@@ -610,7 +624,7 @@ _HIM: Final = frozenset(("him", "her"))
 
 def _possessive(doc: Doc, k: int) -> bool:
     """Whether the apostrophe at k makes the word before it a possessive of a person's."""
-    return k + 2 < len(doc) and doc.words[k + 1] == "s" and doc.words[k + 2] in _POSSESSED
+    return k + 2 < doc.size and doc.words[k + 1] == "s" and doc.words[k + 2] in _POSSESSED
 
 
 def _plural(doc: Doc, start: int, end: int) -> bool:
@@ -632,7 +646,7 @@ def roman_unlisted(doc: Doc, k: int, *, named: bool = False) -> int:
     """Where a lower-case Roman Urdu name the lists lack, right after a rank at k, ends (k if
     there is none): one word before "ne" or "sahib" ("munshi zorawar ne"), or, `named`
     (after "naam"), before "hai" ("naam zorawar hai")."""
-    if k + 1 >= len(doc) or not doc.latin(k) or doc.capital(k) or k in doc.hits:
+    if k + 1 >= doc.size or not doc.latin(k) or doc.capital(k) or k in doc.hits:
         return k
     word = doc.words[k]
     if word in stopwords() or word in station_words() or word in titles():
@@ -652,9 +666,9 @@ def _unknown_name(doc: Doc, start: int, end: int) -> bool:
         return False
     if any(len(r := doc.raw(x)) > 1 and r.isupper() for x in range(start, end)):
         return False
-    if end < len(doc) and doc.words[end][0].isdigit():
+    if end < doc.size and doc.words[end][0].isdigit():
         return False
-    if any(doc.words[x] in _PLACE_WORDS for x in range(start + 1, min(end + 1, len(doc)))):
+    if any(doc.words[x] in _PLACE_WORDS for x in range(start + 1, min(end + 1, doc.size))):
         return False
     return is_name(doc, start, end)
 
@@ -667,10 +681,10 @@ _AND: Final = frozenset(normalize(w) for w in ("اور", "و", "aur", "and", ","
 def _paired(doc: Doc, k: int, *, before: bool = False) -> bool:
     """Whether token k is "and" (or a list's comma) before a listed name that stands alone
     (no everyday word), or, `before`, after one: the last of a list ("غفار اور نادر وہاں")."""
-    if not 0 <= k < len(doc) or doc.words[k] not in _AND:
+    if not 0 <= k < doc.size or doc.words[k] not in _AND:
         return False
     x = k - 1 if before else k + 1
-    return 0 <= x < len(doc) and doc.words[x] in names() and doc.words[x] not in _not_alone()
+    return 0 <= x < doc.size and doc.words[x] in names() and doc.words[x] not in _not_alone()
 
 
 def _named_alone(doc: Doc, start: int, end: int) -> bool:
@@ -678,7 +692,7 @@ def _named_alone(doc: Doc, start: int, end: int) -> bool:
     نے or صاحب, a case ending ("mehwish ki") or "aur" and another name: a listed name
     that is no title, common word (khan) or everyday word (sher, "lion"; names.txt's "?"
     spellings)."""
-    if end - start != 1 or end >= len(doc):
+    if end - start != 1 or end >= doc.size:
         return False
     after = doc.words[end]
     if (
@@ -716,7 +730,7 @@ def _kin_after(doc: Doc, k: int) -> bool:
         return True
     return (
         doc.words[k] in _SLASHED
-        and k + 2 < len(doc)
+        and k + 2 < doc.size
         and doc.words[k + 1] == "/"
         and doc.words[k + 2] == "o"
     )
@@ -1072,6 +1086,7 @@ def _letters() -> dict[str, str]:
     return {p[0]: p[1] for p in rows if p[1] not in ("=", ">")}
 
 
+@functools.lru_cache(maxsize=_WORDS_KEPT)
 def sound(word: str) -> str:
     """A word's sound key: its consonants, Urdu letters and Latin alike (`data/letters.txt`).
 

@@ -124,6 +124,10 @@ _DATES: Final = (
         r"(?![\w/-]|\.\d)"
     ),
 )
+# What every match of `_DATES` holds (a digit, a separator, a digit), and of `_YEAR_ALONE` and
+# `_YEAR_IN` (a year from 1990 to 2039): a text without it is not scanned for them.
+_DATE_HOLDS: Final = re.compile(r"\d[/.-]\d")
+_YEAR_HOLDS: Final = re.compile(r"(?:199|20[0-3])\d")
 # A year alone, after a word that makes it a time ("in 2024", "since 2019", "in summer 2023",
 # Urdu's سن/سال before it, "سال ۲۰۲۳"), or before Urdu's "in" ("2023 میں", "2023 mein"):
 # a year of the reports' span (1990-2039), and not 2000 before "in", which is money as often
@@ -235,6 +239,8 @@ _VEHICLE: Final = re.compile(
     rf"(?<![\w/-])(?:(ICT){_PS}([A-Z]{{1,2}}){_PS}(\d{{1,4}})"
     rf"|([A-Z]{{2,3}}){_PS}(?:(\d{{2}})[-\s])?(\d{{1,4}}))(?![\w/]|-\d)"
 )
+# What every match of `_VEHICLE` holds: two capitals ("ICT", or the plate's letters).
+_VEHICLE_HOLDS: Final = re.compile("[A-Z][A-Z]")
 # A plate in lower case (Roman Urdu: "hilux lef 1186", "van ka number lrt 7003"): three
 # letters and a number, only right after a vehicle's word or "number" ("ka number"
 # between at most), and no everyday word: "sal 2023", "gari aur 5000" have its shape.
@@ -261,6 +267,8 @@ _LOWER_PLATE: Final = re.compile(
     r"(?:\s+(?:ka|ki|ke))?(?:\s+(?:number|no|nambar|numbar))?[.:]?\s+"
     r"([a-z]{3})[-\s]?(\d{3,4})(?![\w]|-\d)"
 )
+# What every match of `_LOWER_PLATE` holds: a space, its three letters, digits.
+_LOWER_PLATE_HOLDS: Final = re.compile(r"\s[a-z]{3}[-\s]?\d\d\d")
 # Two lower-case letters and a number after a vehicle's "number" ("gari ka number pr 6617",
 # "van no. ba 7731", as the provinces' police and Balochistan's plates begin): not a word of
 # two letters (`_NOT_TWO_LETTERS`), nor a number that begins with 0 (a phone's: "number pe
@@ -269,6 +277,9 @@ _LOWER_TWO: Final = re.compile(
     rf"(?<![\w-])(?i:{_VEHICLES})(?:\s+(?:ka|ki|ke))?\s+(?:number|no|nambar|numbar)[.:#]?\s+"
     r"([a-z]{2})[-\s]?([1-9]\d{2,3})(?![\w]|-\d)"
 )
+# What every match of `_LOWER_TWO` holds (its case-sensitive part), found at a fraction of
+# its scan's cost (which tries every position): a text without it is not scanned.
+_LOWER_TWO_HOLDS: Final = re.compile(r"n(?:umber|o|ambar|umbar)[.:#]?\s+[a-z]{2}[-\s]?[1-9]\d\d")
 _NOT_TWO_LETTERS: Final = frozenset(
     (
         *("ko", "se", "ne", "me", "pe", "to", "ka", "ki", "ke", "hi", "na", "ya", "or", "is"),
@@ -406,6 +417,9 @@ _URDU_PLATE: Final = re.compile(
     rf"(?<![\w-])((?:{_URDU_LETTER.pattern})(?:[\s-](?:{_URDU_LETTER.pattern})){{1,2}})(?![\w])"
     r"[\s-]*(\d{3,4})(?![\w]|-\d)"
 )
+# What every match of `_URDU_PLATE` holds: a letter's name, which ends in an Urdu letter,
+# then digits (`_scan_holding`).
+_URDU_PLATE_HOLDS: Final = re.compile(r"[\u0600-\u06ff][\s-]*\d\d\d")
 # A record's word and "number" before a record's number, which has a plate's shape: "the
 # complaint cell gave us a number, CMP-4471", "tracking no. TRK-5521" (a plate only if a
 # vehicle's word is beside it). "In this case LEA-1234 was used" is a plate.
@@ -506,6 +520,30 @@ _STATION_WORD: Final = r"(?:thana|thane|thanay|thaney|police\s+station|ps|تھا
 _SECTOR_STATION: Final = re.compile(
     rf"(?<![\w-]){_STATION_WORD}\s+{_SECTOR}|(?<![\w-]){_SECTOR}\s+{_STATION_WORD}(?!\w)"
 )
+# What every sector holds, as `_LOWER_TWO_HOLDS` for its pattern: a letter and a number.
+_SECTOR_HOLDS: Final = re.compile(r"[d-i]-?[1-9]")
+
+
+# Fewest digits a match of each pattern holds (CNIC 5+7+1; a mobile's 0 or 92, 3xx and seven;
+# a landline's 0, code, exchange and line; a run of ten; a foreign one's code and seven): a
+# text with fewer is not scanned for it, a scan that tries every position.
+_CNIC_DIGITS: Final = 13
+_MOBILE_DIGITS: Final = 10
+_LANDLINE_DIGITS: Final = 7
+_RUN_LANDLINE_DIGITS: Final = 10
+_FOREIGN_DIGITS: Final = 8
+
+
+def _scan(pattern: re.Pattern[str], text: str, digits: int, fewest: int) -> Iterator[re.Match[str]]:
+    """A pattern's matches in `text`, which holds `digits` digits; none if fewer than `fewest`."""
+    return pattern.finditer(text) if digits >= fewest else iter(())
+
+
+def _scan_holding(
+    pattern: re.Pattern[str], text: str, holds: re.Pattern[str]
+) -> Iterator[re.Match[str]]:
+    """A pattern's matches in `text`; none, unscanned, if it lacks what every match `holds`."""
+    return pattern.finditer(text) if holds.search(text) is not None else iter(())
 
 
 def find(folded: str, text: str, *, months: Sequence[int] | None = None) -> Iterator[Found]:
@@ -518,25 +556,26 @@ def find(folded: str, text: str, *, months: Sequence[int] | None = None) -> Iter
     if digits and _OTHER_DASHES.search(folded):
         folded, text = folded.translate(_DASHES), text.translate(_DASHES)
     if digits:
-        for m in _CNIC.finditer(folded):
+        count = len(_HAS_DIGIT.findall(folded))
+        for m in _scan(_CNIC, folded, count, _CNIC_DIGITS):
             yield Found("cnic", m.start(), m.end(), f"{m[1]}-{m[2]}-{m[3]}")
-        for m in _CUED_CNIC.finditer(folded):
+        for m in _scan(_CUED_CNIC, folded, count, _CNIC_DIGITS):
             yield Found("cnic", m.start(1), m.end(), f"{m[1]}-{m[2]}-{m[3]}")
-        for m in _MOBILE.finditer(folded):
+        for m in _scan(_MOBILE, folded, count, _MOBILE_DIGITS):
             yield Found("phone", m.start(), m.end(), f"+92{m[1]}{_digits(m[2])}")
-        for m in _LANDLINE.finditer(folded):
+        for m in _scan(_LANDLINE, folded, count, _LANDLINE_DIGITS):
             number = f"{m[1]}{m[2]}{m[3]}"
             if 9 <= len(number) <= 10 and not number.startswith("3"):
                 yield Found("phone", m.start(), m.end(), f"+92{number}")
-        for m in _RUN_LANDLINE.finditer(folded):
+        for m in _scan(_RUN_LANDLINE, folded, count, _RUN_LANDLINE_DIGITS):
             yield Found("phone", m.start(1), m.end(1), f"+92{m[1][1:]}")
-        for m in _FOREIGN.finditer(folded):
+        for m in _scan(_FOREIGN, folded, count, _FOREIGN_DIGITS):
             found = re.sub(r"\D", "", m[4])
             if 7 <= len(found) <= 12:
                 yield Found("phone", m.start(), m.end(), f"+{m[1] or m[2] or m[3]}{found}")
         written = text.translate(_DIGITS) if _OTHER_DIGITS.search(text) else text
         yield from _plates(written)
-        for m in _SECTOR_STATION.finditer(folded):
+        for m in _scan_holding(_SECTOR_STATION, folded, _SECTOR_HOLDS):
             letter, number = m[1] or m[3], m[2] or m[4]
             yield Found("police_station", m.start(), m.end(), f"{letter}-{number}/islamabad")
     at = [m.start() for m in _MONTH_AT.finditer(folded)] if months is None else months
@@ -558,7 +597,7 @@ def _plates(written: str) -> Iterator[Found]:
     found: list[Found] = []
     waiting: list[Found] = []  # a plate's shape that lacked only a vehicle's word
     ends: set[int] = set()
-    for m in _VEHICLE.finditer(written):
+    for m in _scan_holding(_VEHICLE, written, _VEHICLE_HOLDS):
         letters = m[4]
         key = f"ICT{m[2]}{m[3]}" if letters is None else f"{letters}{m[5] or ''}{m[6]}"
         plate = Found("plate", m.start(), m.end(), key)
@@ -567,7 +606,7 @@ def _plates(written: str) -> Iterator[Found]:
             ends.add(m.end())
         elif letters not in _NEVER_PLATES and letters not in _NOT_CUED_PLATES:
             waiting.append(plate)
-    for m in _URDU_PLATE.finditer(written):
+    for m in _scan_holding(_URDU_PLATE, written, _URDU_PLATE_HOLDS):
         if _vehicle_beside(written, m) or _listed(written, m.start(), ends):
             letters = "".join(_URDU_LETTERS[normalize(n)] for n in _URDU_LETTER.findall(m[1]))
             found.append(Found("plate", m.start(), m.end(), f"{letters}{m[2]}"))
@@ -585,13 +624,13 @@ def _plates(written: str) -> Iterator[Found]:
             found.append(
                 Found("plate", hyphened.start(), hyphened.end(), f"{letters}{hyphened[2]}")
             )
-    for m in _LOWER_PLATE.finditer(written):
+    for m in _scan_holding(_LOWER_PLATE, written, _LOWER_PLATE_HOLDS):
         if not (
             m[1].upper() in _NOT_PLATES or m[1] in _NOT_LOWER_PLATES or m[1] in _NOT_NEAR_PLATES
         ):
             found.append(Found("plate", m.start(1), m.end(), f"{m[1].upper()}{m[2]}"))
             ends.add(m.end())
-    for m in _LOWER_TWO.finditer(written):
+    for m in _scan_holding(_LOWER_TWO, written, _LOWER_TWO_HOLDS):
         if m[1] not in _NOT_TWO_LETTERS:
             found.append(Found("plate", m.start(1), m.end(), f"{m[1].upper()}{m[2]}"))
             ends.add(m.end())
@@ -717,10 +756,10 @@ def _dates(folded: str, *, months: Sequence[int], numbers: bool) -> Iterator[Fou
                 if (first := pattern.match(folded, at)) is not None:
                     yield from _dated(folded, first)
     if numbers:
-        for pattern in _DATES:
+        for pattern in _DATES if _DATE_HOLDS.search(folded) else ():
             for m in pattern.finditer(folded):
                 yield from _dated(folded, m)
-        for pattern in (_YEAR_ALONE, _YEAR_IN):
+        for pattern in (_YEAR_ALONE, _YEAR_IN) if _YEAR_HOLDS.search(folded) else ():
             for m in pattern.finditer(folded):
                 yield Found("date", m.start("y"), m.end("y"), m["y"])
 

@@ -29,6 +29,11 @@ TOKEN: Final = re.compile(
 )
 
 
+def has_digit(word: str) -> bool:
+    """Whether a word holds a digit (a word all of letters holds none: asked first, in C)."""
+    return not word.isalpha() and any(c.isdigit() for c in word)
+
+
 def fold_phrase(phrase: str) -> tuple[str, ...]:
     """A phrase's folded tokens."""
     return tuple(TOKEN.findall(normalize(phrase)))
@@ -371,6 +376,7 @@ class Doc:
         fstarts = list(map(re.Match.start, matches))
         fends = list(map(re.Match.end, matches))
         self.words: list[str] = list(map(re.Match.group, matches))
+        self.size = len(self.words)  # `len(doc)`, read as often as a token is: no call
         if isinstance(where, range):
             self.starts, self.ends = fstarts, fends
         else:
