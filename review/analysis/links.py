@@ -770,7 +770,7 @@ def _same_setting(where: Mapping[int, frozenset[str]], a: int, b: int) -> bool:
 
 
 def _short_strength(short: Named, full: Named, same_place: bool, names_there: int) -> Strength:
-    if sum(map(telling, full.key.split())) < 2:
+    if _one_telling_word(full.key):
         # "Aslam" of "Muhammad Aslam": a given name alone, whoever else bears it
         return Strength(WEAK, "a short form of a name with one uncommon word")
     if not same_place:

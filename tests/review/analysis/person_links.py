@@ -1,4 +1,4 @@
-"""How the review tool links two texts on the one person's name they share."""
+"""How the review tool links two texts on the one key they share (a name, a station)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,13 @@ from review.analysis.entities import Entity, extract
 
 def person_link(a: str, b: str) -> tuple[str, links.Strength]:
     """The person key both texts share, and how strong a link on it is between them."""
+    return shared_link(a, b, "person")
+
+
+def shared_link(a: str, b: str, kind: str) -> tuple[str, links.Strength]:
+    """The one key of `kind` both texts share, and how strong a link on it is between them."""
     found_a, found_b = extract(a), extract(b)
-    shared = {e.key for e in found_a if e.kind == "person"} & {
-        e.key for e in found_b if e.kind == "person"
-    }
+    shared = {e.key for e in found_a if e.kind == kind} & {e.key for e in found_b if e.kind == kind}
     assert len(shared) == 1, shared
     key = shared.pop()
 
@@ -19,8 +22,8 @@ def person_link(a: str, b: str) -> tuple[str, links.Strength]:
         return {e.designation for e in found if e.key == key and e.designation}
 
     strength = links.pair_strength(
-        "person",
-        links.strength("person", key),
+        kind,
+        links.strength(kind, key),
         links.places((e.kind, e.key) for e in found_a),
         links.places((e.kind, e.key) for e in found_b),
         roles(found_a),

@@ -18,8 +18,8 @@ from __future__ import annotations
 import pytest
 
 from review.analysis import links
-from review.analysis.entities import Entity, extract
-from tests.review.analysis.person_links import person_link
+from review.analysis.entities import extract
+from tests.review.analysis.person_links import person_link, shared_link
 
 HARI = (
     "I am a hari near Noshki. The landlord keeps my family in debt. A man named Nazeer Jatoi "
@@ -122,25 +122,7 @@ def test_titles_and_nicknames_after_alias(text: str, key: str) -> None:
 
 
 def _station_link(a: str, b: str) -> tuple[str, links.Strength]:
-    """The station key both texts share, and how strong a link on it is between them."""
-    found_a, found_b = extract(a), extract(b)
-    (key,) = {e.key for e in found_a if e.kind == "police_station"} & {
-        e.key for e in found_b if e.kind == "police_station"
-    }
-
-    def roles(found: list[Entity]) -> set[str]:
-        return {e.designation for e in found if e.key == key and e.designation}
-
-    strength = links.pair_strength(
-        "police_station",
-        links.strength("police_station", key),
-        links.places((e.kind, e.key) for e in found_a),
-        links.places((e.kind, e.key) for e in found_b),
-        roles(found_a),
-        roles(found_b),
-        key=key,
-    )
-    return key, strength
+    return shared_link(a, b, "police_station")
 
 
 DISTRICT_HQ = "I am a constable posted at Thana Saddar Okara; the SHO takes Rs 20,000 a family."
