@@ -235,6 +235,12 @@ class PrivateNetwork:
             "TestingDirAuthVoteGuard": "*",
             "TestingDirAuthVoteHSDir": "*",
             "TestingMinExitFlagThreshold": "0",
+            # Give up on a circuit after 10 s, not tor's first-run 60 s: on loopback one
+            # builds in milliseconds, and a create cell lost on a loaded machine otherwise
+            # holds a restarted tor at "95 %: Establishing a Tor circuit" for a whole minute
+            # (CI, 3 December: a restarted service tor that never published in 60 s).
+            "LearnCircuitBuildTimeout": "0",
+            "CircuitBuildTimeout": "10",
             "GeoIPFile": os.devnull,
             "GeoIPv6File": os.devnull,
             "ShutdownWaitLength": "0",
