@@ -1361,7 +1361,8 @@ def _person(doc: Doc, i: int, term: Term, districts: list[int]) -> _Candidate | 
         j += 1  # "S.H.O. Rana Tariq", not "his brother-in-law. Haji Bashir"
     if _is_then_capital(doc, i, j):
         j += 1  # "the agent is Behlol", "our munshi was Faqeera"
-    if not (_may_name(doc, j, after=True) or _may_name(doc, i - 1, after=False)):
+    where = _past_where(doc, j)  # "a property dealer on Military Road, Imran Ali Soomro,"
+    if not (where > j or _may_name(doc, j, after=True) or _may_name(doc, i - 1, after=False)):
         return None  # most ranks stand alone: answer those before any search
     st = doc.hit(j, "station") if j < doc.size and doc.urdu(j) else None
     if st is not None and (station := _station(doc, j, st, districts)) is not None:
@@ -1393,7 +1394,10 @@ def _person(doc: Doc, i: int, term: Term, districts: list[int]) -> _Candidate | 
         return _candidate(doc, j, end, term.value)  # "urf Kaka": a nickname after "alias"
     if end == j + 1 and _noun_after_rank(doc, j):
         return _candidate(doc, j, end, term.value)  # "منشی گلاب کا نمبر", "driver rafiq ne"
-    # "the agent, Haji Bashir, paid": a name of two words or more between commas
+    # "the agent, Haji Bashir, paid": a name of two words or more between commas, and so
+    # after where he works
+    if where > j:
+        j = where
     if j < doc.size and doc.words[j] == ",":
         end = name_end(doc, j + 1, station=False, ranked=True)
         if end - j > 2 and end < doc.size and doc.words[end] in (",", "."):
@@ -1408,6 +1412,8 @@ def _person(doc: Doc, i: int, term: Term, districts: list[int]) -> _Candidate | 
         k = at - 1  # "Shahid Hussain, the Gujar Khan agent": a place between it and the rank
     if k >= 1 and doc.words[k] in _DETERMINERS and doc.words[k - 1] in _IS:
         k -= 2  # "Behlol Tarkhan is the agent", "Faqeera was our munshi"
+    elif k >= 1 and doc.words[k] in _IS and doc.latin(k - 1) and doc.capital(k - 1):
+        k -= 1  # "the kiln where Allah Ditta is munshi", "Rana Tariq was SHO then"
     elif k >= 0 and (doc.words[k] == "the" or _described(doc, k)):
         k -= 1
     if k >= 1 and doc.words[k] in (",", "(", "،"):
@@ -1510,6 +1516,24 @@ def _one_between_commas(doc: Doc, i: int, k: int) -> bool:
         and not (len(raw) > 1 and raw.isupper())
         and not _plural(doc.words[k])
     )
+
+
+# English words that open where a man works, between his rank and his name between commas.
+_WHERE: Final = frozenset(("on", "in", "at", "of", "from", "near"))
+
+
+def _past_where(doc: Doc, j: int) -> int:
+    """Token j, or the comma after a short English phrase of place at j that ends in one
+    ("on Military Road," "at the Sukkur bus stand,"): at most five words, the first a
+    preposition, the rest capitalised or "the"."""
+    if j >= doc.size or doc.words[j] not in _WHERE:
+        return j
+    k = j + 1
+    while k < doc.size and k - j <= 5 and doc.words[k] != ",":
+        if not (doc.latin(k) and (doc.capital(k) or doc.words[k] == "the")) or doc.punct(k):
+            return j
+        k += 1
+    return k if k < doc.size and k > j + 1 and doc.words[k] == "," else j
 
 
 def _place_ending_at(doc: Doc, i: int) -> int | None:
@@ -1625,6 +1649,8 @@ def _may_name(doc: Doc, k: int, *, after: bool) -> bool:
         return True
     if not after and k and word in _DETERMINERS and doc.words[k - 1] in _IS:
         return True  # "Behlol Tarkhan is a broker"
+    if not after and k and word in _IS and doc.latin(k - 1) and doc.capital(k - 1):
+        return True  # "where Allah Ditta is munshi"
     if doc.punct(k) or word in stopwords():
         return False
     # after a word for "name": one word before "is" ("naam zorawar hai", "نام زورآور ہے")

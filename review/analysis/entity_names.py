@@ -113,11 +113,24 @@ def spellings() -> dict[str, frozenset[str]]:
 @functools.cache
 def common_words() -> frozenset[str]:
     """Every spelling (folded) of the name words too common to tell people apart."""
+    return _common_names(given=False)
+
+
+@functools.cache
+def given_words() -> frozenset[str]:
+    """The second elements of theophoric names ("Bakhsh", "Ditta": "given by"), lines
+    marked [B] in common_names.txt: a name's own word, read as one, that tells no man
+    apart from another of the same first element (Kareem Bakhsh, Allah Ditta)."""
+    return _common_names(given=True)
+
+
+def _common_names(*, given: bool) -> frozenset[str]:
     words: set[str] = set()
     for line in data("common_names.txt"):
-        entry = line.split("#", 1)[0]
-        for variant in entry.split("|"):
-            words.update(normalize(variant).split())
+        entry, _, sources = line.partition("#")
+        if ("[B]" in sources) == given:
+            for variant in entry.split("|"):
+                words.update(normalize(variant).split())
     return frozenset(words)
 
 

@@ -12,8 +12,10 @@ weak when one report places the man where the other report does not go.
 Only the tightest shapes count, next to the name with nothing between but the joining
 word: "<name> of / from <place>", "<name> (<place>)", "<name> <place> wala", a name
 and its place side by side in a list ("طارق محمود میرپور، ملک ساجد جہلم"),
-"<place> ka / ke / کا / کے / 's [<one rank word>] <name>". A place further off is where
-the story happens, not who the man is, and is left to the report's setting.
+"<place> ka / ke / کا / کے / 's [<one rank word>] <name>", and a police station right
+before the man's own rank ("At Kunri police station ASI Nisar Ahmed", "thana kunri ka
+asi nisar"): he is placed in its district. A place further off is where the story
+happens, not who the man is, and is left to the report's setting.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Final
 
 from review.analysis import designations
 from review.analysis.designations import M, Mention
+from review.analysis.entity_text import fold_phrase, lexicon
 from review.workspace.search import normalize
 
 _AFTER: Final = re.compile(
@@ -38,6 +41,11 @@ _LISTED: Final = re.compile(r"\s*(?:[,،;:)\]]|(?:and|aur|اور|و)(?!\w))", re
 _WALA: Final = re.compile(r"\s*-?\s*(?:wal(?:a|e|i|ay|ey)|وال[اےی])(?![^\W\d_])", re.IGNORECASE)
 _BEFORE: Final = re.compile(
     r"(?:\s+(?:ka|ke|ki|کا|کے|کی)|['\u2019]s)\s+(?P<rank>(?:\S+\s+){0,3})", re.IGNORECASE
+)
+# A police station right before the man's rank: "At Kunri police station ASI Nisar Ahmed",
+# "thana saddar ka sho aslam", "تھانہ ڈگری کے اے ایس آئی نثار احمد": he holds it there.
+_AT_STATION: Final = re.compile(
+    r"(?:\s+(?:ka|ke|ki|کا|کے|کی)|['\u2019]s)?\s+(?P<rank>(?:\S+\s+){1,4})", re.IGNORECASE
 )
 
 
@@ -91,7 +99,17 @@ def _home(text: str, mentions: Sequence[Mention], i: int, rank: str | None) -> s
         m = _BEFORE.fullmatch(text, before.end, person.start) if place else None
         if m and (not m.group("rank") or rank):
             return place
+        place = _place(before) if before.kind == "police_station" and rank else None
+        m = _AT_STATION.fullmatch(text, before.end, person.start) if place else None
+        if m and rank and _spells(m.group("rank"), rank):
+            return place
     return None
+
+
+def _spells(words: str, rank: str) -> bool:
+    """Whether `words` are a spelling of `rank` in ranks.txt ("اے ایس آئی" of ASI)."""
+    form = " ".join(fold_phrase(words))
+    return any(t.kind == "rank" and t.value == rank for t in lexicon().get(form, ()))
 
 
 def _is_rank(words: str | None, rank: str | None) -> bool:

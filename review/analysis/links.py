@@ -16,7 +16,8 @@ wala" against a report set where Larkana is not named; `review.analysis.homes`),
 one names him as the writer's kin and the other gives him a post ("my brother Abdul
 Wahid", "Naib Risaldar Abdul Wahid"), or one gives him a post and the other neither a rank
 nor a police station the two share, or the name has one telling word ("Bashir Ahmed") and
-the reports are set at different stations and give it no one rank; see `pair_strength`.
+the reports are set at different stations and give it no one rank, or one report gives
+it a rank or trade and the other none; see `pair_strength`.
 A short form of a name in one report ("Chandio", "Soomro SHO"; or the name without the
 title or the "Muhammad" the other writes: "Manzoor Hussain", "Ch. Aslam") and the full
 name in another ("Mumtaz Ali Chandio", "Chaudhry Manzoor Hussain") make a link of their
@@ -38,7 +39,7 @@ from importlib import resources
 from typing import Final
 
 from review.analysis import designations
-from review.analysis.entity_names import common_words, sound, titles
+from review.analysis.entity_names import common_words, given_words, sound, titles
 from review.analysis.entity_text import towns
 from review.workspace import Unlocked
 from review.workspace.search import normalize
@@ -298,7 +299,15 @@ def pair_strength(
     if _post_unmet(roles_a, places_a, roles_b, places_b):
         why = "the same name, in a post in one report, with no rank or shared station in the other"
         return Strength(WEAK, why)
+    if one_word and _any_rank(roles_a) != _any_rank(roles_b):
+        why = "a name of one telling word, with a rank or trade in one report and none in the other"
+        return Strength(WEAK, why)
     return strength
+
+
+def _any_rank(roles: Iterable[str]) -> bool:
+    """Whether a report gives its man a rank or trade (not only kinship or "named")."""
+    return any(ranked(role) for role in roles)
 
 
 def _one_telling_word(key: str) -> bool:
@@ -306,8 +315,11 @@ def _one_telling_word(key: str) -> bool:
     "Abdul Ghafoor": Ahmed, Allah and Abdul tell no one apart). Such a name is many men's
     in a district: between two reports set at different police stations of it, it joins
     them strongly only under one rank (a travel agent by Thana Saddar Kohat and a
-    matchmaker whose victims went to Kohat Cantt are two men)."""
-    return sum(map(telling, key.split())) < 2
+    matchmaker whose victims went to Kohat Cantt are two men), and at one station only if
+    both or neither give it a rank or trade (a kiln's munshi Allah Ditta and a sold girl's
+    father of that name, both at Thana Saddar Sheikhupura). The second element of a
+    theophoric name ("Bakhsh", "Ditta": `given_words`) counts as no telling word here."""
+    return sum(telling(w) and w not in given_words() for w in key.split()) < 2
 
 
 def _stations_apart(places_a: frozenset[str], places_b: frozenset[str]) -> bool:

@@ -43,10 +43,11 @@ def test_corpus_parses_and_checks_clean(path: Path) -> None:
 # The corpora written blind to a plan (18 English, 18 Urdu, 12 Roman Urdu; every kind;
 # over a hundred linked report pairs; near misses; both digit sets in Urdu): heldout2.txt,
 # heldout3.txt, heldout6.txt, heldout8.txt, heldout9.txt, heldout11.txt, heldout12.txt,
-# heldout13.txt, heldout15.txt to heldout17.txt and heldout19.txt to heldout21.txt,
-# development sets now, and heldout4.txt, heldout5.txt, heldout7.txt, heldout10.txt,
-# heldout14.txt, heldout18.txt and heldout22.txt, the held-out corpora, each written blind
-# after the one before.
+# heldout13.txt, heldout15.txt to heldout17.txt, heldout19.txt to heldout21.txt,
+# heldout23.txt to heldout27.txt and heldout29.txt, development sets now, and heldout4.txt,
+# heldout5.txt, heldout7.txt, heldout10.txt, heldout14.txt, heldout18.txt, heldout22.txt,
+# heldout28.txt and heldout30.txt, the held-out corpora, each written blind after the one
+# before.
 WRITTEN_TO_PLAN = (
     checker.HELDOUT2,
     checker.HELDOUT3,
@@ -69,6 +70,14 @@ WRITTEN_TO_PLAN = (
     checker.HELDOUT20,
     checker.HELDOUT21,
     checker.HELDOUT22,
+    checker.HELDOUT23,
+    checker.HELDOUT24,
+    checker.HELDOUT25,
+    checker.HELDOUT26,
+    checker.HELDOUT27,
+    checker.HELDOUT28,
+    checker.HELDOUT29,
+    checker.HELDOUT30,
 )
 to_plan = pytest.mark.parametrize("path", WRITTEN_TO_PLAN, ids=lambda p: p.name)
 
@@ -88,6 +97,8 @@ def test_every_held_out_corpus_is_scored() -> None:
         checker.HELDOUT14,
         checker.HELDOUT18,
         checker.HELDOUT22,
+        checker.HELDOUT28,
+        checker.HELDOUT30,
     }
     assert held_out <= set(checker.CORPORA)
 

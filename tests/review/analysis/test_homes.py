@@ -256,3 +256,47 @@ def test_a_place_far_from_the_name_is_never_tried_as_its_home() -> None:
     assert person.designation == "ASI"
     (near,) = [e for e in extract("ASI Aslam Khan of Kasur") if e.kind == "person"]
     assert near.designation == "ASI, of kasur"
+
+
+# The attack (heldout29.txt, session 12): an ASI of Digri police station and an ASI of
+# Kunri police station, one name, each in a report that also names Thana Saddar
+# Mirpurkhas, were one man: the station said before each man's rank was the report's.
+DIGRI_ASI = (
+    "At Digri police station ASI Nisar Ahmed refused to register the case and sent the "
+    "father to Thana Saddar Mirpurkhas."
+)
+KUNRI_ASI = {
+    "en": "Field notes from Mirpurkhas and Umerkot: at Thana Saddar Mirpurkhas the broker still "
+    "pays. At Kunri police station ASI Nisar Ahmed released the hari once the munshi paid.",
+    "ru": "thana saddar mirpurkhas wale phir paise le rahe. thana kunri ka asi nisar ahmed "
+    "munshi se paise le kar hari ko chhorta hai.",
+    "ur": "تھانہ صدر میرپورخاص والے پھر پیسے لے رہے ہیں۔ تھانہ کنری کا اے ایس آئی نثار احمد منشی "
+    "سے پیسے لے کر ہاری کو چھوڑتا ہے۔",
+}
+
+
+@pytest.mark.parametrize("register", sorted(KUNRI_ASI))
+def test_an_officer_placed_by_his_station_is_that_stations_man(register: str) -> None:
+    key, strength = person_link(DIGRI_ASI, KUNRI_ASI[register])
+    assert key == "nisar ahmed"
+    assert strength.level == links.WEAK
+    assert "places its man where the other is not" in strength.why
+
+
+def test_an_officer_placed_by_his_station_meets_his_name_at_it() -> None:
+    other = "ASI Nisar Ahmed of Digri police station took Rs 20,000 from the broker."
+    assert _link(DIGRI_ASI, other).level == links.STRONG
+
+
+@pytest.mark.parametrize(
+    ("text", "designation"),
+    [
+        ("At Kunri police station ASI Nisar Ahmed released him.", "ASI, of umerkot"),
+        ("thana saddar okara ka sho aslam paisay leta hai", "SHO, of okara"),
+        # not his rank between: the station is where the agent went, not his post
+        ("Thana Saddar Okara se agent Bashir Ahmed ne paisay liye", "Agent"),
+    ],
+)
+def test_a_station_right_before_the_rank(text: str, designation: str) -> None:
+    (person,) = [e for e in extract(text) if e.kind == "person"]
+    assert person.designation == designation

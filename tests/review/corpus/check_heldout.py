@@ -32,6 +32,14 @@ HELDOUT19 = Path(__file__).with_name("heldout19.txt")  # scored once blind, then
 HELDOUT20 = Path(__file__).with_name("heldout20.txt")  # scored once blind, then a development set
 HELDOUT21 = Path(__file__).with_name("heldout21.txt")  # scored once blind, then a development set
 HELDOUT22 = Path(__file__).with_name("heldout22.txt")  # held out, written blind in session 11
+HELDOUT23 = Path(__file__).with_name("heldout23.txt")  # scored once blind, then a development set
+HELDOUT24 = Path(__file__).with_name("heldout24.txt")  # scored once blind, then a development set
+HELDOUT25 = Path(__file__).with_name("heldout25.txt")  # scored once blind, then a development set
+HELDOUT26 = Path(__file__).with_name("heldout26.txt")  # scored once blind, then a development set
+HELDOUT27 = Path(__file__).with_name("heldout27.txt")  # scored once blind, then a development set
+HELDOUT28 = Path(__file__).with_name("heldout28.txt")  # held out, written blind in session 12
+HELDOUT29 = Path(__file__).with_name("heldout29.txt")  # scored once blind, then a development set
+HELDOUT30 = Path(__file__).with_name("heldout30.txt")  # held out, written blind in session 12
 CORPORA = (
     CORPUS,
     HELDOUT2,
@@ -55,6 +63,14 @@ CORPORA = (
     HELDOUT20,
     HELDOUT21,
     HELDOUT22,
+    HELDOUT23,
+    HELDOUT24,
+    HELDOUT25,
+    HELDOUT26,
+    HELDOUT27,
+    HELDOUT28,
+    HELDOUT29,
+    HELDOUT30,
 )
 CHECKED = CORPORA  # what main() checks when no file is named
 LANGUAGES = ("en", "ur", "ru")
