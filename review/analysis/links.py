@@ -17,7 +17,9 @@ one names him as the writer's kin and the other gives him a post ("my brother Ab
 Wahid", "Naib Risaldar Abdul Wahid"), or one gives him a post and the other neither a rank
 nor a police station the two share, or the name has one telling word ("Bashir Ahmed") and
 the reports are set at different stations and give it no one rank, or one report gives
-it a rank or trade and the other none; see `pair_strength`.
+it a rank or trade and the other none; or the archive gives the name ranks no one man
+holds and one report gives it none (`crowded`); or a report names five police stations or
+more (a roundup); see `pair_strength`.
 A short form of a name in one report ("Chandio", "Soomro SHO"; or the name without the
 title or the "Muhammad" the other writes: "Manzoor Hussain", "Ch. Aslam") and the full
 name in another ("Mumtaz Ali Chandio", "Chaudhry Manzoor Hussain") make a link of their
@@ -31,6 +33,7 @@ sealed records in `link_decisions`, one per pair and key, audited by the caller.
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
@@ -264,6 +267,7 @@ def pair_strength(
     roles_b: Iterable[str] = (),
     *,
     key: str,
+    crowded: bool = False,
 ) -> Strength:
     """How strong a link on `key`, of `strength`, is between two reports set in these places.
 
@@ -271,7 +275,8 @@ def pair_strength(
     Kasur and "Tariq Mehmood" the agent in Gujrat are two men. So a name links two
     reports strongly only when they are set in the same place, and the ranks they give
     it (`roles_a`, `roles_b`: the designations each report writes beside it) could be
-    one man's; otherwise it is weak until a reviewer confirms it.
+    one man's; otherwise it is weak until a reviewer confirms it. `crowded` says the archive
+    itself gives the name ranks or trades no one man holds (`crowded`): it is several men's.
     """
     roles_a, roles_b = tuple(roles_a), tuple(roles_b)
     if kind == "police_station" and strength.level == STRONG:
@@ -292,6 +297,10 @@ def pair_strength(
         return Strength(WEAK, "the same name, but a report places its man where the other is not")
     if not _same_place(places_a, places_b):
         return Strength(WEAK, "the same name, but not set at the same police station or district")
+    if _roundup(places_a) or _roundup(places_b):
+        why = f"the same name, but a report names {ROUNDUP} or more police stations: a roundup "
+        why += "sets its men at none of them"
+        return Strength(WEAK, why)
     one_word = _one_telling_word(key)
     if one_word and _stations_apart(places_a, places_b) and not _one_role(roles_a, roles_b):
         why = "a name of one telling word at different stations, not under one rank"
@@ -302,12 +311,39 @@ def pair_strength(
     if one_word and _any_rank(roles_a) != _any_rank(roles_b):
         why = "a name of one telling word, with a rank or trade in one report and none in the other"
         return Strength(WEAK, why)
+    if crowded and _any_rank(roles_a) != _any_rank(roles_b):
+        why = "a name other reports give to men of different ranks or trades, and one report here "
+        why += "gives none"
+        return Strength(WEAK, why)
     return strength
+
+
+def crowded(roles: Iterable[Iterable[str]]) -> bool:
+    """Whether the reports naming a person give the name ranks or trades that no one man
+    holds (an agent in two reports, a property dealer in a third; an SHO and a clerk):
+    the archive itself shows it is several men's name. A report that gives the name no
+    rank cannot say which of them it means, so its links on the name are weak
+    (`pair_strength`): "Naveed Akhtar", an agent in five reports and a NADRA counter clerk
+    in one, is not corroborated as either by a report that names him bare."""
+    # Each distinct set of ranks once: as many as the ranks written, however many reports.
+    distinct = {frozenset(_rank(r) for r in rs if ranked(r)) for rs in roles} - {frozenset()}
+    return any(roles_conflict(a, b) for a, b in itertools.combinations(distinct, 2))
 
 
 def _any_rank(roles: Iterable[str]) -> bool:
     """Whether a report gives its man a rank or trade (not only kinship or "named")."""
     return any(ranked(role) for role in roles)
+
+
+# A report that names this many police stations or more is a roundup ("Pattern across this
+# year's reports: in Islamabad Thana Golra, Thana Shalimar ...; in Taxila ..."): it names its
+# men among all of them, so it sets none at any one, and as often it gathers what other
+# reports said rather than saying anything of its own.
+ROUNDUP: Final = 5
+
+
+def _roundup(places: frozenset[str]) -> bool:
+    return sum(p.startswith("station:") for p in places) >= ROUNDUP
 
 
 def _one_telling_word(key: str) -> bool:

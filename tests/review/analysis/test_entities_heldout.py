@@ -152,7 +152,7 @@ CORPORA = Path(heldout.__file__).parent
 # link weak.
 FLOORS = {
     # file: (F1, person F1, links, most false links counted, most weak, right strong)
-    "heldout.txt": (0.99, 0.99, 0.99, 0, 65, 0.70),
+    "heldout.txt": (0.99, 0.99, 0.99, 0, 65, 0.67),
     # heldout2.txt: "Gul" listed as a common name word (session 8) leaves "gul khan" weak
     # unless something else tells the man apart: right strong 168 -> 153 of 224.
     # heldout2.txt: a short form carries what its report says of the full name (session
@@ -161,7 +161,7 @@ FLOORS = {
     "heldout2.txt": (0.99, 0.99, 0.97, 0, 43, 0.57),
     # heldout3.txt: session 10's second round finds more men whose right links are weak
     # (one-word names, women's names no longer run on): right strong 134 of 188 -> 135 of 193.
-    "heldout3.txt": (0.99, 0.98, 0.97, 0, 35, 0.64),
+    "heldout3.txt": (0.99, 0.98, 0.97, 0, 35, 0.60),
     # Session 9's tuners (people, keys, places) on heldout8.txt and heldout9.txt; the held-out
     # corpora scored after, in aggregate only: heldout4.txt F1 0.965, person F1 0.934, links
     # 484 of 576 (84.0 %), 0 false counted, 24 weak; heldout5.txt links 465 of 521 (89.3 %);
@@ -232,7 +232,7 @@ FLOORS = {
     # everyday word after a rank read as the name before a case ending): person F1 0.932
     # -> 0.982, links 963 -> 1003; the new right links are mostly one-word names, weak.
     "heldout11.txt": (0.99, 0.98, 0.94, 0, 44, 0.58),
-    "heldout12.txt": (0.98, 0.98, 0.94, 0, 71, 0.41),
+    "heldout12.txt": (0.98, 0.98, 0.94, 0, 71, 0.39),
     # heldout13.txt (Faisalabad to Layyah) and heldout14.txt (lower Sindh, Karachi's edge,
     # Thar), written blind in session 10 by writers asked to give recurring people the
     # names of other, different people as life does. heldout13.txt, scored blind after the
@@ -240,10 +240,10 @@ FLOORS = {
     # read (a short form now carries its full name's rank: 3); a development set.
     # heldout14.txt, held out, scored blind at that point: F1 0.962, person F1 0.939, links
     # 830 of 911 (91.1 %), 2 FALSE person links counted, 51 weak.
-    "heldout13.txt": (0.99, 0.99, 0.95, 0, 63, 0.61),
+    "heldout13.txt": (0.99, 0.99, 0.95, 0, 63, 0.57),
     # heldout14.txt after session 10's tuners (aggregates): links 838 of 911 (92.0 %), the
     # same 2 false person links counted, 51 weak, right strong 148 of 240.
-    "heldout14.txt": (0.96, 0.94, 0.91, 1, 52, 0.58),
+    "heldout14.txt": (0.96, 0.94, 0.91, 1, 52, 0.56),
     # Session 11: two more corpora written blind the same way (heldout15.txt: southern KP,
     # Sialkot, Narowal, Gujrat; heldout16.txt: Lahore, Kasur, Nankana, north Balochistan),
     # scored blind on session 10's rules: heldout15.txt links 708 of 758 (93.4 %), 17 FALSE
@@ -273,7 +273,7 @@ FLOORS = {
     # on every development set such pairs were otherwise the agent's own son or brother, 5
     # right links). heldout18.txt is held out.
     "heldout17.txt": (0.98, 0.97, 0.89, 0, 115, 0.52),
-    "heldout18.txt": (0.97, 0.95, 0.86, 0, 78, 0.59),
+    "heldout18.txt": (0.97, 0.95, 0.86, 0, 78, 0.57),
     # Two more written blind by writers given no example names (heldout19.txt: Multan to
     # Rahim Yar Khan and Ghotki; heldout20.txt: Islamabad, Rawalpindi, Jhelum, Mirpur,
     # Hazara). heldout19.txt scored blind on the rules above: links 640 of 695 (92.1 %),
@@ -302,7 +302,7 @@ FLOORS = {
     # (heldout19.txt 172 -> 159, heldout20.txt 148 -> 140; held out: heldout18.txt 112 -> 110,
     # heldout7.txt 122 -> 119, heldout5.txt 145 -> 144, heldout22.txt 77 -> 75). Its 8 person
     # links left: one name, at one station, for a munshi there and a man of no rank.
-    "heldout21.txt": (0.98, 0.97, 0.94, 1, 86, 0.72),
+    "heldout21.txt": (0.98, 0.97, 0.94, 1, 86, 0.70),
     "heldout22.txt": (0.97, 0.95, 0.87, 1, 57, 0.68),
     # Session 12: four more written blind the same way (heldout23.txt: Sargodha to Jhang;
     # heldout24.txt: Sukkur to Kashmore; heldout25.txt: Makran and Karachi's harbour;
@@ -323,8 +323,8 @@ FLOORS = {
     # the others 0; right strong heldout5.txt 144 -> 135, heldout7.txt 119 -> 115,
     # heldout10.txt 131 -> 107, heldout18.txt 110 -> 100, heldout4/14/22.txt unchanged
     # (and after the station rule below, heldout18.txt 99, heldout4.txt 60 -> 59).
-    "heldout23.txt": (0.97, 0.97, 0.89, 1, 146, 0.76),
-    "heldout24.txt": (0.96, 0.93, 0.86, 0, 54, 0.89),
+    "heldout23.txt": (0.97, 0.97, 0.89, 0, 147, 0.56),
+    "heldout24.txt": (0.96, 0.93, 0.86, 0, 54, 0.87),
     "heldout25.txt": (0.98, 0.98, 0.93, 0, 135, 0.62),
     "heldout26.txt": (0.95, 0.92, 0.90, 2, 86, 0.55),
     # Then four more written blind (heldout27.txt: Peshawar to Nowshera; heldout28.txt:
@@ -336,8 +336,28 @@ FLOORS = {
     # Kunri, one name): heldout29.txt 4 -> 1. heldout28.txt and heldout30.txt are held out.
     "heldout27.txt": (0.97, 0.95, 0.91, 0, 68, 0.66),
     "heldout28.txt": (0.97, 0.97, 0.92, 4, 72, 0.62),
-    "heldout29.txt": (0.97, 0.95, 0.90, 1, 122, 0.67),
+    "heldout29.txt": (0.97, 0.95, 0.90, 1, 122, 0.63),
     "heldout30.txt": (0.96, 0.95, 0.91, 0, 73, 0.44),
+    # And four more (heldout31.txt: Islamabad, Attock, Taxila; heldout32.txt: Karachi's west
+    # and centre; heldout33.txt: Sahiwal to Khanewal; heldout34.txt: Dadu, Jamshoro,
+    # Naushahro Feroze; 32 and 34 held out, decided before they were written), scored blind
+    # on the rules above (on 38cfa3b): false counted 18 (19), 5 (5), 6 (6), 1 (1); links
+    # 85.4 %, 85.5 %, 91.2 %, 81.0 % (heldout34.txt is under issue 18's 85 %). heldout31.txt
+    # and heldout33.txt were then read: their false links were namesakes the archive itself
+    # tells apart ("Naveed Akhtar" an agent in five reports, a NADRA counter clerk in a
+    # sixth: `links.crowded`, a name given ranks no one man holds, is weak where a report
+    # gives none) and a roundup report naming eight stations across four districts (a report
+    # naming five or more stations sets its men at none: `links.ROUNDUP`). heldout31.txt 18
+    # -> 0, heldout33.txt 6 -> 2, heldout23.txt 1 -> 0; right strong fell most where a
+    # roundup carried right links (heldout23.txt 280 -> 209 of 367). Held out, scored after
+    # in aggregate: neither rule caught any of their false links (heldout14.txt 1,
+    # heldout22.txt 1, heldout28.txt 4, heldout32.txt 5, heldout34.txt 1); right strong
+    # heldout14.txt 141 -> 135, heldout18.txt 99 -> 95, heldout28.txt 146 -> 144,
+    # heldout32.txt 181 -> 178, heldout34.txt 111 -> 107, heldout4.txt 59 -> 58.
+    "heldout31.txt": (0.97, 0.97, 0.85, 0, 117, 0.36),
+    "heldout32.txt": (0.96, 0.97, 0.85, 5, 224, 0.51),
+    "heldout33.txt": (0.98, 0.97, 0.91, 2, 125, 0.66),
+    "heldout34.txt": (0.94, 0.93, 0.81, 1, 87, 0.72),
 }
 
 

@@ -40,6 +40,10 @@ HELDOUT27 = Path(__file__).with_name("heldout27.txt")  # scored once blind, then
 HELDOUT28 = Path(__file__).with_name("heldout28.txt")  # held out, written blind in session 12
 HELDOUT29 = Path(__file__).with_name("heldout29.txt")  # scored once blind, then a development set
 HELDOUT30 = Path(__file__).with_name("heldout30.txt")  # held out, written blind in session 12
+HELDOUT31 = Path(__file__).with_name("heldout31.txt")  # scored once blind, then a development set
+HELDOUT32 = Path(__file__).with_name("heldout32.txt")  # held out, written blind in session 12
+HELDOUT33 = Path(__file__).with_name("heldout33.txt")  # scored once blind, then a development set
+HELDOUT34 = Path(__file__).with_name("heldout34.txt")  # held out, written blind in session 12
 CORPORA = (
     CORPUS,
     HELDOUT2,
@@ -71,6 +75,10 @@ CORPORA = (
     HELDOUT28,
     HELDOUT29,
     HELDOUT30,
+    HELDOUT31,
+    HELDOUT32,
+    HELDOUT33,
+    HELDOUT34,
 )
 CHECKED = CORPORA  # what main() checks when no file is named
 LANGUAGES = ("en", "ur", "ru")
