@@ -272,7 +272,7 @@ class Corpus:
             self._roles.get((a, kind, key), ()),
             self._roles.get((b, kind, key), ()),
             key=key,
-            crowded=(kind, key) in self._crowded,
+            several_men=(kind, key) in self._crowded,
         )
 
     def pairs(self, g: Group, limit: int) -> tuple[list[tuple[int, int, Evidence]], int]:

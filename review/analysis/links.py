@@ -267,7 +267,7 @@ def pair_strength(
     roles_b: Iterable[str] = (),
     *,
     key: str,
-    crowded: bool = False,
+    several_men: bool = False,
 ) -> Strength:
     """How strong a link on `key`, of `strength`, is between two reports set in these places.
 
@@ -275,8 +275,8 @@ def pair_strength(
     Kasur and "Tariq Mehmood" the agent in Gujrat are two men. So a name links two
     reports strongly only when they are set in the same place, and the ranks they give
     it (`roles_a`, `roles_b`: the designations each report writes beside it) could be
-    one man's; otherwise it is weak until a reviewer confirms it. `crowded` says the archive
-    itself gives the name ranks or trades no one man holds (`crowded`): it is several men's.
+    one man's; otherwise it is weak until a reviewer confirms it. `several_men` says the
+    archive itself gives the name ranks or trades no one man holds (`crowded`).
     """
     roles_a, roles_b = tuple(roles_a), tuple(roles_b)
     if kind == "police_station" and strength.level == STRONG:
@@ -298,8 +298,10 @@ def pair_strength(
     if not _same_place(places_a, places_b):
         return Strength(WEAK, "the same name, but not set at the same police station or district")
     if _roundup(places_a) or _roundup(places_b):
-        why = f"the same name, but a report names {ROUNDUP} or more police stations: a roundup "
-        why += "sets its men at none of them"
+        why = (
+            f"the same name, but a report names {ROUNDUP} or more police stations: a roundup"
+            " sets its men at none of them"
+        )
         return Strength(WEAK, why)
     one_word = _one_telling_word(key)
     if one_word and _stations_apart(places_a, places_b) and not _one_role(roles_a, roles_b):
@@ -311,9 +313,11 @@ def pair_strength(
     if one_word and _any_rank(roles_a) != _any_rank(roles_b):
         why = "a name of one telling word, with a rank or trade in one report and none in the other"
         return Strength(WEAK, why)
-    if crowded and _any_rank(roles_a) != _any_rank(roles_b):
-        why = "a name other reports give to men of different ranks or trades, and one report here "
-        why += "gives none"
+    if several_men and _any_rank(roles_a) != _any_rank(roles_b):
+        why = (
+            "a name other reports give to men of different ranks or trades, and one report here"
+            " gives none"
+        )
         return Strength(WEAK, why)
     return strength
 
@@ -379,7 +383,7 @@ def _post_unmet(
     if _posted(roles_a) == _posted(roles_b):
         return False
     other = roles_b if _posted(roles_a) else roles_a
-    return not any(ranked(role) for role in other) and not _same_station(places_a, places_b)
+    return not _any_rank(other) and not _same_station(places_a, places_b)
 
 
 def _settings(where: frozenset[str]) -> frozenset[str]:

@@ -220,7 +220,7 @@ def score(reports: Iterable[Report], extract: Callable[[str], list[Entity]]) -> 
         if kind not in LINKED_KINDS:
             continue
         strength = links.strength(kind, key)
-        crowded = links.crowded(roles[(r, kind, key)] for r in by_report)
+        several_men = links.crowded(roles[(r, kind, key)] for r in by_report)
         for a, b in itertools.combinations(sorted(by_report), 2):
             level = links.pair_strength(
                 kind,
@@ -230,7 +230,7 @@ def score(reports: Iterable[Report], extract: Callable[[str], list[Entity]]) -> 
                 roles[(a, kind, key)],
                 roles[(b, kind, key)],
                 key=key,
-                crowded=crowded,
+                several_men=several_men,
             ).level
             if by_report[a] & by_report[b]:
                 figures.right_links += 1
