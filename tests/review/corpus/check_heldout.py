@@ -44,6 +44,10 @@ HELDOUT31 = Path(__file__).with_name("heldout31.txt")  # scored once blind, then
 HELDOUT32 = Path(__file__).with_name("heldout32.txt")  # held out, written blind in session 12
 HELDOUT33 = Path(__file__).with_name("heldout33.txt")  # scored once blind, then a development set
 HELDOUT34 = Path(__file__).with_name("heldout34.txt")  # held out, written blind in session 12
+HELDOUT35 = Path(__file__).with_name("heldout35.txt")  # scored once blind, then a development set
+HELDOUT36 = Path(__file__).with_name("heldout36.txt")  # held out, written blind in session 13
+HELDOUT37 = Path(__file__).with_name("heldout37.txt")  # scored once blind, then a development set
+HELDOUT38 = Path(__file__).with_name("heldout38.txt")  # held out, written blind in session 13
 CORPORA = (
     CORPUS,
     HELDOUT2,
@@ -79,6 +83,10 @@ CORPORA = (
     HELDOUT32,
     HELDOUT33,
     HELDOUT34,
+    HELDOUT35,
+    HELDOUT36,
+    HELDOUT37,
+    HELDOUT38,
 )
 CHECKED = CORPORA  # what main() checks when no file is named
 LANGUAGES = ("en", "ur", "ru")
