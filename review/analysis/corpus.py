@@ -122,11 +122,6 @@ class Corpus:
             for m in f.record.mentions()
             if m.designations
         }
-        # Names the archive gives to men of ranks no one man holds: several men's names.
-        by_name: dict[tuple[str, str], list[tuple[str, ...]]] = defaultdict(list)
-        for (_, kind, key), said in self._roles.items():
-            by_name[(kind, key)].append(tuple(said))
-        self._crowded = {name for name, said in by_name.items() if links.crowded(said)}
         by_source: dict[str, int] = {}
         for num, f in sorted(self.facts.items()):
             self._union(num, by_source.setdefault(f.source, num))
@@ -272,7 +267,6 @@ class Corpus:
             self._roles.get((a, kind, key), ()),
             self._roles.get((b, kind, key), ()),
             key=key,
-            several_men=(kind, key) in self._crowded,
         )
 
     def pairs(self, g: Group, limit: int) -> tuple[list[tuple[int, int, Evidence]], int]:

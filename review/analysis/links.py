@@ -14,11 +14,10 @@ both ("ASI Tariq Mehmood" and "SHO Tariq Mehmood"; `data/roles.txt`), or when th
 reports place the man apart by the place written onto his name ("ASI Nazir, larkana
 wala" against a report set where Larkana is not named; `review.analysis.homes`), or
 one names him as the writer's kin and the other gives him a post ("my brother Abdul
-Wahid", "Naib Risaldar Abdul Wahid"), or one gives him a post and the other neither a rank
-nor a police station the two share, or the name has one telling word ("Bashir Ahmed") and
-the reports are set at different stations and give it no one rank, or one report gives
-it a rank or trade and the other none; or the archive gives the name ranks no one man
-holds and one report gives it none (`crowded`); or a report names five police stations or
+Wahid", "Naib Risaldar Abdul Wahid"), or one report gives him a rank or trade and the
+other none, or neither gives one and no word of the name tells a man apart ("Allah
+Ditta"), or the name has one telling word ("Bashir Ahmed") and the reports are set at
+different stations and give it no one rank; or a report names five police stations or
 more (a roundup); see `pair_strength`.
 A short form of a name in one report ("Chandio", "Soomro SHO"; or the name without the
 title or the "Muhammad" the other writes: "Manzoor Hussain", "Ch. Aslam") and the full
@@ -33,7 +32,6 @@ sealed records in `link_decisions`, one per pair and key, audited by the caller.
 from __future__ import annotations
 
 import functools
-import itertools
 import json
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
@@ -195,13 +193,10 @@ def _kin_and_post(roles_a: Iterable[str], roles_b: Iterable[str]) -> bool:
     """Whether one report names the man only as the writer's kin and the other gives him a
     post ("my uncle, Inspector Tariq" gives both, and meets the inspector)."""
 
-    def kinned(roles: Iterable[str]) -> bool:
-        return any(_rank(role) in kin() for role in roles)
-
     roles_a, roles_b = tuple(roles_a), tuple(roles_b)
     posted_a, posted_b = _posted(roles_a), _posted(roles_b)
-    return (kinned(roles_a) and not posted_a and posted_b) or (
-        kinned(roles_b) and not posted_b and posted_a
+    return (_kinned(roles_a) and not posted_a and posted_b) or (
+        _kinned(roles_b) and not posted_b and posted_a
     )
 
 
@@ -267,7 +262,6 @@ def pair_strength(
     roles_b: Iterable[str] = (),
     *,
     key: str,
-    several_men: bool = False,
 ) -> Strength:
     """How strong a link on `key`, of `strength`, is between two reports set in these places.
 
@@ -275,8 +269,7 @@ def pair_strength(
     Kasur and "Tariq Mehmood" the agent in Gujrat are two men. So a name links two
     reports strongly only when they are set in the same place, and the ranks they give
     it (`roles_a`, `roles_b`: the designations each report writes beside it) could be
-    one man's; otherwise it is weak until a reviewer confirms it. `several_men` says the
-    archive itself gives the name ranks or trades no one man holds (`crowded`).
+    one man's; otherwise it is weak until a reviewer confirms it.
     """
     roles_a, roles_b = tuple(roles_a), tuple(roles_b)
     if kind == "police_station" and strength.level == STRONG:
@@ -303,35 +296,59 @@ def pair_strength(
             " sets its men at none of them"
         )
         return Strength(WEAK, why)
-    one_word = _one_telling_word(key)
-    if one_word and _stations_apart(places_a, places_b) and not _one_role(roles_a, roles_b):
-        why = "a name of one telling word at different stations, not under one rank"
+    return _by_rank_and_name(key, places_a, places_b, roles_a, roles_b) or strength
+
+
+def _by_rank_and_name(
+    key: str,
+    places_a: frozenset[str],
+    places_b: frozenset[str],
+    roles_a: tuple[str, ...],
+    roles_b: tuple[str, ...],
+) -> Strength | None:
+    """Why a name two reports set in one place is still weak, if it is: by the ranks, trades
+    and kinship they write beside it, the words of it that tell a man apart
+    (`_telling_words`), and the police stations they are set at.
+
+    A rank or trade is how a source tells its man from the others of his name, so a report
+    that gives none has met only the name, which a victim's father, a kiln's munshi and an
+    ASI of one district may all bear: "Munshi Ghulam Qadir" of a kiln by Thana Saddar does
+    not corroborate "Ghulam Qadir", the father of a boy held there, nor "Agent Naveed
+    Akhtar" a bare "Naveed Akhtar". Kinship tells a man apart only to his own family's
+    source ("my brother-in-law Naveed Akhtar"), and not from a bare name another source
+    writes. Two reports that give no rank corroborate each other on a name only if some
+    word of it tells a man apart ("Allah Ditta" does not). And a district's police
+    stations each have their own men: two reports set at different ones join on a name
+    only under one trade that goes from station to station (an agent's, a broker's); an
+    "ASI Muhammad Riaz" of Swat's Cantt station and one of Mingora's are a transfer or two
+    men, for a reviewer to say.
+    """
+    ranked_a, ranked_b = _any_rank(roles_a), _any_rank(roles_b)
+    if ranked_a != ranked_b:
+        why = "the same name, with a rank or trade in one report and none in the other"
         return Strength(WEAK, why)
-    if _post_unmet(roles_a, places_a, roles_b, places_b):
-        why = "the same name, in a post in one report, with no rank or shared station in the other"
+    if not ranked_a and _kinned(roles_a) != _kinned(roles_b):
+        return Strength(
+            WEAK, "the same name, the writer's kin in one report and a name alone in the other"
+        )
+    if not ranked_a and not _telling_words(key):
+        why = "a name no word of which tells a man apart, with no rank or trade in either report"
         return Strength(WEAK, why)
-    if one_word and _any_rank(roles_a) != _any_rank(roles_b):
-        why = "a name of one telling word, with a rank or trade in one report and none in the other"
-        return Strength(WEAK, why)
-    if several_men and _any_rank(roles_a) != _any_rank(roles_b):
+    travels = (
+        ranked_a and _one_role(roles_a, roles_b) and not (_posted(roles_a) or _posted(roles_b))
+    )
+    if _stations_apart(places_a, places_b) and not travels:
         why = (
-            "a name other reports give to men of different ranks or trades, and one report here"
-            " gives none"
+            "the same name, in reports set at different police stations, not under one trade"
+            " that goes between them"
         )
         return Strength(WEAK, why)
-    return strength
+    return None
 
 
-def crowded(roles: Iterable[Iterable[str]]) -> bool:
-    """Whether the reports naming a person give the name ranks or trades that no one man
-    holds (an agent in two reports, a property dealer in a third; an SHO and a clerk):
-    the archive itself shows it is several men's name. A report that gives the name no
-    rank cannot say which of them it means, so its links on the name are weak
-    (`pair_strength`): "Naveed Akhtar", an agent in five reports and a NADRA counter clerk
-    in one, is not corroborated as either by a report that names him bare."""
-    # Each distinct set of ranks once: as many as the ranks written, however many reports.
-    distinct = {frozenset(_rank(r) for r in rs if ranked(r)) for rs in roles} - {frozenset()}
-    return any(roles_conflict(a, b) for a, b in itertools.combinations(distinct, 2))
+def _kinned(roles: Iterable[str]) -> bool:
+    """Whether a report names its man as the writer's kin ("my uncle", "her father")."""
+    return any(_rank(role) in kin() for role in roles)
 
 
 def _any_rank(roles: Iterable[str]) -> bool:
@@ -350,40 +367,20 @@ def _roundup(places: frozenset[str]) -> bool:
     return sum(p.startswith("station:") for p in places) >= ROUNDUP
 
 
-def _one_telling_word(key: str) -> bool:
-    """Whether a name has one word that tells a man apart ("Bashir Ahmed", "Allah Ditta",
-    "Abdul Ghafoor": Ahmed, Allah and Abdul tell no one apart). Such a name is many men's
-    in a district: between two reports set at different police stations of it, it joins
-    them strongly only under one rank (a travel agent by Thana Saddar Kohat and a
-    matchmaker whose victims went to Kohat Cantt are two men), and at one station only if
-    both or neither give it a rank or trade (a kiln's munshi Allah Ditta and a sold girl's
-    father of that name, both at Thana Saddar Sheikhupura). The second element of a
+def _telling_words(key: str) -> int:
+    """How many words of a name tell a man apart ("Bashir Ahmed", "Allah Ditta", "Abdul
+    Ghafoor": Ahmed, Allah and Abdul tell no one apart). A name of one such word is many
+    men's in a district: between two reports set at different police stations of it, it
+    joins them strongly only under one rank (a travel agent by Thana Saddar Kohat and a
+    matchmaker whose victims went to Kohat Cantt are two men). The second element of a
     theophoric name ("Bakhsh", "Ditta": `given_words`) counts as no telling word here."""
-    return sum(telling(w) and w not in given_words() for w in key.split()) < 2
+    return sum(telling(w) and w not in given_words() for w in key.split())
 
 
 def _stations_apart(places_a: frozenset[str], places_b: frozenset[str]) -> bool:
     """Whether both reports are set at police stations and share none."""
     stationed = all(any(p.startswith("station:") for p in x) for x in (places_a, places_b))
     return stationed and not _same_station(places_a, places_b)
-
-
-def _post_unmet(
-    roles_a: Iterable[str],
-    places_a: frozenset[str],
-    roles_b: Iterable[str],
-    places_b: frozenset[str],
-) -> bool:
-    """Whether one report gives the name a post (an ASI, a naib risaldar, a munshi) and the
-    other neither a rank nor a police station the two share: a man in a post is known by his
-    post and where he holds it, and a report that has neither met only his name in his
-    district, which another man of it may live in ("Naib Risaldar Abdul Wahid" at a Noshki
-    checkpost, "a hari named Abdul Wahid" in a report of the Nasirabad the checkpost's boys
-    come from)."""
-    if _posted(roles_a) == _posted(roles_b):
-        return False
-    other = roles_b if _posted(roles_a) else roles_a
-    return not _any_rank(other) and not _same_station(places_a, places_b)
 
 
 def _settings(where: frozenset[str]) -> frozenset[str]:
@@ -822,7 +819,7 @@ def _same_setting(where: Mapping[int, frozenset[str]], a: int, b: int) -> bool:
 
 
 def _short_strength(short: Named, full: Named, same_place: bool, names_there: int) -> Strength:
-    if _one_telling_word(full.key):
+    if _telling_words(full.key) < 2:
         # "Aslam" of "Muhammad Aslam": a given name alone, whoever else bears it
         return Strength(WEAK, "a short form of a name with one uncommon word")
     if not same_place:

@@ -50,26 +50,21 @@ def _level(corpus: Corpus, a: int, b: int) -> links.Strength:
 
 
 def test_a_bare_name_the_archive_gives_two_mens_ranks_is_weak() -> None:
+    # Session 12 made this weak by the archive's crowd of ranks (`crowded`); session 13's
+    # rule, rank against none, makes any bare name weak against a ranked one, crowd or not.
     corpus = Corpus(_facts({1: ["Agent"], 2: ["Agent, of taxila"], 3: ["Clerk"], 4: []}))
     for ranked in (1, 2, 3):
         strength = _level(corpus, ranked, 4)
         assert strength.level == links.WEAK
-        assert "men of different ranks or trades" in strength.why
+        assert "none in the other" in strength.why
     assert _level(corpus, 1, 2).level == links.STRONG  # the agent's own reports still agree
     assert _level(corpus, 1, 3).level == links.WEAK  # and the agent is not the clerk
 
 
-def test_without_a_namesake_in_the_archive_a_bare_name_still_links() -> None:
+def test_without_a_namesake_in_the_archive_a_bare_name_is_weak_too() -> None:
     corpus = Corpus(_facts({1: ["Agent"], 2: ["Agent"], 4: []}))
-    assert _level(corpus, 1, 4).level == links.STRONG
-
-
-def test_one_mans_ranks_do_not_crowd_his_name() -> None:
-    # An SHO is an inspector or a sub-inspector (roles.txt): one man, not a crowd.
-    assert not links.crowded([("SHO",), ("Inspector",), ("SI, of islamabad",), ()])
-    assert links.crowded([("Agent",), ("Clerk",)])
-    assert links.crowded([("Broker, of mian channu",), ("Agent",), ()])
-    assert not links.crowded([(), ("Father",), ("Agent",)])
+    assert _level(corpus, 1, 4).level == links.WEAK
+    assert _level(corpus, 1, 2).level == links.STRONG
 
 
 ROUNDUP = {

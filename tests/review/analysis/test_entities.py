@@ -776,10 +776,13 @@ def test_a_town_sets_a_report_in_its_district_too() -> None:
     assert "district:okara" in _setting("Kilns near Depalpur hold forty families.")
     key = "rafiq anjum"  # two words that tell a man apart
     name = links.strength("person", key)
-    # A report at Thana Saddar Depalpur and one at Thana Saddar Okara: one district.
+    # A report at Thana Saddar Depalpur and one at Thana Saddar Okara: one district, where
+    # an agent's trade goes from station to station.
     depalpur = _setting("the SHO of Thana Saddar Depalpur said")
     okara = _setting("I am a constable at Thana Saddar Okara.")
-    assert links.pair_strength("person", name, depalpur, okara, key=key).level == links.STRONG
+    agent = ["Agent"]
+    strength = links.pair_strength("person", name, depalpur, okara, agent, agent, key=key)
+    assert strength.level == links.STRONG
     # Lahore's Civil Lines and a Kasur station share no place: the name stays weak.
     lahore = _setting("lahore civil lines thane wala asi arshad mahmood")
     kasur = _setting("I am a lady constable at Thana Kot Radha Kishan, district Kasur.")

@@ -44,11 +44,13 @@ def test_an_officer_placed_elsewhere_is_not_the_man_of_his_name_here(register: s
 
 
 def test_without_his_place_the_same_name_and_station_link_strongly() -> None:
-    # The control: the same two reports, the ASI not placed and at the station the owner
-    # report names. The owner report gives no rank, so nothing tells the men apart and the
-    # link counts. (At another station of the district it is weak: `test_posts`.)
-    unplaced = "ASI Rafiq Anjum came to Thana Saddar Khanewal on 4 May and took Rs 50,000."
-    assert _link(OWNER_REPORT, unplaced).level == links.STRONG
+    # The control: two reports of the ASI at one station link; placed in Multan by one of
+    # them, the pair is weak for that. (A report that gives him no rank is weak anyway, and
+    # one at another station of the district: `test_posts`.)
+    here = "At Thana City Khanewal, ASI Rafiq Anjum took the kiln's money."
+    unplaced = "ASI Rafiq Anjum came to Thana City Khanewal on 4 May and took Rs 50,000."
+    assert _link(here, unplaced).level == links.STRONG
+    assert "places its man" in _link(here, OFFICER_REPORTS["en"]).why
 
 
 def test_an_officer_placed_where_the_other_report_goes_still_links() -> None:
@@ -145,11 +147,14 @@ def test_kin_who_holds_the_post_still_links() -> None:
     assert _link(kin, POST_REPORT.replace("Naib Risaldar", "ASI")).level == links.STRONG
 
 
-def test_kin_and_a_trade_still_link() -> None:
-    # Families traffic their own: the writer's uncle may well be the agent another names.
+def test_kin_and_a_trade_are_for_a_reviewer() -> None:
+    # Families traffic their own: the writer's uncle may well be the agent another names,
+    # or not; the uncle's report gives him no trade (rank against none, session 13).
     kin = "My uncle Rafiq Anjum took the boys from Khanewal to the agent in Quetta."
     agent = "The agent Rafiq Anjum of Khanewal keeps the boys' passports in Khanewal."
-    assert _link(kin, agent).level == links.STRONG
+    strength = _link(kin, agent)
+    assert strength.level == links.WEAK
+    assert "none in the other" in strength.why
 
 
 def test_kin_words_are_no_rank_group() -> None:

@@ -52,7 +52,7 @@ def test_a_source_saying_its_man_is_not_the_officer_keeps_the_link_weak(register
 
 def test_without_the_warning_the_same_name_and_place_link_strongly() -> None:
     """The rule is what makes the link weak: the same reports without the warning link."""
-    plain = "Mehboob Alam of Thana City Bannu lent my uncle the money for the agent."
+    plain = "SHO Mehboob Alam of Thana City Bannu lent my uncle the money for the agent."
     assert _link(SHO_REPORT, plain)[1].level == links.STRONG
 
 

@@ -1,4 +1,6 @@
-"""A name of one telling word ("Bashir Ahmed") joins two reports only at one station or rank.
+"""A name joins two reports set at different police stations only under one trade that
+travels; a name of one telling word ("Bashir Ahmed") is weak at one station, too, under
+ranks that are not one man's.
 
 The attacks, each a false link that counted as corroboration between two men of one
 common name in one district:
@@ -35,7 +37,9 @@ def test_a_common_name_without_rank_at_two_stations_is_weak(register: str) -> No
     key, strength = person_link(AGENT, MATCHMAKER[register])
     assert key == "bashir ahmed"
     assert strength.level == links.WEAK
-    assert "one telling word" in strength.why
+    # "rishta wala" is a matchmaker's trade: rank against none, before the stations
+    why = "a rank or trade in one report" if register == "ru" else "different police stations"
+    assert why in strength.why
 
 
 def test_a_common_name_at_one_station_still_links() -> None:
@@ -43,9 +47,21 @@ def test_a_common_name_at_one_station_still_links() -> None:
     assert person_link(AGENT, other)[1].level == links.STRONG
 
 
-def test_a_name_of_two_telling_words_at_two_stations_of_a_district_still_links() -> None:
+def test_a_name_of_two_telling_words_at_two_stations_of_a_district_is_weak_too() -> None:
+    # heldout35.txt (session 13): a "Tariq Mehmood" of Dina's police station and another of
+    # Thana Saddar Jhelum, neither given a rank, were counted as one man. A district's
+    # stations each have their own men, whatever the name.
     a = "I am a clerk near Thana Saddar Kohat. Rafiq Anjum runs a travel office there."
     b = "My uncle went to Kohat Cantt police station about the match Rafiq Anjum arranged."
+    strength = person_link(a, b)[1]
+    assert strength.level == links.WEAK
+    assert "different police stations" in strength.why
+
+
+def test_an_agent_at_two_stations_of_a_district_still_links() -> None:
+    # The control: an agent's trade goes from station to station.
+    a = "I am a clerk near Thana Saddar Kohat. The agent Rafiq Anjum runs a travel office."
+    b = "Kohat Cantt police station knows the agent Rafiq Anjum, who took my son's passport."
     assert person_link(a, b)[1].level == links.STRONG
 
 
@@ -115,7 +131,7 @@ def test_a_name_of_one_telling_word_at_two_stations_under_a_rank_and_none_is_wea
     key, strength = person_link(RYK_AGENT, RYK_FATHER)
     assert key == "allah ditta"
     assert strength.level == links.WEAK
-    assert "one telling word" in strength.why
+    assert "a rank or trade in one report and none in the other" in strength.why
 
 
 def test_a_name_of_one_telling_word_under_one_rank_at_two_stations_links() -> None:

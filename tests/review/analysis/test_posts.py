@@ -37,26 +37,35 @@ def test_a_man_in_a_post_is_not_a_name_met_only_in_his_district(register: str) -
     key, strength = person_link(HARI, OFFICER[register])
     assert key == "nazir jatoi"
     assert strength.level == links.WEAK
-    assert "in a post in one report" in strength.why
+    assert "a rank or trade in one report and none in the other" in strength.why
 
 
-def test_a_man_in_a_post_meets_his_name_at_his_station() -> None:
-    # The control: no rank in one report, but both name the station where he holds it.
+def test_a_man_in_a_post_is_not_a_name_met_at_his_station_either() -> None:
+    # No rank in one report, though both name the station where he holds his post: a kiln
+    # owner of his name by the same thana is not the ASI (rank against none, session 13).
     officer = "ASI Rafiq Anjum came to Thana City Khanewal on 4 May and took Rs 50,000."
     owner = "The kiln of Rafiq Anjum keeps families in debt; Thana City Khanewal returns them."
-    assert person_link(officer, owner)[1].level == links.STRONG
+    assert person_link(officer, owner)[1].level == links.WEAK
+    again = "At Thana City Khanewal, ASI Rafiq Anjum wrote no FIR."
+    assert person_link(officer, again)[1].level == links.STRONG
 
 
-def test_a_man_in_a_post_meets_his_rank_anywhere_in_his_district() -> None:
+def test_a_man_in_a_post_at_two_stations_of_a_district_is_weak() -> None:
+    # heldout37.txt (session 13): an ASI Muhammad Riaz of Swat's Cantt station and one of
+    # Mingora's were counted as one man. A transfer, or two men: a reviewer says which.
     a = "ASI Rafiq Anjum of Thana City Khanewal took Rs 50,000."
     b = "At Thana Saddar Khanewal ASI Rafiq Anjum beat my brother."
-    assert person_link(a, b)[1].level == links.STRONG
+    strength = person_link(a, b)[1]
+    assert strength.level == links.WEAK
+    assert "different police stations" in strength.why
+    district = "In Khanewal, ASI Rafiq Anjum returns the boys who run from the kilns."
+    assert person_link(a, district)[1].level == links.STRONG  # one station named, one district
 
 
 def test_two_men_without_a_post_still_meet_in_their_district() -> None:
     # The rule is about posts: an agent named in two reports of one district still links.
     a = "The agent Rafiq Anjum of Khanewal took Rs 50,000 for my son."
-    b = "In Khanewal, Rafiq Anjum collects boys for the Gulf."
+    b = "In Khanewal, Rafiq Anjum, an agent, collects boys for the Gulf."
     assert person_link(a, b)[1].level == links.STRONG
 
 

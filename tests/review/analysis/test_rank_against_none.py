@@ -1,4 +1,6 @@
-"""A common name with a rank in one report and none in the other is not corroboration.
+"""A name with a rank in one report and none in the other is not corroboration; nor a
+name no word of which tells a man apart, with no rank in either; nor a writer's kin
+against a bare name.
 
 The attacks, each a false link counted as corroboration by blind corpora of session 12
 (heldout21.txt, heldout25.txt, heldout26.txt), between two men of one common name at one
@@ -46,18 +48,49 @@ def test_a_common_name_under_one_trade_at_one_station_still_links() -> None:
     assert person_link(MUNSHI, other)[1].level == links.STRONG
 
 
-def test_a_common_name_without_rank_in_both_at_one_station_still_links() -> None:
-    # The rule asks for a rank on both sides only when one gives one: two reports that
-    # give none agree on all they say (and the father's two reports are one man).
+def test_a_name_no_word_of_which_tells_a_man_apart_is_weak_without_ranks() -> None:
+    # heldout26.txt (session 12): two unranked men "Allah Ditta" at one station were one
+    # man. "Allah" and "Ditta" tell no one apart; with no rank on either side, nothing does
+    # (here the father's two reports are one man, for a reviewer to confirm).
     key, strength = person_link(FATHER["en"], FATHER["ru"])
     assert key == "allah ditta"
-    assert strength.level == links.STRONG
+    assert strength.level == links.WEAK
+    assert "no word of which tells a man apart" in strength.why
 
 
-def test_a_name_of_two_telling_words_with_a_trade_against_none_still_links() -> None:
+def test_a_name_of_two_telling_words_with_a_trade_against_none_is_weak() -> None:
+    # The rule of session 12 asked for one telling word; a kiln's "munshi Rafiq Anjum" and a
+    # bare "Rafiq Anjum" at his thana are as likely two men (session 13).
     a = "At the kiln near Sharaqpur, munshi Rafiq Anjum pays Thana Saddar Sheikhupura."
     b = "Rafiq Anjum went to Thana Saddar Sheikhupura with the kiln's money."
+    strength = person_link(a, b)[1]
+    assert strength.level == links.WEAK
+    assert "none in the other" in strength.why
+
+
+def test_a_name_of_two_telling_words_without_ranks_at_one_station_links() -> None:
+    a = "Rafiq Anjum keeps the boys' passports; Thana Saddar Sheikhupura knows him."
+    b = "Rafiq Anjum went to Thana Saddar Sheikhupura with the kiln's money."
     assert person_link(a, b)[1].level == links.STRONG
+
+
+KIN = {
+    "en": "My brother-in-law Naveed Akhtar took the boys from Gujar Khan to Thana Waris Khan.",
+    "ru": "mera behnoi naveed akhtar larkon ko gujar khan se thana waris khan le gaya.",
+    "ur": "میرا بہنوئی نوید اختر لڑکوں کو گوجر خان سے تھانہ وارث خان لے گیا۔",
+}
+BARE = "In Rawalpindi, Naveed Akhtar sends boys to Greece; Thana Waris Khan does nothing."
+
+
+@pytest.mark.parametrize("register", sorted(KIN))
+def test_a_writers_kin_against_a_bare_name_is_weak(register: str) -> None:
+    # heldout35.txt (session 13): a source's brother-in-law and another source's bare
+    # "Naveed Akhtar" of Rawalpindi were counted as one man. "My brother-in-law" tells the
+    # man apart to his own family's source alone.
+    key, strength = person_link(KIN[register], BARE)
+    assert key == "naveed akhtar"
+    assert strength.level == links.WEAK
+    assert "the writer's kin in one report" in strength.why
 
 
 SARRAF = {
@@ -78,7 +111,7 @@ def test_a_money_changer_and_an_agents_guest_house_of_one_name_are_weak(register
     key, strength = person_link(SARRAF[register], GUEST_HOUSE)
     assert key == "kareem bakhsh"
     assert strength.level == links.WEAK
-    assert "one telling word" in strength.why
+    assert "none in the other" in strength.why
 
 
 def test_a_theophoric_second_element_tells_no_one_apart_but_keeps_the_name() -> None:

@@ -220,7 +220,6 @@ def score(reports: Iterable[Report], extract: Callable[[str], list[Entity]]) -> 
         if kind not in LINKED_KINDS:
             continue
         strength = links.strength(kind, key)
-        several_men = links.crowded(roles[(r, kind, key)] for r in by_report)
         for a, b in itertools.combinations(sorted(by_report), 2):
             level = links.pair_strength(
                 kind,
@@ -230,7 +229,6 @@ def score(reports: Iterable[Report], extract: Callable[[str], list[Entity]]) -> 
                 roles[(a, kind, key)],
                 roles[(b, kind, key)],
                 key=key,
-                several_men=several_men,
             ).level
             if by_report[a] & by_report[b]:
                 figures.right_links += 1
