@@ -15,10 +15,10 @@ reports place the man apart by the place written onto his name ("ASI Nazir, lark
 wala" against a report set where Larkana is not named; `review.analysis.homes`), or
 one names him as the writer's kin and the other gives him a post ("my brother Abdul
 Wahid", "Naib Risaldar Abdul Wahid"), or one report gives him a rank or trade and the
-other none, or neither gives one and no word of the name tells a man apart ("Allah
-Ditta"), or the name has one telling word ("Bashir Ahmed") and the reports are set at
-different stations and give it no one rank; or a report names five police stations or
-more (a roundup); see `pair_strength`.
+other none, or one names him as the writer's kin and the other bare, or neither gives a
+rank and no word of the name tells a man apart ("Allah Ditta"), or the reports are set
+at different police stations and do not give him one trade that travels (an agent's);
+or a report names five police stations or more (a roundup); see `pair_strength`.
 A short form of a name in one report ("Chandio", "Soomro SHO"; or the name without the
 title or the "Muhammad" the other writes: "Manzoor Hussain", "Ch. Aslam") and the full
 name in another ("Mumtaz Ali Chandio", "Chaudhry Manzoor Hussain") make a link of their
