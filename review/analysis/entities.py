@@ -1029,6 +1029,11 @@ def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candi
         first, last, name = before, i + n, (before, i)
     else:
         return _unlisted_station(doc, i, term, j, districts)
+    if (led_by := _led_by_place(doc, *name)) is not None:
+        key, place = led_by  # "Kohat Cantt police station": Cantt of Kohat
+        return _Candidate(
+            "police_station", doc.starts[first], doc.ends[last - 1], f"{key}/{place}"
+        ), last
     key = _place_key(doc, *name) or station_key(_without_izafat(doc, *name))
     if named is not None:  # not the place inside the name: Karachi Company is Islamabad's
         districts = [d for d in districts if not i + j <= d < i + j + named.size]
@@ -1041,6 +1046,22 @@ def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candi
     if district:
         key = f"{key}/{district}"
     return _Candidate("police_station", doc.starts[first], doc.ends[last - 1], key), last
+
+
+# The names of stations that every town of a size has one of: written after its town's
+# name ("Kohat Cantt police station", "daska city thane", "کوہاٹ کینٹ تھانہ") they are that
+# town's, as "Thana Cantt Kohat" is.
+_EVERY_TOWNS: Final = frozenset(("saddar", "city", "cantt", "civil lines", "kotwali"))
+
+
+def _led_by_place(doc: Doc, start: int, end: int) -> tuple[str, str] | None:
+    """The station's key and its place, if a station's name at start..end is a place's
+    name and one of `_EVERY_TOWNS` after it ("Kohat Cantt": cantt, kohat)."""
+    place = doc.hit(start, "district")
+    if place is None or start + place.size >= end or doc.hit(start, "blocked") is not None:
+        return None
+    rest = station_key(doc.words[k] for k in range(start + place.size, end))
+    return (rest, place.key) if rest in _EVERY_TOWNS else None
 
 
 # Persian's izafat joining a locality's name, which Urdu script leaves unwritten (its zer

@@ -1285,3 +1285,24 @@ def test_a_station_named_by_islamabads_sector_is_islamabads(
 )
 def test_no_sector_no_sector_station(text: str) -> None:
     assert not any(e.key.endswith("/islamabad") for e in _only(text, "police_station"))
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("The boys were held at Kohat Cantt police station.", "cantt/kohat"),
+        ("abbottabad cantt thana walon ne paise liye", "cantt/abbottabad"),
+        ("daska city thane gaye to munshi ne nikal diya", "city/daska"),
+        ("کوہاٹ کینٹ تھانہ", "cantt/kohat"),
+        ("Gujar Khan Saddar police station", "saddar/gujar khan"),
+    ],
+)
+def test_a_town_before_a_station_every_town_has_is_the_stations_place(text: str, key: str) -> None:
+    # heldout37.txt (session 13): "Abbottabad cantt thana" and "Kohat cantt thane" were
+    # keyed "~btbd cantt/abbottabad", "~kt cantt/kohat", apart from "Thana Cantt Kohat".
+    assert _keys(text, "police_station") == [key]
+    assert _keys("Thana Cantt Kohat", "police_station") == ["cantt/kohat"]
+
+
+def test_a_place_before_a_station_of_its_own_name_stays_the_name() -> None:
+    assert _keys("He went to Jhelum Road police station.", "police_station") != ["road/jhelum"]
