@@ -1140,7 +1140,7 @@ def _unlisted_station(
     elif not oblique and (tail := _tailed(doc, k, latin=doc.latin(i))) > k:
         first, last, name = i, tail, (k, tail)  # "thana satiana road", "thana peoples colony"
     else:
-        if not _rank_follows(doc, i + size):
+        if not (_rank_follows(doc, i + size) or _town_before(doc, i)):
             return None  # "roz thane ke bahir", "دفتر تھانے کے ساتھ": by the thana (asked
             # first: it is the test that answers most)
         begin = _place_before(doc, i)  # "بھیرہ تھانے کے": a town's own station
@@ -1184,6 +1184,15 @@ _NAME_TAILS: Final = frozenset(
         *("ٹاؤن", "بازار", "منڈی", "چوک", "گیٹ", "نگر", "مارکیٹ", "آباد", "پورہ"),
     )
 )
+
+
+def _town_before(doc: Doc, i: int) -> bool:
+    """Whether a town (no district's seat) ends just before token i: "mingora thane me",
+    "کبل تھانے میں" name the town's own station, a rank after them or not (a district's
+    seat has many: "kohat thane me" says none)."""
+    begin = _place_before(doc, i)
+    term = doc.hit(begin, "district") if begin < i else None
+    return term is not None and term.key in towns()
 
 
 def _place_before(doc: Doc, i: int) -> int:

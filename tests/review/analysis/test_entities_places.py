@@ -1306,3 +1306,20 @@ def test_a_town_before_a_station_every_town_has_is_the_stations_place(text: str,
 
 def test_a_place_before_a_station_of_its_own_name_stays_the_name() -> None:
     assert _keys("He went to Jhelum Road police station.", "police_station") != ["road/jhelum"]
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("ab wo peshawar me chupa hai. mingora thane me sab uske yaar hain", "mingora/swat"),
+        ("وہ کبل تھانے میں گیا تو محرر نے بھگا دیا", "kabal/swat"),
+    ],
+)
+def test_a_town_before_the_oblique_thana_is_its_own_station(text: str, key: str) -> None:
+    # heldout37.txt (session 13): "mingora thane me" was no station, only a town, so an ASI
+    # of Mingora's station met one of Abbottabad's Cantt in Swat's district alone.
+    assert _keys(text, "police_station") == [key]
+
+
+def test_a_district_seat_before_the_oblique_thana_names_no_station() -> None:
+    assert _keys("hum kohat thane me gaye", "police_station") == []
