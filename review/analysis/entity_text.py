@@ -467,6 +467,8 @@ class Doc:
         if term.proper and term.kind != "district" and not raw[:1].isupper():
             return False  # "customs" may be anything; a district is one in Roman Urdu too
         if term.cue:
+            if raw.islower() and i > 0 and self.words[i - 1] in _THINGS_BEFORE:
+                return False  # "the water tank near Thana City": no Tank district
             near = (i - 2, i - 1, i + term.size, i + term.size + 1)
             if any(0 <= k < len(self.words) and self.words[k] in CUES for k in near):
                 return True
@@ -579,6 +581,11 @@ CUES: Final = frozenset(
 # "قصور کا ایک آدمی"); the everyday word takes them after a possessive (below), not alone.
 _PLACE_AFTER: Final = frozenset(normalize(w) for w in ("کے", "کا", "کی", "میں", "سے"))
 # Before it, words that make it the everyday word: "میرا قصور" is "my fault".
+# Words before a place's name that is an everyday English word too, in lower case, that
+# make it the thing: "the water tank", "a fuel tank", "the swat team".
+_THINGS_BEFORE: Final = frozenset(
+    ("the", "a", "an", "this", "that", "water", "fuel", "oil", "petrol", "diesel", "gas")
+)
 _NOT_PLACE_BEFORE: Final = frozenset(
     normalize(w)
     for w in (

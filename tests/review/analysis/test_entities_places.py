@@ -1323,3 +1323,23 @@ def test_a_town_before_the_oblique_thana_is_its_own_station(text: str, key: str)
 
 def test_a_district_seat_before_the_oblique_thana_names_no_station() -> None:
     assert _keys("hum kohat thane me gaye", "police_station") == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "He went to the water tank near Thana City.",
+        "a fuel tank near the pump at Thana Saddar",
+        "the tank near the kiln was empty",
+    ],
+)
+def test_an_everyday_word_in_lower_case_after_a_thing_word_is_no_place(text: str) -> None:
+    # A place's cue ("near") made "the water tank" the district of Tank, and a bare "Thana
+    # City" beside it Tank's City station: a false key for any report of Tank's.
+    assert _keys(text, "district") == []
+    assert all("/tank" not in key for key in _keys(text, "police_station"))
+
+
+def test_tank_is_still_tank_where_it_is_the_place() -> None:
+    assert _keys("in Tank near the bus stand", "district") == ["tank"]
+    assert _keys("Thana City Tank", "police_station") == ["city/tank"]
