@@ -674,7 +674,7 @@ def _from_lexicon(doc: Doc) -> Iterator[_Candidate]:
         if (person := _person(doc, i, rank, districts)) is not None:
             used[i] = i + rank.size
             yield person
-    yield from _placed_stations(doc, stations, districts)
+    yield from _unguessed(list(_placed_stations(doc, stations, districts)))
     yield from _misspelt_places(doc)
     for i, terms in doc.hits.items():
         for term in terms:
@@ -898,6 +898,17 @@ def _squeezed_places() -> dict[str, str]:
     }
 
 
+def _unguessed(stations: list[_Candidate]) -> Iterator[_Candidate]:
+    """A station's key the report writes in full somewhere is no guess where it is not."""
+    written = {c.key for c in stations if c.designation != links.PLACED_STATION}
+    for c in stations:
+        yield (
+            c._replace(designation=None)
+            if c.key in written and c.designation == links.PLACED_STATION
+            else c
+        )
+
+
 def _placed_stations(
     doc: Doc, stations: list[tuple[int, _Candidate]], districts: list[int]
 ) -> Iterator[_Candidate]:
@@ -907,6 +918,8 @@ def _placed_stations(
     said: "Civil Lines police station, Gujranwala ... ASI Aslam of Thana Saddar" (the
     district of the report's other stations, when they agree), or "میں گوجرانوالہ میں
     ویگن چلاتا ہوں ... تھانہ صدر" (the first district of the report, named before it).
+    In a report that names several districts that is a guess, and the station says so
+    in its designation (`links.PLACED_STATION`): its links are weak.
     """
     keyed = {c.key.partition("/")[2] for _i, c in stations if "/" in c.key}
     first = doc.hit(districts[0], "district") if districts else None
@@ -932,15 +945,16 @@ def _placed_stations(
         # What the writer has said before the station sets it; a station named later,
         # with its district, only when nothing before does ("sanghar me ... sinjhoro thana
         # ... hyderabad civil lines thane": Sinjhoro is in Sanghar).
+        guess = links.PLACED_STATION if len(seats) > 1 else c.designation
         if "/" in c.key:
             earlier.add(c.key.partition("/")[2])
             yield c
         elif len(earlier) == 1:
-            yield c._replace(key=f"{c.key}/{next(iter(earlier))}")
+            yield c._replace(key=f"{c.key}/{next(iter(earlier))}", designation=guess)
         elif not earlier and first is not None and districts[0] < i:
-            yield c._replace(key=f"{c.key}/{_district_of(first.key)}")
+            yield c._replace(key=f"{c.key}/{_district_of(first.key)}", designation=guess)
         elif len(keyed) == 1:
-            yield c._replace(key=f"{c.key}/{next(iter(keyed))}")
+            yield c._replace(key=f"{c.key}/{next(iter(keyed))}", designation=guess)
         elif one is not None:
             yield c._replace(key=f"{c.key}/{one}")
         else:

@@ -54,6 +54,7 @@ DECISIONS: Final = (CONFIRMED, REJECTED)
 # A police station's designation when its report names its district only by a town in it
 # ("district from the town depalpur"; `entities`): a link on its key is weak.
 TOWN_STATION: Final = "district from the town"
+PLACED_STATION: Final = "district from the report, which names several"
 
 _STRONG_KINDS: Final = {
     "cnic": "a CNIC",
@@ -275,6 +276,9 @@ def pair_strength(
     if kind == "police_station" and strength.level == STRONG:
         if any(r.startswith(TOWN_STATION) for r in (*roles_a, *roles_b)):
             why = "a police station whose district a report gives only by a town in it"
+            return Strength(WEAK, why)
+        if PLACED_STATION in (*roles_a, *roles_b):
+            why = "a police station written bare, in a report that names several districts"
             return Strength(WEAK, why)
         return strength
     if kind != "person" or strength.level != STRONG:
