@@ -48,6 +48,10 @@ HELDOUT35 = Path(__file__).with_name("heldout35.txt")  # scored once blind, then
 HELDOUT36 = Path(__file__).with_name("heldout36.txt")  # held out, written blind in session 13
 HELDOUT37 = Path(__file__).with_name("heldout37.txt")  # scored once blind, then a development set
 HELDOUT38 = Path(__file__).with_name("heldout38.txt")  # held out, written blind in session 13
+HELDOUT39 = Path(__file__).with_name("heldout39.txt")  # scored once blind, then a development set
+HELDOUT40 = Path(__file__).with_name("heldout40.txt")  # held out, written blind in session 13
+HELDOUT41 = Path(__file__).with_name("heldout41.txt")  # scored once blind, then a development set
+HELDOUT42 = Path(__file__).with_name("heldout42.txt")  # held out, written blind in session 13
 CORPORA = (
     CORPUS,
     HELDOUT2,
@@ -87,6 +91,10 @@ CORPORA = (
     HELDOUT36,
     HELDOUT37,
     HELDOUT38,
+    HELDOUT39,
+    HELDOUT40,
+    HELDOUT41,
+    HELDOUT42,
 )
 CHECKED = CORPORA  # what main() checks when no file is named
 LANGUAGES = ("en", "ur", "ru")
