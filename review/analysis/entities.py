@@ -1052,14 +1052,18 @@ def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candi
     if named is not None:  # not the place inside the name: Karachi Company is Islamabad's
         districts = [d for d in districts if not i + j <= d < i + j + named.size]
     district = _district_near(doc, first, last, districts)
+    guess = _guessed(doc, first, last, districts, district, key)
     if district == key or (district is None and key in towns()):
         district = towns().get(key, district)  # "Thana Phalia": a town's own station
     # a name only one city's stations bear is that city's, whatever else the report names:
     # "Thana Kohsar" is Islamabad's even in a report about a family in Kotli
-    district = _station_homes().get(key, district)
+    homes = _station_homes()
+    district = homes.get(key, district)
     if district:
         key = f"{key}/{district}"
-    return _Candidate("police_station", doc.starts[first], doc.ends[last - 1], key), last
+    designation = links.PLACED_STATION if guess and key.partition("/")[0] not in homes else None
+    span = doc.starts[first], doc.ends[last - 1]
+    return _Candidate("police_station", *span, key, designation), last
 
 
 # The names of stations that every town of a size has one of: written after its town's
@@ -1169,11 +1173,14 @@ def _unlisted_station(
         first, last, name = begin, i + size, (begin, i)
     key = _place_key(doc, *name) or station_key(doc.words[k] for k in range(*name))
     district = _district_near(doc, first, last, districts)
+    guess = _guessed(doc, first, last, districts, district, key)
     if district == key or (district is None and key in towns()):
         district = towns().get(key, district)
     if district and district != key:
         key = f"{key}/{district}"
-    return _Candidate("police_station", doc.starts[first], doc.ends[last - 1], key), last
+    designation = links.PLACED_STATION if guess else None
+    span = doc.starts[first], doc.ends[last - 1]
+    return _Candidate("police_station", *span, key, designation), last
 
 
 def _tailed(doc: Doc, k: int, *, latin: bool) -> int:
@@ -1332,18 +1339,14 @@ def _may_station(doc: Doc, k: int) -> bool:
     return doc.urdu(k)
 
 
-def _district_near(doc: Doc, first: int, last: int, districts: list[int]) -> str | None:
-    """The district next to tokens first..last, else in their sentence, else the report's one."""
-
-    def key(i: int) -> str:
-        term = doc.hit(i, "district")
-        return term.key if term is not None else ""
-
+def _district_beside(doc: Doc, first: int, last: int) -> str | None:
+    """The district written right after tokens first..last, or right before them, with
+    only glue between ("Thana Saddar, district Kasur", "قصور کے تھانہ صدر")."""
     k = last
     while k < doc.size and k - last < 4 and doc.words[k] in _GLUE:
         k += 1
-    if k < doc.size and doc.hit(k, "district"):
-        return key(k)
+    if k < doc.size and (term := doc.hit(k, "district")) is not None:
+        return term.key
     k = first - 1
     while k >= 0 and first - k < 4 and doc.words[k] in _GLUE:
         k -= 1
@@ -1351,7 +1354,31 @@ def _district_near(doc: Doc, first: int, last: int, districts: list[int]) -> str
         for j in range(max(0, k - 2), k + 1):  # a district of several words ends at k
             term = doc.hit(j, "district")
             if term is not None and j + term.size - 1 == k:
-                return key(j)
+                return term.key
+    return None
+
+
+def _guessed(
+    doc: Doc, first: int, last: int, districts: list[int], district: str | None, key: str
+) -> bool:
+    """Whether a station's district is a guess: not written beside it nor its own town's,
+    but taken from elsewhere in its sentence, in a report that names several districts
+    ("At Thana City the SHO said the boys were already in Karachi" in a report of Sibi)."""
+    if district in (None, key, towns().get(key)) or _district_beside(doc, first, last):
+        return False  # none, the town's own, or written with it
+    seats = {_district_of(t.key) for d in districts if (t := doc.hit(d, "district")) is not None}
+    return len(seats) > 1
+
+
+def _district_near(doc: Doc, first: int, last: int, districts: list[int]) -> str | None:
+    """The district next to tokens first..last, else in their sentence, else the report's one."""
+
+    def key(i: int) -> str:
+        term = doc.hit(i, "district")
+        return term.key if term is not None else ""
+
+    if (beside := _district_beside(doc, first, last)) is not None:
+        return beside
     nearest = [
         (abs(d - first), key(d))
         for d in districts

@@ -161,7 +161,7 @@ FLOORS = {
     "heldout2.txt": (0.99, 0.99, 0.97, 0, 43, 0.52),
     # heldout3.txt: session 10's second round finds more men whose right links are weak
     # (one-word names, women's names no longer run on): right strong 134 of 188 -> 135 of 193.
-    "heldout3.txt": (0.99, 0.98, 0.97, 0, 35, 0.56),
+    "heldout3.txt": (0.99, 0.98, 0.97, 0, 35, 0.53),
     # Session 9's tuners (people, keys, places) on heldout8.txt and heldout9.txt; the held-out
     # corpora scored after, in aggregate only: heldout4.txt F1 0.965, person F1 0.934, links
     # 484 of 576 (84.0 %), 0 false counted, 24 weak; heldout5.txt links 465 of 521 (89.3 %);
@@ -203,8 +203,8 @@ FLOORS = {
     # and stations): links 648 of 677 (95.7 %); right links counted strong 123 of 200 (of
     # 198 on the keys branch alone): the two right links more are weak, so the share falls
     # under 0.62 with no strong link lost.
-    "heldout8.txt": (0.99, 1.00, 0.96, 0, 46, 0.41),
-    "heldout9.txt": (0.99, 0.99, 0.97, 0, 117, 0.38),
+    "heldout8.txt": (0.99, 1.00, 0.96, 0, 46, 0.39),
+    "heldout9.txt": (0.99, 0.99, 0.97, 0, 117, 0.35),
     # heldout10.txt, written blind in session 9 (central and northern Punjab, Karachi) and
     # held out: scored first on session 9's main (F1 0.957, person F1 0.922, links of
     # 729 (89.4 %), 0 false counted, 64 weak), then on the merged tuners' work: F1 0.964,
@@ -231,8 +231,8 @@ FLOORS = {
     # heldout11.txt after the people tuner's second round (Sindhi and Baloch names, an
     # everyday word after a rank read as the name before a case ending): person F1 0.932
     # -> 0.982, links 963 -> 1003; the new right links are mostly one-word names, weak.
-    "heldout11.txt": (0.99, 0.98, 0.94, 0, 44, 0.44),
-    "heldout12.txt": (0.98, 0.98, 0.94, 0, 71, 0.33),
+    "heldout11.txt": (0.99, 0.98, 0.94, 0, 44, 0.40),
+    "heldout12.txt": (0.98, 0.98, 0.94, 0, 71, 0.32),
     # heldout13.txt (Faisalabad to Layyah) and heldout14.txt (lower Sindh, Karachi's edge,
     # Thar), written blind in session 10 by writers asked to give recurring people the
     # names of other, different people as life does. heldout13.txt, scored blind after the
@@ -261,8 +261,8 @@ FLOORS = {
     # 175 of 381): shown weak for a reviewer to confirm. Held out, in aggregate: heldout14.txt
     # false counted 2 -> 1, right strong 148 -> 144 of 240; heldout4/5/7/10.txt still 0,
     # right strong 64 -> 60 of 144, 149 -> 145 of 206, 130 -> 123 of 204, 143 -> 131 of 295.
-    "heldout15.txt": (0.98, 0.98, 0.94, 0, 162, 0.49),
-    "heldout16.txt": (0.97, 0.97, 0.88, 0, 158, 0.42),
+    "heldout15.txt": (0.98, 0.98, 0.94, 0, 162, 0.48),
+    "heldout16.txt": (0.97, 0.97, 0.88, 0, 158, 0.41),
     # Two more written blind after those rules (heldout17.txt: Karachi and lower Sindh;
     # heldout18.txt: Gujranwala to Mianwali, Peshawar to Swabi), scored blind on them and on
     # session 10's: heldout17.txt F1 0.985, links 650 of 725 (89.7 %), false counted 8 -> 6;
@@ -272,8 +272,8 @@ FLOORS = {
     # father): 3 false counted left, a girl's father against the kamdar (kin against a trade:
     # on every development set such pairs were otherwise the agent's own son or brother, 5
     # right links). heldout18.txt is held out.
-    "heldout17.txt": (0.98, 0.97, 0.89, 0, 115, 0.39),
-    "heldout18.txt": (0.98, 0.95, 0.86, 0, 78, 0.48),
+    "heldout17.txt": (0.98, 0.97, 0.89, 0, 115, 0.36),
+    "heldout18.txt": (0.98, 0.95, 0.86, 0, 78, 0.47),
     # Two more written blind by writers given no example names (heldout19.txt: Multan to
     # Rahim Yar Khan and Ghotki; heldout20.txt: Islamabad, Rawalpindi, Jhelum, Mirpur,
     # Hazara). heldout19.txt scored blind on the rules above: links 640 of 695 (92.1 %),
@@ -302,8 +302,8 @@ FLOORS = {
     # (heldout19.txt 172 -> 159, heldout20.txt 148 -> 140; held out: heldout18.txt 112 -> 110,
     # heldout7.txt 122 -> 119, heldout5.txt 145 -> 144, heldout22.txt 77 -> 75). Its 8 person
     # links left: one name, at one station, for a munshi there and a man of no rank.
-    "heldout21.txt": (0.98, 0.97, 0.94, 0, 87, 0.58),
-    "heldout22.txt": (0.97, 0.95, 0.88, 0, 58, 0.56),
+    "heldout21.txt": (0.98, 0.97, 0.94, 0, 87, 0.54),
+    "heldout22.txt": (0.97, 0.95, 0.88, 0, 58, 0.55),
     # Session 12: four more written blind the same way (heldout23.txt: Sargodha to Jhang;
     # heldout24.txt: Sukkur to Kashmore; heldout25.txt: Makran and Karachi's harbour;
     # heldout26.txt: D.G. Khan to Bahawalpur), each scored blind before it was read. On
@@ -325,8 +325,8 @@ FLOORS = {
     # (and after the station rule below, heldout18.txt 99, heldout4.txt 60 -> 59).
     "heldout23.txt": (0.97, 0.97, 0.89, 0, 147, 0.45),
     "heldout24.txt": (0.97, 0.94, 0.87, 0, 54, 0.73),
-    "heldout25.txt": (0.98, 0.98, 0.93, 0, 135, 0.58),
-    "heldout26.txt": (0.95, 0.92, 0.90, 1, 87, 0.45),
+    "heldout25.txt": (0.98, 0.98, 0.93, 0, 135, 0.56),
+    "heldout26.txt": (0.95, 0.92, 0.90, 1, 87, 0.43),
     # Then four more written blind (heldout27.txt: Peshawar to Nowshera; heldout28.txt:
     # Mandi Bahauddin to Kharian; heldout29.txt: Hyderabad to Umerkot; heldout30.txt: Quetta
     # to Nushki), scored blind on the rules above (on 38cfa3b): false counted 0 (0), 4 (4),
@@ -336,7 +336,7 @@ FLOORS = {
     # Kunri, one name): heldout29.txt 4 -> 1. heldout28.txt and heldout30.txt are held out.
     "heldout27.txt": (0.98, 0.95, 0.91, 0, 68, 0.58),
     "heldout28.txt": (0.97, 0.97, 0.92, 2, 74, 0.45),
-    "heldout29.txt": (0.97, 0.95, 0.90, 1, 122, 0.50),
+    "heldout29.txt": (0.97, 0.95, 0.90, 1, 122, 0.49),
     "heldout30.txt": (0.97, 0.95, 0.91, 0, 73, 0.39),
     # And four more (heldout31.txt: Islamabad, Attock, Taxila; heldout32.txt: Karachi's west
     # and centre; heldout33.txt: Sahiwal to Khanewal; heldout34.txt: Dadu, Jamshoro,
@@ -354,8 +354,8 @@ FLOORS = {
     # heldout22.txt 1, heldout28.txt 4, heldout32.txt 5, heldout34.txt 1); right strong
     # heldout14.txt 141 -> 135, heldout18.txt 99 -> 95, heldout28.txt 146 -> 144,
     # heldout32.txt 181 -> 178, heldout34.txt 111 -> 107, heldout4.txt 59 -> 58.
-    "heldout31.txt": (0.97, 0.97, 0.85, 0, 117, 0.30),
-    "heldout32.txt": (0.96, 0.97, 0.85, 3, 226, 0.39),
+    "heldout31.txt": (0.97, 0.97, 0.85, 0, 117, 0.29),
+    "heldout32.txt": (0.96, 0.97, 0.85, 3, 226, 0.38),
     "heldout33.txt": (0.98, 0.97, 0.91, 1, 126, 0.55),
     "heldout34.txt": (0.95, 0.93, 0.82, 0, 88, 0.57),
     # Session 13 made the rules general, from the development sets read before: a rank or
@@ -375,8 +375,20 @@ FLOORS = {
     # right strong 1,521 -> 1,248 of 2,786 over them.
     "heldout35.txt": (0.97, 0.95, 0.88, 1, 119, 0.50),
     "heldout36.txt": (0.98, 0.98, 0.94, 5, 112, 0.46),
-    "heldout37.txt": (0.97, 0.94, 0.90, 0, 81, 0.59),
+    "heldout37.txt": (0.97, 0.94, 0.90, 0, 81, 0.56),
     "heldout38.txt": (0.95, 0.94, 0.84, 3, 136, 0.37),
+    # Then heldout39.txt (Gujranwala to Hafizabad) and heldout40.txt (held out: Bannu to
+    # Tank), blind: false counted 2 and 18 (14 of them stations); heldout41.txt on the same
+    # ground as 40, for development, and heldout42.txt (held out: Zhob to Sibi). A bare
+    # station keyed with one of several districts its report names is a guess, weak
+    # (fixed before heldout41.txt was scored: 3 -> 0 blind); heldout42.txt blind after it:
+    # 4. Then a station's district taken from elsewhere in its sentence, in a report of
+    # several districts, is a guess too (from a probe, not a corpus): heldout40.txt 18 ->
+    # 5, heldout42.txt 4 -> 2, heldout36.txt 8 -> 5 (its 3 stations).
+    "heldout39.txt": (0.99, 0.98, 0.94, 2, 180, 0.56),
+    "heldout40.txt": (0.98, 0.99, 0.93, 5, 140, 0.42),
+    "heldout41.txt": (0.98, 0.98, 0.92, 0, 194, 0.41),
+    "heldout42.txt": (0.95, 0.98, 0.92, 2, 136, 0.39),
 }
 
 

@@ -42,3 +42,26 @@ def test_a_station_the_report_writes_in_full_once_is_no_guess() -> None:
         "Thana Saddar the SHO took Rs 50,000."
     )
     assert shared_link(full, BANNU, "police_station")[1].level == links.STRONG
+
+
+KARACHI = "At Thana City Karachi the SHO keeps the passports of the boys from the north."
+ELSEWHERE = {
+    "en": "We are from Sibi. The moharrir at Thana City said the boys were already in Karachi.",
+    "ru": "hum sibi se hain. city thane ke moharrir ne kaha larke karachi pohanch gaye.",
+    "ur": "ہم سبی کے ہیں۔ تھانہ سٹی کے محرر نے کہا کہ لڑکے کراچی پہنچ چکے ہیں۔",
+}
+
+
+@pytest.mark.parametrize("register", sorted(ELSEWHERE))
+def test_a_district_elsewhere_in_the_stations_sentence_is_a_guess(register: str) -> None:
+    # The sentence's other district is where the boys went, not where the station is: a
+    # Sibi family's Thana City was keyed Karachi's and met Karachi's City station.
+    key, strength = shared_link(ELSEWHERE[register], KARACHI, "police_station")
+    assert key == "city/karachi"
+    assert strength.level == links.WEAK
+    assert "names several districts" in strength.why
+
+
+def test_a_district_written_beside_the_station_is_no_guess() -> None:
+    beside = "We are from Sibi. At Thana City Karachi the moharrir took the money."
+    assert shared_link(beside, KARACHI, "police_station")[1].level == links.STRONG
