@@ -1052,7 +1052,7 @@ def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candi
     if named is not None:  # not the place inside the name: Karachi Company is Islamabad's
         districts = [d for d in districts if not i + j <= d < i + j + named.size]
     district = _district_near(doc, first, last, districts)
-    guess = _guessed(doc, first, last, districts, district, key)
+    guess = _guessed(doc, first, last, district, key)
     if district == key or (district is None and key in towns()):
         district = towns().get(key, district)  # "Thana Phalia": a town's own station
     # a name only one city's stations bear is that city's, whatever else the report names:
@@ -1173,7 +1173,7 @@ def _unlisted_station(
         first, last, name = begin, i + size, (begin, i)
     key = _place_key(doc, *name) or station_key(doc.words[k] for k in range(*name))
     district = _district_near(doc, first, last, districts)
-    guess = _guessed(doc, first, last, districts, district, key)
+    guess = _guessed(doc, first, last, district, key)
     if district == key or (district is None and key in towns()):
         district = towns().get(key, district)
     if district and district != key:
@@ -1358,16 +1358,13 @@ def _district_beside(doc: Doc, first: int, last: int) -> str | None:
     return None
 
 
-def _guessed(
-    doc: Doc, first: int, last: int, districts: list[int], district: str | None, key: str
-) -> bool:
+def _guessed(doc: Doc, first: int, last: int, district: str | None, key: str) -> bool:
     """Whether a station's district is a guess: not written beside it nor its own town's,
     but taken from elsewhere in its sentence, in a report that names several districts
     ("At Thana City the SHO said the boys were already in Karachi" in a report of Sibi)."""
     if district in (None, key, towns().get(key)) or _district_beside(doc, first, last):
         return False  # none, the town's own, or written with it
-    seats = {_district_of(t.key) for d in districts if (t := doc.hit(d, "district")) is not None}
-    return len(seats) > 1
+    return len(doc.seats) > 1  # once a text: a station a token would make it quadratic
 
 
 def _district_near(doc: Doc, first: int, last: int, districts: list[int]) -> str | None:
@@ -1379,16 +1376,22 @@ def _district_near(doc: Doc, first: int, last: int, districts: list[int]) -> str
 
     if (beside := _district_beside(doc, first, last)) is not None:
         return beside
+    # `districts` is in text order: only those within reach are looked at, or a text of many
+    # stations and many districts would look at every district for every station
+    reach = districts[
+        bisect.bisect_left(districts, first - 15) : bisect.bisect_right(districts, first + 15)
+    ]
     nearest = [
         (abs(d - first), key(d))
-        for d in districts
-        if abs(d - first) < 16
-        and not _crosses_sentence(doc, min(d, first), max(d, last))
-        and not _origin(doc, d)
+        for d in reach
+        if not _crosses_sentence(doc, min(d, first), max(d, last)) and not _origin(doc, d)
     ]
     if nearest:
         return _district_of(min(nearest)[1])
-    keys = {key(d) for d in districts}
+    if len(districts) == len(doc.of_kind("district")):
+        keys = set(doc.district_keys)  # all of the text's, counted once a text
+    else:
+        keys = {key(d) for d in districts}  # some left out: a place inside a station's name
     return _district_of(keys.pop()) if len(keys) == 1 else None
 
 

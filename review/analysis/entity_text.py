@@ -516,6 +516,16 @@ class Doc:
         table = self._kinds.get(kind)
         return (self.of_kind(kind) if table is None else table).get(i)
 
+    @functools.cached_property
+    def district_keys(self) -> frozenset[str]:
+        """The keys of the districts and towns the text names."""
+        return frozenset(t.key for t in self.of_kind("district").values())
+
+    @functools.cached_property
+    def seats(self) -> frozenset[str]:
+        """The districts the text names, a town counted as the district it lies in."""
+        return frozenset(towns().get(key, key) for key in self.district_keys)
+
     def of_kind(self, kind: str) -> dict[int, Term]:
         """Each token where a term of a kind matched, to the longest one, in `hits`' order."""
         table = self._kinds.get(kind)

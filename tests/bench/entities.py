@@ -40,6 +40,9 @@ TEXTS: dict[str, Callable[[int], str]] = {
     "digits": _repeat("0300123456789012345678901234567890 "),
     "digit-run": lambda size: "1" * size,
     "station": _repeat("thana saddar kasur "),
+    # bare stations in sentences naming other districts: each asks whether its district is
+    # a guess, which must not mean looking at every district of the text again
+    "guessed-station": _repeat("At Thana City the SHO said the boys went to Karachi. "),
     # short mentions of a full name (each matched to the one name that holds it)
     "alias": _repeat("Nadeem Akhtar met Nadeem, nadeem ka number. "),
     # a name and a warning that he is another man of that name, sentence after sentence
