@@ -52,6 +52,7 @@ HELDOUT39 = Path(__file__).with_name("heldout39.txt")  # scored once blind, then
 HELDOUT40 = Path(__file__).with_name("heldout40.txt")  # held out, written blind in session 13
 HELDOUT41 = Path(__file__).with_name("heldout41.txt")  # scored once blind, then a development set
 HELDOUT42 = Path(__file__).with_name("heldout42.txt")  # held out, written blind in session 13
+HELDOUT43 = Path(__file__).with_name("heldout43.txt")  # scored once blind, then a development set
 CORPORA = (
     CORPUS,
     HELDOUT2,
@@ -95,6 +96,7 @@ CORPORA = (
     HELDOUT40,
     HELDOUT41,
     HELDOUT42,
+    HELDOUT43,
 )
 CHECKED = CORPORA  # what main() checks when no file is named
 LANGUAGES = ("en", "ur", "ru")
