@@ -10,10 +10,11 @@ a table, then one JSON line. Targets: import of 10,000 items ≤ 8 s (issue 18;
 issue 5 asked ≤ 30 s), search over 100,000 ≤ 1 s.
 
 `--against DIR` runs the same benchmark, in the same run, on another tree of the
-code (e.g. `git archive main | tar -x -C /tmp/old`), first, and prints its
+code (e.g. `git archive main | tar -x -C /tmp/old`) and prints its
 figures beside these with the ratio: on a shared machine only a side-by-side
 ratio means much. Then both trees run this same file in fresh processes alike,
-`--rounds N` runs them N times in turn and keeps each one's fastest import, and
+`--rounds N` runs them N times in turn, the other tree first in every other round (the
+second of a pair runs slower), and keeps each one's fastest import, and
 the import's CPU seconds are printed too: what other work on the machine sways least.
 `import_cpu_s` is the importing process's and its workers' (`review.intake.ahead`) in
 all, `import_main_cpu_s` the importing process's alone: on an idle machine with a
@@ -195,11 +196,7 @@ def main() -> None:
         runs: list[tuple[dict[str, object], dict[str, object]]] = []
     else:
         runs = [
-            (
-                _run_elsewhere(args.against, args.items, args.search),
-                _run_elsewhere(_ROOT, args.items, args.search),
-            )
-            for _ in range(max(args.rounds, 1))
+            _round(args.against, args.items, args.search, n) for n in range(max(args.rounds, 1))
         ]
         figures = min((mine for _, mine in runs), key=_import_s)
     import_s, load_s, search_s = (
@@ -267,6 +264,19 @@ def _figures(items: int, reports: int) -> dict[str, object]:
             "search": search_s <= SEARCH_TARGET_S,
         },
     }
+
+
+def _round(
+    other: Path, items: int, reports: int, n: int
+) -> tuple[dict[str, object], dict[str, object]]:
+    """One round of both trees, the other tree's figures first: it runs first in even
+    rounds, this one in odd rounds, since the second run of a round was measured 1.5 to 3 s
+    slower on this machine whichever tree it was (session 13)."""
+    if n % 2:
+        mine = _run_elsewhere(_ROOT, items, reports)
+        return _run_elsewhere(other, items, reports), mine
+    theirs = _run_elsewhere(other, items, reports)
+    return theirs, _run_elsewhere(_ROOT, items, reports)
 
 
 def _run_elsewhere(tree: Path, items: int, reports: int) -> dict[str, object]:
