@@ -66,6 +66,7 @@ from review.analysis.entity_text import (
     fold_phrase,
     has_digit,
     lexicon,
+    localities,
     provinces,
     station_homes,
     towns,
@@ -142,7 +143,7 @@ def extract(text: str) -> list[Entity]:
             [
                 Entity(c.kind, text[c.start : c.end], c.key, c.start, c.end, c.designation)
                 for c in _same_people(doc, found)
-                if c.kind not in _NO_ENTITY
+                if c.kind not in _NO_ENTITY and not (c.kind == "district" and c.key in localities())
             ],
             ranked=ranked,
         )

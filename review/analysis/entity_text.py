@@ -70,17 +70,31 @@ def data(name: str) -> Iterator[str]:
 def _lines(name: str) -> Iterator[str]:
     """A lexicon file's entries; a town's (`towns.txt`) without the district before its ":"."""
     for line in data(name):
-        yield line.partition(":")[2] if name == "towns.txt" else line
+        yield line.partition(":")[2] if name in _PLACED_FILES else line
 
 
 @functools.cache
 def towns() -> dict[str, str]:
     """Each town's key (its canonical name folded) to its district's key (`data/towns.txt`)."""
     out = {}
-    for line in data("towns.txt"):
-        district, _, spellings = line.partition(":")
-        out[normalize(spellings.split("|")[0].strip().lstrip("?~"))] = normalize(district)
+    for name in _PLACED_FILES:
+        for line in data(name):
+            district, _, spellings = line.partition(":")
+            out[normalize(spellings.split("|")[0].strip().lstrip("?~"))] = normalize(district)
     return out
+
+
+@functools.cache
+def localities() -> frozenset[str]:
+    """The keys of a city's localities (`data/localities.txt`): towns for keying stations
+    and setting reports, never district entities of their own."""
+    return frozenset(
+        normalize(line.partition(":")[2].split("|")[0].strip().lstrip("?~"))
+        for line in data("localities.txt")
+    )
+
+
+_PLACED_FILES: Final = ("towns.txt", "localities.txt")
 
 
 @functools.cache
@@ -294,6 +308,7 @@ def lexicon() -> dict[str, list[Term]]:
     for kind, name, proper in (
         ("district", "districts.txt", True),
         ("district", "towns.txt", True),
+        ("district", "localities.txt", True),
         ("agency", "agencies.txt", True),
         ("rank", "ranks.txt", False),
     ):
