@@ -241,6 +241,16 @@ class PrivateNetwork:
             # (CI, 3 December: a restarted service tor that never published in 60 s).
             "LearnCircuitBuildTimeout": "0",
             "CircuitBuildTimeout": "10",
+            # No vanguards-lite. A tor picks its layer-2 guards (the second hop of every
+            # onion-service circuit) once, from the Stable relays whose descriptors it
+            # holds then, and looks again only every 15 minutes (tor's
+            # `manage_vglite_callback`). On four routers a service tor that joined with
+            # part of the view could pin a set holding only its own guard, and then build
+            # no onion circuit at all: "Failed to find node for hop #2 of our path" for
+            # its whole 60 s (CI, 3 December, a service tor stuck at 95 %). Vanguards
+            # defend against guard discovery on the real network; on loopback there is
+            # nothing to discover.
+            "VanguardsLiteEnabled": "0",
             "GeoIPFile": os.devnull,
             "GeoIPv6File": os.devnull,
             "ShutdownWaitLength": "0",
@@ -323,14 +333,7 @@ class PrivateNetwork:
         The first consensus has the short initial interval; later ones have
         `voting_interval`, and tor derives the onion services' time periods from it.
         """
-        try:
-            text = str(
-                self._require_client().controller.get_info(
-                    "dir/status-vote/current/consensus-microdesc", ""
-                )
-            )
-        except stem.ControllerError:
-            return 0
+        text = self._client_consensus()
         times = dict(re.findall(r"^(valid-after|fresh-until) (\S+ \S+)$", text, re.MULTILINE))
         if len(times) != 2:
             return 0
@@ -339,6 +342,29 @@ class PrivateNetwork:
             for k in ("fresh-until", "valid-after")
         )
         return int((fresh - valid).total_seconds())
+
+    def router_flags(self) -> dict[str, frozenset[str]]:
+        """Each router's flags, by nickname, in the client's consensus (empty without one)."""
+        flags: dict[str, frozenset[str]] = {}
+        name = None
+        for line in self._client_consensus().splitlines():
+            keyword, _, rest = line.partition(" ")
+            if keyword == "r":
+                name = rest.split(" ", 1)[0]
+            elif keyword == "s" and name is not None:
+                flags[name] = frozenset(rest.split())
+        return flags
+
+    def _client_consensus(self) -> str:
+        """The client's current microdescriptor consensus ('' without one)."""
+        try:
+            return str(
+                self._require_client().controller.get_info(
+                    "dir/status-vote/current/consensus-microdesc", ""
+                )
+            )
+        except stem.ControllerError:
+            return ""
 
     def wait_voting_interval(self, timeout: float = 60.0) -> None:
         """Wait until the client holds a consensus made at `voting_interval`."""
@@ -567,6 +593,12 @@ class PrivateNetwork:
                     "V3AuthVotingInterval": str(self.voting_interval),
                     "V3AuthVoteDelay": "2",
                     "V3AuthDistDelay": "2",
+                    # Every router Stable, always. Otherwise the authority gives Stable to
+                    # those at or above the median uptime or MTBF, which on four routers
+                    # leaves one or two out at times (seen in CI's consensuses), and onion
+                    # services choose their introduction points among Stable relays only.
+                    "AuthDirVoteStableGuaranteeMTBF": "0",
+                    "AuthDirVoteStableGuaranteeMinUptime": "0",
                 }
             )
         if node.socks_port is not None:

@@ -259,3 +259,19 @@ def test_every_tor_socket_is_on_loopback(network: PrivateNetwork, service: Servi
     for table, local, remote in seen:
         assert local.startswith("127.0.0.1:"), (table, local, remote)
         assert remote.startswith(("127.0.0.1:", "0.0.0.0:")), (table, local, remote)
+
+
+def test_every_router_is_stable_and_joining_tors_pin_no_layer2_guards(
+    network: PrivateNetwork, service: Service
+) -> None:
+    """An onion circuit needs all four routers of the private network, and tor takes
+    its second hop (vanguards-lite) and introduction points from Stable routers only.
+    Stable by median uptime left a router out at times, and a service tor that pinned
+    its layer-2 guards from part of the view built no circuit for 60 s (CI, 3 December).
+    So every router is Stable in each consensus, and joining tors use no vanguards-lite."""
+    first = network.router_flags()
+    time.sleep(network.voting_interval + 2)  # the next consensus, too
+    for flags in (first, network.router_flags()):
+        assert len(flags) == 4
+        assert all("Stable" in f and "Running" in f for f in flags.values()), flags
+    assert service.tor.controller.get_conf("VanguardsLiteEnabled") == "0"
