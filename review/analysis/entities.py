@@ -976,8 +976,11 @@ def _station_homes() -> dict[str, str]:
 def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candidate, int] | None:
     """A police station named after (or, in English, before) its keyword at i; and its end."""
     n = j = term.size
-    while i + j < doc.size and doc.words[i + j] in (".", "-"):
-        j += 1  # "P.S. Saddar", "PS-Saddar"
+    # "P.S. Saddar", "PS-Saddar"; but a full stop after a whole word ends its sentence:
+    # "the SHO of Green Town thana. Bashir Ahmed of Jacobabad ..." names no Thana Bashir.
+    short = len(doc.words[i + n - 1]) <= 2
+    while i + j < doc.size and (doc.words[i + j] == "-" or (short and doc.words[i + j] == ".")):
+        j += 1
     lettered = _lettered(doc, i + j)
     led = i >= 2 and _lettered(doc, i - 2) == i  # "a section thana", "بی ڈویژن تھانے"
     served = i > 0 and doc.words[i - 1] in _SERVED

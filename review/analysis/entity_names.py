@@ -837,6 +837,7 @@ _KEYS_KEPT: Final = 4096
 @functools.lru_cache(maxsize=_KEYS_KEPT)
 def _key_of(tokens: tuple[str, ...], station: bool) -> str:
     out: list[str] = []
+    rest: list[str] = []  # the words still to come of the last listed name of several
     words = _articles([t for t in tokens if t not in _HONORIFICS])
     if len(words) > 2 and words[0] in _CALLED and words[1] not in _CALLED:
         words = words[1:]
@@ -852,11 +853,17 @@ def _key_of(tokens: tuple[str, ...], station: bool) -> str:
                 break
         word = canonical_word(w, station=station)
         parts = word.split()  # a listed name of several words: "Kot Radha Kishan"
+        if rest and parts == rest[:1]:
+            del rest[0]  # a later word of it that is listed alone too: "Misri Shah"'s Shah
+            continue
         overlap = next((m for m in range(len(parts), 0, -1) if out[-m:] == parts[:m]), 0)
         if overlap:
             del out[-overlap:]  # its first words, keyed one by one ("kot"), are in it
         if not out or out[-1] != word:  # "بی بی" is one word, Bibi
             out.append(word)
+            rest = parts[overlap + 1 :]
+        else:
+            del rest[:1]
     return " ".join(out)
 
 
