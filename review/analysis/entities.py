@@ -435,8 +435,9 @@ def _town_stations(doc: Doc, found: list[_Candidate]) -> list[_Candidate]:
     ... تھانہ صدر": Thana Saddar of Okara, by Depalpur) says so in its designation, "district
     from the town depalpur": a tehsil's town has stations of the district's names (Saddar
     Depalpur beside Saddar Okara), so a link on the key is only a guess
-    (`links.pair_strength`)."""
-    districts = {c.key for c in found if c.kind == "district"}
+    (`links.pair_strength`). A city's locality is no such town: "Thana City" by Raja
+    Bazar is Rawalpindi's own City station."""
+    districts = {c.key for c in found if c.kind == "district" and c.key not in localities()}
     out = []
     for c in found:
         district = c.key.partition("/")[2] if c.kind == "police_station" else ""
@@ -1013,8 +1014,9 @@ def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candi
     town = doc.hit(i + j, "district") if after > i + j and named is None else None
     if town is not None and i + j + town.size > after:
         after = i + j + town.size  # "thana pindi bhattian", "thana kot momin": the place whole
-    while after > i + j + 1 and doc.words[after - 1] in _OF_THOSE and town is None:
-        after -= 1  # "تھانہ پیپلز کالونی والوں نے": "those of", no word of the name
+    whole = i + j + (town.size if town is not None else 1)  # a town's "wala" is its own
+    while after > whole and doc.words[after - 1] in _OF_THOSE:
+        after -= 1  # "تھانہ پیپلز کالونی والوں نے", "تھانہ حیات آباد والوں": "those of"
     before = name_start(doc, i, station=True)
     while before < i and has_digit(doc.words[before]):
         before += 1  # "car FDA-8843 thane ke bahar": a plate is no station's name

@@ -228,7 +228,7 @@ def test_ranks_without_names_are_no_person(text: str) -> None:
         ("Police Station Sadar, Kasur", "saddar/kasur"),
         ("تھانہ صدر میں", "saddar"),
         ("Police Station Kot Lakhpat in Lahore", "kot lakhpat/lahore"),
-        ("تھانہ کوٹ لکھپت کے", "kot lakhpat"),
+        ("تھانہ کوٹ لکھپت کے", "kot lakhpat/lahore"),  # a locality of Lahore
         ("thana Sambrial ka", "sambrial/sialkot"),  # a town's station: its district
         ("صاحب نے تھانہ صدر فون کیا", "saddar"),  # a station's name ends before "phone"
         ("thana saddar phone kiya", "saddar"),
