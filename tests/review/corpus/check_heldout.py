@@ -53,6 +53,9 @@ HELDOUT40 = Path(__file__).with_name("heldout40.txt")  # held out, written blind
 HELDOUT41 = Path(__file__).with_name("heldout41.txt")  # scored once blind, then a development set
 HELDOUT42 = Path(__file__).with_name("heldout42.txt")  # held out, written blind in session 13
 HELDOUT43 = Path(__file__).with_name("heldout43.txt")  # scored once blind, then a development set
+HELDOUT44 = Path(__file__).with_name("heldout44.txt")  # scored once blind, then a development set
+HELDOUT45 = Path(__file__).with_name("heldout45.txt")  # scored once blind, then a development set
+HELDOUT46 = Path(__file__).with_name("heldout46.txt")  # held out, written blind in session 14
 CORPORA = (
     CORPUS,
     HELDOUT2,
@@ -97,6 +100,9 @@ CORPORA = (
     HELDOUT41,
     HELDOUT42,
     HELDOUT43,
+    HELDOUT44,
+    HELDOUT45,
+    HELDOUT46,
 )
 CHECKED = CORPORA  # what main() checks when no file is named
 LANGUAGES = ("en", "ur", "ru")
