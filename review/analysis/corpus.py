@@ -92,6 +92,21 @@ class Related:
     context_only: int
 
 
+@dataclass(frozen=True)
+class Pending:
+    """Weak links on one entity that no reviewer has decided and that would join sources.
+
+    `pairs` are the first of them in report order; `more` says there are others. Each
+    pair joins two reports of different likely sources that no strong or confirmed
+    link on this key has joined yet, so confirming it adds to `group.corroborating`
+    or to what one of the reports' own corroboration counts.
+    """
+
+    group: Group
+    pairs: tuple[tuple[int, int, Evidence], ...]
+    more: bool
+
+
 class Corpus:
     """Every report's entities, unsealed into memory, with likely sources worked out."""
 
@@ -304,6 +319,65 @@ class Corpus:
         near = sorted(self.near[num].items(), key=lambda item: (-item[1], item[0]))
         return near, same
 
+    def pending(self, kind: str | None = None, limit: int = 30) -> list[Pending]:
+        """The weak links waiting for a reviewer's word, at most `limit` pairs in all.
+
+        Entities come first by how many independent sources confirming could add to
+        their corroboration (`sources - corroborating`), then by sources. A pair is
+        left out when a reviewer decided it, when its key is strong or context for
+        it, when both reports are likely one source, or when strong or confirmed
+        links on the key already join the two: confirming those would add nothing.
+        """
+        waiting = sorted(
+            (
+                g
+                for g in self._groups
+                if (kind is None or g.kind == kind)
+                and g.strength.level != CONTEXT
+                and g.corroborating < g.sources
+            ),
+            key=lambda g: (g.corroborating - g.sources, -g.sources, g.kind, g.name, g.key),
+        )
+        out: list[Pending] = []
+        left = limit
+        for g in waiting:
+            if left <= 0:
+                break
+            together = self._together(g)
+            pairs: list[tuple[int, int, Evidence]] = []
+            more = False
+            for a, b in combinations(g.reports, 2):
+                if together[a] == together[b]:
+                    continue
+                e = self.evidence(g, a, b)
+                if e is None or e.decision is not None or e.strength.level != WEAK:
+                    continue
+                if len(pairs) == left:
+                    more = True
+                    break
+                pairs.append((a, b, e))
+            if pairs:
+                out.append(Pending(g, tuple(pairs), more))
+                left -= len(pairs)
+        return out
+
+    def _together(self, g: Group) -> dict[int, int]:
+        """Each report naming `g` to one of the reports it counts as one with: those strong
+        or confirmed links on the key join, and those of one likely source, transitively."""
+        joined = self._joined(g.kind, g.key, g.strength, g.reports)
+        root: dict[tuple[str, int], tuple[str, int]] = {}
+
+        def find(x: tuple[str, int]) -> tuple[str, int]:
+            while root.setdefault(x, x) != x:
+                root[x] = root[root[x]]
+                x = root[x]
+            return x
+
+        for n in g.reports:
+            a, b = find(("joined", joined[n])), find(("source", self._find_root(n)))
+            root[max(a, b)] = min(a, b)
+        return {n: find(("joined", joined[n]))[1] for n in g.reports}
+
     def shared(self, nums: Sequence[int]) -> list[Group]:
         """Entities named by at least two of `nums`, counted over those reports only."""
         wanted = set(nums)
@@ -392,6 +466,17 @@ class Corpus:
         """
         if strength.level == CONTEXT:
             return 0
+        joined = self._joined(kind, key, strength, nums)
+        sets: dict[int, set[int]] = defaultdict(set)
+        for n in nums:
+            sets[joined[n]].add(self._find_root(n))
+        return max((len(v) for v in sets.values()), default=0)
+
+    def _joined(
+        self, kind: str, key: str, strength: Strength, nums: Sequence[int]
+    ) -> dict[int, int]:
+        """Each of `nums` to the lowest report that strong or confirmed links on the key
+        join it to (see `_corroborating`)."""
         decided = self._decided[(kind, key)]
         root = {n: n for n in nums}
 
@@ -417,10 +502,7 @@ class Corpus:
         for (a, b), decision in decided.items():
             if decision == links.CONFIRMED and a in root and b in root:
                 join(a, b)
-        sets: dict[int, set[int]] = defaultdict(set)
-        for n in nums:
-            sets[find(n)].add(self._find_root(n))
-        return max((len(v) for v in sets.values()), default=0)
+        return {n: find(n) for n in nums}
 
 
 def shared_entities(u: Unlocked, nums: Sequence[int]) -> list[dict[str, object]]:

@@ -283,6 +283,49 @@ def related(c: Ctx, num: int, rtl: str | None) -> None:
         console.print(table)
 
 
+@groups.links.command("pending")
+@click.option("--kind", type=_KIND, help="Only links on entities of this kind.")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=_PAIRS,
+    show_default=True,
+    help="Show at most this many pairs.",
+)
+@_rtl_option
+@pass_ctx
+def pending(c: Ctx, kind: str | None, limit: int, rtl: str | None) -> None:
+    """Show the weak links waiting for a reviewer's word, those that would add most first."""
+    waiting = Corpus.load(c.unlock()).pending(kind, limit)
+    console = make_console()
+    reorder = reorders(rtl)
+    if not waiting:
+        console.print(safe("no weak link is waiting for a reviewer's word"))
+        return
+    for p in waiting:
+        g = p.group
+        console.print(
+            safe(f"\n{g.kind}: ", "bold")
+            + _written((g.name,), reorder=reorder)
+            + safe(
+                f"  (key {g.key}): {g.sources} independent sources,"
+                f" {g.corroborating} joined by strong or confirmed links"
+            )
+        )
+        _pairs_table(
+            console, "Weak links not yet decided", list(p.pairs), len(p.pairs), reorder=reorder
+        )
+        if p.more:
+            console.print(safe(f"more such pairs on {g.key!r}: `names show` lists them", "dim"))
+    console.print(
+        safe(
+            "\nEach is weak for the reason given. Read both reports (`report view NUM`),"
+            " then `links confirm NUM OTHER NAME` (counted as corroboration from then on)"
+            " or `links reject NUM OTHER NAME` (never shown again)."
+        )
+    )
+
+
 def _link_command(name: str, decision: str, help_text: str) -> None:
     @groups.links.command(name, help=help_text)
     @click.argument("num", type=int)

@@ -857,3 +857,87 @@ def test_a_short_form_of_a_name_links_reports_with_its_evidence_and_strength(
     rejected = Corpus.load(linked).related(1)
     # The rejected short form is gone; the station both name still links them.
     assert [e.key for e in rejected.links[2].evidence] == ["saddar/kasur"]
+
+
+def test_the_weak_links_waiting_for_a_reviewer_are_listed_until_decided(
+    linked: ws.Unlocked,
+) -> None:
+    # 1-2 share a common name and a bare station, weakly; 3-4 a station with its district
+    # (strong: not waiting); 1-4 only a district (context: never a link).
+    waiting = Corpus.load(linked).pending()
+    assert [(p.group.key, [(a, b) for a, b, _ in p.pairs]) for p in waiting] == [
+        ("muhammad ali", [(1, 2)]),
+        ("saddar", [(1, 2)]),
+    ]
+    (_, _, evidence) = waiting[0].pairs[0]
+    assert (evidence.state, evidence.strength.why) == ("weak", "a common name")
+
+    corroboration.decide_link(linked, 1, 2, "Muhammad Ali", "confirmed", "person")
+    assert [p.group.key for p in Corpus.load(linked).pending()] == ["saddar"]
+    assert [p.group.key for p in Corpus.load(linked).pending("person")] == []
+    corroboration.decide_link(linked, 1, 2, "Saddar", "rejected", "police_station")
+    assert Corpus.load(linked).pending() == []
+
+
+def _facts(num: int, source: str, found: list[tuple[str, str]]) -> ReportFacts:
+    record = records.Record(
+        found=[
+            {"kind": kind, "key": key, "texts": [key.title()], "designations": []}
+            for kind, key in found
+        ]
+    )
+    return ReportFacts(num, source, dt.date(2024, 3, num), record)
+
+
+def test_waiting_leaves_out_one_sources_pairs_and_pairs_already_joined() -> None:
+    name = ("person", "muhammad ali")  # a common name: every pair weak
+    facts = {
+        1: _facts(1, "a", [name]),
+        2: _facts(2, "a", [name]),  # the same source as 1: confirming would join nothing
+        3: _facts(3, "b", [name]),
+        4: _facts(4, "c", [name]),
+    }
+    decided = {(1, 3, "person", "muhammad ali"): links.CONFIRMED}
+    (waiting,) = Corpus(facts, decided).pending()
+    # 1-3 confirmed joins 1, 2 (one source) and 3: only the pairs that reach 4 are left.
+    assert [(a, b) for a, b, _ in waiting.pairs] == [(1, 4), (2, 4), (3, 4)]
+    assert (waiting.group.sources, waiting.group.corroborating, waiting.more) == (3, 2, False)
+    (first,) = Corpus(facts, decided).pending(limit=1)
+    assert [(a, b) for a, b, _ in first.pairs] == [(1, 4)]
+    assert first.more
+
+
+def test_waiting_shows_first_the_entities_confirming_would_add_most_to() -> None:
+    few = ("person", "ali khan")
+    many = ("police_station", "saddar")
+    facts = {
+        1: _facts(1, "a", [few, many]),
+        2: _facts(2, "b", [few, many]),
+        3: _facts(3, "c", [many]),
+        4: _facts(4, "d", [many]),
+    }
+    waiting = Corpus(facts).pending()
+    assert [(p.group.key, len(p.pairs)) for p in waiting] == [("saddar", 6), ("ali khan", 1)]
+    limited = Corpus(facts).pending(limit=4)
+    assert [(p.group.key, len(p.pairs), p.more) for p in limited] == [("saddar", 4, True)]
+
+
+def test_cli_lists_the_weak_links_waiting_and_how_to_decide_them(linked: ws.Unlocked) -> None:
+    root = linked.workspace.root
+    result = review(root, "links", "pending", "--rtl", "logical")
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "person: SHO Muhammad Ali  (key muhammad ali): 2 independent sources, 1 joined" in out
+    assert "#1 - #2" in out
+    assert "SHO Muhammad Ali = ایس ایچ او محمد علی" in out
+    assert "a common name" in out
+    assert "a police station without its district" in out
+    assert "`links confirm NUM OTHER NAME`" in out
+    assert "saddar/kasur" not in out  # strong: nothing to decide
+    assert "kasur;" not in out  # a district alone is no link
+
+    for name in ("Muhammad Ali", "Saddar"):
+        assert review(root, "links", "reject", "1", "2", name).exit_code == 0
+    out = review(root, "links", "pending").output
+    assert "no weak link is waiting for a reviewer's word" in out
+    assert review(root, "links", "pending", "--limit", "0").exit_code != 0
