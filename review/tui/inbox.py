@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Footer, Header, Input
 from review.casework import triage
 from review.present.text import ROW_COLUMNS, row_cells
 from review.tui import query
+from review.tui.links import PendingLinks
 from review.tui.page import Page
 from review.tui.report import ReportScreen
 from review.tui.widgets import Message
@@ -29,6 +30,7 @@ class Inbox(Page[None]):
         Binding("slash", "filter", "Filter"),
         Binding("escape", "to_list", "List", show=False),
         Binding("f5", "reload", "Reload"),
+        Binding("k", "links", "Weak links"),
         Binding("q", "app.quit", "Quit"),
     ]
 
@@ -100,6 +102,10 @@ class Inbox(Page[None]):
             closed = filters.include_closed or filters.statuses is None
             filters = replace(filters, only=set(found), include_closed=closed)
         return triage.list_reports(self.unlocked, filters, asked.sort)
+
+    def action_links(self) -> None:
+        """Show the weak links waiting for a reviewer's word."""
+        self.app.push_screen(PendingLinks())
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         """Open the chosen report."""

@@ -15,6 +15,8 @@ from textual.widgets import Checkbox, DataTable, Input, SelectionList, TextArea
 from crypto import HybridPrivateKey, KeyPair, PublicKey, SigningKey, read_header
 from review import bidi, escalation
 from review import workspace as ws
+from review.analysis import records
+from review.analysis.corpus import Corpus
 from review.casework import reports, triage
 from review.escalation import bodies
 from review.intake.importer import import_bundle
@@ -23,6 +25,7 @@ from review.tui.attachment import PAGES, AttachmentScreen
 from review.tui.composer import Composer
 from review.tui.dialogs import Confirm
 from review.tui.escalate import EscalationBuilder
+from review.tui.links import PendingLinks
 from review.tui.query import parse
 from review.tui.report import ReportScreen
 from review.tui.widgets import Message, Prose
@@ -672,3 +675,99 @@ def test_the_escalation_builder_says_when_no_body_is_registered(filed: ws.Unlock
 
     drive(filed, script)
     assert "no escalation body is registered" in said[0]
+
+
+def _name_in(u: ws.Unlocked, num: int, found: list[tuple[str, str, str]]) -> None:
+    """Give a report these entities (kind, key, as written), sealed as extraction stores them."""
+    record = records.Record(
+        found=[{"kind": k, "key": key, "texts": [t], "designations": []} for k, key, t in found]
+    )
+    sealed = u.key.seal_record(record.encode(), records.entities_context(num))
+    u.conn.execute(
+        "INSERT INTO report_entities VALUES (?, ?) ON CONFLICT(report) DO UPDATE"
+        " SET sealed = excluded.sealed",
+        (num, sealed),
+    )
+
+
+def test_weak_links_are_read_and_decided_from_the_inbox_after_asking(
+    filed: ws.Unlocked,
+) -> None:
+    # Reports 1 and 2 (two sources) share a common name and a bare station: two weak links.
+    _name_in(
+        filed,
+        1,
+        [
+            ("person", "muhammad ali", "SHO Muhammad Ali"),
+            ("police_station", "saddar", "Thana Saddar"),
+        ],
+    )
+    _name_in(
+        filed,
+        2,
+        [("person", "muhammad ali", "محمد علی"), ("police_station", "saddar", "تھانہ صدر")],
+    )
+    _name_in(filed, 3, [])
+    seen: dict[str, object] = {}
+
+    async def script(app: ReviewApp, pilot: Pilot[None]) -> None:
+        await pilot.press("k")
+        await pilot.pause()
+        assert isinstance(app.screen, PendingLinks)
+        table = app.screen.query_one("#pending", DataTable)
+        seen["rows"] = [str(table.get_row_at(r)[0]) for r in range(table.row_count)]
+        await pilot.press("2")  # the second report of the first link, to read it
+        await pilot.pause()
+        assert isinstance(app.screen, ReportScreen)
+        seen["opened"] = app.screen.num
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("y")  # asks first; "n" leaves the link as it was
+        await pilot.pause()
+        assert isinstance(app.screen, Confirm)
+        await pilot.press("n")
+        await pilot.pause()
+        seen["declined"] = app.screen.query_one(Message).render()
+        await pilot.press("y")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+        seen["confirmed"] = str(app.screen.query_one(Message).render())
+        seen["left"] = [str(table.get_row_at(r)[0]) for r in range(table.row_count)]
+        await pilot.press("x")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+        seen["after"] = table.row_count
+        seen["last"] = str(app.screen.query_one(Message).render())
+
+    drive(filed, script)
+    assert seen["rows"] == ["person: SHO Muhammad Ali", "police_station: Thana Saddar"]
+    assert seen["opened"] == 2
+    assert "nothing decided" in str(seen["declined"])
+    assert seen["confirmed"] == "reports 1 and 2: link on person 'SHO Muhammad Ali' confirmed"
+    assert seen["left"] == ["police_station: Thana Saddar"]
+    assert seen["after"] == 0
+    assert seen["last"] == "reports 1 and 2: link on police_station 'Thana Saddar' rejected"
+    corpus = Corpus.load(filed)
+    assert corpus.related(1).links[2].level == "confirmed"
+    actions = [(e.action, e.target, e.detail) for e in audit.entries(filed)[-2:]]
+    assert actions == [
+        ("link-confirm", 1, {"other": 2, "kind": "person", "key": "muhammad ali"}),
+        ("link-reject", 1, {"other": 2, "kind": "police_station", "key": "saddar"}),
+    ]
+
+
+def test_the_weak_links_screen_says_when_none_is_waiting(filed: ws.Unlocked) -> None:
+    seen: list[str] = []
+
+    async def script(app: ReviewApp, pilot: Pilot[None]) -> None:
+        await pilot.press("k")
+        await pilot.pause()
+        seen.append(str(app.screen.query_one(Message).render()))
+        await pilot.press("y")  # nothing under the cursor: nothing asked, nothing decided
+        await pilot.pause()
+        seen.append(type(app.screen).__name__)
+
+    drive(filed, script)
+    assert seen == ["no weak link is waiting for a reviewer's word", "PendingLinks"]
