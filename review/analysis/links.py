@@ -320,8 +320,13 @@ def _by_rank_and_name(
     not corroborate "Ghulam Qadir", the father of a boy held there, nor "Agent Naveed
     Akhtar" a bare "Naveed Akhtar". Kinship tells a man apart only to his own family's
     source ("my brother-in-law Naveed Akhtar"), and not from a bare name another source
-    writes. Two reports that give no rank corroborate each other on a name only if some
-    word of it tells a man apart ("Allah Ditta" does not). And a district's police
+    writes. Two reports that give no rank or trade do not corroborate each other on a name
+    alone, however telling its words: "Tariq Mehmood" who sold a boy and "Tariq Mehmood"
+    whose son was taken, both at Thana City Khanewal, are two men, and nothing either
+    source wrote says which. Only two reports that both name the man as the writer's kin
+    may still join on a name, and then only if some word of it tells a man apart ("Allah
+    Ditta" does not). A reviewer who reads both confirms the rest (`links pending`).
+    And a district's police
     stations each have their own men: two reports set at different ones join on a name
     only under one trade that goes from station to station (an agent's, a broker's); an
     "ASI Muhammad Riaz" of Swat's Cantt station and one of Mingora's are a transfer or two
@@ -345,6 +350,12 @@ def _by_rank_and_name(
         why = (
             "the same name, in reports set at different police stations, not under one trade"
             " that goes between them"
+        )
+        return Strength(WEAK, why)
+    if not ranked_a and not _kinned(roles_a):
+        why = (
+            "the same name, with no rank, trade or kinship beside it in either report:"
+            " a name alone, which namesakes at one place share"
         )
         return Strength(WEAK, why)
     return None

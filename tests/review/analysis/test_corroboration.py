@@ -441,10 +441,11 @@ def test_a_name_links_strongly_only_between_reports_set_in_the_same_place(
 ) -> None:
     """Two men share a full, uncommon name: only a place in common makes one of them."""
     name = ("person", "tariq mehmood", "SHO Tariq Mehmood")
-    _set_entities(linked, 1, [name, ("district", "kasur", "Kasur")])
-    _set_entities(linked, 2, [name, ("police_station", "saddar/kasur", "Thana Saddar Kasur")])
-    _set_entities(linked, 3, [name, ("district", "gujrat", "Gujrat")])
-    _set_entities(linked, 4, [name])
+    sho = ("SHO",)  # a name alone is weak at one place too (test_rank_against_none.py)
+    _set_entities(linked, 1, [name, ("district", "kasur", "Kasur")], sho)
+    _set_entities(linked, 2, [name, ("police_station", "saddar/kasur", "Thana Saddar Kasur")], sho)
+    _set_entities(linked, 3, [name, ("district", "gujrat", "Gujrat")], sho)
+    _set_entities(linked, 4, [name], sho)
     assert links.strength("person", "tariq mehmood").level == "strong"  # as a key, alone
     related = Corpus.load(linked).related(1)
     assert related.links[2].level == "strong"  # Kasur, and a station in Kasur
@@ -494,6 +495,7 @@ def test_a_name_at_two_different_police_stations_is_weak(linked: ws.Unlocked) ->
             ("police_station", "saddar/kasur", "Thana Saddar Kasur"),
             ("district", "kasur", "K"),
         ],
+        ("SHO",),
     )
     _set_entities(
         linked,
@@ -503,8 +505,9 @@ def test_a_name_at_two_different_police_stations_is_weak(linked: ws.Unlocked) ->
             ("police_station", "model town/lahore", "Model Town police station"),
             ("district", "kasur", "Kasur"),
         ],
+        ("SHO",),
     )
-    _set_entities(linked, 3, [name, ("police_station", "saddar", "Thana Saddar")])
+    _set_entities(linked, 3, [name, ("police_station", "saddar", "Thana Saddar")], ("SHO",))
     related = Corpus.load(linked).related(1)
     person = {o: next(e for e in related.links[o].evidence if e.kind == "person") for o in (2, 3)}
     assert person[2].state == "weak"

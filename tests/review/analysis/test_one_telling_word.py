@@ -42,9 +42,13 @@ def test_a_common_name_without_rank_at_two_stations_is_weak(register: str) -> No
     assert why in strength.why
 
 
-def test_a_common_name_at_one_station_still_links() -> None:
-    other = "Bashir Ahmed sits every evening outside Thana Saddar Kohat with the munshi."
-    assert person_link(AGENT, other)[1].level == links.STRONG
+def test_a_common_name_at_one_station_still_links_under_one_trade() -> None:
+    a = "I am a clerk near Thana Saddar Kohat. The agent Bashir Ahmed runs a travel office there."
+    other = "The agent Bashir Ahmed sits every evening outside Thana Saddar Kohat with the munshi."
+    assert person_link(a, other)[1].level == links.STRONG
+    # With no trade on either side, the name alone is weak (test_rank_against_none.py).
+    bare = "Bashir Ahmed sits every evening outside Thana Saddar Kohat with the munshi."
+    assert person_link(AGENT, bare)[1].level == links.WEAK
 
 
 def test_a_name_of_two_telling_words_at_two_stations_of_a_district_is_weak_too() -> None:

@@ -1,6 +1,6 @@
 """A name with a rank in one report and none in the other is not corroboration; nor a
-name no word of which tells a man apart, with no rank in either; nor a writer's kin
-against a bare name.
+name with no rank, trade or kinship in either (however telling its words); nor a writer's
+kin against a bare name.
 
 The attacks, each a false link counted as corroboration by blind corpora of session 12
 (heldout21.txt, heldout25.txt, heldout26.txt), between two men of one common name at one
@@ -68,9 +68,49 @@ def test_a_name_of_two_telling_words_with_a_trade_against_none_is_weak() -> None
     assert "none in the other" in strength.why
 
 
-def test_a_name_of_two_telling_words_without_ranks_at_one_station_links() -> None:
+# Session 15: the last false links of the development sets (heldout26, 29, 33, 35, 39 and
+# 43) were all one kind: a common full name, with no rank, trade or kinship on either side,
+# in two reports set at one police station or district, and two men. Every word of the name
+# may tell men apart ("Tariq Mehmood", "Manzoor Ahmed") and it is still a name thousands
+# bear: nothing either source wrote says which of them it meant.
+SELLER = {
+    "en": "Tariq Mehmood took the boy from our lane to a hotel in Khanewal. Thana City Khanewal "
+    "took money from him and sent us away.",
+    "ru": "tariq mehmood hamaray mohallay ka larka khanewal k hotel le gaya. thana city "
+    "khanewal walon ne us se paise liye.",
+    "ur": "طارق محمود ہمارے محلے کا لڑکا خانیوال کے ہوٹل لے گیا۔ "
+    "تھانہ سٹی خانیوال نے اس سے پیسے لیے۔",
+}
+FATHER_OF_A_TAKEN_BOY = (
+    "The son of Tariq Mehmood, a boy of twelve, was taken from the bus stand. At Thana City "
+    "Khanewal nobody would write the report."
+)
+
+
+@pytest.mark.parametrize("register", sorted(SELLER))
+def test_a_common_full_name_with_no_rank_on_either_side_at_one_station_is_weak(
+    register: str,
+) -> None:
+    key, strength = person_link(SELLER[register], FATHER_OF_A_TAKEN_BOY)
+    assert key == "tariq mehmood"
+    assert strength.level == links.WEAK
+    assert "no rank, trade or kinship beside it in either report" in strength.why
+
+
+def test_a_name_of_two_telling_words_without_ranks_at_one_station_is_weak() -> None:
+    # Session 13 linked these strongly: two telling words, one station. They may be one man;
+    # a reviewer who reads both says so (`links pending`), not the name.
     a = "Rafiq Anjum keeps the boys' passports; Thana Saddar Sheikhupura knows him."
     b = "Rafiq Anjum went to Thana Saddar Sheikhupura with the kiln's money."
+    strength = person_link(a, b)[1]
+    assert strength.level == links.WEAK
+    assert "a name alone" in strength.why
+
+
+def test_a_name_the_writers_both_call_kin_still_links_at_one_station() -> None:
+    # Two of a family writing of one relative: kinship on both sides tells the man apart.
+    a = "My uncle Rafiq Anjum keeps the boys' passports; Thana Saddar Sheikhupura knows him."
+    b = "Our uncle Rafiq Anjum went to Thana Saddar Sheikhupura with the kiln's money."
     assert person_link(a, b)[1].level == links.STRONG
 
 
