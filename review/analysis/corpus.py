@@ -105,6 +105,8 @@ class Pending:
     group: Group
     pairs: tuple[tuple[int, int, Evidence], ...]
     more: bool
+    # Short-form links to `group`'s full name (the short form's report first in each pair).
+    short: bool = False
 
 
 class Corpus:
@@ -327,6 +329,11 @@ class Corpus:
         left out when a reviewer decided it, when its key is strong or context for
         it, when both reports are likely one source, or when strong or confirmed
         links on the key already join the two: confirming those would add nothing.
+
+        After them, for people, the weak short-form links no reviewer has decided (a
+        short form in one report, the full name in another: `links.short_form_links`),
+        under the full name's entity, those named by most sources first. Each pair is
+        (the report writing the short form, the one writing the full name, evidence).
         """
         waiting = sorted(
             (
@@ -359,6 +366,29 @@ class Corpus:
             if pairs:
                 out.append(Pending(g, tuple(pairs), more))
                 left -= len(pairs)
+        if kind in (None, "person") and left > 0:
+            out += self._pending_short(left)
+        return out
+
+    def _pending_short(self, limit: int) -> list[Pending]:
+        """The undecided weak short-form links between reports of different likely
+        sources, at most `limit` pairs, grouped under their full name's entity."""
+        by_full: dict[str, list[tuple[int, int, Evidence]]] = defaultdict(list)
+        for a, b, e in self._short_found:
+            undecided = e.decision is None and e.strength.level == WEAK
+            if undecided and self._find_root(a) != self._find_root(b):
+                by_full[e.key.partition(" < ")[2]].append((a, b, e))
+        fulls = sorted(
+            (g for g in self._groups if g.kind == "person" and g.key in by_full),
+            key=lambda g: (-g.sources, g.name, g.key),
+        )
+        out: list[Pending] = []
+        for g in fulls:
+            if limit <= 0:
+                break
+            pairs = sorted(by_full[g.key], key=lambda p: (p[0], p[1], p[2].key))
+            out.append(Pending(g, tuple(pairs[:limit]), len(pairs) > limit, short=True))
+            limit -= len(pairs[:limit])
         return out
 
     def _together(self, g: Group) -> dict[int, int]:

@@ -312,9 +312,12 @@ def pending(c: Ctx, kind: str | None, limit: int, rtl: str | None) -> None:
                 f" {g.corroborating} joined by strong or confirmed links"
             )
         )
-        _pairs_table(
-            console, "Weak links not yet decided", list(p.pairs), len(p.pairs), reorder=reorder
+        title = (
+            "Short forms not yet decided (short - full)"
+            if p.short
+            else "Weak links not yet decided"
         )
+        _pairs_table(console, title, list(p.pairs), len(p.pairs), reorder=reorder)
         if p.more:
             console.print(safe(f"more such pairs on {g.key!r}: `names show` lists them", "dim"))
     console.print(

@@ -87,7 +87,7 @@ class PendingLinks(Page[None]):
             for a, b, e in p.pairs:
                 self.rows.append(Waiting((a, b), g.kind, g.name, e.written[a][0]))
                 table.add_row(
-                    self._text(f"{g.kind}: {g.name}"),
+                    self._text(f"{g.kind}: {g.name}" + (" (a short form)" if p.short else "")),
                     safe(f"#{a} - #{b}"),
                     self._text(f"{' / '.join(e.written[a])} = {' / '.join(e.written[b])}"),
                     safe(e.strength.why),

@@ -862,6 +862,55 @@ def test_a_short_form_of_a_name_links_reports_with_its_evidence_and_strength(
     assert [e.key for e in rejected.links[2].evidence] == ["saddar/kasur"]
 
 
+def test_weak_short_forms_wait_under_their_full_name_until_decided(linked: ws.Unlocked) -> None:
+    """'SHO Chandio' at the full name's station is strong; a bare 'چانڈیو' of Kasur and a
+    'Chandio' of the full name's one source are not for a reviewer to weigh twice."""
+    station = ("police_station", "saddar/kasur", "Thana Saddar Kasur")
+    full = ("person", "mumtaz ali chandio", "Mumtaz Ali Chandio")
+    _set_entities(linked, 1, [full, station], ("SHO",))
+    _set_entities(linked, 2, [("person", "chandio", "Chandio"), station], ("SHO",))
+    _set_entities(linked, 3, [("person", "chandio", "چانڈیو"), ("district", "kasur", "Kasur")])
+    waiting = [p for p in Corpus.load(linked).pending("person") if p.short]
+    assert [(p.group.key, [(a, b) for a, b, _ in p.pairs]) for p in waiting] == [
+        ("mumtaz ali chandio", [(3, 1)])
+    ]
+    (_, _, evidence) = waiting[0].pairs[0]
+    assert evidence.key == "chandio < mumtaz ali chandio"
+    assert evidence.written == {3: ("چانڈیو",), 1: ("Mumtaz Ali Chandio",)}
+    assert not any(p.short for p in Corpus.load(linked).pending("police_station"))
+
+    out = review(linked.workspace.root, "links", "pending", "--rtl", "logical").output
+    assert "Short forms not yet decided (short - full)" in out
+    assert "#3 - #1" in out
+    assert "#2 - #1" not in out  # strong: nothing to decide
+
+    # Decided as the terminal UI decides it: by how the short form's report writes it.
+    corroboration.decide_link(linked, 3, 1, "چانڈیو", "confirmed", "person")
+    assert not any(p.short for p in Corpus.load(linked).pending())
+    assert Corpus.load(linked).related(1).links[3].level == "confirmed"
+
+
+def test_a_short_form_of_one_source_with_its_full_name_is_not_waiting() -> None:
+    facts = {
+        1: _facts(1, "a", [("person", "mumtaz ali chandio"), ("district", "kasur")]),
+        2: _facts(2, "a", [("person", "chandio"), ("district", "kasur")]),
+        3: _facts(3, "b", [("person", "chandio"), ("district", "kasur")]),
+    }
+    # 2-1 is one source's; the bare "chandio" of 2 and 3 waits first, then 3's short form.
+    waiting = Corpus(facts).pending()
+    assert [(p.group.key, p.short, [(a, b) for a, b, _ in p.pairs]) for p in waiting] == [
+        ("chandio", False, [(2, 3)]),
+        ("mumtaz ali chandio", True, [(3, 1)]),
+    ]
+    assert [p.group.key for p in Corpus(facts).pending(limit=1)] == ["chandio"]
+    assert (
+        Corpus(facts, {(1, 3, "person", "chandio < mumtaz ali chandio"): "rejected"}).pending(
+            "person"
+        )
+        == waiting[:1]
+    )
+
+
 def test_the_weak_links_waiting_for_a_reviewer_are_listed_until_decided(
     linked: ws.Unlocked,
 ) -> None:

@@ -771,3 +771,42 @@ def test_the_weak_links_screen_says_when_none_is_waiting(filed: ws.Unlocked) -> 
 
     drive(filed, script)
     assert seen == ["no weak link is waiting for a reviewer's word", "PendingLinks"]
+
+
+def test_a_weak_short_form_waits_and_is_confirmed_as_its_report_writes_it(
+    filed: ws.Unlocked,
+) -> None:
+    # A bare "چانڈیو" in report 2, the full name in report 1 (two sources): a weak short form.
+    kasur = ("district", "kasur", "Kasur")  # short forms link only reports of one place
+    _name_in(filed, 1, [("person", "mumtaz ali chandio", "Mumtaz Ali Chandio"), kasur])
+    _name_in(filed, 2, [("person", "chandio", "چانڈیو"), kasur])
+    _name_in(filed, 3, [])
+    seen: dict[str, object] = {}
+
+    async def script(app: ReviewApp, pilot: Pilot[None]) -> None:
+        await pilot.press("k")
+        await pilot.pause()
+        table = app.screen.query_one("#pending", DataTable)
+        seen["rows"] = [
+            (str(table.get_row_at(r)[0]), str(table.get_row_at(r)[1]))
+            for r in range(table.row_count)
+        ]
+        await pilot.press("y")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+        seen["after"] = table.row_count
+
+    drive(filed, script)
+    assert seen["rows"] == [("person: Mumtaz Ali Chandio (a short form)", "#2 - #1")]
+    assert seen["after"] == 0
+    evidence = Corpus.load(filed).related(1).links[2].evidence
+    assert {(e.key, e.state) for e in evidence} == {
+        ("chandio < mumtaz ali chandio", "confirmed"),
+        ("kasur", "context"),
+    }
+    entry = audit.entries(filed)[-1]
+    assert (entry.action, entry.detail) == (
+        "link-confirm",
+        {"other": 2, "kind": "person", "key": "chandio < mumtaz ali chandio"},
+    )
