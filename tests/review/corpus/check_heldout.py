@@ -56,6 +56,9 @@ HELDOUT43 = Path(__file__).with_name("heldout43.txt")  # scored once blind, then
 HELDOUT44 = Path(__file__).with_name("heldout44.txt")  # scored once blind, then a development set
 HELDOUT45 = Path(__file__).with_name("heldout45.txt")  # scored once blind, then a development set
 HELDOUT46 = Path(__file__).with_name("heldout46.txt")  # held out, written blind in session 14
+HELDOUT47 = Path(__file__).with_name("heldout47.txt")  # scored once blind, then a development set
+HELDOUT48 = Path(__file__).with_name("heldout48.txt")  # scored once blind, then a development set
+HELDOUT49 = Path(__file__).with_name("heldout49.txt")  # held out, written blind in session 15
 CORPORA = (
     CORPUS,
     HELDOUT2,
@@ -103,6 +106,9 @@ CORPORA = (
     HELDOUT44,
     HELDOUT45,
     HELDOUT46,
+    HELDOUT47,
+    HELDOUT48,
+    HELDOUT49,
 )
 CHECKED = CORPORA  # what main() checks when no file is named
 LANGUAGES = ("en", "ur", "ru")
