@@ -281,18 +281,30 @@ def place_words() -> frozenset[str]:
 SENTENCE_ENDS: Final = frozenset((".", "۔", "!", "?", "؟", "\n"))
 
 
+def _in_cued_place(doc: Doc, k: int) -> bool:
+    """Whether token k is inside a place's name that only a cue makes one ("Shah Faisal")."""
+    return any(
+        t.cue and t.kind == "district" and t.size > k - s
+        for s in range(max(k - 3, 0), k)
+        for t in doc.hits.get(s, ())
+    )
+
+
 def is_word(doc: Doc, k: int, *, station: bool, first: bool) -> bool:
     """Whether token k may be part of a name (of a person, or of a police station)."""
     word = doc.words[k]
     if doc.punct(k) or word[0].isdigit() or word in stopwords():
         return False
-    if k in doc.inside and not station:
+    if k in doc.inside and not station and not _in_cued_place(doc, k):
         return False  # "Commissioner" of "Deputy Commissioner"
     hits = doc.hits.get(k, ())
     if word in names() and not station:
         # a name word, even if some rank or place begins with it ("Rahim", "Mandi"),
-        # unless a longer place or agency does ("Mandi Bahauddin")
-        if hits and any(t.size > 1 and t.kind in ("district", "agency", "blocked") for t in hits):
+        # unless a longer place or agency does ("Mandi Bahauddin"), and that is no place
+        # only a cue makes one ("Shah Faisal", a man's name and Karachi's locality)
+        if hits and any(
+            t.size > 1 and t.kind in ("district", "agency", "blocked") and not t.cue for t in hits
+        ):
             return False
     elif station:
         if hits and any(

@@ -175,7 +175,7 @@ FLOORS = {
     # heldout5.txt: a source's warning that its man is another of his name keeps links on
     # the name weak (`namesakes`, session 9; scored in aggregate only): right strong 150 ->
     # 148 of 205.
-    "heldout5.txt": (0.97, 0.94, 0.89, 0, 49, 0.43),
+    "heldout5.txt": (0.97, 0.94, 0.90, 0, 49, 0.45),
     # heldout6.txt: a source that says its Gul Khan "is not the Levies one" keeps links on
     # that name weak (`namesakes`, session 9): right strong 192 -> 190 of 313.
     "heldout6.txt": (0.99, 0.98, 0.94, 0, 57, 0.26),
@@ -272,7 +272,7 @@ FLOORS = {
     # father): 3 false counted left, a girl's father against the kamdar (kin against a trade:
     # on every development set such pairs were otherwise the agent's own son or brother, 5
     # right links). heldout18.txt is held out.
-    "heldout17.txt": (0.98, 0.97, 0.89, 0, 115, 0.28),
+    "heldout17.txt": (0.98, 0.97, 0.91, 0, 115, 0.37),
     "heldout18.txt": (0.98, 0.95, 0.86, 0, 78, 0.37),
     # Two more written blind by writers given no example names (heldout19.txt: Multan to
     # Rahim Yar Khan and Ghotki; heldout20.txt: Islamabad, Rawalpindi, Jhelum, Mirpur,
@@ -336,8 +336,8 @@ FLOORS = {
     # Kunri, one name): heldout29.txt 4 -> 1. heldout28.txt and heldout30.txt are held out.
     "heldout27.txt": (0.98, 0.95, 0.92, 0, 68, 0.50),
     "heldout28.txt": (0.97, 0.97, 0.92, 2, 74, 0.37),
-    "heldout29.txt": (0.97, 0.95, 0.90, 0, 123, 0.38),
-    "heldout30.txt": (0.97, 0.95, 0.91, 0, 73, 0.32),
+    "heldout29.txt": (0.97, 0.95, 0.91, 0, 127, 0.38),
+    "heldout30.txt": (0.97, 0.96, 0.92, 0, 73, 0.32),
     # And four more (heldout31.txt: Islamabad, Attock, Taxila; heldout32.txt: Karachi's west
     # and centre; heldout33.txt: Sahiwal to Khanewal; heldout34.txt: Dadu, Jamshoro,
     # Naushahro Feroze; 32 and 34 held out, decided before they were written), scored blind
@@ -375,7 +375,7 @@ FLOORS = {
     # right strong 1,521 -> 1,248 of 2,786 over them.
     "heldout35.txt": (0.97, 0.95, 0.89, 0, 120, 0.47),
     "heldout36.txt": (0.98, 0.98, 0.94, 0, 117, 0.29),
-    "heldout37.txt": (0.96, 0.92, 0.89, 0, 81, 0.52),
+    "heldout37.txt": (0.97, 0.94, 0.90, 0, 81, 0.52),
     "heldout38.txt": (0.95, 0.94, 0.84, 0, 139, 0.26),
     # Then heldout39.txt (Gujranwala to Hafizabad) and heldout40.txt (held out: Bannu to
     # Tank), blind: false counted 2 and 18 (14 of them stations); heldout41.txt on the same
@@ -386,8 +386,8 @@ FLOORS = {
     # several districts, is a guess too (from a probe, not a corpus): heldout40.txt 18 ->
     # 5, heldout42.txt 4 -> 2, heldout36.txt 8 -> 5 (its 3 stations).
     "heldout39.txt": (0.99, 0.98, 0.94, 0, 182, 0.47),
-    "heldout40.txt": (0.98, 0.99, 0.94, 6, 139, 0.42),
-    "heldout41.txt": (0.98, 0.98, 0.92, 0, 194, 0.27),
+    "heldout40.txt": (0.99, 0.99, 0.95, 5, 140, 0.43),
+    "heldout41.txt": (0.98, 0.98, 0.94, 0, 194, 0.28),
     "heldout42.txt": (0.95, 0.98, 0.92, 0, 134, 0.33),
     # heldout43.txt (Karachi's west, centre and east, for development), blind: false 1
     # (1 on f8d7161); its localities' stations were keyed by the migrants' home districts.
@@ -418,6 +418,19 @@ FLOORS = {
     # heldout36.txt 3, heldout38.txt 3 -> 0; heldout28.txt 2, heldout32.txt 3 and
     # heldout40.txt 6 unmoved), right strong 1,587 -> 1,183 of 3,484, links made 90.2 %.
     # Every right strong floor above moved down with it; no other figure moved.
+    # Then three more corpora written blind: heldout47.txt (Bannu, Lakki Marwat, Dera Ismail
+    # Khan, Tank) and heldout48.txt (Karachi's east and south, its port) for development,
+    # heldout49.txt (Mirpur, Kotli, Bhimber, with Jhelum and Gujrat) held out, decided
+    # before they were written. Blind on the rule above: false counted 0, 0 and 0; links made
+    # 84.7, 94.6 and 91.2 %. Read, the two development sets showed names the lists lacked
+    # ("Gul Agha", "Haji Lal Badshah" as لعل, "car dealer naseebullah"), "Lakki" and "لکی"
+    # for Lakki Marwat, "Shah Faisal" taken for Karachi's locality after a rank ("agent Shah
+    # Faisal"), and Karachi's Docks and Boat Basin stations keyed by their sounds:
+    # heldout47.txt links 84.7 -> 91.1 %, heldout48.txt 94.6 -> 95.7 %. heldout29.txt's
+    # "لعل بخش" is "lal bakhsh" now, two namesakes' weak links (weak false 123 -> 127).
+    "heldout47.txt": (0.97, 0.96, 0.91, 0, 128, 0.29),
+    "heldout48.txt": (0.96, 0.98, 0.95, 0, 169, 0.32),
+    "heldout49.txt": (0.99, 0.99, 0.91, 0, 71, 0.35),
 }
 
 
