@@ -54,20 +54,28 @@ def encodings(canary: bytes) -> dict[str, bytes]:
     return forms
 
 
-def files_under(root: Path) -> Iterator[Path]:
-    """Every regular file below `root` that this process may read."""
-    for directory, _dirs, names in os.walk(root, onerror=lambda _e: None):
+# Left out of the walk of the temporary directories: pytest's own (every earlier test's
+# instances; this test's own directory is searched apart) and the checkout under test, when
+# either is in one. No temporary file of the app's goes there, and walking them (a suite's
+# worth of instances, a virtual environment) was most of each test's minute.
+CHECKOUT = Path(__file__).resolve().parents[2]
+
+
+def files_under(root: Path, skip: frozenset[Path] = frozenset()) -> Iterator[Path]:
+    """Every regular file below `root` that this process may read, but below `skip`."""
+    for directory, dirs, names in os.walk(root, onerror=lambda _e: None):
+        dirs[:] = [d for d in dirs if Path(directory, d) not in skip]
         for name in names:
             path = Path(directory, name)
             if path.is_file() and not path.is_symlink():
                 yield path
 
 
-def snapshot(roots: list[Path]) -> dict[Path, tuple[int, int]]:
+def snapshot(roots: list[Path], skip: frozenset[Path]) -> dict[Path, tuple[int, int]]:
     """What files the temporary directories hold now, with their sizes and change times."""
     seen = {}
     for root in roots:
-        for path in files_under(root):
+        for path in files_under(root, skip):
             try:
                 info = path.stat()
             except OSError:
@@ -92,6 +100,12 @@ def find(path: Path, needles: dict[str, bytes]) -> list[str]:
 
 
 @pytest.fixture
+def skip(tmp_path_factory: pytest.TempPathFactory) -> frozenset[Path]:
+    """Where the walk of the temporary directories need not go (see `CHECKOUT`)."""
+    return frozenset((tmp_path_factory.getbasetemp().resolve().parent, CHECKOUT))
+
+
+@pytest.fixture
 def canary() -> bytes:
     """A string no file could hold by chance, with Urdu in it (so URL-escaping changes it)."""
     return f"CANARY-{secrets.token_hex(12)}-راز-{secrets.token_hex(4)}".encode()
@@ -104,12 +118,16 @@ def test_a_canary_reaches_only_the_envelopes(
     canary: bytes,
     caplog: pytest.LogCaptureFixture,
     capfd: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    skip: frozenset[Path],
 ) -> None:
     caplog.set_level(logging.DEBUG)
     caplog.set_level(logging.DEBUG, logger="app")
     temp_roots = sorted({Path(tempfile.gettempdir()), *OTHER_TEMP_DIRS} - {instance})
     temp_roots = [r for r in temp_roots if r.is_dir()]
-    before = snapshot(temp_roots)
+    # This test's own directory (beside the instance) is searched, though pytest's are not.
+    temp_roots.append(tmp_path)
+    before = snapshot(temp_roots, skip)
     text = canary.decode()
 
     # The file: 5 MiB of noise with the canary at a chunk boundary, in the middle and at the end.
@@ -136,7 +154,7 @@ def test_a_canary_reaches_only_the_envelopes(
 
     needles = encodings(canary)
     leaks = {}
-    after = snapshot(temp_roots)
+    after = snapshot(temp_roots, skip)
     new_or_changed = [p for p, stamp in after.items() if before.get(p) != stamp]
     for path in [*files_under(instance), *new_or_changed]:
         if found := find(path, needles):
@@ -160,10 +178,13 @@ def test_a_canary_reaches_only_the_envelopes(
 
 
 @pytest.mark.parametrize("shift", range(3))
-def test_the_search_would_find_each_encoding_of_a_leak(canary: bytes, shift: int) -> None:
-    """The detector itself: a leak in any of the encodings, at any offset, in a new temp file."""
-    roots = [Path(tempfile.gettempdir())]
-    before = snapshot(roots)
+def test_the_search_would_find_each_encoding_of_a_leak(
+    canary: bytes, shift: int, tmp_path: Path, skip: frozenset[Path]
+) -> None:
+    """The detector itself: a leak in any of the encodings, at any offset, in a new temp file
+    or in the test's own directory (walked, though pytest's other directories are not)."""
+    roots = [Path(tempfile.gettempdir()), tmp_path]
+    before = snapshot(roots, skip)
     needles = encodings(canary)
     text = canary.decode()
     leaked = {
@@ -181,8 +202,12 @@ def test_the_search_would_find_each_encoding_of_a_leak(canary: bytes, shift: int
         for content in leaked.values():
             leak.write(content + secrets.token_bytes(1000 + shift))
         leak.flush()
-        new = [p for p, stamp in snapshot(roots).items() if before.get(p) != stamp]
+        own = tmp_path / "leak.bin"
+        own.write_bytes(canary)
+        new = [p for p, stamp in snapshot(roots, skip).items() if before.get(p) != stamp]
         assert Path(leak.name) in new
+        assert own in new
+        assert find(own, needles) == ["raw"]
         found = find(Path(leak.name), needles)
     for name in leaked:
         assert any(f == name or f.startswith(f"{name}-") for f in found), name
