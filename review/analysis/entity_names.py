@@ -418,7 +418,8 @@ def name_start(doc: Doc, k: int, *, station: bool) -> int:
             continue
         if not is_word(doc, j - 1, station=station, first=True):
             break
-        if doc.urdu(j - 1) and w not in known_words:
+        # an Urdu name's word, or a compound of one ("عبدالغفور اے ایس آئی")
+        if doc.urdu(j - 1) and w not in known_words and (station or not known(w)):
             break
         if doc.latin(j - 1) and not doc.capital(j - 1) and w not in known_words:
             break

@@ -175,7 +175,7 @@ FLOORS = {
     # heldout5.txt: a source's warning that its man is another of his name keeps links on
     # the name weak (`namesakes`, session 9; scored in aggregate only): right strong 150 ->
     # 148 of 205.
-    "heldout5.txt": (0.97, 0.94, 0.90, 0, 49, 0.45),
+    "heldout5.txt": (0.97, 0.95, 0.91, 0, 49, 0.47),
     # heldout6.txt: a source that says its Gul Khan "is not the Levies one" keeps links on
     # that name weak (`namesakes`, session 9): right strong 192 -> 190 of 313.
     "heldout6.txt": (0.99, 0.98, 0.94, 0, 57, 0.26),
@@ -243,7 +243,7 @@ FLOORS = {
     "heldout13.txt": (0.99, 1.00, 0.95, 0, 63, 0.24),
     # heldout14.txt after session 10's tuners (aggregates): links 838 of 911 (92.0 %), the
     # same 2 false person links counted, 51 weak, right strong 148 of 240.
-    "heldout14.txt": (0.96, 0.94, 0.92, 0, 53, 0.20),
+    "heldout14.txt": (0.96, 0.94, 0.92, 0, 53, 0.21),
     # Session 11: two more corpora written blind the same way (heldout15.txt: southern KP,
     # Sialkot, Narowal, Gujrat; heldout16.txt: Lahore, Kasur, Nankana, north Balochistan),
     # scored blind on session 10's rules: heldout15.txt links 708 of 758 (93.4 %), 17 FALSE
@@ -262,7 +262,7 @@ FLOORS = {
     # false counted 2 -> 1, right strong 148 -> 144 of 240; heldout4/5/7/10.txt still 0,
     # right strong 64 -> 60 of 144, 149 -> 145 of 206, 130 -> 123 of 204, 143 -> 131 of 295.
     "heldout15.txt": (0.98, 0.98, 0.94, 0, 162, 0.44),
-    "heldout16.txt": (0.97, 0.97, 0.88, 0, 158, 0.31),
+    "heldout16.txt": (0.97, 0.97, 0.89, 0, 162, 0.31),
     # Two more written blind after those rules (heldout17.txt: Karachi and lower Sindh;
     # heldout18.txt: Gujranwala to Mianwali, Peshawar to Swabi), scored blind on them and on
     # session 10's: heldout17.txt F1 0.985, links 650 of 725 (89.7 %), false counted 8 -> 6;
@@ -273,7 +273,7 @@ FLOORS = {
     # on every development set such pairs were otherwise the agent's own son or brother, 5
     # right links). heldout18.txt is held out.
     "heldout17.txt": (0.98, 0.97, 0.91, 0, 115, 0.37),
-    "heldout18.txt": (0.98, 0.95, 0.86, 0, 78, 0.37),
+    "heldout18.txt": (0.98, 0.96, 0.88, 0, 79, 0.35),
     # Two more written blind by writers given no example names (heldout19.txt: Multan to
     # Rahim Yar Khan and Ghotki; heldout20.txt: Islamabad, Rawalpindi, Jhelum, Mirpur,
     # Hazara). heldout19.txt scored blind on the rules above: links 640 of 695 (92.1 %),
@@ -303,7 +303,7 @@ FLOORS = {
     # heldout7.txt 122 -> 119, heldout5.txt 145 -> 144, heldout22.txt 77 -> 75). Its 8 person
     # links left: one name, at one station, for a munshi there and a man of no rank.
     "heldout21.txt": (0.98, 0.97, 0.94, 0, 87, 0.44),
-    "heldout22.txt": (0.97, 0.95, 0.88, 0, 58, 0.43),
+    "heldout22.txt": (0.98, 0.97, 0.91, 0, 72, 0.43),
     # Session 12: four more written blind the same way (heldout23.txt: Sargodha to Jhang;
     # heldout24.txt: Sukkur to Kashmore; heldout25.txt: Makran and Karachi's harbour;
     # heldout26.txt: D.G. Khan to Bahawalpur), each scored blind before it was read. On
@@ -334,7 +334,7 @@ FLOORS = {
     # (103) of 204. heldout27.txt and heldout29.txt were then read: a police station right
     # before the man's rank places him (`homes`: an ASI of Digri police station and one of
     # Kunri, one name): heldout29.txt 4 -> 1. heldout28.txt and heldout30.txt are held out.
-    "heldout27.txt": (0.98, 0.95, 0.92, 0, 68, 0.50),
+    "heldout27.txt": (0.98, 0.97, 0.93, 0, 81, 0.50),
     "heldout28.txt": (0.97, 0.97, 0.92, 2, 74, 0.37),
     "heldout29.txt": (0.97, 0.95, 0.91, 0, 127, 0.38),
     "heldout30.txt": (0.97, 0.96, 0.92, 0, 73, 0.32),
@@ -373,9 +373,9 @@ FLOORS = {
     # 17 over all thirteen (heldout22.txt 1 -> 0, heldout28.txt 4 -> 2, heldout32.txt 5 -> 3,
     # heldout34.txt 1 -> 0, heldout38.txt 9 -> 3; heldout14.txt 1, heldout36.txt 8 stay);
     # right strong 1,521 -> 1,248 of 2,786 over them.
-    "heldout35.txt": (0.97, 0.95, 0.89, 0, 120, 0.47),
+    "heldout35.txt": (0.97, 0.95, 0.90, 0, 121, 0.47),
     "heldout36.txt": (0.98, 0.98, 0.94, 0, 117, 0.29),
-    "heldout37.txt": (0.97, 0.94, 0.90, 0, 81, 0.52),
+    "heldout37.txt": (0.99, 0.99, 0.94, 0, 107, 0.53),
     "heldout38.txt": (0.95, 0.94, 0.84, 0, 139, 0.26),
     # Then heldout39.txt (Gujranwala to Hafizabad) and heldout40.txt (held out: Bannu to
     # Tank), blind: false counted 2 and 18 (14 of them stations); heldout41.txt on the same
@@ -387,7 +387,7 @@ FLOORS = {
     # 5, heldout42.txt 4 -> 2, heldout36.txt 8 -> 5 (its 3 stations).
     "heldout39.txt": (0.99, 0.98, 0.94, 0, 182, 0.47),
     "heldout40.txt": (0.99, 0.99, 0.95, 5, 140, 0.43),
-    "heldout41.txt": (0.98, 0.98, 0.94, 0, 194, 0.28),
+    "heldout41.txt": (0.98, 0.99, 0.95, 0, 206, 0.28),
     "heldout42.txt": (0.95, 0.98, 0.92, 0, 134, 0.33),
     # heldout43.txt (Karachi's west, centre and east, for development), blind: false 1
     # (1 on f8d7161); its localities' stations were keyed by the migrants' home districts.
@@ -405,8 +405,8 @@ FLOORS = {
     # -> 130); heldout45.txt false 3 -> 0, links 89.5 -> 92.9 %. Held out, heldout46.txt
     # links 91.4 -> 93.4 %, false 0; over all sixteen held out, false counted 19 -> 18
     # (heldout36.txt 5 -> 3, heldout40.txt 5 -> 6), right strong 1,560 -> 1,584.
-    "heldout44.txt": (0.97, 0.96, 0.89, 0, 60, 0.24),
-    "heldout45.txt": (0.97, 0.97, 0.92, 0, 106, 0.33),
+    "heldout44.txt": (0.97, 0.97, 0.90, 0, 60, 0.24),
+    "heldout45.txt": (0.97, 0.99, 0.94, 0, 108, 0.33),
     "heldout46.txt": (0.98, 0.96, 0.93, 0, 60, 0.41),
     # Session 15: the development sets' last 7 false links (heldout26, 29, 33, 35, 39 and 43)
     # were all one kind: a common full name with no rank, trade or kinship beside it in
@@ -428,9 +428,13 @@ FLOORS = {
     # Faisal"), and Karachi's Docks and Boat Basin stations keyed by their sounds:
     # heldout47.txt links 84.7 -> 91.1 %, heldout48.txt 94.6 -> 95.7 %. heldout29.txt's
     # "لعل بخش" is "lal bakhsh" now, two namesakes' weak links (weak false 123 -> 127).
+    # Last, the names the development sets labelled most and nothing found ("فضل ربی" and
+    # "fazal rabi", 27 mentions; "malik jehangir councilor"; "moharrar arshad"; an Urdu
+    # compound before its rank, "عبدالغفور اے ایس آئی"): development links made 92.9 ->
+    # 93.2 %, none false; held out, in aggregate, 90.5 -> 90.7 %, false 10.
     "heldout47.txt": (0.97, 0.96, 0.91, 0, 128, 0.29),
-    "heldout48.txt": (0.96, 0.98, 0.95, 0, 169, 0.32),
-    "heldout49.txt": (0.99, 0.99, 0.91, 0, 71, 0.35),
+    "heldout48.txt": (0.96, 0.99, 0.96, 0, 169, 0.31),
+    "heldout49.txt": (0.99, 0.99, 0.91, 0, 71, 0.36),
 }
 
 

@@ -117,3 +117,30 @@ def test_a_car_dealer_and_an_agent_of_one_name_are_two_men_until_confirmed() -> 
 def test_karachis_port_stations_link_across_scripts(english: str, urdu: str, key: str) -> None:
     found, strength = shared_link(english, urdu, "police_station")
     assert (found, strength.level) == (key, links.STRONG)
+
+
+# The most frequent names the development sets' writers labelled and no rule found, after
+# the fixes above (heldout44.txt, heldout37.txt, heldout48.txt, heldout41.txt, heldout35.txt).
+@pytest.mark.parametrize(
+    ("text", "key", "rank"),
+    [
+        ("کوٹ لکھپت تھانے میں فضل ربی کے بھائی کی درخواست جمع ہوئی۔", "fazal rabbi", None),
+        ("mingora thana city walon ne fazal rabi ke khilaf report nahi likhi", "fazal rabbi", None),
+        ("Fazal Rabbi's brother went to Rahimabad police station.", "fazal rabbi", None),
+        ("malik jehangir councilor bol raha tha paisay do", "malik jahangir", "Councillor"),
+        ("مالک ہارون لاکھانی ہر مہینے تھانے کو پیسے دیتا ہے۔", "haroon lakhani", None),
+        ("saddar thana jhelum ka moharrar arshad paisay le kar", "arshad", "Moharrir, of jhelum"),
+        ("عبدالغفور اے ایس آئی تھانہ ترنول والا پیسے لیتا ہے۔", "abdul ghafoor", "ASI"),
+        ("عبدالستار اے ایس آئی نے پیسے لیے۔", "abdul sattar", "ASI"),
+    ],
+)
+def test_names_the_development_sets_labelled_most_are_found(
+    text: str, key: str, rank: str | None
+) -> None:
+    assert (key, rank) in _found(text, "person")
+
+
+@pytest.mark.parametrize("text", ["is saal rabi ki fasal achi hai", "ربی کی فصل اچھی ہوئی۔"])
+def test_the_spring_harvest_is_no_man(text: str) -> None:
+    # "rabi" is the spring harvest too: a name only beside another name's word
+    assert _found(text, "person") == []
