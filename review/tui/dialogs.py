@@ -13,6 +13,7 @@ from textual.widgets import Checkbox, Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from review.present.text import safe
+from review.tui.widgets import Prose
 
 _CSS = """
 {name} {{ align: center middle; }}
@@ -90,13 +91,19 @@ class Confirm(ModalScreen[bool]):
         Binding("escape", "answer(False)", "No", show=False),
     ]
 
-    def __init__(self, question: str) -> None:
+    def __init__(self, question: str, *, reorder: bool = False) -> None:
+        """`reorder`: the question holds what someone wrote (a name in Urdu): lay it out as
+        `Prose` does, right-to-left runs in visual order, for a terminal without bidi."""
         super().__init__()
         self.question = question
+        self.reorder = reorder
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(safe(self.question))
+            if self.reorder:
+                yield Prose(self.question, reorder=True, classes="question")
+            else:
+                yield Label(safe(self.question))
             yield Label(safe("y: yes   n: no"), classes="hint")
 
     def action_answer(self, yes: bool) -> None:

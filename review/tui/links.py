@@ -139,4 +139,4 @@ class PendingLinks(Page[None]):
                 self.action_reload()
                 self.say(f"reports {a} and {b}: link on {kind} {name!r} {decision}")
 
-        self.app.push_screen(Confirm(question), decided)
+        self.app.push_screen(Confirm(question, reorder=self.review.reorder), decided)

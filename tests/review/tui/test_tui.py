@@ -9,8 +9,10 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
+from rich.segment import Segment
 from textual.pilot import Pilot
-from textual.widgets import Checkbox, DataTable, Input, SelectionList, TextArea
+from textual.strip import Strip
+from textual.widgets import Checkbox, DataTable, Input, Label, SelectionList, TextArea
 
 from crypto import HybridPrivateKey, KeyPair, PublicKey, SigningKey, read_header
 from review import bidi, escalation
@@ -810,3 +812,41 @@ def test_a_weak_short_form_waits_and_is_confirmed_as_its_report_writes_it(
         "link-confirm",
         {"other": 2, "kind": "person", "key": "chandio < mumtaz ali chandio"},
     )
+
+
+@pytest.mark.parametrize("reorder", [True, False])
+def test_the_confirm_question_shows_an_urdu_name_in_the_order_the_terminal_needs(
+    filed: ws.Unlocked, reorder: bool
+) -> None:
+    # Both reports write the name only in Urdu: the entity's name is Urdu, asked about.
+    name = ("person", "muhammad ali", "محمد علی")
+    _name_in(filed, 1, [name])
+    _name_in(filed, 2, [name])
+    _name_in(filed, 3, [])
+    asked: list[str] = []
+
+    async def script(app: ReviewApp, pilot: Pilot[None]) -> None:
+        await pilot.press("k")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+        assert isinstance(app.screen, Confirm)
+        asked.extend(str(strip.text) for strip in _drawn(app.screen))
+        await pilot.press("n")
+        await pilot.pause()
+
+    drive(filed, script, reorder=reorder)
+    drawn = " ".join(asked)
+    typed, visual = "محمد علی", bidi.visual("محمد علی")
+    assert typed != visual
+    # Laid out for a terminal without bidi, or left to one that has it (`--rtl logical`).
+    assert (visual in drawn, typed in drawn) == (reorder, not reorder), drawn
+    assert "Reports 1 and 2 name the same" in drawn
+
+
+def _drawn(screen: Confirm) -> list[Strip]:
+    """The lines of a dialog's question as drawn on the terminal."""
+    for prose in screen.query(Prose).results(Prose):
+        return [prose.render_line(y) for y in range(prose.size.height)]
+    (label, _hint) = screen.query(Label).results(Label)
+    return [Strip([Segment(str(label.render()))])]
