@@ -387,8 +387,9 @@ class Corpus:
             if limit <= 0:
                 break
             pairs = sorted(by_full[g.key], key=lambda p: (p[0], p[1], p[2].key))
-            out.append(Pending(g, tuple(pairs[:limit]), len(pairs) > limit, short=True))
-            limit -= len(pairs[:limit])
+            shown = tuple(pairs[:limit])
+            out.append(Pending(g, shown, len(pairs) > len(shown), short=True))
+            limit -= len(shown)
         return out
 
     def _together(self, g: Group) -> dict[int, int]:

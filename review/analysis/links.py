@@ -325,12 +325,11 @@ def _by_rank_and_name(
     whose son was taken, both at Thana City Khanewal, are two men, and nothing either
     source wrote says which. Only two reports that both name the man as the writer's kin
     may still join on a name, and then only if some word of it tells a man apart ("Allah
-    Ditta" does not). A reviewer who reads both confirms the rest (`links pending`).
-    And a district's police
-    stations each have their own men: two reports set at different ones join on a name
-    only under one trade that goes from station to station (an agent's, a broker's); an
-    "ASI Muhammad Riaz" of Swat's Cantt station and one of Mingora's are a transfer or two
-    men, for a reviewer to say.
+    Ditta" does not). A reviewer who reads both confirms the rest (`links pending`). And
+    a district's police stations each have their own men: two reports set at different
+    ones join on a name only under one trade that goes from station to station (an
+    agent's, a broker's); an "ASI Muhammad Riaz" of Swat's Cantt station and one of
+    Mingora's are a transfer or two men, for a reviewer to say.
     """
     ranked_a, ranked_b = _any_rank(roles_a), _any_rank(roles_b)
     if ranked_a != ranked_b:

@@ -863,8 +863,8 @@ def test_a_short_form_of_a_name_links_reports_with_its_evidence_and_strength(
 
 
 def test_weak_short_forms_wait_under_their_full_name_until_decided(linked: ws.Unlocked) -> None:
-    """'SHO Chandio' at the full name's station is strong; a bare 'چانڈیو' of Kasur and a
-    'Chandio' of the full name's one source are not for a reviewer to weigh twice."""
+    """'SHO Chandio' at the full name's station is strong: nothing to decide. A bare
+    'چانڈیو' in Kasur is weak: it waits under the full name until a reviewer decides it."""
     station = ("police_station", "saddar/kasur", "Thana Saddar Kasur")
     full = ("person", "mumtaz ali chandio", "Mumtaz Ali Chandio")
     _set_entities(linked, 1, [full, station], ("SHO",))
