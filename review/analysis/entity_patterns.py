@@ -349,6 +349,7 @@ _NOT_LOWER_PLATES: Final = frozenset(
 _CUE: Final = re.compile(
     rf"(?<![\w-])(?i:{_VEHICLES}|{_URDU_VEHICLES})"
     r"(?:\s+(?i:ka|ki|ke|کا|کی|کے))?(?:\s+(?i:number|no|nambar|numbar|نمبر))?"
+    r"(?:\s+(?i:is|was|hai|tha|thi))?"  # "the van is KC-5519", "gari ka number tha LE-2201"
     r"(?:\s*[,،:.]?\s+\(?|\s*\()$"
 )
 # Or the vehicle named earlier in the clause and the plate after its "number" ("a Hilux whose
