@@ -392,9 +392,31 @@ def _telling_words(key: str) -> int:
 
 
 def _stations_apart(places_a: frozenset[str], places_b: frozenset[str]) -> bool:
-    """Whether both reports are set at police stations and share none."""
+    """Whether both reports are set at police stations and share none, or in towns (a
+    station or a town each) and share none.
+
+    A town stands for its police station: "Head Constable Ghafoor Jatoi" of a report set
+    in Moro and one of a report set at Thana Kandiaro are of two towns of Naushahro
+    Feroze, and so of two stations. A station named after its town ("kotri/jamshoro")
+    is in that town; two stations of one town are still two."""
+    if _same_station(places_a, places_b):
+        return False
     stationed = all(any(p.startswith("station:") for p in x) for x in (places_a, places_b))
-    return stationed and not _same_station(places_a, places_b)
+    local_a, local_b = _local(places_a), _local(places_b)
+    return stationed or bool(local_a and local_b and not local_a & local_b)
+
+
+def _local(places: frozenset[str]) -> set[str]:
+    """A report's police stations and towns (not districts): where a posted man serves."""
+    out = set()
+    for p in places:
+        kind, _, rest = p.partition(":")
+        name = rest.partition("/")[0]
+        if kind == "station":
+            out.add(p)
+        if name in towns() and (kind == "station" or kind == "district"):
+            out.add(f"town:{name}")
+    return out
 
 
 def _settings(where: frozenset[str]) -> frozenset[str]:
@@ -695,7 +717,7 @@ def short_form_links(
                 level = (
                     Strength(WEAK, "a given name alone, in a report naming the same place")
                     if key in given
-                    else _short_strength(short, full, _same_setting(where, a, b), len(set_here))
+                    else _short_strength(short, full, where, (a, b), len(set_here))
                 )
                 written = {a: short.written, b: full.written}
                 out.append(
@@ -832,16 +854,34 @@ def _same_setting(where: Mapping[int, frozenset[str]], a: int, b: int) -> bool:
     return bool(_settings(where.get(a, frozenset())) & _settings(where.get(b, frozenset())))
 
 
-def _short_strength(short: Named, full: Named, same_place: bool, names_there: int) -> Strength:
+def _short_strength(
+    short: Named,
+    full: Named,
+    where: Mapping[int, frozenset[str]],
+    reports: tuple[int, int],
+    names_there: int,
+) -> Strength:
+    """How strong a short form's link to a full name is: never stronger than the full name
+    would be, written in the short form's report beside the same ranks (`pair_strength`).
+    "SHO Ghulam Mustafa" of Johi is not "SHO Ghulam Mustafa Chandio" of Thana Saddar because
+    both stations are Dadu's: two reports set at different police stations of one district
+    join on a posted man's name only through a reviewer, shortened or not."""
+    a, b = reports
     if _telling_words(full.key) < 2:
         # "Aslam" of "Muhammad Aslam": a given name alone, whoever else bears it
         return Strength(WEAK, "a short form of a name with one uncommon word")
-    if not same_place:
+    if not _same_setting(where, a, b):
         return Strength(WEAK, "a short form of the name; the reports name one place, not set there")
     if names_there > 1:
         return Strength(WEAK, "a short form that more than one full name there could be")
     if not _one_role(short.roles, full.roles):
         return Strength(WEAK, "a short form of the name, without one rank on both sides")
+    places_a, places_b = where.get(a, frozenset()), where.get(b, frozenset())
+    as_full = pair_strength(
+        "person", Strength(STRONG, ""), places_a, places_b, short.roles, full.roles, key=full.key
+    )
+    if as_full.level == WEAK:
+        return Strength(WEAK, f"a short form of the name; {as_full.why}")
     return Strength(STRONG, "a short form of the name, at the same place, under the same rank")
 
 

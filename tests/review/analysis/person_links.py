@@ -31,3 +31,20 @@ def shared_link(a: str, b: str, kind: str) -> tuple[str, links.Strength]:
         key=key,
     )
     return key, strength
+
+
+def people(
+    texts: dict[int, str],
+) -> tuple[dict[int, list[links.Named]], dict[int, frozenset[str]]]:
+    """What the review tool keeps of each report: its people (key and ranks), its places."""
+    named, where = {}, {}
+    for num, text in texts.items():
+        found = extract(text)
+        roles: dict[str, set[str]] = {}
+        for e in found:
+            if e.kind == "person":
+                roles.setdefault(e.key, set()).update([e.designation] if e.designation else [])
+        written = {k: tuple(e.text for e in found if e.key == k) for k in roles}
+        named[num] = [links.Named(k, tuple(sorted(r)), written[k]) for k, r in roles.items()]
+        where[num] = links.places((e.kind, e.key) for e in found)
+    return named, where

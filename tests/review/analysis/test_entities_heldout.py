@@ -161,7 +161,7 @@ FLOORS = {
     "heldout2.txt": (0.99, 0.99, 0.97, 0, 43, 0.36),
     # heldout3.txt: session 10's second round finds more men whose right links are weak
     # (one-word names, women's names no longer run on): right strong 134 of 188 -> 135 of 193.
-    "heldout3.txt": (0.99, 0.98, 0.97, 0, 35, 0.40),
+    "heldout3.txt": (0.99, 0.98, 0.97, 0, 35, 0.38),
     # Session 9's tuners (people, keys, places) on heldout8.txt and heldout9.txt; the held-out
     # corpora scored after, in aggregate only: heldout4.txt F1 0.965, person F1 0.934, links
     # 484 of 576 (84.0 %), 0 false counted, 24 weak; heldout5.txt links 465 of 521 (89.3 %);
@@ -171,11 +171,11 @@ FLOORS = {
     # After session 10's second round (people found by case endings after a rank, Sindhi
     # names; stations that imply their city, FIA at an airport as its Immigration wing):
     # links 491 of 576 (85.2 %), right strong 64 of 144; issue 18's 85 % reached.
-    "heldout4.txt": (0.96, 0.93, 0.86, 0, 24, 0.24),
+    "heldout4.txt": (0.96, 0.93, 0.86, 0, 24, 0.22),
     # heldout5.txt: a source's warning that its man is another of his name keeps links on
     # the name weak (`namesakes`, session 9; scored in aggregate only): right strong 150 ->
     # 148 of 205.
-    "heldout5.txt": (0.97, 0.95, 0.91, 0, 49, 0.47),
+    "heldout5.txt": (0.97, 0.95, 0.91, 0, 49, 0.46),
     # heldout6.txt: a source that says its Gul Khan "is not the Levies one" keeps links on
     # that name weak (`namesakes`, session 9): right strong 192 -> 190 of 313.
     "heldout6.txt": (0.99, 0.98, 0.94, 0, 57, 0.26),
@@ -183,7 +183,7 @@ FLOORS = {
     # (`homes`, session 10, from heldout11.txt's false links): right strong 136 -> 135 of
     # 208 (aggregate only).
     # Session 10's second round: right strong 130 of 204 (one right link more, weak).
-    "heldout7.txt": (0.98, 0.96, 0.86, 0, 26, 0.30),
+    "heldout7.txt": (0.98, 0.96, 0.86, 0, 26, 0.29),
     # Session 9: two more corpora written blind (southern Punjab and interior Sindh; KP,
     # Hazara, the Potohar and Balochistan's coast), each scored once blind on session 8's
     # extractor, then given to the tuners as development sets. heldout8.txt: F1 0.984,
@@ -213,7 +213,7 @@ FLOORS = {
     # Session 10's tuners (a station keyed with the district of the town its report is set
     # in, towns, plates, people's cues, key merges), scored after in aggregate: links 674 ->
     # 680 of 729 (93.3 %), none false; right links counted strong 146 of 295 -> 143 of 292.
-    "heldout10.txt": (0.97, 0.94, 0.93, 0, 65, 0.16),
+    "heldout10.txt": (0.97, 0.94, 0.93, 0, 65, 0.15),
     # Session 10: two corpora written blind (upper Sindh and Balochistan's plains; ICT,
     # Rawalpindi, AJK, Gilgit-Baltistan and the Potohar), scored blind on the merged tuners'
     # work: heldout11.txt F1 0.961, person F1 0.934, links 946 of 1099 (86.1 %), 5 FALSE
@@ -262,7 +262,7 @@ FLOORS = {
     # false counted 2 -> 1, right strong 148 -> 144 of 240; heldout4/5/7/10.txt still 0,
     # right strong 64 -> 60 of 144, 149 -> 145 of 206, 130 -> 123 of 204, 143 -> 131 of 295.
     "heldout15.txt": (0.98, 0.98, 0.94, 0, 162, 0.44),
-    "heldout16.txt": (0.97, 0.97, 0.89, 0, 162, 0.31),
+    "heldout16.txt": (0.97, 0.97, 0.89, 0, 162, 0.27),
     # Two more written blind after those rules (heldout17.txt: Karachi and lower Sindh;
     # heldout18.txt: Gujranwala to Mianwali, Peshawar to Swabi), scored blind on them and on
     # session 10's: heldout17.txt F1 0.985, links 650 of 725 (89.7 %), false counted 8 -> 6;
@@ -272,8 +272,8 @@ FLOORS = {
     # father): 3 false counted left, a girl's father against the kamdar (kin against a trade:
     # on every development set such pairs were otherwise the agent's own son or brother, 5
     # right links). heldout18.txt is held out.
-    "heldout17.txt": (0.98, 0.97, 0.91, 0, 115, 0.37),
-    "heldout18.txt": (0.98, 0.96, 0.88, 0, 79, 0.35),
+    "heldout17.txt": (0.98, 0.97, 0.91, 0, 115, 0.35),
+    "heldout18.txt": (0.98, 0.96, 0.88, 0, 79, 0.34),
     # Two more written blind by writers given no example names (heldout19.txt: Multan to
     # Rahim Yar Khan and Ghotki; heldout20.txt: Islamabad, Rawalpindi, Jhelum, Mirpur,
     # Hazara). heldout19.txt scored blind on the rules above: links 640 of 695 (92.1 %),
@@ -288,7 +288,7 @@ FLOORS = {
     # held out, in aggregate: heldout14.txt 1 false counted, right strong 144 -> 141 of 240;
     # heldout18.txt 0, right strong 118 -> 112 of 166, links 563 -> 565; heldout7.txt 123 ->
     # 122 of 204; heldout4/5/10.txt unchanged.
-    "heldout19.txt": (0.97, 0.95, 0.92, 0, 131, 0.32),
+    "heldout19.txt": (0.97, 0.95, 0.92, 0, 131, 0.30),
     "heldout20.txt": (0.98, 0.98, 0.96, 0, 82, 0.34),
     # Two last written blind the same way (heldout21.txt: Faisalabad to Okara, Quetta to
     # Khuzdar; heldout22.txt: upper Sindh, Swat to Chitral), scored blind on the rules above:
@@ -302,7 +302,7 @@ FLOORS = {
     # (heldout19.txt 172 -> 159, heldout20.txt 148 -> 140; held out: heldout18.txt 112 -> 110,
     # heldout7.txt 122 -> 119, heldout5.txt 145 -> 144, heldout22.txt 77 -> 75). Its 8 person
     # links left: one name, at one station, for a munshi there and a man of no rank.
-    "heldout21.txt": (0.98, 0.97, 0.94, 0, 87, 0.44),
+    "heldout21.txt": (0.98, 0.97, 0.94, 0, 87, 0.43),
     "heldout22.txt": (0.98, 0.97, 0.91, 0, 72, 0.43),
     # Session 12: four more written blind the same way (heldout23.txt: Sargodha to Jhang;
     # heldout24.txt: Sukkur to Kashmore; heldout25.txt: Makran and Karachi's harbour;
@@ -325,7 +325,7 @@ FLOORS = {
     # (and after the station rule below, heldout18.txt 99, heldout4.txt 60 -> 59).
     "heldout23.txt": (0.97, 0.97, 0.89, 0, 147, 0.37),
     "heldout24.txt": (0.97, 0.94, 0.87, 0, 54, 0.59),
-    "heldout25.txt": (0.98, 0.98, 0.93, 0, 134, 0.38),
+    "heldout25.txt": (0.98, 0.98, 0.93, 0, 134, 0.36),
     "heldout26.txt": (0.95, 0.92, 0.90, 0, 88, 0.33),
     # Then four more written blind (heldout27.txt: Peshawar to Nowshera; heldout28.txt:
     # Mandi Bahauddin to Kharian; heldout29.txt: Hyderabad to Umerkot; heldout30.txt: Quetta
@@ -335,8 +335,8 @@ FLOORS = {
     # before the man's rank places him (`homes`: an ASI of Digri police station and one of
     # Kunri, one name): heldout29.txt 4 -> 1. heldout28.txt and heldout30.txt are held out.
     "heldout27.txt": (0.98, 0.97, 0.93, 0, 81, 0.50),
-    "heldout28.txt": (0.97, 0.97, 0.92, 2, 74, 0.37),
-    "heldout29.txt": (0.97, 0.95, 0.91, 0, 127, 0.38),
+    "heldout28.txt": (0.97, 0.97, 0.92, 0, 76, 0.36),
+    "heldout29.txt": (0.97, 0.95, 0.91, 0, 127, 0.36),
     "heldout30.txt": (0.97, 0.96, 0.92, 0, 73, 0.32),
     # And four more (heldout31.txt: Islamabad, Attock, Taxila; heldout32.txt: Karachi's west
     # and centre; heldout33.txt: Sahiwal to Khanewal; heldout34.txt: Dadu, Jamshoro,
@@ -357,7 +357,7 @@ FLOORS = {
     "heldout31.txt": (0.97, 0.97, 0.85, 0, 117, 0.22),
     "heldout32.txt": (0.96, 0.97, 0.89, 3, 227, 0.44),
     "heldout33.txt": (0.98, 0.97, 0.91, 0, 127, 0.47),
-    "heldout34.txt": (0.95, 0.93, 0.82, 0, 88, 0.50),
+    "heldout34.txt": (0.95, 0.93, 0.82, 0, 88, 0.49),
     # Session 13 made the rules general, from the development sets read before: a rank or
     # trade in one report and none in the other is weak for any name (it replaced three
     # narrower rules, `crowded` among them); so is a writer's kin against a bare name, a name
@@ -373,8 +373,8 @@ FLOORS = {
     # 17 over all thirteen (heldout22.txt 1 -> 0, heldout28.txt 4 -> 2, heldout32.txt 5 -> 3,
     # heldout34.txt 1 -> 0, heldout38.txt 9 -> 3; heldout14.txt 1, heldout36.txt 8 stay);
     # right strong 1,521 -> 1,248 of 2,786 over them.
-    "heldout35.txt": (0.97, 0.95, 0.90, 0, 121, 0.47),
-    "heldout36.txt": (0.98, 0.98, 0.94, 0, 117, 0.29),
+    "heldout35.txt": (0.97, 0.95, 0.90, 0, 121, 0.46),
+    "heldout36.txt": (0.98, 0.98, 0.94, 0, 117, 0.28),
     "heldout37.txt": (0.99, 0.99, 0.94, 0, 107, 0.53),
     "heldout38.txt": (0.95, 0.94, 0.84, 0, 139, 0.26),
     # Then heldout39.txt (Gujranwala to Hafizabad) and heldout40.txt (held out: Bannu to
@@ -385,9 +385,9 @@ FLOORS = {
     # 4. Then a station's district taken from elsewhere in its sentence, in a report of
     # several districts, is a guess too (from a probe, not a corpus): heldout40.txt 18 ->
     # 5, heldout42.txt 4 -> 2, heldout36.txt 8 -> 5 (its 3 stations).
-    "heldout39.txt": (0.99, 0.98, 0.94, 0, 182, 0.47),
-    "heldout40.txt": (0.99, 0.99, 0.95, 5, 140, 0.43),
-    "heldout41.txt": (0.98, 0.99, 0.95, 0, 206, 0.28),
+    "heldout39.txt": (0.99, 0.98, 0.94, 0, 182, 0.46),
+    "heldout40.txt": (0.99, 0.99, 0.96, 5, 140, 0.43),
+    "heldout41.txt": (0.98, 0.99, 0.95, 0, 206, 0.27),
     "heldout42.txt": (0.95, 0.98, 0.92, 0, 134, 0.33),
     # heldout43.txt (Karachi's west, centre and east, for development), blind: false 1
     # (1 on f8d7161); its localities' stations were keyed by the migrants' home districts.
@@ -432,9 +432,28 @@ FLOORS = {
     # "fazal rabi", 27 mentions; "malik jehangir councilor"; "moharrar arshad"; an Urdu
     # compound before its rank, "عبدالغفور اے ایس آئی"): development links made 92.9 ->
     # 93.2 %, none false; held out, in aggregate, 90.5 -> 90.7 %, false 10.
-    "heldout47.txt": (0.97, 0.96, 0.91, 0, 128, 0.29),
+    "heldout47.txt": (0.97, 0.96, 0.91, 0, 128, 0.27),
     "heldout48.txt": (0.96, 0.99, 0.96, 0, 169, 0.31),
     "heldout49.txt": (0.99, 0.99, 0.91, 0, 71, 0.36),
+    # Session 16: heldout50.txt (Dadu, Jamshoro, Naushahro Feroze, Larkana, Qambar-
+    # Shahdadkot) and heldout51.txt (Karachi's west, centre and north) for development, and
+    # heldout52.txt (held out: Mandi Bahauddin, Hafizabad, Wazirabad, Kharian, Lalamusa),
+    # their writers asked for posted men of one name and rank at two stations of one
+    # district. Blind: false counted 26, 0 and 8; links made 92.0, 83.1 and 85.9 %.
+    # heldout50.txt's 26: 23 short forms ("SHO Ghulam Mustafa" of Johi against "SHO Ghulam
+    # Mustafa Chandio" of Thana Saddar, both Dadu), strong on a shared district and rank
+    # where the full names were weak; and 3 a posted name in two towns of one district
+    # (Moro, Kandiaro), one report naming no station. A short form is now never stronger
+    # than its full name, and a town stands for its station (`links._stations_apart`):
+    # development false counted 26 -> 0, right strong 3,102 -> 3,048 of 8,861, short forms'
+    # right strong 233 -> 196 of 2,023. Held out, scored once after, in aggregate over
+    # eighteen: false counted 18 -> 11 (heldout28.txt 2 -> 0, heldout52.txt 8 -> 3; heldout32.txt
+    # 3 and heldout40.txt 5 unmoved), links made 90.5 %, right strong 1,364 -> 1,346 of 3,916.
+    # Manghopir, Qubo Saeed Khan and "the van is KC-5519" (8bd6f71): heldout50.txt links made
+    # 92.0 -> 93.9 %, heldout51.txt 83.1 -> 86.0 %.
+    "heldout50.txt": (0.97, 0.98, 0.93, 0, 86, 0.58),
+    "heldout51.txt": (0.97, 0.97, 0.86, 0, 80, 0.32),
+    "heldout52.txt": (0.97, 0.96, 0.85, 3, 99, 0.43),
 }
 
 

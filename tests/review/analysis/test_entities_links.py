@@ -10,6 +10,7 @@ import pytest
 from review.analysis import links
 from review.analysis.entities import extract
 from review.analysis.links import CONFIRMED, STRONG, WEAK, Evidence, Named
+from tests.review.analysis.person_links import people as _people
 from tests.review.corpus import heldout
 
 
@@ -43,21 +44,6 @@ def test_a_short_form_of_a_full_name(short: str, full: str) -> None:
 )
 def test_not_a_short_form(short: str, full: str) -> None:
     assert not links.short_form(short, full)
-
-
-def _people(texts: dict[int, str]) -> tuple[dict[int, list[Named]], dict[int, frozenset[str]]]:
-    """What the review tool keeps of each report: its people (key and ranks), its places."""
-    people, where = {}, {}
-    for num, text in texts.items():
-        found = extract(text)
-        roles: dict[str, set[str]] = {}
-        for e in found:
-            if e.kind == "person":
-                roles.setdefault(e.key, set()).update([e.designation] if e.designation else [])
-        written = {k: tuple(e.text for e in found if e.key == k) for k in roles}
-        people[num] = [Named(k, tuple(sorted(r)), written[k]) for k, r in roles.items()]
-        where[num] = links.places((e.kind, e.key) for e in found)
-    return people, where
 
 
 def _levels(texts: dict[int, str]) -> dict[tuple[int, int, str, str], str]:

@@ -59,6 +59,9 @@ HELDOUT46 = Path(__file__).with_name("heldout46.txt")  # held out, written blind
 HELDOUT47 = Path(__file__).with_name("heldout47.txt")  # scored once blind, then a development set
 HELDOUT48 = Path(__file__).with_name("heldout48.txt")  # scored once blind, then a development set
 HELDOUT49 = Path(__file__).with_name("heldout49.txt")  # held out, written blind in session 15
+HELDOUT50 = Path(__file__).with_name("heldout50.txt")  # scored once blind, then a development set
+HELDOUT51 = Path(__file__).with_name("heldout51.txt")  # scored once blind, then a development set
+HELDOUT52 = Path(__file__).with_name("heldout52.txt")  # held out, written blind in session 16
 CORPORA = (
     CORPUS,
     HELDOUT2,
@@ -109,6 +112,9 @@ CORPORA = (
     HELDOUT47,
     HELDOUT48,
     HELDOUT49,
+    HELDOUT50,
+    HELDOUT51,
+    HELDOUT52,
 )
 CHECKED = CORPORA  # what main() checks when no file is named
 LANGUAGES = ("en", "ur", "ru")
