@@ -252,7 +252,8 @@ _VEHICLES: Final = (
     "trucks?|rickshaws?|rikshaws?|pickups?|jeeps?|vigo|revo|motorcycles?|motor cycles?|"
     "motorbikes?|bikes?|scooter|scooty|tractors?|bolan|mehran|alto|cultus|corolla|civic|"
     "swift|datsun|dala|shehzore|mazda|suzuki|wagons?|coach|coaches|qingqi|chingchi|loaders?|"
-    "trailers?|dumpers?|tankers?|prado|fortuner|land cruiser|double cabin|apv|taxis?|cab|"
+    "trailers?|trolley|trolleys|trolly|dumpers?|tankers?|prado|fortuner|land cruiser|"
+    "double cabin|apv|taxis?|cab|"
     r"minibus|wagon r|vitz|ambulance|vehicles?|police(?:\s+(?:ki|ka))?\s+mobile|"
     "registration|regn?|number plate|plate"
 )
@@ -260,7 +261,7 @@ _URDU_VEHICLES: Final = (
     r"گاڑی|گاڑي|گاڑیاں|گاڑیوں|وین|ویگن|ویگنیں|ویگنوں|کار|ٹرک|ٹرکوں|بس|بسیں|بسوں|رکشہ|رکشا|"
     r"رکشے|جیپ|ڈالا|ڈالے|ہائی\s?لکس|ہائلکس|ویگو|ڈبل\s?کیبن|بولان|مہران|کرولا|موٹر\s?سائیکل|"
     r"بائیک|پک\s?اپ|کوچ|کوسٹر|ٹیکسی|لوڈر|چنگچی|ٹریکٹر|سوزوکی|پراڈو|ہائی\s?ایس|ڈمپر|ٹرالر|"
-    r"ٹینکر|ایمبولینس|پولیس\s(?:کی\s)?موبائل|نمبر\s?پلیٹ|پلیٹ|رجسٹریشن"
+    r"ٹینکر|ٹرالی|ایمبولینس|پولیس\s(?:کی\s)?موبائل|نمبر\s?پلیٹ|پلیٹ|رجسٹریشن"
 )
 _LOWER_PLATE: Final = re.compile(
     r"(?<![\w-])(?:number|no|nambar|numbar|plate|registration|" + _VEHICLES + r")"
@@ -446,7 +447,7 @@ _NEVER_PLATES: Final = frozenset(
         *("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"),
         *("PKR", "USD", "AED", "SAR", "GBP", "EUR", "RMB", "QAR", "OMR", "KWD", "BHD", "IRR"),
         *("AFN", "INR", "MYR", "THB", "TRY", "IQD", "CNY", "JPY", "CAD", "AUD", "LYD", "EGP"),
-        *("IDR", "BDT", "LKR", "NPR", "ZAR", "RUB", "CHF", "SGD", "DHS", "RPS", "DIR"),
+        *("IDR", "BDT", "LKR", "NPR", "ZAR", "RUB", "CHF", "SGD", "DHS", "RPS"),
     )
 )
 # Three capitals and a number that are not number plates: ranks, agencies, laws; money, months.
@@ -495,6 +496,9 @@ _NOT_PLATES: Final = (
             "CJP",
             "AHT",
             "PIA",
+            # Dir's plates ("coaster DIR-1190") and the dirham ("DIR 500"): a plate only beside
+            # its vehicle.
+            "DIR",
         )
     )
     | _NEVER_PLATES

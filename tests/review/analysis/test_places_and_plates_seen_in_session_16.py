@@ -5,6 +5,10 @@ Karachi's west, centre and north) labelled and the extractor missed or keyed apa
   its report names (Jacobabad, Sukkur), one key for each report.
 - Qubo Saeed Khan is a town of Qambar-Shahdadkot, and سہون (without its ی) is Sehwan.
 - A plate after its vehicle and "is"/"was": "The madrassa van is KC-5519".
+- heldout53.txt and heldout54.txt (southern Punjab; Mardan to Lower Dir): ملاکنڈ for
+  Malakand, Talash (Lower Dir), Mardan's Sheikh Maltoon station; Dir's plates ("coaster DIR
+  1190"), which "DIR" as money had kept from being plates even beside a vehicle; and a
+  trolley (ٹرالی) as a vehicle.
 """
 
 from __future__ import annotations
@@ -37,6 +41,8 @@ def test_manghopir_is_karachis(text: str) -> None:
         ("In the villages around Qubo Saeed Khan a broker buys haris.", "qubo saeed khan"),
         ("قبو سعید خان کا دلال ہاریوں کو بیچتا ہے۔", "qubo saeed khan"),
         ("میرا بیٹا اس کے ساتھ سہون گیا تھا۔", "sehwan"),
+        ("ملاکنڈ کے تھانہ بٹ خیلہ کے ایس ایچ او نے پیسے لیے۔", "malakand"),
+        ("لوئر دیر کے تالاش کے رہائشی بخت منیر کا بیٹا", "talash"),
     ],
 )
 def test_towns_of_interior_sindh(text: str, town: str) -> None:
@@ -48,12 +54,29 @@ def test_towns_of_interior_sindh(text: str, town: str) -> None:
     [
         ("The madrassa van is KC-5519; the Qari drives it.", "KC5519"),
         ("uski gari ka number tha LE-2201 aur wo raat ko aati hai.", "LE2201"),
+        ("timergara adda pe coaster DIR 1190 khari hoti hai", "DIR1190"),
+        ("He drives the coaster DIR-1190 to Quetta.", "DIR1190"),
+        ("بچوں کو ٹرالی ایل ڈی این ۶۱۲۰ میں دوسرے بھٹے پر لے گئے۔", "LDN6120"),
     ],
 )
 def test_a_plate_after_its_vehicle_and_is(text: str, plate: str) -> None:
     assert _keys(text, "vehicle") == [plate]
 
 
-@pytest.mark.parametrize("text", ["The fare is RS 5000 a trip.", "the car was TK 300 a day"])
+@pytest.mark.parametrize(
+    "text",
+    ["The fare is RS 5000 a trip.", "the car was TK 300 a day", "He paid DIR 500 in Dubai."],
+)
 def test_money_after_is_is_still_no_plate(text: str) -> None:
     assert _keys(text, "vehicle") == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "bhai gul zaman ASI sheikh maltoon thana wala har jumay ko paise leta hai",
+        "The SHO of Sheikh Maltoon Town police station sent the boys back.",
+    ],
+)
+def test_sheikh_maltoon_is_mardans(text: str) -> None:
+    assert _keys(text, "police_station") == ["sheikh maltoon/mardan"]
