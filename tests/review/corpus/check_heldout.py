@@ -62,6 +62,8 @@ HELDOUT49 = Path(__file__).with_name("heldout49.txt")  # held out, written blind
 HELDOUT50 = Path(__file__).with_name("heldout50.txt")  # scored once blind, then a development set
 HELDOUT51 = Path(__file__).with_name("heldout51.txt")  # scored once blind, then a development set
 HELDOUT52 = Path(__file__).with_name("heldout52.txt")  # held out, written blind in session 16
+HELDOUT53 = Path(__file__).with_name("heldout53.txt")  # scored once blind, then a development set
+HELDOUT54 = Path(__file__).with_name("heldout54.txt")  # scored once blind, then a development set
 CORPORA = (
     CORPUS,
     HELDOUT2,
@@ -115,6 +117,8 @@ CORPORA = (
     HELDOUT50,
     HELDOUT51,
     HELDOUT52,
+    HELDOUT53,
+    HELDOUT54,
 )
 CHECKED = CORPORA  # what main() checks when no file is named
 LANGUAGES = ("en", "ur", "ru")
