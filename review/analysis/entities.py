@@ -1074,8 +1074,11 @@ def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candi
 
 # The names of stations that every town of a size has one of: written after its town's
 # name ("Kohat Cantt police station", "daska city thane", "کوہاٹ کینٹ تھانہ") they are that
-# town's, as "Thana Cantt Kohat" is.
-_EVERY_TOWNS: Final = frozenset(("saddar", "city", "cantt", "civil lines", "kotwali"))
+# town's, as "Thana Cantt Kohat" is; and so is an industrial area's ("Korangi Industrial
+# Area police station" is "Industrial Area police station in Korangi").
+_EVERY_TOWNS: Final = frozenset(
+    ("saddar", "city", "cantt", "civil lines", "kotwali", "industrial area")
+)
 
 
 def _led_by_place(doc: Doc, start: int, end: int) -> tuple[str, str] | None:

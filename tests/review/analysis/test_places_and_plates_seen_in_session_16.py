@@ -9,6 +9,8 @@ Karachi's west, centre and north) labelled and the extractor missed or keyed apa
   Malakand, Talash (Lower Dir), Mardan's Sheikh Maltoon station; Dir's plates ("coaster DIR
   1190"), which "DIR" as money had kept from being plates even beside a vehicle; and a
   trolley (ٹرالی) as a vehicle.
+- "Korangi Industrial Area police station" was keyed by its sounds with Korangi in its name,
+  and "Industrial Area police station in Korangi" apart from it (heldout41.txt, 43.txt).
 """
 
 from __future__ import annotations
@@ -80,3 +82,16 @@ def test_money_after_is_is_still_no_plate(text: str) -> None:
 )
 def test_sheikh_maltoon_is_mardans(text: str) -> None:
     assert _keys(text, "police_station") == ["sheikh maltoon/mardan"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The SHO of Korangi Industrial Area police station took money.",
+        "The SHO of Industrial Area police station in Korangi took money.",
+        "korangi industrial area thana ka sho paise leta hai",
+        "کورنگی انڈسٹریل ایریا تھانے کا ایس ایچ او پیسے لیتا ہے",
+    ],
+)
+def test_an_industrial_area_after_its_district_is_its_station(text: str) -> None:
+    assert _keys(text, "police_station") == ["industrial area/korangi"]
