@@ -139,6 +139,12 @@ class Corpus:
             for m in f.record.mentions()
             if m.designations
         }
+        # Each name's reports with their ranks, and whether it is spread (`links.spread`).
+        self._ranked: dict[str, list[tuple[frozenset[str], tuple[str, ...]]]] = defaultdict(list)
+        for (num, kind, key), roles in self._roles.items():
+            if kind == "person":
+                self._ranked[key].append((self._places[num], tuple(roles)))
+        self._spread: dict[str, bool] = {}
         by_source: dict[str, int] = {}
         for num, f in sorted(self.facts.items()):
             self._union(num, by_source.setdefault(f.source, num))
@@ -284,7 +290,14 @@ class Corpus:
             self._roles.get((a, kind, key), ()),
             self._roles.get((b, kind, key), ()),
             key=key,
+            spread=kind == "person" and self._spread_of(key),
         )
+
+    def _spread_of(self, key: str) -> bool:
+        """Whether reports give person `key` to posted men at stations apart (`links.spread`)."""
+        if key not in self._spread:
+            self._spread[key] = links.spread(self._ranked.get(key, ()))
+        return self._spread[key]
 
     def pairs(self, g: Group, limit: int) -> tuple[list[tuple[int, int, Evidence]], int]:
         """Up to `limit` pairs naming `g` with evidence, decided ones first; and how many in all."""

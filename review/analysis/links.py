@@ -32,6 +32,7 @@ sealed records in `link_decisions`, one per pair and key, audited by the caller.
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
@@ -263,6 +264,7 @@ def pair_strength(
     roles_b: Iterable[str] = (),
     *,
     key: str,
+    spread: bool = False,
 ) -> Strength:
     """How strong a link on `key`, of `strength`, is between two reports set in these places.
 
@@ -270,7 +272,8 @@ def pair_strength(
     Kasur and "Tariq Mehmood" the agent in Gujrat are two men. So a name links two
     reports strongly only when they are set in the same place, and the ranks they give
     it (`roles_a`, `roles_b`: the designations each report writes beside it) could be
-    one man's; otherwise it is weak until a reviewer confirms it.
+    one man's; otherwise it is weak until a reviewer confirms it. `spread` says that
+    other reports give the name to posted men at police stations apart (`spread`).
     """
     roles_a, roles_b = tuple(roles_a), tuple(roles_b)
     if kind == "police_station" and strength.level == STRONG:
@@ -300,7 +303,46 @@ def pair_strength(
             " sets its men at none of them"
         )
         return Strength(WEAK, why)
+    if spread and _unplaced(places_a, roles_a, places_b, roles_b):
+        why = (
+            "the same name, which reports give posted men at police stations apart, and a"
+            " report here names none of its own"
+        )
+        return Strength(WEAK, why)
     return _by_rank_and_name(key, places_a, places_b, roles_a, roles_b) or strength
+
+
+def _unplaced(
+    places_a: frozenset[str],
+    roles_a: Iterable[str],
+    places_b: frozenset[str],
+    roles_b: Iterable[str],
+) -> bool:
+    """Whether a posted man's name is in a report set at no police station or town of its
+    own, which of a name posted at several the man is cannot be told from."""
+    posted = _posted(roles_a) or _posted(roles_b)
+    return posted and not (_local(places_a) and _local(places_b))
+
+
+# Past this many different stations or towns a name is given posted men at, it is spread:
+# no pair of them is sought (a hostile archive could give one name a thousand places).
+_SPREAD_MOST: Final = 32
+
+
+def spread(named: Iterable[tuple[frozenset[str], Iterable[str]]]) -> bool:
+    """Whether reports give one name to posted men at police stations or towns apart.
+
+    `named` is each report naming it: where the report is set (`places`) and the ranks it
+    writes beside it. An "SHO Tariq Mehmood" of Thana City Hafizabad and one of Thana
+    Saddar Hafizabad are two men, or one transferred: a third report's "Hafizabad's SHO
+    Tariq Mehmood", set at neither, may be either, and joins neither strongly."""
+    seen: dict[frozenset[str], frozenset[str]] = {}  # stations and towns: a report's places
+    for places, roles in named:
+        if _posted(roles) and (local := frozenset(_local(places))):
+            seen.setdefault(local, places)
+    if len(seen) > _SPREAD_MOST:
+        return True
+    return any(_stations_apart(a, b) for a, b in itertools.combinations(seen.values(), 2))
 
 
 def _by_rank_and_name(
@@ -398,12 +440,17 @@ def _stations_apart(places_a: frozenset[str], places_b: frozenset[str]) -> bool:
     A town stands for its police station: "Head Constable Ghafoor Jatoi" of a report set
     in Moro and one of a report set at Thana Kandiaro are of two towns of Naushahro
     Feroze, and so of two stations. A station named after its town ("kotri/jamshoro")
-    is in that town; two stations of one town are still two."""
+    is in that town; two stations of one town are still two. A station written bare ("Saddar
+    police station") may be any town's, so it is apart from no town."""
     if _same_station(places_a, places_b):
         return False
     stationed = all(any(p.startswith("station:") for p in x) for x in (places_a, places_b))
+    if stationed:
+        return True
     local_a, local_b = _local(places_a), _local(places_b)
-    return stationed or bool(local_a and local_b and not local_a & local_b)
+    if not (local_a and local_b) or local_a & local_b:
+        return False
+    return not any(p.startswith("station:") and "/" not in p for p in (*local_a, *local_b))
 
 
 def _local(places: frozenset[str]) -> set[str]:
@@ -704,6 +751,12 @@ def short_form_links(
     out = []
     # One short form's candidates at one setting, once: reports repeat names and places.
     candidates = functools.lru_cache(maxsize=None)(functools.partial(_candidates, fulls))
+    # Each name's reports, to say whether it is given posted men at stations apart.
+    by_key: dict[str, list[tuple[frozenset[str], tuple[str, ...]]]] = defaultdict(list)
+    for num, ns in named.items():
+        for n in ns:
+            by_key[n.key].append((where.get(num, frozenset()), n.roles))
+    spread_of = functools.lru_cache(maxsize=None)(lambda key: spread(by_key[key]))
     for a, ns in named.items():
         for short in ns:
             words = tuple(w for w in short.key.split() if telling(w))
@@ -717,7 +770,9 @@ def short_form_links(
                 level = (
                     Strength(WEAK, "a given name alone, in a report naming the same place")
                     if key in given
-                    else _short_strength(short, full, where, (a, b), len(set_here))
+                    else _short_strength(
+                        short, full, where, (a, b), len(set_here), spread_of(full.key)
+                    )
                 )
                 written = {a: short.written, b: full.written}
                 out.append(
@@ -860,6 +915,7 @@ def _short_strength(
     where: Mapping[int, frozenset[str]],
     reports: tuple[int, int],
     names_there: int,
+    spread: bool = False,
 ) -> Strength:
     """How strong a short form's link to a full name is: never stronger than the full name
     would be, written in the short form's report beside the same ranks (`pair_strength`).
@@ -878,7 +934,14 @@ def _short_strength(
         return Strength(WEAK, "a short form of the name, without one rank on both sides")
     places_a, places_b = where.get(a, frozenset()), where.get(b, frozenset())
     as_full = pair_strength(
-        "person", Strength(STRONG, ""), places_a, places_b, short.roles, full.roles, key=full.key
+        "person",
+        Strength(STRONG, ""),
+        places_a,
+        places_b,
+        short.roles,
+        full.roles,
+        key=full.key,
+        spread=spread,
     )
     if as_full.level == WEAK:
         return Strength(WEAK, f"a short form of the name; {as_full.why}")

@@ -158,7 +158,7 @@ FLOORS = {
     # heldout2.txt: a short form carries what its report says of the full name (session
     # 10), so two right links whose other side was given a wrong rank (a name run on into
     # the next, "sho arshad mehmood naseem bibi") now conflict: right strong 153 -> 152.
-    "heldout2.txt": (0.99, 0.99, 0.97, 0, 43, 0.36),
+    "heldout2.txt": (0.99, 0.99, 0.97, 0, 43, 0.34),
     # heldout3.txt: session 10's second round finds more men whose right links are weak
     # (one-word names, women's names no longer run on): right strong 134 of 188 -> 135 of 193.
     "heldout3.txt": (0.99, 0.98, 0.97, 0, 35, 0.38),
@@ -171,11 +171,11 @@ FLOORS = {
     # After session 10's second round (people found by case endings after a rank, Sindhi
     # names; stations that imply their city, FIA at an airport as its Immigration wing):
     # links 491 of 576 (85.2 %), right strong 64 of 144; issue 18's 85 % reached.
-    "heldout4.txt": (0.96, 0.93, 0.86, 0, 24, 0.22),
+    "heldout4.txt": (0.96, 0.93, 0.86, 0, 24, 0.20),
     # heldout5.txt: a source's warning that its man is another of his name keeps links on
     # the name weak (`namesakes`, session 9; scored in aggregate only): right strong 150 ->
     # 148 of 205.
-    "heldout5.txt": (0.97, 0.95, 0.91, 0, 49, 0.46),
+    "heldout5.txt": (0.97, 0.95, 0.91, 0, 49, 0.45),
     # heldout6.txt: a source that says its Gul Khan "is not the Levies one" keeps links on
     # that name weak (`namesakes`, session 9): right strong 192 -> 190 of 313.
     "heldout6.txt": (0.99, 0.98, 0.94, 0, 57, 0.26),
@@ -203,7 +203,7 @@ FLOORS = {
     # and stations): links 648 of 677 (95.7 %); right links counted strong 123 of 200 (of
     # 198 on the keys branch alone): the two right links more are weak, so the share falls
     # under 0.62 with no strong link lost.
-    "heldout8.txt": (0.99, 1.00, 0.96, 0, 46, 0.33),
+    "heldout8.txt": (0.99, 1.00, 0.96, 0, 46, 0.31),
     "heldout9.txt": (0.99, 0.99, 0.97, 0, 117, 0.26),
     # heldout10.txt, written blind in session 9 (central and northern Punjab, Karachi) and
     # held out: scored first on session 9's main (F1 0.957, person F1 0.922, links of
@@ -213,7 +213,7 @@ FLOORS = {
     # Session 10's tuners (a station keyed with the district of the town its report is set
     # in, towns, plates, people's cues, key merges), scored after in aggregate: links 674 ->
     # 680 of 729 (93.3 %), none false; right links counted strong 146 of 295 -> 143 of 292.
-    "heldout10.txt": (0.97, 0.94, 0.93, 0, 65, 0.15),
+    "heldout10.txt": (0.97, 0.94, 0.93, 0, 65, 0.14),
     # Session 10: two corpora written blind (upper Sindh and Balochistan's plains; ICT,
     # Rawalpindi, AJK, Gilgit-Baltistan and the Potohar), scored blind on the merged tuners'
     # work: heldout11.txt F1 0.961, person F1 0.934, links 946 of 1099 (86.1 %), 5 FALSE
@@ -240,10 +240,10 @@ FLOORS = {
     # read (a short form now carries its full name's rank: 3); a development set.
     # heldout14.txt, held out, scored blind at that point: F1 0.962, person F1 0.939, links
     # 830 of 911 (91.1 %), 2 FALSE person links counted, 51 weak.
-    "heldout13.txt": (0.99, 1.00, 0.95, 0, 63, 0.24),
+    "heldout13.txt": (0.99, 1.00, 0.95, 0, 63, 0.23),
     # heldout14.txt after session 10's tuners (aggregates): links 838 of 911 (92.0 %), the
     # same 2 false person links counted, 51 weak, right strong 148 of 240.
-    "heldout14.txt": (0.96, 0.94, 0.92, 0, 53, 0.21),
+    "heldout14.txt": (0.96, 0.94, 0.92, 0, 53, 0.20),
     # Session 11: two more corpora written blind the same way (heldout15.txt: southern KP,
     # Sialkot, Narowal, Gujrat; heldout16.txt: Lahore, Kasur, Nankana, north Balochistan),
     # scored blind on session 10's rules: heldout15.txt links 708 of 758 (93.4 %), 17 FALSE
@@ -261,8 +261,8 @@ FLOORS = {
     # 175 of 381): shown weak for a reviewer to confirm. Held out, in aggregate: heldout14.txt
     # false counted 2 -> 1, right strong 148 -> 144 of 240; heldout4/5/7/10.txt still 0,
     # right strong 64 -> 60 of 144, 149 -> 145 of 206, 130 -> 123 of 204, 143 -> 131 of 295.
-    "heldout15.txt": (0.98, 0.98, 0.94, 0, 162, 0.44),
-    "heldout16.txt": (0.97, 0.97, 0.89, 0, 162, 0.27),
+    "heldout15.txt": (0.98, 0.98, 0.94, 0, 162, 0.41),
+    "heldout16.txt": (0.97, 0.97, 0.89, 0, 162, 0.25),
     # Two more written blind after those rules (heldout17.txt: Karachi and lower Sindh;
     # heldout18.txt: Gujranwala to Mianwali, Peshawar to Swabi), scored blind on them and on
     # session 10's: heldout17.txt F1 0.985, links 650 of 725 (89.7 %), false counted 8 -> 6;
@@ -289,7 +289,7 @@ FLOORS = {
     # heldout18.txt 0, right strong 118 -> 112 of 166, links 563 -> 565; heldout7.txt 123 ->
     # 122 of 204; heldout4/5/10.txt unchanged.
     "heldout19.txt": (0.97, 0.95, 0.92, 0, 131, 0.30),
-    "heldout20.txt": (0.98, 0.98, 0.96, 0, 82, 0.34),
+    "heldout20.txt": (0.98, 0.98, 0.96, 0, 82, 0.33),
     # Two last written blind the same way (heldout21.txt: Faisalabad to Okara, Quetta to
     # Khuzdar; heldout22.txt: upper Sindh, Swat to Chitral), scored blind on the rules above:
     # heldout21.txt links 595 of 631 (94.3 %), 16 FALSE counted (person 8, station 8; 28 on
@@ -302,8 +302,8 @@ FLOORS = {
     # (heldout19.txt 172 -> 159, heldout20.txt 148 -> 140; held out: heldout18.txt 112 -> 110,
     # heldout7.txt 122 -> 119, heldout5.txt 145 -> 144, heldout22.txt 77 -> 75). Its 8 person
     # links left: one name, at one station, for a munshi there and a man of no rank.
-    "heldout21.txt": (0.98, 0.97, 0.94, 0, 87, 0.43),
-    "heldout22.txt": (0.98, 0.97, 0.91, 0, 72, 0.43),
+    "heldout21.txt": (0.98, 0.97, 0.94, 0, 87, 0.41),
+    "heldout22.txt": (0.98, 0.97, 0.91, 0, 72, 0.40),
     # Session 12: four more written blind the same way (heldout23.txt: Sargodha to Jhang;
     # heldout24.txt: Sukkur to Kashmore; heldout25.txt: Makran and Karachi's harbour;
     # heldout26.txt: D.G. Khan to Bahawalpur), each scored blind before it was read. On
@@ -326,7 +326,7 @@ FLOORS = {
     "heldout23.txt": (0.97, 0.97, 0.89, 0, 147, 0.37),
     "heldout24.txt": (0.97, 0.94, 0.87, 0, 54, 0.59),
     "heldout25.txt": (0.98, 0.98, 0.93, 0, 134, 0.36),
-    "heldout26.txt": (0.95, 0.92, 0.90, 0, 88, 0.33),
+    "heldout26.txt": (0.95, 0.92, 0.90, 0, 88, 0.31),
     # Then four more written blind (heldout27.txt: Peshawar to Nowshera; heldout28.txt:
     # Mandi Bahauddin to Kharian; heldout29.txt: Hyderabad to Umerkot; heldout30.txt: Quetta
     # to Nushki), scored blind on the rules above (on 38cfa3b): false counted 0 (0), 4 (4),
@@ -335,9 +335,9 @@ FLOORS = {
     # before the man's rank places him (`homes`: an ASI of Digri police station and one of
     # Kunri, one name): heldout29.txt 4 -> 1. heldout28.txt and heldout30.txt are held out.
     "heldout27.txt": (0.98, 0.97, 0.93, 0, 81, 0.50),
-    "heldout28.txt": (0.97, 0.97, 0.92, 0, 76, 0.36),
+    "heldout28.txt": (0.97, 0.97, 0.92, 0, 76, 0.35),
     "heldout29.txt": (0.97, 0.95, 0.91, 0, 127, 0.36),
-    "heldout30.txt": (0.97, 0.96, 0.92, 0, 73, 0.32),
+    "heldout30.txt": (0.97, 0.96, 0.92, 0, 73, 0.30),
     # And four more (heldout31.txt: Islamabad, Attock, Taxila; heldout32.txt: Karachi's west
     # and centre; heldout33.txt: Sahiwal to Khanewal; heldout34.txt: Dadu, Jamshoro,
     # Naushahro Feroze; 32 and 34 held out, decided before they were written), scored blind
@@ -373,9 +373,9 @@ FLOORS = {
     # 17 over all thirteen (heldout22.txt 1 -> 0, heldout28.txt 4 -> 2, heldout32.txt 5 -> 3,
     # heldout34.txt 1 -> 0, heldout38.txt 9 -> 3; heldout14.txt 1, heldout36.txt 8 stay);
     # right strong 1,521 -> 1,248 of 2,786 over them.
-    "heldout35.txt": (0.97, 0.95, 0.90, 0, 121, 0.46),
+    "heldout35.txt": (0.97, 0.95, 0.90, 0, 121, 0.44),
     "heldout36.txt": (0.98, 0.98, 0.94, 0, 117, 0.28),
-    "heldout37.txt": (0.99, 0.99, 0.94, 0, 107, 0.53),
+    "heldout37.txt": (0.99, 0.99, 0.94, 0, 107, 0.51),
     "heldout38.txt": (0.95, 0.94, 0.84, 0, 139, 0.26),
     # Then heldout39.txt (Gujranwala to Hafizabad) and heldout40.txt (held out: Bannu to
     # Tank), blind: false counted 2 and 18 (14 of them stations); heldout41.txt on the same
@@ -387,14 +387,14 @@ FLOORS = {
     # 5, heldout42.txt 4 -> 2, heldout36.txt 8 -> 5 (its 3 stations).
     "heldout39.txt": (0.99, 0.98, 0.94, 0, 182, 0.46),
     "heldout40.txt": (0.99, 0.99, 0.96, 5, 140, 0.43),
-    "heldout41.txt": (0.98, 0.99, 0.95, 0, 206, 0.27),
-    "heldout42.txt": (0.95, 0.98, 0.92, 0, 134, 0.33),
+    "heldout41.txt": (0.98, 0.99, 0.95, 0, 206, 0.25),
+    "heldout42.txt": (0.95, 0.98, 0.92, 0, 134, 0.32),
     # heldout43.txt (Karachi's west, centre and east, for development), blind: false 1
     # (1 on f8d7161); its localities' stations were keyed by the migrants' home districts.
     # Karachi's localities listed (`localities.txt`): links made 80.7 -> 90.1 %, right
     # strong 51 -> 129 of 226; held out, heldout32.txt links 85.8 -> 89.3 %, heldout42.txt
     # false 2 -> 0.
-    "heldout43.txt": (0.96, 0.97, 0.90, 0, 76, 0.45),
+    "heldout43.txt": (0.96, 0.97, 0.90, 0, 76, 0.48),
     # Session 14: heldout44.txt (Lahore's localities, for development), heldout45.txt
     # (Rawalpindi's, Islamabad's and Peshawar's, for development) and heldout46.txt (held
     # out: the localities of Lahore, Faisalabad, Multan, Gujranwala, Rawalpindi and
@@ -433,8 +433,8 @@ FLOORS = {
     # compound before its rank, "عبدالغفور اے ایس آئی"): development links made 92.9 ->
     # 93.2 %, none false; held out, in aggregate, 90.5 -> 90.7 %, false 10.
     "heldout47.txt": (0.97, 0.96, 0.91, 0, 128, 0.27),
-    "heldout48.txt": (0.96, 0.99, 0.96, 0, 169, 0.31),
-    "heldout49.txt": (0.99, 0.99, 0.91, 0, 71, 0.36),
+    "heldout48.txt": (0.96, 0.99, 0.96, 0, 169, 0.32),
+    "heldout49.txt": (0.99, 0.99, 0.91, 0, 71, 0.34),
     # Session 16: heldout50.txt (Dadu, Jamshoro, Naushahro Feroze, Larkana, Qambar-
     # Shahdadkot) and heldout51.txt (Karachi's west, centre and north) for development, and
     # heldout52.txt (held out: Mandi Bahauddin, Hafizabad, Wazirabad, Kharian, Lalamusa),
@@ -453,13 +453,18 @@ FLOORS = {
     # 92.0 -> 93.9 %, heldout51.txt 83.1 -> 86.0 %.
     "heldout50.txt": (0.97, 0.98, 0.93, 0, 86, 0.58),
     "heldout51.txt": (0.97, 0.97, 0.86, 0, 80, 0.32),
-    "heldout52.txt": (0.98, 0.96, 0.86, 3, 99, 0.43),
+    "heldout52.txt": (0.98, 0.96, 0.86, 3, 99, 0.36),
     # Then two more for development, written blind the same way: heldout53.txt (Multan to
     # Vehari) and heldout54.txt (Mardan to Lower Dir). Blind on the rules above: false
     # counted 0 and 0; links made 93.3 and 85.2 %. ملاکنڈ, Talash, Sheikh Maltoon and Dir's
     # plates (856e52f): 93.5 and 86.8 %.
-    "heldout53.txt": (0.97, 0.97, 0.93, 0, 89, 0.55),
-    "heldout54.txt": (0.97, 0.96, 0.86, 0, 98, 0.54),
+    # Then, from a probe (test_spread_names.py), not a corpus: a posted man's name that other
+    # reports give posted men at two stations apart joins no report set at no station or
+    # town strongly (`links.spread`). Development: false counted 0, right strong 3,309 ->
+    # 3,246 of 9,287. Held out, in aggregate: false counted 11 (unmoved), right strong
+    # 1,346 -> 1,312 of 3,920. Every right strong floor moved down with it.
+    "heldout53.txt": (0.97, 0.97, 0.93, 0, 89, 0.54),
+    "heldout54.txt": (0.97, 0.96, 0.86, 0, 98, 0.53),
 }
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import pytest
 
 from review.analysis import links
+from review.analysis.entities import extract
 from tests.review.analysis.person_links import people, person_link
 
 SADDAR = (
@@ -99,3 +100,18 @@ def test_an_agent_is_not_held_to_one_town() -> None:
     a = "In Moro, Naushahro Feroze, the agent Abdul Ghafoor Jatoi sells families to kilns."
     b = "At Thana Kandiaro, Naushahro Feroze, the agent Abdul Ghafoor Jatoi brought six boys."
     assert person_link(a, b)[1].level == links.STRONG
+
+
+def test_a_station_written_bare_is_apart_from_no_town() -> None:
+    # "Saddar police station" may be Chunian's: the name is not spread over two places.
+    texts = [
+        "When we complained at the Saddar police station, SHO Rana Tariq tore up our plea.",
+        "On 2 April 2024 SHO Rana Tariq came to the kiln near Chunian and took money.",
+    ]
+    named = []
+    for text in texts:
+        found = extract(text)
+        roles = [e.designation for e in found if e.key == "rana tariq" and e.designation]
+        named.append((links.places((e.kind, e.key) for e in found), roles))
+    assert all(roles for _, roles in named)
+    assert not links.spread(named)

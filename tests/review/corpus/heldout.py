@@ -220,6 +220,9 @@ def score(reports: Iterable[Report], extract: Callable[[str], list[Entity]]) -> 
         if kind not in LINKED_KINDS:
             continue
         strength = links.strength(kind, key)
+        spread = kind == "person" and links.spread(
+            (places[r], tuple(roles[(r, kind, key)])) for r in by_report
+        )
         for a, b in itertools.combinations(sorted(by_report), 2):
             level = links.pair_strength(
                 kind,
@@ -229,6 +232,7 @@ def score(reports: Iterable[Report], extract: Callable[[str], list[Entity]]) -> 
                 roles[(a, kind, key)],
                 roles[(b, kind, key)],
                 key=key,
+                spread=spread,
             ).level
             if by_report[a] & by_report[b]:
                 figures.right_links += 1

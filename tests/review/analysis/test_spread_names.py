@@ -1,0 +1,87 @@
+"""A posted man's name that the archive gives men at two police stations apart does not
+corroborate a report that names no station or town of its own.
+
+The attack (a probe, written after session 16's blind corpora set posted namesakes at two
+stations of one district): "SHO Tariq Mehmood" of Thana City Hafizabad and "SHO Tariq
+Mehmood" of Thana Saddar Hafizabad are two men (or one, transferred), and each pair of
+reports naming one of them at his station is already weak. A third report, "Hafizabad's
+SHO Tariq Mehmood", set at neither, linked strongly to both: at least one of those two
+links, counted as corroboration, was false, and nothing in the three reports says which.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from review.analysis import links, records
+from review.analysis.corpus import Corpus, ReportFacts
+from review.casework.reports import Content
+
+CITY = "SHO Tariq Mehmood of Thana City Hafizabad takes Rs 20,000 for every boy sent abroad."
+SADDAR = "SHO Tariq Mehmood of Thana Saddar Hafizabad let the dunki agent go the same night."
+UNPLACED = {
+    "en": "In Hafizabad the SHO Tariq Mehmood took Rs 50,000 from my father for the FIR.",
+    "ru": "hafizabad ka sho tariq mehmood abba se 50 hazar le gaya, fir nahi kati.",
+    "ur": "حافظ آباد کا ایس ایچ او طارق محمود ابو سے پچاس ہزار لے گیا، ایف آئی آر نہیں کاٹی۔",
+}
+KEY = "tariq mehmood"
+
+
+def _corpus(texts: list[str]) -> Corpus:
+    facts = {}
+    for num, text in enumerate(texts, start=1):
+        record = records.Record()
+        record.merge([Content(message=text)])
+        facts[num] = ReportFacts(num, f"source {num}", dt.date(2024, 3, num), record)
+    return Corpus(facts)
+
+
+def _person(corpus: Corpus, num: int, other: int) -> links.Evidence:
+    (evidence,) = [
+        e for e in corpus.related(num).links[other].evidence if e.kind == "person" and e.key == KEY
+    ]
+    return evidence
+
+
+@pytest.mark.parametrize("register", sorted(UNPLACED))
+def test_a_report_set_at_no_station_does_not_corroborate_a_name_posted_at_two(
+    register: str,
+) -> None:
+    corpus = _corpus([CITY, SADDAR, UNPLACED[register]])
+    for station in (1, 2):
+        evidence = _person(corpus, 3, station)
+        assert evidence.strength.level == links.WEAK
+        assert "police stations apart" in evidence.strength.why
+        assert not evidence.counts
+    assert corpus.related(3).corroborating == 0
+
+
+def test_with_one_station_in_the_archive_the_unplaced_report_still_links() -> None:
+    corpus = _corpus([CITY, UNPLACED["en"]])
+    evidence = _person(corpus, 2, 1)
+    assert evidence.strength.level == links.STRONG
+    assert corpus.related(2).corroborating == 1
+
+
+def test_two_reports_at_one_station_still_link_though_the_name_is_spread() -> None:
+    again = "SHO Tariq Mehmood of Thana City Hafizabad sent the boys' families away."
+    corpus = _corpus([CITY, SADDAR, again])
+    assert _person(corpus, 3, 1).strength.level == links.STRONG
+
+
+def test_an_agent_of_the_name_is_not_held_to_the_posted_mens_stations() -> None:
+    agent = "In Hafizabad the agent Tariq Mehmood sends boys to Libya by dunki."
+    other = "The agent Tariq Mehmood of Hafizabad took Rs 30 lakh for my brother."
+    corpus = _corpus([CITY, SADDAR, agent, other])
+    assert _person(corpus, 4, 3).strength.level == links.STRONG
+
+
+def test_a_name_posted_at_many_places_is_spread_without_comparing_every_pair() -> None:
+    many = [
+        (frozenset({f"station:s{n}/hafizabad", "district:hafizabad"}), ("SHO",))
+        for n in range(5000)
+    ]
+    assert links.spread(many)
+    assert not links.spread(many[:1])
