@@ -2,7 +2,8 @@
 Karachi's west, centre and north) labelled and the extractor missed or keyed apart.
 
 - Manghopir is Karachi's: "thana Manghopir" was keyed with the home districts of the boys
-  its report names (Jacobabad, Sukkur), one key for each report.
+  its report names (Jacobabad, Sukkur), one key for each report. So is Mominabad, which
+  "mominabad thana" missed and "PS Mominabad" keyed as Gujranwala's Eminabad.
 - Qubo Saeed Khan is a town of Qambar-Shahdadkot, and سہون (without its ی) is Sehwan.
 - A plate after its vehicle and "is"/"was": "The madrassa van is KC-5519".
 - heldout53.txt and heldout54.txt (southern Punjab; Mardan to Lower Dir): ملاکنڈ for
@@ -35,6 +36,18 @@ def _keys(text: str, kind: str) -> list[str]:
 def test_manghopir_is_karachis(text: str) -> None:
     (station,) = _keys(text, "police_station")
     assert station.endswith("/karachi"), station
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "shahnaz baji ka ghar mominabad thana ke pichay hai.",
+        "The SHO of Mominabad police station in Karachi took money.",
+        "مومن آباد تھانے کا اے ایس آئی پیسے لیتا ہے۔",
+    ],
+)
+def test_mominabad_is_karachis_not_eminabad(text: str) -> None:
+    assert _keys(text, "police_station") == ["mominabad/karachi"]
 
 
 @pytest.mark.parametrize(
