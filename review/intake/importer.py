@@ -60,7 +60,7 @@ from review.intake.ahead import Ahead
 from review.keys import subkeys
 from review.keys.keyring import server_keys
 from review.workspace import Unlocked, audit, scratch, search
-from review.workspace.blobs import INLINE_MAX, create_file, drop, put_inline, remove_files
+from review.workspace.blobs import INLINE_MAX, create_file, drop, put_inline_many, remove_files
 from review.workspace.schema import transaction
 from review.workspace.state import State, read_state, seal_state
 
@@ -524,8 +524,6 @@ def _record(
             if f.info is not None
             else None
         )
-        if f.data is not None:
-            put_inline(u.workspace, f.blob, f.data)
         rows.append(
             (e.id, num, manifest.bundle_id, e.kind, f.status, f.problem, f.blob, sealed_info)
         )
@@ -542,6 +540,7 @@ def _record(
         if f.content is not None:
             texts[num] = f"{texts.get(num, '')}\n{f.content.searchable()}"
             contents.setdefault(num, []).append(f.content)
+    put_inline_many(u.workspace, [(f.blob, f.data) for f in filed if f.data is not None])
     conn.executemany(
         "INSERT INTO items (id, report, bundle, kind, status, problem, blob, info)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET"
