@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import struct
 import unicodedata
@@ -43,13 +44,14 @@ class Metadata:
 
     def encode(self) -> bytes:
         """Return the record as canonical JSON."""
+        if self.source is None:
+            return _encode_plain(self.kind, self.content_type, self.filename)
         record: dict[str, object] = {
             "kind": self.kind,
             "name": self.filename,
             "type": self.content_type,
+            "source": self.source.to_json(),
         }
-        if self.source is not None:
-            record["source"] = self.source.to_json()
         body = canonical_json(record)
         if len(body) > C.METADATA_MAX_BYTES:
             raise FormatError("metadata record too large")
@@ -57,7 +59,19 @@ class Metadata:
 
     @classmethod
     def decode(cls, body: bytes) -> Metadata:
-        """Parse a record, strictly: exact fields, canonical encoding."""
+        """Parse a record, strictly: exact fields, canonical encoding.
+
+        Records recur (every report of the browser form carries the same one): the
+        last few parsed are kept, by their exact bytes, in a bounded cache, and the
+        same immutable `Metadata` is returned for the same bytes. A record that is
+        refused is not kept, so it is refused again each time.
+        """
+        if cls is Metadata:
+            return _decode_cached(bytes(body))
+        return cls._decode(body)
+
+    @classmethod
+    def _decode(cls, body: bytes) -> Metadata:
         obj = parse_json_object(body, max_bytes=C.METADATA_MAX_BYTES)
         if set(obj) - {"source"} != {"kind", "name", "type"}:
             raise FormatError("metadata record has unexpected fields")
@@ -71,6 +85,24 @@ class Metadata:
         if meta.encode() != body:
             raise FormatError("metadata record is not canonical")
         return meta
+
+
+# Records parsed and encoded lately (each at most `METADATA_MAX_BYTES`): few, and bounded.
+_CACHED: Final = 64
+
+
+@functools.lru_cache(maxsize=_CACHED)
+def _decode_cached(body: bytes) -> Metadata:
+    return Metadata._decode(body)
+
+
+@functools.lru_cache(maxsize=_CACHED)
+def _encode_plain(kind: str, content_type: str, filename: str | None) -> bytes:
+    """A record without a source binding, as canonical JSON (kept: the same few recur)."""
+    body = canonical_json({"kind": kind, "name": filename, "type": content_type})
+    if len(body) > C.METADATA_MAX_BYTES:
+        raise FormatError("metadata record too large")
+    return body
 
 
 def _check_filename(name: str) -> None:

@@ -13,7 +13,7 @@ every report, `review.analysis.corpus`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Final
 
@@ -30,8 +30,10 @@ from review.analysis.records import (
     load_record,
     rehashed,
     report_parts,
+    seal,
     store_record,
     store_records,
+    store_sealed,
 )
 from review.casework.reports import Content
 from review.errors import InvalidValue, NotFound, ReviewError
@@ -44,28 +46,37 @@ DECISIONS: Final = ("confirmed", "rejected")
 
 
 def file_contents(
-    u: Unlocked, contents: Mapping[int, Sequence[Content]], reader: Reader | None = None
+    u: Unlocked,
+    contents: Mapping[int, Sequence[Content]],
+    reader: Reader | None = None,
+    order: Order | None = None,
 ) -> None:
     """Extract the entities of newly filed contents into their reports' records (in the import).
 
     A report filed earlier whose record is of an older hashing scheme is hashed again
     whole (its new items are in the workspace by now), so its hashes are all of one scheme.
-    `reader`, if given, reads the new contents (`review.analysis.records.read`, done ahead).
+    `reader`, if given, reads the new contents (`review.analysis.records.read`, done ahead);
+    `order`, if given, is the order the reports are read and sealed in (those whose readings
+    are waiting first, `review.intake.ahead`); they are stored in the order of `contents`.
     """
     words = WordHashes()
     known = {
         num for (num,) in u.conn.execute("SELECT report FROM report_entities") if num in contents
     }
-    rows = []
-    for num, parts in contents.items():
+    sealed: dict[int, bytes] = {}
+    for num in contents if order is None else order(contents):
         record = load_record(u, num) if num in known else None
         if record is None:
             record = Record()
         elif record.hashing != HASHING:
             record = rehashed(u, num, record, words)
-        record.merge(parts, words, reader)
-        rows.append((num, record))
-    store_records(u, rows)
+        record.merge(contents[num], words, reader)
+        sealed[num] = seal(u, num, record)
+    store_sealed(u, [(num, sealed[num]) for num in contents])
+
+
+# The order in which `file_contents` reads reports: every key of its mapping, once.
+Order = Callable[[Mapping[int, Sequence[Content]]], Iterable[int]]
 
 
 def reextract(u: Unlocked, nums: Iterable[int] | None = None) -> int:

@@ -239,13 +239,20 @@ def store_record(u: Unlocked, num: int, record: Record) -> None:
 
 def store_records(u: Unlocked, records: Iterable[tuple[int, Record]]) -> None:
     """Seal each report's record in place of the one it had."""
+    store_sealed(u, [(num, seal(u, num, record)) for num, record in records])
+
+
+def seal(u: Unlocked, num: int, record: Record) -> bytes:
+    """A report's record, sealed for its row (`store_sealed`)."""
+    return u.key.seal_record(record.encode(), entities_context(num))
+
+
+def store_sealed(u: Unlocked, rows: Iterable[tuple[int, bytes]]) -> None:
+    """Store each report's sealed record (`seal`) in place of the one it had."""
     u.conn.executemany(
         "INSERT INTO report_entities VALUES (?, ?) ON CONFLICT(report) DO UPDATE"
         " SET sealed = excluded.sealed",
-        [
-            (num, u.key.seal_record(record.encode(), entities_context(num)))
-            for num, record in records
-        ],
+        rows,
     )
 
 

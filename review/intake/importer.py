@@ -51,7 +51,6 @@ from crypto.envelope.version import V2
 from crypto.errors import CryptoError, FormatError, VerificationError
 from crypto.exchange import ExportEntry, ExportManifest, manifest_digest, read_export
 from review.analysis import corroboration
-from review.analysis.records import Reader
 from review.casework import conflicts, notices, prekeys, triage
 from review.casework.reports import Content, item_context, parse_report
 from review.errors import ImportRefused
@@ -60,7 +59,7 @@ from review.intake.ahead import Ahead
 from review.keys import subkeys
 from review.keys.keyring import server_keys
 from review.workspace import Unlocked, audit, scratch, search
-from review.workspace.blobs import INLINE_MAX, create_file, drop, put_inline, remove_files
+from review.workspace.blobs import INLINE_MAX, create_file, drop, put_inline_many, remove_files
 from review.workspace.schema import transaction
 from review.workspace.state import State, read_state, seal_state
 
@@ -210,7 +209,7 @@ def _file_all(
             return summary
         with transaction(u.conn):
             exports.record(u.conn, manifest, digest)
-            summary.new_reports = _record(u, manifest, filed, superseded, ahead.read)
+            summary.new_reports = _record(u, manifest, filed, superseded, ahead)
             summary.filed = sum(1 for f in filed if f.status == "filed")
             detail = {
                 "bundle": manifest.bundle_id,
@@ -493,13 +492,13 @@ def _record(
     manifest: ExportManifest,
     filed: list[_Filed],
     superseded: list[Path],
-    reader: Reader,
+    ahead: Ahead,
 ) -> int:
     """Write the rows of one import; returns how many reports are new.
 
     Blob files that the new rows replace are listed in `superseded`, for the
-    caller to remove only once the transaction has committed. `reader` reads each
-    content for its report's entity record.
+    caller to remove only once the transaction has committed. `ahead` reads each
+    content for its report's entity record, those its workers have read first.
     """
     conn = u.conn
     conn.execute(
@@ -524,8 +523,6 @@ def _record(
             if f.info is not None
             else None
         )
-        if f.data is not None:
-            put_inline(u.workspace, f.blob, f.data)
         rows.append(
             (e.id, num, manifest.bundle_id, e.kind, f.status, f.problem, f.blob, sealed_info)
         )
@@ -542,6 +539,7 @@ def _record(
         if f.content is not None:
             texts[num] = f"{texts.get(num, '')}\n{f.content.searchable()}"
             contents.setdefault(num, []).append(f.content)
+    put_inline_many(u.workspace, [(f.blob, f.data) for f in filed if f.data is not None])
     conn.executemany(
         "INSERT INTO items (id, report, bundle, kind, status, problem, blob, info)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET"
@@ -554,7 +552,7 @@ def _record(
         [(seal_state(u, num, state), num) for num, state in fresh.items()],
     )
     search.add_segment(u, texts)
-    corroboration.file_contents(u, contents, reader)
+    corroboration.file_contents(u, contents, ahead.read, ahead.ready_first)
     return len(fresh)
 
 

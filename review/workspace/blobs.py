@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import Iterable
 from contextlib import suppress
 from pathlib import Path
 from typing import BinaryIO, Final
@@ -40,7 +41,12 @@ def read_blob(workspace: Workspace, name: str) -> bytes:
 
 def put_inline(workspace: Workspace, name: str, data: bytes) -> None:
     """Store a small blob as a row (inside the caller's transaction)."""
-    workspace.conn.execute("INSERT INTO blob_data VALUES (?, ?)", (name, data))
+    put_inline_many(workspace, [(name, data)])
+
+
+def put_inline_many(workspace: Workspace, blobs: Iterable[tuple[str, bytes]]) -> None:
+    """Store small blobs, each (name, data), as rows in one statement (inside a transaction)."""
+    workspace.conn.executemany("INSERT INTO blob_data VALUES (?, ?)", blobs)
 
 
 def create_file(workspace: Workspace, name: str) -> tuple[Path, BinaryIO]:
