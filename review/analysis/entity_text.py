@@ -23,9 +23,10 @@ from review.workspace.search import normalize
 
 # Words, joined by hyphens and apostrophes ("Sub-Inspector", "D'Souza") but not by a
 # possessive ("FIA's"), nor a station's keyword by a hyphen to its name ("PS-Saddar",
-# "Thana-Saddar", as FIRs write them), and single marks.
+# "Thana-Saddar", as FIRs write them), and single marks. The hyphen is matched before the
+# look-behinds are asked (after it): a word's end not at a hyphen asks none.
 TOKEN: Final = re.compile(
-    r"\w+(?:(?:(?<!\bps)(?<!\bthana)(?<!\bthane)-|['\u2019](?!s\b))\w+)*|[^\w\s]"
+    r"\w+(?:(?:-(?<!\bps-)(?<!\bthana-)(?<!\bthane-)|['\u2019](?!s\b))\w+)*|[^\w\s]"
 )
 
 
@@ -431,7 +432,16 @@ class Doc:
                 found.sort(key=_size, reverse=True)  # stable: the longest first, else in order
             if found[0].size > 1:
                 self.inside.update(range(i + 1, i + found[0].size))
-        self._kinds: dict[str, dict[int, Term]] = {}
+        # `of_kind`'s tables, every kind's in one pass over the hits
+        kinds: dict[str, dict[int, Term]] = {}
+        for i, found in hits.items():
+            for term in found:
+                table = kinds.get(term.kind)
+                if table is None:
+                    kinds[term.kind] = {i: term}
+                elif i not in table:
+                    table[i] = term
+        self._kinds = kinds
 
     def __len__(self) -> int:
         return len(self.words)
@@ -529,7 +539,7 @@ class Doc:
     def hit(self, i: int, kind: str) -> Term | None:
         """The longest term of a kind matched at token i."""
         table = self._kinds.get(kind)
-        return (self.of_kind(kind) if table is None else table).get(i)
+        return None if table is None else table.get(i)
 
     @functools.cached_property
     def district_keys(self) -> frozenset[str]:
@@ -545,12 +555,7 @@ class Doc:
         """Each token where a term of a kind matched, to the longest one, in `hits`' order."""
         table = self._kinds.get(kind)
         if table is None:
-            table = self._kinds[kind] = {}
-            for i, found in self.hits.items():
-                for term in found:
-                    if term.kind == kind:
-                        table[i] = term
-                        break
+            table = self._kinds[kind] = {}  # no term of the kind matched
         return table
 
 
