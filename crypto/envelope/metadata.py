@@ -44,14 +44,15 @@ class Metadata:
 
     def encode(self) -> bytes:
         """Return the record as canonical JSON."""
-        if self.source is None:
-            return _encode_plain(self.kind, self.content_type, self.filename)
+        if self.source is None and self.filename is None:
+            return _encode_plain(self.kind, self.content_type)
         record: dict[str, object] = {
             "kind": self.kind,
             "name": self.filename,
             "type": self.content_type,
-            "source": self.source.to_json(),
         }
+        if self.source is not None:
+            record["source"] = self.source.to_json()
         body = canonical_json(record)
         if len(body) > C.METADATA_MAX_BYTES:
             raise FormatError("metadata record too large")
@@ -61,14 +62,22 @@ class Metadata:
     def decode(cls, body: bytes) -> Metadata:
         """Parse a record, strictly: exact fields, canonical encoding.
 
-        Records recur (every report of the browser form carries the same one): the
-        last few parsed are kept, by their exact bytes, in a bounded cache, and the
-        same immutable `Metadata` is returned for the same bytes. A record that is
-        refused is not kept, so it is refused again each time.
+        Records recur (every report of the browser form carries the same one): those
+        that name no file and bind no source, a few kinds and types, are kept by their
+        exact bytes once parsed, and the same immutable `Metadata` is returned for the
+        same bytes. A file's name is never kept past its call (it is a source's words:
+        a server seals uploads with it, and holds nothing of them after the request),
+        and a record that is refused is not kept, so it is refused again each time.
         """
-        if cls is Metadata:
-            return _decode_cached(bytes(body))
-        return cls._decode(body)
+        if cls is not Metadata:
+            return cls._decode(body)
+        body = bytes(body)
+        meta = _PARSED.get(body)
+        if meta is None:
+            meta = cls._decode(body)
+            if meta.filename is None and meta.source is None and len(_PARSED) < _CACHED:
+                _PARSED[body] = meta
+        return meta
 
     @classmethod
     def _decode(cls, body: bytes) -> Metadata:
@@ -87,19 +96,16 @@ class Metadata:
         return meta
 
 
-# Records parsed and encoded lately (each at most `METADATA_MAX_BYTES`): few, and bounded.
+# Records without a file's name or a source binding, parsed (by their bytes) and encoded (by
+# kind and type): the same few recur, and no more than this many are kept.
 _CACHED: Final = 64
+_PARSED: Final[dict[bytes, Metadata]] = {}
 
 
 @functools.lru_cache(maxsize=_CACHED)
-def _decode_cached(body: bytes) -> Metadata:
-    return Metadata._decode(body)
-
-
-@functools.lru_cache(maxsize=_CACHED)
-def _encode_plain(kind: str, content_type: str, filename: str | None) -> bytes:
-    """A record without a source binding, as canonical JSON (kept: the same few recur)."""
-    body = canonical_json({"kind": kind, "name": filename, "type": content_type})
+def _encode_plain(kind: str, content_type: str) -> bytes:
+    """A record naming no file and binding no source, as canonical JSON."""
+    body = canonical_json({"kind": kind, "name": None, "type": content_type})
     if len(body) > C.METADATA_MAX_BYTES:
         raise FormatError("metadata record too large")
     return body

@@ -214,3 +214,18 @@ def test_trailer_carries_the_record_and_both_lengths(length: int) -> None:
 
     assert trailer[: len(record)] == record
     assert decode_trailer_sizes(trailer[-10:]) == (len(record), length)
+
+
+def test_no_file_name_is_kept_once_its_record_is_encoded_or_parsed() -> None:
+    # The shared records (a report, a re-sealed blob) are kept; a file's name, a source's
+    # words, is held by no cache after the call, on the server that seals with it or here.
+    from crypto.envelope import metadata as module
+
+    name = "statement-of-the-sho-of-thana-saddar.pdf"
+    body = Metadata("attachment", "application/pdf", name).encode()
+    assert Metadata.decode(body).filename == name
+    Metadata("report", "text/plain").encode()
+    Metadata.decode(Metadata("report", "text/plain").encode())
+    kept = [*module._PARSED, *module._PARSED.values(), repr(module._encode_plain.cache_info())]
+    assert not any(name in repr(item) for item in kept)
+    assert any(m.filename is None for m in module._PARSED.values())
