@@ -12,9 +12,10 @@ weak when one report places the man where the other report does not go.
 Only the tightest shapes count, next to the name with nothing between but the joining
 word: "<name> of / from <place>", "<name> (<place>)", "<name> <place> wala", a name
 and its place side by side in a list ("طارق محمود میرپور، ملک ساجد جہلم"),
-"<place> ka / ke / کا / کے / 's [<one rank word>] <name>", and a police station right
-before the man's own rank ("At Kunri police station ASI Nisar Ahmed", "thana kunri ka
-asi nisar"): he is placed in its district. A place further off is where the story
+"<place> ka / ke / کا / کے / 's [<one rank word>] <name>", "<place> wala [<his own
+rank>] <name>" ("pezu wala agent noor muhammad"), and a police station right before the
+man's own rank ("At Kunri police station ASI Nisar Ahmed", "thana kunri ka asi nisar"):
+he is placed in its district. A place further off is where the story
 happens, not who the man is, and is left to the report's setting.
 """
 
@@ -41,6 +42,10 @@ _LISTED: Final = re.compile(r"\s*(?:[,،;:)\]]|(?:and|aur|اور|و)(?!\w))", re
 _WALA: Final = re.compile(r"\s*-?\s*(?:wal(?:a|e|i|ay|ey)|وال[اےی])(?![^\W\d_])", re.IGNORECASE)
 _BEFORE: Final = re.compile(
     r"(?:\s+(?:ka|ke|ki|کا|کے|کی)|['\u2019]s)\s+(?P<rank>(?:\S+\s+){0,3})", re.IGNORECASE
+)
+# "pezu wala agent noor muhammad", "مندرہ والے شاہد حسین": only the man's own rank between.
+_WALA_BEFORE: Final = re.compile(
+    r"\s*-?\s*(?:wal(?:a|e|i|ay|ey)|وال[اےی])\s+(?P<rank>(?:\S+\s+){0,4})", re.IGNORECASE
 )
 # A police station right before the man's rank: "At Kunri police station ASI Nisar Ahmed",
 # "thana saddar ka sho aslam", "تھانہ ڈگری کے اے ایس آئی نثار احمد": he holds it there.
@@ -98,6 +103,9 @@ def _home(text: str, mentions: Sequence[Mention], i: int, rank: str | None) -> s
         place = _place(before) if before.kind == "district" else None
         m = _BEFORE.fullmatch(text, before.end, person.start) if place else None
         if m and (not m.group("rank") or rank):
+            return place
+        m = _WALA_BEFORE.fullmatch(text, before.end, person.start) if place else None
+        if m and (not m.group("rank") or (rank and _spells(m.group("rank"), rank))):
             return place
         place = _place(before) if before.kind == "police_station" and rank else None
         m = _AT_STATION.fullmatch(text, before.end, person.start) if place else None

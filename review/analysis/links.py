@@ -169,10 +169,36 @@ def ranked(designation: str) -> bool:
     return _rank(designation) in role_groups()
 
 
+def _home_places(roles: Iterable[str]) -> frozenset[str]:
+    """The places written onto a report's man's name: districts, towns, localities."""
+    return frozenset(normalize(place) for role in roles if (place := designations.parse(role).home))
+
+
 def _homes(roles: Iterable[str]) -> frozenset[str]:
     """The districts a report places its man in, by the places written onto his name."""
-    found = {normalize(place) for role in roles if (place := designations.parse(role).home)}
+    found = _home_places(roles)
     return frozenset(f"district:{d}" for p in found for d in (p, towns().get(p)) if d)
+
+
+def _towns_apart(
+    roles_a: Iterable[str],
+    places_a: frozenset[str],
+    roles_b: Iterable[str],
+    places_b: frozenset[str],
+) -> bool:
+    """Whether two reports place their men of one name in two towns of one district, each
+    report naming only its own: "the agent of Serai Naurang" is not "Pezu's agent" of the
+    same name, though both towns are Lakki Marwat's. A report that names the other's town
+    too ties the two ("the agent of Jauharabad who takes boys from Quaidabad"), and a town
+    may lie within another's tehsil (Mandra, Gujar Khan), so then nothing tells them apart."""
+    towns_a = {p for p in _home_places(roles_a) if p in towns()}
+    towns_b = {p for p in _home_places(roles_b) if p in towns()}
+    if not towns_a or not towns_b or towns_a & towns_b:
+        return False
+    named_a, named_b = _local(places_a), _local(places_b)
+    return not any(f"town:{t}" in named_b for t in towns_a) and not any(
+        f"town:{t}" in named_a for t in towns_b
+    )
 
 
 def _warned(roles: Iterable[str], others: Iterable[str]) -> bool:
@@ -209,13 +235,13 @@ def _placed_apart(
     places_b: frozenset[str],
 ) -> bool:
     """Whether the reports place their men of one name apart (`homes`): both place him, in
-    different districts; or one places him where the other report never goes, and one
-    side gives him a post held at a place (an ASI "larkana wala"; a naib risaldar at a
-    Noshki checkpost against a hari "from Nasirabad"). An agent or an owner placed at
-    home still meets his name where he works."""
+    different districts or towns (`_towns_apart`); or one places him where the other
+    report never goes, and one side gives him a post held at a place (an ASI "larkana
+    wala"; a naib risaldar at a Noshki checkpost against a hari "from Nasirabad"). An
+    agent or an owner placed at home still meets his name where he works."""
     homes_a, homes_b = _homes(roles_a), _homes(roles_b)
     if homes_a and homes_b:
-        return not homes_a & homes_b
+        return not homes_a & homes_b or _towns_apart(roles_a, places_a, roles_b, places_b)
     if not (homes_a or homes_b) or not (_posted(roles_a) or _posted(roles_b)):
         return False
     home, where = (homes_a, places_b) if homes_a else (homes_b, places_a)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from review.analysis import links
+import datetime as dt
+
+from review.analysis import links, records
+from review.analysis.corpus import Corpus, ReportFacts
 from review.analysis.entities import Entity, extract
+from review.casework.reports import Content
 
 
 def person_link(a: str, b: str) -> tuple[str, links.Strength]:
@@ -48,3 +52,21 @@ def people(
         named[num] = [links.Named(k, tuple(sorted(r)), written[k]) for k, r in roles.items()]
         where[num] = links.places((e.kind, e.key) for e in found)
     return named, where
+
+
+def corpus_of(texts: list[str]) -> Corpus:
+    """A workspace's corpus of one report a text, numbered from 1, a day apart."""
+    facts = {}
+    for num, text in enumerate(texts, start=1):
+        record = records.Record()
+        record.merge([Content(message=text)])
+        facts[num] = ReportFacts(num, f"source {num}", dt.date(2024, 3, num), record)
+    return Corpus(facts)
+
+
+def person_evidence(corpus: Corpus, num: int, other: int, key: str) -> links.Evidence:
+    """The one piece of evidence on person `key` that links report `num` to `other`."""
+    (evidence,) = [
+        e for e in corpus.related(num).links[other].evidence if e.kind == "person" and e.key == key
+    ]
+    return evidence

@@ -11,13 +11,10 @@ links, counted as corroboration, was false, and nothing in the three reports say
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 
-from review.analysis import links, records
-from review.analysis.corpus import Corpus, ReportFacts
-from review.casework.reports import Content
+from review.analysis import links
+from tests.review.analysis.person_links import corpus_of, person_evidence
 
 CITY = "SHO Tariq Mehmood of Thana City Hafizabad takes Rs 20,000 for every boy sent abroad."
 SADDAR = "SHO Tariq Mehmood of Thana Saddar Hafizabad let the dunki agent go the same night."
@@ -29,29 +26,13 @@ UNPLACED = {
 KEY = "tariq mehmood"
 
 
-def _corpus(texts: list[str]) -> Corpus:
-    facts = {}
-    for num, text in enumerate(texts, start=1):
-        record = records.Record()
-        record.merge([Content(message=text)])
-        facts[num] = ReportFacts(num, f"source {num}", dt.date(2024, 3, num), record)
-    return Corpus(facts)
-
-
-def _person(corpus: Corpus, num: int, other: int) -> links.Evidence:
-    (evidence,) = [
-        e for e in corpus.related(num).links[other].evidence if e.kind == "person" and e.key == KEY
-    ]
-    return evidence
-
-
 @pytest.mark.parametrize("register", sorted(UNPLACED))
 def test_a_report_set_at_no_station_does_not_corroborate_a_name_posted_at_two(
     register: str,
 ) -> None:
-    corpus = _corpus([CITY, SADDAR, UNPLACED[register]])
+    corpus = corpus_of([CITY, SADDAR, UNPLACED[register]])
     for station in (1, 2):
-        evidence = _person(corpus, 3, station)
+        evidence = person_evidence(corpus, 3, station, KEY)
         assert evidence.strength.level == links.WEAK
         assert "police stations apart" in evidence.strength.why
         assert not evidence.counts
@@ -59,23 +40,23 @@ def test_a_report_set_at_no_station_does_not_corroborate_a_name_posted_at_two(
 
 
 def test_with_one_station_in_the_archive_the_unplaced_report_still_links() -> None:
-    corpus = _corpus([CITY, UNPLACED["en"]])
-    evidence = _person(corpus, 2, 1)
+    corpus = corpus_of([CITY, UNPLACED["en"]])
+    evidence = person_evidence(corpus, 2, 1, KEY)
     assert evidence.strength.level == links.STRONG
     assert corpus.related(2).corroborating == 1
 
 
 def test_two_reports_at_one_station_still_link_though_the_name_is_spread() -> None:
     again = "SHO Tariq Mehmood of Thana City Hafizabad sent the boys' families away."
-    corpus = _corpus([CITY, SADDAR, again])
-    assert _person(corpus, 3, 1).strength.level == links.STRONG
+    corpus = corpus_of([CITY, SADDAR, again])
+    assert person_evidence(corpus, 3, 1, KEY).strength.level == links.STRONG
 
 
 def test_an_agent_of_the_name_is_not_held_to_the_posted_mens_stations() -> None:
     agent = "In Hafizabad the agent Tariq Mehmood sends boys to Libya by dunki."
     other = "The agent Tariq Mehmood of Hafizabad took Rs 30 lakh for my brother."
-    corpus = _corpus([CITY, SADDAR, agent, other])
-    assert _person(corpus, 4, 3).strength.level == links.STRONG
+    corpus = corpus_of([CITY, SADDAR, agent, other])
+    assert person_evidence(corpus, 4, 3, KEY).strength.level == links.STRONG
 
 
 def test_a_name_posted_at_many_places_is_spread_without_comparing_every_pair() -> None:
