@@ -261,7 +261,7 @@ _URDU_VEHICLES: Final = (
     r"گاڑی|گاڑي|گاڑیاں|گاڑیوں|وین|ویگن|ویگنیں|ویگنوں|کار|ٹرک|ٹرکوں|بس|بسیں|بسوں|رکشہ|رکشا|"
     r"رکشے|جیپ|ڈالا|ڈالے|ہائی\s?لکس|ہائلکس|ویگو|ڈبل\s?کیبن|بولان|مہران|کرولا|موٹر\s?سائیکل|"
     r"بائیک|پک\s?اپ|کوچ|کوسٹر|ٹیکسی|لوڈر|چنگچی|ٹریکٹر|سوزوکی|پراڈو|ہائی\s?ایس|ڈمپر|ٹرالر|"
-    r"ٹینکر|ٹرالی|ایمبولینس|پولیس\s(?:کی\s)?موبائل|نمبر\s?پلیٹ|پلیٹ|رجسٹریشن"
+    r"ٹینکر|ٹرالی|مزدا|ایمبولینس|پولیس\s(?:کی\s)?موبائل|نمبر\s?پلیٹ|پلیٹ|رجسٹریشن"
 )
 _LOWER_PLATE: Final = re.compile(
     r"(?<![\w-])(?:number|no|nambar|numbar|plate|registration|" + _VEHICLES + r")"
@@ -278,6 +278,12 @@ _LOWER_TWO: Final = re.compile(
     rf"(?<![\w-])(?i:{_VEHICLES})(?:\s+(?:ka|ki|ke))?\s+(?:number|no|nambar|numbar)[.:#]?\s+"
     r"([a-z]{2})[-\s]?([1-9]\d{2,3})(?![\w]|-\d)"
 )
+# Two lower-case letters and a number right after a vehicle's word ("pickup cp 2290", "hiace
+# kn-7719", "mazda js 4018"), the letters no word of two letters.
+_LOWER_TWO_BESIDE: Final = re.compile(
+    rf"(?<![\w-])(?i:{_VEHICLES})\s+([a-z]{{2}})[-\s]?([1-9]\d{{2,3}})(?![\w]|-\d)"
+)
+_LOWER_TWO_BESIDE_HOLDS: Final = re.compile(r"\s[a-z]{2}[-\s]?[1-9]\d\d")
 # What every match of `_LOWER_TWO` holds (its case-sensitive part), found at a fraction of
 # its scan's cost (which tries every position): a text without it is not scanned.
 _LOWER_TWO_HOLDS: Final = re.compile(r"n(?:umber|o|ambar|umbar)[.:#]?\s+[a-z]{2}[-\s]?[1-9]\d\d")
@@ -287,6 +293,8 @@ _NOT_TWO_LETTERS: Final = frozenset(
         *("in", "on", "at", "of", "by", "be", "do", "go", "he", "it", "my", "no", "so", "up"),
         *("us", "we", "an", "as", "am", "jo", "wo", "ho", "ha", "ab", "jb", "tb", "kb", "ye"),
         *("rs", "re", "sr", "qr", "dh", "tk", "pk", "rm", "tl", "kd", "bd", "id", "af", "hy"),
+        *("ek", "aj", "ap", "mn", "mj", "ny", "py", "sy", "ky", "hn", "hm", "km", "tu", "yh"),
+        *("wh", "th", "au", "kr", "kh", "bs", "ik", "dy", "ly", "nh", "nd", "ok"),
     )
 )
 # A plate in lower case further on in the clause that names its vehicle ("uski pickup chalti
@@ -635,8 +643,11 @@ def _plates(written: str) -> Iterator[Found]:
         ):
             found.append(Found("plate", m.start(1), m.end(), f"{m[1].upper()}{m[2]}"))
             ends.add(m.end())
-    for m in _scan_holding(_LOWER_TWO, written, _LOWER_TWO_HOLDS):
-        if m[1] not in _NOT_TWO_LETTERS:
+    for m in (
+        *_scan_holding(_LOWER_TWO, written, _LOWER_TWO_HOLDS),
+        *_scan_holding(_LOWER_TWO_BESIDE, written, _LOWER_TWO_BESIDE_HOLDS),
+    ):
+        if m[1] not in _NOT_TWO_LETTERS and m.end() not in ends:
             found.append(Found("plate", m.start(1), m.end(), f"{m[1].upper()}{m[2]}"))
             ends.add(m.end())
     for m in _LOWER_ANY.finditer(written):
