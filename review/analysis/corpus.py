@@ -144,7 +144,7 @@ class Corpus:
         for (num, kind, key), roles in self._roles.items():
             if kind == "person":
                 self._ranked[key].append((self._places[num], tuple(roles)))
-        self._spread: dict[str, bool] = {}
+        self._spread: dict[str, links.Spread] = {}
         by_source: dict[str, int] = {}
         for num, f in sorted(self.facts.items()):
             self._union(num, by_source.setdefault(f.source, num))
@@ -293,8 +293,9 @@ class Corpus:
             spread=kind == "person" and self._spread_of(key),
         )
 
-    def _spread_of(self, key: str) -> bool:
-        """Whether reports give person `key` to posted men at stations apart (`links.spread`)."""
+    def _spread_of(self, key: str) -> links.Spread:
+        """Whether reports give person `key` to posted men at stations apart, or place men
+        of it at home in towns apart (`links.spread`)."""
         if key not in self._spread:
             self._spread[key] = links.spread(self._ranked.get(key, ()))
         return self._spread[key]

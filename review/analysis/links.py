@@ -31,6 +31,7 @@ sealed records in `link_decisions`, one per pair and key, audited by the caller.
 
 from __future__ import annotations
 
+import enum
 import functools
 import itertools
 import json
@@ -180,6 +181,11 @@ def _homes(roles: Iterable[str]) -> frozenset[str]:
     return frozenset(f"district:{d}" for p in found for d in (p, towns().get(p)) if d)
 
 
+def _home_towns(roles: Iterable[str]) -> frozenset[str]:
+    """The towns (`data/towns.txt`, localities) written onto a report's man's name."""
+    return frozenset(p for p in _home_places(roles) if p in towns())
+
+
 def _towns_apart(
     roles_a: Iterable[str],
     places_a: frozenset[str],
@@ -191,8 +197,7 @@ def _towns_apart(
     same name, though both towns are Lakki Marwat's. A report that names the other's town
     too ties the two ("the agent of Jauharabad who takes boys from Quaidabad"), and a town
     may lie within another's tehsil (Mandra, Gujar Khan), so then nothing tells them apart."""
-    towns_a = {p for p in _home_places(roles_a) if p in towns()}
-    towns_b = {p for p in _home_places(roles_b) if p in towns()}
+    towns_a, towns_b = _home_towns(roles_a), _home_towns(roles_b)
     if not towns_a or not towns_b or towns_a & towns_b:
         return False
     named_a, named_b = _local(places_a), _local(places_b)
@@ -290,7 +295,7 @@ def pair_strength(
     roles_b: Iterable[str] = (),
     *,
     key: str,
-    spread: bool = False,
+    spread: Spread | bool = False,
 ) -> Strength:
     """How strong a link on `key`, of `strength`, is between two reports set in these places.
 
@@ -329,10 +334,16 @@ def pair_strength(
             " sets its men at none of them"
         )
         return Strength(WEAK, why)
-    if spread and _unplaced(places_a, roles_a, places_b, roles_b):
+    if spread & Spread.POSTED and _unplaced(places_a, roles_a, places_b, roles_b):
         why = (
             "the same name, which reports give posted men at police stations apart, and a"
             " report here names none of its own"
+        )
+        return Strength(WEAK, why)
+    if spread & Spread.HOMES and not (_home_towns(roles_a) and _home_towns(roles_b)):
+        why = (
+            "the same name, which reports give men at home in towns apart, and a report"
+            " here places its man in none"
         )
         return Strength(WEAK, why)
     return _by_rank_and_name(key, places_a, places_b, roles_a, roles_b) or strength
@@ -355,20 +366,42 @@ def _unplaced(
 _SPREAD_MOST: Final = 32
 
 
-def spread(named: Iterable[tuple[frozenset[str], Iterable[str]]]) -> bool:
-    """Whether reports give one name to posted men at police stations or towns apart.
+class Spread(enum.IntFlag):
+    """What the reports naming one name say of its men together (`spread`)."""
+
+    POSTED = 1  # posted men of the name at police stations or towns apart
+    HOMES = 2  # men of the name placed at home in districts or towns apart
+
+
+def spread(named: Iterable[tuple[frozenset[str], Iterable[str]]]) -> Spread:
+    """Whether reports give one name to posted men at police stations or towns apart, and
+    whether they place men of it at home apart.
 
     `named` is each report naming it: where the report is set (`places`) and the ranks it
     writes beside it. An "SHO Tariq Mehmood" of Thana City Hafizabad and one of Thana
     Saddar Hafizabad are two men, or one transferred: a third report's "Hafizabad's SHO
-    Tariq Mehmood", set at neither, may be either, and joins neither strongly."""
+    Tariq Mehmood", set at neither, may be either, and joins neither strongly. So with
+    "the agent Noor Muhammad of Serai Naurang" and "Pezu's agent Noor Muhammad": a report's
+    agent Noor Muhammad placed at no home may be either man."""
     seen: dict[frozenset[str], frozenset[str]] = {}  # stations and towns: a report's places
+    homes: dict[frozenset[str], tuple[tuple[str, ...], frozenset[str]]] = {}
     for places, roles in named:
+        roles = tuple(roles)
         if _posted(roles) and (local := frozenset(_local(places))):
             seen.setdefault(local, places)
-    if len(seen) > _SPREAD_MOST:
-        return True
-    return any(_stations_apart(a, b) for a, b in itertools.combinations(seen.values(), 2))
+        if home := _home_places(roles):
+            homes.setdefault(home, (roles, places))
+    out = Spread(0)
+    if len(seen) > _SPREAD_MOST or any(
+        _stations_apart(a, b) for a, b in itertools.combinations(seen.values(), 2)
+    ):
+        out |= Spread.POSTED
+    if len(homes) > _SPREAD_MOST or any(
+        _towns_apart(*a, *b) and not roles_conflict(a[0], b[0])
+        for a, b in itertools.combinations(homes.values(), 2)
+    ):
+        out |= Spread.HOMES
+    return out
 
 
 def _by_rank_and_name(
@@ -941,7 +974,7 @@ def _short_strength(
     where: Mapping[int, frozenset[str]],
     reports: tuple[int, int],
     names_there: int,
-    spread: bool = False,
+    spread: Spread | bool = False,
 ) -> Strength:
     """How strong a short form's link to a full name is: never stronger than the full name
     would be, written in the short form's report beside the same ranks (`pair_strength`).

@@ -7,6 +7,11 @@ were compared by district only, Pezu was no town the extractor knew, and "pezu w
 noor muhammad" (a place and "wala" *before* the name) placed no one. Nine false links
 counted as corroboration.
 
+And as with posted men at two stations (`test_spread_names`), once the archive holds the two
+men placed apart, a third report's agent Noor Muhammad placed in neither town may be either
+of them, and corroborates neither until a reviewer says which; a matchmaker of the name at
+home in Pezu leaves the agents' name as it was, since his trade tells him apart.
+
 What still links: a report that names the other man's town too ties them ("the agent of
 Jauharabad who takes boys from Quaidabad"), one town may lie within another's tehsil, and
 an agent placed at home still meets his name in a report set where he works.
@@ -82,3 +87,27 @@ def test_an_agent_placed_at_home_meets_his_name_where_he_works() -> None:
     working = "In Pezu the agent Noor Muhammad collected passports at the bus stand."
     corpus = corpus_of([NAURANG["en"], working])
     assert person_evidence(corpus, 1, 2, KEY).strength.level == links.STRONG
+
+
+UNHOMED = {
+    "en": "The agent Noor Muhammad took our passports at the Lakki Marwat bus stand.",
+    "ru": "lakki marwat adda pe agent noor muhammad ne passport rakh liye.",
+    "ur": "لکی مروت کے اڈے پر ایجنٹ نور محمد نے ہمارے پاسپورٹ رکھ لیے۔",
+}
+
+
+@pytest.mark.parametrize("register", sorted(UNHOMED))
+def test_an_agent_at_no_home_joins_neither_of_two_placed_apart(register: str) -> None:
+    corpus = corpus_of([NAURANG["en"], PEZU["ur"], UNHOMED[register]])
+    for placed in (1, 2):
+        evidence = person_evidence(corpus, 3, placed, KEY)
+        assert evidence.strength.level == links.WEAK
+        assert "men at home in towns apart" in evidence.strength.why
+        assert not evidence.counts
+    assert corpus.related(3).corroborating == 0
+
+
+def test_a_namesake_of_another_trade_leaves_the_agent_unambiguous() -> None:
+    matchmaker = "The matchmaker Noor Muhammad of Pezu sold a girl of twelve to a man in Karak."
+    corpus = corpus_of([NAURANG["en"], matchmaker, UNHOMED["en"]])
+    assert person_evidence(corpus, 3, 1, KEY).strength.level == links.STRONG
