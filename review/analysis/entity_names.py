@@ -71,7 +71,18 @@ def known(word: str) -> bool:
         return True
     if word.isascii() and len(word) > 3 and _spelt_listed(word):
         return True  # "Gulam" of Ghulam, "Peer" of Pir
-    return len(word) > 5 and (word.startswith(_COMPOUND_HEADS) or word.endswith(_COMPOUND_TAILS))
+    return (
+        len(word) > 5
+        and (word.startswith(_COMPOUND_HEADS) or word.endswith(_COMPOUND_TAILS))
+        and word not in _NOT_COMPOUNDS
+    )
+
+
+# Everyday words that end as a compound name does: والدین "parents" (not "-uddin"),
+# ان شاء اللہ and ما شاء اللہ written as one word.
+_NOT_COMPOUNDS: Final = frozenset(
+    normalize(w) for w in ("والدین", "انشاءاللہ", "ماشاءاللہ", "انشااللہ", "ماشااللہ")
+)
 
 
 @functools.lru_cache(maxsize=4096)  # called per token: the form once a word

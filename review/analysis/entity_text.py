@@ -423,8 +423,10 @@ class Doc:
                 elif term.cue:
                     cued.append((i, term))
         self.months = months
-        for i, term in cued:  # "ڈی پی او قصور": an office's rank is a cue too
-            if i in rank_ends or (term.kind == "district" and self._listed(i, i + term.size)):
+        for i, term in cued:  # "ڈی پی او قصور": an office's rank is a cue too, unless
+            # the place is a family's name as well: "SHO jatoi" is a man, Jatoi a surname
+            office = i in rank_ends and not (term.size == 1 and self.words[i] in words("names.txt"))
+            if office or (term.kind == "district" and self._listed(i, i + term.size)):
                 hits.setdefault(i, []).append(term)
         self.inside: set[int] = set()  # tokens inside a hit, past its first
         for i, found in hits.items():
