@@ -137,3 +137,12 @@ def test_compounds_in_uddin_keep_their_first_half(spellings: tuple[str, ...], ke
 )
 def test_naseeb_and_sartaj_are_names_and_naseeb_fate_too(text: str, people: list[str]) -> None:
     assert _keys(text, "person") == people
+
+
+def test_a_station_is_not_set_where_the_men_were_bound() -> None:
+    text = (
+        "A Hiace was stopped near the cantonment with fourteen young men bound for Quetta and"
+        " from there Iran. The agent, Rehmat Ullah of Mandan, sat in front. Thana Cantt"
+        " booked nobody."
+    )
+    assert _keys(text, "police_station") == ["cantt/bannu"]
