@@ -171,7 +171,7 @@ FLOORS = {
     # After session 10's second round (people found by case endings after a rank, Sindhi
     # names; stations that imply their city, FIA at an airport as its Immigration wing):
     # links 491 of 576 (85.2 %), right strong 64 of 144; issue 18's 85 % reached.
-    "heldout4.txt": (0.96, 0.93, 0.86, 0, 24, 0.20),
+    "heldout4.txt": (0.97, 0.93, 0.87, 0, 23, 0.23),
     # heldout5.txt: a source's warning that its man is another of his name keeps links on
     # the name weak (`namesakes`, session 9; scored in aggregate only): right strong 150 ->
     # 148 of 205.
@@ -243,7 +243,7 @@ FLOORS = {
     "heldout13.txt": (0.99, 1.00, 0.95, 0, 63, 0.23),
     # heldout14.txt after session 10's tuners (aggregates): links 838 of 911 (92.0 %), the
     # same 2 false person links counted, 51 weak, right strong 148 of 240.
-    "heldout14.txt": (0.96, 0.94, 0.92, 0, 53, 0.20),
+    "heldout14.txt": (0.97, 0.95, 0.92, 0, 52, 0.24),
     # Session 11: two more corpora written blind the same way (heldout15.txt: southern KP,
     # Sialkot, Narowal, Gujrat; heldout16.txt: Lahore, Kasur, Nankana, north Balochistan),
     # scored blind on session 10's rules: heldout15.txt links 708 of 758 (93.4 %), 17 FALSE
@@ -325,7 +325,7 @@ FLOORS = {
     # (and after the station rule below, heldout18.txt 99, heldout4.txt 60 -> 59).
     "heldout23.txt": (0.97, 0.97, 0.89, 0, 147, 0.37),
     "heldout24.txt": (0.97, 0.94, 0.87, 0, 54, 0.59),
-    "heldout25.txt": (0.98, 0.98, 0.93, 0, 134, 0.36),
+    "heldout25.txt": (0.98, 0.98, 0.94, 0, 134, 0.36),
     "heldout26.txt": (0.95, 0.92, 0.90, 0, 88, 0.31),
     # Then four more written blind (heldout27.txt: Peshawar to Nowshera; heldout28.txt:
     # Mandi Bahauddin to Kharian; heldout29.txt: Hyderabad to Umerkot; heldout30.txt: Quetta
@@ -355,7 +355,7 @@ FLOORS = {
     # heldout14.txt 141 -> 135, heldout18.txt 99 -> 95, heldout28.txt 146 -> 144,
     # heldout32.txt 181 -> 178, heldout34.txt 111 -> 107, heldout4.txt 59 -> 58.
     "heldout31.txt": (0.97, 0.97, 0.85, 0, 117, 0.22),
-    "heldout32.txt": (0.96, 0.97, 0.89, 3, 227, 0.44),
+    "heldout32.txt": (0.97, 0.97, 0.90, 3, 227, 0.44),
     "heldout33.txt": (0.98, 0.97, 0.91, 0, 127, 0.47),
     "heldout34.txt": (0.95, 0.93, 0.82, 0, 88, 0.49),
     # Session 13 made the rules general, from the development sets read before: a rank or
@@ -386,7 +386,7 @@ FLOORS = {
     # several districts, is a guess too (from a probe, not a corpus): heldout40.txt 18 ->
     # 5, heldout42.txt 4 -> 2, heldout36.txt 8 -> 5 (its 3 stations).
     "heldout39.txt": (0.99, 0.98, 0.94, 0, 182, 0.46),
-    "heldout40.txt": (0.99, 0.99, 0.96, 5, 140, 0.43),
+    "heldout40.txt": (0.99, 1.00, 0.96, 5, 140, 0.43),
     "heldout41.txt": (0.98, 0.99, 0.95, 0, 206, 0.25),
     "heldout42.txt": (0.95, 0.98, 0.92, 0, 134, 0.32),
     # heldout43.txt (Karachi's west, centre and east, for development), blind: false 1
@@ -394,7 +394,7 @@ FLOORS = {
     # Karachi's localities listed (`localities.txt`): links made 80.7 -> 90.1 %, right
     # strong 51 -> 129 of 226; held out, heldout32.txt links 85.8 -> 89.3 %, heldout42.txt
     # false 2 -> 0.
-    "heldout43.txt": (0.96, 0.97, 0.90, 0, 76, 0.48),
+    "heldout43.txt": (0.96, 0.97, 0.92, 0, 76, 0.48),
     # Session 14: heldout44.txt (Lahore's localities, for development), heldout45.txt
     # (Rawalpindi's, Islamabad's and Peshawar's, for development) and heldout46.txt (held
     # out: the localities of Lahore, Faisalabad, Multan, Gujranwala, Rawalpindi and
@@ -432,7 +432,7 @@ FLOORS = {
     # "fazal rabi", 27 mentions; "malik jehangir councilor"; "moharrar arshad"; an Urdu
     # compound before its rank, "عبدالغفور اے ایس آئی"): development links made 92.9 ->
     # 93.2 %, none false; held out, in aggregate, 90.5 -> 90.7 %, false 10.
-    "heldout47.txt": (0.97, 0.96, 0.91, 0, 128, 0.27),
+    "heldout47.txt": (0.97, 0.97, 0.91, 0, 130, 0.27),
     "heldout48.txt": (0.96, 0.99, 0.96, 0, 169, 0.32),
     "heldout49.txt": (0.99, 0.99, 0.91, 0, 71, 0.34),
     # Session 16: heldout50.txt (Dadu, Jamshoro, Naushahro Feroze, Larkana, Qambar-
@@ -451,7 +451,7 @@ FLOORS = {
     # 3 and heldout40.txt 5 unmoved), links made 90.5 %, right strong 1,364 -> 1,346 of 3,916.
     # Manghopir, Qubo Saeed Khan and "the van is KC-5519" (8bd6f71): heldout50.txt links made
     # 92.0 -> 93.9 %, heldout51.txt 83.1 -> 86.0 %.
-    "heldout50.txt": (0.97, 0.98, 0.93, 0, 86, 0.58),
+    "heldout50.txt": (0.97, 0.98, 0.93, 0, 86, 0.56),
     "heldout51.txt": (0.97, 0.97, 0.86, 0, 80, 0.33),
     "heldout52.txt": (0.98, 0.96, 0.86, 3, 99, 0.36),
     # Then two more for development, written blind the same way: heldout53.txt (Multan to
@@ -464,7 +464,19 @@ FLOORS = {
     # 3,246 of 9,287. Held out, in aggregate: false counted 11 (unmoved), right strong
     # 1,346 -> 1,312 of 3,920. Every right strong floor moved down with it.
     "heldout53.txt": (0.97, 0.97, 0.93, 0, 89, 0.54),
-    "heldout54.txt": (0.97, 0.96, 0.86, 0, 98, 0.53),
+    "heldout54.txt": (0.97, 0.96, 0.87, 0, 98, 0.53),
+    # Session 17: two more for development, written blind on the ground of heldout32.txt
+    # (heldout55.txt, Karachi's west and centre, stations that sound alike) and of
+    # heldout40.txt (heldout56.txt, Bannu to Tank), their writers asked for posted and
+    # trading namesakes. Blind on ba560d5: false counted 0 and 9; links made 86.1 and
+    # 93.4 %. heldout56.txt's 9: two agents Noor Muhammad at home in two towns of Lakki
+    # Marwat (f6d6507: homes in towns apart; e12805e: a report placing its man in neither
+    # town joins neither strongly). After the session's fixes: false 0 and 0; links made
+    # 89.1 and 96.0 %. heldout50.txt's right strong share fell with e12805e (Allah Dino
+    # Khoso, at home in Moro and in Kandiaro), heldout47.txt's weak false rose by two with
+    # Naseeb listed (1a83079).
+    "heldout55.txt": (0.97, 0.98, 0.89, 0, 66, 0.34),
+    "heldout56.txt": (0.98, 0.97, 0.95, 0, 102, 0.65),
 }
 
 

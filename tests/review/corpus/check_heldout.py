@@ -64,6 +64,8 @@ HELDOUT51 = Path(__file__).with_name("heldout51.txt")  # scored once blind, then
 HELDOUT52 = Path(__file__).with_name("heldout52.txt")  # held out, written blind in session 16
 HELDOUT53 = Path(__file__).with_name("heldout53.txt")  # scored once blind, then a development set
 HELDOUT54 = Path(__file__).with_name("heldout54.txt")  # scored once blind, then a development set
+HELDOUT55 = Path(__file__).with_name("heldout55.txt")  # scored once blind, then a development set
+HELDOUT56 = Path(__file__).with_name("heldout56.txt")  # scored once blind, then a development set
 CORPORA = (
     CORPUS,
     HELDOUT2,
@@ -119,6 +121,8 @@ CORPORA = (
     HELDOUT52,
     HELDOUT53,
     HELDOUT54,
+    HELDOUT55,
+    HELDOUT56,
 )
 CHECKED = CORPORA  # what main() checks when no file is named
 LANGUAGES = ("en", "ur", "ru")
