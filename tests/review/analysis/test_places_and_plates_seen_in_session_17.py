@@ -15,6 +15,9 @@ heldout56.txt, Bannu to Tank) labelled and the extractor missed.
   "uddin", Imaduddin and Mohiuddin both "maidan" (a station's word): now each its own.
 - Naseeb (an everyday word too, "fate": a name only beside a rank or a name) and Sartaj
   were in no list, so "agent naseeb khan" and "haji sartaj" were missed.
+- Sindhi castes and given names, probed in both scripts after heldout55.txt's: Sehto,
+  Mugheri, Bughio, Pahore, Mangrio, Kobhar, Sathio, Odho, Kalwar; Allah Rakhio, Dur
+  Muhammad, Ameer (امیر, keyed as Latin letters write it, with Amir).
 """
 
 from __future__ import annotations
@@ -146,3 +149,44 @@ def test_a_station_is_not_set_where_the_men_were_bound() -> None:
         " booked nobody."
     )
     assert _keys(text, "police_station") == ["cantt/bannu"]
+
+
+@pytest.mark.parametrize(
+    ("latin", "urdu", "key"),
+    [
+        ("Sehto", "سہتو", "sahito"),
+        ("Mugheri", "مغیری", "mugheri"),
+        ("Bughio", "بگھیو", "bughio"),
+        ("Pahore", "پہوڑ", "pahore"),
+        ("Mangrio", "منگریو", "mangrio"),
+        ("Kobhar", "کوبھر", "kobhar"),
+        ("Sathio", "ساتھیو", "sathio"),
+        ("Odho", "اوڈھو", "odho"),
+        ("Kalwar", "کلوار", "kalwar"),
+    ],
+)
+def test_sindhi_castes_key_alike_in_both_scripts(latin: str, urdu: str, key: str) -> None:
+    """Unlisted, they were keyed by their sounds, Latin and Urdu apart (سہتو "sahito",
+    Sehto "~st") and some together (Sehto and Sathio both "~st")."""
+    assert _keys(f"SHO Ali Nawaz {latin} took money", "person") == [f"ali nawaz {key}"]
+    assert _keys(f"ایس ایچ او علی نواز {urdu} نے پیسے لیے", "person") == [f"ali nawaz {key}"]
+
+
+@pytest.mark.parametrize(
+    ("latin", "urdu", "key"),
+    [
+        ("Allah Rakhio", "اللہ رکھیو", "allah rakhio"),
+        ("Dur Muhammad", "در محمد", "dur muhammad"),
+        ("Ameer Bux", "امیر بخش", "amir bakhsh"),
+    ],
+)
+def test_sindhi_given_names_key_alike_in_both_scripts(latin: str, urdu: str, key: str) -> None:
+    assert _keys(f"SHO {latin} Chandio took money", "person") == [f"{key} chandio"]
+    assert _keys(f"ایس ایچ او {urdu} چانڈیو نے پیسے لیے", "person") == [f"{key} chandio"]
+
+
+@pytest.mark.parametrize(
+    "text", ["وہ بہت امیر آدمی ہے", "در پر آیا", "dhyan rakhio beta", "امیر لوگ پیسے دیتے ہیں"]
+)
+def test_the_everyday_words_among_them_name_no_one(text: str) -> None:
+    assert _keys(text, "person") == []
