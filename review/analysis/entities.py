@@ -1025,6 +1025,9 @@ def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candi
     before = name_start(doc, i, station=True)
     while before < i and has_digit(doc.words[before]):
         before += 1  # "car FDA-8843 thane ke bahar": a plate is no station's name
+    town_start = _place_before(doc, i)
+    if before < town_start < i and all(doc.words[k] in names() for k in range(before, town_start)):
+        before = town_start  # "asi zafar iqbal malakwal thane": Iqbal is the man's
     if led and before > i - 2:
         before = i - 2  # the letter leads the name
     elif before == i and served:

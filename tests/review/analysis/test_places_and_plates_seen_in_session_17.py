@@ -18,6 +18,13 @@ heldout56.txt, Bannu to Tank) labelled and the extractor missed.
 - Sindhi castes and given names, probed in both scripts after heldout55.txt's: Sehto,
   Mugheri, Bughio, Pahore, Mangrio, Kobhar, Sathio, Odho, Kalwar; Allah Rakhio, Dur
   Muhammad, Ameer (امیر, keyed as Latin letters write it, with Amir).
+- Towns of upper Sindh probed in both scripts and lower-case Roman Urdu: وارہ (Warah),
+  Daulatpur, Qazi Ahmed (a man's name too: a town only beside a cue), Garhi Khuda
+  Bakhsh, Piryalo, Sobho Dero, Mithiani, Tharushah, "Nausharo". دوڑ (Daur) is left out:
+  "اونٹ دوڑ کے لیے" is a camel race.
+- heldout57.txt (Mandi Bahauddin to Daska): "asi zafar iqbal malakwal thane" keyed a
+  station "iqbal malakwal" (Iqbal is a word of Karachi's stations too): the listed name
+  words before a town's station are the man's.
 """
 
 from __future__ import annotations
@@ -190,3 +197,71 @@ def test_sindhi_given_names_key_alike_in_both_scripts(latin: str, urdu: str, key
 )
 def test_the_everyday_words_among_them_name_no_one(text: str) -> None:
     assert _keys(text, "person") == []
+
+
+@pytest.mark.parametrize(
+    ("latin", "urdu", "district"),
+    [
+        ("Warah", "وارہ", "qambar shahdadkot"),
+        ("Daulatpur", "دولت پور", "shaheed benazirabad"),
+        ("Garhi Khuda Bakhsh", "گڑھی خدا بخش", "larkana"),
+        ("Piryalo", "پریالو", "khairpur"),
+        ("Sobho Dero", "سوبھو ڈیرو", "khairpur"),
+        ("Mithiani", "مٹھیانی", "naushahro feroze"),
+        ("Tharushah", "ٹھاروشاہ", "naushahro feroze"),
+    ],
+)
+def test_sindh_towns_in_both_scripts(latin: str, urdu: str, district: str) -> None:
+    assert _keys(f"thana {latin.lower()} ka sho paise leta hai", "police_station")[0].endswith(
+        f"/{district}"
+    )
+    assert _keys(f"تھانہ {urdu} کا ایس ایچ او پیسے لیتا ہے", "police_station")[0].endswith(
+        f"/{district}"
+    )
+
+
+def test_qazi_ahmed_is_a_man_unless_a_station_or_cue_says_town() -> None:
+    assert _keys("Qazi Ahmed took the money from us", "person") == ["qazi ahmed"]
+    assert _keys("thana qazi ahmed ka sho", "police_station") == ["qazi ahmed/shaheed benazirabad"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "asi zafar iqbal malakwal thane se aya tha",
+        "ASI Zafar Iqbal Malakwal thane se aya",
+        "اے ایس آئی ظفر اقبال ملکوال تھانے سے آیا",
+    ],
+)
+def test_a_name_before_a_towns_station_stays_the_mans(text: str) -> None:
+    """heldout57.txt: "iqbal malakwal thane" was a station (Iqbal is a word of Karachi's
+    stations' names too), and ASI Zafar Iqbal was lost."""
+    assert _keys(text, "person") == ["zafar iqbal"]
+    assert _keys(text, "police_station") == ["malakwal/mandi bahauddin"]
+
+
+def test_a_stations_own_word_before_its_town_stays_in_its_name() -> None:
+    assert _keys("gulshan iqbal thane ka asi", "police_station") == ["gulshan iqbal/karachi"]
+
+
+@pytest.mark.parametrize(
+    ("text", "people"),
+    [
+        ("Khair Muhammad Lashari sends girls to Karachi", ["khair muhammad lashari"]),
+        ("خیر محمد لاشاری لڑکیاں بھیجتا ہے", ["khair muhammad lashari"]),
+        ("khair, wo to chala gaya", []),
+        ("خیر، وہ چلا گیا", []),
+        ("ممتاز علی شیخ کوچوں میں لڑکیاں بھیجتا ہے", ["mumtaz ali sheikh"]),
+        ("sakrand bypass pe asi jatoee aaj bhi khara tha", ["jatoi"]),
+    ],
+)
+def test_names_of_heldout58(text: str, people: list[str]) -> None:
+    """heldout58.txt (Larkana to Nawabshah): Khair ("anyway" too) was in no list, so
+    "Khair Muhammad Lashari" was keyed "~kr muhammad lashari" in Latin letters and
+    "muhammad lashari" in Urdu; an Urdu name ran on into "کوچوں" (lanes) and "کہتا"
+    (says); "jatoee" is Jatoi."""
+    assert _keys(text, "person") == people
+
+
+def test_bakrani_in_urdu_as_sindhi_writes_it() -> None:
+    assert _keys("یہ بکرانی والا کھوسو نہیں", "district") == ["bakrani"]
