@@ -66,6 +66,8 @@ HELDOUT53 = Path(__file__).with_name("heldout53.txt")  # scored once blind, then
 HELDOUT54 = Path(__file__).with_name("heldout54.txt")  # scored once blind, then a development set
 HELDOUT55 = Path(__file__).with_name("heldout55.txt")  # scored once blind, then a development set
 HELDOUT56 = Path(__file__).with_name("heldout56.txt")  # scored once blind, then a development set
+HELDOUT57 = Path(__file__).with_name("heldout57.txt")  # scored once blind, then a development set
+HELDOUT58 = Path(__file__).with_name("heldout58.txt")  # scored once blind, then a development set
 CORPORA = (
     CORPUS,
     HELDOUT2,
@@ -123,6 +125,8 @@ CORPORA = (
     HELDOUT54,
     HELDOUT55,
     HELDOUT56,
+    HELDOUT57,
+    HELDOUT58,
 )
 CHECKED = CORPORA  # what main() checks when no file is named
 LANGUAGES = ("en", "ur", "ru")
