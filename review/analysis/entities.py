@@ -565,6 +565,8 @@ def _fia_at_airport(doc: Doc, found: list[_Candidate]) -> list[_Candidate]:
     does. Only an airport (or offloading) in the same sentence and a few words away counts;
     "sent us from the airport police to the FIA" a sentence later does not.
     """
+    if not any(c.kind == "agency" and c.key == _FIA for c in found):
+        return found  # no FIA: the text is not searched for an airport
     if _AIRPORT_ANYWHERE.search(doc.text) is None:
         return found
     out: list[_Candidate] = []
@@ -1160,8 +1162,8 @@ def _unlisted_station(
     if (
         not oblique
         and k < doc.size
+        and (_rank_follows(doc, k + 1) or _district_at(doc, k + 1))  # the cheaper test first
         and _unlisted_word(doc, k, latin=doc.latin(i))
-        and (_rank_follows(doc, k + 1) or _district_at(doc, k + 1))
     ):
         first, last, name = i, k + 1, (k, k + 1)
     elif not oblique and (tail := _tailed(doc, k, latin=doc.latin(i))) > k:
