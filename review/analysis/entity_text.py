@@ -8,6 +8,7 @@ in a text is found in one linear scan, whatever the number of phrases or of matc
 from __future__ import annotations
 
 import functools
+import itertools
 import operator
 import re
 from collections.abc import Iterator
@@ -379,6 +380,27 @@ def word_set(name: str) -> frozenset[str]:
 _size: Final = operator.attrgetter("size")
 
 
+def _tokens(folded: str) -> tuple[list[int], list[int], list[str]]:
+    """`TOKEN`'s matches in folded text: where each starts and ends, and its words.
+
+    A text of letters and digits alone between single spaces is its words split at the
+    spaces, each a whole `TOKEN` match (`str.isalnum` is `\\w` but for "_", and an empty
+    piece, of a space leading, trailing or doubled, is no word); its offsets are the
+    lengths summed, with no scan of the pattern's.
+    """
+    pieces = folded.split(" ")
+    if all(map(str.isalnum, pieces)):
+        lengths = list(map(len, pieces))
+        starts = list(itertools.accumulate(map((1).__add__, lengths[:-1]), initial=0))
+        return starts, list(map(operator.add, starts, lengths)), pieces
+    matches = list(TOKEN.finditer(folded))
+    return (
+        list(map(re.Match.start, matches)),
+        list(map(re.Match.end, matches)),
+        list(map(re.Match.group, matches)),
+    )
+
+
 class Doc:
     """A text, folded once: its tokens, their offsets in the text, and the lexicon's hits."""
 
@@ -388,10 +410,7 @@ class Doc:
         self.folded = folded
         self.where = where
         # Every per-token list is built by C-level maps: no Python loop over the tokens.
-        matches = list(TOKEN.finditer(folded))
-        fstarts = list(map(re.Match.start, matches))
-        fends = list(map(re.Match.end, matches))
-        self.words: list[str] = list(map(re.Match.group, matches))
+        fstarts, fends, self.words = _tokens(folded)
         self.size = len(self.words)  # `len(doc)`, read as often as a token is: no call
         if isinstance(where, range):
             self.starts, self.ends = fstarts, fends
