@@ -446,14 +446,13 @@ class Doc:
             if i in rank_ends or (term.kind == "district" and self._listed(i, i + term.size)):
                 hits.setdefault(i, []).append(term)
         self.inside: set[int] = set()  # tokens inside a hit, past its first
+        # and `of_kind`'s tables, every kind's, in the same pass over the hits
+        kinds: dict[str, dict[int, Term]] = {}
         for i, found in hits.items():
             if len(found) > 1:
                 found.sort(key=_size, reverse=True)  # stable: the longest first, else in order
             if found[0].size > 1:
                 self.inside.update(range(i + 1, i + found[0].size))
-        # `of_kind`'s tables, every kind's in one pass over the hits
-        kinds: dict[str, dict[int, Term]] = {}
-        for i, found in hits.items():
             for term in found:
                 table = kinds.get(term.kind)
                 if table is None:
