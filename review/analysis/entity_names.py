@@ -298,7 +298,7 @@ def is_word(doc: Doc, k: int, *, station: bool, first: bool) -> bool:
     if k in doc.inside and not station and not _in_cued_place(doc, k):
         return False  # "Commissioner" of "Deputy Commissioner"
     hits = doc.hits.get(k, ())
-    if word in names() and not station:
+    if not station and word in names():
         # a name word, even if some rank or place begins with it ("Rahim", "Mandi"),
         # unless a longer place or agency does ("Mandi Bahauddin"), and that is no place
         # only a cue makes one ("Shah Faisal", a man's name and Karachi's locality)
@@ -307,11 +307,9 @@ def is_word(doc: Doc, k: int, *, station: bool, first: bool) -> bool:
         ):
             return False
     elif station:
-        if hits and any(
-            t.kind not in ("district", "blocked") or (not first and t.kind == "district")
-            for t in hits
-        ):
-            return False
+        for t in hits:  # a loop, not `any`: asked for most tokens by a station's keyword
+            if t.kind not in ("district", "blocked") or (not first and t.kind == "district"):
+                return False
     elif hits or word in station_words():
         return False  # "DPO Kasur", "DSP Model Town", "SHO Chunian" are offices
     if doc.latin(k):
