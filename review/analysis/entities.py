@@ -669,14 +669,17 @@ def _from_lexicon(doc: Doc) -> Iterator[_Candidate]:
     districts = sorted(doc.of_kind("district"))
     used: dict[int, int] = {}  # where a rank names a person: its start and end
     stations: list[tuple[int, _Candidate]] = []
+    # each keyword's station, kept for the ranks before one ("ایس ایچ او تھانہ صدر ...")
+    read: dict[int, tuple[_Candidate, int] | None] = {}
     for i, station in doc.of_kind("station").items():
-        if (found := _station(doc, i, station, districts)) is not None:
+        read[i] = found = _station(doc, i, station, districts)
+        if found is not None:
             post = station.value in POST_WORDS  # keyed apart from the thana of its name
             stations.append(
                 (i, found[0]._replace(key=f"post {found[0].key}") if post else found[0])
             )
     for i, rank in doc.of_kind("rank").items():
-        if (person := _person(doc, i, rank, districts)) is not None:
+        if (person := _person(doc, i, rank, districts, read)) is not None:
             used[i] = i + rank.size
             yield person
     yield from _unguessed(list(_placed_stations(doc, stations, districts)))
@@ -975,6 +978,10 @@ def _crossed(i: int, term: Term, used: dict[int, int]) -> bool:
 def _station_homes() -> dict[str, str]:
     """`station_homes`, keyed by the station's name's key as `station_key` makes it."""
     return {station_key(fold_phrase(name)): home for name, home in station_homes().items()}
+
+
+# Each station's keyword's `_station`, by where it stands.
+_Stations = dict[int, "tuple[_Candidate, int] | None"]
 
 
 def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candidate, int] | None:
@@ -1438,8 +1445,13 @@ def _crosses_sentence(doc: Doc, a: int, b: int) -> bool:
     return any(doc.words[k] in SENTENCE_ENDS for k in range(a, b))
 
 
-def _person(doc: Doc, i: int, term: Term, districts: list[int]) -> _Candidate | None:
-    """A person named right after the rank at i (or after a station there), or before it."""
+def _person(
+    doc: Doc, i: int, term: Term, districts: list[int], stations: _Stations
+) -> _Candidate | None:
+    """A person named right after the rank at i (or after a station there), or before it.
+
+    `stations`: `_station` of each station's keyword, by where it stands.
+    """
     if doc.words[i] == "@" and not _spaced(doc, i):
         return None  # an address, "ali@gmail.com", not a record's "Nadeem @ Nadu"
     j = i + term.size
@@ -1451,7 +1463,10 @@ def _person(doc: Doc, i: int, term: Term, districts: list[int]) -> _Candidate | 
     if not (where > j or _may_name(doc, j, after=True) or _may_name(doc, i - 1, after=False)):
         return None  # most ranks stand alone: answer those before any search
     st = doc.hit(j, "station") if j < doc.size and doc.urdu(j) else None
-    if st is not None and (station := _station(doc, j, st, districts)) is not None:
+    station = None
+    if st is not None:  # the keyword's, as `_from_lexicon` read it
+        station = stations[j] if j in stations else _station(doc, j, st, districts)
+    if station is not None:
         j = station[1]  # "ایس ایچ او تھانہ صدر رانا طارق": the name is after the station
     naming = term.value == _NAMING
     name_word = naming and doc.words[i] in _NAME_WORDS
