@@ -1655,16 +1655,12 @@ def _is_then_capital(doc: Doc, i: int, j: int) -> bool:
     """Whether "is" or "was" at token j, after a rank at i that names one man ("the agent",
     "their village agent"), comes before a capitalised word in English: "the agent is
     Behlol"."""
+    if not (j + 1 < doc.size and doc.words[j] in _IS):
+        return False  # asked first: after most ranks is no "is"
     one = i > 0 and doc.words[i - 1] in _DEFINITE
     # one word between: "their village agent", "the Kasur agent"
     two = i > 1 and doc.words[i - 2] in _DEFINITE and doc.latin(i - 1) and not doc.punct(i - 1)
-    return (
-        (one or two)
-        and j + 1 < doc.size
-        and doc.words[j] in _IS
-        and doc.latin(j + 1)
-        and doc.capital(j + 1)
-    )
+    return (one or two) and doc.latin(j + 1) and doc.capital(j + 1)
 
 
 # The second word of a place named after a man, written apart: "Noor Pur", "Faisal Town",
@@ -1762,7 +1758,13 @@ def _may_name(doc: Doc, k: int, *, after: bool) -> bool:
         return True
     if named and _named_before_is(doc, k) > k:
         return True
-    if after and _run_to_ergative(doc, k, k) > k:
+    # (`_run_to_ergative` finds none unless the word two on is an ergative: asked first)
+    if (
+        after
+        and k + 2 < doc.size
+        and doc.words[k + 2] in _ERGATIVES
+        and _run_to_ergative(doc, k, k) > k
+    ):
         return True
     if doc.latin(k):
         return doc.capital(k) or word in names() or (after and roman_unlisted(doc, k) > k)
