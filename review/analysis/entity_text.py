@@ -339,7 +339,8 @@ def automaton() -> ahocorasick.Automaton:
         for term in terms:
             plain = not (term.acronym or term.proper or term.cue)
             sized.setdefault(term.size, []).append((term, plain))
-        auto.add_word(form, (len(form), {n: tuple(ts) for n, ts in sized.items()}))
+        # (its length less one: where it ends, less that, is where it starts)
+        auto.add_word(form, (len(form) - 1, {n: tuple(ts) for n, ts in sized.items()}))
     auto.make_automaton()
     return auto
 
@@ -388,8 +389,8 @@ def _tokens(folded: str) -> tuple[list[int], list[int], list[str]]:
     piece, of a space leading, trailing or doubled, is no word); its offsets are the
     lengths summed, with no scan of the pattern's.
     """
-    pieces = folded.split(" ")
-    if all(map(str.isalnum, pieces)):
+    # (a text with a mark fails at it, before it is split)
+    if folded.replace(" ", "").isalnum() and all(map(str.isalnum, pieces := folded.split(" "))):
         lengths = list(map(len, pieces))
         starts = list(itertools.accumulate(map((1).__add__, lengths[:-1]), initial=0))
         return starts, list(map(operator.add, starts, lengths)), pieces
@@ -419,26 +420,28 @@ class Doc:
             self.ends = [*map((1).__add__, map(where.__getitem__, map((-1).__add__, fends)))]
         hits: dict[int, list[Term]] = {}
         self.hits = hits
+        # Each token by where its first character is, and the one after it by where its last
+        # is: the automaton gives where a match's last character is, and its length less one.
         first = dict(zip(fstarts, range(len(fstarts)), strict=True)).get
-        last = dict(zip(fends, range(len(fends)), strict=True)).get
+        past = dict(zip(map((-1).__add__, fends), range(1, len(fends) + 1), strict=True)).get
         cued: list[tuple[int, Term]] = []
         rank_ends: set[int] = set()
         months: list[int] = []  # where months' names begin in the folded text
-        for end, (length, sized) in automaton().iter(folded):
-            i = first(end + 1 - length)
-            j = last(end + 1)
+        for end, (back, sized) in automaton().iter(folded):
+            i = first(end - back)
+            j = past(end)  # the token after the match's last
             if i is None or j is None:
                 continue  # inside a word
-            for term, plain in sized.get(j - i + 1, ()):
+            for term, plain in sized.get(j - i, ()):
                 if plain or self.fits(term, i):
                     if i in hits:
                         hits[i].append(term)
                     else:
                         hits[i] = [term]
                     if term.kind == "rank":
-                        rank_ends.add(j + 1)
+                        rank_ends.add(j)
                     elif term.kind == "month":
-                        months.append(end + 1 - length)
+                        months.append(end - back)
                 elif term.cue:
                     cued.append((i, term))
         self.months = months
