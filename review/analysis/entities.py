@@ -1918,7 +1918,7 @@ _GIVEN_TO: Final = frozenset(
 
 def _by_whom(doc: Doc) -> Iterator[tuple[int, int]]:
     """A capitalised name the lists lack after "owned by", "belongs to" and their kind."""
-    n, present = doc.size, {"by", "to"}.intersection(doc.words)
+    n, present = doc.size, {"by", "to"}.intersection(doc.vocabulary)
     for k in itertools.compress(range(n), map(present.__contains__, doc.words)) if present else ():
         verbs = _DONE_BY if doc.words[k] == "by" else _GIVEN_TO
         j = k + 1
@@ -1937,7 +1937,7 @@ _HIS: Final = frozenset(("his", "her"))
 
 def _whos(doc: Doc) -> Iterator[tuple[int, int]]:
     """A capitalised name the lists lack before "who" or "and his" ("and her")."""
-    n, present = doc.size, (_WHO | {"and"}).intersection(doc.words)
+    n, present = doc.size, (_WHO | {"and"}).intersection(doc.vocabulary)
     for k in itertools.compress(range(n), map(present.__contains__, doc.words)) if present else ():
         if doc.words[k] == "and" and not (k + 1 < n and doc.words[k + 1] in _HIS):
             continue
@@ -1969,7 +1969,7 @@ _OWNED: Final = frozenset(
 
 def _owners(doc: Doc) -> Iterator[tuple[int, int]]:
     """A capitalised name the lists lack before "'s" and a thing or man he owns."""
-    present = _OWNED.intersection(doc.words)
+    present = _OWNED.intersection(doc.vocabulary)
     for k in (
         itertools.compress(range(doc.size), map(present.__contains__, doc.words)) if present else ()
     ):
@@ -1991,7 +1991,7 @@ _NE: Final = frozenset(normalize(w) for w in ("نے", "ne"))
 def _quoted(doc: Doc) -> Iterator[tuple[int, int]]:
     """A word or two in quotation marks before the ergative ("'کالا' نے", '"kala" ne'): only
     one who acts takes "ne", and the marks say the words are what he is called."""
-    present = _NE.intersection(doc.words)
+    present = _NE.intersection(doc.vocabulary)
     for k in (
         itertools.compress(range(doc.size), map(present.__contains__, doc.words)) if present else ()
     ):
@@ -2020,7 +2020,7 @@ def _kin_marked(doc: Doc) -> Iterator[tuple[int, int]]:
     """The names on both sides of "s/o", "d/o", "w/o", "son of", "ولد", "بنت", "زوجہ", and
     of a record's "@" for "alias" ("Nadeem @ Nadu")."""
     n = doc.size
-    present = (_KIN_OF | {"/", "of", "@"}).intersection(doc.words)
+    present = (_KIN_OF | {"/", "of", "@"}).intersection(doc.vocabulary)
     for k in itertools.compress(range(n), map(present.__contains__, doc.words)) if present else ():
         word = doc.words[k]
         if word == "@":  # a record's "alias", "Nadeem @ Nadu"; never an address's "ali@x.pk"
@@ -2121,7 +2121,7 @@ def _titled(doc: Doc) -> Iterator[tuple[int, int]]:
     شریف کا": a title says a name follows, where a rank ("تھانیدار شریف", "a decent SHO")
     does not."""
     n, title_words = doc.size, titles()
-    present = title_words.intersection(doc.words)
+    present = title_words.intersection(doc.vocabulary)
     weak = weak_words("names.txt")
     for k in itertools.compress(range(n), map(present.__contains__, doc.words)) if present else ():
         x = k + 1
@@ -2153,7 +2153,7 @@ _DOES: Final = frozenset(
 
 def _doers(doc: Doc) -> Iterator[tuple[int, int]]:
     """Capitalised names the lists lack before a verb only a person does (`_DOES`)."""
-    n, present = doc.size, _DOES.intersection(doc.words)
+    n, present = doc.size, _DOES.intersection(doc.vocabulary)
     for k in itertools.compress(range(n), map(present.__contains__, doc.words)) if present else ():
         if not (k and doc.latin(k - 1) and doc.capital(k - 1)):
             continue
@@ -2238,7 +2238,7 @@ def _people_by_phrase(doc: Doc) -> Iterator[tuple[int, int]]:
     everyday word that is a name too, ثنا, counts, as it would after "naam"), or, in
     Latin letters, a capitalised word."""
     n = doc.size
-    present = (_AM | _CALL | _CALLS | _NAME_WORDS | _NAMED_AFTER).intersection(doc.words)
+    present = (_AM | _CALL | _CALLS | _NAME_WORDS | _NAMED_AFTER).intersection(doc.vocabulary)
     for k in itertools.compress(range(n), map(present.__contains__, doc.words)) if present else ():
         if doc.words[k] in _CALLS:
             if (end := _called(doc, k)) is not None:
@@ -2380,7 +2380,7 @@ def _nicknamed_kin(doc: Doc) -> Iterator[tuple[int, int]]:
     """Two lower-case Roman Urdu words, a nickname the lists lack and a common surname,
     before "ne", "sahib" or "ka banda": "shoki butt ne paise liye"."""
     n, common = doc.size, common_words() - titles()
-    present = common.intersection(doc.words)
+    present = common.intersection(doc.vocabulary)
     for k in itertools.compress(range(n), map(present.__contains__, doc.words)) if present else ():
         after = k + 1
         if after >= n or not doc.latin(k) or doc.capital(k):

@@ -620,7 +620,7 @@ _IS: Final = frozenset(("is", "was"))
 def people_by_cue(doc: Doc) -> Iterator[tuple[int, int]]:
     """People the lists do not know, named in capitals beside a verb that only a person does
     or undergoes: "Zorawar took the money", "I paid Shahmir", "Zorawar ne paise liye"."""
-    n, present = doc.size, _CUES.intersection(doc.words)
+    n, present = doc.size, _CUES.intersection(doc.vocabulary)
     for k in itertools.compress(range(n), map(present.__contains__, doc.words)) if present else ():
         word = doc.words[k]
         if word in _APOSTROPHES and not _possessive(doc, k):

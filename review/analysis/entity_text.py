@@ -563,6 +563,12 @@ class Doc:
         return None if table is None else table.get(i)
 
     @functools.cached_property
+    def vocabulary(self) -> frozenset[str]:
+        """The text's words, each once: a word list's words the text holds are found by an
+        intersection that walks the smaller of the two, not every token of the text."""
+        return frozenset(self.words)
+
+    @functools.cached_property
     def district_keys(self) -> frozenset[str]:
         """The keys of the districts and towns the text names."""
         return frozenset(t.key for t in self.of_kind("district").values())
