@@ -104,9 +104,9 @@ class WordHashes:
         written is folded once per run, and a text already seen is only looked up.
         """
         tokens = self._tokens
-        found = list(map(tokens.get, text.split()))
+        raw = text.split()
+        found = list(map(tokens.get, raw))
         if None in found:
-            raw = text.split()
             for i, t in enumerate(found):
                 if t is None:
                     found[i] = tokens[raw[i]] = tuple(self.of(normalize(raw[i]).split()))

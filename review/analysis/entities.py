@@ -548,11 +548,11 @@ _AIRPORT: Final = re.compile(
     "|".join((r"\bair ?port|\boff-?load", *map(re.escape, _AIRPORT_URDU))),
     re.IGNORECASE,
 )
-# What `_AIRPORT` finds, without the word boundaries: a text where it is nowhere has no
-# airport near any FIA (a slice of it holds only what it holds).
-_AIRPORT_ANYWHERE: Final = re.compile(
-    "|".join((r"air ?port|off-?load", *map(re.escape, _AIRPORT_URDU))), re.IGNORECASE
-)
+# What every match of `_AIRPORT` holds, in the text lower-cased: a text without any of these
+# has no airport near any FIA (a slice of it holds only what it holds). The characters of its
+# Latin words match only themselves and their capitals ignoring case, and no other character
+# lowers to them, so `in` answers as the pattern would, far faster than its scan.
+_AIRPORT_HOLDS: Final = ("rport", "r port", "fload", "f-load", *_AIRPORT_URDU)
 _SENTENCE_END: Final = re.compile(r"[.!?\n۔؟]")
 
 
@@ -565,7 +565,10 @@ def _fia_at_airport(doc: Doc, found: list[_Candidate]) -> list[_Candidate]:
     does. Only an airport (or offloading) in the same sentence and a few words away counts;
     "sent us from the airport police to the FIA" a sentence later does not.
     """
-    if _AIRPORT_ANYWHERE.search(doc.text) is None:
+    if not any(c.kind == "agency" and c.key == _FIA for c in found):
+        return found  # no FIA: the text is not searched for an airport
+    lowered = doc.text.lower()
+    if not any(h in lowered for h in _AIRPORT_HOLDS):
         return found
     out: list[_Candidate] = []
     for c in found:
@@ -666,14 +669,17 @@ def _from_lexicon(doc: Doc) -> Iterator[_Candidate]:
     districts = sorted(doc.of_kind("district"))
     used: dict[int, int] = {}  # where a rank names a person: its start and end
     stations: list[tuple[int, _Candidate]] = []
+    # each keyword's station, kept for the ranks before one ("ایس ایچ او تھانہ صدر ...")
+    read: dict[int, tuple[_Candidate, int] | None] = {}
     for i, station in doc.of_kind("station").items():
-        if (found := _station(doc, i, station, districts)) is not None:
+        read[i] = found = _station(doc, i, station, districts)
+        if found is not None:
             post = station.value in POST_WORDS  # keyed apart from the thana of its name
             stations.append(
                 (i, found[0]._replace(key=f"post {found[0].key}") if post else found[0])
             )
     for i, rank in doc.of_kind("rank").items():
-        if (person := _person(doc, i, rank, districts)) is not None:
+        if (person := _person(doc, i, rank, districts, read)) is not None:
             used[i] = i + rank.size
             yield person
     yield from _unguessed(list(_placed_stations(doc, stations, districts)))
@@ -979,6 +985,10 @@ def _station_homes() -> dict[str, str]:
     return {station_key(fold_phrase(name)): home for name, home in station_homes().items()}
 
 
+# Each station's keyword's `_station`, by where it stands.
+_Stations = dict[int, "tuple[_Candidate, int] | None"]
+
+
 def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candidate, int] | None:
     """A police station named after (or, in English, before) its keyword at i; and its end."""
     n = j = term.size
@@ -1168,8 +1178,8 @@ def _unlisted_station(
     if (
         not oblique
         and k < doc.size
+        and (_rank_follows(doc, k + 1) or _district_at(doc, k + 1))  # the cheaper test first
         and _unlisted_word(doc, k, latin=doc.latin(i))
-        and (_rank_follows(doc, k + 1) or _district_at(doc, k + 1))
     ):
         first, last, name = i, k + 1, (k, k + 1)
     elif not oblique and (tail := _tailed(doc, k, latin=doc.latin(i))) > k:
@@ -1449,8 +1459,13 @@ def _crosses_sentence(doc: Doc, a: int, b: int) -> bool:
     return any(doc.words[k] in SENTENCE_ENDS for k in range(a, b))
 
 
-def _person(doc: Doc, i: int, term: Term, districts: list[int]) -> _Candidate | None:
-    """A person named right after the rank at i (or after a station there), or before it."""
+def _person(
+    doc: Doc, i: int, term: Term, districts: list[int], stations: _Stations
+) -> _Candidate | None:
+    """A person named right after the rank at i (or after a station there), or before it.
+
+    `stations`: `_station` of each station's keyword, by where it stands.
+    """
     if doc.words[i] == "@" and not _spaced(doc, i):
         return None  # an address, "ali@gmail.com", not a record's "Nadeem @ Nadu"
     j = i + term.size
@@ -1462,7 +1477,10 @@ def _person(doc: Doc, i: int, term: Term, districts: list[int]) -> _Candidate | 
     if not (where > j or _may_name(doc, j, after=True) or _may_name(doc, i - 1, after=False)):
         return None  # most ranks stand alone: answer those before any search
     st = doc.hit(j, "station") if j < doc.size and doc.urdu(j) else None
-    if st is not None and (station := _station(doc, j, st, districts)) is not None:
+    station = None
+    if st is not None:  # the keyword's, as `_from_lexicon` read it
+        station = stations[j] if j in stations else _station(doc, j, st, districts)
+    if station is not None:
         j = station[1]  # "ایس ایچ او تھانہ صدر رانا طارق": the name is after the station
     naming = term.value == _NAMING
     name_word = naming and doc.words[i] in _NAME_WORDS
@@ -1651,16 +1669,12 @@ def _is_then_capital(doc: Doc, i: int, j: int) -> bool:
     """Whether "is" or "was" at token j, after a rank at i that names one man ("the agent",
     "their village agent"), comes before a capitalised word in English: "the agent is
     Behlol"."""
+    if not (j + 1 < doc.size and doc.words[j] in _IS):
+        return False  # asked first: after most ranks is no "is"
     one = i > 0 and doc.words[i - 1] in _DEFINITE
     # one word between: "their village agent", "the Kasur agent"
     two = i > 1 and doc.words[i - 2] in _DEFINITE and doc.latin(i - 1) and not doc.punct(i - 1)
-    return (
-        (one or two)
-        and j + 1 < doc.size
-        and doc.words[j] in _IS
-        and doc.latin(j + 1)
-        and doc.capital(j + 1)
-    )
+    return (one or two) and doc.latin(j + 1) and doc.capital(j + 1)
 
 
 # The second word of a place named after a man, written apart: "Noor Pur", "Faisal Town",
@@ -1758,7 +1772,13 @@ def _may_name(doc: Doc, k: int, *, after: bool) -> bool:
         return True
     if named and _named_before_is(doc, k) > k:
         return True
-    if after and _run_to_ergative(doc, k, k) > k:
+    # (`_run_to_ergative` finds none unless the word two on is an ergative: asked first)
+    if (
+        after
+        and k + 2 < doc.size
+        and doc.words[k + 2] in _ERGATIVES
+        and _run_to_ergative(doc, k, k) > k
+    ):
         return True
     if doc.latin(k):
         return doc.capital(k) or word in names() or (after and roman_unlisted(doc, k) > k)
@@ -1912,7 +1932,7 @@ _GIVEN_TO: Final = frozenset(
 
 def _by_whom(doc: Doc) -> Iterator[tuple[int, int]]:
     """A capitalised name the lists lack after "owned by", "belongs to" and their kind."""
-    n, present = doc.size, {"by", "to"}.intersection(doc.words)
+    n, present = doc.size, {"by", "to"}.intersection(doc.vocabulary)
     for k in itertools.compress(range(n), map(present.__contains__, doc.words)) if present else ():
         verbs = _DONE_BY if doc.words[k] == "by" else _GIVEN_TO
         j = k + 1
@@ -1931,7 +1951,7 @@ _HIS: Final = frozenset(("his", "her"))
 
 def _whos(doc: Doc) -> Iterator[tuple[int, int]]:
     """A capitalised name the lists lack before "who" or "and his" ("and her")."""
-    n, present = doc.size, (_WHO | {"and"}).intersection(doc.words)
+    n, present = doc.size, (_WHO | {"and"}).intersection(doc.vocabulary)
     for k in itertools.compress(range(n), map(present.__contains__, doc.words)) if present else ():
         if doc.words[k] == "and" and not (k + 1 < n and doc.words[k + 1] in _HIS):
             continue
@@ -1963,7 +1983,7 @@ _OWNED: Final = frozenset(
 
 def _owners(doc: Doc) -> Iterator[tuple[int, int]]:
     """A capitalised name the lists lack before "'s" and a thing or man he owns."""
-    present = _OWNED.intersection(doc.words)
+    present = _OWNED.intersection(doc.vocabulary)
     for k in (
         itertools.compress(range(doc.size), map(present.__contains__, doc.words)) if present else ()
     ):
@@ -1985,7 +2005,7 @@ _NE: Final = frozenset(normalize(w) for w in ("نے", "ne"))
 def _quoted(doc: Doc) -> Iterator[tuple[int, int]]:
     """A word or two in quotation marks before the ergative ("'کالا' نے", '"kala" ne'): only
     one who acts takes "ne", and the marks say the words are what he is called."""
-    present = _NE.intersection(doc.words)
+    present = _NE.intersection(doc.vocabulary)
     for k in (
         itertools.compress(range(doc.size), map(present.__contains__, doc.words)) if present else ()
     ):
@@ -2014,7 +2034,7 @@ def _kin_marked(doc: Doc) -> Iterator[tuple[int, int]]:
     """The names on both sides of "s/o", "d/o", "w/o", "son of", "ولد", "بنت", "زوجہ", and
     of a record's "@" for "alias" ("Nadeem @ Nadu")."""
     n = doc.size
-    present = (_KIN_OF | {"/", "of", "@"}).intersection(doc.words)
+    present = (_KIN_OF | {"/", "of", "@"}).intersection(doc.vocabulary)
     for k in itertools.compress(range(n), map(present.__contains__, doc.words)) if present else ():
         word = doc.words[k]
         if word == "@":  # a record's "alias", "Nadeem @ Nadu"; never an address's "ali@x.pk"
@@ -2115,7 +2135,7 @@ def _titled(doc: Doc) -> Iterator[tuple[int, int]]:
     شریف کا": a title says a name follows, where a rank ("تھانیدار شریف", "a decent SHO")
     does not."""
     n, title_words = doc.size, titles()
-    present = title_words.intersection(doc.words)
+    present = title_words.intersection(doc.vocabulary)
     weak = weak_words("names.txt")
     for k in itertools.compress(range(n), map(present.__contains__, doc.words)) if present else ():
         x = k + 1
@@ -2147,7 +2167,7 @@ _DOES: Final = frozenset(
 
 def _doers(doc: Doc) -> Iterator[tuple[int, int]]:
     """Capitalised names the lists lack before a verb only a person does (`_DOES`)."""
-    n, present = doc.size, _DOES.intersection(doc.words)
+    n, present = doc.size, _DOES.intersection(doc.vocabulary)
     for k in itertools.compress(range(n), map(present.__contains__, doc.words)) if present else ():
         if not (k and doc.latin(k - 1) and doc.capital(k - 1)):
             continue
@@ -2232,7 +2252,7 @@ def _people_by_phrase(doc: Doc) -> Iterator[tuple[int, int]]:
     everyday word that is a name too, ثنا, counts, as it would after "naam"), or, in
     Latin letters, a capitalised word."""
     n = doc.size
-    present = (_AM | _CALL | _CALLS | _NAME_WORDS | _NAMED_AFTER).intersection(doc.words)
+    present = (_AM | _CALL | _CALLS | _NAME_WORDS | _NAMED_AFTER).intersection(doc.vocabulary)
     for k in itertools.compress(range(n), map(present.__contains__, doc.words)) if present else ():
         if doc.words[k] in _CALLS:
             if (end := _called(doc, k)) is not None:
@@ -2374,7 +2394,7 @@ def _nicknamed_kin(doc: Doc) -> Iterator[tuple[int, int]]:
     """Two lower-case Roman Urdu words, a nickname the lists lack and a common surname,
     before "ne", "sahib" or "ka banda": "shoki butt ne paise liye"."""
     n, common = doc.size, common_words() - titles()
-    present = common.intersection(doc.words)
+    present = common.intersection(doc.vocabulary)
     for k in itertools.compress(range(n), map(present.__contains__, doc.words)) if present else ():
         after = k + 1
         if after >= n or not doc.latin(k) or doc.capital(k):

@@ -309,7 +309,7 @@ def is_word(doc: Doc, k: int, *, station: bool, first: bool) -> bool:
     if k in doc.inside and not station and not _in_cued_place(doc, k):
         return False  # "Commissioner" of "Deputy Commissioner"
     hits = doc.hits.get(k, ())
-    if word in names() and not station:
+    if not station and word in names():
         # a name word, even if some rank or place begins with it ("Rahim", "Mandi"),
         # unless a longer place or agency does ("Mandi Bahauddin"), and that is no place
         # only a cue makes one ("Shah Faisal", a man's name and Karachi's locality)
@@ -318,11 +318,9 @@ def is_word(doc: Doc, k: int, *, station: bool, first: bool) -> bool:
         ):
             return False
     elif station:
-        if hits and any(
-            t.kind not in ("district", "blocked") or (not first and t.kind == "district")
-            for t in hits
-        ):
-            return False
+        for t in hits:  # a loop, not `any`: asked for most tokens by a station's keyword
+            if t.kind not in ("district", "blocked") or (not first and t.kind == "district"):
+                return False
     elif hits or word in station_words():
         return False  # "DPO Kasur", "DSP Model Town", "SHO Chunian" are offices
     if doc.latin(k):
@@ -633,7 +631,7 @@ _IS: Final = frozenset(("is", "was"))
 def people_by_cue(doc: Doc) -> Iterator[tuple[int, int]]:
     """People the lists do not know, named in capitals beside a verb that only a person does
     or undergoes: "Zorawar took the money", "I paid Shahmir", "Zorawar ne paise liye"."""
-    n, present = doc.size, _CUES.intersection(doc.words)
+    n, present = doc.size, _CUES.intersection(doc.vocabulary)
     for k in itertools.compress(range(n), map(present.__contains__, doc.words)) if present else ():
         word = doc.words[k]
         if word in _APOSTROPHES and not _possessive(doc, k):

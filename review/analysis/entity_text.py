@@ -8,6 +8,7 @@ in a text is found in one linear scan, whatever the number of phrases or of matc
 from __future__ import annotations
 
 import functools
+import itertools
 import operator
 import re
 from collections.abc import Iterator
@@ -338,7 +339,8 @@ def automaton() -> ahocorasick.Automaton:
         for term in terms:
             plain = not (term.acronym or term.proper or term.cue)
             sized.setdefault(term.size, []).append((term, plain))
-        auto.add_word(form, (len(form), {n: tuple(ts) for n, ts in sized.items()}))
+        # (its length less one: where it ends, less that, is where it starts)
+        auto.add_word(form, (len(form) - 1, {n: tuple(ts) for n, ts in sized.items()}))
     auto.make_automaton()
     return auto
 
@@ -379,6 +381,27 @@ def word_set(name: str) -> frozenset[str]:
 _size: Final = operator.attrgetter("size")
 
 
+def _tokens(folded: str) -> tuple[list[int], list[int], list[str]]:
+    """`TOKEN`'s matches in folded text: where each starts and ends, and its words.
+
+    A text of letters and digits alone between single spaces is its words split at the
+    spaces, each a whole `TOKEN` match (`str.isalnum` is `\\w` but for "_", and an empty
+    piece, of a space leading, trailing or doubled, is no word); its offsets are the
+    lengths summed, with no scan of the pattern's.
+    """
+    # (a text with a mark fails at it, before it is split)
+    if folded.replace(" ", "").isalnum() and all(map(str.isalnum, pieces := folded.split(" "))):
+        lengths = list(map(len, pieces))
+        starts = list(itertools.accumulate(map((1).__add__, lengths[:-1]), initial=0))
+        return starts, list(map(operator.add, starts, lengths)), pieces
+    matches = list(TOKEN.finditer(folded))
+    return (
+        list(map(re.Match.start, matches)),
+        list(map(re.Match.end, matches)),
+        list(map(re.Match.group, matches)),
+    )
+
+
 class Doc:
     """A text, folded once: its tokens, their offsets in the text, and the lexicon's hits."""
 
@@ -388,10 +411,7 @@ class Doc:
         self.folded = folded
         self.where = where
         # Every per-token list is built by C-level maps: no Python loop over the tokens.
-        matches = list(TOKEN.finditer(folded))
-        fstarts = list(map(re.Match.start, matches))
-        fends = list(map(re.Match.end, matches))
-        self.words: list[str] = list(map(re.Match.group, matches))
+        fstarts, fends, self.words = _tokens(folded)
         self.size = len(self.words)  # `len(doc)`, read as often as a token is: no call
         if isinstance(where, range):
             self.starts, self.ends = fstarts, fends
@@ -400,26 +420,28 @@ class Doc:
             self.ends = [*map((1).__add__, map(where.__getitem__, map((-1).__add__, fends)))]
         hits: dict[int, list[Term]] = {}
         self.hits = hits
+        # Each token by where its first character is, and the one after it by where its last
+        # is: the automaton gives where a match's last character is, and its length less one.
         first = dict(zip(fstarts, range(len(fstarts)), strict=True)).get
-        last = dict(zip(fends, range(len(fends)), strict=True)).get
+        past = dict(zip(map((-1).__add__, fends), range(1, len(fends) + 1), strict=True)).get
         cued: list[tuple[int, Term]] = []
         rank_ends: set[int] = set()
         months: list[int] = []  # where months' names begin in the folded text
-        for end, (length, sized) in automaton().iter(folded):
-            i = first(end + 1 - length)
-            j = last(end + 1)
+        for end, (back, sized) in automaton().iter(folded):
+            i = first(end - back)
+            j = past(end)  # the token after the match's last
             if i is None or j is None:
                 continue  # inside a word
-            for term, plain in sized.get(j - i + 1, ()):
+            for term, plain in sized.get(j - i, ()):
                 if plain or self.fits(term, i):
                     if i in hits:
                         hits[i].append(term)
                     else:
                         hits[i] = [term]
                     if term.kind == "rank":
-                        rank_ends.add(j + 1)
+                        rank_ends.add(j)
                     elif term.kind == "month":
-                        months.append(end + 1 - length)
+                        months.append(end - back)
                 elif term.cue:
                     cued.append((i, term))
         self.months = months
@@ -429,14 +451,13 @@ class Doc:
             if office or (term.kind == "district" and self._listed(i, i + term.size)):
                 hits.setdefault(i, []).append(term)
         self.inside: set[int] = set()  # tokens inside a hit, past its first
+        # and `of_kind`'s tables, every kind's, in the same pass over the hits
+        kinds: dict[str, dict[int, Term]] = {}
         for i, found in hits.items():
             if len(found) > 1:
                 found.sort(key=_size, reverse=True)  # stable: the longest first, else in order
             if found[0].size > 1:
                 self.inside.update(range(i + 1, i + found[0].size))
-        # `of_kind`'s tables, every kind's in one pass over the hits
-        kinds: dict[str, dict[int, Term]] = {}
-        for i, found in hits.items():
             for term in found:
                 table = kinds.get(term.kind)
                 if table is None:
@@ -542,6 +563,12 @@ class Doc:
         """The longest term of a kind matched at token i."""
         table = self._kinds.get(kind)
         return None if table is None else table.get(i)
+
+    @functools.cached_property
+    def vocabulary(self) -> frozenset[str]:
+        """The text's words, each once: a word list's words the text holds are found by an
+        intersection that walks the smaller of the two, not every token of the text."""
+        return frozenset(self.words)
 
     @functools.cached_property
     def district_keys(self) -> frozenset[str]:

@@ -59,7 +59,9 @@ _URDU: Final = re.compile(
 _SENTENCE_END: Final = re.compile(r"[.!?۔\n]+")
 # What every match of each pattern holds, found far faster than the pattern's own scan (which
 # tries every position): a text without it is not scanned. Same flags, so no match is lost.
-_ROMAN_HOLDS: Final = re.compile("nah", re.IGNORECASE)
+# "nah" in the text lower-cased: ignoring case, n, a and h match only themselves and their
+# capitals, and no other character lowers to them (so the test is `re.IGNORECASE`'s).
+_ROMAN_HOLDS: Final = "nah"
 _URDU_HOLDS: Final = "نہیں"
 # Of `_NOT_THE`'s matches, in the text lower-cased: "not", "name", "conf" or the x of "mix"
 # (ignoring case, these letters match only themselves, and no other letter lowers to them).
@@ -71,7 +73,7 @@ def warnings(text: str) -> list[int]:
     lowered = text.lower()
     denial = any(h in lowered for h in _NOT_THE_HOLDS)
     found = [m.start() for m in _NOT_THE.finditer(text)] if denial else []
-    scanned = (_ROMAN_HOLDS.search(text) is not None, _URDU_HOLDS in text)
+    scanned = (_ROMAN_HOLDS in lowered, _URDU_HOLDS in text)
     for pattern in (p for p, held in zip((_ROMAN, _URDU), scanned, strict=True) if held):
         for m in pattern.finditer(text):
             before = m.group(1)

@@ -47,8 +47,13 @@ CASES: list[tuple[str, re.Pattern[str], Holds, str]] = [
     ("foreign", P._FOREIGN, _digits(P._FOREIGN_DIGITS), "+1 5512345"),
     ("long vowel", E._LONG_VOWEL, E._long_vowel_in, "from chakwaal"),
     ("urdu place", E._URDU_PLACE_SHAPED, E._urdu_place_ending_in, "گجرنوالہ سے"),
-    ("airport", E._AIRPORT, _found(E._AIRPORT_ANYWHERE), "FIA at the Air Port"),
-    ("roman denial", N._ROMAN, _found(N._ROMAN_HOLDS), "pindi wala NAHI hai,"),
+    (
+        "airport",
+        E._AIRPORT,
+        lambda text: any(h in text.lower() for h in E._AIRPORT_HOLDS),
+        "FIA at the Air Port",
+    ),
+    ("roman denial", N._ROMAN, lambda text: N._ROMAN_HOLDS in text.lower(), "pindi wala NAHI hai,"),
     ("urdu denial", N._URDU, lambda text: N._URDU_HOLDS in text, "چکوال والا نہیں،"),
     (
         "english denial",
@@ -66,6 +71,7 @@ _PIECES = st.sampled_from(
         *("LEA", "ICT", "-", "/", ".", " ", "  ", "\n", ",", "ء", "in", "since", "mein", "میں"),
         *("2019", "1990", "12", "03", "2024", "0300", "92", "+", "00", "(0)", "(042)", "1234567"),
         *("35202", "cnic", "ptcl", "971", "aa", "oo", "chakwaal", "گجرنوالہ", "آباد", "پور"),
+        *("AiR PoRT", "OFFLOAD", "Off-Load", "آف لوڈ", "ہوائی اڈہ", "NaH"),
         *("air", "port", "off-load", "ایئرپورٹ", "wala", "nahi", "hai", "نہیں", "والا", "ہے"),
         *("not", "the", "a", "man", "sho", "same", "name", "two", "with", "confused", "mix"),
         # whole shapes, written every way the patterns take them
