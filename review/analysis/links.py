@@ -303,8 +303,9 @@ def pair_strength(
     Kasur and "Tariq Mehmood" the agent in Gujrat are two men. So a name links two
     reports strongly only when they are set in the same place, and the ranks they give
     it (`roles_a`, `roles_b`: the designations each report writes beside it) could be
-    one man's; otherwise it is weak until a reviewer confirms it. `spread` says that
-    other reports give the name to posted men at police stations apart (`spread`).
+    one man's; otherwise it is weak until a reviewer confirms it. `spread` says what the
+    archive's reports say of the name together (`spread`): that they give it to posted men
+    at police stations apart, or place men of it at home in towns apart.
     """
     roles_a, roles_b = tuple(roles_a), tuple(roles_b)
     if kind == "police_station" and strength.level == STRONG:
@@ -370,12 +371,12 @@ class Spread(enum.IntFlag):
     """What the reports naming one name say of its men together (`spread`)."""
 
     POSTED = 1  # posted men of the name at police stations or towns apart
-    HOMES = 2  # men of the name placed at home in districts or towns apart
+    HOMES = 2  # men of the name placed at home in towns apart (`_towns_apart`)
 
 
 def spread(named: Iterable[tuple[frozenset[str], Iterable[str]]]) -> Spread:
     """Whether reports give one name to posted men at police stations or towns apart, and
-    whether they place men of it at home apart.
+    whether they place men of it, under trades one man could hold, at home in towns apart.
 
     `named` is each report naming it: where the report is set (`places`) and the ranks it
     writes beside it. An "SHO Tariq Mehmood" of Thana City Hafizabad and one of Thana
