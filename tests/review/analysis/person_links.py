@@ -70,3 +70,16 @@ def person_evidence(corpus: Corpus, num: int, other: int, key: str) -> links.Evi
         e for e in corpus.related(num).links[other].evidence if e.kind == "person" and e.key == key
     ]
     return evidence
+
+
+def assert_joins_neither(
+    corpus: Corpus, num: int, others: tuple[int, ...], key: str, why: str
+) -> None:
+    """Report `num` links to none of `others` strongly on person `key`, for reason `why`,
+    and counts no corroboration."""
+    for other in others:
+        evidence = person_evidence(corpus, num, other, key)
+        assert evidence.strength.level == links.WEAK
+        assert why in evidence.strength.why
+        assert not evidence.counts
+    assert corpus.related(num).corroborating == 0

@@ -23,7 +23,7 @@ import pytest
 
 from review.analysis import links
 from review.analysis.entities import extract
-from tests.review.analysis.person_links import corpus_of, person_evidence
+from tests.review.analysis.person_links import assert_joins_neither, corpus_of, person_evidence
 
 KEY = "noor muhammad"
 NAURANG = {
@@ -99,12 +99,7 @@ UNHOMED = {
 @pytest.mark.parametrize("register", sorted(UNHOMED))
 def test_an_agent_at_no_home_joins_neither_of_two_placed_apart(register: str) -> None:
     corpus = corpus_of([NAURANG["en"], PEZU["ur"], UNHOMED[register]])
-    for placed in (1, 2):
-        evidence = person_evidence(corpus, 3, placed, KEY)
-        assert evidence.strength.level == links.WEAK
-        assert "men at home in towns apart" in evidence.strength.why
-        assert not evidence.counts
-    assert corpus.related(3).corroborating == 0
+    assert_joins_neither(corpus, 3, (1, 2), KEY, "men at home in towns apart")
 
 
 def test_a_namesake_of_another_trade_leaves_the_agent_unambiguous() -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import pytest
 
 from review.analysis import links
-from tests.review.analysis.person_links import corpus_of, person_evidence
+from tests.review.analysis.person_links import assert_joins_neither, corpus_of, person_evidence
 
 CITY = "SHO Tariq Mehmood of Thana City Hafizabad takes Rs 20,000 for every boy sent abroad."
 SADDAR = "SHO Tariq Mehmood of Thana Saddar Hafizabad let the dunki agent go the same night."
@@ -31,12 +31,7 @@ def test_a_report_set_at_no_station_does_not_corroborate_a_name_posted_at_two(
     register: str,
 ) -> None:
     corpus = corpus_of([CITY, SADDAR, UNPLACED[register]])
-    for station in (1, 2):
-        evidence = person_evidence(corpus, 3, station, KEY)
-        assert evidence.strength.level == links.WEAK
-        assert "police stations apart" in evidence.strength.why
-        assert not evidence.counts
-    assert corpus.related(3).corroborating == 0
+    assert_joins_neither(corpus, 3, (1, 2), KEY, "police stations apart")
 
 
 def test_with_one_station_in_the_archive_the_unplaced_report_still_links() -> None:
