@@ -6,10 +6,13 @@ there is none), then, each after ", ", what the report says beside the name:
 - "another of this name": the source tells its man apart from a namesake
   (`review.analysis.namesakes`);
 - "of <place key>": the place written onto the name ("larkana wala", "of Kasur";
-  `review.analysis.homes`).
+  `review.analysis.homes`);
+- "s/o <name key>" (or "d/o", "w/o"): whose son, daughter or wife the report says the
+  person is, as a record writes it ("Muhammad Iqbal s/o Gul Khan"; `review.analysis.parentage`).
 
-"ASI, another of this name, of jhelum" reads as it means. A designation a reviewer types
-is read the same way; parts that are neither stay with the rank's text unread.
+"ASI, another of this name, of jhelum, s/o gul khan" reads as it means. A designation a
+reviewer types is read the same way; parts that are none of these stay with the rank's
+text unread.
 """
 
 from __future__ import annotations
@@ -21,21 +24,28 @@ from typing import Final, NamedTuple, Protocol, TypeVar
 NAMESAKE: Final = "another of this name"
 _SEP: Final = ", "
 _HOME: Final = "of "
+# Whose son, daughter or wife: a record's own abbreviations, which reviewers read as written.
+KIN_OF: Final = ("s/o ", "d/o ", "w/o ")
 
 
 class Designation(NamedTuple):
     rank: str  # the rank or trade as designated ("ASI"), or ""
     namesake: bool = False
     home: str | None = None
+    kin_of: str | None = None  # "s/o gul khan": the relation's abbreviation and the key
 
 
-def compose(rank: str | None, namesake: bool = False, home: str | None = None) -> str | None:
+def compose(
+    rank: str | None, namesake: bool = False, home: str | None = None, kin_of: str | None = None
+) -> str | None:
     """One designation string from its parts (None when there is nothing to say)."""
     parts = [rank] if rank else []
     if namesake:
         parts.append(NAMESAKE)
     if home:
         parts.append(_HOME + home)
+    if kin_of:
+        parts.append(kin_of)
     return _SEP.join(parts) or None
 
 
@@ -44,15 +54,17 @@ def parse(designation: str | None) -> Designation:
     if not designation:
         return Designation("")
     rank: list[str] = []
-    namesake, home = False, None
+    namesake, home, kin_of = False, None, None
     for part in designation.split(_SEP):
         if part == NAMESAKE:
             namesake = True
         elif part.startswith(_HOME):
             home = part.removeprefix(_HOME)
+        elif part.startswith(KIN_OF):
+            kin_of = part
         else:
             rank.append(part)
-    return Designation(_SEP.join(rank), namesake, home)
+    return Designation(_SEP.join(rank), namesake, home, kin_of)
 
 
 class Mention(Protocol):
@@ -83,7 +95,7 @@ def carry(
     "ASI Rana Tariq Mehmood ... وہی رانا طارق": the second is the ASI too, and whatever
     else the report wrote onto the full name (a namesake warning, a home) is as true of
     it. A short form (`shortens(short, full)`) of exactly one full name the report gives
-    takes that name's rank where it has none of its own, and its warning and home.
+    takes that name's rank where it has none of its own, and its warning, home and kin.
     A short form's telling words (`telling`: no title or common name) are all in its full
     name's, so only full names holding them all are tried: linear in the report however
     many names it gives.
@@ -93,7 +105,10 @@ def carry(
         if m.kind == "person" and m.designation:
             d, old = parse(m.designation), said.get(m.key, Designation(""))
             said[m.key] = Designation(
-                old.rank or d.rank, old.namesake or d.namesake, old.home or d.home
+                old.rank or d.rank,
+                old.namesake or d.namesake,
+                old.home or d.home,
+                old.kin_of or d.kin_of,
             )
     holding: dict[str, set[str]] = {}
     for key in said:
@@ -119,7 +134,12 @@ def carry(
             continue
         own, given = parse(m.designation), said[of]
         rank = own.rank or (given.rank if given.rank != "Named" else "")
-        merged = compose(rank, own.namesake or given.namesake, own.home or given.home)
+        merged = compose(
+            rank,
+            own.namesake or given.namesake,
+            own.home or given.home,
+            own.kin_of or given.kin_of,
+        )
         if merged != m.designation:
             out[i] = dataclasses.replace(m, designation=merged)  # type: ignore[type-var]
     return out

@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Final, NamedTuple
 
-from review.analysis import designations, entity_patterns, homes, links, namesakes
+from review.analysis import designations, entity_patterns, homes, links, namesakes, parentage
 from review.analysis.entity_names import (
     COPULAS,
     SENTENCE_ENDS,
@@ -147,7 +147,7 @@ def extract(text: str) -> list[Entity]:
             ],
             ranked=ranked,
         )
-        placed = homes.mark(text, entities, ranked=ranked)
+        placed = parentage.mark(text, homes.mark(text, entities, ranked=ranked))
         return designations.carry(placed, links.short_form, links.telling)
     finally:
         if enabled:
@@ -1038,6 +1038,8 @@ def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candi
     town_start = _place_before(doc, i)
     if before < town_start < i and all(doc.words[k] in names() for k in range(before, town_start)):
         before = town_start  # "asi zafar iqbal malakwal thane": Iqbal is the man's
+    if 0 < before < i and _generic_only(doc, before, i) and _may_lead(doc, before - 1, before):
+        before -= 1  # "usman colony thane", "Madina Colony police station": whose colony
     if led and before > i - 2:
         before = i - 2  # the letter leads the name
     elif before == i and served:
@@ -1056,6 +1058,8 @@ def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candi
         # a letter alone before the keyword names no station ("نسیم بی بی تھانہ پھالیہ":
         # بی is B, and Bibi): only with its unit ("بی ڈویژن تھانہ")
         bare = all(doc.words[k] in _LETTERS for k in range(before, i))
+        if place and before < i and _place_key(doc, before, i) is None and not bare:
+            bare = _a_mans_name(doc, before, i)
         if place and before < i and _place_key(doc, before, i) is None and not bare:
             # "سٹی تھانہ تربت": City station of Turbat, as "City police station Turbat";
             # the place after it is a mention of its own, as the district's.
@@ -1088,6 +1092,43 @@ def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candi
     designation = links.PLACED_STATION if guess and key.partition("/")[0] not in homes else None
     span = doc.starts[first], doc.ends[last - 1]
     return _Candidate("police_station", *span, key, designation), last
+
+
+def _generic_only(doc: Doc, start: int, end: int) -> bool:
+    """Whether tokens start..end are only words every city's quarters share
+    (`links.QUARTERS_WORDS`: "colony", "town", "goth")."""
+    words = station_words()
+    return all(words.get(doc.words[k]) in links.QUARTERS_WORDS for k in range(start, end))
+
+
+# English words of grammar that begin a sentence with a capital: never a quarter's word.
+_CAPITALISED_GRAMMAR: Final = frozenset(
+    ("the", "a", "an", "in", "at", "of", "to", "from", "this", "that", "our", "my", "his")
+)
+
+
+def _may_lead(doc: Doc, k: int, name: int) -> bool:
+    """Whether token k, just before a station's name of generic words at token `name`, is
+    the word that tells the quarter: a word in the name's letters, no mark, number, word
+    of grammar, rank or agency ("usman" of "usman colony thane"; "Madina" of "Madina Colony
+    police station", a foreign place's name written as a quarter's; not "in" of "in
+    colony thana")."""
+    word = doc.words[k]
+    if doc.punct(k) or word[0].isdigit() or word in _OBLIQUES or word in _CAPITALISED_GRAMMAR:
+        return False
+    if doc.latin(k) != doc.latin(name) or (word in stopwords() and not doc.capital(k)):
+        return False
+    return not any(t.kind in ("rank", "agency", "month") for t in doc.hits.get(k, ()))
+
+
+def _a_mans_name(doc: Doc, start: int, end: int) -> bool:
+    """Whether tokens start..end, before a station's keyword and its town, are a man's name
+    and no station's: "کانسٹیبل محمد اقبال تھانہ ڈومیل میں" is Constable Muhammad Iqbal of
+    Thana Domel, no "Muhammad Iqbal station" of Domel (both words are words of stations'
+    names too: Gulshan-e-Iqbal), while "سٹی تھانہ تربت" is Turbat's City station."""
+    return all(doc.words[k] in names() for k in range(start, end)) and not any(
+        doc.hit(k, "station") is not None for k in range(start, end)
+    )
 
 
 # The names of stations that every town of a size has one of: written after its town's

@@ -15,8 +15,12 @@ and its place side by side in a list ("طارق محمود میرپور، ملک
 "<place> ka / ke / کا / کے / 's [<one rank word>] <name>", "<place> wala [<his own
 rank>] <name>" ("pezu wala agent noor muhammad"), and a police station right before the
 man's own rank ("At Kunri police station ASI Nisar Ahmed", "thana kunri ka asi nisar"):
-he is placed in its district. A place further off is where the story
-happens, not who the man is, and is left to the report's setting.
+he is placed in its district. A record's residence counts too, the village or quarter
+before the place allowed: "<name>, resident of / r/o / native of [village] <place>",
+"<name> سکنہ / ساکن / sakna <place>", "<place> ka rehaishi <name>", "پیزو کے رہنے والے
+<name>"; and an FIR's "<name> s/o <father> r/o <place>" places the son where it places
+the father. A place further off is where the story happens, not who the man is, and is
+left to the report's setting.
 """
 
 from __future__ import annotations
@@ -31,8 +35,35 @@ from review.analysis.designations import M, Mention
 from review.analysis.entity_text import fold_phrase, lexicon
 from review.workspace.search import normalize
 
+# A village or quarter named before its place: "of village Pezu", "سکنہ موضع پیزو".
+_VILLAGE: Final = (
+    r"(?:(?:the\s+)?(?:village|mohalla|mouza|mauza|basti|goth|گاؤں|گوٹھ|موضع|محلہ|بستی)"
+    r"\s+(?:of\s+)?)?"
+)
+# Where a man lives, as a record writes it: "resident of", "r/o", "native of"; an FIR's
+# "سکنہ" and "ساکن", "sakna", "رہائشی". ("who lives in" is the story's, and left to it.)
+_RESIDENT: Final = (
+    r"(?:(?:a|the)\s+)?(?:residents?\s+of|r\s*/\s*o\.?|native\s+of"
+    r"|sakin|saakin|sakna|sakina|ساکن|سکنہ|رہائشی|rehaishi|rihaishi|rahaishi)"
+)
+_RESIDES: Final = re.compile(r"\s*,?\s*" + _RESIDENT + r"\s*:?\s*" + _VILLAGE, re.IGNORECASE)
 _AFTER: Final = re.compile(
-    r"\s*,?\s*(?:the\s+)?(?P<rank>(?:[^\W\d_]+\s+){0,2}?)(?:of|from)\s+(?:the\s+)?|\s*\(\s*",
+    _RESIDES.pattern
+    + r"|\s*,?\s*(?:the\s+)?(?P<rank>(?:[^\W\d_]+\s+){0,2}?)(?:of|from)\s+(?:the\s+)?"
+    + _VILLAGE
+    + r"|\s*\(\s*",
+    re.IGNORECASE,
+)
+# "pezu ka rehaishi noor muhammad", "پیزو کے رہنے والے نور محمد": the place's dweller.
+_DWELLER: Final = re.compile(
+    r"(?:rehaishi|rihaishi|rahaishi|رہائشی|باشندہ|(?:rehne|rehnay|رہنے)\s+(?:wal[aey]|وال[اے]))\s+",
+    re.IGNORECASE,
+)
+# Whose son, daughter or wife a man or woman is, between two names: "Noor Muhammad s/o Gul
+# Khan r/o Pezu" places the son where the record places the father.
+_KIN_OF: Final = re.compile(
+    r"\s*,?\s*(?:[sdw]\s*/\s*o\.?|(?:son|daughter|wife|widow)\s+of|walad|wald|bint|zauja"
+    r"|ولد|بنت|زوجہ|دختر|بیوہ)\s*:?\s*",
     re.IGNORECASE,
 )
 _CLOSE: Final = re.compile(r"\s*\)")
@@ -98,23 +129,32 @@ def _home(text: str, mentions: Sequence[Mention], i: int, rank: str | None) -> s
             return place
         if after.kind == "district" and not gap.strip() and _LISTED.match(text, after.end):
             return place
+    if i + 2 < len(mentions) and mentions[i + 1].kind == "person":
+        kin, after = mentions[i + 1], mentions[i + 2]
+        place = _place(after) if after.start - kin.end <= _MOST_GAP else None
+        if (
+            place
+            and _KIN_OF.fullmatch(text, person.end, kin.start)
+            and _RESIDES.fullmatch(text, kin.end, after.start)
+        ):
+            return place
     if i > 0 and person.start - mentions[i - 1].end <= _MOST_GAP:
         before = mentions[i - 1]
         place = _place(before) if before.kind == "district" else None
         m = _BEFORE.fullmatch(text, before.end, person.start) if place else None
-        if m and (not m.group("rank") or rank):
+        if m and (not m.group("rank") or rank or _DWELLER.fullmatch(m.group("rank"))):
             return place
         m = _WALA_BEFORE.fullmatch(text, before.end, person.start) if place else None
-        if m and (not m.group("rank") or (rank and _spells(m.group("rank"), rank))):
+        if m and (not m.group("rank") or (rank and spells(m.group("rank"), rank))):
             return place
         place = _place(before) if before.kind == "police_station" and rank else None
         m = _AT_STATION.fullmatch(text, before.end, person.start) if place else None
-        if m and rank and _spells(m.group("rank"), rank):
+        if m and rank and spells(m.group("rank"), rank):
             return place
     return None
 
 
-def _spells(words: str, rank: str) -> bool:
+def spells(words: str, rank: str) -> bool:
     """Whether `words` are a spelling of `rank` in ranks.txt ("اے ایس آئی" of ASI)."""
     form = " ".join(fold_phrase(words))
     return any(t.kind == "rank" and t.value == rank for t in lexicon().get(form, ()))

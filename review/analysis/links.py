@@ -13,6 +13,7 @@ the two reports give the name ranks or trades that one person would not hold in
 both ("ASI Tariq Mehmood" and "SHO Tariq Mehmood"; `data/roles.txt`), or when the
 reports place the man apart by the place written onto his name ("ASI Nazir, larkana
 wala" against a report set where Larkana is not named; `review.analysis.homes`), or
+give him different fathers ("s/o Gul Khan", "s/o Sher Ali"; `review.analysis.parentage`), or
 one names him as the writer's kin and the other gives him a post ("my brother Abdul
 Wahid", "Naib Risaldar Abdul Wahid"), or one report gives him a rank or trade and the
 other none, or one names him as the writer's kin and the other bare, or neither gives a
@@ -47,6 +48,17 @@ from review.analysis.entity_text import towns
 from review.workspace import Unlocked
 from review.workspace.search import normalize
 
+# Words every city's quarters share ("Usman Colony", "Zaman Town", "Yousuf Goth"), as
+# station keys write them: a station keyed by these alone ("colony/karachi", when the
+# word that told the quarter was missed) could be any of a city's many. ("Market" is
+# Hyderabad's Market police station's whole name, and left out.)
+QUARTERS_WORDS: Final = frozenset(
+    (
+        *("colony", "town", "goth", "bazar", "bazaar", "road", "nagar", "park"),
+        *("bagh", "ganj", "garden", "gate", "chowk", "square", "extension", "plaza"),
+        *("quarters", "abad", "lines"),
+    )
+)
 STRONG: Final = "strong"
 WEAK: Final = "weak"
 CONTEXT: Final = "context"
@@ -89,6 +101,9 @@ def strength(kind: str, key: str) -> Strength:
         return Strength(CONTEXT, _CONTEXT_KINDS[kind])
     if kind == "police_station":
         station, _, district = key.partition("/")
+        if station.strip() and set(station.split()) <= QUARTERS_WORDS:
+            why = "a police station named only by words every city's quarters share"
+            return Strength(WEAK, why)
         if station.strip() and district.strip():
             return Strength(STRONG, "a police station with its district")
         return Strength(WEAK, "a police station without its district")
@@ -218,6 +233,37 @@ def _warned(roles: Iterable[str], others: Iterable[str]) -> bool:
     return not (kept and _one_role(kept, others))
 
 
+def _kin_of(roles: Iterable[str]) -> frozenset[tuple[str, str]]:
+    """Whose son, daughter or wife a report says its man is (`parentage`): (relation, key)."""
+    said = (designations.parse(role).kin_of for role in roles)
+    return frozenset((k[:3], k[4:]) for k in said if k)
+
+
+# Relations two records may give one person: a son's and a daughter's father tell a man
+# from a woman; a woman's father and her husband say nothing of each other.
+_KIN_COMPARED: Final = frozenset(
+    (("s/o", "s/o"), ("d/o", "d/o"), ("w/o", "w/o"), ("s/o", "d/o"), ("d/o", "s/o"))
+)
+
+
+def _kin_apart(roles_a: Iterable[str], roles_b: Iterable[str]) -> bool:
+    """Whether the reports give their man of one name different fathers (or husbands):
+    "Constable Muhammad Iqbal s/o Gul Khan" and "Constable Muhammad Iqbal s/o Sher Ali"
+    are two men; "s/o Gul Khan" and "s/o Haji Gul Khan" may be one."""
+    kin_a, kin_b = _kin_of(roles_a), _kin_of(roles_b)
+    compared = [(a, b) for a in kin_a for b in kin_b if (a[0], b[0]) in _KIN_COMPARED]
+    return bool(compared) and not any(a[0] == b[0] and _one_name(a[1], b[1]) for a, b in compared)
+
+
+def _one_name(a: str, b: str) -> bool:
+    """Whether two person keys may name one man: the same, a short form of the other, or the
+    same but for a title or Muhammad ("gul khan", "haji gul khan")."""
+    if a == b or short_form(a, b) or short_form(b, a):
+        return True
+    s, f = _untitled(a, b)
+    return bool(s) and s == f
+
+
 def _posted(roles: Iterable[str]) -> bool:
     return any(_rank(role) in posts() for role in roles)
 
@@ -305,7 +351,8 @@ def pair_strength(
     it (`roles_a`, `roles_b`: the designations each report writes beside it) could be
     one man's; otherwise it is weak until a reviewer confirms it. `spread` says what the
     archive's reports say of the name together (`spread`): that they give it to posted men
-    at police stations apart, or place men of it at home in towns apart.
+    at police stations apart, place men of it at home in towns apart, or give men of it
+    different fathers.
     """
     roles_a, roles_b = tuple(roles_a), tuple(roles_b)
     if kind == "police_station" and strength.level == STRONG:
@@ -322,6 +369,8 @@ def pair_strength(
         return Strength(WEAK, "a report says another man bears this name")
     if roles_conflict(roles_a, roles_b):
         return Strength(WEAK, "the same name, but ranks or trades one person would not hold both")
+    if _kin_apart(roles_a, roles_b):
+        return Strength(WEAK, "the same name, but the reports give different fathers or husbands")
     if _kin_and_post(roles_a, roles_b):
         why = "the same name, but the writer's kin in one report, in a post in the other"
         return Strength(WEAK, why)
@@ -339,6 +388,12 @@ def pair_strength(
         why = (
             "the same name, which reports give posted men at police stations apart, and a"
             " report here names none of its own"
+        )
+        return Strength(WEAK, why)
+    if spread & Spread.KIN and not (_kin_of(roles_a) and _kin_of(roles_b)):
+        why = (
+            "the same name, which reports give men of different fathers, and a report here"
+            " names no father"
         )
         return Strength(WEAK, why)
     if spread & Spread.HOMES and not (_home_towns(roles_a) and _home_towns(roles_b)):
@@ -372,11 +427,13 @@ class Spread(enum.IntFlag):
 
     POSTED = 1  # posted men of the name at police stations or towns apart
     HOMES = 2  # men of the name placed at home in towns apart (`_towns_apart`)
+    KIN = 4  # men of the name given different fathers or husbands (`_kin_apart`)
 
 
 def spread(named: Iterable[tuple[frozenset[str], Iterable[str]]]) -> Spread:
-    """Whether reports give one name to posted men at police stations or towns apart, and
-    whether they place men of it, under trades one man could hold, at home in towns apart.
+    """Whether reports give one name to posted men at police stations or towns apart,
+    whether they place men of it, under trades one man could hold, at home in towns apart,
+    and whether they give men of it different fathers (or husbands).
 
     `named` is each report naming it: where the report is set (`places`) and the ranks it
     writes beside it. An "SHO Tariq Mehmood" of Thana City Hafizabad and one of Thana
@@ -386,13 +443,20 @@ def spread(named: Iterable[tuple[frozenset[str], Iterable[str]]]) -> Spread:
     agent Noor Muhammad placed at no home may be either man."""
     seen: dict[frozenset[str], frozenset[str]] = {}  # stations and towns: a report's places
     homes: dict[frozenset[str], tuple[tuple[str, ...], frozenset[str]]] = {}
+    kin: dict[frozenset[tuple[str, str]], tuple[str, ...]] = {}
     for places, roles in named:
         roles = tuple(roles)
         if _posted(roles) and (local := frozenset(_local(places))):
             seen.setdefault(local, places)
         if home := _home_places(roles):
             homes.setdefault(home, (roles, places))
+        if of := _kin_of(roles):
+            kin.setdefault(of, roles)
     out = Spread(0)
+    if len(kin) > _SPREAD_MOST or any(
+        _kin_apart(a, b) for a, b in itertools.combinations(kin.values(), 2)
+    ):
+        out |= Spread.KIN
     if len(seen) > _SPREAD_MOST or any(
         _stations_apart(a, b) for a, b in itertools.combinations(seen.values(), 2)
     ):

@@ -10,17 +10,22 @@ from review.analysis.entities import Entity, extract
 from review.casework.reports import Content
 
 
-def person_link(a: str, b: str) -> tuple[str, links.Strength]:
-    """The person key both texts share, and how strong a link on it is between them."""
-    return shared_link(a, b, "person")
+def person_link(a: str, b: str, key: str | None = None) -> tuple[str, links.Strength]:
+    """The person key both texts share (`key`, where they share more than one), and how
+    strong a link on it is between them."""
+    return shared_link(a, b, "person", key)
 
 
-def shared_link(a: str, b: str, kind: str) -> tuple[str, links.Strength]:
-    """The one key of `kind` both texts share, and how strong a link on it is between them."""
+def shared_link(a: str, b: str, kind: str, key: str | None = None) -> tuple[str, links.Strength]:
+    """The one key of `kind` both texts share (or `key`, one of those they share), and how
+    strong a link on it is between them."""
     found_a, found_b = extract(a), extract(b)
     shared = {e.key for e in found_a if e.kind == kind} & {e.key for e in found_b if e.kind == kind}
+    if key is not None:
+        assert key in shared, shared
+        shared = {key}
     assert len(shared) == 1, shared
-    key = shared.pop()
+    (key,) = shared
 
     def roles(found: list[Entity]) -> set[str]:
         return {e.designation for e in found if e.key == key and e.designation}

@@ -108,13 +108,13 @@ def test_a_home_does_not_hide_the_rank_from_the_rank_rules() -> None:
     assert placed == "ASI, of larkana"
     assert links.roles_conflict({placed}, {"SHO"})
     assert links.ranked(placed)
-    assert designations.parse(placed) == ("ASI", False, "larkana")
+    assert designations.parse(placed) == designations.Designation("ASI", False, "larkana")
     assert designations.compose(None, home="larkana") == "of larkana"
-    assert designations.parse("of larkana") == ("", False, "larkana")
-    assert designations.parse("ASI") == ("ASI", False, None)
+    assert designations.parse("of larkana") == designations.Designation("", False, "larkana")
+    assert designations.parse("ASI") == designations.Designation("ASI")
     both = designations.compose("ASI", namesake=True, home="jhelum")
     assert both == "ASI, another of this name, of jhelum"
-    assert designations.parse(both) == ("ASI", True, "jhelum")
+    assert designations.parse(both) == designations.Designation("ASI", True, "jhelum")
     assert designations.compose(None) is None
 
 

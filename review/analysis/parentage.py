@@ -1,0 +1,82 @@
+"""Whose son, daughter or wife a report says a person is: a record's way of telling men apart.
+
+Pakistani records name a man by his father ("Muhammad Iqbal s/o Gul Khan", "محمد اقبال
+ولد گل خان", "muhammad iqbal walad gul khan"), a woman by her father or husband ("Razia
+d/o Allah Ditta", "رضیہ زوجہ اسلم"), because the name alone does not tell namesakes
+apart. Sources who know an FIR or a station's register write the same. Constable
+Muhammad Iqbal s/o Gul Khan and Constable Muhammad Iqbal s/o Sher Ali of one police
+station are two men: a link on the name between their reports is the confusion the
+record exists to prevent. So the relation and the other name's key are kept with the
+person's designation ("Constable, s/o gul khan"; `designations`), where a reviewer sees
+it, and `links.pair_strength` makes a link on the name weak when the reports give the man
+different fathers (or husbands).
+
+Only the record's own shape counts: the two names side by side with nothing between but
+the mark ("s/o", "son of", "walad", "ولد"; "d/o", "daughter of", "bint", "بنت", "دختر";
+"w/o", "wife of", "widow of", "zauja", "زوجہ", "بیوہ"). The extractor finds the names on
+both sides of such a mark (`entities`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Sequence
+from typing import Final
+
+from review.analysis import designations, homes
+from review.analysis.designations import M
+
+# A mark between two names, by the relation it names, each written as a record writes it.
+_MARKS: Final = (
+    ("s/o", r"s\s*/\s*o\.?|son\s+of|walad|wald|ولد"),
+    ("d/o", r"d\s*/\s*o\.?|daughter\s+of|bint|بنت|دختر"),
+    ("w/o", r"w\s*/\s*o\.?|wife\s+of|widow\s+of|zauja|zaoja|zouja|زوجہ|بیوہ"),
+)
+_MARK: Final = re.compile(
+    r"\s*,?\s*(?:" + "|".join(f"(?P<{n[0]}o>{p})" for n, p in _MARKS) + r")\s*:?\s*",
+    re.IGNORECASE,
+)
+_RELATION: Final = {f"{n[0]}o": n for n, _ in _MARKS}
+# The father or husband first: "Gul Khan's son, Constable Muhammad Iqbal", "gul khan ka
+# beta iqbal", "شیر علی کا بیٹا کانسٹیبل محمد اقبال"; only the person's own rank between.
+_WHOSE: Final = re.compile(
+    r"\s*(?:['\u2019]s\s+(?:(?P<so>son)|(?P<do>daughter)|(?P<wo>wife|widow))"
+    r"|\s+(?:ka|ke|کا|کے)\s+(?P<so_>beta|bete|betay|بیٹا|بیٹے)"
+    r"|\s+(?:ki|کی)\s+(?:(?P<do_>beti|بیٹی)|(?P<wo_>biwi|bivi|بیوی|بیوہ|bewa))"
+    r")\s*,?\s*(?P<rank>(?:\S+\s+){0,3})",
+    re.IGNORECASE,
+)
+# No record puts more than this between a name and the mark and the next name.
+_MOST_GAP: Final = 24
+
+
+def mark(text: str, mentions: Sequence[M]) -> list[M]:
+    """`mentions`, each person's designation carrying whose son, daughter or wife the
+    report says the person is, where the record's mark stands between two names."""
+    out = list(mentions)
+    for i in range(len(out) - 1):
+        first, second = out[i], out[i + 1]
+        if first.kind != "person" or second.kind != "person":
+            continue
+        if second.start - first.end > _MOST_GAP:
+            continue
+        if (m := _MARK.fullmatch(text, first.end, second.start)) is not None:
+            out[i] = _kin(first, m, second.key)
+        elif (m := _WHOSE.fullmatch(text, first.end, second.start)) is not None:
+            rank = designations.parse(second.designation).rank
+            if not m.group("rank") or (rank and homes.spells(m.group("rank"), rank)):
+                out[i + 1] = _kin(second, m, first.key)
+    return out
+
+
+def _kin(person: M, m: re.Match[str], of: str) -> M:
+    """`person`, whose son, daughter or wife (by the mark `m` matched) `of` is said to be."""
+    said = designations.parse(person.designation)
+    relation = next(
+        r for g, r in _RELATION.items() if m.groupdict().get(g) or m.groupdict().get(g + "_")
+    )
+    if said.kin_of:
+        return person
+    designation = designations.compose(said.rank, said.namesake, said.home, f"{relation} {of}")
+    return dataclasses.replace(person, designation=designation)  # type: ignore[type-var]
