@@ -1,10 +1,13 @@
-"""Tribes and clans of Bannu, Lakki Marwat, Dera Ismail Khan and Tank, in every register.
+"""Tribes and clans, in every register: of Bannu to Tank, and of Punjab's north.
 
-Probed in session 18 on the ground of heldout40.txt (held out; 5 false person links still
-counted), with names written for the probe, not read from any corpus. In Urdu letters
-and lower-case Roman Urdu a surname the names list lacks is left off the name, so two
-ASIs of one given name and different tribes ("ASI Sher Zaman Ustrana", "ASI Sher Zaman
-Miankhel") were one key, "sher zaman", and one man wherever their reports met.
+Probed in session 18 on the ground of heldout40.txt (Bannu to Tank) and heldout52.txt
+(Mandi Bahauddin to Daska), held out, 5 and 3 false person links still counted, with
+names written for the probe, not read from any corpus. In Urdu letters and lower-case
+Roman Urdu a surname the names list lacks is left off the name, so two ASIs of one given
+name and different tribes ("ASI Sher Zaman Ustrana", "ASI Sher Zaman Miankhel"; "asi
+tariq mehmood hanjra", "اے ایس آئی طارق محمود کاہلوں") were one key, and one man wherever
+their reports met. In English such a surname was keyed by its consonants, and Chadhar
+as "chaudhry", a title.
 """
 
 from __future__ import annotations
@@ -67,3 +70,35 @@ def test_one_asi_in_two_registers_still_links() -> None:
         "اے ایس آئی شیر زمان بنوچی تھانہ ڈومیل بنوں میں ہے۔",
     )
     assert key == "sher zaman bannuchi"
+
+
+CLANS = {
+    "kahloon": ("Kahloon", "کاہلوں"),
+    "hanjra": ("Hanjra", "ہنجرا"),
+    "goraya": ("Goraya", "گورایہ"),
+    "chadhar": ("Chadhar", "چدھڑ"),
+    "randhawa": ("Randhawa", "رندھاوا"),
+    "aulakh": ("Aulakh", "اولکھ"),
+    "sulehria": ("Sulehria", "سلہریا"),
+    "khatana": ("Khatana", "کھٹانہ"),
+    "dhariwal": ("Dhariwal", "دھاریوال"),
+    "bajar": ("Bajar", "بجاڑ"),
+}
+
+
+@pytest.mark.parametrize("key", CLANS)
+def test_a_clans_name_stays_on_the_mans_name_in_every_register(key: str) -> None:
+    latin, urdu = CLANS[key]
+    texts = (
+        f"ASI Tariq Mehmood {latin} of Thana Phalia took money.",
+        f"asi tariq mehmood {latin.lower()} thana phalia mein hai.",
+        f"اے ایس آئی طارق محمود {urdu} تھانہ پھالیہ میں ہے۔",
+    )
+    for text in texts:
+        assert [e.key for e in extract(text) if e.kind == "person"] == [f"tariq mehmood {key}"]
+
+
+def test_a_kiln_after_a_name_is_no_clan() -> None:
+    # Bhutta the clan is بھٹہ in Urdu, and so is a brick kiln: never read as a name's word.
+    text = "منشی طارق محمود بھٹہ پر مزدوروں کو مارتا ہے۔"
+    assert [e.key for e in extract(text) if e.kind == "person"] == ["tariq mehmood"]
