@@ -1059,7 +1059,7 @@ def _station(doc: Doc, i: int, term: Term, districts: list[int]) -> tuple[_Candi
         # بی is B, and Bibi): only with its unit ("بی ڈویژن تھانہ")
         bare = all(doc.words[k] in _LETTERS for k in range(before, i))
         if place and before < i and _place_key(doc, before, i) is None and not bare:
-            bare = _a_mans_name(doc, before, i)
+            bare = place in towns() and _a_mans_name(doc, before, i)
         if place and before < i and _place_key(doc, before, i) is None and not bare:
             # "سٹی تھانہ تربت": City station of Turbat, as "City police station Turbat";
             # the place after it is a mention of its own, as the district's.
@@ -1122,10 +1122,12 @@ def _may_lead(doc: Doc, k: int, name: int) -> bool:
 
 
 def _a_mans_name(doc: Doc, start: int, end: int) -> bool:
-    """Whether tokens start..end, before a station's keyword and its town, are a man's name
+    """Whether tokens start..end, before a station's keyword and a town, are a man's name
     and no station's: "کانسٹیبل محمد اقبال تھانہ ڈومیل میں" is Constable Muhammad Iqbal of
-    Thana Domel, no "Muhammad Iqbal station" of Domel (both words are words of stations'
-    names too: Gulshan-e-Iqbal), while "سٹی تھانہ تربت" is Turbat's City station."""
+    Thana Domel, the town's own station, no "Muhammad Iqbal station" of Domel (both words
+    are words of stations' names too: Gulshan-e-Iqbal), while "سٹی تھانہ تربت" is Turbat's
+    City station. (Before a city, "Aziz Bhatti thana Karachi", a man's name is a station's:
+    cities name stations after men.)"""
     return all(doc.words[k] in names() for k in range(start, end)) and not any(
         doc.hit(k, "station") is not None for k in range(start, end)
     )

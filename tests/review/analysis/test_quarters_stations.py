@@ -64,3 +64,17 @@ def test_a_station_keyed_by_a_quarters_words_alone_links_weak() -> None:
     assert key == "colony/karachi"
     assert links.strength("police_station", key).level == links.WEAK
     assert links.strength("police_station", "market/hyderabad").level == links.STRONG
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        # Cities name police stations after men: before a city, a man's name is a station's.
+        ("Aziz Bhatti thana Karachi ka SHO", "aziz bhatti/karachi"),
+        ("Tipu Sultan thana Karachi ka SHO", "tipu sultan/karachi"),
+        # Usmanabad was keyed as Samanabad, by its consonants.
+        ("Usmanabad police station, Karachi", "usmanabad/karachi"),
+    ],
+)
+def test_a_station_named_after_a_man_before_its_city(text: str, key: str) -> None:
+    assert [e.key for e in extract(text) if e.kind == "police_station"] == [key]
