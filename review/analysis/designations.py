@@ -8,7 +8,9 @@ there is none), then, each after ", ", what the report says beside the name:
 - "of <place key>": the place written onto the name ("larkana wala", "of Kasur";
   `review.analysis.homes`);
 - "s/o <name key>" (or "d/o", "w/o"): whose son, daughter or wife the report says the
-  person is, as a record writes it ("Muhammad Iqbal s/o Gul Khan"; `review.analysis.parentage`).
+  person is, as a record writes it ("Muhammad Iqbal s/o Gul Khan"; `review.analysis.parentage`);
+- "CNIC <number>": the identity card's number written onto the name
+  (`review.analysis.cnics`).
 
 "ASI, another of this name, of jhelum, s/o gul khan" reads as it means. A designation a
 reviewer types is read the same way; parts that are none of these stay with the rank's
@@ -26,6 +28,7 @@ _SEP: Final = ", "
 _HOME: Final = "of "
 # Whose son, daughter or wife: a record's own abbreviations, which reviewers read as written.
 KIN_OF: Final = ("s/o ", "d/o ", "w/o ")
+_CNIC: Final = "CNIC "
 
 
 class Designation(NamedTuple):
@@ -33,10 +36,15 @@ class Designation(NamedTuple):
     namesake: bool = False
     home: str | None = None
     kin_of: str | None = None  # "s/o gul khan": the relation's abbreviation and the key
+    cnic: str | None = None  # the CNIC's key ("11101-1234567-1")
 
 
 def compose(
-    rank: str | None, namesake: bool = False, home: str | None = None, kin_of: str | None = None
+    rank: str | None,
+    namesake: bool = False,
+    home: str | None = None,
+    kin_of: str | None = None,
+    cnic: str | None = None,
 ) -> str | None:
     """One designation string from its parts (None when there is nothing to say)."""
     parts = [rank] if rank else []
@@ -46,6 +54,8 @@ def compose(
         parts.append(_HOME + home)
     if kin_of:
         parts.append(kin_of)
+    if cnic:
+        parts.append(_CNIC + cnic)
     return _SEP.join(parts) or None
 
 
@@ -54,7 +64,7 @@ def parse(designation: str | None) -> Designation:
     if not designation:
         return Designation("")
     rank: list[str] = []
-    namesake, home, kin_of = False, None, None
+    namesake, home, kin_of, cnic = False, None, None, None
     for part in designation.split(_SEP):
         if part == NAMESAKE:
             namesake = True
@@ -62,9 +72,11 @@ def parse(designation: str | None) -> Designation:
             home = part.removeprefix(_HOME)
         elif part.startswith(KIN_OF):
             kin_of = part
+        elif part.startswith(_CNIC) and part[len(_CNIC) :][:1].isdigit():
+            cnic = part.removeprefix(_CNIC)
         else:
             rank.append(part)
-    return Designation(_SEP.join(rank), namesake, home, kin_of)
+    return Designation(_SEP.join(rank), namesake, home, kin_of, cnic)
 
 
 class Mention(Protocol):
@@ -95,7 +107,7 @@ def carry(
     "ASI Rana Tariq Mehmood ... وہی رانا طارق": the second is the ASI too, and whatever
     else the report wrote onto the full name (a namesake warning, a home) is as true of
     it. A short form (`shortens(short, full)`) of exactly one full name the report gives
-    takes that name's rank where it has none of its own, and its warning, home and kin.
+    takes that name's rank where it has none of its own, and its warning, home, kin and CNIC.
     A short form's telling words (`telling`: no title or common name) are all in its full
     name's, so only full names holding them all are tried: linear in the report however
     many names it gives.
@@ -109,6 +121,7 @@ def carry(
                 old.namesake or d.namesake,
                 old.home or d.home,
                 old.kin_of or d.kin_of,
+                old.cnic or d.cnic,
             )
     holding: dict[str, set[str]] = {}
     for key in said:
@@ -139,6 +152,7 @@ def carry(
             own.namesake or given.namesake,
             own.home or given.home,
             own.kin_of or given.kin_of,
+            own.cnic or given.cnic,
         )
         if merged != m.designation:
             out[i] = dataclasses.replace(m, designation=merged)  # type: ignore[type-var]

@@ -35,7 +35,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Final, NamedTuple
 
-from review.analysis import designations, entity_patterns, homes, links, namesakes, parentage
+from review.analysis import (
+    cnics,
+    designations,
+    entity_patterns,
+    homes,
+    links,
+    namesakes,
+    parentage,
+)
 from review.analysis.entity_names import (
     COPULAS,
     SENTENCE_ENDS,
@@ -147,7 +155,8 @@ def extract(text: str) -> list[Entity]:
             ],
             ranked=ranked,
         )
-        placed = parentage.mark(text, homes.mark(text, entities, ranked=ranked))
+        placed = homes.mark(text, entities, ranked=ranked)
+        placed = cnics.mark(text, parentage.mark(text, placed))
         return designations.carry(placed, links.short_form, links.telling)
     finally:
         if enabled:

@@ -13,7 +13,8 @@ the two reports give the name ranks or trades that one person would not hold in
 both ("ASI Tariq Mehmood" and "SHO Tariq Mehmood"; `data/roles.txt`), or when the
 reports place the man apart by the place written onto his name ("ASI Nazir, larkana
 wala" against a report set where Larkana is not named; `review.analysis.homes`), or
-give him different fathers ("s/o Gul Khan", "s/o Sher Ali"; `review.analysis.parentage`), or
+give him different fathers ("s/o Gul Khan", "s/o Sher Ali"; `review.analysis.parentage`) or
+different CNICs (`review.analysis.cnics`), or
 one names him as the writer's kin and the other gives him a post ("my brother Abdul
 Wahid", "Naib Risaldar Abdul Wahid"), or one report gives him a rank or trade and the
 other none, or one names him as the writer's kin and the other bare, or neither gives a
@@ -246,6 +247,17 @@ _KIN_COMPARED: Final = frozenset(
 )
 
 
+def _cnics(roles: Iterable[str]) -> frozenset[str]:
+    """The CNICs a report writes onto its man's name (`cnics`)."""
+    return frozenset(c for role in roles if (c := designations.parse(role).cnic))
+
+
+def _cnics_apart(roles_a: Iterable[str], roles_b: Iterable[str]) -> bool:
+    """Whether the reports give their man of one name different CNICs: two men."""
+    cnics_a, cnics_b = _cnics(roles_a), _cnics(roles_b)
+    return bool(cnics_a and cnics_b) and not cnics_a & cnics_b
+
+
 def _kin_apart(roles_a: Iterable[str], roles_b: Iterable[str]) -> bool:
     """Whether the reports give their man of one name different fathers (or husbands):
     "Constable Muhammad Iqbal s/o Gul Khan" and "Constable Muhammad Iqbal s/o Sher Ali"
@@ -352,7 +364,7 @@ def pair_strength(
     one man's; otherwise it is weak until a reviewer confirms it. `spread` says what the
     archive's reports say of the name together (`spread`): that they give it to posted men
     at police stations apart, place men of it at home in towns apart, or give men of it
-    different fathers.
+    different fathers or CNICs.
     """
     roles_a, roles_b = tuple(roles_a), tuple(roles_b)
     if kind == "police_station" and strength.level == STRONG:
@@ -371,6 +383,8 @@ def pair_strength(
         return Strength(WEAK, "the same name, but ranks or trades one person would not hold both")
     if _kin_apart(roles_a, roles_b):
         return Strength(WEAK, "the same name, but the reports give different fathers or husbands")
+    if _cnics_apart(roles_a, roles_b):
+        return Strength(WEAK, "the same name, but the reports give different CNICs")
     if _kin_and_post(roles_a, roles_b):
         why = "the same name, but the writer's kin in one report, in a post in the other"
         return Strength(WEAK, why)
@@ -388,6 +402,11 @@ def pair_strength(
         why = (
             "the same name, which reports give posted men at police stations apart, and a"
             " report here names none of its own"
+        )
+        return Strength(WEAK, why)
+    if spread & Spread.CNIC and not (_cnics(roles_a) and _cnics(roles_b)):
+        why = (
+            "the same name, which reports give men of different CNICs, and a report here gives none"
         )
         return Strength(WEAK, why)
     if spread & Spread.KIN and not (_kin_of(roles_a) and _kin_of(roles_b)):
@@ -428,12 +447,13 @@ class Spread(enum.IntFlag):
     POSTED = 1  # posted men of the name at police stations or towns apart
     HOMES = 2  # men of the name placed at home in towns apart (`_towns_apart`)
     KIN = 4  # men of the name given different fathers or husbands (`_kin_apart`)
+    CNIC = 8  # men of the name given different CNICs (`_cnics_apart`)
 
 
 def spread(named: Iterable[tuple[frozenset[str], Iterable[str]]]) -> Spread:
     """Whether reports give one name to posted men at police stations or towns apart,
     whether they place men of it, under trades one man could hold, at home in towns apart,
-    and whether they give men of it different fathers (or husbands).
+    and whether they give men of it different fathers (or husbands) or different CNICs.
 
     `named` is each report naming it: where the report is set (`places`) and the ranks it
     writes beside it. An "SHO Tariq Mehmood" of Thana City Hafizabad and one of Thana
@@ -444,6 +464,7 @@ def spread(named: Iterable[tuple[frozenset[str], Iterable[str]]]) -> Spread:
     seen: dict[frozenset[str], frozenset[str]] = {}  # stations and towns: a report's places
     homes: dict[frozenset[str], tuple[tuple[str, ...], frozenset[str]]] = {}
     kin: dict[frozenset[tuple[str, str]], tuple[str, ...]] = {}
+    cards: set[frozenset[str]] = set()
     for places, roles in named:
         roles = tuple(roles)
         if _posted(roles) and (local := frozenset(_local(places))):
@@ -452,7 +473,11 @@ def spread(named: Iterable[tuple[frozenset[str], Iterable[str]]]) -> Spread:
             homes.setdefault(home, (roles, places))
         if of := _kin_of(roles):
             kin.setdefault(of, roles)
+        if len(cards) <= _SPREAD_MOST and (card := _cnics(roles)):
+            cards.add(card)
     out = Spread(0)
+    if len(cards) > _SPREAD_MOST or any(not a & b for a, b in itertools.combinations(cards, 2)):
+        out |= Spread.CNIC
     if len(kin) > _SPREAD_MOST or any(
         _kin_apart(a, b) for a, b in itertools.combinations(kin.values(), 2)
     ):

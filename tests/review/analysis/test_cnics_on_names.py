@@ -1,0 +1,77 @@
+"""A CNIC written onto a name tells two men of that name apart.
+
+A probe of session 18, not from any corpus: two reports name "Agent Noor Muhammad" of one
+town, each with his identity card's number, and the numbers differ. They linked strongly
+on the name; two men with two CNICs are two men, however alike the rest.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from review.analysis import designations, links
+from review.analysis.entities import extract
+from tests.review.analysis.person_links import corpus_of, person_evidence, person_link
+
+NOOR = "noor muhammad"
+ONE = "Agent Noor Muhammad, CNIC 11101-1234567-1, took Rs 300,000 at Pezu for Dubai visas."
+OTHER = "ایجنٹ نور محمد کا شناختی کارڈ ۱۱۱۰۱-۷۶۵۴۳۲۱-۳ ہے، وہ پیزو سے لڑکے دبئی بھیجتا ہے۔"  # noqa: RUF001
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "cnic"),
+    [
+        (ONE, NOOR, "11101-1234567-1"),
+        (OTHER, NOOR, "11101-7654321-3"),
+        (
+            "Nadeem Akhtar (CNIC 34201-5673441-9) and his brother",
+            "nadeem akhtar",
+            "34201-5673441-9",
+        ),
+        ("Usman's CNIC 34402-1187729-3 is on the visa file.", "usman", "34402-1187729-3"),
+        ("noor muhammad ka shanakhti card 11101-1234567-1 hai", NOOR, "11101-1234567-1"),
+    ],
+)
+def test_a_cnic_written_onto_a_name_is_the_persons(text: str, key: str, cnic: str) -> None:
+    (found,) = {e.designation for e in extract(text) if e.kind == "person" and e.key == key}
+    assert designations.parse(found).cnic == cnic
+
+
+def test_a_card_someone_took_is_not_his() -> None:
+    # "Jani took his brother's card": neither Jani's nor a named man's number.
+    text = "Jani ne Aslam se bhai ka shanakhti card 44103-6628104-7 chheen liya."
+    assert all(
+        designations.parse(e.designation).cnic is None for e in extract(text) if e.kind == "person"
+    )
+
+
+def test_two_cnics_make_two_men() -> None:
+    key, strength = person_link(ONE, OTHER)
+    assert key == NOOR
+    assert strength.level == links.WEAK
+    assert "different CNICs" in strength.why
+
+
+def test_one_cnic_in_two_reports_is_one_man() -> None:
+    again = "Agent Noor Muhammad (CNIC 11101-1234567-1) of Pezu sent twelve boys to Dubai."
+    evidence = person_evidence(corpus_of([ONE, again]), 1, 2, NOOR)
+    assert evidence.strength.level == links.STRONG
+
+
+def test_once_two_cnics_are_known_a_report_giving_none_joins_neither() -> None:
+    bare = "Agent Noor Muhammad of Pezu took Rs 250,000 from my father for a Dubai visa."
+    corpus = corpus_of([ONE, OTHER, bare])
+    for other in (1, 2):
+        evidence = person_evidence(corpus, 3, other, NOOR)
+        assert evidence.strength.level == links.WEAK
+        assert "different CNICs, and a report here gives none" in evidence.strength.why
+        assert not evidence.counts
+
+
+def test_the_cnic_part_of_a_designation_round_trips() -> None:
+    written = designations.compose("Agent", home="pezu", cnic="11101-1234567-1")
+    assert written == "Agent, of pezu, CNIC 11101-1234567-1"
+    assert designations.parse(written) == designations.Designation(
+        "Agent", False, "pezu", None, "11101-1234567-1"
+    )
+    assert not links.roles_conflict({written}, {"Agent"})
