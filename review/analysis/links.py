@@ -404,6 +404,16 @@ def pair_strength(
             " report here names none of its own"
         )
         return Strength(WEAK, why)
+    if (
+        spread & Spread.TOWN
+        and (_posted(roles_a) or _posted(roles_b))
+        and not (_stationed(places_a) and _stationed(places_b))
+    ):
+        why = (
+            "the same name, which reports give posted men at two police stations of one town,"
+            " and a report here names no station of its own"
+        )
+        return Strength(WEAK, why)
     if spread & Spread.CNIC and not (_cnics(roles_a) and _cnics(roles_b)):
         why = (
             "the same name, which reports give men of different CNICs, and a report here gives none"
@@ -448,12 +458,15 @@ class Spread(enum.IntFlag):
     HOMES = 2  # men of the name placed at home in towns apart (`_towns_apart`)
     KIN = 4  # men of the name given different fathers or husbands (`_kin_apart`)
     CNIC = 8  # men of the name given different CNICs (`_cnics_apart`)
+    TOWN = 16  # posted men of the name at two police stations of one town (`_town_stations`)
 
 
 def spread(named: Iterable[tuple[frozenset[str], Iterable[str]]]) -> Spread:
     """Whether reports give one name to posted men at police stations or towns apart,
     whether they place men of it, under trades one man could hold, at home in towns apart,
-    and whether they give men of it different fathers (or husbands) or different CNICs.
+    whether they give men of it different fathers (or husbands) or different CNICs, and
+    whether they set posted men of it at two police stations of one town (Thana City
+    Phalia and Thana Saddar Phalia: a report set at Phalia alone may mean either).
 
     `named` is each report naming it: where the report is set (`places`) and the ranks it
     writes beside it. An "SHO Tariq Mehmood" of Thana City Hafizabad and one of Thana
@@ -476,6 +489,8 @@ def spread(named: Iterable[tuple[frozenset[str], Iterable[str]]]) -> Spread:
         if len(cards) <= _SPREAD_MOST and (card := _cnics(roles)):
             cards.add(card)
     out = Spread(0)
+    if len(seen) > _SPREAD_MOST or _two_in_a_town(seen.values()):
+        out |= Spread.TOWN
     if len(cards) > _SPREAD_MOST or any(not a & b for a, b in itertools.combinations(cards, 2)):
         out |= Spread.CNIC
     if len(kin) > _SPREAD_MOST or any(
@@ -492,6 +507,36 @@ def spread(named: Iterable[tuple[frozenset[str], Iterable[str]]]) -> Spread:
     ):
         out |= Spread.HOMES
     return out
+
+
+def _town_stations(places: frozenset[str]) -> Iterable[tuple[str, str]]:
+    """Each police station a report names, with the town it is in: "city/phalia" is Phalia's
+    City station; "phalia/mandi bahauddin", the town's own, is left out (it is whichever
+    of the town's stations a writer means by the town's name)."""
+    for p in places:
+        if p.startswith("station:"):
+            name, _, district = p.removeprefix("station:").partition("/")
+            if district in towns():
+                yield district, name
+
+
+def _two_in_a_town(places: Iterable[frozenset[str]]) -> bool:
+    """Whether reports set posted men of one name at two police stations of one town, each
+    report naming that one station and no other. (A report that names two stations sets
+    its man at neither.)"""
+    stations: dict[str, set[str]] = defaultdict(set)
+    for where in places:
+        if sum(p.startswith("station:") for p in where) != 1:
+            continue
+        for town, station in _town_stations(where):
+            stations[town].add(station)
+            if len(stations[town]) > 1:
+                return True
+    return False
+
+
+def _stationed(places: frozenset[str]) -> bool:
+    return any(p.startswith("station:") for p in places)
 
 
 def _by_rank_and_name(
