@@ -13,10 +13,20 @@ What counts as a warning is narrow on purpose, and errs towards weak links (a ri
 shown weak costs a reviewer a confirmation; a false one counted costs an innocent man):
 - English: "not the / that / a ..." then, within four words, a man, a person, a rank or a
   trade ("is not the Chakwal kiln man", "NOT the SHO from Kohat", "Not the policeman"),
-  two men "with the same name", or people who "confuse them" or "mix them up";
+  two men "with the same name", or people who "confuse them" or "mix them up"; "a
+  namesake", "the same name as", "shares his name with", "no relation to", "not to be
+  confused with", and "a different ASI" before the name it covers ("A different ASI Gul
+  Zaman, of Thana Cantt Bannu, helped us"); but not a name shared with the writer's kin
+  ("the same name as my sister": no other man is meant);
 - Roman Urdu and Urdu: a "-wala" (a man of a place or a trade) or a rank, denied at the
-  end of a clause ("kohat ka sho nahi hai,", "chakwal wala nahi", "پولیس والا نہیں،").
-  An infinitive before wala is no man ("koi sunne wala nahi": nobody to listen).
+  end of a clause ("kohat ka sho nahi hai,", "chakwal wala nahi", "پولیس والا نہیں،"),
+  and the word for a namesake ("hamnaam", "ہم نام"). An infinitive before wala is no man
+  ("koi sunne wala nahi": nobody to listen).
+
+A warned man keeps his rank beside the mark only when the warning names another rank,
+trade or force ("SHO Ghulam Rasool, not the ASI"): one that names none ("not the one who
+took money", "a namesake of the corrupt one") leaves the other man's rank open, and it may
+be his own.
 """
 
 from __future__ import annotations
@@ -37,12 +47,34 @@ _MEN: Final = (
     r"man|men|one|person|guy|fellow|namesake|policeman|cop|officer|constable|sho|asi|si|dsp"
     r"|sp|inspector|munshi|moharrir|muharrir|agent|owner|dealer|transporter|driver|clerk"
 )
+# The writer's kin after "the same name as", "a namesake of": the namesake is a relative,
+# whom the man is not confused with ("the same name as my sister").
+_OF_KIN: Final = (
+    r"\s+(?:(?:my|our|his|her|the)\s+)?(?:\w+\s+)?(?:uncle|aunt|cousin|brother|sister|father"
+    r"|mother|son|daughter|nephew|niece|husband|wife|neighbou?r|friend)\b"
+)
 _NOT_THE: Final = re.compile(
     rf"\bnot\s+(?:the|that|this|a|an)\s+(?:(?!the\b)[^\s.!?,;]+\s+){{0,3}}?(?:{_MEN})\b"
     r"|\b(?:two|2|another|different)\s+(?:\w+\s+){0,3}?(?:with|of|by)\s+the\s+same\s+name\b"
-    r"|\b(?:confuse[sd]?|mix(?:es|ed)?)\s+(?:them|him|the\s+two)\b",
+    r"|\b(?:confuse[sd]?|mix(?:es|ed)?)\s+(?:them|him|the\s+two)\b"
+    # "a namesake of", "has the same name as", "shares his name with", "no relation to",
+    # "not to be confused with", "a different ASI", "a different man"; Roman Urdu's
+    # "hamnaam" (namesake)
+    rf"|\bnamesakes?\b(?!\s+of{_OF_KIN})|\bsame\s+name\s+as\b(?!{_OF_KIN})|\bsame-named\b"
+    r"|\bshares?\s+(?:his|her|the|a)\s+name\b"
+    rf"|\b(?:no\s+relation|not\s+related|unrelated)\s+to\b(?!{_OF_KIN})|\bconfused\s+with\b"
+    rf"|\ba\s+different\s+(?:\w+\s+){{0,2}}?(?:{_MEN})\b|\bh[au]m[\s-]?naam\b",
     re.IGNORECASE,
 )
+# A warning before the man it covers: "A different ASI Gul Zaman, of Thana Cantt Bannu".
+_DIFFERENT: Final = re.compile(
+    rf"\ba\s+different\s+(?:\w+\s+){{0,2}}?(?:{_MEN})\b\s*,?\s*(?:(?:named|called)\s+)?",
+    re.IGNORECASE,
+)
+# The most characters between such a warning's end and the name it covers.
+_AHEAD_GAP: Final = 4
+# The Urdu "namesake": "وہ پیسے لینے والے گل زمان کا ہم نام ہے".
+_URDU_NAMESAKE: Final = re.compile(r"ہم\s?نام")
 # "<place or trade> wala ... nahi" and "<rank> nahi", at a clause's end.
 _CLAUSE_END: Final = r"(?:\s+(?:hai|hain|hun|hoon|hu|he|hy|tha))?\s*(?:[,.;:!?،۔]|$)"
 _ROMAN: Final = re.compile(
@@ -65,7 +97,7 @@ _ROMAN_HOLDS: Final = "nah"
 _URDU_HOLDS: Final = "نہیں"
 # Of `_NOT_THE`'s matches, in the text lower-cased: "not", "name", "conf" or the x of "mix"
 # (ignoring case, these letters match only themselves, and no other letter lowers to them).
-_NOT_THE_HOLDS: Final = ("not", "name", "conf", "x")
+_NOT_THE_HOLDS: Final = ("not", "name", "conf", "x", "relat", "differ", "naam")
 
 
 def warnings(text: str) -> list[int]:
@@ -73,6 +105,8 @@ def warnings(text: str) -> list[int]:
     lowered = text.lower()
     denial = any(h in lowered for h in _NOT_THE_HOLDS)
     found = [m.start() for m in _NOT_THE.finditer(text)] if denial else []
+    if "نام" in text:
+        found.extend(m.start() for m in _URDU_NAMESAKE.finditer(text))
     scanned = (_ROMAN_HOLDS in lowered, _URDU_HOLDS in text)
     for pattern in (p for p, held in zip((_ROMAN, _URDU), scanned, strict=True) if held):
         for m in pattern.finditer(text):
@@ -96,6 +130,7 @@ def mark(text: str, mentions: Sequence[M], ranked: Callable[[str], bool]) -> lis
     at = warnings(text)
     if not at:
         return list(mentions)
+    ahead = [m.end() for m in _DIFFERENT.finditer(text)] if "differ" in text.lower() else []
     starts = [0] + [m.end() for m in _SENTENCE_END.finditer(text)]
     spans: list[list[int]] = []  # merged, in order: bounded in time however many warnings
     for w in at:
@@ -109,9 +144,11 @@ def mark(text: str, mentions: Sequence[M], ranked: Callable[[str], bool]) -> lis
     out = []
     for mention in mentions:
         k = bisect.bisect_right(los, mention.start) - 1
-        if mention.kind == "person" and k >= 0 and mention.start < spans[k][1]:
+        covered = k >= 0 and mention.start < spans[k][1]
+        covered = covered or any(0 <= mention.start - end <= _AHEAD_GAP for end in ahead)
+        if mention.kind == "person" and covered:
             rank = mention.designation
-            if rank is None or not ranked(rank) or _denied(text, at, mention.start, rank):
+            if rank is None or not ranked(rank) or not _another_rank(text, at, mention.start, rank):
                 rank = None
             marked = designations.compose(rank, namesake=True)
             mention = dataclasses.replace(mention, designation=marked)  # type: ignore[type-var]
@@ -119,7 +156,32 @@ def mark(text: str, mentions: Sequence[M], ranked: Callable[[str], bool]) -> lis
     return out
 
 
-def _denied(text: str, at: list[int], start: int, rank: str) -> bool:
-    """Whether a warning after `start`, in the next 80 characters of it, names `rank`."""
+# Whom a warning may say the namesake is, other than the man: a rank, trade or force
+# anywhere in it ("not the ASI", "not the FIA man"), or, right after the warning's words,
+# the writer's kin ("the same name as my uncle", "my cousin's namesake"; a kin word further
+# on is the story's: "not the one who beat my brother").
+_RANKS: Final = re.compile(
+    r"\b(?:constable|sho|asi|si|dsp|sp|inspector|munshi|moharrir|muharrir|agent|owner"
+    r"|dealer|transporter|driver|clerk|fia|levies|rangers?|army|customs|excise|nadra)\b|"
+    + _URDU_RANKS
+    + "|ایف آئی اے|لیویز",
+    re.IGNORECASE,
+)
+_KIN: Final = re.compile(
+    r"^(?:same\s+name\s+as|namesake\s+of|name\s+as|name\s+with|not)\s+(?:(?:the|my|our|his|her)\s+)?"
+    r"(?:\w+\s+)?(?:uncle|aunt|cousin|brother|sister|father|mother|son|daughter|nephew|niece"
+    r"|husband|wife|neighbou?r|friend)\b",
+    re.IGNORECASE,
+)
+
+
+def _another_rank(text: str, at: list[int], start: int, rank: str) -> bool:
+    """Whether a warning after `start`, in the next 80 characters of it, denies a rank or
+    trade other than `rank`, and not `rank` itself: "SHO Ghulam Rasool, not the ASI" keeps
+    its SHO; "ASI Gul Zaman, not the one who took money" and "a namesake of the corrupt
+    one" deny no rank, so the other man may hold the same one, and nothing is kept."""
     i = bisect.bisect_right(at, start)
-    return any(rank.casefold() in text[w : w + 80].casefold() for w in at[i : i + 3])
+    windows = [text[w : w + 80] for w in at[i : i + 3]]
+    if any(rank.casefold() in window.casefold() for window in windows):
+        return False
+    return any(_RANKS.search(window) or _KIN.search(window) for window in windows)

@@ -243,7 +243,7 @@ FLOORS = {
     "heldout13.txt": (0.99, 1.00, 0.95, 0, 63, 0.23),
     # heldout14.txt after session 10's tuners (aggregates): links 838 of 911 (92.0 %), the
     # same 2 false person links counted, 51 weak, right strong 148 of 240.
-    "heldout14.txt": (0.97, 0.95, 0.92, 0, 52, 0.24),
+    "heldout14.txt": (0.97, 0.95, 0.92, 0, 52, 0.23),
     # Session 11: two more corpora written blind the same way (heldout15.txt: southern KP,
     # Sialkot, Narowal, Gujrat; heldout16.txt: Lahore, Kasur, Nankana, north Balochistan),
     # scored blind on session 10's rules: heldout15.txt links 708 of 758 (93.4 %), 17 FALSE
@@ -507,7 +507,12 @@ FLOORS = {
     # -> 1,339 -> 1,340 -> 1,340 -> 1,342. Ceilings and floors moved with it: heldout36.txt's
     # weak false 117 -> 125 and heldout38.txt's 139 -> 140 (names found that meet
     # namesakes); heldout32.txt's right strong share 0.44 -> 0.43, with the quarters' rule,
-    # the one change here that makes a station link weak ("town/karachi").
+    # the one change here that makes a station link weak ("town/karachi"). Then more of a
+    # source's ways of telling its man from a namesake ("a namesake of", "the same name as",
+    # "no relation to", "a different ASI ...", "hamnaam", "ہم نام"), and a warning that
+    # denies no rank keeping none (test_namesake_phrasings.py; a name shared with the
+    # writer's kin is still no warning): development right strong 3,522 -> 3,521, held out
+    # 1,342 -> 1,338, false unmoved; heldout14.txt's right strong share 0.24 -> 0.23.
 }
 
 
