@@ -404,34 +404,45 @@ def pair_strength(
             " report here names none of its own"
         )
         return Strength(WEAK, why)
-    if (
-        spread & Spread.TOWN
-        and (_posted(roles_a) or _posted(roles_b))
-        and not (_stationed(places_a) and _stationed(places_b))
-    ):
-        why = (
-            "the same name, which reports give posted men at two police stations of one town,"
-            " and a report here names no station of its own"
-        )
-        return Strength(WEAK, why)
-    if spread & Spread.CNIC and not (_cnics(roles_a) and _cnics(roles_b)):
-        why = (
-            "the same name, which reports give men of different CNICs, and a report here gives none"
-        )
-        return Strength(WEAK, why)
-    if spread & Spread.KIN and not (_kin_of(roles_a) and _kin_of(roles_b)):
-        why = (
-            "the same name, which reports give men of different fathers, and a report here"
-            " names no father"
-        )
-        return Strength(WEAK, why)
-    if spread & Spread.HOMES and not (_home_towns(roles_a) and _home_towns(roles_b)):
-        why = (
-            "the same name, which reports give men at home in towns apart, and a report"
-            " here places its man in none"
-        )
-        return Strength(WEAK, why)
+    if spread and (told := _spread_apart(spread, places_a, roles_a, places_b, roles_b)):
+        return Strength(WEAK, f"the same name, which reports {told}")
     return _by_rank_and_name(key, places_a, places_b, roles_a, roles_b) or strength
+
+
+def _spread_apart(
+    spread: Spread | bool,
+    places_a: frozenset[str],
+    roles_a: tuple[str, ...],
+    places_b: frozenset[str],
+    roles_b: tuple[str, ...],
+) -> str | None:
+    """Why a name the archive's reports give to men told apart (`spread`) is weak between
+    these two reports, if it is: one of them does not tell its man the same way."""
+    posted = _posted(roles_a) or _posted(roles_b)
+    told = (
+        (
+            Spread.TOWN,
+            not posted or (_stationed(places_a) and _stationed(places_b)),
+            "give posted men at two police stations of one town, and a report here names no"
+            " station of its own",
+        ),
+        (
+            Spread.CNIC,
+            bool(_cnics(roles_a) and _cnics(roles_b)),
+            "give men of different CNICs, and a report here gives none",
+        ),
+        (
+            Spread.KIN,
+            bool(_kin_of(roles_a) and _kin_of(roles_b)),
+            "give men of different fathers, and a report here names no father",
+        ),
+        (
+            Spread.HOMES,
+            bool(_home_towns(roles_a) and _home_towns(roles_b)),
+            "give men at home in towns apart, and a report here places its man in none",
+        ),
+    )
+    return next((why for flag, ok, why in told if spread & flag and not ok), None)
 
 
 def _unplaced(
