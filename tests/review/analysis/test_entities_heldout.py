@@ -324,7 +324,7 @@ FLOORS = {
     # heldout10.txt 131 -> 107, heldout18.txt 110 -> 100, heldout4/14/22.txt unchanged
     # (and after the station rule below, heldout18.txt 99, heldout4.txt 60 -> 59).
     "heldout23.txt": (0.97, 0.97, 0.89, 0, 147, 0.37),
-    "heldout24.txt": (0.97, 0.94, 0.87, 0, 54, 0.59),
+    "heldout24.txt": (0.97, 0.94, 0.87, 0, 55, 0.58),
     "heldout25.txt": (0.98, 0.98, 0.94, 0, 134, 0.36),
     "heldout26.txt": (0.95, 0.92, 0.90, 0, 88, 0.31),
     # Then four more written blind (heldout27.txt: Peshawar to Nowshera; heldout28.txt:
@@ -513,6 +513,13 @@ FLOORS = {
     # denies no rank keeping none (test_namesake_phrasings.py; a name shared with the
     # writer's kin is still no warning): development right strong 3,522 -> 3,521, held out
     # 1,342 -> 1,338, false unmoved; heldout14.txt's right strong share 0.24 -> 0.23.
+    # Then towns and castes of Larkana to Nawabshah (heldout38.txt's ground, 85.3 %;
+    # test_places_and_names_of_larkana_and_nawabshah.py): development links made 93.01 ->
+    # 93.03 %, held out 91.00 -> 91.05 %, false unmoved; heldout24.txt's weak false 54 -> 55
+    # and right strong share 0.59 -> 0.58 (Jan Muhammad Bhayo keyed whole now meets a
+    # namesake, and one right link more is made, weak: 70 of 119). Bandhi listed bare cost
+    # heldout28.txt's extraction floor one mention (بندھی is "tied" too): it is a town only
+    # beside a cue now.
 }
 
 
