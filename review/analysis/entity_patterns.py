@@ -599,6 +599,25 @@ def find(folded: str, text: str, *, months: Sequence[int] | None = None) -> Iter
     yield from _dates(folded, months=at, numbers=digits)
 
 
+# Where each run of three digits or more begins. The number of every match of `_LOWER_ANY`,
+# `_LOWER_PLATE_HOLDS` and `_LOWER_TWO_BESIDE_HOLDS` begins one (a letter, a hyphen or a
+# space comes before it, never a digit), a fixed few characters after the match begins: each
+# is tried there alone, not at every position of the text (`_before_runs`).
+_RUN: Final = re.compile(r"(?<!\d)\d{3}")
+
+
+def _before_runs(
+    pattern: re.Pattern[str], text: str, runs: Sequence[int], reaches: tuple[int, int]
+) -> Iterator[re.Match[str]]:
+    """`pattern`'s match starting `reaches[0]` characters before each run, else the one
+    starting `reaches[1]` before it: with a separator between letters and number, or none."""
+    for at in runs:
+        for reach in reaches:
+            if at >= reach and (m := pattern.match(text, at - reach)) is not None:
+                yield m
+                break
+
+
 def _plates(written: str) -> Iterator[Found]:
     """Every number plate in the text as written (its digits ASCII).
 
@@ -637,7 +656,9 @@ def _plates(written: str) -> Iterator[Found]:
             found.append(
                 Found("plate", hyphened.start(), hyphened.end(), f"{letters}{hyphened[2]}")
             )
-    for m in _scan_holding(_LOWER_PLATE, written, _LOWER_PLATE_HOLDS):
+    runs = [m.start() for m in _RUN.finditer(written)]
+    lower_plates = any(_before_runs(_LOWER_PLATE_HOLDS, written, runs, (5, 4)))
+    for m in _LOWER_PLATE.finditer(written) if lower_plates else ():
         if not (
             m[1].upper() in _NOT_PLATES or m[1] in _NOT_LOWER_PLATES or m[1] in _NOT_NEAR_PLATES
         ):
@@ -645,12 +666,16 @@ def _plates(written: str) -> Iterator[Found]:
             ends.add(m.end())
     for m in (
         *_scan_holding(_LOWER_TWO, written, _LOWER_TWO_HOLDS),
-        *_scan_holding(_LOWER_TWO_BESIDE, written, _LOWER_TWO_BESIDE_HOLDS),
+        *(
+            _LOWER_TWO_BESIDE.finditer(written)
+            if any(_before_runs(_LOWER_TWO_BESIDE_HOLDS, written, runs, (4, 3)))
+            else ()
+        ),
     ):
         if m[1] not in _NOT_TWO_LETTERS and m.end() not in ends:
             found.append(Found("plate", m.start(1), m.end(), f"{m[1].upper()}{m[2]}"))
             ends.add(m.end())
-    for m in _LOWER_ANY.finditer(written):
+    for m in _before_runs(_LOWER_ANY, written, runs, (4, 3)):
         letters = m[1]
         if letters.upper() in _NOT_PLATES or letters in _NOT_LOWER_PLATES:
             continue
