@@ -164,3 +164,41 @@ def test_a_scan_before_digit_runs_finds_what_a_scan_of_the_text_finds(
             assert near == scanned, (name, text)
         else:  # a precondition: whether the text holds one
             assert bool(near) == bool(scanned), (name, text)
+
+
+# Preconditions asked of the runs of digits of a text (`entity_patterns._DIGIT_RUN`), not
+# by a scan of it: each answers as its pattern's search does.
+RUN_HOLDS: list[tuple[str, re.Pattern[str], Callable[[str, P._Runs], bool], str]] = [
+    ("sector", P._SECTOR_HOLDS, P._holds_sector, "thana i-8/3 ne"),
+    ("date", P._DATE_HOLDS, P._holds_date, "on 12/03/2024 he"),
+    ("year", P._YEAR_HOLDS, P._holds_year, "since 2019 he"),
+]
+
+
+def _runs(text: str) -> list[tuple[int, int]]:
+    return [m.span() for m in P._DIGIT_RUN.finditer(text)]
+
+
+@pytest.mark.parametrize(
+    ("name", "pattern", "holds", "text"), RUN_HOLDS, ids=[n for n, *_ in RUN_HOLDS]
+)
+def test_a_precondition_asked_of_digit_runs_holds_where_its_pattern_does(
+    name: str, pattern: re.Pattern[str], holds: Callable[[str, P._Runs], bool], text: str
+) -> None:
+    assert pattern.search(text) is not None
+    assert holds(text, _runs(text)), name
+    unlike = text.replace("/", " ").replace("-", "").replace("1", "x").replace("2", "z")
+    assert holds(unlike, _runs(unlike)) == (pattern.search(unlike) is not None), name
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    pieces=st.lists(_RUN_PIECES | _PIECES | st.text(max_size=4), max_size=24),
+    joint=st.sampled_from(["", " ", "\n", "-", "/", "."]),
+)
+def test_preconditions_asked_of_digit_runs_answer_as_a_search_does(
+    pieces: list[str], joint: str
+) -> None:
+    text = joint.join(pieces)
+    for name, pattern, holds, _ in RUN_HOLDS:
+        assert holds(text, _runs(text)) == (pattern.search(text) is not None), (name, text)
