@@ -1297,10 +1297,12 @@ def _town_before(doc: Doc, i: int) -> bool:
 
 def _place_before(doc: Doc, i: int) -> int:
     """Where a town or district ending just before token i starts (i if none does)."""
-    for k in range(max(0, i - 3), i):
-        term = doc.hit(k, "district")
-        if term is not None and k + term.size == i:
-            return k
+    places = doc.of_kind("district")  # asked of the table: three `hit` calls a station
+    if places:
+        for k in range(i - 3 if i > 3 else 0, i):
+            term = places.get(k)
+            if term is not None and k + term.size == i:
+                return k
     return i
 
 
@@ -1411,11 +1413,15 @@ def _known_station_word(doc: Doc, k: int) -> bool:
 
 def _may_station(doc: Doc, k: int) -> bool:
     """Whether a station's name could start (or end) at token k."""
-    if not 0 <= k < doc.size or doc.punct(k) or doc.words[k] in stopwords():
+    if not 0 <= k < doc.size:
         return False
-    if doc.latin(k):
-        return doc.capital(k) or doc.words[k] in station_words() or k in doc.hits
-    return doc.urdu(k)
+    word = doc.words[k]
+    c = word[0]  # `Doc.punct`, `latin` and `urdu` ask this, one call each: asked here
+    if not (c.isalnum() or c == "_") or word in stopwords():
+        return False
+    if c.isascii() and c.isalpha():
+        return doc.text[doc.starts[k]].isupper() or word in station_words() or k in doc.hits
+    return "\u0600" <= c <= "\u06ff" and c.isalpha()
 
 
 def _district_beside(doc: Doc, first: int, last: int) -> str | None:
@@ -1807,19 +1813,22 @@ def _may_name(doc: Doc, k: int, *, after: bool) -> bool:
     name before a rank ends in a known word, one after it starts with one or ends next."""
     if not 0 <= k < doc.size:
         return False
-    word = doc.words[k]
-    if word in (",", "(", "،", "the") or (not after and _described(doc, k)):
+    words = doc.words
+    word = words[k]
+    if word in (",", "(", "،", "the"):
         return True
-    if not after and k and word in _DETERMINERS and doc.words[k - 1] in _IS:
-        return True  # "Behlol Tarkhan is a broker"
-    if not after and k and word in _IS and doc.latin(k - 1) and doc.capital(k - 1):
-        return True  # "where Allah Ditta is munshi"
-    if doc.punct(k) or word in stopwords():
+    if not after and k:
+        if word in _DETERMINERS and (words[k - 1] == "," or words[k - 1] in _IS):
+            return True  # "Faqeera, our munshi" (`_described`), "Behlol Tarkhan is a broker"
+        if word in _IS and doc.latin(k - 1) and doc.capital(k - 1):
+            return True  # "where Allah Ditta is munshi"
+    c = word[0]  # `Doc.punct`, `latin` and `urdu` ask this, one call each: asked here
+    if not (c.isalnum() or c == "_") or word in stopwords():
         return False
     # after a word for "name": one word before "is" ("naam zorawar hai", "نام زورآور ہے")
-    if after and k and doc.words[k - 1] in _ALIASES and _bare_nickname(doc, k):
+    if after and k and words[k - 1] in _ALIASES and _bare_nickname(doc, k):
         return True
-    named = after and k and doc.words[k - 1] in _NAME_WORDS
+    named = after and k and words[k - 1] in _NAME_WORDS
     if named and k + 1 < doc.size and doc.words[k + 1] in COPULAS:
         return True
     if named and _named_before_is(doc, k) > k:
@@ -1828,13 +1837,17 @@ def _may_name(doc: Doc, k: int, *, after: bool) -> bool:
     if (
         after
         and k + 2 < doc.size
-        and doc.words[k + 2] in _ERGATIVES
+        and words[k + 2] in _ERGATIVES
         and _run_to_ergative(doc, k, k) > k
     ):
         return True
-    if doc.latin(k):
-        return doc.capital(k) or word in names() or (after and roman_unlisted(doc, k) > k)
-    if not doc.urdu(k):
+    if c.isascii() and c.isalpha():
+        return (
+            doc.text[doc.starts[k]].isupper()
+            or word in names()
+            or (after and roman_unlisted(doc, k) > k)
+        )
+    if not ("\u0600" <= c <= "\u06ff" and c.isalpha()):
         return False
     if known(word) or word in titles():
         return True

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterator, Sequence
+from itertools import pairwise
 from typing import Final, NamedTuple
 
 from review.workspace.search import normalize
@@ -515,6 +516,11 @@ _DIGITS: Final = str.maketrans(
     {**{0x0660 + d: str(d) for d in range(10)}, **{0x06F0 + d: str(d) for d in range(10)}}
 )
 _HAS_DIGIT: Final = re.compile(r"\d")
+# Every run of digits. `_DATE_HOLDS` holds two, one character apart; `_YEAR_HOLDS` is inside
+# one of four digits or more; `_SECTOR_HOLDS`'s number begins one (`_before_runs`). So each is
+# asked of the runs, not by a scan of the text.
+_DIGIT_RUN: Final = re.compile(r"\d+")
+_YEAR_DIGITS: Final = 4
 _OTHER_DIGITS: Final = re.compile("[\u0660-\u0669\u06f0-\u06f9]")
 
 
@@ -568,8 +574,9 @@ def find(folded: str, text: str, *, months: Sequence[int] | None = None) -> Iter
     digits = _HAS_DIGIT.search(folded) is not None
     if digits and _OTHER_DASHES.search(folded):
         folded, text = folded.translate(_DASHES), text.translate(_DASHES)
+    runs = [m.span() for m in _DIGIT_RUN.finditer(folded)] if digits else []
     if digits:
-        count = len(_HAS_DIGIT.findall(folded))
+        count = sum(end - start for start, end in runs)
         for m in _scan(_CNIC, folded, count, _CNIC_DIGITS):
             yield Found("cnic", m.start(), m.end(), f"{m[1]}-{m[2]}-{m[3]}")
         for m in _scan(_CUED_CNIC, folded, count, _CNIC_DIGITS):
@@ -588,7 +595,7 @@ def find(folded: str, text: str, *, months: Sequence[int] | None = None) -> Iter
                 yield Found("phone", m.start(), m.end(), f"+{m[1] or m[2] or m[3]}{found}")
         written = text.translate(_DIGITS) if _OTHER_DIGITS.search(text) else text
         yield from _plates(written)
-        for m in _scan_holding(_SECTOR_STATION, folded, _SECTOR_HOLDS):
+        for m in _SECTOR_STATION.finditer(folded) if _holds_sector(folded, runs) else ():
             letter, number = m[1] or m[3], m[2] or m[4]
             yield Found("police_station", m.start(), m.end(), f"{letter}-{number}/islamabad")
     at = [m.start() for m in _MONTH_AT.finditer(folded)] if months is None else months
@@ -596,7 +603,46 @@ def find(folded: str, text: str, *, months: Sequence[int] | None = None) -> Iter
         # a month inside a hyphened word, which the lexicon's scan does not see: "5-feb-24",
         # "mid-august 2024"
         at = sorted({*at, *(m.start() for m in _HYPHENED_MONTH.finditer(folded))})
-    yield from _dates(folded, months=at, numbers=digits)
+    dated, years = _holds_date(folded, runs), _holds_year(folded, runs)
+    yield from _dates(folded, months=at, dated=dated, years=years)
+
+
+# Spans of a text's runs of digits (`_DIGIT_RUN`), in order.
+_Runs = Sequence[tuple[int, int]]
+
+
+def _holds_sector(folded: str, runs: _Runs) -> bool:
+    """Whether `_SECTOR_HOLDS` matches: its number begins a run, after a letter and a hyphen."""
+    return any(_before_runs(_SECTOR_HOLDS, folded, [start for start, _ in runs], (2, 1)))
+
+
+def _holds_date(folded: str, runs: _Runs) -> bool:
+    """Whether `_DATE_HOLDS` matches: a run ends a separator before the next begins."""
+    return any(b == e + 1 and folded[e] in "/.-" for (_, e), (b, _) in pairwise(runs))
+
+
+def _holds_year(folded: str, runs: _Runs) -> bool:
+    """Whether `_YEAR_HOLDS` matches: inside a run of four digits or more."""
+    return any(_YEAR_HOLDS.search(folded, b, e) for b, e in runs if e - b >= _YEAR_DIGITS)
+
+
+# Where each run of three digits or more begins. The number of every match of `_LOWER_ANY`,
+# `_LOWER_PLATE_HOLDS` and `_LOWER_TWO_BESIDE_HOLDS` begins one (a letter, a hyphen or a
+# space comes before it, never a digit), a fixed few characters after the match begins: each
+# is tried there alone, not at every position of the text (`_before_runs`).
+_RUN: Final = re.compile(r"(?<!\d)\d{3}")
+
+
+def _before_runs(
+    pattern: re.Pattern[str], text: str, runs: Sequence[int], reaches: tuple[int, int]
+) -> Iterator[re.Match[str]]:
+    """`pattern`'s match starting `reaches[0]` characters before each run, else the one
+    starting `reaches[1]` before it: with a separator between letters and number, or none."""
+    for at in runs:
+        for reach in reaches:
+            if at >= reach and (m := pattern.match(text, at - reach)) is not None:
+                yield m
+                break
 
 
 def _plates(written: str) -> Iterator[Found]:
@@ -637,7 +683,9 @@ def _plates(written: str) -> Iterator[Found]:
             found.append(
                 Found("plate", hyphened.start(), hyphened.end(), f"{letters}{hyphened[2]}")
             )
-    for m in _scan_holding(_LOWER_PLATE, written, _LOWER_PLATE_HOLDS):
+    runs = [m.start() for m in _RUN.finditer(written)]
+    lower_plates = any(_before_runs(_LOWER_PLATE_HOLDS, written, runs, (5, 4)))
+    for m in _LOWER_PLATE.finditer(written) if lower_plates else ():
         if not (
             m[1].upper() in _NOT_PLATES or m[1] in _NOT_LOWER_PLATES or m[1] in _NOT_NEAR_PLATES
         ):
@@ -645,12 +693,16 @@ def _plates(written: str) -> Iterator[Found]:
             ends.add(m.end())
     for m in (
         *_scan_holding(_LOWER_TWO, written, _LOWER_TWO_HOLDS),
-        *_scan_holding(_LOWER_TWO_BESIDE, written, _LOWER_TWO_BESIDE_HOLDS),
+        *(
+            _LOWER_TWO_BESIDE.finditer(written)
+            if any(_before_runs(_LOWER_TWO_BESIDE_HOLDS, written, runs, (4, 3)))
+            else ()
+        ),
     ):
         if m[1] not in _NOT_TWO_LETTERS and m.end() not in ends:
             found.append(Found("plate", m.start(1), m.end(), f"{m[1].upper()}{m[2]}"))
             ends.add(m.end())
-    for m in _LOWER_ANY.finditer(written):
+    for m in _before_runs(_LOWER_ANY, written, runs, (4, 3)):
         letters = m[1]
         if letters.upper() in _NOT_PLATES or letters in _NOT_LOWER_PLATES:
             continue
@@ -751,7 +803,7 @@ def plate_key(text: str) -> str:
     return re.sub(r"[^A-Z0-9]", "", text.upper().translate(_DIGITS))
 
 
-def _dates(folded: str, *, months: Sequence[int], numbers: bool) -> Iterator[Found]:
+def _dates(folded: str, *, months: Sequence[int], dated: bool, years: bool) -> Iterator[Found]:
     words = bool(months)
     if words:
         for m in _MONTH_ALONE.finditer(folded):
@@ -771,13 +823,12 @@ def _dates(folded: str, *, months: Sequence[int], numbers: bool) -> Iterator[Fou
             for pattern in _MONTH_FIRST:
                 if (first := pattern.match(folded, at)) is not None:
                     yield from _dated(folded, first)
-    if numbers:
-        for pattern in _DATES if _DATE_HOLDS.search(folded) else ():
-            for m in pattern.finditer(folded):
-                yield from _dated(folded, m)
-        for pattern in (_YEAR_ALONE, _YEAR_IN) if _YEAR_HOLDS.search(folded) else ():
-            for m in pattern.finditer(folded):
-                yield Found("date", m.start("y"), m.end("y"), m["y"])
+    for pattern in _DATES if dated else ():
+        for m in pattern.finditer(folded):
+            yield from _dated(folded, m)
+    for pattern in (_YEAR_ALONE, _YEAR_IN) if years else ():
+        for m in pattern.finditer(folded):
+            yield Found("date", m.start("y"), m.end("y"), m["y"])
 
 
 # Words before "march" that make it a procession: "long march mein", "عورت مارچ میں".

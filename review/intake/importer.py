@@ -25,6 +25,7 @@ for replies (`review.casework.prekeys`).
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import os
@@ -32,6 +33,7 @@ import secrets
 import shutil
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Final, NamedTuple, cast
@@ -110,7 +112,7 @@ def import_bundle(u: Unlocked, bundle: Path, progress: Progress | None = None) -
     """
     ws = u.workspace
     try:
-        with bundle.open("rb") as src, scratch(ws) as tmp:
+        with bundle.open("rb") as src, scratch(ws) as tmp, _collector_paused():
             reader, manifest = read_export(src, server_keys(ws), ws.pinned.instance_id)
             digest = manifest_digest(reader.manifest)
             exports.check(u.conn, manifest, digest)
@@ -126,6 +128,24 @@ def import_bundle(u: Unlocked, bundle: Path, progress: Progress | None = None) -
         ) from exc
     except FileNotFoundError as exc:
         raise ImportRefused(f"no bundle at {bundle}") from exc
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector for an import, as `entities.extract` does.
+
+    An import keeps every item's rows, contents and readings until it commits: tens of
+    thousands of objects that live to its end, which each of the collector's passes
+    walked to free next to nothing (3 % of a large import's CPU). What an import makes
+    holds almost no reference cycles; the collector runs again once it is over.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 _HINTS: Final = {

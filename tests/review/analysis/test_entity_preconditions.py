@@ -115,3 +115,90 @@ def test_no_pattern_matches_a_text_that_fails_its_precondition(
     for name, pattern, holds, _ in CASES:
         for match in pattern.finditer(text):
             assert holds(match.group()), (name, match.group())
+
+
+# Patterns tried only a few characters before each run of three digits or more
+# (`entity_patterns._before_runs`), how far before (with a separator, and without), and a text
+# each matches twice, once each way.
+BEFORE_RUNS: list[tuple[str, re.Pattern[str], tuple[int, int], str]] = [
+    ("lower any", P._LOWER_ANY, (4, 3), "uski pickup chalti hai, tbt 4417 aur lrt7003"),
+    ("lower plate", P._LOWER_PLATE_HOLDS, (5, 4), "car number lea 1234, van no lrt-7003"),
+    ("two letters beside", P._LOWER_TWO_BESIDE_HOLDS, (4, 3), "pickup cp 2290, hiace kn7719"),
+]
+_RUN_PIECES = st.sampled_from(
+    [
+        *("lea", "lrt", "tbt", "ba", "kn", "pr", "abcd", "x", "-", " ", "  ", "\t", "\n", "/"),
+        *("1234", "123", "12", "7", "12345", "0300", "7003", "٤٥٦", "१२३", "1\u06612", "LEA"),
+        *("lea 1234", "lea-1234", "lea1234", " pr 6617", "hiace kn-7719", "van no. ba 7731"),
+        *("tbt 4417,", "abc-123-4", "ref 2231", "a1b 123", "_ab 123", "ab_ 123", "Lea 123"),
+    ]
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "pattern", "reaches", "text"), BEFORE_RUNS, ids=[n for n, *_ in BEFORE_RUNS]
+)
+def test_a_plate_before_a_digit_run_is_found_there(
+    name: str, pattern: re.Pattern[str], reaches: tuple[int, int], text: str
+) -> None:
+    runs = [m.start() for m in P._RUN.finditer(text)]
+    near = [m.span() for m in P._before_runs(pattern, text, runs, reaches)]
+    assert near == [m.span() for m in pattern.finditer(text)]
+    assert len(near) == 2, name
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    pieces=st.lists(_RUN_PIECES | _PIECES | st.text(max_size=4), max_size=24),
+    joint=st.sampled_from(["", " ", "\n", "-"]),
+)
+def test_a_scan_before_digit_runs_finds_what_a_scan_of_the_text_finds(
+    pieces: list[str], joint: str
+) -> None:
+    text = joint.join(pieces)
+    runs = [m.start() for m in P._RUN.finditer(text)]
+    for name, pattern, reaches, _ in BEFORE_RUNS:
+        near = [(m.span(), m.groups()) for m in P._before_runs(pattern, text, runs, reaches)]
+        scanned = [(m.span(), m.groups()) for m in pattern.finditer(text)]
+        if pattern.groups:  # a plate's pattern: every match, in order
+            assert near == scanned, (name, text)
+        else:  # a precondition: whether the text holds one
+            assert bool(near) == bool(scanned), (name, text)
+
+
+# Preconditions asked of the runs of digits of a text (`entity_patterns._DIGIT_RUN`), not
+# by a scan of it: each answers as its pattern's search does.
+RUN_HOLDS: list[tuple[str, re.Pattern[str], Callable[[str, P._Runs], bool], str]] = [
+    ("sector", P._SECTOR_HOLDS, P._holds_sector, "thana i-8/3 ne"),
+    ("date", P._DATE_HOLDS, P._holds_date, "on 12/03/2024 he"),
+    ("year", P._YEAR_HOLDS, P._holds_year, "since 2019 he"),
+]
+
+
+def _runs(text: str) -> list[tuple[int, int]]:
+    return [m.span() for m in P._DIGIT_RUN.finditer(text)]
+
+
+@pytest.mark.parametrize(
+    ("name", "pattern", "holds", "text"), RUN_HOLDS, ids=[n for n, *_ in RUN_HOLDS]
+)
+def test_a_precondition_asked_of_digit_runs_holds_where_its_pattern_does(
+    name: str, pattern: re.Pattern[str], holds: Callable[[str, P._Runs], bool], text: str
+) -> None:
+    assert pattern.search(text) is not None
+    assert holds(text, _runs(text)), name
+    unlike = text.replace("/", " ").replace("-", "").replace("1", "x").replace("2", "z")
+    assert holds(unlike, _runs(unlike)) == (pattern.search(unlike) is not None), name
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    pieces=st.lists(_RUN_PIECES | _PIECES | st.text(max_size=4), max_size=24),
+    joint=st.sampled_from(["", " ", "\n", "-", "/", "."]),
+)
+def test_preconditions_asked_of_digit_runs_answer_as_a_search_does(
+    pieces: list[str], joint: str
+) -> None:
+    text = joint.join(pieces)
+    for name, pattern, holds, _ in RUN_HOLDS:
+        assert holds(text, _runs(text)) == (pattern.search(text) is not None), (name, text)
