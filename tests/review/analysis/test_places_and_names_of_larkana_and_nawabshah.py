@@ -12,6 +12,7 @@ from __future__ import annotations
 import pytest
 
 from review.analysis.entities import extract
+from tests.review.analysis.registers import assert_one_name, assert_one_place
 
 TOWNS = {
     "shahpur jahania": ("Shahpur Jahania", "شاہ پور جہانیاں"),
@@ -24,14 +25,7 @@ TOWNS = {
 
 @pytest.mark.parametrize("key", TOWNS)
 def test_a_town_is_one_place_in_every_register(key: str) -> None:
-    latin, urdu = TOWNS[key]
-    for text in (
-        f"The boys were taken from {latin} to Karachi.",
-        f"larke {latin.lower()} se karachi le gaye.",
-        f"لڑکوں کو {urdu} سے کراچی لے گئے۔",
-    ):
-        places = {e.key for e in extract(text) if e.kind == "district"} - {"karachi"}
-        assert places == {key}, text
+    assert_one_place(key, *TOWNS[key])
 
 
 PEOPLE = {
@@ -47,13 +41,7 @@ PEOPLE = {
 
 @pytest.mark.parametrize("key", PEOPLE)
 def test_a_sindhi_name_is_one_key_in_every_register(key: str) -> None:
-    latin, urdu = PEOPLE[key]
-    for text in (
-        f"ASI {latin} of Thana Ratodero took money.",
-        f"asi {latin.lower()} thana ratodero mein hai.",
-        f"اے ایس آئی {urdu} تھانہ رتوڈیرو میں ہے۔",
-    ):
-        assert [e.key for e in extract(text) if e.kind == "person"] == [key], text
+    assert_one_name(key, *PEOPLE[key], ("Ratodero", "رتوڈیرو"))
 
 
 def test_a_lesson_is_no_name_alone() -> None:
