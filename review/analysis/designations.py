@@ -9,8 +9,8 @@ there is none), then, each after ", ", what the report says beside the name:
   `review.analysis.homes`);
 - "s/o <name key>" (or "d/o", "w/o"): whose son, daughter or wife the report says the
   person is, as a record writes it ("Muhammad Iqbal s/o Gul Khan"; `review.analysis.parentage`);
-- "CNIC <number>": the identity card's number written onto the name
-  (`review.analysis.cnics`).
+- "CNIC <number>", "phone <number>": an identity card's or a phone's number written onto
+  the name (`review.analysis.numbers`).
 
 "ASI, another of this name, of jhelum, s/o gul khan" reads as it means. A designation a
 reviewer types is read the same way; parts that are none of these stay with the rank's
@@ -29,6 +29,7 @@ _HOME: Final = "of "
 # Whose son, daughter or wife: a record's own abbreviations, which reviewers read as written.
 KIN_OF: Final = ("s/o ", "d/o ", "w/o ")
 _CNIC: Final = "CNIC "
+_PHONE: Final = "phone "
 
 
 class Designation(NamedTuple):
@@ -37,6 +38,7 @@ class Designation(NamedTuple):
     home: str | None = None
     kin_of: str | None = None  # "s/o gul khan": the relation's abbreviation and the key
     cnic: str | None = None  # the CNIC's key ("11101-1234567-1")
+    phone: str | None = None  # the phone number's key ("+923001234567")
 
 
 def compose(
@@ -45,6 +47,7 @@ def compose(
     home: str | None = None,
     kin_of: str | None = None,
     cnic: str | None = None,
+    phone: str | None = None,
 ) -> str | None:
     """One designation string from its parts (None when there is nothing to say)."""
     parts = [rank] if rank else []
@@ -56,6 +59,8 @@ def compose(
         parts.append(kin_of)
     if cnic:
         parts.append(_CNIC + cnic)
+    if phone:
+        parts.append(_PHONE + phone)
     return _SEP.join(parts) or None
 
 
@@ -64,7 +69,7 @@ def parse(designation: str | None) -> Designation:
     if not designation:
         return Designation("")
     rank: list[str] = []
-    namesake, home, kin_of, cnic = False, None, None, None
+    namesake, home, kin_of, cnic, phone = False, None, None, None, None
     for part in designation.split(_SEP):
         if part == NAMESAKE:
             namesake = True
@@ -74,9 +79,11 @@ def parse(designation: str | None) -> Designation:
             kin_of = part
         elif part.startswith(_CNIC) and part[len(_CNIC) :][:1].isdigit():
             cnic = part.removeprefix(_CNIC)
+        elif part.startswith(_PHONE) and part[len(_PHONE) :][:1] in "+0123456789":
+            phone = part.removeprefix(_PHONE)
         else:
             rank.append(part)
-    return Designation(_SEP.join(rank), namesake, home, kin_of, cnic)
+    return Designation(_SEP.join(rank), namesake, home, kin_of, cnic, phone)
 
 
 class Mention(Protocol):
@@ -107,7 +114,8 @@ def carry(
     "ASI Rana Tariq Mehmood ... وہی رانا طارق": the second is the ASI too, and whatever
     else the report wrote onto the full name (a namesake warning, a home) is as true of
     it. A short form (`shortens(short, full)`) of exactly one full name the report gives
-    takes that name's rank where it has none of its own, and its warning, home, kin and CNIC.
+    takes that name's rank where it has none of its own, and its warning, home, kin and
+    numbers.
     A short form's telling words (`telling`: no title or common name) are all in its full
     name's, so only full names holding them all are tried: linear in the report however
     many names it gives.
@@ -122,6 +130,7 @@ def carry(
                 old.home or d.home,
                 old.kin_of or d.kin_of,
                 old.cnic or d.cnic,
+                old.phone or d.phone,
             )
     holding: dict[str, set[str]] = {}
     for key in said:
@@ -153,6 +162,7 @@ def carry(
             own.home or given.home,
             own.kin_of or given.kin_of,
             own.cnic or given.cnic,
+            own.phone or given.phone,
         )
         if merged != m.designation:
             out[i] = dataclasses.replace(m, designation=merged)  # type: ignore[type-var]

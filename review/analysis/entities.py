@@ -36,12 +36,12 @@ from dataclasses import dataclass
 from typing import Final, NamedTuple
 
 from review.analysis import (
-    cnics,
     designations,
     entity_patterns,
     homes,
     links,
     namesakes,
+    numbers,
     parentage,
 )
 from review.analysis.entity_names import (
@@ -156,7 +156,7 @@ def extract(text: str) -> list[Entity]:
             ranked=ranked,
         )
         placed = homes.mark(text, entities, ranked=ranked)
-        placed = cnics.mark(text, parentage.mark(text, placed))
+        placed = numbers.mark(text, parentage.mark(text, placed))
         return designations.carry(placed, links.short_form, links.telling)
     finally:
         if enabled:

@@ -104,7 +104,9 @@ def mark(
         rank = said.rank if said.rank and ranked(said.rank) else None
         place = _home(text, out, i, rank)
         if place:
-            home = designations.compose(said.rank, said.namesake, place, said.kin_of, said.cnic)
+            home = designations.compose(
+                said.rank, said.namesake, place, said.kin_of, said.cnic, said.phone
+            )
             out[i] = dataclasses.replace(person, designation=home)  # type: ignore[type-var]
     return out
 

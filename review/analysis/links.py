@@ -14,7 +14,7 @@ both ("ASI Tariq Mehmood" and "SHO Tariq Mehmood"; `data/roles.txt`), or when th
 reports place the man apart by the place written onto his name ("ASI Nazir, larkana
 wala" against a report set where Larkana is not named; `review.analysis.homes`), or
 give him different fathers ("s/o Gul Khan", "s/o Sher Ali"; `review.analysis.parentage`) or
-different CNICs (`review.analysis.cnics`), or
+different CNICs or phone numbers (`review.analysis.numbers`), or
 one names him as the writer's kin and the other gives him a post ("my brother Abdul
 Wahid", "Naib Risaldar Abdul Wahid"), or one report gives him a rank or trade and the
 other none, or one names him as the writer's kin and the other bare, or neither gives a
@@ -247,15 +247,29 @@ _KIN_COMPARED: Final = frozenset(
 )
 
 
-def _cnics(roles: Iterable[str]) -> frozenset[str]:
-    """The CNICs a report writes onto its man's name (`cnics`)."""
-    return frozenset(c for role in roles if (c := designations.parse(role).cnic))
+def _numbers(roles: Iterable[str]) -> frozenset[tuple[str, str]]:
+    """The CNICs and phone numbers a report writes onto its man's name (`numbers`)."""
+    said = [designations.parse(role) for role in roles]
+    return frozenset(
+        [("cnic", d.cnic) for d in said if d.cnic] + [("phone", d.phone) for d in said if d.phone]
+    )
 
 
-def _cnics_apart(roles_a: Iterable[str], roles_b: Iterable[str]) -> bool:
-    """Whether the reports give their man of one name different CNICs: two men."""
-    cnics_a, cnics_b = _cnics(roles_a), _cnics(roles_b)
-    return bool(cnics_a and cnics_b) and not cnics_a & cnics_b
+def _numbers_apart(roles_a: Iterable[str], roles_b: Iterable[str]) -> bool:
+    """Whether the reports give their man of one name a different CNIC, or a different phone
+    number: two men."""
+    return _differ(_numbers(roles_a), _numbers(roles_b))
+
+
+def _differ(numbers_a: frozenset[tuple[str, str]], numbers_b: frozenset[tuple[str, str]]) -> bool:
+    """Whether two reports' numbers for a man include a CNIC each, or a phone each, and
+    share none of that kind."""
+    for kind in ("cnic", "phone"):
+        of_a = {n for k, n in numbers_a if k == kind}
+        of_b = {n for k, n in numbers_b if k == kind}
+        if of_a and of_b and of_a.isdisjoint(of_b):
+            return True
+    return False
 
 
 def _kin_apart(roles_a: Iterable[str], roles_b: Iterable[str]) -> bool:
@@ -364,7 +378,7 @@ def pair_strength(
     one man's; otherwise it is weak until a reviewer confirms it. `spread` says what the
     archive's reports say of the name together (`spread`): that they give it to posted men
     at police stations apart, place men of it at home in towns apart, or give men of it
-    different fathers or CNICs.
+    different fathers, CNICs or phone numbers.
     """
     roles_a, roles_b = tuple(roles_a), tuple(roles_b)
     if kind == "police_station" and strength.level == STRONG:
@@ -383,8 +397,9 @@ def pair_strength(
         return Strength(WEAK, "the same name, but ranks or trades one person would not hold both")
     if _kin_apart(roles_a, roles_b):
         return Strength(WEAK, "the same name, but the reports give different fathers or husbands")
-    if _cnics_apart(roles_a, roles_b):
-        return Strength(WEAK, "the same name, but the reports give different CNICs")
+    if _numbers_apart(roles_a, roles_b):
+        why = "the same name, but the reports give different CNICs or phone numbers"
+        return Strength(WEAK, why)
     if _kin_and_post(roles_a, roles_b):
         why = "the same name, but the writer's kin in one report, in a post in the other"
         return Strength(WEAK, why)
@@ -427,9 +442,9 @@ def _spread_apart(
             " station of its own",
         ),
         (
-            Spread.CNIC,
-            bool(_cnics(roles_a) and _cnics(roles_b)),
-            "give men of different CNICs, and a report here gives none",
+            Spread.NUMBERS,
+            bool(_numbers(roles_a) and _numbers(roles_b)),
+            "give men of different CNICs or phone numbers, and a report here gives none",
         ),
         (
             Spread.KIN,
@@ -468,15 +483,15 @@ class Spread(enum.IntFlag):
     POSTED = 1  # posted men of the name at police stations or towns apart
     HOMES = 2  # men of the name placed at home in towns apart (`_towns_apart`)
     KIN = 4  # men of the name given different fathers or husbands (`_kin_apart`)
-    CNIC = 8  # men of the name given different CNICs (`_cnics_apart`)
+    NUMBERS = 8  # men of the name given different CNICs or phones (`_numbers_apart`)
     TOWN = 16  # posted men of the name at two police stations of one town (`_town_stations`)
 
 
 def spread(named: Iterable[tuple[frozenset[str], Iterable[str]]]) -> Spread:
     """Whether reports give one name to posted men at police stations or towns apart,
     whether they place men of it, under trades one man could hold, at home in towns apart,
-    whether they give men of it different fathers (or husbands) or different CNICs, and
-    whether they set posted men of it at two police stations of one town (Thana City
+    whether they give men of it different fathers (or husbands), CNICs or phone numbers,
+    and whether they set posted men of it at two police stations of one town (Thana City
     Phalia and Thana Saddar Phalia: a report set at Phalia alone may mean either).
 
     `named` is each report naming it: where the report is set (`places`) and the ranks it
@@ -488,7 +503,7 @@ def spread(named: Iterable[tuple[frozenset[str], Iterable[str]]]) -> Spread:
     seen: dict[frozenset[str], frozenset[str]] = {}  # stations and towns: a report's places
     homes: dict[frozenset[str], tuple[tuple[str, ...], frozenset[str]]] = {}
     kin: dict[frozenset[tuple[str, str]], tuple[str, ...]] = {}
-    cards: set[frozenset[str]] = set()
+    cards: set[frozenset[tuple[str, str]]] = set()
     for places, roles in named:
         roles = tuple(roles)
         if _posted(roles) and (local := frozenset(_local(places))):
@@ -497,13 +512,13 @@ def spread(named: Iterable[tuple[frozenset[str], Iterable[str]]]) -> Spread:
             homes.setdefault(home, (roles, places))
         if of := _kin_of(roles):
             kin.setdefault(of, roles)
-        if len(cards) <= _SPREAD_MOST and (card := _cnics(roles)):
+        if len(cards) <= _SPREAD_MOST and (card := _numbers(roles)):
             cards.add(card)
     out = Spread(0)
     if len(seen) > _SPREAD_MOST or _two_in_a_town(seen.values()):
         out |= Spread.TOWN
-    if len(cards) > _SPREAD_MOST or any(not a & b for a, b in itertools.combinations(cards, 2)):
-        out |= Spread.CNIC
+    if len(cards) > _SPREAD_MOST or any(_differ(a, b) for a, b in itertools.combinations(cards, 2)):
+        out |= Spread.NUMBERS
     if len(kin) > _SPREAD_MOST or any(
         _kin_apart(a, b) for a, b in itertools.combinations(kin.values(), 2)
     ):

@@ -79,6 +79,6 @@ def _kin(person: M, m: re.Match[str], of: str) -> M:
     if said.kin_of:
         return person
     designation = designations.compose(
-        said.rank, said.namesake, said.home, f"{relation} {of}", said.cnic
+        said.rank, said.namesake, said.home, f"{relation} {of}", said.cnic, said.phone
     )
     return dataclasses.replace(person, designation=designation)  # type: ignore[type-var]

@@ -76,7 +76,7 @@ def test_lakki_is_lakki_marwat(text: str, station: str) -> None:
             "haji lal badshah",
             "Contractor",
         ),
-        ("لعل بادشاہ کا نمبر 0347-9612208 ہے۔", "lal badshah", None),
+        ("لعل بادشاہ کا نمبر 0347-9612208 ہے۔", "lal badshah", "phone +923479612208"),
         ("افغان خاندانوں کو لانے والا گل آغا ہے۔", "gul agha", None),
         ("gul agha ki pickup aaj bhi checkpost se guzri", "gul agha", None),
         (

@@ -1,8 +1,9 @@
-"""A CNIC written onto a name tells two men of that name apart.
+"""A CNIC or a phone number written onto a name tells two men of that name apart.
 
 A probe of session 18, not from any corpus: two reports name "Agent Noor Muhammad" of one
-town, each with his identity card's number, and the numbers differ. They linked strongly
-on the name; two men with two CNICs are two men, however alike the rest.
+town, each with his identity card's number (or his phone's), and the numbers differ. They
+linked strongly on the name; two men with two CNICs are two men, however alike the rest,
+and so, as sources write them, are two men with two phone numbers.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def test_two_cnics_make_two_men() -> None:
     key, strength = person_link(ONE, OTHER)
     assert key == NOOR
     assert strength.level == links.WEAK
-    assert "different CNICs" in strength.why
+    assert "different CNICs or phone numbers" in strength.why
 
 
 def test_one_cnic_in_two_reports_is_one_man() -> None:
@@ -64,7 +65,9 @@ def test_once_two_cnics_are_known_a_report_giving_none_joins_neither() -> None:
     for other in (1, 2):
         evidence = person_evidence(corpus, 3, other, NOOR)
         assert evidence.strength.level == links.WEAK
-        assert "different CNICs, and a report here gives none" in evidence.strength.why
+        assert "different CNICs or phone numbers, and a report here gives none" in (
+            evidence.strength.why
+        )
         assert not evidence.counts
 
 
@@ -74,4 +77,40 @@ def test_the_cnic_part_of_a_designation_round_trips() -> None:
     assert designations.parse(written) == designations.Designation(
         "Agent", False, "pezu", None, "11101-1234567-1"
     )
+    both = designations.compose("Agent", cnic="11101-1234567-1", phone="+923001234567")
+    assert both == "Agent, CNIC 11101-1234567-1, phone +923001234567"
+    assert designations.parse(both).phone == "+923001234567"
     assert not links.roles_conflict({written}, {"Agent"})
+
+
+PHONED = "Agent Noor Muhammad (0300-1234567) of Pezu took Rs 300,000 for Dubai visas."
+PHONED_OTHER = "pezu ka agent noor muhammad ka number 0333 7654321 hai, usne mera beta bheja."
+
+
+@pytest.mark.parametrize(
+    ("text", "phone"),
+    [
+        (PHONED, "+923001234567"),
+        (PHONED_OTHER, "+923337654321"),
+        ("ایجنٹ نور محمد کا نمبر 03001234567 ہے، وہ پیزو میں رہتا ہے۔", "+923001234567"),
+        ("Agent Noor Muhammad, phone 0300-1234567, took the money.", "+923001234567"),
+    ],
+)
+def test_a_phone_number_written_onto_a_name_is_the_persons(text: str, phone: str) -> None:
+    (found,) = {e.designation for e in extract(text) if e.kind == "person" and e.key == NOOR}
+    assert designations.parse(found).phone == phone
+
+
+def test_a_number_someone_called_is_not_his() -> None:
+    text = "Aslam called 0300-1234567 from the thana and nobody answered."
+    assert all(
+        designations.parse(e.designation).phone is None for e in extract(text) if e.kind == "person"
+    )
+
+
+def test_two_phone_numbers_make_two_men_and_one_makes_one() -> None:
+    key, strength = person_link(PHONED, PHONED_OTHER)
+    assert key == NOOR
+    assert strength.level == links.WEAK
+    again = "Agent Noor Muhammad (0300-1234567) sent twelve boys from Pezu to Dubai."
+    assert person_link(PHONED, again)[1].level == links.STRONG
