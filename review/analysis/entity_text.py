@@ -673,3 +673,9 @@ _NOT_PLACE_BEFORE: Final = frozenset(
         "جلد",
     )
 )
+
+
+def spells_rank(words: str, rank: str) -> bool:
+    """Whether `words` are a spelling of `rank` in ranks.txt ("اے ایس آئی" of ASI)."""
+    form = " ".join(fold_phrase(words))
+    return any(t.kind == "rank" and t.value == rank for t in lexicon().get(form, ()))

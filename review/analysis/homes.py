@@ -30,9 +30,9 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Final
 
-from review.analysis import designations
+from review.analysis import designations, parentage
 from review.analysis.designations import M, Mention
-from review.analysis.entity_text import fold_phrase, lexicon
+from review.analysis.entity_text import spells_rank
 from review.workspace.search import normalize
 
 # A village or quarter named before its place: "of village Pezu", "سکنہ موضع پیزو".
@@ -57,13 +57,6 @@ _AFTER: Final = re.compile(
 # "pezu ka rehaishi noor muhammad", "پیزو کے رہنے والے نور محمد": the place's dweller.
 _DWELLER: Final = re.compile(
     r"(?:rehaishi|rihaishi|rahaishi|رہائشی|باشندہ|(?:rehne|rehnay|رہنے)\s+(?:wal[aey]|وال[اے]))\s+",
-    re.IGNORECASE,
-)
-# Whose son, daughter or wife a man or woman is, between two names: "Noor Muhammad s/o Gul
-# Khan r/o Pezu" places the son where the record places the father.
-_KIN_OF: Final = re.compile(
-    r"\s*,?\s*(?:[sdw]\s*/\s*o\.?|(?:son|daughter|wife|widow)\s+of|walad|wald|bint|zauja"
-    r"|ولد|بنت|زوجہ|دختر|بیوہ)\s*:?\s*",
     re.IGNORECASE,
 )
 _CLOSE: Final = re.compile(r"\s*\)")
@@ -136,7 +129,7 @@ def _home(text: str, mentions: Sequence[Mention], i: int, rank: str | None) -> s
         place = _place(after) if after.start - kin.end <= _MOST_GAP else None
         if (
             place
-            and _KIN_OF.fullmatch(text, person.end, kin.start)
+            and parentage.MARK.fullmatch(text, person.end, kin.start)
             and _RESIDES.fullmatch(text, kin.end, after.start)
         ):
             return place
@@ -147,19 +140,13 @@ def _home(text: str, mentions: Sequence[Mention], i: int, rank: str | None) -> s
         if m and (not m.group("rank") or rank or _DWELLER.fullmatch(m.group("rank"))):
             return place
         m = _WALA_BEFORE.fullmatch(text, before.end, person.start) if place else None
-        if m and (not m.group("rank") or (rank and spells(m.group("rank"), rank))):
+        if m and (not m.group("rank") or (rank and spells_rank(m.group("rank"), rank))):
             return place
         place = _place(before) if before.kind == "police_station" and rank else None
         m = _AT_STATION.fullmatch(text, before.end, person.start) if place else None
-        if m and rank and spells(m.group("rank"), rank):
+        if m and rank and spells_rank(m.group("rank"), rank):
             return place
     return None
-
-
-def spells(words: str, rank: str) -> bool:
-    """Whether `words` are a spelling of `rank` in ranks.txt ("اے ایس آئی" of ASI)."""
-    form = " ".join(fold_phrase(words))
-    return any(t.kind == "rank" and t.value == rank for t in lexicon().get(form, ()))
 
 
 def _is_rank(words: str | None, rank: str | None) -> bool:

@@ -24,16 +24,18 @@ import re
 from collections.abc import Sequence
 from typing import Final
 
-from review.analysis import designations, homes
+from review.analysis import designations
 from review.analysis.designations import M
+from review.analysis.entity_text import spells_rank
 
-# A mark between two names, by the relation it names, each written as a record writes it.
+# A mark between two names, by the relation it names, each written as a record writes it
+# (`homes` reads it too: "Noor Muhammad s/o Gul Khan r/o Pezu" places the son).
 _MARKS: Final = (
     ("s/o", r"s\s*/\s*o\.?|son\s+of|walad|wald|ولد"),
     ("d/o", r"d\s*/\s*o\.?|daughter\s+of|bint|بنت|دختر"),
     ("w/o", r"w\s*/\s*o\.?|wife\s+of|widow\s+of|zauja|zaoja|zouja|زوجہ|بیوہ"),
 )
-_MARK: Final = re.compile(
+MARK: Final = re.compile(
     r"\s*,?\s*(?:" + "|".join(f"(?P<{n[0]}o>{p})" for n, p in _MARKS) + r")\s*:?\s*",
     re.IGNORECASE,
 )
@@ -61,11 +63,11 @@ def mark(text: str, mentions: Sequence[M]) -> list[M]:
             continue
         if second.start - first.end > _MOST_GAP:
             continue
-        if (m := _MARK.fullmatch(text, first.end, second.start)) is not None:
+        if (m := MARK.fullmatch(text, first.end, second.start)) is not None:
             out[i] = _kin(first, m, second.key)
         elif (m := _WHOSE.fullmatch(text, first.end, second.start)) is not None:
             rank = designations.parse(second.designation).rank
-            if not m.group("rank") or (rank and homes.spells(m.group("rank"), rank)):
+            if not m.group("rank") or (rank and spells_rank(m.group("rank"), rank)):
                 out[i + 1] = _kin(second, m, first.key)
     return out
 
