@@ -68,6 +68,7 @@ HELDOUT55 = Path(__file__).with_name("heldout55.txt")  # scored once blind, then
 HELDOUT56 = Path(__file__).with_name("heldout56.txt")  # scored once blind, then a development set
 HELDOUT57 = Path(__file__).with_name("heldout57.txt")  # scored once blind, then a development set
 HELDOUT58 = Path(__file__).with_name("heldout58.txt")  # scored once blind, then a development set
+HELDOUT59 = Path(__file__).with_name("heldout59.txt")  # scored once blind, then a development set
 CORPORA = (
     CORPUS,
     HELDOUT2,
@@ -127,6 +128,7 @@ CORPORA = (
     HELDOUT56,
     HELDOUT57,
     HELDOUT58,
+    HELDOUT59,
 )
 CHECKED = CORPORA  # what main() checks when no file is named
 LANGUAGES = ("en", "ur", "ru")
