@@ -5,6 +5,10 @@ the sealed readings: the rank or trade first ("ASI", "Agent", "Brother"; empty w
 there is none), then, each after ", ", what the report says beside the name:
 - "another of this name": the source tells its man apart from a namesake
   (`review.analysis.namesakes`);
+- "one of two of this name": the source says two men bear the name, and does not say
+  which this is (`review.analysis.namesakes`; read as a warning too);
+- "the senior", "the junior": the seniority written onto the name ("Gul Zaman Senior",
+  "چھوٹے گل زمان"; `review.analysis.grades`);
 - "of <place key>": the place written onto the name ("larkana wala", "of Kasur";
   `review.analysis.homes`);
 - "s/o <name key>" (or "d/o", "w/o"): whose son, daughter or wife the report says the
@@ -12,7 +16,7 @@ there is none), then, each after ", ", what the report says beside the name:
 - "CNIC <number>", "phone <number>": an identity card's or a phone's number written onto
   the name (`review.analysis.numbers`).
 
-"ASI, another of this name, of jhelum, s/o gul khan" reads as it means. A designation a
+"ASI, the senior, of jhelum, s/o gul khan" reads as it means. A designation a
 reviewer types is read the same way; parts that are none of these stay with the rank's
 text unread.
 """
@@ -24,12 +28,15 @@ from collections.abc import Callable, Sequence
 from typing import Final, NamedTuple, Protocol, TypeVar
 
 NAMESAKE: Final = "another of this name"
+TWO: Final = "one of two of this name"
 _SEP: Final = ", "
 _HOME: Final = "of "
 # Whose son, daughter or wife: a record's own abbreviations, which reviewers read as written.
 KIN_OF: Final = ("s/o ", "d/o ", "w/o ")
 _CNIC: Final = "CNIC "
 _PHONE: Final = "phone "
+SENIOR: Final = "the senior"
+JUNIOR: Final = "the junior"
 
 
 class Designation(NamedTuple):
@@ -39,6 +46,8 @@ class Designation(NamedTuple):
     kin_of: str | None = None  # "s/o gul khan": the relation's abbreviation and the key
     cnic: str | None = None  # the CNIC's key ("11101-1234567-1")
     phone: str | None = None  # the phone number's key ("+923001234567")
+    grade: str | None = None  # `SENIOR` or `JUNIOR`
+    two: bool = False  # the report says two men bear the name (`namesake` is then true too)
 
 
 def compose(
@@ -48,11 +57,15 @@ def compose(
     kin_of: str | None = None,
     cnic: str | None = None,
     phone: str | None = None,
+    grade: str | None = None,
+    two: bool = False,
 ) -> str | None:
     """One designation string from its parts (None when there is nothing to say)."""
     parts = [rank] if rank else []
-    if namesake:
-        parts.append(NAMESAKE)
+    if two or namesake:
+        parts.append(TWO if two else NAMESAKE)
+    if grade:
+        parts.append(grade)
     if home:
         parts.append(_HOME + home)
     if kin_of:
@@ -64,15 +77,22 @@ def compose(
     return _SEP.join(parts) or None
 
 
+def render(said: Designation) -> str | None:
+    """The designation string of `said` (`compose` of its parts)."""
+    return compose(*said)
+
+
 def parse(designation: str | None) -> Designation:
     """The parts of a designation string (`compose`'s inverse)."""
     if not designation:
         return Designation("")
     rank: list[str] = []
-    namesake, home, kin_of, cnic, phone = False, None, None, None, None
+    namesake, home, kin_of, cnic, phone, grade, two = False, None, None, None, None, None, False
     for part in designation.split(_SEP):
-        if part == NAMESAKE:
-            namesake = True
+        if part in (NAMESAKE, TWO):
+            namesake, two = True, two or part == TWO
+        elif part in (SENIOR, JUNIOR):
+            grade = part
         elif part.startswith(_HOME):
             home = part.removeprefix(_HOME)
         elif part.startswith(KIN_OF):
@@ -83,7 +103,7 @@ def parse(designation: str | None) -> Designation:
             phone = part.removeprefix(_PHONE)
         else:
             rank.append(part)
-    return Designation(_SEP.join(rank), namesake, home, kin_of, cnic, phone)
+    return Designation(_SEP.join(rank), namesake, home, kin_of, cnic, phone, grade, two)
 
 
 class Mention(Protocol):
@@ -91,6 +111,8 @@ class Mention(Protocol):
 
     @property
     def kind(self) -> str: ...
+    @property
+    def text(self) -> str: ...
     @property
     def key(self) -> str: ...
     @property
@@ -114,8 +136,8 @@ def carry(
     "ASI Rana Tariq Mehmood ... وہی رانا طارق": the second is the ASI too, and whatever
     else the report wrote onto the full name (a namesake warning, a home) is as true of
     it. A short form (`shortens(short, full)`) of exactly one full name the report gives
-    takes that name's rank where it has none of its own, and its warning, home, kin and
-    numbers.
+    takes that name's rank where it has none of its own, and its warning, home, kin,
+    numbers and seniority.
     A short form's telling words (`telling`: no title or common name) are all in its full
     name's, so only full names holding them all are tried: linear in the report however
     many names it gives.
@@ -131,6 +153,8 @@ def carry(
                 old.kin_of or d.kin_of,
                 old.cnic or d.cnic,
                 old.phone or d.phone,
+                old.grade or d.grade,
+                old.two or d.two,
             )
     holding: dict[str, set[str]] = {}
     for key in said:
@@ -163,6 +187,8 @@ def carry(
             own.kin_of or given.kin_of,
             own.cnic or given.cnic,
             own.phone or given.phone,
+            own.grade or given.grade,
+            own.two or given.two,
         )
         if merged != m.designation:
             out[i] = dataclasses.replace(m, designation=merged)  # type: ignore[type-var]

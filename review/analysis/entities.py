@@ -38,6 +38,7 @@ from typing import Final, NamedTuple
 from review.analysis import (
     designations,
     entity_patterns,
+    grades,
     homes,
     links,
     namesakes,
@@ -155,7 +156,7 @@ def extract(text: str) -> list[Entity]:
             ],
             ranked=ranked,
         )
-        placed = homes.mark(text, entities, ranked=ranked)
+        placed = homes.mark(text, grades.mark(text, entities), ranked=ranked)
         placed = numbers.mark(text, parentage.mark(text, placed))
         return designations.carry(placed, links.short_form, links.telling)
     finally:

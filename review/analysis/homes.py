@@ -97,9 +97,7 @@ def mark(
         rank = said.rank if said.rank and ranked(said.rank) else None
         place = _home(text, out, i, rank)
         if place:
-            home = designations.compose(
-                said.rank, said.namesake, place, said.kin_of, said.cnic, said.phone
-            )
+            home = designations.render(said._replace(home=place))
             out[i] = dataclasses.replace(person, designation=home)  # type: ignore[type-var]
     return out
 

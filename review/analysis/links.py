@@ -272,6 +272,17 @@ def _differ(numbers_a: frozenset[tuple[str, str]], numbers_b: frozenset[tuple[st
     return False
 
 
+def _grades(roles: Iterable[str]) -> frozenset[str]:
+    """Whether a report calls its man of the name the senior or the junior (`grades`)."""
+    return frozenset(g for role in roles if (g := designations.parse(role).grade))
+
+
+def _graded_apart(roles_a: Iterable[str], roles_b: Iterable[str]) -> bool:
+    """Whether one report's man of the name is the senior and the other's the junior."""
+    grades_a, grades_b = _grades(roles_a), _grades(roles_b)
+    return bool(grades_a and grades_b) and grades_a.isdisjoint(grades_b)
+
+
 def _kin_apart(roles_a: Iterable[str], roles_b: Iterable[str]) -> bool:
     """Whether the reports give their man of one name different fathers (or husbands):
     "Constable Muhammad Iqbal s/o Gul Khan" and "Constable Muhammad Iqbal s/o Sher Ali"
@@ -400,6 +411,9 @@ def pair_strength(
     if _numbers_apart(roles_a, roles_b):
         why = "the same name, but the reports give different CNICs or phone numbers"
         return Strength(WEAK, why)
+    if _graded_apart(roles_a, roles_b):
+        why = "the same name, but one report's man is the senior, the other's the junior"
+        return Strength(WEAK, why)
     if _kin_and_post(roles_a, roles_b):
         why = "the same name, but the writer's kin in one report, in a post in the other"
         return Strength(WEAK, why)
@@ -452,12 +466,29 @@ def _spread_apart(
             "give men of different fathers, and a report here names no father",
         ),
         (
+            Spread.TWO,
+            _told(roles_a) and _told(roles_b),
+            "say two men bear, and a report here does not say which it means",
+        ),
+        (
+            Spread.GRADE,
+            bool(_grades(roles_a) and _grades(roles_b)),
+            "call one man of it the senior and another the junior, and a report here says neither",
+        ),
+        (
             Spread.HOMES,
             bool(_home_towns(roles_a) and _home_towns(roles_b)),
             "give men at home in towns apart, and a report here places its man in none",
         ),
     )
     return next((why for flag, ok, why in told if spread & flag and not ok), None)
+
+
+def _told(roles: Iterable[str]) -> bool:
+    """Whether a report tells its man of the name apart the way records and colleagues do:
+    by seniority, father, CNIC or phone, or home (each compared by its own rule)."""
+    roles = tuple(roles)
+    return bool(_grades(roles) or _kin_of(roles) or _numbers(roles) or _home_towns(roles))
 
 
 def _unplaced(
@@ -485,6 +516,8 @@ class Spread(enum.IntFlag):
     KIN = 4  # men of the name given different fathers or husbands (`_kin_apart`)
     NUMBERS = 8  # men of the name given different CNICs or phones (`_numbers_apart`)
     TOWN = 16  # posted men of the name at two police stations of one town (`_town_stations`)
+    GRADE = 32  # a senior and a junior man of the name (`_graded_apart`)
+    TWO = 64  # a report says two men bear the name (`namesakes`: `designations.TWO`)
 
 
 def spread(named: Iterable[tuple[frozenset[str], Iterable[str]]]) -> Spread:
@@ -504,8 +537,12 @@ def spread(named: Iterable[tuple[frozenset[str], Iterable[str]]]) -> Spread:
     homes: dict[frozenset[str], tuple[tuple[str, ...], frozenset[str]]] = {}
     kin: dict[frozenset[tuple[str, str]], tuple[str, ...]] = {}
     cards: set[frozenset[tuple[str, str]]] = set()
+    grades: set[str] = set()
+    two = False
     for places, roles in named:
         roles = tuple(roles)
+        grades |= _grades(roles)
+        two = two or any(designations.parse(role).two for role in roles)
         if _posted(roles) and (local := frozenset(_local(places))):
             seen.setdefault(local, places)
         if home := _home_places(roles):
@@ -515,6 +552,10 @@ def spread(named: Iterable[tuple[frozenset[str], Iterable[str]]]) -> Spread:
         if len(cards) <= _SPREAD_MOST and (card := _numbers(roles)):
             cards.add(card)
     out = Spread(0)
+    if len(grades) > 1:
+        out |= Spread.GRADE
+    if two:
+        out |= Spread.TWO
     if len(seen) > _SPREAD_MOST or _two_in_a_town(seen.values()):
         out |= Spread.TOWN
     if len(cards) > _SPREAD_MOST or any(_differ(a, b) for a, b in itertools.combinations(cards, 2)):

@@ -73,6 +73,23 @@ _DIFFERENT: Final = re.compile(
 )
 # The most characters between such a warning's end and the name it covers.
 _AHEAD_GAP: Final = 4
+# Two men of the name, the writer says, and the name after: "there are two ASIs named Gul
+# Zaman", "two men called", "do gul zaman hain", "دو اے ایس آئی گل زمان ہیں"; or the name
+# first: "gul zaman naam ke do asi", "گل زمان نام کے دو".
+_TWO_RANKS: Final = (
+    r"asi|si|sho|constable|head\s+constable|hc|sipahi|munshi|moharrir|muharrir|inspector"
+    r"|patwari|tehsildar|agent|اے\s+ایس\s+آئی|ایس\s+آئی|ایس\s+ایچ\s+او|کانسٹیبل|سپاہی|منشی"
+    r"|محرر|انسپکٹر|پٹواری|تحصیلدار|ایجنٹ"
+)
+_TWO_AHEAD: Final = re.compile(
+    r"\b(?:two|2)\s+(?:[\w-]+\s+){0,2}?(?:named|called|by\s+the\s+name(?:\s+of)?)\s*:?\s*"
+    rf"|(?<!\S)(?:do|دو)\s+(?:(?:{_TWO_RANKS})\s+)?",
+    re.IGNORECASE,
+)
+# After the name that "do"/"دو" came before: the verb that makes it a count ("are").
+_TWO_ARE: Final = re.compile(r"\s*,?\s*(?:hain|hai|hen|hein|ہیں|ہے)(?!\w)", re.IGNORECASE)
+_TWO_AFTER: Final = re.compile(r"\s+(?:naam|nam|نام)\s+(?:ke|kay|کے)\s+(?:do|دو)(?!\w)", re.I)
+_TWO_HOLDS: Final = ("two", "2", "do", "دو")
 # The Urdu "namesake": "وہ پیسے لینے والے گل زمان کا ہم نام ہے".
 _URDU_NAMESAKE: Final = re.compile(r"ہم\s?نام")
 # "<place or trade> wala ... nahi" and "<rank> nahi", at a clause's end.
@@ -127,6 +144,7 @@ def mark(text: str, mentions: Sequence[M], ranked: Callable[[str], bool]) -> lis
     report's SHO of the name and no one else; "Gulzar Khan ... is NOT the SHO" loses the
     SHO read after the name, and "my name is Tariq" its "named", which say nothing.
     """
+    mentions = _two(text, mentions, ranked)
     at = warnings(text)
     if not at:
         return list(mentions)
@@ -146,13 +164,48 @@ def mark(text: str, mentions: Sequence[M], ranked: Callable[[str], bool]) -> lis
         k = bisect.bisect_right(los, mention.start) - 1
         covered = k >= 0 and mention.start < spans[k][1]
         covered = covered or any(0 <= mention.start - end <= _AHEAD_GAP for end in ahead)
-        if mention.kind == "person" and covered:
+        if mention.kind == "person" and covered and not designations.parse(mention.designation).two:
             rank = mention.designation
             if rank is None or not ranked(rank) or not _another_rank(text, at, mention.start, rank):
                 rank = None
             marked = designations.compose(rank, namesake=True)
             mention = dataclasses.replace(mention, designation=marked)  # type: ignore[type-var]
         out.append(mention)
+    return out
+
+
+# "two ASIs named Gul Zaman and Sher Ali": two men and their two names.
+_AND: Final = re.compile(r"\s*,?\s*(?:and|or|&|aur|ya|اور|یا)\s+", re.IGNORECASE)
+
+
+def _listed_with(text: str, mentions: Sequence[M], i: int) -> bool:
+    """Whether the person `mentions[i]` is listed with the next one ("Gul Zaman and Sher Ali")."""
+    after = next((m for m in mentions[i + 1 :] if m.kind == "person"), None)
+    m = mentions[i]
+    return after is not None and _AND.fullmatch(text, m.end, after.start) is not None
+
+
+def _two(text: str, mentions: Sequence[M], ranked: Callable[[str], bool]) -> list[M]:
+    """`mentions`, each person the writer says is one of two men of the name marked `TWO`
+    (a warning too: which of them a report means, it does not say)."""
+    lowered = text.lower()
+    if not any(h in lowered for h in _TWO_HOLDS):
+        return list(mentions)
+    out = list(mentions)
+    for i, m in enumerate(out):
+        if m.kind != "person":
+            continue
+        ahead = _TWO_AHEAD.search(text, max(0, m.start - 48), m.start)
+        while ahead is not None and ahead.end() != m.start:
+            ahead = _TWO_AHEAD.search(text, ahead.start() + 1, m.start)
+        counted = _TWO_AFTER.match(text, m.end) is not None
+        if ahead is not None and not _listed_with(text, out, i):
+            english = ahead.group().split()[0].lower() in ("two", "2")
+            counted = counted or english or _TWO_ARE.match(text, m.end) is not None
+        if counted:
+            rank = m.designation if m.designation and ranked(m.designation) else None
+            two = designations.compose(rank, two=True)
+            out[i] = dataclasses.replace(m, designation=two)  # type: ignore[type-var]
     return out
 
 

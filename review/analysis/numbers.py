@@ -75,8 +75,6 @@ def mark(text: str, mentions: Sequence[M]) -> list[M]:
         said = designations.parse(person.designation)
         cnic = said.cnic or (number.key if number.kind == "cnic" else None)
         phone = said.phone or (number.key if number.kind == "phone" else None)
-        written = designations.compose(
-            said.rank, said.namesake, said.home, said.kin_of, cnic=cnic, phone=phone
-        )
+        written = designations.render(said._replace(cnic=cnic, phone=phone))
         out[i] = dataclasses.replace(person, designation=written)  # type: ignore[type-var]
     return out

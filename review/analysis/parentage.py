@@ -80,7 +80,5 @@ def _kin(person: M, m: re.Match[str], of: str) -> M:
     )
     if said.kin_of:
         return person
-    designation = designations.compose(
-        said.rank, said.namesake, said.home, f"{relation} {of}", said.cnic, said.phone
-    )
+    designation = designations.render(said._replace(kin_of=f"{relation} {of}"))
     return dataclasses.replace(person, designation=designation)  # type: ignore[type-var]
