@@ -145,6 +145,19 @@ class Corpus:
             if kind == "person":
                 self._ranked[key].append((self._places[num], tuple(roles)))
         self._spread: dict[str, links.Spread] = {}
+        # Each name's reports' places, and the names holding each telling word (`_crowded_of`).
+        self._named_at: dict[str, list[frozenset[str]]] = defaultdict(list)
+        for num, f in self.facts.items():
+            named = f.record.mentions()
+            for person in {m.key for m in named if m.kind == "person" and m.status != "rejected"}:
+                self._named_at[person].append(self._places[num])
+        self._holding: dict[str, set[str]] = defaultdict(set)
+        for person in self._named_at:
+            for word in person.split():
+                if links.telling(word):
+                    self._holding[word].add(person)
+        self._crowded: dict[str, frozenset[str]] = {}
+        self._posted: dict[str, frozenset[str]] = {}
         by_source: dict[str, int] = {}
         for num, f in sorted(self.facts.items()):
             self._union(num, by_source.setdefault(f.source, num))
@@ -291,6 +304,8 @@ class Corpus:
             self._roles.get((b, kind, key), ()),
             key=key,
             spread=kind == "person" and self._spread_of(key),
+            crowded=self._crowded_of(key) if kind == "person" else frozenset(),
+            stations=self._posted_of(key) if kind == "person" else frozenset(),
         )
 
     def _spread_of(self, key: str) -> links.Spread:
@@ -299,6 +314,23 @@ class Corpus:
         if key not in self._spread:
             self._spread[key] = links.spread(self._ranked.get(key, ()))
         return self._spread[key]
+
+    def _posted_of(self, key: str) -> frozenset[str]:
+        """The police stations at which reports give person `key` a posted man
+        (`links.posted_at`)."""
+        if key not in self._posted:
+            self._posted[key] = links.posted_at(self._ranked.get(key, ()))
+        return self._posted[key]
+
+    def _crowded_of(self, key: str) -> frozenset[str]:
+        """Where reports give two men's full names person `key` is a short form of
+        (`links.crowded`)."""
+        if key not in self._crowded:
+            fulls = links.longer_names(key, self._holding)
+            self._crowded[key] = links.crowded(
+                key, ((full, at) for full in fulls for at in self._named_at[full])
+            )
+        return self._crowded[key]
 
     def pairs(self, g: Group, limit: int) -> tuple[list[tuple[int, int, Evidence]], int]:
         """Up to `limit` pairs naming `g` with evidence, decided ones first; and how many in all."""

@@ -379,6 +379,8 @@ def pair_strength(
     *,
     key: str,
     spread: Spread | bool = False,
+    crowded: frozenset[str] = frozenset(),
+    stations: frozenset[str] = frozenset(),
 ) -> Strength:
     """How strong a link on `key`, of `strength`, is between two reports set in these places.
 
@@ -389,7 +391,9 @@ def pair_strength(
     one man's; otherwise it is weak until a reviewer confirms it. `spread` says what the
     archive's reports say of the name together (`spread`): that they give it to posted men
     at police stations apart, place men of it at home in towns apart, or give men of it
-    different fathers, CNICs or phone numbers.
+    different fathers, CNICs or phone numbers. `crowded` is where the archive's reports give
+    two men's full names that `key` is a short form of (`crowded`), `stations` the police
+    stations at which reports give it a posted man (`posted_at`).
     """
     roles_a, roles_b = tuple(roles_a), tuple(roles_b)
     if kind == "police_station" and strength.level == STRONG:
@@ -433,8 +437,17 @@ def pair_strength(
             " report here names none of its own"
         )
         return Strength(WEAK, why)
+    if len(stations) > 1 and any(_among_stations(p, stations) for p in (places_a, places_b)):
+        why = (
+            "the same name, which reports give posted men at two police stations a report here"
+            " names"
+        )
+        return Strength(WEAK, why)
     if spread and (told := _spread_apart(spread, places_a, roles_a, places_b, roles_b)):
         return Strength(WEAK, f"the same name, which reports {told}")
+    if crowded and crowded & (_local(places_a) | _local(places_b)):
+        why = "a short form of two men's full names, which reports give at this police station"
+        return Strength(WEAK, why + " or town")
     return _by_rank_and_name(key, places_a, places_b, roles_a, roles_b) or strength
 
 
@@ -501,6 +514,26 @@ def _unplaced(
     own, which of a name posted at several the man is cannot be told from."""
     posted = _posted(roles_a) or _posted(roles_b)
     return posted and not (_local(places_a) and _local(places_b))
+
+
+def _among_stations(places: frozenset[str], posted_at: frozenset[str]) -> bool:
+    """Whether a report names two police stations or more at which other reports, each naming
+    that one station, give the name a posted man: "my brother was taken to Thana Saddar
+    Phalia, then to Thana City Mandi Bahauddin, where ASI Zafar Iqbal beat him" may mean
+    either station's ASI Zafar Iqbal (as a report naming two stations of one town places its
+    man at neither, `_two_in_a_town`)."""
+    return sum(p in posted_at for p in places if p.startswith("station:")) > 1
+
+
+def posted_at(named: Iterable[tuple[frozenset[str], Iterable[str]]]) -> frozenset[str]:
+    """The police stations at which reports naming that one station give the name a posted
+    man (`named`: as for `spread`); past `_SPREAD_MOST` of them, no more are kept."""
+    out: set[str] = set()
+    for places, roles in named:
+        stations = [p for p in places if p.startswith("station:")]
+        if len(stations) == 1 and _posted(roles) and len(out) <= _SPREAD_MOST:
+            out.add(stations[0])
+    return frozenset(out)
 
 
 # Past this many different stations or towns a name is given posted men at, it is spread:
@@ -574,6 +607,39 @@ def spread(named: Iterable[tuple[frozenset[str], Iterable[str]]]) -> Spread:
     ):
         out |= Spread.HOMES
     return out
+
+
+def crowded(key: str, fulls: Iterable[tuple[str, frozenset[str]]]) -> frozenset[str]:
+    """The police stations and towns where reports give two men's full names that person
+    `key` is a short form of: "SHO Zulfiqar Ali Ranjha" and, after his transfer, "SHO
+    Zulfiqar Ali Tarar", both of Thana Saddar Mandi Bahauddin. Two reports' "SHO Zulfiqar
+    Ali" there share a key, but which man each means, the name does not say.
+
+    `fulls` is each report naming a name that may be such a full name: its key and where
+    the report is set (`places`). Names one man may bear ("Zulfiqar Ali Tarar", "Haji
+    Zulfiqar Ali Tarar") are one; past `_SPREAD_MOST` names at a place, no more are read.
+    """
+    at: dict[str, set[str]] = defaultdict(set)
+    for full, places in fulls:
+        if full != key and short_form(key, full):
+            for p in _local(places):
+                if len(at[p]) <= _SPREAD_MOST:
+                    at[p].add(full)
+    return frozenset(
+        p
+        for p, names in at.items()
+        if any(not _one_name(a, b) for a, b in itertools.combinations(sorted(names), 2))
+    )
+
+
+def longer_names(key: str, holding: Mapping[str, Collection[str]]) -> list[str]:
+    """The names in `holding` (each telling word to the names holding it) that person `key`
+    is a short form of, found by its rarest telling word."""
+    words = [w for w in key.split() if telling(w)]
+    if not words:
+        return []
+    rarest = min(words, key=lambda w: len(holding.get(w, ())))
+    return [k for k in holding.get(rarest, ()) if k != key and short_form(key, k)]
 
 
 def _town_stations(places: frozenset[str]) -> Iterable[tuple[str, str]]:

@@ -213,7 +213,7 @@ FLOORS = {
     # Session 10's tuners (a station keyed with the district of the town its report is set
     # in, towns, plates, people's cues, key merges), scored after in aggregate: links 674 ->
     # 680 of 729 (93.3 %), none false; right links counted strong 146 of 295 -> 143 of 292.
-    "heldout10.txt": (0.97, 0.94, 0.93, 0, 65, 0.14),
+    "heldout10.txt": (0.97, 0.94, 0.93, 0, 65, 0.13),
     # Session 10: two corpora written blind (upper Sindh and Balochistan's plains; ICT,
     # Rawalpindi, AJK, Gilgit-Baltistan and the Potohar), scored blind on the merged tuners'
     # work: heldout11.txt F1 0.961, person F1 0.934, links 946 of 1099 (86.1 %), 5 FALSE
@@ -240,7 +240,7 @@ FLOORS = {
     # read (a short form now carries its full name's rank: 3); a development set.
     # heldout14.txt, held out, scored blind at that point: F1 0.962, person F1 0.939, links
     # 830 of 911 (91.1 %), 2 FALSE person links counted, 51 weak.
-    "heldout13.txt": (0.99, 1.00, 0.95, 0, 63, 0.23),
+    "heldout13.txt": (0.99, 1.00, 0.95, 0, 63, 0.21),
     # heldout14.txt after session 10's tuners (aggregates): links 838 of 911 (92.0 %), the
     # same 2 false person links counted, 51 weak, right strong 148 of 240.
     "heldout14.txt": (0.97, 0.95, 0.92, 0, 52, 0.23),
@@ -262,7 +262,7 @@ FLOORS = {
     # false counted 2 -> 1, right strong 148 -> 144 of 240; heldout4/5/7/10.txt still 0,
     # right strong 64 -> 60 of 144, 149 -> 145 of 206, 130 -> 123 of 204, 143 -> 131 of 295.
     "heldout15.txt": (0.98, 0.98, 0.94, 0, 162, 0.41),
-    "heldout16.txt": (0.97, 0.97, 0.89, 0, 162, 0.25),
+    "heldout16.txt": (0.97, 0.97, 0.89, 0, 162, 0.24),
     # Two more written blind after those rules (heldout17.txt: Karachi and lower Sindh;
     # heldout18.txt: Gujranwala to Mianwali, Peshawar to Swabi), scored blind on them and on
     # session 10's: heldout17.txt F1 0.985, links 650 of 725 (89.7 %), false counted 8 -> 6;
@@ -303,7 +303,7 @@ FLOORS = {
     # heldout7.txt 122 -> 119, heldout5.txt 145 -> 144, heldout22.txt 77 -> 75). Its 8 person
     # links left: one name, at one station, for a munshi there and a man of no rank.
     "heldout21.txt": (0.98, 0.97, 0.94, 0, 87, 0.41),
-    "heldout22.txt": (0.98, 0.97, 0.91, 0, 72, 0.40),
+    "heldout22.txt": (0.98, 0.97, 0.91, 0, 72, 0.39),
     # Session 12: four more written blind the same way (heldout23.txt: Sargodha to Jhang;
     # heldout24.txt: Sukkur to Kashmore; heldout25.txt: Makran and Karachi's harbour;
     # heldout26.txt: D.G. Khan to Bahawalpur), each scored blind before it was read. On
@@ -336,7 +336,7 @@ FLOORS = {
     # Kunri, one name): heldout29.txt 4 -> 1. heldout28.txt and heldout30.txt are held out.
     "heldout27.txt": (0.98, 0.97, 0.93, 0, 81, 0.50),
     "heldout28.txt": (0.98, 0.97, 0.93, 0, 76, 0.35),
-    "heldout29.txt": (0.97, 0.95, 0.91, 0, 127, 0.36),
+    "heldout29.txt": (0.97, 0.95, 0.91, 0, 127, 0.35),
     "heldout30.txt": (0.97, 0.96, 0.92, 0, 73, 0.30),
     # And four more (heldout31.txt: Islamabad, Attock, Taxila; heldout32.txt: Karachi's west
     # and centre; heldout33.txt: Sahiwal to Khanewal; heldout34.txt: Dadu, Jamshoro,
@@ -356,7 +356,7 @@ FLOORS = {
     # heldout32.txt 181 -> 178, heldout34.txt 111 -> 107, heldout4.txt 59 -> 58.
     "heldout31.txt": (0.97, 0.97, 0.85, 0, 117, 0.22),
     "heldout32.txt": (0.97, 0.97, 0.90, 3, 227, 0.43),
-    "heldout33.txt": (0.98, 0.97, 0.91, 0, 127, 0.47),
+    "heldout33.txt": (0.98, 0.97, 0.91, 0, 127, 0.43),
     "heldout34.txt": (0.95, 0.93, 0.82, 0, 88, 0.49),
     # Session 13 made the rules general, from the development sets read before: a rank or
     # trade in one report and none in the other is weak for any name (it replaced three
@@ -373,7 +373,7 @@ FLOORS = {
     # 17 over all thirteen (heldout22.txt 1 -> 0, heldout28.txt 4 -> 2, heldout32.txt 5 -> 3,
     # heldout34.txt 1 -> 0, heldout38.txt 9 -> 3; heldout14.txt 1, heldout36.txt 8 stay);
     # right strong 1,521 -> 1,248 of 2,786 over them.
-    "heldout35.txt": (0.97, 0.95, 0.90, 0, 121, 0.44),
+    "heldout35.txt": (0.97, 0.95, 0.90, 0, 121, 0.43),
     "heldout36.txt": (0.98, 0.98, 0.94, 0, 125, 0.28),
     "heldout37.txt": (0.99, 0.99, 0.94, 0, 107, 0.51),
     "heldout38.txt": (0.95, 0.94, 0.85, 0, 140, 0.26),
@@ -385,7 +385,7 @@ FLOORS = {
     # 4. Then a station's district taken from elsewhere in its sentence, in a report of
     # several districts, is a guess too (from a probe, not a corpus): heldout40.txt 18 ->
     # 5, heldout42.txt 4 -> 2, heldout36.txt 8 -> 5 (its 3 stations).
-    "heldout39.txt": (0.99, 0.98, 0.94, 0, 182, 0.46),
+    "heldout39.txt": (0.99, 0.98, 0.94, 0, 182, 0.43),
     "heldout40.txt": (0.99, 1.00, 0.96, 5, 140, 0.43),
     "heldout41.txt": (0.98, 0.99, 0.95, 0, 206, 0.26),
     "heldout42.txt": (0.95, 0.98, 0.92, 0, 134, 0.32),
@@ -453,7 +453,7 @@ FLOORS = {
     # 92.0 -> 93.9 %, heldout51.txt 83.1 -> 86.0 %.
     "heldout50.txt": (0.97, 0.98, 0.93, 0, 86, 0.56),
     "heldout51.txt": (0.98, 0.98, 0.88, 0, 80, 0.31),
-    "heldout52.txt": (0.98, 0.96, 0.86, 3, 99, 0.36),
+    "heldout52.txt": (0.98, 0.96, 0.86, 1, 101, 0.33),
     # Then two more for development, written blind the same way: heldout53.txt (Multan to
     # Vehari) and heldout54.txt (Mardan to Lower Dir). Blind on the rules above: false
     # counted 0 and 0; links made 93.3 and 85.2 %. ملاکنڈ, Talash, Sheikh Maltoon and Dir's
@@ -463,7 +463,7 @@ FLOORS = {
     # town strongly (`links.spread`). Development: false counted 0, right strong 3,309 ->
     # 3,246 of 9,287. Held out, in aggregate: false counted 11 (unmoved), right strong
     # 1,346 -> 1,312 of 3,920. Every right strong floor moved down with it.
-    "heldout53.txt": (0.97, 0.97, 0.93, 0, 89, 0.54),
+    "heldout53.txt": (0.97, 0.97, 0.93, 0, 89, 0.53),
     "heldout54.txt": (0.97, 0.96, 0.87, 0, 103, 0.53),
     # Session 17: two more for development, written blind on the ground of heldout32.txt
     # (heldout55.txt, Karachi's west and centre, stations that sound alike) and of
@@ -520,6 +520,27 @@ FLOORS = {
     # namesake, and one right link more is made, weak: 70 of 119). Bandhi listed bare cost
     # heldout28.txt's extraction floor one mention (بندھی is "tied" too): it is a town only
     # beside a cue now.
+    # Session 19: heldout59.txt (Karachi's west, Bannu to Tank, Mandi Bahauddin to Kharian),
+    # for development, written blind to the brief held-out knowledge suggested: different
+    # posted men of one name at one station or town, told apart as an insider would. Blind
+    # on 4decdb1: false counted 0, links made 87.9 %, right strong 69 of 217. Read: its
+    # writer told most namesakes apart by surname, year, post or phone, which the rules
+    # already read. Two SHOs of one station, Zulfiqar Ali Ranjha (2022) and Zulfiqar Ali
+    # Tarar (2024), each written "Zulfiqar Ali" in another report, escaped a false link only
+    # because one report's station was mis-keyed; a short form two men's full names share at
+    # one station is now weak between two reports too (`links.crowded`): right strong 69 ->
+    # 66 here (three links its writer decided by the story's year), development elsewhere
+    # unchanged. From probes (test_grades.py, test_two_of_a_name.py): "Senior"/"Junior",
+    # "چھوٹے"/"بڑے" written onto a name, and "there are two ASIs named ...": development
+    # unchanged. Held out, in aggregate after those three: false 11, right strong 1,340
+    # (unmoved). Then, from a probe on heldout52.txt's brief (test_several_stations.py): a
+    # report naming two police stations at each of which other reports give the name a
+    # posted man places its man at neither (`links.posted_at`): development right strong
+    # 3,521 -> 3,485 of 9,990 (heldout59.txt apart), false unmoved; held out, in aggregate,
+    # false counted 11 -> 9 (heldout52.txt 3 -> 1; its weak false 99 -> 101), right strong
+    # 1,340 -> 1,328 of 3,951. The right strong floors of heldout10, 13, 16, 22, 29, 33, 35,
+    # 39, 52 and 53 moved down with it.
+    "heldout59.txt": (0.96, 0.95, 0.87, 0, 5, 0.30),
 }
 
 

@@ -216,12 +216,34 @@ def score(reports: Iterable[Report], extract: Callable[[str], list[Entity]]) -> 
         for ident in shared - made:
             both = ident in found_ids[a] and ident in found_ids[b]
             figures.missed[(kinds[ident], KEYED_APART if both else NOT_FOUND)] += 1
+    holding: dict[str, set[str]] = defaultdict(set)  # as the review tool finds full names
+    for kind, key in keyed:
+        if kind == "person":
+            for word in (w for w in key.split() if links.telling(w)):
+                holding[word].add(key)
     for (kind, key), by_report in keyed.items():
         if kind not in LINKED_KINDS:
             continue
         strength = links.strength(kind, key)
+        crowded = (
+            links.crowded(
+                key,
+                (
+                    (full, places[r])
+                    for full in links.longer_names(key, holding)
+                    for r in keyed[("person", full)]
+                ),
+            )
+            if kind == "person"
+            else frozenset()
+        )
         spread = kind == "person" and links.spread(
             (places[r], tuple(roles[(r, kind, key)])) for r in by_report
+        )
+        stations = (
+            links.posted_at((places[r], tuple(roles[(r, kind, key)])) for r in by_report)
+            if kind == "person"
+            else frozenset()
         )
         for a, b in itertools.combinations(sorted(by_report), 2):
             level = links.pair_strength(
@@ -233,6 +255,8 @@ def score(reports: Iterable[Report], extract: Callable[[str], list[Entity]]) -> 
                 roles[(b, kind, key)],
                 key=key,
                 spread=spread,
+                crowded=crowded,
+                stations=stations,
             ).level
             if by_report[a] & by_report[b]:
                 figures.right_links += 1

@@ -1,0 +1,51 @@
+"""A report naming two police stations, each with a posted man of one name, places its man
+at neither.
+
+A probe of session 19, not from any corpus, on the brief of heldout52.txt's writer (posted
+men of one name and rank at two stations of one district): reports give an ASI Zafar Iqbal
+at Thana Saddar Phalia and one at Thana City Mandi Bahauddin, and a third report follows a
+brother from one station to the other, "where ASI Zafar Iqbal beat him". It linked strongly
+to both ASIs' reports, since it shares a station with each; one of the two links is false,
+and which, the name does not say.
+"""
+
+from __future__ import annotations
+
+from review.analysis import links
+from tests.review.analysis.person_links import corpus_of, person_evidence
+
+ZAFAR = "zafar iqbal"
+SADDAR = "ASI Zafar Iqbal of Thana Saddar Phalia took Rs 40,000 to let the agent go."
+CITY = "ASI Zafar Iqbal of Thana City Mandi Bahauddin registered no FIR."
+BOTH = (
+    "My brother was first taken to Thana Saddar Phalia, then moved to Thana City Mandi"
+    " Bahauddin, where ASI Zafar Iqbal beat him."
+)
+WHY = "which reports give posted men at two police stations a report here names"
+
+
+def test_a_report_of_both_stations_joins_neither_asi() -> None:
+    corpus = corpus_of([SADDAR, CITY, BOTH])
+    for other in (1, 2):
+        evidence = person_evidence(corpus, 3, other, ZAFAR)
+        assert evidence.strength.level == links.WEAK
+        assert WHY in evidence.strength.why
+        assert not evidence.counts
+
+
+def test_with_one_station_known_for_the_name_the_report_joins_it() -> None:
+    corpus = corpus_of([SADDAR, BOTH])
+    assert person_evidence(corpus, 1, 2, ZAFAR).strength.level == links.STRONG
+
+
+def test_reports_of_one_station_still_join() -> None:
+    again = "At Thana Saddar Phalia, ASI Zafar Iqbal tore up our application."
+    corpus = corpus_of([SADDAR, CITY, BOTH, again])
+    assert person_evidence(corpus, 1, 4, ZAFAR).strength.level == links.STRONG
+
+
+def test_posted_at_keeps_the_stations_of_one_station_reports() -> None:
+    saddar = frozenset({"station:saddar/phalia", "district:phalia"})
+    city = frozenset({"station:city/mandi bahauddin", "district:mandi bahauddin"})
+    named = [(saddar, ("ASI",)), (city, ("ASI",)), (saddar | city, ("ASI",)), (city, ())]
+    assert links.posted_at(named) == {"station:saddar/phalia", "station:city/mandi bahauddin"}
