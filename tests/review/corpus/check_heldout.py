@@ -69,6 +69,7 @@ HELDOUT56 = Path(__file__).with_name("heldout56.txt")  # scored once blind, then
 HELDOUT57 = Path(__file__).with_name("heldout57.txt")  # scored once blind, then a development set
 HELDOUT58 = Path(__file__).with_name("heldout58.txt")  # scored once blind, then a development set
 HELDOUT59 = Path(__file__).with_name("heldout59.txt")  # scored once blind, then a development set
+HELDOUT60 = Path(__file__).with_name("heldout60.txt")  # scored once blind, then a development set
 CORPORA = (
     CORPUS,
     HELDOUT2,
@@ -129,6 +130,7 @@ CORPORA = (
     HELDOUT57,
     HELDOUT58,
     HELDOUT59,
+    HELDOUT60,
 )
 CHECKED = CORPORA  # what main() checks when no file is named
 LANGUAGES = ("en", "ur", "ru")
