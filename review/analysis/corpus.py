@@ -324,12 +324,12 @@ class Corpus:
 
     def _crowded_of(self, key: str) -> frozenset[str]:
         """Where reports give two men's full names person `key` is a short form of
-        (`links.crowded`)."""
+        (`links.crowded`), or say two men bear it (`links.said_two`)."""
         if key not in self._crowded:
             fulls = links.longer_names(key, self._holding)
             self._crowded[key] = links.crowded(
                 key, ((full, at) for full in fulls for at in self._named_at[full])
-            )
+            ) | links.said_two(self._ranked.get(key, ()))
         return self._crowded[key]
 
     def pairs(self, g: Group, limit: int) -> tuple[list[tuple[int, int, Evidence]], int]:

@@ -392,7 +392,8 @@ def pair_strength(
     archive's reports say of the name together (`spread`): that they give it to posted men
     at police stations apart, place men of it at home in towns apart, or give men of it
     different fathers, CNICs or phone numbers. `crowded` is where the archive's reports give
-    two men's full names that `key` is a short form of (`crowded`), `stations` the police
+    two men's full names that `key` is a short form of (`crowded`), or say two men bear it
+    (`said_two`); `stations` the police
     stations at which reports give it a posted man (`posted_at`).
     """
     roles_a, roles_b = tuple(roles_a), tuple(roles_b)
@@ -445,9 +446,9 @@ def pair_strength(
         return Strength(WEAK, why)
     if spread and (told := _spread_apart(spread, places_a, roles_a, places_b, roles_b)):
         return Strength(WEAK, f"the same name, which reports {told}")
-    if crowded and crowded & (_local(places_a) | _local(places_b)):
-        why = "a short form of two men's full names, which reports give at this police station"
-        return Strength(WEAK, why + " or town")
+    if crowded & (_where(places_a) | _where(places_b)) and not (_told(roles_a) and _told(roles_b)):
+        why = "the same name, which reports give two men where a report here is set, and it does"
+        return Strength(WEAK, why + " not say which it means")
     return _by_rank_and_name(key, places_a, places_b, roles_a, roles_b) or strength
 
 
@@ -477,11 +478,6 @@ def _spread_apart(
             Spread.KIN,
             bool(_kin_of(roles_a) and _kin_of(roles_b)),
             "give men of different fathers, and a report here names no father",
-        ),
-        (
-            Spread.TWO,
-            _told(roles_a) and _told(roles_b),
-            "say two men bear, and a report here does not say which it means",
         ),
         (
             Spread.GRADE,
@@ -550,7 +546,6 @@ class Spread(enum.IntFlag):
     NUMBERS = 8  # men of the name given different CNICs or phones (`_numbers_apart`)
     TOWN = 16  # posted men of the name at two police stations of one town (`_town_stations`)
     GRADE = 32  # a senior and a junior man of the name (`_graded_apart`)
-    TWO = 64  # a report says two men bear the name (`namesakes`: `designations.TWO`)
 
 
 def spread(named: Iterable[tuple[frozenset[str], Iterable[str]]]) -> Spread:
@@ -571,11 +566,9 @@ def spread(named: Iterable[tuple[frozenset[str], Iterable[str]]]) -> Spread:
     kin: dict[frozenset[tuple[str, str]], tuple[str, ...]] = {}
     cards: set[frozenset[tuple[str, str]]] = set()
     grades: set[str] = set()
-    two = False
     for places, roles in named:
         roles = tuple(roles)
         grades |= _grades(roles)
-        two = two or any(designations.parse(role).two for role in roles)
         if _posted(roles) and (local := frozenset(_local(places))):
             seen.setdefault(local, places)
         if home := _home_places(roles):
@@ -587,8 +580,6 @@ def spread(named: Iterable[tuple[frozenset[str], Iterable[str]]]) -> Spread:
     out = Spread(0)
     if len(grades) > 1:
         out |= Spread.GRADE
-    if two:
-        out |= Spread.TWO
     if len(seen) > _SPREAD_MOST or _two_in_a_town(seen.values()):
         out |= Spread.TOWN
     if len(cards) > _SPREAD_MOST or any(_differ(a, b) for a, b in itertools.combinations(cards, 2)):
@@ -630,6 +621,22 @@ def crowded(key: str, fulls: Iterable[tuple[str, frozenset[str]]]) -> frozenset[
         for p, names in at.items()
         if any(not _one_name(a, b) for a, b in itertools.combinations(sorted(names), 2))
     )
+
+
+def said_two(named: Iterable[tuple[frozenset[str], Iterable[str]]]) -> frozenset[str]:
+    """Where reports say two men bear the name (`designations.TWO`: "there are two ASIs named
+    Gul Zaman", "another Gul Nawaz is SHO now", "دوسرا محمد اشرف"): their police stations and
+    towns, or their districts where they name none (`named`: as for `spread`)."""
+    out: set[str] = set()
+    for places, roles in named:
+        if any(designations.parse(role).two for role in roles):
+            out |= _where(places)
+    return frozenset(out)
+
+
+def _where(places: frozenset[str]) -> set[str]:
+    """A report's police stations and towns (`_local`), or its districts if it names none."""
+    return _local(places) or {p for p in places if p.startswith("district:")}
 
 
 def longer_names(key: str, holding: Mapping[str, Collection[str]]) -> list[str]:

@@ -55,7 +55,8 @@ _OF_KIN: Final = (
 )
 _NOT_THE: Final = re.compile(
     rf"\bnot\s+(?:the|that|this|a|an)\s+(?:(?!the\b)[^\s.!?,;]+\s+){{0,3}}?(?:{_MEN})\b"
-    r"|\b(?:two|2|another|different)\s+(?:\w+\s+){0,3}?(?:with|of|by)\s+the\s+same\s+name\b"
+    r"|\b(?:two|2|another|different)\s+(?:\w+\s+){0,3}?(?:with|of|by)\s+the\s+(?:same|identical)"
+    r"\s+name\b|\bsame\s+name,\s+same\b"
     r"|\b(?:confuse[sd]?|mix(?:es|ed)?)\s+(?:them|him|the\s+two)\b"
     # "a namesake of", "has the same name as", "shares his name with", "no relation to",
     # "not to be confused with", "a different ASI", "a different man"; Roman Urdu's
@@ -82,14 +83,42 @@ _TWO_RANKS: Final = (
     r"|محرر|انسپکٹر|پٹواری|تحصیلدار|ایجنٹ"
 )
 _TWO_AHEAD: Final = re.compile(
-    r"\b(?:two|2)\s+(?:[\w-]+\s+){0,2}?(?:named|called|by\s+the\s+name(?:\s+of)?)\s*:?\s*"
-    rf"|(?<!\S)(?:do|دو)\s+(?:(?:{_TWO_RANKS})\s+)?",
+    r"\b(?:two|2)\s+(?:[\w-]+\s+){0,2}?(?:named|called|by\s+the\s+name(?:\s+of)?)\s*:?\s*",
     re.IGNORECASE,
 )
-# After the name that "do"/"دو" came before: the verb that makes it a count ("are").
-_TWO_ARE: Final = re.compile(r"\s*,?\s*(?:hain|hai|hen|hein|ہیں|ہے)(?!\w)", re.IGNORECASE)
+# A second man of the name, right before it: "another Gul Nawaz", "a second ...", "the other
+# ...", "a different ...", "not the same ...", "is also named ...", "dusra gul nawaz",
+# "دوسرا گل نواز". Not "also named" after a date ("the FIR of 18 March 2024 also named ..."
+# lists), nor "also called" but after "is" or "was" ("my father also called ...": phoned).
+_SECOND_AHEAD: Final = re.compile(
+    r"(?:\b(?:another|a\s+second|the\s+other|a\s+different|not\s+the\s+same"
+    r"|(?:is|was)\s+also\s+(?:named|called))|(?<=[^\d\s])\s+also\s+named)\s+"
+    r"|(?<!\S)(?:dusra|doosra|dosra|dusre|doosre|dusri|doosri|دوسرا|دوسرے|دوسری)\s+",
+    re.IGNORECASE,
+)
+# Before the name, with the words after it that make it a count or a denial: "do (asi) gul
+# zaman hain" (two ... are), "naya sho bhi gul nawaz hai" (is also), "ye wo gul nawaz nahi
+# jo ..." (not the one who), and their Urdu.
+_COUNTED: Final = (
+    (
+        re.compile(rf"(?<!\S)(?:do|دو)\s+(?:(?:{_TWO_RANKS})\s+)?", re.IGNORECASE),
+        re.compile(r"\s*,?\s*(?:hain|hai|hen|hein|ہیں|ہے)(?!\w)", re.IGNORECASE),
+    ),
+    (
+        re.compile(r"(?<!\S)(?:bhi|bhe|بھی)\s+", re.IGNORECASE),
+        re.compile(r"\s*(?:hai|he|tha|ہے|تھا)(?!\w)", re.IGNORECASE),
+    ),
+    (
+        re.compile(r"(?<!\S)(?:wo|woh|ye|yeh|وہ|یہ)\s+(?:\S+\s+)?", re.IGNORECASE),
+        re.compile(r"\s+(?:nahi|nahin|nai|نہیں)\s+(?:jo|jis|جو|جس)(?!\w)", re.IGNORECASE),
+    ),
+)
 _TWO_AFTER: Final = re.compile(r"\s+(?:naam|nam|نام)\s+(?:ke|kay|کے)\s+(?:do|دو)(?!\w)", re.I)
-_TWO_HOLDS: Final = ("two", "2", "do", "دو")
+# What a text holds if any of these patterns can match (lower-cased), read before them.
+_TWO_HOLDS: Final = (
+    *("two", "2", "do", "دو", "another", "second", "other", "differ", "same", "also"),
+    *("dusr", "doosr", "dosr", "دوسر", "bhi", "bhe", "بھی", "نہیں", "nahi", "nai"),
+)
 # The Urdu "namesake": "وہ پیسے لینے والے گل زمان کا ہم نام ہے".
 _URDU_NAMESAKE: Final = re.compile(r"ہم\s?نام")
 # "<place or trade> wala ... nahi" and "<rank> nahi", at a clause's end.
@@ -115,6 +144,24 @@ _URDU_HOLDS: Final = "نہیں"
 # Of `_NOT_THE`'s matches, in the text lower-cased: "not", "name", "conf" or the x of "mix"
 # (ignoring case, these letters match only themselves, and no other letter lowers to them).
 _NOT_THE_HOLDS: Final = ("not", "name", "conf", "x", "relat", "differ", "naam")
+# "a separate man" of the name just given: "... ایس آئی غلام مرتضیٰ الگ آدمی ہے", "wo dusra banda
+# hai", "وہ دوسرا آدمی ہے".
+_SEPARATE: Final = re.compile(
+    r"(?<!\S)(?:الگ|دوسرا|علیحدہ)\s+(?:آدمی|بندہ|شخص|افسر)(?!\S)"
+    r"|\b(?:alag|dusra|doosra|dosra)\s+(?:banda|bandah|aadmi|admi|shakhs|afsar)\b",
+    re.IGNORECASE,
+)
+_SEPARATE_HOLDS: Final = ("الگ", "دوسرا", "علیحدہ", "alag", "dusra", "doosra", "dosra")
+# Two men of one name said before they are named: "two officers with the identical name",
+# "two SHOs, one name", "دو ایس ایچ او، ایک نام", "do asi, ek hi naam". The names in the next
+# sentence are theirs too.
+_COUNT: Final = re.compile(
+    r"\b(?:two|2)\s+(?:[\w-]+\s+){0,3}?(?:with|of|by|under|bearing|sharing)\s+(?:the\s+)?"
+    r"(?:same|identical|one)\s+name\b|\b(?:two|2)\s+(?:[\w-]+\s*,?\s+){0,2}?one\s+name\b"
+    r"|(?<!\S)دو\s+(?:\S+\s+){0,3}?ایک\s+(?:ہی\s+)?نام|\bdo\s+(?:\w+\s*,?\s+){0,3}?ek\s+(?:hi\s+)?naam\b",
+    re.IGNORECASE,
+)
+_COUNT_HOLDS: Final = ("two", "2", "دو", "do ")
 
 
 def warnings(text: str) -> list[int]:
@@ -124,6 +171,8 @@ def warnings(text: str) -> list[int]:
     found = [m.start() for m in _NOT_THE.finditer(text)] if denial else []
     if "نام" in text:
         found.extend(m.start() for m in _URDU_NAMESAKE.finditer(text))
+    if any(h in lowered for h in _SEPARATE_HOLDS):
+        found.extend(m.start() for m in _SEPARATE.finditer(text))
     scanned = (_ROMAN_HOLDS in lowered, _URDU_HOLDS in text)
     for pattern in (p for p, held in zip((_ROMAN, _URDU), scanned, strict=True) if held):
         for m in pattern.finditer(text):
@@ -145,11 +194,26 @@ def mark(text: str, mentions: Sequence[M], ranked: Callable[[str], bool]) -> lis
     SHO read after the name, and "my name is Tariq" its "named", which say nothing.
     """
     mentions = _two(text, mentions, ranked)
-    at = warnings(text)
+    counts = [m.start() for m in _COUNT.finditer(text)] if _counting(text) else []
+    at = sorted(warnings(text) + counts)
     if not at:
         return list(mentions)
     ahead = [m.end() for m in _DIFFERENT.finditer(text)] if "differ" in text.lower() else []
     starts = [0] + [m.end() for m in _SENTENCE_END.finditer(text)]
+    # each count's next sentence, merged in order: [where the count is, where that ends]
+    onward: list[list[int]] = []
+    for c in counts:
+        end = starts[min(bisect.bisect_right(starts, c) + 1, len(starts) - 1)]
+        end = end if end > c else len(text)
+        if onward and c <= onward[-1][1]:
+            onward[-1][1] = max(onward[-1][1], end)
+        else:
+            onward.append([c, end])
+    onward_los = [c for c, _ in onward]
+    counted: set[int] = set()
+    # the other man, right after "not the <rank>": "NOT the Inspector Mir Zaman Khan who was"
+    denied = [m.end() for m in _NOT_THE.finditer(text)] if at else []
+    others: set[int] = set()
     spans: list[list[int]] = []  # merged, in order: bounded in time however many warnings
     for w in at:
         own = bisect.bisect_right(starts, w) - 1
@@ -159,11 +223,20 @@ def mark(text: str, mentions: Sequence[M], ranked: Callable[[str], bool]) -> lis
         else:
             spans.append([lo, w])
     los = [lo for lo, _ in spans]
-    out = []
+    out: list[M] = []
     for mention in mentions:
         k = bisect.bisect_right(los, mention.start) - 1
         covered = k >= 0 and mention.start < spans[k][1]
-        covered = covered or any(0 <= mention.start - end <= _AHEAD_GAP for end in ahead)
+        j = bisect.bisect_right(ahead, mention.start) - 1
+        covered = covered or (j >= 0 and mention.start - ahead[j] <= _AHEAD_GAP)
+        j = bisect.bisect_right(onward_los, mention.start) - 1
+        if j >= 0 and mention.start < onward[j][1]:
+            covered = True
+            counted.add(len(out))
+        j = bisect.bisect_right(denied, mention.start) - 1
+        if j >= 0 and mention.start - denied[j] <= _AHEAD_GAP:
+            covered = True
+            others.add(len(out))
         if mention.kind == "person" and covered and not designations.parse(mention.designation).two:
             rank = mention.designation
             if rank is None or not ranked(rank) or not _another_rank(text, at, mention.start, rank):
@@ -171,7 +244,49 @@ def mark(text: str, mentions: Sequence[M], ranked: Callable[[str], bool]) -> lis
             marked = designations.compose(rank, namesake=True)
             mention = dataclasses.replace(mention, designation=marked)  # type: ignore[type-var]
         out.append(mention)
-    return out
+    return _both_named(mentions, out, ranked, counted, others)
+
+
+def _counting(text: str) -> bool:
+    lowered = text.lower()
+    return any(h in lowered for h in _COUNT_HOLDS)
+
+
+def _both_named(
+    before: Sequence[M],
+    after: list[M],
+    ranked: Callable[[str], bool],
+    counted: set[int],
+    others: set[int],
+) -> list[M]:
+    """`after` (`before` with warnings marked), each name a warning covers marked `TWO`
+    where the report names both men of it: under two ranks ("SI Ghulam Murtaza, retired
+    2021 ... Inspector Ghulam Murtaza, SHO since 2024"), or one ranked and the other right
+    after the warning denies him ("Inspector Mir Zaman Khan ... is NOT the Inspector Mir
+    Zaman Khan who was SHO in 2021": `others`), or under a count of two men of one name
+    (`counted`). (Indexes into the mentions.) A report naming both is a record that two
+    men of the name serve where it is set."""
+    ranks: dict[str, set[str]] = {}
+    warned: set[str] = set()
+    for i, (old, new) in enumerate(zip(before, after, strict=True)):
+        if new.kind != "person":
+            continue
+        if old.designation and ranked(old.designation):
+            ranks.setdefault(new.key, set()).add(designations.parse(old.designation).rank)
+        if i in counted:
+            ranks.setdefault(new.key, set()).update(("", " "))  # counted: two men
+        if i in others:
+            ranks.setdefault(new.key, set()).add(" other")
+        if designations.parse(new.designation).namesake:
+            warned.add(new.key)
+    both = {k for k in warned if len(ranks.get(k, ())) > 1}
+    if not both:
+        return after
+    two = designations.compose(None, two=True)
+    return [
+        dataclasses.replace(m, designation=two) if m.kind == "person" and m.key in both else m  # type: ignore[type-var]
+        for m in after
+    ]
 
 
 # "two ASIs named Gul Zaman and Sher Ali": two men and their two names.
@@ -195,18 +310,27 @@ def _two(text: str, mentions: Sequence[M], ranked: Callable[[str], bool]) -> lis
     for i, m in enumerate(out):
         if m.kind != "person":
             continue
-        ahead = _TWO_AHEAD.search(text, max(0, m.start - 48), m.start)
-        while ahead is not None and ahead.end() != m.start:
-            ahead = _TWO_AHEAD.search(text, ahead.start() + 1, m.start)
         counted = _TWO_AFTER.match(text, m.end) is not None
-        if ahead is not None and not _listed_with(text, out, i):
-            english = ahead.group().split()[0].lower() in ("two", "2")
-            counted = counted or english or _TWO_ARE.match(text, m.end) is not None
+        if not _listed_with(text, out, i):
+            counted = counted or _right_before(_TWO_AHEAD, text, m.start) is not None
+            counted = counted or _right_before(_SECOND_AHEAD, text, m.start) is not None
+            counted = counted or any(
+                _right_before(ahead, text, m.start) is not None and after.match(text, m.end)
+                for ahead, after in _COUNTED
+            )
         if counted:
             rank = m.designation if m.designation and ranked(m.designation) else None
             two = designations.compose(rank, two=True)
             out[i] = dataclasses.replace(m, designation=two)  # type: ignore[type-var]
     return out
+
+
+def _right_before(pattern: re.Pattern[str], text: str, start: int) -> re.Match[str] | None:
+    """A match of `pattern` that ends where the name at `start` begins (within 48 characters)."""
+    found = pattern.search(text, max(0, start - 48), start)
+    while found is not None and found.end() != start:
+        found = pattern.search(text, found.start() + 1, start)
+    return found
 
 
 # Whom a warning may say the namesake is, other than the man: a rank, trade or force

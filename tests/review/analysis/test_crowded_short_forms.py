@@ -30,7 +30,7 @@ def test_two_short_forms_at_a_station_of_two_full_names_join_weakly() -> None:
     corpus = corpus_of([RANJHA, TARAR, ONE, OTHER])
     evidence = person_evidence(corpus, 3, 4, SHORT)
     assert evidence.strength.level == links.WEAK
-    assert "a short form of two men's full names, which reports give" in evidence.strength.why
+    assert "which reports give two men where a report here is set" in evidence.strength.why
     assert not evidence.counts
 
 

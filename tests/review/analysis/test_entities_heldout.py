@@ -175,7 +175,7 @@ FLOORS = {
     # heldout5.txt: a source's warning that its man is another of his name keeps links on
     # the name weak (`namesakes`, session 9; scored in aggregate only): right strong 150 ->
     # 148 of 205.
-    "heldout5.txt": (0.97, 0.95, 0.91, 0, 49, 0.45),
+    "heldout5.txt": (0.97, 0.95, 0.91, 0, 49, 0.44),
     # heldout6.txt: a source that says its Gul Khan "is not the Levies one" keeps links on
     # that name weak (`namesakes`, session 9): right strong 192 -> 190 of 313.
     "heldout6.txt": (0.99, 0.98, 0.94, 0, 57, 0.26),
@@ -213,7 +213,7 @@ FLOORS = {
     # Session 10's tuners (a station keyed with the district of the town its report is set
     # in, towns, plates, people's cues, key merges), scored after in aggregate: links 674 ->
     # 680 of 729 (93.3 %), none false; right links counted strong 146 of 295 -> 143 of 292.
-    "heldout10.txt": (0.97, 0.94, 0.93, 0, 65, 0.13),
+    "heldout10.txt": (0.97, 0.94, 0.93, 0, 65, 0.12),
     # Session 10: two corpora written blind (upper Sindh and Balochistan's plains; ICT,
     # Rawalpindi, AJK, Gilgit-Baltistan and the Potohar), scored blind on the merged tuners'
     # work: heldout11.txt F1 0.961, person F1 0.934, links 946 of 1099 (86.1 %), 5 FALSE
@@ -232,7 +232,7 @@ FLOORS = {
     # everyday word after a rank read as the name before a case ending): person F1 0.932
     # -> 0.982, links 963 -> 1003; the new right links are mostly one-word names, weak.
     "heldout11.txt": (0.99, 0.98, 0.94, 0, 44, 0.18),
-    "heldout12.txt": (0.98, 0.98, 0.94, 0, 71, 0.14),
+    "heldout12.txt": (0.98, 0.98, 0.94, 0, 71, 0.13),
     # heldout13.txt (Faisalabad to Layyah) and heldout14.txt (lower Sindh, Karachi's edge,
     # Thar), written blind in session 10 by writers asked to give recurring people the
     # names of other, different people as life does. heldout13.txt, scored blind after the
@@ -273,7 +273,7 @@ FLOORS = {
     # on every development set such pairs were otherwise the agent's own son or brother, 5
     # right links). heldout18.txt is held out.
     "heldout17.txt": (0.98, 0.97, 0.91, 0, 115, 0.35),
-    "heldout18.txt": (0.98, 0.96, 0.88, 0, 79, 0.34),
+    "heldout18.txt": (0.98, 0.96, 0.88, 0, 79, 0.31),
     # Two more written blind by writers given no example names (heldout19.txt: Multan to
     # Rahim Yar Khan and Ghotki; heldout20.txt: Islamabad, Rawalpindi, Jhelum, Mirpur,
     # Hazara). heldout19.txt scored blind on the rules above: links 640 of 695 (92.1 %),
@@ -325,7 +325,7 @@ FLOORS = {
     # (and after the station rule below, heldout18.txt 99, heldout4.txt 60 -> 59).
     "heldout23.txt": (0.97, 0.97, 0.89, 0, 147, 0.37),
     "heldout24.txt": (0.97, 0.94, 0.87, 0, 55, 0.58),
-    "heldout25.txt": (0.98, 0.98, 0.94, 0, 134, 0.36),
+    "heldout25.txt": (0.98, 0.98, 0.94, 0, 134, 0.35),
     "heldout26.txt": (0.95, 0.92, 0.90, 0, 88, 0.31),
     # Then four more written blind (heldout27.txt: Peshawar to Nowshera; heldout28.txt:
     # Mandi Bahauddin to Kharian; heldout29.txt: Hyderabad to Umerkot; heldout30.txt: Quetta
@@ -334,7 +334,7 @@ FLOORS = {
     # (103) of 204. heldout27.txt and heldout29.txt were then read: a police station right
     # before the man's rank places him (`homes`: an ASI of Digri police station and one of
     # Kunri, one name): heldout29.txt 4 -> 1. heldout28.txt and heldout30.txt are held out.
-    "heldout27.txt": (0.98, 0.97, 0.93, 0, 81, 0.50),
+    "heldout27.txt": (0.98, 0.97, 0.93, 0, 81, 0.49),
     "heldout28.txt": (0.98, 0.97, 0.93, 0, 76, 0.35),
     "heldout29.txt": (0.97, 0.95, 0.91, 0, 127, 0.35),
     "heldout30.txt": (0.97, 0.96, 0.92, 0, 73, 0.30),
@@ -373,7 +373,7 @@ FLOORS = {
     # 17 over all thirteen (heldout22.txt 1 -> 0, heldout28.txt 4 -> 2, heldout32.txt 5 -> 3,
     # heldout34.txt 1 -> 0, heldout38.txt 9 -> 3; heldout14.txt 1, heldout36.txt 8 stay);
     # right strong 1,521 -> 1,248 of 2,786 over them.
-    "heldout35.txt": (0.97, 0.95, 0.90, 0, 121, 0.43),
+    "heldout35.txt": (0.97, 0.95, 0.90, 0, 121, 0.40),
     "heldout36.txt": (0.98, 0.98, 0.94, 0, 125, 0.28),
     "heldout37.txt": (0.99, 0.99, 0.94, 0, 107, 0.51),
     "heldout38.txt": (0.95, 0.94, 0.85, 0, 140, 0.26),
@@ -387,14 +387,14 @@ FLOORS = {
     # 5, heldout42.txt 4 -> 2, heldout36.txt 8 -> 5 (its 3 stations).
     "heldout39.txt": (0.99, 0.98, 0.94, 0, 182, 0.43),
     "heldout40.txt": (0.99, 1.00, 0.96, 5, 140, 0.43),
-    "heldout41.txt": (0.98, 0.99, 0.95, 0, 206, 0.26),
+    "heldout41.txt": (0.98, 0.99, 0.95, 0, 206, 0.25),
     "heldout42.txt": (0.95, 0.98, 0.92, 0, 134, 0.32),
     # heldout43.txt (Karachi's west, centre and east, for development), blind: false 1
     # (1 on f8d7161); its localities' stations were keyed by the migrants' home districts.
     # Karachi's localities listed (`localities.txt`): links made 80.7 -> 90.1 %, right
     # strong 51 -> 129 of 226; held out, heldout32.txt links 85.8 -> 89.3 %, heldout42.txt
     # false 2 -> 0.
-    "heldout43.txt": (0.96, 0.97, 0.92, 0, 76, 0.48),
+    "heldout43.txt": (0.96, 0.97, 0.92, 0, 76, 0.45),
     # Session 14: heldout44.txt (Lahore's localities, for development), heldout45.txt
     # (Rawalpindi's, Islamabad's and Peshawar's, for development) and heldout46.txt (held
     # out: the localities of Lahore, Faisalabad, Multan, Gujranwala, Rawalpindi and
@@ -453,7 +453,7 @@ FLOORS = {
     # 92.0 -> 93.9 %, heldout51.txt 83.1 -> 86.0 %.
     "heldout50.txt": (0.97, 0.98, 0.93, 0, 86, 0.56),
     "heldout51.txt": (0.98, 0.98, 0.88, 0, 80, 0.31),
-    "heldout52.txt": (0.98, 0.96, 0.86, 1, 101, 0.33),
+    "heldout52.txt": (0.98, 0.96, 0.86, 1, 101, 0.28),
     # Then two more for development, written blind the same way: heldout53.txt (Multan to
     # Vehari) and heldout54.txt (Mardan to Lower Dir). Blind on the rules above: false
     # counted 0 and 0; links made 93.3 and 85.2 %. ملاکنڈ, Talash, Sheikh Maltoon and Dir's
@@ -463,7 +463,7 @@ FLOORS = {
     # town strongly (`links.spread`). Development: false counted 0, right strong 3,309 ->
     # 3,246 of 9,287. Held out, in aggregate: false counted 11 (unmoved), right strong
     # 1,346 -> 1,312 of 3,920. Every right strong floor moved down with it.
-    "heldout53.txt": (0.97, 0.97, 0.93, 0, 89, 0.53),
+    "heldout53.txt": (0.97, 0.97, 0.93, 0, 89, 0.52),
     "heldout54.txt": (0.97, 0.96, 0.87, 0, 103, 0.53),
     # Session 17: two more for development, written blind on the ground of heldout32.txt
     # (heldout55.txt, Karachi's west and centre, stations that sound alike) and of
@@ -488,7 +488,7 @@ FLOORS = {
     # inspector" of the same name in a report of a Pindi Bhattian agent; a road named
     # after a town sets the report in the town. After 043d3d9 ("iqbal malakwal
     # thane", Khair, Bakrani, Jatoee, run-ons into verbs): 95.3 and 89.7 %.
-    "heldout57.txt": (0.99, 0.99, 0.95, 1, 83, 0.29),
+    "heldout57.txt": (0.99, 0.99, 0.95, 1, 83, 0.27),
     "heldout58.txt": (0.96, 0.94, 0.89, 0, 88, 0.37),
     # Session 18, from probes on the ground of the corpora still counting false links, not
     # from a corpus (test_fathers_and_residence.py): a record's father ("s/o", "ولد", "ka
@@ -540,7 +540,20 @@ FLOORS = {
     # false counted 11 -> 9 (heldout52.txt 3 -> 1; its weak false 99 -> 101), right strong
     # 1,340 -> 1,328 of 3,951. The right strong floors of heldout10, 13, 16, 22, 29, 33, 35,
     # 39, 52 and 53 moved down with it.
-    "heldout59.txt": (0.96, 0.95, 0.87, 0, 5, 0.30),
+    "heldout59.txt": (0.96, 0.95, 0.87, 0, 5, 0.27),
+    # Then heldout60.txt, for development, written blind to a sharper brief: different
+    # officials bearing identical full names at one station or town, under ranks one man
+    # could hold (Bannu to Tank, Mandi Bahauddin to Gujrat). Blind on 4decdb1: false 4
+    # (person), links made 86.5 %, right strong 94 of 300; on 83d25b4, false 4. Read: the
+    # writer's own notes named both men ("two officers with the identical name", "دو ایس
+    # ایچ او، ایک نام", "NOT the Inspector Mir Zaman Khan who was SHO in 2021", "الگ آدمی
+    # ہے") and "another Gul Nawaz", "also named", "dusra", "bhi ... hai", "یہ وہ ... نہیں
+    # جو" were no warnings. A report naming both men of a name, or saying there are two,
+    # now marks it "one of two of this name" where it is set (`namesakes`,
+    # `links.said_two`): false 4 -> 0, right strong 94 -> 65. Development: right strong
+    # 3,485 -> 3,453 of 9,990 (heldout59.txt and heldout60.txt apart), false unmoved. Held
+    # out, in aggregate: false 9 (unmoved), right strong 1,328 -> 1,298 of 3,951.
+    "heldout60.txt": (0.95, 0.94, 0.86, 0, 32, 0.21),
 }
 
 

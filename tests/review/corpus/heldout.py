@@ -234,6 +234,7 @@ def score(reports: Iterable[Report], extract: Callable[[str], list[Entity]]) -> 
                     for r in keyed[("person", full)]
                 ),
             )
+            | links.said_two((places[r], tuple(roles[(r, kind, key)])) for r in by_report)
             if kind == "person"
             else frozenset()
         )
