@@ -1195,6 +1195,12 @@ def _lettered(doc: Doc, k: int) -> int:
     section", "بی ڈویژن"), else k: the unit is an everyday word elsewhere."""
     if k + 1 < doc.size and doc.words[k] in _LETTERS and doc.words[k + 1] in _UNITS:
         return k + 2
+    if k + 1 < doc.size and doc.words[k] in _ESTATES:  # "thana site a", "SITE Super Highway"
+        after = doc.words[k + 1]
+        if after in _LETTERS or after in _ESTATE_PARTS:
+            return k + 2
+        if after == "super" and k + 2 < doc.size and doc.words[k + 2] == "highway":
+            return k + 3
     return k
 
 
@@ -1211,6 +1217,10 @@ _LETTERS: Final = frozenset(
     normalize(w) for w in ("a", "b", "c", "d", "e", "اے", "بی", "سی", "ڈی", "ای")
 )
 _UNITS: Final = frozenset(normalize(w) for w in ("division", "section", "ڈویژن", "سیکشن"))
+# Karachi's trading estate (SITE) has stations by letter and by road: "SITE-A", "thana site
+# b", "SITE Super Highway"; "a" after it is its letter, not an article.
+_ESTATES: Final = frozenset(normalize(w) for w in ("site", "سائٹ"))
+_ESTATE_PARTS: Final = frozenset(normalize(w) for w in ("superhighway",))
 
 
 def _unlisted_station(

@@ -52,12 +52,14 @@ from review.workspace.search import normalize
 # Words every city's quarters share ("Usman Colony", "Zaman Town", "Yousuf Goth"), as
 # station keys write them: a station keyed by these alone ("colony/karachi", when the
 # word that told the quarter was missed) could be any of a city's many. ("Market" is
-# Hyderabad's Market police station's whole name, and left out.)
+# Hyderabad's Market police station's whole name, and left out.) So is "site" alone: Karachi's
+# trading estate has SITE-A, SITE-B and SITE Super Highway stations, and Hyderabad and Kotri
+# have estates of the name too.
 QUARTERS_WORDS: Final = frozenset(
     (
         *("colony", "town", "goth", "bazar", "bazaar", "road", "nagar", "park"),
         *("bagh", "ganj", "garden", "gate", "chowk", "square", "extension", "plaza"),
-        *("quarters", "abad", "lines"),
+        *("quarters", "abad", "lines", "site"),
     )
 )
 STRONG: Final = "strong"
