@@ -59,7 +59,7 @@ QUARTERS_WORDS: Final = frozenset(
     (
         *("colony", "town", "goth", "bazar", "bazaar", "road", "nagar", "park"),
         *("bagh", "ganj", "garden", "gate", "chowk", "square", "extension", "plaza"),
-        *("quarters", "abad", "lines", "site"),
+        *("quarters", "abad", "lines", "site", "kot", "kotla"),
     )
 )
 STRONG: Final = "strong"
@@ -104,7 +104,7 @@ def strength(kind: str, key: str) -> Strength:
         return Strength(CONTEXT, _CONTEXT_KINDS[kind])
     if kind == "police_station":
         station, _, district = key.partition("/")
-        if station.strip() and set(station.split()) <= QUARTERS_WORDS:
+        if _quarters_only(key):
             why = "a police station named only by words every city's quarters share"
             return Strength(WEAK, why)
         if station.strip() and district.strip():
@@ -350,7 +350,7 @@ def places(keys: Iterable[tuple[str, str]]) -> frozenset[str]:
     bare: set[str] = set()
     for kind, key in keys:
         district = key if kind == "district" else key.partition("/")[2]
-        if kind == "police_station":
+        if kind == "police_station" and not _quarters_only(key):
             (found if district else bare).add(f"station:{key}")
         if kind in ("district", "police_station") and district:
             found.add(f"district:{district}")
@@ -364,6 +364,15 @@ def places(keys: Iterable[tuple[str, str]]) -> frozenset[str]:
         district = next(iter(one)).partition(":")[2]
         return frozenset(found | {f"{station}/{district}" for station in bare})
     return frozenset(found | bare)
+
+
+def _quarters_only(station: str) -> bool:
+    """Whether a police station's key is only words every city's quarters share
+    ("colony/karachi", "kot/dera ismail khan"): it sets its report in the district, not at a
+    station, which it may be any of (two posted men of one name at Mughal Kot and at Kot
+    Jai are at two stations)."""
+    name = station.partition("/")[0]
+    return bool(name.strip()) and set(name.split()) <= QUARTERS_WORDS
 
 
 def _within(place: str, district: str) -> bool:
