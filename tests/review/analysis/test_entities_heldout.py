@@ -553,7 +553,7 @@ FLOORS = {
     # `links.said_two`): false 4 -> 0, right strong 94 -> 65. Development: right strong
     # 3,485 -> 3,453 of 9,990 (heldout59.txt and heldout60.txt apart), false unmoved. Held
     # out, in aggregate: false 9 (unmoved), right strong 1,328 -> 1,298 of 3,951.
-    "heldout60.txt": (0.95, 0.94, 0.86, 0, 32, 0.21),
+    "heldout60.txt": (0.95, 0.94, 0.92, 0, 32, 0.18),
     # Then, from a probe of Karachi's west (heldout32.txt's ground: forms of its stations in
     # the three registers, grouped by key): "thana site a" and "thana site superhighway"
     # were both keyed "site", the letter read as an article. SITE's letter and road are the
@@ -568,6 +568,10 @@ FLOORS = {
     # case Roman Urdu left off names (Surani, Jalalzai, Utmanzai, Mirali, Jappa). Development
     # unchanged to the link; held out, in aggregate (a fifth look): false 6 (unmoved), right
     # strong 1,295 -> 1,283 (heldout32.txt's share 0.42 -> 0.39: Karachi's quarters).
+    # Then Qadeer (قدیر) kept apart from Qadir (قادر) (test_names_seen_in_session_19.py):
+    # heldout60.txt's agent Qadeer Wazir, unread in Urdu, is found: its links made 86.5 ->
+    # 92.4 %, 61 more right links, none of them strong (its share 0.21 -> 0.18). No other
+    # development set moved.
 }
 
 
