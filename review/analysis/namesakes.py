@@ -289,15 +289,22 @@ def _both_named(
     ]
 
 
-# "two ASIs named Gul Zaman and Sher Ali": two men and their two names.
+# "two ASIs named Gul Zaman and Sher Ali": two men and their two names; no list puts more
+# than this between them.
+_LISTED_GAP: Final = 12
 _AND: Final = re.compile(r"\s*,?\s*(?:and|or|&|aur|ya|اور|یا)\s+", re.IGNORECASE)
 
 
 def _listed_with(text: str, mentions: Sequence[M], i: int) -> bool:
     """Whether the person `mentions[i]` is listed with the next one ("Gul Zaman and Sher Ali")."""
-    after = next((m for m in mentions[i + 1 :] if m.kind == "person"), None)
     m = mentions[i]
-    return after is not None and _AND.fullmatch(text, m.end, after.start) is not None
+    for j in range(i + 1, len(mentions)):  # the next few only: linear in the report
+        after = mentions[j]
+        if after.kind == "person":
+            return _AND.fullmatch(text, m.end, after.start) is not None
+        if after.start - m.end > _LISTED_GAP:
+            return False
+    return False
 
 
 def _two(text: str, mentions: Sequence[M], ranked: Callable[[str], bool]) -> list[M]:
