@@ -70,6 +70,7 @@ HELDOUT57 = Path(__file__).with_name("heldout57.txt")  # scored once blind, then
 HELDOUT58 = Path(__file__).with_name("heldout58.txt")  # scored once blind, then a development set
 HELDOUT59 = Path(__file__).with_name("heldout59.txt")  # scored once blind, then a development set
 HELDOUT60 = Path(__file__).with_name("heldout60.txt")  # scored once blind, then a development set
+HELDOUT61 = Path(__file__).with_name("heldout61.txt")  # scored once blind, then a development set
 CORPORA = (
     CORPUS,
     HELDOUT2,
@@ -131,6 +132,7 @@ CORPORA = (
     HELDOUT58,
     HELDOUT59,
     HELDOUT60,
+    HELDOUT61,
 )
 CHECKED = CORPORA  # what main() checks when no file is named
 LANGUAGES = ("en", "ur", "ru")
