@@ -553,7 +553,7 @@ FLOORS = {
     # `links.said_two`): false 4 -> 0, right strong 94 -> 65. Development: right strong
     # 3,485 -> 3,453 of 9,990 (heldout59.txt and heldout60.txt apart), false unmoved. Held
     # out, in aggregate: false 9 (unmoved), right strong 1,328 -> 1,298 of 3,951.
-    "heldout60.txt": (0.95, 0.94, 0.92, 0, 32, 0.18),
+    "heldout60.txt": (0.95, 0.94, 0.92, 0, 32, 0.17),
     # Then, from a probe of Karachi's west (heldout32.txt's ground: forms of its stations in
     # the three registers, grouped by key): "thana site a" and "thana site superhighway"
     # were both keyed "site", the letter read as an article. SITE's letter and road are the
@@ -572,6 +572,11 @@ FLOORS = {
     # heldout60.txt's agent Qadeer Wazir, unread in Urdu, is found: its links made 86.5 ->
     # 92.4 %, 61 more right links, none of them strong (its share 0.21 -> 0.18). No other
     # development set moved.
+    # Then heldout61.txt, for development, written blind to heldout40.txt's brief (Bannu to
+    # Tank, no example names, nothing of namesakes). Blind on 4decdb1 and on 60d13b7 alike:
+    # false 0, links made 90.3 %, right strong 122 of 432. Ghazni Khel, Inayatullah and
+    # Zahidullah listed: 91.5 %; heldout60.txt 92.4 -> 92.7 %.
+    "heldout61.txt": (0.97, 0.97, 0.91, 0, 6, 0.28),
 }
 
 
