@@ -146,16 +146,7 @@ def carry(
     for m in mentions:
         if m.kind == "person" and m.designation:
             d, old = parse(m.designation), said.get(m.key, Designation(""))
-            said[m.key] = Designation(
-                old.rank or d.rank,
-                old.namesake or d.namesake,
-                old.home or d.home,
-                old.kin_of or d.kin_of,
-                old.cnic or d.cnic,
-                old.phone or d.phone,
-                old.grade or d.grade,
-                old.two or d.two,
-            )
+            said[m.key] = _merged(old, d, old.rank or d.rank)
     holding: dict[str, set[str]] = {}
     for key in said:
         for word in set(key.split()):
@@ -180,16 +171,13 @@ def carry(
             continue
         own, given = parse(m.designation), said[of]
         rank = own.rank or (given.rank if given.rank != "Named" else "")
-        merged = compose(
-            rank,
-            own.namesake or given.namesake,
-            own.home or given.home,
-            own.kin_of or given.kin_of,
-            own.cnic or given.cnic,
-            own.phone or given.phone,
-            own.grade or given.grade,
-            own.two or given.two,
-        )
+        merged = render(_merged(own, given, rank))
         if merged != m.designation:
             out[i] = dataclasses.replace(m, designation=merged)  # type: ignore[type-var]
     return out
+
+
+def _merged(first: Designation, second: Designation, rank: str) -> Designation:
+    """`rank`, and each other part `first` gives, else `second`'s."""
+    parts = {f: getattr(first, f) or getattr(second, f) for f in Designation._fields[1:]}
+    return first._replace(rank=rank, **parts)
