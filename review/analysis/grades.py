@@ -58,12 +58,13 @@ def _alternation(words: Sequence[str]) -> str:
 
 _OWN_WORDS: Final = _alternation([w for ws in _OWN.values() for w in ws])
 _SIZE_WORDS: Final = _alternation([w for ws in _SIZE.values() for w in ws])
+_WALA_WORDS: Final = r"(?:wala|wale|walay|والا|والے)(?!\w)"
 _AFTER: Final = re.compile(
     rf"\s*(?:,\s*(?:the\s+)?|\(\s*)?(?P<g>{_OWN_WORDS})\.?(?!\w)"
-    rf"|\s+(?P<s>{_SIZE_WORDS})\s+(?:wala|wale|walay|والا|والے)(?!\w)",
+    rf"|\s+(?P<s>{_SIZE_WORDS})\s+{_WALA_WORDS}",
     re.IGNORECASE,
 )
-_WALA: Final = re.compile(r"\s+(?:wala|wale|walay|والا|والے)(?!\w)", re.IGNORECASE)
+_WALA: Final = re.compile(rf"\s+{_WALA_WORDS}", re.IGNORECASE)
 _WORD: Final = re.compile(r"\S+")
 # No epithet stands further from its name than this, a rank between them.
 _MOST_GAP: Final = 40

@@ -54,7 +54,8 @@ from review.workspace.search import normalize
 # word that told the quarter was missed) could be any of a city's many. ("Market" is
 # Hyderabad's Market police station's whole name, and left out.) So is "site" alone: Karachi's
 # trading estate has SITE-A, SITE-B and SITE Super Highway stations, and Hyderabad and Kotri
-# have estates of the name too.
+# have estates of the name too; and "kot" or "kotla" ("fort") alone, the rest of a name
+# like Mughal Kot or Kot Jai lost.
 QUARTERS_WORDS: Final = frozenset(
     (
         *("colony", "town", "goth", "bazar", "bazaar", "road", "nagar", "park"),
@@ -404,8 +405,8 @@ def pair_strength(
     at police stations apart, place men of it at home in towns apart, or give men of it
     different fathers, CNICs or phone numbers. `crowded` is where the archive's reports give
     two men's full names that `key` is a short form of (`crowded`), or say two men bear it
-    (`said_two`); `stations` the police
-    stations at which reports give it a posted man (`posted_at`).
+    (`said_two`); `stations`, the police stations at which reports give it a posted man
+    (`posted_at`).
     """
     roles_a, roles_b = tuple(roles_a), tuple(roles_b)
     if kind == "police_station" and strength.level == STRONG:

@@ -252,6 +252,10 @@ def _counting(text: str) -> bool:
     return any(h in lowered for h in _COUNT_HOLDS)
 
 
+# The man right after a warning that denies him, told from the report's own man by that.
+_DENIED: Final = "the other"
+
+
 def _both_named(
     before: Sequence[M],
     after: list[M],
@@ -266,20 +270,22 @@ def _both_named(
     Zaman Khan who was SHO in 2021": `others`), or under a count of two men of one name
     (`counted`). (Indexes into the mentions.) A report naming both is a record that two
     men of the name serve where it is set."""
-    ranks: dict[str, set[str]] = {}
+    men: dict[str, set[str]] = {}  # each name's men as the report tells them: ranks, "other"
+    two_said: set[str] = set()  # names a count of two covers
     warned: set[str] = set()
     for i, (old, new) in enumerate(zip(before, after, strict=True)):
         if new.kind != "person":
             continue
+        told = men.setdefault(new.key, set())
         if old.designation and ranked(old.designation):
-            ranks.setdefault(new.key, set()).add(designations.parse(old.designation).rank)
-        if i in counted:
-            ranks.setdefault(new.key, set()).update(("", " "))  # counted: two men
+            told.add(designations.parse(old.designation).rank)
         if i in others:
-            ranks.setdefault(new.key, set()).add(" other")
+            told.add(_DENIED)
+        if i in counted:
+            two_said.add(new.key)
         if designations.parse(new.designation).namesake:
             warned.add(new.key)
-    both = {k for k in warned if len(ranks.get(k, ())) > 1}
+    both = {k for k in warned if k in two_said or len(men[k]) > 1}
     if not both:
         return after
     two = designations.compose(None, two=True)
