@@ -262,7 +262,7 @@ FLOORS = {
     # false counted 2 -> 1, right strong 148 -> 144 of 240; heldout4/5/7/10.txt still 0,
     # right strong 64 -> 60 of 144, 149 -> 145 of 206, 130 -> 123 of 204, 143 -> 131 of 295.
     "heldout15.txt": (0.98, 0.98, 0.94, 0, 162, 0.41),
-    "heldout16.txt": (0.97, 0.97, 0.89, 0, 162, 0.24),
+    "heldout16.txt": (0.97, 0.97, 0.88, 0, 162, 0.24),
     # Two more written blind after those rules (heldout17.txt: Karachi and lower Sindh;
     # heldout18.txt: Gujranwala to Mianwali, Peshawar to Swabi), scored blind on them and on
     # session 10's: heldout17.txt F1 0.985, links 650 of 725 (89.7 %), false counted 8 -> 6;
@@ -577,6 +577,11 @@ FLOORS = {
     # false 0, links made 90.3 %, right strong 122 of 432. Ghazni Khel, Inayatullah and
     # Zahidullah listed: 91.5 %; heldout60.txt 92.4 -> 92.7 %.
     "heldout61.txt": (0.97, 0.97, 0.91, 0, 6, 0.28),
+    # Session 20: Urdu names of one long vowel apart kept apart (test_names_of_two_forms.py:
+    # راشد Rashid and رشید Rasheed, ناصر and نصیر, ماجد and مجید, حامد and حمید, حافظ and
+    # حفیظ, عادل and عدیل). heldout16.txt's Haroon Rashid, ہارون رشید, is the one man the
+    # development sets write with both: its links made 89.0 -> 88.8 % (its floor 0.89 ->
+    # 0.88). No other development set moved.
 }
 
 
