@@ -1568,6 +1568,8 @@ def _person(
             end = j + 1  # "sajjad urf sajju har hafte": whatever follows "alias" is a name
     if end == j and name_word:
         end = _named_before_is(doc, j)  # "naam behlol tarkhan hai", "نام بہلول ترکھان ہے"
+    if name_word and end == j + 1 and _everyday_after_name_word(doc, j):
+        end = j  # "میرا نام ظاہر نہ کریں", "do not make my name known": no one named Zahir
     if not naming:
         end = _run_to_ergative(doc, j, end)  # "ایجنٹ بہلول ترکھان نے", "agent behlol tarkhan ne"
     if end - j > 1 and end < doc.size and doc.words[end] in _PLACE_ENDS:
@@ -1770,6 +1772,15 @@ _SHORTENED: Final = frozenset(("const", "insp", "inspr", "constt", "dr"))
 # The designation of words that name whoever follows ("named", "alias", عرف): after one,
 # even an everyday word that is a name too is one ("urf kaka", "عرف جانی").
 _NAMING: Final = "Named"
+def _everyday_after_name_word(doc: Doc, j: int) -> bool:
+    """Whether word j, alone after a word for "name", is the everyday word a name shares
+    (names.txt's "?" spellings: ظاہر "known", شریف "decent"), not said to be the name by an
+    "is" after it ("نام ظاہر نہ کریں" is "do not reveal the name"; "نام شریف ہے" names Sharif)."""
+    if doc.words[j] not in weak_words("names.txt"):
+        return False
+    return not (j + 1 < doc.size and doc.words[j + 1] in COPULAS)
+
+
 # Of those, the words for "name" itself: "ان کے نام لکھے" is "their names", no name after.
 _NAME_WORDS: Final = frozenset(normalize(w) for w in ("نام", "naam", "name"))
 # Of those, the words for "alias": the word after one is a second name, listed or not, in
