@@ -1772,6 +1772,8 @@ _SHORTENED: Final = frozenset(("const", "insp", "inspr", "constt", "dr"))
 # The designation of words that name whoever follows ("named", "alias", عرف): after one,
 # even an everyday word that is a name too is one ("urf kaka", "عرف جانی").
 _NAMING: Final = "Named"
+
+
 def _everyday_after_name_word(doc: Doc, j: int) -> bool:
     """Whether word j, alone after a word for "name", is the everyday word a name shares
     (names.txt's "?" spellings: ظاہر "known", شریف "decent"), not said to be the name by an
