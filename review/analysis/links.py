@@ -1103,6 +1103,10 @@ def short_form_links(
         for n in ns:
             by_key[n.key].append((where.get(num, frozenset()), n.roles))
     spread_of = functools.lru_cache(maxsize=None)(lambda key: spread(by_key[key]))
+    # Where reports say two men bear a name, and the stations at which they give it posted
+    # men: a short form meets the full name only as the full name meets itself there.
+    two_of = functools.lru_cache(maxsize=None)(lambda key: said_two(by_key[key]))
+    posted_of = functools.lru_cache(maxsize=None)(lambda key: posted_at(by_key[key]))
     for a, ns in named.items():
         for short in ns:
             words = tuple(w for w in short.key.split() if telling(w))
@@ -1117,7 +1121,14 @@ def short_form_links(
                     Strength(WEAK, "a given name alone, in a report naming the same place")
                     if key in given
                     else _short_strength(
-                        short, full, where, (a, b), len(set_here), spread_of(full.key)
+                        short,
+                        full,
+                        where,
+                        (a, b),
+                        len(set_here),
+                        spread_of(full.key),
+                        crowded=two_of(short.key) | two_of(full.key),
+                        stations=posted_of(short.key) | posted_of(full.key),
                     )
                 )
                 written = {a: short.written, b: full.written}
@@ -1262,12 +1273,17 @@ def _short_strength(
     reports: tuple[int, int],
     names_there: int,
     spread: Spread | bool = False,
+    *,
+    crowded: frozenset[str] = frozenset(),
+    stations: frozenset[str] = frozenset(),
 ) -> Strength:
     """How strong a short form's link to a full name is: never stronger than the full name
     would be, written in the short form's report beside the same ranks (`pair_strength`).
     "SHO Ghulam Mustafa" of Johi is not "SHO Ghulam Mustafa Chandio" of Thana Saddar because
     both stations are Dadu's: two reports set at different police stations of one district
-    join on a posted man's name only through a reviewer, shortened or not."""
+    join on a posted man's name only through a reviewer, shortened or not. Nor where a
+    report says two men bear either name (`crowded`, `said_two`), or where reports give
+    either posted men at two stations a report here names (`stations`, `posted_at`)."""
     a, b = reports
     if _telling_words(full.key) < 2:
         # "Aslam" of "Muhammad Aslam": a given name alone, whoever else bears it
@@ -1288,6 +1304,8 @@ def _short_strength(
         full.roles,
         key=full.key,
         spread=spread,
+        crowded=crowded,
+        stations=stations,
     )
     if as_full.level == WEAK:
         return Strength(WEAK, f"a short form of the name; {as_full.why}")

@@ -49,3 +49,18 @@ def test_posted_at_keeps_the_stations_of_one_station_reports() -> None:
     city = frozenset({"station:city/mandi bahauddin", "district:mandi bahauddin"})
     named = [(saddar, ("ASI",)), (city, ("ASI",)), (saddar | city, ("ASI",)), (city, ())]
     assert links.posted_at(named) == {"station:saddar/phalia", "station:city/mandi bahauddin"}
+
+
+def test_a_short_form_meets_the_full_name_as_the_full_name_meets_itself() -> None:
+    """Reports give "ASI Zafar Iqbal" at City and "ASI Zafar Iqbal Gondal" at Saddar; a
+    report naming both stations and Gondal was joined strongly to City's bare Zafar Iqbal as
+    a short form of his name, though the name is given posted men at both stations it names.
+    """
+    city = "ASI Zafar Iqbal of Thana City Mandi Bahauddin registered no FIR."
+    gondal = "ASI Zafar Iqbal Gondal of Thana Saddar Phalia took Rs 40,000 to let the agent go."
+    both = BOTH.replace("ASI Zafar Iqbal", "ASI Zafar Iqbal Gondal")
+    corpus = corpus_of([city, gondal, both])
+    evidence = person_evidence(corpus, 1, 3, "zafar iqbal < zafar iqbal gondal")
+    assert evidence.strength.level == links.WEAK
+    assert WHY in evidence.strength.why
+    assert person_evidence(corpus, 2, 3, "zafar iqbal gondal").strength.level == links.STRONG

@@ -166,3 +166,15 @@ def test_once_a_note_names_both_the_two_shos_reports_join_weakly() -> None:
     evidence = person_evidence(corpus, 1, 2, "mir zaman khan")
     assert evidence.strength.level == links.WEAK
     assert not evidence.counts
+
+
+def test_once_said_two_a_short_form_meets_a_full_name_only_weakly() -> None:
+    """Session 20: a report says two ASIs of Pirabad are named Gul Zaman; another's bare "ASI
+    Gul Zaman" and a third's "ASI Gul Zaman Marwat" were joined strongly as a short form of
+    one name, though either Gul Zaman may be the Marwat."""
+    full = "ASI Gul Zaman Marwat of Thana Pirabad beat my brother."
+    corpus = corpus_of([TWO_EN, ONE, full])
+    evidence = person_evidence(corpus, 2, 3, "gul zaman < gul zaman marwat")
+    assert evidence.strength.level == links.WEAK
+    assert "which reports give two men where a report here is set" in evidence.strength.why
+    assert person_evidence(corpus_of([ONE, full]), 1, 2, "gul zaman < gul zaman marwat").counts
