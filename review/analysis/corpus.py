@@ -158,6 +158,7 @@ class Corpus:
                     self._holding[word].add(person)
         self._crowded: dict[str, frozenset[str]] = {}
         self._posted: dict[str, frozenset[str]] = {}
+        self._ranks: dict[str, Mapping[str, frozenset[links.Ranks]]] = {}
         by_source: dict[str, int] = {}
         for num, f in sorted(self.facts.items()):
             self._union(num, by_source.setdefault(f.source, num))
@@ -306,6 +307,7 @@ class Corpus:
             spread=kind == "person" and self._spread_of(key),
             crowded=self._crowded_of(key) if kind == "person" else frozenset(),
             stations=self._posted_of(key) if kind == "person" else frozenset(),
+            ranks=self._ranks_of(key) if kind == "person" else None,
         )
 
     def _spread_of(self, key: str) -> links.Spread:
@@ -321,6 +323,12 @@ class Corpus:
         if key not in self._posted:
             self._posted[key] = links.posted_at(self._ranked.get(key, ()))
         return self._posted[key]
+
+    def _ranks_of(self, key: str) -> Mapping[str, frozenset[links.Ranks]]:
+        """Where reports give person `key` ranks no one man holds (`links.ranked_apart`)."""
+        if key not in self._ranks:
+            self._ranks[key] = links.ranked_apart(self._ranked.get(key, ()))
+        return self._ranks[key]
 
     def _crowded_of(self, key: str) -> frozenset[str]:
         """Where reports give two men's full names person `key` is a short form of

@@ -393,6 +393,7 @@ def pair_strength(
     spread: Spread | bool = False,
     crowded: frozenset[str] = frozenset(),
     stations: frozenset[str] = frozenset(),
+    ranks: Mapping[str, frozenset[Ranks]] | None = None,
 ) -> Strength:
     """How strong a link on `key`, of `strength`, is between two reports set in these places.
 
@@ -406,7 +407,8 @@ def pair_strength(
     different fathers, CNICs or phone numbers. `crowded` is where the archive's reports give
     two men's full names that `key` is a short form of (`crowded`), or say two men bear it
     (`said_two`); `stations`, the police stations at which reports give it a posted man
-    (`posted_at`).
+    (`posted_at`); `ranks`, where reports give it ranks no one man holds, and the ranks
+    given there (`ranked_apart`).
     """
     roles_a, roles_b = tuple(roles_a), tuple(roles_b)
     if kind == "police_station" and strength.level == STRONG:
@@ -461,6 +463,14 @@ def pair_strength(
     if crowded & (_where(places_a) | _where(places_b)) and not (_told(roles_a) and _told(roles_b)):
         why = "the same name, which reports give two men where a report here is set, and it does"
         return Strength(WEAK, why + " not say which it means")
+    if ranks and any(
+        _either_of_two(ranks, p, r) for p, r in ((places_a, roles_a), (places_b, roles_b))
+    ):
+        why = (
+            "the same name, which reports give men of ranks no one man holds where a report"
+            " here is set, and it gives a rank either could hold"
+        )
+        return Strength(WEAK, why)
     return _by_rank_and_name(key, places_a, places_b, roles_a, roles_b) or strength
 
 
@@ -644,6 +654,58 @@ def said_two(named: Iterable[tuple[frozenset[str], Iterable[str]]]) -> frozenset
         if any(designations.parse(role).two for role in roles):
             out |= _where(places)
     return frozenset(out)
+
+
+# Ranks one report gives a name, as `ranked_apart` keeps them: its designations, one of each
+# rank or trade.
+Ranks = tuple[str, ...]
+
+
+def ranked_apart(
+    named: Iterable[tuple[frozenset[str], Iterable[str]]],
+) -> dict[str, frozenset[Ranks]]:
+    """Where reports give the name ranks or trades no one man holds ("SI Gul Nawaz" and
+    "Inspector Gul Nawaz" of one station; an agent and an ASI of one town): the ranks each
+    report set there gives it, by police station and town, or district (`_where`; `named`:
+    as for `spread`). There are two men of the name there, and a report whose ranks either
+    could hold ("SHO Gul Nawaz": an SI or an Inspector commands a station) does not say
+    which it means (`_either_of_two`). A roundup sets its men nowhere; past `_SPREAD_MOST`
+    ranks at a place, no more are kept."""
+    at: dict[str, dict[str, Ranks]] = defaultdict(dict)
+    for places, roles in named:
+        given = {_rank(r): r for r in roles if ranked(r)}
+        if not given or _roundup(places):
+            continue
+        ranks = tuple(given[r] for r in sorted(given))
+        for w in _where(places):
+            if len(at[w]) <= _SPREAD_MOST:
+                at[w].setdefault(" ".join(sorted(given)), ranks)
+    return {
+        w: frozenset(by.values())
+        for w, by in at.items()
+        if any(roles_conflict(x, y) for x, y in itertools.combinations(by.values(), 2))
+    }
+
+
+def _either_of_two(
+    ranked: Mapping[str, frozenset[Ranks]], places: frozenset[str], roles: Iterable[str]
+) -> bool:
+    """Whether a report set where reports give its name ranks no one man holds
+    (`ranked_apart`) gives it ranks that either of two such men could hold. A report that
+    gives none is weak against one that does already (`_by_rank_and_name`)."""
+    roles = tuple(roles)
+    if not _any_rank(roles):
+        return False
+    for w in _where(places):
+        for x, y in itertools.combinations(sorted(ranked.get(w, ())), 2):
+            if roles_conflict(x, y) and _fits(x, roles) and _fits(y, roles):
+                return True
+    return False
+
+
+def _fits(ranks: Ranks, roles: tuple[str, ...]) -> bool:
+    """Whether a man given `ranks` could be the man given every one of `roles`."""
+    return not any(roles_conflict(ranks, (role,)) for role in roles)
 
 
 def _where(places: frozenset[str]) -> set[str]:
@@ -1106,6 +1168,7 @@ def short_form_links(
     # Where reports say two men bear a name, and the stations at which they give it posted
     # men: a short form meets the full name only as the full name meets itself there.
     two_of = functools.lru_cache(maxsize=None)(lambda key: said_two(by_key[key]))
+    ranks_of = functools.lru_cache(maxsize=None)(lambda key: ranked_apart(by_key[key]))
     posted_of = functools.lru_cache(maxsize=None)(lambda key: posted_at(by_key[key]))
     for a, ns in named.items():
         for short in ns:
@@ -1129,6 +1192,7 @@ def short_form_links(
                         spread_of(full.key),
                         crowded=two_of(short.key) | two_of(full.key),
                         stations=posted_of(short.key) | posted_of(full.key),
+                        ranks=ranks_of(full.key),
                     )
                 )
                 written = {a: short.written, b: full.written}
@@ -1276,6 +1340,7 @@ def _short_strength(
     *,
     crowded: frozenset[str] = frozenset(),
     stations: frozenset[str] = frozenset(),
+    ranks: Mapping[str, frozenset[Ranks]] | None = None,
 ) -> Strength:
     """How strong a short form's link to a full name is: never stronger than the full name
     would be, written in the short form's report beside the same ranks (`pair_strength`).
@@ -1306,6 +1371,7 @@ def _short_strength(
         spread=spread,
         crowded=crowded,
         stations=stations,
+        ranks=ranks,
     )
     if as_full.level == WEAK:
         return Strength(WEAK, f"a short form of the name; {as_full.why}")

@@ -246,6 +246,11 @@ def score(reports: Iterable[Report], extract: Callable[[str], list[Entity]]) -> 
             if kind == "person"
             else frozenset()
         )
+        ranks = (
+            links.ranked_apart((places[r], tuple(roles[(r, kind, key)])) for r in by_report)
+            if kind == "person"
+            else None
+        )
         for a, b in itertools.combinations(sorted(by_report), 2):
             level = links.pair_strength(
                 kind,
@@ -258,6 +263,7 @@ def score(reports: Iterable[Report], extract: Callable[[str], list[Entity]]) -> 
                 spread=spread,
                 crowded=crowded,
                 stations=stations,
+                ranks=ranks,
             ).level
             if by_report[a] & by_report[b]:
                 figures.right_links += 1
