@@ -128,7 +128,9 @@ class Corpus:
         # Where each report is set: its districts and police stations (a station's district too).
         self._places = {
             num: links.places(
-                (m.kind, m.key) for m in f.record.mentions() if m.status != "rejected"
+                links.setting(m.kind, m.key, m.designations)
+                for m in f.record.mentions()
+                if m.status != "rejected"
             )
             for num, f in self.facts.items()
         }

@@ -236,7 +236,11 @@ def _short_form(ra: Record, rb: Record, a: int, b: int, name: str) -> Evidence |
         for n, r in records.items()
     }
     where = {
-        n: links.places((m.kind, m.key) for m in r.mentions() if m.status != "rejected")
+        n: links.places(
+            links.setting(m.kind, m.key, m.designations)
+            for m in r.mentions()
+            if m.status != "rejected"
+        )
         for n, r in records.items()
     }
     found = [

@@ -146,6 +146,7 @@ def extract(text: str) -> list[Entity]:
         found = _titled_by_alias(doc, _nicknames(doc, _whole_names(doc, found)))
         found = _agency_wings(doc, _named_by_rank(doc, found))
         found = _town_stations(doc, _provincial_police(_fia_at_airport(doc, found)))
+        found = _roads(doc, found)
         ranked = links.ranked
         entities = namesakes.mark(
             text,
@@ -162,6 +163,24 @@ def extract(text: str) -> list[Entity]:
     finally:
         if enabled:
             gc.enable()
+
+
+# The words after a place's name that make it a road's: "the Pindi Bhattian road",
+# "پنڈی بھٹیاں روڈ", "Jhang Rd".
+_ROAD_WORDS: Final = frozenset(normalize(w) for w in ("road", "rd", "روڈ", "سڑک"))
+
+
+def _roads(doc: Doc, found: list[_Candidate]) -> list[_Candidate]:
+    """A district or town named before "road" is the road's name (`links.ROAD`): the
+    report is not set there ("a kiln on the Pindi Bhattian road, district Hafizabad")."""
+    out = []
+    for c in found:
+        if c.kind == "district" and c.designation is None:
+            k = bisect.bisect_left(doc.starts, c.end)
+            if k < doc.size and doc.words[k] in _ROAD_WORDS:
+                c = c._replace(designation=links.ROAD)
+        out.append(c)
+    return out
 
 
 # "عمر" and "umar" are Umar, a man's name, and "age": Umar takes the masculine "کا",

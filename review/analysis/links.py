@@ -340,6 +340,21 @@ def _placed_apart(
     return not home & {f"district:{d}" for p in districts for d in (p, towns().get(p)) if d}
 
 
+# The designation of a district or town named only as a road's ("on the Pindi Bhattian
+# road, district Hafizabad"): the report is set in its district, not in it (`setting`).
+ROAD: Final = "road"
+
+
+def setting(kind: str, key: str, designations: Iterable[str | None]) -> tuple[str, str]:
+    """What a mention says of where its report is set, as `places` reads it: its kind and
+    key, but a town named only as a road's (`ROAD`) by its district alone. The road says
+    where it goes, not where the report is: a kiln "on the Pindi Bhattian road" of Hafizabad
+    is in Hafizabad district, not in Pindi Bhattian, and its SHO is not Pindi Bhattian's."""
+    if kind == "district" and ROAD in designations:
+        return kind, towns().get(key, key)
+    return kind, key
+
+
 def places(keys: Iterable[tuple[str, str]]) -> frozenset[str]:
     """Where a report is set, from its (kind, key) pairs: districts and police stations.
 

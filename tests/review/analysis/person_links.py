@@ -33,8 +33,8 @@ def shared_link(a: str, b: str, kind: str, key: str | None = None) -> tuple[str,
     strength = links.pair_strength(
         kind,
         links.strength(kind, key),
-        links.places((e.kind, e.key) for e in found_a),
-        links.places((e.kind, e.key) for e in found_b),
+        links.places(links.setting(e.kind, e.key, (e.designation,)) for e in found_a),
+        links.places(links.setting(e.kind, e.key, (e.designation,)) for e in found_b),
         roles(found_a),
         roles(found_b),
         key=key,
@@ -55,7 +55,7 @@ def people(
                 roles.setdefault(e.key, set()).update([e.designation] if e.designation else [])
         written = {k: tuple(e.text for e in found if e.key == k) for k in roles}
         named[num] = [links.Named(k, tuple(sorted(r)), written[k]) for k, r in roles.items()]
-        where[num] = links.places((e.kind, e.key) for e in found)
+        where[num] = links.places(links.setting(e.kind, e.key, (e.designation,)) for e in found)
     return named, where
 
 

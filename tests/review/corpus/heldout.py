@@ -187,7 +187,9 @@ def score(reports: Iterable[Report], extract: Callable[[str], list[Entity]]) -> 
         ids[report.id] = {g.ident for g in report.gold if not g.ident.startswith("DT-")}
         kinds.update((g.ident, g.kind) for g in report.gold)
         pairs = _match(report, extract(report.text))
-        places[report.id] = links.places((e.kind, e.key) for e, _ in pairs)
+        places[report.id] = links.places(
+            links.setting(e.kind, e.key, (e.designation,)) for e, _ in pairs
+        )
         for entity, matched in pairs:
             seen = keyed[(entity.kind, entity.key)].setdefault(report.id, set())
             if entity.designation:
