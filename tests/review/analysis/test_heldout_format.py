@@ -47,7 +47,7 @@ def test_corpus_parses_and_checks_clean(path: Path) -> None:
 # heldout23.txt to heldout27.txt, heldout29.txt, heldout31.txt, heldout33.txt,
 # heldout35.txt, heldout37.txt, heldout39.txt, heldout41.txt, heldout43.txt,
 # heldout44.txt, heldout45.txt, heldout47.txt, heldout48.txt, heldout50.txt,
-# heldout51.txt, heldout53.txt to heldout61.txt, development sets now, and heldout4.txt,
+# heldout51.txt, heldout53.txt to heldout62.txt, development sets now, and heldout4.txt,
 # heldout5.txt, heldout7.txt, heldout10.txt, heldout14.txt, heldout18.txt, heldout22.txt,
 # heldout28.txt, heldout30.txt, heldout32.txt, heldout34.txt, heldout36.txt, heldout38.txt,
 # heldout40.txt, heldout42.txt, heldout46.txt, heldout49.txt and heldout52.txt, the
@@ -113,6 +113,7 @@ WRITTEN_TO_PLAN = (
     checker.HELDOUT59,
     checker.HELDOUT60,
     checker.HELDOUT61,
+    checker.HELDOUT62,
 )
 to_plan = pytest.mark.parametrize("path", WRITTEN_TO_PLAN, ids=lambda p: p.name)
 
@@ -162,6 +163,10 @@ NARROW = (checker.HELDOUT60,)
 # Written to heldout40.txt's brief as HELDOUT.md gives it (a region, no example names),
 # without the plan's asks for near misses and both digit sets: it has what its writer gave.
 UNPLANNED = (checker.HELDOUT61,)
+# Written to a brief of police officers by rank (a promotion, an SHO under four names, men
+# of one name and two ranks, or of one station and two years), which asked for no station
+# near misses: it has two ("Thana Saddar" of two towns).
+RANKED = (checker.HELDOUT62,)
 
 
 @to_plan
@@ -186,7 +191,7 @@ def test_links_over_a_hundred_report_pairs(path: Path) -> None:
 def test_holds_near_misses_that_must_not_link(path: Path) -> None:
     reports, _ = checker.parse(path)
     assert len(checker.shared_names(reports, "person")) >= (2 if path in UNPLANNED else 5)
-    assert len(checker.shared_names(reports, "police_station")) >= 3
+    assert len(checker.shared_names(reports, "police_station")) >= (2 if path in RANKED else 3)
 
 
 @to_plan

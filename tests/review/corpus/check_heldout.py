@@ -71,6 +71,7 @@ HELDOUT58 = Path(__file__).with_name("heldout58.txt")  # scored once blind, then
 HELDOUT59 = Path(__file__).with_name("heldout59.txt")  # scored once blind, then a development set
 HELDOUT60 = Path(__file__).with_name("heldout60.txt")  # scored once blind, then a development set
 HELDOUT61 = Path(__file__).with_name("heldout61.txt")  # scored once blind, then a development set
+HELDOUT62 = Path(__file__).with_name("heldout62.txt")  # scored once blind, then a development set
 CORPORA = (
     CORPUS,
     HELDOUT2,
@@ -133,6 +134,7 @@ CORPORA = (
     HELDOUT59,
     HELDOUT60,
     HELDOUT61,
+    HELDOUT62,
 )
 CHECKED = CORPORA  # what main() checks when no file is named
 LANGUAGES = ("en", "ur", "ru")
