@@ -1,14 +1,12 @@
 """Entity extraction on the held-out corpora, written apart from the rules.
 
-The corpora are `tests/review/corpus/heldout.txt`, `heldout2.txt`, `heldout3.txt`,
-`heldout6.txt`, `heldout8.txt`, `heldout9.txt`, `heldout11.txt` to `heldout13.txt`,
-`heldout15.txt` to `heldout17.txt` and `heldout19.txt` to `heldout21.txt`, each written
-blind, measured, then open to tuning: development sets now; and `heldout4.txt`,
-`heldout5.txt`, `heldout7.txt`, `heldout10.txt`, `heldout14.txt`, `heldout18.txt` and
-`heldout22.txt`, written blind and never read by whoever tunes the rules: the held-out
-ones (`RAAZDAR_HELDOUT` names a fresh blind corpus to score in their place). Only aggregate
-figures are printed. The floors are what the extractor reached on each (issue 18's targets
-in comments); they guard against regressions.
+The corpora are `tests/review/corpus/heldout*.txt`, each written blind; `HELDOUT.md`
+says which are development sets now (measured, then open to tuning) and which are held
+out (never read by whoever tunes the rules: `heldout4.txt` ... `heldout52.txt` and
+`heldout63.txt` as of session 20). `RAAZDAR_HELDOUT` names a fresh blind corpus to score
+in a corpus's place. Only aggregate figures are printed. The floors are what the
+extractor reached on each (issue 18's targets in comments); they guard against
+regressions.
 """
 
 from __future__ import annotations
@@ -386,6 +384,9 @@ FLOORS = {
     # several districts, is a guess too (from a probe, not a corpus): heldout40.txt 18 ->
     # 5, heldout42.txt 4 -> 2, heldout36.txt 8 -> 5 (its 3 stations).
     "heldout39.txt": (0.99, 0.98, 0.94, 0, 182, 0.43),
+    # heldout40.txt was held out to session 20; its five false links were found to be one
+    # name given an SI and an Inspector (a count of ranks, no text), which the rules then
+    # read: by HELDOUT.md's rule it is a development set now, and heldout63.txt holds out.
     "heldout40.txt": (0.99, 1.00, 0.96, 0, 145, 0.41),
     "heldout41.txt": (0.98, 0.99, 0.95, 0, 206, 0.25),
     "heldout42.txt": (0.95, 0.98, 0.92, 0, 134, 0.32),
@@ -612,6 +613,11 @@ FLOORS = {
     # strong 235 and 234 of 516 (the SI/Inspector rule's cost: the promoted man). Read:
     # Jhang's and Chiniot's tribes (Bharwana and five more) listed.
     "heldout62.txt": (0.96, 0.96, 0.93, 0, 14, 0.43),
+    # heldout63.txt, held out before it was written (session 20), in heldout40.txt's place:
+    # Bannu to Tank, no example names, near misses and both digit sets asked for. Scored
+    # blind on d96e43f and on e44e29e alike, in aggregate only: F1 0.970, person F1 0.955,
+    # links made 94.4 %, false 0, weak false 78, right strong 67 of 361.
+    "heldout63.txt": (0.97, 0.95, 0.94, 0, 78, 0.18),
 }
 
 

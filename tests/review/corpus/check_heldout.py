@@ -49,7 +49,7 @@ HELDOUT36 = Path(__file__).with_name("heldout36.txt")  # held out, written blind
 HELDOUT37 = Path(__file__).with_name("heldout37.txt")  # scored once blind, then a development set
 HELDOUT38 = Path(__file__).with_name("heldout38.txt")  # held out, written blind in session 13
 HELDOUT39 = Path(__file__).with_name("heldout39.txt")  # scored once blind, then a development set
-HELDOUT40 = Path(__file__).with_name("heldout40.txt")  # held out, written blind in session 13
+HELDOUT40 = Path(__file__).with_name("heldout40.txt")  # held out to session 20, then development
 HELDOUT41 = Path(__file__).with_name("heldout41.txt")  # scored once blind, then a development set
 HELDOUT42 = Path(__file__).with_name("heldout42.txt")  # held out, written blind in session 13
 HELDOUT43 = Path(__file__).with_name("heldout43.txt")  # scored once blind, then a development set
@@ -72,6 +72,7 @@ HELDOUT59 = Path(__file__).with_name("heldout59.txt")  # scored once blind, then
 HELDOUT60 = Path(__file__).with_name("heldout60.txt")  # scored once blind, then a development set
 HELDOUT61 = Path(__file__).with_name("heldout61.txt")  # scored once blind, then a development set
 HELDOUT62 = Path(__file__).with_name("heldout62.txt")  # scored once blind, then a development set
+HELDOUT63 = Path(__file__).with_name("heldout63.txt")  # held out, written blind in session 20
 CORPORA = (
     CORPUS,
     HELDOUT2,
@@ -135,6 +136,7 @@ CORPORA = (
     HELDOUT60,
     HELDOUT61,
     HELDOUT62,
+    HELDOUT63,
 )
 CHECKED = CORPORA  # what main() checks when no file is named
 LANGUAGES = ("en", "ur", "ru")
