@@ -1,4 +1,4 @@
-"""Libsodium's secretstream push, computed with OpenSSL's ChaCha20-Poly1305.
+"""Libsodium's secretstream push and pull, computed with OpenSSL's ChaCha20-Poly1305.
 
 Libsodium encrypts a secretstream chunk with its AVX2 ChaCha20, then its SSE2
 Poly1305 (the best it has; Debian's build is no faster). OpenSSL, as bundled
@@ -24,6 +24,14 @@ the nonce's last 8, the counter incremented, and the state rekeyed by libsodium
 itself on a rekey tag or when the counter wraps. The state buffer stays
 libsodium's: chunks pushed here and by libsodium may alternate, and libsodium
 opens them. Tests check the bytes and the state against libsodium's.
+
+Pulling a full chunk (`OpenSSLPull`) is the same AEAD run backwards. The chunk carries
+only the first byte of the encrypted tag block; the other 63 are ChaCha20's keystream
+(block 1) over zeros, which the MAC covers. RFC 8439's AEAD encrypts from block 1 too,
+so encrypting 64 zero bytes under the chunk's nonce gives them; with them the chunk is
+an RFC 8439 ciphertext that OpenSSL authenticates and decrypts at once, or rejects
+whole: no plaintext is released from a chunk that fails. The state moves on as
+libsodium's pull moves it (the received MAC's first 8 bytes, the counter, a rekey).
 """
 
 from __future__ import annotations
@@ -31,12 +39,14 @@ from __future__ import annotations
 import struct
 from typing import Any, Final
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
 # The cffi module PyNaCl's bindings call (PyNaCl is pinned in deploy/constraints.txt).
 from nacl._sodium import ffi, lib
 
 from crypto import constants as C
+from crypto.errors import DecryptionError
 
 _KEY: Final = 32
 _STATE: Final = _KEY + 12  # the subkey, then the nonce: a 32-bit counter and 8 bytes
@@ -107,3 +117,48 @@ class OpenSSLPush:
         if tag & _TAG_REKEY or counter == 0:
             lib.crypto_secretstream_xchacha20poly1305_rekey(self._statebuf)
         return sealed[TAG_BLOCK - 1 :]
+
+
+class OpenSSLPull:
+    """Pulls chunks of one libsodium secretstream state through OpenSSL."""
+
+    def __init__(self, statebuf: Any) -> None:
+        """Work on `statebuf`, a state libsodium's `init_pull` has started."""
+        self._statebuf = statebuf
+        self._raw = ffi.buffer(statebuf, _STATE)
+        self._key = self._raw[:_KEY]
+        self._aead = ChaCha20Poly1305(self._key)
+        self._zeros = bytes(TAG_BLOCK)
+        self._keystream = memoryview(bytearray(TAG_BLOCK + _MAC))
+        # The whole ciphertext (the tag block restored) then the MAC; the plaintext.
+        self._in = memoryview(bytearray(TAG_BLOCK + C.CHUNK_BYTES + _MAC))
+        self._out = memoryview(bytearray(TAG_BLOCK + C.CHUNK_BYTES))
+
+    def pull(self, block: Buffer) -> tuple[memoryview, int]:
+        """Authenticate and decrypt `block`, a chunk whose message's length `fits`, and
+        move the state on, as libsodium's pull does. Returns the message (a view of this
+        object's buffer, valid until the next pull) and the tag; a chunk that does not
+        authenticate raises `DecryptionError` and leaves the state as it was."""
+        size = len(block) - 1 - _MAC
+        state = self._raw[:]
+        key, nonce = state[:_KEY], state[_KEY:]
+        if key != self._key:  # rekeyed since the last chunk
+            self._key, self._aead = key, ChaCha20Poly1305(key)
+        self._aead.encrypt_into(nonce, self._zeros, None, self._keystream)
+        sealed = self._in[: TAG_BLOCK + size + _MAC]
+        sealed[0] = block[0]
+        sealed[1:TAG_BLOCK] = self._keystream[1:TAG_BLOCK]
+        sealed[TAG_BLOCK:] = block[1:]
+        plain = self._out[: TAG_BLOCK + size]
+        try:
+            self._aead.decrypt_into(nonce, sealed, None, plain)
+        except InvalidTag as exc:
+            raise DecryptionError("chunk does not authenticate") from exc
+        tag = plain[0]
+        counter, inonce = _NONCE.unpack_from(state, _KEY)
+        counter = (counter + 1) & 0xFFFFFFFF
+        (mac_head,) = _MAC_HEAD.unpack_from(sealed, TAG_BLOCK + size)
+        _NONCE.pack_into(self._raw, _KEY, counter, inonce ^ mac_head)
+        if tag & _TAG_REKEY or counter == 0:
+            lib.crypto_secretstream_xchacha20poly1305_rekey(self._statebuf)
+        return plain[TAG_BLOCK:], tag

@@ -12,7 +12,8 @@ returned is valid until the next call; callers write it out or copy it first.
 A chunk of `OPENSSL_AT_LEAST` bytes or more whose length is a multiple of 8 (every
 full chunk) is pushed with OpenSSL's ChaCha20-Poly1305 instead
 (`crypto.envelope.fastpush`): the same bytes from the same state, sooner with
-AVX-512 or AVX2. Libsodium pushes the other chunks and pulls every chunk. A
+AVX-512 or AVX2, and pulled the same way (`OpenSSLPull`). Libsodium pushes and pulls
+the other chunks. A
 caller that reads its input can read each chunk into one of the pusher's two
 inboxes, where OpenSSL encrypts it in place (`push_inbox`): the chunk is then not
 copied on its way in.
@@ -29,7 +30,7 @@ import nacl.exceptions
 from nacl._sodium import ffi, lib
 
 from crypto import constants as C
-from crypto.envelope.fastpush import TAG_BLOCK, OpenSSLPush, fits, prefixed_buffer
+from crypto.envelope.fastpush import TAG_BLOCK, OpenSSLPull, OpenSSLPush, fits, prefixed_buffer
 from crypto.errors import DecryptionError
 
 BLOCK: Final = C.CHUNK_BYTES + C.STREAM_ABYTES
@@ -116,12 +117,18 @@ class Puller:
         self._out_ptr: Any = ffi.from_buffer(self._out)
         self._view = memoryview(self._out)
         self._tag: Any = ffi.new("unsigned char *")
+        self._openssl: OpenSSLPull | None = None  # made at the first chunk it takes
 
     def pull(self, block: Buffer) -> tuple[memoryview, int]:
         """Return a block's plaintext and tag; any failure is one `DecryptionError`."""
         size = len(block)
         if not C.STREAM_ABYTES < size <= BLOCK:
             raise DecryptionError("envelope is truncated")
+        message = size - C.STREAM_ABYTES
+        if message >= OPENSSL_AT_LEAST and fits(message):
+            if self._openssl is None:
+                self._openssl = OpenSSLPull(self._state.statebuf)
+            return self._openssl.pull(block)
         rc = lib.crypto_secretstream_xchacha20poly1305_pull(
             self._state.statebuf,
             self._out_ptr,
