@@ -10,13 +10,11 @@ function, reached through PyNaCl's own cffi handle, from the caller's buffer
 returned is valid until the next call; callers write it out or copy it first.
 
 A chunk of `OPENSSL_AT_LEAST` bytes or more whose length is a multiple of 8 (every
-full chunk) is pushed with OpenSSL's ChaCha20-Poly1305 instead
+full chunk) is pushed and pulled with OpenSSL's ChaCha20-Poly1305 instead
 (`crypto.envelope.fastpush`): the same bytes from the same state, sooner with
-AVX-512 or AVX2, and pulled the same way (`OpenSSLPull`). Libsodium pushes and pulls
-the other chunks. A
-caller that reads its input can read each chunk into one of the pusher's two
-inboxes, where OpenSSL encrypts it in place (`push_inbox`): the chunk is then not
-copied on its way in.
+AVX-512 or AVX2. Libsodium pushes and pulls the other chunks. A caller that reads
+its input can read each chunk into one of the pusher's two inboxes, where OpenSSL
+encrypts it in place (`push_inbox`): the chunk is then not copied on its way in.
 """
 
 from __future__ import annotations
