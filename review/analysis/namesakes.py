@@ -193,7 +193,7 @@ def mark(text: str, mentions: Sequence[M], ranked: Callable[[str], bool]) -> lis
     report's SHO of the name and no one else; "Gulzar Khan ... is NOT the SHO" loses the
     SHO read after the name, and "my name is Tariq" its "named", which say nothing.
     """
-    mentions = _two(text, mentions, ranked)
+    mentions = _this_name(text, _two(text, mentions, ranked))
     counts = [m.start() for m in _COUNT.finditer(text)] if _counting(text) else []
     at = sorted(warnings(text) + counts)
     if not at:
@@ -334,6 +334,47 @@ def _two(text: str, mentions: Sequence[M], ranked: Callable[[str], bool]) -> lis
         if counted:
             rank = m.designation if m.designation and ranked(m.designation) else None
             two = designations.compose(rank, two=True)
+            out[i] = dataclasses.replace(m, designation=two)  # type: ignore[type-var]
+    return out
+
+
+# "Of this very name", said of a post's other holder: "pehle wala sho bhi isi naam ka tha"
+# (the SHO before was of this name too), "پرانا ایس ایچ او بھی اسی نام کا تھا". The report's
+# man of that rank is one of two of the name, however far back he was named.
+_THIS_NAME: Final = re.compile(
+    r"\b(sho|asi|si|inspector|munshi|moharrir|muharrir|patwari)\s+(?:\w+\s+){0,2}?"
+    r"(?:isi|issi|usi|ussi)\s+(?:naam|nam)\s+(?:ka|ke|ki|wala|wale|wali)\b"
+    rf"|({_URDU_RANKS}|ایس آئی)\s+(?:\S+\s+){{0,2}}?(?:اسی|اُسی)\s+نام\s+"
+    r"(?:کا|کے|کی|والا|والے)(?!\S)",
+    re.IGNORECASE,
+)
+_THIS_NAME_HOLDS: Final = ("isi", "issi", "usi", "ussi", "اسی", "اُسی")
+# The rank each of `_THIS_NAME`'s words is, as a designation writes it.
+_RANK_OF: Final = {
+    **{w: w.upper() for w in ("sho", "asi", "si")},
+    **{w: w.title() for w in ("inspector", "munshi", "moharrir", "patwari")},
+    "muharrir": "Moharrir",
+    "ایس ایچ او": "SHO",
+    "اے ایس آئی": "ASI",
+    "ایس آئی": "SI",
+    "انسپکٹر": "Inspector",
+    "منشی": "Munshi",
+    "محرر": "Moharrir",
+}
+
+
+def _this_name(text: str, mentions: Sequence[M]) -> list[M]:
+    """`mentions`, the report's men of a rank whose other holder, the writer says, bore the
+    name too (`_THIS_NAME`) marked `TWO`, their rank kept."""
+    lowered = text.lower()
+    if not any(h in lowered for h in _THIS_NAME_HOLDS):
+        return list(mentions)
+    ranks = {_RANK_OF.get((m.group(1) or m.group(2)).lower()) for m in _THIS_NAME.finditer(text)}
+    out = list(mentions)
+    for i, m in enumerate(out):
+        said = designations.parse(m.designation)
+        if m.kind == "person" and not said.two and said.rank and said.rank in ranks:
+            two = designations.compose(m.designation, two=True)
             out[i] = dataclasses.replace(m, designation=two)  # type: ignore[type-var]
     return out
 

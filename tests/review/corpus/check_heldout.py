@@ -73,6 +73,7 @@ HELDOUT60 = Path(__file__).with_name("heldout60.txt")  # scored once blind, then
 HELDOUT61 = Path(__file__).with_name("heldout61.txt")  # scored once blind, then a development set
 HELDOUT62 = Path(__file__).with_name("heldout62.txt")  # scored once blind, then a development set
 HELDOUT63 = Path(__file__).with_name("heldout63.txt")  # held out, written blind in session 20
+HELDOUT64 = Path(__file__).with_name("heldout64.txt")  # scored once blind, then a development set
 CORPORA = (
     CORPUS,
     HELDOUT2,
@@ -137,6 +138,7 @@ CORPORA = (
     HELDOUT61,
     HELDOUT62,
     HELDOUT63,
+    HELDOUT64,
 )
 CHECKED = CORPORA  # what main() checks when no file is named
 LANGUAGES = ("en", "ur", "ru")
