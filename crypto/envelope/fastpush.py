@@ -69,15 +69,40 @@ def prefixed_buffer() -> memoryview:
     return memoryview(bytearray(TAG_BLOCK + C.CHUNK_BYTES))
 
 
-class OpenSSLPush:
-    """Pushes chunks of one libsodium secretstream state through OpenSSL."""
+class _OpenSSLState:
+    """One libsodium secretstream state, read and moved on around OpenSSL's AEAD."""
 
     def __init__(self, statebuf: Any) -> None:
-        """Work on `statebuf`, a state libsodium's `init_push` has started."""
+        """Work on `statebuf`, a state libsodium's `init_push` or `init_pull` has started."""
         self._statebuf = statebuf
         self._raw = ffi.buffer(statebuf, _STATE)
         self._key = self._raw[:_KEY]
         self._aead = ChaCha20Poly1305(self._key)
+
+    def _current(self) -> tuple[bytes, bytes]:
+        """The state's bytes and its nonce, the AEAD made anew if the key has changed."""
+        state = self._raw[:]
+        key = state[:_KEY]
+        if key != self._key:  # rekeyed since the last chunk
+            self._key, self._aead = key, ChaCha20Poly1305(key)
+        return state, state[_KEY:]
+
+    def _advance(self, state: bytes, mac: memoryview, tag: int) -> None:
+        """Move the state on past a chunk with this MAC and tag, as libsodium does."""
+        counter, inonce = _NONCE.unpack_from(state, _KEY)
+        counter = (counter + 1) & 0xFFFFFFFF
+        (mac_head,) = _MAC_HEAD.unpack_from(mac)
+        _NONCE.pack_into(self._raw, _KEY, counter, inonce ^ mac_head)
+        if tag & _TAG_REKEY or counter == 0:
+            lib.crypto_secretstream_xchacha20poly1305_rekey(self._statebuf)
+
+
+class OpenSSLPush(_OpenSSLState):
+    """Pushes chunks of one libsodium secretstream state through OpenSSL."""
+
+    def __init__(self, statebuf: Any) -> None:
+        """Work on `statebuf`, a state libsodium's `init_push` has started."""
+        super().__init__(statebuf)
         # The tag block then the message; the whole ciphertext then the MAC.
         self._in = prefixed_buffer()
         self._out = memoryview(bytearray(TAG_BLOCK + C.CHUNK_BYTES + _MAC))
@@ -102,32 +127,21 @@ class OpenSSLPush:
         is moved to its last byte's place, next to the message's ciphertext: the chunk
         is then one slice of this object's buffer, not copied out.
         """
-        state = self._raw[:]
-        key = state[:_KEY]
-        if key != self._key:  # rekeyed since the last chunk
-            self._key, self._aead = key, ChaCha20Poly1305(key)
+        state, nonce = self._current()
         plain[0] = tag
         sealed = self._out[: TAG_BLOCK + size + _MAC]
-        self._aead.encrypt_into(state[_KEY:], plain[: TAG_BLOCK + size], None, sealed)
+        self._aead.encrypt_into(nonce, plain[: TAG_BLOCK + size], None, sealed)
         sealed[TAG_BLOCK - 1] = sealed[0]
-        counter, inonce = _NONCE.unpack_from(state, _KEY)
-        counter = (counter + 1) & 0xFFFFFFFF
-        (mac_head,) = _MAC_HEAD.unpack_from(sealed, TAG_BLOCK + size)
-        _NONCE.pack_into(self._raw, _KEY, counter, inonce ^ mac_head)
-        if tag & _TAG_REKEY or counter == 0:
-            lib.crypto_secretstream_xchacha20poly1305_rekey(self._statebuf)
+        self._advance(state, sealed[TAG_BLOCK + size :], tag)
         return sealed[TAG_BLOCK - 1 :]
 
 
-class OpenSSLPull:
+class OpenSSLPull(_OpenSSLState):
     """Pulls chunks of one libsodium secretstream state through OpenSSL."""
 
     def __init__(self, statebuf: Any) -> None:
         """Work on `statebuf`, a state libsodium's `init_pull` has started."""
-        self._statebuf = statebuf
-        self._raw = ffi.buffer(statebuf, _STATE)
-        self._key = self._raw[:_KEY]
-        self._aead = ChaCha20Poly1305(self._key)
+        super().__init__(statebuf)
         self._zeros = bytes(TAG_BLOCK)
         self._keystream = memoryview(bytearray(TAG_BLOCK + _MAC))
         # The whole ciphertext (the tag block restored) then the MAC; the plaintext.
@@ -140,10 +154,7 @@ class OpenSSLPull:
         object's buffer, valid until the next pull) and the tag; a chunk that does not
         authenticate raises `DecryptionError` and leaves the state as it was."""
         size = len(block) - 1 - _MAC
-        state = self._raw[:]
-        key, nonce = state[:_KEY], state[_KEY:]
-        if key != self._key:  # rekeyed since the last chunk
-            self._key, self._aead = key, ChaCha20Poly1305(key)
+        state, nonce = self._current()
         self._aead.encrypt_into(nonce, self._zeros, None, self._keystream)
         sealed = self._in[: TAG_BLOCK + size + _MAC]
         sealed[0] = block[0]
@@ -155,10 +166,5 @@ class OpenSSLPull:
         except InvalidTag as exc:
             raise DecryptionError("chunk does not authenticate") from exc
         tag = plain[0]
-        counter, inonce = _NONCE.unpack_from(state, _KEY)
-        counter = (counter + 1) & 0xFFFFFFFF
-        (mac_head,) = _MAC_HEAD.unpack_from(sealed, TAG_BLOCK + size)
-        _NONCE.pack_into(self._raw, _KEY, counter, inonce ^ mac_head)
-        if tag & _TAG_REKEY or counter == 0:
-            lib.crypto_secretstream_xchacha20poly1305_rekey(self._statebuf)
+        self._advance(state, sealed[TAG_BLOCK + size :], tag)
         return plain[TAG_BLOCK:], tag
