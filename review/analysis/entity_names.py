@@ -179,6 +179,9 @@ _HONORIFICS: Final = frozenset(
         *("alhaj", "alhaaj", "alhajj", "الحاج"),
     )
 )
+# Honorifics only after a name: Sindhi's and Seraiki's "sain" ("Jatoi sain", "وڈیرو سائیں"),
+# which before a name may be one (Sain Bux, Sain Dad).
+_HONORIFICS_AFTER: Final = frozenset(normalize(w) for w in ("sain", "saeen", "sayin", "سائیں"))
 # What a man is called by, not his name: a teacher "Master", a clerk "Babu", an elder brother
 # "Lala" ("Master Ghulam Nabi", "بابو شوکت علی", "Lala Dad Karim"). The lists know none of
 # them, so Urdu's finder leaves them out where Latin capitals take them in: left out of a
@@ -861,6 +864,8 @@ def _key_of(tokens: tuple[str, ...], station: bool) -> str:
     out: list[str] = []
     rest: list[str] = []  # the words still to come of the last listed name of several
     words = _articles([t for t in tokens if t not in _HONORIFICS])
+    if len(words) > 1 and words[-1] in _HONORIFICS_AFTER:
+        words = words[:-1]  # "Ghulam Mustafa Jatoi sain": Sindhi's "sir", after the name
     if len(words) > 2 and words[0] in _CALLED and words[1] not in _CALLED:
         words = words[1:]
     if not station:

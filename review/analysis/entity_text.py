@@ -517,6 +517,9 @@ class Doc:
         if term.cue:
             if raw.islower() and i > 0 and self.words[i - 1] in _THINGS_BEFORE:
                 return False  # "the water tank near Thana City": no Tank district
+            named = words("names.txt")
+            if term.size == 1 and self.words[i] in named and i > 0 and self.words[i - 1] in named:
+                return False  # "غلام مصطفیٰ جتوئی تھانہ ...": Jatoi the man's surname, no town
             near = (i - 2, i - 1, i + term.size, i + term.size + 1)
             if any(0 <= k < len(self.words) and self.words[k] in CUES for k in near):
                 return True

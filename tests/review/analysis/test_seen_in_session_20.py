@@ -75,3 +75,45 @@ def test_the_two_shos_reports_join_only_weakly() -> None:
     evidence = person_evidence(corpus, 1, 2, "chaudhry nadeem akhtar")
     assert evidence.strength.level == links.WEAK
     assert not evidence.counts
+
+
+@pytest.mark.parametrize(
+    ("text", "station"),
+    [
+        # heldout65.txt: Jatoi, a town of Muzaffargarh and a Sindhi tribe, keyed the station
+        # beside "Ghulam Mustafa Jatoi" as Muzaffargarh's.
+        ("Inspector Ghulam Mustafa Jatoi left Thana A-Section of Sukkur.", "a section/sukkur"),
+        ("غلام مصطفیٰ جتوئی تھانہ پنوعاقل کا ایس ایچ او بنا ہے۔", "pano aqil/sukkur"),
+    ],
+)
+def test_a_mans_surname_that_is_a_town_keys_no_station(text: str, station: str) -> None:
+    assert [e.key for e in extract(text) if e.kind == "police_station"] == [station]
+
+
+def test_a_town_after_a_given_name_is_still_a_town() -> None:
+    """Mand is no surname: "Imran from Mand" keeps the town."""
+    assert [e.key for e in extract("عمران مند سے فون کر چکا ہے۔") if e.kind == "district"] == [
+        "mand"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("thanedar ghulam mustafa jatoi sain khud baitha tha", "ghulam mustafa jatoi"),
+        ("Sain Bux Mahar took the money.", "sain bakhsh mahar"),
+        (
+            "سردار یار محمد سندرانی کے فیصلے پر اسے ونی میں دے دیا گیا۔",
+            "sardar yar muhammad sundrani",
+        ),
+        ("sain hum sardar yar muhammad sundrani ke haari hain", "sardar yar muhammad sundrani"),
+        ("Sardar Yar Muhammad Sundrani decided it.", "sardar yar muhammad sundrani"),
+        ("mumtaz ali phulpoto ne paise liye", "mumtaz ali phulpoto"),
+    ],
+)
+def test_names_of_upper_sindh(text: str, key: str) -> None:
+    assert [e.key for e in extract(text) if e.kind == "person"] == [key]
+
+
+def test_yar_alone_is_friend() -> None:
+    assert [e for e in extract("yar mujhe maaf karo") if e.kind == "person"] == []

@@ -74,6 +74,7 @@ HELDOUT61 = Path(__file__).with_name("heldout61.txt")  # scored once blind, then
 HELDOUT62 = Path(__file__).with_name("heldout62.txt")  # scored once blind, then a development set
 HELDOUT63 = Path(__file__).with_name("heldout63.txt")  # held out, written blind in session 20
 HELDOUT64 = Path(__file__).with_name("heldout64.txt")  # scored once blind, then a development set
+HELDOUT65 = Path(__file__).with_name("heldout65.txt")  # scored once blind, then a development set
 CORPORA = (
     CORPUS,
     HELDOUT2,
@@ -139,6 +140,7 @@ CORPORA = (
     HELDOUT62,
     HELDOUT63,
     HELDOUT64,
+    HELDOUT65,
 )
 CHECKED = CORPORA  # what main() checks when no file is named
 LANGUAGES = ("en", "ur", "ru")
