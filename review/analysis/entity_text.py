@@ -678,6 +678,12 @@ _NOT_PLACE_BEFORE: Final = frozenset(
 )
 
 
+def rank_spelt(words: str) -> str | None:
+    """The rank, as ranks.txt writes it, that `words` spell ("ایس ایچ او", "sho": SHO)."""
+    form = " ".join(fold_phrase(words))
+    return next((t.value for t in lexicon().get(form, ()) if t.kind == "rank"), None)
+
+
 def spells_rank(words: str, rank: str) -> bool:
     """Whether `words` are a spelling of `rank` in ranks.txt ("اے ایس آئی" of ASI)."""
     form = " ".join(fold_phrase(words))

@@ -39,6 +39,7 @@ from typing import Final
 
 from review.analysis import designations
 from review.analysis.designations import M
+from review.analysis.entity_text import rank_spelt
 
 NAMESAKE: Final = designations.NAMESAKE
 
@@ -342,25 +343,13 @@ def _two(text: str, mentions: Sequence[M], ranked: Callable[[str], bool]) -> lis
 # (the SHO before was of this name too), "پرانا ایس ایچ او بھی اسی نام کا تھا". The report's
 # man of that rank is one of two of the name, however far back he was named.
 _THIS_NAME: Final = re.compile(
-    r"\b(sho|asi|si|inspector|munshi|moharrir|muharrir|patwari)\s+(?:\w+\s+){0,2}?"
+    r"\b(sho|asi|si|inspector|thanedar|munshi|moharrir|muharrir|patwari)\s+(?:\w+\s+){0,2}?"
     r"(?:isi|issi|usi|ussi)\s+(?:naam|nam)\s+(?:ka|ke|ki|wala|wale|wali)\b"
     rf"|({_URDU_RANKS}|ایس آئی)\s+(?:\S+\s+){{0,2}}?(?:اسی|اُسی)\s+نام\s+"
     r"(?:کا|کے|کی|والا|والے)(?!\S)",
     re.IGNORECASE,
 )
 _THIS_NAME_HOLDS: Final = ("isi", "issi", "usi", "ussi", "اسی", "اُسی")
-# The rank each of `_THIS_NAME`'s words is, as a designation writes it.
-_RANK_OF: Final = {
-    **{w: w.upper() for w in ("sho", "asi", "si")},
-    **{w: w.title() for w in ("inspector", "munshi", "moharrir", "patwari")},
-    "muharrir": "Moharrir",
-    "ایس ایچ او": "SHO",
-    "اے ایس آئی": "ASI",
-    "ایس آئی": "SI",
-    "انسپکٹر": "Inspector",
-    "منشی": "Munshi",
-    "محرر": "Moharrir",
-}
 
 
 def _this_name(text: str, mentions: Sequence[M]) -> list[M]:
@@ -369,12 +358,12 @@ def _this_name(text: str, mentions: Sequence[M]) -> list[M]:
     lowered = text.lower()
     if not any(h in lowered for h in _THIS_NAME_HOLDS):
         return list(mentions)
-    ranks = {_RANK_OF.get((m.group(1) or m.group(2)).lower()) for m in _THIS_NAME.finditer(text)}
+    ranks = {rank_spelt(m.group(1) or m.group(2)) for m in _THIS_NAME.finditer(text)}
     out = list(mentions)
     for i, m in enumerate(out):
         said = designations.parse(m.designation)
         if m.kind == "person" and not said.two and said.rank and said.rank in ranks:
-            two = designations.compose(m.designation, two=True)
+            two = designations.render(said._replace(two=True))
             out[i] = dataclasses.replace(m, designation=two)  # type: ignore[type-var]
     return out
 
