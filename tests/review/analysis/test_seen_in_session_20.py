@@ -62,6 +62,13 @@ def test_the_post_holder_of_this_very_name_is_one_of_two(text: str) -> None:
     assert (said.rank, said.two) == ("SHO", True)
 
 
+def test_the_rank_is_read_as_ranks_txt_spells_it() -> None:
+    """ "thanedar" is an SHO (ranks.txt): the report's SHO is the one of two."""
+    text = "thanedar nadeem akhtar ne paise liye. pehle wala thanedar bhi isi naam ka tha"
+    (man,) = [e for e in extract(text) if e.kind == "person"]
+    assert man.designation == "SHO, one of two of this name"
+
+
 def test_only_the_men_of_that_rank_are_marked() -> None:
     text = "SHO Nadeem Akhtar of Thana City. ASI Gul Zaman too. pehle wala asi bhi isi naam ka tha"
     marks = {
