@@ -48,11 +48,11 @@ def test_corpus_parses_and_checks_clean(path: Path) -> None:
 # heldout35.txt, heldout37.txt, heldout39.txt, heldout40.txt (held out to session 20),
 # heldout41.txt, heldout43.txt, heldout44.txt, heldout45.txt, heldout47.txt,
 # heldout48.txt, heldout50.txt, heldout51.txt, heldout53.txt to heldout62.txt,
-# heldout64.txt, heldout65.txt, development sets now, and heldout4.txt, heldout5.txt,
-# heldout7.txt, heldout10.txt, heldout14.txt, heldout18.txt, heldout22.txt, heldout28.txt,
-# heldout30.txt, heldout32.txt, heldout34.txt, heldout36.txt, heldout38.txt,
-# heldout42.txt, heldout46.txt, heldout49.txt, heldout52.txt and heldout63.txt, the
-# held-out corpora, each written blind after the one before.
+# heldout64.txt, heldout65.txt, heldout66.txt, development sets now, and heldout4.txt,
+# heldout5.txt, heldout7.txt, heldout10.txt, heldout14.txt, heldout18.txt, heldout22.txt,
+# heldout28.txt, heldout30.txt, heldout32.txt, heldout34.txt, heldout36.txt, heldout38.txt,
+# heldout42.txt, heldout46.txt, heldout49.txt, heldout52.txt, heldout63.txt and
+# heldout67.txt, the held-out corpora, each written blind after the one before.
 WRITTEN_TO_PLAN = (
     checker.HELDOUT2,
     checker.HELDOUT3,
@@ -118,6 +118,8 @@ WRITTEN_TO_PLAN = (
     checker.HELDOUT63,
     checker.HELDOUT64,
     checker.HELDOUT65,
+    checker.HELDOUT66,
+    checker.HELDOUT67,
 )
 to_plan = pytest.mark.parametrize("path", WRITTEN_TO_PLAN, ids=lambda p: p.name)
 
@@ -148,6 +150,7 @@ def test_every_held_out_corpus_is_scored() -> None:
         checker.HELDOUT49,
         checker.HELDOUT52,
         checker.HELDOUT63,
+        checker.HELDOUT67,
     }
     assert held_out <= set(checker.CORPORA)
 
@@ -157,7 +160,8 @@ def test_covers_the_three_registers(path: Path) -> None:
     reports, _ = checker.parse(path)
     languages = [report.lang for report in reports]
     assert len(reports) >= 48
-    assert (languages.count("en"), languages.count("ur"), languages.count("ru")) >= (18, 18, 12)
+    counts = (languages.count("en"), languages.count("ur"), languages.count("ru"))
+    assert counts >= ((16, 16, 16) if path in EVEN else (18, 18, 12))
     assert all(report.mentions for report in reports)
 
 
@@ -171,6 +175,9 @@ UNPLANNED = (checker.HELDOUT61,)
 # of one name and two ranks, or of one station and two years), which asked for no station
 # near misses: it has two ("Thana Saddar" of two towns).
 RANKED = (checker.HELDOUT62,)
+# Written to a brief of reports naming two stations, asked for as many Roman Urdu reports
+# as English and Urdu (16 each), where a station's grammar is loosest.
+EVEN = (checker.HELDOUT66,)
 
 
 @to_plan

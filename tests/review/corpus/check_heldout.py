@@ -75,6 +75,8 @@ HELDOUT62 = Path(__file__).with_name("heldout62.txt")  # scored once blind, then
 HELDOUT63 = Path(__file__).with_name("heldout63.txt")  # held out, written blind in session 20
 HELDOUT64 = Path(__file__).with_name("heldout64.txt")  # scored once blind, then a development set
 HELDOUT65 = Path(__file__).with_name("heldout65.txt")  # scored once blind, then a development set
+HELDOUT66 = Path(__file__).with_name("heldout66.txt")  # scored once blind, then a development set
+HELDOUT67 = Path(__file__).with_name("heldout67.txt")  # held out, written blind in session 21
 CORPORA = (
     CORPUS,
     HELDOUT2,
@@ -141,6 +143,8 @@ CORPORA = (
     HELDOUT63,
     HELDOUT64,
     HELDOUT65,
+    HELDOUT66,
+    HELDOUT67,
 )
 CHECKED = CORPORA  # what main() checks when no file is named
 LANGUAGES = ("en", "ur", "ru")
