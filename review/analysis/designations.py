@@ -14,7 +14,11 @@ there is none), then, each after ", ", what the report says beside the name:
 - "s/o <name key>" (or "d/o", "w/o"): whose son, daughter or wife the report says the
   person is, as a record writes it ("Muhammad Iqbal s/o Gul Khan"; `review.analysis.parentage`);
 - "CNIC <number>", "phone <number>": an identity card's or a phone's number written onto
-  the name (`review.analysis.numbers`).
+  the name (`review.analysis.numbers`);
+- "posted at <station key>": the police station the report writes onto the man's post
+  ("SHO Tariq of Thana Saddar Kasur", "thana saddar ka sho tariq"; `review.analysis.homes`);
+- "with <agency key>": the service written onto his rank ("FIA Sub-Inspector Imran Haider",
+  "ایف آئی اے کا سب انسپکٹر", "Inspector Kamran Sabir of the FIA"; `review.analysis.homes`).
 
 "ASI, the senior, of jhelum, s/o gul khan" reads as it means. A designation a
 reviewer types is read the same way; parts that are none of these stay with the rank's
@@ -35,6 +39,8 @@ _HOME: Final = "of "
 KIN_OF: Final = ("s/o ", "d/o ", "w/o ")
 _CNIC: Final = "CNIC "
 _PHONE: Final = "phone "
+_POSTED: Final = "posted at "
+_SERVICE: Final = "with "
 SENIOR: Final = "the senior"
 JUNIOR: Final = "the junior"
 
@@ -48,6 +54,8 @@ class Designation(NamedTuple):
     phone: str | None = None  # the phone number's key ("+923001234567")
     grade: str | None = None  # `SENIOR` or `JUNIOR`
     two: bool = False  # the report says two men bear the name (`namesake` is then true too)
+    station: str | None = None  # the police station of the man's post, as keyed ("saddar/kasur")
+    service: str | None = None  # the agency written onto his rank, as keyed ("fia immigration")
 
 
 def compose(
@@ -59,6 +67,8 @@ def compose(
     phone: str | None = None,
     grade: str | None = None,
     two: bool = False,
+    station: str | None = None,
+    service: str | None = None,
 ) -> str | None:
     """One designation string from its parts (None when there is nothing to say)."""
     parts = [rank] if rank else []
@@ -74,6 +84,10 @@ def compose(
         parts.append(_CNIC + cnic)
     if phone:
         parts.append(_PHONE + phone)
+    if station:
+        parts.append(_POSTED + station)
+    if service:
+        parts.append(_SERVICE + service)
     return _SEP.join(parts) or None
 
 
@@ -88,6 +102,7 @@ def parse(designation: str | None) -> Designation:
         return Designation("")
     rank: list[str] = []
     namesake, home, kin_of, cnic, phone, grade, two = False, None, None, None, None, None, False
+    station, service = None, None
     for part in designation.split(_SEP):
         if part in (NAMESAKE, TWO):
             namesake, two = True, two or part == TWO
@@ -101,9 +116,15 @@ def parse(designation: str | None) -> Designation:
             cnic = part.removeprefix(_CNIC)
         elif part.startswith(_PHONE) and part[len(_PHONE) :][:1] in "+0123456789":
             phone = part.removeprefix(_PHONE)
+        elif part.startswith(_POSTED) and len(part) > len(_POSTED):
+            station = part.removeprefix(_POSTED)
+        elif part.startswith(_SERVICE) and len(part) > len(_SERVICE):
+            service = part.removeprefix(_SERVICE)
         else:
             rank.append(part)
-    return Designation(_SEP.join(rank), namesake, home, kin_of, cnic, phone, grade, two)
+    return Designation(
+        _SEP.join(rank), namesake, home, kin_of, cnic, phone, grade, two, station, service
+    )
 
 
 class Mention(Protocol):

@@ -157,7 +157,7 @@ def extract(text: str) -> list[Entity]:
             ],
             ranked=ranked,
         )
-        placed = homes.mark(text, grades.mark(text, entities), ranked=ranked)
+        placed = homes.mark(text, grades.mark(text, entities), ranked=ranked, posted=links.posted)
         placed = numbers.mark(text, parentage.mark(text, placed))
         return designations.carry(placed, links.short_form, links.telling)
     finally:

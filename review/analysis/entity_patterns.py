@@ -245,7 +245,7 @@ _VEHICLE_HOLDS: Final = re.compile("[A-Z][A-Z]")
 # A plate in lower case (Roman Urdu: "hilux lef 1186", "van ka number lrt 7003"): three
 # letters and a number, only right after a vehicle's word or "number" ("ka number"
 # between at most), and no everyday word: "sal 2023", "gari aur 5000" have its shape.
-# Road vehicles' words in Latin letters, any case: makes, models and kinds as reports name them,
+# Vehicles' words in Latin letters, any case: makes, models and kinds as reports name them,
 # their plurals ("two vans, BA-4471 and BA-4472", Roman Urdu "gariyan"), and the police's
 # patrol car, which Pakistan calls its "mobile" ("police ki mobile lef 1186").
 _VEHICLES: Final = (
@@ -256,13 +256,16 @@ _VEHICLES: Final = (
     "trailers?|trolley|trolleys|trolly|dumpers?|tankers?|prado|fortuner|land cruiser|"
     "double cabin|apv|taxis?|cab|"
     r"minibus|wagon r|vitz|ambulance|vehicles?|police(?:\s+(?:ki|ka))?\s+mobile|"
+    # and boats, whose numbers smugglers' launches carry as plates do ("the boat KB-4471")
+    "boats?|launch|launches|lanch|trawlers?|kashti|"
     "registration|regn?|number plate|plate"
 )
 _URDU_VEHICLES: Final = (
     r"گاڑی|گاڑي|گاڑیاں|گاڑیوں|وین|ویگن|ویگنیں|ویگنوں|کار|ٹرک|ٹرکوں|بس|بسیں|بسوں|رکشہ|رکشا|"
     r"رکشے|جیپ|ڈالا|ڈالے|ہائی\s?لکس|ہائلکس|ویگو|ڈبل\s?کیبن|بولان|مہران|کرولا|موٹر\s?سائیکل|"
     r"بائیک|پک\s?اپ|کوچ|کوسٹر|ٹیکسی|لوڈر|چنگچی|ٹریکٹر|سوزوکی|پراڈو|ہائی\s?ایس|ڈمپر|ٹرالر|"
-    r"ٹینکر|ٹرالی|مزدا|ایمبولینس|پولیس\s(?:کی\s)?موبائل|نمبر\s?پلیٹ|پلیٹ|رجسٹریشن"
+    r"ٹینکر|ٹرالی|مزدا|ایمبولینس|پولیس\s(?:کی\s)?موبائل|نمبر\s?پلیٹ|پلیٹ|رجسٹریشن|"
+    r"لانچ|کشتی|بوٹ"
 )
 _LOWER_PLATE: Final = re.compile(
     r"(?<![\w-])(?:number|no|nambar|numbar|plate|registration|" + _VEHICLES + r")"

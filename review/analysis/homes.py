@@ -21,6 +21,13 @@ before the place allowed: "<name>, resident of / r/o / native of [village] <plac
 <name>"; and an FIR's "<name> s/o <father> r/o <place>" places the son where it places
 the father. A place further off is where the story happens, not who the man is, and is
 left to the report's setting.
+
+Two more things are written onto a posted man's rank the same way, and kept in his
+designation beside his home: the police station of his post ("Inspector Ghulam Abbas,
+the SHO of Thana Bhalwal", "thana kot momin ke sho ...", "we went to Thana Quaidabad,
+where ASI ..."; "posted at"), which is where his report sets him of all the stations it
+names; and the agency he serves ("FIA Sub-Inspector Imran Haider", "Inspector Kamran Sabir
+of the FIA"; "with"): an FIA man and a police station's of one name are two men.
 """
 
 from __future__ import annotations
@@ -32,7 +39,7 @@ from typing import Final
 
 from review.analysis import designations, parentage
 from review.analysis.designations import M, Mention
-from review.analysis.entity_text import spells_rank
+from review.analysis.entity_text import rank_spelt, spells_rank
 from review.workspace.search import normalize
 
 # A village or quarter named before its place: "of village Pezu", "سکنہ موضع پیزو".
@@ -82,8 +89,10 @@ def mark(
     text: str,
     mentions: Sequence[M],
     ranked: Callable[[str], bool],
+    posted: Callable[[str], bool],
 ) -> list[M]:
-    """`mentions`, each person's designation carrying the place written onto the name.
+    """`mentions`, each person's designation carrying the place written onto the name, and
+    a posted man's (`posted`: an ASI, an SHO) the police station written onto his post.
 
     Words between the name and its place are allowed only where they are the man's rank
     (`ranked`: whether a designation is a rank or trade): "Tariq Mehmood, SHO of Kasur",
@@ -96,10 +105,132 @@ def mark(
         said = designations.parse(person.designation)
         rank = said.rank if said.rank and ranked(said.rank) else None
         place = _home(text, out, i, rank)
-        if place:
-            home = designations.render(said._replace(home=place))
-            out[i] = dataclasses.replace(person, designation=home)  # type: ignore[type-var]
+        station = _post(text, out, i, rank) if rank and posted(rank) else None
+        service = _service(text, out, i, rank) if rank and posted(rank) else None
+        if place or station or service:
+            marked = said._replace(
+                home=place or said.home,
+                station=station or said.station,
+                service=service or said.service,
+            )
+            out[i] = dataclasses.replace(  # type: ignore[type-var]
+                person, designation=designations.render(marked)
+            )
     return out
+
+
+# The police station written onto a man's post, after his name: "Inspector Ghulam Abbas,
+# the SHO of Thana Bhalwal", "ASI Tariq of Thana Saddar", "ASI Tariq, posted at Thana
+# Saddar", "غلام عباس ایس ایچ او تھانہ کوٹ مومن". Rank words between (`_rank_run`), or "of",
+# "at", "posted at/in"; a station right after a bare name is where he took someone.
+_POST_AFTER: Final = re.compile(
+    r"\s*,?\s*(?:\(\s*)?(?:the\s+)?(?P<rank>(?:[^\W\d_]+\s+){0,4}?)"
+    r"(?P<joined>(?:of|at|in|posted\s+(?:at|in)|(?:tainaat|tayinat|تعینات)\s+(?:thay|tha|ہے|تھا)?)\s*)?"
+    r"(?:the\s+)?",
+    re.IGNORECASE,
+)
+# Before his name: "Thana Kot Momin ka SHO Inspector Ghulam Abbas", "thana saddar mein asi
+# tariq", "saddar thana wale inspector javed iqbal", "تھانہ کوٹ مومن کے ایس ایچ او انسپکٹر غلام
+# عباس", "At Kunri police station ASI Nisar", "to Thana Quaidabad, where ASI Aslam ...",
+# "Thana Township (SI Imran Haider)", "تھانہ ٹاؤن شپ سے سب انسپکٹر عمران حیدر آیا" (came from it).
+_POST_BEFORE: Final = re.compile(
+    r"(?:\s+(?:ka|ke|ki|kay|کا|کے|کی|mein|main|men|میں|se|sey|سے|wal(?:a|e|i|ay|ey)|وال[اےی])"
+    r"|['\u2019]s|\s*,?\s+(?:where|jahan|jahaan|جہاں)(?:\s+the)?|\s*\()?\s*(?P<rank>(?:\S+\s+){1,5})",
+    re.IGNORECASE,
+)
+
+
+def _post(text: str, mentions: Sequence[Mention], i: int, rank: str) -> str | None:
+    """The key of the police station a report writes onto its man's post, if it does.
+
+    A report that names two stations ("taken from Thana Bhalwal to Thana Kot Momin, whose
+    SHO Inspector Ghulam Abbas took the money") sets its man at the one written onto his
+    post, not at both (`links.pair_strength`)."""
+    person = mentions[i]
+    if i + 1 < len(mentions) and mentions[i + 1].start - person.end <= _MOST_GAP:
+        after = mentions[i + 1]
+        m = _POST_AFTER.fullmatch(text, person.end, after.start)
+        words = m.group("rank") if m else ""
+        joined = m is not None and bool(words.strip() or m.group("joined"))
+        if after.kind == "police_station" and joined and _rank_run(words, rank, tied=True):
+            return after.key
+    if i > 0 and person.start - mentions[i - 1].end <= _MOST_GAP:
+        before = mentions[i - 1]
+        m = _POST_BEFORE.fullmatch(text, before.end, person.start)
+        station = before if before.kind == "police_station" else _station_of(text, mentions, i - 1)
+        if station is not None and m and _rank_run(m.group("rank"), rank):
+            return station.key
+    return None
+
+
+# The agency written onto a man's rank: "FIA Sub-Inspector Imran Haider", "the FIA's
+# inspector", "ایف آئی اے کا سب انسپکٹر عمران حیدر", "Levies havaldar Gul Zaman" before his
+# name; "Inspector Kamran Sabir of the FIA", "Kamran Sabir, Inspector, FIA", "(FIA)" after.
+_SERVICE_BEFORE: Final = re.compile(
+    r"(?:\s+(?:ka|ke|ki|kay|کا|کے|کی)|['\u2019]s)?\s+(?:the\s+)?(?P<rank>(?:\S+\s+){1,4})",
+    re.IGNORECASE,
+)
+_SERVICE_AFTER: Final = re.compile(
+    r"\s*(?P<open>\(|,)?\s*(?:the\s+)?(?P<rank>(?:[^\W\d_]+,?\s+){0,3}?)"
+    r"(?P<joined>(?:of|from|in)\s+(?:the\s+)?)?",
+    re.IGNORECASE,
+)
+
+
+def _service(text: str, mentions: Sequence[Mention], i: int, rank: str) -> str | None:
+    """The key of the agency a report writes onto its man's rank, if it does.
+
+    An FIA Sub-Inspector and a police station's SI of one name are two men: the agency
+    says whom a man serves as his station says where (`links.pair_strength`)."""
+    person = mentions[i]
+    if i > 0 and mentions[i - 1].kind == "agency" and person.start - mentions[i - 1].end <= 30:
+        before = mentions[i - 1]
+        m = _SERVICE_BEFORE.fullmatch(text, before.end, person.start)
+        if m and _rank_run(m.group("rank"), rank):
+            return before.key
+    if i + 1 < len(mentions) and mentions[i + 1].kind == "agency":
+        after = mentions[i + 1]
+        if after.start - person.end <= 30:
+            m = _SERVICE_AFTER.fullmatch(text, person.end, after.start)
+            words = m.group("rank").replace(",", " ") if m else ""
+            joined = m is not None and bool(words.strip() or m.group("open") or m.group("joined"))
+            if joined and _rank_run(words, rank, tied=True):
+                return after.key
+    return None
+
+
+def _station_of(text: str, mentions: Sequence[Mention], i: int) -> Mention | None:
+    """The police station right before a district that names its district ("Thana Saddar
+    Okara ka SHO"), if mention `i` is such a district."""
+    if mentions[i].kind != "district" or i == 0 or mentions[i - 1].kind != "police_station":
+        return None
+    gap = text[mentions[i - 1].end : mentions[i].start]
+    return mentions[i - 1] if len(gap) <= 2 and gap.strip() in ("", ",") else None
+
+
+def _rank_run(words: str, rank: str, *, tied: bool = False) -> bool:
+    """Whether `words` are ranks only, the last of them the man's own (`rank`) unless
+    `tied` (after his name: "Inspector Ghulam Abbas, the SHO of ..."): "SHO Inspector"
+    before "Ghulam Abbas" whose rank is Inspector. Empty words are a run only if `tied`."""
+    tokens = words.split()
+    if not tokens:
+        return tied
+    for cut in range(len(tokens)):
+        head, tail = " ".join(tokens[:cut]), " ".join(tokens[cut:])
+        if (spells_rank(tail, rank) or (tied and rank_spelt(tail))) and (
+            not head or _ranks_only(head)
+        ):
+            return True
+    return False
+
+
+def _ranks_only(words: str) -> bool:
+    """Whether `words` are one rank or two ("SHO", "ایس ایچ او انسپکٹر")."""
+    tokens = words.split()
+    return bool(rank_spelt(words)) or any(
+        rank_spelt(" ".join(tokens[:c])) and rank_spelt(" ".join(tokens[c:]))
+        for c in range(1, len(tokens))
+    )
 
 
 # The most characters between a name and its place in any shape read here ("Tariq

@@ -304,8 +304,45 @@ def _one_name(a: str, b: str) -> bool:
     return bool(s) and s == f
 
 
+def posted(designation: str) -> bool:
+    """Whether a designation's rank is a post held at a place (`posts`: an ASI, an SHO)."""
+    return _rank(designation) in posts()
+
+
 def _posted(roles: Iterable[str]) -> bool:
-    return any(_rank(role) in posts() for role in roles)
+    return any(posted(role) for role in roles)
+
+
+def _services(roles: Iterable[str]) -> frozenset[str]:
+    """The services written onto a report's man's rank (`homes`): an agency, a wing by its
+    agency ("fia immigration": the FIA), and every provincial force as "police"."""
+    wings = agency_wings()
+    out = set()
+    for role in roles:
+        if service := designations.parse(role).service:
+            agency = wings.get(service, service)
+            out.add("police" if "police" in agency and "motorway" not in agency else agency)
+    return frozenset(out)
+
+
+def _served_apart(
+    roles_a: Iterable[str],
+    places_a: frozenset[str],
+    roles_b: Iterable[str],
+    places_b: frozenset[str],
+) -> bool:
+    """Whether the reports give their men of one name different services: "FIA Sub-
+    Inspector Imran Haider" at the airport and "SI Imran Haider" of Thana Township are two
+    men, as are an FIA man and a police one. A man given no service is police where his
+    report writes a police station onto his post ("SI Imran Haider of Thana Township")."""
+    roles_a, roles_b = tuple(roles_a), tuple(roles_b)
+    served_a, served_b = _services(roles_a), _services(roles_b)
+    if served_a and served_b:
+        return served_a.isdisjoint(served_b)
+    if not (served_a or served_b):
+        return False
+    served, roles = (served_a, roles_b) if served_a else (served_b, roles_a)
+    return "police" not in served and any(designations.parse(r).station for r in roles)
 
 
 def _kin_and_post(roles_a: Iterable[str], roles_b: Iterable[str]) -> bool:
@@ -382,6 +419,34 @@ def places(keys: Iterable[tuple[str, str]]) -> frozenset[str]:
     return frozenset(found | bare)
 
 
+def own_places(places: frozenset[str], roles: Iterable[str]) -> frozenset[str]:
+    """Where a report sets its man: `places`, but only the police station it writes onto his
+    post if it writes one ("posted at": `homes`), of the stations it names.
+
+    "Thana Bhalwal's men caught him and handed him to Inspector Ghulam Abbas of Thana Kot
+    Momin" sets its Ghulam Abbas at Kot Momin: he is not corroborated by Bhalwal's
+    Inspector Ghulam Abbas, who may be another man, for the report naming Bhalwal too.
+    Its districts are kept: the stations a man's post is written onto are in them. Every
+    mention of the name that gives him a post must give its station, or none is his own."""
+    said = [designations.parse(role) for role in roles]
+    held = [d for d in said if posted(d.rank)]
+    # A mention of the name with a post and no station may be another man of it ("the City
+    # SHO, whose name is Inspector Javed Iqbal too"): the report is set at all its stations.
+    if not held or not all(d.station for d in held):
+        return places
+    own = {d.station for d in held if d.station}
+    names = {o.partition("/")[0] for o in own}
+    kept = {
+        p
+        for p in places
+        if p.startswith("station:")
+        and ((key := p.removeprefix("station:")) in own or key.partition("/")[0] in names)
+    }
+    if not kept:
+        return places
+    return frozenset(p for p in places if not p.startswith("station:") or p in kept)
+
+
 def _quarters_only(station: str) -> bool:
     """Whether a police station's key is only words every city's quarters share
     ("colony/karachi", "kot/dera ismail khan"): it sets its report in the district, not at a
@@ -436,10 +501,14 @@ def pair_strength(
         return strength
     if kind != "person" or strength.level != STRONG:
         return strength
+    places_a, places_b = own_places(places_a, roles_a), own_places(places_b, roles_b)
     if _warned(roles_a, roles_b) or _warned(roles_b, roles_a):
         return Strength(WEAK, "a report says another man bears this name")
     if roles_conflict(roles_a, roles_b):
         return Strength(WEAK, "the same name, but ranks or trades one person would not hold both")
+    if _served_apart(roles_a, places_a, roles_b, places_b):
+        why = "the same name, but the reports give its man different services (FIA, police)"
+        return Strength(WEAK, why)
     if _kin_apart(roles_a, roles_b):
         return Strength(WEAK, "the same name, but the reports give different fathers or husbands")
     if _numbers_apart(roles_a, roles_b):
@@ -563,7 +632,8 @@ def posted_at(named: Iterable[tuple[frozenset[str], Iterable[str]]]) -> frozense
     man (`named`: as for `spread`); past `_SPREAD_MOST` of them, no more are kept."""
     out: set[str] = set()
     for places, roles in named:
-        stations = [p for p in places if p.startswith("station:")]
+        roles = tuple(roles)
+        stations = [p for p in own_places(places, roles) if p.startswith("station:")]
         if len(stations) == 1 and _posted(roles) and len(out) <= _SPREAD_MOST:
             out.add(stations[0])
     return frozenset(out)
@@ -606,8 +676,8 @@ def spread(named: Iterable[tuple[frozenset[str], Iterable[str]]]) -> Spread:
     for places, roles in named:
         roles = tuple(roles)
         grades |= _grades(roles)
-        if _posted(roles) and (local := frozenset(_local(places))):
-            seen.setdefault(local, places)
+        if _posted(roles) and (local := frozenset(_local(own := own_places(places, roles)))):
+            seen.setdefault(local, own)
         if home := _home_places(roles):
             homes.setdefault(home, (roles, places))
         if of := _kin_of(roles):

@@ -65,6 +65,9 @@ _NOT_THE: Final = re.compile(
     rf"|\bnamesakes?\b(?!\s+of{_OF_KIN})|\bsame\s+name\s+as\b(?!{_OF_KIN})|\bsame-named\b"
     r"|\bshares?\s+(?:his|her|the|a)\s+name\b"
     rf"|\b(?:no\s+relation|not\s+related|unrelated)\s+to\b(?!{_OF_KIN})|\bconfused\s+with\b"
+    # Roman Urdu's "same naam ka ek SI piplan mein bhi hai" (an SI of the same name is at
+    # Piplan too): the rank after it is the other man's, as after "not the"
+    r"|\bsame\s+naa?m\b"
     rf"|\ba\s+different\s+(?:\w+\s+){{0,2}}?(?:{_MEN})\b|\bh[au]m[\s-]?naam\b",
     re.IGNORECASE,
 )
@@ -98,7 +101,8 @@ _SECOND_AHEAD: Final = re.compile(
     re.IGNORECASE,
 )
 # Before the name, with the words after it that make it a count or a denial: "do (asi) gul
-# zaman hain" (two ... are), "naya sho bhi gul nawaz hai" (is also), "ye wo gul nawaz nahi
+# zaman hain" (two ... are), "naya sho bhi gul nawaz hai" (is also; "جن کا نام بھی انسپکٹر
+# جاوید اقبال ہے", whose name is also, the rank between), "ye wo gul nawaz nahi
 # jo ..." (not the one who), and their Urdu.
 _COUNTED: Final = (
     (
@@ -106,7 +110,7 @@ _COUNTED: Final = (
         re.compile(r"\s*,?\s*(?:hain|hai|hen|hein|ہیں|ہے)(?!\w)", re.IGNORECASE),
     ),
     (
-        re.compile(r"(?<!\S)(?:bhi|bhe|بھی)\s+", re.IGNORECASE),
+        re.compile(rf"(?<!\S)(?:bhi|bhe|بھی)\s+(?:(?:{_TWO_RANKS})\s+)?", re.IGNORECASE),
         re.compile(r"\s*(?:hai|he|tha|ہے|تھا)(?!\w)", re.IGNORECASE),
     ),
     (

@@ -2,11 +2,11 @@
 
 The corpora are `tests/review/corpus/heldout*.txt`, each written blind; `HELDOUT.md`
 says which are development sets now (measured, then open to tuning) and which are held
-out (never read by whoever tunes the rules: `heldout4.txt` ... `heldout52.txt` and
-`heldout63.txt` as of session 20). `RAAZDAR_HELDOUT` names a fresh blind corpus to score
-in a corpus's place. Only aggregate figures are printed. The floors are what the
-extractor reached on each (issue 18's targets in comments); they guard against
-regressions.
+out (never read by whoever tunes the rules: `heldout4.txt` ... `heldout49.txt`,
+`heldout63.txt` and `heldout67.txt` as of session 21). `RAAZDAR_HELDOUT` names a fresh
+blind corpus to score in a corpus's place. Only aggregate figures are printed. The floors
+are what the extractor reached on each (issue 18's targets in comments); they guard
+against regressions.
 """
 
 from __future__ import annotations
@@ -452,9 +452,15 @@ FLOORS = {
     # 3 and heldout40.txt 5 unmoved), links made 90.5 %, right strong 1,364 -> 1,346 of 3,916.
     # Manghopir, Qubo Saeed Khan and "the van is KC-5519" (8bd6f71): heldout50.txt links made
     # 92.0 -> 93.9 %, heldout51.txt 83.1 -> 86.0 %.
-    "heldout50.txt": (0.97, 0.98, 0.93, 0, 86, 0.56),
-    "heldout51.txt": (0.98, 0.98, 0.88, 0, 80, 0.31),
-    "heldout52.txt": (0.98, 0.96, 0.86, 1, 101, 0.28),
+    "heldout50.txt": (0.97, 0.98, 0.93, 0, 86, 0.55),
+    "heldout51.txt": (0.98, 0.98, 0.88, 0, 80, 0.30),
+    # heldout52.txt was held out to session 21. Its last false link (two Inspectors of one
+    # name, counted in session 20 as sides of two stations and two registers) led to a rule
+    # (a report naming two stations sets its man at the one written onto his post,
+    # test_posted_station.py, below), so it was read and is a development set now: false
+    # 1 -> 0; right strong 63 -> 58 of 223, four of them on a name one of its reports says
+    # two men bear ("جن کا نام بھی انسپکٹر ... ہے"). heldout67.txt holds out in its place.
+    "heldout52.txt": (0.98, 0.96, 0.86, 0, 102, 0.26),
     # Then two more for development, written blind the same way: heldout53.txt (Multan to
     # Vehari) and heldout54.txt (Mardan to Lower Dir). Blind on the rules above: false
     # counted 0 and 0; links made 93.3 and 85.2 %. ملاکنڈ, Talash, Sheikh Maltoon and Dir's
@@ -639,17 +645,44 @@ FLOORS = {
     # counted) 72 -> 73 on heldout22.txt and 140 -> 141 on heldout38.txt, whose ceilings
     # follow, as heldout24.txt's right strong share does (six links more, none strong).
     "heldout65.txt": (0.99, 0.99, 0.97, 0, 108, 0.37),
-    # Session 21: heldout66.txt, for development, written blind (Sargodha, Khushab,
+    # heldout67.txt, held out before it was written (session 21), to heldout52.txt's brief
+    # (Mandi Bahauddin to Sarai Alamgir, no example names; posted men of one name and rank at
+    # two stations of one district); its writer reported back only the checker's counts.
+    # Scored blind on b0e75ff (the session's start), in aggregate only: F1 0.988, person F1
+    # 0.975, links made 98.5 %, false 0, weak false 108, right strong 177 of 336.
+    "heldout67.txt": (0.98, 0.97, 0.98, 0, 108, 0.52),
+    # heldout66.txt, for development, written blind in session 21 (Sargodha, Khushab,
     # Mianwali, Bhakkar; 16 reports in each register) to a brief of reports naming two
     # stations, posted namesakes at two stations of one district and transfers. Blind on
-    # b0e75ff: F1 0.988, person F1 0.989, links made 96.3 %, false 19, right strong 186 of 278.
-    "heldout66.txt": (0.98, 0.98, 0.96, 19, 45, 0.66),
-    # heldout67.txt, held out before it was written, to heldout52.txt's brief (Mandi
-    # Bahauddin to Sarai Alamgir, no example names; posted men of one name and rank at two
-    # stations of one district); its writer reported back only the checker's counts. Scored
-    # blind on b0e75ff, in aggregate only: F1 0.988, person F1 0.975, links made 98.5 %,
-    # false 0, weak false 108, right strong 177 of 336.
-    "heldout67.txt": (0.98, 0.97, 0.98, 0, 108, 0.52),
+    # b0e75ff: false 19, links made 96.3 %, F1 0.988, right strong 186 of 278. Its false
+    # links, and heldout52.txt's last, were one class: a report naming two stations set its
+    # posted man at both. Now a report sets him at the station it writes onto his post
+    # ("Inspector Ghulam Abbas, the SHO of Thana Bhalwal", "thana kot momin ke sho ...",
+    # "saddar thana wale inspector ...", "Thana Saddar Okara ka SHO ...", "went to Thana
+    # Quaidabad, where ASI ..."; links.own_places), and such posts count where reports give
+    # a name posted men (links.posted_at, links.spread); "same naam ka ek SI piplan mein bhi
+    # hai" keeps no rank (the other man is an SI too), and "jis ka naam bhi inspector ...
+    # hai" says two men bear it (test_posted_station.py). heldout66.txt false 19 -> 0, right
+    # strong 186 -> 181; heldout52.txt false 1 -> 0 (above); development elsewhere false 0,
+    # right strong 4,289 -> 4,288 of 12,830 (heldout33.txt +4, heldout35.txt +1;
+    # heldout27.txt -3, heldout39.txt, heldout50.txt and heldout51.txt -1 each: reports
+    # whose other station was mis-keyed, or whose man's "came from" was his station, had
+    # joined by a shared station).
+    "heldout66.txt": (0.98, 0.98, 0.96, 0, 64, 0.65),
+    # heldout68.txt (Lahore, Sheikhupura, Kasur, Nankana Sahib: station names cities share,
+    # lists of stations, namesakes, transfers) and heldout69.txt (Karachi, Hyderabad, Thatta,
+    # Badin, Jamshoro: several stations a district, posted namesakes, short forms), for
+    # development, written blind in session 21. Blind on b0e75ff and on the rules above
+    # alike: heldout68.txt false 4, links made 98.6 %; heldout69.txt false 0, links made
+    # 83.9 %. Read: heldout68.txt's four were an FIA Sub-Inspector at the airport and a
+    # Thana Township SI of one name, both in Lahore. The agency written onto a rank is now
+    # the man's service, and men of two services, or an FIA man and one whose report writes
+    # a police station onto his post, do not join (test_services.py): false 4 -> 0, right
+    # strong unmoved; development elsewhere right strong -1 (heldout60.txt). heldout69.txt
+    # wrote launches' numbers after "boat" and "لانچ" (83.9 -> 85.4 %); its districts
+    # "South", "West" and the quarter "Saddar" are a labelling the rules do not share.
+    "heldout68.txt": (0.99, 0.99, 0.98, 0, 71, 0.46),
+    "heldout69.txt": (0.95, 0.97, 0.85, 0, 67, 0.28),
 }
 
 

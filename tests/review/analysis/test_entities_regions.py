@@ -169,14 +169,14 @@ def test_everyday_words_that_spell_a_town_are_no_place(text: str) -> None:
         ("Nakhuda Ismail took the boat out.", "Nakhuda"),
         ("کامدار اللہ بخش نے کہا", "Kamdar"),
         ("kamdar ali gul mallah ne kaha", "Kamdar"),
-        ("Dafadar Gul Khan of the Levies took it.", "Dafadar"),
+        ("Dafadar Gul Khan of the Levies took it.", "Dafadar, with levies"),
         ("Dr. Nadeem Akhtar signed the age certificate.", "Doctor"),
     ],
 )
 def test_overseers_boatmen_and_levies_ranks_are_designations(text: str, designation: str) -> None:
     (person,) = _only(text, "person")
     assert person.designation == designation
-    assert designation.lower() not in person.key
+    assert designation.partition(",")[0].lower() not in person.key
 
 
 @pytest.mark.parametrize(

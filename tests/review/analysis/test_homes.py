@@ -214,7 +214,8 @@ SHO_SHORT = (
 
 def test_a_short_form_carries_what_the_report_said_of_the_full_name() -> None:
     people = [(e.key, e.designation) for e in extract(FULL_THEN_SHORT) if e.kind == "person"]
-    assert people == [("rana tariq mehmood", "ASI"), ("rana tariq", "ASI")]
+    posted = "ASI, posted at saddar/sargodha"
+    assert people == [("rana tariq mehmood", posted), ("rana tariq", posted)]
     # The attack: the short form had no rank, so it met the other report's SHO Rana Tariq,
     # set at a Thana Saddar in a report naming Sargodha, as one man: corroboration.
     strength = _link(FULL_THEN_SHORT, SHO_SHORT)
@@ -296,8 +297,14 @@ def test_an_officer_placed_by_his_station_meets_his_name_at_it() -> None:
 @pytest.mark.parametrize(
     ("text", "designation"),
     [
-        ("At Kunri police station ASI Nisar Ahmed released him.", "ASI, of umerkot"),
-        ("thana saddar okara ka sho aslam paisay leta hai", "SHO, of okara"),
+        (
+            "At Kunri police station ASI Nisar Ahmed released him.",
+            "ASI, of umerkot, posted at kunri/umerkot",
+        ),
+        (
+            "thana saddar okara ka sho aslam paisay leta hai",
+            "SHO, of okara, posted at saddar/okara",
+        ),
         # not his rank between: the station is where the agent went, not his post
         ("Thana Saddar Okara se agent Bashir Ahmed ne paisay liye", "Agent"),
     ],

@@ -129,8 +129,16 @@ def test_karachis_port_stations_link_across_scripts(english: str, urdu: str, key
         ("Fazal Rabbi's brother went to Rahimabad police station.", "fazal rabbi", None),
         ("malik jehangir councilor bol raha tha paisay do", "malik jahangir", "Councillor"),
         ("مالک ہارون لاکھانی ہر مہینے تھانے کو پیسے دیتا ہے۔", "haroon lakhani", None),
-        ("saddar thana jhelum ka moharrar arshad paisay le kar", "arshad", "Moharrir, of jhelum"),
-        ("عبدالغفور اے ایس آئی تھانہ ترنول والا پیسے لیتا ہے۔", "abdul ghafoor", "ASI"),
+        (
+            "saddar thana jhelum ka moharrar arshad paisay le kar",
+            "arshad",
+            "Moharrir, of jhelum, posted at saddar/jhelum",
+        ),
+        (
+            "عبدالغفور اے ایس آئی تھانہ ترنول والا پیسے لیتا ہے۔",
+            "abdul ghafoor",
+            "ASI, posted at tarnol/islamabad",
+        ),
         ("عبدالستار اے ایس آئی نے پیسے لیے۔", "abdul sattar", "ASI"),
     ],
 )

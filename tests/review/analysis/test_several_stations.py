@@ -17,9 +17,12 @@ from tests.review.analysis.person_links import corpus_of, person_evidence
 ZAFAR = "zafar iqbal"
 SADDAR = "ASI Zafar Iqbal of Thana Saddar Phalia took Rs 40,000 to let the agent go."
 CITY = "ASI Zafar Iqbal of Thana City Mandi Bahauddin registered no FIR."
+# Which station's ASI beat him, this report does not say. (Session 21: "..., then moved to
+# Thana City Mandi Bahauddin, where ASI Zafar Iqbal beat him" does, and is City's ASI:
+# test_posted_station.py, and the last test here.)
 BOTH = (
     "My brother was first taken to Thana Saddar Phalia, then moved to Thana City Mandi"
-    " Bahauddin, where ASI Zafar Iqbal beat him."
+    " Bahauddin. ASI Zafar Iqbal beat him."
 )
 WHY = "which reports give posted men at two police stations a report here names"
 
@@ -64,3 +67,10 @@ def test_a_short_form_meets_the_full_name_as_the_full_name_meets_itself() -> Non
     assert evidence.strength.level == links.WEAK
     assert WHY in evidence.strength.why
     assert person_evidence(corpus, 2, 3, "zafar iqbal gondal").strength.level == links.STRONG
+
+
+def test_where_he_beat_him_is_his_station() -> None:
+    where = BOTH.replace(" Bahauddin. ASI", " Bahauddin, where ASI")
+    corpus = corpus_of([SADDAR, CITY, where])
+    assert person_evidence(corpus, 3, 2, ZAFAR).strength.level == links.STRONG
+    assert person_evidence(corpus, 3, 1, ZAFAR).strength.level == links.WEAK

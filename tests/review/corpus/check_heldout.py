@@ -61,7 +61,7 @@ HELDOUT48 = Path(__file__).with_name("heldout48.txt")  # scored once blind, then
 HELDOUT49 = Path(__file__).with_name("heldout49.txt")  # held out, written blind in session 15
 HELDOUT50 = Path(__file__).with_name("heldout50.txt")  # scored once blind, then a development set
 HELDOUT51 = Path(__file__).with_name("heldout51.txt")  # scored once blind, then a development set
-HELDOUT52 = Path(__file__).with_name("heldout52.txt")  # held out, written blind in session 16
+HELDOUT52 = Path(__file__).with_name("heldout52.txt")  # held out to session 21, then development
 HELDOUT53 = Path(__file__).with_name("heldout53.txt")  # scored once blind, then a development set
 HELDOUT54 = Path(__file__).with_name("heldout54.txt")  # scored once blind, then a development set
 HELDOUT55 = Path(__file__).with_name("heldout55.txt")  # scored once blind, then a development set
@@ -77,6 +77,8 @@ HELDOUT64 = Path(__file__).with_name("heldout64.txt")  # scored once blind, then
 HELDOUT65 = Path(__file__).with_name("heldout65.txt")  # scored once blind, then a development set
 HELDOUT66 = Path(__file__).with_name("heldout66.txt")  # scored once blind, then a development set
 HELDOUT67 = Path(__file__).with_name("heldout67.txt")  # held out, written blind in session 21
+HELDOUT68 = Path(__file__).with_name("heldout68.txt")  # scored once blind, then a development set
+HELDOUT69 = Path(__file__).with_name("heldout69.txt")  # scored once blind, then a development set
 CORPORA = (
     CORPUS,
     HELDOUT2,
@@ -145,6 +147,8 @@ CORPORA = (
     HELDOUT65,
     HELDOUT66,
     HELDOUT67,
+    HELDOUT68,
+    HELDOUT69,
 )
 CHECKED = CORPORA  # what main() checks when no file is named
 LANGUAGES = ("en", "ur", "ru")
