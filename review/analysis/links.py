@@ -501,6 +501,8 @@ def pair_strength(
         return strength
     if kind != "person" or strength.level != STRONG:
         return strength
+    # A roundup is one whatever its men's posts: it gathers what others said (`_roundup`).
+    roundup = _roundup(places_a) or _roundup(places_b)
     places_a, places_b = own_places(places_a, roles_a), own_places(places_b, roles_b)
     if _warned(roles_a, roles_b) or _warned(roles_b, roles_a):
         return Strength(WEAK, "a report says another man bears this name")
@@ -524,7 +526,7 @@ def pair_strength(
         return Strength(WEAK, "the same name, but a report places its man where the other is not")
     if not _same_place(places_a, places_b):
         return Strength(WEAK, "the same name, but not set at the same police station or district")
-    if _roundup(places_a) or _roundup(places_b):
+    if roundup:
         why = (
             f"the same name, but a report names {ROUNDUP} or more police stations: a roundup"
             " sets its men at none of them"

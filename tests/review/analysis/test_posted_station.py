@@ -148,3 +148,21 @@ def test_a_namesake_of_the_same_rank_keeps_no_rank() -> None:
     assert person_evidence(corpus_of([text, other]), 1, 2, "sher zaman").strength.level == (
         links.WEAK
     )
+
+
+def test_a_roundup_stays_one_though_it_writes_each_mans_station() -> None:
+    """A digest of five stations, each with its SHO, sets each man at his own; it is still
+    a roundup, which gathers what other reports said, and joins none of them strongly."""
+    roundup = (
+        "Where our complaints died in 2023, Sargodha: Thana Bhalwal (SHO Ghulam Abbas), Thana"
+        " Kot Momin (SHO Zafar Iqbal), Thana Shahpur (SHO Naveed Akhtar), Thana Sillanwali"
+        " (SHO Asif Nawaz) and Thana Sahiwal (SHO Khalid Mehmood)."
+    )
+    corpus = corpus_of(
+        [BHALWAL.replace("Inspector Ghulam Abbas, the SHO", "SHO Ghulam Abbas, the SHO"), roundup]
+    )
+    (said,) = {e.designation for e in extract(roundup) if e.key == "ghulam abbas"}
+    assert designations.parse(said).station == "bhalwal/sargodha"
+    evidence = person_evidence(corpus, 1, 2, "ghulam abbas")
+    assert evidence.strength.level == links.WEAK
+    assert "roundup" in evidence.strength.why
