@@ -79,6 +79,7 @@ HELDOUT66 = Path(__file__).with_name("heldout66.txt")  # scored once blind, then
 HELDOUT67 = Path(__file__).with_name("heldout67.txt")  # held out, written blind in session 21
 HELDOUT68 = Path(__file__).with_name("heldout68.txt")  # scored once blind, then a development set
 HELDOUT69 = Path(__file__).with_name("heldout69.txt")  # scored once blind, then a development set
+HELDOUT70 = Path(__file__).with_name("heldout70.txt")  # scored once blind, then a development set
 CORPORA = (
     CORPUS,
     HELDOUT2,
@@ -149,6 +150,7 @@ CORPORA = (
     HELDOUT67,
     HELDOUT68,
     HELDOUT69,
+    HELDOUT70,
 )
 CHECKED = CORPORA  # what main() checks when no file is named
 LANGUAGES = ("en", "ur", "ru")
