@@ -49,7 +49,7 @@ def test_corpus_parses_and_checks_clean(path: Path) -> None:
 # heldout41.txt, heldout43.txt, heldout44.txt, heldout45.txt, heldout47.txt,
 # heldout48.txt, heldout50.txt, heldout51.txt, heldout52.txt (held out to session 21),
 # heldout53.txt to heldout62.txt, heldout64.txt to heldout66.txt, heldout68.txt to
-# heldout70.txt, development sets now, and heldout4.txt, heldout5.txt, heldout7.txt,
+# heldout71.txt, development sets now, and heldout4.txt, heldout5.txt, heldout7.txt,
 # heldout10.txt, heldout14.txt, heldout18.txt, heldout22.txt, heldout28.txt, heldout30.txt,
 # heldout32.txt, heldout34.txt, heldout36.txt, heldout38.txt, heldout42.txt, heldout46.txt,
 # heldout49.txt, heldout63.txt and heldout67.txt, the held-out corpora, each written blind
@@ -124,6 +124,7 @@ WRITTEN_TO_PLAN = (
     checker.HELDOUT68,
     checker.HELDOUT69,
     checker.HELDOUT70,
+    checker.HELDOUT71,
 )
 to_plan = pytest.mark.parametrize("path", WRITTEN_TO_PLAN, ids=lambda p: p.name)
 

@@ -80,6 +80,7 @@ HELDOUT67 = Path(__file__).with_name("heldout67.txt")  # held out, written blind
 HELDOUT68 = Path(__file__).with_name("heldout68.txt")  # scored once blind, then a development set
 HELDOUT69 = Path(__file__).with_name("heldout69.txt")  # scored once blind, then a development set
 HELDOUT70 = Path(__file__).with_name("heldout70.txt")  # scored once blind, then a development set
+HELDOUT71 = Path(__file__).with_name("heldout71.txt")  # scored once blind, then a development set
 CORPORA = (
     CORPUS,
     HELDOUT2,
@@ -151,6 +152,7 @@ CORPORA = (
     HELDOUT68,
     HELDOUT69,
     HELDOUT70,
+    HELDOUT71,
 )
 CHECKED = CORPORA  # what main() checks when no file is named
 LANGUAGES = ("en", "ur", "ru")
