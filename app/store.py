@@ -9,13 +9,16 @@ creation and change times and the inode numbers the filesystem keeps say when
 the sweep ran, never when (or in which order) each envelope arrived. Until then
 every held file is re-touched at each arrival, so their change times all say
 only when the latest one came. Access and modification times are kept at the
-epoch. Deleting overwrites a file before unlinking it, and the retention purge
+epoch. The re-touch runs off the request that made the arrival (`_Retoucher`): a burst
+of arrivals shares one pass, and an arrival costs the same however many files are held.
+Deleting overwrites a file before unlinking it, and the retention purge
 finds envelope files no row refers to and whatever a crash left in staging
 (see `app.operations.retention`).
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import fcntl
 import os
@@ -23,6 +26,9 @@ import random
 import re
 import secrets
 import stat
+import threading
+import time
+import weakref
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +52,13 @@ HOLDING_NAME: Final = ".arrivals"
 UNHELD_AFTER: Final = 2.0
 # A sweep's copies are written under this prefix in the store, then renamed over.
 _SWEEP_PREFIX: Final = ".sweep-"
+# The least time between two re-touches of the held files (seconds), and how many times its
+# own length a pass waits at the least before the next: a burst of arrivals shares a pass,
+# and re-touching never takes more than a twentieth of a core however many files are held.
+RETOUCH_EVERY: Final = 0.2
+_RETOUCH_SHARE: Final = 20
+# A re-touching thread with no pass asked of it this long (seconds) ends; the next asks anew.
+_IDLE_EXIT: Final = 5.0
 
 
 def _envelope_name(entry: files.Entry) -> str | None:
@@ -169,6 +182,77 @@ class StagedEnvelope:
             self._store.destroy(self.path)
 
 
+class _Retoucher:
+    """Re-touches a store's held files off the requests that made arrivals (`retouch`).
+
+    `request` asks for a pass and returns at once; a thread of this process (started on
+    demand, in a forked child too, and gone after `_IDLE_EXIT` seconds without a request)
+    runs it, then waits `RETOUCH_EVERY`, or `_RETOUCH_SHARE` times the pass's length if
+    longer, before the next: arrivals meanwhile share that next pass. A pass asked for and
+    not yet run when the process exits runs then (`_at_exit`). Nothing is logged: a log
+    line's time would date the arrival.
+    """
+
+    def __init__(self, retouch: Callable[[], None]) -> None:
+        self._retouch = retouch
+        self._lock = threading.Lock()
+        self._wanted = threading.Event()
+        self._settled = threading.Event()
+        self._settled.set()
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+
+    def request(self) -> None:
+        """Ask for a pass over the held files."""
+        with self._lock:
+            self._settled.clear()
+            self._wanted.set()
+            if self._pid != os.getpid() or self._thread is None:
+                self._pid = os.getpid()
+                self._thread = threading.Thread(
+                    target=self._run, name="raazdar-retouch", daemon=True
+                )
+                self._thread.start()
+                _PENDING.add(self)
+
+    def settle(self, timeout: float) -> bool:
+        """Wait until every pass asked for has run; say whether it did within `timeout`."""
+        return self._settled.wait(timeout)
+
+    def _run(self) -> None:
+        while True:
+            if not self._wanted.wait(timeout=_IDLE_EXIT):
+                with self._lock:
+                    if not self._wanted.is_set():
+                        self._thread = None
+                        return
+            self._wanted.clear()
+            started = time.monotonic()
+            with contextlib.suppress(OSError):  # the next arrival's pass, or the sweep, mends it
+                self._retouch()
+            took = time.monotonic() - started
+            with self._lock:
+                if not self._wanted.is_set():
+                    self._settled.set()
+            time.sleep(max(RETOUCH_EVERY, _RETOUCH_SHARE * took))
+
+    def at_exit(self) -> None:
+        """Run a pass asked for and not yet run (the process is ending)."""
+        if self._pid == os.getpid() and not self._settled.is_set():
+            with contextlib.suppress(OSError):
+                self._retouch()
+
+
+# The retouchers of this process that have run a thread (weakly: a store's own goes with it).
+_PENDING: weakref.WeakSet[_Retoucher] = weakref.WeakSet()
+
+
+@atexit.register
+def _at_exit() -> None:
+    for retoucher in list(_PENDING):
+        retoucher.at_exit()
+
+
 class EnvelopeStore:
     """Envelope files under one directory, by id."""
 
@@ -176,6 +260,7 @@ class EnvelopeStore:
         self.root = root
         self.staging = staging
         self.holding = root / HOLDING_NAME
+        self._retoucher = _Retoucher(lambda: self.retouch())
 
     def path(self, envelope_id: str) -> Path:
         """Where envelope `envelope_id` is: in the store, else held since it arrived."""
@@ -249,7 +334,10 @@ class EnvelopeStore:
         Re-touching gives every held file the same change time, that of the
         latest arrival, so that they say nothing about each other's. The
         renames share one directory flush and one re-touch: a submission's
-        files are one arrival. The files open as `unflushed` (descriptors) are
+        files are one arrival. Its own files' and the directories' access and
+        modification times are set to the epoch here; the change times of the
+        files held before follow off this request, within `RETOUCH_EVERY` of it
+        when few are held (`_Retoucher`). The files open as `unflushed` (descriptors) are
         forced to disk at the same time as the directory: all are on disk when
         this returns, before any row that names them commits. If a rename or a
         flush fails, the renames already made are undone.
@@ -272,9 +360,13 @@ class EnvelopeStore:
             for path in published:
                 self.destroy(path)
             raise
-        self.retouch()
-        files.normalize_times(self.staging)
+        files.normalize_times(*published, self.holding, self.staging)
+        self._retoucher.request()
         return published
+
+    def settle(self, timeout: float = 10.0) -> bool:
+        """Wait until the held files' re-touch asked for by arrivals so far has run."""
+        return self._retoucher.settle(timeout)
 
     def retouch(self) -> None:
         """Set every held file's and the holding directory's times to the epoch (ctime: now).

@@ -118,6 +118,18 @@ class Seized:
         return self.windows[0][0], self.windows[-1][1]
 
 
+def _retouched(store: EnvelopeStore, ids: list[str], since: int, timeout: float = 10.0) -> None:
+    """Wait until the server's re-touch of the held files, which runs off the request that
+    made the last arrival (`app.store._Retoucher`), has reached them all. By `stat` of each
+    by name: listing the holding directory would set its access time."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if all((store.holding / f"{i}.rze").stat().st_ctime_ns >= since for i in ids):
+            return
+        time.sleep(0.05)
+    raise AssertionError("the held files were not re-touched after the last arrival")
+
+
 @pytest.fixture(scope="module")
 def seized(tmp_path_factory: pytest.TempPathFactory) -> Seized:
     """Run the instance, take the submissions, seize it before and after the sweep."""
@@ -145,6 +157,7 @@ def seized(tmp_path_factory: pytest.TempPathFactory) -> Seized:
         store = EnvelopeStore(paths.store, paths.staging)
         with Session(engine) as session:
             items = session.execute(select(Item.id, Item.submission_id)).all()
+            _retouched(store, [i.id for i in items], since=windows[-1][0])
             doomed_submission = items[0].submission_id
             doomed = [i.id for i in items if i.submission_id == doomed_submission]
             session.execute(delete(Item).where(Item.submission_id == doomed_submission))
