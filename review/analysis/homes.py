@@ -146,20 +146,38 @@ def _post(text: str, mentions: Sequence[Mention], i: int, rank: str) -> str | No
     A report that names two stations ("taken from Thana Bhalwal to Thana Kot Momin, whose
     SHO Inspector Ghulam Abbas took the money") sets its man at the one written onto his
     post, not at both (`links.pair_strength`)."""
+    found = _beside(text, mentions, i, rank, "police_station", _POST_AFTER, _POST_BEFORE)
+    return found.key if found else None
+
+
+def _beside(
+    text: str,
+    mentions: Sequence[Mention],
+    i: int,
+    rank: str,
+    kind: str,
+    after: re.Pattern[str],
+    before: re.Pattern[str],
+) -> Mention | None:
+    """The mention of `kind` written onto person `i`'s rank, right after his name (`after`:
+    his rank's words, or a joining word, "(" or ",", between) or right before it (`before`:
+    his ranks between; a station may have its district after it, "Thana Saddar Okara ka SHO").
+    """
     person = mentions[i]
     if i + 1 < len(mentions) and mentions[i + 1].start - person.end <= _MOST_GAP:
-        after = mentions[i + 1]
-        m = _POST_AFTER.fullmatch(text, person.end, after.start)
-        words = m.group("rank") if m else ""
-        joined = m is not None and bool(words.strip() or m.group("joined"))
-        if after.kind == "police_station" and joined and _rank_run(words, rank, tied=True):
-            return after.key
+        nxt = mentions[i + 1]
+        m = after.fullmatch(text, person.end, nxt.start) if nxt.kind == kind else None
+        words = m.group("rank").replace(",", " ") if m else ""
+        joined = m is not None and any(m.groupdict().get(g) for g in ("open", "joined"))
+        if m is not None and (words.strip() or joined) and _rank_run(words, rank, tied=True):
+            return nxt
     if i > 0 and person.start - mentions[i - 1].end <= _MOST_GAP:
-        before = mentions[i - 1]
-        m = _POST_BEFORE.fullmatch(text, before.end, person.start)
-        station = before if before.kind == "police_station" else _station_of(text, mentions, i - 1)
-        if station is not None and m and _rank_run(m.group("rank"), rank):
-            return station.key
+        m = before.fullmatch(text, mentions[i - 1].end, person.start)
+        prev: Mention | None = mentions[i - 1]
+        if mentions[i - 1].kind != kind:
+            prev = _station_of(text, mentions, i - 1) if kind == "police_station" else None
+        if prev is not None and m and _rank_run(m.group("rank"), rank):
+            return prev
     return None
 
 
@@ -182,21 +200,8 @@ def _service(text: str, mentions: Sequence[Mention], i: int, rank: str) -> str |
 
     An FIA Sub-Inspector and a police station's SI of one name are two men: the agency
     says whom a man serves as his station says where (`links.pair_strength`)."""
-    person = mentions[i]
-    if i > 0 and mentions[i - 1].kind == "agency" and person.start - mentions[i - 1].end <= 30:
-        before = mentions[i - 1]
-        m = _SERVICE_BEFORE.fullmatch(text, before.end, person.start)
-        if m and _rank_run(m.group("rank"), rank):
-            return before.key
-    if i + 1 < len(mentions) and mentions[i + 1].kind == "agency":
-        after = mentions[i + 1]
-        if after.start - person.end <= 30:
-            m = _SERVICE_AFTER.fullmatch(text, person.end, after.start)
-            words = m.group("rank").replace(",", " ") if m else ""
-            joined = m is not None and bool(words.strip() or m.group("open") or m.group("joined"))
-            if joined and _rank_run(words, rank, tied=True):
-                return after.key
-    return None
+    found = _beside(text, mentions, i, rank, "agency", _SERVICE_AFTER, _SERVICE_BEFORE)
+    return found.key if found else None
 
 
 def _station_of(text: str, mentions: Sequence[Mention], i: int) -> Mention | None:
