@@ -325,12 +325,7 @@ def _services(roles: Iterable[str]) -> frozenset[str]:
     return frozenset(out)
 
 
-def _served_apart(
-    roles_a: Iterable[str],
-    places_a: frozenset[str],
-    roles_b: Iterable[str],
-    places_b: frozenset[str],
-) -> bool:
+def _served_apart(roles_a: Iterable[str], roles_b: Iterable[str]) -> bool:
     """Whether the reports give their men of one name different services: "FIA Sub-
     Inspector Imran Haider" at the airport and "SI Imran Haider" of Thana Township are two
     men, as are an FIA man and a police one. A man given no service is police where his
@@ -508,7 +503,7 @@ def pair_strength(
         return Strength(WEAK, "a report says another man bears this name")
     if roles_conflict(roles_a, roles_b):
         return Strength(WEAK, "the same name, but ranks or trades one person would not hold both")
-    if _served_apart(roles_a, places_a, roles_b, places_b):
+    if _served_apart(roles_a, roles_b):
         why = "the same name, but the reports give its man different services (FIA, police)"
         return Strength(WEAK, why)
     if _kin_apart(roles_a, roles_b):
