@@ -355,7 +355,9 @@ FLOORS = {
     "heldout31.txt": (0.97, 0.97, 0.85, 0, 117, 0.22),
     "heldout32.txt": (0.97, 0.97, 0.90, 0, 230, 0.39),
     "heldout33.txt": (0.98, 0.97, 0.91, 0, 127, 0.43),
-    "heldout34.txt": (0.95, 0.93, 0.82, 0, 88, 0.49),
+    # Its links floor raised in session 21 to issue 18's target (it makes 85.6 %), which
+    # every held-out corpus's floor now enforces.
+    "heldout34.txt": (0.95, 0.93, 0.85, 0, 88, 0.49),
     # Session 13 made the rules general, from the development sets read before: a rank or
     # trade in one report and none in the other is weak for any name (it replaced three
     # narrower rules, `crowded` among them); so is a writer's kin against a bare name, a name
@@ -859,3 +861,15 @@ def test_the_scorer_counts_short_form_links_and_says_why_links_are_missed(
     assert figures.missed == {("agency", heldout.NOT_FOUND): 1}
     assert "agency 1 not found, 0 keyed apart" in figures.table()
     assert "chandio" not in figures.table().lower()
+
+
+def test_every_held_out_floor_is_issue_18s_target_or_above() -> None:
+    """The held-out corpora (HELDOUT.md) are held to F1 0.90, person F1 0.85, 85 % of
+    links made and no false link counted as corroboration, each on its own."""
+    held_out = (4, 5, 7, 10, 14, 18, 22, 28, 30, 32, 34, 36, 38, 42, 46, 49, 63, 67)
+    for number in held_out:
+        f1, person_f1, links, most_false, _weak, _strong = FLOORS[f"heldout{number}.txt"]
+        assert f1 >= 0.90, number
+        assert person_f1 >= 0.85, number
+        assert links >= 0.85, number
+        assert most_false == 0, number
