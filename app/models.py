@@ -61,7 +61,9 @@ class Item(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     source_id: Mapped[str] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), index=True)
-    submission_id: Mapped[str] = mapped_column(String(32))
+    # Indexed: every form sent is looked up by it (`submissions.filed_by`), and a scan
+    # would make each submission dearer with every item held.
+    submission_id: Mapped[str] = mapped_column(String(32), index=True)
     kind: Mapped[str] = mapped_column(String(16))
     size: Mapped[int] = mapped_column(Integer)
     received_day: Mapped[dt.date] = mapped_column(Date, default=today)
