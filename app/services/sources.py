@@ -35,6 +35,7 @@ from crypto.encoding import b64decode, b64encode
 _OFFER_PERSON = b"rz-codename-offer"
 # Built once: a statement is immutable, and building it costs more than running it.
 _FIND_ACCOUNT = select(Source.id).where(Source.lookup_tag == bindparam("tag"))
+_ACCOUNT_KEY = select(Source.public_key).where(Source.id == bindparam("id"))
 
 
 @dataclass(frozen=True)
@@ -161,8 +162,9 @@ def resume(session: Session, stored: object) -> SignedIn | None:
     who = SignedIn.from_session(stored)
     if who is None:
         return None
-    source = session.get(Source, who.source_id)
-    if source is None or source.public_key != who.private_key.public_key.to_text():
+    # A statement, not an object: every signed-in request asks, and nothing here changes the row.
+    found = session.connection().execute(_ACCOUNT_KEY, {"id": who.source_id}).scalar_one_or_none()
+    if found is None or found != who.private_key.public_key.to_text():
         return None
     return who
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.errors import KeyringUnavailable, SubmissionError
@@ -99,11 +99,12 @@ def submit(
             source_id = create_account(session, keys)
             result = SignedIn(source_id, keys.private_key)
         elif signed_in is not None:
-            found = session.get(Source, signed_in.source_id)
-            if found is None:
+            touched = session.connection().execute(
+                _TOUCH_ACCOUNT, {"source": signed_in.source_id, "day": today()}
+            )
+            if touched.scalar_one_or_none() is None:
                 raise SubmissionError("account gone")
-            found.active_day = today()
-            source_id, result = found.id, signed_in
+            source_id, result = signed_in.source_id, signed_in
         else:
             raise SubmissionError("no account")
         submission_id = submission_id or secrets.token_hex(16)
@@ -140,7 +141,17 @@ def submit(
 
 def filed_by(session: Session, submission_id: str) -> str | None:
     """The source whose items carry `submission_id`, if that submission was stored."""
-    found = session.scalars(
-        select(Item.source_id).where(Item.submission_id == submission_id).limit(1)
-    ).first()
-    return str(found) if found is not None else None
+    found = session.connection().execute(_FILED_BY, {"id": submission_id}).first()
+    return str(found[0]) if found is not None else None
+
+
+# Built once: a statement is immutable, and building it costs more than running it.
+_FILED_BY = select(Item.source_id).where(Item.submission_id == bindparam("id")).limit(1)
+# The day of a signed-in source's account moved on, and its id returned if it is still there
+# (a bound name other than a column's: in an UPDATE, those are the SET clause's own).
+_TOUCH_ACCOUNT = (
+    update(Source)
+    .where(Source.id == bindparam("source"))
+    .values(active_day=bindparam("day"))
+    .returning(Source.id)
+)

@@ -7,12 +7,14 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
 
 from app.db import Database
-from app.models import Item, SessionRow
+from app.models import Item, SessionRow, Source
+from app.services import sources as sources_service
 from app.store import EnvelopeStore
-from tests.app.support import Visitor
+from tests.app.support import Visitor, envelope_files, form, staging_files
 
 
 def _count(app: Flask, model: type[Item] | type[SessionRow]) -> int:
@@ -48,3 +50,32 @@ def test_a_submission_that_fails_before_its_commit_leaves_no_login(
     assert _count(app, Item) == 0
     assert _count(app, SessionRow) == 0
     assert visitor.client.get("/account").status_code == 302  # not signed in
+
+
+def test_a_signed_in_source_whose_account_went_mid_request_stores_nothing(
+    app: Flask, instance: Path, visitor: Visitor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The account is deleted after the request found it signed in (the source deleted it in
+    another tab): the submission is refused, and neither a row nor a file of it is left."""
+    assert visitor.send(visitor.start(), message="the first report").status_code == 303
+    page = form(visitor.get("/account"), "/account")
+    stored = envelope_files(instance)
+    signed_in = sources_service.resume
+
+    def then_gone(session: Session, grants: object) -> sources_service.SignedIn | None:
+        who = signed_in(session, grants)
+        if who is not None:
+            session.execute(delete(Source).where(Source.id == who.source_id))
+        return who
+
+    monkeypatch.setattr(sources_service, "resume", then_gone)
+
+    response = visitor.send(
+        page, "a second report", files=[("files", "note.txt", b"x", "text/plain")]
+    )
+
+    assert response.status_code == 400
+    # The first report's item alone: the deletion, in the refused transaction, rolled back too.
+    assert _count(app, Item) == 1
+    assert envelope_files(instance) == stored
+    assert staging_files(instance) == []
