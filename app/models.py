@@ -93,7 +93,8 @@ class Upload(Base):
     size: Mapped[int] = mapped_column(Integer)
     # BLAKE2b-256 (person "rz-bundle-item1") of the whole envelope, as the client declared it.
     hash: Mapped[bytes] = mapped_column(LargeBinary(32))
-    active_day: Mapped[dt.date] = mapped_column(Date, default=today)
+    # Indexed: every upload's start looks for the idle ones (`resumable.expire`).
+    active_day: Mapped[dt.date] = mapped_column(Date, default=today, index=True)
     # Bytes appended and committed: the staged file is trusted only this far, since
     # a process that dies mid-append leaves more on disk than was ever committed.
     received: Mapped[int] = mapped_column(Integer, default=0)
@@ -110,7 +111,9 @@ class UsedChallenge(Base):
     __table_args__ = NO_ROWID
 
     nonce: Mapped[bytes] = mapped_column(LargeBinary(16), primary_key=True)
-    expires_day: Mapped[dt.date] = mapped_column(Date)
+    # Indexed: every signed request deletes the rows of past days (`api._spend`), inside its
+    # write; a scan would read every challenge spent today, a flood's included.
+    expires_day: Mapped[dt.date] = mapped_column(Date, index=True)
 
 
 class Reply(Base):

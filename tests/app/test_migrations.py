@@ -68,7 +68,8 @@ def tables(engine: Engine) -> set[str]:
 
 
 def test_the_migrations_form_one_line() -> None:
-    assert REVISIONS == ["0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009"]
+    expected = ["0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009", "0010"]
+    assert expected == REVISIONS
     assert SCRIPTS.get_heads() == [REVISIONS[-1]]
 
 
