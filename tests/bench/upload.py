@@ -16,6 +16,11 @@ share the cores, and the upload through gunicorn in CPU seconds of its workers
 (every thread, from the kernel's per-task run time). `--profile N` profiles N
 warm in-process uploads of each size (cProfile, CPU time, the POST alone) and
 prints where their time went.
+
+A returning source's upload (signed in, the account page's form) is timed too, beside the
+floor: what the promises alone cost for its submission, with no Flask and no ORM (`_Floor`),
+and the least a request costs in this stack, a bare Flask request (`_bare_flask`). The
+target is judged at the sizes it names, 1 MiB and above.
 """
 
 from __future__ import annotations
@@ -365,6 +370,69 @@ class _Floor:
         return timing
 
 
+def _bare_flask(root: Path) -> Any:
+    """The least a request costs in this stack: a Flask app with Flask-WTF's CSRF check, a
+    signed cookie session and one SQLAlchemy statement on SQLite, whose view does nothing else.
+    Returns a function timing one warm POST to it."""
+    from flask import Flask
+    from flask_wtf.csrf import CSRFProtect, generate_csrf
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.orm import sessionmaker
+
+    bare = Flask("bare")
+    bare.config["SECRET_KEY"] = secrets.token_hex(32)
+    CSRFProtect(bare)
+    engine = create_engine(f"sqlite:///{root / 'bare.db'}")
+    sessions = sessionmaker(engine)
+
+    @bare.get("/form")
+    def form() -> str:
+        return str(generate_csrf())
+
+    @bare.post("/post")
+    def post() -> tuple[str, int]:
+        with sessions() as session:
+            session.execute(text("SELECT 1")).all()
+        return "", 303
+
+    client = bare.test_client()
+    body = f"csrf_token={client.get('/form').get_data(as_text=True)}".encode()
+    cookie = client.get_cookie("session")
+    if cookie is None:
+        raise SystemExit("bench: the bare app set no session cookie")
+
+    def one() -> Timing:
+        environ = {
+            "REQUEST_METHOD": "POST",
+            "PATH_INFO": "/post",
+            "SERVER_NAME": "127.0.0.1",
+            "SERVER_PORT": "80",
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "wsgi.url_scheme": "http",
+            "wsgi.input": io.BytesIO(body),
+            "wsgi.errors": sys.stderr,
+            "CONTENT_TYPE": "application/x-www-form-urlencoded",
+            "CONTENT_LENGTH": str(len(body)),
+            "HTTP_COOKIE": f"session={cookie.value}",
+            "HTTP_HOST": "127.0.0.1",
+        }
+        statuses: list[str] = []
+
+        def start_response(status: str, headers: Any, exc_info: Any = None) -> Any:
+            statuses.append(status)
+            return lambda data: None
+
+        with Timing() as timing:
+            b"".join(bare(environ, start_response))
+        if statuses != ["303 SEE OTHER"]:
+            raise SystemExit(f"bench: the bare app answered {statuses}")
+        return timing
+
+    for _ in range(50):
+        one()
+    return one
+
+
 def main() -> None:
     """Run the comparison and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -386,6 +454,7 @@ def main() -> None:
         recipients = _recipients(flask_app)
         returning = _returning_source(flask_app)
         floor = _Floor(flask_app, root, recipients)
+        bare = _bare_flask(root)
         with contextlib.closing(floor), live_server(instance, workers=2) as base:
             baseline_rss = _worker_peak_rss_mib(instance)
             for size in sizes:
@@ -415,6 +484,7 @@ def main() -> None:
                 best_whole = min(t.wall for t in whole)
                 cpu_seal, cpu_app = min(t.cpu for t in sealing), min(t.cpu for t in inproc)
                 best_again, best_floor = min(t.wall for t in again), min(t.wall for t in least)
+                best_bare = min(bare().wall for _ in range(max(args.repeat, 20)))
                 results.append(
                     {
                         "size_mib": size,
@@ -431,6 +501,8 @@ def main() -> None:
                         "floor_s": round(best_floor, 6),
                         "floor_ratio": round(best_floor / best_seal, 2),
                         "floor_cpu_s": round(min(t.cpu for t in least), 6),
+                        "bare_request_s": round(best_bare, 6),
+                        "floor_and_bare_ratio": round((best_floor + best_bare) / best_seal, 2),
                         "app_cpu_s": round(cpu_app, 6),
                         "seal_cpu_s": round(cpu_seal, 6),
                         "app_cpu_ratio": round(cpu_app / max(cpu_seal, 1e-6), 2),
@@ -482,6 +554,15 @@ def main() -> None:
             f"{r['size_mib']:>6g}Mi {r['returning_s']:>8.4f} {r['returning_ratio']:>9.2f}"
             f" {r['returning_cpu_s']:>8.4f} {r['floor_s']:>8.4f} {r['floor_ratio']:>11.2f}"
             f" {r['floor_cpu_s']:>10.4f} {r['returning_s'] / r['floor_s']:>10.2f}"
+        )
+    print(
+        "the floor plus the least a request costs in this stack (Flask, Flask-WTF's CSRF"
+        " check, a cookie session, one SQLAlchemy statement, and nothing else):"
+    )
+    for r in results:
+        print(
+            f"{r['size_mib']:>6g}Mi  bare request {r['bare_request_s']:.6f} s;"
+            f" (floor + bare request) / seal: {r['floor_and_bare_ratio']:.2f}"
         )
     # The target names 1 MiB and 100 MiB; smaller uploads are printed for the fixed cost.
     named = [r for r in results if r["size_mib"] >= 1] or results
