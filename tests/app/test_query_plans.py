@@ -12,14 +12,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, select
 
 from app.db import Database
-from tests.app.api_support import ApiClient
-from tests.app.support import Visitor, form
+from app.models import Source
+from app.services.replies import post_reply
+from crypto import Metadata, SigningKey, seal_bytes
+from tests.app.api_support import API, ApiClient
+from tests.app.support import Visitor, db_session, form, reply_to, reviewer_keys
 
 # Tables with a row per source, submission, login or request: a flood adds to each.
 GROWING = (
@@ -81,22 +85,53 @@ def whole_table_reads(app: Flask, seen: list[tuple[str, Any]]) -> list[str]:
     return found
 
 
-def test_a_source_s_forms_read_no_whole_table(app: Flask, visitor: Visitor) -> None:
+def test_a_source_s_pages_read_no_whole_table(app: Flask, instance: Path, visitor: Visitor) -> None:
+    """The first form, a follow-up, a reply read and deleted, logging out and in again."""
+    signer = reviewer_keys(instance).signing
+    assert signer is not None
     with statements(app) as seen:
-        first = visitor.send(visitor.start(), "the first report", files=[_FILE])
+        start = visitor.start()
+        first = visitor.send(start, "the first report", files=[_FILE])
         assert first.status_code == 303
         page = form(visitor.get("/account"), "/account")
         assert visitor.send(page, "a second report", files=[_FILE]).status_code == 303
-        visitor.get("/account")
+        reply = reply_to(app, start.fields["codename"], "Which police station?", signer)
+        assert visitor.log_out().status_code in (302, 303)
+        assert visitor.log_in(start.fields["codename"]).status_code == 303
+        delete = form(visitor.get("/account"), f"/replies/{reply}/delete")
+        assert visitor.client.post(delete.action, data=delete.fields).status_code in (302, 303)
     assert seen
     assert whole_table_reads(app, seen) == []
 
 
-def test_a_device_s_signed_requests_read_no_whole_table(app: Flask, device: ApiClient) -> None:
+def test_a_device_s_signed_requests_read_no_whole_table(
+    app: Flask, instance: Path, device: ApiClient
+) -> None:
+    """A report and a file uploaded, the replies listed and one fetched."""
+    signer = reviewer_keys(instance).signing
+    assert signer is not None
     with statements(app) as seen:
         assert len(device.submit("a report from the app", [("a.pdf", b"x" * 70_000)])) == 2
+        reply = post_signed_reply(app, device, signer)
+        assert device.send("GET", f"{API}/replies").status_code == 200
+        assert device.send("GET", f"{API}/replies/{reply}").status_code == 200
     assert seen
     assert whole_table_reads(app, seen) == []
+
+
+def post_signed_reply(app: Flask, device: ApiClient, signer: SigningKey) -> str:
+    """A reviewer's reply to the device's account, as a reply bundle stores it."""
+    envelope = seal_bytes(
+        b"Which police station?",
+        [device.keys.public_key],
+        Metadata("reply", "text/plain; charset=utf-8"),
+        signer=signer,
+    )
+    with app.app_context(), db_session(app) as session:
+        found = session.execute(
+            select(Source.id).where(Source.lookup_tag == device.keys.lookup_tag)
+        ).scalar_one()
+        return post_reply(session, found, envelope)
 
 
 _FILE = ("files", "ledger.txt", b"names and dates", "text/plain")
