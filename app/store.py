@@ -109,6 +109,8 @@ class StagedEnvelope:
         self._writer: SealingWriter | None = None
         self.result: SealResult | None = None
         self.part_complete = False
+        # Plaintext sealed since the file's write-back was last started.
+        self._since_writeback = 0
 
     @property
     def path(self) -> Path:
@@ -136,13 +138,28 @@ class StagedEnvelope:
             fcntl.flock(fd, fcntl.LOCK_SH)
             self._file = os.fdopen(fd, "wb")
             self._writer = SealingWriter(self._file, self._recipients, self.metadata)
-        return self._writer.write(data)
+        written = self._writer.write(data)
+        self._since_writeback += len(data)
+        if self._since_writeback >= files.WRITEBACK_EVERY:
+            self._start_writeback()
+        return written
 
     def seek(self, offset: int, whence: int = 0) -> int:
-        """Note the end of the upload part: Werkzeug rewinds each part when it is complete."""
+        """Note the end of the upload part: Werkzeug rewinds each part when it is complete.
+
+        What is sealed of it starts for the disk now, while the rest of the request runs.
+        """
         if offset == 0 and whence == 0:
             self.part_complete = True
+            if self._file is not None:
+                self._start_writeback()
         return 0
+
+    def _start_writeback(self) -> None:
+        assert self._file is not None  # noqa: S101 - called once something was written
+        self._file.flush()
+        files.start_writeback(self._file.fileno())
+        self._since_writeback = 0
 
     def finish(self, *, flush: bool = True) -> SealResult:
         """Seal the last chunk and force the ciphertext to disk.

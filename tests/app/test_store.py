@@ -21,7 +21,7 @@ from app import store as store_module
 from app.instance import InstancePaths
 from app.models import Item, Reply, Source, today
 from app.store import EnvelopeStore
-from crypto import Metadata, PrivateKey
+from crypto import Metadata, PrivateKey, open_bytes
 from tests.app.support import (
     Visitor,
     all_rows,
@@ -223,6 +223,69 @@ def test_sealed_envelopes_are_forced_to_disk_with_their_renames_before_publishin
     inodes = {p.stat().st_ino for p in published}
     assert sorted(synced) == sorted([*inodes, store.holding.stat().st_ino])
     assert all(e.unflushed() is None for e in envelopes)  # closed, and unlocked
+
+
+def test_an_upload_goes_to_disk_as_it_is_sealed_and_is_still_flushed_when_published(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Write-back starts every `WRITEBACK_EVERY` bytes and at the part's end, on what is
+    sealed so far; the flush before the rows commit is still made, and the file still opens."""
+    store = EnvelopeStore(tmp_path / "store", tmp_path / "staging")
+    store.root.mkdir()
+    store.staging.mkdir()
+    monkeypatch.setattr(files, "WRITEBACK_EVERY", 256 * 1024)
+    started: list[int] = []  # the staged file's size on disk at each start
+    start = files.start_writeback
+
+    def recording(fd: int) -> None:
+        started.append(os.fstat(fd).st_size)
+        start(fd)
+
+    monkeypatch.setattr(files, "start_writeback", recording)
+    synced: list[int] = []
+    fsync = os.fsync
+
+    def flushing(fd: int) -> None:
+        fsync(fd)
+        synced.append(os.fstat(fd).st_ino)
+
+    monkeypatch.setattr(os, "fsync", flushing)
+    key = PrivateKey.generate()
+    staged = store.stage([key.public_key], Metadata("file", filename="ledger.bin"))
+    content = secrets.token_bytes(1024 * 1024 + 100)
+    for offset in range(0, len(content), 64 * 1024):
+        staged.write(content[offset : offset + 64 * 1024])
+    assert len(started) == 4  # at 256, 512, 768 and 1,024 KiB of plaintext
+    staged.seek(0)  # the part's end
+    assert len(started) == 5
+    # What was sealed so far was in the file each time (the writer keeps back at most a
+    # chunk, and a chunk's worth it has not filled yet): the kernel has it to write.
+    assert started == sorted(started)
+    assert started[0] >= 256 * 1024 - 2 * 64 * 1024
+    assert started[-1] >= len(content) - 2 * 64 * 1024
+    staged.finish(flush=False)
+
+    (published,) = store.publish_staged([staged])
+
+    assert published.stat().st_ino in synced
+    plaintext, _ = open_bytes(published.read_bytes(), [key])
+    assert plaintext == content
+
+
+def test_starting_write_back_loses_nothing_and_refuses_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "f"
+    data = secrets.token_bytes(300_000)
+    with path.open("wb") as out:
+        out.write(data)
+        out.flush()
+        files.start_writeback(out.fileno())
+    assert path.read_bytes() == data
+    read_end, write_end = os.pipe()  # not a file: nothing to write back, and no error
+    try:
+        files.start_writeback(write_end)
+    finally:
+        os.close(read_end)
+        os.close(write_end)
 
 
 def test_publishing_is_all_or_none_when_a_rename_fails(tmp_path: Path) -> None:
