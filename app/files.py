@@ -63,8 +63,11 @@ def names(directory: Path) -> list[Entry]:
     return found
 
 
-def start_writeback(fd: int) -> None:
+def start_writeback(fd: int, offset: int = 0, length: int = 0) -> None:
     """Ask the kernel to start writing a file's dirty pages to disk, and return at once.
+
+    Only the `length` bytes from `offset` (0: to the end): a large file written in steps
+    asks for each step alone, not for the whole file again each time.
 
     Nothing is made durable here: the flush that does that still comes, before any row
     names the file (`fsync_together`). Started early, the disk's work overlaps what the
@@ -78,7 +81,7 @@ def start_writeback(fd: int) -> None:
     advise = getattr(os, "posix_fadvise", None)
     if advise is not None:
         with contextlib.suppress(OSError):
-            advise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+            advise(fd, offset, length, os.POSIX_FADV_DONTNEED)
 
 
 def fsync_directory(directory: Path) -> None:

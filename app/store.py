@@ -109,8 +109,10 @@ class StagedEnvelope:
         self._writer: SealingWriter | None = None
         self.result: SealResult | None = None
         self.part_complete = False
-        # Plaintext sealed since the file's write-back was last started.
+        # Plaintext sealed since the file's write-back was last started, and where in the
+        # file that write-back started from.
         self._since_writeback = 0
+        self._written_back = 0
 
     @property
     def path(self) -> Path:
@@ -158,8 +160,9 @@ class StagedEnvelope:
     def _start_writeback(self) -> None:
         assert self._file is not None  # noqa: S101 - called once something was written
         self._file.flush()
-        files.start_writeback(self._file.fileno())
-        self._since_writeback = 0
+        end = self._file.tell()
+        files.start_writeback(self._file.fileno(), self._written_back, end - self._written_back)
+        self._since_writeback, self._written_back = 0, end
 
     def finish(self, *, flush: bool = True) -> SealResult:
         """Seal the last chunk and force the ciphertext to disk.

@@ -235,11 +235,13 @@ def test_an_upload_goes_to_disk_as_it_is_sealed_and_is_still_flushed_when_publis
     store.staging.mkdir()
     monkeypatch.setattr(files, "WRITEBACK_EVERY", 256 * 1024)
     started: list[int] = []  # the staged file's size on disk at each start
+    ranges: list[tuple[int, int]] = []
     start = files.start_writeback
 
-    def recording(fd: int) -> None:
+    def recording(fd: int, offset: int = 0, length: int = 0) -> None:
         started.append(os.fstat(fd).st_size)
-        start(fd)
+        ranges.append((offset, length))
+        start(fd, offset, length)
 
     monkeypatch.setattr(files, "start_writeback", recording)
     synced: list[int] = []
@@ -263,6 +265,10 @@ def test_an_upload_goes_to_disk_as_it_is_sealed_and_is_still_flushed_when_publis
     assert started == sorted(started)
     assert started[0] >= 256 * 1024 - 2 * 64 * 1024
     assert started[-1] >= len(content) - 2 * 64 * 1024
+    # Each start asks for what was written since the last, never the whole file again.
+    assert [offset for offset, _ in ranges] == [0, *(o + n for o, n in ranges[:-1])]
+    assert [o + n for o, n in ranges] == started
+    assert all(n > 0 for _, n in ranges)
     staged.finish(flush=False)
 
     (published,) = store.publish_staged([staged])
