@@ -203,18 +203,42 @@ def _in_process(
         raise SystemExit("bench: the form came without a session cookie")
     boundary = secrets.token_hex(16)
     head, tail = _multipart({**fields, "message": "benchmark"}, boundary)
+    timing, statuses = _post_in_process(
+        flask_app,
+        page,
+        _Body(head, path, tail),
+        f"multipart/form-data; boundary={boundary}",
+        len(head) + path.stat().st_size + len(tail),
+        f"rz={cookie.value}",
+        profile,
+    )
+    if not statuses or not statuses[0].startswith("303"):
+        raise SystemExit(f"bench: the in-process upload was refused: {statuses}")
+    return timing
+
+
+def _post_in_process(
+    wsgi_app: Any,
+    path_info: str,
+    stream: Any,
+    content_type: str,
+    length: int,
+    cookie: str,
+    profile: cProfile.Profile | None = None,
+) -> tuple[Timing, list[str]]:
+    """POST `stream` to a WSGI app in this process: the call's time, and the statuses it gave."""
     environ = {
         "REQUEST_METHOD": "POST",
-        "PATH_INFO": page,
+        "PATH_INFO": path_info,
         "SERVER_NAME": "127.0.0.1",
         "SERVER_PORT": "80",
         "SERVER_PROTOCOL": "HTTP/1.1",
         "wsgi.url_scheme": "http",
-        "wsgi.input": _Body(head, path, tail),
+        "wsgi.input": stream,
         "wsgi.errors": sys.stderr,
-        "CONTENT_TYPE": f"multipart/form-data; boundary={boundary}",
-        "CONTENT_LENGTH": str(len(head) + path.stat().st_size + len(tail)),
-        "HTTP_COOKIE": f"rz={cookie.value}",
+        "CONTENT_TYPE": content_type,
+        "CONTENT_LENGTH": str(length),
+        "HTTP_COOKIE": cookie,
         "HTTP_HOST": "127.0.0.1",
     }
     statuses: list[str] = []
@@ -226,13 +250,10 @@ def _in_process(
     with Timing() as timing:
         if profile is not None:
             profile.enable()
-        body = flask_app(environ, start_response)
-        b"".join(body)
+        b"".join(wsgi_app(environ, start_response))
         if profile is not None:
             profile.disable()
-    if not statuses or not statuses[0].startswith("303"):
-        raise SystemExit(f"bench: the in-process upload was refused: {statuses}")
-    return timing
+    return timing, statuses
 
 
 class Timing:
@@ -402,28 +423,14 @@ def _bare_flask(root: Path) -> Any:
         raise SystemExit("bench: the bare app set no session cookie")
 
     def one() -> Timing:
-        environ = {
-            "REQUEST_METHOD": "POST",
-            "PATH_INFO": "/post",
-            "SERVER_NAME": "127.0.0.1",
-            "SERVER_PORT": "80",
-            "SERVER_PROTOCOL": "HTTP/1.1",
-            "wsgi.url_scheme": "http",
-            "wsgi.input": io.BytesIO(body),
-            "wsgi.errors": sys.stderr,
-            "CONTENT_TYPE": "application/x-www-form-urlencoded",
-            "CONTENT_LENGTH": str(len(body)),
-            "HTTP_COOKIE": f"session={cookie.value}",
-            "HTTP_HOST": "127.0.0.1",
-        }
-        statuses: list[str] = []
-
-        def start_response(status: str, headers: Any, exc_info: Any = None) -> Any:
-            statuses.append(status)
-            return lambda data: None
-
-        with Timing() as timing:
-            b"".join(bare(environ, start_response))
+        timing, statuses = _post_in_process(
+            bare,
+            "/post",
+            io.BytesIO(body),
+            "application/x-www-form-urlencoded",
+            len(body),
+            f"session={cookie.value}",
+        )
         if statuses != ["303 SEE OTHER"]:
             raise SystemExit(f"bench: the bare app answered {statuses}")
         return timing
