@@ -42,8 +42,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from flask import Flask
 from flask.testing import FlaskClient
+from flask_wtf.csrf import CSRFProtect, generate_csrf
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import sessionmaker
 
 from app import create_app
 from app.config import config_for
@@ -395,11 +399,6 @@ def _bare_flask(root: Path) -> Any:
     """The least a request costs in this stack: a Flask app with Flask-WTF's CSRF check, a
     signed cookie session and one SQLAlchemy statement on SQLite, whose view does nothing else.
     Returns a function timing one warm POST to it."""
-    from flask import Flask
-    from flask_wtf.csrf import CSRFProtect, generate_csrf
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.orm import sessionmaker
-
     bare = Flask("bare")
     bare.config["SECRET_KEY"] = secrets.token_hex(32)
     CSRFProtect(bare)

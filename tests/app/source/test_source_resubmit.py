@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event, text
 
 from app import sessions
 from app.models import Item, Source
-from app.services.submissions import filed_by
-from tests.app.support import Visitor, db_session, form, forms, row_counts, shown_codename
+from tests.app.support import Visitor, form, forms, row_counts, shown_codename
 
 
 class _Later:
@@ -146,37 +143,3 @@ def test_a_form_changed_after_back_is_a_new_report(app: Flask, visitor: Visitor)
     assert visitor.send(page, "first").status_code == 303
     assert visitor.send(page, "first, and more I forgot").status_code == 303
     assert row_counts(app, Source, Item) == {"sources": 1, "items": 2}
-
-
-def test_looking_up_a_form_already_filed_reads_no_other_submission(app: Flask) -> None:
-    """Every form sent is looked up by its submission id before anything is stored: a scan of
-    the items would make each submission dearer with every item held (5.5 ms a submission at
-    100,000 items, on SQLite), the more so under a flood of junk ones."""
-    sent: list[tuple[str, Any]] = []
-    with db_session(app) as session:
-        connection = session.connection()
-
-        def note(
-            _conn: object, _cursor: object, statement: str, parameters: object, *_: object
-        ) -> None:
-            sent.append((statement, parameters))
-
-        event.listen(connection, "before_cursor_execute", note)
-        try:
-            assert filed_by(session, "c" * 32) is None
-        finally:
-            event.remove(connection, "before_cursor_execute", note)
-        ((statement, parameters),) = sent
-        if connection.dialect.name == "sqlite":
-            explain = "EXPLAIN QUERY PLAN " + statement
-            plan = " ".join(str(row[-1]) for row in connection.exec_driver_sql(explain, parameters))
-            assert "USING INDEX ix_items_submission_id" in plan, plan
-            assert "SCAN items" not in plan, plan
-        else:
-            # Sequential scans priced out, the planner takes the index if there is one (on a
-            # table this small it would scan either way).
-            connection.execute(text("SET LOCAL enable_seqscan = off"))
-            explain = "EXPLAIN " + statement
-            plan = " ".join(str(row[0]) for row in connection.exec_driver_sql(explain, parameters))
-            assert "ix_items_submission_id" in plan, plan
-            assert "Seq Scan on items" not in plan, plan
