@@ -21,7 +21,8 @@ from app.cli.base import app_context, fail, main, reports_errors
 @click.option(
     "--since",
     type=click.DateTime(formats=["%Y-%m-%d"]),
-    help="Export every item received since this day, exported or not.",
+    help="Export every item received since this day, exported or not (and every item"
+    " not yet exported, as every export does).",
 )
 @click.option(
     "--resend",

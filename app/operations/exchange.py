@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -83,16 +83,22 @@ def server_signing_key() -> SigningKey:
 def export_bundle(
     session: Session, dst: BinaryIO, *, since: dt.date | None = None, resend: bool = False
 ) -> ExportSummary:
-    """Write the next bundle of the chain: items not yet exported, since a day, or all (resend).
+    """Write the next bundle of the chain: items not yet exported, also those since a day
+    if one is given, or all (resend).
 
     Every item on the server is one not yet acknowledged (acknowledged items are
     deleted), so a resend holds whatever a lost bundle held that still matters.
+    Every bundle holds every item not yet exported, whatever else it holds: the
+    workstation destroys a week's subkey once a complete chain reaches past it
+    (rule D1, docs/PROTOCOL.md §5A.8), so an item left out of a link would
+    arrive later sealed to a week nobody can open any more.
     """
     svc = services()
     manifest = svc.manifest()
     query = select(Item).order_by(Item.id)
     if not resend:
-        query = query.where(Item.received_day >= since) if since else query.where(~Item.exported)
+        new = ~Item.exported
+        query = query.where(or_(new, Item.received_day >= since) if since else new)
     items = list(session.execute(query).scalars())
     chain = _next_link(session, resend=resend)
     with svc.store.steady():  # no sweep moves or overwrites an envelope while it is read

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 from dataclasses import dataclass
@@ -73,10 +74,11 @@ class Server:
         assert response.status_code == 303, response.status_code
         return Source(visitor, codename)
 
-    def export(self, out: Path, *, resend: bool = False) -> Path:
-        """Export every new item (or, resending, every item not acknowledged), as staff do."""
+    def export(self, out: Path, *, resend: bool = False, since: dt.date | None = None) -> Path:
+        """Export every new item (or, resending, every item not acknowledged, or every item
+        received since a day), as staff do."""
         with self.app.app_context(), out.open("wb") as dst:
-            export_bundle(db_session(), dst, resend=resend)
+            export_bundle(db_session(), dst, resend=resend, since=since)
         return out
 
     def apply(self, bundle: Path) -> ApplySummary:

@@ -7,8 +7,11 @@ import io
 import re
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
+import app.operations.exchange as server_exchange
+import review.cli.subkeys as subkeys_cli
 from app.cli import main as server_cli
 from app.demo import DEMO_PASSPHRASE
 from crypto import KdfParams, KeyFile, read_header
@@ -197,3 +200,22 @@ def test_a_reviewer_who_rotates_under_format_3_reissues_their_list_and_reads_bot
     assert "1 item(s) filed, 1 new report(s)" in result.output, result.output
     assert "before the rotation" in review(workspace, "show", "1").output
     assert "after the rotation" in review(workspace, "show", "2").output
+
+
+def test_an_export_since_a_day_still_carries_every_older_item_never_exported(
+    server: Server, workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bundle "since" a day is a link of the export chain like any other, and rule D1
+    destroys the weeks before the day of a complete chain's newest link: so it must hold
+    every item not exported before it too, or an older one sealed to a destroyed week
+    arrives later when nobody can open it (docs/PROTOCOL.md §5A.8, Destruction)."""
+    server.submit("sealed to this week's subkey canary-D1")
+    later = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=21)
+    monkeypatch.setattr(server_exchange, "today", lambda: later)
+    monkeypatch.setattr(subkeys_cli, "today", lambda: later)
+
+    bundle = server.export(tmp_path / "since.rzb", since=later - dt.timedelta(days=2))
+    result = review(workspace, "import", str(bundle))
+    assert result.exit_code == 0, result.output
+    assert "1 item(s) filed, 1 new report(s)" in result.output, result.output
+    assert "canary-D1" in review(workspace, "show", "1").output
