@@ -32,10 +32,22 @@ request on it) and hands it to `app.kdf_pool`, whose queue takes circuits in
 turn. The line is never passed on (REMOTE_ADDR stays tor's loopback address)
 and the circuit is never logged or stored. A connection without the line is
 closed unanswered: only tor may say which circuit a request came on.
+
+A circuit is one client, and tor lets it open any number of streams: bodies
+kept just above `BODY_MIN_RATE` on forty of them would hold every thread of two
+workers for as long as the bodies last (a 1 MiB body, half an hour). So a
+worker serves at most `CIRCUIT_THREADS` requests of one circuit at once; the
+circuit's further requests wait in the main loop, holding no thread, and are
+served in turn as its requests end. At most `CIRCUIT_WAITING` wait, each for at
+most `WAIT_SECONDS`; past either the connection is closed. A browser's
+parallel fetches of one page wait a moment; a flood from one circuit holds a
+few threads of each worker, and only more circuits (which tor's proof-of-work
+prices) could hold more.
 """
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import errno
 import ipaddress
@@ -73,6 +85,12 @@ _TOR_LINE: Final = re.compile(
 _TOR_PREFIX: Final = int(ipaddress.IPv6Address("fc00:dead:beef:4dad::")) >> 32
 # Tor's line is under 80 bytes; a connection that has sent this many without one is not tor.
 _TOR_LINE_LIMIT: Final = 108
+# The most requests of one circuit a worker serves at once (of `threads`: 16 as deployed);
+# Tor Browser opens up to six connections to a host, so a page's parts barely wait.
+CIRCUIT_THREADS: Final = 4
+# How many more of one circuit's requests may wait for its turn, and for how long (seconds).
+CIRCUIT_WAITING: Final = 16
+WAIT_SECONDS: Final = 30.0
 # How much nicer request threads are than derivation threads: nice 10 weighs about
 # a tenth of nice 0 when both want one core. At nice 5 (a third) a flood of cheap
 # requests (503s, garbage proofs) slowed each derivation 2.2x on the 2-core machine
@@ -154,6 +172,12 @@ def tor_circuit(line: bytes) -> int | None:
     return address & 0xFFFFFFFF
 
 
+def _circuit_of(conn: Any) -> int | None:
+    """The circuit tor named for a connection, or None (staff, or circuits not named)."""
+    circuit = getattr(conn, "circuit", None)
+    return circuit if isinstance(circuit, int) and circuit >= 0 else None
+
+
 def _request_thread_priority() -> None:
     """Lower this request thread's CPU priority (Linux: per thread) below the derivations'."""
     me = threading.get_native_id()
@@ -172,6 +196,10 @@ class HeadFirstWorker(ThreadWorker):
         self.in_flight = 0
         # Whether tor names the circuit first on the source listeners (RAAZDAR_TOR_CIRCUITS).
         self.circuits = tor_circuits()
+        # Per circuit: its requests in the threads, and those waiting for one (main loop only).
+        self.circuit_load: collections.Counter[int] = collections.Counter()
+        self.circuit_waiting: dict[int, collections.deque[Any]] = {}
+        self.waiting_until: dict[Any, tuple[float, int]] = {}
         self.staff_binds = frozenset(staff_binds())
 
     @property
@@ -265,13 +293,38 @@ class HeadFirstWorker(ThreadWorker):
         return True
 
     def _to_thread(self, conn: Any) -> None:
-        """Hand a connection whose head is here to a thread."""
+        """Hand a connection whose head is here to a thread, or to its circuit's queue."""
+        circuit = _circuit_of(conn)
+        if circuit is not None:
+            if self.circuit_load[circuit] >= CIRCUIT_THREADS:
+                self._wait_turn(circuit, conn)
+                return
+            self.circuit_load[circuit] += 1
         self.in_flight += 1
         super().enqueue_req(conn)
 
+    def _wait_turn(self, circuit: int, conn: Any) -> None:
+        """Queue a request of a circuit that has its share of threads; close it if too many wait."""
+        waiting = self.circuit_waiting.setdefault(circuit, collections.deque())
+        if len(waiting) >= CIRCUIT_WAITING:
+            self._close(conn)
+            return
+        waiting.append(conn)
+        self.waiting_until[conn] = (time.monotonic() + WAIT_SECONDS, circuit)
+
     def finish_request(self, conn: Any, fs: Any) -> None:
-        """A thread is done with the request: count it free, then finish as gthread does."""
+        """A thread is done with the request: count it free, give its circuit's next request
+        the turn, then finish as gthread does."""
         self.in_flight -= 1
+        circuit = _circuit_of(conn)
+        if circuit is not None:
+            self.circuit_load[circuit] -= 1
+            if self.circuit_load[circuit] <= 0:
+                del self.circuit_load[circuit]
+            if circuit in self.circuit_waiting:
+                turn = self._leave_queue(circuit)
+                del self.waiting_until[turn]
+                self._to_thread(turn)
         super().finish_request(conn, fs)
 
     def _drop(self, conn: Any) -> None:
@@ -279,15 +332,35 @@ class HeadFirstWorker(ThreadWorker):
         self.reading_heads.pop(conn, None)
         with contextlib.suppress(OSError, KeyError, ValueError):
             self.poller.unregister(conn.sock)
+        self._close(conn)
+
+    def _close(self, conn: Any) -> None:
+        """Close a connection no thread has, unanswered."""
         self.nr_conns -= 1
         conn.close()
 
     def murder_pending(self) -> None:
-        """Close connections waiting for data too long, heads included."""
+        """Close connections waiting for data too long, heads included, or for their turn."""
         super().murder_pending()
         now = time.monotonic()
         for conn in [c for c, deadline in self.reading_heads.items() if deadline < now]:
             self._drop(conn)
+        for conn, (deadline, circuit) in list(self.waiting_until.items()):
+            if deadline < now:
+                del self.waiting_until[conn]
+                self._leave_queue(circuit, conn)
+                self._close(conn)
+
+    def _leave_queue(self, circuit: int, conn: Any = None) -> Any:
+        """Take `conn` (by default the first) out of its circuit's queue; return it."""
+        waiting = self.circuit_waiting[circuit]
+        if conn is None:
+            conn = waiting.popleft()
+        else:
+            waiting.remove(conn)
+        if not waiting:
+            del self.circuit_waiting[circuit]
+        return conn
 
     def _keepalive_after(self, conn: Any, keepalive: bool) -> bool:
         """Keep the connection only if the unread rest of its body drains in time."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import http.client
 import socket
 import statistics
 import threading
@@ -14,14 +13,17 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from app.worker import BODY_MIN_RATE, _paced
-from tests.app.live import demo_instance, live_server
+from app.worker import BODY_MIN_RATE, CIRCUIT_THREADS, _paced
+from tests.app.live import TorConnection, demo_instance, live_server, tor_line
 
 pytestmark = pytest.mark.slow
 
 SLOW_CONNECTIONS = 16
 DRIP_SECONDS = 2.0
 PAGE_LOADS = 40
+# More slow bodies from one circuit than both workers have threads (2 x 16).
+CIRCUIT_FLOOD = 40
+FLOODED, ANOTHER = 7, 1234
 
 
 @pytest.fixture
@@ -60,9 +62,9 @@ def _drip(base: str, head: bytes, stop: threading.Event) -> None:
             sock.sendall(b"x")
 
 
-def _page_load(base: str) -> float:
+def _page_load(base: str, circuit: int | None = None, timeout: float = 30) -> float:
     started = time.monotonic()
-    connection = http.client.HTTPConnection(*_address(base), timeout=30)
+    connection = TorConnection(*_address(base), timeout, circuit)
     try:
         connection.request("GET", "/login")
         response = connection.getresponse()
@@ -96,6 +98,63 @@ def test_slow_clients_do_not_slow_down_everyone_else(server: str) -> None:
         f"median {statistics.median(loads):.3f} s, p95 {p95:.3f} s"
     )
     assert p95 < 1.0
+
+
+def _slow_body(base: str, circuit: int, stop: threading.Event) -> None:
+    """Send a large body from `circuit`, always just fast enough never to fall behind."""
+    with contextlib.suppress(OSError), socket.create_connection(_address(base), timeout=30) as sock:
+        sock.sendall(tor_line(circuit))
+        sock.sendall(
+            b"POST /login HTTP/1.1\r\nHost: x.onion\r\n"
+            b"Content-Type: application/x-www-form-urlencoded\r\n"
+            b"Content-Length: 1048576\r\n\r\ncodename="
+        )
+        step = 0.1
+        while not stop.wait(step):
+            sock.sendall(b"a" * int(1.5 * BODY_MIN_RATE * step))
+
+
+def test_one_circuit_of_slow_bodies_cannot_hold_every_thread(tmp_path: Path) -> None:
+    """Bodies that keep above the least rate pass the deadlines; from one circuit they hold
+    a few threads only, so a page for anyone else is served at once (tor's streams on one
+    circuit are unlimited, so one client could otherwise hold them all, cheaply)."""
+    instance = demo_instance(tmp_path / "instance")
+    with live_server(instance, workers=2, env={"RAAZDAR_TOR_CIRCUITS": "1"}) as base:
+        stop = threading.Event()
+        flood = [
+            threading.Thread(target=_slow_body, args=(base, FLOODED, stop))
+            for _ in range(CIRCUIT_FLOOD)
+        ]
+        for thread in flood:
+            thread.start()
+        try:
+            time.sleep(3)  # every flooding connection is accepted and sending its body
+            loads = [_page_load(base, ANOTHER, timeout=10) for _ in range(10)]
+        finally:
+            stop.set()
+            for thread in flood:
+                thread.join(timeout=30)
+    print(f"\npage loads beside one flooding circuit: slowest {max(loads):.3f} s")
+    assert max(loads) < 2.0
+
+
+def test_a_circuit_asking_for_more_at_once_than_its_share_is_answered_in_full(
+    tmp_path: Path,
+) -> None:
+    """A browser fetches a page's parts at once on one circuit: past the circuit's share
+    of threads they wait their turn, holding none, and every one is answered."""
+    instance = demo_instance(tmp_path / "instance")
+    with live_server(instance, workers=1, env={"RAAZDAR_TOR_CIRCUITS": "1"}) as base:
+        times: list[float] = []
+        fetchers = [
+            threading.Thread(target=lambda: times.append(_page_load(base, ANOTHER, timeout=20)))
+            for _ in range(3 * CIRCUIT_THREADS)
+        ]
+        for thread in fetchers:
+            thread.start()
+        for thread in fetchers:
+            thread.join(timeout=60)
+    assert len(times) == 3 * CIRCUIT_THREADS
 
 
 def test_gunicorn_does_not_name_itself(server: str) -> None:
