@@ -90,6 +90,7 @@ class Swept:
 
     moved: int  # held envelopes re-created in the store
     renewed: int  # envelopes already in the store re-created (left there by older releases)
+    freed: tuple[int, ...] = ()  # the inodes they had, overwritten and freed (`app.fsjournal`)
 
 
 class StagedEnvelope:
@@ -477,13 +478,16 @@ class EnvelopeStore:
                 continue  # deleted since the listing
         files.fsync_directory(self.root)
         shuffle(copies)
+        freed: list[int] = []
         for copy, source, target in copies:
-            self._swap(copy, source, target)
+            freed += self._swap(copy, source, target)
         self._renew_holding()
         files.fsync_directory(self.root)
         files.normalize_times(self.root, self.holding, self.staging)
         return Swept(
-            moved=sum(s != t for _, s, t in copies), renewed=sum(s == t for _, s, t in copies)
+            moved=sum(s != t for _, s, t in copies),
+            renewed=sum(s == t for _, s, t in copies),
+            freed=tuple(freed),
         )
 
     def _renew_holding(self) -> None:
@@ -513,8 +517,11 @@ class EnvelopeStore:
         os.utime(copy, (0, 0))
         return copy
 
-    def _swap(self, copy: Path, source: Path, target: Path) -> None:
-        """Rename `copy` over `target`, then overwrite and unlink the inodes it replaces."""
+    def _swap(self, copy: Path, source: Path, target: Path) -> list[int]:
+        """Rename `copy` over `target`, then overwrite and unlink the inodes it replaces.
+
+        Returns their inode numbers (freed once no reader holds them).
+        """
         old: list[int] = []
         try:
             for path in sorted({source, target}):
@@ -528,6 +535,7 @@ class EnvelopeStore:
                 # Wait for readers that opened the old inode (`open`) to finish.
                 fcntl.flock(fd, fcntl.LOCK_EX)
                 files.overwrite_fd(fd)
+            return [os.fstat(fd).st_ino for fd in old]
         finally:
             for fd in old:
                 os.close(fd)

@@ -239,6 +239,11 @@ def sweep(instance: Path, force: bool, hours: int | None) -> None:
         f"{report.renewed} older one(s) re-created; the database was rebuilt "
         f"(period: {report.period_hours} hour(s))"
     )
+    if report.journal_blocks:
+        click.echo(
+            f"raazdar: sweep: the filesystem's journal was written anew "
+            f"({report.journal_blocks} blocks): it holds nothing older than this sweep"
+        )
 
 
 @main.command()

@@ -30,6 +30,7 @@ from typing import Final
 
 from sqlalchemy import Engine, update
 
+from app import fsjournal
 from app.settings import get_setting
 from app.store import EnvelopeStore
 
@@ -50,6 +51,9 @@ class SweepReport:
     period_hours: int
     moved: int = 0
     renewed: int = 0
+    # Inodes of held envelopes given back the sweep's time, and journal blocks written anew.
+    refilled: int = 0
+    journal_blocks: int = 0
 
 
 def period(engine: Engine) -> dt.timedelta:
@@ -99,10 +103,22 @@ def sweep(
         last = last_sweep(store)
         swept = store.sweep(renew=lambda _id, info: _unswept(info, last), rng=rng)
         compact(engine)
+        # Envelopes are made in staging: their freed inodes are in its directory's group.
+        refilled = fsjournal.refill(store.staging, swept.freed)
         _stamp(marker(store))
         with contextlib.suppress(FileNotFoundError):
             os.utime(store.root, (0, 0))
-    return SweepReport(ran=True, period_hours=hours, moved=swept.moved, renewed=swept.renewed)
+        # Last: the journal then holds nothing older than this sweep (app.fsjournal).
+        journal = fsjournal.journal_of(store.root)
+        written = fsjournal.wrap(store.root / fsjournal.WRAP_NAME, journal) if journal else 0
+    return SweepReport(
+        ran=True,
+        period_hours=hours,
+        moved=swept.moved,
+        renewed=swept.renewed,
+        refilled=refilled,
+        journal_blocks=written,
+    )
 
 
 def _unswept(info: os.stat_result, last: float | None) -> bool:

@@ -14,6 +14,8 @@ from app.store import EnvelopeStore
 
 # Filesystems whose writes go to new blocks: an overwrite cannot reach the old ones.
 COPY_ON_WRITE: Final = frozenset({"btrfs", "zfs", "f2fs", "nilfs2", "bcachefs"})
+# Journalled filesystems whose log the sweep does not write anew (app.fsjournal: ext4's only).
+UNWRAPPED_LOGS: Final = frozenset({"xfs", "jfs", "reiserfs"})
 
 
 def staging_check(store: EnvelopeStore) -> Check:
@@ -40,6 +42,14 @@ def filesystem_check(store: Path, mounts: Path) -> Check:
             Status.WARN,
             f"the store is on {kind}, which writes to new blocks: deleting an envelope "
             "cannot overwrite its old bytes; use full-disk encryption and no snapshots",
+        )
+    if kind in UNWRAPPED_LOGS:
+        return Check(
+            "store",
+            Status.WARN,
+            f"the store is on {kind}, whose log keeps the names and times of recent "
+            "changes, envelopes' arrivals among them, until it wraps, which the sweep "
+            "cannot make it do: use ext4",
         )
     return Check(
         "store",

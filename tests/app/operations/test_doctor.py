@@ -391,6 +391,15 @@ def test_a_copy_on_write_filesystem_warns(
     assert "btrfs" in message(checks, "store")
 
 
+def test_a_filesystem_whose_log_the_sweep_cannot_wrap_warns(
+    instance: Path, where: Surroundings, mounts: Path
+) -> None:
+    mounts.write_text(f"/dev/sda1 / ext4 rw 0 0\n/dev/sdb1 {instance.parent} xfs rw 0 0\n")
+    checks = diagnose(instance, today(), where)
+    assert verdicts(checks)["store"] is Status.WARN
+    assert "use ext4" in message(checks, "store")
+
+
 @pytest.mark.parametrize("options", ["rw,relatime", "rw,strictatime", "rw"])
 def test_a_filesystem_that_records_access_times_warns(
     instance: Path, where: Surroundings, mounts: Path, options: str

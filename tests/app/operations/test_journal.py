@@ -1,0 +1,167 @@
+"""After the sweep, the filesystem itself says nothing of when, or in which order, envelopes came.
+
+ext4 writes each changed metadata block to its journal (jbd2) with the commit's
+time to the nanosecond: the directory blocks that name `<id>.rze` in staging and
+in holding, and the inode table blocks with each new file's creation time. It
+keeps them until the journal wraps (a 1 GiB journal and few arrivals: weeks).
+An inode freed by the sweep keeps its creation time in the inode table until it
+is reused. So a copy of the disk taken after the sweep gave each envelope's id
+with its arrival time, twice over, whatever the instance's own files said.
+
+The instance here lives on an ext4 image of its own, mounted as deploy/README.md
+asks (`noatime`); the adversary copies that disk after the sweep and reads it
+with debugfs, as a forensic examiner would.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import struct
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app import create_app
+from app.config import config_for
+from app.db import make_engine
+from app.instance import InstancePaths
+from app.models import Item
+from app.operations.sweep import sweep
+from app.store import HOLDING_NAME, EnvelopeStore
+from tests.app.live import demo_instance
+from tests.app.support import Visitor
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(os.geteuid() != 0, reason="mounting a filesystem image needs root"),
+]
+
+SUBMISSIONS = 4
+# e2fsprogs (tests/run.sh installs it) and util-linux.
+MKFS, DEBUGFS = "/usr/sbin/mkfs.ext4", "/usr/sbin/debugfs"
+MOUNT, UMOUNT = "/usr/bin/mount", "/usr/bin/umount"
+# jbd2's magic and its commit block's type; a commit block's time is at byte 48.
+_JBD2_MAGIC = 0xC03B3998
+_COMMIT = 2
+
+
+@pytest.fixture
+def ext4(tmp_path: Path) -> Iterator[tuple[Path, Path]]:
+    """An ext4 filesystem with a journal, mounted `noatime`: (its image, its mount point)."""
+    image, mount = tmp_path / "disk.img", tmp_path / "mnt"
+    mount.mkdir()
+    with image.open("wb") as out:
+        out.truncate(96 * 1024 * 1024)
+    _run(MKFS, "-q", "-F", str(image))
+    _run(MOUNT, "-o", "loop,noatime", str(image), str(mount))
+    try:
+        yield image, mount
+    finally:
+        # Lazily, if something of the test still holds a file open there: never left mounted.
+        if _run(UMOUNT, str(mount), check=False).returncode:
+            _run(UMOUNT, "-l", str(mount))
+
+
+def _run(*command: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603 - fixed tools, our own arguments
+        command, capture_output=True, text=True, check=check
+    )
+
+
+def _debugfs(image: Path, *commands: str) -> str:
+    """Run debugfs's read-only `commands` on `image` (mounted or not); return what it printed."""
+    script = image.with_suffix(".cmds")
+    script.write_text("\n".join(commands) + "\n")
+    return _run(DEBUGFS, "-f", str(script), str(image)).stdout
+
+
+def _journal(image: Path, out: Path) -> bytes:
+    """The journal's blocks, as a seizer dumps them (inode 8)."""
+    _debugfs(image, f"dump <8> {out}")
+    return out.read_bytes()
+
+
+def _commit_times(journal: bytes) -> list[int]:
+    """The time of every commit block still in the journal, in ns."""
+    block = struct.unpack(">I", journal[12:16])[0]
+    times = []
+    for offset in range(0, len(journal) - block + 1, block):
+        magic, kind = struct.unpack(">II", journal[offset : offset + 8])
+        if magic == _JBD2_MAGIC and kind == _COMMIT:
+            seconds, nanoseconds = struct.unpack(">QI", journal[offset + 48 : offset + 60])
+            times.append(seconds * 1_000_000_000 + nanoseconds)
+    return times
+
+
+def _creation_times(image: Path, inodes: list[int]) -> dict[int, int]:
+    """Each inode's creation time (crtime) as its table keeps it, freed or not, in ns."""
+    out = _debugfs(image, *(f"stat <{n}>" for n in inodes))
+    found = {}
+    for number, text in zip(
+        inodes, re.split(r"^debugfs: stat .*$", out, flags=re.M)[1:], strict=True
+    ):
+        match = re.search(r"crtime: 0x([0-9a-f]+):([0-9a-f]+)", text)
+        assert match is not None, text
+        seconds, extra = int(match.group(1), 16), int(match.group(2), 16)
+        found[number] = seconds * 1_000_000_000 + (extra >> 2)
+    return found
+
+
+def test_a_disk_copied_after_the_sweep_dates_no_arrival(
+    ext4: tuple[Path, Path], tmp_path: Path
+) -> None:
+    image, mount = ext4
+    instance = demo_instance(mount / "instance")
+    paths = InstancePaths(instance)
+    engine = make_engine(config_for(instance).DATABASE_URL)
+    store = EnvelopeStore(paths.store, paths.staging)
+    try:
+        sweep(engine, store, force=True)
+        app = create_app(config_for(instance))
+        arrived = time.time_ns()
+        for n in range(SUBMISSIONS):
+            visitor = Visitor(app.test_client())
+            page = visitor.start()
+            response = visitor.send(
+                page, f"report {n}", [("files", f"f{n}.txt", b"x" * 5000 * (n + 1), "text/plain")]
+            )
+            assert response.status_code == 303
+            time.sleep(0.3)
+        app.extensions["raazdar.db"].engine.dispose()
+        held = [p.stat().st_ino for p in (paths.store / HOLDING_NAME).glob("*.rze")]
+        with Session(engine) as session:
+            ids = list(session.scalars(select(Item.id)))
+        assert len(held) == len(ids) == 2 * SUBMISSIONS
+        time.sleep(1.1)
+        started = time.time_ns()
+        assert sweep(engine, store, force=True).moved == len(ids)
+    finally:
+        engine.dispose()
+    os.sync()
+
+    journal = _journal(image, tmp_path / "journal.bin")
+    named = [i for i in ids if i.encode() in journal]
+    assert not named, f"{len(named)} of {len(ids)} ids still in the journal"
+    # Nothing of before the sweep is left in it: every commit it holds is the sweep's or later.
+    commits = _commit_times(journal)
+    assert commits
+    early = [t for t in commits if t < started]
+    when = [dt.datetime.fromtimestamp(t / 1e9, dt.UTC).time().isoformat() for t in early]
+    assert not early, f"commits from before the sweep (it began {started}): {when[:5]}"
+    # The inodes the arrivals had, freed by the sweep, keep no arrival's creation time.
+    created = _creation_times(image, held)
+    dated = {n: t for n, t in created.items() if arrived <= t < started}
+    assert not dated, f"{len(dated)} freed inode(s) still dated between the arrivals"
+
+
+@pytest.mark.parametrize("tool", [MKFS, DEBUGFS, MOUNT, UMOUNT])
+def test_the_tools_are_here(tool: str) -> None:
+    """The seizure above needs e2fsprogs (tests/run.sh installs it) and util-linux."""
+    assert os.access(tool, os.X_OK)
