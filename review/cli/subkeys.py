@@ -14,7 +14,7 @@ from crypto.errors import FormatError
 from review.cli import groups
 from review.cli.base import PROG, Ctx, pass_ctx
 from review.keys import subkeys
-from review.keys.rewrap import destroy as destroy_file
+from review.workspace.erase import destroy as destroy_file
 
 
 def today() -> dt.date:

@@ -7,7 +7,8 @@ reviewer key it would open everything added since. So a rewrap makes a new
 workspace key, re-seals every blob and every sealed record under it, wraps it
 only to the keys still in service, and destroys the retired keys' files. The
 audit log is the one exception: its sealed details are covered by signatures,
-so earlier workspace keys are kept, sealed under the new one, to read them.
+so earlier workspace keys are kept, sealed under the new one, to read them. A
+reviewer left with no key in service loses their weekly subkey store too.
 
 It is one transaction: new blob files are written first and removed if anything
 fails; the old files are destroyed only after the commit.
@@ -27,6 +28,7 @@ from typing import BinaryIO, Final, cast
 
 from crypto import KeyFile, KeyPair, Metadata, PublicKey, SealingWriter, open_envelope, read_header
 from crypto.encoding import b64encode
+from crypto.envelope.version import V2
 from crypto.errors import CryptoError
 from crypto.workspace import WorkspaceKey
 from review import escalation
@@ -37,6 +39,7 @@ from review.escalation import bodies
 from review.keys import subkeys
 from review.workspace import HISTORY, Unlocked, audit, search
 from review.workspace.blobs import create_file, open_blob, remove_files
+from review.workspace.erase import destroy
 from review.workspace.schema import transaction
 from review.workspace.state import state_context
 
@@ -169,23 +172,10 @@ def rewrap(u: Unlocked, retire: Collection[int] = ()) -> tuple[Unlocked, RewrapS
     kept = tuple(k for k in u.keys if _fingerprint(k) not in retiring.values())
     done = replace(after, keys=kept)
     if retiring:
-        subkeys.load(done)  # and to the keys kept only: no copy of a retired key opens it
+        # Re-sealed to the keys kept only, and the stores of reviewers left with none
+        # destroyed: no copy of a retired key opens a store, nor the weeks in it.
+        subkeys.load(done)
     return done, summary
-
-
-def destroy(path: Path) -> None:
-    """Overwrite a file with zeros, flush it to disk, then unlink it.
-
-    On copy-on-write filesystems, SSDs and snapshots the old blocks may survive:
-    the workstation guide says to keep the workspace on an encrypted volume.
-    """
-    with suppress(FileNotFoundError):
-        size = path.stat().st_size
-        with path.open("r+b") as f:
-            f.write(b"\0" * size)
-            f.flush()
-            os.fsync(f.fileno())
-        path.unlink()
 
 
 def _check_retire(u: Unlocked, retire: set[int]) -> dict[int, str]:
@@ -210,19 +200,56 @@ def _check_retire(u: Unlocked, retire: set[int]) -> dict[int, str]:
     retiring = {seq: str(live[seq][1].fingerprint) for seq in retire}
     kept = {i for seq in live.keys() - retire for i in key_ids[seq]}
     gone = {i for seq in retire for i in key_ids[seq]}
+    staying = {live[seq][0] for seq in live.keys() - retire}
+    held, lost, unrecorded = _subkey_ids(u, staying, {live[seq][0] for seq in retire} - staying)
+    kept |= held
+    gone |= lost
     # An item still waiting for its reviewer must stay openable by some key kept.
-    stranded = 0
+    stranded = unplaced = 0
     for (blob,) in u.conn.execute("SELECT blob FROM items WHERE status = 'pending'").fetchall():
         with suppress(CryptoError), open_blob(u.workspace, blob) as src:
-            ids = {s.key_id for s in read_header(src).stanzas}
-            if ids & gone and not ids & kept:
+            header = read_header(src)
+            ids = {s.key_id for s in header.stanzas}
+            if ids & kept:
+                continue
+            if ids & gone:
                 stranded += 1
+            elif unrecorded and header.version is V2:
+                unplaced += 1
     if stranded:
         raise RewrapError(
             f"{stranded} item(s) waiting to be read are sealed only to a key being retired",
             hint="import their bundle again unlocked as that key's reviewer, then retire it",
         )
+    if unplaced:
+        raise RewrapError(
+            f"{unplaced} item(s) waiting to be read may be sealed only to the weekly subkeys"
+            f" of {', '.join(unrecorded)}, which go with their last key",
+            hint="import their bundle again unlocked as each reviewer, then retire the keys",
+        )
     return retiring
+
+
+def _subkey_ids(
+    u: Unlocked, staying: set[str], leaving: set[str]
+) -> tuple[set[bytes], set[bytes], list[str]]:
+    """Weekly subkey ids kept and lost when `leaving` have no key left, and whose are unknown.
+
+    A reviewer left with no key loses their subkey store (`subkeys.destroy_retired`);
+    only the acting reviewer's store opens here, the others' ids are as recorded.
+    """
+    kept = {k.public_key.fingerprint.key_id for k in subkeys.held_keys(u)}
+    for reviewer in staying:
+        kept |= subkeys.recorded_key_ids(u, reviewer) or frozenset()
+    lost: set[bytes] = set()
+    unrecorded = []  # their record predates key ids: an unplaced item may be theirs
+    for reviewer in sorted(leaving):
+        theirs = subkeys.recorded_key_ids(u, reviewer)
+        if theirs is None:
+            unrecorded.append(reviewer)
+        else:
+            lost |= theirs
+    return kept, lost, unrecorded
 
 
 def _key_ids(u: Unlocked, encryption: PublicKey, key_file: str) -> set[bytes]:

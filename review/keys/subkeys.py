@@ -14,6 +14,10 @@ in the same transaction as the audit entry; if a crash falls between the
 rename and that commit, the next use of the store finds the weeks the record
 still holds but the store does not, and writes the entry then. So the log may
 be late, never wrong: it never says a week is gone while its secret is kept.
+
+Once a reviewer has no key in service here (revoked, or every key retired),
+nobody can unlock as them, so their store serves no one but a kept copy of a
+retired key file: it is destroyed then, and the audit log says so.
 """
 
 from __future__ import annotations
@@ -51,12 +55,14 @@ from review.errors import ReviewError, WorkspaceError
 from review.intake import exports
 from review.workspace import Unlocked, audit
 from review.workspace.blobs import open_blob
+from review.workspace.erase import destroy as destroy_file
 from review.workspace.schema import transaction
 
 STORE_DIR: Final = "subkeys"
 _METADATA: Final = Metadata("subkey-secrets", "application/vnd.raazdar.subkey-secrets+json")
 _RECORD: Final = "subkeys:"
 RULE_D1: Final = "D1"
+RULE_REVOKED: Final = "revoked"
 
 
 class SubkeyRefused(ReviewError):
@@ -75,13 +81,14 @@ class Status:
     days_left: int  # days from today on which the store holds this week's subkey
 
 
-def store_path(u: Unlocked) -> Path:
-    """Where the unlocked reviewer's sealed store is kept."""
-    return u.workspace.root / STORE_DIR / f"{u.reviewer}.rze"
+def store_path(u: Unlocked, reviewer: str | None = None) -> Path:
+    """Where a reviewer's sealed store is kept (default: the unlocked reviewer's)."""
+    return u.workspace.root / STORE_DIR / f"{reviewer or u.reviewer}.rze"
 
 
 def load(u: Unlocked) -> SubkeySecrets:
     """Open the reviewer's store (empty if none yet), recording any destruction a crash hid."""
+    destroy_retired(u)
     store = _read(u)
     _reconcile(u, store)
     return store
@@ -235,6 +242,50 @@ def after_import(u: Unlocked, today: dt.date) -> tuple[Period, ...]:
     return destroy_weeks(u, today)
 
 
+def destroy_retired(u: Unlocked) -> tuple[str, ...]:
+    """Destroy the stores of reviewers with no key in service here; return whose went.
+
+    Only its reviewer's keys open a store, and once the last is retired nobody
+    unlocks as them: what is left opens for a retired key file kept elsewhere,
+    and every envelope of its weeks with it. The file goes before the audit
+    entry is written, so a crash between them leaves the entry for the next call.
+    """
+    gone = []
+    for (reviewer,) in u.conn.execute(
+        "SELECT id FROM reviewers WHERE id NOT IN"
+        " (SELECT reviewer FROM reviewer_keys WHERE NOT retired) ORDER BY id"
+    ).fetchall():
+        held, _ = _read_record(u, reviewer)
+        path = store_path(u, reviewer)
+        if not held and not path.exists():
+            continue
+        for stale in path.parent.glob(f".{reviewer}.*.part"):  # left by a crash before a rename
+            destroy_file(stale)
+        destroy_file(path)
+        _fsync_dir(path.parent)
+        detail = {"reviewer": reviewer, "weeks": [str(p) for p in held or ()], "rule": RULE_REVOKED}
+        with transaction(u.conn):
+            audit.append(u, "subkeys-destroy", None, detail)
+            _record(u, SubkeySecrets(), destroyed=held or (), reviewer=reviewer)
+        gone.append(reviewer)
+    return tuple(gone)
+
+
+def recorded_key_ids(u: Unlocked, reviewer: str) -> frozenset[bytes] | None:
+    """The key ids of the subkeys `reviewer` holds, as last recorded here (None: not recorded).
+
+    Their store opens only for them; this is how the others see which envelopes
+    need it. A record from before key ids were kept gives None until its
+    reviewer next uses the store.
+    """
+    obj = _record_object(u, reviewer)
+    if obj is None or not obj["held"]:
+        return frozenset()
+    if "keys" not in obj:
+        return None
+    return frozenset(b64decode(k) for k in obj["keys"])
+
+
 def _needed_hint(through: Period | None, today: dt.date) -> str:
     if through is None:
         return "no export bundle with a complete chain is imported yet: import it first"
@@ -362,26 +413,43 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def _record_key(u: Unlocked) -> str:
-    return f"{_RECORD}{u.reviewer}"
+def _record_key(u: Unlocked, reviewer: str | None = None) -> str:
+    return f"{_RECORD}{reviewer or u.reviewer}"
 
 
-def _read_record(u: Unlocked) -> tuple[list[Period] | None, list[Period]]:
-    """The weeks the workspace last recorded as held (None: never) and as destroyed."""
-    key = _record_key(u)
+def _record_object(u: Unlocked, reviewer: str | None = None) -> dict[str, list[str]] | None:
+    key = _record_key(u, reviewer)
     row = u.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
     if row is None:
+        return None
+    obj: dict[str, list[str]] = json.loads(
+        u.open_old_record(b64decode(row[0]), key.encode("utf-8"))
+    )
+    return obj
+
+
+def _read_record(
+    u: Unlocked, reviewer: str | None = None
+) -> tuple[list[Period] | None, list[Period]]:
+    """The weeks the workspace last recorded as held (None: never) and as destroyed."""
+    obj = _record_object(u, reviewer)
+    if obj is None:
         return None, []
-    obj = json.loads(u.open_old_record(b64decode(row[0]), key.encode("utf-8")))
     return [Period.parse(p) for p in obj["held"]], [Period.parse(p) for p in obj["destroyed"]]
 
 
-def _record(u: Unlocked, store: SubkeySecrets, destroyed: Iterable[Period]) -> None:
-    """Seal the weeks held and destroyed into the reviewer's row (inside a transaction)."""
-    gone = sorted(set(_read_record(u)[1]) | set(destroyed))
-    key = _record_key(u)
+def _record(
+    u: Unlocked, store: SubkeySecrets, destroyed: Iterable[Period], reviewer: str | None = None
+) -> None:
+    """Seal the weeks and key ids held and the weeks destroyed into the row (in a transaction)."""
+    gone = sorted(set(_read_record(u, reviewer)[1]) | set(destroyed))
+    key = _record_key(u, reviewer)
     value = canonical_json(
-        {"held": [str(p) for p in store.periods], "destroyed": [str(p) for p in gone]}
+        {
+            "held": [str(p) for p in store.periods],
+            "destroyed": [str(p) for p in gone],
+            "keys": [b64encode(k.public_key.fingerprint.key_id) for _, k in store.keys],
+        }
     )
     u.conn.execute(
         "INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -404,6 +472,9 @@ def _reconcile(u: Unlocked, store: SubkeySecrets) -> None:
     gone = sorted(recorded - set(store.periods))
     made = sorted(set(store.periods) - recorded)
     if not gone and not made:
+        if recorded_key_ids(u, u.reviewer) is None:  # a record from before key ids were kept
+            with transaction(u.conn):
+                _record(u, store, destroyed=())
         return
     with transaction(u.conn):
         if made:

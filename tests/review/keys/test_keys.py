@@ -23,7 +23,15 @@ from app.config import config_for
 from app.db import db_session
 from app.operations import keyring_admin
 from app.operations.setup import initialise
-from crypto import KdfParams, KeyFile, SignedManifest, SigningKey, open_envelope
+from crypto import (
+    KdfParams,
+    KeyFile,
+    SignedManifest,
+    SignedSubkeyList,
+    SigningKey,
+    open_bytes,
+    open_envelope,
+)
 from crypto.errors import DecryptionError
 from crypto.workspace import WorkspaceKey
 from review import workspace as ws
@@ -741,6 +749,58 @@ def test_a_revoked_reviewer_opens_nothing_even_with_an_old_copy_of_the_workspace
         open_envelope(src, io.BytesIO(), [old.identity])
     workspace.close()
     assert "bob may read" in _messages(c, ALICE)[0]
+
+
+def test_a_revoked_reviewer_opens_no_subkey_store_left_in_the_workspace(
+    ceremony: Ceremony, tmp_path: Path
+) -> None:
+    """Bob keeps his own key file; a later copy of the workspace must not give him his weeks."""
+    c = ceremony
+    _bring_in_bob(c, tmp_path)
+    listed = tmp_path / "bob-subkeys.json"
+    ok(
+        run(
+            "--as",
+            "bob",
+            "keys",
+            "subkeys",
+            "new",
+            "--out",
+            str(listed),
+            answers=f"{BOB}\n",
+            workspace=c.workspace,
+        )
+    )
+    assert (c.workspace / "subkeys" / "bob.rze").exists()
+    ok(
+        run(
+            "--as",
+            "alice",
+            "keys",
+            "reviewer-revoke",
+            "bob",
+            "--draft",
+            str(tmp_path / "revoke-bob.json"),
+            answers=f"{ALICE}\n",
+            workspace=c.workspace,
+        )
+    )
+    # The adversary: Bob's copy of his key file (made outside the workspace), and the disk.
+    bob = KeyFile.from_bytes((tmp_path / "bob.key").read_bytes()).unlock(BOB)
+    for store in (c.workspace / "subkeys").iterdir():
+        with pytest.raises(DecryptionError):
+            open_bytes(store.read_bytes(), bob.decryption_keys)
+    u = ws.Workspace.open(c.workspace).unlock("alice", lambda _label: ALICE)
+    destroyed = [e.detail for e in audit.entries(u) if e.action == "subkeys-destroy"]
+    u.workspace.close()
+    assert destroyed == [
+        {"reviewer": "bob", "weeks": _weeks(listed), "rule": "revoked"},
+    ]
+
+
+def _weeks(listed: Path) -> list[str]:
+    """The weeks of a signed subkey list, as the audit log names them."""
+    return [str(p) for p, _ in SignedSubkeyList.from_bytes(listed.read_bytes()).subkeys.subkeys]
 
 
 def test_only_an_administrator_adds_a_reviewer(ceremony: Ceremony, tmp_path: Path) -> None:

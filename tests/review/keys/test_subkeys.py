@@ -28,15 +28,16 @@ from crypto import (
     sign_subkeys,
     verify_subkeys,
 )
+from crypto.encoding import b64decode, b64encode, canonical_json
 from crypto.envelope.version import V2
-from crypto.errors import DecryptionError
+from crypto.errors import CryptoError, DecryptionError
 from crypto.subkeys import destroy, generate
 from review import workspace as ws
 from review.errors import WorkspaceError
 from review.intake.importer import import_bundle
 from review.keys import subkeys
 from review.keys.enrolment import enrol_key, rotate
-from review.keys.rewrap import rewrap
+from review.keys.rewrap import RewrapError, rewrap
 from review.workspace import audit
 from tests.review.subkey_bundles import Chain, seal_report
 from tests.review.support import Server, review
@@ -216,15 +217,29 @@ def test_a_missing_store_is_an_error_not_a_destruction(unlocked: ws.Unlocked) ->
     assert _destroyed(unlocked) == []
 
 
-def test_an_item_waiting_for_its_reviewer_keeps_its_week(
-    server: Server, unlocked: ws.Unlocked, workspace: Path, tmp_path: Path
-) -> None:
-    pw = "second reviewer passphrase"
+SECOND_PW = "second reviewer passphrase"
+
+
+def _second_reviewer(unlocked: ws.Unlocked) -> tuple[ws.Unlocked, KeyFile]:
+    """A second reviewer enrolled beside the demo one, unlocked, and their own key file."""
     key_file = KeyFile.create(
-        KeyPair.generate(), pw, kind="reviewer", label="Second", params=KdfParams.TESTING
-    ).to_bytes()
-    enrol_key(unlocked, reviewer="second", name="Second", key_file=key_file, ask=lambda _: pw)
-    second = ws.Workspace.open(workspace).unlock("second", lambda _: pw)
+        KeyPair.generate(), SECOND_PW, kind="reviewer", label="Second", params=KdfParams.TESTING
+    )
+    enrol_key(
+        unlocked,
+        reviewer="second",
+        name="Second",
+        key_file=key_file.to_bytes(),
+        ask=lambda _: SECOND_PW,
+    )
+    second = ws.Workspace.open(unlocked.workspace.root).unlock("second", lambda _: SECOND_PW)
+    return second, key_file
+
+
+def test_an_item_waiting_for_its_reviewer_keeps_its_week(
+    server: Server, unlocked: ws.Unlocked, tmp_path: Path
+) -> None:
+    second, _ = _second_reviewer(unlocked)
     subkeys.issue(second, 8, ISSUED)
     bundle = Chain(server, tmp_path).bundle(
         [seal_report("for the second reviewer only", _week_key(second, WEEK1))], MONDAY3
@@ -241,6 +256,104 @@ def test_an_item_waiting_for_its_reviewer_keeps_its_week(
     assert (again.filed, again.problems) == (1, [])
     assert subkeys.after_import(second, MONDAY3) == (WEEK1,)
     second.workspace.close()
+
+
+def _second_seq(u: ws.Unlocked) -> set[int]:
+    return {s for (s,) in u.conn.execute("SELECT seq FROM reviewer_keys WHERE reviewer = 'second'")}
+
+
+def test_revoking_a_reviewer_destroys_their_store_and_records_it(
+    unlocked: ws.Unlocked,
+) -> None:
+    """Their own copy of their key file, and a later copy of the disk, open no week of theirs."""
+    second, key_file = _second_reviewer(unlocked)
+    _, made = subkeys.issue(second, 8, ISSUED)
+    second.workspace.close()
+    path = subkeys.store_path(unlocked, "second")
+
+    done, _ = rewrap(unlocked, retire=_second_seq(unlocked))
+
+    assert not path.exists()
+    assert _destroyed(done) == [
+        {"reviewer": "second", "weeks": [str(p) for p in made], "rule": "revoked"}
+    ]
+    assert subkeys.destroy_retired(done) == ()  # once
+    assert audit.verify(done.workspace).ok
+    kept = key_file.unlock(SECOND_PW).decryption_keys
+    for left in (p for p in done.workspace.root.rglob("*") if p.is_file()):
+        with pytest.raises(CryptoError):
+            open_bytes(left.read_bytes(), kept)
+
+
+def test_a_revocation_waits_for_an_item_only_the_revoked_reviewers_subkey_opens(
+    server: Server, unlocked: ws.Unlocked, tmp_path: Path
+) -> None:
+    """A report waiting for them is never lost in silence: they import it first, then go."""
+    second, _ = _second_reviewer(unlocked)
+    subkeys.issue(second, 8, ISSUED)
+    bundle = Chain(server, tmp_path).bundle(
+        [seal_report("for the second reviewer only", _week_key(second, WEEK1))], MONDAY3
+    )
+    assert import_bundle(unlocked, bundle).problems  # pending: the demo reviewer cannot open it
+    before = subkeys.store_path(second).read_bytes()
+
+    with pytest.raises(RewrapError, match="sealed only to a key being retired"):
+        rewrap(unlocked, retire=_second_seq(unlocked))
+    assert subkeys.store_path(second).read_bytes() == before
+    assert _destroyed(unlocked) == []
+
+    assert import_bundle(second, bundle).filed == 1
+    second.workspace.close()
+    done, _ = rewrap(unlocked, retire=_second_seq(unlocked))
+    assert not subkeys.store_path(done, "second").exists()
+    shown = review(done.workspace.root, "--as", "demo-reviewer", "show", "1")
+    assert "for the second reviewer only" in shown.output
+
+
+def test_a_store_recorded_without_its_key_ids_holds_a_revocation_while_an_item_waits(
+    server: Server, unlocked: ws.Unlocked, tmp_path: Path
+) -> None:
+    """A record from before key ids were kept cannot say whose an item is: it may be theirs."""
+    second, _ = _second_reviewer(unlocked)
+    subkeys.issue(second, 8, ISSUED)
+    bundle = Chain(server, tmp_path).bundle(
+        [seal_report("whose?", _week_key(second, WEEK1))], MONDAY3
+    )
+    import_bundle(unlocked, bundle)
+    key = "subkeys:second"
+    (value,) = unlocked.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    old = json.loads(unlocked.key.open_record(b64decode(value), key.encode()))
+    del old["keys"]
+    sealed = b64encode(unlocked.key.seal_record(canonical_json(old), key.encode()))
+    unlocked.conn.execute("UPDATE meta SET value = ? WHERE key = ?", (sealed, key))
+    assert subkeys.recorded_key_ids(unlocked, "second") is None
+
+    with pytest.raises(RewrapError, match="may be sealed only to the weekly subkeys of second"):
+        rewrap(unlocked, retire=_second_seq(unlocked))
+    subkeys.load(second)  # their next use records the ids
+    assert subkeys.recorded_key_ids(unlocked, "second") == {
+        k.public_key.fingerprint.key_id for k in subkeys.held_keys(second)
+    }
+    with pytest.raises(RewrapError, match="sealed only to a key being retired"):
+        rewrap(unlocked, retire=_second_seq(unlocked))
+    second.workspace.close()
+
+
+def test_a_store_left_by_an_earlier_revocation_goes_on_next_use(unlocked: ws.Unlocked) -> None:
+    """A crash after the rewrap's commit, or a revocation by an older version, left the store."""
+    second, _ = _second_reviewer(unlocked)
+    _, made = subkeys.issue(second, 2, ISSUED)
+    second.workspace.close()
+    unlocked.conn.execute("UPDATE reviewer_keys SET retired = 1 WHERE reviewer = 'second'")
+    path = subkeys.store_path(unlocked, "second")
+    assert path.exists()
+
+    subkeys.load(unlocked)
+
+    assert not path.exists()
+    assert _destroyed(unlocked) == [
+        {"reviewer": "second", "weeks": [str(p) for p in made], "rule": "revoked"}
+    ]
 
 
 def test_v1_envelopes_import_beside_envelopes_sealed_to_subkeys(
