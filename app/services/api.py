@@ -190,8 +190,8 @@ def precheck(session: Session, proof: Proof) -> None:
         raise _refuse(session) from exc
 
 
-def authenticate(session: Session, proof: Proof, facts: RequestFacts) -> Source:
-    """Return the source whose key signed this request over a fresh challenge, or a 401."""
+def named_source(session: Session, proof: Proof) -> Source:
+    """Return the account a proof's tag names, if it can sign; else the 401 of any failed proof."""
     try:
         tag = b64decode(proof.source, length=32)
     except CryptoError as exc:
@@ -199,8 +199,14 @@ def authenticate(session: Session, proof: Proof, facts: RequestFacts) -> Source:
     source = session.execute(select(Source).where(Source.lookup_tag == tag)).scalar_one_or_none()
     if source is None or source.signing_key is None:
         raise _refuse(session)
+    return source
+
+
+def authenticate(session: Session, proof: Proof, facts: RequestFacts) -> Source:
+    """Return the source whose key signed this request over a fresh challenge, or a 401."""
+    source = named_source(session, proof)
     try:
-        key = VerifyKey.from_text(source.signing_key)
+        key = VerifyKey.from_text(source.signing_key or "")
     except CryptoError as exc:
         raise _refuse(session) from exc
     _verify(session, proof, key, facts)

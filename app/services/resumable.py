@@ -44,6 +44,7 @@ from app.services.api import (
     RequestFacts,
     authenticate,
     bad_request,
+    named_source,
     not_found,
     parse_json,
     precheck,
@@ -211,10 +212,29 @@ def receive(
         raise not_found("no such upload")
     if length is None:
         raise ApiError(411, "length-required", "a chunk needs a Content-Length")
+    _expecting(session, proof, upload_id)
     method, path, offset = request
     with received_chunk(stream, length) as (chunk, digest):
         facts = RequestFacts(method, path, digest, offset)
         return append(session, proof, facts, upload_id, chunk)
+
+
+def _expecting(session: Session, proof: Proof, upload_id: str) -> None:
+    """Refuse, before a byte of its body is read, a chunk its signer could not append.
+
+    The signature covers the body, so the body is taken in (to a file) before it is
+    checked; without this, a challenge alone had the server take in and write 8 MiB
+    a request. The tag must name an account that can sign, and the upload be that
+    account's (or already its item: the answer then says where it ended). The same
+    401 and 404 as after the check, and nothing read.
+    """
+    source = named_source(session, proof)
+    upload = session.get(Upload, upload_id)
+    item = session.get(Item, upload_id) if upload is None else None
+    # No transaction stays open while the body comes (over Tor, it may take a while).
+    session.rollback()
+    if not any(row is not None and row.source_id == source.id for row in (upload, item)):
+        raise not_found("no such upload")
 
 
 def append(

@@ -329,3 +329,49 @@ def test_a_chunk_for_an_id_no_upload_can_have_is_not_found(
 ) -> None:
     for bad in ("0", "ZZ" * 16, "a" * 33):
         assert_error(device.patch(bad, 0, envelope[:10]), 404)
+
+
+class _Counted(io.BytesIO):
+    """A request body that counts what the server reads of it."""
+
+    taken = 0
+
+    def read(self, size: int | None = -1) -> bytes:
+        data = super().read(size)
+        self.taken += len(data)
+        return data
+
+    def readinto(self, buffer: Any) -> int:
+        count = super().readinto(buffer)
+        self.taken += count
+        return count
+
+
+@pytest.mark.parametrize("who", ["no account", "another account", "no such upload"])
+def test_a_chunk_its_signer_could_not_append_is_refused_before_a_byte_is_read(
+    device: ApiClient, envelope: bytes, client: FlaskClient, instance: Path, who: str
+) -> None:
+    """The signature covers the body, so the body is read before it is checked: only for
+    an account that can sign and an upload of its own, or anyone could have the server
+    take in and write 8 MiB per request, a challenge being all they need."""
+    upload = start(device, envelope)
+    other = ApiClient(client, device.pinned)
+    if who != "no account":
+        assert other.register().status_code == 201
+    target = upload if who != "no such upload" else secrets.token_hex(16)
+    if who == "no such upload":
+        other = device
+    path, chunk = f"{API}/uploads/{target}", envelope[:CHUNK]
+    tag = secrets.token_bytes(32) if who == "no account" else None
+    body = _Counted(chunk)
+    response = client.open(
+        path,
+        method="PATCH",
+        input_stream=body,
+        content_type=resumable.OFFSET_CONTENT_TYPE,
+        headers=other.headers("PATCH", path, chunk, offset=0, tag=tag),
+        environ_overrides={"CONTENT_LENGTH": str(len(chunk))},
+    )
+    assert response.status_code == (401 if who == "no account" else 404)
+    assert body.taken == 0
+    assert staging_files(instance) == [InstancePaths(instance).staging / f"{upload}.upload"]
