@@ -11,6 +11,7 @@ memory use does not grow with the bundle.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import shutil
 import struct
@@ -37,27 +38,37 @@ class BundleItem:
     hash: bytes
 
 
-def hash_file(path: Path) -> tuple[int, bytes]:
-    """Return a file's size and BLAKE2b-256 item hash, reading it once."""
+# What an item's bytes are taken from: a file, or bytes already in memory (a reply
+# the workstation keeps wrapped, unwrapped for the bundle and never written out).
+ItemData = Path | bytes
+
+
+def hash_file(path: ItemData) -> tuple[int, bytes]:
+    """Return a file's (or bytes') size and BLAKE2b-256 item hash, reading it once."""
     hasher = blake2b_hasher(person=C.PERSON_BUNDLE_ITEM)
     size = 0
-    with open(path, "rb") as src:
+    with _open(path) as src:
         while block := src.read(_COPY_BLOCK):
             hasher.update(block)
             size += len(block)
     return size, hasher.digest()
 
 
+def _open(data: ItemData) -> BinaryIO:
+    return io.BytesIO(data) if isinstance(data, bytes) else open(data, "rb")
+
+
 def write_bundle(
     dst: BinaryIO,
     manifest: dict[str, Any],
-    files: Sequence[tuple[str, Path]],
+    files: Sequence[tuple[str, ItemData]],
     signer: SigningKey,
 ) -> dict[str, Any]:
     """Write a bundle: `manifest` gains `items` (id, size, hash) and the signer's key.
 
     Each file is read twice (hashed, then copied) so nothing is held in memory;
-    a file that changes between the two reads makes the copy fail loudly.
+    a file that changes between the two reads makes the copy fail loudly. An
+    item given as bytes is written as it is.
     """
     if "items" in manifest or "signer" in manifest:
         raise FormatError("the bundle writer sets items and signer itself")
@@ -74,7 +85,7 @@ def write_bundle(
     dst.write(signer.sign(C.SIG_CONTEXT_BUNDLE, encoded))
     for (_item_id, path), item in zip(files, items, strict=True):
         hasher = blake2b_hasher(person=C.PERSON_BUNDLE_ITEM)
-        with open(path, "rb") as src:
+        with _open(path) as src:
             while block := src.read(_COPY_BLOCK):
                 hasher.update(block)
                 dst.write(block)

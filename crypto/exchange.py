@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Final
 
 from crypto import constants as C
-from crypto.bundle import BundleReader, write_bundle
+from crypto.bundle import BundleReader, ItemData, write_bundle
 from crypto.encoding import b64decode, b64encode, blake2b, canonical_json
 from crypto.errors import FormatError, UnsupportedVersionError, VerificationError
 from crypto.fields import date, exact_object, integer, list_of, matching, string
@@ -251,9 +251,9 @@ def write_export(
 
 
 def write_replies(
-    dst: BinaryIO, manifest: ReplyManifest, files: Sequence[Path], signer: SigningKey
+    dst: BinaryIO, manifest: ReplyManifest, files: Sequence[ItemData], signer: SigningKey
 ) -> None:
-    """Write a reply bundle: `files[i]` is the envelope of `manifest.replies[i]`."""
+    """Write a reply bundle: `files[i]` (a file, or bytes) is the envelope of `replies[i]`."""
     write_bundle(dst, manifest.to_json(), _pair(manifest.replies, files), signer)
 
 
@@ -278,8 +278,8 @@ def read_replies(
 
 
 def _pair(
-    entries: Sequence[ExportEntry | ReplyEntry], files: Sequence[Path]
-) -> list[tuple[str, Path]]:
+    entries: Sequence[ExportEntry | ReplyEntry], files: Sequence[ItemData]
+) -> list[tuple[str, ItemData]]:
     if len(entries) != len(files):
         raise FormatError("one file per entry")
     return [(e.id, f) for e, f in zip(entries, files, strict=True)]

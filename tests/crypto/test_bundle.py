@@ -76,6 +76,17 @@ def test_a_bundle_reads_back_its_manifest_and_items(tmp_path: Path) -> None:
     assert read_all(data) == [("item-0", b"first"), ("item-1", b""), ("item-2", b"x" * 3000)]
 
 
+def test_items_given_as_bytes_make_the_very_bundle_their_files_make(tmp_path: Path) -> None:
+    """The workstation unwraps reply envelopes in memory: the bundle must not differ by a byte."""
+    contents = (b"first", b"", b"x" * (3 * 1024 * 1024 + 7))  # more than one copy block
+    in_memory = io.BytesIO()
+    write_bundle(
+        in_memory, {"kind": "test"}, [(f"item-{i}", c) for i, c in enumerate(contents)], SIGNER
+    )
+    assert in_memory.getvalue() == bundle(tmp_path, *contents)
+    assert hash_file(contents[0]) == hash_file(tmp_path / "f0")
+
+
 def test_hash_file_matches_what_the_manifest_lists(tmp_path: Path) -> None:
     data = bundle(tmp_path, b"first")
     listed = BundleReader(io.BytesIO(data), TRUSTED).items[0]
