@@ -7,9 +7,11 @@ no prekeys, to the source's codename key (from the export bundle that brought
 the report), which is not forward-secret. When a source's prekeys are all
 used, the codename key is taken only if the reviewer says so
 (`allow_codename_key`); a reply withdrawn later does not free its prekey. The
-envelope waits in the outbox, and the workspace keeps a sealed copy of the text for the
-report's history. `export_replies` writes a bundle signed by the unlocked
-reviewer with that reviewer's replies, every pending status notice and an
+envelope waits in the outbox wrapped to the workspace key (`review.workspace.outbox`:
+as it is, the source's codename would open it from a seized disk), and the
+workspace keeps a sealed copy of the text for the report's history.
+`export_replies` writes a bundle signed by the unlocked reviewer with that
+reviewer's replies, unwrapped in memory, every pending status notice and an
 acknowledgement of every item filed since the last bundle, so that the server
 can delete that ciphertext. The bundle is written beside its target and renamed
 into place only once the workspace has recorded it.
@@ -17,7 +19,8 @@ into place only once the workspace has recorded it.
 The server applies a reply bundle whole or not at all. When it refuses one
 (a reply to a source that has expired there, say), `take_back` returns the
 bundle's replies, notices and acknowledgements to the queue, less the replies
-and notices the reviewer withdraws, so that the next bundle carries them.
+and notices the reviewer withdraws, so that the next bundle carries them: so
+the wrapped envelopes stay after export, and go only with a withdrawn reply.
 """
 
 from __future__ import annotations
@@ -37,8 +40,7 @@ from crypto.exchange import Notice, ReplyEntry, ReplyManifest, new_bundle_id, wr
 from review.casework import notices, prekeys, triage
 from review.casework.reports import reply_context
 from review.errors import InvalidValue, NotFound, ReviewError
-from review.workspace import Unlocked, audit
-from review.workspace.blobs import clear_times
+from review.workspace import Unlocked, audit, outbox
 from review.workspace.schema import transaction
 
 REPLY_TYPE = "text/plain; charset=utf-8"
@@ -84,38 +86,28 @@ def queue_reply(u: Unlocked, num: int, text: str, *, allow_codename_key: bool = 
         (num,),
     ).fetchone()
     reply_id = new_bundle_id()
-    name = f"{reply_id}.rze"
-    path = u.workspace.outbox / name
     body = json.dumps({"author": u.reviewer, "text": text}, ensure_ascii=False).encode("utf-8")
-    try:
-        # The prekey is chosen, sealed to and marked used under one write lock.
-        with transaction(u.conn) as conn:
-            prekey = _prekey(conn, num, allow_codename_key)
-            recipient: PublicKey | HybridPublicKey = prekey or PublicKey.from_text(key_text)
-            envelope = seal_bytes(
-                text.encode("utf-8"), [recipient], Metadata("reply", REPLY_TYPE), signer=u.signing
-            )
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as out:
-                out.write(envelope)
-            # When each reply was written is nobody's business: no meaningful file times.
-            clear_times(u.workspace.outbox)
-            conn.execute(
-                "INSERT INTO replies VALUES (?, ?, ?, ?, ?, ?, NULL)",
-                (
-                    reply_id,
-                    num,
-                    source,
-                    u.signing.verify_key.to_text(),
-                    name,
-                    u.key.seal_record(body, reply_context(reply_id)),
-                ),
-            )
-            detail = {"reply": reply_id, "text": text, "forward_secret": prekey is not None}
-            audit.append(u, "reply", num, detail)
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
+    # The prekey is chosen, sealed to and marked used under one write lock, and the
+    # envelope is kept (wrapped) in the same transaction: all of it, or nothing.
+    with transaction(u.conn) as conn:
+        prekey = _prekey(conn, num, allow_codename_key)
+        recipient: PublicKey | HybridPublicKey = prekey or PublicKey.from_text(key_text)
+        envelope = seal_bytes(
+            text.encode("utf-8"), [recipient], Metadata("reply", REPLY_TYPE), signer=u.signing
+        )
+        conn.execute(
+            "INSERT INTO replies VALUES (?, ?, ?, ?, ?, ?, NULL)",
+            (
+                reply_id,
+                num,
+                source,
+                u.signing.verify_key.to_text(),
+                outbox.keep(u, envelope),
+                u.key.seal_record(body, reply_context(reply_id)),
+            ),
+        )
+        detail = {"reply": reply_id, "text": text, "forward_secret": prekey is not None}
+        audit.append(u, "reply", num, detail)
     return Queued(reply_id, prekey is not None, prekeys.left(u.conn, num))
 
 
@@ -164,10 +156,12 @@ def export_replies(u: Unlocked, out: Path) -> ExportSummary:
         replies=tuple(ReplyEntry(r[0], r[1]) for r in replies),
         notices=tuple(Notice(source, status) for source, status in waiting_notices),
     )
+    # Unwrapped in memory only: on disk the envelopes open for the workspace key alone.
+    envelopes = [outbox.envelope(u, r[2]) for r in replies]
     fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
     try:
         with os.fdopen(fd, "wb") as dst:
-            write_replies(dst, manifest, [u.workspace.outbox / r[2] for r in replies], u.signing)
+            write_replies(dst, manifest, envelopes, u.signing)
             dst.flush()
             os.fsync(dst.fileno())
         bundle_id = manifest.bundle_id
@@ -239,6 +233,8 @@ def take_back(
             "UPDATE replies SET exported_in = NULL WHERE exported_in = ?", (bundle_id,)
         ).rowcount
         conn.executemany("DELETE FROM replies WHERE id = ?", [(r,) for r in sorted(withdrawn)])
+        for reply in withdrawn:
+            outbox.forget(u, in_bundle[reply])
         kept_notices = notices.take_back(u, bundle_id, set(drop_notices))
         acks = conn.execute(
             "UPDATE items SET acked_in = NULL WHERE acked_in = ?", (bundle_id,)
@@ -250,9 +246,6 @@ def take_back(
             "dropped_notices": sorted(drop_notices),
         }
         audit.append(u, "reply-bundle-refused", None, detail)
-    for reply in withdrawn:
-        with contextlib.suppress(FileNotFoundError):
-            (u.workspace.outbox / in_bundle[reply]).unlink()
     return TakenBack(
         bundle_id, replies - len(withdrawn), kept_notices, acks, len(withdrawn) + len(drop_notices)
     )

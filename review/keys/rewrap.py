@@ -91,6 +91,7 @@ class Blobs:
 BLOBS: Final = (
     Blobs("items", "id", "blob", "status = 'filed'"),
     Blobs("escalations", "id", "blob", "1"),
+    Blobs("replies", "id", "envelope", "1"),  # each reply's envelope, wrapped (workspace.outbox)
 )
 
 

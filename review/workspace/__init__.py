@@ -9,7 +9,8 @@ file a reviewer exports on purpose.
 
 The room's other modules keep what is in it: `schema` (the database and its
 numbered migrations), `state` (each report's sealed triage state), `blobs`,
-`audit` (the signed, hash-chained log) and `search` (the sealed index).
+`outbox` (queued replies' envelopes, wrapped), `audit` (the signed,
+hash-chained log) and `search` (the sealed index).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from crypto.keys import PublicKey
 from crypto.workspace import WorkspaceKey
 from review.casework import notices
 from review.errors import UnlockError, WorkspaceError
-from review.workspace import schema
+from review.workspace import outbox, schema
 
 DB_NAME: Final = "workspace.db"
 # The meta row holding earlier workspace keys, sealed under the current one.
@@ -86,7 +87,7 @@ class Workspace:
 
     @property
     def outbox(self) -> Path:
-        """Where reply envelopes wait for `exchange export`."""
+        """Where workspaces before schema version 6 kept reply envelopes (`outbox.seal_legacy`)."""
         return self.root / "outbox"
 
     @property
@@ -174,6 +175,7 @@ class Workspace:
         if signing is None:
             raise UnlockError("the reviewer's current key file holds no signing key")
         notices.seal_legacy(self.conn, wskey)
+        outbox.seal_legacy(self, wskey)
         return Unlocked(self, reviewer, tuple(keys), signing, wskey, self._history(wskey))
 
     def keyring(self) -> SignedManifest | None:
@@ -278,7 +280,7 @@ def create(
     if any(root.iterdir()):
         raise WorkspaceError(f"{root} is not empty", hint="choose a new directory")
     try:
-        for sub in ("blobs", "outbox", "keys", "tmp"):
+        for sub in ("blobs", "keys", "tmp"):
             (root / sub).mkdir(mode=0o700)
         conn = schema.connect(root / DB_NAME)
         os.chmod(root / DB_NAME, 0o600)

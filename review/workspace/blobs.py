@@ -14,10 +14,13 @@ import os
 from collections.abc import Iterable
 from contextlib import suppress
 from pathlib import Path
-from typing import BinaryIO, Final
+from typing import TYPE_CHECKING, BinaryIO, Final
 
 from review.errors import WorkspaceError
-from review.workspace import Workspace
+
+if TYPE_CHECKING:
+    # Only for annotations: the workspace package loads `outbox`, which uses this room.
+    from review.workspace import Workspace
 
 INLINE_MAX: Final = 256 * 1024
 

@@ -11,7 +11,8 @@ left in the clear, and a test holds the two to each other.
 A workspace made by an earlier version is upgraded when opened, one step per
 version in `UPGRADES`, all in one transaction; a step that needs the workspace
 key (sealing what an earlier version kept in the clear) leaves its rows in a
-holding table that the first unlock seals and drops (`review.casework.notices`).
+holding table that the first unlock seals and drops (`review.casework.notices`),
+or its files where they were (`review.workspace.outbox`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Final
 
 from review.errors import WorkspaceError
 
-SCHEMA_VERSION: Final = 5
+SCHEMA_VERSION: Final = 6
 # Where an upgraded version-2 workspace keeps its clear notices until the first unlock.
 LEGACY_NOTICES: Final = "notices_v2"
 
@@ -219,12 +220,23 @@ def _to_version_5(conn: sqlite3.Connection) -> None:
     _create_missing(conn, SCHEMA[SCHEMA.index("CREATE TABLE reply_prekeys") :])
 
 
+def _to_version_6(conn: sqlite3.Connection) -> None:
+    """Reply envelopes are blobs wrapped to the workspace key, no longer files in `outbox/`.
+
+    No table changes: `replies.envelope` names a blob from now on. Wrapping needs
+    the key, so the files wait in `outbox/` for the first unlock
+    (`review.workspace.outbox.seal_legacy`); the version keeps an older tool,
+    which would look for them there and queue new ones in the clear, away.
+    """
+
+
 # Each step takes a workspace from the version before it to its own: (version, step).
 UPGRADES: Final[tuple[tuple[int, Callable[[sqlite3.Connection], None]], ...]] = (
     (2, _to_version_2),
     (3, _to_version_3),
     (4, _to_version_4),
     (5, _to_version_5),
+    (6, _to_version_6),
 )
 
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import sqlite3
+from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,8 +18,9 @@ from app.db import db_session
 from app.demo import DEMO_PASSPHRASE, DEMO_REVIEWER, subkeys_paths
 from app.instance import InstancePaths
 from app.operations.exchange import ApplySummary, apply_reply_bundle, export_bundle
-from crypto import SigningKey
+from crypto import CryptoError, HybridPrivateKey, PrivateKey, SigningKey, open_bytes
 from review.cli import cli
+from review.workspace import DB_NAME
 from tests.app.support import FilePart, Visitor
 
 
@@ -122,6 +126,29 @@ def review(workspace: Path, *args: str, passphrase: str = DEMO_PASSPHRASE) -> Re
 def all_bytes(root: Path) -> list[tuple[Path, bytes]]:
     """Every file under a directory, with its bytes."""
     return [(p, p.read_bytes()) for p in sorted(root.rglob("*")) if p.is_file()]
+
+
+def opens_with(
+    root: Path, keys: Sequence[PrivateKey | HybridPrivateKey]
+) -> list[tuple[str, bytes]]:
+    """What `keys` open of a seized workspace: every file, and every bytes value of its database.
+
+    Each is (where, plaintext); a seizer with a source's keys and no passphrase should get [].
+    """
+    found = [(str(p.relative_to(root)), p.read_bytes()) for p in root.rglob("*") if p.is_file()]
+    conn = sqlite3.connect(root / DB_NAME)
+    try:
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        for table in tables:
+            for row in conn.execute(f"SELECT * FROM {table}"):  # noqa: S608 - names from the schema
+                found += [(table, v) for v in row if isinstance(v, bytes)]
+    finally:
+        conn.close()
+    opened = []
+    for where, data in found:
+        with suppress(CryptoError):
+            opened.append((where, open_bytes(data, keys)[0]))
+    return opened
 
 
 def snapshot(root: Path) -> dict[str, bytes]:

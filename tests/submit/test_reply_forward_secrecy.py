@@ -5,7 +5,8 @@ replies, sealed to one of the report's one-time prekeys; the reply bundle is
 applied on the server; the client fetches and opens the reply. Then the
 adversary takes everything the source has (the device's state directory and
 the codename) and every copy of the reply envelope (the server's, the reply
-bundle's, the workstation's outbox): nothing opens it. The same seizure made
+bundle's; the workstation keeps it only wrapped to its workspace key, and its
+own copy, unwrapped, is the same bytes): nothing opens it. The same seizure made
 before the client opened the reply does open it (the control), so the test
 shows that the deletion, not a broken key, is what stops it.
 """
@@ -18,6 +19,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
+from app.demo import DEMO_PASSPHRASE
 from crypto import (
     DecryptionError,
     HybridPrivateKey,
@@ -26,6 +28,8 @@ from crypto import (
     derive_source_keys,
     open_bytes,
 )
+from review import workspace as ws
+from review.workspace import outbox
 from tests.app.test_canary import files_under
 from tests.review.support import Server, init_workspace, review
 from tests.submit.support import Device, open_state
@@ -66,15 +70,19 @@ def test_a_reply_read_on_the_device_opens_for_no_one_afterwards(
     written = review(workspace, "reply", "1", "--file", str(reply_file))
     assert written.exit_code == 0, written.output
     assert "forward-secret (3 such key(s) left)" in written.output
-    (outbox_copy,) = (workspace / "outbox").iterdir()
-    envelope = outbox_copy.read_bytes()
+    u = ws.Workspace.open(workspace).unlock("demo-reviewer", lambda _: DEMO_PASSPHRASE)
+    try:
+        (name,) = u.conn.execute("SELECT envelope FROM replies").fetchone()
+        envelope = outbox.envelope(u, name)
+    finally:
+        u.workspace.close()
     bundle = tmp_path / "replies.rzr"
     assert review(workspace, "export-replies", "--out", str(bundle)).exit_code == 0
     assert server.apply(bundle).replies == 1
     copies = _copies(envelope, instance, bundle.parent)
     assert any(instance in p.parents for p in copies), "no copy on the server"
     assert bundle in copies
-    assert outbox_copy in copies
+    assert not any(workspace in p.parents for p in copies), "a clear copy in the workspace"
 
     # The control: taken before the source reads it, the device opens the reply.
     before = tmp_path / "seized-before"

@@ -34,6 +34,7 @@ from review import workspace as ws
 from review.casework import prekeys, replies
 from review.errors import ImportRefused
 from review.intake.importer import import_bundle
+from review.workspace import outbox
 from tests.review.intake.test_binding import RECORD, _bundle
 from tests.review.support import Server
 
@@ -63,7 +64,7 @@ def _digest(bundle: Path, server: Server) -> bytes:
 
 def _envelope(u: ws.Unlocked, reply_id: str) -> bytes:
     name = u.conn.execute("SELECT envelope FROM replies WHERE id = ?", (reply_id,)).fetchone()[0]
-    return (u.workspace.outbox / str(name)).read_bytes()
+    return outbox.envelope(u, str(name))
 
 
 def _sealed_to(u: ws.Unlocked, reply_id: str) -> bytes:
@@ -97,7 +98,6 @@ def test_each_reply_takes_a_fresh_prekey_newest_first_until_none_is_left(
         replies.queue_reply(unlocked, 1, "One more?")
     assert "--allow-codename-key" in str(none_left.value.hint)
     assert unlocked.conn.execute("SELECT count(*) FROM replies").fetchone() == (4,)
-    assert not [p for p in unlocked.workspace.outbox.iterdir() if p.name.startswith(".")]
 
     queued = replies.queue_reply(unlocked, 1, "One more?", allow_codename_key=True)
     assert not queued.forward_secret

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import os
 from collections.abc import Awaitable, Callable
@@ -31,7 +32,7 @@ from review.tui.links import PendingLinks
 from review.tui.query import parse
 from review.tui.report import ReportScreen
 from review.tui.widgets import Message, Prose
-from review.workspace import audit
+from review.workspace import audit, outbox
 from tests.review.casework.test_viewing import blank_pages, text_pdf
 from tests.review.fixtures import png_with_text
 from tests.review.support import Server, all_bytes, review
@@ -345,7 +346,7 @@ def test_the_reply_composer_queues_a_reply_after_a_yes(filed: ws.Unlocked, works
     output = review(workspace, "show", "2").output
     assert "Reply by demo-reviewer (queued)" in output
     assert "Please say which police station." in output
-    assert len(list((workspace / "outbox").iterdir())) == 1
+    assert filed.conn.execute("SELECT count(*) FROM replies").fetchone() == (1,)
     assert audit.entries(filed)[-1].action == "reply"
 
 
@@ -380,15 +381,14 @@ def test_a_reply_to_a_source_whose_one_time_keys_are_used_is_sealed_only_after_a
             await pilot.pause()
             if answer_ == "n":
                 assert isinstance(app.screen, Composer)
-                assert not list((workspace / "outbox").iterdir())
+                assert filed.conn.execute("SELECT count(*) FROM replies").fetchone() == (0,)
         assert isinstance(app.screen, ReportScreen)
 
     drive(filed, script)
     assert len(questions) == 2
     assert "NOT forward-secret" in questions[0]
-    (sealed,) = (workspace / "outbox").iterdir()
-    with sealed.open("rb") as src:
-        header = read_header(src)
+    ((name,),) = filed.conn.execute("SELECT envelope FROM replies").fetchall()
+    header = read_header(io.BytesIO(outbox.envelope(filed, name)))
     (key,) = filed.conn.execute(
         "SELECT public_key FROM sources WHERE designation = ?", (source,)
     ).fetchone()

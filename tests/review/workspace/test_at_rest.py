@@ -43,7 +43,7 @@ def test_no_canary_is_found_in_any_workspace_file(
     names = {p.name for p, _ in files}
     assert "workspace.db" in names  # blobs up to 256 KiB are rows in it
     assert any(name.endswith(".key") for name in names)
-    assert any(p.parent.name == "outbox" for p, _ in files)  # the queued reply
+    assert not any(p.parent.name == "outbox" for p, _ in files)  # the reply: wrapped, in the db
     assert any(p.parent.name == "blobs" for p, _ in files)  # the large attachment
     needles = [
         CANARY.encode(),

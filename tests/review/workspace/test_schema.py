@@ -8,11 +8,13 @@ from pathlib import Path
 import pytest
 
 from app.demo import DEMO_PASSPHRASE
+from crypto import HybridPrivateKey, PrivateKey, derive_source_keys
 from review import workspace as ws
 from review.casework import notices
 from review.errors import WorkspaceError
+from review.workspace import outbox
 from review.workspace.schema import LEGACY_NOTICES, SCHEMA_VERSION, UPGRADES
-from tests.review.support import Server, review
+from tests.review.support import Server, Source, opens_with, review, snapshot
 
 # What version 2 added to version 1, dropped here to make a version-1 workspace.
 ADDED = ("escalations", "bodies", "report_entities", "routings", "conflicts", "keyrings")
@@ -26,8 +28,32 @@ def _tables(path: Path) -> set[str]:
         conn.close()
 
 
+def _make_version_5(workspace: Path) -> dict[str, bytes]:
+    """Put each reply's envelope back in `outbox/` as it was, as version 5 kept them; return them.
+
+    Version 5 wrote `outbox/<reply id>.rze`, sealed to the source and nothing else.
+    """
+    u = ws.Workspace.open(workspace).unlock("demo-reviewer", lambda _: DEMO_PASSPHRASE)
+    try:
+        rows = u.conn.execute("SELECT id, envelope FROM replies").fetchall()
+        envelopes = {reply_id: outbox.envelope(u, name) for reply_id, name in rows}
+    finally:
+        u.workspace.close()
+    (workspace / "outbox").mkdir(mode=0o700)
+    conn = sqlite3.connect(workspace / ws.DB_NAME)
+    for reply_id, name in rows:
+        (workspace / "outbox" / f"{reply_id}.rze").write_bytes(envelopes[reply_id])
+        conn.execute("DELETE FROM blob_data WHERE name = ?", (name,))
+        conn.execute("UPDATE replies SET envelope = ? WHERE id = ?", (f"{reply_id}.rze", reply_id))
+    conn.execute("UPDATE meta SET value = '5' WHERE key = 'schema'")
+    conn.commit()
+    conn.close()
+    return envelopes
+
+
 def _make_version_4(path: Path) -> None:
     """Drop what version 5 added: the table of sources' one-time reply prekeys."""
+    _make_version_5(path.parent)
     conn = sqlite3.connect(path)
     conn.execute("DROP TABLE reply_prekeys")
     conn.execute("UPDATE meta SET value = '4' WHERE key = 'schema'")
@@ -166,6 +192,113 @@ def test_a_version_4_workspace_gets_a_table_for_reply_prekeys_and_still_replies(
     assert "reply_prekeys" in _tables(db)
     assert _upgraded_rows(db, "reply_prekeys") == 0
     assert "audit log verifies" in review(workspace, "audit", "verify").output
+
+
+def _two_replies(server: Server, workspace: Path, tmp_path: Path) -> tuple[Source, str]:
+    """A source sent two replies: the first in a bundle that was lost, the second queued.
+
+    Returns the source and the lost bundle's id.
+    """
+    source = server.submit("A report from before the outbox was wrapped.")
+    assert review(workspace, "import", str(server.export(tmp_path / "e.rzb"))).exit_code == 0
+    for text in ("First question: which thana?", "Second question: which night?"):
+        (tmp_path / "reply.txt").write_text(text)
+        assert review(workspace, "reply", "1", "--file", str(tmp_path / "reply.txt")).exit_code == 0
+        if text.startswith("First"):
+            lost = tmp_path / "lost.rzr"
+            exported = review(workspace, "export-replies", "--out", str(lost))
+            assert exported.exit_code == 0, exported.output
+            lost.unlink()
+    conn = sqlite3.connect(workspace / ws.DB_NAME)
+    (bundle_id,) = conn.execute("SELECT id FROM reply_bundles").fetchone()
+    conn.close()
+    return source, bundle_id
+
+
+def _codename_keys(server: Server, source: Source) -> list[PrivateKey | HybridPrivateKey]:
+    config = server.app.config
+    keys = derive_source_keys(source.codename, config["CODENAME_SALT"], config["CODENAME_KDF"])
+    return [keys.private_key]
+
+
+def _every_reply_reaches_the_source(
+    server: Server, workspace: Path, tmp_path: Path, source: Source, lost: str
+) -> None:
+    """Take the lost bundle back, send both replies again: the source reads both."""
+    assert review(workspace, "reply-bundle-refused", lost).exit_code == 0
+    again = tmp_path / "again.rzr"
+    exported = review(workspace, "export-replies", "--out", str(again))
+    assert "2 reply(ies)" in exported.output, exported.output
+    assert server.apply(again).replies == 2
+    page = source.account_page()
+    assert "First question" in page
+    assert "Second question" in page
+
+
+def test_a_version_5_outbox_is_wrapped_at_the_first_unlock_and_its_files_destroyed(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    source, lost = _two_replies(server, workspace, tmp_path)
+    envelopes = _make_version_5(workspace)
+    # A file no reply names: a reply whose writing failed, never to be sent.
+    (workspace / "outbox" / "0123456789abcdef0123456789abcdef.rze").write_bytes(
+        next(iter(envelopes.values()))
+    )
+    keys = _codename_keys(server, source)
+    assert len(opens_with(workspace, keys)) == 3  # the attack, on what version 5 left
+
+    locked = ws.Workspace.open(workspace)  # upgraded, but without the key the files wait
+    assert len(list((workspace / "outbox").iterdir())) == 3
+    locked.close()
+    u = ws.Workspace.open(workspace).unlock("demo-reviewer", lambda _: DEMO_PASSPHRASE)
+    try:
+        rows = u.conn.execute("SELECT id, envelope FROM replies").fetchall()
+        assert {r: outbox.envelope(u, name) for r, name in rows} == envelopes
+    finally:
+        u.workspace.close()
+    assert not (workspace / "outbox").exists()
+    assert opens_with(workspace, keys) == []
+    _every_reply_reaches_the_source(server, workspace, tmp_path, source, lost)
+
+
+@pytest.mark.parametrize("step", ["put_inline_many", "destroy"])
+def test_a_wrapping_of_the_outbox_that_fails_halfway_loses_no_reply(
+    server: Server, workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, step: str
+) -> None:
+    """A failure while wrapping changes nothing; one while destroying, after the commit, is
+    finished by the next unlock."""
+    source, lost = _two_replies(server, workspace, tmp_path)
+    _make_version_5(workspace)
+    before = snapshot(workspace / "outbox")
+    original = getattr(outbox, step)
+    calls = 0
+
+    def cut(*args: object) -> None:
+        nonlocal calls
+        calls += 1
+        if step == "put_inline_many" or calls == 2:  # the wrapping, or the second file
+            raise OSError("power cut")
+        original(*args)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(outbox, step, cut)
+        locked = ws.Workspace.open(workspace)
+        with pytest.raises(OSError, match="power cut"):
+            locked.unlock("demo-reviewer", lambda _: DEMO_PASSPHRASE)
+        locked.close()
+    if step == "put_inline_many":
+        assert snapshot(workspace / "outbox") == before
+        conn = sqlite3.connect(workspace / ws.DB_NAME)
+        names = {r[0] for r in conn.execute("SELECT envelope FROM replies")}
+        conn.close()
+        assert names == set(before)
+    else:
+        assert len(list((workspace / "outbox").iterdir())) == 1  # one destroyed, one left
+    u = ws.Workspace.open(workspace).unlock("demo-reviewer", lambda _: DEMO_PASSPHRASE)
+    u.workspace.close()
+    assert not (workspace / "outbox").exists()
+    assert opens_with(workspace, _codename_keys(server, source)) == []
+    _every_reply_reaches_the_source(server, workspace, tmp_path, source, lost)
 
 
 def test_upgrades_are_one_step_per_version_up_to_this_one() -> None:

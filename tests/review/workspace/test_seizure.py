@@ -6,6 +6,8 @@ workspace as someone who has the disk but no passphrase. Every table column,
 every clear field of the audit records, every meta row and every kind of file
 that holds anything readable is listed; the list must be exactly the one in
 docs/REVIEW.md ("What a seizer learns"), so neither can change without the other.
+The same seizer who later learns a source's codename (a coerced source, a
+notebook found) must still open nothing in the workspace: not the reply sent.
 """
 
 from __future__ import annotations
@@ -20,12 +22,13 @@ import pytest
 
 from app.demo import DEMO_PASSPHRASE
 from crypto import KdfParams, KeyFile, KeyPair, SignedManifest
+from crypto import derive_source_keys as derive
 from crypto.encoding import canonical_json
 from review import workspace as ws
 from review.keys.enrolment import enrol_key
 from tests.review.escalation import test_escalation
 from tests.review.escalation.test_escalation import Case, _escalate
-from tests.review.support import Server, review
+from tests.review.support import Server, opens_with, review
 
 # Two reports in review and a registered body: the escalation tests' starting point.
 case = test_escalation.case
@@ -150,6 +153,16 @@ def test_what_a_seized_workspace_shows_is_exactly_what_the_docs_say(
     assert (sorted(seen - doc), sorted(doc - seen)) == ([], [])
 
 
+def test_a_sources_codename_opens_nothing_in_a_seized_workspace(
+    case: Case, server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The disk and no passphrase, then the codename of the source who was sent a reply."""
+    full_cycle(case, server, tmp_path, monkeypatch)
+    salt, kdf = server.app.config["CODENAME_SALT"], server.app.config["CODENAME_KDF"]
+    keys = [derive(codename, salt, kdf).private_key for codename in case.codenames]
+    assert opens_with(case.workspace, keys) == []
+
+
 def test_no_file_in_the_workspace_says_when_it_was_written(
     case: Case, server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -159,4 +172,4 @@ def test_no_file_in_the_workspace_says_when_it_was_written(
         for p in [case.workspace, *case.workspace.rglob("*")]
     }
     assert {name for name, mtime in stamps.items() if mtime != 0} == set()
-    assert any(name.startswith("outbox/") for name in stamps)
+    assert any(name.startswith("blobs/") for name in stamps)
