@@ -331,9 +331,9 @@ def test_a_store_recorded_without_its_key_ids_holds_a_revocation_while_an_item_w
     with pytest.raises(RewrapError, match="may be sealed only to the weekly subkeys of second"):
         rewrap(unlocked, retire=_second_seq(unlocked))
     subkeys.load(second)  # their next use records the ids
-    assert subkeys.recorded_key_ids(unlocked, "second") == {
+    assert subkeys.recorded_key_ids(unlocked, "second") == frozenset(
         k.public_key.fingerprint.key_id for k in subkeys.held_keys(second)
-    }
+    )
     with pytest.raises(RewrapError, match="sealed only to a key being retired"):
         rewrap(unlocked, retire=_second_seq(unlocked))
     second.workspace.close()
