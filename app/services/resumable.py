@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Final
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from app.errors import KeyringUnavailable
@@ -62,6 +62,9 @@ from crypto.request import BodyHasher
 CHUNK_LIMIT: Final = 8 * 1024 * 1024
 OFFSET_CONTENT_TYPE: Final = "application/offset+octet-stream"
 KINDS: Final = frozenset({"report", "file"})
+# Unfinished uploads one account may hold: a device sends one envelope at a time, and the
+# uploads a device lost track of (its state gone) wait for `expire`, a day or two.
+MAX_UNFINISHED: Final = 32
 _ID: Final = re.compile(r"[0-9a-f]{32}")
 _BLOCK: Final = 1024 * 1024
 _SUFFIX: Final = ".upload"
@@ -113,6 +116,16 @@ def start(session: Session, proof: Proof, facts: RequestFacts, data: bytes) -> U
             "size is not the size of an unsigned envelope to this keyring's recipients"
         )
     expire(session, services().store)
+    unfinished = session.scalar(
+        select(func.count()).select_from(Upload).where(Upload.source_id == source.id)
+    )
+    if (unfinished or 0) >= MAX_UNFINISHED:
+        raise ApiError(
+            409,
+            "too-many-uploads",
+            f"this account has {unfinished} unfinished uploads: finish them, or wait a day or"
+            " two for the idle ones to expire",
+        )
     upload = Upload(id=secrets.token_hex(16), source_id=source.id, **fields)
     path = staged_path(upload.id)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)

@@ -375,3 +375,15 @@ def test_a_chunk_its_signer_could_not_append_is_refused_before_a_byte_is_read(
     assert response.status_code == (401 if who == "no account" else 404)
     assert body.taken == 0
     assert staging_files(instance) == [InstancePaths(instance).staging / f"{upload}.upload"]
+
+
+def test_an_account_holds_a_bounded_number_of_unfinished_uploads(
+    device: ApiClient, envelope: bytes, app: Flask, instance: Path
+) -> None:
+    """Each unfinished upload keeps a row and a staged file for days: an account (free to
+    make) may not open them without end. A device sends one envelope at a time."""
+    for _ in range(resumable.MAX_UNFINISHED):
+        start(device, envelope)
+    assert_error(device.start_upload(envelope), 409, "too-many-uploads")
+    assert counts(app) == (0, resumable.MAX_UNFINISHED)
+    assert len(staging_files(instance)) == resumable.MAX_UNFINISHED
