@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import os
 import re
 import secrets
 from collections.abc import Iterable, Sequence
@@ -13,6 +14,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -46,6 +49,8 @@ from crypto import (
 )
 from crypto.constants import MANIFEST_FORMAT_HYBRID
 from crypto.subkeys import generate as generate_subkeys
+
+TRANSLATIONS = Path(__file__).resolve().parents[2] / "app" / "translations"
 
 # What a browser sends for a file part: (field name, file name, content, content type).
 FilePart = tuple[str, str, bytes, str]
@@ -405,3 +410,20 @@ def plant_login(
         reference = session[sessions.LOGIN_KEY]
     with client.session_transaction() as browser:
         browser[sessions.LOGIN_KEY] = reference
+
+
+def compile_catalogs() -> None:
+    """Compile each catalog of app/translations whose .mo is missing or older than its .po.
+
+    `deploy/bootstrap.sh` does it for a checkout; a test that reads Urdu pages needs it too.
+    """
+    for po_path in TRANSLATIONS.glob("*/LC_MESSAGES/*.po"):
+        mo_path = po_path.with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        with po_path.open("rb") as po:
+            catalog = read_po(po)
+        partial = mo_path.with_name(f".{mo_path.name}.{os.getpid()}")
+        with partial.open("wb") as mo:
+            write_mo(mo, catalog)
+        partial.replace(mo_path)  # atomic: a parallel run never loads half a catalog

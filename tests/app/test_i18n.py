@@ -7,12 +7,12 @@ After changing a string in app/ (from the repository root):
     .venv/bin/pybabel update -i app/translations/messages.pot -d app/translations
 
 then translate what `update` added or marked fuzzy. `deploy/bootstrap.sh` compiles the
-catalogs; these tests compile them too when the .mo is missing or older than its .po.
+catalogs; these tests compile them too when the .mo is missing or older than its .po
+(`tests.app.support.compile_catalogs`).
 """
 
 from __future__ import annotations
 
-import os
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -25,7 +25,6 @@ import pytest
 from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
-from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, render_template, session
 from flask.testing import FlaskClient
@@ -36,6 +35,7 @@ from app.operations.setup import initialise
 from app.services.keys import public_keys
 from app.settings import DEFAULTS
 from crypto import KdfParams, generate_codename
+from tests.app.support import compile_catalogs
 
 ROOT = Path(__file__).resolve().parents[2]
 TRANSLATIONS = ROOT / "app" / "translations"
@@ -80,16 +80,6 @@ def _phrases(text: str) -> list[str]:
     """The runs of words between a string's placeholders that are long enough to search for."""
     runs = (" ".join(run.split()) for run in PLACEHOLDER.split(text)[::2])
     return [run for run in runs if len(run.split()) >= MIN_WORDS]
-
-
-def _compile_if_stale(po_path: Path) -> None:
-    mo_path = po_path.with_suffix(".mo")
-    if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
-        return
-    partial = mo_path.with_name(f".{mo_path.name}.{os.getpid()}")
-    with partial.open("wb") as mo:
-        write_mo(mo, _read(po_path))
-    partial.replace(mo_path)  # atomic: a parallel run never loads half a catalog
 
 
 # --- the catalogs ------------------------------------------------------------------------
@@ -226,8 +216,7 @@ def parse(html: str) -> Page:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     """A demo instance with compiled catalogs, shared by this module's tests (CSRF off)."""
-    for po_path in TRANSLATIONS.glob("*/LC_MESSAGES/*.po"):
-        _compile_if_stale(po_path)
+    compile_catalogs()
     root = tmp_path_factory.mktemp("i18n") / "instance"
     with pytest.MonkeyPatch.context() as env:
         env.delenv("RAAZDAR_INSTANCE", raising=False)
