@@ -5,7 +5,17 @@ from __future__ import annotations
 from flask import Flask
 from flask_wtf import CSRFProtect
 
-from app import handlers, i18n, kdf_pool, limits, listeners, logs, security, static_files
+from app import (
+    handlers,
+    i18n,
+    kdf_pool,
+    limits,
+    listeners,
+    logs,
+    preload,
+    security,
+    static_files,
+)
 from app.config import Config, config_for
 from app.db import Database
 from app.listeners import ListenerMiddleware
@@ -48,4 +58,5 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(staff_bp)
     app.register_blueprint(api_bp)
     handlers.register(app)
+    preload.init_app(app)  # last: the templates of every blueprint
     return app

@@ -68,6 +68,10 @@ class Config:
     # Tokens live as long as the session: a slow upload over Tor must not
     # outlive its CSRF token.
     WTF_CSRF_TIME_LIMIT = None
+    # WTForms' own messages in English, from memory. Its catalogs have no Urdu, and
+    # Flask-WTF would read one from the code's files on each request that shows such
+    # a message, leaving that time in the file's access time (app/preload.py).
+    WTF_I18N_ENABLED = False
 
     def __init__(self, instance_dir: Path, **overrides: Any) -> None:
         paths = InstancePaths(instance_dir.resolve())

@@ -17,6 +17,8 @@ from crypto.request import body_digest
 
 _METHODS: Final = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 _OFFSET_HEADER: Final = "Upload-Offset"
+# Read when `create_app` imports the blueprint, not on a request (app/preload.py says why).
+_OPENAPI: Final = resources.files("app.api").joinpath("openapi.json").read_bytes()
 
 
 def _path() -> str:
@@ -119,8 +121,7 @@ def reply(reply_id: str) -> ResponseReturnValue:
 @bp.get("/openapi.json")
 def openapi() -> ResponseReturnValue:
     """The OpenAPI document that describes this API."""
-    text = resources.files("app.api").joinpath("openapi.json").read_bytes()
-    return Response(text, mimetype="application/json")
+    return Response(_OPENAPI, mimetype="application/json")
 
 
 @bp.route("/", defaults={"rest": ""}, methods=_METHODS, strict_slashes=False)
