@@ -15,7 +15,13 @@ from pathlib import Path
 from app import environment
 from app.instance import InstancePaths
 from app.operations.doctor.database import database_checks
-from app.operations.doctor.disk import atime_check, filesystem_check, staging_check, sweep_check
+from app.operations.doctor.disk import (
+    atime_check,
+    code_check,
+    filesystem_check,
+    staging_check,
+    sweep_check,
+)
 from app.operations.doctor.instance import (
     config_check,
     database_check,
@@ -55,6 +61,7 @@ def diagnose(instance: Path, today: dt.date, where: Surroundings | None = None) 
         checks.append(guarded("sweep", lambda: sweep_check(config, store, where.clock())))
     checks.append(guarded("store", lambda: filesystem_check(paths.store, where.mounts)))
     checks.append(guarded("atime", lambda: atime_check(paths.root, where.mounts)))
+    checks.append(guarded("code", lambda: code_check(where.code, where.mounts)))
     checks.append(guarded("gunicorn", lambda: gunicorn_check(where)))
     checks.append(tor_check(paths.root, where))
     return checks

@@ -1,4 +1,4 @@
-"""The store on disk: staging leftovers, filesystem kind, access times, the arrival sweep."""
+"""The disks: staging leftovers, filesystem kind, access times (instance, code), the sweep."""
 
 from __future__ import annotations
 
@@ -64,16 +64,39 @@ def atime_check(root: Path, mounts: Path) -> Check:
     mount = _mount(root, mounts)
     if mount is None:
         return Check("atime", Status.OK, "could not tell how the instance directory is mounted")
-    _kind, options = mount
-    if "noatime" in options:
+    mode = _atime_mode(mount[1])
+    if mode is None:
         return Check("atime", Status.OK, "the instance's filesystem is mounted noatime")
-    mode = "strictatime" if "strictatime" in options else "relatime"
     return Check(
         "atime",
         Status.WARN,
         f"the instance's filesystem records access times ({mode}): the first read of a "
         "file after a change (an export, a source reading a reply) leaves its time; "
         "mount it with noatime",
+    )
+
+
+def code_check(code: Path, mounts: Path) -> Check:
+    """Say whether reads would leave their time on the code's files (noatime or read-only).
+
+    The server reads them all at start (app/preload.py), and its user cannot open
+    root's files with O_NOATIME: the mount is what keeps a read missed there, or a
+    later version's, from dating the request that made it.
+    """
+    mount = _mount(code, mounts)
+    if mount is None:
+        return Check("code", Status.OK, f"could not tell how {code} is mounted")
+    options = mount[1]
+    if "ro" in options:
+        return Check("code", Status.OK, f"the code ({code}) is on a read-only filesystem")
+    mode = _atime_mode(options)
+    if mode is None:
+        return Check("code", Status.OK, f"the code's filesystem ({code}) is mounted noatime")
+    return Check(
+        "code",
+        Status.WARN,
+        f"the code's filesystem ({code}) records access times ({mode}): a file of it "
+        "read on a request would keep that request's time; mount it noatime or read-only",
     )
 
 
@@ -105,6 +128,13 @@ def sweep_check(config: Config, store: EnvelopeStore, now: float) -> Check:
     return Check(
         "sweep", Status.OK, f"the arrival sweep runs every {hours} hour(s); {held} waiting"
     )
+
+
+def _atime_mode(options: frozenset[str]) -> str | None:
+    """How a mount with `options` records access times, or None if it does not."""
+    if "noatime" in options:
+        return None
+    return "strictatime" if "strictatime" in options else "relatime"
 
 
 def _filesystem_type(path: Path, mounts: Path) -> str | None:

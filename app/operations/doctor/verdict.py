@@ -9,8 +9,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import Final
 
 from app.operations.serve import GUNICORN_CONF
+
+# What holds the `app` package: the checkout (/opt/raazdar), or site-packages for a wheel.
+CODE_DIR: Final = Path(__file__).resolve().parents[3]
 
 
 class Status(StrEnum):
@@ -32,12 +36,13 @@ class Check:
 
 @dataclass(frozen=True)
 class Surroundings:
-    """What the doctor looks at besides the instance: the environment, tor, gunicorn's config."""
+    """What the doctor looks at besides the instance: environment, tor, gunicorn, mounts, code."""
 
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     tor_binary: str | None = field(default_factory=lambda: shutil.which("tor"))
     gunicorn_conf: Path = GUNICORN_CONF
     mounts: Path = Path("/proc/self/mounts")
+    code: Path = CODE_DIR
     clock: Callable[[], float] = time.time
 
 

@@ -7,6 +7,7 @@ so that the verdict does not depend on whether this machine runs a tor.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import secrets
 import socket
@@ -51,6 +52,7 @@ CHECKS = [
     "sweep",
     "store",
     "atime",
+    "code",
     "gunicorn",
     "tor",
 ]
@@ -408,6 +410,32 @@ def test_a_filesystem_that_records_access_times_warns(
     checks = diagnose(instance, today(), where)
     assert verdicts(checks)["atime"] is Status.WARN
     assert "noatime" in message(checks, "atime")
+
+
+@pytest.mark.parametrize("options", ["rw,relatime", "rw,strictatime", "rw"])
+def test_code_on_a_filesystem_that_records_access_times_warns(
+    instance: Path, where: Surroundings, mounts: Path, options: str
+) -> None:
+    # The instance noatime as deploy/README.md asks, the code on the system's default.
+    mounts.write_text(f"/dev/sda1 / ext4 rw,noatime 0 0\n/dev/sda2 /opt ext4 {options} 0 0\n")
+    checks = diagnose(instance, today(), dataclasses.replace(where, code=Path("/opt/raazdar")))
+    assert verdicts(checks)["atime"] is Status.OK
+    assert verdicts(checks)["code"] is Status.WARN
+    assert "/opt/raazdar" in message(checks, "code")
+    assert "noatime or read-only" in message(checks, "code")
+
+
+@pytest.mark.parametrize("options", ["ro,relatime", "rw,noatime", "ro"])
+def test_code_mounted_read_only_or_noatime_passes(
+    instance: Path, where: Surroundings, mounts: Path, options: str
+) -> None:
+    mounts.write_text(f"/dev/sda1 / ext4 rw,noatime 0 0\n/dev/sda2 /opt ext4 {options} 0 0\n")
+    checks = diagnose(instance, today(), dataclasses.replace(where, code=Path("/opt/raazdar")))
+    assert verdicts(checks)["code"] is Status.OK
+
+
+def test_the_code_checked_is_where_the_app_package_lies(where: Surroundings) -> None:
+    assert (where.code / "app" / "db.py").samefile(app_db.__file__)
 
 
 def test_envelopes_waiting_for_a_sweep_that_never_ran_warn(
