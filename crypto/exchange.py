@@ -13,6 +13,15 @@ bundle that never arrived and a server that forked or restarted its chain. A
 `resend` bundle holds every item exported before and not yet acknowledged, so it
 fills every gap below its number. Format 1 exports (before the chain) are still
 read, with no sequence; `review.intake.importer` decides when to accept them.
+
+Export bundles of format 3 also carry receipts: the ids of every reply bundle
+the server has applied, so the workstation learns which of its reply bundles
+arrived and can name one that never did. Formats 1 and 2 carry none.
+
+Reply bundles of format 2 carry voids: the bundles the reviewers took back, each
+with the replies it carried, so that the server refuses a voided bundle handed
+in later and does not post twice a reply that a voided bundle it had already
+applied posted. A reply bundle with nothing to void is written as format 1.
 """
 
 from __future__ import annotations
@@ -36,8 +45,13 @@ EXPORT_TYPE: Final = "raazdar-export"
 REPLIES_TYPE: Final = "raazdar-replies"
 FORMAT: Final = 1
 # Export bundles since the chain; format 1 exports carry no sequence.
-EXPORT_FORMAT: Final = 2
-EXPORT_FORMATS: Final = frozenset({1, EXPORT_FORMAT})
+EXPORT_FORMAT: Final = 3
+# Format 2: chained, no receipts.
+EXPORT_FORMAT_CHAIN: Final = 2
+EXPORT_FORMATS: Final = frozenset({FORMAT, EXPORT_FORMAT_CHAIN, EXPORT_FORMAT})
+# Reply bundles that void earlier ones; format 1 (nothing voided) is still written.
+REPLIES_FORMAT: Final = 2
+REPLIES_FORMATS: Final = frozenset({FORMAT, REPLIES_FORMAT})
 # What the first bundle of a chain names as its predecessor.
 CHAIN_START: Final = bytes(32)
 _HEX_ID: Final = re.compile(r"[0-9a-f]{32}")
@@ -96,6 +110,19 @@ class ExportManifest:
     sources: dict[str, PublicKey]
     # None only in a format 1 bundle, written before exports formed a chain.
     chain: ChainLink | None = None
+    # The reply bundles the server has applied; None in a bundle of format 1 or 2.
+    receipts: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.receipts is not None and self.chain is None:
+            raise FormatError("receipts come only in a chained bundle (format 3)")
+
+    @property
+    def format(self) -> int:
+        """The format this manifest is written in: the oldest that holds what it carries."""
+        if self.chain is None:
+            return FORMAT
+        return EXPORT_FORMAT_CHAIN if self.receipts is None else EXPORT_FORMAT
 
     def to_json(self) -> dict[str, Any]:
         """The manifest fields (the container adds `items` and `signer`)."""
@@ -108,9 +135,11 @@ class ExportManifest:
             if self.chain is not None
             else {}
         )
+        if self.receipts is not None:
+            chained["receipts"] = sorted(self.receipts)
         return chained | {
             "type": EXPORT_TYPE,
-            "format": EXPORT_FORMAT if self.chain is not None else FORMAT,
+            "format": self.format,
             "bundle_id": self.bundle_id,
             "instance_id": self.instance_id,
             "created": self.created.isoformat(),
@@ -135,8 +164,10 @@ class ExportManifest:
     def from_json(cls, obj: dict[str, Any]) -> ExportManifest:
         """Parse and check an export manifest (already signature-checked)."""
         version = obj.get("format")
-        chain_fields = {"sequence", "previous", "resend"} if version == EXPORT_FORMAT else set()
-        extra = {"entries", "sources", "keyring_version", *chain_fields}
+        chained = version in (EXPORT_FORMAT_CHAIN, EXPORT_FORMAT)
+        chain_fields = {"sequence", "previous", "resend"} if chained else set()
+        receipt_fields = {"receipts"} if version == EXPORT_FORMAT else set()
+        extra = {"entries", "sources", "keyring_version", *chain_fields, *receipt_fields}
         _header(obj, EXPORT_TYPE, extra, EXPORT_FORMATS)
         chain = None
         if chain_fields:
@@ -173,6 +204,7 @@ class ExportManifest:
             entries=tuple(entries),
             sources=sources,
             chain=chain,
+            receipts=_unique_ids(obj["receipts"], "receipt") if receipt_fields else None,
         )
 
 
@@ -193,6 +225,15 @@ class Notice:
 
 
 @dataclass(frozen=True, slots=True)
+class Void:
+    """A reply bundle the reviewers took back: never to be applied, nor its replies posted twice."""
+
+    bundle: str
+    # The replies it carried: already posted if the server had applied it.
+    replies: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class ReplyManifest:
     """What a reply bundle carries besides the reply envelopes."""
 
@@ -202,12 +243,26 @@ class ReplyManifest:
     acks: tuple[str, ...]
     replies: tuple[ReplyEntry, ...]
     notices: tuple[Notice, ...]
+    # Bundles taken back that this one supersedes (format 2; none in format 1).
+    voids: tuple[Void, ...] = ()
+
+    def __post_init__(self) -> None:
+        voided = [v.bundle for v in self.voids]
+        if len(set(voided)) != len(voided):
+            raise FormatError("a bundle is voided twice")
+        if self.bundle_id in voided:
+            raise FormatError("a reply bundle cannot void itself")
 
     def to_json(self) -> dict[str, Any]:
         """The manifest fields (the container adds `items` and `signer`)."""
-        return {
+        voids = (
+            {"voids": [{"bundle": v.bundle, "replies": list(v.replies)} for v in self.voids]}
+            if self.voids
+            else {}
+        )
+        return voids | {
             "type": REPLIES_TYPE,
-            "format": FORMAT,
+            "format": REPLIES_FORMAT if self.voids else FORMAT,
             "bundle_id": self.bundle_id,
             "instance_id": self.instance_id,
             "created": self.created.isoformat(),
@@ -219,7 +274,9 @@ class ReplyManifest:
     @classmethod
     def from_json(cls, obj: dict[str, Any]) -> ReplyManifest:
         """Parse and check a reply manifest (already signature-checked)."""
-        _header(obj, REPLIES_TYPE, {"acks", "replies", "notices"})
+        voiding = obj.get("format") == REPLIES_FORMAT
+        extra = {"acks", "replies", "notices", *({"voids"} if voiding else set())}
+        _header(obj, REPLIES_TYPE, extra, REPLIES_FORMATS)
         acks = tuple(_hex_id(a) for a in _list(obj["acks"]))
         if len(set(acks)) != len(acks):
             raise FormatError("an item is acknowledged twice")
@@ -231,6 +288,10 @@ class ReplyManifest:
             Notice(_designation(f["source"]), matching(_NOTICE, f["status"], "status"))
             for f in (_exact(n, {"source", "status"}) for n in _list(obj["notices"]))
         )
+        voids = tuple(
+            Void(_hex_id(f["bundle"]), _unique_ids(f["replies"], "voided reply"))
+            for f in (_exact(v, {"bundle", "replies"}) for v in _list(obj.get("voids", [])))
+        )
         _check_items(obj, [r.id for r in replies])
         return cls(
             bundle_id=_hex_id(obj["bundle_id"]),
@@ -239,6 +300,7 @@ class ReplyManifest:
             acks=acks,
             replies=replies,
             notices=notices,
+            voids=voids,
         )
 
 
@@ -329,6 +391,13 @@ def _int(value: Any) -> int:
 
 def _hex_id(value: Any) -> str:
     return matching(_HEX_ID, value, "id")
+
+
+def _unique_ids(value: Any, what: str) -> tuple[str, ...]:
+    ids = tuple(_hex_id(i) for i in _list(value))
+    if len(set(ids)) != len(ids):
+        raise FormatError(f"a {what} is listed twice")
+    return ids
 
 
 def _designation(value: Any) -> str:

@@ -1,7 +1,9 @@
-"""Export manifests: the chain fields of format 2, and format 1 still read without them."""
+"""Export manifests: the chain fields of format 2, the receipts of format 3, and older
+formats still read without them; reply manifests and the voids of their format 2."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 import os
@@ -22,6 +24,7 @@ from crypto.exchange import (
     Notice,
     ReplyEntry,
     ReplyManifest,
+    Void,
     manifest_digest,
     new_bundle_id,
     read_export,
@@ -52,6 +55,53 @@ def test_a_chained_manifest_round_trips_and_its_digest_is_what_the_writer_return
     assert reader.manifest["format"] == 2
 
 
+def test_receipts_make_format_3_and_round_trip() -> None:
+    key = SigningKey.generate()
+    receipts = ("a" * 32, "b" * 32)
+    manifest = dataclasses.replace(_manifest(ChainLink(2, b"\x07" * 32)), receipts=receipts)
+    out = io.BytesIO()
+    write_export(out, manifest, [], key)
+    reader, read = read_export(io.BytesIO(out.getvalue()), [key.verify_key], INSTANCE)
+    assert reader.manifest["format"] == 3
+    assert read == manifest
+
+
+def test_a_format_2_export_without_receipts_is_still_read_and_has_none() -> None:
+    obj = _signed(_manifest(ChainLink(3, b"\x01" * 32)).to_json())
+    assert obj["format"] == 2
+    assert "receipts" not in obj
+    assert ExportManifest.from_json(obj).receipts is None
+
+
+@pytest.mark.parametrize(
+    ("change", "error"),
+    [
+        ({"receipts": ["a" * 32, "a" * 32]}, FormatError),
+        ({"receipts": ["XYZ"]}, FormatError),
+        ({"receipts": "a" * 32}, FormatError),
+        ({"format": 2}, FormatError),
+    ],
+    ids=["twice", "not-an-id", "not-a-list", "format-2-with-receipts"],
+)
+def test_bad_receipts_are_refused(change: dict[str, Any], error: type[Exception]) -> None:
+    manifest = dataclasses.replace(_manifest(ChainLink(3, b"\x01" * 32)), receipts=("c" * 32,))
+    with pytest.raises(error):
+        ExportManifest.from_json(_signed(manifest.to_json()) | change)
+
+
+def test_a_format_3_manifest_without_receipts_is_refused() -> None:
+    manifest = dataclasses.replace(_manifest(ChainLink(3, b"\x01" * 32)), receipts=())
+    obj = _signed(manifest.to_json())
+    del obj["receipts"]
+    with pytest.raises(FormatError):
+        ExportManifest.from_json(obj)
+
+
+def test_receipts_need_a_chain() -> None:
+    with pytest.raises(FormatError, match="chained"):
+        dataclasses.replace(_manifest(None), receipts=())
+
+
 def test_an_unchained_manifest_is_format_1_and_reads_back_without_a_chain() -> None:
     obj = _manifest(None).to_json()
     assert obj["format"] == 1
@@ -62,7 +112,7 @@ def test_an_unchained_manifest_is_format_1_and_reads_back_without_a_chain() -> N
 @pytest.mark.parametrize(
     ("change", "error"),
     [
-        ({"format": 3}, UnsupportedVersionError),
+        ({"format": 4}, UnsupportedVersionError),
         ({"format": True}, UnsupportedVersionError),
         ({"sequence": 0}, FormatError),
         ({"sequence": True}, FormatError),
@@ -155,6 +205,39 @@ def test_a_reply_bundle_round_trips(tmp_path: Path) -> None:
     reader, read = read_replies(io.BytesIO(out.getvalue()), [key.verify_key], INSTANCE)
     assert read == manifest
     assert [i.id for i in reader.items] == ["d" * 32]
+
+
+def test_a_reply_bundle_with_nothing_to_void_is_format_1_and_one_with_voids_format_2(
+    tmp_path: Path,
+) -> None:
+    key = SigningKey.generate()
+    assert _replies().to_json()["format"] == 1
+    manifest = dataclasses.replace(
+        _replies(), voids=(Void("e" * 32, ("d" * 32,)), Void("f" * 32, ()))
+    )
+    out = io.BytesIO()
+    write_replies(out, manifest, [], key)
+    reader, read = read_replies(io.BytesIO(out.getvalue()), [key.verify_key], INSTANCE)
+    assert reader.manifest["format"] == 2
+    assert read == manifest
+
+
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        ({"format": 1}, "unexpected fields"),
+        ({"voids": [{"bundle": "e" * 32}]}, "entry"),
+        ({"voids": [{"bundle": "e" * 32, "replies": ["d" * 32, "d" * 32]}]}, "twice"),
+        ({"voids": [{"bundle": "2" * 32, "replies": []}]}, "itself"),
+        ({"voids": [{"bundle": "e" * 32, "replies": []}] * 2}, "voided twice"),
+    ],
+    ids=["format-1-with-voids", "no-replies", "reply-twice", "itself", "bundle-twice"],
+)
+def test_bad_voids_are_refused(change: dict[str, Any], says: str) -> None:
+    manifest = dataclasses.replace(_replies(), voids=(Void("e" * 32, ()),))
+    obj = dict(manifest.to_json(), items=[], signer="x")
+    with pytest.raises(FormatError, match=says):
+        ReplyManifest.from_json(obj | change)
 
 
 def test_a_bundle_for_another_instance_is_refused() -> None:
