@@ -131,12 +131,18 @@ class Reply(Base):
 
 
 class AppliedBundle(Base):
-    """A reply bundle already applied, so that replaying it changes nothing."""
+    """A reply bundle settled here: applied, or voided by a later one; never applied again.
+
+    One table for both, so that a bundle and the one voiding it, applied at the same
+    time, cannot both commit (the second insert of the id fails).
+    """
 
     __tablename__ = "applied_bundles"
     __table_args__ = NO_ROWID
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # Taken back by the reviewers and voided by a later bundle before it was applied.
+    voided: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class ExportHead(Base):

@@ -85,10 +85,15 @@ def import_replies(instance: Path, bundle: Path) -> None:
                 click.echo(f"raazdar: refused {reason}", err=True)
             fail(
                 f"reply bundle {exc.bundle_id} was not applied: nothing of it changed",
-                "the reviewers fix what was refused and write a new reply bundle; "
-                "this one stays unapplied, so it is no replay",
+                "the reviewers take it back (`raazdar-review exchange take-back`) and write a "
+                "new reply bundle, which voids this one: destroy this copy",
             )
     click.echo(
         f"raazdar: bundle {summary.bundle_id}: {summary.replies} reply(ies) posted, "
         f"{summary.deleted} acknowledged item(s) deleted, {summary.notices} notice(s) set"
     )
+    if summary.skipped or summary.voided:
+        click.echo(
+            f"raazdar: it voided {summary.voided} bundle(s) taken back, never to be applied; "
+            f"{summary.skipped} reply(ies) not posted again (a bundle taken back had posted them)"
+        )

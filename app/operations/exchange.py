@@ -5,6 +5,10 @@ sources, signed by the server's signing key. Each export takes the next number
 of the instance's chain and names the digest of the one before (`export_head`),
 so the workstation can say which bundle never arrived; a `resend` holds every
 item still here, which is every item not yet acknowledged, and fills any gap.
+Each export also carries receipts: the id of every reply bundle applied here,
+so the workstation can name a reply bundle that never arrived. All of them,
+not those since some day: the table keeps no days (nothing to date them by),
+an id costs 35 bytes, and any later export heals an export lost on the way.
 
 A reply bundle is applied only if it is signed by a reviewer of the keyring in
 force, names this instance and has not been applied before; then each reply
@@ -12,6 +16,11 @@ must be signed by that same reviewer and sealed to the source it names, and
 each notice name a known source, or nothing of the bundle is applied.
 Acknowledged items are deleted, file and row; nothing that was not
 acknowledged is ever deleted here.
+
+A reply bundle also voids the bundles the reviewers took back: a voided bundle
+not applied yet is recorded so, and refused if handed in later; the replies a
+voided bundle carried that was applied after all are not posted again (they
+were then). Either way sending again what was taken back posts nothing twice.
 """
 
 from __future__ import annotations
@@ -42,6 +51,7 @@ from crypto.exchange import (
     ChainLink,
     ExportEntry,
     ExportManifest,
+    ReplyEntry,
     ReplyManifest,
     new_bundle_id,
     read_replies,
@@ -72,6 +82,10 @@ class ApplySummary:
     deleted: int = 0
     notices: int = 0
     refused: list[str] = field(default_factory=list)
+    # Replies not posted again: a bundle this one voids had posted them already.
+    skipped: int = 0
+    # Bundles taken back that this one voided before they were applied.
+    voided: int = 0
 
 
 def server_signing_key() -> SigningKey:
@@ -124,6 +138,7 @@ def export_bundle(
             entries=entries,
             sources=sources,
             chain=chain,
+            receipts=_receipts(session),
         )
         digest = write_export(
             dst, export, [svc.store.path(i.id) for i in items], server_signing_key()
@@ -137,6 +152,12 @@ def export_bundle(
         item.exported_day = item.exported_day or day
     session.commit()
     return ExportSummary(export.bundle_id, len(items), len(sources), chain.sequence, missing)
+
+
+def _receipts(session: Session) -> tuple[str, ...]:
+    """Every reply bundle applied here (not those voided), for the workstation to confirm."""
+    query = select(AppliedBundle.id).where(~AppliedBundle.voided).order_by(AppliedBundle.id)
+    return tuple(session.execute(query).scalars())
 
 
 class ConcurrentExport(AppError):
@@ -205,7 +226,10 @@ def apply_reply_bundle(session: Session, src: BinaryIO) -> ApplySummary:
     svc = services()
     trusted = {r.signing_key for r in svc.manifest().recipients}
     reader, manifest = read_replies(src, trusted, current_app.config["INSTANCE_ID"])
-    if session.get(AppliedBundle, manifest.bundle_id) is not None:
+    settled = session.get(AppliedBundle, manifest.bundle_id)
+    if settled is not None and settled.voided:
+        raise VerificationError("voided", "this reply bundle was taken back and voided")
+    if settled is not None:
         raise VerificationError("replay", "this reply bundle was already applied")
     summary = ApplySummary(manifest.bundle_id)
     work = Path(tempfile.mkdtemp(prefix=REPLY_WORK_PREFIX, dir=svc.paths.store))
@@ -213,12 +237,15 @@ def apply_reply_bundle(session: Session, src: BinaryIO) -> ApplySummary:
     deleted: list[str] = []
     try:
         paths = reader.extract(work / "items")
+        posted = _void(session, manifest, summary)
+        replies = [r for r in manifest.replies if r.id not in posted]
+        summary.skipped = len(manifest.replies) - len(replies)
         by_designation = _sources_named(session, manifest)
-        refused = _refusals(manifest, paths, by_designation, reader.signer)
+        refused = _refusals(manifest, replies, paths, by_designation, reader.signer)
         if refused:
             summary.refused = refused
             raise BundleRefused(manifest.bundle_id, refused)
-        for entry in manifest.replies:
+        for entry in replies:
             source = by_designation[entry.source]
             envelope_id, staged = svc.store.stage_ciphertext(paths[entry.id].read_bytes())
             session.add(
@@ -235,7 +262,7 @@ def apply_reply_bundle(session: Session, src: BinaryIO) -> ApplySummary:
                 session.delete(item)
                 deleted.append(item_id)
         session.add(AppliedBundle(id=manifest.bundle_id))
-        session.commit()
+        _commit(session)
     except BaseException:
         session.rollback()
         for path in published:
@@ -254,6 +281,37 @@ def apply_reply_bundle(session: Session, src: BinaryIO) -> ApplySummary:
     return summary
 
 
+def _void(session: Session, manifest: ReplyManifest, summary: ApplySummary) -> set[str]:
+    """Record the bundles this one voids; the replies those applied here already posted."""
+    posted: set[str] = set()
+    for void in manifest.voids:
+        settled = session.get(AppliedBundle, void.bundle)
+        if settled is None:
+            session.add(AppliedBundle(id=void.bundle, voided=True))
+            summary.voided += 1
+        elif not settled.voided:
+            # Applied before the reviewers took it back: its replies reached their sources.
+            posted.update(void.replies)
+    return posted
+
+
+def _commit(session: Session) -> None:
+    """Commit, unless a bundle this one voids (or this one) was applied meanwhile."""
+    try:
+        session.commit()
+    except IntegrityError as exc:
+        raise ConcurrentApply(
+            "another reply bundle, or one this bundle voids, was applied at the same time: "
+            "nothing of this one was applied; apply it again"
+        ) from exc
+
+
+class ConcurrentApply(AppError):
+    """A bundle this one voids, or this one, was applied while it was being checked."""
+
+    status = 409
+
+
 def _sources_named(session: Session, manifest: ReplyManifest) -> dict[str, Source]:
     """The sources the bundle's replies and notices name, by designation (unknown ones left out)."""
     named = {r.source for r in manifest.replies} | {n.source for n in manifest.notices}
@@ -263,14 +321,15 @@ def _sources_named(session: Session, manifest: ReplyManifest) -> dict[str, Sourc
 
 def _refusals(
     manifest: ReplyManifest,
+    replies: list[ReplyEntry],
     paths: Mapping[str, Path],
     by_designation: Mapping[str, Source],
     signer: VerifyKey,
 ) -> list[str]:
-    """Why each reply or notice in the bundle cannot be applied (nothing if all can)."""
+    """Why each reply to post or notice in the bundle cannot be applied (nothing if all can)."""
     refused = [
         f"reply {entry.id}: {problem}"
-        for entry in manifest.replies
+        for entry in replies
         if (problem := _reply_problem(paths[entry.id], by_designation.get(entry.source), signer))
     ]
     refused += [

@@ -39,6 +39,10 @@ _REPLY_RULES: Final = {
         "it was applied before",
         "nothing to do: its replies are already posted; send the next reply bundle instead",
     ),
+    "voided": (
+        "the reviewers took it back, and a later reply bundle applied here voided it",
+        "nothing to do: destroy this copy; what of it still stands went out in the later bundle",
+    ),
     "instance": (
         "it was made for another Raazdar instance",
         "export the replies on the workstation set up for this server "

@@ -68,7 +68,19 @@ def tables(engine: Engine) -> set[str]:
 
 
 def test_the_migrations_form_one_line() -> None:
-    expected = ["0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009", "0010"]
+    expected = [
+        "0001",
+        "0002",
+        "0003",
+        "0004",
+        "0005",
+        "0006",
+        "0007",
+        "0008",
+        "0009",
+        "0010",
+        "0011",
+    ]
     assert expected == REVISIONS
     assert SCRIPTS.get_heads() == [REVISIONS[-1]]
 
@@ -140,6 +152,29 @@ def test_0002_keeps_existing_rows_not_exported_and_without_notice(
     downgrade(database, "0001")
     with engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM items")).scalar_one() == 1
+
+
+def test_0011_keeps_applied_bundles_applied_and_a_downgrade_keeps_voided_ones_refused(
+    database: str, engine: Engine
+) -> None:
+    upgrade(database, "0010")
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO applied_bundles (id) VALUES (:id)"), {"id": "a" * 32})
+    upgrade(database, "0011")
+    with engine.begin() as connection:
+        assert connection.execute(text("SELECT voided FROM applied_bundles")).scalar_one() in (
+            False,
+            0,
+        )
+        connection.execute(
+            text("INSERT INTO applied_bundles (id, voided) VALUES (:id, :v)"),
+            {"id": "b" * 32, "v": True},
+        )
+    # Downgraded, a voided bundle reads as applied: handed in, it is refused as a replay.
+    downgrade(database, "0010")
+    with engine.connect() as connection:
+        ids = connection.execute(text("SELECT id FROM applied_bundles ORDER BY id")).scalars()
+        assert list(ids) == ["a" * 32, "b" * 32]
 
 
 def test_sqlite_tables_stay_without_rowid_through_every_migration(tmp_path: Path) -> None:

@@ -34,6 +34,7 @@ from crypto.exchange import (
     Notice,
     ReplyEntry,
     ReplyManifest,
+    Void,
     new_bundle_id,
     read_export,
     write_replies,
@@ -78,6 +79,8 @@ class Review:
         acks: tuple[str, ...] | None = None,
         envelope_signer: SigningKey | None = None,
         seal_to: list[HybridPublicKey] | None = None,
+        reply_ids: tuple[str, ...] = (),
+        voids: tuple[Void, ...] = (),
     ) -> Path:
         """Write a reply bundle answering every source of `manifest` (sealed to `seal_to`)."""
         signer = signer or self.reviewer.signing
@@ -93,7 +96,9 @@ class Review:
             path = out.with_suffix(f".{index}.rze")
             path.write_bytes(envelope)
             files.append(path)
-            entries.append(ReplyEntry(new_bundle_id(), designation))
+            entries.append(
+                ReplyEntry(reply_ids[index] if reply_ids else new_bundle_id(), designation)
+            )
         reply = ReplyManifest(
             bundle_id=new_bundle_id(),
             instance_id=instance_id or self.instance_id,
@@ -101,6 +106,7 @@ class Review:
             acks=acks if acks is not None else tuple(e.id for e in manifest.entries),
             replies=tuple(entries),
             notices=tuple(Notice(d, "under-review") for d in manifest.sources),
+            voids=voids,
         )
         with out.open("wb") as dst:
             write_replies(dst, reply, files, signer)
@@ -192,6 +198,79 @@ def test_export_never_overwrites_a_file(exported: tuple[FlaskClient, Path], inst
     status, output = cli(instance, "export", "--out", str(bundle))
     assert status == 1
     assert "raazdar: error:" in output
+
+
+def _bundle_id(bundle: Path) -> str:
+    """The id a reply bundle's manifest gives it (read without checking the signer)."""
+    with bundle.open("rb") as src:
+        src.readline()
+        length = int.from_bytes(src.read(4), "big")
+        return str(json.loads(src.read(length))["bundle_id"])
+
+
+def test_each_export_carries_a_receipt_of_every_reply_bundle_applied_here(
+    exported: tuple[FlaskClient, Path], review: Review, instance: Path, tmp_path: Path
+) -> None:
+    _, bundle = exported
+    manifest, _ = review.read(bundle, tmp_path / "items")
+    assert manifest.receipts == ()
+    applied = []
+    for n in range(2):
+        replies = review.replies(tmp_path / f"r{n}.rzr", manifest, "hello", acks=())
+        assert cli(instance, "import-replies", str(replies))[0] == 0
+        applied.append(_bundle_id(replies))
+    never = review.replies(tmp_path / "never.rzr", manifest, "hello", acks=())
+    assert cli(instance, "export", "--out", str(tmp_path / "next.rzb"))[0] == 0
+    later, _ = review.read(tmp_path / "next.rzb", tmp_path / "next")
+    assert later.receipts == tuple(sorted(applied))
+    assert _bundle_id(never) not in later.receipts
+
+
+def test_a_voided_bundle_handed_in_later_is_refused_and_nothing_of_it_applied(
+    exported: tuple[FlaskClient, Path], review: Review, instance: Path, tmp_path: Path
+) -> None:
+    # The attack: a bundle the server refused once (say, its signer's key not yet in the
+    # keyring), taken back by the reviewers, handed in again by whoever kept a copy.
+    client, bundle = exported
+    manifest, _ = review.read(bundle, tmp_path / "items")
+    taken_back = review.replies(tmp_path / "r1.rzr", manifest, "withdrawn for good", acks=())
+    voids = (Void(_bundle_id(taken_back), ()),)
+    later = review.replies(tmp_path / "r2.rzr", manifest, "the reply", acks=(), voids=voids)
+    status, output = cli(instance, "import-replies", str(later))
+    assert status == 0, output
+    assert "it voided 1 bundle(s) taken back" in output
+    before = store_files(instance)
+    status, output = cli(instance, "import-replies", str(taken_back))
+    assert status == 1
+    assert "the reviewers took it back, and a later reply bundle applied here voided it" in output
+    assert "nothing changed" in output
+    assert store_files(instance) == before
+    assert "withdrawn for good" not in client.get("/account").get_data(as_text=True)
+    # A voided bundle is no receipt: the workstation must not take it for applied.
+    assert cli(instance, "export", "--out", str(tmp_path / "next.rzb"))[0] == 0
+    receipts, _ = review.read(tmp_path / "next.rzb", tmp_path / "next")
+    assert receipts.receipts == (_bundle_id(later),)
+
+
+def test_replies_a_voided_bundle_had_posted_already_are_not_posted_again(
+    exported: tuple[FlaskClient, Path], review: Review, instance: Path, tmp_path: Path
+) -> None:
+    # Taken back although it had been applied (its receipt not home yet): sending its
+    # replies again must not show the source each one twice.
+    client, bundle = exported
+    manifest, _ = review.read(bundle, tmp_path / "items")
+    reply_id = new_bundle_id()
+    first = review.replies(tmp_path / "r1.rzr", manifest, "only once", reply_ids=(reply_id,))
+    assert cli(instance, "import-replies", str(first))[0] == 0
+    voids = (Void(_bundle_id(first), (reply_id,)),)
+    again = review.replies(
+        tmp_path / "r2.rzr", manifest, "only once", reply_ids=(reply_id,), voids=voids
+    )
+    status, output = cli(instance, "import-replies", str(again))
+    assert status == 0, output
+    assert "0 reply(ies) posted" in output
+    assert "1 reply(ies) not posted again" in output
+    assert client.get("/account").get_data(as_text=True).count("only once") == 1
 
 
 def test_replayed_reply_bundle_is_refused(
