@@ -17,10 +17,11 @@ can delete that ciphertext. The bundle is written beside its target and renamed
 into place only once the workspace has recorded it.
 
 The server applies a reply bundle whole or not at all. When it refuses one
-(a reply to a source that has expired there, say), `take_back` returns the
-bundle's replies, notices and acknowledgements to the queue, less the replies
-and notices the reviewer withdraws, so that the next bundle carries them: so
-the wrapped envelopes stay after export, and go only with a withdrawn reply.
+(a reply to a source that has expired there, say), or it never arrived,
+`take_back` returns the bundle's replies, notices and acknowledgements to the
+queue, less the replies and notices the reviewer withdraws, so that the next
+bundle carries them, and voids the bundle taken back (`review.intake.receipts`):
+so the wrapped envelopes stay after export, and go only with a withdrawn reply.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from crypto.exchange import Notice, ReplyEntry, ReplyManifest, new_bundle_id, wr
 from review.casework import notices, prekeys, triage
 from review.casework.reports import reply_context
 from review.errors import InvalidValue, NotFound, ReviewError
+from review.intake import receipts
 from review.workspace import Unlocked, audit, outbox
 from review.workspace.schema import transaction
 
@@ -141,7 +143,8 @@ def export_replies(u: Unlocked, out: Path) -> ExportSummary:
             "SELECT id FROM items WHERE status = 'filed' AND acked_in IS NULL ORDER BY rowid"
         )
     ]
-    if not (replies or waiting_notices or acks):
+    voids = receipts.pending_voids(u.conn)
+    if not (replies or waiting_notices or acks or voids):
         raise ReviewError(
             "nothing to export: no replies, notices or new items to acknowledge",
             hint=f"{waiting} reply(ies) signed by other reviewers wait for them"
@@ -155,6 +158,7 @@ def export_replies(u: Unlocked, out: Path) -> ExportSummary:
         acks=tuple(acks),
         replies=tuple(ReplyEntry(r[0], r[1]) for r in replies),
         notices=tuple(Notice(source, status) for source, status in waiting_notices),
+        voids=voids,
     )
     # Unwrapped in memory only: on disk the envelopes open for the workspace key alone.
     envelopes = [outbox.envelope(u, r[2]) for r in replies]
@@ -167,8 +171,10 @@ def export_replies(u: Unlocked, out: Path) -> ExportSummary:
         bundle_id = manifest.bundle_id
         with transaction(u.conn) as conn:
             conn.execute(
-                "INSERT INTO reply_bundles VALUES (?, date('now'), ?)", (bundle_id, signer)
+                "INSERT INTO reply_bundles (id, created, signer) VALUES (?, date('now'), ?)",
+                (bundle_id, signer),
             )
+            receipts.voided_in(conn, voids, bundle_id)
             conn.executemany(
                 "UPDATE replies SET exported_in = ? WHERE id = ?",
                 [(bundle_id, r[0]) for r in replies],
@@ -210,12 +216,14 @@ def take_back(
     withdraw_replies: Collection[str] = (),
     drop_notices: Collection[str] = (),
 ) -> TakenBack:
-    """Return a reply bundle the server refused to the queue, withdrawing what it refused."""
+    """Return a reply bundle the server refused, or that was lost, to the queue,
+    withdrawing what it refused; later bundles void it."""
     if u.conn.execute("SELECT 1 FROM reply_bundles WHERE id = ?", (bundle_id,)).fetchone() is None:
         raise NotFound(
             f"no reply bundle {bundle_id} was written here",
             hint="give the bundle id the server printed when it refused it",
         )
+    receipts.check_take_back(u.conn, bundle_id)
     in_bundle = {
         row[0]: row[1]
         for row in u.conn.execute(
@@ -239,7 +247,7 @@ def take_back(
         acks = conn.execute(
             "UPDATE items SET acked_in = NULL WHERE acked_in = ?", (bundle_id,)
         ).rowcount
-        conn.execute("DELETE FROM reply_bundles WHERE id = ?", (bundle_id,))
+        receipts.taken_back(conn, bundle_id, list(in_bundle))
         detail = {
             "bundle": bundle_id,
             "withdrawn": sorted(withdrawn),

@@ -13,7 +13,7 @@ from review.casework import replies
 from review.cli import groups
 from review.cli.base import PROG, Ctx, compose, pass_ctx
 from review.cli.subkeys import destroy_after_import
-from review.intake import exports
+from review.intake import exports, receipts
 from review.intake.importer import import_bundle
 from review.workspace import Unlocked
 
@@ -45,17 +45,25 @@ def import_(c: Ctx, bundle: Path) -> None:
             "they are kept, listed by `show`, and not acknowledged to the server",
             err=True,
         )
+    for late in summary.applied_after_all:
+        click.echo(f"{PROG}: warning: {late.message()}", err=True)
     gap_notice(u)
     destroy_after_import(c)
 
 
 def gap_notice(u: Unlocked) -> None:
-    """Warn of export bundles that never arrived here, until they or a resend do."""
+    """Warn of export bundles that never arrived here, until they or a resend do; and of
+    reply bundles the server has not confirmed, until a receipt comes or they are taken back."""
     gaps = exports.gaps(u.conn)
     message = gaps.message()
     if message is not None:
         click.echo(f"{PROG}: warning: {message}", err=True)
         click.echo(f"{PROG}: hint: {gaps.hint()}", err=True)
+    unconfirmed = receipts.unconfirmed(u.conn)
+    for bundle in unconfirmed:
+        click.echo(f"{PROG}: warning: {bundle.message()}", err=True)
+    if unconfirmed:
+        click.echo(f"{PROG}: hint: {receipts.Unconfirmed.hint()}", err=True)
 
 
 @click.command()
@@ -136,7 +144,8 @@ def export_replies(c: Ctx, out: Path) -> None:
 def reply_bundle_refused(
     c: Ctx, bundle_id: str, withdraw: tuple[str, ...], drop: tuple[str, ...]
 ) -> None:
-    """Take back a reply bundle the server refused whole, for the next `exchange export`."""
+    """Take back a reply bundle the server refused whole, or that was lost, for the next
+    `exchange export`; that bundle voids this one, so the server never applies it later."""
     back = replies.take_back(c.unlock(), bundle_id, withdraw_replies=withdraw, drop_notices=drop)
     click.echo(
         f"bundle {back.bundle_id} taken back: {back.replies} reply(ies), {back.notices} "

@@ -39,6 +39,8 @@ class Seen:
     resend: bool
     # The day the server made it; None for a bundle recorded before the day was kept.
     created: dt.date | None = None
+    # Whether it carried receipts of reply bundles (format 3, `review.intake.receipts`).
+    receipts: bool = False
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,7 @@ def seen(conn: sqlite3.Connection) -> dict[int, Seen]:
             b64decode(obj["previous"], length=32),
             bool(obj["resend"]),
             dt.date.fromisoformat(obj["created"]) if "created" in obj else None,
+            obj.get("receipts") is True,
         )
     return found
 
@@ -136,6 +139,7 @@ def record(conn: sqlite3.Connection, manifest: ExportManifest, digest: bytes) ->
             "resend": link.resend,
             "created": manifest.created.isoformat(),
         }
+        | ({"receipts": True} if manifest.receipts is not None else {})
     ).decode("utf-8")
     conn.execute(
         "INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO NOTHING",

@@ -12,7 +12,8 @@ inside a valid bundle) are kept as ciphertext and reported, never skipped in
 silence. Rows, blobs and the audit entry become visible together in one
 transaction, and items already filed are left alone, so importing twice changes
 nothing. Numbered bundles may come in any order; one that contradicts the chain
-seen here is refused, and a gap is reported (`review.intake.exports`).
+seen here is refused, and a gap is reported (`review.intake.exports`). Receipts
+of reply bundles confirm them in the same transaction (`review.intake.receipts`).
 
 Replies go to the key the first bundle gave a source's designation: a bundle
 that gives a known designation another key is refused, and so is one whose key
@@ -56,7 +57,7 @@ from review.analysis import corroboration
 from review.casework import conflicts, notices, prekeys, triage
 from review.casework.reports import Content, item_context, parse_report
 from review.errors import ImportRefused
-from review.intake import exports
+from review.intake import exports, receipts
 from review.intake.ahead import Ahead
 from review.keys import subkeys
 from review.keys.keyring import server_keys
@@ -90,6 +91,8 @@ class ImportSummary:
     problems: list[str] = field(default_factory=list)
     # Its number in the export chain; None for a bundle from before the chain.
     sequence: int | None = None
+    # Reply bundles taken back that its receipts show the server had applied.
+    applied_after_all: list[receipts.AppliedAfterAll] = field(default_factory=list)
 
 
 @dataclass
@@ -226,9 +229,11 @@ def _file_all(
             remove_files(written)
             with transaction(u.conn):
                 exports.record(u.conn, manifest, digest)
+                summary.applied_after_all = receipts.confirm(u.conn, manifest)
             return summary
         with transaction(u.conn):
             exports.record(u.conn, manifest, digest)
+            summary.applied_after_all = receipts.confirm(u.conn, manifest)
             summary.new_reports = _record(u, manifest, filed, superseded, ahead)
             summary.filed = sum(1 for f in filed if f.status == "filed")
             detail = {

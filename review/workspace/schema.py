@@ -25,7 +25,7 @@ from typing import Final
 
 from review.errors import WorkspaceError
 
-SCHEMA_VERSION: Final = 6
+SCHEMA_VERSION: Final = 7
 # Where an upgraded version-2 workspace keeps its clear notices until the first unlock.
 LEGACY_NOTICES: Final = "notices_v2"
 
@@ -92,7 +92,19 @@ CREATE TABLE notices (
     source TEXT PRIMARY KEY REFERENCES sources(designation),
     sealed BLOB NOT NULL
 );
-CREATE TABLE reply_bundles (id TEXT PRIMARY KEY, created TEXT NOT NULL, signer TEXT NOT NULL);
+CREATE TABLE reply_bundles (
+    id TEXT PRIMARY KEY,
+    created TEXT NOT NULL,
+    signer TEXT NOT NULL,
+    confirmed TEXT,
+    taken_back TEXT,
+    carried TEXT
+);
+CREATE TABLE reply_voids (
+    bundle TEXT NOT NULL REFERENCES reply_bundles(id),
+    carried_in TEXT NOT NULL REFERENCES reply_bundles(id),
+    PRIMARY KEY (bundle, carried_in)
+);
 CREATE TABLE blob_data (name TEXT PRIMARY KEY, data BLOB NOT NULL);
 CREATE TABLE search_segments (seq INTEGER PRIMARY KEY, sealed BLOB NOT NULL);
 CREATE TABLE audit (
@@ -230,6 +242,19 @@ def _to_version_6(conn: sqlite3.Connection) -> None:
     """
 
 
+def _to_version_7(conn: sqlite3.Connection) -> None:
+    """Reply bundles the server confirmed, and those taken back that later bundles void.
+
+    Bundles exported before stay unconfirmed until an export bundle with receipts names
+    them; those taken back before were forgotten then, and cannot be voided now.
+    """
+    have = {row[1] for row in conn.execute("PRAGMA table_info(reply_bundles)")}
+    for column in ("confirmed", "taken_back", "carried"):
+        if column not in have:  # a version-1 workspace got them with the table, in step 2
+            conn.execute(f"ALTER TABLE reply_bundles ADD COLUMN {column} TEXT")
+    _create_missing(conn, SCHEMA[SCHEMA.index("CREATE TABLE reply_voids") :])
+
+
 # Each step takes a workspace from the version before it to its own: (version, step).
 UPGRADES: Final[tuple[tuple[int, Callable[[sqlite3.Connection], None]], ...]] = (
     (2, _to_version_2),
@@ -237,6 +262,7 @@ UPGRADES: Final[tuple[tuple[int, Callable[[sqlite3.Connection], None]], ...]] = 
     (4, _to_version_4),
     (5, _to_version_5),
     (6, _to_version_6),
+    (7, _to_version_7),
 )
 
 

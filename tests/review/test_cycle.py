@@ -13,9 +13,10 @@ from click.testing import CliRunner
 import app.operations.exchange as server_exchange
 import review.cli.subkeys as subkeys_cli
 from app.cli import main as server_cli
-from app.demo import DEMO_PASSPHRASE
+from app.demo import DEMO_PASSPHRASE, DEMO_REVIEWER, subkeys_paths
 from crypto import KdfParams, KeyFile, read_header
 from crypto.envelope.version import V1, V2, Version
+from crypto.errors import VerificationError
 from review import workspace as ws
 from review.keys import subkeys
 from review.workspace.search import SearchIndex
@@ -219,3 +220,205 @@ def test_an_export_since_a_day_still_carries_every_older_item_never_exported(
     assert result.exit_code == 0, result.output
     assert "1 item(s) filed, 1 new report(s)" in result.output, result.output
     assert "canary-D1" in review(workspace, "show", "1").output
+
+
+# --- Reply bundles the server never applied, and ones taken back ----------------------
+
+
+def _reply(workspace: Path, tmp_path: Path, num: int, text: str, passphrase: str = "") -> str:
+    """Queue a reply to report `num`; its short id as the tool prints it."""
+    (tmp_path / "reply.txt").write_text(text, "utf-8")
+    result = review(
+        workspace,
+        *("reply", str(num), "--file", str(tmp_path / "reply.txt")),
+        passphrase=passphrase or DEMO_PASSPHRASE,
+    )
+    assert result.exit_code == 0, result.output
+    found = re.search(r"reply ([0-9a-f]{8}) queued", result.output)
+    assert found, result.output
+    return found.group(1)
+
+
+def _export_replies(workspace: Path, out: Path, passphrase: str = "") -> str:
+    """Write a reply bundle; its id, as the workspace recorded it."""
+    result = review(
+        workspace, "export-replies", "--out", str(out), passphrase=passphrase or DEMO_PASSPHRASE
+    )
+    assert result.exit_code == 0, result.output
+    u = ws.Workspace.open(workspace)
+    try:
+        (bundle_id,) = u.conn.execute(
+            "SELECT id FROM reply_bundles ORDER BY rowid DESC LIMIT 1"
+        ).fetchone()
+    finally:
+        u.close()
+    return str(bundle_id)
+
+
+def _tomorrow(monkeypatch: pytest.MonkeyPatch, days: int = 1) -> dt.date:
+    """Make the server's exports from now on dated `days` later than today."""
+    later = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=days)
+    monkeypatch.setattr(server_exchange, "today", lambda: later)
+    return later
+
+
+def test_a_lost_reply_bundle_is_warned_of_until_taken_back_and_the_source_reads_it_once(
+    server: Server, workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The attack: the carrier drops a reply bundle. Before receipts the workstation
+    counted it as sent, nothing ever said otherwise, and the source never got the reply."""
+    source = server.submit("the SHO took money canary-LOST")
+    assert review(workspace, "import", str(server.export(tmp_path / "e1.rzb"))).exit_code == 0
+    _reply(workspace, tmp_path, 1, "Which thana? canary-REPLY-LOST")
+    lost = tmp_path / "r1.rzr"
+    lost_id = _export_replies(workspace, lost)
+    written = dt.datetime.now(dt.UTC).date()
+    lost.unlink()  # the carrier drops it: it never reaches the server
+
+    made = _tomorrow(monkeypatch)
+    result = review(workspace, "import", str(server.export(tmp_path / "e2.rzb")))
+    assert result.exit_code == 0, result.output
+    warning = (
+        f"raazdar-review: warning: reply bundle {lost_id} (1 replies, 1 acks) written on "
+        f"{written.isoformat()} is not confirmed by the server in bundle 2 made on "
+        f"{made.isoformat()}: if it was lost, `exchange take-back {lost_id}` and export "
+        "replies again"
+    )
+    assert warning in result.output
+    # Until it is dealt with, every listing says so.
+    assert warning in review(workspace, "list").output
+
+    taken = review(workspace, "exchange", "take-back", lost_id)
+    assert taken.exit_code == 0, taken.output
+    again = tmp_path / "r2.rzr"
+    _export_replies(workspace, again)
+    summary = server.apply(again)
+    assert (summary.replies, summary.deleted) == (1, 1)
+    assert source.account_page().count("canary-REPLY-LOST") == 1
+
+    # The next export confirms the new bundle: no warning is left.
+    result = review(workspace, "import", str(server.export(tmp_path / "e3.rzb")))
+    assert result.exit_code == 0, result.output
+    assert "not confirmed" not in result.output
+    assert "not confirmed" not in review(workspace, "list").output
+
+
+def test_a_lost_reply_bundle_that_turns_up_after_it_was_sent_again_is_refused(
+    server: Server, workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stick was only late: handed in after the re-sent bundle, it must not post twice."""
+    source = server.submit("the SHO took money canary-LATE")
+    assert review(workspace, "import", str(server.export(tmp_path / "e1.rzb"))).exit_code == 0
+    _reply(workspace, tmp_path, 1, "Which thana? canary-REPLY-LATE")
+    late = tmp_path / "r1.rzr"
+    late_id = _export_replies(workspace, late)
+    assert review(workspace, "exchange", "take-back", late_id).exit_code == 0
+    again = tmp_path / "r2.rzr"
+    _export_replies(workspace, again)
+    assert server.apply(again).replies == 1
+    with pytest.raises(VerificationError, match="taken back"):
+        server.apply(late)
+    assert source.account_page().count("canary-REPLY-LATE") == 1
+
+
+def test_a_bundle_taken_back_that_the_server_had_applied_posts_no_reply_twice(
+    server: Server, workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Taking back a bundle that was in fact applied (its receipt not yet home) is safe:
+    the re-sent replies are not posted again, and the receipt, once home, says so."""
+    source = server.submit("the SHO took money canary-TWICE")
+    assert review(workspace, "import", str(server.export(tmp_path / "e1.rzb"))).exit_code == 0
+    _reply(workspace, tmp_path, 1, "Which thana? canary-REPLY-TWICE")
+    first = tmp_path / "r1.rzr"
+    first_id = _export_replies(workspace, first)
+    assert server.apply(first).replies == 1
+    assert review(workspace, "exchange", "take-back", first_id).exit_code == 0
+    again = tmp_path / "r2.rzr"
+    _export_replies(workspace, again)
+    summary = server.apply(again)
+    assert summary.replies == 0
+    assert source.account_page().count("canary-REPLY-TWICE") == 1
+
+    _tomorrow(monkeypatch)
+    result = review(workspace, "import", str(server.export(tmp_path / "e2.rzb")))
+    assert result.exit_code == 0, result.output
+    assert f"reply bundle {first_id}, taken back, had been applied by the server" in result.output
+    assert "not confirmed" not in result.output
+    # Once the server confirms it, a bundle cannot be taken back.
+    refused = review(workspace, "exchange", "take-back", first_id)
+    assert refused.exit_code == 1
+    assert "applied by the server" in refused.output
+
+
+def test_a_taken_back_bundle_handed_in_again_is_refused_and_its_withdrawn_reply_never_shown(
+    server: Server, tmp_path: Path
+) -> None:
+    """The attack (F5): a bundle refused for a passing reason (the reviewer's new key is not
+    yet in the server's keyring) is taken back with a reply withdrawn "for good"; the carrier
+    keeps the refused file and hands it in once the new keyring is installed."""
+    from app.db import db_session
+    from app.operations.keyring_admin import install as server_install
+    from crypto import SignedManifest
+    from tests.app.support import demo_authorities
+
+    # A workspace made from the keyring, so that it can rotate its reviewer's key.
+    workspace = tmp_path / "pinned"
+    made = review(
+        workspace,
+        *("workspace", "init", "--reviewer", "demo-reviewer"),
+        *("--keyring", str(server.instance / "keyring" / "manifests" / "000001.json")),
+        *("--key-file", str(server.reviewer_key_file)),
+    )
+    assert made.exit_code == 0, made.output
+    listed, sealed = subkeys_paths(server.paths.demo_keys, DEMO_REVIEWER)
+    assert review(workspace, "keys", "subkeys", "adopt", str(sealed), str(listed)).exit_code == 0
+    source = server.submit("report canary-F5")
+    assert review(workspace, "import", str(server.export(tmp_path / "e1.rzb"))).exit_code == 0
+    new = "new-passphrase-123"
+    both = f"{new}\n{DEMO_PASSPHRASE}"
+    draft = tmp_path / "next.json"
+    rotated = review(
+        workspace,
+        *("keys", "rotate", "--draft", str(draft)),
+        passphrase=f"{DEMO_PASSPHRASE}\n{new}\n{new}",
+    )
+    assert rotated.exit_code == 0, rotated.output
+    signed = SignedManifest.from_bytes(draft.read_bytes())
+    for key in demo_authorities(server.instance)[:2]:
+        signed = signed.sign(key)
+    draft.write_bytes(signed.to_bytes())
+    installed = review(workspace, "keys", "install", str(draft), passphrase=both)
+    assert installed.exit_code == 0, installed.output
+
+    _reply(workspace, tmp_path, 1, "canary-KEEP reply", passphrase=both)
+    withdrawn = _reply(workspace, tmp_path, 1, "canary-WITHDRAWN wrong source", passphrase=both)
+    refused = tmp_path / "r1.rzr"
+    refused_id = _export_replies(workspace, refused, passphrase=both)
+    carrier_copy = refused.read_bytes()
+    with pytest.raises(VerificationError, match="not trusted"):
+        server.apply(refused)
+    taken = review(
+        workspace,
+        "exchange",
+        "take-back",
+        refused_id,
+        "--withdraw-reply",
+        withdrawn,
+        passphrase=both,
+    )
+    assert taken.exit_code == 0, taken.output
+    again = tmp_path / "r2.rzr"
+    _export_replies(workspace, again, passphrase=both)
+    with server.app.app_context():
+        session = db_session()
+        server_install(session, draft.read_bytes(), actor="admin")
+        session.commit()
+    assert server.apply(again).replies == 1
+
+    replayed = tmp_path / "replayed.rzr"
+    replayed.write_bytes(carrier_copy)
+    with pytest.raises(VerificationError, match="taken back"):
+        server.apply(replayed)
+    page = source.account_page()
+    assert page.count("canary-KEEP") == 1
+    assert "canary-WITHDRAWN" not in page

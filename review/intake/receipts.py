@@ -1,0 +1,180 @@
+"""Which reply bundles the server applied, which it never confirmed, and which are voided.
+
+Each export bundle of format 3 carries receipts: the ids of every reply bundle the
+server has applied. Importing one marks each reply bundle written here that it
+names as confirmed (`reply_bundles.confirmed`, the export bundle's id). A reply
+bundle that an export bundle made on a later day does not name was not applied
+when that bundle was made: lost on the way, or still waiting at the server. It
+is reported, like a missing export bundle (`review.intake.exports`), at each
+import and each `list`, until a receipt names it or it is taken back.
+
+Taking a bundle back keeps its row (`taken_back`, and the replies it `carried`);
+every later reply bundle voids it (`crypto.exchange.Void`) until one that did
+is confirmed (`reply_voids`): the server then refuses the voided bundle if it is
+handed in, or, if it had applied it after all, posts none of its replies twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final
+
+from crypto.exchange import ExportManifest, Void
+from review.errors import ReviewError
+from review.intake import exports
+
+_SAFE: Final = (
+    "ask the carrier first: a bundle still on its way, or waiting to be applied, needs "
+    "nothing; taking it back is safe either way: the next reply bundle voids it, so the "
+    "server refuses it if it turns up, and posts nothing twice that it had posted"
+)
+
+
+@dataclass(frozen=True)
+class Unconfirmed:
+    """A reply bundle written here that a later export bundle does not confirm."""
+
+    bundle_id: str
+    replies: int
+    acks: int
+    written: dt.date
+    # The newest export bundle made on a later day, which should have named it.
+    sequence: int
+    made: dt.date
+
+    def message(self) -> str:
+        """Say which bundle the server has not confirmed, and what to do if it was lost."""
+        return (
+            f"reply bundle {self.bundle_id} ({self.replies} replies, {self.acks} acks) "
+            f"written on {self.written.isoformat()} is not confirmed by the server in bundle "
+            f"{self.sequence} made on {self.made.isoformat()}: if it was lost, "
+            f"`exchange take-back {self.bundle_id}` and export replies again"
+        )
+
+    @staticmethod
+    def hint() -> str:
+        """What to do about a bundle not confirmed."""
+        return _SAFE
+
+
+@dataclass(frozen=True)
+class AppliedAfterAll:
+    """A bundle taken back that a receipt shows the server had applied."""
+
+    bundle_id: str
+    # Replies withdrawn from it at take-back: they reached their sources all the same.
+    withdrawn: int
+
+    def message(self) -> str:
+        """Say that the bundle was applied, and what that means for what was withdrawn."""
+        reached = (
+            f"the {self.withdrawn} reply(ies) withdrawn from it reached their sources"
+            if self.withdrawn
+            else "nothing was withdrawn from it"
+        )
+        return (
+            f"reply bundle {self.bundle_id}, taken back, had been applied by the server: "
+            f"{reached}; the server posts none of its replies twice"
+        )
+
+
+def confirm(conn: sqlite3.Connection, manifest: ExportManifest) -> list[AppliedAfterAll]:
+    """Mark the reply bundles the receipts name as confirmed (inside the import's transaction).
+
+    Returns those among them that had been taken back.
+    """
+    if not manifest.receipts:
+        return []
+    named = json.dumps(list(manifest.receipts))
+    rows = conn.execute(
+        "SELECT id, carried FROM reply_bundles WHERE confirmed IS NULL"
+        " AND taken_back IS NOT NULL AND id IN (SELECT value FROM json_each(?))",
+        (named,),
+    ).fetchall()
+    conn.execute(
+        "UPDATE reply_bundles SET confirmed = ? WHERE confirmed IS NULL"
+        " AND id IN (SELECT value FROM json_each(?))",
+        (manifest.bundle_id, named),
+    )
+    return [AppliedAfterAll(bundle, _withdrawn(conn, carried)) for bundle, carried in rows]
+
+
+def unconfirmed(conn: sqlite3.Connection) -> list[Unconfirmed]:
+    """Reply bundles written here that an export bundle made on a later day does not confirm."""
+    with_receipts = [s for s in exports.seen(conn).values() if s.receipts and s.created]
+    found = []
+    for bundle_id, written_text in conn.execute(
+        "SELECT id, created FROM reply_bundles WHERE confirmed IS NULL AND taken_back IS NULL"
+        " ORDER BY created, id"
+    ).fetchall():
+        written = dt.date.fromisoformat(written_text)
+        later = [
+            (s.sequence, s.created) for s in with_receipts if s.created and s.created > written
+        ]
+        if not later:
+            continue
+        sequence, made = max(later)
+        replies = _count(conn, "SELECT count(*) FROM replies WHERE exported_in = ?", bundle_id)
+        acks = _count(conn, "SELECT count(*) FROM items WHERE acked_in = ?", bundle_id)
+        found.append(Unconfirmed(bundle_id, replies, acks, written, sequence, made))
+    return found
+
+
+def check_take_back(conn: sqlite3.Connection, bundle_id: str) -> None:
+    """Refuse to take back a bundle the server confirmed, or one taken back already."""
+    row = conn.execute(
+        "SELECT confirmed, taken_back FROM reply_bundles WHERE id = ?", (bundle_id,)
+    ).fetchone()
+    if row is None:
+        return
+    confirmed, taken_back = row
+    if confirmed is not None:
+        raise ReviewError(
+            f"reply bundle {bundle_id} was applied by the server (export bundle {confirmed} "
+            "confirmed it): there is nothing to take back",
+            hint="its replies reached their sources; write a new reply to correct one",
+        )
+    if taken_back is not None:
+        raise ReviewError(f"reply bundle {bundle_id} was taken back on {taken_back} already")
+
+
+def taken_back(conn: sqlite3.Connection, bundle_id: str, replies: Sequence[str]) -> None:
+    """Remember a bundle taken back, and the replies it carried, for later bundles to void."""
+    conn.execute(
+        "UPDATE reply_bundles SET taken_back = date('now'), carried = ? WHERE id = ?",
+        (json.dumps(sorted(replies)), bundle_id),
+    )
+
+
+def pending_voids(conn: sqlite3.Connection) -> tuple[Void, ...]:
+    """Bundles taken back that no reply bundle the server confirmed has voided yet."""
+    rows = conn.execute(
+        "SELECT b.id, b.carried FROM reply_bundles b WHERE b.taken_back IS NOT NULL"
+        " AND NOT EXISTS (SELECT 1 FROM reply_voids v JOIN reply_bundles c"
+        " ON c.id = v.carried_in WHERE v.bundle = b.id AND c.confirmed IS NOT NULL)"
+        " ORDER BY b.taken_back, b.id"
+    ).fetchall()
+    return tuple(Void(bundle, tuple(json.loads(carried or "[]"))) for bundle, carried in rows)
+
+
+def voided_in(conn: sqlite3.Connection, voids: Sequence[Void], bundle_id: str) -> None:
+    """Record that a reply bundle voids these (inside its export's transaction)."""
+    conn.executemany(
+        "INSERT OR IGNORE INTO reply_voids VALUES (?, ?)", [(v.bundle, bundle_id) for v in voids]
+    )
+
+
+def _withdrawn(conn: sqlite3.Connection, carried: str | None) -> int:
+    """How many of the replies a bundle carried were withdrawn (deleted) when taken back."""
+    ids = json.loads(carried or "[]")
+    query = "SELECT count(*) FROM replies WHERE id IN (SELECT value FROM json_each(?))"
+    kept = _count(conn, query, json.dumps(ids))
+    return len(ids) - kept
+
+
+def _count(conn: sqlite3.Connection, query: str, value: str) -> int:
+    return int(conn.execute(query, (value,)).fetchone()[0])
