@@ -1,0 +1,116 @@
+"""Receipts of reply bundles: which the server confirmed, which it did not, and voids."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+import app.operations.exchange as server_exchange
+from crypto.exchange import ReplyManifest
+from review import workspace as ws
+from review.intake import exports, receipts
+from tests.review.support import Server, review
+
+
+def _tomorrow(monkeypatch: pytest.MonkeyPatch) -> None:
+    later = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)
+    monkeypatch.setattr(server_exchange, "today", lambda: later)
+
+
+def _reply_and_export(workspace: Path, tmp_path: Path, name: str) -> Path:
+    (tmp_path / "reply.txt").write_text(f"reply {name}")
+    assert review(workspace, "reply", "1", "--file", str(tmp_path / "reply.txt")).exit_code == 0
+    out = tmp_path / f"{name}.rzr"
+    result = review(workspace, "export-replies", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def _manifest(bundle: Path) -> ReplyManifest:
+    data = io.BytesIO(bundle.read_bytes())
+    data.readline()
+    length = int.from_bytes(data.read(4), "big")
+    return ReplyManifest.from_json(json.loads(data.read(length)))
+
+
+def _conn(workspace: Path) -> ws.Workspace:
+    return ws.Workspace.open(workspace)
+
+
+def test_an_export_bundle_of_format_2_without_receipts_still_imports_and_warns_of_nothing(
+    server: Server, workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server.submit("a report")
+    assert review(workspace, "import", str(server.export(tmp_path / "e1.rzb"))).exit_code == 0
+    _reply_and_export(workspace, tmp_path, "r1")
+    # A server from before receipts writes format 2: chained, no receipts.
+    monkeypatch.setattr(server_exchange, "_receipts", lambda _session: None)
+    _tomorrow(monkeypatch)
+    old = server.export(tmp_path / "e2.rzb")
+    with old.open("rb") as src:
+        src.readline()
+        assert json.loads(src.read(int.from_bytes(src.read(4), "big")))["format"] == 2
+    result = review(workspace, "import", str(old))
+    assert result.exit_code == 0, result.output
+    assert "bundle 2 (" in result.output
+    # It cannot say whether the reply bundle arrived, so it says nothing.
+    assert "not confirmed" not in result.output
+    w = _conn(workspace)
+    try:
+        assert not exports.seen(w.conn)[2].receipts
+        assert receipts.unconfirmed(w.conn) == []
+    finally:
+        w.close()
+
+
+def test_an_export_made_the_day_the_reply_bundle_was_written_does_not_judge_it(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    server.submit("a report")
+    assert review(workspace, "import", str(server.export(tmp_path / "e1.rzb"))).exit_code == 0
+    _reply_and_export(workspace, tmp_path, "r1")
+    result = review(workspace, "import", str(server.export(tmp_path / "e2.rzb")))
+    assert result.exit_code == 0, result.output
+    assert "not confirmed" not in result.output
+
+
+def test_voids_are_carried_until_a_bundle_carrying_them_is_confirmed(
+    server: Server, workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server.submit("a report")
+    assert review(workspace, "import", str(server.export(tmp_path / "e1.rzb"))).exit_code == 0
+    first = _manifest(_reply_and_export(workspace, tmp_path, "r1"))
+    assert review(workspace, "exchange", "take-back", first.bundle_id).exit_code == 0
+    # The bundle that voids it is lost too: the next one voids both.
+    second = _manifest(_reply_and_export(workspace, tmp_path, "r2"))
+    assert [v.bundle for v in second.voids] == [first.bundle_id]
+    assert second.voids[0].replies == tuple(r.id for r in first.replies)
+    assert review(workspace, "exchange", "take-back", second.bundle_id).exit_code == 0
+    third_file = _reply_and_export(workspace, tmp_path, "r3")
+    third = _manifest(third_file)
+    assert {v.bundle for v in third.voids} == {first.bundle_id, second.bundle_id}
+    summary = server.apply(third_file)
+    assert (summary.voided, summary.replies) == (2, 3)  # the replies of r1, r2 and r3
+    # Not yet confirmed: the next bundle voids them again (which changes nothing).
+    assert len(_manifest(_reply_and_export(workspace, tmp_path, "r4")).voids) == 2
+    _tomorrow(monkeypatch)
+    assert review(workspace, "import", str(server.export(tmp_path / "e2.rzb"))).exit_code == 0
+    fifth = _manifest(_reply_and_export(workspace, tmp_path, "r5"))
+    assert fifth.voids == ()
+    assert review(workspace, "exchange", "take-back", first.bundle_id).exit_code == 1
+
+
+def test_a_bundle_taken_back_twice_is_refused_the_second_time(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    server.submit("a report")
+    assert review(workspace, "import", str(server.export(tmp_path / "e1.rzb"))).exit_code == 0
+    first = _manifest(_reply_and_export(workspace, tmp_path, "r1"))
+    assert review(workspace, "exchange", "take-back", first.bundle_id).exit_code == 0
+    again = review(workspace, "exchange", "take-back", first.bundle_id)
+    assert again.exit_code == 1
+    assert "taken back on" in again.output
