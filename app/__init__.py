@@ -6,6 +6,7 @@ from flask import Flask
 from flask_wtf import CSRFProtect
 
 from app import (
+    cross_site,
     handlers,
     i18n,
     kdf_pool,
@@ -45,6 +46,7 @@ def create_app(config: Config | None = None) -> Flask:
     Database().init_app(app)
     context.init_app(app)
     listeners.init_app(app)  # first: staff URLs off the staff listener are plain 404s
+    cross_site.init_app(app)  # before the body is read: another site's POST is refused unread
     limits.init_app(app)  # before CSRF: it must run before the body is parsed
     csrf.init_app(app)
     i18n.init_app(app)

@@ -23,11 +23,12 @@ import time
 from dataclasses import dataclass
 from typing import Any, Final
 
-from flask import Flask, Request, Response, current_app, g, session
+from flask import Flask, Request, Response, current_app, g, request, session
 from flask.sessions import SecureCookieSession, SessionInterface
 from sqlalchemy import bindparam, delete, event, insert, select, update
 from sqlalchemy.orm import Session
 
+from app.cross_site import cookie_withheld
 from app.models import SessionRow, new_id, today
 from crypto import CryptoError, TokenKey
 from crypto.constants import KEY_BYTES, PERSON_SESSION_KEY, TOKEN_CONTEXT_SESSION
@@ -82,6 +83,10 @@ class SealedSessionInterface(SessionInterface):
 
     def save_session(self, app: Flask, session: Any, response: Response) -> None:
         """Re-seal the session on every response, pushing the idle deadline forward."""
+        if cookie_withheld(app, request):
+            # The browser holds back its Strict cookie from another site's request and
+            # would take this one in its place: a login, or the lapsed flag, would be lost.
+            return
         name = self.get_cookie_name(app)
         domain = self.get_cookie_domain(app)
         path = self.get_cookie_path(app)

@@ -11,11 +11,13 @@ The staff pages are visited too, in both languages, through the staff listener
 from __future__ import annotations
 
 import contextlib
+import http.server
 import json
 import os
 import secrets
 import shutil
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -56,6 +58,9 @@ PHONE_UA = "Mozilla/5.0 (Android 10; Mobile; rv:128.0) Gecko/128.0 Firefox/128.0
 PHONE = ViewportSize(width=390, height=844)
 DESKTOP = ViewportSize(width=1280, height=900)
 CHROMIUM_ARGS = [
+    # Tor Browser (dom.securecontext.allowlist_onions) and Brave count http .onion origins
+    # as potentially trustworthy, so they send fetch metadata (Sec-Fetch-Site) there.
+    f"--unsafely-treat-insecure-origin-as-secure=http://{ONION},http://{STAFF_ONION}",
     "--no-sandbox",
     "--disable-gpu",
     "--disable-quic",
@@ -374,6 +379,50 @@ def test_back_after_the_session_lapsed_never_shows_a_new_codename(
         _shot(page, screenshots, f"{lang}-23-back-after-lapse")
         assert page.locator(".codename").count() == 0
         assert page.locator("main a[href$='/login']").count() == 1
+
+
+@contextlib.contextmanager
+def _other_site(target: str) -> Iterator[str]:
+    """Another web site (its own loopback address) whose page goes on to `target` by itself."""
+    page = f'<meta http-equiv="refresh" content="0;url={target}">'.encode()
+
+    class _Page(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(page)
+
+        def log_message(self, *_args: object) -> None:
+            pass
+
+    site = http.server.HTTPServer(("127.0.0.2", free_port()), _Page)
+    threading.Thread(target=site.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.2:{site.server_port}/"
+    finally:
+        site.shutdown()
+        site.server_close()
+
+
+def test_a_link_from_another_site_leaves_the_source_signed_in(
+    browser: Browser, screenshots: Path
+) -> None:
+    # SameSite=Strict: the link arrives without the cookie, and must not get a new one.
+    with (
+        _other_site(f"http://{ONION}/submit") as elsewhere,
+        _tor_browser(browser, phone=False) as page,
+    ):
+        page.goto("/lang/en?next=/submit")
+        page.fill("#message", f"cross-site-test {secrets.token_hex(4)}")
+        page.click("form[action$='/submit'] button[type=submit]")
+        page.wait_for_url("**/submitted")
+        page.goto(elsewhere)
+        # The page that answers sends the browser on, from this site, with its cookie:
+        # signed in, /submit sends it to the account page, and shows no new codename.
+        page.wait_for_url("**/account")
+        _shot(page, screenshots, "en-24-after-a-link-from-elsewhere")
+        assert page.locator("form[action$='/logout']").count() == 1
 
 
 # --- the staff pages ---------------------------------------------------------------------
