@@ -9,6 +9,10 @@ moves on), so changing either logs out every other device.
 Between a correct password and a confirmed second factor, an account without one
 has a pending enrolment: the account id, its epoch, a deadline a few minutes
 away and the new TOTP secret (sealed). It grants nothing but the enrolment page.
+It is a login row too, not cookie data: the cookie is sealed under a key made
+from the server's secret key, so a seizer holding that key and a copy of the
+database could otherwise write an enrolment of their own, with a secret of
+their choosing, for any account not enrolled yet, and log in with no password.
 """
 
 from __future__ import annotations
@@ -60,19 +64,27 @@ def end() -> None:
 
 
 def begin_enrolment(account: StaffAccount, sealed_secret: str) -> None:
-    """Start a fresh session holding only a pending enrolment for `account`."""
+    """Start a fresh session holding only a pending enrolment for `account` (a login row)."""
     end()
-    session[PENDING_KEY] = {
+    pending = {
         "id": account.id,
         "epoch": account.epoch,
         "until": int(time.time()) + ENROLMENT_SECONDS,
         "secret": sealed_secret,
     }
+    sessions.start_login(
+        db_session(),
+        {PENDING_KEY: pending},
+        lifetime=ENROLMENT_SECONDS,
+        idle=ENROLMENT_SECONDS,
+        staff_id=account.id,
+    )
 
 
 def pending_enrolment() -> tuple[StaffAccount, str] | None:
     """Return the account and sealed secret of a live pending enrolment, or None."""
-    data = session.get(PENDING_KEY)
+    grants = sessions.current_login(db_session())
+    data = grants.get(PENDING_KEY) if grants is not None else None
     if not isinstance(data, dict):
         return None
     until, account_id, secret = data.get("until"), data.get("id"), data.get("secret")
@@ -87,8 +99,13 @@ def pending_enrolment() -> tuple[StaffAccount, str] | None:
 
 
 def end_enrolment() -> None:
-    """Drop a pending enrolment (expired, or no longer valid)."""
-    session.pop(PENDING_KEY, None)
+    """Drop a pending enrolment (expired, or no longer valid): its row is deleted.
+
+    A login of anything else (a staff session, a source's) is no enrolment's to end.
+    """
+    grants = sessions.current_login(db_session())
+    if grants is not None and PENDING_KEY in grants:
+        end()
 
 
 def current_staff() -> StaffAccount | None:

@@ -589,3 +589,39 @@ def test_an_enrolled_account_is_never_led_to_enrolment(
     response = submit_login(staff, "alice", PASSWORD, "")
     assert response.status_code == 401
     assert staff.get("/staff/enrol").status_code == 303
+
+
+def test_the_server_key_and_a_database_copy_cannot_mint_an_enrolment(app: Flask) -> None:
+    """A seizer holds SECRET_KEY and the account's row (its id and epoch), not its password.
+    A pending enrolment they seal into a cookie of their own must lead nowhere: it would
+    give them a second factor of their choosing, and so a staff login, for an account
+    not enrolled yet (a new one, or one whose second factor an administrator reset)."""
+    bob = make_staff(app, "bob", role="admin", enrolled=False)
+    with db_session(app) as session:
+        account = session.get(StaffAccount, bob.id)
+        assert account is not None
+        epoch = account.epoch
+    theirs = pyotp.random_base32()
+    seizer = staff_client(app)
+    seizer.get(LOGIN_PATH)
+    with app.test_request_context():
+        sealed = staff_service._seal(theirs)  # the TOTP key comes from SECRET_KEY
+    with seizer.session_transaction() as cookie:  # sealed with SECRET_KEY's key, as a seizer can
+        cookie[auth.PENDING_KEY] = {
+            "id": bob.id,
+            "epoch": epoch,
+            "until": int(time.time()) + 600,
+            "secret": sealed,
+        }
+    page = seizer.get("/staff/enrol")
+    assert page.status_code == 303
+    assert page.headers["Location"] == LOGIN_PATH
+    with app.test_request_context():
+        code = pyotp.TOTP(theirs).now()
+    token = form(seizer.get(LOGIN_PATH).get_data(as_text=True), LOGIN_PATH).fields["csrf_token"]
+    seizer.post("/staff/enrol", data={"csrf_token": token, "code": code})
+    assert not logged_in(seizer)
+    with db_session(app) as session:
+        account = session.get(StaffAccount, bob.id)
+        assert account is not None
+        assert not account.totp_enrolled
