@@ -151,6 +151,11 @@ def refill(directory: Path, freed: Collection[int]) -> int:
     made: list[str] = []
     fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
     try:
+        # A refill killed midway left its files: they would stop every refill after it.
+        for name in os.listdir(fd):
+            if name.startswith(_REFILL_PREFIX):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(name, dir_fd=fd)
         while wanted and len(made) < 2 * len(freed) + 64:
             name = f"{_REFILL_PREFIX}{len(made)}"
             new = os.open(

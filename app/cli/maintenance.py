@@ -239,7 +239,14 @@ def sweep(instance: Path, force: bool, hours: int | None) -> None:
         f"{report.renewed} older one(s) re-created; the database was rebuilt "
         f"(period: {report.period_hours} hour(s))"
     )
-    if report.journal_blocks:
+    if report.journal_failed:
+        click.echo(
+            f"raazdar: sweep: warning: the filesystem's journal was not written anew "
+            f"({report.journal_failed}): it may still date the envelopes just swept; "
+            "the next sweep tries again",
+            err=True,
+        )
+    elif report.journal_blocks:
         click.echo(
             f"raazdar: sweep: the filesystem's journal was written anew "
             f"({report.journal_blocks} blocks): it holds nothing older than this sweep"

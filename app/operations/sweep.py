@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import logging
 import os
 import random
 import time
@@ -33,6 +34,8 @@ from sqlalchemy import Engine, update
 from app import fsjournal
 from app.settings import get_setting
 from app.store import EnvelopeStore
+
+log = logging.getLogger(__name__)
 
 PERIOD_SETTING: Final = "sweep_hours"
 # The shortest and longest period between sweeps, in hours.
@@ -54,6 +57,7 @@ class SweepReport:
     # Inodes of held envelopes given back the sweep's time, and journal blocks written anew.
     refilled: int = 0
     journal_blocks: int = 0
+    journal_failed: str | None = None  # why the journal was not written anew, if it was not
 
 
 def period(engine: Engine) -> dt.timedelta:
@@ -103,14 +107,10 @@ def sweep(
         last = last_sweep(store)
         swept = store.sweep(renew=lambda _id, info: _unswept(info, last), rng=rng)
         compact(engine)
-        # Envelopes are made in staging: their freed inodes are in its directory's group.
-        refilled = fsjournal.refill(store.staging, swept.freed)
+        refilled, written, failed = _below_the_files(store, swept.freed)
         _stamp(marker(store))
         with contextlib.suppress(FileNotFoundError):
             os.utime(store.root, (0, 0))
-        # Last: the journal then holds nothing older than this sweep (app.fsjournal).
-        journal = fsjournal.journal_of(store.root)
-        written = fsjournal.wrap(store.root / fsjournal.WRAP_NAME, journal) if journal else 0
     return SweepReport(
         ran=True,
         period_hours=hours,
@@ -118,7 +118,29 @@ def sweep(
         renewed=swept.renewed,
         refilled=refilled,
         journal_blocks=written,
+        journal_failed=failed,
     )
+
+
+def _below_the_files(store: EnvelopeStore, freed: tuple[int, ...]) -> tuple[int, int, str | None]:
+    """Give the freed inodes the sweep's time and write the journal anew (`app.fsjournal`).
+
+    Returns the inodes taken back, the journal blocks written, and why it failed, if
+    it did. A failure (a full disk, say) leaves the envelopes swept and the sweep
+    done: the next sweep tries again, and `raazdar sweep` says so.
+    """
+    refilled = written = 0
+    try:
+        # Envelopes are made in staging: their freed inodes are in its directory's group.
+        refilled = fsjournal.refill(store.staging, freed)
+        journal = fsjournal.journal_of(store.root)
+        if journal is not None:
+            written = fsjournal.wrap(store.root / fsjournal.WRAP_NAME, journal)
+    except OSError as exc:
+        reason = os.strerror(exc.errno) if exc.errno else type(exc).__name__
+        log.warning("sweep: the filesystem's journal was not written anew: %s", reason)
+        return refilled, written, reason
+    return refilled, written, None
 
 
 def _unswept(info: os.stat_result, last: float | None) -> bool:

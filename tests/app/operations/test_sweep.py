@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import secrets
 import threading
@@ -15,6 +16,7 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
 from app import db as app_db
+from app import fsjournal
 from app.cli import main
 from app.config import config_for
 from app.instance import InstancePaths
@@ -105,6 +107,42 @@ def test_a_sweep_cut_off_after_its_renames_is_finished_by_the_next(
     assert store.held() == []
     assert store.stored_path(envelope_id).read_bytes() == b"an envelope"
     assert not (store.root / ".sweep-0123").exists()
+
+
+def test_a_sweep_killed_while_it_took_inodes_back_is_no_obstacle_to_the_next(
+    engine: Engine, store: EnvelopeStore
+) -> None:
+    """The empty files that take freed inodes back (app.fsjournal) are removed as the sweep
+    goes on; a sweep killed among them leaves some. The next must still run whole, or its
+    marker is never stamped, every later run fails the same way, and the journal is never
+    written anew again."""
+    arrive(store, b"an envelope")
+    sweep(engine, store, force=True)
+    killed_midway = [store.staging / ".refill-0", store.staging / ".refill-1"]
+    for leftover in killed_midway:
+        leftover.touch()
+    arrive(store, b"another")
+    before = last_sweep(store)
+    time.sleep(0.01)
+    report = sweep(engine, store, force=True)
+    assert (report.ran, report.moved) == (True, 1)
+    assert last_sweep(store) != before
+    assert not any(p.exists() for p in killed_midway)
+
+
+def test_a_full_disk_below_the_files_leaves_the_sweep_done_and_says_so(
+    engine: Engine, store: EnvelopeStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full(*_args: object) -> int:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(fsjournal, "refill", full)
+    arrive(store, b"an envelope")
+    report = sweep(engine, store, force=True)
+    assert (report.ran, report.moved) == (True, 1)
+    assert report.journal_failed == os.strerror(errno.ENOSPC)
+    assert store.held() == []
+    assert last_sweep(store) is not None
 
 
 def test_envelopes_an_older_release_put_in_the_store_are_re_created_once(
