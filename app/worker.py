@@ -42,7 +42,11 @@ served in turn as its requests end. At most `CIRCUIT_WAITING` wait, each for at
 most `WAIT_SECONDS`; past either the connection is closed. A browser's
 parallel fetches of one page wait a moment; a flood from one circuit holds a
 few threads of each worker, and only more circuits (which tor's proof-of-work
-prices) could hold more.
+prices) could hold more. Nor may one circuit hold more than
+`CIRCUIT_CONNECTIONS` connections of a worker in any state (a head still
+coming, kept alive, waiting its turn, served): gunicorn takes no connection at
+all once a worker holds `worker_connections`, so heads never finished from one
+circuit would otherwise shut everyone else out.
 """
 
 from __future__ import annotations
@@ -91,6 +95,8 @@ CIRCUIT_THREADS: Final = 4
 # How many more of one circuit's requests may wait for its turn, and for how long (seconds).
 CIRCUIT_WAITING: Final = 16
 WAIT_SECONDS: Final = 30.0
+# The most connections one circuit may hold to a worker at once, in any state.
+CIRCUIT_CONNECTIONS: Final = 32
 # How much nicer request threads are than derivation threads: nice 10 weighs about
 # a tenth of nice 0 when both want one core. At nice 5 (a third) a flood of cheap
 # requests (503s, garbage proofs) slowed each derivation 2.2x on the 2-core machine
@@ -172,6 +178,11 @@ def tor_circuit(line: bytes) -> int | None:
     return address & 0xFFFFFFFF
 
 
+def _closed(conn: Any) -> bool:
+    """Say whether a connection's socket is closed (gunicorn closes it, and forgets it)."""
+    return bool(conn.sock.fileno() == -1)
+
+
 def _circuit_of(conn: Any) -> int | None:
     """The circuit tor named for a connection, or None (staff, or circuits not named)."""
     circuit = getattr(conn, "circuit", None)
@@ -200,6 +211,8 @@ class HeadFirstWorker(ThreadWorker):
         self.circuit_load: collections.Counter[int] = collections.Counter()
         self.circuit_waiting: dict[int, collections.deque[Any]] = {}
         self.waiting_until: dict[Any, tuple[float, int]] = {}
+        # Per circuit: its connections to this worker (closed ones are pruned as found).
+        self.circuit_conns: dict[int, list[Any]] = {}
         self.staff_binds = frozenset(staff_binds())
 
     @property
@@ -285,11 +298,20 @@ class HeadFirstWorker(ThreadWorker):
                 self._drop(conn)
             return False
         circuit = tor_circuit(bytes(conn.head_bytes[:end]))
-        if circuit is None:
+        if circuit is None or not self._admit(circuit, conn):
             self._drop(conn)
             return False
         conn.circuit = circuit
         del conn.head_bytes[: end + 2]
+        return True
+
+    def _admit(self, circuit: int, conn: Any) -> bool:
+        """Count a new connection of `circuit`; False if the circuit holds its most already."""
+        held = [c for c in self.circuit_conns.get(circuit, ()) if not _closed(c)]
+        if len(held) >= CIRCUIT_CONNECTIONS:
+            return False
+        held.append(conn)
+        self.circuit_conns[circuit] = held
         return True
 
     def _to_thread(self, conn: Any) -> None:
@@ -350,6 +372,12 @@ class HeadFirstWorker(ThreadWorker):
                 del self.waiting_until[conn]
                 self._leave_queue(circuit, conn)
                 self._close(conn)
+        for circuit, held in list(self.circuit_conns.items()):
+            open_ = [c for c in held if not _closed(c)]
+            if open_:
+                self.circuit_conns[circuit] = open_
+            else:
+                del self.circuit_conns[circuit]
 
     def _leave_queue(self, circuit: int, conn: Any = None) -> Any:
         """Take `conn` (by default the first) out of its circuit's queue; return it."""

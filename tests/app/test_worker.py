@@ -24,6 +24,8 @@ PAGE_LOADS = 40
 # More slow bodies from one circuit than both workers have threads (2 x 16).
 CIRCUIT_FLOOD = 40
 FLOODED, ANOTHER = 7, 1234
+# gunicorn's default, which app/gunicorn.conf.py keeps.
+WORKER_CONNECTIONS = 1000
 
 
 @pytest.fixture
@@ -135,6 +137,26 @@ def test_one_circuit_of_slow_bodies_cannot_hold_every_thread(tmp_path: Path) -> 
             for thread in flood:
                 thread.join(timeout=30)
     print(f"\npage loads beside one flooding circuit: slowest {max(loads):.3f} s")
+    assert max(loads) < 2.0
+
+
+def test_one_circuit_cannot_fill_a_workers_connections(tmp_path: Path) -> None:
+    """A worker takes at most `worker_connections` (1000) at once, counting heads still
+    coming and kept-alive ones. Heads never finished, all from one circuit, filled them:
+    the worker took no other connection until they timed out, and were sent again."""
+    instance = demo_instance(tmp_path / "instance")
+    with live_server(instance, workers=1, env={"RAAZDAR_TOR_CIRCUITS": "1"}) as base:
+        held = []
+        try:
+            for _ in range(WORKER_CONNECTIONS):
+                sock = socket.create_connection(_address(base), timeout=10)
+                held.append(sock)
+                sock.sendall(tor_line(FLOODED) + b"GET / HTTP/1.1\r\nHost: x.onion\r\n")
+            time.sleep(1)
+            loads = [_page_load(base, ANOTHER, timeout=10) for _ in range(3)]
+        finally:
+            for sock in held:
+                sock.close()
     assert max(loads) < 2.0
 
 
