@@ -16,8 +16,9 @@ import hmac
 import re
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, TypeVar
 
 import pyotp
 import segno
@@ -26,7 +27,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app import runkey, sessions, throttle
+from app import kdf_pool, runkey, sessions, throttle
 from app.errors import AppError, ThrottledError
 from app.models import StaffAccount, today
 from app.services import audit
@@ -41,6 +42,7 @@ from crypto import (
 )
 from crypto.constants import PERSON_TOTP_KEY, TOKEN_CONTEXT_TOTP
 
+_T = TypeVar("_T")
 ROLES: Final = ("staff", "admin")
 USERNAME: Final = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 # Who acts when nobody is logged in yet: the login form itself.
@@ -189,13 +191,13 @@ def change_own_password(session: Session, account: StaffAccount, current: str, n
     """
     bucket = _bucket(account.username)
     _check_throttle(session, bucket)
-    if not verify_password(account.password_hash, current):
+    if not _pooled(lambda: verify_password(account.password_hash, current)):
         _refuse(session, bucket, account)
         raise WrongPassword("the current password is wrong")
     if new == current:
         raise SamePassword("the new password is the current one")
     try:
-        account.password_hash = hash_password(new)
+        account.password_hash = _pooled(lambda: hash_password(new))
     except CryptoError as exc:
         raise PasswordRefused(str(exc)) from exc
     account.epoch += 1
@@ -235,7 +237,7 @@ def authenticate(session: Session, username: str, password: str, code: str) -> L
     account = find_account(session, name)
     # An unknown name costs the same hash as a known one: timing tells them apart no better.
     encoded = account.password_hash if account is not None else _dummy_hash()
-    if verify_password(encoded, password) and account is not None:
+    if _pooled(lambda: verify_password(encoded, password)) and account is not None:
         if not account.totp_enrolled:
             _rehash(account, password)
             session.commit()
@@ -317,7 +319,24 @@ def _dummy_hash() -> str:
 
 def _rehash(account: StaffAccount, password: str) -> None:
     if needs_rehash(account.password_hash):
-        account.password_hash = hash_password(password)
+        account.password_hash = _pooled(lambda: hash_password(password))
+
+
+def _pooled(work: Callable[[], _T]) -> _T:
+    """Run an Argon2id hash of a password in a slot of the derivations' pool (`KdfBusy`).
+
+    It takes 64 MiB, as a derivation does: outside the pool, logins at once under
+    as many names (the throttle counts per name) took that much each.
+    """
+    config = current_app.config
+    with kdf_pool.slot(
+        config["INSTANCE_DIR"],
+        config["KDF_SLOTS"],
+        config["KDF_WAIT_SECONDS"],
+        config["KDF_QUEUE"],
+        circuit=kdf_pool.current_circuit(),
+    ):
+        return kdf_pool.run(work)
 
 
 def _totp_key() -> TokenKey:

@@ -23,6 +23,7 @@ from app.worker import REQUEST_NICE
 from crypto import generate_codename
 from tests.app.flood import Browser, worker_pids
 from tests.app.live import demo_instance, live_server
+from tests.app.staff_support import PASSWORD, fresh_code, make_staff, staff_client, submit_login
 from tests.app.support import Visitor, db_session, form, source_id
 
 SLOTS = 2
@@ -392,3 +393,15 @@ def test_a_free_slot_is_taken_in_a_random_order(tmp_path: Path) -> None:
     for t in held:
         if t is not None:
             os.close(t[1])
+
+
+def test_a_staff_login_waits_for_a_slot_as_a_derivation_does(pooled: Flask, instance: Path) -> None:
+    """A staff password is checked with Argon2id at 64 MiB, as much as a derivation takes.
+    Outside the pool, logins at once under as many made-up names (the throttle counts per
+    name) took 64 MiB each: twenty-four took 450 MiB more than the slots allow."""
+    bob = make_staff(pooled, "bob")
+    client = staff_client(pooled)
+    with all_slots_taken(instance):
+        busy = submit_login(client, "nobody-at-all", PASSWORD, "000000")
+    assert busy.status_code == 503
+    assert submit_login(client, "bob", PASSWORD, fresh_code(pooled, bob)).status_code == 303
