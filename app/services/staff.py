@@ -1,11 +1,14 @@
 """Staff accounts and their two-factor login (the dashboard is `app.services.dashboard`).
 
 A login needs the password and a TOTP code; each code is accepted once, and never
-one older than the last accepted. Failed attempts are counted per username in the
-database (`app.throttle`), so every worker shares the count and an unknown name
-behaves as a known one does. A new password or a reset second factor moves the
-account's epoch on, which ends every session made before (`app.staff.auth`).
-Every change to an account is audited.
+one older than the last accepted. A wrong password is refused and counted nowhere:
+counted, anyone who reaches the staff onion could lock an account's owner out by
+trying passwords under its name. Codes tried behind the right password are counted
+per account in the database (`app.throttle`), so every worker shares the count;
+an unknown name is refused as a known one with a wrong password is. Each password
+check is an Argon2id hash in a slot of the derivations' pool. A new password or a
+reset second factor moves the account's epoch on, which ends every session made
+before (`app.staff.auth`). Every change to an account is audited.
 """
 
 from __future__ import annotations
@@ -229,25 +232,31 @@ class Enrolment:
 def authenticate(session: Session, username: str, password: str, code: str) -> Login | None:
     """Check a password and a TOTP code, or lead an account without one to enrolment.
 
-    Raises `ThrottledError` while the username has too many recent failures.
+    Raises `ThrottledError`, to whoever gave the right password, while the account has
+    too many codes tried in the window.
     """
     name = normalize_username(username)
     bucket = _bucket(name)
-    _check_throttle(session, bucket)
     account = find_account(session, name)
     # An unknown name costs the same hash as a known one: timing tells them apart no better.
     encoded = account.password_hash if account is not None else _dummy_hash()
-    if _pooled(lambda: verify_password(encoded, password)) and account is not None:
-        if not account.totp_enrolled:
-            _rehash(account, password)
-            session.commit()
-            return Login(account, enrolment=_seal(pyotp.random_base32()))
-        secret = _open(account.totp_secret)
-        if secret is not None and _use_code(session, account, secret, code):
-            _rehash(account, password)
-            account.last_login_day = today()
-            session.commit()
-            return Login(account)
+    if not _pooled(lambda: verify_password(encoded, password)) or account is None:
+        # Counted nowhere: counted, anyone who reaches the staff onion could lock its
+        # owner out by trying passwords under a name. The password is the guard here.
+        session.rollback()
+        return None
+    # Only whoever has the password meets the throttle, which counts codes tried behind it.
+    _check_throttle(session, bucket)
+    if not account.totp_enrolled:
+        _rehash(account, password)
+        session.commit()
+        return Login(account, enrolment=_seal(pyotp.random_base32()))
+    secret = _open(account.totp_secret)
+    if secret is not None and _use_code(session, account, secret, code):
+        _rehash(account, password)
+        account.last_login_day = today()
+        session.commit()
+        return Login(account)
     _refuse(session, bucket, account)
     return None
 
