@@ -53,7 +53,7 @@ import queue
 import threading
 import time
 from array import array
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, Final, TypeVar
@@ -334,6 +334,18 @@ def _derive_forever() -> None:
                 answer.set_result(work())
             except BaseException as exc:  # handed to the waiting request, raised there
                 answer.set_exception(exc)
+
+
+def in_slot(config: Mapping[str, Any], work: Callable[[], _T]) -> _T:
+    """Run `work` (an Argon2id hash) in a slot of the app's pool (`config`), or `KdfBusy`."""
+    with slot(
+        config["INSTANCE_DIR"],
+        config["KDF_SLOTS"],
+        config["KDF_WAIT_SECONDS"],
+        config["KDF_QUEUE"],
+        circuit=current_circuit(),
+    ):
+        return run(work)
 
 
 def run(work: Callable[[], _T]) -> _T:

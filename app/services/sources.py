@@ -64,14 +64,7 @@ def derive(codename: str) -> SourceKeys:
     """Derive a codename's keys in a slot of the shared pool (`KdfBusy` if none comes free)."""
     config = current_app.config
     salt, params = config["CODENAME_SALT"], config["CODENAME_KDF"]
-    with kdf_pool.slot(
-        config["INSTANCE_DIR"],
-        config["KDF_SLOTS"],
-        config["KDF_WAIT_SECONDS"],
-        config["KDF_QUEUE"],
-        circuit=kdf_pool.current_circuit(),
-    ):
-        return kdf_pool.run(lambda: derive_source_keys(codename, salt, params))
+    return kdf_pool.in_slot(config, lambda: derive_source_keys(codename, salt, params))
 
 
 def offer_digest(codename: str) -> str:

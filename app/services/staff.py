@@ -337,15 +337,7 @@ def _pooled(work: Callable[[], _T]) -> _T:
     It takes 64 MiB, as a derivation does: outside the pool, logins at once under
     as many names (the throttle counts per name) took that much each.
     """
-    config = current_app.config
-    with kdf_pool.slot(
-        config["INSTANCE_DIR"],
-        config["KDF_SLOTS"],
-        config["KDF_WAIT_SECONDS"],
-        config["KDF_QUEUE"],
-        circuit=kdf_pool.current_circuit(),
-    ):
-        return kdf_pool.run(work)
+    return kdf_pool.in_slot(current_app.config, work)
 
 
 def _totp_key() -> TokenKey:
