@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import logging
 import os
+import secrets
 import time
 from html.parser import HTMLParser
 from pathlib import Path
@@ -13,11 +15,12 @@ from typing import Any
 
 import pytest
 import requests
+import socks
 
-from app.operations.tor.control import Tor
+from app.operations.tor.control import MAX_STREAMS, Tor
 from crypto import PrivateKey, open_bytes
 from crypto.onion import OnionServiceKey
-from devnet.private_network import PrivateNetwork
+from devnet.private_network import LOOPBACK, PrivateNetwork
 from tests.app.live import live_server
 from tests.app.support import envelope_files, reviewer_openers
 from tests.tor.conftest import Service
@@ -221,6 +224,51 @@ def test_service_with_pow_defences_still_serves(network: PrivateNetwork, service
     # ADD_ONION took it (no fallback to a service without it).
     assert any("pow_params in descriptor" in line for line in service.pow_events)
     assert service.tor.pow_enabled
+    assert_is_landing_page(get(network, f"{service.url}/"))
+
+
+def _stream(network: PrivateNetwork, address: str, isolation: str) -> socks.socksocket:
+    """A stream to the onion; streams of one SOCKS username share the client's circuit."""
+    stream = socks.socksocket()
+    stream.set_proxy(
+        socks.SOCKS5, LOOPBACK, network.socks_port, rdns=True, username=isolation, password="x"
+    )
+    stream.settimeout(REQUEST_TIMEOUT)
+    stream.connect((address, 80))
+    return stream
+
+
+def _answered(stream: socks.socksocket) -> bool:
+    """Say whether a request on `stream` still gets an HTTP answer."""
+    try:
+        stream.sendall(b"HEAD / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        answer: bytes = stream.recv(9)
+        return answer == b"HTTP/1.1 "
+    except OSError:
+        return False
+
+
+def test_one_circuit_opening_too_many_streams_loses_the_circuit(
+    network: PrivateNetwork, service: Service
+) -> None:
+    """Where the app cannot tell circuits apart (this onion is an ADD_ONION one, circuits
+    unnamed), one circuit must not open connection after connection to the workers: tor
+    tears it down, with every stream it held, once it asks for more than MAX_STREAMS."""
+    assert_is_landing_page(get(network, f"{service.url}/"))
+    isolation = secrets.token_hex(8)
+    streams: list[socks.socksocket] = []
+    try:
+        for _ in range(MAX_STREAMS + 4):
+            # A refused stream is the limit at work: the flooder keeps trying.
+            with contextlib.suppress(OSError):
+                streams.append(_stream(network, service.address, isolation))
+        held = [_answered(stream) for stream in streams[:MAX_STREAMS]]
+    finally:
+        for stream in streams:
+            stream.close()
+    assert len(held) == MAX_STREAMS, f"only {len(streams)} streams opened"
+    assert not any(held), f"{sum(held)} of the flood's first {MAX_STREAMS} streams still served"
+    # The onion still serves everyone else.
     assert_is_landing_page(get(network, f"{service.url}/"))
 
 

@@ -39,6 +39,13 @@ _CLIENT_KEY = re.compile(r"[A-Z2-7]{52}")
 _TARGET = re.compile(r"(?:127\.0\.0\.1|\[::1\]):\d{1,5}|unix:/[^\s\"]+")
 _SERVICE_ID = re.compile(r"[a-z2-7]{56}")
 
+# Streams one rendezvous circuit may hold open to an onion of ours at once; tor
+# tears down a circuit that asks for more. A browser opens a handful of
+# connections to a site, so only a flood reaches it. Where the app cannot
+# tell circuits apart (an attached tor, which does not name them), this is the
+# only bound on what one circuit takes of the workers' connections.
+MAX_STREAMS = 32
+
 
 class TorError(AppError):
     """Tor could not be started, reached or asked to publish a service."""
@@ -185,10 +192,14 @@ class Tor:
         keys = list(client_keys)
         if not all(_CLIENT_KEY.fullmatch(k) for k in keys):
             raise TorError("a client authorisation key is 52 characters of base32")
-        words = [f"ADD_ONION {key_spec}", f"Port=80,{target}"]
-        if keys:
-            words.append("Flags=V3Auth")
-            words.extend(f"ClientAuthV3={k}" for k in keys)
+        flags = ["MaxStreamsCloseCircuit", *(["V3Auth"] if keys else [])]
+        words = [
+            f"ADD_ONION {key_spec}",
+            f"Port=80,{target}",
+            f"MaxStreams={MAX_STREAMS}",
+            f"Flags={','.join(flags)}",
+            *(f"ClientAuthV3={k}" for k in keys),
+        ]
         # Proof-of-work is the one defence against an anonymous flood of
         # introductions: the app never sees circuits, so it cannot tell one
         # flooder from many sources. Tor 0.4.9.2 and later take it in ADD_ONION;
@@ -244,6 +255,8 @@ class Tor:
                 ("HiddenServiceDir", str(service_dir)),
                 ("HiddenServicePort", f"80 {target}"),
                 ("HiddenServiceExportCircuitID", "haproxy"),
+                ("HiddenServiceMaxStreams", str(MAX_STREAMS)),
+                ("HiddenServiceMaxStreamsCloseCircuit", "1"),
             ]
             if pow_lines:
                 options.append(("HiddenServicePoWDefensesEnabled", "1"))

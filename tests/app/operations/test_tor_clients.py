@@ -8,7 +8,7 @@ from typing import Any, cast
 import pytest
 
 from app.operations.tor.clients import StaffClients, StaffOnion
-from app.operations.tor.control import Tor, TorError
+from app.operations.tor.control import MAX_STREAMS, Tor, TorError
 from crypto.onion import OnionServiceKey
 
 TARGET = "127.0.0.1:8081"
@@ -186,6 +186,8 @@ def test_the_service_directory_gets_the_key_in_tors_form(tmp_path: Path) -> None
             ("HiddenServiceDir", str(service)),
             ("HiddenServicePort", f"80 {TARGET}"),
             ("HiddenServiceExportCircuitID", "haproxy"),
+            ("HiddenServiceMaxStreams", str(MAX_STREAMS)),
+            ("HiddenServiceMaxStreamsCloseCircuit", "1"),
             ("HiddenServicePoWDefensesEnabled", "1"),
         ]
     ]
@@ -199,3 +201,40 @@ def test_the_service_directory_gets_the_key_in_tors_form(tmp_path: Path) -> None
     assert tor.publish_naming_circuits([(key_file, service)], TARGET) == [other.address]
     assert (service / "hs_ed25519_secret_key").read_bytes() == other.to_tor_file()
     assert not (service / "hostname").exists()
+
+
+@pytest.mark.parametrize("client_keys", [[], ["A" * 52]])
+def test_every_published_onion_tears_down_a_circuit_of_too_many_streams(
+    tmp_path: Path, client_keys: list[str]
+) -> None:
+    """An attached tor names no circuits: tor's own bound is all that stops one circuit's flood."""
+    sent: list[str] = []
+
+    class Reply:
+        code = "250"
+
+        def is_ok(self) -> bool:
+            return True
+
+        def __str__(self) -> str:
+            return "ServiceID=" + "a" * 56
+
+    class Controller:
+        def add_event_listener(self, *_args: Any) -> None:
+            pass
+
+        def msg(self, line: str) -> Any:
+            sent.append(line)
+            return Reply()
+
+    key_file = tmp_path / "onion.key"
+    key_file.write_text("ED25519-V3:" + "A" * 86 + "==")
+    Tor(cast(Any, Controller())).publish(
+        key_file, TARGET, client_keys=client_keys, pow_defence=False
+    )
+    [line] = sent
+    words = line.split(" ")
+    assert f"MaxStreams={MAX_STREAMS}" in words
+    [flags] = [w.removeprefix("Flags=").split(",") for w in words if w.startswith("Flags=")]
+    assert "MaxStreamsCloseCircuit" in flags
+    assert ("V3Auth" in flags) == bool(client_keys)
