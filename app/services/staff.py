@@ -135,6 +135,19 @@ def create_account(
 
 
 def _admins(session: Session) -> int:
+    """Count the administrators, keeping every other writer off them until the caller commits.
+
+    Two administrators taken away at once would each count the other and leave
+    none. Rewriting their rows as they are takes the lock a count alone does not:
+    on PostgreSQL the second writer waits on the rows and then counts again; on
+    SQLite, whose reads take no lock, the write takes the database's one writer.
+    """
+    session.execute(
+        update(StaffAccount)
+        .where(StaffAccount.role == "admin")
+        .values(role=StaffAccount.role)
+        .execution_options(synchronize_session=False)
+    )
     query = select(func.count()).select_from(StaffAccount).where(StaffAccount.role == "admin")
     return session.scalar(query) or 0
 

@@ -1,0 +1,85 @@
+"""Staff accounts in the service layer: what holds when two administrators act at once."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from app.models import StaffAccount
+from app.services import audit
+from app.services import staff as staff_service
+from tests.app.staff_support import make_staff
+from tests.app.support import db_session
+
+
+def _at_once(
+    app: Flask, monkeypatch: pytest.MonkeyPatch, actions: list[Callable[[Any], None]]
+) -> list[BaseException | None]:
+    """Run `actions` in threads, each with its own session, meeting after their checks.
+
+    Each waits (at most 2 s) for the others where it writes its audit entry, after
+    it has checked what it may do and before it commits: the window of a race.
+    """
+    meet = threading.Barrier(len(actions))
+    record = audit.record
+
+    def meeting_record(*args: Any, **kwargs: Any) -> Any:
+        with contextlib.suppress(threading.BrokenBarrierError):
+            meet.wait(timeout=2)
+        return record(*args, **kwargs)
+
+    monkeypatch.setattr(audit, "record", meeting_record)
+    outcomes: list[BaseException | None] = [None] * len(actions)
+
+    def run(index: int) -> None:
+        try:
+            with app.app_context(), db_session(app) as session:
+                actions[index](session)
+        except BaseException as exc:
+            outcomes[index] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(actions))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not any(thread.is_alive() for thread in threads)
+    return outcomes
+
+
+def _admins(app: Flask) -> int:
+    with db_session(app) as session:
+        query = select(func.count()).select_from(StaffAccount).where(StaffAccount.role == "admin")
+        return session.scalar(query) or 0
+
+
+@pytest.mark.parametrize("how", ["demote", "remove"])
+def test_two_administrators_acting_on_each_other_at_once_leave_one(
+    app: Flask, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    """Each sees two administrators, so each may go: together they must not leave none."""
+    for name in ("amna", "bilal"):
+        make_staff(app, name, role="admin")
+
+    def act(name: str) -> Callable[[Any], None]:
+        def action(session: Any) -> None:
+            account = staff_service.get_account(session, name)
+            if how == "demote":
+                staff_service.set_role(session, "console", account, "staff")
+            else:
+                staff_service.remove_account(session, "console", account)
+
+        return action
+
+    outcomes = _at_once(app, monkeypatch, [act("amna"), act("bilal")])
+    assert _admins(app) == 1, f"administrators left: {_admins(app)} ({outcomes})"
+    refused = [o for o in outcomes if o is not None]
+    assert len(refused) == 1
+    assert isinstance(refused[0], staff_service.AccountError)
+    assert "last administrator" in str(refused[0])
