@@ -307,16 +307,24 @@ class SignedManifest:
 
 
 def verify_initial(
-    signed: SignedManifest, pinned: Collection[Fingerprint], today: dt.date | None
+    signed: SignedManifest,
+    pinned: Collection[Fingerprint],
+    today: dt.date | None,
+    *,
+    signers: int | None = None,
 ) -> Manifest:
     """Accept a first manifest whose authority set is exactly the pinned one.
 
     `today=None` skips the expiry check (for the inner links of a chain).
+    `signers` is how many pinned keys must sign it at least, whatever threshold
+    it states: the manifest's own threshold is its writer's word, so one holder
+    alone could write the pinned set with a threshold of 1 (PROTOCOL §8.5).
     """
     manifest = signed.manifest
     if manifest.authority_fingerprints != frozenset(pinned):
         raise VerificationError("authority", "authority keys are not the pinned ones")
-    _require_threshold(signed, manifest.authorities, manifest.threshold, "threshold")
+    need = max(manifest.threshold, signers or 0)
+    _require_threshold(signed, manifest.authorities, need, "threshold")
     if today is not None:
         _check_dates(manifest, today)
     return manifest
@@ -352,9 +360,16 @@ def verify_successor(
 
 
 def verify_chain(
-    pinned: Collection[Fingerprint], chain: Sequence[SignedManifest], today: dt.date
+    pinned: Collection[Fingerprint],
+    chain: Sequence[SignedManifest],
+    today: dt.date,
+    *,
+    signers: int | None = None,
 ) -> Manifest:
-    """Walk from the manifest the pinned keys sign to the newest; return the newest."""
+    """Walk from the manifest the pinned keys sign to the newest; return the newest.
+
+    `signers`, as in `verify_initial`, for the manifest the walk starts from.
+    """
     pinned_set = frozenset(pinned)
     start = next(
         (i for i, s in enumerate(chain) if s.manifest.authority_fingerprints == pinned_set),
@@ -362,7 +377,7 @@ def verify_chain(
     )
     if start is None:
         raise VerificationError("authority", "no manifest in the chain is signed by pinned keys")
-    current = verify_initial(chain[start], pinned_set, None)
+    current = verify_initial(chain[start], pinned_set, None, signers=signers)
     for candidate in chain[start + 1 :]:
         current = verify_successor(current, candidate, None)
     _check_dates(current, today)

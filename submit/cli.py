@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import re
 import sys
 import unicodedata
 from collections.abc import Iterator
@@ -65,6 +66,8 @@ class Settings:
     insecure_test_kdf: bool = False
     no_state: bool = False
     fast_kdf: bool = False
+    # How many pinned authorities must sign the chain's first manifest (None: all of them).
+    threshold: int | None = None
 
 
 pass_settings = click.make_pass_decorator(Settings)
@@ -121,7 +124,8 @@ class Group(click.Group):
     "--pins-file",
     type=click.Path(path_type=Path, dir_okay=False, exists=True),
     help="Read the instance's address and authority fingerprints from FILE (lines "
-    "`instance URL` and `authority FINGERPRINT`), e.g. on a stick kept apart from this device.",
+    "`instance URL`, `authority FINGERPRINT` and `threshold K`), e.g. on a stick kept apart "
+    "from this device.",
 )
 @click.option(
     "--instance",
@@ -137,6 +141,12 @@ class Group(click.Group):
     multiple=True,
     help="An authority key fingerprint to pin, from the organisation (repeat for each key). "
     "Without it, first use trusts the keys the instance publishes, with a warning.",
+)
+@click.option(
+    "--threshold",
+    type=click.IntRange(min=1),
+    help="How many of the pinned authorities must sign the keyring the chain starts from, "
+    "from the organisation (default: every one of them).",
 )
 @click.option(
     "--no-state",
@@ -176,6 +186,7 @@ def cli(
     root: Path | None,
     instance: str | None,
     authorities: tuple[str, ...],
+    threshold: int | None,
     socks: str,
     launch_tor: bool,
     tor_config: Path | None,
@@ -193,11 +204,16 @@ def cli(
     if no_state and root is not None:
         raise click.UsageError("--no-state writes no state: give --state or --no-state")
     if pins_file is not None:
-        pinned_instance, pinned = read_pins(pins_file)
+        pinned_instance, pinned, pinned_threshold = read_pins(pins_file)
         if instance is not None and pinned_instance is not None and instance != pinned_instance:
             raise click.UsageError("--instance and the pins file name different instances")
+        if threshold is not None and pinned_threshold is not None and threshold != pinned_threshold:
+            raise click.UsageError("--threshold and the pins file give different thresholds")
         instance = instance or pinned_instance
         authorities = (*authorities, *pinned)
+        threshold = threshold or pinned_threshold
+    if threshold is not None and not authorities:
+        raise click.UsageError("--threshold counts pinned authorities: give them too")
     ctx.obj = Settings(
         root or state_mod.default_root(),
         instance,
@@ -209,16 +225,18 @@ def cli(
         insecure_test_kdf,
         no_state,
         fast_kdf,
+        threshold,
     )
 
 
 # -- helpers --------------------------------------------------------------------
 
 
-def read_pins(path: Path) -> tuple[str | None, tuple[str, ...]]:
-    """Read a pins file: `instance URL` once, `authority FINGERPRINT` per key; # comments."""
+def read_pins(path: Path) -> tuple[str | None, tuple[str, ...], int | None]:
+    """Read a pins file: `instance URL` once, `authority FINGERPRINT` each, `threshold K` once."""
     instance: str | None = None
     authorities: list[str] = []
+    threshold: int | None = None
     try:
         lines = path.read_text("utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
@@ -231,12 +249,20 @@ def read_pins(path: Path) -> tuple[str | None, tuple[str, ...]]:
             instance = words[1].strip()
         elif len(words) == 2 and words[0] == "authority":
             authorities.append(words[1].strip())
+        elif (
+            len(words) == 2
+            and words[0] == "threshold"
+            and threshold is None
+            and re.fullmatch(r"[1-9][0-9]?", words[1].strip())
+        ):
+            threshold = int(words[1])
         else:
             raise click.BadParameter(
-                f"line {number}: expected `instance URL` (once) or `authority FINGERPRINT`",
+                f"line {number}: expected `instance URL` (once), `authority FINGERPRINT` "
+                "or `threshold K` (once, K from 1 to 99)",
                 param_hint="--pins-file",
             )
-    return instance, tuple(authorities)
+    return instance, tuple(authorities), threshold
 
 
 @contextlib.contextmanager
@@ -319,6 +345,7 @@ def connected(
             _warn_tofu,
             host=host,
             allow_test_kdf=settings.insecure_test_kdf,
+            threshold=settings.threshold,
         )
         if verified.kdf.is_testing:
             click.echo(

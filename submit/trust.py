@@ -208,8 +208,14 @@ def verify(
     pinned: Collection[Fingerprint],
     last: SignedManifest | None,
     today: dt.date,
+    *,
+    signers: int | None = None,
 ) -> Verified:
-    """Verify the document's chain from the pins, or from the last manifest verified here."""
+    """Verify the document's chain from the pins, or from the last manifest verified here.
+
+    From the pins, the first manifest must carry `signers` pinned signatures at
+    least, whatever threshold it states (`crypto.verify_chain`).
+    """
     chain = doc.chain
     if not chain or doc.in_force is None:
         raise TrustError("the instance has no keyring in force", hint="try again later")
@@ -217,7 +223,7 @@ def verify(
         raise TrustError("the instance's keyring document is inconsistent", hint=DO_NOT_SEND)
     try:
         if last is None:
-            verify_chain(pinned, chain, today)
+            verify_chain(pinned, chain, today, signers=signers)
             newest = chain[-1]
         else:
             newest = _from_last(chain, last, today)
@@ -323,11 +329,22 @@ def establish(
     *,
     host: str | None,
     allow_test_kdf: bool = False,
+    threshold: int | None = None,
 ) -> Verified:
     """Pin (on first use), verify, remember the newest manifest and the codename KDF; save.
 
     `host` is the onion the device talks to (None for a loopback test server).
+    `threshold` is how many of `authorities` must sign the manifest the chain
+    starts from; without it, every one of them must (as at `keys authority-init`).
     """
+    if threshold is not None and not 1 <= threshold <= len(authorities):
+        raise TrustError(
+            f"a threshold of {threshold} for {len(authorities)} authority key(s) cannot be met",
+            hint="the pins give each authority fingerprint and at most that many as the threshold",
+        )
+    # The manifest's own threshold is its writer's word: pinned from the organisation,
+    # the chain's start needs the organisation's number of their signatures.
+    signers = (threshold or len(authorities)) if authorities else None
     pinned = state.authorities
     if pinned and authorities and authorities != pinned:
         raise TrustError(
@@ -344,7 +361,7 @@ def establish(
             if not pinned:
                 raise TrustError("the instance publishes no authority keys", hint=DO_NOT_SEND)
             warn(pinned)
-    verified = verify(doc, pinned, state.manifest, today)
+    verified = verify(doc, pinned, state.manifest, today, signers=signers)
     check_onion(verified, host)
     check_kdf(verified, allow_test_kdf)
     if state.codename_salt is not None and (

@@ -339,6 +339,19 @@ def test_chain_starts_at_the_first_manifest_the_pinned_keys_sign() -> None:
     assert verify_chain(PINNED_OLD, CHAIN[:1], TODAY) == V1
 
 
+def test_a_start_needs_the_readers_count_of_pinned_signatures_whatever_it_states() -> None:
+    # One holder of the pinned set writes it with a threshold of 1 and signs alone.
+    forged = _signed(dataclasses.replace(V1, threshold=1), OLD[0])
+    assert verify_chain(PINNED_OLD, [forged], TODAY).threshold == 1  # its own word alone
+    with pytest.raises(VerificationError) as caught:
+        verify_chain(PINNED_OLD, [forged], TODAY, signers=2)
+    assert _rule(caught) == "threshold"
+    assert verify_chain(PINNED_OLD, CHAIN, TODAY, signers=2) == V3
+    with pytest.raises(VerificationError) as caught:
+        verify_chain(PINNED_OLD, CHAIN, TODAY, signers=len(OLD))
+    assert _rule(caught) == "threshold"
+
+
 def test_chain_allows_expired_links_but_not_an_expired_end() -> None:
     v1 = dataclasses.replace(V1, expires=dt.date(2025, 1, 31))
     v2 = v1.successor(issued=LATER, expires=EXPIRES)

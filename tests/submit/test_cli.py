@@ -76,6 +76,8 @@ def test_a_mistyped_codename_is_refused_before_anything_is_sent(
         ["--tor-config", __file__, "new"],
         ["send", "-m", "a", "does-not-exist.bin"],
         ["nonsense"],
+        ["--threshold", "2", "new"],
+        ["--threshold", "0", "--authority", "A" * 32, "new"],
     ],
     ids=[
         "nothing",
@@ -87,11 +89,27 @@ def test_a_mistyped_codename_is_refused_before_anything_is_sent(
         "torrc-without-tor",
         "missing-file",
         "unknown-command",
+        "threshold-without-authorities",
+        "threshold-zero",
     ],
 )
 def test_usage_errors_exit_with_status_2(tmp_path: Path, args: list[str]) -> None:
     result = CliRunner().invoke(cli, ["--state", str(tmp_path / "s"), *args])
     assert result.exit_code == 2, result.output
+
+
+def test_a_pins_file_may_give_the_threshold_once(tmp_path: Path) -> None:
+    pins = tmp_path / "pins.txt"
+    for text in ("threshold 2\nthreshold 2\n", "threshold two\n", "threshold 0\n"):
+        pins.write_text(f"authority {'A' * 32}\n{text}")
+        result = CliRunner().invoke(
+            cli, ["--state", str(tmp_path / "s"), "--pins-file", str(pins), "new"]
+        )
+        assert result.exit_code == 2, result.output
+        assert "threshold K" in result.output
+    pins.write_text(f"authority {'A' * 32}\nthreshold 1\n")
+    given = ["--state", str(tmp_path / "s"), "--pins-file", str(pins), "--threshold", "2", "new"]
+    assert "different thresholds" in CliRunner().invoke(cli, given).output
 
 
 def test_without_direct_only_an_onion_address_is_accepted(

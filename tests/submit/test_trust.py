@@ -72,7 +72,8 @@ def first(keys: list[SigningKey], recipients: list[Recipient], **kw: Any) -> Sig
         codename=kw.get("codename", CODENAME),
         timestamp=kw.get("timestamp", POLICY),
     )
-    return sign(SignedManifest(manifest), kw.get("signers", keys[:2]))
+    # Every holder signs version 1, as `keys authority-init` has them do.
+    return sign(SignedManifest(manifest), kw.get("signers", keys))
 
 
 def sign(signed: SignedManifest, signers: list[SigningKey]) -> SignedManifest:
@@ -185,6 +186,59 @@ def test_an_unsigned_or_stale_first_manifest_is_refused(
 ) -> None:
     with pytest.raises(TrustError, match=why):
         verify(document([first(keys, [reviewer("alice")], **kw)]), pins, None, TODAY)
+
+
+def test_one_authority_holder_cannot_forge_a_first_keyring_for_a_device_pinning_afresh(
+    tmp_path: Path, keys: list[SigningKey], pins: frozenset[Fingerprint]
+) -> None:
+    # One holder of three (the set's threshold is 2) writes a version 1 of the pinned
+    # set with a threshold of 1 and a reviewer of their own, signed by them alone.
+    forged = first(keys, [reviewer("mallory")], threshold=1, signers=[keys[0]])
+    state = State(tmp_path / "state", vault=VAULT)
+    with pytest.raises(TrustError, match="lacks the authority signatures"):
+        trusting(state, document([forged]), pins)
+    assert state.manifest is None
+
+
+def test_a_pinned_threshold_admits_a_first_keyring_signed_by_that_many_and_no_fewer(
+    tmp_path: Path, keys: list[SigningKey], pins: frozenset[Fingerprint]
+) -> None:
+    two = first(keys, [reviewer("alice")], signers=keys[:2])
+    with pytest.raises(TrustError, match="lacks the authority signatures"):
+        trusting(State(tmp_path / "all", vault=VAULT), document([two]), pins)
+    state = State(tmp_path / "two", vault=VAULT)
+    establish(
+        state,
+        document([two]),
+        pins,
+        TODAY,
+        no_warning,
+        host=ONION,
+        allow_test_kdf=True,
+        threshold=2,
+    )
+    assert state.manifest == two
+    forged = first(keys, [reviewer("mallory")], threshold=1, signers=[keys[0]])
+    with pytest.raises(TrustError, match="lacks the authority signatures"):
+        establish(
+            State(tmp_path / "one", vault=VAULT),
+            document([forged]),
+            pins,
+            TODAY,
+            no_warning,
+            host=ONION,
+            threshold=2,
+        )
+    with pytest.raises(TrustError, match="cannot be met"):
+        establish(
+            State(tmp_path / "four", vault=VAULT),
+            document([two]),
+            pins,
+            TODAY,
+            no_warning,
+            host=ONION,
+            threshold=4,
+        )
 
 
 def test_recipients_changed_without_the_authorities_signatures_are_refused(
@@ -427,6 +481,46 @@ def test_the_client_refuses_a_keyring_a_hostile_server_changed_and_sends_nothing
     assert result.exit_code == 1, result.output
     assert "raazdar-submit: error: the instance's keyring was refused" in result.stderr
     assert "raazdar-submit: hint: send nothing to this instance" in result.stderr
+    assert recorder.paths("POST") == []
+    assert recorder.paths("PATCH") == []
+
+
+def _forged_afresh(instance: Path) -> Any:
+    """A keyring of the pinned set, threshold 1, written and signed by one demo holder alone."""
+    holder = demo_authorities(instance)[0]
+    stamper = SigningKey.generate()
+
+    def rewrite(doc: dict[str, Any]) -> dict[str, Any]:
+        real = SignedManifest.from_bytes(json.dumps(doc["manifests"][0]).encode()).manifest
+        forged = SignedManifest(
+            dataclasses.replace(
+                real,
+                threshold=1,
+                recipients=(reviewer("mallory"),),
+                timestamp=TimestampPolicy(stamper.verify_key, 7),
+            )
+        ).sign(holder)
+        today = dt.datetime.now(dt.UTC).date()
+        stamped = make_timestamp(forged.manifest, stamper, issued=today, days=7)
+        return {
+            **doc,
+            "manifests": [json.loads(forged.to_bytes())],
+            "in_force": 1,
+            "timestamp": stamped.to_json(),
+            "subkeys": {},
+        }
+
+    return rewrite
+
+
+def test_one_authority_holder_and_the_server_cannot_make_a_fresh_device_seal_to_them(
+    device: Device, codename_file: Path, recorder: Recorder, instance: Path
+) -> None:
+    # A device pinning afresh from the organisation's pins file (as every --no-state run does).
+    recorder.keyring = _forged_afresh(instance)
+    result = device.run("send", "-m", "secret", "--codename-file", str(codename_file))
+    assert result.exit_code == 1, result.output
+    assert "lacks the authority signatures" in result.stderr
     assert recorder.paths("POST") == []
     assert recorder.paths("PATCH") == []
 
