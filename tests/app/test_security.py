@@ -8,6 +8,7 @@ import logging
 import re
 import time
 from collections.abc import Callable
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -114,6 +115,37 @@ def test_redirects_errors_and_assets_carry_the_strict_headers(
         assert_strict_headers(response)
     finally:
         response.close()
+
+
+class _Fields(HTMLParser):
+    """Each form of a page: its `autocomplete` and the names of the fields in it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[tuple[str | None, set[str]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "form":
+            self.forms.append((a.get("autocomplete"), set()))
+        elif tag in {"input", "textarea", "select"} and self.forms and a.get("name"):
+            self.forms[-1][1].add(a["name"] or "")
+
+
+@pytest.mark.parametrize("path", ["/submit", "/login", "/account"])
+def test_no_form_lets_the_browser_keep_what_the_source_typed(
+    client: FlaskClient, path: str
+) -> None:
+    # A phone taken with the browser open: Back to a form refills it with what was
+    # typed there (the report, its details, a codename) unless the form says not to.
+    if path == "/account":
+        signed_in(client)
+    parser = _Fields()
+    parser.feed(client.get(path).get_data(as_text=True))
+    typed = [(auto, names) for auto, names in parser.forms if names - {"csrf_token"}]
+    assert typed, "no form found"
+    for autocomplete, names in typed:
+        assert autocomplete == "off", sorted(names)
 
 
 # --- Cookies -------------------------------------------------------------------

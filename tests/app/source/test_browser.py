@@ -506,3 +506,36 @@ def test_staff_pages_are_styled_in_both_languages(
         shot("10-dashboard-phone")
         page.goto(f"{staff}/admin/accounts")
         shot("11-accounts-phone")
+
+
+def test_back_after_sending_more_brings_no_report_text_back(browser: Browser) -> None:
+    # The attack: a phone taken with Tor Browser still open. Back from the
+    # confirmation, and from the page after logging out, shows the form again:
+    # the browser must not fill it with what the source wrote there.
+    first, more = f"first {secrets.token_hex(6)}", f"more {secrets.token_hex(6)}"
+    with _tor_browser(browser, phone=True) as page:
+        page.goto("/lang/en?next=/submit")
+        page.wait_for_url("**/submit")
+        page.fill("#message", first)
+        page.click("form[action$='/submit'] button[type=submit]")
+        page.wait_for_url("**/submitted")
+        page.goto("/account")
+        page.fill("#message", more)
+        page.click("form[action$='/account'] details > summary")
+        page.fill("#district", "Gujrat-" + more)
+        page.click("form[action$='/account'] button[type=submit]")
+        page.wait_for_url("**/submitted")
+        page.go_back()
+        page.wait_for_url("**/account")
+        restored = page.locator("#message").input_value(), page.locator("#district").input_value()
+        assert restored == ("", ""), restored
+        # Logged out: Back walks the tab's history, and no form there holds either text.
+        page.click("form[action$='/logout'] button[type=submit]")
+        page.wait_for_url("**/logged-out")
+        for _ in range(3):
+            page.go_back()
+            page.wait_for_load_state()
+            for field in page.locator("textarea, input:not([type=hidden])").all():
+                value = field.input_value()
+                assert first not in value, (page.url, value)
+                assert more not in value, (page.url, value)
