@@ -342,7 +342,23 @@ def opened(root: Path, codename: str, *, fast_kdf: bool = False) -> Iterator[Sta
             ) from exc
         yield State.load(root, device_vault(root, codename, fast=fast_kdf))
     finally:
+        clear_times(root)
         os.close(fd)
+
+
+def clear_times(root: Path) -> None:
+    """Set the access and modification times of everything in `root`, itself included, to 0.
+
+    They would say when the client was first used and when each report was
+    sealed and sent, to the second; the change times the filesystem keeps
+    cannot be set, and say only when the client last ran.
+    """
+    for directory, _dirs, names in os.walk(root, topdown=False):
+        for name in names:
+            with contextlib.suppress(OSError):
+                os.utime(os.path.join(directory, name), (0, 0), follow_symlinks=False)
+        with contextlib.suppress(OSError):
+            os.utime(directory, (0, 0))
 
 
 def ram_dir() -> Path:

@@ -173,3 +173,30 @@ def test_pins_go_to_a_file_for_amnesic_use_and_forget_leaves_only_the_salt(
     assert forgot.exit_code == 0, forgot.output
     assert sorted(p.name for p in device.state.iterdir()) == ["device.json", "lock"]
     assert device.state_of(codename_file).instance is None
+
+
+def test_the_state_directory_tells_no_time_of_a_submission(tmp_path: Path, server: str) -> None:
+    # The attack: list the state directory of a seized phone. A file's access and
+    # modification times would say when the source first used the client, when a
+    # report was sealed and when the last one went, to the second.
+    proxy = CuttingProxy(server)
+    try:
+        device = Device(tmp_path / "state", proxy.url, [])
+        codename = device.new_codename(tmp_path)
+        message = tmp_path / "message.txt"
+        message.write_text("The SHO at the border post takes money for each family")
+        sent = device.run("send", "--message-file", str(message), "--codename-file", str(codename))
+        assert sent.exit_code == 0, sent.output
+        evidence = tmp_path / "ledger.pdf"
+        evidence.write_bytes(secrets.token_bytes(900_000))
+        proxy.cut_after(300_000, stay_down=True)
+        cut = device.run("send", "--retries", "1", "--codename-file", str(codename), str(evidence))
+        assert cut.exit_code == 1, cut.output
+        # The directory itself first: listing it is an access.
+        root = device.state.stat()
+        stamps = {str(device.state): (root.st_atime, root.st_mtime)}
+        stamps |= {str(p): (p.stat().st_atime, p.stat().st_mtime) for p in device.state.rglob("*")}
+        assert any(p.endswith(".rze") for p in stamps), "no envelope left pending"
+        assert {path: times for path, times in stamps.items() if times != (0, 0)} == {}
+    finally:
+        proxy.close()
