@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, g, request, session
 from flask_babel import Babel
 
 babel = Babel()
 
 RTL = frozenset({"ur"})
+# Set on `g` by a page shown in a language its URL names, not the session's
+# (the page after logging out, when the browser holds no cookie of the site).
+PAGE_LANGUAGE = "raazdar_page_language"
 
 
 def current_language() -> str:
     """The visitor's chosen language, or the instance default."""
-    chosen = session.get("lang")
+    chosen = g.get(PAGE_LANGUAGE) or session.get("lang")
     if chosen in current_app.config["LANGUAGES"]:
         return str(chosen)
     return str(current_app.config["BABEL_DEFAULT_LOCALE"])

@@ -10,13 +10,14 @@ import secrets
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import abort, current_app, redirect, render_template, request, session, url_for
+from flask import abort, current_app, g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import refresh
 
 from app import sessions
 from app.db import db_session
 from app.errors import SubmissionError
-from app.i18n import current_language
+from app.i18n import PAGE_LANGUAGE, current_language
 from app.models import Source
 from app.services import keys as keys_service
 from app.services import replies as replies_service
@@ -293,17 +294,23 @@ def logout() -> ResponseReturnValue:
     if not ActionForm().validate_on_submit():
         abort(400)
     sessions.end_login(db_session())
-    lang = session.get("lang")
+    lang = current_language()
     session.clear()
-    if lang:
-        session["lang"] = lang
-    return redirect(url_for("source.logged_out"), code=303)
+    response = redirect(url_for("source.logged_out", lang=lang), code=303)
+    # A phone taken before New Identity keeps no cookie, cache or storage of the
+    # site; the language goes on in the URL, since no cookie may carry it.
+    response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
+    return response
 
 
 @bp.get("/logged-out")
 def logged_out() -> ResponseReturnValue:
-    """Advice after logging out: Tor Browser's New Identity."""
-    return render_template("source/logged_out.html")
+    """Advice after logging out (in the language `?lang=` names): Tor Browser's New Identity."""
+    lang = request.args.get("lang")
+    if lang in current_app.config["LANGUAGES"]:
+        g.setdefault(PAGE_LANGUAGE, lang)
+        refresh()
+    return render_template("source/logged_out.html", language_from_url=PAGE_LANGUAGE in g)
 
 
 @bp.get("/resources")

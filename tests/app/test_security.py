@@ -246,6 +246,24 @@ def test_logging_out_leaves_the_browser_without_the_account(client: FlaskClient)
     assert response.headers["Location"] == "/login"
 
 
+@pytest.mark.parametrize("lang", ["ur", "en"])
+def test_logging_out_leaves_the_browser_nothing_of_the_site(client: FlaskClient, lang: str) -> None:
+    # A phone taken after the source logged out but before New Identity: a cookie
+    # still held for the onion says the browser was there (Tor Browser lists the
+    # sites that hold data), and its language what the source reads.
+    visitor, _ = signed_in(client)
+    client.get(f"/lang/{lang}")
+    response = visitor.log_out()
+    assert response.status_code == 303
+    cleared = {v.strip() for v in response.headers.get("Clear-Site-Data", "").split(",")}
+    assert {'"cache"', '"cookies"', '"storage"'} <= cleared
+    page = client.get(response.headers["Location"])
+    assert client.get_cookie("rz") is None
+    assert "Set-Cookie" not in page.headers
+    # The advice is still in the source's language.
+    assert f'<html lang="{lang}"' in page.get_data(as_text=True)
+
+
 # --- CSRF ----------------------------------------------------------------------
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -144,8 +146,14 @@ def test_a_source_logs_out_and_back_in_with_the_codename(reported: Reported) -> 
     assert visitor.get("/account").count('action="/account"') == 1
     response = visitor.log_out()
     assert response.status_code == 303
-    assert response.headers["Location"] == "/logged-out"
-    assert html_lang(visitor.get("/logged-out"))[0] == reported.lang
+    # No cookie is left to carry the language: the URL does.
+    assert response.headers["Location"] == f"/logged-out?lang={reported.lang}"
+    page = visitor.get(response.headers["Location"])
+    assert html_lang(page)[0] == reported.lang
+    # The way back in, from that page, keeps it.
+    home = re.search(r'<a class="brand" href="([^"]+)"', page)
+    assert home is not None
+    visitor.client.get(html.unescape(home.group(1)))
     assert visitor.client.get("/account").headers["Location"] == "/login"
     response = visitor.log_in(reported.codename)
     assert response.status_code == 303
