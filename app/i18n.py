@@ -15,7 +15,8 @@ PAGE_LANGUAGE = "raazdar_page_language"
 
 def current_language() -> str:
     """The visitor's chosen language, or the instance default."""
-    chosen = g.get(PAGE_LANGUAGE) or session.get("lang")
+    # A language chosen since (the switch on that page) wins over the URL's.
+    chosen = session.get("lang") or g.get(PAGE_LANGUAGE)
     if chosen in current_app.config["LANGUAGES"]:
         return str(chosen)
     return str(current_app.config["BABEL_DEFAULT_LOCALE"])

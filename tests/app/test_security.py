@@ -260,8 +260,13 @@ def test_logging_out_leaves_the_browser_nothing_of_the_site(client: FlaskClient,
     page = client.get(response.headers["Location"])
     assert client.get_cookie("rz") is None
     assert "Set-Cookie" not in page.headers
-    # The advice is still in the source's language.
+    # The advice is still in the source's language, and the switch on it still works.
     assert f'<html lang="{lang}"' in page.get_data(as_text=True)
+    other = "en" if lang == "ur" else "ur"
+    switched = client.get(
+        f"/lang/{other}?next={response.headers['Location']}", follow_redirects=True
+    )
+    assert f'<html lang="{other}"' in switched.get_data(as_text=True)
 
 
 # --- CSRF ----------------------------------------------------------------------
