@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import html
 import json
 import os
 import re
@@ -188,8 +189,18 @@ class Visitor:
         return form(self.get("/account"), "/logout").fields["csrf_token"]
 
     def log_out(self) -> TestResponse:
-        """Press "Log out" on the account page."""
-        return self.client.post("/logout", data={"csrf_token": self.action_token()})
+        """Press "Log out" on the account page, then come back in by the site's name.
+
+        Logging out leaves no cookie, so the language too goes; the link of the
+        page after it sets the language again (its page named it in its URL).
+        """
+        response = self.client.post("/logout", data={"csrf_token": self.action_token()})
+        if response.status_code == 303:
+            page = self.get(response.headers["Location"])
+            brand = re.search(r'<a class="brand" href="([^"]+)"', page)
+            assert brand, "the page after logging out has no way back in"
+            self.client.get(html.unescape(brand.group(1)))
+        return response
 
 
 def reviewer_keys(instance: Path) -> KeyPair:
