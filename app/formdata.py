@@ -7,7 +7,8 @@ them. This reader reads the body into one buffer, finds each delimiter with
 `bytearray.find`, and writes views of that buffer straight into the part's
 sink (the sealer copies only what it must keep). Text fields, headers and the
 limits are Werkzeug's: the same `stream_factory`, `max_form_memory_size`,
-`max_form_parts`, charset rule and `FileStorage` results.
+`max_form_parts`, charset rule and `FileStorage` results, except that
+`max_form_memory_size` bounds the text fields of a request together, not each.
 
 It is strict where RFC 7578 is: lines end in CRLF, the body ends with the
 closing delimiter, header lines are not folded, and a part without a
@@ -115,6 +116,7 @@ class StreamingMultiPartParser(MultiPartParser):
     def __init__(self, *args: Any, read_size: int = READ_SIZE, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.read_size = read_size
+        self.text_bytes = 0
 
     def parse(
         self, stream: IO[bytes], boundary: bytes, content_length: int | None
@@ -126,6 +128,9 @@ class StreamingMultiPartParser(MultiPartParser):
         files: list[tuple[str, FileStorage]] = []
         _skip_preamble(body, delimiter)
         parts = 0
+        # Werkzeug holds each text field to the limit; here all of them together are:
+        # 64 parts each under it held 64 times it (four times that once decoded).
+        self.text_bytes = 0
         while _next_part(body):
             parts += 1
             if self.max_form_parts is not None and parts > self.max_form_parts:
@@ -146,15 +151,13 @@ class StreamingMultiPartParser(MultiPartParser):
         return self.cls(fields), self.cls(files)
 
     def _read_field(self, body: _Body, delimiter: bytes, headers: Headers) -> str:
-        """A text field's value, within `max_form_memory_size`."""
+        """A text field's value, while the text fields so far stay within `max_form_memory_size`."""
         pieces: list[bytes] = []
-        size = 0
         limit = self.max_form_memory_size
 
         def keep(piece: memoryview) -> None:
-            nonlocal size
-            size += len(piece)
-            if limit is not None and size > limit:
+            self.text_bytes += len(piece)
+            if limit is not None and self.text_bytes > limit:
                 raise RequestEntityTooLarge()
             pieces.append(bytes(piece))
 

@@ -156,6 +156,16 @@ def test_a_text_field_over_the_memory_limit_is_refused_however_it_is_read() -> N
         _ours(body, read_size=100, max_form_memory_size=4096)
 
 
+def test_text_fields_are_held_to_the_memory_limit_together() -> None:
+    body = _body([(f"f{n}", "x" * 3000) for n in range(3)], [])
+    with pytest.raises(RequestEntityTooLarge):
+        _ours(body, max_form_memory_size=4096)
+    form, _files = _ours(
+        _body([("a", "x" * 2000), ("b", "y" * 2000)], []), max_form_memory_size=4096
+    )
+    assert [len(v) for v in form.values()] == [2000, 2000]
+
+
 def test_a_file_part_is_not_held_to_the_text_fields_memory_limit() -> None:
     data = b"y" * 50_000
     _form, files = _ours(_body([], [("f", "a.bin", data)]), max_form_memory_size=4096)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 
@@ -118,6 +119,26 @@ def test_more_form_parts_than_allowed_are_refused(
     body, content_type = multipart(fields, [("files", "a.txt", b"evidence", "text/plain")])
     response = visitor.client.post("/submit", data=body, content_type=content_type)
     assert response.status_code == 413
+    assert_clean_page(response)
+    assert_nothing_stored(app, instance)
+
+
+def test_text_fields_together_are_held_to_the_memory_limit(app: Flask, instance: Path) -> None:
+    # Anyone may send this, no cookie needed: the body is parsed before the CSRF check.
+    # Each part under the limit alone, 60 of them held 60 MiB (4 bytes a character
+    # once one character outside the BMP makes Python keep the text so).
+    limit = app.config["MAX_FORM_MEMORY_SIZE"]
+    part = "x" * (limit - 16) + "\U0001f600"
+    body, content_type = multipart([(f"f{n}", part) for n in range(60)])
+    client = app.test_client()
+    tracemalloc.start()
+    try:
+        response = client.post("/submit", data=body, content_type=content_type)
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert response.status_code == 413, f"parsed, holding {peak // MIB} MiB at the peak"
+    assert peak < 16 * limit
     assert_clean_page(response)
     assert_nothing_stored(app, instance)
 
