@@ -69,8 +69,9 @@ from gunicorn.http import wsgi
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
 # Imported here, in the gunicorn master (which loads the worker class), so that
-# the pool's table of waiters is mapped before the fork and shared by every worker.
-from app import kdf_pool
+# the pool's table of waiters, and the circuits' accounts, are mapped before the
+# fork and shared by every worker.
+from app import circuits, kdf_pool  # noqa: F401 - circuits for its table only
 from app.config import kdf_slots, staff_binds, tor_circuits
 from app.listeners import local_address
 

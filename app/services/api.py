@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import Headers
 
+from app import circuits, kdf_pool
 from app.errors import AppError
 from app.models import Reply, Source, UsedChallenge, today
 from app.services.context import services
@@ -279,6 +280,7 @@ def create_source(session: Session, proof: Proof, facts: RequestFacts, data: byt
     if tag != wanted.lookup_tag:
         raise _refuse(session)
     _verify(session, proof, wanted.signing_key, facts)
+    paced = False
     for _attempt in range(5):
         found = session.execute(
             select(Source).where(Source.lookup_tag == wanted.lookup_tag)
@@ -288,6 +290,9 @@ def create_source(session: Session, proof: Proof, facts: RequestFacts, data: byt
             found.active_day = today()
             session.commit()
             return False
+        if not paced:
+            _account_turn(session)
+            paced = True
         session.add(
             Source(
                 lookup_tag=wanted.lookup_tag,
@@ -303,6 +308,19 @@ def create_source(session: Session, proof: Proof, facts: RequestFacts, data: byt
             # A designation already taken, or the same account made at this moment.
             session.rollback()
     raise ApiError(503, "busy", "could not create the account now; please try again")
+
+
+def _account_turn(session: Session) -> None:
+    """Refuse a new account to a circuit that made one a moment ago (`app.circuits`)."""
+    wait = circuits.take_account_turn(kdf_pool.current_circuit())
+    if wait:
+        session.rollback()
+        raise ApiError(
+            503,
+            "busy",
+            "this Tor circuit made an account a moment ago: try again in a minute",
+            {"Retry-After": str(wait)},
+        )
 
 
 def _same_keys(found: Source, wanted: NewSource) -> None:

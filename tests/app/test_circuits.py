@@ -3,6 +3,8 @@ keeps it from the app's addresses and logs, and refuses a connection that does n
 
 from __future__ import annotations
 
+import json
+import secrets
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +13,9 @@ from urllib.parse import urlsplit
 import pytest
 
 from app.worker import tor_circuit
+from crypto import PrivateKey, SigningKey
+from crypto.encoding import b64encode
+from crypto.request import body_digest, sign_request
 from tests.app.flood import Browser, log_in, new_source
 from tests.app.live import demo_instance, free_port, live_server, tor_line
 
@@ -56,6 +61,9 @@ def _raw(base: str, sent: bytes) -> bytes:
         return answer
 
 
+WORKERS = 2
+
+
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[str, int, Path]]:
     """gunicorn told that tor names circuits on the source listener; (base, staff port, log)."""
@@ -63,7 +71,7 @@ def served(tmp_path: Path) -> Iterator[tuple[str, int, Path]]:
     log = tmp_path / "gunicorn.log"
     env = {"RAAZDAR_TOR_CIRCUITS": "1", "RAAZDAR_STAFF_BIND": f"127.0.0.1:{staff_port}"}
     instance = demo_instance(tmp_path / "instance")
-    with live_server(instance, workers=1, log=log, env=env) as base:
+    with live_server(instance, workers=WORKERS, log=log, env=env) as base:
         yield base, staff_port, log
 
 
@@ -107,3 +115,43 @@ def test_a_circuit_is_kept_for_every_request_on_its_connection(
         assert other.get("/login")[0] == 200
     finally:
         other.close()
+
+
+def _new_account(base: str, circuit: int) -> int:
+    """Make an API account with new keys on a new connection of `circuit`; return the status."""
+    browser = Browser(base, circuit)
+    try:
+        status, text, _headers = browser.request("POST", "/api/v1/challenges")
+        assert status == 200, status
+        signer, tag = SigningKey.generate(), secrets.token_bytes(32)
+        path = "/api/v1/sources"
+        body = json.dumps(
+            {
+                "lookup_tag": b64encode(tag),
+                "public_key": PrivateKey.generate().public_key.to_text(),
+                "signing_key": signer.verify_key.to_text(),
+            }
+        ).encode()
+        challenge = json.loads(text)["challenge"]
+        headers = {
+            "Content-Type": "application/json",
+            "Raazdar-Source": b64encode(tag),
+            "Raazdar-Challenge": challenge,
+            "Raazdar-Signature": sign_request(
+                signer, challenge, "POST", path, body_digest(body), None
+            ),
+        }
+        return browser.request("POST", path, body, headers)[0]
+    finally:
+        browser.close()
+
+
+@pytest.mark.slow
+def test_one_circuit_makes_one_account_a_minute_whichever_worker_serves_it(
+    served: tuple[str, int, Path],
+) -> None:
+    base, _, _ = served
+    # New connections, so both workers take some of them.
+    made = sorted(_new_account(base, circuit=40) for _ in range(4 * WORKERS))
+    assert made == [201] + [503] * (4 * WORKERS - 1)
+    assert _new_account(base, circuit=41) == 201

@@ -9,7 +9,7 @@ import os
 import re
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from sqlalchemy import select, update
 
+from app import circuits, kdf_pool
 from app.models import Source, Throttle, UsedChallenge
 from app.operations.exchange import export_bundle, server_signing_key
 from app.services import api as api_service
@@ -306,6 +307,51 @@ def test_registering_twice_with_the_same_keys_is_fine(device: ApiClient) -> None
     response = device.register()
     assert response.status_code == 200
     assert response.get_json() == {"created": False}
+
+
+@pytest.fixture
+def on_circuit() -> Iterator[Callable[[int | None], None]]:
+    """Make the test's requests come on a Tor circuit, as `app.worker` says which."""
+    yield kdf_pool.set_circuit
+    kdf_pool.set_circuit(None)
+
+
+def test_one_circuit_makes_one_new_account_a_minute(
+    client: FlaskClient,
+    pinned: frozenset[Fingerprint],
+    app: Flask,
+    on_circuit: Callable[[int | None], None],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # An account costs its maker a key pair and one request (each answer brings the
+    # next challenge), and keeps a row and one of 60 million designations for a year.
+    on_circuit(7)
+    made = [ApiClient(client, pinned).register().status_code for _ in range(5)]
+    with db_session(app) as session:
+        accounts = len(session.execute(select(Source.id)).all())
+    assert (made, accounts) == ([201, 503, 503, 503, 503], 1)
+    refused = ApiClient(client, pinned).register()
+    body = assert_error(refused, 503, "busy")
+    assert "circuit" in body["message"]
+    assert 0 < int(refused.headers["Retry-After"]) <= circuits.ACCOUNT_SPACING_SECONDS
+    # Nobody else waits for it: another circuit, or the same account again, is answered.
+    on_circuit(8)
+    assert ApiClient(client, pinned).register().status_code == 201
+    # And a minute later the circuit may make another.
+    later = time.monotonic_ns() + circuits.ACCOUNT_SPACING_SECONDS * 10**9
+    monkeypatch.setattr(circuits, "_now", lambda: later)
+    on_circuit(7)
+    assert ApiClient(client, pinned).register().status_code == 201
+
+
+def test_a_circuit_that_made_an_account_still_uses_it(
+    device: ApiClient, on_circuit: Callable[[int | None], None]
+) -> None:
+    on_circuit(9)
+    again = ApiClient(device.client, device.pinned)
+    assert again.register().status_code == 201
+    assert again.register().status_code == 200
+    assert again.start_upload(b"x" * 10).status_code != 503
 
 
 def test_a_tag_taken_with_other_keys_is_a_conflict(

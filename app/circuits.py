@@ -1,0 +1,47 @@
+"""How often one Tor circuit may make an API account, paced across every worker on this host.
+
+An account made through the API costs its maker a key pair and one request (each
+answer brings the next challenge), and keeps a row and one of the 60 million
+two-word designations for `source_expiry_days`: one circuit making one per
+request would fill the database, and in time the designations, so that nobody
+could make an account. So a circuit that tor named (`app.worker`) makes at
+most one new account per `ACCOUNT_SPACING_SECONDS`; a source makes one per
+codename, and anything else on the circuit (the same account again, uploads,
+replies) is never held back. More accounts take more circuits, which tor's
+proof-of-work defence prices. Requests whose circuit is unknown are not paced:
+nothing tells them apart, and pacing them together would hold back everyone.
+
+When each circuit last made one is kept like `app.kdf_pool`'s tables: in
+memory the gunicorn master maps before forking (`app.worker` imports this
+module), one cell per circuit modulo `_CELLS`, never written anywhere. A
+circuit whose cell another has taken is forgotten, which only lets it make
+one sooner.
+"""
+
+from __future__ import annotations
+
+import mmap
+import time
+from array import array
+from typing import Final
+
+ACCOUNT_SPACING_SECONDS: Final = 60
+_CELLS: Final = 4096
+# Per cell: the circuit (the id tor gave plus one; 0: none) and when it last made
+# an account (monotonic ns, the same clock in every process).
+_made = memoryview(mmap.mmap(-1, _CELLS * 8 * 2)).cast("q")
+_now = time.monotonic_ns
+
+
+def take_account_turn(circuit: int | None) -> int:
+    """Note a new account of `circuit` and return 0, or the seconds before it may make one."""
+    if circuit is None:
+        return 0
+    cell = 2 * (circuit % _CELLS)
+    key, when = _made[cell : cell + 2].tolist()
+    now = _now()
+    spacing = ACCOUNT_SPACING_SECONDS * 10**9
+    if key == circuit + 1 and now - when < spacing:
+        return max(1, -(-(when + spacing - now) // 10**9))
+    _made[cell : cell + 2] = memoryview(array("q", [circuit + 1, now]))
+    return 0
