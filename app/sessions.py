@@ -40,6 +40,9 @@ LOGIN_KEY: Final = "login"
 # /submit must not show a new codename to someone who may already have one.
 LAPSED_KEY: Final = "lapsed"
 _LAPSES: Final = (LOGIN_KEY, "offered")
+# Where a cookie that ran out keeps its login's reference, until the row is deleted:
+# the row outlived its cookie, holding what the login granted, until the day's sweep.
+_ENDED: Final = "ended"
 _ROW_CONTEXT: Final = b"raazdar session row v1:"
 # Built once: a statement is immutable, and building it costs more than running it.
 _SEALED_ROW: Final = select(SessionRow.sealed).where(SessionRow.id == bindparam("id"))
@@ -75,9 +78,11 @@ class SealedSessionInterface(SessionInterface):
             return SecureCookieSession()
         if payload.get("exp", 0) < time.time():
             # Ran out: keep only the language, and whether a codename was in play.
-            kept: dict[str, Any] = {k: data[k] for k in ("lang",) if k in data}
+            kept: dict[str, Any] = {k: data[k] for k in ("lang", _ENDED) if k in data}
             if any(k in data for k in (*_LAPSES, LAPSED_KEY)):
                 kept[LAPSED_KEY] = True
+            if LOGIN_KEY in data:
+                kept[_ENDED] = data[LOGIN_KEY]
             return SecureCookieSession(kept)
         return SecureCookieSession(data)
 
@@ -161,6 +166,7 @@ def current_login(db: Session) -> dict[str, Any] | None:
     if "raazdar_login" in g:
         cached: dict[str, Any] | None = g.raazdar_login
         return cached
+    _end_lapsed(db)
     grants = _open_login(db)
     if grants is None and LOGIN_KEY in session:
         session.pop(LOGIN_KEY, None)
@@ -175,11 +181,12 @@ def end_login(db: Session, *, commit: bool = True) -> None:
     With `commit=False` the deletion joins the open transaction and the cookie
     is left alone: the caller commits, then hands out a new login.
     """
+    ended = _end_lapsed(db, commit=False)
     ref = _reference()
     if ref is not None:
         db.execute(delete(SessionRow).where(SessionRow.id == ref[0]))
     if commit:
-        if ref is not None:
+        if ref is not None or ended:
             db.commit()
         session.pop(LOGIN_KEY, None)
         g.pop("raazdar_login", None)
@@ -234,8 +241,32 @@ def _seal(key: bytes, row_id: str, payload: dict[str, Any]) -> str:
     return TokenKey(key).seal(text.encode(), _ROW_CONTEXT + row_id.encode())
 
 
+def _end_lapsed(db: Session, *, commit: bool = True) -> bool:
+    """Delete the row of a login whose cookie ran out, if the cookie's key opens it."""
+    ref = _parsed(session.pop(_ENDED, None))
+    if ref is None:
+        return False
+    row_id, key = ref
+    sealed = db.connection().execute(_SEALED_ROW, {"id": row_id}).scalar_one_or_none()
+    if sealed is None:
+        return False
+    try:
+        # Only the cookie's own key may end a row: a minted cookie names rows, not keys.
+        TokenKey(key).open(sealed, _ROW_CONTEXT + row_id.encode())
+    except CryptoError:
+        return False
+    db.execute(delete(SessionRow).where(SessionRow.id == row_id))
+    if commit:
+        db.commit()
+    return True
+
+
 def _reference() -> tuple[str, bytes] | None:
-    ref = session.get(LOGIN_KEY)
+    return _parsed(session.get(LOGIN_KEY))
+
+
+def _parsed(ref: object) -> tuple[str, bytes] | None:
+    """A login reference's row id and key, or None if it is not one."""
     if not isinstance(ref, dict):
         return None
     try:

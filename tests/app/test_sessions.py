@@ -132,6 +132,30 @@ def test_a_source_session_ends_at_its_absolute_lifetime(
     assert response.headers["Location"] == "/login"
 
 
+def test_a_login_that_lapsed_is_deleted_when_its_cookie_comes_back(
+    make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    later = _Later()
+    monkeypatch.setattr(sessions, "time", later)
+    app = make_app()
+    client = app.test_client()
+    signed_in(client)
+    (mine,) = _row_ids(app)
+    later.ahead = 31 * 60
+    # Its cookie ran out, and so did the row: it goes when the cookie comes back.
+    assert client.get("/account").headers["Location"] == "/login"
+    assert mine not in _row_ids(app)
+    # Only the key the cookie held ends a row: the secret key names rows, not their keys.
+    later.ahead = 0
+    signed_in(app.test_client())
+    (live,) = _row_ids(app)
+    forged = {"ended": {"sid": live, "key": b64encode(secrets.token_bytes(32))}}
+    intruder = app.test_client()
+    intruder.set_cookie("rz", mint(app, forged))
+    intruder.get("/account")
+    assert _row_ids(app) == {live}
+
+
 def test_ended_logins_are_swept_at_the_next_login(
     client: FlaskClient, app: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:
