@@ -183,10 +183,9 @@ def end_login(db: Session, *, commit: bool = True) -> None:
     """
     ended = _end_lapsed(db, commit=False)
     ref = _reference()
-    if ref is not None:
-        db.execute(delete(SessionRow).where(SessionRow.id == ref[0]))
+    deleted = ref is not None and _delete_opened(db, *ref)
     if commit:
-        if ref is not None or ended:
+        if deleted or ended:
             db.commit()
         session.pop(LOGIN_KEY, None)
         g.pop("raazdar_login", None)
@@ -244,20 +243,25 @@ def _seal(key: bytes, row_id: str, payload: dict[str, Any]) -> str:
 def _end_lapsed(db: Session, *, commit: bool = True) -> bool:
     """Delete the row of a login whose cookie ran out, if the cookie's key opens it."""
     ref = _parsed(session.pop(_ENDED, None))
-    if ref is None:
+    if ref is None or not _delete_opened(db, *ref):
         return False
-    row_id, key = ref
+    if commit:
+        db.commit()
+    return True
+
+
+def _delete_opened(db: Session, row_id: str, key: bytes) -> bool:
+    """Delete a login row if `key` opens it (no commit); say whether it did."""
     sealed = db.connection().execute(_SEALED_ROW, {"id": row_id}).scalar_one_or_none()
     if sealed is None:
         return False
     try:
-        # Only the cookie's own key may end a row: a minted cookie names rows, not keys.
+        # Only the cookie's own key may end a row: one minted with the secret key
+        # names rows (a copy of the database lists them), never their keys.
         TokenKey(key).open(sealed, _ROW_CONTEXT + row_id.encode())
     except CryptoError:
         return False
     db.execute(delete(SessionRow).where(SessionRow.id == row_id))
-    if commit:
-        db.commit()
     return True
 
 

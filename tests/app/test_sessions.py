@@ -258,6 +258,21 @@ def test_a_cookie_minted_for_another_source_is_refused(
         assert session.get(Reply, reply_id) is not None
 
 
+def test_a_cookie_minted_with_the_secret_key_ends_no_login(
+    app: Flask, make_app: Callable[..., Flask]
+) -> None:
+    victim_browser = app.test_client()
+    signed_in(victim_browser)
+    (row,) = _row_ids(app)
+    made_up = b64encode(secrets.token_bytes(32))
+    for data in ({"login": {"sid": row, "key": made_up}}, {"ended": {"sid": row, "key": made_up}}):
+        attacker = make_app().test_client()
+        attacker.set_cookie("rz", mint(app, data))
+        token = form(Visitor(attacker).get("/login"), "/login").fields["csrf_token"]
+        attacker.post("/logout", data={"csrf_token": token})
+        assert is_signed_in(victim_browser), data
+
+
 def test_a_login_whose_key_is_not_the_accounts_is_refused(client: FlaskClient, app: Flask) -> None:
     # Even a row written with another key (as a database writer could) opens nothing.
     _, codename = signed_in(client)
