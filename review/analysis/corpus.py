@@ -595,7 +595,7 @@ class Corpus:
 def shared_entities(u: Unlocked, nums: Sequence[int]) -> list[dict[str, object]]:
     """The entities that two or more of `nums` name, for an escalation packet.
 
-    Each is {kind, name, reports, sources, first, last}: the report numbers among
+    Each is {kind, key, name, reports, sources, first, last}: the report numbers among
     `nums` naming it, how many independent sources strong or confirmed links join
     among those (likely-same-source reports count once; a weak link a reviewer has
     not confirmed joins none), and the first and last day those reports arrived (ISO).
@@ -603,6 +603,7 @@ def shared_entities(u: Unlocked, nums: Sequence[int]) -> list[dict[str, object]]
     return [
         {
             "kind": g.kind,
+            "key": g.key,
             "name": g.name,
             "reports": list(g.reports),
             # A district, agency or date corroborates nothing alone: its count is plain.

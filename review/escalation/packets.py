@@ -121,7 +121,8 @@ def build(
     declined = 0
     # Sources are known here by designations; none may reach a body, whatever was typed.
     sources = sorted({view.source for view in views})
-    for candidate in candidates(texts):
+    found = candidates(texts)
+    for candidate in found:
         if candidate.kind not in REDACTABLE or in_designations(candidate, sources):
             continue
         if confirm(candidate):
@@ -151,7 +152,7 @@ def build(
             }
             for view in views
         ],
-        "corroboration": _corroboration(u, nums, labels, redactor),
+        "corroboration": _corroboration(u, nums, labels, redactor, found),
         "pseudonyms": [{"pseudonym": name, "kind": kind} for name, kind in redactor.pseudonyms],
         "files": [
             {"name": f["name"], "report": labels[f["report"]], "metadata_removed": f["scrubbed"]}
@@ -275,20 +276,34 @@ def _files(
 
 
 def _corroboration(
-    u: Unlocked, nums: Sequence[int], labels: dict[int, str], redactor: Redactor
+    u: Unlocked,
+    nums: Sequence[int],
+    labels: dict[int, str],
+    redactor: Redactor,
+    found: Sequence[Candidate],
 ) -> list[dict[str, Any]]:
-    """The entities these reports share with each other and with others, in packet terms."""
+    """The entities these reports share with each other and with others, in packet terms.
+
+    Only entities the packet's own texts name go in, spelt as they spell them:
+    the workspace also knows entities from attachments' original file names,
+    from attachments left out and from reviewers' additions, and spellings
+    from other reports, none of which the reviewer was asked about.
+    """
+    spelt = {(c.kind, c.key): c.forms[0] for c in found}
     out = []
     for entry in shared_entities(u, list(nums)):
         named = [int(n) for n in _as_list(entry.get("reports"))]
         sources = entry.get("sources")
         kind, name = str(entry.get("kind")), str(entry.get("name"))
+        key = str(entry.get("key") or key_for(kind, name))
         # The name may be spelt as no report spells it: find a confirmed one by its key.
-        pseudonym = redactor.pseudonym_for(kind, key_for(kind, name))
+        pseudonym = redactor.pseudonym_for(kind, key)
+        if pseudonym is None and (kind, key) not in spelt:
+            continue
         out.append(
             {
                 "kind": kind,
-                "name": pseudonym or redactor.apply(name),
+                "name": pseudonym or redactor.apply(spelt[(kind, key)]),
                 "reports": [labels[n] for n in nums if n in named],
                 "other_reports": sum(1 for n in named if n not in labels),
                 "sources": len(_as_list(sources)) if not isinstance(sources, int) else sources,

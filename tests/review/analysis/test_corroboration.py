@@ -144,7 +144,7 @@ def test_shared_entities_for_escalation(filed: ws.Unlocked) -> None:
     shared = shared_entities(filed, [1, 2, 5])
     by_name = {(d["kind"], d["name"]): d for d in shared}
     tariq = by_name[("person", "Rana Tariq")]
-    assert set(tariq) == {"kind", "name", "reports", "sources", "first", "last"}
+    assert set(tariq) == {"kind", "key", "name", "reports", "sources", "first", "last"}
     assert tariq["reports"] == [1, 2, 5]
     # 1 names Saddar police station at Chunian, a town of Kasur, and 2 names Kasur: set in
     # one district, the name links them strongly; 5 is a copy of 1. Two sources.

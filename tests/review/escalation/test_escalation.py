@@ -790,3 +790,35 @@ def test_a_body_counts_people_not_keys(case: Case, tmp_path: Path) -> None:
     assert _open(case, both, trusted_signers=people).people == ("demo",)
     with pytest.raises(VerificationError):
         _open(case, both, trusted_signers=people, min_signers=2)
+
+
+def test_corroboration_names_nothing_the_packets_own_texts_do_not(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    """Attack: two reports' photos are named after the victim and her phone; the texts
+    never say them, so no suggestion is made, and the corroboration (built from every
+    entity of the reports, file names included) carried them to the body unredacted."""
+    photo = ("files", "Nasreen Bibi 0301-7654321.jpg", jpeg_with_gps(), "image/jpeg")
+    server.submit("SHO Rana Tariq of Thana Civil Lines Gujrat sold a girl to an agent.", [photo])
+    server.submit("At Thana Civil Lines Gujrat SHO Rana Tariq took money for the girl.", [photo])
+    assert review(workspace, "import", str(server.export(tmp_path / "e.rzb"))).exit_code == 0
+    nums = [_number(workspace, "sold girl agent"), _number(workspace, "took money")]
+    for num in nums:
+        assert review(workspace, "status", str(num), "in-review").exit_code == 0
+    body = KeyPair.generate()
+    assert body.encryption_public is not None
+    assert body.encryption is not None
+    args = ["bodies", "add", "--name", "Cell", "--jurisdiction", "Punjab", "--contact", "hand"]
+    added = review(workspace, *args, "--encryption-key", body.encryption_public.to_text())
+    assert added.exit_code == 0, added.output
+    out = tmp_path / "packet.rzp"
+    args = ["escalate", *map(str, nums), "--to", "Cell", "--summary", "Two reports"]
+    result = review(workspace, *args, "--keep", "SHO Rana Tariq", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    content = open_packet(out.read_bytes(), body.encryption).content
+    text = json.dumps(content.document, ensure_ascii=False)
+    shared = {(e["kind"], e["name"]) for e in content.document["corroboration"]}
+    # What the texts say still corroborates: the official's name, kept, and his station.
+    assert {("person", "Rana Tariq"), ("police_station", "Thana Civil Lines")} <= shared
+    for secret in ["Nasreen", "0301", "7654321", "+923017654321"]:
+        assert secret not in text, secret
