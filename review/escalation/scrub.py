@@ -5,8 +5,10 @@ document information and XMP the author's name; an office document the
 author, the last editor, the company, the printer and revision ids that link
 documents written on one machine. Each supported type is rebuilt with none of
 that: images are re-encoded from their pixels alone, PDFs lose their document
-information, XMP, JavaScript and embedded files, and office documents their
-property parts and the names in comments and tracked changes. The type is told
+information, XMP, JavaScript, embedded files, comments' authors and their
+photos' EXIF, and office documents their property parts, the names and times in
+comments and tracked changes and the paths they were saved from (documents
+embedded in them are rebuilt the same way). The type is told
 by the bytes, never by the name or the type the source's browser claimed.
 
 Anything else is refused (`Unsupported`): video, audio and archives carry
@@ -71,7 +73,14 @@ _REPLACED: Final = {
 }
 # Names and machine-linking ids inside office XML parts: (pattern, replacement).
 _XML_SCRUBS: Final = [
-    (re.compile(rb'(\sw:(?:author|initials)=")[^"]*(")'), rb"\1Author\2"),
+    # w:, w15: (the list of people who edited it, word/people.xml) and any other prefix.
+    (re.compile(rb'(\s[A-Za-z0-9]+:(?:author|initials)=")[^"]*(")'), rb"\1Author\2"),
+    # When each tracked change and comment was made: the hours the writer worked.
+    (re.compile(rb'\s[A-Za-z0-9]+:date(?:Utc)?="[^"]*"'), b""),
+    (re.compile(rb"(<dc:date>)[^<]*(</dc:date>)"), rb"\g<1>1980-01-01T00:00:00\2"),
+    # The folder a workbook was saved from, and a template's path: C:\Users\<name>\….
+    (re.compile(rb"<x15ac:absPath [^>]*/>"), b""),
+    (re.compile(rb'(\sTarget=")(?:file:|[A-Za-z]:[\\/]|\\\\)[^"]*(")'), rb"\1\2"),
     (re.compile(rb'(\sw15:(?:userId|providerId)=")[^"]*(")'), rb"\1\2"),
     (re.compile(rb'(\s(?:displayName|userId)=")[^"]*(")'), rb"\1Author\2"),
     (re.compile(rb"(<author>)[^<]*(</author>)"), rb"\1Author\2"),
@@ -233,6 +242,13 @@ def _pdf(data: bytes) -> bytes:
                     for key in ("/Metadata", "/PieceInfo"):
                         if key in obj:
                             del obj[key]
+                if isinstance(obj, pikepdf.Stream) and _filters(obj) == [pikepdf.Name.DCTDecode]:
+                    # A photo in a PDF is its JPEG file as the camera wrote it, EXIF and all.
+                    parms = obj.get("/DecodeParms")
+                    clean = _jpeg_without_metadata(obj.read_raw_bytes())
+                    obj.write(clean, filter=pikepdf.Name.DCTDecode)
+                    if parms is not None:
+                        obj.DecodeParms = parms
             out = io.BytesIO()
             pdf.remove_unreferenced_resources()
             pdf.save(out, deterministic_id=True)
@@ -260,8 +276,51 @@ def _page(page: pikepdf.Dictionary) -> None:
             continue
         if "/AA" in annot:
             del annot["/AA"]
+        # Who wrote a comment, and when; a form field's /T is its name, and stays.
+        keys = ["/M", "/CreationDate", "/NM"]
+        if annot.get("/Subtype") != pikepdf.Name.Widget:
+            keys.append("/T")
+        for key in keys:
+            if key in annot:
+                del annot[key]
         kept.append(annot)
     page.Annots = kept
+
+
+def _filters(stream: pikepdf.Stream) -> list[object]:
+    chain = stream.get("/Filter")
+    if chain is None:
+        return []
+    return list(chain) if isinstance(chain, pikepdf.Array) else [chain]
+
+
+def _jpeg_without_metadata(data: bytes) -> bytes:
+    """The JPEG's segments but APP1-APP13, APP15 and comments: no EXIF, XMP, ICC or IPTC.
+
+    JFIF (APP0) and Adobe's (APP14) say how to read the colours, so they stay; the
+    scan itself is copied as it is, so the picture does not change.
+    """
+    if not data.startswith(b"\xff\xd8"):
+        raise Unsupported("a picture in the PDF is not a JPEG")
+    out = [data[:2]]
+    pos = 2
+    while True:
+        if pos + 4 > len(data) or data[pos] != 0xFF:
+            raise Unsupported("a picture in the PDF is a damaged JPEG")
+        marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        length = int.from_bytes(data[pos + 2 : pos + 4], "big")
+        end = pos + 2 + length
+        if length < 2 or end > len(data):
+            raise Unsupported("a picture in the PDF is a damaged JPEG")
+        if marker == 0xDA:  # start of scan: the rest is the picture
+            out.append(data[pos:])
+            return b"".join(out)
+        if not (0xE1 <= marker <= 0xED or marker in (0xEF, 0xFE)):
+            out.append(data[pos:end])
+        pos = end
 
 
 def _office(data: bytes) -> Scrubbed:
@@ -314,7 +373,13 @@ def _member(name: str, body: bytes) -> bytes:
         if lowered.endswith("commentauthors.xml"):
             body = _COMMENT_AUTHORS.sub(rb"\1Author\2", body)
         return body
-    if sniff(body) in ("jpeg", "png"):
+    kind = sniff(body)
+    if kind in ("jpeg", "png", "tiff", "webp"):
         # Photos pasted into a document keep their EXIF: rebuild them in their own format.
         return _image(body, keep_format=True).data
+    if kind == "zip":
+        # A spreadsheet pasted into a document is a whole package, with its own authors.
+        return _office(body).data
+    if kind == "pdf":
+        return _pdf(body)
     return body

@@ -169,3 +169,104 @@ def test_types_are_told_by_their_bytes_not_their_names() -> None:
     assert sniff(docx_with_author()) == "zip"
     assert sniff("اردو متن".encode()) == "text"
     assert sniff(b"\x00\x01binary") is None
+
+
+def _docx(parts: dict[str, bytes | str]) -> bytes:
+    """A .docx of the fixture's parts and `parts` besides."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(docx_with_author())) as src, zipfile.ZipFile(out, "w") as z:
+        for info in src.infolist():
+            z.writestr(info.filename, src.read(info))
+        for name, body in parts.items():
+            z.writestr(name, body)
+    return out.getvalue()
+
+
+def test_an_office_document_keeps_no_user_name_path_or_edit_time() -> None:
+    """Attack: Word's list of the people who edited it (w15:author), the absolute path
+    Excel saves a workbook from and the template path (both under C:\\Users\\<name>), and
+    the time of every tracked change survived the scrub."""
+    data = _docx(
+        {
+            "word/people.xml": (
+                f'<w15:people xmlns:w15="p"><w15:person w15:author="{CANARY}">'
+                '<w15:presenceInfo w15:providerId="None" w15:userId="x"/></w15:person>'
+                "</w15:people>"
+            ),
+            "word/_rels/settings.xml.rels": (
+                '<Relationships><Relationship Id="rId1" Type="http://schemas.openxmlformats.org'
+                '/officeDocument/2006/relationships/attachedTemplate" Target="file:///C:\\Users'
+                f'\\{CANARY}\\AppData\\Roaming\\Microsoft\\Templates\\Normal.dotm" '
+                'TargetMode="External"/></Relationships>'
+            ),
+            "word/comments.xml": (
+                '<w:comments xmlns:w="w"><w:comment w:id="0" w:author="A" '
+                'w:date="2024-03-07T22:41:00Z" w:initials="A"/></w:comments>'
+            ),
+        }
+    )
+    result = scrub(data, _keep)
+    with zipfile.ZipFile(io.BytesIO(result.data)) as z:
+        for name in z.namelist():
+            body = z.read(name)
+            assert CANARY.encode() not in body, name
+            assert b"2024-03-07" not in body, name
+            assert b"2025-01-01" not in body, name
+    workbook = (
+        '<workbook xmlns:x15ac="a"><mc:AlternateContent><mc:Choice Requires="x15">'
+        f'<x15ac:absPath url="C:\\Users\\{CANARY}\\Documents\\"/></mc:Choice>'
+        "</mc:AlternateContent></workbook>"
+    )
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/workbook.xml", workbook)
+    with zipfile.ZipFile(io.BytesIO(scrub(out.getvalue(), _keep).data)) as z:
+        assert CANARY.encode() not in z.read("xl/workbook.xml")
+
+
+def test_a_document_embedded_in_another_loses_its_metadata_too() -> None:
+    """Attack: a spreadsheet pasted into a Word file is a whole package of its own, with
+    its author in its docProps, and went out as it came."""
+    result = scrub(_docx({"word/embeddings/Sheet1.docx": docx_with_author()}), _keep)
+    with zipfile.ZipFile(io.BytesIO(result.data)) as z:
+        inner = z.read("word/embeddings/Sheet1.docx")
+    with zipfile.ZipFile(io.BytesIO(inner)) as z:
+        for name in z.namelist():
+            assert CANARY.encode() not in z.read(name), name
+
+
+def test_a_pdf_loses_its_annotation_authors_and_its_photos_exif() -> None:
+    """Attack: a comment on a PDF page names who wrote it and when (/T, /M); a photo
+    inside a PDF (a phone's scan) is its JPEG verbatim, EXIF and GPS included."""
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    photo = jpeg_with_gps()
+    image = pdf.make_stream(photo)
+    image.Type, image.Subtype = pikepdf.Name.XObject, pikepdf.Name.Image
+    image.Width, image.Height = 24, 16
+    image.ColorSpace, image.BitsPerComponent = pikepdf.Name.DeviceRGB, 8
+    image.Filter = pikepdf.Name.DCTDecode
+    page = pdf.pages[0]
+    page.obj.Resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(Im0=image))
+    page.obj.Contents = pdf.make_stream(b"q 24 0 0 16 0 0 cm /Im0 Do Q")
+    note = pikepdf.Dictionary(
+        Type=pikepdf.Name.Annot,
+        Subtype=pikepdf.Name.Text,
+        Rect=[0, 0, 10, 10],
+        Contents=pikepdf.String("see the ledger"),
+        T=pikepdf.String(CANARY),
+        M=pikepdf.String("D:20240307224100Z"),
+        CreationDate=pikepdf.String("D:20240307224100Z"),
+    )
+    page.obj.Annots = pdf.make_indirect(pikepdf.Array([pdf.make_indirect(note)]))
+    out = io.BytesIO()
+    pdf.save(out)
+    result = scrub(out.getvalue(), _keep)
+    assert CANARY.encode() not in result.data
+    assert b"20240307" not in result.data
+    with pikepdf.open(io.BytesIO(result.data)) as clean:
+        (kept,) = clean.pages[0].Annots
+        assert str(kept.Contents) == "see the ledger"
+        (inner,) = clean.pages[0].Resources.XObject.values()
+        assert_clean_image(inner.read_raw_bytes())
