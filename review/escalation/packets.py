@@ -26,7 +26,7 @@ from review.casework import reports, triage
 from review.errors import InvalidValue, ReviewError
 from review.escalation.bodies import Body
 from review.escalation.redaction import Candidate, Redactor, Term, candidates
-from review.escalation.scrub import Scrubbed, Unsupported, as_is, scrub
+from review.escalation.scrub import Scrubbed, Unsupported, as_is, document_text, scrub
 from review.workspace import Unlocked
 from review.workspace.blobs import open_blob
 
@@ -257,6 +257,12 @@ def _files(
                     f"{where}: {exc}",
                     hint=f"leave it out, or include it unchanged with --as-is {item.num}:{a.index}",
                 ) from exc
+            if leaked := redactor.leaks(document_text(result)):
+                raise ReviewError(
+                    f"{where} still names {', '.join(leaked)} in its text:"
+                    " a document's text is not redacted, so nothing was written",
+                    hint="leave it out, or quote what matters in the summary",
+                )
         counters[item.num] = counters.get(item.num, 0) + 1
         label_number = item.label.split()[-1]
         name = f"report-{label_number}-{counters[item.num]}.{result.extension}"

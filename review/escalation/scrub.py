@@ -19,6 +19,7 @@ unchanged on purpose, which the packet then says (`as_is`).
 
 from __future__ import annotations
 
+import html
 import io
 import re
 import unicodedata
@@ -155,6 +156,32 @@ def as_is(data: bytes, name: str | None, content_type: str | None) -> Scrubbed:
         extension if _EXTENSION.fullmatch(extension) else "bin",
         False,
     )
+
+
+def document_text(result: Scrubbed) -> str:
+    """The words a rebuilt document shows (an office file's, a PDF's plain strings), for checking.
+
+    A document's text is not redacted: a caller refuses one that still names
+    what it redacted. A PDF's text is read only where it is written plainly.
+    """
+    if result.extension == "pdf":
+        with pikepdf.open(io.BytesIO(result.data)) as pdf:
+            return "\n".join(
+                obj.read_bytes().decode("latin-1")
+                for obj in pdf.objects
+                if isinstance(obj, pikepdf.Stream) and _filters(obj) != [pikepdf.Name.DCTDecode]
+            )
+    if not result.content_type.startswith("application/vnd."):
+        return ""
+    parts = []
+    with zipfile.ZipFile(io.BytesIO(result.data)) as package:
+        for info in package.infolist():
+            if info.filename.casefold().endswith(".xml"):
+                xml = package.read(info).decode("utf-8", "replace")
+                # A paragraph ends a line; the runs one word is split into join up again.
+                xml = re.sub(r"</(?:w|a|text):p>|<w:br/>|<w:tab/>", "\n", xml)
+                parts.append(html.unescape(re.sub(r"<[^>]*>", "", xml)))
+    return "\n".join(parts)
 
 
 def sniff(data: bytes) -> str | None:

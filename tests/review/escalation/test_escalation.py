@@ -822,3 +822,44 @@ def test_corroboration_names_nothing_the_packets_own_texts_do_not(
     assert {("person", "Rana Tariq"), ("police_station", "Thana Civil Lines")} <= shared
     for secret in ["Nasreen", "0301", "7654321", "+923017654321"]:
         assert secret not in text, secret
+
+
+def _docx_saying(text: str) -> bytes:
+    """A .docx whose one paragraph says `text`, its first word in a run of its own."""
+    first, _, rest = text.partition(" ")
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr(
+            "word/document.xml",
+            '<w:document xmlns:w="w"><w:body><w:p><w:r><w:t>Statement: </w:t></w:r>'
+            f'<w:r><w:t>{first}</w:t></w:r><w:r><w:t xml:space="preserve"> {rest}</w:t></w:r>'
+            "</w:p></w:body></w:document>",
+        )
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("spelling", ["Nasreen Bibi", "NASREEN BIBI"])
+def test_a_document_naming_a_redacted_person_is_refused(
+    server: Server, workspace: Path, tmp_path: Path, spelling: str
+) -> None:
+    """Attack: the victim's name, confirmed for redaction, is also in the statement the
+    source attached; the .docx went out with it, though the packet is said to be refused
+    while any confirmed spelling is still in it."""
+    statement = ("files", "statement.docx", _docx_saying(f"{spelling} was sold."), "x/y")
+    server.submit("SHO Rana Tariq sold Nasreen Bibi to an agent in Gujrat.", [statement])
+    assert review(workspace, "import", str(server.export(tmp_path / "e.rzb"))).exit_code == 0
+    num = _number(workspace, "sold agent")
+    assert review(workspace, "status", str(num), "in-review").exit_code == 0
+    body = KeyPair.generate()
+    assert body.encryption_public is not None
+    args = ["bodies", "add", "--name", "Cell", "--jurisdiction", "Punjab", "--contact", "hand"]
+    added = review(workspace, *args, "--encryption-key", body.encryption_public.to_text())
+    assert added.exit_code == 0, added.output
+    out = tmp_path / "packet.rzp"
+    args = ["escalate", str(num), "--to", "Cell", "--summary", "A sale", "--attach", f"{num}:1"]
+    args += ["--yes-redact", "Nasreen Bibi", "--keep", "SHO Rana Tariq", "--out", str(out)]
+    result = review(workspace, *args)
+    assert result.exit_code == 1, result.output
+    assert "attachment 1" in result.output
+    assert not out.exists()

@@ -15,6 +15,7 @@ from review.escalation.scrub import (
     NEUTRAL_META,
     Unsupported,
     as_is,
+    document_text,
     scrub,
     sniff,
 )
@@ -270,3 +271,15 @@ def test_a_pdf_loses_its_annotation_authors_and_its_photos_exif() -> None:
         assert str(kept.Contents) == "see the ledger"
         (inner,) = clean.pages[0].Resources.XObject.values()
         assert_clean_image(inner.read_raw_bytes())
+
+
+def test_document_text_reads_what_an_office_file_or_a_pdf_says() -> None:
+    docx = scrub(docx_with_author(), _keep)
+    assert "The ledger" in document_text(docx)
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    pdf.pages[0].obj.Contents = pdf.make_stream(b"BT /F1 12 Tf (Nasreen Bibi) Tj ET")
+    out = io.BytesIO()
+    pdf.save(out, compress_streams=True)
+    assert "Nasreen Bibi" in document_text(scrub(out.getvalue(), _keep))
+    assert document_text(scrub(b"plain", _keep)) == ""
