@@ -39,6 +39,8 @@ _MAX_MEMBERS: Final = 10_000
 _MAX_UNZIPPED: Final = 512 * 1024 * 1024
 _EXTENSION: Final = re.compile(r"[a-z0-9]{1,8}")
 _MIME: Final = re.compile(r"[!-~](?:[ -~]{0,125}[!-~])?")
+# Text formats with metadata of their own (an RTF's \info, an SVG's <metadata>, HTML's <meta>).
+_MARKUP: Final = re.compile(r"\s*(?:\{\\rtf|<\?xml|<svg|<!doctype|<html)", re.IGNORECASE)
 
 NEUTRAL_CORE: Final = (
     b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -140,6 +142,8 @@ def scrub(data: bytes, redact: Callable[[str], str]) -> Scrubbed:
     if kind == "zip":
         return _office(data)
     if kind == "text":
+        if _MARKUP.match(data.decode("utf-8").removeprefix("\ufeff")):
+            raise Unsupported("RTF, SVG, HTML and XML carry an author, paths or tools in them")
         text = redact(data.decode("utf-8").removeprefix("\ufeff"))
         return Scrubbed(text.encode("utf-8"), "text/plain; charset=utf-8", "txt", True)
     raise Unsupported("this type of file can carry metadata that cannot be removed here")

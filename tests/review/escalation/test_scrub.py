@@ -283,3 +283,21 @@ def test_document_text_reads_what_an_office_file_or_a_pdf_says() -> None:
     pdf.save(out, compress_streams=True)
     assert "Nasreen Bibi" in document_text(scrub(out.getvalue(), _keep))
     assert document_text(scrub(b"plain", _keep)) == ""
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"{\\rtf1\\ansi{\\info{\\author " + CANARY.encode() + b"}}Nothing here}",
+        b'<?xml version="1.0"?><svg><metadata><dc:creator>' + CANARY.encode() + b"</dc:creator>"
+        b"</metadata></svg>",
+        b'\xef\xbb\xbf  <svg sodipodi:docname="/home/' + CANARY.encode() + b'/x.svg"/>',
+        b'<!DOCTYPE html><html><meta name="author" content="' + CANARY.encode() + b'"></html>',
+    ],
+    ids=["rtf", "svg", "svg-bom", "html"],
+)
+def test_text_formats_with_metadata_of_their_own_are_refused(data: bytes) -> None:
+    """Attack: RTF, SVG and HTML are UTF-8 text, so they went out as "plain text, metadata
+    removed", their author, file path or generator still in them."""
+    with pytest.raises(Unsupported):
+        scrub(data, _keep)
