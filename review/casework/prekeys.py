@@ -39,7 +39,7 @@ def in_report(item: str, record: bytes) -> ReplyPrekeys | None:
         return None  # every browser report: no second parse of its record
     try:
         obj = json.loads(record)
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         return None  # not a record of raazdar-submit: it carries no prekeys
     if not isinstance(obj, dict) or "reply_prekeys" not in obj:
         return None

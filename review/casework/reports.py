@@ -103,12 +103,16 @@ class ReportView:
 
 
 def parse_report(data: bytes) -> Content:
-    """Read the server's report record; anything else is shown as the text it holds."""
+    """Read the server's report record; anything else is shown as the text it holds.
+
+    A source seals every byte of it: a record nested deeper than a form's, or with a
+    lone surrogate (`"\\ud800"`) that no text can be written with, is shown as its text.
+    """
     try:
         obj = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         return Content(message=data.decode("utf-8", "replace"))
-    if not isinstance(obj, dict) or not isinstance(obj.get("message"), str):
+    if not isinstance(obj, dict) or not isinstance(obj.get("message"), str) or not _plain(obj):
         return Content(message=data.decode("utf-8", "replace"))
     fields = obj.get("fields")
     language = obj.get("language")
@@ -117,6 +121,30 @@ def parse_report(data: bytes) -> Content:
         fields=fields if isinstance(fields, dict) else {},
         language=language if isinstance(language, str) else None,
     )
+
+
+# The deepest a report record nests: the form's is three (fields, a list, a term).
+_DEPTH_MAX: Final = 8
+
+
+def _plain(obj: dict[str, Any]) -> bool:
+    """Whether a record nests no deeper than a form's and every string is valid Unicode."""
+    stack: list[tuple[Any, int]] = [(obj, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, str):
+            # A lone surrogate is not ASCII: most strings are, and are passed at once.
+            if not value.isascii():
+                try:
+                    value.encode("utf-8")
+                except UnicodeEncodeError:
+                    return False
+        elif isinstance(value, dict | list):
+            if depth > _DEPTH_MAX:
+                return False
+            items = [*value, *value.values()] if isinstance(value, dict) else value
+            stack.extend((v, depth + 1) for v in items)
+    return True
 
 
 def item_info(u: Unlocked, item: str, sealed: bytes) -> dict[str, Any]:

@@ -543,3 +543,64 @@ def test_an_items_info_with_a_lone_surrogate_is_refused() -> None:
         importer._info_json(
             {"kind": "attachment", "type": "text/plain", "name": "\ud800", "length": 1}
         )
+
+
+def _sources_bundle(server: Server, tmp_path: Path, records: dict[str, bytes]) -> Path:
+    """A bundle of one report from each source named, each record sealed as its device would."""
+    reviewer = KeyFile.from_bytes(server.reviewer_key_file.read_bytes()).encryption_public
+    assert reviewer is not None
+    files, entries = [], []
+    for designation, record in records.items():
+        path = tmp_path / f"{secrets.token_hex(4)}.rze"
+        path.write_bytes(seal_bytes(record, [reviewer], Metadata("report", "application/json")))
+        files.append(path)
+        entries.append(
+            ExportEntry(
+                secrets.token_hex(16), secrets.token_hex(16), designation, "report", dt.date.today()
+            )
+        )
+    manifest = ExportManifest(
+        new_bundle_id(),
+        server.instance_id,
+        dt.date.today(),
+        1,
+        tuple(entries),
+        {designation: PrivateKey.generate().public_key for designation in records},
+    )
+    bundle = tmp_path / f"sources-{secrets.token_hex(4)}.rzb"
+    with bundle.open("wb") as dst:
+        write_export(
+            dst, manifest, files, SigningKey.from_text(server.paths.signing_key.read_text())
+        )
+    return bundle
+
+
+_HONEST = b'{"fields":{},"format":1,"language":"en","message":"the SHO took money"}'
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        # Nested past Python's recursion limit: json.loads raised RecursionError.
+        b'{"message":"x","fields":{"a":' + b"[" * 100_000 + b"]" * 100_000 + b"}}",
+        # A lone surrogate, valid JSON: sealing the index and the state raised UnicodeEncodeError.
+        b'{"message":"the \\ud800 SHO","fields":{}}',
+        b'{"message":"x","fields":{"\\udfff":"y"},"language":"\\ud800"}',
+        # Both, where the importer looks for a raazdar-submit source's reply prekeys.
+        b'{"message":"x","reply_prekeys":' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+    ],
+    ids=["deep", "surrogate", "surrogate-key", "deep-prekeys"],
+)
+def test_a_hostile_report_record_is_filed_as_text_with_the_other_sources_reports(
+    server: Server, unlocked: ws.Unlocked, workspace: Path, tmp_path: Path, record: bytes
+) -> None:
+    # The attack: a source seals a record no form makes, to crash the import; before,
+    # it raised out of import_bundle, and every other source's report in the bundle
+    # (and in every bundle exported again with it) was never filed.
+    bundle = _sources_bundle(server, tmp_path, {"Honest Lark": _HONEST, "Hostile Crow": record})
+    summary = import_bundle(unlocked, bundle)
+    assert (summary.filed, summary.problems) == (2, [])
+    assert "the SHO took money" in review(workspace, "show", "1").output
+    shown = review(workspace, "show", "2")
+    assert shown.exit_code == 0, shown.output
+    assert "message" in shown.output  # the record is kept and shown as the text it is
