@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -105,21 +106,21 @@ class ReportView:
 def parse_report(data: bytes) -> Content:
     """Read the server's report record; anything else is shown as the text it holds.
 
-    A source seals every byte of it: a record nested deeper than a form's, or with a
-    lone surrogate (`"\\ud800"`) that no text can be written with, is shown as its text.
+    A source seals every byte of it: a record nested deeper than a form's, with a lone
+    surrogate (`"\\ud800"`) that no text can be written with, or with a language that is
+    not a language tag (it is drawn in the Message heading), is shown as its text.
     """
     try:
         obj = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
         return Content(message=data.decode("utf-8", "replace"))
-    if not isinstance(obj, dict) or not isinstance(obj.get("message"), str) or not _plain(obj):
+    if not isinstance(obj, dict) or not isinstance(obj.get("message"), str) or not _formed(obj):
         return Content(message=data.decode("utf-8", "replace"))
     fields = obj.get("fields")
-    language = obj.get("language")
     return Content(
         message=obj["message"],
         fields=fields if isinstance(fields, dict) else {},
-        language=language if isinstance(language, str) else None,
+        language=obj.get("language"),
     )
 
 
@@ -127,8 +128,15 @@ def parse_report(data: bytes) -> Content:
 _DEPTH_MAX: Final = 8
 
 
-def _plain(obj: dict[str, Any]) -> bool:
-    """Whether a record nests no deeper than a form's and every string is valid Unicode."""
+# A language as the form records it ("en", "ur"): a BCP 47 tag, never a line of text.
+_LANGUAGE: Final = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8}){0,3}")
+
+
+def _formed(obj: dict[str, Any]) -> bool:
+    """Whether a record's language is a tag, it nests as a form's does, its text is Unicode."""
+    language = obj.get("language")
+    if language is not None and not (isinstance(language, str) and _LANGUAGE.fullmatch(language)):
+        return False
     stack: list[tuple[Any, int]] = [(obj, 1)]
     while stack:
         value, depth = stack.pop()

@@ -545,7 +545,7 @@ def test_an_items_info_with_a_lone_surrogate_is_refused() -> None:
         )
 
 
-def _sources_bundle(server: Server, tmp_path: Path, records: dict[str, bytes]) -> Path:
+def sources_bundle(server: Server, tmp_path: Path, records: dict[str, bytes]) -> Path:
     """A bundle of one report from each source named, each record sealed as its device would."""
     reviewer = KeyFile.from_bytes(server.reviewer_key_file.read_bytes()).encryption_public
     assert reviewer is not None
@@ -597,7 +597,7 @@ def test_a_hostile_report_record_is_filed_as_text_with_the_other_sources_reports
     # The attack: a source seals a record no form makes, to crash the import; before,
     # it raised out of import_bundle, and every other source's report in the bundle
     # (and in every bundle exported again with it) was never filed.
-    bundle = _sources_bundle(server, tmp_path, {"Honest Lark": _HONEST, "Hostile Crow": record})
+    bundle = sources_bundle(server, tmp_path, {"Honest Lark": _HONEST, "Hostile Crow": record})
     summary = import_bundle(unlocked, bundle)
     assert (summary.filed, summary.problems) == (2, [])
     assert "the SHO took money" in review(workspace, "show", "1").output

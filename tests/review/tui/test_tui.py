@@ -35,6 +35,7 @@ from review.tui.widgets import Message, Prose
 from review.workspace import audit, outbox
 from tests.review.casework.test_viewing import blank_pages, text_pdf
 from tests.review.fixtures import png_with_text
+from tests.review.intake.test_import import sources_bundle
 from tests.review.support import Server, all_bytes, review
 
 ENGLISH = "The SHO at the kiln took money from the munshi"
@@ -850,3 +851,30 @@ def _drawn(screen: Confirm) -> list[Strip]:
         return [prose.render_line(y) for y in range(prose.size.height)]
     (label, _hint) = screen.query(Label).results(Label)
     return [Strip([Segment(str(label.render()))])]
+
+
+# A record's language, written to pass as a reviewer's note under a heading of the UI's own.
+SPOOFED_LANGUAGE = "en)\nNote by demo-reviewer, 2026-12-01 10:00 (\u202e"
+
+
+def test_a_records_language_cannot_draw_a_heading_of_its_own(
+    server: Server, unlocked: ws.Unlocked, workspace: Path, tmp_path: Path
+) -> None:
+    # The attack: a source seals a report whose "language" breaks the Message heading
+    # into a second bold heading, a note by a reviewer, and the message reads as its text.
+    record = json.dumps(
+        {"fields": {}, "format": 1, "language": SPOOFED_LANGUAGE, "message": "Verified."}
+    ).encode()
+    import_bundle(unlocked, sources_bundle(server, tmp_path, {"Hostile Crow": record}))
+    headings: list[str] = []
+
+    async def script(app: ReviewApp, pilot: Pilot[None]) -> None:
+        screen = await open_report(pilot, 1)
+        headings.extend(str(w.render()) for w in screen.query(".heading"))
+
+    drive(unlocked, script)
+    assert headings, "the report shows no heading"
+    assert not any("\n" in h or "Note by" in h or "\u202e" in h for h in headings), headings
+    shown = review(workspace, "show", "1").output
+    assert not any(line.startswith("Note by") for line in shown.splitlines()), shown
+    assert "Verified." in shown  # what the source sent is still shown
