@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import multiprocessing
 import zipfile
 
 import pikepdf
@@ -301,3 +302,41 @@ def test_text_formats_with_metadata_of_their_own_are_refused(data: bytes) -> Non
     removed", their author, file path or generator still in them."""
     with pytest.raises(Unsupported):
         scrub(data, _keep)
+
+
+def _scrub_within(data: bytes, seconds: float) -> bool:
+    """Whether `scrub` finishes within `seconds` (in a child: a regex holds the GIL)."""
+    ctx = multiprocessing.get_context("fork")
+    child = ctx.Process(target=scrub, args=(data, _keep))
+    child.start()
+    child.join(seconds)
+    if child.is_alive():
+        child.kill()
+        child.join()
+        return False
+    return True
+
+
+@pytest.mark.parametrize(
+    ("part", "unit"),
+    [
+        ("word/document.xml", b"<w:rsids>"),
+        ("word/settings.xml", b"<w:docId "),
+        ("settings.xml", b'<config:config-item config:name="PrinterName" '),
+    ],
+    ids=["rsids", "docId", "printer"],
+)
+def test_an_office_part_made_to_be_scanned_over_and_over_is_scrubbed_in_linear_time(
+    part: str, unit: bytes
+) -> None:
+    # The attack: a 200 KB .docx unpacks (well under the limit) to one part of tags
+    # that never close, and every scrubbing pattern scanned to its end from each one:
+    # 40 000 of them took a minute, a million would take the escalation twelve hours.
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", b"<Types/>")
+        z.writestr("mimetype", b"application/vnd.oasis.opendocument.text")
+        z.writestr(part, b"<?xml?>" + unit * 40_000)
+        if part != "word/document.xml":
+            z.writestr("word/document.xml", b"<w:document/>")
+    assert _scrub_within(out.getvalue(), 10), "still scrubbing after 10 seconds"
