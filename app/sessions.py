@@ -147,7 +147,7 @@ def add_login(
             {
                 "id": row_id,
                 "sealed": _seal(key, row_id, payload),
-                "expires_day": _day(now + lifetime),
+                "expires_day": _last_day(now, lifetime),
                 "staff_id": staff_id,
             }
         ],
@@ -232,6 +232,15 @@ def sweep_if_due(db: Session) -> None:
 
 def _day(timestamp: int) -> dt.date:
     return dt.datetime.fromtimestamp(timestamp, dt.UTC).date()
+
+
+def _last_day(now: int, lifetime: int) -> dt.date:
+    """Return the day by which every login made today has ended, the same whatever the hour.
+
+    The day its own lifetime ends would be the next day exactly for the logins of
+    the day's last hours (a source's last two, a staff member's last eight).
+    """
+    return _day(now) + dt.timedelta(days=1 + lifetime // 86400)
 
 
 def _seal(key: bytes, row_id: str, payload: dict[str, Any]) -> str:

@@ -228,6 +228,42 @@ def test_a_login_row_shows_no_time_finer_than_a_day_and_no_source(
         assert len(row.sealed) % 4 == 0
 
 
+class _At:
+    """`time` for `app.sessions`, stopped at a moment of today (UTC)."""
+
+    def __init__(self, hour: int, minute: int) -> None:
+        midnight = dt.datetime.combine(dt.datetime.now(dt.UTC).date(), dt.time(), dt.UTC)
+        self.moment = (midnight + dt.timedelta(hours=hour, minutes=minute)).timestamp()
+
+    def time(self) -> float:
+        return self.moment
+
+
+@pytest.mark.parametrize("staff", [False, True])
+def test_a_login_row_says_the_day_of_the_login_not_the_hour(
+    make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch, staff: bool
+) -> None:
+    """A seizure learns the day a login was made, never whether it came late in the day.
+
+    The row's day was the day its absolute lifetime ended: a source's row made on
+    day D said D+1 exactly when the login came in D's last two hours, a staff
+    member's in its last eight.
+    """
+    app = make_app()
+    days = {}
+    for n, hour in enumerate((0, 23)):
+        monkeypatch.setattr(sessions, "time", _At(hour, 50))
+        before = _row_ids(app)
+        if staff:
+            login(staff_client(app), app, make_staff(app, f"member{n}"))
+        else:
+            signed_in(app.test_client())
+        with db_session(app) as session:
+            rows = session.execute(select(SessionRow).where(SessionRow.id.not_in(before)))
+            (days[hour],) = {row.expires_day for row in rows.scalars()}
+    assert days[0] == days[23], f"a login at 00:50 ends by {days[0]}, one at 23:50 by {days[23]}"
+
+
 # --- Whoever holds the secret key, or the database, is not a source ----------------------
 
 
