@@ -101,10 +101,10 @@ class Upload(Base):
 
 
 class UsedChallenge(Base):
-    """A request challenge already spent, kept until the day its token expired is over.
+    """A request challenge already spent, kept through the day after the one it was spent.
 
     Only the day is kept, never the time, and no source: the row says that some
-    request was made that day, which the day's items say anyway.
+    request was made the day before `expires_day`, which the day's items say anyway.
     """
 
     __tablename__ = "used_challenges"

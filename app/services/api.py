@@ -148,9 +148,11 @@ def _refuse(session: Session) -> ApiError:
     return ApiError(401, "unauthorized", _REFUSED)
 
 
-def _spend(session: Session, nonce: bytes, exp: int) -> bool:
+def _spend(session: Session, nonce: bytes) -> bool:
     """Record a challenge as used; False if it already was. Spent challenges of past days go."""
-    expires_day = dt.datetime.fromtimestamp(exp, dt.UTC).date()
+    # Kept through tomorrow, whenever today it came: the day its token expires would
+    # be tomorrow only for a request in today's last minutes, and say so.
+    expires_day = today() + dt.timedelta(days=1 + CHALLENGE_SECONDS // 86400)
     session.execute(delete(UsedChallenge).where(UsedChallenge.expires_day < today()))
     session.add(UsedChallenge(nonce=nonce, expires_day=expires_day))
     try:
@@ -164,7 +166,7 @@ def _spend(session: Session, nonce: bytes, exp: int) -> bool:
 def _verify(session: Session, proof: Proof, key: VerifyKey, facts: RequestFacts) -> None:
     """Check the challenge and the signature, then spend the challenge; else a counted 401."""
     try:
-        nonce, exp = _open_challenge(proof.challenge)
+        nonce, _ = _open_challenge(proof.challenge)
         verify_request(
             key,
             proof.signature,
@@ -176,7 +178,7 @@ def _verify(session: Session, proof: Proof, key: VerifyKey, facts: RequestFacts)
         )
     except CryptoError as exc:
         raise _refuse(session) from exc
-    if not _spend(session, nonce, exp):
+    if not _spend(session, nonce):
         raise _refuse(session)
     # From here on every answer, refusals included, carries the next challenge.
     g.api_authenticated = True

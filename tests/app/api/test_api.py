@@ -300,6 +300,34 @@ def test_spent_challenges_keep_a_day_and_no_source(device: ApiClient, app: Flask
         assert len(days) == 1
 
 
+class _At:
+    """`time` for `app.services.api`, stopped at a moment of today (UTC)."""
+
+    def __init__(self, hour: int, minute: int) -> None:
+        midnight = dt.datetime.combine(dt.datetime.now(dt.UTC).date(), dt.time(), dt.UTC)
+        self.moment = (midnight + dt.timedelta(hours=hour, minutes=minute)).timestamp()
+
+    def time(self) -> float:
+        return self.moment
+
+
+def test_a_spent_challenge_says_the_day_of_the_request_not_the_hour(
+    device: ApiClient, app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A row kept its challenge's expiry day: a request in the day's last five minutes said so."""
+    days = {}
+    for hour, minute in ((0, 10), (23, 57)):
+        monkeypatch.setattr(api_service, "time", _At(hour, minute))
+        device.challenge = None  # the one held was made at another hour
+        with db_session(app) as session:
+            before = set(session.execute(select(UsedChallenge.nonce)).scalars())
+        assert device.send("GET", f"{API}/replies").status_code == 200
+        with db_session(app) as session:
+            rows = session.execute(select(UsedChallenge).where(UsedChallenge.nonce.not_in(before)))
+            (days[hour],) = {row.expires_day for row in rows.scalars()}
+    assert days[0] == days[23], f"a request at 00:10 is kept to {days[0]}, at 23:57 to {days[23]}"
+
+
 # -- accounts ---------------------------------------------------------------------------
 
 
