@@ -52,6 +52,9 @@ HOLDING_NAME: Final = ".arrivals"
 UNHELD_AFTER: Final = 2.0
 # A sweep's copies are written under this prefix in the store, then renamed over.
 _SWEEP_PREFIX: Final = ".sweep-"
+# A stored envelope deleted between sweeps waits under this prefix in the store, overwritten,
+# for the next sweep to free its inode and take it back (`EnvelopeStore.retire`).
+_RETIRED_PREFIX: Final = ".deleted-"
 # The least time between two re-touches of the held files (seconds), and how many times its
 # own length a pass waits at the least before the next: a burst of arrivals shares a pass,
 # and re-touching never takes more than a twentieth of a core however many files are held.
@@ -449,6 +452,28 @@ class EnvelopeStore:
         self.destroy(self.holding / stored.name)
         self.destroy(stored)
 
+    def retire(self, envelope_id: str) -> None:
+        """Overwrite a stored envelope now, and leave its inode for the next sweep to free.
+
+        Unlinked now, its freed inode would keep the deletion's time to the second
+        until a new file took it, which on a quiet instance is after every sweep: a
+        source deleting a reply was dated, and an older copy of the disk names the
+        reply's source by the inode. The sweep frees it and takes it back (`sweep`).
+        """
+        stored = self.stored_path(envelope_id)
+        for path in (self.holding / stored.name, stored):
+            try:
+                info = path.lstat()
+            except FileNotFoundError:
+                continue
+            if not stat.S_ISREG(info.st_mode):
+                self.destroy(path)
+                continue
+            files.overwrite(path)
+            with contextlib.suppress(FileNotFoundError):
+                os.rename(path, self.root / f"{_RETIRED_PREFIX}{secrets.token_hex(16)}")
+            files.normalize_times(path.parent, self.root)
+
     def sweep(
         self, *, renew: Callable[[str, os.stat_result], bool], rng: random.Random | None = None
     ) -> Swept:
@@ -466,9 +491,13 @@ class EnvelopeStore:
             envelope_id = _envelope_name(entry)
             if envelope_id and renew(envelope_id, entry.info):
                 jobs.append((self.stored_path(envelope_id), self.stored_path(envelope_id)))
+        freed: list[int] = []
         for entry in files.names(self.root):
             if entry.name.startswith(_SWEEP_PREFIX):
                 self.destroy(self.root / entry.name)  # a copy an interrupted sweep left
+            elif entry.name.startswith(_RETIRED_PREFIX) and stat.S_ISREG(entry.info.st_mode):
+                self.destroy(self.root / entry.name)
+                freed.append(entry.info.st_ino)
         shuffle(jobs)
         copies = []
         for source, target in jobs:
@@ -478,7 +507,6 @@ class EnvelopeStore:
                 continue  # deleted since the listing
         files.fsync_directory(self.root)
         shuffle(copies)
-        freed: list[int] = []
         for copy, source, target in copies:
             freed += self._swap(copy, source, target)
         self._renew_holding()

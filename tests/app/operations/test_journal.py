@@ -35,8 +35,9 @@ from app.instance import InstancePaths
 from app.models import Item
 from app.operations.sweep import sweep
 from app.store import HOLDING_NAME, EnvelopeStore
+from crypto import SigningKey
 from tests.app.live import demo_instance
-from tests.app.support import Visitor
+from tests.app.support import Visitor, form, reply_to
 
 pytestmark = [
     pytest.mark.slow,
@@ -161,6 +162,62 @@ def test_a_disk_copied_after_the_sweep_dates_no_arrival(
     created = _creation_times(image, held)
     dated = {n: t for n, t in created.items() if arrived <= t < started}
     assert not dated, f"{len(dated)} freed inode(s) still dated between the arrivals"
+
+
+def _change_times(image: Path, inodes: list[int]) -> dict[int, tuple[int, int]]:
+    """Each inode's change and deletion times (ctime, dtime) in seconds, freed or not."""
+    out = _debugfs(image, *(f"stat <{n}>" for n in inodes))
+    found = {}
+    for number, text in zip(
+        inodes, re.split(r"^debugfs: stat .*$", out, flags=re.M)[1:], strict=True
+    ):
+        ctime = re.search(r"ctime: 0x([0-9a-f]+)", text)
+        dtime = re.search(r"dtime: 0x([0-9a-f]+)", text)
+        assert ctime is not None, text
+        found[number] = (int(ctime.group(1), 16), int(dtime.group(1), 16) if dtime else 0)
+    return found
+
+
+def test_a_disk_copied_after_the_sweep_dates_no_reply_a_source_deleted(
+    ext4: tuple[Path, Path],
+) -> None:
+    """A source deleting a reply freed its inode, which kept the deletion's time to the second.
+
+    An older copy of the disk names the reply's inode and its source: the newer
+    copy then said when that source was signed in, long after the sweep.
+    """
+    image, mount = ext4
+    instance = demo_instance(mount / "instance")
+    paths = InstancePaths(instance)
+    engine = make_engine(config_for(instance).DATABASE_URL)
+    store = EnvelopeStore(paths.store, paths.staging)
+    try:
+        app = create_app(config_for(instance))
+        visitor = Visitor(app.test_client())
+        page = visitor.start()
+        assert visitor.send(page, "the SHO").status_code == 303
+        codename, signer = page.fields["codename"], SigningKey.generate()
+        replies = [reply_to(app, codename, f"Thank you ({n}).", signer) for n in range(2)]
+        sweep(engine, store, force=True)
+        # The older copy: each reply's inode (its row names its source).
+        inodes = [store.stored_path(r).stat().st_ino for r in replies]
+        time.sleep(1.1)
+        deleting = int(time.time())
+        for reply_id in replies:
+            delete = form(visitor.get("/account"), f"/replies/{reply_id}/delete")
+            assert visitor.client.post(delete.action, data=delete.fields).status_code == 303
+        deleted = int(time.time())
+        app.extensions["raazdar.db"].engine.dispose()
+        time.sleep(1.5)
+        sweep(engine, store, force=True)
+    finally:
+        engine.dispose()
+    os.sync()
+
+    times = _change_times(image, inodes)
+    dated = {n: t for n, (c, d) in times.items() for t in (c, d) if deleting <= t <= deleted}
+    when = {n: dt.datetime.fromtimestamp(t, dt.UTC).time().isoformat() for n, t in dated.items()}
+    assert not dated, f"the replies' freed inodes still say when they went: {when}"
 
 
 @pytest.mark.parametrize("tool", [MKFS, DEBUGFS, MOUNT, UMOUNT])
