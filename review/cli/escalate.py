@@ -103,6 +103,22 @@ def bodies_add(
     click.echo(f"body {body.id}: {body.name}, key {body.encryption_key.fingerprint}")
 
 
+@groups.bodies.command("retire")
+@click.argument("body")
+@pass_ctx
+def bodies_retire(c: Ctx, body: str) -> None:
+    """Retire BODY (number or name; administrators only): nothing is sealed or sent to it again.
+
+    For a key lost, leaked or replaced, or a body no longer trusted. Packets
+    drafted for it and not yet sent stop; register its new key with `bodies add`.
+    """
+    retired = bodies.retire_body(c.unlock(), body)
+    click.echo(
+        f"body {retired.id}: {safe(retired.name)} retired; "
+        f"key {retired.encryption_key.fingerprint} is not sealed to again"
+    )
+
+
 @groups.bodies.command("list")
 @pass_ctx
 def bodies_list(c: Ctx) -> None:
@@ -112,10 +128,17 @@ def bodies_list(c: Ctx) -> None:
         click.echo("no bodies registered")
         return
     table = Table()
-    for column in ("#", "name", "jurisdiction", "fingerprint", "contact"):
+    for column in ("#", "name", "jurisdiction", "fingerprint", "contact", "retired"):
         table.add_column(column)
     for b in found:
-        cells = (b.id, b.name, b.jurisdiction, b.encryption_key.fingerprint, b.contact)
+        cells = (
+            b.id,
+            b.name,
+            b.jurisdiction,
+            b.encryption_key.fingerprint,
+            b.contact,
+            b.retired or "",
+        )
         table.add_row(*(safe(cell) for cell in cells))
     make_console().print(table)
 

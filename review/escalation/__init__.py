@@ -274,6 +274,7 @@ def countersign(u: Unlocked, esc_id: int) -> Escalation:
             "a packet is countersigned by another reviewer",
             hint="the two-person rule needs a second person",
         )
+    body_of(u, esc).refuse_if_retired()
     sealed, content = packet(u, esc)
     authors = {
         row[0]
@@ -309,6 +310,8 @@ def export(u: Unlocked, esc_id: int, out: Path, today: dt.date | None = None) ->
         raise ReviewError(f"{out} already exists", hint="choose a new file name")
     first = esc.record.state == "ready"
     if first:
+        # Drafted before its body was retired: the key it is sealed to is not trusted now.
+        body_of(u, esc).refuse_if_retired()
         check_reports(u, esc.record.reports)
     sealed, content = packet(u, esc)
     if first:

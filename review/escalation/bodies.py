@@ -3,14 +3,17 @@
 Each body is one sealed record (name, jurisdiction, contact instructions, its
 X25519 and Ed25519 public keys), bound to its row: a seized workstation does
 not say which oversight bodies a workspace deals with, nor hold their keys in
-the clear. Adding a body is a trust decision, so only an administrator may.
+the clear. Adding a body is a trust decision, so only an administrator may; so
+is retiring one (its key lost, leaked or replaced, or the body no longer
+trusted): nothing is sealed to a retired body again, and a packet drafted for
+it before does not go.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from crypto import KeyFile, PublicKey, VerifyKey
@@ -31,6 +34,7 @@ class Body:
     encryption_key: PublicKey
     signing_key: VerifyKey | None
     added: str
+    retired: str | None = None
 
     def encode(self) -> bytes:
         """Serialise for sealing (everything but the row id)."""
@@ -42,6 +46,8 @@ class Body:
             "signing_key": self.signing_key.to_text() if self.signing_key else None,
             "added": self.added,
         }
+        if self.retired is not None:
+            record["retired"] = self.retired
         return json.dumps(record, ensure_ascii=False, sort_keys=True).encode("utf-8")
 
     @classmethod
@@ -57,7 +63,17 @@ class Body:
             encryption_key=PublicKey.from_text(obj["encryption_key"]),
             signing_key=VerifyKey.from_text(signing) if signing else None,
             added=obj["added"],
+            retired=obj.get("retired"),
         )
+
+    def refuse_if_retired(self) -> None:
+        """Refuse to seal or send anything more to a retired body."""
+        if self.retired is not None:
+            raise InvalidValue(
+                f"escalation body {self.name!r} was retired on {self.retired}: "
+                "nothing is sealed to its key any more",
+                hint="`bodies list` shows the bodies in use; draft the packet again for one",
+            )
 
 
 def keys_from_file(data: bytes) -> tuple[PublicKey, VerifyKey | None]:
@@ -88,10 +104,11 @@ def add_body(
     if not contact or len(contact) > 4000:
         raise InvalidValue("contact instructions must be 1-4000 characters")
     existing = list_bodies(u)
-    if any(b.name.casefold() == name.casefold() for b in existing):
+    # A retired body's name may come back with a new key; a retired key never does.
+    if any(b.name.casefold() == name.casefold() and b.retired is None for b in existing):
         raise InvalidValue(f"a body named {name!r} is already registered")
     if any(b.encryption_key == encryption_key for b in existing):
-        raise InvalidValue("a body with this key is already registered")
+        raise InvalidValue("a body with this key is (or was) registered")
     with transaction(u.conn) as conn:
         body_id = int(conn.execute("SELECT coalesce(max(id), 0) + 1 FROM bodies").fetchone()[0])
         body = Body(
@@ -120,14 +137,36 @@ def list_bodies(u: Unlocked) -> list[Body]:
     ]
 
 
-def find_body(u: Unlocked, which: str) -> Body:
-    """A body by number or by name (any case)."""
-    bodies = list_bodies(u)
+def find_body(u: Unlocked, which: str, *, retired: bool = False) -> Body:
+    """A body in use by number or by name (any case); a retired one is refused unless asked for.
+
+    A name given again to a new key after its old one was retired names the new one.
+    """
     key = which.strip()
-    found = [b for b in bodies if key == str(b.id) or b.name.casefold() == key.casefold()]
+    found = [b for b in list_bodies(u) if key == str(b.id) or b.name.casefold() == key.casefold()]
     if not found:
         raise NotFound(f"no escalation body {which!r}", hint="`bodies list` shows them")
+    in_use = [b for b in found if b.retired is None]
+    if in_use:
+        return in_use[0]
+    if not retired:
+        found[0].refuse_if_retired()
     return found[0]
+
+
+def retire_body(u: Unlocked, which: str) -> Body:
+    """Retire a body (administrators only): nothing is sealed or sent to its key again."""
+    u.require_admin("retire an escalation body")
+    body = find_body(u, which)
+    retired = replace(body, retired=dt.date.today().isoformat())
+    with transaction(u.conn) as conn:
+        conn.execute(
+            "UPDATE bodies SET sealed = ? WHERE id = ?",
+            (u.key.seal_record(retired.encode(), body_context(body.id)), body.id),
+        )
+        detail = {"body": body.id, "name": body.name, "key": body.encryption_key.to_text()}
+        audit.append(u, "body-retire", None, detail)
+    return retired
 
 
 def get_body(u: Unlocked, body_id: int) -> Body:

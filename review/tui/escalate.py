@@ -73,7 +73,8 @@ class EscalationBuilder(Page[str | None]):
 
     def compose(self) -> ComposeResult:
         _ok, found = self.attempt(lambda: bodies.list_bodies(self.unlocked))
-        self.bodies = found or []
+        # A retired body is offered no more (`bodies retire`).
+        self.bodies = [b for b in found or [] if b.retired is None]
         yield Header()
         with VerticalScroll(id="form"):
             yield Label(safe("Reports (in review, corroborated or escalated)"))

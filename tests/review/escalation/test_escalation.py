@@ -19,7 +19,7 @@ from app.demo import DEMO_PASSPHRASE
 from app.models import Source as ServerSource
 from crypto import KdfParams, KeyFile, KeyPair, PrivateKey, SigningKey
 from crypto.encoding import b64encode
-from crypto.errors import DecryptionError, VerificationError
+from crypto.errors import CryptoError, DecryptionError, VerificationError
 from crypto.packet import OpenedPacket, SealedPacket, open_packet
 from review import escalation
 from review import workspace as ws
@@ -863,3 +863,71 @@ def test_a_document_naming_a_redacted_person_is_refused(
     assert result.exit_code == 1, result.output
     assert "attachment 1" in result.output
     assert not out.exists()
+
+
+def test_a_retired_body_is_sealed_nothing_more_and_its_drafts_do_not_go(
+    case: Case, tmp_path: Path
+) -> None:
+    """Attack: a body's key leaked, or its people can no longer be trusted. A body could
+    not be retired, so every packet still went to that key, and so did a draft made
+    before anyone knew."""
+    waiting = tmp_path / "waiting.rzp"
+    _escalate(case)  # ready, not yet sent
+    assert "ready" in review(case.workspace, "escalation", "list").output
+
+    retired = review(case.workspace, "bodies", "retire", "anti-trafficking cell")
+    assert retired.exit_code == 0, retired.output
+    assert "retired" in retired.output
+    assert "retired" in review(case.workspace, "bodies", "list").output
+    again = review(case.workspace, "bodies", "retire", "1")
+    assert again.exit_code == 1
+    assert "was retired on" in again.output
+
+    for to in ("Anti-Trafficking Cell", "1"):
+        refused = review(case.workspace, "escalate", str(case.urdu), "--to", to, "--summary", "s")
+        assert refused.exit_code == 1, refused.output
+        assert "was retired on" in refused.output
+    late = review(case.workspace, "escalation", "export", "1", "--out", str(waiting))
+    assert late.exit_code == 1, late.output
+    assert "was retired on" in late.output
+    assert not waiting.exists()
+    assert not list(tmp_path.glob(".waiting.rzp.*"))
+
+    # The body's new key, under its old name: packets go to it, and never to the old one.
+    new = KeyPair.generate()
+    assert new.encryption_public is not None
+    old_key = review(
+        case.workspace,
+        "bodies",
+        "add",
+        "--name",
+        "Anti-Trafficking Cell",
+        "--jurisdiction",
+        "Punjab",
+        "--contact",
+        "By hand",
+        "--encryption-key",
+        case.body.encryption_public.to_text(),  # type: ignore[union-attr]
+    )
+    assert old_key.exit_code == 1
+    assert "is (or was) registered" in old_key.output
+    added = review(
+        case.workspace,
+        "bodies",
+        "add",
+        "--name",
+        "Anti-Trafficking Cell",
+        "--jurisdiction",
+        "Punjab",
+        "--contact",
+        "By hand",
+        "--encryption-key",
+        new.encryption_public.to_text(),
+    )
+    assert added.exit_code == 0, added.output
+    out = tmp_path / "packet.rzp"
+    _escalate(case, out=out)
+    assert new.encryption is not None
+    assert open_packet(out.read_bytes(), new.encryption).content.document["reports"]
+    with pytest.raises(CryptoError):
+        _open(case, out)
