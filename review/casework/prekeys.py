@@ -20,7 +20,6 @@ import sqlite3
 
 from crypto import HybridPublicKey, VerifyKey
 from crypto.binding import ReplyPrekeys
-from crypto.errors import CryptoError
 from review.errors import ImportRefused, ReviewError
 
 SERVER_HINT = (
@@ -33,8 +32,8 @@ class NoPrekeyLeft(ReviewError):
     """The source gave one-time prekeys and every one is used: forward secrecy ran out."""
 
 
-def in_report(item: str, record: bytes) -> ReplyPrekeys | None:
-    """The reply prekeys a report record carries, if any; malformed ones refuse the bundle."""
+def in_report(record: bytes) -> ReplyPrekeys | None:
+    """The reply prekeys a report record carries, if any; malformed ones raise `CryptoError`."""
     if b'"reply_prekeys"' not in record:
         return None  # every browser report: no second parse of its record
     try:
@@ -43,13 +42,7 @@ def in_report(item: str, record: bytes) -> ReplyPrekeys | None:
         return None  # not a record of raazdar-submit: it carries no prekeys
     if not isinstance(obj, dict) or "reply_prekeys" not in obj:
         return None
-    try:
-        return ReplyPrekeys.from_json(obj["reply_prekeys"])
-    except CryptoError as exc:
-        raise ImportRefused(
-            f"bundle refused: item {item}: its reply prekeys are malformed ({exc})",
-            hint=SERVER_HINT,
-        ) from exc
+    return ReplyPrekeys.from_json(obj["reply_prekeys"])
 
 
 def file(

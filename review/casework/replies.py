@@ -82,11 +82,7 @@ def queue_reply(u: Unlocked, num: int, text: str, *, allow_codename_key: bool = 
     if len(text) > _MAX_REPLY_CHARS:
         raise InvalidValue(f"a reply is at most {_MAX_REPLY_CHARS} characters")
     triage.load_state(u, num)
-    source, key_text = u.conn.execute(
-        "SELECT r.source, s.public_key FROM reports r JOIN sources s ON s.designation = r.source"
-        " WHERE r.num = ?",
-        (num,),
-    ).fetchone()
+    source, key_text = refuse_disputed(u.conn, num)
     reply_id = new_bundle_id()
     body = json.dumps({"author": u.reviewer, "text": text}, ensure_ascii=False).encode("utf-8")
     # The prekey is chosen, sealed to and marked used under one write lock, and the
@@ -113,6 +109,27 @@ def queue_reply(u: Unlocked, num: int, text: str, *, allow_codename_key: bool = 
     return Queued(reply_id, prekey is not None, prekeys.left(u.conn, num))
 
 
+def refuse_disputed(conn: sqlite3.Connection, num: int) -> tuple[str, str]:
+    """Report `num`'s source and reply key; refuse if the source's reply key is disputed."""
+    row = conn.execute(
+        "SELECT r.source, s.public_key, s.disputed FROM reports r"
+        " JOIN sources s ON s.designation = r.source WHERE r.num = ?",
+        (num,),
+    ).fetchone()
+    if row is None:
+        raise NotFound(f"no report {num}", hint="`raazdar-review list --all` shows every report")
+    source, key_text, disputed = row
+    if disputed:
+        raise ReviewError(
+            f"report {num}: no reply can go to its source {source}: their reply key is "
+            "disputed (a report of theirs carried a key or prekeys that disagree with the "
+            "server's), so no key for them is trusted, now or later",
+            hint="the import that disputed it said why; their reports can still be read, "
+            "triaged and escalated",
+        )
+    return str(source), str(key_text)
+
+
 def _prekey(conn: sqlite3.Connection, num: int, allow_codename_key: bool) -> HybridPublicKey | None:
     """The prekey to seal to, or None for the codename key (only if there are none, or allowed)."""
     try:
@@ -130,7 +147,8 @@ def export_replies(u: Unlocked, out: Path) -> ExportSummary:
     signer = u.signing.verify_key.to_text()
     replies = u.conn.execute(
         "SELECT id, source, envelope FROM replies WHERE exported_in IS NULL AND signer = ?"
-        " ORDER BY rowid",
+        # A reply queued before its source was disputed is held, never sent.
+        " AND source NOT IN (SELECT designation FROM sources WHERE disputed) ORDER BY rowid",
         (signer,),
     ).fetchall()
     waiting = u.conn.execute(

@@ -37,6 +37,8 @@ def import_(c: Ctx, bundle: Path) -> None:
         f"{number} ({summary.bundle_id}): {summary.filed} item(s) filed, "
         f"{summary.new_reports} new report(s), {summary.already} already here"
     )
+    for dispute in summary.disputes:
+        click.echo(f"{PROG}: warning: {dispute.message()}", err=True)
     for problem in summary.problems:
         click.echo(f"{PROG}: warning: {problem}", err=True)
     if summary.problems:
@@ -86,9 +88,9 @@ def reply(c: Ctx, num: int, file: Path | None, allow_codename_key: bool) -> None
 
     It goes to a one-time key the source's device gave, if one is left (forward-secret).
     """
-    queued = replies.queue_reply(
-        c.unlock(), num, compose(None, file), allow_codename_key=allow_codename_key
-    )
+    u = c.unlock()
+    replies.refuse_disputed(u.conn, num)  # before the editor opens: it would be written in vain
+    queued = replies.queue_reply(u, num, compose(None, file), allow_codename_key=allow_codename_key)
     click.echo(f"report {num}: reply {queued.reply_id[:8]} queued for the next `exchange export`")
     click.echo(f"report {num}: {reply_sealing(queued, allow_codename_key)}")
 

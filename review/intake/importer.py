@@ -16,12 +16,16 @@ seen here is refused, and a gap is reported (`review.intake.exports`). Receipts
 of reply bundles confirm them in the same transaction (`review.intake.receipts`).
 
 Replies go to the key the first bundle gave a source's designation: a bundle
-that gives a known designation another key is refused, and so is one whose key
-for a source disagrees with the reply key the source's own device sealed into
-the report (`crypto.binding`, from `raazdar-submit`): a compromised server
-cannot redirect replies. A report whose binding commits to one-time reply
-prekeys brings them in its record; they must be the ones signed, and are filed
-for replies (`review.casework.prekeys`).
+that gives a known designation another key is refused. An item whose binding
+(`crypto.binding`, sealed by `raazdar-submit` on the source's device) does not
+verify, names a reply key other than the bundle's, or whose record's reply
+prekeys are malformed or not the ones signed, disputes its designation for good
+(`sources.disputed`): the item and the rest of the bundle are filed, but no
+reply ever goes to that designation, nor are its prekeys filed, so a compromised
+server cannot redirect replies. Refusing the bundle instead would let one source
+(whose device seals what it will) stop every import, since the server exports
+an unacknowledged item again and again. Prekeys that are the ones signed are
+filed for replies (`review.casework.prekeys`).
 """
 
 from __future__ import annotations
@@ -93,6 +97,8 @@ class ImportSummary:
     sequence: int | None = None
     # Reply bundles taken back that its receipts show the server had applied.
     applied_after_all: list[receipts.AppliedAfterAll] = field(default_factory=list)
+    # Items filed whose source's reply key is disputed: their sources get no reply.
+    disputes: list[Dispute] = field(default_factory=list)
 
 
 @dataclass
@@ -106,6 +112,25 @@ class _Filed:
     content: Content | None = None
     binding: SourceBinding | None = None
     prekeys: ReplyPrekeys | None = None
+    malformed: str | None = None  # why the record's reply prekeys do not parse
+
+
+@dataclass(frozen=True)
+class Dispute:
+    """An item whose source's reply key is disputed: filed, but no reply goes to its source."""
+
+    item: str
+    designation: str
+    why: str
+
+    def message(self) -> str:
+        """Say what happened, what it means for replies, and the two things it may be."""
+        return (
+            f"item {self.item}: {self.why}. Source {self.designation} is DISPUTED from now on: "
+            "the item is filed and can be read, but NO reply can go to them, by any key. "
+            "Either their device is broken or hostile, or the server gave a reply key the "
+            f"source did not make: {prekeys.SERVER_HINT}"
+        )
 
 
 def import_bundle(u: Unlocked, bundle: Path, progress: Progress | None = None) -> ImportSummary:
@@ -224,7 +249,7 @@ def _file_all(
                 remove_files([u.workspace.blobs / result.blob])
         for _ in envelopes:  # the end of the bundle is checked here
             raise FormatError("more items than entries")
-        _check_bindings(manifest, filed)
+        summary.disputes = _disputes(u, manifest, filed)
         if not filed:
             remove_files(written)
             with transaction(u.conn):
@@ -234,14 +259,17 @@ def _file_all(
         with transaction(u.conn):
             exports.record(u.conn, manifest, digest)
             summary.applied_after_all = receipts.confirm(u.conn, manifest)
-            summary.new_reports = _record(u, manifest, filed, superseded, ahead)
+            disputed = {d.designation for d in summary.disputes}
+            summary.new_reports = _record(u, manifest, filed, superseded, ahead, disputed)
             summary.filed = sum(1 for f in filed if f.status == "filed")
-            detail = {
+            detail: dict[str, object] = {
                 "bundle": manifest.bundle_id,
                 "filed": summary.filed,
                 "already": summary.already,
                 "unreadable": len(summary.problems),
             }
+            if disputed:
+                detail["disputed"] = sorted(disputed)
             audit.append(u, "import", None, detail)
             conflicts.route(u)  # new reports naming a reviewer's declaration go to others
     except BaseException:
@@ -306,9 +334,13 @@ def _file_one(
     }
     content = None
     found = None
+    malformed = None
     if opened.metadata.kind == "report" and text is not None:
         content = parse_report(text)
-        found = prekeys.in_report(entry.id, text)
+        try:
+            found = prekeys.in_report(text)
+        except CryptoError as exc:
+            malformed = str(exc)  # disputes its source (`_disputes`), loses nothing
     elif opened.metadata.filename or text is not None:
         content = Content(message=_file_text(opened.metadata, text))
     return _Filed(
@@ -320,6 +352,7 @@ def _file_one(
         content=content,
         binding=opened.metadata.source,
         prekeys=found,
+        malformed=malformed,
     )
 
 
@@ -393,44 +426,63 @@ def _check_known_sources(u: Unlocked, manifest: ExportManifest) -> None:
             )
 
 
-def _check_bindings(manifest: ExportManifest, filed: list[_Filed]) -> None:
-    """Refuse a bundle whose key for a source is not the one the source's device signed."""
+def _disputes(u: Unlocked, manifest: ExportManifest, filed: list[_Filed]) -> list[Dispute]:
+    """Each item whose source's device disagrees with the bundle's key; its prekeys are dropped.
+
+    A source's device seals what it will, and a compromised server can make items of
+    its own: either can dispute a designation, so neither may stop the rest of a bundle
+    (which the server exports again until it is acknowledged), and no reply goes to it.
+    """
+    submissions = list({f.entry.submission for f in filed if f.prekeys is not None})
+    signers: dict[str, str] = _column(u.conn, _PREKEY_SIGNERS, submissions)
+    disputes = []
     for f in filed:
-        binding = f.binding
-        if binding is None:
-            continue  # from the browser form: the server derived the key (see PROTOCOL.md)
-        source = f.entry.source
-        try:
-            binding.verify()
-        except VerificationError as exc:
-            raise ImportRefused(
-                f"bundle refused: item {f.entry.id}: the reply key sealed in it is not "
-                f"signed by its source ({exc})",
-                hint=_SERVER_HINT,
-            ) from exc
-        if binding.reply_key != manifest.sources[source]:
-            raise ImportRefused(
-                f"bundle refused: it gives source {source} a reply key other than the one "
-                "their device sealed into their report (replies would go to someone else)",
-                hint=_SERVER_HINT,
-            )
-        _check_prekeys(f, binding)
+        why = _disputed(f, manifest, signers)
+        if why is not None:
+            disputes.append(Dispute(f.entry.id, f.entry.source, why))
+    disputed = {d.designation for d in disputes}
+    disputed.update(r[0] for r in u.conn.execute("SELECT designation FROM sources WHERE disputed"))
+    for f in filed:
+        if f.entry.source in disputed:
+            f.prekeys = None  # a disputed source's prekeys are neither filed nor sealed to
+    return disputes
 
 
-def _check_prekeys(f: _Filed, binding: SourceBinding) -> None:
-    """Refuse prekeys other than the ones the binding signed, and a report stripped of them."""
-    wrong = f.entry.kind == "report" and binding.prekeys is not None and f.prekeys is None
-    if f.prekeys is not None:
-        try:
-            binding.check(f.prekeys)
-        except VerificationError:
-            wrong = True
-    if wrong:
-        raise ImportRefused(
-            f"bundle refused: item {f.entry.id}: its reply prekeys are not the ones its "
-            "source signed",
-            hint=_SERVER_HINT,
+# The signer of each report's prekeys on file here, by submission.
+_PREKEY_SIGNERS: Final = (
+    "SELECT r.submission, p.signer FROM reply_prekeys p JOIN reports r ON r.num = p.report"
+    " WHERE r.submission IN (SELECT value FROM json_each(?))"
+)
+
+
+def _disputed(f: _Filed, manifest: ExportManifest, signers: dict[str, str]) -> str | None:
+    """Why an item's binding or prekeys dispute its source's reply key; None if they agree."""
+    if f.malformed is not None:
+        return f"its reply prekeys are malformed ({f.malformed})"
+    binding = f.binding
+    if binding is None:
+        return None  # from the browser form: the server derived the key (see PROTOCOL.md)
+    try:
+        binding.verify()
+    except VerificationError as exc:
+        return f"the reply key sealed in it is not signed by its source ({exc})"
+    if binding.reply_key != manifest.sources[f.entry.source]:
+        return (
+            "the bundle gives its source a reply key other than the one sealed into the "
+            "report by their device"
         )
+    if f.prekeys is None:
+        if f.entry.kind == "report" and binding.prekeys is not None:
+            return "it lacks the reply prekeys its source signed"
+        return None
+    try:
+        binding.check(f.prekeys)
+    except VerificationError:
+        return "its reply prekeys are not the ones its source signed"
+    signer = binding.signer.to_text()
+    if signers.setdefault(f.entry.submission, signer) != signer:
+        return "its report has reply prekeys signed by a second key"
+    return None
 
 
 def _file_text(metadata: Metadata, text: bytes | None) -> str:
@@ -518,8 +570,9 @@ def _record(
     filed: list[_Filed],
     superseded: list[Path],
     ahead: Ahead,
+    disputed: set[str],
 ) -> int:
-    """Write the rows of one import; returns how many reports are new.
+    """Write the rows of one import, marking `disputed` sources; returns how many reports are new.
 
     Blob files that the new rows replace are listed in `superseded`, for the
     caller to remove only once the transaction has committed. `ahead` reads each
@@ -531,8 +584,12 @@ def _record(
         (manifest.bundle_id, manifest.created.isoformat(), manifest.keyring_version),
     )
     conn.executemany(
-        "INSERT OR IGNORE INTO sources VALUES (?, ?)",
+        "INSERT OR IGNORE INTO sources (designation, public_key) VALUES (?, ?)",
         [(designation, key.to_text()) for designation, key in manifest.sources.items()],
+    )
+    # For good: a later bundle (the server can make browser-form items) never clears it.
+    conn.executemany(
+        "UPDATE sources SET disputed = 1 WHERE designation = ?", [(d,) for d in sorted(disputed)]
     )
     nums, fresh = _reports(u, filed)
     # Each item's blob as filed before this row: read at once, kept current as rows pass.

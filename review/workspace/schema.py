@@ -25,7 +25,7 @@ from typing import Final
 
 from review.errors import WorkspaceError
 
-SCHEMA_VERSION: Final = 7
+SCHEMA_VERSION: Final = 8
 # Where an upgraded version-2 workspace keeps its clear notices until the first unlock.
 LEGACY_NOTICES: Final = "notices_v2"
 
@@ -53,7 +53,11 @@ CREATE TABLE bundles (
     imported TEXT NOT NULL,
     keyring_version INTEGER NOT NULL
 );
-CREATE TABLE sources (designation TEXT PRIMARY KEY, public_key TEXT NOT NULL);
+CREATE TABLE sources (
+    designation TEXT PRIMARY KEY,
+    public_key TEXT NOT NULL,
+    disputed INTEGER NOT NULL DEFAULT 0 CHECK (disputed IN (0, 1))
+);
 CREATE TABLE reports (
     num INTEGER PRIMARY KEY,
     submission TEXT NOT NULL UNIQUE,
@@ -255,6 +259,17 @@ def _to_version_7(conn: sqlite3.Connection) -> None:
     _create_missing(conn, SCHEMA[SCHEMA.index("CREATE TABLE reply_voids") :])
 
 
+def _to_version_8(conn: sqlite3.Connection) -> None:
+    """Mark sources whose reply key is disputed: no reply goes to them (`review.intake.importer`).
+
+    Older workspaces refused a bundle with such a source whole, so none of theirs is disputed.
+    """
+    conn.execute(
+        "ALTER TABLE sources ADD COLUMN disputed INTEGER NOT NULL DEFAULT 0"
+        " CHECK (disputed IN (0, 1))"
+    )
+
+
 # Each step takes a workspace from the version before it to its own: (version, step).
 UPGRADES: Final[tuple[tuple[int, Callable[[sqlite3.Connection], None]], ...]] = (
     (2, _to_version_2),
@@ -263,6 +278,7 @@ UPGRADES: Final[tuple[tuple[int, Callable[[sqlite3.Connection], None]], ...]] = 
     (5, _to_version_5),
     (6, _to_version_6),
     (7, _to_version_7),
+    (8, _to_version_8),
 )
 
 

@@ -32,7 +32,7 @@ from crypto.exchange import manifest_digest
 from crypto.keys import SigningKey
 from review import workspace as ws
 from review.casework import prekeys, replies
-from review.errors import ImportRefused
+from review.errors import ReviewError
 from review.intake.importer import import_bundle
 from review.workspace import outbox
 from tests.review.intake.test_binding import RECORD, _bundle
@@ -142,7 +142,7 @@ def test_a_server_report_under_the_sources_designation_never_gets_their_replies(
         replies.queue_reply(unlocked, 1, "And again")
 
 
-def test_a_second_signer_for_one_report_refuses_the_bundle(
+def test_a_second_signer_for_one_report_disputes_its_source(
     server: Server, unlocked: ws.Unlocked, tmp_path: Path
 ) -> None:
     source = _keys()
@@ -153,9 +153,11 @@ def test_a_second_signer_for_one_report_refuses_the_bundle(
         (_record(forged), SourceBinding.make(source.public_key, SigningKey.generate(), forged)),
     )
     bundle = _bundle(server, tmp_path, source.public_key, None, records=records)
-    with pytest.raises(ImportRefused, match="second key"):
-        import_bundle(unlocked, bundle)
+    (dispute,) = import_bundle(unlocked, bundle).disputes
+    assert "second key" in dispute.message()
     assert unlocked.conn.execute("SELECT count(*) FROM reply_prekeys").fetchone() == (0,)
+    with pytest.raises(ReviewError, match="disputed"):
+        replies.queue_reply(unlocked, 1, "To whom?", allow_codename_key=True)
 
 
 def _swapped(keys: ReplyPrekeys) -> ReplyPrekeys:
@@ -163,7 +165,7 @@ def _swapped(keys: ReplyPrekeys) -> ReplyPrekeys:
 
 
 @pytest.mark.parametrize("tamper", ["swapped", "stripped", "v1-binding"])
-def test_prekeys_other_than_the_signed_ones_refuse_the_bundle(
+def test_prekeys_other_than_the_signed_ones_are_never_sealed_to(
     server: Server, unlocked: ws.Unlocked, tmp_path: Path, tamper: str
 ) -> None:
     source = _keys()
@@ -177,13 +179,16 @@ def test_prekeys_other_than_the_signed_ones_refuse_the_bundle(
         binding = SourceBinding.make(source.public_key, source.signing_key)
         record = _record(public)
     bundle = _bundle(server, tmp_path, source.public_key, None, records=((record, binding),))
-    with pytest.raises(ImportRefused, match="not the ones its source signed"):
-        import_bundle(unlocked, bundle)
-    assert unlocked.conn.execute("SELECT count(*) FROM reports").fetchone() == (0,)
+    (dispute,) = import_bundle(unlocked, bundle).disputes
+    assert "prekeys" in dispute.message()
+    assert "signed" in dispute.message()
+    assert unlocked.conn.execute("SELECT count(*) FROM reply_prekeys").fetchone() == (0,)
+    with pytest.raises(ReviewError, match="disputed"):
+        replies.queue_reply(unlocked, 1, "To whom?", allow_codename_key=True)
 
 
 @pytest.mark.parametrize("value", [[], "x", ["rz-xwing-public:AAAA"] * 4])
-def test_malformed_prekeys_in_a_report_refuse_the_bundle(
+def test_malformed_prekeys_in_a_report_dispute_its_source(
     server: Server, unlocked: ws.Unlocked, tmp_path: Path, value: object
 ) -> None:
     source = _keys()
@@ -194,8 +199,11 @@ def test_malformed_prekeys_in_a_report_refuse_the_bundle(
     bundle = _bundle(
         server, tmp_path, source.public_key, None, records=((json.dumps(record).encode(), binding),)
     )
-    with pytest.raises(ImportRefused, match="malformed"):
-        import_bundle(unlocked, bundle)
+    (dispute,) = import_bundle(unlocked, bundle).disputes
+    assert "malformed" in dispute.message()
+    assert unlocked.conn.execute("SELECT count(*) FROM reply_prekeys").fetchone() == (0,)
+    with pytest.raises(ReviewError, match="disputed"):
+        replies.queue_reply(unlocked, 1, "To whom?", allow_codename_key=True)
 
 
 def test_a_report_replayed_as_new_does_not_silently_get_a_codename_key_reply(

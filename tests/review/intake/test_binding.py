@@ -31,8 +31,9 @@ from crypto.exchange import (
     write_export,
 )
 from review import workspace as ws
+from review.casework.replies import queue_reply
 from review.casework.triage import Filters, list_reports
-from review.errors import ImportRefused
+from review.errors import ImportRefused, ReviewError
 from review.intake.importer import import_bundle
 from tests.review.support import Server
 
@@ -90,18 +91,21 @@ def _device() -> tuple[PublicKey, SourceBinding]:
     return keys.public_key, SourceBinding.make(keys.public_key, keys.signing_key)
 
 
-def test_an_export_that_swaps_a_submit_sources_reply_key_is_refused(
+def test_an_export_that_swaps_a_submit_sources_reply_key_gets_no_reply_to_it(
     server: Server, unlocked: ws.Unlocked, tmp_path: Path
 ) -> None:
     # The attack: a compromised server exports the report with a key of its own,
     # so that reviewers' replies are sealed to it. Before, the workstation took it.
     _, binding = _device()
     attacker = PrivateKey.generate().public_key
-    with pytest.raises(ImportRefused, match="their device sealed into their report") as refused:
-        import_bundle(unlocked, _bundle(server, tmp_path, attacker, binding))
-    assert refused.value.hint is not None
-    assert "compromised" in refused.value.hint
-    assert list_reports(unlocked, Filters(include_closed=True)) == []
+    summary = import_bundle(unlocked, _bundle(server, tmp_path, attacker, binding))
+    (dispute,) = summary.disputes
+    assert "sealed into the report by their device" in dispute.message()
+    assert "compromised" in dispute.message()
+    assert len(list_reports(unlocked, Filters(include_closed=True))) == 1
+    with pytest.raises(ReviewError, match="disputed"):
+        queue_reply(unlocked, 1, "To whom?", allow_codename_key=True)
+    assert unlocked.conn.execute("SELECT count(*) FROM replies").fetchone() == (0,)
 
 
 def test_an_export_that_agrees_with_the_device_is_filed(
@@ -112,13 +116,16 @@ def test_an_export_that_agrees_with_the_device_is_filed(
     assert (summary.filed, summary.problems) == (1, [])
 
 
-def test_a_binding_signed_by_another_key_is_refused(
+def test_a_binding_signed_by_another_key_gets_no_reply(
     server: Server, unlocked: ws.Unlocked, tmp_path: Path
 ) -> None:
     reply_key, binding = _device()
     forged = SourceBinding(reply_key, SigningKey.generate().verify_key, binding.signature)
-    with pytest.raises(ImportRefused, match="not signed by its source"):
-        import_bundle(unlocked, _bundle(server, tmp_path, reply_key, forged))
+    summary = import_bundle(unlocked, _bundle(server, tmp_path, reply_key, forged))
+    (dispute,) = summary.disputes
+    assert "not signed by its source" in dispute.message()
+    with pytest.raises(ReviewError, match="disputed"):
+        queue_reply(unlocked, 1, "To whom?", allow_codename_key=True)
 
 
 def test_a_later_bundle_cannot_change_a_known_sources_key(

@@ -21,16 +21,21 @@ from crypto import (
     KeyFile,
     Metadata,
     PrivateKey,
+    PublicKey,
     Recipient,
     SigningKey,
+    derive_source_keys,
+    generate_codename,
     seal_bytes,
 )
+from crypto.binding import ReplyPrekeys, SourceBinding
 from crypto.encoding import canonical_json
 from crypto.errors import FormatError
 from crypto.exchange import ExportEntry, ExportManifest, new_bundle_id, write_export
 from review import workspace as ws
+from review.casework.replies import queue_reply
 from review.casework.triage import Filters, list_reports
-from review.errors import ImportRefused
+from review.errors import ImportRefused, ReviewError
 from review.intake import importer
 from review.intake.importer import import_bundle
 from review.workspace import search
@@ -604,3 +609,119 @@ def test_a_hostile_report_record_is_filed_as_text_with_the_other_sources_reports
     shown = review(workspace, "show", "2")
     assert shown.exit_code == 0, shown.output
     assert "message" in shown.output  # the record is kept and shown as the text it is
+
+
+def _device_report(hostile: str) -> tuple[PublicKey, SourceBinding, bytes]:
+    """A raazdar-submit source's account key, binding and record; `hostile` says what it forged."""
+    keys = derive_source_keys(generate_codename(), bytes(16), KdfParams.TESTING)
+    signed = ReplyPrekeys(tuple(HybridPrivateKey.generate().public_key for _ in range(4)))
+    binding = SourceBinding.make(keys.public_key, keys.signing_key, signed)
+    carried: object = signed.to_json()
+    if hostile == "reply-key":
+        other = derive_source_keys(generate_codename(), bytes(16), KdfParams.TESTING)
+        binding = SourceBinding.make(other.public_key, other.signing_key, signed)
+    elif hostile == "unverified":
+        binding = SourceBinding(
+            keys.public_key, SigningKey.generate().verify_key, binding.signature, binding.prekeys
+        )
+    elif hostile == "prekeys":
+        carried = ReplyPrekeys((HybridPrivateKey.generate().public_key, *signed.keys[1:])).to_json()
+    elif hostile == "malformed":
+        carried = "x"
+    record: dict[str, object] = {"fields": {}, "format": 1, "language": "en"}
+    record["message"] = f"the SHO took money ({hostile})"
+    if hostile != "stripped":
+        record["reply_prekeys"] = carried
+    return keys.public_key, binding, json.dumps(record).encode()
+
+
+def bound_bundle(
+    server: Server,
+    tmp_path: Path,
+    reports: list[tuple[str, PublicKey, SourceBinding | None, bytes]],
+) -> Path:
+    """A bundle of one report per (designation, account key, binding, record), as sealed."""
+    reviewer = KeyFile.from_bytes(server.reviewer_key_file.read_bytes()).encryption_public
+    assert reviewer is not None
+    files, entries = [], []
+    for designation, _key, binding, record in reports:
+        path = tmp_path / f"{secrets.token_hex(4)}.rze"
+        metadata = Metadata("report", "application/json", source=binding)
+        path.write_bytes(seal_bytes(record, [reviewer], metadata))
+        files.append(path)
+        entries.append(
+            ExportEntry(
+                secrets.token_hex(16), secrets.token_hex(16), designation, "report", dt.date.today()
+            )
+        )
+    manifest = ExportManifest(
+        new_bundle_id(),
+        server.instance_id,
+        dt.date.today(),
+        1,
+        tuple(entries),
+        {designation: key for designation, key, _binding, _record in reports},
+    )
+    bundle = tmp_path / f"bound-{secrets.token_hex(4)}.rzb"
+    with bundle.open("wb") as dst:
+        write_export(
+            dst, manifest, files, SigningKey.from_text(server.paths.signing_key.read_text())
+        )
+    return bundle
+
+
+@pytest.mark.parametrize("hostile", ["reply-key", "unverified", "prekeys", "stripped", "malformed"])
+def test_one_sources_disputed_reply_key_quarantines_them_and_files_everyone_else(
+    server: Server, unlocked: ws.Unlocked, workspace: Path, tmp_path: Path, hostile: str
+) -> None:
+    # The attack: a source's device seals a binding that disagrees with their account
+    # (or does not verify, or prekeys it did not sign). Before, the whole bundle was
+    # refused, and every later bundle, carrying the item again, too: no other source's
+    # report was ever filed, and the reviewers were told to distrust their server.
+    key, binding, record = _device_report(hostile)
+    honest = PrivateKey.generate().public_key
+    bundle = bound_bundle(
+        server,
+        tmp_path,
+        [("Honest Lark", honest, None, _HONEST), ("Hostile Crow", key, binding, record)],
+    )
+    summary = import_bundle(unlocked, bundle)
+    assert (summary.filed, summary.problems) == (2, [])
+    (dispute,) = summary.disputes
+    assert dispute.designation == "Hostile Crow"
+    problem = dispute.message()
+    assert "Hostile Crow" in problem
+    assert "NO reply" in problem
+    assert "compromised" in problem  # the server may have given a key the source did not make
+    assert "the SHO took money" in review(workspace, "show", "1").output
+    assert f"({hostile})" in review(workspace, "show", "2").output  # nothing a source sent is lost
+    assert unlocked.conn.execute("SELECT count(*) FROM reply_prekeys").fetchone() == (0,)
+    assert queue_reply(unlocked, 1, "Thank you").forward_secret is False
+    with pytest.raises(ReviewError, match="disputed") as refused:
+        queue_reply(unlocked, 2, "Who are you?", allow_codename_key=True)
+    assert refused.value.hint is not None
+
+    # The server can make a browser-form item (no binding) for any designation: it
+    # does not clear the dispute, and no reply goes to the key it gives.
+    later = bound_bundle(server, tmp_path, [("Hostile Crow", key, None, _HONEST)])
+    assert import_bundle(unlocked, later).filed == 1
+    for num in (2, 3):
+        with pytest.raises(ReviewError, match="disputed"):
+            queue_reply(unlocked, num, "Who are you?", allow_codename_key=True)
+    assert unlocked.conn.execute("SELECT count(*) FROM replies").fetchone() == (1,)
+
+
+def test_the_cli_says_loudly_which_source_is_disputed_and_why(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    key, binding, record = _device_report("reply-key")
+    bundle = bound_bundle(server, tmp_path, [("Hostile Crow", key, binding, record)])
+    shown = review(workspace, "import", str(bundle))
+    assert shown.exit_code == 0, shown.output
+    assert "Hostile Crow" in shown.output
+    assert "compromised" in shown.output
+    text = tmp_path / "reply.txt"
+    text.write_text("Who are you?")
+    refused = review(workspace, "reply", "1", "--file", str(text))
+    assert refused.exit_code != 0
+    assert "disputed" in refused.output

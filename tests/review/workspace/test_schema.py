@@ -45,6 +45,7 @@ def _make_version_5(workspace: Path) -> dict[str, bytes]:
         (workspace / "outbox" / f"{reply_id}.rze").write_bytes(envelopes[reply_id])
         conn.execute("DELETE FROM blob_data WHERE name = ?", (name,))
         conn.execute("UPDATE replies SET envelope = ? WHERE id = ?", (f"{reply_id}.rze", reply_id))
+    conn.execute("ALTER TABLE sources DROP COLUMN disputed")
     conn.execute("UPDATE meta SET value = '5' WHERE key = 'schema'")
     conn.commit()
     conn.close()
@@ -192,6 +193,29 @@ def test_a_version_4_workspace_gets_a_table_for_reply_prekeys_and_still_replies(
     assert "reply_prekeys" in _tables(db)
     assert _upgraded_rows(db, "reply_prekeys") == 0
     assert "audit log verifies" in review(workspace, "audit", "verify").output
+
+
+def test_a_version_7_workspace_marks_no_source_disputed_and_still_replies(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    server.submit("A report from before disputes.")
+    assert review(workspace, "import", str(server.export(tmp_path / "e.rzb"))).exit_code == 0
+    db = workspace / ws.DB_NAME
+    conn = sqlite3.connect(db)
+    conn.execute("ALTER TABLE sources DROP COLUMN disputed")
+    conn.execute("UPDATE meta SET value = '7' WHERE key = 'schema'")
+    conn.commit()
+    conn.close()
+
+    text = tmp_path / "reply.txt"
+    text.write_text("Which district?")
+    result = review(workspace, "reply", "1", "--file", str(text))
+    assert result.exit_code == 0, result.output
+    conn = sqlite3.connect(db)
+    try:
+        assert conn.execute("SELECT disputed FROM sources").fetchall() == [(0,)]
+    finally:
+        conn.close()
 
 
 def _two_replies(server: Server, workspace: Path, tmp_path: Path) -> tuple[Source, str]:
