@@ -33,7 +33,7 @@ from crypto.encoding import canonical_json
 from crypto.errors import FormatError
 from crypto.exchange import ExportEntry, ExportManifest, new_bundle_id, write_export
 from review import workspace as ws
-from review.casework.replies import queue_reply
+from review.casework.replies import export_replies, queue_reply
 from review.casework.triage import Filters, list_reports
 from review.errors import ImportRefused, ReviewError
 from review.intake import importer
@@ -725,3 +725,20 @@ def test_the_cli_says_loudly_which_source_is_disputed_and_why(
     refused = review(workspace, "reply", "1", "--file", str(text))
     assert refused.exit_code != 0
     assert "disputed" in refused.output
+
+
+def test_a_reply_queued_before_its_source_is_disputed_is_never_exported(
+    server: Server, unlocked: ws.Unlocked, tmp_path: Path
+) -> None:
+    key, binding, record = _device_report("reply-key")
+    first = bound_bundle(server, tmp_path, [("Hostile Crow", key, None, _HONEST)])
+    import_bundle(unlocked, first)
+    queued = queue_reply(unlocked, 1, "Which station?")
+    import_bundle(
+        unlocked, bound_bundle(server, tmp_path, [("Hostile Crow", key, binding, record)])
+    )
+    summary = export_replies(unlocked, tmp_path / "r.rzr")
+    assert summary.replies == 0  # held, not lost: the reviewer can withdraw it
+    assert unlocked.conn.execute(
+        "SELECT exported_in FROM replies WHERE id = ?", (queued.reply_id,)
+    ).fetchone() == (None,)
