@@ -49,7 +49,8 @@ def _tor(paths: InstancePaths, where: Surroundings) -> Check:
         else:
             socket = paths.root / "tor" / _TOR_SOCKETS[mode] / "control.sock"
             check = (
-                _ask_tor(str(socket), explicit=True)
+                # resolve(): a deep instance's socket is a link to a shorter path (`Tor.launch`).
+                _ask_tor(str(socket.resolve()), explicit=True)
                 if socket.exists()
                 else Check("tor", Status.WARN, "it is still starting: reload this page in a minute")
             )
@@ -60,7 +61,7 @@ def _tor(paths: InstancePaths, where: Surroundings) -> Check:
     for data in ("data", "private-data"):
         socket = paths.root / "tor" / data / "control.sock"
         if socket.exists():
-            return _ask_tor(str(socket), explicit=False)
+            return _ask_tor(str(socket.resolve()), explicit=False)
     if where.tor_binary:
         return Check(
             "tor",

@@ -13,6 +13,7 @@ import logging
 import os
 import re
 import shutil
+import tempfile
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -38,6 +39,8 @@ _KEY_SPEC = re.compile(r"ED25519-V3:[A-Za-z0-9+/]{86}==")
 _CLIENT_KEY = re.compile(r"[A-Z2-7]{52}")
 _TARGET = re.compile(r"(?:127\.0\.0\.1|\[::1\]):\d{1,5}|unix:/[^\s\"]+")
 _SERVICE_ID = re.compile(r"[a-z2-7]{56}")
+# The longest path a unix socket may have (sun_path holds 108 bytes, NUL included).
+_SOCKET_PATH_MAX = 107
 
 # Streams one rendezvous circuit may hold open to an onion of ours at once; tor
 # tears down a circuit that asks for more. A browser opens a handful of
@@ -45,6 +48,12 @@ _SERVICE_ID = re.compile(r"[a-z2-7]{56}")
 # tell circuits apart (an attached tor, which does not name them), this is the
 # only bound on what one circuit takes of the workers' connections.
 MAX_STREAMS = 32
+
+
+def _remove(directory: Path | None) -> None:
+    """Remove a control socket's own directory, if tor was given one."""
+    if directory is not None:
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 class TorError(AppError):
@@ -104,6 +113,8 @@ class Tor:
         self.pow_enabled = False
         self._uploaded: set[str] = set()
         self._lock = threading.Lock()
+        # Where the control socket is when the data directory's path is too long for one.
+        self.socket_dir: Path | None = None
         controller.add_event_listener(self._on_hs_desc, EventType.HS_DESC)
 
     def _on_hs_desc(self, event: Any) -> None:
@@ -120,6 +131,12 @@ class Tor:
         data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         os.chmod(data_dir, 0o700)
         socket = data_dir / "control.sock"
+        socket_dir = None
+        if len(os.fsencode(socket)) > _SOCKET_PATH_MAX:
+            # An instance deep in the tree: tor could bind no socket there ("Failed to
+            # bind one of the listener ports"). A private directory of our own instead.
+            socket_dir = Path(tempfile.mkdtemp(prefix="raazdar-tor-"))
+            socket = socket_dir / "control.sock"
         config: dict[str, str | list[str]] = {
             "DataDirectory": str(data_dir),
             "ControlSocket": str(socket),
@@ -140,6 +157,7 @@ class Tor:
                 take_ownership=True,
             )
         except OSError as exc:
+            _remove(socket_dir)
             raise TorError(f"tor did not start: {exc}") from exc
         try:
             controller = stem.control.Controller.from_socket_file(str(socket))
@@ -147,8 +165,17 @@ class Tor:
         except (stem.SocketError, stem.connection.AuthenticationFailure) as exc:
             process.terminate()
             process.wait()
+            _remove(socket_dir)
             raise TorError(f"cannot reach the tor we started: {exc}") from exc
-        return cls(controller, process)
+        tor = cls(controller, process)
+        tor.socket_dir = socket_dir
+        if socket_dir is not None:
+            # Where `raazdar doctor` and the staff pages look for it (they follow the link).
+            link = data_dir / "control.sock"
+            with contextlib.suppress(FileNotFoundError):
+                link.unlink()
+            link.symlink_to(socket)
+        return tor
 
     @classmethod
     def attach(cls, control: str) -> Tor:
@@ -318,3 +345,4 @@ class Tor:
                 self.process.kill()
         with contextlib.suppress(Exception):
             self.controller.close()
+        _remove(self.socket_dir)
