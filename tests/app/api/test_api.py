@@ -338,8 +338,13 @@ def test_registering_twice_with_the_same_keys_is_fine(device: ApiClient) -> None
 
 
 @pytest.fixture
-def on_circuit() -> Iterator[Callable[[int | None], None]]:
-    """Make the test's requests come on a Tor circuit, as `app.worker` says which."""
+def on_circuit(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[int | None], None]]:
+    """Make the test's requests come on a Tor circuit, as `app.worker` says which.
+
+    The circuits' table is the process's: each test gets an empty one, or a test
+    run within the minute after another on the same circuit would be refused.
+    """
+    monkeypatch.setattr(circuits, "_made", memoryview(bytearray(circuits._made.nbytes)).cast("q"))
     yield kdf_pool.set_circuit
     kdf_pool.set_circuit(None)
 
