@@ -108,3 +108,12 @@ def _restore_umask() -> Iterator[None]:
     os.umask(saved)
     yield
     os.umask(saved)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Place tests on pytest-xdist's workers (tests/run.sh runs two): a file's tests on one
+    worker, so its module fixtures (a browser, a live server) are made once; and the whole
+    Tor tier on one, so its private network is too."""
+    for item in items:
+        group = "tor" if item.get_closest_marker("tor") else item.nodeid.split("::", 1)[0]
+        item.add_marker(pytest.mark.xdist_group(group))

@@ -52,5 +52,9 @@ if command -v pg_ctlcluster >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
 fi
 
 RAAZDAR_EXTRAS="server,review,submit,dev" source "$root/deploy/bootstrap.sh"
-# pytest exits 5 when it collected nothing: with set -e that fails the run.
-"$root/.venv/bin/python" -m pytest "$@"
+# Two workers (pytest-xdist): the suite waits on fsync, sockets, tor and browsers about
+# as much as it computes, so two halve most of it even on two cores. A file's tests, and
+# the whole Tor tier, stay on one worker (tests/conftest.py). RAAZDAR_TEST_WORKERS=0
+# runs everything in this process. pytest exits 5 when it collected nothing: with set -e
+# that fails the run.
+"$root/.venv/bin/python" -m pytest -n "${RAAZDAR_TEST_WORKERS:-2}" --dist loadgroup "$@"

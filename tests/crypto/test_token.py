@@ -47,7 +47,11 @@ def test_derived_keys_are_independent_of_each_other_and_of_their_parent() -> Non
             other.open(token, C.TOKEN_CONTEXT_SESSION)
 
 
-@pytest.mark.parametrize("token", ["", "!!!", "AAAA", KEY.seal(b"x", b"c")[:-2]])
+@pytest.mark.parametrize(
+    "token",
+    ["", "!!!", "AAAA", KEY.seal(b"x", b"c")[:-2]],
+    ids=["empty", "not-base64", "too-short", "cut"],
+)
 def test_a_malformed_or_cut_token_is_a_decryption_error(token: str) -> None:
     with pytest.raises(DecryptionError):
         KEY.open(token, b"c")
