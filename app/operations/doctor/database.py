@@ -27,6 +27,7 @@ def database_checks(config: Config, today: dt.date, store: EnvelopeStore) -> lis
         with Session(engine) as session:
             return [
                 guarded("secure-delete", lambda: _secure_delete(session)),
+                guarded("commit-times", lambda: _commit_times(session)),
                 guarded("audit", lambda: _audit(session)),
                 guarded("retention", lambda: _retention(session, today)),
                 guarded("acknowledgement", lambda: _acknowledgement(session, today)),
@@ -68,6 +69,25 @@ def _secure_delete(session: Session) -> Check:
         "secure-delete",
         Status.FAIL,
         f"SQLite secure_delete is {value!r}, not 1: deleted rows stay readable in the file",
+    )
+
+
+def _commit_times(session: Session) -> Check:
+    """Fail if PostgreSQL keeps the time of every commit (`track_commit_timestamp`)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return Check("commit-times", Status.OK, "SQLite keeps no commit times (its WAL is emptied)")
+    value = session.execute(text("SHOW track_commit_timestamp")).scalar()
+    session.rollback()
+    if value == "off":
+        return Check(
+            "commit-times", Status.OK, "PostgreSQL keeps no commit times (track_commit_timestamp)"
+        )
+    return Check(
+        "commit-times",
+        Status.FAIL,
+        f"PostgreSQL's track_commit_timestamp is {value!r}: it keeps the exact time of "
+        "every transaction, each submission's and login's included, for anyone with the "
+        "disk; set it off in postgresql.conf and restart PostgreSQL",
     )
 
 

@@ -13,11 +13,13 @@ import secrets
 import socket
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 from flask import Flask
-from sqlalchemy import Engine, create_engine, event, update
+from sqlalchemy import Engine, create_engine, event, text, update
+from sqlalchemy.orm import Session
 
 from app import db as app_db
 from app.cli import main
@@ -43,6 +45,7 @@ CHECKS = [
     "timestamp",
     "subkeys",
     "secure-delete",
+    "commit-times",
     "audit",
     "retention",
     "acknowledgement",
@@ -520,3 +523,25 @@ def test_doctor_command_passes_a_healthy_instance_and_fails_a_readable_key(
     assert result.exit_code == 1
     assert "FAIL  permissions" in result.output
     assert "secret_key" in result.output
+
+
+def test_postgresql_keeping_commit_times_fails(
+    instance: Path, where: Surroundings, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server that keeps each transaction's commit time dates every submission."""
+    checks = diagnose(instance, today(), where)
+    assert verdicts(checks)["commit-times"] is Status.OK
+    if database_url.startswith("sqlite"):
+        return
+    assert "track_commit_timestamp" in message(checks, "commit-times")
+    real = Session.execute
+
+    def kept(self: Session, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        if "track_commit_timestamp" in str(statement):
+            statement = text("SELECT 'on'")
+        return real(self, statement, *args, **kwargs)
+
+    monkeypatch.setattr(Session, "execute", kept)
+    checks = diagnose(instance, today(), where)
+    assert verdicts(checks)["commit-times"] is Status.FAIL
+    assert "set it off" in message(checks, "commit-times")
