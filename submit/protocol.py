@@ -16,6 +16,7 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 import requests
+import urllib3
 
 from crypto import SourceKeys
 from crypto.encoding import b64encode
@@ -34,6 +35,9 @@ HEADER_LENGTH: Final = "Upload-Length"
 CHALLENGE_FRESH_FOR: Final = 240.0
 MAX_JSON_BYTES: Final = 4 * 1024 * 1024
 MAX_REPLY_BYTES: Final = 64 * 1024 * 1024
+# Each read may take the read timeout; a server trickling bytes within it must not hold
+# the client for hours: the whole of an answer's body must arrive within this.
+ANSWER_DEADLINE: float = 600.0
 _SLICE: Final = 64 * 1024
 
 Timeout = tuple[float, float]
@@ -98,7 +102,6 @@ class Api:
         *,
         data: bytes | _Body = b"",
         headers: dict[str, str] | None = None,
-        stream: bool = False,
     ) -> requests.Response:
         try:
             return self._http.request(
@@ -108,7 +111,8 @@ class Api:
                 headers=headers,
                 timeout=self._timeout,
                 allow_redirects=False,
-                stream=stream,
+                # Bodies are read by `_read_limited` only, never taken in whole first.
+                stream=True,
             )
         except requests.RequestException as exc:
             # The answer, and the next challenge in it, are lost.
@@ -128,7 +132,6 @@ class Api:
         content_type: str | None = None,
         offset: int | None = None,
         on_sent: Callable[[int], None] | None = None,
-        stream: bool = False,
     ) -> requests.Response:
         challenge = self._take_challenge()
         headers = {
@@ -143,7 +146,7 @@ class Api:
         if offset is not None:
             headers[HEADER_OFFSET] = str(offset)
         data: bytes | _Body = _Body(body, on_sent) if on_sent is not None and body else body
-        response = self._request(method, path, data=data, headers=headers, stream=stream)
+        response = self._request(method, path, data=data, headers=headers)
         following = response.headers.get(HEADER_NEXT)
         self._challenge = (following, time.monotonic()) if following else None
         return response
@@ -202,6 +205,7 @@ class Api:
     def upload_offset(self, keys: SourceKeys, upload: str) -> Progress:
         """Ask how far an upload has got (HEAD): where to resume from."""
         response = self._signed("HEAD", self._path(f"/uploads/{upload}"), keys)
+        response.close()
         if response.status_code != 200:
             raise ServerError(
                 response.status_code,
@@ -256,11 +260,10 @@ class Api:
 
     def reply(self, keys: SourceKeys, reply_id: str) -> bytes:
         """One reply envelope, as stored (sealed to the source, signed by a reviewer)."""
-        response = self._signed("GET", self._path(f"/replies/{reply_id}"), keys, stream=True)
-        with response:
-            if response.status_code != 200:
-                raise _error(response)
-            return _read_limited(response, MAX_REPLY_BYTES)
+        response = self._signed("GET", self._path(f"/replies/{reply_id}"), keys)
+        if response.status_code != 200:
+            raise _error(response)
+        return _read_limited(response, MAX_REPLY_BYTES)
 
 
 def _encode(value: dict[str, Any]) -> bytes:
@@ -278,16 +281,26 @@ def _number(text: str | None) -> int | None:
 
 
 def _read_limited(response: requests.Response, limit: int) -> bytes:
+    """Read the body up to `limit` bytes and within `ANSWER_DEADLINE`; close the response."""
     data = bytearray()
+    deadline = time.monotonic() + ANSWER_DEADLINE
     try:
-        for block in response.iter_content(64 * 1024):
+        # read1 returns what has arrived, so the deadline is checked while bytes trickle in.
+        while block := response.raw.read1(_SLICE, decode_content=True):
             data += block
             if len(data) > limit:
                 raise ServerError(200, "too-large", "the server's answer is too large")
-    except requests.RequestException as exc:
+            if time.monotonic() > deadline:
+                raise TransportError(
+                    "the instance took too long to answer",
+                    hint="try again later, or over another circuit",
+                )
+    except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
         raise TransportError(
             f"the connection to the instance failed ({type(exc).__name__})"
         ) from exc
+    finally:
+        response.close()
     return bytes(data)
 
 
@@ -297,7 +310,8 @@ def _json(response: requests.Response, ok: set[int]) -> dict[str, Any]:
         raise _error(response)
     try:
         value = json.loads(_read_limited(response, MAX_JSON_BYTES))
-    except (ValueError, UnicodeDecodeError) as exc:
+    # A deeply nested answer exhausts the parser's recursion, not only a malformed one.
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise ServerError(
             response.status_code, "bad-answer", "the server's answer is not JSON"
         ) from exc
@@ -313,7 +327,7 @@ def _error(response: requests.Response, hint: str | None = None) -> ServerError:
     code, message = "error", f"the server answered {response.status_code}"
     try:
         value = json.loads(_read_limited(response, MAX_JSON_BYTES))
-    except (ValueError, UnicodeDecodeError, ServerError, TransportError):
+    except (ValueError, UnicodeDecodeError, RecursionError, ServerError, TransportError):
         value = None
     if isinstance(value, dict):
         if isinstance(value.get("error"), str):

@@ -242,3 +242,49 @@ def open_state(root: Path, codename: Path | str) -> State:
     """Unseal the state a codename keeps in `root`, as the client does."""
     text = codename.read_text("utf-8") if isinstance(codename, Path) else codename
     return State.load(root, device_vault(root, check_codename(text), fast=True))
+
+
+class RawServer:
+    """A hostile HTTP server on loopback: `answer(conn, method, path)` writes whatever it likes.
+
+    It counts the bytes it managed to send, so a test can tell how much of an
+    endless answer the client actually took in before it gave up.
+    """
+
+    def __init__(self, answer: Callable[[socket.socket, str, str], None]) -> None:
+        self._answer = answer
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        self.sent = 0
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def send(self, conn: socket.socket, data: bytes) -> None:
+        """Send and count; raises OSError once the client has hung up."""
+        conn.sendall(data)
+        self.sent += len(data)
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self._listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._one, args=(conn,), daemon=True).start()
+
+    def _one(self, conn: socket.socket) -> None:
+        with conn:
+            head = b""
+            while b"\r\n\r\n" not in head:
+                data = _recv(conn)
+                if not data:
+                    return
+                head += data
+            method, path = head.split(b" ", 2)[:2]
+            with contextlib.suppress(OSError):
+                self._answer(conn, method.decode(), path.decode())
+
+    def close(self) -> None:
+        """Stop accepting; connections still open end with their threads."""
+        self._listener.close()
+        self._thread.join(timeout=5)

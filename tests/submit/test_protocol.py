@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import socket
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -9,11 +12,11 @@ import pytest
 from crypto import KdfParams, VerificationError, derive_source_keys, generate_codename
 from crypto.encoding import b64decode
 from crypto.request import body_digest, verify_request
-from submit import transport
-from submit.errors import ServerError
+from submit import protocol, transport
+from submit.errors import ServerError, TransportError
 from submit.protocol import Api
 from submit.trust import KeyringDocument
-from tests.submit.support import Device, Recorder
+from tests.submit.support import Device, RawServer, Recorder
 
 
 def test_every_request_of_a_send_carries_a_proof_that_verifies_for_it_alone(
@@ -63,3 +66,74 @@ def test_a_refusal_carries_the_servers_status_and_code(server: str) -> None:
         api.upload_offset(keys, "0" * 32)
     assert refused.value.status == 404
     assert api.replies(keys) == []
+
+
+@pytest.fixture
+def hostile() -> Iterator[Callable[[Callable[[socket.socket, str, str], None]], RawServer]]:
+    """Start hostile servers on loopback; close them after the test."""
+    started: list[RawServer] = []
+
+    def start(answer: Callable[[socket.socket, str, str], None]) -> RawServer:
+        started.append(RawServer(answer))
+        return started[-1]
+
+    yield start
+    for raw in started:
+        raw.close()
+
+
+def test_an_endless_answer_is_cut_off_at_the_limit_not_taken_in_whole(
+    hostile: Callable[[Callable[[socket.socket, str, str], None]], RawServer],
+) -> None:
+    # A chunked answer that never ends: the client must stop reading near its limit,
+    # not hold all of it in memory first (here the server gives up after 64 MiB).
+    def endless(conn: socket.socket, _method: str, _path: str) -> None:
+        raw.send(conn, b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+        block = b"a" * 65536
+        chunk = b"%x\r\n%s\r\n" % (len(block), block)
+        for _ in range(1024):
+            raw.send(conn, chunk)
+        raw.send(conn, b"0\r\n\r\n")
+
+    raw = hostile(endless)
+    api = Api(transport.session(None), raw.url, timeout=(5.0, 5.0))
+    with pytest.raises(ServerError, match="too large"):
+        api.keyring()
+    assert raw.sent < 4 * protocol.MAX_JSON_BYTES, f"the client took in {raw.sent} bytes"
+
+
+def test_an_answer_trickled_slowly_is_given_up_on(
+    hostile: Callable[[Callable[[socket.socket, str, str], None]], RawServer],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A byte now and then, each within the read timeout, would hold the client for ever.
+    monkeypatch.setattr(protocol, "ANSWER_DEADLINE", 1.0)
+
+    def trickle(conn: socket.socket, _method: str, _path: str) -> None:
+        raw.send(conn, b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n")
+        for _ in range(100):
+            raw.send(conn, b" ")
+            time.sleep(0.1)
+
+    raw = hostile(trickle)
+    api = Api(transport.session(None), raw.url, timeout=(5.0, 5.0))
+    began = time.monotonic()
+    with pytest.raises(TransportError, match="too long"):
+        api.keyring()
+    assert time.monotonic() - began < 5.0
+
+
+def test_a_deeply_nested_answer_is_refused_not_a_crash(
+    hostile: Callable[[Callable[[socket.socket, str, str], None]], RawServer],
+) -> None:
+    body = b"[" * 200_000 + b"]" * 200_000
+    for status in (b"200 OK", b"500 Oops"):
+
+        def nested(conn: socket.socket, _method: str, _path: str, status: bytes = status) -> None:
+            head = b"HTTP/1.1 %s\r\nContent-Length: %d\r\n\r\n" % (status, len(body))
+            conn.sendall(head + body)
+
+        raw = hostile(nested)
+        api = Api(transport.session(None), raw.url, timeout=(5.0, 5.0))
+        with pytest.raises(ServerError):
+            api.keyring()
