@@ -78,10 +78,18 @@ codename_option = click.option(
 )
 
 
+# Bidi embeddings, overrides and isolates: a few reorder what follows them on the screen,
+# across lines the server does not own. The marks (LRM, RLM, ALM) that Urdu needs stay.
+_BIDI_CONTROLS: Final = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
 def clean(text: str) -> str:
-    """Text safe for a terminal: no control characters but line breaks and tabs."""
+    """Text safe for a terminal: no controls but line breaks and tabs, no bidi overrides."""
     return "".join(
-        "\ufffd" if unicodedata.category(ch) == "Cc" and ch not in "\n\t" else ch for ch in text
+        "\ufffd"
+        if (unicodedata.category(ch) == "Cc" and ch not in "\n\t") or ch in _BIDI_CONTROLS
+        else ch
+        for ch in text
     )
 
 

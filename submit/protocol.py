@@ -9,6 +9,7 @@ the wire: the server gets the lookup tag, public keys, and ciphertext.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -39,6 +40,8 @@ MAX_REPLY_BYTES: Final = 64 * 1024 * 1024
 # the client for hours: the whole of an answer's body must arrive within this.
 ANSWER_DEADLINE: float = 600.0
 _SLICE: Final = 64 * 1024
+# The day a reply arrived is printed to the source: nothing but a date may reach the terminal.
+_DAY: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 Timeout = tuple[float, float]
 
@@ -254,7 +257,13 @@ class Api:
             if not isinstance(entry, dict):
                 continue
             rid, size, day = entry.get("id"), entry.get("size"), entry.get("day")
-            if isinstance(rid, str) and _is_id(rid) and type(size) is int and isinstance(day, str):
+            if (
+                isinstance(rid, str)
+                and _is_id(rid)
+                and type(size) is int
+                and isinstance(day, str)
+                and _DAY.fullmatch(day)
+            ):
                 found.append(ReplyInfo(rid, size, day))
         return found
 

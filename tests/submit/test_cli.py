@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import stat
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -11,7 +14,7 @@ from click.testing import CliRunner
 from crypto import check_codename
 from submit.cli import cli
 from tests.app.support import envelope_files
-from tests.submit.support import Device, Recorder
+from tests.submit.support import Device, Recorder, loopback_server
 
 
 def test_new_prints_a_codename_made_on_the_device_and_stores_nothing(tmp_path: Path) -> None:
@@ -191,3 +194,62 @@ def test_an_unreachable_instance_is_an_error_not_a_traceback(
     assert result.exit_code == 1
     assert "raazdar-submit: error: the connection to the instance failed" in result.stderr
     assert "Traceback" not in result.output
+
+
+# What a server in the wrong hands would put in front of the source: a terminal escape
+# that sets the window title and clears the screen, and bidi overrides that reorder text.
+TERMINAL_TRICKS = "\x1b]0;pwned\x07\x1b[2J\u202eevil\u2066x\u2069\u202c"
+
+
+def hostile(app: Any, answers: dict[str, tuple[str, bytes]]) -> Callable[..., Any]:
+    """The app, except that the paths in `answers` get the status and body given there."""
+
+    def serve(environ: dict[str, Any], start_response: Any) -> Any:
+        found = answers.get(environ["PATH_INFO"])
+        if found is None:
+            return app(environ, start_response)
+        status, body = found
+        start_response(status, [("Content-Length", str(len(body)))])
+        return [body]
+
+    return serve
+
+
+def test_the_servers_words_cannot_drive_the_terminal(
+    recorder: Recorder, authorities: list[str], tmp_path: Path
+) -> None:
+    tricked, plain = "a" * 32, "b" * 32
+    listing = {
+        "replies": [
+            {"id": tricked, "size": 5, "day": TERMINAL_TRICKS},
+            {"id": plain, "size": 5, "day": "2025-01-02"},
+        ]
+    }
+    answers = {
+        "/api/v1/replies": ("200 OK", json.dumps(listing).encode()),
+        f"/api/v1/replies/{tricked}": ("200 OK", b"not an envelope"),
+        f"/api/v1/replies/{plain}": ("200 OK", b"not an envelope"),
+    }
+    with loopback_server(hostile(recorder, answers)) as url:
+        device = Device(tmp_path / "s", url, authorities)
+        codename = device.new_codename(tmp_path)
+        result = device.run("replies", "--codename-file", str(codename))
+    # A listing that is not a date is no reply; the well-formed one is tried, and refused.
+    assert "reply 1 (2025-01-02) did not verify" in result.output
+    for trick in ("\x1b", "\x07", "\u202e", "\u2066"):
+        assert trick not in result.output, f"{trick!r} reached the terminal"
+
+
+def test_a_refusal_cannot_reorder_the_terminal_with_bidi_controls(
+    recorder: Recorder, authorities: list[str], tmp_path: Path
+) -> None:
+    refusal = {"error": "busy", "message": TERMINAL_TRICKS}
+    answers = {"/api/v1/keyring": ("503 Unavailable", json.dumps(refusal).encode())}
+    with loopback_server(hostile(recorder, answers)) as url:
+        device = Device(tmp_path / "s", url, authorities)
+        codename = device.new_codename(tmp_path)
+        result = device.run("replies", "--codename-file", str(codename))
+    assert result.exit_code == 1
+    assert "the server refused" in result.stderr
+    for trick in ("\x1b", "\x07", "\u202e", "\u2066"):
+        assert trick not in result.output, f"{trick!r} reached the terminal"
