@@ -295,7 +295,7 @@ def _read_limited(response: requests.Response, limit: int) -> bytes:
     deadline = time.monotonic() + ANSWER_DEADLINE
     try:
         # read1 returns what has arrived, so the deadline is checked while bytes trickle in.
-        while block := response.raw.read1(_SLICE, decode_content=True):
+        while block := response.raw.read1(_SLICE, decode_content=False):
             data += block
             if len(data) > limit:
                 raise ServerError(200, "too-large", "the server's answer is too large")

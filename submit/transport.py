@@ -96,6 +96,9 @@ def session(socks: tuple[str, int] | None) -> requests.Session:
     # HTTP_PROXY, NO_PROXY and ~/.netrc must not route or label requests.
     sess.trust_env = False
     sess.headers["User-Agent"] = USER_AGENT
+    # requests offers whichever decoders are installed here, which tells devices apart;
+    # answers are read as they are sent (`protocol._read_limited`), never expanded.
+    sess.headers["Accept-Encoding"] = "identity"
     if socks is not None:
         host, port = socks
         proxy = f"socks5h://{f'[{host}]' if ':' in host else host}:{port}"

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests.utils
 
 from submit import transport
 from submit.errors import SubmitError, TransportError
@@ -61,6 +62,21 @@ def test_the_session_goes_through_socks5h_and_ignores_the_environment() -> None:
         }
         assert sess.trust_env is False
         assert sess.headers["User-Agent"] == "raazdar-submit"
+
+
+def test_the_headers_sent_do_not_depend_on_what_this_device_has_installed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # requests offers every decoder it finds (brotli, zstandard): a server would tell
+    # devices apart by it, and a compressed answer could expand past any limit.
+    monkeypatch.setattr(requests.utils, "DEFAULT_ACCEPT_ENCODING", "gzip, deflate, br, zstd")
+    with transport.session(None) as sess:
+        assert dict(sess.headers) == {
+            "User-Agent": "raazdar-submit",
+            "Accept-Encoding": "identity",
+            "Accept": "*/*",
+            "Connection": "keep-alive",
+        }
 
 
 def test_proxy_variables_cannot_send_a_direct_request_elsewhere(
