@@ -52,9 +52,10 @@ if command -v pg_ctlcluster >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
 fi
 
 RAAZDAR_EXTRAS="server,review,submit,dev" source "$root/deploy/bootstrap.sh"
-# Two workers (pytest-xdist): the suite waits on fsync, sockets, tor and browsers about
-# as much as it computes, so two halve most of it even on two cores. A file's tests, and
-# the whole Tor tier, stay on one worker (tests/conftest.py). RAAZDAR_TEST_WORKERS=0
-# runs everything in this process. pytest exits 5 when it collected nothing: with set -e
-# that fails the run.
-"$root/.venv/bin/python" -m pytest -n "${RAAZDAR_TEST_WORKERS:-2}" --dist loadgroup "$@"
+# Two workers (pytest-xdist; none on one core): the suite waits on fsync, sockets, tor
+# and browsers about as much as it computes, so two halve most of it even on two cores.
+# A file's tests, and the whole Tor tier, stay on one worker (tests/conftest.py).
+# RAAZDAR_TEST_WORKERS=0 runs everything in this process. pytest exits 5 when it
+# collected nothing: with set -e that fails the run.
+workers="${RAAZDAR_TEST_WORKERS:-$(( $(nproc) >= 2 ? 2 : 0 ))}"
+"$root/.venv/bin/python" -m pytest -n "$workers" --dist loadgroup "$@"
