@@ -27,6 +27,7 @@ from typing import Final
 from review.analysis import designations
 from review.analysis.designations import M
 from review.analysis.entity_text import spells_rank
+from review.workspace.search import normalize
 
 # A mark between two names, by the relation it names, each written as a record writes it
 # (`homes` reads it too: "Noor Muhammad s/o Gul Khan r/o Pezu" places the son).
@@ -64,12 +65,35 @@ def mark(text: str, mentions: Sequence[M]) -> list[M]:
         if second.start - first.end > _MOST_GAP:
             continue
         if (m := MARK.fullmatch(text, first.end, second.start)) is not None:
+            first, out[i + 1] = _posts_of_son(first, m, second)
             out[i] = _kin(first, m, second.key)
         elif (m := _WHOSE.fullmatch(text, first.end, second.start)) is not None:
             rank = designations.parse(second.designation).rank
             if not m.group("rank") or (rank and spells_rank(m.group("rank"), rank)):
                 out[i + 1] = _kin(second, m, first.key)
     return out
+
+
+def _posts_of_son(son: M, m: re.Match[str], father: M) -> tuple[M, M]:
+    """The son and the father, a post read after the father's name moved to the son."""
+    # Only the mark stands between the names, so the father's rank was written after his
+    # name, where a record puts the son's: "Naveed Akhtar s/o Tariq Mehmood, ASI of Thana
+    # Saddar Kasur" is the son's post. Left with the father, he met every ASI of his name.
+    theirs, mine = designations.parse(father.designation), designations.parse(son.designation)
+    # "son of" is the mark, not the writer's son.
+    own = mine.rank if mine.rank and normalize(mine.rank) not in normalize(m.group()) else ""
+    if not theirs.rank or own:
+        return son, father
+    mine = mine._replace(
+        rank=theirs.rank,
+        home=mine.home or theirs.home,
+        station=mine.station or theirs.station,
+        service=mine.service or theirs.service,
+    )
+    theirs = theirs._replace(rank="", home=None, station=None, service=None)
+    son = dataclasses.replace(son, designation=designations.render(mine))  # type: ignore[type-var]
+    father = dataclasses.replace(father, designation=designations.render(theirs))  # type: ignore[type-var]
+    return son, father
 
 
 def _kin(person: M, m: re.Match[str], of: str) -> M:

@@ -198,3 +198,28 @@ def test_a_stations_own_name_before_its_keyword_and_town_is_still_the_stations()
     # "سٹی تھانہ تربت": Turbat's City station, as before.
     found = extract("سٹی تھانہ تربت کے ایس ایچ او نے پیسے لیے۔")
     assert [e.key for e in found if e.kind == "police_station"] == ["city/turbat"]
+
+
+# A record gives the man's rank after his father's name: "Naveed Akhtar s/o Tariq Mehmood,
+# ASI of Thana Saddar Kasur" is the son's post. Read as the father's, the father (no ASI at
+# all) linked strongly to another report's ASI Tariq Mehmood of that station.
+RANK_AFTER_FATHER = (
+    "Naveed Akhtar s/o Tariq Mehmood, ASI of Thana Saddar Kasur, took money from the kiln owner.",
+    "Naveed Akhtar son of Tariq Mehmood, ASI at Thana Saddar Kasur, took money from the kilns.",
+    "نوید اختر ولد طارق محمود، اے ایس آئی تھانہ صدر قصور، نے بھٹہ مالک سے پیسے لیے۔",
+)
+
+
+@pytest.mark.parametrize("text", RANK_AFTER_FATHER)
+def test_a_rank_after_the_fathers_name_is_the_sons(text: str) -> None:
+    assert _person(text, "naveed akhtar").rank == "ASI"
+    assert _person(text, "tariq mehmood").rank == ""
+
+
+@pytest.mark.parametrize("text", RANK_AFTER_FATHER)
+def test_a_father_does_not_corroborate_an_officer_of_his_name(text: str) -> None:
+    other = "ASI Tariq Mehmood of Thana Saddar Kasur beat the kiln labourers and took a bribe."
+    if not text.isascii():
+        other = "اے ایس آئی طارق محمود تھانہ صدر قصور نے مزدوروں کو مارا اور رشوت لی۔"
+    corpus = corpus_of([text, other])
+    assert person_evidence(corpus, 1, 2, "tariq mehmood").strength.level == links.WEAK
