@@ -135,11 +135,13 @@ class Corpus:
             for num, f in self.facts.items()
         }
         # The ranks each report writes beside each name: two that no one man holds split it.
+        # A mention a reviewer rejected splits nothing: a report planted to say two men bear
+        # a name must not keep other sources' reports apart once it is seen for what it is.
         self._roles = {
             (num, m.kind, m.key): m.designations
             for num, f in self.facts.items()
             for m in f.record.mentions()
-            if m.designations
+            if m.designations and m.status != "rejected"
         }
         # Each name's reports with their ranks, and whether it is spread (`links.spread`).
         self._ranked: dict[str, list[tuple[frozenset[str], tuple[str, ...]]]] = defaultdict(list)

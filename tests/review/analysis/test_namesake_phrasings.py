@@ -11,10 +11,14 @@ so he still met the other ASI of the name strongly: the namesake may hold the sa
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
-from review.analysis import designations, links
+from review.analysis import designations, links, records
+from review.analysis.corpus import Corpus, ReportFacts
 from review.analysis.entities import extract
+from review.casework.reports import Content
 from tests.review.analysis.person_links import corpus_of, person_evidence
 
 KEY = "gul zaman"
@@ -84,3 +88,27 @@ def test_a_name_said_to_be_the_same_as_a_relatives_still_meets_the_officer() -> 
 def test_a_name_shared_with_the_writers_kin_is_no_warning(text: str) -> None:
     (person,) = [e for e in extract(text) if e.kind == "person"]
     assert not designations.parse(person.designation).namesake
+
+
+def test_a_rejected_mention_splits_no_other_reports_link() -> None:
+    """A report saying two men bear the name (the accused's own, planted to hide the
+    link) made the link between two other sources' reports weak; a reviewer rejecting
+    that report's mention left it weak, and the SHO corroborated by no one."""
+    texts = [
+        "SHO Tariq Mehmood of Thana Saddar Kasur took money from the kiln owner to free nobody.",
+        "At Thana Saddar Kasur the SHO Tariq Mehmood beat my brother and kept him three days.",
+        "There are two SHOs named Tariq Mehmood at Thana Saddar Kasur. The new SHO is also "
+        "named Tariq Mehmood.",
+    ]
+    facts = {}
+    for num, text in enumerate(texts, start=1):
+        record = records.Record()
+        record.merge([Content(message=text)])
+        facts[num] = ReportFacts(num, f"source {num}", dt.date(2024, 3, num), record)
+    planted = Corpus(facts)
+    assert person_evidence(planted, 1, 2, "tariq mehmood").strength.level == links.WEAK
+    facts[3].record.decisions[records.ident("person", "tariq mehmood")] = "rejected"
+    rejected = Corpus(facts)
+    assert person_evidence(rejected, 1, 2, "tariq mehmood").strength.level == links.STRONG
+    (group,) = [g for g in rejected.groups("person") if g.key == "tariq mehmood"]
+    assert group.corroborating == 2
