@@ -580,7 +580,10 @@ class Corpus:
 
         rejected = {p for p, d in decided.items() if d == links.REJECTED}
         if strength.level == STRONG and not rejected and kind != "person":
-            for a, b in pairwise(nums):
+            # A station whose district a report guessed links that report weakly to any
+            # other (`links.pair_strength`, weak if either side guessed): the rest join.
+            sure = [n for n in nums if self._sure(kind, key, strength, n)]
+            for a, b in pairwise(sure):
                 join(a, b)
         elif strength.level == STRONG:
             for a, b in combinations(nums, 2):
@@ -592,6 +595,10 @@ class Corpus:
             if decision == links.CONFIRMED and a in root and b in root:
                 join(a, b)
         return {n: find(n) for n in nums}
+
+    def _sure(self, kind: str, key: str, strength: Strength, num: int) -> bool:
+        """Whether report `num` links strongly on a key, not a person's, to any report naming it."""
+        return self.pair_strength(kind, key, strength, num, num).level == STRONG
 
 
 def shared_entities(u: Unlocked, nums: Sequence[int]) -> list[dict[str, object]]:

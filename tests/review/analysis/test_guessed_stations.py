@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 
 from review.analysis import links
-from tests.review.analysis.person_links import shared_link
+from tests.review.analysis.person_links import corpus_of, shared_link
 
 BANNU = "I went to Thana Saddar Bannu on 3 May; the moharrir would not write the FIR."
 GUESSED = {
@@ -65,3 +65,16 @@ def test_a_district_elsewhere_in_the_stations_sentence_is_a_guess(register: str)
 def test_a_district_written_beside_the_station_is_no_guess() -> None:
     beside = "We are from Sibi. At Thana City Karachi the moharrir took the money."
     assert shared_link(beside, KARACHI, "police_station")[1].level == links.STRONG
+
+
+@pytest.mark.parametrize("register", sorted(GUESSED))
+def test_a_guessed_station_is_not_counted_as_corroboration(register: str) -> None:
+    """The pair showed weak, yet the station's count of independent sources joined both
+    reports (as `names list` and an escalation packet give it), and `links pending` never
+    put the pair before a reviewer: counted and hidden at once."""
+    corpus = corpus_of([BANNU, GUESSED[register]])
+    (group,) = [g for g in corpus.groups("police_station") if g.key == "saddar/bannu"]
+    assert corpus.evidence(group, 1, 2).strength.level == links.WEAK  # type: ignore[union-attr]
+    assert group.corroborating == 1
+    waiting = [p for p in corpus.pending("police_station") if p.group.key == "saddar/bannu"]
+    assert [(a, b) for a, b, _e in waiting[0].pairs] == [(1, 2)]
