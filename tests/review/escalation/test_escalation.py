@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pikepdf
 import pytest
+from click.testing import Result
 from sqlalchemy import select
 
 from app.db import db_session
@@ -896,34 +897,15 @@ def test_a_retired_body_is_sealed_nothing_more_and_its_drafts_do_not_go(
     # The body's new key, under its old name: packets go to it, and never to the old one.
     new = KeyPair.generate()
     assert new.encryption_public is not None
-    old_key = review(
-        case.workspace,
-        "bodies",
-        "add",
-        "--name",
-        "Anti-Trafficking Cell",
-        "--jurisdiction",
-        "Punjab",
-        "--contact",
-        "By hand",
-        "--encryption-key",
-        case.body.encryption_public.to_text(),  # type: ignore[union-attr]
-    )
+
+    def add(key: str) -> Result:
+        args = ["--name", "Anti-Trafficking Cell", "--jurisdiction", "Punjab", "--contact", "x"]
+        return review(case.workspace, "bodies", "add", *args, "--encryption-key", key)
+
+    old_key = add(case.body.encryption_public.to_text())  # type: ignore[union-attr]
     assert old_key.exit_code == 1
     assert "is (or was) registered" in old_key.output
-    added = review(
-        case.workspace,
-        "bodies",
-        "add",
-        "--name",
-        "Anti-Trafficking Cell",
-        "--jurisdiction",
-        "Punjab",
-        "--contact",
-        "By hand",
-        "--encryption-key",
-        new.encryption_public.to_text(),
-    )
+    added = add(new.encryption_public.to_text())
     assert added.exit_code == 0, added.output
     out = tmp_path / "packet.rzp"
     _escalate(case, out=out)
