@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from review.casework import reports, triage
+from review.casework import replies, reports, triage
 from review.cli import groups
 from review.cli.base import PROG, Ctx, compose, make_console, parse_date, pass_ctx
 from review.cli.conflicts import routing_notice
@@ -127,6 +127,11 @@ def show(c: Ctx, num: int, rtl: str | None) -> None:
     )
     if s.danger:
         console.print(safe(f"!! {DANGER} !!", "bold red"))
+    try:
+        replies.refuse_disputed(c.unlock().conn, num)
+    except ReviewError as exc:
+        # Said here too, not only at the import and the refused reply.
+        console.print(safe(f"!! {exc}", "bold red"))
     text("\n".join(report_facts(s)))
     if missing := view.missing_text():
         console.print(safe(f"\n!! {missing}", "bold red"))

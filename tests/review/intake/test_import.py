@@ -725,6 +725,10 @@ def test_the_cli_says_loudly_which_source_is_disputed_and_why(
     refused = review(workspace, "reply", "1", "--file", str(text))
     assert refused.exit_code != 0
     assert "disputed" in refused.output
+    # The report itself says so whenever it is read, not only at import.
+    shown = review(workspace, "show", "1")
+    assert shown.exit_code == 0, shown.output
+    assert "reply key is disputed" in " ".join(shown.output.split())
 
 
 def test_a_reply_queued_before_its_source_is_disputed_is_never_exported(
