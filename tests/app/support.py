@@ -438,3 +438,14 @@ def compile_catalogs() -> None:
         with partial.open("wb") as mo:
             write_mo(mo, catalog)
         partial.replace(mo_path)  # atomic: a parallel run never loads half a catalog
+
+
+class StoppedClock:
+    """A stand-in for a module's `time`, stopped at a moment of today (UTC)."""
+
+    def __init__(self, hour: int, minute: int) -> None:
+        midnight = dt.datetime.combine(dt.datetime.now(dt.UTC).date(), dt.time(), dt.UTC)
+        self.moment = (midnight + dt.timedelta(hours=hour, minutes=minute)).timestamp()
+
+    def time(self) -> float:
+        return self.moment

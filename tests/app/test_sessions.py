@@ -21,6 +21,7 @@ from crypto.constants import TOKEN_CONTEXT_SESSION
 from crypto.encoding import b64encode
 from tests.app.staff_support import StaffUser, login, make_staff, page_token, staff_client
 from tests.app.support import (
+    StoppedClock,
     Visitor,
     db_session,
     form,
@@ -228,17 +229,6 @@ def test_a_login_row_shows_no_time_finer_than_a_day_and_no_source(
         assert len(row.sealed) % 4 == 0
 
 
-class _At:
-    """`time` for `app.sessions`, stopped at a moment of today (UTC)."""
-
-    def __init__(self, hour: int, minute: int) -> None:
-        midnight = dt.datetime.combine(dt.datetime.now(dt.UTC).date(), dt.time(), dt.UTC)
-        self.moment = (midnight + dt.timedelta(hours=hour, minutes=minute)).timestamp()
-
-    def time(self) -> float:
-        return self.moment
-
-
 @pytest.mark.parametrize("staff", [False, True])
 def test_a_login_row_says_the_day_of_the_login_not_the_hour(
     make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch, staff: bool
@@ -252,7 +242,7 @@ def test_a_login_row_says_the_day_of_the_login_not_the_hour(
     app = make_app()
     days = {}
     for n, hour in enumerate((0, 23)):
-        monkeypatch.setattr(sessions, "time", _At(hour, 50))
+        monkeypatch.setattr(sessions, "time", StoppedClock(hour, 50))
         before = _row_ids(app)
         if staff:
             login(staff_client(app), app, make_staff(app, f"member{n}"))

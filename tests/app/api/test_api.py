@@ -29,6 +29,7 @@ from crypto.encoding import b64encode, canonical_json
 from crypto.exchange import read_export
 from tests.app.api_support import API, ApiClient, BodyRecorder
 from tests.app.support import (
+    StoppedClock,
     Visitor,
     all_rows,
     db_session,
@@ -300,24 +301,13 @@ def test_spent_challenges_keep_a_day_and_no_source(device: ApiClient, app: Flask
         assert len(days) == 1
 
 
-class _At:
-    """`time` for `app.services.api`, stopped at a moment of today (UTC)."""
-
-    def __init__(self, hour: int, minute: int) -> None:
-        midnight = dt.datetime.combine(dt.datetime.now(dt.UTC).date(), dt.time(), dt.UTC)
-        self.moment = (midnight + dt.timedelta(hours=hour, minutes=minute)).timestamp()
-
-    def time(self) -> float:
-        return self.moment
-
-
 def test_a_spent_challenge_says_the_day_of_the_request_not_the_hour(
     device: ApiClient, app: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A row kept its challenge's expiry day: a request in the day's last five minutes said so."""
     days = {}
     for hour, minute in ((0, 10), (23, 57)):
-        monkeypatch.setattr(api_service, "time", _At(hour, minute))
+        monkeypatch.setattr(api_service, "time", StoppedClock(hour, minute))
         device.challenge = None  # the one held was made at another hour
         with db_session(app) as session:
             before = set(session.execute(select(UsedChallenge.nonce)).scalars())

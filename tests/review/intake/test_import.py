@@ -8,6 +8,7 @@ import json
 import secrets
 import sqlite3
 import unicodedata
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -552,32 +553,8 @@ def test_an_items_info_with_a_lone_surrogate_is_refused() -> None:
 
 def sources_bundle(server: Server, tmp_path: Path, records: dict[str, bytes]) -> Path:
     """A bundle of one report from each source named, each record sealed as its device would."""
-    reviewer = KeyFile.from_bytes(server.reviewer_key_file.read_bytes()).encryption_public
-    assert reviewer is not None
-    files, entries = [], []
-    for designation, record in records.items():
-        path = tmp_path / f"{secrets.token_hex(4)}.rze"
-        path.write_bytes(seal_bytes(record, [reviewer], Metadata("report", "application/json")))
-        files.append(path)
-        entries.append(
-            ExportEntry(
-                secrets.token_hex(16), secrets.token_hex(16), designation, "report", dt.date.today()
-            )
-        )
-    manifest = ExportManifest(
-        new_bundle_id(),
-        server.instance_id,
-        dt.date.today(),
-        1,
-        tuple(entries),
-        {designation: PrivateKey.generate().public_key for designation in records},
-    )
-    bundle = tmp_path / f"sources-{secrets.token_hex(4)}.rzb"
-    with bundle.open("wb") as dst:
-        write_export(
-            dst, manifest, files, SigningKey.from_text(server.paths.signing_key.read_text())
-        )
-    return bundle
+    reports = [(d, PrivateKey.generate().public_key, None, r) for d, r in records.items()]
+    return bound_bundle(server, tmp_path, reports)
 
 
 _HONEST = b'{"fields":{},"format":1,"language":"en","message":"the SHO took money"}'
@@ -638,7 +615,7 @@ def _device_report(hostile: str) -> tuple[PublicKey, SourceBinding, bytes]:
 def bound_bundle(
     server: Server,
     tmp_path: Path,
-    reports: list[tuple[str, PublicKey, SourceBinding | None, bytes]],
+    reports: Sequence[tuple[str, PublicKey, SourceBinding | None, bytes]],
 ) -> Path:
     """A bundle of one report per (designation, account key, binding, record), as sealed."""
     reviewer = KeyFile.from_bytes(server.reviewer_key_file.read_bytes()).encryption_public
@@ -662,7 +639,7 @@ def bound_bundle(
         tuple(entries),
         {designation: key for designation, key, _binding, _record in reports},
     )
-    bundle = tmp_path / f"bound-{secrets.token_hex(4)}.rzb"
+    bundle = tmp_path / f"sources-{secrets.token_hex(4)}.rzb"
     with bundle.open("wb") as dst:
         write_export(
             dst, manifest, files, SigningKey.from_text(server.paths.signing_key.read_text())
