@@ -57,6 +57,13 @@ from review.workspace import audit
     help="The file `raazdar server-info --out FILE` wrote: the instance id, server key and "
     "authorities, so nothing is typed.",
 )
+@click.option(
+    "--threshold",
+    type=click.IntRange(min=1),
+    help="How many of the pinned authorities must sign the first keyring installed here, "
+    "from the organisation's record (default: every one of them, as at the founding "
+    "ceremony; give it for a workspace started after a rotation).",
+)
 @pass_ctx
 def init(
     c: Ctx,
@@ -68,6 +75,7 @@ def init(
     name: str | None,
     keyring: Path | None,
     server_info: Path | None,
+    threshold: int | None,
 ) -> None:
     """Create a workspace, pin the server key and authorities, enrol the first reviewer."""
     try:
@@ -83,9 +91,22 @@ def init(
             for fp in pins:
                 click.echo(f"pinning authority {fp}: compare it with the ceremony's record")
         pinned_id, pinned_key = init_pins(first, instance_id, server_key)
-        pinned = ws.Pinned(instance_id=pinned_id, server_key=pinned_key, authorities=pins)
+        pinned = ws.Pinned(
+            instance_id=pinned_id, server_key=pinned_key, authorities=pins, threshold=threshold
+        )
     except CryptoError as exc:
         raise ReviewError(f"bad pinned key: {exc}") from exc
+    if threshold is not None and threshold > len(set(pins)):
+        raise ReviewError(
+            f"--threshold {threshold} asks more signatures than the {len(set(pins))} pinned"
+            " authorities can give: nothing was created",
+            hint="give the threshold of the authority set you pin, from the ceremony's record",
+        )
+    if pins:
+        click.echo(
+            f"the first keyring installed here needs {pinned.signers} of the"
+            f" {len(set(pins))} authorities' signatures"
+        )
     click.echo(
         f"server key fingerprint {pinned.server_key.fingerprint}: read it aloud against "
         "`raazdar server-info` on the server"

@@ -22,12 +22,13 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from crypto import KdfParams, KeyFile, Recipient, SignedManifest, verify_initial
+from crypto import KdfParams, KeyFile, Recipient, SignedManifest
 from crypto.errors import CryptoError, DecryptionError
 from crypto.possession import Challenge, answer
 from review import workspace as ws
 from review.errors import UnlockError
 from review.keys.ceremony import new_key_file
+from review.keys.keyring import check_first
 from review.workspace import audit
 
 
@@ -44,13 +45,11 @@ def init_workspace(
     """Create a workspace with its first reviewer; the log's first entry enrols them.
 
     With `keyring` (the first manifest), it is verified against the pinned
-    authorities and installed, and it must list the first reviewer's key.
+    authorities (`keyring.check_first`: as many of their signatures as pinned)
+    and installed, and it must list the first reviewer's key.
     """
     if keyring is not None:
-        try:
-            manifest = verify_initial(keyring, pinned.authorities, dt.date.today())
-        except CryptoError as exc:
-            raise UnlockError(f"keyring refused: {exc}") from exc
+        manifest = check_first(pinned, keyring, dt.date.today())
         file = KeyFile.from_bytes(key_file)
         if not any(_lists(r, reviewer, file) for r in manifest.recipients):
             raise UnlockError(

@@ -29,9 +29,9 @@ from crypto import (
     verify_initial,
     verify_successor,
 )
-from crypto.errors import CryptoError
+from crypto.errors import CryptoError, VerificationError
 from review.errors import ReviewError
-from review.workspace import Unlocked, Workspace, audit
+from review.workspace import Pinned, Unlocked, Workspace, audit
 from review.workspace.schema import transaction
 
 # How long one keyring timestamp holds unless the ceremony says otherwise: a server
@@ -63,17 +63,44 @@ def in_force(workspace: Workspace) -> Manifest | None:
 def check(workspace: Workspace, signed: SignedManifest, today: dt.date) -> Manifest:
     """Verify `signed` as the next keyring of this workspace, or say which rule failed."""
     current = in_force(workspace)
+    if current is None:
+        return check_first(workspace.pinned, signed, today)
     try:
-        if current is None:
-            manifest = verify_initial(signed, workspace.pinned.authorities, today)
-        else:
-            manifest = verify_successor(current, signed, today)
+        manifest = verify_successor(current, signed, today)
     except CryptoError as exc:
         raise KeyringError(
             f"keyring refused: {exc}",
             hint="a keyring must chain to the one in force and carry the authorities' signatures",
         ) from exc
-    if manifest.instance is not None and manifest.instance.id != workspace.pinned.instance_id:
+    return _of_this_instance(workspace.pinned, manifest)
+
+
+def check_first(pinned: Pinned, signed: SignedManifest, today: dt.date) -> Manifest:
+    """Verify `signed` as the first keyring of a workspace that pins `pinned`.
+
+    It needs `pinned.signers` signatures of the pinned authorities, whatever
+    threshold it states: that is its writer's word, and one holder alone could
+    write the pinned set with a threshold of 1 and a reviewer of their own.
+    """
+    try:
+        manifest = verify_initial(signed, pinned.authorities, today, signers=pinned.signers)
+    except VerificationError as exc:
+        hint = (
+            f"the first keyring needs {pinned.signers} signatures of the pinned authorities:"
+            " every one, unless `workspace init --threshold K` gave the organisation's"
+            " threshold (a workspace started after a rotation)"
+            if exc.rule == "threshold"
+            else "the first keyring must be the pinned authorities' own, and in force"
+        )
+        raise KeyringError(f"keyring refused: {exc}", hint=hint) from exc
+    except CryptoError as exc:
+        raise KeyringError(f"keyring refused: {exc}") from exc
+    return _of_this_instance(pinned, manifest)
+
+
+def _of_this_instance(pinned: Pinned, manifest: Manifest) -> Manifest:
+    """Refuse a keyring that lists another instance than the one pinned."""
+    if manifest.instance is not None and manifest.instance.id != pinned.instance_id:
         raise KeyringError(
             "keyring refused: it lists another instance than this workspace's",
             hint="a workspace serves one instance; check the keyring file you carried",

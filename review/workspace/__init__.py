@@ -48,6 +48,8 @@ from review.workspace import outbox, schema
 DB_NAME: Final = "workspace.db"
 # The meta row holding earlier workspace keys, sealed under the current one.
 HISTORY: Final = "workspace_key_history"
+# The meta row saying how many pinned authorities must sign the first keyring.
+THRESHOLD: Final = "authority_threshold"
 _ID_CHARS: Final = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._-")
 
 # Asked for a passphrase with the label of the key file it is for.
@@ -56,11 +58,23 @@ AskPassphrase = Callable[[str], str]
 
 @dataclass(frozen=True)
 class Pinned:
-    """What a workspace trusts from the start: its instance, the server's key, the authorities."""
+    """What a workspace trusts from the start: its instance, the server's key, the authorities.
+
+    `threshold` is how many of the pinned authorities must sign the first keyring
+    installed here, from the organisation (`init --threshold`); None asks every one
+    of them, as `keys authority-init` has every holder sign version 1. The first
+    keyring's own threshold is its writer's word (PROTOCOL §8.5).
+    """
 
     instance_id: str
     server_key: VerifyKey
     authorities: tuple[Fingerprint, ...]
+    threshold: int | None = None
+
+    @property
+    def signers(self) -> int:
+        """How many pinned authorities must sign the first keyring installed here."""
+        return self.threshold if self.threshold is not None else len(self.authorities)
 
 
 class Workspace:
@@ -75,6 +89,8 @@ class Workspace:
                 instance_id=meta["instance_id"],
                 server_key=VerifyKey.from_text(meta["server_key"]),
                 authorities=tuple(Fingerprint.parse(f) for f in json.loads(meta["authorities"])),
+                # Absent in a workspace made before it was kept: every pinned key signs.
+                threshold=int(meta[THRESHOLD]) if THRESHOLD in meta else None,
             )
             self.public_key = PublicKey.from_text(meta["workspace_key"])
         except (KeyError, CryptoError, ValueError) as exc:
@@ -293,6 +309,7 @@ def create(
                     ("instance_id", pinned.instance_id),
                     ("server_key", pinned.server_key.to_text()),
                     ("authorities", json.dumps([str(f) for f in pinned.authorities])),
+                    (THRESHOLD, str(pinned.signers)),
                     ("workspace_key", wskey.public_key.to_text()),
                 ],
             )
