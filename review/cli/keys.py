@@ -345,12 +345,23 @@ def forward_secrecy(c: Ctx, key_files: tuple[Path, ...], draft_out: Path, days: 
     )
 
 
+_abandon_unread = click.option(
+    "--abandon-unread",
+    is_flag=True,
+    help="Retire the keys even if items waiting to be read open with them alone (their "
+    "reviewer will not come back, or their key leaked): those items are given up.",
+)
+
+
 @groups.keys.command("reviewer-revoke")
 @click.argument("reviewer")
 @_draft_out
 @_days
+@_abandon_unread
 @pass_ctx
-def reviewer_revoke(c: Ctx, reviewer: str, draft_out: Path, days: int) -> None:
+def reviewer_revoke(
+    c: Ctx, reviewer: str, draft_out: Path, days: int, abandon_unread: bool
+) -> None:
     """Retire a reviewer's keys here, re-seal the workspace, and draft a keyring without them."""
     u = c.unlock()
     u.require_admin("revoke a reviewer")
@@ -371,12 +382,13 @@ def reviewer_revoke(c: Ctx, reviewer: str, draft_out: Path, days: int) -> None:
         signed = ceremony.draft(current, today=dt.date.today(), days=days, remove=reviewer)
         ceremony.write_new(draft_out, signed.to_bytes())
     try:
-        _, summary = rewrap(u, retire=seqs)
+        _, summary = rewrap(u, retire=seqs, abandon=abandon_unread)
     except BaseException:
         if signed is not None:
             draft_out.unlink(missing_ok=True)
         raise
     click.echo(f"retired {len(summary.retired)} key(s) of {reviewer}; re-sealed the workspace")
+    _say_abandoned(summary.abandoned, f"{reviewer}'s keys")
     if signed is None:
         click.echo(f"the keyring in force does not list {reviewer}: no new keyring is needed")
         click.echo("discard any unsigned draft that would add them")
@@ -422,8 +434,9 @@ def rotate_keys(c: Ctx, backup: Path | None, draft_out: Path, days: int, fast_kd
     is_flag=True,
     help="Retire every key of yours that the keyring in force does not list.",
 )
+@_abandon_unread
 @pass_ctx
-def rewrap_cmd(c: Ctx, retire: tuple[int, ...], retire_old: bool) -> None:
+def rewrap_cmd(c: Ctx, retire: tuple[int, ...], retire_old: bool, abandon_unread: bool) -> None:
     """Re-seal everything under a new workspace key; retire old keys and delete their files."""
     u = c.unlock()
     chosen = set(retire)
@@ -434,10 +447,19 @@ def rewrap_cmd(c: Ctx, retire: tuple[int, ...], retire_old: bool) -> None:
             for k in keyring.anchoring(u.workspace)
             if k.reviewer == u.reviewer and not k.retired and not k.listed
         }
-    _, summary = rewrap(u, retire=chosen)
+    _, summary = rewrap(u, retire=chosen, abandon=abandon_unread)
     click.echo(f"re-sealed {summary.blobs} blob(s) and {summary.records} record(s)")
     for fp in summary.retired:
         click.echo(f"retired key {fp}: its key file is destroyed")
+    _say_abandoned(summary.abandoned, "the retired keys")
+
+
+def _say_abandoned(count: int, whose: str) -> None:
+    """Say how many items waiting to be read a retirement gave up."""
+    if count:
+        click.echo(
+            f"{count} item(s) that only {whose} open are given up: nobody here can read them"
+        )
 
 
 @groups.keys.command("timestamp-new")

@@ -95,6 +95,12 @@ BLOBS: Final = (
 )
 
 
+_ABANDON: Final = (
+    "a reviewer who will not come back (or whose key leaked) is retired all the same with "
+    "--abandon-unread, and those items are given up"
+)
+
+
 class RewrapError(ReviewError):
     """A rewrap or retirement was refused."""
 
@@ -106,14 +112,22 @@ class RewrapSummary:
     blobs: int
     records: int
     retired: tuple[str, ...]
+    # Items waiting to be read that only the retired keys opened, given up (`abandon`).
+    abandoned: int = 0
 
 
-def rewrap(u: Unlocked, retire: Collection[int] = ()) -> tuple[Unlocked, RewrapSummary]:
+def rewrap(
+    u: Unlocked, retire: Collection[int] = (), *, abandon: bool = False
+) -> tuple[Unlocked, RewrapSummary]:
     """Re-seal the workspace under a new key; retire the reviewer keys numbered `retire`.
 
+    An item waiting to be read that only a retiring key opens refuses the
+    retirement, unless `abandon` gives it up: a reviewer who never comes back
+    to import it (or whose key leaked) must not stay in service for it, and an
+    item sealed to them alone is one anyone with the server's key can export.
     Returns the workspace unlocked under its new key, and what was done.
     """
-    retiring = _check_retire(u, set(retire))
+    retiring, abandoned = _check_retire(u, set(retire), abandon)
     subkeys.load(u)  # re-seals the reviewer's subkey store to every key kept, before any retires
     new = WorkspaceKey.generate()
     written: list[Path] = []
@@ -158,12 +172,16 @@ def rewrap(u: Unlocked, retire: Collection[int] = ()) -> tuple[Unlocked, RewrapS
                         "UPDATE reviewer_keys SET wrapped = ? WHERE seq = ?", (wrapped, seq)
                     )
             after = replace(u, key=new, history=history)
-            summary = RewrapSummary(len(blobs), records, tuple(sorted(retiring.values())))
-            detail = {
+            summary = RewrapSummary(
+                len(blobs), records, tuple(sorted(retiring.values())), abandoned
+            )
+            detail: dict[str, object] = {
                 "blobs": summary.blobs,
                 "records": summary.records,
                 "retired": list(summary.retired),
             }
+            if abandoned:
+                detail["abandoned"] = abandoned
             audit.append(after, "rewrap", None, detail)
     except BaseException:
         remove_files(written)
@@ -179,8 +197,13 @@ def rewrap(u: Unlocked, retire: Collection[int] = ()) -> tuple[Unlocked, RewrapS
     return done, summary
 
 
-def _check_retire(u: Unlocked, retire: set[int]) -> dict[int, str]:
-    """The keys to retire (seq to fingerprint), refused when that would lose a report."""
+def _check_retire(
+    u: Unlocked, retire: set[int], abandon: bool = False
+) -> tuple[dict[int, str], int]:
+    """The keys to retire (seq to fingerprint), refused when that would lose a report.
+
+    With `abandon`, such reports are given up instead: the second value counts them.
+    """
     rows = u.conn.execute(
         "SELECT seq, reviewer, encryption_key, key_file FROM reviewer_keys WHERE NOT retired"
     ).fetchall()
@@ -217,18 +240,22 @@ def _check_retire(u: Unlocked, retire: set[int]) -> dict[int, str]:
                 stranded += 1
             elif unrecorded and header.version is V2:
                 unplaced += 1
+    if abandon:
+        return retiring, stranded + unplaced
     if stranded:
         raise RewrapError(
             f"{stranded} item(s) waiting to be read are sealed only to a key being retired",
-            hint="import their bundle again unlocked as that key's reviewer, then retire it",
+            hint="import their bundle again unlocked as that key's reviewer, then retire it; "
+            f"{_ABANDON}",
         )
     if unplaced:
         raise RewrapError(
             f"{unplaced} item(s) waiting to be read may be sealed only to the weekly subkeys"
             f" of {', '.join(unrecorded)}, which go with their last key",
-            hint="import their bundle again unlocked as each reviewer, then retire the keys",
+            hint=f"import their bundle again unlocked as each reviewer, then retire the keys; "
+            f"{_ABANDON}",
         )
-    return retiring
+    return retiring, 0
 
 
 def _subkey_ids(

@@ -270,7 +270,8 @@ def test_a_pending_item_sealed_only_to_a_retiring_keys_x_wing_half_blocks_the_re
         _check_retire(unlocked, {new_seq})
     # Retiring the old key instead strands nothing: the new key's X-Wing half is kept.
     old_seq = next(seq for key, seq in seqs.items() if seq != new_seq)
-    assert _check_retire(unlocked, {old_seq})
+    retiring, abandoned = _check_retire(unlocked, {old_seq})
+    assert (set(retiring), abandoned) == ({old_seq}, 0)
 
 
 def test_forward_secrecy_end_to_end_drafted_signed_and_installed_here_and_on_the_server(
