@@ -134,7 +134,8 @@ def export_replies(c: Ctx, out: Path) -> None:
     "--withdraw-reply",
     "withdraw",
     multiple=True,
-    help="A reply the server refused (its id, or the first 8 characters): withdrawn for good.",
+    help="A reply the server refused (its id, or the first 8 characters): never sent again "
+    "(the bundle taken back still posts it if it is applied before the next one).",
 )
 @click.option(
     "--drop-notice",
@@ -147,10 +148,19 @@ def reply_bundle_refused(
     c: Ctx, bundle_id: str, withdraw: tuple[str, ...], drop: tuple[str, ...]
 ) -> None:
     """Take back a reply bundle the server refused whole, or that was lost, for the next
-    `exchange export`; that bundle voids this one, so the server never applies it later."""
+    `exchange export`; that bundle voids this one, so the server never applies it after."""
     back = replies.take_back(c.unlock(), bundle_id, withdraw_replies=withdraw, drop_notices=drop)
     click.echo(
         f"bundle {back.bundle_id} taken back: {back.replies} reply(ies), {back.notices} "
         f"notice(s) and {back.acks} acknowledgement(s) wait for the next `exchange export`; "
         f"{back.withdrawn} withdrawn"
     )
+    if back.withdrawn:
+        # Only the void stops the old bundle, and only once the server has it: a copy
+        # handed in first is applied whole, what was withdrawn included.
+        click.echo(
+            f"{PROG}: warning: the withdrawal holds only if the next reply bundle is applied "
+            f"before bundle {back.bundle_id}: whoever keeps a copy of it can still hand it in "
+            "first. Destroy every copy, and have staff apply the next bundle before any other",
+            err=True,
+        )

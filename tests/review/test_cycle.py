@@ -422,3 +422,33 @@ def test_a_taken_back_bundle_handed_in_again_is_refused_and_its_withdrawn_reply_
     page = source.account_page()
     assert page.count("canary-KEEP") == 1
     assert "canary-WITHDRAWN" not in page
+
+
+def test_a_withdrawal_is_said_to_hold_only_if_the_voiding_bundle_reaches_the_server_first(
+    server: Server, workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The limit (a voided bundle that arrives before its void): a carrier who kept the bundle
+    taken back hands it in before the one voiding it, and the withdrawn reply is posted.
+    Take-back must not promise "withdrawn for good", and the receipt must say it went."""
+    source = server.submit("report canary-ORDER")
+    assert review(workspace, "import", str(server.export(tmp_path / "e1.rzb"))).exit_code == 0
+    withdrawn = _reply(workspace, tmp_path, 1, "canary-WITHDRAWN-FIRST wrong words")
+    kept = tmp_path / "r1.rzr"
+    kept_id = _export_replies(workspace, kept)
+    taken = review(workspace, "exchange", "take-back", kept_id, "--withdraw-reply", withdrawn)
+    assert taken.exit_code == 0, taken.output
+    warning = (
+        f"raazdar-review: warning: the withdrawal holds only if the next reply bundle is "
+        f"applied before bundle {kept_id}"
+    )
+    assert warning in taken.output
+    voiding = tmp_path / "r2.rzr"
+    _export_replies(workspace, voiding)
+
+    assert server.apply(kept).replies == 1  # the carrier's order
+    assert server.apply(voiding).replies == 0
+    assert source.account_page().count("canary-WITHDRAWN-FIRST") == 1
+    _tomorrow(monkeypatch)
+    result = review(workspace, "import", str(server.export(tmp_path / "e2.rzb")))
+    assert result.exit_code == 0, result.output
+    assert "the 1 reply(ies) withdrawn from it reached their sources" in result.output
