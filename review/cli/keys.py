@@ -13,7 +13,7 @@ from crypto.errors import CryptoError
 from review import workspace as ws
 from review.cli import groups
 from review.cli.base import Ctx, ask, make_console, pass_ctx
-from review.keys import ceremony, keyring
+from review.keys import ceremony, keyring, revocation
 from review.keys.ceremony import CeremonyError
 from review.keys.enrolment import rotate
 from review.keys.rewrap import rewrap
@@ -362,33 +362,44 @@ _abandon_unread = click.option(
 def reviewer_revoke(
     c: Ctx, reviewer: str, draft_out: Path, days: int, abandon_unread: bool
 ) -> None:
-    """Retire a reviewer's keys here, re-seal the workspace, and draft a keyring without them."""
+    """Retire a reviewer's keys here, re-seal the workspace, and draft a keyring without them.
+
+    Without the administrator's role it only drafts, until the keyring in force
+    no longer lists them: then it retires their keys too.
+    """
     u = c.unlock()
-    u.require_admin("revoke a reviewer")
     if reviewer == u.reviewer:
-        raise CeremonyError("a reviewer cannot revoke themselves: another administrator must")
-    current = _in_force(u)
-    seqs = [
-        seq
-        for (seq,) in u.conn.execute(
-            "SELECT seq FROM reviewer_keys WHERE reviewer = ? AND NOT retired", (reviewer,)
+        raise CeremonyError(
+            "a reviewer cannot revoke themselves",
+            hint="another reviewer drafts it; once the authorities' keyring drops you, "
+            "any other reviewer retires your keys here",
         )
-    ]
-    if not seqs:
+    current = _in_force(u)
+    if not revocation.keys_in_service(u, reviewer):
         raise CeremonyError(f"no reviewer {reviewer!r} has a key in service here")
     listed = any(r.id == reviewer for r in current.recipients)
     signed = None
     if listed:
         signed = ceremony.draft(current, today=dt.date.today(), days=days, remove=reviewer)
+        if not u.is_admin:
+            # Drafting is harmless (the holders sign or not); retiring waits for them.
+            _write_draft(draft_out, signed, current)
+            click.echo(
+                f"{reviewer} keeps their keys here until that keyring is installed: then run "
+                f"`keys reviewer-revoke {reviewer}` again (or an administrator does it now)"
+            )
+            return
         ceremony.write_new(draft_out, signed.to_bytes())
     try:
-        _, summary = rewrap(u, retire=seqs, abandon=abandon_unread)
+        summary, takes_over = revocation.revoke(u, reviewer, abandon=abandon_unread)
     except BaseException:
         if signed is not None:
             draft_out.unlink(missing_ok=True)
         raise
     click.echo(f"retired {len(summary.retired)} key(s) of {reviewer}; re-sealed the workspace")
     _say_abandoned(summary.abandoned, f"{reviewer}'s keys")
+    if takes_over:
+        click.echo(f"{u.reviewer} now administers this workspace: nobody else did")
     if signed is None:
         click.echo(f"the keyring in force does not list {reviewer}: no new keyring is needed")
         click.echo("discard any unsigned draft that would add them")

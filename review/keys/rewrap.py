@@ -117,7 +117,11 @@ class RewrapSummary:
 
 
 def rewrap(
-    u: Unlocked, retire: Collection[int] = (), *, abandon: bool = False
+    u: Unlocked,
+    retire: Collection[int] = (),
+    *,
+    abandon: bool = False,
+    then: Callable[[Unlocked], None] | None = None,
 ) -> tuple[Unlocked, RewrapSummary]:
     """Re-seal the workspace under a new key; retire the reviewer keys numbered `retire`.
 
@@ -125,6 +129,7 @@ def rewrap(
     retirement, unless `abandon` gives it up: a reviewer who never comes back
     to import it (or whose key leaked) must not stay in service for it, and an
     item sealed to them alone is one anyone with the server's key can export.
+    `then` runs last inside the rewrap's transaction, on the workspace under its new key.
     Returns the workspace unlocked under its new key, and what was done.
     """
     retiring, abandoned = _check_retire(u, set(retire), abandon)
@@ -183,6 +188,8 @@ def rewrap(
             if abandoned:
                 detail["abandoned"] = abandoned
             audit.append(after, "rewrap", None, detail)
+            if then is not None:
+                then(after)
     except BaseException:
         remove_files(written)
         raise
@@ -213,8 +220,9 @@ def _check_retire(
     unknown = retire - live.keys()
     if unknown:
         raise RewrapError(f"no key in service is numbered {min(unknown)}")
-    if any(live[seq][0] != u.reviewer for seq in retire):
-        u.require_admin("retire another reviewer's keys")
+    others = {live[seq][0] for seq in retire} - {u.reviewer}
+    if others & _listed(u):
+        u.require_admin("retire the keys of another reviewer the keyring in force lists")
     mine = [seq for seq, (reviewer, _) in live.items() if reviewer == u.reviewer]
     if mine and set(mine) <= retire:
         raise RewrapError(
@@ -256,6 +264,17 @@ def _check_retire(
             f"{_ABANDON}",
         )
     return retiring, 0
+
+
+def _listed(u: Unlocked) -> set[str]:
+    """The reviewers the keyring in force lists (every reviewer here, without a keyring).
+
+    Once the authorities' keyring drops a reviewer, any other may retire their keys.
+    """
+    signed = u.workspace.keyring()
+    if signed is None:
+        return {r for (r,) in u.conn.execute("SELECT id FROM reviewers")}
+    return {r.id for r in signed.manifest.recipients}
 
 
 def _subkey_ids(

@@ -704,7 +704,8 @@ def test_a_revoked_reviewer_opens_nothing_even_with_an_old_copy_of_the_workspace
         "SELECT wrapped FROM reviewer_keys WHERE reviewer = 'bob'"
     ).fetchone()[0]
     workspace.close()
-    refused = run(
+    # Bob, not an administrator, only drafts Alice's removal: her keys stay while listed.
+    drafted = run(
         "--as",
         "bob",
         "keys",
@@ -715,8 +716,9 @@ def test_a_revoked_reviewer_opens_nothing_even_with_an_old_copy_of_the_workspace
         answers=f"{BOB}\n",
         workspace=c.workspace,
     )
-    assert refused.exit_code == 1
-    assert "only an administrator" in refused.output
+    assert drafted.exit_code == 0, drafted.output
+    assert "alice keeps their keys here until that keyring is installed" in drafted.output
+    assert ok(run("--as", "alice", "list", answers=f"{ALICE}\n", workspace=c.workspace))
     revoke = ok(
         run(
             "--as",

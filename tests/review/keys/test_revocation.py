@@ -78,3 +78,56 @@ def test_an_item_only_the_revoked_reviewer_opens_does_not_keep_them_in_service(
     u.workspace.close()
     assert rewraps[-1] is not None
     assert rewraps[-1]["abandoned"] == 1
+
+
+def test_the_only_administrator_is_revoked_once_the_authorities_drop_her(
+    ceremony: Ceremony, tmp_path: Path
+) -> None:
+    """Alice, the workspace's only administrator, leaves or her key leaks. Only an
+    administrator revoked, and nobody revokes themselves: nothing could shut her out."""
+    c = ceremony
+    _bring_in_bob(c, tmp_path)
+    draft = tmp_path / "without-alice.json"
+    drafted = run(
+        "--as", "bob", "keys", "reviewer-revoke", "alice", "--draft", str(draft),
+        answers=f"{BOB}\n", workspace=c.workspace,
+    )  # fmt: skip
+    assert drafted.exit_code == 0, drafted.output
+    assert "- reviewer alice" in drafted.output
+    # Bob alone retires nothing while the keyring in force lists her.
+    assert ws.Workspace.open(c.workspace).unlock("alice", lambda _label: ALICE).is_admin
+    c.sign(draft, 1, 2)
+    installed = run("--as", "bob", "keys", "install", str(draft), answers=f"{BOB}\n",
+                    workspace=c.workspace)  # fmt: skip
+    assert installed.exit_code == 0, installed.output
+
+    revoked = run(
+        "--as", "bob", "keys", "reviewer-revoke", "alice", "--draft", str(tmp_path / "x.json"),
+        answers=f"{BOB}\n", workspace=c.workspace,
+    )  # fmt: skip
+    assert revoked.exit_code == 0, revoked.output
+    assert "bob now administers this workspace" in revoked.output
+    locked = run("--as", "alice", "list", answers=f"{ALICE}\n", workspace=c.workspace)
+    assert locked.exit_code == 1
+    u = ws.Workspace.open(c.workspace).unlock("bob", lambda _label: BOB)
+    assert u.is_admin
+    roles = [e.detail for e in audit.entries(u) if e.action == "admin"]
+    u.workspace.close()
+    assert roles == [{"reviewer": "bob", "after": "alice"}]
+
+
+def test_a_reviewer_alone_cannot_shut_out_one_the_keyring_lists(
+    ceremony: Ceremony, tmp_path: Path
+) -> None:
+    c = ceremony
+    _bring_in_bob(c, tmp_path)
+    before = ws.Workspace.open(c.workspace)
+    wrapped = before.conn.execute("SELECT seq, wrapped FROM reviewer_keys").fetchall()
+    before.close()
+    run(
+        "--as", "bob", "keys", "reviewer-revoke", "alice", "--draft", str(tmp_path / "d.json"),
+        answers=f"{BOB}\n", workspace=c.workspace,
+    )  # fmt: skip
+    after = ws.Workspace.open(c.workspace)
+    assert after.conn.execute("SELECT seq, wrapped FROM reviewer_keys").fetchall() == wrapped
+    after.close()
