@@ -155,6 +155,14 @@ def merge_server_info(
             "the keyring's authorities differ from the server info's",
             hint="check both files came from the same server and ceremony",
         )
+    if first is not None and (info.keyring_version or 0) > first.manifest.version:
+        raise ReviewError(
+            f"the server has keyring v{info.keyring_version} in force, not"
+            f" v{first.manifest.version}: a workspace started here would trust what the"
+            " later ones dropped (a stolen server key, a revoked reviewer)",
+            hint=f"start from keyring-v{info.keyring_version}.json, with --threshold K unless "
+            "every authority signed it",
+        )
     if not pins and first is None:
         pins = info.authorities
         for fp in pins:

@@ -14,11 +14,16 @@ MAX_BYTES: Final = 64 * 1024
 
 @dataclass(frozen=True)
 class ServerInfo:
-    """The instance id, the server's bundle-signing key and the keyring's authorities."""
+    """The instance id, the server's bundle-signing key, the keyring's authorities and version.
+
+    The version is the server's word: it may only hold a new workspace back from
+    starting at an older keyring, never make it trust anything.
+    """
 
     instance_id: str
     server_key: VerifyKey
     authorities: tuple[Fingerprint, ...]
+    keyring_version: int | None = None
 
     @classmethod
     def from_bytes(cls, data: bytes) -> ServerInfo:
@@ -45,4 +50,8 @@ class ServerInfo:
         authorities = obj.get("authorities")
         if not isinstance(authorities, list):
             raise ValueError("the authorities are not a list")
-        return cls(instance_id, key, tuple(Fingerprint.parse(str(a)) for a in authorities))
+        version = obj.get("keyring_version")
+        if version is not None and (type(version) is not int or version < 1):
+            raise ValueError("the keyring version is not a positive whole number")
+        fingerprints = tuple(Fingerprint.parse(str(a)) for a in authorities)
+        return cls(instance_id, key, fingerprints, version)

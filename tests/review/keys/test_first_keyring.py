@@ -18,7 +18,7 @@ from click.testing import Result
 from app.keyring import manifest_path
 from crypto import AuthorityKey, SignedManifest, SigningKey
 from review import workspace as ws
-from tests.app.support import demo_authorities, new_reviewer
+from tests.app.support import demo_authorities, install_successor, new_reviewer
 from tests.review.intake.test_server_info import server_info
 from tests.review.keys.test_instance_keyring import first_keyring, init, pins
 from tests.review.support import Server, review
@@ -141,3 +141,25 @@ def test_a_threshold_no_pins_can_meet_is_refused(server: Server, tmp_path: Path)
     result = init(root, server, *typed(server), "--threshold", "1")
     assert result.exit_code in (1, 2), result.output
     assert not (root / ws.DB_NAME).exists()
+
+
+def test_a_workspace_does_not_start_behind_the_keyring_the_server_info_names(
+    server: Server, tmp_path: Path
+) -> None:
+    """The server installed v2 (say, dropping a stolen server key or a revoked reviewer);
+    the carrier hands the new workspace v1, still unexpired, beside the server info."""
+    install_successor(server.instance, real_first(server).manifest.recipients)
+    out, printed = server_info(server, tmp_path)
+    assert "keyring version        2" in printed
+    root = tmp_path / "workspace"
+    result = init(
+        root, server, "--server-info", str(out), "--keyring", str(first_keyring(server, tmp_path))
+    )
+    assert result.exit_code == 1, result.output
+    assert "the server has keyring v2 in force, not v1" in result.output
+    assert not (root / ws.DB_NAME).exists()
+    newest = tmp_path / "keyring-v2.json"
+    newest.write_bytes(manifest_path(server.paths, 2).read_bytes())
+    given = ("--server-info", str(out), "--keyring", str(newest), "--threshold", "2")
+    result = init(root, server, *given)
+    assert result.exit_code == 0, result.output
