@@ -49,6 +49,8 @@ def import_(c: Ctx, bundle: Path) -> None:
         )
     for late in summary.applied_after_all:
         click.echo(f"{PROG}: warning: {late.message()}", err=True)
+    if summary.keyring_behind is not None:
+        click.echo(f"{PROG}: warning: {summary.keyring_behind.message()}", err=True)
     gap_notice(u)
     destroy_after_import(c)
 

@@ -65,7 +65,7 @@ from review.intake import exports, receipts
 from review.intake.ahead import Ahead
 from review.keys import subkeys
 from review.keys.keyring import server_keys
-from review.workspace import Unlocked, audit, scratch, search
+from review.workspace import Unlocked, Workspace, audit, scratch, search
 from review.workspace.blobs import INLINE_MAX, create_file, drop, put_inline_many, remove_files
 from review.workspace.schema import transaction
 from review.workspace.state import State, read_state, seal_state
@@ -99,6 +99,25 @@ class ImportSummary:
     applied_after_all: list[receipts.AppliedAfterAll] = field(default_factory=list)
     # Items filed whose source's reply key is disputed: their sources get no reply.
     disputes: list[Dispute] = field(default_factory=list)
+    # The keyring version the server says it seals to, when later than the one here.
+    keyring_behind: KeyringBehind | None = None
+
+
+@dataclass(frozen=True)
+class KeyringBehind:
+    """The server's export names a later keyring than the one in force here."""
+
+    server: int
+    here: int
+
+    def message(self) -> str:
+        """Say that a keyring is missing here, and what trusting the old one means."""
+        return (
+            f"the server's keyring in force is v{self.server}, this workspace's v{self.here}: "
+            "until the later keyrings are installed here it believes the server keys and "
+            "reviewers they may have dropped. Ask the administrators for them and install "
+            "each in turn (`keys install`)"
+        )
 
 
 @dataclass
@@ -147,6 +166,7 @@ def import_bundle(u: Unlocked, bundle: Path, progress: Progress | None = None) -
             _check_known_sources(u, manifest)
             summary = _file_all(u, manifest, _verified_items(reader, tmp), progress, digest)
             summary.sequence = manifest.chain.sequence if manifest.chain else None
+            summary.keyring_behind = _keyring_behind(ws, manifest.keyring_version)
             return summary
     except VerificationError as exc:
         raise ImportRefused(f"bundle refused: {exc}", hint=_HINTS.get(exc.rule)) from exc
@@ -156,6 +176,14 @@ def import_bundle(u: Unlocked, bundle: Path, progress: Progress | None = None) -
         ) from exc
     except FileNotFoundError as exc:
         raise ImportRefused(f"no bundle at {bundle}") from exc
+
+
+def _keyring_behind(ws: Workspace, server: int) -> KeyringBehind | None:
+    """The server's word that it seals to a later keyring than this workspace's, if it is."""
+    signed = ws.keyring()
+    if signed is None or server <= signed.manifest.version:
+        return None
+    return KeyringBehind(server, signed.manifest.version)
 
 
 @contextmanager

@@ -11,6 +11,7 @@ from app.cli import main
 from app.keyring import manifest_path, timestamp_path
 from crypto import SignedManifest, SigningKey
 from review.keys import ceremony
+from tests.app.support import install_successor
 from tests.review.support import Server, review
 
 
@@ -151,3 +152,28 @@ def test_the_changes_a_holder_reads_show_the_instance_listing(server: Server) ->
     for key in manifest.instance.server_keys:
         assert f"server key {key.fingerprint}" in lines
     assert "timestamp key" in lines
+
+
+def test_an_import_says_when_the_server_holds_a_later_keyring_than_the_workspace(
+    server: Server, tmp_path: Path
+) -> None:
+    """A carrier withholds keyring v2 (which may drop a stolen server key or a revoked
+    reviewer): the server's own exports say which version it seals to."""
+    root = tmp_path / "workspace"
+    assert init(root, server, "--keyring", str(first_keyring(server, tmp_path))).exit_code == 0
+    v1 = SignedManifest.from_bytes(manifest_path(server.paths, 1).read_bytes()).manifest
+    install_successor(server.instance, v1.recipients)
+    server.submit("a report")
+    imported = review(root, "import", str(server.export(tmp_path / "export.rzb")))
+    assert imported.exit_code == 0, imported.output
+    assert (
+        "raazdar-review: warning: the server's keyring in force is v2, this workspace's v1"
+        in imported.output
+    )
+    second = tmp_path / "keyring-v2.json"
+    second.write_bytes(manifest_path(server.paths, 2).read_bytes())
+    assert review(root, "keys", "install", str(second)).exit_code == 0
+    server.submit("another")
+    again = review(root, "import", str(server.export(tmp_path / "export-2.rzb")))
+    assert again.exit_code == 0, again.output
+    assert "keyring in force" not in again.output
