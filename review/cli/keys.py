@@ -570,14 +570,17 @@ def timestamp(
     Carry the file to the server: `raazdar keyring timestamp FILE`. Without a
     fresh one, raazdar-submit clients refuse the keyring.
     """
+    workspace = c.open() if (c.root / ws.DB_NAME).is_file() else None
     if keyring_file is not None:
         current: Manifest | None = _read_manifest(keyring_file).manifest
-    elif (c.root / ws.DB_NAME).is_file():
-        current = keyring.in_force(c.open())
+    elif workspace is not None:
+        current = keyring.in_force(workspace)
     else:
         current = None
     if current is None:
         raise CeremonyError("which keyring? there is no workspace here", hint="give --keyring FILE")
+    if workspace is not None:
+        keyring.check_newest(workspace, current)
     file = _read_key_file(key_file)
     pair = file.unlock(ask(file.label))
     if pair.signing is None:

@@ -179,6 +179,27 @@ def anchoring(workspace: Workspace) -> list[Anchoring]:
     ]
 
 
+def check_newest(workspace: Workspace, manifest: Manifest) -> None:
+    """Refuse to vouch for `manifest` as the newest when this workspace knows a later one.
+
+    Later: the keyring in force here, or the version the server's exports imported
+    here name. A fresh timestamp for an older keyring lets a server serve it again
+    to every device verifying from its pins, with whatever a later one dropped.
+    """
+    here = in_force(workspace)
+    if here is not None and here.version > manifest.version:
+        later = f"this workspace has v{here.version}"
+    else:
+        (named,) = workspace.conn.execute("SELECT max(keyring_version) FROM bundles").fetchone()
+        if named is None or named <= manifest.version:
+            return
+        later = f"the server's exports name v{named}"
+    raise KeyringError(
+        f"keyring v{manifest.version} is not the newest: {later}",
+        hint="install every later keyring here (`keys install`), then timestamp the newest",
+    )
+
+
 def timestamp(
     manifest: Manifest, key: SigningKey, today: dt.date, days: int | None = None
 ) -> SignedTimestamp:

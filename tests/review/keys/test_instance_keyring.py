@@ -177,3 +177,34 @@ def test_an_import_says_when_the_server_holds_a_later_keyring_than_the_workspace
     again = review(root, "import", str(server.export(tmp_path / "export-2.rzb")))
     assert again.exit_code == 0, again.output
     assert "keyring in force" not in again.output
+
+
+def test_no_timestamp_vouches_for_a_keyring_older_than_one_known_here(
+    server: Server, tmp_path: Path
+) -> None:
+    """A fresh timestamp for an old keyring lets a server serve it again to every device that
+    verifies from its pins: the administrator must not be led to sign one."""
+    root = tmp_path / "workspace"
+    first = first_keyring(server, tmp_path)
+    assert init(root, server, "--keyring", str(first)).exit_code == 0
+    v1 = SignedManifest.from_bytes(manifest_path(server.paths, 1).read_bytes()).manifest
+    install_successor(server.instance, v1.recipients)
+    server.submit("a report")
+    assert review(root, "import", str(server.export(tmp_path / "export.rzb"))).exit_code == 0
+    key = str(server.paths.demo_keys / "timestamp.key")
+    stamp = tmp_path / "timestamp.json"
+    made = review(root, "keys", "timestamp", "--key-file", key, "--out", str(stamp))
+    assert made.exit_code == 1, made.output
+    assert "keyring v1 is not the newest: the server's exports name v2" in made.output
+    assert not stamp.exists()
+
+    second = tmp_path / "keyring-v2.json"
+    second.write_bytes(manifest_path(server.paths, 2).read_bytes())
+    assert review(root, "keys", "install", str(second)).exit_code == 0
+    given = ("--keyring", str(first), "--out", str(stamp))
+    made = review(root, "keys", "timestamp", "--key-file", key, *given)
+    assert made.exit_code == 1, made.output
+    assert "keyring v1 is not the newest: this workspace has v2" in made.output
+    assert not stamp.exists()
+    made = review(root, "keys", "timestamp", "--key-file", key, "--out", str(stamp))
+    assert made.exit_code == 0, made.output
