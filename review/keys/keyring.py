@@ -1,9 +1,11 @@
 """The keyring in the workspace: the signed manifests of who reports are sealed to.
 
-The workspace keeps the same chain the server does, verified the same way from
-the authority keys pinned at `init` (`crypto.manifest`): a first manifest signed
-by exactly the pinned set, then successors that chain by hash and carry the
-threshold of the authority set in force. It anchors reviewer keys: a reviewer
+The workspace keeps the same chain the server does, verified from the
+authority keys pinned at `init` (`crypto.manifest`): a first manifest of
+exactly the pinned set, signed by every one of them or by the organisation's
+threshold given at `init` (never the threshold it states: that is its writer's
+word), then successors that chain by hash and carry the threshold of the
+authority set in force. It anchors reviewer keys: a reviewer
 signs replies and audit entries with the key the keyring lists for them, so the
 server, which checks the same keyring, accepts what the workstation sends.
 
