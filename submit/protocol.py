@@ -23,6 +23,7 @@ from crypto import SourceKeys
 from crypto.encoding import b64encode
 from crypto.request import body_digest, sign_request
 from submit.errors import ServerError, TransportError
+from submit.transport import Exchange
 
 API: Final = "/api/v1"
 OFFSET_CONTENT_TYPE: Final = "application/offset+octet-stream"
@@ -37,8 +38,11 @@ CHALLENGE_FRESH_FOR: Final = 240.0
 MAX_JSON_BYTES: Final = 4 * 1024 * 1024
 MAX_REPLY_BYTES: Final = 64 * 1024 * 1024
 # Each read may take the read timeout; a server trickling bytes within it must not hold
-# the client for hours: the whole of an answer's body must arrive within this.
+# the client for hours: a whole exchange, the answer's head and body, is over within this
+# (`transport.Exchange`), and a request's body adds its time at the least rate below.
 ANSWER_DEADLINE: float = 600.0
+# The rate below which the server itself gives up on a body (app/worker.py's BODY_MIN_RATE).
+UPLOAD_MIN_RATE: Final = 500.0
 _SLICE: Final = 64 * 1024
 # The day a reply arrived is printed to the source: nothing but a date may reach the terminal.
 _DAY: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -92,6 +96,7 @@ class Api:
         self._http = http
         self._timeout = timeout
         self._challenge: tuple[str, float] | None = None
+        self._exchange: Exchange | None = None
 
     # -- requests ---------------------------------------------------------------
 
@@ -106,24 +111,47 @@ class Api:
         data: bytes | _Body = b"",
         headers: dict[str, str] | None = None,
     ) -> requests.Response:
+        # The whole exchange, from the first byte sent to the last read, has its deadline;
+        # an upload's has the time the server itself allows a body at its slowest.
+        self._finish()
+        self._exchange = Exchange(ANSWER_DEADLINE + len(data) / UPLOAD_MIN_RATE)
         try:
-            return self._http.request(
-                method,
-                self._origin + path,
-                data=data if len(data) else None,
-                headers=headers,
-                timeout=self._timeout,
-                allow_redirects=False,
-                # Bodies are read by `_read_limited` only, never taken in whole first.
-                stream=True,
-            )
+            with self._exchange.watching():
+                return self._http.request(
+                    method,
+                    self._origin + path,
+                    data=data if len(data) else None,
+                    headers=headers,
+                    timeout=self._timeout,
+                    allow_redirects=False,
+                    # Bodies are read by `_read` only, never taken in whole first.
+                    stream=True,
+                )
         except requests.RequestException as exc:
             # The answer, and the next challenge in it, are lost.
             self._challenge = None
-            raise TransportError(
-                f"the connection to the instance failed ({type(exc).__name__})",
-                hint="check that tor is running and the instance's address is right",
+            raise self._lost(
+                exc, hint="check that tor is running and the instance's address is right"
             ) from exc
+
+    def _finish(self, response: requests.Response | None = None) -> None:
+        """Close the answer, and end the exchange's deadline."""
+        if response is not None:
+            response.close()
+        if self._exchange is not None:
+            self._exchange.close()
+
+    def _lost(self, exc: Exception, hint: str | None = None) -> TransportError:
+        """The error for a connection that failed: the deadline's, if it was what shut it."""
+        self._finish()
+        if self._exchange is not None and self._exchange.expired:
+            return TransportError(
+                "the instance took too long to answer",
+                hint="try again later, or over another circuit",
+            )
+        return TransportError(
+            f"the connection to the instance failed ({type(exc).__name__})", hint=hint
+        )
 
     def _signed(
         self,
@@ -159,7 +187,7 @@ class Api:
         if held is not None and time.monotonic() - held[1] < CHALLENGE_FRESH_FOR:
             return held[0]
         response = self._request("POST", self._path("/challenges"))
-        token = _json(response, {200}).get("challenge")
+        token = self._json(response, {200}).get("challenge")
         if not isinstance(token, str) or not token:
             raise ServerError(response.status_code, "bad-answer", "the server sent no challenge")
         return token
@@ -168,7 +196,7 @@ class Api:
 
     def keyring(self) -> Any:
         """The keyring document, untrusted until `trust.verify` says otherwise."""
-        return _json(self._request("GET", self._path("/keyring")), {200})
+        return self._json(self._request("GET", self._path("/keyring")), {200})
 
     def ensure_account(self, keys: SourceKeys) -> bool:
         """Create the account for these derived keys if there is none; True if it was created."""
@@ -183,11 +211,11 @@ class Api:
             "POST", self._path("/sources"), keys, body=body, content_type="application/json"
         )
         if response.status_code == 409:
-            raise _error(
+            raise self._error(
                 response,
                 hint="if you made this codename in Tor Browser, log in there once, then retry",
             )
-        created = _json(response, {200, 201}).get("created")
+        created = self._json(response, {200, 201}).get("created")
         return created is True
 
     def start_upload(
@@ -200,7 +228,7 @@ class Api:
         response = self._signed(
             "POST", self._path("/uploads"), keys, body=body, content_type="application/json"
         )
-        upload = _json(response, {201}).get("upload")
+        upload = self._json(response, {201}).get("upload")
         if not isinstance(upload, str) or not _is_id(upload):
             raise ServerError(201, "bad-answer", "the server sent no upload id")
         return upload
@@ -208,7 +236,7 @@ class Api:
     def upload_offset(self, keys: SourceKeys, upload: str) -> Progress:
         """Ask how far an upload has got (HEAD): where to resume from."""
         response = self._signed("HEAD", self._path(f"/uploads/{upload}"), keys)
-        response.close()
+        self._finish(response)
         if response.status_code != 200:
             raise ServerError(
                 response.status_code,
@@ -239,7 +267,7 @@ class Api:
             offset=offset,
             on_sent=on_sent,
         )
-        value = _json(response, {200})
+        value = self._json(response, {200})
         new, size, item = value.get("offset"), value.get("size"), value.get("item")
         if type(new) is not int or type(size) is not int or not 0 <= new <= size:
             raise ServerError(200, "bad-answer", "the server sent a malformed progress report")
@@ -251,7 +279,7 @@ class Api:
 
     def replies(self, keys: SourceKeys) -> list[ReplyInfo]:
         """The replies waiting for this source."""
-        value = _json(self._signed("GET", self._path("/replies"), keys), {200})
+        value = self._json(self._signed("GET", self._path("/replies"), keys), {200})
         found = []
         for entry in value.get("replies") or []:
             if not isinstance(entry, dict):
@@ -271,8 +299,61 @@ class Api:
         """One reply envelope, as stored (sealed to the source, signed by a reviewer)."""
         response = self._signed("GET", self._path(f"/replies/{reply_id}"), keys)
         if response.status_code != 200:
-            raise _error(response)
-        return _read_limited(response, MAX_REPLY_BYTES)
+            raise self._error(response)
+        return self._read(response, MAX_REPLY_BYTES)
+
+    # -- answers --------------------------------------------------------------------
+
+    def _read(self, response: requests.Response, limit: int) -> bytes:
+        """Read the body up to `limit` bytes, within the exchange's deadline; close it."""
+        data = bytearray()
+        try:
+            # read1 returns what has arrived, so the limit is checked as bytes come in.
+            while block := response.raw.read1(_SLICE, decode_content=False):
+                data += block
+                if len(data) > limit:
+                    raise ServerError(200, "too-large", "the server's answer is too large")
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+            raise self._lost(exc) from exc
+        finally:
+            self._finish(response)
+        if self._exchange is not None and self._exchange.expired:
+            raise self._lost(TimeoutError())
+        return bytes(data)
+
+    def _json(self, response: requests.Response, ok: set[int]) -> dict[str, Any]:
+        """The answer's JSON object if its status is one of `ok`; otherwise the server's refusal."""
+        if response.status_code not in ok:
+            raise self._error(response)
+        try:
+            value = json.loads(self._read(response, MAX_JSON_BYTES))
+        # A deeply nested answer exhausts the parser's recursion, not only a malformed one.
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+            raise ServerError(
+                response.status_code, "bad-answer", "the server's answer is not JSON"
+            ) from exc
+        if not isinstance(value, dict):
+            raise ServerError(
+                response.status_code, "bad-answer", "the server's answer is not an object"
+            )
+        return value
+
+    def _error(self, response: requests.Response, hint: str | None = None) -> ServerError:
+        """Turn a refusal into an error: the server's code and message, and its Upload-Offset."""
+        code, message = "error", f"the server answered {response.status_code}"
+        try:
+            value = json.loads(self._read(response, MAX_JSON_BYTES))
+        except (ValueError, UnicodeDecodeError, RecursionError, ServerError, TransportError):
+            value = None
+        if isinstance(value, dict):
+            if isinstance(value.get("error"), str):
+                code = value["error"]
+            if isinstance(value.get("message"), str):
+                message = f"the server refused: {value['message']}"
+        if response.status_code == 429 and hint is None:
+            hint = "too many requests failed recently: wait a few minutes"
+        offset = _number(response.headers.get(HEADER_OFFSET))
+        return ServerError(response.status_code, code, message, offset=offset, hint=hint)
 
 
 def _encode(value: dict[str, Any]) -> bytes:
@@ -287,63 +368,3 @@ def _number(text: str | None) -> int | None:
     if text is None or not text.isascii() or not text.isdigit() or len(text) > 15:
         return None
     return int(text)
-
-
-def _read_limited(response: requests.Response, limit: int) -> bytes:
-    """Read the body up to `limit` bytes and within `ANSWER_DEADLINE`; close the response."""
-    data = bytearray()
-    deadline = time.monotonic() + ANSWER_DEADLINE
-    try:
-        # read1 returns what has arrived, so the deadline is checked while bytes trickle in.
-        while block := response.raw.read1(_SLICE, decode_content=False):
-            data += block
-            if len(data) > limit:
-                raise ServerError(200, "too-large", "the server's answer is too large")
-            if time.monotonic() > deadline:
-                raise TransportError(
-                    "the instance took too long to answer",
-                    hint="try again later, or over another circuit",
-                )
-    except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
-        raise TransportError(
-            f"the connection to the instance failed ({type(exc).__name__})"
-        ) from exc
-    finally:
-        response.close()
-    return bytes(data)
-
-
-def _json(response: requests.Response, ok: set[int]) -> dict[str, Any]:
-    """The answer's JSON object if its status is one of `ok`; otherwise the server's refusal."""
-    if response.status_code not in ok:
-        raise _error(response)
-    try:
-        value = json.loads(_read_limited(response, MAX_JSON_BYTES))
-    # A deeply nested answer exhausts the parser's recursion, not only a malformed one.
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise ServerError(
-            response.status_code, "bad-answer", "the server's answer is not JSON"
-        ) from exc
-    if not isinstance(value, dict):
-        raise ServerError(
-            response.status_code, "bad-answer", "the server's answer is not an object"
-        )
-    return value
-
-
-def _error(response: requests.Response, hint: str | None = None) -> ServerError:
-    """Turn a refusal into an error: the server's code and message, and its Upload-Offset."""
-    code, message = "error", f"the server answered {response.status_code}"
-    try:
-        value = json.loads(_read_limited(response, MAX_JSON_BYTES))
-    except (ValueError, UnicodeDecodeError, RecursionError, ServerError, TransportError):
-        value = None
-    if isinstance(value, dict):
-        if isinstance(value.get("error"), str):
-            code = value["error"]
-        if isinstance(value.get("message"), str):
-            message = f"the server refused: {value['message']}"
-    if response.status_code == 429 and hint is None:
-        hint = "too many requests failed recently: wait a few minutes"
-    offset = _number(response.headers.get(HEADER_OFFSET))
-    return ServerError(response.status_code, code, message, offset=offset, hint=hint)

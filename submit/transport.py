@@ -16,13 +16,15 @@ import re
 import shutil
 import socket
 import subprocess
+import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 from urllib.parse import urlsplit
 
 import requests
+import requests.adapters
 
 from submit.errors import SubmitError, TransportError
 
@@ -90,14 +92,106 @@ def parse_socks(text: str) -> tuple[str, int]:
     return host, int(port)
 
 
+class Exchange:
+    """One request and its answer, which must be over by a deadline: past it, its socket is shut.
+
+    Every read and write waits at most the session's timeout, but a server that
+    sends a byte a little more often than that (or one "100 Continue" after
+    another, which http.client skips without end) would otherwise hold the client
+    for as long as it liked. A timer shuts the connection's socket at the
+    deadline, which ends whatever read or write waits on it.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.expired = False
+        self._lock = threading.Lock()
+        self._done = False
+        self._connection: Any = None
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    @contextlib.contextmanager
+    def watching(self) -> Iterator[None]:
+        """Within the block, the connection a request goes out on is the one to shut."""
+        _watching.exchange = self
+        try:
+            yield
+        finally:
+            _watching.exchange = None
+
+    def attach(self, connection: Any) -> None:
+        """Watch `connection` (a urllib3 connection, which has its socket once connected)."""
+        with self._lock:
+            self._connection = connection
+            if self.expired:
+                _shut(connection)
+
+    def close(self) -> None:
+        """The exchange is over: the timer stops, and shuts nothing afterwards."""
+        with self._lock:
+            self._done = True
+        self._timer.cancel()
+
+    def _expire(self) -> None:
+        with self._lock:
+            if self._done:
+                return
+            self.expired = True
+            _shut(self._connection)
+
+
+_watching = threading.local()
+
+
+def _shut(connection: Any) -> None:
+    sock = getattr(connection, "sock", None)
+    if isinstance(sock, socket.socket):
+        # The plain socket's shutdown, under a TLS or SOCKS wrapper's, ends a read in any thread.
+        with contextlib.suppress(OSError):
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+class _Watched:
+    """A urllib3 connection that gives itself to the exchange under way when it sends a request."""
+
+    def request(self, *args: Any, **kwargs: Any) -> Any:
+        exchange: Exchange | None = getattr(_watching, "exchange", None)
+        if exchange is not None:
+            exchange.attach(self)
+        return super().request(*args, **kwargs)  # type: ignore[misc]
+
+
+_WATCHED: dict[type, type] = {}
+
+
+def _watched(cls: type) -> type:
+    if issubclass(cls, _Watched):
+        return cls
+    if cls not in _WATCHED:
+        _WATCHED[cls] = type(f"Watched{cls.__name__}", (_Watched, cls), {})
+    return _WATCHED[cls]
+
+
+class _Adapter(requests.adapters.HTTPAdapter):
+    """requests' adapter, whose connections (direct or through SOCKS) an `Exchange` can shut."""
+
+    def get_connection_with_tls_context(self, *args: Any, **kwargs: Any) -> Any:
+        pool = super().get_connection_with_tls_context(*args, **kwargs)
+        pool.ConnectionCls = _watched(pool.ConnectionCls)
+        return pool
+
+
 def session(socks: tuple[str, int] | None) -> requests.Session:
     """A requests session through tor's SOCKS port, or direct (loopback) when `socks` is None."""
     sess = requests.Session()
+    for prefix in ("http://", "https://"):
+        sess.mount(prefix, _Adapter())
     # HTTP_PROXY, NO_PROXY and ~/.netrc must not route or label requests.
     sess.trust_env = False
     sess.headers["User-Agent"] = USER_AGENT
     # requests offers whichever decoders are installed here, which tells devices apart;
-    # answers are read as they are sent (`protocol._read_limited`), never expanded.
+    # answers are read as they are sent (`protocol.Api._read`), never expanded.
     sess.headers["Accept-Encoding"] = "identity"
     if socks is not None:
         host, port = socks

@@ -137,3 +137,38 @@ def test_a_deeply_nested_answer_is_refused_not_a_crash(
         api = Api(transport.session(None), raw.url, timeout=(5.0, 5.0))
         with pytest.raises(ServerError):
             api.keyring()
+
+
+@pytest.mark.parametrize("stall", ["header bytes", "interim answers"])
+def test_an_answers_head_trickled_or_endless_is_given_up_on(
+    hostile: Callable[[Callable[[socket.socket, str, str], None]], RawServer],
+    monkeypatch: pytest.MonkeyPatch,
+    stall: str,
+) -> None:
+    # Each read of the head waits at most the read timeout, but nothing bounded the head
+    # as a whole: a header's bytes a little under the timeout apart, or "100 Continue"
+    # answers one after another (http.client skips any number), held the client for ever.
+    monkeypatch.setattr(protocol, "ANSWER_DEADLINE", 1.0)
+    until = time.monotonic() + 6.0
+
+    def slow_head(conn: socket.socket, _method: str, _path: str) -> None:
+        if stall == "header bytes":
+            raw.send(conn, b"HTTP/1.1 200 OK\r\nX-Pad: ")
+        while time.monotonic() < until:
+            raw.send(conn, b"a" if stall == "header bytes" else b"HTTP/1.1 100 Continue\r\n\r\n")
+            time.sleep(0.05)
+        if stall == "header bytes":
+            raw.send(conn, b"\r\n")
+        raw.send(conn, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+
+    raw = hostile(slow_head)
+    api = Api(transport.session(None), raw.url, timeout=(5.0, 5.0))
+    began = time.monotonic()
+    outcome = "answered"
+    try:
+        api.keyring()
+    except TransportError as exc:
+        outcome = str(exc)
+    held = time.monotonic() - began
+    assert held < 4.0, f"the server held the client {held:.1f} s with {stall} ({outcome})"
+    assert "too long" in outcome
