@@ -45,7 +45,7 @@ from crypto import (
 from submit import inbox, sensitive, transport, uploads
 from submit import state as state_mod
 from submit.errors import StateError, SubmitError
-from submit.protocol import Api
+from submit.protocol import MAX_REPLIES, MAX_REPLY_BYTES, Api
 from submit.trust import TEST_KDF_FLAG, KeyringDocument, Verified, establish
 
 PROG: Final = "raazdar-submit"
@@ -550,14 +550,22 @@ def replies(settings: Settings, codename_file: Path | None) -> None:
     ):
         keys = derive_source_keys(codename, verified.salt, verified.kdf)
         api.ensure_account(keys)
-        waiting = api.replies(keys)
+        listing = api.replies(keys)
+        waiting = listing.replies
+        if listing.left_out:
+            click.echo(
+                f"{PROG}: warning: the server lists {listing.left_out} older reply(ies) beyond "
+                f"the newest {len(waiting)}, more than one run fetches "
+                f"({MAX_REPLIES}, {MAX_REPLY_BYTES // 2**20} MiB in all): not fetched",
+                err=True,
+            )
         trusted = verified.reviewer_signing_keys()
         names = {r.signing_key: r.name for r in verified.manifest.recipients}
         failed = 0
         if not waiting:
             click.echo("No replies yet.", err=True)
         for number, info in enumerate(waiting, 1):
-            envelope = api.reply(keys, info.id)
+            envelope = api.reply(keys, info)
             try:
                 reply = inbox.open_reply(state, keys.private_key, envelope, trusted)
             except inbox.AlreadyRead:

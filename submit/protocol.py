@@ -37,6 +37,10 @@ HEADER_LENGTH: Final = "Upload-Length"
 CHALLENGE_FRESH_FOR: Final = 240.0
 MAX_JSON_BYTES: Final = 4 * 1024 * 1024
 MAX_REPLY_BYTES: Final = 64 * 1024 * 1024
+# A run fetches at most this many of the replies listed, the newest, whose listed sizes
+# add up to at most MAX_REPLY_BYTES: the server decides how many it lists, and each
+# costs the phone a round trip over tor, its bytes, and a place on the screen.
+MAX_REPLIES: Final = 100
 # Each read may take the read timeout; a server trickling bytes within it must not hold
 # the client for hours: a whole exchange, the answer's head and body, is over within this
 # (`transport.Exchange`), and a request's body adds its time at the least rate below.
@@ -66,6 +70,14 @@ class ReplyInfo:
     id: str
     size: int
     day: str
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """The replies a run fetches (the newest, each once, oldest first), and how many it leaves."""
+
+    replies: list[ReplyInfo]
+    left_out: int
 
 
 class _Body:
@@ -277,30 +289,35 @@ class Api:
             return Progress(new, size, item)
         return Progress(new, size, None)
 
-    def replies(self, keys: SourceKeys) -> list[ReplyInfo]:
-        """The replies waiting for this source."""
-        value = self._json(self._signed("GET", self._path("/replies"), keys), {200})
-        found = []
-        for entry in value.get("replies") or []:
-            if not isinstance(entry, dict):
-                continue
-            rid, size, day = entry.get("id"), entry.get("size"), entry.get("day")
-            if (
-                isinstance(rid, str)
-                and _is_id(rid)
-                and type(size) is int
-                and isinstance(day, str)
-                and _DAY.fullmatch(day)
-            ):
-                found.append(ReplyInfo(rid, size, day))
-        return found
+    def replies(self, keys: SourceKeys) -> Waiting:
+        """The replies waiting for this source: the newest the run may fetch, each listed once."""
+        listed = self._json(self._signed("GET", self._path("/replies"), keys), {200}).get("replies")
+        seen: set[str] = set()
+        valid: list[ReplyInfo] = []
+        for entry in listed if isinstance(listed, list) else []:
+            info = _reply_info(entry)
+            if info is not None and info.id not in seen:
+                seen.add(info.id)
+                valid.append(info)
+        kept: list[ReplyInfo] = []
+        total = 0
+        for info in reversed(valid):
+            if len(kept) == MAX_REPLIES or total + info.size > MAX_REPLY_BYTES:
+                break
+            kept.append(info)
+            total += info.size
+        kept.reverse()
+        return Waiting(kept, len(valid) - len(kept))
 
-    def reply(self, keys: SourceKeys, reply_id: str) -> bytes:
-        """One reply envelope, as stored (sealed to the source, signed by a reviewer)."""
-        response = self._signed("GET", self._path(f"/replies/{reply_id}"), keys)
+    def reply(self, keys: SourceKeys, info: ReplyInfo) -> bytes:
+        """One reply envelope, as stored (sealed to the source, signed by a reviewer).
+
+        It may be no larger than the listing said: the listed sizes are what bound a run.
+        """
+        response = self._signed("GET", self._path(f"/replies/{info.id}"), keys)
         if response.status_code != 200:
             raise self._error(response)
-        return self._read(response, MAX_REPLY_BYTES)
+        return self._read(response, info.size)
 
     # -- answers --------------------------------------------------------------------
 
@@ -362,6 +379,23 @@ def _encode(value: dict[str, Any]) -> bytes:
 
 def _is_id(value: str) -> bool:
     return len(value) == 32 and all(c in "0123456789abcdef" for c in value)
+
+
+def _reply_info(entry: Any) -> ReplyInfo | None:
+    """One entry of the listing, or None if it is not a reply this client would fetch."""
+    if not isinstance(entry, dict):
+        return None
+    rid, size, day = entry.get("id"), entry.get("size"), entry.get("day")
+    if (
+        isinstance(rid, str)
+        and _is_id(rid)
+        and type(size) is int
+        and 0 < size <= MAX_REPLY_BYTES
+        and isinstance(day, str)
+        and _DAY.fullmatch(day)
+    ):
+        return ReplyInfo(rid, size, day)
+    return None
 
 
 def _number(text: str | None) -> int | None:

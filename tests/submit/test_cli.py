@@ -221,8 +221,8 @@ def test_the_servers_words_cannot_drive_the_terminal(
     tricked, plain = "a" * 32, "b" * 32
     listing = {
         "replies": [
-            {"id": tricked, "size": 5, "day": TERMINAL_TRICKS},
-            {"id": plain, "size": 5, "day": "2025-01-02"},
+            {"id": tricked, "size": len(b"not an envelope"), "day": TERMINAL_TRICKS},
+            {"id": plain, "size": len(b"not an envelope"), "day": "2025-01-02"},
         ]
     }
     answers = {
@@ -253,3 +253,4 @@ def test_a_refusal_cannot_reorder_the_terminal_with_bidi_controls(
     assert "the server refused" in result.stderr
     for trick in ("\x1b", "\x07", "\u202e", "\u2066"):
         assert trick not in result.output, f"{trick!r} reached the terminal"
+

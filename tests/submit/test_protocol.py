@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 from collections.abc import Callable, Iterator
@@ -65,7 +66,7 @@ def test_a_refusal_carries_the_servers_status_and_code(server: str) -> None:
     with pytest.raises(ServerError) as refused:
         api.upload_offset(keys, "0" * 32)
     assert refused.value.status == 404
-    assert api.replies(keys) == []
+    assert api.replies(keys) == protocol.Waiting([], 0)
 
 
 @pytest.fixture
@@ -172,3 +173,67 @@ def test_an_answers_head_trickled_or_endless_is_given_up_on(
     held = time.monotonic() - began
     assert held < 4.0, f"the server held the client {held:.1f} s with {stall} ({outcome})"
     assert "too long" in outcome
+
+
+def _listing(entries: list[dict[str, object]]) -> Callable[[socket.socket, str, str], None]:
+    """A server that hands out challenges and lists `entries` as the source's replies."""
+    listing = json.dumps({"replies": entries, "notice": None}).encode()
+
+    def answer(conn: socket.socket, method: str, path: str) -> None:
+        body = b'{"challenge":"c"}' if path.endswith("/challenges") else listing
+        head = b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Type: application/json\r\n"
+        conn.sendall(head + b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+
+    return answer
+
+
+def test_a_listing_of_endless_replies_is_cut_to_the_newest_few(
+    hostile: Callable[[Callable[[socket.socket, str, str], None]], RawServer],
+) -> None:
+    # Nothing bounded the listing but its 4 MiB: 40,000 replies (or one id 40,000 times),
+    # each fetched in turn, each up to 64 MiB and ten minutes, printed, on a phone over tor.
+    listed = [{"id": f"{n:032x}", "size": 4096, "day": "2026-12-01"} for n in range(40_000)]
+    listed += [{"id": "f" * 32, "size": 4096, "day": "2026-12-02"}] * 10_000
+    raw = hostile(_listing(listed))
+    api = Api(transport.session(None), raw.url, timeout=(5.0, 5.0))
+    keys = derive_source_keys(generate_codename(), bytes(16), KdfParams.TESTING)
+    waiting = api.replies(keys)
+    fetched = len(waiting.replies)
+    assert fetched <= protocol.MAX_REPLIES, f"the client would fetch {fetched} replies"
+    # The newest, each once, oldest first; the source is told how many more were listed.
+    assert [r.id for r in waiting.replies] == [
+        *(f"{n:032x}" for n in range(40_000 - protocol.MAX_REPLIES + 1, 40_000)),
+        "f" * 32,
+    ]
+    assert waiting.left_out == 40_001 - protocol.MAX_REPLIES
+
+
+def test_the_replies_a_run_fetches_add_up_to_the_reply_limit(
+    hostile: Callable[[Callable[[socket.socket, str, str], None]], RawServer],
+) -> None:
+    big = protocol.MAX_REPLY_BYTES // 3
+    listed = [
+        {"id": f"{n:032x}", "size": size, "day": "2026-12-01"}
+        for n, size in enumerate([big, big, big, big, protocol.MAX_REPLY_BYTES + 1, 0])
+    ]
+    raw = hostile(_listing(listed))
+    api = Api(transport.session(None), raw.url, timeout=(5.0, 5.0))
+    keys = derive_source_keys(generate_codename(), bytes(16), KdfParams.TESTING)
+    waiting = api.replies(keys)
+    # Sizes no reply has are no reply; of the rest, the newest three fit in the limit.
+    assert [r.id for r in waiting.replies] == [f"{n:032x}" for n in (1, 2, 3)]
+    assert waiting.left_out == 1
+
+
+def test_a_reply_larger_than_listed_is_refused(
+    hostile: Callable[[Callable[[socket.socket, str, str], None]], RawServer],
+) -> None:
+    def larger(conn: socket.socket, _method: str, path: str) -> None:
+        body = b'{"challenge":"c"}' if path.endswith("/challenges") else b"x" * 100_000
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+
+    raw = hostile(larger)
+    api = Api(transport.session(None), raw.url, timeout=(5.0, 5.0))
+    keys = derive_source_keys(generate_codename(), bytes(16), KdfParams.TESTING)
+    with pytest.raises(ServerError, match="too large"):
+        api.reply(keys, protocol.ReplyInfo("a" * 32, 1000, "2026-12-01"))
