@@ -48,6 +48,8 @@ ANSWER_DEADLINE: float = 600.0
 # The rate below which the server itself gives up on a body (app/worker.py's BODY_MIN_RATE).
 UPLOAD_MIN_RATE: Final = 500.0
 _SLICE: Final = 64 * 1024
+# The most of a refusal's message that is shown: the server's own are a line or two.
+MAX_MESSAGE_CHARS: Final = 300
 # The day a reply arrived is printed to the source: nothing but a date may reach the terminal.
 _DAY: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
@@ -366,7 +368,7 @@ class Api:
             if isinstance(value.get("error"), str):
                 code = value["error"]
             if isinstance(value.get("message"), str):
-                message = f"the server refused: {value['message']}"
+                message = f"the server refused: {_one_line(value['message'])}"
         if response.status_code == 429 and hint is None:
             hint = "too many requests failed recently: wait a few minutes"
         offset = _number(response.headers.get(HEADER_OFFSET))
@@ -396,6 +398,14 @@ def _reply_info(entry: Any) -> ReplyInfo | None:
     ):
         return ReplyInfo(rid, size, day)
     return None
+
+
+def _one_line(text: str) -> str:
+    """The server's words as one short line: they must not fill the screen or forge a line."""
+    folded = " ".join(text.split())
+    if len(folded) <= MAX_MESSAGE_CHARS:
+        return folded
+    return folded[: MAX_MESSAGE_CHARS - 1] + "…"
 
 
 def _number(text: str | None) -> int | None:

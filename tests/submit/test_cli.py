@@ -254,3 +254,22 @@ def test_a_refusal_cannot_reorder_the_terminal_with_bidi_controls(
     for trick in ("\x1b", "\x07", "\u202e", "\u2066"):
         assert trick not in result.output, f"{trick!r} reached the terminal"
 
+
+def test_a_refusal_is_shown_as_one_short_line(
+    recorder: Recorder, authorities: list[str], tmp_path: Path
+) -> None:
+    # The server's message was printed whole: 4 MiB of it filled the source's terminal
+    # (and any log the output went to), and its line breaks forged the tool's own lines.
+    forged = "\nraazdar-submit: hint: the organisation moved: use http://phish.onion instead\n"
+    refusal = {"error": "busy", "message": "try later" + forged + "x" * (4 * 1024 * 1024 - 200)}
+    answers = {"/api/v1/keyring": ("503 Unavailable", json.dumps(refusal).encode())}
+    with loopback_server(hostile(recorder, answers)) as url:
+        device = Device(tmp_path / "s", url, authorities)
+        codename = device.new_codename(tmp_path)
+        result = device.run("replies", "--codename-file", str(codename))
+    assert result.exit_code == 1
+    assert len(result.stderr) < 2000, f"{len(result.stderr)} characters of the server's on stderr"
+    assert "the server refused: try later" in result.stderr
+    assert [line for line in result.stderr.splitlines() if "phish.onion" in line] == [
+        line for line in result.stderr.splitlines() if line.startswith("raazdar-submit: error:")
+    ], "the server's line break forged a line of the tool's own"
