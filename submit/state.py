@@ -55,6 +55,9 @@ _CONTEXT: Final = b"submit state"
 _ID: Final = re.compile(r"[0-9a-f]{32}")
 _ENVELOPE_NAME: Final = re.compile(r"[0-9]{1,4}\.rze")
 KINDS: Final = frozenset({"report", "file"})
+# A sealed state weighs this much, or a multiple: its size must not count the reply
+# prekeys' secrets it holds (four per report sent, one fewer per reply read).
+STATE_BUCKET: Final = 64 * 1024
 
 
 def default_root() -> Path:
@@ -265,7 +268,7 @@ class State:
         if path is None or self.vault is None:
             return
         private_dir(self.root)
-        sealed = self.vault.seal(canonical_json(self.to_json()), _CONTEXT)
+        sealed = self.vault.seal(_filled(canonical_json(self.to_json())), _CONTEXT)
         _write_atomically(path, sealed)
 
     def forget(self) -> None:
@@ -274,6 +277,15 @@ class State:
         shutil.rmtree(self.pending_dir, ignore_errors=True)
         if self.path is not None:
             self.path.unlink(missing_ok=True)
+
+
+def _filled(record: bytes) -> bytes:
+    """The record and spaces, which JSON ignores, up to one byte short of a STATE_BUCKET multiple.
+
+    The vault adds one byte and pads to its own size classes, of which such a multiple is one.
+    """
+    size = (len(record) // STATE_BUCKET + 1) * STATE_BUCKET - 1
+    return record + b" " * (size - len(record))
 
 
 def _write_atomically(path: Path, data: bytes) -> None:

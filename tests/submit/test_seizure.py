@@ -200,3 +200,21 @@ def test_the_state_directory_tells_no_time_of_a_submission(tmp_path: Path, serve
         assert {path: times for path, times in stamps.items() if times != (0, 0)} == {}
     finally:
         proxy.close()
+
+
+def test_the_state_file_tells_not_how_many_reports_were_sent(
+    device: Device, codename_file: Path
+) -> None:
+    # The attack: weigh the sealed state of a seized phone. Each report leaves the secrets
+    # of four one-time reply keys in it, and a reply read takes one away, so its size,
+    # against the instance's public keyring, counted the reports sent from this device.
+    assert device.run("replies", "--codename-file", str(codename_file)).exit_code == 0
+    path = device.state_of(codename_file).path
+    assert path is not None
+    sizes = [path.stat().st_size]
+    for text in ("one", "two", "three"):
+        sent = device.run("send", "-m", text, "--codename-file", str(codename_file))
+        assert sent.exit_code == 0, sent.output
+        sizes.append(path.stat().st_size)
+    assert len(device.state_of(codename_file).prekeys) == 12
+    assert len(set(sizes)) == 1, f"the state weighs {sizes} bytes after 0, 1, 2 and 3 reports"
