@@ -22,7 +22,11 @@ free, so that another worker with idle threads takes them: stock gthread lets
 the first worker to wake accept a whole burst and queue it behind its own
 threads while the other workers idle.
 
-It also drops gunicorn's `Server` header, which names the software to anyone.
+It also drops gunicorn's `Server` header, which names the software to anyone,
+and answers the requests gunicorn's parser refuses itself (a malformed request
+line, an oversize header, a bad Content-Length), which never reach the app,
+with the app's strict headers (`app.security.HEADERS`: no-store, CSP, no
+framing) and a body that repeats nothing of the request.
 
 With RAAZDAR_TOR_CIRCUITS=1, tor starts every connection to a source listener
 with a line naming the circuit it came on (HiddenServiceExportCircuitID
@@ -65,6 +69,7 @@ from concurrent import futures
 from functools import partial
 from typing import Any, Final
 
+from gunicorn import util
 from gunicorn.http import wsgi
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
@@ -74,6 +79,7 @@ from gunicorn.workers.gthread import TConn, ThreadWorker
 from app import circuits, kdf_pool  # noqa: F401 - circuits for its table only
 from app.config import kdf_slots, staff_binds, tor_circuits
 from app.listeners import local_address
+from app.security import HEADERS
 
 HEAD_SECONDS: Final = 20.0
 BODY_GRACE_SECONDS: Final = 20.0
@@ -117,6 +123,27 @@ class _Response(wsgi.Response):
 
 # `wsgi.create` builds its writer from this module-level name.
 wsgi.Response = _Response
+
+
+def write_error(sock: socket.socket, status_int: int, reason: str, mesg: str) -> None:
+    """Answer a request gunicorn refused itself: the app's headers, and only the status.
+
+    gunicorn's own page had no Cache-Control, CSP or framing rule, and its text
+    repeated the words of the request it refused (`mesg`, left out here).
+    """
+    body = f"{status_int} {reason}\n".encode("latin-1")
+    lines = [
+        f"HTTP/1.1 {status_int} {reason}",
+        "Connection: close",
+        "Content-Type: text/plain; charset=utf-8",
+        f"Content-Length: {len(body)}",
+        *(f"{name}: {value}" for name, value in HEADERS.items()),
+    ]
+    util.write_nonblock(sock, "\r\n".join(lines).encode("latin-1") + b"\r\n\r\n" + body)
+
+
+# `Worker.handle_error` writes its answer through this module-level name.
+util.write_error = write_error
 
 
 class PacedSocket(socket.socket):

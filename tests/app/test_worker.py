@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from app.security import HEADERS
 from app.worker import BODY_MIN_RATE, CIRCUIT_THREADS, _paced
 from tests.app.live import TorConnection, demo_instance, live_server, tor_line
 
@@ -204,6 +205,42 @@ def test_a_malformed_host_is_a_normal_400_page_and_no_log_line(
         assert b"content-security-policy:" in head.lower()
         assert b"<html" in body
     assert server_log.read_bytes() == before
+
+
+# Requests gunicorn's parser refuses itself, before the app (and its headers) is reached;
+# each carries a marker that the answer must not repeat.
+MALFORMED = {
+    "request line": b"GET /MARKER HTTP/1.1 extra\r\nHost: x.onion\r\n\r\n",
+    "method": b"G<T /MARKER HTTP/1.1\r\nHost: x.onion\r\n\r\n",
+    "long request line": b"GET /MARKER" + b"a" * 5000 + b" HTTP/1.1\r\nHost: x.onion\r\n\r\n",
+    "long header": b"GET / HTTP/1.1\r\nHost: x.onion\r\nX-MARKER: " + b"a" * 9000 + b"\r\n\r\n",
+    "header name": b"GET / HTTP/1.1\r\nHost: x.onion\r\nX MARKER: 1\r\n\r\n",
+    "content length": b"POST / HTTP/1.1\r\nHost: x.onion\r\nContent-Length: MARKER\r\n\r\n",
+    "chunk size": b"POST /login HTTP/1.1\r\nHost: x.onion\r\nTransfer-Encoding: chunked\r\n"
+    b"Content-Type: application/x-www-form-urlencoded\r\n\r\nMARKER\r\n",
+}
+
+
+@pytest.mark.parametrize("request_", MALFORMED.values(), ids=MALFORMED.keys())
+def test_gunicorns_own_refusals_carry_the_strict_headers_and_repeat_nothing(
+    server: str, request_: bytes
+) -> None:
+    # gunicorn answers these itself (util.write_error): an HTML page with no
+    # Cache-Control, no CSP and no framing rule, repeating the request's words.
+    head, _, body = _raw(server, request_).partition(b"\r\n\r\n")
+    status = head.split(b"\r\n", 1)[0]
+    assert status.startswith(b"HTTP/1.1 4") or status.startswith(b"HTTP/1.1 5"), status
+    fields = {
+        name.strip().lower(): value.strip()
+        for name, _, value in (line.partition(b":") for line in head.split(b"\r\n")[1:])
+    }
+    missing = {
+        name: value
+        for name, value in HEADERS.items()
+        if fields.get(name.lower().encode()) != value.encode()
+    }
+    assert missing == {}, f"{status!r} lacks {sorted(missing)}"
+    assert b"MARKER" not in body.upper()
 
 
 def test_a_body_read_into_a_buffer_keeps_the_body_deadline() -> None:
