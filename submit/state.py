@@ -330,13 +330,37 @@ def device_vault(root: Path, codename: str, *, fast: bool = False) -> Vault:
 
 
 def private_dir(path: Path) -> Path:
-    """Create `path` (and parents) if needed and make it 0700."""
+    """Create `path` (and parents) if needed and make it 0700.
+
+    The directory it is made in keeps its times: its modification time would
+    otherwise say, to the nanosecond, when the client was first used here. A
+    parent made with it gets the times of 0 that `clear_times` gives.
+    """
     try:
+        made = _missing(path)
+        before = made[-1].parent.stat() if made else None
         path.mkdir(mode=0o700, parents=True, exist_ok=True)
         os.chmod(path, 0o700)
     except OSError as exc:
         raise StateError(f"cannot use the state directory {path}: {exc.strerror}") from exc
+    # Not ours to fail over: a parent may belong to someone else (/tmp, a mount point).
+    if before is not None:
+        with contextlib.suppress(OSError):
+            os.utime(made[-1].parent, ns=(before.st_atime_ns, before.st_mtime_ns))
+    for directory in made:
+        with contextlib.suppress(OSError):
+            os.utime(directory, (0, 0))
     return path
+
+
+def _missing(path: Path) -> list[Path]:
+    """`path` and those of its parents that do not exist yet, innermost first."""
+    missing = []
+    for directory in [path, *path.parents]:
+        if directory.exists():
+            break
+        missing.append(directory)
+    return missing
 
 
 @contextlib.contextmanager

@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from flask import Flask
 
 from submit.cli import cli
+from submit.state import default_root
 from tests.app.test_canary import files_under, find
-from tests.submit.support import CuttingProxy, Device
+from tests.review.support import Server, init_workspace, review
+from tests.submit.support import CuttingProxy, Device, open_state
 
 
 def tree(root: Path) -> dict[str, tuple[int, int]]:
@@ -218,3 +222,84 @@ def test_the_state_file_tells_not_how_many_reports_were_sent(
         sizes.append(path.stat().st_size)
     assert len(device.state_of(codename_file).prekeys) == 12
     assert len(set(sizes)) == 1, f"the state weighs {sizes} bytes after 0, 1, 2 and 3 reports"
+
+
+def test_a_full_session_leaves_nothing_outside_the_state_directory(
+    tmp_path: Path,
+    server: str,
+    authorities: list[str],
+    app: Flask,
+    instance: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The attack: after a session (a report with a file sent, replies checked, one read),
+    # search the phone's home, the directory the client ran in, the temporary directory
+    # and memory-backed /dev/shm for anything it left besides its state directory.
+    home, scratch = tmp_path / "home", tmp_path / "tmp"
+    (home / "stick").mkdir(parents=True)
+    # A phone in use has a config directory, last changed long ago by some other program.
+    (home / ".config").mkdir()
+    os.utime(home / ".config", (1_700_000_000, 1_700_000_000))
+    scratch.mkdir()
+    for name, value in (("HOME", home), ("XDG_CONFIG_HOME", home / ".config"), ("TMPDIR", scratch)):
+        monkeypatch.setenv(name, str(value))
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    monkeypatch.chdir(home)
+    pins = home / "stick" / "pins.txt"
+    pins.write_text(f"instance {server}\n" + "".join(f"authority {a}\n" for a in authorities))
+    codename = home / "stick" / "codename.txt"
+    codename.write_text(CliRunner().invoke(cli, ["new"]).stdout)
+    message = home / "stick" / "message.txt"
+    message.write_text("The SHO at the border post takes money for each family")
+    evidence = home / "stick" / "ledger.jpg"
+    evidence.write_bytes(secrets.token_bytes(50_000))
+    ram = Path("/dev/shm")
+
+    def in_ram() -> list[str]:
+        return sorted(n for n in os.listdir(ram) if n.startswith("raazdar")) if ram.is_dir() else []
+
+    before, ram_before = tree(home), in_ram()
+    base = ["--fast-kdf", "--pins-file", str(pins), "--direct", "--insecure-test-kdf"]
+    run = ["--codename-file", str(codename)]
+    sent = CliRunner().invoke(
+        cli, [*base, "send", "--message-file", str(message), *run, str(evidence)]
+    )
+    assert sent.exit_code == 0, sent.output
+    assert CliRunner().invoke(cli, [*base, "replies", *run]).exit_code == 0
+    served = Server(app, instance)
+    workspace = init_workspace(served, tmp_path / "workspace")
+    assert review(workspace, "import", str(served.export(tmp_path / "export.rzb"))).exit_code == 0
+    text = tmp_path / "reply.txt"
+    text.write_text("Which checkpoint?")
+    assert review(workspace, "reply", "1", "--file", str(text)).exit_code == 0
+    bundle = tmp_path / "replies.rzr"
+    assert review(workspace, "export-replies", "--out", str(bundle)).exit_code == 0
+    assert served.apply(bundle).replies == 1
+    read = CliRunner().invoke(cli, [*base, "replies", *run])
+    assert read.exit_code == 0, read.output
+    assert "Which checkpoint?" in read.stdout
+
+    # Times first: listing the directory, or opening the state, sets their access times.
+    root = default_root()
+    own = root.stat()
+    stamps = {(own.st_atime, own.st_mtime)} | {
+        (p.stat().st_atime, p.stat().st_mtime) for p in root.iterdir()
+    }
+    assert stamps == {(0, 0)}
+    assert home in root.parents
+    left = {
+        path: times
+        for path, times in tree(home).items()
+        if path not in before and not (home / path == root or root in (home / path).parents)
+    }
+    assert left == {}, "written outside the state directory"
+    changed = {
+        p: (before[p], now) for p, now in tree(home).items() if p in before and now != before[p]
+    }
+    assert changed == {}, "(size, modification time) before and after the session"
+    assert list(scratch.iterdir()) == []
+    assert in_ram() == ram_before
+    state = open_state(root, codename)
+    assert state.path is not None
+    names = sorted(p.name for p in root.iterdir())
+    assert names == sorted(["device.json", "lock", state.path.name])
