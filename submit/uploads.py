@@ -318,6 +318,12 @@ class _Upload:
                         self.sink.update(self.before + item.size)
                         return item.upload
                     raise
+                # A chunk taken is a chunk held: a server that says otherwise would have the
+                # device send it again for as long as it liked.
+                if result.size != item.size or result.offset != offset + len(chunk):
+                    raise ServerError(
+                        200, "bad-answer", "the server did not hold the chunk it took"
+                    )
                 offset = result.offset
                 if result.item is not None:
                     self.sink.update(self.before + item.size)

@@ -273,3 +273,31 @@ def test_a_refusal_is_shown_as_one_short_line(
     assert [line for line in result.stderr.splitlines() if "phish.onion" in line] == [
         line for line in result.stderr.splitlines() if line.startswith("raazdar-submit: error:")
     ], "the server's line break forged a line of the tool's own"
+
+
+def test_an_upload_the_server_never_lets_advance_is_given_up(
+    recorder: Recorder, authorities: list[str], tmp_path: Path
+) -> None:
+    # A server that takes every chunk and says it holds none of it: the client sent the
+    # same chunk again, and again, for as long as the server cared (here it stops at 40).
+    patches: list[str] = []
+
+    def stalling(environ: dict[str, Any], start_response: Any) -> Any:
+        if environ["REQUEST_METHOD"] != "PATCH":
+            return recorder(environ, start_response)
+        environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        patches.append(environ["PATH_INFO"])
+        status = "200 OK" if len(patches) < 40 else "500 Enough"
+        body = json.dumps({"offset": 0, "size": 10**6, "complete": False}).encode()
+        start_response(status, [("Content-Length", str(len(body)))])
+        return [body]
+
+    evidence = tmp_path / "ledger.pdf"
+    evidence.write_bytes(b"x" * 300_000)
+    with loopback_server(stalling) as url:
+        device = Device(tmp_path / "s", url, authorities)
+        codename = device.new_codename(tmp_path)
+        result = device.run("send", "--codename-file", str(codename), str(evidence))
+    assert len(patches) == 1, f"the client sent the same chunk {len(patches)} times"
+    assert result.exit_code == 1
+    assert "raazdar-submit: error:" in result.stderr
