@@ -288,3 +288,57 @@ class RawServer:
         """Stop accepting; connections still open end with their threads."""
         self._listener.close()
         self._thread.join(timeout=5)
+
+
+class SocksRelay:
+    """A SOCKS5 port on loopback, without authentication, that relays to the address asked for.
+
+    The client's connections through it are made as through tor's (`socks5h`), so a
+    test can tell that what holds for a direct connection holds through SOCKS too.
+    """
+
+    def __init__(self) -> None:
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port: int = self._listener.getsockname()[1]
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._one, args=(client,), daemon=True).start()
+
+    def _one(self, client: socket.socket) -> None:
+        try:
+            client.recv(3)  # version, one method: no authentication
+            client.sendall(b"\x05\x00")
+            _version, _command, _reserved, kind = client.recv(4)
+            if kind == 1:
+                host = socket.inet_ntoa(client.recv(4))
+            else:
+                host = client.recv(client.recv(1)[0]).decode()
+            port = int.from_bytes(client.recv(2), "big")
+            upstream = socket.create_connection((host, port), timeout=10)
+            upstream.settimeout(None)
+            client.sendall(b"\x05\x00\x00\x01" + bytes(6))
+        except (OSError, ValueError):
+            _drop(client)
+            return
+        threading.Thread(target=_relay, args=(client, upstream), daemon=True).start()
+        threading.Thread(target=_relay, args=(upstream, client), daemon=True).start()
+
+    def close(self) -> None:
+        self._listener.close()
+        self._thread.join(timeout=5)
+
+
+def _relay(source: socket.socket, target: socket.socket) -> None:
+    while data := _recv(source):
+        try:
+            target.sendall(data)
+        except OSError:
+            break
+    _drop(source, target)

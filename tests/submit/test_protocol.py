@@ -17,7 +17,7 @@ from submit import protocol, transport
 from submit.errors import ServerError, TransportError
 from submit.protocol import Api
 from submit.trust import KeyringDocument
-from tests.submit.support import Device, RawServer, Recorder
+from tests.submit.support import Device, RawServer, Recorder, SocksRelay
 
 
 def test_every_request_of_a_send_carries_a_proof_that_verifies_for_it_alone(
@@ -140,11 +140,13 @@ def test_a_deeply_nested_answer_is_refused_not_a_crash(
             api.keyring()
 
 
+@pytest.mark.parametrize("through", ["direct", "socks"])
 @pytest.mark.parametrize("stall", ["header bytes", "interim answers"])
 def test_an_answers_head_trickled_or_endless_is_given_up_on(
     hostile: Callable[[Callable[[socket.socket, str, str], None]], RawServer],
     monkeypatch: pytest.MonkeyPatch,
     stall: str,
+    through: str,
 ) -> None:
     # Each read of the head waits at most the read timeout, but nothing bounded the head
     # as a whole: a header's bytes a little under the timeout apart, or "100 Continue"
@@ -163,7 +165,9 @@ def test_an_answers_head_trickled_or_endless_is_given_up_on(
         raw.send(conn, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
 
     raw = hostile(slow_head)
-    api = Api(transport.session(None), raw.url, timeout=(5.0, 5.0))
+    relay = SocksRelay() if through == "socks" else None
+    socks = None if relay is None else ("127.0.0.1", relay.port)
+    api = Api(transport.session(socks), raw.url, timeout=(5.0, 5.0))
     began = time.monotonic()
     outcome = "answered"
     try:
@@ -171,6 +175,8 @@ def test_an_answers_head_trickled_or_endless_is_given_up_on(
     except TransportError as exc:
         outcome = str(exc)
     held = time.monotonic() - began
+    if relay is not None:
+        relay.close()
     assert held < 4.0, f"the server held the client {held:.1f} s with {stall} ({outcome})"
     assert "too long" in outcome
 
