@@ -29,3 +29,7 @@ class NotFound(ReviewError):
 
 class InvalidValue(ReviewError):
     """A triage value that the workflow does not allow."""
+
+
+class Unsupported(ReviewError):
+    """An attachment whose metadata cannot be removed (`review.escalation.scrub`)."""

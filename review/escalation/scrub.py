@@ -4,11 +4,10 @@ A photo's EXIF can hold the GPS position and the phone's serial number; a PDF's
 document information and XMP the author's name; an office document the
 author, the last editor, the company, the printer and revision ids that link
 documents written on one machine. Each supported type is rebuilt with none of
-that: images are re-encoded from their pixels alone, PDFs lose their document
-information, XMP, JavaScript, embedded files, comments' authors and their
-photos' EXIF, and office documents their property parts, the names and times in
-comments and tracked changes and the paths they were saved from (documents
-embedded in them are rebuilt the same way). The type is told
+that: images are re-encoded from their pixels alone, PDFs are rebuilt by
+`review.escalation.pdfs`, and office documents lose their property parts, the
+names and times in comments and tracked changes and the paths they were saved
+from (documents embedded in them are rebuilt the same way). The type is told
 by the bytes, never by the name or the type the source's browser claimed.
 
 Anything else is refused (`Unsupported`): video, audio and archives carry
@@ -29,10 +28,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
-import pikepdf
 from PIL import Image, ImageOps
 
-from review.errors import ReviewError
+from review.errors import Unsupported as Unsupported  # re-exported: callers catch it here
+from review.escalation import pdfs
 
 _MAX_PIXELS: Final = 100_000_000
 _MAX_MEMBERS: Final = 10_000
@@ -120,10 +119,6 @@ _ODF: Final = {
 }
 
 
-class Unsupported(ReviewError):
-    """An attachment whose metadata this module cannot remove."""
-
-
 @dataclass(frozen=True)
 class Scrubbed:
     """An attachment ready for a packet, and what was done to it."""
@@ -140,7 +135,7 @@ def scrub(data: bytes, redact: Callable[[str], str]) -> Scrubbed:
     if kind in ("jpeg", "png", "gif", "webp", "tiff", "bmp"):
         return _image(data)
     if kind == "pdf":
-        return Scrubbed(_pdf(data), "application/pdf", "pdf", True)
+        return Scrubbed(pdfs.rebuild(data), "application/pdf", "pdf", True)
     if kind == "zip":
         return _office(data)
     if kind == "text":
@@ -171,12 +166,7 @@ def document_text(result: Scrubbed) -> str:
     what it redacted. A PDF's text is read only where it is written plainly.
     """
     if result.extension == "pdf":
-        with pikepdf.open(io.BytesIO(result.data)) as pdf:
-            return "\n".join(
-                obj.read_bytes().decode("latin-1")
-                for obj in pdf.objects
-                if isinstance(obj, pikepdf.Stream) and _filters(obj) != [pikepdf.Name.DCTDecode]
-            )
+        return pdfs.text(result.data)
     if not result.content_type.startswith("application/vnd."):
         return ""
     parts = []
@@ -254,108 +244,6 @@ def _image(data: bytes, keep_format: bool = False) -> Scrubbed:
     return Scrubbed(out.getvalue(), "image/png", "png", True)
 
 
-def _pdf(data: bytes) -> bytes:
-    """Drop document information, XMP, JavaScript, embedded files and page metadata."""
-    try:
-        with pikepdf.open(io.BytesIO(data)) as pdf:
-            if "/Info" in pdf.trailer:
-                del pdf.trailer["/Info"]
-            root = pdf.Root
-            for key in ("/Metadata", "/OpenAction", "/AA", "/PieceInfo"):
-                if key in root:
-                    del root[key]
-            if "/Names" in root:
-                for key in ("/JavaScript", "/EmbeddedFiles"):
-                    if key in root.Names:
-                        del root.Names[key]
-            for page in pdf.pages:
-                _page(page.obj)
-            for obj in pdf.objects:
-                if isinstance(obj, pikepdf.Dictionary | pikepdf.Stream):
-                    for key in ("/Metadata", "/PieceInfo"):
-                        if key in obj:
-                            del obj[key]
-                if isinstance(obj, pikepdf.Stream) and _filters(obj) == [pikepdf.Name.DCTDecode]:
-                    # A photo in a PDF is its JPEG file as the camera wrote it, EXIF and all.
-                    parms = obj.get("/DecodeParms")
-                    clean = _jpeg_without_metadata(obj.read_raw_bytes())
-                    obj.write(clean, filter=pikepdf.Name.DCTDecode)
-                    if parms is not None:
-                        obj.DecodeParms = parms
-            out = io.BytesIO()
-            pdf.remove_unreferenced_resources()
-            pdf.save(out, deterministic_id=True)
-            return out.getvalue()
-    except pikepdf.PasswordError as exc:
-        raise Unsupported("the PDF is encrypted") from exc
-    except pikepdf.PdfError as exc:
-        raise Unsupported(f"the PDF cannot be read: {exc}") from exc
-
-
-def _page(page: pikepdf.Dictionary) -> None:
-    for key in ("/Metadata", "/PieceInfo", "/AA"):
-        if key in page:
-            del page[key]
-    if "/Annots" not in page:
-        return
-    kept = pikepdf.Array()
-    for annot in page.Annots:
-        action = annot.get("/A")
-        script = action is not None and action.get("/S") in (
-            pikepdf.Name.JavaScript,
-            pikepdf.Name.Launch,
-        )
-        if annot.get("/Subtype") == pikepdf.Name.FileAttachment or script:
-            continue
-        if "/AA" in annot:
-            del annot["/AA"]
-        # Who wrote a comment, and when; a form field's /T is its name, and stays.
-        keys = ["/M", "/CreationDate", "/NM"]
-        if annot.get("/Subtype") != pikepdf.Name.Widget:
-            keys.append("/T")
-        for key in keys:
-            if key in annot:
-                del annot[key]
-        kept.append(annot)
-    page.Annots = kept
-
-
-def _filters(stream: pikepdf.Stream) -> list[object]:
-    chain = stream.get("/Filter")
-    if chain is None:
-        return []
-    return list(chain) if isinstance(chain, pikepdf.Array) else [chain]
-
-
-def _jpeg_without_metadata(data: bytes) -> bytes:
-    """The JPEG's segments but APP1-APP13, APP15 and comments: no EXIF, XMP, ICC or IPTC.
-
-    JFIF (APP0) and Adobe's (APP14) say how to read the colours, so they stay; the
-    scan itself is copied as it is, so the picture does not change.
-    """
-    if not data.startswith(b"\xff\xd8"):
-        raise Unsupported("a picture in the PDF is not a JPEG")
-    out = [data[:2]]
-    pos = 2
-    while True:
-        if pos + 4 > len(data) or data[pos] != 0xFF:
-            raise Unsupported("a picture in the PDF is a damaged JPEG")
-        marker = data[pos + 1]
-        if marker == 0xFF:  # fill byte
-            pos += 1
-            continue
-        length = int.from_bytes(data[pos + 2 : pos + 4], "big")
-        end = pos + 2 + length
-        if length < 2 or end > len(data):
-            raise Unsupported("a picture in the PDF is a damaged JPEG")
-        if marker == 0xDA:  # start of scan: the rest is the picture
-            out.append(data[pos:])
-            return b"".join(out)
-        if not (0xE1 <= marker <= 0xED or marker in (0xEF, 0xFE)):
-            out.append(data[pos:end])
-        pos = end
-
-
 def _office(data: bytes) -> Scrubbed:
     """Rebuild an OOXML or ODF package with neutral property parts and no names in it."""
     try:
@@ -414,5 +302,5 @@ def _member(name: str, body: bytes) -> bytes:
         # A spreadsheet pasted into a document is a whole package, with its own authors.
         return _office(body).data
     if kind == "pdf":
-        return _pdf(body)
+        return pdfs.rebuild(body)
     return body

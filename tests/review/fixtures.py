@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import io
+import multiprocessing
+import struct
 import zipfile
+from collections.abc import Mapping
 
 import pikepdf
 from PIL import ExifTags, Image, PngImagePlugin
 
+from review.escalation.scrub import scrub
+
 CANARY = "CanaryAuthor-Q7"
+XMP = f"<x:xmpmeta><dc:creator>{CANARY}</dc:creator></x:xmpmeta>".encode()
 
 
 def jpeg_with_gps(size: tuple[int, int] = (24, 16)) -> bytes:
@@ -43,6 +49,16 @@ def png_with_text() -> bytes:
     out = io.BytesIO()
     Image.new("RGBA", (8, 8), (0, 0, 255, 128)).save(out, "PNG", pnginfo=info)
     return out.getvalue()
+
+
+def jp2_with_xml_and_comment() -> bytes:
+    """A JPEG 2000 file with an XML box (XMP, GeoJP2's GML) and a codestream comment."""
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), (10, 200, 10)).save(out, "JPEG2000", comment=CANARY)
+    data = out.getvalue()
+    box = struct.pack(">I", 8 + len(XMP)) + b"xml " + XMP
+    at = data.index(b"jp2c") - 4
+    return data[:at] + box + data[at:]
 
 
 def pdf_with_author() -> bytes:
@@ -100,6 +116,18 @@ def docx_with_author() -> bytes:
     return out.getvalue()
 
 
+def docx_with_parts(parts: Mapping[str, bytes | str]) -> bytes:
+    """A .docx of `docx_with_author`'s parts, those named in `parts` replaced or added."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(docx_with_author())) as src, zipfile.ZipFile(out, "w") as z:
+        for info in src.infolist():
+            if info.filename not in parts:
+                z.writestr(info.filename, src.read(info))
+        for name, body in parts.items():
+            z.writestr(name, body)
+    return out.getvalue()
+
+
 def odt_with_author() -> bytes:
     """A minimal .odt with its author in meta.xml, a comment's author and a printer name."""
     out = io.BytesIO()
@@ -134,3 +162,16 @@ def assert_clean_image(data: bytes) -> None:
         assert not {"exif", "xmp", "icc_profile", "comment", "XML:com.adobe.xmp"} & set(img.info)
         assert not getattr(img, "text", {})
     assert CANARY.encode() not in data
+
+
+def scrub_within(data: bytes, seconds: float) -> bool:
+    """Whether `scrub` finishes within `seconds` (in a child: a regex holds the GIL)."""
+    ctx = multiprocessing.get_context("fork")
+    child = ctx.Process(target=scrub, args=(data, lambda text: text))
+    child.start()
+    child.join(seconds)
+    if child.is_alive():
+        child.kill()
+        child.join()
+        return False
+    return True

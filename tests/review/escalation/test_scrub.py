@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import multiprocessing
 import zipfile
 
 import pikepdf
@@ -24,10 +23,12 @@ from tests.review.fixtures import (
     CANARY,
     assert_clean_image,
     docx_with_author,
+    docx_with_parts,
     jpeg_with_gps,
     odt_with_author,
     pdf_with_author,
     png_with_text,
+    scrub_within,
 )
 
 
@@ -173,22 +174,11 @@ def test_types_are_told_by_their_bytes_not_their_names() -> None:
     assert sniff(b"\x00\x01binary") is None
 
 
-def _docx(parts: dict[str, bytes | str]) -> bytes:
-    """A .docx of the fixture's parts and `parts` besides."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(docx_with_author())) as src, zipfile.ZipFile(out, "w") as z:
-        for info in src.infolist():
-            z.writestr(info.filename, src.read(info))
-        for name, body in parts.items():
-            z.writestr(name, body)
-    return out.getvalue()
-
-
 def test_an_office_document_keeps_no_user_name_path_or_edit_time() -> None:
     """Attack: Word's list of the people who edited it (w15:author), the absolute path
     Excel saves a workbook from and the template path (both under C:\\Users\\<name>), and
     the time of every tracked change survived the scrub."""
-    data = _docx(
+    data = docx_with_parts(
         {
             "word/people.xml": (
                 f'<w15:people xmlns:w15="p"><w15:person w15:author="{CANARY}">'
@@ -230,7 +220,7 @@ def test_an_office_document_keeps_no_user_name_path_or_edit_time() -> None:
 def test_a_document_embedded_in_another_loses_its_metadata_too() -> None:
     """Attack: a spreadsheet pasted into a Word file is a whole package of its own, with
     its author in its docProps, and went out as it came."""
-    result = scrub(_docx({"word/embeddings/Sheet1.docx": docx_with_author()}), _keep)
+    result = scrub(docx_with_parts({"word/embeddings/Sheet1.docx": docx_with_author()}), _keep)
     with zipfile.ZipFile(io.BytesIO(result.data)) as z:
         inner = z.read("word/embeddings/Sheet1.docx")
     with zipfile.ZipFile(io.BytesIO(inner)) as z:
@@ -304,19 +294,6 @@ def test_text_formats_with_metadata_of_their_own_are_refused(data: bytes) -> Non
         scrub(data, _keep)
 
 
-def _scrub_within(data: bytes, seconds: float) -> bool:
-    """Whether `scrub` finishes within `seconds` (in a child: a regex holds the GIL)."""
-    ctx = multiprocessing.get_context("fork")
-    child = ctx.Process(target=scrub, args=(data, _keep))
-    child.start()
-    child.join(seconds)
-    if child.is_alive():
-        child.kill()
-        child.join()
-        return False
-    return True
-
-
 @pytest.mark.parametrize(
     ("part", "unit"),
     [
@@ -339,4 +316,4 @@ def test_an_office_part_made_to_be_scanned_over_and_over_is_scrubbed_in_linear_t
         z.writestr(part, b"<?xml?>" + unit * 40_000)
         if part != "word/document.xml":
             z.writestr("word/document.xml", b"<w:document/>")
-    assert _scrub_within(out.getvalue(), 10), "still scrubbing after 10 seconds"
+    assert scrub_within(out.getvalue(), 10), "still scrubbing after 10 seconds"

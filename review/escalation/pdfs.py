@@ -1,0 +1,222 @@
+"""PDFs rebuilt without metadata, and their plainly written text read for checking.
+
+A PDF keeps who made it and when in many places: its document information and
+XMP, a page's /LastModified, an editor's /PieceInfo, comments' authors and
+times, embedded and associated files (each with its own name and dates), and
+the photos in it, which are the camera's JPEG or JPEG 2000 files as they were.
+All of it goes; the pages, what they draw and the form fields stay.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from collections.abc import Iterator
+from typing import Final
+
+import pikepdf
+from PIL import Image
+
+from review.errors import Unsupported
+
+_MAX_PIXELS: Final = 100_000_000
+_PICTURE_FILTERS: Final = ([pikepdf.Name.DCTDecode], [pikepdf.Name.JPXDecode])
+
+
+def rebuild(data: bytes) -> bytes:
+    """Drop document information, XMP, JavaScript, embedded files and page metadata."""
+    try:
+        with pikepdf.open(io.BytesIO(data)) as pdf:
+            if "/Info" in pdf.trailer:
+                del pdf.trailer["/Info"]
+            root = pdf.Root
+            for key in ("/Metadata", "/OpenAction", "/AA", "/PieceInfo"):
+                if key in root:
+                    del root[key]
+            if "/Names" in root:
+                for key in ("/JavaScript", "/EmbeddedFiles"):
+                    if key in root.Names:
+                        del root.Names[key]
+            for page in pdf.pages:
+                _page(page.obj)
+            for obj in _dictionaries(pdf):
+                # XMP, an editor's private data, when a page was last changed, and PDF 2.0's
+                # associated files (a page's source spreadsheet, with its name and dates).
+                for key in ("/Metadata", "/PieceInfo", "/LastModified", "/AF"):
+                    if key in obj:
+                        del obj[key]
+            pictures = [
+                obj
+                for obj in pdf.objects
+                if isinstance(obj, pikepdf.Stream) and _filters(obj)[-1:] in _PICTURE_FILTERS
+            ]
+            for picture in pictures:
+                _picture(pdf, picture)
+            out = io.BytesIO()
+            pdf.remove_unreferenced_resources()
+            pdf.save(out, deterministic_id=True)
+            return out.getvalue()
+    except pikepdf.PasswordError as exc:
+        raise Unsupported("the PDF is encrypted") from exc
+    except pikepdf.PdfError as exc:
+        raise Unsupported(f"the PDF cannot be read: {exc}") from exc
+
+
+def _dictionaries(pdf: pikepdf.Pdf) -> Iterator[pikepdf.Object]:
+    """Every dictionary and stream of the file, those written inside another included.
+
+    A direct object belongs to the one object it is written in, so each is seen once.
+    """
+    for obj in pdf.objects:
+        stack = [obj]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, pikepdf.Dictionary | pikepdf.Stream):
+                yield item  # the caller may drop keys: what they held is not walked
+                children = list(item.values())
+            elif isinstance(item, pikepdf.Array):
+                children = list(item)
+            else:
+                continue
+            stack.extend(
+                child
+                for child in children
+                if isinstance(child, pikepdf.Dictionary | pikepdf.Array) and not child.is_indirect
+            )
+
+
+def _picture(pdf: pikepdf.Pdf, stream: pikepdf.Stream) -> None:
+    """A photo in a PDF is its JPEG or JPEG 2000 file as it was written, metadata and all."""
+    chain = _filters(stream)
+    parms = stream.get("/DecodeParms")
+    own_parms = parms[-1] if isinstance(parms, pikepdf.Array) and len(parms) else parms
+    data = stream.read_raw_bytes()
+    if len(chain) > 1:
+        # Compressed again: undo the filters before the picture's own.
+        outer = pikepdf.Stream(pdf, data)
+        outer.Filter = pikepdf.Array(chain[:-1])
+        if isinstance(parms, pikepdf.Array):
+            outer.DecodeParms = pikepdf.Array(list(parms)[:-1])
+        data = outer.read_bytes()
+    if chain[-1] == pikepdf.Name.DCTDecode:
+        stream.write(_jpeg_without_metadata(data), filter=pikepdf.Name.DCTDecode)
+    else:
+        stream.write(_jpeg2000_without_metadata(data), filter=pikepdf.Name.JPXDecode)
+    if isinstance(own_parms, pikepdf.Dictionary):
+        stream.DecodeParms = own_parms
+
+
+def _page(page: pikepdf.Dictionary) -> None:
+    for key in ("/Metadata", "/PieceInfo", "/AA"):
+        if key in page:
+            del page[key]
+    if "/Annots" not in page:
+        return
+    kept = pikepdf.Array()
+    for annot in page.Annots:
+        action = annot.get("/A")
+        script = action is not None and action.get("/S") in (
+            pikepdf.Name.JavaScript,
+            pikepdf.Name.Launch,
+        )
+        if annot.get("/Subtype") == pikepdf.Name.FileAttachment or script:
+            continue
+        if "/AA" in annot:
+            del annot["/AA"]
+        # Who wrote a comment, and when; a form field's /T is its name, and stays.
+        keys = ["/M", "/CreationDate", "/NM"]
+        if annot.get("/Subtype") != pikepdf.Name.Widget:
+            keys.append("/T")
+        for key in keys:
+            if key in annot:
+                del annot[key]
+        kept.append(annot)
+    page.Annots = kept
+
+
+def _filters(stream: pikepdf.Stream) -> list[object]:
+    chain = stream.get("/Filter")
+    if chain is None:
+        return []
+    return list(chain) if isinstance(chain, pikepdf.Array) else [chain]
+
+
+def _jpeg_without_metadata(data: bytes) -> bytes:
+    """The JPEG's segments but APP1-APP13, APP15 and comments: no EXIF, XMP, ICC or IPTC.
+
+    JFIF (APP0) and Adobe's (APP14) say how to read the colours, so they stay; the
+    scan itself is copied as it is, so the picture does not change.
+    """
+    if not data.startswith(b"\xff\xd8"):
+        raise Unsupported("a picture in the PDF is not a JPEG")
+    out = [data[:2]]
+    pos = 2
+    while True:
+        if pos + 4 > len(data) or data[pos] != 0xFF:
+            raise Unsupported("a picture in the PDF is a damaged JPEG")
+        marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        length = int.from_bytes(data[pos + 2 : pos + 4], "big")
+        end = pos + 2 + length
+        if length < 2 or end > len(data):
+            raise Unsupported("a picture in the PDF is a damaged JPEG")
+        if marker == 0xDA:  # start of scan: the rest is the picture
+            out.append(data[pos:])
+            return b"".join(out)
+        if not (0xE1 <= marker <= 0xED or marker in (0xEF, 0xFE)):
+            out.append(data[pos:end])
+        pos = end
+
+
+def _jpeg2000_without_metadata(data: bytes) -> bytes:
+    """Re-encoded from its pixels: no XML, XMP or UUID boxes (GeoJP2), no comment."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data), formats=["JPEG2000"]) as img:
+                if img.width * img.height > _MAX_PIXELS:
+                    raise Unsupported("a picture in the PDF is too large")
+                img.load()
+                clean = Image.frombytes(img.mode, img.size, img.tobytes())
+        out = io.BytesIO()
+        clean.save(out, "JPEG2000")
+    except (
+        OSError,
+        ValueError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+    ) as exc:
+        raise Unsupported(f"a JPEG 2000 picture in the PDF cannot be read: {exc}") from exc
+    # The encoder's comment names its version: the codestream is the last box, so it is cut
+    # from the main header and the box's length written anew.
+    encoded = out.getvalue()
+    at = encoded.index(b"jp2c") - 4
+    codestream = encoded[at + 8 :]
+    kept, pos = [codestream[:2]], 2
+    while (
+        pos < len(codestream) and codestream[pos : pos + 2] != b"\xff\x90"
+    ):  # the first tile: the main header ends
+        end = pos + 2 + int.from_bytes(codestream[pos + 2 : pos + 4], "big")
+        if codestream[pos : pos + 2] != b"\xff\x64":  # COM
+            kept.append(codestream[pos:end])
+        pos = end
+    kept.append(codestream[pos:])
+    clean_stream = b"".join(kept)
+    return encoded[:at] + (8 + len(clean_stream)).to_bytes(4, "big") + b"jp2c" + clean_stream
+
+
+def text(data: bytes) -> str:
+    """The strings a PDF's streams hold, decoded: what it says where it is written plainly."""
+    try:
+        with pikepdf.open(io.BytesIO(data)) as pdf:
+            # Pictures hold no text, and a scan's (JBIG2, CCITT, JPEG 2000) is not decoded
+            # here at all.
+            return "\n".join(
+                obj.read_bytes().decode("latin-1")
+                for obj in pdf.objects
+                if isinstance(obj, pikepdf.Stream) and obj.get("/Subtype") != pikepdf.Name.Image
+            )
+    except pikepdf.PdfError as exc:
+        raise Unsupported(f"the PDF's text cannot be read to check it: {exc}") from exc

@@ -1,0 +1,124 @@
+"""A PDF's less travelled corners: dates, associated files, pictures, read back when rebuilt."""
+
+from __future__ import annotations
+
+import io
+import zlib
+
+import pikepdf
+from PIL import Image
+
+from review.escalation.scrub import document_text, scrub
+from tests.review.fixtures import (
+    CANARY,
+    assert_clean_image,
+    jp2_with_xml_and_comment,
+    jpeg_with_gps,
+)
+
+
+def _keep(text: str) -> str:
+    return text
+
+
+def _pdf_bytes(pdf: pikepdf.Pdf) -> bytes:
+    out = io.BytesIO()
+    pdf.save(out, compress_streams=False)
+    return out.getvalue()
+
+
+def test_a_pdf_loses_last_modified_associated_files_and_piece_info_everywhere() -> None:
+    """Attack: a page's /LastModified (when it was last edited), PDF 2.0 associated files
+    (/AF: the source spreadsheet behind a page, with its own name and dates) and
+    /PieceInfo in a dictionary written directly into another."""
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    page = pdf.pages[0].obj
+    page.LastModified = pikepdf.String("D:20240307224100Z")
+    spec = pikepdf.AttachedFileSpec(pdf, CANARY.encode(), filename=f"{CANARY}.xlsx")
+    page.AF = pikepdf.Array([spec.obj])
+    pdf.Root.AF = pikepdf.Array([spec.obj])
+    private = pikepdf.Dictionary(
+        LastModified=pikepdf.String("D:20240307224100Z"), Private=pikepdf.String(CANARY)
+    )
+    note = pikepdf.Dictionary(
+        Type=pikepdf.Name.Annot,
+        Subtype=pikepdf.Name.Square,
+        Rect=[0, 0, 10, 10],
+        AF=pikepdf.Array([spec.obj]),
+        PieceInfo=pikepdf.Dictionary(Illustrator=private),
+        LastModified=pikepdf.String("D:20240307224100Z"),
+    )
+    page.Annots = pikepdf.Array([note])  # a direct dictionary, not an object of its own
+    original = _pdf_bytes(pdf)
+    assert CANARY.encode() in original
+    result = scrub(original, _keep).data
+    assert CANARY.encode() not in result
+    assert b"20240307" not in result
+    with pikepdf.open(io.BytesIO(result)) as clean:
+        assert len(clean.pages) == 1
+        (kept,) = clean.pages[0].Annots
+        for obj in [*clean.objects, kept]:
+            if isinstance(obj, pikepdf.Dictionary | pikepdf.Stream):
+                assert not {"/AF", "/LastModified", "/PieceInfo"} & set(obj.keys())
+                assert obj.get("/Type") != pikepdf.Name.EmbeddedFile
+
+
+def test_a_pdf_photo_behind_another_filter_loses_its_exif() -> None:
+    """Attack: a JPEG in a PDF compressed again (/Filter [/FlateDecode /DCTDecode]) was
+    left as it was, EXIF and GPS inside the deflated bytes."""
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    image = pdf.make_stream(jpeg_with_gps())
+    image.Type, image.Subtype = pikepdf.Name.XObject, pikepdf.Name.Image
+    image.Width, image.Height = 24, 16
+    image.ColorSpace, image.BitsPerComponent = pikepdf.Name.DeviceRGB, 8
+    image.write(
+        zlib.compress(jpeg_with_gps()),
+        filter=pikepdf.Array([pikepdf.Name.FlateDecode, pikepdf.Name.DCTDecode]),
+    )
+    page = pdf.pages[0]
+    page.obj.Resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(Im0=image))
+    page.obj.Contents = pdf.make_stream(b"q 24 0 0 16 0 0 cm /Im0 Do Q")
+    result = scrub(_pdf_bytes(pdf), _keep).data
+    with pikepdf.open(io.BytesIO(result)) as clean:
+        (inner,) = clean.pages[0].Resources.XObject.values()
+        assert inner.Filter == pikepdf.Name.DCTDecode
+        assert_clean_image(inner.read_raw_bytes())
+
+
+def test_a_jpeg_2000_photo_in_a_pdf_loses_its_xml_and_comment() -> None:
+    """Attack: a scan kept in a PDF as JPEG 2000 (/JPXDecode) went out with its XML box
+    (XMP, a GeoJP2 position) and its codestream comment."""
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    image = pdf.make_stream(jp2_with_xml_and_comment())
+    image.Type, image.Subtype = pikepdf.Name.XObject, pikepdf.Name.Image
+    image.Width, image.Height = 8, 8
+    image.Filter = pikepdf.Name.JPXDecode
+    page = pdf.pages[0]
+    page.obj.Resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(Im0=image))
+    page.obj.Contents = pdf.make_stream(b"q 8 0 0 8 0 0 cm /Im0 Do Q")
+    result = scrub(_pdf_bytes(pdf), _keep).data
+    assert CANARY.encode() not in result
+    with pikepdf.open(io.BytesIO(result)) as clean:
+        (inner,) = clean.pages[0].Resources.XObject.values()
+        with Image.open(io.BytesIO(inner.read_raw_bytes())) as img:
+            assert img.format == "JPEG2000"
+            assert img.size == (8, 8)
+            assert img.getpixel((3, 3)) == (10, 200, 10)
+
+
+def test_a_scanned_pdf_is_checked_for_redacted_words_without_decoding_its_pictures() -> None:
+    """Attack: a scan kept as JBIG2 (or CCITT, or JPEG 2000), which pikepdf does not decode,
+    made the check of the PDF's text raise PdfError: the escalation ended in a traceback."""
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    image = pdf.make_stream(b"\x00\x00\x00\x01" + bytes(32))
+    image.Type, image.Subtype = pikepdf.Name.XObject, pikepdf.Name.Image
+    image.Width, image.Height, image.BitsPerComponent = 8, 8, 1
+    image.ColorSpace, image.Filter = pikepdf.Name.DeviceGray, pikepdf.Name.JBIG2Decode
+    page = pdf.pages[0]
+    page.obj.Resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(Im0=image))
+    page.obj.Contents = pdf.make_stream(b"q 8 0 0 8 0 0 cm /Im0 Do Q BT (Nasreen Bibi) Tj ET")
+    assert "Nasreen Bibi" in document_text(scrub(_pdf_bytes(pdf), _keep))
