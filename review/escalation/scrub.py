@@ -5,15 +5,17 @@ document information and XMP the author's name; an office document the
 author, the last editor, the company, the printer and revision ids that link
 documents written on one machine. Each supported type is rebuilt with none of
 that: images are re-encoded from their pixels alone, PDFs are rebuilt by
-`review.escalation.pdfs`, and office documents lose their property parts, the
-names and times in comments and tracked changes and the paths they were saved
-from (documents embedded in them are rebuilt the same way). The type is told
-by the bytes, never by the name or the type the source's browser claimed.
+`review.escalation.pdfs`, and office documents lose their property parts (an
+embedded ODF object's too), the names and times in comments and tracked changes,
+the paths they were saved from, and the ids that link copies of one document;
+their pictures and the documents embedded in them are rebuilt the same way. The
+type is told by the bytes, never by the name or the type the source's browser claimed.
 
-Anything else is refused (`Unsupported`): video, audio and archives carry
-metadata this module cannot remove, and silently passing them on would be the
-worst failure. A reviewer who has looked at such a file may still include it
-unchanged on purpose, which the packet then says (`as_is`).
+Anything else is refused (`Unsupported`): video, audio, HEIC, AVIF, JPEG 2000,
+archives and OLE objects (in a document too) carry metadata this module cannot
+remove, and silently passing them on would be the worst failure. A reviewer who
+has looked at such a file may still include it unchanged on purpose, which the
+packet then says (`as_is`).
 """
 
 from __future__ import annotations
@@ -78,18 +80,21 @@ _REPLACED: Final = {
 # scanned on and failed would scan a part of a million unclosed tags a million times.
 _XML_SCRUBS: Final = [
     # w:, w15: (the list of people who edited it, word/people.xml) and any other prefix.
-    (re.compile(rb'(\s[A-Za-z0-9]+:(?:author|initials)=")[^"]*(")'), rb"\1Author\2"),
+    (
+        re.compile(rb"(\s[A-Za-z0-9]+:(?:author|initials)\s*=\s*)(?:\"[^\"<]*\"|'[^'<]*')"),
+        rb'\1"Author"',
+    ),
     # When each tracked change and comment was made: the hours the writer worked.
-    (re.compile(rb'\s[A-Za-z0-9]+:date(?:Utc)?="[^"]*"'), b""),
+    (re.compile(rb"\s[A-Za-z0-9]+:date(?:Utc)?\s*=\s*(?:\"[^\"<]*\"|'[^'<]*')"), b""),
     (re.compile(rb"(<dc:date>)[^<]*(</dc:date>)"), rb"\g<1>1980-01-01T00:00:00\2"),
     # The folder a workbook was saved from, and a template's path: C:\Users\<name>\….
     (re.compile(rb"<x15ac:absPath [^>]*/>"), b""),
     (re.compile(rb'(\sTarget=")(?:file:|[A-Za-z]:[\\/]|\\\\)[^"]*(")'), rb"\1\2"),
-    (re.compile(rb'(\sw15:(?:userId|providerId)=")[^"]*(")'), rb"\1\2"),
-    (re.compile(rb'(\s(?:displayName|userId)=")[^"]*(")'), rb"\1Author\2"),
+    (re.compile(rb"(\sw15:(?:userId|providerId)\s*=\s*)(?:\"[^\"<]*\"|'[^'<]*')"), rb'\1""'),
+    (re.compile(rb"(\s(?:displayName|userId)\s*=\s*)(?:\"[^\"<]*\"|'[^'<]*')"), rb'\1"Author"'),
     (re.compile(rb"(<author>)[^<]*(</author>)"), rb"\1Author\2"),
     (re.compile(rb"(<dc:creator>)[^<]*(</dc:creator>)"), rb"\1Author\2"),
-    (re.compile(rb'\sw:rsid[A-Za-z]*="[0-9A-Fa-f]*"'), b""),
+    (re.compile(rb"\s[A-Za-z0-9]+:rsid[A-Za-z]*\s*=\s*(?:\"[^\"<]*\"|'[^'<]*')"), b""),
     (re.compile(rb"<w:rsids>.*?(?:</w:rsids>|\Z)", re.DOTALL), b""),
     (re.compile(rb"<w1[45]:docId [^<>]*/>|<w:docId [^<>]*/>"), b""),
     (
@@ -97,6 +102,12 @@ _XML_SCRUBS: Final = [
         rb"\1\2",
     ),
 ]
+# Random ids Word keeps from copy to copy (a paragraph's, a comment's): renumbered alike in
+# every part, since a comment names its paragraph, and its reply the comment it answers.
+_IDS: Final = re.compile(
+    rb"(\s[A-Za-z0-9]+:(?:paraId|textId|durableId|paraIdParent)\s*=\s*[\"'])"
+    rb"([0-9A-Fa-f]{1,8})([\"'])"
+)
 _COMMENT_AUTHORS: Final = re.compile(rb'(\s(?:name|initials)=")[^"]*(")')
 _OFFICE: Final = {
     "word/document.xml": (
@@ -116,6 +127,16 @@ _ODF: Final = {
     b"application/vnd.oasis.opendocument.text": "odt",
     b"application/vnd.oasis.opendocument.spreadsheet": "ods",
     b"application/vnd.oasis.opendocument.presentation": "odp",
+}
+
+
+_REFUSED: Final = {
+    "ole": (
+        "an OLE object (an equation, an old Word or Excel file, a package) keeps its author"
+        " and times, which cannot be removed here"
+    ),
+    "jpeg2000": "a JPEG 2000 picture keeps XML, XMP and comments that are not removed here",
+    "isobmff": ("HEIC, AVIF and video files keep EXIF and XMP items that cannot be removed here"),
 }
 
 
@@ -143,6 +164,8 @@ def scrub(data: bytes, redact: Callable[[str], str]) -> Scrubbed:
             raise Unsupported("RTF, SVG, HTML and XML carry an author, paths or tools in them")
         text = redact(data.decode("utf-8").removeprefix("\ufeff"))
         return Scrubbed(text.encode("utf-8"), "text/plain; charset=utf-8", "txt", True)
+    if kind in _REFUSED:
+        raise Unsupported(_REFUSED[kind])
     raise Unsupported("this type of file can carry metadata that cannot be removed here")
 
 
@@ -192,12 +215,17 @@ def sniff(data: bytes) -> str | None:
         (b"BM", "bmp"),
         (b"%PDF-", "pdf"),
         (b"PK\x03\x04", "zip"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "ole"),
+        (b"\x00\x00\x00\x0cjP  \r\n\x87\n", "jpeg2000"),
+        (b"\xff\x4f\xff\x51", "jpeg2000"),  # a bare codestream
     ]
     for magic, kind in signatures:
         if data.startswith(magic):
             return kind
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "webp"
+    if data[4:8] == b"ftyp":
+        return "isobmff"  # HEIC, AVIF, MP4, MOV: boxes of EXIF and XMP items
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
@@ -227,6 +255,9 @@ def _image(data: bytes, keep_format: bool = False) -> Scrubbed:
         Image.DecompressionBombWarning,
     ) as exc:
         raise Unsupported(f"the image cannot be read: {exc}") from exc
+    if keep_format and source_format == "GIF":
+        # A document names its picture's type: a GIF stays a GIF, its palette kept.
+        return Scrubbed(_gif(upright), "image/gif", "gif", True)
     has_alpha = upright.mode in ("RGBA", "LA", "PA") or "transparency" in upright.info
     if upright.mode not in ("RGB", "RGBA", "L", "LA"):
         upright = upright.convert("RGBA" if has_alpha else "RGB")
@@ -235,13 +266,31 @@ def _image(data: bytes, keep_format: bool = False) -> Scrubbed:
     as_jpeg = source_format == "JPEG" and clean.mode in ("RGB", "L")
     if as_jpeg:
         clean.save(out, "JPEG", quality=92)
+    elif keep_format and source_format == "BMP":
+        clean.save(out, "BMP")
+        return Scrubbed(out.getvalue(), "image/bmp", "bmp", True)
     elif keep_format and source_format != "PNG":
-        raise Unsupported("only JPEG and PNG images are rebuilt inside documents")
+        raise Unsupported("only JPEG, PNG, GIF and BMP images are rebuilt inside documents")
     else:
         clean.save(out, "PNG")
     if as_jpeg:
         return Scrubbed(out.getvalue(), "image/jpeg", "jpg", True)
     return Scrubbed(out.getvalue(), "image/png", "png", True)
+
+
+def _gif(picture: Image.Image) -> bytes:
+    """A GIF of the picture's pixels and palette alone: no comment or application data."""
+    if picture.mode != "P":
+        picture = picture.convert("RGBA").quantize()
+    clean = Image.frombytes("P", picture.size, picture.tobytes())
+    clean.putpalette(picture.getpalette() or [])
+    out = io.BytesIO()
+    transparency = picture.info.get("transparency")
+    if isinstance(transparency, int):
+        clean.save(out, "GIF", transparency=transparency)
+    else:
+        clean.save(out, "GIF")
+    return out.getvalue()
 
 
 def _office(data: bytes) -> Scrubbed:
@@ -255,10 +304,11 @@ def _office(data: bytes) -> Scrubbed:
             if sum(i.file_size for i in infos) > _MAX_UNZIPPED:
                 raise Unsupported("the archive is too large once unpacked")
             extension, content_type = _office_kind(src, names)
+            ids: dict[bytes, bytes] = {}
             out = io.BytesIO()
             with zipfile.ZipFile(out, "w") as dst:
                 for info in infos:
-                    body = _member(info.filename, src.read(info))
+                    body = _member(info.filename, src.read(info), ids)
                     # A fixed time and no extra fields: the archive says nothing of its making.
                     clean = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
                     clean.compress_type = (
@@ -284,20 +334,30 @@ def _office_kind(src: zipfile.ZipFile, names: list[str]) -> tuple[str, str]:
     raise Unsupported("archives other than office documents are not supported")
 
 
-def _member(name: str, body: bytes) -> bytes:
+def _renumbered(ids: dict[bytes, bytes], value: bytes) -> bytes:
+    """The value's number in the order first seen, the same in every part of the package."""
+    return ids.setdefault(value.upper(), b"%08X" % (len(ids) + 1))
+
+
+def _member(name: str, body: bytes, ids: dict[bytes, bytes]) -> bytes:
     if name in _REPLACED:
         return _REPLACED[name]
+    if name.endswith("/meta.xml"):
+        return NEUTRAL_META  # a chart or formula inside an ODF document: "Object 1/meta.xml"
     lowered = name.casefold()
     if lowered.endswith((".xml", ".rels")):
         for pattern, replacement in _XML_SCRUBS:
             body = pattern.sub(replacement, body)
+        body = _IDS.sub(lambda m: m[1] + _renumbered(ids, m[2]) + m[3], body)
         if lowered.endswith("commentauthors.xml"):
             body = _COMMENT_AUTHORS.sub(rb"\1Author\2", body)
         return body
     kind = sniff(body)
-    if kind in ("jpeg", "png", "tiff", "webp"):
+    if kind in ("jpeg", "png", "gif", "tiff", "webp", "bmp"):
         # Photos pasted into a document keep their EXIF: rebuild them in their own format.
         return _image(body, keep_format=True).data
+    if kind in _REFUSED:
+        raise Unsupported(f"{name}: {_REFUSED[kind]}")
     if kind == "zip":
         # A spreadsheet pasted into a document is a whole package, with its own authors.
         return _office(body).data

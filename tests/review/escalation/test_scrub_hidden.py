@@ -1,0 +1,256 @@
+"""Metadata in the less travelled corners of a file: read back from the rebuilt copy, or refused."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections.abc import Callable
+
+import pytest
+from PIL import Image, PngImagePlugin
+
+from review.escalation.scrub import Unsupported, scrub
+from tests.review.fixtures import (
+    CANARY,
+    XMP,
+    assert_clean_image,
+    docx_with_parts,
+    jp2_with_xml_and_comment,
+    odt_with_author,
+    scrub_within,
+)
+
+
+def _keep(text: str) -> str:
+    return text
+
+
+def _gif_with_comment_and_xmp() -> bytes:
+    """A GIF with a comment extension and Adobe's XMP application extension."""
+    img = Image.new("P", (6, 4))
+    img.putpalette([255, 0, 0, 0, 0, 255] * 128)
+    out = io.BytesIO()
+    img.save(out, "GIF", comment=CANARY.encode())
+    data = out.getvalue()
+    # The XMP application extension: its packet as raw sub-blocks, then the "magic trailer".
+    trailer = bytes([1]) + bytes(range(255, -1, -1)) + b"\x00"
+    xmp = b"\x21\xff\x0bXMP DataXMP" + XMP + trailer
+    at = data.index(b"\x2c")  # the image descriptor
+    return data[:at] + xmp + data[at:]
+
+
+def _ole_object() -> bytes:
+    """An OLE compound file as Word embeds one: its SummaryInformation names the author."""
+    header = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(16) + b"\x3e\x00\x03\x00\xfe\xff"
+    name = "\x05SummaryInformation".encode("utf-16-le")
+    return header.ljust(512, b"\x00") + name.ljust(128, b"\x00") + CANARY.encode() + bytes(64)
+
+
+def _members(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        return {name: z.read(name) for name in z.namelist()}
+
+
+def test_an_old_ole_object_in_an_office_document_is_refused() -> None:
+    """Attack: an equation or an old .xls pasted into a .docx is an OLE compound file whose
+    SummaryInformation keeps its author and times; it went out unchanged."""
+    data = docx_with_parts({"word/embeddings/oleObject1.bin": _ole_object()})
+    with pytest.raises(Unsupported, match="OLE"):
+        scrub(data, _keep)
+
+
+def test_an_old_ole_object_in_an_odf_document_is_refused() -> None:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for name, body in _members(odt_with_author()).items():
+            z.writestr(name, body)
+        z.writestr("Object 1", _ole_object())
+    with pytest.raises(Unsupported, match="OLE"):
+        scrub(out.getvalue(), _keep)
+
+
+def test_an_odf_object_embedded_in_a_document_loses_its_meta_too() -> None:
+    """Attack: a chart or formula inside an .odt keeps a meta.xml of its own ("Object 1/
+    meta.xml"): its creator, the time it was made and how long it was edited."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for name, body in _members(odt_with_author()).items():
+            z.writestr(name, body)
+        z.writestr(
+            "Object 1/meta.xml",
+            "<office:document-meta><office:meta><meta:initial-creator>"
+            f"{CANARY}</meta:initial-creator><meta:creation-date>2024-03-07T22:41:00"
+            "</meta:creation-date></office:meta></office:document-meta>",
+        )
+    for name, body in _members(scrub(out.getvalue(), _keep).data).items():
+        assert CANARY.encode() not in body, name
+        assert b"2024-03-07" not in body, name
+
+
+def test_a_gif_in_an_office_document_loses_its_comment_and_xmp() -> None:
+    """Attack: a GIF pasted into a .docx went out as it came, its comment and XMP intact."""
+    original = _gif_with_comment_and_xmp()
+    with Image.open(io.BytesIO(original)) as img:
+        assert img.info["comment"] == CANARY.encode()
+        assert img.info["extension"][0] == b"XMP DataXMP"
+    assert original.count(CANARY.encode()) == 2
+    result = scrub(docx_with_parts({"word/media/image2.gif": original}), _keep)
+    gif = _members(result.data)["word/media/image2.gif"]
+    assert CANARY.encode() not in gif
+    assert_clean_image(gif)
+    with Image.open(io.BytesIO(gif)) as img:
+        assert "extension" not in img.info
+        assert img.format == "GIF"
+        assert img.size == (6, 4)
+
+
+@pytest.mark.parametrize(
+    ("name", "body"),
+    [
+        ("word/media/image3.jp2", jp2_with_xml_and_comment()),
+        ("word/media/image4.heic", b"\x00\x00\x00\x18ftypheic" + CANARY.encode() + bytes(32)),
+        ("word/media/image5.avif", b"\x00\x00\x00\x1cftypavif" + CANARY.encode() + bytes(32)),
+    ],
+    ids=["jpeg2000", "heic", "avif"],
+)
+def test_a_picture_of_a_kind_not_rebuilt_in_an_office_document_is_refused(
+    name: str, body: bytes
+) -> None:
+    """Attack: a JPEG 2000 (its XML box and comment), a HEIC or an AVIF (their EXIF and
+    XMP items) inside a .docx went out byte for byte."""
+    with pytest.raises(Unsupported):
+        scrub(docx_with_parts({name: body}), _keep)
+
+
+def test_word_paragraph_and_comment_ids_are_renumbered_alike_in_every_part() -> None:
+    """Attack: w14:paraId and w14:textId on every paragraph, w16cid:durableId on every
+    comment are random ids Word keeps from copy to copy, so the 'metadata removed' copy
+    could be matched with one found on the writer's machine."""
+    document = (
+        '<w:document><w:body><w:p w14:paraId="1A2B3C4D" w14:textId="77AA55CC">'
+        "<w:r><w:t>The ledger</w:t></w:r></w:p>"
+        '<w:p w14:paraId="0E0F1011" w14:textId="77AA55CC"/></w:body></w:document>'
+    )
+    comments = (
+        '<w:comments><w:comment w:id="0" w:author="A"><w:p w14:paraId="5E6F7A0B"/>'
+        "</w:comment></w:comments>"
+    )
+    extended = (
+        '<w15:commentsEx><w15:commentEx w15:paraId="5E6F7A0B" w15:paraIdParent="1A2B3C4D" '
+        'w15:done="0"/></w15:commentsEx>'
+    )
+    ids = (
+        '<w16cid:commentsIds><w16cid:commentId w16cid:paraId="5E6F7A0B" '
+        'w16cid:durableId="3C2D1E0F"/></w16cid:commentsIds>'
+    )
+    parts = {
+        "word/document.xml": document,
+        "word/comments.xml": comments,
+        "word/commentsExtended.xml": extended,
+        "word/commentsIds.xml": ids,
+    }
+    result = _members(scrub(docx_with_parts(parts), _keep).data)
+    for name in parts:
+        for value in (b"1A2B3C4D", b"77AA55CC", b"0E0F1011", b"5E6F7A0B", b"3C2D1E0F"):
+            assert value not in result[name], (name, value)
+    # Each value is replaced alike wherever it stands, so a comment still points at its
+    # paragraph and its reply at the comment it answers.
+    pattern = re.compile(rb'(paraId|textId|durableId|paraIdParent)="([0-9A-F]{8})"')
+    found = [(n, m[0], m[1]) for n in parts for m in pattern.findall(result[n])]
+    by = {(n, kind): value for n, kind, value in found}
+    assert by["word/comments.xml", b"paraId"] == by["word/commentsExtended.xml", b"paraId"]
+    assert by["word/commentsExtended.xml", b"paraId"] == by["word/commentsIds.xml", b"paraId"]
+    assert by["word/commentsExtended.xml", b"paraIdParent"] in result["word/document.xml"]
+    assert b"The ledger" in result["word/document.xml"]
+
+
+def test_rsids_names_and_times_go_from_every_part_whatever_their_quotes() -> None:
+    """Attack: Word's revision-save ids, which every document of one machine's Word shares,
+    and names and times written in attributes quoted with apostrophes or spaced around
+    their '=' (as other programs write them) went out as they came."""
+    parts = {
+        "word/header1.xml": '<w:hdr><w:p w:rsidR="00C0FFEE" w:rsidRDefault="00C0FFEE"/></w:hdr>',
+        "word/footnotes.xml": "<w:footnotes><w:p w:rsidRPr='00C0FFEE'/></w:footnotes>",
+        "word/styles.xml": '<w:styles><w:style w:rsid = "00C0FFEE"/></w:styles>',
+        "word/comments.xml": (
+            f"<w:comments><w:comment w:id='0' w:author='{CANARY}' w:initials = '{CANARY}' "
+            "w:date='2024-03-07T22:41:00Z'/></w:comments>"
+        ),
+    }
+    result = _members(scrub(docx_with_parts(parts), _keep).data)
+    for name in parts:
+        assert b"00C0FFEE" not in result[name], name
+        assert CANARY.encode() not in result[name], name
+        assert b"2024-03-07" not in result[name], name
+    assert b'w:author="Author"' in result["word/comments.xml"]
+
+
+def _png_with_every_chunk() -> bytes:
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Author", CANARY)
+    info.add_text("Comment", CANARY, zip=True)  # zTXt
+    info.add_itxt("XML:com.adobe.xmp", XMP.decode())
+    info.add(b"tIME", b"\x07\xe8\x03\x07\x16\x29\x00")
+    exif = Image.Exif()
+    exif[0x013B] = CANARY  # Artist
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), (9, 9, 9)).save(out, "PNG", pnginfo=info, exif=exif)
+    return out.getvalue()
+
+
+def _webp_with_exif_and_xmp() -> bytes:
+    exif = Image.Exif()
+    exif[0x013B] = CANARY
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), (9, 9, 9)).save(out, "WEBP", exif=exif, xmp=XMP, lossless=True)
+    return out.getvalue()
+
+
+def _tiff_with_tags() -> bytes:
+    out = io.BytesIO()
+    tags = {270: CANARY, 305: CANARY, 315: CANARY, 306: "2024:03:07 22:41:00", 700: XMP}
+    Image.new("RGB", (8, 8), (9, 9, 9)).save(out, "TIFF", tiffinfo=tags)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    "build",
+    [_png_with_every_chunk, _webp_with_exif_and_xmp, _tiff_with_tags, _gif_with_comment_and_xmp],
+    ids=["png-text-ztxt-itxt-exif-time", "webp-exif-xmp", "tiff-tags", "gif-comment-xmp"],
+)
+def test_a_picture_attached_on_its_own_is_rebuilt_from_its_pixels(
+    build: Callable[[], bytes],
+) -> None:
+    """Checked, not found: a picture attached on its own is re-encoded from its pixels."""
+    original = build()
+    assert CANARY.encode() in original or CANARY.encode() in _inflated(original)
+    result = scrub(original, _keep)
+    assert_clean_image(result.data)
+    assert b"tIME" not in result.data
+    assert b"2024" not in result.data
+
+
+def _inflated(data: bytes) -> bytes:
+    with Image.open(io.BytesIO(data)) as img:
+        return repr(img.info).encode()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        jp2_with_xml_and_comment(),
+        b"\x00\x00\x00\x18ftypheic" + CANARY.encode() + bytes(32),
+        b"\x00\x00\x00\x1cftypavif" + CANARY.encode() + bytes(32),
+    ],
+    ids=["jpeg2000", "heic", "avif"],
+)
+def test_a_picture_not_rebuilt_attached_on_its_own_is_refused(data: bytes) -> None:
+    with pytest.raises(Unsupported):
+        scrub(data, _keep)
+
+
+def test_renumbering_ids_in_a_hostile_part_takes_linear_time() -> None:
+    unit = b'<w:p w14:paraId="%08X" w14:textId="77AA55CC" w:rsidR="00C0FFEE">'
+    body = b"".join(unit % i for i in range(40_000))
+    assert scrub_within(docx_with_parts({"word/document.xml": body}), 10)
