@@ -87,11 +87,23 @@ _XML_SCRUBS: Final = [
     # When each tracked change and comment was made: the hours the writer worked.
     (re.compile(rb"\s[A-Za-z0-9]+:date(?:Utc)?\s*=\s*(?:\"[^\"<]*\"|'[^'<]*')"), b""),
     (re.compile(rb"(<dc:date>)[^<]*(</dc:date>)"), rb"\g<1>1980-01-01T00:00:00\2"),
+    # Excel's threaded comments (dT), a shared workbook's revision log (dateTime) and
+    # PowerPoint's comments (dt, created): the same time for all, since some are required.
+    (
+        re.compile(
+            rb"(\s(?:[A-Za-z0-9]+:)?(?:dt|dT|dateTime|created)\s*=\s*)"
+            rb"(?:\"[0-9]{4}-[0-9]{2}-[0-9]{2}[^\"<]*\"|'[0-9]{4}-[0-9]{2}-[0-9]{2}[^'<]*')"
+        ),
+        rb'\1"1980-01-01T00:00:00"',
+    ),
     # The folder a workbook was saved from, and a template's path: C:\Users\<name>\….
     (re.compile(rb"<x15ac:absPath [^>]*/>"), b""),
     (re.compile(rb'(\sTarget=")(?:file:|[A-Za-z]:[\\/]|\\\\)[^"]*(")'), rb"\1\2"),
-    (re.compile(rb"(\sw15:(?:userId|providerId)\s*=\s*)(?:\"[^\"<]*\"|'[^'<]*')"), rb'\1""'),
-    (re.compile(rb"(\s(?:displayName|userId)\s*=\s*)(?:\"[^\"<]*\"|'[^'<]*')"), rb'\1"Author"'),
+    (
+        re.compile(rb"(\s(?:[A-Za-z0-9]+:)?(?:userId|providerId)\s*=\s*)(?:\"[^\"<]*\"|'[^'<]*')"),
+        rb'\1""',
+    ),
+    (re.compile(rb"(\s(?:displayName|userName)\s*=\s*)(?:\"[^\"<]*\"|'[^'<]*')"), rb'\1"Author"'),
     (re.compile(rb"(<author>)[^<]*(</author>)"), rb"\1Author\2"),
     (re.compile(rb"(<dc:creator>)[^<]*(</dc:creator>)"), rb"\1Author\2"),
     (re.compile(rb"\s[A-Za-z0-9]+:rsid[A-Za-z]*\s*=\s*(?:\"[^\"<]*\"|'[^'<]*')"), b""),
@@ -108,7 +120,12 @@ _IDS: Final = re.compile(
     rb"(\s[A-Za-z0-9]+:(?:paraId|textId|durableId|paraIdParent)\s*=\s*[\"'])"
     rb"([0-9A-Fa-f]{1,8})([\"'])"
 )
-_COMMENT_AUTHORS: Final = re.compile(rb'(\s(?:name|initials)=")[^"]*(")')
+# In the lists of who commented (PowerPoint's authors, Excel's persons, a shared
+# workbook's users) a plain `name` or `initials` is a person's.
+_PEOPLE_PARTS: Final = ("authors.xml", "xl/persons/person.xml", "xl/revisions/usernames.xml")
+_PEOPLE: Final = re.compile(rb"(\s(?:name|initials)\s*=\s*)(?:\"[^\"<]*\"|'[^'<]*')")
+# A DEVMODE, as Office keeps a page setup's printer: "printerSettings1.bin".
+_PRINTER_SETTINGS: Final = re.compile(r"(?:.*/)?printersettings[0-9]*\.bin")
 _OFFICE: Final = {
     "word/document.xml": (
         "docx",
@@ -349,9 +366,11 @@ def _member(name: str, body: bytes, ids: dict[bytes, bytes]) -> bytes:
         for pattern, replacement in _XML_SCRUBS:
             body = pattern.sub(replacement, body)
         body = _IDS.sub(lambda m: m[1] + _renumbered(ids, m[2]) + m[3], body)
-        if lowered.endswith("commentauthors.xml"):
-            body = _COMMENT_AUTHORS.sub(rb"\1Author\2", body)
+        if lowered.endswith(_PEOPLE_PARTS):
+            body = _PEOPLE.sub(rb'\1"Author"', body)
         return body
+    if _PRINTER_SETTINGS.fullmatch(lowered):
+        return _devmode(name, body)
     kind = sniff(body)
     if kind in ("jpeg", "png", "gif", "tiff", "webp", "bmp"):
         # Photos pasted into a document keep their EXIF: rebuild them in their own format.
@@ -364,3 +383,13 @@ def _member(name: str, body: bytes, ids: dict[bytes, bytes]) -> bytes:
     if kind == "pdf":
         return pdfs.rebuild(body)
     return body
+
+
+def _devmode(name: str, body: bytes) -> bytes:
+    """The page setup without the printer's name (a print server's) or its driver's data."""
+    if len(body) >= 72:
+        size = int.from_bytes(body[68:70], "little")  # dmSize: the fields Windows defines
+        extra = int.from_bytes(body[70:72], "little")  # dmDriverExtra: the driver's own
+        if size >= 72 and size + extra <= len(body):
+            return bytes(64) + body[64:70] + bytes(2) + body[72:size]
+    raise Unsupported(f"{name}: printer settings this tool cannot read may name the printer")

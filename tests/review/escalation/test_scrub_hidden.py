@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import struct
 import zipfile
 from collections.abc import Callable
 
@@ -250,7 +251,124 @@ def test_a_picture_not_rebuilt_attached_on_its_own_is_refused(data: bytes) -> No
         scrub(data, _keep)
 
 
-def test_renumbering_ids_in_a_hostile_part_takes_linear_time() -> None:
-    unit = b'<w:p w14:paraId="%08X" w14:textId="77AA55CC" w:rsidR="00C0FFEE">'
+@pytest.mark.parametrize(
+    "unit",
+    [
+        b'<w:p w14:paraId="%08X" w14:textId="77AA55CC" w:rsidR="00C0FFEE">',
+        b"<p:cm dt='2024-03-07 x=%08X ",
+        b'<person userName = "%08X ',
+        b" w14:paraId='%08X",
+    ],
+    ids=["ids", "unclosed-date", "unclosed-name", "unclosed-id"],
+)
+def test_a_part_of_ids_dates_and_names_made_to_be_scanned_over_is_scrubbed_in_linear_time(
+    unit: bytes,
+) -> None:
     body = b"".join(unit % i for i in range(40_000))
     assert scrub_within(docx_with_parts({"word/document.xml": body}), 10)
+
+
+def _xlsx(parts: dict[str, str | bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/workbook.xml", "<workbook/>")
+        for name, body in parts.items():
+            z.writestr(name, body)
+    return out.getvalue()
+
+
+def _pptx(parts: dict[str, str | bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("ppt/presentation.xml", "<p:presentation/>")
+        for name, body in parts.items():
+            z.writestr(name, body)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("build", "parts"),
+    [
+        (
+            _xlsx,
+            {
+                "xl/threadedComments/threadedComment1.xml": (
+                    '<ThreadedComments><threadedComment ref="A1" dT="2024-03-07T22:41:00.00" '
+                    'personId="{6C0D7D4C-0000-4000-8000-000000000001}"><text>see</text>'
+                    "</threadedComment></ThreadedComments>"
+                ),
+                "xl/persons/person.xml": (
+                    f'<personList><person displayName="{CANARY}" id="{{6C0D7D4C-0000-4000-'
+                    f'8000-000000000001}}" userId="{CANARY}@police.gov.pk" '
+                    'providerId="AD"/></personList>'
+                ),
+                "xl/revisions/revisionHeaders.xml": (
+                    '<headers><header guid="{1}" dateTime="2024-03-07T22:41:00" '
+                    f'maxSheetId="2" userName="{CANARY}" r:id="rId1"/></headers>'
+                ),
+                "xl/revisions/userNames.xml": (
+                    f'<users><userInfo guid="{{1}}" name="{CANARY}" id="1" '
+                    'dateTime="2024-03-07T22:41:00"/></users>'
+                ),
+            },
+        ),
+        (
+            _pptx,
+            {
+                "ppt/comments/comment1.xml": (
+                    '<p:cmLst><p:cm authorId="0" dt="2024-03-07T22:41:00.000" idx="1">'
+                    "<p:text>see</p:text></p:cm></p:cmLst>"
+                ),
+                "ppt/comments/modernComment_100_0.xml": (
+                    '<p188:cmLst><p188:cm id="{1}" authorId="{2}" '
+                    'created="2024-03-07T22:41:00.000"/></p188:cmLst>'
+                ),
+                "ppt/authors.xml": (
+                    f'<p188:authorLst><p188:author id="{{2}}" name="{CANARY}" initials="CQ" '
+                    f'userId="{CANARY}" providerId="AD"/></p188:authorLst>'
+                ),
+            },
+        ),
+    ],
+    ids=["xlsx-threaded-comments-shared-workbook", "pptx-comments"],
+)
+def test_spreadsheet_and_slide_comments_keep_no_name_or_time(
+    build: Callable[[dict[str, str | bytes]], bytes], parts: dict[str, str | bytes]
+) -> None:
+    """Attack: Excel's threaded comments (dT) and people list, a shared workbook's revision
+    log (userName, dateTime), PowerPoint's comments (dt, created) and its list of
+    authors (name, initials) kept who wrote each and when, to the second."""
+    result = _members(scrub(build(parts), _keep).data)
+    for name in parts:
+        assert CANARY.encode() not in result[name], name
+        assert b"2024-03-07" not in result[name], name
+        assert b'initials="CQ"' not in result[name], name
+        assert b'providerId="AD"' not in result[name], name
+
+
+def _devmode(printer: str) -> bytes:
+    """A DEVMODEW as Office keeps it in printerSettings1.bin, with its driver's own data."""
+    name = printer.encode("utf-16-le").ljust(64, b"\x00")
+    fixed = struct.pack("<HHHHI", 0x0401, 0x0600, 220, 32, 0).ljust(220 - 64, b"\x00")
+    return name + fixed + f"owner={CANARY}".encode("utf-16-le").ljust(32, b"\x00")
+
+
+def test_the_printer_a_document_was_set_up_for_is_not_named() -> None:
+    """Attack: Office keeps the page setup's printer as a DEVMODE: its name (a print
+    server and queue, '\\\\PRINTSRV-PS12\\Floor2') and its driver's private data went
+    out as they came."""
+    printer = f"\\\\{CANARY}\\Floor2"
+    data = _xlsx({"xl/printerSettings/printerSettings1.bin": _devmode(printer)})
+    settings = _members(scrub(data, _keep).data)["xl/printerSettings/printerSettings1.bin"]
+    assert printer.encode("utf-16-le") not in settings
+    assert CANARY.encode("utf-16-le") not in settings
+    assert len(settings) == 220
+    assert struct.unpack_from("<HH", settings, 68) == (220, 0)  # dmSize, dmDriverExtra
+
+
+def test_printer_settings_that_are_not_a_devmode_are_refused() -> None:
+    data = _xlsx({"xl/printerSettings/printerSettings1.bin": CANARY.encode() * 3})
+    with pytest.raises(Unsupported, match="printer"):
+        scrub(data, _keep)
