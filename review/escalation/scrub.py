@@ -108,6 +108,15 @@ _XML_SCRUBS: Final = [
     (re.compile(rb"(<dc:creator>)[^<]*(</dc:creator>)"), rb"\1Author\2"),
     (re.compile(rb"\s[A-Za-z0-9]+:rsid[A-Za-z]*\s*=\s*(?:\"[^\"<]*\"|'[^'<]*')"), b""),
     (re.compile(rb"<w:rsids>.*?(?:</w:rsids>|\Z)", re.DOTALL), b""),
+    # A template's document variables: its macros keep the user's name and office there.
+    (re.compile(rb"<w:docVars>.*?(?:</w:docVars>|\Z)", re.DOTALL), b""),
+    # SharePoint's columns (customXml): the owner's or editor's name and account.
+    (
+        re.compile(rb"(<(?:[A-Za-z0-9]+:)?(?:DisplayName|AccountId)>)[^<]*"),
+        rb"\1",
+    ),
+    # An ODF comment's author's initials.
+    (re.compile(rb"(<meta:creator-initials>)[^<]*"), rb"\1"),
     (re.compile(rb"<w1[45]:docId [^<>]*/>|<w:docId [^<>]*/>"), b""),
     (
         re.compile(rb'(<config:config-item config:name="Printer[A-Za-z]*"[^<>]*>)[^<]*(<)'),

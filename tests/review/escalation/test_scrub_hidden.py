@@ -258,8 +258,9 @@ def test_a_picture_not_rebuilt_attached_on_its_own_is_refused(data: bytes) -> No
         b"<p:cm dt='2024-03-07 x=%08X ",
         b'<person userName = "%08X ',
         b" w14:paraId='%08X",
+        b"<w:docVars><w:docVar w:val='%08X'/>",
     ],
-    ids=["ids", "unclosed-date", "unclosed-name", "unclosed-id"],
+    ids=["ids", "unclosed-date", "unclosed-name", "unclosed-id", "unclosed-docvars"],
 )
 def test_a_part_of_ids_dates_and_names_made_to_be_scanned_over_is_scrubbed_in_linear_time(
     unit: bytes,
@@ -372,3 +373,37 @@ def test_printer_settings_that_are_not_a_devmode_are_refused() -> None:
     data = _xlsx({"xl/printerSettings/printerSettings1.bin": CANARY.encode() * 3})
     with pytest.raises(Unsupported, match="printer"):
         scrub(data, _keep)
+
+
+def test_names_kept_by_templates_sharepoint_and_odf_annotations_go() -> None:
+    """Attack: an office template's document variables (w:docVars: its macros keep the
+    user's name there), SharePoint's columns in customXml (the owner's display name and
+    account) and an .odt comment's initials (meta:creator-initials) went out as they came."""
+    parts = {
+        "word/settings.xml": (
+            '<w:settings><w:docVars><w:docVar w:name="UserName" '
+            f'w:val="{CANARY}"/></w:docVars><w:zoom w:percent="100"/></w:settings>'
+        ),
+        "customXml/item1.xml": (
+            '<p:properties><documentManagement><Owner xmlns="x"><UserInfo><DisplayName>'
+            f"{CANARY}</DisplayName><AccountId>12</AccountId><AccountType/></UserInfo>"
+            "</Owner></documentManagement></p:properties>"
+        ),
+    }
+    result = _members(scrub(docx_with_parts(parts), _keep).data)
+    for name in parts:
+        assert CANARY.encode() not in result[name], name
+    assert b'<w:zoom w:percent="100"/>' in result["word/settings.xml"]
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for name, body in _members(odt_with_author()).items():
+            if name != "content.xml":
+                z.writestr(name, body)
+        z.writestr(
+            "content.xml",
+            "<office:annotation><dc:creator>A</dc:creator><meta:creator-initials>"
+            f"{CANARY}</meta:creator-initials><text:p>see</text:p></office:annotation>",
+        )
+    odt = _members(scrub(out.getvalue(), _keep).data)
+    assert CANARY.encode() not in odt["content.xml"]
+    assert b"<text:p>see</text:p>" in odt["content.xml"]
