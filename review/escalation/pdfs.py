@@ -3,8 +3,9 @@
 A PDF keeps who made it and when in many places: its document information and
 XMP, a page's /LastModified, an editor's /PieceInfo, comments' authors and
 times, embedded and associated files (each with its own name and dates), and
-the photos in it, which are the camera's JPEG or JPEG 2000 files as they were.
-All of it goes; the pages, what they draw and the form fields stay.
+the photos in it, which are the camera's JPEG or JPEG 2000 files as they were,
+and its signatures (the signer's name, place, time and certificates). All of it
+goes; the pages, what they draw and the form fields stay.
 """
 
 from __future__ import annotations
@@ -20,6 +21,18 @@ from PIL import Image
 from review.errors import Unsupported
 
 _MAX_PIXELS: Final = 100_000_000
+_SIGNATURES: Final = (pikepdf.Name.Sig, pikepdf.Name.DocTimeStamp)
+_SIGNED: Final = (
+    "/Name",
+    "/M",
+    "/Location",
+    "/Reason",
+    "/ContactInfo",
+    "/Contents",
+    "/Cert",
+    "/Prop_Build",
+    "/Reference",
+)
 _PICTURE_FILTERS: Final = ([pikepdf.Name.DCTDecode], [pikepdf.Name.JPXDecode])
 
 
@@ -30,7 +43,8 @@ def rebuild(data: bytes) -> bytes:
             if "/Info" in pdf.trailer:
                 del pdf.trailer["/Info"]
             root = pdf.Root
-            for key in ("/Metadata", "/OpenAction", "/AA", "/PieceInfo"):
+            # /Perms and /DSS: the signatures' permissions and their certificates.
+            for key in ("/Metadata", "/OpenAction", "/AA", "/PieceInfo", "/Perms", "/DSS"):
                 if key in root:
                     del root[key]
             if "/Names" in root:
@@ -45,6 +59,14 @@ def rebuild(data: bytes) -> bytes:
                 for key in ("/Metadata", "/PieceInfo", "/LastModified", "/AF"):
                     if key in obj:
                         del obj[key]
+                # A signature names its signer, where and when, and holds the signer's
+                # certificates; rebuilding the file breaks it anyway: the field stays, unsigned.
+                if obj.get("/FT") == pikepdf.Name.Sig and "/V" in obj:
+                    del obj["/V"]
+                if obj.get("/Type") in _SIGNATURES:
+                    for key in _SIGNED:
+                        if key in obj:
+                            del obj[key]
             pictures = [
                 obj
                 for obj in pdf.objects

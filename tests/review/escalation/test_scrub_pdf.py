@@ -122,3 +122,52 @@ def test_a_scanned_pdf_is_checked_for_redacted_words_without_decoding_its_pictur
     page.obj.Resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(Im0=image))
     page.obj.Contents = pdf.make_stream(b"q 8 0 0 8 0 0 cm /Im0 Do Q BT (Nasreen Bibi) Tj ET")
     assert "Nasreen Bibi" in document_text(scrub(_pdf_bytes(pdf), _keep))
+
+
+def test_a_signed_pdf_loses_its_signers_name_place_time_and_certificates() -> None:
+    """Attack: a PDF signed on the writer's machine keeps in its signature the signer's
+    name, place, reason and contact, the time to the second and the certificate chain
+    (/Contents, and the /DSS store), all outside anything shown on the page."""
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    signature = pdf.make_indirect(
+        pikepdf.Dictionary(
+            Type=pikepdf.Name.Sig,
+            Filter=pikepdf.Name("/Adobe.PPKLite"),
+            SubFilter=pikepdf.Name("/adbe.pkcs7.detached"),
+            Name=pikepdf.String(CANARY),
+            M=pikepdf.String("D:20240307224100Z"),
+            Location=pikepdf.String(f"{CANARY}-station"),
+            ContactInfo=pikepdf.String(f"{CANARY}@police.gov.pk"),
+            Contents=pikepdf.String(b"0\x82" + CANARY.encode() + bytes(16)),
+            ByteRange=[0, 10, 20, 30],
+        )
+    )
+    field = pdf.make_indirect(
+        pikepdf.Dictionary(
+            Type=pikepdf.Name.Annot,
+            Subtype=pikepdf.Name.Widget,
+            FT=pikepdf.Name.Sig,
+            T=pikepdf.String("Signature1"),
+            Rect=[0, 0, 0, 0],
+            V=signature,
+            P=pdf.pages[0].obj,
+        )
+    )
+    pdf.pages[0].obj.Annots = pikepdf.Array([field])
+    pdf.Root.AcroForm = pikepdf.Dictionary(Fields=pikepdf.Array([field]), SigFlags=3)
+    pdf.Root.Perms = pikepdf.Dictionary(DocMDP=signature)
+    pdf.Root.DSS = pikepdf.Dictionary(
+        Certs=pikepdf.Array([pdf.make_stream(b"0\x82" + CANARY.encode())])
+    )
+    result = scrub(_pdf_bytes(pdf), _keep).data
+    with pikepdf.open(io.BytesIO(result)) as clean:
+        assert "/DSS" not in clean.Root
+        assert "/Perms" not in clean.Root
+        for obj in clean.objects:
+            if isinstance(obj, pikepdf.Dictionary | pikepdf.Stream):
+                assert obj.get("/Type") != pikepdf.Name.Sig
+            if isinstance(obj, pikepdf.Stream):
+                assert CANARY.encode() not in obj.read_bytes()
+    assert CANARY.encode() not in result
+    assert b"20240307" not in result
