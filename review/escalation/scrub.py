@@ -129,6 +129,17 @@ _IDS: Final = re.compile(
     rb"(\s[A-Za-z0-9]+:(?:paraId|textId|durableId|paraIdParent)\s*=\s*[\"'])"
     rb"([0-9A-Fa-f]{1,8})([\"'])"
 )
+# Excel's documentId and the uid of every sheet, table and column, and the creation id
+# Office gives every shape (a16) and slide (p14): random, and kept in every copy. An
+# extension's uri, a GUID too, names its kind and stays.
+_GUIDS: Final = re.compile(
+    rb"((?:\s[A-Za-z0-9]+:(?:uid|uidLastSave)|\sdocumentId)\s*=\s*[\"'][^\"'<>{]{0,40}"
+    rb"|<a16:creationId(?:\s[^<>]{0,300}?)?\sid\s*=\s*[\"'])"
+    rb"(\{[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\})"
+)
+_SLIDE_IDS: Final = re.compile(
+    rb"(<p14:creationId(?:\s[^<>]{0,300}?)?\sval\s*=\s*[\"'])([0-9]{1,10})"
+)
 # In the lists of who commented (PowerPoint's authors, Excel's persons, a shared
 # workbook's users) a plain `name` or `initials` is a person's.
 _PEOPLE_PARTS: Final = ("authors.xml", "xl/persons/person.xml", "xl/revisions/usernames.xml")
@@ -360,9 +371,16 @@ def _office_kind(src: zipfile.ZipFile, names: list[str]) -> tuple[str, str]:
     raise Unsupported("archives other than office documents are not supported")
 
 
-def _renumbered(ids: dict[bytes, bytes], value: bytes) -> bytes:
+def _renumbered(ids: dict[bytes, bytes], form: bytes, value: bytes) -> bytes:
     """The value's number in the order first seen, the same in every part of the package."""
-    return ids.setdefault(value.upper(), b"%08X" % (len(ids) + 1))
+    return ids.setdefault(form + value.upper(), form % (len(ids) + 1))
+
+
+def _renumber(body: bytes, ids: dict[bytes, bytes]) -> bytes:
+    body = _IDS.sub(lambda m: m[1] + _renumbered(ids, b"%08X", m[2]) + m[3], body)
+    guid = b"{00000000-0000-4000-8000-%012X}"
+    body = _GUIDS.sub(lambda m: m[1] + _renumbered(ids, guid, m[2]), body)
+    return _SLIDE_IDS.sub(lambda m: m[1] + _renumbered(ids, b"%d", m[2]), body)
 
 
 def _member(name: str, body: bytes, ids: dict[bytes, bytes]) -> bytes:
@@ -374,7 +392,7 @@ def _member(name: str, body: bytes, ids: dict[bytes, bytes]) -> bytes:
     if lowered.endswith((".xml", ".rels")):
         for pattern, replacement in _XML_SCRUBS:
             body = pattern.sub(replacement, body)
-        body = _IDS.sub(lambda m: m[1] + _renumbered(ids, m[2]) + m[3], body)
+        body = _renumber(body, ids)
         if lowered.endswith(_PEOPLE_PARTS):
             body = _PEOPLE.sub(rb'\1"Author"', body)
         return body

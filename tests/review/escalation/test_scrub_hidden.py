@@ -259,8 +259,9 @@ def test_a_picture_not_rebuilt_attached_on_its_own_is_refused(data: bytes) -> No
         b'<person userName = "%08X ',
         b" w14:paraId='%08X",
         b"<w:docVars><w:docVar w:val='%08X'/>",
+        b"<a16:creationId xmlns:a16='x' <p14:creationId val='1' xr:uid=\"{%08X",
     ],
-    ids=["ids", "unclosed-date", "unclosed-name", "unclosed-id", "unclosed-docvars"],
+    ids=["ids", "unclosed-date", "unclosed-name", "unclosed-id", "unclosed-docvars", "guids"],
 )
 def test_a_part_of_ids_dates_and_names_made_to_be_scanned_over_is_scrubbed_in_linear_time(
     unit: bytes,
@@ -273,8 +274,7 @@ def _xlsx(parts: dict[str, str | bytes]) -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as z:
         z.writestr("[Content_Types].xml", "<Types/>")
-        z.writestr("xl/workbook.xml", "<workbook/>")
-        for name, body in parts.items():
+        for name, body in {"xl/workbook.xml": "<workbook/>", **parts}.items():
             z.writestr(name, body)
     return out.getvalue()
 
@@ -283,8 +283,7 @@ def _pptx(parts: dict[str, str | bytes]) -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as z:
         z.writestr("[Content_Types].xml", "<Types/>")
-        z.writestr("ppt/presentation.xml", "<p:presentation/>")
-        for name, body in parts.items():
+        for name, body in {"ppt/presentation.xml": "<p:presentation/>", **parts}.items():
             z.writestr(name, body)
     return out.getvalue()
 
@@ -407,3 +406,38 @@ def test_names_kept_by_templates_sharepoint_and_odf_annotations_go() -> None:
     odt = _members(scrub(out.getvalue(), _keep).data)
     assert CANARY.encode() not in odt["content.xml"]
     assert b"<text:p>see</text:p>" in odt["content.xml"]
+
+
+def test_the_ids_excel_and_powerpoint_keep_from_copy_to_copy_are_renumbered() -> None:
+    """Attack: Excel's documentId and xr:uid on every sheet and table, and the creation ids
+    Office gives every slide and shape, are random ids kept in every copy of a file: the
+    packet's copy could be matched with the one on the writer's machine."""
+    guid = "{5A4B3C2D-1E0F-4A9B-8C7D-6E5F4A3B2C1D}"
+    sheet = "{0C1D2E3F-4A5B-4C6D-8E7F-8A9B0C1D2E3F}"
+    workbook = (
+        f'<workbook><xr:revisionPtr revIDLastSave="0" documentId="8_{guid}" '
+        f'xr6:coauthVersionLast="47" xr10:uidLastSave="{guid}"/><sheets>'
+        f'<sheet name="A" sheetId="1" r:id="rId1" xr:uid="{sheet}"/></sheets></workbook>'
+    )
+    table = f'<table id="1" name="T" ref="A1:B2" xr:uid="{sheet}"/>'
+    spreadsheet = _members(
+        scrub(_xlsx({"xl/workbook.xml": workbook, "xl/tables/table1.xml": table}), _keep).data
+    )
+    slide = (
+        '<p:sld><p:cNvPr id="2" name="T"><a:extLst><a:ext uri="{FF2B5EF4-FFF2-40B4-BE49-'
+        f'F238E27FC236}}"><a16:creationId id="{guid}" xmlns:a16="x"/></a:ext></a:extLst>'
+        '</p:cNvPr><p:extLst><p:ext uri="{BB962C8B-B14F-4D97-AF65-F5344CB8AC3E}">'
+        '<p14:creationId xmlns:p14="y" val="2954329562"/></p:ext></p:extLst></p:sld>'
+    )
+    slides = _members(scrub(_pptx({"ppt/slides/slide1.xml": slide}), _keep).data)
+    for body in [*spreadsheet.values(), *slides.values()]:
+        assert guid[1:-1].encode() not in body
+        assert sheet[1:-1].encode() not in body
+        assert b"2954329562" not in body
+    # An extension's uri names its kind, the same in every file: it stays.
+    assert b"{FF2B5EF4-FFF2-40B4-BE49-F238E27FC236}" in slides["ppt/slides/slide1.xml"]
+    # One id stays one id: the sheet's and the table's were the same, and still are.
+    (kept,) = re.findall(
+        rb'sheetId="1" r:id="rId1" xr:uid="([^"]+)"', spreadsheet["xl/workbook.xml"]
+    )
+    assert kept in spreadsheet["xl/tables/table1.xml"]
