@@ -42,6 +42,7 @@ _EXTENSION: Final = re.compile(r"[a-z0-9]{1,8}")
 _MIME: Final = re.compile(r"[!-~](?:[ -~]{0,125}[!-~])?")
 # Text formats with metadata of their own (an RTF's \info, an SVG's <metadata>, HTML's <meta>).
 _MARKUP: Final = re.compile(r"\s*(?:\{\\rtf|<\?xml|<svg|<!doctype|<html)", re.IGNORECASE)
+_MARKED_UP: Final = "RTF, SVG, HTML and XML carry an author, paths or tools in them"
 
 NEUTRAL_CORE: Final = (
     b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -140,6 +141,14 @@ _GUIDS: Final = re.compile(
 _SLIDE_IDS: Final = re.compile(
     rb"(<p14:creationId(?:\s[^<>]{0,300}?)?\sval\s*=\s*[\"'])([0-9]{1,10})"
 )
+# A picture's frame in Word, Excel and PowerPoint keeps the name of the file it was
+# inserted from (a phone's says when it was taken: IMG_20240307_224100.jpg); a VML
+# picture keeps it as its o:title.
+_PICTURE_TAGS: Final = re.compile(rb"<[A-Za-z0-9]+:(?:docPr|cNvPr|imagedata)\s[^<>]*")
+_FILE_NAMED: Final = re.compile(
+    rb"(\s(?:name|descr|title)\s*=\s*)(?:\"[^\"<]*\.[A-Za-z0-9]{2,5}\"|'[^'<]*\.[A-Za-z0-9]{2,5}')"
+    rb"|(\so:title\s*=\s*)(?:\"[^\"<]*\"|'[^'<]*')"
+)
 # In the lists of who commented (PowerPoint's authors, Excel's persons, a shared
 # workbook's users) a plain `name` or `initials` is a person's.
 _PEOPLE_PARTS: Final = ("authors.xml", "xl/persons/person.xml", "xl/revisions/usernames.xml")
@@ -198,7 +207,7 @@ def scrub(data: bytes, redact: Callable[[str], str]) -> Scrubbed:
         return _office(data)
     if kind == "text":
         if _MARKUP.match(data.decode("utf-8").removeprefix("\ufeff")):
-            raise Unsupported("RTF, SVG, HTML and XML carry an author, paths or tools in them")
+            raise Unsupported(_MARKED_UP)
         text = redact(data.decode("utf-8").removeprefix("\ufeff"))
         return Scrubbed(text.encode("utf-8"), "text/plain; charset=utf-8", "txt", True)
     if kind in _REFUSED:
@@ -389,10 +398,11 @@ def _member(name: str, body: bytes, ids: dict[bytes, bytes]) -> bytes:
     if name.endswith("/meta.xml"):
         return NEUTRAL_META  # a chart or formula inside an ODF document: "Object 1/meta.xml"
     lowered = name.casefold()
-    if lowered.endswith((".xml", ".rels")):
+    if lowered.endswith((".xml", ".rels", ".vml")):
         for pattern, replacement in _XML_SCRUBS:
             body = pattern.sub(replacement, body)
         body = _renumber(body, ids)
+        body = _PICTURE_TAGS.sub(_without_file_names, body)
         if lowered.endswith(_PEOPLE_PARTS):
             body = _PEOPLE.sub(rb'\1"Author"', body)
         return body
@@ -404,12 +414,19 @@ def _member(name: str, body: bytes, ids: dict[bytes, bytes]) -> bytes:
         return _image(body, keep_format=True).data
     if kind in _REFUSED:
         raise Unsupported(f"{name}: {_REFUSED[kind]}")
+    if kind == "text" and _MARKUP.match(body.decode("utf-8").removeprefix("\ufeff")):
+        # An SVG picture, or an HTML or RTF chunk a document imports: not XML we scrub.
+        raise Unsupported(f"{name}: {_MARKED_UP}")
     if kind == "zip":
         # A spreadsheet pasted into a document is a whole package, with its own authors.
         return _office(body).data
     if kind == "pdf":
         return pdfs.rebuild(body)
     return body
+
+
+def _without_file_names(tag: re.Match[bytes]) -> bytes:
+    return _FILE_NAMED.sub(lambda m: (m[1] + b'"Picture"') if m[1] else (m[2] + b'""'), tag[0])
 
 
 def _devmode(name: str, body: bytes) -> bytes:

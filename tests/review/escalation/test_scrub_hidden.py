@@ -260,8 +260,17 @@ def test_a_picture_not_rebuilt_attached_on_its_own_is_refused(data: bytes) -> No
         b" w14:paraId='%08X",
         b"<w:docVars><w:docVar w:val='%08X'/>",
         b"<a16:creationId xmlns:a16='x' <p14:creationId val='1' xr:uid=\"{%08X",
+        b'<wp:docPr name="IMG_%08X name="a.jpg descr=\'',
     ],
-    ids=["ids", "unclosed-date", "unclosed-name", "unclosed-id", "unclosed-docvars", "guids"],
+    ids=[
+        "ids",
+        "unclosed-date",
+        "unclosed-name",
+        "unclosed-id",
+        "unclosed-docvars",
+        "guids",
+        "picture-names",
+    ],
 )
 def test_a_part_of_ids_dates_and_names_made_to_be_scanned_over_is_scrubbed_in_linear_time(
     unit: bytes,
@@ -441,3 +450,50 @@ def test_the_ids_excel_and_powerpoint_keep_from_copy_to_copy_are_renumbered() ->
         rb'sheetId="1" r:id="rId1" xr:uid="([^"]+)"', spreadsheet["xl/workbook.xml"]
     )
     assert kept in spreadsheet["xl/tables/table1.xml"]
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["word/media/image9.svg", "Pictures/10000000000000640000006486D5F1A2.svg"],
+    ids=["docx", "odf-picture"],
+)
+def test_an_svg_picture_in_an_office_document_is_refused(name: str) -> None:
+    """Attack: an SVG in a document is XML text, so it went out as it came: its <metadata>
+    creator, Inkscape's docname and export path (/home/<name>/…), and any photo inside it
+    as base64 with its EXIF."""
+    svg = (
+        f'<?xml version="1.0"?><svg sodipodi:docname="/home/{CANARY}/map.svg"><metadata>'
+        f"<dc:creator>{CANARY}</dc:creator></metadata></svg>"
+    )
+    with pytest.raises(Unsupported, match="SVG"):
+        scrub(docx_with_parts({name: svg}), _keep)
+
+
+def test_a_picture_keeps_not_the_file_name_it_was_inserted_from() -> None:
+    """Attack: Word keeps the name of the file a picture was inserted from, and a phone
+    names a photo by the second it was taken ('IMG_20240307_224100.jpg', 'WhatsApp Image
+    2024-03-07 at 22.41.00.jpeg'): in wp:docPr and pic:cNvPr, and as a VML picture's
+    o:title in a legacy drawing part (.vml, which was not scrubbed at all)."""
+    document = (
+        '<w:document><w:body><w:p><w:drawing><wp:inline><wp:docPr id="1" '
+        'name="IMG_20240307_224100.jpg" descr="WhatsApp Image 2024-03-07 at 22.41.00.jpeg"/>'
+        '<a:graphic><pic:pic><pic:nvPicPr><pic:cNvPr id="0" name="IMG_20240307_224100.jpg" '
+        'descr="The ledger, page 2"/></pic:nvPicPr></pic:pic></a:graphic></wp:inline>'
+        '</w:drawing></w:p><w:p><w:pict><v:shape><v:imagedata r:id="rId9" '
+        'o:title="IMG_20240307_224100"/></v:shape></w:pict></w:p></w:body></w:document>'
+    )
+    vml = (
+        '<xml><v:shape id="_x0000_s1025"><v:imagedata o:relid="rId1" '
+        'o:title="IMG_20240307_224100"/></v:shape></xml>'
+    )
+    result = _members(
+        scrub(
+            docx_with_parts({"word/document.xml": document, "xl/drawings/vmlDrawing1.vml": vml}),
+            _keep,
+        ).data
+    )
+    for name in ("word/document.xml", "xl/drawings/vmlDrawing1.vml"):
+        assert b"20240307" not in result[name], name
+        assert b"2024-03-07" not in result[name], name
+    # Alt text a writer wrote stays: it says what the picture shows.
+    assert b'descr="The ledger, page 2"' in result["word/document.xml"]
