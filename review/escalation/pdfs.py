@@ -2,10 +2,11 @@
 
 A PDF keeps who made it and when in many places: its document information and
 XMP, a page's /LastModified, an editor's /PieceInfo, comments' authors and
-times, embedded and associated files (each with its own name and dates), and
-the photos in it, which are the camera's JPEG or JPEG 2000 files as they were,
-and its signatures (the signer's name, place, time and certificates). All of it
-goes; the pages, what they draw and the form fields stay.
+times, embedded and associated files (each with its own name and dates), the
+photos in it (the camera's JPEG or JPEG 2000 files as they were), its
+signatures (the signer's name, place, time and certificates) and the paths of
+the files its links open. All of it goes; the pages, what they draw and the
+form fields stay.
 """
 
 from __future__ import annotations
@@ -21,6 +22,12 @@ from PIL import Image
 from review.errors import Unsupported
 
 _MAX_PIXELS: Final = 100_000_000
+_FILE_ACTIONS: Final = (
+    pikepdf.Name.GoToR,
+    pikepdf.Name.GoToE,
+    pikepdf.Name.Launch,
+    pikepdf.Name.ImportData,
+)
 _SIGNATURES: Final = (pikepdf.Name.Sig, pikepdf.Name.DocTimeStamp)
 _SIGNED: Final = (
     "/Name",
@@ -63,6 +70,11 @@ def rebuild(data: bytes) -> bytes:
                 # certificates; rebuilding the file breaks it anyway: the field stays, unsigned.
                 if obj.get("/FT") == pikepdf.Name.Sig and "/V" in obj:
                     del obj["/V"]
+                # A link or bookmark opening another file: its path on the writer's machine.
+                if obj.get("/S") in _FILE_ACTIONS:
+                    for key in ("/F", "/Win", "/Mac", "/Unix"):
+                        if key in obj:
+                            del obj[key]
                 if obj.get("/Type") in _SIGNATURES:
                     for key in _SIGNED:
                         if key in obj:

@@ -171,3 +171,35 @@ def test_a_signed_pdf_loses_its_signers_name_place_time_and_certificates() -> No
                 assert CANARY.encode() not in obj.read_bytes()
     assert CANARY.encode() not in result
     assert b"20240307" not in result
+
+
+def test_a_link_to_another_file_keeps_not_its_path() -> None:
+    """Attack: a link or a bookmark that opens another file (GoToR, GoToE, Launch,
+    ImportData) keeps its path as the writer's machine had it: C:\\Users\\<name>\\…."""
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    path = pikepdf.String(f"C:\\Users\\{CANARY}\\Documents\\FIR-2024.pdf")
+    link = pikepdf.Dictionary(
+        Type=pikepdf.Name.Annot,
+        Subtype=pikepdf.Name.Link,
+        Rect=[0, 0, 10, 10],
+        A=pikepdf.Dictionary(S=pikepdf.Name.GoToR, F=path, D=pikepdf.Array([0])),
+    )
+    pdf.pages[0].obj.Annots = pikepdf.Array([link])
+    mark = pdf.make_indirect(
+        pikepdf.Dictionary(
+            Title=pikepdf.String("Statement"),
+            A=pikepdf.Dictionary(
+                S=pikepdf.Name.ImportData,
+                F=pikepdf.Dictionary(Type=pikepdf.Name.Filespec, UF=path, F=path),
+            ),
+        )
+    )
+    pdf.Root.Outlines = pdf.make_indirect(
+        pikepdf.Dictionary(Type=pikepdf.Name.Outlines, First=mark, Last=mark, Count=1)
+    )
+    mark.Parent = pdf.Root.Outlines
+    result = scrub(_pdf_bytes(pdf), _keep).data
+    assert CANARY.encode() not in result
+    with pikepdf.open(io.BytesIO(result)) as clean:
+        assert str(clean.Root.Outlines.First.Title) == "Statement"
