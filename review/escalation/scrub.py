@@ -109,6 +109,19 @@ _XML_SCRUBS: Final = [
     (re.compile(rb"(<dc:creator>)[^<]*(</dc:creator>)"), rb"\1Author\2"),
     (re.compile(rb"\s[A-Za-z0-9]+:rsid[A-Za-z]*\s*=\s*(?:\"[^\"<]*\"|'[^'<]*')"), b""),
     (re.compile(rb"<w:rsids>.*?(?:</w:rsids>|\Z)", re.DOTALL), b""),
+    # A workbook's data connection (its database's path, login and query), a mail merge
+    # letter's data source, and who refreshed a pivot table and when.
+    (
+        re.compile(
+            rb"(\s(?:odcFile|sourceFile|connection|command|refreshedBy)\s*=\s*)(?:\"[^\"<]*\"|'[^'<]*')"
+        ),
+        rb'\1""',
+    ),
+    (re.compile(rb"\srefreshedDate(?:Iso)?\s*=\s*(?:\"[^\"<]*\"|'[^'<]*')"), b""),
+    (
+        re.compile(rb"(<w:(?:connectString|query|udl)\s+w:val\s*=\s*)(?:\"[^\"<]*\"|'[^'<]*')"),
+        rb'\1""',
+    ),
     # A template's document variables: its macros keep the user's name and office there.
     (re.compile(rb"<w:docVars>.*?(?:</w:docVars>|\Z)", re.DOTALL), b""),
     # SharePoint's columns (customXml): the owner's or editor's name and account.

@@ -497,3 +497,44 @@ def test_a_picture_keeps_not_the_file_name_it_was_inserted_from() -> None:
         assert b"2024-03-07" not in result[name], name
     # Alt text a writer wrote stays: it says what the picture shows.
     assert b'descr="The ledger, page 2"' in result["word/document.xml"]
+
+
+def test_data_connections_mail_merge_and_pivot_caches_keep_no_path_name_or_time() -> None:
+    """Attack: a workbook's data connection keeps its database's path and login, a mail
+    merge letter its data source's, and a pivot table who refreshed it and when."""
+    # The queries are Office's text, never run: S608 sees SQL in a string.
+    connections = (
+        '<connections><connection id="1" name="db" type="1" refreshedVersion="6" '  # noqa: S608
+        f'odcFile="C:\\Users\\{CANARY}\\Documents\\My Data Sources\\db.odc" '
+        f'sourceFile="C:\\Users\\{CANARY}\\db.accdb"><dbPr connection="Provider=Microsoft.ACE'
+        f';User ID={CANARY};Data Source=C:\\Users\\{CANARY}\\db.accdb" '
+        f'command="SELECT * FROM `C:\\Users\\{CANARY}\\db`.`Cases`"/></connection></connections>'
+    )
+    pivot = (
+        f'<pivotCacheDefinition r:id="rId1" refreshedBy="{CANARY}" refreshedDate="45358.9452" '
+        'refreshedDateIso="2024-03-07T22:41:00" createdVersion="6" recordCount="3"/>'
+    )
+    settings = (
+        '<w:settings><w:mailMerge><w:mainDocumentType w:val="formLetters"/>'  # noqa: S608
+        f'<w:connectString w:val="Provider=Microsoft.ACE;Data Source=C:\\Users\\{CANARY}\\a.xlsx"/>'
+        f'<w:query w:val="SELECT * FROM `C:\\Users\\{CANARY}\\a.xlsx`.`Sheet1$`"/>'
+        f'<w:odso><w:udl w:val="Data Source=C:\\Users\\{CANARY}\\a.xlsx"/></w:odso>'
+        "</w:mailMerge></w:settings>"
+    )
+    spreadsheet = _members(
+        scrub(
+            _xlsx(
+                {
+                    "xl/connections.xml": connections,
+                    "xl/pivotCache/pivotCacheDefinition1.xml": pivot,
+                }
+            ),
+            _keep,
+        ).data
+    )
+    letter = _members(scrub(docx_with_parts({"word/settings.xml": settings}), _keep).data)
+    for body in [*spreadsheet.values(), *letter.values()]:
+        assert CANARY.encode() not in body
+        assert b"2024-03-07" not in body
+        assert b"45358" not in body
+    assert b'recordCount="3"' in spreadsheet["xl/pivotCache/pivotCacheDefinition1.xml"]
