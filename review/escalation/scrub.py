@@ -245,20 +245,31 @@ def document_text(result: Scrubbed) -> str:
     """The words a rebuilt document shows (an office file's, a PDF's plain strings), for checking.
 
     A document's text is not redacted: a caller refuses one that still names
-    what it redacted. A PDF's text is read only where it is written plainly.
+    what it redacted. A PDF's text is read only where it is written plainly; the
+    documents embedded in an office file are read too.
     """
     if result.extension == "pdf":
         return pdfs.text(result.data)
     if not result.content_type.startswith("application/vnd."):
         return ""
+    return _package_text(result.data)
+
+
+def _package_text(data: bytes) -> str:
+    """An office package's words, those of the documents embedded in it included."""
     parts = []
-    with zipfile.ZipFile(io.BytesIO(result.data)) as package:
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
         for info in package.infolist():
-            if info.filename.casefold().endswith(".xml"):
-                xml = package.read(info).decode("utf-8", "replace")
+            body = package.read(info)
+            if info.filename.casefold().endswith((".xml", ".vml")):
+                xml = body.decode("utf-8", "replace")
                 # A paragraph ends a line; the runs one word is split into join up again.
                 xml = re.sub(r"</(?:w|a|text):p>|<w:br/>|<w:tab/>", "\n", xml)
                 parts.append(html.unescape(re.sub(r"<[^>]*>", "", xml)))
+            elif (kind := sniff(body)) == "zip":
+                parts.append(_package_text(body))  # rebuilt by `_office`, so read as it was
+            elif kind == "pdf":
+                parts.append(pdfs.text(body))
     return "\n".join(parts)
 
 

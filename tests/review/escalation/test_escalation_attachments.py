@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import zipfile
 from pathlib import Path
 
 import pikepdf
@@ -17,10 +18,15 @@ from tests.review.support import Server, review
 
 
 def _escalate(
-    server: Server, workspace: Path, tmp_path: Path, name: str, data: bytes
+    server: Server,
+    workspace: Path,
+    tmp_path: Path,
+    name: str,
+    data: bytes,
+    message: str = "SHO Rana Tariq took a bribe at the checkpost.",
 ) -> tuple[int, KeyPair, list[str]]:
     """Submit a report with one attachment, import it, register a body: the escalate args."""
-    server.submit("SHO Rana Tariq took a bribe at the checkpost.", [("files", name, data, "x/y")])
+    server.submit(message, [("files", name, data, "x/y")])
     assert review(workspace, "import", str(server.export(tmp_path / "e.rzb"))).exit_code == 0
     u = ws.Workspace.open(workspace).unlock("demo-reviewer", lambda _: DEMO_PASSPHRASE)
     try:
@@ -82,3 +88,25 @@ def test_a_scanned_pdf_goes_into_a_packet(server: Server, workspace: Path, tmp_p
     with pikepdf.open(io.BytesIO(attached.data)) as clean:
         (kept,) = clean.pages[0].Resources.XObject.values()
         assert kept.Filter == pikepdf.Name.JBIG2Decode
+
+
+def test_a_document_whose_embedded_spreadsheet_names_a_redacted_person_is_refused(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    """Attack: the victim's name, confirmed for redaction, stood in a spreadsheet embedded
+    in the attached statement; only the statement's own parts were read, and the packet
+    went out with her name in it."""
+    sheet = io.BytesIO()
+    with zipfile.ZipFile(sheet, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/workbook.xml", "<workbook/>")
+        z.writestr("xl/sharedStrings.xml", "<sst><si><t>Nasreen Bibi, 14</t></si></sst>")
+    data = docx_with_parts({"word/embeddings/Microsoft_Excel_Worksheet.xlsx": sheet.getvalue()})
+    message = "SHO Rana Tariq took a bribe at the checkpost and sold Nasreen Bibi."
+    num, _, args = _escalate(server, workspace, tmp_path, "statement.docx", data, message)
+    out = tmp_path / "packet.rzp"
+    args += ["--attach", f"{num}:1", "--yes-redact", "Nasreen Bibi", "--out", str(out)]
+    refused = review(workspace, *args)
+    assert refused.exit_code == 1, refused.output
+    assert "attachment 1 still names" in refused.output
+    assert not out.exists()

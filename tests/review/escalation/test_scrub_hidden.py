@@ -8,10 +8,11 @@ import struct
 import zipfile
 from collections.abc import Callable
 
+import pikepdf
 import pytest
 from PIL import Image, PngImagePlugin
 
-from review.escalation.scrub import Unsupported, scrub
+from review.escalation.scrub import Unsupported, document_text, scrub
 from tests.review.fixtures import (
     CANARY,
     XMP,
@@ -538,3 +539,28 @@ def test_data_connections_mail_merge_and_pivot_caches_keep_no_path_name_or_time(
         assert b"2024-03-07" not in body
         assert b"45358" not in body
     assert b'recordCount="3"' in spreadsheet["xl/pivotCache/pivotCacheDefinition1.xml"]
+
+
+def test_the_text_of_documents_embedded_in_a_document_is_read_for_checking() -> None:
+    """Attack: a victim's name confirmed for redaction stood only in a spreadsheet or a PDF
+    embedded in the attached .docx; the check read the outer document's own parts alone,
+    so the packet went out with the name in it."""
+    sheet = io.BytesIO()
+    with zipfile.ZipFile(sheet, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/workbook.xml", "<workbook/>")
+        z.writestr("xl/sharedStrings.xml", "<sst><si><t>Nasreen Bibi</t></si></sst>")
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    pdf.pages[0].obj.Contents = pdf.make_stream(b"BT /F1 12 Tf (Shazia Bibi) Tj ET")
+    statement = io.BytesIO()
+    pdf.save(statement, compress_streams=True)
+    data = docx_with_parts(
+        {
+            "word/embeddings/Microsoft_Excel_Worksheet.xlsx": sheet.getvalue(),
+            "word/embeddings/statement.pdf": statement.getvalue(),
+        }
+    )
+    text = document_text(scrub(data, _keep))
+    assert "Nasreen Bibi" in text
+    assert "Shazia Bibi" in text
