@@ -37,7 +37,8 @@ from review.escalation import pdfs
 
 _MAX_PIXELS: Final = 100_000_000
 _MAX_MEMBERS: Final = 10_000
-_MAX_UNZIPPED: Final = 512 * 1024 * 1024
+_MAX_UNZIPPED: Final = 512 * 1024 * 1024  # for an attachment, its embedded documents' included
+_MAX_NESTING: Final = 3  # a document in a document in a document in the attachment
 _EXTENSION: Final = re.compile(r"[a-z0-9]{1,8}")
 _MIME: Final = re.compile(r"[!-~](?:[ -~]{0,125}[!-~])?")
 # Text formats with metadata of their own (an RTF's \info, an SVG's <metadata>, HTML's <meta>).
@@ -217,7 +218,7 @@ def scrub(data: bytes, redact: Callable[[str], str]) -> Scrubbed:
     if kind == "pdf":
         return Scrubbed(pdfs.rebuild(data), "application/pdf", "pdf", True)
     if kind == "zip":
-        return _office(data)
+        return _office(data, _Budget(_MAX_UNZIPPED), 0)
     if kind == "text":
         if _MARKUP.match(data.decode("utf-8").removeprefix("\ufeff")):
             raise Unsupported(_MARKED_UP)
@@ -363,22 +364,32 @@ def _gif(picture: Image.Image) -> bytes:
     return out.getvalue()
 
 
-def _office(data: bytes) -> Scrubbed:
+@dataclass
+class _Budget:
+    """The bytes an attachment may still unpack to: the documents embedded in it share it."""
+
+    left: int
+
+
+def _office(data: bytes, budget: _Budget, depth: int) -> Scrubbed:
     """Rebuild an OOXML or ODF package with neutral property parts and no names in it."""
+    if depth > _MAX_NESTING:
+        raise Unsupported("documents are embedded in one another too deeply")
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as src:
             infos = src.infolist()
             names = [i.filename for i in infos]
             if len(infos) > _MAX_MEMBERS or len(set(names)) != len(names):
                 raise Unsupported("the archive has too many or duplicate members")
-            if sum(i.file_size for i in infos) > _MAX_UNZIPPED:
+            budget.left -= sum(i.file_size for i in infos)
+            if budget.left < 0:
                 raise Unsupported("the archive is too large once unpacked")
             extension, content_type = _office_kind(src, names)
             ids: dict[bytes, bytes] = {}
             out = io.BytesIO()
             with zipfile.ZipFile(out, "w") as dst:
                 for info in infos:
-                    body = _member(info.filename, src.read(info), ids)
+                    body = _member(info.filename, src.read(info), ids, (budget, depth))
                     # A fixed time and no extra fields: the archive says nothing of its making.
                     clean = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
                     clean.compress_type = (
@@ -416,7 +427,7 @@ def _renumber(body: bytes, ids: dict[bytes, bytes]) -> bytes:
     return _SLIDE_IDS.sub(lambda m: m[1] + _renumbered(ids, b"%d", m[2]), body)
 
 
-def _member(name: str, body: bytes, ids: dict[bytes, bytes]) -> bytes:
+def _member(name: str, body: bytes, ids: dict[bytes, bytes], within: tuple[_Budget, int]) -> bytes:
     if name in _REPLACED:
         return _REPLACED[name]
     if name.endswith("/meta.xml"):
@@ -443,7 +454,8 @@ def _member(name: str, body: bytes, ids: dict[bytes, bytes]) -> bytes:
         raise Unsupported(f"{name}: {_MARKED_UP}")
     if kind == "zip":
         # A spreadsheet pasted into a document is a whole package, with its own authors.
-        return _office(body).data
+        budget, depth = within
+        return _office(body, budget, depth + 1).data
     if kind == "pdf":
         return pdfs.rebuild(body)
     return body

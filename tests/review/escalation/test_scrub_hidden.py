@@ -12,11 +12,13 @@ import pikepdf
 import pytest
 from PIL import Image, PngImagePlugin
 
+from review.escalation import scrub as scrub_module
 from review.escalation.scrub import Unsupported, document_text, scrub
 from tests.review.fixtures import (
     CANARY,
     XMP,
     assert_clean_image,
+    docx_with_author,
     docx_with_parts,
     jp2_with_xml_and_comment,
     odt_with_author,
@@ -564,3 +566,38 @@ def test_the_text_of_documents_embedded_in_a_document_is_read_for_checking() -> 
     text = document_text(scrub(data, _keep))
     assert "Nasreen Bibi" in text
     assert "Shazia Bibi" in text
+
+
+def test_documents_embedded_in_one_another_share_one_unpacking_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Attack: the limit on what an attachment unpacks to held for each package alone, so
+    a document holding documents, each just under it, unpacked to the limit as many
+    times as it held documents (each inflated, scanned and rebuilt): a time and memory
+    bomb on the workstation from a small upload."""
+    monkeypatch.setattr(scrub_module, "_MAX_UNZIPPED", 1_000_000)
+    packed = io.BytesIO()  # 600 kB of filler, deflated to a few hundred bytes
+    with zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, body in _members(docx_with_author()).items():
+            z.writestr(name, body)
+        z.writestr("word/media/filler.bin", bytes(600_000))
+    inner = packed.getvalue()
+    assert len(inner) < 20_000
+    parts = {f"word/embeddings/Doc{n}.docx": inner for n in range(3)}
+    with pytest.raises(Unsupported, match="too large"):
+        scrub(docx_with_parts(parts), _keep)
+
+
+def test_documents_embedded_in_one_another_too_deeply_are_refused() -> None:
+    """Attack: a document may be embedded in one embedded in another, without end (a zip
+    that holds itself unpacks for ever); each level was rebuilt, however deep."""
+    data = docx_with_author()
+    for _ in range(5):
+        data = docx_with_parts({"word/embeddings/Doc.docx": data})
+    with pytest.raises(Unsupported, match="too deeply"):
+        scrub(data, _keep)
+    # Three levels, as Office makes them, still go.
+    data = docx_with_author()
+    for _ in range(3):
+        data = docx_with_parts({"word/embeddings/Doc.docx": data})
+    assert "The ledger" in document_text(scrub(data, _keep))
