@@ -11,9 +11,10 @@ every held file is re-touched at each arrival, so their change times all say
 only when the latest one came. Access and modification times are kept at the
 epoch. The re-touch runs off the request that made the arrival (`_Retoucher`): a burst
 of arrivals shares one pass, and an arrival costs the same however many files are held.
-Deleting overwrites a file before unlinking it, and the retention purge
-finds envelope files no row refers to and whatever a crash left in staging
-(see `app.operations.retention`).
+Deleting overwrites a file at once; what a person's action deletes is then set
+aside for the next sweep to unlink (`EnvelopeStore.retire_file`), so that no freed
+inode dates the action. The retention purge finds envelope files no row refers to
+and whatever a crash left in staging (see `app.operations.retention`).
 """
 
 from __future__ import annotations
@@ -70,6 +71,38 @@ def _envelope_name(entry: files.Entry) -> str | None:
     if name.endswith(".rze") and _ID.fullmatch(name[:-4]) and stat.S_ISREG(entry.info.st_mode):
         return name[:-4]
     return None
+
+
+def _blank(path: Path) -> None:
+    """Overwrite a regular file and cut it to nothing; a directory, each file in it.
+
+    Anything else in a directory (a link, a pipe) is unlinked without writing through it.
+    """
+    info = path.lstat()
+    if stat.S_ISDIR(info.st_mode):
+        for child in list(path.iterdir()):
+            mode = child.lstat().st_mode
+            if stat.S_ISDIR(mode) or stat.S_ISREG(mode):
+                _blank(child)
+            else:
+                child.unlink()
+        os.utime(path, (0, 0), follow_symlinks=False)
+        return
+    fd = os.open(path, os.O_WRONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    try:
+        files.overwrite_fd(fd)
+        os.ftruncate(fd, 0)
+        os.utime(fd, (0, 0))
+    finally:
+        os.close(fd)
+
+
+def _inodes(path: Path) -> list[int]:
+    """The inode numbers of a file, or of a directory and everything in it."""
+    found = [path.lstat().st_ino]
+    if path.is_dir() and not path.is_symlink():
+        found += [inner.lstat().st_ino for inner in path.rglob("*")]
+    return found
 
 
 def _held(path: Path) -> bool:
@@ -195,7 +228,7 @@ class StagedEnvelope:
             self._file.close()
 
     def discard(self) -> None:
-        """Abort sealing and remove whatever was staged (even when the disk is full)."""
+        """Abort sealing and retire whatever was staged (even when the disk is full)."""
         try:
             if self._writer is not None:
                 self._writer.abort()
@@ -203,7 +236,8 @@ class StagedEnvelope:
                 # Closing flushes what is buffered, which a full disk refuses.
                 self._file.close()
         finally:
-            self._store.destroy(self.path)
+            # A source's failed submission: freed now, its inode would date it.
+            self._store.retire_file(self.path)
 
 
 class _Retoucher:
@@ -453,26 +487,39 @@ class EnvelopeStore:
         self.destroy(stored)
 
     def retire(self, envelope_id: str) -> None:
-        """Overwrite a stored envelope now, and leave its inode for the next sweep to free.
-
-        Unlinked now, its freed inode would keep the deletion's time to the second
-        until a new file took it, which on a quiet instance is after every sweep: a
-        source deleting a reply was dated, and an older copy of the disk names the
-        reply's source by the inode. The sweep frees it and takes it back (`sweep`).
-        """
+        """Retire a stored envelope, wherever it is (`retire_file`)."""
         stored = self.stored_path(envelope_id)
         for path in (self.holding / stored.name, stored):
-            try:
-                info = path.lstat()
-            except FileNotFoundError:
-                continue
-            if not stat.S_ISREG(info.st_mode):
-                self.destroy(path)
-                continue
-            files.overwrite(path)
-            with contextlib.suppress(FileNotFoundError):
-                os.rename(path, self.root / f"{_RETIRED_PREFIX}{secrets.token_hex(16)}")
-            files.normalize_times(path.parent, self.root)
+            self.retire_file(path)
+
+    def retire_file(self, path: Path) -> None:
+        """Overwrite a file of the store (a directory: each file in it) now; free it at the sweep.
+
+        Unlinked now, a freed inode keeps the deletion's time to the second, and
+        its creation time, until a new file takes it, which on a quiet instance is
+        after every sweep: a seized disk dated the deletion (a source deleting a
+        reply, failing a submission; an upload expiring as another began; a reply
+        bundle applied; a purge), and an older copy names the inode's envelope. So
+        the file is overwritten and cut to nothing, and waits in the store under
+        `_RETIRED_PREFIX` for the next sweep to free its inode and take it back
+        (`sweep`): it costs an inode until then, no space. Should the rename fail
+        (a full disk with no room in the store's directory), it is unlinked now.
+        """
+        try:
+            info = path.lstat()
+        except FileNotFoundError:
+            return
+        if not (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode)):
+            self.destroy(path)  # never written through: a link, a pipe
+            return
+        try:
+            _blank(path)
+            os.rename(path, self.root / f"{_RETIRED_PREFIX}{secrets.token_hex(16)}")
+        except FileNotFoundError:
+            pass
+        except OSError:
+            self.destroy(path)
+        files.normalize_times(path.parent, self.root)
 
     def sweep(
         self, *, renew: Callable[[str, os.stat_result], bool], rng: random.Random | None = None
@@ -495,9 +542,9 @@ class EnvelopeStore:
         for entry in files.names(self.root):
             if entry.name.startswith(_SWEEP_PREFIX):
                 self.destroy(self.root / entry.name)  # a copy an interrupted sweep left
-            elif entry.name.startswith(_RETIRED_PREFIX) and stat.S_ISREG(entry.info.st_mode):
+            elif entry.name.startswith(_RETIRED_PREFIX):
+                freed += _inodes(self.root / entry.name)
                 self.destroy(self.root / entry.name)
-                freed.append(entry.info.st_ino)
         shuffle(jobs)
         copies = []
         for source, target in jobs:

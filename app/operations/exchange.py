@@ -272,11 +272,12 @@ def apply_reply_bundle(session: Session, src: BinaryIO) -> ApplySummary:
         # The unpacked replies are ciphertext too: overwritten like any envelope.
         # Should that fail, `raazdar purge` sweeps the directory later.
         with contextlib.suppress(OSError):
-            svc.store.destroy(work)
+            svc.store.retire_file(work)
     # Only after the commit, and only what the bundle acknowledged: each file is
-    # overwritten before it is unlinked (`EnvelopeStore.destroy`).
+    # overwritten now and freed by the next sweep, so no freed inode dates the
+    # bundle (`EnvelopeStore.retire_file`).
     for item_id in deleted:
-        svc.store.delete(item_id)
+        svc.store.retire(item_id)
     summary.deleted = len(deleted)
     return summary
 

@@ -206,13 +206,16 @@ def _record_purge(session: Session, actor: str, policy: Policy, report: PurgeRep
 
 
 def _destroy(store: EnvelopeStore, doomed: list[Path], progress: Progress | None) -> int:
-    """Overwrite and remove each file; return how many could not be removed."""
+    """Overwrite each file, for the next sweep to free; return how many could not be.
+
+    Freed now, their inodes would date the purge (`EnvelopeStore.retire_file`).
+    """
     failed = 0
     if progress is not None:
         progress.start(len(doomed))
     for path in doomed:
         try:
-            store.destroy(path)
+            store.retire_file(path)
         except OSError as exc:
             log.warning("could not remove a file: %s", exc.strerror or type(exc).__name__)
             failed += 1

@@ -444,8 +444,8 @@ def _finish(session: Session, upload: Upload, path: Path) -> Progress:
 
 
 def _discard(session: Session, upload: Upload) -> None:
-    """Remove an upload, file and row."""
-    services().store.destroy(staged_path(upload.id))
+    """Remove an upload, file and row (the file retired: its inode would date the request)."""
+    services().store.retire_file(staged_path(upload.id))
     session.delete(upload)
     session.commit()
 
@@ -457,7 +457,7 @@ def expire(
 
     A dry run only counts them. Each row goes only if it is still idle when
     deleted (an append holding its lock may just have made it active), and its
-    staged file is overwritten before it is unlinked, as the store deletes.
+    staged file is overwritten now and freed by the next sweep (`EnvelopeStore.retire_file`).
     """
     cutoff = (day or today()) - dt.timedelta(days=1)
     stale = list(session.execute(select(Upload.id).where(Upload.active_day < cutoff)).scalars())
@@ -480,7 +480,8 @@ def expire(
         raise
     for upload_id in gone:
         try:
-            store.destroy(staged_path(upload_id, store))
+            # Freed now, its inode would say when the source who started an upload came.
+            store.retire_file(staged_path(upload_id, store))
         except OSError as exc:
             # Its row is gone: the next sweep of staging removes the file.
             log.warning("could not remove a staged upload: %s", exc.strerror or type(exc).__name__)

@@ -15,29 +15,41 @@ with debugfs, as a forensic examiner would.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import re
 import struct
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app import create_app
 from app.config import config_for
 from app.db import make_engine
 from app.instance import InstancePaths
-from app.models import Item
+from app.models import Item, Upload
+from app.operations.retention import purge
 from app.operations.sweep import sweep
+from app.services.resumable import staged_path
+from app.source.forms import MAX_MESSAGE_CHARS
 from app.store import HOLDING_NAME, EnvelopeStore
-from crypto import SigningKey
+from crypto import Metadata, SigningKey
+from tests.app.api_support import ApiClient
 from tests.app.live import demo_instance
-from tests.app.support import Visitor, form, reply_to
+from tests.app.operations.test_exchange import Review, cli
+from tests.app.support import (
+    Visitor,
+    demo_authorities,
+    form,
+    reply_to,
+    reviewer_keys,
+)
 
 pytestmark = [
     pytest.mark.slow,
@@ -218,6 +230,170 @@ def test_a_disk_copied_after_the_sweep_dates_no_reply_a_source_deleted(
     dated = {n: t for n, (c, d) in times.items() for t in (c, d) if deleting <= t <= deleted}
     when = {n: dt.datetime.fromtimestamp(t, dt.UTC).time().isoformat() for n, t in dated.items()}
     assert not dated, f"the replies' freed inodes still say when they went: {when}"
+
+
+# Every stamp an inode keeps to the second (ext4's inode table, as debugfs prints it).
+_STAMPS = re.compile(r"^\s*(ctime|atime|mtime|crtime|dtime): 0x([0-9a-f]+)", re.M)
+
+
+def _dated_inodes(image: Path, start: int, end: int) -> dict[int, list[str]]:
+    """Every inode of the disk, in use or freed, with a stamp in [start, end] (seconds)."""
+    count = re.search(r"Inode count:\s+(\d+)", _debugfs(image, "stats"))
+    assert count is not None
+    inodes = range(1, int(count.group(1)) + 1)
+    out = _debugfs(image, *(f"stat <{n}>" for n in inodes))
+    dated: dict[int, list[str]] = {}
+    for number, text in zip(
+        inodes, re.split(r"^debugfs: stat .*$", out, flags=re.M)[1:], strict=True
+    ):
+        for name, value in _STAMPS.findall(text):
+            if start <= int(value, 16) <= end:
+                dated.setdefault(number, []).append(name)
+    return dated
+
+
+# A deletion a person's action makes: set up on the instance (before the older copy),
+# it returns the action, which deletes, and the inodes whose own stamps say what they
+# are (a file the action makes and keeps, as an upload it starts).
+Deletion = Callable[[Path, Path, EnvelopeStore], Callable[[], list[int]]]
+
+
+def _acknowledged(instance: Path, tmp_path: Path, store: EnvelopeStore) -> Callable[[], list[int]]:
+    """A reply bundle acknowledging six items (and answering nobody) is applied."""
+    app = create_app(config_for(instance))
+    for n in range(3):
+        visitor = Visitor(app.test_client())
+        page = visitor.start()
+        assert visitor.send(page, f"report {n}", [("files", "a.txt", b"x", "text/plain")])
+    app.extensions["raazdar.db"].engine.dispose()
+    bundle = tmp_path / "export.rzb"
+    assert cli(instance, "export", "--out", str(bundle))[0] == 0
+    review = Review(instance, reviewer_keys(instance))
+    manifest, _ = review.read(bundle, tmp_path / "items")
+    silent = dataclasses.replace(manifest, sources={})
+    replies = review.replies(tmp_path / "replies.rzr", silent, "")
+
+    def act() -> list[int]:
+        status, output = cli(instance, "import-replies", str(replies))
+        assert status == 0, output
+        assert "6 acknowledged item(s) deleted" in output
+        return []
+
+    return act
+
+
+def _purged(instance: Path, tmp_path: Path, store: EnvelopeStore) -> Callable[[], list[int]]:
+    """The purge deletes two items past their retention, and their source."""
+    app = create_app(config_for(instance))
+    visitor = Visitor(app.test_client())
+    assert visitor.send(visitor.start(), "the SHO", [("files", "a.txt", b"x", "text/plain")])
+    app.extensions["raazdar.db"].engine.dispose()
+    engine = make_engine(config_for(instance).DATABASE_URL)
+
+    def act() -> list[int]:
+        try:
+            with Session(engine) as session:
+                later = dt.date.today() + dt.timedelta(days=400)
+                done = purge(session, store, later, include_unacknowledged=True)
+        finally:
+            engine.dispose()
+        assert (done.items, done.sources) == (2, 1)
+        return []
+
+    return act
+
+
+def _failed(instance: Path, tmp_path: Path, store: EnvelopeStore) -> Callable[[], list[int]]:
+    """A source's submission with three files is refused (its message too long): the form again."""
+    app = create_app(config_for(instance))
+    visitor = Visitor(app.test_client())
+    page = visitor.start()
+
+    def act() -> list[int]:
+        files = [("files", f"{n}.pdf", os.urandom(100_000), "application/pdf") for n in range(3)]
+        response = visitor.send(page, "x" * (MAX_MESSAGE_CHARS + 1), files)
+        assert response.status_code == 200  # the form again
+        app.extensions["raazdar.db"].engine.dispose()
+        return []
+
+    return act
+
+
+def _expired(instance: Path, tmp_path: Path, store: EnvelopeStore) -> Callable[[], list[int]]:
+    """Three uploads idle since before yesterday expire as another source starts one."""
+    app = create_app(config_for(instance))
+    pinned = frozenset(key.verify_key.fingerprint for key in demo_authorities(instance))
+    devices = [ApiClient(app.test_client(), pinned) for _ in range(2)]
+    assert all(d.register().status_code == 201 for d in devices)
+    envelope = devices[0].seal(os.urandom(200_000), Metadata("file", "application/pdf"))
+    idle = [devices[0].start_upload(envelope).get_json()["upload"] for _ in range(3)]
+    assert all(devices[0].patch(u, 0, envelope[:100_000]).status_code == 200 for u in idle)
+    engine = make_engine(config_for(instance).DATABASE_URL)
+    try:
+        with Session(engine) as session:
+            two_days_ago = dt.date.today() - dt.timedelta(days=2)
+            session.execute(update(Upload).values(active_day=two_days_ago))
+            session.commit()
+    finally:
+        engine.dispose()
+
+    def act() -> list[int]:
+        started = devices[1].start_upload(envelope)
+        assert started.status_code == 201, started.get_data(as_text=True)
+        assert not any(staged_path(u, store).exists() for u in idle)
+        app.extensions["raazdar.db"].engine.dispose()
+        # The new upload's own file says when it began (deploy/README.md §2.1), not the expiry.
+        return [staged_path(started.get_json()["upload"], store).stat().st_ino]
+
+    return act
+
+
+@pytest.mark.parametrize("deletion", [_acknowledged, _purged, _failed, _expired])
+def test_a_disk_copied_after_the_sweep_dates_no_deletion(
+    ext4: tuple[Path, Path], tmp_path: Path, deletion: Deletion
+) -> None:
+    """No inode, in use or freed, keeps a time of the action that deleted files.
+
+    Unlinked at once, each freed inode kept the deletion's time (and a deleted
+    staged file its creation's) to the second, and on a quiet instance no later
+    file took it: a reply bundle applied, a purge, a source's failed submission,
+    an upload that expired as another source began one, each dated.
+    """
+    image, mount = ext4
+    instance = demo_instance(mount / "instance")
+    paths = InstancePaths(instance)
+    store = EnvelopeStore(paths.store, paths.staging)
+    act = deletion(instance, tmp_path, store)
+    engine = make_engine(config_for(instance).DATABASE_URL)
+    try:
+        sweep(engine, store, force=True)
+        # A piece of each file of the store, to look for on the disk once the action took it.
+        pieces = {p: _middle(p) for p in paths.store.rglob("*") if p.is_file() and _middle(p)}
+        time.sleep(1.1)
+        start = int(time.time())
+        own = act()
+        end = int(time.time())
+        gone = [piece for path, piece in pieces.items() if not path.exists()]
+        time.sleep(1.5)
+        sweep(engine, store, force=True)
+    finally:
+        engine.dispose()
+    os.sync()
+
+    dated = {n: s for n, s in _dated_inodes(image, start, end).items() if n not in own}
+    assert not dated, f"inodes dated within the action ({end - start + 1} s): {dated}"
+    # Set aside cut to nothing (a failed upload of 500 MiB must not hold its space till the
+    # sweep), but overwritten first: no byte of what the action deleted is on the disk.
+    disk = image.read_bytes()
+    assert deletion is _failed or gone, "the action deleted no file of the store"
+    left = [piece for piece in gone if piece in disk]
+    assert not left, f"{len(left)} of the {len(gone)} files deleted are still on the disk"
+
+
+def _middle(path: Path) -> bytes:
+    """64 bytes from the middle of a file of 4 KiB or more (ciphertext: found nowhere else)."""
+    data = path.read_bytes()
+    return data[len(data) // 2 :][:64] if len(data) >= 4096 else b""
 
 
 @pytest.mark.parametrize("tool", [MKFS, DEBUGFS, MOUNT, UMOUNT])

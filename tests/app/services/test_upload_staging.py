@@ -232,7 +232,7 @@ def test_serve_recovers_staging_before_it_starts_gunicorn(
 # -- retention --------------------------------------------------------------
 
 
-def test_purge_expires_abandoned_uploads_overwriting_their_files(
+def test_purge_expires_abandoned_uploads_retiring_their_files(
     device: ApiClient, envelope: bytes, app: Flask, instance: Path, store: EnvelopeStore
 ) -> None:
     abandoned, live = start(device, envelope), start(device, envelope)
@@ -245,15 +245,17 @@ def test_purge_expires_abandoned_uploads_overwriting_their_files(
     assert (dry.uploads, dry.leftovers) == (1, 0)
     assert counts(app) == (0, 2)
     assert staged(instance, abandoned).exists()
-    # Held open to see what the purge leaves on the disk blocks: zeros, not ciphertext.
+    # Held open to see what the purge leaves: the file overwritten and cut to nothing, set
+    # aside for the sweep to free (freed now, its inode would date the purge); no byte of
+    # it is left on the disk (tests/app/operations/test_journal.py).
     fd = os.open(staged(instance, abandoned), os.O_RDONLY)
     try:
         with db_session(app) as session:
             done = purge(session, store, today(), grace=NOW)
-        left = os.pread(fd, CHUNK, 0)
+        left, links = os.pread(fd, CHUNK, 0), os.fstat(fd).st_nlink
     finally:
         os.close(fd)
-    assert left == bytes(CHUNK)
+    assert (left, links) == (b"", 1)
     # The live upload's file is its own, however old: not a leftover.
     assert (done.uploads, done.leftovers) == (1, 0)
     assert staging_files(instance) == [staged(instance, live)]
