@@ -144,6 +144,12 @@ class Tor:
             "SocksPort": "0",
             # Not stderr: stem closes tor's output pipes once it has started.
             "Log": f"notice file {data_dir / 'notice.log'}",
+            # The log is under the instance. tor's heartbeat wrote in it every six hours,
+            # to the second, how many introductions its onions had had and the bytes it
+            # had moved: two lines apart said how many sources came in that quarter of
+            # the day, and how much they sent. Any other line is stamped with its day.
+            "HeartbeatPeriod": "0",
+            "LogTimeGranularity": "1 day",
             "AvoidDiskWrites": "1",
             "__OwningControllerProcess": str(os.getpid()),
         }
