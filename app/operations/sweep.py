@@ -185,6 +185,12 @@ def _compact_postgresql(engine: Engine) -> None:
     then writes each table anew, in primary-key order (random ids), without
     the old versions. Its WAL and freed blocks still hold history: see
     deploy/README.md.
+
+    Autovacuum is off for every table, and the sweep vacuums and analyses each
+    itself: autovacuum came within a minute of the write that crossed its
+    threshold, and `pg_stat_user_tables` kept that time (`last_autoanalyze`),
+    which followed a burst of logins or arrivals; the sweep's own visit is the
+    sweep's time, which every swept file shows anyway.
     """
     from app.db import Base
 
@@ -197,7 +203,10 @@ def _compact_postgresql(engine: Engine) -> None:
         for table in tables:
             name = connection.dialect.identifier_preparer.quote(table.name)
             index = connection.dialect.identifier_preparer.quote(f"{table.name}_pkey")
+            options = "autovacuum_enabled = off, toast.autovacuum_enabled = off"
+            connection.exec_driver_sql(f"ALTER TABLE {name} SET ({options})")
             connection.exec_driver_sql(f"CLUSTER {name} USING {index}")
+            connection.exec_driver_sql(f"VACUUM (ANALYZE) {name}")
 
 
 def _stamp(path: Path) -> None:

@@ -230,3 +230,59 @@ def _check_postgresql_compaction(engine: Engine) -> None:
     after = seized()
     assert len({r[1] for r in after}) == 1
     assert physical(after) == sorted(buckets)
+
+
+# How long autovacuum may take to visit a database with a burst of writes in it: its
+# launcher comes once a naptime (a minute by default) to each database of the cluster.
+AUTOVACUUM_WAIT = 150.0
+
+
+@pytest.mark.postgres
+def test_on_postgresql_autovacuum_leaves_no_time_after_a_burst_of_writes(
+    postgres_url: str,
+) -> None:
+    """pg_stat_user_tables kept when autoanalyze (and autovacuum) last visited each table.
+
+    It visits within its naptime of the write that crossed its threshold (50 rows and
+    a tenth of the table): the time a seizure reads there follows a burst of logins or
+    arrivals by a minute at most. A table of the test's own, autovacuum left on, shows
+    when the visit came.
+    """
+    engine = app_db.make_engine(postgres_url)
+    try:
+        app_db.Base.metadata.create_all(engine)
+        compact(engine)  # the sweep at `raazdar serve`'s start
+        with engine.begin() as connection:
+            connection.execute(text("CREATE TABLE probe (bucket text PRIMARY KEY)"))
+        burst = time.time()
+        for bucket in (secrets.token_hex(8) for _ in range(200)):
+            with Session(engine) as session:
+                session.add(Throttle(bucket=bucket, window=1, failures=1))
+                session.execute(text("INSERT INTO probe VALUES (:b)"), {"b": bucket})
+                session.commit()
+        visits = _autovacuum_visits(engine)
+    finally:
+        engine.dispose()
+    assert visits["probe"], f"autovacuum did not come within {AUTOVACUUM_WAIT:.0f} s"
+    dated = {t: when for t, when in visits.items() if t != "probe" and when}
+    said = {t: f"{when - burst:.0f} s after the burst began" for t, when in dated.items()}
+    assert not dated, f"autovacuum's visits say when the writes came: {said}"
+
+
+def _autovacuum_visits(engine: Engine) -> dict[str, float | None]:
+    """When autovacuum or autoanalyze last visited each table, once it came to `probe`."""
+    query = text(
+        "SELECT relname, extract(epoch FROM greatest(last_autovacuum, last_autoanalyze))"
+        " FROM pg_stat_user_tables"
+    )
+    deadline = time.monotonic() + AUTOVACUUM_WAIT
+    while True:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT pg_stat_clear_snapshot()"))
+            found = {
+                str(r[0]): (float(r[1]) if r[1] is not None else None)
+                for r in connection.execute(query)
+            }
+        if found.get("probe") or time.monotonic() > deadline:
+            return found
+        time.sleep(2)
