@@ -28,6 +28,7 @@ def database_checks(config: Config, today: dt.date, store: EnvelopeStore) -> lis
             return [
                 guarded("secure-delete", lambda: _secure_delete(session)),
                 guarded("commit-times", lambda: _commit_times(session)),
+                guarded("vacuum-times", lambda: _vacuum_times(session)),
                 guarded("audit", lambda: _audit(session)),
                 guarded("retention", lambda: _retention(session, today)),
                 guarded("acknowledgement", lambda: _acknowledgement(session, today)),
@@ -88,6 +89,36 @@ def _commit_times(session: Session) -> Check:
         f"PostgreSQL's track_commit_timestamp is {value!r}: it keeps the exact time of "
         "every transaction, each submission's and login's included, for anyone with the "
         "disk; set it off in postgresql.conf and restart PostgreSQL",
+    )
+
+
+def _vacuum_times(session: Session) -> Check:
+    """Warn where PostgreSQL's statistics keep when autovacuum last visited a table of ours."""
+    if session.get_bind().dialect.name != "postgresql":
+        return Check("vacuum-times", Status.OK, "SQLite keeps no times of vacuums")
+    visited = sorted(
+        session.execute(
+            text(
+                "SELECT relname FROM pg_stat_user_tables WHERE relname = ANY(:names)"
+                " AND (last_autovacuum IS NOT NULL OR last_autoanalyze IS NOT NULL)"
+            ),
+            {"names": [t.name for t in db.Base.metadata.sorted_tables]},
+        ).scalars()
+    )
+    session.rollback()
+    if not visited:
+        return Check(
+            "vacuum-times",
+            Status.OK,
+            "PostgreSQL keeps no time of autovacuum's visits (the sweep turns it off)",
+        )
+    return Check(
+        "vacuum-times",
+        Status.WARN,
+        f"PostgreSQL's statistics keep when autovacuum last visited {', '.join(visited)}: "
+        "it comes within a minute of a burst of writes, so the times date logins or "
+        "arrivals; once a sweep has turned it off, reset them as a superuser "
+        "(SELECT pg_stat_reset(); in this database)",
     )
 
 

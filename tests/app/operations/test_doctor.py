@@ -26,7 +26,7 @@ from app.cli import main
 from app.demo import DEMO_PASSPHRASE, TIMESTAMP_KEY_NAME
 from app.instance import InstancePaths
 from app.keyring import load_keyring, timestamp_path
-from app.models import AuditEntry, Item, Source, today
+from app.models import AuditEntry, Item, Source, Throttle, today
 from app.operations.doctor import Check, Status, Surroundings, diagnose, failed
 from app.operations.serve import GUNICORN_CONF
 from app.operations.tor.control import Health, Tor
@@ -34,6 +34,7 @@ from app.services import audit
 from app.store import EnvelopeStore
 from crypto.keyfile import KeyFile
 from crypto.timestamp import make_timestamp
+from tests.app.operations.test_sweep import autovacuum_visits
 from tests.app.support import db_session
 
 CHECKS = [
@@ -46,6 +47,7 @@ CHECKS = [
     "subkeys",
     "secure-delete",
     "commit-times",
+    "vacuum-times",
     "audit",
     "retention",
     "acknowledgement",
@@ -545,3 +547,30 @@ def test_postgresql_keeping_commit_times_fails(
     checks = diagnose(instance, today(), where)
     assert verdicts(checks)["commit-times"] is Status.FAIL
     assert "set it off" in message(checks, "commit-times")
+
+
+def test_postgresql_keeping_autovacuum_times_warns(
+    instance: Path, where: Surroundings, database_url: str
+) -> None:
+    """pg_stat_user_tables says when autovacuum came, within a minute of a burst of writes.
+
+    On an instance that ran before the sweep turned autovacuum off, nothing said
+    so, and the app's role cannot clear them.
+    """
+    checks = diagnose(instance, today(), where)
+    assert verdicts(checks)["vacuum-times"] is Status.OK
+    if database_url.startswith("sqlite"):
+        return
+    engine = app_db.make_engine(database_url)
+    try:
+        for _ in range(200):  # autovacuum still on: no sweep has run here
+            with Session(engine) as session:
+                session.add(Throttle(bucket=secrets.token_hex(8), window=1, failures=1))
+                session.commit()
+        assert autovacuum_visits(engine, "throttle")["throttle"]
+    finally:
+        engine.dispose()
+    checks = diagnose(instance, today(), where)
+    assert verdicts(checks)["vacuum-times"] is Status.WARN
+    assert "throttle" in message(checks, "vacuum-times")
+    assert "pg_stat_reset" in message(checks, "vacuum-times")

@@ -260,7 +260,7 @@ def test_on_postgresql_autovacuum_leaves_no_time_after_a_burst_of_writes(
                 session.add(Throttle(bucket=bucket, window=1, failures=1))
                 session.execute(text("INSERT INTO probe VALUES (:b)"), {"b": bucket})
                 session.commit()
-        visits = _autovacuum_visits(engine)
+        visits = autovacuum_visits(engine, "probe")
     finally:
         engine.dispose()
     assert visits["probe"], f"autovacuum did not come within {AUTOVACUUM_WAIT:.0f} s"
@@ -269,8 +269,8 @@ def test_on_postgresql_autovacuum_leaves_no_time_after_a_burst_of_writes(
     assert not dated, f"autovacuum's visits say when the writes came: {said}"
 
 
-def _autovacuum_visits(engine: Engine) -> dict[str, float | None]:
-    """When autovacuum or autoanalyze last visited each table, once it came to `probe`."""
+def autovacuum_visits(engine: Engine, awaited: str) -> dict[str, float | None]:
+    """When autovacuum or autoanalyze last visited each table, once it came to `awaited`."""
     query = text(
         "SELECT relname, extract(epoch FROM greatest(last_autovacuum, last_autoanalyze))"
         " FROM pg_stat_user_tables"
@@ -283,6 +283,6 @@ def _autovacuum_visits(engine: Engine) -> dict[str, float | None]:
                 str(r[0]): (float(r[1]) if r[1] is not None else None)
                 for r in connection.execute(query)
             }
-        if found.get("probe") or time.monotonic() > deadline:
+        if found.get(awaited) or time.monotonic() > deadline:
             return found
         time.sleep(2)
