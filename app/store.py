@@ -56,6 +56,9 @@ _SWEEP_PREFIX: Final = ".sweep-"
 # A stored envelope deleted between sweeps waits under this prefix in the store, overwritten,
 # for the next sweep to free its inode and take it back (`EnvelopeStore.retire`).
 _RETIRED_PREFIX: Final = ".deleted-"
+# Retired files wait only while the store's filesystem has more than this share of its inodes
+# free: the rest are kept for arrivals (`EnvelopeStore.retire_file`).
+_INODES_KEPT: Final = 20
 # The least time between two re-touches of the held files (seconds), and how many times its
 # own length a pass waits at the least before the next: a burst of arrivals shares a pass,
 # and re-touching never takes more than a twentieth of a core however many files are held.
@@ -504,6 +507,11 @@ class EnvelopeStore:
         `_RETIRED_PREFIX` for the next sweep to free its inode and take it back
         (`sweep`): it costs an inode until then, no space. Should the rename fail
         (a full disk with no room in the store's directory), it is unlinked now.
+
+        Anyone can fail a submission, so a flood of them would hold inodes until the
+        sweep: once no more than a twentieth of the filesystem's inodes are free, a
+        file is unlinked now instead, dated, so that arrivals never find the inodes
+        used up by what waits.
         """
         try:
             info = path.lstat()
@@ -511,6 +519,10 @@ class EnvelopeStore:
             return
         if not (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode)):
             self.destroy(path)  # never written through: a link, a pipe
+            return
+        if not self._inodes_to_spare():
+            self.destroy(path)
+            files.normalize_times(path.parent, self.root)
             return
         try:
             _blank(path)
@@ -520,6 +532,15 @@ class EnvelopeStore:
         except OSError:
             self.destroy(path)
         files.normalize_times(path.parent, self.root)
+
+    def _inodes_to_spare(self) -> bool:
+        """Whether more than the share of inodes kept for arrivals is free where the store is."""
+        try:
+            found = os.statvfs(self.root)
+        except OSError:
+            return False
+        # Filesystems that make inodes as needed (btrfs, XFS's dynamic ones) report none.
+        return found.f_files == 0 or found.f_favail > found.f_files // _INODES_KEPT
 
     def sweep(
         self, *, renew: Callable[[str, os.stat_result], bool], rng: random.Random | None = None

@@ -391,3 +391,31 @@ def test_a_pass_asked_for_runs_when_the_process_ends(tmp_path: Path) -> None:
     retoucher._settled.clear()  # asked for, its thread not yet run
     retoucher.at_exit()
     assert ran == [1]
+
+
+def test_a_flood_of_refused_uploads_cannot_use_up_the_inodes(
+    app: Flask, client: FlaskClient, instance: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A refused upload's sealed file is retired, not freed, until the sweep: each holds an
+    # inode that long. A filesystem of 2,000 inodes with 105 free: the last twentieth are
+    # kept for arrivals, so at most 5 may wait, and the rest go at once.
+    store = InstancePaths(instance).store
+    real = os.statvfs
+
+    def statvfs(path: Any) -> Any:
+        found = real(path)
+        waiting = sum(1 for p in store.iterdir() if p.name.startswith(".deleted-"))
+        fields = list(found)
+        fields[5], fields[6], fields[7] = 2000, 105 - waiting, 105 - waiting
+        return os.statvfs_result(fields)
+
+    monkeypatch.setattr(os, "statvfs", statvfs)
+    visitor = Visitor(client)
+    files = [("files", "a.bin", bytes(1000), "application/octet-stream")]
+    for _ in range(12):
+        page = visitor.start()
+        del page.fields["csrf_token"]
+        assert visitor.send(page, "no token", files).status_code == 400
+    waiting = [p for p in store.iterdir() if p.name.startswith(".deleted-")]
+    assert len(waiting) == 5, f"{len(waiting)} refused uploads hold an inode until the sweep"
+    assert staging_files(instance) == []
