@@ -1,10 +1,11 @@
 """Reading across reports: every entity's reports and independent sources, and what links them.
 
-Reports are grouped into likely sources: the same source designation, and the
-likely copies `review.analysis.copies` finds (near-duplicate text, shared rare
-phrasing). The groups are closed transitively, which can only merge sources,
-never split them. An entity's independent sources are the groups its reports
-fall in.
+Reports are grouped into likely sources: the same source designation, the same
+phone number or CNIC given as the writer's own (`review.analysis.contacts`: a source
+who lost a codename and wrote again), and the likely copies `review.analysis.copies`
+finds (near-duplicate text, shared rare phrasing). The groups are closed
+transitively, which can only merge sources, never split them. An entity's
+independent sources are the groups its reports fall in.
 
 Not every shared key is corroboration (`review.analysis.links`): a weak one (a common
 name, a station without its district) joins two reports only once a reviewer
@@ -26,7 +27,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from itertools import combinations, islice, pairwise
 
-from review.analysis import entities, links
+from review.analysis import contacts, entities, links
 from review.analysis.copies import likely_copies
 from review.analysis.links import CONTEXT, STRONG, WEAK, Evidence, Ident, Link, Strength
 from review.analysis.records import LIST_HINT, Mention, Record, entities_context, rehash
@@ -166,6 +167,20 @@ class Corpus:
         by_source: dict[str, int] = {}
         for num, f in sorted(self.facts.items()):
             self._union(num, by_source.setdefault(f.source, num))
+        # The contacts each report's writer gives as their own: one writer's, whatever the
+        # designation. Only grouped for counting; each report keeps what it says.
+        self._own = {
+            num: {
+                (m.kind, m.key)
+                for m in f.record.mentions()
+                if m.status != "rejected" and contacts.own(m.kind, m.designations)
+            }
+            for num, f in self.facts.items()
+        }
+        by_contact: dict[tuple[str, str], int] = {}
+        for num in sorted(self.facts):
+            for contact in sorted(self._own[num]):
+                self._union(num, by_contact.setdefault(contact, num))
         for a, others in self.near.items():
             for b in others:
                 self._union(a, b)
@@ -368,6 +383,11 @@ class Corpus:
         for other, count in sorted(self.phrasing[num].items()):
             if self.facts[other].source != me.source and other not in self.near[num]:
                 same.append(SameSource(other, f"shares {count} rare phrases"))
+        listed = {s.other for s in same}
+        for other in sorted(self.facts):
+            shared = self._own[num] & self._own[other]
+            if other != num and other not in listed and shared:
+                same.append(SameSource(other, _own_reason(shared)))
         grouped = {s.other for s in same}
         for other in sorted(self.facts):
             if (
@@ -622,6 +642,14 @@ def shared_entities(u: Unlocked, nums: Sequence[int]) -> list[dict[str, object]]
         }
         for g in Corpus.load(u).shared(nums)
     ]
+
+
+def _own_reason(shared: set[tuple[str, str]]) -> str:
+    """Why two reports are one writer's: the contacts both give as the writer's own."""
+    said = ", ".join(
+        f"{'phone number' if kind == 'phone' else 'CNIC'} {key}" for kind, key in sorted(shared)
+    )
+    return f"gives the same {said} as the writer's own"
 
 
 def _all_texts(g: Group) -> Iterable[str]:

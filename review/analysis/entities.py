@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from typing import Final, NamedTuple
 
 from review.analysis import (
+    contacts,
     designations,
     entity_patterns,
     grades,
@@ -158,7 +159,7 @@ def extract(text: str) -> list[Entity]:
             ranked=ranked,
         )
         placed = homes.mark(text, grades.mark(text, entities), ranked=ranked, posted=links.posted)
-        placed = numbers.mark(text, parentage.mark(text, placed))
+        placed = contacts.mark(text, numbers.mark(text, parentage.mark(text, placed)))
         return designations.carry(placed, links.short_form, links.telling)
     finally:
         if enabled:

@@ -1,0 +1,109 @@
+"""A phone number or CNIC the writer gives as their own: one writer, whatever the designation.
+
+A source who lost a codename and reports again under a new one often ends each report
+the same way: "my number is 0301-7654321", "mera number ... hai", "میرا نمبر ... ہے",
+"call me on ...", "... is my number". Two reports giving one such number (or CNIC) as
+their writer's are one writer's (`review.analysis.corpus` groups them into one likely
+source), never two independent sources of what both say. The number keeps the mark
+`OWN` as its designation, where reviewers see it.
+
+Only a number the writer calls their own counts: "my brother's number", "the SHO's
+number", and a number inside what someone else said ("he said: my number is ...") do not.
+Each cue is read within a fixed window beside its number, so marking is linear in the text.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Sequence
+from typing import Final, Protocol, TypeVar
+
+OWN: Final = "the writer's own"
+KINDS: Final = ("phone", "cnic")
+
+_NOUN: Final = (
+    r"(?:phone|mobile|cell(?:\s*phone)?|contact|whats\s*app|number|nambar|numbar|no\.?|num|#"
+    r"|cnic|nic|id\s+card|identity\s+card|shanakhti\s+card|card)"
+)
+_UR_NOUN: Final = (
+    r"(?:موبائل|موبائیل|فون|رابطہ|رابطے|رابطے\s+کا|واٹس\s*ایپ|وٹس\s*ایپ|نمبر|شناختی\s+کارڈ|کارڈ)"
+)
+_NOUNS: Final = rf"{_NOUN}(?:\s+{_NOUN}){{0,3}}"
+_UR_NOUNS: Final = rf"{_UR_NOUN}(?:\s+{_UR_NOUN}){{0,3}}"
+# What stands right before a number the writer gives as theirs.
+_BEFORE: Final = re.compile(
+    r"(?:"
+    rf"\b(?:my|our)\s+(?:own\s+|personal\s+)?{_NOUNS}(?:\s+(?:is|was))?"
+    r"|\b(?:call|contact|reach|text|message|sms|whatsapp)\s+(?:me|us)(?:\s+(?:at|on))?"
+    r"|\bi\s+can\s+be\s+reached\s+(?:at|on)"
+    rf"|\b(?:mera|meri|mere|hamara|hamari)\s+(?:apna\s+|apni\s+)?{_NOUNS}(?:\s+(?:hai|he|ye|yeh))?"
+    r"|\b(?:mujh\s*se|hum\s*se)\s+(?:is\s+number\s+(?:par|pe|per)\s+)?rabta(?:\s+(?:karein|karen|karain|kijiye|karo))?"
+    rf"|(?:میرا|میری|ہمارا|ہماری)\s+(?:اپنا\s+)?{_UR_NOUNS}(?:\s+(?:یہ|ہے))?"
+    r"|(?:مجھ|ہم)\s+سے\s+(?:اس\s+نمبر\s+پر\s+)?رابطہ(?:\s+(?:کریں|کیجیے|کیجئے|کرو))?"
+    r")\s*[:=\-]?\s*\Z",
+    re.IGNORECASE,
+)
+# What stands right after one: "0301-7654321 is my number", "... mera number hai".
+_AFTER: Final = re.compile(
+    r"\s*,?\s*(?:"
+    rf"(?:is|was)\s+my\s+(?:own\s+)?{_NOUNS}"
+    rf"|(?:mera|meri|hamara|hamari)\s+(?:apna\s+|apni\s+)?{_NOUNS}\s+(?:hai|he)"
+    rf"|(?:میرا|میری|ہمارا|ہماری)\s+(?:اپنا\s+)?{_UR_NOUNS}\s+ہے"
+    r"|(?:par|pe|per)\s+(?:mujh\s*se|hum\s*se)\s+rabta"
+    r"|پر\s+(?:مجھ|ہم)\s+سے\s+رابطہ"
+    r")(?!\w)",
+    re.IGNORECASE,
+)
+# Someone else's words: a quotation opened, or a verb of saying, earlier in the sentence.
+_SAID: Final = re.compile(
+    r"[\"\u201c\u201d\u00ab\u00bb]|\b(?:said|says|saying|told|tells|asked|kaha|kehta|kehti|kehte"
+    r"|bola|boli|bolta|likha)\b|کہا|کہتا|کہتی|کہتے|بولا|بولی",
+    re.IGNORECASE,
+)
+_SENTENCE_END: Final = re.compile(r"[.!?\u06d4\n](?=\s|\Z)|\n")
+_WINDOW: Final = 60  # characters read before or after a number for its cue
+_SENTENCE: Final = 200  # characters read back for the start of the number's sentence
+
+
+class _Found(Protocol):
+    @property
+    def kind(self) -> str: ...
+    @property
+    def start(self) -> int: ...
+    @property
+    def end(self) -> int: ...
+    @property
+    def designation(self) -> str | None: ...
+
+
+F = TypeVar("F", bound=_Found)
+
+
+def mark(text: str, mentions: Sequence[F]) -> list[F]:
+    """`mentions`, each phone number and CNIC the writer gives as their own designated `OWN`."""
+    return [
+        dataclasses.replace(m, designation=OWN)  # type: ignore[type-var]
+        if m.kind in KINDS and m.designation is None and _owned(text, m.start, m.end)
+        else m
+        for m in mentions
+    ]
+
+
+def _owned(text: str, start: int, end: int) -> bool:
+    """Whether the number at text[start:end] is cued as the writer's, in the writer's words."""
+    cued = _BEFORE.search(text, max(start - _WINDOW, 0), start) is not None
+    if not cued:
+        after = _AFTER.match(text[end : end + _WINDOW])
+        cued = after is not None
+    if not cued:
+        return False
+    begun = max(start - _SENTENCE, 0)
+    for m in _SENTENCE_END.finditer(text, begun, start):
+        begun = m.end()
+    return _SAID.search(text, begun, start) is None
+
+
+def own(kind: str, designations: Sequence[str]) -> bool:
+    """Whether a mention of `kind` with these designations is its writer's own contact."""
+    return kind in KINDS and OWN in designations
