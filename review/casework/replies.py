@@ -58,6 +58,7 @@ class ExportSummary:
     notices: int
     acks: int
     waiting: int
+    held: int = 0  # this reviewer's replies to disputed sources: kept here, never sent
 
 
 @dataclass(frozen=True)
@@ -154,6 +155,11 @@ def export_replies(u: Unlocked, out: Path) -> ExportSummary:
     waiting = u.conn.execute(
         "SELECT count(*) FROM replies WHERE exported_in IS NULL AND signer != ?", (signer,)
     ).fetchone()[0]
+    held = u.conn.execute(
+        "SELECT count(*) FROM replies WHERE exported_in IS NULL AND signer = ?"
+        " AND source IN (SELECT designation FROM sources WHERE disputed)",
+        (signer,),
+    ).fetchone()[0]
     waiting_notices = notices.pending(u)
     acks = [
         row[0]
@@ -163,11 +169,12 @@ def export_replies(u: Unlocked, out: Path) -> ExportSummary:
     ]
     voids = receipts.pending_voids(u.conn)
     if not (replies or waiting_notices or acks or voids):
+        hints = [f"{waiting} reply(ies) signed by other reviewers wait for them"] if waiting else []
+        if held:
+            hints.append(held_back(held))
         raise ReviewError(
             "nothing to export: no replies, notices or new items to acknowledge",
-            hint=f"{waiting} reply(ies) signed by other reviewers wait for them"
-            if waiting
-            else None,
+            hint="; ".join(hints) or None,
         )
     manifest = ReplyManifest(
         bundle_id=new_bundle_id(),
@@ -213,7 +220,15 @@ def export_replies(u: Unlocked, out: Path) -> ExportSummary:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
         raise
-    return ExportSummary(bundle_id, len(replies), len(waiting_notices), len(acks), waiting)
+    return ExportSummary(bundle_id, len(replies), len(waiting_notices), len(acks), waiting, held)
+
+
+def held_back(held: int) -> str:
+    """What an export says of the replies it holds back for disputed sources."""
+    return (
+        f"{held} reply(ies) to disputed sources held back: they are never sent"
+        " (`show` marks them; their source's reply key is not trusted)"
+    )
 
 
 @dataclass(frozen=True)

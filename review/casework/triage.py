@@ -60,6 +60,7 @@ class ReportRow:
     items: int
     unreadable: int
     text_missing: bool = False  # the report's own text is among the unreadable items
+    disputed: bool = False  # an item of its source disputed their reply key: no reply, ever
 
 
 @dataclass
@@ -124,6 +125,7 @@ def list_reports(u: Unlocked, filters: Filters, sort: str = "number") -> list[Re
             " HAVING sum(status = 'filed') = 0"
         )
     }
+    disputed = {d for (d,) in u.conn.execute("SELECT designation FROM sources WHERE disputed")}
     rows = []
     hidden = conflicts.hidden(u)
     for num, submission, source, day, sealed in u.conn.execute(
@@ -141,6 +143,7 @@ def list_reports(u: Unlocked, filters: Filters, sort: str = "number") -> list[Re
             items=total,
             unreadable=unreadable,
             text_missing=num in textless,
+            disputed=source in disputed,
         )
         if filters.match(row):
             rows.append(row)

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from review.casework import replies, reports, triage
+from review.casework import reports, triage
 from review.cli import groups
 from review.cli.base import PROG, Ctx, compose, make_console, parse_date, pass_ctx
 from review.cli.conflicts import routing_notice
@@ -19,8 +19,10 @@ from review.present.text import (
     DANGER,
     ROW_COLUMNS,
     RTL_MODES,
+    dispute,
     prose,
     reorders,
+    reply_state,
     report_facts,
     row_cells,
     safe,
@@ -127,11 +129,10 @@ def show(c: Ctx, num: int, rtl: str | None) -> None:
     )
     if s.danger:
         console.print(safe(f"!! {DANGER} !!", "bold red"))
-    try:
-        replies.refuse_disputed(c.unlock().conn, num)
-    except ReviewError as exc:
-        # Said here too, not only at the import and the refused reply.
-        console.print(safe(f"!! {exc}", "bold red"))
+    # Said here too, not only at the import and the refused reply.
+    disputed = dispute(c.unlock().conn, num)
+    if disputed:
+        console.print(safe(disputed, "bold red"))
     text("\n".join(report_facts(s)))
     if missing := view.missing_text():
         console.print(safe(f"\n!! {missing}", "bold red"))
@@ -163,7 +164,7 @@ def show(c: Ctx, num: int, rtl: str | None) -> None:
         console.print(safe("\nNote", "bold") + safe(f" by {note.author}, {note.at}"))
         text(note.text)
     for reply in view.replies:
-        state = f"sent in {reply.exported_in[:8]}" if reply.exported_in else "queued"
+        state = reply_state(reply.exported_in, disputed is not None)
         console.print(safe("\nReply", "bold") + safe(f" by {reply.author} ({state})"))
         text(reply.text)
 

@@ -128,6 +128,8 @@ def export_replies(c: Ctx, out: Path) -> None:
             f"{PROG}: hint: {summary.waiting} reply(ies) by other reviewers wait for them",
             err=True,
         )
+    if summary.held:
+        click.echo(f"{PROG}: warning: {replies.held_back(summary.held)}", err=True)
 
 
 @groups.exchange.command("take-back")

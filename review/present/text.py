@@ -6,6 +6,7 @@ markup, never a control character. Urdu is laid out by `prose` (`review.bidi`).
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 import unicodedata
 from typing import Final
@@ -14,10 +15,13 @@ from rich.cells import cell_len
 from rich.text import Text
 
 from review import bidi
-from review.casework import triage
+from review.casework import replies, triage
+from review.errors import NotFound, ReviewError
 from review.workspace.state import State
 
 DANGER: Final = "DANGER TO LIFE"
+# Beside a report's status wherever it is listed: its source's reply key is disputed.
+DISPUTED: Final = "source disputed: no reply"
 
 
 def clean(text: str) -> str:
@@ -70,7 +74,10 @@ def row_cells(row: triage.ReportRow) -> list[Text]:
         ", ".join(s.tags),
         items,
     )
-    return [safe(row.num), safe(row.day.isoformat()), safe(status), severity] + [
+    shown = safe(status)
+    if row.disputed:
+        shown.append(f", {DISPUTED}", "bold red")
+    return [safe(row.num), safe(row.day.isoformat()), shown, severity] + [
         safe(cell or "") for cell in rest
     ]
 
@@ -88,6 +95,24 @@ ROW_COLUMNS: Final = (
     "tags",
     "items",
 )
+
+
+def dispute(conn: sqlite3.Connection, num: int) -> str | None:
+    """What `show` and the UI say above a report whose source's reply key is disputed."""
+    try:
+        replies.refuse_disputed(conn, num)
+    except NotFound:
+        raise
+    except ReviewError as exc:
+        return f"!! {exc}"
+    return None
+
+
+def reply_state(exported_in: str | None, disputed: bool) -> str:
+    """Where a reply is: sent in a bundle, queued, or held for good (its source is disputed)."""
+    if exported_in:
+        return f"sent in {exported_in[:8]}"
+    return "held: never sent, its source is disputed" if disputed else "queued"
 
 
 def report_facts(s: State) -> list[str]:

@@ -19,7 +19,7 @@ from textual.widgets import Footer, Header, Static
 
 from review.casework import prekeys, replies, reports, triage
 from review.errors import InvalidValue
-from review.present.text import DANGER, report_facts, safe
+from review.present.text import DANGER, dispute, reply_state, report_facts, safe
 from review.tui.attachment import AttachmentScreen
 from review.tui.composer import Composer
 from review.tui.dialogs import Ask, Choose, Confirm, SeverityChoice
@@ -96,6 +96,9 @@ class ReportScreen(Page[None]):
         )
         if s.danger:
             yield Static(safe(f"!! {DANGER} !!"), classes="danger")
+        disputed = dispute(self.unlocked.conn, view.num)
+        if disputed:
+            yield Static(safe(disputed), classes="danger")
         shown = report_facts(s)
         yield Prose("\n".join(shown), reorder=reorder, id="facts")
         if missing := view.missing_text():
@@ -124,7 +127,7 @@ class ReportScreen(Page[None]):
             yield Static(safe(f"Note by {note.author}, {note.at}"), classes="heading")
             yield Prose(note.text, reorder=reorder, classes="note")
         for reply in view.replies:
-            state = f"sent in {reply.exported_in[:8]}" if reply.exported_in else "queued"
+            state = reply_state(reply.exported_in, disputed is not None)
             yield Static(safe(f"Reply by {reply.author} ({state})"), classes="heading")
             yield Prose(reply.text, reorder=reorder, classes="reply")
 

@@ -723,3 +723,51 @@ def test_a_reply_queued_before_its_source_is_disputed_is_never_exported(
     assert unlocked.conn.execute(
         "SELECT exported_in FROM replies WHERE id = ?", (queued.reply_id,)
     ).fetchone() == (None,)
+    # The export says what it held back, so the reviewer knows the reply is still here.
+    assert summary.held == 1, "the export did not count the reply it held back"
+
+
+def disputed_source_bundle(server: Server, tmp_path: Path, designation: str) -> Path:
+    """A bundle of one report whose item disputes its source's reply key."""
+    key, binding, record = _device_report("reply-key")
+    return bound_bundle(server, tmp_path, [(designation, key, binding, record)])
+
+
+def test_list_and_export_say_which_source_is_disputed(
+    server: Server, unlocked: ws.Unlocked, workspace: Path, tmp_path: Path
+) -> None:
+    import_bundle(
+        unlocked,
+        bound_bundle(
+            server, tmp_path, [("Honest Lark", PrivateKey.generate().public_key, None, _HONEST)]
+        ),
+    )
+    key, binding, record = _device_report("reply-key")
+    import_bundle(unlocked, bound_bundle(server, tmp_path, [("Hostile Crow", key, None, _HONEST)]))
+    queue_reply(unlocked, 2, "Which station?", allow_codename_key=True)
+    import_bundle(
+        unlocked, bound_bundle(server, tmp_path, [("Hostile Crow", key, binding, record)])
+    )
+    rows = {row.num: row.disputed for row in list_reports(unlocked, Filters())}
+    assert rows == {1: False, 2: True, 3: True}, "list does not mark the disputed source"
+    listed = review(workspace, "list")
+    assert listed.exit_code == 0, listed.output
+    lines = {
+        line.split()[1]: line
+        for line in listed.output.splitlines()
+        if "│" in line and line.split()[1].isdigit()
+    }
+    assert "disputed" not in lines["1"]
+    assert "disputed" in lines["2"]
+    assert "disputed" in lines["3"]
+    # `show` says the held reply is never sent, not that it waits for the next export.
+    shown = " ".join(review(workspace, "show", "2").output.split())
+    assert "(queued)" not in shown
+    assert "held: never sent" in shown
+    # The export counts what it holds back, and says so, even with nothing else to write.
+    exported = review(workspace, "exchange", "export", "--out", str(tmp_path / "r.rzr"))
+    assert exported.exit_code == 0, exported.output
+    assert "1 reply(ies) to disputed sources held back" in " ".join(exported.output.split())
+    refused = review(workspace, "exchange", "export", "--out", str(tmp_path / "r2.rzr"))
+    assert refused.exit_code != 0
+    assert "1 reply(ies) to disputed sources held back" in " ".join(refused.output.split())

@@ -35,7 +35,7 @@ from review.tui.widgets import Message, Prose
 from review.workspace import audit, outbox
 from tests.review.casework.test_viewing import blank_pages, text_pdf
 from tests.review.fixtures import png_with_text
-from tests.review.intake.test_import import sources_bundle
+from tests.review.intake.test_import import disputed_source_bundle, sources_bundle
 from tests.review.support import Server, all_bytes, review
 
 ENGLISH = "The SHO at the kiln took money from the munshi"
@@ -107,6 +107,28 @@ def test_the_inbox_lists_reports_danger_first_then_by_severity(filed: ws.Unlocke
 
     drive(filed, script)
     assert seen == [3, 1, 2]
+
+
+def test_the_inbox_and_the_report_say_its_source_is_disputed(
+    unlocked: ws.Unlocked, server: Server, tmp_path: Path
+) -> None:
+    honest = {name: f'{{"message": "{name} saw the SHO take money"}}'.encode() for name in "ABC"}
+    import_bundle(unlocked, sources_bundle(server, tmp_path, honest))
+    import_bundle(unlocked, disputed_source_bundle(server, tmp_path, "Hostile Crow"))
+    cells: dict[int, str] = {}
+    warned: list[str] = []
+
+    async def script(app: ReviewApp, pilot: Pilot[None]) -> None:
+        table = app.screen.query_one("#reports", DataTable)
+        for num in inbox_nums(app):
+            cells[num] = " ".join(str(cell) for cell in table.get_row(str(num)))
+        screen = await open_report(pilot, 4)
+        warned.extend(str(w.render()) for w in screen.query(".danger"))
+
+    drive(unlocked, script)
+    assert "disputed" in cells[4], "the inbox does not mark the disputed source"
+    assert not any("disputed" in cells[n] for n in (1, 2, 3))
+    assert any("reply key is disputed" in " ".join(w.split()) for w in warned), warned
 
 
 @pytest.mark.parametrize(
