@@ -46,7 +46,7 @@ def _own(words: str) -> re.Pattern[str]:
         rf"['\u2019]s\s+{words}(?:\s+(?:is|reads))?"  # "Usman's CNIC (is)"
         rf"|\s*\(\s*{words}\s*:?"  # "Nadeem Akhtar (CNIC"
         rf"|\s*,\s*{words}\s*:?"  # "Noor Muhammad, CNIC"
-        rf"|\s+{words}\s*:"  # "Noor Muhammad CNIC:"
+        rf"|\s+{words}"  # "Noor Muhammad CNIC:", "Noor Muhammad mobile 0300-..."
         rf"|\s+(?:ka|ki|کا|کی)\s+{words}(?:\s+(?:hai|ہے))?"  # "گل محمد کا شناختی کارڈ"
         r")\s*:?\s*",
         re.IGNORECASE,

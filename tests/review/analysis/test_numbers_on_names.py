@@ -114,3 +114,27 @@ def test_two_phone_numbers_make_two_men_and_one_makes_one() -> None:
     assert strength.level == links.WEAK
     again = "Agent Noor Muhammad (0300-1234567) sent twelve boys from Pezu to Dubai."
     assert person_link(PHONED, again)[1].level == links.STRONG
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        # The card's word after the name, with no comma: "CNIC" was read as a word of his name
+        # ("noor muhammad ~knk"), so neither number was his, and the two men linked strongly.
+        ("CNIC 11101-1234567-1", "CNIC 35202-7654321-3"),
+        ("CNIC ۱۱۱۰۱-۱۲۳۴۵۶۷-۱", "NIC 35202-7654321-3"),  # noqa: RUF001
+        # The phone's word after the name, with no colon: the numbers were nobody's.
+        ("mobile 0300-1234567", "mobile no. 0333-7654321"),
+        ("Cell 0300-1234567", "Cell 0333-7654321"),
+        ("WhatsApp +92 300 1234567", "whatsapp number 0333 7654321"),
+    ],
+)
+def test_a_number_after_its_word_alone_is_the_mans(one: str, other: str) -> None:
+    first = f"The agent Noor Muhammad {one} took my son to Iran from Pezu."
+    second = f"Agent Noor Muhammad {other} of Pezu sold the boys to a smuggler."
+    for text in (first, second):
+        keys = {e.key for e in extract(text) if e.kind == "person"}
+        assert keys == {NOOR}, f"a number's word read as a name's: {keys}"
+    evidence = person_evidence(corpus_of([first, second]), 1, 2, NOOR)
+    assert evidence.strength.level == links.WEAK, "two men of two numbers linked strongly"
+    assert "different CNICs or phone numbers" in evidence.strength.why
