@@ -12,8 +12,9 @@ it, and `links.pair_strength` makes a link on the name weak when the reports giv
 different fathers (or husbands).
 
 Only the record's own shape counts: the two names side by side with nothing between but
-the mark ("s/o", "son of", "walad", "ولد"; "d/o", "daughter of", "bint", "بنت", "دختر";
-"w/o", "wife of", "widow of", "zauja", "زوجہ", "بیوہ"). The extractor finds the names on
+the mark ("s/o", "s.o", "son of", "walad", "bin", "ibn", "ولد", "بن", "ابن", "پسر"; "d/o",
+"daughter of", "bint", "بنت", "دختر"; "w/o", "wife of", "widow of", "zauja", "زوجہ", "بیوہ",
+"اہلیہ"). The extractor finds the names on
 both sides of such a mark (`entities`).
 """
 
@@ -32,9 +33,9 @@ from review.workspace.search import normalize
 # A mark between two names, by the relation it names, each written as a record writes it
 # (`homes` reads it too: "Noor Muhammad s/o Gul Khan r/o Pezu" places the son).
 _MARKS: Final = (
-    ("s/o", r"s\s*/\s*o\.?|son\s+of|walad|wald|ولد"),
-    ("d/o", r"d\s*/\s*o\.?|daughter\s+of|bint|بنت|دختر"),
-    ("w/o", r"w\s*/\s*o\.?|wife\s+of|widow\s+of|zauja|zaoja|zouja|زوجہ|بیوہ"),
+    ("s/o", r"s\s*[/.]\s*o\.?|son\s+of|walad|wald|bin|ibn|ولد|بن|ابن|پسر"),
+    ("d/o", r"d\s*[/.]\s*o\.?|daughter\s+of|bint|dukhtar|بنت|دختر"),
+    ("w/o", r"w\s*[/.]\s*o\.?|wife\s+of|widow\s+of|zauja|zaoja|zouja|ahliya|زوجہ|بیوہ|اہلیہ"),
 )
 MARK: Final = re.compile(
     r"\s*,?\s*(?:" + "|".join(f"(?P<{n[0]}o>{p})" for n, p in _MARKS) + r")\s*:?\s*",

@@ -223,3 +223,37 @@ def test_a_father_does_not_corroborate_an_officer_of_his_name(text: str) -> None
         other = "اے ایس آئی طارق محمود تھانہ صدر قصور نے مزدوروں کو مارا اور رشوت لی۔"
     corpus = corpus_of([text, other])
     assert person_evidence(corpus, 1, 2, "tariq mehmood").strength.level == links.WEAK
+
+
+@pytest.mark.parametrize(
+    ("written", "kin_of"),
+    [
+        # Marks a record writes that were read as nothing: the two constables, sons of
+        # different fathers, linked strongly on their name.
+        ("Constable Muhammad Iqbal bin Sher Ali of Thana Domel, Bannu, took it.", "s/o sher ali"),
+        ("Constable Muhammad Iqbal ibn Sher Ali of Thana Domel, Bannu, took it.", "s/o sher ali"),
+        ("Constable Muhammad Iqbal s.o Sher Ali of Thana Domel, Bannu, took it.", "s/o sher ali"),
+        ("کانسٹیبل محمد اقبال بن شیر علی تھانہ ڈومیل بنوں نے پیسے لیے۔", "s/o sher ali"),
+        ("کانسٹیبل محمد اقبال پسر شیر علی تھانہ ڈومیل بنوں نے پیسے لیے۔", "s/o sher ali"),
+        ("کانسٹیبل محمد اقبال ابن شیر علی تھانہ ڈومیل بنوں نے پیسے لیے۔", "s/o sher ali"),
+    ],
+)
+def test_every_mark_of_a_father_tells_sons_apart(written: str, kin_of: str) -> None:
+    assert _person(written, IQBAL).kin_of == kin_of
+    _, strength = person_link(SON_OF_GUL_KHAN["en"], written, IQBAL)
+    assert strength.level == links.WEAK, "sons of two fathers linked strongly"
+    assert "different fathers" in strength.why
+
+
+@pytest.mark.parametrize(
+    ("written", "kin_of"),
+    [
+        ("Nasreen Akhtar d.o Abdul Qadir was sold in Pezu.", "d/o abdul qadir"),
+        ("نسرین اختر دختر عبدالقادر کو پیزو میں بیچا گیا", "d/o abdul qadir"),
+        ("Nasreen Akhtar w.o Abdul Qadir was sold in Pezu.", "w/o abdul qadir"),
+        ("نسرین اختر اہلیہ عبدالقادر کو پیزو میں بیچا گیا", "w/o abdul qadir"),
+    ],
+)
+def test_a_daughters_and_a_wifes_other_marks(written: str, kin_of: str) -> None:
+    (found,) = {e.designation for e in extract(written) if e.key == "nasreen akhtar"}
+    assert designations.parse(found).kin_of == kin_of
