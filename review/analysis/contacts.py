@@ -1,15 +1,18 @@
-"""A phone number or CNIC the writer gives as their own: one writer, whatever the designation.
+"""A phone number, CNIC or name the writer gives as their own: one writer, whatever the designation.
 
 A source who lost a codename and reports again under a new one often ends each report
 the same way: "my number is 0301-7654321", "mera number ... hai", "میرا نمبر ... ہے",
-"call me on ...", "... is my number". Two reports giving one such number (or CNIC) as
-their writer's are one writer's (`review.analysis.corpus` groups them into one likely
-source), never two independent sources of what both say. The number keeps the mark
-`OWN` as its designation, where reviewers see it.
+"call me on ...", "... is my number"; or begins it so: "My name is ...", "main constable
+... hun", "میں ... ہوں". Two reports giving one such number (or CNIC, or a name that tells
+a man apart) as their writer's are one writer's (`review.analysis.corpus` groups them into
+one likely source), never two independent sources of what both say. The number keeps the
+mark `OWN` as its designation, the name "the writer" in its (`designations.WRITER`), where
+reviewers see them.
 
-Only a number the writer calls their own counts: "my brother's number", "the SHO's
-number", and a number inside what someone else said ("he said: my number is ...") do not.
-Each cue is read within a fixed window beside its number, so marking is linear in the text.
+Only what the writer calls their own counts: "my brother's number", "the SHO's number",
+"I am SHO ...'s driver", and anything inside what someone else said ("he said: my number
+is ...") do not. Each cue is read within a fixed window beside its number or name, so
+marking is linear in the text.
 """
 
 from __future__ import annotations
@@ -18,6 +21,9 @@ import dataclasses
 import re
 from collections.abc import Sequence
 from typing import Final, Protocol, TypeVar
+
+from review.analysis import designations, links
+from review.analysis.entity_text import spells_rank
 
 OWN: Final = "the writer's own"
 KINDS: Final = ("phone", "cnic")
@@ -61,6 +67,20 @@ _SAID: Final = re.compile(
     r"|bola|boli|bolta|likha)\b|کہا|کہتا|کہتی|کہتے|بولا|بولی",
     re.IGNORECASE,
 )
+# What stands right before a name the writer gives as theirs, and the rank they may write
+# between: "My name is", "I am (Constable)", "mera naam", "میرا نام".
+_NAME_BEFORE: Final = re.compile(
+    r"(?:\bmy\s+name\s+is|\bmy\s+name\s*:|\bi\s+am|\bi['\u2019]m|\bmera\s+naa?m(?:\s+hai)?"
+    r"|میرا\s+نام(?:\s+ہے)?)\s*:?\s+(?P<rank>(?:\S+\s+){0,3}?)\Z",
+    re.IGNORECASE,
+)
+# "main (constable) ... hun", "میں (کانسٹیبل) ... ہوں": "I am ...", the verb after the name.
+_AM_BEFORE: Final = re.compile(
+    r"(?:^|(?<=\s))(?:main|mein|mai|میں)\s+(?P<rank>(?:\S+\s+){0,3}?)\Z", re.IGNORECASE
+)
+_AM_AFTER: Final = re.compile(r"\s+(?:hun|hoon|hon|houn|ہوں)(?!\w)", re.IGNORECASE)
+# Whose: "I am SHO Tariq's driver" gives no name of the writer's.
+_WHOSE: Final = re.compile(r"['\u2019]s\b|\s+(?:ka|ki|ke|کا|کی|کے)(?!\w)", re.IGNORECASE)
 _SENTENCE_END: Final = re.compile(r"[.!?\u06d4\n](?=\s|\Z)|\n")
 _WINDOW: Final = 60  # characters read before or after a number for its cue
 _SENTENCE: Final = 200  # characters read back for the start of the number's sentence
@@ -81,13 +101,17 @@ F = TypeVar("F", bound=_Found)
 
 
 def mark(text: str, mentions: Sequence[F]) -> list[F]:
-    """`mentions`, each phone number and CNIC the writer gives as their own designated `OWN`."""
-    return [
-        dataclasses.replace(m, designation=OWN)  # type: ignore[type-var]
-        if m.kind in KINDS and m.designation is None and _owned(text, m.start, m.end)
-        else m
-        for m in mentions
-    ]
+    """`mentions`, each phone number and CNIC the writer gives as their own designated `OWN`,
+    and each name the writer gives as their own "the writer" in its designation."""
+    out = []
+    for m in mentions:
+        if m.kind in KINDS and m.designation is None and _owned(text, m.start, m.end):
+            m = dataclasses.replace(m, designation=OWN)  # type: ignore[type-var]
+        elif m.kind == "person" and _named(text, m.start, m.end, m.designation):
+            said = designations.parse(m.designation)._replace(writer=True)
+            m = dataclasses.replace(m, designation=designations.render(said))  # type: ignore[type-var]
+        out.append(m)
+    return out
 
 
 def _owned(text: str, start: int, end: int) -> bool:
@@ -96,14 +120,39 @@ def _owned(text: str, start: int, end: int) -> bool:
     if not cued:
         after = _AFTER.match(text[end : end + _WINDOW])
         cued = after is not None
-    if not cued:
+    return cued and _writers_words(text, start)
+
+
+def _named(text: str, start: int, end: int, designation: str | None) -> bool:
+    """Whether the name at text[start:end] is cued as the writer's, in the writer's words."""
+    after = text[end : end + _WINDOW]
+    if _WHOSE.match(after):
         return False
+    window = max(start - _WINDOW, 0)
+    cue = _NAME_BEFORE.search(text, window, start)
+    if cue is None and _AM_AFTER.match(after):
+        cue = _AM_BEFORE.search(text, window, start)
+    if cue is None:
+        return False
+    between = cue.group("rank").strip()
+    rank = designations.parse(designation).rank
+    if between and not (rank and spells_rank(between, rank)):
+        return False  # "I am told that ...": words between that are not the name's rank
+    return _writers_words(text, start)
+
+
+def _writers_words(text: str, start: int) -> bool:
+    """Whether text before `start`, in its sentence, is the writer's own, not another's words."""
     begun = max(start - _SENTENCE, 0)
     for m in _SENTENCE_END.finditer(text, begun, start):
         begun = m.end()
     return _SAID.search(text, begun, start) is None
 
 
-def own(kind: str, designations: Sequence[str]) -> bool:
-    """Whether a mention of `kind` with these designations is its writer's own contact."""
-    return kind in KINDS and OWN in designations
+def own(kind: str, key: str, written: Sequence[str]) -> bool:
+    """Whether a mention (its kind, key and designations) is its writer's own contact, or a
+    name of theirs that tells a man apart (two writers may bear "Muhammad Ali")."""
+    if kind == "person":
+        telling = links.strength(kind, key).level == links.STRONG
+        return telling and any(designations.parse(d).writer for d in written)
+    return kind in KINDS and OWN in written

@@ -167,13 +167,14 @@ class Corpus:
         by_source: dict[str, int] = {}
         for num, f in sorted(self.facts.items()):
             self._union(num, by_source.setdefault(f.source, num))
-        # The contacts each report's writer gives as their own: one writer's, whatever the
-        # designation. Only grouped for counting; each report keeps what it says.
+        # The contacts (and telling names) each report's writer gives as their own: one
+        # writer's, whatever the designation. Only grouped for counting; each report keeps
+        # what it says.
         self._own = {
             num: {
                 (m.kind, m.key)
                 for m in f.record.mentions()
-                if m.status != "rejected" and contacts.own(m.kind, m.designations)
+                if m.status != "rejected" and contacts.own(m.kind, m.key, m.designations)
             }
             for num, f in self.facts.items()
         }
@@ -646,9 +647,8 @@ def shared_entities(u: Unlocked, nums: Sequence[int]) -> list[dict[str, object]]
 
 def _own_reason(shared: set[tuple[str, str]]) -> str:
     """Why two reports are one writer's: the contacts both give as the writer's own."""
-    said = ", ".join(
-        f"{'phone number' if kind == 'phone' else 'CNIC'} {key}" for kind, key in sorted(shared)
-    )
+    kinds = {"phone": "phone number", "cnic": "CNIC", "person": "name"}
+    said = ", ".join(f"{kinds[kind]} {key}" for kind, key in sorted(shared))
     return f"gives the same {said} as the writer's own"
 
 

@@ -18,7 +18,9 @@ there is none), then, each after ", ", what the report says beside the name:
 - "posted at <station key>": the police station the report writes onto the man's post
   ("SHO Tariq of Thana Saddar Kasur", "thana saddar ka sho tariq"; `review.analysis.homes`);
 - "with <agency key>": the service written onto his rank ("FIA Sub-Inspector Imran Haider",
-  "ایف آئی اے کا سب انسپکٹر", "Inspector Kamran Sabir of the FIA"; `review.analysis.homes`).
+  "ایف آئی اے کا سب انسپکٹر", "Inspector Kamran Sabir of the FIA"; `review.analysis.homes`);
+- "the writer": the report gives the name as its writer's own ("My name is ...", "میں
+  ... ہوں"; `review.analysis.contacts`).
 
 "ASI, the senior, of jhelum, s/o gul khan" reads as it means. A designation a
 reviewer types is read the same way; parts that are none of these stay with the rank's
@@ -43,6 +45,7 @@ _POSTED: Final = "posted at "
 _SERVICE: Final = "with "
 SENIOR: Final = "the senior"
 JUNIOR: Final = "the junior"
+WRITER: Final = "the writer"
 
 
 class Designation(NamedTuple):
@@ -56,6 +59,7 @@ class Designation(NamedTuple):
     two: bool = False  # the report says two men bear the name (`namesake` is then true too)
     station: str | None = None  # the police station of the man's post, as keyed ("saddar/kasur")
     service: str | None = None  # the agency written onto his rank, as keyed ("fia immigration")
+    writer: bool = False  # the report gives the name as its writer's own
 
 
 def compose(
@@ -69,6 +73,7 @@ def compose(
     two: bool = False,
     station: str | None = None,
     service: str | None = None,
+    writer: bool = False,
 ) -> str | None:
     """One designation string from its parts (None when there is nothing to say)."""
     parts = [rank] if rank else []
@@ -88,6 +93,8 @@ def compose(
         parts.append(_POSTED + station)
     if service:
         parts.append(_SERVICE + service)
+    if writer:
+        parts.append(WRITER)
     return _SEP.join(parts) or None
 
 
@@ -102,9 +109,11 @@ def parse(designation: str | None) -> Designation:
         return Designation("")
     rank: list[str] = []
     namesake, home, kin_of, cnic, phone, grade, two = False, None, None, None, None, None, False
-    station, service = None, None
+    station, service, writer = None, None, False
     for part in designation.split(_SEP):
-        if part in (NAMESAKE, TWO):
+        if part == WRITER:
+            writer = True
+        elif part in (NAMESAKE, TWO):
             namesake, two = True, two or part == TWO
         elif part in (SENIOR, JUNIOR):
             grade = part
@@ -123,7 +132,7 @@ def parse(designation: str | None) -> Designation:
         else:
             rank.append(part)
     return Designation(
-        _SEP.join(rank), namesake, home, kin_of, cnic, phone, grade, two, station, service
+        _SEP.join(rank), namesake, home, kin_of, cnic, phone, grade, two, station, service, writer
     )
 
 

@@ -51,6 +51,11 @@ TEXTS: dict[str, Callable[[int], str]] = {
     "many-names": lambda size: _many_names(size),
     # a name and a place with nothing but whitespace between them
     "gap": lambda size: "ASI Aslam Khan" + " " * max(size - 26, 0) + "Kasur ka sho",
+    # numbers and names each given as the writer's own, cue after cue (`contacts`)
+    "own": _repeat("my my number is 0300-1234567, mera number 0301 7654321 hai. "),
+    "own-name": _repeat("I am SHO Rana Tariq. Main ASI Tariq Mehmood hun. My name is Asif Iqbal. "),
+    # a run of blanks before a number: its cue is read in a window, not back to the start
+    "own-gap": lambda size: "my number is" + " " * max(size - 26, 0) + "0300-1234567",
 }
 
 _GIVEN = [

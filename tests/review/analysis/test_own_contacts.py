@@ -116,3 +116,33 @@ def test_links_show_says_why_two_designations_are_one_writer(
     assert "no: likely same source" in out
     assert "gives the same phone number +923017654321 as the writer's own" in out
     assert "Corroboration: 0 independent sources" in out
+
+
+OWN_NAME = [
+    ("My name is Asif Iqbal Gondal.", "Main constable Asif Iqbal Gondal hun."),
+    ("I am Constable Asif Iqbal Gondal.", "میرا نام آصف اقبال گوندل ہے"),
+    ("Mera naam Asif Iqbal Gondal hai.", "میں کانسٹیبل آصف اقبال گوندل ہوں"),
+]
+
+
+@pytest.mark.parametrize(("first", "again"), OWN_NAME)
+def test_one_writers_own_name_in_two_reports_is_one_source(first: str, again: str) -> None:
+    corpus = corpus_of([FIRST.format(own=first), AGAIN.format(own=again)])
+    (sho,) = corpus.lookup("Rana Tariq Mehmood", "person")
+    assert (sho.sources, sho.corroborating) == (1, 1), "one writer counted as two sources"
+    (same,) = corpus.related(2).same_source
+    assert same.reason == "gives the same name asif iqbal gondal as the writer's own"
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "I am SHO Asif Iqbal Gondal's driver.",
+        "I am told that Asif Iqbal Gondal took the money.",
+        "SHO ne kaha main Asif Iqbal Gondal hun, mujhe sab jante hain.",
+        "My name is Muhammad Ali.",  # a name that tells no one apart: two writers may bear it
+    ],
+)
+def test_a_name_the_writer_does_not_give_as_their_own_joins_no_sources(said: str) -> None:
+    corpus = corpus_of([FIRST.format(own=said), AGAIN.format(own=said)])
+    assert not any("writer's own" in s.reason for s in corpus.related(2).same_source)
