@@ -1173,9 +1173,22 @@ def _untitled(short: str, full: str) -> tuple[list[str], list[str]]:
     elif tf & _SYED and s[-1] in _SYED - title_words:
         s = s[:-1]
     s, f = [w for w in s if w not in title_words], [w for w in f if w not in title_words]
-    if (_MUHAMMAD in s) != (_MUHAMMAD in f):  # "Ch. Aslam" of "Ch. Muhammad Aslam Warraich"
+    if (_MUHAMMAD in s) != (_MUHAMMAD in f) and _left_out(s, f):
         s, f = [w for w in s if w != _MUHAMMAD], [w for w in f if w != _MUHAMMAD]
     return s, f
+
+
+def _left_out(s: list[str], f: list[str]) -> bool:
+    """Whether the Muhammad one name writes is left out of the other ("Ch. Aslam" of "Ch.
+    Muhammad Aslam Warraich"), not written where the other gives another given name: a
+    leading Muhammad is left out only when the other begins with a word of its name, or a
+    pet form of the word after it ("muhammad aslam gondal" and "mehboob aslam gondal" are
+    two men)."""
+    has, other = (s, f) if _MUHAMMAD in s else (f, s)
+    if has.index(_MUHAMMAD) > 0 or len(has) == 1 or not other:
+        return True
+    first = other[0]
+    return first in has or _nickname(first, has[1]) or _nickname(has[1], first)
 
 
 # Written before so many men's given names that most leave it out when they name them.

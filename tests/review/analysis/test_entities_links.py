@@ -391,3 +391,38 @@ def test_a_given_name_and_a_byname_links_weakly_to_the_full_name_at_the_same_pla
     assert levels[(2, 1, "shahid ~prds", "shahid mehmood")] == WEAK
     assert levels[(3, 1, "shahid ~prds", "shahid mehmood")] == WEAK
     assert not any(a == 4 for a, *_ in levels)  # another district: no link at all
+
+
+@pytest.mark.parametrize(
+    ("short", "full"),
+    [
+        # Muhammad written where the other name gives another given name: two names, not
+        # one left short ("muhammad aslam gondal" was read as "aslam gondal" of Mehboob's).
+        ("muhammad aslam gondal", "mehboob aslam gondal"),
+        ("muhammad tariq", "ghulam tariq"),
+        ("muhammad aslam gondal", "ghulam rasool aslam gondal"),
+    ],
+)
+def test_muhammad_is_no_short_form_of_another_given_name(short: str, full: str) -> None:
+    assert not links.short_form(short, full), "two given names read as one name written short"
+
+
+@pytest.mark.parametrize(
+    ("short", "full"),
+    [
+        ("aslam gondal", "muhammad aslam gondal"),  # Muhammad left out
+        ("naveed anjum", "muhammad naveed anjum"),
+        ("warraich", "muhammad aslam warraich"),
+        ("tariq mehmood", "muhammad tariq mehmood"),
+    ],
+)
+def test_a_name_written_without_its_muhammad_is_still_its_short_form(short: str, full: str) -> None:
+    assert links.short_form(short, full)
+
+
+def test_an_sho_muhammad_and_an_sho_mehboob_of_one_station_do_not_corroborate() -> None:
+    texts = {
+        1: "SHO Mehboob Aslam Gondal of Thana Saddar Kasur took Rs 50,000 from the kiln owner.",
+        2: "SHO Muhammad Aslam Gondal of Thana Saddar Kasur beat the labourers at night.",
+    }
+    assert not [key for (*_, key) in _levels(texts)], "two SHOs linked as one name written short"
