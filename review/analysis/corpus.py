@@ -22,10 +22,12 @@ shows them beside the shared keys, with their evidence, strength and reviewers' 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from itertools import combinations, islice, pairwise
+from typing import Final
 
 from review.analysis import contacts, entities, links
 from review.analysis.copies import likely_copies
@@ -34,6 +36,10 @@ from review.analysis.records import LIST_HINT, Mention, Record, entities_context
 from review.errors import NotFound
 from review.workspace import Unlocked
 from review.workspace.search import normalize
+
+_MUHAMMAD: Final = "muhammad"
+# A name written with its Muhammad as an initial: "M. Aslam Gondal", "m aslam".
+_INITIAL: Final = re.compile(r"m(?:\.\s*|\s+)(?=\w)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -161,6 +167,18 @@ class Corpus:
             for word in person.split():
                 if links.telling(word):
                     self._holding[word].add(person)
+        # How each report writes each name, and each name by the words after its first.
+        self._texts = {
+            (num, m.key): m.texts
+            for num, f in self.facts.items()
+            for m in f.record.mentions()
+            if m.kind == "person" and m.status != "rejected"
+        }
+        self._tails: dict[str, set[str]] = defaultdict(set)
+        for person in self._named_at:
+            rest = person.partition(" ")[2]
+            if rest:
+                self._tails[rest].add(person)
         self._crowded: dict[str, frozenset[str]] = {}
         self._posted: dict[str, frozenset[str]] = {}
         self._ranks: dict[str, Mapping[str, frozenset[links.Ranks]]] = {}
@@ -315,7 +333,35 @@ class Corpus:
         return [(a, b, e) for a, b, e in self._short_found if key in e.key.split(" < ")]
 
     def pair_strength(self, kind: str, key: str, strength: Strength, a: int, b: int) -> Strength:
-        """How strong a link on a key is between reports a and b (see `links.pair_strength`)."""
+        """How strong a link on a key is between reports a and b (see `links.pair_strength`),
+        and weak where one report writes the name's Muhammad as an initial that another name
+        the archive holds begins with too (`_initialled`)."""
+        found = self._pair_strength(kind, key, strength, a, b)
+        if found.level == STRONG and kind == "person" and self._initialled(key, a, b):
+            return Strength(
+                WEAK,
+                "the same name, but a report gives its Muhammad as an initial, and another"
+                " name here begins with it too",
+            )
+        return found
+
+    def _initialled(self, key: str, a: int, b: int) -> bool:
+        """Whether report a or b writes person `key`'s leading Muhammad only as "M." where
+        another name the archive holds differs from it in that word alone, which begins
+        with an M too ("M. Aslam Gondal", and a Mehboob Aslam Gondal named elsewhere)."""
+        first, _, rest = key.partition(" ")
+        if first != _MUHAMMAD or not rest:
+            return False
+        if not any(
+            all(_INITIAL.match(t) for t in self._texts.get((n, key), ("",))) for n in (a, b)
+        ):
+            return False
+        return any(
+            other != key and other.split()[0].lstrip("~").startswith("m")
+            for other in self._tails.get(rest, ())
+        )
+
+    def _pair_strength(self, kind: str, key: str, strength: Strength, a: int, b: int) -> Strength:
         return links.pair_strength(
             kind,
             strength,

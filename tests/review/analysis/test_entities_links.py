@@ -10,6 +10,7 @@ import pytest
 from review.analysis import links
 from review.analysis.entities import extract
 from review.analysis.links import CONFIRMED, STRONG, WEAK, Evidence, Named
+from tests.review.analysis.person_links import corpus_of, person_evidence
 from tests.review.analysis.person_links import people as _people
 from tests.review.corpus import heldout
 
@@ -426,3 +427,27 @@ def test_an_sho_muhammad_and_an_sho_mehboob_of_one_station_do_not_corroborate() 
         2: "SHO Muhammad Aslam Gondal of Thana Saddar Kasur beat the labourers at night.",
     }
     assert not [key for (*_, key) in _levels(texts)], "two SHOs linked as one name written short"
+
+
+MEHBOOB = "SHO Mehboob Aslam Gondal of Thana Saddar Kasur took Rs 50,000 from the kiln owner."
+MUHAMMAD = "SHO Muhammad Aslam Gondal of Thana Saddar Kasur beat the labourers at night."
+INITIAL = "At Thana Saddar Kasur, SHO M. Aslam Gondal sent two girls back to the kiln."
+
+
+def test_an_initial_another_name_here_begins_with_too_links_weakly() -> None:
+    # "M." is read as Muhammad; where the archive holds a Mehboob Aslam Gondal of the
+    # station too, the initial does not say which SHO it means.
+    corpus = corpus_of([MEHBOOB, MUHAMMAD, INITIAL])
+    evidence = person_evidence(corpus, 3, 2, "muhammad aslam gondal")
+    assert evidence.strength.level == WEAK, "an initial counted as Muhammad's corroboration"
+    assert "an initial" in evidence.strength.why
+    (muhammad,) = corpus.lookup("Muhammad Aslam Gondal", "person")
+    assert muhammad.corroborating == 1
+
+
+def test_an_initial_no_other_name_here_begins_with_still_links_strongly() -> None:
+    corpus = corpus_of([MUHAMMAD, INITIAL])
+    assert person_evidence(corpus, 2, 1, "muhammad aslam gondal").strength.level == STRONG
+    # Two reports writing the name in full still join, whoever else is named.
+    both = corpus_of([MEHBOOB, MUHAMMAD, MUHAMMAD.replace("beat", "robbed")])
+    assert person_evidence(both, 3, 2, "muhammad aslam gondal").strength.level == STRONG
