@@ -6,7 +6,11 @@ similarity of word 5-grams at least `NEAR_DUPLICATE`), whatever the designation,
 since a source who lost a codename and wrote again is one source; or when they
 share rare phrasing (at least `RARE_PHRASES` 5-grams, with the entities masked
 out, that no more than `RARE_DF` reports hold), since independent witnesses
-describe the same event in their own words while one author reuses theirs.
+describe the same event in their own words while one author reuses theirs; or
+a passage (at least `LONG_PASSAGE` such 5-grams, however many reports hold them):
+one author who reuses a paragraph in a fourth report made it common, so the
+first three, one source until then, counted as four. A witness quotes a line or
+a slogan; a passage that long is one author's.
 
 Only hashes of the 5-grams are kept (in each report's sealed record,
 `review.analysis.records`), under a scheme a record names (`HASHING`): hashes
@@ -32,6 +36,7 @@ HASHING: Final = 2
 NEAR_DUPLICATE: Final = 0.5
 RARE_DF: Final = 3
 RARE_PHRASES: Final = 4
+LONG_PASSAGE: Final = 12
 _SHINGLE: Final = 5
 # A letter or a digit (what str.isalnum accepts): a word without one is punctuation.
 _WORDY: Final = re.compile(r"[^\W_]")
@@ -57,6 +62,9 @@ def likely_copies(
             near[a][b] = near[b][a] = score
     for (a, b), count in _sharing(phrases, RARE_DF).items():
         if count >= RARE_PHRASES:
+            phrasing[a][b] = phrasing[b][a] = count
+    for (a, b), count in _sharing(phrases, _CANDIDATE_DF).items():
+        if count >= LONG_PASSAGE and b not in phrasing[a]:
             phrasing[a][b] = phrasing[b][a] = count
     return near, phrasing
 
