@@ -8,8 +8,10 @@ never from an argument or the environment, where other processes see them.
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
 import os
+import resource
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +28,8 @@ from review.present.text import clean
 from review.workspace.blobs import clear_times
 
 PROG: Final = "raazdar-review"
+# prctl(2): whether a crash may be dumped (and others of this user may trace us).
+_PR_SET_DUMPABLE: Final = 4
 
 
 def make_console() -> Console:
@@ -281,8 +285,20 @@ def edit() -> str:
     return written
 
 
+def forbid_core_dumps() -> None:
+    """Let no crash write this process's memory (keys, reports, passphrases) to a core file.
+
+    The limit holds for every child too (the editor, the PDF reader); a process
+    that is not dumpable is dumped by no crash reporter, whatever core_pattern says.
+    """
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if sys.platform == "linux":
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
+
+
 def main() -> None:
     """Run the command line with this tool's error format and exit codes."""
+    forbid_core_dumps()
     # Whatever the tool writes (workspace files, exported attachments) is private.
     os.umask(0o077)
     try:
