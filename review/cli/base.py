@@ -12,9 +12,11 @@ import ctypes
 import datetime as dt
 import os
 import resource
+import signal
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 from typing import IO, Any, Final
 
 import click
@@ -296,9 +298,25 @@ def forbid_core_dumps() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
 
 
+def end_cleanly_on_signals() -> None:
+    """A shutdown's SIGTERM or a closed terminal's SIGHUP ends the tool as an error does.
+
+    Killed outright, it would leave the workspace's file times as its reads and
+    writes set them; ended this way, an open transaction rolls back and the
+    times are set to 0 (`Group.invoke`) before it exits.
+    """
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _exit_on_signal)
+
+
+def _exit_on_signal(signum: int, _frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
     """Run the command line with this tool's error format and exit codes."""
     forbid_core_dumps()
+    end_cleanly_on_signals()
     # Whatever the tool writes (workspace files, exported attachments) is private.
     os.umask(0o077)
     try:

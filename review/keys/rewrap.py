@@ -40,6 +40,7 @@ from review.keys import subkeys
 from review.workspace import HISTORY, Unlocked, audit, search
 from review.workspace.blobs import create_file, open_blob, remove_files
 from review.workspace.erase import destroy
+from review.workspace.noatime import read_quietly
 from review.workspace.schema import transaction
 from review.workspace.state import state_context
 
@@ -303,7 +304,7 @@ def _key_ids(u: Unlocked, encryption: PublicKey, key_file: str) -> set[bytes]:
     """The stanza key ids of an enrolled key: its X25519 key's, and its X-Wing key's if any."""
     ids = {encryption.fingerprint.key_id}
     with suppress(OSError, CryptoError):
-        hybrid = KeyFile.from_bytes((u.workspace.keys / key_file).read_bytes()).hybrid_public
+        hybrid = KeyFile.from_bytes(read_quietly(u.workspace.keys / key_file)).hybrid_public
         if hybrid is not None:
             ids.add(hybrid.fingerprint.key_id)
     return ids

@@ -56,6 +56,7 @@ from review.intake import exports
 from review.workspace import Unlocked, audit
 from review.workspace.blobs import open_blob
 from review.workspace.erase import destroy as destroy_file
+from review.workspace.noatime import read_quietly
 from review.workspace.schema import transaction
 
 STORE_DIR: Final = "subkeys"
@@ -328,7 +329,7 @@ def _pending_key_ids(u: Unlocked) -> set[bytes]:
 def _read(u: Unlocked) -> SubkeySecrets:
     path = store_path(u)
     try:
-        data = path.read_bytes()
+        data = read_quietly(path)
     except FileNotFoundError:
         return SubkeySecrets()
     signers = [k.signing.verify_key for k in u.keys if k.signing is not None]

@@ -44,6 +44,7 @@ from crypto.workspace import WorkspaceKey
 from review.casework import notices
 from review.errors import UnlockError, WorkspaceError
 from review.workspace import outbox, schema
+from review.workspace.noatime import read_quietly
 
 DB_NAME: Final = "workspace.db"
 # The meta row holding earlier workspace keys, sealed under the current one.
@@ -160,7 +161,7 @@ class Workspace:
         wskey: WorkspaceKey | None = None
         passphrase: str | None = None
         for key_file, wrapped in rows:
-            file = KeyFile.from_bytes((self.keys / key_file).read_bytes())
+            file = KeyFile.from_bytes(read_quietly(self.keys / key_file))
             pair = None
             if passphrase is not None:
                 with suppress(DecryptionError):

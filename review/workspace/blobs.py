@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Final
 
 from review.errors import WorkspaceError
+from review.workspace.noatime import open_quietly
 
 if TYPE_CHECKING:
     # Only for annotations: the workspace package loads `outbox`, which uses this room.
@@ -31,7 +32,7 @@ def open_blob(workspace: Workspace, name: str) -> BinaryIO:
     if row is not None:
         return io.BytesIO(row[0])
     try:
-        return (workspace.blobs / name).open("rb")
+        return open_quietly(workspace.blobs / name)
     except FileNotFoundError as exc:
         raise WorkspaceError(f"blob {name} is missing from the workspace") from exc
 

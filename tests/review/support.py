@@ -5,11 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import os
 import sqlite3
-from collections.abc import Sequence
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
 
 from click.testing import CliRunner, Result
 from flask import Flask
@@ -121,6 +125,32 @@ def init_workspace(server: Server, root: Path) -> Path:
 def review(workspace: Path, *args: str, passphrase: str = DEMO_PASSPHRASE) -> Result:
     """Run `raazdar-review` against a workspace, answering the passphrase prompt."""
     return CliRunner().invoke(cli, ["--workspace", str(workspace), *args], input=f"{passphrase}\n")
+
+
+# The tool as its entry point runs it, from this tree (the installed script may be another's).
+_TOOL: Final = (sys.executable, "-c", "from review.cli import main; main()")
+_TREE: Final = Path(__file__).parents[2]
+
+
+def start_review(
+    workspace: Path,
+    *args: str,
+    cwd: Path,
+    preexec_fn: Callable[[], None] | None = None,
+    passphrase: str = DEMO_PASSPHRASE,
+) -> subprocess.Popen[bytes]:
+    """Start `raazdar-review` as a process of its own, its passphrase in a file, stdout piped."""
+    secret = cwd / ".passphrase"
+    secret.write_text(f"{passphrase}\n")
+    return subprocess.Popen(  # noqa: S603 - our own tool, fixed arguments
+        [*_TOOL, "--workspace", str(workspace), "--passphrase-file", str(secret), *args],
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(_TREE)},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        preexec_fn=preexec_fn,
+    )
 
 
 def all_bytes(root: Path) -> list[tuple[Path, bytes]]:

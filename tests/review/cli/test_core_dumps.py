@@ -14,16 +14,10 @@ import os
 import resource
 import select
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
-from app.demo import DEMO_PASSPHRASE
-from tests.review.support import Server, review
+from tests.review.support import Server, review, start_review
 
-# The tool as its entry point runs it, from this tree (the installed script may be another's).
-TOOL = (sys.executable, "-c", "from review.cli import main; main()")
-TREE = Path(__file__).parents[3]
 CANARY = "canary-C0RE-d4mp"
 
 
@@ -47,19 +41,10 @@ def test_a_crash_while_reading_an_attachment_leaves_no_core_file(
     statement = (f"{CANARY} " * 40_000).encode()
     server.submit("A statement is attached.", [("files", "s.txt", statement, "text/plain")])
     assert review(workspace, "import", str(server.export(tmp_path / "e.rzb"))).exit_code == 0
-    secret = tmp_path / "passphrase"
-    secret.write_text(f"{DEMO_PASSPHRASE}\n")
     cwd = tmp_path / "cwd"  # where the kernel writes `core` when core_pattern is a file name
     cwd.mkdir()
-    args = ["--workspace", str(workspace), "--passphrase-file", str(secret)]
-    proc = subprocess.Popen(  # noqa: S603 - our own tool, fixed arguments
-        [*TOOL, *args, "report", "view", "1", "1"],
-        cwd=cwd,
-        env={**os.environ, "PYTHONPATH": str(TREE)},
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        preexec_fn=_allow_core_files,
+    proc = start_review(
+        workspace, "report", "view", "1", "1", cwd=cwd, preexec_fn=_allow_core_files
     )
     try:
         assert proc.stdout is not None
