@@ -59,6 +59,8 @@ class ExportSummary:
     acks: int
     waiting: int
     held: int = 0  # this reviewer's replies to disputed sources: kept here, never sent
+    # The sources it answers or sends a notice to, named in it to anyone who reads it.
+    sources: int = 0
 
 
 @dataclass(frozen=True)
@@ -220,7 +222,10 @@ def export_replies(u: Unlocked, out: Path) -> ExportSummary:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
         raise
-    return ExportSummary(bundle_id, len(replies), len(waiting_notices), len(acks), waiting, held)
+    named = {r[1] for r in replies} | {source for source, _ in waiting_notices}
+    return ExportSummary(
+        bundle_id, len(replies), len(waiting_notices), len(acks), waiting, held, len(named)
+    )
 
 
 def held_back(held: int) -> str:

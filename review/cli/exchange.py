@@ -51,8 +51,24 @@ def import_(c: Ctx, bundle: Path) -> None:
         click.echo(f"{PROG}: warning: {late.message()}", err=True)
     if summary.keyring_behind is not None:
         click.echo(f"{PROG}: warning: {summary.keyring_behind.message()}", err=True)
+    stick_notice(
+        bundle,
+        f"names {summary.sources} source(s) and the day each of its {summary.items} item(s)"
+        " came, to anyone who reads it",
+        "once every reviewer who needs it has imported it",
+    )
     gap_notice(u)
     destroy_after_import(c)
+
+
+def stick_notice(path: Path, holds: str, until: str) -> None:
+    """Say what a bundle left on a stick gives away, and that only overwriting the stick ends it."""
+    click.echo(
+        f"{PROG}: hint: {path} stays on its stick and {holds}; {until}, overwrite the whole"
+        " stick (a new filesystem leaves its bytes there: docs/review-workstation.md,"
+        ' "USB discipline")',
+        err=True,
+    )
 
 
 def gap_notice(u: Unlocked) -> None:
@@ -122,6 +138,13 @@ def export_replies(c: Ctx, out: Path) -> None:
     click.echo(
         f"wrote {out}: {summary.replies} reply(ies), {summary.notices} notice(s), "
         f"{summary.acks} acknowledgement(s)"
+    )
+    stick_notice(
+        out,
+        f"names the {summary.sources} source(s) it answers or sends a notice to, with the"
+        " status each is shown; a reply in it sealed to a codename key opens for whoever"
+        " learns that codename",
+        "once the server has applied it",
     )
     if summary.waiting:
         click.echo(

@@ -90,6 +90,9 @@ class ImportSummary:
 
     bundle_id: str
     filed: int = 0
+    # What the bundle names to anyone who reads it: its sources and its items.
+    sources: int = 0
+    items: int = 0
     already: int = 0
     new_reports: int = 0
     problems: list[str] = field(default_factory=list)
@@ -167,6 +170,7 @@ def import_bundle(u: Unlocked, bundle: Path, progress: Progress | None = None) -
             summary = _file_all(u, manifest, _verified_items(reader, tmp), progress, digest)
             summary.sequence = manifest.chain.sequence if manifest.chain else None
             summary.keyring_behind = _keyring_behind(ws, manifest.keyring_version)
+            summary.sources, summary.items = len(manifest.sources), len(manifest.entries)
             return summary
     except VerificationError as exc:
         raise ImportRefused(f"bundle refused: {exc}", hint=_HINTS.get(exc.rule)) from exc
