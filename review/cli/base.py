@@ -13,7 +13,9 @@ import datetime as dt
 import os
 import resource
 import signal
+import sqlite3
 import sys
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -28,6 +30,7 @@ from review.cli import sensitive
 from review.errors import ReviewError, UnlockError
 from review.present.text import clean
 from review.workspace.blobs import clear_times
+from review.workspace.schema import scrub_journal_at
 
 PROG: Final = "raazdar-review"
 # prctl(2): whether a crash may be dumped (and others of this user may trace us).
@@ -61,6 +64,9 @@ class Group(click.Group):
             fail(ctx, f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), None)
         finally:
             if isinstance(ctx.obj, Ctx) and (ctx.obj.root / ws.DB_NAME).is_file():
+                # A write outside `transaction` (none is meant to be) leaves no journal either.
+                with suppress(sqlite3.Error):
+                    scrub_journal_at(ctx.obj.root / ws.DB_NAME)
                 clear_times(ctx.obj.root)
         return None
 

@@ -17,15 +17,18 @@ or its files where they were (`review.workspace.outbox`).
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Final
 
 from review.errors import WorkspaceError
 
 SCHEMA_VERSION: Final = 8
+# How many zeros the journal's scrub writes at a time.
+_ZEROS: Final = 1024 * 1024
 # Where an upgraded version-2 workspace keeps its clear notices until the first unlock.
 LEGACY_NOTICES: Final = "notices_v2"
 
@@ -159,6 +162,10 @@ def connect(path: Path) -> sqlite3.Connection:
     conn.execute("PRAGMA foreign_keys = ON")
     # Deleted rows must not linger in free pages (sealed, but still not theirs to keep).
     conn.execute("PRAGMA secure_delete = ON")
+    # The rollback journal holds every page a transaction changes, as it was. Unlinked at
+    # the commit (SQLite's default), its blocks would keep them on the disk, the old
+    # wrapped keys of a rewrap among them; kept, it is overwritten by `scrub_journal`.
+    conn.execute("PRAGMA journal_mode = PERSIST")
     return conn
 
 
@@ -170,8 +177,42 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         yield conn
     except BaseException:
         conn.execute("ROLLBACK")
+        scrub_journal(conn)
         raise
     conn.execute("COMMIT")
+    scrub_journal(conn)
+
+
+def scrub_journal(conn: sqlite3.Connection) -> None:
+    """Overwrite the rollback journal with zeros, then remove it, holding the write lock.
+
+    Nothing is done while another connection writes: it scrubs after its own commit.
+    """
+    (_seq, _name, database) = conn.execute("PRAGMA database_list").fetchone()
+    journal = Path(f"{database}-journal")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError:
+        return
+    try:
+        with suppress(FileNotFoundError), journal.open("r+b") as f:
+            left = os.fstat(f.fileno()).st_size
+            while left > 0:
+                left -= f.write(bytes(min(left, _ZEROS)))
+            f.flush()
+            os.fsync(f.fileno())
+            journal.unlink()
+    finally:
+        conn.execute("COMMIT")
+
+
+def scrub_journal_at(path: Path) -> None:
+    """`scrub_journal` for the database at `path`, on a connection of its own."""
+    conn = connect(path)
+    try:
+        scrub_journal(conn)
+    finally:
+        conn.close()
 
 
 def create(conn: sqlite3.Connection) -> None:
