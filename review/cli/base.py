@@ -195,6 +195,7 @@ def open_passphrases(ctx: click.Context, file: Path | None, fd: int | None) -> P
     if file is not None and fd is not None:
         raise click.UsageError("give --passphrase-file or --passphrase-fd, not both")
     if file is not None:
+        sensitive.warn_on_disk(file, "the passphrase")
         stream = ctx.with_resource(file.open(encoding="utf-8"))
         return Passphrases(stream, f"--passphrase-file {file}")
     if fd is not None:

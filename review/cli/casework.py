@@ -13,7 +13,7 @@ from review.cli import groups
 from review.cli.base import PROG, Ctx, compose, make_console, parse_date, pass_ctx
 from review.cli.conflicts import routing_notice
 from review.cli.exchange import gap_notice
-from review.cli.sensitive import ask, warn_argument
+from review.cli.sensitive import ask, warn_argument, warn_on_disk
 from review.errors import ReviewError
 from review.present.text import (
     DANGER,
@@ -191,6 +191,7 @@ def open_(c: Ctx, num: int, attachment: str, out: Path, yes: bool) -> None:
             " writing them",
             err=True,
         )
+        warn_on_disk(out, "the plaintext")
         if not yes and not click.confirm("Write it?", default=False, err=True):
             raise ReviewError(
                 "nothing written", hint="`report view` shows text, images and PDFs in the tool"

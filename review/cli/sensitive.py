@@ -23,6 +23,8 @@ from typing import Final
 
 import click
 
+from review.present import disk
+
 PROG: Final = "raazdar-review"
 _WARNED: Final = "raazdar-history-warned"
 # vim and neovim: no swap file (-n), no viminfo/shada (-i NONE); before and after
@@ -91,6 +93,12 @@ def ram_dir() -> Path | None:
         if not str(path).startswith("$") and path.is_dir() and os.access(path, os.W_OK):
             return path
     return None
+
+
+def warn_on_disk(path: Path, what: str) -> None:
+    """Warn that `what` in `path` stays readable on a disk, and where to keep it instead."""
+    if (message := disk.warning(path, what)) is not None:
+        click.echo(f"{PROG}: warning: {message}", err=True)
 
 
 def edit_text(initial: str = "") -> str:

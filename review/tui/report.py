@@ -19,6 +19,7 @@ from textual.widgets import Footer, Header, Static
 
 from review.casework import prekeys, replies, reports, triage
 from review.errors import InvalidValue
+from review.present import disk
 from review.present.text import DANGER, dispute, reply_state, report_facts, safe
 from review.tui.attachment import AttachmentScreen
 from review.tui.composer import Composer
@@ -357,7 +358,8 @@ class ReportScreen(Page[None]):
                 Ask(
                     f"Write attachment {which}'s plaintext to",
                     hint="a new file outside the encrypted workspace, where it stays until you"
-                    " remove it; o reads text, images and PDFs here without writing",
+                    " remove it (on a disk, even after: choose /dev/shm); o reads text, images"
+                    " and PDFs here without writing",
                 ),
                 lambda out: self._open(which, out),
             )
@@ -375,7 +377,12 @@ class ReportScreen(Page[None]):
         ok, found = self.attempt(write)
         if ok and found is not None:
             size = f"{found.length:,} bytes" if found.length is not None else "?"
-            self.say(f"wrote {found.name or 'attachment'} ({size}) to {path}")
+            left = disk.warning(path, "the plaintext")
+            self.say(
+                f"wrote {found.name or 'attachment'} ({size}) to {path}"
+                + (f"; {left}" if left else ""),
+                bool(left),
+            )
 
     def action_escalate(self) -> None:
         """`e`: build an escalation packet from this report and those linked to it."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import resource
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from review import workspace as ws
 from review.casework import pdfview
 from review.errors import ReviewError
 from review.workspace import audit
+from tests.app.operations.test_journal import ext4  # noqa: F401 - the fixture
 from tests.review.fixtures import png_with_text
 from tests.review.support import Server, all_bytes, review
 
@@ -360,3 +362,25 @@ def test_open_warns_before_it_writes_plaintext_and_writes_nothing_without_a_yes(
     assert insisted.exit_code == 0, insisted.output
     assert "warning: this writes the plaintext" in insisted.output  # --yes still warns
     assert out.read_bytes() == CANARY.encode()
+
+
+def test_open_onto_a_disk_says_that_removing_the_file_does_not_erase_it(
+    server: Server,
+    workspace: Path,
+    tmp_path: Path,
+    ext4: tuple[Path, Path],  # noqa: F811 - the fixture imported above
+) -> None:
+    """The attack: the reviewer opens an attachment onto the disk and removes it afterwards, as
+    the warning told them to; the seizer reads it back from the disk's freed blocks."""
+    image, mount = ext4
+    server.submit("see the ledger", [("files", "ledger.txt", CANARY.encode(), "text/plain")])
+    assert review(workspace, "import", str(server.export(tmp_path / "b.rzb"))).exit_code == 0
+    out = mount / "ledger.txt"
+    opened = review(workspace, "open", "1", "1", "--out", str(out), "--yes")
+    assert opened.exit_code == 0, opened.output
+    out.unlink()
+    os.sync()
+    assert CANARY.encode() in image.read_bytes()  # removed, and still there
+    flat = " ".join(opened.output.split())
+    assert f"warning: {out} is on a disk" in flat, opened.output
+    assert "removing the file frees its blocks without overwriting them" in flat

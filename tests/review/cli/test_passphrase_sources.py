@@ -5,12 +5,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from app.demo import DEMO_PASSPHRASE
 from review.cli import cli
+from review.cli.sensitive import ram_dir
+from tests.app.operations.test_journal import ext4  # noqa: F401 - the fixture
 from tests.review.support import Server
 
 TOOL = Path(sys.executable).parent / "raazdar-review"
@@ -109,3 +113,31 @@ def test_a_closed_fd_is_a_usage_error(workspace: Path) -> None:
     status, output = run(workspace, "--passphrase-fd", "97", "list")
     assert status == 2
     assert "file descriptor 97 is not open" in output
+
+
+def test_a_passphrase_file_on_a_disk_is_named_as_a_passphrase_left_there(
+    workspace: Path,
+    ext4: tuple[Path, Path],  # noqa: F811 - the fixture imported above
+) -> None:
+    """The attack: the passphrase a script read stays in the file, and after its removal in the
+    disk's freed blocks, for whoever takes the disk; the tool used it without a word."""
+    _image, mount = ext4
+    secret = mount / "passphrase"
+    secret.write_text(f"{DEMO_PASSPHRASE}\n")
+    status, output = run(workspace, "--passphrase-file", str(secret), "list")
+    assert status == 0, output
+    flat = " ".join(output.split())
+    assert f"warning: {secret} is on a disk" in flat, output
+    assert "/dev/shm" in flat
+
+
+def test_a_passphrase_file_in_memory_draws_no_warning(workspace: Path) -> None:
+    ram = ram_dir()
+    if ram is None:
+        pytest.skip("no memory-backed directory here")
+    with tempfile.TemporaryDirectory(dir=ram) as where:
+        secret = Path(where) / "passphrase"
+        secret.write_text(f"{DEMO_PASSPHRASE}\n")
+        status, output = run(workspace, "--passphrase-file", str(secret), "list")
+    assert status == 0, output
+    assert "is on a disk" not in output

@@ -23,6 +23,7 @@ from review.analysis.corpus import Corpus
 from review.casework import reports, triage
 from review.escalation import bodies
 from review.intake.importer import import_bundle
+from review.present import disk
 from review.tui.app import ReviewApp
 from review.tui.attachment import PAGES, AttachmentScreen
 from review.tui.composer import Composer
@@ -461,6 +462,8 @@ def test_an_attachment_is_exported_to_a_path_the_reviewer_types(
     assert not (workspace / "inside.txt").exists()
     assert out.read_bytes() == b"attached ledger"
     assert said[1].startswith("wrote ledger.txt (15 bytes)")
+    # Where the file stays readable after its removal, the line says so.
+    assert ("is on a disk" in said[1]) is disk.on_disk(out)
     assert audit.entries(filed)[-1].action == "open"
 
 
