@@ -138,18 +138,22 @@ def start_review(
     cwd: Path,
     preexec_fn: Callable[[], None] | None = None,
     passphrase: str = DEMO_PASSPHRASE,
+    terminal: int | None = None,
 ) -> subprocess.Popen[bytes]:
-    """Start `raazdar-review` as a process of its own, its passphrase in a file, stdout piped."""
+    """Start `raazdar-review` as a process of its own, its passphrase in a file, stdout piped
+    (or every stream on `terminal`, a pty's follower end)."""
     secret = cwd / ".passphrase"
     secret.write_text(f"{passphrase}\n")
+    on_terminal = terminal is not None
     return subprocess.Popen(  # noqa: S603 - our own tool, fixed arguments
         [*_TOOL, "--workspace", str(workspace), "--passphrase-file", str(secret), *args],
         cwd=cwd,
-        env={**os.environ, "PYTHONPATH": str(_TREE)},
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": str(_TREE), "TERM": "xterm-256color"},
         preexec_fn=preexec_fn,
+        stdin=terminal if on_terminal else subprocess.DEVNULL,
+        stdout=terminal if on_terminal else subprocess.PIPE,
+        stderr=terminal if on_terminal else subprocess.DEVNULL,
+        start_new_session=on_terminal,  # the terminal is its own, as a terminal window's is
     )
 
 
