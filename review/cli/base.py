@@ -274,6 +274,7 @@ def compose(text: str | None, file: Path | None) -> str:
     if text is not None and file is not None:
         raise click.UsageError("give the text or --file, not both")
     if file is not None:
+        sensitive.warn_on_disk(file, "the text")
         try:
             return file.read_text("utf-8")
         except UnicodeDecodeError as exc:

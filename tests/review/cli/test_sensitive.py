@@ -13,6 +13,7 @@ from app.demo import DEMO_PASSPHRASE
 from review.casework import triage
 from review.cli import cli, sensitive
 from review.workspace import Workspace
+from tests.app.operations.test_journal import ext4  # noqa: F401 - the fixture
 from tests.editor import stub_editor
 from tests.review.support import Server, review
 
@@ -96,3 +97,20 @@ def test_redactions_are_asked_for_one_per_line_until_a_blank_one() -> None:
     result = CliRunner().invoke(ask_terms, input="person:Shazia Bibi\nChak 41\n\n")
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == ["got person:Shazia Bibi", "got Chak 41"]
+
+
+@pytest.mark.parametrize("command", ["note", "reply"])
+def test_a_text_taken_from_a_file_on_a_disk_is_named_as_left_there(
+    filed: Path,
+    ext4: tuple[Path, Path],  # noqa: F811 - the fixture imported above
+    command: str,
+) -> None:
+    """The attack: a reviewer drafts a note or a reply in a file and gives it with --file; sealed
+    in the workspace, it stays in the clear in that file, and in the disk's blocks once removed."""
+    _image, mount = ext4
+    draft = mount / "draft.txt"
+    draft.write_text("The second source saw the same agent.", "utf-8")
+    result = review(filed, command, "1", "--file", str(draft))
+    assert result.exit_code == 0, result.output
+    flat = " ".join(result.output.split())
+    assert f"warning: {draft} is on a disk: the text stays readable there" in flat, result.output
