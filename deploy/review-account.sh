@@ -1,7 +1,8 @@
 #!/bin/sh
 # Run once as each reviewer on the review workstation (docs/review-workstation.md §3):
 # the shell keeps no history, nor do less, Python or sqlite3, and the desktop keeps
-# no list of recent files. Report text typed at a prompt then leaves no file behind.
+# no list of recent files, no thumbnails and no index of files' words. Report text
+# typed at a prompt, or an attachment written out and viewed, then leaves no copy behind.
 set -eu
 home="${HOME:?HOME is not set}"
 marker="# raazdar: no history on the review workstation"
@@ -30,8 +31,27 @@ for name in .bash_history .zsh_history .python_history .lesshst .sqlite_history 
     ln -sfn /dev/null "$home/$name"
 done
 
+# An attachment written out with `report open` and shown by the desktop leaves a
+# thumbnail (the photo, small, with its path, often a name, in Thumb::URI) that
+# outlives it: the thumbnail caches become links to /dev/null, where none is saved.
+cache="${XDG_CACHE_HOME:-$home/.cache}"
+mkdir -p "$cache"
+for dir in "$cache/thumbnails" "$home/.thumbnails"; do
+    if [ -e "$dir" ] && [ ! -L "$dir" ]; then
+        rm -rf "$dir"
+    fi
+    ln -sfn /dev/null "$dir"
+done
+
 if command -v gsettings > /dev/null 2>&1; then
     gsettings set org.gnome.desktop.privacy remember-recent-files false || true
     gsettings set org.gnome.desktop.privacy recent-files-max-age 0 || true
+    gsettings set org.gnome.desktop.thumbnailers disable-all true || true
+    # GNOME's file indexer keeps the words of every document it finds in its own database.
+    gsettings set org.freedesktop.Tracker3.Miner.Files index-recursive-directories "[]" || true
+    gsettings set org.freedesktop.Tracker3.Miner.Files index-single-directories "[]" || true
 fi
-echo "history is off for $(id -un); log out and in again for it to take effect"
+if command -v systemctl > /dev/null 2>&1; then
+    systemctl --user mask tracker-miner-fs-3.service localsearch-3.service > /dev/null 2>&1 || true
+fi
+echo "history, thumbnails and file indexing are off for $(id -un); log out and in again for it to take effect"

@@ -34,3 +34,22 @@ def test_after_the_setup_a_reviewers_shell_writes_no_history(tmp_path: Path) -> 
     assert "off" in shell.stdout.split("history")[-1]
     dash = _run("sh", "-c", '. "$HOME/.profile" && echo ok', home=tmp_path)
     assert "ok" in dash.stdout, dash.stderr
+
+
+def test_after_the_setup_no_thumbnail_of_an_opened_attachment_is_kept(tmp_path: Path) -> None:
+    """The attack: a photo written out with `report open` and shown by the desktop's viewer or
+    file manager leaves a thumbnail in ~/.cache/thumbnails (the photo, small, with its path
+    and so often a victim's name in its Thumb::URI), kept after the photo is removed."""
+    cache = tmp_path / ".cache" / "thumbnails" / "normal"
+    cache.mkdir(parents=True)
+    left = cache / "0f343b0931126a20f133d67c2b018a3b.png"
+    left.write_bytes(b"\x89PNG Thumb::URI file:///home/r/Nasreen%20Bibi%200301-7654321.jpg")
+    assert _run("sh", str(SCRIPT), home=tmp_path).returncode == 0
+    assert _run("sh", str(SCRIPT), home=tmp_path).returncode == 0  # twice is harmless
+    for place in (tmp_path / ".cache" / "thumbnails", tmp_path / ".thumbnails"):
+        assert place.is_symlink(), f"{place} keeps thumbnails"
+        assert os.readlink(place) == os.devnull
+    assert not left.exists()
+    # A thumbnailer that tries to save one gets nowhere.
+    with pytest.raises(OSError):
+        (tmp_path / ".cache" / "thumbnails" / "normal").mkdir(parents=True)
