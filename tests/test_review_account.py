@@ -51,5 +51,5 @@ def test_after_the_setup_no_thumbnail_of_an_opened_attachment_is_kept(tmp_path: 
         assert os.readlink(place) == os.devnull
     assert not left.exists()
     # A thumbnailer that tries to save one gets nowhere.
-    with pytest.raises(OSError):
+    with pytest.raises(NotADirectoryError):
         (tmp_path / ".cache" / "thumbnails" / "normal").mkdir(parents=True)
