@@ -12,7 +12,7 @@ from crypto.errors import CryptoError
 from review import workspace as ws
 from review.casework import conflicts
 from review.cli import groups
-from review.cli.base import Ctx, ask, make_console, pass_ctx
+from review.cli.base import PROG, Ctx, ask, make_console, pass_ctx
 from review.errors import ReviewError
 from review.intake.server_info import ServerInfo
 from review.keys.enrolment import enrol_key, init_workspace
@@ -114,7 +114,9 @@ def init(
     if len(pinned.instance_id) != 32 or set(pinned.instance_id) - set("0123456789abcdef"):
         raise ReviewError("the instance id is 32 hex digits")
     data = key_file.read_bytes()
-    label = KeyFile.from_bytes(data).label
+    file = KeyFile.from_bytes(data)
+    label = file.label
+    warn_test_grade(file)
     init_workspace(
         c.root,
         pinned,
@@ -125,6 +127,27 @@ def init(
         keyring=first,
     )
     click.echo(f"created a workspace at {c.root}, with reviewer {reviewer}")
+
+
+def warn_test_grade(file: KeyFile) -> None:
+    """Warn of a key file whose passphrase only the tests' Argon2id work guards.
+
+    A seizer who copies it from `keys/` tries passphrases against it offline;
+    with that work each try costs almost nothing.
+    """
+    if file.kdf.is_testing:
+        click.echo(
+            f"{PROG}: warning: the key file {file.label!r} guards its keys with test-grade"
+            f" Argon2id ({file.kdf.mem >> 10} KiB, {file.kdf.ops} pass(es)): whoever copies it"
+            " from this disk can try passphrases against it many thousand times faster than"
+            " against one `keys reviewer-new` makes",
+            err=True,
+        )
+        click.echo(
+            f"{PROG}: hint: make the key file again with `keys reviewer-new` (no --fast-kdf), or"
+            " replace it later with `keys rotate`",
+            err=True,
+        )
 
 
 def read_server_info(path: Path) -> ServerInfo:
@@ -185,7 +208,9 @@ def enrol(c: Ctx, key_file: Path, reviewer: str, name: str | None) -> None:
     u = c.unlock()
     u.require_admin("enrol a key")
     data = key_file.read_bytes()
-    label = KeyFile.from_bytes(data).label
+    file = KeyFile.from_bytes(data)
+    label = file.label
+    warn_test_grade(file)
     click.echo(f"{reviewer}: type the passphrase of your key file, to prove you hold it", err=True)
     enrol_key(u, reviewer=reviewer, name=name or label, key_file=data, ask=ask)
     click.echo(f"enrolled a key for {reviewer}")

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 import pytest
 
+from crypto import KeyFile
 from review import bidi
 from review.cli import cli, main
 from tests.review.support import Server, review
@@ -214,3 +215,29 @@ def test_show_lays_urdu_out_as_the_terminal_ui_does(
     (line,) = [line for line in lines if line.strip() == drawn]
     assert line.startswith(" ")  # right-aligned, as in the UI
     assert bidi.visual(URDU) != URDU
+
+
+def test_a_key_file_of_test_grade_work_is_named_when_it_enters_a_workspace(
+    server: Server, tmp_path: Path
+) -> None:
+    """The attack: the seizer copies the key file kept in keys/ and tries passphrases against it
+    offline. One made with the tests' Argon2id work (`--fast-kdf`, as the demo's here) costs each
+    try almost nothing: the tool took it in without a word."""
+    root = tmp_path / "ws"
+    created = review(
+        root,
+        "init",
+        "--instance-id",
+        server.instance_id,
+        "--server-key",
+        server.signing_key_text,
+        "--key-file",
+        str(server.reviewer_key_file),
+        "--reviewer",
+        "demo-reviewer",
+    )
+    assert created.exit_code == 0, created.output
+    (kept,) = (root / "keys").iterdir()
+    assert KeyFile.from_bytes(kept.read_bytes()).kdf.is_testing  # what the seizer finds
+    flat = " ".join(created.output.split())
+    assert "warning: the key file 'Demo reviewer' guards its keys with test-grade Argon2id" in flat
