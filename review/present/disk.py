@@ -32,7 +32,7 @@ def on_disk(path: Path) -> bool:
         fields = line.split()
         if len(fields) < 3:
             continue
-        # The mount table writes a space in a mount point as \\040.
+        # The mount table writes a space in a mount point as \040.
         point = fields[1].replace("\\040", " ")
         inside = where == point or where.startswith(point.rstrip("/") + "/")
         if inside and len(point) >= len(best):

@@ -10,7 +10,7 @@ import pytest
 
 from crypto import KeyFile
 from review import bidi
-from review.cli import cli, main
+from review.cli import base, cli, main
 from tests.review.support import Server, review
 
 
@@ -89,6 +89,15 @@ def test_open_refuses_to_write_plaintext_inside_the_workspace(filed: Path) -> No
     assert not (filed / "tmp" / "photo.jpg").exists()
 
 
+@pytest.fixture
+def in_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """main() run inside the test process: its process-wide settings (no core file, not
+    dumpable, SIGTERM and SIGHUP handled) would outlive the test, so they are left out."""
+    monkeypatch.setattr(base, "forbid_core_dumps", lambda: None)
+    monkeypatch.setattr(base, "end_cleanly_on_signals", lambda: None)
+
+
+@pytest.mark.usefixtures("in_process")
 def test_usage_errors_exit_2_in_the_tools_format(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -101,6 +110,7 @@ def test_usage_errors_exit_2_in_the_tools_format(
     assert "raazdar-review: hint:" in err
 
 
+@pytest.mark.usefixtures("in_process")
 def test_runtime_errors_exit_1_through_main(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
