@@ -238,15 +238,23 @@ def _expecting(session: Session, proof: Proof, upload_id: str) -> None:
     The signature covers the body, so the body is taken in (to a file) before it is
     checked; without this, a challenge alone had the server take in and write 8 MiB
     a request. The tag must name an account that can sign, and the upload be that
-    account's (or already its item: the answer then says where it ended). The same
-    401 and 404 as after the check, and nothing read.
+    account's (or already its item: the answer then says where it ended). Else the
+    404 of an upload that is not the signer's, and nothing read: a tag that names no
+    account gets the same 404, or anyone holding a tag (an old copy of the database,
+    a codename guessed and derived on their own machine) would learn from the
+    answer, with no proof, derivation or pacing, whether it has an account here.
     """
-    source = named_source(session, proof)
+    try:
+        owner: str | None = named_source(session, proof).id
+    except ApiError:
+        owner = None
     upload = session.get(Upload, upload_id)
     item = session.get(Item, upload_id) if upload is None else None
     # No transaction stays open while the body comes (over Tor, it may take a while).
     session.rollback()
-    if not any(row is not None and row.source_id == source.id for row in (upload, item)):
+    if owner is None or not any(
+        row is not None and row.source_id == owner for row in (upload, item)
+    ):
         raise not_found("no such upload")
 
 

@@ -372,7 +372,7 @@ def test_a_chunk_its_signer_could_not_append_is_refused_before_a_byte_is_read(
         headers=other.headers("PATCH", path, chunk, offset=0, tag=tag),
         environ_overrides={"CONTENT_LENGTH": str(len(chunk))},
     )
-    assert response.status_code == (401 if who == "no account" else 404)
+    assert response.status_code == 404
     assert body.taken == 0
     assert staging_files(instance) == [InstancePaths(instance).staging / f"{upload}.upload"]
 
@@ -387,3 +387,29 @@ def test_an_account_holds_a_bounded_number_of_unfinished_uploads(
     assert_error(device.start_upload(envelope), 409, "too-many-uploads")
     assert counts(app) == (0, resumable.MAX_UNFINISHED)
     assert len(staging_files(instance)) == resumable.MAX_UNFINISHED
+
+
+def test_a_chunk_before_its_proof_says_nothing_of_whether_its_tag_has_an_account(
+    device: ApiClient, envelope: bytes, client: FlaskClient
+) -> None:
+    """Anyone holding a lookup tag (from an old copy of the database, or derived from a
+    guessed codename on their own machine) sends a chunk signed with a key of their own:
+    the answer before the body must be the same whether the tag names an account or not,
+    or the server tells them for free, with no derivation and no pacing, that it does."""
+    assert device.register().status_code == 200  # the device's account is made
+    stranger = ApiClient(client, device.pinned)
+    path, chunk = f"{API}/uploads/{secrets.token_hex(16)}", b"x" * 64
+    answers = []
+    for tag in (device.keys.lookup_tag, secrets.token_bytes(32)):
+        body = _Counted(chunk)
+        headers = stranger.headers("PATCH", path, chunk, offset=0, tag=tag)
+        response = client.open(
+            path,
+            method="PATCH",
+            input_stream=body,
+            content_type=resumable.OFFSET_CONTENT_TYPE,
+            headers=headers,
+            environ_overrides={"CONTENT_LENGTH": str(len(chunk))},
+        )
+        answers.append((response.status_code, response.get_json(), body.taken))
+    assert answers[0] == answers[1], "the answer tells whether the tag has an account"
