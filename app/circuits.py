@@ -1,7 +1,8 @@
-"""How often one Tor circuit may make an API account, paced across every worker on this host.
+"""How often one Tor circuit may make an account, paced across every worker on this host.
 
 An account made through the API costs its maker a key pair and one request (each
-answer brings the next challenge), and keeps a row and one of the 60 million
+answer brings the next challenge), one made in a browser one form (its first
+report, `app.services.sources.create_account`), and each keeps a row and one of the 60 million
 two-word designations for `source_expiry_days`: one circuit making one per
 request would fill the database, and in time the designations, so that nobody
 could make an account. So a circuit that tor named (`app.worker`) makes at

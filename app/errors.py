@@ -31,6 +31,16 @@ class SubmissionError(AppError):
     status = 400
 
 
+class AccountPaced(SubmissionError):
+    """This Tor circuit made a new account a moment ago (`app.circuits`): the next in a minute."""
+
+    status = 503
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("busy")
+        self.retry_after = retry_after
+
+
 class ConfigError(AppError):
     """The configuration is missing or unsafe; the server refuses to start."""
 

@@ -19,8 +19,8 @@ from flask import current_app
 from sqlalchemy import Insert, bindparam, select, update
 from sqlalchemy.orm import Session
 
-from app import kdf_pool
-from app.errors import SubmissionError
+from app import circuits, kdf_pool
+from app.errors import AccountPaced, SubmissionError
 from app.models import Source, new_id, today
 from crypto import (
     CryptoError,
@@ -90,7 +90,12 @@ def create_account(session: Session, keys: SourceKeys) -> str:
     Only a codename this server generated for the visitor's own session gets
     here, so an existing account is one this visitor made a moment ago (the
     same form sent again with the back button), never someone else's. Returns
-    the account's id. Statements on the session's connection, not objects:
+    the account's id. A new one takes its Tor circuit's turn (`app.circuits`), or
+    `AccountPaced`: an account keeps a row and a designation for a year, and one
+    circuit making one per request would in time leave none for anybody. Taken
+    here, not before the derivation: only the derived tag says whether the
+    account is new (the same source sending a second report from the form).
+    Statements on the session's connection, not objects:
     nothing else reads the row in this request. A new row is inserted only if
     nothing unique in it is taken (`ON CONFLICT DO NOTHING`, SQLite and
     PostgreSQL alike), so a designation already taken is drawn again without a
@@ -101,6 +106,9 @@ def create_account(session: Session, keys: SourceKeys) -> str:
     if found is not None:
         connection.execute(update(Source).where(Source.id == found).values(active_day=today()))
         return str(found)
+    wait = circuits.take_account_turn(kdf_pool.current_circuit())
+    if wait:
+        raise AccountPaced(wait)
     row = {
         "lookup_tag": keys.lookup_tag,
         "public_key": keys.public_key.to_text(),

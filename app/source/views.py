@@ -16,8 +16,9 @@ from flask_babel import refresh
 
 from app import sessions
 from app.db import db_session
-from app.errors import SubmissionError
+from app.errors import FAULT_RETRY_AFTER, AppError, KeyringUnavailable, SubmissionError
 from app.i18n import PAGE_LANGUAGE, current_language
+from app.kdf_pool import KdfBusy
 from app.models import Source
 from app.services import keys as keys_service
 from app.services import replies as replies_service
@@ -173,35 +174,62 @@ def submit() -> ResponseReturnValue:
             # anyone in, and refuses before any key derivation is spent on it.
             _offer_codename(form)
             return render_template("source/submit.html", form=form, refusal="stale-codename"), 400
-        report = _report(form, terms)
-        once = _once_id(form, report)
-        prior = submissions_service.filed_by(db_session(), once) if once else None
-        if prior is not None:
-            # The same form again (its answer was lost, or Back and send): the
-            # original confirmation, for the codename that filed it.
-            again = sources_service.log_in(db_session(), codename)
-            if again is not None and again.source_id == prior:
-                _drop_uploads()
-                _sign_in(again)
-                return redirect(url_for("source.submitted"), code=303)
-            once = None
-        logins: list[sessions.NewLogin] = []
         try:
-            keys = sources_service.derive(codename)
-            submissions_service.submit(
-                db_session(),
-                report=report,
-                files=_uploads(),
-                keys=keys,
-                submission_id=once,
-                # The login row commits with the submission: one flush of the database, not two.
-                before_commit=lambda who: logins.append(_add_login(who)),
-            )
-        except SubmissionError as exc:
-            return render_template("source/submit.html", form=form, refusal=str(exc)), 400
-        _hand_out(logins[0])
-        return redirect(url_for("source.submitted"), code=303)
+            return _file_first_report(form, _report(form, terms), codename)
+        except (SubmissionError, KdfBusy, KeyringUnavailable) as exc:
+            return _refused_first_report(form, exc)
     return render_template("source/submit.html", form=form)
+
+
+def _file_first_report(
+    form: NewSourceForm, report: submissions_service.Report, codename: str
+) -> ResponseReturnValue:
+    """File a first report under the codename offered, or send back what filed it already."""
+    once = _once_id(form, report)
+    prior = submissions_service.filed_by(db_session(), once) if once else None
+    if prior is not None:
+        # The same form again (its answer was lost, or Back and send): the
+        # original confirmation, for the codename that filed it.
+        again = sources_service.log_in(db_session(), codename)
+        if again is not None and again.source_id == prior:
+            _drop_uploads()
+            _sign_in(again)
+            return redirect(url_for("source.submitted"), code=303)
+        once = None
+    logins: list[sessions.NewLogin] = []
+    keys = sources_service.derive(codename)
+    submissions_service.submit(
+        db_session(),
+        report=report,
+        files=_uploads(),
+        keys=keys,
+        submission_id=once,
+        # The login row commits with the submission: one flush of the database, not two.
+        before_commit=lambda who: logins.append(_add_login(who)),
+    )
+    _hand_out(logins[0])
+    return redirect(url_for("source.submitted"), code=303)
+
+
+def _refused_first_report(form: NewSourceForm, exc: AppError) -> ResponseReturnValue:
+    """The form as it was sent, the same codename in it, and why nothing was stored.
+
+    A first report refused because the server is busy (its circuit made an
+    account a moment ago, every derivation slot is taken, the keyring changed
+    midway) must not cost the source what they wrote: an error page in its
+    place would, and Back refills no form (autocomplete is off). A browser
+    never fills a file input again, so the page names the files to attach anew.
+    """
+    busy = exc.status == 503
+    files = [upload.metadata.filename or "" for upload in _uploads()] if busy else []
+    page = render_template(
+        "source/submit.html",
+        form=form,
+        refusal="busy" if busy else str(exc),
+        attach_again=[name for name in files if name],
+    )
+    retry_after = getattr(exc, "retry_after", None) or FAULT_RETRY_AFTER
+    return page, exc.status if busy else 400, {"Retry-After": str(retry_after)} if busy else {}
 
 
 @bp.get("/submitted")

@@ -7,7 +7,7 @@ As in Flask's tutorial: `app` is built by the factory for a fresh instance,
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app import create_app
+from app import circuits, create_app, kdf_pool
 from app.config import config_for
 from app.demo import DEMO_KEYRING_FORMAT, make_demo_keyring
 from app.models import today
@@ -132,3 +132,15 @@ def envelope(device: ApiClient) -> bytes:
     """About a megabyte of a file, sealed on the device (what assert_one_envelope expects)."""
     content = secrets.token_bytes(900_000)
     return device.seal(content, Metadata("file", "application/octet-stream", "video.mp4"))
+
+
+@pytest.fixture
+def on_circuit(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[int | None], None]]:
+    """Make the test's requests come on a Tor circuit, as `app.worker` says which.
+
+    The circuits' table is the process's: each test gets an empty one, or a test
+    run within the minute after another on the same circuit would be refused.
+    """
+    monkeypatch.setattr(circuits, "_made", memoryview(bytearray(circuits._made.nbytes)).cast("q"))
+    yield kdf_pool.set_circuit
+    kdf_pool.set_circuit(None)

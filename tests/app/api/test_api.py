@@ -9,7 +9,7 @@ import os
 import re
 import secrets
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from sqlalchemy import select, update
 
-from app import circuits, kdf_pool
+from app import circuits
 from app.models import Source, Throttle, UsedChallenge
 from app.operations.exchange import export_bundle, server_signing_key
 from app.services import api as api_service
@@ -325,18 +325,6 @@ def test_registering_twice_with_the_same_keys_is_fine(device: ApiClient) -> None
     response = device.register()
     assert response.status_code == 200
     assert response.get_json() == {"created": False}
-
-
-@pytest.fixture
-def on_circuit(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[int | None], None]]:
-    """Make the test's requests come on a Tor circuit, as `app.worker` says which.
-
-    The circuits' table is the process's: each test gets an empty one, or a test
-    run within the minute after another on the same circuit would be refused.
-    """
-    monkeypatch.setattr(circuits, "_made", memoryview(bytearray(circuits._made.nbytes)).cast("q"))
-    yield kdf_pool.set_circuit
-    kdf_pool.set_circuit(None)
 
 
 def test_one_circuit_makes_one_new_account_a_minute(

@@ -1,0 +1,130 @@
+"""A Tor circuit makes one new account a minute in a browser too, and a source told to wait
+loses nothing of what they wrote."""
+
+from __future__ import annotations
+
+import html
+import re
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from app import circuits, kdf_pool
+from app.models import Item, Source
+from tests.app.source.test_source_flow import FILES, MESSAGE
+from tests.app.support import FilePart, Visitor, form, row_counts, shown_codename, staging_files
+
+CHOICES: dict[str, str | list[str]] = {"district": "Saddar, Karachi"}
+
+
+def _visitor(app: Flask) -> Visitor:
+    """A new browser: its own cookies, its own codename."""
+    return Visitor(app.test_client())
+
+
+def _textarea(page: str) -> str:
+    """What the message box of a page holds, as the browser shows it."""
+    found = re.search(r'<textarea[^>]*name="message"[^>]*>(.*?)</textarea>', page, re.S)
+    assert found, "the page has no message box"
+    # A textarea's first newline is dropped by the browser (and written by WTForms);
+    # a browser shows and sends back line ends as it was given them, in either form.
+    text = html.unescape(found.group(1)).removeprefix("\r\n").removeprefix("\n")
+    return text.replace("\r\n", "\n")
+
+
+def _new_account(app: Flask, files: list[FilePart] | None = None) -> tuple[Visitor, str, int]:
+    visitor = _visitor(app)
+    page = visitor.start()
+    response = visitor.send(page, MESSAGE, files or [], CHOICES)
+    return visitor, page.fields["codename"], response.status_code
+
+
+def test_one_circuit_makes_one_browser_account_a_minute(
+    app: Flask, on_circuit: Callable[[int | None], None]
+) -> None:
+    """Each browser account keeps a row and one of the designations for a year: one
+    circuit making one per request would, in time, leave none for anyone."""
+    on_circuit(31)
+    made = [_new_account(app)[2] for _ in range(5)]
+    assert made == [303] + [503] * 4, "one circuit made an account per request"
+    assert row_counts(app, Source)["sources"] == 1
+    # Another circuit is not held back, nor tor-unnamed requests.
+    on_circuit(32)
+    assert _new_account(app)[2] == 303
+    on_circuit(None)
+    assert _new_account(app)[2] == 303
+
+
+def test_a_source_told_to_wait_keeps_their_words_and_codename_and_is_told_of_their_files(
+    app: Flask,
+    instance: Path,
+    client: FlaskClient,
+    on_circuit: Callable[[int | None], None],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    on_circuit(33)
+    assert _new_account(app)[2] == 303  # someone else on the circuit, a moment ago
+    visitor = Visitor(client)
+    client.get("/lang/en")  # the words below are read in English
+    page = visitor.start()
+    response = visitor.send(page, MESSAGE, FILES, CHOICES)
+    assert response.status_code == 503, "a second account was made on the circuit"
+    assert 0 < int(response.headers["Retry-After"]) <= circuits.ACCOUNT_SPACING_SECONDS
+    shown = response.get_data(as_text=True)
+    # The same form, filled as it was sent: the words, the choices, the same codename.
+    assert _textarea(shown) == MESSAGE.replace("\r\n", "\n")
+    assert 'value="Saddar, Karachi"' in shown
+    assert shown_codename(shown) == page.fields["codename"]
+    again = form(shown, "/submit")
+    assert again.fields["codename"] == page.fields["codename"]
+    # Said calmly and plainly: nothing was stored, wait, send again; which files to attach.
+    said = re.search(r'id="refusal"[^>]*>(.*?)</p>', shown, re.S)
+    assert said, "the page says nothing of why"
+    refusal = html.unescape(said.group(1))
+    assert "nothing was stored" in refusal
+    assert "minute" in refusal
+    for _field, name, _data, _type in FILES:
+        assert name in refusal, f"{name} was dropped without a word"
+    # And nothing of it was kept.
+    assert row_counts(app, Source, Item) == {"sources": 1, "items": 1}
+    assert staging_files(instance) == []
+    # A minute later, the form as it came back is sent again, files attached again.
+    later = time.monotonic_ns() + circuits.ACCOUNT_SPACING_SECONDS * 10**9
+    monkeypatch.setattr(circuits, "_now", lambda: later)
+    sent = visitor.send(again, _textarea(shown), FILES, CHOICES)
+    assert sent.status_code == 303
+    assert row_counts(app, Source, Item) == {"sources": 2, "items": 1 + 1 + len(FILES)}
+    back = _visitor(app)
+    assert back.log_in(page.fields["codename"]).status_code == 303
+
+
+def test_a_busy_derivation_pool_gives_the_form_back_too(
+    app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every derivation slot taken (a flood of logins): the first report is not lost either."""
+
+    def busy(*_args: object, **_kwargs: object) -> object:
+        raise kdf_pool.KdfBusy("every derivation slot is taken")
+
+    monkeypatch.setattr(kdf_pool, "slot", busy)
+    visitor = Visitor(client)
+    page = visitor.start()
+    odd: FilePart = (
+        "files",
+        "<b>bold.txt",
+        b"a file name is the source's own text",
+        "text/plain",
+    )
+    response = visitor.send(page, MESSAGE, [FILES[0], odd], CHOICES)
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == str(kdf_pool.RETRY_AFTER_SECONDS)
+    shown = response.get_data(as_text=True)
+    assert _textarea(shown) == MESSAGE.replace("\r\n", "\n"), "what the source wrote was lost"
+    assert shown_codename(shown) == page.fields["codename"]
+    assert FILES[0][1] in shown
+    assert "&lt;b&gt;bold.txt" in shown  # a name is shown as text, never as markup
+    assert row_counts(app, Source, Item) == {"sources": 0, "items": 0}
