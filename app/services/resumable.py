@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Final
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from app.errors import KeyringUnavailable
@@ -116,10 +116,9 @@ def start(session: Session, proof: Proof, facts: RequestFacts, data: bytes) -> U
             "size is not the size of an unsigned envelope to this keyring's recipients"
         )
     expire(session, services().store)
-    unfinished = session.scalar(
-        select(func.count()).select_from(Upload).where(Upload.source_id == source.id)
-    )
-    if (unfinished or 0) >= MAX_UNFINISHED:
+    unfinished = _unfinished(session, source.id)
+    if unfinished >= MAX_UNFINISHED:
+        session.rollback()  # the account's lock goes with the transaction
         raise ApiError(
             409,
             "too-many-uploads",
@@ -140,6 +139,25 @@ def start(session: Session, proof: Proof, facts: RequestFacts, data: bytes) -> U
         services().store.destroy(path)
         raise
     return upload
+
+
+def _unfinished(session: Session, source_id: str) -> int:
+    """Count the account's unfinished uploads, keeping its other starts off until the commit.
+
+    Two starts at once would each count one place left and both take it. Writing
+    the account's day first takes the lock a count alone does not: on PostgreSQL
+    the account's row, so the other start waits and then counts again; on SQLite,
+    whose reads take no lock, the database's one writer. The day is today's
+    anyway once the upload is added.
+    """
+    session.execute(
+        update(Source)
+        .where(Source.id == source_id)
+        .values(active_day=today())
+        .execution_options(synchronize_session=False)
+    )
+    query = select(func.count()).select_from(Upload).where(Upload.source_id == source_id)
+    return session.scalar(query) or 0
 
 
 def _declared(body: dict[str, Any]) -> dict[str, Any]:

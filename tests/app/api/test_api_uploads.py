@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
+import json
 import os
 import secrets
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -413,3 +417,46 @@ def test_a_chunk_before_its_proof_says_nothing_of_whether_its_tag_has_an_account
         )
         answers.append((response.status_code, response.get_json(), body.taken))
     assert answers[0] == answers[1], "the answer tells whether the tag has an account"
+
+
+def test_uploads_started_at_once_hold_no_more_than_the_bound(
+    device: ApiClient, envelope: bytes, app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bound is counted, then an upload added: two starts of one account at once must
+    not both count one place left and both take it (SQLite reads take no lock)."""
+    for _ in range(resumable.MAX_UNFINISHED - 1):
+        start(device, envelope)
+    at_once = 3
+    body = json.dumps(
+        {
+            "size": len(envelope),
+            "hash": item_hash(envelope),
+            "kind": "report",
+            "submission": secrets.token_hex(16),
+        }
+    ).encode()
+    path = f"{API}/uploads"
+    signed = [
+        device.headers("POST", path, body, challenge=device.new_challenge()) for _ in range(at_once)
+    ]
+    # Each waits here, between its count and its insert, for the others (or 3 s:
+    # a start that waits on another's lock never comes, and that is the fix).
+    counted = threading.Barrier(at_once)
+    staged_path = resumable.staged_path
+
+    def after_the_count(upload_id: str, store: Any = None) -> Path:
+        with contextlib.suppress(threading.BrokenBarrierError):
+            counted.wait(timeout=3)
+        return staged_path(upload_id, store)
+
+    monkeypatch.setattr(resumable, "staged_path", after_the_count)
+
+    def send(headers: dict[str, str]) -> int:
+        client = app.test_client()
+        response = client.post(path, data=body, content_type="application/json", headers=headers)
+        return response.status_code
+
+    with ThreadPoolExecutor(at_once) as pool:
+        answers = sorted(pool.map(send, signed))
+    assert counts(app) == (0, resumable.MAX_UNFINISHED), f"answers {answers}: past the bound"
+    assert answers == [201] + [409] * (at_once - 1)
