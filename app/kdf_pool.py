@@ -28,6 +28,12 @@ other circuit's first, and a circuit holds at most
 requests deep, delays a source on another circuit by at most one derivation
 per slot. To do more a flooder needs more circuits, and each new circuit is
 an introduction that tor's proof-of-work defence makes them pay for. A
+few dozen circuits sending again the moment they are answered can still hold
+every place; so a circuit not served in the last `SERVED_LATELY_SECONDS`
+that finds none free takes the place of the last waiter, in turn, of a
+circuit that was (`_push_out`), and that waiter is told to try again. Only
+circuits never served lately, each a new introduction, can hold places
+against a source's new circuit. A
 request whose circuit is unknown (no tor in front, or tor not asked to say)
 is a round-0 circuit of its own: first come, first served. An entry is
 cleared when its waiter leaves; one left by a killed worker is ignored once
@@ -71,14 +77,17 @@ ORDERED_PLACES: Final = 4096
 # How many places one circuit may hold at once (waiting or deriving): a source
 # logs in once at a time; a browser sending the form twice needs two.
 PLACES_PER_CIRCUIT: Final = 2
-# Per place, three numbers: when its waiter arrived (monotonic ns; 0: none;
+# Per place, four numbers: when its waiter arrived (monotonic ns; 0: none;
 # minus when its derivation began, while it runs), its circuit (the id tor gave
-# plus one; 0: unknown) and its round (how many places its circuit held when it
-# arrived). Mapped shared and anonymous when this module is first imported:
-# in the gunicorn master, which imports the worker class (`app.worker`), so
-# every worker forked from it shares it. Circuit ids live only here and in the
-# worker's memory: never logged, never written anywhere.
-_FIELDS: Final = 3
+# plus one; 0: unknown), its round (how many places its circuit held when it
+# arrived) and its claim (0: none; else when a newcomer claimed the place, in
+# monotonic ns: its waiter must leave it to that newcomer, `_push_out`). Mapped
+# shared and anonymous when this module is first imported: in the gunicorn master,
+# which imports the worker class (`app.worker`), so every worker forked from it
+# shares it. Circuit ids live only here and in the worker's memory: never logged,
+# never written anywhere.
+_FIELDS: Final = 4
+_CLAIM: Final = 3
 _table = memoryview(mmap.mmap(-1, ORDERED_PLACES * 8 * _FIELDS)).cast("q")
 # Which circuit's derivation ended last, and when (monotonic ns), in each of
 # `_RECENT` cells (a circuit's cell: its key modulo `_RECENT`; another circuit
@@ -95,6 +104,11 @@ _SPACING: Final = 2
 _MIN_PACE: Final = 0.5
 # A derivation in progress longer than this is one whose worker died.
 _LONGEST_DERIVATION: Final = 60.0
+# A circuit whose last derivation ended this long ago or less was "served lately": a
+# waiter of its may be pushed out by a circuit that was not (`_push_out`).
+SERVED_LATELY_SECONDS: Final = 120
+# How long a newcomer waits for the waiter it pushed out to leave the place.
+_CLAIM_WAIT: Final = 0.25
 _T = TypeVar("_T")
 
 # This process's derivation threads and the work handed to them.
@@ -153,16 +167,89 @@ def _try_take(path: Path) -> int | None:
     return fd
 
 
-def _take_any(paths: list[Path]) -> tuple[int, int] | None:
-    """Lock whichever of `paths` is free: (its index, its descriptor), or None if all are taken."""
+def _take_any(
+    paths: list[Path], skip: Callable[[int], bool] = lambda _index: False
+) -> tuple[int, int] | None:
+    """Lock whichever of `paths` is free and not skipped: (its index, its descriptor), or None."""
     # A uniformly random order, as `SystemRandom.shuffle` gives, from one read of
     # the system's randomness instead of one per place.
     keys = os.urandom(8 * len(paths))
     order = sorted(range(len(paths)), key=lambda i: keys[8 * i : 8 * i + 8])
     for index in order:
+        if skip(index):
+            continue
         fd = _try_take(paths[index])
         if fd is not None:
-            return index, fd
+            if not skip(index):
+                return index, fd
+            os.close(fd)  # claimed between the look and the lock
+    return None
+
+
+def _take_place(paths: list[Path], now: int) -> tuple[int, int] | None:
+    """Take a free place that no newcomer has claimed (`_push_out`), clearing a stale claim."""
+    taken = _take_any(paths, lambda index: _claimed(index, now))
+    if taken is not None and taken[0] < ORDERED_PLACES:
+        _table[_FIELDS * taken[0] + _CLAIM] = 0
+    return taken
+
+
+def _claimed(place: int, now: int) -> bool:
+    """Whether a newcomer claimed the place lately and is waiting for it."""
+    if place >= ORDERED_PLACES:
+        return False
+    claim = _table[_FIELDS * place + _CLAIM]
+    return claim != 0 and now - claim < 2 * _CLAIM_WAIT * 1e9
+
+
+def _served_lately(circuit: int, now: int) -> bool:
+    """Whether a derivation of `circuit` ended within `SERVED_LATELY_SECONDS`."""
+    cell = 2 * (circuit % _RECENT)
+    key, ended = _served[cell : cell + 2].tolist()
+    return key == circuit + 1 and now - ended <= SERVED_LATELY_SECONDS * 10**9
+
+
+def _push_out(paths: list[Path], circuit: int, stale_before: int) -> tuple[int, int] | None:
+    """For a circuit not served lately, take the place of the last waiter, in turn, of one that
+    was: (the place, its descriptor), or None.
+
+    Circuits that send again the moment they are answered can hold every place
+    (two each); without this a source on a new circuit would be told "busy"
+    for as long as they did. The waiter pushed out is told to try again (it
+    sees the claim while it waits, `_wait_for_slot`), and the place is the
+    newcomer's: others taking a place pass over a claimed one. A newcomer that
+    came first and waits keeps its place, since its circuit was not served.
+    """
+    now = time.monotonic_ns()
+    if _served_lately(circuit, now):
+        return None
+    entries = _entries(len(paths), stale_before)
+    if any(key == circuit + 1 for _when, _index, key, _rank in entries):
+        return None
+    victims = [
+        (rank, when, index)
+        for when, index, key, rank in entries
+        if when > 0 and key and not _claimed(index, now) and _served_lately(key - 1, now)
+    ]
+    if not victims:
+        return None
+    place = max(victims)[2]
+    claim = _FIELDS * place + _CLAIM
+    _table[claim] = now
+    deadline = now + int(_CLAIM_WAIT * 1e9)
+    while _table[claim] == now:
+        fd = _try_take(paths[place])
+        if fd is not None:
+            if _table[claim] == now:
+                _table[claim] = 0
+                return place, fd
+            os.close(fd)  # another newcomer claimed it since
+            return None
+        if time.monotonic_ns() >= deadline:
+            break  # its waiter took a slot first: it is deriving
+        time.sleep(_POLL)
+    if _table[claim] == now:
+        _table[claim] = 0
     return None
 
 
@@ -178,8 +265,9 @@ def current_circuit() -> int | None:
 
 
 def _note(place: int, when: int, circuit: int | None = None, rank: int = 0) -> None:
+    """Write a place's waiter (its claim, if any, stays for the newcomer who made it)."""
     if place < ORDERED_PLACES:
-        _table[_FIELDS * place : _FIELDS * place + _FIELDS] = memoryview(
+        _table[_FIELDS * place : _FIELDS * place + _CLAIM] = memoryview(
             array("q", [when, 0 if circuit is None else circuit + 1, rank])
         )
 
@@ -195,7 +283,7 @@ def _entries(places: int, stale_before: int) -> list[tuple[int, int, int, int]]:
     values = _table[: _FIELDS * min(places, ORDERED_PLACES)].tolist()
     live = []
     for index in range(len(values) // _FIELDS):
-        when, key, rank = values[_FIELDS * index : _FIELDS * index + _FIELDS]
+        when, key, rank = values[_FIELDS * index : _FIELDS * index + _CLAIM]
         if when > stale_before or when < -stale_before:
             live.append((when, index, key, rank))
     return live
@@ -236,13 +324,16 @@ def slot(
     this host or the circuit holds its share of places, else after
     `wait_seconds` without a free slot.
     """
-    taken = _take_any(place_paths(instance_dir, slots, queue))
-    if taken is None:
-        raise KdfBusy("the queue for derivation slots is full")
-    place, place_fd = taken
     places = slots + queue
     me = time.monotonic_ns()
     stale_before = me - int((wait_seconds + _LONGEST_DERIVATION) * 1e9)
+    paths = place_paths(instance_dir, slots, queue)
+    taken = _take_place(paths, me)
+    if taken is None and circuit is not None:
+        taken = _push_out(paths, circuit, stale_before)
+    if taken is None:
+        raise KdfBusy("the queue for derivation slots is full")
+    place, place_fd = taken
     try:
         if circuit is None:
             _note(place, me)
@@ -302,6 +393,8 @@ def _wait_for_slot(paths: list[Path], place: int, places: int, me: int, wait_sec
     # Its turn counts from its arrival as noted, which may lie ahead (`_not_before`).
     eligible = _table[_FIELDS * place] if place < ORDERED_PLACES else me
     while True:
+        if place < ORDERED_PLACES and _table[_FIELDS * place + _CLAIM]:
+            raise KdfBusy("a circuit not served lately took this place")
         ahead = _ahead_of(place, places, stale_before)
         if ahead < len(paths) and time.monotonic_ns() >= eligible:
             taken = _take_any(paths)

@@ -405,3 +405,108 @@ def test_a_staff_login_waits_for_a_slot_as_a_derivation_does(pooled: Flask, inst
         busy = submit_login(client, "nobody-at-all", PASSWORD, "000000")
     assert busy.status_code == 503
     assert submit_login(client, "bob", PASSWORD, fresh_code(pooled, bob)).status_code == 303
+
+
+def _flood_and_newcomers(
+    instance: Path, flooders: list[int], newcomers: list[int]
+) -> tuple[list[str], int]:
+    """Flood the pool from `flooders` (two requests each, sent again the moment they are
+    answered), then let each newcomer circuit ask once in turn; return what each got, and
+    how many derivations the flood had."""
+    slots, queue, wait, derivation = 1, 5, 2.0, 0.02
+    stop, served = threading.Event(), [0]
+
+    def flood(circuit: int) -> None:
+        while not stop.is_set():
+            try:
+                with kdf_pool.slot(instance, slots, wait, queue, circuit=circuit):
+                    served[0] += 1
+                    time.sleep(derivation)
+            except kdf_pool.KdfBusy:
+                time.sleep(0.005)  # the answer's way back, and the next request's
+
+    def newcomer(circuit: int) -> str:
+        try:
+            with kdf_pool.slot(instance, slots, wait, queue, circuit=circuit):
+                time.sleep(derivation)
+            return "served"
+        except kdf_pool.KdfBusy:
+            return "busy"
+
+    threads = [threading.Thread(target=flood, args=(c,)) for c in flooders for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    try:
+        time.sleep(1.5)  # every flooding circuit has been served, and the places are all held
+        answers = []
+        for circuit in newcomers:
+            answers.append(newcomer(circuit))
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=10)
+    return answers, served[0]
+
+
+def test_a_flood_holding_every_place_cannot_refuse_a_new_circuit(tmp_path: Path) -> None:
+    """A handful of circuits sending again the moment they are answered hold every place of
+    the queue (two each). A source on a circuit never served must still get one: it takes
+    the place of a waiter whose circuit was just served, which is told to try again."""
+    flooders = list(range(5000, 5006))  # more than enough to hold all 6 places
+    newcomers = list(range(6000, 6020))
+    answers, flood_served = _flood_and_newcomers(tmp_path, flooders, newcomers)
+    print(
+        f"\nnew circuits served: {answers.count('served')} of {len(answers)} "
+        f"during a flood of {len(flooders)} circuits ({flood_served} flood derivations)"
+    )
+    assert flood_served > len(flooders)  # the flood really ran, and was served
+    assert answers.count("served") == len(answers), "the flood refused new circuits"
+
+
+def test_a_circuit_not_served_lately_pushes_out_only_a_waiter_of_one_that_was(
+    tmp_path: Path,
+) -> None:
+    """Two places, both held by a circuit just served: each new circuit takes one, its
+    waiter told to try again; after that nobody can push the new ones out (their circuits
+    were not served), nor can a request whose circuit nobody knows."""
+    served, fresh = 7100, [7200, 7201, 7202]
+    with kdf_pool.slot(tmp_path, 1, 5, 1, circuit=served):
+        pass  # the flood's circuit was served a moment ago
+    answers: dict[str, str] = {}
+    lock = threading.Lock()
+
+    def one(name: str, circuit: int | None) -> None:
+        try:
+            with kdf_pool.slot(tmp_path, 1, 5, 1, circuit=circuit):
+                outcome = "served"
+        except kdf_pool.KdfBusy:
+            outcome = "busy"
+        with lock:
+            answers[name] = outcome
+
+    arrivals = [
+        ("flood-1", served),
+        ("flood-2", served),
+        ("source-1", fresh[0]),
+        ("source-2", fresh[1]),
+        ("source-3", fresh[2]),
+        ("unknown", None),
+    ]
+    threads = []
+    with all_slots_taken(tmp_path, 1):
+        for name, circuit in arrivals:
+            threads.append(threading.Thread(target=one, args=(name, circuit)))
+            threads[-1].start()
+            time.sleep(0.3)  # in line (or answered) before the next arrives
+        with lock:
+            told_busy_while_held = dict(answers)
+    for thread in threads:
+        thread.join(timeout=10)
+    assert told_busy_while_held == {
+        "flood-2": "busy",  # the last in turn goes first
+        "flood-1": "busy",
+        "source-3": "busy",  # both places are held by circuits not served lately
+        "unknown": "busy",
+    }
+    assert answers["source-1"] == answers["source-2"] == "served"
