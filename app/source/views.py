@@ -8,6 +8,7 @@ import json
 import re
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from flask import abort, current_app, g, redirect, render_template, request, session, url_for
@@ -212,24 +213,39 @@ def _file_first_report(
 
 
 def _refused_first_report(form: NewSourceForm, exc: AppError) -> ResponseReturnValue:
-    """The form as it was sent, the same codename in it, and why nothing was stored.
-
-    A first report refused because the server is busy (its circuit made an
-    account a moment ago, every derivation slot is taken, the keyring changed
-    midway) must not cost the source what they wrote: an error page in its
-    place would, and Back refills no form (autocomplete is off). A browser
-    never fills a file input again, so the page names the files to attach anew.
-    """
-    busy = exc.status == 503
-    files = [upload.metadata.filename or "" for upload in _uploads()] if busy else []
+    """The form as it was sent, the same codename in it, and why nothing was stored."""
+    refused = _Refused.of(exc)
     page = render_template(
-        "source/submit.html",
-        form=form,
-        refusal="busy" if busy else str(exc),
-        attach_again=[name for name in files if name],
+        "source/submit.html", form=form, refusal=refused.kind, attach_again=refused.files
     )
-    retry_after = getattr(exc, "retry_after", None) or FAULT_RETRY_AFTER
-    return page, exc.status if busy else 400, {"Retry-After": str(retry_after)} if busy else {}
+    return page, refused.status, refused.headers
+
+
+@dataclass(frozen=True)
+class _Refused:
+    """What a page gives back with a refused report's form: why, which files, status, headers.
+
+    A report refused because the server is busy (its circuit made an account a
+    moment ago, every derivation slot stayed taken, the keyring changed while
+    it streamed in) must not cost the source what they wrote: an error page in
+    the form's place would, and Back refills no form (autocomplete is off). A
+    browser never fills a file input again, so the page names the files to
+    attach anew.
+    """
+
+    kind: str
+    files: list[str]
+    status: int
+    headers: dict[str, str]
+
+    @classmethod
+    def of(cls, exc: AppError) -> _Refused:
+        """Read the refusal `exc` makes of the report this request carried."""
+        if exc.status != 503:
+            return cls(str(exc), [], 400, {})
+        names = [upload.metadata.filename for upload in _uploads()]
+        retry_after = getattr(exc, "retry_after", None) or FAULT_RETRY_AFTER
+        return cls("busy", [n for n in names if n], 503, {"Retry-After": str(retry_after)})
 
 
 @bp.get("/submitted")
@@ -280,15 +296,15 @@ def account() -> ResponseReturnValue:
                 signed_in=who,
                 submission_id=once if prior is None else None,
             )
-        except SubmissionError as exc:
-            return _account_page(form, who, refusal=str(exc))
+        except (SubmissionError, KeyringUnavailable) as exc:
+            return _account_page(form, who, _Refused.of(exc))
         return redirect(url_for("source.submitted"), code=303)
     _give_once(form)
     return _account_page(form, who)
 
 
 def _account_page(
-    form: SubmissionForm, who: sources_service.SignedIn, refusal: str | None = None
+    form: SubmissionForm, who: sources_service.SignedIn, refused: _Refused | None = None
 ) -> ResponseReturnValue:
     replies = replies_service.read_replies(db_session(), who)
     account = db_session().get(Source, who.source_id)
@@ -297,10 +313,13 @@ def _account_page(
         form=form,
         replies=replies,
         action=ActionForm(),
-        refusal=refusal,
+        refusal=refused.kind if refused else None,
+        attach_again=refused.files if refused else [],
         notice=account.notice if account is not None else None,
     )
-    return page, 400 if refusal else 200
+    if refused is None:
+        return page, 200
+    return page, refused.status, refused.headers
 
 
 @bp.post("/replies/<reply_id>/delete")

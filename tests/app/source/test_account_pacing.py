@@ -4,20 +4,37 @@ loses nothing of what they wrote."""
 from __future__ import annotations
 
 import html
+import io
 import re
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 from app import circuits, kdf_pool
 from app.models import Item, Source
 from tests.app.source.test_source_flow import FILES, MESSAGE
-from tests.app.support import FilePart, Visitor, form, row_counts, shown_codename, staging_files
+from tests.app.support import (
+    FilePart,
+    Form,
+    Visitor,
+    form,
+    install_successor,
+    multipart,
+    new_reviewer,
+    row_counts,
+    shown_codename,
+    staging_files,
+)
+from tests.app.test_kdf_pool import SLOTS, all_slots_taken
 
+# Read in several blocks, so that something can happen while it streams in.
+LARGE: FilePart = ("files", "video.mp4", bytes(range(256)) * 12_000, "video/mp4")
 CHOICES: dict[str, str | list[str]] = {"district": "Saddar, Karachi"}
 
 
@@ -82,9 +99,7 @@ def test_a_source_told_to_wait_keeps_their_words_and_codename_and_is_told_of_the
     again = form(shown, "/submit")
     assert again.fields["codename"] == page.fields["codename"]
     # Said calmly and plainly: nothing was stored, wait, send again; which files to attach.
-    said = re.search(r'id="refusal"[^>]*>(.*?)</p>', shown, re.S)
-    assert said, "the page says nothing of why"
-    refusal = html.unescape(said.group(1))
+    refusal = _refusal(shown)
     assert "nothing was stored" in refusal
     assert "minute" in refusal
     for _field, name, _data, _type in FILES:
@@ -102,29 +117,97 @@ def test_a_source_told_to_wait_keeps_their_words_and_codename_and_is_told_of_the
     assert back.log_in(page.fields["codename"]).status_code == 303
 
 
+def _refusal(shown: str) -> str:
+    said = re.search(r'id="refusal"[^>]*>(.*?)</p>', shown, re.S)
+    assert said, "the page says nothing of why"
+    return html.unescape(said.group(1))
+
+
 def test_a_busy_derivation_pool_gives_the_form_back_too(
-    app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+    make_app: Callable[..., Flask], instance: Path
 ) -> None:
     """Every derivation slot taken (a flood of logins): the first report is not lost either."""
-
-    def busy(*_args: object, **_kwargs: object) -> object:
-        raise kdf_pool.KdfBusy("every derivation slot is taken")
-
-    monkeypatch.setattr(kdf_pool, "slot", busy)
-    visitor = Visitor(client)
+    app = make_app(KDF_SLOTS=SLOTS, KDF_WAIT_SECONDS=0.3)
+    visitor = _visitor(app)
     page = visitor.start()
-    odd: FilePart = (
-        "files",
-        "<b>bold.txt",
-        b"a file name is the source's own text",
-        "text/plain",
-    )
-    response = visitor.send(page, MESSAGE, [FILES[0], odd], CHOICES)
+    odd: FilePart = ("files", "<b>bold.txt", b"a file name is the source's own text", "text/plain")
+    with all_slots_taken(instance):
+        response = visitor.send(page, MESSAGE, [FILES[0], odd], CHOICES)
     assert response.status_code == 503
     assert response.headers["Retry-After"] == str(kdf_pool.RETRY_AFTER_SECONDS)
     shown = response.get_data(as_text=True)
     assert _textarea(shown) == MESSAGE.replace("\r\n", "\n"), "what the source wrote was lost"
     assert shown_codename(shown) == page.fields["codename"]
-    assert FILES[0][1] in shown
+    assert FILES[0][1] in _refusal(shown)
     assert "&lt;b&gt;bold.txt" in shown  # a name is shown as text, never as markup
     assert row_counts(app, Source, Item) == {"sources": 0, "items": 0}
+    assert staging_files(instance) == []
+    # The slots free, the form as it came back files the report under the same codename.
+    assert visitor.send(form(shown, "/submit"), _textarea(shown), [FILES[0]]).status_code == 303
+    assert _visitor(app).log_in(page.fields["codename"]).status_code == 303
+
+
+class _NewKeyringMidway(io.BytesIO):
+    """A form's body during whose upload an administrator installs a new keyring."""
+
+    def __init__(self, body: bytes, instance: Path) -> None:
+        super().__init__(body)
+        self.instance, self.installed = instance, False
+
+    def _halfway(self) -> None:
+        if not self.installed and self.tell() > len(self.getvalue()) // 2:
+            install_successor(self.instance, [new_reviewer()[1]])
+            self.installed = True
+
+    def read(self, size: int | None = -1) -> bytes:
+        self._halfway()
+        return super().read(size)
+
+    def read1(self, size: int | None = -1) -> bytes:
+        self._halfway()
+        return super().read1(size)
+
+    def readinto(self, buffer: Any) -> int:
+        self._halfway()
+        return super().readinto(buffer)
+
+    def readline(self, size: int | None = -1) -> bytes:
+        self._halfway()
+        return super().readline(size)
+
+
+def _send_during_a_new_keyring(visitor: Visitor, page: Form, instance: Path) -> TestResponse:
+    fields = [*page.fields.items(), ("message", MESSAGE)]
+    body, content_type = multipart(fields, [*FILES, LARGE])
+    stream = _NewKeyringMidway(body, instance)
+    response = visitor.client.post(
+        page.action,
+        input_stream=stream,
+        content_type=content_type,
+        environ_overrides={"CONTENT_LENGTH": str(len(body))},
+    )
+    assert stream.installed
+    return response
+
+
+@pytest.mark.parametrize("first", [True, False], ids=["first-report", "signed-in"])
+def test_a_keyring_changed_during_the_upload_gives_the_form_back(
+    app: Flask, instance: Path, first: bool
+) -> None:
+    """Files sealed to the keyring of the upload's start are refused once another is in
+    force: the source is told to send again, and what they wrote is still on the page."""
+    visitor = _visitor(app)
+    page = visitor.start()
+    if not first:
+        assert visitor.send(page, "an earlier report").status_code == 303
+        page = form(visitor.get("/account"), "/account")
+    before = row_counts(app, Source, Item)
+    response = _send_during_a_new_keyring(visitor, page, instance)
+    assert response.status_code == 503
+    assert "Retry-After" in response.headers
+    shown = response.get_data(as_text=True)
+    assert _textarea(shown) == MESSAGE.replace("\r\n", "\n"), "what the source wrote was lost"
+    for _field, name, _data, _type in [*FILES, LARGE]:
+        assert name in _refusal(shown)
+    assert row_counts(app, Source, Item) == before
+    assert staging_files(instance) == []
