@@ -122,6 +122,10 @@ def create_account(session: Session, keys: SourceKeys) -> str:
         ).scalar_one_or_none()
         if made is not None:
             return source_id
+        # The tag taken: the same form, sent twice at once, made it a moment ago.
+        found = connection.execute(_FIND_ACCOUNT, {"tag": keys.lookup_tag}).scalar_one_or_none()
+        if found is not None:
+            return str(found)
     raise SubmissionError("could not create an account; please try again")
 
 

@@ -26,6 +26,14 @@ from crypto import Metadata, SourceKeys
 REPORT_TYPE = "application/vnd.raazdar.report+json; version=1"
 
 
+class AlreadyFiled(SubmissionError):
+    """The same form's submission was filed a moment ago, by a request sent at the same time."""
+
+    def __init__(self, who: SignedIn) -> None:
+        super().__init__("filed")
+        self.who = who
+
+
 @dataclass(frozen=True)
 class Report:
     """What a source wrote: the message, the optional structured fields, the language used."""
@@ -65,7 +73,8 @@ def submit(
     """Seal and store one submission for a new source (`keys`) or a signed-in one.
 
     `before_commit` is given the account just before the commit, to add rows of
-    its own (a login) to the same transaction.
+    its own (a login) to the same transaction. `AlreadyFiled` if `submission_id`
+    is the account's already (the same form sent twice at once).
     """
     svc = services()
     if report.is_empty() and not files:
@@ -107,6 +116,10 @@ def submit(
             source_id, result = signed_in.source_id, signed_in
         else:
             raise SubmissionError("no account")
+        # Looked for again under the account's lock, taken just now: the same form
+        # sent twice at once found nothing filed before either was.
+        if submission_id is not None and filed_by(session, submission_id) == source_id:
+            raise AlreadyFiled(result)
         submission_id = submission_id or secrets.token_hex(16)
         rows = []
         for envelope in staged:

@@ -177,6 +177,9 @@ def submit() -> ResponseReturnValue:
             return render_template("source/submit.html", form=form, refusal="stale-codename"), 400
         try:
             return _file_first_report(form, _report(form, terms), codename)
+        except submissions_service.AlreadyFiled as exc:
+            _sign_in(exc.who)
+            return redirect(url_for("source.submitted"), code=303)
         except (SubmissionError, KdfBusy, KeyringUnavailable) as exc:
             return _refused_first_report(form, exc)
     return render_template("source/submit.html", form=form)
@@ -296,6 +299,8 @@ def account() -> ResponseReturnValue:
                 signed_in=who,
                 submission_id=once if prior is None else None,
             )
+        except submissions_service.AlreadyFiled:
+            pass  # the same form, sent twice at once: the other request filed it
         except (SubmissionError, KeyringUnavailable) as exc:
             return _account_page(form, who, _Refused.of(exc))
         return redirect(url_for("source.submitted"), code=303)

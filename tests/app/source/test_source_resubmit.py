@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
 
 from app import sessions
 from app.models import Item, Source
-from tests.app.support import Visitor, form, forms, row_counts, shown_codename
+from app.services import submissions
+from tests.app.support import Form, Visitor, form, forms, row_counts, shown_codename
 
 
 class _Later:
@@ -143,3 +148,62 @@ def test_a_form_changed_after_back_is_a_new_report(app: Flask, visitor: Visitor)
     assert visitor.send(page, "first").status_code == 303
     assert visitor.send(page, "first, and more I forgot").status_code == 303
     assert row_counts(app, Source, Item) == {"sources": 1, "items": 2}
+
+
+@pytest.fixture
+def looking_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two requests that look for their form's submission both look before either files it.
+
+    Each waits, after its first look found nothing, for the other to look too (or
+    3 s: a request kept waiting by the other's lock never comes, and that is the fix).
+    """
+    looked = threading.Barrier(2)
+    first_look = threading.local()
+    filed_by = submissions.filed_by
+
+    def look(session: Session, submission_id: str) -> str | None:
+        found = filed_by(session, submission_id)
+        if not getattr(first_look, "done", False):
+            first_look.done = True
+            with contextlib.suppress(threading.BrokenBarrierError):
+                looked.wait(timeout=3)
+        return found
+
+    monkeypatch.setattr(submissions, "filed_by", look)
+
+
+def _press_send_twice(app: Flask, visitor: Visitor, page: Form, message: str) -> list[int]:
+    """Send pressed twice on a slow link: the same form, from the same browser, at once."""
+    cookie = visitor.client.get_cookie("rz")
+    assert cookie is not None
+
+    def press_send(_n: int) -> int:
+        browser = Visitor(app.test_client())
+        browser.client.set_cookie("rz", cookie.value)
+        return browser.send(page, message).status_code
+
+    with ThreadPoolExecutor(2) as pool:
+        return list(pool.map(press_send, range(2)))
+
+
+@pytest.mark.usefixtures("looking_at_once")
+def test_the_same_account_form_sent_twice_at_once_files_one_report(
+    app: Flask, visitor: Visitor
+) -> None:
+    """Both requests arrive before either is filed: each looks for the form's submission,
+    finds none, and must still not file it twice."""
+    _reported(visitor)
+    page = form(visitor.get("/account"), "/account")
+    answers = _press_send_twice(app, visitor, page, "More: the van's number.")
+    assert answers == [303, 303]
+    assert row_counts(app, Source, Item) == {"sources": 1, "items": 2}, "filed twice"
+
+
+@pytest.mark.usefixtures("looking_at_once")
+def test_the_first_form_sent_twice_at_once_makes_one_account_and_one_report(
+    app: Flask, visitor: Visitor
+) -> None:
+    page = visitor.start()
+    answers = _press_send_twice(app, visitor, page, "The SHO took money.")
+    assert answers == [303, 303], "one of the two was refused"
+    assert row_counts(app, Source, Item) == {"sources": 1, "items": 1}
