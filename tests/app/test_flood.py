@@ -82,3 +82,35 @@ def test_real_sources_all_get_in_while_a_flood_runs(
     )
     assert answers == [(303, 303, 200)] * SOURCES
     assert flood.sent[0] > 2 * SOURCES  # the flood really ran alongside
+
+
+NEW_CIRCUITS = 6
+
+
+def _logged_in(base: str, codename: str, circuit: int) -> int:
+    """Log in on `circuit` in a new browser; return the status."""
+    browser, status, _seconds = log_in(base, codename, circuit)
+    browser.close()
+    return status
+
+
+def test_a_flood_holding_every_place_still_lets_a_new_circuit_in(
+    instance: Path, tmp_path: Path
+) -> None:
+    """Three circuits sending wrong codenames again the moment they are answered hold every
+    place of a small queue (1 slot, 3 waiting: two places each). Sources coming back, each
+    on a circuit of its own that no derivation served lately, must still get in."""
+    env = {"RAAZDAR_TOR_CIRCUITS": "1", "RAAZDAR_KDF_SLOTS": "1", "RAAZDAR_KDF_QUEUE": "3"}
+    log = tmp_path / "gunicorn.log"
+    with live_server(instance, workers=2, log=log, env=env) as base:
+        # Each made their account on another circuit, long enough ago.
+        codenames = [new_source(base, 300 + n) for n in range(NEW_CIRCUITS)]
+        with Flood(base, 6, 0, (10, 11, 12)) as flood:
+            time.sleep(3)  # the flood's circuits have been served, and hold the places
+            answers = [_logged_in(base, c, 400 + n) for n, c in enumerate(codenames)]
+    print(
+        f"\nsources on new circuits let in: {answers.count(303)} of {len(answers)} "
+        f"during {flood.sent[0]} flood requests ({flood.busy[0]} told busy)"
+    )
+    assert flood.busy[0] > 0  # the flood did fill the queue
+    assert answers == [303] * NEW_CIRCUITS
