@@ -94,7 +94,8 @@ def create_account(session: Session, keys: SourceKeys) -> str:
     `AccountPaced`: an account keeps a row and a designation for a year, and one
     circuit making one per request would in time leave none for anybody. Taken
     here, not before the derivation: only the derived tag says whether the
-    account is new (the same source sending a second report from the form).
+    account is new (the same source sending a second report from the form),
+    and only once its row is in (the same form sent twice at once).
     Statements on the session's connection, not objects:
     nothing else reads the row in this request. A new row is inserted only if
     nothing unique in it is taken (`ON CONFLICT DO NOTHING`, SQLite and
@@ -106,9 +107,6 @@ def create_account(session: Session, keys: SourceKeys) -> str:
     if found is not None:
         connection.execute(update(Source).where(Source.id == found).values(active_day=today()))
         return str(found)
-    wait = circuits.take_account_turn(kdf_pool.current_circuit())
-    if wait:
-        raise AccountPaced(wait)
     row = {
         "lookup_tag": keys.lookup_tag,
         "public_key": keys.public_key.to_text(),
@@ -121,6 +119,12 @@ def create_account(session: Session, keys: SourceKeys) -> str:
             statement, {**row, "id": source_id, "designation": new_designation()}
         ).scalar_one_or_none()
         if made is not None:
+            # Taken once the row is in (the caller's rollback undoes it if refused):
+            # the same form sent twice at once waits for it above, finds the
+            # account, and is never told that its circuit made one a moment ago.
+            wait = circuits.take_account_turn(kdf_pool.current_circuit())
+            if wait:
+                raise AccountPaced(wait)
             return source_id
         # The tag taken: the same form, sent twice at once, made it a moment ago.
         found = connection.execute(_FIND_ACCOUNT, {"tag": keys.lookup_tag}).scalar_one_or_none()

@@ -7,13 +7,13 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy.orm import Session
 
-from app import sessions
+from app import circuits, kdf_pool, sessions
 from app.models import Item, Source
 from app.services import submissions
 from tests.app.support import Form, Visitor, form, forms, row_counts, shown_codename
@@ -150,29 +150,35 @@ def test_a_form_changed_after_back_is_a_new_report(app: Flask, visitor: Visitor)
     assert row_counts(app, Source, Item) == {"sources": 1, "items": 2}
 
 
+def _meeting_before(monkeypatch: pytest.MonkeyPatch, module: Any, name: str) -> None:
+    """Two requests meet before each one's first call of `module.name`, then go on together.
+
+    Each waits there for the other (or 3 s: a request kept waiting by the other's
+    lock never comes, and that is the fix).
+    """
+    met = threading.Barrier(2)
+    first = threading.local()
+    call = getattr(module, name)
+
+    def meet(*args: Any) -> Any:
+        if not getattr(first, "done", False):
+            first.done = True
+            with contextlib.suppress(threading.BrokenBarrierError):
+                met.wait(timeout=3)
+        return call(*args)
+
+    monkeypatch.setattr(module, name, meet)
+
+
 @pytest.fixture
 def looking_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Two requests that look for their form's submission both look before either files it.
-
-    Each waits, after its first look found nothing, for the other to look too (or
-    3 s: a request kept waiting by the other's lock never comes, and that is the fix).
-    """
-    looked = threading.Barrier(2)
-    first_look = threading.local()
-    filed_by = submissions.filed_by
-
-    def look(session: Session, submission_id: str) -> str | None:
-        found = filed_by(session, submission_id)
-        if not getattr(first_look, "done", False):
-            first_look.done = True
-            with contextlib.suppress(threading.BrokenBarrierError):
-                looked.wait(timeout=3)
-        return found
-
-    monkeypatch.setattr(submissions, "filed_by", look)
+    """Two requests that look for their form's submission both look before either files it."""
+    _meeting_before(monkeypatch, submissions, "filed_by")
 
 
-def _press_send_twice(app: Flask, visitor: Visitor, page: Form, message: str) -> list[int]:
+def _press_send_twice(
+    app: Flask, visitor: Visitor, page: Form, message: str, circuit: int | None = None
+) -> list[int]:
     """Send pressed twice on a slow link: the same form, from the same browser, at once."""
     cookie = visitor.client.get_cookie("rz")
     assert cookie is not None
@@ -180,7 +186,11 @@ def _press_send_twice(app: Flask, visitor: Visitor, page: Form, message: str) ->
     def press_send(_n: int) -> int:
         browser = Visitor(app.test_client())
         browser.client.set_cookie("rz", cookie.value)
-        return browser.send(page, message).status_code
+        kdf_pool.set_circuit(circuit)  # as `app.worker` says, for this thread's request
+        try:
+            return browser.send(page, message).status_code
+        finally:
+            kdf_pool.set_circuit(None)
 
     with ThreadPoolExecutor(2) as pool:
         return list(pool.map(press_send, range(2)))
@@ -200,10 +210,20 @@ def test_the_same_account_form_sent_twice_at_once_files_one_report(
 
 
 @pytest.mark.usefixtures("looking_at_once")
+@pytest.mark.parametrize("circuit", [None, 77], ids=["circuits-unnamed", "on-a-circuit"])
 def test_the_first_form_sent_twice_at_once_makes_one_account_and_one_report(
-    app: Flask, visitor: Visitor
+    app: Flask,
+    visitor: Visitor,
+    circuit: int | None,
+    on_circuit: Callable[[int | None], None],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """On a circuit, the second must not be told that the circuit made an account a
+    moment ago, and that nothing was stored: the account is its own, and so is the report.
+    Both derive the codename's keys at once, in two slots, and go on together."""
+    if circuit is not None:
+        _meeting_before(monkeypatch, circuits, "take_account_turn")
     page = visitor.start()
-    answers = _press_send_twice(app, visitor, page, "The SHO took money.")
+    answers = _press_send_twice(app, visitor, page, "The SHO took money.", circuit)
     assert answers == [303, 303], "one of the two was refused"
     assert row_counts(app, Source, Item) == {"sources": 1, "items": 1}
