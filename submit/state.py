@@ -324,6 +324,9 @@ def device_vault(root: Path, codename: str, *, fast: bool = False) -> Vault:
         raise StateError(f"{path} is not one this version of {APP_NAME} reads")
     try:
         params = KdfParams.from_dict(obj["kdf"])
+        # The client writes INTERACTIVE (or TESTING): a file asking for more was not its own,
+        # and is refused before Argon2id takes the memory it names.
+        params.check_at_most(KdfParams.INTERACTIVE, str(path))
     except CryptoError as exc:
         raise StateError(f"{path} is damaged: {exc}") from exc
     return Vault.derive(codename, _decode(obj["salt"], 16), params)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import stat
 from pathlib import Path
 
@@ -175,3 +176,29 @@ def test_a_pending_record_without_prekeys_is_read_as_having_none() -> None:
     record = full_state(Path("x")).to_json()["pending"]
     del record["prekeys"]
     assert Pending.from_json(record).prekeys == []
+
+
+def test_a_device_file_asking_for_more_argon2id_work_than_the_client_writes_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Someone who can write the phone's storage plants a device file asking for 4 GiB
+    # and 16 passes: the source's next codename would have the client take the memory
+    # (killed, or the phone unusable for minutes) before anything could be refused.
+    hostile = KdfParams(16, 4 * 1024**3)
+    record = {"format": 2, "salt": "AAAAAAAAAAAAAAAAAAAAAA", "kdf": hostile.to_dict()}
+    (tmp_path / DEVICE_FILE).write_bytes(json.dumps(record).encode())
+    asked: list[KdfParams] = []
+
+    def derive(self: KdfParams, secret: bytes, salt: bytes, size: int) -> bytes:
+        asked.append(self)
+        return bytes(size)
+
+    monkeypatch.setattr(KdfParams, "derive", derive)
+    refused = None
+    try:
+        device_vault(tmp_path, CODENAME)
+    except StateError as exc:
+        refused = str(exc)
+    assert asked == [], "the client ran Argon2id with the device file's 4 GiB and 16 passes"
+    assert refused is not None
+    assert "more Argon2id work" in refused
