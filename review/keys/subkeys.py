@@ -367,7 +367,7 @@ def _write(u: Unlocked, store: SubkeySecrets) -> None:
     directory.mkdir(mode=0o700, exist_ok=True)
     data = seal_bytes(store.to_bytes(), _sealed_to(u), _METADATA, signer=u.signing)
     for stale in directory.glob(f".{u.reviewer}.*.part"):  # left by a crash before a rename
-        stale.unlink(missing_ok=True)
+        destroy_file(stale)  # it may be a whole store: its weeks go as the old store's do
     part = directory / f".{u.reviewer}.{secrets.token_hex(8)}.part"
     fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
@@ -382,7 +382,7 @@ def _write(u: Unlocked, store: SubkeySecrets) -> None:
             if old is not None:
                 _overwrite(old)
     except BaseException:
-        part.unlink(missing_ok=True)
+        destroy_file(part)
         raise
 
 

@@ -209,6 +209,52 @@ def test_a_crash_between_the_rename_and_the_commit_is_recorded_on_next_use(
     assert audit.verify(unlocked.workspace).ok
 
 
+def test_a_part_file_left_by_a_crash_is_overwritten_before_it_goes(
+    server: Server, unlocked: ws.Unlocked, tmp_path: Path
+) -> None:
+    # A crash after the part was written whole, before the rename: it is a store, sealed to
+    # the reviewer's keys, with every week it held. The next write must destroy it as it
+    # destroys the old store (overwritten, then unlinked), or the blocks of a file that
+    # held a week destroyed later keep it for whoever takes the disk and the passphrase.
+    subkeys.issue(unlocked, 8, ISSUED)
+    import_bundle(unlocked, Chain(server, tmp_path).bundle([], MONDAY3))
+    whole = subkeys.store_path(unlocked).read_bytes()
+    part = subkeys.store_path(unlocked).parent / ".demo-reviewer.0123456789abcdef.part"
+    part.write_bytes(whole)
+    fd = os.open(part, os.O_RDONLY)  # what is left of its blocks, read after the unlink
+    try:
+        subkeys.destroy_weeks(unlocked, MONDAY3, [WEEK1])
+        assert not part.exists()
+        left = os.pread(fd, len(whole), 0)
+    finally:
+        os.close(fd)
+    assert left != whole, "the crashed part's store, week 1 with it, was unlinked unchanged"
+    assert left == bytes(len(whole))
+
+
+def test_a_part_file_of_a_write_that_fails_is_overwritten_before_it_goes(
+    unlocked: ws.Unlocked, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    subkeys.issue(unlocked, 8, ISSUED)
+    store = subkeys.load(unlocked)
+    seen: list[tuple[int, int]] = []
+
+    def fail(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
+        seen.append((os.open(src, os.O_RDONLY), os.stat(src).st_size))
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(os, "replace", fail)
+    with pytest.raises(OSError, match="Input/output"):
+        subkeys._write(unlocked, store)
+    ((fd, size),) = seen
+    try:
+        left = os.pread(fd, size, 0)
+    finally:
+        os.close(fd)
+    assert list(subkeys.store_path(unlocked).parent.glob(".*.part")) == []
+    assert left == bytes(size), "the part of a failed write, every week in it, was unlinked whole"
+
+
 def test_a_missing_store_is_an_error_not_a_destruction(unlocked: ws.Unlocked) -> None:
     subkeys.issue(unlocked, 2, ISSUED)
     subkeys.store_path(unlocked).unlink()
