@@ -276,7 +276,7 @@ class State:
         self.pending = None
         shutil.rmtree(self.pending_dir, ignore_errors=True)
         if self.path is not None:
-            self.path.unlink(missing_ok=True)
+            _destroy(self.path)
 
 
 def _filled(record: bytes) -> bytes:
@@ -289,17 +289,53 @@ def _filled(record: bytes) -> bytes:
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
+    """Write `path` whole through a rename; the file it replaces is overwritten in place.
+
+    The old state may hold a prekey's secret just deleted: left in the blocks of the
+    file renamed over, it would open that reply for whoever has the device and the
+    codename. Overwriting is best effort on flash (docs/submit.md); it is all a file can do.
+    """
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(data)
             out.flush()
             os.fsync(out.fileno())
-        os.replace(tmp, path)
+        with _held(path) as old:
+            os.replace(tmp, path)
+            if old is not None:
+                _zero(old)
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+        _destroy(Path(tmp))
         raise
+
+
+@contextlib.contextmanager
+def _held(path: Path) -> Iterator[int | None]:
+    """The file at `path` open for writing (None if there is none), so it can be zeroed later."""
+    try:
+        fd = os.open(path, os.O_WRONLY)
+    except FileNotFoundError:
+        yield None
+        return
+    try:
+        yield fd
+    finally:
+        os.close(fd)
+
+
+def _zero(fd: int) -> None:
+    os.pwrite(fd, bytes(os.fstat(fd).st_size), 0)
+    os.fsync(fd)
+
+
+def _destroy(path: Path) -> None:
+    """Overwrite a file of the state with zeros, then remove it."""
+    with _held(path) as fd:
+        if fd is None:
+            return
+        _zero(fd)
+        path.unlink(missing_ok=True)
 
 
 def device_vault(root: Path, codename: str, *, fast: bool = False) -> Vault:

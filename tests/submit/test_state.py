@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import stat
 from pathlib import Path
 
@@ -202,3 +203,40 @@ def test_a_device_file_asking_for_more_argon2id_work_than_the_client_writes_is_r
     assert asked == [], "the client ran Argon2id with the device file's 4 GiB and 16 passes"
     assert refused is not None
     assert "more Argon2id work" in refused
+
+
+def test_a_forgotten_prekey_leaves_no_old_state_behind_in_place(tmp_path: Path) -> None:
+    # A reply sealed to a prekey was read: the prekey's secret goes, and the state that held
+    # it must not stay in the blocks of the file the new state was renamed over. Someone
+    # with the device and the codename would unseal it and open that reply's every copy.
+    state = full_state(tmp_path / "state")
+    key = HybridPrivateKey.generate()
+    state.prekeys = [key]
+    state.save()
+    assert state.path is not None
+    before = state.path.read_bytes()
+    fd = os.open(state.path, os.O_RDONLY)  # the old file's blocks, read after the rename
+    try:
+        state.forget_prekey(key)
+        left = os.pread(fd, len(before), 0)
+    finally:
+        os.close(fd)
+    assert State.load(tmp_path / "state", VAULT).prekeys == []
+    assert left != before, "the state holding the read reply's prekey stayed whole in place"
+    assert left == bytes(len(before))
+
+
+def test_a_forgotten_state_is_overwritten_before_it_goes(tmp_path: Path) -> None:
+    state = full_state(tmp_path / "state")
+    state.prekeys = [HybridPrivateKey.generate()]
+    state.save()
+    assert state.path is not None
+    before = state.path.read_bytes()
+    fd = os.open(state.path, os.O_RDONLY)
+    try:
+        state.forget()
+        left = os.pread(fd, len(before), 0)
+    finally:
+        os.close(fd)
+    assert not state.path.exists()
+    assert left == bytes(len(before)), "the forgotten state, its prekeys in it, stayed whole"
