@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import nacl.utils
 
 from crypto import constants as C
-from crypto.encoding import canonical_json
+from crypto.encoding import canonical_json, parse_json_object
 from crypto.envelope import Metadata, open_bytes, seal_bytes
 from crypto.errors import DecryptionError, FormatError, VerificationError
 from crypto.hybrid import HybridPrivateKey, HybridPublicKey
@@ -26,6 +26,8 @@ from crypto.keyfile import KeyPair
 from crypto.keys import PrivateKey, PublicKey, VerifyKey
 
 _METADATA = Metadata("possession")
+# A statement is a few key texts, an X-Wing key's 1.6 KB the largest.
+_STATEMENT_MAX_BYTES = 16 * 1024
 
 
 def statement(
@@ -96,12 +98,32 @@ def answer(keys: KeyPair, sealed: bytes, said: bytes, sealed_hybrid: bytes | Non
     """As the holder: open the challenge(s) with the X25519 (and X-Wing) key, sign with Ed25519."""
     if keys.encryption is None or keys.signing is None:
         raise FormatError("proof of possession needs an X25519 and an Ed25519 key")
+    _check_own(keys, said)
     nonce = _open(sealed, keys.encryption)
     if sealed_hybrid is not None:
         if keys.hybrid is None:
             raise VerificationError("possession", "the challenge is sealed to an X-Wing key")
         nonce += _open(sealed_hybrid, keys.hybrid)
     return keys.signing.sign(C.SIG_CONTEXT_POSSESSION, said + nonce)
+
+
+def _check_own(keys: KeyPair, said: bytes) -> None:
+    """Refuse to sign a statement that names keys other than the holder's own.
+
+    The nonce proves only that *some* key opened it: a challenge for someone else's
+    X25519 key beside this holder's Ed25519 key, its nonce sealed again to this holder,
+    would otherwise be answered, and that pair enrolled as this holder's.
+    """
+    obj = parse_json_object(said, max_bytes=_STATEMENT_MAX_BYTES)
+    own: dict[str, str | None] = {
+        "type": C.POSSESSION_TYPE,
+        "x25519": keys.encryption_public.to_text() if keys.encryption_public else None,
+        "ed25519": keys.signing_public.to_text() if keys.signing_public else None,
+    }
+    if "xwing" in obj:
+        own["xwing"] = keys.hybrid_public.to_text() if keys.hybrid_public else None
+    if any(obj.get(name) != value for name, value in own.items()):
+        raise VerificationError("possession", "the statement names keys that are not this holder's")
 
 
 def _open(sealed: bytes, key: PrivateKey | HybridPrivateKey) -> bytes:
