@@ -177,10 +177,26 @@ def open_to_path(
             os.fsync(out.fileno())
         os.replace(tmp_name, path)
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp_name)
+        _destroy_part(tmp_name)
         raise
     return opened
+
+
+def _destroy_part(name: str) -> None:
+    """Zero what a failed open wrote (plaintext nothing verified), then unlink it.
+
+    Best effort: flash and copy-on-write filesystems may keep the old blocks.
+    """
+    with contextlib.suppress(FileNotFoundError):
+        fd = os.open(name, os.O_WRONLY)
+        try:
+            size = os.fstat(fd).st_size
+            for offset in range(0, size, len(_ZEROS)):
+                os.pwrite(fd, _ZEROS[: size - offset], offset)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.unlink(name)
 
 
 def _pull(puller: Puller, block: Buffer) -> tuple[memoryview, int]:

@@ -412,6 +412,31 @@ def test_open_to_path_leaves_nothing_behind_on_failure(
     assert os.listdir(tmp_path) == []
 
 
+def test_open_to_path_overwrites_the_unverified_plaintext_it_wrote_before_it_unlinks_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chunks before the content's end are written as they arrive; an envelope cut short
+    fails after three of them. The part file is unlinked then: its blocks on the stick
+    must not still hold that plaintext, verified by nothing."""
+    target = tmp_path / "report.txt"
+    unlinked: dict[str, bytes] = {}
+    real_unlink = os.unlink
+
+    def unlink(path: str | os.PathLike[str]) -> None:
+        with open(path, "rb") as f:  # the file's bytes as its last name goes
+            unlinked[os.fspath(path)] = f.read()
+        real_unlink(path)
+
+    monkeypatch.setattr(os, "unlink", unlink)
+    with pytest.raises(DecryptionError):
+        open_to_path(io.BytesIO(MULTI[False][: -BLOCK - 4096]), target, [ALICE])
+    assert os.listdir(tmp_path) == []
+    ((name, left),) = unlinked.items()
+    assert name.endswith(".part")
+    assert MULTI_TEXT[:4096] not in left, "the part file went with the unverified plaintext in it"
+    assert left == bytes(len(left))
+
+
 def test_open_to_path_keeps_an_existing_file_on_failure(tmp_path: Path) -> None:
     target = tmp_path / "report.txt"
     target.write_bytes(b"earlier")
