@@ -29,6 +29,7 @@ from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app import kdf_pool, runkey, sessions, throttle
 from app.errors import AppError, ThrottledError
@@ -72,6 +73,12 @@ class SamePassword(AccountError):
 
 class PasswordRefused(AccountError):
     """A new password breaks the rules on passwords (`crypto.hash_password`); nothing changed."""
+
+
+class AccountChanged(AccountError):
+    """The account's credentials changed (an administrator's reset?) while this change ran."""
+
+    status = 409
 
 
 # Accounts.
@@ -152,6 +159,16 @@ def _admins(session: Session) -> int:
     return session.scalar(query) or 0
 
 
+def _next_epoch(account: StaffAccount) -> None:
+    """Move the account's epoch on in the database itself: a change racing this one ends too.
+
+    Counted from the row as it is when written, not as it was read, so that a
+    password changed meanwhile on the account's own device gets an epoch this
+    reset moves past, and the session begun with it ends.
+    """
+    account.epoch = StaffAccount.epoch + 1
+
+
 def remove_account(session: Session, actor: str, account: StaffAccount) -> None:
     """Delete an account; the last administrator stays (add another one first)."""
     if account.role == "admin" and _admins(session) <= 1:
@@ -181,7 +198,7 @@ def reset_password(
     """Give an account a new password (generated unless given), ending its sessions."""
     password = password if password is not None else generate_passphrase()
     account.password_hash = hash_password(password)
-    account.epoch += 1
+    _next_epoch(account)
     sessions.end_staff_logins(session, account.id)
     audit.record(session, actor, "staff-password-reset", username=account.username)
     session.commit()
@@ -192,7 +209,7 @@ def reset_totp(session: Session, actor: str, account: StaffAccount) -> None:
     """Forget an account's second factor (enrolled again at next login), ending its sessions."""
     account.totp_secret = None
     account.totp_enrolled = False
-    account.epoch += 1
+    _next_epoch(account)
     sessions.end_staff_logins(session, account.id)
     audit.record(session, actor, "staff-2fa-reset", username=account.username)
     session.commit()
@@ -204,7 +221,12 @@ def change_own_password(session: Session, account: StaffAccount, current: str, n
     The caller starts a fresh session for the device that asked; every other
     device is logged out. A wrong current password counts as a failed login of
     the account (`ThrottledError` once there are too many) and changes nothing.
+    The new password is written only over the epoch the check was made in: a
+    reset or removal that lands meanwhile stands (`AccountChanged`), since the
+    account's owner, told it is coming, would otherwise put their own password
+    back over it and keep the session begun with it.
     """
+    epoch = account.epoch
     bucket = _bucket(account.username)
     _check_throttle(session, bucket)
     if not _pooled(lambda: verify_password(account.password_hash, current)):
@@ -213,10 +235,21 @@ def change_own_password(session: Session, account: StaffAccount, current: str, n
     if new == current:
         raise SamePassword("the new password is the current one")
     try:
-        account.password_hash = _pooled(lambda: hash_password(new))
+        encoded = _pooled(lambda: hash_password(new))
     except CryptoError as exc:
         raise PasswordRefused(str(exc)) from exc
-    account.epoch += 1
+    changed = session.execute(
+        update(StaffAccount)
+        .where(StaffAccount.id == account.id, StaffAccount.epoch == epoch)
+        .values(password_hash=encoded, epoch=epoch + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if not changed.rowcount:  # type: ignore[attr-defined]
+        session.rollback()
+        raise AccountChanged("the account changed meanwhile: nothing changed")
+    # What this change wrote, not what the row holds by the time it is read again.
+    set_committed_value(account, "password_hash", encoded)
+    set_committed_value(account, "epoch", epoch + 1)
     sessions.end_staff_logins(session, account.id)
     audit.record(session, account.username, "staff-password-changed", username=account.username)
     session.commit()

@@ -188,6 +188,18 @@ def change_password() -> ResponseReturnValue:
         except staff_service.PasswordRefused:
             form.new.errors = [_SHORT % {"min": PASSWORD_MIN_CHARS, "max": PASSWORD_MAX_CHARS}]
             return _password_page(form), 400
+        except staff_service.AccountChanged:
+            # A reset or a change from another device came first, and ended this session.
+            auth.end()
+            flash(
+                _(
+                    "Your account was changed while you were changing your password (by an "
+                    "administrator, or from another device). Your password is not changed: "
+                    "log in again."
+                ),
+                "warn",
+            )
+            return redirect(url_for("staff.login"), code=303)
         auth.begin(account)  # a fresh session for this device; the others ended
         flash(_("Your password is changed. Every other session of your account has ended."), "ok")
         return redirect(url_for("staff.dashboard"), code=303)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 import pytest
@@ -10,6 +11,8 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from app.models import StaffAccount
+from app.services import staff as staff_service
+from crypto import verify_password
 from tests.app.staff.test_staff_auth import logged_in
 from tests.app.staff_support import (
     LOGIN_PATH,
@@ -83,8 +86,6 @@ def test_the_change_ends_every_other_session_and_keeps_this_one(
 
 
 def test_the_new_password_is_the_one_that_works(app: Flask, alice: StaffUser) -> None:
-    from crypto import verify_password
-
     client = staff_client(app)
     login(client, app, alice)
     assert change(client, PASSWORD).status_code == 303
@@ -174,3 +175,96 @@ def test_a_visitor_without_a_session_is_sent_to_log_in(app: Flask) -> None:
     response = staff_client(app).get(PATH)
     assert response.status_code == 302
     assert response.headers["Location"].startswith(LOGIN_PATH)
+
+
+def _meanwhile(app: Flask, monkeypatch: pytest.MonkeyPatch, step: Callable[[], None]) -> None:
+    """Run `step` once, on its own thread and session, just after the current password checks."""
+    check = verify_password
+    done: list[BaseException | None] = []
+
+    def then_step(encoded: str, password: str) -> bool:
+        verdict = check(encoded, password)
+        if not done:
+            done.append(None)
+
+            def run() -> None:
+                try:
+                    with app.app_context():
+                        step()
+                except BaseException as exc:
+                    done[0] = exc
+
+            thread = threading.Thread(target=run)
+            thread.start()
+            thread.join(timeout=30)
+            assert not thread.is_alive()
+        return verdict
+
+    monkeypatch.setattr(staff_service, "verify_password", then_step)
+
+
+def test_a_password_reset_during_a_change_is_not_undone(
+    app: Flask, alice: StaffUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A colleague changing their password as an administrator resets it keeps nothing."""
+    laptop = staff_client(app)
+    login(laptop, app, alice)
+    given = "the administrator's own new passphrase"
+
+    def reset() -> None:
+        with db_session(app) as session:
+            account = staff_service.get_account(session, "alice")
+            staff_service.reset_password(session, "console", account, given)
+
+    _meanwhile(app, monkeypatch, reset)
+    response = change(laptop, PASSWORD)
+
+    encoded, _ = stored(app, alice)
+    assert verify_password(encoded, given), "the reset was undone: the colleague's password stands"
+    assert not verify_password(encoded, NEW)
+    assert not logged_in(laptop), "the colleague's session outlived the reset"
+    assert response.status_code == 303
+    assert response.headers["Location"] == LOGIN_PATH
+    page = laptop.get(LOGIN_PATH).get_data(as_text=True)
+    assert "changed while you were changing your password" in page
+    assert [a for _, a, _ in audit_trail(app)][-1] == "staff-password-reset"
+
+
+def test_a_reset_landing_just_after_a_change_ends_the_session_it_began(
+    app: Flask, alice: StaffUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reset that read the account before a change and wrote it after ends its session."""
+    laptop = staff_client(app)
+    login(laptop, app, alice)
+    given = "the administrator's own new passphrase"
+    loaded, go = threading.Event(), threading.Event()
+    failed: list[BaseException] = []
+
+    def reset() -> None:
+        try:
+            with app.app_context(), db_session(app) as session:
+                account = staff_service.get_account(session, "alice")
+                loaded.set()
+                go.wait(timeout=30)
+                staff_service.reset_password(session, "console", account, given)
+        except BaseException as exc:
+            failed.append(exc)
+
+    admin = threading.Thread(target=reset)
+    admin.start()
+    assert loaded.wait(timeout=30)
+    changing = staff_service.change_own_password
+
+    def then_reset(*args: object) -> None:
+        changing(*args)  # type: ignore[arg-type]
+        go.set()
+        admin.join(timeout=30)
+
+    monkeypatch.setattr(staff_service, "change_own_password", then_reset)
+    response = change(laptop, PASSWORD)
+    go.set()
+    admin.join(timeout=30)
+
+    assert not failed, failed
+    assert response.status_code == 303
+    assert not logged_in(laptop), "the session the change began outlived the reset"
