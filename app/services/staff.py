@@ -75,6 +75,12 @@ class PasswordRefused(AccountError):
     """A new password breaks the rules on passwords (`crypto.hash_password`); nothing changed."""
 
 
+class NoLongerAdmin(AccountError):
+    """The administrator acting was removed, demoted or reset since their request came in."""
+
+    status = 403
+
+
 class AccountChanged(AccountError):
     """The account's credentials changed (an administrator's reset?) while this change ran."""
 
@@ -157,6 +163,24 @@ def _admins(session: Session) -> int:
     )
     query = select(func.count()).select_from(StaffAccount).where(StaffAccount.role == "admin")
     return session.scalar(query) or 0
+
+
+def hold_admin(session: Session, account: StaffAccount) -> None:
+    """Refuse unless `account` is still the administrator it was; hold that until the commit.
+
+    An admin page checks its administrator as the request comes in, and acts
+    later (a passphrase's hash takes most of a second): a removal, demotion or
+    reset committed meanwhile was followed by what the request did, in the name
+    of an account already gone. Every administrator's row is held, as `_admins`
+    holds them, so such a change waits for this action to commit, or it came
+    first and this action is refused (`NoLongerAdmin`).
+    """
+    _admins(session)
+    row = session.execute(
+        select(StaffAccount.role, StaffAccount.epoch).where(StaffAccount.id == account.id)
+    ).one_or_none()
+    if row is None or row.role != "admin" or row.epoch != account.epoch:
+        raise NoLongerAdmin("your account was removed or changed meanwhile: nothing was done")
 
 
 def _next_epoch(account: StaffAccount) -> None:

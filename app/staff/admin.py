@@ -16,7 +16,7 @@ from app.db import db_session, transaction
 from app.errors import AppError
 from app.models import StaffAccount
 from app.operations import keyring_admin
-from app.services import audit, settings_admin, staff_admin
+from app.services import audit, settings_admin, staff, staff_admin
 from app.settings import taxonomy
 from app.staff import bp
 from app.staff.admin_forms import (
@@ -48,10 +48,18 @@ def _me() -> StaffAccount:
 
 
 def _attempt(action: Callable[[Session], R]) -> R | AppError:
-    """Run `action` in one transaction; return its result, or the refusal it raised."""
+    """Run `action` in one transaction; return its result, or the refusal it raised.
+
+    It runs only while the administrator is still one (`staff.hold_admin`): one
+    removed, demoted or reset since the request came in gets a 403, nothing done.
+    """
+    me = _me()
     try:
         with transaction() as session:
+            staff.hold_admin(session, me)
             return action(session)
+    except staff.NoLongerAdmin:
+        abort(403)
     except (
         staff_admin.AccountError,
         settings_admin.SettingsError,

@@ -83,3 +83,29 @@ def test_two_administrators_acting_on_each_other_at_once_leave_one(
     assert len(refused) == 1
     assert isinstance(refused[0], staff_service.AccountError)
     assert "last administrator" in str(refused[0])
+
+
+@pytest.mark.parametrize("how", ["remove", "demote", "reset"])
+def test_an_administrator_changed_since_their_request_came_in_is_refused(
+    app: Flask, how: str
+) -> None:
+    """What the page read as the request came in is held against what the row says now."""
+    make_staff(app, "amna", role="admin")
+    make_staff(app, "bilal", role="admin")
+    with app.app_context(), db_session(app) as request_session:
+        # As the request loaded its administrator.
+        amna = staff_service.get_account(request_session, "amna")
+        request_session.commit()
+        with db_session(app) as other:
+            target = staff_service.get_account(other, "amna")
+            if how == "remove":
+                staff_service.remove_account(other, "bilal", target)
+            elif how == "demote":
+                staff_service.set_role(other, "bilal", target, "staff")
+            else:
+                staff_service.reset_password(other, "bilal", target, "a passphrase of bilal's")
+        with pytest.raises(staff_service.NoLongerAdmin):
+            staff_service.hold_admin(request_session, amna)
+        request_session.rollback()
+        bilal = staff_service.get_account(request_session, "bilal")
+        staff_service.hold_admin(request_session, bilal)

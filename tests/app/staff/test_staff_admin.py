@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,9 +14,10 @@ from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
 from app.models import AuditEntry, StaffAccount
+from app.services import staff as staff_service
 from app.settings import RESOURCES_EN, get_setting, taxonomy
 from crypto import hash_password, verify_password
-from tests.app.support import Visitor, db_session, form, forms, plant_login
+from tests.app.support import Visitor, audit_trail, db_session, form, forms, plant_login
 
 PASSWORD = "correct horse battery staple"
 # Hashed once: Argon2id at its interactive cost is too slow to repeat for every account.
@@ -219,6 +221,38 @@ def test_an_account_removed_meanwhile_loses_the_admin_pages(app: Flask, admin: S
         row.epoch += 1
         session.commit()
     assert admin.client.get("/staff/admin/accounts").status_code == 302
+
+
+def test_an_administrator_removed_mid_request_does_nothing_after_the_removal(
+    app: Flask, admin: Staff, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second tab's action, sent as its administrator is removed, lands before or not at all."""
+    add_account(app, "keeper", "admin")
+    hashing = hash_password
+    removal: list[threading.Thread] = []
+
+    def remove_root() -> None:
+        with app.app_context(), db_session(app) as session:
+            root = staff_service.get_account(session, "root")
+            staff_service.remove_account(session, "keeper", root)
+
+    def removed_meanwhile(password: str) -> str:
+        # The new account's passphrase is hashed after the page checked its admin.
+        if not removal:
+            removal.append(threading.Thread(target=remove_root))
+            removal[0].start()
+            removal[0].join(timeout=2)  # a removal held back by the action waits on
+        return hashing(password)
+
+    monkeypatch.setattr(staff_service, "hash_password", removed_meanwhile)
+    admin.post("/staff/admin/accounts/new", {"username": "backdoor", "role": "admin"})
+    removal[0].join(timeout=40)
+
+    trail = audit_trail(app)
+    removed = trail.index(("keeper", "staff-removed", {"username": "root"}))
+    after = [(actor, action) for actor, action, _ in trail[removed + 1 :] if actor == "root"]
+    assert after == [], f"a removed administrator acted after the removal: {after}"
+    assert account(app, admin.account_id or "") is None
 
 
 def test_admin_posts_without_a_csrf_token_are_refused(app: Flask, admin: Staff) -> None:
