@@ -21,7 +21,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final, TypeVar
+from typing import Any, Final, TypeVar
 
 import pyotp
 import segno
@@ -318,14 +318,13 @@ def authenticate(session: Session, username: str, password: str, code: str) -> L
     # Only whoever has the password meets the throttle, which counts codes tried behind it.
     _check_throttle(session, bucket)
     if not account.totp_enrolled:
-        _rehash(account, password)
-        session.commit()
+        if not _settle(session, account, password):
+            return None
         return Login(account, enrolment=_seal(pyotp.random_base32()))
     secret = _open(account.totp_secret)
     if secret is not None and _use_code(session, account, secret, code):
-        _rehash(account, password)
-        account.last_login_day = today()
-        session.commit()
+        if not _settle(session, account, password, last_login_day=today()):
+            return None
         return Login(account)
     _refuse(session, bucket, account)
     return None
@@ -396,9 +395,29 @@ def _dummy_hash() -> str:
     return hash_password(secrets.token_urlsafe(32))
 
 
-def _rehash(account: StaffAccount, password: str) -> None:
+def _settle(session: Session, account: StaffAccount, password: str, **values: Any) -> bool:
+    """Write what a login changes on its account, over the epoch it checked, and commit.
+
+    A password made with old costs is hashed again; written unconditionally, that
+    hash of the password just checked went over a reset committed since the
+    check, and the old password stood again. Such a login is refused (False),
+    and the reset stands.
+    """
     if needs_rehash(account.password_hash):
-        account.password_hash = _pooled(lambda: hash_password(password))
+        values["password_hash"] = _pooled(lambda: hash_password(password))
+    moved = session.execute(
+        update(StaffAccount)
+        .where(StaffAccount.id == account.id, StaffAccount.epoch == account.epoch)
+        .values(epoch=account.epoch, **values)
+        .execution_options(synchronize_session=False)
+    )
+    if not moved.rowcount:  # type: ignore[attr-defined]
+        session.rollback()
+        return False
+    for key, value in values.items():
+        set_committed_value(account, key, value)
+    session.commit()
+    return True
 
 
 def _pooled(work: Callable[[], _T]) -> _T:
@@ -444,8 +463,8 @@ def _use_code(session: Session, account: StaffAccount, secret: str, code: str) -
             continue
         spent = session.execute(
             select(StaffAccount.totp_spent).where(StaffAccount.id == account.id)
-        ).scalar_one()
-        if _spent(run, account.id, spent, step, totp.interval):
+        ).scalar_one_or_none()
+        if spent is None or _spent(run, account.id, spent, step, totp.interval):
             return False
         # The one place a code is spent: of two workers racing with one code, one
         # changes the tag, the other finds it changed.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Callable
 
@@ -303,6 +304,68 @@ def test_login_rehashes_a_password_made_with_old_costs(
         epoch = account.epoch
     assert epoch == 1  # a rehash is not a new password: no session ends
     assert logged_in(staff)
+
+
+def test_a_login_rehashing_its_password_does_not_undo_a_reset_made_meanwhile(
+    app: Flask, staff: FlaskClient, alice: StaffUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The old password's new hash is written only over the hash the login checked."""
+    given = "the administrator's own new passphrase"
+    check = verify_password
+    reset: list[threading.Thread] = []
+
+    def reset_alice() -> None:
+        with app.app_context(), db_session(app) as session:
+            account = staff_service.get_account(session, "alice")
+            staff_service.reset_password(session, "console", account, given)
+
+    def then_reset(encoded: str, password: str) -> bool:
+        verdict = check(encoded, password)
+        if not reset:
+            reset.append(threading.Thread(target=reset_alice))
+            reset[0].start()
+            reset[0].join(timeout=30)
+        return verdict
+
+    monkeypatch.setattr(staff_service, "needs_rehash", lambda encoded: True)
+    monkeypatch.setattr(staff_service, "verify_password", then_reset)
+    response = submit_login(staff, "alice", PASSWORD, fresh_code(app, alice))
+
+    with db_session(app) as session:
+        encoded = session.execute(
+            select(StaffAccount.password_hash).where(StaffAccount.id == alice.id)
+        ).scalar_one()
+    assert check(encoded, given), "the login's rehash undid the reset: the old password stands"
+    assert response.status_code == 401
+    assert not logged_in(staff)
+
+
+def test_an_account_removed_during_its_login_is_refused_plainly(
+    app: Flask, staff: FlaskClient, alice: StaffUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Removed between the password's check and the code's, the login gets a 401, not a 500."""
+    make_staff(app, "root", role="admin")
+    check = verify_password
+    removal: list[threading.Thread] = []
+
+    def remove_alice() -> None:
+        with app.app_context(), db_session(app) as session:
+            account = staff_service.get_account(session, "alice")
+            staff_service.remove_account(session, "root", account)
+
+    def then_remove(encoded: str, password: str) -> bool:
+        verdict = check(encoded, password)
+        if not removal:
+            removal.append(threading.Thread(target=remove_alice))
+            removal[0].start()
+            removal[0].join(timeout=30)
+        return verdict
+
+    monkeypatch.setattr(staff_service, "verify_password", then_remove)
+    response = submit_login(staff, "alice", PASSWORD, fresh_code(app, alice))
+
+    assert response.status_code == 401, f"the login answered {response.status_code}"
+    assert not logged_in(staff)
 
 
 # Throttling.
