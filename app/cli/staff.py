@@ -79,6 +79,36 @@ def remove(instance: Path, username: str) -> None:
         name = account.username
         staff_service.remove_account(session, CONSOLE, account)
     click.echo(f"raazdar: removed {name}")
+    _hint_devices(instance, name)
+
+
+def _hint_devices(instance: Path, username: str) -> None:
+    """Name the staff devices that look like the removed account's: they still reach the onion.
+
+    The account and the device keys are separate gates (deploy/README.md §1.6):
+    removing one leaves the other, and a colleague removed keeps the login page,
+    and every login's Argon2id hash, within reach until their devices are revoked.
+    """
+    from app.operations.tor.clients import StaffClients
+
+    devices = [
+        device
+        for device in StaffClients(instance / "tor").names()
+        if device == username or device.startswith(f"{username}-")
+    ]
+    if devices:
+        click.echo(
+            f"raazdar: hint: {', '.join(devices)} can still reach the staff onion: revoke "
+            + ", ".join(f"`raazdar staff-onion remove-client {d}`" for d in devices)
+            + ", then `systemctl reload raazdar`",
+            err=True,
+        )
+    else:
+        click.echo(
+            "raazdar: hint: their devices still reach the staff onion until revoked: "
+            "`raazdar staff-onion list`, then `raazdar staff-onion remove-client DEVICE`",
+            err=True,
+        )
 
 
 @staff.command("reset-password")

@@ -131,6 +131,24 @@ def test_remove(runner: CliRunner, instance: Path, app: Flask) -> None:
     assert "raazdar: error: no staff account is called 'alice'" in missing.output
 
 
+def test_remove_names_the_devices_that_still_reach_the_staff_onion(
+    runner: CliRunner, instance: Path, app: Flask
+) -> None:
+    """An account removed is not a device revoked: the console says which to revoke."""
+    make_staff(app, "alice")
+    for device in ("alice-laptop", "alice-phone", "bilal-laptop"):
+        added = runner.invoke(
+            main, ["--instance", str(instance), "staff-onion", "add-client", device]
+        )
+        assert added.exit_code == 0, added.output
+    result = staff(runner, instance, "remove", "alice")
+    assert result.exit_code == 0, result.output
+    hint = "raazdar: hint: alice-laptop, alice-phone can still reach the staff onion"
+    assert hint in result.output, f"the removal said nothing of alice's devices: {result.output}"
+    assert "raazdar staff-onion remove-client alice-laptop" in result.output
+    assert "bilal-laptop" not in result.output
+
+
 def test_the_last_administrator_stays(runner: CliRunner, instance: Path, app: Flask) -> None:
     make_staff(app, "root", role="admin")
     result = staff(runner, instance, "remove", "root")
