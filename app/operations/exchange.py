@@ -29,7 +29,7 @@ import contextlib
 import datetime as dt
 import logging
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -95,10 +95,19 @@ def server_signing_key() -> SigningKey:
 
 
 def export_bundle(
-    session: Session, dst: BinaryIO, *, since: dt.date | None = None, resend: bool = False
+    session: Session,
+    dst: BinaryIO,
+    *,
+    since: dt.date | None = None,
+    resend: bool = False,
+    before_commit: Callable[[Session, ExportSummary], None] | None = None,
 ) -> ExportSummary:
     """Write the next bundle of the chain: items not yet exported, also those since a day
     if one is given, or all (resend).
+
+    `before_commit` runs in the export's transaction once the bundle is written
+    (the staff pages audit it there, and check their account is still theirs):
+    what it raises leaves nothing exported.
 
     Every item on the server is one not yet acknowledged (acknowledged items are
     deleted), so a resend holds whatever a lost bundle held that still matters.
@@ -150,8 +159,15 @@ def export_bundle(
     for item in items:
         item.exported = True
         item.exported_day = item.exported_day or day
+    summary = ExportSummary(export.bundle_id, len(items), len(sources), chain.sequence, missing)
+    if before_commit is not None:
+        try:
+            before_commit(session, summary)
+        except BaseException:
+            session.rollback()
+            raise
     session.commit()
-    return ExportSummary(export.bundle_id, len(items), len(sources), chain.sequence, missing)
+    return summary
 
 
 def _receipts(session: Session) -> tuple[str, ...]:

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.errors import KeyringUnavailable
-from app.models import Item, Reply, Source, today
+from app.models import Item, Reply, Source, StaffAccount, today
 from app.operations import retention
 from app.operations.exchange import (
     ApplySummary,
@@ -23,7 +23,7 @@ from app.operations.exchange import (
     apply_reply_bundle,
     export_bundle,
 )
-from app.services import audit
+from app.services import audit, staff
 from app.services.context import services
 from app.services.keys import public_keys
 from app.services.refusals import reply_bundle_refusal
@@ -83,8 +83,15 @@ def dashboard(session: Session) -> Dashboard:
     )
 
 
-def export_download(session: Session, actor: str, since: dt.date | None) -> Download | None:
-    """Write an export bundle to a temporary file and audit it; None when nothing matches."""
+def export_download(
+    session: Session, account: StaffAccount, since: dt.date | None
+) -> Download | None:
+    """Write an export bundle to a temporary file and audit it; None when nothing matches.
+
+    The export commits, audited, only while `account` is still as its session
+    found it (`staff.hold_staff`): a colleague removed or reset while the bundle
+    was written (it can take minutes) gets none, and nothing is marked exported.
+    """
     wanted = Item.received_day >= since if since is not None else ~Item.exported
     if not session.scalar(select(func.count()).select_from(Item).where(wanted)):
         return None
@@ -93,11 +100,13 @@ def export_download(session: Session, actor: str, since: dt.date | None) -> Down
     # RAM-backed /tmp: the bundle is ciphertext, and it can be large.
     # The response closes it once sent.
     dst = tempfile.TemporaryFile(dir=services().paths.store)  # noqa: SIM115
-    try:
-        summary = export_bundle(session, dst, since=since)
+
+    def settle(session: Session, summary: ExportSummary) -> None:
+        """Audit the export, then hold the account that made it (or refuse)."""
+        # The audit head first, then the account: the order a removal takes them in.
         audit.record(
             session,
-            actor,
+            account.username,
             "export",
             bundle=summary.bundle_id,
             sequence=summary.sequence,
@@ -105,7 +114,10 @@ def export_download(session: Session, actor: str, since: dt.date | None) -> Down
             sources=summary.sources,
             since=since.isoformat() if since is not None else None,
         )
-        session.commit()
+        staff.hold_staff(session, account)
+
+    try:
+        summary = export_bundle(session, dst, since=since, before_commit=settle)
         size = dst.tell()
         dst.seek(0)
     except BaseException:

@@ -75,10 +75,14 @@ class PasswordRefused(AccountError):
     """A new password breaks the rules on passwords (`crypto.hash_password`); nothing changed."""
 
 
-class NoLongerAdmin(AccountError):
-    """The administrator acting was removed, demoted or reset since their request came in."""
+class NoLongerStaff(AccountError):
+    """The account acting was removed or reset since its request came in; nothing was done."""
 
     status = 403
+
+
+class NoLongerAdmin(NoLongerStaff):
+    """The administrator acting was removed, demoted or reset since their request came in."""
 
 
 class AccountChanged(AccountError):
@@ -181,6 +185,23 @@ def hold_admin(session: Session, account: StaffAccount) -> None:
     ).one_or_none()
     if row is None or row.role != "admin" or row.epoch != account.epoch:
         raise NoLongerAdmin("your account was removed or changed meanwhile: nothing was done")
+
+
+def hold_staff(session: Session, account: StaffAccount) -> None:
+    """Refuse unless `account` is still as its session found it; hold its row until the commit.
+
+    For what a staff page writes after a long wait (an export bundle can take
+    minutes to write): a removal or reset committed meanwhile refuses it
+    (`NoLongerStaff`), and one that comes after this waits for its commit.
+    """
+    held = session.execute(
+        update(StaffAccount)
+        .where(StaffAccount.id == account.id, StaffAccount.epoch == account.epoch)
+        .values(epoch=account.epoch)
+        .execution_options(synchronize_session=False)
+    )
+    if not held.rowcount:  # type: ignore[attr-defined]
+        raise NoLongerStaff("your account was removed or changed meanwhile: nothing was done")
 
 
 def _next_epoch(account: StaffAccount) -> None:

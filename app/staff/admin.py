@@ -18,7 +18,7 @@ from app.models import StaffAccount
 from app.operations import keyring_admin
 from app.services import audit, settings_admin, staff, staff_admin
 from app.settings import taxonomy
-from app.staff import bp
+from app.staff import auth, bp
 from app.staff.admin_forms import (
     ActionForm,
     CreateAccountForm,
@@ -59,6 +59,7 @@ def _attempt(action: Callable[[Session], R]) -> R | AppError:
             staff.hold_admin(session, me)
             return action(session)
     except staff.NoLongerAdmin:
+        auth.reload()
         abort(403)
     except (
         staff_admin.AccountError,

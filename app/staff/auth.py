@@ -121,6 +121,11 @@ def current_staff() -> StaffAccount | None:
     return account
 
 
+def reload() -> None:
+    """Forget the account this request loaded: it changed under the request (removed, reset)."""
+    g.pop("staff_account", None)
+
+
 def _load() -> StaffAccount | None:
     grants = sessions.current_login(db_session())
     data = grants.get(SESSION_KEY) if grants is not None else None

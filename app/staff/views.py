@@ -256,9 +256,10 @@ def export() -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _dashboard_page(export_form=form), 400
     try:
-        download = dashboard_service.export_download(
-            db_session(), _account().username, form.since.data
-        )
+        download = dashboard_service.export_download(db_session(), _account(), form.since.data)
+    except staff_service.NoLongerStaff:
+        auth.reload()
+        abort(403)
     except KeyringUnavailable:
         flash(_("No keyring is in force, so no bundle can be made. See the keyring page."), "warn")
         return redirect(url_for("staff.dashboard"), code=303)

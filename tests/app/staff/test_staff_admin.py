@@ -255,6 +255,37 @@ def test_an_administrator_removed_mid_request_does_nothing_after_the_removal(
     assert account(app, admin.account_id or "") is None
 
 
+def test_an_administrator_removed_just_before_acting_gets_a_403_and_changes_nothing(
+    app: Flask, admin: Staff, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_account(app, "keeper", "admin")
+    holding = staff_service.hold_admin
+
+    def remove_root() -> None:
+        with app.app_context(), db_session(app) as session:
+            root = staff_service.get_account(session, "root")
+            staff_service.remove_account(session, "keeper", root)
+
+    def removed_first(session: Any, actor: StaffAccount) -> None:
+        removal = threading.Thread(target=remove_root)
+        removal.start()
+        removal.join(timeout=30)
+        holding(session, actor)
+
+    monkeypatch.setattr(staff_service, "hold_admin", removed_first)
+    settings = {
+        "organisation": "Taken Over",
+        "upload_limit_mib": "1",
+        "retention_days": "1",
+        "source_expiry_days": "1",
+    }
+    response = admin.post("/staff/admin/settings/general", settings)
+
+    assert response.status_code == 403
+    assert get_setting(db_session(app), "organisation") == "Raazdar"
+    assert audit_actions(app)[-1] == "staff-removed"
+
+
 def test_admin_posts_without_a_csrf_token_are_refused(app: Flask, admin: Staff) -> None:
     before = audit_count(app)
     for path, data in admin_actions(app):

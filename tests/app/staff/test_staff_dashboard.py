@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -16,8 +18,10 @@ from werkzeug.test import TestResponse
 
 from app.instance import InstancePaths
 from app.models import Item, Reply, Source, today
+from app.operations import exchange
 from app.operations.doctor import tor_check
 from app.operations.exchange import apply_reply_bundle
+from app.services import staff as staff_service
 from crypto import Metadata, SigningKey, open_bytes, seal_bytes
 from crypto.exchange import (
     ExportManifest,
@@ -26,6 +30,7 @@ from crypto.exchange import (
     ReplyManifest,
     new_bundle_id,
     read_export,
+    write_export,
     write_replies,
 )
 from tests.app.staff_support import (
@@ -266,6 +271,44 @@ def test_export_download_is_a_bundle_the_review_side_reads(
         "export",
         {"bundle": manifest.bundle_id, "sequence": 1, "items": 2, "sources": 1, "since": None},
     )
+
+
+def test_an_export_whose_account_is_removed_while_it_is_written_is_not_handed_out(
+    app: Flask, visitor: Visitor, staff: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Removed as the bundle is written, a colleague gets no bundle and marks nothing exported."""
+    make_staff(app, "root", role="admin")
+    report(visitor, "The SHO released the agent for money")
+    writing = write_export
+    removal: list[threading.Thread] = []
+
+    def remove_alice() -> None:
+        with app.app_context(), db_session(app) as session:
+            alice = staff_service.get_account(session, "alice")
+            staff_service.remove_account(session, "root", alice)
+
+    def removed_meanwhile(*args: Any, **kwargs: Any) -> bytes:
+        digest = writing(*args, **kwargs)
+        if not removal:
+            removal.append(threading.Thread(target=remove_alice))
+            removal[0].start()
+            removal[0].join(timeout=2)  # a removal held back by the export waits on
+        return digest
+
+    monkeypatch.setattr(exchange, "write_export", removed_meanwhile)
+    response = export(staff)
+    removal[0].join(timeout=40)
+
+    trail = audit_trail(app)
+    removed = trail.index(("root", "staff-removed", {"username": "alice"}))
+    after = [(actor, action) for actor, action, _ in trail[removed + 1 :] if actor == "alice"]
+    assert after == [], f"a removed colleague exported after the removal: {after}"
+    if response.status_code == 200:  # the export came first: the removal waited for it
+        assert ("alice", "export") in [(a, b) for a, b, _ in trail[:removed]]
+    else:
+        assert response.status_code == 403
+        with db_session(app) as session:
+            assert not any(session.execute(select(Item.exported)).scalars())
 
 
 def test_export_with_nothing_new_downloads_nothing(
