@@ -365,16 +365,31 @@ def enrolment(session: Session, account: StaffAccount, sealed: str) -> Enrolment
 
 
 def confirm_enrolment(session: Session, account: StaffAccount, sealed: str, code: str) -> bool:
-    """Enrol the pending secret if `code` comes from it; throttled like a login."""
+    """Enrol the pending secret if `code` comes from it; throttled like a login.
+
+    Written only over the epoch the enrolment began in (`AccountChanged`
+    otherwise): whoever enrolled on a leaked password as an administrator reset
+    it kept their secret as the account's second factor, and its owner was shut out.
+    """
     bucket = _bucket(account.username)
     _check_throttle(session, bucket)
     secret = _open(sealed)
     if secret is None or account.totp_enrolled or not _use_code(session, account, secret, code):
         _refuse(session, bucket, account)
         return False
-    account.totp_secret = sealed
-    account.totp_enrolled = True
-    account.last_login_day = today()
+    values = {"totp_secret": sealed, "totp_enrolled": True, "last_login_day": today()}
+    enrolled = session.execute(
+        update(StaffAccount)
+        .where(StaffAccount.id == account.id, StaffAccount.epoch == account.epoch)
+        .where(~StaffAccount.totp_enrolled)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if not enrolled.rowcount:  # type: ignore[attr-defined]
+        session.rollback()
+        raise AccountChanged("the account changed meanwhile: log in again")
+    for key, value in values.items():
+        set_committed_value(account, key, value)
     audit.record(session, account.username, "staff-2fa-enrolled", username=account.username)
     session.commit()
     return True

@@ -134,6 +134,11 @@ def enrol() -> ResponseReturnValue:
         except ThrottledError:
             auth.end_enrolment()
             return _login_page(LoginForm(formdata=None), throttled=True), 429
+        except staff_service.AccountChanged:
+            # A reset or removal came first: this enrolment is no longer the account's.
+            auth.end_enrolment()
+            flash(_("Log in with your username and password to set up your authenticator."), "warn")
+            return redirect(url_for("staff.login"), code=303)
         if confirmed:
             auth.begin(account)
             flash(_("Your authenticator is set up. Use a fresh code from it at every login."), "ok")

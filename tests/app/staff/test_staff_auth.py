@@ -6,6 +6,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 import pyotp
 import pytest
@@ -654,6 +655,46 @@ def test_enrolment_ends_if_the_password_changes_meanwhile(app: Flask, staff: Fla
     with app.app_context(), db_session(app) as session:
         staff_service.reset_password(session, "console", staff_service.get_account(session, "bob"))
     assert staff.get("/staff/enrol").status_code == 303
+
+
+def test_an_enrolment_confirmed_as_the_password_is_reset_does_not_enrol(
+    app: Flask, staff: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whoever enrols on a leaked password as it is reset keeps no second factor on the account."""
+    make_staff(app, "bob", enrolled=False)
+    submit_login(staff, "bob", PASSWORD, "")
+    html = staff.get("/staff/enrol").get_data(as_text=True)
+    secret = _enrolment_secret(html)
+    token = form(html, "/staff/enrol").fields["csrf_token"]
+    opening = staff_service._open
+    reset: list[threading.Thread] = []
+
+    def reset_bob() -> None:
+        with app.app_context(), db_session(app) as session:
+            account = staff_service.get_account(session, "bob")
+            staff_service.reset_password(session, "console", account, "a passphrase for bob")
+
+    def then_reset(*args: Any) -> str | None:
+        # The pending secret is opened after the page checked the enrolment, before any write.
+        opened = opening(*args)
+        if not reset:
+            reset.append(threading.Thread(target=reset_bob))
+            reset[0].start()
+            reset[0].join(timeout=30)
+        return opened
+
+    monkeypatch.setattr(staff_service, "_open", then_reset)
+    response = staff.post(
+        "/staff/enrol", data={"csrf_token": token, "code": pyotp.TOTP(secret).now()}
+    )
+
+    with db_session(app) as session:
+        account = staff_service.get_account(session, "bob")
+        enrolled = account.totp_enrolled
+    assert not enrolled, "the enrolment went over the reset: its secret is the account's factor"
+    assert response.status_code == 303
+    assert response.headers["Location"] == LOGIN_PATH
+    assert not logged_in(staff)
 
 
 def test_an_enrolled_account_is_never_led_to_enrolment(
