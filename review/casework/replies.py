@@ -217,11 +217,21 @@ def export_replies(u: Unlocked, out: Path) -> ExportSummary:
                 "acks": len(acks),
             }
             audit.append(u, "export-replies", None, detail)
-            os.replace(tmp_name, out)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
         raise
+    # Only once the export is recorded: a bundle in place that the workspace never
+    # recorded would leave its replies queued, and the next bundle would carry them again.
+    try:
+        os.replace(tmp_name, out)
+    except OSError as exc:
+        raise ReviewError(
+            f"reply bundle {bundle_id} was recorded as written but could not be put at {out} "
+            f"({exc.strerror})",
+            hint=f"rename {tmp_name} to {out} and carry it, or `exchange take-back {bundle_id}` "
+            "and export again",
+        ) from exc
     named = {r[1] for r in replies} | {source for source, _ in waiting_notices}
     return ExportSummary(
         bundle_id, len(replies), len(waiting_notices), len(acks), waiting, held, len(named)

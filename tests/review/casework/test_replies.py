@@ -11,6 +11,9 @@ when a step fails halfway.
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -161,6 +164,37 @@ def test_an_export_that_fails_halfway_loses_no_reply(
     assert replies.export_replies(unlocked, out).replies == 1
     assert server.apply(out).replies == 1
     assert REPLY in browser.account_page()
+
+
+@contextlib.contextmanager
+def _commit_fails(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """A transaction whose COMMIT fails (the disk filled as SQLite wrote its journal)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    finally:
+        conn.execute("ROLLBACK")
+    raise sqlite3.OperationalError("database or disk is full")
+
+
+def test_an_export_whose_commit_fails_leaves_no_bundle_to_carry(
+    server: Server,
+    unlocked: ws.Unlocked,
+    browser: Source,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A bundle in place whose export was not recorded would carry its replies a second time."""
+    replies.queue_reply(unlocked, 1, REPLY)
+    with monkeypatch.context() as patched:
+        patched.setattr(replies, "transaction", _commit_fails)
+        with pytest.raises(sqlite3.OperationalError):
+            replies.export_replies(unlocked, tmp_path / "r.rzr")
+    assert list(tmp_path.glob("*r.rzr*")) == [], "a bundle the workspace never recorded is left"
+    out = tmp_path / "again.rzr"
+    assert replies.export_replies(unlocked, out).replies == 1
+    assert server.apply(out).replies == 1
+    assert browser.account_page().count(REPLY) == 1
 
 
 def test_a_tampered_wrapped_envelope_stops_the_export_and_writes_nothing(
