@@ -266,11 +266,15 @@ def take_back(
 ) -> TakenBack:
     """Return a reply bundle the server refused, or that was lost, to the queue,
     withdrawing what it refused; later bundles void it."""
-    if u.conn.execute("SELECT 1 FROM reply_bundles WHERE id = ?", (bundle_id,)).fetchone() is None:
+    row = u.conn.execute("SELECT signer FROM reply_bundles WHERE id = ?", (bundle_id,)).fetchone()
+    if row is None:
         raise NotFound(
             f"no reply bundle {bundle_id} was written here",
             hint="give the bundle id the server printed when it refused it",
         )
+    if not _signed_by(u, row[0]):
+        # It withdraws their replies and voids their bundle, as retiring their keys would.
+        u.require_admin("take back a reply bundle another reviewer wrote")
     receipts.check_take_back(u.conn, bundle_id)
     in_bundle = {
         row[0]: row[1]
@@ -305,6 +309,14 @@ def take_back(
     return TakenBack(
         bundle_id, replies - len(withdrawn), kept_notices, acks, len(withdrawn) + len(drop_notices)
     )
+
+
+def _signed_by(u: Unlocked, signer: str) -> bool:
+    """Say whether `signer` is one of the acting reviewer's signing keys, old ones included."""
+    found = u.conn.execute(
+        "SELECT 1 FROM reviewer_keys WHERE reviewer = ? AND signing_key = ?", (u.reviewer, signer)
+    ).fetchone()
+    return found is not None
 
 
 def _match(given: str, replies: dict[str, str]) -> str:

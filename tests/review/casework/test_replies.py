@@ -23,12 +23,18 @@ from crypto.binding import SourceBinding
 from crypto.bundle import BundleReader
 from review import workspace as ws
 from review.casework import replies
+from review.errors import UnlockError
 from review.intake.importer import import_bundle
 from review.keys.rewrap import rewrap
 from review.workspace import audit, outbox
+from tests.review.casework import test_conflicts
+from tests.review.casework.test_conflicts import Team
 from tests.review.casework.test_prekeys import _keys, _prekeys, _record
 from tests.review.intake.test_binding import _bundle
 from tests.review.support import Server, Source, opens_with
+
+# An administrator and two reviewers, for who may take back what.
+team = test_conflicts.team
 
 REPLY = "Meet the lawyer at the court gate. وکیل سے ملیں"
 
@@ -212,3 +218,19 @@ def test_a_tampered_wrapped_envelope_stops_the_export_and_writes_nothing(
         replies.export_replies(unlocked, tmp_path / "r.rzr")
     assert list(tmp_path.glob("*r.rzr*")) == []
     assert unlocked.conn.execute("SELECT exported_in FROM replies").fetchone() == (None,)
+
+
+def test_only_its_writer_or_an_administrator_takes_a_reply_bundle_back(
+    team: Team, tmp_path: Path
+) -> None:
+    """Taking back withdraws replies and voids the bundle: another reviewer's work."""
+    queued = replies.queue_reply(team.second, 3, REPLY)
+    sent = replies.export_replies(team.second, tmp_path / "r.rzr")
+    with pytest.raises(UnlockError, match="only an administrator"):
+        replies.take_back(team.third, sent.bundle_id, withdraw_replies=[queued.reply_id])
+    assert team.admin.conn.execute(
+        "SELECT exported_in FROM replies WHERE id = ?", (queued.reply_id,)
+    ).fetchone() == (sent.bundle_id,)
+    assert replies.take_back(team.second, sent.bundle_id).replies == 1
+    again = replies.export_replies(team.second, tmp_path / "again.rzr")
+    assert replies.take_back(team.admin, again.bundle_id).replies == 1
