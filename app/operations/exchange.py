@@ -27,7 +27,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import io
 import logging
+import os
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -152,6 +154,7 @@ def export_bundle(
         digest = write_export(
             dst, export, [svc.store.path(i.id) for i in items], server_signing_key()
         )
+    _flush(dst)
     if missing:
         log.warning("export: %d item(s) left out, their files are missing", len(missing))
     _advance(session, chain, digest)
@@ -168,6 +171,18 @@ def export_bundle(
             raise
     session.commit()
     return summary
+
+
+def _flush(dst: BinaryIO) -> None:
+    """Put the whole bundle on its disk before its items are marked exported.
+
+    A full disk or an I/O error met by the last buffered bytes would otherwise come
+    after the commit: the items marked sent in a bundle never written, the chain
+    a link on, and only a later import's gap (and a resend) to find them again.
+    """
+    dst.flush()
+    with contextlib.suppress(io.UnsupportedOperation):  # a bundle in memory has no disk
+        os.fsync(dst.fileno())
 
 
 def _receipts(session: Session) -> tuple[str, ...]:

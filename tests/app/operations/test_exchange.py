@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import io
 import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -198,6 +200,37 @@ def test_export_never_overwrites_a_file(exported: tuple[FlaskClient, Path], inst
     status, output = cli(instance, "export", "--out", str(bundle))
     assert status == 1
     assert "raazdar: error:" in output
+
+
+class _TailUnwritten(io.BufferedWriter):
+    """A bundle file on a disk that fills as its last buffered bytes go out."""
+
+    def flush(self) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_an_export_whose_last_bytes_find_the_disk_full_exports_nothing(
+    app: Flask, instance: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Committed before its tail was written, the export marked items sent in no bundle."""
+    submit(app.test_client(), "The SHO released the agent for money", b"\xff\xd8 a photo")
+    real_open = Path.open
+
+    def filling(self: Path, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        if self.name.endswith(".part"):
+            return _TailUnwritten(io.FileIO(self, mode.replace("b", "")))
+        return real_open(self, mode, *args, **kwargs)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(Path, "open", filling)
+        status, output = cli(instance, "export", "--out", str(tmp_path / "full.rzb"))
+    assert status == 1
+    assert "No space left on device" in output
+    assert list(tmp_path.glob("*full.rzb*")) == []
+    status, output = cli(instance, "export", "--out", str(tmp_path / "again.rzb"))
+    assert status == 0, output
+    assert "exported 2 item(s)" in output, "the items went out in a bundle never written"
+    assert "(bundle 1," in output
 
 
 def _bundle_id(bundle: Path) -> str:
