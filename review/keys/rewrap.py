@@ -38,7 +38,7 @@ from review.errors import ReviewError
 from review.escalation import bodies
 from review.keys import subkeys
 from review.workspace import HISTORY, Unlocked, audit, search
-from review.workspace.blobs import create_file, open_blob, remove_files
+from review.workspace.blobs import create_file, open_blob, remove_files, writing
 from review.workspace.erase import destroy
 from review.workspace.noatime import read_quietly
 from review.workspace.schema import transaction
@@ -138,64 +138,66 @@ def rewrap(
     new = WorkspaceKey.generate()
     written: list[Path] = []
     superseded: list[Path] = []
-    try:
-        blobs = [r for b in BLOBS for r in _reseal_blobs(u, b, new, written)]
-        with transaction(u.conn) as conn:
-            for b, key, old_name, new_name, data in blobs:
-                if data is not None:
-                    conn.execute("INSERT INTO blob_data VALUES (?, ?)", (new_name, data))
+    with writing(u.workspace):  # no reap takes a new blob before its row commits
+        try:
+            blobs = [r for b in BLOBS for r in _reseal_blobs(u, b, new, written)]
+            with transaction(u.conn) as conn:
+                for b, key, old_name, new_name, data in blobs:
+                    if data is not None:
+                        conn.execute("INSERT INTO blob_data VALUES (?, ?)", (new_name, data))
+                    conn.execute(
+                        f"UPDATE {b.table} SET {b.column} = ? WHERE {b.key} = ?",  # noqa: S608 - names from BLOBS
+                        (new_name, key),
+                    )
+                    cursor = conn.execute("DELETE FROM blob_data WHERE name = ?", (old_name,))
+                    if not cursor.rowcount:
+                        superseded.append(u.workspace.blobs / old_name)
+                records = sum(_reseal_records(u, new, s) for s in SEALED)
+                history = (u.key, *u.history)
+                sealed = new.seal_record(_secrets(history), HISTORY.encode("ascii"))
                 conn.execute(
-                    f"UPDATE {b.table} SET {b.column} = ? WHERE {b.key} = ?",  # noqa: S608 - names from BLOBS
-                    (new_name, key),
+                    "INSERT INTO meta VALUES (?, ?)"
+                    " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    (HISTORY, b64encode(sealed)),
                 )
-                cursor = conn.execute("DELETE FROM blob_data WHERE name = ?", (old_name,))
-                if not cursor.rowcount:
-                    superseded.append(u.workspace.blobs / old_name)
-            records = sum(_reseal_records(u, new, s) for s in SEALED)
-            history = (u.key, *u.history)
-            sealed = new.seal_record(_secrets(history), HISTORY.encode("ascii"))
-            conn.execute(
-                "INSERT INTO meta VALUES (?, ?)"
-                " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                (HISTORY, b64encode(sealed)),
-            )
-            conn.execute(
-                "UPDATE meta SET value = ? WHERE key = 'workspace_key'",
-                (new.public_key.to_text(),),
-            )
-            key_files: list[Path] = []
-            for seq, encryption, key_file in conn.execute(
-                "SELECT seq, encryption_key, key_file FROM reviewer_keys WHERE NOT retired"
-            ).fetchall():
-                if seq in retiring:
-                    conn.execute(
-                        "UPDATE reviewer_keys SET wrapped = x'', retired = 1 WHERE seq = ?", (seq,)
-                    )
-                    key_files.append(u.workspace.keys / key_file)
-                else:
-                    wrapped = new.wrap_for(PublicKey.from_text(encryption))
-                    conn.execute(
-                        "UPDATE reviewer_keys SET wrapped = ? WHERE seq = ?", (wrapped, seq)
-                    )
-            after = replace(u, key=new, history=history)
-            summary = RewrapSummary(
-                len(blobs), records, tuple(sorted(retiring.values())), abandoned
-            )
-            detail: dict[str, object] = {
-                "blobs": summary.blobs,
-                "records": summary.records,
-                "retired": list(summary.retired),
-            }
-            if abandoned:
-                detail["abandoned"] = abandoned
-            audit.append(after, "rewrap", None, detail)
-            if then is not None:
-                then(after)
-    except BaseException:
-        remove_files(written)
-        raise
-    for path in superseded + key_files:
-        destroy(path)
+                conn.execute(
+                    "UPDATE meta SET value = ? WHERE key = 'workspace_key'",
+                    (new.public_key.to_text(),),
+                )
+                key_files: list[Path] = []
+                for seq, encryption, key_file in conn.execute(
+                    "SELECT seq, encryption_key, key_file FROM reviewer_keys WHERE NOT retired"
+                ).fetchall():
+                    if seq in retiring:
+                        conn.execute(
+                            "UPDATE reviewer_keys SET wrapped = x'', retired = 1 WHERE seq = ?",
+                            (seq,),
+                        )
+                        key_files.append(u.workspace.keys / key_file)
+                    else:
+                        wrapped = new.wrap_for(PublicKey.from_text(encryption))
+                        conn.execute(
+                            "UPDATE reviewer_keys SET wrapped = ? WHERE seq = ?", (wrapped, seq)
+                        )
+                after = replace(u, key=new, history=history)
+                summary = RewrapSummary(
+                    len(blobs), records, tuple(sorted(retiring.values())), abandoned
+                )
+                detail: dict[str, object] = {
+                    "blobs": summary.blobs,
+                    "records": summary.records,
+                    "retired": list(summary.retired),
+                }
+                if abandoned:
+                    detail["abandoned"] = abandoned
+                audit.append(after, "rewrap", None, detail)
+                if then is not None:
+                    then(after)
+        except BaseException:
+            remove_files(written)
+            raise
+        for path in superseded + key_files:
+            destroy(path)
     kept = tuple(k for k in u.keys if _fingerprint(k) not in retiring.values())
     done = replace(after, keys=kept)
     if retiring:

@@ -43,7 +43,7 @@ from crypto.keys import PublicKey
 from crypto.workspace import WorkspaceKey
 from review.casework import notices
 from review.errors import UnlockError, WorkspaceError
-from review.workspace import outbox, schema
+from review.workspace import blobs, outbox, schema
 from review.workspace.noatime import read_quietly
 
 DB_NAME: Final = "workspace.db"
@@ -131,7 +131,9 @@ class Workspace:
         except BaseException:
             conn.close()
             raise
-        return cls(root, conn)
+        workspace = cls(root, conn)
+        blobs.reap(workspace)  # what a process killed halfway left
+        return workspace
 
     def close(self) -> None:
         """Close the database."""
@@ -391,9 +393,10 @@ def check_reviewer_id(reviewer: str) -> None:
 @contextmanager
 def scratch(workspace: Workspace) -> Iterator[Path]:
     """A fresh scratch directory inside the workspace, removed afterwards."""
-    path = workspace.tmp / secrets.token_hex(8)
-    path.mkdir(mode=0o700)
-    try:
-        yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
+    with blobs.writing(workspace):
+        path = workspace.tmp / secrets.token_hex(8)
+        path.mkdir(mode=0o700)
+        try:
+            yield path
+        finally:
+            shutil.rmtree(path, ignore_errors=True)

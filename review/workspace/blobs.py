@@ -5,14 +5,22 @@ decrypting them; so blobs up to `INLINE_MAX` bytes are rows, written in the
 same transaction as the rows that point at them, and larger ones are files in
 `blobs/`, written before that transaction and removed again if it fails.
 Either way a blob is ciphertext that only the workspace key opens.
+
+A process killed between writing a file and committing its row (SIGKILL, a
+power cut) removes nothing: `reap`, when the workspace is next opened, destroys
+every file no row names and every scratch directory left. Writers hold
+`writing` from their first file to their commit, so a reap never takes a file
+whose row is on its way, in this process or another.
 """
 
 from __future__ import annotations
 
+import fcntl
 import io
 import os
-from collections.abc import Iterable
-from contextlib import suppress
+import shutil
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Final
 
@@ -24,6 +32,8 @@ if TYPE_CHECKING:
     from review.workspace import Workspace
 
 INLINE_MAX: Final = 256 * 1024
+# Every column that names a blob, file or row (each item's, filed or not, too).
+NAMING: Final = (("items", "blob"), ("escalations", "blob"), ("replies", "envelope"))
 
 
 def open_blob(workspace: Workspace, name: str) -> BinaryIO:
@@ -89,3 +99,52 @@ def clear_times(root: Path) -> None:
                 os.utime(os.path.join(directory, name), (0, 0), follow_symlinks=False)
         with suppress(OSError):
             os.utime(directory, (0, 0))
+
+
+@contextmanager
+def writing(workspace: Workspace) -> Iterator[None]:
+    """Hold off `reap` while blob files or scratch are written ahead of the rows naming them."""
+    fd = os.open(workspace.blobs, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH)
+        yield
+    finally:
+        os.close(fd)  # and the lock with it
+
+
+def reap(workspace: Workspace) -> int:
+    """Destroy blob files no row names and scratch left by a killed process; say how many.
+
+    Skipped while any process writes (`writing`): the files it wrote are not
+    named yet. Each file is overwritten before it goes: an orphan of a killed
+    `keys rewrap` is sealed to the workspace key it retired.
+    """
+    from review.workspace.erase import destroy
+
+    try:
+        fd = os.open(workspace.blobs, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return 0
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return 0
+        named = {
+            row[0]
+            for table, column in NAMING
+            for row in workspace.conn.execute(
+                f"SELECT {column} FROM {table} WHERE {column} IS NOT NULL"  # noqa: S608 - names from NAMING
+            )
+        }
+        orphans = [p for p in workspace.blobs.iterdir() if p.name not in named]
+        for path in orphans:
+            with suppress(OSError):  # a read-only copy, say: the next open tries again
+                destroy(path)
+        leftover = list(workspace.tmp.iterdir()) if workspace.tmp.is_dir() else []
+        for path in leftover:
+            with suppress(OSError):
+                shutil.rmtree(path) if path.is_dir() else destroy(path)
+        return len(orphans) + len(leftover)
+    finally:
+        os.close(fd)
