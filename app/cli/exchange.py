@@ -41,6 +41,14 @@ def export(instance: Path, out: Path, since: Any, resend: bool) -> None:
     if out.exists():
         fail(f"{out} exists", "choose a new file name: a bundle is never overwritten")
     partial = out.with_name(f".{out.name}.part")
+    if partial.exists():
+        # Killed after its commit, an export leaves a whole bundle the chain counts.
+        fail(
+            f"{partial} was left by an export cut short: it may be a whole bundle whose "
+            "items the server counts as exported",
+            f"rename it to {out.name} and carry it, or delete it; either way a later "
+            "`raazdar export --resend` fills any gap it leaves at the workstation",
+        )
     with app_context(instance):
         try:
             with partial.open("xb") as dst:

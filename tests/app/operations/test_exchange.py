@@ -233,6 +233,20 @@ def test_an_export_whose_last_bytes_find_the_disk_full_exports_nothing(
     assert "(bundle 1," in output
 
 
+def test_an_export_cut_short_leaves_its_part_file_to_the_operator(
+    app: Flask, instance: Path, tmp_path: Path
+) -> None:
+    """A `.part` a killed export left may be a bundle the server counts as exported."""
+    submit(app.test_client(), "The SHO released the agent for money", b"\xff\xd8 a photo")
+    left = tmp_path / ".export.rzb.part"
+    left.write_bytes(b"bundle 1, killed before its rename")
+    status, output = cli(instance, "export", "--out", str(tmp_path / "export.rzb"))
+    assert status == 1
+    assert left.read_bytes() == b"bundle 1, killed before its rename", "the leftover was deleted"
+    assert "left by an export cut short" in output
+    assert "--resend" in output
+
+
 def _bundle_id(bundle: Path) -> str:
     """The id a reply bundle's manifest gives it (read without checking the signer)."""
     with bundle.open("rb") as src:
