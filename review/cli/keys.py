@@ -227,11 +227,19 @@ def _confirm_digest(manifest: Manifest) -> None:
 
 @groups.keys.command("install")
 @click.argument("file", type=_FILE)
+@click.option(
+    "--threshold",
+    type=click.IntRange(min=1),
+    help="For a workspace made before it kept one, and its first keyring only: how many "
+    "pinned authorities must sign, the organisation's threshold (administrators; audited).",
+)
 @pass_ctx
-def install(c: Ctx, file: Path) -> None:
+def install(c: Ctx, file: Path, threshold: int | None) -> None:
     """Install a signed keyring in the workspace (it must follow the one in force)."""
     u = c.unlock()
-    manifest = keyring.install(u, _read_manifest(file))
+    manifest = keyring.install(u, _read_manifest(file), threshold=threshold)
+    if threshold is not None:
+        click.echo(f"the first keyring here needs {threshold} pinned authorities' signatures")
     click.echo(f"keyring v{manifest.version} installed, in force until {manifest.expires}")
     enrolled = {
         (reviewer, key)

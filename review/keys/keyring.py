@@ -16,6 +16,7 @@ typed at `init`, so only the authorities can change which server is believed.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from typing import Final
@@ -33,7 +34,7 @@ from crypto import (
 )
 from crypto.errors import CryptoError, VerificationError
 from review.errors import ReviewError
-from review.workspace import Pinned, Unlocked, Workspace, audit
+from review.workspace import THRESHOLD, Pinned, Unlocked, Workspace, audit
 from review.workspace.schema import transaction
 
 # How long one keyring timestamp holds unless the ceremony says otherwise: a server
@@ -144,11 +145,34 @@ def init_pins(
     return listing.id, listing.server_keys[0]
 
 
-def install(u: Unlocked, signed: SignedManifest, today: dt.date | None = None) -> Manifest:
-    """Verify and keep the next keyring, recorded in the audit log."""
-    manifest = check(u.workspace, signed, today or dt.date.today())
+def install(
+    u: Unlocked,
+    signed: SignedManifest,
+    today: dt.date | None = None,
+    *,
+    threshold: int | None = None,
+) -> Manifest:
+    """Verify and keep the next keyring, recorded in the audit log.
+
+    `threshold` gives a workspace made before `meta:authority_threshold` was
+    kept the organisation's threshold as it installs its first keyring, as
+    `init --threshold` does (an administrator's word, audited); else that
+    workspace asks every pinned authority's signature, and could never install
+    a keyring the organisation's threshold signed but by starting again.
+    """
+    pinned = u.workspace.pinned
+    if threshold is not None:
+        pinned = _given_threshold(u, threshold)
+        manifest = check_first(pinned, signed, today or dt.date.today())
+    else:
+        manifest = check(u.workspace, signed, today or dt.date.today())
     with transaction(u.conn) as conn:
+        if threshold is not None:
+            conn.execute("INSERT INTO meta VALUES (?, ?)", (THRESHOLD, str(threshold)))
+            given = {"threshold": threshold, "pinned": len(pinned.authorities)}
+            audit.append(u, "threshold", None, {**given, "keyring": manifest.version})
         conn.execute("INSERT INTO keyrings VALUES (?, ?)", (manifest.version, signed.to_bytes()))
+        u.workspace.pinned = pinned
         detail = {
             "version": manifest.version,
             "recipients": [r.id for r in manifest.recipients],
@@ -156,6 +180,30 @@ def install(u: Unlocked, signed: SignedManifest, today: dt.date | None = None) -
         }
         audit.append(u, "keyring", None, detail)
     return manifest
+
+
+def _given_threshold(u: Unlocked, threshold: int) -> Pinned:
+    """The pins with the organisation's threshold, for a workspace that kept none."""
+    u.require_admin("give the authorities' threshold")
+    pinned = u.workspace.pinned
+    if pinned.threshold is not None:
+        raise KeyringError(
+            f"this workspace's threshold ({pinned.threshold} of {len(pinned.authorities)}) "
+            "was set when the workspace was made",
+            hint="--threshold is for a workspace made before the threshold was kept",
+        )
+    if in_force(u.workspace) is not None:
+        raise KeyringError(
+            "a keyring is in force here: each next one carries its own threshold",
+            hint="install it without --threshold",
+        )
+    if not 1 <= threshold <= len(set(pinned.authorities)):
+        raise KeyringError(
+            f"--threshold {threshold} is not between 1 and the "
+            f"{len(set(pinned.authorities))} authorities pinned here",
+            hint="give the threshold of the authority set you pin, from the ceremony's record",
+        )
+    return dataclasses.replace(pinned, threshold=threshold)
 
 
 def anchoring(workspace: Workspace) -> list[Anchoring]:

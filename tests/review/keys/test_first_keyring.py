@@ -15,9 +15,11 @@ from pathlib import Path
 
 from click.testing import Result
 
+from app.demo import DEMO_PASSPHRASE
 from app.keyring import manifest_path
 from crypto import AuthorityKey, SignedManifest, SigningKey
 from review import workspace as ws
+from review.workspace import audit
 from tests.app.support import demo_authorities, install_successor, new_reviewer
 from tests.review.intake.test_server_info import server_info
 from tests.review.keys.test_instance_keyring import first_keyring, init, pins
@@ -163,3 +165,45 @@ def test_a_workspace_does_not_start_behind_the_keyring_the_server_info_names(
     given = ("--server-info", str(out), "--keyring", str(newest), "--threshold", "2")
     result = init(root, server, *given)
     assert result.exit_code == 0, result.output
+
+
+def test_a_workspace_made_before_the_rule_is_given_its_threshold_by_an_administrator(
+    server: Server, tmp_path: Path
+) -> None:
+    """A workspace with no threshold kept (made before it was) and no keyring yet asks every
+    pinned signature: the organisation's keyring, signed by its threshold, never installs."""
+    keyring, new_pins = rotated(server, tmp_path / "keyring-v2.json")
+    root = tmp_path / "workspace"
+    assert init(root, server, *typed(server), *new_pins).exit_code == 0
+    w = ws.Workspace.open(root)
+    with w.conn:  # as the workspace was before `meta:authority_threshold`
+        w.conn.execute("DELETE FROM meta WHERE key = ?", (ws.THRESHOLD,))
+    w.close()
+    result = review(root, "keys", "install", str(keyring))
+    assert result.exit_code == 1, result.output
+    assert "2 valid signature(s) of 3 required" in result.output
+    for count in ("4", "0"):  # none the pins can meet
+        result = review(root, "keys", "install", "--threshold", count, str(keyring))
+        assert result.exit_code in (1, 2), result.output
+        assert "--threshold" in result.output
+        assert ws.Workspace.open(root).pinned.threshold is None
+    result = review(root, "keys", "install", "--threshold", "2", str(keyring))
+    assert result.exit_code == 0, result.output
+    u = ws.Workspace.open(root).unlock("demo-reviewer", lambda _: DEMO_PASSPHRASE)
+    assert u.workspace.pinned.threshold == 2
+    assert u.workspace.keyring() is not None
+    (entry,) = [e for e in audit.entries(u) if e.action == "threshold"]
+    assert entry.detail == {"threshold": 2, "pinned": 3, "keyring": 2}
+    u.workspace.close()
+
+
+def test_a_workspace_whose_threshold_is_kept_cannot_change_it_at_install(
+    server: Server, tmp_path: Path
+) -> None:
+    keyring, new_pins = rotated(server, tmp_path / "keyring-v2.json")
+    root = tmp_path / "workspace"
+    assert init(root, server, *typed(server), *new_pins).exit_code == 0
+    result = review(root, "keys", "install", "--threshold", "2", str(keyring))
+    assert result.exit_code == 1, result.output
+    assert "set when the workspace was made" in result.output
+    assert ws.Workspace.open(root).keyring() is None
