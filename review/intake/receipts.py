@@ -4,9 +4,12 @@ Each export bundle of format 3 carries receipts: the ids of every reply bundle t
 server has applied. Importing one marks each reply bundle written here that it
 names as confirmed (`reply_bundles.confirmed`, the export bundle's id). A reply
 bundle that an export bundle made on a later day does not name was not applied
-when that bundle was made: lost on the way, or still waiting at the server. It
-is reported, like a missing export bundle (`review.intake.exports`), at each
-import and each `list`, until a receipt names it or it is taken back.
+when that bundle was made: lost on the way, or still waiting at the server. So
+is one that an export bundle of the same day leaves out while it names a reply
+bundle written here after it: that one was applied before the export was made,
+and sticks go in the order they were written. It is reported, like a missing
+export bundle (`review.intake.exports`), at each import and each `list`, until
+a receipt names it or it is taken back.
 
 Taking a bundle back keeps its row (`taken_back`, and the replies it `carried`);
 every later reply bundle voids it (`crypto.exchange.Void`) until one that did
@@ -104,16 +107,25 @@ def confirm(conn: sqlite3.Connection, manifest: ExportManifest) -> list[AppliedA
 
 
 def unconfirmed(conn: sqlite3.Connection) -> list[Unconfirmed]:
-    """Reply bundles written here that an export bundle made on a later day does not confirm."""
+    """Reply bundles written here that an export bundle made on a later day does not confirm,
+    or one that confirms a reply bundle written here after them."""
     with_receipts = [s for s in exports.seen(conn).values() if s.receipts and s.created]
+    rows = conn.execute(
+        "SELECT rowid, id, created, confirmed, taken_back FROM reply_bundles ORDER BY rowid"
+    ).fetchall()
+    sequences = {s.bundle_id: s.sequence for s in with_receipts}
     found = []
-    for bundle_id, written_text in conn.execute(
-        "SELECT id, created FROM reply_bundles WHERE confirmed IS NULL AND taken_back IS NULL"
-        " ORDER BY created, id"
-    ).fetchall():
+    for rowid, bundle_id, written_text, confirmed, taken_back in rows:
+        if confirmed is not None or taken_back is not None:
+            continue
         written = dt.date.fromisoformat(written_text)
+        # The export that confirmed a bundle written after this one was made once that one
+        # was applied, and this one not: the same day tells nothing, this order does.
+        after = [sequences[r[3]] for r in rows if r[0] > rowid and r[3] in sequences]
         later = [
-            (s.sequence, s.created) for s in with_receipts if s.created and s.created > written
+            (s.sequence, s.created)
+            for s in with_receipts
+            if s.created and (s.created > written or (after and s.sequence >= min(after)))
         ]
         if not later:
             continue
@@ -121,7 +133,7 @@ def unconfirmed(conn: sqlite3.Connection) -> list[Unconfirmed]:
         replies = _count(conn, "SELECT count(*) FROM replies WHERE exported_in = ?", bundle_id)
         acks = _count(conn, "SELECT count(*) FROM items WHERE acked_in = ?", bundle_id)
         found.append(Unconfirmed(bundle_id, replies, acks, written, sequence, made))
-    return found
+    return sorted(found, key=lambda u: (u.written, u.bundle_id))
 
 
 def check_take_back(conn: sqlite3.Connection, bundle_id: str) -> None:

@@ -114,3 +114,20 @@ def test_a_bundle_taken_back_twice_is_refused_the_second_time(
     again = review(workspace, "exchange", "take-back", first.bundle_id)
     assert again.exit_code == 1
     assert "taken back on" in again.output
+
+
+def test_a_bundle_lost_the_day_a_later_one_is_confirmed_is_named_that_day(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    """A later bundle of this workspace confirmed and an earlier not: the earlier was not
+    applied when that export was made, whatever the day (the server dates nothing)."""
+    server.submit("a report")
+    assert review(workspace, "import", str(server.export(tmp_path / "e1.rzb"))).exit_code == 0
+    lost = _manifest(_reply_and_export(workspace, tmp_path, "r1"))
+    (tmp_path / "r1.rzr").unlink()  # the stick is lost
+    server.apply(_reply_and_export(workspace, tmp_path, "r2"))
+    result = review(workspace, "import", str(server.export(tmp_path / "e2.rzb")))
+    assert result.exit_code == 0, result.output
+    assert f"reply bundle {lost.bundle_id}" in result.output
+    assert "not confirmed by the server in bundle 2" in result.output
+    assert f"reply bundle {lost.bundle_id}" in review(workspace, "list").output
