@@ -62,6 +62,14 @@ class Group(click.Group):
             fail(ctx, str(exc), "the workspace may be damaged: run `raazdar-review audit verify`")
         except OSError as exc:
             fail(ctx, f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), None)
+        except sqlite3.OperationalError as exc:
+            # A full disk, a read-only mount, a lock held too long: the write was undone.
+            fail(
+                ctx,
+                f"the workspace's database refused the write: {exc}",
+                "nothing of this command was kept: free space on the workspace's disk, or "
+                "mount it read-write, and run it again",
+            )
         finally:
             if isinstance(ctx.obj, Ctx) and (ctx.obj.root / ws.DB_NAME).is_file():
                 # A write outside `transaction` (none is meant to be) leaves no journal either.

@@ -176,8 +176,13 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     try:
         yield conn
     except BaseException:
-        conn.execute("ROLLBACK")
-        scrub_journal(conn)
+        # A full disk (SQLITE_FULL) or an I/O error has rolled it back already: a
+        # ROLLBACK then would raise, and hide the error that says what happened.
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        # Nor may the scrub hide it: what it cannot do now, the command's end does.
+        with suppress(sqlite3.Error, OSError):
+            scrub_journal(conn)
         raise
     conn.execute("COMMIT")
     scrub_journal(conn)

@@ -12,8 +12,12 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
+
+import pytest
 
 from app.demo import DEMO_PASSPHRASE
 from review import workspace as ws
@@ -21,8 +25,9 @@ from review.casework.reports import read_attachment
 from review.intake import importer
 from review.intake.importer import import_bundle
 from review.keys.rewrap import BLOBS
+from review.workspace import schema
 from review.workspace.blobs import NAMING, create_file, writing
-from tests.review.support import Server
+from tests.review.support import Server, review
 
 # Past `INLINE_MAX`, so each attachment's blob is a file of its own.
 LARGE = 300 * 1024
@@ -105,3 +110,52 @@ def test_an_import_killed_halfway_leaves_no_blob_and_the_next_files_everything(
         assert got == sorted(photos)
     finally:
         u.workspace.close()
+
+
+def _full_disk(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every workspace database opened from now on may not grow: SQLite says the disk is full."""
+    real = schema.connect
+
+    def full(path: Path) -> sqlite3.Connection:
+        conn = real(path)
+        (pages,) = conn.execute("PRAGMA page_count").fetchone()
+        conn.execute(f"PRAGMA max_page_count = {pages}")
+        return conn
+
+    monkeypatch.setattr(schema, "connect", full)
+
+
+def _read_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every workspace database opened from now on refuses writes, as on a read-only mount."""
+    real = schema.connect
+
+    def read_only(path: Path) -> sqlite3.Connection:
+        conn = real(path)
+        conn.execute("PRAGMA query_only = ON")
+        return conn
+
+    monkeypatch.setattr(schema, "connect", read_only)
+
+
+@pytest.mark.parametrize("fault", [_full_disk, _read_only], ids=["disk-full", "read-only"])
+def test_an_import_the_disk_refuses_says_so_writes_nothing_and_the_retry_files_all(
+    server: Server,
+    workspace: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fault: Callable[[pytest.MonkeyPatch], None],
+) -> None:
+    server.submit("report", [("files", "p.jpg", os.urandom(LARGE), "image/jpeg")])
+    bundle = server.export(tmp_path / "e.rzb")
+    before = sorted(p.name for p in (workspace / "blobs").iterdir())
+    with monkeypatch.context() as patched:
+        fault(patched)
+        result = review(workspace, "import", str(bundle))
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "raazdar-review: error:" in result.output
+    assert "Traceback" not in result.output
+    assert sorted(p.name for p in (workspace / "blobs").iterdir()) == before
+    result = review(workspace, "import", str(bundle))
+    assert result.exit_code == 0, result.output
+    assert "2 item(s) filed" in result.output
