@@ -35,14 +35,24 @@ import tempfile
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
 
-from crypto import HybridPublicKey, Metadata, PublicKey, seal_bytes
-from crypto.exchange import Notice, ReplyEntry, ReplyManifest, new_bundle_id, write_replies
+from crypto import HybridPublicKey, Metadata, PublicKey, VerifyKey, seal_bytes
+from crypto.errors import CryptoError
+from crypto.exchange import (
+    Notice,
+    ReplyEntry,
+    ReplyManifest,
+    new_bundle_id,
+    read_replies,
+    write_replies,
+)
 from review.casework import notices, prekeys, triage
 from review.casework.reports import reply_context
 from review.errors import InvalidValue, NotFound, ReviewError
 from review.intake import receipts
 from review.workspace import Unlocked, audit, outbox
+from review.workspace.erase import destroy
 from review.workspace.schema import transaction
 
 REPLY_TYPE = "text/plain; charset=utf-8"
@@ -61,6 +71,8 @@ class ExportSummary:
     held: int = 0  # this reviewer's replies to disputed sources: kept here, never sent
     # The sources it answers or sends a notice to, named in it to anyone who reads it.
     sources: int = 0
+    # Bundles recorded here that an export cut short left under their `.part` name.
+    left: tuple[Path, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -147,6 +159,7 @@ def export_replies(u: Unlocked, out: Path) -> ExportSummary:
     """Write a reply bundle: this reviewer's queued replies, notices, and acks."""
     if out.exists() or out.is_symlink():
         raise ReviewError(f"{out} already exists", hint="choose a new file name")
+    left = _left_over(u, out.parent)
     signer = u.signing.verify_key.to_text()
     replies = u.conn.execute(
         "SELECT id, source, envelope FROM replies WHERE exported_in IS NULL AND signer = ?"
@@ -234,7 +247,14 @@ def export_replies(u: Unlocked, out: Path) -> ExportSummary:
         ) from exc
     named = {r[1] for r in replies} | {source for source, _ in waiting_notices}
     return ExportSummary(
-        bundle_id, len(replies), len(waiting_notices), len(acks), waiting, held, len(named)
+        bundle_id,
+        len(replies),
+        len(waiting_notices),
+        len(acks),
+        waiting,
+        held,
+        len(named),
+        left,
     )
 
 
@@ -244,6 +264,34 @@ def held_back(held: int) -> str:
         f"{held} reply(ies) to disputed sources held back: they are never sent"
         " (`show` marks them; their source's reply key is not trusted)"
     )
+
+
+def _left_over(u: Unlocked, directory: Path) -> tuple[Path, ...]:
+    """Destroy the reply bundles of this workspace that an export killed before its record
+    left in `directory`; return those it recorded.
+
+    An unrecorded one's replies are still queued: carried, they would go twice, and
+    its envelopes lie there unwrapped, open to a codename a source may give up.
+    """
+    trusted = [VerifyKey.from_text(k) for (k,) in u.conn.execute(_SIGNING_KEYS)]
+    recorded = []
+    for path in sorted(directory.glob(".*.part")):
+        try:
+            with path.open("rb") as src:
+                _, manifest = read_replies(src, trusted, u.workspace.pinned.instance_id)
+        except (CryptoError, OSError):
+            continue  # not a reply bundle of ours, or cut before its manifest (no envelope)
+        known = u.conn.execute(
+            "SELECT 1 FROM reply_bundles WHERE id = ?", (manifest.bundle_id,)
+        ).fetchone()
+        if known is None:
+            destroy(path)
+        else:
+            recorded.append(path)
+    return tuple(recorded)
+
+
+_SIGNING_KEYS: Final = "SELECT signing_key FROM reviewer_keys"
 
 
 @dataclass(frozen=True)

@@ -135,6 +135,12 @@ def reply_sealing(queued: replies.Queued, allowed: bool) -> str:
 def export_replies(c: Ctx, out: Path) -> None:
     """Write a reply bundle: your queued replies, status notices, and acks of imports."""
     summary = replies.export_replies(c.unlock(), out)
+    for left in summary.left:
+        click.echo(
+            f"{PROG}: warning: {left} is a reply bundle recorded here that an export cut short "
+            "left under its temporary name: rename it and carry it, or take it back",
+            err=True,
+        )
     click.echo(
         f"wrote {out}: {summary.replies} reply(ies), {summary.notices} notice(s), "
         f"{summary.acks} acknowledgement(s)"

@@ -12,18 +12,23 @@ when a step fails halfway.
 from __future__ import annotations
 
 import contextlib
+import errno
+import multiprocessing
+import os
+import signal
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from app.demo import DEMO_PASSPHRASE
 from crypto import CryptoError, HybridPrivateKey, PrivateKey, derive_source_keys, open_bytes
 from crypto.binding import SourceBinding
 from crypto.bundle import BundleReader
 from review import workspace as ws
 from review.casework import replies
-from review.errors import UnlockError
+from review.errors import ReviewError, UnlockError
 from review.intake.importer import import_bundle
 from review.keys.rewrap import rewrap
 from review.workspace import audit, outbox
@@ -234,3 +239,52 @@ def test_only_its_writer_or_an_administrator_takes_a_reply_bundle_back(
     assert replies.take_back(team.second, sent.bundle_id).replies == 1
     again = replies.export_replies(team.second, tmp_path / "again.rzr")
     assert replies.take_back(team.admin, again.bundle_id).replies == 1
+
+
+def test_a_reply_bundle_killed_before_its_record_is_destroyed_by_the_next_export(
+    server: Server, workspace: Path, unlocked: ws.Unlocked, browser: Source, tmp_path: Path
+) -> None:
+    """Killed between its last byte and its record, the export leaves a whole bundle of
+    replies still queued: carried, they go twice; left, they lie unwrapped beside it."""
+    replies.queue_reply(unlocked, 1, REPLY)
+    stick = tmp_path / "stick"
+    stick.mkdir()
+
+    def run() -> None:
+        u = ws.Workspace.open(workspace).unlock("demo-reviewer", lambda _: DEMO_PASSPHRASE)
+
+        def killed(_conn: object) -> None:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+        replies.transaction = killed  # type: ignore[attr-defined,assignment]
+        replies.export_replies(u, stick / "r.rzr")
+
+    child = multiprocessing.get_context("fork").Process(target=run)
+    child.start()
+    child.join(120)
+    assert child.exitcode == -signal.SIGKILL
+    (left,) = stick.iterdir()
+    assert REPLY.encode() not in left.read_bytes()  # sealed, to the source
+    again = replies.export_replies(unlocked, stick / "again.rzr")
+    assert again.replies == 1
+    assert [p.name for p in stick.iterdir()] == ["again.rzr"], "the unrecorded bundle is left"
+    assert server.apply(stick / "again.rzr").replies == 1
+    assert browser.account_page().count(REPLY) == 1
+
+
+def test_a_recorded_reply_bundle_left_under_its_part_name_is_kept_and_named(
+    unlocked: ws.Unlocked, browser: Source, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    replies.queue_reply(unlocked, 1, REPLY)
+    with monkeypatch.context() as patched:
+        patched.setattr(os, "replace", _fail_os)
+        with pytest.raises(ReviewError, match="recorded as written"):
+            replies.export_replies(unlocked, tmp_path / "r.rzr")
+    (left,) = tmp_path.glob(".r.rzr.*.part")
+    replies.queue_reply(unlocked, 1, "a second reply")
+    assert replies.export_replies(unlocked, tmp_path / "again.rzr").left == (left,)
+    assert left.exists()
+
+
+def _fail_os(*_args: object) -> None:
+    raise OSError(errno.EIO, "Input/output error")
