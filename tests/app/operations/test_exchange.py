@@ -6,7 +6,10 @@ import datetime as dt
 import errno
 import io
 import json
+import multiprocessing
+import os
 import re
+import signal
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,10 +18,14 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import func, select
 
 from app.cli import main
+from app.db import db_session
 from app.demo import DEMO_PASSPHRASE
 from app.instance import InstancePaths
+from app.models import Item, Reply
+from app.store import EnvelopeStore
 from crypto import (
     CryptoError,
     HybridPrivateKey,
@@ -245,6 +252,46 @@ def test_an_export_cut_short_leaves_its_part_file_to_the_operator(
     assert left.read_bytes() == b"bundle 1, killed before its rename", "the leftover was deleted"
     assert "left by an export cut short" in output
     assert "--resend" in output
+
+
+def test_a_reply_bundle_apply_killed_halfway_posts_each_reply_once_when_run_again(
+    app: Flask, instance: Path, review: Review, tmp_path: Path
+) -> None:
+    """SIGKILL after the first reply's file is published, before the commit: run again,
+    every reply is posted once and every acknowledged item deleted."""
+    for n in range(2):
+        submit(app.test_client(), f"report {n}", b"\xff\xd8 a photo")
+    assert cli(instance, "export", "--out", str(tmp_path / "e.rzb"))[0] == 0
+    manifest, _ = review.read(tmp_path / "e.rzb", tmp_path / "items")
+    bundle = review.replies(tmp_path / "r.rzr", manifest, "hello")
+
+    def run() -> None:
+        real = EnvelopeStore.publish
+        calls = 0
+
+        def dying(store: EnvelopeStore, envelope_id: str, staged: Path) -> Path:
+            nonlocal calls
+            calls += 1
+            if calls == 2:
+                os.kill(os.getpid(), signal.SIGKILL)
+            return real(store, envelope_id, staged)
+
+        EnvelopeStore.publish = dying  # type: ignore[method-assign,assignment]
+        cli(instance, "import-replies", str(bundle))
+
+    child = multiprocessing.get_context("fork").Process(target=run)
+    child.start()
+    child.join(120)
+    assert child.exitcode == -signal.SIGKILL
+    status, output = cli(instance, "import-replies", str(bundle))
+    assert status == 0, output
+    assert "2 reply(ies) posted, 4 acknowledged item(s) deleted" in output
+    status, output = cli(instance, "import-replies", str(bundle))
+    assert status == 1
+    assert "it was applied before" in output
+    with app.app_context():
+        assert db_session().scalar(select(func.count()).select_from(Reply)) == 2
+        assert db_session().scalar(select(func.count()).select_from(Item)) == 0
 
 
 def _bundle_id(bundle: Path) -> str:
