@@ -7,21 +7,34 @@ photos in it (the camera's JPEG or JPEG 2000 files as they were), its
 signatures (the signer's name, place, time and certificates) and the paths of
 the files its links open. All of it goes; the pages, what they draw and the
 form fields stay.
+
+A few KiB of PDF can unpack to gigabytes (a stream compressed twice, or one
+stream every page draws), so qpdf decodes no stream past 64 MiB and a PDF whose
+streams, counted as often as they are read, unpack to more than 256 MiB is
+refused before anything is read in full.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import warnings
 from collections.abc import Iterator
 from typing import Final
 
 import pikepdf
+import pikepdf.settings
 from PIL import Image
 
 from review.errors import Unsupported
 
 _MAX_PIXELS: Final = 100_000_000
+_MAX_STREAM: Final = 64 * 1024 * 1024  # one stream, decoded
+_MAX_DECODED: Final = 256 * 1024 * 1024  # all of them, each as often as it is read
+_PER_READ: Final = 1024  # what reading a stream costs, however little it holds
+_TOO_LARGE: Final = "the PDF is too large once unpacked (its streams unpack past 256 MiB)"
+# LZW, which qpdf does not bound, makes at most 4096 bytes of a 9-bit code.
+_LZW_RATIO: Final = 4096
 _FILE_ACTIONS: Final = (
     pikepdf.Name.GoToR,
     pikepdf.Name.GoToE,
@@ -46,7 +59,8 @@ _PICTURE_FILTERS: Final = ([pikepdf.Name.DCTDecode], [pikepdf.Name.JPXDecode])
 def rebuild(data: bytes) -> bytes:
     """Drop document information, XMP, JavaScript, embedded files and page metadata."""
     try:
-        with pikepdf.open(io.BytesIO(data)) as pdf:
+        with _bounded(), pikepdf.open(io.BytesIO(data)) as pdf:
+            _check_unpacked(pdf)
             if "/Info" in pdf.trailer:
                 del pdf.trailer["/Info"]
             root = pdf.Root
@@ -96,6 +110,87 @@ def rebuild(data: bytes) -> bytes:
         raise Unsupported(f"the PDF cannot be read: {exc}") from exc
 
 
+@contextlib.contextmanager
+def _bounded() -> Iterator[None]:
+    """qpdf decodes no stream past `_MAX_STREAM`, for as long as this tool reads a PDF."""
+    previous = pikepdf.settings.set_qpdf_limits(
+        flate_max_memory=_MAX_STREAM,
+        run_length_max_memory=_MAX_STREAM,
+        png_max_memory=_MAX_STREAM,
+        tiff_max_memory=_MAX_STREAM,
+        dct_max_memory=_MAX_STREAM,
+    )
+    try:
+        yield
+    finally:
+        pikepdf.settings.set_qpdf_limits(**previous)  # type: ignore[arg-type]
+
+
+def _check_unpacked(pdf: pikepdf.Pdf) -> None:
+    """Refuse a PDF whose streams unpack past `_MAX_DECODED`, counted as often as read.
+
+    The text check reads every stream but the pictures, a photo compressed twice is
+    unwrapped, and removing unused resources reads each page's contents and forms.
+    """
+    sizes: dict[tuple[int, int], int] = {}
+    total = 0
+    for obj in pdf.objects:
+        if isinstance(obj, pikepdf.Stream):
+            sizes[obj.objgen] = size = _unpacked_size(pdf, obj)
+            total += size
+            if total > _MAX_DECODED:
+                raise Unsupported(_TOO_LARGE)
+    for page in pdf.pages:
+        contents = page.obj.get("/Contents")
+        todo: list[object] = list(contents) if isinstance(contents, pikepdf.Array) else [contents]
+        todo.append(page.obj.get("/Resources"))
+        seen: set[tuple[int, int]] = set()
+        while todo:
+            item = todo.pop()
+            if isinstance(item, pikepdf.Stream):
+                if item.objgen in seen:
+                    continue
+                seen.add(item.objgen)
+                total += sizes.get(item.objgen, 0) + _PER_READ
+                if total > _MAX_DECODED:
+                    raise Unsupported(_TOO_LARGE)
+                item = item.get("/Resources")
+            if isinstance(item, pikepdf.Dictionary):
+                xobjects = item.get("/XObject")
+                if isinstance(xobjects, pikepdf.Dictionary):
+                    todo.extend(x for x in xobjects.values() if x.get("/Subtype") == "/Form")
+
+
+def _unpacked_size(pdf: pikepdf.Pdf, stream: pikepdf.Stream) -> int:
+    """What reading the stream here unpacks it to: 0 for one never unpacked."""
+    chain = _filters(stream)
+    if pikepdf.Name.LZWDecode in chain and len(stream.read_raw_bytes()) * _LZW_RATIO > (
+        _MAX_STREAM
+    ):
+        raise Unsupported(_TOO_LARGE)
+    try:
+        if chain[-1:] in _PICTURE_FILTERS:
+            return len(_unwrapped(pdf, stream)) if len(chain) > 1 else 0
+        if stream.get("/Subtype") == pikepdf.Name.Image:
+            return 0
+        return len(stream.read_bytes())
+    except pikepdf.DataDecodingError as exc:
+        if "limit" in str(exc):
+            raise Unsupported(_TOO_LARGE) from exc
+        return 0  # damaged or not decoded here (JBIG2): the text check says so, if it reads it
+
+
+def _unwrapped(pdf: pikepdf.Pdf, stream: pikepdf.Stream) -> bytes:
+    """A picture's own bytes: the filters written before its own undone."""
+    chain = _filters(stream)
+    parms = stream.get("/DecodeParms")
+    outer = pikepdf.Stream(pdf, stream.read_raw_bytes())
+    outer.Filter = pikepdf.Array(chain[:-1])
+    if isinstance(parms, pikepdf.Array):
+        outer.DecodeParms = pikepdf.Array(list(parms)[:-1])
+    return outer.read_bytes()
+
+
 def _dictionaries(pdf: pikepdf.Pdf) -> Iterator[pikepdf.Object]:
     """Every dictionary and stream of the file, those written inside another included.
 
@@ -124,14 +219,8 @@ def _picture(pdf: pikepdf.Pdf, stream: pikepdf.Stream) -> None:
     chain = _filters(stream)
     parms = stream.get("/DecodeParms")
     own_parms = parms[-1] if isinstance(parms, pikepdf.Array) and len(parms) else parms
-    data = stream.read_raw_bytes()
-    if len(chain) > 1:
-        # Compressed again: undo the filters before the picture's own.
-        outer = pikepdf.Stream(pdf, data)
-        outer.Filter = pikepdf.Array(chain[:-1])
-        if isinstance(parms, pikepdf.Array):
-            outer.DecodeParms = pikepdf.Array(list(parms)[:-1])
-        data = outer.read_bytes()
+    # Compressed again: undo the filters before the picture's own.
+    data = _unwrapped(pdf, stream) if len(chain) > 1 else stream.read_raw_bytes()
     if chain[-1] == pikepdf.Name.DCTDecode:
         stream.write(_jpeg_without_metadata(data), filter=pikepdf.Name.DCTDecode)
     else:
@@ -244,7 +333,8 @@ def _jpeg2000_without_metadata(data: bytes) -> bytes:
 def text(data: bytes) -> str:
     """The strings a PDF's streams hold, decoded: what it says where it is written plainly."""
     try:
-        with pikepdf.open(io.BytesIO(data)) as pdf:
+        with _bounded(), pikepdf.open(io.BytesIO(data)) as pdf:
+            _check_unpacked(pdf)
             # Pictures hold no text, and a scan's (JBIG2, CCITT, JPEG 2000) is not decoded
             # here at all.
             return "\n".join(

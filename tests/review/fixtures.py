@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import io
 import multiprocessing
+import resource
 import struct
 import zipfile
+import zlib
 from collections.abc import Mapping
+from multiprocessing.connection import Connection
 
 import pikepdf
 from PIL import ExifTags, Image, PngImagePlugin
 
-from review.escalation.scrub import scrub
+from review.escalation.scrub import Unsupported, document_text, scrub
 
 CANARY = "CanaryAuthor-Q7"
 XMP = f"<x:xmpmeta><dc:creator>{CANARY}</dc:creator></x:xmpmeta>".encode()
@@ -175,3 +178,55 @@ def scrub_within(data: bytes, seconds: float) -> bool:
         child.join()
         return False
     return True
+
+
+def deflated_zeros(mib: int) -> bytes:
+    """A zlib stream of `mib` MiB of zeros, about 1 KiB to the MiB, made without the zeros."""
+    packer = zlib.compressobj(9)
+    first = packer.compress(bytes(1 << 20)) + packer.flush(zlib.Z_FULL_FLUSH)
+    # After a full flush a block needs nothing before it, so one block repeats.
+    block = packer.compress(bytes(1 << 20)) + packer.flush(zlib.Z_FULL_FLUSH)
+    adler = (((mib << 20) % 65521) << 16) | 1  # Adler-32 of zeros: a stays 1, b counts them
+    return first + block * (mib - 1) + b"\x03\x00" + adler.to_bytes(4, "big")
+
+
+def pdf_bomb(mib: int, pages: int = 1) -> bytes:
+    """A PDF of a few KiB whose one content stream, on every page, unpacks to `mib` MiB."""
+    pdf = pikepdf.new()
+    content = pdf.make_stream(b"")
+    content.write(
+        zlib.compress(deflated_zeros(mib), 9),
+        filter=pikepdf.Array([pikepdf.Name.FlateDecode, pikepdf.Name.FlateDecode]),
+    )
+    for _ in range(pages):
+        pdf.add_blank_page()
+        pdf.pages[-1].obj.Contents = content
+    out = io.BytesIO()
+    pdf.save(out, compress_streams=False, stream_decode_level=pikepdf.StreamDecodeLevel.none)
+    return out.getvalue()
+
+
+def _scrub_and_read(data: bytes, answer: Connection) -> None:
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    try:
+        document_text(scrub(data, lambda text: text))
+        outcome = "scrubbed"
+    except Unsupported as exc:
+        outcome = str(exc)
+    grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    answer.send((outcome, grown * 1024))
+
+
+def scrub_bounded(data: bytes, seconds: float) -> tuple[str, int] | None:
+    """Scrub and read back in a child: its refusal (or "scrubbed") and the bytes its peak
+    memory grew by, or None past `seconds`."""
+    ctx = multiprocessing.get_context("fork")
+    mine, theirs = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=_scrub_and_read, args=(data, theirs))
+    child.start()
+    ready = mine.poll(seconds)
+    answer: tuple[str, int] | None = mine.recv() if ready else None
+    if child.is_alive() and not ready:
+        child.kill()
+    child.join()
+    return answer

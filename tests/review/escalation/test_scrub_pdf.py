@@ -14,6 +14,8 @@ from tests.review.fixtures import (
     assert_clean_image,
     jp2_with_xml_and_comment,
     jpeg_with_gps,
+    pdf_bomb,
+    scrub_bounded,
 )
 
 
@@ -203,3 +205,22 @@ def test_a_link_to_another_file_keeps_not_its_path() -> None:
     assert CANARY.encode() not in result
     with pikepdf.open(io.BytesIO(result)) as clean:
         assert str(clean.Root.Outlines.First.Title) == "Statement"
+
+
+def test_a_pdf_that_unpacks_to_half_a_gigabyte_is_refused_in_bounded_time_and_memory() -> None:
+    """Attack: a content stream compressed twice, 3 KiB in the file, unpacked in memory to
+    512 MiB by the rebuild (its unused resources removed) and again by the text check:
+    a few such PDFs took the workstation's memory and minutes."""
+    answer = scrub_bounded(pdf_bomb(512), 20)
+    assert answer is not None, "the PDF was still unpacking after 20 s"
+    outcome, grown = answer
+    assert "too large once unpacked" in outcome
+    assert grown < 200 << 20, f"scrubbing took {grown >> 20} MiB more memory"
+
+
+def test_a_small_content_stream_on_ten_thousand_pages_is_refused_in_bounded_time() -> None:
+    """Attack: one content stream of 48 MiB, each page pointing at it: each limit per stream
+    holds, and still the rebuild read it once a page."""
+    answer = scrub_bounded(pdf_bomb(48, pages=10_000), 20)
+    assert answer is not None, "the PDF was still being read after 20 s"
+    assert "too large once unpacked" in answer[0]
