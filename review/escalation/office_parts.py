@@ -12,6 +12,7 @@ import re
 from typing import Final
 
 from review.errors import Unsupported
+from review.escalation import fields
 
 # (pattern, replacement). A pattern that scanned on to the part's end and failed would
 # scan a part of a million unclosed tags a million times.
@@ -110,6 +111,7 @@ def xml(lowered: str, body: bytes, ids: dict[bytes, bytes]) -> bytes:
     """The part (`lowered`: its name, casefolded) without names, times, paths or ids."""
     for pattern, replacement in _XML_SCRUBS:
         body = pattern.sub(replacement, body)
+    body = fields.neutral(body)
     body = _renumber(body, ids)
     body = _PICTURE_TAGS.sub(_without_file_names, body)
     if lowered.endswith(_PEOPLE_PARTS):

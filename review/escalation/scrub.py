@@ -8,7 +8,8 @@ that: images are re-encoded from their pixels alone, PDFs are rebuilt by
 `review.escalation.pdfs`, and office documents lose their property parts (an
 embedded ODF object's too) and, by `review.escalation.office_parts`, the names
 and times in comments and tracked changes, the paths they were saved from and
-the ids that link copies of one document;
+the ids that link copies of one document, and, by `review.escalation.fields`,
+what fields filled in from the writer's profile, path or clock show;
 their pictures and the documents embedded in them are rebuilt the same way. The
 type is told by the bytes, never by the name or the type the source's browser claimed.
 
