@@ -5,8 +5,10 @@ author, sender, file name and date fields keep their last result as the text
 the reader sees: the writer's name, C:\\Users\\<name>\\..., the minute a page was
 printed. Each such field shows a placeholder instead ("[author]", "[file]",
 "[date]"), and its code becomes one that names nothing (QUOTE "[author]"), so
-updating it shows the placeholder again. Other fields (PAGE, a cross-reference)
-stay. Each part is read once, tag by tag, so a hostile part costs linear time.
+updating it shows the placeholder again. A field linking or including another
+file (HYPERLINK, INCLUDEPICTURE, LINK) keeps what it shows but loses the file's
+path. Other fields (PAGE, a link to a web page or a bookmark) stay. Each part is
+read once, tag by tag, so a hostile part costs linear time.
 """
 
 from __future__ import annotations
@@ -36,6 +38,12 @@ _WORD: Final = {
     b"DATE": _DATE,
     b"TIME": _DATE,
 }
+# Fields that link or include another file: a path in their code, the result kept.
+_LINKING: Final = frozenset(
+    (b"HYPERLINK", b"INCLUDEPICTURE", b"INCLUDETEXT", b"LINK", b"RD", b"DDE", b"DDEAUTO")
+)
+_WEB: Final = re.compile(rb"(?:https?://|mailto:)", re.IGNORECASE)
+_TARGET: Final = re.compile(rb'(?:"|&quot;)([^"&]*)')
 # Word: a simple field's tag (its code an attribute) and end, a complex field's marks
 # and code, and the text a field shows.
 _WORD_TOKENS: Final = re.compile(
@@ -88,6 +96,23 @@ def _placeholder(code: bytes) -> bytes | None:
     return _WORD.get(words[0].upper()) if words else None
 
 
+def _rewritten(code: bytes) -> tuple[bytes | None, bytes | None]:
+    """The field's new code, if it needs one, and the placeholder its result becomes."""
+    placeholder = _placeholder(code)
+    if placeholder is not None:
+        return b' QUOTE "' + placeholder + b'" ', placeholder
+    words = code.split()
+    if not words or words[0].upper() not in _LINKING:
+        return None, None
+    rest = code.strip()[len(words[0]) :].lstrip()
+    if rest.startswith(b"\\"):
+        return None, None  # HYPERLINK \l "_Toc1": a place in this document
+    target = _TARGET.search(rest)
+    if _WEB.match(target[1] if target else rest):
+        return None, None
+    return b" " + words[0] + b' "" ', None
+
+
 def _word(body: bytes) -> bytes:
     edits: list[tuple[int, int, bytes]] = []  # start, end, what replaces them
     fields: list[_Field] = []
@@ -96,9 +121,9 @@ def _word(body: bytes) -> bytes:
         tag = token[0]
         if tag.startswith(b"<w:fldSimple"):
             instr = _INSTR.search(tag)
-            placeholder = _placeholder(instr[2] or instr[3] or b"") if instr else None
-            if placeholder is not None and instr is not None:
-                code = instr[1] + b'" QUOTE &quot;' + placeholder + b'&quot; "'
+            code, placeholder = _rewritten(instr[2] or instr[3] or b"") if instr else (None, None)
+            if code is not None and instr is not None:
+                code = instr[1] + b'"' + code.replace(b'"', b"&quot;") + b'"'
                 edits.append((token.start() + instr.start(), token.start() + instr.end(), code))
             if not tag.endswith(b"/>"):
                 fields.append(_Field(True, placeholder=placeholder, showing=True))
@@ -145,13 +170,12 @@ def _code_read(
     if current.showing:
         return []
     current.showing = True
-    code = b"".join(body[m.end(1) : m.end()] for m in current.code)
-    current.placeholder = _placeholder(code)
-    if current.placeholder is None:
+    code, current.placeholder = _rewritten(b"".join(body[m.end(1) : m.end()] for m in current.code))
+    if code is None:
         return []
-    shown_by.append(current)
-    quoted = b' QUOTE "' + current.placeholder + b'" '
+    if current.placeholder is not None:
+        shown_by.append(current)
     return [
-        (piece.start(), piece.end(), piece[1] + (quoted if n == 0 else b""))
+        (piece.start(), piece.end(), piece[1] + (code if n == 0 else b""))
         for n, piece in enumerate(current.code)
     ]

@@ -99,6 +99,19 @@ _FILE_NAMED: Final = re.compile(
     rb"(\s(?:name|descr|title)\s*=\s*)(?:\"[^\"<]*\.[A-Za-z0-9]{2,5}\"|'[^'<]*\.[A-Za-z0-9]{2,5}')"
     rb"|(\so:title\s*=\s*)(?:\"[^\"<]*\"|'[^'<]*')"
 )
+# A link to a file outside the package by a relative or Mac path ("../../Users/<name>/",
+# "Macintosh HD:Users:<name>:"): an external target that is not a web address.
+_EXTERNAL: Final = re.compile(rb"<Relationship\s[^<>]*TargetMode\s*=\s*[\"']External[^<>]*")
+_TARGET: Final = re.compile(
+    rb"(\sTarget\s*=\s*)(?:\"(?!https?://|mailto:)[^\"<]*\"|'(?!https?://|mailto:)[^'<]*')",
+    re.IGNORECASE,
+)
+# An ODF link or linked picture to a file: a path, absolute, relative or a Mac one; the
+# package's own parts ("Pictures/1.png", "./Object 1") and web addresses stay.
+_HREF: Final = re.compile(
+    rb"(\sxlink:href\s*=\s*)(?:\"(?:[^\"<]*:|\.\.|/|\\)[^\"<]*\"|'(?:[^'<]*:|\.\.|/|\\)[^'<]*')"
+)
+_WEB_HREF: Final = re.compile(rb"""\sxlink:href\s*=\s*["'](?:https?://|mailto:)""", re.IGNORECASE)
 # In the lists of who commented (PowerPoint's authors, Excel's persons, a shared
 # workbook's users) a plain `name` or `initials` is a person's.
 _PEOPLE_PARTS: Final = ("authors.xml", "xl/persons/person.xml", "xl/revisions/usernames.xml")
@@ -112,6 +125,8 @@ def xml(lowered: str, body: bytes, ids: dict[bytes, bytes]) -> bytes:
     for pattern, replacement in _XML_SCRUBS:
         body = pattern.sub(replacement, body)
     body = fields.neutral(body)
+    body = _EXTERNAL.sub(lambda tag: _TARGET.sub(rb'\1""', tag[0]), body)
+    body = _HREF.sub(lambda m: m[0] if _WEB_HREF.match(m[0]) else m[1] + b'""', body)
     body = _renumber(body, ids)
     body = _PICTURE_TAGS.sub(_without_file_names, body)
     if lowered.endswith(_PEOPLE_PARTS):

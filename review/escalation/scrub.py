@@ -100,6 +100,21 @@ _ODF: Final = {
 }
 
 
+# Office's and LibreOffice's signatures: the signer's certificate and the second they signed.
+_SIGNATURE_PARTS: Final = (
+    "_xmlsignatures/",
+    "meta-inf/documentsignatures.xml",
+    "meta-inf/macrosignatures.xml",
+    "meta-inf/packagesignatures.xml",
+)
+_SIGNED: Final = "a signed document names its signer and when they signed, in its signature"
+# Binary parts a document may hold that carry nothing of its writer: LibreOffice's cache of
+# where its pages break.
+_OPAQUE: Final = frozenset({"layout-cache"})
+_FONTS: Final = (".odttf", ".fntdata", ".ttf", ".otf", ".ttc", ".eot", ".woff", ".woff2")
+_FONT_MAGIC: Final = (b"\x00\x01\x00\x00", b"OTTO", b"true", b"ttcf", b"wOFF", b"wOF2")
+_METAFILES: Final = (".emf", ".wmf", ".emz", ".wmz")
+_METAFILE_MAGIC: Final = (b"\xd7\xcd\xc6\x9a", b"\x01\x00\x09\x00", b"\x02\x00\x09\x00")
 _REFUSED: Final = {
     "ole": (
         "an OLE object (an equation, an old Word or Excel file, a package) keeps its author"
@@ -331,6 +346,8 @@ def _member(name: str, body: bytes, ids: dict[bytes, bytes], within: tuple[_Budg
     if name.endswith("/meta.xml"):
         return NEUTRAL_META  # a chart or formula inside an ODF document: "Object 1/meta.xml"
     lowered = name.casefold()
+    if lowered.startswith(_SIGNATURE_PARTS):
+        raise Unsupported(f"{name}: {_SIGNED}")
     if lowered.endswith((".xml", ".rels", ".vml")):
         return office_parts.xml(lowered, body, ids)
     if office_parts.PRINTER_SETTINGS.fullmatch(lowered):
@@ -350,4 +367,21 @@ def _member(name: str, body: bytes, ids: dict[bytes, bytes], within: tuple[_Budg
         return _office(body, budget, depth + 1).data
     if kind == "pdf":
         return pdfs.rebuild(body)
+    if kind is None and lowered not in _OPAQUE:
+        raise Unsupported(f"{name}: {_unknown(lowered, body)}")
     return body
+
+
+def _unknown(lowered: str, body: bytes) -> str:
+    """Why a part this tool cannot read is refused: what it is likely to hold."""
+    if lowered.endswith(_FONTS) or body.startswith(_FONT_MAGIC):
+        return (
+            "an embedded font's name table keeps its vendor, dates and sometimes whom it was"
+            " licensed to, which are not removed here"
+        )
+    if lowered.endswith(_METAFILES) or body.startswith(_METAFILE_MAGIC) or body[40:44] == b" EMF":
+        return (
+            "an EMF or WMF picture names the program and the file it came from, and its"
+            " comments can carry more, which are not removed here"
+        )
+    return "a part this tool cannot read may carry metadata it cannot remove"

@@ -1,0 +1,188 @@
+"""Pictures, fonts, links and forms that carry a name or a path: rebuilt without it, or refused."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zipfile
+
+import pytest
+
+from review.escalation.scrub import Unsupported, scrub
+from tests.review.fixtures import CANARY, docx_with_parts, odt_with_author
+
+_PATH = f"C:\\Users\\{CANARY}\\Desktop"
+
+
+def _keep(text: str) -> str:
+    return text
+
+
+def _members(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        return {name: z.read(name) for name in z.namelist()}
+
+
+def _odt_with(parts: dict[str, bytes | str]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for name, body in _members(odt_with_author()).items():
+            if name not in parts:
+                z.writestr(name, body)
+        for name, text in parts.items():
+            z.writestr(name, text)
+    return out.getvalue()
+
+
+def _emf() -> bytes:
+    """An EMF whose header names the program and the file, and a comment with more."""
+    description = f"Microsoft Word\0{_PATH}\\FIR.docx\0\0".encode("utf-16-le")
+    header = struct.pack("<II4i4i", 1, 108 + len(description), 0, 0, 10, 10, 0, 0, 100, 100)
+    header += b" EMF" + struct.pack("<IIIHHIII", 0x10000, 0, 3, 0, 0, len(description), 108, 0)
+    header += struct.pack("<2i2i", 1024, 768, 320, 240)
+    comment = f"GDIC{CANARY}".encode().ljust(24, b"\0")
+    records = struct.pack("<II", 70, 12 + len(comment)) + struct.pack("<I", len(comment))
+    eof = struct.pack("<IIIII", 14, 20, 0, 16, 20)
+    return header + description + records + comment + eof
+
+
+def _wmf() -> bytes:
+    """A placeable WMF with a comment escape record naming the writer."""
+    placeable = b"\xd7\xcd\xc6\x9a" + bytes(18)
+    comment = CANARY.encode()
+    escape = struct.pack("<IHHH", 3 + 2 + len(comment) // 2, 0x0626, 15, len(comment)) + comment
+    return placeable + struct.pack("<HHHIHIH", 1, 9, 0x300, 50, 1, 20, 0) + escape + bytes(6)
+
+
+def _truetype() -> bytes:
+    """A TrueType font whose name table says whom it was licensed to and when it was made."""
+    names = f"Licensed to {CANARY}, Lahore Police Lines".encode("utf-16-be")
+    name = struct.pack(">HHH", 0, 1, 18) + struct.pack(">6H", 3, 1, 0x409, 13, len(names), 0)
+    table = name + names
+    return (
+        struct.pack(">IHHHH", 0x00010000, 1, 16, 0, 0)
+        + b"name"
+        + struct.pack(">III", 0, 28, len(table))
+        + table
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "body"),
+    [
+        ("word/media/image7.emf", _emf()),
+        ("word/media/image8.wmf", _wmf()),
+        ("word/fonts/font1.odttf", bytes(32) + _truetype()[32:]),  # its head obfuscated
+        ("word/media/image9.wdp", b"II\xbc\x01" + CANARY.encode() + bytes(32)),  # JPEG XR
+        ("word/media/image10.emz", b"\x1f\x8b\x08\x00" + CANARY.encode() + bytes(16)),
+    ],
+    ids=["emf", "wmf", "embedded-font", "jpeg-xr", "gzipped-emf"],
+)
+def test_a_picture_or_font_this_tool_cannot_rebuild_in_a_document_is_refused(
+    name: str, body: bytes
+) -> None:
+    """Attack: an EMF's header names the program and the file it came from (C:\\Users\\<name>
+    \\...) and its comments carry more; a WMF's escapes the same; an embedded font's name
+    table says whom it was licensed to. Each went out byte for byte."""
+    with pytest.raises(Unsupported, match=name.rpartition("/")[2]):
+        scrub(docx_with_parts({name: body}), _keep)
+
+
+def test_a_font_embedded_in_an_odf_document_is_refused() -> None:
+    with pytest.raises(Unsupported, match="font"):
+        scrub(_odt_with({"Fonts/Jameel.ttf": _truetype()}), _keep)
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        f"../../Users/{CANARY}/Desktop/FIR.docx",
+        f"Macintosh HD:Users:{CANARY}:Desktop:FIR.docx",
+        f"/home/{CANARY}/FIR.docx",
+        f"{CANARY}/FIR.docx",
+    ],
+)
+def test_a_link_to_a_file_by_a_relative_or_mac_path_keeps_not_its_path(target: str) -> None:
+    """Attack: a link Word saved relative to the document ('../../Users/<name>/...') or as a
+    Mac path ('Macintosh HD:Users:<name>:') has no file: and no drive letter, and went out."""
+    rels = (
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+        f'relationships/hyperlink" TargetMode="External" Target="{target}"/>'
+        '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+        'relationships/hyperlink" Target="https://www.example.org/x" TargetMode="External"/>'
+        '<Relationship Id="rId3" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+        'relationships/image" Target="media/image1.jpg"/></Relationships>'
+    )
+    result = scrub(docx_with_parts({"word/_rels/document.xml.rels": rels}), _keep)
+    part = _members(result.data)["word/_rels/document.xml.rels"]
+    assert CANARY.encode() not in part
+    assert b'Target="https://www.example.org/x"' in part
+    assert b'Target="media/image1.jpg"' in part
+
+
+@pytest.mark.parametrize(
+    "href",
+    [
+        f"file:///home/{CANARY}/FIR.odt",
+        f"../../{CANARY}/Desktop/FIR.odt",
+        f"C:/Users/{CANARY}/FIR.odt",
+    ],
+)
+def test_an_odf_link_or_linked_picture_keeps_not_its_path(href: str) -> None:
+    """Attack: an ODF link or linked picture (xlink:href) kept the writer's path as it was."""
+    content = (
+        f'<text:p><text:a xlink:href="{href}">the FIR</text:a>'
+        '<text:a xlink:href="https://www.example.org/x">site</text:a>'
+        '<draw:image xlink:href="Pictures/1.png"/></text:p>'
+    )
+    part = _members(scrub(_odt_with({"content.xml": content}), _keep).data)["content.xml"]
+    assert CANARY.encode() not in part
+    assert b'xlink:href="https://www.example.org/x"' in part
+    assert b'xlink:href="Pictures/1.png"' in part
+    assert b"the FIR" in part
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        f'HYPERLINK "{_PATH}\\\\FIR.docx"',
+        f'INCLUDEPICTURE "{_PATH}\\\\photo.jpg" \\d',
+        f'LINK Excel.Sheet.12 "{_PATH}\\\\Book1.xlsx" Sheet1!R1C1',
+    ],
+)
+def test_a_word_field_linking_a_file_keeps_not_its_path(code: str) -> None:
+    """Attack: a HYPERLINK, INCLUDEPICTURE or LINK field's code names the file's path."""
+    quoted = code.replace('"', "&quot;")
+    complex_ = (
+        '<w:p><w:r><w:fldChar w:fldCharType="begin"/></w:r>'
+        f"<w:r><w:instrText> {code} </w:instrText></w:r>"
+        '<w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>the FIR</w:t></w:r>'
+        '<w:r><w:fldChar w:fldCharType="end"/></w:r></w:p>'
+    )
+    document = (
+        '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+        f'<w:body>{complex_}<w:p><w:fldSimple w:instr=" {quoted} "><w:r><w:t>the FIR</w:t></w:r>'
+        '</w:fldSimple><w:fldSimple w:instr=" HYPERLINK \\l &quot;_Toc1&quot; ">'
+        "<w:r><w:t>Contents</w:t></w:r></w:fldSimple></w:p></w:body></w:document>"
+    )
+    part = _members(scrub(docx_with_parts({"word/document.xml": document}), _keep).data)[
+        "word/document.xml"
+    ]
+    assert CANARY.encode() not in part
+    assert b"the FIR" in part
+    assert b"HYPERLINK \\l &quot;_Toc1&quot;" in part
+
+
+def test_a_signed_office_document_is_refused() -> None:
+    """Attack: Office's signature part names the signer (their certificate) and the second
+    they signed (xd:SigningTime), and went out as an XML part with neither touched."""
+    signature = (
+        '<Signature xmlns="http://www.w3.org/2000/09/xmldsig#"><KeyInfo><X509Data>'
+        f"<X509SubjectName>CN={CANARY}</X509SubjectName></X509Data></KeyInfo>"
+        "<Object><xd:SigningTime>2024-03-07T22:41:00Z</xd:SigningTime></Object></Signature>"
+    )
+    with pytest.raises(Unsupported, match="sign"):
+        scrub(docx_with_parts({"_xmlsignatures/sig1.xml": signature}), _keep)
+    with pytest.raises(Unsupported, match="sign"):
+        scrub(_odt_with({"META-INF/documentsignatures.xml": signature}), _keep)
