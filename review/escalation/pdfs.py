@@ -4,9 +4,9 @@ A PDF keeps who made it and when in many places: its document information and
 XMP, a page's /LastModified, an editor's /PieceInfo, comments' authors and
 times, embedded and associated files (each with its own name and dates), the
 photos in it (the camera's JPEG or JPEG 2000 files as they were), its
-signatures (the signer's name, place, time and certificates) and the paths of
-the files its links open. All of it goes; the pages, what they draw and the
-form fields stay.
+signatures (the signer's name, place, time and certificates), the paths of
+the files its links open, an XFA form's XML and its fonts' name tables. All of
+it goes; the pages, what they draw and the form fields stay.
 
 A few KiB of PDF can unpack to gigabytes (a stream compressed twice, or one
 stream every page draws), so qpdf decodes no stream past 64 MiB and a PDF whose
@@ -68,6 +68,9 @@ def rebuild(data: bytes) -> bytes:
             for key in ("/Metadata", "/OpenAction", "/AA", "/PieceInfo", "/Perms", "/DSS"):
                 if key in root:
                     del root[key]
+            # An XFA form's XML packets: its designer, its file's path, the data filled in.
+            if "/AcroForm" in root and "/XFA" in root.AcroForm:
+                del root.AcroForm["/XFA"]
             if "/Names" in root:
                 for key in ("/JavaScript", "/EmbeddedFiles"):
                     if key in root.Names:
@@ -89,6 +92,11 @@ def rebuild(data: bytes) -> bytes:
                     for key in ("/F", "/Win", "/Mac", "/Unix"):
                         if key in obj:
                             del obj[key]
+                # A font's name table: its vendor, dates, whom it was licensed to.
+                for key in ("/FontFile2", "/FontFile3"):
+                    font = obj.get(key)
+                    if isinstance(font, pikepdf.Stream):
+                        _font_without_names(font)
                 if obj.get("/Type") in _SIGNATURES:
                     for key in _SIGNED:
                         if key in obj:
@@ -227,6 +235,26 @@ def _picture(pdf: pikepdf.Pdf, stream: pikepdf.Stream) -> None:
         stream.write(_jpeg2000_without_metadata(data), filter=pikepdf.Name.JPXDecode)
     if isinstance(own_parms, pikepdf.Dictionary):
         stream.DecodeParms = own_parms
+
+
+def _font_without_names(font: pikepdf.Stream) -> None:
+    """A TrueType or OpenType font with its name table's strings blanked, all else as it was.
+
+    A PDF's reader draws the glyphs and needs no names; a CFF or Type 1 font keeps its
+    own (its maker's notice) and is left as it is.
+    """
+    data = bytearray(font.read_bytes())
+    if bytes(data[:4]) not in (b"\x00\x01\x00\x00", b"true", b"OTTO") or len(data) < 12:
+        return
+    tables = int.from_bytes(data[4:6], "big")
+    for at in range(12, min(12 + 16 * tables, len(data) - 15), 16):
+        if data[at : at + 4] == b"name":
+            start = int.from_bytes(data[at + 8 : at + 12], "big")
+            end = min(start + int.from_bytes(data[at + 12 : at + 16], "big"), len(data))
+            strings = start + int.from_bytes(data[start + 4 : start + 6], "big")
+            if start + 6 <= end and strings < end:
+                data[strings:end] = bytes(end - strings)
+    font.write(bytes(data))
 
 
 def _page(page: pikepdf.Dictionary) -> None:

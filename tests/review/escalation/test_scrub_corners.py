@@ -6,6 +6,7 @@ import io
 import struct
 import zipfile
 
+import pikepdf
 import pytest
 
 from review.escalation.scrub import Unsupported, scrub
@@ -186,3 +187,52 @@ def test_a_signed_office_document_is_refused() -> None:
         scrub(docx_with_parts({"_xmlsignatures/sig1.xml": signature}), _keep)
     with pytest.raises(Unsupported, match="sign"):
         scrub(_odt_with({"META-INF/documentsignatures.xml": signature}), _keep)
+
+
+def test_a_pdf_form_loses_its_xfa_packets() -> None:
+    """Attack: an XFA form (LiveCycle) keeps XML packets beside the page: the form's
+    designer, its file path and the data filled in, none of it drawn."""
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    config = pdf.make_stream(
+        f"<config><present><pdf><fileName>{_PATH}\\form.pdf</fileName></pdf></present>"
+        f"<author>{CANARY}</author></config>".encode()
+    )
+    pdf.Root.AcroForm = pikepdf.Dictionary(
+        Fields=pikepdf.Array(), XFA=pikepdf.Array([pikepdf.String("config"), config])
+    )
+    out = io.BytesIO()
+    pdf.save(out, compress_streams=False)
+    result = scrub(out.getvalue(), _keep).data
+    assert CANARY.encode() not in result
+    with pikepdf.open(io.BytesIO(result)) as clean:
+        assert "/XFA" not in clean.Root.AcroForm
+
+
+def test_a_font_embedded_in_a_pdf_keeps_no_names_but_its_own() -> None:
+    """Attack: a TrueType font embedded in a PDF (FontFile2) keeps its whole name table:
+    a font licensed to an office names the office, a font made by the writer names them."""
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    font = pdf.make_stream(_truetype())
+    descriptor = pikepdf.Dictionary(Type=pikepdf.Name.FontDescriptor, FontFile2=font)
+    pdf.pages[0].obj.Resources = pikepdf.Dictionary(
+        Font=pikepdf.Dictionary(
+            F1=pikepdf.Dictionary(
+                Type=pikepdf.Name.Font,
+                Subtype=pikepdf.Name.TrueType,
+                BaseFont=pikepdf.Name("/Jameel"),
+                FontDescriptor=descriptor,
+            )
+        )
+    )
+    pdf.pages[0].obj.Contents = pdf.make_stream(b"BT /F1 12 Tf (x) Tj ET")
+    out = io.BytesIO()
+    pdf.save(out, compress_streams=False)
+    result = scrub(out.getvalue(), _keep).data
+    with pikepdf.open(io.BytesIO(result)) as clean:
+        (kept,) = clean.pages[0].Resources.Font.values()
+        data = kept.FontDescriptor.FontFile2.read_bytes()
+    assert CANARY.encode("utf-16-be") not in data
+    assert data[:4] == b"\x00\x01\x00\x00"
+    assert len(data) == len(_truetype())
