@@ -3,9 +3,10 @@
 Word's AUTHOR, USERNAME, FILENAME \\p, SAVEDATE and the like, and LibreOffice's
 author, sender, file name and date fields keep their last result as the text
 the reader sees: the writer's name, C:\\Users\\<name>\\..., the minute a page was
-printed. Each such field shows a placeholder instead ("[author]", "[file]",
-"[date]"), and its code becomes one that names nothing (QUOTE "[author]"), so
-updating it shows the placeholder again. A field linking or including another
+printed; so does a content control bound to such a property. Each such field
+shows a placeholder instead ("[author]", "[file]", "[date]"), and its code
+becomes one that names nothing (QUOTE "[author]"), so updating it shows the
+placeholder again. A field linking or including another
 file (HYPERLINK, INCLUDEPICTURE, LINK) keeps what it shows but loses the file's
 path. Other fields (PAGE, a link to a web page or a bookmark) stay. Each part is
 read once, tag by tag, so a hostile part costs linear time.
@@ -46,8 +47,26 @@ _WEB: Final = re.compile(rb"(?:https?://|mailto:)", re.IGNORECASE)
 _TARGET: Final = re.compile(rb'(?:"|&quot;)([^"&]*)')
 # Word: a simple field's tag (its code an attribute) and end, a complex field's marks
 # and code, and the text a field shows.
+# A content control bound to a property (Quick Parts > Document Property > Author, a cover
+# page's company e-mail) keeps the property's last value as its text.
+_BOUND: Final = {
+    b"creator": _AUTHOR,
+    b"lastModifiedBy": _AUTHOR,
+    b"Company": _AUTHOR,
+    b"Manager": _AUTHOR,
+    b"CompanyAddress": _AUTHOR,
+    b"CompanyPhone": _AUTHOR,
+    b"CompanyFax": _AUTHOR,
+    b"CompanyEmail": _AUTHOR,
+    b"created": _DATE,
+    b"modified": _DATE,
+    b"lastPrinted": _DATE,
+    b"PublishDate": _DATE,
+}
+_XPATH: Final = re.compile(rb"""\sw:xpath\s*=\s*["'][^"'<>]*?([A-Za-z]+)(?:\[[0-9]+\])?["']""")
 _WORD_TOKENS: Final = re.compile(
-    rb"<w:fldSimple\b[^<>]*>|</w:fldSimple>|<w:fldChar\b[^<>]*>"
+    rb"<w:sdt(?=[\s>])[^<>]*>|</w:sdt>|<w:dataBinding\b[^<>]*>|<w:sdtContent\b[^<>]*>"
+    rb"|<w:fldSimple\b[^<>]*>|</w:fldSimple>|<w:fldChar\b[^<>]*>"
     rb"|(<w:(?:del)?instrText\b[^<>]*>)[^<]*|(<w:(?:t|delText)\b[^<>]*>)[^<]*"
 )
 _MARK: Final = re.compile(rb"""w:fldCharType\s*=\s*["'](begin|separate|end)["']""")
@@ -117,9 +136,12 @@ def _word(body: bytes) -> bytes:
     edits: list[tuple[int, int, bytes]] = []  # start, end, what replaces them
     fields: list[_Field] = []
     shown_by: list[_Field] = []  # the fields showing a placeholder, innermost last
+    controls: list[_Field] = []
     for token in _WORD_TOKENS.finditer(body):
         tag = token[0]
-        if tag.startswith(b"<w:fldSimple"):
+        if tag.startswith((b"<w:sdt", b"</w:sdt>", b"<w:dataBinding")):
+            _control(tag, controls, shown_by)
+        elif tag.startswith(b"<w:fldSimple"):
             instr = _INSTR.search(tag)
             code, placeholder = _rewritten(instr[2] or instr[3] or b"") if instr else (None, None)
             if code is not None and instr is not None:
@@ -155,6 +177,23 @@ def _word(body: bytes) -> bytes:
         at = end
     out.append(body[at:])
     return b"".join(out)
+
+
+def _control(tag: bytes, controls: list[_Field], shown_by: list[_Field]) -> None:
+    """A content control opens, is bound, shows its content or closes."""
+    if tag.startswith(b"<w:dataBinding"):
+        xpath = _XPATH.search(tag)
+        if controls and xpath:
+            controls[-1].placeholder = _BOUND.get(xpath[1])
+    elif tag.startswith(b"<w:sdtContent"):
+        if controls and controls[-1].placeholder is not None and not tag.endswith(b"/>"):
+            controls[-1].showing = True
+            shown_by.append(controls[-1])
+    elif tag == b"</w:sdt>":
+        if controls:
+            _close(controls, shown_by)
+    elif not tag.endswith(b"/>"):
+        controls.append(_Field(False))
 
 
 def _close(fields: list[_Field], shown_by: list[_Field]) -> None:

@@ -66,6 +66,14 @@ _XML_SCRUBS: Final = [
         re.compile(rb"(<(?:[A-Za-z0-9]+:)?(?:DisplayName|AccountId)>)[^<]*"),
         rb"\1",
     ),
+    # A cover page's company address, phone, e-mail and date (customXml/item*.xml).
+    (
+        re.compile(
+            rb"(<(?:[A-Za-z0-9]+:)?(?:CompanyAddress|CompanyPhone|CompanyFax|CompanyEmail"
+            rb"|PublishDate)>)[^<]*"
+        ),
+        rb"\1",
+    ),
     # An ODF comment's author's initials.
     (re.compile(rb"(<meta:creator-initials>)[^<]*"), rb"\1"),
     (re.compile(rb"<w1[45]:docId [^<>]*/>|<w:docId [^<>]*/>"), b""),

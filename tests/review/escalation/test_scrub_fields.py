@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from xml.etree import ElementTree
 
@@ -151,3 +152,46 @@ def test_a_part_of_unclosed_fields_is_scrubbed_in_linear_time() -> None:
         for name, body in _members(odt_with_author()).items():
             z.writestr(name, content if name == "content.xml" else body)
     assert scrub_within(out.getvalue(), 20)
+
+
+@pytest.mark.parametrize(
+    ("xpath", "shown"),
+    [
+        ("/ns1:coreProperties[1]/ns0:creator[1]", CANARY),
+        ("/ns1:coreProperties[1]/ns1:lastModifiedBy[1]", CANARY),
+        ("/ns0:Properties[1]/ns0:Company[1]", f"{CANARY} Office"),
+        ("/ns0:CoverPageProperties[1]/ns0:CompanyEmail[1]", f"{CANARY}@police.gov.pk"),
+        ("/ns0:CoverPageProperties[1]/ns0:PublishDate[1]", "2024-03-07"),
+    ],
+)
+def test_a_content_control_bound_to_the_writers_name_shows_a_placeholder(
+    xpath: str, shown: str
+) -> None:
+    """Attack: Insert > Quick Parts > Document Property > Author (or a cover page's
+    company and e-mail) puts a content control bound to the property in the text, with
+    the writer's name as its last value: the properties were made neutral, the text not.
+    The cover page's own values sit in customXml/item1.xml as well."""
+    sdt = (
+        '<w:p><w:sdt><w:sdtPr><w:alias w:val="Author"/>'
+        f'<w:dataBinding w:prefixMappings="" w:xpath="{xpath}" w:storeItemID="{{6C3C8BC8}}"/>'
+        f"</w:sdtPr><w:sdtContent><w:r><w:t>{shown[:5]}</w:t></w:r><w:r><w:t>{shown[5:]}"
+        "</w:t></w:r></w:sdtContent></w:sdt><w:r><w:t> wrote this.</w:t></w:r></w:p>"
+        '<w:p><w:sdt><w:sdtPr><w:alias w:val="Title"/><w:dataBinding w:xpath='
+        '"/ns1:coreProperties[1]/ns0:title[1]"/></w:sdtPr><w:sdtContent><w:r>'
+        "<w:t>The ledger</w:t></w:r></w:sdtContent></w:sdt></w:p>"
+    )
+    cover = (
+        '<CoverPageProperties xmlns="http://schemas.microsoft.com/office/2006/coverPageProps">'
+        f"<PublishDate>2024-03-07</PublishDate><CompanyAddress>{CANARY} Lines</CompanyAddress>"
+        f"<CompanyEmail>{CANARY}@police.gov.pk</CompanyEmail></CoverPageProperties>"
+    )
+    parts: dict[str, bytes | str] = {"word/document.xml": _word(sdt), "customXml/item1.xml": cover}
+    result = scrub(docx_with_parts(parts), _keep)
+    members = _members(result.data)
+    _assert_shown_no_more(members["word/document.xml"], shown)
+    text = re.sub(r"<[^>]*>", "", members["word/document.xml"].decode())  # what the page shows
+    assert shown not in text
+    assert "wrote this." in text
+    assert "The ledger" in text
+    assert CANARY.encode() not in members["customXml/item1.xml"]
+    assert b"2024" not in members["customXml/item1.xml"]
