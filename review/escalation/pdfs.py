@@ -32,7 +32,10 @@ _MAX_PIXELS: Final = 100_000_000
 _MAX_STREAM: Final = 64 * 1024 * 1024  # one stream, decoded
 _MAX_DECODED: Final = 256 * 1024 * 1024  # all of them, each as often as it is read
 _PER_READ: Final = 1024  # what reading a stream costs, however little it holds
-_TOO_LARGE: Final = "the PDF is too large once unpacked (its streams unpack past 256 MiB)"
+_TOO_LARGE: Final = (
+    "the PDF is too large once unpacked (past 256 MiB, or past what the document holding"
+    " it may still unpack to)"
+)
 # LZW, which qpdf does not bound, makes at most 4096 bytes of a 9-bit code.
 _LZW_RATIO: Final = 4096
 _FILE_ACTIONS: Final = (
@@ -58,9 +61,14 @@ _PICTURE_FILTERS: Final = ([pikepdf.Name.DCTDecode], [pikepdf.Name.JPXDecode])
 
 def rebuild(data: bytes) -> bytes:
     """Drop document information, XMP, JavaScript, embedded files and page metadata."""
+    return rebuild_within(data, _MAX_DECODED)[0]
+
+
+def rebuild_within(data: bytes, limit: int) -> tuple[bytes, int]:
+    """`rebuild`, refused past `limit` bytes unpacked (below the PDF's own): what it used."""
     try:
         with _bounded(), pikepdf.open(io.BytesIO(data)) as pdf:
-            _check_unpacked(pdf)
+            used = _check_unpacked(pdf, min(limit, _MAX_DECODED))
             if "/Info" in pdf.trailer:
                 del pdf.trailer["/Info"]
             root = pdf.Root
@@ -111,7 +119,7 @@ def rebuild(data: bytes) -> bytes:
             out = io.BytesIO()
             pdf.remove_unreferenced_resources()
             pdf.save(out, deterministic_id=True)
-            return out.getvalue()
+            return out.getvalue(), used
     except pikepdf.PasswordError as exc:
         raise Unsupported("the PDF is encrypted") from exc
     except pikepdf.PdfError as exc:
@@ -134,8 +142,8 @@ def _bounded() -> Iterator[None]:
         pikepdf.settings.set_qpdf_limits(**previous)  # type: ignore[arg-type]
 
 
-def _check_unpacked(pdf: pikepdf.Pdf) -> None:
-    """Refuse a PDF whose streams unpack past `_MAX_DECODED`, counted as often as read.
+def _check_unpacked(pdf: pikepdf.Pdf, limit: int = _MAX_DECODED) -> int:
+    """Refuse a PDF whose streams unpack past `limit`, counted as often as read: their sum.
 
     The text check reads every stream but the pictures, a photo compressed twice is
     unwrapped, and removing unused resources reads each page's contents and forms.
@@ -146,7 +154,7 @@ def _check_unpacked(pdf: pikepdf.Pdf) -> None:
         if isinstance(obj, pikepdf.Stream):
             sizes[obj.objgen] = size = _unpacked_size(pdf, obj)
             total += size
-            if total > _MAX_DECODED:
+            if total > limit:
                 raise Unsupported(_TOO_LARGE)
     for page in pdf.pages:
         contents = page.obj.get("/Contents")
@@ -160,13 +168,14 @@ def _check_unpacked(pdf: pikepdf.Pdf) -> None:
                     continue
                 seen.add(item.objgen)
                 total += sizes.get(item.objgen, 0) + _PER_READ
-                if total > _MAX_DECODED:
+                if total > limit:
                     raise Unsupported(_TOO_LARGE)
                 item = item.get("/Resources")
             if isinstance(item, pikepdf.Dictionary):
                 xobjects = item.get("/XObject")
                 if isinstance(xobjects, pikepdf.Dictionary):
                     todo.extend(x for x in xobjects.values() if x.get("/Subtype") == "/Form")
+    return total
 
 
 def _unpacked_size(pdf: pikepdf.Pdf, stream: pikepdf.Stream) -> int:

@@ -366,7 +366,13 @@ def _member(name: str, body: bytes, ids: dict[bytes, bytes], within: tuple[_Budg
         budget, depth = within
         return _office(body, budget, depth + 1).data
     if kind == "pdf":
-        return pdfs.rebuild(body)
+        budget, _ = within
+        try:
+            clean, used = pdfs.rebuild_within(body, budget.left)
+        except Unsupported as exc:
+            raise Unsupported(f"{name}: {exc}") from exc
+        budget.left -= used  # the PDFs in a document share its limit, as its documents do
+        return clean
     if kind is None and lowered not in _OPAQUE:
         raise Unsupported(f"{name}: {_unknown(lowered, body)}")
     return body

@@ -12,6 +12,7 @@ from review.escalation.scrub import document_text, scrub
 from tests.review.fixtures import (
     CANARY,
     assert_clean_image,
+    docx_with_parts,
     jp2_with_xml_and_comment,
     jpeg_with_gps,
     pdf_bomb,
@@ -224,3 +225,14 @@ def test_a_small_content_stream_on_ten_thousand_pages_is_refused_in_bounded_time
     answer = scrub_bounded(pdf_bomb(48, pages=10_000), 20)
     assert answer is not None, "the PDF was still being read after 20 s"
     assert "too large once unpacked" in answer[0]
+
+
+def test_pdfs_embedded_in_a_document_share_one_unpacking_limit() -> None:
+    """Attack: each PDF embedded in a .docx had the PDF limit to itself, so a document of
+    small PDFs, each just under it, unpacked each of them in turn: minutes of work."""
+    bomb = pdf_bomb(60, pages=3)  # 60 MiB read four times: under the limit of one PDF
+    data = docx_with_parts({f"word/embeddings/Doc{n}.pdf": bomb for n in range(24)})
+    assert len(data) < 200_000
+    answer = scrub_bounded(data, 20)
+    assert answer is not None, "the document was still being unpacked after 20 s"
+    assert "too large" in answer[0]
