@@ -63,7 +63,7 @@ _BOUND: Final = {
     b"lastPrinted": _DATE,
     b"PublishDate": _DATE,
 }
-_XPATH: Final = re.compile(rb"""\sw:xpath\s*=\s*["'][^"'<>]*?([A-Za-z]+)(?:\[[0-9]+\])?["']""")
+_XPATH: Final = re.compile(rb"""\sw:xpath\s*=\s*["']([^"'<>]*)""")
 _WORD_TOKENS: Final = re.compile(
     rb"<w:sdt(?=[\s>])[^<>]*>|</w:sdt>|<w:dataBinding\b[^<>]*>|<w:sdtContent\b[^<>]*>"
     rb"|<w:fldSimple\b[^<>]*>|</w:fldSimple>|<w:fldChar\b[^<>]*>"
@@ -184,7 +184,9 @@ def _control(tag: bytes, controls: list[_Field], shown_by: list[_Field]) -> None
     if tag.startswith(b"<w:dataBinding"):
         xpath = _XPATH.search(tag)
         if controls and xpath:
-            controls[-1].placeholder = _BOUND.get(xpath[1])
+            # "/ns1:coreProperties[1]/ns0:creator[1]": the property is the last step's name.
+            step = xpath[1].rpartition(b"/")[2].partition(b"[")[0].rpartition(b":")[2]
+            controls[-1].placeholder = _BOUND.get(step)
     elif tag.startswith(b"<w:sdtContent"):
         if controls and controls[-1].placeholder is not None and not tag.endswith(b"/>"):
             controls[-1].showing = True

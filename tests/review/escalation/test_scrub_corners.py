@@ -10,7 +10,7 @@ import pikepdf
 import pytest
 
 from review.escalation.scrub import Unsupported, scrub
-from tests.review.fixtures import CANARY, docx_with_parts, odt_with_author
+from tests.review.fixtures import CANARY, docx_with_parts, odt_with_author, scrub_within
 
 _PATH = f"C:\\Users\\{CANARY}\\Desktop"
 
@@ -236,3 +236,12 @@ def test_a_font_embedded_in_a_pdf_keeps_no_names_but_its_own() -> None:
     assert CANARY.encode("utf-16-be") not in data
     assert data[:4] == b"\x00\x01\x00\x00"
     assert len(data) == len(_truetype())
+
+
+def test_a_part_of_unclosed_links_is_scrubbed_in_linear_time() -> None:
+    many = 200_000
+    rels = b'<Relationship TargetMode="External" Target="../x' * many
+    rels += b"<Relationship TargetMode='External' " + b"TargetMode " * many
+    content = b' xlink:href="../' * many + b" xlink:href='" + b"a" * many
+    assert scrub_within(docx_with_parts({"word/_rels/document.xml.rels": rels}), 20)
+    assert scrub_within(_odt_with({"content.xml": content}), 20)

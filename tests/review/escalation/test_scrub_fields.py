@@ -146,6 +146,9 @@ def test_a_part_of_unclosed_fields_is_scrubbed_in_linear_time() -> None:
     word = _word('<w:fldSimple w:instr=" AUTHOR "><w:r><w:t>x' * many)
     word += b'<w:r><w:fldChar w:fldCharType="begin"/><w:instrText> AUTHOR </w:instrText>' * many
     assert scrub_within(docx_with_parts({"word/document.xml": word}), 20)
+    bound = _word('<w:sdt><w:dataBinding w:xpath="/a/creator"/><w:sdtContent><w:t>x' * many)
+    bound += b'<w:dataBinding w:xpath="' + b"creator" * many
+    assert scrub_within(docx_with_parts({"word/document.xml": bound}), 20)
     content = b"<text:author-name>" * many + b"<text:file-name>" * many
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as z:
