@@ -73,7 +73,16 @@ def rebuild_within(data: bytes, limit: int) -> tuple[bytes, int]:
                 del pdf.trailer["/Info"]
             root = pdf.Root
             # /Perms and /DSS: the signatures' permissions and their certificates.
-            for key in ("/Metadata", "/OpenAction", "/AA", "/PieceInfo", "/Perms", "/DSS"):
+            # /SpiderInfo: web capture's addresses and times.
+            for key in (
+                "/Metadata",
+                "/OpenAction",
+                "/AA",
+                "/PieceInfo",
+                "/Perms",
+                "/DSS",
+                "/SpiderInfo",
+            ):
                 if key in root:
                     del root[key]
             # An XFA form's XML packets: its designer, its file's path, the data filled in.
@@ -83,12 +92,24 @@ def rebuild_within(data: bytes, limit: int) -> tuple[bytes, int]:
                 for key in ("/JavaScript", "/EmbeddedFiles"):
                     if key in root.Names:
                         del root.Names[key]
+            # An article thread's information: its own author and dates.
+            for thread in root.get("/Threads", pikepdf.Array()):
+                if isinstance(thread, pikepdf.Dictionary) and "/I" in thread:
+                    del thread["/I"]
             for page in pdf.pages:
                 _page(page.obj)
             for obj in _dictionaries(pdf):
                 # XMP, an editor's private data, when a page was last changed, and PDF 2.0's
                 # associated files (a page's source spreadsheet, with its name and dates).
-                for key in ("/Metadata", "/PieceInfo", "/LastModified", "/AF"):
+                # A layer's usage names the person it is for and the program that made it.
+                for key in (
+                    "/Metadata",
+                    "/PieceInfo",
+                    "/LastModified",
+                    "/AF",
+                    "/User",
+                    "/CreatorInfo",
+                ):
                     if key in obj:
                         del obj[key]
                 # A signature names its signer, where and when, and holds the signer's
@@ -267,7 +288,8 @@ def _font_without_names(font: pikepdf.Stream) -> None:
 
 
 def _page(page: pikepdf.Dictionary) -> None:
-    for key in ("/Metadata", "/PieceInfo", "/AA"):
+    # /SI and /ID: the address a web-captured page came from and when.
+    for key in ("/Metadata", "/PieceInfo", "/AA", "/SI", "/ID"):
         if key in page:
             del page[key]
     if "/Annots" not in page:

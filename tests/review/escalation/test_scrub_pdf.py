@@ -236,3 +236,49 @@ def test_pdfs_embedded_in_a_document_share_one_unpacking_limit() -> None:
     answer = scrub_bounded(data, 20)
     assert answer is not None, "the document was still being unpacked after 20 s"
     assert "too large" in answer[0]
+
+
+def test_a_pdf_keeps_no_names_in_its_threads_layers_or_web_capture() -> None:
+    """Attack: an article thread's information (/I: its author and date), a layer's usage
+    (/Usage /User names the person it is for, /CreatorInfo the program) and web capture
+    (/SpiderInfo, a page's /SI: the address and the second it was captured) went out."""
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    page = pdf.pages[0].obj
+    bead = pdf.make_indirect(pikepdf.Dictionary(P=page))
+    pdf.Root.Threads = pikepdf.Array(
+        [
+            pdf.make_indirect(
+                pikepdf.Dictionary(
+                    F=bead,
+                    I=pikepdf.Dictionary(
+                        Author=pikepdf.String(CANARY),
+                        CreationDate=pikepdf.String("D:20240307224100Z"),
+                    ),
+                )
+            )
+        ]
+    )
+    layer = pdf.make_indirect(
+        pikepdf.Dictionary(
+            Type=pikepdf.Name.OCG,
+            Name=pikepdf.String("Notes"),
+            Usage=pikepdf.Dictionary(
+                User=pikepdf.Dictionary(Type=pikepdf.Name.Ind, Name=pikepdf.String(CANARY)),
+                CreatorInfo=pikepdf.Dictionary(Creator=pikepdf.String(f"{CANARY}-tool")),
+            ),
+        )
+    )
+    pdf.Root.OCProperties = pikepdf.Dictionary(
+        OCGs=pikepdf.Array([layer]), D=pikepdf.Dictionary(ON=pikepdf.Array([layer]))
+    )
+    pdf.Root.SpiderInfo = pikepdf.Dictionary(V=1.0, C=pikepdf.Array([]))
+    page.SI = pikepdf.Dictionary(
+        URL=pikepdf.String(f"file:///home/{CANARY}/x.html"),
+        TS=pikepdf.String("D:20240307224100Z"),
+    )
+    result = scrub(_pdf_bytes(pdf), _keep).data
+    assert CANARY.encode() not in result
+    assert b"20240307" not in result
+    with pikepdf.open(io.BytesIO(result)) as clean:
+        assert str(clean.Root.OCProperties.OCGs[0].Name) == "Notes"
