@@ -78,7 +78,11 @@ _XML_SCRUBS: Final = [
     (re.compile(rb"(<meta:creator-initials>)[^<]*"), rb"\1"),
     (re.compile(rb"<w1[45]:docId [^<>]*/>|<w:docId [^<>]*/>"), b""),
     (
-        re.compile(rb'(<config:config-item config:name="Printer[A-Za-z]*"[^<>]*>)[^<]*(<)'),
+        # The printer, the fax last sent with, the mail merge's data source and its query.
+        re.compile(
+            rb'(<config:config-item config:name="(?:Printer[A-Za-z]*|PrintFaxName'
+            rb'|CurrentDatabase[A-Za-z]*)"[^<>]*>)[^<]*(<)'
+        ),
         rb"\1\2",
     ),
 ]

@@ -245,3 +245,39 @@ def test_a_part_of_unclosed_links_is_scrubbed_in_linear_time() -> None:
     content = b' xlink:href="../' * many + b" xlink:href='" + b"a" * many
     assert scrub_within(docx_with_parts({"word/_rels/document.xml.rels": rels}), 20)
     assert scrub_within(_odt_with({"content.xml": content}), 20)
+
+
+def test_odf_settings_keep_no_fax_or_data_source_path() -> None:
+    """Attack: an ODF's settings.xml names the fax 'printer' it was last sent with and the
+    mail merge data source it used (file:///home/<name>/...), beside the printer."""
+    settings = (
+        '<config:config-item config:name="PrintFaxName" config:type="string">'
+        f"{CANARY}-fax</config:config-item>"
+        '<config:config-item config:name="CurrentDatabaseDataSource" config:type="string">'
+        f"file:///home/{CANARY}/contacts.odb</config:config-item>"
+        '<config:config-item config:name="CurrentDatabaseCommand" config:type="string">'
+        f"{CANARY}-informants</config:config-item>"
+        '<config:config-item config:name="ViewLeft" config:type="long">1140</config:config-item>'
+    )
+    part = _members(scrub(_odt_with({"settings.xml": settings}), _keep).data)["settings.xml"]
+    assert CANARY.encode() not in part
+    assert b">1140<" in part
+
+
+def test_a_workbooks_link_to_another_by_a_relative_path_keeps_not_its_path() -> None:
+    """Attack: a formula reading another workbook keeps an external link whose target Excel
+    writes relative to the workbook ('../../Users/<name>/...') when it can."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/workbook.xml", "<workbook><sheets/></workbook>")
+        z.writestr(
+            "xl/externalLinks/_rels/externalLink1.xml.rels",
+            '<Relationships><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/'
+            'officeDocument/2006/relationships/externalLinkPath" Target="../../Users/'
+            f'{CANARY}/Documents/Bribes.xlsx" TargetMode="External"/></Relationships>',
+        )
+    part = _members(scrub(out.getvalue(), _keep).data)[
+        "xl/externalLinks/_rels/externalLink1.xml.rels"
+    ]
+    assert CANARY.encode() not in part
