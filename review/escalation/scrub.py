@@ -115,6 +115,7 @@ _FONTS: Final = (".odttf", ".fntdata", ".ttf", ".otf", ".ttc", ".eot", ".woff", 
 _FONT_MAGIC: Final = (b"\x00\x01\x00\x00", b"OTTO", b"true", b"ttcf", b"wOFF", b"wOF2")
 _METAFILES: Final = (".emf", ".wmf", ".emz", ".wmz")
 _METAFILE_MAGIC: Final = (b"\xd7\xcd\xc6\x9a", b"\x01\x00\x09\x00", b"\x02\x00\x09\x00")
+_MACROS: Final = ("xl/macrosheets/", "basic/", "scripts/")
 _REFUSED: Final = {
     "ole": (
         "an OLE object (an equation, an old Word or Excel file, a package) keeps its author"
@@ -327,9 +328,16 @@ def _office(data: bytes, budget: _Budget, depth: int) -> Scrubbed:
 
 
 def _office_kind(src: zipfile.ZipFile, names: list[str]) -> tuple[str, str]:
+    lowered = [n.casefold() for n in names]
+    # VBA, Excel 4.0 macro sheets, LibreOffice's Basic and scripts: the writer's code, to run.
+    if any(n.endswith("vbaproject.bin") or n.startswith(_MACROS) for n in lowered):
+        raise Unsupported("documents with macros are not supported")
+    if any(n.startswith("word/glossary/") for n in lowered):
+        raise Unsupported(
+            "a glossary of building blocks (AutoText) is never shown, and may hold the"
+            " writer's own name and address"
+        )
     if "[Content_Types].xml" in names:
-        if any(n.casefold().endswith("vbaproject.bin") for n in names):
-            raise Unsupported("documents with macros are not supported")
         for part, kind in _OFFICE.items():
             if part in names:
                 return kind

@@ -281,3 +281,47 @@ def test_a_workbooks_link_to_another_by_a_relative_path_keeps_not_its_path() -> 
         "xl/externalLinks/_rels/externalLink1.xml.rels"
     ]
     assert CANARY.encode() not in part
+
+
+@pytest.mark.parametrize(
+    ("name", "body"),
+    [
+        (
+            "Basic/Standard/Module1.xml",
+            '<script:module script:name="Module1">Sub Main\n'
+            f'  Open "/home/{CANARY}/sent.log" For Append As #1\nEnd Sub</script:module>',
+        ),
+        ("Scripts/python/send.py", f"open('/home/{CANARY}/sent.log', 'a')"),
+    ],
+    ids=["basic", "python"],
+)
+def test_an_odf_document_with_macros_is_refused(name: str, body: str) -> None:
+    """Attack: an .odt's Basic or Python macros (the writer's code, their paths in it) went
+    out and would run for the body; an Office document's macros are refused."""
+    with pytest.raises(Unsupported, match="macros"):
+        scrub(_odt_with({name: body}), _keep)
+
+
+def test_a_workbook_with_excel_4_macros_is_refused() -> None:
+    """Attack: Excel 4.0 macro sheets (xl/macrosheets/) need no vbaProject.bin, so the
+    macro check passed them: the writer's code went out, to run for the body."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/workbook.xml", "<workbook><sheets/></workbook>")
+        z.writestr("xl/macrosheets/sheet1.xml", f'<xm:macrosheet>=EXEC("{CANARY}")</xm:macrosheet>')
+    with pytest.raises(Unsupported, match="macros"):
+        scrub(out.getvalue(), _keep)
+
+
+def test_a_glossary_of_building_blocks_is_refused() -> None:
+    """Attack: a .docx can carry a glossary of AutoText and building blocks (the writer's
+    own signature block: name, rank, station), never shown in the document: it went out."""
+    glossary = (
+        '<w:glossaryDocument xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/'
+        'main"><w:docParts><w:docPart><w:docPartPr><w:name w:val="Signature"/></w:docPartPr>'
+        f"<w:docPartBody><w:p><w:r><w:t>ASI {CANARY}, Thana Saddar</w:t></w:r></w:p>"
+        "</w:docPartBody></w:docPart></w:docParts></w:glossaryDocument>"
+    )
+    with pytest.raises(Unsupported, match="building blocks"):
+        scrub(docx_with_parts({"word/glossary/document.xml": glossary}), _keep)
