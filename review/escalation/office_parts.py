@@ -86,20 +86,24 @@ _XML_SCRUBS: Final = [
         rb"\1\2",
     ),
 ]
-# Random ids Word keeps from copy to copy (a paragraph's, a comment's): renumbered alike in
-# every part, since a comment names its paragraph, and its reply the comment it answers.
+# Random ids Word keeps from copy to copy (a paragraph's, a comment's, a picture's),
+# renumbered alike in every part, since a comment names its paragraph, and its reply the
+# comment it answers.
 _IDS: Final = re.compile(
-    rb"(\s[A-Za-z0-9]+:(?:paraId|textId|durableId|paraIdParent)\s*=\s*[\"'])"
+    rb"(\s[A-Za-z0-9]+:(?:paraId|textId|durableId|paraIdParent|anchorId|editId)\s*=\s*[\"'])"
     rb"([0-9A-Fa-f]{1,8})([\"'])"
 )
 # Excel's documentId and the uid of every sheet, table and column, and the creation id
 # Office gives every shape (a16) and slide (p14): random, and kept in every copy. An
 # extension's uri, a GUID too, names its kind and stays.
 _GUIDS: Final = re.compile(
-    rb"((?:\s[A-Za-z0-9]+:(?:uid|uidLastSave)|\sdocumentId)\s*=\s*[\"'][^\"'<>{]{0,40}"
+    rb"((?:\s[A-Za-z0-9]+:(?:uid|uidLastSave|itemID|storeItemID)|\sdocumentId)"
+    rb"\s*=\s*[\"'][^\"'<>{]{0,40}"
     rb"|<a16:creationId(?:\s[^<>]{0,300}?)?\sid\s*=\s*[\"'])"
     rb"(\{[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\})"
 )
+# A content control's own id, random too.
+_CONTROL_IDS: Final = re.compile(rb"(<w:id\s+w:val\s*=\s*[\"'])(-?[0-9]{1,11})")
 _SLIDE_IDS: Final = re.compile(
     rb"(<p14:creationId(?:\s[^<>]{0,300}?)?\sval\s*=\s*[\"'])([0-9]{1,10})"
 )
@@ -155,6 +159,7 @@ def _renumber(body: bytes, ids: dict[bytes, bytes]) -> bytes:
     body = _IDS.sub(lambda m: m[1] + _renumbered(ids, b"%08X", m[2]) + m[3], body)
     guid = b"{00000000-0000-4000-8000-%012X}"
     body = _GUIDS.sub(lambda m: m[1] + _renumbered(ids, guid, m[2]), body)
+    body = _CONTROL_IDS.sub(lambda m: m[1] + _renumbered(ids, b"%d", m[2]), body)
     return _SLIDE_IDS.sub(lambda m: m[1] + _renumbered(ids, b"%d", m[2]), body)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import struct
 import zipfile
 
@@ -325,3 +326,34 @@ def test_a_glossary_of_building_blocks_is_refused() -> None:
     )
     with pytest.raises(Unsupported, match="building blocks"):
         scrub(docx_with_parts({"word/glossary/document.xml": glossary}), _keep)
+
+
+def test_word_picture_control_and_data_store_ids_are_renumbered_alike() -> None:
+    """Attack: Word gives every picture a random wp14:anchorId and wp14:editId, every content
+    control a random w:id, and every custom XML part a random ds:itemID (that the controls
+    bound to it name as w:storeItemID): kept in every copy, they match the packet's copy
+    with the one on the writer's machine."""
+    store = "{6C3C8BC8-F283-45AE-878A-BAB7291924A1}"
+    document = (
+        '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+        '<w:body><w:p><w:r><w:drawing><wp:inline wp14:anchorId="5C2E1F0A" '
+        'wp14:editId="7D3B9A11"/></w:drawing></w:r></w:p><w:sdt><w:sdtPr>'
+        '<w:id w:val="-1480616329"/><w:dataBinding w:xpath="/root[1]/a[1]" '
+        f'w:storeItemID="{store}"/></w:sdtPr><w:sdtContent><w:p/></w:sdtContent></w:sdt>'
+        "</w:body></w:document>"
+    )
+    props = (
+        '<ds:datastoreItem ds:itemID="' + store + '" xmlns:ds="http://schemas.openxmlformats'
+        '.org/officeDocument/2006/customXml"><ds:schemaRefs/></ds:datastoreItem>'
+    )
+    parts = _members(
+        scrub(
+            docx_with_parts({"word/document.xml": document, "customXml/itemProps1.xml": props}),
+            _keep,
+        ).data
+    )
+    for random_id in (b"5C2E1F0A", b"7D3B9A11", b"1480616329", store[1:-1].encode()):
+        for body in parts.values():
+            assert random_id not in body
+    (kept,) = re.findall(rb'w:storeItemID="([^"]+)"', parts["word/document.xml"])
+    assert b'ds:itemID="' + kept + b'"' in parts["customXml/itemProps1.xml"]
