@@ -74,6 +74,22 @@ _XML_SCRUBS: Final = [
         ),
         rb"\1",
     ),
+    # A protection password's hash and salt (Word's, Excel's 16-bit one, PowerPoint's,
+    # ODF's): a source's habitual password, to be searched for offline. The protection stays,
+    # without a password.
+    (
+        re.compile(
+            rb"\s(?:[A-Za-z0-9]+:)?(?:hash|salt|hashValue|saltValue|hashData|saltData|password"
+            rb"|reservationPassword|workbookPassword|revisionsPassword|workbookHashValue"
+            rb"|workbookSaltValue|revisionsHashValue|revisionsSaltValue|protection-key)"
+            rb"\s*=\s*(?:\"[^\"<]*\"|'[^'<]*')"
+        ),
+        b"",
+    ),
+    (
+        re.compile(rb'(<config:config-item config:name="[A-Za-z]*ProtectionKey"[^<>]*>)[^<]*'),
+        rb"\1",
+    ),
     # An ODF comment's author's initials.
     (re.compile(rb"(<meta:creator-initials>)[^<]*"), rb"\1"),
     (re.compile(rb"<w1[45]:docId [^<>]*/>|<w:docId [^<>]*/>"), b""),

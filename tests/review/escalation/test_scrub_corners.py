@@ -357,3 +357,39 @@ def test_word_picture_control_and_data_store_ids_are_renumbered_alike() -> None:
             assert random_id not in body
     (kept,) = re.findall(rb'w:storeItemID="([^"]+)"', parts["word/document.xml"])
     assert b'ds:itemID="' + kept + b'"' in parts["customXml/itemProps1.xml"]
+
+
+@pytest.mark.parametrize(
+    ("name", "part"),
+    [
+        (
+            "word/settings.xml",
+            '<w:settings><w:documentProtection w:edit="readOnly" w:enforcement="1" '
+            'w:cryptAlgorithmSid="4" w:cryptSpinCount="100000" w:hash="Q2FuYXJ5SGFzaA==" '
+            'w:salt="Q2FuYXJ5U2FsdA=="/><w:writeProtection w:hashValue="Q2FuYXJ5SGFzaA==" '
+            'w:saltValue="Q2FuYXJ5U2FsdA==" w:spinCount="100000"/></w:settings>',
+        ),
+        (
+            "xl/worksheets/sheet1.xml",
+            '<worksheet><sheetProtection password="CC3D" sheet="1"/><sheetProtection '
+            "algorithmName='SHA-512' hashValue='Q2FuYXJ5SGFzaA==' saltValue='Q2FuYXJ5U2FsdA=='"
+            ' spinCount="100000" sheet="1"/></worksheet>',
+        ),
+        (
+            "content.xml",
+            '<table:table table:name="A" table:protected="true" table:protection-key='
+            '"Q2FuYXJ5SGFzaA==" table:protection-key-digest-algorithm="http://www.w3.org/2000/'
+            '09/xmldsig#sha256"/><config:config-item config:name="RedlineProtectionKey" '
+            'config:type="base64Binary">Q2FuYXJ5SGFzaA==</config:config-item>',
+        ),
+    ],
+    ids=["word", "excel", "odf"],
+)
+def test_a_protection_passwords_hash_is_removed(name: str, part: str) -> None:
+    """Attack: a document protected against editing keeps its password's hash and salt
+    (Excel's old sheet password is a 16-bit hash any password of the right sum matches):
+    a source's habitual password could be searched for offline, and tried elsewhere."""
+    data = _odt_with({name: part}) if name == "content.xml" else docx_with_parts({name: part})
+    kept = _members(scrub(data, _keep).data)[name]
+    assert b"Q2FuYXJ5" not in kept
+    assert b"CC3D" not in kept
