@@ -171,8 +171,19 @@ def _check_unpacked(pdf: pikepdf.Pdf, limit: int = _MAX_DECODED) -> int:
     """
     sizes: dict[tuple[int, int], int] = {}
     total = 0
-    for obj in pdf.objects:
+    # Listing the objects unpacks every object stream: they are counted first, from the
+    # cross-reference table, one at a time.
+    entries = pdf.get_xref_table().values()
+    packed = {e.obj_stream_number for e in entries if e.type == 2 and e.obj_stream_number}
+    for number in sorted(packed):
+        obj = pdf.get_object((number, 0))
         if isinstance(obj, pikepdf.Stream):
+            sizes[obj.objgen] = size = _unpacked_size(pdf, obj)
+            total += size
+            if total > limit:
+                raise Unsupported(_TOO_LARGE)
+    for obj in pdf.objects:
+        if isinstance(obj, pikepdf.Stream) and obj.objgen not in sizes:
             sizes[obj.objgen] = size = _unpacked_size(pdf, obj)
             total += size
             if total > limit:

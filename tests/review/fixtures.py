@@ -230,3 +230,50 @@ def scrub_bounded(data: bytes, seconds: float) -> tuple[str, int] | None:
         child.kill()
     child.join()
     return answer
+
+
+def _deflated_after(prefix: bytes, mib: int) -> bytes:
+    """A zlib stream of `prefix` and then zeros, `mib` MiB in all, made as `deflated_zeros`."""
+    packer = zlib.compressobj(9)
+    first = packer.compress(prefix + bytes(1 << 20)) + packer.flush(zlib.Z_FULL_FLUSH)
+    block = packer.compress(bytes(1 << 20)) + packer.flush(zlib.Z_FULL_FLUSH)
+    start = zlib.adler32(prefix + bytes(1 << 20))
+    a, b = start & 0xFFFF, (start >> 16) + ((mib - 1) << 20) * (start & 0xFFFF)
+    return first + block * (mib - 1) + b"\x03\x00" + ((b % 65521) << 16 | a).to_bytes(4, "big")
+
+
+def pdf_of_object_streams(count: int, mib: int) -> bytes:
+    """A PDF of `count` object streams (PDF 1.5), each of one small object and `mib` MiB of
+    padding compressed twice: a few hundred bytes each."""
+    out = bytearray(b"%PDF-1.5\n")
+    offsets: dict[int, int] = {}
+
+    def put(num: int, body: bytes) -> None:
+        offsets[num] = len(out)
+        out.extend(b"%d 0 obj\n%b\nendobj\n" % (num, body))
+
+    put(1, b"<< /Type /Catalog /Pages 2 0 R >>")
+    put(2, b"<< /Type /Pages /Kids [] /Count 0 >>")
+    for n in range(3, 3 + 2 * count, 2):
+        header = b"%d 0 " % (n + 1)
+        data = zlib.compress(_deflated_after(header + b"<< /K 1 >> ", mib), 9)
+        put(
+            n,
+            b"<< /Type /ObjStm /N 1 /First %d /Filter [/FlateDecode /FlateDecode] /Length %d >>"
+            b"\nstream\n%b\nendstream" % (len(header), len(data), data),
+        )
+    xref = 3 + 2 * count
+    rows = bytearray(b"\x00" + bytes(4) + b"\xff\xff")
+    for num in range(1, xref):
+        if num in offsets:
+            rows += b"\x01" + offsets[num].to_bytes(4, "big") + bytes(2)
+        else:  # the one object in the stream just before it
+            rows += b"\x02" + (num - 1).to_bytes(4, "big") + bytes(2)
+    at = len(out)
+    rows += b"\x01" + at.to_bytes(4, "big") + bytes(2)
+    out.extend(
+        b"%d 0 obj\n<< /Type /XRef /Size %d /W [1 4 2] /Root 1 0 R /Length %d >>\nstream\n"
+        % (xref, xref + 1, len(rows))
+    )
+    out.extend(bytes(rows) + b"\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n" % at)
+    return bytes(out)

@@ -16,6 +16,7 @@ from tests.review.fixtures import (
     jp2_with_xml_and_comment,
     jpeg_with_gps,
     pdf_bomb,
+    pdf_of_object_streams,
     scrub_bounded,
 )
 
@@ -282,3 +283,12 @@ def test_a_pdf_keeps_no_names_in_its_threads_layers_or_web_capture() -> None:
     assert b"20240307" not in result
     with pikepdf.open(io.BytesIO(result)) as clean:
         assert str(clean.Root.OCProperties.OCGs[0].Name) == "Notes"
+
+
+def test_a_pdf_of_many_small_object_streams_is_refused_in_bounded_time() -> None:
+    """Attack: object streams are unpacked by qpdf as soon as every object is listed, before
+    any stream was counted: 64 of them, 60 MiB each and 25 KB in all, took 21 s before the
+    refusal; a 1 MB PDF would hold the workstation a quarter of an hour."""
+    answer = scrub_bounded(pdf_of_object_streams(96, 60), 12)
+    assert answer is not None, "the PDF was still being unpacked after 12 s"
+    assert "too large once unpacked" in answer[0]
