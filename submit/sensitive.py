@@ -6,15 +6,19 @@ run) when it is given as an argument. The editor is started on a draft in a
 private memory-backed directory, removed afterwards with whatever the editor
 left beside it, and, for editors it knows, with swap, undo, backup and history
 files turned off. The same idea lives in `review/cli/sensitive.py`: the two
-tools share no code but `crypto/`.
+tools share no code but `crypto/`. Nor is a crash let write the process's
+memory (the codename, the keys it derives, the report) to a core file.
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
+import resource
 import shlex
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import Final
@@ -35,6 +39,22 @@ _VIMS: Final = frozenset(
 )
 # Memory-backed, so a draft never reaches a disk; mkdtemp makes a private directory in it.
 _RAM_DIRS: Final = ("/dev/shm", "$XDG_RUNTIME_DIR")  # noqa: S108
+# prctl(2): whether a crash may be dumped (and others of this user may trace us).
+_PR_SET_DUMPABLE: Final = 4
+
+
+def forbid_core_dumps() -> None:
+    """Let no crash write this process's memory (codename, keys, report) to a core file.
+
+    The limit holds for every child too (the editor, a tor it launches); a
+    process that is not dumpable is dumped by no crash reporter, whatever
+    core_pattern says. (review/cli/base.py does the same: a copy of six lines,
+    since the client shares nothing with the workstation but `crypto/`, whose
+    room is key material and formats, not a process's settings.)
+    """
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if sys.platform == "linux":
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
 
 
 def warn_argument(ctx: click.Context, param: click.Parameter, value: object) -> object:
