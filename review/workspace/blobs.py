@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Final
 
 from review.errors import WorkspaceError
+from review.workspace.erase import destroy
 from review.workspace.noatime import open_quietly
 
 if TYPE_CHECKING:
@@ -80,10 +81,13 @@ def drop(workspace: Workspace, name: str) -> Path | None:
 
 
 def remove_files(paths: list[Path]) -> None:
-    """Remove blob files, ignoring those already gone."""
+    """Destroy blob files (overwritten, then unlinked), ignoring those already gone.
+
+    A blob is sealed content: unlinked as it was, its blocks would keep it for
+    whoever reads the disk and holds a passphrase.
+    """
     for path in paths:
-        with suppress(FileNotFoundError):
-            path.unlink()
+        destroy(path)
 
 
 def clear_times(root: Path) -> None:
