@@ -74,6 +74,38 @@ def status(c: Ctx) -> None:
     if s.days_left < C.SUBKEYS_WARN_DAYS:
         click.echo(f"{PROG}: warning: the subkeys run out in {s.days_left} day(s)", err=True)
         click.echo(f"{PROG}: hint: `raazdar-review keys subkeys new --out FILE`", err=True)
+    warn_held_back(s)
+
+
+def warn_held_back(s: subkeys.Status) -> None:
+    """Warn of weeks whose secrets rule D1 keeps long past their end, and of backdated bundles.
+
+    D1 trusts the dates the server gives its bundles; this workstation's clock
+    is what shows a server dating them in the past to keep the secrets here.
+    """
+    for late in s.backdated:
+        click.echo(f"{PROG}: warning: {late.message()}", err=True)
+    if s.overdue:
+        weeks = str(s.overdue[0]) if len(s.overdue) == 1 else f"{s.overdue[0]} to {s.overdue[-1]}"
+        newest = (
+            f"the newest export bundle with its chain complete is dated {s.newest_export}"
+            if s.newest_export is not None
+            else "no export bundle with its chain complete is imported"
+        )
+        click.echo(
+            f"{PROG}: warning: the secret subkeys of {weeks} are still held, over "
+            f"{subkeys.OVERDUE_DAYS} days after the week ended by this workstation's clock: "
+            f"rule D1 lets a week go once a bundle dated after it is imported, and {newest}",
+            err=True,
+        )
+    if s.overdue or s.backdated:
+        click.echo(
+            f"{PROG}: hint: if bundles reach this workstation regularly, the server may be "
+            "dating its export bundles in the past, and so keeping these weeks' reports open "
+            "to whoever seizes this workstation: tell the administrators (check the server's "
+            "clock and `raazdar export` there); a missing bundle holds weeks back too",
+            err=True,
+        )
 
 
 @groups.subkeys.command("destroy")
@@ -95,10 +127,13 @@ def destroy(c: Ctx, weeks: tuple[str, ...]) -> None:
 
 
 def destroy_after_import(c: Ctx) -> None:
-    """Destroy what an import made destroyable, and say so."""
-    gone = subkeys.after_import(c.unlock(), today())
+    """Destroy what an import made destroyable, say so, and warn of weeks held past their end."""
+    u = c.unlock()
+    day = today()
+    gone = subkeys.after_import(u, day)
     if gone:
         click.echo(f"subkeys destroyed (everything sealed to them is imported): {_periods(gone)}")
+    warn_held_back(subkeys.status(u, day))
 
 
 @groups.subkeys.command("adopt")

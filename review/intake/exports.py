@@ -90,6 +90,39 @@ def seen(conn: sqlite3.Connection) -> dict[int, Seen]:
     return found
 
 
+@dataclass(frozen=True)
+class Backdated:
+    """A bundle dated before one numbered before it: a server that dates exports in the past."""
+
+    later: Seen
+    earlier: Seen
+
+    def message(self) -> str:
+        """Say which bundle is dated before which."""
+        return (
+            f"bundle {self.later.sequence} is dated {self.later.created}, before bundle "
+            f"{self.earlier.sequence} ({self.earlier.created}) imported here"
+        )
+
+
+def backdated(conn: sqlite3.Connection) -> tuple[Backdated, ...]:
+    """The bundles imported here dated before a bundle numbered before them.
+
+    A server exports on the day it runs, so each bundle's day is that of the
+    one before it or later. Rule D1 (`review.keys.subkeys`) trusts that day.
+    """
+    found = []
+    newest: tuple[dt.date, Seen] | None = None
+    for _, s in sorted(seen(conn).items()):
+        if s.created is None:  # recorded before the day was kept
+            continue
+        if newest is not None and s.created < newest[0]:
+            found.append(Backdated(s, newest[1]))
+        else:
+            newest = (s.created, s)
+    return tuple(found)
+
+
 def gaps(conn: sqlite3.Connection) -> Gaps:
     """The bundles of the chain missing here; a resend fills every gap below it."""
     have = seen(conn)

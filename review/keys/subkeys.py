@@ -64,6 +64,9 @@ _METADATA: Final = Metadata("subkey-secrets", "application/vnd.raazdar.subkey-se
 _RECORD: Final = "subkeys:"
 RULE_D1: Final = "D1"
 RULE_REVOKED: Final = "revoked"
+# Days after a week ends by this workstation's clock past which a secret still held is
+# warned of: weekly exports and imports destroy it within about eight.
+OVERDUE_DAYS: Final = 14
 
 
 class SubkeyRefused(ReviewError):
@@ -80,6 +83,11 @@ class Status:
     destroyable: tuple[Period, ...]
     waiting: tuple[Period, ...]  # closed and imported, but an item sealed to them is pending
     days_left: int  # days from today on which the store holds this week's subkey
+    # Ended over OVERDUE_DAYS ago by this workstation's clock, held, and neither destroyable
+    # nor waiting: what D1 keeps if the server dates its bundles in the past.
+    overdue: tuple[Period, ...] = ()
+    newest_export: dt.date | None = None  # E of rule D1: the day imported_through comes from
+    backdated: tuple[exports.Backdated, ...] = ()
 
 
 def store_path(u: Unlocked, reviewer: str | None = None) -> Path:
@@ -163,6 +171,12 @@ def imported_through(u: Unlocked) -> Period | None:
     too (or covered by a resend). A bundle recorded before its day was kept
     gives the day of its `bundles` row, if it filed anything.
     """
+    newest = newest_export(u)
+    return closed_through(newest) if newest is not None else None
+
+
+def newest_export(u: Unlocked) -> dt.date | None:
+    """E of rule D1: the day of the newest export bundle imported with its chain complete."""
     seen = exports.seen(u.conn)
     first_missing = min(exports.gaps(u.conn).missing, default=None)
     complete = [s for n, s in seen.items() if first_missing is None or n < first_missing]
@@ -172,15 +186,22 @@ def imported_through(u: Unlocked) -> Period | None:
         for s in complete
         if s.created is not None or s.bundle_id in filed
     ]
-    return closed_through(max(days)) if days else None
+    return max(days) if days else None
 
 
 def status(u: Unlocked, today: dt.date) -> Status:
-    """What the reviewer holds and has destroyed, and what could go today."""
+    """What the reviewer holds and has destroyed, what could go today, and what is overdue.
+
+    Rule D1 trusts the server's dates: a server that dates its bundles in the
+    past keeps every week's secret here. This workstation's own clock tells:
+    a week that ended over OVERDUE_DAYS ago and still cannot go is `overdue`.
+    """
     store = load(u)
-    through = imported_through(u)
+    newest = newest_export(u)
+    through = closed_through(newest) if newest is not None else None
     allowed = destroyable(store, through, today)
     waiting = _waiting(u, store, allowed)
+    late = today - dt.timedelta(days=OVERDUE_DAYS)
     return Status(
         held=store.periods,
         destroyed=tuple(_read_record(u)[1]),
@@ -188,6 +209,9 @@ def status(u: Unlocked, today: dt.date) -> Status:
         destroyable=tuple(p for p in allowed if p not in waiting),
         waiting=waiting,
         days_left=_days_left(store, today),
+        overdue=tuple(p for p in store.periods if p.last_day < late and p not in allowed),
+        newest_export=newest,
+        backdated=exports.backdated(u.conn),
     )
 
 

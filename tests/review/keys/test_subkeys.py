@@ -589,3 +589,44 @@ def test_secrets_planted_with_a_list_someone_else_signed_are_not_adopted(
     with pytest.raises(subkeys.SubkeyRefused, match="not those of a list"):
         subkeys.adopt(unlocked, sealed, genuine, ISSUED)
     assert not subkeys.store_path(unlocked).exists()
+
+
+def test_a_server_dating_its_bundles_in_the_past_is_warned_of_at_import_and_in_status(
+    server: Server, unlocked: ws.Unlocked, workspace: Path, tmp_path: Path
+) -> None:
+    # The attack: rule D1 trusts a bundle's date, so a server that dates every export on
+    # the day a list was issued keeps each week of it from being destroyed, for good.
+    today = dt.datetime.now(dt.UTC).date()
+    back = today - dt.timedelta(weeks=10)
+    subkeys.issue(unlocked, 8, back)
+    chain = Chain(server, tmp_path)
+    import_bundle(unlocked, chain.bundle([], back))
+    imported = review(workspace, "exchange", "import", str(chain.bundle([], back)))
+    assert imported.exit_code == 0, imported.output
+    assert "subkeys destroyed" not in imported.output
+    held = subkeys.load(unlocked).periods
+    assert held == tuple(Period.of(back).after(i) for i in range(8))  # none could go
+
+    for shown in (imported.output, review(workspace, "keys", "subkeys", "status").output):
+        assert f"warning: the secret subkeys of {held[0]} to {held[-1]} are still held" in shown, (
+            "nothing warned that the weeks' secrets are kept"
+        )
+        assert f"newest export bundle with its chain complete is dated {back}" in shown
+        assert "the server may be dating its export bundles in the past" in shown
+
+
+def test_a_bundle_dated_before_one_numbered_before_it_is_warned_of(
+    server: Server, unlocked: ws.Unlocked, workspace: Path, tmp_path: Path
+) -> None:
+    today = dt.datetime.now(dt.UTC).date()
+    subkeys.issue(unlocked, 2, today)
+    chain = Chain(server, tmp_path)
+    first = review(workspace, "exchange", "import", str(chain.bundle([], today)))
+    assert "warning" not in first.output, first.output  # an honest bundle: no warning
+    earlier = today - dt.timedelta(days=30)
+    imported = review(workspace, "exchange", "import", str(chain.bundle([], earlier)))
+    assert imported.exit_code == 0, imported.output
+    for shown in (imported.output, review(workspace, "keys", "subkeys", "status").output):
+        assert f"warning: bundle 2 is dated {earlier}, before bundle 1 ({today})" in shown, (
+            "nothing warned of a bundle dated before the one numbered before it"
+        )
