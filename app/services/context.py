@@ -47,15 +47,20 @@ class Services:
         return self.keyring().require()
 
     def recipients(self) -> list[SealingKey]:
-        """The keys new reports are sealed to, or `KeyringUnavailable`: the one place that decides.
+        """The keys new reports are sealed to, or `KeyringUnavailable` (see `sealing`)."""
+        return self.sealing()[1]
 
-        Under a keyring of hybrid reviewers (format 3), each reviewer's subkey of
-        this week and nothing else: without one for everybody, nothing is sealed
-        (docs/PROTOCOL.md §5A.8).
+    def sealing(self) -> tuple[Manifest, list[SealingKey]]:
+        """The manifest in force and the keys new reports are sealed to under it, read together
+        (one look at the keyring's files and one at the lists'), or `KeyringUnavailable`.
+
+        The one place that decides the keys: under a keyring of hybrid reviewers
+        (format 3), each reviewer's subkey of this week and nothing else; without
+        one for everybody, nothing is sealed (docs/PROTOCOL.md §5A.8).
         """
         manifest = self.manifest()
         if not requires_subkeys(manifest):
-            return [r.encryption_key for r in manifest.recipients]
+            return manifest, [r.encryption_key for r in manifest.recipients]
         # Checking the lists costs an Ed25519 verification and canonical JSON per
         # reviewer; the answer holds for the day, for these lists under this
         # keyring (`crypto.subkeys.current`), so it is kept for exactly that.
@@ -63,13 +68,13 @@ class Services:
         stamp, lists = self.subkeys.current()
         cached = self._sealing
         if cached is not None and cached[0] is manifest and cached[1] == stamp and cached[2] == day:
-            return list(cached[3])
+            return manifest, list(cached[3])
         try:
             keys = tuple(sealing_keys(manifest, lists, day))
         except SubkeyError as exc:
             raise KeyringUnavailable(f"no current subkey for every reviewer ({exc.rule})") from exc
         self._sealing = (manifest, stamp, day, keys)
-        return list(keys)
+        return manifest, list(keys)
 
     def accepts_sealed(self, header: Header, manifest: Manifest) -> bool:
         """Whether an envelope sealed elsewhere is sealed as `recipients` would have sealed it.

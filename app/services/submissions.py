@@ -81,8 +81,9 @@ def submit(
         raise SubmissionError("empty")
     if any(not f.part_complete for f in files):
         raise SubmissionError("incomplete")
-    manifest = svc.manifest()
-    recipients = svc.recipients()
+    # Read once, after the body: the report is sealed to these keys, and the files, sealed
+    # to the keys in force when the body began, must have been sealed to them too.
+    manifest, recipients = svc.sealing()
     staged: list[StagedEnvelope] = []
     published: list[Path] = []
     try:
@@ -99,10 +100,11 @@ def submit(
             # Forced to disk below, all at once with their renames (`publish_staged`).
             upload.finish(flush=False)
             staged.append(upload)
-        # The keyring may have expired or changed while a long upload streamed in;
-        # its files were sealed to the recipients in force when it started (under
-        # subkeys, a week that turned midway refuses the lot: 503, try again).
-        if svc.keyring().manifest != manifest or any(f.recipients != recipients for f in files):
+        # The keyring may have expired or changed while a long upload streamed in
+        # (expired or gone: `sealing` refused above); its files were sealed to the
+        # recipients in force when it started (under subkeys, a week that turned
+        # midway refuses the lot: 503, try again).
+        if any(f.recipients != recipients for f in files):
             raise KeyringUnavailable("keyring changed during the upload")
         if keys is not None:
             source_id = create_account(session, keys)

@@ -5,8 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import os
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -238,3 +241,35 @@ def test_each_report_is_sealed_to_every_reviewer_in_force(instance: Path, visito
     for path in envelope_files(instance):
         open_bytes(path.read_bytes(), [subkey])
     assert len(opened_envelopes(instance)) == 2
+
+
+@pytest.mark.parametrize("returning", [False, True], ids=["new-source", "returning-source"])
+def test_a_report_with_a_file_looks_at_the_keyring_once_before_its_body_and_once_after(
+    app: Flask,
+    instance: Path,
+    visitor: Visitor,
+    monkeypatch: pytest.MonkeyPatch,
+    returning: bool,
+) -> None:
+    # Before the body, to know what to seal the files to; after it, to seal the report and
+    # check the files': each look lists the manifests and the subkey lists, which are
+    # syscalls on every report (docs/benchmarks.md, the uploads' tenth pass).
+    page = visitor.start()
+    if returning:
+        assert visitor.send(page, "first").status_code == 303
+        page = form(visitor.get("/account"), "/account")
+    with app.app_context():
+        context.services().recipients()  # as a worker's are: read once, at its first report
+    keyring = instance / "keyring"
+    listed: list[str] = []
+    scandir = os.scandir
+
+    def counting(path: Any = ".") -> Any:
+        if Path(os.fsdecode(path)).parent == keyring:
+            listed.append(Path(os.fsdecode(path)).name)
+        return scandir(path)
+
+    monkeypatch.setattr(os, "scandir", counting)
+    response = visitor.send(page, "the SHO", [("files", "a.txt", b"a file", "text/plain")])
+    assert response.status_code == 303
+    assert dict(Counter(listed)) == {"manifests": 2, "subkeys": 2}
