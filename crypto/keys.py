@@ -152,6 +152,18 @@ class PublicKey(_PublicKeyBase):
         """Decode `rz-x25519-public:…`."""
         return cls(_from_text(cls._prefix, text))
 
+    @classmethod
+    def _derived(cls, raw: bytes) -> PublicKey:
+        """The public key libsodium computed from a private key: [k]B for a clamped k.
+
+        Of the base point's prime order l (k is a multiple of 8 with k/8 below l, so
+        never of l) and encoded canonically: neither check above can refuse it, and the
+        probe costs a scalar multiplication on every signed-in request.
+        """
+        key = cls.__new__(cls)
+        _PublicKeyBase.__init__(key, raw)
+        return key
+
     @property
     def _nacl(self) -> nacl.public.PublicKey:
         return nacl.public.PublicKey(self._raw)
@@ -217,9 +229,9 @@ class PrivateKey:
 
     @property
     def public_key(self) -> PublicKey:
-        """The matching public key, made once (checking it costs a scalar multiplication)."""
+        """The matching public key, made once (with no low-order probe: see `_derived`)."""
         if self._public is None:
-            self._public = PublicKey(bytes(self._key.public_key))
+            self._public = PublicKey._derived(bytes(self._key.public_key))
         return self._public
 
     @property

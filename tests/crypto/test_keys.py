@@ -463,3 +463,52 @@ def test_a_private_keys_public_key_is_made_once_and_matches_a_fresh_one() -> Non
     assert key.public_key is key.public_key
     assert key.public_key == PrivateKey(bytes(range(32))).public_key
     assert key.public_key != PrivateKey(bytes([2]) * 32).public_key
+
+
+# RFC 7748 section 6.1: Alice's private key and the public key it gives.
+RFC7748_ALICE = (
+    "77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a",
+    "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a",
+)
+
+
+def test_a_private_keys_public_key_is_rfc7748s() -> None:
+    private, public = (bytes.fromhex(h) for h in RFC7748_ALICE)
+
+    derived = PrivateKey(private).public_key
+
+    assert derived.raw == public
+    assert derived == PublicKey(public)
+    assert derived.to_text() == PublicKey(public).to_text()
+
+
+@given(seeds)
+@settings(max_examples=50)
+def test_a_derived_public_key_is_the_one_its_bytes_make(seed: bytes) -> None:
+    derived = PrivateKey(seed).public_key
+
+    assert derived == PublicKey(derived.raw)
+    assert derived.fingerprint == PublicKey(derived.raw).fingerprint
+
+
+def test_a_derived_public_key_costs_no_low_order_probe(monkeypatch: pytest.MonkeyPatch) -> None:
+    # [k]B for a clamped k is never of low order: the probe (a scalar multiplication, about
+    # 30 us) ran on every signed-in source's request for a key it could not refuse.
+    import crypto.keys
+
+    bindings = vars(crypto.keys)["nacl"].bindings  # the binding crypto.keys calls
+    probes: list[bytes] = []
+    multiply = bindings.crypto_scalarmult
+
+    def counting(scalar: bytes, point: bytes) -> bytes:
+        probes.append(point)
+        result: bytes = multiply(scalar, point)
+        return result
+
+    monkeypatch.setattr(bindings, "crypto_scalarmult", counting)
+    key = PrivateKey(bytes(range(32)))
+
+    assert key.public_key.raw == key.public_key.raw
+    assert probes == []
+    PublicKey(key.public_key.raw)  # a key that comes from elsewhere is still probed
+    assert probes == [key.public_key.raw]
