@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import _FlaskFormCSRF  # FlaskForm's own token field's checker
 from wtforms import HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -66,8 +68,33 @@ class TermField(SelectField):
             raise ValidationError(message or self.gettext("Not a valid choice."))
 
 
+class _TokenWhenShown:
+    """A form's CSRF token, drawn and signed only when the form is shown (`str`)."""
+
+    __slots__ = ("_draw",)
+
+    def __init__(self, draw: Callable[[], str]) -> None:
+        self._draw = draw
+
+    def __str__(self) -> str:
+        return self._draw()  # Flask-WTF's: the same token for the whole request
+
+
+class _CSRFWhenShown(_FlaskFormCSRF):
+    """Flask-WTF's form CSRF, but a form checked and never shown (a POST that redirects)
+    signs no token for a page nobody renders. Checking is Flask-WTF's own, unchanged."""
+
+    def generate_csrf_token(self, csrf_token_field: Any) -> _TokenWhenShown:
+        """The token the form will show, signed when it is rendered."""
+        sign = super().generate_csrf_token
+        return _TokenWhenShown(lambda: str(sign(csrf_token_field)))
+
+
 class SubmissionForm(FlaskForm):
     """A message and optional fields; files arrive beside it, sealed as they stream."""
+
+    class Meta:
+        csrf_class = _CSRFWhenShown
 
     # A one-time token, new with each form: the same form sent twice files once.
     # Hidden fields carry no label: given none, WTForms would translate a made-up one per request.
