@@ -47,17 +47,21 @@ class Report:
         return not self.message.strip() and not any(self.fields.values())
 
     def encode(self) -> bytes:
-        """Serialise for sealing."""
-        return json.dumps(
-            {
-                "format": 1,
-                "message": self.message,
-                "fields": self.fields,
-                "language": self.language,
-            },
-            ensure_ascii=False,
-            sort_keys=True,
-        ).encode("utf-8")
+        """Serialise for sealing, once: the form's one-time id needs the same bytes."""
+        encoded: bytes | None = self.__dict__.get("_encoded")
+        if encoded is None:
+            encoded = json.dumps(
+                {
+                    "format": 1,
+                    "message": self.message,
+                    "fields": self.fields,
+                    "language": self.language,
+                },
+                ensure_ascii=False,
+                sort_keys=True,
+            ).encode("utf-8")
+            object.__setattr__(self, "_encoded", encoded)  # not a field: equality is unchanged
+        return encoded
 
 
 def submit(

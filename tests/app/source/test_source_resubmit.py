@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -227,3 +229,22 @@ def test_the_first_form_sent_twice_at_once_makes_one_account_and_one_report(
     answers = _press_send_twice(app, visitor, page, "The SHO took money.", circuit)
     assert answers == [303, 303], "one of the two was refused"
     assert row_counts(app, Source, Item) == {"sources": 1, "items": 1}
+
+
+def test_a_long_report_is_serialised_once(
+    visitor: Visitor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Its one-time id and its envelope both need the report's bytes: a 200,000-character
+    # report took 0.8 ms of CPU to serialise, and was serialised twice.
+    from app.services import submissions
+
+    page = visitor.start()
+    serialised: list[object] = []
+
+    def dumps(obj: object, **kwargs: Any) -> str:
+        serialised.append(obj)
+        return json.dumps(obj, **kwargs)
+
+    monkeypatch.setattr(submissions, "json", SimpleNamespace(dumps=dumps))
+    assert visitor.send(page, "ایس ایچ او " * 10_000).status_code == 303
+    assert len(serialised) == 1
