@@ -26,6 +26,7 @@ from typing import Any, Final
 from flask import Flask, Request, Response, current_app, g, request, session
 from flask.sessions import SecureCookieSession, SessionInterface
 from sqlalchemy import bindparam, delete, event, insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from app.cross_site import cookie_withheld
@@ -50,6 +51,8 @@ _SEALED_ROW: Final = select(SessionRow.sealed).where(SessionRow.id == bindparam(
 _PAD: Final = 512
 # Where an app notes the day its last committed sweep of ended logins ran.
 _SWEPT_DAY: Final = "raazdar.logins_swept_on"
+# Where a request keeps its login's re-seal until its own commit (`settle_touch`).
+_TOUCH: Final = "raazdar_login_touch"
 
 
 class SealedSessionInterface(SessionInterface):
@@ -161,13 +164,18 @@ def hand_out(login: NewLogin) -> None:
     g.pop("raazdar_login", None)
 
 
-def current_login(db: Session) -> dict[str, Any] | None:
-    """What this visitor's login grants, or None (ending a login that is over)."""
+def current_login(db: Session, *, defer_touch: bool = False) -> dict[str, Any] | None:
+    """What this visitor's login grants, or None (ending a login that is over).
+
+    With `defer_touch`, a re-seal of the row (its idle deadline moved) is left in the
+    open transaction, for the caller's own commit to carry; `settle_touch` commits it
+    at the request's end if that commit did not come (a refusal, a rollback).
+    """
     if "raazdar_login" in g:
         cached: dict[str, Any] | None = g.raazdar_login
         return cached
     _end_lapsed(db)
-    grants = _open_login(db)
+    grants = _open_login(db, defer_touch=defer_touch)
     if grants is None and LOGIN_KEY in session:
         session.pop(LOGIN_KEY, None)
         session[LAPSED_KEY] = True
@@ -289,7 +297,32 @@ def _parsed(ref: object) -> tuple[str, bytes] | None:
     return row_id, key
 
 
-def _open_login(db: Session) -> dict[str, Any] | None:
+def touch_pending() -> bool:
+    """Say whether this request holds a deferred re-seal of its login (`settle_touch`)."""
+    return _TOUCH in g
+
+
+def settle_touch(db: Session) -> None:
+    """Commit a deferred re-seal (`current_login`) that the request's own commit did not carry.
+
+    Whatever else the request left open is rolled back, never committed here.
+    """
+    pending: tuple[str, str] | None = g.pop(_TOUCH, None)
+    if pending is None:
+        return
+    row_id, sealed = pending
+    try:
+        db.rollback()
+        stored = db.connection().execute(_SEALED_ROW, {"id": row_id}).scalar_one_or_none()
+        if stored is not None and stored != sealed:
+            db.execute(update(SessionRow).where(SessionRow.id == row_id).values(sealed=sealed))
+            db.commit()
+    except SQLAlchemyError:
+        # The request's answer stands; the idle deadline moves at the next request.
+        db.rollback()
+
+
+def _open_login(db: Session, *, defer_touch: bool = False) -> dict[str, Any] | None:
     """Open the row the cookie names; delete it if its time is up; push the idle deadline."""
     ref = _reference()
     if ref is None:
@@ -320,6 +353,10 @@ def _open_login(db: Session) -> dict[str, Any] | None:
         payload["seen"] = now
         sealed = _seal(key, row_id, payload)
         db.execute(update(SessionRow).where(SessionRow.id == row_id).values(sealed=sealed))
-        db.commit()
+        if defer_touch:
+            # One commit, and one flush of the disk, with the report the request carries.
+            g.setdefault(_TOUCH, (row_id, sealed))
+        else:
+            db.commit()
     data = payload.get("data")
     return data if isinstance(data, dict) else None

@@ -44,10 +44,13 @@ def accepts_reports(view: F) -> F:
     return view
 
 
-def _signed_in() -> sources_service.SignedIn | None:
-    """The signed-in source, checked against their account's public key on every request."""
+def _signed_in(*, defer_touch: bool = False) -> sources_service.SignedIn | None:
+    """The signed-in source, checked against their account's public key on every request.
+
+    `defer_touch`: see `sessions.current_login` (committed by `bp.teardown_request`).
+    """
     db = db_session()
-    grants = sessions.current_login(db)
+    grants = sessions.current_login(db, defer_touch=defer_touch)
     if grants is None:
         return None
     who = sources_service.resume(db, grants.get("source"))
@@ -142,6 +145,13 @@ def _report(form: SubmissionForm, terms: dict[str, Any]) -> submissions_service.
         fields=form.fields_for_report(terms),
         language=current_language(),
     )
+
+
+@bp.teardown_request
+def _settle_touch(_exc: BaseException | None) -> None:
+    """Commit a login's re-seal that no commit of the request carried (`_signed_in`)."""
+    if sessions.touch_pending():
+        sessions.settle_touch(db_session())
 
 
 @bp.get("/")
@@ -278,7 +288,8 @@ def login() -> ResponseReturnValue:
 @accepts_reports
 def account() -> ResponseReturnValue:
     """Replies, and the form to send more."""
-    who = _signed_in()
+    # A report's commit carries the login's re-seal too, if one is due.
+    who = _signed_in(defer_touch=request.method == "POST")
     if who is None:
         return redirect(url_for("source.login"))
     terms = taxonomy(db_session())

@@ -356,3 +356,65 @@ def test_source_and_staff_rows_are_the_same_size(client: FlaskClient, app: Flask
         rows = session.execute(select(SessionRow)).scalars().all()
     assert {row.staff_id is None for row in rows} == {True, False}
     assert len({len(row.sealed) for row in rows}) == 1
+
+
+# --- A report sent after minutes of writing ---------------------------------------------
+
+
+def _commits(app: Flask) -> list[int]:
+    """A list that grows by one at each commit of the app's database."""
+    from sqlalchemy import event
+
+    from app.db import Database
+
+    database: Database = app.extensions["raazdar.db"]
+    counted: list[int] = []
+    event.listen(database.engine, "commit", lambda _connection: counted.append(1))
+    return counted
+
+
+def test_a_report_sent_after_minutes_of_writing_commits_once(
+    make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Five minutes on the form moves the login's idle deadline (re-sealed after a tenth of
+    # it): the re-seal was a commit of its own, two flushes of the disk more on the POST.
+    later = _Later()
+    monkeypatch.setattr(sessions, "time", later)
+    app = make_app()
+    client = app.test_client()
+    visitor, _codename = signed_in(client)
+    page = form(visitor.get("/account"), "/account")
+    later.ahead = 5 * 60
+    commits = _commits(app)
+    assert visitor.send(page, "more, after five minutes").status_code == 303
+    assert len(commits) == 1
+    # The re-seal went with the report: the deadline is 30 minutes from the report.
+    later.ahead = (5 + 29) * 60
+    assert is_signed_in(client)
+
+
+@pytest.mark.parametrize(
+    ("message", "choices", "status"),
+    [("", {}, 400), ("x", {"agency": "no-such-agency"}, 200)],
+    ids=["empty", "invalid-form"],
+)
+def test_a_report_refused_after_minutes_of_writing_still_moves_the_idle_deadline(
+    make_app: Callable[..., Flask],
+    monkeypatch: pytest.MonkeyPatch,
+    message: str,
+    choices: dict[str, str | list[str]],
+    status: int,
+) -> None:
+    # Refused, by the service (which rolls its transaction back) or by the form: the login's
+    # re-seal, which would have gone with the report, is committed on its own.
+    later = _Later()
+    monkeypatch.setattr(sessions, "time", later)
+    app = make_app()
+    client = app.test_client()
+    visitor, _codename = signed_in(client)
+    page = form(visitor.get("/account"), "/account")
+    later.ahead = 5 * 60
+    response = visitor.send(page, message, choices=choices)
+    assert response.status_code == status
+    later.ahead = (5 + 29) * 60
+    assert is_signed_in(client)
