@@ -16,7 +16,8 @@ When each circuit last made one is kept like `app.kdf_pool`'s tables: in
 memory the gunicorn master maps before forking (`app.worker` imports this
 module), one cell per circuit modulo `_CELLS`, never written anywhere. A
 circuit whose cell another has taken is forgotten, which only lets it make
-one sooner.
+one sooner. A cell is read and written under one lock (`app.hostlock`): two
+workers reading it at once each let the circuit make one.
 """
 
 from __future__ import annotations
@@ -26,12 +27,15 @@ import time
 from array import array
 from typing import Final
 
+from app.hostlock import HostLock
+
 ACCOUNT_SPACING_SECONDS: Final = 60
 _CELLS: Final = 4096
 # Per cell: the circuit (the id tor gave plus one; 0: none) and when it last made
 # an account (monotonic ns, the same clock in every process).
 _made = memoryview(mmap.mmap(-1, _CELLS * 8 * 2)).cast("q")
 _now = time.monotonic_ns
+_lock = HostLock("raazdar-circuits")
 
 
 def take_account_turn(circuit: int | None) -> int:
@@ -39,10 +43,11 @@ def take_account_turn(circuit: int | None) -> int:
     if circuit is None:
         return 0
     cell = 2 * (circuit % _CELLS)
-    key, when = _made[cell : cell + 2].tolist()
-    now = _now()
     spacing = ACCOUNT_SPACING_SECONDS * 10**9
-    if key == circuit + 1 and now - when < spacing:
-        return max(1, -(-(when + spacing - now) // 10**9))
-    _made[cell : cell + 2] = memoryview(array("q", [circuit + 1, now]))
+    with _lock:
+        key, when = _made[cell : cell + 2].tolist()
+        now = _now()
+        if key == circuit + 1 and now - when < spacing:
+            return max(1, -(-(when + spacing - now) // 10**9))
+        _made[cell : cell + 2] = memoryview(array("q", [circuit + 1, now]))
     return 0

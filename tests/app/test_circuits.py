@@ -12,12 +12,14 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from app import circuits
 from app.worker import tor_circuit
 from crypto import PrivateKey, SigningKey
 from crypto.encoding import b64encode
 from crypto.request import body_digest, sign_request
 from tests.app.flood import Browser, log_in, new_source
 from tests.app.live import demo_instance, free_port, live_server, tor_line
+from tests.app.workers import at_once_in_workers
 
 
 @pytest.mark.parametrize(
@@ -155,3 +157,19 @@ def test_one_circuit_makes_one_account_a_minute_whichever_worker_serves_it(
     made = sorted(_new_account(base, circuit=40) for _ in range(4 * WORKERS))
     assert made == [201] + [503] * (4 * WORKERS - 1)
     assert _new_account(base, circuit=41) == 201
+
+
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+def test_two_workers_at_once_let_a_circuit_make_one_account(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each worker reads the circuit's cell, then notes its account there: two that both
+    read before either wrote each let the circuit make one, two accounts in its minute."""
+    circuit = 90_210  # a circuit no other test uses
+    cell = 2 * (circuit % circuits._CELLS)
+    circuits._made[cell : cell + 2] = memoryview(bytes(16)).cast("q")
+    turns = at_once_in_workers(
+        monkeypatch, circuits, "_now", lambda: circuits.take_account_turn(circuit)
+    )
+    assert sorted(turns)[0] == 0, turns
+    assert sorted(turns)[1] > 0, f"one circuit made two accounts at once: {turns}"
