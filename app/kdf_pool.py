@@ -24,7 +24,8 @@ second table, of when each circuit was last served): a flood sends again the
 moment it is answered, and must not take each slot that comes free before a
 source's browser has asked. So a circuit's second waiter comes after every
 other circuit's first, and a circuit holds at most
-`PLACES_PER_CIRCUIT` places: a flood sent down one circuit, however many
+`PLACES_PER_CIRCUIT` places (counted and taken as one step, `app.hostlock`,
+however many workers ask at once): a flood sent down one circuit, however many
 requests deep, delays a source on another circuit by at most one derivation
 per slot. To do more a flooder needs more circuits, and each new circuit is
 an introduction that tor's proof-of-work defence makes them pay for. A
@@ -65,6 +66,7 @@ from pathlib import Path
 from typing import Any, Final, TypeVar
 
 from app.errors import AppError
+from app.hostlock import HostLock
 
 SLOT_DIR: Final = "kdf-slots"
 RETRY_AFTER_SECONDS: Final = 60
@@ -94,6 +96,8 @@ _table = memoryview(mmap.mmap(-1, ORDERED_PLACES * 8 * _FIELDS)).cast("q")
 # may overwrite it, which only forgets). Shared and in memory, like `_table`.
 _RECENT: Final = 1024
 _served = memoryview(mmap.mmap(-1, _RECENT * 8 * 2)).cast("q")
+# Held to count a circuit's places and note a new one as one step (`slot`).
+_circuit_lock = HostLock("raazdar-kdf-places")
 # The circuit of the request this thread is serving (set by `app.worker`).
 _this_request = threading.local()
 # How long this worker's recent derivations held their slot (seconds, a moving average).
@@ -340,10 +344,13 @@ def slot(
         else:
             # Its round: how many places its circuit holds already, so its turn
             # comes after every other circuit's first (second, ...) waiter.
-            held = _circuit_places(places, stale_before, circuit)
-            if held >= PLACES_PER_CIRCUIT:
-                raise KdfBusy("this circuit holds its share of the queue")
-            _note(place, _not_before(circuit, me), circuit, held)
+            # Counted and noted as one step: workers that all counted before
+            # any noted each found room, past the circuit's share.
+            with _circuit_lock:
+                held = _circuit_places(places, stale_before, circuit)
+                if held >= PLACES_PER_CIRCUIT:
+                    raise KdfBusy("this circuit holds its share of the queue")
+                _note(place, _not_before(circuit, me), circuit, held)
         fd = _wait_for_slot(slot_paths(instance_dir, slots), place, places, me, wait_seconds)
         _began(place)
         began = time.monotonic()

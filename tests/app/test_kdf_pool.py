@@ -25,6 +25,7 @@ from tests.app.flood import Browser, worker_pids
 from tests.app.live import demo_instance, live_server
 from tests.app.staff_support import PASSWORD, fresh_code, make_staff, staff_client, submit_login
 from tests.app.support import Visitor, db_session, form, source_id
+from tests.app.workers import at_once_in_workers
 
 SLOTS = 2
 
@@ -353,6 +354,28 @@ def test_one_circuit_holds_at_most_its_share_of_the_queue(instance: Path) -> Non
         [*(f"f{n}" for n in range(cap)), f"f{cap}:busy", "source", "unknown"]
     )
     assert order.index("source") < order.index(f"f{cap - 1}")
+
+
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+def test_workers_at_once_cannot_give_a_circuit_more_than_its_share(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each worker counts the places its circuit holds, then notes its own: workers that all
+    counted before any noted each found room, and one circuit held a place more than its share."""
+    cap, circuit = kdf_pool.PLACES_PER_CIRCUIT, 4545  # a circuit no other test uses
+
+    def derive() -> str:
+        try:
+            with kdf_pool.slot(tmp_path, cap + 1, 5, cap + 1, circuit=circuit):
+                time.sleep(0.5)  # every one of them holds its place at once
+            return "served"
+        except kdf_pool.KdfBusy as exc:
+            return str(exc)
+
+    answers = at_once_in_workers(monkeypatch, kdf_pool, "_circuit_places", derive, cap + 1)
+    assert sorted(answers) == [*["served"] * cap, "this circuit holds its share of the queue"], (
+        f"one circuit held more than its {cap} places: {answers}"
+    )
 
 
 def test_requests_without_a_circuit_are_served_in_arrival_order(instance: Path) -> None:
