@@ -6,6 +6,11 @@ wrote. Appending updates the single `audit_head` row first, which takes a write
 lock on SQLite and a row lock on PostgreSQL, so concurrent appenders queue up
 instead of forking the chain. The entry is written in the caller's transaction:
 an action and its record commit or roll back together.
+
+The head is the last row an action locks: whatever else it writes (a staff
+account's row, its sessions) it writes before it records. An action that took
+the head first and another's row after deadlocked on PostgreSQL with one
+that held that row and recorded (`app.services.staff.remove_account`).
 """
 
 from __future__ import annotations

@@ -102,8 +102,10 @@ def export_download(
     dst = tempfile.TemporaryFile(dir=services().paths.store)  # noqa: SIM115
 
     def settle(session: Session, summary: ExportSummary) -> None:
-        """Audit the export, then hold the account that made it (or refuse)."""
-        # The audit head first, then the account: the order a removal takes them in.
+        """Hold the account that made the export (or refuse), then audit it."""
+        # The account's row first, then the audit head: the order a removal takes
+        # them in (`staff.remove_account`): one waits for the other, never both.
+        staff.hold_staff(session, account)
         audit.record(
             session,
             account.username,
@@ -114,7 +116,6 @@ def export_download(
             sources=summary.sources,
             since=since.isoformat() if since is not None else None,
         )
-        staff.hold_staff(session, account)
 
     try:
         summary = export_bundle(session, dst, since=since, before_commit=settle)

@@ -218,8 +218,18 @@ def remove_account(session: Session, actor: str, account: StaffAccount) -> None:
     """Delete an account; the last administrator stays (add another one first)."""
     if account.role == "admin" and _admins(session) <= 1:
         raise AccountError(f"{account.username!r} is the last administrator: add another first")
-    audit.record(session, actor, "staff-removed", username=account.username)
+    # One lock order for every change of an account (on PostgreSQL): the
+    # administrators' rows (`_admins`), the account's row, its sessions, then
+    # the audit log's head (`audit.record`). A removal that took the head
+    # first, as a change of the same account held its row, waited on it while
+    # the change waited on the head: a deadlock, and a 500 for one of them.
+    held = session.execute(
+        select(StaffAccount.id).where(StaffAccount.id == account.id).with_for_update()
+    )
+    if held.one_or_none() is None:
+        raise AccountError(f"{account.username!r} was removed meanwhile")
     sessions.end_staff_logins(session, account.id)
+    audit.record(session, actor, "staff-removed", username=account.username)
     session.delete(account)
     session.commit()
 

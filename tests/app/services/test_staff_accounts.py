@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import pyotp
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
@@ -14,7 +15,7 @@ from sqlalchemy import func, select
 from app.models import StaffAccount
 from app.services import audit
 from app.services import staff as staff_service
-from tests.app.staff_support import make_staff
+from tests.app.staff_support import PASSWORD, StaffUser, make_staff, seal_totp_secret
 from tests.app.support import db_session
 
 
@@ -35,6 +36,11 @@ def _at_once(
         return record(*args, **kwargs)
 
     monkeypatch.setattr(audit, "record", meeting_record)
+    return _in_threads(app, actions)
+
+
+def _in_threads(app: Flask, actions: list[Callable[[Any], None]]) -> list[BaseException | None]:
+    """Run `actions` in threads, each with its own session; return what each raised."""
     outcomes: list[BaseException | None] = [None] * len(actions)
 
     def run(index: int) -> None:
@@ -109,3 +115,58 @@ def test_an_administrator_changed_since_their_request_came_in_is_refused(
         request_session.rollback()
         bilal = staff_service.get_account(request_session, "bilal")
         staff_service.hold_admin(request_session, bilal)
+
+
+def _own_change(app: Flask, how: str, user: StaffUser) -> Callable[[Any], None]:
+    """What the account's own device, or an administrator's reset of it, does."""
+
+    def action(session: Any) -> None:
+        account = staff_service.get_account(session, user.username)
+        if how == "enrol":
+            secret = pyotp.random_base32()
+            sealed = seal_totp_secret(app, secret)
+            assert staff_service.confirm_enrolment(
+                session, account, sealed, pyotp.TOTP(secret).now()
+            )
+        elif how == "change":
+            staff_service.change_own_password(session, account, PASSWORD, "a new passphrase")
+        else:
+            staff_service.reset_password(session, "bilal", account, "a passphrase of bilal's")
+
+    return action
+
+
+@pytest.mark.parametrize("how", ["enrol", "change", "reset"])
+def test_a_removal_racing_a_change_of_the_same_account_does_not_deadlock(
+    app: Flask, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    """A change writes its account's row, then the audit log's head; a removal took the
+    head first, then the row. Each held what the other waited for: on PostgreSQL one was
+    killed as a deadlock, a 500 to whoever sent it."""
+    make_staff(app, "amna", role="admin")
+    user = make_staff(app, "hina", enrolled=how != "enrol")
+    changing, removal_audited = threading.Event(), threading.Event()
+    record = audit.record
+
+    def in_turn(session: Any, actor: str, action: str, **detail: Any) -> Any:
+        if action == "staff-removed":
+            entry = record(session, actor, action, **detail)
+            removal_audited.set()
+            return entry
+        # The change holds its row: the removal comes now, and audits (at most 2 s) first.
+        changing.set()
+        removal_audited.wait(timeout=2)
+        return record(session, actor, action, **detail)
+
+    monkeypatch.setattr(audit, "record", in_turn)
+
+    def remove(session: Any) -> None:
+        assert changing.wait(timeout=10)
+        account = staff_service.get_account(session, user.username)
+        staff_service.remove_account(session, "amna", account)
+
+    outcomes = _in_threads(app, [_own_change(app, how, user), remove])
+    assert outcomes == [None, None], f"one of them failed: {outcomes}"
+    with db_session(app) as session:
+        assert session.get(StaffAccount, user.id) is None
+        assert audit.verify(session).ok

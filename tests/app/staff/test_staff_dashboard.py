@@ -311,6 +311,42 @@ def test_an_export_whose_account_is_removed_while_it_is_written_is_not_handed_ou
             assert not any(session.execute(select(Item.exported)).scalars())
 
 
+def test_an_export_settling_as_its_account_is_removed_does_not_deadlock(
+    app: Flask, visitor: Visitor, staff: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The export and a removal of its account take the same two locks, the account's row
+    and the audit head, in one order: taken the other way round, each held what the other
+    waited for, and on PostgreSQL one was killed as a deadlock."""
+    make_staff(app, "root", role="admin")
+    report(visitor, "The SHO released the agent for money")
+    holding = staff_service.hold_staff
+    removal: list[threading.Thread] = []
+    failed: list[BaseException] = []
+
+    def remove_alice() -> None:
+        try:
+            with app.app_context(), db_session(app) as session:
+                alice = staff_service.get_account(session, "alice")
+                staff_service.remove_account(session, "root", alice)
+        except BaseException as exc:
+            failed.append(exc)
+
+    def removed_as_it_settles(*args: Any, **kwargs: Any) -> None:
+        if not removal:
+            removal.append(threading.Thread(target=remove_alice))
+            removal[0].start()
+            removal[0].join(timeout=1)  # as far as it gets before the export goes on
+        holding(*args, **kwargs)
+
+    monkeypatch.setattr(staff_service, "hold_staff", removed_as_it_settles)
+    response = export(staff)
+    removal[0].join(timeout=40)
+    assert not failed, f"the removal failed: {failed}"
+    assert response.status_code in (200, 403), response.status_code
+    trail = audit_trail(app)
+    assert ("root", "staff-removed", {"username": "alice"}) in trail
+
+
 def test_export_with_nothing_new_downloads_nothing(
     app: Flask, visitor: Visitor, staff: FlaskClient
 ) -> None:
