@@ -158,6 +158,8 @@ class ExportHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     sequence: Mapped[int] = mapped_column(Integer)
     digest: Mapped[bytes] = mapped_column(LargeBinary(32))
+    # How many audit entries that bundle's audit head counted (None before format 4).
+    audit_entries: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class Setting(Base):

@@ -18,6 +18,11 @@ Export bundles of format 3 also carry receipts: the ids of every reply bundle
 the server has applied, so the workstation learns which of its reply bundles
 arrived and can name one that never did. Formats 1 and 2 carry none.
 
+Export bundles of format 4 also carry the server's audit log head: how many
+entries it holds, its newest link, and its link at the count the previous
+export carried, so the workstation can say when the log was cut or written
+again between two exports it imported (`AuditProof`).
+
 Reply bundles of format 2 carry voids: the bundles the reviewers took back, each
 with the replies it carried, so that the server refuses a voided bundle handed
 in later and does not post twice a reply that a voided bundle it had already
@@ -44,11 +49,16 @@ from crypto.keys import PublicKey, SigningKey, VerifyKey
 EXPORT_TYPE: Final = "raazdar-export"
 REPLIES_TYPE: Final = "raazdar-replies"
 FORMAT: Final = 1
-# Export bundles since the chain; format 1 exports carry no sequence.
-EXPORT_FORMAT: Final = 3
+# Export bundles since the chain (format 4: receipts and the audit head); format 1
+# exports carry no sequence.
 # Format 2: chained, no receipts.
 EXPORT_FORMAT_CHAIN: Final = 2
-EXPORT_FORMATS: Final = frozenset({FORMAT, EXPORT_FORMAT_CHAIN, EXPORT_FORMAT})
+# Format 3: receipts, no audit head.
+EXPORT_FORMAT_RECEIPTS: Final = 3
+EXPORT_FORMAT: Final = 4
+EXPORT_FORMATS: Final = frozenset(
+    {FORMAT, EXPORT_FORMAT_CHAIN, EXPORT_FORMAT_RECEIPTS, EXPORT_FORMAT}
+)
 # Reply bundles that void earlier ones; format 1 (nothing voided) is still written.
 REPLIES_FORMAT: Final = 2
 REPLIES_FORMATS: Final = frozenset({FORMAT, REPLIES_FORMAT})
@@ -88,6 +98,50 @@ class ChainLink:
 
 
 @dataclass(frozen=True, slots=True)
+class AuditProof:
+    """The server's audit chain as an export saw it (PROTOCOL §13.5).
+
+    `entries` and `head` are the chain's length and newest link; `link` is its
+    link after `since` entries, `since` being the length the previous export
+    carried (0 and the chain's start when there was none). A log that only grew
+    keeps that link; one cut or written again since then does not.
+    """
+
+    entries: int
+    head: bytes
+    since: int
+    link: bytes
+
+    def __post_init__(self) -> None:
+        if type(self.entries) is not int or type(self.since) is not int:
+            raise FormatError("audit entry counts are integers")
+        if self.entries < 0 or self.since < 0:
+            raise FormatError("audit entry counts are not negative")
+        if len(self.head) != len(CHAIN_START) or len(self.link) != len(CHAIN_START):
+            raise FormatError("an audit link is 32 bytes")
+
+    def to_json(self) -> dict[str, Any]:
+        """The manifest's `audit` field."""
+        return {
+            "entries": self.entries,
+            "head": b64encode(self.head),
+            "since": self.since,
+            "link": b64encode(self.link),
+        }
+
+    @classmethod
+    def from_json(cls, value: Any) -> AuditProof:
+        """Parse the manifest's `audit` field."""
+        fields = exact_object(value, {"entries", "head", "since", "link"}, "audit")
+        return cls(
+            integer(fields["entries"], "audit entries"),
+            b64decode(_str(fields["head"]), length=32),
+            integer(fields["since"], "audit since"),
+            b64decode(_str(fields["link"]), length=32),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class ExportEntry:
     """One envelope in an export bundle, as reviewers will file it."""
 
@@ -112,17 +166,23 @@ class ExportManifest:
     chain: ChainLink | None = None
     # The reply bundles the server has applied; None in a bundle of format 1 or 2.
     receipts: tuple[str, ...] | None = None
+    # The server's audit log head; None in a bundle of format 1, 2 or 3.
+    audit: AuditProof | None = None
 
     def __post_init__(self) -> None:
         if self.receipts is not None and self.chain is None:
             raise FormatError("receipts come only in a chained bundle (format 3)")
+        if self.audit is not None and self.receipts is None:
+            raise FormatError("an audit head comes only with receipts (format 4)")
 
     @property
     def format(self) -> int:
         """The format this manifest is written in: the oldest that holds what it carries."""
         if self.chain is None:
             return FORMAT
-        return EXPORT_FORMAT_CHAIN if self.receipts is None else EXPORT_FORMAT
+        if self.receipts is None:
+            return EXPORT_FORMAT_CHAIN
+        return EXPORT_FORMAT_RECEIPTS if self.audit is None else EXPORT_FORMAT
 
     def to_json(self) -> dict[str, Any]:
         """The manifest fields (the container adds `items` and `signer`)."""
@@ -137,6 +197,8 @@ class ExportManifest:
         )
         if self.receipts is not None:
             chained["receipts"] = sorted(self.receipts)
+        if self.audit is not None:
+            chained["audit"] = self.audit.to_json()
         return chained | {
             "type": EXPORT_TYPE,
             "format": self.format,
@@ -164,10 +226,20 @@ class ExportManifest:
     def from_json(cls, obj: dict[str, Any]) -> ExportManifest:
         """Parse and check an export manifest (already signature-checked)."""
         version = obj.get("format")
-        chained = version in (EXPORT_FORMAT_CHAIN, EXPORT_FORMAT)
+        chained = version in (EXPORT_FORMAT_CHAIN, EXPORT_FORMAT_RECEIPTS, EXPORT_FORMAT)
         chain_fields = {"sequence", "previous", "resend"} if chained else set()
-        receipt_fields = {"receipts"} if version == EXPORT_FORMAT else set()
-        extra = {"entries", "sources", "keyring_version", *chain_fields, *receipt_fields}
+        receipt_fields = (
+            {"receipts"} if version in (EXPORT_FORMAT_RECEIPTS, EXPORT_FORMAT) else set()
+        )
+        audit_fields = {"audit"} if version == EXPORT_FORMAT else set()
+        extra = {
+            "entries",
+            "sources",
+            "keyring_version",
+            *chain_fields,
+            *receipt_fields,
+            *audit_fields,
+        }
         _header(obj, EXPORT_TYPE, extra, EXPORT_FORMATS)
         chain = None
         if chain_fields:
@@ -205,6 +277,7 @@ class ExportManifest:
             sources=sources,
             chain=chain,
             receipts=_unique_ids(obj["receipts"], "receipt") if receipt_fields else None,
+            audit=AuditProof.from_json(obj["audit"]) if audit_fields else None,
         )
 
 

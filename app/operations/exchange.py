@@ -9,6 +9,9 @@ Each export also carries receipts: the id of every reply bundle applied here,
 so the workstation can name a reply bundle that never arrived. All of them,
 not those since some day: the table keeps no days (nothing to date them by),
 an id costs 35 bytes, and any later export heals an export lost on the way.
+And each carries the audit log's head, with its link at the length the export
+before carried, so that a workstation names a log cut or written again
+between two exports (PROTOCOL §13.5).
 
 A reply bundle is applied only if it is signed by a reviewer of the keyring in
 force, names this instance and has not been applied before; then each reply
@@ -44,6 +47,7 @@ from sqlalchemy.orm import Session
 from app.errors import AppError
 from app.models import AppliedBundle, ExportHead, Item, Reply, Source, today
 from app.noatime import read_quietly
+from app.services import audit
 from app.services.context import services
 from app.store import REPLY_WORK_PREFIX
 from crypto import PublicKey, SigningKey, VerifyKey, read_header, verify_signature
@@ -126,6 +130,7 @@ def export_bundle(
         query = query.where(or_(new, Item.received_day >= since) if since else new)
     items = list(session.execute(query).scalars())
     chain = _next_link(session, resend=resend)
+    audit_head = audit.proof(session, _audit_since(session))
     with svc.store.steady():  # no sweep moves or overwrites an envelope while it is read
         # An item whose file a crash lost is reported and left out, never the whole export.
         missing = tuple(i.id for i in items if not svc.store.exists(i.id))
@@ -150,6 +155,7 @@ def export_bundle(
             sources=sources,
             chain=chain,
             receipts=_receipts(session),
+            audit=audit_head,
         )
         digest = write_export(
             dst, export, [svc.store.path(i.id) for i in items], server_signing_key()
@@ -157,7 +163,7 @@ def export_bundle(
     _flush(dst)
     if missing:
         log.warning("export: %d item(s) left out, their files are missing", len(missing))
-    _advance(session, chain, digest)
+    _advance(session, chain, digest, audit_head.entries)
     day = today()
     for item in items:
         item.exported = True
@@ -205,10 +211,16 @@ def _next_link(session: Session, *, resend: bool) -> ChainLink:
     return ChainLink(head.sequence + 1, bytes(head.digest), resend)
 
 
-def _advance(session: Session, chain: ChainLink, digest: bytes) -> None:
+def _audit_since(session: Session) -> int:
+    """How many audit entries the newest export counted (0 if none said)."""
+    head = session.get(ExportHead, 1)
+    return head.audit_entries or 0 if head is not None else 0
+
+
+def _advance(session: Session, chain: ChainLink, digest: bytes, audit_entries: int) -> None:
     """Make this bundle the newest, unless another export took its number meanwhile."""
     if chain.sequence == 1:
-        session.add(ExportHead(id=1, sequence=1, digest=digest))
+        session.add(ExportHead(id=1, sequence=1, digest=digest, audit_entries=audit_entries))
         try:
             session.flush()
         except IntegrityError as exc:
@@ -218,7 +230,7 @@ def _advance(session: Session, chain: ChainLink, digest: bytes) -> None:
     moved = session.execute(
         update(ExportHead)
         .where(ExportHead.id == 1, ExportHead.sequence == chain.sequence - 1)
-        .values(sequence=chain.sequence, digest=digest)
+        .values(sequence=chain.sequence, digest=digest, audit_entries=audit_entries)
         .execution_options(synchronize_session=False)
     )
     if moved.rowcount != 1:  # type: ignore[attr-defined]

@@ -11,6 +11,10 @@ The head is the last row an action locks: whatever else it writes (a staff
 account's row, its sessions) it writes before it records. An action that took
 the head first and another's row after deadlocked on PostgreSQL with one
 that held that row and recorded (`app.services.staff.remove_account`).
+
+Nothing on the server can show that the chain was not written again from its
+start, so each export carries its head (`proof`), and the workstation names a
+log that no longer extends what an earlier export showed (PROTOCOL §13.5).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from app.models import AuditEntry, AuditHead, today
 from crypto import GENESIS, chain_link
+from crypto.exchange import AuditProof
 
 # The actor recorded for commands run on the server's own console.
 CONSOLE = "console"
@@ -101,3 +106,21 @@ def verify(session: Session) -> ChainCheck:
     if head is None or head.seq != count or head.link != link:
         return ChainCheck(count, "the newest entries were removed (the head does not match)")
     return ChainCheck(count)
+
+
+def proof(session: Session, since: int) -> AuditProof:
+    """The chain's length and newest link, and its link after `since` entries, for an export.
+
+    Every link is worked out again from the records, never read from the `link`
+    column: what an export vouches for is the records themselves. A chain shorter
+    than `since` has no link there (the chain's start stands in for it).
+    """
+    link = GENESIS
+    at_since = GENESIS
+    count = 0
+    for entry in _walk(session):
+        count += 1
+        link = chain_link(link, _record(count, entry.day, entry.actor, entry.action, entry.detail))
+        if count == since:
+            at_since = link
+    return AuditProof(count, link, since, at_since)

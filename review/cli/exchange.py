@@ -72,8 +72,22 @@ def stick_notice(path: Path, holds: str, until: str) -> None:
 
 
 def gap_notice(u: Unlocked) -> None:
-    """Warn of export bundles that never arrived here, until they or a resend do; and of
-    reply bundles the server has not confirmed, until a receipt comes or they are taken back."""
+    """Warn of export bundles that never arrived here, until they or a resend do; of
+    reply bundles the server has not confirmed, until a receipt comes or they are taken back;
+    and of a server audit log written again between exports, always."""
+    rewritten = exports.audit_rewritten(u.conn)
+    if rewritten is not None:
+        click.echo(
+            f"{PROG}: warning: the server's audit log was rewritten between exports: "
+            f"{rewritten}. Entries of staff actions were removed or changed and the chain "
+            "computed again, which the server's own check cannot see",
+            err=True,
+        )
+        click.echo(
+            f"{PROG}: hint: tell the administrators and the oversight body, not through the "
+            "server: whoever holds its database, or seized it, may be hiding what they did",
+            err=True,
+        )
     gaps = exports.gaps(u.conn)
     message = gaps.message()
     if message is not None:

@@ -8,17 +8,23 @@ chain it has seen: a server restored from a backup, or one that rewrote its past
 Bundles may arrive in any order (a lost stick must not hold back later reports);
 a gap stays reported until the missing bundle is imported, or a later `resend`
 bundle (every item the server still holds unacknowledged) is.
+
+A bundle of format 4 also carries the server's audit log head; the workspace
+keeps it with the bundle and names a log that shrank, or whose link at the
+length the neighbouring bundle saw is not the one that bundle carried: entries
+removed and the chain written again between the two exports (PROTOCOL §13.5).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import sqlite3
 from dataclasses import dataclass
 from typing import Final
 
 from crypto.encoding import b64decode, b64encode, canonical_json, parse_json_object
-from crypto.exchange import ChainLink, ExportManifest
+from crypto.exchange import AuditProof, ChainLink, ExportManifest
 from review.errors import ImportRefused
 
 _PREFIX: Final = "export-chain:"
@@ -41,6 +47,8 @@ class Seen:
     created: dt.date | None = None
     # Whether it carried receipts of reply bundles (format 3, `review.intake.receipts`).
     receipts: bool = False
+    # The server's audit log head it carried (format 4).
+    audit: AuditProof | None = None
 
 
 @dataclass(frozen=True)
@@ -86,6 +94,7 @@ def seen(conn: sqlite3.Connection) -> dict[int, Seen]:
             bool(obj["resend"]),
             dt.date.fromisoformat(obj["created"]) if "created" in obj else None,
             obj.get("receipts") is True,
+            AuditProof.from_json(obj["audit"]) if "audit" in obj else None,
         )
     return found
 
@@ -159,6 +168,28 @@ def check(conn: sqlite3.Connection, manifest: ExportManifest, digest: bytes) -> 
         _forked(f"bundle {link.sequence + 1} imported here does not follow bundle {link.sequence}")
 
 
+def audit_rewritten(conn: sqlite3.Connection) -> str | None:
+    """Say how the server's audit log was cut or written again, by the bundles seen here.
+
+    Two bundles with audit heads: the later one's log may not be shorter; and
+    when they are consecutive, the later one's link at the earlier one's length
+    must be the earlier one's head.
+    """
+    heads = sorted((n, s.audit) for n, s in seen(conn).items() if s.audit is not None)
+    for (number, earlier), (following, later) in itertools.pairwise(heads):
+        if later.entries < earlier.entries:
+            return (
+                f"bundle {number} saw {earlier.entries} audit entries, "
+                f"bundle {following} only {later.entries}"
+            )
+        if following == number + 1 and (later.since, later.link) != (earlier.entries, earlier.head):
+            return (
+                f"the first {earlier.entries} audit entries bundle {number} saw are not "
+                f"the first {earlier.entries} of bundle {following}"
+            )
+    return None
+
+
 def record(conn: sqlite3.Connection, manifest: ExportManifest, digest: bytes) -> None:
     """Remember a chained bundle (inside the import's transaction)."""
     link: ChainLink | None = manifest.chain
@@ -173,6 +204,7 @@ def record(conn: sqlite3.Connection, manifest: ExportManifest, digest: bytes) ->
             "created": manifest.created.isoformat(),
         }
         | ({"receipts": True} if manifest.receipts is not None else {})
+        | ({"audit": manifest.audit.to_json()} if manifest.audit is not None else {})
     ).decode("utf-8")
     conn.execute(
         "INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO NOTHING",

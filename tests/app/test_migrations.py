@@ -80,6 +80,7 @@ def test_the_migrations_form_one_line() -> None:
         "0009",
         "0010",
         "0011",
+        "0012",
     ]
     assert expected == REVISIONS
     assert SCRIPTS.get_heads() == [REVISIONS[-1]]

@@ -1,5 +1,6 @@
-"""Export manifests: the chain fields of format 2, the receipts of format 3, and older
-formats still read without them; reply manifests and the voids of their format 2."""
+"""Export manifests: the chain fields of format 2, the receipts of format 3, the audit head
+of format 4, and older formats still read without them; reply manifests and the voids of
+their format 2."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from crypto.bundle import BundleReader, write_bundle
 from crypto.errors import FormatError, UnsupportedVersionError, VerificationError
 from crypto.exchange import (
     CHAIN_START,
+    AuditProof,
     ChainLink,
     ExportEntry,
     ExportManifest,
@@ -97,6 +99,64 @@ def test_a_format_3_manifest_without_receipts_is_refused() -> None:
         ExportManifest.from_json(obj)
 
 
+AUDIT = AuditProof(7, b"\x02" * 32, 5, b"\x03" * 32)
+
+
+def _audited() -> ExportManifest:
+    return dataclasses.replace(_manifest(ChainLink(3, b"\x01" * 32)), receipts=(), audit=AUDIT)
+
+
+def test_an_audit_head_makes_format_4_and_round_trips() -> None:
+    key = SigningKey.generate()
+    out = io.BytesIO()
+    write_export(out, _audited(), [], key)
+    reader, read = read_export(io.BytesIO(out.getvalue()), [key.verify_key], INSTANCE)
+    assert reader.manifest["format"] == 4
+    assert reader.manifest["audit"] == {
+        "entries": 7,
+        "head": "AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI",
+        "since": 5,
+        "link": "AwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwM",
+    }
+    assert read == _audited()
+
+
+def test_a_format_3_export_without_an_audit_head_is_still_read_and_has_none() -> None:
+    obj = _signed(dataclasses.replace(_audited(), audit=None).to_json())
+    assert obj["format"] == 3
+    assert ExportManifest.from_json(obj).audit is None
+
+
+@pytest.mark.parametrize(
+    ("change", "error"),
+    [
+        ({"format": 3}, FormatError),
+        ({"audit": None}, FormatError),
+        ({"audit": AUDIT.to_json() | {"entries": -1}}, FormatError),
+        ({"audit": AUDIT.to_json() | {"since": True}}, FormatError),
+        ({"audit": AUDIT.to_json() | {"head": "AAAA"}}, FormatError),
+        ({"audit": AUDIT.to_json() | {"more": 1}}, FormatError),
+        ({"audit": {"entries": 7, "head": AUDIT.to_json()["head"], "since": 5}}, FormatError),
+    ],
+    ids=["format-3-with-audit", "null", "negative", "bool", "short-head", "extra", "no-link"],
+)
+def test_a_bad_audit_head_is_refused(change: dict[str, Any], error: type[Exception]) -> None:
+    with pytest.raises(error):
+        ExportManifest.from_json(_signed(_audited().to_json()) | change)
+
+
+def test_a_format_4_manifest_without_an_audit_head_is_refused() -> None:
+    obj = _signed(_audited().to_json())
+    del obj["audit"]
+    with pytest.raises(FormatError):
+        ExportManifest.from_json(obj)
+
+
+def test_an_audit_head_needs_receipts() -> None:
+    with pytest.raises(FormatError, match="receipts"):
+        dataclasses.replace(_manifest(ChainLink(3, b"\x01" * 32)), audit=AUDIT)
+
+
 def test_receipts_need_a_chain() -> None:
     with pytest.raises(FormatError, match="chained"):
         dataclasses.replace(_manifest(None), receipts=())
@@ -112,7 +172,7 @@ def test_an_unchained_manifest_is_format_1_and_reads_back_without_a_chain() -> N
 @pytest.mark.parametrize(
     ("change", "error"),
     [
-        ({"format": 4}, UnsupportedVersionError),
+        ({"format": 5}, UnsupportedVersionError),
         ({"format": True}, UnsupportedVersionError),
         ({"sequence": 0}, FormatError),
         ({"sequence": True}, FormatError),

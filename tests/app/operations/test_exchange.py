@@ -531,6 +531,29 @@ def test_each_export_takes_the_next_number_and_names_the_one_before(
     assert [c.previous for c in chains if c] == [CHAIN_START, digests[0]]
 
 
+def test_each_export_carries_the_audit_head_and_its_link_where_the_one_before_ended(
+    app: Flask, exported: tuple[FlaskClient, Path], review: Review, tmp_path: Path
+) -> None:
+    from app.services import audit
+
+    client, first = exported
+    with app.app_context():
+        session = db_session()
+        for n in range(3):
+            audit.record(session, "console", f"test-{n}")
+        session.commit()
+        head = audit.proof(session, 0)
+    submit(client, "A second report", b"more")
+    assert cli(review.instance, "export", "--out", str(tmp_path / "second.rzb"))[0] == 0
+    before, _ = review.read(first, tmp_path / "one")
+    after, _ = review.read(tmp_path / "second.rzb", tmp_path / "two")
+    assert before.audit is not None
+    assert after.audit is not None
+    assert (after.audit.entries, after.audit.head) == (head.entries, head.head)
+    assert (after.audit.since, after.audit.link) == (before.audit.entries, before.audit.head)
+    assert after.audit.entries == before.audit.entries + 3
+
+
 def test_a_resend_holds_every_item_not_yet_acknowledged(
     exported: tuple[FlaskClient, Path], review: Review, instance: Path, tmp_path: Path
 ) -> None:

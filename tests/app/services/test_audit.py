@@ -266,3 +266,29 @@ def test_a_refused_action_records_nothing(app: Flask, admin: Staff) -> None:
     with db_session(app) as session:
         assert session.get(StaffAccount, admin.account_id) is not None
         assert list(session.execute(select(AuditEntry.action)).scalars()) == before
+
+
+# What an export vouches for (PROTOCOL §13.5).
+
+
+def test_the_proof_an_export_carries_is_worked_out_from_the_records(app: Flask) -> None:
+    with db_session(app) as session:
+        for n in range(1, 6):
+            audit.record(session, "console", f"test-{n}")
+        session.commit()
+        links = [e.link for e in audit.entries(session, newest_first=False)]
+        proof = audit.proof(session, 2)
+        assert (proof.entries, proof.head, proof.since, proof.link) == (5, links[4], 2, links[1])
+        # A link column written to match an old export's head changes nothing it vouches for.
+        session.execute(update(AuditEntry).where(AuditEntry.seq == 2).values(link=bytes(32)))
+        session.commit()
+        assert audit.proof(session, 2) == proof
+
+
+def test_a_proof_past_the_end_of_the_chain_has_no_link_there(app: Flask) -> None:
+    with db_session(app) as session:
+        audit.record(session, "console", "test-1")
+        session.commit()
+        proof = audit.proof(session, 3)
+        assert (proof.entries, proof.since, proof.link) == (1, 3, bytes(32))
+        assert audit.proof(session, 0).link == bytes(32)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import app.operations.exchange as server_exchange
-from crypto.exchange import ReplyManifest
+from crypto.exchange import ExportManifest, ReplyManifest
 from review import workspace as ws
 from review.intake import exports, receipts
 from tests.review.support import Server, review
@@ -47,8 +47,13 @@ def test_an_export_bundle_of_format_2_without_receipts_still_imports_and_warns_o
     server.submit("a report")
     assert review(workspace, "import", str(server.export(tmp_path / "e1.rzb"))).exit_code == 0
     _reply_and_export(workspace, tmp_path, "r1")
-    # A server from before receipts writes format 2: chained, no receipts.
+    # A server from before receipts writes format 2: chained, no receipts (nor audit head).
     monkeypatch.setattr(server_exchange, "_receipts", lambda _session: None)
+    monkeypatch.setattr(
+        server_exchange,
+        "ExportManifest",
+        lambda **fields: ExportManifest(**(fields | {"audit": None})),
+    )
     _tomorrow(monkeypatch)
     old = server.export(tmp_path / "e2.rzb")
     with old.open("rb") as src:

@@ -1,0 +1,152 @@
+"""The server's audit log seen from the workstation: a rewrite between two exports is named."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import delete, select, update
+
+import app.operations.exchange as server_exchange
+from app.db import db_session
+from app.models import AuditEntry, AuditHead
+from app.services import audit
+from crypto import GENESIS
+from crypto.exchange import ExportManifest
+from tests.review.support import Server, review
+
+WARNING = "the server's audit log was rewritten"
+
+
+def _act(server: Server, actor: str, times: int = 1) -> None:
+    """Staff act on the server: each action is an audit entry."""
+    with server.app.app_context():
+        session = db_session()
+        for _ in range(times):
+            audit.record(session, actor, "staff-2fa-reset", username="clerk")
+        session.commit()
+
+
+def _rewrite_without(server: Server, actor: str) -> None:
+    """Delete `actor`'s entries and write the chain again from its start, as a seizer can."""
+    with server.app.app_context():
+        session = db_session()
+        kept = [
+            (e.actor, e.action, json.loads(e.detail))
+            for e in session.execute(select(AuditEntry).order_by(AuditEntry.seq)).scalars()
+            if e.actor != actor
+        ]
+        session.execute(delete(AuditEntry))
+        session.execute(update(AuditHead).values(seq=0, link=GENESIS))
+        for who, action, detail in kept:
+            audit.record(session, who, action, **detail)
+        session.commit()
+        assert audit.verify(session).ok
+
+
+def _import(workspace: Path, bundle: Path) -> str:
+    result = review(workspace, "import", str(bundle))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_entries_deleted_and_the_chain_recomputed_between_two_exports_are_named(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    _act(server, "honest", 2)
+    _act(server, "mallory", 3)
+    server.submit("a report")
+    assert WARNING not in _import(workspace, server.export(tmp_path / "e1.rzb"))
+    _rewrite_without(server, "mallory")
+    _act(server, "honest", 4)  # the count grows past the old one: only the links tell
+    server.submit("another report")
+    output = _import(workspace, server.export(tmp_path / "e2.rzb"))
+    assert WARNING in output, output
+
+
+def test_an_audit_log_cut_shorter_than_the_last_export_saw_is_named(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    _act(server, "mallory", 3)
+    server.submit("a report")
+    _import(workspace, server.export(tmp_path / "e1.rzb"))
+    _rewrite_without(server, "mallory")
+    server.submit("another report")
+    output = _import(workspace, server.export(tmp_path / "e2.rzb"))
+    assert WARNING in output, output
+
+
+def test_an_audit_log_that_only_grew_between_exports_warns_of_nothing(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    _act(server, "honest", 2)
+    server.submit("a report")
+    _import(workspace, server.export(tmp_path / "e1.rzb"))
+    _act(server, "honest", 3)
+    server.submit("another report")
+    assert WARNING not in _import(workspace, server.export(tmp_path / "e2.rzb"))
+
+
+def test_a_rewrite_is_named_whichever_of_the_two_bundles_comes_first(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    _act(server, "mallory", 2)
+    server.submit("a report")
+    first = server.export(tmp_path / "e1.rzb")
+    _rewrite_without(server, "mallory")
+    _act(server, "honest", 5)
+    server.submit("another report")
+    assert WARNING not in _import(workspace, server.export(tmp_path / "e2.rzb"))
+    assert WARNING in _import(workspace, first)
+
+
+def test_a_rewrite_stays_named_at_each_list(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    _act(server, "mallory", 2)
+    server.submit("a report")
+    _import(workspace, server.export(tmp_path / "e1.rzb"))
+    _rewrite_without(server, "mallory")
+    _act(server, "honest", 5)
+    server.submit("another report")
+    _import(workspace, server.export(tmp_path / "e2.rzb"))
+    result = review(workspace, "list")
+    assert result.exit_code == 0, result.output
+    assert "the first 2 audit entries bundle 1 saw are not the first 2 of bundle 2" in (
+        result.output
+    )
+
+
+def test_a_rewrite_behind_a_lost_bundle_is_named_once_it_arrives(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    _act(server, "mallory", 2)
+    server.submit("a report")
+    _import(workspace, server.export(tmp_path / "e1.rzb"))
+    _rewrite_without(server, "mallory")
+    _act(server, "honest", 5)
+    server.submit("another report")
+    lost = server.export(tmp_path / "e2.rzb")
+    server.submit("a third report")
+    # Bundles 1 and 3 alone: the log grew, and nothing links 3's log to 1's.
+    assert WARNING not in _import(workspace, server.export(tmp_path / "e3.rzb"))
+    assert WARNING in _import(workspace, lost)
+
+
+def test_a_bundle_from_before_audit_heads_warns_of_nothing(
+    server: Server, workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def without_audit(**fields: Any) -> ExportManifest:
+        return ExportManifest(**(fields | {"audit": None}))
+
+    _act(server, "honest", 2)
+    server.submit("a report")
+    with monkeypatch.context() as patch:
+        patch.setattr(server_exchange, "ExportManifest", without_audit)
+        old = server.export(tmp_path / "e1.rzb")
+    assert WARNING not in _import(workspace, old)
+    _act(server, "honest", 2)
+    server.submit("another report")
+    assert WARNING not in _import(workspace, server.export(tmp_path / "e2.rzb"))
