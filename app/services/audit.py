@@ -62,14 +62,31 @@ def record(session: Session, actor: str, action: str, **detail: Any) -> AuditEnt
 
 
 def entries(
-    session: Session, *, newest_first: bool = True, limit: int | None = None
+    session: Session,
+    *,
+    newest_first: bool = True,
+    limit: int | None = None,
+    offset: int = 0,
+    action: str | None = None,
+    actor: str | None = None,
 ) -> list[AuditEntry]:
-    """Return entries, newest first by default."""
+    """Return entries, newest first by default; only one action's, or one actor's, if given."""
     order = AuditEntry.seq.desc() if newest_first else AuditEntry.seq
-    query = select(AuditEntry).order_by(order)
+    query = select(AuditEntry).order_by(order).offset(offset)
+    if action is not None:
+        query = query.where(AuditEntry.action == action)
+    if actor is not None:
+        query = query.where(AuditEntry.actor == actor)
     if limit is not None:
         query = query.limit(limit)
     return list(session.execute(query).scalars())
+
+
+def names(session: Session) -> tuple[list[str], list[str]]:
+    """Every action and every actor the log holds, sorted: what a reader can filter by."""
+    actions = select(AuditEntry.action).distinct().order_by(AuditEntry.action)
+    actors = select(AuditEntry.actor).distinct().order_by(AuditEntry.actor)
+    return list(session.execute(actions).scalars()), list(session.execute(actors).scalars())
 
 
 @dataclass(frozen=True)

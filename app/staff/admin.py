@@ -21,6 +21,7 @@ from app.settings import taxonomy
 from app.staff import auth, bp
 from app.staff.admin_forms import (
     ActionForm,
+    AuditFilterForm,
     CreateAccountForm,
     GeneralSettingsForm,
     KeyringInstallForm,
@@ -407,12 +408,24 @@ def admin_keyring_install() -> ResponseReturnValue:
 def admin_audit() -> ResponseReturnValue:
     """The audit log, newest first, and whether its hash chain is whole."""
     page = max(request.args.get("page", 1, type=int) or 1, 1)
+    form = AuditFilterForm(formdata=request.args)
+    action, actor = form.action.data or None, form.actor.data or None
     session = db_session()
-    newest = audit.entries(session, limit=page * AUDIT_PAGE_SIZE + 1)
+    form.offer(*audit.names(session))
+    shown = audit.entries(
+        session,
+        limit=AUDIT_PAGE_SIZE + 1,
+        offset=(page - 1) * AUDIT_PAGE_SIZE,
+        action=action,
+        actor=actor,
+    )
     return render_template(
         "staff/admin/audit.html",
-        entries=newest[(page - 1) * AUDIT_PAGE_SIZE : page * AUDIT_PAGE_SIZE],
+        entries=shown[:AUDIT_PAGE_SIZE],
         page=page,
-        more=len(newest) > page * AUDIT_PAGE_SIZE,
+        more=len(shown) > AUDIT_PAGE_SIZE,
         check=audit.verify(session),
+        form=form,
+        wanted={"action": action, "actor": actor},
+        filtered=action is not None or actor is not None,
     )

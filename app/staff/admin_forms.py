@@ -126,3 +126,25 @@ class KeyringInstallForm(FlaskForm):
                 self._bytes = (self.manifest.data or "").encode("utf-8")
         data: bytes = self._bytes
         return data
+
+
+class AuditFilterForm(FlaskForm):
+    """Which entries of the audit log to show: one action's, one actor's, or both."""
+
+    class Meta:
+        # Read from the address of a GET that changes nothing: there is no token to check.
+        csrf = False
+
+    # Any value filters: one the log does not hold matches nothing.
+    action = SelectField(_l("Action"), validate_choice=False)
+    actor = SelectField(_l("Who"), validate_choice=False)
+
+    def offer(self, actions: list[str], actors: list[str]) -> None:
+        """Offer every action and actor the log holds, and the value asked for."""
+        self.action.choices = _everything(_l("All actions"), actions, self.action.data)
+        self.actor.choices = _everything(_l("Everyone"), actors, self.actor.data)
+
+
+def _everything(label: Any, values: list[str], asked: str | None) -> dict[str, Any]:
+    """A select's choices: none chosen first, then each value (the one asked for kept)."""
+    return {"": label} | {v: v for v in values} | ({asked: asked} if asked else {})
