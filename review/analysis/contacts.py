@@ -20,9 +20,10 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Sequence
-from typing import Final, Protocol, TypeVar
+from typing import Final
 
 from review.analysis import designations, links
+from review.analysis.designations import M
 from review.analysis.entity_text import spells_rank
 
 OWN: Final = "the writer's own"
@@ -86,21 +87,7 @@ _WINDOW: Final = 60  # characters read before or after a number for its cue
 _SENTENCE: Final = 200  # characters read back for the start of the number's sentence
 
 
-class _Found(Protocol):
-    @property
-    def kind(self) -> str: ...
-    @property
-    def start(self) -> int: ...
-    @property
-    def end(self) -> int: ...
-    @property
-    def designation(self) -> str | None: ...
-
-
-F = TypeVar("F", bound=_Found)
-
-
-def mark(text: str, mentions: Sequence[F]) -> list[F]:
+def mark(text: str, mentions: Sequence[M]) -> list[M]:
     """`mentions`, each phone number and CNIC the writer gives as their own designated `OWN`,
     and each name the writer gives as their own "the writer" in its designation."""
     out = []

@@ -17,7 +17,6 @@ or its files where they were (`review.workspace.outbox`).
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -25,10 +24,9 @@ from pathlib import Path
 from typing import Final
 
 from review.errors import WorkspaceError
+from review.workspace.erase import destroy
 
 SCHEMA_VERSION: Final = 8
-# How many zeros the journal's scrub writes at a time.
-_ZEROS: Final = 1024 * 1024
 # Where an upgraded version-2 workspace keeps its clear notices until the first unlock.
 LEGACY_NOTICES: Final = "notices_v2"
 
@@ -200,13 +198,7 @@ def scrub_journal(conn: sqlite3.Connection) -> None:
     except sqlite3.OperationalError:
         return
     try:
-        with suppress(FileNotFoundError), journal.open("r+b") as f:
-            left = os.fstat(f.fileno()).st_size
-            while left > 0:
-                left -= f.write(bytes(min(left, _ZEROS)))
-            f.flush()
-            os.fsync(f.fileno())
-            journal.unlink()
+        destroy(journal)
     finally:
         conn.execute("COMMIT")
 
