@@ -387,6 +387,35 @@ def assert_clean_page(response: TestResponse, *echoes: str) -> None:
         assert echo not in body, echo
 
 
+def message_box(page: str) -> str:
+    """What the message box of a page holds, as the browser shows it."""
+    found = re.search(r'<textarea[^>]*name="message"[^>]*>(.*?)</textarea>', page, re.S)
+    assert found, "the page has no message box"
+    # A textarea's first newline is dropped by the browser (and written by WTForms);
+    # a browser shows and sends back line ends as it was given them, in either form.
+    text = html.unescape(found.group(1)).removeprefix("\r\n").removeprefix("\n")
+    return text.replace("\r\n", "\n")
+
+
+def refusal_said(shown: str) -> str:
+    """What a page given back says of why the report was not taken."""
+    said = re.search(r'id="refusal"[^>]*>(.*?)</p>', shown, re.S)
+    assert said, "the page says nothing of why"
+    return html.unescape(said.group(1))
+
+
+def assert_form_given_back(response: TestResponse, message: str, *files: str) -> None:
+    """A report refused for a while (503, Retry-After) on a clean page that gives the form
+    back: what the source wrote in its box, and each file named to attach again."""
+    assert response.status_code == 503
+    assert "Retry-After" in response.headers
+    assert_clean_page(response)
+    shown = response.get_data(as_text=True)
+    assert message_box(shown) == message, "what the source wrote was lost"
+    for name in files:
+        assert name in refusal_said(shown), f"{name} is not named to attach again"
+
+
 def login_grants(app: Flask, client: FlaskClient) -> dict[str, Any] | None:
     """What the browser's login row grants (opened as the server does), or None."""
     from app import sessions

@@ -23,6 +23,7 @@ from tests.app.subkeys_support import publish, without_lists
 from tests.app.support import (
     Visitor,
     assert_clean_page,
+    assert_form_given_back,
     assert_nothing_stored,
     db_session,
     envelope_files,
@@ -193,8 +194,8 @@ def test_a_keyring_change_during_an_upload_refuses_it_and_stores_nothing(
         "/submit", input_stream=stream, content_length=len(body), content_type=content_type
     )
     assert stream.action is None, "the keyring did not change mid-upload"
-    assert response.status_code == 503
-    assert_clean_page(response, "the SHO")
+    # Nothing is stored, and the source is given their words back to send again.
+    assert_form_given_back(response, "the SHO", "video.mp4")
     assert_nothing_stored(app, instance)
 
 

@@ -32,6 +32,7 @@ from tests.app.subkeys_support import install, long_term, publish, signed_list, 
 from tests.app.support import (
     Visitor,
     assert_clean_page,
+    assert_form_given_back,
     assert_nothing_stored,
     envelope_files,
     reviewer_keys,
@@ -162,8 +163,8 @@ def test_a_week_that_turns_during_an_upload_refuses_it_and_stores_nothing(
         "/submit", input_stream=stream, content_length=len(body), content_type=content_type
     )
     assert stream.action is None
-    assert response.status_code == 503
-    assert_clean_page(response, "the SHO")
+    # Nothing is stored, and the source is given their words back to send again.
+    assert_form_given_back(response, "the SHO", "video.mp4")
     assert_nothing_stored(app, hybrid)
 
 

@@ -3,9 +3,7 @@ loses nothing of what they wrote."""
 
 from __future__ import annotations
 
-import html
 import io
-import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -25,8 +23,10 @@ from tests.app.support import (
     Visitor,
     form,
     install_successor,
+    message_box,
     multipart,
     new_reviewer,
+    refusal_said,
     row_counts,
     shown_codename,
     staging_files,
@@ -41,16 +41,6 @@ CHOICES: dict[str, str | list[str]] = {"district": "Saddar, Karachi"}
 def _visitor(app: Flask) -> Visitor:
     """A new browser: its own cookies, its own codename."""
     return Visitor(app.test_client())
-
-
-def _textarea(page: str) -> str:
-    """What the message box of a page holds, as the browser shows it."""
-    found = re.search(r'<textarea[^>]*name="message"[^>]*>(.*?)</textarea>', page, re.S)
-    assert found, "the page has no message box"
-    # A textarea's first newline is dropped by the browser (and written by WTForms);
-    # a browser shows and sends back line ends as it was given them, in either form.
-    text = html.unescape(found.group(1)).removeprefix("\r\n").removeprefix("\n")
-    return text.replace("\r\n", "\n")
 
 
 def _new_account(app: Flask, files: list[FilePart] | None = None) -> tuple[Visitor, str, int]:
@@ -93,13 +83,13 @@ def test_a_source_told_to_wait_keeps_their_words_and_codename_and_is_told_of_the
     assert 0 < int(response.headers["Retry-After"]) <= circuits.ACCOUNT_SPACING_SECONDS
     shown = response.get_data(as_text=True)
     # The same form, filled as it was sent: the words, the choices, the same codename.
-    assert _textarea(shown) == MESSAGE.replace("\r\n", "\n")
+    assert message_box(shown) == MESSAGE.replace("\r\n", "\n")
     assert 'value="Saddar, Karachi"' in shown
     assert shown_codename(shown) == page.fields["codename"]
     again = form(shown, "/submit")
     assert again.fields["codename"] == page.fields["codename"]
     # Said calmly and plainly: nothing was stored, wait, send again; which files to attach.
-    refusal = _refusal(shown)
+    refusal = refusal_said(shown)
     assert "nothing was stored" in refusal
     assert "minute" in refusal
     for _field, name, _data, _type in FILES:
@@ -110,17 +100,11 @@ def test_a_source_told_to_wait_keeps_their_words_and_codename_and_is_told_of_the
     # A minute later, the form as it came back is sent again, files attached again.
     later = time.monotonic_ns() + circuits.ACCOUNT_SPACING_SECONDS * 10**9
     monkeypatch.setattr(circuits, "_now", lambda: later)
-    sent = visitor.send(again, _textarea(shown), FILES, CHOICES)
+    sent = visitor.send(again, message_box(shown), FILES, CHOICES)
     assert sent.status_code == 303
     assert row_counts(app, Source, Item) == {"sources": 2, "items": 1 + 1 + len(FILES)}
     back = _visitor(app)
     assert back.log_in(page.fields["codename"]).status_code == 303
-
-
-def _refusal(shown: str) -> str:
-    said = re.search(r'id="refusal"[^>]*>(.*?)</p>', shown, re.S)
-    assert said, "the page says nothing of why"
-    return html.unescape(said.group(1))
 
 
 def test_a_busy_derivation_pool_gives_the_form_back_too(
@@ -136,14 +120,14 @@ def test_a_busy_derivation_pool_gives_the_form_back_too(
     assert response.status_code == 503
     assert response.headers["Retry-After"] == str(kdf_pool.RETRY_AFTER_SECONDS)
     shown = response.get_data(as_text=True)
-    assert _textarea(shown) == MESSAGE.replace("\r\n", "\n"), "what the source wrote was lost"
+    assert message_box(shown) == MESSAGE.replace("\r\n", "\n"), "what the source wrote was lost"
     assert shown_codename(shown) == page.fields["codename"]
-    assert FILES[0][1] in _refusal(shown)
+    assert FILES[0][1] in refusal_said(shown)
     assert "&lt;b&gt;bold.txt" in shown  # a name is shown as text, never as markup
     assert row_counts(app, Source, Item) == {"sources": 0, "items": 0}
     assert staging_files(instance) == []
     # The slots free, the form as it came back files the report under the same codename.
-    assert visitor.send(form(shown, "/submit"), _textarea(shown), [FILES[0]]).status_code == 303
+    assert visitor.send(form(shown, "/submit"), message_box(shown), [FILES[0]]).status_code == 303
     assert _visitor(app).log_in(page.fields["codename"]).status_code == 303
 
 
@@ -206,8 +190,8 @@ def test_a_keyring_changed_during_the_upload_gives_the_form_back(
     assert response.status_code == 503
     assert "Retry-After" in response.headers
     shown = response.get_data(as_text=True)
-    assert _textarea(shown) == MESSAGE.replace("\r\n", "\n"), "what the source wrote was lost"
+    assert message_box(shown) == MESSAGE.replace("\r\n", "\n"), "what the source wrote was lost"
     for _field, name, _data, _type in [*FILES, LARGE]:
-        assert name in _refusal(shown)
+        assert name in refusal_said(shown)
     assert row_counts(app, Source, Item) == before
     assert staging_files(instance) == []
