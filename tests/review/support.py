@@ -22,9 +22,19 @@ from app.db import db_session
 from app.demo import DEMO_PASSPHRASE, DEMO_REVIEWER, subkeys_paths
 from app.instance import InstancePaths
 from app.operations.exchange import ApplySummary, apply_reply_bundle, export_bundle
-from crypto import CryptoError, HybridPrivateKey, PrivateKey, SigningKey, open_bytes
+from crypto import (
+    CryptoError,
+    HybridPrivateKey,
+    KdfParams,
+    KeyFile,
+    KeyPair,
+    PrivateKey,
+    SigningKey,
+    open_bytes,
+)
 from review.cli import cli
-from review.workspace import DB_NAME
+from review.keys.enrolment import enrol_key
+from review.workspace import DB_NAME, Unlocked
 from tests.app.support import FilePart, Visitor
 
 
@@ -188,3 +198,22 @@ def opens_with(
 def snapshot(root: Path) -> dict[str, bytes]:
     """A workspace's files by relative path, to compare before and after."""
     return {str(p.relative_to(root)): data for p, data in all_bytes(root)}
+
+
+SECOND_REVIEWER_PW: Final = "second-pw"
+
+
+def enrol_second_reviewer(u: Unlocked) -> KeyPair:
+    """Enrol a reviewer "second" (passphrase `SECOND_REVIEWER_PW`, test-grade KDF); their keys."""
+    pair = KeyPair.generate()
+    key_file = KeyFile.create(
+        pair, SECOND_REVIEWER_PW, kind="reviewer", label="second", params=KdfParams.TESTING
+    )
+    enrol_key(
+        u,
+        reviewer="second",
+        name="Second",
+        key_file=key_file.to_bytes(),
+        ask=lambda _: SECOND_REVIEWER_PW,
+    )
+    return pair

@@ -22,15 +22,18 @@ from contextlib import suppress
 from pathlib import Path
 
 from app.demo import DEMO_PASSPHRASE
-from crypto import KdfParams, KeyFile, KeyPair, PublicKey, open_bytes
+from crypto import KeyPair, PublicKey, open_bytes
 from crypto.errors import CryptoError
 from crypto.workspace import WorkspaceKey
 from review import workspace as ws
 from review.intake.importer import import_bundle
-from review.keys.enrolment import enrol_key
 from review.keys.rewrap import rewrap
 from tests.app.operations.test_journal import ext4  # noqa: F401 - the fixture
-from tests.review.support import Server, init_workspace
+from tests.review.support import (
+    Server,
+    enrol_second_reviewer,
+    init_workspace,
+)
 
 CANARY = "canary-J0URNAL-revoked"
 
@@ -89,13 +92,7 @@ def test_a_revoked_reviewers_key_opens_nothing_in_the_seized_disks_blocks(
     image, mount = ext4
     root = init_workspace(server, mount / "workspace")
     u = ws.Workspace.open(root).unlock("demo-reviewer", lambda _: DEMO_PASSPHRASE)
-    revoked = KeyPair.generate()
-    key_file = KeyFile.create(
-        revoked, "second-pw", kind="reviewer", label="second", params=KdfParams.TESTING
-    )
-    enrol_key(
-        u, reviewer="second", name="Second", key_file=key_file.to_bytes(), ask=lambda _: "second-pw"
-    )
+    revoked = enrol_second_reviewer(u)
     server.submit(f"The SHO took the money. {CANARY}")
     assert import_bundle(u, server.export(tmp_path / "e.rzb")).filed == 1
     (seq,) = u.conn.execute("SELECT seq FROM reviewer_keys WHERE reviewer = 'second'").fetchone()

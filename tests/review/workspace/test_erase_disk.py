@@ -17,14 +17,18 @@ import secrets
 from pathlib import Path
 
 from app.demo import DEMO_PASSPHRASE
-from crypto import KdfParams, KeyFile, KeyPair, Metadata, PrivateKey, SigningKey, seal_bytes
+from crypto import Metadata, PrivateKey, SigningKey, seal_bytes
 from crypto.exchange import ExportEntry, ExportManifest, new_bundle_id, write_export
 from review import workspace as ws
 from review.intake.importer import import_bundle
-from review.keys.enrolment import enrol_key
 from review.workspace.blobs import remove_files
 from tests.app.operations.test_journal import ext4  # noqa: F401 - the fixture
-from tests.review.support import Server, init_workspace
+from tests.review.support import (
+    SECOND_REVIEWER_PW,
+    Server,
+    enrol_second_reviewer,
+    init_workspace,
+)
 
 
 def _bundle(server: Server, out: Path, envelope: bytes) -> Path:
@@ -58,13 +62,7 @@ def test_an_unread_items_kept_envelope_replaced_at_its_import_is_not_in_the_disk
     image, mount = ext4
     root = init_workspace(server, mount / "workspace")
     u = ws.Workspace.open(root).unlock("demo-reviewer", lambda _: DEMO_PASSPHRASE)
-    second = KeyPair.generate()
-    key_file = KeyFile.create(
-        second, "second-pw", kind="reviewer", label="second", params=KdfParams.TESTING
-    )
-    enrol_key(
-        u, reviewer="second", name="Second", key_file=key_file.to_bytes(), ask=lambda _: "second-pw"
-    )
+    second = enrol_second_reviewer(u)
     assert second.encryption is not None
     # Larger than an inline blob, so it is kept as a file of blobs/.
     envelope = seal_bytes(
@@ -76,7 +74,7 @@ def test_an_unread_items_kept_envelope_replaced_at_its_import_is_not_in_the_disk
     os.sync()
     marks = [envelope[at : at + 64] for at in range(4096, len(envelope) - 64, 65_536)]
     assert all(mark in image.read_bytes() for mark in marks)  # kept, on the disk
-    u = ws.Workspace.open(root).unlock("second", lambda _: "second-pw")
+    u = ws.Workspace.open(root).unlock("second", lambda _: SECOND_REVIEWER_PW)
     assert import_bundle(u, bundle).filed == 1  # opened: the kept copy goes
     u.workspace.close()
     os.sync()
