@@ -37,13 +37,27 @@ _LOG_LINE = re.compile(r"^(\w{3} \d{2} \d{2}:\d{2}:\d{2})(?:\.\d+)? \[(\w+)\] (.
 _STATE_TIME = re.compile(r"(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})")
 
 
+# What tor fetches on the directory's schedule (a testing network's consensus comes every
+# few minutes), whatever the onion's visitors do: one may land within the visits by chance.
+_ON_SCHEDULE = re.compile(r"cached-(microdesc-consensus|consensus|microdescs|certs)(\.new)?")
+
+
 def _stamped(seized: Seizure, start: int, end: int) -> dict[str, list[str]]:
-    """Every path whose stamps (not the access time: noatime) fall within [start, end]."""
+    """Every path whose stamps (not the access time: noatime) fall within [start, end].
+
+    Not the directory documents tor fetched on its schedule, nor, when one was written
+    then, the data directory's own times, which its rename into place moved.
+    """
     found: dict[str, list[str]] = {}
     for path, stamps in seized.stamps.items():
         for name, ns in stamps.times().items():
             if name != "atime" and start <= ns // 1_000_000_000 <= end:
                 found.setdefault(str(path), []).append(name)
+    fetched = {p for p in found if _ON_SCHEDULE.fullmatch(Path(p).name)}
+    for document in fetched:
+        found.pop(document)
+        if not any(Path(p).parent == Path(document).parent for p in found):
+            found.pop(str(Path(document).parent), None)
     return found
 
 
