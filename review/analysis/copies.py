@@ -32,7 +32,10 @@ from review.workspace.search import normalize
 # How a record's 5-grams are hashed. Hashes of two schemes never compare, so a record
 # of an older one is hashed again from its report before it meets any other (`rehash`).
 # 1: blake2b of each 5-gram's text. 2: blake2b of each word, 5 of them combined.
-HASHING: Final = 2
+# 3: as 2, each word folded with what a reader cannot see dropped and letters that look
+# like Latin ones read as Latin (`review.workspace.search.normalize`): a copy disguised so
+# had other hashes under 2.
+HASHING: Final = 3
 NEAR_DUPLICATE: Final = 0.5
 RARE_DF: Final = 3
 RARE_PHRASES: Final = 4

@@ -6,7 +6,9 @@ are written once and never edited, so adding to the index is cheap; searching
 decrypts them into memory once and then scans plain strings, which keeps a
 search over 100,000 reports within the time of a substring scan. Normalisation
 folds case and the spelling variants that Urdu typed on different keyboards
-produces (Arabic and Urdu yeh, kaf and heh; diacritics; tatweel; digits).
+produces (Arabic and Urdu yeh, kaf and heh; diacritics; tatweel; digits), and drops
+what a reader cannot see or tell apart (invisible characters; Cyrillic and Greek letters
+that look like Latin ones; Latin diacritics), so a disguised word is the word it reads as.
 """
 
 from __future__ import annotations
@@ -25,8 +27,74 @@ from review.workspace import Unlocked
 _MARKS: dict[int, str | None] = {
     cp: None for cp in range(0x10000) if unicodedata.combining(chr(cp))
 }
+# Unicode's Default_Ignorable_Code_Point (DerivedCoreProperties.txt, 15.1): nothing on a
+# screen, so a source can put them inside a word to make it another word to a machine.
+_IGNORABLE: Final = (
+    (0x00AD, 0x00AD),  # soft hyphen
+    (0x034F, 0x034F),  # combining grapheme joiner (a mark of class 0: `_MARKS` misses it)
+    (0x061C, 0x061C),  # Arabic letter mark
+    (0x115F, 0x1160),  # Hangul fillers
+    (0x17B4, 0x17B5),
+    (0x180B, 0x180F),  # Mongolian free variation selectors, vowel separator
+    (0x200B, 0x200F),  # zero-width space, non-joiner, joiner; LRM, RLM
+    (0x202A, 0x202E),  # directional embeddings and overrides
+    (0x2060, 0x206F),  # word joiner, invisible operators, directional isolates
+    (0x3164, 0x3164),
+    (0xFE00, 0xFE0F),  # variation selectors
+    (0xFEFF, 0xFEFF),  # zero-width no-break space (a byte order mark)
+    (0xFFA0, 0xFFA0),
+    (0xFFF0, 0xFFF8),
+    (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A),
+    (0xE0000, 0xE0FFF),  # tags and variation selectors supplement
+)
+# Letters of other scripts that look like Latin ones (Unicode's confusables.txt), as
+# `str.casefold` leaves them: "Tariq" with a Cyrillic capital te, or "Mehmood" with a
+# Greek capital mu, reads as Latin. Where a Greek capital and its small letter look like
+# two Latin ones (eta H and n, mu M and u, nu N and v), the capital's wins: capitals are
+# the letters written alike.
+_LOOKALIKE: Final = {
+    # Cyrillic a ve ie i je ka em en o er es te u ha dze shha komi-de qa we palochka ue io
+    **dict(
+        zip(
+            "\u0430\u0432\u0435\u0456\u0458\u043a\u043c\u043d\u043e\u0440\u0441\u0442"
+            "\u0443\u0445\u0455\u04bb\u0501\u051b\u051d\u04cf\u04af\u0451",
+            "abeijkmhopctyxshdqwlye",
+            strict=True,
+        )
+    ),
+    # Greek alpha beta epsilon zeta eta iota kappa mu nu omicron rho tau upsilon chi,
+    # lunate sigma, yot
+    **dict(
+        zip(
+            "\u03b1\u03b2\u03b5\u03b6\u03b7\u03b9\u03ba\u03bc\u03bd\u03bf\u03c1\u03c4"
+            "\u03c5\u03c7\u03f2\u03f3",
+            "abezhikmnoptyxcj",
+            strict=True,
+        )
+    ),
+    # Armenian oh and seh; Latin dotless i and j, alpha, script g
+    **dict(zip("\u0585\u057d\u0131\u0237\u0251\u0261", "ouijag", strict=True)),
+}
+# Latin letters with diacritics, as their base letters: "Ṭāriq Maḥmūd" is Tariq Mahmud.
+_LATIN_BASE: Final = {
+    cp: base
+    for cp in (*range(0x00C0, 0x0250), *range(0x1E00, 0x1F00))
+    if (
+        base := "".join(
+            c
+            for c in unicodedata.normalize("NFKD", chr(cp).casefold())
+            if not unicodedata.combining(c)
+        )
+    )
+    and base.isascii()
+    and base != chr(cp)
+}
 _FOLD: Final[dict[int, str | None]] = {
     **_MARKS,
+    **{cp: None for a, b in _IGNORABLE for cp in range(a, b + 1)},
+    **{ord(ch): latin for ch, latin in _LOOKALIKE.items()},
+    **_LATIN_BASE,
     0x064A: "\u06cc",  # Arabic yeh -> Farsi/Urdu yeh
     0x0649: "\u06cc",  # alef maksura -> Urdu yeh
     0x0643: "\u06a9",  # Arabic kaf -> keheh

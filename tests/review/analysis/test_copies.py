@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from tests.review.analysis.person_links import corpus_of
@@ -42,3 +44,30 @@ def test_a_short_phrase_many_reports_quote_joins_no_sources() -> None:
     corpus = corpus_of([f"{own} They all say: {slogan}" for own in OWN_WORDS])
     (sho,) = corpus.lookup("Rana Tariq Mehmood", "person")
     assert sho.sources == len(OWN_WORDS)
+
+
+# What a reader cannot see (Unicode's default-ignorable characters) and letters of other
+# scripts that look like Latin ones (confusables.txt), a few to each copy.
+DISGUISES: list[Callable[[str], str]] = [
+    lambda s: s.replace("the ", "the\u200b ").replace("kiln", "ki\u00adln"),
+    lambda s: s.replace("e", "\u0435").replace("o", "\u043e"),  # Cyrillic e and o
+    lambda s: s.replace("a", "\u0430").replace("t", "t\u2060"),  # Cyrillic a, word joiner
+    lambda s: s.replace("i", "\u0456").replace("r", "r\ufeff"),  # Cyrillic i, a BOM
+    lambda s: s.replace("o", "\u03bf").replace(" ", " \u034f"),  # Greek omicron, a CGJ
+]
+
+
+def test_one_authors_passage_disguised_in_each_copy_is_still_one_source() -> None:
+    texts = [
+        f"{own} {disguise(PASSAGE)}" for own, disguise in zip(OWN_WORDS, DISGUISES, strict=True)
+    ]
+    corpus = corpus_of(texts)
+    (sho,) = corpus.lookup("Rana Tariq Mehmood", "person")
+    # The attack: five copies of one passage, each read the same, counted as five sources.
+    assert (sho.sources, sho.corroborating) == (1, 1), "one author counted as five sources"
+
+
+def test_a_near_duplicate_disguised_is_still_a_near_duplicate() -> None:
+    text = f"{OWN_WORDS[0]} {PASSAGE}"
+    corpus = corpus_of([text, DISGUISES[1](text)])
+    assert corpus.source_group(2) == corpus.source_group(1), "one text counted as two sources"

@@ -793,7 +793,10 @@ def test_a_record_of_the_old_hashing_still_finds_its_copies(
     assert again.shingles == _shingles_reference(FIRST, [])
     assert (again.found, again.decisions) == (old.found, old.decisions)
     entry = audit.entries(unlocked)[-1]
-    assert (entry.action, entry.detail) == ("entities-rehash", {"reports": [1], "hashing": 2})
+    assert (entry.action, entry.detail) == (
+        "entities-rehash",
+        {"reports": [1], "hashing": copies.HASHING},
+    )
     Corpus.load(unlocked)  # nothing old is left: nothing is written again
     assert audit.entries(unlocked)[-1].seq == entry.seq
 

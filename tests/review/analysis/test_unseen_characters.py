@@ -1,0 +1,77 @@
+"""Characters a reader cannot see, and letters of other scripts that look like Latin ones,
+neither split nor force a link: a name is keyed as it reads."""
+
+from __future__ import annotations
+
+import pytest
+
+from review.analysis import links
+from review.analysis.entities import extract
+from tests.review.analysis.person_links import corpus_of, person_link, shared_link
+
+PLAIN = "ASI Tariq Mehmood of Thana Saddar Kasur took the girls to the kiln at night."
+URDU = "تھانہ صدر قصور کے اے ایس آئی طارق محمود نے لڑکیاں بھٹے پر پہنچا دیں۔"
+
+# Default-ignorable characters (Unicode's DerivedCoreProperties.txt): nothing on a screen.
+UNSEEN = {
+    "zero width space": "\u200b",
+    "soft hyphen": "\u00ad",
+    "word joiner": "\u2060",
+    "byte order mark": "\ufeff",
+    "combining grapheme joiner": "\u034f",
+    "variation selector": "\ufe0f",
+    "arabic letter mark": "\u061c",
+    "left-to-right mark": "\u200e",
+    "mongolian vowel separator": "\u180e",
+    "invisible separator": "\u2063",
+    "hangul filler": "\u3164",
+}
+# The same name with Cyrillic or Greek letters that look like the Latin ones
+# (Unicode's confusables.txt): "Tariq Mehmood" to a reader.
+LOOKALIKE = {
+    "cyrillic a, e, o": "T\u0430riq M\u0435hm\u043eod",
+    "cyrillic capital T, M": "\u0422ariq \u041cehmood",
+    "greek omicrons": "Tariq Mehm\u03bf\u03bfd",
+    "greek capitals": "\u03a4ariq \u039cehmood",
+    "cyrillic i, j-less": "Tar\u0456q Mehmood",
+}
+
+
+@pytest.mark.parametrize("unseen", UNSEEN.values(), ids=UNSEEN.keys())
+def test_an_unseen_character_in_a_name_does_not_split_its_link(unseen: str) -> None:
+    for plain, name in ((PLAIN, "Tariq Mehmood"), (URDU, "طارق محمود")):
+        hidden = plain.replace(name, name[:3] + unseen + name[3:-2] + unseen + name[-2:])
+        # The attack: the same officer, read the same, keyed as another man ("~tr").
+        key, strength = person_link(plain, hidden)
+        assert key == "tariq mehmood"
+        assert strength.level == links.STRONG
+
+
+@pytest.mark.parametrize("name", LOOKALIKE.values(), ids=LOOKALIKE.keys())
+def test_a_lookalike_letter_in_a_name_does_not_split_its_link(name: str) -> None:
+    key, strength = person_link(PLAIN, PLAIN.replace("Tariq Mehmood", name))
+    assert key == "tariq mehmood"
+    assert strength.level == links.STRONG
+
+
+def test_an_unseen_character_in_a_station_does_not_split_its_link() -> None:
+    hidden = PLAIN.replace("Saddar", "Sad\u200bdar").replace("Kasur", "K\u0430sur")
+    key, strength = shared_link(PLAIN, hidden, "police_station")
+    assert (key, strength.level) == ("saddar/kasur", links.STRONG)
+
+
+def test_an_unseen_character_in_a_number_does_not_hide_it() -> None:
+    text = "Agent Noor Muhammad's phone is 0301-765\u200b4321 and his CNIC 35102-12345\u206067-1."
+    found = {(e.kind, e.key) for e in extract(text)}
+    assert {("phone", "+923017654321"), ("cnic", "35102-1234567-1")} <= found
+
+
+def test_the_writers_own_number_with_an_unseen_character_is_still_one_writer() -> None:
+    first = f"{PLAIN} My number is 0301-7654321, call after dark."
+    again = (
+        "Maine pehle bhi likha tha. Thana Saddar Kasur ke ASI Tariq Mehmood ne do larkiyan "
+        "bhatta malik ko wapas kar di. Mera number 0301\u200b7654321 hai."
+    )
+    corpus = corpus_of([first, again])
+    # The attack: one writer, two codenames, two sources of the ASI.
+    assert corpus.source_group(2) == corpus.source_group(1), "one writer counted as two"
