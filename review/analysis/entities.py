@@ -25,6 +25,7 @@ its other stations, or its first, named before the station), else `<station>` al
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import difflib
 import functools
 import gc
@@ -83,6 +84,7 @@ from review.analysis.entity_text import (
     weak_words,
     wings,
 )
+from review.analysis.folding import fold_letters
 from review.workspace.search import normalize
 
 KINDS: Final = (
@@ -148,22 +150,47 @@ def extract(text: str) -> list[Entity]:
         found = _agency_wings(doc, _named_by_rank(doc, found))
         found = _town_stations(doc, _provincial_police(_fia_at_airport(doc, found)))
         found = _roads(doc, found)
-        ranked = links.ranked
-        entities = namesakes.mark(
-            text,
-            [
-                Entity(c.kind, text[c.start : c.end], c.key, c.start, c.end, c.designation)
-                for c in _same_people(doc, found)
-                if c.kind not in _NO_ENTITY and not (c.kind == "district" and c.key in localities())
-            ],
-            ranked=ranked,
-        )
-        placed = homes.mark(text, grades.mark(text, entities), ranked=ranked, posted=links.posted)
-        placed = contacts.mark(text, numbers.mark(text, parentage.mark(text, placed)))
-        return designations.carry(placed, links.short_form, links.telling)
+        entities = [
+            Entity(c.kind, text[c.start : c.end], c.key, c.start, c.end, c.designation)
+            for c in _same_people(doc, found)
+            if c.kind not in _NO_ENTITY and not (c.kind == "district" and c.key in localities())
+        ]
+        return designations.carry(_marked(doc, entities), links.short_form, links.telling)
     finally:
         if enabled:
             gc.enable()
+
+
+def _marked(doc: Doc, found: list[Entity]) -> list[Entity]:
+    """`found`, each designation with what the text writes beside its mention: a warning,
+    seniority, home, post, father, number, the writer's own (`namesakes` ... `contacts`).
+
+    Those cues are read in the text folded letter by letter (`fold_letters`), so a cue typed
+    with Arabic letters for Urdu ones ("ميرا نمبر"), a tatweel ("ولـد"), harakat or a
+    character no one sees inside it is the cue it reads as: else a father or a post went
+    unread, and a writer's own number joined no reports.
+    """
+    text, where = fold_letters(doc.text)
+
+    def at(offset: int) -> int:
+        return bisect.bisect_left(where, offset)
+
+    spans = [(at(e.start), at(e.end)) for e in found]
+    marked = [
+        dataclasses.replace(e, text=text[a:b], start=a, end=b)
+        for e, (a, b) in zip(found, spans, strict=True)
+    ]
+    ranked = links.ranked
+    marked = namesakes.mark(text, marked, ranked=ranked)
+    marked = homes.mark(text, grades.mark(text, marked), ranked=ranked, posted=links.posted)
+    marked = contacts.mark(text, numbers.mark(text, parentage.mark(text, marked)))
+    out = []
+    for e, m, span in zip(found, marked, spans, strict=True):
+        if (m.start, m.end) != span and m.end > m.start:  # a seniority taken out of the name
+            start, end = where[m.start], where[m.end - 1] + 1
+            e = dataclasses.replace(e, text=doc.text[start:end], key=m.key, start=start, end=end)
+        out.append(dataclasses.replace(e, designation=m.designation))
+    return out
 
 
 # The words after a place's name that make it a road's: "the Pindi Bhattian road",

@@ -36,7 +36,19 @@ class _FoldTable(dict[int, str]):
         return folded
 
 
+class _KeepSpaces(_FoldTable):
+    """Each code point's fold, whitespace kept as it is."""
+
+    def __missing__(self, code: int) -> str:
+        ch = chr(code)
+        folded = ch if ch.isspace() else normalize(ch)
+        if len(self) < _FOLD_CACHE_MAX:
+            self[code] = folded
+        return folded
+
+
 _TABLE: Final = _FoldTable()
+_KEEPING: Final = _KeepSpaces()
 # ASCII whitespace but the space, which `str.lower()` keeps and folding makes a space.
 _ASCII_SPACES: Final = re.compile("[\t\n\x0b\x0c\r\x1c-\x1f]")
 # "ΑΣ".lower() is "ας": the one mapping of `str.lower()` that looks at its neighbours.
@@ -87,3 +99,15 @@ def fold(text: str) -> tuple[str, Sequence[int]]:
     parts.append(folded[last:])
     kept.append(where[last:])
     return "".join(parts), [*chain.from_iterable(kept)]
+
+
+def fold_letters(text: str) -> tuple[str, Sequence[int]]:
+    """`fold`, but every whitespace character kept as written (line breaks, runs of spaces),
+    for rules that read how far apart words are or where a line ends."""
+    if _unlike_lower().search(text) is None:
+        return text.lower(), range(len(text) + 1)
+    folded = text.translate(_KEEPING)
+    if len(folded) == len(text):
+        return folded, range(len(text) + 1)
+    lengths = map(len, map(_KEEPING.__getitem__, map(ord, text)))
+    return folded, [*chain.from_iterable(map(repeat, range(len(text)), lengths)), len(text)]

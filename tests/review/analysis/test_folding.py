@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from review.analysis.folding import fold
+from review.analysis.folding import fold, fold_letters
 from review.workspace.search import normalize
 
 
@@ -20,19 +20,19 @@ def _one_by_one(text: str) -> tuple[str, list[int]]:
     return "".join(out), [*where, len(text)]
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "",
-        "SHO Rana Tariq\nthana   Saddar\t\tKasur",
-        "\u0391\u03a3 \u039f\u0394\u039f\u03a3",  # lower() makes a final sigma; alone, not
-        "\u0130stanbul \ufb01le STRASSE \u00df \u13a0 \u01c5",  # two-letter lower cases; ligatures
-        "تھانہ صدر كيه ى ۀ ١٢٣ ۴۵",  # Arabic letters and digits that fold to Urdu and ASCII
-        "قَصُور\u200c\u0640ـ",  # marks, joiners and tatweel dropped
-        "\U0001d412\U0001d407\U0001d40e \U0001f600 Rana",  # beyond the Basic Multilingual Plane
-        "a\u00a0b\u2028c\x1cd\x85e",  # spaces other than ASCII's
-    ],
-)
+TEXTS = [
+    "",
+    "SHO Rana Tariq\nthana   Saddar\t\tKasur",
+    "\u0391\u03a3 \u039f\u0394\u039f\u03a3",  # lower() makes a final sigma; alone, not
+    "\u0130stanbul \ufb01le STRASSE \u00df \u13a0 \u01c5",  # two-letter lower cases; ligatures
+    "تھانہ صدر كيه ى ۀ ١٢٣ ۴۵",  # Arabic letters and digits that fold to Urdu and ASCII
+    "قَصُور\u200c\u0640ـ",  # marks, joiners and tatweel dropped
+    "\U0001d412\U0001d407\U0001d40e \U0001f600 Rana",  # beyond the Basic Multilingual Plane
+    "a\u00a0b\u2028c\x1cd\x85e",  # spaces other than ASCII's
+]
+
+
+@pytest.mark.parametrize("text", TEXTS)
 def test_fold_is_each_characters_own_fold_with_its_offsets(text: str) -> None:
     folded, where = fold(text)
     assert (folded, list(where)) == _one_by_one(text)
@@ -44,3 +44,13 @@ def test_every_character_folds_as_it_does_alone_wherever_it_stands() -> None:
         ch = chr(cp)
         for text in (ch, f"Sa{ch}b", f"\u0391\u03a3{ch}", f"{ch}\u03a3 "):
             assert fold(text)[0] == _one_by_one(text)[0], hex(cp)
+
+
+@pytest.mark.parametrize("text", [*TEXTS, "ولـد\u200b  گل\n\nشیر", "ميري\tنمبر"])
+def test_fold_letters_folds_each_letter_and_keeps_every_space(text: str) -> None:
+    folded, where = fold_letters(text)
+    expected = [
+        (c, k) for k, ch in enumerate(text) for c in (ch if ch.isspace() else normalize(ch))
+    ]
+    assert folded == "".join(c for c, _ in expected)
+    assert list(where) == [*(k for _, k in expected), len(text)]

@@ -75,3 +75,57 @@ def test_the_writers_own_number_with_an_unseen_character_is_still_one_writer() -
     corpus = corpus_of([first, again])
     # The attack: one writer, two codenames, two sources of the ASI.
     assert corpus.source_group(2) == corpus.source_group(1), "one writer counted as two"
+
+
+# A record's father, written with the Urdu mark for "son of" as another keyboard or a
+# hostile hand types it: a tatweel, a joiner, harakat, Arabic letters for Urdu ones.
+FATHER = "تھانہ صدر قصور کے اے ایس آئی محمد اقبال ولد {father} نے لڑکیاں بھٹے پر پہنچا دیں۔"
+SON_OF = {
+    "tatweel": "ولـد",
+    "zero width non-joiner": "و\u200cلد",
+    "harakat": "وَلَد",
+    "zero width space": "ول\u200bد",
+}
+
+
+@pytest.mark.parametrize("son_of", SON_OF.values(), ids=SON_OF.keys())
+def test_a_disguised_mark_of_parentage_still_tells_two_fathers_apart(son_of: str) -> None:
+    other = FATHER.format(father="شیر خان").replace("ولد", son_of)
+    _, strength = person_link(FATHER.format(father="گل خان"), other, "muhammad iqbal")
+    # The attack: the father not read, two ASIs of different fathers one man, strongly.
+    assert strength.level == links.WEAK, strength.why
+    assert "different fathers" in strength.why
+
+
+# The writer's own number, given with the Urdu words typed on an Arabic keyboard (Arabic
+# yeh, kaf and heh for the Urdu letters) or with a tatweel or a joiner inside them.
+OWN_URDU = {
+    "arabic yeh": "ميرا نمبر ۰۳۰۱۷۶۵۴۳۲۱ ہے",
+    "arabic heh": "میرا نمبر ۰۳۰۱۷۶۵۴۳۲۱ هے",
+    "tatweel": "میـرا نمبر ۰۳۰۱۷۶۵۴۳۲۱ ہے",
+    "zero width joiner": "میرا نم\u200dبر ۰۳۰۱۷۶۵۴۳۲۱ ہے",
+    "arabic kaf": "مجھ سے اس نمبر پر رابطہ كریں ۰۳۰۱۷۶۵۴۳۲۱",
+}
+
+
+@pytest.mark.parametrize("own", OWN_URDU.values(), ids=OWN_URDU.keys())
+def test_the_writers_own_number_in_urdu_typed_otherwise_is_still_one_writer(own: str) -> None:
+    first = (
+        "میں تھانہ صدر قصور میں کانسٹیبل ہوں۔ ایس ایچ او رانا طارق محمود بھٹہ مالک سے ہر ماہ "
+        "بیس ہزار لیتا ہے۔ میرا نمبر ۰۳۰۱۷۶۵۴۳۲۱ ہے"
+    )
+    again = (
+        "Maine pehle bhi likha tha. Thana Saddar Kasur ke SHO Rana Tariq Mehmood ne do "
+        f"larkiyan wapas kar di. {own}"
+    )
+    corpus = corpus_of([first, again])
+    # The attack: one writer, two codenames, counted as two sources of the SHO.
+    assert corpus.source_group(2) == corpus.source_group(1), "one writer counted as two"
+
+
+def test_a_disguised_home_still_places_the_man() -> None:
+    plain = "تھانہ صدر قصور کے اے ایس آئی طارق محمود نے لڑکیاں لیں۔"
+    arabic = plain.replace("کے", "كے")  # an Arabic kaf in the Urdu "of"
+    designations = [e.designation for e in extract(arabic) if e.kind == "person"]
+    # The attack: the ASI's post lost, so he met another station's ASI of his name.
+    assert designations == ["ASI, of kasur, posted at saddar/kasur"]
