@@ -340,8 +340,8 @@ def name_end(doc: Doc, j: int, *, station: bool, ranked: bool = False) -> int:
     latin = j < doc.size and doc.latin(j)
     most = 3 if station else 4
     while k < doc.size and count < most:
-        if doc.words[k] == "." and latin and count and len(doc.words[k - 1]) <= 2:
-            k += 1  # "Ch. Aslam"
+        if doc.words[k] == "." and latin and count and _abbreviation(doc.words[k - 1]):
+            k += 1  # "Ch. Aslam", "Mohd. Aslam"
             continue
         if doc.latin(k) != latin:
             break
@@ -365,6 +365,15 @@ def name_end(doc: Doc, j: int, *, station: bool, ranked: bool = False) -> int:
     while k > j and doc.words[k - 1] == ".":
         k -= 1
     return k if count else j
+
+
+# Names' abbreviations longer than two letters, written with a full stop ("Mohd. Aslam").
+_ABBREVIATIONS: Final = frozenset(("mohd", "muhd"))
+
+
+def _abbreviation(word: str) -> bool:
+    """Whether a word before a "." inside a name abbreviates it ("Ch.", "M.", "Mohd.")."""
+    return len(word) <= 2 or word in _ABBREVIATIONS
 
 
 def _article_inside(doc: Doc, k: int) -> bool:

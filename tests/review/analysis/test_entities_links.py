@@ -451,3 +451,19 @@ def test_an_initial_no_other_name_here_begins_with_still_links_strongly() -> Non
     # Two reports writing the name in full still join, whoever else is named.
     both = corpus_of([MEHBOOB, MUHAMMAD, MUHAMMAD.replace("beat", "robbed")])
     assert person_evidence(both, 3, 2, "muhammad aslam gondal").strength.level == STRONG
+
+
+@pytest.mark.parametrize("short", ["Mohd.", "Muhd.", "Mohd", "Md."])
+def test_muhammad_abbreviated_with_a_full_stop_is_the_whole_name(short: str) -> None:
+    abbreviated = f"At Thana Saddar Kasur, SHO {short} Aslam Gondal sent two girls back."
+    corpus = corpus_of([MUHAMMAD, abbreviated])
+    # The attack: "Mohd." ended the name, so the SHO was "muhammad" and a bare "Aslam
+    # Gondal" with no rank: the same SHO, written as records write him, not linked.
+    assert person_evidence(corpus, 2, 1, "muhammad aslam gondal").strength.level == STRONG
+
+
+def test_an_abbreviated_muhammad_is_no_initial_of_another_m_name() -> None:
+    abbreviated = "At Thana Saddar Kasur, SHO Mohd. Aslam Gondal sent two girls back."
+    corpus = corpus_of([MEHBOOB, abbreviated])
+    people = [e for e in corpus.related(2).links[1].evidence if e.kind == "person"]
+    assert not people, "Mohd. read as any name beginning with M"
