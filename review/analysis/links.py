@@ -295,6 +295,16 @@ def _kin_apart(roles_a: Iterable[str], roles_b: Iterable[str]) -> bool:
     return bool(compared) and not any(a[0] == b[0] and _one_name(a[1], b[1]) for a, b in compared)
 
 
+def _kin_crossed(roles_a: Iterable[str], roles_b: Iterable[str]) -> bool:
+    """Whether one report gives the name as the child of a man the other gives as its
+    spouse: "Nasreen Akhtar d/o Gul Khan" and "Nasreen Akhtar w/o Gul Khan" are two women,
+    his daughter and his wife."""
+    kin_a, kin_b = _kin_of(roles_a), _kin_of(roles_b)
+    return any(
+        ((a[0] == "w/o") != (b[0] == "w/o")) and _one_name(a[1], b[1]) for a in kin_a for b in kin_b
+    )
+
+
 def _one_name(a: str, b: str) -> bool:
     """Whether two person keys may name one man: the same, a short form of the other, or the
     same but for a title or Muhammad ("gul khan", "haji gul khan")."""
@@ -508,6 +518,9 @@ def pair_strength(
         return Strength(WEAK, why)
     if _kin_apart(roles_a, roles_b):
         return Strength(WEAK, "the same name, but the reports give different fathers or husbands")
+    if _kin_crossed(roles_a, roles_b):
+        why = "the same name, but one report gives a man as its father, the other as its husband"
+        return Strength(WEAK, why)
     if _numbers_apart(roles_a, roles_b):
         why = "the same name, but the reports give different CNICs or phone numbers"
         return Strength(WEAK, why)

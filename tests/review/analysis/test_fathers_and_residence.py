@@ -122,6 +122,29 @@ def test_a_daughter_and_a_son_of_one_name_are_two_people() -> None:
     assert person_link(c, d, "nasreen akhtar")[1].level == links.STRONG
 
 
+@pytest.mark.parametrize(
+    ("child", "wife"),
+    [
+        ("d/o", "w/o"),
+        ("daughter of", "wife of"),
+        ("s/o", "widow of"),
+    ],
+)
+def test_a_mans_daughter_and_his_wife_of_one_name_are_two_women(child: str, wife: str) -> None:
+    a = f"Agent Nasreen Akhtar {child} Ghulam Nabi of Pezu sends girls to Dubai."
+    b = f"Agent Nasreen Akhtar {wife} Ghulam Nabi of Pezu keeps the girls at her house."
+    strength = person_link(a, b, "nasreen akhtar")[1]
+    # The attack: Ghulam Nabi's daughter and his wife, both Nasreen Akhtar, one woman.
+    assert strength.level == links.WEAK, "a daughter and a wife of one man linked as one woman"
+    assert "as its father, the other as its husband" in strength.why
+
+
+def test_a_mans_daughter_and_his_wife_in_urdu_are_two_women() -> None:
+    a = "پیزو کی ایجنٹ نسرین اختر بنت غلام نبی لڑکیاں دبئی بھیجتی ہے۔"
+    b = "پیزو کی ایجنٹ نسرین اختر زوجہ غلام نبی لڑکیاں دبئی بھیجتی ہے۔"
+    assert person_link(a, b, "nasreen akhtar")[1].level == links.WEAK
+
+
 def test_once_two_fathers_are_known_a_report_naming_none_joins_neither() -> None:
     # Reports 1 and 2 give the constable different fathers; report 3 names the constable of
     # the same station with no father: he may be either man.
