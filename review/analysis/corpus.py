@@ -2,7 +2,8 @@
 
 Reports are grouped into likely sources: the same source designation, the same
 phone number or CNIC given as the writer's own (`review.analysis.contacts`: a source
-who lost a codename and wrote again), and the likely copies `review.analysis.copies`
+who lost a codename and wrote again), the same file held byte for byte
+(`Record.files`), and the likely copies `review.analysis.copies`
 finds (near-duplicate text, shared rare phrasing). The groups are closed
 transitively, which can only merge sources, never split them. An entity's
 independent sources are the groups its reports fall in.
@@ -200,6 +201,11 @@ class Corpus:
         for num in sorted(self.facts):
             for contact in sorted(self._own[num]):
                 self._union(num, by_contact.setdefault(contact, num))
+        # A file sent byte for byte in two reports (a photo, a scan): one writer's.
+        by_file: dict[str, int] = {}
+        for num, f in sorted(self.facts.items()):
+            for digest in sorted(f.record.files):
+                self._union(num, by_file.setdefault(digest, num))
         for a, others in self.near.items():
             for b in others:
                 self._union(a, b)
@@ -435,6 +441,12 @@ class Corpus:
             shared = self._own[num] & self._own[other]
             if other != num and other not in listed and shared:
                 same.append(SameSource(other, _own_reason(shared)))
+        listed = {s.other for s in same}
+        mine = me.record.files
+        for other, f in sorted(self.facts.items()):
+            files = mine.keys() & f.record.files.keys()
+            if other != num and other not in listed and files:
+                same.append(SameSource(other, _file_reason(sorted(mine[d] for d in files))))
         grouped = {s.other for s in same}
         for other in sorted(self.facts):
             if (
@@ -696,6 +708,12 @@ def _own_reason(shared: set[tuple[str, str]]) -> str:
     kinds = {"phone": "phone number", "cnic": "CNIC", "person": "name"}
     said = ", ".join(f"{kinds[kind]} {key}" for kind, key in sorted(shared))
     return f"gives the same {said} as the writer's own"
+
+
+def _file_reason(names: list[str]) -> str:
+    """Why two reports are one writer's: a file both were sent, byte for byte."""
+    named = ", ".join(repr(n) for n in names if n)
+    return f"holds the same attached file, byte for byte{f' ({named})' if named else ''}"
 
 
 def _all_texts(g: Group) -> Iterable[str]:

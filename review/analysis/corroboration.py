@@ -23,6 +23,7 @@ from review.analysis.links import CONTEXT, Evidence
 from review.analysis.records import (
     EXTRACTOR_VERSION,
     LIST_HINT,
+    FileSent,
     Mention,
     Reader,
     Record,
@@ -50,6 +51,7 @@ def file_contents(
     contents: Mapping[int, Sequence[Content]],
     reader: Reader | None = None,
     order: Order | None = None,
+    files: Mapping[int, Sequence[FileSent]] | None = None,
 ) -> None:
     """Extract the entities of newly filed contents into their reports' records (in the import).
 
@@ -58,21 +60,28 @@ def file_contents(
     `reader`, if given, reads the new contents (`review.analysis.records.read`, done ahead);
     `order`, if given, is the order the reports are read and sealed in (those whose readings
     are waiting first, `review.intake.ahead`); they are stored in the order of `contents`.
+    `files`, if given, are the files each report was sent (`Record.add_files`).
     """
     words = WordHashes()
     known = {
         num for (num,) in u.conn.execute("SELECT report FROM report_entities") if num in contents
     }
+    files = files or {}
+    known |= {
+        num for (num,) in u.conn.execute("SELECT report FROM report_entities") if num in files
+    }
     sealed: dict[int, bytes] = {}
-    for num in contents if order is None else order(contents):
+    only_files = [num for num in files if num not in contents]
+    for num in [*(contents if order is None else order(contents)), *only_files]:
         record = load_record(u, num) if num in known else None
         if record is None:
             record = Record()
         elif record.hashing != HASHING:
             record = rehashed(u, num, record, words)
-        record.merge(contents[num], words, reader)
+        record.merge(contents.get(num, ()), words, reader)
+        record.add_files(files.get(num, ()))
         sealed[num] = seal(u, num, record)
-    store_sealed(u, [(num, sealed[num]) for num in contents])
+    store_sealed(u, [(num, sealed[num]) for num in [*contents, *only_files]])
 
 
 # The order in which `file_contents` reads reports: every key of its mapping, once.
@@ -91,7 +100,8 @@ def reextract(u: Unlocked, nums: Iterable[int] | None = None) -> int:
     for num in wanted:
         parts = report_parts(u, num)
         old = load_record(u, num) or Record()
-        record = Record(decisions=old.decisions, added=old.added)
+        # the files' digests were taken as they were imported: kept, not read again
+        record = Record(decisions=old.decisions, added=old.added, files=old.files)
         record.merge(parts, words)
         records[num] = record
     with transaction(u.conn):

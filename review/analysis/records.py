@@ -15,7 +15,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from review.analysis import entities
 from review.analysis.copies import HASHING, WordHashes, shingles
@@ -40,6 +40,19 @@ class Mention:
     status: str = "found"  # found, confirmed, rejected or added
 
 
+class FileSent(NamedTuple):
+    """A file a report holds: its plaintext's SHA-256 (hex), its name, its length in bytes."""
+
+    digest: str
+    name: str | None
+    length: int
+
+
+# A file shorter than this ("ok", an empty photo) may be sent alike by two writers; one
+# longer, byte for byte in two reports, is one writer's (`review.analysis.corpus`).
+SAME_FILE_MIN: Final = 256
+
+
 @dataclass
 class Record:
     """One report's sealed entity record."""
@@ -51,6 +64,8 @@ class Record:
     added: list[dict[str, Any]] = field(default_factory=list)
     shingles: set[int] = field(default_factory=set)
     phrases: set[int] = field(default_factory=set)
+    # The files it holds of at least `SAME_FILE_MIN` bytes: SHA-256 to name ("" if none).
+    files: dict[str, str] = field(default_factory=dict)
 
     def encode(self) -> bytes:
         """Serialise for sealing."""
@@ -62,6 +77,7 @@ class Record:
             "added": self.added,
             "shingles": sorted(self.shingles),
             "phrases": sorted(self.phrases),
+            "files": self.files,
         }
         return json.dumps(obj, ensure_ascii=False, sort_keys=True).encode("utf-8")
 
@@ -77,6 +93,7 @@ class Record:
             added=list(obj["added"]),
             shingles=set(obj["shingles"]),
             phrases=set(obj["phrases"]),
+            files=dict(obj.get("files", {})),  # records before the field hold none
         )
 
     def mentions(self) -> list[Mention]:
@@ -127,6 +144,12 @@ class Record:
             self.shingles |= reading.shingles
             self.phrases |= reading.phrases
         self.found = list(found.values())
+
+    def add_files(self, files: Iterable[FileSent]) -> None:
+        """Keep the digests of the files long enough to tell one writer (`SAME_FILE_MIN`)."""
+        for f in files:
+            if f.length >= SAME_FILE_MIN:
+                self.files.setdefault(f.digest, f.name or "")
 
 
 # One entity of a reading: kind, key, every spelling and every designation, first seen first.

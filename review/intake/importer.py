@@ -31,6 +31,7 @@ filed for replies (`review.casework.prekeys`).
 from __future__ import annotations
 
 import gc
+import hashlib
 import io
 import json
 import os
@@ -58,6 +59,7 @@ from crypto.envelope.version import V2
 from crypto.errors import CryptoError, FormatError, VerificationError
 from crypto.exchange import ExportEntry, ExportManifest, manifest_digest, read_export
 from review.analysis import corroboration
+from review.analysis.records import FileSent
 from review.casework import conflicts, notices, prekeys, triage
 from review.casework.reports import Content, item_context, parse_report
 from review.errors import ImportRefused
@@ -135,6 +137,7 @@ class _Filed:
     binding: SourceBinding | None = None
     prekeys: ReplyPrekeys | None = None
     malformed: str | None = None  # why the record's reply prekeys do not parse
+    sent: FileSent | None = None  # a file's plaintext digest, name and length
 
 
 @dataclass(frozen=True)
@@ -342,13 +345,13 @@ def _file_one(
         try:
             if inline and _size(envelope) <= INLINE_MAX:
                 out = io.BytesIO()
-                opened, text = _reseal(held, out, usable, workspace_key, capture)
+                opened, text, digest = _reseal(held, out, usable, workspace_key, capture)
                 data: bytes | None = out.getvalue()
             else:
                 path, dst = create_file(u.workspace, blob)
                 written.append(path)
                 with dst:
-                    opened, text = _reseal(held, dst, usable, workspace_key, capture)
+                    opened, text, digest = _reseal(held, dst, usable, workspace_key, capture)
                     dst.flush()
                     os.fsync(dst.fileno())
                 data = None
@@ -385,6 +388,11 @@ def _file_one(
         binding=opened.metadata.source,
         prekeys=found,
         malformed=malformed,
+        sent=(
+            FileSent(digest, opened.metadata.filename, opened.length)
+            if opened.metadata.kind != "report"
+            else None
+        ),
     )
 
 
@@ -559,13 +567,16 @@ def _blob_name() -> str:
 
 
 class _Tee:
-    """Pass plaintext on to the re-sealing writer, keeping a bounded copy for the index."""
+    """Pass plaintext on to the re-sealing writer, keeping a bounded copy for the index and
+    the plaintext's SHA-256 (one file sent under two codenames is one writer's)."""
 
     def __init__(self, writer: SealingWriter, capture: bool) -> None:
         self._writer = writer
         self._copy: io.BytesIO | None = io.BytesIO() if capture else None
+        self.digest = hashlib.sha256()
 
     def write(self, data: bytes) -> int:
+        self.digest.update(data)
         if self._copy is not None:
             if self._copy.tell() + len(data) > _MAX_INDEXED:
                 self._copy = None
@@ -583,8 +594,9 @@ def _reseal(
     identities: Iterable[PrivateKey | HybridPrivateKey],
     workspace_key: PublicKey,
     capture: bool,
-) -> tuple[Opened, bytes | None]:
-    """Decrypt `src` (its header read) straight into an envelope sealed to the workspace key."""
+) -> tuple[Opened, bytes | None, str]:
+    """Decrypt `src` (its header read) straight into an envelope sealed to the workspace key;
+    what it captured of the plaintext, and the plaintext's SHA-256."""
     writer = SealingWriter(dst, [workspace_key], _BLOB_METADATA)
     tee = _Tee(writer, capture)
     try:
@@ -593,7 +605,7 @@ def _reseal(
         writer.abort()
         raise
     writer.finish()
-    return opened, tee.copy()
+    return opened, tee.copy(), tee.digest.hexdigest()
 
 
 def _record(
@@ -628,6 +640,7 @@ def _record(
     blobs = _column(conn, _ITEM_BLOBS, [f.entry.id for f in filed])
     texts: dict[int, str] = {}
     contents: dict[int, list[Content]] = {}
+    files: dict[int, list[FileSent]] = {}
     rows = []
     for f in filed:
         e = f.entry
@@ -653,6 +666,8 @@ def _record(
         if f.content is not None:
             texts[num] = f"{texts.get(num, '')}\n{f.content.searchable()}"
             contents.setdefault(num, []).append(f.content)
+        if f.sent is not None:
+            files.setdefault(num, []).append(f.sent)
     put_inline_many(u.workspace, [(f.blob, f.data) for f in filed if f.data is not None])
     conn.executemany(
         "INSERT INTO items (id, report, bundle, kind, status, problem, blob, info)"
@@ -666,7 +681,7 @@ def _record(
         [(seal_state(u, num, state), num) for num, state in fresh.items()],
     )
     search.add_segment(u, texts)
-    corroboration.file_contents(u, contents, ahead.read, ahead.ready_first)
+    corroboration.file_contents(u, contents, ahead.read, ahead.ready_first, files=files)
     return len(fresh)
 
 
