@@ -75,6 +75,12 @@ _LOOKALIKE: Final = {
     ),
     # Armenian oh and seh; Latin dotless i and j, alpha, script g
     **dict(zip("\u0585\u057d\u0131\u0237\u0251\u0261", "ouijag", strict=True)),
+    # Slashes and hyphens that look like "/" and "-": a record's "s/o", a number's dashes.
+    # Fraction slash, division slash, big solidus, box drawing diagonal; hyphen bullet,
+    # modifier minus, heavy minus; heh goal with hamza (an izafat) as heh goal.
+    **dict.fromkeys("\u2044\u2215\u29f8\u2571", "/"),
+    **dict.fromkeys("\u2043\u02d7\u2796", "-"),
+    "\u06c2": "\u06c1",
 }
 # Latin letters with diacritics, as their base letters: "Ṭāriq Maḥmūd" is Tariq Mahmud.
 _LATIN_BASE: Final = {

@@ -129,3 +129,34 @@ def test_a_disguised_home_still_places_the_man() -> None:
     designations = [e.designation for e in extract(arabic) if e.kind == "person"]
     # The attack: the ASI's post lost, so he met another station's ASI of his name.
     assert designations == ["ASI, of kasur, posted at saddar/kasur"]
+
+
+# Slashes and hyphens of other blocks that look like "/" and "-" (confusables.txt).
+SLASHES = {
+    "fraction slash": "\u2044",
+    "division slash": "\u2215",
+    "big solidus": "\u29f8",
+    "box drawing diagonal": "\u2571",
+}
+
+
+@pytest.mark.parametrize("slash", SLASHES.values(), ids=SLASHES.keys())
+def test_a_lookalike_slash_in_a_records_mark_still_tells_two_fathers_apart(slash: str) -> None:
+    a = "Constable Muhammad Iqbal s/o Gul Khan of Thana Domel, Bannu, takes money from agents."
+    b = f"Constable Muhammad Iqbal s{slash}o Sher Ali of Thana Domel, Bannu, helped us."
+    _, strength = person_link(a, b, "muhammad iqbal")
+    # The attack: "s/o" read as no mark, two constables of different fathers one man.
+    assert strength.level == links.WEAK, strength.why
+
+
+@pytest.mark.parametrize("dash", ["\u2043", "\u02d7", "\u2796"])
+def test_a_lookalike_hyphen_in_a_number_does_not_hide_it(dash: str) -> None:
+    text = f"Agent Noor Muhammad's phone is 0301{dash}7654321, CNIC 35102{dash}1234567{dash}1."
+    found = {(e.kind, e.key) for e in extract(text)}
+    assert {("phone", "+923017654321"), ("cnic", "35102-1234567-1")} <= found
+
+
+def test_an_izafat_heh_in_a_name_does_not_split_its_link() -> None:
+    plain = "تھانہ صدر قصور کی لیڈی کانسٹیبل طاہرہ بانو نے لڑکیاں لیں۔"
+    key, strength = person_link(plain, plain.replace("طاہرہ", "طاہر\u06c2"))
+    assert (key, strength.level) == ("tahira bano", links.STRONG)
