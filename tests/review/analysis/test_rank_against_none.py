@@ -194,3 +194,25 @@ def test_trades_said_around_a_name(text: str, designation: str) -> None:
 )
 def test_no_man_is_read_into_a_rank_without_a_name(text: str) -> None:
     assert [e for e in extract(text) if e.kind == "person"] == []
+
+
+# Urdu writes a rank's initials with its full stop ("۔") between them, as English "S.H.O.".
+DOTTED_URDU = [
+    ("ایس ایچ او", "ایس۔ایچ۔او", "SHO"),
+    ("اے ایس آئی", "اے۔ایس۔آئی", "ASI"),
+    ("ایس آئی", "ایس۔آئی", "SI"),
+    ("ڈی ایس پی", "ڈی۔ایس۔پی", "DSP"),
+]
+
+
+@pytest.mark.parametrize(("spaced", "dotted", "rank"), DOTTED_URDU)
+def test_an_urdu_rank_written_with_full_stops_is_the_rank(
+    spaced: str, dotted: str, rank: str
+) -> None:
+    text = "تھانہ صدر قصور کے {rank} طارق محمود نے بھٹہ مالک سے پیسے لیے۔"
+    (person,) = [e for e in extract(text.format(rank=dotted)) if e.kind == "person"]
+    # The attack: the rank unread, so the man met another report's SHO of his name as
+    # "a rank in one report and none in the other", weak.
+    assert (person.designation or "").startswith(rank), person.designation
+    _, strength = person_link(text.format(rank=spaced), text.format(rank=dotted))
+    assert strength.level == links.STRONG, strength.why
