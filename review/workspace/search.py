@@ -81,6 +81,16 @@ _LOOKALIKE: Final = {
     **dict.fromkeys("\u2044\u2215\u29f8\u2571", "/"),
     **dict.fromkeys("\u2043\u02d7\u2796", "-"),
     "\u06c2": "\u06c1",
+    # Pashto letters for the Urdu ones of the same sound, as a Pashto keyboard types a
+    # name of Khyber Pakhtunkhwa: teh with ring, dal with ring, reh with ring, kaf with
+    # ring, noon with ring, yeh with two dots below, yeh with tail.
+    **dict(
+        zip(
+            "\u067c\u0689\u0693\u06ab\u06bc\u06d0\u06cd",
+            "\u0679\u0688\u0691\u06af\u0646\u06cc\u06cc",
+            strict=True,
+        )
+    ),
 }
 # Latin letters with diacritics, as their base letters: "Ṭāriq Maḥmūd" is Tariq Mahmud.
 _LATIN_BASE: Final = {

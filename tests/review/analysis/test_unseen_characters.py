@@ -160,3 +160,21 @@ def test_an_izafat_heh_in_a_name_does_not_split_its_link() -> None:
     plain = "تھانہ صدر قصور کی لیڈی کانسٹیبل طاہرہ بانو نے لڑکیاں لیں۔"
     key, strength = person_link(plain, plain.replace("طاہرہ", "طاہر\u06c2"))
     assert (key, strength.level) == ("tahira bano", links.STRONG)
+
+
+# A name of Khyber Pakhtunkhwa typed on a Pashto keyboard: its letters for Urdu's.
+PASHTO = [
+    ("ڈوگر خان", "\u0689وگر خان", "dogar khan"),  # dal with ring
+    ("ٹیپو سلطان", "\u067cیپو سلطان", "tipu sultan"),  # teh with ring
+    ("شیر علی", "ش\u06d0ر علی", "sher ali"),  # yeh with two dots below
+    ("گل زمان", "\u06abل زمان", "gul zaman"),  # kaf with ring
+]
+
+
+@pytest.mark.parametrize(("urdu", "pashto", "key"), PASHTO)
+def test_a_pashto_letter_for_the_urdu_one_does_not_split_a_link(
+    urdu: str, pashto: str, key: str
+) -> None:
+    text = "تھانہ ڈومیل بنوں کے اے ایس آئی {name} نے پیسے لیے۔"
+    # The attack: the same ASI of Domel, typed on another keyboard, no link at all.
+    assert person_link(text.format(name=urdu), text.format(name=pashto))[0] == key
