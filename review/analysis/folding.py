@@ -16,14 +16,14 @@ from collections.abc import Sequence
 from itertools import chain, repeat
 from typing import Final
 
-from review.workspace.search import normalize
+from review.workspace.search import BLANKS, normalize
 
 _SPACES: Final = re.compile(r"\s{2,}")
 _FOLD_CACHE_MAX: Final = 65536
 
 
 def _fold_char(ch: str) -> str:
-    return " " if ch.isspace() else normalize(ch)
+    return " " if ch.isspace() or ch in BLANKS else normalize(ch)
 
 
 class _FoldTable(dict[int, str]):
@@ -41,7 +41,7 @@ class _KeepSpaces(_FoldTable):
 
     def __missing__(self, code: int) -> str:
         ch = chr(code)
-        folded = ch if ch.isspace() else normalize(ch)
+        folded = ch if ch.isspace() else " " if ch in BLANKS else normalize(ch)
         if len(self) < _FOLD_CACHE_MAX:
             self[code] = folded
         return folded

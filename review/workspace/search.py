@@ -121,7 +121,13 @@ _FOLD: Final[dict[int, str | None]] = {
     0x200D: None,  # zero-width joiner
     **{0x0660 + d: str(d) for d in range(10)},  # Arabic-Indic digits
     **{0x06F0 + d: str(d) for d in range(10)},  # Urdu (extended) digits
+    0x2800: " ",  # braille pattern blank (`BLANKS`)
 }
+
+
+# Characters shown as a blank that are not whitespace to `str.split`: a space between
+# words to a reader, so one to matching too ("Tariq<braille blank>Mehmood").
+BLANKS: Final = "\u2800"
 
 
 # Past this many segments, the small ones are merged into one.

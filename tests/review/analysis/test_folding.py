@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from review.analysis.folding import fold, fold_letters
-from review.workspace.search import normalize
+from review.workspace.search import BLANKS, normalize
 
 
 def _one_by_one(text: str) -> tuple[str, list[int]]:
@@ -13,7 +13,7 @@ def _one_by_one(text: str) -> tuple[str, list[int]]:
     out: list[str] = []
     where: list[int] = []
     for k, ch in enumerate(text):
-        for c in " " if ch.isspace() else normalize(ch):
+        for c in " " if ch.isspace() or ch in BLANKS else normalize(ch):
             if not (c == " " and out and out[-1] == " "):
                 out.append(c)
                 where.append(k)
@@ -46,11 +46,15 @@ def test_every_character_folds_as_it_does_alone_wherever_it_stands() -> None:
             assert fold(text)[0] == _one_by_one(text)[0], hex(cp)
 
 
-@pytest.mark.parametrize("text", [*TEXTS, "ولـد\u200b  گل\n\nشیر", "ميري\tنمبر"])
+@pytest.mark.parametrize(
+    "text", [*TEXTS, "ولـد\u200b  گل\n\nشیر", "ميري\tنمبر", "Tariq\u2800Mehmood"]
+)
 def test_fold_letters_folds_each_letter_and_keeps_every_space(text: str) -> None:
     folded, where = fold_letters(text)
     expected = [
-        (c, k) for k, ch in enumerate(text) for c in (ch if ch.isspace() else normalize(ch))
+        (c, k)
+        for k, ch in enumerate(text)
+        for c in (ch if ch.isspace() else " " if ch in BLANKS else normalize(ch))
     ]
     assert folded == "".join(c for c, _ in expected)
     assert list(where) == [*(k for _, k in expected), len(text)]

@@ -178,3 +178,10 @@ def test_a_pashto_letter_for_the_urdu_one_does_not_split_a_link(
     text = "تھانہ ڈومیل بنوں کے اے ایس آئی {name} نے پیسے لیے۔"
     # The attack: the same ASI of Domel, typed on another keyboard, no link at all.
     assert person_link(text.format(name=urdu), text.format(name=pashto))[0] == key
+
+
+def test_a_blank_that_is_no_space_still_parts_a_names_words() -> None:
+    blank = PLAIN.replace("Tariq Mehmood", "Tariq\u2800Mehmood")  # braille pattern blank
+    # The attack: "Tariq" and "Mehmood" two men, the ASI's full name keyed nowhere.
+    _, strength = person_link(PLAIN, blank, "tariq mehmood")
+    assert strength.level == links.STRONG
