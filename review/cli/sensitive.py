@@ -4,8 +4,8 @@ Text given as a command-line argument stays in the shell's history file, so
 notes, replies and summaries come from an editor, and search terms, tags and
 field values from a prompt, when they are left out; given as arguments they
 still work, with a warning (once per run). The editor is started on a draft in
-a private memory-backed directory, removed afterwards with whatever the editor
-left beside it, and, for editors it knows, with swap, undo, backup and history
+a private memory-backed directory, overwritten and removed afterwards with
+whatever the editor left beside it, and, for editors it knows, with swap, undo, backup and history
 files turned off. The same idea lives in `submit/sensitive.py`: the two tools
 share no code but `crypto/`.
 """
@@ -24,6 +24,7 @@ from typing import Final
 import click
 
 from review.present import disk
+from review.workspace.erase import destroy_tree
 
 PROG: Final = "raazdar-review"
 _WARNED: Final = "raazdar-history-warned"
@@ -123,7 +124,9 @@ def edit_text(initial: str = "") -> str:
             raise click.ClickException(f"the editor exited with status {done.returncode}")
         return draft.read_text("utf-8")
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        # Overwritten before removal: where no memory-backed directory exists, the draft
+        # (and what the editor left beside it) would stay in the disk's freed blocks.
+        destroy_tree(scratch)
 
 
 def ask(label: str) -> str:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 from pathlib import Path
 
 import click
@@ -114,3 +116,43 @@ def test_a_text_taken_from_a_file_on_a_disk_is_named_as_left_there(
     assert result.exit_code == 0, result.output
     flat = " ".join(result.output.split())
     assert f"warning: {draft} is on a disk: the text stays readable there" in flat, result.output
+
+
+# An editor that saves the draft as vim does (written, then fsync'd) and leaves a file of
+# its own beside it (a swap or backup file of an editor the tool does not tame).
+_SAVING_EDITOR = """#!{python}
+import os, sys
+draft = sys.argv[-1]
+for path in (draft, os.path.join(os.path.dirname(draft), ".draft.txt.swp")):
+    with open(path, "w") as out:
+        out.write({text!r} * 64)
+        out.flush()
+        os.fsync(out.fileno())
+"""
+
+
+def test_a_draft_written_on_a_disk_is_not_left_in_its_freed_blocks(
+    tmp_path: Path,
+    ext4: tuple[Path, Path],  # noqa: F811 - the fixture imported above
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The attack: with no memory-backed directory (a system without /dev/shm, or
+    $XDG_RUNTIME_DIR on a disk) the draft of a note or reply is written on the disk, and
+    removed as it was: its blocks, and those of what the editor left beside it, keep the
+    text for whoever reads the seized disk's blocks."""
+    image, mount = ext4
+    secret = "Inspector Qadir Bux of Thana Kotri sells the girls. "
+    editor = tmp_path / "bin" / "saving-editor"
+    editor.parent.mkdir()
+    editor.write_text(_SAVING_EDITOR.format(python=sys.executable, text=secret))
+    editor.chmod(0o700)
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.setenv("EDITOR", str(editor))
+    # The one memory-backed place the tool looks for is on this disk: as on a system
+    # whose runtime directory is not a tmpfs.
+    monkeypatch.setattr(sensitive, "_RAM_DIRS", ("$XDG_RUNTIME_DIR",))
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(mount))
+    assert sensitive.edit_text().startswith(secret)
+    assert list(mount.iterdir()) == [mount / "lost+found"]  # removed, as before
+    os.sync()
+    assert secret.encode() not in image.read_bytes(), "the draft is in the disk's freed blocks"
