@@ -41,6 +41,7 @@ from crypto.encoding import parse_json_object
 from crypto.errors import CryptoError
 from crypto.hybrid import HybridPublicKey
 from review.errors import ReviewError
+from review.workspace.erase import destroy
 
 # How long a keyring is valid unless the ceremony says otherwise.
 DEFAULT_DAYS: Final = 365
@@ -148,7 +149,8 @@ def authority_init(
     """Make n authority key files and keyring version 1, signed by all n holders.
 
     Every file is created anew (never over an existing one); if any step fails,
-    the files already written are removed, so a failed ceremony leaves nothing.
+    the files already written are destroyed (overwritten, then removed), so a failed
+    ceremony leaves nothing, in the directory or in the disk's blocks.
     """
     if not 1 <= len(names) <= MAX_HOLDERS or len(passphrases) != len(names):
         raise CeremonyError(f"an authority set has 1-{MAX_HOLDERS} holders, each a passphrase")
@@ -187,8 +189,9 @@ def authority_init(
             signed = signed.sign(key)
         written.append(write_new(out / "keyring-v1.json", signed.to_bytes()))
     except BaseException:
+        # Overwritten first: unlinked as they were, the key files stay in the disk's blocks.
         for path in written:
-            path.unlink(missing_ok=True)
+            destroy(path)
         raise
     return signed, written
 
@@ -453,7 +456,7 @@ def write_new(path: Path, data: bytes) -> Path:
             out.flush()
             os.fsync(out.fileno())
     except BaseException:
-        path.unlink(missing_ok=True)
+        destroy(path)
         raise
     return path
 
@@ -465,5 +468,5 @@ def replace_file(path: Path, data: bytes) -> None:
     try:
         os.replace(tmp, path)
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        destroy(tmp)
         raise
