@@ -190,6 +190,7 @@ class Ctx:
 
 def ask(label: str) -> str:
     """A key file's passphrase: from --passphrase-file/--passphrase-fd, else a silent prompt."""
+    sensitive.warn_swap()  # what the key file unlocks may be swapped out
     context = click.get_current_context(silent=True)
     c = context.find_object(Ctx) if context is not None else None
     if c is not None and c.passphrases is not None:

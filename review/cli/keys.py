@@ -11,7 +11,7 @@ from rich.table import Table
 from crypto import KdfParams, KeyFile, Manifest, SignedManifest, TimestampPolicy
 from crypto.errors import CryptoError
 from review import workspace as ws
-from review.cli import groups
+from review.cli import groups, sensitive
 from review.cli.base import Ctx, ask, make_console, pass_ctx
 from review.keys import ceremony, keyring, revocation
 from review.keys.ceremony import CeremonyError
@@ -53,6 +53,7 @@ def _draft_out(f: click.decorators.FC) -> click.decorators.FC:
 
 
 def _new_passphrase(what: str) -> str:
+    sensitive.warn_swap()  # the new key is made in this process's memory
     value: str = click.prompt(
         f"New passphrase for {what}", hide_input=True, confirmation_prompt=True, err=True
     )

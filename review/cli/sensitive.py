@@ -28,6 +28,7 @@ from review.workspace.erase import destroy_tree
 
 PROG: Final = "raazdar-review"
 _WARNED: Final = "raazdar-history-warned"
+_SWAP_WARNED: Final = "raazdar-swap-warned"
 # vim and neovim: no swap file (-n), no viminfo/shada (-i NONE); before and after
 # the user's vimrc, no undo file and no backup of the draft.
 VIM_SETTINGS: Final = "set noundofile nobackup nowritebackup noswapfile"
@@ -100,6 +101,15 @@ def warn_on_disk(path: Path, what: str) -> None:
     """Warn that `what` in `path` stays readable on a disk, and where to keep it instead."""
     if (message := disk.warning(path, what)) is not None:
         click.echo(f"{PROG}: warning: {message}", err=True)
+
+
+def warn_swap() -> None:
+    """Warn, once per run, before a secret is unlocked, if swap may keep it on a disk."""
+    context = click.get_current_context(silent=True)
+    meta = context.find_root().meta if context is not None else {}
+    if not meta.get(_SWAP_WARNED) and (message := disk.swap_warning()) is not None:
+        click.echo(f"{PROG}: warning: {message}", err=True)
+    meta[_SWAP_WARNED] = True
 
 
 def edit_text(initial: str = "") -> str:

@@ -1,9 +1,15 @@
-"""Whether a file the tool reads or writes outside the workspace lies on a disk, and the warning.
+"""Whether what the tool holds lies on a disk: a file outside the workspace, or swapped memory.
 
 A passphrase file or an attachment written out stays readable on a disk, and
 removing it there frees its blocks without overwriting them: whoever takes the
 disk reads it back. In memory (tmpfs, ramfs) it is gone at the next shutdown.
 The CLI and the terminal UI warn in the same words.
+
+The tool's own memory (keys unlocked, the workspace key, reports read) goes to
+swap when the system runs short, and a hibernation writes all of it there: on
+a swap device that is not encrypted it outlives the shutdown. Python cannot
+lock its memory in RAM (an unprivileged process may lock 8 MiB), so the tool
+looks at the swap in use instead and warns of any it cannot see is encrypted.
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ from typing import Final
 # Filesystems whose files live in memory only.
 _MEMORY_FILESYSTEMS: Final = frozenset({"tmpfs", "ramfs"})
 _MOUNTS: Final = Path("/proc/self/mounts")
+_SWAPS: Final = Path("/proc/swaps")
+_SYS: Final = Path("/sys")
 
 
 def on_disk(path: Path) -> bool:
@@ -48,4 +56,70 @@ def warning(path: Path, what: str) -> str | None:
         f"{path} is on a disk: {what} stays readable there, and removing the file frees its"
         " blocks without overwriting them; keep it in memory instead (/dev/shm or"
         " $XDG_RUNTIME_DIR)"
+    )
+
+
+def unencrypted_swap() -> list[str]:
+    """The swap areas in use that are not, as far as this system shows, on dm-crypt or zram.
+
+    Empty where /proc/swaps cannot be read: then nobody can tell.
+    """
+    try:
+        lines = _SWAPS.read_text("utf-8").splitlines()[1:]  # a header line first
+    except OSError:
+        return []
+    found = []
+    for line in lines:
+        fields = line.split()
+        if len(fields) < 2:
+            continue
+        # /proc/swaps writes a space in a name as \040, as the mount table does.
+        name = fields[0].replace("\\040", " ")
+        device = _swap_device(name, fields[1])
+        if device is None or not _encrypted(device):
+            found.append(name)
+    return found
+
+
+def _swap_device(name: str, kind: str) -> Path | None:
+    """The sysfs directory of the block device a swap area is on (None: not found)."""
+    try:
+        if kind == "partition":
+            # /dev/sda3, /dev/mapper/vg-swap (a link to ../dm-2), /dev/zram0: by kernel name.
+            path = _SYS / "class" / "block" / Path(os.path.realpath(name)).name
+        else:  # a swap file: the device of the filesystem it is in
+            dev = os.stat(name).st_dev
+            path = _SYS / "dev" / "block" / f"{os.major(dev)}:{os.minor(dev)}"
+        return Path(os.path.realpath(path)) if path.exists() else None
+    except OSError:
+        return None
+
+
+def _encrypted(device: Path, depth: int = 0) -> bool:
+    """Whether a block device is dm-crypt, zram (memory), or built only on such devices."""
+    if device.name.startswith("zram"):
+        return True
+    try:
+        if (device / "dm" / "uuid").read_text("ascii").startswith("CRYPT-"):
+            return True
+    except (OSError, UnicodeDecodeError):
+        pass
+    try:
+        # LVM over LUKS: the logical volume's slave is the dm-crypt device.
+        below = [Path(os.path.realpath(p)) for p in (device / "slaves").iterdir()]
+    except OSError:
+        return False
+    return bool(below) and depth < 8 and all(_encrypted(d, depth + 1) for d in below)
+
+
+def swap_warning() -> str | None:
+    """Why what the tool holds in memory may outlive a shutdown, and what to do; None if not."""
+    areas = unencrypted_swap()
+    if not areas:
+        return None
+    return (
+        f"swap on {', '.join(areas)} is not encrypted: keys, the workspace key and the reports"
+        " this tool holds in memory may be written there, and stay on the disk after shutdown;"
+        " encrypt the swap with the disk (docs/review-workstation.md §2) or turn it off"
+        " (`swapoff -a`), and never hibernate"
     )
