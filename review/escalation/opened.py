@@ -1,19 +1,20 @@
 """What a body gets from `bodies open`: a packet's contents as files people can read.
 
 The contents go to a temporary directory beside the target, renamed into place
-only once everything is written, so a reader never finds half a packet.
+only once everything is written, so a reader never finds half a packet; what a
+failed attempt wrote is overwritten before it is removed.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import tempfile
 import unicodedata
 from pathlib import Path
 
 from crypto.packet import OpenedPacket
+from review.workspace.erase import destroy_tree
 
 
 def write_opened(opened: OpenedPacket, out: Path) -> None:
@@ -35,7 +36,8 @@ def write_opened(opened: OpenedPacket, out: Path) -> None:
             write_new(tmp / "files" / f.name, f.data)
         os.rename(tmp, out)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        # Overwritten first: removed as they were, the files written would stay in the blocks.
+        destroy_tree(tmp)
         raise
 
 
