@@ -20,6 +20,7 @@ import sys
 import time
 import unicodedata
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import IO, Final, cast
 
 from PIL import Image
@@ -79,18 +80,16 @@ def read_pdf(
         "last": last if last is not None else 2**31 - 1,
         "max_pages": limits.pages,
     }
-    out, status = _run(data, json.dumps(request), limits)
+    out, status = run_child(pdfchild.__name__, data, json.dumps(request), limits)
     doc = _parse(out, request["columns"])
     if status != 0:
         if not doc.pages or len(doc.pages) < len(range(first, min(request["last"], doc.count) + 1)):
-            raise ReviewError(
-                f"the PDF reader stopped: {_status(status)}; {_HOSTILE}", hint=HINT_OPEN
-            )
-        doc.images_problem = f"the page images could not be drawn: {_status(status)}"
+            raise ReviewError(f"the PDF reader stopped: {ended(status)}; {HOSTILE}", hint=HINT_OPEN)
+        doc.images_problem = f"the page images could not be drawn: {ended(status)}"
     return doc
 
 
-_HOSTILE: Final = "the PDF may be damaged or built to break a reader"
+HOSTILE: Final = "the PDF may be damaged or built to break a reader"
 
 
 _SIGNALS: Final = {
@@ -100,7 +99,7 @@ _SIGNALS: Final = {
 }
 
 
-def _status(status: int) -> str:
+def ended(status: int) -> str:
     """Why the child ended, in words."""
     if status < 0:
         try:
@@ -110,15 +109,25 @@ def _status(status: int) -> str:
     return f"it ended with status {status}"
 
 
-def _command(request: str) -> list[str]:
+# The child runs the code of this tree, as the parent does (an installed copy may be
+# another's): its directory first on the path, then the module as `python -m` would.
+_TREE: Final = str(Path(__file__).resolve().parents[2])
+_BOOT: Final = (
+    "import runpy, sys; sys.path.insert(0, sys.argv[1]); sys.argv = sys.argv[2:];"
+    " runpy.run_module(sys.argv[0], run_name='__main__', alter_sys=True)"
+)
+
+
+def _command(module: str, request: str) -> list[str]:
     # -I: no environment variables, user site or current directory steer it; -B: writes nothing.
-    return [sys.executable, "-I", "-B", "-m", pdfchild.__name__, request]
+    return [sys.executable, "-I", "-B", "-c", _BOOT, _TREE, module, request]
 
 
-def _run(data: bytes, request: str, limits: Limits) -> tuple[bytes, int]:
-    """Run the child with `data` on its stdin: its output and exit status, in bounded time."""
+def run_child(module: str, data: bytes, request: str, limits: Limits) -> tuple[bytes, int]:
+    """Run a confining child module with `data` on its stdin: its output and exit status,
+    in bounded time (`ReviewError` past the deadline or the output limit)."""
     proc = subprocess.Popen(  # noqa: S603 - this interpreter, our own module
-        _command(request),
+        _command(module, request),
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -168,7 +177,7 @@ def _pump(proc: subprocess.Popen[bytes], data: bytes, deadline: float, limits: L
                     size += len(chunk)
                     if size > limits.output:
                         raise ReviewError(
-                            f"the PDF reader said too much: {_HOSTILE}", hint=HINT_OPEN
+                            f"the PDF reader said too much: {HOSTILE}", hint=HINT_OPEN
                         )
                     chunks.append(chunk)
                 else:
@@ -186,7 +195,7 @@ def _feed(stdin: IO[bytes], data: bytes, sent: int) -> int:
 
 def _too_slow(limits: Limits) -> ReviewError:
     return ReviewError(
-        f"the PDF took longer than {limits.seconds:g} s to read: {_HOSTILE}", hint=HINT_OPEN
+        f"the PDF took longer than {limits.seconds:g} s to read: {HOSTILE}", hint=HINT_OPEN
     )
 
 

@@ -11,13 +11,17 @@ it goes; the pages, what they draw and the form fields stay.
 A few KiB of PDF can unpack to gigabytes (a stream compressed twice, or one
 stream every page draws), so qpdf decodes no stream past 64 MiB and a PDF whose
 streams, counted as often as they are read, unpack to more than 256 MiB is
-refused before anything is read in full.
+refused before anything is read in full. All of it happens in a confined child
+process (`review.escalation.pdfwork`) with a wall-clock deadline, memory and CPU
+limits: a PDF built to keep a parser busy holds the reviewer up for no longer.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
+import json
 import warnings
 from collections.abc import Iterator
 from typing import Final
@@ -26,7 +30,8 @@ import pikepdf
 import pikepdf.settings
 from PIL import Image
 
-from review.errors import Unsupported
+from review.casework import pdfview
+from review.errors import ReviewError, Unsupported
 
 _MAX_PIXELS: Final = 100_000_000
 _MAX_STREAM: Final = 64 * 1024 * 1024  # one stream, decoded
@@ -58,6 +63,16 @@ _SIGNED: Final = (
 )
 _PICTURE_FILTERS: Final = ([pikepdf.Name.DCTDecode], [pikepdf.Name.JPXDecode])
 
+# What the child is given: a PDF of every page's scan rebuilds in seconds; one built to
+# hang a parser, or to exhaust its memory, is stopped and refused.
+LIMITS: Final = pdfview.Limits(
+    seconds=120.0, cpu_seconds=100, memory=3 * 1024 * 1024 * 1024, output=_MAX_DECODED + 1024 * 1024
+)
+_CHILD: Final = "review.escalation.pdfwork"
+# The child's answer: DONE, an 8-byte count and the bytes; or REFUSED and why.
+DONE: Final = b"O"
+REFUSED: Final = b"U"
+
 
 def rebuild(data: bytes) -> bytes:
     """Drop document information, XMP, JavaScript, embedded files and page metadata."""
@@ -65,7 +80,43 @@ def rebuild(data: bytes) -> bytes:
 
 
 def rebuild_within(data: bytes, limit: int) -> tuple[bytes, int]:
-    """`rebuild`, refused past `limit` bytes unpacked (below the PDF's own): what it used."""
+    """`rebuild`, refused past `limit` bytes unpacked (below the PDF's own): what it used.
+
+    Done by the confined child (`review.escalation.pdfwork`), in bounded time.
+    """
+    reply = _apart({"op": "rebuild", "limit": limit}, data)
+    return reply[8:], int.from_bytes(reply[:8], "big")
+
+
+def text(data: bytes) -> str:
+    """The strings a PDF's streams hold, decoded: what it says where it is written plainly.
+
+    Read by the confined child (`review.escalation.pdfwork`), in bounded time.
+    """
+    return _apart({"op": "text"}, data)[8:].decode("utf-8")
+
+
+def _apart(request: dict[str, object], data: bytes) -> bytes:
+    """What the child answers for `request` on `data` (after its 8-byte count); refusals raised."""
+    limits = dataclasses.replace(LIMITS, output=LIMITS.output + 4 * len(data))
+    asked = json.dumps({**request, "memory": limits.memory, "cpu": limits.cpu_seconds})
+    try:
+        out, status = pdfview.run_child(_CHILD, data, asked, limits)
+    except Unsupported:
+        raise
+    except ReviewError as exc:  # past its deadline, or saying too much
+        raise Unsupported(str(exc)) from None
+    if out[:1] == REFUSED:
+        raise Unsupported(out[1:].decode("utf-8", "replace"))
+    if status != 0 or out[:1] != DONE or len(out) < 9:
+        raise Unsupported(
+            f"the PDF cannot be read here: {pdfview.ended(status)}; {pdfview.HOSTILE}"
+        )
+    return out[1:]
+
+
+def rebuild_here(data: bytes, limit: int) -> tuple[bytes, int]:
+    """`rebuild_within` in this process: only the confined child calls it."""
     try:
         with _bounded(), pikepdf.open(io.BytesIO(data)) as pdf:
             used = _check_unpacked(pdf, min(limit, _MAX_DECODED))
@@ -400,8 +451,8 @@ def _jpeg2000_without_metadata(data: bytes) -> bytes:
     return encoded[:at] + (8 + len(clean_stream)).to_bytes(4, "big") + b"jp2c" + clean_stream
 
 
-def text(data: bytes) -> str:
-    """The strings a PDF's streams hold, decoded: what it says where it is written plainly."""
+def text_here(data: bytes) -> str:
+    """`text` in this process: only the confined child calls it."""
     try:
         with _bounded(), pikepdf.open(io.BytesIO(data)) as pdf:
             _check_unpacked(pdf)
