@@ -99,12 +99,17 @@ def render(shown: list[Block], width: int, *, reorder: bool) -> Text:
     return out
 
 
+# The formats Pillow decodes in memory by itself. Not EPS, whatever the attachment's type
+# says: Pillow would write it to a temporary file on the disk for Ghostscript to run.
+DRAWN: Final = ("JPEG", "PNG", "GIF", "WEBP", "TIFF", "BMP")
+
+
 def image_cells(data: bytes, columns: int) -> Text:
     """Decode an image, refusing a decompression bomb, and draw it in cells."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as img:
+            with Image.open(io.BytesIO(data), formats=DRAWN) as img:
                 img.load()
                 rgb = img.convert("RGB")
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError, Warning) as exc:

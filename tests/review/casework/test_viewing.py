@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import resource
 import subprocess
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pikepdf
 import pytest
+from PIL import EpsImagePlugin
 
 from review import bidi
 from review import workspace as ws
@@ -384,3 +386,42 @@ def test_open_onto_a_disk_says_that_removing_the_file_does_not_erase_it(
     flat = " ".join(opened.output.split())
     assert f"warning: {out} is on a disk" in flat, opened.output
     assert "removing the file frees its blocks without overwriting them" in flat
+
+
+# A Ghostscript of the test's: it notes the file it was given, and what the file held.
+_GHOSTSCRIPT = """#!{python}
+import json, sys
+if "--version" in sys.argv:
+    print("10.0.0")
+    sys.exit(0)
+given = sys.argv[sys.argv.index("-f") + 1]
+with open({record!r}, "w") as out:
+    json.dump({{"file": given, "held": open(given, "rb").read().decode("latin-1")}}, out)
+"""
+
+
+def test_an_image_that_is_postscript_is_not_handed_to_ghostscript_through_a_temporary_file(
+    server: Server, workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The attack: an attachment typed image/jpeg that is Encapsulated PostScript. Pillow,
+    asked to open any image, reads it as EPS, and to draw it writes the whole attachment to a
+    file in the system's temporary directory (on a disk, as Debian 12's /tmp is) for
+    Ghostscript, a PostScript interpreter, to run; the file is unlinked afterwards, its blocks
+    freed as they were. `report view` promises to write nothing."""
+    record = tmp_path / "gs.json"
+    ghostscript = tmp_path / "bin" / "gs"
+    ghostscript.parent.mkdir()
+    ghostscript.write_text(_GHOSTSCRIPT.format(python=sys.executable, record=str(record)))
+    ghostscript.chmod(0o700)
+    monkeypatch.setenv("PATH", f"{ghostscript.parent}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setattr(EpsImagePlugin, "gs_binary", None)  # found again, on this PATH
+    eps = b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 8 8\n%" + CANARY.encode() + b"\n%%EOF\n"
+    server.submit("a photo", [("files", "photo.jpg", eps, "image/jpeg")])
+    assert review(workspace, "import", str(server.export(tmp_path / "b.rzb"))).exit_code == 0
+
+    result = review(workspace, "view", "1", "photo.jpg")
+    assert not record.exists(), (
+        f"the attachment was written to {json.loads(record.read_text())['file']} for Ghostscript"
+    )
+    assert result.exit_code == 1
+    assert "the image cannot be drawn" in result.output
