@@ -1,8 +1,9 @@
 #!/bin/sh
 # Run once as each reviewer on the review workstation (docs/review-workstation.md §3):
 # the shell keeps no history, nor do less, Python or sqlite3, and the desktop keeps
-# no list of recent files, no thumbnails and no index of files' words. Report text
-# typed at a prompt, or an attachment written out and viewed, then leaves no copy behind.
+# no list of recent files, no thumbnails, no viewer's metadata of the files it opened
+# and no index of files' words. Report text typed at a prompt, or an attachment
+# written out and viewed, then leaves no copy behind.
 set -eu
 home="${HOME:?HOME is not set}"
 marker="# raazdar: no history on the review workstation"
@@ -41,6 +42,18 @@ for dir in "$cache/thumbnails" "$home/.thumbnails"; do
         rm -rf "$dir"
     fi
     ln -sfn /dev/null "$dir"
+done
+
+# The same attachment shown by Evince or the file manager leaves its path (a name,
+# often) in GVfs's metadata store (each document's last page, zoom, position) and in
+# GTK's list of recent files: both become links to /dev/null, where nothing is kept.
+data="${XDG_DATA_HOME:-$home/.local/share}"
+mkdir -p "$data"
+for place in "$data/gvfs-metadata" "$data/recently-used.xbel"; do
+    if [ -e "$place" ] && [ ! -L "$place" ]; then
+        rm -rf "$place"
+    fi
+    ln -sfn /dev/null "$place"
 done
 
 if command -v gsettings > /dev/null 2>&1; then

@@ -53,3 +53,25 @@ def test_after_the_setup_no_thumbnail_of_an_opened_attachment_is_kept(tmp_path: 
     # A thumbnailer that tries to save one gets nowhere.
     with pytest.raises(NotADirectoryError):
         (tmp_path / ".cache" / "thumbnails" / "normal").mkdir(parents=True)
+
+
+def test_after_the_setup_no_viewer_keeps_an_opened_attachments_name(tmp_path: Path) -> None:
+    """The attack: an attachment written out with `report open` (to /dev/shm, as the guide
+    says) and shown by the desktop's viewers leaves its path, and so often a name, on the
+    disk after the file and the session are gone: in GTK's list of recent files (kept
+    when remembering is switched off later) and in GVfs's metadata store, where Evince and
+    the file manager keep each document's last page, zoom and position by its path."""
+    share = tmp_path / ".local" / "share"
+    metadata = share / "gvfs-metadata"
+    metadata.mkdir(parents=True)
+    (metadata / "root").write_bytes(b"\xda\x1a\x00\x01 dev shm Nasreen-Bibi-FIR.pdf")
+    recent = share / "recently-used.xbel"
+    recent.write_text('<bookmark href="file:///dev/shm/Nasreen-Bibi-FIR.pdf"/>')
+    assert _run("sh", str(SCRIPT), home=tmp_path).returncode == 0
+    assert _run("sh", str(SCRIPT), home=tmp_path).returncode == 0  # twice is harmless
+    for place in (metadata, recent):
+        assert place.is_symlink(), f"{place} keeps the names of the files viewers opened"
+        assert os.readlink(place) == os.devnull
+    # GVfs's metadata daemon, starting its store again, gets nowhere.
+    with pytest.raises(NotADirectoryError):
+        (metadata / "root").write_bytes(b"again")
