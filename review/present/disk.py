@@ -118,7 +118,8 @@ def swap_warning() -> str | None:
     if not areas:
         return None
     return (
-        f"swap on {', '.join(areas)} is not encrypted: keys, the workspace key and the reports"
+        f"swap on {', '.join(areas)} is not encrypted (no dm-crypt or zram under it that this"
+        " tool can see): keys, the workspace key and the reports"
         " this tool holds in memory may be written there, and stay on the disk after shutdown;"
         " encrypt the swap with the disk (docs/review-workstation.md §2) or turn it off"
         " (`swapoff -a`), and never hibernate"
