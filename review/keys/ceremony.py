@@ -41,7 +41,7 @@ from crypto.encoding import parse_json_object
 from crypto.errors import CryptoError
 from crypto.hybrid import HybridPublicKey
 from review.errors import ReviewError
-from review.workspace.erase import destroy
+from review.workspace.erase import discard
 
 # How long a keyring is valid unless the ceremony says otherwise.
 DEFAULT_DAYS: Final = 365
@@ -191,7 +191,7 @@ def authority_init(
     except BaseException:
         # Overwritten first: unlinked as they were, the key files stay in the disk's blocks.
         for path in written:
-            destroy(path)
+            discard(path)
         raise
     return signed, written
 
@@ -456,7 +456,7 @@ def write_new(path: Path, data: bytes) -> Path:
             out.flush()
             os.fsync(out.fileno())
     except BaseException:
-        destroy(path)
+        discard(path)
         raise
     return path
 
@@ -468,5 +468,5 @@ def replace_file(path: Path, data: bytes) -> None:
     try:
         os.replace(tmp, path)
     except BaseException:
-        destroy(tmp)
+        discard(tmp)
         raise

@@ -26,15 +26,27 @@ def destroy(path: Path) -> None:
         path.unlink()
 
 
+def discard(path: Path) -> None:
+    """Destroy a file; one that cannot be overwritten (a socket, a full disk) is unlinked anyway.
+
+    For cleaning up after a failure: it raises nothing, so the failure is the one reported.
+    """
+    try:
+        destroy(path)
+    except OSError:
+        with suppress(OSError):
+            path.unlink()
+
+
 def destroy_tree(root: Path) -> None:
-    """Destroy every file under `root`, then remove its directories (best effort, as `destroy`)."""
+    """Destroy every file under `root`, then remove its directories (best effort, as `discard`)."""
     for directory, _dirs, names in os.walk(root, topdown=False):
         for name in names:
             path = Path(directory, name)
             if path.is_symlink():
-                path.unlink()
-            else:
                 with suppress(OSError):
-                    destroy(path)
+                    path.unlink()
+            else:
+                discard(path)
         with suppress(OSError):
             os.rmdir(directory)

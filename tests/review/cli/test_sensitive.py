@@ -156,3 +156,31 @@ def test_a_draft_written_on_a_disk_is_not_left_in_its_freed_blocks(
     assert list(mount.iterdir()) == [mount / "lost+found"]  # removed, as before
     os.sync()
     assert secret.encode() not in image.read_bytes(), "the draft is in the disk's freed blocks"
+
+
+# An editor that leaves a file that cannot be overwritten: a socket (nvim's server socket,
+# which it makes under $TMPDIR and leaves when it is killed).
+_SOCKET_EDITOR = """#!{python}
+import os, socket, sys
+draft = sys.argv[-1]
+with open(draft, "w") as out:
+    out.write("written in the editor")
+socket.socket(socket.AF_UNIX).bind(os.path.join(os.path.dirname(draft), "nvim.0"))
+"""
+
+
+def test_what_cannot_be_overwritten_beside_a_draft_is_removed_all_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    editor = tmp_path / "bin" / "socket-editor"
+    editor.parent.mkdir()
+    editor.write_text(_SOCKET_EDITOR.format(python=sys.executable))
+    editor.chmod(0o700)
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.setenv("EDITOR", str(editor))
+    ram = tmp_path / "ram"
+    ram.mkdir()
+    monkeypatch.setattr(sensitive, "_RAM_DIRS", ("$XDG_RUNTIME_DIR",))
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(ram))
+    assert sensitive.edit_text() == "written in the editor"
+    assert list(ram.iterdir()) == [], "the draft's directory is left behind"
