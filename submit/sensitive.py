@@ -5,9 +5,11 @@ client takes the report from an editor or stdin by default and warns (once per
 run) when it is given as an argument. The editor is started on a draft in a
 private memory-backed directory, removed afterwards with whatever the editor
 left beside it, and, for editors it knows, with swap, undo, backup and history
-files turned off. The same idea lives in `review/cli/sensitive.py`: the two
-tools share no code but `crypto/`. Nor is a crash let write the process's
-memory (the codename, the keys it derives, the report) to a core file.
+files turned off. A device without such a directory (Termux) gets no editor:
+the report is typed at the terminal, so no draft reaches its flash storage.
+The same idea lives in `review/cli/sensitive.py`: the two tools share no code
+but `crypto/`. Nor is a crash let write the process's memory (the codename,
+the keys it derives, the report) to a core file.
 """
 
 from __future__ import annotations
@@ -111,6 +113,24 @@ def ram_dir() -> Path | None:
     return None
 
 
+def typed_text() -> str:
+    """The report typed at the terminal, kept in memory: for a device with no memory-backed dir.
+
+    An editor needs its draft in a file, and on such a device (Termux on Android
+    has neither /dev/shm nor $XDG_RUNTIME_DIR) the file would be on the flash
+    storage, where unlinking it leaves the report's text in the freed blocks.
+    """
+    click.echo(
+        f"{PROG}: this device has no memory-backed directory, so no editor is started: its "
+        "draft would be written on the disk, and stay there after it is removed.\n"
+        f"{PROG}: Type the report below. Press Enter at the end of each paragraph (the terminal "
+        "takes at most about 4000 bytes on one line), and end with Ctrl-D at the start of a "
+        "line (in Termux: CTRL on the extra keys row, then d).",
+        err=True,
+    )
+    return sys.stdin.read()
+
+
 def edit_text(initial: str = "") -> str:
     """Let the person write in their editor, leaving no draft, swap or history behind."""
     editor = chosen_editor()
@@ -122,7 +142,7 @@ def edit_text(initial: str = "") -> str:
         )
     base = ram_dir()
     if base is None:
-        click.echo(f"{PROG}: warning: no memory-backed directory: the draft is on disk", err=True)
+        return typed_text()
     scratch = Path(tempfile.mkdtemp(prefix="raazdar-", dir=base))
     draft = scratch / "draft.txt"
     try:

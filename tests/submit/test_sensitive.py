@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -37,6 +40,29 @@ def test_a_known_editor_gets_its_no_trace_options_and_a_draft_in_memory(
     # The draft's directory is private to it, and gone afterwards with anything left in it.
     assert seen["dir"] == ["draft.txt"]
     assert not draft.parent.exists()
+
+
+def test_without_a_memory_backed_directory_no_draft_is_written_on_the_disk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Termux on Android has no /dev/shm and no $XDG_RUNTIME_DIR: a draft would go to flash."""
+    editor, record = stub_editor(tmp_path, "nano")
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.setenv("EDITOR", str(editor))
+    monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
+    monkeypatch.setattr(sensitive, "_RAM_DIRS", ("$XDG_RUNTIME_DIR",))
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(disk))
+    monkeypatch.setattr(sys, "stdin", io.StringIO("typed at the terminal\nsecond line\n"))
+    text = sensitive.edit_text()
+    drafted = json.loads(record.read_text())["argv"][-1] if record.exists() else None
+    assert drafted is None, f"the editor was started on a draft on the disk: {drafted}"
+    assert text == "typed at the terminal\nsecond line\n"
+    assert list(disk.iterdir()) == []
+    err = capsys.readouterr().err
+    assert "Ctrl-D" in err
+    assert "disk" in err
 
 
 def test_an_unknown_editor_is_warned_about(
