@@ -564,8 +564,18 @@ def replies(settings: Settings, codename_file: Path | None) -> None:
         failed = 0
         if not waiting:
             click.echo("No replies yet.", err=True)
+        # A server may list one envelope under two ids: it is shown once.
+        this_run: dict[str, int] = {}
         for number, info in enumerate(waiting, 1):
             envelope = api.reply(keys, info)
+            name = inbox.digest(envelope)
+            if name in this_run:
+                click.echo(
+                    f"--- reply {number} of {len(waiting)}, {info.day}: the same reply as reply "
+                    f"{this_run[name]}, listed again by the server: not shown twice"
+                )
+                continue
+            this_run[name] = number
             try:
                 reply = inbox.open_reply(state, keys.private_key, envelope, trusted)
             except inbox.AlreadyRead:
@@ -588,9 +598,16 @@ def replies(settings: Settings, codename_file: Path | None) -> None:
                 if reply.forward_secret
                 else "NOT forward-secret: sealed to your codename's key"
             )
-            click.echo(
-                f"--- reply {number} of {len(waiting)}, {info.day}, from {clean(who)} ({sealed})"
+            day = (
+                info.day if reply.forward_secret else inbox.first_listed(state, envelope, info.day)
             )
+            if day != info.day:
+                click.echo(
+                    f"{PROG}: warning: reply {number} was first shown here under {day}; the "
+                    f"server now lists it under {info.day}: it is that old reply, not a new one",
+                    err=True,
+                )
+            click.echo(f"--- reply {number} of {len(waiting)}, {day}, from {clean(who)} ({sealed})")
             click.echo(clean(reply.text))
     if failed:
         raise SubmitError(

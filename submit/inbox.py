@@ -8,10 +8,17 @@ behind. Afterwards no copy of that reply opens for anyone, this device and its
 codename included. A reply sealed to the codename's key (every reply to a
 browser source, and to a `raazdar-submit` source whose prekeys ran out) opens
 as before and is marked as not forward-secret.
+
+Such a reply opens at every run, and the day it is listed under is the
+server's word, which no signature covers: a server in the wrong hands could
+list a reviewer's old "meet our investigator on Friday" again under today's
+day, or twice, to pass it off as a new request. The device keeps, sealed, the
+day each was first shown here (`first_listed`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -56,3 +63,19 @@ def open_reply(
     for key in held:
         state.forget_prekey(key)
     return Reply(text, opened.signer, forward_secret=True)
+
+
+def digest(envelope: bytes) -> str:
+    """The name a reply envelope is remembered by: its bytes are fixed by its signature."""
+    return hashlib.sha256(envelope).hexdigest()[:32]
+
+
+def first_listed(state: State, envelope: bytes, day: str) -> str:
+    """The day a reply was listed under when first shown here; `day` (saved) if it is new."""
+    name = digest(envelope)
+    earlier = state.shown.get(name)
+    if earlier is not None:
+        return earlier
+    state.shown[name] = day
+    state.save()
+    return day

@@ -17,6 +17,8 @@ The state also holds the secrets of the one-time reply prekeys this codename
 gave its submissions (docs/PROTOCOL.md §5A.9): `forget_prekey` removes one and
 rewrites the state before the reply it opened is shown, which is what makes
 that reply unreadable afterwards to whoever takes the device and the codename.
+And it holds the day each reply to the codename's key was listed under when it
+was first shown here (`submit.inbox.first_listed`).
 """
 
 from __future__ import annotations
@@ -47,12 +49,14 @@ STATE_SUFFIX: Final = ".state"
 LOCK_FILE: Final = "lock"
 PENDING_DIR: Final = "pending"
 PENDING_SUFFIX: Final = ".pending"
-# Format 3 adds the one-time reply prekeys; format 2 (without them) is still read.
-FORMAT: Final = 3
-_OLD_FORMAT: Final = 2
+# Format 3 added the one-time reply prekeys, format 4 the replies shown here; 2 and 3 are
+# still read.
+FORMAT: Final = 4
+_OLD_FORMATS: Final = {2: frozenset(), 3: frozenset({"prekeys"})}
 DEVICE_FORMAT: Final = 2
 _CONTEXT: Final = b"submit state"
 _ID: Final = re.compile(r"[0-9a-f]{32}")
+_DAY: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _ENVELOPE_NAME: Final = re.compile(r"[0-9]{1,4}\.rze")
 KINDS: Final = frozenset({"report", "file"})
 # A sealed state weighs this much, or a multiple: its size must not count the reply
@@ -174,6 +178,9 @@ class State:
     pending: Pending | None = None
     # Secrets of reply prekeys not yet used by a reply read here, oldest first.
     prekeys: list[HybridPrivateKey] = field(default_factory=list, repr=False)
+    # Replies to the codename's key shown here: each envelope's digest (`inbox.digest`) and
+    # the day the server listed it under then, which a later listing may not change.
+    shown: dict[str, str] = field(default_factory=dict, repr=False)
     vault: Vault | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -212,8 +219,10 @@ class State:
     def _from_json(cls, root: Path, obj: Any, vault: Vault | None) -> State:
         expected = {"format", "instance", "authorities", "codename", "manifest", "pending"}
         if isinstance(obj, dict) and obj.get("format") == FORMAT:
-            expected.add("prekeys")
-        elif not isinstance(obj, dict) or obj.get("format") != _OLD_FORMAT:
+            expected |= {"prekeys", "shown"}
+        elif isinstance(obj, dict) and obj.get("format") in _OLD_FORMATS:
+            expected |= _OLD_FORMATS[obj["format"]]
+        else:
             raise StateError(f"the state in {root} is not one this version of {APP_NAME} reads")
         if set(obj) != expected:
             raise StateError(f"the state in {root} is not one this version of {APP_NAME} reads")
@@ -240,6 +249,7 @@ class State:
         if obj["pending"] is not None:
             state.pending = Pending.from_json(obj["pending"])
         state.prekeys = _prekeys(obj.get("prekeys", []))
+        state.shown = _shown(obj.get("shown", {}))
         return state
 
     def to_json(self) -> dict[str, Any]:
@@ -255,6 +265,7 @@ class State:
             "manifest": json.loads(self.manifest.to_bytes()) if self.manifest else None,
             "pending": self.pending.to_json() if self.pending else None,
             "prekeys": [k.to_text() for k in self.prekeys],
+            "shown": dict(sorted(self.shown.items())),
         }
 
     def forget_prekey(self, key: HybridPrivateKey) -> None:
@@ -464,6 +475,16 @@ def _prekeys(value: Any) -> list[HybridPrivateKey]:
         return [HybridPrivateKey.from_text(text) for text in value]
     except CryptoError as exc:
         raise StateError("the reply prekeys in the state are malformed") from exc
+
+
+def _shown(value: Any) -> dict[str, str]:
+    ok = isinstance(value, dict) and all(
+        isinstance(k, str) and _ID.fullmatch(k) and isinstance(v, str) and _DAY.fullmatch(v)
+        for k, v in value.items()
+    )
+    if not ok:
+        raise StateError("the replies shown recorded in the state are malformed")
+    return dict(value)
 
 
 def _decode(value: Any, length: int) -> bytes:

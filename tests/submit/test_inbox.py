@@ -20,7 +20,7 @@ from crypto import (
 from crypto.encoding import canonical_json
 from crypto.vault import Vault
 from submit.errors import StateError
-from submit.inbox import AlreadyRead, open_reply
+from submit.inbox import AlreadyRead, digest, first_listed, open_reply
 from submit.state import _CONTEXT, State
 from tests.submit.test_state import CODENAME, full_state
 
@@ -90,24 +90,26 @@ def test_an_amnesic_state_keeps_prekeys_in_memory_only(tmp_path: Path) -> None:
     assert not (tmp_path / "ram").exists()
 
 
-def test_a_state_of_format_2_is_read_with_no_prekeys_and_saved_as_format_3(
-    tmp_path: Path,
+@pytest.mark.parametrize(("version", "missing"), [(2, ("prekeys", "shown")), (3, ("shown",))])
+def test_an_older_state_is_read_and_saved_as_format_4(
+    tmp_path: Path, version: int, missing: tuple[str, ...]
 ) -> None:
     root = tmp_path / "s"
     state = full_state(root, VAULT)
     old = state.to_json()
-    del old["prekeys"]
-    old["format"] = 2
+    for name in missing:
+        del old[name]
+    old["format"] = version
     root.mkdir()
     assert state.path is not None
     state.path.write_bytes(VAULT.seal(canonical_json(old), _CONTEXT))
 
     loaded = State.load(root, VAULT)
-    assert loaded.prekeys == []
+    assert (loaded.prekeys, loaded.shown) == ([], {})
     assert loaded.instance == state.instance
     loaded.save()
     saved = json.loads(VAULT.open(state.path.read_bytes(), _CONTEXT))
-    assert (saved["format"], saved["prekeys"]) == (3, [])
+    assert (saved["format"], saved["prekeys"], saved["shown"]) == (4, [], {})
 
 
 @pytest.mark.parametrize("prekeys", [None, "x", [1], ["rz-xwing-secret:AAAA"]])
@@ -119,3 +121,26 @@ def test_malformed_prekeys_in_the_state_are_refused(tmp_path: Path, prekeys: obj
     (root / f"{VAULT.name}.state").write_bytes(VAULT.seal(canonical_json(record), _CONTEXT))
     with pytest.raises(StateError, match="prekeys"):
         State.load(root, VAULT)
+
+
+@pytest.mark.parametrize(
+    "shown", [None, [], {"x": "2026-11-02"}, {"0" * 32: "yesterday"}, {"0" * 32: 1}]
+)
+def test_malformed_replies_shown_in_the_state_are_refused(tmp_path: Path, shown: object) -> None:
+    root = tmp_path / "s"
+    record = full_state(root, VAULT).to_json()
+    record["shown"] = shown
+    root.mkdir()
+    (root / f"{VAULT.name}.state").write_bytes(VAULT.seal(canonical_json(record), _CONTEXT))
+    with pytest.raises(StateError, match="replies shown"):
+        State.load(root, VAULT)
+
+
+def test_a_reply_to_the_codename_key_keeps_the_day_it_was_first_listed(tmp_path: Path) -> None:
+    state = _state(tmp_path / "s")
+    envelope = _reply("Hello", CODENAME_KEY)
+    assert first_listed(state, envelope, "2026-11-02") == "2026-11-02"
+    on_disk = State.load(tmp_path / "s", VAULT)
+    assert on_disk.shown == {digest(envelope): "2026-11-02"}
+    assert first_listed(on_disk, envelope, "2026-12-05") == "2026-11-02"
+    assert first_listed(on_disk, _reply("Hello", CODENAME_KEY), "2026-12-05") == "2026-12-05"

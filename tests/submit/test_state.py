@@ -138,6 +138,7 @@ def test_the_codename_has_no_field_in_the_state() -> None:
         "manifest",
         "pending",
         "prekeys",
+        "shown",
     }
     # "codename" holds the instance's public salt and KDF, never the words.
     state = full_state(Path("x"))
