@@ -371,6 +371,12 @@ def read_codename(path: Path | None) -> str:
     elif str(path) == "-":
         text = sys.stdin.readline()
     else:
+        sensitive.warn_on_disk(
+            path,
+            "the codename",
+            "type it at the prompt instead (leave out --codename-file), or keep the file in "
+            "memory (/dev/shm)",
+        )
         text = path.read_text("utf-8")
     return check_codename(text)
 
@@ -384,6 +390,13 @@ def read_message(message: str | None, path: Path | None) -> str | None:
             raise SubmitError("the message is not UTF-8 text") from exc
         if len(message.encode("utf-8")) > MAX_MESSAGE_BYTES:
             raise SubmitError("the message is over 1 MiB", hint="send long texts as a file")
+    if path is not None and str(path) != "-":
+        sensitive.warn_on_disk(
+            path,
+            "the report",
+            "write it in the editor instead (leave out --message-file), or pipe it in with "
+            "--message-file -",
+        )
     if path is not None:
         data = sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
         if len(data) > MAX_MESSAGE_BYTES:

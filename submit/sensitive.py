@@ -43,6 +43,9 @@ _VIMS: Final = frozenset(
 _RAM_DIRS: Final = ("/dev/shm", "$XDG_RUNTIME_DIR")  # noqa: S108
 # prctl(2): whether a crash may be dumped (and others of this user may trace us).
 _PR_SET_DUMPABLE: Final = 4
+# Filesystems whose files live in memory only.
+_MEMORY_FILESYSTEMS: Final = frozenset({"tmpfs", "ramfs"})
+_MOUNTS: Final = Path("/proc/self/mounts")
 
 
 def forbid_core_dumps() -> None:
@@ -73,6 +76,40 @@ def warn_argument(ctx: click.Context, param: click.Parameter, value: object) -> 
             err=True,
         )
     return value
+
+
+def on_disk(path: Path) -> bool:
+    """Say whether `path` is on a filesystem that keeps data on a disk (not tmpfs or ramfs).
+
+    False where the mount table cannot be read: then nobody can tell. (review/present/disk.py
+    does the same for the workstation: the two tools share no code but `crypto/`.)
+    """
+    try:
+        mounts = _MOUNTS.read_text("utf-8").splitlines()
+    except OSError:
+        return False
+    where = os.path.realpath(path)
+    best, kind = "", ""
+    for line in mounts:
+        fields = line.split()
+        if len(fields) < 3:
+            continue
+        # The mount table writes a space in a mount point as \040.
+        point = fields[1].replace("\\040", " ")
+        inside = where == point or where.startswith(point.rstrip("/") + "/")
+        if inside and len(point) >= len(best):
+            best, kind = point, fields[2]
+    return bool(best) and kind not in _MEMORY_FILESYSTEMS
+
+
+def warn_on_disk(path: Path, what: str, instead: str) -> None:
+    """Warn that `what`, read from `path`, stays readable on the disk (and flash) it lies on."""
+    if on_disk(path):
+        click.echo(
+            f"{PROG}: warning: {path} is on a disk: {what} stays readable there, and removing "
+            f"the file frees its blocks without overwriting them; {instead}",
+            err=True,
+        )
 
 
 def editor_command(editor: str) -> list[str]:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from submit import sensitive
+from tests.app.operations.test_journal import ext4  # noqa: F401 - the fixture
 from tests.editor import stub_editor
 from tests.submit.support import Device
 
@@ -100,3 +101,38 @@ def test_an_editor_is_known_by_what_runs_not_what_it_is_called(tmp_path: Path) -
     assert sensitive.editor_command(str(tmp_path / "bin" / "vi2")) == [
         str(tmp_path / "bin" / "vi2")
     ]
+
+
+def test_a_codename_or_message_file_on_a_disk_is_named_as_left_there(
+    device: Device,
+    codename_file: Path,
+    ext4: tuple[Path, Path],  # noqa: F811 - the fixture imported above
+) -> None:
+    """The attack: a codename or a report a script read from a file stays in it, and after its
+    removal in the flash's or disk's freed blocks, for whoever takes the phone; no word said so."""
+    _image, mount = ext4
+    on_disk = mount / "codename.txt"
+    on_disk.write_text(codename_file.read_text())
+    message = mount / "report.txt"
+    message.write_text("The SHO at the checkpoint took money.")
+    args = ["--message-file", str(message), "--codename-file", str(on_disk)]
+    result = device.run("send", *args)
+    assert result.exit_code == 0, result.output
+    flat = " ".join(result.stderr.split())
+    assert f"warning: {on_disk} is on a disk: the codename stays readable there" in flat, flat
+    assert f"warning: {message} is on a disk: the report stays readable there" in flat, flat
+
+
+def test_a_codename_file_in_memory_draws_no_warning(device: Device, codename_file: Path) -> None:
+    ram = sensitive.ram_dir()
+    if ram is None:
+        pytest.skip("no memory-backed directory here")
+    in_memory = Path(tempfile.mkdtemp(dir=ram)) / "codename.txt"
+    try:
+        in_memory.write_text(codename_file.read_text())
+        result = device.run("replies", "--codename-file", str(in_memory))
+        assert result.exit_code == 0, result.output
+        assert "is on a disk" not in result.stderr
+    finally:
+        in_memory.unlink()
+        in_memory.parent.rmdir()
