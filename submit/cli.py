@@ -45,6 +45,7 @@ from crypto import (
 from submit import inbox, sensitive, transport, uploads
 from submit import state as state_mod
 from submit.errors import StateError, SubmitError
+from submit.noatime import read_quietly, read_text_quietly
 from submit.protocol import MAX_REPLIES, MAX_REPLY_BYTES, Api
 from submit.trust import TEST_KDF_FLAG, KeyringDocument, Verified, establish
 
@@ -246,7 +247,7 @@ def read_pins(path: Path) -> tuple[str | None, tuple[str, ...], int | None]:
     authorities: list[str] = []
     threshold: int | None = None
     try:
-        lines = path.read_text("utf-8").splitlines()
+        lines = read_text_quietly(path).splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         raise click.BadParameter("cannot read it as UTF-8 text", param_hint="--pins-file") from exc
     for number, line in enumerate(lines, 1):
@@ -377,7 +378,7 @@ def read_codename(path: Path | None) -> str:
             "type it at the prompt instead (leave out --codename-file), or keep the file in "
             "memory (/dev/shm)",
         )
-        text = path.read_text("utf-8")
+        text = read_text_quietly(path)
     return check_codename(text)
 
 
@@ -398,7 +399,7 @@ def read_message(message: str | None, path: Path | None) -> str | None:
             "--message-file -",
         )
     if path is not None:
-        data = sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
+        data = sys.stdin.buffer.read() if str(path) == "-" else read_quietly(path)
         if len(data) > MAX_MESSAGE_BYTES:
             raise SubmitError("the message is over 1 MiB", hint="send long texts as a file")
         try:

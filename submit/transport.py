@@ -27,6 +27,7 @@ import requests
 import requests.adapters
 
 from submit.errors import SubmitError, TransportError
+from submit.noatime import read_text_quietly
 
 DEFAULT_SOCKS: Final = "127.0.0.1:9050"
 LOOPBACK: Final = "127.0.0.1"
@@ -203,7 +204,7 @@ def session(socks: tuple[str, int] | None) -> requests.Session:
 def read_torrc(path: Path) -> TorOptions:
     """Read extra options for the tor the client starts (`Key value` lines, e.g. bridges)."""
     try:
-        lines = path.read_text("utf-8").splitlines()
+        lines = read_text_quietly(path).splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         raise SubmitError(f"cannot read the tor configuration {path}") from exc
     options: TorOptions = {}

@@ -46,6 +46,7 @@ from crypto.bundle import hash_file
 from crypto.envelope import SealingWriter
 from crypto.subkeys import requires_subkeys
 from submit.errors import ServerError, SubmitError, TransportError
+from submit.noatime import open_quietly
 from submit.protocol import Api
 from submit.state import Pending, PendingItem, State, private_dir
 
@@ -172,7 +173,7 @@ def _seal_file(
 ) -> None:
     content_type = mimetypes.guess_type(source.name)[0] or "application/octet-stream"
     try:
-        src = source.open("rb")
+        src = open_quietly(source)
     except OSError as exc:
         raise SubmitError(f"cannot read {source}: {exc.strerror}") from exc
     with src:

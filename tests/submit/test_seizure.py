@@ -303,3 +303,33 @@ def test_a_full_session_leaves_nothing_outside_the_state_directory(
     assert state.path is not None
     names = sorted(p.name for p in root.iterdir())
     assert names == sorted(["device.json", "lock", state.path.name])
+
+
+def test_what_the_client_read_on_the_device_keeps_its_access_time(
+    device: Device, codename_file: Path, tmp_path: Path
+) -> None:
+    # The attack: list the phone's photos, the stick and the home directory. On a
+    # filesystem mounted relatime (most are), the first read after a change, or a
+    # day after the last, stamped each file the client read: which photo of the
+    # gallery was sent, and when, to the nanosecond; when the codename and the
+    # pins were last used.
+    evidence = tmp_path / "IMG_20261201_101522.jpg"
+    evidence.write_bytes(secrets.token_bytes(50_000))
+    message = tmp_path / "message.txt"
+    message.write_text("The SHO at the border post takes money for each family")
+    pins = tmp_path / "pins.txt"
+    pins.write_text(
+        f"instance {device.url}\n" + "".join(f"authority {a}\n" for a in device.authorities)
+    )
+    read = [evidence, message, codename_file, pins]
+    # Last read two days ago, before their last change: relatime stamps the next read.
+    for path in read:
+        mtime = path.stat().st_mtime
+        os.utime(path, (mtime - 2 * 86400, mtime))
+    before = {str(p): p.stat().st_atime_ns for p in read}
+    options = ["--state", str(device.state), "--fast-kdf", "--pins-file", str(pins)]
+    args = ["send", "--message-file", str(message), "--codename-file", str(codename_file)]
+    sent = CliRunner().invoke(cli, [*options, *device.transport, *args, str(evidence)])
+    assert sent.exit_code == 0, sent.output
+    after = {str(p): p.stat().st_atime_ns for p in read}
+    assert {p: t for p, t in after.items() if t != before[p]} == {}, "read, and dated"
