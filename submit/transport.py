@@ -1,8 +1,10 @@
 """How the client reaches the instance: through tor's SOCKS port, never around it.
 
 Names are resolved by tor (`socks5h`), so an onion address never reaches the
-device's resolver. The session ignores proxy variables and netrc files in the
-environment, which could otherwise send requests around tor. Tor is either one
+device's resolver, and each session gives tor SOCKS credentials of its own, so
+it shares no circuit with an earlier run. The session ignores proxy variables
+and netrc files in the environment, which could otherwise send requests around
+tor. Tor is either one
 already running (Tor Browser's or the system's) or one the client starts with
 stem, bound to loopback, exiting with the client. A direct connection is allowed
 only to a loopback address, for testing the client against a local server.
@@ -13,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import re
+import secrets
 import shutil
 import socket
 import subprocess
@@ -196,7 +199,12 @@ def session(socks: tuple[str, int] | None) -> requests.Session:
     sess.headers["Accept-Encoding"] = "identity"
     if socks is not None:
         host, port = socks
-        proxy = f"socks5h://{f'[{host}]' if ':' in host else host}:{port}"
+        # Credentials of this session's own: tor (IsolateSOCKSAuth, on by default) gives
+        # them circuits of their own, so no circuit an earlier run opened to the onion,
+        # under another codename, carries this one's requests to a server that can tell
+        # its circuits apart. Tor takes any name and password; they mean nothing else.
+        user, password = secrets.token_hex(16), secrets.token_hex(16)
+        proxy = f"socks5h://{user}:{password}@{f'[{host}]' if ':' in host else host}:{port}"
         sess.proxies = {"http": proxy, "https": proxy}
     return sess
 

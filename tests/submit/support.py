@@ -291,7 +291,7 @@ class RawServer:
 
 
 class SocksRelay:
-    """A SOCKS5 port on loopback, without authentication, that relays to the address asked for.
+    """A SOCKS5 port on loopback, taking any credentials as tor does, relaying where asked.
 
     The client's connections through it are made as through tor's (`socks5h`), so a
     test can tell that what holds for a direct connection holds through SOCKS too.
@@ -313,8 +313,16 @@ class SocksRelay:
 
     def _one(self, client: socket.socket) -> None:
         try:
-            client.recv(3)  # version, one method: no authentication
-            client.sendall(b"\x05\x00")
+            _version, count = client.recv(2)
+            if 2 in client.recv(count):
+                # A user name and password, which tor takes whatever they are (isolation).
+                client.sendall(b"\x05\x02")
+                _version, size = client.recv(2)
+                client.recv(size)
+                client.recv(client.recv(1)[0])
+                client.sendall(b"\x01\x00")
+            else:
+                client.sendall(b"\x05\x00")
             _version, _command, _reserved, kind = client.recv(4)
             if kind == 1:
                 host = socket.inet_ntoa(client.recv(4))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 from collections.abc import Iterator
@@ -56,10 +57,9 @@ def test_direct_is_for_loopback(url: str) -> None:
 
 def test_the_session_goes_through_socks5h_and_ignores_the_environment() -> None:
     with transport.session(("127.0.0.1", 9150)) as sess:
-        assert sess.proxies == {
-            "http": "socks5h://127.0.0.1:9150",
-            "https": "socks5h://127.0.0.1:9150",
-        }
+        proxy = sess.proxies["http"]
+        assert sess.proxies == {"http": proxy, "https": proxy}
+        assert re.fullmatch(r"socks5h://[0-9a-f]{32}:[0-9a-f]{32}@127\.0\.0\.1:9150", proxy)
         assert sess.trust_env is False
         assert sess.headers["User-Agent"] == "raazdar-submit"
 
@@ -90,32 +90,51 @@ def test_proxy_variables_cannot_send_a_direct_request_elsewhere(
 
 
 class FakeSocks:
-    """A SOCKS5 server that records the host name it is asked for, then refuses."""
+    """A SOCKS5 server that records the credentials and host name it is given, then refuses.
+
+    Like tor's SocksPort (IsolateSOCKSAuth), it takes any user name and password.
+    """
 
     def __init__(self) -> None:
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port: int = self.listener.getsockname()[1]
         self.asked: list[tuple[int, bytes]] = []
+        # Per connection: the (user name, password) it gave, or None for no authentication.
+        self.credentials: list[tuple[bytes, bytes] | None] = []
         self.thread = threading.Thread(target=self._serve, daemon=True)
         self.thread.start()
 
     def _serve(self) -> None:
-        try:
-            conn, _ = self.listener.accept()
-        except OSError:
-            return
-        with conn:
-            greeting = conn.recv(2)
-            conn.recv(greeting[1])
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            with conn:
+                self._one(conn)
+
+    def _one(self, conn: socket.socket) -> None:
+        greeting = conn.recv(2)
+        methods = conn.recv(greeting[1])
+        if 2 in methods:
+            conn.sendall(b"\x05\x02")
+            _version, size = conn.recv(2)
+            user = conn.recv(size) if size else b""
+            size = conn.recv(1)[0]
+            password = conn.recv(size) if size else b""
+            conn.sendall(b"\x01\x00")
+            self.credentials.append((user, password))
+        else:
             conn.sendall(b"\x05\x00")
-            head = conn.recv(4)
-            atyp = head[3]
-            size = {1: 4, 4: 16}.get(atyp) or conn.recv(1)[0]
-            name = conn.recv(size)
-            conn.recv(2)
-            self.asked.append((atyp, name))
-            # "Host unreachable", as tor says for an onion it cannot reach.
-            conn.sendall(b"\x05\x04\x00\x01" + bytes(6))
+            self.credentials.append(None)
+        head = conn.recv(4)
+        atyp = head[3]
+        size = {1: 4, 4: 16}.get(atyp) or conn.recv(1)[0]
+        name = conn.recv(size)
+        conn.recv(2)
+        self.asked.append((atyp, name))
+        # "Host unreachable", as tor says for an onion it cannot reach.
+        conn.sendall(b"\x05\x04\x00\x01" + bytes(6))
 
 
 @pytest.fixture
@@ -133,6 +152,23 @@ def test_the_onion_name_is_handed_to_tor_unresolved(fake_socks: FakeSocks) -> No
             api.keyring()
     # Address type 3 is a domain name: resolved by tor, never by this device.
     assert fake_socks.asked == [(3, ONION.removeprefix("http://").encode())]
+
+
+def test_each_run_asks_tor_for_circuits_of_its_own(fake_socks: FakeSocks) -> None:
+    # The attack: an onion service knows which of its circuits a request came on
+    # (HiddenServiceExportCircuitID; the instance paces accounts by it). Tor puts a
+    # SOCKS connection on a circuit already open to the same onion unless its
+    # credentials differ (IsolateSOCKSAuth), so two runs minutes apart, under two
+    # codenames kept apart on purpose, came to the server on one circuit: linked.
+    for _run in range(2):
+        with transport.session(("127.0.0.1", fake_socks.port)) as sess:
+            api = Api(sess, ONION, timeout=(5.0, 5.0))
+            with pytest.raises(TransportError):
+                api.keyring()
+    assert None not in fake_socks.credentials, (
+        f"runs reached tor without SOCKS credentials, so on one circuit: {fake_socks.credentials}"
+    )
+    assert len(set(fake_socks.credentials)) == 2, "two runs gave tor the same credentials"
 
 
 def test_extra_tor_options_are_read_from_a_torrc(tmp_path: Path) -> None:
