@@ -77,3 +77,27 @@ def test_the_codename_stays_monospace_in_urdu_pages() -> None:
     assert rtl_font, "no font rule for the codename in right-to-left pages"
     assert "monospace" in _rules(css)[rtl_font[-1]][1]
     assert rtl_font[-1] > max(lang_en)
+
+
+# What a phone keeps once Tor Browser is closed, as the pages that hand out a
+# codename and take a photo say it: (the codename, the photo).
+PHONE_KEEPS = {
+    "en": ("Do not copy it or take a screenshot of it", "stays in your phone"),
+    "ur": ("اسے کاپی نہ کریں اور اس کا اسکرین شاٹ نہ لیں", "فون کی گیلری میں رہتی ہے"),
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "ur"])
+def test_a_phone_source_is_told_what_the_phone_keeps(client: FlaskClient, lang: str) -> None:
+    # The attack: seize the phone after the visit. Tor Browser kept no history, but the
+    # keyboard's clipboard history kept the codename the source copied to be safe, and
+    # the gallery, and its copy in the cloud, the photo of the ledger they attached: no
+    # page had said either would stay.
+    client.get(f"/lang/{lang}")
+    visitor = Visitor(client)
+    codename, photo = PHONE_KEEPS[lang]
+    first = visitor.get("/submit")
+    assert codename in first, "the page handing out a codename says nothing of copying it"
+    assert photo in first, "the form taking a photo says nothing of the gallery"
+    assert visitor.send(form(first, "/submit"), "first").status_code == 303
+    assert photo in visitor.get("/account")
