@@ -550,6 +550,14 @@ def send(
         [f"{attached} file(s)"] if attached else []
     )
     click.echo(f"Sent {' and '.join(parts)}: {len(stored)} envelope(s) stored, sealed.")
+    for path in files:
+        # Sealing copied it: the file itself, and a gallery's cloud copy of a photo, remain.
+        click.echo(
+            f"{PROG}: note: {path} is still on this device, where whoever takes it finds it "
+            "(a photo also in the gallery, and in any copy of it in the cloud): remove it "
+            "there if it must not be found",
+            err=True,
+        )
 
 
 @cli.command()

@@ -333,3 +333,19 @@ def test_what_the_client_read_on_the_device_keeps_its_access_time(
     assert sent.exit_code == 0, sent.output
     after = {str(p): p.stat().st_atime_ns for p in read}
     assert {p: t for p, t in after.items() if t != before[p]} == {}, "read, and dated"
+
+
+def test_the_source_is_told_that_the_files_sent_are_still_on_the_device(
+    device: Device, codename_file: Path, tmp_path: Path
+) -> None:
+    # The attack: seize the phone after a send. The photo of the ledger is still in
+    # the gallery (and the cloud's copy of it), where the source took it: the client
+    # sealed and sent it, and said only "Sent", as if it were gone.
+    evidence = tmp_path / "IMG_20261201_101522.jpg"
+    evidence.write_bytes(secrets.token_bytes(20_000))
+    sent = device.run(
+        "send", "-m", "a report", "--codename-file", str(codename_file), str(evidence)
+    )
+    assert sent.exit_code == 0, sent.output
+    flat = " ".join(sent.stderr.split())
+    assert f"{evidence} is still on this device" in flat, flat
