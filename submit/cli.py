@@ -455,6 +455,7 @@ def new() -> None:
         err=True,
     )
     click.echo(codename)
+    sensitive.erase_once_read("written it down")
 
 
 @cli.command()
@@ -584,6 +585,7 @@ def replies(settings: Settings, codename_file: Path | None) -> None:
         trusted = verified.reviewer_signing_keys()
         names = {r.signing_key: r.name for r in verified.manifest.recipients}
         failed = 0
+        shown = False
         if not waiting:
             click.echo("No replies yet.", err=True)
         # A server may list one envelope under two ids: it is shown once.
@@ -631,6 +633,9 @@ def replies(settings: Settings, codename_file: Path | None) -> None:
                 )
             click.echo(f"--- reply {number} of {len(waiting)}, {day}, from {clean(who)} ({sealed})")
             click.echo(clean(reply.text))
+            shown = True
+    if shown:
+        sensitive.erase_once_read("read the replies")
     if failed:
         raise SubmitError(
             f"{failed} reply(ies) did not verify against the reviewers' keys",

@@ -43,6 +43,8 @@ _VIMS: Final = frozenset(
 _RAM_DIRS: Final = ("/dev/shm", "$XDG_RUNTIME_DIR")  # noqa: S108
 # prctl(2): whether a crash may be dumped (and others of this user may trace us).
 _PR_SET_DUMPABLE: Final = 4
+# Home, erase the screen, and the lines kept above it (CSI 3 J: xterm's, VTE's, Termux's).
+ERASE_SCREEN: Final = "\x1b[H\x1b[2J\x1b[3J"
 # Filesystems whose files live in memory only.
 _MEMORY_FILESYSTEMS: Final = frozenset({"tmpfs", "ramfs"})
 _MOUNTS: Final = Path("/proc/self/mounts")
@@ -76,6 +78,27 @@ def warn_argument(ctx: click.Context, param: click.Parameter, value: object) -> 
             err=True,
         )
     return value
+
+
+def erase_once_read(what: str) -> None:
+    """On a terminal, wait for Enter, then erase the screen and the terminal's scrollback.
+
+    Otherwise a codename or a reply shown stays in the scrollback for whoever takes
+    the device unlocked with the terminal open (Termux's sessions live on in the
+    background). Nothing waits when the output goes to a file or a pipe.
+    """
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        return
+    click.echo(
+        f"{PROG}: press Enter once you have {what}: the screen and the terminal's "
+        "scrollback are then erased",
+        err=True,
+    )
+    try:
+        sys.stdin.readline()
+    finally:
+        click.echo(ERASE_SCREEN, nl=False)
+        sys.stdout.flush()
 
 
 def on_disk(path: Path) -> bool:

@@ -1,0 +1,100 @@
+"""What the client shows on a terminal does not stay in its scrollback.
+
+The attack: a phone taken from the source's hand, unlocked, Termux still open
+(its sessions live on in the background until closed). Scrolling back shows
+the codename `new` printed, for good (with it, every reply and the account),
+and the replies `replies` opened, forward-secret ones included. The terminal
+is erased, scrollback included, once the source has read what it showed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import select
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Final
+
+from flask import Flask
+
+from tests.app.support import reply_to, reviewer_keys
+from tests.submit.support import Device
+
+_CLIENT: Final = (sys.executable, "-c", "from submit.cli import main; main()")
+_TREE: Final = Path(__file__).parents[2]
+# Erase the screen and the lines saved above it (xterm's, VTE's, Termux's CSI 3 J).
+ERASE_SCROLLBACK: Final = b"\x1b[3J"
+
+
+def _read_until(fd: int, marker: bytes, seconds: float) -> bytes:
+    """What the terminal shows until `marker`, the client is gone, or `seconds` pass."""
+    out = b""
+    until = time.monotonic() + seconds
+    while marker not in out and (left := until - time.monotonic()) > 0:
+        ready, _, _ = select.select([fd], [], [], left)
+        if not ready:
+            break
+        try:
+            data = os.read(fd, 4096)
+        except OSError:  # EIO: the client's side of the terminal is closed
+            break
+        if not data:
+            break
+        out += data
+    return out
+
+
+def _on_a_terminal(args: list[str], marker: bytes) -> tuple[bytes, bytes]:
+    """Run the client on a terminal: what it shows until `marker`, then after an Enter."""
+    leader, follower = os.openpty()
+    proc = subprocess.Popen(  # noqa: S603 - our own client, fixed arguments
+        [*_CLIENT, *args],
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        cwd=_TREE,
+        close_fds=True,
+    )
+    os.close(follower)
+    try:
+        shown = _read_until(leader, marker, 60.0)
+        os.write(leader, b"\n")
+        after = _read_until(leader, b"\x00", 30.0)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(leader)
+    return shown, after
+
+
+def test_a_new_codename_shown_on_a_terminal_is_erased_with_the_scrollback(tmp_path: Path) -> None:
+    shown, after = _on_a_terminal(["--state", str(tmp_path / "state"), "new"], b"Enter")
+    assert re.search(rb"^[a-z]+(?: [a-z]+){7}\r?$", shown, re.MULTILINE), shown
+    assert ERASE_SCROLLBACK in after, (
+        f"the codename stays in the terminal's scrollback: {shown[-200:]!r} then {after!r}"
+    )
+
+
+def test_replies_read_on_a_terminal_are_erased_with_the_scrollback(
+    device: Device, codename_file: Path, app: Flask, instance: Path
+) -> None:
+    # A forward-secret reply's key is deleted so that nobody reads it again: its text
+    # left in the scrollback of a terminal still open would undo that.
+    sent = device.run("send", "-m", "a report", "--codename-file", str(codename_file))
+    assert sent.exit_code == 0, sent.output
+    signer = reviewer_keys(instance).signing
+    assert signer is not None
+    reply_to(app, codename_file.read_text().strip(), "Which checkpoint was it?", signer)
+    pins = device.state.parent / f"{device.state.name}-pins.txt"
+    options = ["--state", str(device.state), "--fast-kdf", "--pins-file", str(pins)]
+    args = [*options, *device.transport, "replies", "--codename-file", str(codename_file)]
+    shown, after = _on_a_terminal(args, b"Enter")
+    assert b"Which checkpoint was it?" in shown, shown
+    assert ERASE_SCROLLBACK in after, (
+        f"the reply stays in the terminal's scrollback: {shown[-200:]!r} then {after!r}"
+    )
