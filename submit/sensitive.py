@@ -179,6 +179,8 @@ def typed_text() -> str:
     An editor needs its draft in a file, and on such a device (Termux on Android
     has neither /dev/shm nor $XDG_RUNTIME_DIR) the file would be on the flash
     storage, where unlinking it leaves the report's text in the freed blocks.
+    The terminal echoes what is typed, so the screen and its scrollback are
+    erased once it has been read.
     """
     click.echo(
         f"{PROG}: this device has no memory-backed directory, so no editor is started: its "
@@ -188,7 +190,12 @@ def typed_text() -> str:
         "line (in Termux: CTRL on the extra keys row, then d).",
         err=True,
     )
-    return sys.stdin.read()
+    try:
+        return sys.stdin.read()
+    finally:
+        if sys.stdin.isatty() and sys.stderr.isatty():
+            # The terminal echoed what was typed: none of it stays in its scrollback.
+            click.echo(ERASE_SCREEN, nl=False, err=True)
 
 
 def edit_text(initial: str = "") -> str:

@@ -98,3 +98,42 @@ def test_replies_read_on_a_terminal_are_erased_with_the_scrollback(
     assert ERASE_SCROLLBACK in after, (
         f"the reply stays in the terminal's scrollback: {shown[-200:]!r} then {after!r}"
     )
+
+
+def test_a_report_typed_at_the_terminal_is_erased_with_the_scrollback(
+    device: Device, codename_file: Path
+) -> None:
+    # Where no memory-backed directory holds an editor's draft (Termux), the report is
+    # typed at the terminal, which echoes it: it stayed in the scrollback once sent.
+    termux = (
+        "import os, submit.sensitive as s; os.environ.pop('XDG_RUNTIME_DIR', None); "
+        "s._RAM_DIRS = ('$XDG_RUNTIME_DIR',); from submit.cli import main; main()"
+    )
+    pins = device.state.parent / f"{device.state.name}-pins.txt"
+    pins.write_text(
+        f"instance {device.url}\n" + "".join(f"authority {a}\n" for a in device.authorities)
+    )
+    options = ["--state", str(device.state), "--fast-kdf", "--pins-file", str(pins)]
+    args = [*options, *device.transport, "send", "--codename-file", str(codename_file)]
+    leader, follower = os.openpty()
+    proc = subprocess.Popen(  # noqa: S603 - our own client, fixed arguments
+        [sys.executable, "-c", termux, *args],
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        cwd=_TREE,
+        close_fds=True,
+    )
+    os.close(follower)
+    try:
+        _read_until(leader, b"Ctrl-D", 60.0)
+        os.write(leader, b"The SHO at the border post takes money\n\x04")
+        after = _read_until(leader, b"Sent 1 report", 60.0)
+        assert proc.wait(timeout=60) == 0, after
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(leader)
+    typed = after.index(b"takes money")
+    assert ERASE_SCROLLBACK in after[typed:], f"the report stays in the scrollback: {after!r}"
