@@ -661,6 +661,7 @@ def pins(settings: Settings, codename_file: Path | None) -> None:
         ]
         lines += [f"authority {fp}" for fp in sorted(state.authorities, key=str)]
     click.echo("\n".join(lines))
+    sensitive.erase_once_read("copied them")
 
 
 @cli.command()

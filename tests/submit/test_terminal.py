@@ -137,3 +137,17 @@ def test_a_report_typed_at_the_terminal_is_erased_with_the_scrollback(
         os.close(leader)
     typed = after.index(b"takes money")
     assert ERASE_SCROLLBACK in after[typed:], f"the report stays in the scrollback: {after!r}"
+
+
+def test_pins_shown_on_a_terminal_are_erased_with_the_scrollback(
+    device: Device, codename_file: Path
+) -> None:
+    # The pins name the instance's onion: on the screen of a phone taken unlocked, they
+    # say which platform its owner reports to, which the sealed state keeps hidden.
+    assert device.run("replies", "--codename-file", str(codename_file)).exit_code == 0
+    options = ["--state", str(device.state), "--fast-kdf"]
+    shown, after = _on_a_terminal(
+        [*options, "pins", "--codename-file", str(codename_file)], b"Enter"
+    )
+    assert f"instance {device.url}".encode() in shown, shown
+    assert ERASE_SCROLLBACK in after, f"the pins stay in the scrollback: {shown[-200:]!r}"
