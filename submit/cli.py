@@ -559,6 +559,9 @@ def send(
             "there if it must not be found",
             err=True,
         )
+    if files:
+        # The command typed, and the notes above, name the files sent.
+        sensitive.erase_once_read("read this")
 
 
 @cli.command()

@@ -126,8 +126,11 @@ def on_disk(path: Path) -> bool:
 
 
 def warn_on_disk(path: Path, what: str, instead: str) -> None:
-    """Warn that `what`, read from `path`, stays readable on the disk (and flash) it lies on."""
-    if on_disk(path):
+    """Warn that `what`, read from `path`, stays readable on the disk (and flash) it lies on.
+
+    Only a regular file is: a pipe (`<(…)`, /dev/fd/N) or a device holds nothing.
+    """
+    if path.is_file() and on_disk(path):
         click.echo(
             f"{PROG}: warning: {path} is on a disk: {what} stays readable there, and removing "
             f"the file frees its blocks without overwriting them; {instead}",

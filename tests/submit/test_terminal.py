@@ -151,3 +151,22 @@ def test_pins_shown_on_a_terminal_are_erased_with_the_scrollback(
     )
     assert f"instance {device.url}".encode() in shown, shown
     assert ERASE_SCROLLBACK in after, f"the pins stay in the scrollback: {shown[-200:]!r}"
+
+
+def test_the_names_of_files_sent_from_a_terminal_are_erased_with_the_scrollback(
+    device: Device, codename_file: Path, tmp_path: Path
+) -> None:
+    # The command line typed, and the client's note that each file is still on the
+    # device, name the photo among the gallery's that was sent.
+    evidence = tmp_path / "IMG_20261201_101522.jpg"
+    evidence.write_bytes(b"\xff\xd8" + bytes(5000))
+    pins = device.state.parent / f"{device.state.name}-pins.txt"
+    pins.write_text(
+        f"instance {device.url}\n" + "".join(f"authority {a}\n" for a in device.authorities)
+    )
+    options = ["--state", str(device.state), "--fast-kdf", "--pins-file", str(pins)]
+    args = [*options, *device.transport, "send", "--codename-file", str(codename_file)]
+    shown, after = _on_a_terminal([*args, "--message-file", "/dev/null", str(evidence)], b"Enter")
+    assert b"IMG_20261201_101522.jpg" in shown, shown
+    assert b"/dev/null is on a disk" not in shown, "a device file holds nothing to warn of"
+    assert ERASE_SCROLLBACK in after, f"the file's name stays in the scrollback: {shown[-300:]!r}"
