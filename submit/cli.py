@@ -451,7 +451,8 @@ def new() -> None:
     codename = generate_codename()
     click.echo(
         "Your new codename is below. Write it down and keep it secret: it is the only way "
-        "to send more and to read replies. It is not stored anywhere.",
+        "to send more and to read replies. It is not stored anywhere. Do not copy it or "
+        "take a screenshot of it: a phone keeps what was copied, and its screenshots.",
         err=True,
     )
     click.echo(codename)

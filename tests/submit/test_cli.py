@@ -29,6 +29,16 @@ def test_new_prints_a_codename_made_on_the_device_and_stores_nothing(tmp_path: P
     assert second.stdout.strip() != codename
 
 
+def test_new_says_not_to_copy_the_codename(tmp_path: Path) -> None:
+    # The attack: a phone seized after `new`. The source copied the eight words to be
+    # safe, and the keyboard's clipboard history (Gboard's, Samsung's) kept them.
+    result = CliRunner().invoke(cli, ["--state", str(tmp_path / "state"), "new"])
+    assert result.exit_code == 0, result.output
+    advice = " ".join(result.stderr.split())
+    assert "Do not copy it" in advice, f"nothing said not to copy it: {advice}"
+    assert "screenshot" in advice
+
+
 def test_the_codename_is_prompted_without_echo(
     device: Device, codename_file: Path, instance: Path
 ) -> None:
