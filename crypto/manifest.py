@@ -435,10 +435,33 @@ def _check_manifest(m: Manifest) -> None:
     sections = (m.instance, m.codename, m.timestamp)
     if any(x is None for x in sections) and any(x is not None for x in sections):
         raise FormatError("a manifest lists the instance, codename and timestamp key, or none")
+    _check_roles(m)
     _check_hybrid(m)
     for name in [a.name for a in m.authorities] + [r.name for r in m.recipients]:
         if not (1 <= len(name) <= _MAX_NAME) or not name.isprintable():
             raise FormatError(f"names must be 1-{_MAX_NAME} printable characters")
+
+
+def _check_roles(m: Manifest) -> None:
+    """One key, one role: authority, reviewer, server or timestamp key (PROTOCOL §8.1).
+
+    Each is held by someone else: a key in two roles hands its holder both, as
+    the server's key listed as the timestamp key would let the server vouch for
+    a keyring it withholds the successor of, and listed as a reviewer's would
+    let it sign that reviewer's subkey lists and replies.
+    """
+    roles: list[frozenset[VerifyKey]] = [
+        frozenset(a.key for a in m.authorities),
+        frozenset(r.signing_key for r in m.recipients),
+    ]
+    if m.instance is not None:
+        roles.append(frozenset(m.instance.server_keys))
+    if m.timestamp is not None:
+        roles.append(frozenset({m.timestamp.key}))
+    if sum(map(len, roles)) != len(frozenset().union(*roles)):
+        raise FormatError(
+            "a key is listed in two roles (authority, reviewer, server or timestamp key)"
+        )
 
 
 def _check_hybrid(m: Manifest) -> None:

@@ -43,6 +43,7 @@ from crypto.manifest import AuthorityKey, Manifest, Recipient
 
 ALICE = PrivateKey(bytes(range(32)))
 SIGNER = SigningKey(bytes(range(32, 64)))
+AUTHORITY = SigningKey(bytes(range(64, 96)))
 ENVELOPES = [
     seal_bytes(b"x" * 100, [ALICE.public_key], Metadata(kind="message")),
     seal_bytes(b"y" * 70_000, [ALICE.public_key], Metadata(kind="file"), signer=SIGNER),
@@ -54,7 +55,7 @@ MANIFEST = SignedManifest(
         issued=dt.date(2025, 1, 6),
         expires=dt.date(2026, 1, 6),
         threshold=1,
-        authorities=(AuthorityKey(name="Admin A", key=SIGNER.verify_key),),
+        authorities=(AuthorityKey(name="Admin A", key=AUTHORITY.verify_key),),
         recipients=(
             Recipient(
                 id="reviewer-1",
@@ -64,7 +65,7 @@ MANIFEST = SignedManifest(
             ),
         ),
     )
-).sign(SIGNER)
+).sign(AUTHORITY)
 KEYFILE = KeyFile.create(
     KeyPair(encryption=ALICE, signing=SIGNER),
     "pw",

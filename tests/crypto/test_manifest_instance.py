@@ -22,8 +22,10 @@ from crypto import (
     SigningKey,
     TimestampPolicy,
     VerificationError,
+    make_timestamp,
     verify_chain,
     verify_successor,
+    verify_timestamp,
 )
 from crypto import constants as C
 from crypto.onion import OnionServiceKey
@@ -184,3 +186,83 @@ def test_a_successor_may_not_drop_the_instance_listing() -> None:
 def test_a_successor_carries_the_sections_over() -> None:
     v2 = manifest(**V2_SECTIONS)
     assert v2.successor(issued=ISSUED, expires=EXPIRES).instance == LISTING
+
+
+# One key, one role: the server's key, a reviewer's, an authority's and the
+# timestamp key are held by different parties, and a key listed in two roles
+# hands its holder both.
+
+
+def _freshened_by_the_server() -> None:
+    stale = manifest(
+        instance=LISTING, codename=CODENAME, timestamp=TimestampPolicy(SERVER.verify_key, 7)
+    )
+    verify_timestamp(make_timestamp(stale, SERVER, issued=EXPIRES, days=7), stale, EXPIRES)
+
+
+def test_the_server_cannot_freshen_a_keyring_whose_timestamp_key_is_its_own() -> None:
+    # The server holds SERVER: as the timestamp key too, it would vouch on its own
+    # for a keyring whose successor (a revocation, say) it withholds (§8.8).
+    with pytest.raises(FormatError, match="two roles"):
+        _freshened_by_the_server()
+
+
+def test_the_server_cannot_sign_as_a_reviewer_the_keyring_lists_with_its_key() -> None:
+    # A reviewer's signing key signs their subkey lists and replies: listed as a
+    # server key as well, whoever holds the server signs them, and reports are
+    # sealed to keys of its choosing (§5A.8).
+    with pytest.raises(FormatError, match="two roles"):
+        manifest(
+            instance=InstanceListing("ab" * 16, (ONIONS[0],), (SIGNING[0].verify_key,)),
+            codename=CODENAME,
+            timestamp=POLICY,
+        )
+
+
+ROLE_KEYS = {
+    "authority": AUTHORITIES[0].verify_key,
+    "reviewer": SIGNING[0].verify_key,
+    "server": SERVER.verify_key,
+    "timestamp": STAMPER.verify_key,
+}
+
+
+def in_roles(first: str, second: str) -> dict[str, Any]:
+    """Sections that list `ROLE_KEYS[first]` in the role `second` as well."""
+    key = ROLE_KEYS[first]
+    kw: dict[str, Any] = dict(V2_SECTIONS)
+    if second == "reviewer":
+        kw["recipients"] = (
+            dataclasses.replace(reviewer(0), signing_key=key),
+            reviewer(1),
+        )
+    elif second == "server":
+        kw["instance"] = InstanceListing("ab" * 16, (ONIONS[0],), (SERVER.verify_key, key))
+    elif second == "timestamp":
+        kw["timestamp"] = TimestampPolicy(key, 7)
+    return kw
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("authority", "reviewer"),
+        ("authority", "server"),
+        ("authority", "timestamp"),
+        ("reviewer", "server"),
+        ("reviewer", "timestamp"),
+        ("server", "timestamp"),
+    ],
+)
+def test_a_key_in_two_roles_is_refused(first: str, second: str) -> None:
+    kw = in_roles(first, second)
+    recipients = kw.pop("recipients", ())
+    with pytest.raises(FormatError, match="two roles"):
+        manifest(recipients, **kw)
+
+
+def test_a_signed_document_listing_the_server_key_as_timestamp_key_is_refused() -> None:
+    doc = json.loads(signed(manifest(**V2_SECTIONS)).to_bytes())
+    doc["manifest"]["timestamp"]["key"] = SERVER.verify_key.to_text()
+    with pytest.raises(FormatError, match="two roles"):
+        SignedManifest.from_bytes(json.dumps(doc).encode())
