@@ -74,7 +74,8 @@ def stick_notice(path: Path, holds: str, until: str) -> None:
 def gap_notice(u: Unlocked) -> None:
     """Warn of export bundles that never arrived here, until they or a resend do; of
     reply bundles the server has not confirmed, until a receipt comes or they are taken back;
-    and of a server audit log written again between exports, always."""
+    of a server audit log written again between exports, always; and of one no bundle here
+    checks between two, until the bundles in between come."""
     rewritten = exports.audit_rewritten(u.conn)
     if rewritten is not None:
         click.echo(
@@ -86,6 +87,19 @@ def gap_notice(u: Unlocked) -> None:
         click.echo(
             f"{PROG}: hint: tell the administrators and the oversight body, not through the "
             "server: whoever holds its database, or seized it, may be hiding what they did",
+            err=True,
+        )
+    for earlier, later in exports.audit_unchecked(u.conn):
+        click.echo(
+            f"{PROG}: warning: the server's audit log is unchecked between bundles {earlier} "
+            f"and {later}: only the bundles in between, which did not come here, show that "
+            f"the entries bundle {earlier} saw are still the first of bundle {later}'s",
+            err=True,
+        )
+        click.echo(
+            f"{PROG}: hint: a server that rewrote its log and kept those bundles back (a "
+            "resend makes up for their reports, not for this) is not seen; if they are lost, "
+            "tell the administrators and the oversight body, not through the server",
             err=True,
         )
     gaps = exports.gaps(u.conn)

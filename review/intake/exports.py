@@ -190,6 +190,16 @@ def audit_rewritten(conn: sqlite3.Connection) -> str | None:
     return None
 
 
+def audit_unchecked(conn: sqlite3.Connection) -> tuple[tuple[int, int], ...]:
+    """The pairs of bundles with audit heads between which no bundle here links the log.
+
+    Only consecutive bundles link one log to the other (`audit_rewritten`): across
+    a bundle that never came, even one a resend made up for, a rewrite passes.
+    """
+    numbers = sorted(n for n, s in seen(conn).items() if s.audit is not None)
+    return tuple((a, b) for a, b in itertools.pairwise(numbers) if b != a + 1)
+
+
 def record(conn: sqlite3.Connection, manifest: ExportManifest, digest: bytes) -> None:
     """Remember a chained bundle (inside the import's transaction)."""
     link: ChainLink | None = manifest.chain

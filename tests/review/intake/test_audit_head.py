@@ -150,3 +150,42 @@ def test_a_bundle_from_before_audit_heads_warns_of_nothing(
     _act(server, "honest", 2)
     server.submit("another report")
     assert WARNING not in _import(workspace, server.export(tmp_path / "e2.rzb"))
+
+
+UNCHECKED = "the server's audit log is unchecked between bundles 1 and 3"
+
+
+def test_a_rewrite_behind_a_bundle_kept_back_and_a_resend_is_not_passed_over_in_silence(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    # Whoever holds the database removes their entries, exports once and keeps
+    # that stick back, then exports again with --resend: the resend fills the gap,
+    # so no bundle is reported missing, and nothing links bundle 3's log to 1's.
+    _act(server, "mallory", 2)
+    server.submit("a report")
+    _import(workspace, server.export(tmp_path / "e1.rzb"))
+    _rewrite_without(server, "mallory")
+    _act(server, "honest", 5)
+    server.submit("another report")
+    server.export(tmp_path / "kept-back.rzb")
+    output = _import(workspace, server.export(tmp_path / "e3.rzb", resend=True))
+    assert "is missing" not in output, output
+    assert UNCHECKED in output, output
+    listed = review(workspace, "list")
+    assert listed.exit_code == 0, listed.output
+    assert UNCHECKED in listed.output, listed.output
+
+
+def test_an_unchecked_span_is_no_longer_named_once_its_bundle_arrives(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    _act(server, "honest", 2)
+    server.submit("a report")
+    _import(workspace, server.export(tmp_path / "e1.rzb"))
+    server.submit("another report")
+    late = server.export(tmp_path / "e2.rzb")
+    server.submit("a third report")
+    assert UNCHECKED in _import(workspace, server.export(tmp_path / "e3.rzb"))
+    output = _import(workspace, late)
+    assert "audit log is unchecked" not in output, output
+    assert WARNING not in output, output
