@@ -44,6 +44,7 @@ from crypto import constants as C
 from crypto.binding import ReplyPrekeys, SourceBinding
 from crypto.bundle import hash_file
 from crypto.envelope import SealingWriter
+from crypto.envelope.metadata import KeyringSeen
 from crypto.subkeys import requires_subkeys
 from submit.errors import ServerError, SubmitError, TransportError
 from submit.noatime import open_quietly
@@ -133,6 +134,8 @@ def seal_submission(
     secrets_ = [HybridPrivateKey.generate() for _ in range(count)]
     prekeys = ReplyPrekeys(tuple(k.public_key for k in secrets_)) if secrets_ else None
     binding = SourceBinding.make(keys.public_key, keys.signing_key, prekeys)
+    # The keyring sealed to, named inside each envelope: reviewers see a fork (§5.6.2).
+    seen = KeyringSeen(manifest.version, manifest.digest())
     record = with_prekeys(report, prekeys) if report is not None and prekeys is not None else None
     pending = Pending(
         secrets.token_hex(16), manifest.version, owner=owner_of(keys), prekeys=secrets_
@@ -145,12 +148,12 @@ def seal_submission(
             written.append(target)
             with os.fdopen(fd, "wb") as out:
                 if source is None:
-                    metadata = Metadata("report", REPORT_TYPE, source=binding)
+                    metadata = Metadata("report", REPORT_TYPE, source=binding, keyring=seen)
                     with SealingWriter(out, recipients, metadata) as w:
                         w.write(record or b"")
                     kind = "report"
                 else:
-                    _seal_file(source, out, recipients, binding)
+                    _seal_file(source, out, recipients, binding, seen)
                     kind = "file"
                 out.flush()
                 os.fsync(out.fileno())
@@ -170,6 +173,7 @@ def _seal_file(
     out: BinaryIO,
     recipients: Sequence[PublicKey | HybridPublicKey],
     binding: SourceBinding,
+    seen: KeyringSeen,
 ) -> None:
     content_type = mimetypes.guess_type(source.name)[0] or "application/octet-stream"
     try:
@@ -179,7 +183,7 @@ def _seal_file(
     with src:
         # Read, never mapped (seal maps nothing): a source's file may sit on a USB
         # stick pulled out mid-way, which must be an error to report, not a crash.
-        metadata = Metadata("file", content_type, source.name, binding)
+        metadata = Metadata("file", content_type, source.name, binding, seen)
         seal(src, out, recipients, metadata)
 
 

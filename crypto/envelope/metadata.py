@@ -13,10 +13,39 @@ from crypto import constants as C
 from crypto.binding import SourceBinding
 from crypto.encoding import canonical_json, parse_json_object
 from crypto.errors import FormatError
+from crypto.fields import exact_object, integer, matching
 
 _KIND: Final = re.compile(r"[a-z][a-z0-9-]{0,31}")
 _CONTENT_TYPE: Final = re.compile(r"[!-~](?:[ -~]{0,125}[!-~])?")
 _MAX_NAME_BYTES: Final = 255
+_DIGEST: Final = re.compile(r"[0-9a-f]{64}")
+
+
+@dataclass(frozen=True, slots=True)
+class KeyringSeen:
+    """The keyring a sealing device verified and sealed to: its version and digest.
+
+    The reviewers compare it with the keyring of that version they installed, so a
+    server that showed a source a keyring of its own (a fork) is seen (PROTOCOL §5.6.2).
+    """
+
+    version: int
+    digest: bytes
+
+    def __post_init__(self) -> None:
+        if type(self.version) is not int or self.version < 1 or len(self.digest) != 32:
+            raise FormatError("a keyring is named by its version and its 32-byte digest")
+
+    def to_json(self) -> dict[str, object]:
+        """The record's `keyring` object."""
+        return {"digest": self.digest.hex(), "version": self.version}
+
+    @classmethod
+    def from_json(cls, value: object) -> KeyringSeen:
+        """Parse the record's `keyring` object strictly."""
+        obj = exact_object(value, {"digest", "version"}, "keyring")
+        digest = matching(_DIGEST, obj["digest"], "keyring digest")
+        return cls(integer(obj["version"], "keyring version"), bytes.fromhex(digest))
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,13 +55,15 @@ class Metadata:
     `kind` is what the item is (`message`, `file`, `reply`, …); `content_type`
     a MIME type; `filename` the original name of an uploaded file, if any;
     `source` the reply key a `raazdar-submit` device vouches for (`crypto.binding`),
-    a field present only when set, so records without it encode as they always did.
+    and `keyring` the keyring it verified and sealed to: fields present only when
+    set, so records without them encode as they always did.
     """
 
     kind: str
     content_type: str = "application/octet-stream"
     filename: str | None = None
     source: SourceBinding | None = None
+    keyring: KeyringSeen | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.kind, str) or not _KIND.fullmatch(self.kind):
@@ -44,7 +75,7 @@ class Metadata:
 
     def encode(self) -> bytes:
         """Return the record as canonical JSON."""
-        if self.source is None and self.filename is None:
+        if self.source is None and self.filename is None and self.keyring is None:
             return _encode_plain(self.kind, self.content_type)
         record: dict[str, object] = {
             "kind": self.kind,
@@ -53,6 +84,8 @@ class Metadata:
         }
         if self.source is not None:
             record["source"] = self.source.to_json()
+        if self.keyring is not None:
+            record["keyring"] = self.keyring.to_json()
         body = canonical_json(record)
         if len(body) > C.METADATA_MAX_BYTES:
             raise FormatError("metadata record too large")
@@ -75,14 +108,15 @@ class Metadata:
         meta = _PARSED.get(body)
         if meta is None:
             meta = cls._decode(body)
-            if meta.filename is None and meta.source is None and len(_PARSED) < _CACHED:
+            plain = meta.filename is None and meta.source is None and meta.keyring is None
+            if plain and len(_PARSED) < _CACHED:
                 _PARSED[body] = meta
         return meta
 
     @classmethod
     def _decode(cls, body: bytes) -> Metadata:
         obj = parse_json_object(body, max_bytes=C.METADATA_MAX_BYTES)
-        if set(obj) - {"source"} != {"kind", "name", "type"}:
+        if set(obj) - {"source", "keyring"} != {"kind", "name", "type"}:
             raise FormatError("metadata record has unexpected fields")
         kind, name, ctype = obj["kind"], obj["name"], obj["type"]
         if not isinstance(kind, str) or not isinstance(ctype, str):
@@ -90,7 +124,8 @@ class Metadata:
         if name is not None and not isinstance(name, str):
             raise FormatError("metadata name must be a string or null")
         source = SourceBinding.from_json(obj["source"]) if "source" in obj else None
-        meta = cls(kind=kind, content_type=ctype, filename=name, source=source)
+        keyring = KeyringSeen.from_json(obj["keyring"]) if "keyring" in obj else None
+        meta = cls(kind=kind, content_type=ctype, filename=name, source=source, keyring=keyring)
         if meta.encode() != body:
             raise FormatError("metadata record is not canonical")
         return meta

@@ -13,7 +13,7 @@ from review.casework import replies
 from review.cli import groups
 from review.cli.base import PROG, Ctx, compose, pass_ctx
 from review.cli.subkeys import destroy_after_import
-from review.intake import exports, receipts
+from review.intake import exports, forks, receipts
 from review.intake.importer import import_bundle
 from review.workspace import Unlocked
 
@@ -39,6 +39,10 @@ def import_(c: Ctx, bundle: Path) -> None:
     )
     for dispute in summary.disputes:
         click.echo(f"{PROG}: warning: {dispute.message()}", err=True)
+    for fork in summary.forks:
+        click.echo(f"{PROG}: warning: {fork.message()}", err=True)
+    if summary.forks:
+        click.echo(f"{PROG}: hint: {forks.HINT}", err=True)
     for problem in summary.problems:
         click.echo(f"{PROG}: warning: {problem}", err=True)
     if summary.problems:

@@ -55,6 +55,7 @@ from crypto import (
 from crypto.binding import ReplyPrekeys, SourceBinding
 from crypto.bundle import BundleReader
 from crypto.envelope import HeldEnvelope
+from crypto.envelope.metadata import KeyringSeen
 from crypto.envelope.version import V2
 from crypto.errors import CryptoError, FormatError, VerificationError
 from crypto.exchange import ExportEntry, ExportManifest, manifest_digest, read_export
@@ -65,6 +66,7 @@ from review.casework.reports import Content, item_context, parse_report
 from review.errors import ImportRefused
 from review.intake import exports, receipts
 from review.intake.ahead import Ahead
+from review.intake.forks import Fork, forked
 from review.keys import subkeys
 from review.keys.keyring import server_keys
 from review.workspace import Unlocked, Workspace, audit, scratch, search
@@ -106,6 +108,8 @@ class ImportSummary:
     disputes: list[Dispute] = field(default_factory=list)
     # The keyring version the server says it seals to, when later than the one here.
     keyring_behind: KeyringBehind | None = None
+    # Items a source's device sealed to a keyring forking from the one installed here.
+    forks: list[Fork] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -138,6 +142,7 @@ class _Filed:
     prekeys: ReplyPrekeys | None = None
     malformed: str | None = None  # why the record's reply prekeys do not parse
     sent: FileSent | None = None  # a file's plaintext digest, name and length
+    keyring: KeyringSeen | None = None  # the keyring its sealer verified, if it says
 
 
 @dataclass(frozen=True)
@@ -285,6 +290,7 @@ def _file_all(
         for _ in envelopes:  # the end of the bundle is checked here
             raise FormatError("more items than entries")
         summary.disputes = _disputes(u, manifest, filed)
+        summary.forks = forked(u.conn, ((f.entry.id, f.entry.source, f.keyring) for f in filed))
         if not filed:
             remove_files(written)
             with transaction(u.conn):
@@ -305,6 +311,8 @@ def _file_all(
             }
             if disputed:
                 detail["disputed"] = sorted(disputed)
+            if summary.forks:
+                detail["forked"] = sorted({f.item for f in summary.forks})
             audit.append(u, "import", None, detail)
             conflicts.route(u)  # new reports naming a reviewer's declaration go to others
     except BaseException:
@@ -393,6 +401,7 @@ def _file_one(
             if opened.metadata.kind != "report"
             else None
         ),
+        keyring=opened.metadata.keyring,
     )
 
 

@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crypto import FormatError, Metadata, PrivateKey, open_bytes, seal_bytes
-from crypto.envelope.metadata import decode_trailer_sizes, encode_trailer
+from crypto.encoding import canonical_json
+from crypto.envelope.metadata import KeyringSeen, decode_trailer_sizes, encode_trailer
 
 ALICE = PrivateKey(bytes(range(32)))
 
@@ -229,3 +230,34 @@ def test_no_file_name_is_kept_once_its_record_is_encoded_or_parsed() -> None:
     kept = [*module._PARSED, *module._PARSED.values(), repr(module._encode_plain.cache_info())]
     assert not any(name in repr(item) for item in kept)
     assert any(m.filename is None for m in module._PARSED.values())
+
+
+def test_a_record_naming_the_keyring_sealed_to_round_trips() -> None:
+    seen = KeyringSeen(7, bytes(range(32)))
+    metadata = Metadata("report", "application/json", keyring=seen)
+    record = metadata.encode()
+    assert record == (
+        b'{"keyring":{"digest":"' + bytes(range(32)).hex().encode() + b'","version":7},'
+        b'"kind":"report","name":null,"type":"application/json"}'
+    )
+    assert Metadata.decode(record) == metadata
+    assert Metadata.decode(record).keyring == seen
+
+
+@pytest.mark.parametrize(
+    "keyring",
+    [
+        {"digest": "00" * 32, "version": 0},
+        {"digest": "00" * 32, "version": True},
+        {"digest": "AB" * 32, "version": 1},
+        {"digest": "00" * 31, "version": 1},
+        {"digest": "00" * 32, "version": 1, "issued": "2026-12-05"},
+        {"version": 1},
+        "00" * 32,
+    ],
+    ids=["version-0", "version-bool", "upper-hex", "short", "extra-field", "no-digest", "string"],
+)
+def test_a_malformed_keyring_name_is_refused(keyring: Any) -> None:
+    record = {"keyring": keyring, "kind": "report", "name": None, "type": "application/json"}
+    with pytest.raises(FormatError):
+        Metadata.decode(canonical_json(record))

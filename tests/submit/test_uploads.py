@@ -207,3 +207,27 @@ def test_every_sealed_envelope_binds_the_sources_reply_key(tmp_path: Path) -> No
         assert metadata.source.reply_key == keys.public_key
         assert metadata.source.signer == keys.verify_key
         metadata.source.verify()
+
+
+def test_every_sealed_envelope_names_the_keyring_it_was_sealed_to(tmp_path: Path) -> None:
+    # What the review workstation compares with the keyring of that version it installed,
+    # so that a server showing this device a fork of the keyring is seen (PROTOCOL §5.6.2).
+    from app.demo import DEMO_PASSPHRASE, make_demo_keyring
+    from crypto import KdfParams, KeyFile, open_bytes
+
+    signed = make_demo_keyring(tmp_path / "demo", dt.date.today(), kdf=KdfParams.TESTING)
+    pair = KeyFile.from_bytes((tmp_path / "demo" / "reviewer.key").read_bytes()).unlock(
+        DEMO_PASSPHRASE
+    )
+    assert pair.encryption is not None
+    keys = derive_source_keys(generate_codename(), bytes(16), KdfParams.TESTING)
+    evidence = tmp_path / "ledger.txt"
+    evidence.write_bytes(b"names and sums")
+    state = State(tmp_path / "state")
+    pending = seal_submission(state, signed.manifest, b"{}", [evidence], keys=keys)
+    assert [i.kind for i in pending.items] == ["report", "file"]
+    for item in pending.items:
+        envelope = (state.pending_dir / item.name).read_bytes()
+        seen = open_bytes(envelope, [pair.encryption])[1].metadata.keyring
+        assert seen is not None
+        assert (seen.version, seen.digest) == (signed.manifest.version, signed.manifest.digest())

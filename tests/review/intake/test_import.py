@@ -16,14 +16,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.demo import DEMO_PASSPHRASE
+from app.keyring import manifest_path
 from crypto import (
     HybridPrivateKey,
     KdfParams,
     KeyFile,
+    KeyPair,
+    Manifest,
     Metadata,
     PrivateKey,
     PublicKey,
     Recipient,
+    SignedManifest,
     SigningKey,
     derive_source_keys,
     generate_codename,
@@ -31,6 +35,7 @@ from crypto import (
 )
 from crypto.binding import ReplyPrekeys, SourceBinding
 from crypto.encoding import canonical_json
+from crypto.envelope.metadata import KeyringSeen
 from crypto.errors import FormatError
 from crypto.exchange import ExportEntry, ExportManifest, new_bundle_id, write_export
 from review import workspace as ws
@@ -616,14 +621,19 @@ def bound_bundle(
     server: Server,
     tmp_path: Path,
     reports: Sequence[tuple[str, PublicKey, SourceBinding | None, bytes]],
+    *,
+    keyring: KeyringSeen | None = None,
 ) -> Path:
-    """A bundle of one report per (designation, account key, binding, record), as sealed."""
+    """A bundle of one report per (designation, account key, binding, record), as sealed.
+
+    `keyring` is the keyring each report names as the one its device sealed to.
+    """
     reviewer = KeyFile.from_bytes(server.reviewer_key_file.read_bytes()).encryption_public
     assert reviewer is not None
     files, entries = [], []
     for designation, _key, binding, record in reports:
         path = tmp_path / f"{secrets.token_hex(4)}.rze"
-        metadata = Metadata("report", "application/json", source=binding)
+        metadata = Metadata("report", "application/json", source=binding, keyring=keyring)
         path.write_bytes(seal_bytes(record, [reviewer], metadata))
         files.append(path)
         entries.append(
@@ -771,3 +781,79 @@ def test_list_and_export_say_which_source_is_disputed(
     refused = review(workspace, "exchange", "export", "--out", str(tmp_path / "r2.rzr"))
     assert refused.exit_code != 0
     assert "1 reply(ies) to disputed sources held back" in " ".join(refused.output.split())
+
+
+def _started_from_keyring(server: Server, tmp_path: Path) -> tuple[Path, Manifest]:
+    """A workspace started from the demo instance's keyring v1, as carried over; and it."""
+    carried = tmp_path / "keyring-v1.json"
+    carried.write_bytes(manifest_path(server.paths, 1).read_bytes())
+    root = tmp_path / "pinned"
+    started = review(
+        root,
+        "init",
+        "--keyring",
+        str(carried),
+        "--key-file",
+        str(server.reviewer_key_file),
+        "--reviewer",
+        "demo-reviewer",
+    )
+    assert started.exit_code == 0, started.output
+    return root, SignedManifest.from_bytes(carried.read_bytes()).manifest
+
+
+def _forked(manifest: Manifest) -> Manifest:
+    """The keyring in force with one more reviewer: what a rotated-out authority set can sign."""
+    spy = KeyPair.generate(encryption=True, signing=True)
+    assert spy.encryption is not None
+    assert spy.signing is not None
+    first = manifest.recipients[0]
+    extra = dataclasses.replace(
+        first,
+        id="spy",
+        encryption_key=spy.encryption.public_key,
+        signing_key=spy.signing.verify_key,
+        hybrid_key=HybridPrivateKey.generate().public_key if first.hybrid_key else None,
+    )
+    return dataclasses.replace(manifest, recipients=(*manifest.recipients, extra))
+
+
+def test_a_report_sealed_to_a_fork_of_the_keyring_installed_here_is_named(
+    server: Server, tmp_path: Path
+) -> None:
+    # The attack: the server shows a source's device a keyring of the version in force
+    # that lists a reviewer of someone else's beside the real ones (a chain a rotated-out
+    # authority set signed, for a device verifying from old pins). The report reaches
+    # the reviewers as usual, and a copy goes to the spy; before, the import said nothing.
+    workspace, installed = _started_from_keyring(server, tmp_path)
+    fork = _forked(installed)
+    key, binding, record = _device_report("none")
+    bundle = bound_bundle(
+        server,
+        tmp_path,
+        [("Watched Lark", key, binding, record)],
+        keyring=KeyringSeen(fork.version, fork.digest()),
+    )
+    shown = review(workspace, "import", str(bundle))
+    assert shown.exit_code == 0, shown.output
+    v = fork.version
+    assert f"sealed to a keyring v{v} that is not the v{v} installed here" in shown.output
+    assert "Watched Lark" in shown.output
+    assert "not through the server" in shown.output
+    assert "the SHO took money" in review(workspace, "show", "1").output  # filed all the same
+
+
+def test_a_report_sealed_to_the_keyring_installed_here_names_no_fork(
+    server: Server, tmp_path: Path
+) -> None:
+    workspace, manifest = _started_from_keyring(server, tmp_path)
+    key, binding, record = _device_report("none")
+    for seen in (
+        KeyringSeen(manifest.version, manifest.digest()),
+        KeyringSeen(manifest.version + 1, bytes(32)),  # not installed here: nothing to compare
+    ):
+        reports = [("Honest Lark", key, binding, record)]
+        bundle = bound_bundle(server, tmp_path, reports, keyring=seen)
+        shown = review(workspace, "import", str(bundle))
+        assert shown.exit_code == 0, shown.output
+        assert "installed here" not in shown.output, shown.output
