@@ -55,6 +55,8 @@ def import_(c: Ctx, bundle: Path) -> None:
         click.echo(f"{PROG}: warning: {late.message()}", err=True)
     if summary.keyring_behind is not None:
         click.echo(f"{PROG}: warning: {summary.keyring_behind.message()}", err=True)
+    if summary.keyring_older is not None:
+        click.echo(f"{PROG}: warning: {summary.keyring_older.message()}", err=True)
     stick_notice(
         bundle,
         f"names {summary.sources} source(s) and the day each of its {summary.items} item(s)"

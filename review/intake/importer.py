@@ -108,6 +108,8 @@ class ImportSummary:
     disputes: list[Dispute] = field(default_factory=list)
     # The keyring version the server says it seals to, when later than the one here.
     keyring_behind: KeyringBehind | None = None
+    # The same, when older than the one here: the server's keyring was rolled back.
+    keyring_older: KeyringOlder | None = None
     # Items a source's device sealed to a keyring forking from the one installed here.
     forks: list[Fork] = field(default_factory=list)
 
@@ -126,6 +128,25 @@ class KeyringBehind:
             "until the later keyrings are installed here it believes the server keys and "
             "reviewers they may have dropped. Ask the administrators for them and install "
             "each in turn (`keys install`)"
+        )
+
+
+@dataclass(frozen=True)
+class KeyringOlder:
+    """The server's export names an older keyring than the one in force here."""
+
+    server: int
+    here: int
+
+    def message(self) -> str:
+        """Say that the server went back to a keyring a later one replaced, and what it costs."""
+        return (
+            f"the server's keyring in force is v{self.server}, older than this workspace's "
+            f"v{self.here}: it still seals browser reports to the reviewers, and signs with "
+            "the server keys, that later keyrings may have dropped. Either they were never "
+            "installed there (install each: `raazdar keyring install`), or someone removed "
+            "them from its instance directory or restored an old backup: if they had been "
+            "installed, tell the administrators and the oversight body, not through the server"
         )
 
 
@@ -178,6 +199,7 @@ def import_bundle(u: Unlocked, bundle: Path, progress: Progress | None = None) -
             summary = _file_all(u, manifest, _verified_items(reader, tmp), progress, digest)
             summary.sequence = manifest.chain.sequence if manifest.chain else None
             summary.keyring_behind = _keyring_behind(ws, manifest.keyring_version)
+            summary.keyring_older = _keyring_older(ws, manifest.keyring_version)
             summary.sources, summary.items = len(manifest.sources), len(manifest.entries)
             return summary
     except VerificationError as exc:
@@ -196,6 +218,14 @@ def _keyring_behind(ws: Workspace, server: int) -> KeyringBehind | None:
     if signed is None or server <= signed.manifest.version:
         return None
     return KeyringBehind(server, signed.manifest.version)
+
+
+def _keyring_older(ws: Workspace, server: int) -> KeyringOlder | None:
+    """The server's word that it seals to an older keyring than this workspace's, if it is."""
+    signed = ws.keyring()
+    if signed is None or server >= signed.manifest.version:
+        return None
+    return KeyringOlder(server, signed.manifest.version)
 
 
 @contextmanager

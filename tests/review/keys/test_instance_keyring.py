@@ -208,3 +208,26 @@ def test_no_timestamp_vouches_for_a_keyring_older_than_one_known_here(
     assert not stamp.exists()
     made = review(root, "keys", "timestamp", "--key-file", key, "--out", str(stamp))
     assert made.exit_code == 0, made.output
+
+
+def test_an_import_says_when_the_server_seals_to_an_older_keyring_than_the_workspace(
+    server: Server, tmp_path: Path
+) -> None:
+    """Whoever can write the server's instance directory deletes keyring v2 (which dropped a
+    reviewer): the server verifies v1 again, seals every browser report to the reviewer v2
+    revoked, and its exports name v1. Before, the workstation, which holds v2, said nothing."""
+    root = tmp_path / "workspace"
+    assert init(root, server, "--keyring", str(first_keyring(server, tmp_path))).exit_code == 0
+    v1 = SignedManifest.from_bytes(manifest_path(server.paths, 1).read_bytes()).manifest
+    install_successor(server.instance, v1.recipients)
+    second = tmp_path / "keyring-v2.json"
+    second.write_bytes(manifest_path(server.paths, 2).read_bytes())
+    assert review(root, "keys", "install", str(second)).exit_code == 0
+    manifest_path(server.paths, 2).unlink()  # the rollback
+    server.submit("a report")
+    imported = review(root, "import", str(server.export(tmp_path / "export.rzb")))
+    assert imported.exit_code == 0, imported.output
+    assert (
+        "raazdar-review: warning: the server's keyring in force is v1, older than this "
+        "workspace's v2" in imported.output
+    )
