@@ -26,6 +26,7 @@ from crypto import (
     SignedManifest,
     SignedTimestamp,
     Timestamp,
+    check_lifetime,
     verify_chain,
     verify_initial,
     verify_timestamp,
@@ -127,6 +128,7 @@ def pin_authorities(paths: InstancePaths, signed: SignedManifest, today: dt.date
     manifest = signed.manifest
     # Dates too: an instance must not start life with a keyring already expired.
     verify_initial(signed, manifest.authority_fingerprints, today)
+    check_lifetime(manifest)
     pinned = sorted(str(fp) for fp in manifest.authority_fingerprints)
     write_private(paths.pinned, json.dumps({"authority": pinned}, indent=2).encode() + b"\n")
     write_private(manifest_path(paths, manifest.version), signed.to_bytes())

@@ -156,6 +156,9 @@ MANIFEST_FORMATS: Final = (MANIFEST_FORMAT, MANIFEST_FORMAT_INSTANCE, MANIFEST_F
 MANIFEST_MAX_BYTES: Final = 256 * 1024
 MANIFEST_MAX_ONIONS: Final = 4
 MANIFEST_MAX_SERVER_KEYS: Final = 2
+# How long after it is issued a keyring newly installed may be valid (a leap year):
+# expiry bounds freeze attacks and a superseded keyring's life (docs/PROTOCOL.md §8.5).
+MANIFEST_MAX_DAYS: Final = 366
 # A keyring timestamp: a short-lived statement, signed by the keyring's timestamp
 # key, that a keyring version is still the newest (docs/PROTOCOL.md §8.8).
 TIMESTAMP_TYPE: Final = "raazdar-keyring-timestamp"

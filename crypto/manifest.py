@@ -384,6 +384,22 @@ def verify_chain(
     return current
 
 
+def check_lifetime(manifest: Manifest) -> None:
+    """Refuse a keyring valid for more than `MANIFEST_MAX_DAYS` after it is issued.
+
+    Expiry is what bounds a freeze attack on a reader without state, and how long
+    a timestamp key's holder can keep a superseded keyring alive (PROTOCOL §8.6,
+    §8.8). Installers check it of each new keyring; readers of a chain do not,
+    so a keyring installed before the rule stays readable until it expires.
+    """
+    if (manifest.expires - manifest.issued).days > C.MANIFEST_MAX_DAYS:
+        raise VerificationError(
+            "lifetime",
+            f"a keyring is valid for at most {C.MANIFEST_MAX_DAYS} days after it is issued, "
+            f"and this one for {(manifest.expires - manifest.issued).days}",
+        )
+
+
 def _require_threshold(
     signed: SignedManifest, authorities: Sequence[AuthorityKey], threshold: int, rule: str
 ) -> None:

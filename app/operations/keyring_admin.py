@@ -32,6 +32,7 @@ from crypto import (
     Fingerprint,
     Manifest,
     SignedManifest,
+    check_lifetime,
     verify_chain,
     verify_successor,
 )
@@ -176,6 +177,7 @@ def install(session: Session, data: bytes, *, actor: str) -> Installed:
     target = manifest_path(paths, new.version)
     try:
         verify_successor(current, candidate, today)
+        check_lifetime(new)
         # The chain exactly as the keyring cache will read it once the file is in place.
         after = {**files, target.name: candidate}
         verify_chain(pinned, [after[name] for name in sorted(after)], today)

@@ -9,6 +9,7 @@ import click
 from rich.table import Table
 
 from crypto import KdfParams, KeyFile, Manifest, SignedManifest, TimestampPolicy
+from crypto.constants import MANIFEST_MAX_DAYS
 from crypto.errors import CryptoError
 from review import workspace as ws
 from review.cli import groups, sensitive
@@ -35,10 +36,10 @@ def _fast_kdf(f: click.decorators.FC) -> click.decorators.FC:
 def _days(f: click.decorators.FC) -> click.decorators.FC:
     return click.option(
         "--days",
-        type=click.IntRange(1, 3660),
+        type=click.IntRange(1, MANIFEST_MAX_DAYS),
         default=ceremony.DEFAULT_DAYS,
         show_default=True,
-        help="How many days the new keyring is valid.",
+        help="How many days the new keyring is valid (at most 366, a leap year).",
     )(f)
 
 

@@ -28,6 +28,7 @@ from crypto import (
     SignedTimestamp,
     SigningKey,
     VerifyKey,
+    check_lifetime,
     make_timestamp,
     verify_initial,
     verify_successor,
@@ -70,6 +71,7 @@ def check(workspace: Workspace, signed: SignedManifest, today: dt.date) -> Manif
         return check_first(workspace.pinned, signed, today)
     try:
         manifest = verify_successor(current, signed, today)
+        check_lifetime(manifest)
     except CryptoError as exc:
         raise KeyringError(
             f"keyring refused: {exc}",

@@ -22,6 +22,7 @@ from crypto import (
     SigningKey,
     TimestampPolicy,
     VerificationError,
+    check_lifetime,
     make_timestamp,
     verify_chain,
     verify_successor,
@@ -266,3 +267,14 @@ def test_a_signed_document_listing_the_server_key_as_timestamp_key_is_refused() 
     doc["manifest"]["timestamp"]["key"] = SERVER.verify_key.to_text()
     with pytest.raises(FormatError, match="two roles"):
         SignedManifest.from_bytes(json.dumps(doc).encode())
+
+
+@pytest.mark.parametrize(("days", "refused"), [(1, False), (366, False), (367, True), (3650, True)])
+def test_a_new_keyring_is_valid_for_a_leap_year_at_most(days: int, refused: bool) -> None:
+    m = dataclasses.replace(manifest(), expires=ISSUED + dt.timedelta(days=days))
+    if not refused:
+        check_lifetime(m)
+        return
+    with pytest.raises(VerificationError) as caught:
+        check_lifetime(m)
+    assert caught.value.rule == "lifetime"

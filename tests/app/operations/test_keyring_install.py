@@ -299,6 +299,12 @@ def _future(instance: Path) -> bytes:
     ).to_bytes()
 
 
+def _ten_years(instance: Path) -> bytes:
+    # Valid until 2036: expiry no longer bounds a freeze, nor how long a timestamp key's
+    # holder and the server can keep this keyring alive once it is superseded (§8.8).
+    return successor(instance, expires=today() + dt.timedelta(days=3650)).to_bytes()
+
+
 def _rotation_without_new_keys(instance: Path) -> bytes:
     strangers = [AuthorityKey(f"s{i}", SigningKey.generate().verify_key) for i in range(3)]
     return successor(instance, authorities=strangers).to_bytes()
@@ -359,6 +365,7 @@ INVALID: dict[str, tuple[Maker, str]] = {
     "not-chained": (_not_chained, "chain"),
     "expired": (_expired, "expired"),
     "dated-in-the-future": (_future, "issued"),
+    "ten-years": (_ten_years, "lifetime"),
     "rotation-without-new-keys": (_rotation_without_new_keys, "rotation"),
     "reviewer-swapped": (_reviewer_swapped, "threshold"),
     "version-bumped": (_version_bumped, "threshold"),

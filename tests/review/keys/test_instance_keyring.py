@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -231,3 +232,20 @@ def test_an_import_says_when_the_server_seals_to_an_older_keyring_than_the_works
         "raazdar-review: warning: the server's keyring in force is v1, older than this "
         "workspace's v2" in imported.output
     )
+
+
+def test_a_keyring_valid_for_ten_years_is_not_installed_here(
+    server: Server, tmp_path: Path
+) -> None:
+    """Expiry bounds a freeze and a superseded keyring's life: a keyring valid until 2036 would
+    make both ten years (PROTOCOL §8.5), so the workstation installs no keyring past a year."""
+    root = tmp_path / "workspace"
+    assert init(root, server, "--keyring", str(first_keyring(server, tmp_path))).exit_code == 0
+    v1 = SignedManifest.from_bytes(manifest_path(server.paths, 1).read_bytes()).manifest
+    install_successor(server.instance, v1.recipients, expires=v1.issued + dt.timedelta(days=3650))
+    second = tmp_path / "keyring-v2.json"
+    second.write_bytes(manifest_path(server.paths, 2).read_bytes())
+    refused = review(root, "keys", "install", str(second))
+    assert refused.exit_code == 1, refused.output
+    assert "lifetime" in refused.output
+    assert "Traceback" not in refused.output
