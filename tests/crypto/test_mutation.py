@@ -208,6 +208,14 @@ MUTANTS = [
         "tests/crypto/test_manifest_instance.py",
         "two_roles or its_own or with_its_key or as_timestamp_key",
     ),
+    Mutant(
+        "a keyring valid past a leap year accepted",
+        "crypto/manifest.py",
+        "    if (manifest.expires - manifest.issued).days > C.MANIFEST_MAX_DAYS:",
+        "    if False:",
+        "tests/crypto/test_manifest_instance.py",
+        "leap_year",
+    ),
 ]
 
 
