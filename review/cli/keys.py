@@ -540,6 +540,14 @@ def list_instance(
         public = _read_key_file(timestamp_key).signing_public
         if public is None:
             raise CeremonyError(f"{timestamp_key} holds no signing key")
+        holders = {a.key for a in current.authorities} | {r.signing_key for r in current.recipients}
+        if public in holders:
+            # Its holder alone could keep a superseded keyring alive (PROTOCOL §8.8).
+            raise CeremonyError(
+                f"{timestamp_key} holds an authority's or a reviewer's key: the keyring needs "
+                "a timestamp key of its own",
+                hint="make one with `raazdar-review keys timestamp-new`",
+            )
         policy = TimestampPolicy(public, timestamp_days)
     if policy is None:
         raise CeremonyError(

@@ -249,3 +249,32 @@ def test_a_keyring_valid_for_ten_years_is_not_installed_here(
     assert refused.exit_code == 1, refused.output
     assert "lifetime" in refused.output
     assert "Traceback" not in refused.output
+
+
+def test_list_instance_drafts_no_timestamp_key_that_is_a_reviewers_own(
+    server: Server, tmp_path: Path
+) -> None:
+    """The timestamp key's holder alone can keep a superseded keyring alive (PROTOCOL §8.8):
+    a reviewer's key file given for it would hand that reviewer the role, unseen."""
+    root = tmp_path / "workspace"
+    init(root, server, "--keyring", str(first_keyring(server, tmp_path)))
+    info = tmp_path / "instance.json"
+    printed = CliRunner().invoke(
+        main, ["--instance", str(server.instance), "keyring", "instance-info", "-o", str(info)]
+    )
+    assert printed.exit_code == 0, printed.output
+    draft = tmp_path / "draft.json"
+    made = review(
+        root,
+        "keys",
+        "list-instance",
+        "--instance",
+        str(info),
+        "--timestamp-key",
+        str(server.reviewer_key_file),
+        "--draft",
+        str(draft),
+    )
+    assert made.exit_code == 1, made.output
+    assert "timestamp key of its own" in made.output
+    assert not draft.exists()
