@@ -156,7 +156,23 @@ def load_keyring(paths: InstancePaths, today: dt.date) -> KeyringState:
         manifest = verify_chain(pinned, chain, today)
     except (OSError, CryptoError) as exc:
         return KeyringState(None, pinned=pinned, problem=f"keyring does not verify: {exc}")
-    return KeyringState(manifest, chain, pinned, timestamp=read_timestamp(paths))
+    stamp = read_timestamp(paths)
+    if stamp is not None and stamp.timestamp.version > manifest.version:
+        # Only a timestamp for the keyring in force is ever installed: a later one means
+        # the newer keyrings' files were removed (or an old backup restored), and v1 would
+        # seal to whom they dropped.
+        return KeyringState(
+            None,
+            chain,
+            pinned,
+            problem=(
+                f"keyring v{manifest.version} is older than the v{stamp.timestamp.version} "
+                "the timestamp kept here vouches for: the later keyrings' files were removed "
+                "from the instance directory; install them again (`raazdar keyring install`)"
+            ),
+            timestamp=stamp,
+        )
+    return KeyringState(manifest, chain, pinned, timestamp=stamp)
 
 
 class KeyringCache:

@@ -16,6 +16,9 @@ from click.testing import CliRunner
 from flask import Flask
 from sqlalchemy import select
 
+from app.cli import main
+from app.instance import InstancePaths
+from app.keyring import manifest_path, read_timestamp
 from app.models import Item, today
 from app.services import context
 from crypto import DecryptionError, Period, SignedManifest, SigningKey, open_bytes
@@ -274,3 +277,34 @@ def test_a_report_with_a_file_looks_at_the_keyring_once_before_its_body_and_once
     response = visitor.send(page, "the SHO", [("files", "a.txt", b"a file", "text/plain")])
     assert response.status_code == 303
     assert dict(Counter(listed)) == {"manifests": 2, "subkeys": 2}
+
+
+def test_a_keyring_rolled_back_under_its_timestamp_takes_nothing(
+    app: Flask, instance: Path, visitor: Visitor
+) -> None:
+    # Whoever can write the instance directory removes keyring v2 (which may drop a
+    # revoked reviewer): the chain to v1 verifies as well as ever. Before, the server
+    # sealed the next browser report to v1's reviewers; the timestamp it keeps says
+    # v2 was in force, so now it takes nothing until v2 is installed again.
+    v1 = SignedManifest.from_bytes(manifest_path(InstancePaths(instance), 1).read_bytes())
+    v2 = install_successor(instance, v1.manifest.recipients)
+    assert json.loads(visitor.get("/keys.json"))["in_force"] == 2  # its timestamp is made
+    stamp = read_timestamp(InstancePaths(instance))
+    assert stamp is not None
+    assert stamp.timestamp.version == 2
+    manifest_path(InstancePaths(instance), 2).unlink()
+    response = visitor.send(visitor.start(), "the SHO")
+    assert response.status_code == 503
+    assert_clean_page(response, "the SHO")
+    assert_nothing_stored(app, instance)
+    keys = json.loads(visitor.get("/keys.json"))
+    assert keys["in_force"] is None
+    shown = CliRunner().invoke(main, ["--instance", str(instance), "keyring", "show"])
+    assert "the later keyrings' files were removed" in shown.output, shown.output
+    # Installing v2 again is the way back.
+    carried = instance.parent / "keyring-v2.json"
+    carried.write_bytes(v2.to_bytes())
+    command = ["--instance", str(instance), "keyring", "install", str(carried)]
+    again = CliRunner().invoke(main, command)
+    assert again.exit_code == 0, again.output
+    assert visitor.send(visitor.start(), "the SHO").status_code == 303
