@@ -1,12 +1,21 @@
 """The review workspace's key: what decrypted reports are sealed under at rest.
 
-A workspace key is an X25519 identity. Files (decrypted reports and attachments)
-are stored as envelopes sealed to its public key, so they keep the envelope's
-streaming, padding and truncation checks; small records (triage fields, notes,
-the search index) are sealed with XChaCha20-Poly1305 under a key derived from
-it, each bound to a context naming the row it belongs to. The secret itself is
-stored only wrapped: a SealedBox to each enrolled reviewer's X25519 key, so
-unlocking a reviewer's key file unlocks the workspace and nothing else does.
+A workspace key is a hybrid X-Wing identity (ML-KEM-768 + X25519, `crypto.hybrid`).
+Files (decrypted reports and attachments) are stored as v2 envelopes sealed to its
+public key, so they keep the envelope's streaming, padding and truncation checks;
+small records (triage fields, notes, the search index) are sealed with
+XChaCha20-Poly1305 under a key derived from its whole 32-byte seed, each bound to
+a context naming the row it belongs to. The seed itself is stored only wrapped:
+to each enrolled reviewer's X-Wing key (an X-Wing encapsulation, then the seed
+under a key derived from its secret), so unlocking a reviewer's key file unlocks
+the workspace and nothing else does. A disk seized today and a quantum computer
+later (which turns every X25519 public key into its secret) open nothing: each
+secret needs ML-KEM-768 broken too.
+
+Workspaces made before (version 1 of this key) have an X25519 identity: v1 blobs,
+a record key derived from the X25519 secret, SealedBox wraps. They are still
+opened, and the review tool replaces such a key with a hybrid one, re-sealing
+everything, as soon as every key in service has an X-Wing half.
 """
 
 from __future__ import annotations
@@ -19,13 +28,25 @@ import nacl.public
 import nacl.utils
 
 from crypto import constants as C
-from crypto.encoding import blake2b
+from crypto import xwing
+from crypto.encoding import b64decode, b64encode, blake2b
 from crypto.errors import DecryptionError, FormatError
+from crypto.hybrid import HybridPrivateKey, HybridPublicKey
 from crypto.keys import PrivateKey, PublicKey
 from crypto.padding import pad, unpad
 
 # Labels of this format; a change of any of them is a change of format.
 PERSON_RECORD_KEY: Final = b"rz-ws-record-v1"
+# A hybrid key's record key: keyed by the X-Wing seed, so under another label.
+PERSON_RECORD_KEY_V2: Final = b"rz-ws-record-v2"
+# The key wrapping a hybrid key's seed to one reviewer's X-Wing key.
+PERSON_WRAP_KEY_V2: Final = b"rz-ws-wrap-v2"
+WRAP_V2_AD: Final = b"raazdar workspace key wrap v2"
+# The X25519 key a hybrid workspace's own copy of an escalation packet is sealed to
+# (a packet goes to a body's X25519 key, and one envelope holds one kind of stanza).
+PERSON_PACKET_KEY: Final = b"rz-ws-packet-v1"
+# How a hybrid key's seed is marked among earlier keys (`export_secret`).
+HYBRID_SECRET_PREFIX: Final = "xwing:"  # noqa: S105 - a prefix, not a secret
 # Version 2 records are padded (Padmé, at least RECORD_FLOOR bytes) so that their
 # length says little about what a reviewer wrote; version 1 records (unpadded)
 # are still read, and `keys rewrap` re-seals them as version 2.
@@ -36,6 +57,11 @@ RECORD_FLOOR: Final = 256
 _NONCE_BYTES: Final = sodium.crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
 _TAG_BYTES: Final = sodium.crypto_aead_xchacha20poly1305_ietf_ABYTES
 _WRAPPED_BYTES: Final = C.KEY_BYTES + sodium.crypto_box_SEALBYTES
+_WRAPPED_V2_BYTES: Final = xwing.CIPHERTEXT_BYTES + xwing.SEED_BYTES + _TAG_BYTES
+_ZERO_NONCE: Final = bytes(_NONCE_BYTES)
+
+Identity = PrivateKey | HybridPrivateKey
+Public = PublicKey | HybridPublicKey
 
 
 class WorkspaceKey:
@@ -43,42 +69,113 @@ class WorkspaceKey:
 
     __slots__ = ("_identity", "_record_key")
 
-    def __init__(self, identity: PrivateKey) -> None:
+    def __init__(self, identity: Identity) -> None:
         self._identity = identity
+        person = (
+            PERSON_RECORD_KEY_V2 if isinstance(identity, HybridPrivateKey) else PERSON_RECORD_KEY
+        )
         self._record_key = blake2b(
-            b"", key=identity.secret_bytes(), person=PERSON_RECORD_KEY, size=C.KEY_BYTES
+            b"", key=identity.secret_bytes(), person=person, size=C.KEY_BYTES
         )
 
     @classmethod
     def generate(cls) -> WorkspaceKey:
-        """Make a new random workspace key."""
+        """Make a new random (hybrid) workspace key."""
+        return cls(HybridPrivateKey.generate())
+
+    @classmethod
+    def generate_classical(cls) -> WorkspaceKey:
+        """Make a new X25519 workspace key: only while a key in service has no X-Wing half."""
         return cls(PrivateKey.generate())
 
     @property
-    def identity(self) -> PrivateKey:
-        """The X25519 key that opens the workspace's blob envelopes."""
+    def is_hybrid(self) -> bool:
+        """Say whether this is a hybrid (X-Wing) key, safe from a later quantum computer."""
+        return isinstance(self._identity, HybridPrivateKey)
+
+    @property
+    def identity(self) -> Identity:
+        """The key that opens the workspace's blob envelopes (X-Wing: v2; X25519: v1)."""
         return self._identity
 
     @property
-    def public_key(self) -> PublicKey:
-        """The X25519 key that blobs are sealed to (safe to store in the clear)."""
+    def public_key(self) -> Public:
+        """The key that blobs are sealed to (safe to store in the clear)."""
         return self._identity.public_key
 
-    def wrap_for(self, recipient: PublicKey) -> bytes:
-        """Seal the workspace secret to one reviewer's X25519 key."""
-        box = nacl.public.SealedBox(recipient._nacl)
-        return bytes(box.encrypt(self._identity.secret_bytes()))
+    @property
+    def packet_identity(self) -> PrivateKey:
+        """The X25519 key the workspace's own copy of an escalation packet is sealed to.
+
+        An X25519 workspace key is its own; a hybrid one derives it from its seed,
+        so that its public half is stored nowhere in the clear.
+        """
+        if isinstance(self._identity, PrivateKey):
+            return self._identity
+        return PrivateKey(blake2b(b"", key=self._identity.secret_bytes(), person=PERSON_PACKET_KEY))
+
+    def export_secret(self) -> str:
+        """The secret as text, to keep sealed among earlier keys. The result is secret."""
+        text = b64encode(self._identity.secret_bytes())
+        return HYBRID_SECRET_PREFIX + text if self.is_hybrid else text
 
     @classmethod
-    def unwrap(cls, wrapped: bytes, identity: PrivateKey, expected: PublicKey) -> WorkspaceKey:
-        """Open a wrapped secret with a reviewer's key; it must be the workspace's key."""
-        if len(wrapped) != _WRAPPED_BYTES:
-            raise DecryptionError("the wrapped workspace key does not open")
-        try:
-            secret = nacl.public.SealedBox(identity._nacl).decrypt(wrapped)
-        except (nacl.exceptions.CryptoError, ValueError) as exc:
-            raise DecryptionError("the wrapped workspace key does not open") from exc
-        key = cls(PrivateKey(bytes(secret)))
+    def from_exported(cls, text: str) -> WorkspaceKey:
+        """The key `export_secret` gave (a bare secret is an X25519 key, as kept before)."""
+        if text.startswith(HYBRID_SECRET_PREFIX):
+            return cls(HybridPrivateKey(b64decode(text[len(HYBRID_SECRET_PREFIX) :])))
+        return cls(PrivateKey(b64decode(text)))
+
+    def wrap_for(self, recipient: Public) -> bytes:
+        """Wrap the workspace secret to one reviewer key: X-Wing for a hybrid key, else X25519.
+
+        A hybrid key is never wrapped to an X25519 key: that wrap would open to
+        whoever breaks X25519 later, and with it everything the key protects.
+        """
+        if isinstance(self._identity, HybridPrivateKey):
+            if not isinstance(recipient, HybridPublicKey):
+                raise FormatError("a hybrid workspace key is wrapped only to an X-Wing key")
+            shared_secret, ciphertext = recipient._xwing.encapsulate()
+            key = _wrap_key(shared_secret, ciphertext, recipient)
+            box = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(
+                self._identity.secret_bytes(), WRAP_V2_AD, _ZERO_NONCE, key
+            )
+            return ciphertext + bytes(box)
+        if not isinstance(recipient, PublicKey):
+            raise FormatError("an X25519 workspace key is wrapped to an X25519 key")
+        sealed = nacl.public.SealedBox(recipient._nacl)
+        return bytes(sealed.encrypt(self._identity.secret_bytes()))
+
+    @classmethod
+    def unwrap(cls, wrapped: bytes, identity: Identity, expected: Public) -> WorkspaceKey:
+        """Open a wrapped secret with a reviewer's key; it must be the workspace's key.
+
+        A hybrid workspace key opens only with an X-Wing key, an X25519 one only
+        with an X25519 key; any other pairing does not open.
+        """
+        if isinstance(expected, HybridPublicKey):
+            if not isinstance(identity, HybridPrivateKey) or len(wrapped) != _WRAPPED_V2_BYTES:
+                raise DecryptionError("the wrapped workspace key does not open")
+            ciphertext = wrapped[: xwing.CIPHERTEXT_BYTES]
+            try:
+                shared_secret = identity._xwing.decapsulate(ciphertext)
+                seed = sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(
+                    wrapped[xwing.CIPHERTEXT_BYTES :],
+                    WRAP_V2_AD,
+                    _ZERO_NONCE,
+                    _wrap_key(shared_secret, ciphertext, identity.public_key),
+                )
+            except (nacl.exceptions.CryptoError, ValueError) as exc:
+                raise DecryptionError("the wrapped workspace key does not open") from exc
+            key = cls(HybridPrivateKey(bytes(seed)))
+        else:
+            if not isinstance(identity, PrivateKey) or len(wrapped) != _WRAPPED_BYTES:
+                raise DecryptionError("the wrapped workspace key does not open")
+            try:
+                secret = nacl.public.SealedBox(identity._nacl).decrypt(wrapped)
+            except (nacl.exceptions.CryptoError, ValueError) as exc:
+                raise DecryptionError("the wrapped workspace key does not open") from exc
+            key = cls(PrivateKey(bytes(secret)))
         # Someone with write access could wrap a key of their own: refuse any
         # key but the one the workspace's blobs are sealed to.
         if key.public_key != expected:
@@ -117,6 +214,21 @@ class WorkspaceKey:
 
     def __repr__(self) -> str:
         return "WorkspaceKey(<secret>)"
+
+
+def public_key_from_text(text: str) -> Public:
+    """A workspace's public key from its text (`meta.workspace_key`): X-Wing, or X25519 before."""
+    if text.strip().startswith(C.KEY_PREFIX_XWING_PUBLIC):
+        return HybridPublicKey.from_text(text)
+    return PublicKey.from_text(text)
+
+
+def _wrap_key(shared_secret: bytes, ciphertext: bytes, public: HybridPublicKey) -> bytes:
+    """The key a hybrid workspace secret is wrapped under: bound to the whole `ct` and `pk`.
+
+    Each is used once (a fresh encapsulation per wrap), so a fixed nonce is safe.
+    """
+    return blake2b(ciphertext + public.raw, key=shared_secret, person=PERSON_WRAP_KEY_V2)
 
 
 def _associated(context: bytes, prefix: bytes = RECORD_CONTEXT_PREFIX) -> bytes:

@@ -28,6 +28,7 @@ from crypto.errors import CryptoError
 from review import workspace as ws
 from review.cli import sensitive
 from review.errors import ReviewError, UnlockError
+from review.keys.rewrap import upgrade_key
 from review.present.text import clean
 from review.workspace.blobs import clear_times
 from review.workspace.schema import scrub_journal_at
@@ -184,7 +185,25 @@ class Ctx:
                         hint=f"--as one of {', '.join(ids)}",
                     )
                 reviewer = ids[0]
-            self._unlocked = workspace.unlock(reviewer, ask)
+            unlocked = workspace.unlock(reviewer, ask)
+            # A workspace still under an X25519 key is re-sealed under an X-Wing one as soon
+            # as every key in service has an X-Wing half (docs/REVIEW.md, "Keys").
+            try:
+                self._unlocked = upgrade_key(unlocked)
+            except (ReviewError, CryptoError, OSError, sqlite3.Error) as exc:
+                # One transaction, rolled back: the workspace is as it was, and a damaged
+                # blob must not lock its reviewers out. The next command tries again.
+                self._unlocked = unlocked
+                click.echo(
+                    f"{PROG}: warning: the workspace stays under its X25519 key for now:"
+                    f" {clean(str(exc))}",
+                    err=True,
+                )
+            if self._unlocked is not unlocked:
+                click.echo(
+                    f"{PROG}: the workspace is now sealed under a post-quantum (X-Wing) key",
+                    err=True,
+                )
         return self._unlocked
 
 

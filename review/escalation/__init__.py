@@ -162,7 +162,8 @@ def escalate(
         confirm=confirm,
         countersignatures=required,
     )
-    packet = seal_packet(built.content, u.signing, also=[u.key.public_key])
+    # The workspace's own copy: a packet's stanzas are X25519, as the body's key is.
+    packet = seal_packet(built.content, u.signing, also=[u.key.packet_identity.public_key])
     record = Record(
         packet=packet_id,
         state="ready" if required == 0 else "draft",
@@ -268,7 +269,7 @@ def _read_own(u: Unlocked, sealed: SealedPacket) -> PacketContent:
     """Open the workspace's own copy: sealed to the workspace key of its day, maybe an old one."""
     for key in (u.key, *u.history):
         with contextlib.suppress(DecryptionError):
-            return read_content(sealed, key.identity)
+            return read_content(sealed, key.packet_identity)
     raise DecryptionError("the packet does not open with this workspace's keys")
 
 

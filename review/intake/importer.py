@@ -46,6 +46,7 @@ from typing import Any, BinaryIO, Final, NamedTuple, cast
 
 from crypto import (
     HybridPrivateKey,
+    HybridPublicKey,
     Metadata,
     Opened,
     PrivateKey,
@@ -440,7 +441,7 @@ class _Keys(NamedTuple):
 
     mine: dict[bytes, PrivateKey | HybridPrivateKey]  # the unlocked reviewer's, by key id
     others: dict[bytes, str]  # reviewers' keys enrolled here: their names, by key id
-    workspace: PublicKey
+    workspace: PublicKey | HybridPublicKey  # X-Wing, or X25519 in a workspace not upgraded yet
     listed: dict[bytes, str]  # reviewers' keys in the keyring in force, by key id
 
 
@@ -631,7 +632,7 @@ def _reseal(
     src: HeldEnvelope,
     dst: BinaryIO,
     identities: Iterable[PrivateKey | HybridPrivateKey],
-    workspace_key: PublicKey,
+    workspace_key: PublicKey | HybridPublicKey,
     capture: bool,
 ) -> tuple[Opened, bytes | None, str]:
     """Decrypt `src` (its header read) straight into an envelope sealed to the workspace key;

@@ -26,7 +26,16 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO, Final, cast
 
-from crypto import KeyFile, KeyPair, Metadata, PublicKey, SealingWriter, open_envelope, read_header
+from crypto import (
+    HybridPublicKey,
+    KeyFile,
+    KeyPair,
+    Metadata,
+    PublicKey,
+    SealingWriter,
+    open_envelope,
+    read_header,
+)
 from crypto.encoding import b64encode
 from crypto.envelope.version import V2
 from crypto.errors import CryptoError
@@ -134,8 +143,17 @@ def rewrap(
     Returns the workspace unlocked under its new key, and what was done.
     """
     retiring, abandoned = _check_retire(u, set(retire), abandon)
+    hybrid = _hybrid_keys(u, retiring)
+    if u.key.is_hybrid and None in hybrid.values():
+        # Never back to X25519: enrolment refuses such keys in a hybrid workspace.
+        raise RewrapError(
+            "a key in service has no X-Wing half: the workspace key stays X-Wing",
+            hint="retire that key too (`keys show` numbers them; `keys rewrap --retire N`)",
+        )
     subkeys.load(u)  # re-seals the reviewer's subkey store to every key kept, before any retires
-    new = WorkspaceKey.generate()
+    # Post-quantum as soon as every key kept can be wrapped to post-quantum.
+    pq = None not in hybrid.values()
+    new = WorkspaceKey.generate() if pq else WorkspaceKey.generate_classical()
     written: list[Path] = []
     superseded: list[Path] = []
     with writing(u.workspace):  # no reap takes a new blob before its row commits
@@ -175,7 +193,8 @@ def rewrap(
                         )
                         key_files.append(u.workspace.keys / key_file)
                     else:
-                        wrapped = new.wrap_for(PublicKey.from_text(encryption))
+                        to = hybrid[seq] if pq else None
+                        wrapped = new.wrap_for(to or PublicKey.from_text(encryption))
                         conn.execute(
                             "UPDATE reviewer_keys SET wrapped = ? WHERE seq = ?", (wrapped, seq)
                         )
@@ -188,6 +207,8 @@ def rewrap(
                     "records": summary.records,
                     "retired": list(summary.retired),
                 }
+                if pq and not u.key.is_hybrid:
+                    detail["key"] = "x-wing"  # the step from X25519 (`upgrade_key`)
                 if abandoned:
                     detail["abandoned"] = abandoned
                 audit.append(after, "rewrap", None, detail)
@@ -205,6 +226,37 @@ def rewrap(
         # destroyed: no copy of a retired key opens a store, nor the weeks in it.
         subkeys.load(done)
     return done, summary
+
+
+def upgrade_key(u: Unlocked) -> Unlocked:
+    """Re-seal an X25519 workspace under a hybrid (X-Wing) key, once every key in service can
+    hold it; otherwise, or when it is hybrid already, return `u` as it is.
+
+    A rewrap that retires nothing: every blob re-sealed v2 and every record under
+    the new record key in one transaction, the old blob files destroyed after it,
+    the X25519 key kept sealed among the earlier keys for old audit details. The
+    review tool runs it at each unlock (`review.cli.base.Ctx.unlock`).
+    """
+    if u.key.is_hybrid or None in _hybrid_keys(u, {}).values():
+        return u
+    done, _ = rewrap(u)
+    return done
+
+
+def _hybrid_keys(u: Unlocked, retiring: Collection[int]) -> dict[int, HybridPublicKey | None]:
+    """Each key kept in service (seq) and its X-Wing key, from its key file (None: it has none)."""
+    found: dict[int, HybridPublicKey | None] = {}
+    for seq, key_file in u.conn.execute(
+        "SELECT seq, key_file FROM reviewer_keys WHERE NOT retired"
+    ).fetchall():
+        if seq in retiring:
+            continue
+        try:
+            file = KeyFile.from_bytes(read_quietly(u.workspace.keys / key_file))
+        except (OSError, CryptoError) as exc:
+            raise RewrapError(f"the enrolled key file {key_file} does not read") from exc
+        found[seq] = file.hybrid_public
+    return found
 
 
 def _check_retire(
@@ -339,7 +391,9 @@ def _reseal_blobs(
     return out
 
 
-def _reseal(src: BinaryIO, dst: BinaryIO, old: WorkspaceKey, new: PublicKey) -> None:
+def _reseal(
+    src: BinaryIO, dst: BinaryIO, old: WorkspaceKey, new: PublicKey | HybridPublicKey
+) -> None:
     writer = SealingWriter(dst, [new], _BLOB_METADATA)
     try:
         open_envelope(src, cast(BinaryIO, writer), [old.identity])
@@ -366,7 +420,7 @@ def _reseal_records(u: Unlocked, new: WorkspaceKey, s: Sealed) -> int:
 
 
 def _secrets(keys: tuple[WorkspaceKey, ...]) -> bytes:
-    return json.dumps([b64encode(k.identity.secret_bytes()) for k in keys]).encode("ascii")
+    return json.dumps([k.export_secret() for k in keys]).encode("ascii")
 
 
 def _fingerprint(pair: KeyPair) -> str:

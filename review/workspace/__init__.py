@@ -39,8 +39,7 @@ from crypto import (
 )
 from crypto.encoding import b64decode
 from crypto.errors import CryptoError, DecryptionError
-from crypto.keys import PublicKey
-from crypto.workspace import WorkspaceKey
+from crypto.workspace import WorkspaceKey, public_key_from_text
 from review.casework import notices
 from review.errors import UnlockError, WorkspaceError
 from review.workspace import blobs, outbox, schema
@@ -94,7 +93,7 @@ class Workspace:
                 # Absent in a workspace made before it was kept: every pinned key signs.
                 threshold=int(meta[THRESHOLD]) if THRESHOLD in meta else None,
             )
-            self.public_key = PublicKey.from_text(meta["workspace_key"])
+            self.public_key = public_key_from_text(meta["workspace_key"])
         except (KeyError, CryptoError, ValueError) as exc:
             raise WorkspaceError(f"{root} is not a usable workspace (damaged settings)") from exc
 
@@ -179,9 +178,10 @@ class Workspace:
                         hint="wrong passphrase, or the key file was altered",
                     ) from exc
             keys.append(pair)
-            if wskey is None and pair.encryption is not None:
+            # A hybrid workspace key is wrapped to the X-Wing key, an X25519 one to the X25519 key.
+            for identity in pair.decryption_keys if wskey is None else ():
                 with suppress(DecryptionError):
-                    wskey = WorkspaceKey.unwrap(wrapped, pair.encryption, self.public_key)
+                    wskey = WorkspaceKey.unwrap(wrapped, identity, self.public_key)
         if wskey is None:
             raise UnlockError("none of this reviewer's keys opens the workspace key")
         anchored = self.anchored_signing_keys(reviewer)
@@ -218,7 +218,7 @@ class Workspace:
         if row is None:
             return ()
         secrets_ = json.loads(key.open_record(b64decode(row[0]), HISTORY.encode("ascii")))
-        return tuple(WorkspaceKey(PrivateKey(b64decode(s))) for s in secrets_)
+        return tuple(WorkspaceKey.from_exported(s) for s in secrets_)
 
 
 @dataclass(frozen=True)
@@ -305,7 +305,13 @@ def create(
         conn = schema.connect(root / DB_NAME)
         os.chmod(root / DB_NAME, 0o600)
         schema.create(conn)
-        wskey = WorkspaceKey.generate()
+        # Hybrid (post-quantum) when the creator's key has an X-Wing half; an X25519 key
+        # until it has one (`review.keys.rewrap.upgrade_key` replaces it then).
+        wskey = (
+            WorkspaceKey.generate()
+            if pair.hybrid is not None
+            else WorkspaceKey.generate_classical()
+        )
         with schema.transaction(conn):
             conn.executemany(
                 "INSERT INTO meta VALUES (?, ?)",
@@ -355,6 +361,14 @@ def enrol(
     encryption, signing = file.encryption_public, file.signing_public
     if encryption is None or signing is None:
         raise UnlockError("a reviewer key file must hold an X25519 and an Ed25519 key")
+    hybrid = file.hybrid_public
+    if key.is_hybrid and hybrid is None:
+        # Wrapped to an X25519 key, the workspace key would open to a later quantum computer.
+        raise UnlockError(
+            "this workspace's key is post-quantum (X-Wing): a key file without an X-Wing key"
+            " cannot be enrolled",
+            hint="its holder runs `raazdar-review keys upgrade --add-hybrid FILE` first",
+        )
     stored = f"{reviewer}-{secrets.token_hex(4)}.key"
     path = workspace.keys / stored
     with schema.transaction(workspace.conn) as conn:
@@ -371,7 +385,7 @@ def enrol(
                     encryption.to_text(),
                     signing.to_text(),
                     stored,
-                    key.wrap_for(encryption),
+                    key.wrap_for(hybrid if key.is_hybrid and hybrid is not None else encryption),
                 ),
             )
         except sqlite3.IntegrityError as exc:

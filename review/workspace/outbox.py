@@ -20,7 +20,7 @@ from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-from crypto import Metadata, PublicKey, open_bytes, seal_bytes
+from crypto import HybridPublicKey, Metadata, PublicKey, open_bytes, seal_bytes
 from crypto.workspace import WorkspaceKey
 from review.workspace.blobs import drop, put_inline, put_inline_many, read_blob
 from review.workspace.erase import destroy
@@ -94,5 +94,5 @@ def _name() -> str:
     return f"{secrets.token_hex(16)}.rze"
 
 
-def _wrap(key: PublicKey, envelope: bytes) -> bytes:
+def _wrap(key: PublicKey | HybridPublicKey, envelope: bytes) -> bytes:
     return seal_bytes(envelope, [key], _BLOB)

@@ -26,7 +26,7 @@ from typing import Final
 from review.errors import WorkspaceError
 from review.workspace.erase import destroy
 
-SCHEMA_VERSION: Final = 8
+SCHEMA_VERSION: Final = 9
 # Where an upgraded version-2 workspace keeps its clear notices until the first unlock.
 LEGACY_NOTICES: Final = "notices_v2"
 
@@ -308,6 +308,16 @@ def _to_version_8(conn: sqlite3.Connection) -> None:
     )
 
 
+def _to_version_9(conn: sqlite3.Connection) -> None:
+    """The workspace key may be X-Wing (`rz-xwing-public:` in `meta.workspace_key`).
+
+    No table changes: re-sealing under an X-Wing key needs the key, so the first
+    unlock by the tool does it once every key in service has an X-Wing half
+    (`review.keys.rewrap.upgrade_key`); the version keeps an older tool, which
+    would read such a workspace as damaged, away.
+    """
+
+
 # Each step takes a workspace from the version before it to its own: (version, step).
 UPGRADES: Final[tuple[tuple[int, Callable[[sqlite3.Connection], None]], ...]] = (
     (2, _to_version_2),
@@ -317,6 +327,7 @@ UPGRADES: Final[tuple[tuple[int, Callable[[sqlite3.Connection], None]], ...]] = 
     (6, _to_version_6),
     (7, _to_version_7),
     (8, _to_version_8),
+    (9, _to_version_9),
 )
 
 

@@ -1,15 +1,24 @@
-"""The workspace key: wrapped to reviewers, sealing records bound to their context."""
+"""The workspace key: wrapped to reviewers, sealing records bound to their context.
+
+A new key is hybrid (X-Wing); the X25519 keys of workspaces made before are still
+opened, and kept only until the review tool re-seals them (`generate_classical`).
+"""
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 
-from crypto import DecryptionError, PrivateKey
-from crypto.workspace import WorkspaceKey
+from crypto import DecryptionError, FormatError, HybridPrivateKey, PrivateKey
+from crypto.encoding import b64encode
+from crypto.workspace import WorkspaceKey, public_key_from_text
 
 
-def test_a_wrapped_key_opens_with_the_reviewer_key_only(alice: PrivateKey, bob: PrivateKey) -> None:
-    key = WorkspaceKey.generate()
+def test_an_x25519_wrapped_key_opens_with_the_reviewer_key_only(
+    alice: PrivateKey, bob: PrivateKey
+) -> None:
+    key = WorkspaceKey.generate_classical()
     wrapped = key.wrap_for(alice.public_key)
     opened = WorkspaceKey.unwrap(wrapped, alice, key.public_key)
     assert opened.public_key == key.public_key
@@ -19,14 +28,14 @@ def test_a_wrapped_key_opens_with_the_reviewer_key_only(alice: PrivateKey, bob: 
 
 
 def test_a_wrapped_key_of_another_workspace_is_refused(alice: PrivateKey) -> None:
-    mine, theirs = WorkspaceKey.generate(), WorkspaceKey.generate()
+    mine, theirs = WorkspaceKey.generate_classical(), WorkspaceKey.generate_classical()
     with pytest.raises(DecryptionError):
         WorkspaceKey.unwrap(theirs.wrap_for(alice.public_key), alice, mine.public_key)
 
 
 @pytest.mark.parametrize("cut", [0, 1, 40, -1])
 def test_a_damaged_wrapped_key_is_refused(alice: PrivateKey, cut: int) -> None:
-    key = WorkspaceKey.generate()
+    key = WorkspaceKey.generate_classical()
     wrapped = bytearray(key.wrap_for(alice.public_key))
     if cut == -1:
         wrapped[-1] ^= 1
@@ -77,3 +86,82 @@ def test_a_record_sealed_before_padding_still_opens() -> None:
         "000000000000000000000000000000000000000000000000a0c0b8653588100473fff375d0c95c879a4bda"
     )
     assert key.open_record(sealed, b"c") == b"old"
+
+
+@pytest.fixture(scope="module")
+def xalice() -> HybridPrivateKey:
+    return HybridPrivateKey.generate()
+
+
+def test_a_hybrid_key_is_wrapped_to_x_wing_keys_only(
+    alice: PrivateKey, xalice: HybridPrivateKey
+) -> None:
+    key = WorkspaceKey.generate()
+    assert key.is_hybrid
+    with pytest.raises(FormatError, match="only to an X-Wing key"):
+        key.wrap_for(alice.public_key)
+    wrapped = key.wrap_for(xalice.public_key)
+    opened = WorkspaceKey.unwrap(wrapped, xalice, key.public_key)
+    assert opened.public_key == key.public_key
+    assert opened.open_record(key.seal_record(b"x", b"ctx"), b"ctx") == b"x"
+    assert wrapped != key.wrap_for(xalice.public_key)  # a fresh encapsulation each time
+    for other in (HybridPrivateKey.generate(), alice, _x25519_half(xalice)):
+        with pytest.raises(DecryptionError):
+            WorkspaceKey.unwrap(wrapped, other, key.public_key)
+    with pytest.raises(DecryptionError):  # another workspace's key, wrapped to the same reviewer
+        WorkspaceKey.unwrap(
+            WorkspaceKey.generate().wrap_for(xalice.public_key), xalice, key.public_key
+        )
+
+
+@pytest.mark.parametrize("where", [0, 1000, 1119, 1120, 1167, -1])
+def test_a_damaged_hybrid_wrap_is_refused(xalice: HybridPrivateKey, where: int) -> None:
+    key = WorkspaceKey.generate()
+    wrapped = bytearray(key.wrap_for(xalice.public_key))
+    if where == -1:
+        del wrapped[-1:]
+    else:
+        wrapped[where] ^= 1
+    with pytest.raises(DecryptionError):
+        WorkspaceKey.unwrap(bytes(wrapped), xalice, key.public_key)
+
+
+def _x25519_half(key: HybridPrivateKey) -> PrivateKey:
+    """What a quantum computer finds from an X-Wing key's X25519 half: its secret."""
+    return PrivateKey(hashlib.shake_256(key.secret_bytes()).digest(96)[64:])
+
+
+def test_a_hybrid_keys_records_need_its_whole_seed() -> None:
+    key = WorkspaceKey.generate()
+    assert isinstance(key.identity, HybridPrivateKey)
+    sealed = key.seal_record(b"a note", b"note:1:1")
+    assert (
+        WorkspaceKey(HybridPrivateKey(key.identity.secret_bytes())).open_record(sealed, b"note:1:1")
+        == b"a note"
+    )
+    for guess in (_x25519_half(key.identity), PrivateKey(key.identity.secret_bytes())):
+        with pytest.raises(DecryptionError):
+            WorkspaceKey(guess).open_record(sealed, b"note:1:1")
+
+
+def test_keys_are_kept_as_text_with_their_kind(alice: PrivateKey) -> None:
+    hybrid, classical = WorkspaceKey.generate(), WorkspaceKey(alice)
+    assert hybrid.export_secret().startswith("xwing:")
+    for key in (hybrid, classical):
+        assert WorkspaceKey.from_exported(key.export_secret()).public_key == key.public_key
+        assert public_key_from_text(key.public_key.to_text()) == key.public_key
+    # A bare secret is an X25519 key, as `workspace_key_history` kept them before.
+    assert (
+        WorkspaceKey.from_exported(b64encode(alice.secret_bytes())).public_key == alice.public_key
+    )
+
+
+def test_a_hybrid_keys_packet_key_is_derived_from_its_seed_and_shown_nowhere(
+    alice: PrivateKey,
+) -> None:
+    assert WorkspaceKey(alice).packet_identity == alice
+    key = WorkspaceKey.generate()
+    packet = key.packet_identity
+    assert packet == WorkspaceKey.from_exported(key.export_secret()).packet_identity
+    assert packet.public_key.raw not in key.public_key.raw
+    assert packet != _x25519_half(key.identity)  # type: ignore[arg-type]

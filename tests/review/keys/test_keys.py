@@ -738,7 +738,8 @@ def test_a_revoked_reviewer_opens_nothing_even_with_an_old_copy_of_the_workspace
     assert locked.exit_code == 1
     assert not any(p.name.startswith("bob-") for p in (c.workspace / "keys").iterdir())
     # The old copy still yields the old workspace key, and that opens nothing now.
-    bob_key = KeyFile.from_bytes((tmp_path / "bob.key").read_bytes()).unlock(BOB).encryption
+    # (An X-Wing workspace key is wrapped to his X-Wing key.)
+    bob_key = KeyFile.from_bytes((tmp_path / "bob.key").read_bytes()).unlock(BOB).hybrid
     assert bob_key is not None
     old = WorkspaceKey.unwrap(stolen, bob_key, old_public)
     workspace = ws.Workspace.open(c.workspace)

@@ -22,9 +22,9 @@ from contextlib import suppress
 from pathlib import Path
 
 from app.demo import DEMO_PASSPHRASE
-from crypto import KeyPair, PublicKey, open_bytes
+from crypto import KeyPair, open_bytes
 from crypto.errors import CryptoError
-from crypto.workspace import WorkspaceKey
+from crypto.workspace import WorkspaceKey, public_key_from_text
 from review import workspace as ws
 from review.intake.importer import import_bundle
 from review.keys.rewrap import rewrap
@@ -72,15 +72,17 @@ def _carve(disk: bytes, database: bytes, pair: KeyPair) -> list[str]:
     opened = []
     for conn in _rolled_back(disk, database):
         with suppress(sqlite3.DatabaseError, CryptoError, TypeError, ValueError):
-            public = PublicKey.from_text(
+            public = public_key_from_text(
                 conn.execute("SELECT value FROM meta WHERE key = 'workspace_key'").fetchone()[0]
             )
+            # An X-Wing workspace key is wrapped to the X-Wing key, an X25519 one to X25519.
             for (wrapped,) in conn.execute("SELECT wrapped FROM reviewer_keys"):
-                with suppress(CryptoError):
-                    old = WorkspaceKey.unwrap(wrapped, pair.encryption, public)
-                    for (blob,) in conn.execute("SELECT data FROM blob_data"):
-                        with suppress(CryptoError):
-                            opened.append(open_bytes(blob, [old.identity])[0].decode())
+                for identity in pair.decryption_keys:
+                    with suppress(CryptoError):
+                        old = WorkspaceKey.unwrap(wrapped, identity, public)
+                        for (blob,) in conn.execute("SELECT data FROM blob_data"):
+                            with suppress(CryptoError):
+                                opened.append(open_bytes(blob, [old.identity])[0].decode())
     return opened
 
 
