@@ -36,7 +36,7 @@ from crypto import (
     open_envelope,
     read_header,
 )
-from crypto.encoding import b64encode
+from crypto.encoding import b64decode, b64encode
 from crypto.envelope.version import V2
 from crypto.errors import CryptoError
 from crypto.workspace import WorkspaceKey
@@ -171,6 +171,7 @@ def rewrap(
                     if not cursor.rowcount:
                         superseded.append(u.workspace.blobs / old_name)
                 records = sum(_reseal_records(u, new, s) for s in SEALED)
+                records += _reseal_subkey_records(u, new)
                 history = (u.key, *u.history)
                 sealed = new.seal_record(_secrets(history), HISTORY.encode("ascii"))
                 conn.execute(
@@ -415,6 +416,24 @@ def _reseal_records(u: Unlocked, new: WorkspaceKey, s: Sealed) -> int:
         u.conn.execute(
             f"UPDATE {s.table} SET {s.column} = ? WHERE {where}",  # noqa: S608 - names from SEALED
             (new.seal_record(plain, context), *row[:-1]),
+        )
+    return len(rows)
+
+
+def _reseal_subkey_records(u: Unlocked, new: WorkspaceKey) -> int:
+    """Re-seal each reviewer's subkey record (`meta`, context its key) under the new key.
+
+    Read as `subkeys` reads it, under whichever key of the workspace sealed it:
+    left under an earlier key, it would open to whoever breaks that key alone.
+    """
+    rows = u.conn.execute(
+        "SELECT key, value FROM meta WHERE substr(key, 1, length(?1)) = ?1", (subkeys.RECORD,)
+    ).fetchall()
+    for key, value in rows:
+        plain = u.open_old_record(b64decode(value), key.encode("utf-8"))
+        u.conn.execute(
+            "UPDATE meta SET value = ? WHERE key = ?",
+            (b64encode(new.seal_record(plain, key.encode("utf-8"))), key),
         )
     return len(rows)
 

@@ -61,7 +61,8 @@ from review.workspace.schema import transaction
 
 STORE_DIR: Final = "subkeys"
 _METADATA: Final = Metadata("subkey-secrets", "application/vnd.raazdar.subkey-secrets+json")
-_RECORD: Final = "subkeys:"
+# Each reviewer's sealed record of weeks held and destroyed is the meta row `subkeys:<id>`.
+RECORD: Final = "subkeys:"
 RULE_D1: Final = "D1"
 RULE_REVOKED: Final = "revoked"
 # Days after a week ends by this workstation's clock past which a secret still held is
@@ -439,7 +440,7 @@ def _fsync_dir(directory: Path) -> None:
 
 
 def _record_key(u: Unlocked, reviewer: str | None = None) -> str:
-    return f"{_RECORD}{reviewer or u.reviewer}"
+    return f"{RECORD}{reviewer or u.reviewer}"
 
 
 def _record_object(u: Unlocked, reviewer: str | None = None) -> dict[str, list[str]] | None:

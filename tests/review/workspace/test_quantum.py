@@ -36,6 +36,7 @@ from crypto import (
     PublicKey,
     read_header,
 )
+from crypto.encoding import b64decode
 from crypto.envelope.version import V2
 from crypto.errors import CryptoError
 from crypto.workspace import WorkspaceKey
@@ -156,6 +157,18 @@ def test_a_workspace_under_an_x25519_key_is_resealed_post_quantum_at_its_first_u
         broken = [*quantum_oracle(u), old.packet_identity]
         ledger = reports_attachment(u)
         rewraps = [e.detail for e in audit.entries(u) if e.action == "rewrap"]
+        # Each reviewer's subkey record too: not left under the X25519 key.
+        records = u.conn.execute(
+            "SELECT key, value FROM meta WHERE key LIKE 'subkeys:%'"
+        ).fetchall()
+        assert records
+        left = []
+        for key, value in records:
+            try:
+                u.key.open_record(b64decode(value), key.encode())
+            except CryptoError:
+                left.append(key)
+        assert left == [], f"records left under the X25519 key alone: {left}"
     finally:
         u.workspace.close()
     assert CANARY.encode() in ledger
