@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from crypto import KdfParams, KeyFile, Manifest, SignedManifest, TimestampPolicy
+from crypto import HybridPublicKey, KdfParams, KeyFile, Manifest, SignedManifest, TimestampPolicy
 from crypto.constants import MANIFEST_MAX_DAYS
 from crypto.errors import CryptoError
 from review import workspace as ws
@@ -17,7 +17,7 @@ from review.cli.base import Ctx, ask, make_console, pass_ctx
 from review.keys import ceremony, keyring, revocation
 from review.keys.ceremony import CeremonyError
 from review.keys.enrolment import rotate
-from review.keys.rewrap import rewrap
+from review.keys.rewrap import hybrid_keys, rewrap
 from review.present.text import safe
 
 _FILE = click.Path(path_type=Path, dir_okay=False, exists=True)
@@ -303,6 +303,20 @@ def show(c: Ctx, draft: Path | None) -> None:
         role = str(roles.get(key.reviewer, ""))
         table.add_row(str(key.seq), safe(key.reviewer), role, key.fingerprint, state)
     make_console().print(table)
+    click.echo(_workspace_key_state(workspace))
+
+
+def _workspace_key_state(workspace: ws.Workspace) -> str:
+    """Whether the workspace key is post-quantum, and if not, which keys hold it back."""
+    if isinstance(workspace.public_key, HybridPublicKey):
+        return "workspace key: X-Wing (post-quantum)"
+    missing = [str(seq) for seq, hybrid in hybrid_keys(workspace).items() if hybrid is None]
+    if not missing:
+        return "workspace key: X25519 (not post-quantum), re-sealed under X-Wing at the next unlock"
+    return (
+        f"workspace key: X25519 (not post-quantum) while key(s) {', '.join(missing)} have no"
+        " X-Wing half: their holders run `keys rotate`, then `keys rewrap --retire N`"
+    )
 
 
 @groups.keys.command("reviewer-add")

@@ -46,7 +46,7 @@ from review.casework import conflicts, notices, reports, triage
 from review.errors import ReviewError
 from review.escalation import bodies
 from review.keys import subkeys
-from review.workspace import HISTORY, Unlocked, audit, search
+from review.workspace import HISTORY, Unlocked, Workspace, audit, search
 from review.workspace.blobs import create_file, open_blob, remove_files, writing
 from review.workspace.erase import destroy
 from review.workspace.noatime import read_quietly
@@ -143,7 +143,7 @@ def rewrap(
     Returns the workspace unlocked under its new key, and what was done.
     """
     retiring, abandoned = _check_retire(u, set(retire), abandon)
-    hybrid = _hybrid_keys(u, retiring)
+    hybrid = hybrid_keys(u.workspace, retiring)
     if u.key.is_hybrid and None in hybrid.values():
         # Never back to X25519: enrolment refuses such keys in a hybrid workspace.
         raise RewrapError(
@@ -238,22 +238,24 @@ def upgrade_key(u: Unlocked) -> Unlocked:
     the X25519 key kept sealed among the earlier keys for old audit details. The
     review tool runs it at each unlock (`review.cli.base.Ctx.unlock`).
     """
-    if u.key.is_hybrid or None in _hybrid_keys(u, {}).values():
+    if u.key.is_hybrid or None in hybrid_keys(u.workspace).values():
         return u
     done, _ = rewrap(u)
     return done
 
 
-def _hybrid_keys(u: Unlocked, retiring: Collection[int]) -> dict[int, HybridPublicKey | None]:
+def hybrid_keys(
+    workspace: Workspace, retiring: Collection[int] = ()
+) -> dict[int, HybridPublicKey | None]:
     """Each key kept in service (seq) and its X-Wing key, from its key file (None: it has none)."""
     found: dict[int, HybridPublicKey | None] = {}
-    for seq, key_file in u.conn.execute(
+    for seq, key_file in workspace.conn.execute(
         "SELECT seq, key_file FROM reviewer_keys WHERE NOT retired"
     ).fetchall():
         if seq in retiring:
             continue
         try:
-            file = KeyFile.from_bytes(read_quietly(u.workspace.keys / key_file))
+            file = KeyFile.from_bytes(read_quietly(workspace.keys / key_file))
         except (OSError, CryptoError) as exc:
             raise RewrapError(f"the enrolled key file {key_file} does not read") from exc
         found[seq] = file.hybrid_public

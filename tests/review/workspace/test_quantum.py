@@ -34,6 +34,7 @@ from crypto import (
     KeyPair,
     PrivateKey,
     PublicKey,
+    SigningKey,
     read_header,
 )
 from crypto.encoding import b64decode
@@ -144,6 +145,11 @@ def test_a_workspace_under_an_x25519_key_is_resealed_post_quantum_at_its_first_u
     root, old = _old_workspace(server, tmp_path, monkeypatch)
     before = {p.name for p in (root / "blobs").iterdir()}
     assert harvest(root, [old.packet_identity]) != []  # the attack, on the workspace as it was
+    shown = review(root, "keys", "show")
+    assert (
+        "workspace key: X25519 (not post-quantum), re-sealed under X-Wing at the next unlock"
+        in shown.output
+    )
 
     # The first unlock by the tool (any command) re-seals it under an X-Wing key.
     shown = review(root, "show", "1")
@@ -191,6 +197,7 @@ def test_a_workspace_under_an_x25519_key_is_resealed_post_quantum_at_its_first_u
     for data in [*inline, *((root / "blobs" / name).read_bytes() for name in after)]:
         assert read_header(io.BytesIO(data)).version is V2
     assert review(root, "audit", "verify").exit_code == 0
+    assert "workspace key: X-Wing (post-quantum)" in review(root, "keys", "show").output
     shown = review(root, "show", "1")
     assert CANARY in shown.output
     assert "seen by the SHO's brother" in shown.output
@@ -251,3 +258,29 @@ def test_a_damaged_blob_leaves_the_workspace_as_it_was_and_its_reviewer_at_work(
 def snapshot_names(root: Path) -> set[str]:
     """The workspace's blob files."""
     return {p.name for p in (root / "blobs").iterdir()}
+
+
+def test_a_workspace_whose_key_has_no_x_wing_half_stays_x25519_and_says_so(
+    tmp_path: Path,
+) -> None:
+    pair = KeyPair.generate(hybrid=False)
+    file = KeyFile.create(pair, "pw", kind="reviewer", label="old", params=KdfParams.TESTING)
+    pinned = ws.Pinned("demo", SigningKey.generate().verify_key, ())
+    root = tmp_path / "workspace"
+    u = ws.create(
+        root, pinned, reviewer="old", name="Old", key_file=file.to_bytes(), passphrase="pw"
+    )
+    assert not u.key.is_hybrid  # nothing to wrap an X-Wing key to
+    u.workspace.close()
+    listed = review(root, "list", passphrase="pw")
+    assert listed.exit_code == 0, listed.output
+    assert "post-quantum" not in listed.output
+    shown = review(root, "keys", "show")
+    assert (
+        "workspace key: X25519 (not post-quantum) while key(s) 1 have no X-Wing half"
+        in shown.output
+    )
+    assert "`keys rotate`" in shown.output
+    workspace = ws.Workspace.open(root)
+    assert workspace.public_key == u.key.public_key
+    workspace.close()
