@@ -28,7 +28,7 @@ from crypto.errors import CryptoError
 from review import workspace as ws
 from review.cli import sensitive
 from review.errors import ReviewError, UnlockError
-from review.keys.rewrap import upgrade_key
+from review.keys.rewrap import moved, upgrade_key
 from review.present.text import clean
 from review.workspace.blobs import clear_times
 from review.workspace.schema import scrub_journal_at
@@ -191,6 +191,13 @@ class Ctx:
             try:
                 self._unlocked = upgrade_key(unlocked)
             except (ReviewError, CryptoError, OSError, sqlite3.Error) as exc:
+                if moved(unlocked):
+                    # Another command re-sealed it as this one started: going on under the
+                    # old key would write what the workspace's key no longer opens.
+                    raise UnlockError(
+                        "the workspace was re-sealed by another raazdar-review as this one started",
+                        hint="run the command again",
+                    ) from exc
                 # One transaction, rolled back: the workspace is as it was, and a damaged
                 # blob must not lock its reviewers out. The next command tries again.
                 self._unlocked = unlocked

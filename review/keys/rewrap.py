@@ -142,6 +142,7 @@ def rewrap(
     `then` runs last inside the rewrap's transaction, on the workspace under its new key.
     Returns the workspace unlocked under its new key, and what was done.
     """
+    _refuse_moved(u)
     retiring, abandoned = _check_retire(u, set(retire), abandon)
     hybrid = hybrid_keys(u.workspace, retiring)
     if u.key.is_hybrid and None in hybrid.values():
@@ -160,6 +161,7 @@ def rewrap(
         try:
             blobs = [r for b in BLOBS for r in _reseal_blobs(u, b, new, written)]
             with transaction(u.conn) as conn:
+                _refuse_moved(u)  # again, under the write lock
                 for b, key, old_name, new_name, data in blobs:
                     if data is not None:
                         conn.execute("INSERT INTO blob_data VALUES (?, ?)", (new_name, data))
@@ -242,6 +244,25 @@ def upgrade_key(u: Unlocked) -> Unlocked:
         return u
     done, _ = rewrap(u)
     return done
+
+
+def _refuse_moved(u: Unlocked) -> None:
+    """Refuse to rewrap a workspace another process re-sealed since `u` unlocked it.
+
+    What `u` reads is then sealed under a key no longer in use; a second rewrap
+    would replace the key the other process goes on writing under.
+    """
+    if moved(u):
+        raise RewrapError(
+            "the workspace was re-sealed by another raazdar-review since this one unlocked it",
+            hint="run the command again",
+        )
+
+
+def moved(u: Unlocked) -> bool:
+    """Say whether the workspace key is no longer the one `u` unlocked (another rewrapped it)."""
+    row = u.conn.execute("SELECT value FROM meta WHERE key = 'workspace_key'").fetchone()
+    return row is None or row[0] != u.key.public_key.to_text()
 
 
 def hybrid_keys(

@@ -47,6 +47,7 @@ from review.cli import base
 from review.errors import UnlockError
 from review.intake.importer import import_bundle
 from review.keys import subkeys
+from review.keys.rewrap import RewrapError, upgrade_key
 from review.workspace import audit
 from review.workspace.state import state_context
 from tests.review.support import Server, init_workspace, opens_with, review
@@ -284,3 +285,56 @@ def test_a_workspace_whose_key_has_no_x_wing_half_stays_x25519_and_says_so(
     workspace = ws.Workspace.open(root)
     assert workspace.public_key == u.key.public_key
     workspace.close()
+
+
+def test_a_command_started_as_another_reseals_the_workspace_writes_nothing_under_the_old_key(
+    server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two commands start at once on a workspace under an X25519 key: the other one re-seals it
+    between this one's unlock and its own attempt. This one must not go on under the old key:
+    a note written under it would open with no key the workspace keeps using."""
+    root, _old = _old_workspace(server, tmp_path, monkeypatch)
+    real = upgrade_key
+
+    def racing(u: ws.Unlocked) -> ws.Unlocked:
+        other = ws.Workspace.open(root).unlock("demo-reviewer", lambda _: DEMO_PASSPHRASE)
+        try:
+            assert real(other).key.is_hybrid
+        finally:
+            other.workspace.close()
+        return real(u)
+
+    with monkeypatch.context() as race:
+        race.setattr(base, "upgrade_key", racing)
+        late = review(root, "note", "1", "written as the other command re-sealed")
+    shown = review(root, "show", "1")
+    assert shown.exit_code == 0, f"the workspace no longer reads: {shown.output}"
+    assert late.exit_code != 0, "the note went in under the old key"
+    assert "run the command again" in late.output
+    assert "Traceback" not in late.output
+    assert "written as the other command" not in shown.output
+
+
+def test_a_stale_unlock_does_not_reseal_over_another_processes_upgrade(
+    server_format_2: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A workspace with no record yet (no report, no subkeys: a format-2 keyring) has nothing
+    whose opening would fail: without a check, the second rewrap would replace the key the
+    first process goes on writing under."""
+    with monkeypatch.context() as old_tool:
+        old_tool.setattr(WorkspaceKey, "generate", WorkspaceKey.generate_classical)
+        old_tool.setattr(base, "upgrade_key", lambda u: u)
+        root = init_workspace(server_format_2, tmp_path / "workspace")
+    first = ws.Workspace.open(root).unlock("demo-reviewer", lambda _: DEMO_PASSPHRASE)
+    second = ws.Workspace.open(root).unlock("demo-reviewer", lambda _: DEMO_PASSPHRASE)
+    try:
+        upgraded = upgrade_key(first)
+        assert upgraded.key.is_hybrid
+        with pytest.raises(RewrapError, match="re-sealed by another raazdar-review"):
+            upgrade_key(second)
+        workspace = ws.Workspace.open(root)
+        assert workspace.public_key == upgraded.key.public_key
+        workspace.close()
+    finally:
+        first.workspace.close()
+        second.workspace.close()
