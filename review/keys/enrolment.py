@@ -99,6 +99,7 @@ def enrol_key(
     encryption, signing = file.encryption_public, file.signing_public
     if encryption is None or signing is None:
         raise UnlockError("a reviewer key file must hold an X25519 and an Ed25519 key")
+    ws.require_x_wing(u.key, file)  # before its holder types a passphrase for nothing
     if not own_rotation:
         check_listed(u.workspace, reviewer, file)
     prove_possession(u.workspace, reviewer, file, ask)

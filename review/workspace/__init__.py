@@ -361,14 +361,8 @@ def enrol(
     encryption, signing = file.encryption_public, file.signing_public
     if encryption is None or signing is None:
         raise UnlockError("a reviewer key file must hold an X25519 and an Ed25519 key")
+    require_x_wing(key, file)
     hybrid = file.hybrid_public
-    if key.is_hybrid and hybrid is None:
-        # Wrapped to an X25519 key, the workspace key would open to a later quantum computer.
-        raise UnlockError(
-            "this workspace's key is post-quantum (X-Wing): a key file without an X-Wing key"
-            " cannot be enrolled",
-            hint="its holder runs `raazdar-review keys upgrade --add-hybrid FILE` first",
-        )
     stored = f"{reviewer}-{secrets.token_hex(4)}.key"
     path = workspace.keys / stored
     with schema.transaction(workspace.conn) as conn:
@@ -395,6 +389,19 @@ def enrol(
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as out:
             out.write(key_file)
+
+
+def require_x_wing(key: WorkspaceKey, file: KeyFile) -> None:
+    """Refuse a key file without an X-Wing key when the workspace key is X-Wing.
+
+    Wrapped to an X25519 key, the workspace key would open to a later quantum computer.
+    """
+    if key.is_hybrid and file.hybrid_public is None:
+        raise UnlockError(
+            "this workspace's key is post-quantum (X-Wing): a key file without an X-Wing key"
+            " cannot be enrolled",
+            hint="its holder runs `raazdar-review keys upgrade --add-hybrid FILE` first",
+        )
 
 
 def check_reviewer_id(reviewer: str) -> None:

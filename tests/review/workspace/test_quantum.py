@@ -47,6 +47,7 @@ from review.cli import base
 from review.errors import UnlockError
 from review.intake.importer import import_bundle
 from review.keys import subkeys
+from review.keys.enrolment import enrol_key
 from review.keys.rewrap import RewrapError, upgrade_key
 from review.workspace import audit
 from review.workspace.state import state_context
@@ -222,6 +223,15 @@ def test_a_key_file_without_an_x_wing_key_is_not_enrolled_in_a_post_quantum_work
             key_file=file.to_bytes(),
         )
     assert "keys upgrade --add-hybrid" in (refused.value.hint or "")
+    # Through the enrolment command's path, before the holder is asked for a passphrase.
+    with pytest.raises(UnlockError, match="without an X-Wing key"):
+        enrol_key(
+            unlocked,
+            reviewer="old",
+            name="Old",
+            key_file=file.to_bytes(),
+            ask=lambda _label: pytest.fail("the holder was asked for a passphrase"),
+        )
     assert unlocked.conn.execute("SELECT wrapped FROM reviewer_keys").fetchall() == before
     assert not [p for p in unlocked.workspace.keys.iterdir() if p.name.startswith("old-")]
 
