@@ -165,3 +165,18 @@ def test_a_hybrid_keys_packet_key_is_derived_from_its_seed_and_shown_nowhere(
     assert packet == WorkspaceKey.from_exported(key.export_secret()).packet_identity
     assert packet.public_key.raw not in key.public_key.raw
     assert packet != _x25519_half(key.identity)  # type: ignore[arg-type]
+
+
+def test_a_hybrid_keys_derivations_are_as_protocol_5a10_writes_them() -> None:
+    seed = bytes(range(32))
+    key = WorkspaceKey(HybridPrivateKey(seed))
+
+    def blake(person: bytes) -> bytes:
+        return hashlib.blake2b(b"", digest_size=32, key=seed, person=person).digest()
+
+    sealed = key.seal_record(b"pinned", b"c")
+    assert WorkspaceKey(HybridPrivateKey(seed)).open_record(sealed, b"c") == b"pinned"
+    assert key._record_key == blake(b"rz-ws-record-v2")
+    assert key.packet_identity == PrivateKey(blake(b"rz-ws-packet-v1"))
+    assert key.public_key == HybridPrivateKey(seed).public_key
+    assert len(key.wrap_for(HybridPrivateKey.generate().public_key)) == 1120 + 32 + 16
