@@ -560,6 +560,9 @@ class EnvelopeStore:
             if envelope_id and renew(envelope_id, entry.info):
                 jobs.append((self.stored_path(envelope_id), self.stored_path(envelope_id)))
         freed: list[int] = []
+        for entry in files.names(self.staging):
+            if entry.name.startswith(_SWEEP_PREFIX):
+                self.destroy(self.staging / entry.name)  # an interrupted `renew`'s copy
         for entry in files.names(self.root):
             if entry.name.startswith(_SWEEP_PREFIX):
                 self.destroy(self.root / entry.name)  # a copy an interrupted sweep left
@@ -599,9 +602,21 @@ class EnvelopeStore:
         except OSError:
             fresh.rmdir()
 
-    def _copy(self, source: Path) -> Path:
+    def renew(self, path: Path) -> list[int]:
+        """Re-create a file of staging as a new one (an upload under way); return the old inode.
+
+        Its creation and change times become now: the caller holds what writes to it
+        (the upload's lock), and the sweep gives the inode freed its own time (`sweep`).
+        """
+        try:
+            copy = self._copy(path, path.parent)
+        except FileNotFoundError:
+            return []
+        return self._swap(copy, path, path)
+
+    def _copy(self, source: Path, directory: Path | None = None) -> Path:
         """Write a new file holding `source`'s bytes, flushed, its times at the epoch."""
-        copy = self.root / f"{_SWEEP_PREFIX}{secrets.token_hex(16)}"
+        copy = (directory or self.root) / f"{_SWEEP_PREFIX}{secrets.token_hex(16)}"
         fd = open_quietly(source, os.O_RDONLY | os.O_NOFOLLOW)
         with os.fdopen(fd, "rb") as src:
             out_fd = os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)

@@ -3,7 +3,9 @@
 Linux cannot set a file's change or creation time, so new envelopes wait in
 holding and, once per period (`sweep_hours`, a day by default, an hour at the
 least), a sweep re-creates them in the store as new files in a random order
-(`EnvelopeStore.sweep`). It then rebuilds an SQLite database (VACUUM, and a
+(`EnvelopeStore.sweep`), and makes anew the file of every upload still under way,
+which would keep when it began and when its latest chunk came (`resumable.renew`).
+It then rebuilds an SQLite database (VACUUM, and a
 checkpoint that empties the WAL), so that neither the order of the WAL's frames
 nor the place of a row in its page says which row came first, and sets the
 times of the database files and of the store's directories to the epoch (their
@@ -30,8 +32,10 @@ from pathlib import Path
 from typing import Final
 
 from sqlalchemy import Engine, update
+from sqlalchemy.orm import Session
 
 from app import fsjournal
+from app.services import resumable
 from app.settings import get_setting
 from app.store import EnvelopeStore
 
@@ -62,8 +66,6 @@ class SweepReport:
 
 def period(engine: Engine) -> dt.timedelta:
     """Return the instance's sweep period."""
-    from sqlalchemy.orm import Session
-
     with Session(engine) as session:
         hours = int(get_setting(session, PERIOD_SETTING))
     low, high = PERIOD_HOURS
@@ -106,8 +108,10 @@ def sweep(
             return SweepReport(ran=False, period_hours=hours)
         last = last_sweep(store)
         swept = store.sweep(renew=lambda _id, info: _unswept(info, last), rng=rng)
+        with Session(engine) as session:
+            uploads = resumable.renew(session, store)
         compact(engine)
-        refilled, written, failed = _below_the_files(store, swept.freed)
+        refilled, written, failed = _below_the_files(store, (*swept.freed, *uploads))
         _stamp(marker(store))
         with contextlib.suppress(FileNotFoundError):
             os.utime(store.root, (0, 0))

@@ -587,6 +587,26 @@ def _recover_one(session: Session, store: EnvelopeStore, upload_id: str) -> str:
         session.rollback()
 
 
+def renew(session: Session, store: EnvelopeStore) -> list[int]:
+    """Re-create every unfinished upload's file, each under its lock; return the inodes freed.
+
+    A staged file kept the time its upload began (its creation time) and the time
+    of its last chunk (its change time) until it expired, a day or two: the sweep
+    (`app.operations.sweep`) renews it, so that both say only when the sweep ran.
+    """
+    ids = list(session.execute(select(Upload.id)).scalars())
+    session.rollback()
+    freed: list[int] = []
+    for upload_id in ids:
+        try:
+            if _lock(session, upload_id) is not None:
+                freed += store.renew(staged_path(upload_id, store))
+        finally:
+            # Nothing was written to the database: ending the transaction releases the lock.
+            session.rollback()
+    return freed
+
+
 def _wipe_times(path: Path) -> None:
     """Set a staged file's and staging's times to the epoch: they would say when a chunk came."""
     for target in (path, path.parent):

@@ -24,6 +24,7 @@ import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any, Final
 
 import pytest
 from sqlalchemy import select, update
@@ -348,16 +349,70 @@ def _expired(instance: Path, tmp_path: Path, store: EnvelopeStore) -> Callable[[
     return act
 
 
-@pytest.mark.parametrize("deletion", [_acknowledged, _purged, _failed, _expired])
+def _device(instance: Path) -> tuple[Any, ApiClient, bytes]:
+    """An app, a registered device of the end-to-end client, and an envelope it sealed."""
+    app = create_app(config_for(instance))
+    pinned = frozenset(key.verify_key.fingerprint for key in demo_authorities(instance))
+    device = ApiClient(app.test_client(), pinned)
+    assert device.register().status_code == 201
+    return app, device, device.seal(os.urandom(250_000), Metadata("file", "application/pdf"))
+
+
+def _uploaded(instance: Path, tmp_path: Path, store: EnvelopeStore) -> Callable[[], list[int]]:
+    """A source deletes a reply; another's client uploads an envelope in three chunks.
+
+    The sweep's copy of the envelope takes the reply's inode back, and the refill
+    the staged file's: nothing of the sweep made a file in the chunks' inode.
+    """
+    app, device, envelope = _device(instance)
+    visitor = Visitor(app.test_client())
+    page = visitor.start()
+    assert visitor.send(page, "the SHO").status_code == 303
+    reply = reply_to(app, page.fields["codename"], "Thank you.", SigningKey.generate())
+
+    def act() -> list[int]:
+        delete = form(visitor.get("/account"), f"/replies/{reply}/delete")
+        assert visitor.client.post(delete.action, data=delete.fields).status_code == 303
+        device.upload(envelope, kind="file", chunk=100_000)
+        app.extensions["raazdar.db"].engine.dispose()
+        return []
+
+    return act
+
+
+def _unfinished(instance: Path, tmp_path: Path, store: EnvelopeStore) -> Callable[[], list[int]]:
+    """A source's client sends two chunks of three, and its circuit drops: the upload waits."""
+    app, device, envelope = _device(instance)
+
+    def act() -> list[int]:
+        started = device.start_upload(envelope, kind="file")
+        upload = started.get_json()["upload"]
+        for offset in (0, 100_000):
+            chunk = envelope[offset : offset + 100_000]
+            assert device.patch(upload, offset, chunk).status_code == 200
+        app.extensions["raazdar.db"].engine.dispose()
+        assert staged_path(upload, store).stat().st_size == 200_000
+        return []
+
+    return act
+
+
+_KEEPS_ALL: Final = (_failed, _uploaded, _unfinished)  # actions that leave the store whole
+
+
+@pytest.mark.parametrize(
+    "deletion", [_acknowledged, _purged, _failed, _expired, _uploaded, _unfinished]
+)
 def test_a_disk_copied_after_the_sweep_dates_no_deletion(
     ext4: tuple[Path, Path], tmp_path: Path, deletion: Deletion
 ) -> None:
-    """No inode, in use or freed, keeps a time of the action that deleted files.
+    """No inode, in use or freed, keeps a time of the action that deleted files (or uploaded).
 
     Unlinked at once, each freed inode kept the deletion's time (and a deleted
     staged file its creation's) to the second, and on a quiet instance no later
     file took it: a reply bundle applied, a purge, a source's failed submission,
-    an upload that expired as another source began one, each dated.
+    an upload that expired as another source began one, each dated. An upload left
+    unfinished kept its start and its latest chunk in its file until it expired.
     """
     image, mount = ext4
     instance = demo_instance(mount / "instance")
@@ -385,7 +440,7 @@ def test_a_disk_copied_after_the_sweep_dates_no_deletion(
     # Set aside cut to nothing (a failed upload of 500 MiB must not hold its space till the
     # sweep), but overwritten first: no byte of what the action deleted is on the disk.
     disk = image.read_bytes()
-    assert deletion is _failed or gone, "the action deleted no file of the store"
+    assert deletion in _KEEPS_ALL or gone, "the action deleted no file of the store"
     left = [piece for piece in gone if piece in disk]
     assert not left, f"{len(left)} of the {len(gone)} files deleted are still on the disk"
 

@@ -15,15 +15,19 @@ from click.testing import CliRunner
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
+from app import create_app, fsjournal
 from app import db as app_db
-from app import fsjournal
 from app.cli import main
 from app.config import config_for
 from app.instance import InstancePaths
 from app.models import AuditEntry, Throttle
 from app.operations.sweep import compact, last_sweep, sweep
+from app.services.resumable import staged_path
 from app.settings import get_setting
 from app.store import HOLDING_NAME, EnvelopeStore
+from crypto import Metadata
+from tests.app.api_support import ApiClient
+from tests.app.support import demo_authorities
 
 DAY = 24 * 3600
 
@@ -286,3 +290,29 @@ def autovacuum_visits(engine: Engine, awaited: str) -> dict[str, float | None]:
         if found.get(awaited) or time.monotonic() > deadline:
             return found
         time.sleep(2)
+
+
+def test_an_upload_under_way_is_made_anew_by_the_sweep_and_resumes(
+    instance: Path, engine: Engine, store: EnvelopeStore
+) -> None:
+    """Its file kept when the upload began and its last chunk came until it expired."""
+    app = create_app(config_for(instance))
+    pinned = frozenset(key.verify_key.fingerprint for key in demo_authorities(instance))
+    device = ApiClient(app.test_client(), pinned)
+    assert device.register().status_code == 201
+    envelope = device.seal(os.urandom(150_000), Metadata("file", "application/pdf"))
+    upload = device.start_upload(envelope, kind="file").get_json()["upload"]
+    assert device.patch(upload, 0, envelope[:100_000]).status_code == 200
+    path = staged_path(upload, store)
+    before = path.stat()
+    witness = store.staging.parent / "witness"
+    os.link(path, witness)
+    sweep(engine, store, force=True)
+    after = path.stat()
+    assert after.st_ino != before.st_ino
+    assert (after.st_mtime, after.st_atime, after.st_size) == (0, 0, 100_000)
+    assert witness.read_bytes() == bytes(100_000)  # the old inode overwritten
+    done = device.patch(upload, 100_000, envelope[100_000:])
+    assert done.get_json()["complete"] is True
+    with store.open(done.get_json()["item"]) as stream:
+        assert stream.read() == envelope
