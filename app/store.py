@@ -475,7 +475,7 @@ class EnvelopeStore:
 
     @contextlib.contextmanager
     def steady(self) -> Iterator[None]:
-        """Keep sweeps out while the block reads envelopes by path (an export)."""
+        """Keep sweeps out while the block reads envelopes by path (an export, a reply import)."""
         fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY)
         try:
             fcntl.flock(fd, fcntl.LOCK_SH)
@@ -566,7 +566,10 @@ class EnvelopeStore:
         for entry in files.names(self.root):
             if entry.name.startswith(_SWEEP_PREFIX):
                 self.destroy(self.root / entry.name)  # a copy an interrupted sweep left
-            elif entry.name.startswith(_RETIRED_PREFIX):
+            elif entry.name.startswith(_RETIRED_PREFIX) or (
+                # A reply bundle's apply killed midway (a live one keeps sweeps out: `steady`).
+                entry.name.startswith(REPLY_WORK_PREFIX) and stat.S_ISDIR(entry.info.st_mode)
+            ):
                 freed += _inodes(self.root / entry.name)
                 self.destroy(self.root / entry.name)
         shuffle(jobs)

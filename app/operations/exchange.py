@@ -51,6 +51,7 @@ from app.services import audit
 from app.services.context import services
 from app.store import REPLY_WORK_PREFIX
 from crypto import PublicKey, SigningKey, VerifyKey, read_header, verify_signature
+from crypto.bundle import BundleReader
 from crypto.errors import CryptoError, VerificationError
 from crypto.exchange import (
     CHAIN_START,
@@ -274,6 +275,14 @@ def apply_reply_bundle(session: Session, src: BinaryIO) -> ApplySummary:
         raise VerificationError("voided", "this reply bundle was taken back and voided")
     if settled is not None:
         raise VerificationError("replay", "this reply bundle was already applied")
+    # Sweeps wait until it is done: a work directory a sweep finds is a killed apply's.
+    with svc.store.steady():
+        return _apply(session, reader, manifest)
+
+
+def _apply(session: Session, reader: BundleReader, manifest: ReplyManifest) -> ApplySummary:
+    """Unpack a checked reply bundle in the store and apply it (`apply_reply_bundle`)."""
+    svc = services()
     summary = ApplySummary(manifest.bundle_id)
     work = Path(tempfile.mkdtemp(prefix=REPLY_WORK_PREFIX, dir=svc.paths.store))
     published: list[Path] = []

@@ -19,8 +19,10 @@ import dataclasses
 import datetime as dt
 import os
 import re
+import signal
 import struct
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -283,6 +285,34 @@ def _acknowledged(instance: Path, tmp_path: Path, store: EnvelopeStore) -> Calla
     return act
 
 
+# A reply bundle's apply, SIGKILLed (a power cut, the OOM killer) just before its commit.
+_KILLED_APPLY: Final = """
+import os, signal, sys
+from app.cli import main
+from app.operations import exchange
+exchange._commit = lambda session: os.kill(os.getpid(), signal.SIGKILL)
+main(["--instance", sys.argv[1], "import-replies", sys.argv[2]])
+"""
+
+
+def _killed(instance: Path, tmp_path: Path, store: EnvelopeStore) -> Callable[[], list[int]]:
+    """A reply bundle's apply is killed midway: it had unpacked the bundle in the store."""
+    _acknowledged(instance, tmp_path, store)  # its bundle, not applied
+    replies = tmp_path / "replies.rzr"
+
+    def act() -> list[int]:
+        killed = subprocess.run(  # noqa: S603 - our own interpreter and script
+            [sys.executable, "-c", _KILLED_APPLY, str(instance), str(replies)],
+            capture_output=True,
+            check=False,
+            timeout=120,
+        )
+        assert killed.returncode == -signal.SIGKILL, killed.stderr
+        return []
+
+    return act
+
+
 def _purged(instance: Path, tmp_path: Path, store: EnvelopeStore) -> Callable[[], list[int]]:
     """The purge deletes two items past their retention, and their source."""
     app = create_app(config_for(instance))
@@ -397,11 +427,11 @@ def _unfinished(instance: Path, tmp_path: Path, store: EnvelopeStore) -> Callabl
     return act
 
 
-_KEEPS_ALL: Final = (_failed, _uploaded, _unfinished)  # actions that leave the store whole
+_KEEPS_ALL: Final = (_failed, _uploaded, _unfinished, _killed)  # actions that leave the store whole
 
 
 @pytest.mark.parametrize(
-    "deletion", [_acknowledged, _purged, _failed, _expired, _uploaded, _unfinished]
+    "deletion", [_acknowledged, _purged, _failed, _expired, _uploaded, _unfinished, _killed]
 )
 def test_a_disk_copied_after_the_sweep_dates_no_deletion(
     ext4: tuple[Path, Path], tmp_path: Path, deletion: Deletion

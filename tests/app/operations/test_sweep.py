@@ -24,7 +24,7 @@ from app.models import AuditEntry, Throttle
 from app.operations.sweep import compact, last_sweep, sweep
 from app.services.resumable import staged_path
 from app.settings import get_setting
-from app.store import HOLDING_NAME, EnvelopeStore
+from app.store import HOLDING_NAME, REPLY_WORK_PREFIX, EnvelopeStore
 from crypto import Metadata
 from tests.app.api_support import ApiClient
 from tests.app.support import demo_authorities
@@ -316,3 +316,37 @@ def test_an_upload_under_way_is_made_anew_by_the_sweep_and_resumes(
     assert done.get_json()["complete"] is True
     with store.open(done.get_json()["item"]) as stream:
         assert stream.read() == envelope
+
+
+def test_what_a_killed_reply_import_unpacked_is_destroyed_by_the_sweep(
+    engine: Engine, store: EnvelopeStore, tmp_path: Path
+) -> None:
+    """It waited for a purge a day later: its files' times said when the bundle was applied."""
+    work = store.root / f"{REPLY_WORK_PREFIX}killed" / "items"
+    work.mkdir(parents=True)
+    unpacked = work / "reply.rze"
+    unpacked.write_bytes(secrets.token_bytes(5000))
+    witness = tmp_path / "witness"
+    os.link(unpacked, witness)
+    sweep(engine, store, force=True)
+    assert list(store.root.glob(f"{REPLY_WORK_PREFIX}*")) == []
+    assert witness.read_bytes() == bytes(5000)
+
+
+def test_a_sweep_waits_for_a_reply_import_under_way(engine: Engine, store: EnvelopeStore) -> None:
+    """An import holds the store steady: the work directory a sweep finds is a killed one's."""
+    work = store.root / f"{REPLY_WORK_PREFIX}live"
+    work.mkdir()
+    swept = threading.Event()
+
+    def run() -> None:
+        sweep(engine, store, force=True)
+        swept.set()
+
+    with store.steady():
+        sweeper = threading.Thread(target=run)
+        sweeper.start()
+        assert not swept.wait(1.0)
+        assert work.is_dir()
+    sweeper.join(timeout=30)
+    assert swept.is_set()
