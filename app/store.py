@@ -501,8 +501,8 @@ class EnvelopeStore:
         Unlinked now, a freed inode keeps the deletion's time to the second, and
         its creation time, until a new file takes it, which on a quiet instance is
         after every sweep: a seized disk dated the deletion (a source deleting a
-        reply, failing a submission; an upload expiring as another began; a reply
-        bundle applied; a purge), and an older copy names the inode's envelope. So
+        reply, failing a submission, sending a chunk; an upload expiring as another
+        began; a reply bundle applied; a purge), and an older copy names the inode's envelope. So
         the file is overwritten and cut to nothing, and waits in the store under
         `_RETIRED_PREFIX` for the next sweep to free its inode and take it back
         (`sweep`): it costs an inode until then, no space. Should the rename fail

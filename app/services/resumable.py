@@ -208,7 +208,11 @@ def _progress(session: Session, source: Source, upload_id: str, *, again: bool =
 
 @contextlib.contextmanager
 def received_chunk(stream: IO[bytes], length: int) -> Iterator[tuple[Path, bytes]]:
-    """Receive a chunk into a file of its own; yield its path and body digest, then remove it."""
+    """Receive a chunk into a file of its own; yield its path and body digest, then retire it.
+
+    Freed at once, the file's inode kept when the chunk began and ended, to the second,
+    past the sweep when no new file took it: retired, the sweep takes it back.
+    """
     path = services().store.staging / f"{secrets.token_hex(16)}.chunk"
     hasher = BodyHasher()
     try:
@@ -225,7 +229,7 @@ def received_chunk(stream: IO[bytes], length: int) -> Iterator[tuple[Path, bytes
             raise bad_request("the chunk is shorter than its Content-Length")
         yield path, hasher.digest()
     finally:
-        services().store.destroy(path)
+        services().store.retire_file(path)
 
 
 def receive(

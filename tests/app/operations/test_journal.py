@@ -15,14 +15,17 @@ with debugfs, as a forensic examiner would.
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import datetime as dt
+import io
 import os
 import re
 import signal
 import struct
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -427,11 +430,72 @@ def _unfinished(instance: Path, tmp_path: Path, store: EnvelopeStore) -> Callabl
     return act
 
 
-_KEEPS_ALL: Final = (_failed, _uploaded, _unfinished, _killed)  # actions that leave the store whole
+class _Together(io.BytesIO):
+    """A request body whose first read waits for the other's: two chunks received at once."""
+
+    def __init__(self, body: bytes, barrier: threading.Barrier) -> None:
+        super().__init__(body)
+        self._barrier: threading.Barrier | None = barrier
+
+    def read(self, size: int | None = -1) -> bytes:
+        if self._barrier is not None:
+            self._barrier.wait()  # both chunk files are made by now
+            self._barrier = None
+        return super().read(size)
+
+
+def _resent(instance: Path, tmp_path: Path, store: EnvelopeStore) -> Callable[[], list[int]]:
+    """Two clients whose answers to their last chunk were lost send it again, at once.
+
+    Each chunk is received into a file of its own before the server finds its upload
+    complete (a 409): two files at once, two inodes freed.
+    """
+    app, first, envelope = _device(instance)
+    pinned = first.pinned
+    second = ApiClient(app.test_client(), pinned)
+    assert second.register().status_code == 201
+    uploads = []
+    for device in (first, second):
+        upload = device.start_upload(envelope, kind="file").get_json()["upload"]
+        assert device.patch(upload, 0, envelope).get_json()["complete"] is True
+        uploads.append((device, upload))
+    barrier = threading.Barrier(2, timeout=60)
+
+    def resend(device: ApiClient, upload: str) -> int:
+        path = f"/api/v1/uploads/{upload}"
+        headers = device.headers("PATCH", path, envelope, offset=0)
+        response = device.client.open(
+            path,
+            method="PATCH",
+            input_stream=_Together(envelope, barrier),
+            content_length=len(envelope),
+            content_type="application/offset+octet-stream",
+            headers=headers,
+        )
+        return response.status_code
+
+    def act() -> list[int]:
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            answers = list(pool.map(lambda pair: resend(*pair), uploads))
+        assert answers == [409, 409]
+        app.extensions["raazdar.db"].engine.dispose()
+        return []
+
+    return act
+
+
+_KEEPS_ALL: Final = (
+    _failed,
+    _uploaded,
+    _unfinished,
+    _resent,
+    _killed,
+)  # actions that leave the store whole
 
 
 @pytest.mark.parametrize(
-    "deletion", [_acknowledged, _purged, _failed, _expired, _uploaded, _unfinished, _killed]
+    "deletion",
+    [_acknowledged, _purged, _failed, _expired, _uploaded, _unfinished, _resent, _killed],
 )
 def test_a_disk_copied_after_the_sweep_dates_no_deletion(
     ext4: tuple[Path, Path], tmp_path: Path, deletion: Deletion
