@@ -420,6 +420,24 @@ def test_tor_browser_away_from_the_onion_address_is_warned(app: Flask) -> None:
 # --- Logs ------------------------------------------------------------------------
 
 
+def test_a_source_reading_a_forged_reply_leaves_no_log_line(
+    app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Every journal line carries its time: a line at each view dated the source's visit.
+
+    A reply stops verifying once its signer leaves the keyring (a rotation), so
+    every source with an older reply would have been dated at every visit.
+    """
+    caplog.set_level(logging.DEBUG, logger="app")
+    visitor, codename = signed_in(app.test_client())
+    reply_to(app, codename, "forged", SigningKey.generate())
+    caplog.clear()
+    page = visitor.get("/account")
+    assert "This reply could not be verified" in page  # the source is told
+    logged = [r.getMessage() for r in caplog.records if r.name.startswith("app")]
+    assert logged == [], f"a source's visit was logged: {logged}"
+
+
 def test_nothing_logged_names_a_codename_an_address_or_a_browser(
     app: Flask,
     instance: Path,
@@ -433,7 +451,7 @@ def test_nothing_logged_names_a_codename_an_address_or_a_browser(
     client = app.test_client()
     client.environ_base.update(REMOTE_ADDR=address, HTTP_USER_AGENT=agent)
     visitor, codename = signed_in(client)
-    # A reply that does not verify is logged, as an event and nothing more.
+    # A reply that does not verify (it logs nothing: test_a_source_reading_a_forged_reply_…).
     reply_to(app, codename, "forged", SigningKey.generate())
     visitor.get("/account")
     visitor.log_out()
@@ -442,8 +460,9 @@ def test_nothing_logged_names_a_codename_an_address_or_a_browser(
     visitor.log_in(codename)
     client.post("/logout", data={})
     client.get("/no-such-page")
+    logging.getLogger("app.witness").warning("the witness line")
     logged = caplog.text + "".join(capfd.readouterr())
-    assert "could not be opened or verified" in logged, "the log was not captured"
+    assert "the witness line" in logged, "the log was not captured"
     with db_session(app) as session:
         (source,) = session.execute(select(Source)).scalars()
     words = codename.split()
