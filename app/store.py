@@ -610,10 +610,11 @@ class EnvelopeStore:
 
         Its creation and change times become now: the caller holds what writes to it
         (the upload's lock), and the sweep gives the inode freed its own time (`sweep`).
+        A file that cannot be copied (a full disk) is left as it is, for the next sweep.
         """
         try:
             copy = self._copy(path, path.parent)
-        except FileNotFoundError:
+        except OSError:
             return []
         return self._swap(copy, path, path)
 
@@ -623,11 +624,15 @@ class EnvelopeStore:
         fd = open_quietly(source, os.O_RDONLY | os.O_NOFOLLOW)
         with os.fdopen(fd, "rb") as src:
             out_fd = os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-            with os.fdopen(out_fd, "wb") as out:
-                while block := src.read(files.OVERWRITE_BLOCK):
-                    out.write(block)
-                out.flush()
-                os.fsync(out.fileno())
+            try:
+                with os.fdopen(out_fd, "wb") as out:
+                    while block := src.read(files.OVERWRITE_BLOCK):
+                        out.write(block)
+                    out.flush()
+                    os.fsync(out.fileno())
+            except BaseException:
+                self.destroy(copy)  # half a copy of an envelope (a full disk)
+                raise
         os.utime(copy, (0, 0))
         return copy
 

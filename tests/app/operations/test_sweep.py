@@ -350,3 +350,24 @@ def test_a_sweep_waits_for_a_reply_import_under_way(engine: Engine, store: Envel
         assert work.is_dir()
     sweeper.join(timeout=30)
     assert swept.is_set()
+
+
+def test_an_upload_whose_file_cannot_be_copied_is_left_as_it_is_and_the_sweep_ends(
+    instance: Path, engine: Engine, store: EnvelopeStore
+) -> None:
+    """A copy that fails (a full disk; here a directory in its place) stops nothing else."""
+    app = create_app(config_for(instance))
+    pinned = frozenset(key.verify_key.fingerprint for key in demo_authorities(instance))
+    device = ApiClient(app.test_client(), pinned)
+    assert device.register().status_code == 201
+    envelope = device.seal(os.urandom(150_000), Metadata("file", "application/pdf"))
+    broken, kept = (device.start_upload(envelope).get_json()["upload"] for _ in range(2))
+    assert device.patch(kept, 0, envelope[:100_000]).status_code == 200
+    staged_path(broken, store).unlink()
+    staged_path(broken, store).mkdir()
+    before = staged_path(kept, store).stat().st_ino
+    report = sweep(engine, store, force=True)
+    assert report.ran
+    assert staged_path(broken, store).is_dir()
+    assert staged_path(kept, store).stat().st_ino != before
+    assert [p.name for p in store.staging.iterdir() if p.name.startswith(".sweep-")] == []
