@@ -30,7 +30,7 @@ def init_app(app: Flask) -> None:
             if is_staff_listener(request) and current_staff() is not None:
                 request.max_content_length = current_app.config["MAX_BUNDLE_BYTES"]
                 # A bundle is ciphertext signed offline: it may wait in a temporary file.
-                request.bundle_dir = services().paths.store  # type: ignore[attr-defined]
+                request.bundle_file = services().store.scratch  # type: ignore[attr-defined]
                 return
         if not getattr(view, "accepts_reports", False) or request.method != "POST":
             request.max_content_length = current_app.config["MAX_FORM_MEMORY_SIZE"]

@@ -22,6 +22,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import fcntl
+import io
 import os
 import random
 import re
@@ -56,6 +57,9 @@ _SWEEP_PREFIX: Final = ".sweep-"
 # A stored envelope deleted between sweeps waits under this prefix in the store, overwritten,
 # for the next sweep to free its inode and take it back (`EnvelopeStore.retire`).
 _RETIRED_PREFIX: Final = ".deleted-"
+# A bundle a staff member sends (or is sent) waits in a file named so in the store, held
+# (`flock`) while it is open, and is retired when closed (`EnvelopeStore.scratch`).
+_SCRATCH_PREFIX: Final = ".scratch-"
 # Retired files wait only while the store's filesystem has more than this share of its inodes
 # free: the rest are kept for arrivals (`EnvelopeStore.retire_file`).
 _INODES_KEPT: Final = 20
@@ -241,6 +245,25 @@ class StagedEnvelope:
         finally:
             # A source's failed submission: freed now, its inode would date it.
             self._store.retire_file(self.path)
+
+
+class _Scratch(io.BufferedRandom):
+    """A file of the store for a bundle in transit, retired when closed (`scratch`)."""
+
+    def __init__(self, store: EnvelopeStore, path: Path) -> None:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_SH)  # held while open: an unheld one is a dead worker's
+        super().__init__(io.FileIO(fd, "r+b"))
+        self._store, self._path = store, path
+
+    def close(self) -> None:
+        """Close, then overwrite the file and set it aside for the sweep."""
+        if self.closed:
+            return
+        try:
+            super().close()
+        finally:
+            self._store.retire_file(self._path)
 
 
 class _Retoucher:
@@ -489,6 +512,16 @@ class EnvelopeStore:
         self.destroy(self.holding / stored.name)
         self.destroy(stored)
 
+    def scratch(self) -> BinaryIO:
+        """Open a new file in the store for a bundle in transit (an upload, a download).
+
+        Unnamed (O_TMPFILE), such a file was freed at once when closed, never overwritten:
+        its blocks kept the bundle, and its inode when staff sent or fetched it. This one
+        is overwritten and retired when closed (`retire_file`); one a killed worker left
+        is destroyed by the next sweep.
+        """
+        return _Scratch(self, self.root / f"{_SCRATCH_PREFIX}{secrets.token_hex(16)}")
+
     def retire(self, envelope_id: str) -> None:
         """Retire a stored envelope, wherever it is (`retire_file`)."""
         stored = self.stored_path(envelope_id)
@@ -566,9 +599,12 @@ class EnvelopeStore:
         for entry in files.names(self.root):
             if entry.name.startswith(_SWEEP_PREFIX):
                 self.destroy(self.root / entry.name)  # a copy an interrupted sweep left
-            elif entry.name.startswith(_RETIRED_PREFIX) or (
+            elif (
+                entry.name.startswith(_RETIRED_PREFIX)
                 # A reply bundle's apply killed midway (a live one keeps sweeps out: `steady`).
-                entry.name.startswith(REPLY_WORK_PREFIX) and stat.S_ISDIR(entry.info.st_mode)
+                or (entry.name.startswith(REPLY_WORK_PREFIX) and stat.S_ISDIR(entry.info.st_mode))
+                # A bundle in transit whose worker was killed (`scratch`).
+                or (entry.name.startswith(_SCRATCH_PREFIX) and not _held(self.root / entry.name))
             ):
                 freed += _inodes(self.root / entry.name)
                 self.destroy(self.root / entry.name)

@@ -8,10 +8,9 @@ byte of an upload ever reaches a disk.
 
 from __future__ import annotations
 
-import tempfile
 import unicodedata
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable
+from typing import Any, BinaryIO
 
 from flask import Request
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
@@ -236,8 +235,8 @@ class SealingRequest(Request):
 
     form_data_parser_class = StreamingFormDataParser
     sealed_uploads: SealedUploads | None = None
-    # Where file parts of a bundle upload wait, unnamed (set by `app.limits`), or None.
-    bundle_dir: Path | None = None
+    # Opens the file a part of a bundle upload waits in (set by `app.limits`), or None.
+    bundle_file: Callable[[], BinaryIO] | None = None
 
     def make_form_data_parser(self) -> FormDataParser:
         """Parse strictly: Werkzeug would read a malformed or truncated body as an empty form."""
@@ -261,8 +260,8 @@ class SealingRequest(Request):
         filename: str | None = None,
         content_length: int | None = None,
     ) -> Any:
-        if self.bundle_dir is not None:
-            return tempfile.TemporaryFile(dir=self.bundle_dir)
+        if self.bundle_file is not None:
+            return self.bundle_file()
         if self.sealed_uploads is None:
             return _Drop()
         return self.sealed_uploads.open(content_type, filename)

@@ -6,7 +6,6 @@ Every export and upload is audited, refused or not.
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
 from dataclasses import dataclass
 from typing import IO, Any, BinaryIO
 
@@ -96,10 +95,9 @@ def export_download(
     if not session.scalar(select(func.count()).select_from(Item).where(wanted)):
         return None
     services().manifest()  # refuse before writing anything if no keyring is in force
-    # Unnamed (O_TMPFILE where the filesystem allows) and beside the store, not in a
-    # RAM-backed /tmp: the bundle is ciphertext, and it can be large.
-    # The response closes it once sent.
-    dst = tempfile.TemporaryFile(dir=services().paths.store)  # noqa: SIM115
+    # In the store, not in a RAM-backed /tmp: the bundle is ciphertext, and it can be
+    # large. The response closes it once sent, which overwrites it (`EnvelopeStore.scratch`).
+    dst = services().store.scratch()
 
     def settle(session: Session, summary: ExportSummary) -> None:
         """Hold the account that made the export (or refuse), then audit it."""

@@ -21,6 +21,7 @@ import datetime as dt
 import io
 import os
 import re
+import secrets
 import signal
 import struct
 import subprocess
@@ -49,10 +50,12 @@ from crypto import Metadata, SigningKey
 from tests.app.api_support import ApiClient
 from tests.app.live import demo_instance
 from tests.app.operations.test_exchange import Review, cli
+from tests.app.staff_support import login, make_staff, staff_client
 from tests.app.support import (
     Visitor,
     demo_authorities,
     form,
+    multipart,
     reply_to,
     reviewer_keys,
 )
@@ -549,3 +552,74 @@ def _middle(path: Path) -> bytes:
 def test_the_tools_are_here(tool: str) -> None:
     """The seizure above needs e2fsprogs (tests/run.sh installs it) and util-linux."""
     assert os.access(tool, os.X_OK)
+
+
+class _Slow(io.BytesIO):
+    """A request body that takes over Tor longer than the kernel keeps written data in memory.
+
+    Once most of it has come, what was written meanwhile goes to the disk, as the
+    kernel's writeback does after 30 s (`vm.dirty_expire_centisecs`).
+    """
+
+    synced = False
+
+    def read(self, size: int | None = -1) -> bytes:
+        if not self.synced and self.tell() >= len(self.getbuffer()) * 3 // 4:
+            self.synced = True  # the parser has written what came so far: it asks for more
+            os.sync()
+        # A slow link hands over what has come: a quarter of the body at a time.
+        quarter = -(-len(self.getbuffer()) // 4)
+        return super().read(quarter if size is None or size < 0 else min(size, quarter))
+
+
+def test_a_reply_bundle_sent_from_the_dashboard_leaves_no_time_and_no_byte(
+    ext4: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """The dashboard's upload of a reply bundle waited in an unnamed file beside the store.
+
+    Freed at the request's end, its inode kept when staff handed the replies in (when
+    they reached their sources), and its blocks the bundle, never overwritten.
+    """
+    image, mount = ext4
+    instance = demo_instance(mount / "instance")
+    paths = InstancePaths(instance)
+    store = EnvelopeStore(paths.store, paths.staging)
+    _acknowledged(instance, tmp_path, store)  # its export; the bundle is sent here instead
+    review = Review(instance, reviewer_keys(instance))
+    manifest, _ = review.read(tmp_path / "export.rzb", tmp_path / "again")
+    # Acknowledging besides what an older export held (ids this server no longer has): a
+    # bundle some pages long, as one answering many sources is.
+    gone = tuple(secrets.token_hex(16) for _ in range(4000))
+    acks = (*(e.id for e in manifest.entries), *gone)
+    silent = dataclasses.replace(manifest, sources={})
+    bundle = review.replies(tmp_path / "many.rzr", silent, "", acks=acks).read_bytes()
+    app = create_app(config_for(instance))
+    staff = staff_client(app)
+    login(staff, app, make_staff(app))
+    engine = make_engine(config_for(instance).DATABASE_URL)
+    try:
+        sweep(engine, store, force=True)
+        time.sleep(1.1)
+        start = int(time.time())
+        token = form(staff.get("/staff/").get_data(as_text=True), "/staff/replies")
+        fields = [("csrf_token", token.fields["csrf_token"])]
+        body, content_type = multipart(fields, [("bundle", "r.rzr", bundle, "application/zip")])
+        sent = staff.post(
+            "/staff/replies",
+            input_stream=_Slow(body),
+            content_length=len(body),
+            content_type=content_type,
+        )
+        end = int(time.time())
+        assert sent.status_code == 200, sent.get_data(as_text=True)
+        assert "6 acknowledged" in sent.get_data(as_text=True)
+        app.extensions["raazdar.db"].engine.dispose()
+        time.sleep(1.5)
+        sweep(engine, store, force=True)
+    finally:
+        engine.dispose()
+    os.sync()
+
+    dated = _dated_inodes(image, start, end)
+    assert not dated, f"inodes dated within the upload ({end - start + 1} s): {dated}"
+    assert bundle[len(bundle) // 2 :][:64] not in image.read_bytes(), "the bundle is on the disk"

@@ -371,3 +371,24 @@ def test_an_upload_whose_file_cannot_be_copied_is_left_as_it_is_and_the_sweep_en
     assert staged_path(broken, store).is_dir()
     assert staged_path(kept, store).stat().st_ino != before
     assert [p.name for p in store.staging.iterdir() if p.name.startswith(".sweep-")] == []
+
+
+def test_a_bundle_file_a_killed_worker_left_is_destroyed_and_a_live_one_kept(
+    engine: Engine, store: EnvelopeStore, tmp_path: Path
+) -> None:
+    """A bundle in transit waits in a file of the store, held while open, retired when closed."""
+    # As a killed worker leaves it: named, never retired, and no longer held (the kernel
+    # drops the lock of a process that dies).
+    left = store.root / f".scratch-{secrets.token_hex(16)}"
+    left.write_bytes(b"a bundle on its way")
+    witness = tmp_path / "witness"
+    os.link(left, witness)
+    sweep(engine, store, force=True)
+    assert not left.exists()
+    assert witness.read_bytes() == bytes(len(b"a bundle on its way"))
+    held = store.scratch()
+    held.write(b"x" * 5000)
+    sweep(engine, store, force=True)
+    assert len([p for p in store.root.iterdir() if p.name.startswith(".scratch-")]) == 1
+    held.close()
+    assert [p for p in store.root.iterdir() if p.name.startswith(".scratch-")] == []
