@@ -16,9 +16,12 @@ from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask, current_app, g, has_request_context
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, Executable, create_engine, event
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
+
+from app.errors import CommitUnconfirmed
 
 
 class Base(DeclarativeBase):
@@ -146,3 +149,33 @@ def transaction() -> Iterator[Session]:
     except BaseException:
         session.rollback()
         raise
+
+
+def commit_or_confirm(session: Session, proof: Executable) -> None:
+    """Commit; if the commit's answer is lost, ask the database whether it landed.
+
+    A cut connection, a killed backend or a timeout can lose the answer to a
+    COMMIT the database carried out: the files stored for that transaction are
+    then named by committed rows, and destroying them loses what a source sent
+    while a retry is told it was filed. `proof` selects a row only this
+    transaction wrote. Found, the commit counts as answered; not found, its own
+    error is raised (the caller undoes its files); and `CommitUnconfirmed` if the
+    database cannot be asked (the caller keeps its files: the retention purge
+    removes any that no row names).
+    """
+    try:
+        session.commit()
+    except IntegrityError:
+        raise  # refused by a constraint: certainly not carried out
+    except Exception:
+        session.rollback()
+        try:
+            bind = session.get_bind()
+            engine = bind if isinstance(bind, Engine) else bind.engine
+            with engine.connect() as connection:
+                landed = connection.execute(proof).first() is not None
+        except Exception as again:
+            raise CommitUnconfirmed("the database did not say whether it stored this") from again
+        if not landed:
+            raise
+        # Not logged: a log line's time would say when the transaction's source came.

@@ -53,6 +53,17 @@ class InstanceError(AppError):
 FAULT_RETRY_AFTER = 60
 
 
+class CommitUnconfirmed(AppError):
+    """A commit's answer was lost and the database could not be asked whether it landed.
+
+    What the transaction stored in files stays (`app.db.commit_or_confirm`).
+    """
+
+    status = 503
+    retry_after = FAULT_RETRY_AFTER
+    hint = "run the same command again once the database answers: nothing is applied twice"
+
+
 def fault(exc: BaseException) -> str | None:
     """Name the passing fault `exc` is ("storage-full", "database-unavailable"), or None.
 

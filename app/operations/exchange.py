@@ -44,7 +44,8 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.errors import AppError
+from app.db import commit_or_confirm
+from app.errors import AppError, CommitUnconfirmed
 from app.models import AppliedBundle, ExportHead, Item, Reply, Source, today
 from app.noatime import read_quietly
 from app.services import audit
@@ -314,7 +315,9 @@ def _apply(session: Session, reader: BundleReader, manifest: ReplyManifest) -> A
                 session.delete(item)
                 deleted.append(item_id)
         session.add(AppliedBundle(id=manifest.bundle_id))
-        _commit(session)
+        _commit(session, manifest.bundle_id)
+    except CommitUnconfirmed:
+        raise  # it may have landed: the replies' files stay, published and forced to disk
     except BaseException:
         session.rollback()
         for path in published:
@@ -348,10 +351,13 @@ def _void(session: Session, manifest: ReplyManifest, summary: ApplySummary) -> s
     return posted
 
 
-def _commit(session: Session) -> None:
-    """Commit, unless a bundle this one voids (or this one) was applied meanwhile."""
+def _commit(session: Session, bundle_id: str) -> None:
+    """Commit, unless a bundle this one voids (or this one) was applied meanwhile.
+
+    A commit whose answer was lost counts if the bundle is found recorded after it.
+    """
     try:
-        session.commit()
+        commit_or_confirm(session, select(AppliedBundle.id).where(AppliedBundle.id == bundle_id))
     except IntegrityError as exc:
         raise ConcurrentApply(
             "another reply bundle, or one this bundle voids, was applied at the same time: "

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.errors import SubmissionError
+from app.db import commit_or_confirm
+from app.errors import CommitUnconfirmed, SubmissionError
 from app.models import Reply, Source
 from app.services.context import services
 from app.services.sources import SignedIn
@@ -34,7 +35,9 @@ def post_reply(session: Session, source_id: str, envelope: bytes) -> str:
         session.add(Reply(id=envelope_id, source_id=source_id, size=len(envelope)))
         session.flush()
         svc.store.publish(envelope_id, staged)
-        session.commit()
+        commit_or_confirm(session, select(Reply.id).where(Reply.id == envelope_id))
+    except CommitUnconfirmed:
+        raise  # it may have landed: the file stays, published and forced to disk
     except BaseException:
         session.rollback()
         svc.store.destroy(staged)

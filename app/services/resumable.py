@@ -36,7 +36,8 @@ from typing import IO, Any, Final
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from app.errors import KeyringUnavailable
+from app.db import commit_or_confirm
+from app.errors import CommitUnconfirmed, KeyringUnavailable
 from app.models import Item, Source, Upload, today
 from app.services.api import (
     ApiError,
@@ -462,7 +463,9 @@ def _finish(session: Session, upload: Upload, path: Path) -> Progress:
         session.delete(upload)
         session.flush()
         published = svc.store.publish(upload.id, path)
-        session.commit()
+        commit_or_confirm(session, select(Item.id).where(Item.id == upload.id))
+    except CommitUnconfirmed:
+        raise  # it may have landed: the file stays, published and forced to disk
     except BaseException:
         session.rollback()
         if published is not None:

@@ -2,7 +2,8 @@
 
 Everything a submission writes becomes visible together or not at all: envelopes
 are sealed into staging, rows are added in one transaction, files are renamed
-into the store just before the commit and removed again if it fails.
+into the store just before the commit and removed again if it fails; but kept if
+the commit's answer was lost and it may have landed (`app.db.commit_or_confirm`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from pathlib import Path
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from app.errors import KeyringUnavailable, SubmissionError
+from app.db import commit_or_confirm
+from app.errors import CommitUnconfirmed, KeyringUnavailable, SubmissionError
 from app.models import Item, Source, today
 from app.services.context import services
 from app.services.sources import SignedIn, create_account
@@ -146,7 +148,9 @@ def submit(
         # One statement for every item, in the same transaction (no object kept for them).
         session.connection().execute(insert(Item), rows)
         published = svc.store.publish_staged(staged)
-        session.commit()
+        commit_or_confirm(session, select(Item.id).where(Item.id == staged[0].id))
+    except CommitUnconfirmed:
+        raise  # it may have landed: its files stay, every one published and forced to disk
     except BaseException:
         session.rollback()
         for envelope in [*staged, *files]:
