@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
+import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,7 +14,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, event, inspect, text
 
 from app.db import Base, make_engine
 from app.migrate import alembic_config, downgrade, upgrade
@@ -118,6 +121,47 @@ def test_each_migration_goes_down_and_up_again_to_the_same_schema(
     assert before != after
     upgrade(database, revision)
     assert schema(engine) == after
+
+
+def _upgrade_killed(database: str, revision: str) -> None:
+    """Run `upgrade` to `revision` in a child that SIGKILLs itself after its first change."""
+
+    def run() -> None:
+        def die(_c: object, _cur: object, statement: str, *_args: object) -> None:
+            words = statement.lstrip().upper()
+            if words.startswith(_CHANGES) and "ALEMBIC_VERSION" not in words:
+                os.kill(os.getpid(), signal.SIGKILL)
+
+        event.listen(Engine, "after_cursor_execute", die)
+        upgrade(database, revision)
+
+    child = multiprocessing.get_context("fork").Process(target=run)
+    child.start()
+    child.join(120)
+    assert child.exitcode == -signal.SIGKILL
+
+
+# The first words of a statement that changes the schema or the rows.
+_CHANGES = ("ALTER", "CREATE", "DROP", "INSERT", "UPDATE", "DELETE")
+
+
+@pytest.mark.parametrize("revision", REVISIONS[1:])
+def test_a_migration_killed_after_its_first_change_runs_again_whole(
+    database: str, engine: Engine, revision: str
+) -> None:
+    """A kill (power cut, OOM) midway leaves the revision undone: the next upgrade runs it."""
+    script = SCRIPTS.get_revision(revision)
+    assert script is not None
+    upgrade(database, str(script.down_revision))
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO settings (key, value) VALUES ('kept', '1')"))
+    _upgrade_killed(database, revision)
+    upgrade(database)
+    with engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+        kept = connection.execute(text("SELECT value FROM settings WHERE key = 'kept'")).scalar()
+    assert differences == [], f"killed midway, {revision} left the schema half changed"
+    assert kept == "1"
 
 
 def test_0001_creates_the_first_tables(database: str, engine: Engine) -> None:
