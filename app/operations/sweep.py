@@ -86,10 +86,15 @@ def last_sweep(store: EnvelopeStore) -> float | None:
 
 
 def due(store: EnvelopeStore, every: dt.timedelta, now: float) -> bool:
-    """Say whether a new period has begun since the last sweep (periods start at UTC midnight)."""
+    """Say whether a new period has begun since the last sweep (periods start at UTC midnight).
+
+    A last sweep stamped after `now` was stamped by a clock since set back (NTP, an
+    RTC set right): waiting for the clock to reach it would hold every arrival
+    meanwhile, its times on disk, so the sweep is due at once.
+    """
     last = last_sweep(store)
     seconds = every.total_seconds()
-    return last is None or now // seconds > last // seconds
+    return last is None or last > now or now // seconds > last // seconds
 
 
 def sweep(

@@ -21,7 +21,7 @@ from app.cli import main
 from app.config import config_for
 from app.instance import InstancePaths
 from app.models import AuditEntry, Throttle
-from app.operations.sweep import compact, last_sweep, sweep
+from app.operations.sweep import compact, last_sweep, marker, sweep
 from app.services.resumable import staged_path
 from app.settings import get_setting
 from app.store import HOLDING_NAME, REPLY_WORK_PREFIX, EnvelopeStore
@@ -98,6 +98,20 @@ def test_the_sweep_runs_once_per_period(engine: Engine, store: EnvelopeStore) ->
     assert len(store.held()) == 1
     assert sweep(engine, store, now=(last_sweep(store) or 0) + DAY).ran
     assert store.held() == []
+
+
+def test_a_sweep_stamped_by_a_clock_that_ran_ahead_does_not_stop_the_next(
+    engine: Engine, store: EnvelopeStore
+) -> None:
+    """The clock ran two days ahead for a sweep, then NTP set it right."""
+    sweep(engine, store, force=True)
+    ahead = time.time() + 2 * DAY
+    os.utime(marker(store), (ahead, ahead))
+    arrive(store, b"an envelope")
+    report = sweep(engine, store)
+    assert report.ran, "no sweep runs until the clock reaches the day the last one was stamped"
+    assert store.held() == []
+    assert (last_sweep(store) or 0) <= time.time()
 
 
 def test_a_sweep_cut_off_after_its_renames_is_finished_by_the_next(
