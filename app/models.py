@@ -160,6 +160,9 @@ class ExportHead(Base):
     digest: Mapped[bytes] = mapped_column(LargeBinary(32))
     # How many audit entries that bundle's audit head counted (None before format 4).
     audit_entries: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # The latest day an export was dated (None before 0013): rule D2 never seals or accepts
+    # for a week that day closed, even once the server's clock is set back behind it.
+    day: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
 
 
 class Setting(Base):

@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import case, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -165,7 +165,7 @@ def export_bundle(
     _flush(dst)
     if missing:
         log.warning("export: %d item(s) left out, their files are missing", len(missing))
-    _advance(session, chain, digest, audit_head.entries)
+    _advance(session, chain, digest, audit_head.entries, export.created)
     day = today()
     for item in items:
         item.exported = True
@@ -219,10 +219,17 @@ def _audit_since(session: Session) -> int:
     return head.audit_entries or 0 if head is not None else 0
 
 
-def _advance(session: Session, chain: ChainLink, digest: bytes, audit_entries: int) -> None:
-    """Make this bundle the newest, unless another export took its number meanwhile."""
+def _advance(
+    session: Session, chain: ChainLink, digest: bytes, audit_entries: int, created: dt.date
+) -> None:
+    """Make this bundle the newest, unless another export took its number meanwhile.
+
+    The head keeps the latest day any export was dated (`Services.sealing_day`).
+    """
     if chain.sequence == 1:
-        session.add(ExportHead(id=1, sequence=1, digest=digest, audit_entries=audit_entries))
+        session.add(
+            ExportHead(id=1, sequence=1, digest=digest, audit_entries=audit_entries, day=created)
+        )
         try:
             session.flush()
         except IntegrityError as exc:
@@ -232,7 +239,16 @@ def _advance(session: Session, chain: ChainLink, digest: bytes, audit_entries: i
     moved = session.execute(
         update(ExportHead)
         .where(ExportHead.id == 1, ExportHead.sequence == chain.sequence - 1)
-        .values(sequence=chain.sequence, digest=digest, audit_entries=audit_entries)
+        .values(
+            sequence=chain.sequence,
+            digest=digest,
+            audit_entries=audit_entries,
+            day=case(
+                (ExportHead.day.is_(None), created),
+                (ExportHead.day < created, created),
+                else_=ExportHead.day,
+            ),
+        )
         .execution_options(synchronize_session=False)
     )
     if moved.rowcount != 1:  # type: ignore[attr-defined]

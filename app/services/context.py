@@ -8,12 +8,14 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from flask import Flask, current_app
+from sqlalchemy import select
 
+from app.db import Database
 from app.demo import demo_timestamp
 from app.errors import KeyringUnavailable
 from app.instance import InstancePaths
 from app.keyring import KeyringCache, KeyringState, fresh_timestamp, timestamp_path, write_replacing
-from app.models import today
+from app.models import ExportHead, today
 from app.store import EnvelopeStore, SealingKey
 from app.subkeys import SubkeyCache
 from crypto import CryptoError, Manifest, SignedTimestamp, VerifyKey
@@ -64,7 +66,7 @@ class Services:
         # Checking the lists costs an Ed25519 verification and canonical JSON per
         # reviewer; the answer holds for the day, for these lists under this
         # keyring (`crypto.subkeys.current`), so it is kept for exactly that.
-        day = today()
+        day = self.sealing_day()
         stamp, lists = self.subkeys.current()
         cached = self._sealing
         if cached is not None and cached[0] is manifest and cached[1] == stamp and cached[2] == day:
@@ -75,6 +77,23 @@ class Services:
             raise KeyringUnavailable(f"no current subkey for every reviewer ({exc.rule})") from exc
         self._sealing = (manifest, stamp, day, keys)
         return manifest, list(keys)
+
+    def sealing_day(self) -> dt.date:
+        """The day whose week reports are sealed to: today, or the latest day an export was
+        dated if the clock is now behind it (docs/PROTOCOL.md §5A.8, rule D2).
+
+        The workstation may destroy every week an export's day closes (rule D1): a
+        clock that ran ahead for an export and was then set back would otherwise
+        seal, and accept, reports for weeks whose keys are about to go unexported.
+        Read on a connection of its own, so no request holds a snapshot for it.
+        """
+        database: Database = current_app.extensions["raazdar.db"]
+        assert database.engine is not None  # noqa: S101 - init_app made it
+        with database.engine.connect() as connection:
+            exported = connection.execute(select(ExportHead.day).where(ExportHead.id == 1))
+            latest = exported.scalar()
+        day = today()
+        return max(day, latest) if latest is not None else day
 
     def accepts_sealed(self, header: Header, manifest: Manifest) -> bool:
         """Whether an envelope sealed elsewhere is sealed as `recipients` would have sealed it.
@@ -92,7 +111,7 @@ class Services:
             named = [s.key_id for s in header.stanzas]
             return len(named) == len(wanted) and set(named) == wanted
         try:
-            check_sealed_to_subkeys(header, manifest, self.subkeys.lists(), today())
+            check_sealed_to_subkeys(header, manifest, self.subkeys.lists(), self.sealing_day())
         except SubkeyError as exc:
             if exc.rule in _SENDERS_FAULT:
                 return False

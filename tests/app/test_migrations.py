@@ -84,6 +84,7 @@ def test_the_migrations_form_one_line() -> None:
         "0010",
         "0011",
         "0012",
+        "0013",
     ]
     assert expected == REVISIONS
     assert SCRIPTS.get_heads() == [REVISIONS[-1]]

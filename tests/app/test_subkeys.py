@@ -22,12 +22,23 @@ from flask.testing import FlaskClient
 from app.cli import main
 from app.instance import InstancePaths
 from app.models import today
+from app.operations import exchange
 from app.services import context
 from app.subkeys import list_path, subkeys_dir
-from crypto import DecryptionError, Manifest, Metadata, open_bytes, read_header, seal_bytes
+from crypto import (
+    DecryptionError,
+    Manifest,
+    Metadata,
+    SigningKey,
+    open_bytes,
+    read_header,
+    seal_bytes,
+)
 from crypto.envelope.version import V2
-from crypto.subkeys import Period, SubkeyList, open_with_subkeys, sign_subkeys
+from crypto.exchange import read_export
+from crypto.subkeys import Period, SubkeyList, closed_through, open_with_subkeys, sign_subkeys
 from tests.app.api_support import ApiClient
+from tests.app.operations.test_exchange import Review, cli
 from tests.app.subkeys_support import install, long_term, publish, signed_list, without_lists
 from tests.app.support import (
     Visitor,
@@ -286,3 +297,64 @@ def context_manifest(app: Flask) -> Manifest:
     """The keyring in force as the app sees it."""
     with app.app_context():
         return context.services().manifest()
+
+
+def export_ahead(
+    instance: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> dt.date:
+    """Export with the server's clock two weeks ahead, then set it right; the bundle's day."""
+    monkeypatch.setattr(exchange, "today", clock)
+    clock.day = today() + dt.timedelta(days=14)
+    assert cli(instance, "export", "--out", str(tmp_path / "ahead.rzb"))[0] == 0
+    review = Review(instance, reviewer_keys(instance))
+    server = SigningKey.from_text(review.paths.signing_key.read_text()).verify_key
+    with (tmp_path / "ahead.rzb").open("rb") as src:
+        _, manifest = read_export(src, [server], review.instance_id)
+    clock.day = today()
+    return manifest.created
+
+
+def test_after_an_export_dated_ahead_no_report_is_sealed_to_a_week_that_export_closed(
+    hybrid: Path,
+    app: Flask,
+    runner: CliRunner,
+    visitor: Visitor,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """The server's clock ran two weeks ahead for an export, then was set right (NTP).
+
+    Rule D1 lets the workstation destroy every week that export's day closes, once
+    its own clock says they closed; a report sealed to one of them after that
+    export reaches it only in a later bundle, when no key opens it any more.
+    """
+    secrets = publish(runner, hybrid, THIS_WEEK)
+    created = export_ahead(hybrid, clock, monkeypatch, tmp_path)
+    closed = closed_through(created)
+    send_report(visitor)
+    for path in envelope_files(hybrid):
+        week, _ = open_with_subkeys(io.BytesIO(path.read_bytes()), io.BytesIO(), secrets)
+        assert week > closed, (
+            f"a report was sealed to {week}, which the newest export (dated "
+            f"{created}) lets the workstation destroy before the report is exported"
+        )
+
+
+def test_after_an_export_dated_ahead_an_api_upload_to_a_week_it_closed_is_refused(
+    hybrid: Path,
+    runner: CliRunner,
+    device: ApiClient,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    secrets = publish(runner, hybrid, THIS_WEEK)
+    export_ahead(hybrid, clock, monkeypatch, tmp_path)
+    key = secrets.get(THIS_WEEK)
+    assert key is not None
+    envelope = seal_bytes(b"report", [key.public_key], Metadata("report"))
+    upload = device.start_upload(envelope).get_json()["upload"]
+    response = device.patch(upload, 0, envelope)
+    assert response.status_code == 422, "an upload to a week the newest export closed was stored"
+    assert envelope_files(hybrid) == []
