@@ -12,13 +12,17 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import multiprocessing
+import os
 import secrets
+import signal
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import Engine, event, select
 from sqlalchemy.engine.default import DefaultDialect
 
@@ -179,3 +183,51 @@ def test_a_report_whose_lost_commit_cannot_be_checked_keeps_its_files_for_the_pu
         purged = purge(session, _store(instance), today(), grace=dt.timedelta(0))
     assert purged.orphans == 1
     assert envelope_files(instance) == []
+
+
+@pytest.mark.parametrize("marker", ["published", "commit-sent", "committed"])
+def test_a_server_killed_during_a_submission_leaves_it_whole_or_gone(
+    app: Flask, client: FlaskClient, instance: Path, marker: str
+) -> None:
+    """SIGKILL at each step of a browser report: its envelopes forced to disk and renamed,
+    the COMMIT sent but not run, the COMMIT run but not answered. After the restart
+    every row has its file, and a file no row names is held only for the purge."""
+    page = Visitor(client).start()
+
+    def run() -> None:
+        database = app.extensions["raazdar.db"]
+        database.engine.dispose(close=False)  # the parent's connections stay the parent's
+        real_publish = EnvelopeStore.publish_staged
+        real_commit: Callable[[DefaultDialect, Any], None] = DefaultDialect.do_commit
+
+        def publish(store: EnvelopeStore, staged: Any) -> list[Path]:
+            published = real_publish(store, staged)
+            if marker == "published":
+                os.kill(os.getpid(), signal.SIGKILL)
+            armed.append(True)
+            return published
+
+        def do_commit(dialect: DefaultDialect, dbapi_connection: Any) -> None:
+            if armed and marker == "commit-sent":
+                os.kill(os.getpid(), signal.SIGKILL)
+            real_commit(dialect, dbapi_connection)
+            if armed and marker == "committed":
+                os.kill(os.getpid(), signal.SIGKILL)
+
+        armed: list[bool] = []
+        EnvelopeStore.publish_staged = publish  # type: ignore[method-assign,assignment]
+        DefaultDialect.do_commit = do_commit  # type: ignore[method-assign]
+        photo = ("files", "photo.jpg", b"\xff\xd8 the SHO's car", "image/jpeg")
+        Visitor(client).send(page, "The SHO took money.", [photo])
+
+    child = multiprocessing.get_context("fork").Process(target=run)
+    child.start()
+    child.join(120)
+    assert child.exitcode == -signal.SIGKILL
+    landed = row_counts(app, Item)["items"]
+    assert landed == (2 if marker == "committed" else 0)
+    assert _without_file(app, instance, Item) == [], "a report's row outlived its file"
+    with app.app_context(), db_session(app) as session:
+        purged = purge(session, _store(instance), today(), grace=dt.timedelta(0))
+    assert purged.orphans == 2 - landed
+    assert len(envelope_files(instance)) == landed
