@@ -5,7 +5,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import multiprocessing
+import os
 import secrets
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -120,6 +123,43 @@ def test_expired_items_are_gone_from_disk_and_database_and_young_ones_stay(
     assert {p.stem for p in store.root.glob("*.rze")} == set(young)
     assert not any(store.path(i).exists() for i in expired)
     assert session.get(Source, source.id) is not None
+
+
+def test_a_purge_killed_between_its_commit_and_its_files_is_finished_by_the_next(
+    app: Flask, session: Session, store: EnvelopeStore
+) -> None:
+    """SIGKILL after the first file is overwritten: the rows are gone, the files wait."""
+    source = add_source(session, active=0)
+    expired = [add_item(session, store, source, 200) for _ in range(3)]
+    young = add_item(session, store, source, 0)
+    session.commit()
+
+    def run() -> None:
+        app.extensions["raazdar.db"].engine.dispose(close=False)
+        real = EnvelopeStore.retire_file
+        calls: list[Path] = []
+
+        def dying(self: EnvelopeStore, path: Path) -> None:
+            calls.append(path)
+            if len(calls) == 2:
+                os.kill(os.getpid(), signal.SIGKILL)
+            real(self, path)
+
+        EnvelopeStore.retire_file = dying  # type: ignore[method-assign]
+        with db_session(app) as child:
+            purge(child, store, TODAY, include_unacknowledged=True)
+
+    child = multiprocessing.get_context("fork").Process(target=run)
+    child.start()
+    child.join(120)
+    assert child.exitcode == -signal.SIGKILL
+    session.expire_all()
+    assert set(session.execute(select(Item.id)).scalars()) == {young}
+    report = purge(session, store, TODAY, grace=NOW)
+    assert report.orphans == 2
+    assert {p.stem for p in store.root.glob("*.rze")} == {young}
+    assert not any(store.path(i).exists() for i in expired)
+    assert store.path(young).stat().st_size == 64
 
 
 def test_retention_follows_the_setting(session: Session, store: EnvelopeStore) -> None:
