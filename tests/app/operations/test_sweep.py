@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import errno
+import multiprocessing
 import os
 import secrets
+import signal
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -112,6 +115,43 @@ def test_a_sweep_stamped_by_a_clock_that_ran_ahead_does_not_stop_the_next(
     assert report.ran, "no sweep runs until the clock reaches the day the last one was stamped"
     assert store.held() == []
     assert (last_sweep(store) or 0) <= time.time()
+
+
+@pytest.mark.parametrize("step", ["_copy", "_swap"])
+def test_a_sweep_killed_midway_loses_no_envelope_and_the_next_finishes(
+    engine: Engine, store: EnvelopeStore, step: str
+) -> None:
+    """A real SIGKILL at the third copy, or the third rename over, of five held envelopes."""
+    contents = {arrive(store, secrets.token_bytes(3000)): b"" for _ in range(5)}
+    for envelope_id in contents:
+        contents[envelope_id] = (store.holding / f"{envelope_id}.rze").read_bytes()
+
+    def run() -> None:
+        engine.dispose(close=False)
+        real = getattr(EnvelopeStore, step)
+        calls: list[object] = []
+
+        def dying(self: EnvelopeStore, *args: Any) -> Any:
+            calls.append(args)
+            if len(calls) == 3:
+                os.kill(os.getpid(), signal.SIGKILL)
+            return real(self, *args)
+
+        setattr(EnvelopeStore, step, dying)
+        sweep(engine, store, force=True)
+
+    child = multiprocessing.get_context("fork").Process(target=run)
+    child.start()
+    child.join(120)
+    assert child.exitcode == -signal.SIGKILL
+    for envelope_id, content in contents.items():
+        with store.open(envelope_id) as stream:
+            assert stream.read() == content, "an envelope was lost or cut by a killed sweep"
+    sweep(engine, store, force=True)
+    assert store.held() == []
+    for envelope_id, content in contents.items():
+        assert store.stored_path(envelope_id).read_bytes() == content
+    assert not [p for p in store.root.iterdir() if p.name.startswith(".sweep-")]
 
 
 def test_a_sweep_cut_off_after_its_renames_is_finished_by_the_next(
