@@ -165,6 +165,63 @@ def test_a_migration_killed_after_its_first_change_runs_again_whole(
     assert kept == "1"
 
 
+def test_an_instance_from_the_oldest_schema_keeps_every_report_reply_and_account(
+    database: str, engine: Engine
+) -> None:
+    """Rows written under 0001 (and staff under 0006) come through to head unchanged."""
+    day = dt.date(2025, 1, 1)
+    upgrade(database, "0001")
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO sources (id, lookup_tag, designation, public_key, created_day,"
+                " active_day) VALUES (:id, :tag, 'Brave Otter', 'rz-x25519-public:x', :d, :d)"
+            ),
+            {"id": "a" * 32, "tag": b"\x01" * 32, "d": day},
+        )
+        for n, kind in enumerate(("report", "file")):
+            connection.execute(
+                text(
+                    "INSERT INTO items (id, source_id, submission_id, kind, size, received_day,"
+                    " keyring_version) VALUES (:id, :source, :sub, :kind, 1024, :d, 1)"
+                ),
+                {"id": f"{n}" * 32, "source": "a" * 32, "sub": "c" * 32, "kind": kind, "d": day},
+            )
+        connection.execute(
+            text(
+                "INSERT INTO replies (id, source_id, size, received_day)"
+                " VALUES (:id, :source, 512, :d)"
+            ),
+            {"id": "e" * 32, "source": "a" * 32, "d": day},
+        )
+    upgrade(database, "0006")
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO staff_accounts (id, username, role, password_hash, totp_enrolled,"
+                " totp_last_step, epoch, created_day) VALUES (:id, 'amina', 'admin', 'h',"
+                " :yes, 7, 1, :d)"
+            ),
+            {"id": "f" * 32, "yes": True, "d": day},
+        )
+    upgrade(database)
+    with engine.connect() as connection:
+        items = connection.execute(
+            text("SELECT id, source_id, kind, size, received_day FROM items ORDER BY id")
+        ).all()
+        replies = connection.execute(text("SELECT id, source_id, size FROM replies")).all()
+        sources = connection.execute(text("SELECT id, designation FROM sources")).all()
+        staff = connection.execute(text("SELECT id, username FROM staff_accounts")).all()
+    assert [(i, s, k, n) for i, s, k, n, _ in items] == [
+        ("0" * 32, "a" * 32, "report", 1024),
+        ("1" * 32, "a" * 32, "file", 1024),
+    ]
+    assert [str(d) for *_, d in items] == [str(day)] * 2
+    assert [tuple(r) for r in replies] == [("e" * 32, "a" * 32, 512)]
+    assert [tuple(r) for r in sources] == [("a" * 32, "Brave Otter")]
+    assert [tuple(r) for r in staff] == [("f" * 32, "amina")]
+
+
 def test_0001_creates_the_first_tables(database: str, engine: Engine) -> None:
     upgrade(database, "0001")
     assert tables(engine) == {"settings", "sources", "taxonomy", "throttle", "items", "replies"}
