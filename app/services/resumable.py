@@ -449,6 +449,9 @@ def _finish(session: Session, upload: Upload, path: Path) -> Progress:
             "the envelope is not sealed to exactly the recipients of the keyring in force",
         )
     published: Path | None = None
+    # Read now: a commit whose answer was lost is rolled back in the session, which then
+    # holds no row of the upload (`commit_or_confirm`).
+    done = Progress(upload.size, upload.size, upload.id)
     try:
         session.add(
             Item(
@@ -473,7 +476,7 @@ def _finish(session: Session, upload: Upload, path: Path) -> Progress:
         svc.store.destroy(path)
         raise
     # Deliberately not logged: a log line's timestamp would record when it arrived.
-    return Progress(upload.size, upload.size, upload.id)
+    return done
 
 
 def _discard(session: Session, upload: Upload) -> None:

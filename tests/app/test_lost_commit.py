@@ -105,8 +105,9 @@ def test_a_report_whose_commit_answer_was_lost_keeps_its_envelopes(
     page = visitor.start()
     photo = ("files", "photo.jpg", b"\xff\xd8 the SHO's car", "image/jpeg")
     with answer_lost("items") as lost:
-        visitor.send(page, "The SHO took money.", [photo])
+        first = visitor.send(page, "The SHO took money.", [photo])
     assert lost == ["items"]
+    assert first.status_code == 303, "a report that landed was answered as a failure"
     # The source sends the same form again, and is told it was filed.
     again = visitor.send(page, "The SHO took money.", [photo])
     assert again.status_code == 303
@@ -127,8 +128,10 @@ def test_an_upload_whose_last_commit_answer_was_lost_keeps_its_envelope(
     assert started.status_code == 201
     upload = started.get_json()["upload"]
     with answer_lost("items") as lost:
-        device.patch(upload, 0, envelope)
+        finished = device.patch(upload, 0, envelope)
     assert lost == ["items"]
+    assert finished.status_code == 200, finished.get_data(as_text=True)
+    assert finished.get_json()["complete"] is True
     # The client asks how far the upload got, and is told it is complete.
     status = device.offset(upload)
     assert status.status_code == 200
@@ -146,8 +149,10 @@ def test_a_reply_bundle_whose_commit_answer_was_lost_keeps_its_replies(
     manifest, _ = review.read(tmp_path / "e.rzb", tmp_path / "items")
     bundle = review.replies(tmp_path / "r.rzr", manifest, "Which police station?")
     with answer_lost("replies") as lost:
-        cli(instance, "import-replies", str(bundle))
+        status, output = cli(instance, "import-replies", str(bundle))
     assert lost == ["replies"]
+    assert status == 0, output
+    assert "1 reply(ies) posted, 2 acknowledged item(s) deleted" in output
     # Applied again, it is refused as applied before: the receipt says it arrived.
     status, output = cli(instance, "import-replies", str(bundle))
     assert status == 1
