@@ -79,24 +79,28 @@ ORDERED_PLACES: Final = 4096
 # How many places one circuit may hold at once (waiting or deriving): a source
 # logs in once at a time; a browser sending the form twice needs two.
 PLACES_PER_CIRCUIT: Final = 2
-# Per place, four numbers: when its waiter arrived (monotonic ns; 0: none;
+# Per place, five numbers: when its waiter arrived (monotonic ns; 0: none;
 # minus when its derivation began, while it runs), its circuit (the id tor gave
 # plus one; 0: unknown), its round (how many places its circuit held when it
-# arrived) and its claim (0: none; else when a newcomer claimed the place, in
-# monotonic ns: its waiter must leave it to that newcomer, `_push_out`). Mapped
+# arrived), its claim (0: none; else when a newcomer claimed the place, in
+# monotonic ns: its waiter must leave it to that newcomer, `_push_out`) and the
+# claiming newcomer's circuit (plus one), which holds the place until it is noted. Mapped
 # shared and anonymous when this module is first imported: in the gunicorn master,
 # which imports the worker class (`app.worker`), so every worker forked from it
 # shares it. Circuit ids live only here and in the worker's memory: never logged,
 # never written anywhere.
-_FIELDS: Final = 4
+_FIELDS: Final = 5
 _CLAIM: Final = 3
+_CLAIMER: Final = 4
+_NO_CLAIM: Final = memoryview(array("q", [0, 0]))
 _table = memoryview(mmap.mmap(-1, ORDERED_PLACES * 8 * _FIELDS)).cast("q")
 # Which circuit's derivation ended last, and when (monotonic ns), in each of
 # `_RECENT` cells (a circuit's cell: its key modulo `_RECENT`; another circuit
 # may overwrite it, which only forgets). Shared and in memory, like `_table`.
 _RECENT: Final = 1024
 _served = memoryview(mmap.mmap(-1, _RECENT * 8 * 2)).cast("q")
-# Held to count a circuit's places and note a new one as one step (`slot`).
+# Held to count a circuit's places and note a new one, or claim one, as one step (`slot`,
+# `_push_out`).
 _circuit_lock = HostLock("raazdar-kdf-places")
 # The circuit of the request this thread is serving (set by `app.worker`).
 _this_request = threading.local()
@@ -194,7 +198,7 @@ def _take_place(paths: list[Path], now: int) -> tuple[int, int] | None:
     """Take a free place that no newcomer has claimed (`_push_out`), clearing a stale claim."""
     taken = _take_any(paths, lambda index: _claimed(index, now))
     if taken is not None and taken[0] < ORDERED_PLACES:
-        _table[_FIELDS * taken[0] + _CLAIM] = 0
+        _table[_FIELDS * taken[0] + _CLAIM : _FIELDS * taken[0] + _FIELDS] = _NO_CLAIM
     return taken
 
 
@@ -206,6 +210,16 @@ def _claimed(place: int, now: int) -> bool:
     return claim != 0 and now - claim < 2 * _CLAIM_WAIT * 1e9
 
 
+def _claims_of(circuit: int, places: int, now: int) -> int:
+    """How many places `circuit` has claimed lately and not yet noted as its own."""
+    values = _table[: _FIELDS * min(places, ORDERED_PLACES)].tolist()
+    return sum(
+        1
+        for index in range(len(values) // _FIELDS)
+        if values[_FIELDS * index + _CLAIMER] == circuit + 1 and _claimed(index, now)
+    )
+
+
 def _served_lately(circuit: int, now: int) -> bool:
     """Whether a derivation of `circuit` ended within `SERVED_LATELY_SECONDS`."""
     cell = 2 * (circuit % _RECENT)
@@ -213,9 +227,11 @@ def _served_lately(circuit: int, now: int) -> bool:
     return key == circuit + 1 and now - ended <= SERVED_LATELY_SECONDS * 10**9
 
 
-def _push_out(paths: list[Path], circuit: int, stale_before: int) -> tuple[int, int] | None:
+def _push_out(
+    paths: list[Path], circuit: int, stale_before: int, me: int
+) -> tuple[int, int] | None:
     """For a circuit not served lately, take the place of the last waiter, in turn, of one that
-    was: (the place, its descriptor), or None.
+    was: (the place, its descriptor, noted as this circuit's), or None.
 
     Circuits that send again the moment they are answered can hold every place
     (two each); without this a source on a new circuit would be told "busy"
@@ -223,37 +239,50 @@ def _push_out(paths: list[Path], circuit: int, stale_before: int) -> tuple[int, 
     sees the claim while it waits, `_wait_for_slot`), and the place is the
     newcomer's: others taking a place pass over a claimed one. A newcomer that
     came first and waits keeps its place, since its circuit was not served.
+
+    The look, the choice and the claim are one step (`_circuit_lock`), and a
+    claim counts as a place its circuit holds until the place is noted as its
+    own, in one step again: requests sent down one new circuit while a waiter
+    took its time to leave each found the circuit holding nothing, and each
+    pushed out another waiter; two new circuits at once chose the same one.
     """
-    now = time.monotonic_ns()
-    if _served_lately(circuit, now):
-        return None
-    entries = _entries(len(paths), stale_before)
-    if any(key == circuit + 1 for _when, _index, key, _rank in entries):
-        return None
-    victims = [
-        (rank, when, index)
-        for when, index, key, rank in entries
-        if when > 0 and key and not _claimed(index, now) and _served_lately(key - 1, now)
-    ]
-    if not victims:
-        return None
-    place = max(victims)[2]
-    claim = _FIELDS * place + _CLAIM
-    _table[claim] = now
+    with _circuit_lock:
+        now = time.monotonic_ns()
+        if _served_lately(circuit, now):
+            return None
+        entries = _entries(len(paths), stale_before)
+        if any(key == circuit + 1 for _when, _index, key, _rank in entries):
+            return None
+        if _claims_of(circuit, len(paths), now):
+            return None
+        victims = [
+            (rank, when, index)
+            for when, index, key, rank in entries
+            if when > 0 and key and not _claimed(index, now) and _served_lately(key - 1, now)
+        ]
+        if not victims:
+            return None
+        place = max(victims)[2]
+        claim = _FIELDS * place + _CLAIM
+        now = time.monotonic_ns()  # the claim's own time: its wait counts from it
+        _table[claim : claim + 2] = memoryview(array("q", [now, circuit + 1]))
     deadline = now + int(_CLAIM_WAIT * 1e9)
     while _table[claim] == now:
         fd = _try_take(paths[place])
         if fd is not None:
-            if _table[claim] == now:
-                _table[claim] = 0
-                return place, fd
+            with _circuit_lock:
+                if _table[claim] == now:
+                    _note(place, _not_before(circuit, me), circuit, 0)
+                    _table[claim : claim + 2] = _NO_CLAIM
+                    return place, fd
             os.close(fd)  # another newcomer claimed it since
             return None
         if time.monotonic_ns() >= deadline:
             break  # its waiter took a slot first: it is deriving
         time.sleep(_POLL)
-    if _table[claim] == now:
-        _table[claim] = 0
+    with _circuit_lock:
+        if _table[claim] == now:
+            _table[claim : claim + 2] = _NO_CLAIM
     return None
 
 
@@ -309,8 +338,9 @@ def _ahead_of(place: int, places: int, stale_before: int) -> int:
 
 
 def _circuit_places(places: int, stale_before: int, circuit: int) -> int:
-    """How many places `circuit` holds now, waiting or deriving."""
-    return sum(1 for _w, _i, key, _r in _entries(places, stale_before) if key == circuit + 1)
+    """How many places `circuit` holds now, waiting, deriving or claimed."""
+    noted = sum(1 for _w, _i, key, _r in _entries(places, stale_before) if key == circuit + 1)
+    return noted + _claims_of(circuit, places, time.monotonic_ns())
 
 
 @contextlib.contextmanager
@@ -333,15 +363,17 @@ def slot(
     stale_before = me - int((wait_seconds + _LONGEST_DERIVATION) * 1e9)
     paths = place_paths(instance_dir, slots, queue)
     taken = _take_place(paths, me)
+    pushed_in = False
     if taken is None and circuit is not None:
-        taken = _push_out(paths, circuit, stale_before)
+        taken = _push_out(paths, circuit, stale_before, me)
+        pushed_in = taken is not None  # and noted as its circuit's, in round 0
     if taken is None:
         raise KdfBusy("the queue for derivation slots is full")
     place, place_fd = taken
     try:
         if circuit is None:
             _note(place, me)
-        else:
+        elif not pushed_in:
             # Its round: how many places its circuit holds already, so its turn
             # comes after every other circuit's first (second, ...) waiter.
             # Counted and noted as one step: workers that all counted before

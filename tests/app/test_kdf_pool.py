@@ -533,3 +533,100 @@ def test_a_circuit_not_served_lately_pushes_out_only_a_waiter_of_one_that_was(
         "unknown": "busy",
     }
     assert answers["source-1"] == answers["source-2"] == "served"
+
+
+def test_one_new_circuit_sending_at_once_pushes_out_one_waiter_at_most(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A circuit not served lately takes one waiter's place, and only while it holds none.
+    Whether it holds one was read before it claimed, and its place noted only once the
+    waiter had seen the claim and left: requests sent down the same new circuit in that
+    time each found it holding none, and each pushed out another source's waiter."""
+    # Waiters at the back look every 100 ms, as a worker's busy request threads may.
+    monkeypatch.setattr(kdf_pool, "_RANK_POLL", 0.1)
+    served, fresh = [7300, 7301, 7302], 7400  # circuits no other test uses
+    for circuit in served:
+        with kdf_pool.slot(tmp_path, 1, 5, 5, circuit=circuit):
+            pass  # served a moment ago, as a source who signed in and now sends
+    answers: list[str] = []
+    lock = threading.Lock()
+
+    def one(circuit: int) -> None:
+        try:
+            with kdf_pool.slot(tmp_path, 1, 3, 5, circuit=circuit):
+                outcome = "served"
+        except kdf_pool.KdfBusy as exc:
+            outcome = str(exc)
+        with lock:
+            answers.append(outcome)
+
+    waiting = [threading.Thread(target=one, args=(c,)) for c in served for _ in range(2)]
+    burst = [threading.Thread(target=one, args=(fresh,)) for _ in range(4)]
+    with all_slots_taken(tmp_path, 1):
+        for thread in waiting:
+            thread.start()
+            time.sleep(0.05)  # every place is held before the new circuit comes
+        for thread in burst:
+            thread.start()
+            time.sleep(0.005)  # one stream after another down the one circuit
+        time.sleep(0.5)
+        with lock:
+            pushed_out = answers.count("a circuit not served lately took this place")
+    for thread in waiting + burst:
+        thread.join(timeout=10)
+    print(f"\nwaiters pushed out by one new circuit's burst of {len(burst)}: {pushed_out}")
+    assert pushed_out == 1, f"one new circuit pushed out {pushed_out} waiters"
+
+
+def _waiters_behind_the_slot(
+    instance: Path, circuits: list[int], seconds: float, ready: Any
+) -> None:
+    """In a forked worker: hold the one slot for `seconds`, a waiter of each circuit queued."""
+
+    def one(circuit: int) -> None:
+        with (
+            contextlib.suppress(kdf_pool.KdfBusy),
+            kdf_pool.slot(instance, 1, 20, len(circuits) - 1, circuit=circuit),
+        ):
+            pass
+
+    threads = [threading.Thread(target=one, args=(circuit,)) for circuit in circuits]
+    with all_slots_taken(instance, 1):
+        for thread in threads:
+            thread.start()
+            time.sleep(0.05)
+        ready.set()
+        time.sleep(seconds)
+    for thread in threads:
+        thread.join(timeout=20)
+
+
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+def test_two_new_circuits_at_once_each_push_out_a_waiter(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sources on two new circuits come at once (two workers) while circuits just served hold
+    every place: each takes one of them. Both looked before either claimed, both chose the
+    same waiter, and the one whose claim was overwritten was told the queue was full."""
+    served = [7500, 7500, 7501, 7501]  # circuits no other test uses
+    for circuit in set(served):
+        with kdf_pool.slot(tmp_path, 1, 5, len(served) - 1, circuit=circuit):
+            pass  # served a moment ago
+    fork = multiprocessing.get_context("fork")
+    ready = fork.Event()
+    holder = fork.Process(target=_waiters_behind_the_slot, args=(tmp_path, served, 4, ready))
+    holder.start()
+    try:
+        assert ready.wait(timeout=10)
+
+        def newcomer() -> str:
+            circuit = 7600 + os.getpid() % 100  # its own, never served
+            with kdf_pool.slot(tmp_path, 1, 20, len(served) - 1, circuit=circuit):
+                return "served"
+
+        answers = at_once_in_workers(monkeypatch, kdf_pool, "_served_lately", newcomer)
+    finally:
+        holder.join(timeout=30)
+        if holder.is_alive():
+            holder.kill()
+    assert answers == ["served", "served"], f"a new circuit was refused: {answers}"
