@@ -38,13 +38,14 @@ from crypto import (
     CodenameError,
     CryptoError,
     Fingerprint,
+    SourceKeys,
     check_codename,
     derive_source_keys,
     generate_codename,
 )
 from submit import inbox, sensitive, transport, uploads
 from submit import state as state_mod
-from submit.errors import StateError, SubmitError
+from submit.errors import StateError, SubmitError, TransportError
 from submit.noatime import read_quietly, read_text_quietly
 from submit.protocol import MAX_REPLIES, MAX_REPLY_BYTES, Api
 from submit.trust import TEST_KDF_FLAG, KeyringDocument, Verified, establish
@@ -577,67 +578,8 @@ def replies(settings: Settings, codename_file: Path | None) -> None:
     ):
         keys = derive_source_keys(codename, verified.salt, verified.kdf)
         api.ensure_account(keys)
-        listing = api.replies(keys)
-        waiting = listing.replies
-        if listing.left_out:
-            click.echo(
-                f"{PROG}: warning: the server lists {listing.left_out} older reply(ies) beyond "
-                f"the newest {len(waiting)}, more than one run fetches "
-                f"({MAX_REPLIES}, {MAX_REPLY_BYTES // 2**20} MiB in all): not fetched",
-                err=True,
-            )
-        trusted = verified.reviewer_signing_keys()
-        names = {r.signing_key: r.name for r in verified.manifest.recipients}
-        failed = 0
-        shown = False
-        if not waiting:
-            click.echo("No replies yet.", err=True)
-        # A server may list one envelope under two ids: it is shown once.
-        this_run: dict[str, int] = {}
-        for number, info in enumerate(waiting, 1):
-            envelope = api.reply(keys, info)
-            name = inbox.digest(envelope)
-            if name in this_run:
-                click.echo(
-                    f"--- reply {number} of {len(waiting)}, {info.day}: the same reply as reply "
-                    f"{this_run[name]}, listed again by the server: not shown twice"
-                )
-                continue
-            this_run[name] = number
-            try:
-                reply = inbox.open_reply(state, keys.private_key, envelope, trusted)
-            except inbox.AlreadyRead:
-                click.echo(
-                    f"--- reply {number} of {len(waiting)}, {info.day}: sealed to a one-time "
-                    "key this device no longer holds: read before here (its key was deleted, "
-                    "so nothing opens it again), or sent to a --no-state run",
-                )
-                continue
-            except (CryptoError, UnicodeDecodeError):
-                failed += 1
-                click.echo(
-                    f"{PROG}: warning: reply {number} ({info.day}) did not verify: not shown",
-                    err=True,
-                )
-                continue
-            who = names.get(reply.signer, "a reviewer") if reply.signer else "a reviewer"
-            sealed = (
-                "forward-secret: its one-time key is now deleted"
-                if reply.forward_secret
-                else "NOT forward-secret: sealed to your codename's key"
-            )
-            day = (
-                info.day if reply.forward_secret else inbox.first_listed(state, envelope, info.day)
-            )
-            if day != info.day:
-                click.echo(
-                    f"{PROG}: warning: reply {number} was first shown here under {day}; the "
-                    f"server now lists it under {info.day}: it is that old reply, not a new one",
-                    err=True,
-                )
-            click.echo(f"--- reply {number} of {len(waiting)}, {day}, from {clean(who)} ({sealed})")
-            click.echo(clean(reply.text))
-            shown = True
+        with api.within():
+            failed, shown = _show_replies(api, keys, state, verified)
     if shown:
         sensitive.erase_once_read("read the replies")
     if failed:
@@ -645,6 +587,83 @@ def replies(settings: Settings, codename_file: Path | None) -> None:
             f"{failed} reply(ies) did not verify against the reviewers' keys",
             hint="they may have been altered on the server; they were not shown",
         )
+
+
+def _show_replies(
+    api: Api, keys: SourceKeys, state: state_mod.State, verified: Verified
+) -> tuple[int, bool]:
+    """Fetch, open and print the replies listed; return how many did not verify,
+    and whether any was shown.
+
+    The whole run is bounded (`Api.within`): past it, the replies not yet
+    fetched stay on the server for the next run, and the error says how many.
+    """
+    listing = api.replies(keys)
+    waiting = listing.replies
+    if listing.left_out:
+        click.echo(
+            f"{PROG}: warning: the server lists {listing.left_out} older reply(ies) beyond "
+            f"the newest {len(waiting)}, more than one run fetches "
+            f"({MAX_REPLIES}, {MAX_REPLY_BYTES // 2**20} MiB in all): not fetched",
+            err=True,
+        )
+    trusted = verified.reviewer_signing_keys()
+    names = {r.signing_key: r.name for r in verified.manifest.recipients}
+    failed = 0
+    shown = False
+    if not waiting:
+        click.echo("No replies yet.", err=True)
+    # A server may list one envelope under two ids: it is shown once.
+    this_run: dict[str, int] = {}
+    for number, info in enumerate(waiting, 1):
+        try:
+            envelope = api.reply(keys, info)
+        except TransportError as exc:
+            raise TransportError(
+                f"{exc}: {len(waiting) - number + 1} of {len(waiting)} reply(ies) not fetched",
+                hint="they stay on the server: run `raazdar-submit replies` again later",
+            ) from exc
+        name = inbox.digest(envelope)
+        if name in this_run:
+            click.echo(
+                f"--- reply {number} of {len(waiting)}, {info.day}: the same reply as reply "
+                f"{this_run[name]}, listed again by the server: not shown twice"
+            )
+            continue
+        this_run[name] = number
+        try:
+            reply = inbox.open_reply(state, keys.private_key, envelope, trusted)
+        except inbox.AlreadyRead:
+            click.echo(
+                f"--- reply {number} of {len(waiting)}, {info.day}: sealed to a one-time "
+                "key this device no longer holds: read before here (its key was deleted, "
+                "so nothing opens it again), or sent to a --no-state run",
+            )
+            continue
+        except (CryptoError, UnicodeDecodeError):
+            failed += 1
+            click.echo(
+                f"{PROG}: warning: reply {number} ({info.day}) did not verify: not shown",
+                err=True,
+            )
+            continue
+        who = names.get(reply.signer, "a reviewer") if reply.signer else "a reviewer"
+        sealed = (
+            "forward-secret: its one-time key is now deleted"
+            if reply.forward_secret
+            else "NOT forward-secret: sealed to your codename's key"
+        )
+        day = info.day if reply.forward_secret else inbox.first_listed(state, envelope, info.day)
+        if day != info.day:
+            click.echo(
+                f"{PROG}: warning: reply {number} was first shown here under {day}; the "
+                f"server now lists it under {info.day}: it is that old reply, not a new one",
+                err=True,
+            )
+        click.echo(f"--- reply {number} of {len(waiting)}, {day}, from {clean(who)} ({sealed})")
+        click.echo(clean(reply.text))
+        shown = True
+    return failed, shown
 
 
 @cli.command()

@@ -8,6 +8,7 @@ the wire: the server gets the lookup tag, public keys, and ciphertext.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import time
@@ -45,6 +46,10 @@ MAX_REPLIES: Final = 100
 # the client for hours: a whole exchange, the answer's head and body, is over within this
 # (`transport.Exchange`), and a request's body adds its time at the least rate below.
 ANSWER_DEADLINE: float = 600.0
+# A run of many exchanges (`replies`: a listing, then up to MAX_REPLIES fetches) is over
+# within this many answers' deadlines (`Api.within`): a server answering each just within
+# its own deadline must not hold a phone on tor for a hundred of them.
+RUN_ANSWERS: Final = 3
 # The rate below which the server itself gives up on a body (app/worker.py's BODY_MIN_RATE).
 UPLOAD_MIN_RATE: Final = 500.0
 _SLICE: Final = 64 * 1024
@@ -52,6 +57,9 @@ _SLICE: Final = 64 * 1024
 MAX_MESSAGE_CHARS: Final = 300
 # The day a reply arrived is printed to the source: nothing but a date may reach the terminal.
 _DAY: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+_TOO_LONG: Final = "the instance took too long to answer"
+_TOO_LONG_HINT: Final = "try again later, or over another circuit"
 
 Timeout = tuple[float, float]
 
@@ -111,6 +119,16 @@ class Api:
         self._timeout = timeout
         self._challenge: tuple[str, float] | None = None
         self._exchange: Exchange | None = None
+        self._run_ends: float | None = None
+
+    @contextlib.contextmanager
+    def within(self, answers: float = RUN_ANSWERS) -> Iterator[None]:
+        """Within the block, every exchange ends by `answers` answers' deadlines from now."""
+        self._run_ends = time.monotonic() + answers * ANSWER_DEADLINE
+        try:
+            yield
+        finally:
+            self._run_ends = None
 
     # -- requests ---------------------------------------------------------------
 
@@ -128,7 +146,12 @@ class Api:
         # The whole exchange, from the first byte sent to the last read, has its deadline;
         # an upload's has the time the server itself allows a body at its slowest.
         self._finish()
-        self._exchange = Exchange(ANSWER_DEADLINE + len(data) / UPLOAD_MIN_RATE)
+        seconds = ANSWER_DEADLINE + len(data) / UPLOAD_MIN_RATE
+        if self._run_ends is not None:
+            seconds = min(seconds, self._run_ends - time.monotonic())
+            if seconds <= 0:
+                raise TransportError(_TOO_LONG, hint=_TOO_LONG_HINT)
+        self._exchange = Exchange(seconds)
         try:
             with self._exchange.watching():
                 return self._http.request(
@@ -159,10 +182,7 @@ class Api:
         """The error for a connection that failed: the deadline's, if it was what shut it."""
         self._finish()
         if self._exchange is not None and self._exchange.expired:
-            return TransportError(
-                "the instance took too long to answer",
-                hint="try again later, or over another circuit",
-            )
+            return TransportError(_TOO_LONG, hint=_TOO_LONG_HINT)
         return TransportError(
             f"the connection to the instance failed ({type(exc).__name__})", hint=hint
         )

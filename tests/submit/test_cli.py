@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import json
+import re
 import stat
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from flask import Flask
 
 from crypto import check_codename
+from submit import protocol
 from submit.cli import cli
-from tests.app.support import envelope_files
+from tests.app.support import envelope_files, reply_to, reviewer_keys
 from tests.submit.support import Device, Recorder, loopback_server
 
 
@@ -313,3 +317,58 @@ def test_an_upload_the_server_never_lets_advance_is_given_up(
     assert len(patches) == 1, f"the client sent the same chunk {len(patches)} times"
     assert result.exit_code == 1
     assert "raazdar-submit: error:" in result.stderr
+
+
+def test_a_server_answering_each_reply_slowly_cannot_hold_a_replies_run_for_all_of_them(
+    device: Device,
+    codename_file: Path,
+    app: Flask,
+    instance: Path,
+    recorder: Recorder,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each exchange is over within its deadline (ten minutes), but a run fetches up to a
+    hundred replies: a server sending each one just within it held the phone on tor for
+    a day. The whole run is bounded; what it did not fetch is still there the next time."""
+    monkeypatch.setattr(protocol, "ANSWER_DEADLINE", 1.0)
+    sent = device.run("send", "-m", "a report", "--codename-file", str(codename_file))
+    assert sent.exit_code == 0, sent.output
+    codename = codename_file.read_text().strip()
+    texts = [f"reply number {n}" for n in range(12)]
+    signer = reviewer_keys(instance).signing
+    assert signer is not None
+    for text in texts:
+        reply_to(app, codename, text, signer)
+    honest, listed = recorder.app, [0.0]
+
+    def slow(environ: dict[str, Any], start_response: Any) -> Any:
+        path = environ.get("PATH_INFO", "")
+        if path == "/api/v1/replies":
+            listed[0] = time.monotonic()
+        body = b"".join(honest(environ, start_response))
+        if not re.fullmatch(r"/api/v1/replies/[^/]+", path):
+            return [body]
+        return _trickled(body, 0.6)  # each answer within its own deadline
+
+    recorder.app = slow
+    held = device.run("replies", "--codename-file", str(codename_file))
+    took = time.monotonic() - listed[0]
+    shown = [text for text in texts if text in held.stdout]
+    print(f"\nthe run was held {took:.1f} s, {len(shown)} of {len(texts)} replies shown")
+    # Three answers' deadlines (RUN_ANSWERS) from the listing on, and the way out.
+    assert took < 4.5, f"the server held the run {took:.1f} s"
+    assert held.exit_code == 1
+    assert f"{len(texts) - len(shown)} of {len(texts)} reply(ies) not fetched" in held.stderr
+    assert "Traceback" not in held.output
+    recorder.app = honest
+    again = device.run("replies", "--codename-file", str(codename_file))
+    assert again.exit_code == 0, again.output
+    assert all(text in again.stdout for text in texts)
+
+
+def _trickled(body: bytes, seconds: float) -> Iterator[bytes]:
+    """The body in ten pieces over `seconds`."""
+    step = -(-len(body) // 10)
+    for start in range(0, len(body), step):
+        time.sleep(seconds / 10)
+        yield body[start : start + step]
