@@ -60,8 +60,9 @@ _RETIRED_PREFIX: Final = ".deleted-"
 # A bundle a staff member sends (or is sent) waits in a file named so in the store, held
 # (`flock`) while it is open, and is retired when closed (`EnvelopeStore.scratch`).
 _SCRATCH_PREFIX: Final = ".scratch-"
-# Retired files wait only while the store's filesystem has more than this share of its inodes
-# free: the rest are kept for arrivals (`EnvelopeStore.retire_file`).
+# Retired files wait, and API uploads start, only while the store's filesystem has more than
+# this share of its inodes free: the rest are kept for arrivals (`EnvelopeStore.retire_file`,
+# `app.services.resumable.start`).
 _INODES_KEPT: Final = 20
 # The least time between two re-touches of the held files (seconds), and how many times its
 # own length a pass waits at the least before the next: a burst of arrivals shares a pass,
@@ -553,7 +554,7 @@ class EnvelopeStore:
         if not (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode)):
             self.destroy(path)  # never written through: a link, a pipe
             return
-        if not self._inodes_to_spare():
+        if not self.inodes_to_spare():
             self.destroy(path)
             files.normalize_times(path.parent, self.root)
             return
@@ -566,7 +567,7 @@ class EnvelopeStore:
             self.destroy(path)
         files.normalize_times(path.parent, self.root)
 
-    def _inodes_to_spare(self) -> bool:
+    def inodes_to_spare(self) -> bool:
         """Whether more than the share of inodes kept for arrivals is free where the store is."""
         try:
             found = os.statvfs(self.root)

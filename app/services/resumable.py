@@ -37,7 +37,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from app.db import commit_or_confirm
-from app.errors import CommitUnconfirmed, KeyringUnavailable
+from app.errors import FAULT_RETRY_AFTER, CommitUnconfirmed, KeyringUnavailable
 from app.models import Item, Source, Upload, today
 from app.services.api import (
     ApiError,
@@ -117,6 +117,15 @@ def start(session: Session, proof: Proof, facts: RequestFacts, data: bytes) -> U
             "size is not the size of an unsigned envelope to this keyring's recipients"
         )
     expire(session, services().store)
+    if not services().store.inodes_to_spare():
+        # Each unfinished upload holds an inode for a day or two, and accounts are free:
+        # the last of them are kept for what arrives (reports, chunks, finished uploads).
+        raise ApiError(
+            503,
+            "storage-full",
+            "the server keeps its last free files for reports arriving: try again later",
+            {"Retry-After": str(FAULT_RETRY_AFTER)},
+        )
     unfinished = _unfinished(session, source.id)
     if unfinished >= MAX_UNFINISHED:
         session.rollback()  # the account's lock goes with the transaction

@@ -25,6 +25,7 @@ from crypto import HybridPrivateKey, HybridPublicKey, Metadata, PrivateKey, open
 from tests.app.api.test_api import assert_error
 from tests.app.api_support import API, ApiClient, item_hash
 from tests.app.support import (
+    Visitor,
     db_session,
     envelope_files,
     reviewer_openers,
@@ -460,3 +461,40 @@ def test_uploads_started_at_once_hold_no_more_than_the_bound(
         answers = sorted(pool.map(send, signed))
     assert counts(app) == (0, resumable.MAX_UNFINISHED), f"answers {answers}: past the bound"
     assert answers == [201] + [409] * (at_once - 1)
+
+
+def test_a_flood_of_unfinished_uploads_cannot_use_up_the_inodes_kept_for_arrivals(
+    device: ApiClient,
+    envelope: bytes,
+    app: Flask,
+    instance: Path,
+    visitor: Visitor,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Accounts are free (one a minute per circuit), and each may start 32 uploads that keep
+    a staged file, an inode, for a day or two with not a byte sent: a few circuits held
+    hundreds of thousands, and with none free no report could arrive. A filesystem of
+    2,000 inodes with 105 free: the last twentieth are kept for arrivals, so 5 may start."""
+    real = os.statvfs
+
+    def statvfs(path: Any) -> Any:
+        fields = list(real(path))
+        free = 105 - len(staging_files(instance))
+        fields[5], fields[6], fields[7] = 2000, free, free
+        return os.statvfs_result(fields)
+
+    monkeypatch.setattr(os, "statvfs", statvfs)
+    flooders = [ApiClient(app.test_client(), device.pinned) for _ in range(3)]
+    answers = []
+    for flooder in flooders:
+        assert flooder.register().status_code == 201
+        answers += [flooder.start_upload(envelope) for _ in range(resumable.MAX_UNFINISHED)]
+    staged = len(staging_files(instance))
+    assert staged <= 5, f"the flood's unfinished uploads hold {staged} inodes, {105 - staged} free"
+    refused = assert_error(answers[-1], 503, "storage-full")
+    assert answers[-1].headers["Retry-After"] == "60"
+    assert "try again" in refused["message"]
+    # The inodes kept are for arrivals: a source's report in Tor Browser still gets one.
+    page = visitor.start()
+    assert visitor.send(page, "The SHO took money.").status_code == 303
+    assert counts(app) == (1, staged)
