@@ -64,6 +64,13 @@ class CommitUnconfirmed(AppError):
     hint = "run the same command again once the database answers: nothing is applied twice"
 
 
+class PassingFault(AppError):
+    """A full disk or a busy database (`fault`) refused a request for now: try again soon."""
+
+    status = 503
+    retry_after = FAULT_RETRY_AFTER
+
+
 def fault(exc: BaseException) -> str | None:
     """Name the passing fault `exc` is ("storage-full", "database-unavailable"), or None.
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import re
 import secrets
 from collections.abc import Callable
@@ -17,9 +18,17 @@ from flask_babel import refresh
 
 from app import sessions
 from app.db import db_session
-from app.errors import FAULT_RETRY_AFTER, AppError, KeyringUnavailable, SubmissionError
+from app.errors import (
+    FAULT_RETRY_AFTER,
+    AppError,
+    KeyringUnavailable,
+    PassingFault,
+    SubmissionError,
+    fault,
+)
 from app.i18n import PAGE_LANGUAGE, current_language
 from app.kdf_pool import KdfBusy
+from app.logs import where
 from app.models import Source
 from app.services import keys as keys_service
 from app.services import replies as replies_service
@@ -36,6 +45,8 @@ _OFFERED = "offered"
 _MAX_OFFERS = 4
 _ONCE_PERSON = b"raazdar submission once v1:"
 _LOCAL_PATH = re.compile(r"/(?![/\\])[^\x00-\x20\x7f\\]*")
+
+log = logging.getLogger(__name__)
 
 
 def accepts_reports(view: F) -> F:
@@ -192,6 +203,10 @@ def submit() -> ResponseReturnValue:
             return redirect(url_for("source.submitted"), code=303)
         except (SubmissionError, KdfBusy, KeyringUnavailable) as exc:
             return _refused_first_report(form, exc)
+        except Exception as exc:
+            if fault(exc) is None:
+                raise
+            return _refused_first_report(form, _passing(exc))
     return render_template("source/submit.html", form=form)
 
 
@@ -223,6 +238,15 @@ def _file_first_report(
     )
     _hand_out(logins[0])
     return redirect(url_for("source.submitted"), code=303)
+
+
+def _passing(exc: Exception) -> PassingFault:
+    """The refusal a full disk or a busy database (`fault`) makes of a report, logged as the
+    app's handler logs one: the report's form goes back to the source, not a busy page."""
+    reason = fault(exc)
+    log.warning("%s: %s", reason, where(exc))
+    db_session().rollback()
+    return PassingFault(reason)
 
 
 def _refused_first_report(form: NewSourceForm, exc: AppError) -> ResponseReturnValue:
@@ -314,6 +338,10 @@ def account() -> ResponseReturnValue:
             pass  # the same form, sent twice at once: the other request filed it
         except (SubmissionError, KeyringUnavailable) as exc:
             return _account_page(form, who, _Refused.of(exc))
+        except Exception as exc:
+            if fault(exc) is None:
+                raise
+            return _account_page(form, who, _Refused.of(_passing(exc)))
         return redirect(url_for("source.submitted"), code=303)
     _give_once(form)
     return _account_page(form, who)

@@ -8,13 +8,20 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from app.db import Database
 from app.models import Item, SessionRow, Source
 from app.services import sources as sources_service
 from app.store import EnvelopeStore
-from tests.app.support import Visitor, envelope_files, form, staging_files
+from tests.app.support import (
+    Visitor,
+    assert_form_given_back,
+    envelope_files,
+    form,
+    staging_files,
+)
 
 
 def _count(app: Flask, model: type[Item] | type[SessionRow]) -> int:
@@ -78,4 +85,41 @@ def test_a_signed_in_source_whose_account_went_mid_request_stores_nothing(
     # The first report's item alone: the deletion, in the refused transaction, rolled back too.
     assert _count(app, Item) == 1
     assert envelope_files(instance) == stored
+    assert staging_files(instance) == []
+
+
+_FAULTS = {
+    "full disk": OSError(errno.ENOSPC, "No space left on device"),
+    "busy database": OperationalError("COMMIT", {}, Exception("database is locked")),
+}
+
+
+@pytest.mark.parametrize("fault", list(_FAULTS))
+def test_a_report_refused_by_a_full_disk_or_a_busy_database_gives_the_form_back(
+    app: Flask, instance: Path, visitor: Visitor, monkeypatch: pytest.MonkeyPatch, fault: str
+) -> None:
+    """A flood can fill the disk, or hold the database's writer past its wait: a report
+    refused then (503, try again) replaced its form with the busy page, and what the
+    source wrote, and for a first report the codename it was offered, were gone."""
+
+    def failing(_store: EnvelopeStore, _staged: object, **_flush: object) -> list[Path]:
+        raise _FAULTS[fault]
+
+    publish_all = EnvelopeStore.publish_all
+    monkeypatch.setattr(EnvelopeStore, "publish_all", failing)
+    note = [("files", "note.txt", b"the names", "text/plain")]
+    first = visitor.start()
+    response = visitor.send(first, "the first report", files=note)
+    assert_form_given_back(response, "the first report", "note.txt")
+    assert first.fields["codename"] in response.get_data(as_text=True), "the codename was lost"
+    assert _count(app, Item) == 0
+    assert staging_files(instance) == []
+
+    monkeypatch.setattr(EnvelopeStore, "publish_all", publish_all)
+    assert visitor.send(first, "the first report").status_code == 303
+    monkeypatch.setattr(EnvelopeStore, "publish_all", failing)
+    later = form(visitor.get("/account"), "/account")
+    response = visitor.send(later, "a second report", files=note)
+    assert_form_given_back(response, "a second report", "note.txt")
+    assert _count(app, Item) == 1
     assert staging_files(instance) == []
