@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import errno
 import fcntl
 import io
 import os
@@ -60,6 +61,8 @@ _RETIRED_PREFIX: Final = ".deleted-"
 # A bundle a staff member sends (or is sent) waits in a file named so in the store, held
 # (`flock`) while it is open, and is retired when closed (`EnvelopeStore.scratch`).
 _SCRATCH_PREFIX: Final = ".scratch-"
+# What a full disk is (a quota's too).
+_FULL: Final = frozenset({errno.ENOSPC, errno.EDQUOT})
 # Retired files wait, and API uploads start, only while the store's filesystem has more than
 # this share of its inodes free: the rest are kept for arrivals (`EnvelopeStore.retire_file`,
 # `app.services.resumable.start`).
@@ -158,6 +161,8 @@ class StagedEnvelope:
         # file that write-back started from.
         self._since_writeback = 0
         self._written_back = 0
+        # A full disk met while the part streamed in, kept for `finish` to raise (`write`).
+        self._full: OSError | None = None
 
     @property
     def path(self) -> Path:
@@ -172,12 +177,27 @@ class StagedEnvelope:
     @property
     def started(self) -> bool:
         """Say whether any plaintext has arrived."""
-        return self._writer is not None
+        return self._writer is not None or self._full is not None
 
     def write(self, data: bytes) -> int:
-        """Seal more plaintext."""
-        if not data:
-            return 0
+        """Seal more plaintext.
+
+        A full disk does not stop the request's body being read: the rest of this
+        part is let go, the other fields are read, and `finish` raises it, so the
+        view refuses the report with its form given back, not a busy page in
+        place of what the source wrote.
+        """
+        if not data or self._full is not None:
+            return len(data)
+        try:
+            return self._seal(data)
+        except OSError as exc:
+            if exc.errno not in _FULL:
+                raise
+            self._full = exc
+            return len(data)
+
+    def _seal(self, data: bytes) -> int:
         if self._writer is None:
             fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             # Held while it is written: at start-up, a staged file nobody holds
@@ -198,8 +218,13 @@ class StagedEnvelope:
         """
         if offset == 0 and whence == 0:
             self.part_complete = True
-            if self._file is not None:
-                self._start_writeback()
+            if self._file is not None and self._full is None:
+                try:
+                    self._start_writeback()
+                except OSError as exc:
+                    if exc.errno not in _FULL:
+                        raise
+                    self._full = exc
         return 0
 
     def _start_writeback(self) -> None:
@@ -215,6 +240,8 @@ class StagedEnvelope:
         With `flush=False` the file stays open (and held) for `publish_staged`,
         which forces it to disk together with the others and their renames.
         """
+        if self._full is not None:
+            raise self._full
         if self._writer is None or self._file is None:
             raise ValueError("nothing was written")
         self.result = self._writer.finish()
@@ -241,8 +268,9 @@ class StagedEnvelope:
             if self._writer is not None:
                 self._writer.abort()
             if self._file is not None and not self._file.closed:
-                # Closing flushes what is buffered, which a full disk refuses.
-                self._file.close()
+                # Closing flushes what is buffered, which a full disk refuses: it goes anyway.
+                with contextlib.suppress(OSError):
+                    self._file.close()
         finally:
             # A source's failed submission: freed now, its inode would date it.
             self._store.retire_file(self.path)

@@ -335,3 +335,22 @@ def test_export_leaves_out_an_item_whose_file_is_lost_and_doctor_lists_it(
     checks = {c.name: c for c in diagnose(instance, dt.date.today())}
     assert checks["item-files"].status == Status.FAIL
     assert lost in checks["item-files"].message
+
+
+@pytest.mark.usefixtures("full_disk")
+def test_a_disk_full_as_a_file_streams_in_gives_the_form_back(
+    instance: Path, visitor: Visitor, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A flood can fill the disk while a source's file streams in: the file's sealing met
+    ENOSPC inside the form's parsing, before any view, and the page that answered (the
+    app's busy page, or gunicorn's 500 when closing the staged file failed again in the
+    request's teardown) held nothing of what the source wrote."""
+    caplog.set_level(logging.DEBUG)
+    page = visitor.start()
+    evidence = [("files", "evidence.bin", bytes(200_000), "application/octet-stream")]
+    response = visitor.send(page, message=CANARY, files=evidence)
+    assert_form_given_back(response, CANARY, "evidence.bin")
+    assert page.fields["codename"] in response.get_data(as_text=True)
+    assert "storage-full" in caplog.text
+    staging = InstancePaths(instance).staging
+    assert sorted(p.name for p in staging.iterdir()) == ["filler"]
