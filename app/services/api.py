@@ -44,6 +44,8 @@ HEADER_CHALLENGE: Final = "Raazdar-Challenge"
 HEADER_SIGNATURE: Final = "Raazdar-Signature"
 HEADER_NEXT_CHALLENGE: Final = "Raazdar-Next-Challenge"
 _NONCE_BYTES: Final = 16
+# The most spent challenges of past days one request deletes in its write (`_spend`).
+SPENT_SWEEP_BATCH: Final = 1000
 _ID: Final = re.compile(r"[0-9a-f]{32}")
 _READ_BLOCK: Final = 64 * 1024
 T = TypeVar("T")
@@ -149,11 +151,19 @@ def _refuse(session: Session) -> ApiError:
 
 
 def _spend(session: Session, nonce: bytes) -> bool:
-    """Record a challenge as used; False if it already was. Spent challenges of past days go."""
+    """Record a challenge as used; False if it already was. Spent challenges of past days go,
+    `SPENT_SWEEP_BATCH` at a time."""
     # Kept through tomorrow, whenever today it came: the day its token expires would
     # be tomorrow only for a request in today's last minutes, and say so.
     expires_day = today() + dt.timedelta(days=1 + CHALLENGE_SECONDS // 86400)
-    session.execute(delete(UsedChallenge).where(UsedChallenge.expires_day < today()))
+    # A share of them, not all: a day's flood left millions, and one request deleting
+    # them all held the database's writer (SQLite's one) for as long as that takes.
+    past = select(UsedChallenge.nonce).where(UsedChallenge.expires_day < today())
+    session.execute(
+        delete(UsedChallenge)
+        .where(UsedChallenge.nonce.in_(past.limit(SPENT_SWEEP_BATCH).scalar_subquery()))
+        .execution_options(synchronize_session=False)
+    )
     session.add(UsedChallenge(nonce=nonce, expires_day=expires_day))
     try:
         session.commit()

@@ -18,7 +18,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
-from sqlalchemy import select, update
+from sqlalchemy import func, insert, select, update
 
 from app import circuits
 from app.models import Source, Throttle, UsedChallenge
@@ -299,6 +299,33 @@ def test_spent_challenges_keep_a_day_and_no_source(device: ApiClient, app: Flask
         days = session.execute(select(UsedChallenge.expires_day)).scalars().all()
         assert dt.date(2020, 1, 1) not in days
         assert len(days) == 1
+
+
+def test_a_request_deletes_a_bounded_number_of_past_days_spent_challenges(
+    device: ApiClient, app: Flask
+) -> None:
+    """Every signed request writes a row, kept through the next day: a day of a flood from
+    its own account left millions, and the first request of the day after deleted all of
+    them in its write (1.5 s a million on SQLite, whose one writer every login and report
+    waits for, 30 s at the most). Each request now takes its share."""
+    old = dt.date(2020, 1, 1)
+    flood = 2 * api_service.SPENT_SWEEP_BATCH + 10
+    with db_session(app) as session:
+        rows = [{"nonce": os.urandom(16), "expires_day": old} for _ in range(flood)]
+        session.execute(insert(UsedChallenge), rows)
+        session.commit()
+
+    def left() -> int:
+        with db_session(app) as session:
+            query = select(func.count()).where(UsedChallenge.expires_day == old)
+            return int(session.scalar(query) or 0)
+
+    assert device.send("GET", f"{API}/replies").status_code == 200
+    deleted = flood - left()
+    assert deleted <= api_service.SPENT_SWEEP_BATCH, f"one request deleted {deleted} rows"
+    for _ in range(2):
+        assert device.send("GET", f"{API}/replies").status_code == 200
+    assert left() == 0
 
 
 def test_a_spent_challenge_says_the_day_of_the_request_not_the_hour(
