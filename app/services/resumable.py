@@ -66,6 +66,8 @@ KINDS: Final = frozenset({"report", "file"})
 # Unfinished uploads one account may hold: a device sends one envelope at a time, and the
 # uploads a device lost track of (its state gone) wait for `expire`, a day or two.
 MAX_UNFINISHED: Final = 32
+# The most idle uploads a start discards (`expire`); the daily purge discards the rest.
+EXPIRE_AT_START: Final = 64
 _ID: Final = re.compile(r"[0-9a-f]{32}")
 _BLOCK: Final = 1024 * 1024
 _SUFFIX: Final = ".upload"
@@ -116,7 +118,10 @@ def start(session: Session, proof: Proof, facts: RequestFacts, data: bytes) -> U
         raise bad_request(
             "size is not the size of an unsigned envelope to this keyring's recipients"
         )
-    expire(session, services().store)
+    # A share of the idle ones (a flood's expire together, each file overwritten), and all
+    # of this account's, which its bound counts.
+    expire(session, services().store, limit=EXPIRE_AT_START)
+    expire(session, services().store, owner=source.id)
     if not services().store.inodes_to_spare():
         # Each unfinished upload holds an inode for a day or two, and accounts are free:
         # the last of them are kept for what arrives (reports, chunks, finished uploads).
@@ -496,16 +501,26 @@ def _discard(session: Session, upload: Upload) -> None:
 
 
 def expire(
-    session: Session, store: EnvelopeStore, day: dt.date | None = None, *, dry_run: bool = False
+    session: Session,
+    store: EnvelopeStore,
+    day: dt.date | None = None,
+    *,
+    dry_run: bool = False,
+    limit: int | None = None,
+    owner: str | None = None,
 ) -> int:
-    """Discard uploads idle since before yesterday, rows then files; return how many.
+    """Discard uploads idle since before yesterday (at most `limit`; only `owner`'s, if given),
+    rows then files; return how many.
 
     A dry run only counts them. Each row goes only if it is still idle when
     deleted (an append holding its lock may just have made it active), and its
     staged file is overwritten now and freed by the next sweep (`EnvelopeStore.retire_file`).
     """
     cutoff = (day or today()) - dt.timedelta(days=1)
-    stale = list(session.execute(select(Upload.id).where(Upload.active_day < cutoff)).scalars())
+    idle = select(Upload.id).where(Upload.active_day < cutoff).limit(limit)
+    if owner is not None:
+        idle = idle.where(Upload.source_id == owner)
+    stale = list(session.execute(idle).scalars())
     if dry_run or not stale:
         return len(stale)
     gone: list[str] = []

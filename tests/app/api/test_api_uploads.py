@@ -21,6 +21,7 @@ from sqlalchemy import func, select, update
 from app.instance import InstancePaths
 from app.models import Item, Upload
 from app.services import resumable
+from app.store import EnvelopeStore
 from crypto import HybridPrivateKey, HybridPublicKey, Metadata, PrivateKey, open_bytes, seal_bytes
 from tests.app.api.test_api import assert_error
 from tests.app.api_support import API, ApiClient, item_hash
@@ -498,3 +499,60 @@ def test_a_flood_of_unfinished_uploads_cannot_use_up_the_inodes_kept_for_arrival
     page = visitor.start()
     assert visitor.send(page, "The SHO took money.").status_code == 303
     assert counts(app) == (1, staged)
+
+
+def test_an_upload_start_discards_a_bounded_number_of_idle_uploads(
+    device: ApiClient, envelope: bytes, app: Flask, instance: Path
+) -> None:
+    """A flood's unfinished uploads expire together two days later, and the first upload a
+    source started then discarded every one in its request, each file overwritten: a
+    million of them held that source's upload, and on SQLite every writer, for minutes.
+    A start now takes a share; the daily purge (`expire`) takes the rest."""
+    batch = resumable.EXPIRE_AT_START
+    stale = 2 * batch + 5
+    old = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=3)
+    flooder = ApiClient(app.test_client(), device.pinned)
+    assert flooder.register().status_code == 201
+    first, paths = start(flooder, envelope), InstancePaths(instance)
+    with db_session(app) as session:
+        owner = session.get(Upload, first)
+        assert owner is not None
+        for _ in range(stale):
+            upload_id = secrets.token_hex(16)
+            session.add(
+                Upload(
+                    id=upload_id,
+                    source_id=owner.source_id,
+                    submission_id=owner.submission_id,
+                    kind=owner.kind,
+                    size=owner.size,
+                    hash=owner.hash,
+                    active_day=old,
+                )
+            )
+            (paths.staging / f"{upload_id}.upload").write_bytes(b"x")
+        session.commit()
+    start(device, envelope)
+    with db_session(app) as session:
+        left = session.scalar(select(func.count()).where(Upload.active_day == old)) or 0
+    assert stale - left <= batch, f"one upload's start discarded {stale - left} idle uploads"
+    with db_session(app) as session:
+        assert resumable.expire(session, EnvelopeStore(paths.store, paths.staging)) == left
+    assert counts(app) == (0, 2)
+    assert len(staging_files(instance)) == 2
+
+
+def test_an_upload_start_discards_every_idle_upload_of_its_own_account(
+    device: ApiClient, envelope: bytes, app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its bound counts them: however many other accounts' wait, its own go first."""
+    monkeypatch.setattr(resumable, "EXPIRE_AT_START", 0)
+    for _ in range(resumable.MAX_UNFINISHED):
+        start(device, envelope)
+    with db_session(app) as session:
+        session.execute(
+            update(Upload).values(active_day=dt.datetime.now(dt.UTC).date() - dt.timedelta(days=2))
+        )
+        session.commit()
+    start(device, envelope)
+    assert counts(app) == (0, 1)
