@@ -248,12 +248,12 @@ def _push_out(
     """
     with _circuit_lock:
         now = time.monotonic_ns()
-        if _served_lately(circuit, now):
-            return None
+        # The places before the mark: a derivation's end notes its circuit served, then
+        # clears its place, so one of the two is seen whenever it ends between the reads.
         entries = _entries(len(paths), stale_before)
         if any(key == circuit + 1 for _when, _index, key, _rank in entries):
             return None
-        if _claims_of(circuit, len(paths), now):
+        if _claims_of(circuit, len(paths), now) or _served_lately(circuit, now):
             return None
         victims = [
             (rank, when, index)
@@ -393,7 +393,7 @@ def slot(
             took = time.monotonic() - began
             _pace[0] = took if not _pace[0] else 0.8 * _pace[0] + 0.2 * took
             if circuit is not None:
-                _note_served(circuit)
+                _note_served(circuit)  # before the place is cleared (`_push_out`)
     finally:
         _note(place, 0)
         os.close(place_fd)

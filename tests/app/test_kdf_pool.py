@@ -630,3 +630,51 @@ def test_two_new_circuits_at_once_each_push_out_a_waiter(
         if holder.is_alive():
             holder.kill()
     assert answers == ["served", "served"], f"a new circuit was refused: {answers}"
+
+
+def test_a_circuit_whose_derivation_ends_meanwhile_pushes_nobody_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A derivation's end notes its circuit served, then clears its place: a newcomer of the
+    same circuit that read "not served" before the first and the places after the second
+    found its circuit neither served nor holding a place, and pushed out a waiter."""
+    mine, flood = 7700, 7701  # circuits no other test uses
+    with kdf_pool.slot(tmp_path, 1, 5, 1, circuit=flood):
+        pass  # served a moment ago
+    deriving, ended = threading.Event(), threading.Event()
+    answers: dict[str, str] = {}
+
+    def one(name: str, circuit: int, hold: threading.Event | None = None) -> None:
+        try:
+            with kdf_pool.slot(tmp_path, 1, 5, 1, circuit=circuit):
+                if hold is not None:
+                    deriving.set()
+                    hold.wait(timeout=5)
+            answers[name] = "served"
+        except kdf_pool.KdfBusy as exc:
+            answers[name] = str(exc)
+        if name == "first":
+            ended.set()
+
+    served_lately = kdf_pool._served_lately
+
+    def read_then_wait(circuit: int, now: int) -> bool:
+        lately = served_lately(circuit, now)
+        if circuit == mine:
+            release.set()  # the first derivation ends, whole, after the read
+            ended.wait(timeout=5)
+        return lately
+
+    release = threading.Event()
+    first = threading.Thread(target=one, args=("first", mine, release))
+    first.start()
+    assert deriving.wait(timeout=5)
+    waiter = threading.Thread(target=one, args=("flood", flood))
+    waiter.start()
+    time.sleep(0.2)  # in line for the slot the first holds
+    monkeypatch.setattr(kdf_pool, "_served_lately", read_then_wait)
+    one("second", mine)
+    release.set()
+    for thread in (first, waiter):
+        thread.join(timeout=10)
+    assert answers["flood"] == "served", f"a circuit just served pushed out a waiter: {answers}"
