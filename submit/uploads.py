@@ -282,6 +282,9 @@ class _Upload:
                         "the keyring changed since this was sealed: run "
                         "`raazdar-submit send --discard` and send it again"
                     )
+                if exc.status == 503 and exc.hint is None:
+                    # Busy, its storage or database for now: what was sealed is kept.
+                    exc.hint = RESUME_HINT
                 raise
 
     def _reporter(self, start: int) -> Callable[[int], None]:

@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask
 
+from app.store import EnvelopeStore
 from crypto import check_codename
 from submit import protocol
 from submit.cli import cli
@@ -361,6 +362,7 @@ def test_a_server_answering_each_reply_slowly_cannot_hold_a_replies_run_for_all_
     assert f"{len(texts) - len(shown)} of {len(texts)} reply(ies) not fetched" in held.stderr
     assert "Traceback" not in held.output
     recorder.app = honest
+    monkeypatch.setattr(protocol, "ANSWER_DEADLINE", 600.0)  # the next run's, unhurried
     again = device.run("replies", "--codename-file", str(codename_file))
     assert again.exit_code == 0, again.output
     assert all(text in again.stdout for text in texts)
@@ -372,3 +374,21 @@ def _trickled(body: bytes, seconds: float) -> Iterator[bytes]:
     for start in range(0, len(body), step):
         time.sleep(seconds / 10)
         yield body[start : start + step]
+
+
+def test_a_send_the_server_refuses_for_now_says_how_to_resume_it(
+    device: Device, codename_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A start refused with 503 (the inodes kept for arrivals, a busy database, a full disk:
+    what a flood brings on) keeps the sealed report; the source must be told how to send it."""
+    spare = EnvelopeStore.inodes_to_spare
+    monkeypatch.setattr(EnvelopeStore, "inodes_to_spare", lambda _store: False)
+    refused = device.run("send", "-m", "the names", "--codename-file", str(codename_file))
+    assert refused.exit_code == 1
+    assert "try again later" in refused.stderr
+    assert "Traceback" not in refused.output
+    assert "raazdar-submit: hint: run `raazdar-submit send --resume`" in refused.stderr
+    monkeypatch.setattr(EnvelopeStore, "inodes_to_spare", spare)
+    resumed = device.run("send", "--resume", "--codename-file", str(codename_file))
+    assert resumed.exit_code == 0, resumed.output
+    assert "Sent 1 report" in resumed.output
