@@ -51,6 +51,17 @@ prices) could hold more. Nor may one circuit hold more than
 coming, kept alive, waiting its turn, served): gunicorn takes no connection at
 all once a worker holds `worker_connections`, so heads never finished from one
 circuit would otherwise shut everyone else out.
+
+The share is per worker, so a few circuits, each with its share in every
+worker, held every thread for as long as their bodies lasted (hours), and any
+other circuit's request waited behind them. So when every thread is busy and
+the head of a request of a circuit holding no thread is in, the worker
+pre-empts one request for it (`_victim`): of the circuit holding the most
+threads (two at least), the one whose body has come slowest, among those whose
+thread waits on the client at that moment. Its read raises `BodyPreempted`,
+which the app answers 503 with Retry-After, unlogged; the freed thread takes
+the waiting request. A source sending one body, however slowly, holds one
+thread and is never pre-empted.
 """
 
 from __future__ import annotations
@@ -78,6 +89,7 @@ from gunicorn.workers.gthread import TConn, ThreadWorker
 # fork and shared by every worker.
 from app import circuits, kdf_pool  # noqa: F401 - circuits for its table only
 from app.config import kdf_slots, staff_binds, tor_circuits
+from app.errors import AppError
 from app.listeners import local_address
 from app.security import HEADERS
 
@@ -110,6 +122,16 @@ CIRCUIT_CONNECTIONS: Final = 32
 # and a flooded login took x4.3 its quiet time at p95; at nice 10, 1.3x and x2.6, with
 # quiet logins unchanged (tests/bench/login.py, quiet machine, 2026-12-02).
 REQUEST_NICE: Final = 10
+# When a pre-empted request's client may send it again (seconds): by then its thread is free.
+PREEMPTED_RETRY_AFTER: Final = 5
+
+
+class BodyPreempted(AppError):
+    """This request's body was the slowest of the circuit holding most of a full worker's
+    threads, and a request of a circuit holding none needed a thread: send it again."""
+
+    status = 503
+    retry_after = PREEMPTED_RETRY_AFTER
 
 
 class _Response(wsgi.Response):
@@ -147,9 +169,16 @@ util.write_error = write_error
 
 
 class PacedSocket(socket.socket):
-    """A client socket whose reads fail once a request body falls behind its minimum rate."""
+    """A client socket whose reads fail once a request body falls behind its minimum rate,
+    or once the worker pre-empts its request (`preempt`)."""
 
     body_deadline: float | None = None
+    # When the body's reading began, and how much of it has come (for the slowest body).
+    body_started: float = 0.0
+    body_bytes: int = 0
+    # Whether a thread is waiting in recv for the client now; whether the worker pre-empted it.
+    waiting: bool = False
+    preempted: bool = False
 
     def recv(self, bufsize: int, flags: int = 0) -> bytes:
         """Read as usual, but never wait past the body's deadline."""
@@ -160,8 +189,9 @@ class PacedSocket(socket.socket):
         try:
             data = super().recv(bufsize, flags)
         finally:
-            self.settimeout(previous)
+            self._waited(previous)
         self.body_deadline = deadline + len(data) / BODY_MIN_RATE
+        self.body_bytes += len(data)
         return data
 
     def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:
@@ -173,18 +203,46 @@ class PacedSocket(socket.socket):
         try:
             count = super().recv_into(buffer, nbytes, flags)
         finally:
-            self.settimeout(previous)
+            self._waited(previous)
         self.body_deadline = deadline + count / BODY_MIN_RATE
+        self.body_bytes += count
         return count
+
+    def start_body(self) -> None:
+        """The request's head is read: its body must keep up from now (after the grace)."""
+        self.body_started = time.monotonic()
+        self.body_bytes = 0
+        self.body_deadline = self.body_started + BODY_GRACE_SECONDS
+
+    def rate(self, now: float) -> float:
+        """The body's bytes a second so far."""
+        return self.body_bytes / max(now - self.body_started, 1e-3)
+
+    def preempt(self) -> None:
+        """Stop the read a thread waits in (main loop): it raises `BodyPreempted`, and the
+        app answers 503 with Retry-After on the still open sending side."""
+        self.preempted = True
+        with contextlib.suppress(OSError):
+            self.shutdown(socket.SHUT_RD)
 
     def _wait_until(self, deadline: float) -> float | None:
         """Let the next read wait only until `deadline`; return the timeout to restore."""
+        if self.preempted:
+            raise BodyPreempted
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise TimeoutError("the request body came too slowly")
         previous = self.gettimeout()
         self.settimeout(remaining)
+        self.waiting = True
         return previous
+
+    def _waited(self, previous: float | None) -> None:
+        """Restore the timeout after a read; raise if the worker pre-empted it meanwhile."""
+        self.waiting = False
+        self.settimeout(previous)
+        if self.preempted:
+            raise BodyPreempted
 
 
 def _paced(sock: socket.socket) -> PacedSocket:
@@ -241,12 +299,17 @@ class HeadFirstWorker(ThreadWorker):
         self.waiting_until: dict[Any, tuple[float, int]] = {}
         # Per circuit: its connections to this worker (closed ones are pruned as found).
         self.circuit_conns: dict[int, list[Any]] = {}
+        # The connections of named circuits whose requests are in the threads (main loop only).
+        self.serving: dict[Any, None] = {}
         self.staff_binds = frozenset(staff_binds())
 
     @property
     def worker_connections(self) -> int:
-        """gthread accepts while it holds fewer connections: none while every thread is busy."""
-        return self._connections if self.in_flight < self.cfg.threads else 0
+        """gthread accepts while it holds fewer connections: none while every thread is busy,
+        unless a thread may be pre-empted for a circuit that holds none (`_victim`)."""
+        if self.in_flight < self.cfg.threads or self._victim() is not None:
+            return self._connections
+        return 0
 
     @worker_connections.setter
     def worker_connections(self, value: int) -> None:
@@ -346,12 +409,37 @@ class HeadFirstWorker(ThreadWorker):
         """Hand a connection whose head is here to a thread, or to its circuit's queue."""
         circuit = _circuit_of(conn)
         if circuit is not None:
-            if self.circuit_load[circuit] >= CIRCUIT_THREADS:
+            load = self.circuit_load[circuit]
+            full = self.in_flight >= self.cfg.threads
+            if load >= CIRCUIT_THREADS or (full and load > 0):
                 self._wait_turn(circuit, conn)
                 return
+            if full and (victim := self._victim()) is not None:
+                # The first in the pool's queue: the victim's thread takes it as it lets go.
+                victim.sock.preempt()
             self.circuit_load[circuit] += 1
+            self.serving[conn] = None
         self.in_flight += 1
         super().enqueue_req(conn)
+
+    def _victim(self) -> Any:
+        """The request to pre-empt for a circuit holding no thread, or None: of the circuit
+        holding the most threads here (two at least), the one whose body has come slowest,
+        among those whose thread waits for the client now."""
+        now = time.monotonic()
+        best: tuple[int, float] | None = None
+        victim = None
+        for conn in self.serving:
+            sock = conn.sock
+            if not isinstance(sock, PacedSocket) or not sock.waiting or sock.preempted:
+                continue
+            load = self.circuit_load[conn.circuit]
+            if load < 2:
+                continue
+            rank = (-load, sock.rate(now))
+            if best is None or rank < best:
+                best, victim = rank, conn
+        return victim
 
     def _wait_turn(self, circuit: int, conn: Any) -> None:
         """Queue a request of a circuit that has its share of threads; close it if too many wait."""
@@ -368,14 +456,22 @@ class HeadFirstWorker(ThreadWorker):
         self.in_flight -= 1
         circuit = _circuit_of(conn)
         if circuit is not None:
+            self.serving.pop(conn, None)
             self.circuit_load[circuit] -= 1
             if self.circuit_load[circuit] <= 0:
                 del self.circuit_load[circuit]
-            if circuit in self.circuit_waiting:
+            self._serve_waiting()
+        super().finish_request(conn, fs)
+
+    def _serve_waiting(self) -> None:
+        """Give free threads to waiting requests whose circuits are under their share."""
+        for circuit in list(self.circuit_waiting):
+            if self.in_flight >= self.cfg.threads:
+                return
+            if self.circuit_load[circuit] < CIRCUIT_THREADS:
                 turn = self._leave_queue(circuit)
                 del self.waiting_until[turn]
                 self._to_thread(turn)
-        super().finish_request(conn, fs)
 
     def _drop(self, conn: Any) -> None:
         """Forget a connection whose head never came (closed, or out of time)."""
@@ -422,8 +518,8 @@ class HeadFirstWorker(ThreadWorker):
         """Keep the connection only if the unread rest of its body drains in time."""
         try:
             return bool(super()._keepalive_after(conn, keepalive))
-        except TimeoutError:
-            return False  # a body that fell behind: close quietly, nothing to log
+        except (TimeoutError, BodyPreempted):
+            return False  # a body that fell behind or was pre-empted: close quietly
 
     def handle_request(self, req: Any, conn: Any) -> Any:
         """Serve one request, its circuit (if tor named one) known to the derivation pool."""
@@ -443,7 +539,7 @@ class HeadFirstWorker(ThreadWorker):
             conn.init()
             conn.parser.unreader.unread(head)
         if isinstance(conn.sock, PacedSocket):
-            conn.sock.body_deadline = time.monotonic() + BODY_GRACE_SECONDS
+            conn.sock.start_body()
         try:
             return super().handle(conn)
         finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import select
 import socket
 import statistics
 import threading
@@ -261,3 +262,80 @@ def test_a_body_read_into_a_buffer_keeps_the_body_deadline() -> None:
         with pytest.raises(TimeoutError):
             paced.recv_into(view)  # behind already: cut off, bytes waiting or not
         assert paced.gettimeout() is None  # the socket is left blocking, as gunicorn set it
+
+
+# Circuits that each send more slow bodies than a worker serves of one circuit at once:
+# four per worker's sixteen threads are enough to hold every thread of both workers.
+FLOOD_CIRCUITS = range(100, 106)
+FLOOD_PER_CIRCUIT = 24
+FRESH_CIRCUITS = range(5000, 5008)
+
+
+def _slow_body_answered(base: str, circuit: int, stop: threading.Event, heads: list[bytes]) -> None:
+    """`_slow_body`, keeping the head of any answer that comes before the body is done."""
+    with contextlib.suppress(OSError), socket.create_connection(_address(base), timeout=30) as sock:
+        sock.sendall(tor_line(circuit))
+        sock.sendall(
+            b"POST /login HTTP/1.1\r\nHost: x.onion\r\n"
+            b"Content-Type: application/x-www-form-urlencoded\r\n"
+            b"Content-Length: 1048576\r\n\r\ncodename="
+        )
+        step = 0.1
+        while not stop.wait(step):
+            if select.select([sock], [], [], 0)[0]:
+                # Nothing: closed unanswered, one too many of its circuit waiting its turn.
+                if head := sock.recv(65536).partition(b"\r\n\r\n")[0]:
+                    heads.append(head)
+                return
+            sock.sendall(b"a" * int(1.5 * BODY_MIN_RATE * step))
+
+
+def test_a_few_circuits_of_slow_bodies_cannot_lock_every_other_circuit_out(
+    tmp_path: Path,
+) -> None:
+    """The cap of `CIRCUIT_THREADS` is per worker: six circuits, each keeping a dozen bodies
+    just above the least rate, held every thread of both workers, for as long as the bodies
+    last (hours), and a page for any other circuit waited behind them. A request of a circuit
+    holding no thread now takes the thread of the slowest body of the circuit holding the most."""
+    instance = demo_instance(tmp_path / "instance")
+    log = tmp_path / "gunicorn.log"
+    answers: list[bytes] = []
+    env = {"RAAZDAR_TOR_CIRCUITS": "1"}
+    with live_server(instance, workers=2, log=log, env=env) as base:
+        stop = threading.Event()
+        flood = [
+            threading.Thread(target=_slow_body_answered, args=(base, circuit, stop, answers))
+            for circuit in FLOOD_CIRCUITS
+            for _ in range(FLOOD_PER_CIRCUIT)
+        ]
+        for thread in flood:
+            thread.start()
+        served: list[int] = []
+
+        def fresh(circuit: int) -> None:
+            with contextlib.suppress(OSError):
+                _page_load(base, circuit, timeout=10)
+                served.append(circuit)
+
+        try:
+            time.sleep(4)  # every thread of both workers is reading a slow body
+            fresh_loads = [threading.Thread(target=fresh, args=(c,)) for c in FRESH_CIRCUITS]
+            for thread in fresh_loads:
+                thread.start()
+            for thread in fresh_loads:
+                thread.join(timeout=30)
+        finally:
+            stop.set()
+            for thread in flood:
+                thread.join(timeout=30)
+    print(f"\nfresh circuits served beside the flood: {len(served)} of {len(FRESH_CIRCUITS)}")
+    assert len(served) == len(FRESH_CIRCUITS), (
+        f"{len(served)} of {len(FRESH_CIRCUITS)} fresh circuits were served"
+    )
+    # A pre-empted body is told to come again (the API's uploads resume), and nothing is logged.
+    print(f"flooding bodies pre-empted with an answer: {len(answers)}")
+    assert answers, "no flooding body was pre-empted"
+    for head in answers:
+        assert head.startswith(b"HTTP/1.1 503"), head.split(b"\r\n", 1)[0]
+        assert b"\r\nretry-after: " in head.lower()
+    assert b"unexpected" not in log.read_bytes()
