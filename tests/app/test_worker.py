@@ -269,10 +269,14 @@ def test_a_body_read_into_a_buffer_keeps_the_body_deadline() -> None:
 FLOOD_CIRCUITS = range(100, 106)
 FLOOD_PER_CIRCUIT = 24
 FRESH_CIRCUITS = range(5000, 5008)
+SLOW_SOURCE = 42
 
 
-def _slow_body_answered(base: str, circuit: int, stop: threading.Event, heads: list[bytes]) -> None:
-    """`_slow_body`, keeping the head of any answer that comes before the body is done."""
+def _slow_body_answered(
+    base: str, circuit: int, stop: threading.Event, heads: list[bytes], rate: float = 1.5
+) -> None:
+    """`_slow_body` at `rate` times the least rate, keeping the head of any answer that
+    comes before the body is done."""
     with contextlib.suppress(OSError), socket.create_connection(_address(base), timeout=30) as sock:
         sock.sendall(tor_line(circuit))
         sock.sendall(
@@ -287,22 +291,29 @@ def _slow_body_answered(base: str, circuit: int, stop: threading.Event, heads: l
                 if head := sock.recv(65536).partition(b"\r\n\r\n")[0]:
                     heads.append(head)
                 return
-            sock.sendall(b"a" * int(1.5 * BODY_MIN_RATE * step))
+            sock.sendall(b"a" * int(rate * BODY_MIN_RATE * step))
 
 
 def test_a_few_circuits_of_slow_bodies_cannot_lock_every_other_circuit_out(
     tmp_path: Path,
 ) -> None:
-    """The cap of `CIRCUIT_THREADS` is per worker: six circuits, each keeping a dozen bodies
+    """The cap of `CIRCUIT_THREADS` is per worker: six circuits, each keeping two dozen bodies
     just above the least rate, held every thread of both workers, for as long as the bodies
     last (hours), and a page for any other circuit waited behind them. A request of a circuit
-    holding no thread now takes the thread of the slowest body of the circuit holding the most."""
+    holding no thread now takes the thread of the slowest body of the circuit holding the most,
+    and a source sending one body, slower than any of the flood's, is never the one."""
     instance = demo_instance(tmp_path / "instance")
     log = tmp_path / "gunicorn.log"
     answers: list[bytes] = []
     env = {"RAAZDAR_TOR_CIRCUITS": "1"}
+    source_answers: list[bytes] = []
     with live_server(instance, workers=2, log=log, env=env) as base:
         stop = threading.Event()
+        source = threading.Thread(
+            target=_slow_body_answered, args=(base, SLOW_SOURCE, stop, source_answers, 1.1)
+        )
+        source.start()
+        time.sleep(1)  # the source's body is being read before the flood comes
         flood = [
             threading.Thread(target=_slow_body_answered, args=(base, circuit, stop, answers))
             for circuit in FLOOD_CIRCUITS
@@ -324,9 +335,10 @@ def test_a_few_circuits_of_slow_bodies_cannot_lock_every_other_circuit_out(
                 thread.start()
             for thread in fresh_loads:
                 thread.join(timeout=30)
+            source_sending = source.is_alive()
         finally:
             stop.set()
-            for thread in flood:
+            for thread in [source, *flood]:
                 thread.join(timeout=30)
     print(f"\nfresh circuits served beside the flood: {len(served)} of {len(FRESH_CIRCUITS)}")
     assert len(served) == len(FRESH_CIRCUITS), (
@@ -339,3 +351,4 @@ def test_a_few_circuits_of_slow_bodies_cannot_lock_every_other_circuit_out(
         assert head.startswith(b"HTTP/1.1 503"), head.split(b"\r\n", 1)[0]
         assert b"\r\nretry-after: " in head.lower()
     assert b"unexpected" not in log.read_bytes()
+    assert source_sending, f"the slow source's one body was cut off: {source_answers}"
