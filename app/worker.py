@@ -55,13 +55,15 @@ circuit would otherwise shut everyone else out.
 The share is per worker, so a few circuits, each with its share in every
 worker, held every thread for as long as their bodies lasted (hours), and any
 other circuit's request waited behind them. So when every thread is busy and
-the head of a request of a circuit holding no thread is in, the worker
-pre-empts one request for it (`_victim`): of the circuit holding the most
-threads (two at least), the one whose body has come slowest, among those whose
-thread waits on the client at that moment. Its read raises `BodyPreempted`,
-which the app answers 503 with Retry-After, unlogged; the freed thread takes
-the waiting request. A source sending one body, however slowly, holds one
-thread and is never pre-empted.
+the head of a request of a circuit holding k threads is in, the worker
+pre-empts one request for it (`_victim`) of a circuit holding k + 2 or more:
+of the circuit holding the most, the one whose body has come slowest, among
+those whose thread waits on the client at that moment. Its read raises
+`BodyPreempted`, which the app answers 503 with Retry-After, unlogged; the
+freed thread takes the waiting request. Shares are so evened out (a browser's
+page and its parts get threads beside the flood), and a source sending one
+body, however slowly, holds one thread and is never pre-empted. Waiting
+requests are served the circuit holding fewest threads first.
 """
 
 from __future__ import annotations
@@ -307,7 +309,7 @@ class HeadFirstWorker(ThreadWorker):
     def worker_connections(self) -> int:
         """gthread accepts while it holds fewer connections: none while every thread is busy,
         unless a thread may be pre-empted for a circuit that holds none (`_victim`)."""
-        if self.in_flight < self.cfg.threads or self._victim() is not None:
+        if self.in_flight < self.cfg.threads or self._victim(2) is not None:
             return self._connections
         return 0
 
@@ -410,31 +412,40 @@ class HeadFirstWorker(ThreadWorker):
         circuit = _circuit_of(conn)
         if circuit is not None:
             load = self.circuit_load[circuit]
-            full = self.in_flight >= self.cfg.threads
-            if load >= CIRCUIT_THREADS or (full and load > 0):
+            if load >= CIRCUIT_THREADS:
                 self._wait_turn(circuit, conn)
                 return
-            if full and (victim := self._victim()) is not None:
-                # The first in the pool's queue: the victim's thread takes it as it lets go.
-                victim.sock.preempt()
+            if self.in_flight >= self.cfg.threads:
+                victim = self._victim(load + 2)
+                if victim is not None:
+                    # The first in the pool's queue: the victim's thread takes it as it lets go.
+                    victim.sock.preempt()
+                elif load > 0:
+                    self._wait_turn(circuit, conn)
+                    return
             self.circuit_load[circuit] += 1
             self.serving[conn] = None
         self.in_flight += 1
         super().enqueue_req(conn)
 
-    def _victim(self) -> Any:
-        """The request to pre-empt for a circuit holding no thread, or None: of the circuit
-        holding the most threads here (two at least), the one whose body has come slowest,
-        among those whose thread waits for the client now."""
+    def _victim(self, least: int) -> Any:
+        """The request to pre-empt for a circuit holding `least` - 2 threads, or None: of the
+        circuit holding the most threads here (`least` at least, not counting those already
+        pre-empted), the one whose body has come slowest, among those whose thread waits
+        for the client now. Pre-empting only a circuit holding two more than the taker
+        evens circuits' shares out; it never takes a circuit's one thread."""
         now = time.monotonic()
+        going = collections.Counter(
+            c.circuit for c in self.serving if getattr(c.sock, "preempted", False)
+        )
         best: tuple[int, float] | None = None
         victim = None
         for conn in self.serving:
             sock = conn.sock
             if not isinstance(sock, PacedSocket) or not sock.waiting or sock.preempted:
                 continue
-            load = self.circuit_load[conn.circuit]
-            if load < 2:
+            load = self.circuit_load[conn.circuit] - going[conn.circuit]
+            if load < least:
                 continue
             rank = (-load, sock.rate(now))
             if best is None or rank < best:
@@ -464,14 +475,18 @@ class HeadFirstWorker(ThreadWorker):
         super().finish_request(conn, fs)
 
     def _serve_waiting(self) -> None:
-        """Give free threads to waiting requests whose circuits are under their share."""
-        for circuit in list(self.circuit_waiting):
-            if self.in_flight >= self.cfg.threads:
+        """Serve waiting requests of circuits under their share, the circuit holding fewest
+        threads first, while a thread is free or one may be pre-empted for them."""
+        while self.circuit_waiting:
+            circuit = min(self.circuit_waiting, key=self.circuit_load.__getitem__)
+            load = self.circuit_load[circuit]
+            if load >= CIRCUIT_THREADS:
                 return
-            if self.circuit_load[circuit] < CIRCUIT_THREADS:
-                turn = self._leave_queue(circuit)
-                del self.waiting_until[turn]
-                self._to_thread(turn)
+            if self.in_flight >= self.cfg.threads and self._victim(load + 2) is None:
+                return
+            turn = self._leave_queue(circuit)
+            del self.waiting_until[turn]
+            self._to_thread(turn)
 
     def _drop(self, conn: Any) -> None:
         """Forget a connection whose head never came (closed, or out of time)."""
@@ -496,6 +511,7 @@ class HeadFirstWorker(ThreadWorker):
                 del self.waiting_until[conn]
                 self._leave_queue(circuit, conn)
                 self._close(conn)
+        self._serve_waiting()
         for circuit, held in list(self.circuit_conns.items()):
             open_ = [c for c in held if not _closed(c)]
             if open_:

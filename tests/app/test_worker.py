@@ -270,6 +270,7 @@ FLOOD_CIRCUITS = range(100, 106)
 FLOOD_PER_CIRCUIT = 24
 FRESH_CIRCUITS = range(5000, 5008)
 SLOW_SOURCE = 42
+PAGE_PARTS = 3
 
 
 def _slow_body_answered(
@@ -324,9 +325,22 @@ def test_a_few_circuits_of_slow_bodies_cannot_lock_every_other_circuit_out(
         served: list[int] = []
 
         def fresh(circuit: int) -> None:
+            # A browser: the page, then its parts at once, on the circuit's own connections.
             with contextlib.suppress(OSError):
                 _page_load(base, circuit, timeout=10)
-                served.append(circuit)
+                parts: list[float] = []
+                fetchers = [
+                    threading.Thread(
+                        target=lambda: parts.append(_page_load(base, circuit, timeout=10))
+                    )
+                    for _ in range(PAGE_PARTS)
+                ]
+                for thread in fetchers:
+                    thread.start()
+                for thread in fetchers:
+                    thread.join(timeout=30)
+                if len(parts) == PAGE_PARTS:
+                    served.append(circuit)
 
         try:
             time.sleep(4)  # every thread of both workers is reading a slow body
