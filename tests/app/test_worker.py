@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import select
 import socket
 import statistics
@@ -10,13 +11,17 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 
 from app.security import HEADERS
-from app.worker import BODY_MIN_RATE, CIRCUIT_THREADS, _paced
+from app.services import resumable
+from app.worker import BODY_MIN_RATE, CIRCUIT_THREADS, PREEMPTED_RETRY_AFTER, BodyPreempted, _paced
+from tests.app.api_support import API, ApiClient
 from tests.app.live import TorConnection, demo_instance, live_server, tor_line
+from tests.app.support import staging_files
 
 pytestmark = pytest.mark.slow
 
@@ -270,6 +275,7 @@ FLOOD_CIRCUITS = range(100, 106)
 FLOOD_PER_CIRCUIT = 24
 FRESH_CIRCUITS = range(5000, 5008)
 SLOW_SOURCE = 42
+CHUNK = 256 * 1024
 PAGE_PARTS = 3
 
 
@@ -366,3 +372,54 @@ def test_a_few_circuits_of_slow_bodies_cannot_lock_every_other_circuit_out(
         assert b"\r\nretry-after: " in head.lower()
     assert b"unexpected" not in log.read_bytes()
     assert source_sending, f"the slow source's one body was cut off: {source_answers}"
+
+
+class _PreemptedBody(io.BytesIO):
+    """A request body whose read is pre-empted by the worker after `arrived` bytes."""
+
+    def __init__(self, body: bytes, arrived: int) -> None:
+        super().__init__(body[:arrived])
+        self.arrived = arrived
+
+    def read(self, size: int | None = -1) -> bytes:
+        if self.tell() >= self.arrived:
+            raise BodyPreempted
+        return super().read(size)
+
+    def readinto(self, buffer: Any) -> int:
+        if self.tell() >= self.arrived:
+            raise BodyPreempted
+        return super().readinto(buffer)
+
+
+def test_a_pre_empted_chunk_is_a_503_to_resume_and_leaves_nothing(
+    device: ApiClient, envelope: bytes, instance: Path
+) -> None:
+    """The API's answer to a chunk the worker pre-empted: 503 with Retry-After in the API's
+    shape, the chunk discarded whole, and the upload resumed from the offset it had."""
+    response = device.start_upload(envelope)
+    assert response.status_code == 201
+    upload = response.get_json()["upload"]
+    first = device.patch(upload, 0, envelope[:CHUNK])
+    assert first.status_code == 200
+    before = staging_files(instance)
+    path = f"{API}/uploads/{upload}"
+    chunk = envelope[CHUNK:]
+    cut = device.client.open(
+        path,
+        method="PATCH",
+        input_stream=_PreemptedBody(chunk, CHUNK // 2),
+        content_type=resumable.OFFSET_CONTENT_TYPE,
+        headers=device.headers("PATCH", path, chunk, offset=CHUNK),
+        environ_overrides={"CONTENT_LENGTH": str(len(chunk))},
+    )
+    device.challenge = cut.headers.get("Raazdar-Next-Challenge")
+    assert cut.status_code == 503, cut.get_data(as_text=True)
+    assert cut.get_json()["error"] == "unavailable"
+    assert cut.headers["Retry-After"] == str(PREEMPTED_RETRY_AFTER)
+    assert staging_files(instance) == before
+    head = device.offset(upload)
+    assert int(head.headers["Upload-Offset"]) == CHUNK
+    rest = device.patch(upload, CHUNK, chunk)
+    assert rest.status_code == 200, rest.get_data(as_text=True)
+    assert rest.get_json()["complete"] is True
