@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import select
 import socket
 import statistics
@@ -21,7 +22,8 @@ from app.services import resumable
 from app.worker import BODY_MIN_RATE, CIRCUIT_THREADS, PREEMPTED_RETRY_AFTER, BodyPreempted, _paced
 from tests.app.api_support import API, ApiClient
 from tests.app.live import TorConnection, demo_instance, live_server, tor_line
-from tests.app.support import staging_files
+from tests.app.support import multipart, staging_files
+from tests.app.test_uploads import _form, _left_behind
 
 pytestmark = pytest.mark.slow
 
@@ -423,3 +425,69 @@ def test_a_pre_empted_chunk_is_a_503_to_resume_and_leaves_nothing(
     rest = device.patch(upload, CHUNK, chunk)
     assert rest.status_code == 200, rest.get_data(as_text=True)
     assert rest.get_json()["complete"] is True
+
+
+def _trickled_form(
+    base: str, circuit: int, request: bytes, stop: threading.Event, heads: list[bytes]
+) -> None:
+    """Send a report form's head and first 64 KiB (its file begins), then the rest just
+    above the least rate, keeping the head of any answer that comes before the end."""
+    with contextlib.suppress(OSError), socket.create_connection(_address(base), timeout=30) as sock:
+        sock.sendall(tor_line(circuit) + request[: 64 * 1024])
+        sent, step = 64 * 1024, 0.1
+        while not stop.wait(step) and sent < len(request):
+            if select.select([sock], [], [], 0)[0]:
+                if head := sock.recv(65536).partition(b"\r\n\r\n")[0]:
+                    heads.append(head)
+                return
+            more = int(1.5 * BODY_MIN_RATE * step)
+            sock.sendall(request[sent : sent + more])
+            sent += more
+
+
+def test_a_pre_empted_report_form_is_a_busy_page_and_leaves_nothing(tmp_path: Path) -> None:
+    """A browser's report whose body is pre-empted is answered 503 with Retry-After (the
+    busy page), and the file it was sealing is let go: nothing stays in staging or holding."""
+    instance = demo_instance(tmp_path / "instance")
+    env = {"RAAZDAR_TOR_CIRCUITS": "1", "RAAZDAR_THREADS": str(CIRCUIT_THREADS)}
+    with live_server(instance, workers=1, env=env) as base:
+        connection = TorConnection(*_address(base), 10, FLOODED)
+        try:
+            cookie, fields = _form(connection)
+        finally:
+            connection.close()
+        body, content_type = multipart(
+            [*fields.items(), ("message", "slow")],
+            [("files", "slow.bin", os.urandom(300_000), "application/octet-stream")],
+        )
+        request = (
+            f"POST /submit HTTP/1.1\r\nHost: x.onion\r\nCookie: {cookie}\r\n"
+            f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n\r\n"
+        ).encode() + body
+        before = _left_behind(instance)
+        stop = threading.Event()
+        heads: list[bytes] = []
+        senders = [
+            threading.Thread(target=_trickled_form, args=(base, FLOODED, request, stop, heads))
+            for _ in range(CIRCUIT_THREADS)
+        ]
+        for thread in senders:
+            thread.start()
+        try:
+            time.sleep(2)  # every thread is sealing a slow report's file
+            assert len(_left_behind(instance)) > len(before)
+            assert _page_load(base, ANOTHER, timeout=10) < 10
+            deadline = time.monotonic() + 10
+            while not heads and time.monotonic() < deadline:
+                time.sleep(0.1)
+        finally:
+            stop.set()
+            for thread in senders:
+                thread.join(timeout=30)
+        assert len(heads) == 1, heads
+        assert heads[0].startswith(b"HTTP/1.1 503"), heads[0].split(b"\r\n", 1)[0]
+        assert f"\r\nretry-after: {PREEMPTED_RETRY_AFTER}\r\n".encode() in heads[0].lower()
+        deadline = time.monotonic() + 30
+        while _left_behind(instance) != before and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _left_behind(instance) == before
