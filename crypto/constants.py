@@ -54,6 +54,13 @@ SIG_CONTEXT_SOURCE_BINDING_V2: Final = b"raazdar source binding v2"
 PERSON_REPLY_PREKEYS: Final = b"rz-prekeys-v1"
 # How many one-time X-Wing reply prekeys `raazdar-submit` makes with each submission.
 REPLY_PREKEYS: Final = 4
+# The metadata type of a reply that carries, before its text, the day it was written
+# (crypto.reply, docs/PROTOCOL.md §5A.11); a reply of format 1 is plain text.
+REPLY_TYPE: Final = "text/plain; charset=utf-8; raazdar-reply=2"
+REPLY_TYPE_V1: Final = "text/plain; charset=utf-8"
+# The most days a reply is expected to take from the workstation to the server's listing:
+# queued, exported, carried on a stick, imported. A later listing is called out.
+REPLY_DELAY_DAYS: Final = 7
 
 # Token (AEAD) contexts: the associated data that binds a token to its purpose.
 TOKEN_CONTEXT_SESSION: Final = b"raazdar session v1"

@@ -660,6 +660,18 @@ def _show_replies(
                 f"server now lists it under {info.day}: it is that old reply, not a new one",
                 err=True,
             )
+        if reply.written is not None:
+            # Sealed and signed on the workstation: the server's listing cannot move it.
+            day = f"written {reply.written}"
+            doubt = inbox.listing_doubt(reply.written, info.day)
+            if doubt:
+                click.echo(f"{PROG}: warning: reply {number}: {doubt}", err=True)
+        else:
+            click.echo(
+                f"{PROG}: note: reply {number} was written before replies carried their "
+                f"day: {day} is the day the server lists it under, which it could change",
+                err=True,
+            )
         click.echo(f"--- reply {number} of {len(waiting)}, {day}, from {clean(who)} ({sealed})")
         click.echo(clean(reply.text))
         shown = True

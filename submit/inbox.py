@@ -13,17 +13,23 @@ Such a reply opens at every run, and the day it is listed under is the
 server's word, which no signature covers: a server in the wrong hands could
 list a reviewer's old "meet our investigator on Friday" again under today's
 day, or twice, to pass it off as a new request. The device keeps, sealed, the
-day each was first shown here (`first_listed`).
+day each was first shown here (`first_listed`). A reply of format 2 carries,
+sealed and signed with its text, the day its reviewer wrote it (`crypto.reply`):
+that day is shown, and a listing later by more than a stick's journey
+(`REPLY_DELAY_DAYS`), or earlier, is called out (`listing_doubt`), even the
+first time it is shown and with `--no-state`.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 from collections.abc import Collection
 from dataclasses import dataclass
 
 from crypto import PrivateKey, VerifyKey, open_bytes, read_header
+from crypto.reply import doubtful_delay, read_reply
 from submit.errors import SubmitError
 from submit.state import State
 
@@ -40,6 +46,8 @@ class Reply:
     signer: VerifyKey | None
     # True when it was sealed to a one-time prekey, now deleted.
     forward_secret: bool
+    # The day its reviewer wrote it, sealed and signed; None for a reply of format 1.
+    written: dt.date | None = None
 
 
 def open_reply(
@@ -47,22 +55,23 @@ def open_reply(
 ) -> Reply:
     """Open and verify one reply; for a prekey's, delete the prekey and save before returning.
 
-    Raises `CryptoError` (or `UnicodeDecodeError`) if it does not open or verify;
-    then nothing is deleted. Raises `AlreadyRead` for a prekey no longer held.
+    Raises `CryptoError` if it does not open, verify or read; then nothing is deleted.
+    Raises `AlreadyRead` for a prekey no longer held.
     """
     header = read_header(io.BytesIO(envelope))
     if header.version.number == 1:
         plaintext, opened = open_bytes(envelope, [codename_key], trusted_signers=trusted)
-        return Reply(plaintext.decode("utf-8"), opened.signer, forward_secret=False)
+        body = read_reply(plaintext, opened.metadata)
+        return Reply(body.text, opened.signer, forward_secret=False, written=body.written)
     wanted = {stanza.key_id for stanza in header.stanzas}
     held = [k for k in state.prekeys if k.public_key.fingerprint.key_id in wanted]
     if not held:
         raise AlreadyRead("this reply's one-time key is not held here (read before, or never)")
     plaintext, opened = open_bytes(envelope, held, trusted_signers=trusted)
-    text = plaintext.decode("utf-8")
+    body = read_reply(plaintext, opened.metadata)
     for key in held:
         state.forget_prekey(key)
-    return Reply(text, opened.signer, forward_secret=True)
+    return Reply(body.text, opened.signer, forward_secret=True, written=body.written)
 
 
 def digest(envelope: bytes) -> str:
@@ -79,3 +88,20 @@ def first_listed(state: State, envelope: bytes, day: str) -> str:
     state.shown[name] = day
     state.save()
     return day
+
+
+def listing_doubt(written: dt.date, listed: str) -> str | None:
+    """What is wrong with the day a server lists a reply under, against its sealed day."""
+    try:
+        late = doubtful_delay(written, dt.date.fromisoformat(listed))
+    except ValueError:
+        return f"the server lists it under {listed}, which is no day"
+    if late is None:
+        return None
+    if late < 0:
+        return f"the server lists it under {listed}, before it was written, which cannot be"
+    return (
+        f"the server lists it under {listed}, {late} days after it was written (a reply "
+        f"takes days, not weeks, to reach the server): it may be an old reply listed "
+        f"again; read it as written on {written}"
+    )

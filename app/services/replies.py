@@ -1,4 +1,10 @@
-"""Replies to a source: stored sealed to the source's key, opened only in memory."""
+"""Replies to a source: stored sealed to the source's key, opened only in memory.
+
+A reply of format 2 carries, sealed, the day its reviewer wrote it (`crypto.reply`):
+the page shows it beside the day the reply is listed under, and says when the two
+cannot both be true, so a database altered to re-date a reply is caught. The page
+is the server's own: code in the wrong hands could show anything (PROTOCOL §5A.11).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +20,7 @@ from app.models import Reply, Source
 from app.services.context import services
 from app.services.sources import SignedIn
 from crypto import CryptoError, open_envelope
+from crypto.reply import doubtful_delay, read_reply
 
 
 @dataclass(frozen=True)
@@ -23,6 +30,10 @@ class ShownReply:
     id: str
     day: str
     text: str | None
+    # The day its reviewer wrote it, sealed in it; None for a reply written before.
+    written: str | None = None
+    # Days from writing to listing when no stick's journey takes that long (< 0: before).
+    doubtful: int | None = None
 
 
 def post_reply(session: Session, source_id: str, envelope: bytes) -> str:
@@ -55,17 +66,22 @@ def read_replies(session: Session, who: SignedIn) -> list[ShownReply]:
     ).scalars()
     shown = []
     for reply in rows:
-        text: str | None
+        day = reply.received_day.isoformat()
         try:
             out = io.BytesIO()
             with svc.store.open(reply.id) as envelope:
-                open_envelope(envelope, out, [who.private_key], trusted_signers=trusted)
-            text = out.getvalue().decode("utf-8")
+                opened = open_envelope(envelope, out, [who.private_key], trusted_signers=trusted)
+            body = read_reply(out.getvalue(), opened.metadata)
         except (CryptoError, OSError, UnicodeDecodeError):
             # Shown as such, and not logged: a log line's time would date the source's visit,
             # at every visit once the reply's signer has left the keyring.
-            text = None
-        shown.append(ShownReply(reply.id, reply.received_day.isoformat(), text))
+            shown.append(ShownReply(reply.id, day, None))
+            continue
+        if body.written is None:
+            shown.append(ShownReply(reply.id, day, body.text))
+            continue
+        late = doubtful_delay(body.written, reply.received_day)
+        shown.append(ShownReply(reply.id, day, body.text, body.written.isoformat(), late))
     return shown
 
 

@@ -1,6 +1,7 @@
 """Replies to sources, and the reply bundle that carries them back with acks and notices.
 
-A reply is sealed at once and signed by the reviewer who wrote it: to the
+A reply is sealed at once, with the day it was written (`crypto.reply`), and
+signed by the reviewer who wrote it: to the
 newest unused one-time prekey the source's device gave (an envelope v2, marked
 used in the same transaction, `review.casework.prekeys`), or, for a source with
 no prekeys, to the source's codename key (from the export bundle that brought
@@ -37,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from crypto import HybridPublicKey, Metadata, PublicKey, VerifyKey, seal_bytes
+from crypto import HybridPublicKey, PublicKey, VerifyKey, seal_bytes
 from crypto.errors import CryptoError
 from crypto.exchange import (
     Notice,
@@ -47,6 +48,7 @@ from crypto.exchange import (
     read_replies,
     write_replies,
 )
+from crypto.reply import reply_content
 from review.casework import notices, prekeys, triage
 from review.casework.reports import reply_context
 from review.errors import InvalidValue, NotFound, ReviewError
@@ -55,7 +57,6 @@ from review.workspace import Unlocked, audit, outbox
 from review.workspace.erase import destroy
 from review.workspace.schema import transaction
 
-REPLY_TYPE = "text/plain; charset=utf-8"
 _MAX_REPLY_CHARS = 20_000
 
 
@@ -100,14 +101,15 @@ def queue_reply(u: Unlocked, num: int, text: str, *, allow_codename_key: bool = 
     source, key_text = refuse_disputed(u.conn, num)
     reply_id = new_bundle_id()
     body = json.dumps({"author": u.reviewer, "text": text}, ensure_ascii=False).encode("utf-8")
+    # Sealed with the text, the day (UTC, as the server's days) lets the source tell an
+    # old reply a server lists again under a later day; a day only, never a time of day.
+    content, metadata = reply_content(text, dt.datetime.now(dt.UTC).date())
     # The prekey is chosen, sealed to and marked used under one write lock, and the
     # envelope is kept (wrapped) in the same transaction: all of it, or nothing.
     with transaction(u.conn) as conn:
         prekey = _prekey(conn, num, allow_codename_key)
         recipient: PublicKey | HybridPublicKey = prekey or PublicKey.from_text(key_text)
-        envelope = seal_bytes(
-            text.encode("utf-8"), [recipient], Metadata("reply", REPLY_TYPE), signer=u.signing
-        )
+        envelope = seal_bytes(content, [recipient], metadata, signer=u.signing)
         conn.execute(
             "INSERT INTO replies VALUES (?, ?, ?, ?, ?, ?, NULL)",
             (

@@ -49,6 +49,7 @@ from crypto import (
     sign_subkeys,
 )
 from crypto.constants import MANIFEST_FORMAT_HYBRID
+from crypto.reply import reply_content
 from crypto.subkeys import generate as generate_subkeys
 
 TRANSLATIONS = Path(__file__).resolve().parents[2] / "app" / "translations"
@@ -337,16 +338,24 @@ def source_id(app: Flask, codename: str) -> str:
         return session.execute(query).scalar_one()
 
 
-def reply_to(app: Flask, codename: str, text: str, signer: SigningKey) -> str:
-    """Post a reply as a reply bundle does: sealed to the source's key, signed by `signer`."""
+def reply_to(
+    app: Flask, codename: str, text: str, signer: SigningKey, *, written: dt.date | None = None
+) -> str:
+    """Post a reply as a reply bundle does: sealed to the source's key, signed by `signer`.
+
+    With `written`, the reply carries that day as a workstation seals it (format 2);
+    without, it is plain text, as replies written before were (format 1).
+    """
+    content, metadata = (
+        reply_content(text, written)
+        if written is not None
+        else (text.encode(), Metadata("reply", "text/plain; charset=utf-8"))
+    )
     with app.app_context(), db_session(app) as session:
         source = session.get(Source, source_id(app, codename))
         assert source is not None
         envelope = seal_bytes(
-            text.encode(),
-            [PublicKey.from_text(source.public_key)],
-            Metadata("reply", "text/plain; charset=utf-8"),
-            signer=signer,
+            content, [PublicKey.from_text(source.public_key)], metadata, signer=signer
         )
         return post_reply(session, source.id, envelope)
 

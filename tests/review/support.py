@@ -32,6 +32,7 @@ from crypto import (
     SigningKey,
     open_bytes,
 )
+from crypto.reply import ReplyText, read_reply
 from review.cli import cli
 from review.keys.enrolment import enrol_key
 from review.workspace import DB_NAME, Unlocked
@@ -170,6 +171,12 @@ def start_review(
 def all_bytes(root: Path) -> list[tuple[Path, bytes]]:
     """Every file under a directory, with its bytes."""
     return [(p, p.read_bytes()) for p in sorted(root.rglob("*")) if p.is_file()]
+
+
+def reply_text(envelope: bytes, keys: Sequence[PrivateKey | HybridPrivateKey]) -> ReplyText:
+    """What a source's keys read of a reply envelope: its text and the day sealed with it."""
+    plaintext, opened = open_bytes(envelope, keys)
+    return read_reply(plaintext, opened.metadata)
 
 
 def opens_with(

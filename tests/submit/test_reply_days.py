@@ -13,13 +13,19 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
+from click.testing import CliRunner
 from flask import Flask
 from sqlalchemy import select
 
-from app.models import Reply
+from app.models import Reply, Source
 from app.services.context import services
 from app.services.replies import post_reply
-from tests.app.support import db_session, reply_to, reviewer_keys
+from crypto import Metadata, PublicKey, seal_bytes
+from crypto.constants import REPLY_TYPE
+from submit.cli import cli
+from tests.app.support import db_session, reply_to, reviewer_keys, source_id
+from tests.review.support import Server, init_workspace, review
 from tests.submit.support import Device
 
 ASK = "Can you meet our investigator at the district court gate on Friday at ten?"
@@ -85,3 +91,125 @@ def test_one_reply_listed_twice_is_shown_once(
     assert read.exit_code == 0, read.output
     assert read.stdout.count(ASK) == 1, "one reply, listed twice by the server, was shown twice"
     assert "the same reply as reply 1" in read.stdout
+
+
+def _written_and_applied(
+    device: Device, codename_file: Path, app: Flask, instance: Path, tmp_path: Path
+) -> str:
+    """A report; the workstation's reply to it, written today and applied on the server."""
+    sent = device.run("send", "-m", "a report", "--codename-file", str(codename_file))
+    assert sent.exit_code == 0, sent.output
+    server = Server(app, instance)
+    workspace = init_workspace(server, tmp_path / "workspace")
+    imported = review(workspace, "import", str(server.export(tmp_path / "export.rzb")))
+    assert imported.exit_code == 0, imported.output
+    (tmp_path / "reply.txt").write_text(ASK, "utf-8")
+    written = review(workspace, "reply", "1", "--file", str(tmp_path / "reply.txt"))
+    assert written.exit_code == 0, written.output
+    bundle = tmp_path / "replies.rzr"
+    assert review(workspace, "export-replies", "--out", str(bundle)).exit_code == 0
+    assert server.apply(bundle).replies == 1
+    with db_session(app) as session:
+        (reply_id,) = session.execute(select(Reply.id)).scalars().all()
+    return str(reply_id)
+
+
+def _listed_under(app: Flask, reply_id: str, day: dt.date) -> None:
+    """As a seized server: the reply's row says it arrived on `day`."""
+    with db_session(app) as session:
+        row = session.get(Reply, reply_id)
+        assert row is not None
+        row.received_day = day
+        session.commit()
+
+
+def test_a_reply_held_back_and_listed_weeks_later_is_shown_under_the_day_it_was_written(
+    device: Device, codename_file: Path, app: Flask, instance: Path, tmp_path: Path
+) -> None:
+    reply_id = _written_and_applied(device, codename_file, app, instance, tmp_path)
+    written = dt.datetime.now(dt.UTC).date()
+    later = written + dt.timedelta(days=30)
+    _listed_under(app, reply_id, later)
+    read = device.run("replies", "--codename-file", str(codename_file))
+    assert ASK in read.stdout, read.output
+    assert f", {later}, from" not in read.stdout, (
+        f"the reply written on {written} was shown as {later}'s: "
+        f"{[line for line in read.stdout.splitlines() if line.startswith('---')]}"
+    )
+    assert f"written {written}, from Demo reviewer" in read.stdout
+    assert f"the server lists it under {later}, 30 days after it was written" in read.stderr
+
+
+def test_a_reply_listed_before_the_day_it_was_written_is_called_impossible(
+    device: Device, codename_file: Path, app: Flask, instance: Path, tmp_path: Path
+) -> None:
+    reply_id = _written_and_applied(device, codename_file, app, instance, tmp_path)
+    written = dt.datetime.now(dt.UTC).date()
+    earlier = written - dt.timedelta(days=3)
+    _listed_under(app, reply_id, earlier)
+    read = device.run("replies", "--codename-file", str(codename_file))
+    assert read.exit_code == 0, read.output
+    assert f"written {written}, from Demo reviewer" in read.stdout, read.output
+    assert f"the server lists it under {earlier}, before it was written" in read.stderr
+
+
+def test_under_no_state_a_reply_listed_weeks_after_it_was_written_is_called_out(
+    device: Device, codename_file: Path, app: Flask, instance: Path
+) -> None:
+    sent = device.run("send", "-m", "a report", "--codename-file", str(codename_file))
+    assert sent.exit_code == 0, sent.output
+    signer = reviewer_keys(instance).signing
+    assert signer is not None
+    # To the codename's key (a --no-state run holds no one-time key), written weeks ago,
+    # listed by the server under today: shown for the first time on a device that keeps nothing.
+    reply_to(app, codename_file.read_text().strip(), ASK, signer, written=OLD_DAY)
+    today = dt.datetime.now(dt.UTC).date()
+    pins = device.state.parent / "pins.txt"
+    pins.write_text(
+        f"instance {device.url}\n" + "".join(f"authority {a}\n" for a in device.authorities)
+    )
+    base = ["--no-state", "--pins-file", str(pins), *device.transport]
+    read = CliRunner().invoke(cli, [*base, "replies", "--codename-file", str(codename_file)])
+    assert read.exit_code == 0, read.output
+    assert ASK in read.stdout
+    assert f"reply 1 of 1, written {OLD_DAY}, from Demo reviewer" in read.stdout, read.stdout
+    assert f"the server lists it under {today}, {(today - OLD_DAY).days} days after" in read.stderr
+
+
+def test_a_reply_written_before_replies_carried_their_day_is_shown_under_the_servers_day(
+    device: Device, codename_file: Path, app: Flask, instance: Path
+) -> None:
+    reply_id = _first_reply(device, codename_file, app, instance)
+    assert reply_id
+    read = device.run("replies", "--codename-file", str(codename_file))
+    assert read.exit_code == 0, read.output
+    assert f"reply 1 of 1, {OLD_DAY}, from Demo reviewer" in read.stdout
+    assert f"{OLD_DAY} is the day the server lists it under, which it could change" in read.stderr
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"Meet on Friday", b"written 2026-13-02\n\nMeet", b"written 2026-11-02\nMeet", b"\xff"],
+    ids=["no-day", "no-date", "one-newline", "not-utf8"],
+)
+def test_a_reply_of_format_2_without_its_day_is_not_shown(
+    device: Device, codename_file: Path, app: Flask, instance: Path, content: bytes
+) -> None:
+    sent = device.run("send", "-m", "a report", "--codename-file", str(codename_file))
+    assert sent.exit_code == 0, sent.output
+    signer = reviewer_keys(instance).signing
+    assert signer is not None
+    with app.app_context(), db_session(app) as session:
+        source = session.get(Source, source_id(app, codename_file.read_text().strip()))
+        assert source is not None
+        envelope = seal_bytes(
+            content,
+            [PublicKey.from_text(source.public_key)],
+            Metadata("reply", REPLY_TYPE),
+            signer=signer,
+        )
+        post_reply(session, source.id, envelope)
+    read = device.run("replies", "--codename-file", str(codename_file))
+    assert read.exit_code == 1
+    assert "did not verify" in read.stderr
+    assert "Meet" not in read.stdout

@@ -31,7 +31,7 @@ from crypto import (
 from review import workspace as ws
 from review.workspace import outbox
 from tests.app.test_canary import files_under
-from tests.review.support import Server, init_workspace, review
+from tests.review.support import Server, init_workspace, reply_text, review
 from tests.submit.support import Device, open_state
 
 REPLY = "Which checkpoint, and on which night? کون سی رات؟"
@@ -87,7 +87,7 @@ def test_a_reply_read_on_the_device_opens_for_no_one_afterwards(
     # The control: taken before the source reads it, the device opens the reply.
     before = tmp_path / "seized-before"
     shutil.copytree(device.state, before)
-    assert open_bytes(envelope, _seize(before, codename_file))[0].decode() == REPLY
+    assert reply_text(envelope, _seize(before, codename_file)).text == REPLY
 
     read = device.run("replies", "--codename-file", str(codename_file))
     assert read.exit_code == 0, read.output

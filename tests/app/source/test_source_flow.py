@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import json
 import re
@@ -185,6 +186,55 @@ def test_a_reply_from_a_reviewer_is_shown_decrypted(
     html = reported.visitor.get("/account")
     assert "Which police station? نام بتائیں۔" in html
     assert 'class="error"' not in html
+
+
+def _warnings(page: str) -> list[str]:
+    return re.findall(r'<p class="error">(.*?)</p>', page, re.S)
+
+
+def test_a_reply_listed_weeks_after_it_was_written_is_shown_under_its_day_with_a_warning(
+    reported: Reported, app: Flask, instance: Path
+) -> None:
+    signer = reviewer_keys(instance).signing
+    assert signer is not None
+    today = dt.datetime.now(dt.UTC).date()
+    written = today - dt.timedelta(days=30)
+    # As a server whose database was altered: a reply written weeks ago, listed today.
+    reply_to(
+        app, reported.codename, "Meet us at the court gate on Friday.", signer, written=written
+    )
+    page = reported.visitor.get("/account")
+    assert "Meet us at the court gate on Friday." in page
+    assert f"written {written}" not in page  # the sealed day is not part of the text
+    (warning,) = _warnings(page)
+    assert all(f in warning for f in (str(written), str(today), "30")), warning
+
+
+@pytest.mark.parametrize("days", [0, 7, -1])
+def test_a_reply_listed_within_a_week_is_shown_under_its_day_and_one_listed_before_is_not_believed(
+    reported: Reported, app: Flask, instance: Path, days: int
+) -> None:
+    signer = reviewer_keys(instance).signing
+    assert signer is not None
+    today = dt.datetime.now(dt.UTC).date()
+    written = today - dt.timedelta(days=days)
+    reply_to(app, reported.codename, "Which police station?", signer, written=written)
+    page = reported.visitor.get("/account")
+    assert "Which police station?" in page
+    assert str(written) in page
+    assert len(_warnings(page)) == (days < 0)
+
+
+def test_a_reply_written_before_replies_carried_their_day_is_shown_under_the_servers(
+    reported: Reported, app: Flask, instance: Path
+) -> None:
+    signer = reviewer_keys(instance).signing
+    assert signer is not None
+    reply_to(app, reported.codename, "Which police station?", signer)
+    page = reported.visitor.get("/account")
+    today = str(dt.datetime.now(dt.UTC).date())
+    assert re.search(rf'<p class="hint">{today}:[^<]+</p>', page), page
+    assert not _warnings(page)
 
 
 def test_a_reply_signed_by_a_stranger_is_shown_as_unverifiable(

@@ -36,7 +36,7 @@ from review.errors import ReviewError
 from review.intake.importer import import_bundle
 from review.workspace import outbox
 from tests.review.intake.test_binding import RECORD, _bundle
-from tests.review.support import Server
+from tests.review.support import Server, reply_text
 
 
 def _keys() -> SourceKeys:
@@ -92,7 +92,7 @@ def test_each_reply_takes_a_fresh_prekey_newest_first_until_none_is_left(
     assert used == [k.fingerprint.key_id for k in reversed(public.keys)]
     # Each opens with its prekey's secret, and not with the codename key.
     reply_id = unlocked.conn.execute("SELECT id FROM replies ORDER BY rowid").fetchone()[0]
-    assert open_bytes(_envelope(unlocked, reply_id), [secrets[3]])[0] == b"Question 0?"
+    assert reply_text(_envelope(unlocked, reply_id), [secrets[3]]).text == "Question 0?"
 
     with pytest.raises(prekeys.NoPrekeyLeft, match="NOT forward-secret") as none_left:
         replies.queue_reply(unlocked, 1, "One more?")

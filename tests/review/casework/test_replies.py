@@ -12,6 +12,7 @@ when a step fails halfway.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import errno
 import multiprocessing
 import os
@@ -23,9 +24,10 @@ from pathlib import Path
 import pytest
 
 from app.demo import DEMO_PASSPHRASE
-from crypto import CryptoError, HybridPrivateKey, PrivateKey, derive_source_keys, open_bytes
+from crypto import CryptoError, HybridPrivateKey, PrivateKey, derive_source_keys
 from crypto.binding import SourceBinding
 from crypto.bundle import BundleReader
+from crypto.reply import ReplyText
 from review import workspace as ws
 from review.casework import replies
 from review.errors import ReviewError, UnlockError
@@ -36,7 +38,7 @@ from tests.review.casework import test_conflicts
 from tests.review.casework.test_conflicts import Team
 from tests.review.casework.test_prekeys import _keys, _prekeys, _record
 from tests.review.intake.test_binding import _bundle
-from tests.review.support import Server, Source, opens_with
+from tests.review.support import Server, Source, opens_with, reply_text
 
 # An administrator and two reviewers, for who may take back what.
 team = test_conflicts.team
@@ -90,7 +92,7 @@ def test_no_source_key_opens_a_reply_from_the_seized_workspace(
     assert opens_with(unlocked.workspace.root, seized) == []  # and exported
     # The control: these keys are the source's, and open what the bundle carries.
     (item,) = _reply_items(out, unlocked)
-    assert open_bytes(item, seized)[0].decode() == REPLY
+    assert reply_text(item, seized).text == REPLY
 
 
 def test_an_exported_reply_is_the_envelope_sealed_to_the_source_and_the_server_posts_it(
@@ -104,7 +106,10 @@ def test_an_exported_reply_is_the_envelope_sealed_to_the_source_and_the_server_p
     out = tmp_path / "r.rzr"
     replies.export_replies(unlocked, out)
     assert _reply_items(out, unlocked) == [kept]
-    assert open_bytes(kept, _codename_keys(server, browser))[0].decode() == REPLY
+    # Sealed with it, the day the workstation wrote it (UTC), which the server cannot see.
+    assert reply_text(kept, _codename_keys(server, browser)) == ReplyText(
+        REPLY, dt.datetime.now(dt.UTC).date()
+    )
     assert server.apply(out).replies == 1
     assert REPLY in browser.account_page()
     assert opens_with(unlocked.workspace.root, _codename_keys(server, browser)) == []
