@@ -16,10 +16,10 @@ import re
 import sqlite3
 from pathlib import Path
 
-from crypto import VerifyKey, derive_source_keys, open_bytes
+from crypto import VerifyKey, derive_source_keys
 from crypto.bundle import BundleReader
 from review.workspace import DB_NAME
-from tests.review.support import Server, review
+from tests.review.support import Server, reply_text, review
 
 REPLY = "Which police station? کون سا تھانہ؟"
 
@@ -75,5 +75,5 @@ def test_an_export_says_the_reply_bundle_opens_with_a_codename_until_the_stick_i
     ]
     with out.open("rb") as src:
         (item,) = [b"".join(blocks) for _, blocks in BundleReader(src, signers).iter_items()]
-    assert open_bytes(item, [key.private_key])[0].decode() == REPLY
+    assert reply_text(item, [key.private_key]).text == REPLY
     assert _said(exported.output, out), exported.output
