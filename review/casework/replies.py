@@ -84,6 +84,10 @@ class Queued:
     forward_secret: bool
     # Prekeys a further reply to this report could still use; None if it brought none.
     prekeys_left: int | None
+    # The day sealed in it as the day it was written: this workstation's UTC day.
+    written: dt.date | None = None
+    # The newest export bundle's day, when it is after `written`: this clock is behind.
+    clock_behind: dt.date | None = None
 
 
 def queue_reply(u: Unlocked, num: int, text: str, *, allow_codename_key: bool = False) -> Queued:
@@ -103,7 +107,8 @@ def queue_reply(u: Unlocked, num: int, text: str, *, allow_codename_key: bool = 
     body = json.dumps({"author": u.reviewer, "text": text}, ensure_ascii=False).encode("utf-8")
     # Sealed with the text, the day (UTC, as the server's days) lets the source tell an
     # old reply a server lists again under a later day; a day only, never a time of day.
-    content, metadata = reply_content(text, dt.datetime.now(dt.UTC).date())
+    written = dt.datetime.now(dt.UTC).date()
+    content, metadata = reply_content(text, written)
     # The prekey is chosen, sealed to and marked used under one write lock, and the
     # envelope is kept (wrapped) in the same transaction: all of it, or nothing.
     with transaction(u.conn) as conn:
@@ -123,7 +128,20 @@ def queue_reply(u: Unlocked, num: int, text: str, *, allow_codename_key: bool = 
         )
         detail = {"reply": reply_id, "text": text, "forward_secret": prekey is not None}
         audit.append(u, "reply", num, detail)
-    return Queued(reply_id, prekey is not None, prekeys.left(u.conn, num))
+    left = prekeys.left(u.conn, num)
+    return Queued(reply_id, prekey is not None, left, written, clock_behind(u.conn, written))
+
+
+def clock_behind(conn: sqlite3.Connection, today: dt.date) -> dt.date | None:
+    """The newest export bundle's day if it is after `today`: this workstation's clock is behind.
+
+    A reply is sealed as written on this clock's day, and its source told when the server
+    lists it more than days later; an offline clock that lags makes honest replies look old.
+    """
+    (newest,) = conn.execute("SELECT max(created) FROM bundles").fetchone()
+    if newest is None or dt.date.fromisoformat(newest) <= today:
+        return None
+    return dt.date.fromisoformat(newest)
 
 
 def refuse_disputed(conn: sqlite3.Connection, num: int) -> tuple[str, str]:

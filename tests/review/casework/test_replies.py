@@ -33,12 +33,12 @@ from review.casework import replies
 from review.errors import ReviewError, UnlockError
 from review.intake.importer import import_bundle
 from review.keys.rewrap import rewrap
-from review.workspace import audit, outbox
+from review.workspace import DB_NAME, audit, outbox
 from tests.review.casework import test_conflicts
 from tests.review.casework.test_conflicts import Team
 from tests.review.casework.test_prekeys import _keys, _prekeys, _record
 from tests.review.intake.test_binding import _bundle
-from tests.review.support import Server, Source, opens_with, reply_text
+from tests.review.support import Server, Source, opens_with, reply_text, review
 
 # An administrator and two reviewers, for who may take back what.
 team = test_conflicts.team
@@ -293,3 +293,22 @@ def test_a_recorded_reply_bundle_left_under_its_part_name_is_kept_and_named(
 
 def _fail_os(*_args: object) -> None:
     raise OSError(errno.EIO, "Input/output error")
+
+
+def test_a_reply_written_while_the_clock_is_behind_the_servers_days_says_so(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    server.submit("The SHO sold the girls to the agent.")
+    assert review(workspace, "import", str(server.export(tmp_path / "e.rzb"))).exit_code == 0
+    today = dt.datetime.now(dt.UTC).date()
+    ahead = today + dt.timedelta(days=40)
+    # The server made the newest export on a day this workstation's clock has not reached.
+    with contextlib.closing(sqlite3.connect(workspace / DB_NAME)) as conn, conn:
+        conn.execute("UPDATE bundles SET created = ?", (ahead.isoformat(),))
+    (tmp_path / "reply.txt").write_text(REPLY, "utf-8")
+    written = review(workspace, "reply", "1", "--file", str(tmp_path / "reply.txt"))
+    assert written.exit_code == 0, written.output
+    assert (
+        f"this workstation's clock says {today} (UTC), before {ahead}, the day the server made "
+        "the newest export bundle imported here" in written.output
+    ), written.output
