@@ -118,7 +118,7 @@ def make_demo_keyring(
         ),
     )
     if manifest.seals_to_subkeys:
-        _write_subkeys(directory / SUBKEYS_DIR, DEMO_REVIEWER, reviewer, today)
+        _write_subkeys(directory / SUBKEYS_DIR, DEMO_REVIEWER, reviewer, today, manifest)
     signed = SignedManifest(manifest)
     # Every holder signs version 1, as `keys authority-init` has them do: a device
     # pinning the fingerprints alone asks that of the manifest its chain starts from.
@@ -145,12 +145,20 @@ def subkeys_paths(directory: Path, reviewer: str) -> tuple[Path, Path]:
     return folder / f"{reviewer}.json", folder / f"{reviewer}.secrets.rze"
 
 
-def _write_subkeys(folder: Path, reviewer: str, keys: KeyPair, today: dt.date) -> None:
-    """Make `SUBKEYS_PERIODS_AHEAD` weeks of subkeys from this one; write the list and secrets."""
+def _write_subkeys(
+    folder: Path, reviewer: str, keys: KeyPair, today: dt.date, manifest: Manifest
+) -> None:
+    """Make `SUBKEYS_PERIODS_AHEAD` weeks of subkeys from this one; write the list and secrets.
+
+    The list names `manifest`'s instance and version (docs/PROTOCOL.md §5A.8).
+    """
     assert keys.signing is not None  # noqa: S101 - a reviewer key pair
     assert keys.hybrid_public is not None  # noqa: S101 - a reviewer key pair
     secrets = subkeys.generate(subkeys.Period.of(today))
-    public = secrets.public_list(keys.signing.verify_key, today)
+    assert manifest.instance is not None  # noqa: S101 - it seals to subkeys
+    public = secrets.public_list(
+        keys.signing.verify_key, today, manifest.instance.id, manifest.version
+    )
     folder.mkdir(mode=0o700, exist_ok=True)
     listed, sealed = subkeys_paths(folder.parent, reviewer)
     listed.write_bytes(subkeys.sign_subkeys(public, keys.signing).to_bytes())

@@ -122,12 +122,16 @@ SIG_CONTEXT_ENVELOPE_V2: Final = b"raazdar envelope v2"
 # everything sealed to it is imported.
 SUBKEYS_TYPE: Final = "raazdar-subkeys"
 SUBKEYS_FORMAT: Final = 1
+# Format 2 binds a list to one instance and the keyring version it was issued
+# under, signed under a context of its own; format 1 is still read.
+SUBKEYS_FORMAT_BOUND: Final = 2
 SUBKEYS_PERIODS_AHEAD: Final = 8
 SUBKEYS_MAX_PERIODS: Final = 26
 SUBKEYS_MAX_BYTES: Final = 64 * 1024
 SUBKEYS_WARN_DAYS: Final = 14
 SUBKEYS_GRACE_DAYS: Final = 1
 SIG_CONTEXT_SUBKEYS: Final = b"raazdar subkey list v1"
+SIG_CONTEXT_SUBKEYS_V2: Final = b"raazdar subkey list v2"
 # The workstation's store of period secrets (seeds), which its caller seals.
 SUBKEY_SECRETS_TYPE: Final = "raazdar-subkey-secrets"
 SUBKEY_SECRETS_MAX_PERIODS: Final = 520

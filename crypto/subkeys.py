@@ -30,12 +30,13 @@ from crypto.errors import (
     UnsupportedVersionError,
     VerificationError,
 )
-from crypto.fields import date, exact_object, is_int, list_of, string
+from crypto.fields import date, exact_object, integer, is_int, list_of, string
 from crypto.hybrid import HybridPrivateKey, HybridPublicKey
 from crypto.keys import SigningKey, VerifyKey
 from crypto.manifest import Manifest, Recipient
 
 _PERIOD: Final = re.compile(r"([0-9]{4})-W([0-9]{2})")
+_INSTANCE_ID: Final = re.compile(r"[0-9a-f]{32}")
 _GRACE: Final = dt.timedelta(days=C.SUBKEYS_GRACE_DAYS)
 
 
@@ -95,13 +96,28 @@ class Period:
 
 @dataclass(frozen=True, slots=True)
 class SubkeyList:
-    """A reviewer's public subkeys for consecutive weeks (unsigned)."""
+    """A reviewer's public subkeys for consecutive weeks (unsigned).
+
+    Format 2 names the instance (its keyring's instance id) and the keyring
+    version it was issued under, so one reviewer serving two instances signs
+    lists neither can serve as the other's; format 1 (neither) is still read.
+    """
 
     reviewer: VerifyKey
     issued: dt.date
     subkeys: tuple[tuple[Period, HybridPublicKey], ...]
+    instance: str | None = None
+    keyring: int | None = None
 
     def __post_init__(self) -> None:
+        if (self.instance is None) != (self.keyring is None):
+            raise FormatError("a subkey list names its instance and keyring version, or neither")
+        if self.instance is not None and not (
+            isinstance(self.instance, str) and _INSTANCE_ID.fullmatch(self.instance)
+        ):
+            raise FormatError("an instance id is 32 lowercase hex digits")
+        if self.keyring is not None and not (type(self.keyring) is int and self.keyring >= 1):
+            raise FormatError("a keyring version is an integer of at least 1")
         periods = [p for p, _ in self.subkeys]
         if not 1 <= len(periods) <= C.SUBKEYS_MAX_PERIODS:
             raise FormatError(f"a subkey list covers 1-{C.SUBKEYS_MAX_PERIODS} periods")
@@ -124,19 +140,33 @@ class SubkeyList:
         """The last week the list covers."""
         return self.subkeys[-1][0]
 
+    @property
+    def format(self) -> int:
+        """2 when bound to an instance and keyring version, 1 for the older unbound lists."""
+        return C.SUBKEYS_FORMAT if self.instance is None else C.SUBKEYS_FORMAT_BOUND
+
+    @property
+    def context(self) -> bytes:
+        """The signature context of the list's format."""
+        return C.SIG_CONTEXT_SUBKEYS if self.instance is None else C.SIG_CONTEXT_SUBKEYS_V2
+
     def key_for(self, period: Period) -> HybridPublicKey | None:
         """The subkey listed for `period`, if any."""
         return next((k for p, k in self.subkeys if p == period), None)
 
     def to_body(self) -> dict[str, Any]:
         """The JSON object the signature covers."""
-        return {
+        body: dict[str, Any] = {
             "type": C.SUBKEYS_TYPE,
-            "format": C.SUBKEYS_FORMAT,
+            "format": self.format,
             "reviewer": self.reviewer.to_text(),
             "issued": self.issued.isoformat(),
             "subkeys": [{"period": str(p), "key": k.to_text()} for p, k in self.subkeys],
         }
+        if self.instance is not None:
+            body["instance"] = self.instance
+            body["keyring"] = self.keyring
+        return body
 
     def canonical_bytes(self) -> bytes:
         """The canonical JSON of the body: what is signed."""
@@ -145,10 +175,13 @@ class SubkeyList:
     @classmethod
     def from_body(cls, body: Any) -> SubkeyList:
         """Parse a body strictly: exact fields, exact types."""
-        obj = exact_object(body, {"type", "format", "reviewer", "issued", "subkeys"}, "subkeys")
+        fields = {"type", "format", "reviewer", "issued", "subkeys"}
+        form = body.get("format") if isinstance(body, dict) else None
+        bound = is_int(form, C.SUBKEYS_FORMAT_BOUND)
+        obj = exact_object(body, fields | {"instance", "keyring"} if bound else fields, "subkeys")
         if obj["type"] != C.SUBKEYS_TYPE:
             raise FormatError("not a Raazdar subkey list")
-        if not is_int(obj["format"], C.SUBKEYS_FORMAT):
+        if not bound and not is_int(obj["format"], C.SUBKEYS_FORMAT):
             raise UnsupportedVersionError(f"unsupported subkey list format {obj['format']!r}")
         entries = list_of(obj["subkeys"], "subkeys")
         if len(entries) > C.SUBKEYS_MAX_PERIODS:
@@ -163,6 +196,8 @@ class SubkeyList:
                 )
                 for e in (exact_object(x, {"period", "key"}, "subkey") for x in entries)
             ),
+            instance=string(obj["instance"], "instance") if bound else None,
+            keyring=integer(obj["keyring"], "keyring") if bound else None,
         )
 
 
@@ -195,7 +230,7 @@ def sign_subkeys(subkeys: SubkeyList, key: SigningKey) -> SignedSubkeyList:
     """Sign `subkeys` with the reviewer's long-term key, the one the list names."""
     if key.verify_key != subkeys.reviewer:
         raise FormatError("a subkey list is signed by the reviewer it names")
-    return SignedSubkeyList(subkeys, key.sign(C.SIG_CONTEXT_SUBKEYS, subkeys.canonical_bytes()))
+    return SignedSubkeyList(subkeys, key.sign(subkeys.context, subkeys.canonical_bytes()))
 
 
 def verify_subkeys(signed: SignedSubkeyList, reviewer: VerifyKey, today: dt.date) -> SubkeyList:
@@ -204,7 +239,7 @@ def verify_subkeys(signed: SignedSubkeyList, reviewer: VerifyKey, today: dt.date
     if subkeys.reviewer != reviewer:
         raise SubkeyError("signer", "the subkey list is not this reviewer's")
     try:
-        reviewer.verify(C.SIG_CONTEXT_SUBKEYS, subkeys.canonical_bytes(), signed.signature)
+        reviewer.verify(subkeys.context, subkeys.canonical_bytes(), signed.signature)
     except VerificationError as exc:
         raise SubkeyError("signature", "the subkey list's signature does not verify") from exc
     if subkeys.issued > today + _GRACE:
@@ -256,12 +291,22 @@ class SubkeySecrets:
         """The secret for `period`, if it is still held."""
         return next((k for p, k in self.keys if p == period), None)
 
-    def public_list(self, reviewer: VerifyKey, today: dt.date) -> SubkeyList:
-        """The list to sign today: every held week from this one on, issued today."""
+    def public_list(
+        self,
+        reviewer: VerifyKey,
+        today: dt.date,
+        instance: str | None = None,
+        keyring: int | None = None,
+    ) -> SubkeyList:
+        """The list to sign today: every held week from this one on, issued today.
+
+        Given an instance id and a keyring version the list is bound to them
+        (format 2); without, it is a format 1 list.
+        """
         ahead = tuple((p, k.public_key) for p, k in self.keys if p >= Period.of(today))
         if not ahead:
             raise FormatError("no secret subkey is held for this week or later")
-        return SubkeyList(reviewer, today, ahead)
+        return SubkeyList(reviewer, today, ahead, instance, keyring)
 
     def merged(self, other: SubkeySecrets) -> SubkeySecrets:
         """Both stores together; a week with two different secrets is refused."""
@@ -460,8 +505,13 @@ def check_install(
         raise SubkeyError("signer", "the list is not signed by a reviewer of the keyring in force")
     subkeys = verify_subkeys(signed, recipient.signing_key, today)
     _refuse_long_term(manifest, subkeys)
+    _check_bound(manifest, subkeys)
     if installed is not None and installed != signed:
         old = installed.subkeys
+        if subkeys.format < old.format:
+            raise SubkeyError(
+                "older", "the installed list names this instance; this one names none"
+            )
         if subkeys.issued < old.issued:
             raise SubkeyError("older", f"the installed list was issued later ({old.issued})")
         for period, key in subkeys.subkeys:
@@ -480,7 +530,28 @@ def _trusted_list(
     if signed is None:
         raise SubkeyError("missing", f"no subkey list is installed for reviewer {recipient.id}")
     _refuse_long_term(manifest, signed.subkeys)
+    _check_bound(manifest, signed.subkeys)
     return signed
+
+
+def _check_bound(manifest: Manifest, subkeys: SubkeyList) -> None:
+    """A format 2 list must name this keyring's instance and no later keyring than `manifest`.
+
+    A list for another instance (a reviewer serving two organisations) would seal
+    this instance's reports to subkeys whose secrets the other workstation holds;
+    a keyring later than the one in force means a newer keyring is withheld.
+    """
+    if subkeys.instance is None:
+        return
+    ours = manifest.instance.id if manifest.instance is not None else None
+    if subkeys.instance != ours:
+        raise SubkeyError("instance", "the subkey list is for another instance")
+    if subkeys.keyring is not None and subkeys.keyring > manifest.version:
+        raise SubkeyError(
+            "keyring",
+            f"the subkey list was issued under keyring version {subkeys.keyring}, "
+            f"newer than the one in force ({manifest.version})",
+        )
 
 
 def _refuse_long_term(manifest: Manifest, subkeys: SubkeyList) -> None:

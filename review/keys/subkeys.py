@@ -53,6 +53,7 @@ from crypto.errors import CryptoError
 from crypto.subkeys import closed_through, destroy, destroyable, generate, verify_subkeys
 from review.errors import ReviewError, WorkspaceError
 from review.intake import exports
+from review.keys.keyring import in_force
 from review.workspace import Unlocked, audit
 from review.workspace.blobs import open_blob
 from review.workspace.erase import destroy as destroy_file
@@ -129,7 +130,16 @@ def issue(u: Unlocked, weeks: int, today: dt.date) -> tuple[SignedSubkeyList, tu
             audit.append(u, "subkeys-new", None, {"weeks": [str(p) for p in fresh.periods]})
             _record(u, store, destroyed=())
             _write(u, store)
-    listed = store.public_list(u.signing.verify_key, today)
+    # Bound to the pinned instance and the keyring in force (1 before any is
+    # installed): a reviewer of two instances signs lists neither server can serve
+    # as the other's (docs/PROTOCOL.md §5A.8).
+    manifest = in_force(u.workspace)
+    listed = store.public_list(
+        u.signing.verify_key,
+        today,
+        u.workspace.pinned.instance_id,
+        manifest.version if manifest is not None else 1,
+    )
     return sign_subkeys(listed, u.signing), fresh.periods
 
 

@@ -201,6 +201,22 @@ MUTANTS = [
         "closed",
     ),
     Mutant(
+        "a subkey list for another instance accepted",
+        "crypto/subkeys.py",
+        "    if subkeys.instance != ours:",
+        "    if False:",
+        "tests/crypto/test_subkeys_sealing.py",
+        "instance_a_is_refused",
+    ),
+    Mutant(
+        "a subkey list from a withheld newer keyring accepted",
+        "crypto/subkeys.py",
+        "    if subkeys.keyring is not None and subkeys.keyring > manifest.version:",
+        "    if False:",
+        "tests/crypto/test_subkeys_sealing.py",
+        "later_keyring",
+    ),
+    Mutant(
         "a key listed in two roles of a keyring accepted",
         "crypto/manifest.py",
         "    if authorities & reviewers or server & (authorities | reviewers | stamper):",

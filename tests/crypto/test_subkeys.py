@@ -239,7 +239,7 @@ def test_any_year_and_week_make_a_period_or_a_format_error(year: int, week: int)
     ("field", "value", "error"),
     [
         ("type", "raazdar-keyring", FormatError),
-        ("format", 2, UnsupportedVersionError),
+        ("format", 3, UnsupportedVersionError),
         ("format", True, UnsupportedVersionError),
         ("issued", "2026-12-2", FormatError),
         (

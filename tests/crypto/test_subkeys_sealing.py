@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 import pytest
 
 from crypto import (
+    FormatError,
     HybridPrivateKey,
     Metadata,
     PrivateKey,
@@ -87,11 +88,20 @@ def keyring(*, hybrid: bool = True) -> Manifest:
 
 
 def signed_list(
-    rid: str, first: Period = FIRST, count: int = 8, *, issued: dt.date | None = None
+    rid: str,
+    first: Period = FIRST,
+    count: int = 8,
+    *,
+    issued: dt.date | None = None,
+    under: Manifest | None = None,
 ) -> SignedSubkeyList:
-    """`rid`'s list of `count` weeks from `first`, signed by `rid`."""
+    """`rid`'s list of `count` weeks from `first`, signed by `rid` (bound to `under`'s instance)."""
     entries = tuple((first.after(i), subkey(rid, first.after(i))) for i in range(count))
-    body = SubkeyList(SIGNERS[rid].verify_key, issued or first.first_day, entries)
+    instance = under.instance.id if under is not None and under.instance is not None else None
+    version = under.version if under is not None else None
+    body = SubkeyList(
+        SIGNERS[rid].verify_key, issued or first.first_day, entries, instance, version
+    )
     return sign_subkeys(body, SIGNERS[rid])
 
 
@@ -308,3 +318,106 @@ def test_an_older_list_does_not_replace_a_newer_one() -> None:
 
 def test_installing_the_same_list_again_is_accepted() -> None:
     assert check_install(keyring(), LISTS["alice"], LISTS["alice"], WEDNESDAY).id == "alice"
+
+
+# A consultant reviewer (one signing key) serving instances A and B; rollback of the format.
+
+
+def at_version(manifest: Manifest, version: int) -> Manifest:
+    """`manifest` as if it were keyring version `version` (its chain is not checked here)."""
+    return dataclasses.replace(manifest, version=version, previous=bytes(32))
+
+
+def other_instance(manifest: Manifest) -> Manifest:
+    """`manifest` as the keyring of another instance (another id)."""
+    assert manifest.instance is not None
+    listing = dataclasses.replace(manifest.instance, id="b" * 32)
+    return dataclasses.replace(manifest, instance=listing)
+
+
+def test_a_bound_list_round_trips_and_seals_under_its_own_instance() -> None:
+    bound = signed_list("alice", under=keyring())
+    assert SignedSubkeyList.from_bytes(bound.to_bytes()) == bound
+    assert bound.subkeys.format == 2
+    lists = {"alice": bound, "bilal": signed_list("bilal", under=keyring())}
+    assert sealing_keys(keyring(), lists, WEDNESDAY) == week_keys(FIRST)
+    assert check_install(keyring(), bound, LISTS["alice"], WEDNESDAY).id == "alice"
+
+
+def test_a_list_signed_for_instance_a_is_refused_by_instance_b() -> None:
+    a_list = signed_list("alice", under=keyring())
+    b = other_instance(keyring())
+    lists = {"alice": a_list, "bilal": signed_list("bilal", under=b)}
+    with pytest.raises(SubkeyError) as sealing:
+        sealing_keys(b, lists, WEDNESDAY)
+    assert sealing.value.rule == "instance", "B sealed its reports to A's subkeys"
+    with pytest.raises(SubkeyError) as installing:
+        check_install(b, a_list, None, WEDNESDAY)
+    assert installing.value.rule == "instance", "B installed A's subkey list"
+    with pytest.raises(SubkeyError) as d2:
+        check_sealed_to_subkeys(header(week_keys(FIRST)), b, lists, WEDNESDAY)
+    assert d2.value.rule == "instance"
+
+
+def test_a_list_for_another_instance_does_not_verify_as_one_for_this() -> None:
+    a_list = signed_list("alice", under=keyring())
+    relabelled = dataclasses.replace(a_list.subkeys, instance="b" * 32)
+    with pytest.raises(SubkeyError) as caught:
+        check_install(
+            other_instance(keyring()),
+            SignedSubkeyList(relabelled, a_list.signature),
+            None,
+            WEDNESDAY,
+        )
+    assert caught.value.rule == "signature"
+
+
+def test_an_unbound_body_does_not_verify_under_a_bound_signature() -> None:
+    bound = signed_list("alice", under=keyring())
+    stripped = dataclasses.replace(bound.subkeys, instance=None, keyring=None)
+    with pytest.raises(SubkeyError) as caught:
+        check_install(keyring(), SignedSubkeyList(stripped, bound.signature), None, WEDNESDAY)
+    assert caught.value.rule == "signature"
+
+
+def test_a_list_issued_under_a_later_keyring_than_the_one_in_force_is_refused() -> None:
+    later = signed_list("alice", under=at_version(keyring(), 3))
+    with pytest.raises(SubkeyError) as caught:
+        check_install(keyring(), later, None, WEDNESDAY)
+    assert caught.value.rule == "keyring", "a list from a withheld newer keyring was installed"
+
+
+def test_a_list_issued_under_an_earlier_keyring_still_seals() -> None:
+    now = at_version(keyring(), 4)
+    lists = {rid: signed_list(rid, under=keyring()) for rid in SIGNERS}
+    assert sealing_keys(now, lists, WEDNESDAY) == week_keys(FIRST)
+
+
+def test_an_unbound_list_does_not_replace_a_bound_one() -> None:
+    bound = signed_list("alice", under=keyring())
+    unbound_later = signed_list("alice", FIRST.after(1), 7)
+    with pytest.raises(SubkeyError) as caught:
+        check_install(keyring(), unbound_later, bound, FIRST.after(1).first_day)
+    assert caught.value.rule == "older"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("instance", "B" * 32), ("instance", 7), ("keyring", 0), ("keyring", True), ("keyring", "1")],
+)
+def test_a_malformed_binding_is_refused(field: str, value: object) -> None:
+    body = signed_list("alice", under=keyring()).subkeys.to_body()
+    body[field] = value
+    with pytest.raises(FormatError):
+        SubkeyList.from_body(body)
+
+
+def test_a_bound_list_has_both_fields_or_neither() -> None:
+    body = signed_list("alice", under=keyring()).subkeys.to_body()
+    del body["keyring"]
+    with pytest.raises(FormatError):
+        SubkeyList.from_body(body)
+    unbound = LISTS["alice"].subkeys.to_body()
+    unbound["instance"] = "a" * 32
+    with pytest.raises(FormatError):
+        SubkeyList.from_body(unbound)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 import json
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from app.demo import DEMO_PASSPHRASE
+from app.keyring import manifest_path
 from crypto import (
     HybridPublicKey,
     KdfParams,
@@ -19,6 +21,7 @@ from crypto import (
     KeyPair,
     Metadata,
     Period,
+    SignedManifest,
     SignedSubkeyList,
     SigningKey,
     SubkeySecrets,
@@ -31,7 +34,7 @@ from crypto import (
 from crypto.encoding import b64decode, b64encode, canonical_json
 from crypto.envelope.version import V2
 from crypto.errors import CryptoError, DecryptionError
-from crypto.subkeys import destroy, generate
+from crypto.subkeys import SubkeyError, check_install, destroy, generate
 from review import workspace as ws
 from review.errors import WorkspaceError
 from review.intake.importer import import_bundle
@@ -159,6 +162,28 @@ def test_issuing_again_extends_the_store_and_keeps_the_weeks_it_shares(
         {"weeks": [str(p) for p, _ in a.subkeys]},
         {"weeks": ["2027-W04", "2027-W05"]},
     ]
+
+
+def test_an_issued_list_names_this_instance_and_the_keyring_in_force(
+    unlocked: ws.Unlocked, server: Server
+) -> None:
+    # A reviewer serving two instances signs each a list the other's server refuses.
+    signed, _ = subkeys.issue(unlocked, 2, ISSUED)
+    manifest = SignedManifest.from_bytes(manifest_path(server.paths, 1).read_bytes()).manifest
+    assert manifest.instance is not None
+    listed = SignedSubkeyList.from_bytes(signed.to_bytes()).subkeys
+    assert (listed.format, listed.instance, listed.keyring) == (
+        2,
+        unlocked.workspace.pinned.instance_id,
+        1,
+    ), "the list names no instance: another instance's server could serve it"
+    assert check_install(manifest, signed, None, ISSUED).id == "demo-reviewer"
+    other = dataclasses.replace(
+        manifest, instance=dataclasses.replace(manifest.instance, id="f" * 32)
+    )
+    with pytest.raises(SubkeyError) as caught:
+        check_install(other, signed, None, ISSUED)
+    assert caught.value.rule == "instance"
 
 
 def test_a_store_planted_without_the_reviewers_keys_is_refused(unlocked: ws.Unlocked) -> None:
