@@ -520,6 +520,23 @@ def check_install(
     return recipient
 
 
+def verified_lists(
+    manifest: Manifest, lists: Mapping[str, SignedSubkeyList], today: dt.date
+) -> dict[VerifyKey, SubkeyList]:
+    """The lists in `lists` that verify for a reviewer of `manifest`, by that reviewer's key.
+
+    A list that does not verify is left out: `sealing_keys` says why when it is needed.
+    """
+    found = {}
+    for recipient in manifest.recipients:
+        try:
+            signed = _trusted_list(manifest, recipient, lists)
+            found[recipient.signing_key] = verify_subkeys(signed, recipient.signing_key, today)
+        except SubkeyError:
+            continue
+    return found
+
+
 def _trusted_list(
     manifest: Manifest, recipient: Recipient, lists: Mapping[str, SignedSubkeyList]
 ) -> SignedSubkeyList:

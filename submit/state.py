@@ -49,10 +49,14 @@ STATE_SUFFIX: Final = ".state"
 LOCK_FILE: Final = "lock"
 PENDING_DIR: Final = "pending"
 PENDING_SUFFIX: Final = ".pending"
-# Format 3 added the one-time reply prekeys, format 4 the replies shown here; 2 and 3 are
-# still read.
-FORMAT: Final = 4
-_OLD_FORMATS: Final = {2: frozenset(), 3: frozenset({"prekeys"})}
+# Format 3 added the one-time reply prekeys, format 4 the replies shown here, format 5 the
+# newest subkey list seen of each reviewer; 2, 3 and 4 are still read.
+FORMAT: Final = 5
+_OLD_FORMATS: Final = {
+    2: frozenset(),
+    3: frozenset({"prekeys"}),
+    4: frozenset({"prekeys", "shown"}),
+}
 DEVICE_FORMAT: Final = 2
 _CONTEXT: Final = b"submit state"
 _ID: Final = re.compile(r"[0-9a-f]{32}")
@@ -181,6 +185,9 @@ class State:
     # Replies to the codename's key shown here: each envelope's digest (`inbox.digest`) and
     # the day the server listed it under then, which a later listing may not change.
     shown: dict[str, str] = field(default_factory=dict, repr=False)
+    # The newest subkey list sealed to here of each reviewer, by their signing key's text:
+    # its issue day and format. The server may not serve an older one later (rollback).
+    subkeys: dict[str, tuple[str, int]] = field(default_factory=dict, repr=False)
     vault: Vault | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -219,7 +226,7 @@ class State:
     def _from_json(cls, root: Path, obj: Any, vault: Vault | None) -> State:
         expected = {"format", "instance", "authorities", "codename", "manifest", "pending"}
         if isinstance(obj, dict) and obj.get("format") == FORMAT:
-            expected |= {"prekeys", "shown"}
+            expected |= {"prekeys", "shown", "subkeys"}
         elif isinstance(obj, dict) and obj.get("format") in _OLD_FORMATS:
             expected |= _OLD_FORMATS[obj["format"]]
         else:
@@ -250,6 +257,7 @@ class State:
             state.pending = Pending.from_json(obj["pending"])
         state.prekeys = _prekeys(obj.get("prekeys", []))
         state.shown = _shown(obj.get("shown", {}))
+        state.subkeys = _subkeys(obj.get("subkeys", {}))
         return state
 
     def to_json(self) -> dict[str, Any]:
@@ -266,6 +274,7 @@ class State:
             "pending": self.pending.to_json() if self.pending else None,
             "prekeys": [k.to_text() for k in self.prekeys],
             "shown": dict(sorted(self.shown.items())),
+            "subkeys": {k: list(v) for k, v in sorted(self.subkeys.items())},
         }
 
     def forget_prekey(self, key: HybridPrivateKey) -> None:
@@ -485,6 +494,21 @@ def _shown(value: Any) -> dict[str, str]:
     if not ok:
         raise StateError("the replies shown recorded in the state are malformed")
     return dict(value)
+
+
+def _subkeys(value: Any) -> dict[str, tuple[str, int]]:
+    ok = isinstance(value, dict) and all(
+        isinstance(k, str)
+        and isinstance(v, list)
+        and len(v) == 2
+        and isinstance(v[0], str)
+        and _DAY.fullmatch(v[0])
+        and type(v[1]) is int
+        for k, v in value.items()
+    )
+    if not ok:
+        raise StateError("the subkey lists recorded in the state are malformed")
+    return {k: (v[0], v[1]) for k, v in value.items()}
 
 
 def _decode(value: Any, length: int) -> bytes:

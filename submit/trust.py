@@ -42,7 +42,13 @@ from crypto import (
     verify_timestamp,
 )
 from crypto.encoding import b64decode, canonical_json
-from crypto.subkeys import SignedSubkeyList, SubkeyError, requires_subkeys, sealing_keys
+from crypto.subkeys import (
+    SignedSubkeyList,
+    SubkeyError,
+    requires_subkeys,
+    sealing_keys,
+    verified_lists,
+)
 from submit.errors import TrustError
 from submit.state import State
 
@@ -320,6 +326,29 @@ def check_kdf(verified: Verified, allow_test_kdf: bool) -> None:
         )
 
 
+def _check_not_rolled_back(state: State, verified: Verified, today: dt.date) -> None:
+    """Refuse a reviewer's subkey list older than one this device saw; remember the newest.
+
+    A server may serve an older list its reviewer replaced (weeks re-issued after a
+    compromise, or destroyed on the workstation): sealing to it loses the report or
+    gives it away. Only lists that verify under the keyring in force are recorded.
+    """
+    seen = dict(state.subkeys)
+    for key, listed in verified_lists(verified.manifest, verified.subkeys, today).items():
+        text = key.to_text()
+        issued, form = listed.issued.isoformat(), listed.format
+        before = seen.get(text)
+        if before is not None and (issued < before[0] or form < before[1]):
+            raise TrustError(
+                f"the instance serves an older subkey list for reviewer {key.fingerprint} "
+                f"(issued {issued}, format {form}) than this device sealed to before "
+                f"(issued {before[0]}, format {before[1]}): nothing was sealed",
+                hint=WITHHELD,
+            )
+        seen[text] = (issued, form)
+    state.subkeys = seen
+
+
 def establish(
     state: State,
     doc: KeyringDocument,
@@ -372,6 +401,7 @@ def establish(
             "last used it",
             hint="your codename would no longer open your replies there; " + DO_NOT_SEND,
         )
+    _check_not_rolled_back(state, verified, today)
     state.authorities = pinned
     state.manifest = verified.signed
     state.codename_salt, state.codename_kdf = verified.salt, verified.kdf

@@ -139,6 +139,7 @@ def test_the_codename_has_no_field_in_the_state() -> None:
         "pending",
         "prekeys",
         "shown",
+        "subkeys",
     }
     # "codename" holds the instance's public salt and KDF, never the words.
     state = full_state(Path("x"))
@@ -241,3 +242,34 @@ def test_a_forgotten_state_is_overwritten_before_it_goes(tmp_path: Path) -> None
         os.close(fd)
     assert not state.path.exists()
     assert left == bytes(len(before)), "the forgotten state, its prekeys in it, stayed whole"
+
+
+def test_the_newest_subkey_lists_seen_survive_a_reload(tmp_path: Path) -> None:
+    state = full_state(tmp_path / "state")
+    state.subkeys = {"rz-ed25519-public:x": ("2026-12-01", 2)}
+    state.save()
+    assert State.load(tmp_path / "state", VAULT).subkeys == state.subkeys
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        [],
+        {"k": "2026-12-01"},
+        {"k": ["2026-12-01"]},
+        {"k": ["1 Dec", 2]},
+        {"k": ["2026-12-01", True]},
+    ],
+)
+def test_a_malformed_record_of_subkey_lists_is_refused(tmp_path: Path, bad: object) -> None:
+    record = full_state(tmp_path).to_json()
+    record["subkeys"] = bad
+    with pytest.raises(StateError, match="subkey lists recorded"):
+        State._from_json(tmp_path, record, None)
+
+
+def test_a_format_4_state_is_still_read(tmp_path: Path) -> None:
+    record = full_state(tmp_path).to_json()
+    record["format"] = 4
+    del record["subkeys"]
+    assert State._from_json(tmp_path, record, None).subkeys == {}

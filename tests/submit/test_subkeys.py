@@ -42,7 +42,7 @@ from submit.errors import SubmitError, TrustError
 from submit.state import State
 from submit.trust import NO_SUBKEYS, KeyringDocument, Verified, verify
 from submit.uploads import seal_submission
-from tests.submit.test_trust import SALT, TODAY, document, first, reviewer
+from tests.submit.test_trust import SALT, TODAY, VAULT, document, first, reviewer, trusting
 
 WEEK = Period.of(TODAY)
 SIGNERS = [SigningKey(bytes([0x31 + i]) * 32) for i in range(2)]
@@ -181,3 +181,63 @@ def test_the_first_day_after_the_list_ends_refuses(tmp_path: Path) -> None:
     assert found.recipients(WEEK.last_day)
     with pytest.raises(TrustError):
         found.recipients(WEEK.after().first_day)
+
+
+# Rollback: the server serves an older list than one this device already sealed to.
+
+REISSUED = [generate(WEEK, 8) for _ in range(2)]
+
+
+def reissued() -> dict[str, SignedSubkeyList]:
+    """Each reviewer's list re-issued today, with new keys (the old ones reported compromised)."""
+    found = {}
+    for i, rid in enumerate(["alice", "bilal"]):
+        body = SubkeyList(
+            SIGNERS[i].verify_key, TODAY, tuple((p, k.public_key) for p, k in REISSUED[i].keys)
+        )
+        found[rid] = sign_subkeys(body, SIGNERS[i])
+    return found
+
+
+def served(signed: SignedManifest, subkeys: dict[str, SignedSubkeyList]) -> KeyringDocument:
+    """The keyring document for `signed`, serving `subkeys`."""
+    doc: KeyringDocument = document([signed])
+    return dataclasses.replace(doc, subkeys=subkeys)
+
+
+def test_an_older_list_than_one_this_device_saw_is_refused(tmp_path: Path) -> None:
+    signed = keyring()
+    pins = signed.manifest.authority_fingerprints
+    state = State.load(tmp_path, VAULT)
+    newer = trusting(state, served(signed, reissued()), pins)
+    assert newer.recipients(TODAY) == [s.get(WEEK).public_key for s in REISSUED]  # type: ignore[union-attr]
+    again = State.load(tmp_path, VAULT)
+    with pytest.raises(TrustError) as caught:
+        trusting(again, served(signed, lists()), pins).recipients(TODAY)
+    assert "older subkey list" in str(caught.value), (
+        "the device sealed to the rolled-back list's keys"
+    )
+    assert caught.value.hint is not None
+    # The newer list is still accepted, and a same-day reload changes nothing.
+    assert trusting(State.load(tmp_path, VAULT), served(signed, reissued()), pins)
+
+
+def test_an_unbound_list_after_a_bound_one_is_refused(tmp_path: Path) -> None:
+    signed = keyring()
+    pins = signed.manifest.authority_fingerprints
+    bound = {
+        rid: sign_subkeys(dataclasses.replace(s.subkeys, instance="0" * 32, keyring=1), SIGNERS[i])
+        for i, (rid, s) in enumerate(reissued().items())
+    }
+    trusting(State.load(tmp_path, VAULT), served(signed, bound), pins)
+    with pytest.raises(TrustError, match="older subkey list"):
+        trusting(State.load(tmp_path, VAULT), served(signed, reissued()), pins)
+
+
+def test_a_list_for_another_instance_is_not_sealed_to() -> None:
+    other = {
+        rid: sign_subkeys(dataclasses.replace(s.subkeys, instance="f" * 32, keyring=1), SIGNERS[i])
+        for i, (rid, s) in enumerate(lists().items())
+    }
+    with pytest.raises(TrustError, match="another instance"):
+        verified(other).recipients(TODAY)
