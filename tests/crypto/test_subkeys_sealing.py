@@ -38,6 +38,7 @@ from crypto.subkeys import (
     requires_subkeys,
     sealing_keys,
     sign_subkeys,
+    verified_lists,
 )
 from tests.crypto.test_manifest_instance import V2_SECTIONS
 
@@ -421,3 +422,13 @@ def test_a_bound_list_has_both_fields_or_neither() -> None:
     unbound["instance"] = "a" * 32
     with pytest.raises(FormatError):
         SubkeyList.from_body(unbound)
+
+
+def test_verified_lists_gives_only_the_lists_that_verify_for_this_instance() -> None:
+    lists = {
+        "alice": signed_list("alice", under=keyring()),
+        "bilal": one_week("alice", subkey("bilal", FIRST)),
+    }
+    found = verified_lists(keyring(), lists, WEDNESDAY)
+    assert found == {SIGNERS["alice"].verify_key: lists["alice"].subkeys}
+    assert verified_lists(other_instance(keyring()), lists, WEDNESDAY) == {}
