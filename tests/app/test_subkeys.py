@@ -8,6 +8,7 @@ must store nothing and show the 503 page (or the API's error), never a trace.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 import json
@@ -36,7 +37,14 @@ from crypto import (
 )
 from crypto.envelope.version import V2
 from crypto.exchange import read_export
-from crypto.subkeys import Period, SubkeyList, closed_through, open_with_subkeys, sign_subkeys
+from crypto.subkeys import (
+    Period,
+    SignedSubkeyList,
+    SubkeyList,
+    closed_through,
+    open_with_subkeys,
+    sign_subkeys,
+)
 from tests.app.api_support import ApiClient
 from tests.app.operations.test_exchange import Review, cli
 from tests.app.subkeys_support import install, long_term, publish, signed_list, without_lists
@@ -129,6 +137,51 @@ def test_a_list_of_long_term_keys_put_on_disk_by_hand_stops_reports(
     list_path(paths, recipient.id).write_bytes(sign_subkeys(rogue, signing).to_bytes())
     assert send_report(visitor) == 503
     assert_nothing_stored(app, hybrid)
+
+
+def bound_list(instance: Path, instance_id: str, version: int = 1) -> SignedSubkeyList:
+    """The demo reviewer's list of this week and the next three, bound to `instance_id`."""
+    _, signed = signed_list(instance, THIS_WEEK, 4)
+    signing = reviewer_keys(instance).signing
+    assert signing is not None
+    bound = dataclasses.replace(signed.subkeys, instance=instance_id, keyring=version)
+    return sign_subkeys(bound, signing)
+
+
+def test_a_list_the_reviewer_signed_for_another_instance_is_not_installed(
+    hybrid: Path, runner: CliRunner
+) -> None:
+    # A consultant reviewer with one key for two organisations: B's list is not A's.
+    result = install(runner, hybrid, bound_list(hybrid, "f" * 32))
+    assert result.exit_code == 1
+    assert "raazdar: error: subkey list refused: instance" in result.output
+    assert "Traceback" not in result.output
+    assert not subkeys_dir(InstancePaths(hybrid)).exists()
+
+
+def test_a_list_for_another_instance_put_on_disk_by_hand_stops_reports(
+    hybrid: Path, app: Flask, visitor: Visitor
+) -> None:
+    paths = InstancePaths(hybrid)
+    subkeys_dir(paths).mkdir(mode=0o700)
+    (recipient,) = context_manifest(app).recipients
+    list_path(paths, recipient.id).write_bytes(bound_list(hybrid, "f" * 32).to_bytes())
+    assert send_report(visitor) == 503
+    assert_nothing_stored(app, hybrid)
+
+
+def test_a_list_bound_to_this_instance_installs_and_seals(
+    hybrid: Path, app: Flask, runner: CliRunner, visitor: Visitor
+) -> None:
+    manifest = context_manifest(app)
+    assert manifest.instance is not None
+    result = install(runner, hybrid, bound_list(hybrid, manifest.instance.id, manifest.version))
+    assert result.exit_code == 0, result.output
+    assert send_report(visitor) == 303
+    later = bound_list(hybrid, manifest.instance.id, manifest.version + 1)
+    result = install(runner, hybrid, later)
+    assert result.exit_code == 1
+    assert "raazdar: error: subkey list refused: keyring" in result.output
 
 
 def test_a_list_replaced_by_hand_after_a_report_stops_the_next_one(
