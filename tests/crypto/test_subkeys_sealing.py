@@ -432,3 +432,26 @@ def test_verified_lists_gives_only_the_lists_that_verify_for_this_instance() -> 
     found = verified_lists(keyring(), lists, WEDNESDAY)
     assert found == {SIGNERS["alice"].verify_key: lists["alice"].subkeys}
     assert verified_lists(other_instance(keyring()), lists, WEDNESDAY) == {}
+
+
+def test_a_list_of_a_reviewer_the_keyring_in_force_dropped_is_never_sealed_to() -> None:
+    # bilal's list is still served, but the keyring in force lists alice only.
+    only_alice = dataclasses.replace(
+        keyring(), recipients=tuple(r for r in keyring().recipients if r.id == "alice")
+    )
+    assert sealing_keys(only_alice, LISTS, WEDNESDAY) == [subkey("alice", FIRST)]
+    assert set(verified_lists(only_alice, LISTS, WEDNESDAY)) == {SIGNERS["alice"].verify_key}
+    with pytest.raises(SubkeyError) as caught:
+        check_install(only_alice, LISTS["bilal"], None, WEDNESDAY)
+    assert caught.value.rule == "signer"
+    # Nor under a new reviewer given the dropped one's id: the list is looked up by id
+    # and verified under the key the keyring in force gives that id.
+    taken = tuple(
+        dataclasses.replace(r, signing_key=SigningKey(bytes([0x33]) * 32).verify_key)
+        if r.id == "bilal"
+        else r
+        for r in keyring().recipients
+    )
+    with pytest.raises(SubkeyError) as reused:
+        sealing_keys(dataclasses.replace(keyring(), recipients=taken), LISTS, WEDNESDAY)
+    assert reused.value.rule == "signer"
