@@ -23,7 +23,13 @@ from app.noatime import read_quietly
 from crypto import CryptoError, Manifest
 from crypto.constants import SUBKEYS_MAX_BYTES
 from crypto.manifest import Recipient
-from crypto.subkeys import SignedSubkeyList, SubkeyList, check_install, days_left
+from crypto.subkeys import (
+    SignedSubkeyList,
+    SubkeyList,
+    check_bound,
+    check_install,
+    days_left,
+)
 
 SUBKEYS_DIR = "subkeys"
 
@@ -116,6 +122,7 @@ def statuses(
             continue
         weeks = signed.subkeys
         try:
+            check_bound(manifest, weeks)
             left = days_left(signed, r.signing_key, today)
         except CryptoError as exc:
             result.append(ListStatus(r, str(weeks.first), str(weeks.last), problem=str(exc)))

@@ -505,7 +505,7 @@ def check_install(
         raise SubkeyError("signer", "the list is not signed by a reviewer of the keyring in force")
     subkeys = verify_subkeys(signed, recipient.signing_key, today)
     _refuse_long_term(manifest, subkeys)
-    _check_bound(manifest, subkeys)
+    check_bound(manifest, subkeys)
     if installed is not None and installed != signed:
         old = installed.subkeys
         if subkeys.format < old.format:
@@ -547,11 +547,11 @@ def _trusted_list(
     if signed is None:
         raise SubkeyError("missing", f"no subkey list is installed for reviewer {recipient.id}")
     _refuse_long_term(manifest, signed.subkeys)
-    _check_bound(manifest, signed.subkeys)
+    check_bound(manifest, signed.subkeys)
     return signed
 
 
-def _check_bound(manifest: Manifest, subkeys: SubkeyList) -> None:
+def check_bound(manifest: Manifest, subkeys: SubkeyList) -> None:
     """A format 2 list must name this keyring's instance and no later keyring than `manifest`.
 
     A list for another instance (a reviewer serving two organisations) would seal

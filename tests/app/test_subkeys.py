@@ -292,6 +292,21 @@ def test_keyring_show_lists_days_left_and_warns_when_short(hybrid: Path, runner:
     assert "raazdar: warning: no report can be taken once" in result.output
 
 
+def test_keyring_show_does_not_count_days_on_a_list_for_another_instance(
+    hybrid: Path, app: Flask, runner: CliRunner
+) -> None:
+    paths = InstancePaths(hybrid)
+    subkeys_dir(paths).mkdir(mode=0o700)
+    (recipient,) = context_manifest(app).recipients
+    list_path(paths, recipient.id).write_bytes(bound_list(hybrid, "f" * 32).to_bytes())
+    result = runner.invoke(main, ["--instance", str(hybrid), "keyring", "show"])
+    assert result.exit_code == 0, result.output
+    (line,) = [x for x in result.output.splitlines() if x.startswith("subkeys ")]
+    assert "day(s) left" not in line, f"keyring show counted days on a list it refuses: {line}"
+    assert "another instance" in line
+    assert "raazdar: warning: no report can be taken once" in result.output
+
+
 # The API: lists served to raazdar-submit, and rule D2 on what it uploads.
 
 

@@ -7,14 +7,17 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from flask import Flask
 
 from app.instance import InstancePaths
 from app.models import today
 from app.operations.doctor import Status, diagnose
 from app.operations.doctor.subkeys import subkeys_check
+from app.subkeys import list_path, subkeys_dir
 from crypto.constants import SUBKEYS_WARN_DAYS
 from crypto.subkeys import Period
 from tests.app.subkeys_support import publish, without_lists
+from tests.app.test_subkeys import bound_list, context_manifest
 
 THIS_WEEK = Period.of(today())
 
@@ -71,3 +74,14 @@ def test_the_warning_starts_when_fewer_than_14_days_are_left(
     check = subkeys_check(InstancePaths(hybrid), last_quiet + dt.timedelta(days=1))
     assert check.status is Status.WARN
     assert "run out in 13 day(s)" in check.message
+
+
+def test_a_list_for_another_instance_put_on_disk_fails(hybrid: Path, app: Flask) -> None:
+    # The browser path refuses it (503); doctor must not call the instance healthy.
+    paths = InstancePaths(hybrid)
+    subkeys_dir(paths).mkdir(mode=0o700)
+    (recipient,) = context_manifest(app).recipients
+    list_path(paths, recipient.id).write_bytes(bound_list(hybrid, "f" * 32).to_bytes())
+    check = subkeys_check(paths, today())
+    assert check.status is Status.FAIL, f"doctor said {check.status}: {check.message}"
+    assert "another instance" in check.message
