@@ -586,14 +586,18 @@ class EnvelopeStore:
             self.destroy(path)
             files.normalize_times(path.parent, self.root)
             return
+        # It waits in its own directory when that is staging or holding, whose times
+        # arrivals move anyway: renamed into the store's, it would move that directory's
+        # change time, which says nothing between two sweeps, to the deletion's.
+        waits_in = path.parent if path.parent in (self.staging, self.holding) else self.root
         try:
             _blank(path)
-            os.rename(path, self.root / f"{_RETIRED_PREFIX}{secrets.token_hex(16)}")
+            os.rename(path, waits_in / f"{_RETIRED_PREFIX}{secrets.token_hex(16)}")
         except FileNotFoundError:
             pass
         except OSError:
             self.destroy(path)
-        files.normalize_times(path.parent, self.root)
+        files.normalize_times(path.parent, waits_in)
 
     def inodes_to_spare(self) -> bool:
         """Whether more than the share of inodes kept for arrivals is free where the store is."""
@@ -625,6 +629,11 @@ class EnvelopeStore:
         for entry in files.names(self.staging):
             if entry.name.startswith(_SWEEP_PREFIX):
                 self.destroy(self.staging / entry.name)  # an interrupted `renew`'s copy
+        for directory in (self.staging, self.holding):
+            for entry in files.names(directory):
+                if entry.name.startswith(_RETIRED_PREFIX):  # `retire_file` of a file there
+                    freed += _inodes(directory / entry.name)
+                    self.destroy(directory / entry.name)
         for entry in files.names(self.root):
             if entry.name.startswith(_SWEEP_PREFIX):
                 self.destroy(self.root / entry.name)  # a copy an interrupted sweep left
@@ -788,7 +797,9 @@ class EnvelopeStore:
         found = [
             self.staging / e.name
             for e in files.names(self.staging)
-            if e.name not in keep and files.age(self.staging / e.name) >= min_age
+            if e.name not in keep
+            and not e.name.startswith(_RETIRED_PREFIX)  # the sweep's to free (`retire_file`)
+            and files.age(self.staging / e.name) >= min_age
         ]
         return sorted(found)
 

@@ -302,9 +302,26 @@ def envelope_files(instance: Path) -> list[Path]:
     )
 
 
+RETIRED_PREFIX = ".deleted-"
+
+
 def staging_files(instance: Path) -> list[Path]:
-    """Anything in staging (there should be nothing between requests)."""
-    return sorted(InstancePaths(instance).staging.iterdir())
+    """Anything in staging (there should be nothing between requests) but the blank files
+    that wait there for the sweep (`app.store.EnvelopeStore.retire_file`)."""
+    staging = InstancePaths(instance).staging
+    return sorted(p for p in staging.iterdir() if not p.name.startswith(RETIRED_PREFIX))
+
+
+def retired_files(instance: Path) -> list[Path]:
+    """The files deleted since the sweep, overwritten and cut to nothing, that wait for it."""
+    store = InstancePaths(instance).store
+    return sorted(
+        p
+        for directory in (store, store / ".staging", store / HOLDING_NAME)
+        if directory.is_dir()
+        for p in directory.iterdir()
+        if p.name.startswith(RETIRED_PREFIX)
+    )
 
 
 def opened_envelopes(instance: Path) -> dict[str, tuple[Metadata, bytes]]:

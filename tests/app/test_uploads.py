@@ -23,7 +23,7 @@ from app.settings import set_setting
 from app.store import HOLDING_NAME
 from app.uploads import LargeReadsMiddleware
 from tests.app.live import demo_instance, live_server, stored_envelopes
-from tests.app.support import FilePart, db_session, form, multipart
+from tests.app.support import RETIRED_PREFIX, FilePart, db_session, form, multipart
 
 NEXT_REQUEST = b"GET /next HTTP/1.1\r\nHost: x.onion\r\n\r\n"
 
@@ -221,9 +221,11 @@ def _post(
 
 
 def _left_behind(instance: Path) -> list[Path]:
-    """Whatever staging or holding holds (a refused upload leaves neither)."""
+    """Whatever staging or holding holds (a refused upload leaves neither), but what waits,
+    blank, for the sweep."""
     paths = InstancePaths(instance)
-    return [*paths.staging.iterdir(), *(paths.store / HOLDING_NAME).glob("*")]
+    found = [*paths.staging.iterdir(), *(paths.store / HOLDING_NAME).glob("*")]
+    return [p for p in found if not p.name.startswith(RETIRED_PREFIX)]
 
 
 def _next_request_is_served_or_refused(conn: http.client.HTTPConnection, cookie: str) -> None:

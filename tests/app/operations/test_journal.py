@@ -296,7 +296,7 @@ _KILLED_APPLY: Final = """
 import os, signal, sys
 from app.cli import main
 from app.operations import exchange
-exchange._commit = lambda session: os.kill(os.getpid(), signal.SIGKILL)
+exchange._commit = lambda *_: os.kill(os.getpid(), signal.SIGKILL)
 main(["--instance", sys.argv[1], "import-replies", sys.argv[2]])
 """
 

@@ -25,7 +25,7 @@ from app.operations.retention import PurgeReport, at_risk, purge, unacknowledged
 from app.services import audit
 from app.settings import set_setting
 from app.store import REPLY_WORK_PREFIX, EnvelopeStore
-from tests.app.support import db_session, row_counts
+from tests.app.support import RETIRED_PREFIX, db_session, row_counts
 
 TODAY = today()
 NOW = dt.timedelta(0)
@@ -234,7 +234,9 @@ def test_stale_leftovers_of_staging_and_reply_imports_are_removed(
     (work / "r.rze").write_bytes(b"an unpacked reply")
     assert purge(session, store, TODAY).leftovers == 0
     assert purge(session, store, TODAY, grace=NOW).leftovers == 2
-    assert list(store.staging.iterdir()) == []
+    # Removed, or overwritten and cut to nothing to wait for the sweep (`retire_file`).
+    assert [p for p in store.staging.iterdir() if not p.name.startswith(RETIRED_PREFIX)] == []
+    assert all(p.stat().st_size == 0 for p in store.staging.iterdir())
     assert list(store.root.glob(f"{REPLY_WORK_PREFIX}*")) == []
 
 
