@@ -277,12 +277,21 @@ class BundleRefused(AppError):
         self.refused = refused
 
 
-def apply_reply_bundle(session: Session, src: BinaryIO) -> ApplySummary:
+def apply_reply_bundle(
+    session: Session,
+    src: BinaryIO,
+    *,
+    before_commit: Callable[[Session, ApplySummary], None] | None = None,
+) -> ApplySummary:
     """Check a reply bundle whole, then post its replies, deletions and notices at once.
 
     All or nothing: if any reply or notice is refused, `BundleRefused` says which
     and why, nothing is applied, and the bundle is not recorded as applied, so the
     reviewers can fix it and send the same bundle or a new one.
+
+    `before_commit` runs in the bundle's transaction once everything is staged
+    (the staff pages audit it there, and check their account is still theirs):
+    what it raises leaves nothing applied.
     """
     svc = services()
     trusted = {r.signing_key for r in svc.manifest().recipients}
@@ -294,10 +303,15 @@ def apply_reply_bundle(session: Session, src: BinaryIO) -> ApplySummary:
         raise VerificationError("replay", "this reply bundle was already applied")
     # Sweeps wait until it is done: a work directory a sweep finds is a killed apply's.
     with svc.store.steady():
-        return _apply(session, reader, manifest)
+        return _apply(session, reader, manifest, before_commit)
 
 
-def _apply(session: Session, reader: BundleReader, manifest: ReplyManifest) -> ApplySummary:
+def _apply(
+    session: Session,
+    reader: BundleReader,
+    manifest: ReplyManifest,
+    before_commit: Callable[[Session, ApplySummary], None] | None,
+) -> ApplySummary:
     """Unpack a checked reply bundle in the store and apply it (`apply_reply_bundle`)."""
     svc = services()
     summary = ApplySummary(manifest.bundle_id)
@@ -331,6 +345,9 @@ def _apply(session: Session, reader: BundleReader, manifest: ReplyManifest) -> A
                 session.delete(item)
                 deleted.append(item_id)
         session.add(AppliedBundle(id=manifest.bundle_id))
+        summary.deleted = len(deleted)
+        if before_commit is not None:
+            before_commit(session, summary)
         _commit(session, manifest.bundle_id)
     except CommitUnconfirmed:
         raise  # it may have landed: the replies' files stay, published and forced to disk
@@ -349,7 +366,6 @@ def _apply(session: Session, reader: BundleReader, manifest: ReplyManifest) -> A
     # bundle (`EnvelopeStore.retire_file`).
     for item_id in deleted:
         svc.store.retire(item_id)
-    summary.deleted = len(deleted)
     return summary
 
 

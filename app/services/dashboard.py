@@ -127,16 +127,33 @@ def export_download(
     return Download(dst, name, size, summary)
 
 
-def apply_upload(session: Session, actor: str, src: BinaryIO) -> Upload:
-    """Apply an uploaded reply bundle, or say why it was refused whole; audit either way."""
-    try:
-        summary = apply_reply_bundle(session, src)
-    except BundleRefused as exc:
-        session.rollback()
+def apply_upload(session: Session, account: StaffAccount, src: BinaryIO) -> Upload:
+    """Apply an uploaded reply bundle, or say why it was refused whole; audit either way.
+
+    Applied and audited in one transaction, and only while `account` is still as
+    its session found it (`staff.hold_staff`): a colleague removed or reset while
+    the bundle was checked posts no reply and deletes no item (`NoLongerStaff`).
+    """
+
+    def settle(session: Session, summary: ApplySummary) -> None:
+        """Hold the account that uploaded the bundle (or refuse), then audit it."""
+        # The account's row first, then the audit head, as a removal takes them.
+        staff.hold_staff(session, account)
         audit.record(
-            session, actor, "reply-bundle-refused", reason="parts", refused=len(exc.refused)
+            session,
+            account.username,
+            "reply-bundle-applied",
+            bundle=summary.bundle_id,
+            replies=summary.replies,
+            deleted=summary.deleted,
+            notices=summary.notices,
+            refused=len(summary.refused),
         )
-        session.commit()
+
+    try:
+        summary = apply_reply_bundle(session, src, before_commit=settle)
+    except BundleRefused as exc:
+        _refused(session, account, reason="parts", refused=len(exc.refused))
         refusal = (
             f"{len(exc.refused)} part(s) of this bundle were refused, so none of it was "
             "applied: no reply posted, no item deleted, no notice set."
@@ -144,21 +161,16 @@ def apply_upload(session: Session, actor: str, src: BinaryIO) -> Upload:
         hint = "The reviewers fix what is listed below and send a new reply bundle."
         return Upload(None, refusal, exc.bundle_id, tuple(exc.refused), hint)
     except (CryptoError, KeyringUnavailable) as exc:
-        session.rollback()
         rule = exc.rule if isinstance(exc, VerificationError) else type(exc).__name__
-        audit.record(session, actor, "reply-bundle-refused", reason=rule)
-        session.commit()
+        _refused(session, account, reason=rule)
         refusal, hint = reply_bundle_refusal(exc).sentences
         return Upload(None, refusal, str(exc), hint=hint)
-    audit.record(
-        session,
-        actor,
-        "reply-bundle-applied",
-        bundle=summary.bundle_id,
-        replies=summary.replies,
-        deleted=summary.deleted,
-        notices=summary.notices,
-        refused=len(summary.refused),
-    )
-    session.commit()
     return Upload(summary)
+
+
+def _refused(session: Session, account: StaffAccount, **detail: object) -> None:
+    """Audit a refused bundle in the name of `account`, if it is still as its session found it."""
+    session.rollback()
+    staff.hold_staff(session, account)
+    audit.record(session, account.username, "reply-bundle-refused", **detail)
+    session.commit()

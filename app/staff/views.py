@@ -292,8 +292,10 @@ def upload_replies() -> ResponseReturnValue:
     form = ReplyUploadForm()
     if not form.validate_on_submit():
         return _dashboard_page(upload_form=form), 400
-    outcome = dashboard_service.apply_upload(
-        db_session(), _account().username, form.bundle.data.stream
-    )
+    try:
+        outcome = dashboard_service.apply_upload(db_session(), _account(), form.bundle.data.stream)
+    except staff_service.NoLongerStaff:
+        auth.reload()
+        abort(403)
     page = render_template("staff/replies.html", outcome=outcome)
     return page, 200 if outcome.summary is not None else 422

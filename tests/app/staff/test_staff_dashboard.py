@@ -30,6 +30,7 @@ from crypto.exchange import (
     ReplyManifest,
     new_bundle_id,
     read_export,
+    read_replies,
     write_export,
     write_replies,
 )
@@ -420,6 +421,50 @@ def test_reply_upload_is_applied_and_accounted_for(
     assert detail["replies"] == 1
     assert detail["deleted"] == 2
     assert detail["refused"] == 0
+
+
+def test_a_reply_upload_whose_account_is_removed_as_it_is_checked_applies_nothing(
+    app: Flask,
+    instance: Path,
+    visitor: Visitor,
+    staff: FlaskClient,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Removed while the bundle is checked, a colleague posts no reply and deletes no item."""
+    make_staff(app, "root", role="admin")
+    report(visitor, "The SHO took money", b"\xff\xd8 photo")
+    manifest, _ = exported_manifest(app, instance, staff, tmp_path)
+    bundle = reply_bundle(app, instance, manifest, "Which police station?")
+    reading = read_replies
+    removal: list[threading.Thread] = []
+
+    def remove_alice() -> None:
+        with app.app_context(), db_session(app) as session:
+            alice = staff_service.get_account(session, "alice")
+            staff_service.remove_account(session, "root", alice)
+
+    def removed_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        read = reading(*args, **kwargs)
+        if not removal:
+            removal.append(threading.Thread(target=remove_alice))
+            removal[0].start()
+            removal[0].join(timeout=2)  # a removal held back by the upload waits on
+        return read
+
+    monkeypatch.setattr(exchange, "read_replies", removed_meanwhile)
+    response = upload(staff, bundle)
+    removal[0].join(timeout=40)
+
+    trail = audit_trail(app)
+    removed = trail.index(("root", "staff-removed", {"username": "alice"}))
+    after = [(actor, action) for actor, action, _ in trail[removed + 1 :] if actor == "alice"]
+    assert after == [], f"a removed colleague applied a reply bundle after the removal: {after}"
+    if response.status_code == 200:  # the upload came first: the removal waited for it
+        assert ("alice", "reply-bundle-applied") in [(a, b) for a, b, _ in trail[:removed]]
+    else:
+        assert response.status_code == 403
+        assert row_counts(app, Item, Reply) == {"items": 2, "replies": 0}
 
 
 def test_a_refused_reply_leaves_the_whole_upload_unapplied_and_lists_why(
