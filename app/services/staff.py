@@ -5,7 +5,9 @@ one older than the last accepted. A wrong password is refused and counted nowher
 counted, anyone who reaches the staff onion could lock an account's owner out by
 trying passwords under its name. Codes tried behind the right password are counted
 per account in the database (`app.throttle`), so every worker shares the count;
-an unknown name is refused as a known one with a wrong password is. Each password
+past the limit every login of the account is refused as a wrong one, so that the
+count tells no guesser which password was right. An unknown name is refused as a
+known one with a wrong password is. Each password
 check is an Argon2id hash in a slot of the derivations' pool. A new password or a
 reset second factor moves the account's epoch on, which ends every session made
 before (`app.staff.auth`). Every change to an account is audited.
@@ -333,8 +335,8 @@ class Enrolment:
 def authenticate(session: Session, username: str, password: str, code: str) -> Login | None:
     """Check a password and a TOTP code, or lead an account without one to enrolment.
 
-    Raises `ThrottledError`, to whoever gave the right password, while the account has
-    too many codes tried in the window.
+    While the account has too many codes tried in the window, every login is refused
+    as a wrong one is, the right password and code too, and no code is tried.
     """
     name = normalize_username(username)
     bucket = _bucket(name)
@@ -346,8 +348,14 @@ def authenticate(session: Session, username: str, password: str, code: str) -> L
         # owner out by trying passwords under a name. The password is the guard here.
         session.rollback()
         return None
-    # Only whoever has the password meets the throttle, which counts codes tried behind it.
-    _check_throttle(session, bucket)
+    # Only whoever has the password meets the throttle, which counts codes tried behind it;
+    # and meets it as a wrong login: a throttle that said so told which password was right
+    # (a guess tried once more than the limit with any code, and only the right one throttled).
+    try:
+        _check_throttle(session, bucket)
+    except ThrottledError:
+        session.rollback()
+        return None
     if not account.totp_enrolled:
         if not _settle(session, account, password):
             return None

@@ -73,15 +73,12 @@ def login() -> ResponseReturnValue:
     failed = False
     status = 200
     if form.validate_on_submit():
-        try:
-            result = staff_service.authenticate(
-                db_session(),
-                form.username.data or "",
-                form.password.data or "",
-                form.code.data or "",
-            )
-        except ThrottledError:
-            return _login_page(form, throttled=True), 429
+        result = staff_service.authenticate(
+            db_session(),
+            form.username.data or "",
+            form.password.data or "",
+            form.code.data or "",
+        )
         if result is not None and result.enrolment is not None:
             auth.begin_enrolment(result.account, result.enrolment)
             return redirect(url_for("staff.enrol"), code=303)

@@ -383,11 +383,12 @@ def test_wrong_codes_after_the_right_password_are_throttled_per_account_across_w
     for attempt in range(3):
         response = submit_login(clients[attempt % 2], "alice", PASSWORD, "123456")
         assert response.status_code == 401
-    # The right password and code, on either worker: refused while the window lasts.
+    # The right password and code, on either worker: refused while the window lasts,
+    # as a wrong login is (`test_a_guesser_without_the_code_cannot_tell_the_right_password`).
     for client in clients:
         response = submit_login(client, "alice", PASSWORD, fresh_code(first, alice))
-        assert response.status_code == 429
-        assert "Too many failed attempts" in response.get_data(as_text=True)
+        assert response.status_code == 401
+        assert WRONG in response.get_data(as_text=True)
         assert not logged_in(client)
     # Another account is not locked by alice's failures.
     assert submit_login(clients[1], "bob", "another good password", "").status_code == 401
@@ -398,6 +399,38 @@ def test_wrong_codes_after_the_right_password_are_throttled_per_account_across_w
             if e.action == "staff-login-throttled"
         ]
     assert refusals == ['{"username": "alice"}']
+
+
+def _answers(app: Flask, password: str, tries: int) -> list[tuple[int, str]]:
+    """What a guesser without the code sees: each try's status and page, token left out."""
+    client = staff_client(app)
+    answers = []
+    for _ in range(tries):
+        response = submit_login(client, "alice", password, "123456")
+        page = re.sub(r'value="[^"]*"', "", response.get_data(as_text=True))
+        answers.append((response.status_code, page))
+    return answers
+
+
+def test_a_guesser_without_the_code_cannot_tell_the_right_password(
+    make_app: Callable[..., Flask],
+) -> None:
+    """Codes are counted only behind the right password, so a throttle that answered
+    differently told a guesser which password was right: each guess tried once more
+    than the limit, with any code, and the right one alone came back "too many". A
+    throttled account now answers every login as a wrong one, whatever the password."""
+    app = make_app(STAFF_LOGIN_FAILURES=3)
+    alice = make_staff(app, "alice")
+    wrong = _answers(app, "a guess at the password", 5)
+    right = _answers(app, PASSWORD, 5)
+    assert right == wrong, "the throttle told the right password from a wrong one"
+    assert all(status == 401 and WRONG in page for status, page in right)
+    # Not a code is tried while it lasts: the owner's right one is refused the same way.
+    owner = staff_client(app)
+    response = submit_login(owner, "alice", PASSWORD, fresh_code(app, alice))
+    assert response.status_code == 401
+    assert not logged_in(owner)
+    assert audit_actions(app).count(("login", "staff-login-throttled")) == 1
 
 
 @pytest.mark.parametrize("name", ["admin", "nobody"])
@@ -426,7 +459,7 @@ def test_the_throttle_window_passes(
     alice = make_staff(app, "alice")
     client = staff_client(app)
     assert submit_login(client, "alice", PASSWORD, "123456").status_code == 401
-    assert submit_login(client, "alice", PASSWORD, "").status_code == 429
+    assert submit_login(client, "alice", PASSWORD, fresh_code(app, alice)).status_code == 401
     real = time.time
     monkeypatch.setattr(time, "time", lambda: real() + 61)
     code = pyotp.TOTP(alice.secret).generate_otp(int(real() + 61) // 30)
