@@ -43,6 +43,10 @@ soon taken and rewritten. Nothing of it touches a disk. No waiter keeps its
 place beyond its own deadline. Then it gets `KdfBusy`, a calm "try again in a minute" (503 with
 Retry-After) that says nothing about the codename it carried.
 
+A staff password's check (`staff_slot`) takes a slot of the staff's own,
+first come, first served, with a few places to wait in: a flood of sources'
+logins that holds every place above refuses no administrator's login.
+
 The derivation itself runs on this process's own derivation thread, not on
 the request's thread: request threads run at a lower CPU priority
 (`app.worker`), so a flood of cheap requests (garbage API proofs, pages)
@@ -74,6 +78,12 @@ RETRY_AFTER_SECONDS: Final = 60
 # others look whether they have become one of the oldest.
 _POLL: Final = 0.002
 _RANK_POLL: Final = 0.005
+# The staff's own slots and places: a staff password's check takes one of these,
+# never one of the sources'. Sources' logins on the public onion can hold every
+# place of theirs while a flood lasts, and every administrator was then told
+# "busy" too; only authorised staff devices reach these.
+STAFF_SLOTS: Final = 1
+STAFF_PLACES: Final = 4
 # Places beyond this many are not ordered (their waiters look for slots at random).
 ORDERED_PLACES: Final = 4096
 # How many places one circuit may hold at once (waiting or deriving): a source
@@ -154,13 +164,28 @@ def place_paths(instance_dir: Path, slots: int, queue: int) -> list[Path]:
     return list(_lock_files(instance_dir, "place", slots + queue))
 
 
+def staff_slot_paths(instance_dir: Path) -> list[Path]:
+    """The lock files of the staff's own slots (`staff_slot`)."""
+    return list(_lock_files(instance_dir, "staff-slot", STAFF_SLOTS))
+
+
+def staff_place_paths(instance_dir: Path) -> list[Path]:
+    """The lock files of the places to wait in for the staff's own slots."""
+    return list(_lock_files(instance_dir, "staff-place", STAFF_PLACES))
+
+
 def prepare(instance_dir: Path, slots: int, queue: int) -> None:
     """Create the lock files as the app starts, so their stamps never date a first login.
 
     Taking and freeing a slot or place later opens the file and locks it:
     neither changes a stamp of the file or of its directory.
     """
-    for path in [*slot_paths(instance_dir, slots), *place_paths(instance_dir, slots, queue)]:
+    for path in [
+        *slot_paths(instance_dir, slots),
+        *place_paths(instance_dir, slots, queue),
+        *staff_slot_paths(instance_dir),
+        *staff_place_paths(instance_dir),
+    ]:
         os.close(os.open(path, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o600))
 
 
@@ -477,6 +502,37 @@ def in_slot(config: Mapping[str, Any], work: Callable[[], _T]) -> _T:
         config["KDF_QUEUE"],
         circuit=current_circuit(),
     ):
+        return run(work)
+
+
+@contextlib.contextmanager
+def staff_slot(instance_dir: Path, wait_seconds: float) -> Iterator[None]:
+    """Hold one of the staff's own slots for the block, or raise `KdfBusy`.
+
+    First come, first served (staff logins are few): `KdfBusy` at once when every
+    place is taken, else after `wait_seconds` without a free slot.
+    """
+    place = _take_any(staff_place_paths(instance_dir))
+    if place is None:
+        raise KdfBusy("the queue for the staff's slot is full")
+    try:
+        deadline = time.monotonic() + wait_seconds
+        paths = staff_slot_paths(instance_dir)
+        while (taken := _take_any(paths)) is None:
+            if time.monotonic() >= deadline:
+                raise KdfBusy("the staff's slot is taken")
+            time.sleep(_RANK_POLL)
+        try:
+            yield
+        finally:
+            os.close(taken[1])
+    finally:
+        os.close(place[1])
+
+
+def in_staff_slot(config: Mapping[str, Any], work: Callable[[], _T]) -> _T:
+    """Run `work` (a staff password's Argon2id hash) in one of the staff's own slots."""
+    with staff_slot(config["INSTANCE_DIR"], config["KDF_WAIT_SECONDS"]):
         return run(work)
 
 

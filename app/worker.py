@@ -319,7 +319,9 @@ class HeadFirstWorker(ThreadWorker):
 
     def init_process(self) -> None:
         """Start the derivation threads from this (main) thread, at the worker's own priority."""
-        kdf_pool.start_derivers(kdf_slots())
+        # One more than the slots: the staff's own slot must find a thread free even
+        # when every derivation on the host runs in this worker.
+        kdf_pool.start_derivers(kdf_slots() + kdf_pool.STAFF_SLOTS)
         super().init_process()
 
     def get_thread_pool(self) -> futures.ThreadPoolExecutor:

@@ -7,10 +7,10 @@ trying passwords under its name. Codes tried behind the right password are count
 per account in the database (`app.throttle`), so every worker shares the count;
 past the limit every login of the account is refused as a wrong one, so that the
 count tells no guesser which password was right. An unknown name is refused as a
-known one with a wrong password is. Each password
-check is an Argon2id hash in a slot of the derivations' pool. A new password or a
-reset second factor moves the account's epoch on, which ends every session made
-before (`app.staff.auth`). Every change to an account is audited.
+known one with a wrong password is. Each password check is an Argon2id hash in
+the staff's own slot (`app.kdf_pool`), which no flood of sources' logins takes.
+A new password or a reset second factor moves the account's epoch on, which ends
+every session made before (`app.staff.auth`). Every change to an account is audited.
 """
 
 from __future__ import annotations
@@ -475,12 +475,14 @@ def _settle(session: Session, account: StaffAccount, password: str, **values: An
 
 
 def _pooled(work: Callable[[], _T]) -> _T:
-    """Run an Argon2id hash of a password in a slot of the derivations' pool (`KdfBusy`).
+    """Run an Argon2id hash of a password in the staff's own slot (`KdfBusy`).
 
-    It takes 64 MiB, as a derivation does: outside the pool, logins at once under
-    as many names (the throttle counts per name) took that much each.
+    It takes 64 MiB, as a derivation does: outside a pool, logins at once under
+    as many names (the throttle counts per name) took that much each. Not a slot
+    of the sources' pool, which a flood of their logins can hold whole: every
+    administrator was then refused as long as the flood lasted.
     """
-    return kdf_pool.in_slot(current_app.config, work)
+    return kdf_pool.in_staff_slot(current_app.config, work)
 
 
 def _totp_key() -> TokenKey:

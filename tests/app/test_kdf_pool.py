@@ -31,11 +31,11 @@ SLOTS = 2
 
 
 @contextlib.contextmanager
-def all_slots_taken(instance: Path, slots: int = SLOTS) -> Iterator[None]:
-    """Hold every slot of the pool from outside, as other workers' derivations would."""
+def locks_held(paths: list[Path]) -> Iterator[None]:
+    """Hold every lock file of `paths` from outside, as other workers would."""
     held = []
     try:
-        for path in kdf_pool.slot_paths(instance, slots):
+        for path in paths:
             fd = os.open(path, os.O_RDONLY | os.O_CREAT, 0o600)
             fcntl.flock(fd, fcntl.LOCK_EX)
             held.append(fd)
@@ -43,6 +43,11 @@ def all_slots_taken(instance: Path, slots: int = SLOTS) -> Iterator[None]:
     finally:
         for fd in held:
             os.close(fd)
+
+
+def all_slots_taken(instance: Path, slots: int = SLOTS) -> contextlib.AbstractContextManager[None]:
+    """Hold every slot of the pool from outside, as other workers' derivations would."""
+    return locks_held(kdf_pool.slot_paths(instance, slots))
 
 
 @pytest.fixture(autouse=True)
@@ -418,16 +423,45 @@ def test_a_free_slot_is_taken_in_a_random_order(tmp_path: Path) -> None:
             os.close(t[1])
 
 
-def test_a_staff_login_waits_for_a_slot_as_a_derivation_does(pooled: Flask, instance: Path) -> None:
+def test_a_staff_login_waits_for_the_staffs_own_slot(pooled: Flask, instance: Path) -> None:
     """A staff password is checked with Argon2id at 64 MiB, as much as a derivation takes.
-    Outside the pool, logins at once under as many made-up names (the throttle counts per
+    Outside any pool, logins at once under as many made-up names (the throttle counts per
     name) took 64 MiB each: twenty-four took 450 MiB more than the slots allow."""
     bob = make_staff(pooled, "bob")
     client = staff_client(pooled)
-    with all_slots_taken(instance):
+    with locks_held(kdf_pool.staff_slot_paths(instance)):
         busy = submit_login(client, "nobody-at-all", PASSWORD, "000000")
     assert busy.status_code == 503
     assert submit_login(client, "bob", PASSWORD, fresh_code(pooled, bob)).status_code == 303
+
+
+def test_a_full_queue_for_the_staffs_slot_is_a_503_at_once(
+    make_app: Callable[..., Flask], instance: Path
+) -> None:
+    """Staff logins at once wait in a few places, not in every request thread a worker has."""
+    app = make_app(KDF_SLOTS=SLOTS, KDF_WAIT_SECONDS=20)
+    client = staff_client(app)
+    with locks_held(kdf_pool.staff_place_paths(instance)):
+        started = time.monotonic()
+        busy = submit_login(client, "nobody-at-all", PASSWORD, "000000")
+        waited = time.monotonic() - started
+    assert busy.status_code == 503
+    assert waited < 2
+
+
+def test_a_flood_holding_every_sources_place_refuses_no_staff_login(
+    make_app: Callable[..., Flask], instance: Path
+) -> None:
+    """Sources' logins on the public onion can hold every place of the pool for as long as a
+    flood lasts (docs/PROTOCOL.md §18.3); a staff password's check took one of those places,
+    so every administrator was refused ("busy") for as long too, and could not log in to
+    act on it. It takes the staff's own slot, which only authorised staff devices reach."""
+    app = make_app(KDF_SLOTS=SLOTS, KDF_QUEUE=3, KDF_WAIT_SECONDS=0.3)
+    admin = make_staff(app, "admin", role="admin")
+    client = staff_client(app)
+    with every_place_taken(instance, queue=3):
+        response = submit_login(client, "admin", PASSWORD, fresh_code(app, admin))
+    assert response.status_code == 303, "a flood of sources' logins refused an administrator's"
 
 
 def _flood_and_newcomers(
