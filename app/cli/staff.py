@@ -134,22 +134,34 @@ def reset_password(instance: Path, prompt_password: bool, username: str) -> None
 
 
 @staff.command("reset-2fa")
+@_PROMPT_OPTION
 @click.argument("username")
 @click.pass_obj
 @reports_errors
-def reset_2fa(instance: Path, username: str) -> None:
-    """Forget an account's authenticator (set up again at next login); its sessions end."""
+def reset_2fa(instance: Path, prompt_password: bool, username: str) -> None:
+    """Forget an account's authenticator and give it a new password; its sessions end.
+
+    The next login sets up an authenticator with the new password alone: the old
+    one would let whoever has it (with the lost phone) set up theirs first.
+    """
     from app.db import db_session
     from app.services import staff as staff_service
     from app.services.audit import CONSOLE
 
+    password = _prompted_password() if prompt_password else None
     with app_context(instance):
         session = db_session()
         account = staff_service.get_account(session, username)
-        staff_service.reset_totp(session, CONSOLE, account)
+        password = staff_service.reset_totp(session, CONSOLE, account, password)
         name = account.username
-    click.echo(f"raazdar: second factor of {name} reset; their sessions have ended")
-    click.echo("raazdar: hint: they set up their authenticator again at their next login", err=True)
+    click.echo(f"raazdar: second factor of {name} reset and a new password set; sessions ended")
+    if not prompt_password:
+        _show_password(name, password)
+    click.echo(
+        "raazdar: hint: they set up their authenticator again at their next login, "
+        "with the new password",
+        err=True,
+    )
 
 
 @staff.command("list")

@@ -262,14 +262,24 @@ def reset_password(
     return password
 
 
-def reset_totp(session: Session, actor: str, account: StaffAccount) -> None:
-    """Forget an account's second factor (enrolled again at next login), ending its sessions."""
+def reset_totp(
+    session: Session, actor: str, account: StaffAccount, password: str | None = None
+) -> str:
+    """Forget an account's second factor and give it a new password; return the password.
+
+    The next login needs no code (it enrols one): with the old password standing,
+    whoever had it as well as the lost phone enrolled an authenticator of their own
+    before the owner came back. Only whoever is handed the new password enrols.
+    """
+    password = password if password is not None else generate_passphrase()
+    account.password_hash = hash_password(password)
     account.totp_secret = None
     account.totp_enrolled = False
     _next_epoch(account)
     sessions.end_staff_logins(session, account.id)
     audit.record(session, actor, "staff-2fa-reset", username=account.username)
     session.commit()
+    return password
 
 
 def change_own_password(session: Session, account: StaffAccount, current: str, new: str) -> None:

@@ -65,11 +65,10 @@ def reset_password(session: Session, account_id: str, *, actor: StaffAccount) ->
     return NewPassphrase(account.username, staff.reset_password(session, actor.username, account))
 
 
-def reset_second_factor(session: Session, account_id: str, *, actor: StaffAccount) -> str:
-    """Make another account enrol its second factor again, ending its sessions."""
+def reset_second_factor(session: Session, account_id: str, *, actor: StaffAccount) -> NewPassphrase:
+    """Make another account enrol its second factor again, with a new passphrase (shown once)."""
     account = _other(session, account_id, actor)
-    staff.reset_totp(session, actor.username, account)
-    return account.username
+    return NewPassphrase(account.username, staff.reset_totp(session, actor.username, account))
 
 
 def change_role(session: Session, account_id: str, role: str, *, actor: StaffAccount) -> str:

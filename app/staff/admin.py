@@ -162,17 +162,15 @@ def admin_account_reset_password(account_id: str) -> ResponseReturnValue:
 @bp.post("/admin/accounts/<account_id>/reset-2fa")
 @admin_required
 def admin_account_reset_2fa(account_id: str) -> ResponseReturnValue:
-    """Make an account enrol its second factor again, and end its sessions."""
+    """Make an account enrol its second factor again, with a new passphrase (shown once)."""
     if not ActionForm().validate_on_submit():
         return _accounts_page(error=_("The form expired: reload the page."), status=400)
     me = _me()
     result = _attempt(lambda s: staff_admin.reset_second_factor(s, account_id, actor=me))
     if isinstance(result, AppError):
         return _accounts_page(error=str(result), status=result.status)
-    return _done(
-        _("%(name)s must set up two-factor login again at their next login.", name=result),
-        "staff.admin_accounts",
-    )
+    # The old password would enrol whoever had it too: only the new one, handed over, does.
+    return _accounts_page(shown=result)
 
 
 @bp.post("/admin/accounts/<account_id>/role")

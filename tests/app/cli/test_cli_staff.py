@@ -198,7 +198,9 @@ def test_reset_2fa(runner: CliRunner, instance: Path, app: Flask) -> None:
     assert not found.totp_enrolled
     assert found.totp_secret is None
     assert found.epoch == 2
-    assert verify_password(found.password_hash, PASSWORD)
+    # A new password: the old one would let whoever had it enrol first.
+    assert verify_password(found.password_hash, shown_passphrase(result.output))
+    assert not verify_password(found.password_hash, PASSWORD)
     assert audit_trail(app)[-1] == ("console", "staff-2fa-reset", {"username": "alice"})
 
 

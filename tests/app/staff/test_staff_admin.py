@@ -17,6 +17,7 @@ from app.models import AuditEntry, StaffAccount
 from app.services import staff as staff_service
 from app.settings import RESOURCES_EN, get_setting, taxonomy
 from crypto import hash_password, verify_password
+from tests.app.staff_support import staff_client, submit_login
 from tests.app.support import Visitor, audit_trail, db_session, form, forms, plant_login
 
 PASSWORD = "correct horse battery staple"
@@ -366,11 +367,31 @@ def test_a_second_factor_reset_makes_the_account_enrol_again(app: Flask, admin: 
     clerk = staff_browser(app).log_in(add_account(app, "clerk"))
     assert clerk.account_id is not None
     response = admin.post(f"/staff/admin/accounts/{clerk.account_id}/reset-2fa")
-    assert response.status_code == 303
+    assert response.status_code == 200
+    passphrase = _shown_passphrase(response.get_data(as_text=True))
     row = account(app, clerk.account_id)
     assert row is not None
     assert (row.totp_enrolled, row.totp_secret, row.epoch) == (False, None, 2)
+    assert verify_password(row.password_hash, passphrase)
     assert clerk.client.get("/staff/").status_code == 302
+    owner = staff_client(app)
+    response = submit_login(owner, "clerk", passphrase)
+    assert (response.status_code, response.headers["Location"]) == (303, "/staff/enrol")
+
+
+def test_after_a_second_factor_reset_the_old_password_enrols_no_one(
+    app: Flask, admin: Staff
+) -> None:
+    """A second factor is reset when a phone is lost or stolen, and the next login then
+    needs no code: whoever had the old password as well (kept on that phone, seen over a
+    shoulder) logged in with it alone and enrolled an authenticator of their own, taking
+    the account before its owner came back. The reset gives a new passphrase too."""
+    clerk = add_account(app, "clerk")
+    assert admin.post(f"/staff/admin/accounts/{clerk}/reset-2fa").status_code in (200, 303)
+    thief = staff_client(app)
+    response = submit_login(thief, "clerk", PASSWORD)
+    assert response.status_code == 401, "the old password alone enrolled a new authenticator"
+    assert thief.get("/staff/enrol").status_code == 303
 
 
 def test_an_admin_changes_a_role(app: Flask, admin: Staff) -> None:
