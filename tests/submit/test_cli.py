@@ -335,7 +335,7 @@ def test_a_server_answering_each_reply_slowly_cannot_hold_a_replies_run_for_all_
     sent = device.run("send", "-m", "a report", "--codename-file", str(codename_file))
     assert sent.exit_code == 0, sent.output
     codename = codename_file.read_text().strip()
-    texts = [f"reply number {n}" for n in range(12)]
+    texts = [f"reply number {n:02d} ends here" for n in range(12)]  # none inside another
     signer = reviewer_keys(instance).signing
     assert signer is not None
     for text in texts:

@@ -90,8 +90,11 @@ def test_an_amnesic_state_keeps_prekeys_in_memory_only(tmp_path: Path) -> None:
     assert not (tmp_path / "ram").exists()
 
 
-@pytest.mark.parametrize(("version", "missing"), [(2, ("prekeys", "shown")), (3, ("shown",))])
-def test_an_older_state_is_read_and_saved_as_format_4(
+@pytest.mark.parametrize(
+    ("version", "missing"),
+    [(2, ("prekeys", "shown", "subkeys")), (3, ("shown", "subkeys")), (4, ("subkeys",))],
+)
+def test_an_older_state_is_read_and_saved_in_the_current_format(
     tmp_path: Path, version: int, missing: tuple[str, ...]
 ) -> None:
     root = tmp_path / "s"
@@ -109,7 +112,7 @@ def test_an_older_state_is_read_and_saved_as_format_4(
     assert loaded.instance == state.instance
     loaded.save()
     saved = json.loads(VAULT.open(state.path.read_bytes(), _CONTEXT))
-    assert (saved["format"], saved["prekeys"], saved["shown"]) == (4, [], {})
+    assert (saved["format"], saved["prekeys"], saved["shown"]) == (5, [], {})
 
 
 @pytest.mark.parametrize("prekeys", [None, "x", [1], ["rz-xwing-secret:AAAA"]])
