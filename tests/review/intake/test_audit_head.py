@@ -52,6 +52,17 @@ def _import(workspace: Path, bundle: Path) -> str:
     return result.output
 
 
+def _rewrite_after_the_first_bundle(server: Server, workspace: Path, tmp_path: Path) -> None:
+    """Bundle 1 is imported with mallory's entries in the log; then the log is rewritten
+    without them, and goes on."""
+    _act(server, "mallory", 2)
+    server.submit("a report")
+    _import(workspace, server.export(tmp_path / "e1.rzb"))
+    _rewrite_without(server, "mallory")
+    _act(server, "honest", 5)
+    server.submit("another report")
+
+
 def test_entries_deleted_and_the_chain_recomputed_between_two_exports_are_named(
     server: Server, workspace: Path, tmp_path: Path
 ) -> None:
@@ -105,12 +116,7 @@ def test_a_rewrite_is_named_whichever_of_the_two_bundles_comes_first(
 def test_a_rewrite_stays_named_at_each_list(
     server: Server, workspace: Path, tmp_path: Path
 ) -> None:
-    _act(server, "mallory", 2)
-    server.submit("a report")
-    _import(workspace, server.export(tmp_path / "e1.rzb"))
-    _rewrite_without(server, "mallory")
-    _act(server, "honest", 5)
-    server.submit("another report")
+    _rewrite_after_the_first_bundle(server, workspace, tmp_path)
     _import(workspace, server.export(tmp_path / "e2.rzb"))
     result = review(workspace, "list")
     assert result.exit_code == 0, result.output
@@ -122,12 +128,7 @@ def test_a_rewrite_stays_named_at_each_list(
 def test_a_rewrite_behind_a_lost_bundle_is_named_once_it_arrives(
     server: Server, workspace: Path, tmp_path: Path
 ) -> None:
-    _act(server, "mallory", 2)
-    server.submit("a report")
-    _import(workspace, server.export(tmp_path / "e1.rzb"))
-    _rewrite_without(server, "mallory")
-    _act(server, "honest", 5)
-    server.submit("another report")
+    _rewrite_after_the_first_bundle(server, workspace, tmp_path)
     lost = server.export(tmp_path / "e2.rzb")
     server.submit("a third report")
     # Bundles 1 and 3 alone: the log grew, and nothing links 3's log to 1's.
@@ -161,12 +162,7 @@ def test_a_rewrite_behind_a_bundle_kept_back_and_a_resend_is_not_passed_over_in_
     # Whoever holds the database removes their entries, exports once and keeps
     # that stick back, then exports again with --resend: the resend fills the gap,
     # so no bundle is reported missing, and nothing links bundle 3's log to 1's.
-    _act(server, "mallory", 2)
-    server.submit("a report")
-    _import(workspace, server.export(tmp_path / "e1.rzb"))
-    _rewrite_without(server, "mallory")
-    _act(server, "honest", 5)
-    server.submit("another report")
+    _rewrite_after_the_first_bundle(server, workspace, tmp_path)
     server.export(tmp_path / "kept-back.rzb")
     output = _import(workspace, server.export(tmp_path / "e3.rzb", resend=True))
     assert "is missing" not in output, output
