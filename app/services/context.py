@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Final
 
-from flask import Flask, current_app
+from flask import Flask, current_app, has_request_context, request
 from sqlalchemy import select
 
 from app.db import Database
@@ -24,6 +24,8 @@ from crypto.subkeys import SubkeyError, check_sealed_to_subkeys, requires_subkey
 
 # Rule D2's refusals that are the sender's doing; the others are about the server's lists.
 _SENDERS_FAULT: Final = frozenset({"stanzas", "version"})
+# Where a request keeps the latest day an export was dated, once read (`Services.sealing_day`).
+_LATEST_EXPORT_DAY: Final = "raazdar.latest_export_day"
 
 
 @dataclass
@@ -85,15 +87,28 @@ class Services:
         The workstation may destroy every week an export's day closes (rule D1): a
         clock that ran ahead for an export and was then set back would otherwise
         seal, and accept, reports for weeks whose keys are about to go unexported.
-        Read on a connection of its own, so no request holds a snapshot for it.
+        The export's day is read on a connection of its own, so no request holds a
+        snapshot for it, and once per request: a submission asks as it seals and
+        again as it files, and each read cost a pooled connection and a statement on
+        the upload's path. The clock is read at every call, so a week that turns
+        during an upload is still seen.
         """
+        if has_request_context():
+            if _LATEST_EXPORT_DAY not in request.environ:
+                request.environ[_LATEST_EXPORT_DAY] = self._latest_export_day()
+            latest = request.environ[_LATEST_EXPORT_DAY]
+        else:
+            latest = self._latest_export_day()
+        day = today()
+        return max(day, latest) if latest is not None else day
+
+    def _latest_export_day(self) -> dt.date | None:
         database: Database = current_app.extensions["raazdar.db"]
         assert database.engine is not None  # noqa: S101 - init_app made it
         with database.engine.connect() as connection:
             exported = connection.execute(select(ExportHead.day).where(ExportHead.id == 1))
-            latest = exported.scalar()
-        day = today()
-        return max(day, latest) if latest is not None else day
+            latest: dt.date | None = exported.scalar()
+        return latest
 
     def accepts_sealed(self, header: Header, manifest: Manifest) -> bool:
         """Whether an envelope sealed elsewhere is sealed as `recipients` would have sealed it.

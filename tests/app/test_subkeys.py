@@ -426,3 +426,27 @@ def test_after_an_export_dated_ahead_an_api_upload_to_a_week_it_closed_is_refuse
     response = device.patch(upload, 0, envelope)
     assert response.status_code == 422, "an upload to a week the newest export closed was stored"
     assert envelope_files(hybrid) == []
+
+
+def test_a_report_reads_the_latest_export_day_once(
+    hybrid: Path,
+    runner: CliRunner,
+    visitor: Visitor,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The latest export's day is read on a connection of its own: a report asked it as it
+    sealed and again as it filed, two connections and statements on every upload's path
+    for one answer. Once per request now (the clock is still read at each ask: a week
+    turning during an upload is refused, above), and the report is still sealed."""
+    publish(runner, hybrid, THIS_WEEK)
+    reads = []
+    real = context.Services._latest_export_day
+
+    def counted(self: context.Services) -> dt.date | None:
+        reads.append(1)
+        return real(self)
+
+    monkeypatch.setattr(context.Services, "_latest_export_day", counted)
+    send_report(visitor)
+    assert len(reads) == 1, f"one report read the latest export's day {len(reads)} times"
+    assert envelope_files(hybrid)
