@@ -20,7 +20,7 @@ from app.operations.serve import GUNICORN_CONF
 from app.operations.setup import initialise
 from app.store import HOLDING_NAME
 from crypto import KdfParams, Metadata, open_bytes
-from tests.app.support import reviewer_openers
+from tests.app.support import RETIRED_PREFIX, form, reviewer_openers
 
 ROOT = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT = 30.0
@@ -181,3 +181,21 @@ def _failure(what: str, log: Path) -> str:
     """Describe a failure, ending with the tail of gunicorn's log."""
     text = log.read_text("utf-8", errors="replace") if log.exists() else ""
     return f"{what}; its log:\n{text[-4000:]}"
+
+
+def submit_form(conn: http.client.HTTPConnection) -> tuple[str, dict[str, str]]:
+    """GET the submit page on `conn`: the session cookie and the form's hidden fields."""
+    conn.request("GET", "/submit")
+    response = conn.getresponse()
+    html = response.read().decode()
+    assert response.status == 200
+    cookie = (response.getheader("Set-Cookie") or "").split(";", 1)[0]
+    return cookie, form(html, "/submit").fields
+
+
+def left_behind(instance: Path) -> list[Path]:
+    """Whatever staging or holding holds (a refused upload leaves neither), but what waits,
+    blank, for the sweep."""
+    paths = InstancePaths(instance)
+    found = [*paths.staging.iterdir(), *(paths.store / HOLDING_NAME).glob("*")]
+    return [p for p in found if not p.name.startswith(RETIRED_PREFIX)]

@@ -18,12 +18,10 @@ from gunicorn.http.unreader import SocketUnreader
 
 from app import create_app
 from app.config import config_for
-from app.instance import InstancePaths
 from app.settings import set_setting
-from app.store import HOLDING_NAME
 from app.uploads import LargeReadsMiddleware
-from tests.app.live import demo_instance, live_server, stored_envelopes
-from tests.app.support import RETIRED_PREFIX, FilePart, db_session, form, multipart
+from tests.app.live import demo_instance, left_behind, live_server, stored_envelopes, submit_form
+from tests.app.support import FilePart, db_session, multipart
 
 NEXT_REQUEST = b"GET /next HTTP/1.1\r\nHost: x.onion\r\n\r\n"
 
@@ -199,16 +197,6 @@ def conn(served: tuple[str, Path]) -> Iterator[http.client.HTTPConnection]:
     connection.close()
 
 
-def _form(conn: http.client.HTTPConnection) -> tuple[str, dict[str, str]]:
-    """GET the submit page on `conn`: the session cookie and the form's hidden fields."""
-    conn.request("GET", "/submit")
-    response = conn.getresponse()
-    html = response.read().decode()
-    assert response.status == 200
-    cookie = (response.getheader("Set-Cookie") or "").split(";", 1)[0]
-    return cookie, form(html, "/submit").fields
-
-
 def _post(
     conn: http.client.HTTPConnection, cookie: str, body: bytes, content_type: str
 ) -> http.client.HTTPResponse:
@@ -218,14 +206,6 @@ def _post(
     response = conn.getresponse()
     response.read()
     return response
-
-
-def _left_behind(instance: Path) -> list[Path]:
-    """Whatever staging or holding holds (a refused upload leaves neither), but what waits,
-    blank, for the sweep."""
-    paths = InstancePaths(instance)
-    found = [*paths.staging.iterdir(), *(paths.store / HOLDING_NAME).glob("*")]
-    return [p for p in found if not p.name.startswith(RETIRED_PREFIX)]
 
 
 def _next_request_is_served_or_refused(conn: http.client.HTTPConnection, cookie: str) -> None:
@@ -245,7 +225,7 @@ def test_an_upload_through_gunicorn_arrives_whole_and_the_connection_serves_the_
 ) -> None:
     instance = served[1]
     content = os.urandom(1024 * 1024 + 12345)
-    cookie, fields = _form(conn)
+    cookie, fields = submit_form(conn)
     body, content_type = multipart(
         [*fields.items(), ("message", "whole?")],
         [("files", "whole.bin", content, "application/octet-stream")],
@@ -276,12 +256,12 @@ def test_a_refused_upload_through_gunicorn_leaves_nothing_and_no_stray_request(
     served: tuple[str, Path], conn: http.client.HTTPConnection, files: list[FilePart]
 ) -> None:
     instance = served[1]
-    before = _left_behind(instance)
-    cookie, fields = _form(conn)
+    before = left_behind(instance)
+    cookie, fields = submit_form(conn)
     body, content_type = multipart(list(fields.items()), files)
     assert _post(conn, cookie, body, content_type).status == 413
     _next_request_is_served_or_refused(conn, cookie)
-    assert _left_behind(instance) == before
+    assert left_behind(instance) == before
 
 
 @pytest.mark.slow
@@ -289,8 +269,8 @@ def test_an_upload_cut_short_through_gunicorn_leaves_nothing_staged(
     served: tuple[str, Path], conn: http.client.HTTPConnection
 ) -> None:
     instance = served[1]
-    before = _left_behind(instance)
-    cookie, fields = _form(conn)
+    before = left_behind(instance)
+    cookie, fields = submit_form(conn)
     body, content_type = multipart(
         list(fields.items()), [("files", "cut.bin", os.urandom(600_000), "text/plain")]
     )
@@ -304,7 +284,7 @@ def test_an_upload_cut_short_through_gunicorn_leaves_nothing_staged(
     # Bounded, and generous: on a loaded machine (two test workers, other jobs) the
     # worker may take seconds to be scheduled and see the connection end.
     deadline = time.monotonic() + 30
-    while _left_behind(instance) != before and time.monotonic() < deadline:
+    while left_behind(instance) != before and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert _left_behind(instance) == before
-    _form(conn)  # the worker still serves (on a new connection: the last one idled out)
+    assert left_behind(instance) == before
+    submit_form(conn)  # the worker still serves (on a new connection: the last one idled out)

@@ -21,9 +21,15 @@ from app.security import HEADERS
 from app.services import resumable
 from app.worker import BODY_MIN_RATE, CIRCUIT_THREADS, PREEMPTED_RETRY_AFTER, BodyPreempted, _paced
 from tests.app.api_support import API, ApiClient
-from tests.app.live import TorConnection, demo_instance, live_server, tor_line
+from tests.app.live import (
+    TorConnection,
+    demo_instance,
+    left_behind,
+    live_server,
+    submit_form,
+    tor_line,
+)
 from tests.app.support import multipart, staging_files
-from tests.app.test_uploads import _form, _left_behind
 
 pytestmark = pytest.mark.slow
 
@@ -111,18 +117,40 @@ def test_slow_clients_do_not_slow_down_everyone_else(server: str) -> None:
     assert p95 < 1.0
 
 
-def _slow_body(base: str, circuit: int, stop: threading.Event) -> None:
-    """Send a large body from `circuit`, always just fast enough never to fall behind."""
+# A login whose body is a megabyte: sent slowly, it holds a thread as long as it keeps up.
+SLOW_LOGIN_HEAD = (
+    b"POST /login HTTP/1.1\r\nHost: x.onion\r\n"
+    b"Content-Type: application/x-www-form-urlencoded\r\n"
+    b"Content-Length: 1048576\r\n\r\ncodename="
+)
+SLOW_LOGIN = SLOW_LOGIN_HEAD + b"a" * (1048576 - len(b"codename="))
+
+
+def _trickle(
+    base: str,
+    circuit: int,
+    stop: threading.Event,
+    heads: list[bytes] | None = None,
+    *,
+    request: bytes = SLOW_LOGIN,
+    first: int = len(SLOW_LOGIN_HEAD),
+    rate: float = 1.5,
+) -> None:
+    """Send `request` from `circuit`: its `first` bytes at once, then the rest at `rate`
+    times the least rate (never falling behind). With `heads`, stop at an answer that comes
+    before the end and keep its head."""
     with contextlib.suppress(OSError), socket.create_connection(_address(base), timeout=30) as sock:
-        sock.sendall(tor_line(circuit))
-        sock.sendall(
-            b"POST /login HTTP/1.1\r\nHost: x.onion\r\n"
-            b"Content-Type: application/x-www-form-urlencoded\r\n"
-            b"Content-Length: 1048576\r\n\r\ncodename="
-        )
-        step = 0.1
-        while not stop.wait(step):
-            sock.sendall(b"a" * int(1.5 * BODY_MIN_RATE * step))
+        sock.sendall(tor_line(circuit) + request[:first])
+        sent, step = first, 0.1
+        while not stop.wait(step) and sent < len(request):
+            if heads is not None and select.select([sock], [], [], 0)[0]:
+                # Nothing: closed unanswered, one too many of its circuit waiting its turn.
+                if head := sock.recv(65536).partition(b"\r\n\r\n")[0]:
+                    heads.append(head)
+                return
+            more = int(rate * BODY_MIN_RATE * step)
+            sock.sendall(request[sent : sent + more])
+            sent += more
 
 
 def test_one_circuit_of_slow_bodies_cannot_hold_every_thread(tmp_path: Path) -> None:
@@ -133,7 +161,7 @@ def test_one_circuit_of_slow_bodies_cannot_hold_every_thread(tmp_path: Path) -> 
     with live_server(instance, workers=2, env={"RAAZDAR_TOR_CIRCUITS": "1"}) as base:
         stop = threading.Event()
         flood = [
-            threading.Thread(target=_slow_body, args=(base, FLOODED, stop))
+            threading.Thread(target=_trickle, args=(base, FLOODED, stop))
             for _ in range(CIRCUIT_FLOOD)
         ]
         for thread in flood:
@@ -281,28 +309,6 @@ CHUNK = 256 * 1024
 PAGE_PARTS = 3
 
 
-def _slow_body_answered(
-    base: str, circuit: int, stop: threading.Event, heads: list[bytes], rate: float = 1.5
-) -> None:
-    """`_slow_body` at `rate` times the least rate, keeping the head of any answer that
-    comes before the body is done."""
-    with contextlib.suppress(OSError), socket.create_connection(_address(base), timeout=30) as sock:
-        sock.sendall(tor_line(circuit))
-        sock.sendall(
-            b"POST /login HTTP/1.1\r\nHost: x.onion\r\n"
-            b"Content-Type: application/x-www-form-urlencoded\r\n"
-            b"Content-Length: 1048576\r\n\r\ncodename="
-        )
-        step = 0.1
-        while not stop.wait(step):
-            if select.select([sock], [], [], 0)[0]:
-                # Nothing: closed unanswered, one too many of its circuit waiting its turn.
-                if head := sock.recv(65536).partition(b"\r\n\r\n")[0]:
-                    heads.append(head)
-                return
-            sock.sendall(b"a" * int(rate * BODY_MIN_RATE * step))
-
-
 def test_a_few_circuits_of_slow_bodies_cannot_lock_every_other_circuit_out(
     tmp_path: Path,
 ) -> None:
@@ -319,12 +325,14 @@ def test_a_few_circuits_of_slow_bodies_cannot_lock_every_other_circuit_out(
     with live_server(instance, workers=2, log=log, env=env) as base:
         stop = threading.Event()
         source = threading.Thread(
-            target=_slow_body_answered, args=(base, SLOW_SOURCE, stop, source_answers, 1.1)
+            target=_trickle,
+            args=(base, SLOW_SOURCE, stop, source_answers),
+            kwargs={"rate": 1.1},
         )
         source.start()
         time.sleep(1)  # the source's body is being read before the flood comes
         flood = [
-            threading.Thread(target=_slow_body_answered, args=(base, circuit, stop, answers))
+            threading.Thread(target=_trickle, args=(base, circuit, stop, answers))
             for circuit in FLOOD_CIRCUITS
             for _ in range(FLOOD_PER_CIRCUIT)
         ]
@@ -427,24 +435,6 @@ def test_a_pre_empted_chunk_is_a_503_to_resume_and_leaves_nothing(
     assert rest.get_json()["complete"] is True
 
 
-def _trickled_form(
-    base: str, circuit: int, request: bytes, stop: threading.Event, heads: list[bytes]
-) -> None:
-    """Send a report form's head and first 64 KiB (its file begins), then the rest just
-    above the least rate, keeping the head of any answer that comes before the end."""
-    with contextlib.suppress(OSError), socket.create_connection(_address(base), timeout=30) as sock:
-        sock.sendall(tor_line(circuit) + request[: 64 * 1024])
-        sent, step = 64 * 1024, 0.1
-        while not stop.wait(step) and sent < len(request):
-            if select.select([sock], [], [], 0)[0]:
-                if head := sock.recv(65536).partition(b"\r\n\r\n")[0]:
-                    heads.append(head)
-                return
-            more = int(1.5 * BODY_MIN_RATE * step)
-            sock.sendall(request[sent : sent + more])
-            sent += more
-
-
 def test_a_pre_empted_report_form_is_a_busy_page_and_leaves_nothing(tmp_path: Path) -> None:
     """A browser's report whose body is pre-empted is answered 503 with Retry-After (the
     busy page), and the file it was sealing is let go: nothing stays in staging or holding."""
@@ -453,7 +443,7 @@ def test_a_pre_empted_report_form_is_a_busy_page_and_leaves_nothing(tmp_path: Pa
     with live_server(instance, workers=1, env=env) as base:
         connection = TorConnection(*_address(base), 10, FLOODED)
         try:
-            cookie, fields = _form(connection)
+            cookie, fields = submit_form(connection)
         finally:
             connection.close()
         body, content_type = multipart(
@@ -464,18 +454,22 @@ def test_a_pre_empted_report_form_is_a_busy_page_and_leaves_nothing(tmp_path: Pa
             f"POST /submit HTTP/1.1\r\nHost: x.onion\r\nCookie: {cookie}\r\n"
             f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n\r\n"
         ).encode() + body
-        before = _left_behind(instance)
+        before = left_behind(instance)
         stop = threading.Event()
         heads: list[bytes] = []
         senders = [
-            threading.Thread(target=_trickled_form, args=(base, FLOODED, request, stop, heads))
+            threading.Thread(
+                target=_trickle,
+                args=(base, FLOODED, stop, heads),
+                kwargs={"request": request, "first": 64 * 1024},
+            )
             for _ in range(CIRCUIT_THREADS)
         ]
         for thread in senders:
             thread.start()
         try:
             time.sleep(2)  # every thread is sealing a slow report's file
-            assert len(_left_behind(instance)) > len(before)
+            assert len(left_behind(instance)) > len(before)
             assert _page_load(base, ANOTHER, timeout=10) < 10
             deadline = time.monotonic() + 10
             while not heads and time.monotonic() < deadline:
@@ -488,6 +482,6 @@ def test_a_pre_empted_report_form_is_a_busy_page_and_leaves_nothing(tmp_path: Pa
         assert heads[0].startswith(b"HTTP/1.1 503"), heads[0].split(b"\r\n", 1)[0]
         assert f"\r\nretry-after: {PREEMPTED_RETRY_AFTER}\r\n".encode() in heads[0].lower()
         deadline = time.monotonic() + 30
-        while _left_behind(instance) != before and time.monotonic() < deadline:
+        while left_behind(instance) != before and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert _left_behind(instance) == before
+        assert left_behind(instance) == before

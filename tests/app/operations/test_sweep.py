@@ -18,8 +18,8 @@ from click.testing import CliRunner
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
-from app import create_app, fsjournal
 from app import db as app_db
+from app import fsjournal
 from app.cli import main
 from app.config import config_for
 from app.instance import InstancePaths
@@ -30,7 +30,6 @@ from app.settings import get_setting
 from app.store import HOLDING_NAME, REPLY_WORK_PREFIX, EnvelopeStore
 from crypto import Metadata
 from tests.app.api_support import ApiClient
-from tests.app.support import demo_authorities
 
 DAY = 24 * 3600
 
@@ -347,13 +346,9 @@ def autovacuum_visits(engine: Engine, awaited: str) -> dict[str, float | None]:
 
 
 def test_an_upload_under_way_is_made_anew_by_the_sweep_and_resumes(
-    instance: Path, engine: Engine, store: EnvelopeStore
+    device: ApiClient, engine: Engine, store: EnvelopeStore
 ) -> None:
     """Its file kept when the upload began and its last chunk came until it expired."""
-    app = create_app(config_for(instance))
-    pinned = frozenset(key.verify_key.fingerprint for key in demo_authorities(instance))
-    device = ApiClient(app.test_client(), pinned)
-    assert device.register().status_code == 201
     envelope = device.seal(os.urandom(150_000), Metadata("file", "application/pdf"))
     upload = device.start_upload(envelope, kind="file").get_json()["upload"]
     assert device.patch(upload, 0, envelope[:100_000]).status_code == 200
@@ -407,13 +402,9 @@ def test_a_sweep_waits_for_a_reply_import_under_way(engine: Engine, store: Envel
 
 
 def test_an_upload_whose_file_cannot_be_copied_is_left_as_it_is_and_the_sweep_ends(
-    instance: Path, engine: Engine, store: EnvelopeStore
+    device: ApiClient, engine: Engine, store: EnvelopeStore
 ) -> None:
     """A copy that fails (a full disk; here a directory in its place) stops nothing else."""
-    app = create_app(config_for(instance))
-    pinned = frozenset(key.verify_key.fingerprint for key in demo_authorities(instance))
-    device = ApiClient(app.test_client(), pinned)
-    assert device.register().status_code == 201
     envelope = device.seal(os.urandom(150_000), Metadata("file", "application/pdf"))
     broken, kept = (device.start_upload(envelope).get_json()["upload"] for _ in range(2))
     assert device.patch(kept, 0, envelope[:100_000]).status_code == 200
