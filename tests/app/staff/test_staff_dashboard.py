@@ -30,8 +30,6 @@ from crypto.exchange import (
     ReplyManifest,
     new_bundle_id,
     read_export,
-    read_replies,
-    write_export,
     write_replies,
 )
 from tests.app.staff_support import (
@@ -274,13 +272,13 @@ def test_export_download_is_a_bundle_the_review_side_reads(
     )
 
 
-def test_an_export_whose_account_is_removed_while_it_is_written_is_not_handed_out(
-    app: Flask, visitor: Visitor, staff: FlaskClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Removed as the bundle is written, a colleague gets no bundle and marks nothing exported."""
-    make_staff(app, "root", role="admin")
-    report(visitor, "The SHO released the agent for money")
-    writing = write_export
+def _removed_during(
+    app: Flask, monkeypatch: pytest.MonkeyPatch, step: str
+) -> Callable[[], tuple[list[tuple[str, str]], list[tuple[str, str]]]]:
+    """The first time `exchange.<step>` returns, root removes alice from another thread (a
+    removal the request holds back waits on). The function returned waits for the removal
+    and gives what the audit trail says was done before it, and what alice did after it."""
+    done = getattr(exchange, step)
     removal: list[threading.Thread] = []
 
     def remove_alice() -> None:
@@ -288,24 +286,39 @@ def test_an_export_whose_account_is_removed_while_it_is_written_is_not_handed_ou
             alice = staff_service.get_account(session, "alice")
             staff_service.remove_account(session, "root", alice)
 
-    def removed_meanwhile(*args: Any, **kwargs: Any) -> bytes:
-        digest = writing(*args, **kwargs)
+    def removed_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        result = done(*args, **kwargs)
         if not removal:
             removal.append(threading.Thread(target=remove_alice))
             removal[0].start()
-            removal[0].join(timeout=2)  # a removal held back by the export waits on
-        return digest
+            removal[0].join(timeout=2)
+        return result
 
-    monkeypatch.setattr(exchange, "write_export", removed_meanwhile)
+    def trail() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+        removal[0].join(timeout=40)
+        found = audit_trail(app)
+        removed = found.index(("root", "staff-removed", {"username": "alice"}))
+        before = [(actor, action) for actor, action, _ in found[:removed]]
+        after = [(actor, action) for actor, action, _ in found[removed + 1 :] if actor == "alice"]
+        return before, after
+
+    monkeypatch.setattr(exchange, step, removed_meanwhile)
+    return trail
+
+
+def test_an_export_whose_account_is_removed_while_it_is_written_is_not_handed_out(
+    app: Flask, visitor: Visitor, staff: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Removed as the bundle is written, a colleague gets no bundle and marks nothing exported."""
+    make_staff(app, "root", role="admin")
+    report(visitor, "The SHO released the agent for money")
+    removal = _removed_during(app, monkeypatch, "write_export")
     response = export(staff)
-    removal[0].join(timeout=40)
 
-    trail = audit_trail(app)
-    removed = trail.index(("root", "staff-removed", {"username": "alice"}))
-    after = [(actor, action) for actor, action, _ in trail[removed + 1 :] if actor == "alice"]
+    before, after = removal()
     assert after == [], f"a removed colleague exported after the removal: {after}"
     if response.status_code == 200:  # the export came first: the removal waited for it
-        assert ("alice", "export") in [(a, b) for a, b, _ in trail[:removed]]
+        assert ("alice", "export") in before
     else:
         assert response.status_code == 403
         with db_session(app) as session:
@@ -436,32 +449,13 @@ def test_a_reply_upload_whose_account_is_removed_as_it_is_checked_applies_nothin
     report(visitor, "The SHO took money", b"\xff\xd8 photo")
     manifest, _ = exported_manifest(app, instance, staff, tmp_path)
     bundle = reply_bundle(app, instance, manifest, "Which police station?")
-    reading = read_replies
-    removal: list[threading.Thread] = []
-
-    def remove_alice() -> None:
-        with app.app_context(), db_session(app) as session:
-            alice = staff_service.get_account(session, "alice")
-            staff_service.remove_account(session, "root", alice)
-
-    def removed_meanwhile(*args: Any, **kwargs: Any) -> Any:
-        read = reading(*args, **kwargs)
-        if not removal:
-            removal.append(threading.Thread(target=remove_alice))
-            removal[0].start()
-            removal[0].join(timeout=2)  # a removal held back by the upload waits on
-        return read
-
-    monkeypatch.setattr(exchange, "read_replies", removed_meanwhile)
+    removal = _removed_during(app, monkeypatch, "read_replies")
     response = upload(staff, bundle)
-    removal[0].join(timeout=40)
 
-    trail = audit_trail(app)
-    removed = trail.index(("root", "staff-removed", {"username": "alice"}))
-    after = [(actor, action) for actor, action, _ in trail[removed + 1 :] if actor == "alice"]
+    before, after = removal()
     assert after == [], f"a removed colleague applied a reply bundle after the removal: {after}"
     if response.status_code == 200:  # the upload came first: the removal waited for it
-        assert ("alice", "reply-bundle-applied") in [(a, b) for a, b, _ in trail[:removed]]
+        assert ("alice", "reply-bundle-applied") in before
     else:
         assert response.status_code == 403
         assert row_counts(app, Item, Reply) == {"items": 2, "replies": 0}

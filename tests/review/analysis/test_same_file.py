@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from review import workspace as ws
 from review.analysis import corroboration
@@ -29,21 +32,28 @@ def _file(name: str, data: bytes) -> FilePart:
     return ("files", name, data, "image/jpeg")
 
 
-def _filed(server: Server, u: ws.Unlocked, tmp_path: Path, *sent: tuple[str, FilePart]) -> Corpus:
-    for num, (text, part) in enumerate(sent, start=1):
-        server.submit(text, [part])
-        import_bundle(u, server.export(tmp_path / f"{num}.rzb"))
-    assert len(u.conn.execute("SELECT DISTINCT source FROM reports").fetchall()) == len(sent)
-    return Corpus.load(u)
+Filing = Callable[..., Corpus]
+
+
+@pytest.fixture
+def filed(server: Server, unlocked: ws.Unlocked, tmp_path: Path) -> Filing:
+    """Send each (text, file) under a codename of its own, import each, and load the corpus."""
+
+    def file(*sent: tuple[str, FilePart]) -> Corpus:
+        for num, (text, part) in enumerate(sent, start=1):
+            server.submit(text, [part])
+            import_bundle(unlocked, server.export(tmp_path / f"{num}.rzb"))
+        sources = unlocked.conn.execute("SELECT DISTINCT source FROM reports").fetchall()
+        assert len(sources) == len(sent)
+        return Corpus.load(unlocked)
+
+    return file
 
 
 def test_one_file_sent_under_two_codenames_is_one_writer(
-    server: Server, unlocked: ws.Unlocked, tmp_path: Path
+    filed: Filing, unlocked: ws.Unlocked
 ) -> None:
-    corpus = _filed(
-        server,
-        unlocked,
-        tmp_path,
+    corpus = filed(
         (FIRST, _file("kiln.jpg", PHOTO)),
         (AGAIN, _file("IMG_0042.jpg", PHOTO)),
     )
@@ -60,13 +70,8 @@ def test_one_file_sent_under_two_codenames_is_one_writer(
     assert Corpus.load(unlocked).source_group(2) == 1
 
 
-def test_different_files_or_a_tiny_one_join_no_writers(
-    server: Server, unlocked: ws.Unlocked, tmp_path: Path
-) -> None:
-    corpus = _filed(
-        server,
-        unlocked,
-        tmp_path,
+def test_different_files_or_a_tiny_one_join_no_writers(filed: Filing) -> None:
+    corpus = filed(
         (FIRST, _file("kiln.jpg", PHOTO)),
         (AGAIN, _file("kiln.jpg", PHOTO + b"another photo")),
         (THIRD, _file("note.txt", b"ok")),
