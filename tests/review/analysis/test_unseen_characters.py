@@ -88,11 +88,36 @@ SON_OF = {
 }
 
 
-@pytest.mark.parametrize("son_of", SON_OF.values(), ids=SON_OF.keys())
-def test_a_disguised_mark_of_parentage_still_tells_two_fathers_apart(son_of: str) -> None:
-    other = FATHER.format(father="شیر خان").replace("ولد", son_of)
-    _, strength = person_link(FATHER.format(father="گل خان"), other, "muhammad iqbal")
-    # The attack: the father not read, two ASIs of different fathers one man, strongly.
+# Slashes of other blocks that look like "/" in "s/o" (confusables.txt).
+SLASHES = {
+    "fraction slash": "\u2044",
+    "division slash": "\u2215",
+    "big solidus": "\u29f8",
+    "box drawing diagonal": "\u2571",
+}
+SON_OF_WRITTEN = "Constable Muhammad Iqbal s/o {father} of Thana Domel, Bannu, {did}."
+DISGUISED_PARENTAGE = {
+    **{
+        name: (FATHER.format(father="گل خان"), FATHER.format(father="شیر خان").replace("ولد", mark))
+        for name, mark in SON_OF.items()
+    },
+    **{
+        name: (
+            SON_OF_WRITTEN.format(father="Gul Khan", did="takes money from agents"),
+            SON_OF_WRITTEN.format(father="Sher Ali", did="helped us").replace("/", slash),
+        )
+        for name, slash in SLASHES.items()
+    },
+}
+
+
+@pytest.mark.parametrize("pair", DISGUISED_PARENTAGE.values(), ids=DISGUISED_PARENTAGE.keys())
+def test_a_disguised_mark_of_parentage_still_tells_two_fathers_apart(
+    pair: tuple[str, str],
+) -> None:
+    _, strength = person_link(*pair, "muhammad iqbal")
+    # The attack: the father not read, two of one name and post but different fathers one
+    # man, strongly.
     assert strength.level == links.WEAK, strength.why
     assert "different fathers" in strength.why
 
@@ -131,24 +156,7 @@ def test_a_disguised_home_still_places_the_man() -> None:
     assert designations == ["ASI, of kasur, posted at saddar/kasur"]
 
 
-# Slashes and hyphens of other blocks that look like "/" and "-" (confusables.txt).
-SLASHES = {
-    "fraction slash": "\u2044",
-    "division slash": "\u2215",
-    "big solidus": "\u29f8",
-    "box drawing diagonal": "\u2571",
-}
-
-
-@pytest.mark.parametrize("slash", SLASHES.values(), ids=SLASHES.keys())
-def test_a_lookalike_slash_in_a_records_mark_still_tells_two_fathers_apart(slash: str) -> None:
-    a = "Constable Muhammad Iqbal s/o Gul Khan of Thana Domel, Bannu, takes money from agents."
-    b = f"Constable Muhammad Iqbal s{slash}o Sher Ali of Thana Domel, Bannu, helped us."
-    _, strength = person_link(a, b, "muhammad iqbal")
-    # The attack: "s/o" read as no mark, two constables of different fathers one man.
-    assert strength.level == links.WEAK, strength.why
-
-
+# Hyphens of other blocks that look like "-" (confusables.txt).
 @pytest.mark.parametrize("dash", ["\u2043", "\u02d7", "\u2796"])
 def test_a_lookalike_hyphen_in_a_number_does_not_hide_it(dash: str) -> None:
     text = f"Agent Noor Muhammad's phone is 0301{dash}7654321, CNIC 35102{dash}1234567{dash}1."
