@@ -18,8 +18,19 @@ from sqlalchemy import func, select
 
 from app import create_app
 from app.config import config_for
+from app.demo import DEMO_PASSPHRASE, make_demo_keyring
 from app.models import Item, Upload
-from crypto import Fingerprint, KdfParams, SourceKeys, derive_source_keys, generate_codename
+from crypto import (
+    Fingerprint,
+    KdfParams,
+    KeyFile,
+    Metadata,
+    SignedManifest,
+    SourceKeys,
+    derive_source_keys,
+    generate_codename,
+    open_bytes,
+)
 from crypto.vault import Vault
 from submit import transport
 from submit.protocol import Api
@@ -185,36 +196,9 @@ def test_a_run_that_gives_up_is_resumed_by_the_next_and_stores_one_envelope(
     assert [p.suffix for p in device.state.iterdir() if p.suffix == ".pending"] == []
 
 
-def test_every_sealed_envelope_binds_the_sources_reply_key(tmp_path: Path) -> None:
-    # What the review workstation checks an export's key for this source against.
-    from app.demo import DEMO_PASSPHRASE, make_demo_keyring
-    from crypto import KdfParams, KeyFile, open_bytes
-
-    signed = make_demo_keyring(tmp_path / "demo", dt.date.today(), kdf=KdfParams.TESTING)
-    pair = KeyFile.from_bytes((tmp_path / "demo" / "reviewer.key").read_bytes()).unlock(
-        DEMO_PASSPHRASE
-    )
-    assert pair.encryption is not None
-    keys = derive_source_keys(generate_codename(), bytes(16), KdfParams.TESTING)
-    evidence = tmp_path / "ledger.txt"
-    evidence.write_bytes(b"names and sums")
-    state = State(tmp_path / "state")
-    pending = seal_submission(state, signed.manifest, b"{}", [evidence], keys=keys)
-    for item in pending.items:
-        envelope = (state.pending_dir / item.name).read_bytes()
-        metadata = open_bytes(envelope, [pair.encryption])[1].metadata
-        assert metadata.source is not None
-        assert metadata.source.reply_key == keys.public_key
-        assert metadata.source.signer == keys.verify_key
-        metadata.source.verify()
-
-
-def test_every_sealed_envelope_names_the_keyring_it_was_sealed_to(tmp_path: Path) -> None:
-    # What the review workstation compares with the keyring of that version it installed,
-    # so that a server showing this device a fork of the keyring is seen (PROTOCOL §5.6.2).
-    from app.demo import DEMO_PASSPHRASE, make_demo_keyring
-    from crypto import KdfParams, KeyFile, open_bytes
-
+def _sealed_and_opened(tmp_path: Path) -> tuple[SignedManifest, SourceKeys, list[Metadata]]:
+    """Seal a report and one file to the demo keyring as the client does, and open each
+    envelope with the demo reviewer's key: the keyring, the source's keys, the metadata."""
     signed = make_demo_keyring(tmp_path / "demo", dt.date.today(), kdf=KdfParams.TESTING)
     pair = KeyFile.from_bytes((tmp_path / "demo" / "reviewer.key").read_bytes()).unlock(
         DEMO_PASSPHRASE
@@ -226,8 +210,27 @@ def test_every_sealed_envelope_names_the_keyring_it_was_sealed_to(tmp_path: Path
     state = State(tmp_path / "state")
     pending = seal_submission(state, signed.manifest, b"{}", [evidence], keys=keys)
     assert [i.kind for i in pending.items] == ["report", "file"]
-    for item in pending.items:
-        envelope = (state.pending_dir / item.name).read_bytes()
-        seen = open_bytes(envelope, [pair.encryption])[1].metadata.keyring
-        assert seen is not None
-        assert (seen.version, seen.digest) == (signed.manifest.version, signed.manifest.digest())
+    envelopes = [(state.pending_dir / item.name).read_bytes() for item in pending.items]
+    return signed, keys, [open_bytes(e, [pair.encryption])[1].metadata for e in envelopes]
+
+
+def test_every_sealed_envelope_binds_the_sources_reply_key(tmp_path: Path) -> None:
+    # What the review workstation checks an export's key for this source against.
+    _, keys, opened = _sealed_and_opened(tmp_path)
+    for metadata in opened:
+        assert metadata.source is not None
+        assert metadata.source.reply_key == keys.public_key
+        assert metadata.source.signer == keys.verify_key
+        metadata.source.verify()
+
+
+def test_every_sealed_envelope_names_the_keyring_it_was_sealed_to(tmp_path: Path) -> None:
+    # What the review workstation compares with the keyring of that version it installed,
+    # so that a server showing this device a fork of the keyring is seen (PROTOCOL §5.6.2).
+    signed, _, opened = _sealed_and_opened(tmp_path)
+    for metadata in opened:
+        assert metadata.keyring is not None
+        assert (metadata.keyring.version, metadata.keyring.digest) == (
+            signed.manifest.version,
+            signed.manifest.digest(),
+        )
