@@ -216,14 +216,19 @@ class Device:
     authorities: list[str] = field(default_factory=list)
     transport: list[str] = field(default_factory=lambda: ["--direct", "--insecure-test-kdf"])
 
-    def run(self, *args: str, input: str | None = None, pin: bool = True) -> Result:
-        """Run `raazdar-submit` with this device's options; pins come from a file, as documented."""
+    def arguments(self, *args: str, pin: bool = True) -> list[str]:
+        """`raazdar-submit`'s arguments on this device: its options, then `args`. The pins
+        are written to a file, as documented."""
         pins = self.state.parent / f"{self.state.name}-pins.txt"
         lines = [f"instance {self.url}"]
         lines += [f"authority {fp}" for fp in (self.authorities if pin else [])]
         pins.write_text("\n".join(lines) + "\n")
         options = ["--state", str(self.state), "--fast-kdf", "--pins-file", str(pins)]
-        return CliRunner().invoke(cli, [*options, *self.transport, *args], input=input)
+        return [*options, *self.transport, *args]
+
+    def run(self, *args: str, input: str | None = None, pin: bool = True) -> Result:
+        """Run `raazdar-submit` in this process with this device's options."""
+        return CliRunner().invoke(cli, self.arguments(*args, pin=pin), input=input)
 
     def new_codename(self, directory: Path) -> Path:
         """Make a codename with `new` and keep it in a file, as a script would."""

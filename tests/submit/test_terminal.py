@@ -9,12 +9,14 @@ is erased, scrollback included, once the source has read what it showed.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import select
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Final
 
@@ -47,28 +49,30 @@ def _read_until(fd: int, marker: bytes, seconds: float) -> bytes:
     return out
 
 
-def _on_a_terminal(args: list[str], marker: bytes) -> tuple[bytes, bytes]:
-    """Run the client on a terminal: what it shows until `marker`, then after an Enter."""
+@contextlib.contextmanager
+def _terminal(command: list[str]) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+    """Run `command` on a terminal of its own: the terminal's other side, and the process."""
     leader, follower = os.openpty()
     proc = subprocess.Popen(  # noqa: S603 - our own client, fixed arguments
-        [*_CLIENT, *args],
-        stdin=follower,
-        stdout=follower,
-        stderr=follower,
-        cwd=_TREE,
-        close_fds=True,
+        command, stdin=follower, stdout=follower, stderr=follower, cwd=_TREE, close_fds=True
     )
     os.close(follower)
     try:
-        shown = _read_until(leader, marker, 60.0)
-        os.write(leader, b"\n")
-        after = _read_until(leader, b"\x00", 30.0)
-        proc.wait(timeout=30)
+        yield leader, proc
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
         os.close(leader)
+
+
+def _on_a_terminal(args: list[str], marker: bytes) -> tuple[bytes, bytes]:
+    """Run the client on a terminal: what it shows until `marker`, then after an Enter."""
+    with _terminal([*_CLIENT, *args]) as (leader, proc):
+        shown = _read_until(leader, marker, 60.0)
+        os.write(leader, b"\n")
+        after = _read_until(leader, b"\x00", 30.0)
+        proc.wait(timeout=30)
     return shown, after
 
 
@@ -90,9 +94,7 @@ def test_replies_read_on_a_terminal_are_erased_with_the_scrollback(
     signer = reviewer_keys(instance).signing
     assert signer is not None
     reply_to(app, codename_file.read_text().strip(), "Which checkpoint was it?", signer)
-    pins = device.state.parent / f"{device.state.name}-pins.txt"
-    options = ["--state", str(device.state), "--fast-kdf", "--pins-file", str(pins)]
-    args = [*options, *device.transport, "replies", "--codename-file", str(codename_file)]
+    args = device.arguments("replies", "--codename-file", str(codename_file))
     shown, after = _on_a_terminal(args, b"Enter")
     assert b"Which checkpoint was it?" in shown, shown
     assert ERASE_SCROLLBACK in after, (
@@ -109,32 +111,12 @@ def test_a_report_typed_at_the_terminal_is_erased_with_the_scrollback(
         "import os, submit.sensitive as s; os.environ.pop('XDG_RUNTIME_DIR', None); "
         "s._RAM_DIRS = ('$XDG_RUNTIME_DIR',); from submit.cli import main; main()"
     )
-    pins = device.state.parent / f"{device.state.name}-pins.txt"
-    pins.write_text(
-        f"instance {device.url}\n" + "".join(f"authority {a}\n" for a in device.authorities)
-    )
-    options = ["--state", str(device.state), "--fast-kdf", "--pins-file", str(pins)]
-    args = [*options, *device.transport, "send", "--codename-file", str(codename_file)]
-    leader, follower = os.openpty()
-    proc = subprocess.Popen(  # noqa: S603 - our own client, fixed arguments
-        [sys.executable, "-c", termux, *args],
-        stdin=follower,
-        stdout=follower,
-        stderr=follower,
-        cwd=_TREE,
-        close_fds=True,
-    )
-    os.close(follower)
-    try:
+    args = device.arguments("send", "--codename-file", str(codename_file))
+    with _terminal([sys.executable, "-c", termux, *args]) as (leader, proc):
         _read_until(leader, b"Ctrl-D", 60.0)
         os.write(leader, b"The SHO at the border post takes money\n\x04")
         after = _read_until(leader, b"Sent 1 report", 60.0)
         assert proc.wait(timeout=60) == 0, after
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        os.close(leader)
     typed = after.index(b"takes money")
     assert ERASE_SCROLLBACK in after[typed:], f"the report stays in the scrollback: {after!r}"
 
@@ -160,12 +142,7 @@ def test_the_names_of_files_sent_from_a_terminal_are_erased_with_the_scrollback(
     # device, name the photo among the gallery's that was sent.
     evidence = tmp_path / "IMG_20261201_101522.jpg"
     evidence.write_bytes(b"\xff\xd8" + bytes(5000))
-    pins = device.state.parent / f"{device.state.name}-pins.txt"
-    pins.write_text(
-        f"instance {device.url}\n" + "".join(f"authority {a}\n" for a in device.authorities)
-    )
-    options = ["--state", str(device.state), "--fast-kdf", "--pins-file", str(pins)]
-    args = [*options, *device.transport, "send", "--codename-file", str(codename_file)]
+    args = device.arguments("send", "--codename-file", str(codename_file))
     shown, after = _on_a_terminal([*args, "--message-file", "/dev/null", str(evidence)], b"Enter")
     assert b"IMG_20261201_101522.jpg" in shown, shown
     assert b"/dev/null is on a disk" not in shown, "a device file holds nothing to warn of"
