@@ -159,13 +159,18 @@ def test_a_list_the_reviewer_signed_for_another_instance_is_not_installed(
     assert not subkeys_dir(InstancePaths(hybrid)).exists()
 
 
-def test_a_list_for_another_instance_put_on_disk_by_hand_stops_reports(
-    hybrid: Path, app: Flask, visitor: Visitor
-) -> None:
+def _another_instances_list_put_by_hand(app: Flask, hybrid: Path) -> None:
+    """The reviewer's list signed for another instance, laid where installed lists lie."""
     paths = InstancePaths(hybrid)
     subkeys_dir(paths).mkdir(mode=0o700)
     (recipient,) = context_manifest(app).recipients
     list_path(paths, recipient.id).write_bytes(bound_list(hybrid, "f" * 32).to_bytes())
+
+
+def test_a_list_for_another_instance_put_on_disk_by_hand_stops_reports(
+    hybrid: Path, app: Flask, visitor: Visitor
+) -> None:
+    _another_instances_list_put_by_hand(app, hybrid)
     assert send_report(visitor) == 503
     assert_nothing_stored(app, hybrid)
 
@@ -295,10 +300,7 @@ def test_keyring_show_lists_days_left_and_warns_when_short(hybrid: Path, runner:
 def test_keyring_show_does_not_count_days_on_a_list_for_another_instance(
     hybrid: Path, app: Flask, runner: CliRunner
 ) -> None:
-    paths = InstancePaths(hybrid)
-    subkeys_dir(paths).mkdir(mode=0o700)
-    (recipient,) = context_manifest(app).recipients
-    list_path(paths, recipient.id).write_bytes(bound_list(hybrid, "f" * 32).to_bytes())
+    _another_instances_list_put_by_hand(app, hybrid)
     result = runner.invoke(main, ["--instance", str(hybrid), "keyring", "show"])
     assert result.exit_code == 0, result.output
     (line,) = [x for x in result.output.splitlines() if x.startswith("subkeys ")]
