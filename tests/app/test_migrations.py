@@ -14,7 +14,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, event, inspect, text
+from sqlalchemy import Connection, Engine, event, inspect, text
 
 from app.db import Base, make_engine
 from app.migrate import alembic_config, downgrade, upgrade
@@ -165,6 +165,25 @@ def test_a_migration_killed_after_its_first_change_runs_again_whole(
     assert kept == "1"
 
 
+def _source_of_0001(connection: Connection, day: dt.date, items: dict[str, str]) -> None:
+    """Source "a"*32 as schema 0001 wrote it, with `items` (id: kind) of one submission."""
+    connection.execute(
+        text(
+            "INSERT INTO sources (id, lookup_tag, designation, public_key, created_day,"
+            " active_day) VALUES (:id, :tag, 'Brave Otter', 'rz-x25519-public:x', :d, :d)"
+        ),
+        {"id": "a" * 32, "tag": b"\x01" * 32, "d": day},
+    )
+    for item, kind in items.items():
+        connection.execute(
+            text(
+                "INSERT INTO items (id, source_id, submission_id, kind, size, received_day,"
+                " keyring_version) VALUES (:id, :source, :sub, :kind, 1024, :d, 1)"
+            ),
+            {"id": item, "source": "a" * 32, "sub": "c" * 32, "kind": kind, "d": day},
+        )
+
+
 def test_an_instance_from_the_oldest_schema_keeps_every_report_reply_and_account(
     database: str, engine: Engine
 ) -> None:
@@ -172,21 +191,7 @@ def test_an_instance_from_the_oldest_schema_keeps_every_report_reply_and_account
     day = dt.date(2025, 1, 1)
     upgrade(database, "0001")
     with engine.begin() as connection:
-        connection.execute(
-            text(
-                "INSERT INTO sources (id, lookup_tag, designation, public_key, created_day,"
-                " active_day) VALUES (:id, :tag, 'Brave Otter', 'rz-x25519-public:x', :d, :d)"
-            ),
-            {"id": "a" * 32, "tag": b"\x01" * 32, "d": day},
-        )
-        for n, kind in enumerate(("report", "file")):
-            connection.execute(
-                text(
-                    "INSERT INTO items (id, source_id, submission_id, kind, size, received_day,"
-                    " keyring_version) VALUES (:id, :source, :sub, :kind, 1024, :d, 1)"
-                ),
-                {"id": f"{n}" * 32, "source": "a" * 32, "sub": "c" * 32, "kind": kind, "d": day},
-            )
+        _source_of_0001(connection, day, {"0" * 32: "report", "1" * 32: "file"})
         connection.execute(
             text(
                 "INSERT INTO replies (id, source_id, size, received_day)"
@@ -233,20 +238,7 @@ def test_0002_keeps_existing_rows_not_exported_and_without_notice(
     upgrade(database, "0001")
     day = dt.date(2025, 1, 1)
     with engine.begin() as connection:
-        connection.execute(
-            text(
-                "INSERT INTO sources (id, lookup_tag, designation, public_key, created_day,"
-                " active_day) VALUES (:id, :tag, 'Brave Otter', 'rz-x25519-public:x', :d, :d)"
-            ),
-            {"id": "a" * 32, "tag": b"\x01" * 32, "d": day},
-        )
-        connection.execute(
-            text(
-                "INSERT INTO items (id, source_id, submission_id, kind, size, received_day,"
-                " keyring_version) VALUES (:id, :source, :sub, 'report', 1024, :d, 1)"
-            ),
-            {"id": "b" * 32, "source": "a" * 32, "sub": "c" * 32, "d": day},
-        )
+        _source_of_0001(connection, day, {"b" * 32: "report"})
     upgrade(database, "0002")
     with engine.connect() as connection:
         assert connection.execute(text("SELECT exported FROM items")).scalar_one() in (False, 0)
