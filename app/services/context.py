@@ -10,7 +10,7 @@ from typing import Final
 from flask import Flask, current_app, has_request_context, request
 from sqlalchemy import select
 
-from app.db import Database
+from app.db import Database, db_session
 from app.demo import demo_timestamp
 from app.errors import KeyringUnavailable
 from app.instance import InstancePaths
@@ -26,6 +26,8 @@ from crypto.subkeys import SubkeyError, check_sealed_to_subkeys, requires_subkey
 _SENDERS_FAULT: Final = frozenset({"stanzas", "version"})
 # Where a request keeps the latest day an export was dated, once read (`Services.sealing_day`).
 _LATEST_EXPORT_DAY: Final = "raazdar.latest_export_day"
+# Built once: a statement is immutable, and building it costs more than running it.
+_READ_EXPORT_DAY: Final = select(ExportHead.day).where(ExportHead.id == 1)
 
 
 @dataclass
@@ -87,11 +89,11 @@ class Services:
         The workstation may destroy every week an export's day closes (rule D1): a
         clock that ran ahead for an export and was then set back would otherwise
         seal, and accept, reports for weeks whose keys are about to go unexported.
-        The export's day is read on a connection of its own, so no request holds a
-        snapshot for it, and once per request: a submission asks as it seals and
-        again as it files, and each read cost a pooled connection and a statement on
-        the upload's path. The clock is read at every call, so a week that turns
-        during an upload is still seen.
+        The export's day is read once per request (a submission asks as it seals and
+        again as it files), on the request's own connection, which reads the settings'
+        revision at the same moment: a connection of its own cost a second checkout
+        from the pool on every upload's path. The clock is read at every call, so a
+        week that turns during an upload is still seen.
         """
         if has_request_context():
             if _LATEST_EXPORT_DAY not in request.environ:
@@ -103,11 +105,18 @@ class Services:
         return max(day, latest) if latest is not None else day
 
     def _latest_export_day(self) -> dt.date | None:
+        if has_request_context():
+            # On the request's own connection, which its next statement (the settings'
+            # revision, the upload limit) takes anyway: a connection of its own cost a
+            # second checkout from the pool on every report's path, for one row.
+            # Read-committed on PostgreSQL and SQLite's autocommit reads alike see the
+            # latest export committed, as a fresh connection would.
+            day: dt.date | None = db_session().connection().execute(_READ_EXPORT_DAY).scalar()
+            return day
         database: Database = current_app.extensions["raazdar.db"]
         assert database.engine is not None  # noqa: S101 - init_app made it
-        with database.engine.connect() as connection:
-            exported = connection.execute(select(ExportHead.day).where(ExportHead.id == 1))
-            latest: dt.date | None = exported.scalar()
+        with database.engine.connect() as own:
+            latest: dt.date | None = own.execute(_READ_EXPORT_DAY).scalar()
         return latest
 
     def accepts_sealed(self, header: Header, manifest: Manifest) -> bool:

@@ -19,6 +19,7 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import event
 
 from app.cli import main
 from app.instance import InstancePaths
@@ -452,3 +453,30 @@ def test_a_report_reads_the_latest_export_day_once(
     send_report(visitor)
     assert len(reads) == 1, f"one report read the latest export's day {len(reads)} times"
     assert envelope_files(hybrid)
+
+
+def test_a_report_takes_no_connection_of_its_own_for_the_latest_export_day(
+    hybrid: Path, app: Flask, runner: CliRunner, visitor: Visitor
+) -> None:
+    """The latest export's day was read on a connection of its own, a second checkout from
+    the pool on every report's path for one row, where the request's own connection reads
+    the settings' revision at the same moment. It is read on the request's connection now,
+    and the report is still sealed to this week's subkey (above)."""
+    publish(runner, hybrid, THIS_WEEK)
+    page = visitor.start()
+    engine = app.extensions["raazdar.db"].engine
+    checkouts: list[int] = []
+
+    def counted(*_args: object) -> None:
+        checkouts.append(1)
+
+    event.listen(engine, "checkout", counted)
+    try:
+        response = visitor.send(page, "the SHO", [("files", "list.txt", b"names", "text/plain")])
+    finally:
+        event.remove(engine, "checkout", counted)
+    assert response.status_code == 303
+    assert len(envelope_files(hybrid)) == 2
+    # The request's session, and on SQLite the connection that empties the WAL as it ends.
+    wanted = 2 if engine.dialect.name == "sqlite" else 1
+    assert len(checkouts) <= wanted, f"one report took {len(checkouts)} connections from the pool"
