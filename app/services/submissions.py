@@ -80,7 +80,7 @@ def submit(
 
     `before_commit` is given the account just before the commit, to add rows of
     its own (a login) to the same transaction. `AlreadyFiled` if `submission_id`
-    is the account's already (the same form sent twice at once).
+    is the account's already (the same form sent again, or twice at once).
     """
     svc = services()
     if report.is_empty() and not files:
@@ -124,11 +124,14 @@ def submit(
             source_id, result = signed_in.source_id, signed_in
         else:
             raise SubmissionError("no account")
-        # Looked for again under the account's lock, taken just now: the same form
-        # sent twice at once found nothing filed before either was.
-        if submission_id is not None and filed_by(session, submission_id) == source_id:
+        # Looked for under the account's lock, taken just now, so that the same form sent
+        # twice at once is filed once. Another source's (a token replayed onto another
+        # form) is not this one's to answer for: this submission takes an id of its own.
+        filer = filed_by(session, submission_id) if submission_id is not None else None
+        if filer == source_id:
             raise AlreadyFiled(result)
-        submission_id = submission_id or secrets.token_hex(16)
+        if submission_id is None or filer is not None:
+            submission_id = secrets.token_hex(16)
         rows = []
         for envelope in staged:
             assert envelope.result is not None  # noqa: S101 - finished above

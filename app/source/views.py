@@ -321,21 +321,18 @@ def account() -> ResponseReturnValue:
     form.set_choices(terms, current_language())
     if form.validate_on_submit():
         report = _report(form, terms)
-        once = _once_id(form, report)
-        prior = submissions_service.filed_by(db_session(), once) if once else None
-        if prior == who.source_id:
-            _drop_uploads()
-            return redirect(url_for("source.submitted"), code=303)
         try:
+            # The form's submission is looked for once, under the account's lock: the
+            # same form sent again (its answer lost, or Back and send) files nothing.
             submissions_service.submit(
                 db_session(),
                 report=report,
                 files=_uploads(),
                 signed_in=who,
-                submission_id=once if prior is None else None,
+                submission_id=_once_id(form, report),
             )
         except submissions_service.AlreadyFiled:
-            pass  # the same form, sent twice at once: the other request filed it
+            pass  # this form was filed already, by an earlier request or one sent at once
         except (SubmissionError, KeyringUnavailable) as exc:
             return _account_page(form, who, _Refused.of(exc))
         except Exception as exc:

@@ -248,3 +248,27 @@ def test_a_long_report_is_serialised_once(
     monkeypatch.setattr(submissions, "json", SimpleNamespace(dumps=dumps))
     assert visitor.send(page, "ایس ایچ او " * 10_000).status_code == 303
     assert len(serialised) == 1
+
+
+def test_a_report_from_the_account_page_looks_for_its_form_once(
+    app: Flask, visitor: Visitor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The account form's submission was looked for before the report was sealed, then again
+    under the account's lock: two statements on every follow-up's path where the second
+    alone decides (a form sent twice at once passes the first in both requests)."""
+    _reported(visitor)
+    looks: list[str] = []
+    real = submissions.filed_by
+
+    def counted(session: Any, submission_id: str) -> str | None:
+        looks.append(submission_id)
+        return real(session, submission_id)
+
+    monkeypatch.setattr(submissions, "filed_by", counted)
+    page = form(visitor.get("/account"), "/account")
+    assert visitor.send(page, "More: the van's number.").status_code == 303
+    assert len(looks) == 1, f"one report looked for its form's submission {len(looks)} times"
+    assert row_counts(app, Source, Item) == {"sources": 1, "items": 2}
+    # Sent again, it is still answered as filed, and files nothing.
+    assert visitor.send(page, "More: the van's number.").status_code == 303
+    assert row_counts(app, Source, Item) == {"sources": 1, "items": 2}
