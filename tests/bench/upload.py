@@ -14,8 +14,8 @@ The in-process call and the sealing alone are also timed in CPU seconds of this
 process (user + system), which move less than wall time when other processes
 share the cores, and the upload through gunicorn in CPU seconds of its workers
 (every thread, from the kernel's per-task run time). `--profile N` profiles N
-warm in-process uploads of each size (cProfile, CPU time, the POST alone) and
-prints where their time went.
+warm in-process uploads of each size, a new source's then a returning one's
+(cProfile, CPU time, the POST alone), and prints where their time went.
 
 A returning source's upload (signed in, the account page's form) is timed too, beside the
 floor: what the promises alone cost for its submission, with no Flask and no ORM (`_Floor`),
@@ -298,14 +298,19 @@ class Timing:
         self.cpu = time.process_time() - self._cpu
 
 
-def _profile(flask_app: Any, path: Path, count: int) -> None:
-    """Profile `count` warm in-process uploads of `path` and print where the time went."""
+def _profile(flask_app: Any, path: Path, count: int, returning: FlaskClient | None = None) -> None:
+    """Profile `count` warm in-process uploads of `path` (a new source's, or a `returning`
+    one's) and print where the time went."""
     # CPU time as the clock: waits on the disk and on other jobs are left out.
     profile = cProfile.Profile(time.process_time)
     for _ in range(count):
-        _in_process(flask_app, path, profile)
+        _in_process(flask_app, path, profile, returning)
     size = path.stat().st_size / _BLOCK
-    print(f"--- profile: {count} in-process uploads of {size:g} MiB (POST only, CPU time) ---")
+    who = "a returning source" if returning is not None else "a new source"
+    print(
+        f"--- profile: {count} in-process uploads of {size:g} MiB by {who}"
+        " (POST only, CPU time) ---"
+    )
     stats = pstats.Stats(profile, stream=sys.stdout)
     per_call = stats.total_tt / count * 1000  # type: ignore[attr-defined]
     calls = stats.total_calls / count  # type: ignore[attr-defined]
@@ -470,7 +475,11 @@ def main() -> None:
     )
     parser.add_argument("--repeat", type=int, default=3, help="take the best of N runs")
     parser.add_argument(
-        "--profile", type=int, default=0, metavar="N", help="profile N in-process uploads per size"
+        "--profile",
+        type=int,
+        default=0,
+        metavar="N",
+        help="profile N in-process uploads per size, a new source's and a returning one's",
     )
     args = parser.parse_args()
     # The in-process body is read as the worker's socket body is (`_Body`).
@@ -544,6 +553,7 @@ def main() -> None:
                 )
                 if args.profile:
                     _profile(flask_app, data, args.profile)
+                    _profile(flask_app, data, args.profile, returning)
                 data.unlink()
     print(f"worker peak RSS before any upload: {baseline_rss} MiB")
     print("server: gunicorn over loopback, client on the same 2 cores; app: the WSGI app")
