@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -18,7 +19,16 @@ from flask.testing import FlaskClient
 from app import circuits, kdf_pool, sessions
 from app.models import Item, Source
 from app.services import submissions
-from tests.app.support import Form, Visitor, form, forms, row_counts, shown_codename
+from tests.app.support import (
+    Form,
+    Visitor,
+    envelope_files,
+    form,
+    forms,
+    row_counts,
+    shown_codename,
+    staging_files,
+)
 
 
 class _Later:
@@ -251,7 +261,7 @@ def test_a_long_report_is_serialised_once(
 
 
 def test_a_report_from_the_account_page_looks_for_its_form_once(
-    app: Flask, visitor: Visitor, monkeypatch: pytest.MonkeyPatch
+    app: Flask, visitor: Visitor, instance: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The account form's submission was looked for before the report was sealed, then again
     under the account's lock: two statements on every follow-up's path where the second
@@ -266,9 +276,16 @@ def test_a_report_from_the_account_page_looks_for_its_form_once(
 
     monkeypatch.setattr(submissions, "filed_by", counted)
     page = form(visitor.get("/account"), "/account")
-    assert visitor.send(page, "More: the van's number.").status_code == 303
+    message, files = "More: the van's number.", [("files", "v.txt", b"LEA-1", "text/plain")]
+    assert visitor.send(page, message, files).status_code == 303
     assert len(looks) == 1, f"one report looked for its form's submission {len(looks)} times"
-    assert row_counts(app, Source, Item) == {"sources": 1, "items": 2}
-    # Sent again, it is still answered as filed, and files nothing.
-    assert visitor.send(page, "More: the van's number.").status_code == 303
-    assert row_counts(app, Source, Item) == {"sources": 1, "items": 2}
+    assert row_counts(app, Source, Item) == {"sources": 1, "items": 3}
+    # Sent again, it is still answered as filed, and files and leaves nothing: its report's
+    # envelope, sealed before the look now, is discarded with its file's.
+    stored = envelope_files(instance)
+    again = visitor.send(page, message, files)
+    assert again.status_code == 303
+    assert again.headers["Location"] == "/submitted"
+    assert row_counts(app, Source, Item) == {"sources": 1, "items": 3}
+    assert envelope_files(instance) == stored
+    assert staging_files(instance) == []
