@@ -453,7 +453,7 @@ class EnvelopeStore:
         when few are held (`_Retoucher`). The files open as `unflushed` (descriptors) are
         forced to disk at the same time as the directory: all are on disk when
         this returns, before any row that names them commits. If a rename or a
-        flush fails, the renames already made are undone.
+        flush fails, the files already renamed are retired (`retire_file`).
         """
         if not self.holding.is_dir():
             self.holding.mkdir(mode=0o700, exist_ok=True)
@@ -471,7 +471,7 @@ class EnvelopeStore:
             files.fsync_together(unflushed, self.holding)
         except BaseException:
             for path in published:
-                self.destroy(path)
+                self.retire_file(path)  # freed now, its inode would date the failure
             raise
         files.normalize_times(*published, self.holding, self.staging)
         self._retoucher.request()

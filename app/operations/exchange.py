@@ -354,7 +354,8 @@ def _apply(
     except BaseException:
         session.rollback()
         for path in published:
-            svc.store.destroy(path)
+            # Freed now, its inode would date the failure (`EnvelopeStore.retire_file`).
+            svc.store.retire_file(path)
         raise
     finally:
         # The unpacked replies are ciphertext too: overwritten like any envelope.

@@ -51,8 +51,9 @@ def post_reply(session: Session, source_id: str, envelope: bytes) -> str:
         raise  # it may have landed: the file stays, published and forced to disk
     except BaseException:
         session.rollback()
-        svc.store.destroy(staged)
-        svc.store.destroy(svc.store.path(envelope_id))
+        # Freed now, their inodes would date the failure (`EnvelopeStore.retire_file`).
+        svc.store.retire_file(staged)
+        svc.store.retire_file(svc.store.path(envelope_id))
         raise
     return envelope_id
 

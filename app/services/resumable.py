@@ -151,7 +151,7 @@ def start(session: Session, proof: Proof, facts: RequestFacts, data: bytes) -> U
         session.commit()
     except BaseException:
         session.rollback()
-        services().store.destroy(path)
+        services().store.retire_file(path)  # freed now, its inode would date the start
         raise
     return upload
 
@@ -485,9 +485,10 @@ def _finish(session: Session, upload: Upload, path: Path) -> Progress:
         raise  # it may have landed: the file stays, published and forced to disk
     except BaseException:
         session.rollback()
+        # Freed now, their inodes would date the failure (`EnvelopeStore.retire_file`).
         if published is not None:
-            svc.store.destroy(published)
-        svc.store.destroy(path)
+            svc.store.retire_file(published)
+        svc.store.retire_file(path)
         raise
     # Deliberately not logged: a log line's timestamp would record when it arrived.
     return done

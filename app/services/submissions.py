@@ -159,7 +159,8 @@ def submit(
         for envelope in [*staged, *files]:
             envelope.discard()
         for path in published:
-            svc.store.destroy(path)
+            # Freed now, its inode would date the failure (`EnvelopeStore.retire_file`).
+            svc.store.retire_file(path)
         raise
     # Deliberately not logged: a log line's timestamp would record when it arrived.
     return result

@@ -39,6 +39,7 @@ from tests.app.support import (
     db_session,
     envelope_files,
     opened_envelopes,
+    retired_files,
     reviewer_keys,
     row_counts,
 )
@@ -171,6 +172,65 @@ def test_a_report_whose_lost_commit_did_not_land_leaves_nothing(
     assert lost == ["items"]
     assert response.status_code == 503
     assert_nothing_stored(app, instance)
+
+
+def test_a_report_whose_commit_failed_retires_its_files_for_the_sweep(
+    app: Flask, visitor: Visitor, instance: Path
+) -> None:
+    """A commit refused outright (not carried out, and the database says so): its report's
+    envelopes, already published, wait blank for the sweep. Unlinked at once, their freed
+    inodes kept the failure's time to the second."""
+    page = visitor.start()
+    photo = ("files", "photo.jpg", b"\xff\xd8 the SHO's car", "image/jpeg")
+    with answer_lost("items", landed=False) as lost:
+        response = visitor.send(page, "The SHO took money.", [photo])
+    assert lost == ["items"]
+    assert response.status_code == 503
+    assert_nothing_stored(app, instance)
+    waiting = retired_files(instance)
+    assert len(waiting) == 2, "a failed commit's envelopes were freed at once, dated"
+    assert all(p.stat().st_size == 0 for p in waiting)
+
+
+def test_an_upload_whose_last_commit_failed_retires_its_envelope_for_the_sweep(
+    app: Flask, device: ApiClient, instance: Path
+) -> None:
+    envelope = device.seal(secrets.token_bytes(5000), Metadata("file", "video/mp4", "v.mp4"))
+    started = device.start_upload(envelope, kind="file")
+    assert started.status_code == 201
+    upload = started.get_json()["upload"]
+    before = len(retired_files(instance))
+    with answer_lost("items", landed=False) as lost:
+        finished = device.patch(upload, 0, envelope)
+    assert lost == ["items"]
+    assert finished.status_code == 503
+    assert row_counts(app, Item)["items"] == 0
+    assert envelope_files(instance) == []
+    # The chunk as it came in (retired as every chunk is), and the envelope it completed.
+    assert len(retired_files(instance)) - before == 2, (
+        "a failed commit's upload was freed at once, dated"
+    )
+
+
+def test_a_reply_bundle_whose_commit_failed_retires_its_replies_for_the_sweep(
+    app: Flask, instance: Path, tmp_path: Path
+) -> None:
+    review = Review(instance, reviewer_keys(instance))
+    submit(app.test_client(), "report", b"\xff\xd8 a photo")
+    assert cli(instance, "export", "--out", str(tmp_path / "e.rzb"))[0] == 0
+    manifest, _ = review.read(tmp_path / "e.rzb", tmp_path / "items")
+    bundle = review.replies(tmp_path / "r.rzr", manifest, "Which police station?")
+    stored = len(envelope_files(instance))
+    before = {p.name for p in retired_files(instance)}
+    with answer_lost("replies", landed=False) as lost:
+        status, output = cli(instance, "import-replies", str(bundle))
+    assert lost == ["replies"]
+    assert status == 1, output
+    assert row_counts(app, Reply)["replies"] == 0
+    assert len(envelope_files(instance)) == stored
+    # The unpacked bundle's work directory is retired too (one), and the reply's envelope.
+    new = [p for p in retired_files(instance) if p.name not in before]
+    assert len(new) == 2, "a failed commit's reply envelope was freed at once, dated"
 
 
 def test_a_report_whose_lost_commit_cannot_be_checked_keeps_its_files_for_the_purge(
