@@ -123,9 +123,15 @@ def migrate(instance: Path) -> None:
     help="Also delete items past retention that the review workstation never "
     "acknowledged (it may never have seen them); the decision is audited.",
 )
+@click.option(
+    "--trust-clock",
+    is_flag=True,
+    help="Purge although the clock says more than a week passed since the last purge "
+    "(the server was off that long); the decision is audited.",
+)
 @click.pass_obj
 @reports_errors
-def purge(instance: Path, dry_run: bool, include_unacknowledged: bool) -> None:
+def purge(instance: Path, dry_run: bool, include_unacknowledged: bool, trust_clock: bool) -> None:
     """Delete what retention says is due: old items, expired sources, abandoned uploads, strays."""
     from app.models import today
     from app.operations.retention import purge as run_purge
@@ -141,6 +147,7 @@ def purge(instance: Path, dry_run: bool, include_unacknowledged: bool) -> None:
                 dry_run=dry_run,
                 progress=bar,
                 include_unacknowledged=include_unacknowledged,
+                trust_clock=trust_clock,
             )
             if not dry_run:
                 # Logins that ended before today: their rows go (app.sessions).

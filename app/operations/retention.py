@@ -18,6 +18,14 @@ idle since before yesterday go, row and staged file (`resumable.expire`).
 Envelope files that no row names and whatever a crash left in staging are
 swept, but never the staged file of an upload that still has its row; rows
 whose file is missing are reported, never removed. Nothing else is touched.
+
+Every one of these is reckoned from the clock's day, so a clock set forward (a
+bad NTP answer, a seizer's hand) would expire sources still active and take
+what is not due. The purge runs daily and its audit entry keeps its day, so a
+purge that finds more than `CLOCK_JUMP_DAYS` since the last one (before the
+first: since the latest day the audit log or the export head holds) refuses,
+deleting and recording nothing, until an operator says the clock is right
+(`trust_clock`, audited). No new time is kept for this: those days are kept anyway.
 """
 
 from __future__ import annotations
@@ -32,7 +40,8 @@ from typing import Final, Protocol, TypeVar
 from sqlalchemy import ColumnElement, delete, exists, func, select
 from sqlalchemy.orm import Session
 
-from app.models import Item, Reply, Source, Upload
+from app.errors import AppError
+from app.models import AuditEntry, ExportHead, Item, Reply, Source, Upload
 from app.services import audit, resumable
 from app.settings import get_setting
 from app.store import EnvelopeStore
@@ -46,10 +55,22 @@ STALE_AFTER: Final = dt.timedelta(days=1)
 AT_RISK_DAYS: Final = 14
 # Items exported this many days ago and still not acknowledged are warned about.
 UNACKNOWLEDGED_DAYS: Final = 14
+# The most days a purge may find since the last purge before it takes the clock for set forward:
+# it runs daily, so more means the server was off that long, or the clock jumped.
+CLOCK_JUMP_DAYS: Final = 7
 # Ids per statement: well under every database's limit on bound parameters.
 _CHUNK: Final = 500
 
 T = TypeVar("T")
+
+
+class ClockJumped(AppError):
+    """The clock's day is implausibly far past the last purge's: nothing was purged."""
+
+    hint = (
+        "check the server's clock (`timedatectl`); if it is right (the server was off "
+        "that long), run `raazdar purge --trust-clock`, which the audit log records"
+    )
 
 
 class Progress(Protocol):
@@ -133,11 +154,20 @@ def purge(
     actor: str = audit.CONSOLE,
     progress: Progress | None = None,
     include_unacknowledged: bool = False,
+    trust_clock: bool = False,
 ) -> PurgeReport:
     """Delete what retention says is due (rows first, then their files); a dry run only counts.
 
-    Due items, none of which was acknowledged, go only with `include_unacknowledged`.
+    Due items, none of which was acknowledged, go only with `include_unacknowledged`; and
+    nothing goes on a clock that jumped forward (`CLOCK_JUMP_DAYS`) unless `trust_clock`.
     """
+    jump = days_since_last_purge(session, today)
+    if jump > CLOCK_JUMP_DAYS and not trust_clock:
+        raise ClockJumped(
+            f"the clock says {today.isoformat()}, {jump} days after the last purge or the "
+            f"latest day the server recorded; a clock set forward would expire sources still "
+            f"active and delete what is not due: nothing was purged"
+        )
     policy = Policy.read(session)
     plan = _plan(session, store, today, policy, grace, include_unacknowledged)
     report = PurgeReport(
@@ -161,6 +191,9 @@ def purge(
     report.uploads = resumable.expire(session, store, today)
     try:
         deleted_sources = _delete_rows(session, policy, today, plan, report)
+        if jump > CLOCK_JUMP_DAYS:
+            # The operator's word that the clock is right, on the record.
+            audit.record(session, actor, "purge-clock-trusted", days_since_last=jump)
         _record_purge(session, actor, policy, report)
         session.commit()
     except BaseException:
@@ -173,6 +206,21 @@ def purge(
     doomed += plan.orphans + plan.leftovers
     report.failed += _destroy(store, doomed, progress)
     return report
+
+
+def days_since_last_purge(session: Session, today: dt.date) -> int:
+    """Days from the last purge's audit entry to `today` (0 if none is known, or if later).
+
+    Before the first purge: from the latest day the audit log or the export head holds.
+    """
+    last = session.scalar(select(func.max(AuditEntry.day)).where(AuditEntry.action == "purge"))
+    if last is None:
+        known = [
+            session.scalar(select(func.max(AuditEntry.day))),
+            session.scalar(select(ExportHead.day).where(ExportHead.id == 1)),
+        ]
+        last = max((d for d in known if d is not None), default=None)
+    return max(0, (today - last).days) if last is not None else 0
 
 
 def _record_purge(session: Session, actor: str, policy: Policy, report: PurgeReport) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
@@ -19,9 +20,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.cli import main
+from app.errors import AppError
 from app.instance import InstancePaths
 from app.models import AuditEntry, Item, Reply, Source, today
-from app.operations.retention import PurgeReport, at_risk, purge, unacknowledged
+from app.operations.retention import (
+    CLOCK_JUMP_DAYS,
+    ClockJumped,
+    PurgeReport,
+    at_risk,
+    purge,
+    unacknowledged,
+)
 from app.services import audit
 from app.settings import set_setting
 from app.store import REPLY_WORK_PREFIX, EnvelopeStore
@@ -411,3 +420,90 @@ def test_purge_command_lists_rows_that_lost_their_file(
     assert result.exit_code == 0, result.output
     assert "1 row(s) have lost their envelope file" in result.output
     assert f"item {lost}" in result.output
+
+
+A_YEAR_ON = TODAY + dt.timedelta(days=365)
+
+
+def test_a_clock_set_a_year_forward_expires_no_source(
+    session: Session, store: EnvelopeStore
+) -> None:
+    """The daily purge ran today; then the clock jumps a year (a bad NTP answer, a seizer's
+    hand): the next purge took a source active ten days ago for a year idle, and expired it
+    with the reply waiting for it."""
+    purge(session, store, TODAY)
+    source = add_source(session, active=10)
+    reply = add_reply(session, store, source)
+    session.commit()
+    source_id, entries = source.id, len(audit.entries(session))
+    with contextlib.suppress(AppError):
+        purge(session, store, A_YEAR_ON, include_unacknowledged=True)
+    session.rollback()
+    assert _source_ids(session) == [source_id], "a source active ten days ago was expired"
+    assert store.path(reply).exists()
+    assert len(audit.entries(session)) == entries, "the refused purge recorded a day"
+
+
+def test_a_purge_after_a_week_off_goes_ahead_and_one_after_more_is_refused(
+    session: Session, store: EnvelopeStore
+) -> None:
+    purge(session, store, TODAY)
+    later = TODAY + dt.timedelta(days=CLOCK_JUMP_DAYS)
+    assert purge(session, store, later, dry_run=True).day == later
+    with pytest.raises(ClockJumped, match="nothing was purged"):
+        purge(session, store, later + dt.timedelta(days=1), dry_run=True)
+
+
+def test_an_operator_who_trusts_the_clock_purges_and_the_audit_log_says_so(
+    session: Session, store: EnvelopeStore
+) -> None:
+    purge(session, store, TODAY)
+    idle = add_source(session, active=10)
+    session.commit()
+    report = purge(session, store, A_YEAR_ON, trust_clock=True)
+    assert report.sources == 1
+    assert idle.id not in _source_ids(session)
+    entry, trusted = audit.entries(session)[:2]  # newest first
+    assert (trusted.action, entry.action) == ("purge-clock-trusted", "purge")
+    assert '"days_since_last": 365' in trusted.detail
+
+
+def test_before_the_first_purge_the_audit_log_dates_the_last_known_day(
+    session: Session, store: EnvelopeStore
+) -> None:
+    audit.record(session, audit.CONSOLE, "staff-create", name="admin")
+    source = add_source(session, active=10)
+    session.commit()
+    with pytest.raises(ClockJumped):
+        purge(session, store, A_YEAR_ON)
+    session.rollback()
+    assert _source_ids(session) == [source.id]
+
+
+def test_purge_command_refuses_a_jumped_clock_with_a_hint(
+    session: Session,
+    store: EnvelopeStore,
+    instance: Path,
+    runner: CliRunner,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    purge(session, store, TODAY)
+    source = add_source(session, active=10)
+    session.commit()
+    monkeypatch.setattr("app.models.today", lambda: A_YEAR_ON)
+    base = ["--instance", str(instance), "purge"]
+    result = runner.invoke(main, base)
+    assert result.exit_code == 1, result.output
+    assert "raazdar: error: the clock says" in result.output
+    assert "raazdar purge --trust-clock" in result.output
+    assert "Traceback" not in result.output
+    assert _source_ids(session) == [source.id]
+    result = runner.invoke(main, [*base, "--trust-clock"])
+    assert result.exit_code == 0, result.output
+    assert _source_ids(session) == []
+
+
+def _source_ids(session: Session) -> list[str]:
+    """The sources the database holds now."""
+    session.expire_all()
+    return list(session.execute(select(Source.id)).scalars())
