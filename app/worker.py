@@ -62,8 +62,18 @@ those whose thread waits on the client at that moment. Its read raises
 `BodyPreempted`, which the app answers 503 with Retry-After, unlogged; the
 freed thread takes the waiting request. Shares are so evened out (a browser's
 page and its parts get threads beside the flood), and a source sending one
-body, however slowly, holds one thread and is never pre-empted. Waiting
+body, however slowly, holds one thread and is never pre-empted by this rule. Waiting
 requests are served the circuit holding fewest threads first.
+
+That rule cannot tell one slow body on each of many circuits from as many slow
+sources: sixty-four circuits, one body each just above `BODY_MIN_RATE`, held every
+thread of two workers (for half an hour, a 1 MiB body) and no other circuit got a
+page. So a worker whose every thread is busy also pre-empts, for a request of a
+circuit holding none of them, a body that has come slower than `SCARCE_BODY_RATE`
+since it began (`SCARCE_GRACE_SECONDS` on): the slowest such, of the circuit holding
+the most. That rate binds only while threads are scarce, and is far below what a
+phone's Tor circuit carries; a source sending faster keeps its thread, and holding
+every thread now costs a flood that rate on each, not `BODY_MIN_RATE`.
 """
 
 from __future__ import annotations
@@ -124,6 +134,11 @@ CIRCUIT_CONNECTIONS: Final = 32
 # and a flooded login took x4.3 its quiet time at p95; at nice 10, 1.3x and x2.6, with
 # quiet logins unchanged (tests/bench/login.py, quiet machine, 2026-12-02).
 REQUEST_NICE: Final = 10
+# While every thread of a worker is busy, a body slower than this (bytes a second, since it
+# began) gives its thread up to a request of a circuit holding none there (`_victim`), once it
+# has had this long (seconds) to get going. 4 KiB/s is 32 kbit/s, a slow GPRS uplink's.
+SCARCE_BODY_RATE: Final = 4096.0
+SCARCE_GRACE_SECONDS: Final = 5.0
 # When a pre-empted request's client may send it again (seconds): by then its thread is free.
 PREEMPTED_RETRY_AFTER: Final = 5
 
@@ -219,6 +234,10 @@ class PacedSocket(socket.socket):
     def rate(self, now: float) -> float:
         """The body's bytes a second so far."""
         return self.body_bytes / max(now - self.body_started, 1e-3)
+
+    def lagging(self, now: float) -> bool:
+        """Whether the body, past its first seconds, has come slower than `SCARCE_BODY_RATE`."""
+        return now - self.body_started >= SCARCE_GRACE_SECONDS and self.rate(now) < SCARCE_BODY_RATE
 
     def preempt(self) -> None:
         """Stop the read a thread waits in (main loop): it raises `BodyPreempted`, and the
@@ -435,7 +454,8 @@ class HeadFirstWorker(ThreadWorker):
         circuit holding the most threads here (`least` at least, not counting those already
         pre-empted), the one whose body has come slowest, among those whose thread waits
         for the client now. Pre-empting only a circuit holding two more than the taker
-        evens circuits' shares out; it never takes a circuit's one thread."""
+        evens circuits' shares out; a circuit's one thread goes only to a circuit holding
+        none, and only if its body lags (`PacedSocket.lagging`)."""
         now = time.monotonic()
         going = collections.Counter(
             c.circuit for c in self.serving if getattr(c.sock, "preempted", False)
@@ -447,7 +467,7 @@ class HeadFirstWorker(ThreadWorker):
             if not isinstance(sock, PacedSocket) or not sock.waiting or sock.preempted:
                 continue
             load = self.circuit_load[conn.circuit] - going[conn.circuit]
-            if load < least:
+            if load < least and not (least == 2 and sock.lagging(now)):
                 continue
             rank = (-load, sock.rate(now))
             if best is None or rank < best:

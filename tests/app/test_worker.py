@@ -19,7 +19,14 @@ import pytest
 
 from app.security import HEADERS
 from app.services import resumable
-from app.worker import BODY_MIN_RATE, CIRCUIT_THREADS, PREEMPTED_RETRY_AFTER, BodyPreempted, _paced
+from app.worker import (
+    BODY_MIN_RATE,
+    CIRCUIT_THREADS,
+    PREEMPTED_RETRY_AFTER,
+    SCARCE_BODY_RATE,
+    BodyPreempted,
+    _paced,
+)
 from tests.app.api_support import API, ApiClient
 from tests.app.live import (
     TorConnection,
@@ -485,3 +492,72 @@ def test_a_pre_empted_report_form_is_a_busy_page_and_leaves_nothing(tmp_path: Pa
         while left_behind(instance) != before and time.monotonic() < deadline:
             time.sleep(0.1)
         assert left_behind(instance) == before
+
+
+# One slow body from each of more circuits than both workers have threads (2 x 16): no
+# circuit holds two of a worker's threads, so none is pre-empted by the k + 2 rule.
+WIDE_FLOOD = range(200, 264)
+
+
+def _flooding_body(base: str, circuit: int, stop: threading.Event, answers: list[bytes]) -> None:
+    """One slow body at a time from `circuit`, sent again as soon as it is answered."""
+    while not stop.is_set():
+        _trickle(base, circuit, stop, answers)
+        stop.wait(0.2)
+
+
+def test_one_slow_body_on_each_of_many_circuits_cannot_lock_every_other_circuit_out(
+    tmp_path: Path,
+) -> None:
+    """Sixty-four circuits, each sending one body just above the least rate (and again when
+    it is answered), held every thread of both workers for as long as the bodies last (a
+    1 MiB body, half an hour): a page for any other circuit waited behind them. While every
+    thread is taken, a body slower than `SCARCE_BODY_RATE` now gives its thread up to a
+    circuit holding none; a source sending above that rate keeps its own."""
+    instance = demo_instance(tmp_path / "instance")
+    log = tmp_path / "gunicorn.log"
+    answers: list[bytes] = []
+    source_answers: list[bytes] = []
+    served: list[float] = []
+    with live_server(instance, workers=2, log=log, env={"RAAZDAR_TOR_CIRCUITS": "1"}) as base:
+        stop = threading.Event()
+        rate = 1.5 * SCARCE_BODY_RATE / BODY_MIN_RATE
+        source = threading.Thread(
+            target=_trickle, args=(base, SLOW_SOURCE, stop, source_answers), kwargs={"rate": rate}
+        )
+        source.start()
+        time.sleep(1)  # the source's body is being read before the flood comes
+        flood = [
+            threading.Thread(target=_flooding_body, args=(base, circuit, stop, answers))
+            for circuit in WIDE_FLOOD
+        ]
+        for thread in flood:
+            thread.start()
+
+        def fresh(circuit: int) -> None:
+            with contextlib.suppress(OSError):
+                served.append(_page_load(base, circuit, timeout=30))
+
+        try:
+            time.sleep(4)  # every thread of both workers is reading a slow body
+            fresh_loads = [threading.Thread(target=fresh, args=(c,)) for c in FRESH_CIRCUITS]
+            for thread in fresh_loads:
+                thread.start()
+            for thread in fresh_loads:
+                thread.join(timeout=60)
+            source_sending = source.is_alive()
+        finally:
+            stop.set()
+            for thread in [source, *flood]:
+                thread.join(timeout=30)
+    slowest = f"slowest {max(served):.1f} s" if served else "none"
+    print(f"\nfresh circuits served beside a wide flood: {len(served)} of 8, {slowest}")
+    assert len(served) == len(FRESH_CIRCUITS), (
+        f"{len(served)} of {len(FRESH_CIRCUITS)} fresh circuits were served"
+    )
+    for head in answers:
+        assert head.startswith(b"HTTP/1.1 503"), head.split(b"\r\n", 1)[0]
+    assert b"unexpected" not in log.read_bytes()
+    assert source_sending, (
+        f"the source's one body, above the scarce rate, was cut: {source_answers}"
+    )
