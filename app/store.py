@@ -67,6 +67,10 @@ _FULL: Final = frozenset({errno.ENOSPC, errno.EDQUOT})
 # this share of its inodes free: the rest are kept for arrivals (`EnvelopeStore.retire_file`,
 # `app.services.resumable.start`).
 _INODES_KEPT: Final = 20
+# API uploads take in a chunk (and start) only while this share of the store's filesystem's
+# space stays free after it: the rest is kept for arrivals (a report in Tor Browser, the
+# sweep's copies), which a flood of unfinished uploads from free accounts would otherwise fill.
+_SPACE_KEPT: Final = 20
 # The least time between two re-touches of the held files (seconds), and how many times its
 # own length a pass waits at the least before the next: a burst of arrivals shares a pass,
 # and re-touching never takes more than a twentieth of a core however many files are held.
@@ -607,6 +611,15 @@ class EnvelopeStore:
             return False
         # Filesystems that make inodes as needed (btrfs, XFS's dynamic ones) report none.
         return found.f_files == 0 or found.f_favail > found.f_files // _INODES_KEPT
+
+    def space_to_spare(self, need: int) -> bool:
+        """Whether `need` bytes more leave free more than the share of space kept for arrivals."""
+        try:
+            found = os.statvfs(self.root)
+        except OSError:
+            return False
+        free = found.f_bavail * found.f_frsize
+        return free - need > found.f_blocks * found.f_frsize // _SPACE_KEPT
 
     def sweep(
         self, *, renew: Callable[[str, os.stat_result], bool], rng: random.Random | None = None

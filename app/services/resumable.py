@@ -122,15 +122,12 @@ def start(session: Session, proof: Proof, facts: RequestFacts, data: bytes) -> U
     # of this account's, which its bound counts.
     expire(session, services().store, limit=EXPIRE_AT_START)
     expire(session, services().store, owner=source.id)
-    if not services().store.inodes_to_spare():
-        # Each unfinished upload holds an inode for a day or two, and accounts are free:
-        # the last of them are kept for what arrives (reports, chunks, finished uploads).
-        raise ApiError(
-            503,
-            "storage-full",
-            "the server keeps its last free files for reports arriving: try again later",
-            {"Retry-After": str(FAULT_RETRY_AFTER)},
-        )
+    store = services().store
+    if not store.inodes_to_spare() or not store.space_to_spare(fields["size"]):
+        # Each unfinished upload holds an inode, and its chunks space, for a day or two, and
+        # accounts are free: the last of both are kept for reports in Tor Browser and the
+        # sweep's copies (`receive` checks each chunk's space too).
+        raise _storage_full()
     unfinished = _unfinished(session, source.id)
     if unfinished >= MAX_UNFINISHED:
         session.rollback()  # the account's lock goes with the transaction
@@ -263,6 +260,8 @@ def receive(
     if length is None:
         raise ApiError(411, "length-required", "a chunk needs a Content-Length")
     _expecting(session, proof, upload_id)
+    if not services().store.space_to_spare(length):
+        raise _storage_full()  # before a byte of it is read: the space kept is for arrivals
     method, path, offset = request
     with received_chunk(stream, length) as (chunk, digest):
         facts = RequestFacts(method, path, digest, offset)
@@ -410,6 +409,16 @@ def _discard_lost(session: Session, upload_id: str) -> None:
                 raise not_found(_GONE)
     finally:
         session.rollback()
+
+
+def _storage_full() -> ApiError:
+    """The 503 of an upload refused to keep the store's last space or files for arrivals."""
+    return ApiError(
+        503,
+        "storage-full",
+        "the server keeps its last free space for reports arriving: try again later",
+        {"Retry-After": str(FAULT_RETRY_AFTER)},
+    )
 
 
 def _conflict(offset: int, message: str) -> ApiError:

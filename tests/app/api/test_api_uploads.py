@@ -501,6 +501,55 @@ def test_a_flood_of_unfinished_uploads_cannot_use_up_the_inodes_kept_for_arrival
     assert counts(app) == (1, staged)
 
 
+def test_a_flood_of_unfinished_uploads_cannot_fill_the_space_kept_for_arrivals(
+    device: ApiClient,
+    envelope: bytes,
+    app: Flask,
+    instance: Path,
+    visitor: Visitor,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Accounts are free, and each may hold 32 unfinished uploads for a day or two: their
+    chunks filled the disk at the flood's bandwidth, and on a full disk no report could
+    arrive. A filesystem of 10 MiB with 3 MiB free: the last twentieth is kept for arrivals
+    (a report in Tor Browser, the sweep), so no chunk of an unfinished upload goes into it."""
+    block, total, free_at_first = 4096, 2560, 768
+
+    def held() -> int:
+        return sum(p.stat().st_size for p in staging_files(instance))
+
+    real = os.statvfs
+
+    def statvfs(path: Any) -> Any:
+        fields = list(real(path))
+        free = free_at_first - -(-held() // block)
+        fields[0], fields[1], fields[2], fields[3], fields[4] = block, block, total, free, free
+        return os.statvfs_result(fields)
+
+    monkeypatch.setattr(os, "statvfs", statvfs)
+    flooder = ApiClient(app.test_client(), device.pinned)
+    assert flooder.register().status_code == 201
+    half = len(envelope) // 2
+    answers = []
+    for _ in range(8):
+        started = flooder.start_upload(envelope)
+        if started.status_code != 201:
+            answers.append(started)
+            break
+        answers.append(flooder.patch(started.get_json()["upload"], 0, envelope[:half]))
+    free = (free_at_first * block - held()) // 1024
+    kept = total * block // 20 // 1024
+    assert free > kept, f"the flood's unfinished uploads hold {held()} bytes, {free} KiB free"
+    refused = assert_error(answers[-1], 503, "storage-full")
+    assert answers[-1].headers["Retry-After"] == "60"
+    assert "try again" in refused["message"]
+    # The space kept is for arrivals: a source's report in Tor Browser still gets it.
+    page = visitor.start()
+    photo = ("files", "photo.jpg", secrets.token_bytes(100_000), "image/jpeg")
+    assert visitor.send(page, "The SHO took money.", [photo]).status_code == 303
+    assert counts(app)[0] == 2
+
+
 def test_an_upload_start_discards_a_bounded_number_of_idle_uploads(
     device: ApiClient, envelope: bytes, app: Flask, instance: Path
 ) -> None:
