@@ -2,10 +2,10 @@
 
 An account made through the API costs its maker a key pair and one request (each
 answer brings the next challenge), one made in a browser one form (its first
-report, `app.services.sources.create_account`), and each keeps a row and one of the 60 million
-two-word designations for `source_expiry_days`: one circuit making one per
-request would fill the database, and in time the designations, so that nobody
-could make an account. So a circuit that tor named (`app.worker`) makes at
+report, `app.services.sources.create_account`), and each keeps a row and a designation
+for `source_expiry_days`: one circuit making one per request would fill the
+database (and took the 60 million two-word designations, until a draw that
+finds them taken went on to three words). So a circuit that tor named (`app.worker`) makes at
 most one new account per `ACCOUNT_SPACING_SECONDS`; a source makes one per
 codename, and anything else on the circuit (the same account again, uploads,
 replies) is never held back. More accounts take more circuits, which tor's

@@ -31,7 +31,7 @@ from app import circuits, kdf_pool
 from app.errors import AppError
 from app.models import Reply, Source, UsedChallenge, today
 from app.services.context import services
-from app.services.sources import new_designation
+from app.services.sources import ACCOUNT_DRAWS, new_designation
 from crypto import CryptoError, PublicKey, TokenKey, VerifyKey
 from crypto import constants as C
 from crypto.encoding import b64decode, b64encode, canonical_json, parse_json_object
@@ -293,7 +293,7 @@ def create_source(session: Session, proof: Proof, facts: RequestFacts, data: byt
         raise _refuse(session)
     _verify(session, proof, wanted.signing_key, facts)
     paced = False
-    for _attempt in range(5):
+    for draw in range(ACCOUNT_DRAWS):
         found = session.execute(
             select(Source).where(Source.lookup_tag == wanted.lookup_tag)
         ).scalar_one_or_none()
@@ -308,7 +308,7 @@ def create_source(session: Session, proof: Proof, facts: RequestFacts, data: byt
         session.add(
             Source(
                 lookup_tag=wanted.lookup_tag,
-                designation=new_designation(),
+                designation=new_designation(draw),
                 public_key=wanted.public_key.to_text(),
                 signing_key=wanted.signing_key.to_text(),
             )

@@ -13,7 +13,7 @@ import functools
 import hashlib
 import hmac
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from flask import current_app
 from sqlalchemy import Insert, bindparam, select, update
@@ -79,9 +79,19 @@ def was_offered(codename: str, offered: Any) -> bool:
     return isinstance(offered, str) and hmac.compare_digest(offer_digest(codename), offered)
 
 
-def new_designation() -> str:
-    """Two random words, unrelated to any codename, by which reviewers know a source."""
-    return " ".join(word.capitalize() for word in random_words(2))
+# Draws of a new account's designation: the first `TWO_WORD_DRAWS` are two words, the rest three.
+# An account keeps its designation for a year and a Tor circuit may make one a minute, so
+# about 115 circuits a year long took all 60 million pairs and no new account could be made;
+# a draw that finds two words taken so often goes on to three (4.7e11 of them).
+ACCOUNT_DRAWS: Final = 5
+TWO_WORD_DRAWS: Final = 3
+
+
+def new_designation(draw: int = 0) -> str:
+    """Random words, unrelated to any codename, by which reviewers know a source: two, or
+    three from the `TWO_WORD_DRAWS`th draw of one account on (the pairs nearly all taken)."""
+    count = 2 if draw < TWO_WORD_DRAWS else 3
+    return " ".join(word.capitalize() for word in random_words(count))
 
 
 def create_account(session: Session, keys: SourceKeys) -> str:
@@ -113,10 +123,10 @@ def create_account(session: Session, keys: SourceKeys) -> str:
         "signing_key": keys.verify_key.to_text(),
     }
     statement = _insert_unless_taken(connection.dialect.name)
-    for _attempt in range(5):
+    for draw in range(ACCOUNT_DRAWS):
         source_id = new_id()
         made = connection.execute(
-            statement, {**row, "id": source_id, "designation": new_designation()}
+            statement, {**row, "id": source_id, "designation": new_designation(draw)}
         ).scalar_one_or_none()
         if made is not None:
             # Taken once the row is in (the caller's rollback undoes it if refused):

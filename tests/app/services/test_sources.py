@@ -1,4 +1,5 @@
-"""A new account draws its designation again when the one drawn is taken."""
+"""A new account draws its designation again when the one drawn is taken, longer once two
+words are all taken."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from sqlalchemy import select
 
 from app.models import Source
 from app.services import sources
+from crypto.codename import random_words
+from tests.app.api_support import ApiClient
 from tests.app.support import Visitor, db_session
 
 
@@ -27,8 +30,47 @@ def test_a_designation_already_taken_is_drawn_again(
     with db_session(app) as session:
         (taken,) = session.execute(select(Source.designation)).scalars()
     draws: Iterator[str] = iter([taken, "Fresh Name"])
-    monkeypatch.setattr(sources, "new_designation", lambda: next(draws))
+    monkeypatch.setattr(sources, "new_designation", lambda _draw=0: next(draws))
     _report(app)
     with db_session(app) as session:
         names = sorted(session.execute(select(Source.designation)).scalars())
     assert names == sorted([taken, "Fresh Name"])
+
+
+def _two_word_designations_used_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every two-word draw names the one designation there is (as though a flood had taken
+    the other 60 million); longer draws are drawn as ever."""
+    monkeypatch.setattr(
+        sources,
+        "random_words",
+        lambda count: ["Amber", "Basil"] if count == 2 else random_words(count),
+    )
+
+
+def test_new_sources_get_accounts_once_every_two_word_designation_is_taken(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An account keeps its designation for a year, and one Tor circuit may make one a
+    minute: about 115 circuits a year long took all 60 million two-word designations,
+    after which no new source could make an account, in Tor Browser or by the API. The
+    draws that find two words taken go on to three (7776 cubed: 4.7e11)."""
+    _two_word_designations_used_up(monkeypatch)
+    made = 0
+    for _ in range(4):
+        client = app.test_client()
+        client.get("/lang/en")
+        visitor = Visitor(client)
+        made += visitor.send(visitor.start(), "the SHO").status_code == 303
+    assert made == 4, f"{4 - made} of 4 new sources were refused an account"
+    with db_session(app) as session:
+        names = list(session.execute(select(Source.designation)).scalars())
+    assert len(set(names)) == 4
+    assert sorted(len(n.split()) for n in names) == [2, 3, 3, 3]
+
+
+def test_a_new_api_account_is_made_once_every_two_word_designation_is_taken(
+    app: Flask, device: ApiClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _two_word_designations_used_up(monkeypatch)
+    answers = [ApiClient(app.test_client(), device.pinned).register() for _ in range(3)]
+    assert [a.status_code for a in answers] == [201] * 3, answers[-1].get_data(as_text=True)
