@@ -59,6 +59,7 @@ from tests.app.support import (
     reply_to,
     reviewer_keys,
 )
+from tests.app.test_lost_commit import answer_lost
 
 pytestmark = [
     pytest.mark.slow,
@@ -356,6 +357,26 @@ def _failed(instance: Path, tmp_path: Path, store: EnvelopeStore) -> Callable[[]
     return act
 
 
+def _commit_refused(
+    instance: Path, tmp_path: Path, store: EnvelopeStore
+) -> Callable[[], list[int]]:
+    """A source's report with three files, published, then its commit refused outright."""
+    app = create_app(config_for(instance))
+    visitor = Visitor(app.test_client())
+    page = visitor.start()
+
+    def act() -> list[int]:
+        files = [("files", f"{n}.pdf", os.urandom(100_000), "application/pdf") for n in range(3)]
+        with answer_lost("items", landed=False) as lost:
+            response = visitor.send(page, "the SHO", files)
+        assert lost == ["items"]
+        assert response.status_code == 503
+        app.extensions["raazdar.db"].engine.dispose()
+        return []
+
+    return act
+
+
 def _expired(instance: Path, tmp_path: Path, store: EnvelopeStore) -> Callable[[], list[int]]:
     """Three uploads idle since before yesterday expire as another source starts one."""
     app = create_app(config_for(instance))
@@ -489,6 +510,7 @@ def _resent(instance: Path, tmp_path: Path, store: EnvelopeStore) -> Callable[[]
 
 _KEEPS_ALL: Final = (
     _failed,
+    _commit_refused,
     _uploaded,
     _unfinished,
     _resent,
@@ -498,7 +520,17 @@ _KEEPS_ALL: Final = (
 
 @pytest.mark.parametrize(
     "deletion",
-    [_acknowledged, _purged, _failed, _expired, _uploaded, _unfinished, _resent, _killed],
+    [
+        _acknowledged,
+        _purged,
+        _failed,
+        _commit_refused,
+        _expired,
+        _uploaded,
+        _unfinished,
+        _resent,
+        _killed,
+    ],
 )
 def test_a_disk_copied_after_the_sweep_dates_no_deletion(
     ext4: tuple[Path, Path], tmp_path: Path, deletion: Deletion
