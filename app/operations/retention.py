@@ -58,6 +58,8 @@ UNACKNOWLEDGED_DAYS: Final = 14
 # The most days a purge may find since the last purge before it takes the clock for set forward:
 # it runs daily, so more means the server was off that long, or the clock jumped.
 CLOCK_JUMP_DAYS: Final = 7
+# `raazdar doctor` warns once the last purge is more than this many days old (it runs daily).
+PURGE_OVERDUE_DAYS: Final = 2
 # Ids per statement: well under every database's limit on bound parameters.
 _CHUNK: Final = 500
 
@@ -208,12 +210,17 @@ def purge(
     return report
 
 
+def last_purge_day(session: Session) -> dt.date | None:
+    """The day of the last purge's audit entry, if a purge ever ran."""
+    return session.scalar(select(func.max(AuditEntry.day)).where(AuditEntry.action == "purge"))
+
+
 def days_since_last_purge(session: Session, today: dt.date) -> int:
     """Days from the last purge's audit entry to `today` (0 if none is known, or if later).
 
     Before the first purge: from the latest day the audit log or the export head holds.
     """
-    last = session.scalar(select(func.max(AuditEntry.day)).where(AuditEntry.action == "purge"))
+    last = last_purge_day(session)
     if last is None:
         known = [
             session.scalar(select(func.max(AuditEntry.day))),

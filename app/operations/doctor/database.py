@@ -132,10 +132,20 @@ def _audit(session: Session) -> Check:
 
 
 def _retention(session: Session, today: dt.date) -> Check:
-    """Warn when retention is about to delete items nobody has exported."""
+    """Warn when retention is about to delete items nobody has exported, or has stopped."""
     count = retention.at_risk(session, today)
     policy = retention.Policy.read(session)
+    last = retention.last_purge_day(session)
     session.rollback()
+    if last is not None and (today - last).days > retention.PURGE_OVERDUE_DAYS:
+        # Everything past its days stays meanwhile: a timer stopped, or a clock that jumped
+        # forward, which the purge refuses until an operator trusts it.
+        return Check(
+            "retention",
+            Status.WARN,
+            f"the last purge ran {(today - last).days} days ago: check raazdar-purge.timer "
+            "and run `raazdar purge` (it says why it refuses, if it does)",
+        )
     if count:
         return Check(
             "retention",

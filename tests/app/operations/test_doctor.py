@@ -574,3 +574,14 @@ def test_postgresql_keeping_autovacuum_times_warns(
     assert verdicts(checks)["vacuum-times"] is Status.WARN
     assert "throttle" in message(checks, "vacuum-times")
     assert "pg_stat_reset" in message(checks, "vacuum-times")
+
+
+def test_a_purge_overdue_warns(app: Flask, instance: Path, where: Surroundings) -> None:
+    """A purge that stopped (its timer off, or a clock that jumped, which it refuses) keeps
+    everything past its days; the doctor said retention was fine."""
+    result = CliRunner().invoke(main, ["--instance", str(instance), "purge"])
+    assert result.exit_code == 0, result.output
+    assert verdicts(diagnose(instance, today(), where))["retention"] is Status.OK
+    checks = diagnose(instance, today() + dt.timedelta(days=10), where)
+    assert verdicts(checks)["retention"] is Status.WARN, message(checks, "retention")
+    assert "the last purge ran 10 days ago" in message(checks, "retention")
