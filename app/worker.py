@@ -74,6 +74,14 @@ since it began (`SCARCE_GRACE_SECONDS` on): the slowest such, of the circuit hol
 the most. That rate binds only while threads are scarce, and is far below what a
 phone's Tor circuit carries; a source sending faster keeps its thread, and holding
 every thread now costs a flood that rate on each, not `BODY_MIN_RATE`.
+
+Nor could the cap of `CIRCUIT_CONNECTIONS` tell thirty-two circuits, each holding 32
+heads never finished, from many clients: together they held the worker's
+`worker_connections` (1,000), and it took no other connection until the heads timed
+out (`HEAD_SECONDS`), when they were sent again. So a worker accepts `HEAD_SLACK` more,
+to read whose they are; past `worker_connections`, a connection of a circuit holding
+k connections closes the oldest head still coming of the circuit holding the most,
+if that one holds k + 2 or more (`_make_room`), else it is closed itself.
 """
 
 from __future__ import annotations
@@ -128,6 +136,9 @@ CIRCUIT_WAITING: Final = 16
 WAIT_SECONDS: Final = 30.0
 # The most connections one circuit may hold to a worker at once, in any state.
 CIRCUIT_CONNECTIONS: Final = 32
+# How many connections past `worker_connections` a worker takes, to read which circuit each
+# is of before it keeps it in the place of a head still coming (`_make_room`), or closes it.
+HEAD_SLACK: Final = 32
 # How much nicer request threads are than derivation threads: nice 10 weighs about
 # a tenth of nice 0 when both want one core. At nice 5 (a third) a flood of cheap
 # requests (503s, garbage proofs) slowed each derivation 2.2x on the 2-core machine
@@ -329,7 +340,7 @@ class HeadFirstWorker(ThreadWorker):
         """gthread accepts while it holds fewer connections: none while every thread is busy,
         unless a thread may be pre-empted for a circuit that holds none (`_victim`)."""
         if self.in_flight < self.cfg.threads or self._victim(2) is not None:
-            return self._connections
+            return self._connections + (HEAD_SLACK if self.circuits else 0)
         return 0
 
     @worker_connections.setter
@@ -381,6 +392,8 @@ class HeadFirstWorker(ThreadWorker):
 
     def _read_head(self, conn: Any, _sock: Any) -> None:
         """Take what the client has sent; hand the connection on once its head is whole."""
+        if conn not in self.reading_heads:
+            return  # closed for another's head (`_make_room`) in this round of events
         try:
             data = conn.sock.recv(_HEAD_LIMIT)
         except (BlockingIOError, InterruptedError):
@@ -412,11 +425,32 @@ class HeadFirstWorker(ThreadWorker):
                 self._drop(conn)
             return False
         circuit = tor_circuit(bytes(conn.head_bytes[:end]))
-        if circuit is None or not self._admit(circuit, conn):
+        if circuit is None or not self._make_room(circuit) or not self._admit(circuit, conn):
             self._drop(conn)
             return False
         conn.circuit = circuit
         del conn.head_bytes[: end + 2]
+        return True
+
+    def _make_room(self, circuit: int) -> bool:
+        """Past `worker_connections`, close the oldest head still coming of the circuit holding
+        the most connections, while it holds two more than `circuit`; False if still past."""
+        while self.nr_conns > self._connections:
+            mine = sum(not _closed(c) for c in self.circuit_conns.get(circuit, ()))
+            best: tuple[int, float] | None = None
+            oldest = None
+            for conns in self.circuit_conns.values():
+                held = sum(not _closed(c) for c in conns)
+                heads = [c for c in conns if c in self.reading_heads]
+                if held < mine + 2 or not heads:
+                    continue
+                first = min(heads, key=self.reading_heads.__getitem__)
+                rank = (-held, self.reading_heads[first])
+                if best is None or rank < best:
+                    best, oldest = rank, first
+            if oldest is None:
+                return False
+            self._drop(oldest)
         return True
 
     def _admit(self, circuit: int, conn: Any) -> bool:

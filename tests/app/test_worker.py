@@ -204,6 +204,33 @@ def test_one_circuit_cannot_fill_a_workers_connections(tmp_path: Path) -> None:
     assert max(loads) < 2.0
 
 
+def test_many_circuits_cannot_fill_a_workers_connections(tmp_path: Path) -> None:
+    """Each circuit may hold 32 connections of a worker (and tor lets it open 32 streams), so
+    thirty-two circuits, each holding 32 heads never finished, filled the worker's 1,000
+    connections: it took no other until the heads timed out (20 s), and they were sent again.
+    A connection of a circuit holding fewer now takes the place of a head still coming of
+    the circuit holding the most."""
+    instance = demo_instance(tmp_path / "instance")
+    with live_server(instance, workers=1, env={"RAAZDAR_TOR_CIRCUITS": "1"}) as base:
+        held = []
+        try:
+            for circuit in range(300, 300 + WORKER_CONNECTIONS // 32 + 1):
+                for _ in range(32):
+                    sock = socket.create_connection(_address(base), timeout=10)
+                    held.append(sock)
+                    sock.sendall(tor_line(circuit) + b"GET / HTTP/1.1\r\nHost: x.onion\r\n")
+            time.sleep(1)
+            loads = []
+            for circuit in FRESH_CIRCUITS[:3]:
+                with contextlib.suppress(OSError):
+                    loads.append(_page_load(base, circuit, timeout=10))
+        finally:
+            for sock in held:
+                sock.close()
+    assert len(loads) == 3, f"{3 - len(loads)} of 3 other circuits got no page in 10 s"
+    assert max(loads) < 2.0
+
+
 def test_a_circuit_asking_for_more_at_once_than_its_share_is_answered_in_full(
     tmp_path: Path,
 ) -> None:
