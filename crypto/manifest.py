@@ -18,6 +18,8 @@ long-term keys and never v1. A successor never goes back from 3 to 2.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 import re
 from collections.abc import Collection, Sequence
@@ -382,6 +384,28 @@ def verify_chain(
         current = verify_successor(current, candidate, None)
     _check_dates(current, today)
     return current
+
+
+def digest_text(manifest: Manifest) -> str:
+    """The manifest's digest as people copy it: base32, upper case, in groups of four."""
+    return format_digest(manifest.digest())
+
+
+def format_digest(digest: bytes) -> str:
+    """A manifest digest as `digest_text` writes it."""
+    text = base64.b32encode(digest).decode("ascii").rstrip("=")
+    return " ".join(text[i : i + 4] for i in range(0, len(text), 4))
+
+
+def parse_digest(text: str) -> bytes:
+    """Read a digest as `digest_text` writes it: any case, spaces or `-` between groups."""
+    compact = re.sub(r"[\s-]", "", text).upper()
+    if not re.fullmatch(r"[A-Z2-7]{52}", compact):
+        raise FormatError("a keyring digest is 52 base32 characters")
+    try:
+        return base64.b32decode(compact + "====")
+    except binascii.Error as exc:
+        raise FormatError("a keyring digest is 52 base32 characters") from exc
 
 
 def check_lifetime(manifest: Manifest) -> None:

@@ -48,7 +48,7 @@ from submit import state as state_mod
 from submit.errors import StateError, SubmitError, TransportError
 from submit.noatime import read_quietly, read_text_quietly
 from submit.protocol import MAX_REPLIES, MAX_REPLY_BYTES, Api
-from submit.trust import TEST_KDF_FLAG, KeyringDocument, Verified, establish
+from submit.trust import TEST_KDF_FLAG, KeyringDocument, KeyringPin, Verified, establish
 
 PROG: Final = "raazdar-submit"
 MAX_MESSAGE_BYTES: Final = 1024 * 1024
@@ -70,6 +70,8 @@ class Settings:
     fast_kdf: bool = False
     # How many pinned authorities must sign the chain's first manifest (None: all of them).
     threshold: int | None = None
+    # A keyring the pins name: the one in force must be it or follow from it.
+    keyring: KeyringPin | None = None
 
 
 pass_settings = click.make_pass_decorator(Settings)
@@ -134,8 +136,8 @@ class Group(click.Group):
     "--pins-file",
     type=click.Path(path_type=Path, dir_okay=False, exists=True),
     help="Read the instance's address and authority fingerprints from FILE (lines "
-    "`instance URL`, `authority FINGERPRINT` and `threshold K`), e.g. on a stick kept apart "
-    "from this device.",
+    "`instance URL`, `authority FINGERPRINT`, `threshold K` and `keyring VERSION DIGEST`), "
+    "e.g. on a stick kept apart from this device.",
 )
 @click.option(
     "--instance",
@@ -213,8 +215,9 @@ def cli(
         raise click.UsageError("--tor-config is for the tor that --launch-tor starts")
     if no_state and root is not None:
         raise click.UsageError("--no-state writes no state: give --state or --no-state")
+    keyring: KeyringPin | None = None
     if pins_file is not None:
-        pinned_instance, pinned, pinned_threshold = read_pins(pins_file)
+        pinned_instance, pinned, pinned_threshold, keyring = read_pins(pins_file)
         if instance is not None and pinned_instance is not None and instance != pinned_instance:
             raise click.UsageError("--instance and the pins file name different instances")
         if threshold is not None and pinned_threshold is not None and threshold != pinned_threshold:
@@ -236,17 +239,20 @@ def cli(
         no_state,
         fast_kdf,
         threshold,
+        keyring,
     )
 
 
 # -- helpers --------------------------------------------------------------------
 
 
-def read_pins(path: Path) -> tuple[str | None, tuple[str, ...], int | None]:
-    """Read a pins file: `instance URL` once, `authority FINGERPRINT` each, `threshold K` once."""
+def read_pins(path: Path) -> tuple[str | None, tuple[str, ...], int | None, KeyringPin | None]:
+    """Read a pins file: `instance URL` once, `authority FINGERPRINT` each, `threshold K` once,
+    `keyring VERSION DIGEST` once."""
     instance: str | None = None
     authorities: list[str] = []
     threshold: int | None = None
+    keyring: KeyringPin | None = None
     try:
         lines = read_text_quietly(path).splitlines()
     except (OSError, UnicodeDecodeError) as exc:
@@ -266,13 +272,22 @@ def read_pins(path: Path) -> tuple[str | None, tuple[str, ...], int | None]:
             and re.fullmatch(r"[1-9][0-9]?", words[1].strip())
         ):
             threshold = int(words[1])
+        elif len(words) == 2 and words[0] == "keyring" and keyring is None:
+            try:
+                keyring = KeyringPin.parse(words[1])
+            except CryptoError as exc:
+                raise click.BadParameter(
+                    f"line {number}: expected `keyring VERSION DIGEST`, as "
+                    "`raazdar-review keys show` gives them",
+                    param_hint="--pins-file",
+                ) from exc
         else:
             raise click.BadParameter(
-                f"line {number}: expected `instance URL` (once), `authority FINGERPRINT` "
-                "or `threshold K` (once, K from 1 to 99)",
+                f"line {number}: expected `instance URL` (once), `authority FINGERPRINT`, "
+                "`threshold K` (once, K from 1 to 99) or `keyring VERSION DIGEST` (once)",
                 param_hint="--pins-file",
             )
-    return instance, tuple(authorities), threshold
+    return instance, tuple(authorities), threshold, keyring
 
 
 @contextlib.contextmanager
@@ -356,6 +371,7 @@ def connected(
             host=host,
             allow_test_kdf=settings.insecure_test_kdf,
             threshold=settings.threshold,
+            anchor=settings.keyring,
         )
         if verified.kdf.is_testing:
             click.echo(
@@ -695,6 +711,10 @@ def pins(settings: Settings, codename_file: Path | None) -> None:
             f"instance {state.instance}",
         ]
         lines += [f"authority {fp}" for fp in sorted(state.authorities, key=str)]
+        if state.manifest is not None:
+            # The newest keyring verified here: a device given these pins refuses any
+            # keyring that does not follow from it (a fork by authorities rotated out since).
+            lines.append(f"keyring {KeyringPin.of(state.manifest.manifest)}")
     click.echo("\n".join(lines))
     sensitive.erase_once_read("copied them")
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
+import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -28,6 +29,7 @@ from crypto import (
     CodenameParams,
     CryptoError,
     Fingerprint,
+    FormatError,
     HybridPublicKey,
     InstanceListing,
     KdfParams,
@@ -42,6 +44,7 @@ from crypto import (
     verify_timestamp,
 )
 from crypto.encoding import b64decode, canonical_json
+from crypto.manifest import format_digest, parse_digest
 from crypto.subkeys import (
     SignedSubkeyList,
     SubkeyError,
@@ -78,6 +81,37 @@ NO_SUBKEYS: Final = (
     "sealed to the reviewers' long-term keys instead)"
 )
 TEST_KDF_FLAG: Final = "--insecure-test-kdf"
+
+
+@dataclass(frozen=True)
+class KeyringPin:
+    """A keyring the organisation (or this device, `pins`) vouches for: its version and digest.
+
+    The keyring in force must be it or descend from it, by `previous` hashes and
+    the signatures of each authority set in force along the way: a fork written
+    by authorities since rotated out, or under a threshold since raised, branches
+    off before it and is refused, even by a device that keeps no state.
+    """
+
+    version: int
+    digest: bytes
+
+    @classmethod
+    def of(cls, manifest: Manifest) -> KeyringPin:
+        """The pin of a verified manifest."""
+        return cls(manifest.version, manifest.digest())
+
+    def __str__(self) -> str:
+        return f"{self.version} {format_digest(self.digest)}"
+
+    @classmethod
+    def parse(cls, text: str) -> KeyringPin:
+        """Read `VERSION DIGEST` as `raazdar-review keys show` gives them (`v7` or `7`)."""
+        version, _, digest = text.strip().partition(" ")
+        version = version.removeprefix("v")
+        if not re.fullmatch(r"[1-9][0-9]{0,8}", version):
+            raise FormatError("a keyring pin starts with the keyring's version, a number")
+        return cls(int(version), parse_digest(digest))
 
 
 @dataclass(frozen=True)
@@ -216,11 +250,13 @@ def verify(
     today: dt.date,
     *,
     signers: int | None = None,
+    anchor: KeyringPin | None = None,
 ) -> Verified:
     """Verify the document's chain from the pins, or from the last manifest verified here.
 
     From the pins, the first manifest must carry `signers` pinned signatures at
-    least, whatever threshold it states (`crypto.verify_chain`).
+    least, whatever threshold it states (`crypto.verify_chain`). With `anchor`,
+    the keyring in force must also be that keyring or one verified from it.
     """
     chain = doc.chain
     if not chain or doc.in_force is None:
@@ -233,6 +269,8 @@ def verify(
             newest = chain[-1]
         else:
             newest = _from_last(chain, last, today)
+        if anchor is not None:
+            _check_anchor(chain, newest, anchor)
     except VerificationError as exc:
         raise refused(exc) from exc
     _check_fresh(doc, newest.manifest, today)
@@ -288,6 +326,48 @@ def _from_last(
         current = verify_successor(current, candidate, None)
     verify_successor(current, later[-1], today)
     return later[-1]
+
+
+def _check_anchor(
+    chain: Sequence[SignedManifest], newest: SignedManifest, anchor: KeyringPin
+) -> None:
+    """Accept only the pinned keyring, or a newest one that its successors lead to.
+
+    Each step is checked as a successor, with the signatures of the authority set
+    in force at that step, whatever set or threshold the device started from.
+    """
+    found = newest.manifest.version
+    if found < anchor.version:
+        raise TrustError(
+            f"the instance's keyring was refused: it offers version {found}, older than "
+            f"version {anchor.version}, which the pins name (a rollback)",
+            hint=DO_NOT_SEND,
+        )
+    pinned = next(
+        (
+            s.manifest
+            for s in chain
+            if s.manifest.version == anchor.version
+            and hmac.compare_digest(s.manifest.digest(), anchor.digest)
+        ),
+        None,
+    )
+    if pinned is None:
+        raise TrustError(
+            f"the instance's keyring was refused: its version {anchor.version} is not the one "
+            "the pins name, so it is a fork of the keyring",
+            hint=DO_NOT_SEND,
+        )
+    current = pinned
+    for candidate in chain:
+        if candidate.manifest.version > current.version:
+            current = verify_successor(current, candidate, None)
+    if not hmac.compare_digest(current.digest(), newest.manifest.digest()):
+        raise TrustError(
+            f"the instance's keyring was refused: its version {found} does not follow from "
+            f"version {anchor.version}, which the pins name",
+            hint=DO_NOT_SEND,
+        )
 
 
 def _history(chain: Sequence[SignedManifest], newest: Manifest) -> tuple[Manifest, ...]:
@@ -359,12 +439,15 @@ def establish(
     host: str | None,
     allow_test_kdf: bool = False,
     threshold: int | None = None,
+    anchor: KeyringPin | None = None,
 ) -> Verified:
     """Pin (on first use), verify, remember the newest manifest and the codename KDF; save.
 
     `host` is the onion the device talks to (None for a loopback test server).
     `threshold` is how many of `authorities` must sign the manifest the chain
     starts from; without it, every one of them must (as at `keys authority-init`).
+    `anchor` is a keyring the pins name, which the keyring in force must be or
+    follow from.
     """
     if threshold is not None and not 1 <= threshold <= len(authorities):
         raise TrustError(
@@ -390,7 +473,7 @@ def establish(
             if not pinned:
                 raise TrustError("the instance publishes no authority keys", hint=DO_NOT_SEND)
             warn(pinned)
-    verified = verify(doc, pinned, state.manifest, today, signers=signers)
+    verified = verify(doc, pinned, state.manifest, today, signers=signers, anchor=anchor)
     check_onion(verified, host)
     check_kdf(verified, allow_test_kdf)
     if state.codename_salt is not None and (

@@ -14,7 +14,6 @@ then on every successor stays format 3, and a reviewer is added only with one.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import os
 from collections.abc import Mapping, Sequence
@@ -40,6 +39,7 @@ from crypto import constants as C
 from crypto.encoding import parse_json_object
 from crypto.errors import CryptoError
 from crypto.hybrid import HybridPublicKey
+from crypto.manifest import digest_text as digest_text
 from review.errors import ReviewError
 from review.workspace.erase import discard
 
@@ -297,12 +297,6 @@ def signatures(signed: SignedManifest, current: Manifest | None) -> Signatures:
     return Signatures(
         have, current.threshold, len(signed.valid_signers(new.authorities)), new.threshold
     )
-
-
-def digest_text(manifest: Manifest) -> str:
-    """The manifest's digest as holders read it aloud: base32, in groups of four."""
-    text = base64.b32encode(manifest.digest()).decode("ascii").rstrip("=")
-    return " ".join(text[i : i + 4] for i in range(0, len(text), 4))
 
 
 def describe(manifest: Manifest) -> list[str]:

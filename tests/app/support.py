@@ -32,6 +32,7 @@ from app.services.replies import post_reply
 from app.store import HOLDING_NAME
 from app.subkeys import install_lists
 from crypto import (
+    AuthorityKey,
     HybridPrivateKey,
     KeyFile,
     KeyPair,
@@ -253,8 +254,10 @@ def install_successor(
     *,
     signers: Sequence[SigningKey] | None = None,
     expires: dt.date | None = None,
+    authorities: Sequence[AuthorityKey] | None = None,
 ) -> SignedManifest:
-    """Sign the next keyring version (by the demo authorities, unless told) and install it."""
+    """Sign the next keyring version (by the demo authorities, unless told) and install it;
+    with `authorities`, it rotates the authority set to them (`signers` must include them)."""
     paths = InstancePaths(instance)
     newest = sorted(paths.manifests.glob("*.json"))[-1]
     current = SignedManifest.from_bytes(newest.read_bytes()).manifest
@@ -264,6 +267,7 @@ def install_successor(
         previous=current.digest(),
         expires=expires or current.expires,
         recipients=tuple(recipients),
+        authorities=tuple(authorities) if authorities is not None else current.authorities,
     )
     signed = SignedManifest(manifest)
     for key in signers if signers is not None else demo_authorities(instance)[:2]:

@@ -24,6 +24,7 @@ from crypto import (
     verify_successor,
 )
 from crypto import constants as C
+from crypto.manifest import format_digest, parse_digest
 
 OLD = [SigningKey(bytes([0x10 + i]) * 32) for i in range(3)]
 NEW = [SigningKey(bytes([0x20 + i]) * 32) for i in range(3)]
@@ -609,3 +610,20 @@ def test_urdu_names_are_allowed() -> None:
     assert (
         SignedManifest.from_bytes(signed.to_bytes()).manifest.recipients[0].name == "جائزہ کار ایک"
     )
+
+
+def test_a_digest_reads_back_as_people_copy_it() -> None:
+    # §8.8's known format-2 manifest, as `raazdar-review keys show` writes its digest.
+    digest = bytes.fromhex("b713f4df17baf84c6aa87b00f4746e1cbe91864a8ee65df07583cb82c10d6a95")
+    shown = "W4J7 JXYX XL4E Y2VI PMAP I5DO DS7J DBSK R3TF 34DV QPFY FQIN NKKQ"
+    assert format_digest(digest) == shown
+    assert parse_digest(shown) == digest
+    assert parse_digest(shown.lower().replace(" ", "-")) == digest
+
+
+@pytest.mark.parametrize(
+    "text", ["", "W4J7", "W4J7 JXYX XL4E Y2VI PMAP I5DO DS7J DBSK R3TF 34DV QPFY FQIN NKK1"]
+)
+def test_a_digest_of_another_length_or_alphabet_is_refused(text: str) -> None:
+    with pytest.raises(FormatError, match="52 base32 characters"):
+        parse_digest(text)

@@ -9,8 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from flask import Flask
 
+from app.instance import InstancePaths
 from crypto import (
     AuthorityKey,
     CodenameParams,
@@ -18,6 +20,7 @@ from crypto import (
     InstanceListing,
     KdfParams,
     Manifest,
+    Period,
     PrivateKey,
     Recipient,
     SignedManifest,
@@ -28,11 +31,15 @@ from crypto import (
 )
 from crypto import constants as C
 from crypto.encoding import b64encode, canonical_json
+from crypto.manifest import digest_text
 from crypto.onion import OnionServiceKey
+from crypto.subkeys import generate as generate_subkeys
+from crypto.subkeys import sign_subkeys
 from crypto.vault import Vault
+from submit.cli import cli
 from submit.errors import TrustError
 from submit.state import State
-from submit.trust import KeyringDocument, establish, verify
+from submit.trust import KeyringDocument, KeyringPin, establish, verify
 from tests.app.support import (
     demo_authorities,
     install_subkeys,
@@ -584,3 +591,156 @@ def test_the_client_does_not_show_a_reply_by_a_reviewer_the_keyring_in_force_dro
     assert read.exit_code == 1
     assert "0300-1234567" not in read.stdout
     assert "did not verify" in read.stderr
+
+
+# -- a first run, and --no-state, against a fork the pins can name ---------------------
+
+
+def _rotate_authorities(instance: Path) -> SignedManifest:
+    """The demo keyring's next version hands the authority set over to two new holders."""
+    current = SignedManifest.from_bytes(
+        sorted(InstancePaths(instance).manifests.glob("*.json"))[-1].read_bytes()
+    )
+    new = [SigningKey.generate() for _ in range(2)]
+    return install_successor(
+        instance,
+        current.manifest.recipients,
+        signers=[*demo_authorities(instance)[:2], *new],
+        authorities=[AuthorityKey(f"New holder {i}", k.verify_key) for i, k in enumerate(new)],
+    )
+
+
+def _fork_by_rotated_out_holders(instance: Path) -> Any:
+    """Two holders of the demo set, rotated out since, write a version 2 of their own after
+    version 1: a reviewer and a timestamp key of theirs, and mallory's subkeys."""
+    holders = demo_authorities(instance)[:2]
+    stamper = SigningKey.generate()
+    mallory_keys, mallory = new_reviewer("mallory")
+    signer = mallory_keys.signing
+    assert signer is not None
+
+    def rewrite(doc: dict[str, Any]) -> dict[str, Any]:
+        real = SignedManifest.from_bytes(json.dumps(doc["manifests"][0]).encode()).manifest
+        assert real.instance is not None
+        fork = SignedManifest(
+            dataclasses.replace(
+                real,
+                version=2,
+                previous=real.digest(),
+                recipients=(mallory,),
+                timestamp=TimestampPolicy(stamper.verify_key, 7),
+            )
+        )
+        for holder in holders:
+            fork = fork.sign(holder)
+        today = dt.datetime.now(dt.UTC).date()
+        secrets = generate_subkeys(Period.of(today))
+        listed = secrets.public_list(signer.verify_key, today, real.instance.id, 2)
+        return {
+            **doc,
+            "manifests": [doc["manifests"][0], json.loads(fork.to_bytes())],
+            "in_force": 2,
+            "timestamp": make_timestamp(fork.manifest, stamper, issued=today, days=7).to_json(),
+            "subkeys": {"mallory": json.loads(sign_subkeys(listed, signer).to_bytes())},
+        }
+
+    return rewrite
+
+
+def test_pins_carried_to_a_no_state_device_refuse_a_fork_by_authorities_rotated_out(
+    device: Device, codename_file: Path, recorder: Recorder, instance: Path, tmp_path: Path
+) -> None:
+    rotated = _rotate_authorities(instance)
+    sent = device.run("send", "-m", "first", "--codename-file", str(codename_file))
+    assert sent.exit_code == 0, sent.output
+    carried = device.run("pins", "--codename-file", str(codename_file))
+    assert carried.exit_code == 0, carried.output
+    pins = tmp_path / "carried-pins.txt"
+    pins.write_text(carried.stdout)
+
+    # The server, in the hands of the two holders rotated out, serves their fork.
+    recorder.keyring = _fork_by_rotated_out_holders(instance)
+    recorder.seen.clear()
+    options = ["--no-state", "--fast-kdf", "--pins-file", str(pins), *device.transport]
+    result = CliRunner().invoke(
+        cli, [*options, "send", "-m", "secret", "--codename-file", str(codename_file)]
+    )
+    offered = [p for p in recorder.paths("POST") if p.endswith("/uploads")]
+    assert offered == [], (
+        f"a --no-state device with the pins carried from a device that verified version "
+        f"{rotated.manifest.version} sealed to the fork and offered it: {offered}"
+    )
+    assert result.exit_code == 1, result.output
+    assert "is not the one the pins name, so it is a fork" in result.stderr
+    assert f"keyring {rotated.manifest.version} " in carried.stdout
+    assert "raazdar-submit: hint: send nothing to this instance" in result.stderr
+
+
+def test_a_keyring_pin_refuses_a_fork_under_a_threshold_since_raised(
+    v1: SignedManifest, keys: list[SigningKey], pins: frozenset[Fingerprint]
+) -> None:
+    raised = successor(v1, keys, threshold=3)
+    v3 = successor(raised, keys)
+    # Two holders, enough before the threshold was raised, fork from version 1.
+    jumped = dataclasses.replace(
+        successor(v1, [], recipients=[reviewer("mallory")]).manifest, version=5
+    )
+    fork = sign(SignedManifest(jumped), keys[:2])
+    assert verify(document([v1, fork]), pins, None, TODAY).manifest == fork.manifest
+    pin = KeyringPin.of(v3.manifest)
+    with pytest.raises(TrustError, match="its version 3 is not the one the pins name"):
+        verify(document([v1, fork]), pins, None, TODAY, anchor=pin)
+    with pytest.raises(TrustError, match="older than version 3, which the pins name"):
+        verify(document([v1, raised]), pins, None, TODAY, anchor=pin)
+    v4 = successor(v3, keys)
+    assert verify(document([v1, raised, v3, v4]), pins, None, TODAY, anchor=pin).manifest == (
+        v4.manifest
+    )
+
+
+def test_a_keyring_pin_holds_where_the_authorities_are_trusted_on_first_use(
+    tmp_path: Path, v1: SignedManifest, v2: SignedManifest
+) -> None:
+    # The server advertises a set of its own, whose first keyring follows the real version 2.
+    strangers = [SigningKey.generate() for _ in range(2)]
+    seized = successor(
+        v2,
+        strangers,
+        authorities=[AuthorityKey(f"S{i}", k.verify_key) for i, k in enumerate(strangers)],
+        recipients=[reviewer("mallory")],
+    )
+    advertised = list(seized.manifest.authority_fingerprints)
+    doc = document([v1, v2, seized], advertised)
+    state = State(tmp_path / "state", vault=VAULT)
+    with pytest.raises(TrustError, match="lacks the authority signatures"):
+        establish(
+            state,
+            doc,
+            frozenset(),
+            TODAY,
+            lambda pinned: None,
+            host=ONION,
+            allow_test_kdf=True,
+            anchor=KeyringPin.of(v2.manifest),
+        )
+    assert state.manifest is None
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["keyring 2", "keyring two ABCD", "keyring 2 ABCD EFGH", "keyring 0 " + "A" * 52],
+)
+def test_a_pins_file_keyring_line_must_be_a_version_and_a_digest(tmp_path: Path, line: str) -> None:
+    pins = tmp_path / "pins.txt"
+    pins.write_text(f"{line}\n")
+    result = CliRunner().invoke(
+        cli, ["--state", str(tmp_path / "s"), "--pins-file", str(pins), "new"]
+    )
+    assert result.exit_code == 2, result.output
+    assert "keyring VERSION DIGEST" in result.output
+
+
+def test_a_keyring_pin_reads_as_the_review_tool_shows_the_digest(v1: SignedManifest) -> None:
+    shown = f"v1 {digest_text(v1.manifest).lower()}"
+    assert KeyringPin.parse(shown) == KeyringPin.of(v1.manifest)
+    assert str(KeyringPin.of(v1.manifest)) == f"1 {digest_text(v1.manifest)}"
