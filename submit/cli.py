@@ -642,8 +642,8 @@ def _show_replies(
         name = inbox.digest(envelope)
         if name in this_run:
             click.echo(
-                f"--- reply {number} of {len(waiting)}, {info.day}: the same reply as reply "
-                f"{this_run[name]}, listed again by the server: not shown twice"
+                f"--- reply {number} of {len(waiting)}, listed under {info.day}: the same "
+                f"reply as reply {this_run[name]}, listed again by the server: not shown twice"
             )
             continue
         this_run[name] = number
@@ -651,15 +651,16 @@ def _show_replies(
             reply = inbox.open_reply(state, keys.private_key, envelope, trusted)
         except inbox.AlreadyRead:
             click.echo(
-                f"--- reply {number} of {len(waiting)}, {info.day}: sealed to a one-time "
-                "key this device no longer holds: read before here (its key was deleted, "
+                f"--- reply {number} of {len(waiting)}, listed under {info.day}: sealed to a "
+                "one-time key this device no longer holds: read before here (its key was deleted, "
                 "so nothing opens it again), or sent to a --no-state run",
             )
             continue
         except (CryptoError, UnicodeDecodeError):
             failed += 1
             click.echo(
-                f"{PROG}: warning: reply {number} ({info.day}) did not verify: not shown",
+                f"{PROG}: warning: reply {number} (listed under {info.day}) did not verify: "
+                "not shown",
                 err=True,
             )
             continue
@@ -669,10 +670,10 @@ def _show_replies(
             if reply.forward_secret
             else "NOT forward-secret: sealed to your codename's key"
         )
-        day = info.day if reply.forward_secret else inbox.first_listed(state, envelope, info.day)
-        if day != info.day:
+        first = info.day if reply.forward_secret else inbox.first_listed(state, envelope, info.day)
+        if first != info.day:
             click.echo(
-                f"{PROG}: warning: reply {number} was first shown here under {day}; the "
+                f"{PROG}: warning: reply {number} was first shown here under {first}; the "
                 f"server now lists it under {info.day}: it is that old reply, not a new one",
                 err=True,
             )
@@ -683,9 +684,15 @@ def _show_replies(
             if doubt:
                 click.echo(f"{PROG}: warning: reply {number}: {doubt}", err=True)
         else:
+            # Nothing vouches for a day of this reply's: the server's is named as the server's.
+            day = (
+                f"undated (the server lists it under {first})"
+                if first == info.day
+                else f"undated (first shown here under {first})"
+            )
             click.echo(
                 f"{PROG}: note: reply {number} was written before replies carried their "
-                f"day: {day} is the day the server lists it under, which it could change",
+                f"day: {info.day} is the day the server lists it under, which it could change",
                 err=True,
             )
         click.echo(f"--- reply {number} of {len(waiting)}, {day}, from {clean(who)} ({sealed})")

@@ -66,7 +66,7 @@ def test_an_old_reply_listed_again_under_today_is_shown_with_the_day_it_was_firs
     reply_id = _first_reply(device, codename_file, app, instance)
     first = device.run("replies", "--codename-file", str(codename_file))
     assert first.exit_code == 0, first.output
-    assert f"reply 1 of 1, {OLD_DAY}, from Demo reviewer" in first.stdout
+    assert f"reply 1 of 1, undated (the server lists it under {OLD_DAY}), from Demo" in first.stdout
 
     _listed_again(app, reply_id, drop_original=True)
     today = dt.datetime.now(dt.UTC).date()
@@ -76,7 +76,7 @@ def test_an_old_reply_listed_again_under_today_is_shown_with_the_day_it_was_firs
     assert f"{today}, from" not in again.stdout, (
         f"the old reply was shown as today's: {again.stdout.splitlines()[0]}"
     )
-    assert f"reply 1 of 1, {OLD_DAY}, from Demo reviewer" in again.stdout
+    assert f"reply 1 of 1, undated (first shown here under {OLD_DAY}), from Demo" in again.stdout
     assert f"now lists it under {today}" in again.stderr
 
 
@@ -183,8 +183,24 @@ def test_a_reply_written_before_replies_carried_their_day_is_shown_under_the_ser
     assert reply_id
     read = device.run("replies", "--codename-file", str(codename_file))
     assert read.exit_code == 0, read.output
-    assert f"reply 1 of 1, {OLD_DAY}, from Demo reviewer" in read.stdout
+    assert f"reply 1 of 1, undated (the server lists it under {OLD_DAY}), from Demo" in read.stdout
     assert f"{OLD_DAY} is the day the server lists it under, which it could change" in read.stderr
+
+
+def test_a_reply_that_carries_no_day_is_never_headed_by_the_servers_day(
+    device: Device, codename_file: Path, app: Flask, instance: Path
+) -> None:
+    # Held back since it was written, and listed under today the first time it is shown.
+    reply_id = _first_reply(device, codename_file, app, instance)
+    today = dt.datetime.now(dt.UTC).date()
+    _listed_under(app, reply_id, today)
+    read = device.run("replies", "--codename-file", str(codename_file))
+    assert read.exit_code == 0, read.output
+    header = read.stdout.splitlines()[0]
+    assert f", {today}, from" not in header, (
+        f"a reply that carries no day was headed by the day the server chose: {header}"
+    )
+    assert f"reply 1 of 1, undated (the server lists it under {today}), from" in header
 
 
 @pytest.mark.parametrize(
