@@ -659,8 +659,7 @@ def _show_replies(
         except (CryptoError, UnicodeDecodeError):
             failed += 1
             click.echo(
-                f"{PROG}: warning: reply {number} (listed under {info.day}) did not verify: "
-                "not shown",
+                f"{PROG}: warning: reply {number} ({info.day}) did not verify: not shown",
                 err=True,
             )
             continue
