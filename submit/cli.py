@@ -45,7 +45,7 @@ from crypto import (
 )
 from submit import inbox, sensitive, transport, uploads
 from submit import state as state_mod
-from submit.errors import StateError, SubmitError, TransportError
+from submit.errors import ServerError, StateError, SubmitError, TransportError
 from submit.noatime import read_quietly, read_text_quietly
 from submit.protocol import MAX_REPLIES, MAX_REPLY_BYTES, Api
 from submit.trust import TEST_KDF_FLAG, KeyringDocument, KeyringPin, Verified, establish
@@ -382,6 +382,24 @@ def connected(
         yield api, verified, doc
 
 
+def ensure_account(api: Api, keys: SourceKeys, state: state_mod.State) -> None:
+    """Create the account if there is none; a refusal of one used here before is no reason
+    to log in on the instance's web page, which would hand the server the codename."""
+    try:
+        api.ensure_account(keys)
+    except ServerError as exc:
+        if exc.status != 409 or not (state.prekeys or state.shown or state.pending):
+            raise
+        raise ServerError(
+            exc.status,
+            exc.code,
+            str(exc),
+            hint="this device sent or read replies with this codename there before, so the "
+            "server has no reason to refuse it: do not type it into the instance's web page, "
+            "where the server would get it, and tell the organisation through another channel",
+        ) from exc
+
+
 def read_codename(path: Path | None) -> str:
     """The codename: from a file (`-` for stdin), or prompted without echo."""
     if path is None:
@@ -553,7 +571,7 @@ def send(
             # Before anything is sent: with no subkey for this week, nothing is sealed at all.
             recipients = None if resume else verified.recipients(dt.datetime.now(dt.UTC).date())
             keys = derive_source_keys(codename, verified.salt, verified.kdf)
-            api.ensure_account(keys)
+            ensure_account(api, keys, state)
             if not resume:
                 report = uploads.report_bytes(text, language) if text is not None else None
                 uploads.seal_submission(
@@ -593,7 +611,7 @@ def replies(settings: Settings, codename_file: Path | None) -> None:
         connected(settings, state) as (api, verified, _doc),
     ):
         keys = derive_source_keys(codename, verified.salt, verified.kdf)
-        api.ensure_account(keys)
+        ensure_account(api, keys, state)
         with api.within():
             failed, shown = _show_replies(api, keys, state, verified)
     if shown:

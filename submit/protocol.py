@@ -58,6 +58,14 @@ MAX_MESSAGE_CHARS: Final = 300
 # The day a reply arrived is printed to the source: nothing but a date may reach the terminal.
 _DAY: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
+# The web page takes the codename itself, which this client never sends: a seized server
+# refusing the account must not be able to send the source there without the risk named.
+BROWSER_HINT: Final = (
+    "only if you made this codename in Tor Browser and never used it with raazdar-submit, "
+    "log in there once, then retry; otherwise do not type it into the instance's web page: "
+    "the server would get your codename there"
+)
+
 _TOO_LONG: Final = "the instance took too long to answer"
 _TOO_LONG_HINT: Final = "try again later, or over another circuit"
 
@@ -245,10 +253,7 @@ class Api:
             "POST", self._path("/sources"), keys, body=body, content_type="application/json"
         )
         if response.status_code == 409:
-            raise self._error(
-                response,
-                hint="if you made this codename in Tor Browser, log in there once, then retry",
-            )
+            raise self._error(response, hint=BROWSER_HINT)
         created = self._json(response, {200, 201}).get("created")
         return created is True
 

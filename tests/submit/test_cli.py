@@ -392,3 +392,36 @@ def test_a_send_the_server_refuses_for_now_says_how_to_resume_it(
     resumed = device.run("send", "--resume", "--codename-file", str(codename_file))
     assert resumed.exit_code == 0, resumed.output
     assert "Sent 1 report" in resumed.output
+
+
+def test_a_server_refusing_a_used_account_cannot_send_the_source_to_type_the_codename_in_its_page(
+    device: Device, codename_file: Path, recorder: Recorder
+) -> None:
+    sent = device.run("send", "-m", "first", "--codename-file", str(codename_file))
+    assert sent.exit_code == 0, sent.output
+    # Seized, the server says the account needs a login in the browser, where the page it
+    # serves would take the codename itself (the client never sends it).
+    refusal = {"error": "conflict", "message": "this account has no signing key yet"}
+    recorder.app = hostile(
+        recorder.app, {"/api/v1/sources": ("409 Conflict", json.dumps(refusal).encode())}
+    )
+    result = device.run("replies", "--codename-file", str(codename_file))
+    assert result.exit_code == 1, result.output
+    assert "log in there once" not in result.stderr, (
+        f"the client told a source whose codename it used there before to log in on the "
+        f"server's page: {result.stderr.splitlines()[-1]}"
+    )
+    assert "do not type it into the instance's web page" in result.stderr
+
+
+def test_a_first_refused_account_is_sent_to_the_browser_only_with_the_risk_named(
+    device: Device, codename_file: Path, recorder: Recorder
+) -> None:
+    refusal = {"error": "conflict", "message": "this account has no signing key yet"}
+    recorder.app = hostile(
+        recorder.app, {"/api/v1/sources": ("409 Conflict", json.dumps(refusal).encode())}
+    )
+    result = device.run("replies", "--codename-file", str(codename_file))
+    assert result.exit_code == 1, result.output
+    assert "only if you made this codename in Tor Browser" in result.stderr
+    assert "the server would get your codename" in result.stderr
