@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
-import re
 import sys
 import unicodedata
 from collections.abc import Iterator
@@ -47,8 +46,16 @@ from submit import inbox, sensitive, transport, uploads
 from submit import state as state_mod
 from submit.errors import ServerError, StateError, SubmitError, TransportError
 from submit.noatime import read_quietly, read_text_quietly
+from submit.pins import BOUND, Pins, read_pins
 from submit.protocol import MAX_REPLIES, MAX_REPLY_BYTES, Api
-from submit.trust import TEST_KDF_FLAG, KeyringDocument, KeyringPin, Verified, establish
+from submit.trust import (
+    TEST_KDF_FLAG,
+    KeyringDocument,
+    KeyringPin,
+    Verified,
+    bound_everywhere,
+    establish,
+)
 
 PROG: Final = "raazdar-submit"
 MAX_MESSAGE_BYTES: Final = 1024 * 1024
@@ -72,6 +79,8 @@ class Settings:
     threshold: int | None = None
     # A keyring the pins name: the one in force must be it or follow from it.
     keyring: KeyringPin | None = None
+    # The pins say the reviewers' subkey lists name the instance: an unbound one is refused.
+    bound_subkeys: bool = False
 
 
 pass_settings = click.make_pass_decorator(Settings)
@@ -136,8 +145,8 @@ class Group(click.Group):
     "--pins-file",
     type=click.Path(path_type=Path, dir_okay=False, exists=True),
     help="Read the instance's address and authority fingerprints from FILE (lines "
-    "`instance URL`, `authority FINGERPRINT`, `threshold K` and `keyring VERSION DIGEST`), "
-    "e.g. on a stick kept apart from this device.",
+    "`instance URL`, `authority FINGERPRINT`, `threshold K`, `keyring VERSION DIGEST` and "
+    "`subkeys bound`), e.g. on a stick kept apart from this device.",
 )
 @click.option(
     "--instance",
@@ -215,9 +224,9 @@ def cli(
         raise click.UsageError("--tor-config is for the tor that --launch-tor starts")
     if no_state and root is not None:
         raise click.UsageError("--no-state writes no state: give --state or --no-state")
-    keyring: KeyringPin | None = None
+    pins = read_pins(pins_file) if pins_file is not None else Pins()
     if pins_file is not None:
-        pinned_instance, pinned, pinned_threshold, keyring = read_pins(pins_file)
+        pinned_instance, pinned, pinned_threshold = pins.instance, pins.authorities, pins.threshold
         if instance is not None and pinned_instance is not None and instance != pinned_instance:
             raise click.UsageError("--instance and the pins file name different instances")
         if threshold is not None and pinned_threshold is not None and threshold != pinned_threshold:
@@ -239,55 +248,12 @@ def cli(
         no_state,
         fast_kdf,
         threshold,
-        keyring,
+        pins.keyring,
+        pins.bound_subkeys,
     )
 
 
 # -- helpers --------------------------------------------------------------------
-
-
-def read_pins(path: Path) -> tuple[str | None, tuple[str, ...], int | None, KeyringPin | None]:
-    """Read a pins file: `instance URL` once, `authority FINGERPRINT` each, `threshold K` once,
-    `keyring VERSION DIGEST` once."""
-    instance: str | None = None
-    authorities: list[str] = []
-    threshold: int | None = None
-    keyring: KeyringPin | None = None
-    try:
-        lines = read_text_quietly(path).splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise click.BadParameter("cannot read it as UTF-8 text", param_hint="--pins-file") from exc
-    for number, line in enumerate(lines, 1):
-        words = line.split("#", 1)[0].split(None, 1)
-        if not words:
-            continue
-        if len(words) == 2 and words[0] == "instance" and instance is None:
-            instance = words[1].strip()
-        elif len(words) == 2 and words[0] == "authority":
-            authorities.append(words[1].strip())
-        elif (
-            len(words) == 2
-            and words[0] == "threshold"
-            and threshold is None
-            and re.fullmatch(r"[1-9][0-9]?", words[1].strip())
-        ):
-            threshold = int(words[1])
-        elif len(words) == 2 and words[0] == "keyring" and keyring is None:
-            try:
-                keyring = KeyringPin.parse(words[1])
-            except CryptoError as exc:
-                raise click.BadParameter(
-                    f"line {number}: expected `keyring VERSION DIGEST`, as "
-                    "`raazdar-review keys show` gives them",
-                    param_hint="--pins-file",
-                ) from exc
-        else:
-            raise click.BadParameter(
-                f"line {number}: expected `instance URL` (once), `authority FINGERPRINT`, "
-                "`threshold K` (once, K from 1 to 99) or `keyring VERSION DIGEST` (once)",
-                param_hint="--pins-file",
-            )
-    return instance, tuple(authorities), threshold, keyring
 
 
 @contextlib.contextmanager
@@ -372,6 +338,7 @@ def connected(
             allow_test_kdf=settings.insecure_test_kdf,
             threshold=settings.threshold,
             anchor=settings.keyring,
+            bound_subkeys=settings.bound_subkeys,
         )
         if verified.kdf.is_testing:
             click.echo(
@@ -739,6 +706,10 @@ def pins(settings: Settings, codename_file: Path | None) -> None:
             # The newest keyring verified here: a device given these pins refuses any
             # keyring that does not follow from it (a fork by authorities rotated out since).
             lines.append(f"keyring {KeyringPin.of(state.manifest.manifest)}")
+            if bound_everywhere(state.manifest.manifest, state.subkeys):
+                # Every reviewer's list sealed to here names the instance: one that names
+                # none, served to a device with these pins, is a replay.
+                lines.append(f"subkeys {BOUND}")
     click.echo("\n".join(lines))
     sensitive.erase_once_read("copied them")
 

@@ -43,6 +43,7 @@ from crypto import (
     verify_successor,
     verify_timestamp,
 )
+from crypto.constants import SUBKEYS_FORMAT_BOUND
 from crypto.encoding import b64decode, canonical_json
 from crypto.manifest import format_digest, parse_digest
 from crypto.subkeys import (
@@ -406,17 +407,27 @@ def check_kdf(verified: Verified, allow_test_kdf: bool) -> None:
         )
 
 
-def _check_not_rolled_back(state: State, verified: Verified, today: dt.date) -> None:
+def _check_not_rolled_back(
+    state: State, verified: Verified, today: dt.date, *, bound: bool = False
+) -> None:
     """Refuse a reviewer's subkey list older than one this device saw; remember the newest.
 
     A server may serve an older list its reviewer replaced (weeks re-issued after a
     compromise, or destroyed on the workstation): sealing to it loses the report or
     gives it away. Only lists that verify under the keyring in force are recorded.
+    With `bound` (the pins say so), a list that names no instance is refused too.
     """
     seen = dict(state.subkeys)
     for key, listed in verified_lists(verified.manifest, verified.subkeys, today).items():
         text = key.to_text()
         issued, form = listed.issued.isoformat(), listed.format
+        if bound and form < SUBKEYS_FORMAT_BOUND:
+            raise TrustError(
+                f"the instance serves a subkey list for reviewer {key.fingerprint} that names "
+                f"no instance (format {form}), and the pins say this instance's lists name it: "
+                "an old list replayed, or another instance's: nothing was sealed",
+                hint=DO_NOT_SEND,
+            )
         before = seen.get(text)
         if before is not None and (issued < before[0] or form < before[1]):
             raise TrustError(
@@ -427,6 +438,14 @@ def _check_not_rolled_back(state: State, verified: Verified, today: dt.date) -> 
             )
         seen[text] = (issued, form)
     state.subkeys = seen
+
+
+def bound_everywhere(manifest: Manifest, seen: Mapping[str, tuple[str, int]]) -> bool:
+    """Whether every reviewer of a keyring of hybrid reviewers had a bound list sealed to here."""
+    return requires_subkeys(manifest) and all(
+        seen.get(r.signing_key.to_text(), ("", 0))[1] >= SUBKEYS_FORMAT_BOUND
+        for r in manifest.recipients
+    )
 
 
 def establish(
@@ -440,6 +459,7 @@ def establish(
     allow_test_kdf: bool = False,
     threshold: int | None = None,
     anchor: KeyringPin | None = None,
+    bound_subkeys: bool = False,
 ) -> Verified:
     """Pin (on first use), verify, remember the newest manifest and the codename KDF; save.
 
@@ -447,7 +467,7 @@ def establish(
     `threshold` is how many of `authorities` must sign the manifest the chain
     starts from; without it, every one of them must (as at `keys authority-init`).
     `anchor` is a keyring the pins name, which the keyring in force must be or
-    follow from.
+    follow from; `bound_subkeys`, that the pins refuse subkey lists naming no instance.
     """
     if threshold is not None and not 1 <= threshold <= len(authorities):
         raise TrustError(
@@ -484,7 +504,7 @@ def establish(
             "last used it",
             hint="your codename would no longer open your replies there; " + DO_NOT_SEND,
         )
-    _check_not_rolled_back(state, verified, today)
+    _check_not_rolled_back(state, verified, today, bound=bound_subkeys)
     state.authorities = pinned
     state.manifest = verified.signed
     state.codename_salt, state.codename_kdf = verified.salt, verified.kdf

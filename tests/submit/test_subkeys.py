@@ -9,12 +9,14 @@ the reviewers' long-term keys.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import io
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
 from crypto import (
     DecryptionError,
@@ -38,10 +40,13 @@ from crypto.subkeys import (
     sign_subkeys,
 )
 from crypto.vault import Vault
+from submit.cli import cli
 from submit.errors import SubmitError, TrustError
 from submit.state import State
 from submit.trust import NO_SUBKEYS, KeyringDocument, Verified, verify
 from submit.uploads import seal_submission
+from tests.app.support import reviewer_keys
+from tests.submit.support import Device, Recorder
 from tests.submit.test_trust import SALT, TODAY, VAULT, document, first, reviewer, trusting
 
 WEEK = Period.of(TODAY)
@@ -241,3 +246,49 @@ def test_a_list_for_another_instance_is_not_sealed_to() -> None:
     }
     with pytest.raises(TrustError, match="another instance"):
         verified(other).recipients(TODAY)
+
+
+# -- a --no-state device, and a format 1 list replayed to it -----------------------------
+
+
+def _unbound_list_replayed(instance: Path) -> Any:
+    """As a seized server: a list of the demo reviewer's that names no instance (format 1),
+    for keys the reviewer has since replaced, in place of the bound one installed."""
+    signer = reviewer_keys(instance).signing
+    assert signer is not None
+    today = dt.datetime.now(dt.UTC).date()
+    replaced = generate(Period.of(today))
+    unbound = sign_subkeys(replaced.public_list(signer.verify_key, today), signer)
+    assert unbound.subkeys.format == 1
+
+    def rewrite(doc: dict[str, Any]) -> dict[str, Any]:
+        (rid,) = doc["subkeys"]
+        return {**doc, "subkeys": {rid: json.loads(unbound.to_bytes())}}
+
+    return rewrite
+
+
+def test_pins_carried_from_a_device_that_saw_bound_lists_refuse_an_unbound_one(
+    device: Device, codename_file: Path, recorder: Recorder, instance: Path, tmp_path: Path
+) -> None:
+    sent = device.run("send", "-m", "first", "--codename-file", str(codename_file))
+    assert sent.exit_code == 0, sent.output
+    carried = device.run("pins", "--codename-file", str(codename_file))
+    assert carried.exit_code == 0, carried.output
+    pins = tmp_path / "carried-pins.txt"
+    pins.write_text(carried.stdout)
+
+    recorder.keyring = _unbound_list_replayed(instance)
+    recorder.seen.clear()
+    options = ["--no-state", "--fast-kdf", "--pins-file", str(pins), *device.transport]
+    result = CliRunner().invoke(
+        cli, [*options, "send", "-m", "secret", "--codename-file", str(codename_file)]
+    )
+    offered = [p for p in recorder.paths("POST") if p.endswith("/uploads")]
+    assert offered == [], (
+        f"a --no-state device with the pins of one that sealed to bound lists sealed to a "
+        f"replayed unbound one and offered it: {offered}"
+    )
+    assert result.exit_code == 1, result.output
+    assert "names no instance" in result.stderr
+    assert "subkeys bound" in carried.stdout

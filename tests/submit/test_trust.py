@@ -728,7 +728,14 @@ def test_a_keyring_pin_holds_where_the_authorities_are_trusted_on_first_use(
 
 @pytest.mark.parametrize(
     "line",
-    ["keyring 2", "keyring two ABCD", "keyring 2 ABCD EFGH", "keyring 0 " + "A" * 52],
+    [
+        "keyring 2",
+        "keyring two ABCD",
+        "keyring 2 ABCD EFGH",
+        "keyring 0 " + "A" * 52,
+        "subkeys unbound",
+        "subkeys bound\nsubkeys bound",
+    ],
 )
 def test_a_pins_file_keyring_line_must_be_a_version_and_a_digest(tmp_path: Path, line: str) -> None:
     pins = tmp_path / "pins.txt"
