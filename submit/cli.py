@@ -516,55 +516,64 @@ def send(
         raise click.UsageError("give --resume or --discard, not both")
     if not (resume or discard or new_content or sys.stdin.isatty()):
         raise click.UsageError("nothing to send: give --message-file or files")
-    codename = read_codename(codename_file)
-    with device_state(settings, codename) as state:
-        if discard:
-            if state.pending is None:
-                raise SubmitError("there is no unfinished upload to discard")
-            uploads.discard(state)
-            click.echo("The unfinished upload was discarded.", err=True)
-            return
-        if resume and state.pending is None:
-            raise SubmitError("there is no unfinished upload to resume")
-        if not resume and state.pending is not None:
-            raise SubmitError(
-                "an earlier upload is unfinished",
-                hint="finish it with `raazdar-submit send --resume`, or forget it with --discard",
-            )
-        text = None if resume else read_message(message, message_file)
-        if not resume and text is None and not files:
-            raise SubmitError("nothing to send: the message is empty")
-        with connected(settings, state) as (api, verified, _doc):
-            # Before anything is sent: with no subkey for this week, nothing is sealed at all.
-            recipients = None if resume else verified.recipients(dt.datetime.now(dt.UTC).date())
-            keys = derive_source_keys(codename, verified.salt, verified.kdf)
-            ensure_account(api, keys, state)
-            if not resume:
-                report = uploads.report_bytes(text, language) if text is not None else None
-                uploads.seal_submission(
-                    state, verified.manifest, report, list(files), keys=keys, recipients=recipients
+    try:
+        codename = read_codename(codename_file)
+        with device_state(settings, codename) as state:
+            if discard:
+                if state.pending is None:
+                    raise SubmitError("there is no unfinished upload to discard")
+                uploads.discard(state)
+                click.echo("The unfinished upload was discarded.", err=True)
+                return
+            if resume and state.pending is None:
+                raise SubmitError("there is no unfinished upload to resume")
+            if not resume and state.pending is not None:
+                raise SubmitError(
+                    "an earlier upload is unfinished",
+                    hint="finish it with `raazdar-submit send --resume`, or forget it with "
+                    "--discard",
                 )
-            pending = state.pending
-            assert pending is not None  # noqa: S101 - sealed above, or checked for --resume
-            kinds = [i.kind for i in pending.items]
-            with _Bar(Console(stderr=True)) as bar:
-                stored = uploads.upload_pending(api, keys, state, progress=bar, retries=retries)
-    reports, attached = kinds.count("report"), kinds.count("file")
-    parts = ([f"{reports} report"] if reports else []) + (
-        [f"{attached} file(s)"] if attached else []
-    )
-    click.echo(f"Sent {' and '.join(parts)}: {len(stored)} envelope(s) stored, sealed.")
-    for path in files:
-        # Sealing copied it: the file itself, and a gallery's cloud copy of a photo, remain.
-        click.echo(
-            f"{PROG}: note: {path} is still on this device, where whoever takes it finds it "
-            "(a photo also in the gallery, and in any copy of it in the cloud): remove it "
-            "there if it must not be found",
-            err=True,
+            text = None if resume else read_message(message, message_file)
+            if not resume and text is None and not files:
+                raise SubmitError("nothing to send: the message is empty")
+            with connected(settings, state) as (api, verified, _doc):
+                # Before anything is sent: with no subkey for this week, nothing is sealed at all.
+                recipients = None if resume else verified.recipients(dt.datetime.now(dt.UTC).date())
+                keys = derive_source_keys(codename, verified.salt, verified.kdf)
+                ensure_account(api, keys, state)
+                if not resume:
+                    report = uploads.report_bytes(text, language) if text is not None else None
+                    uploads.seal_submission(
+                        state,
+                        verified.manifest,
+                        report,
+                        list(files),
+                        keys=keys,
+                        recipients=recipients,
+                    )
+                pending = state.pending
+                assert pending is not None  # noqa: S101 - sealed above, or checked for --resume
+                kinds = [i.kind for i in pending.items]
+                with _Bar(Console(stderr=True)) as bar:
+                    stored = uploads.upload_pending(api, keys, state, progress=bar, retries=retries)
+        reports, attached = kinds.count("report"), kinds.count("file")
+        parts = ([f"{reports} report"] if reports else []) + (
+            [f"{attached} file(s)"] if attached else []
         )
-    if files:
-        # The command typed, and the notes above, name the files sent.
-        sensitive.erase_once_read("read this")
+        click.echo(f"Sent {' and '.join(parts)}: {len(stored)} envelope(s) stored, sealed.")
+        for path in files:
+            # Sealing copied it: the file itself, and a gallery's cloud copy of a photo, remain.
+            click.echo(
+                f"{PROG}: note: {path} is still on this device, where whoever takes it finds it "
+                "(a photo also in the gallery, and in any copy of it in the cloud): remove it "
+                "there if it must not be found",
+                err=True,
+            )
+    finally:
+        if files:
+            # The command typed, and the notes above, name the files given: erased whether
+            # the run sent them or ended in an error (the error is printed after).
+            sensitive.erase_once_read("read this")
 
 
 @cli.command()
@@ -573,16 +582,20 @@ def send(
 def replies(settings: Settings, codename_file: Path | None) -> None:
     """Fetch the replies to your reports and open them on this device."""
     codename = read_codename(codename_file)
-    with (
-        device_state(settings, codename) as state,
-        connected(settings, state) as (api, verified, _doc),
-    ):
-        keys = derive_source_keys(codename, verified.salt, verified.kdf)
-        ensure_account(api, keys, state)
-        with api.within():
-            failed, shown = _show_replies(api, keys, state, verified)
-    if shown:
-        sensitive.erase_once_read("read the replies")
+    shown: list[int] = []
+    try:
+        with (
+            device_state(settings, codename) as state,
+            connected(settings, state) as (api, verified, _doc),
+        ):
+            keys = derive_source_keys(codename, verified.salt, verified.kdf)
+            ensure_account(api, keys, state)
+            with api.within():
+                failed = _show_replies(api, keys, state, verified, shown)
+    finally:
+        # A run cut short after some were shown (a server failing the next) erases them too.
+        if shown:
+            sensitive.erase_once_read("read the replies")
     if failed:
         raise SubmitError(
             f"{failed} reply(ies) did not verify against the reviewers' keys",
@@ -591,10 +604,12 @@ def replies(settings: Settings, codename_file: Path | None) -> None:
 
 
 def _show_replies(
-    api: Api, keys: SourceKeys, state: state_mod.State, verified: Verified
-) -> tuple[int, bool]:
-    """Fetch, open and print the replies listed; return how many did not verify,
-    and whether any was shown.
+    api: Api, keys: SourceKeys, state: state_mod.State, verified: Verified, shown: list[int]
+) -> int:
+    """Fetch, open and print the replies listed; return how many did not verify.
+
+    Each reply shown is added to `shown` as it is, so a run cut short still
+    erases what it showed.
 
     The whole run is bounded (`Api.within`): past it, the replies not yet
     fetched stay on the server for the next run, and the error says how many.
@@ -611,7 +626,6 @@ def _show_replies(
     trusted = verified.reviewer_signing_keys()
     names = {r.signing_key: r.name for r in verified.manifest.recipients}
     failed = 0
-    shown = False
     if not waiting:
         click.echo("No replies yet.", err=True)
     # A server may list one envelope under two ids: it is shown once.
@@ -681,8 +695,8 @@ def _show_replies(
             )
         click.echo(f"--- reply {number} of {len(waiting)}, {day}, from {clean(who)} ({sealed})")
         click.echo(clean(reply.text))
-        shown = True
-    return failed, shown
+        shown.append(number)
+    return failed
 
 
 @cli.command()

@@ -18,12 +18,12 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from flask import Flask
 
 from tests.app.support import reply_to, reviewer_keys
-from tests.submit.support import Device
+from tests.submit.support import Device, Recorder
 
 _CLIENT: Final = (sys.executable, "-c", "from submit.cli import main; main()")
 _TREE: Final = Path(__file__).parents[2]
@@ -147,3 +147,68 @@ def test_the_names_of_files_sent_from_a_terminal_are_erased_with_the_scrollback(
     assert b"IMG_20261201_101522.jpg" in shown, shown
     assert b"/dev/null is on a disk" not in shown, "a device file holds nothing to warn of"
     assert ERASE_SCROLLBACK in after, f"the file's name stays in the scrollback: {shown[-300:]!r}"
+
+
+def test_replies_shown_before_a_server_cuts_the_run_are_erased_with_the_scrollback(
+    device: Device, codename_file: Path, app: Flask, instance: Path, recorder: Recorder
+) -> None:
+    # A seized server serves the first reply, then fails the next: the run ends in an
+    # error, and the reply it showed (forward-secret: its key already deleted) stayed.
+    sent = device.run("send", "-m", "a report", "--codename-file", str(codename_file))
+    assert sent.exit_code == 0, sent.output
+    signer = reviewer_keys(instance).signing
+    assert signer is not None
+    codename = codename_file.read_text().strip()
+    reply_to(app, codename, "Which checkpoint was it?", signer)
+    reply_to(app, codename, "Which checkpoint was it?", signer)
+    fetched: list[str] = []
+    served = recorder.app
+
+    def cut_after_one(environ: dict[str, Any], start_response: Any) -> Any:
+        if environ["PATH_INFO"].startswith("/api/v1/replies/"):
+            fetched.append(environ["PATH_INFO"])
+            if len(fetched) > 1:
+                start_response("500 Internal Server Error", [("Content-Length", "0")])
+                return [b""]
+        return served(environ, start_response)
+
+    recorder.app = cut_after_one
+    pins = device.state.parent / f"{device.state.name}-pins.txt"
+    options = ["--state", str(device.state), "--fast-kdf", "--pins-file", str(pins)]
+    args = [*options, *device.transport, "replies", "--codename-file", str(codename_file)]
+    shown, after = _on_a_terminal(args, b"Enter")
+    assert b"Which checkpoint was it?" in shown, shown
+    assert ERASE_SCROLLBACK in after, (
+        f"the reply shown before the run failed stays in the scrollback: {shown[-300:]!r} "
+        f"then {after!r}"
+    )
+    assert b"error:" in after
+
+
+def test_the_names_of_files_a_failed_send_was_given_are_erased_with_the_scrollback(
+    device: Device, codename_file: Path, tmp_path: Path, recorder: Recorder
+) -> None:
+    # The server refuses the upload for now: the run ends in an error, and the command
+    # typed above it still named the photo among the gallery's.
+    evidence = tmp_path / "IMG_20261201_101522.jpg"
+    evidence.write_bytes(b"\xff\xd8" + bytes(5000))
+    served = recorder.app
+
+    def busy(environ: dict[str, Any], start_response: Any) -> Any:
+        if environ["PATH_INFO"] == "/api/v1/uploads":
+            start_response("503 Service Unavailable", [("Content-Length", "0")])
+            return [b""]
+        return served(environ, start_response)
+
+    recorder.app = busy
+    pins = device.state.parent / f"{device.state.name}-pins.txt"
+    pins.write_text(
+        f"instance {device.url}\n" + "".join(f"authority {a}\n" for a in device.authorities)
+    )
+    options = ["--state", str(device.state), "--fast-kdf", "--pins-file", str(pins)]
+    args = [*options, *device.transport, "send", "--codename-file", str(codename_file)]
+    shown, after = _on_a_terminal([*args, "--message-file", "/dev/null", str(evidence)], b"Enter")
+    assert b"error:" in shown + after
+    assert ERASE_SCROLLBACK in after, (
+        f"a failed send left the file's name in the scrollback: {shown[-300:]!r} then {after!r}"
+    )
