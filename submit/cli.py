@@ -570,10 +570,10 @@ def send(
                 err=True,
             )
     finally:
-        if files:
-            # The command typed, and the notes above, name the files given: erased whether
-            # the run sent them or ended in an error (the error is printed after).
-            sensitive.erase_once_read("read this")
+        # The command typed (a report given with -m in it, the files' names), the notes
+        # above and "Sent": erased whether the run sent them or ended in an error (the
+        # error is printed after).
+        sensitive.erase_once_read("read this")
 
 
 @cli.command()

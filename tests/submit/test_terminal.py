@@ -115,7 +115,8 @@ def test_a_report_typed_at_the_terminal_is_erased_with_the_scrollback(
     with _terminal([sys.executable, "-c", termux, *args]) as (leader, proc):
         _read_until(leader, b"Ctrl-D", 60.0)
         os.write(leader, b"The SHO at the border post takes money\n\x04")
-        after = _read_until(leader, b"Sent 1 report", 60.0)
+        after = _read_until(leader, b"Enter once", 60.0)
+        os.write(leader, b"\n")
         assert proc.wait(timeout=60) == 0, after
     typed = after.index(b"takes money")
     assert ERASE_SCROLLBACK in after[typed:], f"the report stays in the scrollback: {after!r}"
@@ -211,4 +212,23 @@ def test_the_names_of_files_a_failed_send_was_given_are_erased_with_the_scrollba
     assert b"error:" in shown + after
     assert ERASE_SCROLLBACK in after, (
         f"a failed send left the file's name in the scrollback: {shown[-300:]!r} then {after!r}"
+    )
+
+
+def test_a_report_given_on_the_command_line_is_erased_with_the_scrollback(
+    device: Device, codename_file: Path
+) -> None:
+    # `send -m TEXT` is accepted (with a warning about the shell's history): the command
+    # typed, the report's text in it, stayed on the screen of the terminal left open,
+    # above "Sent 1 report", which says by itself that its owner is a source.
+    pins = device.state.parent / f"{device.state.name}-pins.txt"
+    pins.write_text(
+        f"instance {device.url}\n" + "".join(f"authority {a}\n" for a in device.authorities)
+    )
+    options = ["--state", str(device.state), "--fast-kdf", "--pins-file", str(pins)]
+    args = [*options, *device.transport, "send", "--codename-file", str(codename_file)]
+    shown, after = _on_a_terminal([*args, "-m", "The SHO at the border post takes money"], b"Enter")
+    assert b"Sent 1 report" in shown, shown
+    assert ERASE_SCROLLBACK in after, (
+        f"the command typed, the report in it, stays in the scrollback: {shown[-300:]!r}"
     )
