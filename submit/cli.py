@@ -15,7 +15,7 @@ import datetime as dt
 import os
 import sys
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -44,7 +44,7 @@ from crypto import (
 )
 from submit import inbox, sensitive, transport, uploads
 from submit import state as state_mod
-from submit.errors import ServerError, StateError, SubmitError, TransportError
+from submit.errors import ServerError, StateError, SubmitError, TransportError, TrustError
 from submit.noatime import read_quietly, read_text_quietly
 from submit.pins import BOUND, Pins, read_pins
 from submit.protocol import MAX_REPLIES, MAX_REPLY_BYTES, Api
@@ -58,6 +58,7 @@ from submit.trust import (
 )
 
 PROG: Final = "raazdar-submit"
+TOFU_FLAG: Final = "--trust-on-first-use"
 MAX_MESSAGE_BYTES: Final = 1024 * 1024
 
 
@@ -81,6 +82,8 @@ class Settings:
     keyring: KeyringPin | None = None
     # The pins say the reviewers' subkey lists name the instance: an unbound one is refused.
     bound_subkeys: bool = False
+    # Without pins, trust the authority keys the instance publishes (with a warning).
+    trust_on_first_use: bool = False
 
 
 pass_settings = click.make_pass_decorator(Settings)
@@ -161,7 +164,15 @@ class Group(click.Group):
     metavar="FINGERPRINT",
     multiple=True,
     help="An authority key fingerprint to pin, from the organisation (repeat for each key). "
-    "Without it, first use trusts the keys the instance publishes, with a warning.",
+    f"Without it or pins, first use trusts the keys the instance publishes only with "
+    f"{TOFU_FLAG} or a yes at the terminal.",
+)
+@click.option(
+    TOFU_FLAG,
+    "trust_on_first_use",
+    is_flag=True,
+    help="Without pins, trust the authority keys the instance publishes, unchecked, and pin "
+    "them (a server in the wrong hands would have chosen them; without this, a terminal asks).",
 )
 @click.option(
     "--threshold",
@@ -216,6 +227,7 @@ def cli(
     pins_file: Path | None,
     no_state: bool,
     fast_kdf: bool,
+    trust_on_first_use: bool,
 ) -> None:
     """Send reports and files to a Raazdar instance, sealed on this device, over Tor."""
     if direct and launch_tor:
@@ -250,6 +262,7 @@ def cli(
         threshold,
         pins.keyring,
         pins.bound_subkeys,
+        trust_on_first_use,
     )
 
 
@@ -280,14 +293,43 @@ def _warn_tofu(pinned: frozenset[Fingerprint]) -> None:
     lines = [
         "",
         f"{PROG}: WARNING: NO AUTHORITY FINGERPRINTS WERE GIVEN.",
-        f"{PROG}: WARNING: Trusting, on first use, the authority keys this instance publishes:",
+        f"{PROG}: WARNING: The instance publishes these authority keys as its own:",
         *(f"{PROG}: WARNING:     {fp}" for fp in sorted(pinned, key=str)),
-        f"{PROG}: WARNING: They are now pinned. If the server was already in the wrong hands,",
-        f"{PROG}: WARNING: so are they: compare them with fingerprints from the organisation",
-        f"{PROG}: WARNING: obtained another way, or start again with --authority.",
+        f"{PROG}: WARNING: If the server is already in the wrong hands, so are they, and a report",
+        f"{PROG}: WARNING: sealed under them, or a reply signed under them, is theirs: compare",
+        f"{PROG}: WARNING: them with fingerprints from the organisation obtained another way,",
+        f"{PROG}: WARNING: or start again with --pins-file or --authority.",
         "",
     ]
     click.echo("\n".join(lines), err=True)
+
+
+def _first_use(settings: Settings) -> Callable[[frozenset[Fingerprint]], None]:
+    """Without pins: warn, and trust what the instance publishes only when told to.
+
+    The flag, or a yes typed at the terminal once the warning is shown, and never
+    by default: the report would otherwise be sealed, and replies trusted, in the
+    same run that warns of it. Refused, nothing is pinned or sent.
+    """
+
+    def decide(pinned: frozenset[Fingerprint]) -> None:
+        _warn_tofu(pinned)
+        if settings.trust_on_first_use:
+            return
+        if sys.stdin.isatty() and click.confirm(
+            f"{PROG}: trust these keys, which nobody checked, and pin them?",
+            default=False,
+            err=True,
+        ):
+            return
+        raise TrustError(
+            "no authority fingerprints were given, and those the instance publishes were not "
+            "trusted: nothing was pinned or sent",
+            hint="give the organisation's pins with --pins-file (or --authority); or, knowing "
+            f"that a server in the wrong hands would have chosen them, pass {TOFU_FLAG}",
+        )
+
+    return decide
 
 
 @contextlib.contextmanager
@@ -333,7 +375,7 @@ def connected(
             doc,
             pins,
             today,
-            _warn_tofu,
+            _first_use(settings),
             host=host,
             allow_test_kdf=settings.insecure_test_kdf,
             threshold=settings.threshold,

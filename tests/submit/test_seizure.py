@@ -53,11 +53,11 @@ def seized(device: Device, needles: dict[str, bytes]) -> dict[str, list[str]]:
 
 
 def test_a_seized_device_holds_no_address_name_or_upload_id_without_the_codename(
-    tmp_path: Path, server: str
+    tmp_path: Path, server: str, authorities: list[str]
 ) -> None:
     proxy = CuttingProxy(server)
     try:
-        device = Device(tmp_path / "state", proxy.url, [])
+        device = Device(tmp_path / "state", proxy.url, authorities)
         codename = device.new_codename(tmp_path)
         assert not device.state.exists(), "new writes nothing"
         message = tmp_path / "message.txt"
@@ -94,10 +94,10 @@ def test_a_seized_device_holds_no_address_name_or_upload_id_without_the_codename
 
 
 def test_the_attack_finds_what_an_unsealed_state_would_give_away(
-    tmp_path: Path, server: str
+    tmp_path: Path, server: str, authorities: list[str]
 ) -> None:
     """The search above is not blind: the same needles are found in the state once unsealed."""
-    device = Device(tmp_path / "state", server, [])
+    device = Device(tmp_path / "state", server, authorities)
     codename = device.new_codename(tmp_path)
     assert device.run("replies", "--codename-file", str(codename)).exit_code == 0
     needles = needles_of(device, codename, {})
@@ -179,13 +179,15 @@ def test_pins_go_to_a_file_for_amnesic_use_and_forget_leaves_only_the_salt(
     assert device.state_of(codename_file).instance is None
 
 
-def test_the_state_directory_tells_no_time_of_a_submission(tmp_path: Path, server: str) -> None:
+def test_the_state_directory_tells_no_time_of_a_submission(
+    tmp_path: Path, server: str, authorities: list[str]
+) -> None:
     # The attack: list the state directory of a seized phone. A file's access and
     # modification times would say when the source first used the client, when a
     # report was sealed and when the last one went, to the second.
     proxy = CuttingProxy(server)
     try:
-        device = Device(tmp_path / "state", proxy.url, [])
+        device = Device(tmp_path / "state", proxy.url, authorities)
         codename = device.new_codename(tmp_path)
         message = tmp_path / "message.txt"
         message.write_text("The SHO at the border post takes money for each family")

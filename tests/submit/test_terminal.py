@@ -232,3 +232,17 @@ def test_a_report_given_on_the_command_line_is_erased_with_the_scrollback(
     assert ERASE_SCROLLBACK in after, (
         f"the command typed, the report in it, stays in the scrollback: {shown[-300:]!r}"
     )
+
+
+def test_keys_nobody_checked_are_trusted_at_the_terminal_only_on_a_yes(
+    device: Device, codename_file: Path
+) -> None:
+    pins = device.state.parent / f"{device.state.name}-pins.txt"
+    pins.write_text(f"instance {device.url}\n")
+    options = ["--state", str(device.state), "--fast-kdf", "--pins-file", str(pins)]
+    args = [*options, *device.transport, "replies", "--codename-file", str(codename_file)]
+    shown, after = _on_a_terminal(args, b"pin them?")
+    assert b"NO AUTHORITY FINGERPRINTS WERE GIVEN" in shown, shown
+    # Enter alone is the default, no.
+    assert b"nothing was pinned or sent" in after, after
+    assert not device.state_of(codename_file).authorities

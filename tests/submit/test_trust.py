@@ -565,6 +565,7 @@ def test_the_client_refuses_a_server_that_rolls_its_keyring_back(
 def test_first_use_without_fingerprints_warns_loudly_and_pins(
     device: Device, codename_file: Path, instance: Path
 ) -> None:
+    device.transport = [*device.transport, "--trust-on-first-use"]
     result = device.run("send", "-m", "hello", "--codename-file", str(codename_file), pin=False)
     assert result.exit_code == 0, result.output
     assert "WARNING: NO AUTHORITY FINGERPRINTS WERE GIVEN" in result.stderr
@@ -751,3 +752,58 @@ def test_a_keyring_pin_reads_as_the_review_tool_shows_the_digest(v1: SignedManif
     shown = f"v1 {digest_text(v1.manifest).lower()}"
     assert KeyringPin.parse(shown) == KeyringPin.of(v1.manifest)
     assert str(KeyringPin.of(v1.manifest)) == f"1 {digest_text(v1.manifest)}"
+
+
+def _seized_before_first_use(instance: Path) -> Any:
+    """As a server seized before the source's first run: a keyring of its own from version 1,
+    its own authorities (published as the instance's), reviewer and timestamp key."""
+    holders = [SigningKey.generate() for _ in range(2)]
+    stamper = SigningKey.generate()
+    mallory_keys, mallory = new_reviewer("mallory")
+    signer = mallory_keys.signing
+    assert signer is not None
+
+    def rewrite(doc: dict[str, Any]) -> dict[str, Any]:
+        real = SignedManifest.from_bytes(json.dumps(doc["manifests"][0]).encode()).manifest
+        assert real.instance is not None
+        own = SignedManifest(
+            dataclasses.replace(
+                real,
+                authorities=tuple(
+                    AuthorityKey(f"H{i}", k.verify_key) for i, k in enumerate(holders)
+                ),
+                recipients=(mallory,),
+                timestamp=TimestampPolicy(stamper.verify_key, 7),
+            )
+        )
+        for holder in holders:
+            own = own.sign(holder)
+        today = dt.datetime.now(dt.UTC).date()
+        secrets = generate_subkeys(Period.of(today))
+        listed = secrets.public_list(signer.verify_key, today, real.instance.id, 1)
+        return {
+            **doc,
+            "pinned_authorities": [str(h.verify_key.fingerprint).replace(" ", "") for h in holders],
+            "manifests": [json.loads(own.to_bytes())],
+            "in_force": 1,
+            "timestamp": make_timestamp(own.manifest, stamper, issued=today, days=7).to_json(),
+            "subkeys": {"mallory": json.loads(sign_subkeys(listed, signer).to_bytes())},
+        }
+
+    return rewrite
+
+
+def test_a_first_send_without_pins_seals_nothing_to_keys_nobody_checked(
+    device: Device, codename_file: Path, recorder: Recorder, instance: Path
+) -> None:
+    recorder.keyring = _seized_before_first_use(instance)
+    result = device.run("send", "-m", "secret", "--codename-file", str(codename_file), pin=False)
+    offered = [p for p in recorder.paths("POST") if p.endswith("/uploads")]
+    assert offered == [], (
+        f"a first send without pins sealed the report to the keys the server published and "
+        f"offered it, the warning printed beside it: {offered}"
+    )
+    assert result.exit_code == 1, result.output
+    assert "WARNING: NO AUTHORITY FINGERPRINTS WERE GIVEN" in result.stderr
+    assert "--trust-on-first-use" in result.stderr
+    assert not device.state_of(codename_file).authorities, "the unchecked keys were pinned"
