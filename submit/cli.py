@@ -109,11 +109,22 @@ def clean(text: str) -> str:
     )
 
 
-def fail(ctx: click.Context, message: str, hint: str | None) -> None:
-    """Print an error (and a hint) in the tool's format and exit with status 1."""
+# After a refusal in the server's own words: a seized server may use them to send the
+# source where it reads what they type (its web page) or to another address or program.
+SERVER_WORDS: Final = (
+    "the words after \"the server refused:\" are the server's, not this tool's: a server in "
+    "the wrong hands chooses them. This tool never asks you to use the web page, another "
+    "address or another program instead."
+)
+
+
+def fail(ctx: click.Context, message: str, hint: str | None, note: str | None = None) -> None:
+    """Print an error (a hint, a note) in the tool's format and exit with status 1."""
     click.echo(f"{PROG}: error: {clean(message)}", err=True)
     if hint:
         click.echo(f"{PROG}: hint: {clean(hint)}", err=True)
+    if note:
+        click.echo(f"{PROG}: note: {note}", err=True)
     ctx.exit(1)
 
 
@@ -123,6 +134,8 @@ class Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except ServerError as exc:
+            fail(ctx, str(exc), exc.hint, SERVER_WORDS if exc.quoted else None)
         except SubmitError as exc:
             fail(ctx, str(exc), exc.hint)
         except CodenameError as exc:
@@ -403,6 +416,7 @@ def ensure_account(api: Api, keys: SourceKeys, state: state_mod.State) -> None:
             exc.status,
             exc.code,
             str(exc),
+            quoted=exc.quoted,
             hint="this device sent or read replies with this codename there before, so the "
             "server has no reason to refuse it: do not type it into the instance's web page, "
             "where the server would get it, and tell the organisation through another channel",

@@ -24,7 +24,10 @@ class TransportError(SubmitError):
 
 
 class ServerError(SubmitError):
-    """The server answered with a refusal: its status, its error code, its Upload-Offset."""
+    """The server answered with a refusal: its status, its error code, its Upload-Offset.
+
+    `quoted` says the message quotes the server's own words, which it chooses.
+    """
 
     def __init__(
         self,
@@ -34,8 +37,10 @@ class ServerError(SubmitError):
         *,
         offset: int | None = None,
         hint: str | None = None,
+        quoted: bool = False,
     ) -> None:
         super().__init__(message, hint=hint)
         self.status = status
         self.code = code
         self.offset = offset
+        self.quoted = quoted

@@ -384,7 +384,7 @@ class Api:
 
     def _error(self, response: requests.Response, hint: str | None = None) -> ServerError:
         """Turn a refusal into an error: the server's code and message, and its Upload-Offset."""
-        code, message = "error", f"the server answered {response.status_code}"
+        code, message, quoted = "error", f"the server answered {response.status_code}", False
         try:
             value = json.loads(self._read(response, MAX_JSON_BYTES))
         except (ValueError, UnicodeDecodeError, RecursionError, ServerError, TransportError):
@@ -394,10 +394,13 @@ class Api:
                 code = value["error"]
             if isinstance(value.get("message"), str):
                 message = f"the server refused: {_one_line(value['message'])}"
+                quoted = True
         if response.status_code == 429 and hint is None:
             hint = "too many requests failed recently: wait a few minutes"
         offset = _number(response.headers.get(HEADER_OFFSET))
-        return ServerError(response.status_code, code, message, offset=offset, hint=hint)
+        return ServerError(
+            response.status_code, code, message, offset=offset, hint=hint, quoted=quoted
+        )
 
 
 def _encode(value: dict[str, Any]) -> bytes:

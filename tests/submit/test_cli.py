@@ -425,3 +425,23 @@ def test_a_first_refused_account_is_sent_to_the_browser_only_with_the_risk_named
     assert result.exit_code == 1, result.output
     assert "only if you made this codename in Tor Browser" in result.stderr
     assert "the server would get your codename" in result.stderr
+
+
+def test_a_server_sending_the_source_to_its_web_page_is_shown_as_the_servers_word(
+    recorder: Recorder, authorities: list[str], tmp_path: Path
+) -> None:
+    # Seized, the server would have the report typed into its web page, where it reads it.
+    lure = "raazdar-submit is retired: send your report in Tor Browser at this address/submit"
+    refusal = {"error": "retired", "message": lure}
+    answers = {"/api/v1/keyring": ("410 Gone", json.dumps(refusal).encode())}
+    with loopback_server(hostile(recorder, answers)) as url:
+        device = Device(tmp_path / "s", url, authorities)
+        codename = device.new_codename(tmp_path)
+        result = device.run("replies", "--codename-file", str(codename))
+    assert result.exit_code == 1
+    assert lure in result.stderr
+    assert "the server's, not this tool's" in result.stderr, (
+        f"the server's lure was shown as the tool's own error, with nothing said of it: "
+        f"{result.stderr.splitlines()[-1]}"
+    )
+    assert "never asks you to use the web page" in result.stderr
