@@ -16,7 +16,7 @@ from review.cli import groups, sensitive
 from review.cli.base import Ctx, ask, make_console, pass_ctx
 from review.keys import ceremony, keyring, revocation
 from review.keys.ceremony import CeremonyError
-from review.keys.enrolment import rotate
+from review.keys.enrolment import refresh_copy, rotate
 from review.keys.rewrap import hybrid_keys, rewrap
 from review.present.text import safe
 
@@ -261,9 +261,11 @@ def install(c: Ctx, file: Path, threshold: int | None) -> None:
 @click.option(
     "--add-hybrid",
     is_flag=True,
-    help="Also give a reviewer key a new X-Wing (post-quantum) key, for forward secrecy.",
+    help="Also give a reviewer key a new X-Wing (post-quantum) key, for forward secrecy"
+    " (and the workspace's copy of it, if enrolled there).",
 )
-def upgrade(key_file: Path, add_hybrid: bool) -> None:
+@pass_ctx
+def upgrade(c: Ctx, key_file: Path, add_hybrid: bool) -> None:
     """Rewrite an old key file in the current format, its public keys signed by its own key."""
     file = _read_key_file(key_file)
     adding = add_hybrid and file.hybrid_public is None and file.encryption_public is not None
@@ -275,6 +277,20 @@ def upgrade(key_file: Path, add_hybrid: bool) -> None:
     click.echo(f"rewrote {key_file}: same keys, same passphrase, public keys now signed")
     if new.hybrid_public is not None and adding:
         click.echo(f"added X-Wing key {new.hybrid_public.fingerprint}")
+        if (c.root / ws.DB_NAME).is_file():
+            _refresh_workspace_copy(c, new)
+
+
+def _refresh_workspace_copy(c: Ctx, file: KeyFile) -> None:
+    """Give the workspace's copy of this key its X-Wing key too, and say what that changes."""
+    workspace = c.open()
+    try:
+        seq = refresh_copy(workspace, file)
+        if seq is not None:
+            click.echo(f"the workspace's copy of key {seq} has it too")
+            click.echo(_workspace_key_state(workspace))
+    finally:
+        workspace.close()
 
 
 @groups.keys.command("show")
@@ -315,7 +331,8 @@ def _workspace_key_state(workspace: ws.Workspace) -> str:
         return "workspace key: X25519 (not post-quantum), re-sealed under X-Wing at the next unlock"
     return (
         f"workspace key: X25519 (not post-quantum) while key(s) {', '.join(missing)} have no"
-        " X-Wing half: their holders run `keys rotate`, then `keys rewrap --retire N`"
+        " X-Wing half: their holders run `keys upgrade --add-hybrid FILE` here (or"
+        " `keys rotate`, then `keys rewrap --retire N`)"
     )
 
 

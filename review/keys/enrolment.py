@@ -27,9 +27,10 @@ from crypto.errors import CryptoError, DecryptionError
 from crypto.possession import Challenge, answer
 from review import workspace as ws
 from review.errors import UnlockError
-from review.keys.ceremony import new_key_file
+from review.keys.ceremony import new_key_file, replace_file
 from review.keys.keyring import check_first
 from review.workspace import audit
+from review.workspace.noatime import read_quietly
 
 
 def init_workspace(
@@ -181,3 +182,31 @@ def rotate(u: ws.Unlocked, passphrase: str, *, kdf: KdfParams = KdfParams.SENSIT
         action="rotate",
     )
     return file
+
+
+def refresh_copy(workspace: ws.Workspace, file: KeyFile) -> int | None:
+    """Give the workspace's copy of an enrolled key the X-Wing key its holder's file gained.
+
+    The workspace unlocks and re-seals with its own copy of each key file: left
+    without the X-Wing key, it holds the workspace key at X25519 for good. Only a
+    copy of the same X25519 and Ed25519 keys, still in service, is replaced.
+    Returns the key's number, or None when this workspace holds no such key.
+    """
+    encryption, signing, hybrid = file.encryption_public, file.signing_public, file.hybrid_public
+    if encryption is None or signing is None or hybrid is None:
+        return None
+    row = workspace.conn.execute(
+        "SELECT seq, signing_key, key_file FROM reviewer_keys"
+        " WHERE encryption_key = ? AND NOT retired",
+        (encryption.to_text(),),
+    ).fetchone()
+    if row is None or row[1] != signing.to_text():
+        return None
+    seq, _, name = row
+    path = workspace.keys / name
+    held = KeyFile.from_bytes(read_quietly(path)).hybrid_public
+    if held is None:
+        replace_file(path, file.to_bytes())
+    elif held != hybrid:
+        return None  # its copy has another X-Wing key: not this file's to replace
+    return int(seq)

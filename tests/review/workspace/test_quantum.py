@@ -348,3 +348,36 @@ def test_a_stale_unlock_does_not_reseal_over_another_processes_upgrade(
     finally:
         first.workspace.close()
         second.workspace.close()
+
+
+def test_a_key_file_given_an_x_wing_key_brings_the_workspace_to_x_wing_without_a_rotation(
+    tmp_path: Path,
+) -> None:
+    """`keys upgrade --add-hybrid` on the holder's key file: the workspace keeps its own copy of
+    that file, and while the copy has no X-Wing key the workspace stays X25519 for good."""
+    pair = KeyPair.generate(hybrid=False)
+    file = KeyFile.create(pair, "pw", kind="reviewer", label="old", params=KdfParams.TESTING)
+    pinned = ws.Pinned("demo", SigningKey.generate().verify_key, ())
+    root = tmp_path / "workspace"
+    u = ws.create(
+        root, pinned, reviewer="old", name="Old", key_file=file.to_bytes(), passphrase="pw"
+    )
+    old = u.key
+    u.workspace.close()
+    held = tmp_path / "old.key"
+    held.write_bytes(file.to_bytes())
+    upgraded = review(root, "keys", "upgrade", "--add-hybrid", str(held), passphrase="pw")
+    assert upgraded.exit_code == 0, upgraded.output
+    assert KeyFile.from_bytes(held.read_bytes()).hybrid_public is not None
+    assert "the workspace's copy of key 1 has it too" in upgraded.output
+    assert "re-sealed under X-Wing at the next unlock" in upgraded.output
+    listed = review(root, "list", passphrase="pw")
+    assert listed.exit_code == 0, listed.output
+    workspace = ws.Workspace.open(root)
+    try:
+        public = workspace.public_key
+    finally:
+        workspace.close()
+    assert public != old.public_key, "the workspace stays under its X25519 key"
+    assert "now sealed under a post-quantum (X-Wing) key" in listed.output
+    assert "workspace key: X-Wing (post-quantum)" in review(root, "keys", "show").output
