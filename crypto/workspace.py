@@ -45,6 +45,8 @@ WRAP_V2_AD: Final = b"raazdar workspace key wrap v2"
 # The X25519 key a hybrid workspace's own copy of an escalation packet is sealed to
 # (a packet goes to a body's X25519 key, and one envelope holds one kind of stanza).
 PERSON_PACKET_KEY: Final = b"rz-ws-packet-v1"
+# A reviewer key's mark on a workspace public key it opened (`mark`).
+PERSON_MARK: Final = b"rz-ws-mark-v1"
 # How a hybrid key's seed is marked among earlier keys (`export_secret`).
 HYBRID_SECRET_PREFIX: Final = "xwing:"  # noqa: S105 - a prefix, not a secret
 # Version 2 records are padded (Padmé, at least RECORD_FLOOR bytes) so that their
@@ -221,6 +223,16 @@ def public_key_from_text(text: str) -> Public:
     if text.strip().startswith(C.KEY_PREFIX_XWING_PUBLIC):
         return HybridPublicKey.from_text(text)
     return PublicKey.from_text(text)
+
+
+def mark(identity: Identity, public: Public) -> bytes:
+    """A reviewer key's mark on a workspace public key: only that key's holder makes it.
+
+    Kept beside the wrapped copy, it lets the next unlock tell the key this
+    reviewer opened before from one someone with write access put in its place.
+    """
+    key = blake2b(b"", key=identity.secret_bytes(), person=PERSON_MARK)
+    return blake2b(public.to_text().encode("ascii"), key=key, person=PERSON_MARK)
 
 
 def _wrap_key(shared_secret: bytes, ciphertext: bytes, public: HybridPublicKey) -> bytes:

@@ -46,7 +46,7 @@ from review.casework import conflicts, notices, reports, triage
 from review.errors import ReviewError
 from review.escalation import bodies
 from review.keys import subkeys
-from review.workspace import HISTORY, Unlocked, Workspace, audit, search
+from review.workspace import HISTORY, Unlocked, Workspace, audit, marks, search
 from review.workspace.blobs import create_file, open_blob, remove_files, writing
 from review.workspace.erase import destroy
 from review.workspace.noatime import read_quietly
@@ -186,6 +186,11 @@ def rewrap(
                     (new.public_key.to_text(),),
                 )
                 key_files: list[Path] = []
+                # The acting reviewer's keys mark the new key; the others' marks follow it
+                # through the earlier keys it keeps (`review.workspace.marks`).
+                own = {
+                    k.encryption.public_key.to_text(): k for k in u.keys if k.encryption is not None
+                }
                 for seq, encryption, key_file in conn.execute(
                     "SELECT seq, encryption_key, key_file FROM reviewer_keys WHERE NOT retired"
                 ).fetchall():
@@ -194,6 +199,7 @@ def rewrap(
                             "UPDATE reviewer_keys SET wrapped = x'', retired = 1 WHERE seq = ?",
                             (seq,),
                         )
+                        marks.forget(conn, seq)
                         key_files.append(u.workspace.keys / key_file)
                     else:
                         to = hybrid[seq] if pq else None
@@ -201,6 +207,8 @@ def rewrap(
                         conn.execute(
                             "UPDATE reviewer_keys SET wrapped = ? WHERE seq = ?", (wrapped, seq)
                         )
+                        if encryption in own:
+                            marks.put(conn, seq, own[encryption], new)
                 after = replace(u, key=new, history=history)
                 summary = RewrapSummary(
                     len(blobs), records, tuple(sorted(retiring.values())), abandoned

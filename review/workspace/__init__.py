@@ -42,7 +42,7 @@ from crypto.errors import CryptoError, DecryptionError
 from crypto.workspace import WorkspaceKey, public_key_from_text
 from review.casework import notices
 from review.errors import UnlockError, WorkspaceError
-from review.workspace import blobs, outbox, schema
+from review.workspace import blobs, marks, outbox, schema
 from review.workspace.erase import destroy_tree
 from review.workspace.noatime import read_quietly
 
@@ -150,7 +150,7 @@ class Workspace:
         ones included); a file it does not open is asked for separately.
         """
         rows = self.conn.execute(
-            "SELECT key_file, wrapped FROM reviewer_keys WHERE reviewer = ? AND NOT retired"
+            "SELECT seq, key_file, wrapped FROM reviewer_keys WHERE reviewer = ? AND NOT retired"
             " ORDER BY seq DESC",
             (reviewer,),
         ).fetchall()
@@ -161,8 +161,9 @@ class Workspace:
             )
         keys: list[KeyPair] = []
         wskey: WorkspaceKey | None = None
+        opener: tuple[int, KeyPair] | None = None
         passphrase: str | None = None
-        for key_file, wrapped in rows:
+        for seq, key_file, wrapped in rows:
             file = KeyFile.from_bytes(read_quietly(self.keys / key_file))
             pair = None
             if passphrase is not None:
@@ -182,8 +183,15 @@ class Workspace:
             for identity in pair.decryption_keys if wskey is None else ():
                 with suppress(DecryptionError):
                     wskey = WorkspaceKey.unwrap(wrapped, identity, self.public_key)
-        if wskey is None:
+                    opener = (seq, pair)
+        if wskey is None or opener is None:
             raise UnlockError("none of this reviewer's keys opens the workspace key")
+        try:
+            history = self._history(wskey)
+        except DecryptionError as exc:
+            raise marks.replaced() from exc
+        # Before anything is sealed under it: the key must be the one this key opened before.
+        marks.check(self.conn, *opener, wskey, history)
         anchored = self.anchored_signing_keys(reviewer)
         signers = [k.signing for k in keys if k.signing is not None]
         # Sign with the newest key the keyring in force lists for this reviewer, so
@@ -194,9 +202,10 @@ class Workspace:
             signing = signers[0]
         if signing is None:
             raise UnlockError("the reviewer's current key file holds no signing key")
+        marks.record(self.conn, *opener, wskey)
         notices.seal_legacy(self.conn, wskey)
         outbox.seal_legacy(self, wskey)
-        return Unlocked(self, reviewer, tuple(keys), signing, wskey, self._history(wskey))
+        return Unlocked(self, reviewer, tuple(keys), signing, wskey, history)
 
     def keyring(self) -> SignedManifest | None:
         """The newest keyring installed in this workspace (each was verified on install)."""
@@ -334,6 +343,7 @@ def create(
             role="admin",
             then=(lambda: then(unlocked)) if then is not None else None,
         )
+        marks.record(conn, 1, pair, wskey)  # the first key enrolled is numbered 1
     except BaseException:
         shutil.rmtree(root, ignore_errors=True)
         raise

@@ -10,10 +10,13 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from review.errors import NotFound
-from review.workspace import Unlocked
+
+if TYPE_CHECKING:
+    # Only for annotations: the workspace package loads `marks`, which reads report states.
+    from review.workspace import Unlocked
 
 
 @dataclass(frozen=True)

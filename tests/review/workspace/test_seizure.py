@@ -76,8 +76,9 @@ def learnable(root: Path) -> set[str]:
                 if not sealed and table not in {"meta", "audit"}:
                     found.add(f"{table}.{column}")
         for key, value in conn.execute("SELECT key, value FROM meta"):
-            # One row per export bundle imported, one per reviewer holding subkeys.
+            # One row per export bundle imported, per key in service, per reviewer holding subkeys.
             name = re.sub(r"^export-chain:.*", "export-chain:N", key)
+            name = re.sub(r"^mark:.*", "mark:N", name)
             found.add(f"meta:{re.sub(r'^subkeys:.*', 'subkeys:R', name)}")
             assert isinstance(value, str)
         for (text,) in conn.execute("SELECT record FROM audit"):
