@@ -269,8 +269,7 @@ def _refuse_moved(u: Unlocked) -> None:
 
 def moved(u: Unlocked) -> bool:
     """Say whether the workspace key is no longer the one `u` unlocked (another rewrapped it)."""
-    row = u.conn.execute("SELECT value FROM meta WHERE key = 'workspace_key'").fetchone()
-    return row is None or row[0] != u.key.public_key.to_text()
+    return not u.current
 
 
 def hybrid_keys(

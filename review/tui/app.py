@@ -76,6 +76,18 @@ class ReviewApp(App[None]):
             self._index = SearchIndex.load(self.unlocked)
         return self._index
 
+    def follow_rewrap(self) -> None:
+        """Take up the workspace key another process's rewrap put in place, before any action.
+
+        Left under the old key, the UI would read nothing new and seal what it writes
+        under a key the workspace no longer opens.
+        """
+        if self.unlocked.current:
+            return
+        self.unlocked = self.unlocked.workspace.reopen(self.unlocked)
+        self._index = None
+        self.notify("the workspace was re-sealed under a new key (a rewrap): re-opened under it")
+
     def forget_index(self) -> None:
         """Drop the index after something was added to it (a note)."""
         self._index = None

@@ -46,6 +46,7 @@ class Page(Screen[R]):
         """
         say = show or self.say
         try:
+            self.review.follow_rewrap()
             result = action()
         except ReviewError as exc:
             say(refusal(exc), True)

@@ -23,7 +23,7 @@ import shutil
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Final
 
@@ -207,6 +207,40 @@ class Workspace:
         outbox.seal_legacy(self, wskey)
         return Unlocked(self, reviewer, tuple(keys), signing, wskey, history)
 
+    def reopen(self, u: Unlocked) -> Unlocked:
+        """`u` under the workspace key a rewrap put in place since, with the keys it holds.
+
+        A session left open (the review UI) follows another's rewrap this way, with no
+        passphrase asked again; a reviewer whose keys the rewrap retired is refused.
+        """
+        self.public_key = public_key_from_text(
+            self.conn.execute("SELECT value FROM meta WHERE key = 'workspace_key'").fetchone()[0]
+        )
+        live = self.conn.execute(
+            "SELECT seq, encryption_key, wrapped FROM reviewer_keys"
+            " WHERE reviewer = ? AND NOT retired",
+            (u.reviewer,),
+        ).fetchall()
+        kept = {text: (seq, wrapped) for seq, text, wrapped in live}
+        pairs = [
+            (kept[k.encryption.public_key.to_text()], k)
+            for k in u.keys
+            if k.encryption is not None and k.encryption.public_key.to_text() in kept
+        ]
+        for (seq, wrapped), pair in pairs:
+            for identity in pair.decryption_keys:
+                with suppress(DecryptionError):
+                    key = WorkspaceKey.unwrap(wrapped, identity, self.public_key)
+                    history = self._history(key)
+                    marks.check(self.conn, seq, pair, key, history)
+                    marks.record(self.conn, seq, pair, key)
+                    return replace(u, keys=tuple(p for _, p in pairs), key=key, history=history)
+        raise UnlockError(
+            "the workspace was re-sealed under a new key that none of this reviewer's keys"
+            " opens (retired)",
+            hint="nothing was written; quit: an administrator retired these keys",
+        )
+
     def keyring(self) -> SignedManifest | None:
         """The newest keyring installed in this workspace (each was verified on install)."""
         row = self.conn.execute(
@@ -245,6 +279,12 @@ class Unlocked:
     def conn(self) -> sqlite3.Connection:
         """The workspace database."""
         return self.workspace.conn
+
+    @property
+    def current(self) -> bool:
+        """Say whether the workspace key is still the one unlocked (no rewrap replaced it)."""
+        row = self.conn.execute("SELECT value FROM meta WHERE key = 'workspace_key'").fetchone()
+        return row is not None and row[0] == self.key.public_key.to_text()
 
     def open_old_record(self, sealed: bytes, context: bytes) -> bytes:
         """Open a record that may predate a rewrap: the current key first, then earlier ones.

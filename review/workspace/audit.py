@@ -27,6 +27,7 @@ from typing import Any, Final
 from crypto import GENESIS, VerifyKey, chain_link
 from crypto.encoding import b64decode, b64encode, canonical_json, parse_json_object
 from crypto.errors import CryptoError
+from review.errors import UnlockError
 from review.workspace import Unlocked, Workspace
 
 SIG_CONTEXT_AUDIT: Final = b"raazdar review audit v1"
@@ -74,6 +75,14 @@ def append(
     `enrols` names a reviewer and a signing key this entry introduces: it is in
     the clear, so verification learns every key it may trust from the log itself.
     """
+    # Under the caller's write lock: what it wrote would be sealed under a key a rewrap
+    # replaced, which the workspace no longer opens (and a retired key's holder may).
+    if not u.current:
+        raise UnlockError(
+            "the workspace was re-sealed under a new key since this session unlocked it:"
+            " nothing was written",
+            hint="run the command again",
+        )
     conn = u.conn
     row = conn.execute("SELECT seq, link FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
     seq, previous = (row[0] + 1, bytes.fromhex(row[1])) if row else (1, GENESIS)

@@ -15,6 +15,7 @@ from textual.pilot import Pilot
 from textual.strip import Strip
 from textual.widgets import Checkbox, DataTable, Input, Label, SelectionList, TextArea
 
+from app.demo import DEMO_PASSPHRASE
 from crypto import HybridPrivateKey, KeyPair, PublicKey, SigningKey, read_header
 from review import bidi, escalation
 from review import workspace as ws
@@ -23,6 +24,7 @@ from review.analysis.corpus import Corpus
 from review.casework import reports, triage
 from review.escalation import bodies
 from review.intake.importer import import_bundle
+from review.keys.rewrap import rewrap
 from review.present import disk
 from review.tui.app import ReviewApp
 from review.tui.attachment import PAGES, AttachmentScreen
@@ -903,3 +905,31 @@ def test_a_records_language_cannot_draw_a_heading_of_its_own(
     shown = review(workspace, "show", "1").output
     assert not any(line.startswith("Note by") for line in shown.splitlines()), shown
     assert "Verified." in shown  # what the source sent is still shown
+
+
+def test_a_note_saved_after_another_process_rewrapped_is_sealed_under_the_new_key(
+    filed: ws.Unlocked, workspace: Path
+) -> None:
+    """The UI stays open while an administrator's `keys rewrap` re-seals the workspace under a
+    new key (and the old one is kept only sealed): what it writes must not go under the old key."""
+    said: list[str] = []
+
+    async def script(app: ReviewApp, pilot: Pilot[None]) -> None:
+        await open_report(pilot, 2)
+        other = ws.Workspace.open(workspace).unlock("demo-reviewer", lambda _: DEMO_PASSPHRASE)
+        try:
+            rewrap(other)
+        finally:
+            other.workspace.close()
+        await pilot.press("n")
+        await pilot.pause()
+        app.screen.query_one(TextArea).text = f"Written after the rewrap {CANARY}"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        said.append(str(app.screen.query_one(Message).content))
+
+    drive(filed, script)
+    shown = review(workspace, "show", "2")
+    assert shown.exit_code == 0, f"the workspace no longer reads: {shown.output}"
+    assert f"Written after the rewrap {CANARY}" in shown.output, said
+    assert review(workspace, "audit", "verify").exit_code == 0

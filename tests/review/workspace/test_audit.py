@@ -9,9 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from app.demo import DEMO_PASSPHRASE
 from review import workspace as ws
-from review.casework import triage
+from review.casework import conflicts, triage
+from review.errors import UnlockError
 from review.intake.importer import import_bundle
+from review.keys.rewrap import rewrap
 from review.workspace import audit
 from tests.review.support import Server, review
 
@@ -238,3 +241,23 @@ def test_entries_of_the_older_form_still_verify_and_read_beside_sealed_ones(
     newest = db.execute("SELECT record FROM audit ORDER BY seq DESC LIMIT 1").fetchone()[0]
     db.close()
     assert set(json.loads(newest)) == {"format", "seq", "actor", "sealed", "enrols"}
+
+
+def test_a_session_unlocked_before_another_rewrapped_writes_nothing(logged: ws.Unlocked) -> None:
+    """What the stale session would seal goes under the key the rewrap replaced."""
+    root = logged.workspace.root
+    other = ws.Workspace.open(root).unlock("demo-reviewer", lambda _: DEMO_PASSPHRASE)
+    try:
+        rewrap(other)
+    finally:
+        other.workspace.close()
+    before = len(logged.conn.execute("SELECT seq FROM audit").fetchall())
+    # A declaration reads nothing sealed before it writes, when it is the reviewer's first.
+    with pytest.raises(UnlockError, match="re-sealed under a new key since this session"):
+        conflicts.declare(logged, districts=["Gujrat"])
+    assert len(logged.conn.execute("SELECT seq FROM audit").fetchall()) == before
+    assert logged.conn.execute("SELECT count(*) FROM conflicts").fetchone() == (0,)
+    fresh = logged.workspace.reopen(logged)
+    conflicts.declare(fresh, districts=["Gujrat"])
+    triage.add_note(fresh, 1, "written under the new key")
+    assert review(root, "audit", "verify").exit_code == 0
