@@ -144,6 +144,15 @@ def clock_behind(conn: sqlite3.Connection, today: dt.date) -> dt.date | None:
     return dt.date.fromisoformat(newest)
 
 
+def clock_warning(written: dt.date, behind: dt.date) -> str:
+    """What the reviewer is told of a reply sealed while this clock lags (CLI and UI alike)."""
+    return (
+        f"this workstation's clock says {written} (UTC), before {behind}, the day the server"
+        f" made the newest export bundle imported here: the reply is sealed as written on"
+        f" {written}, and its source will be told the server listed it later than a reply takes"
+    )
+
+
 def refuse_disputed(conn: sqlite3.Connection, num: int) -> tuple[str, str]:
     """Report `num`'s source and reply key; refuse if the source's reply key is disputed."""
     row = conn.execute(

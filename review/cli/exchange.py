@@ -145,14 +145,9 @@ def reply(c: Ctx, num: int, file: Path | None, allow_codename_key: bool) -> None
     queued = replies.queue_reply(u, num, compose(None, file), allow_codename_key=allow_codename_key)
     click.echo(f"report {num}: reply {queued.reply_id[:8]} queued for the next `exchange export`")
     click.echo(f"report {num}: {reply_sealing(queued, allow_codename_key)}")
-    if queued.clock_behind is not None:
-        click.echo(
-            f"{PROG}: warning: this workstation's clock says {queued.written} (UTC), before "
-            f"{queued.clock_behind}, the day the server made the newest export bundle imported "
-            f"here: the reply is sealed as written on {queued.written}, and its source will be "
-            "told the server listed it later than a reply takes",
-            err=True,
-        )
+    if queued.clock_behind is not None and queued.written is not None:
+        warning = replies.clock_warning(queued.written, queued.clock_behind)
+        click.echo(f"{PROG}: warning: {warning}", err=True)
         click.echo(
             f"{PROG}: hint: set this workstation's clock (UTC) before writing replies", err=True
         )

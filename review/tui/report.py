@@ -7,6 +7,7 @@ the audit log by the same code.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import ClassVar
@@ -312,11 +313,25 @@ class ReportScreen(Page[None]):
         composer = Composer(
             f"Reply to the source of report {self.num}",
             save,
-            confirm=QUEUE_QUESTION,
+            confirm=self._queue_question(),
             reorder=self.review.reorder,
         )
         done = "reply queued for the next `exchange export`"
         self.app.push_screen(composer, self._composed(done))
+
+    def _queue_question(self) -> str:
+        """The question before a reply is sealed, warning first when this clock lags the server's.
+
+        Asked before sealing, so that the reviewer can set the clock and keep the draft.
+        """
+        today = dt.datetime.now(dt.UTC).date()
+        behind = replies.clock_behind(self.unlocked.conn, today)
+        if behind is None:
+            return QUEUE_QUESTION
+        return (
+            f"WARNING: {replies.clock_warning(today, behind)} (hint: set this workstation's"
+            f" clock (UTC) before writing replies). {QUEUE_QUESTION}"
+        )
 
     def _composed(self, done: str) -> Callable[[bool | None], Awaitable[None]]:
         async def back(saved: bool | None) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import io
 import json
 import os
@@ -933,3 +934,35 @@ def test_a_note_saved_after_another_process_rewrapped_is_sealed_under_the_new_ke
     assert shown.exit_code == 0, f"the workspace no longer reads: {shown.output}"
     assert f"Written after the rewrap {CANARY}" in shown.output, said
     assert review(workspace, "audit", "verify").exit_code == 0
+
+
+def test_the_reply_composer_warns_before_sealing_when_the_clock_lags_the_servers_days(
+    filed: ws.Unlocked, workspace: Path
+) -> None:
+    """As `raazdar-review reply` does: a reply is sealed as written on this clock's day."""
+    today = dt.datetime.now(dt.UTC).date()
+    ahead = today + dt.timedelta(days=40)
+    with filed.conn:
+        filed.conn.execute("UPDATE bundles SET created = ?", (ahead.isoformat(),))
+    asked: list[str] = []
+
+    async def script(app: ReviewApp, pilot: Pilot[None]) -> None:
+        await open_report(pilot, 2)
+        await pilot.press("r")
+        await pilot.pause()
+        app.screen.query_one(TextArea).text = "Please say which police station."
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, Confirm)
+        asked.append(app.screen.question)
+        await pilot.press("n")  # set the clock first: the draft stays
+        await pilot.pause()
+        assert isinstance(app.screen, Composer)
+
+    drive(filed, script)
+    assert (
+        f"this workstation's clock says {today} (UTC), before {ahead}, the day the server made "
+        "the newest export bundle imported here" in asked[0]
+    ), asked
+    assert "set this workstation's clock" in asked[0]
+    assert filed.conn.execute("SELECT count(*) FROM replies").fetchone() == (0,)
