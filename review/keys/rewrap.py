@@ -225,8 +225,10 @@ def rewrap(
                 audit.append(after, "rewrap", None, detail)
                 if then is not None:
                     then(after)
-        except BaseException:
+        except BaseException as exc:
             remove_files(written)
+            if isinstance(exc, OSError):
+                raise _not_done(exc, retiring) from exc
             raise
         for path in superseded + key_files:
             destroy(path)
@@ -237,6 +239,17 @@ def rewrap(
         # destroyed: no copy of a retired key opens a store, nor the weeks in it.
         subkeys.load(done)
     return done, summary
+
+
+def _not_done(exc: OSError, retiring: dict[int, str]) -> RewrapError:
+    """A rewrap the disk stopped (full, failing): say that nothing changed, and what stays."""
+    numbers = ", ".join(map(str, sorted(retiring)))
+    staying = f"; key(s) {numbers} stay in service" if retiring else ""
+    return RewrapError(
+        f"the rewrap failed ({exc.strerror or exc}): nothing was changed{staying}",
+        hint="free space on the workspace's disk (a rewrap writes a new copy of every blob"
+        " file before it removes the old ones) and run it again",
+    )
 
 
 def upgrade_key(u: Unlocked) -> Unlocked:

@@ -33,6 +33,7 @@ from tests.review.support import (
     Server,
     enrol_second_reviewer,
     init_workspace,
+    review,
 )
 
 CANARY = "canary-J0URNAL-revoked"
@@ -104,3 +105,74 @@ def test_a_revoked_reviewers_key_opens_nothing_in_the_seized_disks_blocks(
     disk, database = image.read_bytes(), (root / ws.DB_NAME).read_bytes()
     opened = _carve(disk, database, revoked)
     assert not any(CANARY in text for text in opened), "the revoked key opens the report"
+
+
+def _fill(mount: Path, leave: int) -> Path:
+    """Fill the filesystem but for about `leave` bytes; the filler file, to free it again."""
+    filler = mount / "filler"
+    chunk = b"\0" * (1 << 20)
+    with filler.open("wb") as out:
+        with suppress(OSError):
+            while True:
+                out.write(chunk)
+                out.flush()
+        with suppress(OSError):
+            while True:
+                out.write(chunk[:4096])
+                out.flush()
+    os.truncate(filler, max(0, filler.stat().st_size - leave))
+    os.sync()
+    return filler
+
+
+def test_a_rewrap_on_a_nearly_full_disk_fails_whole_and_leaves_no_copy_behind(
+    server: Server,
+    tmp_path: Path,
+    ext4: tuple[Path, Path],  # noqa: F811 - the fixture imported above
+) -> None:
+    """The new blob files do not fit: the rewrap must fail with an error, keep every report
+    readable under the key it had, keep the key it was to retire in service (nothing half
+    done), leave no new blob file, scratch file or rollback journal, and put no plaintext on
+    the disk; run again with room, it succeeds."""
+    image, mount = ext4
+    root = init_workspace(server, mount / "workspace")
+    u = ws.Workspace.open(root).unlock("demo-reviewer", lambda _: DEMO_PASSPHRASE)
+    enrol_second_reviewer(u)
+    ledger = (CANARY + " ledger line\n").encode() * 200_000  # a blob file of its own, ~6 MiB
+    server.submit(f"The SHO took the money. {CANARY}", [("files", "l.txt", ledger, "text/plain")])
+    assert import_bundle(u, server.export(tmp_path / "e.rzb")).filed == 2
+    (seq,) = u.conn.execute("SELECT seq FROM reviewer_keys WHERE reviewer = 'second'").fetchone()
+    key = u.key.public_key
+    u.workspace.close()
+    before = {p.name for p in (root / "blobs").iterdir()}
+    assert before
+    filler = _fill(mount, 1 << 20)
+
+    failed = review(root, "--as", "demo-reviewer", "keys", "rewrap", "--retire", str(seq))
+    assert failed.exit_code == 1, failed.output
+    assert "Traceback" not in failed.output
+    # Retiring a revoked reviewer's key: the administrator must know it is still in service.
+    assert f"nothing was changed; key(s) {seq} stay in service" in failed.output, failed.output
+    assert "free space on the workspace's disk" in failed.output
+    assert {p.name for p in (root / "blobs").iterdir()} == before, "a new blob file is left"
+    assert list((root / "tmp").iterdir()) == []
+    journal = root / f"{ws.DB_NAME}-journal"
+    assert not journal.exists() or not journal.read_bytes().strip(b"\0")
+    filler.unlink()
+    os.sync()
+    assert CANARY.encode() not in image.read_bytes(), "plaintext reached the disk"
+    shown = review(root, "--as", "demo-reviewer", "show", "1")
+    assert CANARY in shown.output, shown.output
+    again = ws.Workspace.open(root).unlock("demo-reviewer", lambda _: DEMO_PASSPHRASE)
+    try:
+        assert again.key.public_key == key
+        retired = again.conn.execute(
+            "SELECT retired FROM reviewer_keys WHERE seq = ?", (seq,)
+        ).fetchone()
+        assert retired == (0,)
+    finally:
+        again.workspace.close()
+    assert review(root, "audit", "verify").exit_code == 0
+    done = review(root, "--as", "demo-reviewer", "keys", "rewrap", "--retire", str(seq))
+    assert done.exit_code == 0, done.output
+    assert CANARY in review(root, "--as", "demo-reviewer", "show", "1").output
