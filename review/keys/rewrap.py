@@ -33,6 +33,7 @@ from crypto import (
     Metadata,
     PublicKey,
     SealingWriter,
+    VerifyKey,
     open_envelope,
     read_header,
 )
@@ -290,8 +291,8 @@ def hybrid_keys(
 ) -> dict[int, HybridPublicKey | None]:
     """Each key kept in service (seq) and its X-Wing key, from its key file (None: it has none)."""
     found: dict[int, HybridPublicKey | None] = {}
-    for seq, key_file in workspace.conn.execute(
-        "SELECT seq, key_file FROM reviewer_keys WHERE NOT retired"
+    for seq, encryption, signing, key_file in workspace.conn.execute(
+        "SELECT seq, encryption_key, signing_key, key_file FROM reviewer_keys WHERE NOT retired"
     ).fetchall():
         if seq in retiring:
             continue
@@ -299,6 +300,16 @@ def hybrid_keys(
             file = KeyFile.from_bytes(read_quietly(workspace.keys / key_file))
         except (OSError, CryptoError) as exc:
             raise RewrapError(f"the enrolled key file {key_file} does not read") from exc
+        # Its X-Wing key is bound by its Ed25519 key: that one must be the key enrolled, or
+        # a copy swapped for someone's own key file would get the new workspace key.
+        held = (file.encryption_public, file.signing_public)
+        if held != (PublicKey.from_text(encryption), VerifyKey.from_text(signing)):
+            raise RewrapError(
+                f"the enrolled key file {key_file} holds other keys than key {seq}: it was"
+                " replaced on this disk",
+                hint="nothing was changed; restore the workspace from a copy you trust and"
+                " have the disk examined",
+            )
         found[seq] = file.hybrid_public
     return found
 

@@ -19,11 +19,12 @@ from pathlib import Path
 import pytest
 
 from app.demo import DEMO_PASSPHRASE
-from crypto import KeyFile
-from crypto.workspace import WorkspaceKey
+from crypto import KdfParams, KeyFile, KeyPair
+from crypto.errors import CryptoError
+from crypto.workspace import WorkspaceKey, public_key_from_text
 from review import workspace as ws
 from review.cli import base
-from review.keys.rewrap import rewrap
+from review.keys.rewrap import RewrapError, rewrap
 from tests.review.support import (
     SECOND_REVIEWER_PW,
     Server,
@@ -131,3 +132,36 @@ def test_a_key_replaced_by_another_reviewers_rewrap_is_no_swap(
     assert imported.exit_code == 0, imported.output
     again = ws.Workspace.open(root).unlock("second", lambda _: SECOND_REVIEWER_PW)
     again.workspace.close()
+
+
+def test_a_key_file_copy_swapped_for_the_attackers_own_gets_no_copy_of_the_next_key(
+    unlocked: ws.Unlocked,
+) -> None:
+    """The workspace's copy of another reviewer's key file is replaced with one of the
+    attacker's own keys (bound by its own signing key, so it parses). A rewrap wraps the new
+    workspace key to each key file's X-Wing key: it must not be the attacker's."""
+    enrol_second_reviewer(unlocked)
+    root = unlocked.workspace.root
+    (seq, name) = unlocked.conn.execute(
+        "SELECT seq, key_file FROM reviewer_keys WHERE reviewer = 'second'"
+    ).fetchone()
+    attacker = KeyPair.generate()
+    forged = KeyFile.create(
+        attacker, "x", kind="reviewer", label="second", params=KdfParams.TESTING
+    )
+    (root / "keys" / name).write_bytes(forged.to_bytes())
+    refused = ""
+    try:
+        unlocked, _ = rewrap(unlocked)
+    except RewrapError as exc:
+        refused = str(exc)
+    (public, wrapped) = (
+        unlocked.conn.execute("SELECT value FROM meta WHERE key = 'workspace_key'").fetchone()[0],
+        unlocked.conn.execute("SELECT wrapped FROM reviewer_keys WHERE seq = ?", (seq,)).fetchone()[
+            0
+        ],
+    )
+    assert attacker.hybrid is not None
+    with pytest.raises(CryptoError):
+        WorkspaceKey.unwrap(wrapped, attacker.hybrid, public_key_from_text(public))
+    assert "replaced on this disk" in refused
