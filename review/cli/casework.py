@@ -45,7 +45,7 @@ from review.workspace import search
 @click.option("--severity", type=click.Choice(triage.SEVERITIES), help="Only this severity.")
 @click.option("--danger", is_flag=True, help="Only reports flagged imminent danger to life.")
 @click.option("--assignee", help="Only reports assigned to this reviewer.")
-@click.option("--tag", help="Only reports with this tag.")
+@click.option("--tag", callback=warn_argument, help="Only reports with this tag.")
 @click.option("--since", callback=parse_date, help="Received on or after (YYYY-MM-DD).")
 @click.option("--until", callback=parse_date, help="Received on or before (YYYY-MM-DD).")
 @click.option(

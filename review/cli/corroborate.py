@@ -383,7 +383,11 @@ _decision_command(
 @click.argument("num", type=int)
 @click.argument("kind", type=_KIND)
 @click.argument("text", required=False, callback=warn_argument)
-@click.option("--designation", help="A person's rank or designation (SHO, Patwari, …).")
+@click.option(
+    "--designation",
+    callback=warn_argument,
+    help="A person's rank or designation (SHO, Patwari, …).",
+)
 @pass_ctx
 def entity_add(c: Ctx, num: int, kind: str, text: str | None, designation: str | None) -> None:
     """Add an entity the tool missed in report NUM (TEXT is asked for if left out)."""

@@ -16,7 +16,8 @@ from crypto.packet import open_packet
 from review import escalation
 from review.cli import groups
 from review.cli.base import PROG, Ctx, ask, compose, make_console, parse_date, pass_ctx
-from review.cli.sensitive import asked_lines, warn_argument
+from review.cli.sensitive import ask as asked
+from review.cli.sensitive import asked_lines, warn_argument, warn_unless_number
 from review.errors import InvalidValue, ReviewError
 from review.escalation import bodies
 from review.escalation.opened import render, write_new, write_opened
@@ -62,9 +63,19 @@ def bodies_keygen(out: Path, label: str, fast_kdf: bool) -> None:
 
 
 @groups.bodies.command("add")
-@click.option("--name", required=True, help="The body's name (e.g. an anti-corruption office).")
-@click.option("--jurisdiction", required=True, help="Where and over whom it has authority.")
-@click.option("--contact", help="How to deliver packets to it and reach it.")
+@click.option(
+    "--name",
+    callback=warn_argument,
+    help="The body's name (e.g. an anti-corruption office); asked for if left out.",
+)
+@click.option(
+    "--jurisdiction",
+    callback=warn_argument,
+    help="Where and over whom it has authority; asked for if left out.",
+)
+@click.option(
+    "--contact", callback=warn_argument, help="How to deliver packets to it and reach it."
+)
 @click.option("--contact-file", type=_FILE, help="Contact instructions from a UTF-8 file.")
 @click.option("--key-file", type=_FILE, help="The body's key file (only its public keys are read).")
 @click.option("--encryption-key", help="The body's X25519 key (rz-x25519-public:…).")
@@ -72,8 +83,8 @@ def bodies_keygen(out: Path, label: str, fast_kdf: bool) -> None:
 @pass_ctx
 def bodies_add(
     c: Ctx,
-    name: str,
-    jurisdiction: str,
+    name: str | None,
+    jurisdiction: str | None,
     contact: str | None,
     contact_file: Path | None,
     key_file: Path | None,
@@ -92,6 +103,8 @@ def bodies_add(
             sig = VerifyKey.from_text(signing_key) if signing_key else None
     except CryptoError as exc:
         raise InvalidValue(f"bad key: {exc}") from exc
+    name = name or asked("The body's name")
+    jurisdiction = jurisdiction or asked("Where and over whom it has authority")
     body = bodies.add_body(
         c.unlock(),
         name=name,
@@ -104,7 +117,7 @@ def bodies_add(
 
 
 @groups.bodies.command("retire")
-@click.argument("body")
+@click.argument("body", callback=warn_unless_number)
 @pass_ctx
 def bodies_retire(c: Ctx, body: str) -> None:
     """Retire BODY (number or name; administrators only): nothing is sealed or sent to it again.
@@ -171,7 +184,13 @@ def _confirmer(yes: tuple[str, ...], keep: tuple[str, ...], used: set[str]) -> C
 
 @groups.escalation.command("new")
 @click.argument("nums", nargs=-1, required=True, type=int)
-@click.option("--to", "to", required=True, help="The body: its number or name (`bodies list`).")
+@click.option(
+    "--to",
+    "to",
+    required=True,
+    callback=warn_unless_number,
+    help="The body: its number or name (`bodies list`).",
+)
 @click.option(
     "--summary",
     callback=warn_argument,

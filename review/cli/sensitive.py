@@ -59,6 +59,13 @@ def warn_argument(ctx: click.Context, param: click.Parameter, value: object) -> 
     return value
 
 
+def warn_unless_number(ctx: click.Context, param: click.Parameter, value: object) -> object:
+    """`warn_argument` for a value given by its number (a body's) or by its name: a name warns."""
+    if isinstance(value, str) and value.isdigit():
+        return value
+    return warn_argument(ctx, param, value)
+
+
 def editor_command(editor: str) -> list[str]:
     """The editor's command line with the options that stop it leaving traces."""
     words = shlex.split(editor)

@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Final
 
 import click
 import pytest
 from click.testing import CliRunner
 
 from app.demo import DEMO_PASSPHRASE
+from crypto import PrivateKey
 from review.casework import triage
 from review.cli import cli, sensitive
 from review.workspace import Workspace
@@ -184,3 +187,96 @@ def test_what_cannot_be_overwritten_beside_a_draft_is_removed_all_the_same(
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(ram))
     assert sensitive.edit_text() == "written in the editor"
     assert list(ram.iterdir()) == [], "the draft's directory is left behind"
+
+
+# Text options whose values are public or the tool's own (ids, keys, days, numbers, key
+# file labels, which key files keep in the clear anyway): a shell's history may keep them.
+PUBLIC_TEXT: Final = {
+    ("workspace init", "instance_id"),
+    ("workspace init", "server_key"),
+    ("workspace init", "authorities"),
+    ("workspace init", "reviewer"),
+    ("workspace init", "name"),
+    ("workspace enrol", "reviewer"),
+    ("workspace enrol", "name"),
+    ("keys subkeys destroy", "weeks"),
+    ("keys reviewer-new", "label"),
+    ("keys authority-init", "holders"),
+    ("keys authority-init", "reviewers"),
+    ("keys reviewer-add", "reviewer"),
+    ("keys reviewer-add", "name"),
+    ("keys reviewer-revoke", "reviewer"),
+    ("keys timestamp-new", "label"),
+    ("exchange take-back", "bundle_id"),
+    ("exchange take-back", "withdraw"),
+    ("exchange take-back", "drop"),
+    ("report list", "assignee"),
+    ("report list", "since"),
+    ("report list", "until"),
+    ("report open", "attachment"),
+    ("report view", "attachment"),
+    ("report view", "pages"),
+    ("triage assign", "reviewer"),
+    ("escalation new", "attach"),
+    ("escalation new", "as_is"),
+    ("escalation ack", "deadline"),
+    ("bodies keygen", "label"),
+    ("bodies add", "encryption_key"),
+    ("bodies add", "signing_key"),
+    ("bodies open", "signers"),
+}
+
+
+def _commands(
+    group: click.Group, path: tuple[str, ...] = ()
+) -> Iterator[tuple[str, click.Command]]:
+    for name, command in group.commands.items():
+        if name in getattr(group, "shortcuts", {}):
+            continue  # the same command as under its group
+        if isinstance(command, click.Group):
+            yield from _commands(command, (*path, name))
+        else:
+            yield " ".join((*path, name)), command
+
+
+def test_every_text_the_workspace_seals_is_warned_about_when_typed_as_an_argument() -> None:
+    """A tag, a designation or a body's name typed on the command line stays in the shell's
+    history file in the clear, although the workspace keeps it only sealed."""
+    unwarned = sorted(
+        {
+            (name, p.name or "")
+            for name, command in _commands(cli)
+            for p in command.params
+            if isinstance(p.type, click.types.StringParamType)
+            and not getattr(p, "is_flag", False)
+            and p.callback not in (sensitive.warn_argument, sensitive.warn_unless_number)
+        }
+        - PUBLIC_TEXT
+    )
+    assert unwarned == [], f"typed on the command line with no warning: {unwarned}"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("report", "list", "--tag", "gujrat"),
+        ("names", "add", "1", "person", "x", "--designation", "SHO"),
+    ],
+)
+def test_a_tag_or_designation_given_as_an_option_is_warned_about(
+    filed: Path, args: tuple[str, ...]
+) -> None:
+    result = review(filed, *args)
+    assert result.exit_code == 0, result.output
+    assert result.stderr.count("shell's history keeps it") == 1
+
+
+def test_a_bodys_name_and_jurisdiction_are_asked_for_when_left_out(workspace: Path) -> None:
+    key = PrivateKey.generate().public_key.to_text()
+    result = CliRunner().invoke(
+        cli,
+        ["--workspace", str(workspace), "bodies", "add", "--encryption-key", key, "--contact", "c"],
+        input=f"Anti-Corruption Cell\nPunjab police\n{DEMO_PASSPHRASE}\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert "body 1: Anti-Corruption Cell" in result.output
