@@ -342,8 +342,19 @@ def upgrade(conn: sqlite3.Connection) -> None:
             f"this workspace has schema version {version}; this tool reads 1-{SCHEMA_VERSION}",
             hint="use the version of raazdar-review that made it",
         )
-    with transaction(conn):
-        for target, step in UPGRADES:
-            if target > version:
-                step(conn)
-        conn.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (str(SCHEMA_VERSION),))
+    try:
+        with transaction(conn):
+            for target, step in UPGRADES:
+                if target > version:
+                    step(conn)
+            conn.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (str(SCHEMA_VERSION),))
+    except sqlite3.OperationalError as exc:
+        # A step meeting what it would add: the number was written back, not the tables.
+        if not any(s in str(exc) for s in ("duplicate column", "already exists")):
+            raise
+        raise WorkspaceError(
+            f"this workspace says schema version {version}, but its tables are of a later one:"
+            " its settings were altered (nothing was changed)",
+            hint="someone with write access to this disk changed it: restore the workspace"
+            " from a copy you trust and have the disk examined",
+        ) from exc

@@ -336,3 +336,28 @@ def test_a_workspace_from_a_newer_version_is_refused(workspace: Path) -> None:
     conn.close()
     with pytest.raises(WorkspaceError, match="schema version"):
         ws.Workspace.open(workspace)
+
+
+@pytest.mark.parametrize("put_back", [1, 2, 5, 7])
+def test_an_older_schema_number_put_back_on_a_newer_workspace_is_named_as_altered(
+    workspace: Path, put_back: int
+) -> None:
+    """Someone with write access writes an older version number: the upgrade steps meet the
+    tables they would add. The reviewer must be told so, not to free disk space, and nothing
+    may change."""
+    before = snapshot(workspace)
+    conn = sqlite3.connect(workspace / ws.DB_NAME)
+    conn.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (str(put_back),))
+    conn.commit()
+    conn.close()
+    shown = review(workspace, "list")
+    assert shown.exit_code == 1, shown.output
+    assert "Traceback" not in shown.output
+    assert f"says schema version {put_back}, but its tables are of a later one" in shown.output
+    assert "free space" not in shown.output
+    conn = sqlite3.connect(workspace / ws.DB_NAME)
+    conn.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (str(SCHEMA_VERSION),))
+    conn.commit()
+    conn.close()
+    assert snapshot(workspace).keys() == before.keys()
+    assert review(workspace, "list").exit_code == 0
