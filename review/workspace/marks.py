@@ -10,7 +10,7 @@ key it last opened (`crypto.workspace.mark`, in `meta` as `mark:<seq>`), which
 only its holder's secret makes. At unlock the key opened must be the one marked,
 or one that replaced it in a rewrap (the marked key is then among the earlier
 keys the new one keeps sealed). A key with no mark yet (enrolled since, or from
-before marks) must open what the workspace holds sealed: its newest report.
+before marks) must open what the workspace holds sealed: one of its newest reports.
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ from review.workspace.schema import transaction
 from review.workspace.state import state_context
 
 MARK: Final = "mark:"
+# How many of the newest reports a key with no mark yet may try to open.
+_TRIED: Final = 5
 
 
 def replaced() -> UnlockError:
@@ -94,11 +96,15 @@ def _mark(pair: KeyPair, key: WorkspaceKey) -> bytes:
 
 
 def _opens_newest_report(conn: sqlite3.Connection, key: WorkspaceKey) -> bool:
-    row = conn.execute("SELECT num, state FROM reports ORDER BY num DESC LIMIT 1").fetchone()
-    if row is None:
-        return True
-    try:
-        key.open_record(row[1], state_context(row[0]))
-    except DecryptionError:
-        return False
-    return True
+    """Say whether `key` opens one of the newest reports (all of them, when there are none).
+
+    A few, not one: a single damaged record must not lock its reviewers out.
+    """
+    rows = conn.execute(
+        "SELECT num, state FROM reports ORDER BY num DESC LIMIT ?", (_TRIED,)
+    ).fetchall()
+    for num, state in rows:
+        with suppress(DecryptionError):
+            key.open_record(state, state_context(num))
+            return True
+    return not rows

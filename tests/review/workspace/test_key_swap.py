@@ -165,3 +165,43 @@ def test_a_key_file_copy_swapped_for_the_attackers_own_gets_no_copy_of_the_next_
     with pytest.raises(CryptoError):
         WorkspaceKey.unwrap(wrapped, attacker.hybrid, public_key_from_text(public))
     assert "replaced on this disk" in refused
+
+
+def _forget_marks(root: Path) -> None:
+    """The workspace as the tool before marks left it (or as a writer who deleted them)."""
+    conn = sqlite3.connect(root / ws.DB_NAME)
+    try:
+        with conn:
+            conn.execute("DELETE FROM meta WHERE key LIKE 'mark:%'")
+    finally:
+        conn.close()
+
+
+def test_a_key_of_the_attackers_own_is_refused_where_no_key_has_a_mark_yet(
+    workspace: Path, server: Server, tmp_path: Path
+) -> None:
+    server.submit(f"The SHO took the money. {CANARY}")
+    assert review(workspace, "import", str(server.export(tmp_path / "e.rzb"))).exit_code == 0
+    _forget_marks(workspace)
+    own = _swap_in_own_key(workspace)
+    _swapped_key_is_refused(workspace, server, tmp_path, own)
+
+
+def test_a_damaged_newest_report_does_not_lock_out_a_key_with_no_mark_yet(
+    workspace: Path, server: Server, tmp_path: Path
+) -> None:
+    for n in (1, 2):
+        server.submit(f"Report {n}: the SHO took the money. {CANARY}")
+        assert review(workspace, "import", str(server.export(tmp_path / f"{n}.rzb"))).exit_code == 0
+    _forget_marks(workspace)
+    conn = sqlite3.connect(workspace / ws.DB_NAME)
+    try:
+        with conn:
+            (state,) = conn.execute("SELECT state FROM reports WHERE num = 2").fetchone()
+            damaged = bytes([state[0] ^ 1]) + state[1:]
+            conn.execute("UPDATE reports SET state = ? WHERE num = 2", (damaged,))
+    finally:
+        conn.close()
+    shown = review(workspace, "show", "1")
+    assert shown.exit_code == 0, shown.output
+    assert CANARY in shown.output
