@@ -12,7 +12,7 @@ import pytest
 
 from crypto import DecryptionError, FormatError, HybridPrivateKey, PrivateKey
 from crypto.encoding import b64encode
-from crypto.workspace import WorkspaceKey, public_key_from_text
+from crypto.workspace import WorkspaceKey, mark, public_key_from_text
 
 
 def test_an_x25519_wrapped_key_opens_with_the_reviewer_key_only(
@@ -180,3 +180,20 @@ def test_a_hybrid_keys_derivations_are_as_protocol_5a10_writes_them() -> None:
     assert key.packet_identity == PrivateKey(blake(b"rz-ws-packet-v1"))
     assert key.public_key == HybridPrivateKey(seed).public_key
     assert len(key.wrap_for(HybridPrivateKey.generate().public_key)) == 1120 + 32 + 16
+
+
+def test_a_mark_is_as_protocol_5a10_writes_it_and_only_its_key_makes_it(
+    alice: PrivateKey, xalice: HybridPrivateKey
+) -> None:
+    public = WorkspaceKey.generate().public_key
+    for identity in (alice, xalice):
+        key = hashlib.blake2b(
+            b"", digest_size=32, key=identity.secret_bytes(), person=b"rz-ws-mark-v1"
+        ).digest()
+        expected = hashlib.blake2b(
+            public.to_text().encode("ascii"), digest_size=32, key=key, person=b"rz-ws-mark-v1"
+        ).digest()
+        assert mark(identity, public) == expected
+    assert mark(alice, public) != mark(xalice, public)
+    assert mark(alice, public) != mark(alice, WorkspaceKey.generate().public_key)
+    assert mark(alice, public) != mark(PrivateKey.generate(), public)
