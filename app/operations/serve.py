@@ -106,13 +106,15 @@ def serve(
     app hosts sharing one store, where a lock on it cannot be relied on).
     """
     paths = InstancePaths(instance)
-    load_config(paths)  # fail now, plainly, if there is no instance
+    kind = load_config(paths).mode  # fail now, plainly, if there is no instance
     staff_port = port + 1 if staff_port is None else staff_port
     if staff_port == port:
         raise ConfigError("the staff port must differ from the source port")
     if socks_port is not None and socks_port in (port, staff_port):
         raise ConfigError("the SOCKS port must differ from the source and staff ports")
     mode = resolve_mode(tor_mode)
+    if kind != "production" and mode == "launch":
+        raise _on_tor_network(kind)
     # Found before anything starts: an installed server has none (a checkout's tool).
     network_class = private.load() if mode == "private" else None
     recover_uploads(instance, say)
@@ -156,7 +158,7 @@ def serve(
             try:
                 tor, network, served = _start_tor(
                     paths,
-                    (mode, network_class),
+                    (mode, network_class, kind),
                     (port, staff_port, socks_port if mode == "private" else None),
                     served,
                     say,
@@ -219,13 +221,13 @@ def recover_uploads(instance: Path, say: Callable[[str], None]) -> Recovered:
 
 def _start_tor(
     paths: InstancePaths,
-    how: tuple[str, Callable[..., private.PrivateNetwork] | None],
+    how: tuple[str, Callable[..., private.PrivateNetwork] | None, str],
     ports: tuple[int, int, int | None],
     served: Served,
     say: Callable[[str], None],
     cancelled: Callable[[], bool],
 ) -> tuple[Tor, private.PrivateNetwork | None, Served]:
-    mode, network_class = how
+    mode, network_class, kind = how
     port, staff_port, socks_port = ports
     tor_dir = paths.root / "tor"
     tor_dir.mkdir(mode=0o700, exist_ok=True)
@@ -233,6 +235,9 @@ def _start_tor(
     began = time.monotonic()
     if mode == "attach":
         tor = Tor.attach(environment.get("RAAZDAR_TOR_CONTROL", DEFAULT_TOR_CONTROL))
+        if kind != "production" and not tor.on_testing_network():
+            tor.close()
+            raise _on_tor_network(kind)
     elif mode == "launch":
         say("starting tor (Ctrl-C stops)")
         tor = Tor.launch(tor_dir / "data")
@@ -289,6 +294,25 @@ def _start_tor(
         if not cancelled():
             say(f"onion services published after {time.monotonic() - began:.1f} s")
     return tor, network, served
+
+
+class OnTorNetworkRefused(ConfigError):
+    """A demonstration or test instance is never published on the Tor network."""
+
+    hint = (
+        "serve it with --tor private (a private Tor network on loopback) or --tor off; "
+        "a real instance starts from `raazdar init --manifest FILE` (deploy/README.md)"
+    )
+
+
+def _on_tor_network(kind: str) -> ConfigError:
+    """Why a demonstration or test instance is never published on the Tor network."""
+    what = "a demonstration" if kind == "demo" else f"a {kind}"
+    return OnTorNetworkRefused(
+        f"{what} instance is never served on the Tor network: its reviewer keys (or a "
+        "derivation fast enough to try every codename) lie on this server, so whoever "
+        "holds it reads every report sent to it"
+    )
 
 
 def _reload_staff(served: Served, say: Callable[[str], None]) -> None:

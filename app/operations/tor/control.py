@@ -321,6 +321,12 @@ class Tor:
         with self._lock:
             self._uploaded.discard(service_id)
 
+    def on_testing_network(self) -> bool:
+        """Whether this tor is on a private testing network (TestingTorNetwork), not Tor's."""
+        with contextlib.suppress(stem.ControllerError):
+            return bool(self.controller.get_conf("TestingTorNetwork", "0") == "1")
+        return False
+
     def _supports_pow(self) -> bool:
         with contextlib.suppress(stem.ControllerError):
             modules = self.controller.get_info("config/names", "")

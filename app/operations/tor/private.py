@@ -31,7 +31,7 @@ class PrivateNetworkUnavailable(TorError):
 
     hint = (
         "run it from a source checkout (`bash deploy/demo.sh`), "
-        "or serve with --tor launch, attach or off"
+        "or serve with --tor launch, attach or off (a demonstration instance: off only)"
     )
 
 
