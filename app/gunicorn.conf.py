@@ -21,6 +21,7 @@ from typing import Any
 from gunicorn.glogging import Logger
 
 from app import environment
+from app.dumps import forbid_core_dumps
 from app.logs import SCRUB
 
 
@@ -213,3 +214,8 @@ def on_starting(server: Any) -> None:
         raise _refuse(f"RAAZDAR_STAFF_BIND names {missing} but gunicorn would not listen there")
     if cfg.accesslog is not None or cfg.forwarded_allow_ips:
         raise _refuse("an access log or trusted proxies were configured; Raazdar allows neither")
+
+
+def when_ready(server: Any) -> None:
+    """Before the first worker is forked: none may be dumped, or read by a process of its user."""
+    forbid_core_dumps()

@@ -13,6 +13,7 @@ from typing import Any, Final, NoReturn, TypeVar
 import click
 
 from app.config import DEFAULT_INSTANCE
+from app.dumps import forbid_core_dumps
 from app.errors import AppError
 from crypto import CryptoError
 
@@ -79,6 +80,8 @@ def main(ctx: click.Context, instance: Path) -> None:
 
 def run() -> None:
     """Run the command line with this tool's error format and exit codes (`raazdar`)."""
+    # Here, not in `main`: a test's CliRunner runs `main` in its own process.
+    forbid_core_dumps()
     try:
         result = main.main(prog_name=PROG, standalone_mode=False)
     except click.exceptions.Abort:

@@ -24,7 +24,7 @@ from urllib.parse import urlencode, urlsplit
 from app.kdf_pool import SLOT_DIR
 from crypto import generate_codename
 from crypto.encoding import b64encode
-from tests.app.live import TorConnection
+from tests.app.live import MASTERS, TorConnection
 from tests.app.support import multipart
 
 TIMEOUT = 60.0
@@ -247,15 +247,18 @@ def derivation_peak(instance: Path) -> contextlib.AbstractContextManager[list[in
 
 def gunicorn_pids(instance: Path) -> dict[int, int]:
     """The gunicorn processes serving `instance` (master and workers), each with its parent."""
-    marker = f"RAAZDAR_INSTANCE={instance}".encode()
+    master = MASTERS.get(instance)
+    if master is None:
+        return {}
     pids: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         with contextlib.suppress(OSError):
-            if marker in (entry / "environ").read_bytes().split(b"\0"):
-                stat = (entry / "stat").read_text()
-                pids[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+            stat = (entry / "stat").read_text()
+            parent = int(stat.rsplit(")", 1)[1].split()[1])
+            if master in (int(entry.name), parent):
+                pids[int(entry.name)] = parent
     return pids
 
 

@@ -23,6 +23,10 @@ from crypto import KdfParams, Metadata, open_bytes
 from tests.app.support import RETIRED_PREFIX, form, reviewer_openers
 
 ROOT = Path(__file__).resolve().parents[2]
+# The gunicorn master serving each instance `live_server` serves, by the instance's path.
+# (Its workers are not dumpable: another process of their user may not read their
+# /proc/PID/environ, so the tests find them from their master.)
+MASTERS: dict[Path, int] = {}
 STARTUP_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
 
@@ -108,6 +112,7 @@ def live_server(
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+        MASTERS[instance] = process.pid
         try:
             circuit = 0 if env.get("RAAZDAR_TOR_CIRCUITS") == "1" else None
             _wait_until_up(process, port, log, time.monotonic() + startup_timeout, circuit)
@@ -115,6 +120,7 @@ def live_server(
             if process.poll() is not None:
                 raise ServerError(_failure("gunicorn stopped during the test", log))
         finally:
+            MASTERS.pop(instance, None)
             _stop(process)
 
 

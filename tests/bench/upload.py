@@ -55,7 +55,7 @@ from app.files import fsync_together
 from app.services.submissions import REPORT_TYPE, Report
 from app.uploads import _socket_body
 from crypto import Metadata, PrivateKey, seal
-from tests.app.flood import worker_pids
+from tests.app.flood import gunicorn_pids, worker_pids
 from tests.app.live import demo_instance, live_server
 
 _BLOCK = 1024 * 1024
@@ -64,19 +64,11 @@ _BLOCK = 1024 * 1024
 def _worker_peak_rss_mib(instance: Path) -> float:
     """Largest VmHWM among the gunicorn processes serving `instance` (not other benches')."""
     peak = 0
-    marker = f"RAAZDAR_INSTANCE={instance}".encode()
-    for status in Path("/proc").glob("[0-9]*/status"):
-        try:
-            cmdline = (status.parent / "cmdline").read_bytes()
-            if b"gunicorn" not in cmdline:
-                continue
-            environ = (status.parent / "environ").read_bytes().split(b"\0")
-            text = status.read_text()
-        except OSError:
-            continue
-        match = re.search(r"VmHWM:\s+(\d+) kB", text)
-        if marker in environ and match:
-            peak = max(peak, int(match.group(1)))
+    for pid in gunicorn_pids(instance):
+        with contextlib.suppress(OSError):
+            match = re.search(r"VmHWM:\s+(\d+) kB", Path(f"/proc/{pid}/status").read_text())
+            if match:
+                peak = max(peak, int(match.group(1)))
     return round(peak / 1024, 1)
 
 
