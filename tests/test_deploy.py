@@ -43,6 +43,8 @@ HARDENING = {
     "CapabilityBoundingSet": "",
     "UMask": "0077",
     "LimitCORE": "0",
+    # A worker's memory (a report being sealed, a codename) never goes to a swap device.
+    "MemorySwapMax": "0",
 }
 
 
@@ -221,6 +223,8 @@ def test_the_sweep_is_checked_hourly_and_catches_up() -> None:
 def test_the_tor_override_adds_hardening() -> None:
     service = unit("tor@raazdar.service.d/raazdar.conf")["Service"]
     assert service["LimitCORE"] == "0"
+    # tor's memory holds the onions' keys: none of it goes to a swap device.
+    assert service["MemorySwapMax"] == "0"
     assert service["MemoryDenyWriteExecute"] == "yes"
     assert service["RestrictAddressFamilies"].startswith("AF_UNIX AF_INET AF_INET6")
 

@@ -20,6 +20,7 @@ from app.operations.doctor.disk import (
     code_check,
     filesystem_check,
     staging_check,
+    swap_check,
     sweep_check,
 )
 from app.operations.doctor.instance import (
@@ -62,6 +63,7 @@ def diagnose(instance: Path, today: dt.date, where: Surroundings | None = None) 
     checks.append(guarded("store", lambda: filesystem_check(paths.store, where.mounts)))
     checks.append(guarded("atime", lambda: atime_check(paths.root, where.mounts)))
     checks.append(guarded("code", lambda: code_check(where.code, where.mounts)))
+    checks.append(guarded("swap", lambda: swap_check(where.swaps, where.block_devices)))
     checks.append(guarded("gunicorn", lambda: gunicorn_check(where)))
     checks.append(tor_check(paths.root, where))
     return checks

@@ -1,4 +1,4 @@
-"""The disks: staging leftovers, filesystem kind, access times (instance, code), the sweep."""
+"""The disks: staging leftovers, filesystem kind, access times (instance, code), swap, sweep."""
 
 from __future__ import annotations
 
@@ -16,6 +16,10 @@ from app.store import EnvelopeStore
 COPY_ON_WRITE: Final = frozenset({"btrfs", "zfs", "f2fs", "nilfs2", "bcachefs"})
 # Journalled filesystems whose log the sweep does not write anew (app.fsjournal: ext4's only).
 UNWRAPPED_LOGS: Final = frozenset({"xfs", "jfs", "reiserfs"})
+# A device-mapper device whose uuid starts so is dm-crypt (plain, as crypttab's `swap`, or LUKS).
+_DM_CRYPT: Final = "CRYPT-"
+# Swap kept in memory (compressed), never on a disk.
+_IN_MEMORY: Final = ("zram",)
 
 
 def staging_check(store: EnvelopeStore) -> Check:
@@ -98,6 +102,58 @@ def code_check(code: Path, mounts: Path) -> Check:
         f"the code's filesystem ({code}) records access times ({mode}): a file of it "
         "read on a request would keep that request's time; mount it noatime or read-only",
     )
+
+
+def swap_check(swaps: Path, block_devices: Path) -> Check:
+    """Warn of a swap area on a disk without dm-crypt: memory swapped there outlives the boot.
+
+    A worker's memory holds a browser report while it is sealed and a codename at
+    login; the units keep theirs out of swap (`MemorySwapMax=0`), but a server run
+    otherwise, and every other process, may be swapped out.
+    """
+    try:
+        lines = swaps.read_text("utf-8").splitlines()[1:]
+    except OSError:
+        return Check("swap", Status.OK, "could not tell whether the host swaps")
+    areas = [_unescape(line.split()[0]) for line in lines if line.split()]
+    if not areas:
+        return Check("swap", Status.OK, "no swap: memory never reaches a disk")
+    open_areas = [a for a in areas if not _encrypted(a, block_devices)]
+    if open_areas:
+        return Check(
+            "swap",
+            Status.WARN,
+            f"swap on {', '.join(open_areas)} is not encrypted: what is swapped out (a "
+            "report being sealed, a codename) stays on the disk after a reboot; encrypt it "
+            "with a key made at each boot (`swap` in /etc/crypttab) or turn swap off",
+        )
+    return Check("swap", Status.OK, "swap is encrypted (dm-crypt) or in memory")
+
+
+def _encrypted(area: str, block_devices: Path) -> bool:
+    """Whether a swap area is in memory or lies on dm-crypt (an LVM volume in LUKS too)."""
+    if not area.startswith("/dev/"):
+        return False  # a swap file: on whatever the filesystem is, under no key of its own
+    name = Path(area).resolve().name if area.startswith("/dev/mapper/") else Path(area).name
+    if name.startswith(_IN_MEMORY):
+        return True
+    return _on_dm_crypt(name, block_devices, depth=0)
+
+
+def _on_dm_crypt(name: str, block_devices: Path, depth: int) -> bool:
+    if depth > 8:
+        return False
+    try:
+        uuid = (block_devices / name / "dm" / "uuid").read_text("utf-8").strip()
+    except OSError:
+        return False
+    if uuid.startswith(_DM_CRYPT):
+        return True
+    try:
+        below = [p.name for p in (block_devices / name / "slaves").iterdir()]
+    except OSError:
+        return False
+    return any(_on_dm_crypt(b, block_devices, depth + 1) for b in below)
 
 
 def sweep_check(config: Config, store: EnvelopeStore, now: float) -> Check:

@@ -36,12 +36,14 @@ class Check:
 
 @dataclass(frozen=True)
 class Surroundings:
-    """What the doctor looks at besides the instance: environment, tor, gunicorn, mounts, code."""
+    """What the doctor looks at besides the instance: environment, tor, gunicorn, disks, code."""
 
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     tor_binary: str | None = field(default_factory=lambda: shutil.which("tor"))
     gunicorn_conf: Path = GUNICORN_CONF
     mounts: Path = Path("/proc/self/mounts")
+    swaps: Path = Path("/proc/swaps")
+    block_devices: Path = Path("/sys/block")
     code: Path = CODE_DIR
     clock: Callable[[], float] = time.time
 

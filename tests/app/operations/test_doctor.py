@@ -58,9 +58,13 @@ CHECKS = [
     "store",
     "atime",
     "code",
+    "swap",
     "gunicorn",
     "tor",
 ]
+
+
+SWAPS_HEADER = "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n"
 
 
 class FakeTor:
@@ -97,13 +101,23 @@ def mounts(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def where(fake_tor: FakeTor, mounts: Path) -> Surroundings:
+def swaps(tmp_path: Path) -> Path:
+    """The kernel's table of swap areas: none, the header only."""
+    path = tmp_path / "swaps"
+    path.write_text(SWAPS_HEADER)
+    return path
+
+
+@pytest.fixture
+def where(fake_tor: FakeTor, mounts: Path, swaps: Path, tmp_path: Path) -> Surroundings:
     """A host with a tor that has bootstrapped and nothing unsafe in the environment."""
     return Surroundings(
         environ={"RAAZDAR_TOR_CONTROL": "127.0.0.1:9051"},
         tor_binary="/usr/sbin/tor",
         gunicorn_conf=GUNICORN_CONF,
         mounts=mounts,
+        swaps=swaps,
+        block_devices=tmp_path / "sys-block",
     )
 
 
@@ -585,3 +599,49 @@ def test_a_purge_overdue_warns(app: Flask, instance: Path, where: Surroundings) 
     checks = diagnose(instance, today() + dt.timedelta(days=10), where)
     assert verdicts(checks)["retention"] is Status.WARN, message(checks, "retention")
     assert "the last purge ran 10 days ago" in message(checks, "retention")
+
+
+def _device_mapper(where: Surroundings, name: str, uuid: str, *below: str) -> None:
+    """A device-mapper device in /sys/block: its uuid names its target, `below` its slaves."""
+    dm = where.block_devices / name / "dm"
+    dm.mkdir(parents=True)
+    (dm / "uuid").write_text(uuid + "\n")
+    (where.block_devices / name / "slaves").mkdir()
+    for slave in below:
+        (where.block_devices / name / "slaves" / slave).mkdir()
+
+
+@pytest.mark.parametrize(
+    ("area", "kind"),
+    [("/dev/sda3", "partition"), ("/swapfile", "file"), ("/dev/dm-1", "partition")],
+)
+def test_a_swap_area_that_is_not_encrypted_warns(
+    instance: Path, where: Surroundings, swaps: Path, area: str, kind: str
+) -> None:
+    """deploy/README.md §1.1: encrypted swap or none; a worker's memory, swapped, outlives it."""
+    _device_mapper(where, "dm-1", "LVM-k3Xq")  # an LVM volume on a plain disk
+    swaps.write_text(f"{SWAPS_HEADER}{area}\t{kind}\t2097148\t0\t-2\n")
+    checks = diagnose(instance, today(), where)
+    assert verdicts(checks).get("swap") is Status.WARN, "doctor says nothing of an open swap"
+    assert area in message(checks, "swap")
+    assert "encrypt" in message(checks, "swap")
+
+
+def test_swap_on_dm_crypt_or_in_memory_passes(
+    instance: Path, where: Surroundings, swaps: Path
+) -> None:
+    _device_mapper(where, "dm-0", "CRYPT-PLAIN-cryptswap")  # crypttab's `swap`: a random key
+    _device_mapper(where, "dm-3", "CRYPT-LUKS2-0f3c-sda5_crypt")
+    _device_mapper(where, "dm-4", "LVM-k3Xq", "dm-3")  # an LVM volume inside LUKS
+    swaps.write_text(
+        f"{SWAPS_HEADER}/dev/dm-0\tpartition\t2097148\t0\t-2\n"
+        "/dev/dm-4\tpartition\t2097148\t0\t-3\n/dev/zram0\tpartition\t524284\t0\t100\n"
+    )
+    checks = diagnose(instance, today(), where)
+    assert verdicts(checks)["swap"] is Status.OK, message(checks, "swap")
+
+
+def test_no_swap_passes(instance: Path, where: Surroundings) -> None:
+    checks = diagnose(instance, today(), where)
+    assert verdicts(checks)["swap"] is Status.OK
+    assert "no swap" in message(checks, "swap")
