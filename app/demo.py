@@ -75,6 +75,7 @@ def make_demo_keyring(
     """
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     (directory / "README.txt").write_text(_README, "utf-8")
+    (directory / "README.txt").chmod(0o600)  # as everything in the instance
     authorities = [KeyPair.generate(encryption=False) for _ in range(DEMO_AUTHORITIES)]
     reviewer = KeyPair.generate()
     stamper = KeyPair.generate(encryption=False)

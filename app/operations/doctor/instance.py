@@ -15,6 +15,7 @@ from app import db, environment
 from app.config import Config, config_for
 from app.demo import TIMESTAMP_KEY_NAME
 from app.errors import AppError
+from app.files import names
 from app.instance import InstancePaths, load_config, sqlite_path
 from app.keyring import fresh_timestamp, load_keyring
 from app.operations.doctor.verdict import Check, Status, Surroundings
@@ -25,6 +26,8 @@ _ACCESS_LOG_FLAGS: Final = ("--access-logfile", "--access-logformat", "--log-con
 
 
 _FALSE_WORDS: Final = frozenset({"", "0", "false", "no", "off"})
+# How many loose files `permissions` names (a restore may have loosened thousands).
+_SHOWN: Final = 12
 
 
 def _loose(path: Path) -> str | None:
@@ -40,8 +43,35 @@ def _loose(path: Path) -> str | None:
     return None
 
 
+def _linked(path: Path) -> str | None:
+    """Describe a symbolic link where a key or directory should be; None otherwise."""
+    return f"{path.name} is a symbolic link" if path.is_symlink() else None
+
+
+def _loose_within(root: Path) -> list[str]:
+    """Every file and directory under `root` others may use, by path from `root`.
+
+    Listed without moving any directory's access time (`app.files.names`); a
+    symbolic link's own mode means nothing (the listed keys are checked apart).
+    """
+    loose = []
+    pending = [Path()]
+    while pending:
+        relative = pending.pop()
+        for entry in names(root / relative):
+            mode = entry.info.st_mode
+            if stat.S_ISLNK(mode):
+                continue
+            if mode & (stat.S_IRWXG | stat.S_IRWXO):
+                loose.append(f"{relative / entry.name} ({stat.filemode(mode)})")
+            if stat.S_ISDIR(mode):
+                pending.append(relative / entry.name)
+    return sorted(loose)
+
+
 def permissions_check(paths: InstancePaths, database: Path | None) -> Check:
-    """Check that the instance directory, keys, store and SQLite database are owner-only."""
+    """Check that the instance directory and everything in it (keys, store, database) are
+    owner-only: a restore, or a hand's `chmod`, may have loosened any of them."""
     missing = [p.name for p in (paths.secret_key, paths.signing_key) if not p.exists()]
     if missing:
         return Check("permissions", Status.FAIL, f"missing: {', '.join(missing)}")
@@ -63,12 +93,18 @@ def permissions_check(paths: InstancePaths, database: Path | None) -> Check:
     if database is not None:
         # The journal files copy the database's mode, but check them all the same.
         candidates += [database.with_name(database.name + s) for s in ("", "-wal", "-shm")]
-    loose = [d for d in (_loose(p) for p in candidates) if d]
+    # Inside the instance the walk finds loose modes; the list adds links, and what lies
+    # outside (a database elsewhere).
+    walked = {p for p in candidates if paths.root in p.parents}
+    loose = [d for p in candidates if (d := _linked(p) if p in walked else _loose(p))]
+    loose += _loose_within(paths.root)
     if loose:
+        more = f" and {len(loose) - _SHOWN} more" if len(loose) > _SHOWN else ""
         return Check(
             "permissions",
             Status.FAIL,
-            f"others may use {', '.join(loose)}: run `chmod go= FILE` on each",
+            f"others may use {', '.join(loose[:_SHOWN])}{more}: run `chmod go= FILE` on each "
+            "(`chmod -R go= DIR` for all)",
         )
     return Check(
         "permissions",

@@ -177,6 +177,40 @@ def test_a_file_others_can_read_fails(
     assert failed(checks)
 
 
+@pytest.mark.parametrize(
+    ("name", "mode"),
+    [
+        # A rotation's pending bundle-signing key: once promoted, it signs what reviewers trust.
+        ("server_signing_key.next", 0o644),
+        # The next source onion's key, and the current one in tor's form (`--tor launch`).
+        ("tor/source-onion.next.key", 0o644),
+        ("tor/source-service/hs_ed25519_secret_key", 0o640),
+        # The demo reviewer's weekly subkey secrets.
+        ("demo-keys/subkeys/demo-reviewer.secrets.rze", 0o644),
+        ("tor/staff-clients", 0o755),
+        ("store/.arrivals", 0o755),
+    ],
+)
+def test_any_file_of_the_instance_others_can_use_fails(
+    instance: Path, where: Surroundings, name: str, mode: int
+) -> None:
+    """A restore (`cp -r`, `tar x` under root's umask) or a hand's `chmod`: wherever it lies."""
+    path = instance / name
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not path.exists():
+        if "." in path.name or path.name.startswith("hs_"):
+            path.write_bytes(b"secret\n")
+            path.chmod(0o600)
+        else:
+            path.mkdir(mode=0o700)
+    path.chmod(mode)
+    checks = diagnose(instance, today(), where)
+    assert verdicts(checks)["permissions"] is Status.FAIL, (
+        f"doctor passes {name} at {mode:o}: {message(checks, 'permissions')}"
+    )
+    assert name in message(checks, "permissions")
+
+
 # SQLite only: a PostgreSQL database has no file in the instance.
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_world_readable_sqlite_database_fails(
