@@ -264,7 +264,7 @@ def sweep(instance: Path, force: bool, hours: int | None) -> None:
 @click.pass_obj
 @reports_errors
 def doctor(instance: Path) -> None:
-    """Check the instance: permissions, database, keyring, exports, disks, swap, tor, audit log."""
+    """Check the instance: permissions, database, keyring, exports, disks, swap, journal, tor."""
     from app.models import today
     from app.operations.doctor import Surroundings, diagnose, failed, settings
 

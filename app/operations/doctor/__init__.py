@@ -33,6 +33,7 @@ from app.operations.doctor.instance import (
     startup_check,
     timestamp_check,
 )
+from app.operations.doctor.journal import journal_check
 from app.operations.doctor.subkeys import subkeys_check
 from app.operations.doctor.tor import tor_check
 from app.operations.doctor.verdict import Check, Status, Surroundings, guarded
@@ -64,6 +65,7 @@ def diagnose(instance: Path, today: dt.date, where: Surroundings | None = None) 
     checks.append(guarded("atime", lambda: atime_check(paths.root, where.mounts)))
     checks.append(guarded("code", lambda: code_check(where.code, where.mounts)))
     checks.append(guarded("swap", lambda: swap_check(where.swaps, where.block_devices)))
+    checks.append(guarded("journal", lambda: journal_check(where.system)))
     checks.append(guarded("gunicorn", lambda: gunicorn_check(where)))
     checks.append(tor_check(paths.root, where))
     return checks

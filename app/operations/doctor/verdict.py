@@ -44,6 +44,8 @@ class Surroundings:
     mounts: Path = Path("/proc/self/mounts")
     swaps: Path = Path("/proc/swaps")
     block_devices: Path = Path("/sys/block")
+    # The host's root: journald's settings under etc/, run/ and usr/lib/, var/log/journal.
+    system: Path = Path("/")
     code: Path = CODE_DIR
     clock: Callable[[], float] = time.time
 

@@ -59,12 +59,18 @@ CHECKS = [
     "atime",
     "code",
     "swap",
+    "journal",
     "gunicorn",
     "tor",
 ]
 
 
 SWAPS_HEADER = "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n"
+
+
+JOURNAL_AS_ASKED = "[Journal]\nStorage=volatile\nMaxRetentionSec=2day\n"
+# Debian 12's /etc/systemd/journald.conf: every setting commented out, at its default.
+DEBIAN_JOURNALD_CONF = "[Journal]\n#Storage=auto\n#Compress=yes\n#MaxRetentionSec=0\n"
 
 
 class FakeTor:
@@ -109,7 +115,19 @@ def swaps(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def where(fake_tor: FakeTor, mounts: Path, swaps: Path, tmp_path: Path) -> Surroundings:
+def system(tmp_path: Path) -> Path:
+    """The host's root, with journald set as deploy/README.md §1.1 asks."""
+    root = tmp_path / "system"
+    drop_in = root / "etc/systemd/journald.conf.d"
+    drop_in.mkdir(parents=True)
+    (drop_in / "raazdar.conf").write_text(JOURNAL_AS_ASKED)
+    return root
+
+
+@pytest.fixture
+def where(
+    fake_tor: FakeTor, mounts: Path, swaps: Path, system: Path, tmp_path: Path
+) -> Surroundings:
     """A host with a tor that has bootstrapped and nothing unsafe in the environment."""
     return Surroundings(
         environ={"RAAZDAR_TOR_CONTROL": "127.0.0.1:9051"},
@@ -118,6 +136,7 @@ def where(fake_tor: FakeTor, mounts: Path, swaps: Path, tmp_path: Path) -> Surro
         mounts=mounts,
         swaps=swaps,
         block_devices=tmp_path / "sys-block",
+        system=system,
     )
 
 
@@ -679,3 +698,79 @@ def test_no_swap_passes(instance: Path, where: Surroundings) -> None:
     checks = diagnose(instance, today(), where)
     assert verdicts(checks)["swap"] is Status.OK
     assert "no swap" in message(checks, "swap")
+
+
+def _journald(system: Path, main: str | None, drop_ins: dict[str, str], kept: bool) -> None:
+    """Set the host's journald: its main file, its drop-ins (only these), /var/log/journal."""
+    etc = system / "etc/systemd"
+    for old in (etc / "journald.conf.d").glob("*.conf"):
+        old.unlink()
+    if main is not None:
+        (etc / "journald.conf").write_text(main)
+    for name, setting in drop_ins.items():
+        (etc / "journald.conf.d" / name).write_text(setting)
+    if kept:
+        (system / "var/log/journal").mkdir(parents=True)
+
+
+@pytest.mark.parametrize(
+    ("main", "drop_ins", "kept", "said"),
+    [
+        # Debian 12 as installed: `auto`, and the package makes /var/log/journal: on disk.
+        (DEBIAN_JOURNALD_CONF, {}, True, "on disk"),
+        ("[Journal]\nStorage=persistent\n", {}, False, "on disk"),
+        # Volatile, but kept until the next reboot, which may be months away.
+        (DEBIAN_JOURNALD_CONF, {"raazdar.conf": "[Journal]\nStorage=volatile\n"}, True, "2day"),
+        (
+            None,
+            {"raazdar.conf": "[Journal]\nStorage=volatile\nMaxRetentionSec=1month\n"},
+            False,
+            "2day",
+        ),
+        # A later drop-in undoes ours.
+        (
+            None,
+            {"raazdar.conf": JOURNAL_AS_ASKED, "zz-keep.conf": "[Journal]\nStorage=auto\n"},
+            True,
+            "on disk",
+        ),
+    ],
+)
+def test_a_journal_kept_on_disk_or_for_long_warns(
+    instance: Path,
+    where: Surroundings,
+    system: Path,
+    main: str | None,
+    drop_ins: dict[str, str],
+    kept: bool,
+    said: str,
+) -> None:
+    """deploy/README.md §1.1: every journal line carries a time, and a fault a source's request
+    meets is logged then; kept on disk, the journal dates that visit for months."""
+    _journald(system, main, drop_ins, kept)
+    checks = diagnose(instance, today(), where)
+    assert verdicts(checks).get("journal") is Status.WARN, "doctor says nothing of the journal"
+    assert said in message(checks, "journal")
+
+
+@pytest.mark.parametrize(
+    ("main", "drop_ins", "kept"),
+    [
+        (DEBIAN_JOURNALD_CONF, {"raazdar.conf": JOURNAL_AS_ASKED}, True),
+        ("[Journal]\nStorage=volatile\nMaxRetentionSec=36h\n", {}, True),
+        ("[Journal]\nStorage=none\n", {}, True),
+        # `auto` with no /var/log/journal keeps the journal in /run, for up to two days here.
+        (None, {"raazdar.conf": "[Journal]\nMaxRetentionSec=2d\n"}, False),
+    ],
+)
+def test_a_journal_kept_in_memory_for_two_days_passes(
+    instance: Path,
+    where: Surroundings,
+    system: Path,
+    main: str | None,
+    drop_ins: dict[str, str],
+    kept: bool,
+) -> None:
+    _journald(system, main, drop_ins, kept)
+    checks = diagnose(instance, today(), where)
+    assert verdicts(checks)["journal"] is Status.OK, message(checks, "journal")
