@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from typing import Final
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
@@ -29,6 +31,7 @@ def database_checks(config: Config, today: dt.date, store: EnvelopeStore) -> lis
                 guarded("secure-delete", lambda: _secure_delete(session)),
                 guarded("commit-times", lambda: _commit_times(session)),
                 guarded("vacuum-times", lambda: _vacuum_times(session)),
+                guarded("statement-log", lambda: _statement_log(session)),
                 guarded("audit", lambda: _audit(session)),
                 guarded("retention", lambda: _retention(session, today)),
                 guarded("acknowledgement", lambda: _acknowledgement(session, today)),
@@ -90,6 +93,55 @@ def _commit_times(session: Session) -> Check:
         "every transaction, each submission's and login's included, for anyone with the "
         "disk; set it off in postgresql.conf and restart PostgreSQL",
     )
+
+
+def _statement_log(session: Session) -> Check:
+    """Name PostgreSQL's own logging of statements and connections (deploy/README.md §2.1).
+
+    The app logs no request; PostgreSQL's log, with its time on each line, would:
+    each INSERT of a submission or a login with its parameters, or each connection
+    the pool opens as a burst of sources comes.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return Check("statement-log", Status.OK, "SQLite keeps no log of statements")
+    rows = session.execute(
+        text("SELECT name, setting FROM pg_settings WHERE name = ANY(:names)"),
+        {"names": list(_LOGGING)},
+    )
+    found: dict[str, str] = {str(name): str(value) for name, value in rows}
+    session.rollback()
+    every = [f"{n} = {v}" for n, v in found.items() if n in _LOGGING and _LOGGING[n](v) == "all"]
+    some = [f"{n} = {v}" for n, v in found.items() if n in _LOGGING and _LOGGING[n](v) == "some"]
+    if not every and not some:
+        return Check("statement-log", Status.OK, "PostgreSQL logs no statement or connection")
+    return Check(
+        "statement-log",
+        Status.FAIL if every else Status.WARN,
+        f"PostgreSQL logs {'statements' if every else 'connections or slow statements'} "
+        f"({', '.join(every + some)}), each line with its time: a submission's or a "
+        "login's, for whoever reads its log; turn them off in postgresql.conf and reload",
+    )
+
+
+def _number(value: str) -> float:
+    try:
+        return float(value)
+    except ValueError:
+        return -1.0
+
+
+# How much each setting logs: "all" (every statement of a kind), "some", or "" (nothing).
+_LOGGING: Final[dict[str, Callable[[str], str]]] = {
+    "log_statement": lambda v: "all" if v in ("mod", "all") else "",
+    "log_duration": lambda v: "all" if v == "on" else "",
+    "log_min_duration_statement": lambda v: (
+        "all" if _number(v) == 0 else "some" if _number(v) > 0 else ""
+    ),
+    "log_transaction_sample_rate": lambda v: "all" if _number(v) > 0 else "",
+    "log_min_duration_sample": lambda v: "some" if _number(v) >= 0 else "",
+    "log_connections": lambda v: "some" if v == "on" else "",
+    "log_disconnections": lambda v: "some" if v == "on" else "",
+}
 
 
 def _vacuum_times(session: Session) -> Check:

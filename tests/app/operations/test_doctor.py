@@ -48,6 +48,7 @@ CHECKS = [
     "secure-delete",
     "commit-times",
     "vacuum-times",
+    "statement-log",
     "audit",
     "retention",
     "acknowledgement",
@@ -614,6 +615,59 @@ def test_postgresql_keeping_commit_times_fails(
     checks = diagnose(instance, today(), where)
     assert verdicts(checks)["commit-times"] is Status.FAIL
     assert "set it off" in message(checks, "commit-times")
+
+
+def _pg_settings(monkeypatch: pytest.MonkeyPatch, settings: dict[str, str]) -> None:
+    """PostgreSQL answers as if postgresql.conf set `settings` (the test's role may not)."""
+    real = Session.execute
+    rows = ", ".join(f"('{name}', '{value}')" for name, value in settings.items())
+
+    def configured(self: Session, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        if "pg_settings" in str(statement):
+            # The test's own fixed names and values, never input.
+            statement = text(f"SELECT * FROM (VALUES {rows}) AS s(name, setting)")  # noqa: S608
+            return real(self, statement)
+        return real(self, statement, *args, **kwargs)
+
+    monkeypatch.setattr(Session, "execute", configured)
+
+
+@pytest.mark.parametrize(
+    ("settings", "status"),
+    [
+        # Every INSERT (a submission, a login's row) with its parameters and its time.
+        ({"log_statement": "mod"}, Status.FAIL),
+        ({"log_statement": "all"}, Status.FAIL),
+        ({"log_min_duration_statement": "0"}, Status.FAIL),
+        ({"log_duration": "on"}, Status.FAIL),
+        ({"log_transaction_sample_rate": "0.5"}, Status.FAIL),
+        # Each connection the pool opens as a burst of sources comes, to the millisecond.
+        ({"log_connections": "on"}, Status.WARN),
+        ({"log_disconnections": "on"}, Status.WARN),
+        ({"log_min_duration_statement": "250"}, Status.WARN),
+    ],
+)
+def test_postgresql_logging_statements_or_connections_is_named(
+    instance: Path,
+    where: Surroundings,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    settings: dict[str, str],
+    status: Status,
+) -> None:
+    """deploy/README.md §2.1: PostgreSQL's own log keeps what the app never logs."""
+    if database_url.startswith("sqlite"):
+        pytest.skip("SQLite keeps no log of statements or connections")
+    with monkeypatch.context() as patch:
+        _pg_settings(patch, settings)
+        checks = diagnose(instance, today(), where)
+    assert verdicts(checks).get("statement-log") is status, (
+        f"doctor passes PostgreSQL with {settings}: {message(checks, 'statement-log')}"
+    )
+    assert next(iter(settings)) in message(checks, "statement-log")
+    # The test cluster's own settings: none of these.
+    checks = diagnose(instance, today(), where)
+    assert verdicts(checks)["statement-log"] is Status.OK, message(checks, "statement-log")
 
 
 def test_postgresql_keeping_autovacuum_times_warns(
