@@ -163,6 +163,14 @@ class ProductionConfig(Config):
         """Fail closed: no insecure fallback for anything."""
         super().validate()
         paths = InstancePaths(self.INSTANCE_DIR)
+        if paths.demo_keys.exists():
+            # A demo's authority and reviewer keys were made here: the keyring they
+            # signed is not the authorities', and whoever holds this disk opens the reports.
+            raise ConfigError(
+                f"{paths.demo_keys} holds a demonstration's keys: this instance was made "
+                "with `raazdar init --demo` and can never take real reports; make a real "
+                "one with `raazdar init --manifest FILE` in a new directory"
+            )
         mode = paths.secret_key.stat().st_mode
         if mode & (stat.S_IRWXG | stat.S_IRWXO):
             raise ConfigError("the secret key file must be readable by its owner only")

@@ -107,6 +107,8 @@ def serve(
     """
     paths = InstancePaths(instance)
     kind = load_config(paths).mode  # fail now, plainly, if there is no instance
+    if paths.demo_keys.exists():
+        kind = "demo"  # whatever config.json says: the demo's keys are here
     staff_port = port + 1 if staff_port is None else staff_port
     if staff_port == port:
         raise ConfigError("the staff port must differ from the source port")

@@ -109,3 +109,24 @@ def test_the_environment_names_the_instance_and_may_move_its_database(
     config = config_for()
     assert instance.resolve() == config.INSTANCE_DIR
     assert f"sqlite:///{tmp_path / 'elsewhere.db'}" == config.DATABASE_URL
+
+
+def test_a_demo_instance_turned_production_refuses_to_start(instance: Path) -> None:
+    """`raazdar init --demo`, then "going live" by editing config.json: the keyring's
+    authority keys and the reviewer's key were made on this server and lie in demo-keys/
+    under the passphrase `demo`, so every report sent would be read by whoever holds it."""
+    paths = InstancePaths(instance)
+    assert paths.demo_keys.is_dir()
+    settings = json.loads(paths.config.read_text())
+    settings["mode"] = "production"
+    settings["codename_kdf"] = KdfParams.INTERACTIVE.to_dict()
+    paths.config.write_text(json.dumps(settings))
+    config = config_for(instance)
+    assert isinstance(config, ProductionConfig)
+    refused: ConfigError | None = None
+    try:
+        create_app(config)
+    except ConfigError as exc:
+        refused = exc
+    assert refused is not None, "a production instance starts with the demo's keys beside it"
+    assert "demo-keys" in str(refused)

@@ -12,6 +12,7 @@ to the system's tor.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -23,6 +24,7 @@ from typing import Any
 import pytest
 
 from app.errors import ConfigError
+from app.instance import InstancePaths
 from app.operations import serve as serve_module
 from app.operations.tor.control import Tor
 from tests.app.live import demo_instance
@@ -68,10 +70,16 @@ def signals() -> Iterator[None]:
 
 
 @pytest.mark.usefixtures("signals")
-@pytest.mark.parametrize("mode", ["launch", "auto"])
+@pytest.mark.parametrize(
+    ("mode", "relabelled"), [("launch", False), ("auto", False), ("launch", True)]
+)
 def test_a_demo_instance_is_not_launched_on_the_tor_network(
-    instance: Path, monkeypatch: pytest.MonkeyPatch, mode: str
+    instance: Path, monkeypatch: pytest.MonkeyPatch, mode: str, relabelled: bool
 ) -> None:
+    if relabelled:  # "going live" by editing config.json: the demo's keys are still beside it
+        config = InstancePaths(instance).config
+        config.write_text(json.dumps({**json.loads(config.read_text()), "mode": "production"}))
+
     def popen(*_args: Any, **_kwargs: Any) -> Any:
         raise Started
 
