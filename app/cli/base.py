@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Final, NoReturn, TypeVar
 
 import click
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from app.config import DEFAULT_INSTANCE
 from app.dumps import forbid_core_dumps
@@ -49,8 +50,22 @@ def reports_errors(command: F) -> F:
             fail(str(exc))
         except OSError as exc:
             fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
+        except SQLAlchemyError as exc:
+            fail(f"the database: {_first_line(exc)}", _DATABASE_HINT)
 
     return wrapper  # type: ignore[return-value]
+
+
+_DATABASE_HINT: Final = (
+    "check that the database runs and that config.json's database_url (or "
+    "RAAZDAR_DATABASE_URL) names it; after an upgrade, `raazdar migrate`"
+)
+
+
+def _first_line(exc: SQLAlchemyError) -> str:
+    """What the driver said, without SQLAlchemy's statement and link (parameters are hidden)."""
+    said = str(exc.orig) if isinstance(exc, DBAPIError) and exc.orig is not None else str(exc)
+    return (said.strip().splitlines() or [type(exc).__name__])[0]
 
 
 class Group(click.Group):
