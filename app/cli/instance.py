@@ -18,7 +18,11 @@ from crypto import KdfParams, SignedManifest
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
     help="The first keyring manifest, signed offline; its authority keys are pinned.",
 )
-@click.option("--database-url", help="A database URL (default: SQLite in the instance dir).")
+@click.option(
+    "--database-url",
+    help="A database URL (default: SQLite in the instance dir), without a password: "
+    "PostgreSQL's client reads it from ~/.pgpass.",
+)
 @click.option(
     "--fast-kdf",
     is_flag=True,
@@ -38,6 +42,14 @@ def init(
             "give exactly one of --demo and --manifest FILE",
             "a real instance starts from a manifest made by `raazdar-review keys`",
         )
+    if database_url and _has_password(database_url):
+        fail(
+            "--database-url holds a password: a flag's value stays in the shell's history, "
+            "in `ps` and in sudo's log",
+            "leave it out of the URL and put it in the raazdar user's ~/.pgpass "
+            "(/var/lib/raazdar/.pgpass, mode 0600), which PostgreSQL's client reads; or use "
+            "peer authentication over the local socket (deploy/README.md, 2.1)",
+        )
     signed = SignedManifest.from_bytes(manifest.read_bytes()) if manifest else None
     kdf = KdfParams.TESTING if fast_kdf else KdfParams.INTERACTIVE
     result = initialise(instance, signed=signed, database_url=database_url, kdf=kdf, demo=demo)
@@ -53,6 +65,17 @@ def init(
         click.echo("!! Anyone with this directory can read every report. Never use it", err=True)
         click.echo("!! for real reports.", err=True)
         click.echo(banner, err=True)
+
+
+def _has_password(url: str) -> bool:
+    """Whether a database URL carries a password (an unparsable one is refused later)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).password is not None
+    except (ArgumentError, ValueError):
+        return ":" in url.partition("@")[0].rpartition("//")[2]
 
 
 @main.command()

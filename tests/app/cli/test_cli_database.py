@@ -50,3 +50,22 @@ def test_a_command_whose_database_is_down_says_so(
     assert result.exit_code == 1
     assert "raazdar: error: the database" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_database_password_on_the_command_line_is_refused(tmp_path: Path) -> None:
+    """A flag's value stays in the shell's history, in `ps` while it runs, and in the
+    journal's line for `sudo -u raazdar …` (sudo logs each command line, persistent on
+    Debian 12): the password opens the database (the sources' keys, staff accounts)."""
+    instance = tmp_path / "instance"
+    secret = "s3cret-Pg-passw0rd"
+    url = f"postgresql+psycopg://raazdar:{secret}@127.0.0.1:1/raazdar"
+    result = CliRunner().invoke(
+        main, ["--instance", str(instance), "init", "--demo", "--database-url", url]
+    )
+    assert result.exit_code == 1
+    assert "raazdar: error: --database-url holds a password" in result.output, (
+        f"the password was taken from the command line: {result.output}"
+    )
+    assert ".pgpass" in result.output
+    assert secret not in result.output
+    assert not instance.exists()
