@@ -25,6 +25,8 @@ _DROP_IN_DIRS: Final = (
     "etc/systemd/journald.conf.d",
 )
 _PERSISTENT_DIR: Final = "var/log/journal"
+# Syslog daemons that copy what the journal receives to files under /var/log.
+_SYSLOG_DAEMONS: Final = ("etc/rsyslog.conf", "etc/syslog-ng/syslog-ng.conf")
 # systemd.time(7): the units of a time span, in seconds.
 _UNITS: Final = {
     "us": 1e-6,
@@ -75,6 +77,15 @@ def journal_check(system: Path) -> Check:
             f"{', and /var/log/journal exists' if storage == 'auto' else ''}): each line's "
             "time (a fault a source's request met, a line tor logged for a visitor) stays "
             "there; set Storage=volatile and MaxRetentionSec=2day (deploy/README.md §1.1)",
+        )
+    daemons = [name for name in _SYSLOG_DAEMONS if (system / name).exists()]
+    if daemons:
+        return Check(
+            "journal",
+            Status.WARN,
+            f"a syslog daemon is installed (/{daemons[0]}): it writes each line the journal "
+            "gets to /var/log, on disk with its time, whatever journald keeps; remove it "
+            "(Debian 12 needs none)",
         )
     retention = _seconds(settings.get("MaxRetentionSec", "0"))
     if retention is None or retention == 0 or retention > MAX_RETENTION:

@@ -807,6 +807,19 @@ def test_a_journal_kept_on_disk_or_for_long_warns(
     assert said in message(checks, "journal")
 
 
+@pytest.mark.parametrize("daemon", ["etc/rsyslog.conf", "etc/syslog-ng/syslog-ng.conf"])
+def test_a_syslog_daemon_beside_a_volatile_journal_warns(
+    instance: Path, where: Surroundings, system: Path, daemon: str
+) -> None:
+    """rsyslog (installed by default before Debian 12) writes every line the journal gets
+    to /var/log/syslog, on disk with its time, whatever Storage=volatile says."""
+    (system / daemon).parent.mkdir(parents=True, exist_ok=True)
+    (system / daemon).write_text("# installed\n")
+    checks = diagnose(instance, today(), where)
+    assert verdicts(checks)["journal"] is Status.WARN, "doctor passes a syslog daemon's copy"
+    assert "syslog" in message(checks, "journal")
+
+
 @pytest.mark.parametrize(
     ("main", "drop_ins", "kept"),
     [
