@@ -48,6 +48,7 @@ from submit.errors import ServerError, StateError, SubmitError, TransportError, 
 from submit.noatime import read_quietly, read_text_quietly
 from submit.pins import BOUND, Pins, read_pins
 from submit.protocol import MAX_REPLIES, MAX_REPLY_BYTES, Api
+from submit.scrub import Cleaned
 from submit.trust import (
     TEST_KDF_FLAG,
     KeyringDocument,
@@ -547,6 +548,12 @@ def new() -> None:
     show_default=True,
     help="How often to resume a chunk after the connection drops, before giving up.",
 )
+@click.option(
+    "--keep-metadata",
+    is_flag=True,
+    help="Send files exactly as they are, with their names and metadata (a photo's GPS "
+    "position, the phone's serial number, a document's author): by default they are removed.",
+)
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path, dir_okay=False, exists=True))
 @pass_settings
 def send(
@@ -558,9 +565,16 @@ def send(
     resume: bool,
     discard: bool,
     retries: int,
+    keep_metadata: bool,
     files: tuple[Path, ...],
 ) -> None:
-    """Seal a report (and FILES) on this device and upload it to the instance."""
+    """Seal a report (and FILES) on this device and upload it to the instance.
+
+    Files lose what they say of where, when and on what they were made before
+    they are sealed (in memory: no clean copy is written), and camera-style
+    names (IMG_20261203_0915.jpg) become neutral ones; --keep-metadata sends
+    them as they are.
+    """
     if message is not None and message_file is not None:
         raise click.UsageError("give --message or --message-file, not both")
     if str(message_file) == "-" and str(codename_file) == "-":
@@ -568,6 +582,8 @@ def send(
     new_content = message is not None or message_file is not None or bool(files)
     if (resume or discard) and new_content:
         raise click.UsageError("--resume and --discard take no message or files")
+    if keep_metadata and not files:
+        raise click.UsageError("--keep-metadata is for files: name them")
     if resume and discard:
         raise click.UsageError("give --resume or --discard, not both")
     if not (resume or discard or new_content or sys.stdin.isatty()):
@@ -606,6 +622,8 @@ def send(
                         list(files),
                         keys=keys,
                         recipients=recipients,
+                        keep_metadata=keep_metadata,
+                        told=_tell_cleaned,
                     )
                 pending = state.pending
                 assert pending is not None  # noqa: S101 - sealed above, or checked for --resume
@@ -630,6 +648,23 @@ def send(
         # above and "Sent": erased whether the run sent them or ended in an error (the
         # error is printed after).
         sensitive.erase_once_read("read this")
+
+
+def _tell_cleaned(path: Path, cleaned: Cleaned) -> None:
+    """Say what a file lost before it was sealed, or that it goes with everything it carries."""
+    if cleaned.data is None:
+        click.echo(
+            f"{PROG}: warning: {path.name} goes exactly as it is, with its name and whatever it "
+            "says of where, when and on what it was made (--keep-metadata)",
+            err=True,
+        )
+    elif cleaned.removed:
+        goes = f" It goes as {cleaned.name}." if cleaned.name != path.name else ""
+        click.echo(
+            f"{PROG}: note: removed from {path.name} before sealing: "
+            f"{'; '.join(cleaned.removed)}.{goes}",
+            err=True,
+        )
 
 
 @cli.command()

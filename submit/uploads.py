@@ -21,8 +21,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
+import io
 import json
-import mimetypes
 import os
 import secrets
 import time
@@ -46,9 +46,11 @@ from crypto.bundle import hash_file
 from crypto.envelope import SealingWriter
 from crypto.envelope.metadata import KeyringSeen
 from crypto.subkeys import requires_subkeys
+from submit import scrub
 from submit.errors import ServerError, SubmitError, TransportError
 from submit.noatime import open_quietly
 from submit.protocol import Api
+from submit.scrub import Cleaned
 from submit.state import Pending, PendingItem, State, private_dir
 
 REPORT_TYPE: Final = "application/vnd.raazdar.report+json; version=1"
@@ -112,6 +114,8 @@ def seal_submission(
     *,
     keys: SourceKeys,
     recipients: Sequence[PublicKey | HybridPublicKey] | None = None,
+    keep_metadata: bool = False,
+    told: Callable[[Path, Cleaned], None] | None = None,
 ) -> Pending:
     """Seal a report record and files to `recipients` into `pending/`; record them.
 
@@ -119,6 +123,8 @@ def seal_submission(
     long-term keys, which a keyring of hybrid reviewers forbids. Each envelope
     binds the source's reply key, signed with the codename's key; with a report,
     the binding also commits to fresh reply prekeys whose secrets the state keeps.
+    Files lose their metadata and camera-style names first (`submit.scrub`),
+    unless `keep_metadata`; `told` hears what each one lost, once all are sealed.
     """
     if report is None and not files:
         raise SubmitError("nothing to send: give a message or files")
@@ -141,6 +147,7 @@ def seal_submission(
         secrets.token_hex(16), manifest.version, owner=owner_of(keys), prekeys=secrets_
     )
     written: list[Path] = []
+    results: list[tuple[Path, Cleaned]] = []
     try:
         for index, source in enumerate([None, *files] if record is not None else list(files)):
             target = directory / f"{index}.rze"
@@ -153,7 +160,13 @@ def seal_submission(
                         w.write(record or b"")
                     kind = "report"
                 else:
-                    _seal_file(source, out, recipients, binding, seen)
+                    number = len(results) + 1
+
+                    def cleaned(path: Path, src: BinaryIO, number: int = number) -> Cleaned:
+                        return scrub.clean(path, src, number, keep=keep_metadata)
+
+                    result = _seal_file(source, out, recipients, (binding, seen), cleaned)
+                    results.append((source, result))
                     kind = "file"
                 out.flush()
                 os.fsync(out.fileno())
@@ -165,6 +178,9 @@ def seal_submission(
         raise
     state.pending = pending
     state.save()
+    for source, result in results:
+        if told is not None:
+            told(source, result)
     return pending
 
 
@@ -172,10 +188,9 @@ def _seal_file(
     source: Path,
     out: BinaryIO,
     recipients: Sequence[PublicKey | HybridPublicKey],
-    binding: SourceBinding,
-    seen: KeyringSeen,
-) -> None:
-    content_type = mimetypes.guess_type(source.name)[0] or "application/octet-stream"
+    signed: tuple[SourceBinding, KeyringSeen],
+    cleaned: Callable[[Path, BinaryIO], Cleaned],
+) -> Cleaned:
     try:
         src = open_quietly(source)
     except OSError as exc:
@@ -183,8 +198,15 @@ def _seal_file(
     with src:
         # Read, never mapped (seal maps nothing): a source's file may sit on a USB
         # stick pulled out mid-way, which must be an error to report, not a crash.
-        metadata = Metadata("file", content_type, source.name, binding, seen)
-        seal(src, out, recipients, metadata)
+        try:
+            result = cleaned(source, src)
+        except OSError as exc:
+            raise SubmitError(f"cannot read {source}: {exc.strerror}") from exc
+        binding, seen = signed
+        metadata = Metadata("file", result.content_type, result.name, binding, seen)
+        # A cleaned file is sealed from memory: its clean copy never touches the disk.
+        seal(src if result.data is None else io.BytesIO(result.data), out, recipients, metadata)
+    return result
 
 
 def discard(state: State) -> None:

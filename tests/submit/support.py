@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner, Result
+from PIL import Image
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from crypto import check_codename
@@ -355,3 +356,30 @@ def _relay(source: socket.socket, target: socket.socket) -> None:
         except OSError:
             break
     _drop(source, target)
+
+
+SERIAL = "R58N30ABCDE"
+OWNER = "Constable Imran Qureshi"
+MAKER = "Samsung"
+TAKEN = "2026:12:03 09:15:42"
+
+
+def camera_photo(size: tuple[int, int] = (64, 48)) -> bytes:
+    """A phone's photo: GPS, make and model, serial, owner, time, XMP and a comment."""
+    img = Image.new("RGB", size, (200, 30, 30))
+    exif = Image.Exif()
+    exif[0x010F] = MAKER
+    exif[0x0110] = "SM-A515F"
+    exif[0x0132] = TAKEN
+    exif[0x0112] = 6  # rotated: the camera held sideways
+    sub = exif.get_ifd(0x8769)
+    sub[0x9003] = TAKEN
+    sub[0xA431] = SERIAL
+    sub[0xA430] = OWNER
+    gps = exif.get_ifd(0x8825)
+    gps[1], gps[2] = "N", (31.0, 33.0, 21.6)
+    gps[3], gps[4] = "E", (74.0, 20.0, 38.4)
+    out = io.BytesIO()
+    xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><tiff:Make>Samsung</tiff:Make></x:xmpmeta>'
+    img.save(out, "JPEG", exif=exif, comment=OWNER.encode(), xmp=xmp)
+    return out.getvalue()

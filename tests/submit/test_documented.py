@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from pypdf import PdfWriter
 
 from submit.cli import cli as submit_cli
+from tests.submit.support import camera_photo
 from tests.test_documented_commands import documented
 
 
@@ -20,8 +22,11 @@ def test_the_client_commands_of_the_docs_run_as_written(
     (stick / "pins.txt").write_text(
         f"instance {server}\n" + "".join(f"authority {a}\n" for a in authorities)
     )
-    for name in ("ledger.jpg", "statement.pdf"):
-        (tmp_path / name).write_bytes(b"%PDF-1.4 evidence " + name.encode())
+    (tmp_path / "ledger.jpg").write_bytes(camera_photo())
+    statement = PdfWriter()
+    statement.add_blank_page(100, 100)
+    with (tmp_path / "statement.pdf").open("wb") as out:
+        statement.write(out)
     monkeypatch.chdir(tmp_path)
     codename = ""
     for line in documented("submit.md"):

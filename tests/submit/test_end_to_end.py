@@ -47,7 +47,13 @@ def test_a_report_goes_from_client_to_reviewer_and_the_reply_back_without_the_se
     ledger.write_bytes(bytes(evidence))
 
     sent = device.run(
-        "send", "--message", message, "--codename-file", str(codename_file), str(ledger)
+        "send",
+        "--keep-metadata",
+        "--message",
+        message,
+        "--codename-file",
+        str(codename_file),
+        str(ledger),
     )
     assert sent.exit_code == 0, sent.output
     assert "Sent 1 report and 1 file(s)" in sent.stdout

@@ -21,7 +21,7 @@ from submit.cli import cli
 from submit.state import default_root
 from tests.app.test_canary import files_under, find
 from tests.review.support import Server, init_workspace, review
-from tests.submit.support import CuttingProxy, Device, open_state
+from tests.submit.support import CuttingProxy, Device, camera_photo, open_state
 
 
 def tree(root: Path) -> dict[str, tuple[int, int]]:
@@ -70,7 +70,15 @@ def test_a_seized_device_holds_no_address_name_or_upload_id_without_the_codename
         evidence = tmp_path / "ledger.pdf"
         evidence.write_bytes(secrets.token_bytes(900_000))
         proxy.cut_after(300_000, stay_down=True)
-        cut = device.run("send", "--retries", "1", "--codename-file", str(codename), str(evidence))
+        cut = device.run(
+            "send",
+            "--keep-metadata",
+            "--retries",
+            "1",
+            "--codename-file",
+            str(codename),
+            str(evidence),
+        )
         assert cut.exit_code == 1, cut.output
         pending = device.state_of(codename).pending
         assert pending is not None
@@ -131,7 +139,7 @@ def test_the_amnesic_mode_writes_nothing_at_all(
     base = ["--no-state", "--pins-file", str(pins), "--direct", "--insecure-test-kdf"]
     sent = CliRunner().invoke(
         cli,
-        [*base, "send", "--codename-file", str(codename), str(evidence)],
+        [*base, "send", "--keep-metadata", "--codename-file", str(codename), str(evidence)],
     )
     assert sent.exit_code == 0, sent.output
     replies = CliRunner().invoke(cli, [*base, "replies", "--codename-file", str(codename)])
@@ -196,7 +204,15 @@ def test_the_state_directory_tells_no_time_of_a_submission(
         evidence = tmp_path / "ledger.pdf"
         evidence.write_bytes(secrets.token_bytes(900_000))
         proxy.cut_after(300_000, stay_down=True)
-        cut = device.run("send", "--retries", "1", "--codename-file", str(codename), str(evidence))
+        cut = device.run(
+            "send",
+            "--keep-metadata",
+            "--retries",
+            "1",
+            "--codename-file",
+            str(codename),
+            str(evidence),
+        )
         assert cut.exit_code == 1, cut.output
         # The directory itself first: listing it is an access.
         root = device.state.stat()
@@ -253,8 +269,9 @@ def test_a_full_session_leaves_nothing_outside_the_state_directory(
     codename.write_text(CliRunner().invoke(cli, ["new"]).stdout)
     message = home / "stick" / "message.txt"
     message.write_text("The SHO at the border post takes money for each family")
-    evidence = home / "stick" / "ledger.jpg"
-    evidence.write_bytes(secrets.token_bytes(50_000))
+    evidence = home / "stick" / "IMG_20261203_0915.jpg"
+    # A phone's photo, cleaned of its GPS and serial in memory: no clean copy left behind.
+    evidence.write_bytes(camera_photo((640, 480)))
     ram = Path("/dev/shm")
 
     def in_ram() -> list[str]:
@@ -316,7 +333,7 @@ def test_what_the_client_read_on_the_device_keeps_its_access_time(
     # gallery was sent, and when, to the nanosecond; when the codename and the
     # pins were last used.
     evidence = tmp_path / "IMG_20261201_101522.jpg"
-    evidence.write_bytes(secrets.token_bytes(50_000))
+    evidence.write_bytes(camera_photo())
     message = tmp_path / "message.txt"
     message.write_text("The SHO at the border post takes money for each family")
     pins = tmp_path / "pins.txt"
@@ -344,7 +361,7 @@ def test_the_source_is_told_that_the_files_sent_are_still_on_the_device(
     # the gallery (and the cloud's copy of it), where the source took it: the client
     # sealed and sent it, and said only "Sent", as if it were gone.
     evidence = tmp_path / "IMG_20261201_101522.jpg"
-    evidence.write_bytes(secrets.token_bytes(20_000))
+    evidence.write_bytes(camera_photo())
     sent = device.run(
         "send", "-m", "a report", "--codename-file", str(codename_file), str(evidence)
     )

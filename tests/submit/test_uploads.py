@@ -108,7 +108,13 @@ def sealed_device(live: Live, tmp_path: Path, size: int) -> tuple[Api, State, by
     evidence.write_bytes(secrets.token_bytes(size))
     recipients = verified.recipients(dt.date.today())  # the demo's format 3: this week's subkeys
     pending = seal_submission(
-        state, verified.manifest, None, [evidence], keys=keys, recipients=recipients
+        state,
+        verified.manifest,
+        None,
+        [evidence],
+        keys=keys,
+        recipients=recipients,
+        keep_metadata=True,  # random bytes: no file this client could clean
     )
     (item,) = pending.items
     envelope = (state.pending_dir / item.name).read_bytes()
@@ -162,7 +168,9 @@ def test_a_run_that_gives_up_is_resumed_by_the_next_and_stores_one_envelope(
     evidence.write_bytes(secrets.token_bytes(900_000))
     # The network goes away 300 kB into the upload, and stays away past every retry.
     live.proxy.cut_after(300_000, stay_down=True)
-    cut = device.run("send", "--retries", "2", "--codename-file", str(codename), str(evidence))
+    cut = device.run(
+        "send", "--keep-metadata", "--retries", "2", "--codename-file", str(codename), str(evidence)
+    )
     assert cut.exit_code == 1, cut.output
     assert "raazdar-submit: error: the upload was interrupted" in cut.stderr
     assert "raazdar-submit: hint: run `raazdar-submit send --resume`" in cut.stderr
