@@ -18,6 +18,7 @@ from rich.text import Text
 
 from review.casework import pdfview, reports
 from review.errors import ReviewError
+from review.present import metadata
 from review.present.text import prose, safe
 
 # The widest an image is drawn, in terminal cells.
@@ -26,6 +27,7 @@ IMAGE_COLUMNS: Final = 100
 HALF_BLOCK: Final = "\u2580"
 PDF: Final = "application/pdf"
 NO_TEXT: Final = "(no text on this page: it may be a scan, which its image shows)"
+NOT_SHOWN: Final = "`open` writes it to a file outside the workspace, for a viewer of its own"
 MORE_PAGES: Final = "`raazdar-review report view` reads others with --pages, e.g. --pages 2-5"
 
 
@@ -46,7 +48,30 @@ def blocks(
     pages: tuple[int, int | None] = (1, None),
     images: bool = True,
 ) -> list[Block]:
-    """An attachment as the CLI and the terminal UI both show it, in blocks."""
+    """An attachment as the CLI and the terminal UI both show it, in blocks.
+
+    What it says of its maker (a photo's GPS position, a phone's serial number,
+    a document's author) comes first.
+    """
+    found = metadata.identifying(a.name, data)
+    if not found:
+        return _shown(a, data, columns, pages=pages, images=images)
+    told = [Block("heading", metadata.HEADING), *(Block("note", line) for line in found)]
+    kind = a.content_type or "application/octet-stream"
+    if not kind.startswith(("image/", "text/")) and kind not in ("application/json", PDF):
+        # An office document is not shown here, but what it says of its writer is.
+        return [*told, Block("heading", f"(its content cannot be shown here: {NOT_SHOWN})")]
+    return told + _shown(a, data, columns, pages=pages, images=images)
+
+
+def _shown(
+    a: reports.Attachment,
+    data: bytes,
+    columns: int,
+    *,
+    pages: tuple[int, int | None],
+    images: bool,
+) -> list[Block]:
     kind = a.content_type or "application/octet-stream"
     if kind.startswith("image/"):
         return [Block("image", cells=image_cells(data, min(columns, IMAGE_COLUMNS)))]
@@ -57,10 +82,7 @@ def blocks(
             raise ReviewError(f"attachment {a.index} is not UTF-8 text") from exc
     if kind == PDF:
         return pdf_blocks(data, min(columns, IMAGE_COLUMNS), pages=pages, images=images)
-    raise ReviewError(
-        f"cannot show {kind} here",
-        hint="`open` writes it to a file outside the workspace, for a viewer of its own",
-    )
+    raise ReviewError(f"cannot show {kind} here", hint=NOT_SHOWN)
 
 
 def pdf_blocks(

@@ -9,6 +9,7 @@ import resource
 import subprocess
 import sys
 import time
+import zipfile
 import zlib
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from review.workspace import audit
 from tests.app.operations.test_journal import ext4  # noqa: F401 - the fixture
 from tests.review.fixtures import png_with_text
 from tests.review.support import Server, all_bytes, review
+from tests.submit.support import OWNER, SERIAL, camera_photo
 
 CANARY = "canary-VIEW-ledger"
 URDU = "منشی نے دوسرا رجسٹر رکھا"
@@ -425,3 +427,57 @@ def test_an_image_that_is_postscript_is_not_handed_to_ghostscript_through_a_temp
     )
     assert result.exit_code == 1
     assert "the image cannot be drawn" in result.output
+
+
+def test_a_photo_viewed_says_where_it_was_taken_and_on_which_phone(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    # The attack: a source sent a phone's photo from the browser, which cannot clean it. The
+    # reviewer reads it with `report view`, sees the ledger, and is never told that the file
+    # also names where it was taken, the phone's serial and its owner: what a seized copy or
+    # an attachment opened to disk would give away, and what the source should be told.
+    server.submit("the ledger", [("files", "IMG_20261203_0915.jpg", camera_photo(), "image/jpeg")])
+    assert review(workspace, "import", str(server.export(tmp_path / "b.rzb"))).exit_code == 0
+    result = review(workspace, "view", "1", "1")
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "GPS position: 31.55600, 74.34400" in said, "the view says nothing of the GPS"
+    assert f"camera serial number: {SERIAL}" in said
+    assert f"camera owner: {OWNER}" in said
+    assert "taken: 2026:12:03 09:15:42" in said
+    assert "file name: IMG_20261203_0915.jpg" in said
+    assert "\u2580" in result.output  # and the photo is drawn
+
+
+def test_an_office_document_viewed_names_its_author_and_company(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    doc = io.BytesIO()
+    with zipfile.ZipFile(doc, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("word/document.xml", "<w:document>the ledger</w:document>")
+        z.writestr(
+            "docProps/core.xml",
+            f"<cp:coreProperties><dc:creator>{OWNER}</dc:creator>"
+            "<dcterms:created>2026-12-03T09:15:00Z</dcterms:created></cp:coreProperties>",
+        )
+        z.writestr("docProps/app.xml", "<Properties><Company>Punjab Police</Company></Properties>")
+    docx = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    server.submit("statement", [("files", "statement.docx", doc.getvalue(), docx)])
+    assert review(workspace, "import", str(server.export(tmp_path / "b.rzb"))).exit_code == 0
+    result = review(workspace, "view", "1", "1")
+    said = " ".join(result.output.split())
+    assert f"author: {OWNER}" in said, said
+    assert "company: Punjab Police" in said
+    assert "created: 2026-12-03T09:15:00Z" in said
+    assert "cannot be shown here" in said
+
+
+def test_a_clean_picture_viewed_says_nothing_of_metadata(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    server.submit("a drawing", [("files", "ledger.png", png_with_text(), "image/png")])
+    assert review(workspace, "import", str(server.export(tmp_path / "b.rzb"))).exit_code == 0
+    result = review(workspace, "view", "1", "1")
+    assert result.exit_code == 0, result.output
+    assert "says of its maker" not in result.output

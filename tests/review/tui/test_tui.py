@@ -41,6 +41,7 @@ from tests.review.casework.test_viewing import blank_pages, text_pdf
 from tests.review.fixtures import png_with_text
 from tests.review.intake.test_import import disputed_source_bundle, sources_bundle
 from tests.review.support import Server, all_bytes, review
+from tests.submit.support import SERIAL, camera_photo
 
 ENGLISH = "The SHO at the kiln took money from the munshi"
 URDU = "ایس ایچ او نے بھٹہ مالک سے رشوت لی"
@@ -536,6 +537,25 @@ def test_attachments_are_read_in_a_screen_of_their_own_and_each_reading_is_audit
     assert viewed == [{"attachment": items[i]} for i in (1, 2, 3)]  # as `view` records it
     assert {p for p, _ in all_bytes(tmp_path)} - before <= {p for p, _ in all_bytes(workspace)}
     assert not [p for p, data in all_bytes(tmp_path) if CANARY.encode() in data]
+
+
+def test_a_photo_read_in_the_ui_says_where_it_was_taken_and_on_which_phone(
+    server: Server, unlocked: ws.Unlocked, tmp_path: Path
+) -> None:
+    # The attack: the photo's GPS and the phone's serial reach the workstation unseen.
+    server.submit(ENGLISH, [("files", "IMG_20261203_0915.jpg", camera_photo(), "image/jpeg")])
+    import_bundle(unlocked, server.export(tmp_path / "a.rzb"))
+    said: list[str] = []
+
+    async def script(app: ReviewApp, pilot: Pilot[None]) -> None:
+        await open_report(pilot, 1)
+        screen = await read_attachment(pilot, None)
+        said.extend(str(w.render()) for w in screen.query(".heading, .note"))
+
+    drive(unlocked, script)
+    shown = " ".join(" ".join(said).split())
+    assert "GPS position: 31.55600, 74.34400" in shown, "the UI says nothing of the GPS"
+    assert f"camera serial number: {SERIAL}" in shown
 
 
 def test_an_attachment_the_ui_cannot_show_is_a_message(

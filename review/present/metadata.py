@@ -1,0 +1,176 @@
+"""What an attachment says of where, when and on what it was made: shown to the reviewer.
+
+A source's photo can carry, in its EXIF, the GPS position it was taken at, the
+phone's make, model and serial number, its owner's name and the second it was
+taken; an office document its author, last editor and company; a camera's file
+name dates the photo and counts the phone's others. The reviewer is trusted
+and must know: to judge what a packet may show, what a seized copy of the
+workspace or an opened attachment would give away, and what to tell the
+source. Escalation removes all of it (`review.escalation.scrub`). Read in
+memory: pictures only in the formats Pillow decodes by itself, office
+documents' property parts only, each of a bounded size.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+import warnings
+import zipfile
+from typing import Any, Final
+
+from PIL import Image, UnidentifiedImageError
+
+HEADING: Final = "What the file says of its maker (an escalation packet leaves all of it out)"
+# Pillow's in-memory decoders only: never EPS, which it hands to Ghostscript through a file.
+_DECODED: Final = ("JPEG", "PNG", "GIF", "WEBP", "TIFF", "BMP")  # a phone's MPO opens as JPEG
+_GPS_IFD: Final = 0x8825
+_EXIF_IFD: Final = 0x8769
+_IFD1: Final = 1
+_TAGS: Final = (
+    (0x010F, "camera make"),
+    (0x0110, "camera model"),
+    (0xA433, "lens make"),
+    (0xA434, "lens model"),
+    (0xA431, "camera serial number"),
+    (0xA435, "lens serial number"),
+    (0xA430, "camera owner"),
+    (0x013B, "artist"),
+    (0x8298, "copyright"),
+    (0x9003, "taken"),
+    (0x9004, "digitised"),
+    (0x0132, "changed"),
+    (0x9011, "time zone"),
+    (0x0131, "software"),
+    (0x013C, "computer"),
+    (0x010E, "description"),
+    (0xA420, "picture id"),
+)
+_CORE: Final = (
+    ("dc:creator", "author"),
+    ("cp:lastModifiedBy", "last changed by"),
+    ("dcterms:created", "created"),
+    ("dcterms:modified", "changed"),
+    ("cp:lastPrinted", "printed"),
+    ("Company", "company"),
+    ("Manager", "manager"),
+    ("Template", "template"),
+    ("meta:initial-creator", "author"),
+    ("dc:date", "changed"),
+    ("meta:creation-date", "created"),
+    ("meta:printed-by", "printed by"),
+)
+_PARTS: Final = ("docProps/core.xml", "docProps/app.xml", "meta.xml")
+_MAX_PART: Final = 1024 * 1024
+_MAX_VALUE: Final = 120
+# A camera's, a phone's or a messenger's own name for a file: it dates and counts the photos.
+_CAMERA_NAME: Final = re.compile(
+    r"^(?:img|image|dsc[nf]?|dcim|pxl|vid|mvimg|pano|burst|imag|mov|gopr|dji|sam|wp|aud|ptt|rec"
+    r"|voice|screenshot|screen[ _-]?recording|scan|signal|whatsapp|fb_img|received|photo|video)"
+    r"(?=$|[^a-z])|\d{4}|[0-9a-f]{8}-?[0-9a-f]{4}",
+    re.IGNORECASE,
+)
+
+
+def identifying(name: str | None, data: bytes) -> list[str]:
+    """Each identifying detail an attachment carries, one line each, with its value."""
+    said = []
+    if name and _CAMERA_NAME.search(name.rpartition(".")[0] or name):
+        said.append(f"file name: {name[:_MAX_VALUE]} (a camera's or phone's: it dates the file)")
+    if data.startswith(b"PK\x03\x04"):
+        return said + _office(data)
+    return said + _picture(data)
+
+
+def _picture(data: bytes) -> list[str]:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data), formats=_DECODED) as img:
+                return _exif(img) + _extras(img)
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Warning):
+        return []
+    except Image.DecompressionBombError:
+        return []
+
+
+def _exif(img: Any) -> list[str]:
+    exif = img.getexif()
+    said = []
+    gps = exif.get_ifd(_GPS_IFD)
+    if gps:
+        said.append(f"GPS position: {_position(gps)}")
+    tags = dict(exif)
+    tags.update(exif.get_ifd(_EXIF_IFD))
+    for tag, label in _TAGS:
+        if (value := _text(tags.get(tag))) is not None:
+            said.append(f"{label}: {value}")
+    if 0x927C in tags:
+        said.append("maker's notes: present (they can hold the phone's serial number)")
+    if exif.get_ifd(_IFD1):
+        said.append("thumbnail: present (a small copy of the picture as first taken)")
+    return said
+
+
+def _extras(img: Any) -> list[str]:
+    said = []
+    applist = list(getattr(img, "applist", []))
+    info = img.info
+    if "xmp" in info or "XML:com.adobe.xmp" in info:
+        said.append("XMP: present (edits, the device, sometimes a place)")
+    if any(body.startswith(b"Photoshop 3.0") for _m, body in applist) or "photoshop" in info:
+        said.append("IPTC: present (captions, names, places)")
+    if (comment := _text(info.get("comment"))) is not None:
+        said.append(f"comment: {comment}")
+    if getattr(img, "n_frames", 1) > 1 and img.format == "MPO":
+        said.append("a second picture in the file (a depth map or a preview)")
+    return said
+
+
+def _position(gps: dict[int, Any]) -> str:
+    """A GPS IFD's position in degrees, as a map takes it; the raw values if they are odd."""
+    try:
+        lat = _degrees(gps[2]) * (-1 if str(gps.get(1, "N")).upper().startswith("S") else 1)
+        lon = _degrees(gps[4]) * (-1 if str(gps.get(3, "E")).upper().startswith("W") else 1)
+    except (KeyError, TypeError, ValueError, ZeroDivisionError):
+        return "present"
+    return f"{lat:.5f}, {lon:.5f}"
+
+
+def _degrees(value: Any) -> float:
+    d, m, s = (float(part) for part in value)
+    return d + m / 60 + s / 3600
+
+
+def _text(value: Any) -> str | None:
+    """A tag's value as one short printable line; None when it says nothing."""
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    if value is None or isinstance(value, dict | list | tuple):
+        return None
+    text = " ".join("".join(ch if ch.isprintable() else " " for ch in str(value)).split())
+    text = text.strip("\x00 ")
+    return text[:_MAX_VALUE] or None
+
+
+def _office(data: bytes) -> list[str]:
+    said = []
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as package:
+            for part in _PARTS:
+                try:
+                    info = package.getinfo(part)
+                except KeyError:
+                    continue
+                if info.file_size > _MAX_PART:
+                    said.append(f"{part}: present, too large to read here")
+                    continue
+                xml = package.read(info).decode("utf-8", "replace")
+                for tag, label in _CORE:
+                    for value in re.findall(rf"<{re.escape(tag)}\b[^>]*>([^<]{{1,500}})<", xml):
+                        if (shown := _text(html.unescape(value))) is not None:
+                            said.append(f"{label}: {shown}")
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError):
+        return said
+    return list(dict.fromkeys(said))
