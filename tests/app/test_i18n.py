@@ -48,9 +48,11 @@ PLACEHOLDER = re.compile(r"%\((\w+)\)[#0 +-]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa]")
 ARABIC_SCRIPT = re.compile(r"[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 # Latin words an Urdu page may show in its own text: the software the source must
-# use, by the names it shows them, the keyring file, and the site's name.
+# use, by the names it shows them, the keyring file, a phone camera's file name as the
+# phone shows it (IMG_20261203_0915.jpg), and the site's name.
 LATIN_IN_URDU = frozenset(
     {"Tor", "Browser", "Tor2web", "onion", "Safest", "New", "Identity", "keys", "json"}
+    | {"raazdar", "submit", "IMG", "jpg"}
     | set(LATIN_WORD.findall(str(DEFAULTS["organisation"])))
 )
 MIN_WORDS = 3  # shorter strings are caught by the script check on the page's own text

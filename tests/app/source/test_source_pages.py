@@ -79,6 +79,33 @@ def test_the_codename_stays_monospace_in_urdu_pages() -> None:
     assert rtl_font[-1] > max(lang_en)
 
 
+# What the form says a phone's photo carries, and how to leave it out: (what, how).
+PHOTO_SAYS = {
+    "en": ("where and when they were taken and which phone took them", "send a screenshot"),
+    "ur": ("کہاں اور کب لی گئیں اور کس فون سے", "اسکرین شاٹ بھیجیں"),
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "ur"])
+def test_the_form_says_a_photo_carries_its_place_and_phone_and_how_to_leave_them_out(
+    client: FlaskClient, lang: str
+) -> None:
+    # The attack: a constable attaches the phone's photo of the ledger in Tor Browser
+    # (no JavaScript: nothing can clean it on the way). Its EXIF holds the GPS position of
+    # the police station and the phone's serial number, its name the second it was taken;
+    # the reviewers' workstation, and whoever seizes it, receive them. No page said so.
+    client.get(f"/lang/{lang}")
+    visitor = Visitor(client)
+    what, how = PHOTO_SAYS[lang]
+    first = visitor.get("/submit")
+    assert what in first, "the form taking a photo says nothing of where it was taken"
+    assert how in first, "the form says nothing of how to leave it out"
+    assert visitor.send(form(first, "/submit"), "first").status_code == 303
+    later = visitor.get("/account")
+    assert what in later
+    assert how in later
+
+
 # What a phone keeps once Tor Browser is closed, as the pages that hand out a
 # codename and take a photo say it: (the codename, the photo).
 PHONE_KEEPS = {
