@@ -240,9 +240,10 @@ def _image(data: bytes, keep_format: bool = False) -> Scrubbed:
             with Image.open(io.BytesIO(data)) as img:
                 if img.width * img.height > _MAX_PIXELS:
                     raise Unsupported("the image is too large")
-                if getattr(img, "n_frames", 1) > 1:
+                # A phone's MPO is its photo, then a depth map or preview: the photo alone goes.
+                if getattr(img, "n_frames", 1) > 1 and img.format != "MPO":
                     raise Unsupported("animated and multi-page images are not supported")
-                source_format = img.format
+                source_format = "JPEG" if img.format == "MPO" else img.format
                 img.load()
                 upright = ImageOps.exif_transpose(img)  # the picture as the camera meant it
     except (

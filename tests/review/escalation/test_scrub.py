@@ -317,3 +317,29 @@ def test_an_office_part_made_to_be_scanned_over_and_over_is_scrubbed_in_linear_t
         if part != "word/document.xml":
             z.writestr("word/document.xml", b"<w:document/>")
     assert scrub_within(out.getvalue(), 10), "still scrubbing after 10 seconds"
+
+
+def mpo_with_gps() -> bytes:
+    """A phone's two-picture photo (MPO: the photo, then a depth map or preview), both with GPS."""
+    with Image.open(io.BytesIO(jpeg_with_gps((24, 16)))) as photo:
+        exif = photo.getexif()
+        out = io.BytesIO()
+        second = Image.new("RGB", (6, 4), (9, 9, 9))
+        photo.save(out, "MPO", save_all=True, append_images=[second], exif=exif)
+    return out.getvalue()
+
+
+def test_a_phones_two_picture_photo_goes_as_its_photo_alone_without_exif() -> None:
+    # The attack: portrait-mode and many phones' photos are MPO, a JPEG with a second picture
+    # after it. The packet refused it ("animated and multi-page images are not supported"),
+    # so the reviewer's only way to send the photo was --as-is: its GPS, camera and second
+    # picture all went to the body.
+    original = mpo_with_gps()
+    with Image.open(io.BytesIO(original)) as img:
+        assert (img.format, getattr(img, "n_frames", 1)) == ("MPO", 2)
+    result = scrub(original, _keep)
+    assert (result.content_type, result.extension) == ("image/jpeg", "jpg")
+    assert_clean_image(result.data)
+    with Image.open(io.BytesIO(result.data)) as img:
+        assert (img.format, getattr(img, "n_frames", 1)) == ("JPEG", 1)
+        assert img.size == (16, 24)  # the photo, upright, not the second picture
