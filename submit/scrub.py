@@ -360,11 +360,65 @@ def _pdf_rebuilt(path: Path, reader: Any, removed: list[str]) -> bytes:
             if key in page:
                 del page[NameObject(key)]
                 removed.append("its pages' own metadata and times")
+    if _pictures_in(writer):
+        removed.append("the metadata of the photos in it (a phone's scan keeps their EXIF)")
     writer._ID = None  # the id another copy of the file shares
     writer.compress_identical_objects()  # drops the objects no longer referenced
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def _pictures_in(writer: Any) -> bool:
+    """Strip the metadata segments of every JPEG a page or form draws; say whether any had some."""
+    seen: set[int] = set()
+    stripped = False
+    todo = [page.get("/Resources") for page in writer.pages]
+    while todo:
+        resources = todo.pop()
+        resources = resources.get_object() if resources is not None else None
+        xobjects = resources.get("/XObject") if resources is not None else None
+        for ref in xobjects.get_object().values() if xobjects is not None else []:
+            obj = ref.get_object()
+            if id(obj) in seen or len(seen) > _MAX_MEMBERS:
+                continue
+            seen.add(id(obj))
+            if obj.get("/Subtype") == "/Form":
+                todo.append(obj.get("/Resources"))
+            elif obj.get("/Subtype") == "/Image" and obj.get("/Filter") == "/DCTDecode":
+                bare = jpeg_bare(obj._data)  # the JPEG as stored: DCTDecode is not undone
+                if bare != obj._data:
+                    obj._data = bare  # the picture's own bytes are kept, only segments go
+                    stripped = True
+    return stripped
+
+
+# The JPEG segments that say nothing of the photo's maker: the picture's tables and frame,
+# JFIF's density (APP0) and Adobe's colour transform (APP14). EXIF, XMP, ICC, IPTC, the
+# makers' own (APP1-APP13, APP15) and comments go.
+_KEPT_APPS: Final = (0xE0, 0xEE)
+
+
+def jpeg_bare(data: bytes) -> bytes:
+    """A JPEG without its metadata segments, its compressed picture untouched; as it is if odd."""
+    if not data.startswith(b"\xff\xd8"):
+        return data
+    out = bytearray(data[:2])
+    i = 2
+    while i + 4 <= len(data) and data[i] == 0xFF:
+        marker = data[i + 1]
+        if marker == 0xFF:  # fill byte
+            i += 1
+            continue
+        if marker == 0xDA:  # start of scan: the picture itself, to the end
+            return bytes(out + data[i:])
+        end = i + 2 + int.from_bytes(data[i + 2 : i + 4], "big")
+        if end > len(data):
+            return data
+        if not ((0xE1 <= marker <= 0xEF and marker not in _KEPT_APPS) or marker == 0xFE):
+            out += data[i:end]
+        i = end
+    return data
 
 
 _OFFICE: Final = {

@@ -14,6 +14,7 @@ import io
 import zipfile
 from pathlib import Path
 
+import pikepdf
 import pytest
 from PIL import Image
 from pypdf import PdfReader, PdfWriter
@@ -256,3 +257,27 @@ def test_send_refuses_a_video_with_the_way_out_and_keep_metadata_sends_it(
     _week, meta = open_with_subkeys(io.BytesIO(stored.read_bytes()), out, demo_subkeys(instance))
     assert out.getvalue() == video.read_bytes()
     assert meta.metadata.filename == video.name
+
+
+def test_a_phones_scan_to_pdf_loses_the_exif_of_the_photos_in_it(tmp_path: Path) -> None:
+    # A phone's scanner app makes a PDF of camera JPEGs, each stream still carrying its EXIF.
+    pdf = pikepdf.new()
+    pdf.add_blank_page(page_size=(64, 48))
+    photo = pikepdf.Stream(pdf, camera_photo())
+    photo.Type, photo.Subtype = pikepdf.Name.XObject, pikepdf.Name.Image
+    photo.Width, photo.Height, photo.BitsPerComponent = 64, 48, 8
+    photo.ColorSpace, photo.Filter = pikepdf.Name.DeviceRGB, pikepdf.Name.DCTDecode
+    page = pdf.pages[0]
+    page.Resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(Im0=photo))
+    page.Contents = pdf.make_stream(b"q 64 0 0 48 0 0 cm /Im0 Do Q")
+    scan = tmp_path / "Scan 2026-12-03 09.15.pdf"
+    pdf.save(scan)
+    assert SERIAL.encode() in scan.read_bytes()
+    ((data, meta),) = seal_and_open(tmp_path, [scan])
+    for needle in (SERIAL, OWNER, MAKER, "Exif"):
+        assert needle.encode() not in data, f"{needle} went inside the scanned PDF"
+    with pikepdf.open(io.BytesIO(data)) as clean:
+        (image,) = clean.pages[0].Resources.XObject.values()
+        with Image.open(io.BytesIO(image.read_raw_bytes())) as img:
+            assert img.size == (64, 48)  # the picture itself is kept, byte for byte in its scan
+    assert meta.metadata.filename == "file-1.pdf"
