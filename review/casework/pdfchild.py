@@ -27,11 +27,24 @@ COUNT: Final = b"N"  # the page number field holds the page count; nothing follo
 TEXT: Final = b"T"  # a page's text, UTF-8
 IMAGE: Final = b"I"  # width and height (">HH"), then RGB rows
 ERROR: Final = b"E"  # a code, a newline, a message (UTF-8)
+META: Final = b"M"  # what the PDF says of its maker: "label: value" lines (UTF-8)
 SIZE: Final = struct.Struct(">HH")
 # How much taller than wide a page image may be drawn.
 TALLEST: Final = 3
 # The most text one page may give.
 PAGE_TEXT_MAX: Final = 256 * 1024
+# The document information a reviewer is shown, by the label it is shown under.
+INFO: Final = (
+    ("/Author", "author"),
+    ("/Creator", "creator"),
+    ("/Producer", "producer"),
+    ("/CreationDate", "created"),
+    ("/ModDate", "changed"),
+    ("/Title", "title"),
+    ("/Subject", "subject"),
+    ("/Keywords", "keywords"),
+)
+META_MAX: Final = 4096
 
 
 def confine(memory: int, cpu_seconds: int) -> None:
@@ -92,15 +105,18 @@ def read_text(out: BinaryIO, data: bytes, request: dict[str, int]) -> list[int]:
 
     try:
         try:
-            count, text_of = pypdf_reader(data)
+            count, text_of, said = pypdf_reader(data)
         except DependencyError:
             # AES (here, with an empty password: a PDF that only restricts copying or
             # printing): pypdf wants a cipher library for it, and PDFium has its own.
             count, text_of = len(pdfium(data)), functools.partial(pdfium_text, data)
+            said = pdfium_meta(data)
     except Exception as exc:  # anything a parser of hostile input raises is a refusal
         refused(out, exc)
         return []
     send(out, COUNT, count)
+    if said:
+        send(out, META, 0, "\n".join(said).encode("utf-8", "replace")[:META_MAX])
     first, last = max(1, request["first"]), min(count, request["last"])
     if last - first + 1 > request["max_pages"]:
         fail(out, "pages", f"{last - first + 1} pages asked for, of {count}")
@@ -119,15 +135,28 @@ def read_text(out: BinaryIO, data: bytes, request: dict[str, int]) -> list[int]:
     return wanted
 
 
-def pypdf_reader(data: bytes) -> tuple[int, Callable[[int], str]]:
-    """The page count, and a page's text as pypdf reads it."""
+def pypdf_reader(data: bytes) -> tuple[int, Callable[[int], str], list[str]]:
+    """The page count, a page's text as pypdf reads it, and what it says of its maker."""
     import pypdf
     from pypdf.errors import FileNotDecryptedError
 
     reader = pypdf.PdfReader(io.BytesIO(data))
     if reader.is_encrypted and not reader.decrypt(""):
         raise FileNotDecryptedError("it is encrypted with a password")
-    return len(reader.pages), lambda number: reader.pages[number - 1].extract_text()
+    info: dict[str, Any] = dict(reader.metadata or {})
+    said = [f"{label}: {info[key]}" for key, label in INFO if info.get(key)]
+    if "/Metadata" in reader.root_object:
+        said.append("XMP: present (the author, the program, times)")
+    if any(page.get("/PieceInfo") or page.get("/LastModified") for page in reader.pages):
+        said.append("pages' own metadata: present (the program, the time each was changed)")
+    count = len(reader.pages)
+    return count, lambda number: reader.pages[number - 1].extract_text(), said
+
+
+def pdfium_meta(data: bytes) -> list[str]:
+    """What PDFium reads of the document information."""
+    info = pdfium(data).get_metadata_dict(skip_empty=True)
+    return [f"{label}: {info[key[1:]]}" for key, label in INFO if info.get(key[1:])]
 
 
 def pdfium_text(data: bytes, number: int) -> str:

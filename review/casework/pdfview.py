@@ -59,6 +59,7 @@ class Document:
     count: int = 0
     pages: dict[int, Page] = field(default_factory=dict)
     images_problem: str | None = None
+    said: list[str] = field(default_factory=list)  # its author, program, times
 
 
 def read_pdf(
@@ -220,6 +221,9 @@ def _parse(out: bytes, columns: int) -> Document:
             break
         if kind == pdfchild.COUNT:
             doc.count = number
+        elif kind == pdfchild.META and not doc.said:
+            lines = body[: pdfchild.META_MAX].decode("utf-8", "replace").splitlines()
+            doc.said = [" ".join(line.split())[:200] for line in lines[:20] if line.strip()]
         elif kind == pdfchild.ERROR:
             _refuse(doc, body.decode("utf-8", "replace"))
         elif 1 <= number <= doc.count and kind == pdfchild.TEXT:

@@ -61,7 +61,10 @@ def blocks(
     if not kind.startswith(("image/", "text/")) and kind not in ("application/json", PDF):
         # An office document is not shown here, but what it says of its writer is.
         return [*told, Block("heading", f"(its content cannot be shown here: {NOT_SHOWN})")]
-    return told + _shown(a, data, columns, pages=pages, images=images)
+    shown = _shown(a, data, columns, pages=pages, images=images)
+    if shown and shown[0] == told[0]:  # a PDF's own properties, under the same heading
+        shown = shown[1:]
+    return told + shown
 
 
 def _shown(
@@ -90,7 +93,9 @@ def pdf_blocks(
 ) -> list[Block]:
     """A PDF's pages, read in a confined child process: a heading, the image, the text."""
     doc = pdfview.read_pdf(data, columns=columns, images=images, first=pages[0], last=pages[1])
-    out = [Block("note", doc.images_problem)] if doc.images_problem else []
+    out = [Block("heading", metadata.HEADING)] if doc.said else []
+    out += [Block("note", line) for line in doc.said]
+    out += [Block("note", doc.images_problem)] if doc.images_problem else []
     if not doc.pages:
         out.append(Block("note", f"(no page to show: the PDF has {doc.count} pages)"))
     for number, page in sorted(doc.pages.items()):

@@ -481,3 +481,28 @@ def test_a_clean_picture_viewed_says_nothing_of_metadata(
     result = review(workspace, "view", "1", "1")
     assert result.exit_code == 0, result.output
     assert "says of its maker" not in result.output
+
+
+def test_a_pdf_viewed_names_its_author_and_the_program_and_times_it_was_made_with(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    # The attack: the browser form passed a source's PDF on as it was, its document
+    # information naming the clerk who typed it and the office computer's program; the
+    # view showed the pages and nothing of that.
+    out = io.BytesIO()
+    with pikepdf.open(io.BytesIO(text_pdf(["the register"]))) as pdf:
+        with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as xmp:
+            xmp["dc:title"] = "ledger"
+        pdf.docinfo["/Author"] = OWNER
+        pdf.docinfo["/Creator"] = "Microsoft Word - C:\\Users\\iqureshi\\ledger.docx"
+        pdf.docinfo["/CreationDate"] = "D:20261203091500+05'00'"
+        pdf.save(out)
+    imported(server, workspace, tmp_path, [("statement.pdf", out.getvalue())])
+    result = review(workspace, "view", "1", "1", "--no-images")
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert f"author: {OWNER}" in said, "the view says nothing of the PDF's author"
+    assert "creator: Microsoft Word - C:\\Users\\iqureshi\\ledger.docx" in said
+    assert "created: D:20261203091500+05'00'" in said
+    assert "XMP: present" in said
+    assert "the register" in said
