@@ -467,6 +467,44 @@ _PROPERTIES: Final = {
 }
 
 
+# Names, times, paths and linking ids inside an office document's parts, each pattern
+# looking no further than its tag, so a hostile part is scrubbed in linear time:
+# (pattern, replacement). The review workstation's escalation scrubs more (fields, GUIDs).
+_QUOTED: Final = rb"""(?:"[^"<]*"|'[^'<]*')"""
+_INSIDE: Final = (
+    # Who wrote each comment and tracked change, and who edited (word/people.xml).
+    (re.compile(rb"(\s[A-Za-z0-9]+:(?:author|initials)\s*=\s*)" + _QUOTED), rb'\1"Author"'),
+    (re.compile(rb"(<(?:dc:creator|author|meta:creator-initials)>)[^<]*"), rb"\1"),
+    # When: the hours the writer worked.
+    (re.compile(rb"\s[A-Za-z0-9]+:date(?:Utc)?\s*=\s*" + _QUOTED), b""),
+    (re.compile(rb"(<dc:date>)[^<]*"), rb"\g<1>1980-01-01T00:00:00"),
+    # The office account behind a name, and a template's path: C:\Users\<login>\….
+    (re.compile(rb"(\s(?:[A-Za-z0-9]+:)?(?:userId|providerId)\s*=\s*)" + _QUOTED), rb'\1""'),
+    (re.compile(rb'(\sTarget=")(?:file:|[A-Za-z]:[\\/]|\\\\)[^"]*(")'), rb"\1\2"),
+    (re.compile(rb"<x15ac:absPath [^>]*/>"), b""),
+    # Ids that link every document saved on one computer.
+    (re.compile(rb"\s[A-Za-z0-9]+:rsid[A-Za-z]*\s*=\s*" + _QUOTED), b""),
+    (re.compile(rb"<w:rsids>.*?(?:</w:rsids>|\Z)", re.DOTALL), b""),
+    (re.compile(rb"<w:docVars>.*?(?:</w:docVars>|\Z)", re.DOTALL), b""),
+)
+
+
+# The file a picture was inserted from (a phone's names the second it was taken), in a
+# picture's frame only: a sheet or a style may have a dot in its name too.
+_PICTURE_TAG: Final = re.compile(rb"<[A-Za-z0-9]+:(?:docPr|cNvPr|imagedata)\s[^<>]*")
+_FILE_NAMED: Final = re.compile(
+    rb"(\s(?:name|descr|title|o:title)\s*=\s*)(?:\"[^\"<]*\.[A-Za-z0-9]{2,5}\""
+    rb"|'[^'<]*\.[A-Za-z0-9]{2,5}')"
+)
+
+
+def _inside(body: bytes) -> bytes:
+    """An office part's XML without the names, times, paths and ids its writer left in it."""
+    for pattern, replacement in _INSIDE:
+        body = pattern.sub(replacement, body)
+    return _PICTURE_TAG.sub(lambda tag: _FILE_NAMED.sub(rb'\1"Picture"', tag[0]), body)
+
+
 def _office(path: Path, data: bytes, removed: list[str]) -> tuple[bytes, str, str]:
     """An office document with neutral properties, its pictures rebuilt, and no zip times."""
     try:
@@ -483,6 +521,14 @@ def _office(path: Path, data: bytes, removed: list[str]) -> tuple[bytes, str, st
                     if info.filename in _NEUTRAL:
                         removed.append(_PROPERTIES[info.filename])
                         body = _NEUTRAL[info.filename]
+                    elif info.filename.casefold().endswith((".xml", ".rels", ".vml")):
+                        if (clean_xml := _inside(body)) != body:
+                            body = clean_xml
+                            removed.append(
+                                "the names and times of its comments and tracked changes,"
+                                " the paths it was saved under and the ids linking it to"
+                                " other documents"
+                            )
                     elif sniff(body[:16]) in _IMAGES:
                         pictured: list[str] = []
                         body = _picture(path, info.filename, body, pictured)

@@ -281,3 +281,53 @@ def test_a_phones_scan_to_pdf_loses_the_exif_of_the_photos_in_it(tmp_path: Path)
         with Image.open(io.BytesIO(image.read_raw_bytes())) as img:
             assert img.size == (64, 48)  # the picture itself is kept, byte for byte in its scan
     assert meta.metadata.filename == "file-1.pdf"
+
+
+def test_a_statements_comments_tracked_changes_and_template_path_lose_their_writer(
+    tmp_path: Path,
+) -> None:
+    # The attack: the properties went, but Word keeps its writer elsewhere too: each comment's
+    # and tracked change's author and minute, the list of editors with their office account,
+    # the template's path under C:\Users\<login>, the ids linking documents from one machine,
+    # and the file name a pasted photo had.
+    doc = tmp_path / "statement.docx"
+    with zipfile.ZipFile(doc, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr(
+            "word/document.xml",
+            '<w:document><w:p w:rsidR="00A1B2C3"><w:ins w:id="1" w:author="Imran Qureshi"'
+            ' w:date="2026-12-03T09:15:00Z"><w:r><w:t>the ledger</w:t></w:r></w:ins></w:p>'
+            '<wp:docPr id="1" name="IMG_20261203_0915.jpg" descr="IMG_20261203_0915.jpg"/>'
+            "</w:document>",
+        )
+        z.writestr(
+            "word/comments.xml",
+            '<w:comments><w:comment w:id="0" w:author="Imran Qureshi" w:initials="IQ"'
+            ' w:date="2026-12-03T09:20:00Z"><w:p><w:r><w:t>check</w:t></w:r></w:p>'
+            "</w:comment></w:comments>",
+        )
+        z.writestr(
+            "word/people.xml",
+            '<w15:people><w15:person w15:author="Imran Qureshi"><w15:presenceInfo'
+            ' w15:providerId="AD" w15:userId="S::imran@punjabpolice.gov.pk::1234"/>'
+            "</w15:person></w15:people>",
+        )
+        z.writestr(
+            "word/_rels/settings.xml.rels",
+            '<Relationships><Relationship Id="rId1" Type="attachedTemplate" Target='
+            '"file:///C:\\Users\\iqureshi\\AppData\\Roaming\\Microsoft\\Templates\\Normal.dotm"'
+            ' TargetMode="External"/></Relationships>',
+        )
+        z.writestr(
+            "word/settings.xml",
+            "<w:settings><w:rsids><w:rsidRoot w:val='00A1B2C3'/></w:rsids></w:settings>",
+        )
+    told: list[scrub.Cleaned] = []
+    ((data, _meta),) = seal_and_open(tmp_path, [doc], told=lambda _p, c: told.append(c))
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        parts = b"".join(z.read(name) for name in z.namelist())
+    for needle in ("Qureshi", "iqureshi", "punjabpolice", "2026-12-03", "00A1B2C3", "IMG_2026"):
+        assert needle.encode() not in parts, f"{needle} went inside the document"
+    assert b"the ledger" in parts
+    assert b"check" in parts
+    assert any("comments" in words for words in told[0].removed), told[0].removed
