@@ -35,6 +35,11 @@ KEEP_HINT: Final = (
     "convert it (a screenshot of a photo or a video frame carries none of this), "
     "or send files exactly as they are with `send --keep-metadata`"
 )
+EXPORT_HINT: Final = (
+    "save the document as PDF and send that, or send it exactly as it is with"
+    " `send --keep-metadata`"
+)
+_MAX_NESTING: Final = 4  # a document in a document in a document in the attachment
 # Cleaning happens in memory, which a phone has little of.
 MAX_CLEANED_BYTES: Final = 256 * 1024 * 1024
 _MAX_PIXELS: Final = 100_000_000
@@ -94,6 +99,7 @@ _REFUSED: Final = {
     "video": "video files keep where and when they were recorded and the phone's model",
     "ole": "old Word, Excel and PowerPoint files keep the author's name and times",
     "jpeg2000": "JPEG 2000 pictures keep XML and XMP that cannot be removed here",
+    "postscript": "PostScript and EPS files name the user who made them and when",
 }
 
 # EXIF tags, by the words a source understands (TIFF/EXIF 2.3 tag numbers).
@@ -196,6 +202,7 @@ def sniff(head: bytes) -> str | None:
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "ole"),
         (b"\x00\x00\x00\x0cjP  \r\n\x87\n", "jpeg2000"),
         (b"\xff\x4f\xff\x51", "jpeg2000"),
+        (b"%!", "postscript"),  # EPS and PostScript: %%For names the user, %%CreationDate
         (b"ID3", "audio"),
         (b"OggS", "audio"),
         (b"fLaC", "audio"),
@@ -327,7 +334,8 @@ def _pdf_rebuilt(path: Path, reader: Any, removed: list[str]) -> bytes:
     from pypdf import PdfWriter
     from pypdf.generic import NameObject
 
-    if reader.is_encrypted:
+    # A PDF that only restricts printing or copying opens with an empty password.
+    if reader.is_encrypted and not reader.decrypt(""):
         raise SubmitError(f"{path.name}: a PDF with a password cannot be cleaned", hint=KEEP_HINT)
     info: dict[str, Any] = dict(reader.metadata or {})
     said = {
@@ -360,6 +368,12 @@ def _pdf_rebuilt(path: Path, reader: Any, removed: list[str]) -> bytes:
             if key in page:
                 del page[NameObject(key)]
                 removed.append("its pages' own metadata and times")
+        for ref in page.get("/Annots") or []:
+            annotation = ref.get_object()
+            for key in ("/T", "/M", "/CreationDate"):  # a comment's author and times
+                if key in annotation:
+                    del annotation[NameObject(key)]
+                    removed.append("its comments' authors and times")
     if _pictures_in(writer):
         removed.append("the metadata of the photos in it (a phone's scan keeps their EXIF)")
     writer._ID = None  # the id another copy of the file shares
@@ -383,6 +397,10 @@ def _pictures_in(writer: Any) -> bool:
             if id(obj) in seen or len(seen) > _MAX_MEMBERS:
                 continue
             seen.add(id(obj))
+            for key in ("/Metadata", "/PieceInfo", "/LastModified"):
+                if key in obj:  # a placed photo's own XMP: the camera, sometimes a place
+                    del obj[key]
+                    stripped = True
             if obj.get("/Subtype") == "/Form":
                 todo.append(obj.get("/Resources"))
             elif obj.get("/Subtype") == "/Image" and obj.get("/Filter") == "/DCTDecode":
@@ -505,13 +523,21 @@ def _inside(body: bytes) -> bytes:
     return _PICTURE_TAG.sub(lambda tag: _FILE_NAMED.sub(rb'\1"Picture"', tag[0]), body)
 
 
-def _office(path: Path, data: bytes, removed: list[str]) -> tuple[bytes, str, str]:
-    """An office document with neutral properties, its pictures rebuilt, and no zip times."""
+def _office(
+    path: Path, data: bytes, removed: list[str], within: list[int] | None = None
+) -> tuple[bytes, str, str]:
+    """An office document with neutral properties, its pictures rebuilt, and no zip times.
+
+    `within` is what the documents embedded in one another may still unpack to, shared.
+    """
+    budget = [MAX_CLEANED_BYTES, _MAX_NESTING] if within is None else within
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as src:
             infos = src.infolist()
             names = [i.filename for i in infos]
-            if len(infos) > _MAX_MEMBERS or sum(i.file_size for i in infos) > MAX_CLEANED_BYTES:
+            budget[0] -= sum(i.file_size for i in infos)
+            budget[1] -= 1
+            if len(infos) > _MAX_MEMBERS or budget[0] < 0 or budget[1] < 0:
                 raise SubmitError(f"{path.name}: the document is too large to clean in memory")
             extension, content_type = _office_kind(path, src, names)
             out = io.BytesIO()
@@ -529,11 +555,21 @@ def _office(path: Path, data: bytes, removed: list[str]) -> tuple[bytes, str, st
                                 " the paths it was saved under and the ids linking it to"
                                 " other documents"
                             )
-                    elif sniff(body[:16]) in _IMAGES:
+                    elif (kind := sniff(body[:16])) in _IMAGES:
                         pictured: list[str] = []
                         body = _picture(path, info.filename, body, pictured)
                         if pictured:
                             removed.append("the metadata of the pictures in it")
+                    elif kind == "zip":
+                        # A spreadsheet pasted into a statement: a whole document, its own writer.
+                        body = _office(path, body, removed, budget)[0]
+                    elif kind == "pdf":
+                        body = _pdf(path, body, removed)
+                    elif kind in _REFUSED:
+                        raise SubmitError(
+                            f"{path.name}: {info.filename}: an embedded file: {_REFUSED[kind]}",
+                            hint=EXPORT_HINT,
+                        )
                     clean = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
                     clean.compress_type = (
                         zipfile.ZIP_STORED if info.filename == "mimetype" else zipfile.ZIP_DEFLATED

@@ -174,6 +174,7 @@ def test_an_office_document_reaches_reviewers_without_its_author_or_company(
         ("old.doc", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"),
         ("page.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><metadata>me</metadata></svg>'),
         ("blob.bin", bytes(range(256))),
+        ("ledger.eps", b"%!PS-Adobe-3.0 EPSF-3.0\n%%For: iqureshi\n%%CreationDate: today\n"),
     ],
 )
 def test_what_cannot_be_cleaned_is_refused_and_nothing_is_sealed(
@@ -331,3 +332,83 @@ def test_a_statements_comments_tracked_changes_and_template_path_lose_their_writ
     assert b"the ledger" in parts
     assert b"check" in parts
     assert any("comments" in words for words in told[0].removed), told[0].removed
+
+
+def test_a_pdfs_comment_authors_placed_photos_xmp_and_restrictions_do_not_keep_it(
+    tmp_path: Path,
+) -> None:
+    # The attack: what the first cleaning left in a PDF: a comment's /T author and times, a
+    # placed photo's own XMP stream, and a PDF that only restricts printing was refused as
+    # "a PDF with a password", leaving --keep-metadata as the way to send it.
+    pdf = pikepdf.new()
+    pdf.add_blank_page(page_size=(64, 48))
+    page = pdf.pages[0]
+    page.Annots = pdf.make_indirect(
+        pikepdf.Array(
+            [
+                pikepdf.Dictionary(
+                    Type=pikepdf.Name.Annot,
+                    Subtype=pikepdf.Name.Text,
+                    Rect=[0, 0, 10, 10],
+                    Contents=pikepdf.String("see the total"),
+                    T=pikepdf.String(OWNER),
+                    M=pikepdf.String("D:20261203091500"),
+                )
+            ]
+        )
+    )
+    photo = pikepdf.Stream(pdf, camera_photo())
+    photo.Type, photo.Subtype = pikepdf.Name.XObject, pikepdf.Name.Image
+    photo.Width, photo.Height, photo.BitsPerComponent = 64, 48, 8
+    photo.ColorSpace, photo.Filter = pikepdf.Name.DeviceRGB, pikepdf.Name.DCTDecode
+    photo.Metadata = pikepdf.Stream(pdf, b"<x:xmpmeta>" + MAKER.encode() + b" iqureshi</x:xmpmeta>")
+    page.Resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(Im0=photo))
+    page.Contents = pdf.make_stream(b"q 64 0 0 48 0 0 cm /Im0 Do Q")
+    doc = tmp_path / "ledger.pdf"
+    pdf.save(doc, encryption=pikepdf.Encryption(user="", owner="owner-secret", R=6))
+    ((data, _meta),) = seal_and_open(tmp_path, [doc])
+    for needle in (OWNER, "iqureshi", MAKER, "20261203"):
+        assert needle.encode() not in data, f"{needle} went inside the PDF"
+    with pikepdf.open(io.BytesIO(data)) as clean:
+        (annotation,) = clean.pages[0].Annots
+        assert str(annotation.Contents) == "see the total"
+
+
+def test_a_spreadsheet_inside_a_statement_loses_its_writer_and_an_ole_object_is_refused(
+    tmp_path: Path,
+) -> None:
+    inner = io.BytesIO()
+    with zipfile.ZipFile(inner, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/workbook.xml", "<workbook/>")
+        z.writestr("docProps/core.xml", f"<cp:coreProperties>{OWNER}</cp:coreProperties>")
+        z.writestr("docProps/app.xml", "<Properties><Company>Punjab Police</Company></Properties>")
+
+    def statement(name: str, embedded: str, body: bytes) -> Path:
+        path = tmp_path / name
+        with zipfile.ZipFile(path, "w") as z:
+            z.writestr("[Content_Types].xml", "<Types/>")
+            z.writestr("word/document.xml", "<w:document>the ledger</w:document>")
+            z.writestr(f"word/embeddings/{embedded}", body)
+        return path
+
+    sheet = statement("statement.docx", "Microsoft_Excel_Worksheet.xlsx", inner.getvalue())
+    ((data, _meta),) = seal_and_open(tmp_path, [sheet])
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        kept = z.read("word/embeddings/Microsoft_Excel_Worksheet.xlsx")
+    with zipfile.ZipFile(io.BytesIO(kept)) as z:
+        parts = b"".join(z.read(name) for name in z.namelist())
+    assert OWNER.encode() not in parts, "the embedded spreadsheet went with its author"
+    assert b"Punjab Police" not in parts
+    ole = statement("old.docx", "oleObject1.bin", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(64))
+    with pytest.raises(SubmitError, match=r"oleObject1\.bin") as caught:
+        seal_and_open(tmp_path / "second", [ole])
+    assert "PDF" in (caught.value.hint or "")
+
+
+def test_postscript_is_refused_though_it_is_text(tmp_path: Path) -> None:
+    # EPS is ASCII: read as plain text it went as it was, %%For naming the user.
+    eps = tmp_path / "ledger.eps"
+    eps.write_bytes(b"%!PS-Adobe-3.0 EPSF-3.0\n%%For: iqureshi\n%%CreationDate: today\n")
+    with pytest.raises(SubmitError, match="PostScript"):
+        seal_and_open(tmp_path, [eps])
