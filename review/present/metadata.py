@@ -80,6 +80,8 @@ def identifying(name: str | None, data: bytes) -> list[str]:
         said.append(f"file name: {name[:_MAX_VALUE]} (a camera's or phone's: it dates the file)")
     if data.startswith(b"PK\x03\x04"):
         return said + _office(data)
+    if data[4:8] == b"ftyp":
+        return said + _movie(data)
     return said + _picture(data)
 
 
@@ -152,6 +154,35 @@ def _text(value: Any) -> str | None:
     text = " ".join("".join(ch if ch.isprintable() else " " for ch in str(value)).split())
     text = text.strip("\x00 ")
     return text[:_MAX_VALUE] or None
+
+
+# Where a phone's video (or HEIC) was recorded: ISO 6709, "+31.5560+074.3440/", in a
+# QuickTime ©xyz box (Android) or under Apple's location key.
+_WHERE: Final = (b"\xa9xyz", b"com.apple.quicktime.location.ISO6709")
+_ISO6709: Final = re.compile(
+    rb"([+-][0-9]{1,2}(?:\.[0-9]{1,10})?)([+-][0-9]{1,3}(?:\.[0-9]{1,10})?)"
+)
+_MOVIE_TAGS: Final = (
+    (b"com.apple.quicktime.make", "camera make"),
+    (b"com.apple.quicktime.model", "camera model"),
+    (b"com.apple.quicktime.software", "software"),
+    (b"com.apple.quicktime.creationdate", "taken"),
+    (b"\xa9mak", "camera make"),
+    (b"\xa9mod", "camera model"),
+)
+
+
+def _movie(data: bytes) -> list[str]:
+    """A video's (or an ISO media photo's) recording place and device, where it names them."""
+    said = []
+    for key in _WHERE:
+        at = data.find(key)
+        if at >= 0 and (found := _ISO6709.search(data, at, at + 300)):
+            said.append(f"GPS position: {float(found[1]):.5f}, {float(found[2]):.5f}")
+            break
+    # Their values sit in a list indexed apart from the keys: said present, not read.
+    labels = {label for key, label in _MOVIE_TAGS if key in data}
+    return said + [f"{label}: present" for label in sorted(labels)]
 
 
 def _office(data: bytes) -> list[str]:

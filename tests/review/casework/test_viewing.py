@@ -506,3 +506,27 @@ def test_a_pdf_viewed_names_its_author_and_the_program_and_times_it_was_made_wit
     assert "created: D:20261203091500+05'00'" in said
     assert "XMP: present" in said
     assert "the register" in said
+
+
+def phone_video() -> bytes:
+    """An MP4's boxes as an Android phone writes them: where it was recorded, in ©xyz."""
+
+    def box(kind: bytes, body: bytes) -> bytes:
+        return (8 + len(body)).to_bytes(4, "big") + kind + body
+
+    where = b"+31.5560+074.3440/"
+    udta = box(b"udta", box(b"\xa9xyz", len(where).to_bytes(2, "big") + b"\x15\xc7" + where))
+    return box(b"ftyp", b"mp42\x00\x00\x00\x00mp42isom") + box(b"moov", udta) + box(b"mdat", b"")
+
+
+def test_a_video_viewed_says_where_it_was_recorded(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    # The attack: a phone's video of a raid, sent from the browser; the tool cannot play it and
+    # said only "cannot show video/mp4 here", never that it names where it was recorded.
+    server.submit("a raid", [("files", "VID_20261203_091500.mp4", phone_video(), "video/mp4")])
+    assert review(workspace, "import", str(server.export(tmp_path / "b.rzb"))).exit_code == 0
+    result = review(workspace, "view", "1", "1")
+    said = " ".join(result.output.split())
+    assert "GPS position: 31.55600, 74.34400" in said, "the view says nothing of where"
+    assert "file name: VID_20261203_091500.mp4" in said
