@@ -27,6 +27,7 @@ from review.errors import InvalidValue, ReviewError
 from review.escalation.bodies import Body
 from review.escalation.redaction import Candidate, Redactor, Term, candidates
 from review.escalation.scrub import Scrubbed, Unsupported, as_is, document_text, scrub
+from review.present import metadata
 from review.workspace import Unlocked
 from review.workspace.blobs import open_blob
 
@@ -248,7 +249,10 @@ def _files(
         where = f"report {item.num} attachment {a.index}"
         if (item.num, a.index) in selection.as_is:
             result: Scrubbed = as_is(item.data, a.name, a.content_type)
-            warnings.append(f"{where} goes as it came: its metadata was NOT removed")
+            # What the body will read in it (its name is the packet's own, so not that).
+            carried = metadata.identifying(None, item.data)
+            said = f"; it carries {'; '.join(carried)}" if carried else ""
+            warnings.append(f"{where} goes as it came: its metadata was NOT removed{said}")
         else:
             try:
                 result = scrub(item.data, redactor.apply)

@@ -28,6 +28,7 @@ from review.escalation import packets
 from review.escalation.redaction import Candidate, Term
 from review.workspace import audit
 from review.workspace.search import SearchIndex
+from tests.review.casework.test_viewing import phone_video
 from tests.review.fixtures import (
     CANARY,
     assert_clean_image,
@@ -527,6 +528,23 @@ def test_an_unknown_attachment_is_refused_unless_included_as_it_is(
     assert content.document["files"] == [
         {"name": "report-1-1.mp4", "report": "Report 1", "metadata_removed": False}
     ]
+
+
+def test_an_attachment_sent_as_it_is_is_said_to_carry_its_recording_place(
+    server: Server, workspace: Path, tmp_path: Path, case: Case
+) -> None:
+    # The attack: a video cannot be cleaned, so the reviewer includes it --as-is, told only
+    # that "its metadata was NOT removed", not that the body will read where it was recorded.
+    server.submit("A video of the handover", [("files", "v.mp4", phone_video(), "video/mp4")])
+    assert review(workspace, "import", str(server.export(tmp_path / "v.rzb"))).exit_code == 0
+    num = _number(workspace, "handover")
+    assert review(workspace, "status", str(num), "in-review").exit_code == 0
+    args = ["escalate", str(num), "--to", "1", "--summary", "A video", "--as-is", f"{num}:1"]
+    kept = review(workspace, *args, "--out", str(tmp_path / "p"))
+    assert kept.exit_code == 0, kept.output
+    said = " ".join(kept.output.split())
+    assert "metadata was NOT removed" in said
+    assert "GPS position: 31.55600, 74.34400" in said, "not told the packet says where"
 
 
 def test_only_reports_under_review_are_escalated(
