@@ -47,8 +47,8 @@ _MAX_MEMBERS: Final = 10_000
 
 # A camera's, a phone's or a messenger's own name for a file: a date, a time, a counter.
 _CAMERA_NAME: Final = re.compile(
-    r"^(?:img|image|dsc[nf]?|dcim|pxl|vid|mvimg|pano|burst|imag|mov|gopr|dji|sam|wp|aud|ptt|rec"
-    r"|voice|screenshot|screen[ _-]?recording|scan|signal|whatsapp|fb_img|received|photo|video)"
+    r"^(?:img|dsc[nf]?|dcim|pxl|vid|mvimg|pano|burst|gopr|dji|aud|ptt|screenshot"
+    r"|screen[ _-]?recording|signal|whatsapp|fb_img)"
     r"(?=$|[^a-z])",
     re.IGNORECASE,
 )

@@ -61,7 +61,13 @@ def blocks(
     if not kind.startswith(("image/", "text/")) and kind not in ("application/json", PDF):
         # An office document is not shown here, but what it says of its writer is.
         return [*told, Block("heading", f"(its content cannot be shown here: {NOT_SHOWN})")]
-    shown = _shown(a, data, columns, pages=pages, images=images)
+    try:
+        shown = _shown(a, data, columns, pages=pages, images=images)
+    except ReviewError as exc:
+        if not kind.startswith("image/"):
+            raise
+        # A picture not drawn here (HEIC): what it says of its maker is still shown.
+        return [*told, Block("heading", f"({exc})")]
     if shown and shown[0] == told[0]:  # a PDF's own properties, under the same heading
         shown = shown[1:]
     return told + shown

@@ -13,6 +13,7 @@ documents' property parts only, each of a bounded size.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import io
 import re
@@ -63,11 +64,12 @@ _CORE: Final = (
 )
 _PARTS: Final = ("docProps/core.xml", "docProps/app.xml", "meta.xml")
 _MAX_PART: Final = 1024 * 1024
+_MAX_EXIF: Final = 64 * 1024  # what an EXIF block (APP1's limit) may take
 _MAX_VALUE: Final = 120
 # A camera's, a phone's or a messenger's own name for a file: it dates and counts the photos.
 _CAMERA_NAME: Final = re.compile(
-    r"^(?:img|image|dsc[nf]?|dcim|pxl|vid|mvimg|pano|burst|imag|mov|gopr|dji|sam|wp|aud|ptt|rec"
-    r"|voice|screenshot|screen[ _-]?recording|scan|signal|whatsapp|fb_img|received|photo|video)"
+    r"^(?:img|dsc[nf]?|dcim|pxl|vid|mvimg|pano|burst|gopr|dji|aud|ptt|screenshot"
+    r"|screen[ _-]?recording|signal|whatsapp|fb_img)"
     r"(?=$|[^a-z])|\d{4}|[0-9a-f]{8}-?[0-9a-f]{4}",
     re.IGNORECASE,
 )
@@ -98,7 +100,10 @@ def _picture(data: bytes) -> list[str]:
 
 
 def _exif(img: Any) -> list[str]:
-    exif = img.getexif()
+    return _exif_of(img.getexif())
+
+
+def _exif_of(exif: Image.Exif) -> list[str]:
     said = []
     gps = exif.get_ifd(_GPS_IFD)
     if gps:
@@ -173,11 +178,21 @@ _MOVIE_TAGS: Final = (
 
 
 def _movie(data: bytes) -> list[str]:
-    """A video's (or an ISO media photo's) recording place and device, where it names them."""
+    """A video's (or an ISO media photo's) recording place and device, where it names them.
+
+    A HEIC or AVIF photo keeps a whole EXIF block as an item of its own, found by its header.
+    """
     said = []
+    at = data.find(b"Exif\x00\x00")
+    if at >= 0:
+        exif = Image.Exif()
+        with contextlib.suppress(Exception):  # a damaged block is a hostile file's, not shown
+            exif.load(data[at : at + _MAX_EXIF])
+            said += _exif_of(exif)
     for key in _WHERE:
         at = data.find(key)
-        if at >= 0 and (found := _ISO6709.search(data, at, at + 300)):
+        placed = any(line.startswith("GPS") for line in said)
+        if at >= 0 and not placed and (found := _ISO6709.search(data, at, at + 300)):
             said.append(f"GPS position: {float(found[1]):.5f}, {float(found[2]):.5f}")
             break
     # Their values sit in a list indexed apart from the keys: said present, not read.

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pikepdf
 import pytest
-from PIL import EpsImagePlugin
+from PIL import EpsImagePlugin, Image
 
 from review import bidi
 from review import workspace as ws
@@ -530,3 +530,18 @@ def test_a_video_viewed_says_where_it_was_recorded(
     said = " ".join(result.output.split())
     assert "GPS position: 31.55600, 74.34400" in said, "the view says nothing of where"
     assert "file name: VID_20261203_091500.mp4" in said
+
+
+def test_an_iphones_heic_photo_viewed_says_where_it_was_taken(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    # HEIC keeps its EXIF as an item of its own; the tool draws no HEIC, and said nothing.
+    with Image.open(io.BytesIO(camera_photo())) as photo:
+        exif = photo.getexif().tobytes()
+    heic = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00\x00\x00\x06" + exif
+    server.submit("the ledger", [("files", "IMG_4021.HEIC", heic, "image/heic")])
+    assert review(workspace, "import", str(server.export(tmp_path / "b.rzb"))).exit_code == 0
+    result = review(workspace, "view", "1", "1")
+    said = " ".join(result.output.split())
+    assert "GPS position: 31.55600, 74.34400" in said, "the view says nothing of where"
+    assert f"camera serial number: {SERIAL}" in said
