@@ -89,6 +89,9 @@ _PICTURE_KEYS: Final = frozenset(
         "exif_offset",
     ]
 )
+# Pillow's in-memory decoders only: EPS it would hand to Ghostscript through a temporary file
+# on the device's disk. A phone's two-picture MPO opens as JPEG.
+_DECODED: Final = ("JPEG", "PNG", "GIF", "WEBP", "TIFF", "BMP")
 _IMAGES: Final = ("jpeg", "png", "gif", "webp", "tiff", "bmp")
 _ARCHIVE: Final = "archives keep each file's time and may hold files with metadata of their own"
 _REFUSED: Final = {
@@ -248,7 +251,7 @@ def _image(path: Path, data: bytes, removed: list[str]) -> tuple[bytes, str, str
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", image_mod.DecompressionBombWarning)
-            with image_mod.open(io.BytesIO(data)) as img:
+            with image_mod.open(io.BytesIO(data), formats=_DECODED) as img:
                 if img.width * img.height > _MAX_PIXELS:
                     raise SubmitError(f"{path.name}: the picture is too large to clean")
                 frames = getattr(img, "n_frames", 1)
@@ -594,7 +597,7 @@ def _picture(path: Path, member: str, body: bytes, removed: list[str]) -> bytes:
     """A picture inside a document, rebuilt in its own format (the document names its type)."""
     image_mod, _ = _pillow()
     try:
-        with image_mod.open(io.BytesIO(body)) as img:
+        with image_mod.open(io.BytesIO(body), formats=_DECODED) as img:
             removed += describe_image(img)
             if not removed:
                 return body

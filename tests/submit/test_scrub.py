@@ -412,3 +412,19 @@ def test_postscript_is_refused_though_it_is_text(tmp_path: Path) -> None:
     eps.write_bytes(b"%!PS-Adobe-3.0 EPSF-3.0\n%%For: iqureshi\n%%CreationDate: today\n")
     with pytest.raises(SubmitError, match="PostScript"):
         seal_and_open(tmp_path, [eps])
+
+
+def test_a_phones_two_picture_photo_goes_as_its_photo_alone(tmp_path: Path) -> None:
+    with Image.open(io.BytesIO(camera_photo())) as photo:
+        out = io.BytesIO()
+        second = Image.new("RGB", (6, 4), (9, 9, 9))
+        photo.save(out, "MPO", save_all=True, append_images=[second], exif=photo.getexif())
+    portrait = tmp_path / "PXL_20261203_091542123.PORTRAIT.jpg"
+    portrait.write_bytes(out.getvalue())
+    told: list[scrub.Cleaned] = []
+    ((data, _meta),) = seal_and_open(tmp_path, [portrait], told=lambda _p, c: told.append(c))
+    with Image.open(io.BytesIO(data)) as img:
+        assert (img.format, getattr(img, "n_frames", 1)) == ("JPEG", 1)
+        assert not img.getexif().get_ifd(0x8825)
+    assert SERIAL.encode() not in data
+    assert any("second picture" in words for words in told[0].removed)
