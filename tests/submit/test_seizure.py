@@ -124,8 +124,9 @@ def test_the_amnesic_mode_writes_nothing_at_all(
     pins.write_text(f"instance {server}\n" + "".join(f"authority {a}\n" for a in authorities))
     codename = home / "stick" / "codename.txt"
     codename.write_text(CliRunner().invoke(cli, ["new"]).stdout)
-    evidence = home / "stick" / "photo.jpg"
-    evidence.write_bytes(secrets.token_bytes(50_000))
+    # A phone's photo, cleaned of its GPS and serial in memory: no clean copy on the device.
+    evidence = home / "stick" / "IMG_20261203_0915.jpg"
+    evidence.write_bytes(camera_photo((640, 480)))
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
     monkeypatch.chdir(home)
@@ -139,7 +140,7 @@ def test_the_amnesic_mode_writes_nothing_at_all(
     base = ["--no-state", "--pins-file", str(pins), "--direct", "--insecure-test-kdf"]
     sent = CliRunner().invoke(
         cli,
-        [*base, "send", "--keep-metadata", "--codename-file", str(codename), str(evidence)],
+        [*base, "send", "--codename-file", str(codename), str(evidence)],
     )
     assert sent.exit_code == 0, sent.output
     replies = CliRunner().invoke(cli, [*base, "replies", "--codename-file", str(codename)])
