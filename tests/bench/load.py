@@ -110,7 +110,8 @@ def _devices(base: str, instance: Path, root: Path, count: int, size: int) -> li
         api.ensure_account(keys)
         evidence = root / f"evidence-{n}.bin"
         evidence.write_bytes(secrets.token_bytes(size))
-        seal_submission(state, verified.manifest, None, [evidence], keys=keys)
+        # Random bytes: no file the client could clean, so sealed exactly as they are.
+        seal_submission(state, verified.manifest, None, [evidence], keys=keys, keep_metadata=True)
         devices.append(_Device(api, keys, state))
     return devices
 

@@ -23,7 +23,7 @@ from typing import Any, Final
 from flask import Flask
 
 from tests.app.support import reply_to, reviewer_keys
-from tests.submit.support import Device, Recorder
+from tests.submit.support import Device, Recorder, camera_photo
 
 _CLIENT: Final = (sys.executable, "-c", "from submit.cli import main; main()")
 _TREE: Final = Path(__file__).parents[2]
@@ -142,7 +142,7 @@ def test_the_names_of_files_sent_from_a_terminal_are_erased_with_the_scrollback(
     # The command line typed, and the client's note that each file is still on the
     # device, name the photo among the gallery's that was sent.
     evidence = tmp_path / "IMG_20261201_101522.jpg"
-    evidence.write_bytes(b"\xff\xd8" + bytes(5000))
+    evidence.write_bytes(camera_photo())
     args = device.arguments("send", "--codename-file", str(codename_file))
     shown, after = _on_a_terminal([*args, "--message-file", "/dev/null", str(evidence)], b"Enter")
     assert b"IMG_20261201_101522.jpg" in shown, shown
@@ -174,9 +174,7 @@ def test_replies_shown_before_a_server_cuts_the_run_are_erased_with_the_scrollba
         return served(environ, start_response)
 
     recorder.app = cut_after_one
-    pins = device.state.parent / f"{device.state.name}-pins.txt"
-    options = ["--state", str(device.state), "--fast-kdf", "--pins-file", str(pins)]
-    args = [*options, *device.transport, "replies", "--codename-file", str(codename_file)]
+    args = device.arguments("replies", "--codename-file", str(codename_file))
     shown, after = _on_a_terminal(args, b"Enter")
     assert b"Which checkpoint was it?" in shown, shown
     assert ERASE_SCROLLBACK in after, (
@@ -192,7 +190,7 @@ def test_the_names_of_files_a_failed_send_was_given_are_erased_with_the_scrollba
     # The server refuses the upload for now: the run ends in an error, and the command
     # typed above it still named the photo among the gallery's.
     evidence = tmp_path / "IMG_20261201_101522.jpg"
-    evidence.write_bytes(b"\xff\xd8" + bytes(5000))
+    evidence.write_bytes(camera_photo())
     served = recorder.app
 
     def busy(environ: dict[str, Any], start_response: Any) -> Any:
@@ -202,12 +200,7 @@ def test_the_names_of_files_a_failed_send_was_given_are_erased_with_the_scrollba
         return served(environ, start_response)
 
     recorder.app = busy
-    pins = device.state.parent / f"{device.state.name}-pins.txt"
-    pins.write_text(
-        f"instance {device.url}\n" + "".join(f"authority {a}\n" for a in device.authorities)
-    )
-    options = ["--state", str(device.state), "--fast-kdf", "--pins-file", str(pins)]
-    args = [*options, *device.transport, "send", "--codename-file", str(codename_file)]
+    args = device.arguments("send", "--codename-file", str(codename_file))
     shown, after = _on_a_terminal([*args, "--message-file", "/dev/null", str(evidence)], b"Enter")
     assert b"error:" in shown + after
     assert ERASE_SCROLLBACK in after, (
@@ -221,12 +214,7 @@ def test_a_report_given_on_the_command_line_is_erased_with_the_scrollback(
     # `send -m TEXT` is accepted (with a warning about the shell's history): the command
     # typed, the report's text in it, stayed on the screen of the terminal left open,
     # above "Sent 1 report", which says by itself that its owner is a source.
-    pins = device.state.parent / f"{device.state.name}-pins.txt"
-    pins.write_text(
-        f"instance {device.url}\n" + "".join(f"authority {a}\n" for a in device.authorities)
-    )
-    options = ["--state", str(device.state), "--fast-kdf", "--pins-file", str(pins)]
-    args = [*options, *device.transport, "send", "--codename-file", str(codename_file)]
+    args = device.arguments("send", "--codename-file", str(codename_file))
     shown, after = _on_a_terminal([*args, "-m", "The SHO at the border post takes money"], b"Enter")
     assert b"Sent 1 report" in shown, shown
     assert ERASE_SCROLLBACK in after, (
@@ -237,10 +225,7 @@ def test_a_report_given_on_the_command_line_is_erased_with_the_scrollback(
 def test_keys_nobody_checked_are_trusted_at_the_terminal_only_on_a_yes(
     device: Device, codename_file: Path
 ) -> None:
-    pins = device.state.parent / f"{device.state.name}-pins.txt"
-    pins.write_text(f"instance {device.url}\n")
-    options = ["--state", str(device.state), "--fast-kdf", "--pins-file", str(pins)]
-    args = [*options, *device.transport, "replies", "--codename-file", str(codename_file)]
+    args = device.arguments("replies", "--codename-file", str(codename_file), pin=False)
     shown, after = _on_a_terminal(args, b"pin them?")
     assert b"NO AUTHORITY FINGERPRINTS WERE GIVEN" in shown, shown
     # Enter alone is the default, no.
