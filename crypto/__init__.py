@@ -51,7 +51,13 @@ from crypto.manifest import (
     verify_initial,
     verify_successor,
 )
-from crypto.password import generate_passphrase, hash_password, needs_rehash, verify_password
+from crypto.password import (
+    generate_passphrase,
+    hash_password,
+    needs_rehash,
+    unmatchable_hash,
+    verify_password,
+)
 from crypto.subkeys import (
     Period,
     SignedSubkeyList,
@@ -123,6 +129,7 @@ __all__ = [
     "seal",
     "seal_bytes",
     "sign_subkeys",
+    "unmatchable_hash",
     "verify_chain",
     "verify_initial",
     "verify_password",

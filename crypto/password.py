@@ -6,6 +6,9 @@ needs `needs_rehash` at the next successful login.
 
 from __future__ import annotations
 
+import base64
+import secrets
+
 import nacl.exceptions
 import nacl.pwhash.argon2id as argon2id
 
@@ -19,6 +22,8 @@ from crypto.errors import FormatError
 _OPSLIMIT = argon2id.OPSLIMIT_INTERACTIVE
 _MEMLIMIT = argon2id.MEMLIMIT_INTERACTIVE
 _PREFIX = b"$argon2id$"
+# The length of the digest in libsodium's hash strings.
+_DIGEST_BYTES = 32
 
 
 def hash_password(password: str) -> str:
@@ -37,6 +42,24 @@ def verify_password(encoded: str, password: str) -> bool:
         return bool(argon2id.verify(raw, password.encode("utf-8")))
     except (nacl.exceptions.InvalidkeyError, nacl.exceptions.RuntimeError, ValueError):
         return False
+
+
+def unmatchable_hash() -> str:
+    """Return a hash of today's costs that no password matches, made without hashing one.
+
+    Checking a password against it costs what checking one against a real hash
+    costs, so a name without an account is refused as slowly as one with, and
+    making it costs nothing, so it needs no hash of its own beforehand.
+    """
+    salt = _b64(secrets.token_bytes(argon2id.SALTBYTES))
+    digest = _b64(secrets.token_bytes(_DIGEST_BYTES))
+    params = f"v=19$m={_MEMLIMIT // 1024},t={_OPSLIMIT},p=1"
+    return f"{_PREFIX.decode()}{params}${salt}${digest}"
+
+
+def _b64(raw: bytes) -> str:
+    # libsodium's hash strings use base64 without padding.
+    return base64.b64encode(raw).decode("ascii").rstrip("=")
 
 
 def needs_rehash(encoded: str) -> bool:

@@ -15,11 +15,9 @@ every session made before (`app.staff.auth`). Every change to an account is audi
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import hmac
 import re
-import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -44,6 +42,7 @@ from crypto import (
     generate_passphrase,
     hash_password,
     needs_rehash,
+    unmatchable_hash,
     verify_password,
 )
 from crypto.constants import PERSON_TOTP_KEY, TOKEN_CONTEXT_TOTP
@@ -351,8 +350,9 @@ def authenticate(session: Session, username: str, password: str, code: str) -> L
     name = normalize_username(username)
     bucket = _bucket(name)
     account = find_account(session, name)
-    # An unknown name costs the same hash as a known one: timing tells them apart no better.
-    encoded = account.password_hash if account is not None else _dummy_hash()
+    # An unknown name costs the same hash as a known one, in the same slot and nowhere
+    # else: timing tells them apart no better.
+    encoded = account.password_hash if account is not None else unmatchable_hash()
     if not _pooled(lambda: verify_password(encoded, password)) or account is None:
         # Counted nowhere: counted, anyone who reaches the staff onion could lock its
         # owner out by trying passwords under a name. The password is the guard here.
@@ -452,11 +452,6 @@ def _bucket(username: str) -> str:
         person=_THROTTLE_PERSON,
     )
     return f"staff-login:{digest.hexdigest()}"
-
-
-@functools.cache
-def _dummy_hash() -> str:
-    return hash_password(secrets.token_urlsafe(32))
 
 
 def _settle(session: Session, account: StaffAccount, password: str, **values: Any) -> bool:

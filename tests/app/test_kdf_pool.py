@@ -15,12 +15,14 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from app import kdf_pool
 from app.models import Item, Source
+from app.services import staff as staff_service
 from app.worker import REQUEST_NICE
-from crypto import generate_codename
+from crypto import generate_codename, hash_password
 from tests.app.flood import Browser, worker_pids
 from tests.app.live import demo_instance, live_server
 from tests.app.staff_support import PASSWORD, fresh_code, make_staff, staff_client, submit_login
@@ -712,3 +714,38 @@ def test_a_circuit_whose_derivation_ends_meanwhile_pushes_nobody_out(
     for thread in (first, waiter):
         thread.join(timeout=10)
     assert answers["flood"] == "served", f"a circuit just served pushed out a waiter: {answers}"
+
+
+def _a_new_worker() -> None:
+    """What a worker begins with: nothing the staff's login keeps in memory from before."""
+    for value in vars(staff_service).values():
+        if callable(getattr(type(value), "cache_clear", None)):
+            value.cache_clear()
+
+
+def _cpu_of_login(client: FlaskClient, username: str) -> float:
+    started = time.thread_time()
+    busy = submit_login(client, username, "not the password at all", "000000")
+    assert busy.status_code == 503
+    return time.thread_time() - started
+
+
+def test_an_unknown_name_hashes_nothing_outside_the_staffs_slot(
+    make_app: Callable[..., Flask], instance: Path
+) -> None:
+    """A name that does not exist must cost what one that does costs, and where it does.
+    A worker's first unknown name hashed a placeholder password outside the staff's slot:
+    with the slot busy, a known name waited and was refused, while an unknown one first
+    spent an Argon2id hash (64 MiB, most of a second) of its own, so it answered later
+    (a username oracle), and logins at once under unknown names each took 64 MiB."""
+    app = make_app(KDF_WAIT_SECONDS=0.2)
+    make_staff(app, "bob")
+    client = staff_client(app)
+    _a_new_worker()
+    with locks_held(kdf_pool.staff_slot_paths(instance)):
+        known = _cpu_of_login(client, "bob")
+        unknown = _cpu_of_login(client, "nobody-at-all")
+    started = time.thread_time()
+    hash_password(PASSWORD)
+    one_hash = time.thread_time() - started
+    assert unknown - known < one_hash / 2, "an unknown name ran a hash outside the staff's slot"

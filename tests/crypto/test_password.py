@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from crypto import FormatError, generate_passphrase, hash_password, needs_rehash, verify_password
+from crypto import (
+    FormatError,
+    generate_passphrase,
+    hash_password,
+    needs_rehash,
+    unmatchable_hash,
+    verify_password,
+)
 from crypto.codename import wordlist
 
 PASSWORD = "correct horse battery staple"
@@ -61,3 +68,12 @@ def test_a_passphrase_is_seven_words_from_the_eff_list() -> None:
     assert set(words) <= set(wordlist())
     assert generate_passphrase() != generate_passphrase()
     assert len(generate_passphrase(3).split(" ")) == 3
+
+
+def test_an_unmatchable_hash_matches_no_password_and_costs_a_check() -> None:
+    encoded = unmatchable_hash()
+    assert encoded.startswith("$argon2id$")
+    assert not needs_rehash(encoded)
+    assert unmatchable_hash() != encoded
+    assert not verify_password(encoded, PASSWORD)
+    assert not verify_password(encoded, "")
