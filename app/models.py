@@ -189,10 +189,10 @@ class TaxonomyTerm(Base):
 
 
 class Throttle(Base):
-    """A failure counter for the current time window, shared by every worker.
+    """Failure counters for the current time window and the one before, shared by every worker.
 
-    Only the current window is kept (each new window overwrites the row), so the
-    table says how many attempts failed in the last few minutes, never when.
+    Only those two are kept (each new window overwrites the row), so the table
+    says how many attempts failed in the last few minutes, never when.
     """
 
     __tablename__ = "throttle"
@@ -202,6 +202,8 @@ class Throttle(Base):
     # A tag of the window under the run key (`app.runkey`), never a count of minutes.
     window: Mapped[int] = mapped_column(Integer)
     failures: Mapped[int] = mapped_column(Integer)
+    # The failures of the window before `window` (`app.throttle`).
+    previous: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class StaffAccount(Base):

@@ -107,8 +107,11 @@ def _login_page(form: LoginForm, *, failed: bool = False, throttled: bool = Fals
 
 
 def _window_minutes() -> int:
-    """How long a throttled account waits, in the minutes the pages speak of."""
-    return int(current_app.config["STAFF_LOGIN_WINDOW_SECONDS"]) // 60
+    """How long a throttled account waits at most, in the minutes the pages speak of.
+
+    A failure counts in its window and the next (`app.throttle`): two windows.
+    """
+    return 2 * int(current_app.config["STAFF_LOGIN_WINDOW_SECONDS"]) // 60
 
 
 @bp.route("/enrol", methods=["GET", "POST"])
