@@ -206,6 +206,29 @@ class Throttle(Base):
     previous: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
+class RunHost(Base):
+    """An app host's run, by the public half of a key it keeps in memory only (`app.runshare`).
+
+    Random: the row says a run began since the table was last emptied, never when.
+    """
+
+    __tablename__ = "run_hosts"
+    __table_args__ = NO_ROWID
+
+    host: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class RunKeyOffer(Base):
+    """One host's run key, sealed to another host's run: only that run can open it."""
+
+    __tablename__ = "run_key_offers"
+    __table_args__ = NO_ROWID
+
+    host: Mapped[str] = mapped_column(String(64), primary_key=True)
+    offerer: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sealed: Mapped[str] = mapped_column(String(200))
+
+
 class StaffAccount(Base):
     """A staff member or administrator of the server (never a reviewer: they are offline)."""
 

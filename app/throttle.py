@@ -8,14 +8,17 @@ refused bucket is let through again within two windows.
 
 The window is stored as a tag under the run key (`app.runkey`), never as a
 number of minutes since the epoch: a copy of the database cannot say when the
-last failure was, and after a restart every count starts again.
+last failure was. A window no key of this run reads is another host's (before
+they shared one key: `app.runshare`) or a run's before a restart: for two
+windows after this run began or met a host its counts go on, since it may be
+current; after that it is forgotten.
 """
 
 from __future__ import annotations
 
 import time
 
-from sqlalchemy import case, insert, select, update
+from sqlalchemy import case, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,10 +27,18 @@ from app.errors import ThrottledError
 from app.models import Throttle
 
 
-def _windows(bucket: str, seconds: int) -> tuple[int, int]:
-    """Return the tags of the current and the previous window of `bucket` under this run's key."""
-    run, now = runkey.current(), int(time.time()) // seconds
-    return run.tag("throttle", bucket, seconds, now), run.tag("throttle", bucket, seconds, now - 1)
+def _windows(bucket: str, seconds: int) -> tuple[int, int, bool]:
+    """Return the tags of the current and the previous window of `bucket` under the run key,
+    and whether a window this run cannot read may be one of them under another host's key
+    (for two windows after the run began, took up the hosts' key or met a host: `app.runkey`).
+    """
+    run, now = runkey.current(), time.time()
+    window = int(now) // seconds
+    return (
+        run.tag("throttle", bucket, seconds, window),
+        run.tag("throttle", bucket, seconds, window - 1),
+        now < run.since + 2 * seconds,
+    )
 
 
 def check(session: Session, bucket: str, limit: int, seconds: int) -> None:
@@ -35,8 +46,8 @@ def check(session: Session, bucket: str, limit: int, seconds: int) -> None:
     row = session.execute(select(Throttle).where(Throttle.bucket == bucket)).scalar_one_or_none()
     if row is None:
         return
-    current, previous = _windows(bucket, seconds)
-    if row.window == current:
+    current, previous, doubtful = _windows(bucket, seconds)
+    if row.window == current or (doubtful and row.window != previous):
         failures = row.failures + row.previous
     elif row.window == previous:
         failures = row.failures
@@ -48,7 +59,10 @@ def check(session: Session, bucket: str, limit: int, seconds: int) -> None:
 
 def record_failure(session: Session, bucket: str, seconds: int) -> None:
     """Count one failure in the current window, keeping the last window's count beside it."""
-    current, previous = _windows(bucket, seconds)
+    current, previous, doubtful = _windows(bucket, seconds)
+    # A window this run cannot read, while it may be a current one: its counts go on.
+    unread_previous = Throttle.previous if doubtful else literal(0)
+    unread_failures = Throttle.failures + 1 if doubtful else literal(1)
     for _attempt in range(3):
         # Each right-hand side reads the row as it was before this statement.
         result = session.execute(
@@ -58,9 +72,13 @@ def record_failure(session: Session, bucket: str, seconds: int) -> None:
                 previous=case(
                     (Throttle.window == current, Throttle.previous),
                     (Throttle.window == previous, Throttle.failures),
-                    else_=0,
+                    else_=unread_previous,
                 ),
-                failures=case((Throttle.window == current, Throttle.failures + 1), else_=1),
+                failures=case(
+                    (Throttle.window == current, Throttle.failures + 1),
+                    (Throttle.window == previous, 1),
+                    else_=unread_failures,
+                ),
                 window=current,
             )
         )

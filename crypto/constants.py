@@ -36,6 +36,9 @@ PERSON_SOURCE_ED25519: Final = b"rz-src-ed25519v1"
 PERSON_MANIFEST_HASH: Final = b"rz-manifest-v1"
 PERSON_SESSION_KEY: Final = b"rz-session-v1"
 PERSON_TOTP_KEY: Final = b"rz-totp-key-v1"
+# An app host's key for one run (memory only), and the key two hosts share to pass the run key.
+PERSON_RUN_HOST: Final = b"rz-run-host-v1"
+PERSON_RUN_OFFER: Final = b"rz-run-offer-v1"
 PERSON_AUDIT_CHAIN: Final = b"rz-audit-chain1"
 
 FINGERPRINT_BYTES: Final = 20
@@ -65,6 +68,7 @@ REPLY_DELAY_DAYS: Final = 7
 # Token (AEAD) contexts: the associated data that binds a token to its purpose.
 TOKEN_CONTEXT_SESSION: Final = b"raazdar session v1"
 TOKEN_CONTEXT_TOTP: Final = b"raazdar totp secret v1"
+TOKEN_CONTEXT_RUN_KEY: Final = b"raazdar run key v1"
 TOKEN_CONTEXT_API_CHALLENGE: Final = b"raazdar api challenge v1"
 
 # Staff passwords (crypto.password).

@@ -16,6 +16,7 @@ import nacl.utils
 from crypto import constants as C
 from crypto.encoding import b64decode, b64encode, blake2b
 from crypto.errors import FormatError, VerificationError
+from crypto.token import TokenKey
 
 _FP_GROUP: Final = 4
 _FIELD_PRIME: Final = (1 << 255) - 19
@@ -233,6 +234,24 @@ class PrivateKey:
         if self._public is None:
             self._public = PublicKey._derived(bytes(self._key.public_key))
         return self._public
+
+    @classmethod
+    def derive(cls, seed: bytes, label: bytes) -> PrivateKey:
+        """Derive a key from a 32-byte secret `seed` for one purpose (label of at most 16 bytes)."""
+        return cls(blake2b(b"", key=seed, person=label))
+
+    def agree(self, other: PublicKey, label: bytes) -> TokenKey:
+        """Return the token key this key and `other` share (X25519), for one purpose.
+
+        Either side makes the same key from its private key and the other's public
+        one; the two public keys are bound in, in a fixed order.
+        """
+        try:
+            shared = nacl.bindings.crypto_scalarmult(bytes(self._key), other.raw)
+        except nacl.exceptions.CryptoError as exc:
+            raise FormatError("not a usable X25519 public key (low-order point)") from exc
+        first, second = sorted((self.public_key.raw, other.raw))
+        return TokenKey(blake2b(shared + first + second, person=label))
 
     @property
     def _nacl(self) -> nacl.public.PrivateKey:

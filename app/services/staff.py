@@ -31,7 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app import kdf_pool, runkey, sessions, throttle
+from app import kdf_pool, runkey, runshare, sessions, throttle
 from app.errors import AppError, ThrottledError
 from app.models import StaffAccount, today
 from app.services import audit
@@ -293,6 +293,7 @@ def change_own_password(session: Session, account: StaffAccount, current: str, n
     back over it and keep the session begun with it.
     """
     epoch = account.epoch
+    runshare.exchange(session)
     bucket = _bucket(account.username)
     _check_throttle(session, bucket)
     if not _pooled(lambda: verify_password(account.password_hash, current)):
@@ -347,6 +348,7 @@ def authenticate(session: Session, username: str, password: str, code: str) -> L
     While the account has too many codes tried in the window, every login is refused
     as a wrong one is, the right password and code too, and no code is tried.
     """
+    runshare.exchange(session)
     name = normalize_username(username)
     bucket = _bucket(name)
     account = find_account(session, name)
@@ -399,6 +401,7 @@ def confirm_enrolment(session: Session, account: StaffAccount, sealed: str, code
     otherwise): whoever enrolled on a leaked password as an administrator reset
     it kept their secret as the account's second factor, and its owner was shut out.
     """
+    runshare.exchange(session)
     bucket = _bucket(account.username)
     _check_throttle(session, bucket)
     secret = _open(sealed)
@@ -547,16 +550,17 @@ def _spent(run: runkey.RunKey, account_id: str, spent: int, step: int, interval:
 
     Only the last spent step is kept, as a tag: a code is refused if that step
     is `step` or up to two after it (the reach of the allowed drift). A tag
-    from before a restart cannot be read: for the drift's reach after the run
-    began, an account that has one is refused, since its last code may be
-    within reach still.
+    from before a restart, or made under another host's key, cannot be read:
+    for the drift's reach after the run began, took up the hosts' shared key or
+    met another host (`runkey.RunKey.since`), an account that has one is
+    refused, since its last code may be within reach still.
     """
     if not spent:
         return False
     reach = range(step, step + 2 * _DRIFT_STEPS + 1)
     if spent in {_step_tag(run, account_id, s) for s in reach}:
         return True
-    first = int(run.started) // interval
+    first = int(run.since) // interval
     if step > first + _DRIFT_STEPS:
         return False
     this_run = range(first - _DRIFT_STEPS, step + 2 * _DRIFT_STEPS + 1)

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crypto import (
+    DecryptionError,
     Fingerprint,
     FormatError,
     PrivateKey,
@@ -512,3 +513,21 @@ def test_a_derived_public_key_costs_no_low_order_probe(monkeypatch: pytest.Monke
     assert probes == []
     PublicKey(key.public_key.raw)  # a key that comes from elsewhere is still probed
     assert probes == [key.public_key.raw]
+
+
+def test_two_private_keys_agree_on_one_token_key_per_label() -> None:
+    first, second = PrivateKey.generate(), PrivateKey.derive(bytes(32), C.PERSON_RUN_HOST)
+    token = first.agree(second.public_key, C.PERSON_RUN_OFFER).seal(b"run key", b"context")
+    assert second.agree(first.public_key, C.PERSON_RUN_OFFER).open(token, b"context") == b"run key"
+    third = PrivateKey.generate()
+    with pytest.raises(DecryptionError):
+        third.agree(first.public_key, C.PERSON_RUN_OFFER).open(token, b"context")
+    with pytest.raises(DecryptionError):
+        second.agree(first.public_key, C.PERSON_RUN_HOST).open(token, b"context")
+
+
+def test_a_derived_private_key_depends_on_its_seed_and_label_only() -> None:
+    seed = bytes(range(32))
+    assert PrivateKey.derive(seed, b"a") == PrivateKey.derive(seed, b"a")
+    assert PrivateKey.derive(seed, b"a") != PrivateKey.derive(seed, b"b")
+    assert PrivateKey.derive(seed, b"a") != PrivateKey.derive(bytes(32), b"a")
