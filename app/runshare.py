@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from sqlalchemy import Insert, select, update
+from sqlalchemy import Insert, delete, select, update
 from sqlalchemy.orm import Session
 
 from app import runkey
@@ -27,6 +27,10 @@ from crypto.constants import PERSON_RUN_HOST, PERSON_RUN_OFFER, TOKEN_CONTEXT_RU
 # By this host's public key: the other runs this process has met (a test runs
 # several hosts in one process).
 _met: Final[dict[str, set[str]]] = {}
+# Each start of a host is a run; most end. Past this many, a new run empties the
+# tables: the live ones register again at their next exchange, keeping the key
+# they took up, and offer it to the new run then.
+MAX_RUNS: Final = 64
 
 
 def exchange(session: Session) -> None:
@@ -37,6 +41,10 @@ def exchange(session: Session) -> None:
     private = PrivateKey.derive(runkey.own().key, PERSON_RUN_HOST)
     me = private.public_key.raw.hex()
     hosts = set(session.scalars(select(RunHost.host)))
+    if me not in hosts and len(hosts) >= MAX_RUNS:
+        session.execute(delete(RunKeyOffer))
+        session.execute(delete(RunHost))
+        hosts = set()
     if me not in hosts:
         session.execute(_insert_new(session, RunHost).values(host=me))
     others = hosts - {me}

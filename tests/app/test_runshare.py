@@ -12,10 +12,11 @@ from flask import Flask
 from sqlalchemy import text
 
 from app import runkey, runshare
+from app.models import RunHost, RunKeyOffer
 from crypto import PrivateKey
 from crypto.constants import PERSON_RUN_HOST
 from tests.app.staff_support import PASSWORD, fresh_code, make_staff, staff_client, submit_login
-from tests.app.support import db_session
+from tests.app.support import db_session, row_counts
 from tests.app.test_runkey import _dated
 
 
@@ -118,3 +119,23 @@ def test_a_seized_database_holds_no_run_key_and_dates_no_run(hosts: Hosts) -> No
     stranger = PrivateKey.derive(secrets.token_bytes(32), PERSON_RUN_HOST)
     offers = [row for row in rows if len(row) == 3]
     assert all(runshare._open(stranger, h, o, s) is None for h, o, s in offers)
+
+
+def test_runs_long_ended_do_not_pile_up(hosts: Hosts) -> None:
+    """Every start of a host registers a run, and every live run offers its key to each:
+    past `MAX_RUNS`, a new run empties the tables, and the live ones come back."""
+    with db_session(hosts.apps[0]) as session:
+        for _ in range(runshare.MAX_RUNS):
+            session.add(RunHost(host=PrivateKey.generate().public_key.raw.hex()))
+        session.commit()
+    for n in (0, 1, 0, 1):
+        hosts.on(n)
+        with hosts.apps[n].app_context(), db_session(hosts.apps[n]) as session:
+            runshare.exchange(session)
+    assert row_counts(hosts.apps[0], RunHost, RunKeyOffer) == {
+        "run_hosts": 2,
+        "run_key_offers": 2,
+    }
+    shared = runkey.current().key
+    hosts.on(0)
+    assert shared == runkey.own().key  # host 1 took up host 0's key
