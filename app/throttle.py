@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import case, insert, literal, select, update
+from sqlalchemy import case, delete, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -93,3 +93,8 @@ def record_failure(session: Session, bucket: str, seconds: int) -> None:
             return
         except IntegrityError:
             session.rollback()
+
+
+def clear(session: Session, bucket: str) -> None:
+    """Forget `bucket`'s failures (in the caller's transaction, which commits)."""
+    session.execute(delete(Throttle).where(Throttle.bucket == bucket))

@@ -256,6 +256,7 @@ def reset_password(
     account.password_hash = hash_password(password)
     _next_epoch(account)
     sessions.end_staff_logins(session, account.id)
+    _lift_throttle(session, account)
     audit.record(session, actor, "staff-password-reset", username=account.username)
     session.commit()
     return password
@@ -276,6 +277,7 @@ def reset_totp(
     account.totp_enrolled = False
     _next_epoch(account)
     sessions.end_staff_logins(session, account.id)
+    _lift_throttle(session, account)
     audit.record(session, actor, "staff-2fa-reset", username=account.username)
     session.commit()
     return password
@@ -444,6 +446,16 @@ def _refuse(session: Session, bucket: str, account: StaffAccount | None) -> None
     except ThrottledError:
         audit.record(session, LOGIN_ACTOR, "staff-login-throttled", username=account.username)
         session.commit()
+
+
+def _lift_throttle(session: Session, account: StaffAccount) -> None:
+    """Forget the codes tried behind the account's old password: whoever tried them is out.
+
+    A throttled account is what tells an administrator someone else has its password,
+    and a reset is the remedy: a count kept past it refused the owner, handed the new
+    password, for up to two windows, on behalf of whoever had the old one.
+    """
+    throttle.clear(session, _bucket(account.username))
 
 
 def _bucket(username: str) -> str:
