@@ -65,6 +65,8 @@ class Config:
     STAFF_SESSION_MAX_SECONDS = 8 * 60 * 60
     STAFF_LOGIN_FAILURES = 5
     STAFF_LOGIN_WINDOW_SECONDS = 15 * 60
+    # And per day: a window's limit, window after window, was 480 guesses a day.
+    STAFF_LOGIN_DAILY_FAILURES = 20
     # Tokens live as long as the session: a slow upload over Tor must not
     # outlive its CSRF token.
     WTF_CSRF_TIME_LIMIT = None

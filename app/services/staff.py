@@ -4,7 +4,8 @@ A login needs the password and a TOTP code; each code is accepted once, and neve
 one older than the last accepted. A wrong password is refused and counted nowhere:
 counted, anyone who reaches the staff onion could lock an account's owner out by
 trying passwords under its name. Codes tried behind the right password are counted
-per account in the database (`app.throttle`), so every worker shares the count;
+per account in the database (`app.throttle`), in a short window and over a day,
+so every worker shares the count;
 past the limit every login of the account is refused as a wrong one, so that the
 count tells no guesser which password was right. An unknown name is refused as a
 known one with a wrong password is. Each password check is an Argon2id hash in
@@ -56,6 +57,7 @@ LOGIN_ACTOR: Final = "login"
 _DRIFT_STEPS: Final = 1
 _CODE: Final = re.compile(r"[0-9]{6}")
 _THROTTLE_PERSON: Final = b"rz-staff-login"
+_DAY: Final = 24 * 60 * 60
 
 
 class AccountError(AppError):
@@ -433,12 +435,14 @@ def _check_throttle(session: Session, bucket: str) -> None:
     throttle.check(
         session, bucket, config["STAFF_LOGIN_FAILURES"], config["STAFF_LOGIN_WINDOW_SECONDS"]
     )
+    throttle.check(session, _daily(bucket), config["STAFF_LOGIN_DAILY_FAILURES"], _DAY)
 
 
 def _refuse(session: Session, bucket: str, account: StaffAccount | None) -> None:
     """Count a failure; audit the moment a real account becomes locked, once per window."""
     session.rollback()
     throttle.record_failure(session, bucket, current_app.config["STAFF_LOGIN_WINDOW_SECONDS"])
+    throttle.record_failure(session, _daily(bucket), _DAY)
     if account is None:
         return
     try:
@@ -455,7 +459,14 @@ def _lift_throttle(session: Session, account: StaffAccount) -> None:
     and a reset is the remedy: a count kept past it refused the owner, handed the new
     password, for up to two windows, on behalf of whoever had the old one.
     """
-    throttle.clear(session, _bucket(account.username))
+    bucket = _bucket(account.username)
+    throttle.clear(session, bucket)
+    throttle.clear(session, _daily(bucket))
+
+
+def _daily(bucket: str) -> str:
+    """The bucket that counts a day's codes (5 a window, window after window, was 480)."""
+    return f"day:{bucket}"
 
 
 def _bucket(username: str) -> str:

@@ -476,6 +476,29 @@ def test_an_administrators_reset_lifts_the_throttle_it_answers(
     assert response.status_code == 303, "the owner was locked out after the reset"
 
 
+def test_a_stolen_password_buys_a_few_guesses_a_day_at_the_code_not_a_few_a_window(
+    make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whoever has the password may guess codes: five a window, window after window, was
+    480 a day, each right with three chances in a million, so one such guesser in two got
+    in within a year and a half. A day's guesses are counted too."""
+    app = make_app(
+        STAFF_LOGIN_FAILURES=3, STAFF_LOGIN_WINDOW_SECONDS=60, STAFF_LOGIN_DAILY_FAILURES=6
+    )
+    alice = make_staff(app, "alice")
+    real, now = time.time, time.time()
+    monkeypatch.setattr(time, "time", lambda: now)
+    for window in range(3):
+        # Two codes a window, then two windows on: the window's own limit never bites.
+        now = real() + window * 121
+        for _ in range(2):
+            assert submit_login(staff_client(app), "alice", PASSWORD, "123456").status_code == 401
+    now = real() + 3 * 121
+    code = pyotp.TOTP(alice.secret).generate_otp(int(now) // 30)
+    response = submit_login(staff_client(app), "alice", PASSWORD, code)
+    assert response.status_code == 401, "six codes tried in six minutes, and still one more"
+
+
 def test_the_throttle_window_passes(
     make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
 ) -> None:
