@@ -11,7 +11,8 @@ number of minutes since the epoch: a copy of the database cannot say when the
 last failure was. A window no key of this run reads is another host's (before
 they shared one key: `app.runshare`) or a run's before a restart: for two
 windows after this run began or met a host its counts go on, since it may be
-current; after that it is forgotten.
+current, but never refuse by themselves (it may as well be years old: one try
+is let through, and its failure refuses the next); after that it is forgotten.
 """
 
 from __future__ import annotations
@@ -47,10 +48,14 @@ def check(session: Session, bucket: str, limit: int, seconds: int) -> None:
     if row is None:
         return
     current, previous, doubtful = _windows(bucket, seconds)
-    if row.window == current or (doubtful and row.window != previous):
+    if row.window == current:
         failures = row.failures + row.previous
     elif row.window == previous:
         failures = row.failures
+    elif doubtful:
+        # Perhaps another host's current window, perhaps a dead run's from long ago:
+        # one try more, whose failure (counted on top) refuses the next.
+        failures = min(row.failures + row.previous, limit - 1)
     else:
         failures = 0
     if failures >= limit:
