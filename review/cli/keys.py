@@ -432,15 +432,19 @@ def reviewer_revoke(
             return
         ceremony.write_new(draft_out, signed.to_bytes())
     try:
-        summary, takes_over = revocation.revoke(u, reviewer, abandon=abandon_unread)
+        summary, nobody = revocation.revoke(u, reviewer, abandon=abandon_unread)
     except BaseException:
         if signed is not None:
             draft_out.unlink(missing_ok=True)
         raise
     click.echo(f"retired {len(summary.retired)} key(s) of {reviewer}; re-sealed the workspace")
     _say_abandoned(summary.abandoned, f"{reviewer}'s keys")
-    if takes_over:
-        click.echo(f"{u.reviewer} now administers this workspace: nobody else did")
+    if nobody:
+        click.echo(
+            "nobody administers this workspace now: the authorities in force give the role "
+            "with `keys admin-grant REVIEWER --key-file FILE …` (as many holders as the "
+            "keyring's threshold)"
+        )
     if signed is None:
         click.echo(f"the keyring in force does not list {reviewer}: no new keyring is needed")
         click.echo("discard any unsigned draft that would add them")
@@ -448,6 +452,32 @@ def reviewer_revoke(
     for line in ceremony.changes(current, signed.manifest):
         click.echo(line)
     click.echo(f"wrote {draft_out}: have it signed, then install it on the server and here")
+
+
+@groups.keys.command("admin-grant")
+@click.argument("reviewer")
+@click.option(
+    "--key-file",
+    "key_files",
+    multiple=True,
+    type=_FILE,
+    help="An authority key file of the keyring in force, its holder present (repeat: as "
+    "many as its threshold). Not needed when an administrator gives the role.",
+)
+@pass_ctx
+def admin_grant(c: Ctx, reviewer: str, key_files: tuple[Path, ...]) -> None:
+    """Give a reviewer the administrator's role: an administrator, or the authorities, do."""
+    u = c.unlock()
+    holders = []
+    for path in key_files:
+        file = _read_key_file(path)
+        pair = file.unlock(ask(file.label))
+        if pair.signing is None:
+            raise CeremonyError(f"{path} holds no signing key")
+        holders.append(pair.signing)
+    given = revocation.grant(u, reviewer, holders)
+    by = f"{len(given)} authorities" if given else u.reviewer
+    click.echo(f"{reviewer} now administers this workspace (given by {by})")
 
 
 @groups.keys.command("rotate")

@@ -1,18 +1,25 @@
-"""Revoking a reviewer: who may retire their keys here, and who administers after them.
+"""Revoking a reviewer, and who administers after them.
 
 An administrator revokes at once (a key may have leaked). Once the authorities'
 keyring in force no longer lists a reviewer, any other reviewer may retire their
 keys too: the authorities have decided, and the workspace's only administrator,
 who cannot revoke themselves, must not stay in service for want of another. A
-revoked reviewer loses the administrator's role; if nobody else holds it, it
-passes to the reviewer who carried out the revocation, so that someone can still
-enrol keys.
+revoked reviewer loses the administrator's role, and it passes to nobody by
+that act: whoever ran first would hold it, a colleague about to be revoked
+among them. An administrator, or the threshold of the keyring's authorities in
+force, gives it (`grant`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from crypto import SigningKey
+from crypto.keys import Fingerprint
+from review.keys import keyring
+from review.keys.ceremony import CeremonyError
 from review.keys.rewrap import RewrapSummary, rewrap
-from review.workspace import Unlocked, audit
+from review.workspace import Unlocked, audit, schema
 
 
 def keys_in_service(u: Unlocked, reviewer: str) -> list[int]:
@@ -24,27 +31,67 @@ def keys_in_service(u: Unlocked, reviewer: str) -> list[int]:
 
 
 def revoke(u: Unlocked, reviewer: str, *, abandon: bool = False) -> tuple[RewrapSummary, bool]:
-    """Retire every key of `reviewer` and re-seal; say whether the acting reviewer now administers.
+    """Retire every key of `reviewer` and re-seal; say whether nobody administers now.
 
     While the keyring in force lists them, only an administrator may (`rewrap`).
     """
-    takes_over = not u.is_admin and not _other_admins(u, reviewer)
 
     def record(after: Unlocked) -> None:
         after.conn.execute("UPDATE reviewers SET role = 'reviewer' WHERE id = ?", (reviewer,))
-        if takes_over:
-            after.conn.execute("UPDATE reviewers SET role = 'admin' WHERE id = ?", (u.reviewer,))
-            audit.append(after, "admin", None, {"reviewer": u.reviewer, "after": reviewer})
 
     _, summary = rewrap(u, retire=keys_in_service(u, reviewer), abandon=abandon, then=record)
-    return summary, takes_over
+    return summary, not administrators(u)
 
 
-def _other_admins(u: Unlocked, leaving: str) -> bool:
-    """Say whether an administrator other than `leaving` keeps a key in service."""
-    row = u.conn.execute(
-        "SELECT 1 FROM reviewers r WHERE r.role = 'admin' AND r.id != ? AND EXISTS"
-        " (SELECT 1 FROM reviewer_keys k WHERE k.reviewer = r.id AND NOT k.retired)",
-        (leaving,),
-    ).fetchone()
-    return row is not None
+def administrators(u: Unlocked) -> list[str]:
+    """The administrators who keep a key in service here."""
+    rows = u.conn.execute(
+        "SELECT r.id FROM reviewers r WHERE r.role = 'admin' AND EXISTS"
+        " (SELECT 1 FROM reviewer_keys k WHERE k.reviewer = r.id AND NOT k.retired)"
+        " ORDER BY r.id"
+    )
+    return [r for (r,) in rows]
+
+
+def grant(u: Unlocked, reviewer: str, holders: Sequence[SigningKey]) -> list[Fingerprint]:
+    """Make `reviewer` an administrator; return the authorities whose keys gave the role.
+
+    An administrator gives it alone; anyone else needs the keys of the threshold
+    of the authorities in force, unlocked here by their holders. Either way the
+    keyring in force must list `reviewer`, and they must keep a key here. All is
+    checked inside the write, so a revocation racing it is seen.
+    """
+    with schema.transaction(u.conn):
+        given = _givers(u, reviewer, holders)
+        u.conn.execute("UPDATE reviewers SET role = 'admin' WHERE id = ?", (reviewer,))
+        detail = {"reviewer": reviewer, "authorities": [str(f) for f in given]}
+        audit.append(u, "admin", None, detail)
+    return given
+
+
+def _givers(u: Unlocked, reviewer: str, holders: Sequence[SigningKey]) -> list[Fingerprint]:
+    """The authorities in force among `holders`, once they (or an administrator) may give it."""
+    current = keyring.in_force(u.workspace)
+    if current is None:
+        raise CeremonyError("no keyring is installed here", hint="install the keyring first")
+    if all(r.id != reviewer for r in current.recipients):
+        raise CeremonyError(f"the keyring in force does not list {reviewer}")
+    if not keys_in_service(u, reviewer):
+        raise CeremonyError(f"no reviewer {reviewer!r} has a key in service here")
+    theirs = {a.key.fingerprint for a in current.authorities}
+    given = sorted({k.verify_key.fingerprint for k in holders}, key=str)
+    if not set(given) <= theirs:
+        raise CeremonyError("a key file given is not an authority key of the keyring in force")
+    if not holders and not u.is_admin:
+        raise CeremonyError(
+            "only an administrator, or the keyring's authorities, may give the role",
+            hint=f"holders of {current.threshold} authority key(s) each give theirs "
+            "with --key-file",
+        )
+    if holders and len(given) < current.threshold:
+        raise CeremonyError(
+            f"{len(given)} of the {current.threshold} authority signatures the keyring "
+            "in force needs: the role is not given",
+            hint="bring as many holders as the keyring's threshold, each with their key file",
+        )
+    return given

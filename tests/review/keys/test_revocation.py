@@ -5,13 +5,23 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from click.testing import Result
+
 from crypto import KeyFile
 from crypto.errors import DecryptionError
 from crypto.workspace import WorkspaceKey
 from review import workspace as ws
 from review.workspace import audit
 from tests.review.keys import test_keys
-from tests.review.keys.test_keys import ALICE, BOB, Ceremony, _bring_in_bob, run
+from tests.review.keys.test_keys import (
+    ALICE,
+    BOB,
+    HOLDER_PASS,
+    Ceremony,
+    _bring_in_bob,
+    ok,
+    run,
+)
 from tests.review.subkey_bundles import Chain, seal_report
 
 ceremony = test_keys.ceremony
@@ -80,12 +90,8 @@ def test_an_item_only_the_revoked_reviewer_opens_does_not_keep_them_in_service(
     assert rewraps[-1]["abandoned"] == 1
 
 
-def test_the_only_administrator_is_revoked_once_the_authorities_drop_her(
-    ceremony: Ceremony, tmp_path: Path
-) -> None:
-    """Alice, the workspace's only administrator, leaves or her key leaks. Only an
-    administrator revoked, and nobody revokes themselves: nothing could shut her out."""
-    c = ceremony
+def _drop_alice(c: Ceremony, tmp_path: Path) -> None:
+    """Bob drafts the keyring without Alice, two holders sign it, and it is installed here."""
     _bring_in_bob(c, tmp_path)
     draft = tmp_path / "without-alice.json"
     drafted = run(
@@ -101,19 +107,86 @@ def test_the_only_administrator_is_revoked_once_the_authorities_drop_her(
                     workspace=c.workspace)  # fmt: skip
     assert installed.exit_code == 0, installed.output
 
+
+def _grant(c: Ceremony, reviewer: str, *holders: int) -> Result:
+    files = [a for i in holders for a in ("--key-file", str(c.holder(i)))]
+    typed = "".join(f"{HOLDER_PASS[i - 1]}\n" for i in holders)
+    return run("--as", "bob", "keys", "admin-grant", reviewer, *files,
+               answers=f"{BOB}\n{typed}", workspace=c.workspace)  # fmt: skip
+
+
+def test_the_only_administrator_is_revoked_once_the_authorities_drop_her(
+    ceremony: Ceremony, tmp_path: Path
+) -> None:
+    """Alice, the workspace's only administrator, leaves or her key leaks. Only an
+    administrator revoked, and nobody revokes themselves: nothing could shut her out."""
+    c = ceremony
+    _drop_alice(c, tmp_path)
     revoked = run(
         "--as", "bob", "keys", "reviewer-revoke", "alice", "--draft", str(tmp_path / "x.json"),
         answers=f"{BOB}\n", workspace=c.workspace,
     )  # fmt: skip
     assert revoked.exit_code == 0, revoked.output
-    assert "bob now administers this workspace" in revoked.output
+    assert "nobody administers this workspace" in revoked.output
+    assert "keys admin-grant" in revoked.output
     locked = run("--as", "alice", "list", answers=f"{ALICE}\n", workspace=c.workspace)
     assert locked.exit_code == 1
+
+
+def test_revoking_the_only_administrator_first_gives_nobody_her_role(
+    ceremony: Ceremony, tmp_path: Path
+) -> None:
+    """The keyring dropping Alice, the only administrator, is installed. Whichever reviewer
+    retired her keys first took her role: a colleague about to be revoked himself, racing the
+    others, would hold it, and could retire every listed colleague's keys and keep the
+    workspace to himself."""
+    c = ceremony
+    _drop_alice(c, tmp_path)
+    revoked = run(
+        "--as", "bob", "keys", "reviewer-revoke", "alice", "--draft", str(tmp_path / "x.json"),
+        answers=f"{BOB}\n", workspace=c.workspace,
+    )  # fmt: skip
+    assert revoked.exit_code == 0, revoked.output
+    u = ws.Workspace.open(c.workspace).unlock("bob", lambda _label: BOB)
+    roles = [e.detail for e in audit.entries(u) if e.action == "admin"]
+    assert not u.is_admin, "bob took the only administrator's role by revoking her first"
+    assert roles == []
+    u.workspace.close()
+
+
+def test_the_authorities_in_force_give_the_role_and_nobody_else_does(
+    ceremony: Ceremony, tmp_path: Path
+) -> None:
+    c = ceremony
+    _drop_alice(c, tmp_path)
+    ok(run("--as", "bob", "keys", "reviewer-revoke", "alice", "--draft", str(tmp_path / "x.json"),
+           answers=f"{BOB}\n", workspace=c.workspace))  # fmt: skip
+
+    alone = _grant(c, "bob", 1)  # one holder of a 2-of-3 set
+    assert alone.exit_code == 1
+    assert "1 of the 2 authority signatures" in alone.output
+    itself = run("--as", "bob", "keys", "admin-grant", "bob", answers=f"{BOB}\n",
+                 workspace=c.workspace)  # fmt: skip
+    assert itself.exit_code == 1
+    assert "only an administrator, or the keyring's authorities," in itself.output
+    dropped = _grant(c, "alice", 1, 3)
+    assert dropped.exit_code == 1
+    assert "the keyring in force does not list alice" in dropped.output
+    u = ws.Workspace.open(c.workspace).unlock("bob", lambda _label: BOB)
+    assert not u.is_admin
+    u.workspace.close()
+
+    granted = _grant(c, "bob", 1, 3)
+    assert granted.exit_code == 0, granted.output
+    assert "bob now administers this workspace" in granted.output
     u = ws.Workspace.open(c.workspace).unlock("bob", lambda _label: BOB)
     assert u.is_admin
     roles = [e.detail for e in audit.entries(u) if e.action == "admin"]
     u.workspace.close()
-    assert roles == [{"reviewer": "bob", "after": "alice"}]
+    assert len(roles) == 1
+    assert roles[0] is not None
+    assert roles[0]["reviewer"] == "bob"
+    assert len(roles[0]["authorities"]) == 2
 
 
 def test_a_reviewer_alone_cannot_shut_out_one_the_keyring_lists(
