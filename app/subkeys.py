@@ -34,6 +34,12 @@ from crypto.subkeys import (
 SUBKEYS_DIR = "subkeys"
 
 
+def sealing_day(today: dt.date, latest_export: dt.date | None) -> dt.date:
+    """The day whose week reports are sealed to: today, or the latest day an export was
+    dated if the clock is behind it (docs/PROTOCOL.md §5A.8, rule D2)."""
+    return today if latest_export is None else max(today, latest_export)
+
+
 def subkeys_dir(paths: InstancePaths) -> Path:
     """Where the installed lists are kept, one file per reviewer id."""
     return paths.keyring / SUBKEYS_DIR

@@ -17,7 +17,7 @@ from app.instance import InstancePaths
 from app.keyring import KeyringCache, KeyringState, fresh_timestamp, timestamp_path, write_replacing
 from app.models import ExportHead, today
 from app.store import EnvelopeStore, SealingKey
-from app.subkeys import SubkeyCache
+from app.subkeys import SubkeyCache, sealing_day
 from crypto import CryptoError, Manifest, SignedTimestamp, VerifyKey
 from crypto.envelope import Header
 from crypto.subkeys import SubkeyError, check_sealed_to_subkeys, requires_subkeys, sealing_keys
@@ -101,8 +101,7 @@ class Services:
             latest = request.environ[_LATEST_EXPORT_DAY]
         else:
             latest = self._latest_export_day()
-        day = today()
-        return max(day, latest) if latest is not None else day
+        return sealing_day(today(), latest)
 
     def _latest_export_day(self) -> dt.date | None:
         if has_request_context():

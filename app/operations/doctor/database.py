@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from app import db
 from app.config import Config
-from app.models import Item
+from app.models import ExportHead, Item
 from app.operations import retention
 from app.operations.doctor.verdict import Check, Status, guarded
 from app.services import audit
@@ -38,6 +38,24 @@ def database_checks(config: Config, today: dt.date, store: EnvelopeStore) -> lis
                 guarded("item-files", lambda: _item_files(session, store)),
                 guarded("resources", lambda: _resources(session)),
             ]
+    finally:
+        engine.dispose()
+
+
+def latest_export_day(config: Config) -> dt.date | None:
+    """The latest day an export was dated, which the server seals to while its clock is behind.
+
+    None when the database cannot tell (the database checks say why).
+    """
+    try:
+        engine = db.make_engine(config.DATABASE_URL)
+    except Exception:  # a bad URL: the database check reports it
+        return None
+    try:
+        with Session(engine) as session:
+            return session.execute(select(ExportHead.day).where(ExportHead.id == 1)).scalar()
+    except Exception:  # unreadable or unmigrated: the database checks say why
+        return None
     finally:
         engine.dispose()
 

@@ -7,7 +7,7 @@ import datetime as dt
 from app.instance import InstancePaths
 from app.keyring import load_keyring
 from app.operations.doctor.verdict import Check, Status
-from app.subkeys import read_lists, statuses
+from app.subkeys import read_lists, sealing_day, statuses
 from crypto.constants import SUBKEYS_WARN_DAYS
 from crypto.subkeys import SubkeyError, requires_subkeys, sealing_keys
 
@@ -17,8 +17,21 @@ _RENEW = (
 )
 
 
-def subkeys_check(paths: InstancePaths, today: dt.date) -> Check:
-    """Fail when some reviewer has no current subkey; warn when a list runs out within 14 days."""
+def subkeys_check(
+    paths: InstancePaths, today: dt.date, latest_export: dt.date | None = None
+) -> Check:
+    """Fail when some reviewer has no subkey for the week sealed to; warn when a list runs out
+    within 14 days.
+
+    The week is the sealing day's, as the server's (`app.subkeys.sealing_day`): today's, or
+    that of the latest day an export was dated while the clock is behind it.
+    """
+    day = sealing_day(today, latest_export)
+    behind = (
+        f" (the week of {day.isoformat()}, the latest export's day: the clock is behind it)"
+        if day != today
+        else ""
+    )
     manifest = load_keyring(paths, today).manifest
     if manifest is None:
         return Check("subkeys", Status.FAIL, "no keyring in force (see the keyring check)")
@@ -31,15 +44,15 @@ def subkeys_check(paths: InstancePaths, today: dt.date) -> Check:
         )
     lists = read_lists(paths)
     try:
-        sealing_keys(manifest, lists, today)
+        sealing_keys(manifest, lists, day)
     except SubkeyError as exc:
         return Check(
             "subkeys",
             Status.FAIL,
-            f"no report can be taken: a reviewer has no valid subkey for this week ({exc}); "
-            + _RENEW,
+            f"no report can be taken: a reviewer has no valid subkey for the week sealed to"
+            f"{behind or ' (this week)'} ({exc}); " + _RENEW,
         )
-    found = statuses(manifest, lists, today)
+    found = statuses(manifest, lists, day)
     left = min(s.days_left for s in found if s.days_left is not None)
     short = [
         s.recipient.id for s in found if s.days_left is not None and s.days_left < SUBKEYS_WARN_DAYS
@@ -49,6 +62,6 @@ def subkeys_check(paths: InstancePaths, today: dt.date) -> Check:
             "subkeys",
             Status.WARN,
             f"the subkeys of {', '.join(short)} run out in {left} day(s), and then no report "
-            "can be taken: " + _RENEW,
+            "can be taken" + behind + ": " + _RENEW,
         )
-    return Check("subkeys", Status.OK, f"every reviewer has subkeys for {left} more day(s)")
+    return Check("subkeys", Status.OK, f"every reviewer has subkeys for {left} more day(s){behind}")

@@ -9,10 +9,13 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask
 
+from app.db import db_session
+from app.errors import KeyringUnavailable
 from app.instance import InstancePaths
-from app.models import today
+from app.models import ExportHead, today
 from app.operations.doctor import Status, diagnose
 from app.operations.doctor.subkeys import subkeys_check
+from app.services.context import services
 from app.subkeys import list_path, subkeys_dir
 from crypto.constants import SUBKEYS_WARN_DAYS
 from crypto.subkeys import Period
@@ -85,3 +88,40 @@ def test_a_list_for_another_instance_put_on_disk_fails(hybrid: Path, app: Flask)
     check = subkeys_check(paths, today())
     assert check.status is Status.FAIL, f"doctor said {check.status}: {check.message}"
     assert "another instance" in check.message
+
+
+def _exported_on(app: Flask, day: dt.date) -> None:
+    """The latest export was dated `day` (a clock that ran ahead, since set back)."""
+    with app.app_context():
+        session = db_session()
+        session.merge(ExportHead(id=1, sequence=1, digest=bytes(32), day=day))
+        session.commit()
+
+
+def test_doctor_fails_when_the_week_reports_are_sealed_to_has_no_subkey(
+    hybrid: Path, runner: CliRunner, app: Flask
+) -> None:
+    """The clock ran ahead for an export two weeks on, then was set back: the server seals
+    to that week (rule D2), for which the list has no subkey, and takes no report."""
+    publish(runner, hybrid, THIS_WEEK, count=2)
+    _exported_on(app, THIS_WEEK.after(2).first_day)
+    with app.app_context(), pytest.raises(KeyringUnavailable):
+        services().recipients()
+    (check,) = [c for c in diagnose(hybrid, today()) if c.name == "subkeys"]
+    assert check.status is Status.FAIL, f"doctor said {check.status}: {check.message}"
+    assert "the latest export's day" in check.message
+
+
+def test_doctor_is_ok_when_the_week_reports_are_sealed_to_has_its_subkey(
+    hybrid: Path, runner: CliRunner, app: Flask
+) -> None:
+    """The reverse: the list starts at the latest export's week, which is the one sealed to."""
+    ahead = THIS_WEEK.after(1)
+    publish(runner, hybrid, ahead, count=4)
+    _exported_on(app, ahead.first_day)
+    with app.app_context():
+        assert services().recipients()
+    (check,) = [c for c in diagnose(hybrid, today()) if c.name == "subkeys"]
+    assert check.status is Status.OK, f"doctor said {check.status}: {check.message}"
+    left = (ahead.after(3).last_day - ahead.first_day).days + 1
+    assert f"{left} more day(s)" in check.message
