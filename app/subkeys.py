@@ -22,13 +22,17 @@ from app.keyring import write_replacing
 from app.noatime import read_quietly
 from crypto import CryptoError, Manifest
 from crypto.constants import SUBKEYS_MAX_BYTES
+from crypto.hybrid import HybridPublicKey
 from crypto.manifest import Recipient
 from crypto.subkeys import (
+    Period,
     SignedSubkeyList,
+    SubkeyError,
     SubkeyList,
     check_bound,
     check_install,
     days_left,
+    replaced,
 )
 
 SUBKEYS_DIR = "subkeys"
@@ -63,10 +67,11 @@ def read_lists(paths: InstancePaths) -> dict[str, SignedSubkeyList]:
 
 @dataclass(frozen=True)
 class InstalledList:
-    """A list checked for installing: whose, and the signed list itself."""
+    """A list checked for installing: whose, the signed list, and the keys it replaces."""
 
     recipient: Recipient
     signed: SignedSubkeyList
+    replaced: tuple[tuple[Period, HybridPublicKey], ...] = ()
 
     @property
     def subkeys(self) -> SubkeyList:
@@ -74,10 +79,29 @@ class InstalledList:
         return self.signed.subkeys
 
 
+def superseded_path(paths: InstancePaths, recipient_id: str) -> Path:
+    """Where the key ids replaced by re-keying `recipient_id`'s weeks are kept (not `*.json`)."""
+    return subkeys_dir(paths) / f"{recipient_id}.superseded"
+
+
+def read_superseded(paths: InstancePaths, recipient_id: str) -> frozenset[bytes]:
+    """The key ids of `recipient_id`'s subkeys replaced after a compromise: never installed."""
+    try:
+        text = read_quietly(superseded_path(paths, recipient_id)).decode("ascii")
+        return frozenset(bytes.fromhex(line) for line in text.split())
+    except FileNotFoundError:
+        return frozenset()
+    except (OSError, ValueError) as exc:  # unreadable, or not hex: refuse, never forget
+        raise InstanceError(f"the replaced subkeys of {recipient_id}: {exc}") from exc
+
+
 def check_list(
-    paths: InstancePaths, data: bytes, manifest: Manifest, today: dt.date
+    paths: InstancePaths, data: bytes, manifest: Manifest, today: dt.date, *, rekeyed: bool = False
 ) -> InstalledList:
-    """Verify `data` as a reviewer's list under `manifest`, against the one it would replace."""
+    """Verify `data` as a reviewer's list under `manifest`, against the one it would replace.
+
+    With `rekeyed` it may give new keys for weeks the installed list covers.
+    """
     if len(data) > SUBKEYS_MAX_BYTES:
         raise InstanceError(f"not a subkey list: larger than {SUBKEYS_MAX_BYTES} bytes")
     try:
@@ -86,21 +110,47 @@ def check_list(
             (r for r in manifest.recipients if r.signing_key == signed.subkeys.reviewer), None
         )
         installed = read_lists(paths).get(whose.id) if whose is not None else None
-        return InstalledList(check_install(manifest, signed, installed, today), signed)
+        gone = read_superseded(paths, whose.id) if whose is not None else frozenset()
+        recipient = check_install(
+            manifest, signed, installed, today, rekeyed=rekeyed, superseded=gone
+        )
+        changed = replaced(signed.subkeys, installed.subkeys) if installed is not None else ()
+        return InstalledList(recipient, signed, changed)
     except CryptoError as exc:
-        raise InstanceError(f"subkey list refused: {exc}") from exc
+        refused = InstanceError(f"subkey list refused: {exc}")
+        if isinstance(exc, SubkeyError) and exc.rule == "disagrees":
+            refused.hint = (
+                "only if its reviewer re-keyed those weeks after a subkey was compromised "
+                "(they will say so), install it with --rekeyed"
+            )
+        raise refused from exc
 
 
 def install_lists(
-    paths: InstancePaths, documents: list[bytes], manifest: Manifest, today: dt.date
+    paths: InstancePaths,
+    documents: list[bytes],
+    manifest: Manifest,
+    today: dt.date,
+    *,
+    rekeyed: bool = False,
 ) -> list[InstalledList]:
-    """Check every list first, then put each in place whole: all of them, or none."""
-    checked = [check_list(paths, data, manifest, today) for data in documents]
+    """Check every list first, then put each in place whole: all of them, or none.
+
+    A replaced key is recorded before the list replacing it is put in place, so
+    no crash between the two leaves the old list installable again.
+    """
+    checked = [check_list(paths, data, manifest, today, rekeyed=rekeyed) for data in documents]
     whose = [c.recipient.id for c in checked]
     if len(set(whose)) != len(whose):
         raise InstanceError("two of these lists are the same reviewer's: install one")
     subkeys_dir(paths).mkdir(mode=0o700, exist_ok=True)
     for c in checked:
+        if c.replaced:
+            gone = read_superseded(paths, c.recipient.id) | {
+                key.fingerprint.key_id for _, key in c.replaced
+            }
+            text = "".join(f"{key_id.hex()}\n" for key_id in sorted(gone))
+            write_replacing(superseded_path(paths, c.recipient.id), text.encode("ascii"))
         write_replacing(list_path(paths, c.recipient.id), c.signed.to_bytes())
     return checked
 

@@ -490,13 +490,19 @@ def check_install(
     signed: SignedSubkeyList,
     installed: SignedSubkeyList | None,
     today: dt.date,
+    *,
+    rekeyed: bool = False,
+    superseded: frozenset[bytes] = frozenset(),
 ) -> Recipient:
     """Accept `signed` as a reviewer's list to install, replacing `installed`; say whose it is.
 
     The list must be signed by the long-term key of a reviewer of the keyring in
     force, list no long-term hybrid key, and, beside the list it replaces, be no
     older and give the same key for every week both cover (lists from one secret
-    store overlap without disagreeing; a list that disagrees is someone else's).
+    store overlap without disagreeing; a list that disagrees is someone else's),
+    unless the installer says the reviewer `rekeyed` those weeks (a subkey was
+    compromised). Either way it names no key in `superseded` (key ids replaced so
+    before): the compromised list, replayed the same day, is refused.
     """
     recipient = next(
         (r for r in manifest.recipients if r.signing_key == signed.subkeys.reviewer), None
@@ -506,6 +512,9 @@ def check_install(
     subkeys = verify_subkeys(signed, recipient.signing_key, today)
     _refuse_long_term(manifest, subkeys)
     check_bound(manifest, subkeys)
+    for period, key in subkeys.subkeys:
+        if key.fingerprint.key_id in superseded:
+            raise SubkeyError("superseded", f"the key for {period} was replaced after a compromise")
     if installed is not None and installed != signed:
         old = installed.subkeys
         if subkeys.format < old.format:
@@ -514,10 +523,22 @@ def check_install(
             )
         if subkeys.issued < old.issued:
             raise SubkeyError("older", f"the installed list was issued later ({old.issued})")
-        for period, key in subkeys.subkeys:
-            if old.key_for(period) not in (None, key):
-                raise SubkeyError("disagrees", f"the installed list has another key for {period}")
+        changed = replaced(subkeys, old)
+        if changed and not rekeyed:
+            raise SubkeyError(
+                "disagrees", f"the installed list has another key for {changed[0][0]}"
+            )
     return recipient
+
+
+def replaced(new: SubkeyList, old: SubkeyList) -> tuple[tuple[Period, HybridPublicKey], ...]:
+    """The weeks both lists cover for which `new` gives another key, with `old`'s key."""
+    found = []
+    for period, key in new.subkeys:
+        before = old.key_for(period)
+        if before is not None and before != key:
+            found.append((period, before))
+    return tuple(found)
 
 
 def verified_lists(

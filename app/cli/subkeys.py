@@ -21,9 +21,16 @@ def subkeys() -> None:
 @click.argument(
     "files", nargs=-1, required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path)
 )
+@click.option(
+    "--rekeyed",
+    is_flag=True,
+    help="The lists give new keys for weeks the installed ones cover: their reviewer re-keyed "
+    "them after a subkey was compromised, and says so. The replaced keys are refused from "
+    "then on.",
+)
 @click.pass_obj
 @reports_errors
-def install(instance: Path, files: tuple[Path, ...]) -> None:
+def install(instance: Path, files: tuple[Path, ...], rekeyed: bool) -> None:
     """Install FILE…, each a reviewer's signed subkey list: all of them, or none if one fails."""
     from app.models import today
     from app.services.context import services
@@ -36,12 +43,15 @@ def install(instance: Path, files: tuple[Path, ...]) -> None:
             documents.append(src.read(SUBKEYS_MAX_BYTES + 1))
     with app_context(instance):
         svc = services()
-        installed = install_lists(svc.paths, documents, svc.manifest(), today())
+        installed = install_lists(svc.paths, documents, svc.manifest(), today(), rekeyed=rekeyed)
     for item in installed:
         click.echo(
             f"raazdar: subkeys of {item.recipient.name} ({item.recipient.id}) installed: "
             f"{item.subkeys.first} to {item.subkeys.last}"
         )
+        if item.replaced:
+            weeks = ", ".join(str(period) for period, _ in item.replaced)
+            click.echo(f"raazdar: new keys for {weeks}; the replaced ones are refused from now on")
 
 
 def echo_statuses(instance: Path) -> None:

@@ -57,15 +57,17 @@ def signed_list(
     return secrets, sign_subkeys(listed, signing)
 
 
-def install(runner: CliRunner, instance: Path, *lists: SignedSubkeyList) -> Result:
-    """Run `raazdar keyring subkeys install` on files holding `lists`."""
+def install(
+    runner: CliRunner, instance: Path, *lists: SignedSubkeyList, flags: tuple[str, ...] = ()
+) -> Result:
+    """Run `raazdar keyring subkeys install` (with `flags`) on files holding `lists`."""
     files = []
     for n, signed in enumerate(lists):
         path = instance.parent / f"subkeys-{n}.json"
         path.write_bytes(signed.to_bytes())
         files.append(str(path))
     return runner.invoke(
-        main, ["--instance", str(instance), "keyring", "subkeys", "install", *files]
+        main, ["--instance", str(instance), "keyring", "subkeys", "install", *flags, *files]
     )
 
 

@@ -35,6 +35,7 @@ from crypto.subkeys import (
     SubkeyList,
     check_install,
     check_sealed_to_subkeys,
+    replaced,
     requires_subkeys,
     sealing_keys,
     sign_subkeys,
@@ -308,6 +309,49 @@ def test_a_list_that_disagrees_on_a_shared_week_is_refused() -> None:
     with pytest.raises(SubkeyError) as caught:
         check_install(keyring(), other, LISTS["alice"], FIRST.after(4).first_day)
     assert caught.value.rule == "disagrees"
+
+
+def _rekeyed_alice() -> SignedSubkeyList:
+    """Alice's list re-keyed the day it was issued: bilal's seeds for weeks 4-5, hers after."""
+    entries = tuple((FIRST.after(i), seed("bilal", i).public_key) for i in range(4, 6))
+    entries += tuple((FIRST.after(i), subkey("alice", FIRST.after(i))) for i in range(6, 8))
+    return sign_subkeys(
+        SubkeyList(SIGNERS["alice"].verify_key, LISTS["alice"].subkeys.issued, entries),
+        SIGNERS["alice"],
+    )
+
+
+def test_a_list_rekeyed_the_same_day_replaces_the_installed_one_on_the_installers_word() -> None:
+    rekeyed = _rekeyed_alice()
+    with pytest.raises(SubkeyError) as caught:
+        check_install(keyring(), rekeyed, LISTS["alice"], WEDNESDAY)
+    assert caught.value.rule == "disagrees"
+    assert check_install(keyring(), rekeyed, LISTS["alice"], WEDNESDAY, rekeyed=True).id == "alice"
+    assert replaced(rekeyed.subkeys, LISTS["alice"].subkeys) == tuple(
+        (FIRST.after(i), subkey("alice", FIRST.after(i))) for i in range(4, 6)
+    )
+    assert replaced(LISTS["alice"].subkeys, LISTS["alice"].subkeys) == ()
+
+
+def test_a_list_naming_a_superseded_key_is_refused_whatever_the_installer_says() -> None:
+    gone = frozenset({subkey("alice", FIRST.after(5)).fingerprint.key_id})
+    for installed in (None, _rekeyed_alice()):
+        with pytest.raises(SubkeyError) as caught:
+            check_install(
+                keyring(), LISTS["alice"], installed, WEDNESDAY, rekeyed=True, superseded=gone
+            )
+        assert caught.value.rule == "superseded"
+        assert str(FIRST.after(5)) in str(caught.value)
+    other = frozenset({subkey("bilal", FIRST).fingerprint.key_id})
+    assert check_install(keyring(), LISTS["alice"], None, WEDNESDAY, superseded=other).id == "alice"
+
+
+def test_a_rekeyed_list_issued_earlier_is_still_older() -> None:
+    newer = signed_list("alice", issued=WEDNESDAY)
+    earlier = signed_list("alice", issued=WEDNESDAY - dt.timedelta(days=1))
+    with pytest.raises(SubkeyError) as caught:
+        check_install(keyring(), earlier, newer, WEDNESDAY, rekeyed=True)
+    assert caught.value.rule == "older"
 
 
 def test_an_older_list_does_not_replace_a_newer_one() -> None:

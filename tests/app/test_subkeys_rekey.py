@@ -1,0 +1,102 @@
+"""A reviewer re-keys weeks whose subkey was compromised, the same day: the server takes the
+new list on the installer's word, and never the compromised one again."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from flask import Flask
+
+from app.instance import InstancePaths
+from app.models import today
+from app.services.context import services
+from app.subkeys import list_path, read_lists, subkeys_dir, superseded_path
+from crypto.subkeys import Period, SignedSubkeyList
+from tests.app.subkeys_support import install, publish, signed_list, without_lists
+from tests.app.test_subkeys import context_manifest
+
+THIS_WEEK = Period.of(today())
+
+
+@pytest.fixture
+def hybrid(instance: Path) -> Path:
+    """The demo instance, its keyring of hybrid reviewers (format 3), without a subkey list."""
+    return without_lists(instance)
+
+
+def _compromised_then_rekeyed(hybrid: Path, runner: CliRunner) -> tuple[SignedSubkeyList, ...]:
+    """The installed list (whose keys leaked) and the same day's re-issue with new keys."""
+    _, leaked = signed_list(hybrid, THIS_WEEK)
+    assert install(runner, hybrid, leaked).exit_code == 0
+    _, rekeyed = signed_list(hybrid, THIS_WEEK)
+    assert rekeyed.subkeys.issued == leaked.subkeys.issued
+    return leaked, rekeyed
+
+
+def test_a_reviewer_replaces_a_compromised_weeks_subkey_the_same_day(
+    hybrid: Path, app: Flask, runner: CliRunner
+) -> None:
+    """The week's subkey leaked (a stolen store backup): the reviewer re-keys it today. Every
+    re-issue was refused as `disagrees`, so reports went on being sealed to the thief's key."""
+    leaked, rekeyed = _compromised_then_rekeyed(hybrid, runner)
+    refused = install(runner, hybrid, rekeyed)
+    assert refused.exit_code == 1
+    assert "disagrees" in refused.output
+    assert "--rekeyed" in refused.output
+
+    result = install(runner, hybrid, rekeyed, flags=("--rekeyed",))
+    assert result.exit_code == 0, f"the re-keyed list was refused: {result.output}"
+    assert f"new keys for {THIS_WEEK}" in result.output
+    with app.app_context():
+        (key,) = services().recipients()
+    assert key == rekeyed.subkeys.key_for(THIS_WEEK)
+    assert key != leaked.subkeys.key_for(THIS_WEEK)
+
+
+@pytest.mark.parametrize("flags", [(), ("--rekeyed",)])
+def test_the_compromised_list_replayed_the_same_day_is_refused(
+    hybrid: Path, app: Flask, runner: CliRunner, flags: tuple[str, ...]
+) -> None:
+    leaked, rekeyed = _compromised_then_rekeyed(hybrid, runner)
+    assert install(runner, hybrid, rekeyed, flags=("--rekeyed",)).exit_code == 0
+    replayed = install(runner, hybrid, leaked, flags=flags)
+    assert replayed.exit_code == 1
+    assert "superseded" in replayed.output or "disagrees" in replayed.output
+    (recipient,) = context_manifest(app).recipients
+    assert read_lists(InstancePaths(hybrid))[recipient.id] == rekeyed
+
+
+def test_a_replaced_key_stays_refused_once_the_list_moves_on(
+    hybrid: Path, app: Flask, runner: CliRunner
+) -> None:
+    """The replaced keys are remembered, not just compared with the list installed now."""
+    secrets, leaked = signed_list(hybrid, THIS_WEEK)
+    assert install(runner, hybrid, leaked).exit_code == 0
+    _, rekeyed = signed_list(hybrid, THIS_WEEK, count=2)
+    assert install(runner, hybrid, rekeyed, flags=("--rekeyed",)).exit_code == 0
+    _, later = signed_list(hybrid, THIS_WEEK.after(2), count=4, secrets=secrets)
+    again = install(runner, hybrid, later)
+    assert again.exit_code == 0, again.output  # no week shared with the installed list
+    result = install(runner, hybrid, leaked, flags=("--rekeyed",))
+    assert result.exit_code == 1
+    assert "superseded" in result.output
+    paths = InstancePaths(hybrid)
+    (recipient,) = context_manifest(app).recipients
+    assert stat.S_IMODE(superseded_path(paths, recipient.id).stat().st_mode) == 0o600
+    assert sorted(p.name for p in subkeys_dir(paths).iterdir()) == sorted(
+        [list_path(paths, recipient.id).name, superseded_path(paths, recipient.id).name]
+    )
+
+
+def test_a_rekeyed_list_issued_before_the_installed_one_is_still_older(
+    hybrid: Path, runner: CliRunner
+) -> None:
+    publish(runner, hybrid, THIS_WEEK)
+    _, earlier = signed_list(hybrid, THIS_WEEK.after(-1), count=3)
+    assert earlier.subkeys.issued < today()
+    result = install(runner, hybrid, earlier, flags=("--rekeyed",))
+    assert result.exit_code == 1
+    assert "older" in result.output
