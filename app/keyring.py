@@ -140,8 +140,14 @@ def read_pinned(paths: InstancePaths) -> frozenset[Fingerprint]:
     return frozenset(Fingerprint.parse(text) for text in obj["authority"])
 
 
-def load_keyring(paths: InstancePaths, today: dt.date) -> KeyringState:
-    """Verify the chain from the pinned authorities to the newest manifest on disk."""
+def load_keyring(
+    paths: InstancePaths, today: dt.date, installed: int | None = None
+) -> KeyringState:
+    """Verify the chain from the pinned authorities to the newest manifest on disk.
+
+    `installed` is the newest version the database records installed: files
+    older than it were rolled back, whatever the timestamp beside them says.
+    """
     try:
         pinned = read_pinned(paths)
     except (OSError, ValueError, KeyError, CryptoError):
@@ -157,6 +163,21 @@ def load_keyring(paths: InstancePaths, today: dt.date) -> KeyringState:
     except (OSError, CryptoError) as exc:
         return KeyringState(None, pinned=pinned, problem=f"keyring does not verify: {exc}")
     stamp = read_timestamp(paths)
+    if installed is not None and installed > manifest.version:
+        # The timestamp may be gone with the files; the audit log's entry is not (nor,
+        # unnoticed by the workstation, every entry after it).
+        return KeyringState(
+            None,
+            chain,
+            pinned,
+            problem=(
+                f"keyring v{manifest.version} is older than the v{installed} the audit log "
+                f"records installed here: the later keyrings' files were removed from the "
+                "instance directory (or an old copy restored); install them again "
+                "(`raazdar keyring install`)"
+            ),
+            timestamp=stamp,
+        )
     if stamp is not None and stamp.timestamp.version > manifest.version:
         # Only a timestamp for the keyring in force is ever installed: a later one means
         # the newer keyrings' files were removed (or an old backup restored), and v1 would
@@ -176,10 +197,16 @@ def load_keyring(paths: InstancePaths, today: dt.date) -> KeyringState:
 
 
 class KeyringCache:
-    """Re-verify the keyring when the files change or the day turns, not on every request."""
+    """Re-verify the keyring when the files change or the day turns, not on every request.
 
-    def __init__(self, paths: InstancePaths) -> None:
+    Each time, `installed` gives the newest version the database records installed.
+    """
+
+    def __init__(
+        self, paths: InstancePaths, installed: Callable[[], int | None] = lambda: None
+    ) -> None:
         self._paths = paths
+        self._installed = installed
         self._manifests = str(paths.manifests)
         self._timestamp = str(timestamp_path(paths))
         self._lock = threading.Lock()
@@ -191,7 +218,7 @@ class KeyringCache:
         key = (today, self._stamp())
         with self._lock:
             if key != self._key:
-                self._state = load_keyring(self._paths, today)
+                self._state = load_keyring(self._paths, today, self._installed())
                 self._key = key
             return self._state
 

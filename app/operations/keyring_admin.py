@@ -165,7 +165,7 @@ def install(session: Session, data: bytes, *, actor: str) -> Installed:
     audit.record(
         session,
         actor,
-        "keyring-installed",
+        audit.KEYRING_INSTALLED,
         version=new.version,
         reviewers=sorted(str(r.encryption_key.fingerprint) for r in new.recipients),
         authorities=sorted(str(fp) for fp in new.authority_fingerprints),

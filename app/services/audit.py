@@ -34,6 +34,8 @@ from crypto.exchange import AuditProof
 
 # The actor recorded for commands run on the server's own console.
 CONSOLE = "console"
+# The action of a keyring installed (`app.operations.keyring_admin.install`), with its version.
+KEYRING_INSTALLED = "keyring-installed"
 
 
 def _record(seq: int, day: dt.date, actor: str, action: str, detail: str) -> dict[str, Any]:
@@ -80,6 +82,24 @@ def entries(
     if limit is not None:
         query = query.limit(limit)
     return list(session.execute(query).scalars())
+
+
+def newest_keyring(session: Session) -> int | None:
+    """The version of the newest keyring the log records installed (None: none since `init`).
+
+    The keyring's files can be rolled back with the timestamp beside them; this
+    entry can go only with every entry after it, which the next export shows the
+    workstation (PROTOCOL §13.5).
+    """
+    query = (
+        select(AuditEntry.detail)
+        .where(AuditEntry.action == KEYRING_INSTALLED)
+        .order_by(AuditEntry.seq.desc())
+        .limit(1)
+    )
+    detail = session.execute(query).scalar()
+    version = json.loads(detail).get("version") if detail is not None else None
+    return version if isinstance(version, int) else None
 
 
 def names(session: Session) -> tuple[list[str], list[str]]:

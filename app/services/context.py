@@ -9,6 +9,8 @@ from typing import Final
 
 from flask import Flask, current_app, has_request_context, request
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from app.db import Database, db_session
 from app.demo import demo_timestamp
@@ -16,6 +18,7 @@ from app.errors import KeyringUnavailable
 from app.instance import InstancePaths
 from app.keyring import KeyringCache, KeyringState, fresh_timestamp, timestamp_path, write_replacing
 from app.models import ExportHead, today
+from app.services import audit
 from app.store import EnvelopeStore, SealingKey
 from app.subkeys import SubkeyCache, sealing_day
 from crypto import CryptoError, Manifest, SignedTimestamp, VerifyKey
@@ -171,9 +174,21 @@ def init_app(app: Flask) -> None:
     app.extensions["raazdar"] = Services(
         paths=paths,
         store=EnvelopeStore(paths.store, paths.staging),
-        keyrings=KeyringCache(paths),
+        keyrings=KeyringCache(paths, lambda: _installed_keyring(app)),
         subkeys=SubkeyCache(paths),
     )
+
+
+def _installed_keyring(app: Flask) -> int | None:
+    """The newest keyring version the audit log records installed, on a connection of its own."""
+    database: Database = app.extensions["raazdar.db"]
+    if database.engine is None:
+        return None
+    try:
+        with Session(database.engine) as session:
+            return audit.newest_keyring(session)
+    except SQLAlchemyError:  # no tables yet (before `raazdar migrate`): the files alone
+        return None
 
 
 def services() -> Services:

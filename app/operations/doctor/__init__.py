@@ -14,7 +14,7 @@ from pathlib import Path
 
 from app import environment
 from app.instance import InstancePaths
-from app.operations.doctor.database import database_checks, latest_export_day
+from app.operations.doctor.database import Recorded, database_checks, recorded
 from app.operations.doctor.disk import (
     atime_check,
     code_check,
@@ -52,10 +52,12 @@ def diagnose(instance: Path, today: dt.date, where: Surroundings | None = None) 
     if config is not None:
         checks.append(guarded("database", lambda: database_check(paths, config)))
         checks.append(guarded("startup", lambda: startup_check(config, where)))
-    checks.append(guarded("keyring", lambda: keyring_check(paths, today)))
-    checks.append(guarded("timestamp", lambda: timestamp_check(paths, today)))
-    latest = latest_export_day(config) if config is not None else None
-    checks.append(guarded("subkeys", lambda: subkeys_check(paths, today, latest)))
+    held = recorded(config) if config is not None else Recorded()
+    checks.append(guarded("keyring", lambda: keyring_check(paths, today, held.keyring)))
+    checks.append(guarded("timestamp", lambda: timestamp_check(paths, today, held.keyring)))
+    checks.append(
+        guarded("subkeys", lambda: subkeys_check(paths, today, held.latest_export, held.keyring))
+    )
     store = EnvelopeStore(paths.store, paths.staging)
     if config is not None:
         checks += database_checks(config, today, store)

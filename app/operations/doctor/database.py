@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Final
 
 from sqlalchemy import select, text
@@ -42,20 +43,28 @@ def database_checks(config: Config, today: dt.date, store: EnvelopeStore) -> lis
         engine.dispose()
 
 
-def latest_export_day(config: Config) -> dt.date | None:
-    """The latest day an export was dated, which the server seals to while its clock is behind.
+@dataclass(frozen=True)
+class Recorded:
+    """What the database holds that the keyring checks need beside the instance's files."""
 
-    None when the database cannot tell (the database checks say why).
-    """
+    # The latest day an export was dated: the server seals to its week while the clock is behind.
+    latest_export: dt.date | None = None
+    # The newest keyring version the audit log records installed: older files were rolled back.
+    keyring: int | None = None
+
+
+def recorded(config: Config) -> Recorded:
+    """Read it; nothing when the database cannot tell (the database checks say why)."""
     try:
         engine = db.make_engine(config.DATABASE_URL)
     except Exception:  # a bad URL: the database check reports it
-        return None
+        return Recorded()
     try:
         with Session(engine) as session:
-            return session.execute(select(ExportHead.day).where(ExportHead.id == 1)).scalar()
+            day = session.execute(select(ExportHead.day).where(ExportHead.id == 1)).scalar()
+            return Recorded(day, audit.newest_keyring(session))
     except Exception:  # unreadable or unmigrated: the database checks say why
-        return None
+        return Recorded()
     finally:
         engine.dispose()
 

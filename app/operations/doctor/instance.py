@@ -204,9 +204,12 @@ def startup_check(config: Config, where: Surroundings) -> Check:
     return Check("startup", Status.OK, "the server accepts its configuration; debug mode is off")
 
 
-def keyring_check(paths: InstancePaths, today: dt.date) -> Check:
-    """Check for a keyring in force, verified from the pinned authorities, not near expiry."""
-    state = load_keyring(paths, today)
+def keyring_check(paths: InstancePaths, today: dt.date, installed: int | None = None) -> Check:
+    """Check for a keyring in force, verified from the pinned authorities, not near expiry.
+
+    `installed` is the newest version the database records installed (`load_keyring`).
+    """
+    state = load_keyring(paths, today, installed)
     if state.manifest is None:
         return Check(
             "keyring",
@@ -227,14 +230,14 @@ def keyring_check(paths: InstancePaths, today: dt.date) -> Check:
     return Check("keyring", Status.OK, summary)
 
 
-def timestamp_check(paths: InstancePaths, today: dt.date) -> Check:
+def timestamp_check(paths: InstancePaths, today: dt.date, installed: int | None = None) -> Check:
     """Check that a fresh signed timestamp vouches for the keyring, as `raazdar-submit` demands.
 
     The server cannot make one (it holds no timestamp key), so a lapsed one stays
     lapsed until an administrator installs the next: the clients refuse the
     keyring meanwhile (docs/PROTOCOL.md §8.8).
     """
-    state = load_keyring(paths, today)
+    state = load_keyring(paths, today, installed)
     manifest = state.manifest
     if manifest is None:
         return Check("timestamp", Status.FAIL, "no keyring in force for a timestamp to vouch for")

@@ -18,7 +18,10 @@ _RENEW = (
 
 
 def subkeys_check(
-    paths: InstancePaths, today: dt.date, latest_export: dt.date | None = None
+    paths: InstancePaths,
+    today: dt.date,
+    latest_export: dt.date | None = None,
+    installed: int | None = None,
 ) -> Check:
     """Fail when some reviewer has no subkey for the week sealed to; warn when a list runs out
     within 14 days.
@@ -32,7 +35,7 @@ def subkeys_check(
         if day != today
         else ""
     )
-    manifest = load_keyring(paths, today).manifest
+    manifest = load_keyring(paths, today, installed).manifest
     if manifest is None:
         return Check("subkeys", Status.FAIL, "no keyring in force (see the keyring check)")
     if not requires_subkeys(manifest):
