@@ -271,25 +271,47 @@ def days_left(signed: SignedSubkeyList, reviewer: VerifyKey, today: dt.date) -> 
 
 @dataclass(frozen=True, slots=True)
 class SubkeySecrets:
-    """The workstation's secret subkeys by week: what its caller keeps sealed at rest."""
+    """The workstation's secret subkeys by week: what its caller keeps sealed at rest.
+
+    A week re-keyed after a compromise (`rekeyed`) holds its replaced secrets
+    before its newest, which alone is listed: what was sealed to them still opens.
+    """
 
     keys: tuple[tuple[Period, HybridPrivateKey], ...] = ()
 
     def __post_init__(self) -> None:
         periods = [p for p, _ in self.keys]
-        if periods != sorted(set(periods)) or len(periods) > C.SUBKEY_SECRETS_MAX_PERIODS:
+        public = {k.public_key for _, k in self.keys}
+        if (
+            periods != sorted(periods)
+            or len(public) != len(periods)
+            or len(periods) > C.SUBKEY_SECRETS_MAX_PERIODS
+        ):
             raise FormatError(
-                f"secret subkeys are 0-{C.SUBKEY_SECRETS_MAX_PERIODS} periods, in order, none twice"
+                f"secret subkeys are 0-{C.SUBKEY_SECRETS_MAX_PERIODS} entries in week order, "
+                "no key twice"
             )
 
     @property
     def periods(self) -> tuple[Period, ...]:
-        """The weeks whose secrets are still held."""
-        return tuple(p for p, _ in self.keys)
+        """The weeks whose secrets are still held, each once."""
+        return tuple(dict.fromkeys(p for p, _ in self.keys))
 
     def get(self, period: Period) -> HybridPrivateKey | None:
-        """The secret for `period`, if it is still held."""
-        return next((k for p, k in self.keys if p == period), None)
+        """The newest secret for `period` (the one listed), if it is still held."""
+        return next((k for p, k in reversed(self.keys) if p == period), None)
+
+    def all_of(self, period: Period) -> tuple[HybridPrivateKey, ...]:
+        """Every secret held for `period`: the replaced ones, then the newest."""
+        return tuple(k for p, k in self.keys if p == period)
+
+    def rekeyed(self, periods: Iterable[Period]) -> SubkeySecrets:
+        """The store with a fresh newest secret for each of `periods` (held weeks only)."""
+        weeks = set(periods)
+        if not weeks <= set(self.periods):
+            raise FormatError("only a week held can be re-keyed")
+        fresh = [(p, HybridPrivateKey.generate()) for p in sorted(weeks)]
+        return SubkeySecrets(tuple(sorted([*self.keys, *fresh], key=lambda item: item[0])))
 
     def public_list(
         self,
@@ -303,18 +325,25 @@ class SubkeySecrets:
         Given an instance id and a keyring version the list is bound to them
         (format 2); without, it is a format 1 list.
         """
-        ahead = tuple((p, k.public_key) for p, k in self.keys if p >= Period.of(today))
+        ahead = tuple(
+            (p, newest.public_key)
+            for p in self.periods
+            if p >= Period.of(today) and (newest := self.get(p)) is not None
+        )
         if not ahead:
             raise FormatError("no secret subkey is held for this week or later")
         return SubkeyList(reviewer, today, ahead, instance, keyring)
 
     def merged(self, other: SubkeySecrets) -> SubkeySecrets:
-        """Both stores together; a week with two different secrets is refused."""
-        union = dict(self.keys)
-        for period, key in other.keys:
-            if union.setdefault(period, key) != key:
+        """Both stores together; a week held with another newest secret is refused."""
+        added = []
+        for period in other.periods:
+            mine, theirs = self.get(period), other.get(period)
+            if mine is None:
+                added += [(period, key) for key in other.all_of(period)]
+            elif mine != theirs:
                 raise FormatError(f"two different secret subkeys for {period}")
-        return SubkeySecrets(tuple(sorted(union.items(), key=lambda item: item[0])))
+        return SubkeySecrets(tuple(sorted([*self.keys, *added], key=lambda item: item[0])))
 
     def to_bytes(self) -> bytes:
         """Canonical JSON of the seeds. Secret: the caller seals it before it touches a disk."""

@@ -40,15 +40,31 @@ def _periods(periods: tuple[Period, ...]) -> str:
     show_default=True,
     help="How many weeks from this one the list covers; weeks held already keep their keys.",
 )
+@click.option(
+    "--rekey",
+    is_flag=True,
+    help="A copy of the subkeys leaked: give this week and every held week after it new keys "
+    "(the replaced ones are kept until their week may go, for what was sealed to them).",
+)
 @pass_ctx
-def new(c: Ctx, out: Path, weeks: int) -> None:
+def new(c: Ctx, out: Path, weeks: int, rekey: bool) -> None:
     """Make subkeys for the weeks ahead and write the signed list an administrator installs."""
     u = c.unlock()
-    signed, made = subkeys.issue(u, weeks, today())
+    signed, made = subkeys.issue(u, weeks, today(), rekey=rekey)
     fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as dst:
         dst.write(signed.to_bytes())
     listed = signed.subkeys
+    if rekey:
+        click.echo(f"subkey list {listed.first} to {listed.last} written to {out}")
+        click.echo(f"new keys for {_periods(made)}")
+        click.echo(
+            f"{PROG}: hint: carry it to the server: "
+            f"`raazdar keyring subkeys install --rekeyed {out.name}` (today: until then reports "
+            "are sealed to the leaked keys)",
+            err=True,
+        )
+        return
     click.echo(
         f"subkey list {listed.first} to {listed.last} written to {out} "
         f"({len(made)} new week(s): {_periods(made)})"

@@ -110,11 +110,16 @@ def held_keys(u: Unlocked) -> list[HybridPrivateKey]:
     return [key for _, key in load(u).keys]
 
 
-def issue(u: Unlocked, weeks: int, today: dt.date) -> tuple[SignedSubkeyList, tuple[Period, ...]]:
+def issue(
+    u: Unlocked, weeks: int, today: dt.date, *, rekey: bool = False
+) -> tuple[SignedSubkeyList, tuple[Period, ...]]:
     """Hold a subkey for each of `weeks` weeks from this one; return the list to publish.
 
     Weeks already held keep their secrets (a new list repeats their keys), so
-    lists issued one after another never disagree. Also returns the weeks made.
+    lists issued one after another never disagree. With `rekey` (a copy of the
+    store leaked) every held week from this one on gets a new secret, listed
+    from now on; the replaced one is kept, since reports may already be sealed
+    to it, and goes with its week. Returns the list and the weeks made (or re-keyed).
     """
     if not 1 <= weeks <= C.SUBKEYS_MAX_PERIODS:
         raise SubkeyRefused(f"a list covers 1-{C.SUBKEYS_MAX_PERIODS} weeks")
@@ -130,6 +135,16 @@ def issue(u: Unlocked, weeks: int, today: dt.date) -> tuple[SignedSubkeyList, tu
             audit.append(u, "subkeys-new", None, {"weeks": [str(p) for p in fresh.periods]})
             _record(u, store, destroyed=())
             _write(u, store)
+    made = fresh.periods
+    if rekey:
+        doomed = tuple(p for p in store.periods if this_week <= p < start)
+        if doomed:
+            store = store.rekeyed(doomed)
+            with transaction(u.conn):
+                audit.append(u, "subkeys-rekey", None, {"weeks": [str(p) for p in doomed]})
+                _record(u, store, destroyed=())
+                _write(u, store)
+        made = doomed + made
     # Bound to the pinned instance and the keyring in force (1 before any is
     # installed): a reviewer of two instances signs lists neither server can serve
     # as the other's (docs/PROTOCOL.md §5A.8).
@@ -140,7 +155,7 @@ def issue(u: Unlocked, weeks: int, today: dt.date) -> tuple[SignedSubkeyList, tu
         u.workspace.pinned.instance_id,
         manifest.version if manifest is not None else 1,
     )
-    return sign_subkeys(listed, u.signing), fresh.periods
+    return sign_subkeys(listed, u.signing), made
 
 
 def adopt(u: Unlocked, sealed: bytes, listed: bytes, today: dt.date) -> tuple[Period, ...]:
@@ -346,9 +361,7 @@ def _waiting(u: Unlocked, store: SubkeySecrets, weeks: Iterable[Period]) -> tupl
     """The weeks among `weeks` whose subkey an item kept unread here was sealed to."""
     ids = _pending_key_ids(u)
     return tuple(
-        p
-        for p in weeks
-        if (key := store.get(p)) is not None and key.public_key.fingerprint.key_id in ids
+        p for p in weeks if any(k.public_key.fingerprint.key_id in ids for k in store.all_of(p))
     )
 
 

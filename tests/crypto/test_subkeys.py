@@ -443,9 +443,14 @@ def test_the_secret_store_round_trips_and_is_strict() -> None:
     with pytest.raises(FormatError):
         SubkeySecrets.from_bytes(json.dumps(document).encode())
     document = json.loads(data)
-    document["secrets"][1]["period"] = document["secrets"][0]["period"]
-    with pytest.raises(FormatError):
+    document["secrets"][1]["key"] = document["secrets"][0]["key"]
+    with pytest.raises(FormatError):  # one key under two weeks
         SubkeySecrets.from_bytes(json.dumps(document).encode())
+    document = json.loads(data)
+    document["secrets"][1]["period"] = document["secrets"][0]["period"]
+    twice = SubkeySecrets.from_bytes(json.dumps(document).encode())  # a week re-keyed
+    assert twice.periods == SECRETS.periods[:1] + SECRETS.periods[2:]
+    assert twice.get(FIRST) == SECRETS.get(FIRST.after())
     document = json.loads(data)
     document["format"] = 2
     with pytest.raises(UnsupportedVersionError):
@@ -458,6 +463,39 @@ def test_stores_merge_but_never_hold_two_secrets_for_one_week() -> None:
     assert merged.periods == SECRETS.periods + extra.periods
     with pytest.raises(FormatError):
         SECRETS.merged(generate(FIRST, 1))
+
+
+def test_a_rekeyed_week_lists_its_new_secret_and_keeps_the_replaced_one() -> None:
+    weeks = SECRETS.periods[1:3]
+    rekeyed = SECRETS.rekeyed(weeks)
+    assert rekeyed.periods == SECRETS.periods
+    for p in SECRETS.periods:
+        old = SECRETS.get(p)
+        assert old is not None
+        if p in weeks:
+            assert rekeyed.all_of(p)[0] == old
+            assert rekeyed.get(p) == rekeyed.all_of(p)[1] != old
+        else:
+            assert rekeyed.all_of(p) == (old,)
+    listed = rekeyed.public_list(REVIEWER.verify_key, FIRST.first_day)
+    assert [k for _, k in listed.subkeys] == [
+        k.public_key for p in rekeyed.periods if (k := rekeyed.get(p)) is not None
+    ]
+    again = SubkeySecrets.from_bytes(rekeyed.to_bytes())
+    assert again == rekeyed
+    # Merging keeps the replaced secrets, and still refuses another newest one.
+    extra = generate(LIST.last.after(), 1)
+    assert rekeyed.merged(extra).keys == rekeyed.keys + extra.keys
+    assert rekeyed.merged(rekeyed) == rekeyed
+    assert SECRETS.merged(SubkeySecrets()) == SECRETS
+    for one, other in ((SECRETS, rekeyed), (rekeyed, SECRETS)):
+        with pytest.raises(FormatError):
+            one.merged(other)
+    assert SubkeySecrets().merged(rekeyed) == rekeyed
+    with pytest.raises(FormatError):
+        SECRETS.rekeyed([LIST.last.after()])
+    gone = destroy(rekeyed, weeks[:1], imported_through=weeks[0], today=weeks[0].after(2).first_day)
+    assert gone.all_of(weeks[0]) == ()
 
 
 # Destruction.
