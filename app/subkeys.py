@@ -96,11 +96,18 @@ def read_superseded(paths: InstancePaths, recipient_id: str) -> frozenset[bytes]
 
 
 def check_list(
-    paths: InstancePaths, data: bytes, manifest: Manifest, today: dt.date, *, rekeyed: bool = False
+    paths: InstancePaths,
+    data: bytes,
+    manifest: Manifest,
+    today: dt.date,
+    *,
+    rekeyed: bool = False,
+    superseded: frozenset[bytes] = frozenset(),
 ) -> InstalledList:
     """Verify `data` as a reviewer's list under `manifest`, against the one it would replace.
 
-    With `rekeyed` it may give new keys for weeks the installed list covers.
+    With `rekeyed` it may give new keys for weeks the installed list covers; it
+    never names a key in `superseded` (the audit log's) or in the record beside it.
     """
     if len(data) > SUBKEYS_MAX_BYTES:
         raise InstanceError(f"not a subkey list: larger than {SUBKEYS_MAX_BYTES} bytes")
@@ -110,7 +117,7 @@ def check_list(
             (r for r in manifest.recipients if r.signing_key == signed.subkeys.reviewer), None
         )
         installed = read_lists(paths).get(whose.id) if whose is not None else None
-        gone = read_superseded(paths, whose.id) if whose is not None else frozenset()
+        gone = superseded | (read_superseded(paths, whose.id) if whose else frozenset())
         recipient = check_install(
             manifest, signed, installed, today, rekeyed=rekeyed, superseded=gone
         )
@@ -133,16 +140,40 @@ def install_lists(
     today: dt.date,
     *,
     rekeyed: bool = False,
+    superseded: frozenset[bytes] = frozenset(),
 ) -> list[InstalledList]:
-    """Check every list first, then put each in place whole: all of them, or none.
+    """Check every list first, then put each in place whole: all of them, or none."""
+    checked = check_lists(paths, documents, manifest, today, rekeyed=rekeyed, superseded=superseded)
+    put_lists(paths, checked)
+    return checked
+
+
+def check_lists(
+    paths: InstancePaths,
+    documents: list[bytes],
+    manifest: Manifest,
+    today: dt.date,
+    *,
+    rekeyed: bool = False,
+    superseded: frozenset[bytes] = frozenset(),
+) -> list[InstalledList]:
+    """Check every list (`check_list`), and that no two are one reviewer's."""
+    checked = [
+        check_list(paths, data, manifest, today, rekeyed=rekeyed, superseded=superseded)
+        for data in documents
+    ]
+    whose = [c.recipient.id for c in checked]
+    if len(set(whose)) != len(whose):
+        raise InstanceError("two of these lists are the same reviewer's: install one")
+    return checked
+
+
+def put_lists(paths: InstancePaths, checked: list[InstalledList]) -> None:
+    """Put each checked list in place whole.
 
     A replaced key is recorded before the list replacing it is put in place, so
     no crash between the two leaves the old list installable again.
     """
-    checked = [check_list(paths, data, manifest, today, rekeyed=rekeyed) for data in documents]
-    whose = [c.recipient.id for c in checked]
-    if len(set(whose)) != len(whose):
-        raise InstanceError("two of these lists are the same reviewer's: install one")
     subkeys_dir(paths).mkdir(mode=0o700, exist_ok=True)
     for c in checked:
         if c.replaced:
@@ -152,7 +183,6 @@ def install_lists(
             text = "".join(f"{key_id.hex()}\n" for key_id in sorted(gone))
             write_replacing(superseded_path(paths, c.recipient.id), text.encode("ascii"))
         write_replacing(list_path(paths, c.recipient.id), c.signed.to_bytes())
-    return checked
 
 
 @dataclass(frozen=True)

@@ -32,18 +32,33 @@ def subkeys() -> None:
 @reports_errors
 def install(instance: Path, files: tuple[Path, ...], rekeyed: bool) -> None:
     """Install FILE…, each a reviewer's signed subkey list: all of them, or none if one fails."""
+    from app.db import transaction
     from app.models import today
+    from app.services import audit
     from app.services.context import services
-    from app.subkeys import install_lists
+    from app.subkeys import check_lists, put_lists
 
     documents = []
     for file in files:
         with file.open("rb") as src:
             # One byte more than allowed, so that an oversized file is refused, not truncated.
             documents.append(src.read(SUBKEYS_MAX_BYTES + 1))
-    with app_context(instance):
+    with app_context(instance), transaction() as session:
         svc = services()
-        installed = install_lists(svc.paths, documents, svc.manifest(), today(), rekeyed=rekeyed)
+        gone = audit.superseded_subkeys(session)
+        installed = check_lists(
+            svc.paths, documents, svc.manifest(), today(), rekeyed=rekeyed, superseded=gone
+        )
+        for item in installed:
+            audit.record(
+                session,
+                audit.CONSOLE,
+                audit.SUBKEYS_INSTALLED,
+                reviewer=item.recipient.id,
+                weeks=f"{item.subkeys.first} to {item.subkeys.last}",
+                replaced=sorted(key.fingerprint.key_id.hex() for _, key in item.replaced),
+            )
+        put_lists(svc.paths, installed)
     for item in installed:
         click.echo(
             f"raazdar: subkeys of {item.recipient.name} ({item.recipient.id}) installed: "

@@ -36,6 +36,8 @@ from crypto.exchange import AuditProof
 CONSOLE = "console"
 # The action of a keyring installed (`app.operations.keyring_admin.install`), with its version.
 KEYRING_INSTALLED = "keyring-installed"
+# The action of a reviewer's subkey list installed, with the key ids it replaced (if re-keyed).
+SUBKEYS_INSTALLED = "subkeys-installed"
 
 
 def _record(seq: int, day: dt.date, actor: str, action: str, detail: str) -> dict[str, Any]:
@@ -100,6 +102,19 @@ def newest_keyring(session: Session) -> int | None:
     detail = session.execute(query).scalar()
     version = json.loads(detail).get("version") if detail is not None else None
     return version if isinstance(version, int) else None
+
+
+def superseded_subkeys(session: Session) -> frozenset[bytes]:
+    """The ids of every subkey a re-keyed list replaced: never sealed to again.
+
+    The record beside the lists goes with them; these entries only with every
+    entry after them, which the next export shows the workstation.
+    """
+    query = select(AuditEntry.detail).where(AuditEntry.action == SUBKEYS_INSTALLED)
+    found: set[bytes] = set()
+    for detail in session.execute(query).scalars():
+        found.update(bytes.fromhex(k) for k in json.loads(detail).get("replaced", []))
+    return frozenset(found)
 
 
 def names(session: Session) -> tuple[list[str], list[str]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -21,7 +22,7 @@ from app.models import ExportHead, today
 from app.services import audit
 from app.store import EnvelopeStore, SealingKey
 from app.subkeys import SubkeyCache, sealing_day
-from crypto import CryptoError, Manifest, SignedTimestamp, VerifyKey
+from crypto import CryptoError, Manifest, SignedSubkeyList, SignedTimestamp, VerifyKey
 from crypto.envelope import Header
 from crypto.subkeys import SubkeyError, check_sealed_to_subkeys, requires_subkeys, sealing_keys
 
@@ -41,6 +42,10 @@ class Services:
     store: EnvelopeStore
     keyrings: KeyringCache
     subkeys: SubkeyCache
+    # The subkey ids the audit log records replaced, for which list files (`_refuse_superseded`).
+    _replaced: tuple[tuple[object, ...], frozenset[bytes]] | None = field(
+        default=None, repr=False, compare=False
+    )
     # The last answer of `recipients` under subkeys: for which manifest (the very
     # object the keyring cache holds), which list files and which day.
     _sealing: tuple[Manifest, tuple[object, ...], dt.date, tuple[SealingKey, ...]] | None = field(
@@ -78,6 +83,7 @@ class Services:
         cached = self._sealing
         if cached is not None and cached[0] is manifest and cached[1] == stamp and cached[2] == day:
             return manifest, list(cached[3])
+        self._refuse_superseded(stamp, lists)
         try:
             keys = tuple(sealing_keys(manifest, lists, day))
         except SubkeyError as exc:
@@ -136,8 +142,10 @@ class Services:
             wanted = {r.encryption_key.fingerprint.key_id for r in manifest.recipients}
             named = [s.key_id for s in header.stanzas]
             return len(named) == len(wanted) and set(named) == wanted
+        stamp, lists = self.subkeys.current()
+        self._refuse_superseded(stamp, lists)
         try:
-            check_sealed_to_subkeys(header, manifest, self.subkeys.lists(), self.sealing_day())
+            check_sealed_to_subkeys(header, manifest, lists, self.sealing_day())
         except SubkeyError as exc:
             if exc.rule in _SENDERS_FAULT:
                 return False
@@ -145,6 +153,25 @@ class Services:
                 f"no valid subkey list for every reviewer ({exc.rule})"
             ) from exc
         return True
+
+    def _refuse_superseded(
+        self, stamp: tuple[object, ...], lists: Mapping[str, SignedSubkeyList]
+    ) -> None:
+        """`KeyringUnavailable` if a list names a subkey a re-keying replaced (a leaked one).
+
+        The record beside the lists can be removed with them; the audit log's is
+        read again whenever the list files change.
+        """
+        known = self._replaced
+        if known is None or known[0] != stamp:
+            known = (stamp, _replaced_subkeys())
+            self._replaced = known
+        for signed in lists.values():
+            if any(key.fingerprint.key_id in known[1] for _, key in signed.subkeys.subkeys):
+                raise KeyringUnavailable(
+                    "a reviewer's subkey list names a subkey replaced after a compromise: "
+                    "install the re-keyed list again"
+                )
 
     def reviewer_signing_keys(self) -> frozenset[VerifyKey]:
         """The signing keys of the reviewers in the keyring in force: a revoked one is out."""
@@ -177,6 +204,14 @@ def init_app(app: Flask) -> None:
         keyrings=KeyringCache(paths, lambda: _installed_keyring(app)),
         subkeys=SubkeyCache(paths),
     )
+
+
+def _replaced_subkeys() -> frozenset[bytes]:
+    """The subkey ids the audit log records replaced, on a connection of its own."""
+    database: Database = current_app.extensions["raazdar.db"]
+    assert database.engine is not None  # noqa: S101 - init_app made it
+    with Session(database.engine) as session:
+        return audit.superseded_subkeys(session)
 
 
 def _installed_keyring(app: Flask) -> int | None:

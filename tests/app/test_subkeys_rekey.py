@@ -10,13 +10,15 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask
 
+from app.errors import KeyringUnavailable
 from app.instance import InstancePaths
 from app.models import today
 from app.services.context import services
 from app.subkeys import list_path, read_lists, subkeys_dir, superseded_path
 from crypto.subkeys import Period, SignedSubkeyList
 from tests.app.subkeys_support import install, publish, signed_list, without_lists
-from tests.app.test_subkeys import context_manifest
+from tests.app.support import Visitor
+from tests.app.test_subkeys import context_manifest, send_report
 
 THIS_WEEK = Period.of(today())
 
@@ -100,3 +102,36 @@ def test_a_rekeyed_list_issued_before_the_installed_one_is_still_older(
     result = install(runner, hybrid, earlier, flags=("--rekeyed",))
     assert result.exit_code == 1
     assert "older" in result.output
+
+
+def test_the_compromised_list_put_back_on_disk_seals_nothing(
+    hybrid: Path, app: Flask, runner: CliRunner
+) -> None:
+    """Whoever holds the leaked store and can write the server's disk puts the compromised
+    list file back, and the record of the replaced keys beside it away: browser reports
+    were sealed to keys the thief holds."""
+    leaked, rekeyed = _compromised_then_rekeyed(hybrid, runner)
+    assert install(runner, hybrid, rekeyed, flags=("--rekeyed",)).exit_code == 0
+    assert send_report(_source(app)) == 303
+    paths = InstancePaths(hybrid)
+    (recipient,) = context_manifest(app).recipients
+    list_path(paths, recipient.id).write_bytes(leaked.to_bytes())
+    superseded_path(paths, recipient.id).unlink()
+
+    assert send_report(_source(app)) == 503, "a report was sealed to a replaced (leaked) subkey"
+    with app.app_context(), pytest.raises(KeyringUnavailable, match="replaced"):
+        services().recipients()
+    # Nor is it installed again, file or no file.
+    result = install(runner, hybrid, leaked, flags=("--rekeyed",))
+    assert result.exit_code == 1
+    assert "superseded" in result.output
+    back = install(runner, hybrid, rekeyed, flags=("--rekeyed",))
+    assert back.exit_code == 0, back.output
+    assert send_report(_source(app)) == 303
+
+
+def _source(app: Flask) -> Visitor:
+    """A new source's browser (one report each: the form after a first one is another)."""
+    visitor = Visitor(app.test_client())
+    visitor.client.get("/lang/en")
+    return visitor
