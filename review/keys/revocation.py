@@ -44,13 +44,15 @@ def revoke(u: Unlocked, reviewer: str, *, abandon: bool = False) -> tuple[Rewrap
 
 
 def administrators(u: Unlocked) -> list[str]:
-    """The administrators who keep a key in service here."""
+    """The administrators who keep a key in service here and whom the keyring in force lists."""
     rows = u.conn.execute(
         "SELECT r.id FROM reviewers r WHERE r.role = 'admin' AND EXISTS"
         " (SELECT 1 FROM reviewer_keys k WHERE k.reviewer = r.id AND NOT k.retired)"
         " ORDER BY r.id"
     )
-    return [r for (r,) in rows]
+    current = keyring.in_force(u.workspace)
+    listed = {r.id for r in current.recipients} if current is not None else None
+    return [r for (r,) in rows if listed is None or r in listed]
 
 
 def grant(u: Unlocked, reviewer: str, holders: Sequence[SigningKey]) -> list[Fingerprint]:

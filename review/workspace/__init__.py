@@ -299,18 +299,27 @@ class Unlocked:
 
     @property
     def is_admin(self) -> bool:
-        """Say whether the acting reviewer administers this workspace."""
+        """Say whether the acting reviewer administers this workspace.
+
+        The role follows the authorities: a reviewer the keyring in force no longer
+        lists holds it no more, even before their keys are retired here (else, racing
+        the others, they could retire the keys of every reviewer it lists first).
+        """
         row = self.conn.execute(
             "SELECT role FROM reviewers WHERE id = ?", (self.reviewer,)
         ).fetchone()
-        return row is not None and row[0] == "admin"
+        if row is None or row[0] != "admin":
+            return False
+        signed = self.workspace.keyring()
+        return signed is None or any(r.id == self.reviewer for r in signed.manifest.recipients)
 
     def require_admin(self, action: str) -> None:
         """Refuse `action` unless the acting reviewer is an administrator."""
         if not self.is_admin:
             raise UnlockError(
                 f"only an administrator may {action}",
-                hint="unlock as a reviewer whose role is admin (the workspace's first is)",
+                hint="unlock as a reviewer whose role is admin (the workspace's first is) and "
+                "whom the keyring in force lists",
             )
 
     @property

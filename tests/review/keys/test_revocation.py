@@ -204,3 +204,27 @@ def test_a_reviewer_alone_cannot_shut_out_one_the_keyring_lists(
     after = ws.Workspace.open(c.workspace)
     assert after.conn.execute("SELECT seq, wrapped FROM reviewer_keys").fetchall() == wrapped
     after.close()
+
+
+def test_an_administrator_the_keyring_dropped_shuts_nobody_out(
+    ceremony: Ceremony, tmp_path: Path
+) -> None:
+    """The keyring dropping Alice, the only administrator, is installed, and she races her
+    colleagues: before anyone retires her keys she retires Bob's, whom the keyring lists, and
+    keeps the workspace to herself, since the role she held outlived the authorities' word."""
+    c = ceremony
+    _drop_alice(c, tmp_path)
+    before = ws.Workspace.open(c.workspace)
+    wrapped = before.conn.execute("SELECT seq, wrapped FROM reviewer_keys").fetchall()
+    before.close()
+    (bobs,) = [str(seq) for seq, _ in wrapped if seq != 1]
+    raced = run("--as", "alice", "keys", "rewrap", "--retire", bobs, answers=f"{ALICE}\n",
+                workspace=c.workspace)  # fmt: skip
+    after = ws.Workspace.open(c.workspace)
+    kept = after.conn.execute("SELECT seq, wrapped FROM reviewer_keys").fetchall()
+    after.close()
+    assert kept == wrapped, raced.output
+    assert raced.exit_code == 1, raced.output
+    u = ws.Workspace.open(c.workspace).unlock("alice", lambda _label: ALICE)
+    assert not u.is_admin
+    u.workspace.close()
