@@ -71,7 +71,6 @@ def install(instance: Path, files: tuple[Path, ...], rekeyed: bool) -> None:
 
 def echo_statuses(instance: Path) -> None:
     """Print each reviewer's list and days left (for `keyring show`), warning when short."""
-    from app.models import today
     from app.services.context import services
     from app.subkeys import statuses
 
@@ -80,7 +79,8 @@ def echo_statuses(instance: Path) -> None:
         manifest = svc.keyring().manifest
         if manifest is None:
             return
-        found = statuses(manifest, svc.subkeys.lists(), today())
+        # Counted from the week reports are sealed to, as doctor counts (`Services.sealing_day`).
+        found = statuses(manifest, svc.subkeys.lists(), svc.sealing_day())
         hybrid = requires_subkeys(manifest)
     if not hybrid and not any(s.first for s in found):
         return

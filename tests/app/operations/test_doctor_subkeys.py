@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask
 
+from app.cli import main
 from app.db import db_session
 from app.errors import KeyringUnavailable
 from app.instance import InstancePaths
@@ -125,3 +126,15 @@ def test_doctor_is_ok_when_the_week_reports_are_sealed_to_has_its_subkey(
     assert check.status is Status.OK, f"doctor said {check.status}: {check.message}"
     left = (ahead.after(3).last_day - ahead.first_day).days + 1
     assert f"{left} more day(s)" in check.message
+
+
+def test_keyring_show_counts_the_days_of_the_week_sealed_to(
+    hybrid: Path, runner: CliRunner, app: Flask
+) -> None:
+    """As doctor: `keyring show` said days were left while no report could be sealed."""
+    publish(runner, hybrid, THIS_WEEK, count=2)
+    _exported_on(app, THIS_WEEK.after(2).first_day)
+    result = runner.invoke(main, ["--instance", str(hybrid), "keyring", "show"])
+    assert result.exit_code == 0, result.output
+    assert f"{THIS_WEEK} to {THIS_WEEK.after()} (expired" in result.output, result.output
+    assert "raazdar: warning: no report can be taken once" in result.output
