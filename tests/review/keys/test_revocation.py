@@ -165,6 +165,9 @@ def test_the_authorities_in_force_give_the_role_and_nobody_else_does(
     alone = _grant(c, "bob", 1)  # one holder of a 2-of-3 set
     assert alone.exit_code == 1
     assert "1 of the 2 authority signatures" in alone.output
+    twice = _grant(c, "bob", 1, 1)  # the same holder's key file given twice counts once
+    assert twice.exit_code == 1
+    assert "1 of the 2 authority signatures" in twice.output
     itself = run("--as", "bob", "keys", "admin-grant", "bob", answers=f"{BOB}\n",
                  workspace=c.workspace)  # fmt: skip
     assert itself.exit_code == 1
