@@ -7,12 +7,17 @@ import stat
 from pathlib import Path
 from typing import Any, ClassVar
 
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
 from app import environment
+from app.db import make_engine
 from app.errors import ConfigError
 from app.instance import InstancePaths, load_config
 from app.keyring import load_keyring
 from app.models import today
 from app.noatime import read_quietly
+from app.services.audit import newest_keyring
 from crypto import KdfParams
 
 
@@ -180,9 +185,28 @@ class ProductionConfig(Config):
             raise ConfigError("no database URL")
         if isinstance(self.CODENAME_KDF, KdfParams) and self.CODENAME_KDF.is_testing:
             raise ConfigError("the testing key-derivation settings are not allowed in production")
-        state = load_keyring(paths, today())
+        state = load_keyring(paths, today(), _installed_keyring(self.DATABASE_URL))
         if state.manifest is None:
             raise ConfigError(f"no valid keyring: {state.problem}")
+
+
+def _installed_keyring(url: str) -> int | None:
+    """The newest keyring version the audit log records installed (`load_keyring`).
+
+    None when the database cannot tell yet (not migrated, or unreachable): the
+    running server reads it again with every change of the keyring's files.
+    """
+    try:
+        engine = make_engine(url)
+    except (SQLAlchemyError, ValueError):
+        return None
+    try:
+        with Session(engine) as session:
+            return newest_keyring(session)
+    except SQLAlchemyError:
+        return None
+    finally:
+        engine.dispose()
 
 
 def config_for(instance_dir: Path | None = None, **overrides: Any) -> Config:

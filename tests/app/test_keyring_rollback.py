@@ -5,15 +5,20 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from flask import Flask
 
+from app import create_app
 from app.cli import main
+from app.config import config_for
+from app.demo import DEMO_PASSPHRASE
+from app.errors import ConfigError
 from app.instance import InstancePaths
 from app.keyring import manifest_path, timestamp_path
 from app.models import today
 from app.operations.doctor import Status, diagnose
-from crypto import SignedManifest
+from crypto import KeyFile, SignedManifest
 from tests.app.support import (
     Visitor,
     assert_clean_page,
@@ -64,3 +69,28 @@ def test_a_keyring_rolled_back_with_its_timestamp_removed_takes_nothing(
                                       str(carried)])  # fmt: skip
     assert again.exit_code == 0, again.output
     assert visitor.send(visitor.start(), "the SHO").status_code == 303
+
+
+def test_production_refuses_to_start_on_a_keyring_rolled_back_with_its_timestamp(
+    production: Path, offline_manifest: SignedManifest, tmp_path: Path
+) -> None:
+    """Config fails closed: a server whose newer keyring files were removed (timestamp and
+    all) started and served pages, its files verifying as well as ever."""
+    signers = [
+        signing
+        for path in sorted((tmp_path / "offline").glob("authority-*.key"))
+        if (signing := KeyFile.from_bytes(path.read_bytes()).unlock(DEMO_PASSPHRASE).signing)
+    ]
+    v2 = install_successor(production, offline_manifest.manifest.recipients, signers=signers[:2])
+    paths = InstancePaths(production)
+    manifest_path(paths, 2).unlink()
+    carried = tmp_path / "keyring-v2.json"
+    carried.write_bytes(v2.to_bytes())
+    installed = CliRunner().invoke(main, ["--instance", str(production), "keyring", "install",
+                                          str(carried)])  # fmt: skip
+    assert installed.exit_code == 0, installed.output
+    create_app(config_for(production))
+    manifest_path(paths, 2).unlink()
+    timestamp_path(paths).unlink(missing_ok=True)
+    with pytest.raises(ConfigError, match="the audit log records installed here"):
+        create_app(config_for(production))
