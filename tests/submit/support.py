@@ -244,6 +244,30 @@ class Device:
         return open_state(self.state, codename)
 
 
+def carried_pins(device: Device, codename: Path, directory: Path) -> tuple[Path, str]:
+    """Send a first report, then keep what `pins` prints in a file, as a source carries it
+    to a device that keeps nothing: the file, and what was printed."""
+    sent = device.run("send", "-m", "first", "--codename-file", str(codename))
+    assert sent.exit_code == 0, sent.output
+    carried = device.run("pins", "--codename-file", str(codename))
+    assert carried.exit_code == 0, carried.output
+    pins = directory / "carried-pins.txt"
+    pins.write_text(carried.stdout)
+    return pins, carried.stdout
+
+
+def send_without_state(
+    device: Device, pins: Path, codename: Path, recorder: Recorder
+) -> tuple[Result, list[str]]:
+    """`send -m secret` under --no-state with `pins`: the result, and the uploads offered."""
+    recorder.seen.clear()
+    options = ["--no-state", "--fast-kdf", "--pins-file", str(pins), *device.transport]
+    result = CliRunner().invoke(
+        cli, [*options, "send", "-m", "secret", "--codename-file", str(codename)]
+    )
+    return result, [p for p in recorder.paths("POST") if p.endswith("/uploads")]
+
+
 def open_state(root: Path, codename: Path | str) -> State:
     """Unseal the state a codename keeps in `root`, as the client does."""
     text = codename.read_text("utf-8") if isinstance(codename, Path) else codename

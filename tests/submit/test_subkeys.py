@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
 from crypto import (
     DecryptionError,
@@ -40,13 +39,12 @@ from crypto.subkeys import (
     sign_subkeys,
 )
 from crypto.vault import Vault
-from submit.cli import cli
 from submit.errors import SubmitError, TrustError
 from submit.state import State
 from submit.trust import NO_SUBKEYS, KeyringDocument, Verified, verify
 from submit.uploads import seal_submission
 from tests.app.support import reviewer_keys
-from tests.submit.support import Device, Recorder
+from tests.submit.support import Device, Recorder, carried_pins, send_without_state
 from tests.submit.test_trust import SALT, TODAY, VAULT, document, first, reviewer, trusting
 
 WEEK = Period.of(TODAY)
@@ -271,24 +269,13 @@ def _unbound_list_replayed(instance: Path) -> Any:
 def test_pins_carried_from_a_device_that_saw_bound_lists_refuse_an_unbound_one(
     device: Device, codename_file: Path, recorder: Recorder, instance: Path, tmp_path: Path
 ) -> None:
-    sent = device.run("send", "-m", "first", "--codename-file", str(codename_file))
-    assert sent.exit_code == 0, sent.output
-    carried = device.run("pins", "--codename-file", str(codename_file))
-    assert carried.exit_code == 0, carried.output
-    pins = tmp_path / "carried-pins.txt"
-    pins.write_text(carried.stdout)
-
+    pins, carried = carried_pins(device, codename_file, tmp_path)
     recorder.keyring = _unbound_list_replayed(instance)
-    recorder.seen.clear()
-    options = ["--no-state", "--fast-kdf", "--pins-file", str(pins), *device.transport]
-    result = CliRunner().invoke(
-        cli, [*options, "send", "-m", "secret", "--codename-file", str(codename_file)]
-    )
-    offered = [p for p in recorder.paths("POST") if p.endswith("/uploads")]
+    result, offered = send_without_state(device, pins, codename_file, recorder)
     assert offered == [], (
         f"a --no-state device with the pins of one that sealed to bound lists sealed to a "
         f"replayed unbound one and offered it: {offered}"
     )
     assert result.exit_code == 1, result.output
     assert "names no instance" in result.stderr
-    assert "subkeys bound" in carried.stdout
+    assert "subkeys bound" in carried

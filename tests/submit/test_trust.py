@@ -48,7 +48,7 @@ from tests.app.support import (
     reply_to,
     reviewer_keys,
 )
-from tests.submit.support import Device, Recorder
+from tests.submit.support import Device, Recorder, carried_pins, send_without_state
 
 TODAY = dt.date(2025, 6, 1)
 SALT = bytes(range(16))
@@ -652,28 +652,17 @@ def test_pins_carried_to_a_no_state_device_refuse_a_fork_by_authorities_rotated_
     device: Device, codename_file: Path, recorder: Recorder, instance: Path, tmp_path: Path
 ) -> None:
     rotated = _rotate_authorities(instance)
-    sent = device.run("send", "-m", "first", "--codename-file", str(codename_file))
-    assert sent.exit_code == 0, sent.output
-    carried = device.run("pins", "--codename-file", str(codename_file))
-    assert carried.exit_code == 0, carried.output
-    pins = tmp_path / "carried-pins.txt"
-    pins.write_text(carried.stdout)
-
+    pins, carried = carried_pins(device, codename_file, tmp_path)
     # The server, in the hands of the two holders rotated out, serves their fork.
     recorder.keyring = _fork_by_rotated_out_holders(instance)
-    recorder.seen.clear()
-    options = ["--no-state", "--fast-kdf", "--pins-file", str(pins), *device.transport]
-    result = CliRunner().invoke(
-        cli, [*options, "send", "-m", "secret", "--codename-file", str(codename_file)]
-    )
-    offered = [p for p in recorder.paths("POST") if p.endswith("/uploads")]
+    result, offered = send_without_state(device, pins, codename_file, recorder)
     assert offered == [], (
         f"a --no-state device with the pins carried from a device that verified version "
         f"{rotated.manifest.version} sealed to the fork and offered it: {offered}"
     )
     assert result.exit_code == 1, result.output
     assert "is not the one the pins name, so it is a fork" in result.stderr
-    assert f"keyring {rotated.manifest.version} " in carried.stdout
+    assert f"keyring {rotated.manifest.version} " in carried
     assert "raazdar-submit: hint: send nothing to this instance" in result.stderr
 
 
