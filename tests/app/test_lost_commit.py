@@ -141,14 +141,19 @@ def test_an_upload_whose_last_commit_answer_was_lost_keeps_its_envelope(
     )
 
 
-def test_a_reply_bundle_whose_commit_answer_was_lost_keeps_its_replies(
-    app: Flask, instance: Path, tmp_path: Path
-) -> None:
+def _reply_bundle(app: Flask, instance: Path, tmp_path: Path) -> Path:
+    """A report with a photo, exported, and the reviewer's reply bundle to it."""
     review = Review(instance, reviewer_keys(instance))
     submit(app.test_client(), "report", b"\xff\xd8 a photo")
     assert cli(instance, "export", "--out", str(tmp_path / "e.rzb"))[0] == 0
     manifest, _ = review.read(tmp_path / "e.rzb", tmp_path / "items")
-    bundle = review.replies(tmp_path / "r.rzr", manifest, "Which police station?")
+    return review.replies(tmp_path / "r.rzr", manifest, "Which police station?")
+
+
+def test_a_reply_bundle_whose_commit_answer_was_lost_keeps_its_replies(
+    app: Flask, instance: Path, tmp_path: Path
+) -> None:
+    bundle = _reply_bundle(app, instance, tmp_path)
     with answer_lost("replies") as lost:
         status, output = cli(instance, "import-replies", str(bundle))
     assert lost == ["replies"]
@@ -215,11 +220,7 @@ def test_an_upload_whose_last_commit_failed_retires_its_envelope_for_the_sweep(
 def test_a_reply_bundle_whose_commit_failed_retires_its_replies_for_the_sweep(
     app: Flask, instance: Path, tmp_path: Path
 ) -> None:
-    review = Review(instance, reviewer_keys(instance))
-    submit(app.test_client(), "report", b"\xff\xd8 a photo")
-    assert cli(instance, "export", "--out", str(tmp_path / "e.rzb"))[0] == 0
-    manifest, _ = review.read(tmp_path / "e.rzb", tmp_path / "items")
-    bundle = review.replies(tmp_path / "r.rzr", manifest, "Which police station?")
+    bundle = _reply_bundle(app, instance, tmp_path)
     stored = len(envelope_files(instance))
     before = {p.name for p in retired_files(instance)}
     with answer_lost("replies", landed=False) as lost:
