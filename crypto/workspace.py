@@ -42,6 +42,14 @@ PERSON_RECORD_KEY_V2: Final = b"rz-ws-record-v2"
 # The key wrapping a hybrid key's seed to one reviewer's X-Wing key.
 PERSON_WRAP_KEY_V2: Final = b"rz-ws-wrap-v2"
 WRAP_V2_AD: Final = b"raazdar workspace key wrap v2"
+# A wrap made by a tool that keeps the workspace's roster (the list of keys in service,
+# tagged under `PERSON_ROSTER`) says so: under this associated data (X-Wing), or with
+# `ROSTER_FLAG` after the secret (X25519). Only a holder of the workspace key makes such
+# a wrap, so a roster missing beside one was removed.
+WRAP_V2_ROSTER_AD: Final = b"raazdar workspace key wrap v2; roster kept"
+ROSTER_FLAG: Final = b"\x01"
+# The key the roster is tagged under, derived from the workspace key (`WorkspaceKey.roster_tag`).
+PERSON_ROSTER: Final = b"rz-ws-roster-v1"
 # The X25519 key a hybrid workspace's own copy of an escalation packet is sealed to
 # (a packet goes to a body's X25519 key, and one envelope holds one kind of stanza).
 PERSON_PACKET_KEY: Final = b"rz-ws-packet-v1"
@@ -59,6 +67,7 @@ RECORD_FLOOR: Final = 256
 _NONCE_BYTES: Final = sodium.crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
 _TAG_BYTES: Final = sodium.crypto_aead_xchacha20poly1305_ietf_ABYTES
 _WRAPPED_BYTES: Final = C.KEY_BYTES + sodium.crypto_box_SEALBYTES
+_WRAPPED_ROSTER_BYTES: Final = _WRAPPED_BYTES + len(ROSTER_FLAG)
 _WRAPPED_V2_BYTES: Final = xwing.CIPHERTEXT_BYTES + xwing.SEED_BYTES + _TAG_BYTES
 _ZERO_NONCE: Final = bytes(_NONCE_BYTES)
 
@@ -69,7 +78,7 @@ Public = PublicKey | HybridPublicKey
 class WorkspaceKey:
     """A workspace's secret: opens its blobs and seals and opens its records; never shown."""
 
-    __slots__ = ("_identity", "_record_key")
+    __slots__ = ("_identity", "_record_key", "_roster_key")
 
     def __init__(self, identity: Identity) -> None:
         self._identity = identity
@@ -79,6 +88,7 @@ class WorkspaceKey:
         self._record_key = blake2b(
             b"", key=identity.secret_bytes(), person=person, size=C.KEY_BYTES
         )
+        self._roster_key = blake2b(b"", key=identity.secret_bytes(), person=PERSON_ROSTER)
 
     @classmethod
     def generate(cls) -> WorkspaceKey:
@@ -128,11 +138,13 @@ class WorkspaceKey:
             return cls(HybridPrivateKey(b64decode(text[len(HYBRID_SECRET_PREFIX) :])))
         return cls(PrivateKey(b64decode(text)))
 
-    def wrap_for(self, recipient: Public) -> bytes:
+    def wrap_for(self, recipient: Public, *, roster: bool = True) -> bytes:
         """Wrap the workspace secret to one reviewer key: X-Wing for a hybrid key, else X25519.
 
         A hybrid key is never wrapped to an X25519 key: that wrap would open to
         whoever breaks X25519 later, and with it everything the key protects.
+        The wrap says (`open_wrap`) that the workspace keeps a roster; `roster=False`
+        makes the wrap of a tool from before rosters.
         """
         if isinstance(self._identity, HybridPrivateKey):
             if not isinstance(recipient, HybridPublicKey):
@@ -140,17 +152,28 @@ class WorkspaceKey:
             shared_secret, ciphertext = recipient._xwing.encapsulate()
             key = _wrap_key(shared_secret, ciphertext, recipient)
             box = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(
-                self._identity.secret_bytes(), WRAP_V2_AD, _ZERO_NONCE, key
+                self._identity.secret_bytes(),
+                WRAP_V2_ROSTER_AD if roster else WRAP_V2_AD,
+                _ZERO_NONCE,
+                key,
             )
             return ciphertext + bytes(box)
         if not isinstance(recipient, PublicKey):
             raise FormatError("an X25519 workspace key is wrapped to an X25519 key")
         sealed = nacl.public.SealedBox(recipient._nacl)
-        return bytes(sealed.encrypt(self._identity.secret_bytes()))
+        flag = ROSTER_FLAG if roster else b""
+        return bytes(sealed.encrypt(self._identity.secret_bytes() + flag))
 
     @classmethod
     def unwrap(cls, wrapped: bytes, identity: Identity, expected: Public) -> WorkspaceKey:
-        """Open a wrapped secret with a reviewer's key; it must be the workspace's key.
+        """Open a wrapped secret with a reviewer's key; it must be the workspace's key."""
+        return cls.open_wrap(wrapped, identity, expected)[0]
+
+    @classmethod
+    def open_wrap(
+        cls, wrapped: bytes, identity: Identity, expected: Public
+    ) -> tuple[WorkspaceKey, bool]:
+        """Open a wrapped secret as `unwrap` does; also say whether the wrap says a roster is kept.
 
         A hybrid workspace key opens only with an X-Wing key, an X25519 one only
         with an X25519 key; any other pairing does not open.
@@ -161,28 +184,41 @@ class WorkspaceKey:
             ciphertext = wrapped[: xwing.CIPHERTEXT_BYTES]
             try:
                 shared_secret = identity._xwing.decapsulate(ciphertext)
-                seed = sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(
-                    wrapped[xwing.CIPHERTEXT_BYTES :],
-                    WRAP_V2_AD,
-                    _ZERO_NONCE,
-                    _wrap_key(shared_secret, ciphertext, identity.public_key),
-                )
+                wrap_key = _wrap_key(shared_secret, ciphertext, identity.public_key)
             except (nacl.exceptions.CryptoError, ValueError) as exc:
                 raise DecryptionError("the wrapped workspace key does not open") from exc
-            key = cls(HybridPrivateKey(bytes(seed)))
+            opened = [
+                (seed, ad == WRAP_V2_ROSTER_AD)
+                for ad in (WRAP_V2_ROSTER_AD, WRAP_V2_AD)
+                if (seed := _open_wrap_v2(wrapped, ad, wrap_key)) is not None
+            ]
+            if not opened:
+                raise DecryptionError("the wrapped workspace key does not open")
+            seed, rostered = opened[0]
+            key = cls(HybridPrivateKey(seed))
         else:
-            if not isinstance(identity, PrivateKey) or len(wrapped) != _WRAPPED_BYTES:
+            if not isinstance(identity, PrivateKey) or len(wrapped) not in (
+                _WRAPPED_BYTES,
+                _WRAPPED_ROSTER_BYTES,
+            ):
                 raise DecryptionError("the wrapped workspace key does not open")
             try:
                 secret = nacl.public.SealedBox(identity._nacl).decrypt(wrapped)
             except (nacl.exceptions.CryptoError, ValueError) as exc:
                 raise DecryptionError("the wrapped workspace key does not open") from exc
-            key = cls(PrivateKey(bytes(secret)))
+            rostered = len(secret) == C.KEY_BYTES + len(ROSTER_FLAG)
+            if rostered and secret[C.KEY_BYTES :] != ROSTER_FLAG:
+                raise DecryptionError("the wrapped workspace key does not open")
+            key = cls(PrivateKey(bytes(secret[: C.KEY_BYTES])))
         # Someone with write access could wrap a key of their own: refuse any
         # key but the one the workspace's blobs are sealed to.
         if key.public_key != expected:
             raise DecryptionError("the wrapped workspace key does not open")
-        return key
+        return key, rostered
+
+    def roster_tag(self, roster: bytes) -> bytes:
+        """Tag the workspace's list of keys in service: only a holder of this key makes it."""
+        return blake2b(roster, key=self._roster_key, person=PERSON_ROSTER)
 
     def seal_record(self, plaintext: bytes, context: bytes) -> bytes:
         """Encrypt a small record, padded, bound to `context` (e.g. the row it is stored in)."""
@@ -233,6 +269,18 @@ def mark(identity: Identity, public: Public) -> bytes:
     """
     key = blake2b(b"", key=identity.secret_bytes(), person=PERSON_MARK)
     return blake2b(public.to_text().encode("ascii"), key=key, person=PERSON_MARK)
+
+
+def _open_wrap_v2(wrapped: bytes, ad: bytes, wrap_key: bytes) -> bytes | None:
+    """The seed a hybrid wrap holds under associated data `ad`, or None."""
+    try:
+        return bytes(
+            sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(
+                wrapped[xwing.CIPHERTEXT_BYTES :], ad, _ZERO_NONCE, wrap_key
+            )
+        )
+    except (nacl.exceptions.CryptoError, ValueError):
+        return None
 
 
 def _wrap_key(shared_secret: bytes, ciphertext: bytes, public: HybridPublicKey) -> bytes:

@@ -47,7 +47,7 @@ from review.casework import conflicts, notices, reports, triage
 from review.errors import ReviewError
 from review.escalation import bodies
 from review.keys import subkeys
-from review.workspace import HISTORY, Unlocked, Workspace, audit, marks, search
+from review.workspace import HISTORY, Unlocked, Workspace, audit, marks, roster, search
 from review.workspace.blobs import create_file, open_blob, remove_files, writing
 from review.workspace.erase import destroy
 from review.workspace.noatime import read_quietly
@@ -144,6 +144,8 @@ def rewrap(
     Returns the workspace unlocked under its new key, and what was done.
     """
     _refuse_moved(u)
+    # Only to the keys this tool enrolled: a row added on the disk gets no wrap (`roster`).
+    roster.check(u.conn, u.key)
     retiring, abandoned = _check_retire(u, set(retire), abandon)
     hybrid = hybrid_keys(u.workspace, retiring)
     if u.key.is_hybrid and None in hybrid.values():
@@ -163,6 +165,7 @@ def rewrap(
             blobs = [r for b in BLOBS for r in _reseal_blobs(u, b, new, written)]
             with transaction(u.conn) as conn:
                 _refuse_moved(u)  # again, under the write lock
+                roster.check(conn, u.key)
                 for b, key, old_name, new_name, data in blobs:
                     if data is not None:
                         conn.execute("INSERT INTO blob_data VALUES (?, ?)", (new_name, data))
@@ -226,6 +229,7 @@ def rewrap(
                 audit.append(after, "rewrap", None, detail)
                 if then is not None:
                     then(after)
+                roster.put(conn, new)  # the keys retired, and any role `then` changed
         except BaseException as exc:
             remove_files(written)
             if isinstance(exc, OSError):

@@ -42,7 +42,7 @@ from crypto.errors import CryptoError, DecryptionError
 from crypto.workspace import WorkspaceKey, public_key_from_text
 from review.casework import notices
 from review.errors import UnlockError, WorkspaceError
-from review.workspace import blobs, marks, outbox, schema
+from review.workspace import blobs, marks, outbox, roster, schema
 from review.workspace.erase import destroy_tree
 from review.workspace.noatime import read_quietly
 
@@ -162,6 +162,7 @@ class Workspace:
         keys: list[KeyPair] = []
         wskey: WorkspaceKey | None = None
         opener: tuple[int, KeyPair] | None = None
+        rostered = False
         passphrase: str | None = None
         for seq, key_file, wrapped in rows:
             file = KeyFile.from_bytes(read_quietly(self.keys / key_file))
@@ -182,7 +183,7 @@ class Workspace:
             # A hybrid workspace key is wrapped to the X-Wing key, an X25519 one to the X25519 key.
             for identity in pair.decryption_keys if wskey is None else ():
                 with suppress(DecryptionError):
-                    wskey = WorkspaceKey.unwrap(wrapped, identity, self.public_key)
+                    wskey, rostered = WorkspaceKey.open_wrap(wrapped, identity, self.public_key)
                     opener = (seq, pair)
         if wskey is None or opener is None:
             raise UnlockError("none of this reviewer's keys opens the workspace key")
@@ -192,6 +193,10 @@ class Workspace:
             raise marks.replaced() from exc
         # Before anything is sealed under it: the key must be the one this key opened before.
         marks.check(self.conn, *opener, wskey, history)
+        # And the keys in service must be those this tool enrolled (`roster`), before any is
+        # wrapped to: an older tool's workspace gets its roster now.
+        if not roster.check(self.conn, wskey, required=rostered):
+            roster.adopt(self.conn, self.keys, wskey)
         anchored = self.anchored_signing_keys(reviewer)
         signers = [k.signing for k in keys if k.signing is not None]
         # Sign with the newest key the keyring in force lists for this reviewer, so
@@ -230,9 +235,11 @@ class Workspace:
         for (seq, wrapped), pair in pairs:
             for identity in pair.decryption_keys:
                 with suppress(DecryptionError):
-                    key = WorkspaceKey.unwrap(wrapped, identity, self.public_key)
+                    key, rostered = WorkspaceKey.open_wrap(wrapped, identity, self.public_key)
                     history = self._history(key)
                     marks.check(self.conn, seq, pair, key, history)
+                    if not roster.check(self.conn, key, required=rostered):
+                        roster.adopt(self.conn, self.keys, key)
                     marks.record(self.conn, seq, pair, key)
                     return replace(u, keys=tuple(p for _, p in pairs), key=key, history=history)
         raise UnlockError(
@@ -381,6 +388,7 @@ def create(
                     ("workspace_key", wskey.public_key.to_text()),
                 ],
             )
+            roster.put(conn, wskey)  # nobody enrolled yet: `enrol` adds the first
         workspace = Workspace(root, conn)
         unlocked = Unlocked(workspace, reviewer, (pair,), pair.signing, wskey)
         enrol(
@@ -425,6 +433,8 @@ def enrol(
     stored = f"{reviewer}-{secrets.token_hex(4)}.key"
     path = workspace.keys / stored
     with schema.transaction(workspace.conn) as conn:
+        # Under the write lock: a key added on the disk must not be blessed with this one.
+        roster.check(conn, key)
         conn.execute(
             "INSERT OR IGNORE INTO reviewers (id, name, added, role) VALUES (?, ?, ?, ?)",
             (reviewer, name, dt.date.today().isoformat(), role),
@@ -443,6 +453,7 @@ def enrol(
             )
         except sqlite3.IntegrityError as exc:
             raise UnlockError("this key is already enrolled") from exc
+        roster.put(conn, key)
         if then is not None:
             then()
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

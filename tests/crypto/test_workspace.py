@@ -197,3 +197,24 @@ def test_a_mark_is_as_protocol_5a10_writes_it_and_only_its_key_makes_it(
     assert mark(alice, public) != mark(xalice, public)
     assert mark(alice, public) != mark(alice, WorkspaceKey.generate().public_key)
     assert mark(alice, public) != mark(PrivateKey.generate(), public)
+
+
+def test_a_wrap_says_whether_the_workspace_keeps_a_roster(
+    alice: PrivateKey, xalice: HybridPrivateKey
+) -> None:
+    """Only a holder of the workspace key makes a wrap saying so: a roster deleted beside one
+    was deleted, not left out by an older tool (PROTOCOL §5A.10)."""
+    for key, to, me in (
+        (WorkspaceKey.generate(), xalice.public_key, xalice),
+        (WorkspaceKey.generate_classical(), alice.public_key, alice),
+    ):
+        new, old = key.wrap_for(to), key.wrap_for(to, roster=False)
+        assert WorkspaceKey.open_wrap(new, me, key.public_key)[1] is True
+        assert WorkspaceKey.open_wrap(old, me, key.public_key)[1] is False
+        assert WorkspaceKey.unwrap(old, me, key.public_key).public_key == key.public_key
+
+
+def test_a_roster_tag_is_the_workspace_keys_own() -> None:
+    key, other = WorkspaceKey.generate(), WorkspaceKey.generate()
+    assert key.roster_tag(b"[1]") == WorkspaceKey(key.identity).roster_tag(b"[1]")
+    assert key.roster_tag(b"[1]") not in (key.roster_tag(b"[2]"), other.roster_tag(b"[1]"))
