@@ -164,6 +164,9 @@ def connect(path: Path) -> sqlite3.Connection:
     # the commit (SQLite's default), its blocks would keep them on the disk, the old
     # wrapped keys of a rewrap among them; kept, it is overwritten by `scrub_journal`.
     conn.execute("PRAGMA journal_mode = PERSIST")
+    # A big sort or a statement journal (a rewrap's) would spill pages to a temporary file in
+    # $TMPDIR, on another disk, unlinked but its blocks not overwritten: in memory instead.
+    conn.execute("PRAGMA temp_store = MEMORY")
     return conn
 
 
