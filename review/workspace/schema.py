@@ -26,7 +26,7 @@ from typing import Final
 from review.errors import WorkspaceError
 from review.workspace.erase import destroy
 
-SCHEMA_VERSION: Final = 9
+SCHEMA_VERSION: Final = 10
 # Where an upgraded version-2 workspace keeps its clear notices until the first unlock.
 LEGACY_NOTICES: Final = "notices_v2"
 
@@ -321,6 +321,16 @@ def _to_version_9(conn: sqlite3.Connection) -> None:
     """
 
 
+def _to_version_10(conn: sqlite3.Connection) -> None:
+    """Keys in service are checked against the roster (`meta:roster`, `review.workspace.roster`).
+
+    No table changes: the roster is tagged under the workspace key, so the first
+    unlock writes it, and re-wraps the key to each key in service in the form
+    that says a roster is kept. The version keeps an older tool away: it opens
+    no such wrap, and would re-wrap without keeping the roster.
+    """
+
+
 # Each step takes a workspace from the version before it to its own: (version, step).
 UPGRADES: Final[tuple[tuple[int, Callable[[sqlite3.Connection], None]], ...]] = (
     (2, _to_version_2),
@@ -331,6 +341,7 @@ UPGRADES: Final[tuple[tuple[int, Callable[[sqlite3.Connection], None]], ...]] = 
     (7, _to_version_7),
     (8, _to_version_8),
     (9, _to_version_9),
+    (10, _to_version_10),
 )
 
 

@@ -22,8 +22,10 @@ from crypto.errors import CryptoError
 from crypto.workspace import WorkspaceKey, public_key_from_text
 from review import workspace as ws
 from review.cli import base
+from review.errors import WorkspaceError
 from review.keys.revocation import revoke
 from review.keys.rewrap import rewrap
+from review.workspace import schema
 from review.workspace.schema import transaction
 from tests.review.support import (
     SECOND_REVIEWER_PW,
@@ -213,3 +215,13 @@ def test_the_tools_own_enrolment_rewrap_and_revocation_keep_the_roster(
     unlocked.workspace.close()
     listed = review(root, "--as", "demo-reviewer", "list")
     assert listed.exit_code == 0, listed.output
+
+
+def test_an_older_tool_is_told_the_workspace_is_newer_not_that_no_key_opens_it(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its wraps say a roster is kept, which a tool from before rosters neither opens nor keeps:
+    the schema version turns it away with a hint, before it could re-wrap without a roster."""
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", 9)  # as the tool before rosters reads
+    with pytest.raises(WorkspaceError, match="schema version 10; this tool reads 1-9"):
+        ws.Workspace.open(workspace)
