@@ -10,16 +10,12 @@ warning that shell history keeps it (`submit.sensitive`).
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import os
 import sys
 import unicodedata
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
-from urllib.parse import urlsplit
 
 import click
 from rich.console import Console
@@ -36,7 +32,6 @@ from rich.progress import (
 from crypto import (
     CodenameError,
     CryptoError,
-    Fingerprint,
     SourceKeys,
     check_codename,
     derive_source_keys,
@@ -44,47 +39,20 @@ from crypto import (
 )
 from submit import inbox, sensitive, transport, uploads
 from submit import state as state_mod
-from submit.errors import ServerError, StateError, SubmitError, TransportError, TrustError
+from submit.connection import PROG, TOFU_FLAG, Settings, connected, device_state, ensure_account
+from submit.errors import ServerError, SubmitError, TransportError
 from submit.noatime import read_quietly, read_text_quietly
 from submit.pins import BOUND, Pins, read_pins
 from submit.protocol import MAX_REPLIES, MAX_REPLY_BYTES, Api
 from submit.scrub import Cleaned
 from submit.trust import (
     TEST_KDF_FLAG,
-    KeyringDocument,
     KeyringPin,
     Verified,
     bound_everywhere,
-    establish,
 )
 
-PROG: Final = "raazdar-submit"
-TOFU_FLAG: Final = "--trust-on-first-use"
 MAX_MESSAGE_BYTES: Final = 1024 * 1024
-
-
-@dataclass(frozen=True)
-class Settings:
-    """The group's options: where state lives, which instance, and how to reach it."""
-
-    root: Path
-    instance: str | None
-    authorities: tuple[str, ...]
-    socks: str
-    launch_tor: bool
-    tor_config: Path | None
-    direct: bool
-    insecure_test_kdf: bool = False
-    no_state: bool = False
-    fast_kdf: bool = False
-    # How many pinned authorities must sign the chain's first manifest (None: all of them).
-    threshold: int | None = None
-    # A keyring the pins name: the one in force must be it or follow from it.
-    keyring: KeyringPin | None = None
-    # The pins say the reviewers' subkey lists name the instance: an unbound one is refused.
-    bound_subkeys: bool = False
-    # Without pins, trust the authority keys the instance publishes (with a warning).
-    trust_on_first_use: bool = False
 
 
 pass_settings = click.make_pass_decorator(Settings)
@@ -281,147 +249,6 @@ def cli(
 
 
 # -- helpers --------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def device_state(settings: Settings, codename: str) -> Iterator[state_mod.State]:
-    """The codename's sealed state on this device, or an amnesic one with --no-state."""
-    if settings.no_state:
-        with state_mod.amnesic() as state:
-            yield state
-    else:
-        with state_mod.opened(settings.root, codename, fast_kdf=settings.fast_kdf) as state:
-            yield state
-
-
-def _pins(settings: Settings) -> frozenset[Fingerprint]:
-    try:
-        return frozenset(Fingerprint.parse(text) for text in settings.authorities)
-    except CryptoError as exc:
-        raise click.BadParameter(
-            "not a fingerprint: 32 base32 characters", param_hint="--authority"
-        ) from exc
-
-
-def _warn_tofu(pinned: frozenset[Fingerprint]) -> None:
-    lines = [
-        "",
-        f"{PROG}: WARNING: NO AUTHORITY FINGERPRINTS WERE GIVEN.",
-        f"{PROG}: WARNING: The instance publishes these authority keys as its own:",
-        *(f"{PROG}: WARNING:     {fp}" for fp in sorted(pinned, key=str)),
-        f"{PROG}: WARNING: If the server is already in the wrong hands, so are they, and a report",
-        f"{PROG}: WARNING: sealed under them, or a reply signed under them, is theirs: compare",
-        f"{PROG}: WARNING: them with fingerprints from the organisation obtained another way,",
-        f"{PROG}: WARNING: or start again with --pins-file or --authority.",
-        "",
-    ]
-    click.echo("\n".join(lines), err=True)
-
-
-def _first_use(settings: Settings) -> Callable[[frozenset[Fingerprint]], None]:
-    """Without pins: warn, and trust what the instance publishes only when told to.
-
-    The flag, or a yes typed at the terminal once the warning is shown, and never
-    by default: the report would otherwise be sealed, and replies trusted, in the
-    same run that warns of it. Refused, nothing is pinned or sent.
-    """
-
-    def decide(pinned: frozenset[Fingerprint]) -> None:
-        _warn_tofu(pinned)
-        if settings.trust_on_first_use:
-            return
-        if sys.stdin.isatty() and click.confirm(
-            f"{PROG}: trust these keys, which nobody checked, and pin them?",
-            default=False,
-            err=True,
-        ):
-            return
-        raise TrustError(
-            "no authority fingerprints were given, and those the instance publishes were not "
-            "trusted: nothing was pinned or sent",
-            hint="give the organisation's pins with --pins-file (or --authority); or, knowing "
-            f"that a server in the wrong hands would have chosen them, pass {TOFU_FLAG}",
-        )
-
-    return decide
-
-
-@contextlib.contextmanager
-def connected(
-    settings: Settings, state: state_mod.State
-) -> Iterator[tuple[Api, Verified, KeyringDocument]]:
-    """Reach the instance as the options say, and verify its keyring against the pins."""
-    url = settings.instance or state.instance
-    if url is None:
-        raise SubmitError(
-            "which instance? none is remembered here for this codename",
-            hint="give the pins from the organisation with --pins-file (or --instance)",
-        )
-    endpoint = transport.Endpoint.parse(url, direct=settings.direct)
-    if state.instance is not None and state.instance != endpoint.url:
-        raise StateError(
-            f"this codename's state here belongs to {state.instance}",
-            hint="use another --state directory for another instance",
-        )
-    pins = _pins(settings)
-    with contextlib.ExitStack() as stack:
-        socks: tuple[str, int] | None
-        if settings.direct:
-            socks = None
-        elif settings.launch_tor:
-            extra = transport.read_torrc(settings.tor_config) if settings.tor_config else None
-            click.echo(f"{PROG}: starting tor…", err=True)
-            socks = stack.enter_context(
-                transport.launched_tor(
-                    state.root / "tor", extra, timeout=transport.TOR_START_TIMEOUT
-                )
-            )
-        else:
-            socks = transport.parse_socks(settings.socks)
-        http = stack.enter_context(transport.session(socks))
-        api = Api(http, endpoint.url, timeout=transport.TIMEOUT)
-        doc = KeyringDocument.parse(api.keyring())
-        state.instance = endpoint.url
-        today = dt.datetime.now(dt.UTC).date()
-        host = None if endpoint.direct else urlsplit(endpoint.url).hostname
-        verified = establish(
-            state,
-            doc,
-            pins,
-            today,
-            _first_use(settings),
-            host=host,
-            allow_test_kdf=settings.insecure_test_kdf,
-            threshold=settings.threshold,
-            anchor=settings.keyring,
-            bound_subkeys=settings.bound_subkeys,
-        )
-        if verified.kdf.is_testing:
-            click.echo(
-                f"{PROG}: WARNING: this instance derives keys with TEST-STRENGTH parameters: "
-                "never use a real codename there",
-                err=True,
-            )
-        yield api, verified, doc
-
-
-def ensure_account(api: Api, keys: SourceKeys, state: state_mod.State) -> None:
-    """Create the account if there is none; a refusal of one used here before is no reason
-    to log in on the instance's web page, which would hand the server the codename."""
-    try:
-        api.ensure_account(keys)
-    except ServerError as exc:
-        if exc.status != 409 or not (state.prekeys or state.shown or state.pending):
-            raise
-        raise ServerError(
-            exc.status,
-            exc.code,
-            str(exc),
-            quoted=exc.quoted,
-            hint="this device sent or read replies with this codename there before, so the "
-            "server has no reason to refuse it: do not type it into the instance's web page, "
-            "where the server would get it, and tell the organisation through another channel",
-        ) from exc
 
 
 def read_codename(path: Path | None) -> str:
