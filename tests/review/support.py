@@ -9,12 +9,13 @@ import os
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
-from contextlib import suppress
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+import pytest
 from click.testing import CliRunner, Result
 from flask import Flask
 
@@ -33,7 +34,8 @@ from crypto import (
     open_bytes,
 )
 from crypto.reply import ReplyText, read_reply
-from review.cli import cli
+from crypto.workspace import WorkspaceKey
+from review.cli import base, cli
 from review.keys.enrolment import enrol_key
 from review.workspace import DB_NAME, Unlocked
 from tests.app.support import FilePart, Visitor
@@ -224,3 +226,12 @@ def enrol_second_reviewer(u: Unlocked) -> KeyPair:
         ask=lambda _: SECOND_REVIEWER_PW,
     )
     return pair
+
+
+@contextmanager
+def as_the_tool_before_x_wing(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Within, a workspace key is made, and kept, as the tool before X-Wing did: X25519."""
+    with monkeypatch.context() as old_tool:
+        old_tool.setattr(WorkspaceKey, "generate", WorkspaceKey.generate_classical)
+        old_tool.setattr(base, "upgrade_key", lambda u: u)
+        yield

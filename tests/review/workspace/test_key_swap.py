@@ -23,11 +23,11 @@ from crypto import KdfParams, KeyFile, KeyPair
 from crypto.errors import CryptoError
 from crypto.workspace import WorkspaceKey, public_key_from_text
 from review import workspace as ws
-from review.cli import base
 from review.keys.rewrap import RewrapError, rewrap
 from tests.review.support import (
     SECOND_REVIEWER_PW,
     Server,
+    as_the_tool_before_x_wing,
     enrol_second_reviewer,
     init_workspace,
     opens_with,
@@ -74,9 +74,7 @@ def test_an_x25519_workspace_key_put_back_after_the_step_to_x_wing_is_refused(
     server_format_2: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A workspace with nothing sealed in it yet (a format-2 keyring: no subkeys, no report)."""
-    with monkeypatch.context() as old_tool:
-        old_tool.setattr(WorkspaceKey, "generate", WorkspaceKey.generate_classical)
-        old_tool.setattr(base, "upgrade_key", lambda u: u)
+    with as_the_tool_before_x_wing(monkeypatch):
         root = init_workspace(server_format_2, tmp_path / "workspace")
         old = ws.Workspace.open(root).unlock("demo-reviewer", lambda _: DEMO_PASSPHRASE)
         old.workspace.close()

@@ -51,7 +51,13 @@ from review.keys.enrolment import enrol_key
 from review.keys.rewrap import RewrapError, upgrade_key
 from review.workspace import audit
 from review.workspace.state import state_context
-from tests.review.support import Server, init_workspace, opens_with, review
+from tests.review.support import (
+    Server,
+    as_the_tool_before_x_wing,
+    init_workspace,
+    opens_with,
+    review,
+)
 
 CANARY = "canary-Q-harvest-now"
 
@@ -126,9 +132,7 @@ def _old_workspace(
 ) -> tuple[Path, WorkspaceKey]:
     """A workspace as the tool before X-Wing workspace keys made it (an X25519 workspace key),
     with a report, its attachment (a blob file) and a note; and its key."""
-    with monkeypatch.context() as old_tool:
-        old_tool.setattr(WorkspaceKey, "generate", WorkspaceKey.generate_classical)
-        old_tool.setattr(base, "upgrade_key", lambda u: u)
+    with as_the_tool_before_x_wing(monkeypatch):
         root = init_workspace(server, tmp_path / "workspace")
         u = ws.Workspace.open(root).unlock("demo-reviewer", lambda _: DEMO_PASSPHRASE)
         big = ("files", "ledger.txt", (CANARY + "\n").encode() * 20_000, "text/plain")
@@ -331,9 +335,7 @@ def test_a_stale_unlock_does_not_reseal_over_another_processes_upgrade(
     """A workspace with no record yet (no report, no subkeys: a format-2 keyring) has nothing
     whose opening would fail: without a check, the second rewrap would replace the key the
     first process goes on writing under."""
-    with monkeypatch.context() as old_tool:
-        old_tool.setattr(WorkspaceKey, "generate", WorkspaceKey.generate_classical)
-        old_tool.setattr(base, "upgrade_key", lambda u: u)
+    with as_the_tool_before_x_wing(monkeypatch):
         root = init_workspace(server_format_2, tmp_path / "workspace")
     first = ws.Workspace.open(root).unlock("demo-reviewer", lambda _: DEMO_PASSPHRASE)
     second = ws.Workspace.open(root).unlock("demo-reviewer", lambda _: DEMO_PASSPHRASE)

@@ -21,7 +21,6 @@ from crypto import KdfParams, KeyFile, KeyPair
 from crypto.errors import CryptoError
 from crypto.workspace import WorkspaceKey, public_key_from_text
 from review import workspace as ws
-from review.cli import base
 from review.errors import WorkspaceError
 from review.keys.revocation import revoke
 from review.keys.rewrap import rewrap
@@ -30,6 +29,7 @@ from review.workspace.schema import transaction
 from tests.review.support import (
     SECOND_REVIEWER_PW,
     Server,
+    as_the_tool_before_x_wing,
     enrol_second_reviewer,
     init_workspace,
     review,
@@ -123,9 +123,7 @@ def test_a_key_inserted_before_the_step_to_x_wing_gets_no_copy_of_the_x_wing_key
     server_format_2: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """An X25519 workspace whose keys all have X-Wing halves: the next unlock re-seals it."""
-    with monkeypatch.context() as old_tool:
-        old_tool.setattr(WorkspaceKey, "generate", WorkspaceKey.generate_classical)
-        old_tool.setattr(base, "upgrade_key", lambda u: u)
+    with as_the_tool_before_x_wing(monkeypatch):
         root = init_workspace(server_format_2, tmp_path / "workspace")
     attacker = _insert_key(root)
     listed = review(root, "--as", "demo-reviewer", "list")
