@@ -461,8 +461,13 @@ def test_a_report_takes_no_connection_of_its_own_for_the_latest_export_day(
     """The latest export's day was read on a connection of its own, a second checkout from
     the pool on every report's path for one row, where the request's own connection reads
     the settings' revision at the same moment. It is read on the request's connection now,
-    and the report is still sealed to this week's subkey (above)."""
+    and the report is still sealed to this week's subkey (above). The first report of a
+    worker also reads, once per change of the files, what the audit log says of keyrings
+    and replaced subkeys: another source's report sent first leaves those read."""
     publish(runner, hybrid, THIS_WEEK)
+    first = Visitor(app.test_client())
+    first.client.get("/lang/en")
+    assert send_report(first) == 303
     page = visitor.start()
     engine = app.extensions["raazdar.db"].engine
     checkouts: list[int] = []
@@ -476,7 +481,7 @@ def test_a_report_takes_no_connection_of_its_own_for_the_latest_export_day(
     finally:
         event.remove(engine, "checkout", counted)
     assert response.status_code == 303
-    assert len(envelope_files(hybrid)) == 2
+    assert len(envelope_files(hybrid)) == 4
     # The request's session, and on SQLite the connection that empties the WAL as it ends.
     wanted = 2 if engine.dialect.name == "sqlite" else 1
     assert len(checkouts) <= wanted, f"one report took {len(checkouts)} connections from the pool"
