@@ -19,7 +19,7 @@ from crypto.keys import Fingerprint
 from review.keys import keyring
 from review.keys.ceremony import CeremonyError
 from review.keys.rewrap import RewrapSummary, rewrap
-from review.workspace import Unlocked, audit, schema
+from review.workspace import Unlocked, audit, roster, schema
 
 
 def keys_in_service(u: Unlocked, reviewer: str) -> list[int]:
@@ -64,8 +64,11 @@ def grant(u: Unlocked, reviewer: str, holders: Sequence[SigningKey]) -> list[Fin
     checked inside the write, so a revocation racing it is seen.
     """
     with schema.transaction(u.conn):
+        # The roles are the roster's: one given on the disk is refused, this one recorded.
+        roster.check(u.conn, u.key)
         given = _givers(u, reviewer, holders)
         u.conn.execute("UPDATE reviewers SET role = 'admin' WHERE id = ?", (reviewer,))
+        roster.put(u.conn, u.key)
         detail = {"reviewer": reviewer, "authorities": [str(f) for f in given]}
         audit.append(u, "admin", None, detail)
     return given

@@ -206,6 +206,7 @@ PUBLIC_TEXT: Final = {
     ("keys reviewer-add", "reviewer"),
     ("keys reviewer-add", "name"),
     ("keys reviewer-revoke", "reviewer"),
+    ("keys admin-grant", "reviewer"),
     ("keys timestamp-new", "label"),
     ("exchange take-back", "bundle_id"),
     ("exchange take-back", "withdraw"),
