@@ -263,7 +263,9 @@ class AuditEntry(Base):
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     day: Mapped[dt.date] = mapped_column(Date, default=today)
     actor: Mapped[str] = mapped_column(String(64))
-    action: Mapped[str] = mapped_column(String(64))
+    # By action: the newest keyring installed and the subkeys re-keying replaced are read
+    # from the log (`app.services.audit`), and the staff's audit page filters by it.
+    action: Mapped[str] = mapped_column(String(64), index=True)
     detail: Mapped[str] = mapped_column(Text)
     link: Mapped[bytes] = mapped_column(LargeBinary(32))
 

@@ -86,6 +86,7 @@ def test_the_migrations_form_one_line() -> None:
         "0012",
         "0013",
         "0014",
+        "0015",
     ]
     assert expected == REVISIONS
     assert SCRIPTS.get_heads() == [REVISIONS[-1]]
