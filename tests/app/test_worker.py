@@ -10,7 +10,7 @@ import socket
 import statistics
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -343,6 +343,34 @@ CHUNK = 256 * 1024
 PAGE_PARTS = 3
 
 
+def _fresh_circuits_beside(
+    source: threading.Thread,
+    flood: list[threading.Thread],
+    stop: threading.Event,
+    fresh: Callable[[int], None],
+    wait: float,
+) -> bool:
+    """Start the source's body, then the flood; once every thread of both workers is reading
+    a slow body, load a page on each of `FRESH_CIRCUITS` at once (`fresh`, each given `wait`
+    seconds); then stop them all. Whether the source was still sending at the end."""
+    source.start()
+    time.sleep(1)  # the source's body is being read before the flood comes
+    for thread in flood:
+        thread.start()
+    try:
+        time.sleep(4)  # every thread of both workers is reading a slow body
+        fresh_loads = [threading.Thread(target=fresh, args=(c,)) for c in FRESH_CIRCUITS]
+        for thread in fresh_loads:
+            thread.start()
+        for thread in fresh_loads:
+            thread.join(timeout=wait)
+        return source.is_alive()
+    finally:
+        stop.set()
+        for thread in [source, *flood]:
+            thread.join(timeout=30)
+
+
 def test_a_few_circuits_of_slow_bodies_cannot_lock_every_other_circuit_out(
     tmp_path: Path,
 ) -> None:
@@ -363,15 +391,11 @@ def test_a_few_circuits_of_slow_bodies_cannot_lock_every_other_circuit_out(
             args=(base, SLOW_SOURCE, stop, source_answers),
             kwargs={"rate": 1.1},
         )
-        source.start()
-        time.sleep(1)  # the source's body is being read before the flood comes
         flood = [
             threading.Thread(target=_trickle, args=(base, circuit, stop, answers))
             for circuit in FLOOD_CIRCUITS
             for _ in range(FLOOD_PER_CIRCUIT)
         ]
-        for thread in flood:
-            thread.start()
         served: list[int] = []
 
         def fresh(circuit: int) -> None:
@@ -392,18 +416,7 @@ def test_a_few_circuits_of_slow_bodies_cannot_lock_every_other_circuit_out(
                 if len(parts) == PAGE_PARTS:
                     served.append(circuit)
 
-        try:
-            time.sleep(4)  # every thread of both workers is reading a slow body
-            fresh_loads = [threading.Thread(target=fresh, args=(c,)) for c in FRESH_CIRCUITS]
-            for thread in fresh_loads:
-                thread.start()
-            for thread in fresh_loads:
-                thread.join(timeout=30)
-            source_sending = source.is_alive()
-        finally:
-            stop.set()
-            for thread in [source, *flood]:
-                thread.join(timeout=30)
+        source_sending = _fresh_circuits_beside(source, flood, stop, fresh, wait=30)
     print(f"\nfresh circuits served beside the flood: {len(served)} of {len(FRESH_CIRCUITS)}")
     assert len(served) == len(FRESH_CIRCUITS), (
         f"{len(served)} of {len(FRESH_CIRCUITS)} fresh circuits were served"
@@ -552,31 +565,16 @@ def test_one_slow_body_on_each_of_many_circuits_cannot_lock_every_other_circuit_
         source = threading.Thread(
             target=_trickle, args=(base, SLOW_SOURCE, stop, source_answers), kwargs={"rate": rate}
         )
-        source.start()
-        time.sleep(1)  # the source's body is being read before the flood comes
         flood = [
             threading.Thread(target=_flooding_body, args=(base, circuit, stop, answers))
             for circuit in WIDE_FLOOD
         ]
-        for thread in flood:
-            thread.start()
 
         def fresh(circuit: int) -> None:
             with contextlib.suppress(OSError):
                 served.append(_page_load(base, circuit, timeout=30))
 
-        try:
-            time.sleep(4)  # every thread of both workers is reading a slow body
-            fresh_loads = [threading.Thread(target=fresh, args=(c,)) for c in FRESH_CIRCUITS]
-            for thread in fresh_loads:
-                thread.start()
-            for thread in fresh_loads:
-                thread.join(timeout=60)
-            source_sending = source.is_alive()
-        finally:
-            stop.set()
-            for thread in [source, *flood]:
-                thread.join(timeout=30)
+        source_sending = _fresh_circuits_beside(source, flood, stop, fresh, wait=60)
     slowest = f"slowest {max(served):.1f} s" if served else "none"
     print(f"\nfresh circuits served beside a wide flood: {len(served)} of 8, {slowest}")
     assert len(served) == len(FRESH_CIRCUITS), (

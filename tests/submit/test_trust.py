@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -611,10 +612,17 @@ def _rotate_authorities(instance: Path) -> SignedManifest:
     )
 
 
-def _fork_by_rotated_out_holders(instance: Path) -> Any:
-    """Two holders of the demo set, rotated out since, write a version 2 of their own after
-    version 1: a reviewer and a timestamp key of theirs, and mallory's subkeys."""
-    holders = demo_authorities(instance)[:2]
+def _mallorys_keyring(
+    holders: list[SigningKey],
+    change: Callable[[Manifest], Manifest],
+    *,
+    after_the_real_one: bool,
+    publish_holders: bool = False,
+) -> Any:
+    """A rewrite of the keyring document the server serves: mallory's keyring, made by
+    `change` from the real first one with mallory its one reviewer and a timestamp key of
+    hers, signed by `holders`; in force, with her subkey list and a fresh timestamp. Served
+    after the real first keyring, or alone (and the holders published as the instance's)."""
     stamper = SigningKey.generate()
     mallory_keys, mallory = new_reviewer("mallory")
     signer = mallory_keys.signing
@@ -623,29 +631,40 @@ def _fork_by_rotated_out_holders(instance: Path) -> Any:
     def rewrite(doc: dict[str, Any]) -> dict[str, Any]:
         real = SignedManifest.from_bytes(json.dumps(doc["manifests"][0]).encode()).manifest
         assert real.instance is not None
-        fork = SignedManifest(
-            dataclasses.replace(
-                real,
-                version=2,
-                previous=real.digest(),
-                recipients=(mallory,),
-                timestamp=TimestampPolicy(stamper.verify_key, 7),
-            )
+        made = dataclasses.replace(
+            change(real), recipients=(mallory,), timestamp=TimestampPolicy(stamper.verify_key, 7)
         )
+        forged = SignedManifest(made)
         for holder in holders:
-            fork = fork.sign(holder)
+            forged = forged.sign(holder)
         today = dt.datetime.now(dt.UTC).date()
         secrets = generate_subkeys(Period.of(today))
-        listed = secrets.public_list(signer.verify_key, today, real.instance.id, 2)
-        return {
+        listed = secrets.public_list(signer.verify_key, today, real.instance.id, made.version)
+        before = [doc["manifests"][0]] if after_the_real_one else []
+        served = {
             **doc,
-            "manifests": [doc["manifests"][0], json.loads(fork.to_bytes())],
-            "in_force": 2,
-            "timestamp": make_timestamp(fork.manifest, stamper, issued=today, days=7).to_json(),
+            "manifests": [*before, json.loads(forged.to_bytes())],
+            "in_force": made.version,
+            "timestamp": make_timestamp(made, stamper, issued=today, days=7).to_json(),
             "subkeys": {"mallory": json.loads(sign_subkeys(listed, signer).to_bytes())},
         }
+        if publish_holders:
+            served["pinned_authorities"] = [
+                str(h.verify_key.fingerprint).replace(" ", "") for h in holders
+            ]
+        return served
 
     return rewrite
+
+
+def _fork_by_rotated_out_holders(instance: Path) -> Any:
+    """Two holders of the demo set, rotated out since, write a version 2 of their own after
+    version 1: a reviewer and a timestamp key of theirs, and mallory's subkeys."""
+    return _mallorys_keyring(
+        demo_authorities(instance)[:2],
+        lambda real: dataclasses.replace(real, version=2, previous=real.digest()),
+        after_the_real_one=True,
+    )
 
 
 def test_pins_carried_to_a_no_state_device_refuse_a_fork_by_authorities_rotated_out(
@@ -747,39 +766,13 @@ def _seized_before_first_use(instance: Path) -> Any:
     """As a server seized before the source's first run: a keyring of its own from version 1,
     its own authorities (published as the instance's), reviewer and timestamp key."""
     holders = [SigningKey.generate() for _ in range(2)]
-    stamper = SigningKey.generate()
-    mallory_keys, mallory = new_reviewer("mallory")
-    signer = mallory_keys.signing
-    assert signer is not None
-
-    def rewrite(doc: dict[str, Any]) -> dict[str, Any]:
-        real = SignedManifest.from_bytes(json.dumps(doc["manifests"][0]).encode()).manifest
-        assert real.instance is not None
-        own = SignedManifest(
-            dataclasses.replace(
-                real,
-                authorities=tuple(
-                    AuthorityKey(f"H{i}", k.verify_key) for i, k in enumerate(holders)
-                ),
-                recipients=(mallory,),
-                timestamp=TimestampPolicy(stamper.verify_key, 7),
-            )
-        )
-        for holder in holders:
-            own = own.sign(holder)
-        today = dt.datetime.now(dt.UTC).date()
-        secrets = generate_subkeys(Period.of(today))
-        listed = secrets.public_list(signer.verify_key, today, real.instance.id, 1)
-        return {
-            **doc,
-            "pinned_authorities": [str(h.verify_key.fingerprint).replace(" ", "") for h in holders],
-            "manifests": [json.loads(own.to_bytes())],
-            "in_force": 1,
-            "timestamp": make_timestamp(own.manifest, stamper, issued=today, days=7).to_json(),
-            "subkeys": {"mallory": json.loads(sign_subkeys(listed, signer).to_bytes())},
-        }
-
-    return rewrite
+    authorities = tuple(AuthorityKey(f"H{i}", k.verify_key) for i, k in enumerate(holders))
+    return _mallorys_keyring(
+        holders,
+        lambda real: dataclasses.replace(real, authorities=authorities),
+        after_the_real_one=False,
+        publish_holders=True,
+    )
 
 
 def test_a_first_send_without_pins_seals_nothing_to_keys_nobody_checked(
