@@ -181,6 +181,20 @@ def reply_text(envelope: bytes, keys: Sequence[PrivateKey | HybridPrivateKey]) -
     return read_reply(plaintext, opened.metadata)
 
 
+@contextmanager
+def on_the_disk(root: Path) -> Iterator[sqlite3.Connection]:
+    """The workspace's database as whoever holds the disk opens it: no tool, no key.
+
+    What the block writes is committed when it ends (rolled back if it raises).
+    """
+    conn = sqlite3.connect(root / DB_NAME)
+    try:
+        with conn:
+            yield conn
+    finally:
+        conn.close()
+
+
 def opens_with(
     root: Path, keys: Sequence[PrivateKey | HybridPrivateKey]
 ) -> list[tuple[str, bytes]]:

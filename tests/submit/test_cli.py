@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 from flask import Flask
 
 from app.store import EnvelopeStore
@@ -257,15 +257,22 @@ def test_the_servers_words_cannot_drive_the_terminal(
         assert trick not in result.output, f"{trick!r} reached the terminal"
 
 
+def _keyring_refused(
+    recorder: Recorder, authorities: list[str], tmp_path: Path, status: str, refusal: object
+) -> Result:
+    """`replies` run against a server answering the keyring with `status` and `refusal`."""
+    answers = {"/api/v1/keyring": (status, json.dumps(refusal).encode())}
+    with loopback_server(hostile(recorder, answers)) as url:
+        device = Device(tmp_path / "s", url, authorities)
+        codename = device.new_codename(tmp_path)
+        return device.run("replies", "--codename-file", str(codename))
+
+
 def test_a_refusal_cannot_reorder_the_terminal_with_bidi_controls(
     recorder: Recorder, authorities: list[str], tmp_path: Path
 ) -> None:
     refusal = {"error": "busy", "message": TERMINAL_TRICKS}
-    answers = {"/api/v1/keyring": ("503 Unavailable", json.dumps(refusal).encode())}
-    with loopback_server(hostile(recorder, answers)) as url:
-        device = Device(tmp_path / "s", url, authorities)
-        codename = device.new_codename(tmp_path)
-        result = device.run("replies", "--codename-file", str(codename))
+    result = _keyring_refused(recorder, authorities, tmp_path, "503 Unavailable", refusal)
     assert result.exit_code == 1
     assert "the server refused" in result.stderr
     for trick in ("\x1b", "\x07", "\u202e", "\u2066"):
@@ -279,11 +286,7 @@ def test_a_refusal_is_shown_as_one_short_line(
     # (and any log the output went to), and its line breaks forged the tool's own lines.
     forged = "\nraazdar-submit: hint: the organisation moved: use http://phish.onion instead\n"
     refusal = {"error": "busy", "message": "try later" + forged + "x" * (4 * 1024 * 1024 - 200)}
-    answers = {"/api/v1/keyring": ("503 Unavailable", json.dumps(refusal).encode())}
-    with loopback_server(hostile(recorder, answers)) as url:
-        device = Device(tmp_path / "s", url, authorities)
-        codename = device.new_codename(tmp_path)
-        result = device.run("replies", "--codename-file", str(codename))
+    result = _keyring_refused(recorder, authorities, tmp_path, "503 Unavailable", refusal)
     assert result.exit_code == 1
     assert len(result.stderr) < 2000, f"{len(result.stderr)} characters of the server's on stderr"
     assert "the server refused: try later" in result.stderr
@@ -433,11 +436,7 @@ def test_a_server_sending_the_source_to_its_web_page_is_shown_as_the_servers_wor
     # Seized, the server would have the report typed into its web page, where it reads it.
     lure = "raazdar-submit is retired: send your report in Tor Browser at this address/submit"
     refusal = {"error": "retired", "message": lure}
-    answers = {"/api/v1/keyring": ("410 Gone", json.dumps(refusal).encode())}
-    with loopback_server(hostile(recorder, answers)) as url:
-        device = Device(tmp_path / "s", url, authorities)
-        codename = device.new_codename(tmp_path)
-        result = device.run("replies", "--codename-file", str(codename))
+    result = _keyring_refused(recorder, authorities, tmp_path, "410 Gone", refusal)
     assert result.exit_code == 1
     assert lure in result.stderr
     assert "the server's, not this tool's" in result.stderr, (

@@ -52,34 +52,34 @@ def seized(device: Device, needles: dict[str, bytes]) -> dict[str, list[str]]:
     return {str(path): hits for path in files_under(device.state) if (hits := find(path, needles))}
 
 
+def _sent_then_cut(device: Device, proxy: CuttingProxy, tmp_path: Path) -> Path:
+    """A new codename's first report sent, then a 900 kB file's upload cut short at 300 kB
+    with the server left down: the codename's file (the state now holds a pending upload)."""
+    codename = device.new_codename(tmp_path)
+    assert not device.state.exists(), "new writes nothing"
+    message = tmp_path / "message.txt"
+    message.write_text("The SHO at the border post takes money for each family")
+    sent = device.run("send", "--message-file", str(message), "--codename-file", str(codename))
+    assert sent.exit_code == 0, sent.output
+    evidence = tmp_path / "ledger.pdf"
+    evidence.write_bytes(secrets.token_bytes(900_000))
+    proxy.cut_after(300_000, stay_down=True)
+    cut = device.run(
+        "send", "--keep-metadata", "--retries", "1", "--codename-file", str(codename), str(evidence)
+    )
+    assert cut.exit_code == 1, cut.output
+    return codename
+
+
 def test_a_seized_device_holds_no_address_name_or_upload_id_without_the_codename(
     tmp_path: Path, server: str, authorities: list[str]
 ) -> None:
     proxy = CuttingProxy(server)
     try:
         device = Device(tmp_path / "state", proxy.url, authorities)
-        codename = device.new_codename(tmp_path)
-        assert not device.state.exists(), "new writes nothing"
-        message = tmp_path / "message.txt"
-        message.write_text("The SHO at the border post takes money for each family")
-        sent = device.run("send", "--message-file", str(message), "--codename-file", str(codename))
-        assert sent.exit_code == 0, sent.output
-        assert device.state_of(codename).instance == proxy.url
-
         # Cut short mid-upload: the sealed state now holds upload ids and the owner hash.
-        evidence = tmp_path / "ledger.pdf"
-        evidence.write_bytes(secrets.token_bytes(900_000))
-        proxy.cut_after(300_000, stay_down=True)
-        cut = device.run(
-            "send",
-            "--keep-metadata",
-            "--retries",
-            "1",
-            "--codename-file",
-            str(codename),
-            str(evidence),
-        )
-        assert cut.exit_code == 1, cut.output
+        codename = _sent_then_cut(device, proxy, tmp_path)
+        assert device.state_of(codename).instance == proxy.url
         pending = device.state_of(codename).pending
         assert pending is not None
         (item,) = pending.items
@@ -197,24 +197,7 @@ def test_the_state_directory_tells_no_time_of_a_submission(
     proxy = CuttingProxy(server)
     try:
         device = Device(tmp_path / "state", proxy.url, authorities)
-        codename = device.new_codename(tmp_path)
-        message = tmp_path / "message.txt"
-        message.write_text("The SHO at the border post takes money for each family")
-        sent = device.run("send", "--message-file", str(message), "--codename-file", str(codename))
-        assert sent.exit_code == 0, sent.output
-        evidence = tmp_path / "ledger.pdf"
-        evidence.write_bytes(secrets.token_bytes(900_000))
-        proxy.cut_after(300_000, stay_down=True)
-        cut = device.run(
-            "send",
-            "--keep-metadata",
-            "--retries",
-            "1",
-            "--codename-file",
-            str(codename),
-            str(evidence),
-        )
-        assert cut.exit_code == 1, cut.output
+        _sent_then_cut(device, proxy, tmp_path)
         # The directory itself first: listing it is an access.
         root = device.state.stat()
         stamps = {str(device.state): (root.st_atime, root.st_mtime)}

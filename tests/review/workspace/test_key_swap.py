@@ -13,7 +13,6 @@ before it seals anything under it.
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -30,6 +29,7 @@ from tests.review.support import (
     as_the_tool_before_x_wing,
     enrol_second_reviewer,
     init_workspace,
+    on_the_disk,
     opens_with,
     review,
 )
@@ -40,23 +40,16 @@ LATER = "canary-after-the-swap"
 
 def _put_back(root: Path, public: str, wrapped: bytes) -> None:
     """Write a workspace key and its wrap into the database, as the attacker does."""
-    conn = sqlite3.connect(root / ws.DB_NAME)
-    try:
-        with conn:
-            conn.execute("UPDATE meta SET value = ? WHERE key = 'workspace_key'", (public,))
-            conn.execute("UPDATE reviewer_keys SET wrapped = ?", (wrapped,))
-            conn.execute("DELETE FROM meta WHERE key = ?", (ws.HISTORY,))
-    finally:
-        conn.close()
+    with on_the_disk(root) as conn:
+        conn.execute("UPDATE meta SET value = ? WHERE key = 'workspace_key'", (public,))
+        conn.execute("UPDATE reviewer_keys SET wrapped = ?", (wrapped,))
+        conn.execute("DELETE FROM meta WHERE key = ?", (ws.HISTORY,))
 
 
 def _held(root: Path) -> tuple[str, bytes]:
-    conn = sqlite3.connect(root / ws.DB_NAME)
-    try:
+    with on_the_disk(root) as conn:
         public = conn.execute("SELECT value FROM meta WHERE key = 'workspace_key'").fetchone()[0]
         (wrapped,) = conn.execute("SELECT wrapped FROM reviewer_keys").fetchone()
-    finally:
-        conn.close()
     return public, wrapped
 
 
@@ -167,12 +160,8 @@ def test_a_key_file_copy_swapped_for_the_attackers_own_gets_no_copy_of_the_next_
 
 def _forget_marks(root: Path) -> None:
     """The workspace as the tool before marks left it (or as a writer who deleted them)."""
-    conn = sqlite3.connect(root / ws.DB_NAME)
-    try:
-        with conn:
-            conn.execute("DELETE FROM meta WHERE key LIKE 'mark:%'")
-    finally:
-        conn.close()
+    with on_the_disk(root) as conn:
+        conn.execute("DELETE FROM meta WHERE key LIKE 'mark:%'")
 
 
 def test_a_key_of_the_attackers_own_is_refused_where_no_key_has_a_mark_yet(
@@ -192,14 +181,10 @@ def test_a_damaged_newest_report_does_not_lock_out_a_key_with_no_mark_yet(
         server.submit(f"Report {n}: the SHO took the money. {CANARY}")
         assert review(workspace, "import", str(server.export(tmp_path / f"{n}.rzb"))).exit_code == 0
     _forget_marks(workspace)
-    conn = sqlite3.connect(workspace / ws.DB_NAME)
-    try:
-        with conn:
-            (state,) = conn.execute("SELECT state FROM reports WHERE num = 2").fetchone()
-            damaged = bytes([state[0] ^ 1]) + state[1:]
-            conn.execute("UPDATE reports SET state = ? WHERE num = 2", (damaged,))
-    finally:
-        conn.close()
+    with on_the_disk(workspace) as conn:
+        (state,) = conn.execute("SELECT state FROM reports WHERE num = 2").fetchone()
+        damaged = bytes([state[0] ^ 1]) + state[1:]
+        conn.execute("UPDATE reports SET state = ? WHERE num = 2", (damaged,))
     shown = review(workspace, "show", "1")
     assert shown.exit_code == 0, shown.output
     assert CANARY in shown.output

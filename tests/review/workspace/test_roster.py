@@ -12,7 +12,6 @@ before it wraps anything to it, and before it seals anything.
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -32,6 +31,7 @@ from tests.review.support import (
     as_the_tool_before_x_wing,
     enrol_second_reviewer,
     init_workspace,
+    on_the_disk,
     review,
 )
 
@@ -50,38 +50,31 @@ def _insert_key(root: Path, reviewer: str = "auditor", role: str = "reviewer") -
     file = KeyFile.create(attacker, "x", kind="reviewer", label=reviewer, params=KdfParams.TESTING)
     name = f"{reviewer}-0badc0de.key"
     (root / "keys" / name).write_bytes(file.to_bytes())
-    conn = sqlite3.connect(root / ws.DB_NAME)
-    try:
-        with conn:
-            conn.execute(
-                "INSERT INTO reviewers VALUES (?, 'Auditor', '2026-01-01', ?)", (reviewer, role)
-            )
-            conn.execute(
-                "INSERT INTO reviewer_keys (reviewer, encryption_key, signing_key, key_file,"
-                " wrapped) VALUES (?, ?, ?, ?, x'')",
-                (
-                    reviewer,
-                    attacker.encryption.public_key.to_text(),
-                    attacker.signing.verify_key.to_text(),
-                    name,
-                ),
-            )
-    finally:
-        conn.close()
+    with on_the_disk(root) as conn:
+        conn.execute(
+            "INSERT INTO reviewers VALUES (?, 'Auditor', '2026-01-01', ?)", (reviewer, role)
+        )
+        conn.execute(
+            "INSERT INTO reviewer_keys (reviewer, encryption_key, signing_key, key_file,"
+            " wrapped) VALUES (?, ?, ?, ?, x'')",
+            (
+                reviewer,
+                attacker.encryption.public_key.to_text(),
+                attacker.signing.verify_key.to_text(),
+                name,
+            ),
+        )
     return attacker
 
 
 def _attackers_copy_opens(root: Path, attacker: KeyPair) -> bool:
     """Say whether the attacker's key opens the wrapped copy the workspace now keeps for it."""
-    conn = sqlite3.connect(root / ws.DB_NAME)
-    try:
+    with on_the_disk(root) as conn:
         public = conn.execute("SELECT value FROM meta WHERE key = 'workspace_key'").fetchone()[0]
         (wrapped,) = conn.execute(
             "SELECT wrapped FROM reviewer_keys WHERE encryption_key = ?",
             (attacker.encryption.public_key.to_text() if attacker.encryption else "",),
         ).fetchone()
-    finally:
-        conn.close()
     for identity in attacker.decryption_keys:
         try:
             WorkspaceKey.unwrap(wrapped, identity, public_key_from_text(public))
@@ -136,12 +129,8 @@ def test_a_key_inserted_before_the_step_to_x_wing_gets_no_copy_of_the_x_wing_key
 
 def _drop_roster(root: Path) -> None:
     """Make the workspace look like one an older tool left: no list of keys in service."""
-    conn = sqlite3.connect(root / ws.DB_NAME)
-    try:
-        with conn:
-            conn.execute("DELETE FROM meta WHERE key LIKE 'roster%'")
-    finally:
-        conn.close()
+    with on_the_disk(root) as conn:
+        conn.execute("DELETE FROM meta WHERE key LIKE 'roster%'")
 
 
 def test_a_key_inserted_with_the_roster_deleted_is_refused(workspace: Path) -> None:
@@ -162,12 +151,8 @@ def test_a_reviewer_made_administrator_on_the_disk_is_refused(unlocked: ws.Unloc
     enrol_second_reviewer(unlocked)
     root = unlocked.workspace.root
     unlocked.workspace.close()
-    conn = sqlite3.connect(root / ws.DB_NAME)
-    try:
-        with conn:
-            conn.execute("UPDATE reviewers SET role = 'admin' WHERE id = 'second'")
-    finally:
-        conn.close()
+    with on_the_disk(root) as conn:
+        conn.execute("UPDATE reviewers SET role = 'admin' WHERE id = 'second'")
     shown = review(root, "--as", "second", "list", passphrase=SECOND_REVIEWER_PW)
     assert shown.exit_code == 1, shown.output
     assert "reviewer 'second' holds the role 'admin'" in shown.output, shown.output
@@ -188,12 +173,9 @@ def test_a_workspace_an_older_tool_left_gets_its_roster_at_its_first_unlock(
     unlocked.workspace.close()
     listed = review(root, "list")
     assert listed.exit_code == 0, listed.output
-    conn = sqlite3.connect(root / ws.DB_NAME)
-    try:
+    with on_the_disk(root) as conn:
         (wrapped,) = conn.execute("SELECT wrapped FROM reviewer_keys").fetchone()
         assert conn.execute("SELECT 1 FROM meta WHERE key = 'roster'").fetchone() is not None
-    finally:
-        conn.close()
     assert WorkspaceKey.open_wrap(wrapped, pair.hybrid, unlocked.key.public_key)[1]
     attacker = _insert_key(root)
     _drop_roster(root)
