@@ -213,18 +213,12 @@ def submit() -> ResponseReturnValue:
 def _file_first_report(
     form: NewSourceForm, report: submissions_service.Report, codename: str
 ) -> ResponseReturnValue:
-    """File a first report under the codename offered, or send back what filed it already."""
-    once = _once_id(form, report)
-    prior = submissions_service.filed_by(db_session(), once) if once else None
-    if prior is not None:
-        # The same form again (its answer was lost, or Back and send): the
-        # original confirmation, for the codename that filed it.
-        again = sources_service.log_in(db_session(), codename)
-        if again is not None and again.source_id == prior:
-            _drop_uploads()
-            _sign_in(again)
-            return redirect(url_for("source.submitted"), code=303)
-        once = None
+    """File a first report under the codename offered, or send back what filed it already.
+
+    The form's submission is looked for once, under the account's lock (`submit`): the same
+    form again (its answer lost, or Back and send) finds the codename's account and is
+    `AlreadyFiled`; one filed under another codename is filed anew.
+    """
     logins: list[sessions.NewLogin] = []
     keys = sources_service.derive(codename)
     submissions_service.submit(
@@ -232,7 +226,7 @@ def _file_first_report(
         report=report,
         files=_uploads(),
         keys=keys,
-        submission_id=once,
+        submission_id=_once_id(form, report),
         # The login row commits with the submission: one flush of the database, not two.
         before_commit=lambda who: logins.append(_add_login(who)),
     )

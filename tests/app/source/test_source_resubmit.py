@@ -172,12 +172,12 @@ def _meeting_before(monkeypatch: pytest.MonkeyPatch, module: Any, name: str) -> 
     first = threading.local()
     call = getattr(module, name)
 
-    def meet(*args: Any) -> Any:
+    def meet(*args: Any, **kwargs: Any) -> Any:
         if not getattr(first, "done", False):
             first.done = True
             with contextlib.suppress(threading.BrokenBarrierError):
                 met.wait(timeout=3)
-        return call(*args)
+        return call(*args, **kwargs)
 
     monkeypatch.setattr(module, name, meet)
 
@@ -221,7 +221,6 @@ def test_the_same_account_form_sent_twice_at_once_files_one_report(
     assert row_counts(app, Source, Item) == {"sources": 1, "items": 2}, "filed twice"
 
 
-@pytest.mark.usefixtures("looking_at_once")
 @pytest.mark.parametrize("circuit", [None, 77], ids=["circuits-unnamed", "on-a-circuit"])
 def test_the_first_form_sent_twice_at_once_makes_one_account_and_one_report(
     app: Flask,
@@ -232,7 +231,9 @@ def test_the_first_form_sent_twice_at_once_makes_one_account_and_one_report(
 ) -> None:
     """On a circuit, the second must not be told that the circuit made an account a
     moment ago, and that nothing was stored: the account is its own, and so is the report.
-    Both derive the codename's keys at once, in two slots, and go on together."""
+    Both derive the codename's keys at once, in two slots, and go on together to file the
+    form (where its submission is looked for, under the account's lock: `submit`)."""
+    _meeting_before(monkeypatch, submissions, "submit")
     if circuit is not None:
         _meeting_before(monkeypatch, circuits, "take_account_turn")
     page = visitor.start()
@@ -258,6 +259,36 @@ def test_a_long_report_is_serialised_once(
     monkeypatch.setattr(submissions, "json", SimpleNamespace(dumps=dumps))
     assert visitor.send(page, "ایس ایچ او " * 10_000).status_code == 303
     assert len(serialised) == 1
+
+
+def test_a_first_report_looks_for_its_form_once(
+    app: Flask, visitor: Visitor, instance: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new source's first form was looked for by the view, then again under the new
+    account's lock, where alone it decides: a statement more on every first report's path.
+    Sent again, the same form is still answered as filed, signed in as the codename that
+    filed it, and files and leaves nothing."""
+    looks: list[str] = []
+    real = submissions.filed_by
+
+    def counted(session: Any, submission_id: str) -> str | None:
+        looks.append(submission_id)
+        return real(session, submission_id)
+
+    monkeypatch.setattr(submissions, "filed_by", counted)
+    page = visitor.start()
+    message, files = "The SHO took money.", [("files", "v.txt", b"LEA-1", "text/plain")]
+    assert visitor.send(page, message, files).status_code == 303
+    assert len(looks) == 1, f"a first report looked for its form's submission {len(looks)} times"
+    assert row_counts(app, Source, Item) == {"sources": 1, "items": 2}
+    stored = envelope_files(instance)
+    again = visitor.send(page, message, files)  # Back and send: its answer was lost
+    assert again.status_code == 303
+    assert again.headers["Location"] == "/submitted"
+    assert row_counts(app, Source, Item) == {"sources": 1, "items": 2}
+    assert envelope_files(instance) == stored
+    assert staging_files(instance) == []
+    assert visitor.get("/account")
 
 
 def test_a_report_from_the_account_page_looks_for_its_form_once(
