@@ -19,6 +19,7 @@ into a 400 (`app.uploads.SealingRequest`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import IO, Any, Final
 
@@ -37,6 +38,9 @@ MAX_HEADER_BYTES: Final = 16 * 1024
 _MAX_PADDING: Final = 64
 _CRLF: Final = b"\r\n"
 _BLANK_LINE: Final = b"\r\n\r\n"
+# A text field's Content-Disposition as browsers send it, read without Werkzeug's general
+# parser (13 us a part in a loop, a form's every part), to the same answer (`_disposition`).
+_PLAIN_FIELD: Final = re.compile(r'form-data; name="([A-Za-z0-9_.-]{1,64})"')
 
 Readinto = Callable[[memoryview], int | None]
 
@@ -136,8 +140,7 @@ class StreamingMultiPartParser(MultiPartParser):
             if self.max_form_parts is not None and parts > self.max_form_parts:
                 raise RequestEntityTooLarge()
             headers = _read_headers(body)
-            disposition, options = parse_options_header(headers.get("content-disposition"))
-            name, filename = options.get("name"), options.get("filename")
+            disposition, name, filename = _disposition(headers.get("content-disposition"))
             if disposition != "form-data" or name is None:
                 raise ValueError("a multipart part without a form-data name")
             if filename is None:
@@ -163,6 +166,16 @@ class StreamingMultiPartParser(MultiPartParser):
 
         _copy_part(body, delimiter, keep)
         return b"".join(pieces).decode(self.get_part_charset(headers), "replace")
+
+
+def _disposition(value: str | None) -> tuple[str, str | None, str | None]:
+    """A part's Content-Disposition: its type, `name` and `filename`, as Werkzeug reads them."""
+    if value is not None:
+        plain = _PLAIN_FIELD.fullmatch(value)
+        if plain is not None:
+            return "form-data", plain[1], None
+    disposition, options = parse_options_header(value)
+    return disposition, options.get("name"), options.get("filename")
 
 
 def _skip_preamble(body: _Body, delimiter: bytes) -> None:
