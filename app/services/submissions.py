@@ -149,9 +149,9 @@ def submit(
             before_commit(result)
         session.flush()
         # One statement for every item, in the same transaction (no object kept for them).
-        session.connection().execute(insert(Item), rows)
+        session.connection().execute(_INSERT_ITEMS, rows)
         published = svc.store.publish_staged(staged)
-        commit_or_confirm(session, select(Item.id).where(Item.id == staged[0].id))
+        commit_or_confirm(session, _ITEM_STORED.params(id=staged[0].id))
     except CommitUnconfirmed:
         raise  # it may have landed: its files stay, every one published and forced to disk
     except BaseException:
@@ -174,6 +174,10 @@ def filed_by(session: Session, submission_id: str) -> str | None:
 
 # Built once: a statement is immutable, and building it costs more than running it.
 _FILED_BY = select(Item.source_id).where(Item.submission_id == bindparam("id")).limit(1)
+_INSERT_ITEMS = insert(Item)
+# What says a lost commit's answer was that it landed (`commit_or_confirm`): given its id
+# by `params` (a copy, 1.4 us), where building the select anew took 15 us at every report.
+_ITEM_STORED = select(Item.id).where(Item.id == bindparam("id"))
 # The day of a signed-in source's account moved on, and its id returned if it is still there
 # (a bound name other than a column's: in an UPDATE, those are the SET clause's own).
 _TOUCH_ACCOUNT = (
