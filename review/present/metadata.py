@@ -213,8 +213,9 @@ def _office(data: bytes) -> list[str]:
                     said.append(f"{part}: present, too large to read here")
                     continue
                 xml = package.read(info).decode("utf-8", "replace")
+                # A tag ends before the next begins: unclosed tags are each read once.
                 for tag, label in _CORE:
-                    for value in re.findall(rf"<{re.escape(tag)}\b[^>]*>([^<]{{1,500}})<", xml):
+                    for value in re.findall(rf"<{re.escape(tag)}\b[^<>]*>([^<]{{1,500}})<", xml):
                         if (shown := _text(html.unescape(value))) is not None:
                             said.append(f"{label}: {shown}")
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError):
