@@ -35,7 +35,7 @@ _XML_SCRUBS: Final = [
         rb'\1"1980-01-01T00:00:00"',
     ),
     # The folder a workbook was saved from, and a template's path: C:\Users\<name>\….
-    (re.compile(rb"<x15ac:absPath [^>]*/>"), b""),
+    (re.compile(rb"<x15ac:absPath [^<>]*/>"), b""),
     (re.compile(rb'(\sTarget=")(?:file:|[A-Za-z]:[\\/]|\\\\)[^"]*(")'), rb"\1\2"),
     (
         re.compile(rb"(\s(?:[A-Za-z0-9]+:)?(?:userId|providerId)\s*=\s*)(?:\"[^\"<]*\"|'[^'<]*')"),

@@ -192,7 +192,8 @@ def _package_text(data: bytes) -> str:
                 xml = body.decode("utf-8", "replace")
                 # A paragraph ends a line; the runs one word is split into join up again.
                 xml = re.sub(r"</(?:w|a|text):p>|<w:br/>|<w:tab/>", "\n", xml)
-                parts.append(html.unescape(re.sub(r"<[^>]*>", "", xml)))
+                # A tag ends before the next begins: unclosed tags are each read once.
+                parts.append(html.unescape(re.sub(r"<[^<>]*>", "", xml)))
             elif (kind := sniff(body)) == "zip":
                 parts.append(_package_text(body))  # rebuilt by `_office`, so read as it was
             elif kind == "pdf":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import multiprocessing
 import zipfile
 
 import pikepdf
@@ -300,8 +301,9 @@ def test_text_formats_with_metadata_of_their_own_are_refused(data: bytes) -> Non
         ("word/document.xml", b"<w:rsids>"),
         ("word/settings.xml", b"<w:docId "),
         ("settings.xml", b'<config:config-item config:name="PrinterName" '),
+        ("xl/workbook.xml", b"<x15ac:absPath "),
     ],
-    ids=["rsids", "docId", "printer"],
+    ids=["rsids", "docId", "printer", "absPath"],
 )
 def test_an_office_part_made_to_be_scanned_over_and_over_is_scrubbed_in_linear_time(
     part: str, unit: bytes
@@ -317,6 +319,41 @@ def test_an_office_part_made_to_be_scanned_over_and_over_is_scrubbed_in_linear_t
         if part != "word/document.xml":
             z.writestr("word/document.xml", b"<w:document/>")
     assert scrub_within(out.getvalue(), 10), "still scrubbing after 10 seconds"
+
+
+def _read_within(data: bytes, seconds: float) -> bool:
+    """Whether a scrubbed document's text is read within `seconds` (in a child, as above)."""
+    child = multiprocessing.get_context("fork").Process(
+        target=lambda: document_text(scrub(data, _keep))
+    )
+    child.start()
+    child.join(seconds)
+    if child.is_alive():
+        child.kill()
+        child.join()
+        return False
+    return child.exitcode == 0
+
+
+@pytest.mark.parametrize("unit", [b"<", b"<w:t ", b"<a:docPr "], ids=["lt", "run", "picture"])
+def test_a_part_of_unclosed_tags_has_its_text_read_in_linear_time(unit: bytes) -> None:
+    # The attack: the redaction check reads every word of the rebuilt document by taking
+    # out its tags, with a pattern that looked for a tag's end past every other tag. A
+    # .docx of a few hundred bytes whose document.xml is 200 KB of "<" held `escalation
+    # new` a minute after it was scrubbed, and its 512 MiB limit allows years.
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", b"<Types/>")
+        z.writestr("word/document.xml", unit * (400_000 // len(unit)))
+    assert _read_within(out.getvalue(), 10), "still reading the text after 10 seconds"
+
+
+def test_text_beside_unclosed_tags_is_still_read() -> None:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("[Content_Types].xml", b"<Types/>")
+        z.writestr("word/document.xml", b"<w:p><<w:t>Nasreen Bibi</w:t></w:p>")
+    assert "Nasreen Bibi" in document_text(scrub(out.getvalue(), _keep))
 
 
 def mpo_with_gps() -> bytes:
