@@ -23,7 +23,7 @@ from typing import Final
 from rich.cells import cell_len
 
 # Explicit embeddings, overrides and isolates: dropped rather than obeyed.
-_EXPLICIT: Final = frozenset({"LRE", "RLE", "LRO", "RLO", "PDF", "LRI", "RLI", "FSI", "PDI"})
+EXPLICIT: Final = frozenset({"LRE", "RLE", "LRO", "RLO", "PDF", "LRI", "RLI", "FSI", "PDI"})
 # Zero-width marks whose only job is to steer the algorithm: used, then not drawn.
 _MARKS: Final = frozenset({"\u200e", "\u200f", "\u061c"})
 _JOINERS: Final = frozenset({"\u200c", "\u200d"})
@@ -42,9 +42,7 @@ class Line:
 def clean(text: str) -> str:
     """Drop explicit directional formatting characters, and tabs become spaces."""
     return "".join(
-        "    " if ch == "\t" else ch
-        for ch in text
-        if unicodedata.bidirectional(ch) not in _EXPLICIT
+        "    " if ch == "\t" else ch for ch in text if unicodedata.bidirectional(ch) not in EXPLICIT
     )
 
 

@@ -25,9 +25,13 @@ DISPUTED: Final = "source disputed: no reply"
 
 
 def clean(text: str) -> str:
-    """Text safe for a terminal: no control characters but line breaks and tabs."""
+    """Text safe for a terminal: no control characters but line breaks and tabs, and no
+    explicit bidi embedding, override or isolate, which would steer the rest of its line
+    (a table's other cells) on a terminal that lays out right-to-left text."""
     return "".join(
-        "\ufffd" if unicodedata.category(ch) == "Cc" and ch not in "\n\t" else ch for ch in text
+        "\ufffd" if unicodedata.category(ch) == "Cc" and ch not in "\n\t" else ch
+        for ch in text
+        if unicodedata.bidirectional(ch) not in bidi.EXPLICIT
     )
 
 

@@ -174,6 +174,28 @@ def test_terminal_escapes_and_markup_in_a_report_are_shown_inert(
     assert "[bold]not bold[/bold] [/oops]" in result.output
 
 
+# Unicode's explicit embeddings, overrides and isolates (LRE ... PDI).
+EXPLICIT_BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+
+
+def test_an_override_in_a_name_reaches_no_entity_listing(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    # The attack: a source writes a right-to-left override inside an officer's name. The
+    # names the tool finds keep it as written, and `names list` drew it in a table cell,
+    # unclosed: a terminal that lays out bidi text reverses the rest of the row (the key,
+    # the designation, the status the reviewer decides by), so a name reads as another.
+    server.submit("SHO Ta\u202eriq Mehmood of Thana Saddar Kasur took the money \u2067at night")
+    exported = server.export(tmp_path / "e.rzb")
+    assert review(workspace, "exchange", "import", str(exported)).exit_code == 0
+    for args in (("names", "list", "--report", "1"), ("names", "list", "--kind", "person")):
+        result = review(workspace, *args)
+        assert result.exit_code == 0, result.output
+        leaked = [hex(ord(ch)) for ch in result.output if ch in EXPLICIT_BIDI]
+        assert not leaked, f"`{' '.join(args)}` drew {leaked} to the terminal"
+        assert "Tariq Mehmood" in result.output, result.output
+
+
 def _flip_last_byte(workspace: Path, query: str, update: str) -> None:
     import sqlite3
 
