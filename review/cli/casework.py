@@ -19,7 +19,9 @@ from review.present.text import (
     DANGER,
     ROW_COLUMNS,
     RTL_MODES,
+    SHOWN_MAX,
     dispute,
+    excerpt,
     prose,
     reorders,
     reply_state,
@@ -113,8 +115,16 @@ def _print_rows(rows: list[triage.ReportRow]) -> None:
     " order for a terminal that lays out right-to-left text itself (logical, the default"
     " when piped). Right-to-left paragraphs are right-aligned either way, as in the UI.",
 )
+@click.option(
+    "--from",
+    "start",
+    type=click.IntRange(min=0),
+    default=0,
+    help=f"Show the message and form answers from this character on: a text longer than"
+    f" {SHOWN_MAX:,} characters is shown a part at a time.",
+)
 @pass_ctx
-def show(c: Ctx, num: int, rtl: str | None) -> None:
+def show(c: Ctx, num: int, rtl: str | None, start: int) -> None:
     """Show a report: message, fields, triage, attachments, notes and replies."""
     view = reports.read_report(c.unlock(), num)
     console = make_console()
@@ -122,6 +132,13 @@ def show(c: Ctx, num: int, rtl: str | None) -> None:
 
     def text(value: str) -> None:
         console.print(prose(value, console.width, reorder=reorder))
+
+    def written(value: str) -> None:
+        """What the source wrote: a part at a time, saying what is left out."""
+        part, said = excerpt(value, num, start)
+        text(part)
+        for line in said:
+            console.print(safe(line, "bold red" if line.startswith("!!") else "italic"))
 
     s = view.state
     console.print(
@@ -139,14 +156,14 @@ def show(c: Ctx, num: int, rtl: str | None) -> None:
     for content in view.contents:
         language = f" ({content.language})" if content.language else ""
         console.print(safe("\nMessage", "bold") + safe(language))
-        text(content.message)
+        written(content.message)
         fields = [
             f"  {key}: {shown}"
             for key, value in sorted(content.fields.items())
             if (shown := reports.field_text(value))
         ]
         if fields:
-            text("\n".join(fields))
+            written("\n".join(fields))
     if view.attachments:
         table = Table(title="Attachments")
         for column in ("#", "name", "type", "size", "state"):

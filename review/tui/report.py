@@ -21,7 +21,7 @@ from textual.widgets import Footer, Header, Static
 from review.casework import prekeys, replies, reports, triage
 from review.errors import InvalidValue
 from review.present import disk
-from review.present.text import DANGER, dispute, reply_state, report_facts, safe
+from review.present.text import DANGER, dispute, excerpt, reply_state, report_facts, safe
 from review.tui.attachment import AttachmentScreen
 from review.tui.composer import Composer
 from review.tui.dialogs import Ask, Choose, Confirm, SeverityChoice
@@ -108,14 +108,14 @@ class ReportScreen(Page[None]):
         for content in view.contents:
             language = f" ({content.language})" if content.language else ""
             yield Static(safe(f"Message{language}"), classes="heading")
-            yield Prose(content.message, reorder=reorder, classes="message")
+            yield from self._written(content.message, "message")
             fields = [
                 f"{key}: {text}"
                 for key, value in sorted(content.fields.items())
                 if (text := reports.field_text(value))
             ]
             if fields:
-                yield Prose("\n".join(fields), reorder=reorder, classes="fields")
+                yield from self._written("\n".join(fields), "fields")
         if view.attachments:
             yield Static(
                 safe("Attachments (o reads one here, w writes one to a file)"), classes="heading"
@@ -132,6 +132,13 @@ class ReportScreen(Page[None]):
             state = reply_state(reply.exported_in, disputed is not None)
             yield Static(safe(f"Reply by {reply.author} ({state})"), classes="heading")
             yield Prose(reply.text, reorder=reorder, classes="reply")
+
+    def _written(self, text: str, classes: str) -> Iterator[Widget]:
+        """What the source wrote, its first part only when it is long, saying what is left out."""
+        part, said = excerpt(text, self.num)
+        yield Prose(part, reorder=self.review.reorder, classes=classes)
+        for line in said:
+            yield Static(safe(line), classes="danger")
 
     @property
     def state(self) -> State:

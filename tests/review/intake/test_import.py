@@ -44,6 +44,7 @@ from review.casework.triage import Filters, list_reports
 from review.errors import ImportRefused, ReviewError
 from review.intake import importer
 from review.intake.importer import import_bundle
+from review.present.text import SHOWN_MAX
 from review.workspace import search
 from tests.app.support import install_successor, new_reviewer
 from tests.review.subkey_bundles import Chain, seal_report
@@ -463,6 +464,37 @@ def test_a_damaged_report_envelope_says_the_reports_text_is_missing(
     assert "report's text" in shown.split("Attachments")[1]  # the damaged item is named
     listed = review(workspace, "list").output
     assert "text missing" in listed
+
+
+def test_a_report_of_a_million_characters_is_shown_a_part_at_a_time(
+    server: Server, unlocked: ws.Unlocked, workspace: Path, tmp_path: Path
+) -> None:
+    # The attack: a source's own device seals a report the browser's form could not send
+    # (200,000 characters at most): millions of short lines, and a hundred million fit in
+    # one item. `show` and the terminal UI laid all of it out, about 8 s and 55 MB a
+    # million characters, at every redraw of the UI; a hundred million held the reviewer
+    # a quarter of an hour and gigabytes each time the report was opened.
+    reviewer = KeyFile.from_bytes(server.reviewer_key_file.read_bytes()).encryption_public
+    assert reviewer is not None
+    message = "word " * ((SHOWN_MAX + 100_000) // 5) + "the last line"
+    report = json.dumps({"format": 1, "message": message, "fields": {"a": "b"}})
+    sealed = seal_bytes(report.encode(), [reviewer], Metadata("report", "application/json"))
+    import_bundle(unlocked, _bundle_of(server, tmp_path, {"report": ("report", sealed)}))
+
+    first = review(workspace, "show", "1", "--rtl", "logical")
+    assert first.exit_code == 0, first.output
+    drawn = len(first.output)
+    assert drawn < SHOWN_MAX + 10_000, f"`show` drew all {drawn:,} characters of the report"
+    flat = " ".join(first.output.split())
+    assert f"{len(message) - SHOWN_MAX:,} more characters are not shown" in flat
+    assert f"`raazdar-review report show 1 --from {SHOWN_MAX}` shows the next part" in flat
+    rest = review(workspace, "show", "1", "--rtl", "logical", "--from", str(SHOWN_MAX))
+    assert rest.exit_code == 0, rest.output
+    flat = " ".join(rest.output.split())
+    assert flat.endswith(
+        f"word the last line (from character {SHOWN_MAX:,} of {len(message):,})"
+        f" (all 6 of its characters come before character {SHOWN_MAX:,})"
+    ), flat[-300:]
 
 
 def test_text_attachments_are_searchable_and_other_files_by_name_only(
