@@ -358,7 +358,8 @@ def escalation_show(c: Ctx, esc_id: int) -> None:
     console.print(safe("\nRedactions (kept in the workspace, never in the packet)", "bold"))
     for r in esc.record.redactions:
         console.print(safe(f"  {r['form']} -> {r['pseudonym']}"))
-    console.print(render(content.document, [f.name for f in content.files]))
+    # Never read as markup: a report's "[conceal]" would hide its words from this reader.
+    console.print(safe(render(content.document, [f.name for f in content.files])))
     del sealed
 
 

@@ -14,6 +14,7 @@ import unicodedata
 from pathlib import Path
 
 from crypto.packet import OpenedPacket
+from review import bidi
 from review.workspace.erase import destroy_tree
 
 
@@ -97,7 +98,10 @@ def write_new(path: Path, data: bytes) -> None:
 
 
 def _printable(text: str) -> str:
-    """No control characters but newlines and tabs: reports come from anyone."""
+    """No control characters but newlines and tabs, and no explicit bidi embedding, override
+    or isolate (the reviewers' screens drop them too): reports come from anyone."""
     return "".join(
-        "\ufffd" if unicodedata.category(ch) == "Cc" and ch not in "\n\t" else ch for ch in text
+        "\ufffd" if unicodedata.category(ch) == "Cc" and ch not in "\n\t" else ch
+        for ch in text
+        if unicodedata.bidirectional(ch) not in bidi.EXPLICIT
     )

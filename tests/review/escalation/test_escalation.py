@@ -25,6 +25,7 @@ from crypto.packet import OpenedPacket, SealedPacket, open_packet
 from review import escalation
 from review import workspace as ws
 from review.escalation import packets
+from review.escalation.opened import render
 from review.escalation.redaction import Candidate, Term
 from review.workspace import audit
 from review.workspace.search import SearchIndex
@@ -80,21 +81,8 @@ def _number(workspace: Path, text: str) -> int:
         u.workspace.close()
 
 
-@pytest.fixture
-def case(server: Server, workspace: Path, tmp_path: Path) -> Case:
-    first = server.submit(
-        ENGLISH,
-        [
-            ("files", "IMG_0042 Gujrat.jpg", jpeg_with_gps(), "image/jpeg"),
-            ("files", "ledger.pdf", pdf_with_author(), "application/pdf"),
-            ("files", "notes.docx", docx_with_author(), "application/octet-stream"),
-        ],
-    )
-    second = server.submit(URDU)
-    assert review(workspace, "import", str(server.export(tmp_path / "e.rzb"))).exit_code == 0
-    english, urdu = _number(workspace, "gujrat agent"), _number(workspace, "ایجنٹ")
-    for num in (english, urdu):
-        assert review(workspace, "status", str(num), "in-review").exit_code == 0
+def _add_body(workspace: Path) -> KeyPair:
+    """Register the Anti-Trafficking Cell, with a new key pair of its own."""
     body = KeyPair.generate()
     assert body.encryption_public is not None
     assert body.signing_public is not None
@@ -114,6 +102,25 @@ def case(server: Server, workspace: Path, tmp_path: Path) -> Case:
         body.signing_public.to_text(),
     )
     assert added.exit_code == 0, added.output
+    return body
+
+
+@pytest.fixture
+def case(server: Server, workspace: Path, tmp_path: Path) -> Case:
+    first = server.submit(
+        ENGLISH,
+        [
+            ("files", "IMG_0042 Gujrat.jpg", jpeg_with_gps(), "image/jpeg"),
+            ("files", "ledger.pdf", pdf_with_author(), "application/pdf"),
+            ("files", "notes.docx", docx_with_author(), "application/octet-stream"),
+        ],
+    )
+    second = server.submit(URDU)
+    assert review(workspace, "import", str(server.export(tmp_path / "e.rzb"))).exit_code == 0
+    english, urdu = _number(workspace, "gujrat agent"), _number(workspace, "ایجنٹ")
+    for num in (english, urdu):
+        assert review(workspace, "status", str(num), "in-review").exit_code == 0
+    body = _add_body(workspace)
     conn = sqlite3.connect(workspace / "workspace.db")
     designations, keys = zip(
         *conn.execute("SELECT designation, public_key FROM sources"), strict=True
@@ -422,6 +429,43 @@ def test_the_two_person_rule_holds_a_packet_until_another_reviewer_countersigns(
     stripped = SealedPacket(stripped.envelope, stripped.signatures[:1])
     with pytest.raises(VerificationError):
         open_packet(stripped.to_bytes(), case.body_key)
+
+
+MARKUP = "[conceal]and the DSP was paid too[/conceal] [link=https://evil.example]here[/link] [/x]"
+
+
+def test_escalation_show_draws_a_reports_brackets_as_the_body_reads_them(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    # The attack: a source writes rich's markup into a report. `escalation show`, which
+    # promises the packet "exactly as the body will read it" and is what a countersigner
+    # reads before signing, printed the packet's text as markup: [conceal]...[/conceal]
+    # was drawn invisible on the terminal while the packet carried it, [link=...] made a
+    # hyperlink, and a closing tag that opened nothing ended the command in a traceback.
+    server.submit(f"The kiln owner pays the thana every month. {MARKUP}")
+    assert review(workspace, "import", str(server.export(tmp_path / "e.rzb"))).exit_code == 0
+    assert review(workspace, "status", "1", "in-review").exit_code == 0
+    _add_body(workspace)
+    made = review(
+        workspace, "escalate", "1", "--to", "Anti-Trafficking Cell", "--summary", "Kiln payments."
+    )
+    assert made.exit_code == 0, made.output
+
+    shown = review(workspace, "escalation", "show", "1")
+    assert shown.exit_code == 0, f"`escalation show` failed: {shown.exception!r}"
+    assert MARKUP in shown.output, shown.output
+
+
+def test_a_packet_read_by_its_body_is_not_reordered_by_an_override() -> None:
+    # The attack: an override (U+202E) in a report's text went into packet.txt as it was,
+    # so a body's editor that lays out bidi text showed the words in another order than
+    # the reviewers' screens, which drop it, had shown them.
+    document: dict[str, object] = {
+        "reports": [{"label": "Report A", "received": "2026-12-01", "text": "SHO \u202eilA"}]
+    }
+    text = render(document, [])
+    assert "\u202e" not in text, "packet.txt keeps the override"
+    assert "SHO ilA" in text
 
 
 def test_a_source_designation_in_the_summary_is_never_asked_about(case: Case) -> None:
