@@ -19,7 +19,7 @@ from rich.text import Text
 from review.casework import pdfview, reports
 from review.errors import ReviewError
 from review.present import metadata
-from review.present.text import prose, safe
+from review.present.text import SHOWN_MAX, prose, safe
 
 # The widest an image is drawn, in terminal cells.
 IMAGE_COLUMNS: Final = 100
@@ -28,6 +28,10 @@ HALF_BLOCK: Final = "\u2580"
 PDF: Final = "application/pdf"
 NO_TEXT: Final = "(no text on this page: it may be a scan, which its image shows)"
 NOT_SHOWN: Final = "`open` writes it to a file outside the workspace, for a viewer of its own"
+TOO_LONG: Final = (
+    "not shown here; `raazdar-review report view` reads a PDF's other pages with --pages,"
+    " and `open` writes a file for a viewer of its own"
+)
 MORE_PAGES: Final = "`raazdar-review report view` reads others with --pages, e.g. --pages 2-5"
 
 
@@ -53,6 +57,17 @@ def blocks(
     What it says of its maker (a photo's GPS position, a phone's serial number,
     a document's author) comes first.
     """
+    return _bounded(_blocks(a, data, columns, pages=pages, images=images))
+
+
+def _blocks(
+    a: reports.Attachment,
+    data: bytes,
+    columns: int,
+    *,
+    pages: tuple[int, int | None],
+    images: bool,
+) -> list[Block]:
     found = metadata.identifying(a.name, data)
     if not found:
         return _shown(a, data, columns, pages=pages, images=images)
@@ -71,6 +86,22 @@ def blocks(
     if shown and shown[0] == told[0]:  # a PDF's own properties, under the same heading
         shown = shown[1:]
     return told + shown
+
+
+def _bounded(shown: list[Block]) -> list[Block]:
+    """At most `SHOWN_MAX` characters of text in all, as `show` draws a report's text, and
+    a note of how much more there is: a text file or a PDF's pages can hold far more."""
+    left, out = SHOWN_MAX, []
+    for block in shown:
+        if block.kind != "text" or len(block.text) <= left:
+            left -= len(block.text) if block.kind == "text" else 0
+            out.append(block)
+            continue
+        if left:
+            out.append(Block("text", block.text[:left]))
+        out.append(Block("note", f"({len(block.text) - left:,} more characters: {TOO_LONG})"))
+        left = 0
+    return out
 
 
 def _shown(
