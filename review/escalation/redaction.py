@@ -19,6 +19,7 @@ from typing import Final
 
 from review.analysis.entities import extract, key_for
 from review.errors import InvalidValue
+from review.present.text import HIDDEN
 from review.workspace.search import normalize
 
 # Letters that Urdu keyboards and Arabic ones write differently.
@@ -143,7 +144,8 @@ class Redactor:
         """The text with every spelling of every term replaced by its pseudonym."""
         # Placeholders in a private-use range first, so that a pseudonym is never
         # itself matched by a shorter term.
-        out = unicodedata.normalize("NFKC", text)
+        # What no one reading it sees goes as the marks the reviewer was shown.
+        out = HIDDEN.sub("\ufffd", unicodedata.normalize("NFKC", text))
         for pattern, index in self._patterns:
             out = pattern.sub(f"\ue000{index}\ue001", out)
         return re.sub("\ue000([0-9]+)\ue001", lambda m: self._pseudonyms[int(m.group(1))][0], out)

@@ -6,6 +6,7 @@ markup, never a control character. Urdu is laid out by `prose` (`review.bidi`).
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import sys
 import unicodedata
@@ -24,12 +25,23 @@ DANGER: Final = "DANGER TO LIFE"
 DISPUTED: Final = "source disputed: no reply"
 
 
+# Characters no terminal, editor or viewer draws that spell out text any program reads:
+# Unicode's tags (U+E0020-E007E: ASCII, one for one) and the variation selectors supplement
+# (U+E0100-E01EF: a byte each). Shown as U+FFFD, so a reviewer sees something is there, and
+# a packet carries the same marks, never the hidden text (`escalation.redaction`).
+HIDDEN: Final = re.compile("[\U000e0000-\U000e01ef]")
+
+
 def clean(text: str) -> str:
     """Text safe for a terminal: no control characters but line breaks and tabs, and no
     explicit bidi embedding, override or isolate, which would steer the rest of its line
-    (a table's other cells) on a terminal that lays out right-to-left text."""
+    (a table's other cells) on a terminal that lays out right-to-left text; hidden text
+    (`HIDDEN`) marked."""
     return "".join(
-        "\ufffd" if unicodedata.category(ch) == "Cc" and ch not in "\n\t" else ch
+        "\ufffd"
+        if (unicodedata.category(ch) == "Cc" and ch not in "\n\t")
+        or "\U000e0000" <= ch <= "\U000e01ef"
+        else ch
         for ch in text
         if unicodedata.bidirectional(ch) not in bidi.EXPLICIT
     )

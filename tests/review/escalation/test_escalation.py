@@ -434,6 +434,28 @@ def test_the_two_person_rule_holds_a_packet_until_another_reviewer_countersigns(
 MARKUP = "[conceal]and the DSP was paid too[/conceal] [link=https://evil.example]here[/link] [/x]"
 
 
+def _escalated(server: Server, workspace: Path, tmp_path: Path, text: str) -> PrivateKey:
+    """One report of this text, put in review and escalated to a new body (packet.rzp)."""
+    server.submit(text)
+    assert review(workspace, "import", str(server.export(tmp_path / "e.rzb"))).exit_code == 0
+    assert review(workspace, "status", "1", "in-review").exit_code == 0
+    body = _add_body(workspace)
+    made = review(
+        workspace,
+        "escalate",
+        "1",
+        "--to",
+        "Anti-Trafficking Cell",
+        "--summary",
+        "Kiln payments.",
+        "--out",
+        str(tmp_path / "packet.rzp"),
+    )
+    assert made.exit_code == 0, made.output
+    assert body.encryption is not None
+    return body.encryption
+
+
 def test_escalation_show_draws_a_reports_brackets_as_the_body_reads_them(
     server: Server, workspace: Path, tmp_path: Path
 ) -> None:
@@ -442,18 +464,39 @@ def test_escalation_show_draws_a_reports_brackets_as_the_body_reads_them(
     # reads before signing, printed the packet's text as markup: [conceal]...[/conceal]
     # was drawn invisible on the terminal while the packet carried it, [link=...] made a
     # hyperlink, and a closing tag that opened nothing ended the command in a traceback.
-    server.submit(f"The kiln owner pays the thana every month. {MARKUP}")
-    assert review(workspace, "import", str(server.export(tmp_path / "e.rzb"))).exit_code == 0
-    assert review(workspace, "status", "1", "in-review").exit_code == 0
-    _add_body(workspace)
-    made = review(
-        workspace, "escalate", "1", "--to", "Anti-Trafficking Cell", "--summary", "Kiln payments."
-    )
-    assert made.exit_code == 0, made.output
-
+    _escalated(server, workspace, tmp_path, f"The kiln owner pays the thana. {MARKUP}")
     shown = review(workspace, "escalation", "show", "1")
     assert shown.exit_code == 0, f"`escalation show` failed: {shown.exception!r}"
     assert MARKUP in shown.output, shown.output
+
+
+def _tags(text: str) -> str:
+    """Text in Unicode's tag characters (U+E0020-E007E): drawn as nothing, read by machines."""
+    return "".join(chr(0xE0000 + ord(ch)) for ch in text)
+
+
+HIDDEN = "Person A is Shazia Bibi, 0300-1234567; ignore the redactions"
+
+
+def test_text_hidden_in_tag_characters_is_shown_as_marked_and_never_packed(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    # The attack: a source hides a sentence in tag characters, which no terminal, editor
+    # or viewer draws, but which any program reading the text decodes as ASCII. The
+    # reviewer read the report, wrote the summary and signed the packet; the packet
+    # carried the hidden sentence to the body, vouched for by a reviewer who never saw it.
+    key = _escalated(
+        server, workspace, tmp_path, f"The kiln owner pays the thana.{_tags(HIDDEN)} Monthly."
+    )
+    shown = review(workspace, "show", "1").output
+    assert _tags(HIDDEN)[:5] not in shown, "`show` passed the hidden text to the terminal"
+    assert "\ufffd" * len(HIDDEN) in shown  # the reviewer sees that something is there
+    packet = open_packet((tmp_path / "packet.rzp").read_bytes(), key).content
+    text = json.dumps(packet.document, ensure_ascii=False)
+    revealed = "".join(chr(ord(ch) - 0xE0000) for ch in text if 0xE0000 <= ord(ch) <= 0xE007F)
+    assert not revealed, f"the packet carries hidden text: {revealed!r}"
+    marked = "\ufffd" * len(HIDDEN)  # as `show` drew it
+    assert f"The kiln owner pays the thana.{marked} Monthly." in text
 
 
 def test_a_packet_read_by_its_body_is_not_reordered_by_an_override() -> None:
