@@ -321,6 +321,31 @@ def test_an_office_part_made_to_be_scanned_over_and_over_is_scrubbed_in_linear_t
     assert scrub_within(out.getvalue(), 10), "still scrubbing after 10 seconds"
 
 
+def _large_blank_png() -> bytes:
+    """A one-bit PNG of 9,400 x 9,400 pixels (under the one-picture limit): 11 KB."""
+    out = io.BytesIO()
+    Image.new("1", (9400, 9400)).save(out, "PNG")
+    return out.getvalue()
+
+
+def test_a_document_of_many_large_pictures_is_refused_before_any_is_rebuilt() -> None:
+    # The attack: a .docx of 44 KB holding four 11 KB one-bit PNGs of 88 million pixels
+    # each, every one under the one-picture limit. Each was decoded and rebuilt in the
+    # reviewer's process, 7.5 s and about a gigabyte apiece: a 1 MB document of ninety
+    # took `escalation new` ten minutes, and the 10,000 members a package may hold a day.
+    png = _large_blank_png()
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("[Content_Types].xml", b"<Types/>")
+        z.writestr("word/document.xml", b"<w:document/>")
+        for i in range(4):
+            z.writestr(f"word/media/image{i}.png", png)
+    assert len(out.getvalue()) < 64 * 1024
+    assert scrub_within(out.getvalue(), 5), "still rebuilding the pictures after 5 seconds"
+    with pytest.raises(Unsupported, match="the pictures in the document are too large in all"):
+        scrub(out.getvalue(), _keep)
+
+
 def _read_within(data: bytes, seconds: float) -> bool:
     """Whether a scrubbed document's text is read within `seconds` (in a child, as above)."""
     child = multiprocessing.get_context("fork").Process(
