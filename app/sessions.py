@@ -41,6 +41,13 @@ LOGIN_KEY: Final = "login"
 # /submit must not show a new codename to someone who may already have one.
 LAPSED_KEY: Final = "lapsed"
 _LAPSES: Final = (LOGIN_KEY, "offered")
+# What a page's form needs when it is sent, kept when the cookie runs out: its CSRF
+# token, and the digests of the codenames offered on first reports' pages. With
+# JavaScript off nothing keeps a session alive while a source writes; a report
+# written for longer than the idle deadline was refused ("the form expired") and
+# lost, since Back refills no form. Neither grants anything: the token is no
+# login, and an offered codename's digest lets only the page showing it send.
+_FORM_KEYS: Final = ("csrf_token", "offered")
 # Where a cookie that ran out keeps its login's reference, until the row is deleted:
 # the row outlived its cookie, holding what the login granted, until the day's sweep.
 _ENDED: Final = "ended"
@@ -80,8 +87,9 @@ class SealedSessionInterface(SessionInterface):
         if not isinstance(data, dict):
             return SecureCookieSession()
         if payload.get("exp", 0) < time.time():
-            # Ran out: keep only the language, and whether a codename was in play.
-            kept: dict[str, Any] = {k: data[k] for k in ("lang", _ENDED) if k in data}
+            # Ran out: the login goes; the language, whether a codename was in play, and
+            # what a form still open needs (`_FORM_KEYS`) are kept.
+            kept: dict[str, Any] = {k: data[k] for k in ("lang", _ENDED, *_FORM_KEYS) if k in data}
             if any(k in data for k in (*_LAPSES, LAPSED_KEY)):
                 kept[LAPSED_KEY] = True
             if LOGIN_KEY in data:
