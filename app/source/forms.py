@@ -157,6 +157,15 @@ class NewSourceForm(SubmissionForm):
     )
 
 
+class ResumeForm(SubmissionForm):
+    """A later report whose login ended while it was written, sent again with the codename."""
+
+    codename = TextAreaField(
+        _l("Your codename"),
+        validators=[DataRequired(_l("Write your codename.")), _check_codename],
+    )
+
+
 class LoginForm(FlaskForm):
     """Coming back with a codename."""
 

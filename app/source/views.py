@@ -36,7 +36,7 @@ from app.services import sources as sources_service
 from app.services import submissions as submissions_service
 from app.settings import get_setting, taxonomy
 from app.source import bp
-from app.source.forms import ActionForm, LoginForm, NewSourceForm, SubmissionForm
+from app.source.forms import ActionForm, LoginForm, NewSourceForm, ResumeForm, SubmissionForm
 from crypto import generate_codename, generate_digit_codename
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -309,33 +309,83 @@ def account() -> ResponseReturnValue:
     # A report's commit carries the login's re-seal too, if one is due.
     who = _signed_in(defer_touch=request.method == "POST")
     if who is None:
+        if request.method == "POST":
+            return _report_after_login_ended()
         return redirect(url_for("source.login"))
     terms = taxonomy(db_session())
     form = SubmissionForm()
     form.set_choices(terms, current_language())
     if form.validate_on_submit():
-        report = _report(form, terms)
-        try:
-            # The form's submission is looked for once, under the account's lock: the
-            # same form sent again (its answer lost, or Back and send) files nothing.
-            submissions_service.submit(
-                db_session(),
-                report=report,
-                files=_uploads(),
-                signed_in=who,
-                submission_id=_once_id(form, report),
-            )
-        except submissions_service.AlreadyFiled:
-            pass  # this form was filed already, by an earlier request or one sent at once
-        except (SubmissionError, KeyringUnavailable) as exc:
-            return _account_page(form, who, _Refused.of(exc))
-        except Exception as exc:
-            if fault(exc) is None:
-                raise
-            return _account_page(form, who, _Refused.of(_passing(exc)))
-        return redirect(url_for("source.submitted"), code=303)
+        return _file_later_report(form, who, _report(form, terms))
     _give_once(form)
     return _account_page(form, who)
+
+
+def _file_later_report(
+    form: SubmissionForm, who: sources_service.SignedIn, report: submissions_service.Report
+) -> ResponseReturnValue:
+    """File a signed-in source's report, or give its form back with why nothing was stored."""
+    try:
+        # The form's submission is looked for once, under the account's lock: the
+        # same form sent again (its answer lost, or Back and send) files nothing.
+        submissions_service.submit(
+            db_session(),
+            report=report,
+            files=_uploads(),
+            signed_in=who,
+            submission_id=_once_id(form, report),
+        )
+    except submissions_service.AlreadyFiled:
+        pass  # this form was filed already, by an earlier request or one sent at once
+    except (SubmissionError, KeyringUnavailable) as exc:
+        return _account_page(form, who, _Refused.of(exc))
+    except Exception as exc:
+        if fault(exc) is None:
+            raise
+        return _account_page(form, who, _Refused.of(_passing(exc)))
+    return redirect(url_for("source.submitted"), code=303)
+
+
+def _report_after_login_ended() -> ResponseReturnValue:
+    """A later report sent once its login had ended: given back, to send with the codename.
+
+    With JavaScript off nothing keeps a login alive while a source writes: past
+    its idle or absolute deadline, a report was answered with the login page and
+    lost (Back refills no form). Nothing is stored until the codename written in
+    the page given back logs in; then the report is filed as from the account page.
+    """
+    terms = taxonomy(db_session())
+    form = ResumeForm()
+    form.set_choices(terms, current_language())
+    failed = False
+    if "codename" in request.form and form.validate_on_submit():
+        try:
+            who = sources_service.log_in(db_session(), form.codename.data or "")
+        except KdfBusy as exc:
+            return _resume_page(form, _Refused.of(exc))
+        if who is not None:
+            _sign_in(who)
+            form.codename.data = ""
+            return _file_later_report(form, who, _report(form, terms))
+        failed = True
+    return _resume_page(form, None, failed=failed)
+
+
+def _resume_page(
+    form: ResumeForm, refused: _Refused | None, *, failed: bool = False
+) -> ResponseReturnValue:
+    """The page giving back a report whose login ended, with a box for the codename."""
+    names = [n for n in (u.metadata.filename for u in _uploads()) if n]
+    page = render_template(
+        "source/resume.html",
+        form=form,
+        failed=failed,
+        refusal=refused.kind if refused else "logged-out",
+        attach_again=names,
+    )
+    if refused is not None:
+        return page, refused.status, refused.headers
+    return page, 401
 
 
 def _account_page(

@@ -15,7 +15,11 @@ from app import sessions
 from app.models import Item, Source
 from tests.app.support import (
     ClockAhead,
+    Form,
     Visitor,
+    form,
+    message_box,
+    refusal_said,
     row_counts,
     shown_codename,
     source_id,
@@ -38,6 +42,13 @@ def app(make_app: Callable[..., Flask], later: ClockAhead) -> Flask:
     return make_app()
 
 
+def _with_codename(page: str, codename: str) -> Form:
+    """The account form given back, with the codename written into its box."""
+    again = form(page, "/account")
+    again.fields["codename"] = codename
+    return again
+
+
 def test_a_first_report_written_past_the_idle_deadline_is_filed(
     app: Flask, visitor: Visitor, later: ClockAhead
 ) -> None:
@@ -51,3 +62,52 @@ def test_a_first_report_written_past_the_idle_deadline_is_filed(
     assert row_counts(app, Source, Item) == {"sources": 1, "items": 1}
     assert source_id(app, codename)
     assert shown_codename(visitor.get("/account")) is None
+
+
+@pytest.mark.parametrize(
+    ("visits", "sent_at"), [((), 31), ((25, 50, 75, 100), 121)], ids=["idle", "absolute"]
+)
+def test_a_later_report_written_past_the_login_is_given_back_and_sent_with_the_codename(
+    app: Flask, visitor: Visitor, later: ClockAhead, visits: tuple[int, ...], sent_at: int
+) -> None:
+    page = visitor.start()
+    codename = page.fields["codename"]
+    assert visitor.send(page, "first").status_code == 303
+    for minutes in visits:  # reading replies every 25 minutes, then writing
+        later.ahead = minutes * 60
+        visitor.get("/account")
+    account = form(visitor.get("/account"), "/account")
+    later.ahead = sent_at * 60
+    response = visitor.send(
+        account, _WRITTEN, files=[("files", "ledger.jpg", b"\xff\xd8 photo", "image/jpeg")]
+    )
+    shown = response.get_data(as_text=True)
+    assert response.status_code == 401, "the report written past the login's end was lost"
+    assert message_box(shown) == _WRITTEN, "what the source wrote was lost"
+    assert "ledger.jpg" in refusal_said(shown), "the file is not named to attach again"
+    assert row_counts(app, Source, Item) == {"sources": 1, "items": 1}
+    # The codename written in the page given back logs in and sends the report, once.
+    again = _with_codename(shown, codename)
+    sent = visitor.send(again, _WRITTEN)
+    assert sent.status_code == 303
+    assert sent.headers["Location"] == "/submitted"
+    assert row_counts(app, Source, Item) == {"sources": 1, "items": 2}
+    assert visitor.send(again, _WRITTEN).status_code == 303
+    assert row_counts(app, Source, Item) == {"sources": 1, "items": 2}
+
+
+def test_a_wrong_codename_gives_the_report_back_again(
+    app: Flask, visitor: Visitor, later: ClockAhead
+) -> None:
+    page = visitor.start()
+    assert visitor.send(page, "first").status_code == 303
+    account = form(visitor.get("/account"), "/account")
+    later.ahead = 31 * 60
+    shown = visitor.send(account, _WRITTEN).get_data(as_text=True)
+    other = Visitor(app.test_client())
+    other.client.get("/lang/en")
+    stranger = other.start().fields["codename"]  # well formed, never used
+    response = visitor.send(_with_codename(shown, stranger), _WRITTEN)
+    assert response.status_code == 401
+    assert message_box(response.get_data(as_text=True)) == _WRITTEN
+    assert row_counts(app, Source, Item) == {"sources": 1, "items": 1}
