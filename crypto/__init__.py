@@ -12,6 +12,7 @@ from crypto.codename import (
     derive_source_keys,
     generate_codename,
     generate_digit_codename,
+    holds_codename,
     normalize_codename,
     random_words,
 )
@@ -117,6 +118,7 @@ __all__ = [
     "generate_digit_codename",
     "generate_passphrase",
     "hash_password",
+    "holds_codename",
     "make_timestamp",
     "needs_rehash",
     "normalize_codename",

@@ -138,6 +138,38 @@ def check_codename(text: str) -> str:
     return " ".join(words)
 
 
+# In free text: a run of digits written as a codename may be (a space or hyphen
+# between any two), and the letters a codename's words are made of.
+_DIGIT_RUN: Final = re.compile(r"[0-9](?:[ \-]?[0-9])*")
+_NOT_WORD: Final = re.compile(r"[^a-z\-]+")
+
+
+def holds_codename(text: str) -> bool:
+    """Say whether free text holds a well-formed codename, however it was typed.
+
+    A run of exactly the digits of a codename whose check digit fits, or eight
+    words of the list in a row whose last is their checksum: a report quoting
+    the list's words or a phone number is not one but one time in 7776 or 10.
+    """
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    plain = _DASHES.sub("-", _INVISIBLE.sub("", folded)).translate(_TO_WESTERN)
+    for run in _DIGIT_RUN.finditer(plain):
+        digits = run.group().replace(" ", "").replace("-", "")
+        if len(digits) == DIGIT_CODENAME_DIGITS + 1 and _damm(digits) == 0:
+            return True
+    index = _index()
+    words = [word for word in _NOT_WORD.split(plain) if word]
+    listed = 0
+    for end, word in enumerate(words, 1):
+        listed = listed + 1 if word in index else 0
+        if (
+            listed >= C.CODENAME_WORDS
+            and _checksum_word(words[end - C.CODENAME_WORDS : end - 1]) == word
+        ):
+            return True
+    return False
+
+
 CODENAME_SALT_BYTES: Final = 16
 
 

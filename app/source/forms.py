@@ -13,7 +13,7 @@ from wtforms.validators import DataRequired, Length, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.settings import Term
-from crypto import CodenameError, check_codename
+from crypto import CodenameError, check_codename, holds_codename
 
 MAX_MESSAGE_CHARS = 200_000
 
@@ -25,6 +25,18 @@ def _check_codename(_form: FlaskForm, field: Any) -> None:
         raise ValidationError(
             _l("Check your codename: a word or digit is mistyped or missing.")
         ) from exc
+
+
+def _no_codename(_form: FlaskForm, field: Any) -> None:
+    # Sealed in a report, a codename would be read wherever the report is (the review
+    # workspace, an escalation packet): whoever read it could log in as the source.
+    if holds_codename(field.data or ""):
+        raise ValidationError(
+            _l(
+                "This is a codename. Never write your codename in a report: nobody needs"
+                " it to read or answer you. Take it out and send again."
+            )
+        )
 
 
 # The last choices built per language, with the taxonomy copy they came from
@@ -106,14 +118,15 @@ class SubmissionForm(FlaskForm):
             Length(
                 max=MAX_MESSAGE_CHARS,
                 message=_l("Your message is too long: it can have at most %(max)d characters."),
-            )
+            ),
+            _no_codename,
         ],
     )
     agency = TermField(_l("Which agency or office?"), choices=[], validate_choice=True, default="")
     province = TermField(_l("Which province?"), choices=[], validate_choice=True, default="")
     district = StringField(
         _l("Which district, city or police station?"),
-        [Length(max=120, message=_l("Keep this short: at most %(max)d characters."))],
+        [Length(max=120, message=_l("Keep this short: at most %(max)d characters.")), _no_codename],
     )
     when = TermField(_l("Roughly when?"), choices=[], validate_choice=True, default="")
     complicity = SelectMultipleField(

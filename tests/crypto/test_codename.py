@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import math
 import random
+from collections.abc import Callable
 from importlib import resources
 
 import pytest
@@ -16,6 +17,8 @@ from crypto import (
     check_codename,
     derive_source_keys,
     generate_codename,
+    generate_digit_codename,
+    holds_codename,
     normalize_codename,
     random_words,
 )
@@ -344,3 +347,53 @@ def test_derivation_refuses_a_typo_before_any_work(monkeypatch: pytest.MonkeyPat
 
     with pytest.raises(CodenameError):
         derive_source_keys(CANONICAL.replace("prism", "prizm"), SALT, KdfParams.TESTING)
+
+
+# --- a codename in free text (a report's message) -----------------------------------------
+
+
+@pytest.mark.parametrize("typed", NORMALISES_TO_CANONICAL.values(), ids=NORMALISES_TO_CANONICAL)
+def test_a_codename_is_found_in_text_however_typed(typed: str) -> None:
+    assert holds_codename(typed)
+    assert holds_codename(f"Reply to me: «{typed}». The SHO took money.")
+    assert holds_codename(f"میرا کوڈ نیم {typed}، جواب دیں")
+
+
+def test_a_hyphenated_codename_is_found_in_text() -> None:
+    typed = HYPHENATED.replace("-", "\u2011")
+    assert holds_codename(f"codename:{typed}!")
+
+
+_URDU_DIGITS = str.maketrans(
+    "0123456789", "\u06f0\u06f1\u06f2\u06f3\u06f4\u06f5\u06f6\u06f7\u06f8\u06f9"
+)
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        lambda c: c,
+        lambda c: c.replace(" ", ""),
+        lambda c: c.replace(" ", "-"),
+        lambda c: c.translate(_URDU_DIGITS),
+    ],
+    ids=["grouped", "run-together", "hyphens", "urdu-digits"],
+)
+def test_a_digit_codename_is_found_in_text(written: Callable[[str], str]) -> None:
+    codename = generate_digit_codename()
+    assert holds_codename(f"number {written(codename)}, please")
+
+
+def test_text_that_only_resembles_a_codename_is_not_one() -> None:
+    words = CANONICAL.split()
+    assert not holds_codename(" ".join(words[:-1]))  # seven words
+    assert not holds_codename(" ".join([*words[:-1], words[0]]))  # the wrong eighth
+    assert not holds_codename(CANONICAL.replace("prism", "prisms"))  # a word off the list
+    digits = generate_digit_codename()
+    assert not holds_codename(digits[:-1])  # 28 digits
+    assert not holds_codename(f"{digits}1")  # 30
+    wrong = str((int(digits[-1]) + 1) % 10)
+    assert not holds_codename(digits[:-1] + wrong)  # the check digit off
+    # A list of phone numbers and a CNIC, as a report may hold them.
+    assert not holds_codename("0300-1234567 0321-7654321, 35202-1234567-1 0345-111222")
+    assert not holds_codename("")
