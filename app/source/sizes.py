@@ -1,0 +1,35 @@
+"""The account page's size, padded: the traffic must not say whether the reviewers replied.
+
+Tor hides which site a page comes from, not how many cells it takes: a guard
+relay or the source's ISP counts them, and the account page grew by a few
+hundred bytes with each reply, its notice and its text.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from flask import Response, request
+
+from crypto.padding import padded_size
+
+# Every account page below this is this size: the report form alone is 8-11 KiB (English,
+# Urdu), so some 30 short replies or ten long ones fit; above, Padmé's wide classes. With
+# the stylesheet it stays within a source page's 30 KB (tests/app/source/test_pages.py).
+ACCOUNT_PAGE_FLOOR: Final = 24 * 1024
+_PADDED_ENDPOINTS: Final = frozenset({"source.account"})
+
+
+def pad_account_page(response: Response) -> Response:
+    """Pad an account page (shown, or a report given back) with trailing spaces."""
+    if (
+        request.endpoint not in _PADDED_ENDPOINTS
+        or response.mimetype != "text/html"
+        or response.is_streamed
+        or response.direct_passthrough
+        or 300 <= response.status_code < 400
+    ):
+        return response
+    body = response.get_data()
+    response.set_data(body + b" " * (padded_size(len(body), ACCOUNT_PAGE_FLOOR) - len(body)))
+    return response
