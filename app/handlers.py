@@ -64,6 +64,12 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf(_exc: CSRFError) -> ResponseReturnValue:
+        # A report's form this session gave no token for (another tab logged out, say):
+        # its view gives it back (`app.source.views.gives_back`), never a bare refusal.
+        view = app.view_functions.get(request.endpoint or "")
+        give_back = getattr(view, "give_back", None)
+        if request.method == "POST" and give_back is not None:
+            return give_back()  # type: ignore[no-any-return]
         return _page(400, "CSRFError")
 
     @app.errorhandler(HTTPException)

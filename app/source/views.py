@@ -55,6 +55,21 @@ def accepts_reports(view: F) -> F:
     return view
 
 
+def gives_back(page: Callable[[], ResponseReturnValue]) -> Callable[[F], F]:
+    """Name the page that gives a view's report back when its form's CSRF token is refused.
+
+    Another tab logging out (or in) replaces the cookie, and with it the token a
+    report's form was shown with: the bare "form expired" page lost what the
+    source wrote (Back refills no form). `app.handlers` shows `page` instead.
+    """
+
+    def mark(view: F) -> F:
+        view.give_back = page  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
 def _signed_in(*, defer_touch: bool = False) -> sources_service.SignedIn | None:
     """The signed-in source, checked against their account's public key on every request.
 
@@ -171,8 +186,24 @@ def index() -> ResponseReturnValue:
     return render_template("source/index.html")
 
 
+def _first_report_given_back() -> ResponseReturnValue:
+    """A first report whose form's token was refused: its words back, under a new codename.
+
+    The codename the old page carried was offered to a session that is gone, and
+    only a codename offered to this one may make an account. A signed-in visitor
+    has a codename already: the form goes back as a later report's.
+    """
+    if _signed_in() is not None:
+        return _report_after_login_ended(token_refused=True)
+    form = NewSourceForm()
+    form.set_choices(taxonomy(db_session()), current_language())
+    _offer_codename(form)
+    return render_template("source/submit.html", form=form, refusal="stale-codename"), 400
+
+
 @bp.route("/submit", methods=["GET", "POST"])
 @accepts_reports
+@gives_back(_first_report_given_back)
 def submit() -> ResponseReturnValue:
     """First visit: a codename shown once, and the form that creates the account."""
     terms = taxonomy(db_session())
@@ -304,6 +335,7 @@ def login() -> ResponseReturnValue:
 
 @bp.route("/account", methods=["GET", "POST"])
 @accepts_reports
+@gives_back(lambda: _report_after_login_ended(token_refused=True))
 def account() -> ResponseReturnValue:
     """Replies, and the form to send more."""
     # A report's commit carries the login's re-seal too, if one is due.
@@ -346,19 +378,22 @@ def _file_later_report(
     return redirect(url_for("source.submitted"), code=303)
 
 
-def _report_after_login_ended() -> ResponseReturnValue:
+def _report_after_login_ended(*, token_refused: bool = False) -> ResponseReturnValue:
     """A later report sent once its login had ended: given back, to send with the codename.
 
     With JavaScript off nothing keeps a login alive while a source writes: past
     its idle or absolute deadline, a report was answered with the login page and
     lost (Back refills no form). Nothing is stored until the codename written in
     the page given back logs in; then the report is filed as from the account page.
+    A form whose CSRF token was refused (`token_refused`) is only given back.
     """
     terms = taxonomy(db_session())
     form = ResumeForm()
     form.set_choices(terms, current_language())
     failed = False
-    if "codename" in request.form and form.validate_on_submit():
+    if token_refused:
+        form.codename.data = ""  # a first report's form carries the codename its page showed
+    elif "codename" in request.form and form.validate_on_submit():
         try:
             who = sources_service.log_in(db_session(), form.codename.data or "")
         except KdfBusy as exc:

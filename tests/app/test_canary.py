@@ -149,7 +149,8 @@ def test_a_canary_reaches_only_the_envelopes(
         [("csrf_token", "wrong"), *[(k, v) for k, v in more.fields.items() if k != "csrf_token"]],
         [("files", "again.bin", bytes(noise), "application/octet-stream")],
     )
-    assert client.post("/account", data=body, content_type=content_type).status_code == 400
+    # (Its form given back to send again: app.source.views.gives_back.)
+    assert client.post("/account", data=body, content_type=content_type).status_code == 401
     assert staging_files(instance) == []
 
     needles = encodings(canary)

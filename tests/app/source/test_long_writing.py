@@ -111,3 +111,38 @@ def test_a_wrong_codename_gives_the_report_back_again(
     assert response.status_code == 401
     assert message_box(response.get_data(as_text=True)) == _WRITTEN
     assert row_counts(app, Source, Item) == {"sources": 1, "items": 1}
+
+
+def test_a_later_report_sent_after_logging_out_in_another_tab_is_given_back(
+    app: Flask, visitor: Visitor
+) -> None:
+    page = visitor.start()
+    codename = page.fields["codename"]
+    assert visitor.send(page, "first").status_code == 303
+    account = form(visitor.get("/account"), "/account")
+    # Another tab: Log out (the cookie goes), then this site again (a new cookie).
+    assert visitor.log_out().status_code == 303
+    response = visitor.send(account, _WRITTEN)
+    shown = response.get_data(as_text=True)
+    assert response.status_code == 401, "the report sent with the old tab's form was lost"
+    assert message_box(shown) == _WRITTEN
+    sent = visitor.send(_with_codename(shown, codename), _WRITTEN)
+    assert sent.status_code == 303
+    assert row_counts(app, Source, Item) == {"sources": 1, "items": 2}
+
+
+def test_a_first_report_whose_session_was_replaced_is_given_back(
+    app: Flask, visitor: Visitor
+) -> None:
+    page = visitor.start()
+    visitor.client.delete_cookie("rz")  # another tab logged out: the cookie went
+    visitor.client.get("/lang/en")
+    response = visitor.send(page, _WRITTEN)
+    shown = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert message_box(shown) == _WRITTEN, "what the source wrote was lost"
+    # A codename this browser's session was offered, never the one the old page carried.
+    fresh = form(shown, "/submit")
+    assert fresh.fields["codename"] != page.fields["codename"]
+    assert visitor.send(fresh, _WRITTEN).status_code == 303
+    assert row_counts(app, Source, Item) == {"sources": 1, "items": 1}
