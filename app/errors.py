@@ -31,6 +31,15 @@ class SubmissionError(AppError):
     status = 400
 
 
+class ReportTooLarge(SubmissionError):
+    """A report's files are more than the upload limit: its form goes back, files dropped."""
+
+    status = 413
+
+    def __init__(self) -> None:
+        super().__init__("too-large")
+
+
 class AccountPaced(SubmissionError):
     """This Tor circuit made a new account a moment ago (`app.circuits`): the next in a minute."""
 

@@ -2,10 +2,13 @@
 
 This runs before CSRF checking (which parses the body), so a request to a view
 that takes reports is refused with 503 while no keyring is in force, before a
-single byte of it is read.
+single byte of it is read. A report declared over the upload limit, but not far
+over, is read with its files dropped, so that its words go back to the source.
 """
 
 from __future__ import annotations
+
+from typing import Final
 
 from flask import Flask, current_app, request
 
@@ -13,7 +16,11 @@ from app.db import db_session
 from app.listeners import is_staff_listener
 from app.services.context import services
 from app.settings import get_setting
-from app.uploads import SealedUploads
+from app.uploads import OverLimit, SealedUploads
+
+# A report's body up to this many times the upload limit is read, its files dropped, so
+# that its form goes back with the words; a larger one is refused before it is read.
+OVER_LIMIT_READ: Final = 4
 
 
 def init_app(app: Flask) -> None:
@@ -37,9 +44,16 @@ def init_app(app: Flask) -> None:
             return
         svc = services()
         recipients = svc.recipients()
-        limit_mib = int(get_setting(db_session(), "upload_limit_mib"))
-        request.max_content_length = limit_mib * 1024 * 1024
-        request.sealed_uploads = SealedUploads(  # type: ignore[attr-defined]
+        limit = int(get_setting(db_session(), "upload_limit_mib")) * 1024 * 1024
+        declared = request.content_length
+        uploads = SealedUploads
+        if declared is not None and limit < declared <= limit * OVER_LIMIT_READ:
+            # A phone's video is over the limit more often than not. Refused unread, the
+            # report was lost (Back refills no form); read with its files dropped, its
+            # form goes back with the words (`app.source.views`). Far over, unread.
+            limit, uploads = declared, OverLimit
+        request.max_content_length = limit
+        request.sealed_uploads = uploads(  # type: ignore[attr-defined]
             svc.store, recipients, current_app.config["MAX_FILES"]
         )
 

@@ -76,6 +76,18 @@ class SealedUploads:
         self.staged.clear()
 
 
+class OverLimit(SealedUploads):
+    """The file parts of a report whose body is over the upload limit: dropped, never sealed.
+
+    The body is read anyway, so that its form goes back with what the source
+    wrote (`app.limits`); its files are neither sealed nor written anywhere.
+    """
+
+    def open(self, content_type: str | None, filename: str | None) -> Any:
+        """Drop one file part as it arrives."""
+        return _Drop()
+
+
 class _Drop:
     """A sink for file parts sent where no upload is expected: the bytes go nowhere."""
 

@@ -23,6 +23,7 @@ from app.errors import (
     AppError,
     KeyringUnavailable,
     PassingFault,
+    ReportTooLarge,
     SubmissionError,
     fault,
 )
@@ -37,6 +38,7 @@ from app.services import submissions as submissions_service
 from app.settings import get_setting, taxonomy
 from app.source import bp
 from app.source.forms import ActionForm, LoginForm, NewSourceForm, ResumeForm, SubmissionForm
+from app.uploads import OverLimit
 from crypto import generate_codename, generate_digit_codename
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -154,6 +156,11 @@ def _once_id(form: SubmissionForm, report: submissions_service.Report) -> str | 
     return hmac.new(key, _ONCE_PERSON + content.encode(), hashlib.sha256).hexdigest()[:32]
 
 
+def _over_limit() -> bool:
+    """Say whether this report's files were over the upload limit, and dropped (`app.limits`)."""
+    return isinstance(getattr(request, "sealed_uploads", None), OverLimit)
+
+
 def _uploads() -> list[Any]:
     staged = getattr(request, "sealed_uploads", None)
     return staged.files() if staged is not None else []
@@ -250,6 +257,8 @@ def _file_first_report(
     form again (its answer lost, or Back and send) finds the codename's account and is
     `AlreadyFiled`; one filed under another codename is filed anew.
     """
+    if _over_limit():
+        return _refused_first_report(form, ReportTooLarge())
     logins: list[sessions.NewLogin] = []
     keys = sources_service.derive(codename)
     submissions_service.submit(
@@ -304,7 +313,7 @@ class _Refused:
     def of(cls, exc: AppError) -> _Refused:
         """Read the refusal `exc` makes of the report this request carried."""
         if exc.status != 503:
-            return cls(str(exc), [], 400, {})
+            return cls(str(exc), [], exc.status, {})
         names = [upload.metadata.filename for upload in _uploads()]
         retry_after = getattr(exc, "retry_after", None) or FAULT_RETRY_AFTER
         return cls("busy", [n for n in names if n], 503, {"Retry-After": str(retry_after)})
@@ -357,6 +366,8 @@ def _file_later_report(
     form: SubmissionForm, who: sources_service.SignedIn, report: submissions_service.Report
 ) -> ResponseReturnValue:
     """File a signed-in source's report, or give its form back with why nothing was stored."""
+    if _over_limit():
+        return _account_page(form, who, _Refused.of(ReportTooLarge()))
     try:
         # The form's submission is looked for once, under the account's lock: the
         # same form sent again (its answer lost, or Back and send) files nothing.

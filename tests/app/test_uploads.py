@@ -241,7 +241,7 @@ def test_an_upload_through_gunicorn_arrives_whole_and_the_connection_serves_the_
 
 
 _REFUSED = {
-    # Refused before a byte of the body is read (its length says it all).
+    # Just over the limit: read with its files dropped, its form given back (app.limits).
     "over-the-limit": [("files", "big.bin", os.urandom(LIMIT_MIB * 1024 * 1024 + 1), "text/plain")],
     # Refused midway, when the file one over the count starts: the rest is not read.
     "one-file-too-many": [
