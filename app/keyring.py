@@ -200,6 +200,10 @@ class KeyringCache:
     """Re-verify the keyring when the files change or the day turns, not on every request.
 
     Each time, `installed` gives the newest version the database records installed.
+    When it cannot tell, no keyring is in force and nothing is kept: its refusal
+    (`KeyringUnavailable`) is the state, and any other error goes up as it came (a
+    database down is "busy" to a request); the next call reads it again, so a
+    moment's blip locks nobody out for the day.
     """
 
     def __init__(
@@ -218,7 +222,11 @@ class KeyringCache:
         key = (today, self._stamp())
         with self._lock:
             if key != self._key:
-                self._state = load_keyring(self._paths, today, self._installed())
+                try:
+                    installed = self._installed()
+                except KeyringUnavailable as exc:
+                    return KeyringState(None, problem=str(exc))
+                self._state = load_keyring(self._paths, today, installed)
                 self._key = key
             return self._state
 

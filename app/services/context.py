@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Final, NoReturn
 
 from flask import Flask, current_app, has_request_context, request
 from sqlalchemy import select
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from app.db import Database, db_session
 from app.demo import demo_timestamp
-from app.errors import KeyringUnavailable
+from app.errors import KeyringUnavailable, fault
 from app.instance import InstancePaths
 from app.keyring import KeyringCache, KeyringState, fresh_timestamp, timestamp_path, write_replacing
 from app.models import ExportHead, today
@@ -25,6 +26,8 @@ from app.subkeys import SubkeyCache, sealing_day
 from crypto import CryptoError, Manifest, SignedSubkeyList, SignedTimestamp, VerifyKey
 from crypto.envelope import Header
 from crypto.subkeys import SubkeyError, check_sealed_to_subkeys, requires_subkeys, sealing_keys
+
+logger = logging.getLogger(__name__)
 
 # Rule D2's refusals that are the sender's doing; the others are about the server's lists.
 _SENDERS_FAULT: Final = frozenset({"stanzas", "version"})
@@ -207,23 +210,52 @@ def init_app(app: Flask) -> None:
 
 
 def _replaced_subkeys() -> frozenset[bytes]:
-    """The subkey ids the audit log records replaced, on a connection of its own."""
+    """The subkey ids the audit log records replaced, on a connection of its own.
+
+    A log that cannot be read seals nothing (`_unchecked`), and is read again at
+    the next request: nothing unchecked is kept.
+    """
     database: Database = current_app.extensions["raazdar.db"]
     assert database.engine is not None  # noqa: S101 - init_app made it
-    with Session(database.engine) as session:
-        return audit.superseded_subkeys(session)
+    try:
+        with Session(database.engine) as session:
+            return audit.superseded_subkeys(session)
+    except SQLAlchemyError as exc:
+        _unchecked("the subkey lists", exc)
 
 
 def _installed_keyring(app: Flask) -> int | None:
-    """The newest keyring version the audit log records installed, on a connection of its own."""
+    """The newest keyring version the audit log records installed, on a connection of its own.
+
+    A log that cannot be read (a lock held, a permission taken back, no tables yet)
+    is no check a rollback slips through: nothing is sealed (`_unchecked`), and the
+    keyring cache reads it again at the next request (`app.keyring.KeyringCache`).
+    """
     database: Database = app.extensions["raazdar.db"]
     if database.engine is None:
         return None
     try:
         with Session(database.engine) as session:
             return audit.newest_keyring(session)
-    except SQLAlchemyError:  # no tables yet (before `raazdar migrate`): the files alone
-        return None
+    except SQLAlchemyError as exc:
+        _unchecked("the keyring", exc)
+
+
+def _unchecked(what: str, exc: SQLAlchemyError) -> NoReturn:
+    """Refuse to seal when the audit log cannot be read to check `what`; nothing is kept.
+
+    A database locked, down or unreachable is the machine's passing fault, answered
+    "busy, try again" as any other read is (`app.handlers`); anything else (a table
+    gone, a permission taken back) is the keyring's refusal, with its reason.
+    """
+    logger.warning("the audit log could not be read to check %s: nothing is sealed", what)
+    if fault(exc) is not None:
+        raise exc
+    raise KeyringUnavailable(
+        f"the audit log could not be read to check {what} against what it records installed"
+        " (a rollback is found there): nothing is sealed until it can be"
+        " (is the database reachable and migrated? `raazdar doctor`)"
+    ) from exc
 
 
 def services() -> Services:

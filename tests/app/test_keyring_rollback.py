@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from flask import Flask
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from app import create_app
 from app.cli import main
 from app.config import config_for
 from app.demo import DEMO_PASSPHRASE
-from app.errors import ConfigError
+from app.errors import ConfigError, KeyringUnavailable
 from app.instance import InstancePaths
 from app.keyring import manifest_path, timestamp_path
 from app.models import today
 from app.operations.doctor import Status, diagnose
+from app.services import audit
+from app.services.context import services
 from crypto import KeyFile, SignedManifest
 from tests.app.support import (
     Visitor,
@@ -94,3 +98,59 @@ def test_production_refuses_to_start_on_a_keyring_rolled_back_with_its_timestamp
     timestamp_path(paths).unlink(missing_ok=True)
     with pytest.raises(ConfigError, match="the audit log records installed here"):
         create_app(config_for(production))
+
+
+def _locked(*_: object) -> int | None:
+    """The audit log's read failing as a database locked or unreachable makes it fail."""
+    raise OperationalError("SELECT detail FROM audit_log", {}, Exception("database is locked"))
+
+
+def _refused(*_: object) -> int | None:
+    """The audit log's read failing as a permission taken back makes it fail."""
+    raise ProgrammingError(
+        "SELECT detail FROM audit_log", {}, Exception("permission denied for table audit_log")
+    )
+
+
+@pytest.mark.parametrize("unreadable", [_locked, _refused])
+def test_a_keyring_checked_while_the_audit_log_cannot_be_read_seals_nothing(
+    app: Flask,
+    instance: Path,
+    visitor: Visitor,
+    monkeypatch: pytest.MonkeyPatch,
+    unreadable: Callable[..., int | None],
+) -> None:
+    """Whoever removes keyring v2 and its timestamp also makes the audit log unreadable for
+    the moment the files are read again (a lock held, a permission taken back): the rollback
+    check added no constraint, and the keyring so checked was kept for the day."""
+    _install_v2(instance)
+    assert json.loads(visitor.get("/keys.json"))["in_force"] == 2
+    paths = InstancePaths(instance)
+    manifest_path(paths, 2).unlink()
+    timestamp_path(paths).unlink(missing_ok=True)
+
+    with monkeypatch.context() as blip:
+        blip.setattr(audit, "newest_keyring", unreadable)
+        response = visitor.send(visitor.start(), "the SHO")
+        assert response.status_code == 503, "a report was sealed to a keyring nothing checked"
+        assert_clean_page(response, "the SHO")
+    # The database answers again: the rollback is seen, though no file changed since.
+    response = visitor.send(visitor.start(), "the SHO")
+    assert response.status_code == 503, "the keyring checked during the blip was kept"
+    assert_nothing_stored(app, instance)
+
+
+def test_a_moment_the_audit_log_cannot_be_read_locks_nobody_out(
+    app: Flask, visitor: Visitor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Failing closed is for the moment the log cannot be read: the next request reads it again."""
+    with monkeypatch.context() as blip:
+        blip.setattr(audit, "newest_keyring", _refused)
+        refused = visitor.send(visitor.start(), "the SHO")
+        assert refused.status_code == 503
+        with app.app_context(), pytest.raises(KeyringUnavailable, match="could not be read"):
+            services().manifest()
+        blip.setattr(audit, "newest_keyring", _locked)
+        busy = visitor.send(visitor.start(), "the SHO")
+        assert (busy.status_code, busy.headers.get("Retry-After")) == (503, "60")
+    assert visitor.send(visitor.start(), "the SHO").status_code == 303

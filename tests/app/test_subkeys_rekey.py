@@ -9,10 +9,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from flask import Flask
+from sqlalchemy.exc import ProgrammingError
 
 from app.errors import KeyringUnavailable
 from app.instance import InstancePaths
 from app.models import today
+from app.services import audit
 from app.services.context import services
 from app.subkeys import list_path, read_lists, subkeys_dir, superseded_path
 from crypto.subkeys import Period, SignedSubkeyList
@@ -135,3 +137,31 @@ def _source(app: Flask) -> Visitor:
     visitor = Visitor(app.test_client())
     visitor.client.get("/lang/en")
     return visitor
+
+
+def test_replaced_subkeys_the_audit_log_cannot_tell_seal_nothing(
+    hybrid: Path, app: Flask, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The compromised list put back while the audit log cannot be read (a permission taken
+    back): nothing is sealed, the refusal is the keyring's 503 with its reason (not a 500
+    logged as the server's own error), and it lifts once the log is read again."""
+    leaked, rekeyed = _compromised_then_rekeyed(hybrid, runner)
+    assert install(runner, hybrid, rekeyed, flags=("--rekeyed",)).exit_code == 0
+    paths = InstancePaths(hybrid)
+    (recipient,) = context_manifest(app).recipients
+    list_path(paths, recipient.id).write_bytes(leaked.to_bytes())
+    superseded_path(paths, recipient.id).unlink()
+
+    def unreadable(*_: object) -> frozenset[bytes]:
+        raise ProgrammingError(
+            "SELECT detail FROM audit_log", {}, Exception("permission denied for table audit_log")
+        )
+
+    with monkeypatch.context() as blip:
+        blip.setattr(audit, "superseded_subkeys", unreadable)
+        with app.app_context(), pytest.raises(KeyringUnavailable, match="could not be read"):
+            services().recipients()
+        assert send_report(_source(app)) == 503
+    assert send_report(_source(app)) == 503, "the leaked list was taken once the log answered"
+    assert install(runner, hybrid, rekeyed, flags=("--rekeyed",)).exit_code == 0
+    assert send_report(_source(app)) == 303
