@@ -50,6 +50,8 @@ WRAP_V2_ROSTER_AD: Final = b"raazdar workspace key wrap v2; roster kept"
 ROSTER_FLAG: Final = b"\x01"
 # The key the roster is tagged under, derived from the workspace key (`WorkspaceKey.roster_tag`).
 PERSON_ROSTER: Final = b"rz-ws-roster-v1"
+# The key the audit log's head is tagged under, derived from the workspace key (`head_tag`).
+PERSON_HEAD: Final = b"rz-ws-head-v1"
 # The X25519 key a hybrid workspace's own copy of an escalation packet is sealed to
 # (a packet goes to a body's X25519 key, and one envelope holds one kind of stanza).
 PERSON_PACKET_KEY: Final = b"rz-ws-packet-v1"
@@ -78,7 +80,7 @@ Public = PublicKey | HybridPublicKey
 class WorkspaceKey:
     """A workspace's secret: opens its blobs and seals and opens its records; never shown."""
 
-    __slots__ = ("_identity", "_record_key", "_roster_key")
+    __slots__ = ("_head_key", "_identity", "_record_key", "_roster_key")
 
     def __init__(self, identity: Identity) -> None:
         self._identity = identity
@@ -89,6 +91,7 @@ class WorkspaceKey:
             b"", key=identity.secret_bytes(), person=person, size=C.KEY_BYTES
         )
         self._roster_key = blake2b(b"", key=identity.secret_bytes(), person=PERSON_ROSTER)
+        self._head_key = blake2b(b"", key=identity.secret_bytes(), person=PERSON_HEAD)
 
     @classmethod
     def generate(cls) -> WorkspaceKey:
@@ -219,6 +222,10 @@ class WorkspaceKey:
     def roster_tag(self, roster: bytes) -> bytes:
         """Tag the workspace's list of keys in service: only a holder of this key makes it."""
         return blake2b(roster, key=self._roster_key, person=PERSON_ROSTER)
+
+    def head_tag(self, head: bytes) -> bytes:
+        """Tag the audit log's newest link: only a holder of this key makes it."""
+        return blake2b(head, key=self._head_key, person=PERSON_HEAD)
 
     def seal_record(self, plaintext: bytes, context: bytes) -> bytes:
         """Encrypt a small record, padded, bound to `context` (e.g. the row it is stored in)."""

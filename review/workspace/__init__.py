@@ -42,7 +42,7 @@ from crypto.errors import CryptoError, DecryptionError
 from crypto.workspace import WorkspaceKey, public_key_from_text
 from review.casework import notices
 from review.errors import UnlockError, WorkspaceError
-from review.workspace import blobs, marks, outbox, roster, schema
+from review.workspace import blobs, head, marks, outbox, roster, schema
 from review.workspace.erase import destroy_tree
 from review.workspace.noatime import read_quietly
 
@@ -197,6 +197,8 @@ class Workspace:
         # wrapped to: an older tool's workspace gets its roster now.
         if not roster.check(self.conn, wskey, required=rostered):
             roster.adopt(self.conn, self.keys, wskey)
+        # And the audit log must end where this tool last wrote it.
+        roster.check_head(self.conn, wskey)
         anchored = self.anchored_signing_keys(reviewer)
         signers = [k.signing for k in keys if k.signing is not None]
         # Sign with the newest key the keyring in force lists for this reviewer, so
@@ -240,6 +242,7 @@ class Workspace:
                     marks.check(self.conn, seq, pair, key, history)
                     if not roster.check(self.conn, key, required=rostered):
                         roster.adopt(self.conn, self.keys, key)
+                    roster.check_head(self.conn, key)
                     marks.record(self.conn, seq, pair, key)
                     return replace(u, keys=tuple(p for _, p in pairs), key=key, history=history)
         raise UnlockError(
@@ -389,6 +392,7 @@ def create(
                 ],
             )
             roster.put(conn, wskey)  # nobody enrolled yet: `enrol` adds the first
+            head.put(conn, wskey)  # the chain's start: `enrol`'s entry is the first
         workspace = Workspace(root, conn)
         unlocked = Unlocked(workspace, reviewer, (pair,), pair.signing, wskey)
         enrol(

@@ -10,11 +10,12 @@ report in the clear: signatures cover them.) The chain (`crypto.chain`) and the
 Ed25519 signatures cover the sealed form, so anyone can verify the log without
 unlocking: an edited, removed or reordered entry breaks its link, and a forged
 one lacks the signature of a key that an earlier entry enrolled. The newest
-link is also kept apart, so losing the last entries is found too. A rollback of
+link is also kept apart (`review.workspace.head`), tagged under the workspace key
+and checked at unlock, so losing the last entries is found too. A rollback of
 the whole database to an older copy, or a log forged whole from its first entry
 by someone with a key of their own, is not: that needs an anchor outside the
-workspace (the keyring's reviewer keys, once key ceremonies land, and the head
-that `audit verify` prints for reviewers to note).
+workspace (the keyring's reviewer keys, and the head that `audit verify` prints
+for reviewers to note).
 """
 
 from __future__ import annotations
@@ -28,12 +29,11 @@ from crypto import GENESIS, VerifyKey, chain_link
 from crypto.encoding import b64decode, b64encode, canonical_json, parse_json_object
 from crypto.errors import CryptoError
 from review.errors import UnlockError
-from review.workspace import Unlocked, Workspace
+from review.workspace import Unlocked, Workspace, head
 
 SIG_CONTEXT_AUDIT: Final = b"raazdar review audit v1"
 # Records with this format seal their time, action, target and detail together.
 FORMAT: Final = 3
-_HEAD: Final = "audit_head"
 
 
 @dataclass(frozen=True)
@@ -115,10 +115,7 @@ def append(
             b64encode(signature),
         ),
     )
-    conn.execute(
-        "INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-        (_HEAD, f"{seq}:{link.hex()}"),
-    )
+    head.write(conn, u.key, seq, link)
     return seq
 
 
@@ -203,9 +200,7 @@ def verify(workspace: Workspace) -> Verdict:
         if enrols is not None:
             signers.setdefault(enrols["reviewer"], set()).add(enrols["signing_key"])
         previous, expected, count = link, expected + 1, count + 1
-    head = conn.execute("SELECT value FROM meta WHERE key = ?", (_HEAD,)).fetchone()
-    stored = head[0] if head else f"0:{GENESIS.hex()}"
-    if stored != f"{count}:{previous.hex()}":
+    if head.stored(conn) != head.text(count, previous):
         return Verdict(count, previous.hex(), f"entries after entry {count} are missing")
     return Verdict(count, previous.hex(), None)
 

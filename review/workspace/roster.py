@@ -31,10 +31,14 @@ from crypto.encoding import b64decode, b64encode, canonical_json
 from crypto.errors import CryptoError
 from crypto.workspace import WorkspaceKey
 from review.errors import UnlockError
+from review.workspace import head
 from review.workspace.noatime import read_quietly
 from review.workspace.schema import transaction
 
 ROSTER: Final = "roster"
+# The roster's word that the audit log's head is tagged (`review.workspace.head`): under its
+# tag, so the head's tag cannot be removed to make the workspace look like an older tool's.
+HEAD_KEPT: Final = "head"
 _HINT: Final = (
     "nothing was changed; someone with write access to this disk changed it: import and"
     " write nothing here, restore the workspace from a copy you trust and have the disk examined"
@@ -63,6 +67,8 @@ def check(conn: sqlite3.Connection, key: WorkspaceKey, *, required: bool = True)
     try:
         stored = json.loads(row[0])
         listed = {"keys": stored["keys"], "reviewers": stored["reviewers"]}
+        if HEAD_KEPT in stored:
+            listed[HEAD_KEPT] = stored[HEAD_KEPT]
         tag = b64decode(stored["tag"])
     except (ValueError, KeyError, TypeError, CryptoError) as exc:
         raise _altered() from exc
@@ -77,12 +83,37 @@ def put(conn: sqlite3.Connection, key: WorkspaceKey) -> None:
 
     Only after `check`, or on rows this tool has just written itself.
     """
-    listed = _current(conn)
+    listed: dict[str, Any] = {**_current(conn), HEAD_KEPT: True}
     value = {**listed, "tag": b64encode(key.roster_tag(canonical_json(listed)))}
     conn.execute(
         "INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
         (ROSTER, canonical_json(value).decode("utf-8")),
     )
+
+
+def keeps_head(conn: sqlite3.Connection) -> bool:
+    """Say whether the roster (already `check`ed) says the audit log's head is tagged."""
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (ROSTER,)).fetchone()
+    try:
+        return row is not None and json.loads(row[0]).get(HEAD_KEPT) is True
+    except (ValueError, AttributeError):
+        return False
+
+
+def check_head(conn: sqlite3.Connection, key: WorkspaceKey) -> None:
+    """Refuse a cut audit log (`review.workspace.head`); an older tool's head is tagged now.
+
+    Trust on first use, as for the roster: a disk that cannot be written is left as
+    it is (the next unlock tries again).
+    """
+    if keeps_head(conn):
+        head.check(conn, key)
+        return
+    with suppress(sqlite3.OperationalError), transaction(conn):
+        if keeps_head(conn):
+            return  # another process tagged it first
+        head.put(conn, key)
+        put(conn, key)
 
 
 def adopt(conn: sqlite3.Connection, keys_dir: Path, key: WorkspaceKey) -> None:
@@ -104,6 +135,7 @@ def adopt(conn: sqlite3.Connection, keys_dir: Path, key: WorkspaceKey) -> None:
                     "UPDATE reviewer_keys SET wrapped = ? WHERE seq = ?",
                     (key.wrap_for(to), seq),
                 )
+        head.put(conn, key)
         put(conn, key)
 
 

@@ -218,3 +218,13 @@ def test_a_roster_tag_is_the_workspace_keys_own() -> None:
     key, other = WorkspaceKey.generate(), WorkspaceKey.generate()
     assert key.roster_tag(b"[1]") == WorkspaceKey(key.identity).roster_tag(b"[1]")
     assert key.roster_tag(b"[1]") not in (key.roster_tag(b"[2]"), other.roster_tag(b"[1]"))
+
+
+def test_a_head_tag_is_the_workspace_keys_own_and_not_its_roster_tag() -> None:
+    key, other = WorkspaceKey.generate(), WorkspaceKey.generate()
+    assert key.head_tag(b"3:ab") == WorkspaceKey(key.identity).head_tag(b"3:ab")
+    assert key.head_tag(b"3:ab") not in (
+        key.head_tag(b"2:ab"),
+        other.head_tag(b"3:ab"),
+        key.roster_tag(b"3:ab"),
+    )

@@ -10,13 +10,15 @@ from pathlib import Path
 import pytest
 
 from app.demo import DEMO_PASSPHRASE
+from crypto.encoding import b64encode, canonical_json
 from review import workspace as ws
 from review.casework import conflicts, triage
 from review.errors import UnlockError
 from review.intake.importer import import_bundle
 from review.keys.rewrap import rewrap
 from review.workspace import audit
-from tests.review.support import Server, review
+from review.workspace.schema import transaction
+from tests.review.support import Server, enrol_second_reviewer, review
 
 
 @pytest.fixture
@@ -261,3 +263,75 @@ def test_a_session_unlocked_before_another_rewrapped_writes_nothing(logged: ws.U
     conflicts.declare(fresh, districts=["Gujrat"])
     triage.add_note(fresh, 1, "written under the new key")
     assert review(root, "audit", "verify").exit_code == 0
+
+
+def _cut_after(db: sqlite3.Connection, keep: int) -> None:
+    """Remove every entry after `keep` and write the head kept apart as `append` wrote it then."""
+    (link,) = db.execute("SELECT link FROM audit WHERE seq = ?", (keep,)).fetchone()
+    db.execute("DELETE FROM audit WHERE seq > ?", (keep,))
+    db.execute("UPDATE meta SET value = ? WHERE key = 'audit_head'", (f"{keep}:{link}",))
+
+
+def test_the_last_entries_cut_with_the_head_rewritten_are_refused_at_unlock(
+    logged: ws.Unlocked, workspace: Path
+) -> None:
+    """A seized workstation returned with its last actions erased: the entries after the
+    import cut, and the head kept apart written to match, in the clear as it was."""
+    logged.workspace.close()
+    db = _db(workspace)
+    _cut_after(db, 3)
+    db.close()
+    listed = review(workspace, "list")
+    assert listed.exit_code == 1, f"a log cut after entry 3 unlocked as whole: {listed.output}"
+    assert "the audit log on this disk was cut" in listed.output, listed.output
+    assert "Traceback" not in listed.output
+
+
+def test_the_head_kept_apart_removed_is_refused_at_unlock(
+    logged: ws.Unlocked, workspace: Path
+) -> None:
+    """Nor does removing the head's tag (or the head) make the log look like an older tool's."""
+    logged.workspace.close()
+    db = _db(workspace)
+    _cut_after(db, 3)
+    db.execute("DELETE FROM meta WHERE key LIKE 'audit_head%'")
+    db.close()
+    listed = review(workspace, "list")
+    assert listed.exit_code == 1, f"a log cut after entry 3 unlocked as whole: {listed.output}"
+    assert "the audit log on this disk was cut" in listed.output, listed.output
+
+
+def test_the_tools_own_actions_keep_the_head_it_checks(logged: ws.Unlocked) -> None:
+    """Each entry, a rewrap and an enrolment carry the head along: the next unlock opens."""
+    root = logged.workspace.root
+    done, _ = rewrap(logged)
+    triage.add_note(done, 1, "after the rewrap")
+    enrol_second_reviewer(done)
+    done.workspace.close()
+    listed = review(root, "--as", "demo-reviewer", "list")
+    assert listed.exit_code == 0, listed.output
+    assert review(root, "audit", "verify").exit_code == 0
+
+
+def test_a_workspace_the_tool_before_left_gets_its_head_tagged_at_its_first_unlock(
+    logged: ws.Unlocked, workspace: Path
+) -> None:
+    """Trust on first use, as for the roster: then a cut is refused as in any other."""
+    conn = logged.conn
+    with transaction(conn):  # as the tool before tagged heads left it: a roster without the word
+        stored = json.loads(
+            conn.execute("SELECT value FROM meta WHERE key = 'roster'").fetchone()[0]
+        )
+        listed = {"keys": stored["keys"], "reviewers": stored["reviewers"]}
+        tagged = {**listed, "tag": b64encode(logged.key.roster_tag(canonical_json(listed)))}
+        conn.execute("UPDATE meta SET value = ? WHERE key = 'roster'", (json.dumps(tagged),))
+        conn.execute("DELETE FROM meta WHERE key = 'audit_head_tag'")
+    logged.workspace.close()
+    listed_out = review(workspace, "list")
+    assert listed_out.exit_code == 0, listed_out.output
+    db = _db(workspace)
+    _cut_after(db, 3)
+    db.close()
+    listed_out = review(workspace, "list")
+    assert listed_out.exit_code == 1, listed_out.output
+    assert "the audit log on this disk was cut" in listed_out.output, listed_out.output
