@@ -26,7 +26,7 @@ from typing import Final
 from review.errors import WorkspaceError
 from review.workspace.erase import destroy
 
-SCHEMA_VERSION: Final = 10
+SCHEMA_VERSION: Final = 11
 # Where an upgraded version-2 workspace keeps its clear notices until the first unlock.
 LEGACY_NOTICES: Final = "notices_v2"
 
@@ -331,6 +331,16 @@ def _to_version_10(conn: sqlite3.Connection) -> None:
     """
 
 
+
+def _to_version_11(conn: sqlite3.Connection) -> None:
+    """The audit log's head is tagged (`meta:audit_head_tag`, `review.workspace.head`).
+
+    No table changes: the tag is made under the workspace key, so the first unlock
+    writes it. The version keeps an older tool away: it would append entries
+    without the tag, which this tool then refuses at unlock as a log cut.
+    """
+
+
 # Each step takes a workspace from the version before it to its own: (version, step).
 UPGRADES: Final[tuple[tuple[int, Callable[[sqlite3.Connection], None]], ...]] = (
     (2, _to_version_2),
@@ -342,6 +352,7 @@ UPGRADES: Final[tuple[tuple[int, Callable[[sqlite3.Connection], None]], ...]] = 
     (8, _to_version_8),
     (9, _to_version_9),
     (10, _to_version_10),
+    (11, _to_version_11),
 )
 
 

@@ -13,10 +13,10 @@ from app.demo import DEMO_PASSPHRASE
 from crypto.encoding import b64encode, canonical_json
 from review import workspace as ws
 from review.casework import conflicts, triage
-from review.errors import UnlockError
+from review.errors import UnlockError, WorkspaceError
 from review.intake.importer import import_bundle
 from review.keys.rewrap import rewrap
-from review.workspace import audit
+from review.workspace import audit, schema
 from review.workspace.schema import transaction
 from tests.review.support import Server, enrol_second_reviewer, review
 
@@ -335,3 +335,12 @@ def test_a_workspace_the_tool_before_left_gets_its_head_tagged_at_its_first_unlo
     listed_out = review(workspace, "list")
     assert listed_out.exit_code == 1, listed_out.output
     assert "the audit log on this disk was cut" in listed_out.output, listed_out.output
+
+
+def test_the_tool_before_tagged_heads_is_told_the_workspace_is_newer(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It would append entries without the tag, which this tool would refuse as a cut log."""
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", 10)  # as the tool before tagged heads reads
+    with pytest.raises(WorkspaceError, match="schema version 11; this tool reads 1-10"):
+        ws.Workspace.open(workspace)

@@ -24,7 +24,7 @@ from review.errors import WorkspaceError
 from review.keys.revocation import revoke
 from review.keys.rewrap import rewrap
 from review.workspace import schema
-from review.workspace.schema import transaction
+from review.workspace.schema import SCHEMA_VERSION, transaction
 from tests.review.support import (
     SECOND_REVIEWER_PW,
     Server,
@@ -203,5 +203,7 @@ def test_an_older_tool_is_told_the_workspace_is_newer_not_that_no_key_opens_it(
     """Its wraps say a roster is kept, which a tool from before rosters neither opens nor keeps:
     the schema version turns it away with a hint, before it could re-wrap without a roster."""
     monkeypatch.setattr(schema, "SCHEMA_VERSION", 9)  # as the tool before rosters reads
-    with pytest.raises(WorkspaceError, match="schema version 10; this tool reads 1-9"):
+    with pytest.raises(
+        WorkspaceError, match=f"schema version {SCHEMA_VERSION}; this tool reads 1-9"
+    ):
         ws.Workspace.open(workspace)
