@@ -14,7 +14,7 @@ from review.cli import groups
 from review.cli.base import PROG, Ctx, compose, pass_ctx
 from review.cli.subkeys import destroy_after_import
 from review.intake import exports, forks, receipts
-from review.intake.importer import import_bundle
+from review.intake.importer import REPLACED_HINT, import_bundle
 from review.workspace import Unlocked
 
 
@@ -43,6 +43,9 @@ def import_(c: Ctx, bundle: Path) -> None:
         click.echo(f"{PROG}: warning: {fork.message()}", err=True)
     if summary.forks:
         click.echo(f"{PROG}: hint: {forks.HINT}", err=True)
+    for replaced in summary.replaced:
+        click.echo(f"{PROG}: warning: {replaced.message()}", err=True)
+        click.echo(f"{PROG}: hint: {REPLACED_HINT}", err=True)
     for problem in summary.problems:
         click.echo(f"{PROG}: warning: {problem}", err=True)
     if summary.problems:

@@ -113,6 +113,33 @@ class ImportSummary:
     keyring_older: KeyringOlder | None = None
     # Items a source's device sealed to a keyring forking from the one installed here.
     forks: list[Fork] = field(default_factory=list)
+    # Items filed that were sealed to a weekly subkey a re-keying replaced (a leaked one).
+    replaced: list[Replaced] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Replaced:
+    """Items filed that were sealed to a weekly subkey replaced after a compromise."""
+
+    items: tuple[tuple[str, str], ...]  # each item's id and the day it came to the server
+
+    def message(self) -> str:
+        """Say what the items cost their sources, and what a late one shows of the server."""
+        named = ", ".join(f"{item} (came {day})" for item, day in self.items)
+        return (
+            f"{len(self.items)} item(s) filed here were sealed to a weekly subkey replaced"
+            f" after a compromise (`keys subkeys new --rekey`): {named}. Whoever holds the"
+            " leaked store can read them. One that came after the re-keyed list was installed"
+            " on the server shows the server sealing to a list it must refuse: its list files"
+            " and the audit log's record of the replaced keys were put back or rewritten"
+        )
+
+
+REPLACED_HINT: Final = (
+    "tell the administrators and the oversight body, not through the server: have the"
+    " re-keyed list installed again (`raazdar keyring subkeys install --rekeyed`) and the"
+    " server examined, and warn these items' sources through the reviewers' replies"
+)
 
 
 @dataclass(frozen=True)
@@ -165,6 +192,7 @@ class _Filed:
     malformed: str | None = None  # why the record's reply prekeys do not parse
     sent: FileSent | None = None  # a file's plaintext digest, name and length
     keyring: KeyringSeen | None = None  # the keyring its sealer verified, if it says
+    leaked: bool = False  # opened only by subkeys a re-keying replaced
 
 
 @dataclass(frozen=True)
@@ -283,15 +311,20 @@ def _file_all(
     summary = ImportSummary(manifest.bundle_id)
     known = dict(u.conn.execute("SELECT id, status FROM items").fetchall())
     # v2 envelopes are sealed to a week's subkey (its key id is the subkey's), v1 to long-term keys.
-    held: list[PrivateKey | HybridPrivateKey] = [*u.identities, *subkeys.held_keys(u)]
+    store = subkeys.load(u)
+    held: list[PrivateKey | HybridPrivateKey] = [*u.identities, *(k for _, k in store.keys)]
     mine = {key.public_key.fingerprint.key_id: key for key in held}
+    # A week's secrets before its newest were replaced by a re-keying: their store leaked.
+    replaced = frozenset(
+        key.public_key.fingerprint.key_id for p, key in store.keys if key is not store.get(p)
+    )
     others = {
         PublicKey.from_text(text).fingerprint.key_id: reviewer
         for reviewer, text in u.conn.execute("SELECT reviewer, encryption_key FROM reviewer_keys")
     }
     # Worked out once: each derivation of a public key costs a scalar multiplication.
     workspace_key = u.key.public_key
-    keys = _Keys(mine, others, workspace_key, _listed(u))
+    keys = _Keys(mine, others, workspace_key, _listed(u), replaced)
     written: list[Path] = []
     superseded: list[Path] = []
     # Inline blobs wait in memory for the transaction; past this, blobs are files.
@@ -322,6 +355,9 @@ def _file_all(
             raise FormatError("more items than entries")
         summary.disputes = _disputes(u, manifest, filed)
         summary.forks = forked(u.conn, ((f.entry.id, f.entry.source, f.keyring) for f in filed))
+        leaked = tuple((f.entry.id, f.entry.day.isoformat()) for f in filed if f.leaked)
+        if leaked:
+            summary.replaced.append(Replaced(leaked))
         if not filed:
             remove_files(written)
             with transaction(u.conn):
@@ -344,6 +380,8 @@ def _file_all(
                 detail["disputed"] = sorted(disputed)
             if summary.forks:
                 detail["forked"] = sorted({f.item for f in summary.forks})
+            if leaked:
+                detail["replaced_subkey"] = sorted(item for item, _ in leaked)
             audit.append(u, "import", None, detail)
             conflicts.route(u)  # new reports naming a reviewer's declaration go to others
     except BaseException:
@@ -433,6 +471,7 @@ def _file_one(
             else None
         ),
         keyring=opened.metadata.keyring,
+        leaked=all(k in keys.replaced for k in key_ids if k in mine),
     )
 
 
@@ -443,6 +482,7 @@ class _Keys(NamedTuple):
     others: dict[bytes, str]  # reviewers' keys enrolled here: their names, by key id
     workspace: PublicKey | HybridPublicKey  # X-Wing, or X25519 in a workspace not upgraded yet
     listed: dict[bytes, str]  # reviewers' keys in the keyring in force, by key id
+    replaced: frozenset[bytes]  # the reviewer's subkeys a re-keying replaced, by key id
 
 
 def _listed(u: Unlocked) -> dict[bytes, str]:

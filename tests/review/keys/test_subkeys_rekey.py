@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from app.demo import DEMO_PASSPHRASE
 from app.keyring import manifest_path
 from crypto import Period, SignedManifest, verify_subkeys
 from crypto.subkeys import check_install
@@ -87,3 +88,39 @@ def test_the_cli_re_keys_and_says_how_to_install(
     assert result.exit_code == 0, result.output
     assert "new keys for" in result.output
     assert "raazdar keyring subkeys install --rekeyed b.json" in result.output
+
+
+def test_reports_sealed_to_a_replaced_subkey_are_named_at_import(
+    server: Server, unlocked: ws.Unlocked, workspace: Path, tmp_path: Path
+) -> None:
+    """A server whose compromised list file was put back, and whose audit entries that forbid
+    it were rewritten, seals browser reports to the leaked subkey: the workstation opened
+    them with the replaced key it keeps and filed them without a word, so nobody learnt
+    that the thief could read them, nor that the server had been rolled back."""
+    leaked, _ = subkeys.issue(unlocked, 8, ISSUED)
+    rekeyed, _ = subkeys.issue(unlocked, 8, ISSUED, rekey=True)
+    reviewer = unlocked.signing.verify_key
+    before = verify_subkeys(leaked, reviewer, ISSUED).key_for(WEEK1)
+    after = verify_subkeys(rekeyed, reviewer, ISSUED).key_for(WEEK1)
+    assert before is not None
+    assert after is not None
+    unlocked.workspace.close()
+    bundle = Chain(server, tmp_path).bundle(
+        [seal_report("to the leaked key", before), seal_report("to the new key", after)],
+        ISSUED,
+    )
+    imported = review(workspace, "import", str(bundle))
+    assert imported.exit_code == 0, imported.output
+    assert "1 item(s) filed here were sealed to a weekly subkey replaced" in imported.output, (
+        f"a report sealed to a leaked subkey was filed without a word: {imported.output}"
+    )
+    assert "tell the administrators and the oversight body" in imported.output
+    # Filed all the same (it is a report), and the import's audit entry names the item.
+    assert "to the leaked key" in review(workspace, "show", "1").output
+    again = ws.Workspace.open(workspace).unlock("demo-reviewer", lambda _: DEMO_PASSPHRASE)
+    try:
+        (detail,) = [e.detail for e in audit.entries(again) if e.action == "import"]
+    finally:
+        again.workspace.close()
+    assert detail is not None
+    assert len(detail["replaced_subkey"]) == 1
