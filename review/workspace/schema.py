@@ -331,7 +331,6 @@ def _to_version_10(conn: sqlite3.Connection) -> None:
     """
 
 
-
 def _to_version_11(conn: sqlite3.Connection) -> None:
     """The audit log's head is tagged (`meta:audit_head_tag`, `review.workspace.head`).
 
