@@ -54,6 +54,9 @@ def import_(c: Ctx, bundle: Path) -> None:
             "they are kept, listed by `show`, and not acknowledged to the server",
             err=True,
         )
+    if summary.unknown_receipts is not None:
+        click.echo(f"{PROG}: warning: {summary.unknown_receipts.message()}", err=True)
+        click.echo(f"{PROG}: hint: {summary.unknown_receipts.hint()}", err=True)
     for late in summary.applied_after_all:
         click.echo(f"{PROG}: warning: {late.message()}", err=True)
     if summary.keyring_behind is not None:

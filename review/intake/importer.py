@@ -113,6 +113,8 @@ class ImportSummary:
     keyring_older: KeyringOlder | None = None
     # Items a source's device sealed to a keyring forking from the one installed here.
     forks: list[Fork] = field(default_factory=list)
+    # Reply bundles the receipts confirm that this workspace never wrote: an older copy.
+    unknown_receipts: receipts.Unknown | None = None
     # Items filed that were sealed to a weekly subkey a re-keying replaced (a leaked one).
     replaced: list[Replaced] = field(default_factory=list)
 
@@ -355,6 +357,7 @@ def _file_all(
             raise FormatError("more items than entries")
         summary.disputes = _disputes(u, manifest, filed)
         summary.forks = forked(u.conn, ((f.entry.id, f.entry.source, f.keyring) for f in filed))
+        summary.unknown_receipts = receipts.unknown(u.conn, manifest)
         leaked = tuple((f.entry.id, f.entry.day.isoformat()) for f in filed if f.leaked)
         if leaked:
             summary.replaced.append(Replaced(leaked))

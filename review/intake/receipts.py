@@ -11,6 +11,11 @@ and sticks go in the order they were written. It is reported, like a missing
 export bundle (`review.intake.exports`), at each import and each `list`, until
 a receipt names it or it is taken back.
 
+Every reply bundle written here keeps its row, so a receipt naming one this
+workspace has no record of writing shows a later state of this workspace than
+the one on the disk: its database put back from an older copy (`unknown`),
+which no signature or tag inside it can tell. Each import says so.
+
 Taking a bundle back keeps its row (`taken_back`, and the replies it `carried`);
 every later reply bundle voids it (`crypto.exchange.Void`) until one that did
 is confirmed (`reply_voids`): the server then refuses the voided bundle if it is
@@ -83,6 +88,51 @@ class AppliedAfterAll:
             f"reply bundle {self.bundle_id}, taken back, had been applied by the server: "
             f"{reached}; the server posts none of its replies twice"
         )
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """Reply bundles the server confirms that this workspace has no record of writing."""
+
+    bundle_ids: tuple[str, ...]
+
+    def message(self) -> str:
+        """Say what the receipts show of this workspace, and the other thing they may be."""
+        return (
+            "the server confirms reply bundle(s) this workspace has no record of writing"
+            f" ({', '.join(self.bundle_ids)}): this workspace's database was put back from an"
+            " older copy, and what was done here since (replies, notes, decisions, imports) is"
+            " gone from it; or the server names bundles nobody wrote here"
+        )
+
+    @staticmethod
+    def hint() -> str:
+        """What to do about it."""
+        return _ROLLED_BACK
+
+
+_ROLLED_BACK: Final = (
+    "unless this workspace was started again or restored from a backup on purpose (then"
+    " this repeats at each import), import and write nothing here: restore it from a copy"
+    " you trust, have the disk examined, and tell the administrators and the oversight body"
+)
+
+
+def unknown(conn: sqlite3.Connection, manifest: ExportManifest) -> Unknown | None:
+    """The receipts naming a reply bundle this workspace never wrote, if any.
+
+    Every reply bundle written here keeps its row (taken back or not), so one the
+    server applied and this workspace does not know was written by a later state
+    of this workspace than the one on the disk: an older copy put back.
+    """
+    if not manifest.receipts:
+        return None
+    rows = conn.execute(
+        "SELECT value FROM json_each(?) WHERE value NOT IN (SELECT id FROM reply_bundles)"
+        " ORDER BY value",
+        (json.dumps(list(manifest.receipts)),),
+    ).fetchall()
+    return Unknown(tuple(r[0] for r in rows)) if rows else None
 
 
 def confirm(conn: sqlite3.Connection, manifest: ExportManifest) -> list[AppliedAfterAll]:

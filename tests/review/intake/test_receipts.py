@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -136,3 +137,28 @@ def test_a_bundle_lost_the_day_a_later_one_is_confirmed_is_named_that_day(
     assert f"reply bundle {lost.bundle_id}" in result.output
     assert "not confirmed by the server in bundle 2" in result.output
     assert f"reply bundle {lost.bundle_id}" in review(workspace, "list").output
+
+
+def test_a_workspace_put_back_from_an_older_copy_is_named_by_the_receipts(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    """A seizer copies the workstation's disk one night and puts the copy back another: the
+    reviewers' reply, and whatever else they did since, are gone from it, every signature and
+    tag verifies (the copy is the tool's own), and the next bundle imported without a word."""
+    server.submit("a report")
+    assert review(workspace, "import", str(server.export(tmp_path / "e1.rzb"))).exit_code == 0
+    copy = tmp_path / "seized-copy"
+    shutil.copytree(workspace, copy)
+    sent = _manifest(_reply_and_export(workspace, tmp_path, "r1"))
+    server.apply(tmp_path / "r1.rzr")
+    shutil.rmtree(workspace)
+    shutil.copytree(copy, workspace)  # returned as it was that first night
+
+    server.submit("a second report")
+    result = review(workspace, "import", str(server.export(tmp_path / "e2.rzb")))
+    assert result.exit_code == 0, result.output
+    assert "the server confirms reply bundle(s) this workspace has no record of writing" in (
+        result.output
+    ), f"a workspace put back from an older copy imported without a word: {result.output}"
+    assert sent.bundle_id in result.output
+    assert "put back from an older copy" in result.output
