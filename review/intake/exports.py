@@ -26,8 +26,9 @@ from typing import Final
 from crypto.encoding import b64decode, b64encode, canonical_json, parse_json_object
 from crypto.exchange import AuditProof, ChainLink, ExportManifest
 from review.errors import ImportRefused
+from review.workspace import head
 
-_PREFIX: Final = "export-chain:"
+_PREFIX: Final = head.CHAIN
 _RESEND_HINT: Final = (
     "ask the server's staff for `raazdar export --resend`: it holds every item "
     "not yet acknowledged, and fills every gap below its number"

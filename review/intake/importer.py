@@ -70,7 +70,7 @@ from review.intake.ahead import Ahead
 from review.intake.forks import Fork, forked
 from review.keys import subkeys
 from review.keys.keyring import server_keys
-from review.workspace import Unlocked, Workspace, audit, scratch, search
+from review.workspace import Unlocked, Workspace, audit, head, scratch, search
 from review.workspace.blobs import INLINE_MAX, create_file, drop, put_inline_many, remove_files
 from review.workspace.schema import transaction
 from review.workspace.state import State, read_state, seal_state
@@ -364,7 +364,9 @@ def _file_all(
         if not filed:
             remove_files(written)
             with transaction(u.conn):
+                audit.require_current(u)
                 exports.record(u.conn, manifest, digest)
+                head.put(u.conn, u.key)  # the record is under the head's tag
                 summary.applied_after_all = receipts.confirm(u.conn, manifest)
             return summary
         with transaction(u.conn):

@@ -75,14 +75,7 @@ def append(
     `enrols` names a reviewer and a signing key this entry introduces: it is in
     the clear, so verification learns every key it may trust from the log itself.
     """
-    # Under the caller's write lock: what it wrote would be sealed under a key a rewrap
-    # replaced, which the workspace no longer opens (and a retired key's holder may).
-    if not u.current:
-        raise UnlockError(
-            "the workspace was re-sealed under a new key since this session unlocked it:"
-            " nothing was written",
-            hint="run the command again",
-        )
+    require_current(u)
     conn = u.conn
     row = conn.execute("SELECT seq, link FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
     seq, previous = (row[0] + 1, bytes.fromhex(row[1])) if row else (1, GENESIS)
@@ -117,6 +110,20 @@ def append(
     )
     head.write(conn, u.key, seq, link)
     return seq
+
+
+def require_current(u: Unlocked) -> None:
+    """Refuse to write under a key a rewrap replaced since `u` unlocked (under the write lock).
+
+    What it wrote would be sealed, or tagged, under a key the workspace no longer
+    opens (and a retired key's holder may).
+    """
+    if not u.current:
+        raise UnlockError(
+            "the workspace was re-sealed under a new key since this session unlocked it:"
+            " nothing was written",
+            hint="run the command again",
+        )
 
 
 def entries(u: Unlocked, *, target: int | None = None) -> list[Entry]:

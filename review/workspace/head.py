@@ -8,6 +8,12 @@ erased. So the head is tagged (`audit_head_tag`) with a key derived from the
 workspace key (`WorkspaceKey.head_tag`), which nobody without a passphrase has,
 and unlock refuses a log that does not end at a head so tagged.
 
+The same tag covers the workspace's record of each export bundle imported
+(`meta:export-chain:N`, in the clear): the server's audit head each carried is
+what tells the workstation that the server's log was rewritten (PROTOCOL
+§13.5), so whoever holds the server and this disk for a night could otherwise
+write the rewritten log's head into that record, and the rewrite would pass.
+
 A workspace whose roster says it keeps the tag (`roster.keeps_head`) must have
 it; one from before gets it at its first unlock by this tool (trust on that first
 use), as the roster is adopted. What a tag cannot tell is a whole older copy of
@@ -17,6 +23,7 @@ the database put back: its head was tagged once too (docs/REVIEW.md).
 from __future__ import annotations
 
 import hmac
+import json
 import sqlite3
 from typing import Final
 
@@ -28,6 +35,9 @@ from review.errors import UnlockError
 
 HEAD: Final = "audit_head"
 TAG: Final = "audit_head_tag"
+# The rows of what this workspace saw of the server's export bundles (`review.intake.exports`):
+# their audit heads are what shows a rewrite of the server's log, so the tag covers them too.
+CHAIN: Final = "export-chain:"
 _UPSERT: Final = (
     "INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"
 )
@@ -44,9 +54,8 @@ def text(seq: int, link: bytes) -> str:
 
 def write(conn: sqlite3.Connection, key: WorkspaceKey, seq: int, link: bytes) -> None:
     """Keep the head after entry `seq`, tagged, in the caller's transaction."""
-    value = text(seq, link)
-    conn.execute(_UPSERT, (HEAD, value))
-    conn.execute(_UPSERT, (TAG, b64encode(key.head_tag(value.encode("ascii")))))
+    conn.execute(_UPSERT, (HEAD, text(seq, link)))
+    put(conn, key)
 
 
 def stored(conn: sqlite3.Connection) -> str:
@@ -56,8 +65,21 @@ def stored(conn: sqlite3.Connection) -> str:
 
 
 def put(conn: sqlite3.Connection, key: WorkspaceKey) -> None:
-    """Tag the head as it is, in the caller's transaction: at creation, or on first use."""
-    conn.execute(_UPSERT, (TAG, b64encode(key.head_tag(stored(conn).encode("ascii")))))
+    """Tag the head and the bundles recorded as they are, in the caller's transaction.
+
+    After each entry, each bundle recorded, at creation, or on first use.
+    """
+    conn.execute(_UPSERT, (TAG, b64encode(_tag(conn, key, stored(conn)))))
+
+
+def _tag(conn: sqlite3.Connection, key: WorkspaceKey, value: str) -> bytes:
+    """The tag over the head and every export bundle's record (`review.intake.exports`)."""
+    rows = conn.execute(
+        "SELECT key, value FROM meta WHERE substr(key, 1, length(?1)) = ?1 ORDER BY key",
+        (CHAIN,),
+    ).fetchall()
+    # JSON of strings only: unambiguous, and quick however many bundles came.
+    return key.head_tag(json.dumps([value, *(f"{k}={v}" for k, v in rows)]).encode("utf-8"))
 
 
 def check(conn: sqlite3.Connection, key: WorkspaceKey) -> None:
@@ -68,10 +90,11 @@ def check(conn: sqlite3.Connection, key: WorkspaceKey) -> None:
         tag = b64decode(row[0]) if row is not None else b""
     except CryptoError:
         tag = b""
-    if not hmac.compare_digest(tag, key.head_tag(value.encode("ascii"))):
+    if not hmac.compare_digest(tag, _tag(conn, key, value)):
         raise UnlockError(
-            "the audit log on this disk was cut: its newest link is not the one this"
-            " workspace's tool last wrote (the entries after it were removed)",
+            "the audit log on this disk was cut, or the export bundles it records were"
+            " altered: what is on the disk is not what this workspace's tool last wrote"
+            " (its newest audit entries, or what it saw of the server's bundles)",
             hint=_HINT,
         )
     last = conn.execute("SELECT seq, link FROM audit ORDER BY seq DESC LIMIT 1").fetchone()

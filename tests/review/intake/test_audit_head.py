@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,9 @@ from app.db import db_session
 from app.models import AuditEntry, AuditHead
 from app.services import audit
 from crypto import GENESIS
+from crypto.encoding import b64encode
 from crypto.exchange import ExportManifest
+from review import workspace as ws
 from tests.review.support import Server, review
 
 WARNING = "the server's audit log was rewritten"
@@ -185,3 +188,28 @@ def test_an_unchecked_span_is_no_longer_named_once_its_bundle_arrives(
     output = _import(workspace, late)
     assert "audit log is unchecked" not in output, output
     assert WARNING not in output, output
+
+
+def test_the_workstations_record_of_a_bundle_edited_to_match_a_rewritten_log_is_refused(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    """Whoever holds the server and the workstation for a night rewrites the server's log and
+    writes, in the workspace's record of bundle 1 (in the clear), the head the rewritten log
+    has at that length: the next bundle linked to it, and the rewrite went unnamed."""
+    _rewrite_after_the_first_bundle(server, workspace, tmp_path)
+    db = sqlite3.connect(workspace / ws.DB_NAME, isolation_level=None)
+    try:
+        key, value = db.execute(
+            "SELECT key, value FROM meta WHERE key LIKE 'export-chain:%'"
+        ).fetchone()
+        record = json.loads(value)
+        with server.app.app_context():
+            forged = audit.proof(db_session(), record["audit"]["entries"])
+        record["audit"]["head"] = b64encode(forged.link)
+        db.execute("UPDATE meta SET value = ? WHERE key = ?", (json.dumps(record), key))
+    finally:
+        db.close()
+    result = review(workspace, "import", str(server.export(tmp_path / "e2.rzb")))
+    assert result.exit_code == 1, f"the rewrite went unnamed: {result.output}"
+    assert "the export bundles it records were altered" in result.output, result.output
+    assert "Traceback" not in result.output
