@@ -34,6 +34,7 @@ PERSON_SOURCE_X25519: Final = b"rz-src-x25519-v1"
 # The source's Ed25519 key, which signs the submission API's request proofs.
 PERSON_SOURCE_ED25519: Final = b"rz-src-ed25519v1"
 PERSON_MANIFEST_HASH: Final = b"rz-manifest-v1"
+PERSON_SUBKEYS_HASH: Final = b"rz-subkeys-v1"
 PERSON_SESSION_KEY: Final = b"rz-session-v1"
 PERSON_TOTP_KEY: Final = b"rz-totp-key-v1"
 # An app host's key for one run (memory only), and the key two hosts share to pass the run key.
@@ -129,6 +130,11 @@ SUBKEYS_FORMAT: Final = 1
 # Format 2 binds a list to one instance and the keyring version it was issued
 # under, signed under a context of its own; format 1 is still read.
 SUBKEYS_FORMAT_BOUND: Final = 2
+# Format 3 adds `sequence`: the workstation numbers each list a reviewer issues, one
+# more than the last, so of two lists issued the same day (a re-key after a leak)
+# the later outranks the earlier; formats 1 and 2 are still read.
+SUBKEYS_FORMAT_SEQUENCED: Final = 3
+SUBKEYS_MAX_SEQUENCE: Final = 2**53 - 1
 SUBKEYS_PERIODS_AHEAD: Final = 8
 SUBKEYS_MAX_PERIODS: Final = 26
 SUBKEYS_MAX_BYTES: Final = 64 * 1024
@@ -136,6 +142,7 @@ SUBKEYS_WARN_DAYS: Final = 14
 SUBKEYS_GRACE_DAYS: Final = 1
 SIG_CONTEXT_SUBKEYS: Final = b"raazdar subkey list v1"
 SIG_CONTEXT_SUBKEYS_V2: Final = b"raazdar subkey list v2"
+SIG_CONTEXT_SUBKEYS_V3: Final = b"raazdar subkey list v3"
 # The workstation's store of period secrets (seeds), which its caller seals.
 SUBKEY_SECRETS_TYPE: Final = "raazdar-subkey-secrets"
 SUBKEY_SECRETS_MAX_PERIODS: Final = 520

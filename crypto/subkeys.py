@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO, Final
 
 from crypto import constants as C
-from crypto.encoding import b64decode, b64encode, canonical_json, parse_json_object
+from crypto.encoding import b64decode, b64encode, blake2b, canonical_json, parse_json_object
 from crypto.envelope import Header, Opened, open_envelope, read_header
 from crypto.envelope.header import unwrap_file_key
 from crypto.envelope.version import V2
@@ -95,12 +95,45 @@ class Period:
 
 
 @dataclass(frozen=True, slots=True)
+class ListRank:
+    """Where a subkey list stands among its reviewer's: its issue day, format and number."""
+
+    issued: dt.date
+    format: int
+    sequence: int | None = None
+    digest: bytes | None = None  # of a numbered list's body
+
+    def older_than(self, other: ListRank) -> str | None:
+        """Why this rank is older than `other`'s (None if it is not).
+
+        `other` is newer if it is ahead by any of: issue day, format, or (both
+        numbered) sequence. One number on two different lists is an
+        equivocation (a list re-issued from a restored workspace, or a forgery
+        of the signer's): neither is taken after the other.
+        """
+        if other.issued > self.issued:
+            return f"issued {other.issued}, after {self.issued}"
+        if other.format > self.format:
+            return f"of format {other.format}, after format {self.format}"
+        if self.sequence is None or other.sequence is None:
+            return None
+        if other.sequence > self.sequence:
+            return f"numbered {other.sequence}, after {self.sequence}"
+        if other.sequence == self.sequence and other.digest != self.digest:
+            return f"another list numbered {other.sequence}"
+        return None
+
+
+@dataclass(frozen=True, slots=True)
 class SubkeyList:
     """A reviewer's public subkeys for consecutive weeks (unsigned).
 
     Format 2 names the instance (its keyring's instance id) and the keyring
     version it was issued under, so one reviewer serving two instances signs
     lists neither can serve as the other's; format 1 (neither) is still read.
+    Format 3 adds `sequence`, one more than the reviewer's list before it, so
+    of two lists issued one day (a re-key after a leak) the later outranks
+    the earlier (`older_than`).
     """
 
     reviewer: VerifyKey
@@ -108,10 +141,20 @@ class SubkeyList:
     subkeys: tuple[tuple[Period, HybridPublicKey], ...]
     instance: str | None = None
     keyring: int | None = None
+    sequence: int | None = None
 
     def __post_init__(self) -> None:
         if (self.instance is None) != (self.keyring is None):
             raise FormatError("a subkey list names its instance and keyring version, or neither")
+        if self.sequence is not None and (
+            self.instance is None
+            or type(self.sequence) is not int
+            or not 1 <= self.sequence <= C.SUBKEYS_MAX_SEQUENCE
+        ):
+            raise FormatError(
+                f"a list's sequence is an integer from 1 to {C.SUBKEYS_MAX_SEQUENCE}, "
+                "in a list naming its instance"
+            )
         if self.instance is not None and not (
             isinstance(self.instance, str) and _INSTANCE_ID.fullmatch(self.instance)
         ):
@@ -142,13 +185,34 @@ class SubkeyList:
 
     @property
     def format(self) -> int:
-        """2 when bound to an instance and keyring version, 1 for the older unbound lists."""
+        """3 when numbered, 2 when bound to an instance and keyring version, 1 for neither."""
+        if self.sequence is not None:
+            return C.SUBKEYS_FORMAT_SEQUENCED
         return C.SUBKEYS_FORMAT if self.instance is None else C.SUBKEYS_FORMAT_BOUND
 
     @property
     def context(self) -> bytes:
         """The signature context of the list's format."""
-        return C.SIG_CONTEXT_SUBKEYS if self.instance is None else C.SIG_CONTEXT_SUBKEYS_V2
+        return {
+            C.SUBKEYS_FORMAT: C.SIG_CONTEXT_SUBKEYS,
+            C.SUBKEYS_FORMAT_BOUND: C.SIG_CONTEXT_SUBKEYS_V2,
+            C.SUBKEYS_FORMAT_SEQUENCED: C.SIG_CONTEXT_SUBKEYS_V3,
+        }[self.format]
+
+    def digest(self) -> bytes:
+        """A hash of the signed body: two lists of one sequence number must have the same."""
+        return blake2b(self.canonical_bytes(), person=C.PERSON_SUBKEYS_HASH)
+
+    @property
+    def rank(self) -> ListRank:
+        """Where the list stands among its reviewer's (what a device keeps of it)."""
+        if self.sequence is None:
+            return ListRank(self.issued, self.format)
+        return ListRank(self.issued, self.format, self.sequence, self.digest())
+
+    def older_than(self, other: SubkeyList) -> str | None:
+        """Why this list is older than `other`, the same reviewer's (None if it is not)."""
+        return self.rank.older_than(other.rank)
 
     def key_for(self, period: Period) -> HybridPublicKey | None:
         """The subkey listed for `period`, if any."""
@@ -166,6 +230,8 @@ class SubkeyList:
         if self.instance is not None:
             body["instance"] = self.instance
             body["keyring"] = self.keyring
+        if self.sequence is not None:
+            body["sequence"] = self.sequence
         return body
 
     def canonical_bytes(self) -> bytes:
@@ -177,8 +243,13 @@ class SubkeyList:
         """Parse a body strictly: exact fields, exact types."""
         fields = {"type", "format", "reviewer", "issued", "subkeys"}
         form = body.get("format") if isinstance(body, dict) else None
-        bound = is_int(form, C.SUBKEYS_FORMAT_BOUND)
-        obj = exact_object(body, fields | {"instance", "keyring"} if bound else fields, "subkeys")
+        sequenced = is_int(form, C.SUBKEYS_FORMAT_SEQUENCED)
+        bound = sequenced or is_int(form, C.SUBKEYS_FORMAT_BOUND)
+        if bound:
+            fields |= {"instance", "keyring"}
+        if sequenced:
+            fields |= {"sequence"}
+        obj = exact_object(body, fields, "subkeys")
         if obj["type"] != C.SUBKEYS_TYPE:
             raise FormatError("not a Raazdar subkey list")
         if not bound and not is_int(obj["format"], C.SUBKEYS_FORMAT):
@@ -198,6 +269,7 @@ class SubkeyList:
             ),
             instance=string(obj["instance"], "instance") if bound else None,
             keyring=integer(obj["keyring"], "keyring") if bound else None,
+            sequence=integer(obj["sequence"], "sequence") if sequenced else None,
         )
 
 
@@ -319,11 +391,13 @@ class SubkeySecrets:
         today: dt.date,
         instance: str | None = None,
         keyring: int | None = None,
+        sequence: int | None = None,
     ) -> SubkeyList:
         """The list to sign today: every held week from this one on, issued today.
 
         Given an instance id and a keyring version the list is bound to them
-        (format 2); without, it is a format 1 list.
+        (format 2), and given a `sequence` too it is numbered (format 3);
+        without, it is a format 1 list.
         """
         ahead = tuple(
             (p, newest.public_key)
@@ -332,7 +406,7 @@ class SubkeySecrets:
         )
         if not ahead:
             raise FormatError("no secret subkey is held for this week or later")
-        return SubkeyList(reviewer, today, ahead, instance, keyring)
+        return SubkeyList(reviewer, today, ahead, instance, keyring, sequence)
 
     def merged(self, other: SubkeySecrets) -> SubkeySecrets:
         """Both stores together; a week held with another newest secret is refused."""
@@ -546,12 +620,9 @@ def check_install(
             raise SubkeyError("superseded", f"the key for {period} was replaced after a compromise")
     if installed is not None and installed != signed:
         old = installed.subkeys
-        if subkeys.format < old.format:
-            raise SubkeyError(
-                "older", "the installed list names this instance; this one names none"
-            )
-        if subkeys.issued < old.issued:
-            raise SubkeyError("older", f"the installed list was issued later ({old.issued})")
+        newer = subkeys.older_than(old)
+        if newer is not None:
+            raise SubkeyError("older", f"the installed list is newer: {newer}")
         changed = replaced(subkeys, old)
         if changed and not rekeyed:
             raise SubkeyError(

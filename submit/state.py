@@ -24,6 +24,7 @@ was first shown here (`submit.inbox.first_listed`).
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import fcntl
 import json
 import os
@@ -39,6 +40,7 @@ import click
 
 from crypto import CryptoError, Fingerprint, HybridPrivateKey, KdfParams, SignedManifest
 from crypto.encoding import b64decode, b64encode, canonical_json
+from crypto.subkeys import ListRank
 from crypto.vault import Vault
 from submit import sensitive
 from submit.errors import StateError
@@ -50,12 +52,14 @@ LOCK_FILE: Final = "lock"
 PENDING_DIR: Final = "pending"
 PENDING_SUFFIX: Final = ".pending"
 # Format 3 added the one-time reply prekeys, format 4 the replies shown here, format 5 the
-# newest subkey list seen of each reviewer; 2, 3 and 4 are still read.
-FORMAT: Final = 5
+# newest subkey list seen of each reviewer, format 6 its number and digest (a numbered
+# list, subkey format 3); 2 to 5 are still read.
+FORMAT: Final = 6
 _OLD_FORMATS: Final = {
     2: frozenset(),
     3: frozenset({"prekeys"}),
     4: frozenset({"prekeys", "shown"}),
+    5: frozenset({"prekeys", "shown", "subkeys"}),
 }
 DEVICE_FORMAT: Final = 2
 _CONTEXT: Final = b"submit state"
@@ -186,8 +190,9 @@ class State:
     # the day the server listed it under then, which a later listing may not change.
     shown: dict[str, str] = field(default_factory=dict, repr=False)
     # The newest subkey list sealed to here of each reviewer, by their signing key's text:
-    # its issue day and format. The server may not serve an older one later (rollback).
-    subkeys: dict[str, tuple[str, int]] = field(default_factory=dict, repr=False)
+    # its issue day, format, and number and digest if it has them. The server may not
+    # serve an older one later (rollback), nor another of the same number.
+    subkeys: dict[str, ListRank] = field(default_factory=dict, repr=False)
     vault: Vault | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -274,7 +279,7 @@ class State:
             "pending": self.pending.to_json() if self.pending else None,
             "prekeys": [k.to_text() for k in self.prekeys],
             "shown": dict(sorted(self.shown.items())),
-            "subkeys": {k: list(v) for k, v in sorted(self.subkeys.items())},
+            "subkeys": {k: _rank_json(v) for k, v in sorted(self.subkeys.items())},
         }
 
     def forget_prekey(self, key: HybridPrivateKey) -> None:
@@ -496,19 +501,39 @@ def _shown(value: Any) -> dict[str, str]:
     return dict(value)
 
 
-def _subkeys(value: Any) -> dict[str, tuple[str, int]]:
+def _rank_json(rank: ListRank) -> list[Any]:
+    """`[issued, format]`, and `sequence, digest` after them for a numbered list."""
+    found: list[Any] = [rank.issued.isoformat(), rank.format]
+    if rank.sequence is not None and rank.digest is not None:
+        found += [rank.sequence, b64encode(rank.digest)]
+    return found
+
+
+def _subkeys(value: Any) -> dict[str, ListRank]:
     ok = isinstance(value, dict) and all(
         isinstance(k, str)
         and isinstance(v, list)
-        and len(v) == 2
+        and len(v) in (2, 4)
         and isinstance(v[0], str)
         and _DAY.fullmatch(v[0])
         and type(v[1]) is int
+        and (len(v) == 2 or (type(v[2]) is int and isinstance(v[3], str)))
         for k, v in value.items()
     )
     if not ok:
         raise StateError("the subkey lists recorded in the state are malformed")
-    return {k: (v[0], v[1]) for k, v in value.items()}
+    try:
+        return {
+            k: ListRank(
+                dt.date.fromisoformat(v[0]),
+                v[1],
+                v[2] if len(v) == 4 else None,
+                b64decode(v[3], length=32) if len(v) == 4 else None,
+            )
+            for k, v in value.items()
+        }
+    except (CryptoError, ValueError) as exc:
+        raise StateError("the subkey lists recorded in the state are malformed") from exc
 
 
 def _decode(value: Any, length: int) -> bytes:

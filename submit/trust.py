@@ -47,6 +47,7 @@ from crypto.constants import SUBKEYS_FORMAT_BOUND
 from crypto.encoding import b64decode, canonical_json
 from crypto.manifest import format_digest, parse_digest
 from crypto.subkeys import (
+    ListRank,
     SignedSubkeyList,
     SubkeyError,
     requires_subkeys,
@@ -429,21 +430,27 @@ def _check_not_rolled_back(
                 hint=DO_NOT_SEND,
             )
         before = seen.get(text)
-        if before is not None and (issued < before[0] or form < before[1]):
+        newer = listed.rank.older_than(before) if before is not None else None
+        if newer is not None:
             raise TrustError(
                 f"the instance serves an older subkey list for reviewer {key.fingerprint} "
-                f"(issued {issued}, format {form}) than this device sealed to before "
-                f"(issued {before[0]}, format {before[1]}): nothing was sealed",
+                f"(issued {issued}, format {form}{_numbered(listed.rank)}) than this device "
+                f"sealed to before (one {newer}): nothing was sealed",
                 hint=WITHHELD,
             )
-        seen[text] = (issued, form)
+        seen[text] = listed.rank
     state.subkeys = seen
 
 
-def bound_everywhere(manifest: Manifest, seen: Mapping[str, tuple[str, int]]) -> bool:
+def _numbered(rank: ListRank) -> str:
+    return "" if rank.sequence is None else f", numbered {rank.sequence}"
+
+
+def bound_everywhere(manifest: Manifest, seen: Mapping[str, ListRank]) -> bool:
     """Whether every reviewer of a keyring of hybrid reviewers had a bound list sealed to here."""
     return requires_subkeys(manifest) and all(
-        seen.get(r.signing_key.to_text(), ("", 0))[1] >= SUBKEYS_FORMAT_BOUND
+        (rank := seen.get(r.signing_key.to_text())) is not None
+        and rank.format >= SUBKEYS_FORMAT_BOUND
         for r in manifest.recipients
     )
 

@@ -31,7 +31,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from crypto import (
     HybridPrivateKey,
@@ -69,6 +69,8 @@ RULE_REVOKED: Final = "revoked"
 # Days after a week ends by this workstation's clock past which a secret still held is
 # warned of: weekly exports and imports destroy it within about eight.
 OVERDUE_DAYS: Final = 14
+# A day's lists are numbered from its ordinal times this; a reviewer issues far fewer a day.
+SEQUENCES_PER_DAY: Final = 1000
 
 
 class SubkeyRefused(ReviewError):
@@ -147,15 +149,29 @@ def issue(
         made = doomed + made
     # Bound to the pinned instance and the keyring in force (1 before any is
     # installed): a reviewer of two instances signs lists neither server can serve
-    # as the other's (docs/PROTOCOL.md §5A.8).
+    # as the other's (docs/PROTOCOL.md §5A.8). Numbered after every list before it,
+    # so a device that saw this one refuses an earlier one of the same day.
     manifest = in_force(u.workspace)
+    sequence = next_sequence(_recorded_sequence(u), today)
     listed = store.public_list(
         u.signing.verify_key,
         today,
         u.workspace.pinned.instance_id,
         manifest.version if manifest is not None else 1,
+        sequence,
     )
+    with transaction(u.conn):
+        _record(u, store, destroyed=(), sequence=sequence)
     return sign_subkeys(listed, u.signing), made
+
+
+def next_sequence(recorded: int, today: dt.date) -> int:
+    """The number of the next list: past the last recorded, and past any of an earlier day.
+
+    The day's floor keeps a workspace restored from an older backup from giving
+    a number already spent to another list (which devices refuse as equivocation).
+    """
+    return max(recorded + 1, today.toordinal() * SEQUENCES_PER_DAY)
 
 
 def adopt(u: Unlocked, sealed: bytes, listed: bytes, today: dt.date) -> tuple[Period, ...]:
@@ -466,14 +482,12 @@ def _record_key(u: Unlocked, reviewer: str | None = None) -> str:
     return f"{RECORD}{reviewer or u.reviewer}"
 
 
-def _record_object(u: Unlocked, reviewer: str | None = None) -> dict[str, list[str]] | None:
+def _record_object(u: Unlocked, reviewer: str | None = None) -> dict[str, Any] | None:
     key = _record_key(u, reviewer)
     row = u.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
     if row is None:
         return None
-    obj: dict[str, list[str]] = json.loads(
-        u.open_old_record(b64decode(row[0]), key.encode("utf-8"))
-    )
+    obj: dict[str, Any] = json.loads(u.open_old_record(b64decode(row[0]), key.encode("utf-8")))
     return obj
 
 
@@ -487,19 +501,36 @@ def _read_record(
     return [Period.parse(p) for p in obj["held"]], [Period.parse(p) for p in obj["destroyed"]]
 
 
+def _recorded_sequence(u: Unlocked) -> int:
+    """The number of the last list the reviewer issued here (0: none numbered yet)."""
+    obj = _record_object(u)
+    found = obj.get("sequence", 0) if obj is not None else 0
+    if type(found) is not int or found < 0:
+        raise WorkspaceError(f"the subkey record of {u.reviewer} is damaged")
+    return found
+
+
 def _record(
-    u: Unlocked, store: SubkeySecrets, destroyed: Iterable[Period], reviewer: str | None = None
+    u: Unlocked,
+    store: SubkeySecrets,
+    destroyed: Iterable[Period],
+    reviewer: str | None = None,
+    *,
+    sequence: int | None = None,
 ) -> None:
-    """Seal the weeks and key ids held and the weeks destroyed into the row (in a transaction)."""
-    gone = sorted(set(_read_record(u, reviewer)[1]) | set(destroyed))
+    """Seal the weeks and key ids held, the weeks destroyed and the number of the last list
+    issued into the row (in a transaction)."""
+    obj = _record_object(u, reviewer) or {}
+    gone = sorted({Period.parse(p) for p in obj.get("destroyed", [])} | set(destroyed))
     key = _record_key(u, reviewer)
-    value = canonical_json(
-        {
-            "held": [str(p) for p in store.periods],
-            "destroyed": [str(p) for p in gone],
-            "keys": [b64encode(k.public_key.fingerprint.key_id) for _, k in store.keys],
-        }
-    )
+    record: dict[str, Any] = {
+        "held": [str(p) for p in store.periods],
+        "destroyed": [str(p) for p in gone],
+        "keys": [b64encode(k.public_key.fingerprint.key_id) for _, k in store.keys],
+    }
+    if sequence is not None or "sequence" in obj:
+        record["sequence"] = sequence if sequence is not None else obj["sequence"]
+    value = canonical_json(record)
     u.conn.execute(
         "INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
         (key, b64encode(u.key.seal_record(value, key.encode("utf-8")))),

@@ -239,7 +239,8 @@ def test_any_year_and_week_make_a_period_or_a_format_error(year: int, week: int)
     ("field", "value", "error"),
     [
         ("type", "raazdar-keyring", FormatError),
-        ("format", 3, UnsupportedVersionError),
+        ("format", 3, FormatError),  # a numbered list lacks its instance and number
+        ("format", 4, UnsupportedVersionError),
         ("format", True, UnsupportedVersionError),
         ("issued", "2026-12-2", FormatError),
         (

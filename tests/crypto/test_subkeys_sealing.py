@@ -96,13 +96,15 @@ def signed_list(
     *,
     issued: dt.date | None = None,
     under: Manifest | None = None,
+    sequence: int | None = None,
 ) -> SignedSubkeyList:
-    """`rid`'s list of `count` weeks from `first`, signed by `rid` (bound to `under`'s instance)."""
+    """`rid`'s list of `count` weeks from `first`, signed by `rid` (bound to `under`'s instance,
+    numbered `sequence`)."""
     entries = tuple((first.after(i), subkey(rid, first.after(i))) for i in range(count))
     instance = under.instance.id if under is not None and under.instance is not None else None
     version = under.version if under is not None else None
     body = SubkeyList(
-        SIGNERS[rid].verify_key, issued or first.first_day, entries, instance, version
+        SIGNERS[rid].verify_key, issued or first.first_day, entries, instance, version, sequence
     )
     return sign_subkeys(body, SIGNERS[rid])
 
@@ -499,3 +501,82 @@ def test_a_list_of_a_reviewer_the_keyring_in_force_dropped_is_never_sealed_to() 
     with pytest.raises(SubkeyError) as reused:
         sealing_keys(dataclasses.replace(keyring(), recipients=taken), LISTS, WEDNESDAY)
     assert reused.value.rule == "signer"
+
+
+# Format 3: a numbered list, so two lists of one day are ordered (a re-key after a leak).
+
+
+def _numbered_rekey() -> tuple[SignedSubkeyList, SignedSubkeyList]:
+    """Alice's list, and her re-keyed one of the same day numbered after it."""
+    leaked = signed_list("alice", under=keyring(), sequence=5)
+    fresh = tuple(
+        (p, seed("bilal", i).public_key) for i, (p, _) in enumerate(leaked.subkeys.subkeys)
+    )
+    rekeyed = dataclasses.replace(leaked.subkeys, subkeys=fresh, sequence=6)
+    return leaked, sign_subkeys(rekeyed, SIGNERS["alice"])
+
+
+def test_a_numbered_list_round_trips_as_format_3_and_seals() -> None:
+    leaked, rekeyed = _numbered_rekey()
+    assert SignedSubkeyList.from_bytes(rekeyed.to_bytes()) == rekeyed
+    assert (rekeyed.subkeys.format, rekeyed.subkeys.sequence) == (3, 6)
+    lists = {"alice": leaked, "bilal": signed_list("bilal", under=keyring(), sequence=1)}
+    assert sealing_keys(keyring(), lists, WEDNESDAY) == week_keys(FIRST)
+
+
+def test_the_same_days_list_numbered_before_is_older_and_not_installed() -> None:
+    leaked, rekeyed = _numbered_rekey()
+    assert leaked.subkeys.issued == rekeyed.subkeys.issued
+    assert leaked.subkeys.older_than(rekeyed.subkeys) == "numbered 6, after 5"
+    assert rekeyed.subkeys.older_than(leaked.subkeys) is None
+    with pytest.raises(SubkeyError) as caught:
+        check_install(keyring(), leaked, rekeyed, WEDNESDAY, rekeyed=True)
+    assert caught.value.rule == "older"
+
+
+def test_two_lists_of_one_number_are_an_equivocation_neither_follows() -> None:
+    leaked, rekeyed = _numbered_rekey()
+    twin = sign_subkeys(dataclasses.replace(rekeyed.subkeys, sequence=5), SIGNERS["alice"])
+    assert leaked.subkeys.older_than(twin.subkeys) == "another list numbered 5"
+    assert twin.subkeys.older_than(leaked.subkeys) == "another list numbered 5"
+    assert leaked.subkeys.older_than(leaked.subkeys) is None
+    with pytest.raises(SubkeyError) as caught:
+        check_install(keyring(), twin, leaked, WEDNESDAY, rekeyed=True)
+    assert caught.value.rule == "older"
+
+
+def test_a_list_of_an_earlier_format_does_not_follow_a_numbered_one() -> None:
+    _, rekeyed = _numbered_rekey()
+    bound = signed_list("alice", FIRST.after(1), 7, under=keyring())
+    assert bound.subkeys.older_than(rekeyed.subkeys) == "of format 3, after format 2"
+    with pytest.raises(SubkeyError) as caught:
+        check_install(keyring(), bound, rekeyed, FIRST.after(1).first_day)
+    assert caught.value.rule == "older"
+
+
+def test_a_numbered_body_does_not_verify_unnumbered_or_renumbered() -> None:
+    _, rekeyed = _numbered_rekey()
+    for body in (
+        dataclasses.replace(rekeyed.subkeys, sequence=None),
+        dataclasses.replace(rekeyed.subkeys, sequence=7),
+    ):
+        with pytest.raises(SubkeyError) as caught:
+            check_install(keyring(), SignedSubkeyList(body, rekeyed.signature), None, WEDNESDAY)
+        assert caught.value.rule == "signature"
+
+
+@pytest.mark.parametrize("value", [0, -1, True, "6", 2**53, None])
+def test_a_malformed_sequence_is_refused(value: object) -> None:
+    body = _numbered_rekey()[1].subkeys.to_body()
+    body["sequence"] = value
+    with pytest.raises(FormatError):
+        SubkeyList.from_body(body)
+
+
+def test_a_number_needs_the_instance_and_format_3_needs_a_number() -> None:
+    with pytest.raises(FormatError):
+        dataclasses.replace(LISTS["alice"].subkeys, sequence=1)
+    body = _numbered_rekey()[1].subkeys.to_body()
+    del body["sequence"]
+    with pytest.raises(FormatError):
+        SubkeyList.from_body(body)

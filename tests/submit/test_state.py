@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import stat
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from crypto import HybridPrivateKey, KdfParams, SigningKey
+from crypto.subkeys import ListRank
 from crypto.vault import Vault
 from submit.errors import StateError
 from submit.state import (
@@ -246,7 +248,10 @@ def test_a_forgotten_state_is_overwritten_before_it_goes(tmp_path: Path) -> None
 
 def test_the_newest_subkey_lists_seen_survive_a_reload(tmp_path: Path) -> None:
     state = full_state(tmp_path / "state")
-    state.subkeys = {"rz-ed25519-public:x": ("2026-12-01", 2)}
+    state.subkeys = {
+        "rz-ed25519-public:x": ListRank(dt.date(2026, 12, 1), 2),
+        "rz-ed25519-public:y": ListRank(dt.date(2026, 12, 1), 3, 739_000_001, bytes(range(32))),
+    }
     state.save()
     assert State.load(tmp_path / "state", VAULT).subkeys == state.subkeys
 
@@ -259,6 +264,9 @@ def test_the_newest_subkey_lists_seen_survive_a_reload(tmp_path: Path) -> None:
         {"k": ["2026-12-01"]},
         {"k": ["1 Dec", 2]},
         {"k": ["2026-12-01", True]},
+        {"k": ["2026-12-01", 3, 7]},
+        {"k": ["2026-12-01", 3, 7, "short"]},
+        {"k": ["2026-12-01", 3, "7", "A" * 43]},
     ],
 )
 def test_a_malformed_record_of_subkey_lists_is_refused(tmp_path: Path, bad: object) -> None:

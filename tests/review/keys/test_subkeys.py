@@ -173,7 +173,7 @@ def test_an_issued_list_names_this_instance_and_the_keyring_in_force(
     assert manifest.instance is not None
     listed = SignedSubkeyList.from_bytes(signed.to_bytes()).subkeys
     assert (listed.format, listed.instance, listed.keyring) == (
-        2,
+        3,
         unlocked.workspace.pinned.instance_id,
         1,
     ), "the list names no instance: another instance's server could serve it"

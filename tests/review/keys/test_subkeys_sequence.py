@@ -1,0 +1,81 @@
+"""A re-keyed subkey list outranks the leaked one it replaced, even when both bear one day.
+
+The attack: a reviewer's store leaks and she re-keys the same day
+(`keys subkeys new --rekey`). The server refuses the replaced keys, but a seized
+server serves whatever it likes to `raazdar-submit`: the leaked list, signed
+the same day in the same format as the re-keyed one. A device that sealed to the
+re-keyed list must refuse it, or its next report is sealed to keys the thief holds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from app.keyring import manifest_path
+from crypto import SignedManifest, SignedSubkeyList
+from review import workspace as ws
+from review.keys import subkeys
+from submit.errors import TrustError
+from submit.state import State
+from submit.trust import Verified, _check_not_rolled_back
+from tests.review.support import Server
+
+ISSUED = dt.date(2026, 12, 1)
+
+
+def _device_sees(
+    server: Server, state: State, unlocked: ws.Unlocked, listed: SignedSubkeyList
+) -> None:
+    """As `raazdar-submit` does once the keyring verified: the list served for the reviewer."""
+    signed = SignedManifest.from_bytes(manifest_path(server.paths, 1).read_bytes())
+    (rid,) = (
+        r.id for r in signed.manifest.recipients if r.signing_key == unlocked.signing.verify_key
+    )
+    _check_not_rolled_back(state, Verified(signed, (signed.manifest,), {rid: listed}), ISSUED)
+
+
+def test_a_device_that_saw_the_re_keyed_list_refuses_the_leaked_one_replayed_the_same_day(
+    server: Server, unlocked: ws.Unlocked, tmp_path: Path
+) -> None:
+    leaked, _ = subkeys.issue(unlocked, 8, ISSUED)
+    rekeyed, _ = subkeys.issue(unlocked, 8, ISSUED, rekey=True)
+    state = State(tmp_path)
+    _device_sees(server, state, unlocked, rekeyed)
+    with pytest.raises(TrustError) as caught:
+        _device_sees(server, state, unlocked, leaked)
+    # On the old code the leaked list was taken: both were issued that day, in one format.
+    assert "older subkey list" in str(caught.value), (
+        "a device that sealed to the re-keyed list accepted the leaked list replayed the "
+        "same day, and would seal to keys the thief holds"
+    )
+    assert caught.value.hint is not None
+    # The re-keyed list itself, served again, is still taken.
+    _device_sees(server, state, unlocked, rekeyed)
+
+
+def test_each_list_issued_is_numbered_after_the_last_and_past_any_earlier_days(
+    unlocked: ws.Unlocked,
+) -> None:
+    first, _ = subkeys.issue(unlocked, 4, ISSUED)
+    again, _ = subkeys.issue(unlocked, 4, ISSUED)
+    # The re-key rewrites the record before the list is numbered: the number must stay.
+    rekeyed, _ = subkeys.issue(unlocked, 4, ISSUED, rekey=True)
+    later, _ = subkeys.issue(unlocked, 4, ISSUED + dt.timedelta(days=1))
+    numbers = [s.subkeys.sequence for s in (first, again, rekeyed, later)]
+    floor = ISSUED.toordinal() * subkeys.SEQUENCES_PER_DAY
+    assert numbers == [floor, floor + 1, floor + 2, floor + subkeys.SEQUENCES_PER_DAY]
+    assert all(s.subkeys.format == 3 for s in (first, again, rekeyed, later))
+
+
+def test_a_workspace_restored_from_an_earlier_days_backup_spends_no_number_again() -> None:
+    """A backup of Monday restored on Wednesday: its record names Monday's number, not the ones
+    spent since; Wednesday's list must still be numbered after them all."""
+    monday = ISSUED - dt.timedelta(days=1)
+    spent_tuesday = ISSUED.toordinal() * subkeys.SEQUENCES_PER_DAY + 3
+    wednesday = subkeys.next_sequence(
+        monday.toordinal() * subkeys.SEQUENCES_PER_DAY, ISSUED + dt.timedelta(days=1)
+    )
+    assert wednesday > spent_tuesday
