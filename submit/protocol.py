@@ -50,6 +50,13 @@ ANSWER_DEADLINE: float = 600.0
 # within this many answers' deadlines (`Api.within`): a server answering each just within
 # its own deadline must not hold a phone on tor for a hundred of them.
 RUN_ANSWERS: Final = 3
+# A send (every challenge, start and chunk of its uploads, and their retries) is over
+# within this many answers' deadlines and its bytes' time at SEND_MIN_RATE: a server
+# answering each just within its own deadline must not hold a phone on tor for hours.
+# Past it the run stops; what was sealed is kept for `send --resume`, which goes on from
+# what the server holds. 2000 B/s is far below tor's rate on a phone.
+SEND_ANSWERS: Final = 2
+SEND_MIN_RATE: float = 2000.0
 # The rate below which the server itself gives up on a body (app/worker.py's BODY_MIN_RATE).
 UPLOAD_MIN_RATE: Final = 500.0
 _SLICE: Final = 64 * 1024
@@ -130,13 +137,20 @@ class Api:
         self._run_ends: float | None = None
 
     @contextlib.contextmanager
-    def within(self, answers: float = RUN_ANSWERS) -> Iterator[None]:
-        """Within the block, every exchange ends by `answers` answers' deadlines from now."""
-        self._run_ends = time.monotonic() + answers * ANSWER_DEADLINE
+    def within(self, answers: float = RUN_ANSWERS, *, body_bytes: int = 0) -> Iterator[None]:
+        """Within the block, every exchange ends by `answers` answers' deadlines from now,
+        and the time `body_bytes` take at SEND_MIN_RATE."""
+        seconds = answers * ANSWER_DEADLINE + body_bytes / SEND_MIN_RATE
+        self._run_ends = time.monotonic() + seconds
         try:
             yield
         finally:
             self._run_ends = None
+
+    @property
+    def run_over(self) -> bool:
+        """Whether the run `within` bounds has passed its deadline (no exchange can start)."""
+        return self._run_ends is not None and time.monotonic() >= self._run_ends
 
     # -- requests ---------------------------------------------------------------
 

@@ -49,7 +49,7 @@ from crypto.subkeys import requires_subkeys
 from submit import scrub
 from submit.errors import ServerError, SubmitError, TransportError
 from submit.noatime import open_quietly
-from submit.protocol import Api
+from submit.protocol import SEND_ANSWERS, Api
 from submit.scrub import Cleaned
 from submit.state import Pending, PendingItem, State, private_dir
 
@@ -247,16 +247,20 @@ def upload_pending(
         )
     sink = progress or _Quiet()
     total = sum(i.size for i in pending.items)
-    sink.start(total, sum(i.size for i in pending.items if i.item is not None))
+    held = sum(i.size for i in pending.items if i.item is not None)
+    sink.start(total, held)
     before = 0
-    for item in pending.items:
-        if item.item is None:
-            item.item = _Upload(
-                api, keys, state, pending, item, sink, before, chunk_bytes, retries
-            ).run()
-            state.save()
-            (state.pending_dir / item.name).unlink(missing_ok=True)
-        before += item.size
+    # The whole send, retries included, is bounded: a server answering each exchange just
+    # within its own deadline does not hold the device for as long as it likes.
+    with api.within(SEND_ANSWERS, body_bytes=total - held):
+        for item in pending.items:
+            if item.item is None:
+                item.item = _Upload(
+                    api, keys, state, pending, item, sink, before, chunk_bytes, retries
+                ).run()
+                state.save()
+                (state.pending_dir / item.name).unlink(missing_ok=True)
+            before += item.size
     stored = [i.item for i in pending.items if i.item is not None]
     discard(state)  # every envelope is stored: its prekeys join the state's
     return stored
@@ -284,6 +288,12 @@ class _Upload:
                 return self._attempt()
             except TransportError as exc:
                 failures += 1
+                if self.api.run_over:
+                    raise TransportError(
+                        "the instance took too long: the send was stopped at its deadline, "
+                        "what was sealed is kept on this device",
+                        hint=RESUME_HINT,
+                    ) from exc
                 if failures > self.retries:
                     raise TransportError(
                         f"the upload was interrupted: {exc}", hint=RESUME_HINT

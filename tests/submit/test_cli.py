@@ -379,6 +379,52 @@ def _trickled(body: bytes, seconds: float) -> Iterator[bytes]:
         yield body[start : start + step]
 
 
+def test_a_server_answering_each_exchange_slowly_cannot_hold_a_send_for_all_of_them(
+    device: Device,
+    codename_file: Path,
+    recorder: Recorder,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each exchange is over within its deadline (ten minutes, and a 1 MiB chunk's body at
+    the server's slowest rate: 45 minutes), but nothing bounded a send as a whole: a seized
+    server answering every challenge, start and chunk just within it, and cutting the
+    connection for the client to retry, held a phone on tor for as long as it liked. The
+    send is bounded; what was sealed is kept and `--resume` sends it."""
+    monkeypatch.setattr(protocol, "ANSWER_DEADLINE", 0.5)
+    monkeypatch.setattr(protocol, "SEND_MIN_RATE", 1e7)  # the bytes' time is not what is held
+    files = []
+    for n in range(4):
+        files.append(tmp_path / f"note{n}.txt")
+        files[-1].write_text(f"note {n}")
+    honest, began = recorder.app, [0.0]
+
+    def slow(environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("PATH_INFO", "") == "/api/v1/keyring":
+            began[0] = time.monotonic()
+            return honest(environ, start_response)
+        body = b"".join(honest(environ, start_response))
+        return _trickled(body, 0.4)  # each answer within its own deadline
+
+    recorder.app = slow
+    held = device.run(
+        "send", "-m", "the names", "--codename-file", str(codename_file), *map(str, files)
+    )
+    took = time.monotonic() - began[0]
+    print(f"\nthe send was held {took:.1f} s")
+    # The keyring's and account's exchanges, then two answers' deadlines for the uploads.
+    assert took < 3.0, f"the server held the send {took:.1f} s"
+    assert "the send was stopped at its deadline" in held.stderr
+    assert held.exit_code == 1, held.output
+    assert "raazdar-submit: hint: run `raazdar-submit send --resume`" in held.stderr
+    assert "Traceback" not in held.output
+    recorder.app = honest
+    monkeypatch.setattr(protocol, "ANSWER_DEADLINE", 600.0)  # the next run's, unhurried
+    resumed = device.run("send", "--resume", "--codename-file", str(codename_file))
+    assert resumed.exit_code == 0, resumed.output
+    assert "Sent 1 report and 4 file(s)" in resumed.output
+
+
 def test_a_send_the_server_refuses_for_now_says_how_to_resume_it(
     device: Device, codename_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
