@@ -185,8 +185,12 @@ MANIFEST_MAX_DAYS: Final = 366
 # key, that a keyring version is still the newest (docs/PROTOCOL.md §8.8).
 TIMESTAMP_TYPE: Final = "raazdar-keyring-timestamp"
 TIMESTAMP_FORMAT: Final = 1
+# Format 2 also names, for reviewers of the keyring, the lowest number (`sequence`) of the
+# subkey list a sealer may take: a device with no state then refuses a list its reviewer
+# replaced (re-keyed after a leak) once the timestamps from before it expire.
+TIMESTAMP_FORMAT_SUBKEYS: Final = 2
 TIMESTAMP_MAX_DAYS: Final = 31
-TIMESTAMP_MAX_BYTES: Final = 4 * 1024
+TIMESTAMP_MAX_BYTES: Final = 16 * 1024
 SIG_CONTEXT_TIMESTAMP: Final = b"raazdar keyring timestamp v1"
 
 # Key files.

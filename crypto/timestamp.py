@@ -3,7 +3,9 @@
 As in TUF, the keyring names a timestamp key; statements it signs hold for a
 few days. A server that withholds a successor keyring can keep serving the
 old one only until the last timestamp for it expires, since it holds no key
-that makes a new one (docs/PROTOCOL.md §8.8).
+that makes a new one (docs/PROTOCOL.md §8.8). Format 2 also names the lowest
+number of each named reviewer's subkey list a sealer may take, so a list
+replaced after a leak is refused by devices with no memory of the newer one.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -22,6 +25,7 @@ from crypto.keys import SigningKey
 from crypto.manifest import Manifest
 
 _DIGEST: Final = re.compile(r"[0-9a-f]{64}")
+_RECIPIENT: Final = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,23 +36,43 @@ class Timestamp:
     digest: bytes
     issued: dt.date
     expires: dt.date
+    # Reviewer id -> the lowest subkey list number a sealer may take (format 2 when any).
+    subkeys: tuple[tuple[str, int], ...] = ()
 
     def __post_init__(self) -> None:
         if self.version < 1 or len(self.digest) != 32:
             raise FormatError("a timestamp names a keyring version and its 32-byte digest")
         if not self.issued <= self.expires <= self.issued + dt.timedelta(C.TIMESTAMP_MAX_DAYS):
             raise FormatError(f"a timestamp holds 0-{C.TIMESTAMP_MAX_DAYS} days")
+        ids = [rid for rid, _ in self.subkeys]
+        if (
+            ids != sorted(set(ids))
+            or len(ids) > C.ENVELOPE_MAX_RECIPIENTS
+            or not all(isinstance(r, str) and _RECIPIENT.fullmatch(r) for r in ids)
+            or not all(type(n) is int and 1 <= n <= C.SUBKEYS_MAX_SEQUENCE for _, n in self.subkeys)
+        ):
+            raise FormatError(
+                "a timestamp names each reviewer once, by id, with a subkey list number"
+            )
+
+    @property
+    def format(self) -> int:
+        """2 when it names subkey list numbers, else 1."""
+        return C.TIMESTAMP_FORMAT_SUBKEYS if self.subkeys else C.TIMESTAMP_FORMAT
 
     def to_body(self) -> dict[str, Any]:
         """The JSON object the signature covers."""
-        return {
+        body: dict[str, Any] = {
             "type": C.TIMESTAMP_TYPE,
-            "format": C.TIMESTAMP_FORMAT,
+            "format": self.format,
             "version": self.version,
             "manifest": self.digest.hex(),
             "issued": self.issued.isoformat(),
             "expires": self.expires.isoformat(),
         }
+        if self.subkeys:
+            body["subkeys"] = dict(self.subkeys)
+        return body
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,15 +96,17 @@ class SignedTimestamp:
     def from_json(cls, value: Any) -> SignedTimestamp:
         """Parse a signed timestamp; nothing in it is trusted until verified."""
         obj = exact_object(value, {"timestamp", "signature"}, "signed timestamp")
-        body = exact_object(
-            obj["timestamp"],
-            {"type", "format", "version", "manifest", "issued", "expires"},
-            "timestamp",
-        )
+        fields = {"type", "format", "version", "manifest", "issued", "expires"}
+        raw = obj["timestamp"]
+        named = is_int(raw.get("format") if isinstance(raw, dict) else None, 2)
+        body = exact_object(raw, fields | {"subkeys"} if named else fields, "timestamp")
         if body["type"] != C.TIMESTAMP_TYPE:
             raise FormatError("not a Raazdar keyring timestamp")
-        if not is_int(body["format"], C.TIMESTAMP_FORMAT):
+        if not named and not is_int(body["format"], C.TIMESTAMP_FORMAT):
             raise UnsupportedVersionError(f"unsupported timestamp format {body['format']!r}")
+        floors = body["subkeys"] if named else {}
+        if not isinstance(floors, dict) or (named and not floors):
+            raise FormatError("a format 2 timestamp names at least one reviewer's list number")
         digest = string(body["manifest"], "manifest digest")
         if not _DIGEST.fullmatch(digest):
             raise FormatError("the manifest digest must be 64 lowercase hex digits")
@@ -89,6 +115,7 @@ class SignedTimestamp:
             digest=bytes.fromhex(digest),
             issued=date(body["issued"], "issued"),
             expires=date(body["expires"], "expires"),
+            subkeys=tuple(sorted((rid, integer(n, "list number")) for rid, n in floors.items())),
         )
         signature = b64decode(string(obj["signature"], "signature"), length=C.SIGNATURE_BYTES)
         return cls(timestamp, signature)
@@ -100,9 +127,18 @@ class SignedTimestamp:
 
 
 def make_timestamp(
-    manifest: Manifest, key: SigningKey, *, issued: dt.date, days: int
+    manifest: Manifest,
+    key: SigningKey,
+    *,
+    issued: dt.date,
+    days: int,
+    subkeys: Mapping[str, int] | None = None,
 ) -> SignedTimestamp:
-    """Sign that `manifest` is the newest keyring from `issued` for `days` days."""
+    """Sign that `manifest` is the newest keyring from `issued` for `days` days.
+
+    `subkeys` names, by reviewer id of `manifest`, the lowest subkey list number a
+    sealer may take while the timestamp holds (format 2).
+    """
     policy = manifest.timestamp
     if policy is None:
         raise FormatError("this keyring names no timestamp key (a format-1 keyring)")
@@ -110,7 +146,12 @@ def make_timestamp(
         raise FormatError("this is not the timestamp key the keyring names")
     if not 1 <= days <= policy.max_days:
         raise FormatError(f"this keyring's timestamps hold 1-{policy.max_days} days")
-    stamp = Timestamp(manifest.version, manifest.digest(), issued, issued + dt.timedelta(days=days))
+    floors = tuple(sorted((subkeys or {}).items()))
+    if not {rid for rid, _ in floors} <= {r.id for r in manifest.recipients}:
+        raise FormatError("a timestamp names only reviewers of the keyring it vouches for")
+    stamp = Timestamp(
+        manifest.version, manifest.digest(), issued, issued + dt.timedelta(days=days), floors
+    )
     signature = key.sign(C.SIG_CONTEXT_TIMESTAMP, canonical_json(stamp.to_body()))
     return SignedTimestamp(stamp, signature)
 

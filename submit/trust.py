@@ -37,6 +37,7 @@ from crypto import (
     PublicKey,
     SignedManifest,
     SignedTimestamp,
+    Timestamp,
     VerificationError,
     VerifyKey,
     verify_chain,
@@ -50,6 +51,7 @@ from crypto.subkeys import (
     ListRank,
     SignedSubkeyList,
     SubkeyError,
+    SubkeyList,
     requires_subkeys,
     sealing_keys,
     verified_lists,
@@ -183,6 +185,8 @@ class Verified:
     signed: SignedManifest
     history: tuple[Manifest, ...]
     subkeys: Mapping[str, SignedSubkeyList] = field(default_factory=dict)
+    # By reviewer id: the lowest subkey list number the keyring's timestamp lets a sealer take.
+    floors: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def manifest(self) -> Manifest:
@@ -275,11 +279,11 @@ def verify(
             _check_anchor(chain, newest, anchor)
     except VerificationError as exc:
         raise refused(exc) from exc
-    _check_fresh(doc, newest.manifest, today)
-    return Verified(newest, _history(chain, newest.manifest), doc.subkeys)
+    stamp = _check_fresh(doc, newest.manifest, today)
+    return Verified(newest, _history(chain, newest.manifest), doc.subkeys, dict(stamp.subkeys))
 
 
-def _check_fresh(doc: KeyringDocument, manifest: Manifest, today: dt.date) -> None:
+def _check_fresh(doc: KeyringDocument, manifest: Manifest, today: dt.date) -> Timestamp:
     """Refuse a keyring that lists no instance, or whose timestamp is missing or stale."""
     if manifest.instance is None:
         raise TrustError(
@@ -294,7 +298,7 @@ def _check_fresh(doc: KeyringDocument, manifest: Manifest, today: dt.date) -> No
             hint=WITHHELD,
         )
     try:
-        verify_timestamp(doc.timestamp, manifest, today)
+        return verify_timestamp(doc.timestamp, manifest, today)
     except VerificationError as exc:
         raise TrustError(
             f"the instance's keyring is not vouched for as the newest ({exc})", hint=WITHHELD
@@ -419,7 +423,9 @@ def _check_not_rolled_back(
     With `bound` (the pins say so), a list that names no instance is refused too.
     """
     seen = dict(state.subkeys)
-    for key, listed in verified_lists(verified.manifest, verified.subkeys, today).items():
+    found = verified_lists(verified.manifest, verified.subkeys, today)
+    _check_floors(verified, found)
+    for key, listed in found.items():
         text = key.to_text()
         issued, form = listed.issued.isoformat(), listed.format
         if bound and form < SUBKEYS_FORMAT_BOUND:
@@ -440,6 +446,27 @@ def _check_not_rolled_back(
             )
         seen[text] = listed.rank
     state.subkeys = seen
+
+
+def _check_floors(verified: Verified, found: Mapping[VerifyKey, SubkeyList]) -> None:
+    """Refuse a reviewer's list numbered below what the keyring's timestamp names for them.
+
+    The timestamp holder names the list in force after a re-key, so a device with
+    no state refuses the replaced list once the timestamps from before expire.
+    """
+    for recipient in verified.manifest.recipients:
+        floor = verified.floors.get(recipient.id)
+        listed = found.get(recipient.signing_key)
+        if floor is None or listed is None:
+            continue
+        if listed.sequence is None or listed.sequence < floor:
+            number = "unnumbered" if listed.sequence is None else f"numbered {listed.sequence}"
+            raise TrustError(
+                f"the instance serves reviewer {recipient.id} a subkey list {number}, but the "
+                f"keyring's timestamp names list {floor} or later (the older one may have been "
+                "replaced after a leak): nothing was sealed",
+                hint=WITHHELD,
+            )
 
 
 def _numbered(rank: ListRank) -> str:

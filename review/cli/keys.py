@@ -8,8 +8,16 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from crypto import HybridPublicKey, KdfParams, KeyFile, Manifest, SignedManifest, TimestampPolicy
-from crypto.constants import MANIFEST_MAX_DAYS
+from crypto import (
+    HybridPublicKey,
+    KdfParams,
+    KeyFile,
+    Manifest,
+    SignedManifest,
+    SignedSubkeyList,
+    TimestampPolicy,
+)
+from crypto.constants import MANIFEST_MAX_DAYS, SUBKEYS_MAX_BYTES
 from crypto.errors import CryptoError
 from review import workspace as ws
 from review.cli import groups, sensitive
@@ -72,6 +80,14 @@ def _read_manifest(path: Path) -> SignedManifest:
         return SignedManifest.from_bytes(path.read_bytes())
     except CryptoError as exc:
         raise CeremonyError(f"{path} is not a keyring manifest: {exc}") from exc
+
+
+def _read_subkey_list(path: Path) -> SignedSubkeyList:
+    try:
+        with path.open("rb") as src:
+            return SignedSubkeyList.from_bytes(src.read(SUBKEYS_MAX_BYTES + 1))
+    except (CryptoError, OSError) as exc:
+        raise CeremonyError(f"{path} is not a subkey list: {exc}") from exc
 
 
 def _read_key_file(path: Path) -> KeyFile:
@@ -639,10 +655,24 @@ def list_instance(
     type=click.IntRange(1, 31),
     help="How long it holds (default: as long as the keyring allows).",
 )
+@click.option(
+    "--subkeys",
+    "subkey_files",
+    multiple=True,
+    type=_FILE,
+    help="A reviewer's subkey list in force (repeat for each): the timestamp names its "
+    "number, and raazdar-submit refuses that reviewer's older lists, state or not. Give "
+    "each one, above all after `keys subkeys new --rekey`.",
+)
 @click.option("--out", required=True, type=_NEW_FILE, help="Where to write the timestamp.")
 @pass_ctx
 def timestamp(
-    c: Ctx, key_file: Path, keyring_file: Path | None, days: int | None, out: Path
+    c: Ctx,
+    key_file: Path,
+    keyring_file: Path | None,
+    days: int | None,
+    subkey_files: tuple[Path, ...],
+    out: Path,
 ) -> None:
     """Renew the keyring's freshness: sign that the keyring in force is still the newest.
 
@@ -664,9 +694,12 @@ def timestamp(
     pair = file.unlock(ask(file.label))
     if pair.signing is None:
         raise CeremonyError("this key file holds no signing key")
-    stamp = keyring.timestamp(current, pair.signing, dt.date.today(), days)
+    lists = [_read_subkey_list(path) for path in subkey_files]
+    stamp = keyring.timestamp(current, pair.signing, dt.date.today(), days, lists)
     ceremony.write_new(out, stamp.to_bytes())
     click.echo(
         f"wrote {out}: keyring v{stamp.timestamp.version} is the newest until "
         f"{stamp.timestamp.expires}; install it on the server: raazdar keyring timestamp FILE"
     )
+    for rid, number in stamp.timestamp.subkeys:
+        click.echo(f"it names subkey list {number} of {rid}: older lists are refused")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
@@ -25,6 +26,7 @@ from crypto import (
     Manifest,
     PublicKey,
     SignedManifest,
+    SignedSubkeyList,
     SignedTimestamp,
     SigningKey,
     VerifyKey,
@@ -34,6 +36,7 @@ from crypto import (
     verify_successor,
 )
 from crypto.errors import CryptoError, VerificationError
+from crypto.subkeys import check_install
 from review.errors import ReviewError
 from review.workspace import THRESHOLD, Pinned, Unlocked, Workspace, audit
 from review.workspace.schema import transaction
@@ -253,15 +256,53 @@ def check_newest(workspace: Workspace, manifest: Manifest) -> None:
 
 
 def timestamp(
-    manifest: Manifest, key: SigningKey, today: dt.date, days: int | None = None
+    manifest: Manifest,
+    key: SigningKey,
+    today: dt.date,
+    days: int | None = None,
+    lists: Iterable[SignedSubkeyList] = (),
 ) -> SignedTimestamp:
-    """Sign that `manifest` is the newest keyring, for `days` (default: the most it allows)."""
+    """Sign that `manifest` is the newest keyring, for `days` (default: the most it allows).
+
+    Given reviewers' subkey lists (the ones in force), the timestamp names each one's
+    number: devices then refuse any list of that reviewer numbered lower (format 2).
+    """
     if manifest.timestamp is None:
         raise KeyringError(
             f"keyring v{manifest.version} names no timestamp key (a format-1 keyring)",
             hint="draft one that lists the instance: `raazdar-review keys list-instance`",
         )
+    floors = list_numbers(manifest, lists, today)
     try:
-        return make_timestamp(manifest, key, issued=today, days=days or manifest.timestamp.max_days)
+        return make_timestamp(
+            manifest,
+            key,
+            issued=today,
+            days=days or manifest.timestamp.max_days,
+            subkeys=floors,
+        )
     except CryptoError as exc:
         raise KeyringError(f"cannot sign the timestamp: {exc}") from exc
+
+
+def list_numbers(
+    manifest: Manifest, lists: Iterable[SignedSubkeyList], today: dt.date
+) -> dict[str, int]:
+    """Each list's number by its reviewer's id: one numbered list per reviewer of `manifest`."""
+    floors: dict[str, int] = {}
+    for signed in lists:
+        try:
+            recipient = check_install(manifest, signed, None, today)
+        except CryptoError as exc:
+            raise KeyringError(f"a subkey list is refused: {exc}") from exc
+        number = signed.subkeys.sequence
+        if number is None:
+            raise KeyringError(
+                f"the subkey list of {recipient.id} is not numbered "
+                f"(format {signed.subkeys.format})",
+                hint="issue a new one: `raazdar-review keys subkeys new`",
+            )
+        if recipient.id in floors:
+            raise KeyringError(f"two subkey lists of {recipient.id}: give the one in force")
+        floors[recipient.id] = number
+    return floors

@@ -141,3 +141,38 @@ def test_known_answer_format_two_digest_and_timestamp() -> None:
     assert made.to_bytes().decode() == KAT_TIMESTAMP
     parsed = SignedTimestamp.from_bytes(KAT_TIMESTAMP.encode())
     assert verify_timestamp(parsed, KAT_MANIFEST, dt.date(2025, 1, 13)).version == 1
+
+
+# Format 2: the lowest subkey list number of each named reviewer a sealer may take.
+
+
+def test_a_timestamp_naming_list_numbers_round_trips_and_verifies() -> None:
+    rid = V2.recipients[0].id
+    named = make_timestamp(V2, STAMPER, issued=DAY, days=7, subkeys={rid: 739_000_002})
+    assert named.timestamp.format == 2
+    again = SignedTimestamp.from_bytes(named.to_bytes())
+    assert again == named
+    assert verify_timestamp(again, V2, DAY).subkeys == ((rid, 739_000_002),)
+    assert stamp().timestamp.format == 1
+
+
+def test_a_timestamp_names_only_reviewers_of_its_keyring() -> None:
+    with pytest.raises(FormatError):
+        make_timestamp(V2, STAMPER, issued=DAY, days=7, subkeys={"mallory": 1})
+
+
+def test_a_list_number_lowered_or_dropped_does_not_verify() -> None:
+    rid = V2.recipients[0].id
+    named = make_timestamp(V2, STAMPER, issued=DAY, days=7, subkeys={rid: 6})
+    for changed in ((), ((rid, 5),)):
+        body = dataclasses.replace(named.timestamp, subkeys=changed)
+        with pytest.raises(VerificationError):
+            verify_timestamp(SignedTimestamp(body, named.signature), V2, DAY)
+
+
+@pytest.mark.parametrize("floors", [{}, {"A": 1}, {"x": 0}, {"x": True}, {"x": "6"}, []])
+def test_a_malformed_list_of_numbers_is_refused(floors: object) -> None:
+    body = json.loads(stamp().to_bytes())
+    body["timestamp"] |= {"format": 2, "subkeys": floors}
+    with pytest.raises(FormatError):
+        SignedTimestamp.from_json(body)

@@ -25,6 +25,7 @@ from crypto import (
     SigningKey,
     derive_source_keys,
     generate_codename,
+    make_timestamp,
     open_bytes,
     read_header,
 )
@@ -45,7 +46,16 @@ from submit.trust import NO_SUBKEYS, KeyringDocument, Verified, verify
 from submit.uploads import seal_submission
 from tests.app.support import reviewer_keys
 from tests.submit.support import Device, Recorder, carried_pins, send_without_state
-from tests.submit.test_trust import SALT, TODAY, VAULT, document, first, reviewer, trusting
+from tests.submit.test_trust import (
+    SALT,
+    STAMPER,
+    TODAY,
+    VAULT,
+    document,
+    first,
+    reviewer,
+    trusting,
+)
 
 WEEK = Period.of(TODAY)
 SIGNERS = [SigningKey(bytes([0x31 + i]) * 32) for i in range(2)]
@@ -279,3 +289,43 @@ def test_pins_carried_from_a_device_that_saw_bound_lists_refuse_an_unbound_one(
     assert result.exit_code == 1, result.output
     assert "names no instance" in result.stderr
     assert "subkeys bound" in carried
+
+
+# A device with no memory of the newer list: the keyring's timestamp names its number.
+
+INSTANCE = "0" * 32  # the instance id of the keyrings tests.submit.test_trust makes
+
+
+def numbered(stores: list[Any], sequence: int) -> dict[str, SignedSubkeyList]:
+    """Each reviewer's list of `stores`' weeks from this one, issued today, numbered `sequence`."""
+    found = {}
+    for i, rid in enumerate(["alice", "bilal"]):
+        entries = tuple((p, k.public_key) for p, k in stores[i].keys if p >= WEEK)
+        body = SubkeyList(SIGNERS[i].verify_key, TODAY, entries, INSTANCE, 1, sequence)
+        found[rid] = sign_subkeys(body, SIGNERS[i])
+    return found
+
+
+def test_a_device_with_no_state_refuses_a_list_older_than_the_timestamp_names(
+    tmp_path: Path,
+) -> None:
+    """The reviewers re-keyed today after a leak (list 6 replaces list 5); the timestamp
+    signed since names 6. A seized server serves list 5 to a device that never saw 6."""
+    signed = keyring()
+    pins = signed.manifest.authority_fingerprints
+    leaked, rekeyed = numbered(SECRETS, 5), numbered(REISSUED, 6)
+    stamp = make_timestamp(
+        signed.manifest, STAMPER, issued=TODAY, days=7, subkeys={"alice": 6, "bilal": 6}
+    )
+    doc = dataclasses.replace(document([signed]), timestamp=stamp, subkeys=leaked)
+    with pytest.raises(TrustError) as caught:
+        trusting(State(tmp_path), doc, pins).recipients(TODAY)
+    assert "the keyring's timestamp names list 6" in str(caught.value), (
+        "a device with no state sealed to the leaked list the timestamp says was replaced"
+    )
+    assert caught.value.hint is not None
+    honest = dataclasses.replace(doc, subkeys=rekeyed)
+    assert trusting(State(tmp_path), honest, pins).recipients(TODAY) == [
+        s.get(WEEK).public_key  # type: ignore[union-attr]
+        for s in REISSUED
+    ]

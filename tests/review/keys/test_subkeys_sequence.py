@@ -13,15 +13,17 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
-from app.keyring import manifest_path
-from crypto import SignedManifest, SignedSubkeyList
+from app.cli import main
+from app.keyring import manifest_path, timestamp_path
+from crypto import SignedManifest, SignedSubkeyList, SignedTimestamp
 from review import workspace as ws
 from review.keys import subkeys
 from submit.errors import TrustError
 from submit.state import State
 from submit.trust import Verified, _check_not_rolled_back
-from tests.review.support import Server
+from tests.review.support import Server, review
 
 ISSUED = dt.date(2026, 12, 1)
 
@@ -79,3 +81,44 @@ def test_a_workspace_restored_from_an_earlier_days_backup_spends_no_number_again
         monday.toordinal() * subkeys.SEQUENCES_PER_DAY, ISSUED + dt.timedelta(days=1)
     )
     assert wednesday > spent_tuesday
+
+
+def test_a_timestamp_given_the_re_keyed_list_names_its_number_and_the_server_serves_it(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    """After a re-key, the timestamp holder names the new list: a device that never saw it
+    (first run, `--no-state`) then refuses the leaked one (tests/submit/test_subkeys.py)."""
+    leaked, rekeyed = tmp_path / "leaked.json", tmp_path / "rekeyed.json"
+    assert review(workspace, "keys", "subkeys", "new", "--out", str(leaked)).exit_code == 0
+    made = review(workspace, "keys", "subkeys", "new", "--rekey", "--out", str(rekeyed))
+    assert made.exit_code == 0, made.output
+    number = SignedSubkeyList.from_bytes(rekeyed.read_bytes()).subkeys.sequence
+    key = str(server.paths.demo_keys / "timestamp.key")
+    stamp = tmp_path / "timestamp.json"
+    ring = str(manifest_path(server.paths, 1))
+    given = ("--key-file", key, "--keyring", ring, "--subkeys", str(rekeyed), "--out", str(stamp))
+    signed = review(workspace, "keys", "timestamp", *given)
+    assert signed.exit_code == 0, signed.output
+    assert f"it names subkey list {number} of demo-reviewer" in signed.output
+    installed = CliRunner().invoke(
+        main, ["--instance", str(server.instance), "keyring", "timestamp", str(stamp)]
+    )
+    assert installed.exit_code == 0, installed.output
+    served = SignedTimestamp.from_bytes(timestamp_path(server.paths).read_bytes())
+    assert served.timestamp.subkeys == (("demo-reviewer", number),)
+
+
+def test_a_timestamp_is_not_made_to_name_an_unnumbered_or_foreign_list(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    stranger = tmp_path / "stranger.json"
+    stranger.write_bytes(b'{"subkeys": {}, "signature": ""}')
+    key = str(server.paths.demo_keys / "timestamp.key")
+    stamp = tmp_path / "timestamp.json"
+    ring = str(manifest_path(server.paths, 1))
+    given = ("--key-file", key, "--keyring", ring, "--subkeys", str(stranger), "--out", str(stamp))
+    refused = review(workspace, "keys", "timestamp", *given)
+    assert refused.exit_code == 1
+    assert "is not a subkey list" in refused.output
+    assert "Traceback" not in refused.output
+    assert not stamp.exists()
