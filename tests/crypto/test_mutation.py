@@ -209,6 +209,14 @@ MUTANTS = [
         "instance_a_is_refused",
     ),
     Mutant(
+        "a list numbered before the one installed taken as newer (a re-key undone)",
+        "crypto/subkeys.py",
+        "        if other.sequence > self.sequence:",
+        "        if False:",
+        "tests/crypto/test_subkeys_sealing.py",
+        "numbered_before",
+    ),
+    Mutant(
         "a subkey list from a withheld newer keyring accepted",
         "crypto/subkeys.py",
         "    if subkeys.keyring is not None and subkeys.keyring > manifest.version:",
