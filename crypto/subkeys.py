@@ -588,6 +588,24 @@ def check_sealed_to_subkeys(
         )
 
 
+def check_sealed_to_keyring(
+    header: Header, manifest: Manifest, lists: Mapping[str, SignedSubkeyList], today: dt.date
+) -> None:
+    """Accept `header` only if sealed as `manifest` would have it sealed on `today`.
+
+    Under a keyring of hybrid reviewers, rule D2 (`check_sealed_to_subkeys`); else
+    to exactly its reviewers' long-term keys. A sealer resuming a send checks what
+    it sealed before: keys since revoked or replaced (a re-key after a leak) fail.
+    """
+    if requires_subkeys(manifest):
+        check_sealed_to_subkeys(header, manifest, lists, today)
+        return
+    wanted = {r.encryption_key.fingerprint.key_id for r in manifest.recipients}
+    named = [s.key_id for s in header.stanzas]
+    if len(named) != len(wanted) or set(named) != wanted:
+        raise SubkeyError("stanzas", "not sealed to exactly the keyring's reviewers")
+
+
 def check_install(
     manifest: Manifest,
     signed: SignedSubkeyList,

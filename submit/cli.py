@@ -437,7 +437,13 @@ def send(
                 raise SubmitError("nothing to send: the message is empty")
             with connected(settings, state) as (api, verified, _doc):
                 # Before anything is sent: with no subkey for this week, nothing is sealed at all.
-                recipients = None if resume else verified.recipients(dt.datetime.now(dt.UTC).date())
+                today = dt.datetime.now(dt.UTC).date()
+                recipients = None if resume else verified.recipients(today)
+                if resume:
+                    # Sealed before a revocation or a re-key: not for the keys in force now.
+                    uploads.check_still_sealed_right(
+                        state, verified.manifest, verified.subkeys, today
+                    )
                 keys = derive_source_keys(codename, verified.salt, verified.kdf)
                 ensure_account(api, keys, state)
                 if not resume:

@@ -19,6 +19,7 @@ can be forward-secret.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hashlib
 import hmac
 import io
@@ -26,18 +27,20 @@ import json
 import os
 import secrets
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Final, Protocol
 
 from crypto import (
+    CryptoError,
     HybridPrivateKey,
     HybridPublicKey,
     Manifest,
     Metadata,
     PublicKey,
     SourceKeys,
+    read_header,
     seal,
 )
 from crypto import constants as C
@@ -45,7 +48,12 @@ from crypto.binding import ReplyPrekeys, SourceBinding
 from crypto.bundle import hash_file
 from crypto.envelope import SealingWriter
 from crypto.envelope.metadata import KeyringSeen
-from crypto.subkeys import requires_subkeys
+from crypto.subkeys import (
+    SignedSubkeyList,
+    SubkeyError,
+    check_sealed_to_keyring,
+    requires_subkeys,
+)
 from submit import scrub
 from submit.errors import ServerError, SubmitError, TransportError
 from submit.noatime import open_quietly
@@ -225,6 +233,39 @@ def discard(state: State) -> None:
     state.save()
     with contextlib.suppress(OSError):
         state.pending_dir.rmdir()
+
+
+def check_still_sealed_right(
+    state: State, manifest: Manifest, lists: Mapping[str, SignedSubkeyList], today: dt.date
+) -> None:
+    """Refuse to resume a send whose envelopes the keyring in force would not seal so.
+
+    Sealed before a reviewer was revoked or re-keyed their subkeys after a leak,
+    an envelope is open to whoever holds the dropped key: a seized server would
+    take it. Nothing is sent; what was sealed is kept until the source discards it.
+    """
+    pending = state.pending
+    if pending is None:
+        return
+    for item in pending.items:
+        if item.item is not None:
+            continue
+        try:
+            with open_quietly(state.pending_dir / item.name) as src:
+                check_sealed_to_keyring(read_header(src), manifest, lists, today)
+        except SubkeyError as exc:
+            raise SubmitError(
+                "the unfinished submission was sealed to keys the keyring in force no longer "
+                f"lists ({exc}): a reviewer was revoked, or re-keyed after a leak, since. "
+                "Nothing more was sent",
+                hint="run `raazdar-submit send --discard`, then send it again: it will be "
+                "sealed to the keys in force",
+            ) from exc
+        except (CryptoError, OSError) as exc:
+            raise SubmitError(
+                f"an envelope of the unfinished submission cannot be read ({exc})",
+                hint="run `raazdar-submit send --discard`, then send it again",
+            ) from exc
 
 
 def upload_pending(

@@ -34,6 +34,7 @@ from crypto.subkeys import (
     SubkeyError,
     SubkeyList,
     check_install,
+    check_sealed_to_keyring,
     check_sealed_to_subkeys,
     replaced,
     requires_subkeys,
@@ -580,3 +581,16 @@ def test_a_number_needs_the_instance_and_format_3_needs_a_number() -> None:
     del body["sequence"]
     with pytest.raises(FormatError):
         SubkeyList.from_body(body)
+
+
+def test_what_a_resumed_send_sealed_before_must_be_what_the_keyring_in_force_seals() -> None:
+    old = keyring(hybrid=False)
+    both = [X25519[rid].public_key for rid in sorted(SIGNERS)]
+    check_sealed_to_keyring(header(both), old, {}, WEDNESDAY)
+    for stale in (both[:1], [*both, PrivateKey(bytes([0x23]) * 32).public_key]):
+        with pytest.raises(SubkeyError) as caught:
+            check_sealed_to_keyring(header(stale), old, {}, WEDNESDAY)
+        assert caught.value.rule == "stanzas"
+    check_sealed_to_keyring(header(week_keys(FIRST)), keyring(), LISTS, WEDNESDAY)
+    with pytest.raises(SubkeyError):
+        check_sealed_to_keyring(header(both), keyring(), LISTS, WEDNESDAY)

@@ -17,6 +17,10 @@ from typing import Any
 
 import pytest
 
+from app.instance import InstancePaths
+from app.services.context import Services
+from app.store import EnvelopeStore
+from app.subkeys import install_lists
 from crypto import (
     DecryptionError,
     HybridPrivateKey,
@@ -44,7 +48,7 @@ from submit.errors import SubmitError, TrustError
 from submit.state import State
 from submit.trust import NO_SUBKEYS, KeyringDocument, Verified, verify
 from submit.uploads import seal_submission
-from tests.app.support import reviewer_keys
+from tests.app.support import envelope_files, reviewer_keys
 from tests.submit.support import Device, Recorder, carried_pins, send_without_state
 from tests.submit.test_trust import (
     SALT,
@@ -329,3 +333,51 @@ def test_a_device_with_no_state_refuses_a_list_older_than_the_timestamp_names(
         s.get(WEEK).public_key  # type: ignore[union-attr]
         for s in REISSUED
     ]
+
+
+# A send resumed after the keys it was sealed to were replaced.
+
+
+def _rekey_on_the_server(instance: Path) -> None:
+    """The demo reviewer re-keys after a leak; the administrator installs the new list."""
+    paths = InstancePaths(instance)
+    newest = sorted(paths.manifests.glob("*.json"))[-1]
+    manifest = SignedManifest.from_bytes(newest.read_bytes()).manifest
+    assert manifest.instance is not None
+    signer = reviewer_keys(instance).signing
+    assert signer is not None
+    today = dt.datetime.now(dt.UTC).date()
+    listed = generate(Period.of(today)).public_list(
+        signer.verify_key, today, manifest.instance.id, manifest.version, 1
+    )
+    install_lists(paths, [sign_subkeys(listed, signer).to_bytes()], manifest, today, rekeyed=True)
+
+
+def test_a_send_resumed_after_a_re_key_does_not_hand_over_what_was_sealed_to_the_replaced_keys(
+    device: Device,
+    codename_file: Path,
+    instance: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A send is cut off (the server says it is busy); the reviewer's subkeys leak and she
+    re-keys. The device, resuming, verifies the new list, yet uploaded the envelope sealed
+    to the leaked key as it was: a seized server (holding the leaked store) takes it."""
+    monkeypatch.setattr(EnvelopeStore, "inodes_to_spare", lambda _store: False)
+    cut = device.run("send", "-m", "the names", "--codename-file", str(codename_file))
+    assert cut.exit_code == 1, cut.output
+    monkeypatch.undo()
+    _rekey_on_the_server(instance)
+    # Seized: the server takes any envelope, whatever it was sealed to.
+    monkeypatch.setattr(Services, "accepts_sealed", lambda *_args: True)
+    resumed = device.run("send", "--resume", "--codename-file", str(codename_file))
+    assert envelope_files(instance) == [], (
+        "the device uploaded a report sealed to a subkey its reviewer has since replaced"
+    )
+    assert resumed.exit_code == 1, resumed.output
+    assert "send --discard" in resumed.stderr
+    assert "Traceback" not in resumed.output
+    assert device.state_of(codename_file).pending is not None, "what was sealed is kept"
+    assert device.run("send", "--discard", "--codename-file", str(codename_file)).exit_code == 0
+    again = device.run("send", "-m", "the names", "--codename-file", str(codename_file))
+    assert again.exit_code == 0, again.output
+    assert len(envelope_files(instance)) == 1
