@@ -85,6 +85,22 @@ def _warn_tofu(pinned: frozenset[Fingerprint]) -> None:
     click.echo("\n".join(lines), err=True)
 
 
+def _note_unanchored(verified: Verified) -> None:
+    """Say that a keyring checked from authority pins alone could be a fork (PROTOCOL §8.6)."""
+    click.echo(
+        f"{PROG}: note: this device had no keyring of its own to check the instance's against, "
+        f"and the pins name no keyring: version {verified.manifest.version} was checked only "
+        "against the authority keys the pins name, so a keyring written by holders of those "
+        "keys who were rotated out since would pass too",
+        err=True,
+    )
+    click.echo(
+        f"{PROG}: hint: pins with a `keyring VERSION DIGEST` line (from the organisation, or "
+        f"`{PROG} pins` on a device that used the instance before) close this",
+        err=True,
+    )
+
+
 def _first_use(settings: Settings) -> Callable[[frozenset[Fingerprint]], None]:
     """Without pins: warn, and trust what the instance publishes only when told to.
 
@@ -151,6 +167,7 @@ def connected(
         state.instance = endpoint.url
         today = dt.datetime.now(dt.UTC).date()
         host = None if endpoint.direct else urlsplit(endpoint.url).hostname
+        unanchored = state.manifest is None and settings.keyring is None and bool(pins)
         verified = establish(
             state,
             doc,
@@ -163,6 +180,8 @@ def connected(
             anchor=settings.keyring,
             bound_subkeys=settings.bound_subkeys,
         )
+        if unanchored:
+            _note_unanchored(verified)
         if verified.kdf.is_testing:
             click.echo(
                 f"{PROG}: WARNING: this instance derives keys with TEST-STRENGTH parameters: "

@@ -789,3 +789,27 @@ def test_a_first_send_without_pins_seals_nothing_to_keys_nobody_checked(
     assert "WARNING: NO AUTHORITY FINGERPRINTS WERE GIVEN" in result.stderr
     assert "--trust-on-first-use" in result.stderr
     assert not device.state_of(codename_file).authorities, "the unchecked keys were pinned"
+
+
+def test_a_first_run_whose_pins_name_no_keyring_says_what_it_could_not_check(
+    device: Device, codename_file: Path, recorder: Recorder, tmp_path: Path
+) -> None:
+    """Not closed: a device with no state, whose pins name the authorities but no keyring,
+    cannot tell the real keyring from a fork by holders since rotated out
+    (`_fork_by_rotated_out_holders`). It must say so, and what closes it, rather than
+    seal in silence; a device that checks against its state, or a keyring pin, does not."""
+    pins, carried = carried_pins(device, codename_file, tmp_path)
+    assert "keyring " in carried
+    fresh = dataclasses.replace(device, state=tmp_path / "fresh")
+    first = fresh.run("send", "-m", "a report", "--codename-file", str(codename_file))
+    assert first.exit_code == 0, first.output
+    assert "the pins name no keyring" in first.stderr, (
+        "a first run verified the keyring from the authority pins alone and said nothing"
+    )
+    assert "keyring VERSION DIGEST" in first.stderr
+    later = device.run("send", "-m", "again", "--codename-file", str(codename_file))
+    assert later.exit_code == 0, later.output
+    assert "the pins name no keyring" not in later.stderr  # checked against its state
+    anchored, _ = send_without_state(device, pins, codename_file, recorder)
+    assert anchored.exit_code == 0, anchored.output
+    assert "the pins name no keyring" not in anchored.stderr  # the pins name one
