@@ -92,7 +92,12 @@ def test_an_amnesic_state_keeps_prekeys_in_memory_only(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("version", "missing"),
-    [(2, ("prekeys", "shown", "subkeys")), (3, ("shown", "subkeys")), (4, ("subkeys",))],
+    [
+        (2, ("prekeys", "shown", "subkeys")),
+        (3, ("shown", "subkeys")),
+        (4, ("subkeys",)),
+        (5, ()),
+    ],
 )
 def test_an_older_state_is_read_and_saved_in_the_current_format(
     tmp_path: Path, version: int, missing: tuple[str, ...]
@@ -112,7 +117,7 @@ def test_an_older_state_is_read_and_saved_in_the_current_format(
     assert loaded.instance == state.instance
     loaded.save()
     saved = json.loads(VAULT.open(state.path.read_bytes(), _CONTEXT))
-    assert (saved["format"], saved["prekeys"], saved["shown"]) == (5, [], {})
+    assert (saved["format"], saved["prekeys"], saved["shown"]) == (6, [], {})
 
 
 @pytest.mark.parametrize("prekeys", [None, "x", [1], ["rz-xwing-secret:AAAA"]])
