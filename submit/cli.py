@@ -50,6 +50,7 @@ from submit.trust import (
     KeyringPin,
     Verified,
     bound_everywhere,
+    numbers_seen,
 )
 
 MAX_MESSAGE_BYTES: Final = 1024 * 1024
@@ -130,8 +131,9 @@ class Group(click.Group):
     "--pins-file",
     type=click.Path(path_type=Path, dir_okay=False, exists=True),
     help="Read the instance's address and authority fingerprints from FILE (lines "
-    "`instance URL`, `authority FINGERPRINT`, `threshold K`, `keyring VERSION DIGEST` and "
-    "`subkeys bound`), e.g. on a stick kept apart from this device.",
+    "`instance URL`, `authority FINGERPRINT`, `threshold K`, `keyring VERSION DIGEST`, "
+    "`subkeys bound` and `subkeys REVIEWER NUMBER`), e.g. on a stick kept apart from this "
+    "device.",
 )
 @click.option(
     "--instance",
@@ -245,6 +247,7 @@ def cli(
         pins.keyring,
         pins.bound_subkeys,
         trust_on_first_use,
+        pins.subkey_floors,
     )
 
 
@@ -648,6 +651,9 @@ def pins(settings: Settings, codename_file: Path | None) -> None:
                 # Every reviewer's list sealed to here names the instance: one that names
                 # none, served to a device with these pins, is a replay.
                 lines.append(f"subkeys {BOUND}")
+            # Each reviewer's newest numbered list sealed to here: an older one, served to a
+            # device with these pins, is a replay (a list replaced after a leak, say).
+            lines += [f"subkeys {rid} {n}" for rid, n in numbers_seen(state)]
     click.echo("\n".join(lines))
     sensitive.erase_once_read("copied them")
 

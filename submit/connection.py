@@ -7,8 +7,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import sys
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 from urllib.parse import urlsplit
@@ -48,6 +48,8 @@ class Settings:
     bound_subkeys: bool = False
     # Without pins, trust the authority keys the instance publishes (with a warning).
     trust_on_first_use: bool = False
+    # By reviewer id, the lowest subkey list number the pins let a run take.
+    subkey_floors: Mapping[str, int] = field(default_factory=dict)
 
 
 @contextlib.contextmanager
@@ -179,6 +181,7 @@ def connected(
             threshold=settings.threshold,
             anchor=settings.keyring,
             bound_subkeys=settings.bound_subkeys,
+            floors=settings.subkey_floors,
         )
         if unanchored:
             _note_unanchored(verified)

@@ -2,8 +2,10 @@
 
 `instance URL` once, `authority FINGERPRINT` for each key, `threshold K` once,
 `keyring VERSION DIGEST` once (the keyring in force must be it or follow from
-it), and `subkeys bound` once (the reviewers' subkey lists name the instance:
-an unbound, format 1 list is a replay). docs/submit.md says what each gives.
+it), `subkeys bound` once (the reviewers' subkey lists name the instance:
+an unbound, format 1 list is a replay), and `subkeys REVIEWER NUMBER` once per
+reviewer (a list of theirs numbered lower is a replay). docs/submit.md says
+what each gives.
 """
 
 from __future__ import annotations
@@ -22,8 +24,10 @@ from submit.trust import KeyringPin
 BOUND: Final = "bound"
 _EXPECTED: Final = (
     "expected `instance URL` (once), `authority FINGERPRINT`, `threshold K` (once, K from 1 "
-    "to 99), `keyring VERSION DIGEST` (once) or `subkeys bound` (once)"
+    "to 99), `keyring VERSION DIGEST` (once), `subkeys bound` (once) or `subkeys REVIEWER "
+    "NUMBER` (once per reviewer)"
 )
+_FLOOR: Final = re.compile(r"([a-z0-9][a-z0-9._-]{0,63})\s+([1-9][0-9]{0,15})")
 
 
 @dataclass
@@ -35,6 +39,8 @@ class Pins:
     threshold: int | None = None
     keyring: KeyringPin | None = None
     bound_subkeys: bool = False
+    # By reviewer id: the lowest subkey list number to take (a device that saw it says so).
+    subkey_floors: dict[str, int] = field(default_factory=dict)
 
 
 def read_pins(path: Path) -> Pins:
@@ -68,6 +74,10 @@ def _take(pins: Pins, name: str, value: str | None) -> bool:
             return False
     elif name == "subkeys" and not pins.bound_subkeys and value == BOUND:
         pins.bound_subkeys = True
+    elif name == "subkeys" and (found := _FLOOR.fullmatch(value)) is not None:
+        if found[1] in pins.subkey_floors:
+            return False
+        pins.subkey_floors[found[1]] = int(found[2])
     else:
         return False
     return True

@@ -18,6 +18,7 @@ keyring is noticed within days. Replies are trusted only from its reviewers.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hmac
 import re
@@ -449,10 +450,11 @@ def _check_not_rolled_back(
 
 
 def _check_floors(verified: Verified, found: Mapping[VerifyKey, SubkeyList]) -> None:
-    """Refuse a reviewer's list numbered below what the keyring's timestamp names for them.
+    """Refuse a reviewer's list numbered below what the timestamp (or the pins) name for them.
 
     The timestamp holder names the list in force after a re-key, so a device with
-    no state refuses the replaced list once the timestamps from before expire.
+    no state refuses the replaced list once the timestamps from before expire;
+    pins carried from a device that sealed to it do so at once.
     """
     for recipient in verified.manifest.recipients:
         floor = verified.floors.get(recipient.id)
@@ -462,15 +464,28 @@ def _check_floors(verified: Verified, found: Mapping[VerifyKey, SubkeyList]) -> 
         if listed.sequence is None or listed.sequence < floor:
             number = "unnumbered" if listed.sequence is None else f"numbered {listed.sequence}"
             raise TrustError(
-                f"the instance serves reviewer {recipient.id} a subkey list {number}, but the "
-                f"keyring's timestamp names list {floor} or later (the older one may have been "
-                "replaced after a leak): nothing was sealed",
+                f"the instance serves reviewer {recipient.id} a subkey list {number}, but "
+                f"list {floor} or later is in force, as the keyring's timestamp or the pins "
+                "say (the older one may have been replaced after a leak): nothing was sealed",
                 hint=WITHHELD,
             )
 
 
 def _numbered(rank: ListRank) -> str:
     return "" if rank.sequence is None else f", numbered {rank.sequence}"
+
+
+def numbers_seen(state: State) -> list[tuple[str, int]]:
+    """Each reviewer of the newest keyring verified here with the number of the newest list
+    sealed to here, by reviewer id (reviewers with no numbered list left out)."""
+    if state.manifest is None:
+        return []
+    found = []
+    for recipient in state.manifest.manifest.recipients:
+        rank = state.subkeys.get(recipient.signing_key.to_text())
+        if rank is not None and rank.sequence is not None:
+            found.append((recipient.id, rank.sequence))
+    return found
 
 
 def bound_everywhere(manifest: Manifest, seen: Mapping[str, ListRank]) -> bool:
@@ -494,6 +509,7 @@ def establish(
     threshold: int | None = None,
     anchor: KeyringPin | None = None,
     bound_subkeys: bool = False,
+    floors: Mapping[str, int] | None = None,
 ) -> Verified:
     """Pin (on first use), verify, remember the newest manifest and the codename KDF; save.
 
@@ -501,7 +517,8 @@ def establish(
     `threshold` is how many of `authorities` must sign the manifest the chain
     starts from; without it, every one of them must (as at `keys authority-init`).
     `anchor` is a keyring the pins name, which the keyring in force must be or
-    follow from; `bound_subkeys`, that the pins refuse subkey lists naming no instance.
+    follow from; `bound_subkeys`, that the pins refuse subkey lists naming no instance;
+    `floors`, the lowest subkey list number the pins take of each reviewer (by id).
     """
     if threshold is not None and not 1 <= threshold <= len(authorities):
         raise TrustError(
@@ -528,6 +545,11 @@ def establish(
                 raise TrustError("the instance publishes no authority keys", hint=DO_NOT_SEND)
             warn(pinned)
     verified = verify(doc, pinned, state.manifest, today, signers=signers, anchor=anchor)
+    if floors:
+        merged = dict(verified.floors)
+        for rid, number in floors.items():
+            merged[rid] = max(number, merged.get(rid, 0))
+        verified = dataclasses.replace(verified, floors=merged)
     check_onion(verified, host)
     check_kdf(verified, allow_test_kdf)
     if state.codename_salt is not None and (

@@ -18,6 +18,7 @@ from app.store import EnvelopeStore
 from crypto import check_codename
 from submit import protocol
 from submit.cli import cli
+from submit.pins import read_pins
 from tests.app.support import envelope_files, reply_to, reviewer_keys
 from tests.submit.support import Device, Recorder, loopback_server
 
@@ -130,6 +131,27 @@ def test_a_pins_file_may_give_the_threshold_once(tmp_path: Path) -> None:
     pins.write_text(f"authority {'A' * 32}\nthreshold 1\n")
     given = ["--state", str(tmp_path / "s"), "--pins-file", str(pins), "--threshold", "2", "new"]
     assert "different thresholds" in CliRunner().invoke(cli, given).output
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "subkeys alice 2\nsubkeys alice 3\n",
+        "subkeys alice 0\n",
+        "subkeys Alice 2\n",
+        "subkeys alice\n",
+    ],
+)
+def test_a_pins_file_names_each_reviewers_list_number_once(tmp_path: Path, text: str) -> None:
+    pins = tmp_path / "pins.txt"
+    pins.write_text(f"authority {'A' * 32}\n{text}")
+    result = CliRunner().invoke(
+        cli, ["--state", str(tmp_path / "s"), "--pins-file", str(pins), "new"]
+    )
+    assert result.exit_code == 2, result.output
+    assert "subkeys REVIEWER NUMBER" in result.output
+    pins.write_text(f"authority {'A' * 32}\nsubkeys bound\nsubkeys alice 2\nsubkeys bilal 7\n")
+    assert read_pins(pins).subkey_floors == {"alice": 2, "bilal": 7}
 
 
 def test_without_direct_only_an_onion_address_is_accepted(

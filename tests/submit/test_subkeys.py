@@ -20,7 +20,7 @@ import pytest
 from app.instance import InstancePaths
 from app.services.context import Services
 from app.store import EnvelopeStore
-from app.subkeys import install_lists
+from app.subkeys import install_lists, read_lists
 from crypto import (
     DecryptionError,
     HybridPrivateKey,
@@ -324,7 +324,7 @@ def test_a_device_with_no_state_refuses_a_list_older_than_the_timestamp_names(
     doc = dataclasses.replace(document([signed]), timestamp=stamp, subkeys=leaked)
     with pytest.raises(TrustError) as caught:
         trusting(State(tmp_path), doc, pins).recipients(TODAY)
-    assert "the keyring's timestamp names list 6" in str(caught.value), (
+    assert "list 6 or later is in force" in str(caught.value), (
         "a device with no state sealed to the leaked list the timestamp says was replaced"
     )
     assert caught.value.hint is not None
@@ -381,3 +381,28 @@ def test_a_send_resumed_after_a_re_key_does_not_hand_over_what_was_sealed_to_the
     again = device.run("send", "-m", "the names", "--codename-file", str(codename_file))
     assert again.exit_code == 0, again.output
     assert len(envelope_files(instance)) == 1
+
+
+def test_pins_carried_from_a_device_that_saw_a_re_keyed_list_refuse_the_leaked_one(
+    device: Device, codename_file: Path, recorder: Recorder, instance: Path, tmp_path: Path
+) -> None:
+    """The keyring's timestamp names the re-keyed list only once one is signed, and a
+    timestamp from before it holds for days: pins carried from a device that sealed to the
+    re-keyed list must make a --no-state device refuse the leaked one at once."""
+    leaked = read_lists(InstancePaths(instance))
+    (rid,) = leaked
+    _rekey_on_the_server(instance)
+    pins, carried = carried_pins(device, codename_file, tmp_path)
+
+    def replay(doc: dict[str, Any]) -> dict[str, Any]:
+        return {**doc, "subkeys": {rid: json.loads(leaked[rid].to_bytes())}}
+
+    recorder.keyring = replay
+    result, offered = send_without_state(device, pins, codename_file, recorder)
+    assert offered == [], (
+        "a --no-state device with the pins of one that sealed to the re-keyed list sealed "
+        f"to the leaked one: {offered}"
+    )
+    assert f"subkeys {rid} 1" in carried
+    assert result.exit_code == 1, result.output
+    assert "list 1 or later is in force" in result.stderr
