@@ -64,6 +64,12 @@ def new(c: Ctx, out: Path, weeks: int, rekey: bool) -> None:
             "are sealed to the leaked keys)",
             err=True,
         )
+        click.echo(
+            f"{PROG}: hint: and have a timestamp signed naming it (list {listed.sequence}): "
+            f"`raazdar-review keys timestamp --key-file … --subkeys {out.name} --out …`, "
+            "so devices that keep nothing refuse the leaked list too",
+            err=True,
+        )
         return
     click.echo(
         f"subkey list {listed.first} to {listed.last} written to {out} "

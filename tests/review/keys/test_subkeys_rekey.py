@@ -88,6 +88,7 @@ def test_the_cli_re_keys_and_says_how_to_install(
     assert result.exit_code == 0, result.output
     assert "new keys for" in result.output
     assert "raazdar keyring subkeys install --rekeyed b.json" in result.output
+    assert "--subkeys b.json" in result.output  # and the timestamp naming it
 
 
 def test_reports_sealed_to_a_replaced_subkey_are_named_at_import(
