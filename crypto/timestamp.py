@@ -98,7 +98,9 @@ class SignedTimestamp:
         obj = exact_object(value, {"timestamp", "signature"}, "signed timestamp")
         fields = {"type", "format", "version", "manifest", "issued", "expires"}
         raw = obj["timestamp"]
-        named = is_int(raw.get("format") if isinstance(raw, dict) else None, 2)
+        named = is_int(
+            raw.get("format") if isinstance(raw, dict) else None, C.TIMESTAMP_FORMAT_SUBKEYS
+        )
         body = exact_object(raw, fields | {"subkeys"} if named else fields, "timestamp")
         if body["type"] != C.TIMESTAMP_TYPE:
             raise FormatError("not a Raazdar keyring timestamp")
