@@ -68,6 +68,9 @@ class Config:
     # Staff: a session ends after this long however active it is; failed logins
     # per account are throttled in the database.
     STAFF_SESSION_MAX_SECONDS = 8 * 60 * 60
+    # An administrator's change needs the password and a code given this recently
+    # (at the login, or again on the page that asks): a session left open is not enough.
+    STAFF_REAUTH_SECONDS = 10 * 60
     STAFF_LOGIN_FAILURES = 5
     STAFF_LOGIN_WINDOW_SECONDS = 15 * 60
     # And per day: a window's limit, window after window, was 480 guesses a day.

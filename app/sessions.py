@@ -191,6 +191,34 @@ def current_login(db: Session, *, defer_touch: bool = False) -> dict[str, Any] |
     return grants
 
 
+def regrant(db: Session, grants: dict[str, Any]) -> bool:
+    """Replace what this visitor's live login grants, keeping its deadlines; commit.
+
+    Say whether there was a login to change (one ended meanwhile is left ended).
+    """
+    ref = _reference()
+    if ref is None or current_login(db) is None:
+        return False
+    row_id, key = ref
+    sealed = db.connection().execute(_SEALED_ROW, {"id": row_id}).scalar_one_or_none()
+    if sealed is None:
+        return False
+    payload = json.loads(TokenKey(key).open(sealed, _ROW_CONTEXT + row_id.encode()))
+    payload["data"] = grants
+    changed = db.execute(
+        update(SessionRow)
+        .where(SessionRow.id == row_id, SessionRow.sealed == sealed)
+        .values(sealed=_seal(key, row_id, payload))
+    )
+    if not changed.rowcount:  # type: ignore[attr-defined]
+        db.rollback()
+        return False
+    db.commit()
+    g.pop(_TOUCH, None)
+    g.raazdar_login = grants
+    return True
+
+
 def end_login(db: Session, *, commit: bool = True) -> None:
     """Delete this visitor's login row and forget it in the cookie.
 

@@ -385,6 +385,32 @@ def authenticate(session: Session, username: str, password: str, code: str) -> L
     return None
 
 
+def reauthenticate(session: Session, account: StaffAccount, password: str, code: str) -> bool:
+    """Check a logged-in account's password and a fresh code again, before a change it asks.
+
+    Throttled as a login is, and a wrong password counts too (whoever tries one
+    already holds the account's session, so its owner is not who it locks out):
+    a stolen session is no way to guess the password. The code is spent, as at a
+    login. Refused (`NoLongerStaff`) if the account changed since its session began.
+    """
+    runshare.exchange(session)
+    bucket = _bucket(account.username)
+    _check_throttle(session, bucket)
+    secret = _open(account.totp_secret)
+    right = _pooled(lambda: verify_password(account.password_hash, password))
+    if not right or secret is None or not _use_code(session, account, secret, code):
+        _refuse(session, bucket, account)
+        return False
+    try:
+        hold_staff(session, account)
+    except NoLongerStaff:
+        session.rollback()
+        raise
+    audit.record(session, account.username, "staff-reauthenticated", username=account.username)
+    session.commit()
+    return True
+
+
 def enrolment(session: Session, account: StaffAccount, sealed: str) -> Enrolment:
     """Describe a pending TOTP secret for an authenticator app to take up."""
     secret = _open(sealed)

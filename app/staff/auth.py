@@ -46,7 +46,7 @@ def begin(account: StaffAccount) -> None:
     config = current_app.config
     sessions.start_login(
         db_session(),
-        {SESSION_KEY: {"id": account.id, "epoch": account.epoch}},
+        {SESSION_KEY: {"id": account.id, "epoch": account.epoch, "auth": int(time.time())}},
         lifetime=int(config["STAFF_SESSION_MAX_SECONDS"]),
         idle=int(config["SESSION_IDLE_SECONDS"]),
         staff_id=account.id,
@@ -121,6 +121,27 @@ def current_staff() -> StaffAccount | None:
     return account
 
 
+def recently_authenticated() -> bool:
+    """Say whether this session's password and code were given within STAFF_REAUTH_SECONDS."""
+    grants = sessions.current_login(db_session())
+    data = grants.get(SESSION_KEY) if grants is not None else None
+    given = data.get("auth") if isinstance(data, dict) else None
+    if not isinstance(given, int):
+        return False
+    age = time.time() - given
+    return 0 <= age < int(current_app.config["STAFF_REAUTH_SECONDS"])
+
+
+def mark_authenticated() -> bool:
+    """Note in this session's row that its password and code were given again just now."""
+    grants = sessions.current_login(db_session())
+    data = grants.get(SESSION_KEY) if grants is not None else None
+    if not isinstance(data, dict):
+        return False
+    renewed = {**grants, SESSION_KEY: {**data, "auth": int(time.time())}}  # type: ignore[dict-item]
+    return sessions.regrant(db_session(), renewed)
+
+
 def reload() -> None:
     """Forget the account this request loaded: it changed under the request (removed, reset)."""
     g.pop("staff_account", None)
@@ -158,7 +179,8 @@ def staff_required(view: F) -> F:
 
 
 def admin_required(view: F) -> F:
-    """Like `staff_required`, and refuse (403) a logged-in account that is not an admin."""
+    """Like `staff_required`, refuse (403) an account that is not an admin, and ask a change
+    for the password and a code again unless they were given lately (`app.staff.reauth`)."""
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -167,6 +189,12 @@ def admin_required(view: F) -> F:
             return redirect(url_for("staff.login", next=_return_to()))
         if account.role != "admin":
             abort(403)
+        # Imported here: the confirmation page's module builds on this one.
+        from app.staff import reauth
+
+        asked = reauth.gate(account)
+        if asked is not None:
+            return asked
         return view(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]

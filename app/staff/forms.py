@@ -60,6 +60,24 @@ class ChangePasswordForm(FlaskForm):
     )
 
 
+class ReauthForm(FlaskForm):
+    """The password and a fresh code again, sent along with the change they confirm."""
+
+    class Meta:
+        # The change's own form carries the token, and the global check read it.
+        csrf = False
+
+    reauth_password = PasswordField(
+        _l("Your password"),
+        validators=[DataRequired(_l("Enter your password.")), Length(max=PASSWORD_MAX_CHARS)],
+    )
+    reauth_code = StringField(
+        _l("Code from your authenticator app"),
+        filters=[_digits_only],
+        validators=[DataRequired(_l("Enter the six-digit code the app shows.")), _CODE_SHAPE],
+    )
+
+
 class EnrolForm(FlaskForm):
     """The first code from a newly set-up authenticator app."""
 

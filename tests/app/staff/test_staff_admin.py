@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,11 +65,15 @@ class Staff:
     client: FlaskClient
     account_id: str | None = None
 
-    def log_in(self, account_id: str) -> Staff:
-        """Hold a staff session for the account, exactly as `app.staff.auth.begin` makes it."""
+    def log_in(self, account_id: str, *, authenticated_ago: int = 0) -> Staff:
+        """Hold a staff session for the account, exactly as `app.staff.auth.begin` makes it.
+
+        `authenticated_ago`: how many seconds ago its password and code were given.
+        """
         row = account(self.app, account_id)
         assert row is not None
-        grants = {"staff": {"id": row.id, "epoch": row.epoch}}
+        given = int(time.time()) - authenticated_ago
+        grants = {"staff": {"id": row.id, "epoch": row.epoch, "auth": given}}
         plant_login(self.app, self.client, grants, staff_id=row.id)
         self.account_id = account_id
         return self

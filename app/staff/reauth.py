@@ -1,0 +1,67 @@
+"""Recent authentication: an administrator's change needs the password and a code again.
+
+A staff session lasts hours; a laptop left unlocked, or a session taken, must not
+make an administrator of someone else, reset a colleague's second factor or
+install a keyring for that long. So every change an admin page makes (a POST)
+needs the password and a fresh code given within STAFF_REAUTH_SECONDS: at the
+login, or on the page this module shows in the change's place. That page carries
+the change's fields along, so nothing typed is lost, and sends them again with
+the password and code; a file chosen is asked for again (a page cannot carry
+one). The time is kept in the session's own row, so it holds for that login
+only; each confirmation is audited, and spends its code as a login does.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from flask import abort, current_app, render_template, request
+from flask.typing import ResponseReturnValue
+
+from app.db import db_session
+from app.errors import ThrottledError
+from app.models import StaffAccount
+from app.services import staff as staff_service
+from app.staff import auth
+from app.staff.forms import ReauthForm
+
+# The confirmation's own fields: never carried along again.
+_OWN: Final = frozenset({"reauth_password", "reauth_code", "csrf_token"})
+
+
+def gate(account: StaffAccount) -> ResponseReturnValue | None:
+    """Let a change through if its session authenticated lately or confirms now; else a page."""
+    if request.method in ("GET", "HEAD") or auth.recently_authenticated():
+        return None
+    form = ReauthForm()
+    if "reauth_password" not in request.form:
+        return _page(form), 401
+    if not form.validate():
+        return _page(form), 400
+    try:
+        confirmed = staff_service.reauthenticate(
+            db_session(), account, form.reauth_password.data or "", form.reauth_code.data or ""
+        )
+    except ThrottledError:
+        return _page(form, throttled=True), 429
+    except staff_service.NoLongerStaff:
+        auth.reload()
+        abort(403)
+    if not confirmed:
+        return _page(form, failed=True), 401
+    auth.mark_authenticated()
+    return None
+
+
+def _page(form: ReauthForm, *, failed: bool = False, throttled: bool = False) -> str:
+    carried = [(k, v) for k, v in request.form.items(multi=True) if k not in _OWN]
+    files = sorted({name for name, f in request.files.items(multi=True) if f.filename})
+    return render_template(
+        "staff/confirm.html",
+        form=form,
+        carried=carried,
+        files=files,
+        failed=failed,
+        throttled=throttled,
+        minutes=int(current_app.config["STAFF_REAUTH_SECONDS"]) // 60,
+    )

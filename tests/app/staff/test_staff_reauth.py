@@ -1,0 +1,130 @@
+"""Recent authentication: an admin page's change needs the password and a code given lately."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from app.models import StaffAccount
+from app.settings import get_setting
+from tests.app.staff.test_staff_admin import (
+    Staff,
+    account,
+    admin_actions,
+    audit_actions,
+    audit_count,
+    staff_browser,
+)
+from tests.app.staff_support import StaffUser, fresh_code, make_staff
+from tests.app.support import db_session, form
+
+# Past STAFF_REAUTH_SECONDS: a session left open on a desk since the morning.
+LONG_AGO = 60 * 60
+CONFIRM = "Confirm it is you"
+
+
+@pytest.fixture
+def root(app: Flask) -> StaffUser:
+    return make_staff(app, "root", role="admin")
+
+
+@pytest.fixture
+def idle_admin(app: Flask, root: StaffUser) -> Staff:
+    """An administrator's session whose password and code were given an hour ago."""
+    return staff_browser(app).log_in(root.id, authenticated_ago=LONG_AGO)
+
+
+def _role(app: Flask, username: str) -> str | None:
+    with db_session(app) as session:
+        query = select(StaffAccount.role).where(StaffAccount.username == username)
+        return session.scalar(query)
+
+
+def test_a_session_open_for_long_makes_no_admin_change(app: Flask, idle_admin: Staff) -> None:
+    """A taken session (an unlocked laptop) makes no admin, resets no one, installs nothing."""
+    actions = admin_actions(app)
+    before = audit_count(app)
+    for path, data in actions:
+        response = idle_admin.post(path, data)
+        assert response.status_code == 401, f"{path} changed without the password: {response}"
+        assert CONFIRM in idle_admin.text(response), path
+    assert audit_count(app) == before
+    assert get_setting(db_session(app), "organisation") == "Raazdar"
+    assert _role(app, "newcomer") is None
+
+
+def test_the_password_and_a_code_send_the_change_on_with_what_was_typed(
+    app: Flask, idle_admin: Staff, root: StaffUser
+) -> None:
+    asked = idle_admin.post("/staff/admin/accounts/new", {"username": "deputy", "role": "admin"})
+    assert asked.status_code == 401
+    page = form(asked.get_data(as_text=True), "/staff/admin/accounts/new")
+    assert page.fields["username"] == "deputy"
+    assert page.fields["role"] == "admin"
+    fields = {**page.fields, "reauth_password": root.password, "reauth_code": fresh_code(app, root)}
+    done = idle_admin.client.post("/staff/admin/accounts/new", data=fields)
+    assert done.status_code == 200, done.status_code
+    assert _role(app, "deputy") == "admin"
+    assert audit_actions(app)[-2:] == ["staff-reauthenticated", "staff-added"]
+    # For the next few minutes this session's changes go through at once.
+    target = account(app, _id(app, "deputy"))
+    assert target is not None
+    role = idle_admin.post(f"/staff/admin/accounts/{target.id}/role", {"role": "staff"})
+    assert role.status_code == 303
+    assert _role(app, "deputy") == "staff"
+
+
+@pytest.mark.parametrize("wrong", ["password", "code"])
+def test_a_wrong_password_or_code_changes_nothing_and_counts(
+    app: Flask, idle_admin: Staff, root: StaffUser, wrong: str
+) -> None:
+    data = {
+        "username": "deputy",
+        "role": "admin",
+        "reauth_password": "not the password" if wrong == "password" else root.password,
+        "reauth_code": "000000" if wrong == "code" else fresh_code(app, root),
+    }
+    refused = idle_admin.post("/staff/admin/accounts/new", data)
+    assert refused.status_code == 401
+    assert "The password or code is wrong" in idle_admin.text(refused)
+    assert _role(app, "deputy") is None
+    assert "staff-reauthenticated" not in audit_actions(app)
+
+
+def test_a_confirmation_holds_for_its_own_session_only(
+    app: Flask, idle_admin: Staff, root: StaffUser
+) -> None:
+    other = staff_browser(app).log_in(root.id, authenticated_ago=LONG_AGO)
+    confirmed = idle_admin.post(
+        "/staff/admin/settings/resources",
+        {
+            "resources_en": "Help here",
+            "resources_ur": "مدد",
+            "reauth_password": root.password,
+            "reauth_code": fresh_code(app, root),
+        },
+    )
+    assert confirmed.status_code == 303
+    assert other.post("/staff/admin/accounts/new", {"username": "deputy"}).status_code == 401
+
+
+def test_a_file_chosen_is_asked_for_again(app: Flask, idle_admin: Staff) -> None:
+    response = idle_admin.client.post(
+        "/staff/admin/keyring/install",
+        data={"csrf_token": idle_admin.token(), "file": (io.BytesIO(b"{}"), "m")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 401
+    shown = response.get_data(as_text=True)
+    assert 'type="file"' in shown
+    assert 'enctype="multipart/form-data"' in shown
+
+
+def _id(app: Flask, username: str) -> str:
+    with db_session(app) as session:
+        found = session.scalar(select(StaffAccount.id).where(StaffAccount.username == username))
+        assert found is not None
+        return found
