@@ -58,6 +58,19 @@ def exchange(session: Session) -> None:
     session.commit()
 
 
+def take_up(session: Session) -> None:
+    """Take up an older run key offered since this request's exchange, before a tag is made.
+
+    A login looks for offers first and spends its code a password's hash later
+    (seconds, with a wait for the staff's slot): a host that met this one and
+    offered its key meanwhile began, from that moment, to read tags it cannot
+    open as old ones two steps on, and the code spent here under this run's own
+    key was accepted there again.
+    """
+    private = PrivateKey.derive(runkey.own().key, PERSON_RUN_HOST)
+    _take_up_oldest(session, private, private.public_key.raw.hex())
+
+
 def _take_up_oldest(session: Session, private: PrivateKey, me: str) -> None:
     offers = session.execute(
         select(RunKeyOffer.offerer, RunKeyOffer.sealed).where(RunKeyOffer.host == me)

@@ -58,6 +58,9 @@ _DRIFT_STEPS: Final = 1
 _CODE: Final = re.compile(r"[0-9]{6}")
 _THROTTLE_PERSON: Final = b"rz-staff-login"
 _DAY: Final = 24 * 60 * 60
+# Between a host's last look at the run keys offered to it (`runshare.take_up`) and
+# its write of a spent code's tag: one statement, a lock's wait at most.
+_SETTLE_SECONDS: Final = 5
 
 
 class AccountError(AppError):
@@ -570,6 +573,7 @@ def _use_code(session: Session, account: StaffAccount, secret: str, code: str) -
         return False
     totp = pyotp.TOTP(secret)
     now = int(time.time()) // totp.interval
+    runshare.take_up(session)
     run = runkey.current()
     for step in range(now - _DRIFT_STEPS, now + _DRIFT_STEPS + 1):
         if not hmac.compare_digest(totp.generate_otp(step), code):
@@ -609,7 +613,9 @@ def _spent(run: runkey.RunKey, account_id: str, spent: int, step: int, interval:
     reach = range(step, step + 2 * _DRIFT_STEPS + 1)
     if spent in {_step_tag(run, account_id, s) for s in reach}:
         return True
-    first = int(run.since) // interval
+    # A host that had looked at the offers a moment before this run met it may still be
+    # writing a tag under its own key: the doubt reaches that moment's step too.
+    first = int(run.since + _SETTLE_SECONDS) // interval
     if step > first + _DRIFT_STEPS:
         return False
     this_run = range(first - _DRIFT_STEPS, step + 2 * _DRIFT_STEPS + 1)

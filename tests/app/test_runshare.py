@@ -7,13 +7,15 @@ import secrets
 import time
 from collections.abc import Callable
 
+import pyotp
 import pytest
 from flask import Flask
 from sqlalchemy import text
 
 from app import runkey, runshare
 from app.models import RunHost, RunKeyOffer
-from crypto import PrivateKey
+from app.services import staff as staff_service
+from crypto import PrivateKey, verify_password
 from crypto.constants import PERSON_RUN_HOST
 from tests.app.staff_support import PASSWORD, fresh_code, make_staff, staff_client, submit_login
 from tests.app.support import db_session, row_counts
@@ -139,3 +141,37 @@ def test_runs_long_ended_do_not_pile_up(hosts: Hosts) -> None:
     shared = runkey.current().key
     hosts.on(0)
     assert shared == runkey.own().key  # host 1 took up host 0's key
+
+
+def test_a_code_spent_on_a_new_host_as_an_old_one_meets_it_is_refused_there(
+    hosts: Hosts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Host 1's first login looked for offered keys before host 0 met it and offered one, so
+    it spent the code under its own key; host 0 met it a second before a 30-second step
+    ended, and from two steps on took a tag it cannot read for an old one: the code, for
+    the step after the one it was spent in (the drift allows it), logged in on host 0."""
+    make_staff(hosts.apps[0], "bob")
+    alice = make_staff(hosts.apps[0], "alice")
+    submit_login(staff_client(hosts.on(0)), "bob", PASSWORD, "123456")  # host 0 is in use
+    boundary = (int(time.time()) // 30 + 2) * 30
+    clock = [boundary - 3.0]
+    monkeypatch.setattr(time, "time", lambda: clock[0])
+    checking = verify_password
+
+    def host_0_meets_host_1(encoded: str, password: str) -> bool:
+        # While host 1 checks the password, host 0 logs someone in and so meets host 1.
+        clock[0] = boundary - 1.0
+        hosts.on(0)
+        with hosts.apps[0].app_context(), db_session(hosts.apps[0]) as session:
+            runshare.exchange(session)
+        hosts.on(1)
+        clock[0] = boundary + 1.0
+        return checking(encoded, password)
+
+    monkeypatch.setattr(staff_service, "verify_password", host_0_meets_host_1)
+    code = pyotp.TOTP(alice.secret).generate_otp(boundary // 30 + 1)
+    assert submit_login(staff_client(hosts.on(1)), "alice", PASSWORD, code).status_code == 303
+    monkeypatch.setattr(staff_service, "verify_password", checking)
+    clock[0] = boundary + 2.0
+    replay = submit_login(staff_client(hosts.on(0)), "alice", PASSWORD, code)
+    assert replay.status_code == 401, "a code spent on a new host logged in again on an old one"
