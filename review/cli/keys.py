@@ -22,7 +22,7 @@ from crypto.errors import CryptoError
 from review import workspace as ws
 from review.cli import groups, sensitive
 from review.cli.base import Ctx, ask, make_console, pass_ctx
-from review.keys import ceremony, keyring, revocation
+from review.keys import ceremony, keyring, revocation, witness
 from review.keys.ceremony import CeremonyError
 from review.keys.enrolment import refresh_copy, rotate
 from review.keys.rewrap import hybrid_keys, rewrap
@@ -410,21 +410,45 @@ _abandon_unread = click.option(
 )
 
 
+_second_admin = click.option(
+    "--second-admin",
+    "second_admin",
+    type=_FILE,
+    help="A second administrator's key file, its holder present to type the passphrase: "
+    "one administrator alone may not retire the keys of a reviewer the keyring in force "
+    "lists, nor give the role.",
+)
+
+
+def _with_second(u: ws.Unlocked, path: Path | None) -> ws.Unlocked:
+    """The workspace acting with a second administrator present, if one was named."""
+    if path is None:
+        return u
+    file = _read_key_file(path)
+    return witness.second_admin(u, file, ask(file.label))
+
+
 @groups.keys.command("reviewer-revoke")
 @click.argument("reviewer")
 @_draft_out
 @_days
 @_abandon_unread
+@_second_admin
 @pass_ctx
 def reviewer_revoke(
-    c: Ctx, reviewer: str, draft_out: Path, days: int, abandon_unread: bool
+    c: Ctx,
+    reviewer: str,
+    draft_out: Path,
+    days: int,
+    abandon_unread: bool,
+    second_admin: Path | None,
 ) -> None:
     """Retire a reviewer's keys here, re-seal the workspace, and draft a keyring without them.
 
     Without the administrator's role it only drafts, until the keyring in force
     no longer lists them: then it retires their keys too.
     """
-    u = c.unlock()
+    u = _with_second(c.unlock(), second_admin)
     if reviewer == u.reviewer:
         raise CeremonyError(
             "a reviewer cannot revoke themselves",
@@ -478,12 +502,15 @@ def reviewer_revoke(
     multiple=True,
     type=_FILE,
     help="An authority key file of the keyring in force, its holder present (repeat: as "
-    "many as its threshold). Not needed when an administrator gives the role.",
+    "many as its threshold). Not needed when two administrators give the role.",
 )
+@_second_admin
 @pass_ctx
-def admin_grant(c: Ctx, reviewer: str, key_files: tuple[Path, ...]) -> None:
-    """Give a reviewer the administrator's role: an administrator, or the authorities, do."""
-    u = c.unlock()
+def admin_grant(
+    c: Ctx, reviewer: str, key_files: tuple[Path, ...], second_admin: Path | None
+) -> None:
+    """Give a reviewer the administrator's role: two administrators, or the authorities, do."""
+    u = _with_second(c.unlock(), second_admin)
     holders = []
     for path in key_files:
         file = _read_key_file(path)
@@ -492,7 +519,7 @@ def admin_grant(c: Ctx, reviewer: str, key_files: tuple[Path, ...]) -> None:
             raise CeremonyError(f"{path} holds no signing key")
         holders.append(pair.signing)
     given = revocation.grant(u, reviewer, holders)
-    by = f"{len(given)} authorities" if given else u.reviewer
+    by = f"{len(given)} authorities" if given else f"{u.reviewer} and {u.second}"
     click.echo(f"{reviewer} now administers this workspace (given by {by})")
 
 
@@ -533,10 +560,17 @@ def rotate_keys(c: Ctx, backup: Path | None, draft_out: Path, days: int, fast_kd
     help="Retire every key of yours that the keyring in force does not list.",
 )
 @_abandon_unread
+@_second_admin
 @pass_ctx
-def rewrap_cmd(c: Ctx, retire: tuple[int, ...], retire_old: bool, abandon_unread: bool) -> None:
+def rewrap_cmd(
+    c: Ctx,
+    retire: tuple[int, ...],
+    retire_old: bool,
+    abandon_unread: bool,
+    second_admin: Path | None,
+) -> None:
     """Re-seal everything under a new workspace key; retire old keys and delete their files."""
-    u = c.unlock()
+    u = _with_second(c.unlock(), second_admin)
     chosen = set(retire)
     if retire_old:
         _in_force(u)

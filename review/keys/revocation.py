@@ -1,13 +1,16 @@
 """Revoking a reviewer, and who administers after them.
 
-An administrator revokes at once (a key may have leaked). Once the authorities'
-keyring in force no longer lists a reviewer, any other reviewer may retire their
-keys too: the authorities have decided, and the workspace's only administrator,
-who cannot revoke themselves, must not stay in service for want of another. A
+Two administrators together revoke at once (a key may have leaked); one alone
+may not retire the keys of a reviewer the keyring in force lists, nor give the
+role, or she could give it to an accomplice and shut every colleague out. Once
+the authorities' keyring in force no longer lists a reviewer, any other
+reviewer may retire their keys too: the authorities have decided, and the
+workspace's only administrator, who cannot revoke themselves, must not stay in
+service for want of another. A
 revoked reviewer loses the administrator's role, and it passes to nobody by
 that act: whoever ran first would hold it, a colleague about to be revoked
-among them. An administrator, or the threshold of the keyring's authorities in
-force, gives it (`grant`).
+among them. Two administrators, or the threshold of the keyring's authorities in
+force, give it (`grant`).
 """
 
 from __future__ import annotations
@@ -69,7 +72,9 @@ def grant(u: Unlocked, reviewer: str, holders: Sequence[SigningKey]) -> list[Fin
         given = _givers(u, reviewer, holders)
         u.conn.execute("UPDATE reviewers SET role = 'admin' WHERE id = ?", (reviewer,))
         roster.put(u.conn, u.key)
-        detail = {"reviewer": reviewer, "authorities": [str(f) for f in given]}
+        detail: dict[str, object] = {"reviewer": reviewer, "authorities": [str(f) for f in given]}
+        if not given:
+            detail["second"] = u.second
         audit.append(u, "admin", None, detail)
     return given
 
@@ -87,11 +92,13 @@ def _givers(u: Unlocked, reviewer: str, holders: Sequence[SigningKey]) -> list[F
     given = sorted({k.verify_key.fingerprint for k in holders}, key=str)
     if not set(given) <= theirs:
         raise CeremonyError("a key file given is not an authority key of the keyring in force")
-    if not holders and not u.is_admin:
+    if not holders and (not u.is_admin or u.second in (None, u.reviewer)):
+        # One administrator alone could give it to an accomplice, and then the two retire
+        # every colleague's keys: it takes two of them, or the authorities' threshold.
         raise CeremonyError(
-            "only an administrator, or the keyring's authorities, may give the role",
-            hint=f"holders of {current.threshold} authority key(s) each give theirs "
-            "with --key-file",
+            "only two administrators together, or the keyring's authorities, may give the role",
+            hint=f"a second administrator brings their key file (--second-admin FILE), or"
+            f" holders of {current.threshold} authority key(s) each give theirs with --key-file",
         )
     if holders and len(given) < current.threshold:
         raise CeremonyError(

@@ -284,6 +284,9 @@ class Unlocked:
     signing: SigningKey
     key: WorkspaceKey
     history: tuple[WorkspaceKey, ...] = ()
+    # Another administrator who unlocked their own key here for this command
+    # (`review.keys.witness`): what one administrator must not do alone needs them.
+    second: str | None = None
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -330,6 +333,17 @@ class Unlocked:
                 f"only an administrator may {action}",
                 hint="unlock as a reviewer whose role is admin (the workspace's first is) and "
                 "whom the keyring in force lists",
+            )
+
+    def require_second_admin(self, action: str) -> None:
+        """Refuse `action` unless an administrator does it with another one present."""
+        self.require_admin(action)
+        if self.second is None or self.second == self.reviewer:
+            raise UnlockError(
+                f"one administrator alone may not {action}",
+                hint="a second administrator brings their key file and types its passphrase"
+                " (--second-admin FILE); with no other administrator, the authorities in"
+                " force decide (see docs/REVIEW.md, Roles)",
             )
 
     @property

@@ -579,6 +579,17 @@ def _bring_in_bob(c: Ceremony, tmp_path: Path) -> None:
     ok(_enrol(c, tmp_path / "bob.key", "bob", BOB))
 
 
+def _bob_second_admin(c: Ceremony, tmp_path: Path) -> tuple[str, ...]:
+    """Make Bob an administrator (two authorities give it) and name his key file as the
+    second administrator's: one alone may not retire the keys of a reviewer listed."""
+    ok(
+        run("--as", "bob", "keys", "admin-grant", "bob", "--key-file", str(c.holder(1)),
+            "--key-file", str(c.holder(3)), answers=f"{BOB}\n{HOLDER_PASS[0]}\n{HOLDER_PASS[2]}\n",
+            workspace=c.workspace)
+    )  # fmt: skip
+    return ("--second-admin", str(tmp_path / "bob.key"))
+
+
 def _bob_enrolled(c: Ceremony) -> bool:
     workspace = ws.Workspace.open(c.workspace)
     try:
@@ -728,7 +739,8 @@ def test_a_revoked_reviewer_opens_nothing_even_with_an_old_copy_of_the_workspace
             "bob",
             "--draft",
             str(tmp_path / "revoke-bob.json"),
-            answers=f"{ALICE}\n",
+            *_bob_second_admin(c, tmp_path),
+            answers=f"{ALICE}\n{BOB}\n",
             workspace=c.workspace,
         )
     )
@@ -784,7 +796,8 @@ def test_a_revoked_reviewer_opens_no_subkey_store_left_in_the_workspace(
             "bob",
             "--draft",
             str(tmp_path / "revoke-bob.json"),
-            answers=f"{ALICE}\n",
+            *_bob_second_admin(c, tmp_path),
+            answers=f"{ALICE}\n{BOB}\n",
             workspace=c.workspace,
         )
     )

@@ -27,7 +27,9 @@ from tests.review.subkey_bundles import Chain, seal_report
 ceremony = test_keys.ceremony
 
 
-def _revoke_bob(c: Ceremony, draft: Path, *extra: str) -> str:
+def _revoke_bob(c: Ceremony, draft: Path, *extra: str, second: Path | None = None) -> str:
+    """Alice revokes Bob; with `second`, that administrator's key file is there too (Bob's)."""
+    present = ("--second-admin", str(second)) if second is not None else ()
     result = run(
         "--as",
         "alice",
@@ -37,7 +39,8 @@ def _revoke_bob(c: Ceremony, draft: Path, *extra: str) -> str:
         "--draft",
         str(draft),
         *extra,
-        answers=f"{ALICE}\n",
+        *present,
+        answers=f"{ALICE}\n" + (f"{BOB}\n" if second is not None else ""),
         workspace=c.workspace,
     )
     return f"{result.exit_code}\n{result.output}"
@@ -57,14 +60,17 @@ def test_an_item_only_the_revoked_reviewer_opens_does_not_keep_them_in_service(
     )
     run("--as", "alice", "import", str(bundle), answers=f"{ALICE}\n", workspace=c.workspace)
     draft = tmp_path / "revoke-bob.json"
+    # Two administrators revoke a reviewer the keyring lists: here Bob consents, as one.
+    ok(_grant(c, "bob", 1, 3))
+    bob_file = tmp_path / "bob.key"
 
-    held = _revoke_bob(c, draft)
+    held = _revoke_bob(c, draft, second=bob_file)
     assert held.startswith("1\n"), held
     assert "sealed only to a key being retired" in held
     assert "--abandon-unread" in held
     assert not draft.exists()
 
-    done = _revoke_bob(c, draft, "--abandon-unread")
+    done = _revoke_bob(c, draft, "--abandon-unread", second=bob_file)
     assert done.startswith("0\n"), done
     assert "1 item(s) that only bob's keys open are given up" in done
     assert draft.exists()
@@ -171,7 +177,7 @@ def test_the_authorities_in_force_give_the_role_and_nobody_else_does(
     itself = run("--as", "bob", "keys", "admin-grant", "bob", answers=f"{BOB}\n",
                  workspace=c.workspace)  # fmt: skip
     assert itself.exit_code == 1
-    assert "only an administrator, or the keyring's authorities," in itself.output
+    assert "only two administrators together, or the keyring's authorities," in itself.output
     dropped = _grant(c, "alice", 1, 3)
     assert dropped.exit_code == 1
     assert "the keyring in force does not list alice" in dropped.output
@@ -231,3 +237,65 @@ def test_an_administrator_the_keyring_dropped_shuts_nobody_out(
     u = ws.Workspace.open(c.workspace).unlock("alice", lambda _label: ALICE)
     assert not u.is_admin
     u.workspace.close()
+
+
+def _key_rows(c: Ceremony) -> list[tuple[int, bytes]]:
+    workspace = ws.Workspace.open(c.workspace)
+    try:
+        return workspace.conn.execute("SELECT seq, wrapped FROM reviewer_keys").fetchall()
+    finally:
+        workspace.close()
+
+
+def test_one_administrator_alone_neither_gives_the_role_nor_retires_a_listed_colleague(
+    ceremony: Ceremony, tmp_path: Path
+) -> None:
+    """Alice, an administrator, turns: alone she makes an accomplice an administrator, or
+    retires the keys of every colleague the authorities' keyring lists."""
+    c = ceremony
+    _bring_in_bob(c, tmp_path)
+    wrapped = _key_rows(c)
+    (bobs,) = [str(seq) for seq, _ in wrapped if seq != 1]
+
+    granted = run("--as", "alice", "keys", "admin-grant", "bob", answers=f"{ALICE}\n",
+                  workspace=c.workspace)  # fmt: skip
+    assert granted.exit_code == 1, f"one administrator gave the role alone: {granted.output}"
+    assert "only two administrators together, or the keyring's authorities" in granted.output
+    retired = run("--as", "alice", "keys", "rewrap", "--retire", bobs, answers=f"{ALICE}\n",
+                  workspace=c.workspace)  # fmt: skip
+    assert retired.exit_code == 1, f"one administrator retired a colleague: {retired.output}"
+    assert "one administrator alone may not retire" in retired.output
+    draft = tmp_path / "revoke-bob.json"
+    revoked = _revoke_bob(c, draft)
+    assert revoked.startswith("1\n"), revoked
+    assert not draft.exists()
+    assert _key_rows(c) == wrapped
+    u = ws.Workspace.open(c.workspace).unlock("bob", lambda _label: BOB)
+    assert not u.is_admin
+    u.workspace.close()
+
+
+def test_a_second_administrator_present_lets_it_through_and_is_recorded(
+    ceremony: Ceremony, tmp_path: Path
+) -> None:
+    c = ceremony
+    _bring_in_bob(c, tmp_path)
+    bob_key = str(tmp_path / "bob.key")
+    # Bob is no administrator yet: his key is no second one.
+    early = run("--as", "alice", "keys", "admin-grant", "bob", "--second-admin", bob_key,
+                answers=f"{ALICE}\n{BOB}\n", workspace=c.workspace)  # fmt: skip
+    assert early.exit_code == 1
+    assert "bob is no administrator here" in early.output
+    ok(_grant(c, "bob", 1, 3))  # the authorities in force make him one
+    wrong = run("--as", "alice", "keys", "rewrap", "--retire", "2", "--second-admin", bob_key,
+                answers=f"{ALICE}\nnot bob's passphrase\n", workspace=c.workspace)  # fmt: skip
+    assert wrong.exit_code == 1
+    assert "does not open with that passphrase" in wrong.output
+
+    done = _revoke_bob(c, tmp_path / "revoke-bob.json", second=tmp_path / "bob.key")
+    assert done.startswith("0\n"), done
+    u = ws.Workspace.open(c.workspace).unlock("alice", lambda _label: ALICE)
+    rewraps = [e.detail for e in audit.entries(u) if e.action == "rewrap"]
+    u.workspace.close()
+    assert rewraps[-1] is not None
+    assert rewraps[-1]["second"] == "bob"
