@@ -91,6 +91,14 @@ class NoLongerAdmin(NoLongerStaff):
     """The administrator acting was removed, demoted or reset since their request came in."""
 
 
+class LockedForTheDay(ThrottledError):
+    """Past the day's limit: the account waits up to two days, or an administrator's reset.
+
+    Said only to whoever has the password or a session, before any password is
+    checked, so it tells nothing about the one typed.
+    """
+
+
 class AccountChanged(AccountError):
     """The account's credentials changed (an administrator's reset?) while this change ran."""
 
@@ -460,11 +468,15 @@ def confirm_enrolment(session: Session, account: StaffAccount, sealed: str, code
 
 
 def _check_throttle(session: Session, bucket: str) -> None:
+    """Refuse while the account is locked: for the day first, since that is the longer wait."""
     config = current_app.config
+    try:
+        throttle.check(session, _daily(bucket), config["STAFF_LOGIN_DAILY_FAILURES"], _DAY)
+    except ThrottledError as exc:
+        raise LockedForTheDay(str(exc)) from exc
     throttle.check(
         session, bucket, config["STAFF_LOGIN_FAILURES"], config["STAFF_LOGIN_WINDOW_SECONDS"]
     )
-    throttle.check(session, _daily(bucket), config["STAFF_LOGIN_DAILY_FAILURES"], _DAY)
 
 
 def _refuse(session: Session, bucket: str, account: StaffAccount | None) -> None:

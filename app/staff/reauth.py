@@ -22,7 +22,7 @@ from app.db import db_session
 from app.errors import ThrottledError
 from app.models import StaffAccount
 from app.services import staff as staff_service
-from app.staff import auth
+from app.staff import auth, views
 from app.staff.forms import ReauthForm
 
 # The confirmation's own fields: never carried along again.
@@ -42,8 +42,8 @@ def gate(account: StaffAccount) -> ResponseReturnValue | None:
         confirmed = staff_service.reauthenticate(
             db_session(), account, form.reauth_password.data or "", form.reauth_code.data or ""
         )
-    except ThrottledError:
-        return _page(form, throttled=True), 429
+    except ThrottledError as exc:
+        return _page(form, throttled=views.throttled(exc)), 429
     except staff_service.NoLongerStaff:
         auth.reload()
         abort(403)
@@ -53,7 +53,7 @@ def gate(account: StaffAccount) -> ResponseReturnValue | None:
     return None
 
 
-def _page(form: ReauthForm, *, failed: bool = False, throttled: bool = False) -> str:
+def _page(form: ReauthForm, *, failed: bool = False, throttled: str | None = None) -> str:
     carried = [(k, v) for k, v in request.form.items(multi=True) if k not in _OWN]
     files = sorted({name for name, f in request.files.items(multi=True) if f.filename})
     return render_template(
@@ -64,4 +64,5 @@ def _page(form: ReauthForm, *, failed: bool = False, throttled: bool = False) ->
         failed=failed,
         throttled=throttled,
         minutes=int(current_app.config["STAFF_REAUTH_SECONDS"]) // 60,
+        wait=views.window_minutes(),
     )

@@ -91,7 +91,12 @@ def login() -> ResponseReturnValue:
     return _login_page(form, failed=failed), status
 
 
-def _login_page(form: LoginForm, *, failed: bool = False, throttled: bool = False) -> str:
+def throttled(exc: ThrottledError) -> str:
+    """Which lock a throttled page speaks of: "day" (up to two days) or "window" (minutes)."""
+    return "day" if isinstance(exc, staff_service.LockedForTheDay) else "window"
+
+
+def _login_page(form: LoginForm, *, failed: bool = False, throttled: str | None = None) -> str:
     target = request.args.get("next", "")
     action = (
         url_for("staff.login", next=target) if _NEXT.fullmatch(target) else url_for("staff.login")
@@ -102,11 +107,11 @@ def _login_page(form: LoginForm, *, failed: bool = False, throttled: bool = Fals
         action=action,
         failed=failed,
         throttled=throttled,
-        minutes=_window_minutes(),
+        minutes=window_minutes(),
     )
 
 
-def _window_minutes() -> int:
+def window_minutes() -> int:
     """How long a throttled account waits at most, in the minutes the pages speak of.
 
     A failure counts in its window and the next (`app.throttle`): two windows.
@@ -131,9 +136,9 @@ def enrol() -> ResponseReturnValue:
             confirmed = staff_service.confirm_enrolment(
                 db_session(), account, sealed, form.code.data or ""
             )
-        except ThrottledError:
+        except ThrottledError as exc:
             auth.end_enrolment()
-            return _login_page(LoginForm(formdata=None), throttled=True), 429
+            return _login_page(LoginForm(formdata=None), throttled=throttled(exc)), 429
         except staff_service.AccountChanged:
             # A reset or removal came first: this enrolment is no longer the account's.
             auth.end_enrolment()
@@ -182,8 +187,8 @@ def change_password() -> ResponseReturnValue:
             staff_service.change_own_password(
                 db_session(), account, form.current.data or "", form.new.data or ""
             )
-        except ThrottledError:
-            return _password_page(form, throttled=True), 429
+        except ThrottledError as exc:
+            return _password_page(form, throttled=throttled(exc)), 429
         except staff_service.WrongPassword:
             form.current.errors = [_("Your current password is not right. Nothing changed.")]
             return _password_page(form), 403
@@ -213,12 +218,12 @@ def change_password() -> ResponseReturnValue:
     return _password_page(form), status
 
 
-def _password_page(form: ChangePasswordForm, *, throttled: bool = False) -> str:
+def _password_page(form: ChangePasswordForm, *, throttled: str | None = None) -> str:
     return render_template(
         "staff/password.html",
         form=form,
         throttled=throttled,
-        minutes=_window_minutes(),
+        minutes=window_minutes(),
         min_chars=PASSWORD_MIN_CHARS,
     )
 

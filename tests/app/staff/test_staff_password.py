@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import threading
+import time
 from collections.abc import Callable
 
 import pytest
@@ -169,6 +171,41 @@ def test_wrong_current_passwords_are_throttled_per_account(
     assert stored(app, alice) == before
     assert change(bobs, PASSWORD).status_code == 303
     assert ("login", "staff-login-throttled", {"username": "alice"}) in audit_trail(app)
+
+
+def test_an_account_locked_for_the_day_is_told_so_not_told_a_few_minutes(
+    make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the day's limit the page said "Wait 2 minutes" (two windows): the owner waited,
+    was refused again and again for up to two days, and was never told a reset lifts it.
+    What it says depends on the count alone, never on the password typed."""
+    app = make_app(
+        STAFF_LOGIN_FAILURES=3,
+        STAFF_LOGIN_WINDOW_SECONDS=60,
+        STAFF_LOGIN_DAILY_FAILURES=4,
+        SESSION_IDLE_SECONDS=3600,
+    )
+    alice = make_staff(app, "alice")
+    client = staff_client(app)
+    login(client, app, alice)
+    real, start = time.time, time.time()
+    for window in range(2):
+        # Two a window, two windows on: the window's own limit never bites.
+        monkeypatch.setattr(time, "time", lambda w=window: start + w * 121)
+        for _ in range(2):
+            assert change(client, "a wrong guess of it").status_code == 403
+    monkeypatch.setattr(time, "time", lambda: start + 2 * 121)
+    answers = [change(client, typed) for typed in (PASSWORD, "another wrong guess")]
+    assert [a.status_code for a in answers] == [429, 429]
+    shown = [html.unescape(a.get_data(as_text=True)) for a in answers]
+    assert "Wait 2 minutes" not in shown[0], "a lock of up to two days was called 2 minutes"
+    assert "up to two days" in shown[0]
+    assert "reset" in shown[0]
+    assert shown[0] == shown[1]
+    # And it is true: the two minutes pass, and it is still locked.
+    monkeypatch.setattr(time, "time", lambda: start + 2 * 121 + 180)
+    assert change(client, PASSWORD).status_code == 429
+    monkeypatch.setattr(time, "time", real)
 
 
 def test_a_visitor_without_a_session_is_sent_to_log_in(app: Flask) -> None:
