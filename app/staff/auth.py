@@ -40,13 +40,15 @@ ENROLMENT_SECONDS: Final = 10 * 60
 _KEPT: Final = ("lang",)
 
 
-def begin(account: StaffAccount) -> None:
-    """Start a fresh session for `account` (after both factors were checked)."""
+def begin(account: StaffAccount, *, authenticated: int | None = None) -> None:
+    """Start a fresh session for `account`: after both factors were checked, or
+    (`authenticated`, when they last were) in place of a session whose password changed."""
+    given = int(time.time()) if authenticated is None else authenticated
     end()
     config = current_app.config
     sessions.start_login(
         db_session(),
-        {SESSION_KEY: {"id": account.id, "epoch": account.epoch, "auth": int(time.time())}},
+        {SESSION_KEY: {"id": account.id, "epoch": account.epoch, "auth": given}},
         lifetime=int(config["STAFF_SESSION_MAX_SECONDS"]),
         idle=int(config["SESSION_IDLE_SECONDS"]),
         staff_id=account.id,
@@ -121,14 +123,17 @@ def current_staff() -> StaffAccount | None:
     return account
 
 
-def recently_authenticated() -> bool:
-    """Say whether this session's password and code were given within STAFF_REAUTH_SECONDS."""
+def authenticated_at() -> int:
+    """When this session's password and code were last given (0 if it says nothing)."""
     grants = sessions.current_login(db_session())
     data = grants.get(SESSION_KEY) if grants is not None else None
     given = data.get("auth") if isinstance(data, dict) else None
-    if not isinstance(given, int):
-        return False
-    age = time.time() - given
+    return given if isinstance(given, int) else 0
+
+
+def recently_authenticated() -> bool:
+    """Say whether this session's password and code were given within STAFF_REAUTH_SECONDS."""
+    age = time.time() - authenticated_at()
     return 0 <= age < int(current_app.config["STAFF_REAUTH_SECONDS"])
 
 

@@ -183,6 +183,8 @@ def change_password() -> ResponseReturnValue:
     status = 200
     if form.validate_on_submit():
         account = _account()
+        # A new password is no code: the new session is as recently confirmed as this one.
+        confirmed = auth.authenticated_at()
         try:
             staff_service.change_own_password(
                 db_session(), account, form.current.data or "", form.new.data or ""
@@ -210,7 +212,7 @@ def change_password() -> ResponseReturnValue:
                 "warn",
             )
             return redirect(url_for("staff.login"), code=303)
-        auth.begin(account)  # a fresh session for this device; the others ended
+        auth.begin(account, authenticated=confirmed)  # a fresh session; the others ended
         flash(_("Your password is changed. Every other session of your account has ended."), "ok")
         return redirect(url_for("staff.dashboard"), code=303)
     if request.method == "POST":

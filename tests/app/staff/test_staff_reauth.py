@@ -128,3 +128,18 @@ def _id(app: Flask, username: str) -> str:
         found = session.scalar(select(StaffAccount.id).where(StaffAccount.username == username))
         assert found is not None
         return found
+
+
+def test_a_password_change_confirms_no_admin_change(
+    app: Flask, idle_admin: Staff, root: StaffUser
+) -> None:
+    """Whoever holds the session and saw the password changes it (no code asked), and its
+    fresh session counted as a login's: every admin change went through with no code."""
+    new = "seven unrelated words for the new passphrase"
+    changed = idle_admin.post(
+        "/staff/account/password", {"current": root.password, "new": new, "repeated": new}
+    )
+    assert changed.status_code == 303
+    response = idle_admin.post("/staff/admin/accounts/new", {"username": "deputy", "role": "admin"})
+    assert response.status_code == 401, "a password change stood in for the code"
+    assert _role(app, "deputy") is None
