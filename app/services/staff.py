@@ -300,8 +300,10 @@ def change_own_password(session: Session, account: StaffAccount, current: str, n
     """Change `account`'s password after checking its current one, ending all its sessions.
 
     The caller starts a fresh session for the device that asked; every other
-    device is logged out. A wrong current password counts as a failed login of
-    the account (`ThrottledError` once there are too many) and changes nothing.
+    device is logged out. A wrong current password changes nothing and is not
+    counted against the account (`WrongPassword`: the caller counts it against
+    the session, which ends past the limit); an account throttled for its codes
+    is refused (`ThrottledError`).
     The new password is written only over the epoch the check was made in: a
     reset or removal that lands meanwhile stands (`AccountChanged`), since the
     account's owner, told it is coming, would otherwise put their own password
@@ -312,7 +314,7 @@ def change_own_password(session: Session, account: StaffAccount, current: str, n
     bucket = _bucket(account.username)
     _check_throttle(session, bucket)
     if not _pooled(lambda: verify_password(account.password_hash, current)):
-        _refuse(session, bucket, account)
+        session.rollback()
         raise WrongPassword("the current password is wrong")
     if new == current:
         raise SamePassword("the new password is the current one")
@@ -399,17 +401,20 @@ def authenticate(session: Session, username: str, password: str, code: str) -> L
 def reauthenticate(session: Session, account: StaffAccount, password: str, code: str) -> bool:
     """Check a logged-in account's password and a fresh code again, before a change it asks.
 
-    Throttled as a login is, and a wrong password counts too (whoever tries one
-    already holds the account's session, so its owner is not who it locks out):
-    a stolen session is no way to guess the password. The code is spent, as at a
-    login. Refused (`NoLongerStaff`) if the account changed since its session began.
+    A wrong password is `WrongPassword`, counted against the session by the
+    caller, not against the account: counted there, whoever sat at a laptop left
+    logged in locked its owner out of every login. Codes tried behind the right
+    password are counted and throttled as at a login, and the code is spent.
+    Refused (`NoLongerStaff`) if the account changed since its session began.
     """
     runshare.exchange(session)
     bucket = _bucket(account.username)
     _check_throttle(session, bucket)
     secret = _open(account.totp_secret)
-    right = _pooled(lambda: verify_password(account.password_hash, password))
-    if not right or secret is None or not _use_code(session, account, secret, code):
+    if not _pooled(lambda: verify_password(account.password_hash, password)):
+        session.rollback()
+        raise WrongPassword("the password is wrong")
+    if secret is None or not _use_code(session, account, secret, code):
         _refuse(session, bucket, account)
         return False
     try:
@@ -420,6 +425,12 @@ def reauthenticate(session: Session, account: StaffAccount, password: str, code:
     audit.record(session, account.username, "staff-reauthenticated", username=account.username)
     session.commit()
     return True
+
+
+def end_guessing_session(session: Session, account: StaffAccount) -> None:
+    """Audit that a session of `account` ended for typing too many wrong passwords."""
+    audit.record(session, account.username, "staff-session-ended", username=account.username)
+    session.commit()
 
 
 def enrolment(session: Session, account: StaffAccount, sealed: str) -> Enrolment:

@@ -27,6 +27,7 @@ from flask import abort, current_app, g, redirect, request, session, url_for
 from app import sessions
 from app.db import db_session
 from app.models import StaffAccount
+from app.services import staff as staff_service
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -145,6 +146,25 @@ def mark_authenticated() -> bool:
         return False
     renewed = {**grants, SESSION_KEY: {**data, "auth": int(time.time())}}  # type: ignore[dict-item]
     return sessions.regrant(db_session(), renewed)
+
+
+def wrong_password(account: StaffAccount) -> bool:
+    """Count a wrong password typed in this session; past the limit end it, and say so.
+
+    Counted against the session, not the account: whoever holds a session left open
+    gets a few guesses and loses it, and the account's owner is locked out of nothing.
+    """
+    grants = sessions.current_login(db_session())
+    data = grants.get(SESSION_KEY) if grants is not None else None
+    if grants is None or not isinstance(data, dict):
+        return True
+    wrong = data.get("wrong", 0)
+    wrong = (wrong if isinstance(wrong, int) else 0) + 1
+    if wrong > int(current_app.config["STAFF_LOGIN_FAILURES"]):
+        staff_service.end_guessing_session(db_session(), account)
+        end()
+        return True
+    return not sessions.regrant(db_session(), {**grants, SESSION_KEY: {**data, "wrong": wrong}})
 
 
 def reload() -> None:

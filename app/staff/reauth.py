@@ -44,6 +44,10 @@ def gate(account: StaffAccount) -> ResponseReturnValue | None:
         )
     except ThrottledError as exc:
         return _page(form, throttled=views.throttled(exc)), 429
+    except staff_service.WrongPassword:
+        if auth.wrong_password(account):
+            return views.session_ended()
+        return _page(form, failed=True), 401
     except staff_service.NoLongerStaff:
         auth.reload()
         abort(403)

@@ -192,6 +192,8 @@ def change_password() -> ResponseReturnValue:
         except ThrottledError as exc:
             return _password_page(form, throttled=throttled(exc)), 429
         except staff_service.WrongPassword:
+            if auth.wrong_password(account):
+                return session_ended()
             form.current.errors = [_("Your current password is not right. Nothing changed.")]
             return _password_page(form), 403
         except staff_service.SamePassword:
@@ -218,6 +220,12 @@ def change_password() -> ResponseReturnValue:
     if request.method == "POST":
         status = 400
     return _password_page(form), status
+
+
+def session_ended() -> ResponseReturnValue:
+    """Send a session ended for its wrong passwords to the login page, saying why."""
+    flash(_("Too many wrong passwords: this session has ended. Nothing changed."), "warn")
+    return redirect(url_for("staff.login"), code=303)
 
 
 def _password_page(form: ChangePasswordForm, *, throttled: str | None = None) -> str:
