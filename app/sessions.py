@@ -20,6 +20,7 @@ import datetime as dt
 import json
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -191,32 +192,36 @@ def current_login(db: Session, *, defer_touch: bool = False) -> dict[str, Any] |
     return grants
 
 
-def regrant(db: Session, grants: dict[str, Any]) -> bool:
-    """Replace what this visitor's live login grants, keeping its deadlines; commit.
+def regrant(db: Session, change: Callable[[dict[str, Any]], dict[str, Any]]) -> bool:
+    """Change what this visitor's live login grants, keeping its deadlines; commit.
 
-    Say whether there was a login to change (one ended meanwhile is left ended).
+    `change` is given the grants as the row holds them now, not as this request
+    first read them: a change made meanwhile by another request is built on, not
+    undone. Say whether there was a login to change.
     """
     ref = _reference()
     if ref is None or current_login(db) is None:
         return False
     row_id, key = ref
-    sealed = db.connection().execute(_SEALED_ROW, {"id": row_id}).scalar_one_or_none()
-    if sealed is None:
-        return False
-    payload = json.loads(TokenKey(key).open(sealed, _ROW_CONTEXT + row_id.encode()))
-    payload["data"] = grants
-    changed = db.execute(
-        update(SessionRow)
-        .where(SessionRow.id == row_id, SessionRow.sealed == sealed)
-        .values(sealed=_seal(key, row_id, payload))
-    )
-    if not changed.rowcount:  # type: ignore[attr-defined]
-        db.rollback()
-        return False
-    db.commit()
-    g.pop(_TOUCH, None)
-    g.raazdar_login = grants
-    return True
+    for _attempt in range(3):
+        sealed = db.connection().execute(_SEALED_ROW, {"id": row_id}).scalar_one_or_none()
+        if sealed is None:
+            return False
+        payload = json.loads(TokenKey(key).open(sealed, _ROW_CONTEXT + row_id.encode()))
+        data = payload.get("data")
+        payload["data"] = grants = change(data if isinstance(data, dict) else {})
+        changed = db.execute(
+            update(SessionRow)
+            .where(SessionRow.id == row_id, SessionRow.sealed == sealed)
+            .values(sealed=_seal(key, row_id, payload))
+        )
+        if changed.rowcount:  # type: ignore[attr-defined]
+            db.commit()
+            g.pop(_TOUCH, None)
+            g.raazdar_login = grants
+            return True
+        db.rollback()  # another request re-sealed it meanwhile: build on what it wrote
+    return False
 
 
 def end_login(db: Session, *, commit: bool = True) -> None:
@@ -387,12 +392,18 @@ def _open_login(db: Session, *, defer_touch: bool = False) -> dict[str, Any] | N
     # load is not a database write every time.
     if now - seen >= max(1, idle // 10):
         payload["seen"] = now
-        sealed = _seal(key, row_id, payload)
-        db.execute(update(SessionRow).where(SessionRow.id == row_id).values(sealed=sealed))
-        if defer_touch:
+        read, sealed = sealed, _seal(key, row_id, payload)
+        # Only over the row as read: written over a change made meanwhile (a wrong
+        # password counted, a confirmation given: `regrant`), it undid that change.
+        touched = db.execute(
+            update(SessionRow)
+            .where(SessionRow.id == row_id, SessionRow.sealed == read)
+            .values(sealed=sealed)
+        )
+        if not defer_touch:
+            db.commit()
+        elif touched.rowcount:  # type: ignore[attr-defined]
             # One commit, and one flush of the disk, with the report the request carries.
             g.setdefault(_TOUCH, (row_id, sealed))
-        else:
-            db.commit()
     data = payload.get("data")
     return data if isinstance(data, dict) else None

@@ -140,12 +140,16 @@ def recently_authenticated() -> bool:
 
 def mark_authenticated() -> bool:
     """Note in this session's row that its password and code were given again just now."""
-    grants = sessions.current_login(db_session())
-    data = grants.get(SESSION_KEY) if grants is not None else None
+    given = int(time.time())
+    return sessions.regrant(db_session(), lambda grants: _staff_change(grants, auth=given))
+
+
+def _staff_change(grants: dict[str, Any], **values: object) -> dict[str, Any]:
+    """The grants with `values` set in the staff session's part (unchanged without one)."""
+    data = grants.get(SESSION_KEY)
     if not isinstance(data, dict):
-        return False
-    renewed = {**grants, SESSION_KEY: {**data, "auth": int(time.time())}}  # type: ignore[dict-item]
-    return sessions.regrant(db_session(), renewed)
+        return grants
+    return {**grants, SESSION_KEY: {**data, **values}}
 
 
 def wrong_password(account: StaffAccount) -> bool:
@@ -154,17 +158,21 @@ def wrong_password(account: StaffAccount) -> bool:
     Counted against the session, not the account: whoever holds a session left open
     gets a few guesses and loses it, and the account's owner is locked out of nothing.
     """
-    grants = sessions.current_login(db_session())
-    data = grants.get(SESSION_KEY) if grants is not None else None
-    if grants is None or not isinstance(data, dict):
-        return True
-    wrong = data.get("wrong", 0)
-    wrong = (wrong if isinstance(wrong, int) else 0) + 1
-    if wrong > int(current_app.config["STAFF_LOGIN_FAILURES"]):
-        staff_service.end_guessing_session(db_session(), account)
-        end()
-        return True
-    return not sessions.regrant(db_session(), {**grants, SESSION_KEY: {**data, "wrong": wrong}})
+    counted: list[int] = []
+
+    def count(grants: dict[str, Any]) -> dict[str, Any]:
+        data = grants.get(SESSION_KEY)
+        wrong = data.get("wrong", 0) if isinstance(data, dict) else 0
+        counted.append((wrong if isinstance(wrong, int) else 0) + 1)
+        return _staff_change(grants, wrong=counted[-1])
+
+    if sessions.regrant(db_session(), count) and counted[-1] <= int(
+        current_app.config["STAFF_LOGIN_FAILURES"]
+    ):
+        return False
+    staff_service.end_guessing_session(db_session(), account)
+    end()
+    return True
 
 
 def reload() -> None:

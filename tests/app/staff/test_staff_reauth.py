@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import io
+import threading
+import time
+from typing import Any
 
 import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from app import sessions
+from app.db import db_session as app_db_session
 from app.models import StaffAccount
 from app.settings import get_setting
 from tests.app.staff.test_staff_admin import (
@@ -19,7 +24,7 @@ from tests.app.staff.test_staff_admin import (
     staff_browser,
 )
 from tests.app.staff_support import StaffUser, fresh_code, make_staff
-from tests.app.support import db_session, form
+from tests.app.support import db_session, form, login_grants
 
 # Past STAFF_REAUTH_SECONDS: a session left open on a desk since the morning.
 LONG_AGO = 60 * 60
@@ -143,3 +148,41 @@ def test_a_password_change_confirms_no_admin_change(
     response = idle_admin.post("/staff/admin/accounts/new", {"username": "deputy", "role": "admin"})
     assert response.status_code == 401, "a password change stood in for the code"
     assert _role(app, "deputy") is None
+
+
+def test_a_page_loaded_meanwhile_undoes_nothing_the_session_row_was_given(
+    app: Flask, idle_admin: Staff, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page load that moves the idle deadline re-sealed the row as it had read it: a wrong
+    password counted meanwhile (or a confirmation given) was undone, so whoever held the
+    session could guess the password on and on, loading a page beside each guess."""
+    cookie = idle_admin.client.get_cookie("rz")
+    assert cookie is not None
+    sealing = sessions._seal
+    counted: list[bool] = []
+
+    def guess_meanwhile(key: bytes, row_id: str, payload: dict[str, Any]) -> str:
+        if not counted:
+            counted.append(True)
+
+            def count() -> None:
+                with app.test_request_context("/", headers={"Cookie": f"rz={cookie.value}"}):
+                    counted.append(
+                        sessions.regrant(
+                            app_db_session(), lambda g: {**g, "staff": {**g["staff"], "wrong": 3}}
+                        )
+                    )
+
+            thread = threading.Thread(target=count)
+            thread.start()
+            thread.join(timeout=30)
+        return sealing(key, row_id, payload)
+
+    later = time.time() + app.config["SESSION_IDLE_SECONDS"] // 5
+    monkeypatch.setattr(time, "time", lambda: later)
+    monkeypatch.setattr(sessions, "_seal", guess_meanwhile)
+    assert idle_admin.client.get("/staff/").status_code == 200
+    assert counted == [True, True]
+    grants = login_grants(app, idle_admin.client)
+    assert grants is not None
+    assert grants["staff"].get("wrong") == 3, "a page load undid a wrong password counted"
