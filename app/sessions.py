@@ -245,6 +245,15 @@ def end_staff_logins(db: Session, staff_id: str) -> None:
     db.execute(delete(SessionRow).where(SessionRow.staff_id == staff_id))
 
 
+def end_other_staff_logins(db: Session, staff_id: str) -> int:
+    """Delete every login of a staff account but this visitor's; return how many (no commit)."""
+    ref = _reference()
+    query = delete(SessionRow).where(SessionRow.staff_id == staff_id)
+    if ref is not None:
+        query = query.where(SessionRow.id != ref[0])
+    return int(db.execute(query).rowcount or 0)  # type: ignore[attr-defined]
+
+
 def sweep(db: Session) -> int:
     """Delete the rows of logins that ended before today; return how many (no commit)."""
     result = db.execute(delete(SessionRow).where(SessionRow.expires_day < today()))

@@ -427,6 +427,15 @@ def reauthenticate(session: Session, account: StaffAccount, password: str, code:
     return True
 
 
+def end_other_sessions(session: Session, account: StaffAccount) -> int:
+    """End every session of `account` but the one asking (a device lost, a cookie copied)."""
+    hold_staff(session, account)
+    ended = sessions.end_other_staff_logins(session, account.id)
+    audit.record(session, account.username, "staff-sessions-ended", username=account.username)
+    session.commit()
+    return ended
+
+
 def end_guessing_session(session: Session, account: StaffAccount) -> None:
     """Audit that a session of `account` ended for typing too many wrong passwords."""
     audit.record(session, account.username, "staff-session-ended", username=account.username)

@@ -222,6 +222,21 @@ def change_password() -> ResponseReturnValue:
     return _password_page(form), status
 
 
+@bp.post("/account/sessions/end")
+@staff_required
+def end_other_sessions() -> ResponseReturnValue:
+    """Log out every other device of one's account; this one stays in."""
+    if not ActionForm().validate_on_submit():
+        return redirect(url_for("staff.change_password"), code=303)
+    try:
+        staff_service.end_other_sessions(db_session(), _account())
+    except staff_service.NoLongerStaff:
+        auth.reload()
+        abort(403)
+    flash(_("Every other session of your account has ended."), "ok")
+    return redirect(url_for("staff.change_password"), code=303)
+
+
 def session_ended() -> ResponseReturnValue:
     """Send a session ended for its wrong passwords to the login page, saying why."""
     flash(_("Too many wrong passwords: this session has ended. Nothing changed."), "warn")
@@ -232,6 +247,7 @@ def _password_page(form: ChangePasswordForm, *, throttled: str | None = None) ->
     return render_template(
         "staff/password.html",
         form=form,
+        action_form=ActionForm(formdata=None),
         throttled=throttled,
         minutes=window_minutes(),
         min_chars=PASSWORD_MIN_CHARS,

@@ -315,3 +315,17 @@ def test_a_reset_landing_just_after_a_change_ends_the_session_it_began(
     assert not failed, failed
     assert response.status_code == 303
     assert not logged_in(laptop), "the session the change began outlived the reset"
+
+
+def test_logging_out_every_other_device_ends_their_sessions_and_keeps_this_one(
+    app: Flask, two_devices: tuple[FlaskClient, FlaskClient]
+) -> None:
+    """A laptop lost, or a cookie copied: its owner could end that session only by changing
+    the password (or by an administrator's reset), there was no way to log it out alone."""
+    here, lost = two_devices
+    token = page_token(here, PATH, "/staff/account/sessions/end")
+    response = here.post("/staff/account/sessions/end", data={"csrf_token": token})
+    assert response.status_code == 303
+    assert not logged_in(lost), "the other device is still logged in"
+    assert logged_in(here)
+    assert audit_trail(app)[-1] == ("alice", "staff-sessions-ended", {"username": "alice"})
