@@ -16,6 +16,7 @@ from crypto.packet import open_packet
 from review import escalation
 from review.cli import groups
 from review.cli.base import PROG, Ctx, ask, compose, make_console, parse_date, pass_ctx
+from review.cli.keys import second_admin_option, with_second
 from review.cli.sensitive import ask as asked
 from review.cli.sensitive import asked_lines, warn_argument, warn_unless_number
 from review.errors import InvalidValue, ReviewError
@@ -303,10 +304,11 @@ def _report_sent(esc: escalation.Escalation, out: Path) -> None:
 
 @groups.escalation.command("rule")
 @click.argument("countersignatures", type=click.IntRange(0, 3))
+@second_admin_option
 @pass_ctx
-def escalation_rule(c: Ctx, countersignatures: int) -> None:
+def escalation_rule(c: Ctx, countersignatures: int, second_admin: Path | None) -> None:
     """Set how many other reviewers countersign each new packet (1 = two-person rule; admins)."""
-    escalation.set_policy(c.unlock(), countersignatures)
+    escalation.set_policy(with_second(c.unlock(), second_admin), countersignatures)
     click.echo(f"new packets need {countersignatures} countersignature(s)")
 
 

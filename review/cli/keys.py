@@ -410,17 +410,17 @@ _abandon_unread = click.option(
 )
 
 
-_second_admin = click.option(
+second_admin_option = click.option(
     "--second-admin",
     "second_admin",
     type=_FILE,
     help="A second administrator's key file, its holder present to type the passphrase: "
     "one administrator alone may not retire the keys of a reviewer the keyring in force "
-    "lists, nor give the role.",
+    "lists, give the role, or weaken the escalation rule.",
 )
 
 
-def _with_second(u: ws.Unlocked, path: Path | None) -> ws.Unlocked:
+def with_second(u: ws.Unlocked, path: Path | None) -> ws.Unlocked:
     """The workspace acting with a second administrator present, if one was named."""
     if path is None:
         return u
@@ -433,7 +433,7 @@ def _with_second(u: ws.Unlocked, path: Path | None) -> ws.Unlocked:
 @_draft_out
 @_days
 @_abandon_unread
-@_second_admin
+@second_admin_option
 @pass_ctx
 def reviewer_revoke(
     c: Ctx,
@@ -448,7 +448,7 @@ def reviewer_revoke(
     Without the administrator's role it only drafts, until the keyring in force
     no longer lists them: then it retires their keys too.
     """
-    u = _with_second(c.unlock(), second_admin)
+    u = with_second(c.unlock(), second_admin)
     if reviewer == u.reviewer:
         raise CeremonyError(
             "a reviewer cannot revoke themselves",
@@ -504,13 +504,13 @@ def reviewer_revoke(
     help="An authority key file of the keyring in force, its holder present (repeat: as "
     "many as its threshold). Not needed when two administrators give the role.",
 )
-@_second_admin
+@second_admin_option
 @pass_ctx
 def admin_grant(
     c: Ctx, reviewer: str, key_files: tuple[Path, ...], second_admin: Path | None
 ) -> None:
     """Give a reviewer the administrator's role: two administrators, or the authorities, do."""
-    u = _with_second(c.unlock(), second_admin)
+    u = with_second(c.unlock(), second_admin)
     holders = []
     for path in key_files:
         file = _read_key_file(path)
@@ -560,7 +560,7 @@ def rotate_keys(c: Ctx, backup: Path | None, draft_out: Path, days: int, fast_kd
     help="Retire every key of yours that the keyring in force does not list.",
 )
 @_abandon_unread
-@_second_admin
+@second_admin_option
 @pass_ctx
 def rewrap_cmd(
     c: Ctx,
@@ -570,7 +570,7 @@ def rewrap_cmd(
     second_admin: Path | None,
 ) -> None:
     """Re-seal everything under a new workspace key; retire old keys and delete their files."""
-    u = _with_second(c.unlock(), second_admin)
+    u = with_second(c.unlock(), second_admin)
     chosen = set(retire)
     if retire_old:
         _in_force(u)

@@ -122,10 +122,16 @@ def policy(u: Unlocked) -> int:
 
 
 def set_policy(u: Unlocked, countersignatures: int) -> None:
-    """Set the rule for new packets (administrators only): 0, or 1 for two persons, …"""
+    """Set the rule for new packets (administrators only): 0, or 1 for two persons, …
+
+    One administrator alone may make it stricter, not weaker: else she lifted the
+    two-person rule and escalated alone, the very thing it forbids.
+    """
     u.require_admin("set the escalation rule")
     if not 0 <= countersignatures <= 3:
         raise InvalidValue("countersignatures must be between 0 and 3")
+    if countersignatures < policy(u):
+        u.require_second_admin("weaken the escalation rule")
     with transaction(u.conn) as conn:
         conn.execute(
             "INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",

@@ -299,3 +299,23 @@ def test_a_second_administrator_present_lets_it_through_and_is_recorded(
     u.workspace.close()
     assert rewraps[-1] is not None
     assert rewraps[-1]["second"] == "bob"
+
+
+def test_one_administrator_alone_cannot_lift_the_two_person_rule(
+    ceremony: Ceremony, tmp_path: Path
+) -> None:
+    """Alice, an administrator, sets the escalation rule back to 0 alone, then escalates
+    alone: the two-person rule her colleagues count on held only while she agreed."""
+    c = ceremony
+    _bring_in_bob(c, tmp_path)
+
+    def rule(n: str, *extra: str, answers: str = f"{ALICE}\n") -> Result:
+        return run("--as", "alice", "escalation", "rule", n, *extra, answers=answers,
+                   workspace=c.workspace)  # fmt: skip
+
+    ok(rule("1"))  # stricter: one alone may
+    lifted = rule("0")
+    assert lifted.exit_code == 1, f"one administrator lifted the two-person rule: {lifted.output}"
+    assert "one administrator alone may not weaken the escalation rule" in lifted.output
+    ok(_grant(c, "bob", 1, 3))
+    ok(rule("0", "--second-admin", str(tmp_path / "bob.key"), answers=f"{ALICE}\n{BOB}\n"))
