@@ -81,6 +81,7 @@ def bodies_keygen(out: Path, label: str, fast_kdf: bool) -> None:
 @click.option("--key-file", type=_FILE, help="The body's key file (only its public keys are read).")
 @click.option("--encryption-key", help="The body's X25519 key (rz-x25519-public:…).")
 @click.option("--signing-key", help="The body's Ed25519 key (rz-ed25519-public:…).")
+@second_admin_option
 @pass_ctx
 def bodies_add(
     c: Ctx,
@@ -91,6 +92,7 @@ def bodies_add(
     key_file: Path | None,
     encryption_key: str | None,
     signing_key: str | None,
+    second_admin: Path | None,
 ) -> None:
     """Register a body and its keys (administrators only)."""
     if (key_file is None) == (encryption_key is None):
@@ -107,7 +109,7 @@ def bodies_add(
     name = name or asked("The body's name")
     jurisdiction = jurisdiction or asked("Where and over whom it has authority")
     body = bodies.add_body(
-        c.unlock(),
+        with_second(c.unlock(), second_admin),
         name=name,
         jurisdiction=jurisdiction,
         contact=compose(contact, contact_file),

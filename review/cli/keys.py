@@ -416,7 +416,8 @@ second_admin_option = click.option(
     type=_FILE,
     help="A second administrator's key file, its holder present to type the passphrase: "
     "one administrator alone may not retire the keys of a reviewer the keyring in force "
-    "lists, give the role, or weaken the escalation rule.",
+    "lists, give the role, weaken the escalation rule, or give a retired body's name to a "
+    "new key.",
 )
 
 

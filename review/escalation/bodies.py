@@ -96,7 +96,10 @@ def add_body(
     encryption_key: PublicKey,
     signing_key: VerifyKey | None,
 ) -> Body:
-    """Register a body (administrators only); its name must be new here."""
+    """Register a body (administrators only); its name must be new here.
+
+    A retired body's name may come back with a new key, given by two administrators.
+    """
     u.require_admin("add an escalation body")
     name = _line(name, "name", 200)
     jurisdiction = _line(jurisdiction, "jurisdiction", 200)
@@ -109,6 +112,10 @@ def add_body(
         raise InvalidValue(f"a body named {name!r} is already registered")
     if any(b.encryption_key == encryption_key for b in existing):
         raise InvalidValue("a body with this key is (or was) registered")
+    if any(b.name.casefold() == name.casefold() for b in existing):
+        # One alone retired the real body and gave its name to a key of her own: colleagues
+        # escalating to the name they know sealed their packets to her.
+        u.require_second_admin("give a retired body's name to a new key")
     with transaction(u.conn) as conn:
         body_id = int(conn.execute("SELECT coalesce(max(id), 0) + 1 FROM bodies").fetchone()[0])
         body = Body(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import Result
 
-from crypto import KeyFile
+from crypto import KeyFile, PrivateKey
 from crypto.errors import DecryptionError
 from crypto.workspace import WorkspaceKey
 from review import workspace as ws
@@ -319,3 +319,28 @@ def test_one_administrator_alone_cannot_lift_the_two_person_rule(
     assert "one administrator alone may not weaken the escalation rule" in lifted.output
     ok(_grant(c, "bob", 1, 3))
     ok(rule("0", "--second-admin", str(tmp_path / "bob.key"), answers=f"{ALICE}\n{BOB}\n"))
+
+
+def test_one_administrator_alone_cannot_give_a_retired_bodys_name_to_her_own_key(
+    ceremony: Ceremony, tmp_path: Path
+) -> None:
+    """Alice retires the commission colleagues escalate to and registers its name again
+    with a key she holds: their next packets to "NCHR" are sealed to her."""
+    c = ceremony
+    _bring_in_bob(c, tmp_path)
+
+    def add(key: str, *extra: str, answers: str = f"{ALICE}\n") -> Result:
+        return run("--as", "alice", "bodies", "add", "--name", "NCHR", "--jurisdiction", "PK",
+                   "--contact", "by hand", "--encryption-key", key, *extra, answers=answers,
+                   workspace=c.workspace)  # fmt: skip
+
+    ok(add(PrivateKey.generate().public_key.to_text()))
+    ok(run("--as", "alice", "bodies", "retire", "1", answers=f"{ALICE}\n", workspace=c.workspace))
+    hers = PrivateKey.generate().public_key.to_text()
+    taken = add(hers)
+    assert taken.exit_code == 1, (
+        f"one administrator gave the body's name to her key: {taken.output}"
+    )
+    assert "one administrator alone may not give a retired body's name" in taken.output
+    ok(_grant(c, "bob", 1, 3))
+    ok(add(hers, "--second-admin", str(tmp_path / "bob.key"), answers=f"{ALICE}\n{BOB}\n"))
