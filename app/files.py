@@ -164,6 +164,33 @@ def overwrite(path: Path) -> None:
         os.close(fd)
 
 
+def replace_overwriting(source: Path, target: Path) -> None:
+    """Rename `source` over `target`, then write zeros over the file it replaced.
+
+    For keys: a rename alone leaves the old key's bytes in freed blocks. The old
+    file is held open across the rename and overwritten only once the rename is
+    durable, so a crash at any step leaves `target` a whole key, the old or the
+    new one (the old one's bytes stay only if the crash falls between the two).
+    """
+    fd = os.open(source, os.O_RDONLY | os.O_NOFOLLOW)
+    try:
+        os.fsync(fd)  # the new key is on the disk before any name points at it
+    finally:
+        os.close(fd)
+    try:
+        old: int | None = os.open(target, os.O_WRONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        old = None
+    try:
+        os.replace(source, target)
+        fsync_directory(target.parent)
+        if old is not None:
+            overwrite_fd(old)
+    finally:
+        if old is not None:
+            os.close(old)
+
+
 def age(path: Path) -> float:
     """Seconds since anything last changed a file or, for a directory, anything in it."""
     # The inode change time, because publishing resets the other times to the

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.errors import InstanceError, KeyringUnavailable
+from app.files import replace_overwriting
 from app.instance import InstancePaths, write_private
 from app.noatime import read_quietly
 from crypto import (
@@ -99,6 +100,11 @@ def install_timestamp(
 def write_replacing(target: Path, data: bytes) -> None:
     """Write a private file beside `target` and rename it over `target`."""
     write_whole(target, data, os.replace)
+
+
+def write_replacing_key(target: Path, data: bytes) -> None:
+    """Write a private file beside `target`, rename it over `target`, overwrite the old one."""
+    write_whole(target, data, replace_overwriting)
 
 
 def write_whole(target: Path, data: bytes, place: Callable[[Path, Path], None]) -> None:

@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any, Final
 
 from app.errors import InstanceError
+from app.files import replace_overwriting
 from app.instance import InstanceConfig, InstancePaths, write_private
-from app.keyring import write_replacing
+from app.keyring import write_replacing_key
 from crypto import CodenameParams, CryptoError, InstanceListing, Manifest, SigningKey, VerifyKey
 from crypto.onion import OnionServiceKey
 
@@ -117,7 +118,7 @@ def promote(manifest: Manifest, paths: InstancePaths) -> Promoted:
         and _signing(paths.signing_key).verify_key not in listing.server_keys
     )
     if signing:
-        pending.replace(paths.signing_key)
+        replace_overwriting(pending, paths.signing_key)
     current, following = onion_paths(paths)
     onion = (
         following.exists()
@@ -125,7 +126,7 @@ def promote(manifest: Manifest, paths: InstancePaths) -> Promoted:
         and _address(current) not in listing.onions
     )
     if onion:
-        following.replace(current)
+        replace_overwriting(following, current)
     return Promoted(signing, onion)
 
 
@@ -157,7 +158,7 @@ def rotate_onion(paths: InstancePaths) -> str:
 
 def rotate_secret_key(paths: InstancePaths) -> None:
     """Replace the Flask secret key: every session and API challenge made under it ends."""
-    write_replacing(paths.secret_key, secrets.token_bytes(32))
+    write_replacing_key(paths.secret_key, secrets.token_bytes(32))
 
 
 def _signing(path: Path) -> SigningKey:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -250,6 +251,68 @@ def test_an_onion_changeover_lists_both_then_retires_the_old(
     assert raazdar(runner, instance, "keyring", "install", str(only_new)).exit_code == 0
     assert OnionServiceKey.from_tor(onion_paths(paths)[0].read_text()).address == new
     assert not onion_paths(paths)[1].exists()
+
+
+def held(path: Path) -> int:
+    """A descriptor on a key file's inode, as a seizer of freed blocks would read them."""
+    return os.open(path, os.O_RDONLY)
+
+
+def read_held(fd: int) -> bytes:
+    try:
+        return os.pread(fd, 4096, 0)
+    finally:
+        os.close(fd)
+
+
+# Files only: the database plays no part.
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_promoting_a_rotated_signing_key_overwrites_the_old_one_in_place(
+    instance: Path, tmp_path: Path, runner: CliRunner
+) -> None:
+    paths = InstancePaths(instance)
+    old = paths.signing_key.read_bytes()
+    assert raazdar(runner, instance, "rotate", "signing-key").exit_code == 0
+    new = SigningKey.from_text(pending_signing_path(paths).read_text().strip()).verify_key
+    fd = held(paths.signing_key)
+    keyring = successor_file(instance, tmp_path, instance=listing(instance, server_keys=(new,)))
+    assert raazdar(runner, instance, "keyring", "install", str(keyring)).exit_code == 0
+    assert SigningKey.from_text(paths.signing_key.read_text().strip()).verify_key == new
+    left = read_held(fd)
+    assert left == bytes(len(old)), "the retired signing key's bytes are still on the disk"
+
+
+# Files only: the database plays no part.
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_retiring_the_old_onion_overwrites_its_key_in_place(
+    instance: Path, tmp_path: Path, runner: CliRunner
+) -> None:
+    paths = InstancePaths(instance)
+    current, following = onion_paths(paths)
+    assert raazdar(runner, instance, "rotate", "onion").exit_code == 0
+    new = OnionServiceKey.from_tor(following.read_text()).address
+    old = current.read_bytes()
+    fd = held(current)
+    only_new = successor_file(instance, tmp_path, instance=listing(instance, onions=(new,)))
+    assert raazdar(runner, instance, "keyring", "install", str(only_new)).exit_code == 0
+    assert OnionServiceKey.from_tor(current.read_text()).address == new
+    left = read_held(fd)
+    assert left == bytes(len(old)), "the retired onion's key is still on the disk"
+
+
+# Files only: the database plays no part.
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_rotating_the_secret_key_overwrites_the_old_one_in_place(
+    instance: Path, runner: CliRunner
+) -> None:
+    paths = InstancePaths(instance)
+    old = paths.secret_key.read_bytes()
+    fd = held(paths.secret_key)
+    assert raazdar(runner, instance, "rotate", "secret-key").exit_code == 0
+    assert paths.secret_key.read_bytes() != old
+    assert len(paths.secret_key.read_bytes()) == 32
+    left = read_held(fd)
+    assert left == bytes(len(old)), "the old secret key's bytes are still on the disk"
 
 
 # -- the timestamp ceremony, server side -------------------------------------------
