@@ -4,6 +4,7 @@ Each module adds its commands to the one `main` group when imported here.
 """
 
 from app.cli import (
+    backup,
     exchange,
     instance,
     keyring,
@@ -17,6 +18,7 @@ from app.cli import (
 from app.cli.base import main
 
 __all__ = [
+    "backup",
     "exchange",
     "instance",
     "keyring",

@@ -1,0 +1,137 @@
+"""`raazdar backup`: the instance as one tar on a pipe, holding what deploy/README.md §1.7 lists.
+
+Copied by hand as the README used to say, the database first landed on the
+server's disk unencrypted (`sqlite3 raazdar.db ".backup copy.db"` makes it 0644
+under the usual umask 022, and its bytes outlive `rm`), and each file kept its
+times. Here nothing is written but the stream: every member is dated the epoch,
+owned by 0 and private; the store gives only its swept envelopes; the database
+comes rebuilt, with no free page.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import pty
+import sqlite3
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from app.cli import main
+from app.instance import InstancePaths
+from app.kdf_pool import SLOT_DIR
+from app.store import HOLDING_NAME
+from tests.app.support import Visitor
+
+# Files only: PostgreSQL is pg_dump's to back up.
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+def everything(root: Path) -> dict[str, bytes]:
+    """Every regular file under `root`, by relative name."""
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and not p.is_symlink()
+    }
+
+
+def backup(runner: CliRunner, instance: Path) -> tuple[tarfile.TarFile, str]:
+    result = runner.invoke(main, ["--instance", str(instance), "backup"])
+    assert result.exit_code == 0, result.stderr
+    return tarfile.open(fileobj=io.BytesIO(result.stdout_bytes)), result.stderr
+
+
+def test_a_backup_holds_the_keys_the_keyring_and_the_swept_envelopes_and_no_more(
+    instance: Path, visitor: Visitor, runner: CliRunner
+) -> None:
+    paths = InstancePaths(instance)
+    assert visitor.send(visitor.start(), "the SHO took the money").status_code == 303
+    held = list((paths.store / HOLDING_NAME).iterdir())
+    assert held, "the report should wait in holding until a sweep"
+    (paths.staging / "leftover.rze").write_bytes(b"an upload in progress")
+    (paths.root / SLOT_DIR).mkdir(exist_ok=True)
+    (paths.root / SLOT_DIR / "slot").write_bytes(b"a derivation's memory")
+
+    tar, said = backup(runner, instance)
+    names = tar.getnames()
+    assert "backup: " in said
+    for name in ("config.json", "secret_key", "server_signing_key", "raazdar.db"):
+        assert name in names
+    assert "keyring/manifests/000001.json" in names
+    assert "tor/source-onion.key" in names
+    envelopes = [n for n in names if n.startswith("store/") and n.endswith(".rze")]
+    assert len(envelopes) == len(held)  # swept first: held no longer
+    assert not [n for n in names if "/." in n or n.startswith(".")], names
+    assert not [n for n in names if SLOT_DIR in n or "demo-keys" in n], names
+    assert names == sorted(names, key=lambda n: n.split("/"))
+
+    on_disk = everything(instance)
+    for member in tar.getmembers():
+        assert (member.mtime, member.uid, member.gid, member.uname, member.gname) == (
+            0,
+            0,
+            0,
+            "",
+            "",
+        ), member.name
+        assert member.mode == (0o700 if member.isdir() else 0o600), member.name
+        if member.isfile() and member.name != "raazdar.db":
+            extracted = tar.extractfile(member)
+            assert extracted is not None
+            assert extracted.read() == on_disk[member.name], member.name
+
+
+def test_the_database_in_a_backup_opens_whole_with_no_free_page(
+    instance: Path, visitor: Visitor, runner: CliRunner, tmp_path: Path
+) -> None:
+    assert visitor.send(visitor.start(), "a report").status_code == 303
+    tar, _ = backup(runner, instance)
+    database = tar.extractfile("raazdar.db")
+    assert database is not None
+    copy = tmp_path / "restored.db"
+    copy.write_bytes(database.read())
+    with sqlite3.connect(copy) as restored, sqlite3.connect(instance / "raazdar.db") as live:
+        assert restored.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert restored.execute("PRAGMA freelist_count").fetchone() == (0,)
+        for (table,) in live.execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
+            count = f"SELECT count(*) FROM {table}"  # noqa: S608 - names from sqlite_master
+            assert restored.execute(count).fetchone() == live.execute(count).fetchone(), table
+
+
+def test_a_backup_writes_nothing_to_the_disk_but_what_the_sweep_does(
+    instance: Path, runner: CliRunner
+) -> None:
+    runner.invoke(main, ["--instance", str(instance), "sweep", "--force"])
+    before = set(everything(instance))
+    backup(runner, instance)
+    assert set(everything(instance)) == before
+
+
+def test_a_backup_is_refused_to_a_terminal(instance: Path) -> None:
+    leader, follower = pty.openpty()
+    try:
+        result = subprocess.run(  # noqa: S603 - this interpreter, the project's own CLI
+            [
+                *(sys.executable, "-c", "from app.cli.base import run; run()"),
+                *("--instance", str(instance), "backup"),
+            ],
+            stdout=follower,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(follower)
+        os.close(leader)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "raazdar: error: refusing to write a backup to a terminal",
+        "raazdar: hint: raazdar backup | age -r age1… > raazdar-backup.tar.age",
+    ]
