@@ -16,6 +16,7 @@ import ipaddress
 import os
 import secrets
 import time
+from pathlib import Path
 from typing import Any
 
 from gunicorn.glogging import Logger
@@ -23,6 +24,10 @@ from gunicorn.glogging import Logger
 from app import environment
 from app.dumps import forbid_core_dumps
 from app.logs import SCRUB
+from app.serving import MigrationRunning, hold_serving
+
+# The descriptor holding the instance's shared lock (app.serving), open for the server's life.
+_HELD: list[int] = []
 
 
 def _refuse(message: str) -> SystemExit:
@@ -214,6 +219,16 @@ def on_starting(server: Any) -> None:
         raise _refuse(f"RAAZDAR_STAFF_BIND names {missing} but gunicorn would not listen there")
     if cfg.accesslog is not None or cfg.forwarded_allow_ips:
         raise _refuse("an access log or trusted proxies were configured; Raazdar allows neither")
+    # Shared with every worker through the fork: `raazdar migrate` is refused while any lives.
+    # (`raazdar serve` and the systemd unit always name the instance.)
+    instance = environment.get("RAAZDAR_INSTANCE", None)
+    if instance:
+        try:
+            _HELD.append(hold_serving(Path(instance).resolve()))
+        except MigrationRunning as exc:
+            raise _refuse(f"{exc}; {exc.hint}") from None
+        except FileNotFoundError:
+            pass  # no instance: the app says so as it loads
 
 
 def when_ready(server: Any) -> None:

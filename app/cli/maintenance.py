@@ -86,7 +86,18 @@ def _offline(instance: Path) -> Iterator[tuple[Session, EnvelopeStore]]:
 @click.pass_obj
 @reports_errors
 def migrate(instance: Path) -> None:
-    """Bring the instance's database to this release's schema (run after an upgrade)."""
+    """Bring the instance's database to this release's schema (run after an upgrade).
+
+    Refused while a server runs on the instance: stop it first.
+    """
+    from app.serving import alone
+
+    with alone(instance):
+        _migrate(instance)
+
+
+def _migrate(instance: Path) -> None:
+    """Migrate the database, the instance held alone."""
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
 

@@ -69,3 +69,27 @@ def test_a_database_password_on_the_command_line_is_refused(tmp_path: Path) -> N
     assert ".pgpass" in result.output
     assert secret not in result.output
     assert not instance.exists()
+
+
+def test_migrate_is_refused_while_a_server_runs_on_the_instance(tmp_path: Path) -> None:
+    """Workers loaded from the old release would write to the new schema mid-migration
+    (deploy/README.md §1.8 stops the service first; a tired administrator may not)."""
+    from app.config import config_for
+    from app.migrate import downgrade
+    from tests.app.live import live_server
+
+    instance = demo_instance(tmp_path / "instance")
+    url = config_for(instance).DATABASE_URL
+    downgrade(url, "-1")
+    with live_server(instance, workers=1):
+        result = CliRunner().invoke(main, ["--instance", str(instance), "migrate"])
+        assert result.exit_code == 1, f"migrated under a live server: {result.output}"
+        assert result.stderr.splitlines() == [
+            "raazdar: error: a server is running on this instance: migrating under it "
+            "would change the schema its workers write to",
+            "raazdar: hint: stop it first (`systemctl stop raazdar`), then run "
+            "`raazdar migrate` again",
+        ]
+    result = CliRunner().invoke(main, ["--instance", str(instance), "migrate"])
+    assert result.exit_code == 0, result.output
+    assert "migrated the database from" in result.stdout
