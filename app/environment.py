@@ -110,7 +110,9 @@ VARIABLES: Final = (
     ),
     Variable(
         "RAAZDAR_EXTRAS",
-        "Read by deploy/bootstrap.sh: the extras it installs (server, review, submit, dev).",
+        "Read by deploy/bootstrap.sh: the extras it installs, each with the hashed lock in "
+        "deploy/locks/ named for them: `server`, `review`, `submit`, or all four "
+        "(`server,review,submit,dev`); any other set is refused.",
         "server",
         Shown.VALUE,
     ),
