@@ -34,6 +34,7 @@ from app.operations.doctor.instance import (
     timestamp_check,
 )
 from app.operations.doctor.journal import journal_check
+from app.operations.doctor.strays import strays_check
 from app.operations.doctor.subkeys import subkeys_check
 from app.operations.doctor.tor import tor_check
 from app.operations.doctor.verdict import Check, Status, Surroundings, guarded
@@ -48,7 +49,11 @@ def diagnose(instance: Path, today: dt.date, where: Surroundings | None = None) 
     paths = InstancePaths(instance.resolve())
     config, mode = config_check(paths)
     database = sqlite_file(config.DATABASE_URL) if config is not None else paths.database
-    checks = [guarded("permissions", lambda: permissions_check(paths, database)), mode]
+    checks = [
+        guarded("permissions", lambda: permissions_check(paths, database)),
+        guarded("strays", lambda: strays_check(paths, database)),
+        mode,
+    ]
     if config is not None:
         checks.append(guarded("database", lambda: database_check(paths, config)))
         checks.append(guarded("startup", lambda: startup_check(config, where)))

@@ -39,6 +39,7 @@ from tests.app.support import db_session
 
 CHECKS = [
     "permissions",
+    "strays",
     "mode",
     "database",
     "startup",
@@ -173,6 +174,56 @@ def test_a_healthy_demo_instance_passes_with_only_the_demo_warning(
     }
     assert not failed(checks)
     assert "100%" in message(checks, "tor")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        # The instance is the raazdar user's home (deploy/README.md §1.2): what a tool run
+        # as that user keeps there is seized with the rest.
+        ".sqlite_history",  # `sudo -u raazdar sqlite3 raazdar.db`: every query typed
+        ".bash_history",
+        ".python_history",
+        ".psql_history",
+        ".lesshst",
+        ".viminfo",  # an edit of config.json: searches, registers, marks
+        ".config.json.swp",
+        "config.json~",
+        ".cache",
+        ".secret_key.0123456789abcdef.part",  # a key half-written when the power failed
+        "raazdar-copy.db",  # a hand-made copy of the database
+        "raazdar.db.bak",
+        "backup.tar",
+    ],
+)
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_what_a_tool_or_a_crash_leaves_in_the_instance_fails(
+    instance: Path, where: Surroundings, name: str
+) -> None:
+    path = instance / name
+    # Owner-only, as under umask 077 or after `chmod go=` (what the permissions check asks):
+    # the bytes are still there for whoever seizes the disk.
+    if name == ".cache":
+        (path / "pip").mkdir(mode=0o700, parents=True)
+        path.chmod(0o700)
+    else:
+        path.write_bytes(b"SELECT codename_hash FROM sources WHERE id = 7;\n")
+        path.chmod(0o600)
+    checks = diagnose(instance, today(), where)
+    failing = " ".join(c.message for c in checks if c.status is Status.FAIL)
+    assert name in failing, f"doctor passes an instance holding {name}"
+    assert failed(checks)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_name_raazdar_does_not_use_in_the_instance_warns(
+    instance: Path, where: Surroundings
+) -> None:
+    (instance / "notes.txt").write_text("rotate the onion on Monday\n")
+    (instance / "notes.txt").chmod(0o600)
+    checks = diagnose(instance, today(), where)
+    assert verdicts(checks)["strays"] is Status.WARN
+    assert "notes.txt" in message(checks, "strays")
 
 
 @pytest.mark.parametrize(
