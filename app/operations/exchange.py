@@ -48,6 +48,7 @@ from app.db import commit_or_confirm
 from app.errors import AppError, CommitUnconfirmed
 from app.models import AppliedBundle, ExportHead, Item, Reply, Source, today
 from app.noatime import read_quietly
+from app.operations.rotation import promote
 from app.services import audit
 from app.services.context import services
 from app.store import REPLY_WORK_PREFIX
@@ -98,7 +99,10 @@ class ApplySummary:
 
 def server_signing_key() -> SigningKey:
     """The instance's signing key, which export bundles are signed with."""
-    text = read_quietly(services().paths.signing_key).decode("ascii")
+    svc = services()
+    # The key the keyring in force lists, though an install was cut off before switching.
+    promote(svc.manifest(), svc.paths)
+    text = read_quietly(svc.paths.signing_key).decode("ascii")
     return SigningKey.from_text(text)
 
 

@@ -10,6 +10,8 @@ it ends every session at the next start.
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +20,7 @@ from typing import Any, Final
 from app.errors import InstanceError
 from app.files import replace_overwriting
 from app.instance import InstanceConfig, InstancePaths, write_private
-from app.keyring import write_replacing_key
+from app.keyring import load_keyring, write_replacing_key
 from crypto import CodenameParams, CryptoError, InstanceListing, Manifest, SigningKey, VerifyKey
 from crypto.onion import OnionServiceKey
 
@@ -118,7 +120,7 @@ def promote(manifest: Manifest, paths: InstancePaths) -> Promoted:
         and _signing(paths.signing_key).verify_key not in listing.server_keys
     )
     if signing:
-        replace_overwriting(pending, paths.signing_key)
+        _switch(pending, paths.signing_key)
     current, following = onion_paths(paths)
     onion = (
         following.exists()
@@ -126,8 +128,27 @@ def promote(manifest: Manifest, paths: InstancePaths) -> Promoted:
         and _address(current) not in listing.onions
     )
     if onion:
-        replace_overwriting(following, current)
+        _switch(following, current)
     return Promoted(signing, onion)
+
+
+def finish_promotion(paths: InstancePaths, today: dt.date) -> Promoted:
+    """Switch keys as the keyring in force asks, if an install was cut off before it did.
+
+    `keyring install` writes the manifest, then switches: a crash or a full disk
+    between the two left the keyring listing the new key alone while the server
+    used the old one (exports the workstation refuses, an onion the keyring no
+    longer lists), and the same keyring cannot be installed twice. Export and
+    `serve` call this first; it does nothing once the switch is made.
+    """
+    manifest = load_keyring(paths, today).manifest
+    return Promoted() if manifest is None else promote(manifest, paths)
+
+
+def _switch(new: Path, old: Path) -> None:
+    """Put `new` in place of `old`; a concurrent switch that got there first is no error."""
+    with contextlib.suppress(FileNotFoundError):
+        replace_overwriting(new, old)
 
 
 def rotate_signing_key(paths: InstancePaths) -> VerifyKey:

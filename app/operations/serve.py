@@ -38,8 +38,9 @@ from types import FrameType
 from app import environment
 from app.errors import AppError, ConfigError
 from app.instance import InstancePaths, load_config
+from app.models import today
 from app.operations import sweep
-from app.operations.rotation import NEXT_ONION_NAME, SOURCE_ONION_NAME
+from app.operations.rotation import NEXT_ONION_NAME, SOURCE_ONION_NAME, finish_promotion
 from app.operations.tor import private
 from app.operations.tor.clients import StaffClients, StaffOnion
 from app.operations.tor.control import Tor, TorError
@@ -119,6 +120,9 @@ def serve(
         raise _on_tor_network(kind)
     # Found before anything starts: an installed server has none (a checkout's tool).
     network_class = private.load() if mode == "private" else None
+    promoted = finish_promotion(InstancePaths(instance), today())
+    if promoted.signing_key or promoted.onion:
+        say("keyring: switched to the new key(s) the keyring in force lists (install cut off)")
     recover_uploads(instance, say)
     if sweep_at_start:
         sweep.at_start(instance, say)

@@ -17,9 +17,9 @@ from flask.testing import FlaskClient
 from app.cli import main
 from app.demo import DEMO_KEYRING_FORMAT, DEMO_PASSPHRASE
 from app.instance import InstancePaths, load_config
-from app.keyring import timestamp_path
+from app.keyring import manifest_path, timestamp_path
 from app.models import today
-from app.operations.rotation import onion_paths, pending_signing_path
+from app.operations.rotation import finish_promotion, onion_paths, pending_signing_path
 from crypto import (
     CodenameParams,
     InstanceListing,
@@ -313,6 +313,43 @@ def test_rotating_the_secret_key_overwrites_the_old_one_in_place(
     assert len(paths.secret_key.read_bytes()) == 32
     left = read_held(fd)
     assert left == bytes(len(old)), "the old secret key's bytes are still on the disk"
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_promotion_a_crash_cut_off_is_finished_by_the_next_export(
+    instance: Path, tmp_path: Path, runner: CliRunner
+) -> None:
+    paths = InstancePaths(instance)
+    assert raazdar(runner, instance, "rotate", "signing-key").exit_code == 0
+    new = SigningKey.from_text(pending_signing_path(paths).read_text().strip()).verify_key
+    keyring = successor_file(instance, tmp_path, instance=listing(instance, server_keys=(new,)))
+    # `keyring install` writes the manifest, then switches the key: the power failed between.
+    version = SignedManifest.from_bytes(keyring.read_bytes()).manifest.version
+    manifest_path(paths, version).write_bytes(keyring.read_bytes())
+    assert in_force(instance).instance == listing(instance, server_keys=(new,))
+    result = raazdar(runner, instance, "export", "--out", str(tmp_path / "bundle.rzb"))
+    assert result.exit_code == 0, result.output
+    signing = SigningKey.from_text(paths.signing_key.read_text().strip()).verify_key
+    assert signing == new, "exports are signed with a key the keyring in force no longer lists"
+    assert not pending_signing_path(paths).exists()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_an_onion_retirement_a_crash_cut_off_is_finished_before_tor_starts(
+    instance: Path, tmp_path: Path, runner: CliRunner
+) -> None:
+    paths = InstancePaths(instance)
+    current, following = onion_paths(paths)
+    assert raazdar(runner, instance, "rotate", "onion").exit_code == 0
+    new = OnionServiceKey.from_tor(following.read_text()).address
+    keyring = successor_file(instance, tmp_path, instance=listing(instance, onions=(new,)))
+    version = SignedManifest.from_bytes(keyring.read_bytes()).manifest.version
+    manifest_path(paths, version).write_bytes(keyring.read_bytes())
+    # What `raazdar serve` does before it starts tor.
+    assert finish_promotion(paths, today()).onion
+    assert OnionServiceKey.from_tor(current.read_text()).address == new
+    assert not following.exists()
+    assert not finish_promotion(paths, today()).onion  # once only
 
 
 # -- the timestamp ceremony, server side -------------------------------------------
