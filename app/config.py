@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from app import environment
 from app.db import make_engine
-from app.errors import ConfigError
-from app.instance import InstancePaths, load_config
+from app.errors import ConfigError, PasswordInEnvironment
+from app.instance import InstancePaths, load_config, url_has_password
 from app.keyring import load_keyring
 from app.models import today
 from app.noatime import read_quietly
@@ -88,9 +88,13 @@ class Config:
         instance = load_config(paths)
         self.INSTANCE_DIR = paths.root
         self.INSTANCE_ID = instance.instance_id
-        self.DATABASE_URL = environment.get("RAAZDAR_DATABASE_URL") or instance.database_url_in(
-            paths.root
-        )
+        from_environment = environment.get("RAAZDAR_DATABASE_URL")
+        if from_environment and url_has_password(from_environment):
+            raise PasswordInEnvironment(
+                "RAAZDAR_DATABASE_URL holds a password: `systemctl show` prints a unit's "
+                "environment to every user of the machine"
+            )
+        self.DATABASE_URL = from_environment or instance.database_url_in(paths.root)
         self.CODENAME_SALT = instance.salt
         self.CODENAME_KDF = instance.kdf
         # The listeners (gunicorn binds) on which the staff pages answer.

@@ -54,6 +54,15 @@ class ConfigError(AppError):
     """The configuration is missing or unsafe; the server refuses to start."""
 
 
+class PasswordInEnvironment(ConfigError):
+    """RAAZDAR_DATABASE_URL holds a password: every user can read a unit's environment."""
+
+    hint = (
+        "put the password in the raazdar user's ~/.pgpass (mode 0600), which PostgreSQL's "
+        "client reads, and take it out of the URL (deploy/README.md §2.1)"
+    )
+
+
 class InstanceError(AppError):
     """The instance directory is missing, incomplete or already initialised."""
 

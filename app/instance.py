@@ -144,6 +144,14 @@ def relative_database_url(url: str, root: Path) -> str:
     return make_url(url).set(database=str(inside)).render_as_string(hide_password=False)
 
 
+def url_has_password(url: str) -> bool:
+    """Whether a database URL carries a password (an unparsable one is refused later)."""
+    try:
+        return make_url(url).password is not None
+    except (ArgumentError, ValueError):
+        return ":" in url.partition("@")[0].rpartition("//")[2]
+
+
 def relativise_config(paths: InstancePaths) -> bool:
     """Rewrite an old `config.json` whose SQLite path is absolute but inside the instance.
 

@@ -69,13 +69,9 @@ def init(
 
 def _has_password(url: str) -> bool:
     """Whether a database URL carries a password (an unparsable one is refused later)."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
+    from app.instance import url_has_password
 
-    try:
-        return make_url(url).password is not None
-    except (ArgumentError, ValueError):
-        return ":" in url.partition("@")[0].rpartition("//")[2]
+    return url_has_password(url)
 
 
 @main.command()

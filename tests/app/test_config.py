@@ -130,3 +130,18 @@ def test_a_demo_instance_turned_production_refuses_to_start(instance: Path) -> N
         refused = exc
     assert refused is not None, "a production instance starts with the demo's keys beside it"
     assert "demo-keys" in str(refused)
+
+
+def test_a_database_password_in_the_environment_is_refused(
+    instance: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """systemd prints a unit's `Environment=` to every user (`systemctl show raazdar`), and
+    the process environment of each worker goes wherever a crash report or `ps e` takes it;
+    the password opens the database (the staff accounts, the sources' rows)."""
+    secret = "s3cret-Pg-passw0rd"
+    monkeypatch.setenv("RAAZDAR_DATABASE_URL", f"postgresql+psycopg://raazdar:{secret}@db/raazdar")
+    with pytest.raises(ConfigError, match="RAAZDAR_DATABASE_URL holds a password") as refused:
+        config_for(instance)
+    assert secret not in str(refused.value)
+    assert refused.value.hint is not None
+    assert ".pgpass" in refused.value.hint

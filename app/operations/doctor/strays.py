@@ -35,6 +35,8 @@ OWN: Final = frozenset(
         "tor",
         "demo-keys",
         SLOT_DIR,
+        # PostgreSQL's password, where deploy/README.md §2.1 puts it (the user's home).
+        ".pgpass",
     }
 )
 DATABASE_FILES: Final = ("", "-wal", "-shm", "-journal")

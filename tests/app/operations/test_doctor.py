@@ -221,9 +221,12 @@ def test_a_name_raazdar_does_not_use_in_the_instance_warns(
 ) -> None:
     (instance / "notes.txt").write_text("rotate the onion on Monday\n")
     (instance / "notes.txt").chmod(0o600)
+    (instance / ".pgpass").write_text("db:5432:raazdar:raazdar:s3cret\n")  # §2.1 puts it here
+    (instance / ".pgpass").chmod(0o600)
     checks = diagnose(instance, today(), where)
     assert verdicts(checks)["strays"] is Status.WARN
     assert "notes.txt" in message(checks, "strays")
+    assert ".pgpass" not in message(checks, "strays")
 
 
 @pytest.mark.parametrize(
