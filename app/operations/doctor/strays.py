@@ -12,11 +12,13 @@ them once `chmod go=` ran, and their bytes are there for whoever takes the disk.
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from pathlib import Path
 from typing import Final
 
-from app.files import names
+from app.files import Entry, names
 from app.instance import CONFIG_NAME, InstancePaths
 from app.kdf_pool import SLOT_DIR
 from app.operations.doctor.verdict import Check, Status
@@ -59,7 +61,9 @@ def strays_check(paths: InstancePaths, database: Path | None) -> Check:
     own = set(OWN)
     if database is not None and database.resolve().parent == paths.root.resolve():
         own |= {database.name + suffix for suffix in DATABASE_FILES}
-    found = sorted(e.name for e in names(paths.root) if e.name not in own)
+    found = sorted(
+        e.name for e in names(paths.root) if e.name not in own and not _to_nothing(paths.root, e)
+    )
     harmful = [(n, kind) for n in found if (kind := _kind(n)) is not None]
     if harmful:
         shown = ", ".join(f"{n} ({kind})" for n, kind in harmful[:_SHOWN])
@@ -79,6 +83,11 @@ def strays_check(paths: InstancePaths, database: Path | None) -> Check:
             "it with the rest; keep nothing else here",
         )
     return Check(NAME, Status.OK, "nothing in the instance but Raazdar's own files")
+
+
+def _to_nothing(root: Path, entry: Entry) -> bool:
+    """Whether the name is a link to /dev/null, where deploy/README.md §1.2 sends histories."""
+    return stat.S_ISLNK(entry.info.st_mode) and os.readlink(root / entry.name) == os.devnull
 
 
 def _kind(name: str) -> str | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import os
 import secrets
 import socket
 import time
@@ -213,6 +214,20 @@ def test_what_a_tool_or_a_crash_leaves_in_the_instance_fails(
     failing = " ".join(c.message for c in checks if c.status is Status.FAIL)
     assert name in failing, f"doctor passes an instance holding {name}"
     assert failed(checks)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_histories_sent_to_dev_null_as_the_readme_says_pass(
+    instance: Path, where: Surroundings
+) -> None:
+    for name in (".bash_history", ".sqlite_history", ".python_history", ".lesshst", ".viminfo"):
+        (instance / name).symlink_to(os.devnull)
+    (instance / ".psql_history").symlink_to(instance / "secret_key")  # not nowhere: fails
+    checks = diagnose(instance, today(), where)
+    assert verdicts(checks)["strays"] is Status.FAIL
+    said = message(checks, "strays")
+    assert ".psql_history (a tool's history)" in said
+    assert not [n for n in (".bash_history", ".sqlite_history", ".viminfo") if n in said]
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
