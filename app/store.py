@@ -63,6 +63,8 @@ _RETIRED_PREFIX: Final = ".deleted-"
 _SCRATCH_PREFIX: Final = ".scratch-"
 # What a full disk is (a quota's too).
 _FULL: Final = frozenset({errno.ENOSPC, errno.EDQUOT})
+# What a filesystem that cannot allocate a file's space ahead of its bytes answers.
+_NO_FALLOCATE: Final = frozenset({errno.EOPNOTSUPP, errno.EINVAL})
 # Retired files wait, and API uploads start, only while the store's filesystem has more than
 # this share of its inodes free: the rest are kept for arrivals (`EnvelopeStore.retire_file`,
 # `app.services.resumable.start`).
@@ -620,6 +622,29 @@ class EnvelopeStore:
             return False
         free = found.f_bavail * found.f_frsize
         return free - need > found.f_blocks * found.f_frsize // _SPACE_KEPT
+
+    def reserve(self, fd: int, need: int) -> bool:
+        """Allocate `need` bytes to an open file of the store now; say whether the share kept
+        for arrivals is still free after it (if not, the caller lets the file go).
+
+        Checked alone before a body comes, the space was free for every request that
+        asked while the bodies were still on their way (minutes over Tor), and together
+        they wrote into the share kept. Allocated first, each request's bytes count in
+        every later check, from any worker, or any host sharing the filesystem.
+        """
+        if not self.space_to_spare(need):
+            return False
+        if need > 0:
+            try:
+                os.posix_fallocate(fd, 0, need)
+            except OSError as exc:
+                if exc.errno in _FULL:
+                    return False
+                if exc.errno not in _NO_FALLOCATE:
+                    raise
+                # A filesystem that cannot allocate ahead: the check before is all there is.
+                return True
+        return self.space_to_spare(0)
 
     def sweep(
         self, *, renew: Callable[[str, os.stat_result], bool], rng: random.Random | None = None

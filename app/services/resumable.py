@@ -222,14 +222,19 @@ def _progress(session: Session, source: Source, upload_id: str, *, again: bool =
 def received_chunk(stream: IO[bytes], length: int) -> Iterator[tuple[Path, bytes]]:
     """Receive a chunk into a file of its own; yield its path and body digest, then retire it.
 
+    The file's space is allocated before a byte of the body is read, and the chunk
+    refused if that leaves the share kept for arrivals short (`EnvelopeStore.reserve`).
     Freed at once, the file's inode kept when the chunk began and ended, to the second,
     past the sweep when no new file took it: retired, the sweep takes it back.
     """
-    path = services().store.staging / f"{secrets.token_hex(16)}.chunk"
+    store = services().store
+    path = store.staging / f"{secrets.token_hex(16)}.chunk"
     hasher = BodyHasher()
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         with os.fdopen(fd, "wb") as out:
+            if not store.reserve(fd, length):
+                raise _storage_full()
             received = 0
             while block := stream.read(min(_BLOCK, length - received)):
                 out.write(block)
@@ -241,7 +246,7 @@ def received_chunk(stream: IO[bytes], length: int) -> Iterator[tuple[Path, bytes
             raise bad_request("the chunk is shorter than its Content-Length")
         yield path, hasher.digest()
     finally:
-        services().store.retire_file(path)
+        store.retire_file(path)
 
 
 def receive(
@@ -261,7 +266,8 @@ def receive(
         raise ApiError(411, "length-required", "a chunk needs a Content-Length")
     _expecting(session, proof, upload_id)
     if not services().store.space_to_spare(length):
-        raise _storage_full()  # before a byte of it is read: the space kept is for arrivals
+        # Before a byte of it is read, or a file made: the space kept is for arrivals.
+        raise _storage_full()
     method, path, offset = request
     with received_chunk(stream, length) as (chunk, digest):
         facts = RequestFacts(method, path, digest, offset)

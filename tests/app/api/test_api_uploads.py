@@ -605,3 +605,84 @@ def test_an_upload_start_discards_every_idle_upload_of_its_own_account(
         session.commit()
     start(device, envelope)
     assert counts(app) == (0, 1)
+
+
+class _Arriving(io.BytesIO):
+    """A chunk's body that starts to come only once every other chunk is coming or answered."""
+
+    def __init__(self, data: bytes, together: threading.Condition, tally: list[int]) -> None:
+        super().__init__(data)
+        self._together, self._tally, self._began = together, tally, False
+
+    def read(self, size: int | None = -1) -> bytes:
+        if not self._began:
+            self._began = True
+            with self._together:
+                self._tally[0] += 1
+                self._together.notify_all()
+                self._together.wait_for(
+                    lambda: self._tally[0] + self._tally[1] >= self._tally[2], timeout=10
+                )
+        return super().read(size)
+
+
+def test_chunks_coming_at_once_cannot_together_fill_the_space_kept_for_arrivals(
+    device: ApiClient,
+    envelope: bytes,
+    app: Flask,
+    instance: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each chunk's space was checked before its body came, and a body over Tor takes
+    minutes: chunks sent at once each found the space free, and together wrote past the
+    share kept for arrivals, by up to the threads' count times 8 MiB. A filesystem of 10
+    MiB with 1.6 MiB free above the twentieth kept, and three chunks of 600 KiB at once."""
+    block, total, kept = 4096, 2560, 2560 // 20
+    free_at_first = kept + 400
+    chunk_size = 150 * block
+
+    def allocated() -> int:
+        staging = InstancePaths(instance).staging
+        return sum(p.stat().st_blocks * 512 for p in staging.iterdir() if p.is_file())
+
+    real = os.statvfs
+
+    def statvfs(path: Any) -> Any:
+        fields = list(real(path))
+        free = free_at_first - -(-allocated() // block)
+        fields[0], fields[1], fields[2], fields[3], fields[4] = block, block, total, free, free
+        return os.statvfs_result(fields)
+
+    monkeypatch.setattr(os, "statvfs", statvfs)
+    at_once = 3
+    uploads = [start(device, envelope) for _ in range(at_once)]
+    chunk = envelope[:chunk_size]
+    together = threading.Condition()
+    tally = [0, 0, at_once]  # bodies coming, requests answered, requests
+
+    def send(upload: str, headers: dict[str, str]) -> Any:
+        path = f"{API}/uploads/{upload}"
+        response = app.test_client().open(
+            path,
+            method="PATCH",
+            input_stream=_Arriving(chunk, together, tally),
+            content_type=resumable.OFFSET_CONTENT_TYPE,
+            headers=headers,
+            environ_overrides={"CONTENT_LENGTH": str(len(chunk))},
+        )
+        with together:
+            tally[1] += 1
+            together.notify_all()
+        return response.status_code, (response.get_json() or {}).get("error")
+
+    signed = [device.headers("PATCH", f"{API}/uploads/{u}", chunk, offset=0) for u in uploads]
+    with ThreadPoolExecutor(at_once) as pool:
+        answers = list(pool.map(send, uploads, signed))
+    free = free_at_first - -(-allocated() // block)
+    assert free > kept, (
+        f"chunks sent at once left {free} blocks free of the {kept} kept for arrivals"
+        f" (answers {answers})"
+    )
+    # One chunk still goes in; the others are told to come back (the client resumes).
+    assert (200, None) in answers
+    assert (503, "storage-full") in answers
