@@ -206,11 +206,16 @@ def test_the_server_unit_attaches_to_its_tor_and_reloads_the_staff_onion() -> No
     assert parsed["Unit"]["Requires"] == "tor@raazdar.service"
 
 
-def test_the_purge_runs_daily_and_catches_up() -> None:
+def test_the_purge_runs_once_a_real_day_and_catches_up() -> None:
+    """A calendar timer follows the wall clock: stepped a day at a time, the clock ran a
+    purge at each step, as many as the days it counted, and the purge's count of the days
+    no purge ran (`retention.days_unaccounted`) saw nothing amiss. A monotonic one runs
+    once a real day, and at boot (a day missed while the host was down)."""
     assert "raazdar purge" in unit("raazdar-purge.service")["Service"]["ExecStart"]
     timer = unit("raazdar-purge.timer")["Timer"]
-    assert timer["OnCalendar"] == "daily"
-    assert timer["Persistent"] == "true"
+    assert "OnCalendar" not in timer, "the purge timer runs on the wall clock's days"
+    assert timer["OnUnitActiveSec"] == "1d"
+    assert timer["OnBootSec"] == "15min"
 
 
 def test_the_sweep_is_checked_hourly_and_catches_up() -> None:

@@ -25,7 +25,13 @@ what is not due. The purge runs daily and its audit entry keeps its day, so a
 purge that finds more than `CLOCK_JUMP_DAYS` since the last one (before the
 first: since the latest day the audit log or the export head holds) refuses,
 deleting and recording nothing, until an operator says the clock is right
-(`trust_clock`, audited). No new time is kept for this: those days are kept anyway.
+(`trust_clock`, audited). Nor does a clock moved a week between two daily purges
+pass: over the last `CLOCK_WINDOW_DAYS` days the clock counts (since the last
+time an operator trusted it, or the first purge), the days no purge ran may be
+at most `CLOCK_JUMP_DAYS` (`days_unaccounted`). The purge timer counts real days
+(`OnUnitActiveSec`, a monotonic clock), so a clock-mover gains at most that week
+in a window however the clock is stepped. No new time is kept for this: those
+days are kept anyway.
 """
 
 from __future__ import annotations
@@ -58,6 +64,10 @@ UNACKNOWLEDGED_DAYS: Final = 14
 # The most days a purge may find since the last purge before it takes the clock for set forward:
 # it runs daily, so more means the server was off that long, or the clock jumped.
 CLOCK_JUMP_DAYS: Final = 7
+# The days of the clock over which a purge counts the days no purge ran: a clock moved a
+# week between two daily purges is refused at the second; one running fast, a little at
+# a time, gains at most `CLOCK_JUMP_DAYS` in each window (a tenth, about).
+CLOCK_WINDOW_DAYS: Final = 90
 # `raazdar doctor` warns once the last purge is more than this many days old (it runs daily).
 PURGE_OVERDUE_DAYS: Final = 2
 # Ids per statement: well under every database's limit on bound parameters.
@@ -170,6 +180,14 @@ def purge(
             f"latest day the server recorded; a clock set forward would expire sources still "
             f"active and delete what is not due: nothing was purged"
         )
+    unaccounted = days_unaccounted(session, today)
+    if unaccounted > CLOCK_JUMP_DAYS and not trust_clock:
+        raise ClockJumped(
+            f"the clock says {today.isoformat()}, and on {unaccounted} of the days it counted "
+            f"since {(today - dt.timedelta(days=CLOCK_WINDOW_DAYS)).isoformat()} no purge "
+            f"ran, though one runs daily; a clock moved forward a little at a time would "
+            f"expire sources still active and delete what is not due: nothing was purged"
+        )
     policy = Policy.read(session)
     plan = _plan(session, store, today, policy, grace, include_unacknowledged)
     report = PurgeReport(
@@ -193,9 +211,15 @@ def purge(
     report.uploads = resumable.expire(session, store, today)
     try:
         deleted_sources = _delete_rows(session, policy, today, plan, report)
-        if jump > CLOCK_JUMP_DAYS:
+        if max(jump, unaccounted) > CLOCK_JUMP_DAYS:
             # The operator's word that the clock is right, on the record.
-            audit.record(session, actor, "purge-clock-trusted", days_since_last=jump)
+            audit.record(
+                session,
+                actor,
+                "purge-clock-trusted",
+                days_since_last=jump,
+                days_unaccounted=unaccounted,
+            )
         _record_purge(session, actor, policy, report)
         session.commit()
     except BaseException:
@@ -228,6 +252,28 @@ def days_since_last_purge(session: Session, today: dt.date) -> int:
         ]
         last = max((d for d in known if d is not None), default=None)
     return max(0, (today - last).days) if last is not None else 0
+
+
+def days_unaccounted(session: Session, today: dt.date) -> int:
+    """Days of the clock's last `CLOCK_WINDOW_DAYS` before `today` on which no purge ran.
+
+    Counted from the last day an operator trusted the clock, or the first purge, if
+    later. A purge runs once a real day, so a clock gaining on real time leaves days
+    without one; a host that was off leaves as many, which an operator then vouches for.
+    """
+    trusted = session.scalar(
+        select(func.max(AuditEntry.day)).where(AuditEntry.action == "purge-clock-trusted")
+    )
+    first = session.scalar(select(func.min(AuditEntry.day)).where(AuditEntry.action == "purge"))
+    if first is None:
+        return 0
+    since = max(d for d in (trusted, first, today - dt.timedelta(days=CLOCK_WINDOW_DAYS)) if d)
+    ran = session.scalar(
+        select(func.count(AuditEntry.day.distinct())).where(
+            AuditEntry.action == "purge", AuditEntry.day >= since, AuditEntry.day < today
+        )
+    )
+    return max(0, (today - since).days - (ran or 0))
 
 
 def _record_purge(session: Session, actor: str, policy: Policy, report: PurgeReport) -> None:

@@ -454,6 +454,51 @@ def test_a_purge_after_a_week_off_goes_ahead_and_one_after_more_is_refused(
         purge(session, store, later + dt.timedelta(days=1), dry_run=True)
 
 
+def _purge_on(
+    session: Session, store: EnvelopeStore, day: dt.date, monkeypatch: pytest.MonkeyPatch
+) -> PurgeReport:
+    """Purge with the clock at `day` (the audit log dates its entries by the clock too)."""
+    monkeypatch.setattr(audit, "today", lambda: day)
+    return purge(session, store, day)
+
+
+def test_a_clock_moved_a_week_each_day_expires_no_source(
+    session: Session, store: EnvelopeStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whoever holds the clock (a spoofed NTP answer each day) moves it a week between two
+    daily purges: each found only a week since the last, so in two months of real time the
+    server reckoned a year, and expired a source active ten days before, reply and all."""
+    purge(session, store, TODAY)
+    source = add_source(session, active=10)
+    reply = add_reply(session, store, source)
+    session.commit()
+    source_id, day, runs = source.id, TODAY, 0
+    while day < A_YEAR_ON:
+        day += dt.timedelta(days=CLOCK_JUMP_DAYS)
+        with contextlib.suppress(ClockJumped):
+            _purge_on(session, store, day, monkeypatch)
+            runs += 1
+        session.rollback()
+    assert _source_ids(session) == [source_id], (
+        f"a source active ten days ago was expired after {runs} purges, a week apart"
+    )
+    assert store.path(reply).exists()
+    # The clock gained no more than the week a purge allows.
+    assert runs <= 1
+
+
+def test_purges_on_days_in_a_row_go_ahead_however_long(
+    session: Session, store: EnvelopeStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    day = TODAY
+    for _ in range(3 * CLOCK_JUMP_DAYS):
+        _purge_on(session, store, day, monkeypatch)
+        day += dt.timedelta(days=1)
+    # A few days off among them (a host down, a timer missed) are within the week allowed.
+    day += dt.timedelta(days=CLOCK_JUMP_DAYS - 1)
+    assert _purge_on(session, store, day, monkeypatch).day == day
+
+
 def test_an_operator_who_trusts_the_clock_purges_and_the_audit_log_says_so(
     session: Session, store: EnvelopeStore
 ) -> None:
