@@ -9,7 +9,17 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, LargeBinary, String, Text, false
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    false,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base
@@ -44,6 +54,11 @@ class Source(Base):
     notice: Mapped[str | None] = mapped_column(String(32), default=None)
     created_day: Mapped[dt.date] = mapped_column(Date, default=today)
     active_day: Mapped[dt.date] = mapped_column(Date, default=today)
+    # Whether it ever stored an item. The API makes an account before anything is sent
+    # (False), and one a minute per Tor circuit: one that sent nothing goes at the purge
+    # two days on, not a year (`app.operations.retention`). A browser's is made with its
+    # first report; and any account that files is marked so for good.
+    filed: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     items: Mapped[list[Item]] = relationship(
         back_populates="source", cascade="all, delete-orphan", passive_deletes=True

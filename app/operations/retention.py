@@ -13,7 +13,8 @@ yields little, so these warnings are loud: an instance whose exchange has
 stalled must be noticed, not turn into an archive in silence.
 
 A source expires `source_expiry_days` after their last activity once nothing
-they sent remains, and the replies waiting for them go too. Resumable uploads
+they sent remains, and the replies waiting for them go too; an account the API
+made that never sent anything, two days after it was made. Resumable uploads
 idle since before yesterday go, row and staged file (`resumable.expire`).
 Envelope files that no row names and whatever a crash left in staging are
 swept, but never the staged file of an upload that still has its row; rows
@@ -43,7 +44,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final, Protocol, TypeVar
 
-from sqlalchemy import ColumnElement, delete, exists, func, select
+from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.errors import AppError
@@ -448,14 +449,23 @@ def _delete_rows(
 def _expired_source(
     policy: Policy, today: dt.date, keep_items: bool
 ) -> tuple[ColumnElement[bool], ...]:
-    """Say when a source expires: long inactive, and nothing of theirs kept.
+    """Say when a source expires: long inactive, or made before yesterday and never filed
+    (nor uploading); and nothing of theirs kept.
 
     With `keep_items`, every item is kept (none is deleted unacknowledged), so a
-    source with any item left stays: deleting it would take its items with it.
+    source with any item left stays: deleting it would take its items with it. An
+    account the API made that never sent anything is a flood's, one a minute per Tor
+    circuit, or a source's whose device makes it again with its next request: kept a
+    year, a flood's grew the table without bound.
     """
     kept = () if keep_items else (Item.received_day > policy.item_cutoff(today),)
     survives = exists().where(Item.source_id == Source.id, *kept)
-    return (Source.active_day <= policy.source_cutoff(today), ~survives)
+    empty = and_(
+        ~Source.filed,
+        Source.created_day < today - dt.timedelta(days=1),
+        ~exists().where(Upload.source_id == Source.id),
+    )
+    return (or_(Source.active_day <= policy.source_cutoff(today), empty), ~survives)
 
 
 def _with_rows(session: Session, ids: list[str]) -> set[str]:

@@ -311,6 +311,7 @@ def create_source(session: Session, proof: Proof, facts: RequestFacts, data: byt
                 designation=new_designation(draw),
                 public_key=wanted.public_key.to_text(),
                 signing_key=wanted.signing_key.to_text(),
+                filed=False,
             )
         )
         try:

@@ -493,6 +493,12 @@ def _finish(session: Session, upload: Upload, path: Path) -> Progress:
             )
         )
         session.delete(upload)
+        session.execute(
+            update(Source)
+            .where(Source.id == upload.source_id)
+            .values(filed=True)
+            .execution_options(synchronize_session=False)
+        )
         session.flush()
         published = svc.store.publish(upload.id, path)
         commit_or_confirm(session, select(Item.id).where(Item.id == upload.id))

@@ -183,6 +183,6 @@ _ITEM_STORED = select(Item.id).where(Item.id == bindparam("id"))
 _TOUCH_ACCOUNT = (
     update(Source)
     .where(Source.id == bindparam("source"))
-    .values(active_day=bindparam("day"))
+    .values(active_day=bindparam("day"), filed=True)
     .returning(Source.id)
 )

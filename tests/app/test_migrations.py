@@ -87,6 +87,7 @@ def test_the_migrations_form_one_line() -> None:
         "0013",
         "0014",
         "0015",
+        "0016",
     ]
     assert expected == REVISIONS
     assert SCRIPTS.get_heads() == [REVISIONS[-1]]
@@ -218,6 +219,9 @@ def test_an_instance_from_the_oldest_schema_keeps_every_report_reply_and_account
         ).all()
         replies = connection.execute(text("SELECT id, source_id, size FROM replies")).all()
         sources = connection.execute(text("SELECT id, designation FROM sources")).all()
+        # An account from before 0016 is taken as one that filed: the purge never takes it
+        # for an empty one the API made.
+        filed = connection.execute(text("SELECT filed FROM sources")).scalars().all()
         staff = connection.execute(text("SELECT id, username FROM staff_accounts")).all()
     assert [(i, s, k, n) for i, s, k, n, _ in items] == [
         ("0" * 32, "a" * 32, "report", 1024),
@@ -226,6 +230,7 @@ def test_an_instance_from_the_oldest_schema_keeps_every_report_reply_and_account
     assert [str(d) for *_, d in items] == [str(day)] * 2
     assert [tuple(r) for r in replies] == [("e" * 32, "a" * 32, 512)]
     assert [tuple(r) for r in sources] == [("a" * 32, "Brave Otter")]
+    assert [bool(f) for f in filed] == [True]
     assert [tuple(r) for r in staff] == [("f" * 32, "amina")]
 
 

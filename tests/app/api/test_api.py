@@ -21,9 +21,12 @@ from hypothesis.errors import Unsatisfiable
 from sqlalchemy import func, insert, select, update
 
 from app import circuits
-from app.models import Source, Throttle, UsedChallenge
+from app.instance import InstancePaths
+from app.models import Item, Source, Throttle, UsedChallenge
 from app.operations.exchange import export_bundle, server_signing_key
+from app.operations.retention import purge
 from app.services import api as api_service
+from app.store import EnvelopeStore
 from crypto import CryptoError, Fingerprint, Metadata, SigningKey, generate_codename, open_bytes
 from crypto.encoding import b64encode, canonical_json
 from crypto.exchange import read_export
@@ -380,6 +383,37 @@ def test_one_circuit_makes_one_new_account_a_minute(
     monkeypatch.setattr(circuits, "_now", lambda: later)
     on_circuit(7)
     assert ApiClient(client, pinned).register().status_code == 201
+
+
+def test_accounts_that_never_sent_anything_do_not_outlive_the_purge_two_days_on(
+    client: FlaskClient, pinned: frozenset[Fingerprint], app: Flask, instance: Path
+) -> None:
+    """A circuit makes an account a minute, each kept a year (`source_expiry_days`) with a
+    row and a designation, though it never sends anything: a flood of them grew the
+    table by 525,600 rows a year for each circuit it held. An account that sent nothing
+    now goes at the purge once it is two days old; one whose report was taken off the
+    server stays for its replies, and one that went is made again by the next request."""
+    flood = [ApiClient(client, pinned) for _ in range(3)]
+    assert [f.register().status_code for f in flood] == [201] * 3
+    honest = ApiClient(client, pinned)
+    assert honest.register().status_code == 201
+    honest.submit("The SHO took money.")
+    honest_id = source_id(app, honest.codename)
+    paths = InstancePaths(instance)
+    store = EnvelopeStore(paths.store, paths.staging)
+    with db_session(app) as session:
+        # The report went to the workstation and was acknowledged: its row is gone.
+        for item in session.execute(select(Item)).scalars():
+            store.retire(item.id)
+            session.delete(item)
+        session.commit()
+        purge(session, store, dt.datetime.now(dt.UTC).date() + dt.timedelta(days=2))
+        left = set(session.execute(select(Source.id)).scalars())
+    assert left == {honest_id}, (
+        f"{len(left - {honest_id})} accounts that never sent anything outlive the purge"
+    )
+    assert flood[0].register().status_code == 201
+    assert honest.register().status_code == 200
 
 
 def test_a_circuit_that_made_an_account_still_uses_it(
