@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+from typing import Any
 
 
 class AppError(Exception):
@@ -11,6 +12,21 @@ class AppError(Exception):
     status = 500
     # What to do about it: the command line's `hint:` line (None: nothing to add).
     hint: str | None = None
+    # Whether a report's body cut short by it gives the form back (`BodyCutShort`): the
+    # server's doing for a while (a thread taken for another circuit), not the source's.
+    gives_form_back = False
+
+
+class BodyCutShort(AppError):
+    """A form's body stopped coming for a reason that `gives_form_back`: the text fields
+    that came whole, to give the form back, and the reason, to answer as it says."""
+
+    def __init__(self, fields: Any, cause: AppError) -> None:
+        super().__init__(type(cause).__name__)
+        self.fields = fields
+        self.cause = cause
+        self.status = cause.status
+        self.retry_after = getattr(cause, "retry_after", None)
 
 
 class KeyringUnavailable(AppError):

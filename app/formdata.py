@@ -29,6 +29,8 @@ from werkzeug.formparser import FormDataParser, MultiPartParser
 from werkzeug.http import parse_options_header
 from werkzeug.sansio.multipart import File
 
+from app.errors import AppError, BodyCutShort
+
 # Bytes read at once: one envelope chunk, so a part's data reaches the sealer in
 # blocks it can mostly encrypt in place.
 READ_SIZE: Final = 64 * 1024
@@ -131,10 +133,28 @@ class StreamingMultiPartParser(MultiPartParser):
         fields: list[tuple[str, str]] = []
         files: list[tuple[str, FileStorage]] = []
         _skip_preamble(body, delimiter)
-        parts = 0
         # Werkzeug holds each text field to the limit; here all of them together are:
         # 64 parts each under it held 64 times it (four times that once decoded).
         self.text_bytes = 0
+        try:
+            self._parts(body, delimiter, content_length, fields, files)
+        except AppError as exc:
+            if not exc.gives_form_back:
+                raise
+            # Cut short by the server (a pre-empted body): the fields that came whole go back.
+            raise BodyCutShort(self.cls(fields), exc) from exc
+        return self.cls(fields), self.cls(files)
+
+    def _parts(
+        self,
+        body: _Body,
+        delimiter: bytes,
+        content_length: int | None,
+        fields: list[tuple[str, str]],
+        files: list[tuple[str, FileStorage]],
+    ) -> None:
+        """Read the parts into `fields` and `files`, each as it comes whole."""
+        parts = 0
         while _next_part(body):
             parts += 1
             if self.max_form_parts is not None and parts > self.max_form_parts:
@@ -151,7 +171,6 @@ class StreamingMultiPartParser(MultiPartParser):
                 _copy_part(body, delimiter, sink.write)
                 sink.seek(0)
                 files.append((name, FileStorage(sink, filename, name, headers=headers)))
-        return self.cls(fields), self.cls(files)
 
     def _read_field(self, body: _Body, delimiter: bytes, headers: Headers) -> str:
         """A text field's value, while the text fields so far stay within `max_form_memory_size`."""

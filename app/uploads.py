@@ -8,20 +8,25 @@ byte of an upload ever reaches a disk.
 
 from __future__ import annotations
 
+import io
 import unicodedata
 from collections.abc import Callable
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Final
 
 from flask import Request
+from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
 
-from app.errors import malformed_body
+from app.errors import AppError, BodyCutShort, malformed_body
 from app.formdata import StreamingFormDataParser
 from app.store import EnvelopeStore, SealingKey, StagedEnvelope
 from crypto import Metadata
 
 _DEFAULT_TYPE = "application/octet-stream"
+# The field a report's form must have brought whole for the form to go back when the
+# server cuts its body short (`SealingRequest.cut_short`): what the source wrote.
+REPORT_MESSAGE: Final = "message"
 
 
 def clean_filename(name: str | None) -> str | None:
@@ -247,6 +252,9 @@ class SealingRequest(Request):
 
     form_data_parser_class = StreamingFormDataParser
     sealed_uploads: SealedUploads | None = None
+    # Why the server stopped reading a report's body (a pre-empted one): the form came
+    # back with the fields that came whole, and nothing of it may be filed.
+    cut_short: AppError | None = None
     # Opens the file a part of a bundle upload waits in (set by `app.limits`), or None.
     bundle_file: Callable[[], BinaryIO] | None = None
 
@@ -259,6 +267,14 @@ class SealingRequest(Request):
     def _load_form_data(self) -> None:
         try:
             super()._load_form_data()
+        except BodyCutShort as cut:
+            # A report's form, its message whole, goes back to the source with the answer
+            # (`cut_short`); anything else is answered as the reason says.
+            if self.sealed_uploads is None or REPORT_MESSAGE not in cut.fields:
+                raise cut.cause from None
+            self.cut_short = cut.cause
+            d = self.__dict__
+            d["stream"], d["form"], d["files"] = io.BytesIO(), cut.fields, MultiDict()
         except Exception as exc:
             # gunicorn's own word for a bad chunked body (InvalidChunkSize…) is no ValueError.
             if isinstance(exc, ValueError) or malformed_body(exc):

@@ -59,7 +59,8 @@ the head of a request of a circuit holding k threads is in, the worker
 pre-empts one request for it (`_victim`) of a circuit holding k + 2 or more:
 of the circuit holding the most, the one whose body has come slowest, among
 those whose thread waits on the client at that moment. Its read raises
-`BodyPreempted`, which the app answers 503 with Retry-After, unlogged; the
+`BodyPreempted`, which the app answers 503 with Retry-After, unlogged (a report's
+form given back, once its message came whole: `app.uploads.SealingRequest`); the
 freed thread takes the waiting request. Shares are so evened out (a browser's
 page and its parts get threads beside the flood), and a source sending one
 body, however slowly, holds one thread and is never pre-empted by this rule. Waiting
@@ -160,6 +161,7 @@ class BodyPreempted(AppError):
 
     status = 503
     retry_after = PREEMPTED_RETRY_AFTER
+    gives_form_back = True
 
 
 class _Response(wsgi.Response):

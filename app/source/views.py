@@ -173,6 +173,9 @@ def _drop_uploads() -> None:
 
 
 def _report(form: SubmissionForm, terms: dict[str, Any]) -> submissions_service.Report:
+    cut = getattr(request, "cut_short", None)
+    if cut is not None:
+        raise cut  # never filed: its files, and perhaps fields, never came whole
     return submissions_service.Report(
         message=(form.message.data or "").replace("\r\n", "\n"),
         fields=form.fields_for_report(terms),
@@ -227,6 +230,8 @@ def submit() -> ResponseReturnValue:
             session.pop(sessions.LAPSED_KEY, None)
         _offer_codename(form)
         _give_once(form)
+    elif (cut := getattr(request, "cut_short", None)) is not None:
+        return _refused_first_report(form, cut)
     elif form.validate_on_submit():
         codename = form.codename.data or ""
         if not _was_offered(codename):
@@ -356,6 +361,8 @@ def account() -> ResponseReturnValue:
     terms = taxonomy(db_session())
     form = SubmissionForm()
     form.set_choices(terms, current_language())
+    if request.method == "POST" and (cut := getattr(request, "cut_short", None)) is not None:
+        return _account_page(form, who, _Refused.of(cut))
     if form.validate_on_submit():
         return _file_later_report(form, who, _report(form, terms))
     _give_once(form)

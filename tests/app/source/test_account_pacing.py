@@ -16,6 +16,7 @@ from werkzeug.test import TestResponse
 
 from app import circuits, kdf_pool
 from app.models import Item, Source
+from app.worker import PREEMPTED_RETRY_AFTER, BodyPreempted
 from tests.app.source.test_source_flow import FILES, MESSAGE
 from tests.app.support import (
     FilePart,
@@ -193,5 +194,64 @@ def test_a_keyring_changed_during_the_upload_gives_the_form_back(
     assert message_box(shown) == MESSAGE.replace("\r\n", "\n"), "what the source wrote was lost"
     for _field, name, _data, _type in [*FILES, LARGE]:
         assert name in refusal_said(shown)
+    assert row_counts(app, Source, Item) == before
+    assert staging_files(instance) == []
+
+
+class _PreemptedMidway(io.BytesIO):
+    """A report's body whose reading the worker pre-empts halfway (`app.worker._victim`)."""
+
+    def _halfway(self) -> None:
+        if self.tell() > len(self.getvalue()) // 2:
+            raise BodyPreempted
+
+    def read(self, size: int | None = -1) -> bytes:
+        self._halfway()
+        return super().read(size)
+
+    def read1(self, size: int | None = -1) -> bytes:
+        self._halfway()
+        return super().read1(size)
+
+    def readinto(self, buffer: Any) -> int:
+        self._halfway()
+        return super().readinto(buffer)
+
+    def readline(self, size: int | None = -1) -> bytes:
+        self._halfway()
+        return super().readline(size)
+
+
+@pytest.mark.parametrize("first", [True, False], ids=["first-report", "signed-in"])
+def test_a_report_pre_empted_while_it_streams_in_gives_the_form_back(
+    app: Flask, instance: Path, first: bool
+) -> None:
+    """While every thread is busy, the worker gives the thread of a body slower than 4 KiB/s
+    to a circuit holding none: a source on a bad phone sending a photo beside a flood got
+    the busy page in the form's place, and Back refills no form (autocomplete is off).
+    The report's form comes back, what they wrote in it, and the files named to attach."""
+    visitor = _visitor(app)
+    page = visitor.start()
+    if not first:
+        assert visitor.send(page, "an earlier report").status_code == 303
+        page = form(visitor.get("/account"), "/account")
+    before = row_counts(app, Source, Item)
+    body, content_type = multipart([*page.fields.items(), ("message", MESSAGE)], [*FILES, LARGE])
+    response = visitor.client.post(
+        page.action,
+        input_stream=_PreemptedMidway(body),
+        content_type=content_type,
+        environ_overrides={"CONTENT_LENGTH": str(len(body))},
+    )
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == str(PREEMPTED_RETRY_AFTER)
+    shown = response.get_data(as_text=True)
+    assert message_box(shown) == MESSAGE.replace("\r\n", "\n"), (
+        "the pre-empted report's form was not given back: what the source wrote was lost"
+    )
+    for _field, name, _data, _type in [*FILES, LARGE]:
+        assert name in refusal_said(shown)
+    if first:
+        assert page.fields["codename"] in shown, "the codename offered was not kept"
     assert row_counts(app, Source, Item) == before
     assert staging_files(instance) == []
