@@ -4,13 +4,17 @@ This runs before CSRF checking (which parses the body), so a request to a view
 that takes reports is refused with 503 while no keyring is in force, before a
 single byte of it is read. A report declared over the upload limit, but not far
 over, is read with its files dropped, so that its words go back to the source.
+And it ends the request's transaction: a report's
+body comes over Tor for minutes, and a connection held for it (on PostgreSQL,
+idle in a transaction) per slow body let a flood take every connection the
+database allows.
 """
 
 from __future__ import annotations
 
 from typing import Final
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request
 
 from app.db import db_session
 from app.listeners import is_staff_listener
@@ -22,12 +26,24 @@ from app.uploads import OverLimit, SealedUploads
 # that its form goes back with the words; a larger one is refused before it is read.
 OVER_LIMIT_READ: Final = 4
 
+# The methods whose requests may carry a body that comes slowly.
+_WITH_BODY: Final = frozenset({"POST", "PUT", "PATCH"})
+
 
 def init_app(app: Flask) -> None:
     """Register the hook (call before CSRFProtect registers its own)."""
 
     @app.before_request
     def _prepare_body() -> None:
+        if _limit_body():
+            _let_go_of_the_database()
+
+    def _limit_body() -> bool:
+        """Set the body's limit and sinks; say whether its request may end its transaction.
+
+        A staff member's bundle keeps it: their account, read here, is the request's
+        until it ends (and the staff onion admits only the staff's own devices).
+        """
         view = current_app.view_functions.get(request.endpoint or "")
         if request.method == "POST" and getattr(view, "accepts_bundle", False):
             from app.staff.auth import current_staff
@@ -38,10 +54,10 @@ def init_app(app: Flask) -> None:
                 request.max_content_length = current_app.config["MAX_BUNDLE_BYTES"]
                 # A bundle is ciphertext signed offline: it may wait in a temporary file.
                 request.bundle_file = services().store.scratch  # type: ignore[attr-defined]
-                return
+                return False
         if not getattr(view, "accepts_reports", False) or request.method != "POST":
             request.max_content_length = current_app.config["MAX_FORM_MEMORY_SIZE"]
-            return
+            return True
         svc = services()
         recipients = svc.recipients()
         limit = int(get_setting(db_session(), "upload_limit_mib")) * 1024 * 1024
@@ -56,6 +72,14 @@ def init_app(app: Flask) -> None:
         request.sealed_uploads = uploads(  # type: ignore[attr-defined]
             svc.store, recipients, current_app.config["MAX_FILES"]
         )
+        return True
+
+    def _let_go_of_the_database() -> None:
+        """End the request's transaction, if one began, so no connection waits on the body."""
+        session = g.get("db_session")
+        if session is not None and request.method in _WITH_BODY:
+            # Only reads came before (settings, the login): nothing is lost.
+            session.rollback()
 
     @app.teardown_request
     def _discard_uploads(_exc: BaseException | None) -> None:

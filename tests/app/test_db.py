@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -10,6 +12,7 @@ from sqlalchemy import select
 
 from app.db import db_session
 from app.models import Throttle
+from tests.app.support import Visitor, form, multipart
 
 
 def test_work_in_a_savepoint_is_undone_with_its_transaction(app: Flask) -> None:
@@ -55,3 +58,51 @@ def test_outside_a_request_the_wal_is_emptied_at_each_commit(app: Flask) -> None
         session.commit()
 
         assert wal.stat().st_size == 0
+
+
+class _Watched(io.BytesIO):
+    """A request body that notes, at each read, how many database connections are out."""
+
+    def __init__(self, data: bytes, app: Flask) -> None:
+        super().__init__(data)
+        self._pool = app.extensions["raazdar.db"].engine.pool
+        self.held: list[int] = []
+
+    def read(self, size: int | None = -1) -> bytes:
+        self.held.append(self._pool.checkedout())
+        return super().read(size)
+
+    def readinto(self, buffer: Any) -> int:
+        self.held.append(self._pool.checkedout())
+        return super().readinto(buffer)
+
+
+@pytest.mark.parametrize("signed_in", [False, True], ids=["first-report", "signed-in"])
+def test_a_report_still_streaming_in_holds_no_database_connection(
+    app: Flask, signed_in: bool
+) -> None:
+    """A browser report's body comes over Tor for minutes, and its request had read the
+    settings (and the login) in a transaction it kept open all the while: on PostgreSQL a
+    connection idle in a transaction per slow body. A flood of slow bodies held one per
+    thread, 15 per worker, 120 on a host of four cores, past PostgreSQL's 100: every
+    request of every host then met "too many clients", and no report could be filed."""
+    visitor = Visitor(app.test_client())
+    page = visitor.start()
+    if signed_in:
+        assert visitor.send(page, "an earlier report").status_code == 303
+        page = form(visitor.get("/account"), "/account")
+    body, content_type = multipart(
+        [*page.fields.items(), ("message", "The SHO took money.")],
+        [("files", "photo.jpg", b"\xff" * 200_000, "image/jpeg")],
+    )
+    stream = _Watched(body, app)
+    response = visitor.client.post(
+        page.action,
+        input_stream=stream,
+        content_type=content_type,
+        environ_overrides={"CONTENT_LENGTH": str(len(body))},
+    )
+    assert response.status_code == 303
+    assert max(stream.held) == 0, (
+        f"the request held {max(stream.held)} database connection(s) while its body came"
+    )
