@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session
 
 from app.db import commit_or_confirm
 from app.errors import FAULT_RETRY_AFTER, CommitUnconfirmed, KeyringUnavailable
-from app.models import Item, Source, Upload, today
+from app.models import AuditEntry, Item, Source, Upload, today
 from app.services.api import (
     ApiError,
     Proof,
@@ -119,9 +119,10 @@ def start(session: Session, proof: Proof, facts: RequestFacts, data: bytes) -> U
             "size is not the size of an unsigned envelope to this keyring's recipients"
         )
     # A share of the idle ones (a flood's expire together, each file overwritten), and all
-    # of this account's, which its bound counts.
-    expire(session, services().store, limit=EXPIRE_AT_START)
-    expire(session, services().store, owner=source.id)
+    # of this account's, which its bound counts; reckoned on a day the purge vouches for.
+    day = _reckoned_day(session)
+    expire(session, services().store, day, limit=EXPIRE_AT_START)
+    expire(session, services().store, day, owner=source.id)
     store = services().store
     if not store.inodes_to_spare() or not store.space_to_spare(fields["size"]):
         # Each unfinished upload holds an inode, and its chunks space, for a day or two, and
@@ -151,6 +152,19 @@ def start(session: Session, proof: Proof, facts: RequestFacts, data: bytes) -> U
         services().store.retire_file(path)  # freed now, its inode would date the start
         raise
     return upload
+
+
+def _reckoned_day(session: Session) -> dt.date:
+    """The clock's day, but no later than the day after the last purge's.
+
+    A start discards idle uploads, and whoever holds the clock could set it days on:
+    the purge refuses a clock that jumped (`app.operations.retention.ClockJumped`),
+    but starts reckoned from the clock alone discarded every source's upload under
+    way, 64 at each. The purge runs daily, so honestly this is today.
+    """
+    last = session.scalar(select(func.max(AuditEntry.day)).where(AuditEntry.action == "purge"))
+    now = today()
+    return now if last is None else min(now, last + dt.timedelta(days=1))
 
 
 def _unfinished(session: Session, source_id: str) -> int:
