@@ -199,27 +199,31 @@ def test_a_keyring_changed_during_the_upload_gives_the_form_back(
 
 
 class _PreemptedMidway(io.BytesIO):
-    """A report's body whose reading the worker pre-empts halfway (`app.worker._victim`)."""
+    """A report's body whose reading the worker pre-empts halfway (`app.worker._victim`),
+    or after `cut` bytes: no read goes past it."""
 
-    def _halfway(self) -> None:
-        if self.tell() > len(self.getvalue()) // 2:
+    def __init__(self, data: bytes, cut: int | None = None) -> None:
+        super().__init__(data)
+        self.cut = len(data) // 2 if cut is None else cut
+
+    def _left(self, size: int | None) -> int:
+        left = self.cut - self.tell()
+        if left <= 0:
             raise BodyPreempted
+        return left if size is None or size < 0 else min(size, left)
 
     def read(self, size: int | None = -1) -> bytes:
-        self._halfway()
-        return super().read(size)
+        return super().read(self._left(size))
 
     def read1(self, size: int | None = -1) -> bytes:
-        self._halfway()
-        return super().read1(size)
+        return super().read1(self._left(size))
 
     def readinto(self, buffer: Any) -> int:
-        self._halfway()
-        return super().readinto(buffer)
+        view = memoryview(buffer).cast("B")
+        return super().readinto(view[: self._left(len(view))])
 
     def readline(self, size: int | None = -1) -> bytes:
-        self._halfway()
-        return super().readline(size)
+        return super().readline(self._left(size))
 
 
 @pytest.mark.parametrize("first", [True, False], ids=["first-report", "signed-in"])
@@ -253,5 +257,27 @@ def test_a_report_pre_empted_while_it_streams_in_gives_the_form_back(
         assert name in refusal_said(shown)
     if first:
         assert page.fields["codename"] in shown, "the codename offered was not kept"
+    assert row_counts(app, Source, Item) == before
+    assert staging_files(instance) == []
+
+
+def test_a_report_pre_empted_before_its_message_came_whole_files_nothing(
+    app: Flask, instance: Path
+) -> None:
+    """What came of a form cut short before its message is no report: nothing of it is
+    filed, and the busy page says to send it again."""
+    visitor = _visitor(app)
+    page = visitor.start()
+    before = row_counts(app, Source, Item)
+    body, content_type = multipart([*page.fields.items(), ("message", MESSAGE)], [*FILES])
+    response = visitor.client.post(
+        page.action,
+        input_stream=_PreemptedMidway(body, body.index(MESSAGE.encode()[:8])),
+        content_type=content_type,
+        environ_overrides={"CONTENT_LENGTH": str(len(body))},
+    )
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == str(PREEMPTED_RETRY_AFTER)
+    assert 'name="message"' not in response.get_data(as_text=True)
     assert row_counts(app, Source, Item) == before
     assert staging_files(instance) == []
