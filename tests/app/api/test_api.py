@@ -37,6 +37,7 @@ from tests.app.support import (
     all_rows,
     db_session,
     demo_authorities,
+    form,
     reply_to,
     reviewer_keys,
     reviewer_openers,
@@ -392,13 +393,21 @@ def test_accounts_that_never_sent_anything_do_not_outlive_the_purge_two_days_on(
     row and a designation, though it never sends anything: a flood of them grew the
     table by 525,600 rows a year for each circuit it held. An account that sent nothing
     now goes at the purge once it is two days old; one whose report was taken off the
-    server stays for its replies, and one that went is made again by the next request."""
+    server stays for its replies (sent by the API, or from the account page of an account
+    the API made), and one that went is made again by the next request."""
     flood = [ApiClient(client, pinned) for _ in range(3)]
     assert [f.register().status_code for f in flood] == [201] * 3
     honest = ApiClient(client, pinned)
     assert honest.register().status_code == 201
     honest.submit("The SHO took money.")
-    honest_id = source_id(app, honest.codename)
+    # Made by the API, its report sent from the account page in Tor Browser.
+    device = ApiClient(client, pinned)
+    assert device.register().status_code == 201
+    browser = Visitor(app.test_client())
+    assert browser.log_in(device.codename).status_code == 303
+    page = form(browser.get("/account"), "/account")
+    assert browser.send(page, "from the phone").status_code == 303
+    kept = {source_id(app, honest.codename), source_id(app, device.codename)}
     paths = InstancePaths(instance)
     store = EnvelopeStore(paths.store, paths.staging)
     with db_session(app) as session:
@@ -409,9 +418,7 @@ def test_accounts_that_never_sent_anything_do_not_outlive_the_purge_two_days_on(
         session.commit()
         purge(session, store, dt.datetime.now(dt.UTC).date() + dt.timedelta(days=2))
         left = set(session.execute(select(Source.id)).scalars())
-    assert left == {honest_id}, (
-        f"{len(left - {honest_id})} accounts that never sent anything outlive the purge"
-    )
+    assert left == kept, f"{len(left - kept)} accounts that never sent anything outlive the purge"
     assert flood[0].register().status_code == 201
     assert honest.register().status_code == 200
 
