@@ -4,10 +4,9 @@ This runs before CSRF checking (which parses the body), so a request to a view
 that takes reports is refused with 503 while no keyring is in force, before a
 single byte of it is read. A report declared over the upload limit, but not far
 over, is read with its files dropped, so that its words go back to the source.
-And it ends the request's transaction: a report's
-body comes over Tor for minutes, and a connection held for it (on PostgreSQL,
-idle in a transaction) per slow body let a flood take every connection the
-database allows.
+And it ends the request's transaction: a report's body comes over Tor for
+minutes, and a connection held for it (on PostgreSQL, idle in a transaction)
+per slow body let a flood take every connection the database allows.
 """
 
 from __future__ import annotations
