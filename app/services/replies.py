@@ -4,6 +4,11 @@ A reply of format 2 carries, sealed, the day its reviewer wrote it (`crypto.repl
 the page shows it beside the day the reply is listed under, and says when the two
 cannot both be true, so a database altered to re-date a reply is caught. The page
 is the server's own: code in the wrong hands could show anything (PROTOCOL §5A.11).
+
+A reply sealed to one of a `raazdar-submit` device's one-time prekeys (an envelope
+v2, PROTOCOL §5A.9) opens nowhere but on that device. Its reviewer's signature is
+checked here all the same: a genuine one is named as such, to be read with the app,
+not called unverifiable (which invited the source to delete it unread, for good).
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from app.errors import CommitUnconfirmed, SubmissionError
 from app.models import Reply, Source
 from app.services.context import services
 from app.services.sources import SignedIn
-from crypto import CryptoError, open_envelope
+from crypto import CryptoError, open_envelope, read_header, verify_signature
 from crypto.reply import doubtful_delay, read_reply
 
 
@@ -34,6 +39,8 @@ class ShownReply:
     written: str | None = None
     # Days from writing to listing when no stick's journey takes that long (< 0: before).
     doubtful: int | None = None
+    # Signed by a reviewer and sealed to a one-time prekey: only raazdar-submit opens it.
+    one_time: bool = False
 
 
 def post_reply(session: Session, source_id: str, envelope: bytes) -> str:
@@ -71,6 +78,12 @@ def read_replies(session: Session, who: SignedIn) -> list[ShownReply]:
         try:
             out = io.BytesIO()
             with svc.store.open(reply.id) as envelope:
+                if read_header(envelope).version.number != 1:
+                    envelope.seek(0)
+                    verify_signature(envelope, trusted)
+                    shown.append(ShownReply(reply.id, day, None, one_time=True))
+                    continue
+                envelope.seek(0)
                 opened = open_envelope(envelope, out, [who.private_key], trusted_signers=trusted)
             body = read_reply(out.getvalue(), opened.metadata)
         except (CryptoError, OSError, UnicodeDecodeError):

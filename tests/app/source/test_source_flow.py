@@ -15,7 +15,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from app.models import Item, Reply, Source
-from crypto import SigningKey, check_codename
+from app.services.replies import post_reply
+from crypto import HybridPrivateKey, SigningKey, check_codename, seal_bytes
+from crypto.reply import reply_content
 from tests.app.support import (
     FilePart,
     Visitor,
@@ -246,6 +248,34 @@ def test_a_reply_signed_by_a_stranger_is_shown_as_unverifiable(
     assert html.count('<p class="error">') == 1
     # It can still be deleted, like any reply.
     assert len([f for f in forms(html) if f.action.startswith("/replies/")]) == 1
+
+
+def test_a_forward_secret_reply_is_not_called_unverifiable_but_sent_to_raazdar_submit(
+    reported: Reported, app: Flask, instance: Path
+) -> None:
+    # A raazdar-submit source who also logs in here: a reviewer's reply sealed to one of
+    # the device's one-time prekeys (PROTOCOL 5A.9) cannot open here. Called "could not
+    # be verified" beside a delete button, a genuine reply was deleted unread, for good.
+    signer = reviewer_keys(instance).signing
+    assert signer is not None
+    today = dt.datetime.now(dt.UTC).date()
+    content, metadata = reply_content("Meet our investigator on Friday.", today)
+    prekey = HybridPrivateKey.generate().public_key
+    envelope = seal_bytes(content, [prekey], metadata, signer=signer)
+    with app.app_context(), db_session(app) as session:
+        reply_id = post_reply(session, source_id(app, reported.codename), envelope)
+    page = reported.visitor.get("/account")
+    assert _warnings(page) == [], "a genuine one-time-key reply was called unverifiable"
+    forged = seal_bytes(content, [prekey], metadata, signer=SigningKey.generate())
+    with app.app_context(), db_session(app) as session:
+        post_reply(session, source_id(app, reported.codename), forged)
+    # One signed by nobody the keyring names is still called what it is.
+    assert len(_warnings(reported.visitor.get("/account"))) == 1
+    assert "raazdar-submit replies" in page
+    assert "It was written before replies carried their own day" not in page
+    assert str(today) in page
+    # Still the source's to delete, told what that means.
+    assert form(page, f"/replies/{reply_id}/delete")
 
 
 def test_deleting_a_reply_removes_its_row_and_its_file(
