@@ -28,7 +28,7 @@ import io
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from crypto import PrivateKey, VerifyKey, open_bytes, read_header
+from crypto import PrivateKey, VerifyKey, open_bytes, read_header, verify_signature
 from crypto.reply import doubtful_delay, read_reply
 from submit.errors import SubmitError
 from submit.state import State
@@ -56,7 +56,8 @@ def open_reply(
     """Open and verify one reply; for a prekey's, delete the prekey and save before returning.
 
     Raises `CryptoError` if it does not open, verify or read; then nothing is deleted.
-    Raises `AlreadyRead` for a prekey no longer held.
+    Raises `AlreadyRead` for a reviewer's reply to a prekey no longer held (one that is
+    not signed by a reviewer of `trusted` raises `CryptoError`, as any forgery).
     """
     header = read_header(io.BytesIO(envelope))
     if header.version.number == 1:
@@ -66,6 +67,9 @@ def open_reply(
     wanted = {stanza.key_id for stanza in header.stanzas}
     held = [k for k in state.prekeys if k.public_key.fingerprint.key_id in wanted]
     if not held:
+        # Said only of a reviewer's reply: on a server's envelope of its own, "read before
+        # here" would be the server's word in the tool's mouth (someone read your reply).
+        verify_signature(io.BytesIO(envelope), trusted)
         raise AlreadyRead("this reply's one-time key is not held here (read before, or never)")
     plaintext, opened = open_bytes(envelope, held, trusted_signers=trusted)
     body = read_reply(plaintext, opened.metadata)

@@ -53,6 +53,22 @@ def test_a_reply_to_a_prekey_opens_once_and_its_secret_is_gone_from_disk(tmp_pat
         open_reply(on_disk, CODENAME_KEY, envelope, [REVIEWER.verify_key])
 
 
+@pytest.mark.parametrize("signer", [SigningKey.generate(), None], ids=["stranger", "unsigned"])
+def test_a_forged_reply_to_a_prekey_not_held_is_not_called_read_before(
+    tmp_path: Path, signer: SigningKey | None
+) -> None:
+    # A server in the wrong hands lists an envelope of its own, sealed to a one-time key
+    # this device never held: the tool must not say, on its word, that a reviewer's reply
+    # was read here before (someone else read your reply, or the reviewers answered).
+    state = _state(tmp_path / "s")
+    forged = seal_bytes(
+        b"x", [HybridPrivateKey.generate().public_key], Metadata("reply"), signer=signer
+    )
+    with pytest.raises(CryptoError):
+        open_reply(state, CODENAME_KEY, forged, [REVIEWER.verify_key])
+    assert len(State.load(tmp_path / "s", VAULT).prekeys) == 4
+
+
 def test_a_reply_is_not_shown_unless_its_prekey_deletion_reached_the_disk(tmp_path: Path) -> None:
     state = _state(tmp_path / "s")
     envelope = _reply("Which checkpoint?", state.prekeys[0])
