@@ -14,7 +14,9 @@ not called unverifiable (which invited the source to delete it unread, for good)
 from __future__ import annotations
 
 import io
+import unicodedata
 from dataclasses import dataclass
+from typing import Final
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,6 +28,21 @@ from app.services.context import services
 from app.services.sources import SignedIn
 from crypto import CryptoError, open_envelope, read_header, verify_signature
 from crypto.reply import doubtful_delay, read_reply
+
+# Explicit embeddings, overrides and isolates: one pasted from a hostile report turns
+# "0300-7654321" around on the page. raazdar-submit removes the same (submit/cli.py).
+_BIDI_CONTROLS: Final = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def shown_text(text: str) -> str:
+    """A reply's text as the page shows it: controls but line breaks and tabs, and bidi
+    overrides, each replaced by U+FFFD (seen, not obeyed)."""
+    return "".join(
+        "\ufffd"
+        if (unicodedata.category(ch) == "Cc" and ch not in "\r\n\t") or ch in _BIDI_CONTROLS
+        else ch
+        for ch in text
+    )
 
 
 @dataclass(frozen=True)
@@ -91,11 +108,12 @@ def read_replies(session: Session, who: SignedIn) -> list[ShownReply]:
             # at every visit once the reply's signer has left the keyring.
             shown.append(ShownReply(reply.id, day, None))
             continue
+        text = shown_text(body.text)
         if body.written is None:
-            shown.append(ShownReply(reply.id, day, body.text))
+            shown.append(ShownReply(reply.id, day, text))
             continue
         late = doubtful_delay(body.written, reply.received_day)
-        shown.append(ShownReply(reply.id, day, body.text, body.written.isoformat(), late))
+        shown.append(ShownReply(reply.id, day, text, body.written.isoformat(), late))
     return shown
 
 

@@ -278,6 +278,20 @@ def test_a_forward_secret_reply_is_not_called_unverifiable_but_sent_to_raazdar_s
     assert form(page, f"/replies/{reply_id}/delete")
 
 
+def test_a_replys_bidi_overrides_and_controls_do_not_reach_the_page(
+    reported: Reported, app: Flask, instance: Path
+) -> None:
+    # Text a reviewer pasted from a hostile report: U+202E shows "0300-7654321" as
+    # "1234567-0030" in Tor Browser; raazdar-submit has always removed them.
+    signer = reviewer_keys(instance).signing
+    assert signer is not None
+    reply_to(app, reported.codename, "Call \u202e1234567-0030\u202c \x1b[2J now.", signer)
+    page = reported.visitor.get("/account")
+    assert "\u202e" not in page, "bidi override reached the page"
+    assert "\x1b" not in page
+    assert "Call \ufffd1234567-0030\ufffd \ufffd[2J now." in page
+
+
 def test_deleting_a_reply_removes_its_row_and_its_file(
     reported: Reported, app: Flask, instance: Path
 ) -> None:
