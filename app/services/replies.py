@@ -9,10 +9,13 @@ A reply sealed to one of a `raazdar-submit` device's one-time prekeys (an envelo
 v2, PROTOCOL §5A.9) opens nowhere but on that device. Its reviewer's signature is
 checked here all the same: a genuine one is named as such, to be read with the app,
 not called unverifiable (which invited the source to delete it unread, for good).
+An envelope listed a second time (a disk altered to post it again) is shown once,
+and its copy named as such, as `raazdar-submit` does.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import unicodedata
 from dataclasses import dataclass
@@ -58,6 +61,8 @@ class ShownReply:
     doubtful: int | None = None
     # Signed by a reviewer and sealed to a one-time prekey: only raazdar-submit opens it.
     one_time: bool = False
+    # The same envelope as one listed before it, and that one's day: not shown twice.
+    again: str | None = None
 
 
 def post_reply(session: Session, source_id: str, envelope: bytes) -> str:
@@ -90,18 +95,26 @@ def read_replies(session: Session, who: SignedIn) -> list[ShownReply]:
         select(Reply).where(Reply.source_id == who.source_id).order_by(Reply.received_day, Reply.id)
     ).scalars()
     shown = []
+    # The day each envelope was first listed under: one listed again is not shown twice.
+    first: dict[bytes, str] = {}
     for reply in rows:
         day = reply.received_day.isoformat()
         try:
             out = io.BytesIO()
-            with svc.store.open(reply.id) as envelope:
-                if read_header(envelope).version.number != 1:
-                    envelope.seek(0)
-                    verify_signature(envelope, trusted)
-                    shown.append(ShownReply(reply.id, day, None, one_time=True))
-                    continue
-                envelope.seek(0)
-                opened = open_envelope(envelope, out, [who.private_key], trusted_signers=trusted)
+            with svc.store.open(reply.id) as stored:
+                data = stored.read()
+            name = hashlib.sha256(data).digest()
+            if name in first:
+                shown.append(ShownReply(reply.id, day, None, again=first[name]))
+                continue
+            first[name] = day
+            if read_header(io.BytesIO(data)).version.number != 1:
+                verify_signature(io.BytesIO(data), trusted)
+                shown.append(ShownReply(reply.id, day, None, one_time=True))
+                continue
+            opened = open_envelope(
+                io.BytesIO(data), out, [who.private_key], trusted_signers=trusted
+            )
             body = read_reply(out.getvalue(), opened.metadata)
         except (CryptoError, OSError, UnicodeDecodeError):
             # Shown as such, and not logged: a log line's time would date the source's visit,

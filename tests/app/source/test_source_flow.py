@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from app.models import Item, Reply, Source
 from app.services.replies import post_reply
-from crypto import HybridPrivateKey, SigningKey, check_codename, seal_bytes
+from crypto import HybridPrivateKey, PublicKey, SigningKey, check_codename, seal_bytes
 from crypto.reply import reply_content
 from tests.app.support import (
     FilePart,
@@ -290,6 +290,33 @@ def test_a_replys_bidi_overrides_and_controls_do_not_reach_the_page(
     assert "\u202e" not in page, "bidi override reached the page"
     assert "\x1b" not in page
     assert "Call \ufffd1234567-0030\ufffd \ufffd[2J now." in page
+
+
+def test_a_reply_posted_twice_is_shown_once_and_the_second_copy_called_out(
+    reported: Reported, app: Flask, instance: Path
+) -> None:
+    # A disk altered to post one reviewer's envelope again (raazdar-submit shows it once):
+    # within a week of its day, the page showed it as two requests, with no word.
+    signer = reviewer_keys(instance).signing
+    assert signer is not None
+    today = dt.datetime.now(dt.UTC).date()
+    content, metadata = reply_content("Meet our investigator at the court gate.", today)
+    source = source_id(app, reported.codename)
+    with app.app_context(), db_session(app) as session:
+        key = session.get(Source, source)
+        assert key is not None
+        envelope = seal_bytes(
+            content, [PublicKey.from_text(key.public_key)], metadata, signer=signer
+        )
+        first = post_reply(session, source, envelope)
+        again = post_reply(session, source, envelope)
+    page = reported.visitor.get("/account")
+    assert page.count("Meet our investigator at the court gate.") == 1, "a copy shown as new"
+    (warning,) = _warnings(page)
+    assert str(today) in warning
+    # Both stay the source's to delete.
+    assert form(page, f"/replies/{first}/delete")
+    assert form(page, f"/replies/{again}/delete")
 
 
 def test_deleting_a_reply_removes_its_row_and_its_file(
