@@ -174,6 +174,38 @@ def refuse_disputed(conn: sqlite3.Connection, num: int) -> tuple[str, str]:
     return str(source), str(key_text)
 
 
+def sharing_key(conn: sqlite3.Connection, num: int) -> list[str]:
+    """The other designations that hold the reply key of report `num`'s source (normally none).
+
+    One codename is one account: two designations with one reply key are a source who came
+    back after their account was deleted, or a server that made a report of its own under a
+    new designation with a real source's key, so that a reply to it reaches that source.
+    """
+    rows = conn.execute(
+        "SELECT o.designation FROM reports r JOIN sources s ON s.designation = r.source"
+        " JOIN sources o ON o.public_key = s.public_key AND o.designation != s.designation"
+        " WHERE r.num = ? ORDER BY o.designation",
+        (num,),
+    ).fetchall()
+    return [str(row[0]) for row in rows]
+
+
+def shared_key_warning(num: int, others: list[str]) -> str:
+    """What the reviewer is told before writing to a source whose reply key another holds."""
+    return (
+        f"report {num}: its source shares their reply key with source(s) {', '.join(others)}, "
+        "so a reply to it opens for the codename of both: either that source came back after "
+        "the server deleted their account, or the server wrote one of these reports to have "
+        "you answer it and pass your reply, genuine and signed, to the other source"
+    )
+
+
+SHARED_KEY_HINT: Final = (
+    "read the reports of both sources (`raazdar-review list --all`) before you reply: "
+    "a reply to a report the server wrote reaches the real source as if written to them"
+)
+
+
 def _prekey(conn: sqlite3.Connection, num: int, allow_codename_key: bool) -> HybridPublicKey | None:
     """The prekey to seal to, or None for the codename key (only if there are none, or allowed)."""
     try:

@@ -327,17 +327,23 @@ class ReportScreen(Page[None]):
         self.app.push_screen(composer, self._composed(done))
 
     def _queue_question(self) -> str:
-        """The question before a reply is sealed, warning first when this clock lags the server's.
+        """The question before a reply is sealed, warning first when this clock lags the server's,
+        or when another designation holds the source's reply key.
 
         Asked before sealing, so that the reviewer can set the clock and keep the draft.
         """
         today = dt.datetime.now(dt.UTC).date()
         behind = replies.clock_behind(self.unlocked.conn, today)
+        shared = replies.sharing_key(self.unlocked.conn, self.num)
+        question = QUEUE_QUESTION
+        if shared:
+            warning = replies.shared_key_warning(self.num, shared)
+            question = f"WARNING: {warning} (hint: {replies.SHARED_KEY_HINT}). {question}"
         if behind is None:
-            return QUEUE_QUESTION
+            return question
         return (
             f"WARNING: {replies.clock_warning(today, behind)} (hint: set this workstation's"
-            f" clock (UTC) before writing replies). {QUEUE_QUESTION}"
+            f" clock (UTC) before writing replies). {question}"
         )
 
     def _composed(self, done: str) -> Callable[[bool | None], Awaitable[None]]:

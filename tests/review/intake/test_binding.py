@@ -51,6 +51,7 @@ def _bundle(
     sequence: int = 1,
     previous: bytes = CHAIN_START,
     records: tuple[tuple[bytes, SourceBinding | None], ...] = (),
+    designation: str = DESIGNATION,
 ) -> Path:
     """An export bundle signed with the server's key: one submission's reports, sealed on a device.
 
@@ -68,7 +69,7 @@ def _bundle(
         item.write_bytes(envelope)
         items.append(item)
         entries.append(
-            ExportEntry(secrets.token_hex(16), submission, DESIGNATION, "report", dt.date.today())
+            ExportEntry(secrets.token_hex(16), submission, designation, "report", dt.date.today())
         )
     manifest = ExportManifest(
         secrets.token_hex(16),
@@ -76,7 +77,7 @@ def _bundle(
         dt.date.today(),
         1,
         tuple(entries),
-        {DESIGNATION: key_in_bundle},
+        {designation: key_in_bundle},
         ChainLink(sequence, previous),
     )
     out = tmp_path / f"export-{secrets.token_hex(4)}.rzb"

@@ -986,3 +986,33 @@ def test_the_reply_composer_warns_before_sealing_when_the_clock_lags_the_servers
     ), asked
     assert "set this workstation's clock" in asked[0]
     assert filed.conn.execute("SELECT count(*) FROM replies").fetchone() == (0,)
+
+
+def test_the_reply_composer_warns_before_sealing_when_another_source_holds_the_reply_key(
+    filed: ws.Unlocked, workspace: Path
+) -> None:
+    """As `raazdar-review reply` does: a reply to either may reach the other's codename."""
+    with filed.conn:
+        # As an import of a server's report under a new designation with this source's key.
+        filed.conn.execute(
+            "INSERT INTO sources (designation, public_key) SELECT 'Bright Lantern', public_key"
+            " FROM sources WHERE designation = (SELECT source FROM reports WHERE num = 2)"
+        )
+    asked: list[str] = []
+
+    async def script(app: ReviewApp, pilot: Pilot[None]) -> None:
+        await open_report(pilot, 2)
+        await pilot.press("r")
+        await pilot.pause()
+        app.screen.query_one(TextArea).text = "Please say which police station."
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, Confirm)
+        asked.append(app.screen.question)
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, Composer)
+
+    drive(filed, script)
+    assert "shares their reply key with source(s) Bright Lantern" in asked[0], asked
+    assert filed.conn.execute("SELECT count(*) FROM replies").fetchone() == (0,)
