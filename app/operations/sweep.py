@@ -35,6 +35,7 @@ from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session
 
 from app import fsjournal
+from app.db import checkpoint
 from app.services import resumable
 from app.settings import get_setting
 from app.store import EnvelopeStore
@@ -171,10 +172,10 @@ def compact(engine: Engine) -> None:
     with engine.connect() as connection:
         raw = connection.connection.dbapi_connection
         assert raw is not None  # noqa: S101 - a fresh connection is open
-        raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        checkpoint(raw)
         # VACUUM writes every table and index anew, in key order: random ids.
         raw.execute("VACUUM")
-        raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        checkpoint(raw)  # the WAL's cut flushed: a power cut brings back no frame
     database = engine.url.database
     if database:
         path = Path(database)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 from typing import Any
 
@@ -106,3 +107,30 @@ def test_a_report_still_streaming_in_holds_no_database_connection(
     assert max(stream.held) == 0, (
         f"the request held {max(stream.held)} database connection(s) while its body came"
     )
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_emptying_the_wal_flushes_its_truncation(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite cuts the WAL with ftruncate and never flushes the cut.
+
+    Until the filesystem's next journal commit (ext4: up to 5 s) a power cut,
+    which is how a server is seized, brings back the frames the WAL held:
+    the last writes, deleted rows included, in the order they came.
+    """
+    wal = Path(str(app.extensions["raazdar.db"].engine.url.database) + "-wal")
+    flushed: list[tuple[str, int]] = []
+    real_fsync = os.fsync
+
+    def spy(fd: int) -> None:
+        flushed.append((os.readlink(f"/proc/self/fd/{fd}"), os.fstat(fd).st_size))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", spy)
+    with app.app_context(), app.extensions["raazdar.db"].new_session() as session:
+        session.add(Throttle(bucket="cut", window=1, failures=1))
+        session.commit()
+
+    assert wal.stat().st_size == 0
+    assert (str(wal.resolve()), 0) in flushed, "the WAL's truncation was never flushed"
