@@ -23,7 +23,7 @@ from app.models import today
 from app.operations.setup import initialise
 from crypto import KdfParams, Metadata, SignedManifest
 from tests.app.api_support import ApiClient
-from tests.app.support import Visitor, demo_authorities
+from tests.app.support import ClosingClient, Visitor, demo_authorities
 
 
 @pytest.fixture
@@ -88,7 +88,9 @@ def make_app(instance: Path) -> Callable[..., Flask]:
     """Build apps for the instance, with config overrides (e.g. two, as two workers)."""
 
     def make(**overrides: Any) -> Flask:
-        return create_app(config_for(instance, **overrides))
+        app = create_app(config_for(instance, **overrides))
+        app.test_client_class = ClosingClient  # responses closed, as a server closes them
+        return app
 
     return make
 

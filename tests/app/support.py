@@ -150,6 +150,17 @@ def multipart(
     return bytes(out), f"multipart/form-data; boundary={boundary}"
 
 
+class ClosingClient(FlaskClient):
+    """A browser whose every response is read whole and closed before it returns.
+
+    As gunicorn does once a body is written: a request that wrote empties the WAL
+    at its response's close (`app.db.EmptiedAfterResponse`), before the next request.
+    """
+
+    def open(self, *args: Any, buffered: bool = True, **kwargs: Any) -> TestResponse:
+        return super().open(*args, buffered=buffered, **kwargs)
+
+
 @dataclass
 class Visitor:
     """A source's browser: the pages it sees and the forms it sends, as a person would."""

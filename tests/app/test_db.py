@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import io
 import os
+import threading
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from app import db as app_db
 from app.db import db_session
 from app.models import Throttle
 from tests.app.support import Visitor, form, multipart
@@ -35,19 +39,99 @@ def test_work_in_a_savepoint_is_undone_with_its_transaction(app: Flask) -> None:
         assert session.get(Throttle, "savepoint") is None
 
 
+def _wsgi_call(app: Flask, view: Callable[[], None]) -> Iterable[bytes]:
+    """Run `view` as a request's work under the app's WSGI stack's WAL middleware."""
+    database = app.extensions["raazdar.db"]
+
+    def inner(_environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        with app.test_request_context():
+            view()
+        start_response("200 OK", [])
+        return [b"ok"]
+
+    middleware = app_db.EmptiedAfterResponse(inner, database)
+    return middleware({}, lambda *_: None)  # type: ignore[no-any-return]
+
+
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_request_that_commits_twice_empties_the_wal_once_as_it_ends(app: Flask) -> None:
-    """Each emptying flushes the disk twice; the promise is an empty WAL after each request."""
+    """Each emptying flushes the disk three times; the WAL is empty after each request."""
     wal = Path(str(app.extensions["raazdar.db"].engine.url.database) + "-wal")
-    with app.test_request_context():
+    held: list[int] = []
+
+    def view() -> None:
         session = db_session()
         session.add(Throttle(bucket="first", window=1, failures=1))
         session.commit()
-        held = wal.stat().st_size  # the request goes on: its writes wait in the WAL
+        held.append(wal.stat().st_size)  # the request goes on: its writes wait in the WAL
         session.add(Throttle(bucket="second", window=1, failures=1))
         session.commit()
+        held.append(wal.stat().st_size)
 
-    assert held > 0
+    body = _wsgi_call(app, view)
+    assert list(body) == [b"ok"]
+    assert held[0] > 0
+    assert held[1] > held[0]
+    assert wal.stat().st_size == held[1]  # the response is out: not emptied yet
+    body.close()  # type: ignore[attr-defined]
+    assert wal.stat().st_size == 0
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_request_that_wrote_and_failed_empties_the_wal_before_its_error_goes_on(
+    app: Flask,
+) -> None:
+    wal = Path(str(app.extensions["raazdar.db"].engine.url.database) + "-wal")
+
+    def view() -> None:
+        session = db_session()
+        session.add(Throttle(bucket="failed", window=1, failures=1))
+        session.commit()
+        raise RuntimeError("after the commit")
+
+    with pytest.raises(RuntimeError):
+        _wsgi_call(app, view)
+    assert wal.stat().st_size == 0
+    assert app.extensions["raazdar.db"].engine.pool.checkedout() == 0
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_request_that_wrote_nothing_keeps_its_response_and_a_thread_s_writes_are_its_own(
+    app: Flask,
+) -> None:
+    """Requests on other threads (gthread) neither take nor hand over each other's emptying."""
+    wal = Path(str(app.extensions["raazdar.db"].engine.url.database) + "-wal")
+    inside = threading.Event()
+    written = threading.Event()
+    results: dict[str, Iterable[bytes]] = {}
+
+    def writer() -> None:
+        def view() -> None:
+            session = db_session()
+            session.add(Throttle(bucket="threaded", window=1, failures=1))
+            session.commit()
+            written.set()
+
+        results["writer"] = _wsgi_call(app, view)
+
+    def reader() -> None:
+        def view() -> None:
+            inside.set()
+            assert written.wait(10)
+            db_session().get(Throttle, "threaded")
+
+        results["reader"] = _wsgi_call(app, view)
+
+    threads = [threading.Thread(target=reader), threading.Thread(target=writer)]
+    threads[0].start()
+    assert inside.wait(10)
+    threads[1].start()
+    for thread in threads:
+        thread.join(10)
+    assert isinstance(results["reader"], list)  # untouched: nothing to empty
+    assert not isinstance(results["writer"], list)
+    assert wal.stat().st_size > 0
+    results["writer"].close()  # type: ignore[attr-defined]
     assert wal.stat().st_size == 0
 
 
@@ -134,3 +218,36 @@ def test_emptying_the_wal_flushes_its_truncation(
 
     assert wal.stat().st_size == 0
     assert (str(wal.resolve()), 0) in flushed, "the WAL's truncation was never flushed"
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_wal_is_emptied_after_the_response_is_handed_to_the_server(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Emptying the WAL costs two or three flushes: the source must not wait for them.
+
+    The server writes the response's body, then closes it (gunicorn: in the
+    request's thread, before it takes the connection's next request); the WAL
+    is emptied then, once, and no connection is left out of the pool.
+    """
+    database = app.extensions["raazdar.db"]
+    wal = Path(str(database.engine.url.database) + "-wal")
+    visitor = Visitor(FlaskClient(app, app.response_class))  # closes nothing by itself
+    page = visitor.start()
+    emptied: list[int] = []
+    real_empty_wal = app_db.empty_wal
+
+    def spy(dbapi_connection: Any) -> None:
+        emptied.append(wal.stat().st_size)
+        real_empty_wal(dbapi_connection)
+
+    monkeypatch.setattr(app_db, "empty_wal", spy)
+    response = visitor.send(page, message="a report")
+    assert response.status_code < 400
+
+    assert emptied == [], "the WAL was emptied before the response was handed to the server"
+    assert wal.stat().st_size > 0  # the report is committed: its frames are in the WAL
+    response.close()
+    assert len(emptied) == 1
+    assert wal.stat().st_size == 0
+    assert database.engine.pool.checkedout() == 0

@@ -28,6 +28,7 @@ def test_upload_benchmark_runs_end_to_end_and_ends_with_its_figures() -> None:
     for name in (
         *("server_s", "app_s", "returning_s", "seal_s", "submission_seal_s", "floor_s"),
         "bare_request_s",
+        *("app_close_s", "returning_close_s", "floor_close_s"),
     ):
         assert upload[name] > 0, name
     # Seconds to the microsecond, ratios to the hundredth: each ratio is of the times shown.
