@@ -106,17 +106,14 @@ def create_account(session: Session, keys: SourceKeys) -> str:
     here, not before the derivation: only the derived tag says whether the
     account is new (the same source sending a second report from the form),
     and only once its row is in (the same form sent twice at once).
-    Statements on the session's connection, not objects:
+    The insert comes first, and the account is looked up by its tag only if
+    nothing was inserted. Statements on the session's connection, not objects:
     nothing else reads the row in this request. A new row is inserted only if
     nothing unique in it is taken (`ON CONFLICT DO NOTHING`, SQLite and
     PostgreSQL alike), so a designation already taken is drawn again without a
     savepoint: no failed statement ever aborts the transaction.
     """
     connection = session.connection()
-    found = connection.execute(_FIND_ACCOUNT, {"tag": keys.lookup_tag}).scalar_one_or_none()
-    if found is not None:
-        connection.execute(update(Source).where(Source.id == found).values(active_day=today()))
-        return str(found)
     row = {
         "lookup_tag": keys.lookup_tag,
         "public_key": keys.public_key.to_text(),
@@ -130,15 +127,18 @@ def create_account(session: Session, keys: SourceKeys) -> str:
         ).scalar_one_or_none()
         if made is not None:
             # Taken once the row is in (the caller's rollback undoes it if refused):
-            # the same form sent twice at once waits for it above, finds the
+            # the same form sent twice at once waits for it at its own insert, finds the
             # account, and is never told that its circuit made one a moment ago.
             wait = circuits.take_account_turn(kdf_pool.current_circuit())
             if wait:
                 raise AccountPaced(wait)
             return source_id
-        # The tag taken: the same form, sent twice at once, made it a moment ago.
+        # Nothing inserted: the tag taken (the same form sent again, or twice at once,
+        # made it), or the id or designation drawn taken (drawn again). Looked up only
+        # now: a new account, nearly every one, costs its insert alone.
         found = connection.execute(_FIND_ACCOUNT, {"tag": keys.lookup_tag}).scalar_one_or_none()
         if found is not None:
+            connection.execute(update(Source).where(Source.id == found).values(active_day=today()))
             return str(found)
     raise SubmissionError("could not create an account; please try again")
 

@@ -9,11 +9,13 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from app import db as app_db
 from app.models import Source
 from app.services import sources
-from crypto.codename import random_words
+from crypto.codename import generate_codename, random_words
 from tests.app.api_support import ApiClient
 from tests.app.support import Visitor, db_session
+from tests.app.test_query_plans import statements
 
 
 def _report(app: Flask) -> None:
@@ -74,3 +76,29 @@ def test_a_new_api_account_is_made_once_every_two_word_designation_is_taken(
     _two_word_designations_used_up(monkeypatch)
     answers = [ApiClient(app.test_client(), device.pinned).register() for _ in range(3)]
     assert [a.status_code for a in answers] == [201] * 3, answers[-1].get_data(as_text=True)
+
+
+def test_a_new_source_s_account_costs_one_statement(app: Flask, visitor: Visitor) -> None:
+    """The insert already does nothing if the codename's account exists: no look-up first."""
+    start = visitor.start()
+    with statements(app) as seen:
+        assert visitor.send(start, "the SHO").status_code == 303
+    by_tag = [
+        " ".join(s.split()) for s, _ in seen if "sources.lookup_tag" in s or "lookup_tag," in s
+    ]
+    assert len(by_tag) == 1, by_tag
+    assert by_tag[0].startswith("INSERT")
+
+
+def test_an_account_made_already_is_found_and_no_second_is_made(app: Flask) -> None:
+    """The same form sent twice: the second insert does nothing and finds the first's row."""
+    with app.test_request_context():
+        keys = sources.derive(generate_codename())
+        session = app_db.db_session()
+        first = sources.create_account(session, keys)
+        session.commit()
+        second = sources.create_account(session, keys)
+        session.commit()
+    assert second == first
+    with db_session(app) as session:
+        assert list(session.execute(select(Source.id)).scalars()) == [first]
