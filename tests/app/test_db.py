@@ -13,6 +13,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
+from werkzeug.wsgi import FileWrapper
 
 from app import db as app_db
 from app.db import db_session
@@ -249,5 +250,29 @@ def test_the_wal_is_emptied_after_the_response_is_handed_to_the_server(
     assert wal.stat().st_size > 0  # the report is committed: its frames are in the WAL
     response.close()
     assert len(emptied) == 1
+    assert wal.stat().st_size == 0
+    assert database.engine.pool.checkedout() == 0
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_file_sent_after_a_write_goes_with_the_wal_emptied_and_its_sendfile_kept(
+    app: Flask,
+) -> None:
+    """A staff export writes, then sends its bundle for minutes: its frames must not wait."""
+    database = app.extensions["raazdar.db"]
+    wal = Path(str(database.engine.url.database) + "-wal")
+    sent = FileWrapper(io.BytesIO(b"bundle"))
+
+    def inner(_environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        with app.test_request_context():
+            session = db_session()
+            session.add(Throttle(bucket="exported", window=1, failures=1))
+            session.commit()
+        start_response("200 OK", [])
+        return sent
+
+    middleware = app_db.EmptiedAfterResponse(inner, database)
+    response = middleware({"wsgi.file_wrapper": FileWrapper}, lambda *_: None)
+    assert response is sent
     assert wal.stat().st_size == 0
     assert database.engine.pool.checkedout() == 0
