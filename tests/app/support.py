@@ -15,6 +15,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+import pytest
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask
@@ -532,3 +533,16 @@ class ClockAhead:
         import time
 
         return time.time() + self.ahead
+
+
+def flushes_seen(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
+    """From now on, each `os.fsync` of this process as (the file's path, its size then)."""
+    flushed: list[tuple[str, int]] = []
+    real_fsync = os.fsync
+
+    def spy(fd: int) -> None:
+        flushed.append((os.readlink(f"/proc/self/fd/{fd}"), os.fstat(fd).st_size))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", spy)
+    return flushed

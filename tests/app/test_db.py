@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -18,7 +17,7 @@ from werkzeug.wsgi import FileWrapper
 from app import db as app_db
 from app.db import db_session
 from app.models import Throttle
-from tests.app.support import Visitor, form, multipart
+from tests.app.support import Visitor, flushes_seen, form, multipart
 
 
 def test_work_in_a_savepoint_is_undone_with_its_transaction(app: Flask) -> None:
@@ -205,14 +204,7 @@ def test_emptying_the_wal_flushes_its_truncation(
     the last writes, deleted rows included, in the order they came.
     """
     wal = Path(str(app.extensions["raazdar.db"].engine.url.database) + "-wal")
-    flushed: list[tuple[str, int]] = []
-    real_fsync = os.fsync
-
-    def spy(fd: int) -> None:
-        flushed.append((os.readlink(f"/proc/self/fd/{fd}"), os.fstat(fd).st_size))
-        real_fsync(fd)
-
-    monkeypatch.setattr(os, "fsync", spy)
+    flushed = flushes_seen(monkeypatch)
     with app.app_context(), app.extensions["raazdar.db"].new_session() as session:
         session.add(Throttle(bucket="cut", window=1, failures=1))
         session.commit()

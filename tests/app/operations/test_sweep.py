@@ -30,6 +30,7 @@ from app.settings import get_setting
 from app.store import HOLDING_NAME, REPLY_WORK_PREFIX, EnvelopeStore
 from crypto import Metadata
 from tests.app.api_support import ApiClient
+from tests.app.support import flushes_seen
 
 DAY = 24 * 3600
 
@@ -448,14 +449,7 @@ def test_the_compaction_flushes_the_wal_it_cut(
         session.add(Throttle(bucket="compacted", window=1, failures=1))
         session.commit()
     wal = Path(str(engine.url.database) + "-wal").resolve()
-    flushed: list[tuple[str, int]] = []
-    real_fsync = os.fsync
-
-    def spy(fd: int) -> None:
-        flushed.append((os.readlink(f"/proc/self/fd/{fd}"), os.fstat(fd).st_size))
-        real_fsync(fd)
-
-    monkeypatch.setattr(os, "fsync", spy)
+    flushed = flushes_seen(monkeypatch)
     compact(engine)
 
     assert flushed.count((str(wal), 0)) == 2, flushed

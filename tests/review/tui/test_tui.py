@@ -956,14 +956,9 @@ def test_a_note_saved_after_another_process_rewrapped_is_sealed_under_the_new_ke
     assert review(workspace, "audit", "verify").exit_code == 0
 
 
-def test_the_reply_composer_warns_before_sealing_when_the_clock_lags_the_servers_days(
-    filed: ws.Unlocked, workspace: Path
-) -> None:
-    """As `raazdar-review reply` does: a reply is sealed as written on this clock's day."""
-    today = dt.datetime.now(dt.UTC).date()
-    ahead = today + dt.timedelta(days=40)
-    with filed.conn:
-        filed.conn.execute("UPDATE bundles SET created = ?", (ahead.isoformat(),))
+def _composer_question(filed: ws.Unlocked) -> list[str]:
+    """Write a reply to report 2 in the UI and save it; answer no to the question asked
+    before sealing (the draft stays in the composer). The question, in a list."""
     asked: list[str] = []
 
     async def script(app: ReviewApp, pilot: Pilot[None]) -> None:
@@ -975,11 +970,24 @@ def test_the_reply_composer_warns_before_sealing_when_the_clock_lags_the_servers
         await pilot.pause()
         assert isinstance(app.screen, Confirm)
         asked.append(app.screen.question)
-        await pilot.press("n")  # set the clock first: the draft stays
+        await pilot.press("n")
         await pilot.pause()
         assert isinstance(app.screen, Composer)
 
     drive(filed, script)
+    return asked
+
+
+def test_the_reply_composer_warns_before_sealing_when_the_clock_lags_the_servers_days(
+    filed: ws.Unlocked, workspace: Path
+) -> None:
+    """As `raazdar-review reply` does: a reply is sealed as written on this clock's day."""
+    today = dt.datetime.now(dt.UTC).date()
+    ahead = today + dt.timedelta(days=40)
+    with filed.conn:
+        filed.conn.execute("UPDATE bundles SET created = ?", (ahead.isoformat(),))
+    # Set the clock first: the draft stays.
+    asked = _composer_question(filed)
     assert (
         f"this workstation's clock says {today} (UTC), before {ahead}, the day the server made "
         "the newest export bundle imported here" in asked[0]
@@ -998,21 +1006,6 @@ def test_the_reply_composer_warns_before_sealing_when_another_source_holds_the_r
             "INSERT INTO sources (designation, public_key) SELECT 'Bright Lantern', public_key"
             " FROM sources WHERE designation = (SELECT source FROM reports WHERE num = 2)"
         )
-    asked: list[str] = []
-
-    async def script(app: ReviewApp, pilot: Pilot[None]) -> None:
-        await open_report(pilot, 2)
-        await pilot.press("r")
-        await pilot.pause()
-        app.screen.query_one(TextArea).text = "Please say which police station."
-        await pilot.press("ctrl+s")
-        await pilot.pause()
-        assert isinstance(app.screen, Confirm)
-        asked.append(app.screen.question)
-        await pilot.press("n")
-        await pilot.pause()
-        assert isinstance(app.screen, Composer)
-
-    drive(filed, script)
+    asked = _composer_question(filed)
     assert "shares their reply key with source(s) Bright Lantern" in asked[0], asked
     assert filed.conn.execute("SELECT count(*) FROM replies").fetchone() == (0,)
