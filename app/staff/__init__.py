@@ -25,4 +25,5 @@ def _staff() -> dict[str, object]:
     return {"staff_account": current_staff()}
 
 
-from app.staff import admin, views  # noqa: E402, F401 - register the routes on bp
+# reauth too: loaded now, as no request may import a module (tests/app/test_preload.py).
+from app.staff import admin, reauth, views  # noqa: E402, F401 - register the routes on bp

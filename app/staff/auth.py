@@ -222,7 +222,8 @@ def admin_required(view: F) -> F:
             return redirect(url_for("staff.login", next=_return_to()))
         if account.role != "admin":
             abort(403)
-        # Imported here: the confirmation page's module builds on this one.
+        # Named here: the confirmation page's module builds on this one (`app.staff` loads it
+        # with the blueprint, so no request imports it).
         from app.staff import reauth
 
         asked = reauth.gate(account)
