@@ -484,11 +484,12 @@ class _LeastHandler:
     streams in (`SealingRequest` and `SealedUploads` on a bare Werkzeug request), the form's
     CSRF token, its codename's offer and its message (no codename in it) checked, the
     recipients read before the body and after it, the upload limit, the codename's keys
-    derived in a slot of the pool, and on one raw connection the account, the login and the items inserted in one transaction,
-    published and committed as `submissions.submit` does; then the cookie sealed and a 303
-    given with the app's headers (wrapped in `EmptiedAfterResponse`, so the WAL is emptied
-    after the answer). It answers only the plain case and checks nothing it need not check
-    (the listener, the host, the cross-site headers, the form's other fields, the pacing):
+    derived in a slot of the pool, and on one raw connection the account, the login and the
+    items inserted in one transaction, published and committed as `submissions.submit` does;
+    then the cookie sealed and a 303 given with the app's headers (wrapped in
+    `EmptiedAfterResponse`, so the WAL is emptied after the answer). It answers only the
+    plain case and checks nothing it need not check (the listener, the host, the cross-site
+    headers, the form's other fields, the pacing):
     a measure of what any second handler would still spend, not one to serve with.
     """
 
