@@ -146,28 +146,34 @@ def get_setting(session: Session, key: str) -> Any:
 
 def set_setting(session: Session, key: str, value: Any) -> None:
     """Change a setting (the caller commits)."""
+    session.merge(_row(key, value))
+
+
+def _row(key: str, value: Any) -> Setting:
+    """A setting's row, for a key the app knows."""
     if key not in DEFAULTS:
         raise KeyError(key)
-    session.merge(Setting(key=key, value=json.dumps(value, ensure_ascii=False)))
+    return Setting(key=key, value=json.dumps(value, ensure_ascii=False))
 
 
 def seed(session: Session) -> None:
-    """Write the default settings and the seed taxonomy into a new database."""
-    for key, value in DEFAULTS.items():
-        if session.get(Setting, key) is None:
-            set_setting(session, key, value)
-    for group, terms in SEED.items():
-        for position, (code, label_en, label_ur) in enumerate(terms):
-            if session.get(TaxonomyTerm, (group, code)) is None:
-                session.add(
-                    TaxonomyTerm(
-                        group=group,
-                        code=code,
-                        label_en=label_en,
-                        label_ur=label_ur,
-                        position=position,
-                    )
-                )
+    """Write the default settings and the seed taxonomy into a new database.
+
+    What is there already is read once and kept; the rest is added in one flush (one
+    revision), not a flush per row.
+    """
+    with session.no_autoflush:
+        settings = set(session.scalars(select(Setting.key)))
+        terms = {(g, c) for g, c in session.execute(select(TaxonomyTerm.group, TaxonomyTerm.code))}
+        session.add_all(_row(k, v) for k, v in DEFAULTS.items() if k not in settings)
+        session.add_all(
+            TaxonomyTerm(
+                group=group, code=code, label_en=label_en, label_ur=label_ur, position=position
+            )
+            for group, seeded in SEED.items()
+            for position, (code, label_en, label_ur) in enumerate(seeded)
+            if (group, code) not in terms
+        )
 
 
 def taxonomy(session: Session) -> dict[str, list[Term]]:
