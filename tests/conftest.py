@@ -12,26 +12,13 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError
 
-POSTGRES_ENV = "RAAZDAR_TEST_POSTGRES_URL"
-
-
-def _postgres_admin_url() -> str:
-    """The URL of a role that may create databases; fail in CI, skip elsewhere, if unset."""
-    url = os.environ.get(POSTGRES_ENV)
-    if url:
-        return url
-    if os.environ.get("CI") == "true":
-        pytest.fail(
-            f"CI=true but {POSTGRES_ENV} is not set: the PostgreSQL tier must run "
-            "(tests/run.sh starts PostgreSQL and sets it)"
-        )
-    pytest.skip(f"{POSTGRES_ENV} is not set (tests/run.sh starts PostgreSQL and sets it)")
+from tests.postgres import postgres_admin_url
 
 
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A new, empty PostgreSQL database for one test; dropped (connections and all) after it."""
-    admin_url = make_url(_postgres_admin_url())
+    admin_url = make_url(postgres_admin_url())
     name = f"raazdar_test_{secrets.token_hex(8)}"
     # CREATE and DROP DATABASE cannot run inside a transaction.
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")

@@ -24,6 +24,8 @@ from app.operations.setup import initialise
 from crypto import KdfParams, Metadata, SignedManifest
 from tests.app.api_support import ApiClient
 from tests.app.support import ClosingClient, Visitor, demo_authorities
+from tests.app.templates import copy_of_demo
+from tests.postgres import postgres_admin_url
 
 
 @pytest.fixture
@@ -50,18 +52,13 @@ def instance(request: pytest.FixtureRequest, instance_dir: Path, database_url: s
 
     Its keyring is format 3 (sealing to the demo reviewer's weekly subkeys,
     whose list is installed), or the format a `keyring_format(n)` mark names:
-    2 for an instance from before envelope v2.
+    2 for an instance from before envelope v2. A copy of one made once per test
+    process and day (tests/app/templates.py): the copies share their keys.
     """
     mark = request.node.get_closest_marker("keyring_format")
-    initialise(
-        instance_dir,
-        signed=None,
-        database_url=database_url,
-        kdf=KdfParams.TESTING,
-        demo=True,
-        keyring_format=mark.args[0] if mark is not None else DEMO_KEYRING_FORMAT,
-    )
-    return instance_dir
+    keyring_format = mark.args[0] if mark is not None else DEMO_KEYRING_FORMAT
+    postgres = None if database_url.startswith("sqlite") else (postgres_admin_url(), database_url)
+    return copy_of_demo(instance_dir, keyring_format=keyring_format, postgres=postgres)
 
 
 @pytest.fixture
