@@ -1,12 +1,12 @@
 """Reading across reports: every entity's reports and independent sources, and what links them.
 
-Reports are grouped into likely sources: the same source designation, the same
-phone number or CNIC given as the writer's own (`review.analysis.contacts`: a source
-who lost a codename and wrote again), the same file held byte for byte
-(`Record.files`), and the likely copies `review.analysis.copies`
-finds (near-duplicate text, shared rare phrasing). The groups are closed
-transitively, which can only merge sources, never split them. An entity's
-independent sources are the groups its reports fall in.
+Reports are grouped into likely sources by `review.analysis.writers`: the same source
+designation, the writer's own words (the likely copies `review.analysis.copies` finds:
+near-duplicate text, shared rare phrasing) and a reviewer's word, transitively; a phone
+number, CNIC or name given as the writer's own (`review.analysis.contacts`) only where
+nothing contradicts it and no one report would join two other writers; a file held byte
+for byte never by itself (shared evidence, not authorship). An entity's independent
+sources are the groups its reports fall in.
 
 Not every shared key is corroboration (`review.analysis.links`): a weak one (a common
 name, a station without its district) joins two reports only once a reviewer
@@ -30,10 +30,11 @@ from dataclasses import dataclass, replace
 from itertools import combinations, islice, pairwise
 from typing import Final
 
-from review.analysis import contacts, entities, links
+from review.analysis import contacts, entities, links, writers
 from review.analysis.copies import likely_copies
 from review.analysis.links import CONTEXT, STRONG, WEAK, Evidence, Ident, Link, Strength
 from review.analysis.records import LIST_HINT, Mention, Record, entities_context, rehash
+from review.analysis.writers import Writers
 from review.errors import NotFound
 from review.workspace import Unlocked
 from review.workspace.search import normalize
@@ -95,6 +96,8 @@ class Related:
     links: dict[int, Link]
     near_duplicates: list[tuple[int, float]]
     same_source: list[SameSource]
+    # Reports that share a writer's claim or a file with it but are counted apart, and why.
+    apart: list[SameSource]
     corroborating: int
     weak_only: int
     context_only: int
@@ -132,8 +135,6 @@ class Corpus:
             {num: f.record.shingles for num, f in self.facts.items()},
             {num: f.record.phrases for num, f in self.facts.items()},
         )
-        self._root = {num: num for num in self.facts}
-        # Where each report is set: its districts and police stations (a station's district too).
         self._places = {
             num: links.places(
                 links.setting(m.kind, m.key, m.designations)
@@ -183,35 +184,29 @@ class Corpus:
         self._crowded: dict[str, frozenset[str]] = {}
         self._posted: dict[str, frozenset[str]] = {}
         self._ranks: dict[str, Mapping[str, frozenset[links.Ranks]]] = {}
-        by_source: dict[str, int] = {}
-        for num, f in sorted(self.facts.items()):
-            self._union(num, by_source.setdefault(f.source, num))
-        # The contacts (and telling names) each report's writer gives as their own: one
-        # writer's, whatever the designation. Only grouped for counting; each report keeps
-        # what it says.
+        # The contacts (and telling names) each report's writer gives as their own, which
+        # may make reports one writer's, whatever the designation (`writers`): only grouped
+        # for counting; each report keeps what it says.
         self._own = {
-            num: {
+            num: frozenset(
                 (m.kind, m.key)
                 for m in f.record.mentions()
                 if m.status != "rejected" and contacts.own(m.kind, m.key, m.designations)
-            }
+            )
             for num, f in self.facts.items()
         }
-        by_contact: dict[tuple[str, str], int] = {}
-        for num in sorted(self.facts):
-            for contact in sorted(self._own[num]):
-                self._union(num, by_contact.setdefault(contact, num))
-        # A file sent byte for byte in two reports (a photo, a scan): one writer's.
-        by_file: dict[str, int] = {}
-        for num, f in sorted(self.facts.items()):
-            for digest in sorted(f.record.files):
-                self._union(num, by_file.setdefault(digest, num))
-        for a, others in self.near.items():
-            for b in others:
-                self._union(a, b)
-        for a, counts in self.phrasing.items():
-            for b in counts:
-                self._union(a, b)
+        self._writers = Writers(
+            writers.Reports(
+                {num: f.source for num, f in self.facts.items()},
+                self._own,
+                {num: f.record.files for num, f in self.facts.items()},
+            ),
+            [
+                *((a, b) for a in self.near for b in self.near[a]),
+                *((a, b) for a in self.phrasing for b in self.phrasing[a]),
+            ],
+            self._decided[(links.WRITER, "")],
+        )
         self._groups = self._build_groups()
         # A short form of a name in one report, the full name in another: links of their own
         # (and an agency's wing, below); kept by report, both ways, for `related`.
@@ -423,40 +418,46 @@ class Corpus:
                 out.append((a, b, e))
         return out, len(g.reports) * (len(g.reports) - 1) // 2
 
-    def _copies(self, num: int) -> tuple[list[tuple[int, float]], list[SameSource]]:
-        me = self.facts[num]
+    def _copies(
+        self, num: int
+    ) -> tuple[list[tuple[int, float]], list[SameSource], list[SameSource]]:
+        me, mine = self.facts[num], self._find_root(num)
         same = [
             SameSource(other, "same source designation")
             for other, f in sorted(self.facts.items())
             if other != num and f.source == me.source
         ]
+        # A copy a reviewer parted from this report is no longer its writer's.
         for other, score in sorted(self.near[num].items()):
-            if self.facts[other].source != me.source:
+            if self.facts[other].source != me.source and self._find_root(other) == mine:
                 same.append(SameSource(other, f"near-duplicate text ({score:.0%} alike)"))
         for other, count in sorted(self.phrasing[num].items()):
-            if self.facts[other].source != me.source and other not in self.near[num]:
+            if (
+                self.facts[other].source != me.source
+                and other not in self.near[num]
+                and self._find_root(other) == mine
+            ):
                 same.append(SameSource(other, f"shares {count} rare phrases"))
         listed = {s.other for s in same}
         for other in sorted(self.facts):
             shared = self._own[num] & self._own[other]
-            if other != num and other not in listed and shared:
-                same.append(SameSource(other, _own_reason(shared)))
-        listed = {s.other for s in same}
-        mine = me.record.files
-        for other, f in sorted(self.facts.items()):
-            files = mine.keys() & f.record.files.keys()
-            if other != num and other not in listed and files:
-                same.append(SameSource(other, _file_reason(sorted(mine[d] for d in files))))
+            if other not in listed and other != num and shared and self._find_root(other) == mine:
+                same.append(SameSource(other, writers.own_reason(shared)))
+        for pair in sorted(self._writers.joined_by_reviewer):
+            said = set(pair) - {num}
+            if len(said) == 1 and num in pair and not said & {s.other for s in same}:
+                same.append(SameSource(said.pop(), "a reviewer said they are one writer"))
         grouped = {s.other for s in same}
         for other in sorted(self.facts):
-            if (
-                other != num
-                and other not in grouped
-                and self._find_root(other) == self._find_root(num)
-            ):
+            if other != num and other not in grouped and self._find_root(other) == mine:
                 same.append(SameSource(other, "linked through other likely copies"))
         near = sorted(self.near[num].items(), key=lambda item: (-item[1], item[0]))
-        return near, same
+        apart = [
+            SameSource(other, why)
+            for other in sorted(self.facts)
+            if other != num and (why := self._writers.apart_reason(num, other))
+        ]
+        return near, same, apart
 
     def pending(self, kind: str | None = None, limit: int = 30) -> list[Pending]:
         """The weak links waiting for a reviewer's word, at most `limit` pairs in all.
@@ -561,15 +562,7 @@ class Corpus:
     # -- internals --
 
     def _find_root(self, num: int) -> int:
-        while self._root[num] != num:
-            self._root[num] = self._root[self._root[num]]
-            num = self._root[num]
-        return num
-
-    def _union(self, a: int, b: int) -> None:
-        ra, rb = self._find_root(a), self._find_root(b)
-        if ra != rb:
-            self._root[max(ra, rb)] = min(ra, rb)
+        return self._writers.root(num)
 
     def _build_groups(self) -> list[Group]:
         by_key: dict[tuple[str, str], dict[int, Mention]] = defaultdict(dict)
@@ -701,19 +694,6 @@ def shared_entities(u: Unlocked, nums: Sequence[int]) -> list[dict[str, object]]
         }
         for g in Corpus.load(u).shared(nums)
     ]
-
-
-def _own_reason(shared: set[tuple[str, str]]) -> str:
-    """Why two reports are one writer's: the contacts both give as the writer's own."""
-    kinds = {"phone": "phone number", "cnic": "CNIC", "person": "name"}
-    said = ", ".join(f"{kinds[kind]} {key}" for kind, key in sorted(shared))
-    return f"gives the same {said} as the writer's own"
-
-
-def _file_reason(names: list[str]) -> str:
-    """Why two reports are one writer's: a file both were sent, byte for byte."""
-    named = ", ".join(repr(n) for n in names if n)
-    return f"holds the same attached file, byte for byte{f' ({named})' if named else ''}"
 
 
 def _all_texts(g: Group) -> Iterable[str]:

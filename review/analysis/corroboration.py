@@ -180,6 +180,20 @@ def decide_link(
     return replace(evidence, decision=decision)
 
 
+def decide_writer(u: Unlocked, a: int, b: int, same: bool) -> None:
+    """Say that reports a and b are one writer's (`same`) or not: it overrides what the
+    tool groups them by, but never parts one designation (`review.analysis.writers`)."""
+    if a == b:
+        raise InvalidValue("a writer's decision is on two different reports")
+    with transaction(u.conn):
+        _exists(u, a)
+        _exists(u, b)
+        decision = links.CONFIRMED if same else links.REJECTED
+        links.store_decision(u, links.ident(a, b, links.WRITER, ""), decision)
+        action = "writer-same" if same else "writer-apart"
+        audit.append(u, action, min(a, b), {"other": max(a, b)})
+
+
 def _shared_evidence(u: Unlocked, a: int, b: int, name: str | None, kind: str | None) -> Evidence:
     """The one entity both reports name that NAME (or, without one, the only linking one) is."""
     ra, rb = load_record(u, a) or Record(), load_record(u, b) or Record()

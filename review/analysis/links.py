@@ -69,6 +69,9 @@ CONTEXT: Final = "context"
 CONFIRMED: Final = "confirmed"
 REJECTED: Final = "rejected"
 DECISIONS: Final = (CONFIRMED, REJECTED)
+# The kind a reviewer's word on two reports being one writer is kept under (`writers`):
+# confirmed, one writer; rejected, two.
+WRITER: Final = "writer"
 # A police station's designation when its report names its district only by a town in it
 # ("district from the town depalpur"; `entities`): a link on its key is weak.
 TOWN_STATION: Final = "district from the town"

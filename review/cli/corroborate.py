@@ -273,14 +273,22 @@ def related(c: Ctx, num: int, rtl: str | None) -> None:
         for other, score in found.near_duplicates:
             table.add_row(safe(other), safe(f"{score:.0%}"))
         console.print(table)
-    if found.same_source:
-        console.print(safe("\nLikely from the same source (counted as one)", "bold"))
-        table = Table()
-        table.add_column("#")
-        table.add_column("why")
-        for s in found.same_source:
-            table.add_row(safe(s.other), safe(s.reason))
-        console.print(table)
+    for title, listed in (
+        ("Likely from the same source (counted as one)", found.same_source),
+        ("Counted apart, though they share a file or a writer's contact", found.apart),
+    ):
+        if listed:
+            console.print(safe(f"\n{title}", "bold"))
+            table = Table()
+            table.add_column("#")
+            table.add_column("why")
+            for s in listed:
+                table.add_row(safe(s.other), safe(s.reason))
+            console.print(table)
+    if found.same_source or found.apart:
+        console.print(
+            safe(f"`links writer {num} OTHER same|apart` says they are one writer or two.")
+        )
 
 
 @groups.links.command("pending")
@@ -359,6 +367,18 @@ _link_command(
     "Reject the link between reports NUM and OTHER on NAME: it is never shown or counted"
     " as corroboration again.",
 )
+
+
+@groups.links.command("writer")
+@click.argument("num", type=int)
+@click.argument("other", type=int)
+@click.argument("decision", type=click.Choice(["same", "apart"]))
+@pass_ctx
+def writer(c: Ctx, num: int, other: int, decision: str) -> None:
+    """Say reports NUM and OTHER are one writer's (same) or two writers' (apart)."""
+    corroboration.decide_writer(c.unlock(), num, other, decision == "same")
+    said = "one writer" if decision == "same" else "two writers"
+    click.echo(f"reports {num} and {other}: counted as {said}")
 
 
 def _decision_command(name: str, decision: str, help_text: str) -> None:

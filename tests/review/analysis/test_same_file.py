@@ -1,4 +1,4 @@
-"""A file sent byte for byte in two reports makes them one writer's, for counting only."""
+"""A file two reports hold byte for byte is shared evidence: one writer's on a reviewer's word."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ def filed(server: Server, unlocked: ws.Unlocked, tmp_path: Path) -> Filing:
     return file
 
 
-def test_one_file_sent_under_two_codenames_is_one_writer(
+def test_one_file_in_two_reports_is_shown_and_joined_only_by_a_reviewer(
     filed: Filing, unlocked: ws.Unlocked
 ) -> None:
     corpus = filed(
@@ -58,16 +58,29 @@ def test_one_file_sent_under_two_codenames_is_one_writer(
         (AGAIN, _file("IMG_0042.jpg", PHOTO)),
     )
     (sho,) = corpus.lookup("Rana Tariq Mehmood", "person")
-    # The attack: one writer, two codenames, one photo: two independent sources of the SHO.
-    assert (sho.sources, sho.corroborating) == (1, 1), "one writer counted as two sources"
+    # A file many may hold (an e-FIR, a forwarded photo) is shared evidence, not one writer:
+    # counted apart, and shown, with the command that joins them.
+    assert (sho.sources, sho.corroborating) == (2, 2)
     shown = review(unlocked.workspace.root, "links", "show", "2")
     assert shown.exit_code == 0, shown.output
     out = " ".join(shown.output.split())
-    assert "holds the same attached file, byte for byte ('IMG_0042.jpg')" in out
+    assert "holds the same attached file, byte for byte ('IMG_0042.jpg'): shared evidence" in out
+    assert "`links writer 2 1 same`" in out
+    assert "Corroboration: 1 independent sources" in out
+    # The reviewer who knows the writer says so: one source from then on, audited.
+    said = review(unlocked.workspace.root, "links", "writer", "2", "1", "same")
+    assert said.exit_code == 0, said.output
+    assert "reports 2 and 1: counted as one writer" in said.output
+    out = " ".join(review(unlocked.workspace.root, "links", "show", "2").output.split())
+    assert "a reviewer said they are one writer" in out
     assert "Corroboration: 0 independent sources" in out
-    # `names extract` reads the texts again and keeps what the files were.
+    logged = review(unlocked.workspace.root, "audit", "show")
+    assert "writer-same" in logged.output, logged.output
+    # `names extract` reads the texts again and keeps what the files were, and the word.
     corroboration.reextract(unlocked)
     assert Corpus.load(unlocked).source_group(2) == 1
+    assert review(unlocked.workspace.root, "links", "writer", "1", "2", "apart").exit_code == 0
+    assert Corpus.load(unlocked).source_group(2) == 2
 
 
 def test_different_files_or_a_tiny_one_join_no_writers(filed: Filing) -> None:

@@ -1,0 +1,121 @@
+"""Who is one writer: no wrong merge (a public document, a planted number, a bridge), no
+wrong split (one writer's own number under two designations), a reviewer's word both ways."""
+
+from __future__ import annotations
+
+import pytest
+
+from review.analysis import links
+from review.analysis.corpus import Corpus
+from tests.review.analysis.person_links import corpus_of
+
+# Each report names one SHO; each is a designation of its own.
+SHO = "SHO Rana Tariq Mehmood of Thana Saddar Kasur"
+TEXTS = [
+    f"I am a constable at Thana Saddar Kasur. {SHO} takes Rs 20,000 a month from the kiln. {{}}",
+    f"Maine pehle bhi likha tha. {SHO} ne do larkiyan bhatta malik ko wapas kar di. {{}}",
+    f"Our village elders say {SHO} protects the kiln owner at Chunian. {{}}",
+    f"A driver told me that {SHO} collects money every Friday night. {{}}",
+]
+P1, P2 = "0301-7654321", "0333-1112223"
+C1, C2 = "35102-1234567-1", "35102-7654321-3"
+# An official e-FIR, as the police's portal hands it to anyone who asks.
+EFIR = "9f" * 32
+
+
+def _corpus(*owns: str, decisions: dict[links.Ident, str] | None = None) -> Corpus:
+    made = corpus_of([TEXTS[i].format(own) for i, own in enumerate(owns)])
+    return Corpus(made.facts, decisions)
+
+
+def _sources(corpus: Corpus) -> int:
+    (sho,) = corpus.lookup("Rana Tariq Mehmood", "person")
+    assert sho.sources == sho.corroborating
+    return sho.sources
+
+
+def test_two_sources_attaching_one_public_document_stay_two_writers() -> None:
+    corpus = _corpus("", "")
+    for num in (1, 2):
+        corpus.facts[num].record.files[EFIR] = f"efir-{num}.pdf"
+    corpus = Corpus(corpus.facts)
+    # The attack: two honest sources attach the same e-FIR, and count as one writer.
+    assert _sources(corpus) == 2, "a shared public document made two sources one writer"
+    # The reviewer is told, and told it is shared evidence, counted apart.
+    (apart,) = corpus.related(2).apart
+    assert apart.other == 1
+    assert "holds the same attached file, byte for byte ('efir-2.pdf')" in apart.reason
+    assert "counted apart" in apart.reason
+    assert not corpus.related(2).same_source
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        f"My number is {P1}. My WhatsApp number is {P2}.",
+        f"My number is {P1}. My CNIC is {C2}.",
+    ],
+)
+def test_one_report_giving_two_writers_contacts_as_its_own_joins_neither(hostile: str) -> None:
+    second = f"My number is {P2}." if P2 in hostile else f"My CNIC is {C2}."
+    corpus = _corpus(f"My number is {P1}.", second, hostile)
+    # The attack: a third report quotes each source's number as its own and makes the two
+    # honest sources (and itself) one writer: three sources of the SHO counted as one.
+    assert corpus.source_group(1) != corpus.source_group(2), "one report bridged two writers"
+    assert _sources(corpus) == 3
+    reasons = " ".join(s.reason for s in corpus.related(3).apart)
+    assert "gives as its own the contacts of two writers" in reasons
+
+
+def test_an_own_number_contradicted_by_another_own_cnic_joins_no_one() -> None:
+    corpus = _corpus(f"My number is {P1}. My CNIC is {C1}.", f"My number is {P1}. My CNIC is {C2}.")
+    # The attack: a hostile report gives a source's number beside a CNIC of its own.
+    assert _sources(corpus) == 2, "a number contradicted by two CNICs joined two writers"
+    (apart,) = corpus.related(2).apart
+    assert "other contacts each gives as its own tell the writers apart" in apart.reason
+
+
+def test_one_writer_under_several_designations_with_one_number_is_still_one() -> None:
+    # No wrong split: one person cannot pose as three corroborators by changing codename.
+    corpus = _corpus(
+        f"My number is {P1}.", f"Mera number {P1.replace('-', '')} hai.", f"Call me on {P1}."
+    )
+    assert _sources(corpus) == 1
+    assert {corpus.source_group(n) for n in (1, 2, 3)} == {1}
+    # One who adds a CNIC beside the same number is still that writer.
+    corpus = _corpus(f"My number is {P1}.", f"My number is {P1}. My CNIC is {C1}.")
+    assert _sources(corpus) == 1
+
+
+def test_a_report_that_alone_would_join_two_writers_is_shown_for_a_reviewer() -> None:
+    # The cost of the rule: one writer's number under one codename, CNIC under another and
+    # both under a third is three until a reviewer says so; `links show` says why.
+    corpus = _corpus(
+        f"My number is {P1}.", f"My number is {P1}. My CNIC is {C1}.", f"My CNIC is {C1}."
+    )
+    assert _sources(corpus) == 3
+    assert [s.other for s in corpus.related(2).apart] == [1, 3]
+    same = {
+        links.ident(1, 2, links.WRITER, ""): links.CONFIRMED,
+        links.ident(2, 3, links.WRITER, ""): links.CONFIRMED,
+    }
+    assert _sources(Corpus(corpus.facts, same)) == 1
+
+
+def test_a_reviewer_parts_two_reports_said_to_be_one_writer_and_joins_two_others() -> None:
+    apart = {links.ident(1, 2, links.WRITER, ""): links.REJECTED}
+    corpus = _corpus(f"My number is {P1}.", f"My number is {P1}.", decisions=apart)
+    assert _sources(corpus) == 2
+    (shown,) = corpus.related(1).apart
+    assert "a reviewer said they are not one writer" in shown.reason
+    # A third report with the number may join one of them, never both.
+    corpus = _corpus(
+        f"My number is {P1}.", f"My number is {P1}.", f"{P1} is my number", decisions=apart
+    )
+    assert corpus.source_group(1) != corpus.source_group(2)
+    # A shared file, which joins no one alone, joins them when a reviewer says so.
+    same = {links.ident(1, 2, links.WRITER, ""): links.CONFIRMED}
+    corpus = _corpus("", "", decisions=same)
+    assert _sources(corpus) == 1
+    (why,) = corpus.related(2).same_source
+    assert why.reason == "a reviewer said they are one writer"
