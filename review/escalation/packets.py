@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -117,6 +117,7 @@ def build(
     for view in views:
         for content in view.contents:
             texts += [content.message, *(reports.field_text(v) for v in content.fields.values())]
+            texts += list(content.fields)  # a client's keys are the source's words too
     texts += [a.text for a in chosen if a.text is not None]
     terms: list[Term] = []
     declined = 0
@@ -143,12 +144,7 @@ def build(
                 "label": labels[view.num],
                 "received": view.day.isoformat(),
                 "text": "\n\n".join(redactor.apply(c.message) for c in view.contents),
-                "fields": {
-                    key: redactor.apply(reports.field_text(value))
-                    for c in view.contents
-                    for key, value in sorted(c.fields.items())
-                    if reports.field_text(value)
-                },
+                "fields": redacted_fields(redactor, [c.fields for c in view.contents]),
                 "files": [f["name"] for f in files if f["report"] == view.num],
             }
             for view in views
@@ -336,6 +332,32 @@ def _day(value: Any) -> str | None:
     return str(value) if value is not None else None
 
 
+def redacted_fields(redactor: Redactor, contents: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """A report's fields as its packet carries them: keys redacted as values are, none lost.
+
+    A source's client seals any keys it likes, so a key is the source's words as much as a
+    value. A key that is not printable ASCII once redacted (a packet's keys are ASCII, and a
+    mark of hidden text is not), or that an earlier key already became, goes under its
+    number ("field 2"), itself written before its value; a key two contents share, or two
+    keys one pseudonym makes alike, goes twice ("Person A (2)").
+    """
+    out: dict[str, str] = {}
+    for number, (key, value) in enumerate(
+        ((k, v) for fields in contents for k, v in sorted(fields.items())), start=1
+    ):
+        if not (shown := reports.field_text(value)):
+            continue
+        name, text = redactor.apply(key), redactor.apply(shown)
+        if not (name.isascii() and name.isprintable()):
+            name, text = f"field {number}", f"{name}: {text}"
+        taken, n = name, 1
+        while taken in out:
+            n += 1
+            taken = f"{name} ({n})"
+        out[taken] = text
+    return out
+
+
 def _check_nothing_leaks(
     u: Unlocked,
     content: PacketContent,
@@ -373,7 +395,8 @@ def _strings(value: Any) -> Iterable[str]:
     if isinstance(value, str):
         yield value
     elif isinstance(value, dict):
-        for item in value.values():
+        for key, item in value.items():
+            yield key
             yield from _strings(item)
     elif isinstance(value, list):
         for item in value:
