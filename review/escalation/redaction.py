@@ -36,6 +36,16 @@ _VARIANTS: Final = {
 # Marks, tatweel and zero-width characters that may sit between any two letters.
 _OPTIONAL: Final = "[\u064b-\u065f\u0670\u0640\u200b-\u200f]*"
 _DIGIT_SEPARATORS: Final = " -./"
+# Characters no one sees (Unicode's default-ignorable code points, but the directional
+# marks and the tags `HIDDEN` marks): a source can string them into bits a reviewer would
+# vouch for unseen. A packet drops them, but a joiner the script needs (`_needed`).
+_UNSEEN: Final = re.compile(
+    "[\u00ad\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200d\u2060-\u2065"
+    "\u206a-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8\U0001bca0-\U0001bca3"
+    "\U0001d173-\U0001d17a\U000e01f0-\U000e0fff]"
+)
+_JOINERS: Final = "\u200c\u200d"
+_PRESENTATION: Final = "\ufe0e\ufe0f"  # text or emoji presentation of the character before
 _LABELS: Final = {
     "person": "Person",
     "cnic": "CNIC",
@@ -146,6 +156,7 @@ class Redactor:
         # itself matched by a shorter term.
         # What no one reading it sees goes as the marks the reviewer was shown.
         out = HIDDEN.sub("\ufffd", unicodedata.normalize("NFKC", text))
+        out = _UNSEEN.sub(lambda m: m[0] if _needed(m.string, m.start()) else "", out)
         for pattern, index in self._patterns:
             out = pattern.sub(f"\ue000{index}\ue001", out)
         return re.sub("\ue000([0-9]+)\ue001", lambda m: self._pseudonyms[int(m.group(1))][0], out)
@@ -156,6 +167,30 @@ class Redactor:
         return sorted(
             {self._pseudonyms[i][0] for pattern, i in self._patterns if pattern.search(folded)}
         )
+
+
+def _needed(text: str, i: int) -> bool:
+    """Whether the unseen character at text[i] is one its script needs: one joiner between
+    two letters of a script that joins (Urdu's ZWNJ in "نوٹ‌بک"), an emoji sequence's ZWJ,
+    or one presentation selector after a symbol ("❤️"). A run of them is no such thing."""
+    ch = text[i]
+    before = text[i - 1] if i else ""
+    after = text[i + 1] if i + 1 < len(text) else ""
+    if not before or (not after and ch not in _PRESENTATION):
+        return False
+    if _UNSEEN.fullmatch(before) and not (ch == "\u200d" and before == "\ufe0f"):
+        return False
+    kind_before = unicodedata.category(before)
+    if ch in _JOINERS and after and not _UNSEEN.fullmatch(after):
+        kind_after = unicodedata.category(after)
+        if kind_before[0] in "LM" and kind_after[0] in "LM":
+            return not (before.isascii() or after.isascii())
+        return (
+            ch == "\u200d"
+            and kind_after == "So"
+            and (kind_before in ("So", "Sk") or before == "\ufe0f")
+        )
+    return ch in _PRESENTATION and kind_before in ("So", "Sm")
 
 
 def _pseudonym(kind: str, number: int) -> str:

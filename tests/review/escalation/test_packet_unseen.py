@@ -8,6 +8,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from crypto import Metadata, PrivateKey, seal_bytes
 from crypto.packet import open_packet
 from review import workspace as ws
@@ -87,3 +89,32 @@ def test_two_keys_redacted_alike_both_reach_the_packet() -> None:
         "Person A (2)": "a",
         "Person A (3)": "c",
     }
+
+
+# Bits hidden in characters no one sees: zero-width spaces and joiners, a word joiner, a
+# byte order mark, variation selectors on letters ("emoji smuggling" one byte a selector).
+STEGO = "\u200b\u200c\u200b\u200d\u2060\ufeff\u200b"
+SMUGGLED = "a\ufe01\ufe02\ufe0e\ufe0f"
+# Joiners the script needs: Urdu's ZWNJ inside a word, an emoji's ZWJ sequence and VS16.
+URDU = "\u0646\u0648\u0679\u200c\u0628\u06a9 \u0645\u06cc\u0631\u200d\u06cc"
+EMOJI = "\U0001f469\u200d\U0001f4bb \u2764\ufe0f"
+
+
+@pytest.mark.parametrize(
+    ("written", "carried"),
+    [
+        (f"The kiln{STEGO} pays.", "The kiln pays."),
+        (f"Kasur {SMUGGLED}", "Kasur a"),
+        (URDU, URDU),
+        (EMOJI, EMOJI),
+        # A run of joiners is no joiner the script needs.
+        ("\u0646\u0648\u0679\u200c\u200c\u0628\u06a9", "\u0646\u0648\u0679\u0628\u06a9"),
+        ("Tariq\u200cMehmood", "TariqMehmood"),
+    ],
+)
+def test_characters_no_one_sees_reach_no_packet_but_those_urdu_needs(
+    written: str, carried: str
+) -> None:
+    # The attack: a source hides bits in zero-width characters and variation selectors,
+    # which no view draws, so the reviewer vouches for a packet carrying them unseen.
+    assert Redactor([]).apply(written) == carried
