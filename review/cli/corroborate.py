@@ -69,6 +69,10 @@ def _evidence_lines(link: links.Link, *, reorder: bool) -> Text:
     return out
 
 
+# The most spellings (or designations) of one entity a row of `names list --report` shows.
+_SPELLINGS: Final = 5
+
+
 @groups.names.command("list")
 @click.option("--kind", type=_KIND, help="Only entities of this kind.")
 @click.option("--report", "num", type=int, help="List one report's entities and their status.")
@@ -86,16 +90,19 @@ def entities_(c: Ctx, kind: str | None, num: int | None, min_sources: int, limit
         table = Table()
         for column in ("kind", "as written", "key", "designation", "status"):
             table.add_column(column)
-        for m in corroboration.report_mentions(u, num):
-            if kind is None or m.kind == kind:
-                table.add_row(
-                    safe(m.kind),
-                    safe(" / ".join(m.texts)),
-                    safe(m.key),
-                    safe(", ".join(m.designations)),
-                    safe(m.status, "dim" if m.status == "rejected" else ""),
-                )
+        # A report may name thousands (drawing each row costs): `--limit` holds here too.
+        mentions = [m for m in corroboration.report_mentions(u, num) if kind in (None, m.kind)]
+        for m in mentions[:limit]:
+            table.add_row(
+                safe(m.kind),
+                safe(_few(m.texts, " / ")),
+                safe(m.key),
+                safe(_few(m.designations, ", ")),
+                safe(m.status, "dim" if m.status == "rejected" else ""),
+            )
         console.print(table)
+        if len(mentions) > limit:
+            console.print(safe(f"{len(mentions) - limit:,} more: use --limit or --kind"))
         return
     groups = Corpus.load(u).groups(kind, min_sources=min_sources)
     if not groups:
@@ -125,6 +132,12 @@ def entities_(c: Ctx, kind: str | None, num: int | None, min_sources: int, limit
     console.print(table)
     if len(groups) > limit:
         console.print(safe(f"{len(groups) - limit} more: use --limit or --kind"))
+
+
+def _few(items: tuple[str, ...], between: str) -> str:
+    """At most `_SPELLINGS` of a mention's spellings or designations, and how many more."""
+    more = f" (+{len(items) - _SPELLINGS:,} more)" if len(items) > _SPELLINGS else ""
+    return between.join(items[:_SPELLINGS]) + more
 
 
 @groups.names.command("show")
