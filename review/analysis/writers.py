@@ -19,9 +19,10 @@ hostile report can say must not decide them. The rule (docs/REVIEW.md, "One writ
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from itertools import combinations
 from typing import Final
 
 from review.analysis import links
@@ -30,6 +31,12 @@ Claim = tuple[str, str]  # (kind, key) of a contact or name given as the writer'
 
 # Kinds of which a writer has one: two of a kind tell two writers apart.
 _TELLING: Final = ("cnic", "phone", "person")
+# More contacts than a writer gives as their own (a phone or two, a CNIC, a name): a report
+# listing more is no writer's word on who they are, and joins no one by them.
+_MOST_CLAIMS: Final = 6
+# The groups holding one claim that are each tried, when others are told apart from them:
+# a claim a crowd of writers gives is no one writer's.
+_TRIES: Final = 4
 
 
 @dataclass(frozen=True)
@@ -62,7 +69,11 @@ class _Sets:
         if ra != rb:
             low, high = min(ra, rb), max(ra, rb)
             self._up[high] = low
-            self._of[low] += self._of.pop(high)
+            kept, moved = self._of[low], self._of.pop(high)
+            if len(kept) < len(moved):  # the shorter list moves: linear in all
+                kept, moved = moved, kept
+            kept += moved
+            self._of[low] = kept
 
     def of(self, n: int) -> list[int]:
         """The members of `n`'s set."""
@@ -106,15 +117,25 @@ class Writers:
         for root in sorted(groups):
             for claim in self._claims[root]:
                 holders[claim].append(root)
-        self.bridges = frozenset(r for r in groups if _bridges(r, self._claims[r], holders))
+        self.crowded = frozenset(r for r in groups if len(self._claims[r]) > _MOST_CLAIMS)
+        self.bridges = _bridges(
+            {r: c for r, c in self._claims.items() if r not in self.crowded}, holders
+        )
         final = _Sets(groups)
+        # Each group's own contacts by kind, merged as groups join (the larger kept).
+        self._kinds: dict[int, dict[str, set[str]]] = {
+            r: _by_kind(c) for r, c in self._claims.items()
+        }
         for claim in sorted(holders):
-            held = [r for r in holders[claim] if r not in self.bridges]
-            for i, r in enumerate(held[1:], start=1):
-                for earlier in held[:i]:
-                    if self._claims_may_join(final, earlier, r):
-                        final.union(earlier, r)
-                        break
+            anchors: list[int] = []  # groups holding it, none yet joining another
+            for r in holders[claim]:
+                if r in self.bridges or r in self.crowded:
+                    continue
+                if (
+                    not any(self._claims_join(final, a, r) for a in anchors)
+                    and len(anchors) < _TRIES
+                ):
+                    anchors.append(r)
         self._root = {n: final.find(words.find(n)) for n in nums}
 
     def root(self, num: int) -> int:
@@ -142,6 +163,8 @@ class Writers:
         ga, gb = self._words.find(a), self._words.find(b)
         if not self._may_join(self._words, ga, gb):
             return "a reviewer said they are not one writer"
+        if ga in self.crowded or gb in self.crowded:
+            return f"one of them gives more than {_MOST_CLAIMS} contacts as its own"
         if ga in self.bridges or gb in self.bridges:
             return (
                 "one of them gives as its own the contacts of two writers who share none,"
@@ -158,40 +181,62 @@ class Writers:
         """Whether no reviewer parted a report of the group `ra` from one of `rb`."""
         return not any({sets.find(x), sets.find(y)} == {ra, rb} for x, y in self._parted)
 
-    def _claims_may_join(self, final: _Sets, x: int, y: int) -> bool:
-        """Whether the claim groups of x and y (groups of step 2) may become one: no two of
-        their groups told apart by their own contacts, or parted by a reviewer."""
-        if final.find(x) == final.find(y):
-            return False
-        return not any(
-            _told_apart(self._claims[g], self._claims[h]) or not self._may_join(self._words, g, h)
-            for g in final.of(x)
-            for h in final.of(y)
-        )
-
-
-def _told_apart(a: frozenset[Claim], b: frozenset[Claim]) -> bool:
-    """Whether two groups each give as their own a contact of one kind, and none in common."""
-    for kind in _TELLING:
-        ka = {key for k, key in a if k == kind}
-        kb = {key for k, key in b if k == kind}
-        if ka and kb and not ka & kb:
+    def _claims_join(self, final: _Sets, x: int, y: int) -> bool:
+        """Join the claim groups of x and y unless their own contacts tell them apart (of one
+        kind, none in common) or a reviewer parted a report of one from one of the other;
+        whether they are one now."""
+        rx, ry = final.find(x), final.find(y)
+        if rx == ry:
             return True
-    return False
+        kx, ky = self._kinds[rx], self._kinds[ry]
+        if any(kx.get(k) and ky.get(k) and kx[k].isdisjoint(ky[k]) for k in _TELLING):
+            return False
+        if any(
+            {final.find(self._words.find(a)), final.find(self._words.find(b))} == {rx, ry}
+            for a, b in self._parted
+        ):
+            return False
+        final.union(rx, ry)
+        kept, moved = self._kinds.pop(max(rx, ry)), self._kinds.pop(min(rx, ry))
+        for kind, keys in moved.items():
+            if len(kept.setdefault(kind, set())) < len(keys):
+                kept[kind], keys = keys, kept[kind]
+            kept[kind] |= keys
+        self._kinds[final.find(rx)] = kept
+        return True
 
 
-def _bridges(root: int, claims: frozenset[Claim], holders: Mapping[Claim, list[int]]) -> bool:
-    """Whether the group `root` gives as its own the claims of two or more other groups
-    that share no claim between them: it alone would make them one writer."""
-    partners = sorted({r for c in claims for r in holders[c]} - {root})
-    if len(partners) < 2:
-        return False
-    sets = _Sets(partners)
-    for held in holders.values():
-        among = [r for r in held if r in sets]
-        for r in among[1:]:
-            sets.union(among[0], r)
-    return len({sets.find(r) for r in partners}) > 1
+def _by_kind(claims: Iterable[Claim]) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = defaultdict(set)
+    for kind, key in claims:
+        out[kind].add(key)
+    return dict(out)
+
+
+def _bridges(
+    claims: Mapping[int, frozenset[Claim]], holders: Mapping[Claim, list[int]]
+) -> frozenset[int]:
+    """The groups that give as their own the claims of two or more other groups that no
+    other group's claims bind together: each alone would make them one writer.
+
+    Read locally, in time linear in the groups: two of a group's claims are bound when
+    another group gives both too."""
+    both: Counter[tuple[Claim, Claim]] = Counter()
+    for held in claims.values():
+        for pair in combinations(sorted(held), 2):
+            both[pair] += 1
+    out = []
+    for root, held in claims.items():
+        shared = [c for c in sorted(held) if len(holders[c]) > 1]
+        if len(shared) < 2:
+            continue
+        bound = _Sets(range(len(shared)))
+        for (i, a), (j, b) in combinations(enumerate(shared), 2):
+            if both[(a, b)] > 1:
+                bound.union(i, j)
+        if len(bound.members()) > 1:
+            out.append(root)
+    return frozenset(out)
 
 
 def own_reason(shared: Iterable[Claim]) -> str:

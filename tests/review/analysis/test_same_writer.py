@@ -3,10 +3,14 @@ wrong split (one writer's own number under two designations), a reviewer's word 
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 import pytest
 
 from review.analysis import links
 from review.analysis.corpus import Corpus
+from review.analysis.writers import Reports, Writers
 from tests.review.analysis.person_links import corpus_of
 
 # Each report names one SHO; each is a designation of its own.
@@ -119,3 +123,32 @@ def test_a_reviewer_parts_two_reports_said_to_be_one_writer_and_joins_two_others
     assert _sources(corpus) == 1
     (why,) = corpus.related(2).same_source
     assert why.reason == "a reviewer said they are one writer"
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        lambda n: {("phone", P1), ("person", "asif iqbal gondal")},  # one writer, many times
+        lambda n: {("phone", P1), ("cnic", f"cnic {n}")},  # a crowd told apart
+        lambda n: {("phone", P1), ("phone", P2), ("cnic", f"cnic {n}")},
+    ],
+)
+def test_grouping_a_flood_of_claims_takes_linear_time(
+    claims: Callable[[int], set[tuple[str, str]]],
+) -> None:
+    # The attack: 3,000 reports giving one number as their own (and their own CNICs, so
+    # none joins another) kept every corpus load, each `links show`, busy for 70-100 s
+    # when each group was compared with every other.
+    reports = range(1, 3_001)
+    own = {n: frozenset(claims(n)) for n in reports}
+    began = time.monotonic()
+    Writers(Reports({n: f"source {n}" for n in reports}, own, {}), [], {})
+    assert time.monotonic() - began < 2
+
+
+def test_a_report_giving_a_crowd_of_contacts_as_its_own_joins_no_one() -> None:
+    many = " ".join(f"My number is 0301-765432{i}." for i in range(8))
+    corpus = _corpus(f"My number is {P1}.", f"{many} My number is {P1}.")
+    assert _sources(corpus) == 2
+    (apart,) = corpus.related(1).apart
+    assert "gives more than 6 contacts as its own" in apart.reason
