@@ -30,7 +30,7 @@ from dataclasses import dataclass, replace
 from itertools import combinations, islice, pairwise
 from typing import Final
 
-from review.analysis import contacts, entities, links, writers
+from review.analysis import contacts, entities, entity_names, links, writers
 from review.analysis.copies import likely_copies
 from review.analysis.links import CONTEXT, STRONG, WEAK, Evidence, Ident, Link, Strength
 from review.analysis.records import LIST_HINT, Mention, Record, entities_context, rehash
@@ -40,6 +40,9 @@ from review.workspace import Unlocked
 from review.workspace.search import normalize
 
 _MUHAMMAD: Final = "muhammad"
+# The longest key word, "~" and all, that a consonant skeleton too short to tell names
+# apart makes ("~mn": Mani, Hamna, Humna).
+_SHORT_SOUND: Final = 3
 # A name written with its Muhammad as an initial: "M. Aslam Gondal", "m aslam".
 _INITIAL: Final = re.compile(r"m(?:\.\s*|\s+)(?=\w)", re.IGNORECASE)
 
@@ -344,7 +347,29 @@ class Corpus:
                 "the same name, but a report gives its Muhammad as an initial, and another"
                 " name here begins with it too",
             )
+        if found.level == STRONG and kind == "person" and self._spelt_apart(key, a, b):
+            return Strength(
+                WEAK,
+                "the same name by its consonants, too few to tell two names apart, and the"
+                " reports spell it differently",
+            )
         return found
+
+    def _spelt_apart(self, key: str, a: int, b: int) -> bool:
+        """Whether a word of person `key` the lists lack, keyed by two consonants or fewer
+        ("~mn": Mani, Hamna, Humna, Amna's skeleton), is spelt differently in reports a and
+        b: many names share so short a key, so only one spelling in both tells one name."""
+        short = {w[1:] for w in key.split() if w.startswith("~") and len(w) <= _SHORT_SOUND}
+        if not short:
+            return False
+
+        def spellings(num: int) -> set[str]:
+            texts = self._texts.get((num, key), ())
+            return {
+                w for t in texts for w in normalize(t).split() if entity_names.sound(w) in short
+            }
+
+        return not spellings(a) & spellings(b)
 
     def _initialled(self, key: str, a: int, b: int) -> bool:
         """Whether report a or b writes person `key`'s leading Muhammad only as "M." where
