@@ -43,7 +43,7 @@ from submit.connection import PROG, TOFU_FLAG, Settings, connected, device_state
 from submit.errors import ServerError, SubmitError, TransportError
 from submit.noatime import read_quietly, read_text_quietly
 from submit.pins import BOUND, Pins, read_pins
-from submit.protocol import MAX_REPLIES, MAX_REPLY_BYTES, Api
+from submit.protocol import MAX_REPLIES, MAX_REPLY_BYTES, Api, ReplyInfo
 from submit.scrub import Cleaned
 from submit.trust import (
     TEST_KDF_FLAG,
@@ -505,8 +505,14 @@ def _tell_cleaned(path: Path, cleaned: Cleaned) -> None:
 
 @cli.command()
 @codename_option
+@click.option(
+    "--delete",
+    is_flag=True,
+    help="Delete each reply from the server once it is shown here (a reply left there "
+    "tells whoever seizes the server that the reviewers answered you).",
+)
 @pass_settings
-def replies(settings: Settings, codename_file: Path | None) -> None:
+def replies(settings: Settings, codename_file: Path | None, delete: bool) -> None:
     """Fetch the replies to your reports and open them on this device."""
     codename = read_codename(codename_file)
     shown: list[int] = []
@@ -518,7 +524,7 @@ def replies(settings: Settings, codename_file: Path | None) -> None:
             keys = derive_source_keys(codename, verified.salt, verified.kdf)
             ensure_account(api, keys, state)
             with api.within():
-                failed = _show_replies(api, keys, state, verified, shown)
+                failed = _show_replies(api, keys, state, verified, shown, delete=delete)
     finally:
         # A run cut short after some were shown (a server failing the next) erases them too.
         if shown:
@@ -531,12 +537,19 @@ def replies(settings: Settings, codename_file: Path | None) -> None:
 
 
 def _show_replies(
-    api: Api, keys: SourceKeys, state: state_mod.State, verified: Verified, shown: list[int]
+    api: Api,
+    keys: SourceKeys,
+    state: state_mod.State,
+    verified: Verified,
+    shown: list[int],
+    *,
+    delete: bool = False,
 ) -> int:
     """Fetch, open and print the replies listed; return how many did not verify.
 
     Each reply shown is added to `shown` as it is, so a run cut short still
-    erases what it showed.
+    erases what it showed. With `delete`, each is deleted from the server once
+    shown (and a copy of it listed again), never one that was not shown.
 
     The whole run is bounded (`Api.within`): past it, the replies not yet
     fetched stay on the server for the next run, and the error says how many.
@@ -557,6 +570,7 @@ def _show_replies(
         click.echo("No replies yet.", err=True)
     # A server may list one envelope under two ids: it is shown once.
     this_run: dict[str, int] = {}
+    gone = _Deleter(api, keys) if delete else None
     for number, info in enumerate(waiting, 1):
         try:
             envelope = api.reply(keys, info)
@@ -571,6 +585,8 @@ def _show_replies(
                 f"--- reply {number} of {len(waiting)}, listed under {info.day}: the same "
                 f"reply as reply {this_run[name]}, listed again by the server: not shown twice"
             )
+            if gone is not None:
+                gone(info)
             continue
         this_run[name] = number
         try:
@@ -623,7 +639,37 @@ def _show_replies(
         click.echo(f"--- reply {number} of {len(waiting)}, {day}, from {clean(who)} ({sealed})")
         click.echo(clean(reply.text))
         shown.append(number)
+        if gone is not None:
+            gone(info)
+    if gone is not None and gone.count:
+        click.echo(f"{PROG}: {gone.count} reply(ies) deleted from the server", err=True)
+    elif shown:
+        click.echo(
+            f"{PROG}: note: the replies shown stay on the server, which tells whoever seizes "
+            "it that the reviewers answered you: `raazdar-submit replies --delete` deletes "
+            "each once it is shown",
+            err=True,
+        )
     return failed
+
+
+class _Deleter:
+    """Delete replies shown from the server, one by one as they are shown; count them."""
+
+    def __init__(self, api: Api, keys: SourceKeys) -> None:
+        self._api = api
+        self._keys = keys
+        self.count = 0
+
+    def __call__(self, info: ReplyInfo) -> None:
+        try:
+            if self._api.delete_reply(self._keys, info):
+                self.count += 1
+        except TransportError as exc:
+            raise TransportError(
+                f"{exc}: a reply shown was not deleted from the server",
+                hint="run `raazdar-submit replies --delete` again to delete it",
+            ) from exc
 
 
 @cli.command()

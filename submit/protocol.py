@@ -360,6 +360,14 @@ class Api:
             raise self._error(response)
         return self._read(response, info.size)
 
+    def delete_reply(self, keys: SourceKeys, info: ReplyInfo) -> bool:
+        """Delete one reply from the server; False if it has none (deleted already)."""
+        response = self._signed("DELETE", self._path(f"/replies/{info.id}"), keys)
+        if response.status_code not in (204, 404):
+            raise self._error(response)
+        self._finish(response)
+        return response.status_code == 204
+
     # -- answers --------------------------------------------------------------------
 
     def _read(self, response: requests.Response, limit: int) -> bytes:

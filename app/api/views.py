@@ -118,6 +118,13 @@ def reply(reply_id: str) -> ResponseReturnValue:
     return response
 
 
+@bp.delete("/replies/<reply_id>")
+def delete_reply(reply_id: str) -> ResponseReturnValue:
+    """Delete one of the source's replies from the server, file and row, once read."""
+    api.delete_reply(db_session(), _proof(), _facts(b""), reply_id)
+    return "", 204
+
+
 @bp.get("/openapi.json")
 def openapi() -> ResponseReturnValue:
     """The OpenAPI document that describes this API."""

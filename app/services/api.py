@@ -30,6 +30,7 @@ from werkzeug.datastructures import Headers
 from app import circuits, kdf_pool
 from app.errors import AppError
 from app.models import Reply, Source, UsedChallenge, today
+from app.services import replies
 from app.services.context import services
 from app.services.sources import ACCOUNT_DRAWS, new_designation
 from crypto import CryptoError, PublicKey, TokenKey, VerifyKey
@@ -361,6 +362,17 @@ def replies_and_notice(session: Session, proof: Proof, facts: RequestFacts) -> d
     ).scalars()
     replies = [{"id": r.id, "size": r.size, "day": r.received_day.isoformat()} for r in rows]
     return {"replies": replies, "notice": source.notice}
+
+
+def delete_reply(session: Session, proof: Proof, facts: RequestFacts, reply_id: str) -> None:
+    """Delete one of the requesting source's replies, file and row, or say there is none.
+
+    A reply left on a seized server says that a reviewer answered this account: a
+    device deletes what it has read, as the account page does.
+    """
+    source = authenticate(session, proof, facts)
+    if not (_ID.fullmatch(reply_id) and replies.delete_own_reply(session, source.id, reply_id)):
+        raise not_found("no such reply")
 
 
 def find_reply(

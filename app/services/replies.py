@@ -132,8 +132,16 @@ def read_replies(session: Session, who: SignedIn) -> list[ShownReply]:
 
 def delete_reply(session: Session, who: SignedIn, reply_id: str) -> bool:
     """Delete one of the source's own replies, file and row; False if it is not theirs."""
+    return delete_own_reply(session, who.source_id, reply_id)
+
+
+def delete_own_reply(session: Session, source_id: str, reply_id: str) -> bool:
+    """Delete a reply of the source `source_id`, file and row; False if it is not theirs.
+
+    The account page and the API (`raazdar-submit replies --delete`) both delete here.
+    """
     reply = session.get(Reply, reply_id)
-    if reply is None or reply.source_id != who.source_id:
+    if reply is None or reply.source_id != source_id:
         return False
     session.delete(reply)
     session.commit()

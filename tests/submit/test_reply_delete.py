@@ -1,0 +1,83 @@
+"""`raazdar-submit replies --delete`: what the source has read leaves the server.
+
+A reply left on a seized server tells the seizer that a reviewer answered that
+account, and when (the day it is listed under). The account page could always
+delete a reply; a source who reads with the client could not, so every reply
+they read stayed until retention took it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import select
+
+from app.models import Reply
+from app.services.replies import post_reply
+from crypto import HybridPrivateKey, PrivateKey, seal_bytes
+from crypto.reply import reply_content
+from tests.app.support import db_session, envelope_files, reply_to, reviewer_keys, source_id
+from tests.submit.support import Device, open_state
+
+ASKED = "Which police station, and which night?"
+THANKS = "Thank you. We have what we need for now."
+
+
+def seal_reply(
+    app: Flask, instance: Path, codename: str, text: str, to: HybridPrivateKey | PrivateKey
+) -> str:
+    """A reviewer's reply of format 2 sealed to `to` (a prekey's public half), posted as a
+    reply bundle posts it."""
+    signer = reviewer_keys(instance).signing
+    assert signer is not None
+    content, metadata = reply_content(text, dt.datetime.now(dt.UTC).date())
+    envelope = seal_bytes(content, [to.public_key], metadata, signer=signer)
+    with app.app_context(), db_session(app) as session:
+        return post_reply(session, source_id(app, codename), envelope)
+
+
+def replies_left(app: Flask) -> set[str]:
+    """The ids of the replies the server still holds."""
+    with db_session(app) as session:
+        return set(session.execute(select(Reply.id)).scalars())
+
+
+def test_replies_delete_takes_every_reply_it_showed_off_the_server(
+    device: Device, codename_file: Path, app: Flask, instance: Path
+) -> None:
+    sent = device.run("send", "-m", "The SHO took money.", "--codename-file", str(codename_file))
+    assert sent.exit_code == 0, sent.output
+    codename = codename_file.read_text().strip()
+    prekey = open_state(device.state, codename_file).prekeys[0]
+    seal_reply(app, instance, codename, ASKED, prekey)
+    signer = reviewer_keys(instance).signing
+    assert signer is not None
+    reply_to(app, codename, THANKS, signer)  # sealed to the codename's key
+    # A reply to a one-time key this device never held: nothing here opens it.
+    elsewhere = seal_reply(app, instance, codename, "x", HybridPrivateKey.generate())
+
+    read = device.run("replies", "--delete", "--codename-file", str(codename_file))
+    assert read.exit_code == 0, read.output
+    assert ASKED in read.stdout
+    assert THANKS in read.stdout
+    assert replies_left(app) == {elsewhere}, (
+        "replies the client showed stayed on the server: a seizer learns a reviewer answered"
+    )
+    assert len(envelope_files(instance)) == 2  # the report, and the reply opened elsewhere
+    assert "deleted from the server" in read.stderr
+
+
+def test_replies_without_delete_leaves_them_on_the_server(
+    device: Device, codename_file: Path, app: Flask, instance: Path
+) -> None:
+    assert device.run("replies", "--codename-file", str(codename_file)).exit_code == 0
+    signer = reviewer_keys(instance).signing
+    assert signer is not None
+    reply_id = reply_to(app, codename_file.read_text().strip(), THANKS, signer)
+    read = device.run("replies", "--codename-file", str(codename_file))
+    assert read.exit_code == 0, read.output
+    assert THANKS in read.stdout
+    assert replies_left(app) == {reply_id}
+    assert "--delete" in read.stderr
