@@ -571,6 +571,9 @@ def _show_replies(
     # A server may list one envelope under two ids: it is shown once.
     this_run: dict[str, int] = {}
     gone = _Deleter(api, keys) if delete else None
+    # What the server still holds of what it listed: the device keeps in mind as read
+    # here only the one-time keys of replies in it (`inbox.still_listed`).
+    left: dict[str, bytes] = {}
     for number, info in enumerate(waiting, 1):
         try:
             envelope = api.reply(keys, info)
@@ -579,23 +582,33 @@ def _show_replies(
                 f"{exc}: {len(waiting) - number + 1} of {len(waiting)} reply(ies) not fetched",
                 hint="they stay on the server: run `raazdar-submit replies` again later",
             ) from exc
+        left[info.id] = envelope
         name = inbox.digest(envelope)
         if name in this_run:
             click.echo(
                 f"--- reply {number} of {len(waiting)}, listed under {info.day}: the same "
                 f"reply as reply {this_run[name]}, listed again by the server: not shown twice"
             )
-            if gone is not None:
-                gone(info)
+            if gone is not None and gone(info):
+                del left[info.id]
             continue
         this_run[name] = number
         try:
             reply = inbox.open_reply(state, keys.private_key, envelope, trusted)
         except inbox.AlreadyRead:
             click.echo(
+                f"--- reply {number} of {len(waiting)}, listed under {info.day}: read before "
+                "here (its one-time key was deleted, so nothing opens it again)",
+            )
+            if gone is not None and gone(info):
+                del left[info.id]
+            continue
+        except inbox.NotHeld:
+            click.echo(
                 f"--- reply {number} of {len(waiting)}, listed under {info.day}: sealed to a "
-                "one-time key this device no longer holds: read before here (its key was deleted, "
-                "so nothing opens it again), or sent to a --no-state run",
+                "one-time key this device never held: sent to a --no-state run or to another "
+                "device (or this device's state was put back from a copy): nothing here opens "
+                "it, and it is left on the server",
             )
             continue
         except (CryptoError, UnicodeDecodeError):
@@ -639,8 +652,10 @@ def _show_replies(
         click.echo(f"--- reply {number} of {len(waiting)}, {day}, from {clean(who)} ({sealed})")
         click.echo(clean(reply.text))
         shown.append(number)
-        if gone is not None:
-            gone(info)
+        if gone is not None and gone(info):
+            del left[info.id]
+    if not listing.left_out:
+        inbox.still_listed(state, left.values())
     if gone is not None and gone.count:
         click.echo(f"{PROG}: {gone.count} reply(ies) deleted from the server", err=True)
     elif shown:
@@ -661,10 +676,12 @@ class _Deleter:
         self._keys = keys
         self.count = 0
 
-    def __call__(self, info: ReplyInfo) -> None:
+    def __call__(self, info: ReplyInfo) -> bool:
+        """Delete one reply; True if the server no longer holds it."""
         try:
             if self._api.delete_reply(self._keys, info):
                 self.count += 1
+            return True
         except TransportError as exc:
             raise TransportError(
                 f"{exc}: a reply shown was not deleted from the server",

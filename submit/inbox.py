@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from crypto import PrivateKey, VerifyKey, open_bytes, read_header, verify_signature
@@ -35,7 +35,11 @@ from submit.state import State
 
 
 class AlreadyRead(SubmitError):
-    """A reply sealed to a prekey this device no longer holds: it was read here, and is gone."""
+    """A reviewer's reply sealed to a prekey this device deleted when it read it here."""
+
+
+class NotHeld(SubmitError):
+    """A reviewer's reply sealed to a prekey this device never held (as far as it remembers)."""
 
 
 @dataclass(frozen=True)
@@ -56,8 +60,9 @@ def open_reply(
     """Open and verify one reply; for a prekey's, delete the prekey and save before returning.
 
     Raises `CryptoError` if it does not open, verify or read; then nothing is deleted.
-    Raises `AlreadyRead` for a reviewer's reply to a prekey no longer held (one that is
-    not signed by a reviewer of `trusted` raises `CryptoError`, as any forgery).
+    For a reviewer's reply to a prekey not held, raises `AlreadyRead` if the state
+    remembers deleting that prekey here, else `NotHeld` (one that is not signed by a
+    reviewer of `trusted` raises `CryptoError`, as any forgery).
     """
     header = read_header(io.BytesIO(envelope))
     if header.version.number == 1:
@@ -70,12 +75,36 @@ def open_reply(
         # Said only of a reviewer's reply: on a server's envelope of its own, "read before
         # here" would be the server's word in the tool's mouth (someone read your reply).
         verify_signature(io.BytesIO(envelope), trusted)
-        raise AlreadyRead("this reply's one-time key is not held here (read before, or never)")
+        if {key_id.hex() for key_id in wanted} & set(state.read):
+            raise AlreadyRead("this reply was read here: its one-time key is deleted")
+        raise NotHeld("this reply is sealed to a one-time key this device never held")
     plaintext, opened = open_bytes(envelope, held, trusted_signers=trusted)
     body = read_reply(plaintext, opened.metadata)
     for key in held:
         state.forget_prekey(key)
     return Reply(body.text, opened.signer, forward_secret=True, written=body.written)
+
+
+def one_time_keys(envelope: bytes) -> list[str]:
+    """The key ids (hex) a reply envelope of version 2 is sealed to; none for version 1."""
+    header = read_header(io.BytesIO(envelope))
+    if header.version.number == 1:
+        return []
+    return [stanza.key_id.hex() for stanza in header.stanzas]
+
+
+def still_listed(state: State, envelopes: Iterable[bytes]) -> None:
+    """Keep in mind as read here only the prekeys of replies the server still lists.
+
+    Called with every envelope of a whole listing (none left out, all fetched), or
+    with what is left after a reply was deleted: a reply no longer on the server
+    can no longer be listed, so the phone need not say it was read here.
+    """
+    listed = {key_id for envelope in envelopes for key_id in one_time_keys(envelope)}
+    kept = [key_id for key_id in state.read if key_id in listed]
+    if kept != state.read:
+        state.read = kept
+        state.save()
 
 
 def digest(envelope: bytes) -> str:

@@ -53,17 +53,23 @@ PENDING_DIR: Final = "pending"
 PENDING_SUFFIX: Final = ".pending"
 # Format 3 added the one-time reply prekeys, format 4 the replies shown here, format 5 the
 # newest subkey list seen of each reviewer, format 6 its number and digest (a numbered
-# list, subkey format 3); 2 to 5 are still read.
-FORMAT: Final = 6
+# list, subkey format 3), format 7 the key ids of prekeys used by replies read here that
+# the server may still list; 2 to 6 are still read.
+FORMAT: Final = 7
 _OLD_FORMATS: Final = {
     2: frozenset(),
     3: frozenset({"prekeys"}),
     4: frozenset({"prekeys", "shown"}),
     5: frozenset({"prekeys", "shown", "subkeys"}),
+    6: frozenset({"prekeys", "shown", "subkeys"}),
 }
+# At most this many prekeys used by replies read here are remembered (the newest): as
+# many as a run fetches (`protocol.MAX_REPLIES`), so no listing outgrows them.
+MAX_READ: Final = 100
 DEVICE_FORMAT: Final = 2
 _CONTEXT: Final = b"submit state"
 _ID: Final = re.compile(r"[0-9a-f]{32}")
+_KEY_ID: Final = re.compile(r"[0-9a-f]{16}")
 _DAY: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _ENVELOPE_NAME: Final = re.compile(r"[0-9]{1,4}\.rze")
 KINDS: Final = frozenset({"report", "file"})
@@ -189,6 +195,10 @@ class State:
     # Replies to the codename's key shown here: each envelope's digest (`inbox.digest`) and
     # the day the server listed it under then, which a later listing may not change.
     shown: dict[str, str] = field(default_factory=dict, repr=False)
+    # The key ids (hex) of prekeys deleted because a reply sealed to them was read here,
+    # oldest first, kept only while the server may still list that reply
+    # (`inbox.still_listed`): so "read before here" is told from "never held here".
+    read: list[str] = field(default_factory=list, repr=False)
     # The newest subkey list sealed to here of each reviewer, by their signing key's text:
     # its issue day, format, and number and digest if it has them. The server may not
     # serve an older one later (rollback), nor another of the same number.
@@ -231,7 +241,7 @@ class State:
     def _from_json(cls, root: Path, obj: Any, vault: Vault | None) -> State:
         expected = {"format", "instance", "authorities", "codename", "manifest", "pending"}
         if isinstance(obj, dict) and obj.get("format") == FORMAT:
-            expected |= {"prekeys", "shown", "subkeys"}
+            expected |= {"prekeys", "shown", "subkeys", "read"}
         elif isinstance(obj, dict) and obj.get("format") in _OLD_FORMATS:
             expected |= _OLD_FORMATS[obj["format"]]
         else:
@@ -263,6 +273,7 @@ class State:
         state.prekeys = _prekeys(obj.get("prekeys", []))
         state.shown = _shown(obj.get("shown", {}))
         state.subkeys = _subkeys(obj.get("subkeys", {}))
+        state.read = _read(obj.get("read", []))
         return state
 
     def to_json(self) -> dict[str, Any]:
@@ -280,11 +291,15 @@ class State:
             "prekeys": [k.to_text() for k in self.prekeys],
             "shown": dict(sorted(self.shown.items())),
             "subkeys": {k: _rank_json(v) for k, v in sorted(self.subkeys.items())},
+            "read": self.read[-MAX_READ:],
         }
 
     def forget_prekey(self, key: HybridPrivateKey) -> None:
-        """Delete one prekey's secret and rewrite the state now (a reply sealed to it was read)."""
+        """Delete one prekey's secret and rewrite the state now (a reply sealed to it was read);
+        its key id is remembered as read here."""
         self.prekeys = [k for k in self.prekeys if k != key]
+        key_id = key.public_key.fingerprint.key_id.hex()
+        self.read = [*(r for r in self.read if r != key_id), key_id][-MAX_READ:]
         self.save()
 
     def save(self) -> None:
@@ -499,6 +514,14 @@ def _shown(value: Any) -> dict[str, str]:
     if not ok:
         raise StateError("the replies shown recorded in the state are malformed")
     return dict(value)
+
+
+def _read(value: Any) -> list[str]:
+    if not isinstance(value, list) or not all(
+        isinstance(v, str) and _KEY_ID.fullmatch(v) for v in value
+    ):
+        raise StateError("the replies read recorded in the state are malformed")
+    return list(value[-MAX_READ:])
 
 
 def _rank_json(rank: ListRank) -> list[Any]:

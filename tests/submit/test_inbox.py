@@ -20,8 +20,16 @@ from crypto import (
 from crypto.encoding import canonical_json
 from crypto.vault import Vault
 from submit.errors import StateError
-from submit.inbox import AlreadyRead, digest, first_listed, open_reply
-from submit.state import _CONTEXT, State
+from submit.inbox import (
+    AlreadyRead,
+    NotHeld,
+    digest,
+    first_listed,
+    one_time_keys,
+    open_reply,
+    still_listed,
+)
+from submit.state import _CONTEXT, FORMAT, MAX_READ, State
 from tests.submit.test_state import CODENAME, full_state
 
 VAULT = Vault.derive(CODENAME, bytes(range(16)), KdfParams.TESTING)
@@ -69,6 +77,47 @@ def test_a_forged_reply_to_a_prekey_not_held_is_not_called_read_before(
     assert len(State.load(tmp_path / "s", VAULT).prekeys) == 4
 
 
+def test_a_reviewer_reply_to_a_prekey_never_held_here_is_not_called_read_before(
+    tmp_path: Path,
+) -> None:
+    # A genuine reviewer's reply sealed to a one-time key of another run (--no-state) or
+    # another device: nothing here opens it, and it was never read here either. Called
+    # "read before here", the source takes an unread request for one already answered.
+    state = _state(tmp_path / "s")
+    elsewhere = _reply("Which checkpoint?", HybridPrivateKey.generate())
+    with pytest.raises(NotHeld, match="never held"):
+        open_reply(state, CODENAME_KEY, elsewhere, [REVIEWER.verify_key])
+
+    # One read here, and only that one, is read before here, also once the state is reloaded.
+    read_here = _reply("Which night?", state.prekeys[0])
+    open_reply(state, CODENAME_KEY, read_here, [REVIEWER.verify_key])
+    on_disk = State.load(tmp_path / "s", VAULT)
+    with pytest.raises(AlreadyRead):
+        open_reply(on_disk, CODENAME_KEY, read_here, [REVIEWER.verify_key])
+    with pytest.raises(NotHeld):
+        open_reply(on_disk, CODENAME_KEY, elsewhere, [REVIEWER.verify_key])
+
+
+def test_the_state_remembers_a_read_reply_only_while_the_server_may_list_it(
+    tmp_path: Path,
+) -> None:
+    # A seized phone's state (with the codename) names the replies read here: it keeps
+    # one only until a run sees the server no longer list it, and never more than a run lists.
+    state = _state(tmp_path / "s")
+    first, second = (_reply(t, k) for t, k in (("a", state.prekeys[0]), ("b", state.prekeys[1])))
+    for envelope in (first, second):
+        open_reply(state, CODENAME_KEY, envelope, [REVIEWER.verify_key])
+    assert len(State.load(tmp_path / "s", VAULT).read) == 2
+    still_listed(state, [second])
+    on_disk = State.load(tmp_path / "s", VAULT)
+    assert on_disk.read == [one_time_keys(second)[0]]
+    with pytest.raises(NotHeld):
+        open_reply(on_disk, CODENAME_KEY, first, [REVIEWER.verify_key])
+    state.read = [f"{n:016x}" for n in range(MAX_READ + 5)]
+    state.save()
+    assert len(State.load(tmp_path / "s", VAULT).read) == MAX_READ
+
+
 def test_a_reply_is_not_shown_unless_its_prekey_deletion_reached_the_disk(tmp_path: Path) -> None:
     state = _state(tmp_path / "s")
     envelope = _reply("Which checkpoint?", state.prekeys[0])
@@ -109,10 +158,11 @@ def test_an_amnesic_state_keeps_prekeys_in_memory_only(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("version", "missing"),
     [
-        (2, ("prekeys", "shown", "subkeys")),
-        (3, ("shown", "subkeys")),
-        (4, ("subkeys",)),
-        (5, ()),
+        (2, ("prekeys", "shown", "subkeys", "read")),
+        (3, ("shown", "subkeys", "read")),
+        (4, ("subkeys", "read")),
+        (5, ("read",)),
+        (6, ("read",)),
     ],
 )
 def test_an_older_state_is_read_and_saved_in_the_current_format(
@@ -133,7 +183,8 @@ def test_an_older_state_is_read_and_saved_in_the_current_format(
     assert loaded.instance == state.instance
     loaded.save()
     saved = json.loads(VAULT.open(state.path.read_bytes(), _CONTEXT))
-    assert (saved["format"], saved["prekeys"], saved["shown"]) == (6, [], {})
+    assert (saved["format"], saved["prekeys"], saved["shown"]) == (FORMAT, [], {})
+    assert saved["read"] == []
 
 
 @pytest.mark.parametrize("prekeys", [None, "x", [1], ["rz-xwing-secret:AAAA"]])

@@ -81,3 +81,28 @@ def test_replies_without_delete_leaves_them_on_the_server(
     assert THANKS in read.stdout
     assert replies_left(app) == {reply_id}
     assert "--delete" in read.stderr
+
+
+def test_a_reply_read_before_here_is_deleted_by_a_later_run_and_one_never_held_is_kept(
+    device: Device, codename_file: Path, app: Flask, instance: Path
+) -> None:
+    sent = device.run("send", "-m", "The SHO took money.", "--codename-file", str(codename_file))
+    assert sent.exit_code == 0, sent.output
+    codename = codename_file.read_text().strip()
+    seal_reply(app, instance, codename, ASKED, open_state(device.state, codename_file).prekeys[0])
+    elsewhere = seal_reply(app, instance, codename, "x", HybridPrivateKey.generate())
+    first = device.run("replies", "--codename-file", str(codename_file))
+    assert first.exit_code == 0, first.output
+    assert ASKED in first.stdout
+    assert "read before here" not in first.stdout, (
+        "a reviewer's reply this device never held was called read before here"
+    )
+    assert "never held" in first.stdout
+    assert len(open_state(device.state, codename_file).read) == 1
+
+    again = device.run("replies", "--delete", "--codename-file", str(codename_file))
+    assert again.exit_code == 0, again.output
+    assert "read before here" in again.stdout
+    assert replies_left(app) == {elsewhere}, "a reply read here before stayed on the server"
+    # The seized phone's state no longer names it: the server holds it no more.
+    assert open_state(device.state, codename_file).read == []

@@ -142,6 +142,7 @@ def test_the_codename_has_no_field_in_the_state() -> None:
         "prekeys",
         "shown",
         "subkeys",
+        "read",
     }
     # "codename" holds the instance's public salt and KDF, never the words.
     state = full_state(Path("x"))
@@ -279,5 +280,5 @@ def test_a_malformed_record_of_subkey_lists_is_refused(tmp_path: Path, bad: obje
 def test_a_format_4_state_is_still_read(tmp_path: Path) -> None:
     record = full_state(tmp_path).to_json()
     record["format"] = 4
-    del record["subkeys"]
+    del record["subkeys"], record["read"]
     assert State._from_json(tmp_path, record, None).subkeys == {}
