@@ -52,6 +52,10 @@ class Source(Base):
     signing_key: Mapped[str | None] = mapped_column(String(100), default=None)
     # A short status reviewers set for the source to see ("received", "closed", ...).
     notice: Mapped[str | None] = mapped_column(String(32), default=None)
+    # The workstation's number of that notice (its count of notices to this source, reply
+    # bundle format 3); None for a notice from before numbering. A notice of a lower
+    # number, in a bundle handed in late, does not replace it (`apply_reply_bundle`).
+    notice_seq: Mapped[int | None] = mapped_column(Integer, default=None)
     created_day: Mapped[dt.date] = mapped_column(Date, default=today)
     active_day: Mapped[dt.date] = mapped_column(Date, default=today)
     # Whether it ever stored an item. The API makes an account before anything is sent

@@ -27,6 +27,13 @@ Reply bundles of format 2 carry voids: the bundles the reviewers took back, each
 with the replies it carried, so that the server refuses a voided bundle handed
 in later and does not post twice a reply that a voided bundle it had already
 applied posted. A reply bundle with nothing to void is written as format 1.
+
+Reply bundles of format 3 number their notices: each carries the workstation's
+count of notices issued to its source (`seq`), so that a server shows the
+latest one issued, whatever order bundles are handed in, and refuses to let an
+older notice replace it (a courier who kept back a "needs-info" and handed it
+in after "closed"). They always carry `voids`, empty or not. A bundle whose
+notices carry no number is written as format 1 or 2, as before.
 """
 
 from __future__ import annotations
@@ -61,7 +68,9 @@ EXPORT_FORMATS: Final = frozenset(
 )
 # Reply bundles that void earlier ones; format 1 (nothing voided) is still written.
 REPLIES_FORMAT: Final = 2
-REPLIES_FORMATS: Final = frozenset({FORMAT, REPLIES_FORMAT})
+# Reply bundles whose notices are numbered per source (and always carry voids).
+REPLIES_FORMAT_NUMBERED: Final = 3
+REPLIES_FORMATS: Final = frozenset({FORMAT, REPLIES_FORMAT, REPLIES_FORMAT_NUMBERED})
 # What the first bundle of a chain names as its predecessor.
 CHAIN_START: Final = bytes(32)
 _HEX_ID: Final = re.compile(r"[0-9a-f]{32}")
@@ -295,6 +304,13 @@ class Notice:
 
     source: str
     status: str
+    # How many notices the workstation has issued to this source, this one included
+    # (format 3); None in bundles of format 1 and 2.
+    seq: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.seq is not None and (type(self.seq) is not int or self.seq < 1):
+            raise FormatError("a notice's number must be a positive integer")
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,29 +341,44 @@ class ReplyManifest:
             raise FormatError("a bundle is voided twice")
         if self.bundle_id in voided:
             raise FormatError("a reply bundle cannot void itself")
+        if len({n.seq is None for n in self.notices}) > 1:
+            raise FormatError("a bundle's notices are all numbered or none is")
+
+    @property
+    def format(self) -> int:
+        """The format this manifest is written in: the oldest that holds what it carries."""
+        if any(n.seq is not None for n in self.notices):
+            return REPLIES_FORMAT_NUMBERED
+        return REPLIES_FORMAT if self.voids else FORMAT
 
     def to_json(self) -> dict[str, Any]:
         """The manifest fields (the container adds `items` and `signer`)."""
+        version = self.format
         voids = (
             {"voids": [{"bundle": v.bundle, "replies": list(v.replies)} for v in self.voids]}
-            if self.voids
+            if version != FORMAT
             else {}
         )
         return voids | {
             "type": REPLIES_TYPE,
-            "format": REPLIES_FORMAT if self.voids else FORMAT,
+            "format": version,
             "bundle_id": self.bundle_id,
             "instance_id": self.instance_id,
             "created": self.created.isoformat(),
             "acks": list(self.acks),
             "replies": [{"id": r.id, "source": r.source} for r in self.replies],
-            "notices": [{"source": n.source, "status": n.status} for n in self.notices],
+            "notices": [
+                {"source": n.source, "status": n.status}
+                | ({"seq": n.seq} if n.seq is not None else {})
+                for n in self.notices
+            ],
         }
 
     @classmethod
     def from_json(cls, obj: dict[str, Any]) -> ReplyManifest:
         """Parse and check a reply manifest (already signature-checked)."""
-        voiding = obj.get("format") == REPLIES_FORMAT
+        voiding = obj.get("format") in (REPLIES_FORMAT, REPLIES_FORMAT_NUMBERED)
+        numbered = obj.get("format") == REPLIES_FORMAT_NUMBERED
         extra = {"acks", "replies", "notices", *({"voids"} if voiding else set())}
         _header(obj, REPLIES_TYPE, extra, REPLIES_FORMATS)
         acks = tuple(_hex_id(a) for a in _list(obj["acks"]))
@@ -357,9 +388,14 @@ class ReplyManifest:
             ReplyEntry(_hex_id(f["id"]), _designation(f["source"]))
             for f in (_exact(r, {"id", "source"}) for r in _list(obj["replies"]))
         )
+        fields = {"source", "status", *({"seq"} if numbered else set())}
         notices = tuple(
-            Notice(_designation(f["source"]), matching(_NOTICE, f["status"], "status"))
-            for f in (_exact(n, {"source", "status"}) for n in _list(obj["notices"]))
+            Notice(
+                _designation(f["source"]),
+                matching(_NOTICE, f["status"], "status"),
+                integer(f["seq"], "a notice's number") if numbered else None,
+            )
+            for f in (_exact(n, fields) for n in _list(obj["notices"]))
         )
         voids = tuple(
             Void(_hex_id(f["bundle"]), _unique_ids(f["replies"], "voided reply"))

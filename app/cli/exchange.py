@@ -100,6 +100,11 @@ def import_replies(instance: Path, bundle: Path) -> None:
         f"raazdar: bundle {summary.bundle_id}: {summary.replies} reply(ies) posted, "
         f"{summary.deleted} acknowledged item(s) deleted, {summary.notices} notice(s) set"
     )
+    if summary.stale_notices:
+        click.echo(
+            f"raazdar: {summary.stale_notices} notice(s) not set: their sources are shown one "
+            "the reviewers issued later (this bundle was handed in after a later one)"
+        )
     if summary.skipped or summary.voided:
         click.echo(
             f"raazdar: it voided {summary.voided} bundle(s) taken back, never to be applied; "

@@ -16,7 +16,9 @@ between two exports (PROTOCOL §13.5).
 A reply bundle is applied only if it is signed by a reviewer of the keyring in
 force, names this instance and has not been applied before; then each reply
 must be signed by that same reviewer and sealed to the source it names, and
-each notice name a known source, or nothing of the bundle is applied.
+each notice name a known source, or nothing of the bundle is applied. A notice
+numbered no higher than the one its source is shown is not applied (a bundle
+kept back and handed in late), and the summary counts it.
 Acknowledged items are deleted, file and row; nothing that was not
 acknowledged is ever deleted here.
 
@@ -60,6 +62,7 @@ from crypto.exchange import (
     ChainLink,
     ExportEntry,
     ExportManifest,
+    Notice,
     ReplyEntry,
     ReplyManifest,
     new_bundle_id,
@@ -95,6 +98,8 @@ class ApplySummary:
     skipped: int = 0
     # Bundles taken back that this one voided before they were applied.
     voided: int = 0
+    # Notices not applied: the source is shown one the workstation issued later.
+    stale_notices: int = 0
 
 
 def server_signing_key() -> SigningKey:
@@ -341,8 +346,10 @@ def _apply(
             published.append(svc.store.publish(envelope_id, staged))
             summary.replies += 1
         for notice in manifest.notices:
-            by_designation[notice.source].notice = notice.status
-            summary.notices += 1
+            if _show_notice(by_designation[notice.source], notice):
+                summary.notices += 1
+            else:
+                summary.stale_notices += 1
         for item_id in manifest.acks:
             item = session.get(Item, item_id)
             if item is not None:
@@ -372,6 +379,21 @@ def _apply(
     for item_id in deleted:
         svc.store.retire(item_id)
     return summary
+
+
+def _show_notice(source: Source, notice: Notice) -> bool:
+    """Show the source this notice unless it shows one the workstation issued later.
+
+    Bundles may be handed in in any order (a courier can keep one back): a notice
+    numbered no higher than the one shown is older, or the same, and changes
+    nothing. One from before numbering replaces only one from before numbering.
+    """
+    shown = source.notice_seq
+    if shown is not None and (notice.seq is None or notice.seq <= shown):
+        return False
+    source.notice = notice.status
+    source.notice_seq = notice.seq
+    return True
 
 
 def _void(session: Session, manifest: ReplyManifest, summary: ApplySummary) -> set[str]:

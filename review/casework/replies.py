@@ -41,7 +41,6 @@ from typing import Final
 from crypto import HybridPublicKey, PublicKey, VerifyKey, seal_bytes
 from crypto.errors import CryptoError
 from crypto.exchange import (
-    Notice,
     ReplyEntry,
     ReplyManifest,
     new_bundle_id,
@@ -258,7 +257,7 @@ def export_replies(u: Unlocked, out: Path) -> ExportSummary:
         created=dt.date.today(),
         acks=tuple(acks),
         replies=tuple(ReplyEntry(r[0], r[1]) for r in replies),
-        notices=tuple(Notice(source, status) for source, status in waiting_notices),
+        notices=tuple(waiting_notices),
         voids=voids,
     )
     # Unwrapped in memory only: on disk the envelopes open for the workspace key alone.
@@ -306,7 +305,7 @@ def export_replies(u: Unlocked, out: Path) -> ExportSummary:
             hint=f"rename {tmp_name} to {out} and carry it, or `exchange take-back {bundle_id}` "
             "and export again",
         ) from exc
-    named = {r[1] for r in replies} | {source for source, _ in waiting_notices}
+    named = {r[1] for r in replies} | {n.source for n in waiting_notices}
     return ExportSummary(
         bundle_id,
         len(replies),

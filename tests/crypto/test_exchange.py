@@ -282,6 +282,35 @@ def test_a_reply_bundle_with_nothing_to_void_is_format_1_and_one_with_voids_form
     assert read == manifest
 
 
+def test_a_reply_bundle_with_numbered_notices_is_format_3_and_round_trips() -> None:
+    key = SigningKey.generate()
+    manifest = dataclasses.replace(_replies(), notices=(Notice("Source One", "closed", 7),))
+    assert manifest.to_json()["voids"] == []
+    out = io.BytesIO()
+    write_replies(out, manifest, [], key)
+    reader, read = read_replies(io.BytesIO(out.getvalue()), [key.verify_key], INSTANCE)
+    assert reader.manifest["format"] == 3
+    assert read == manifest
+    assert read.notices[0].seq == 7
+
+
+@pytest.mark.parametrize(
+    ("notices", "says"),
+    [
+        ([{"source": "Source One", "status": "closed"}], "exactly the fields"),
+        ([{"source": "Source One", "status": "closed", "seq": True}], "integer"),
+        ([{"source": "Source One", "status": "closed", "seq": 0}], "positive"),
+        ([{"source": "Source One", "status": "closed", "seq": "2"}], "integer"),
+    ],
+    ids=["unnumbered", "boolean", "zero", "text"],
+)
+def test_bad_notice_numbers_are_refused(notices: list[dict[str, Any]], says: str) -> None:
+    manifest = dataclasses.replace(_replies(), notices=(Notice("Source One", "closed", 1),))
+    obj = dict(manifest.to_json(), items=[], signer="x", notices=notices)
+    with pytest.raises(FormatError, match=says):
+        ReplyManifest.from_json(obj)
+
+
 @pytest.mark.parametrize(
     ("change", "says"),
     [

@@ -24,7 +24,7 @@ from app.cli import main
 from app.db import db_session
 from app.demo import DEMO_PASSPHRASE
 from app.instance import InstancePaths
-from app.models import Item, Reply
+from app.models import Item, Reply, Source
 from app.store import EnvelopeStore
 from crypto import (
     CryptoError,
@@ -90,8 +90,10 @@ class Review:
         seal_to: list[HybridPublicKey] | None = None,
         reply_ids: tuple[str, ...] = (),
         voids: tuple[Void, ...] = (),
+        notice: tuple[str, int | None] = ("under-review", None),
     ) -> Path:
-        """Write a reply bundle answering every source of `manifest` (sealed to `seal_to`)."""
+        """Write a reply bundle answering every source of `manifest` (sealed to `seal_to`),
+        with a notice (status, number) for each."""
         signer = signer or self.reviewer.signing
         assert signer is not None
         files, entries = [], []
@@ -114,7 +116,7 @@ class Review:
             created=dt.date.today(),
             acks=acks if acks is not None else tuple(e.id for e in manifest.entries),
             replies=tuple(entries),
-            notices=tuple(Notice(d, "under-review") for d in manifest.sources),
+            notices=tuple(Notice(d, *notice) for d in manifest.sources),
             voids=voids,
         )
         with out.open("wb") as dst:
@@ -318,6 +320,36 @@ def test_each_export_carries_a_receipt_of_every_reply_bundle_applied_here(
     later, _ = review.read(tmp_path / "next.rzb", tmp_path / "next")
     assert later.receipts == tuple(sorted(applied))
     assert _bundle_id(never) not in later.receipts
+
+
+def test_a_notice_numbered_no_higher_than_the_one_shown_changes_nothing(
+    app: Flask,
+    exported: tuple[FlaskClient, Path],
+    review: Review,
+    instance: Path,
+    tmp_path: Path,
+) -> None:
+    _, bundle = exported
+    manifest, _ = review.read(bundle, tmp_path / "items")
+    (designation,) = manifest.sources
+
+    def hand_in(name: str, notice: tuple[str, int | None]) -> str:
+        replies = review.replies(tmp_path / name, manifest, "hi", acks=(), notice=notice)
+        code, out = cli(instance, "import-replies", str(replies))
+        assert code == 0, out
+        with app.app_context():
+            source = (
+                db_session()
+                .execute(select(Source).where(Source.designation == designation))
+                .scalar_one()
+            )
+            return f"{source.notice}/{source.notice_seq}"
+
+    assert hand_in("a.rzr", ("needs-info", 2)) == "needs-info/2"
+    assert hand_in("b.rzr", ("received", 1)) == "needs-info/2"  # kept back, older
+    assert hand_in("c.rzr", ("closed", 2)) == "needs-info/2"  # the same number
+    assert hand_in("d.rzr", ("under-review", None)) == "needs-info/2"  # before numbering
+    assert hand_in("e.rzr", ("closed", 3)) == "closed/3"
 
 
 def test_a_voided_bundle_handed_in_later_is_refused_and_nothing_of_it_applied(

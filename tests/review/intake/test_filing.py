@@ -90,7 +90,10 @@ def test_reports_are_numbered_by_their_first_item_and_items_filed_under_them(
     assert _reports(u) == [(1, SUB_B, "Bilal"), (2, SUB_A, "Asha")]
     assert _items(u) == [(1, "attachment"), (1, "report"), (2, "attachment"), (2, "report")]
     assert read_state(u, 2).district == "Kasur"
-    assert dict(notices.pending(u)) == {"Asha": "received", "Bilal": "received"}
+    assert {n.source: n.status for n in notices.pending(u)} == {
+        "Asha": "received",
+        "Bilal": "received",
+    }
 
 
 def test_a_later_bundle_adds_to_a_report_filed_earlier_and_numbers_new_ones_after(

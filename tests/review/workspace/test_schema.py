@@ -135,7 +135,7 @@ def test_a_version_2_workspace_has_its_clear_notices_sealed_at_the_first_unlock(
     locked.close()
     u = ws.Workspace.open(workspace).unlock("demo-reviewer", lambda _: DEMO_PASSPHRASE)
     try:
-        assert notices.pending(u) == [(source, status)]
+        assert [(n.source, n.status) for n in notices.pending(u)] == [(source, status)]
     finally:
         u.workspace.close()
     assert LEGACY_NOTICES not in _tables(db)
