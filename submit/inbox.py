@@ -13,7 +13,8 @@ Such a reply opens at every run, and the day it is listed under is the
 server's word, which no signature covers: a server in the wrong hands could
 list a reviewer's old "meet our investigator on Friday" again under today's
 day, or twice, to pass it off as a new request. The device keeps, sealed, the
-day each was first shown here (`first_listed`). A reply of format 2 carries,
+day each was first shown here (`first_listed`), for as long as the server
+lists it (`still_listed`). A reply of format 2 carries,
 sealed and signed with its text, the day its reviewer wrote it (`crypto.reply`):
 that day is shown, and a listing later by more than a stick's journey
 (`REPLY_DELAY_DAYS`), or earlier, is called out (`listing_doubt`), even the
@@ -94,16 +95,20 @@ def one_time_keys(envelope: bytes) -> list[str]:
 
 
 def still_listed(state: State, envelopes: Iterable[bytes]) -> None:
-    """Keep in mind as read here only the prekeys of replies the server still lists.
+    """Keep in mind only the replies the server still lists: the prekeys of those read
+    here, and the day each reply to the codename's key was first listed.
 
-    Called with every envelope of a whole listing (none left out, all fetched), or
-    with what is left after a reply was deleted: a reply no longer on the server
-    can no longer be listed, so the phone need not say it was read here.
+    Called with every envelope of a whole listing (none left out, all fetched), less
+    those deleted: a phone seized with its codename then says of the replies read
+    here no more than the server holds.
     """
+    envelopes = list(envelopes)
     listed = {key_id for envelope in envelopes for key_id in one_time_keys(envelope)}
-    kept = [key_id for key_id in state.read if key_id in listed]
-    if kept != state.read:
-        state.read = kept
+    names = {digest(envelope) for envelope in envelopes}
+    read = [key_id for key_id in state.read if key_id in listed]
+    shown = {name: day for name, day in state.shown.items() if name in names}
+    if read != state.read or shown != state.shown:
+        state.read, state.shown = read, shown
         state.save()
 
 

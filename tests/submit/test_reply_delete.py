@@ -106,3 +106,28 @@ def test_a_reply_read_before_here_is_deleted_by_a_later_run_and_one_never_held_i
     assert replies_left(app) == {elsewhere}, "a reply read here before stayed on the server"
     # The seized phone's state no longer names it: the server holds it no more.
     assert open_state(device.state, codename_file).read == []
+
+
+def test_a_seized_phone_keeps_no_trace_of_replies_read_once_the_server_holds_none(
+    device: Device, codename_file: Path, app: Flask, instance: Path
+) -> None:
+    # Taken with its codename, the state said which replies were read here and the day
+    # each was listed, for good: the server had long deleted them.
+    assert device.run("replies", "--codename-file", str(codename_file)).exit_code == 0
+    signer = reviewer_keys(instance).signing
+    assert signer is not None
+    codename = codename_file.read_text().strip()
+    today = dt.datetime.now(dt.UTC).date()
+    kept = reply_to(app, codename, THANKS, signer, written=today)
+    read = device.run("replies", "--codename-file", str(codename_file))
+    assert THANKS in read.stdout, read.output
+    # While the server lists it, the day it was first listed is remembered (test_reply_days).
+    assert list(open_state(device.state, codename_file).shown.values()) == [str(today)]
+
+    reply_to(app, codename, ASKED, signer, written=today)
+    deleted = device.run("replies", "--delete", "--codename-file", str(codename_file))
+    assert deleted.exit_code == 0, deleted.output
+    assert replies_left(app) == set(), kept
+    assert open_state(device.state, codename_file).shown == {}, (
+        "the seized state still names replies read here, and their days"
+    )
