@@ -43,7 +43,7 @@ from submit.connection import PROG, TOFU_FLAG, Settings, connected, device_state
 from submit.errors import ServerError, SubmitError, TransportError
 from submit.noatime import read_quietly, read_text_quietly
 from submit.pins import BOUND, Pins, read_pins
-from submit.protocol import MAX_REPLIES, MAX_REPLY_BYTES, Api, ReplyInfo
+from submit.protocol import MAX_REPLIES, MAX_REPLY_BYTES, NOTICES, Api, ReplyInfo
 from submit.scrub import Cleaned
 from submit.trust import (
     TEST_KDF_FLAG,
@@ -656,6 +656,11 @@ def _show_replies(
             del left[info.id]
     if not listing.left_out:
         inbox.still_listed(state, left.values())
+    if listing.notice is not None:
+        click.echo(
+            f"--- status: {listing.notice}: {NOTICES[listing.notice]} (the server's word: no "
+            "signature covers it, unlike a reply)"
+        )
     if gone is not None and gone.count:
         click.echo(f"{PROG}: {gone.count} reply(ies) deleted from the server", err=True)
     elif shown:

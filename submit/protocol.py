@@ -97,12 +97,24 @@ class ReplyInfo:
     day: str
 
 
+# The status notices reply bundles set (review/casework/triage.py's NOTICES), and what each
+# tells the source; the server's word for any other is not shown.
+NOTICES: Final = {
+    "received": "your report was received",
+    "under-review": "the reviewers are looking into it",
+    "needs-info": "the reviewers need more from you: send it with `raazdar-submit send`",
+    "closed": "the reviewers have closed it",
+}
+
+
 @dataclass(frozen=True)
 class Waiting:
     """The replies a run fetches (the newest, each once, oldest first), and how many it leaves."""
 
     replies: list[ReplyInfo]
     left_out: int
+    # The status notice the reviewers set, if it is one of NOTICES.
+    notice: str | None = None
 
 
 class _Body:
@@ -332,7 +344,8 @@ class Api:
 
     def replies(self, keys: SourceKeys) -> Waiting:
         """The replies waiting for this source: the newest the run may fetch, each listed once."""
-        listed = self._json(self._signed("GET", self._path("/replies"), keys), {200}).get("replies")
+        answer = self._json(self._signed("GET", self._path("/replies"), keys), {200})
+        listed, notice = answer.get("replies"), answer.get("notice")
         seen: set[str] = set()
         valid: list[ReplyInfo] = []
         for entry in listed if isinstance(listed, list) else []:
@@ -348,7 +361,8 @@ class Api:
             kept.append(info)
             total += info.size
         kept.reverse()
-        return Waiting(kept, len(valid) - len(kept))
+        known = notice if isinstance(notice, str) and notice in NOTICES else None
+        return Waiting(kept, len(valid) - len(kept), known)
 
     def reply(self, keys: SourceKeys, info: ReplyInfo) -> bytes:
         """One reply envelope, as stored (sealed to the source, signed by a reviewer).
