@@ -66,6 +66,11 @@ class AccountPaced(SubmissionError):
         self.retry_after = retry_after
 
 
+class ReportPaced(AccountPaced):
+    """This account stored its allowance of later reports a moment ago (`app.report_pacing`),
+    or they would take the store's last space, kept for first reports: the next a while on."""
+
+
 class ConfigError(AppError):
     """The configuration is missing or unsafe; the server refuses to start."""
 

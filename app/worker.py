@@ -108,7 +108,7 @@ from gunicorn.workers.gthread import TConn, ThreadWorker
 # Imported here, in the gunicorn master (which loads the worker class), so that
 # the pool's table of waiters, and the circuits' accounts, are mapped before the
 # fork and shared by every worker.
-from app import circuits, kdf_pool  # noqa: F401 - circuits for its table only
+from app import circuits, kdf_pool, report_pacing  # noqa: F401 - for their tables only
 from app.config import kdf_slots, staff_binds, tor_circuits
 from app.errors import AppError
 from app.listeners import local_address

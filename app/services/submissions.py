@@ -17,11 +17,19 @@ from pathlib import Path
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
+from app import report_pacing
 from app.db import commit_or_confirm
-from app.errors import CommitUnconfirmed, KeyringUnavailable, SubmissionError
+from app.errors import (
+    FAULT_RETRY_AFTER,
+    CommitUnconfirmed,
+    KeyringUnavailable,
+    ReportPaced,
+    SubmissionError,
+)
 from app.models import Item, Source, today
 from app.services.context import services
 from app.services.sources import SignedIn, create_account
+from app.settings import get_setting
 from app.store import StagedEnvelope
 from crypto import Metadata, SourceKeys
 
@@ -132,6 +140,8 @@ def submit(
             raise AlreadyFiled(result)
         if submission_id is None or filer is not None:
             submission_id = secrets.token_hex(16)
+        if signed_in is not None:
+            _pace_later_report(session, source_id, staged)
         rows = []
         for envelope in staged:
             assert envelope.result is not None  # noqa: S101 - finished above
@@ -164,6 +174,22 @@ def submit(
         raise
     # Deliberately not logged: a log line's timestamp would record when it arrived.
     return result
+
+
+def _pace_later_report(session: Session, source_id: str, staged: list[StagedEnvelope]) -> None:
+    """Refuse a later report (`ReportPaced`) that would take the store's space kept for
+    first reports, or more than its account's pace of bytes (`app.report_pacing`).
+
+    A first report is paced by its circuit's new account (`app.circuits`); one
+    session filing report after report was paced by nothing and filled the disk.
+    """
+    if not services().store.space_to_spare(0):
+        raise ReportPaced(FAULT_RETRY_AFTER)
+    size = sum(e.result.envelope_size for e in staged if e.result is not None)
+    limit = int(get_setting(session, "upload_limit_mib")) * 1024 * 1024
+    wait = report_pacing.take_report_turn(source_id, size, limit)
+    if wait:
+        raise ReportPaced(wait)
 
 
 def filed_by(session: Session, submission_id: str) -> str | None:

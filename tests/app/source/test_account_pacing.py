@@ -4,6 +4,7 @@ loses nothing of what they wrote."""
 from __future__ import annotations
 
 import io
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -14,14 +15,16 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from app import circuits, kdf_pool
+from app import circuits, kdf_pool, report_pacing
 from app.models import Item, Source
+from app.settings import set_setting
 from app.worker import PREEMPTED_RETRY_AFTER, BodyPreempted
 from tests.app.source.test_source_flow import FILES, MESSAGE
 from tests.app.support import (
     FilePart,
     Form,
     Visitor,
+    db_session,
     form,
     install_successor,
     message_box,
@@ -281,3 +284,75 @@ def test_a_report_pre_empted_before_its_message_came_whole_files_nothing(
     assert 'name="message"' not in response.get_data(as_text=True)
     assert row_counts(app, Source, Item) == before
     assert staging_files(instance) == []
+
+
+MIB = 1024 * 1024
+# Just under the upload limit of 1 MiB the tests below set: a phone's video, cut to fit.
+NEAR_LIMIT: FilePart = ("files", "clip.mp4", bytes(range(256)) * 3_800, "video/mp4")
+
+
+def _signed_in_with_a_one_mib_limit(app: Flask) -> tuple[Visitor, Form]:
+    """A source who filed a first report, on a server taking 1 MiB a report; the account form."""
+    with db_session(app) as session:
+        set_setting(session, "upload_limit_mib", 1)
+        session.commit()
+    visitor = _visitor(app)
+    assert visitor.send(visitor.start(), "a first report").status_code == 303
+    return visitor, form(visitor.get("/account"), "/account")
+
+
+def test_one_session_cannot_fill_the_disk_with_later_reports(
+    app: Flask, instance: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first report is paced by its circuit's new account; a signed-in source's later ones
+    were paced by nothing: one session (or its stolen cookie) stored report after report at
+    the upload limit, as fast as it could send them. Now an account stores two upload limits
+    at once and one more a minute, and a report told to wait loses nothing of its words."""
+    visitor, _page = _signed_in_with_a_one_mib_limit(app)
+    before = row_counts(app, Item)["items"]
+    answers = [
+        visitor.send(form(visitor.get("/account"), "/account"), MESSAGE, [NEAR_LIMIT])
+        for _ in range(5)
+    ]
+    statuses = [a.status_code for a in answers]
+    assert statuses == [303, 303, 503, 503, 503], f"one session filed {statuses.count(303)} of 5"
+    assert row_counts(app, Item)["items"] == before + 2 * 2
+    assert staging_files(instance) == []
+    refused = answers[-1]
+    assert 0 < int(refused.headers["Retry-After"]) <= 2 * circuits.ACCOUNT_SPACING_SECONDS
+    shown = refused.get_data(as_text=True)
+    assert message_box(shown) == MESSAGE.replace("\r\n", "\n"), "what the source wrote was lost"
+    assert NEAR_LIMIT[1] in refusal_said(shown)
+    # Another account is not held back; this one, a minute on, files one more.
+    other, other_page = _signed_in_with_a_one_mib_limit(app)
+    assert other.send(other_page, MESSAGE, [NEAR_LIMIT]).status_code == 303
+    later = time.monotonic_ns() + circuits.ACCOUNT_SPACING_SECONDS * 10**9
+    monkeypatch.setattr(report_pacing, "_now", lambda: later)
+    assert visitor.send(form(shown, "/account"), MESSAGE, [NEAR_LIMIT]).status_code == 303
+
+
+def test_later_reports_leave_the_space_kept_for_first_reports(
+    app: Flask, instance: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The last twentieth of the store's space is kept for arrivals; API uploads stop short
+    of it, but a signed-in browser's later reports took it too, and a flood of them left no
+    room for a new source's first report. Now they stop short of it as well."""
+    visitor, page = _signed_in_with_a_one_mib_limit(app)
+    real = os.statvfs
+
+    def statvfs(path: Any) -> Any:
+        fields = list(real(path))
+        fields[0] = fields[1] = 4096  # f_bsize, f_frsize
+        fields[2] = 100_000  # f_blocks: 400 MB; 20 MB kept
+        fields[3] = fields[4] = 100_000 // 20  # f_bfree, f_bavail: the share kept, no more
+        return os.statvfs_result(fields)
+
+    monkeypatch.setattr(os, "statvfs", statvfs)
+    before = row_counts(app, Source, Item)
+    refused = visitor.send(page, MESSAGE, [NEAR_LIMIT])
+    assert refused.status_code == 503, "a later report took the space kept for first reports"
+    assert message_box(refused.get_data(as_text=True)) == MESSAGE.replace("\r\n", "\n")
+    assert row_counts(app, Source, Item) == before
+    assert staging_files(instance) == []
+    # A new source's first report still arrives.
+    assert _new_account(app, [NEAR_LIMIT])[2] == 303
