@@ -64,7 +64,8 @@ form given back, once its message came whole: `app.uploads.SealingRequest`); the
 freed thread takes the waiting request. Shares are so evened out (a browser's
 page and its parts get threads beside the flood), and a source sending one
 body, however slowly, holds one thread and is never pre-empted by this rule. Waiting
-requests are served the circuit holding fewest threads first.
+requests are served the circuit holding fewest threads first (of those a thread may take
+now), and a request finding every thread busy and none to pre-empt waits so too.
 
 That rule cannot tell one slow body on each of many circuits from as many slow
 sources: sixty-four circuits, one body each just above `BODY_MIN_RATE`, held every
@@ -75,6 +76,13 @@ since it began (`SCARCE_GRACE_SECONDS` on): the slowest such, of the circuit hol
 the most. That rate binds only while threads are scarce, and is far below what a
 phone's Tor circuit carries; a source sending faster keeps its thread, and holding
 every thread now costs a flood that rate on each, not `BODY_MIN_RATE`.
+
+Nor could that rate tell a body at 4.1 KiB/s from a slow source's: one such body on each
+of a few hundred circuits held every thread, and the worker accepted no other connection
+while they lasted, so no page, login or short form reached it. So a worker keeps
+`QUICK_THREADS` more threads for requests whose body came whole with the head (`_whole`),
+which wait on no client and hold a thread a moment; while every other thread is busy such a
+request takes one of them, and the worker accepts while one is free (`_quick`).
 
 Nor could the cap of `CIRCUIT_CONNECTIONS` tell thirty-two circuits, each holding 32
 heads never finished, from many clients: together they held the worker's
@@ -153,6 +161,10 @@ SCARCE_BODY_RATE: Final = 4096.0
 SCARCE_GRACE_SECONDS: Final = 5.0
 # When a pre-empted request's client may send it again (seconds): by then its thread is free.
 PREEMPTED_RETRY_AFTER: Final = 5
+# Threads beyond `threads` that serve only requests whose body came whole with the head (a
+# page, its parts, a login, a short form) while every other thread is busy (`_whole`).
+QUICK_THREADS: Final = 4
+_CONTENT_LENGTH: Final = re.compile(rb"\r\ncontent-length:[ \t]*(\d{1,19})[ \t]*\r\n")
 
 
 class BodyPreempted(AppError):
@@ -298,6 +310,24 @@ def tor_circuit(line: bytes) -> int | None:
     return address & 0xFFFFFFFF
 
 
+def _whole(head: bytes | None) -> bool:
+    """Whether a request read in the main loop came with all of its body (none, or every byte
+    Content-Length says), so that no thread serving it will wait on the client."""
+    if not head:
+        return False
+    end = head.find(_END_OF_HEAD)
+    if end < 0:
+        return False
+    fields = head[: end + 2].lower()
+    if b"transfer-encoding" in fields:
+        return False
+    lengths = _CONTENT_LENGTH.findall(fields)
+    # Any other spelling of the field (folded, spaced, twice) is read as a body to come.
+    if len(lengths) != fields.count(b"content-length"):
+        return False
+    return not lengths or len(head) - end - len(_END_OF_HEAD) >= int(lengths[0])
+
+
 def _closed(conn: Any) -> bool:
     """Say whether a connection's socket is closed (gunicorn closes it, and forgets it)."""
     return bool(conn.sock.fileno() == -1)
@@ -335,19 +365,34 @@ class HeadFirstWorker(ThreadWorker):
         self.circuit_conns: dict[int, list[Any]] = {}
         # The connections of named circuits whose requests are in the threads (main loop only).
         self.serving: dict[Any, None] = {}
+        # The threads kept for requests that came whole (`QUICK_THREADS`), and how many are busy.
+        self.quick_pool: futures.ThreadPoolExecutor | None = None
+        self.quick_in_flight = 0
         self.staff_binds = frozenset(staff_binds())
 
     @property
     def worker_connections(self) -> int:
         """gthread accepts while it holds fewer connections: none while every thread is busy,
         unless a thread may be pre-empted for a circuit that holds none (`_victim`)."""
-        if self.in_flight < self.cfg.threads or self._victim(2) is not None:
+        if (
+            self.in_flight < self.cfg.threads
+            or self.quick_in_flight < QUICK_THREADS
+            or self._victim(2) is not None
+        ):
             return self._connections + (HEAD_SLACK if self.circuits else 0)
         return 0
 
     @worker_connections.setter
     def worker_connections(self, value: int) -> None:
         self._connections = value
+
+    def run(self) -> None:
+        """Serve as gthread does; then let the quick threads go as gthread lets its own go."""
+        try:
+            super().run()
+        finally:
+            if self.quick_pool is not None:
+                self.quick_pool.shutdown(wait=False)
 
     def init_process(self) -> None:
         """Start the derivation threads from this (main) thread, at the worker's own priority."""
@@ -357,7 +402,11 @@ class HeadFirstWorker(ThreadWorker):
         super().init_process()
 
     def get_thread_pool(self) -> futures.ThreadPoolExecutor:
-        """gthread's request threads, each at a lower CPU priority than the derivations."""
+        """gthread's request threads, each at a lower CPU priority than the derivations; and
+        the few kept for requests that came whole (`QUICK_THREADS`)."""
+        self.quick_pool = futures.ThreadPoolExecutor(
+            max_workers=QUICK_THREADS, initializer=_request_thread_priority
+        )
         return futures.ThreadPoolExecutor(
             max_workers=self.cfg.threads, initializer=_request_thread_priority
         )
@@ -472,18 +521,54 @@ class HeadFirstWorker(ThreadWorker):
             if load >= CIRCUIT_THREADS:
                 self._wait_turn(circuit, conn)
                 return
+            if self.in_flight >= self.cfg.threads and self._quick(conn):
+                self.circuit_load[circuit] += 1
+                self.serving[conn] = None
+                return
             if self.in_flight >= self.cfg.threads:
                 victim = self._victim(load + 2)
                 if victim is not None:
                     # The first in the pool's queue: the victim's thread takes it as it lets go.
                     victim.sock.preempt()
-                elif load > 0:
+                else:
+                    # Holding no thread, not in the pool's queue: the worker accepts while a
+                    # quick thread is free, and bodies queued there would come before anyone
+                    # a victim's thread is freed for.
                     self._wait_turn(circuit, conn)
                     return
             self.circuit_load[circuit] += 1
             self.serving[conn] = None
+        elif self.in_flight >= self.cfg.threads and self._quick(conn):
+            return
         self.in_flight += 1
         super().enqueue_req(conn)
+
+    def _quick_free(self, conn: Any) -> bool:
+        """Whether a thread kept for requests that came whole is free, and `conn`'s did."""
+        return (
+            self.quick_pool is not None
+            and self.quick_in_flight < QUICK_THREADS
+            and _whole(getattr(conn, "head", None))
+        )
+
+    def _quick(self, conn: Any) -> bool:
+        """Serve a request that came whole on a thread kept for such (every other thread being
+        busy) if one is free; say whether it was.
+
+        Bodies kept just above `SCARCE_BODY_RATE`, one from each of a few hundred circuits
+        (tor's proof-of-work prices circuits, not bytes), held every thread, and no page,
+        login or short form of anyone else was served while they lasted. A request whose body
+        is all here waits on no client: it holds its thread a moment, however many come.
+        """
+        if self.quick_pool is None or self.quick_in_flight >= QUICK_THREADS:
+            return False
+        if not _whole(getattr(conn, "head", None)):
+            return False
+        conn.quick = True
+        self.quick_in_flight += 1
+        fs = self.quick_pool.submit(self.handle, conn)
+        fs.add_done_callback(lambda fut: self.method_queue.defer(self.finish_request, conn, fut))
+        return True
 
     def _victim(self, least: int) -> Any:
         """The request to pre-empt for a circuit holding `least` - 2 threads, or None: of the
@@ -522,7 +607,11 @@ class HeadFirstWorker(ThreadWorker):
     def finish_request(self, conn: Any, fs: Any) -> None:
         """A thread is done with the request: count it free, give its circuit's next request
         the turn, then finish as gthread does."""
-        self.in_flight -= 1
+        if getattr(conn, "quick", False):
+            conn.quick = False
+            self.quick_in_flight -= 1
+        else:
+            self.in_flight -= 1
         circuit = _circuit_of(conn)
         if circuit is not None:
             self.serving.pop(conn, None)
@@ -535,16 +624,25 @@ class HeadFirstWorker(ThreadWorker):
     def _serve_waiting(self) -> None:
         """Serve waiting requests of circuits under their share, the circuit holding fewest
         threads first, while a thread is free or one may be pre-empted for them."""
-        while self.circuit_waiting:
-            circuit = min(self.circuit_waiting, key=self.circuit_load.__getitem__)
-            load = self.circuit_load[circuit]
-            if load >= CIRCUIT_THREADS:
-                return
-            if self.in_flight >= self.cfg.threads and self._victim(load + 2) is None:
-                return
-            turn = self._leave_queue(circuit)
+        while turn := self._next_turn():
             del self.waiting_until[turn]
             self._to_thread(turn)
+
+    def _next_turn(self) -> Any:
+        """Take out of its queue the waiting request to serve now, or None: of the circuit
+        holding fewest threads whose first waiting request a thread may take (one free, one
+        to pre-empt, or a quick one: a body still coming waits, a page goes past it)."""
+        for circuit in sorted(self.circuit_waiting, key=self.circuit_load.__getitem__):
+            load = self.circuit_load[circuit]
+            if load >= CIRCUIT_THREADS:
+                return None
+            if (
+                self.in_flight < self.cfg.threads
+                or self._victim(load + 2) is not None
+                or self._quick_free(self.circuit_waiting[circuit][0])
+            ):
+                return self._leave_queue(circuit)
+        return None
 
     def _drop(self, conn: Any) -> None:
         """Forget a connection whose head never came (closed, or out of time)."""

@@ -23,9 +23,11 @@ from app.worker import (
     BODY_MIN_RATE,
     CIRCUIT_THREADS,
     PREEMPTED_RETRY_AFTER,
+    QUICK_THREADS,
     SCARCE_BODY_RATE,
     BodyPreempted,
     _paced,
+    _whole,
 )
 from tests.app.api_support import API, ApiClient
 from tests.app.live import (
@@ -482,6 +484,18 @@ def test_a_pre_empted_chunk_is_a_503_to_resume_and_leaves_nothing(
     assert rest.get_json()["complete"] is True
 
 
+def _body_after_head(base: str, circuit: int) -> bytes:
+    """Send a short form's head, then its body a moment later; return the answer's head."""
+    with socket.create_connection(_address(base), timeout=10) as sock:
+        sock.sendall(
+            tor_line(circuit) + b"POST /login HTTP/1.1\r\nHost: x.onion\r\n"
+            b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 9\r\n\r\n"
+        )
+        time.sleep(0.3)
+        sock.sendall(b"codename=")
+        return sock.recv(65536).partition(b"\r\n\r\n")[0]
+
+
 def test_a_pre_empted_report_form_is_a_busy_page_and_leaves_nothing(tmp_path: Path) -> None:
     """A browser's report whose body is pre-empted is answered 503 with Retry-After (the
     busy page), and the file it was sealing is let go: nothing stays in staging or holding."""
@@ -517,7 +531,9 @@ def test_a_pre_empted_report_form_is_a_busy_page_and_leaves_nothing(tmp_path: Pa
         try:
             time.sleep(2)  # every thread is sealing a slow report's file
             assert len(left_behind(instance)) > len(before)
-            assert _page_load(base, ANOTHER, timeout=10) < 10
+            # A request whose body comes after its head: the threads kept for requests
+            # that came whole (`QUICK_THREADS`) would serve a page without pre-empting.
+            assert _body_after_head(base, ANOTHER).startswith(b"HTTP/1.1 ")
             deadline = time.monotonic() + 10
             while not heads and time.monotonic() < deadline:
                 time.sleep(0.1)
@@ -586,3 +602,73 @@ def test_one_slow_body_on_each_of_many_circuits_cannot_lock_every_other_circuit_
     assert source_sending, (
         f"the source's one body, above the scarce rate, was cut: {source_answers}"
     )
+
+
+# One body from each of more circuits than the worker has threads (4 here), each kept above
+# `SCARCE_BODY_RATE`: no body lags, so none is pre-empted for a circuit holding no thread.
+ABOVE_SCARCE_FLOOD = range(600, 606)
+
+
+def test_bodies_just_above_the_scarce_rate_cannot_keep_pages_and_logins_from_anyone(
+    tmp_path: Path,
+) -> None:
+    """A body kept just above `SCARCE_BODY_RATE` (4 KiB/s) on each of a few hundred circuits
+    held every thread of every worker, and no other circuit was even accepted: its page, its
+    login, its short form waited for as long as the flood's bodies lasted. A request whose
+    body came whole with its head now takes one of `QUICK_THREADS`, kept for such."""
+    instance = demo_instance(tmp_path / "instance")
+    env = {"RAAZDAR_TOR_CIRCUITS": "1", "RAAZDAR_THREADS": str(CIRCUIT_THREADS)}
+    rate = 1.5 * SCARCE_BODY_RATE / BODY_MIN_RATE
+    served: list[float] = []
+    with live_server(instance, workers=1, env=env) as base:
+        stop = threading.Event()
+        flood = [
+            threading.Thread(target=_trickle, args=(base, circuit, stop), kwargs={"rate": rate})
+            for circuit in ABOVE_SCARCE_FLOOD
+        ]
+        for thread in flood:
+            thread.start()
+        try:
+            time.sleep(2)  # every thread reads a body (none will lag)
+            for circuit in FRESH_CIRCUITS[:3]:
+                with contextlib.suppress(OSError):
+                    served.append(_page_load(base, circuit, timeout=5))
+            # A page's parts at once, more than the kept threads: each waits its turn for one.
+            parts: list[float] = []
+            fetchers = [
+                threading.Thread(target=lambda: parts.append(_page_load(base, ANOTHER, 10)))
+                for _ in range(3 * QUICK_THREADS)
+            ]
+            for thread in fetchers:
+                thread.start()
+            for thread in fetchers:
+                thread.join(timeout=20)
+            flooding = sum(thread.is_alive() for thread in flood)
+        finally:
+            stop.set()
+            for thread in flood:
+                thread.join(timeout=30)
+    assert flooding == len(ABOVE_SCARCE_FLOOD), "the flood's bodies were cut, not held"
+    assert len(served) == 3, f"{3 - len(served)} of 3 other circuits got no page in 5 s"
+    assert max(served) < 2.0
+    assert len(parts) == 3 * QUICK_THREADS, f"{len(parts)} of a page's 12 parts came in 10 s"
+
+
+@pytest.mark.parametrize(
+    ("head", "whole"),
+    [
+        (b"GET / HTTP/1.1\r\nHost: x.onion\r\n\r\n", True),
+        (b"POST /login HTTP/1.1\r\nContent-Length: 9\r\n\r\ncodename=", True),
+        (b"POST /login HTTP/1.1\r\nContent-Length: 9\r\n\r\ncode", False),
+        (b"POST /login HTTP/1.1\r\ncontent-length:  9 \r\n\r\ncodename=", True),
+        (b"POST /login HTTP/1.1\r\nContent-Length: 9\r\nContent-Length: 0\r\n\r\n", False),
+        (b"POST /login HTTP/1.1\r\nContent-Length : 9\r\n\r\n", False),
+        (b"POST /login HTTP/1.1\r\nX: 1\r\n content-length: 9\r\n\r\n", False),
+        (b"POST /login HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", False),
+        (b"POST /login HTTP/1.1\r\nContent-Length: 9\r\n", False),
+    ],
+)
+def test_only_a_request_whose_body_is_all_here_is_whole(head: bytes, whole: bool) -> None:
+    """A thread kept for whole requests must never wait on a client: any head whose body
+    might still be coming (however its length is spelt) is not whole."""
+    assert _whole(head) is whole
