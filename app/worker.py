@@ -176,6 +176,17 @@ class BodyPreempted(AppError):
     gives_form_back = True
 
 
+class BodyTooSlow(AppError):
+    """This request's body fell behind `BODY_MIN_RATE`: the connection goes, but a report's
+    form whose message came whole goes back to the source (`app.uploads.SealingRequest`).
+
+    Not an `OSError` (as the socket's own timeout is): Werkzeug takes any error of the
+    body's reads for a client gone (400), and the form was lost with it."""
+
+    status = 408
+    gives_form_back = True
+
+
 class _Response(wsgi.Response):
     """gunicorn's response writer without the `Server: gunicorn` line."""
 
@@ -230,6 +241,8 @@ class PacedSocket(socket.socket):
         previous = self._wait_until(deadline)
         try:
             data = super().recv(bufsize, flags)
+        except TimeoutError as exc:
+            raise BodyTooSlow("too-slow") from exc
         finally:
             self._waited(previous)
         self.body_deadline = deadline + len(data) / BODY_MIN_RATE
@@ -244,6 +257,8 @@ class PacedSocket(socket.socket):
         previous = self._wait_until(deadline)
         try:
             count = super().recv_into(buffer, nbytes, flags)
+        except TimeoutError as exc:
+            raise BodyTooSlow("too-slow") from exc
         finally:
             self._waited(previous)
         self.body_deadline = deadline + count / BODY_MIN_RATE
@@ -277,7 +292,7 @@ class PacedSocket(socket.socket):
             raise BodyPreempted
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            raise TimeoutError("the request body came too slowly")
+            raise BodyTooSlow("too-slow")
         previous = self.gettimeout()
         self.settimeout(remaining)
         self.waiting = True
@@ -690,7 +705,7 @@ class HeadFirstWorker(ThreadWorker):
         """Keep the connection only if the unread rest of its body drains in time."""
         try:
             return bool(super()._keepalive_after(conn, keepalive))
-        except (TimeoutError, BodyPreempted):
+        except (TimeoutError, BodyTooSlow, BodyPreempted):
             return False  # a body that fell behind or was pre-empted: close quietly
 
     def handle_request(self, req: Any, conn: Any) -> Any:

@@ -39,6 +39,7 @@ _HTTP_CODES: Final = {
     401: ("unauthorized", "this request needs a valid request proof"),
     404: ("not-found", "there is nothing here"),
     405: ("method-not-allowed", "this method is not allowed here"),
+    408: ("too-slow", "the request's body came too slowly: send it again"),
     411: ("length-required", "the request needs a Content-Length"),
     413: ("too-large", "the request body is too large"),
     415: ("unsupported-media-type", "the request body has the wrong content type"),

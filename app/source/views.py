@@ -317,9 +317,11 @@ class _Refused:
     @classmethod
     def of(cls, exc: AppError) -> _Refused:
         """Read the refusal `exc` makes of the report this request carried."""
-        if exc.status != 503:
-            return cls(str(exc), [], exc.status, {})
         names = [upload.metadata.filename for upload in _uploads()]
+        if exc.status != 503:
+            # Cut short by the server (a body that fell behind): its files came in part.
+            dropped = names if exc.gives_form_back else []
+            return cls(str(exc), [n for n in dropped if n], exc.status, {})
         retry_after = getattr(exc, "retry_after", None) or FAULT_RETRY_AFTER
         return cls("busy", [n for n in names if n], 503, {"Retry-After": str(retry_after)})
 

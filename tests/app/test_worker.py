@@ -26,6 +26,7 @@ from app.worker import (
     QUICK_THREADS,
     SCARCE_BODY_RATE,
     BodyPreempted,
+    BodyTooSlow,
     _paced,
     _whole,
 )
@@ -325,12 +326,12 @@ def test_a_body_read_into_a_buffer_keeps_the_body_deadline() -> None:
         assert paced.recv_into(view) == 3
         assert paced.body_deadline == deadline + 3 / BODY_MIN_RATE
         started = time.monotonic()
-        with pytest.raises(TimeoutError):
+        with pytest.raises(BodyTooSlow):
             paced.recv_into(view)  # nothing more comes: no waiting past the deadline
         assert time.monotonic() - started < 2
         client.sendall(b"late")
         paced.body_deadline = time.monotonic() - 1
-        with pytest.raises(TimeoutError):
+        with pytest.raises(BodyTooSlow):
             paced.recv_into(view)  # behind already: cut off, bytes waiting or not
         assert paced.gettimeout() is None  # the socket is left blocking, as gunicorn set it
 

@@ -26,6 +26,7 @@ from app.store import EnvelopeStore
 from crypto import HybridPrivateKey, HybridPublicKey, Metadata, PrivateKey, open_bytes, seal_bytes
 from tests.app.api.test_api import assert_error
 from tests.app.api_support import API, ApiClient, item_hash
+from tests.app.source.test_account_pacing import _a_late_read
 from tests.app.support import (
     Visitor,
     db_session,
@@ -707,3 +708,53 @@ def test_an_upload_start_on_a_clock_set_forward_discards_no_upload_under_way(
     assert other.register().status_code == 201
     start(other, envelope)
     assert counts(app)[1] == 2, "an upload under way was discarded by a start, the clock ahead"
+
+
+class _FallsBehind(io.BytesIO):
+    """A chunk's body that stops coming after `arrived` bytes, as the worker's socket tells
+    the app's read once it falls behind the least rate (`tests.app.source`'s late read)."""
+
+    def __init__(self, body: bytes, arrived: int) -> None:
+        super().__init__(body[:arrived])
+        self.arrived = arrived
+
+    def read(self, size: int | None = -1) -> bytes:
+        if self.tell() >= self.arrived:
+            raise _a_late_read()
+        return super().read(size)
+
+    def readinto(self, buffer: Any) -> int:
+        if self.tell() >= self.arrived:
+            raise _a_late_read()
+        return super().readinto(buffer)
+
+
+def test_a_chunk_that_falls_behind_is_a_408_to_resume_and_logs_nothing(
+    device: ApiClient, envelope: bytes, instance: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A chunk slower than 500 bytes a second (a phone's signal lost midway) was answered
+    400, "the request is malformed" (Werkzeug takes an error of a body's read for a client
+    gone), which tells the client its request was wrong, not slow. It is a 408 in the API's
+    shape now, saying to send it again, nothing is logged, and the upload resumes."""
+    response = device.start_upload(envelope)
+    assert response.status_code == 201
+    upload = response.get_json()["upload"]
+    before = staging_files(instance)
+    path = f"{API}/uploads/{upload}"
+    chunk = envelope[:CHUNK]
+    cut = device.client.open(
+        path,
+        method="PATCH",
+        input_stream=_FallsBehind(chunk, CHUNK // 2),
+        content_type=resumable.OFFSET_CONTENT_TYPE,
+        headers=device.headers("PATCH", path, chunk, offset=0),
+        environ_overrides={"CONTENT_LENGTH": str(len(chunk))},
+    )
+    device.challenge = cut.headers.get("Raazdar-Next-Challenge") or device.challenge
+    assert "unexpected" not in caplog.text, "a slow chunk was logged as the server's failure"
+    assert cut.status_code == 408, cut.get_data(as_text=True)
+    assert cut.get_json()["error"] == "too-slow"
+    assert staging_files(instance) == before
+    assert int(device.offset(upload).headers["Upload-Offset"]) == 0
+    rest = device.patch(upload, 0, envelope[:CHUNK])
+    assert rest.status_code == 200, rest.get_data(as_text=True)

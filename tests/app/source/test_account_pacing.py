@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -18,7 +19,7 @@ from werkzeug.test import TestResponse
 from app import circuits, kdf_pool, report_pacing
 from app.models import Item, Source
 from app.settings import set_setting
-from app.worker import PREEMPTED_RETRY_AFTER, BodyPreempted
+from app.worker import PREEMPTED_RETRY_AFTER, BodyPreempted, _paced
 from tests.app.source.test_source_flow import FILES, MESSAGE
 from tests.app.support import (
     FilePart,
@@ -201,18 +202,38 @@ def test_a_keyring_changed_during_the_upload_gives_the_form_back(
     assert staging_files(instance) == []
 
 
+def _a_late_read() -> BaseException:
+    """What the worker's socket raises to the app's read of a body that fell behind its
+    least rate (`app.worker.PacedSocket`): its read waits, and nothing more comes."""
+    ours, theirs = socket.socketpair()
+    paced = _paced(ours)
+    try:
+        paced.start_body()
+        paced.body_deadline = time.monotonic() + 0.05
+        paced.recv(1)
+    except BaseException as exc:
+        return exc
+    finally:
+        paced.close()
+        theirs.close()
+    raise AssertionError("a body behind its deadline was read on")
+
+
 class _PreemptedMidway(io.BytesIO):
     """A report's body whose reading the worker pre-empts halfway (`app.worker._victim`),
-    or after `cut` bytes: no read goes past it."""
+    or after `cut` bytes: no read goes past it (what is raised there: `stop`)."""
 
-    def __init__(self, data: bytes, cut: int | None = None) -> None:
+    def __init__(
+        self, data: bytes, cut: int | None = None, stop: Callable[[], BaseException] = BodyPreempted
+    ) -> None:
         super().__init__(data)
         self.cut = len(data) // 2 if cut is None else cut
+        self.stop = stop
 
     def _left(self, size: int | None) -> int:
         left = self.cut - self.tell()
         if left <= 0:
-            raise BodyPreempted
+            raise self.stop()
         return left if size is None or size < 0 else min(size, left)
 
     def read(self, size: int | None = -1) -> bytes:
@@ -256,6 +277,39 @@ def test_a_report_pre_empted_while_it_streams_in_gives_the_form_back(
     assert message_box(shown) == MESSAGE.replace("\r\n", "\n"), (
         "the pre-empted report's form was not given back: what the source wrote was lost"
     )
+    for _field, name, _data, _type in [*FILES, LARGE]:
+        assert name in refusal_said(shown)
+    if first:
+        assert page.fields["codename"] in shown, "the codename offered was not kept"
+    assert row_counts(app, Source, Item) == before
+    assert staging_files(instance) == []
+
+
+@pytest.mark.parametrize("first", [True, False], ids=["first-report", "signed-in"])
+def test_a_report_whose_body_fell_behind_gives_the_form_back(
+    app: Flask, instance: Path, first: bool
+) -> None:
+    """A body that falls behind 500 bytes a second (a phone losing its signal midway through
+    a photo) is cut off by the worker: the source got a bare 408 page in the form's place,
+    and Back refills no form. Its message came whole first: the form goes back with it."""
+    visitor = _visitor(app)
+    page = visitor.start()
+    if not first:
+        assert visitor.send(page, "an earlier report").status_code == 303
+        page = form(visitor.get("/account"), "/account")
+    before = row_counts(app, Source, Item)
+    body, content_type = multipart([*page.fields.items(), ("message", MESSAGE)], [*FILES, LARGE])
+    response = visitor.client.post(
+        page.action,
+        input_stream=_PreemptedMidway(body, stop=_a_late_read),
+        content_type=content_type,
+        environ_overrides={"CONTENT_LENGTH": str(len(body))},
+    )
+    shown = response.get_data(as_text=True)
+    lost = "the form of a report whose body fell behind was not given back: what was written"
+    assert 'name="message"' in shown, lost
+    assert message_box(shown) == MESSAGE.replace("\r\n", "\n"), lost
+    assert response.status_code == 408
     for _field, name, _data, _type in [*FILES, LARGE]:
         assert name in refusal_said(shown)
     if first:
