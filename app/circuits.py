@@ -12,6 +12,12 @@ replies) is never held back. More accounts take more circuits, which tor's
 proof-of-work defence prices. Requests whose circuit is unknown are not paced:
 nothing tells them apart, and pacing them together would hold back everyone.
 
+A signed API request is paced by circuit too (`take_request_turn`): each spends its
+challenge, a row committed, and one circuit sending them as fast as its streams carry
+them kept SQLite's one writer busy for everyone. A circuit sends `REQUEST_BURST` at
+once, then one each `REQUEST_SPACING_NS`; far more than a device uploading or reading
+its replies needs.
+
 When each circuit last made one is kept like `app.kdf_pool`'s tables: in
 memory the gunicorn master maps before forking (`app.worker` imports this
 module), one cell per circuit modulo `_CELLS`, never written anywhere. A
@@ -36,6 +42,40 @@ _CELLS: Final = 4096
 _made = memoryview(mmap.mmap(-1, _CELLS * 8 * 2)).cast("q")
 _now = time.monotonic_ns
 _lock = HostLock("raazdar-circuits")
+
+
+# Signed API requests one circuit may send at once, and then one each this long (ns): each
+# spends its challenge, a row written and committed, and on SQLite every writer waits its
+# turn behind them (`take_request_turn`).
+REQUEST_BURST: Final = 64
+REQUEST_SPACING_NS: Final = 250_000_000
+# Per cell: the circuit (plus one; 0: none) and when its allowance is spent up to (ns).
+_requests = memoryview(mmap.mmap(-1, _CELLS * 8 * 2)).cast("q")
+
+
+def take_request_turn(circuit: int | None) -> int:
+    """Note a signed API request of `circuit` and return 0, or the seconds before it may send
+    one: `REQUEST_BURST` at once, then one each `REQUEST_SPACING_NS` (a generic cell rate).
+
+    A device spending a challenge a request wrote a row a request, as fast as its
+    circuit's streams could carry them: one circuit alone kept SQLite's one writer
+    busy, and every source's report waited behind its commits. Refused here, before
+    the challenge is spent, a request writes nothing.
+    """
+    if circuit is None:
+        return 0
+    cell = 2 * (circuit % _CELLS)
+    with _lock:
+        key, spent = _requests[cell : cell + 2].tolist()
+        now = _now()
+        start = spent if key == circuit + 1 and spent > now else now
+        over = start + REQUEST_SPACING_NS - now - REQUEST_BURST * REQUEST_SPACING_NS
+        if over > 0:
+            return max(1, -(-over // 10**9))
+        _requests[cell : cell + 2] = memoryview(
+            array("q", [circuit + 1, start + REQUEST_SPACING_NS])
+        )
+    return 0
 
 
 def take_account_turn(circuit: int | None) -> int:

@@ -189,6 +189,7 @@ def _verify(session: Session, proof: Proof, key: VerifyKey, facts: RequestFacts)
         )
     except CryptoError as exc:
         raise _refuse(session) from exc
+    _request_turn(session)
     if not _spend(session, nonce):
         raise _refuse(session)
     # From here on every answer, refusals included, carries the next challenge.
@@ -322,6 +323,21 @@ def create_source(session: Session, proof: Proof, facts: RequestFacts, data: byt
             # A designation already taken, or the same account made at this moment.
             session.rollback()
     raise ApiError(503, "busy", "could not create the account now; please try again")
+
+
+def _request_turn(session: Session) -> None:
+    """Refuse, before its challenge is spent (a write), a signed request of a circuit that
+    sent its share a moment ago (`app.circuits.take_request_turn`): the challenge stays
+    unspent, to send again."""
+    wait = circuits.take_request_turn(kdf_pool.current_circuit())
+    if wait:
+        session.rollback()
+        raise ApiError(
+            503,
+            "busy",
+            "this Tor circuit sent many requests a moment ago: try again in a few seconds",
+            {"Retry-After": str(wait)},
+        )
 
 
 def _account_turn(session: Session) -> None:

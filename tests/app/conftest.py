@@ -141,5 +141,7 @@ def on_circuit(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[int | None
     run within the minute after another on the same circuit would be refused.
     """
     monkeypatch.setattr(circuits, "_made", memoryview(bytearray(circuits._made.nbytes)).cast("q"))
+    empty = memoryview(bytearray(circuits._requests.nbytes)).cast("q")
+    monkeypatch.setattr(circuits, "_requests", empty)
     yield kdf_pool.set_circuit
     kdf_pool.set_circuit(None)

@@ -305,6 +305,48 @@ def test_spent_challenges_keep_a_day_and_no_source(device: ApiClient, app: Flask
         assert len(days) == 1
 
 
+def _spent(app: Flask) -> int:
+    with db_session(app) as session:
+        return int(session.execute(select(func.count()).select_from(UsedChallenge)).scalar_one())
+
+
+def test_one_circuit_cannot_keep_the_database_writing_spent_challenges(
+    device: ApiClient,
+    app: Flask,
+    on_circuit: Callable[[int | None], None],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every signed request spends its challenge, a row written and committed: one device on
+    one circuit, listing its replies as fast as its streams carry requests, kept SQLite's
+    one writer busy, and every source's report waited behind its commits. A circuit now
+    sends `REQUEST_BURST` at once and then one a quarter second; one refused writes nothing
+    and leaves its challenge unspent, to send again."""
+    on_circuit(61)
+    now = time.monotonic_ns()
+    monkeypatch.setattr(circuits, "_now", lambda: now)  # as fast as one could send them
+    before = _spent(app)
+    sent = circuits.REQUEST_BURST + 8
+    statuses = [device.send("GET", f"{API}/replies").status_code for _ in range(sent)]
+    written = _spent(app) - before
+    assert written <= circuits.REQUEST_BURST, f"{written} spent challenges written"
+    assert statuses.count(200) == circuits.REQUEST_BURST
+    kept = device.challenge = device.new_challenge()
+    refused = device.send("GET", f"{API}/replies")
+    body = assert_error(refused, 503, "busy")
+    assert 0 < int(refused.headers["Retry-After"]) <= 2
+    assert "try again" in body["message"]
+    assert _spent(app) - before == written
+    # The challenge refused is not spent: sent again once the circuit's turn comes, it passes.
+    monkeypatch.setattr(circuits, "_now", lambda: now + 10**9)
+    device.challenge = kept
+    assert device.send("GET", f"{API}/replies").status_code == 200
+    # Another circuit is not held back, nor tor-unnamed requests.
+    on_circuit(62)
+    assert device.send("GET", f"{API}/replies").status_code == 200
+    on_circuit(None)
+    assert device.send("GET", f"{API}/replies").status_code == 200
+
+
 def test_a_request_deletes_a_bounded_number_of_past_days_spent_challenges(
     device: ApiClient, app: Flask
 ) -> None:
