@@ -639,7 +639,7 @@ class HeadFirstWorker(ThreadWorker):
     def _serve_waiting(self) -> None:
         """Serve waiting requests of circuits under their share, the circuit holding fewest
         threads first, while a thread is free or one may be pre-empted for them."""
-        while turn := self._next_turn():
+        while (turn := self._next_turn()) is not None:
             del self.waiting_until[turn]
             self._to_thread(turn)
 
