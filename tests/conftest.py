@@ -3,52 +3,19 @@
 from __future__ import annotations
 
 import os
-import secrets
-import time
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.engine import Engine
 
-from tests.postgres import postgres_admin_url
+from tests.postgres import postgres_admin_url, throwaway_database
 
 
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A new, empty PostgreSQL database for one test; dropped (connections and all) after it."""
-    admin_url = make_url(postgres_admin_url())
-    name = f"raazdar_test_{secrets.token_hex(8)}"
-    # CREATE and DROP DATABASE cannot run inside a transaction.
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        yield admin_url.set(database=name).render_as_string(hide_password=False)
-        _drop_database(admin, name)
-    finally:
-        admin.dispose()
-
-
-def _drop_database(admin: Engine, name: str) -> None:
-    """Drop one test database, waiting out a server process that is briefly connected to it.
-
-    FORCE (PostgreSQL 13+) ends connections a test left open, e.g. in a pool. An
-    autovacuum worker may also be visiting the new database; ending it needs
-    pg_signal_backend (tests/run.sh grants it), and without that the worker's own
-    exit a moment later is what lets the drop through, so a refusal is retried.
-    """
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            return
-        except DBAPIError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.5)
+    with throwaway_database(postgres_admin_url()) as url:
+        yield url
 
 
 @pytest.fixture

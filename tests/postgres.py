@@ -1,10 +1,18 @@
-"""The PostgreSQL server the PostgreSQL tier uses: where it is, or why the tier cannot run."""
+"""The PostgreSQL server the PostgreSQL tier uses: where it is (or why the tier cannot run),
+and the throwaway databases its tests get."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
+import time
+from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError
 
 POSTGRES_ENV = "RAAZDAR_TEST_POSTGRES_URL"
 
@@ -20,3 +28,40 @@ def postgres_admin_url() -> str:
             "(tests/run.sh starts PostgreSQL and sets it)"
         )
     pytest.skip(f"{POSTGRES_ENV} is not set (tests/run.sh starts PostgreSQL and sets it)")
+
+
+@contextlib.contextmanager
+def throwaway_database(admin_url: str, *, template: str | None = None) -> Iterator[str]:
+    """A new database (empty, or a copy of `template`), its URL; dropped, connections and all."""
+    url = make_url(admin_url)
+    name = f"raazdar_test_{secrets.token_hex(8)}"
+    like = f' TEMPLATE "{template}"' if template is not None else ""
+    # CREATE and DROP DATABASE cannot run inside a transaction.
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"{like}'))
+        yield url.set(database=name).render_as_string(hide_password=False)
+        _drop_database(admin, name)
+    finally:
+        admin.dispose()
+
+
+def _drop_database(admin: Engine, name: str) -> None:
+    """Drop one test database, waiting out a server process that is briefly connected to it.
+
+    FORCE (PostgreSQL 13+) ends connections a test left open, e.g. in a pool. An
+    autovacuum worker may also be visiting the new database; ending it needs
+    pg_signal_backend (tests/run.sh grants it), and without that the worker's own
+    exit a moment later is what lets the drop through, so a refusal is retried.
+    """
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            return
+        except DBAPIError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)

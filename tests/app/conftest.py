@@ -24,8 +24,8 @@ from app.operations.setup import initialise
 from crypto import KdfParams, Metadata, SignedManifest
 from tests.app.api_support import ApiClient
 from tests.app.support import ClosingClient, Visitor, demo_authorities
-from tests.app.templates import copy_of_demo
-from tests.postgres import postgres_admin_url
+from tests.app.templates import copy_of_demo, template_database
+from tests.postgres import postgres_admin_url, throwaway_database
 
 
 @pytest.fixture
@@ -36,14 +36,29 @@ def instance_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, instance_dir: Path) -> str:
-    """The database of the test's instance: SQLite where `init` puts it, or fresh PostgreSQL."""
+    """The database of the test's instance: SQLite where `init` puts it, or fresh PostgreSQL.
+
+    On PostgreSQL, for a test of the `instance` fixture, a copy of the template
+    instance's database (tests/app/templates.py); otherwise an empty one.
+    """
     if request.param == "sqlite":
         url = f"sqlite:///{instance_dir / 'raazdar.db'}"
+    elif "instance" in request.fixturenames:
+        url = request.getfixturevalue("_postgres_copy")
     else:
         url = request.getfixturevalue("postgres_url")
     # Requested after the database, so that engines close before it is dropped.
     request.getfixturevalue("_close_engines")
     return url
+
+
+@pytest.fixture
+def _postgres_copy(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A PostgreSQL database copied from today's template instance's, dropped after the test."""
+    admin_url = postgres_admin_url()
+    template = template_database(admin_url, _keyring_format(request))
+    with throwaway_database(admin_url, template=template) as url:
+        yield url
 
 
 @pytest.fixture
@@ -55,10 +70,13 @@ def instance(request: pytest.FixtureRequest, instance_dir: Path, database_url: s
     2 for an instance from before envelope v2. A copy of one made once per test
     process and day (tests/app/templates.py): the copies share their keys.
     """
+    postgres = None if database_url.startswith("sqlite") else database_url
+    return copy_of_demo(instance_dir, keyring_format=_keyring_format(request), postgres=postgres)
+
+
+def _keyring_format(request: pytest.FixtureRequest) -> int:
     mark = request.node.get_closest_marker("keyring_format")
-    keyring_format = mark.args[0] if mark is not None else DEMO_KEYRING_FORMAT
-    postgres = None if database_url.startswith("sqlite") else (postgres_admin_url(), database_url)
-    return copy_of_demo(instance_dir, keyring_format=keyring_format, postgres=postgres)
+    return mark.args[0] if mark is not None else DEMO_KEYRING_FORMAT
 
 
 @pytest.fixture

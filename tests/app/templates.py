@@ -1,12 +1,12 @@
 """Demo instances made once per test process, kind of database and day, then copied.
 
 Making a demo instance (keys, keyring, onion key, the migrations, the seed) costs about
-half a second; two thousand tests start from one. A copy of a directory (and, on
-PostgreSQL, `CREATE DATABASE … TEMPLATE`) gives each test the same fresh instance for a
-fraction of that. The copies of one process share their keys, salt and secret key;
-a test that needs an instance of its own (two instances compared, a production
-keyring) calls `initialise` itself. A template is made again when the day changes, so
-a copy is never dated the day before.
+half a second, and on PostgreSQL a database migrated too; two thousand tests start from
+one. A copy of a directory (and, on PostgreSQL, `CREATE DATABASE … TEMPLATE`) gives
+each test the same fresh instance for a fraction of that. The copies of one process
+share their keys, salt and secret key; a test that needs an instance of its own (two
+instances compared, a production keyring) calls `initialise` itself. A template is
+made again when the day changes, so a copy is never dated the day before.
 """
 
 from __future__ import annotations
@@ -29,44 +29,53 @@ from app.models import today
 from app.operations.setup import initialise
 from crypto import KdfParams
 
-# (kind of database, keyring format, day) -> the template instance's directory (and, on
-# PostgreSQL, its database's name).
-_TEMPLATES: dict[tuple[str, int, str], tuple[Path, str | None]] = {}
+# (keyring format, day, database kind) -> the template instance's directory and, on
+# PostgreSQL, its database's name.
+_TEMPLATES: dict[tuple[int, str, str], tuple[Path, str | None]] = {}
 _PLACE: list[Path] = []
-# Databases made as templates, dropped when the process ends: (admin URL, name).
+# The templates' databases, dropped when the process ends: (admin URL, name).
 _DATABASES: list[tuple[str, str]] = []
 
 
+def template_database(admin_url: str, keyring_format: int = DEMO_KEYRING_FORMAT) -> str:
+    """The name of today's template database for `keyring_format`, for CREATE … TEMPLATE."""
+    _, database = _template(keyring_format, admin_url)
+    assert database is not None
+    return database
+
+
 def copy_of_demo(
-    root: Path,
-    *,
-    keyring_format: int = DEMO_KEYRING_FORMAT,
-    postgres: tuple[str, str] | None = None,
+    root: Path, *, keyring_format: int = DEMO_KEYRING_FORMAT, postgres: str | None = None
 ) -> Path:
     """Put a fresh demo instance with fast key derivation in the new or empty `root`.
 
-    With `postgres` (the URL of a role that may create databases, and the URL of the
-    test's own database, which its fixture made and will drop), that database is made
-    again as a copy of the template's, and `root`'s config names it.
+    On PostgreSQL, `postgres` names the test's database: one made from
+    `template_database` for the same keyring format that same day, which `root`'s
+    config is pointed at.
     """
-    kind = "sqlite" if postgres is None else "postgresql"
-    key = (kind, keyring_format, today().isoformat())
-    if key not in _TEMPLATES:
-        _TEMPLATES[key] = _make_template(keyring_format, postgres[0] if postgres else None)
-    template, database = _TEMPLATES[key]
+    if postgres is None:
+        template, _ = _template(keyring_format, None)
+    else:
+        key = (keyring_format, today().isoformat(), "postgresql")
+        if key not in _TEMPLATES:
+            raise LookupError("no template database today for this format: use template_database")
+        template, _ = _TEMPLATES[key]
     shutil.copytree(template, root, symlinks=True, dirs_exist_ok=True)
-    if postgres is not None and database is not None:
-        admin_url, url = postgres
-        name = make_url(url).database
-        _run(admin_url, f'DROP DATABASE "{name}" WITH (FORCE)')
-        _run(admin_url, f'CREATE DATABASE "{name}" TEMPLATE "{database}"')
+    if postgres is not None:
         paths = InstancePaths(root)
         config = dataclasses.replace(
-            load_config(paths), database_url=relative_database_url(url, root)
+            load_config(paths), database_url=relative_database_url(postgres, root)
         )
         paths.config.unlink()
         write_private(paths.config, json.dumps(config.to_json(), indent=2).encode() + b"\n")
     return root
+
+
+def _template(keyring_format: int, admin_url: str | None) -> tuple[Path, str | None]:
+    key = (keyring_format, today().isoformat(), "sqlite" if admin_url is None else "postgresql")
+    if key not in _TEMPLATES:
+        _TEMPLATES[key] = _make_template(keyring_format, admin_url)
+    return _TEMPLATES[key]
 
 
 def _make_template(keyring_format: int, admin_url: str | None) -> tuple[Path, str | None]:
@@ -75,8 +84,7 @@ def _make_template(keyring_format: int, admin_url: str | None) -> tuple[Path, st
         _PLACE.append(Path(tempfile.mkdtemp(prefix="rz-templates-")))
         atexit.register(_clean_up)
     root = _PLACE[0] / secrets.token_hex(8)
-    database = None
-    url = None
+    database = url = None
     if admin_url is not None:
         database = f"raazdar_template_{secrets.token_hex(8)}"
         _run(admin_url, f'CREATE DATABASE "{database}"')
