@@ -57,6 +57,12 @@ _ROW_CONTEXT: Final = b"raazdar session row v1:"
 _SEALED_ROW: Final = select(SessionRow.sealed).where(SessionRow.id == bindparam("id"))
 # Sealed payloads are padded to a multiple of this, so sizes do not tell kinds apart.
 _PAD: Final = 512
+# Cookies are padded to a multiple of this: a login's reference made the cookie some
+# 140 bytes longer, in the answer that set it and in every request after, so counted
+# Tor cells said whether a codename had just logged in (tests/app/source/test_login_traffic.py).
+# A source's fullest cookie (a login, four codenames offered, an ended login's
+# reference, the lapsed and failed-login flags) is some 640 bytes: every one is 768.
+_COOKIE_PAD: Final = 768
 # Where an app notes the day its last committed sweep of ended logins ran.
 _SWEPT_DAY: Final = "raazdar.logins_swept_on"
 # Where a request keeps its login's re-seal until its own commit (`settle_touch`).
@@ -112,9 +118,10 @@ class SealedSessionInterface(SessionInterface):
                 response.delete_cookie(name, domain=domain, path=path)
             return
         deadline = int(time.time()) + int(app.config["SESSION_IDLE_SECONDS"])
-        token = self._key(app).seal(
-            json.dumps({"exp": deadline, "data": dict(session)}).encode(), TOKEN_CONTEXT_SESSION
-        )
+        payload = json.dumps({"exp": deadline, "data": dict(session)}).encode()
+        # Trailing spaces, which JSON ignores: a cookie of any earlier size still opens.
+        payload += b" " * (-len(payload) % _COOKIE_PAD)
+        token = self._key(app).seal(payload, TOKEN_CONTEXT_SESSION)
         response.set_cookie(
             name,
             token,

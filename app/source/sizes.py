@@ -21,7 +21,11 @@ _PADDED_ENDPOINTS: Final = frozenset({"source.account"})
 
 
 def pad_account_page(response: Response) -> Response:
-    """Pad an account page (shown, or a report given back) with trailing spaces."""
+    """Pad an account page (shown, or a report given back) with trailing spaces.
+
+    `/account` after a wrong codename's login shows the login page: padded too, the
+    two look alike (`app.source.views.login`).
+    """
     if (
         request.endpoint not in _PADDED_ENDPOINTS
         or response.mimetype != "text/html"

@@ -46,6 +46,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 _OFFERED = "offered"
 _MAX_OFFERS = 4
 _ONCE_PERSON = b"raazdar submission once v1:"
+# Set by a login whose codename named no account, for the page its redirect leads to.
+_LOGIN_FAILED = "login_failed"
 _LOCAL_PATH = re.compile(r"/(?![/\\])[^\x00-\x20\x7f\\]*")
 
 log = logging.getLogger(__name__)
@@ -338,15 +340,16 @@ def submitted() -> ResponseReturnValue:
 def login() -> ResponseReturnValue:
     """Coming back with a codename."""
     form = LoginForm()
-    failed = False
     if form.validate_on_submit():
         who = sources_service.log_in(db_session(), form.codename.data or "")
         if who is not None:
             _sign_in(who)
-            return redirect(url_for("source.account"), code=303)
-        failed = True
-    status = 401 if failed else 200
-    return render_template("source/login.html", form=form, failed=failed), status
+        else:
+            session[_LOGIN_FAILED] = True
+        # Right or wrong, the same answer, the same next request and a page of the same
+        # size after it (`account`, padded): the cells a guard relay counts said which.
+        return redirect(url_for("source.account"), code=303)
+    return render_template("source/login.html", form=form, failed=False)
 
 
 @bp.route("/account", methods=["GET", "POST"])
@@ -356,9 +359,13 @@ def account() -> ResponseReturnValue:
     """Replies, and the form to send more."""
     # A report's commit carries the login's re-seal too, if one is due.
     who = _signed_in(defer_touch=request.method == "POST")
+    failed_login = request.method == "GET" and session.pop(_LOGIN_FAILED, False)
     if who is None:
         if request.method == "POST":
             return _report_after_login_ended()
+        if failed_login:
+            # Where a right codename's login leads, padded as the account page is.
+            return render_template("source/login.html", form=LoginForm(), failed=True)
         return redirect(url_for("source.login"))
     terms = taxonomy(db_session())
     form = SubmissionForm()

@@ -198,6 +198,16 @@ class Visitor:
         page = form(self.get("/login"), "/login")
         return self.client.post("/login", data={**page.fields, "codename": codename})
 
+    def logs_in(self, codename: str) -> bool:
+        """Log in with a codename; say whether it opened the account.
+
+        A wrong codename is answered as a right one is (the same redirect, to the
+        same path): only the page it leads to says which.
+        """
+        response = self.log_in(codename)
+        assert response.status_code == 303, response.status_code
+        return 'action="/logout"' in self.get(response.headers["Location"])
+
     def action_token(self) -> str:
         """A CSRF token from the account page's buttons (log out, delete)."""
         return form(self.get("/account"), "/logout").fields["csrf_token"]

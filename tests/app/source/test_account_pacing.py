@@ -109,7 +109,7 @@ def test_a_source_told_to_wait_keeps_their_words_and_codename_and_is_told_of_the
     assert sent.status_code == 303
     assert row_counts(app, Source, Item) == {"sources": 2, "items": 1 + 1 + len(FILES)}
     back = _visitor(app)
-    assert back.log_in(page.fields["codename"]).status_code == 303
+    assert back.logs_in(page.fields["codename"])
 
 
 def test_a_busy_derivation_pool_gives_the_form_back_too(
@@ -133,7 +133,7 @@ def test_a_busy_derivation_pool_gives_the_form_back_too(
     assert staging_files(instance) == []
     # The slots free, the form as it came back files the report under the same codename.
     assert visitor.send(form(shown, "/submit"), message_box(shown), [FILES[0]]).status_code == 303
-    assert _visitor(app).log_in(page.fields["codename"]).status_code == 303
+    assert _visitor(app).logs_in(page.fields["codename"])
 
 
 class _NewKeyringMidway(io.BytesIO):

@@ -55,7 +55,8 @@ def visit(app: Flask, instance: Path, lang: str) -> dict[str, TestResponse]:
     keep("logged out", client.post("/logout", data={"csrf_token": token}, follow_redirects=True))
     keep("login", client.get("/login"))
     keep("login (mistyped codename)", visitor.log_in(page.fields["codename"].rsplit(" ", 1)[0]))
-    keep("login (unknown codename)", visitor.log_in(generate_codename()))
+    failed = visitor.log_in(generate_codename())  # answered as a right one: a redirect
+    keep("login (unknown codename)", client.get(failed.headers["Location"]))
     keep("resources", client.get("/resources"))
     keep("keys", client.get("/keys"))
     keep("not found (404)", client.get("/no-such-page"))

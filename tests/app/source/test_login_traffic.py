@@ -1,0 +1,82 @@
+"""What a login's traffic tells whoever counts its Tor cells: whether the codename worked.
+
+A guard relay, or the server's host watched live after a seizure, sees how many
+bytes each request and answer take, and whether an answer is followed by another
+request. A right codename and a wrong one must look the same: the same answer,
+the same cookie, the same next request and the same page after it. Which
+circuits belong to real returning sources is what this would tell.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+from werkzeug.test import TestResponse
+
+from crypto import generate_codename
+from tests.app.support import Visitor
+
+Wire = tuple[str, int, int, int]
+
+
+def _wire(response: TestResponse) -> Wire:
+    """What an answer weighs on the wire: its status line, header bytes, cookie and body."""
+    headers = sum(len(k) + len(v) + 4 for k, v in response.headers.items())
+    cookies = sum(len(v) for k, v in response.headers.items() if k == "Set-Cookie")
+    return response.status, headers, cookies, len(response.get_data())
+
+
+def _login_traffic(app: Flask, codename: str) -> list[Wire | tuple[str, int]]:
+    """Every answer of a login, and every request the browser sends after it on its own."""
+    visitor = Visitor(app.test_client())
+    visitor.client.get("/lang/en")
+    response = visitor.log_in(codename)
+    seen: list[Wire | tuple[str, int]] = [_wire(response)]
+    while response.status_code in (301, 302, 303):
+        location = response.headers["Location"]
+        cookie = visitor.client.get_cookie("rz")
+        seen.append((location, len(cookie.value) if cookie is not None else 0))
+        response = visitor.client.get(location)
+        seen.append(_wire(response))
+    return seen
+
+
+def test_a_right_and_a_wrong_codename_look_the_same_on_the_wire(
+    app: Flask, visitor: Visitor
+) -> None:
+    page = visitor.start()
+    assert visitor.send(page, "The SHO lets the vans through.").status_code == 303
+    right = _login_traffic(app, page.fields["codename"])
+    wrong = _login_traffic(app, generate_codename())
+    assert right == wrong, f"a login's traffic says whether the codename worked: {right} {wrong}"
+
+
+def test_a_wrong_codename_is_still_told_so(app: Flask) -> None:
+    visitor = Visitor(app.test_client())
+    visitor.client.get("/lang/en")
+    response = visitor.log_in(generate_codename())
+    if response.status_code == 303:
+        response = visitor.client.get(response.headers["Location"])
+    assert "No account has this codename" in response.get_data(as_text=True)
+    again = visitor.client.get("/account")
+    assert again.status_code == 302, "the failure was said twice"
+    assert again.headers["Location"] == "/login"
+
+
+def test_the_cookie_is_the_same_size_signed_in_or_not(app: Flask, visitor: Visitor) -> None:
+    sizes: dict[str, int] = {}
+
+    def note(state: str) -> None:
+        cookie = visitor.client.get_cookie("rz")
+        assert cookie is not None, state
+        sizes[state] = len(cookie.value)
+
+    note("a visitor")
+    for _ in range(5):  # every codename the cookie keeps for tabs, and one more
+        page = visitor.start()
+    note("offered codenames")
+    assert visitor.send(page, "The SHO lets the vans through.").status_code == 303
+    note("signed in, with codenames offered")
+    visitor.log_out()
+    assert visitor.log_in(page.fields["codename"]).status_code == 303
+    note("signed in again")
+    assert len(set(sizes.values())) == 1, f"the cookie's size says what it holds: {sizes}"
