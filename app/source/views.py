@@ -232,6 +232,8 @@ def submit() -> ResponseReturnValue:
             session.pop(sessions.LAPSED_KEY, None)
         _offer_codename(form)
         _give_once(form)
+    elif _switched_language():
+        return _switched_first_report(form, terms)
     elif (cut := getattr(request, "cut_short", None)) is not None:
         return _refused_first_report(form, cut)
     elif form.validate_on_submit():
@@ -279,6 +281,40 @@ def _file_first_report(
     )
     _hand_out(logins[0])
     return redirect(url_for("source.submitted"), code=303)
+
+
+def _switched_language() -> bool:
+    """Switch the language if this POST is its report form's switch (`_switch.html`).
+
+    The switch was a link, and following it loaded the page again, empty: what the
+    source had written was lost (Back refills no form). Sent as the form's button,
+    it gives the form back in the other language and files nothing.
+    """
+    code = request.form.get("switch_lang")
+    if request.method != "POST" or code not in current_app.config["LANGUAGES"]:
+        return False
+    session["lang"] = code
+    refresh()
+    return True
+
+
+def _files_named() -> list[str]:
+    """The names of the files a form carried: sealed as they came, or, sent by the language
+    switch (urlencoded, where a file input sends its name alone), only named."""
+    names = [upload.metadata.filename for upload in _uploads()]
+    return [n for n in [*names, *request.form.getlist("files")] if n]
+
+
+def _switched_first_report(form: NewSourceForm, terms: dict[str, Any]) -> ResponseReturnValue:
+    """A first report's form in the language just chosen, under the codename it showed."""
+    form.set_choices(terms, current_language())
+    refusal = "switched"
+    if not _was_offered(form.codename.data or ""):
+        _offer_codename(form)  # only a codename offered to this session may make an account
+        refusal = "stale-codename"
+    return render_template(
+        "source/submit.html", form=form, refusal=refusal, attach_again=_files_named()
+    )
 
 
 def _passing(exc: Exception) -> PassingFault:
@@ -369,6 +405,9 @@ def account() -> ResponseReturnValue:
         return redirect(url_for("source.login"))
     terms = taxonomy(db_session())
     form = SubmissionForm()
+    if _switched_language():
+        form.set_choices(terms, current_language())
+        return _account_page(form, who, _Refused("switched", _files_named(), 200, {}))
     form.set_choices(terms, current_language())
     if request.method == "POST" and (cut := getattr(request, "cut_short", None)) is not None:
         return _account_page(form, who, _Refused.of(cut))
@@ -420,6 +459,8 @@ def _report_after_login_ended(*, token_refused: bool = False) -> ResponseReturnV
     failed = False
     if token_refused:
         form.codename.data = ""  # a first report's form carries the codename its page showed
+    elif _switched_language():
+        form.set_choices(terms, current_language())
     elif "codename" in request.form and form.validate_on_submit():
         try:
             who = sources_service.log_in(db_session(), form.codename.data or "")
@@ -437,13 +478,12 @@ def _resume_page(
     form: ResumeForm, refused: _Refused | None, *, failed: bool = False
 ) -> ResponseReturnValue:
     """The page giving back a report whose login ended, with a box for the codename."""
-    names = [n for n in (u.metadata.filename for u in _uploads()) if n]
     page = render_template(
         "source/resume.html",
         form=form,
         failed=failed,
         refusal=refused.kind if refused else "logged-out",
-        attach_again=names,
+        attach_again=_files_named(),
     )
     if refused is not None:
         return page, refused.status, refused.headers

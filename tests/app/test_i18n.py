@@ -35,7 +35,7 @@ from app.operations.setup import initialise
 from app.services.keys import public_keys
 from app.settings import DEFAULTS
 from crypto import KdfParams, generate_codename
-from tests.app.support import compile_catalogs
+from tests.app.support import compile_catalogs, form
 
 ROOT = Path(__file__).resolve().parents[2]
 TRANSLATIONS = ROOT / "app" / "translations"
@@ -189,6 +189,8 @@ class _PageParser(HTMLParser):
         )
         if tag == "a" and "lang" in a.get("class", "").split():
             self.page.switch.append(a.get("href", ""))
+        elif tag == "button" and "lang" in a.get("class", "").split():
+            self.page.switch.append(f"button of {a.get('form')}: {a.get('value')}")
         if not foreign:
             self.own += [a[n] for n in SHOWN_ATTRIBUTES if a.get(n)]
         if tag not in VOID_TAGS:
@@ -430,7 +432,17 @@ def test_every_page_links_to_the_other_language_and_back_here(
     client, html = _open(site, codename, visit, lang)
     page = parse(html)
     other = "en" if lang == "ur" else "ur"
-    assert len(page.switch) == 1, "one language link per page"
+    assert len(page.switch) == 1, "one language switch per page"
+    report = re.search(r'<form [^>]*id="report" action="([^"]+)"', html)
+    if report is not None:
+        # The switch sends the report form back in the other language, what was typed
+        # in it kept (tests/app/source/test_language_switch.py).
+        assert page.switch[0] == f"button of report: {other}"
+        fields = {**form(html, report.group(1)).fields, "switch_lang": other}
+        switched = client.post(report.group(1), data=fields)
+        assert switched.status_code == 200
+        assert parse(switched.get_data(as_text=True)).lang == other
+        return
     link = urlsplit(page.switch[0])
     assert link.path == f"/lang/{other}"
     assert parse_qs(link.query) == {"next": [visit.path]}

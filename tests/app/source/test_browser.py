@@ -285,6 +285,27 @@ def _set_notice(instance: Path, status: str) -> None:
         conn.execute("UPDATE sources SET notice = ?", (status,))
 
 
+def test_the_language_switch_mid_report_keeps_what_was_typed(
+    browser: Browser, tmp_path: Path
+) -> None:
+    """Half a report typed and a file chosen, then the header's switch: nothing is lost."""
+    photo = tmp_path / "IMG_20261203_0915.jpg"
+    photo.write_bytes(b"\xff\xd8\xff\xe0" + bytes(4096))
+    message = f"switch-test {secrets.token_hex(4)}\nThe SHO lets the vans through."
+    with _tor_browser(browser, phone=True) as page:
+        page.goto("/lang/en?next=/submit")
+        page.wait_for_url("**/submit")
+        codename = page.locator(".codename").inner_text().strip()
+        page.fill("#message", message)
+        page.set_input_files("#files", str(photo))
+        page.click("header button.lang")
+        page.wait_for_load_state()
+        _check_language(page, "ur")
+        assert page.input_value("#message") == message, "the switch lost what was typed"
+        assert page.locator(".codename").inner_text().strip() == codename
+        assert photo.name in page.locator("#refusal").inner_text()
+
+
 @pytest.mark.parametrize("lang", ["ur", "en"])
 def test_back_after_sending_never_shows_a_new_codename_and_the_status_shows(
     browser: Browser, instance: Path, screenshots: Path, lang: str
