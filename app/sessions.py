@@ -59,7 +59,7 @@ _SEALED_ROW: Final = select(SessionRow.sealed).where(SessionRow.id == bindparam(
 _PAD: Final = 512
 # Cookies are padded to a multiple of this: a login's reference made the cookie some
 # 140 bytes longer, in the answer that set it and in every request after, so counted
-# Tor cells said whether a codename had just logged in (tests/app/source/test_login_traffic.py).
+# Tor cells said whether a codename had just logged in (tests/app/source/test_traffic.py).
 # A source's fullest cookie (a login, four codenames offered, an ended login's
 # reference, the lapsed and failed-login flags) is some 640 bytes: every one is 768.
 _COOKIE_PAD: Final = 768

@@ -1,10 +1,11 @@
-"""What a login's traffic tells whoever counts its Tor cells: whether the codename worked.
+"""What a source's traffic tells whoever counts its Tor cells.
 
 A guard relay, or the server's host watched live after a seizure, sees how many
 bytes each request and answer take, and whether an answer is followed by another
 request. A right codename and a wrong one must look the same: the same answer,
-the same cookie, the same next request and the same page after it. Which
-circuits belong to real returning sources is what this would tell.
+the same cookie, the same next request and the same page after it (else it
+tells which circuits belong to real returning sources). A report's answer must
+not add its length to what the request already says.
 """
 
 from __future__ import annotations
@@ -80,3 +81,23 @@ def test_the_cookie_is_the_same_size_signed_in_or_not(app: Flask, visitor: Visit
     assert visitor.log_in(page.fields["codename"]).status_code == 303
     note("signed in again")
     assert len(set(sizes.values())) == 1, f"the cookie's size says what it holds: {sizes}"
+
+
+def _report_traffic(app: Flask, message: str) -> list[Wire | tuple[str, int]]:
+    """The answer to a first report of `message`, and the page its redirect leads to."""
+    visitor = Visitor(app.test_client())
+    visitor.client.get("/lang/en")
+    response = visitor.send(visitor.start(), message)
+    assert response.status_code == 303
+    cookie = visitor.client.get_cookie("rz")
+    assert cookie is not None
+    location = response.headers["Location"]
+    return [_wire(response), (location, len(cookie.value)), _wire(visitor.client.get(location))]
+
+
+def test_the_answer_to_a_report_says_nothing_of_its_length(app: Flask) -> None:
+    # The request's size says it (no page without JavaScript can pad what a browser
+    # sends: docs/PROTOCOL.md §7.3.2); the answer and the page after it must not add to it.
+    short = _report_traffic(app, "The SHO took money.")
+    long = _report_traffic(app, "ایس ایچ او نے پیسے لیے۔ " * 2000)
+    assert short == long, f"the answer to a report says how long it was: {short} {long}"
