@@ -376,6 +376,8 @@ def submitted() -> ResponseReturnValue:
 def login() -> ResponseReturnValue:
     """Coming back with a codename."""
     form = LoginForm()
+    if _switched_language():
+        return render_template("source/login.html", form=form, failed=False)
     if form.validate_on_submit():
         who = sources_service.log_in(db_session(), form.codename.data or "")
         if who is not None:

@@ -433,13 +433,13 @@ def test_every_page_links_to_the_other_language_and_back_here(
     page = parse(html)
     other = "en" if lang == "ur" else "ur"
     assert len(page.switch) == 1, "one language switch per page"
-    report = re.search(r'<form [^>]*id="report" action="([^"]+)"', html)
-    if report is not None:
-        # The switch sends the report form back in the other language, what was typed
-        # in it kept (tests/app/source/test_language_switch.py).
-        assert page.switch[0] == f"button of report: {other}"
-        fields = {**form(html, report.group(1)).fields, "switch_lang": other}
-        switched = client.post(report.group(1), data=fields)
+    typed = re.search(r'<form [^>]*id="(report|login)" action="([^"]+)"', html)
+    if typed is not None:
+        # The switch sends the form (a report, the login) back in the other language,
+        # what was typed in it kept (tests/app/source/test_language_switch.py).
+        assert page.switch[0] == f"button of {typed.group(1)}: {other}"
+        fields = {**form(html, typed.group(2)).fields, "switch_lang": other}
+        switched = client.post(typed.group(2), data=fields)
         assert switched.status_code == 200
         assert parse(switched.get_data(as_text=True)).lang == other
         return

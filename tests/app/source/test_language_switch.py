@@ -121,3 +121,22 @@ def test_the_longest_urdu_report_survives_the_switch(app: Flask, visitor: Visito
     response = _switch(visitor, page, "/submit", message=longest)
     assert response.status_code == 200
     assert message_box(response.get_data(as_text=True)) == longest
+
+
+def test_the_switch_on_the_login_page_keeps_the_codename_typed(
+    app: Flask, visitor: Visitor
+) -> None:
+    page = visitor.start()
+    codename = page.fields["codename"]
+    assert visitor.send(page, "first").status_code == 303
+    visitor.log_out()
+    visitor.client.get("/lang/en")
+    login = visitor.get("/login")
+    response = _switch(visitor, login, "/login", codename=codename)
+    shown = response.get_data(as_text=True)
+    assert html_lang(shown)[0] == "ur"
+    typed = re.search(r'<textarea[^>]*name="codename"[^>]*>(.*?)</textarea>', shown, re.S)
+    assert typed is not None
+    assert html.unescape(typed.group(1)).strip() == codename, "the switch lost the codename typed"
+    assert "/logout" not in shown, "the switch logged in"
+    assert visitor.logs_in(codename)
