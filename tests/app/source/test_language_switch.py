@@ -13,11 +13,11 @@ import html
 import re
 from pathlib import Path
 
-import pytest
 from flask import Flask
 from werkzeug.test import TestResponse
 
 from app.models import Item, Source
+from app.source.forms import MAX_MESSAGE_CHARS
 from tests.app.support import (
     Visitor,
     envelope_files,
@@ -55,88 +55,67 @@ def _switch(visitor: Visitor, page: str, action: str, **typed: str) -> TestRespo
     return visitor.client.post(attrs.get("formaction", action), data=fields)
 
 
-@pytest.mark.parametrize("start", ["en", "ur"])
-def test_the_switch_on_the_first_report_keeps_what_was_written(
-    app: Flask, visitor: Visitor, instance: Path, start: str
-) -> None:
-    other = "ur" if start == "en" else "en"
-    visitor.client.get(f"/lang/{start}")
-    page = visitor.get("/submit")
-    codename = shown_codename(page)
-    response = _switch(
-        visitor, page, "/submit", message=MESSAGE, district=DISTRICT, files="IMG_0915.jpg"
-    )
-    shown = response.get_data(as_text=True)
-    assert html_lang(shown)[0] == other
-    assert message_box(shown) == MESSAGE, "the switch lost what the source wrote"
-    assert f'value="{DISTRICT}"' in shown
-    assert shown_codename(shown) == codename, "the switch showed another codename"
-    assert "IMG_0915.jpg" in shown, "the file to attach again is not named"
-    assert row_counts(app, Source, Item) == {"sources": 0, "items": 0}
-    assert envelope_files(instance) == []
-    assert staging_files(instance) == []
-    # The form as it came back files the report, once, under the codename shown.
-    again = form(shown, "/submit")
-    sent = visitor.send(again, message_box(shown))
-    assert sent.status_code == 303
-    assert row_counts(app, Source, Item) == {"sources": 1, "items": 1}
-
-
-def test_the_switch_on_the_account_page_keeps_what_was_written(
-    app: Flask, visitor: Visitor
-) -> None:
-    page = visitor.start()
-    assert visitor.send(page, "first").status_code == 303
-    account = visitor.get("/account")
-    response = _switch(visitor, account, "/account", message=MESSAGE, district=DISTRICT)
-    assert response.status_code == 200
-    shown = response.get_data(as_text=True)
-    assert html_lang(shown)[0] == "ur"
-    assert message_box(shown) == MESSAGE, "the switch lost what the source wrote"
-    assert f'value="{DISTRICT}"' in shown
-    assert row_counts(app, Source, Item) == {"sources": 1, "items": 1}
-    assert len(response.get_data()) == len(visitor.client.get("/account").get_data())
-
-
-def test_the_switch_of_a_report_given_back_keeps_it(app: Flask, visitor: Visitor) -> None:
-    page = visitor.start()
-    assert visitor.send(page, "first").status_code == 303
-    account = form(visitor.get("/account"), "/account")
-    visitor.log_out()
-    visitor.client.get("/lang/en")
-    given_back = visitor.send(account, MESSAGE).get_data(as_text=True)
-    response = _switch(visitor, given_back, "/account", message=MESSAGE)
-    shown = response.get_data(as_text=True)
-    assert html_lang(shown)[0] == "ur"
-    assert message_box(shown) == MESSAGE
-    assert 'name="codename"' in shown
-    assert row_counts(app, Source, Item) == {"sources": 1, "items": 1}
-
-
-def test_the_longest_urdu_report_survives_the_switch(app: Flask, visitor: Visitor) -> None:
-    from app.source.forms import MAX_MESSAGE_CHARS
-
-    longest = ("ایسایچاونےپیسےلیے۔" * MAX_MESSAGE_CHARS)[:MAX_MESSAGE_CHARS]  # no space: +
-    page = visitor.get("/submit")
-    response = _switch(visitor, page, "/submit", message=longest)
+def test_the_switch_on_a_first_report_keeps_what_was_written(app: Flask, instance: Path) -> None:
+    for start, other in (("en", "ur"), ("ur", "en")):
+        visitor = Visitor(app.test_client())
+        visitor.client.get(f"/lang/{start}")
+        page = visitor.get("/submit")
+        codename = shown_codename(page)
+        before = row_counts(app, Source, Item)
+        response = _switch(
+            visitor, page, "/submit", message=MESSAGE, district=DISTRICT, files="IMG_0915.jpg"
+        )
+        shown = response.get_data(as_text=True)
+        assert html_lang(shown)[0] == other
+        assert message_box(shown) == MESSAGE, "the switch lost what the source wrote"
+        assert f'value="{DISTRICT}"' in shown
+        assert shown_codename(shown) == codename, "the switch showed another codename"
+        assert "IMG_0915.jpg" in shown, "the file to attach again is not named"
+        assert row_counts(app, Source, Item) == before
+        assert staging_files(instance) == []
+        # The form as it came back files the report, once, under the codename shown.
+        sent = visitor.send(form(shown, "/submit"), message_box(shown))
+        assert sent.status_code == 303
+        assert visitor.logs_in(codename or "")
+    assert row_counts(app, Source, Item) == {"sources": 2, "items": 2}
+    assert len(envelope_files(instance)) == 2
+    # The longest message there may be, in Urdu (six bytes a letter, urlencoded).
+    longest = ("ایسایچاونےپیسےلیے۔" * MAX_MESSAGE_CHARS)[:MAX_MESSAGE_CHARS]
+    visitor = Visitor(app.test_client())
+    response = _switch(visitor, visitor.get("/submit"), "/submit", message=longest)
     assert response.status_code == 200
     assert message_box(response.get_data(as_text=True)) == longest
 
 
-def test_the_switch_on_the_login_page_keeps_the_codename_typed(
-    app: Flask, visitor: Visitor
-) -> None:
+def test_a_returning_source_s_switch_keeps_what_was_written(app: Flask, visitor: Visitor) -> None:
     page = visitor.start()
     codename = page.fields["codename"]
     assert visitor.send(page, "first").status_code == 303
+    # The account page.
+    response = _switch(visitor, visitor.get("/account"), "/account", message=MESSAGE)
+    assert response.status_code == 200
+    shown = response.get_data(as_text=True)
+    assert html_lang(shown)[0] == "ur"
+    assert message_box(shown) == MESSAGE, "the switch lost what the source wrote"
+    assert len(response.get_data()) == len(visitor.client.get("/account").get_data())
+    # The login page: the codename typed comes back, and nobody is logged in.
+    account = form(visitor.get("/account"), "/account")
     visitor.log_out()
     visitor.client.get("/lang/en")
-    login = visitor.get("/login")
-    response = _switch(visitor, login, "/login", codename=codename)
+    response = _switch(visitor, visitor.get("/login"), "/login", codename=codename)
     shown = response.get_data(as_text=True)
     assert html_lang(shown)[0] == "ur"
     typed = re.search(r'<textarea[^>]*name="codename"[^>]*>(.*?)</textarea>', shown, re.S)
     assert typed is not None
     assert html.unescape(typed.group(1)).strip() == codename, "the switch lost the codename typed"
     assert "/logout" not in shown, "the switch logged in"
+    # A report given back once its login ended, with the box for the codename.
+    visitor.client.get("/lang/en")
+    given_back = visitor.send(account, MESSAGE).get_data(as_text=True)
+    response = _switch(visitor, given_back, "/account", message=MESSAGE)
+    shown = response.get_data(as_text=True)
+    assert html_lang(shown)[0] == "ur"
+    assert message_box(shown) == MESSAGE, "the switch lost the report given back"
+    assert 'name="codename"' in shown
+    assert row_counts(app, Source, Item) == {"sources": 1, "items": 1}
     assert visitor.logs_in(codename)

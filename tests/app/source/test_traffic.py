@@ -44,26 +44,7 @@ def _login_traffic(app: Flask, codename: str) -> list[Wire | tuple[str, int]]:
 def test_a_right_and_a_wrong_codename_look_the_same_on_the_wire(
     app: Flask, visitor: Visitor
 ) -> None:
-    page = visitor.start()
-    assert visitor.send(page, "The SHO lets the vans through.").status_code == 303
-    right = _login_traffic(app, page.fields["codename"])
-    wrong = _login_traffic(app, generate_codename())
-    assert right == wrong, f"a login's traffic says whether the codename worked: {right} {wrong}"
-
-
-def test_a_wrong_codename_is_still_told_so(app: Flask) -> None:
-    visitor = Visitor(app.test_client())
-    visitor.client.get("/lang/en")
-    response = visitor.log_in(generate_codename())
-    if response.status_code == 303:
-        response = visitor.client.get(response.headers["Location"])
-    assert "No account has this codename" in response.get_data(as_text=True)
-    again = visitor.client.get("/account")
-    assert again.status_code == 302, "the failure was said twice"
-    assert again.headers["Location"] == "/login"
-
-
-def test_the_cookie_is_the_same_size_signed_in_or_not(app: Flask, visitor: Visitor) -> None:
+    # One instance for the three claims (tests' time): the cookie, the answers, the failure said.
     sizes: dict[str, int] = {}
 
     def note(state: str) -> None:
@@ -81,6 +62,21 @@ def test_the_cookie_is_the_same_size_signed_in_or_not(app: Flask, visitor: Visit
     assert visitor.log_in(page.fields["codename"]).status_code == 303
     note("signed in again")
     assert len(set(sizes.values())) == 1, f"the cookie's size says what it holds: {sizes}"
+
+    right = _login_traffic(app, page.fields["codename"])
+    wrong = _login_traffic(app, generate_codename())
+    assert right == wrong, f"a login's traffic says whether the codename worked: {right} {wrong}"
+
+    # The source who typed a wrong codename is still told so, and only once.
+    stranger = Visitor(app.test_client())
+    stranger.client.get("/lang/en")
+    response = stranger.log_in(generate_codename())
+    if response.status_code == 303:
+        response = stranger.client.get(response.headers["Location"])
+    assert "No account has this codename" in response.get_data(as_text=True)
+    again = stranger.client.get("/account")
+    assert again.status_code == 302, "the failure was said twice"
+    assert again.headers["Location"] == "/login"
 
 
 def _report_traffic(app: Flask, message: str) -> list[Wire | tuple[str, int]]:
