@@ -379,7 +379,12 @@ def login() -> ResponseReturnValue:
     if _switched_language():
         return render_template("source/login.html", form=form, failed=False)
     if form.validate_on_submit():
-        who = sources_service.log_in(db_session(), form.codename.data or "")
+        try:
+            who = sources_service.log_in(db_session(), form.codename.data or "")
+        except KdfBusy as exc:
+            # The busy page had the source type the codename again each minute of a flood.
+            page = render_template("source/login.html", form=form, failed=False, busy=True)
+            return page, exc.status, {"Retry-After": str(exc.retry_after)}
         if who is not None:
             _sign_in(who)
         else:

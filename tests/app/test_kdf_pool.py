@@ -6,6 +6,7 @@ import contextlib
 import fcntl
 import multiprocessing
 import os
+import re
 import threading
 import time
 from array import array
@@ -104,10 +105,36 @@ def test_a_full_pool_is_a_calm_503_that_says_nothing_about_the_codename(
         assert response.status_code == 503
         assert response.headers["Retry-After"] == "60"
         assert "The server is busy" in response.get_data(as_text=True)
-    bodies = [a.get_data(as_text=True) for a in answers]
-    assert bodies[0] == bodies[1]
+    # Each gives back the codename typed (the request carried it): otherwise the same page.
+    typed = [codename, generate_codename()]
+    with all_slots_taken(instance):
+        answers = [visitor.log_in(c) for c in typed]
+    bodies = [
+        re.sub(r'name="csrf_token" type="hidden" value="[^"]*"', "", a.get_data(as_text=True))
+        for a in answers
+    ]
+    assert bodies[0].replace(typed[0], "") == bodies[1].replace(typed[1], "")
     # Free again: the right codename works at once; nothing was counted.
     assert visitor.logs_in(codename)
+
+
+def test_a_login_refused_busy_gives_the_codename_typed_back(pooled: Flask, instance: Path) -> None:
+    # A flood holds every slot for minutes: a busy page without the box filled had the
+    # source type eight words (or 29 digits) again every minute, on a phone, afraid.
+    visitor, codename = account(pooled)
+    with all_slots_taken(instance):
+        response = visitor.log_in(codename)
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "60"
+    shown = response.get_data(as_text=True)
+    assert "The server is busy" in shown
+    box = re.search(r'<textarea[^>]*name="codename"[^>]*>(.*?)</textarea>', shown, re.S)
+    assert box is not None
+    assert box.group(1).strip() == codename, "the codename typed was lost"
+    sent = form(shown, "/login")
+    assert (
+        visitor.client.post("/login", data={**sent.fields, "codename": codename}).status_code == 303
+    )
 
 
 def test_a_mistyped_codename_costs_no_derivation(pooled: Flask, instance: Path) -> None:
