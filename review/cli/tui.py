@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import os
+import sys
+from typing import Final
 
 import click
 
-from review.cli.base import Ctx, pass_ctx
+from review.cli.base import PROG, Ctx, pass_ctx
+
+# Home, erase the screen, erase the scrollback (what `show` drew before the UI).
+ERASE_SCREEN: Final = "\x1b[H\x1b[2J\x1b[3J"
 
 
 @click.command()
@@ -18,8 +23,17 @@ from review.cli.base import Ctx, pass_ctx
     help="Urdu lines: reordered here (visual), or left for a terminal that lays out"
     " right-to-left text itself (logical: Konsole, mlterm, GNOME Terminal with BiDi).",
 )
+@click.option(
+    "--idle-lock",
+    type=click.IntRange(1, 60),
+    default=5,
+    show_default=True,
+    metavar="MINUTES",
+    help="Lock (end the UI and the process holding the keys) after this long without a key"
+    " or a click; ctrl+l locks at once.",
+)
 @pass_ctx
-def tui(c: Ctx, rtl: str) -> None:
+def tui(c: Ctx, rtl: str, idle_lock: int) -> None:
     """Read, triage and answer reports in a terminal UI (unlocks first)."""
     # Textual reads its settings from the environment once, when imported: none of
     # those that log, take screenshots or replay keys may reach it.
@@ -28,4 +42,12 @@ def tui(c: Ctx, rtl: str) -> None:
     u = c.unlock()
     from review.tui.app import ReviewApp  # only now: see above
 
-    ReviewApp(u, reorder=rtl == "visual").run()
+    app = ReviewApp(u, reorder=rtl == "visual", idle_lock=idle_lock * 60)
+    app.run()
+    if app.locked is not None:
+        if sys.stdout.isatty():
+            click.echo(ERASE_SCREEN, nl=False)
+        click.echo(
+            f"{PROG}: {app.locked}: the workspace is closed and its keys gone from memory;"
+            f" `{PROG} tui` unlocks it again"
+        )

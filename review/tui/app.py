@@ -7,16 +7,21 @@ every one of those is off: the app refuses to start when Textual was told by
 its environment to log or take screenshots, has no command palette (its
 "Screenshot" command), saves no screenshot, keeps copied text inside the app,
 and prints a crash without its local variables.
+
+A reviewer may be led away from an unlocked workstation: the app locks (ends,
+and with it the process holding the keys) after IDLE_LOCK_SECONDS without a key
+or a click, and at once on ctrl+l.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import time
+from typing import Any, ClassVar, Final
 
 import rich
 from rich.segment import Segments
 from rich.traceback import Traceback
-from textual import constants
+from textual import constants, events
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -28,6 +33,10 @@ from review.workspace.search import SearchIndex
 
 # Textual's environment settings that would record the screen or drive the app.
 RECORDING = ("TEXTUAL", "TEXTUAL_LOG", "TEXTUAL_SCREENSHOT", "TEXTUAL_PRESS", "TEXTUAL_DRIVER")
+# Unattended this long, the UI locks: `raazdar-review tui --idle-lock MINUTES` changes it.
+IDLE_LOCK_SECONDS: float = 5 * 60
+# What a reviewer does, as against what merely happens to the terminal (a mouse moved).
+_ACTIVITY: Final = (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)
 
 
 def refuse_recording() -> None:
@@ -52,10 +61,18 @@ class ReviewApp(App[None]):
     TITLE = "Raazdar review"
     ENABLE_COMMAND_PALETTE = False
     ALLOW_SELECT = False
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+q", "quit", "Quit", priority=True)]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("ctrl+l", "lock", "Lock", priority=True),
+    ]
 
-    def __init__(self, unlocked: Unlocked, *, reorder: bool = True) -> None:
-        """`reorder`: draw right-to-left lines in visual order (False for a bidi terminal)."""
+    def __init__(
+        self, unlocked: Unlocked, *, reorder: bool = True, idle_lock: float | None = None
+    ) -> None:
+        """`reorder`: draw right-to-left lines in visual order (False for a bidi terminal).
+
+        `idle_lock`: seconds without a key or a click before the UI locks.
+        """
         refuse_recording()
         super().__init__()
         # TEXTUAL=devtools would stream every log call to a console.
@@ -65,6 +82,36 @@ class ReviewApp(App[None]):
         self.reorder = reorder
         self.sub_title = f"as {unlocked.reviewer}"
         self._index: SearchIndex | None = None
+        self.idle_lock = IDLE_LOCK_SECONDS if idle_lock is None else idle_lock
+        self._last_input = time.monotonic()
+        # Why the UI locked (None: it was quit, or is running).
+        self.locked: str | None = None
+
+    def on_mount(self) -> None:
+        """Look for an unattended UI a few times per idle period."""
+        self.set_interval(min(5.0, self.idle_lock / 4), self._lock_when_idle)
+
+    async def on_event(self, event: events.Event) -> None:
+        """Note the reviewer's last key or click before the event goes on."""
+        if isinstance(event, _ACTIVITY):
+            self._last_input = time.monotonic()
+        await super().on_event(event)
+
+    def _lock_when_idle(self) -> None:
+        """Lock once nobody has touched the UI for the idle period."""
+        if time.monotonic() - self._last_input >= self.idle_lock:
+            self.lock(f"idle for {self.idle_lock / 60:g} minute(s)")
+
+    def action_lock(self) -> None:
+        """Lock now: the reviewer is leaving, or being taken away."""
+        self.lock("locked with ctrl+l")
+
+    def lock(self, why: str) -> None:
+        """End the UI, dropping what it decrypted; the command then ends with the keys."""
+        if self.locked is None:
+            self.locked = why
+            self._index = None
+            self.exit()
 
     def get_default_screen(self) -> Screen[Any]:
         """The inbox is the bottom of the stack."""

@@ -1009,3 +1009,73 @@ def test_the_reply_composer_warns_before_sealing_when_another_source_holds_the_r
     asked = _composer_question(filed)
     assert "shares their reply key with source(s) Bright Lantern" in asked[0], asked
     assert filed.conn.execute("SELECT count(*) FROM replies").fetchone() == (0,)
+
+
+class _Clock:
+    """The UI's clock, moved by the test: minutes pass without the test waiting them."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+def _left_unattended(
+    u: ws.Unlocked, keys: tuple[str, ...], clock: _Clock | None = None, idle: float = 0.0
+) -> tuple[ReviewApp, bool]:
+    """Open report 1, press `keys`, let `idle` seconds pass untouched: is the report still shown?"""
+
+    async def main() -> tuple[ReviewApp, bool]:
+        app = ReviewApp(u)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            await open_report(pilot, 1)
+            await pilot.press(*keys)
+            if clock is not None:
+                clock.now += idle
+                await asyncio.sleep(0.5)  # two of the UI's looks at its clock
+            await pilot.pause()
+            shown = app.is_running and isinstance(app.screen, ReportScreen)
+            if app.is_running:
+                await app.action_quit()
+        return app, shown
+
+    return asyncio.run(main())
+
+
+def test_the_ui_left_alone_locks_itself(
+    filed: ws.Unlocked, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A reviewer led away from the workstation leaves the UI open on a report.
+    clock = _Clock()
+    monkeypatch.setattr("review.tui.app.time", clock, raising=False)
+    monkeypatch.setattr("review.tui.app.IDLE_LOCK_SECONDS", 1.0, raising=False)
+    app, shown = _left_unattended(filed, (), clock, 0.9)
+    assert shown, "the UI locked before its idle limit"
+    app, shown = _left_unattended(filed, (), clock, 1.0)
+    assert not shown, "the UI left alone for its idle limit still shows report 1"
+    assert app.locked == "idle for 0.0166667 minute(s)"
+
+
+def test_the_lock_key_closes_the_ui_at_once(filed: ws.Unlocked) -> None:
+    app, shown = _left_unattended(filed, ("ctrl+l",))
+    assert not shown, "ctrl+l left report 1 on the screen"
+    assert app.locked == "locked with ctrl+l"
+
+
+def test_the_tui_command_says_the_ui_locked_and_takes_an_idle_limit(
+    filed: ws.Unlocked, workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    limits: list[float] = []
+
+    def run(app: ReviewApp) -> None:
+        limits.append(app.idle_lock)
+        app.locked = "locked with ctrl+l"
+
+    monkeypatch.setattr(ReviewApp, "run", run)
+    result = review(workspace, "tui", "--idle-lock", "2")
+    assert result.exit_code == 0, result.output
+    assert limits == [120]
+    assert "locked with ctrl+l: the workspace is closed" in result.output
+    assert review(workspace, "tui", "--idle-lock", "0").exit_code == 2
