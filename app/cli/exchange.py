@@ -29,15 +29,26 @@ from app.cli.base import app_context, fail, main, reports_errors
     is_flag=True,
     help="Export every item not yet acknowledged: fills the gap a lost bundle left.",
 )
+@click.option(
+    "--resume-chain",
+    "resume",
+    metavar="N:DIGEST",
+    callback=lambda _ctx, _param, value: _link(value),
+    help="After a restore from a backup: follow bundle N, whose digest the review"
+    " workstation names when it refuses this server's exports, with every item not yet"
+    " acknowledged (a resend).",
+)
 @click.pass_obj
 @reports_errors
-def export(instance: Path, out: Path, since: Any, resend: bool) -> None:
+def export(
+    instance: Path, out: Path, since: Any, resend: bool, resume: tuple[int, bytes] | None
+) -> None:
     """Write a signed export bundle of new items for the review workstation."""
     from app.db import db_session
     from app.operations.exchange import export_bundle
 
-    if since and resend:
-        raise click.UsageError("give --since or --resend, not both")
+    if since and (resend or resume):
+        raise click.UsageError("give --since or --resend (or --resume-chain), not more")
     if out.exists():
         fail(f"{out} exists", "choose a new file name: a bundle is never overwritten")
     partial = out.with_name(f".{out.name}.part")
@@ -53,7 +64,11 @@ def export(instance: Path, out: Path, since: Any, resend: bool) -> None:
         try:
             with partial.open("xb") as dst:
                 summary = export_bundle(
-                    db_session(), dst, since=since.date() if since else None, resend=resend
+                    db_session(),
+                    dst,
+                    since=since.date() if since else None,
+                    resend=resend,
+                    resume=resume,
                 )
             partial.rename(out)
         finally:
@@ -68,6 +83,19 @@ def export(instance: Path, out: Path, since: Any, resend: bool) -> None:
             f"{', '.join(summary.missing)} (`raazdar doctor` lists them)",
             err=True,
         )
+
+
+def _link(value: str | None) -> tuple[int, bytes] | None:
+    """Read `N:DIGEST` (the digest in hex, as the workstation prints it)."""
+    if value is None:
+        return None
+    number, _, digest = value.partition(":")
+    try:
+        return int(number), bytes.fromhex(digest)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not N:DIGEST (a bundle number, a colon, 64 hex digits)"
+        ) from None
 
 
 @main.command("import-replies")

@@ -13,6 +13,14 @@ And each carries the audit log's head, with its link at the length the export
 before carried, so that a workstation names a log cut or written again
 between two exports (PROTOCOL §13.5).
 
+A server put back from a backup has its chain back where the backup left it,
+and the workstation refuses its next export as a fork. The workstation then
+names the bundle it holds last and its digest; `resume` (typed by the operator
+who restored it) makes the next export follow that one, holding every item
+still here, so that what arrived since the restore reaches the reviewers. It
+never goes back behind a bundle this server made since: that would fork the
+chain the workstation may already hold.
+
 A reply bundle is applied only if it is signed by a reviewer of the keyring in
 force, names this instance and has not been applied before; then each reply
 must be signed by that same reviewer and sealed to the source it names, and
@@ -117,6 +125,7 @@ def export_bundle(
     *,
     since: dt.date | None = None,
     resend: bool = False,
+    resume: tuple[int, bytes] | None = None,
     before_commit: Callable[[Session, ExportSummary], None] | None = None,
 ) -> ExportSummary:
     """Write the next bundle of the chain: items not yet exported, also those since a day
@@ -132,15 +141,20 @@ def export_bundle(
     workstation destroys a week's subkey once a complete chain reaches past it
     (rule D1, docs/PROTOCOL.md §5A.8), so an item left out of a link would
     arrive later sealed to a week nobody can open any more.
+
+    `resume` (the number and digest of the bundle the workstation holds last, after
+    a restore) makes this bundle follow it, and a resend.
     """
     svc = services()
     manifest = svc.manifest()
+    resend = resend or resume is not None
     query = select(Item).order_by(Item.id)
     if not resend:
         new = ~Item.exported
         query = query.where(or_(new, Item.received_day >= since) if since else new)
     items = list(session.execute(query).scalars())
-    chain = _next_link(session, resend=resend)
+    after = _head_sequence(session)
+    chain = _next_link(session, resend=resend) if resume is None else _resumed(after, resume)
     audit_head = audit.proof(session, _audit_since(session))
     with svc.store.steady():  # no sweep moves or overwrites an envelope while it is read
         # An item whose file a crash lost is reported and left out, never the whole export.
@@ -174,7 +188,7 @@ def export_bundle(
     _flush(dst)
     if missing:
         log.warning("export: %d item(s) left out, their files are missing", len(missing))
-    _advance(session, chain, digest, audit_head.entries, export.created)
+    _advance(session, chain, digest, audit_head.entries, export.created, after)
     day = today()
     for item in items:
         item.exported = True
@@ -222,6 +236,29 @@ def _next_link(session: Session, *, resend: bool) -> ChainLink:
     return ChainLink(head.sequence + 1, bytes(head.digest), resend)
 
 
+def _head_sequence(session: Session) -> int | None:
+    """The newest export's number (None before the first)."""
+    head = session.get(ExportHead, 1)
+    return None if head is None else head.sequence
+
+
+def _resumed(after: int | None, resume: tuple[int, bytes]) -> ChainLink:
+    """The link after the workstation's last bundle, unless this server made a later one.
+
+    The next number is allowed to be taken already: by the export the workstation
+    refused as a fork, made after the restore and never imported.
+    """
+    sequence, digest = resume
+    if sequence < 1 or len(digest) != len(CHAIN_START):
+        raise AppError("the chain resumes after a bundle number and its 32-byte digest")
+    if after is not None and after > sequence + 1:
+        raise AppError(
+            f"this server's chain is at bundle {after}, past bundle {sequence + 1}: "
+            "it was not put back behind the workstation's bundle, nothing to resume"
+        )
+    return ChainLink(sequence + 1, digest, True)
+
+
 def _audit_since(session: Session) -> int:
     """How many audit entries the newest export counted (0 if none said)."""
     head = session.get(ExportHead, 1)
@@ -229,15 +266,26 @@ def _audit_since(session: Session) -> int:
 
 
 def _advance(
-    session: Session, chain: ChainLink, digest: bytes, audit_entries: int, created: dt.date
+    session: Session,
+    chain: ChainLink,
+    digest: bytes,
+    audit_entries: int,
+    created: dt.date,
+    after: int | None,
 ) -> None:
-    """Make this bundle the newest, unless another export took its number meanwhile.
+    """Make this bundle the newest, unless another export moved the head (`after`) meanwhile.
 
     The head keeps the latest day any export was dated (`Services.sealing_day`).
     """
-    if chain.sequence == 1:
+    if after is None:
         session.add(
-            ExportHead(id=1, sequence=1, digest=digest, audit_entries=audit_entries, day=created)
+            ExportHead(
+                id=1,
+                sequence=chain.sequence,
+                digest=digest,
+                audit_entries=audit_entries,
+                day=created,
+            )
         )
         try:
             session.flush()
@@ -247,7 +295,7 @@ def _advance(
         return
     moved = session.execute(
         update(ExportHead)
-        .where(ExportHead.id == 1, ExportHead.sequence == chain.sequence - 1)
+        .where(ExportHead.id == 1, ExportHead.sequence == after)
         .values(
             sequence=chain.sequence,
             digest=digest,

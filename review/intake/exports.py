@@ -159,14 +159,18 @@ def check(conn: sqlite3.Connection, manifest: ExportManifest, digest: bytes) -> 
     same = have.get(link.sequence)
     if same is not None:
         if same.digest != digest:
-            _forked(f"it is not the bundle {link.sequence} imported here before")
+            _forked(have, f"it is not the bundle {link.sequence} imported here before")
         return
     before = have.get(link.sequence - 1)
     if before is not None and before.digest != link.previous:
-        _forked(f"bundle {link.sequence} does not follow bundle {link.sequence - 1} imported here")
+        _forked(
+            have, f"bundle {link.sequence} does not follow bundle {link.sequence - 1} imported here"
+        )
     after = have.get(link.sequence + 1)
     if after is not None and after.previous != digest:
-        _forked(f"bundle {link.sequence + 1} imported here does not follow bundle {link.sequence}")
+        _forked(
+            have, f"bundle {link.sequence + 1} imported here does not follow bundle {link.sequence}"
+        )
 
 
 def audit_rewritten(conn: sqlite3.Connection) -> str | None:
@@ -223,11 +227,15 @@ def record(conn: sqlite3.Connection, manifest: ExportManifest, digest: bytes) ->
     )
 
 
-def _forked(what: str) -> None:
+def _forked(have: dict[int, Seen], what: str) -> None:
+    """Refuse a fork, naming the link a server put back from a backup must follow."""
+    last = max(have)
     raise ImportRefused(
         f"bundle refused: {what}: the server's chain of exports forked",
         hint="the server may have been restored from a backup, or tampered with: "
-        "tell the administrators before importing anything more from it",
+        "tell the administrators before importing anything more from it; if they put it "
+        "back from a backup, they run `raazdar export --resume-chain "
+        f"{last}:{have[last].digest.hex()} --out FILE` on it and carry FILE here",
     )
 
 

@@ -6,8 +6,10 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import delete
 
+from app.cli import main
 from app.db import db_session
 from app.models import ExportHead
 from crypto import SigningKey
@@ -182,3 +184,53 @@ def test_a_reply_bundle_the_server_refused_is_taken_back_and_sent_again_without_
     assert len(gone) == 1
     (kept,) = [s for s in sources if s not in gone]
     assert "Which police station?" in kept.account_page()
+
+
+def test_a_server_put_back_from_its_backup_resumes_the_chain_the_workstation_names(
+    server: Server, unlocked: ws.Unlocked, tmp_path: Path
+) -> None:
+    # The server is restored from a backup made after bundle 1: its chain is back at 1,
+    # while the workstation imported 1 and 2. Every export it makes from then on forks.
+    server.submit("report number 1")
+    import_bundle(unlocked, server.export(tmp_path / "export-1.rzb"))
+    with server.app.app_context():
+        head = db_session().get(ExportHead, 1)
+        assert head is not None
+        backup = (head.sequence, bytes(head.digest), head.audit_entries, head.day)
+    server.submit("report number 2")
+    import_bundle(unlocked, server.export(tmp_path / "export-2.rzb"))
+    with server.app.app_context():
+        session = db_session()
+        head = session.get(ExportHead, 1)
+        assert head is not None
+        head.sequence, head.digest, head.audit_entries, head.day = backup
+        session.commit()
+    server.submit("a report sent after the restore")
+    with pytest.raises(ImportRefused, match="forked") as refused:
+        import_bundle(unlocked, server.export(tmp_path / "forked.rzb"))
+    hint = refused.value.hint or ""
+    assert "--resume-chain 2:" in hint, (
+        "a server put back from its backup exports nothing the workstation imports, "
+        "and the refusal names no way on: " + hint
+    )
+    resume = hint.split("--resume-chain ")[1].split()[0]
+    out = tmp_path / "resumed.rzb"
+    command = ["--instance", str(server.instance), "export", "--resume-chain", resume]
+    result = CliRunner().invoke(main, [*command, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    summary = import_bundle(unlocked, out)
+    assert summary.sequence == 3
+    reports = list_reports(unlocked, Filters(include_closed=True))
+    assert len(reports) == 3, "the report sent after the restore did not arrive"
+    assert exports.gaps(unlocked.conn).message() is None
+
+
+def test_the_chain_is_never_resumed_behind_the_servers_head(server: Server, tmp_path: Path) -> None:
+    for n in (1, 2, 3):
+        server.submit(f"report number {n}")
+        server.export(tmp_path / f"export-{n}.rzb")
+    command = ["--instance", str(server.instance), "export", "--resume-chain", f"1:{'00' * 32}"]
+    result = CliRunner().invoke(main, [*command, "--out", str(tmp_path / "behind.rzb")])
+    assert result.exit_code == 1, result.output
+    assert "raazdar: error: this server's chain is at bundle 3" in result.output
+    assert not (tmp_path / "behind.rzb").exists()
