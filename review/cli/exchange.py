@@ -59,6 +59,10 @@ def import_(c: Ctx, bundle: Path) -> None:
         click.echo(f"{PROG}: hint: {summary.unknown_receipts.hint()}", err=True)
     for late in summary.applied_after_all:
         click.echo(f"{PROG}: warning: {late.message()}", err=True)
+    for lost in summary.forgotten:
+        click.echo(f"{PROG}: warning: {lost.message()}", err=True)
+    if summary.forgotten:
+        click.echo(f"{PROG}: hint: {receipts.Forgotten.hint()}", err=True)
     if summary.keyring_behind is not None:
         click.echo(f"{PROG}: warning: {summary.keyring_behind.message()}", err=True)
     if summary.keyring_older is not None:

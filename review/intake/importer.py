@@ -105,6 +105,8 @@ class ImportSummary:
     sequence: int | None = None
     # Reply bundles taken back that its receipts show the server had applied.
     applied_after_all: list[receipts.AppliedAfterAll] = field(default_factory=list)
+    # Reply bundles the server had confirmed and no longer names: put back from a backup.
+    forgotten: list[receipts.Forgotten] = field(default_factory=list)
     # Items filed whose source's reply key is disputed: their sources get no reply.
     disputes: list[Dispute] = field(default_factory=list)
     # The keyring version the server says it seals to, when later than the one here.
@@ -367,10 +369,12 @@ def _file_all(
                 audit.require_current(u)
                 exports.record(u.conn, manifest, digest)
                 head.put(u.conn, u.key)  # the record is under the head's tag
+                summary.forgotten = receipts.forgotten(u.conn, manifest)
                 summary.applied_after_all = receipts.confirm(u.conn, manifest)
             return summary
         with transaction(u.conn):
             exports.record(u.conn, manifest, digest)
+            summary.forgotten = receipts.forgotten(u.conn, manifest)
             summary.applied_after_all = receipts.confirm(u.conn, manifest)
             disputed = {d.designation for d in summary.disputes}
             summary.new_reports = _record(u, manifest, filed, superseded, ahead, disputed)

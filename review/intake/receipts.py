@@ -16,6 +16,14 @@ workspace has no record of writing shows a later state of this workspace than
 the one on the disk: its database put back from an older copy (`unknown`),
 which no signature or tag inside it can tell. Each import says so.
 
+A reply bundle confirmed by one export bundle and missing from the receipts of a
+later one (by number) was forgotten by the server: put back from a backup made
+before it was applied (deploy/README.md, "Restore"). The reports it acknowledged
+are back on the server, unacknowledged, and its replies are gone from it. The
+import acknowledges those reports again in the next reply bundle, so the server
+deletes them again, and names the bundle (`forgotten`), whose replies
+`exchange take-back` sends again.
+
 Taking a bundle back keeps its row (`taken_back`, and the replies it `carried`);
 every later reply bundle voids it (`crypto.exchange.Void`) until one that did
 is confirmed (`reply_voids`): the server then refuses the voided bundle if it is
@@ -116,6 +124,69 @@ _ROLLED_BACK: Final = (
     " this repeats at each import), import and write nothing here: restore it from a copy"
     " you trust, have the disk examined, and tell the administrators and the oversight body"
 )
+
+
+@dataclass(frozen=True)
+class Forgotten:
+    """A reply bundle the server had confirmed and no longer names: put back from a backup."""
+
+    bundle_id: str
+    replies: int
+    acks: int
+    # The export bundle that had confirmed it, and the later one that does not.
+    confirmed_by: int
+    sequence: int
+
+    def message(self) -> str:
+        """Say what the server forgot, and what the next exchange does about it."""
+        return (
+            f"the server no longer confirms reply bundle {self.bundle_id}, which its bundle "
+            f"{self.confirmed_by} confirmed (bundle {self.sequence} does not): it was put back "
+            "from a backup, or its records undone; the "
+            f"{self.acks} report item(s) that bundle acknowledged are back on it, and the next"
+            f" `exchange export` acknowledges them again; its {self.replies} reply(ies) are gone"
+            f" from it: `exchange take-back {self.bundle_id}` and export to send them again"
+        )
+
+    @staticmethod
+    def hint() -> str:
+        """What to ask before sending the replies again."""
+        return _FORGOTTEN
+
+
+_FORGOTTEN: Final = (
+    "ask the administrators whether the server was restored; a reply its source had read and"
+    " deleted is back for whoever logs in with the codename if sent again, so send again only"
+    " what the source still needs"
+)
+
+
+def forgotten(conn: sqlite3.Connection, manifest: ExportManifest) -> list[Forgotten]:
+    """Re-queue the acks of reply bundles an earlier export confirmed and this one does not.
+
+    Inside the import's transaction. Only an export numbered after the one that
+    confirmed a bundle judges it: an older export imported late never named it.
+    A server that drops receipts on purpose gains nothing: the acks it makes the
+    workstation send again delete ciphertext the workspace already holds.
+    """
+    if manifest.receipts is None or manifest.chain is None:
+        return []
+    numbers = {s.bundle_id: s.sequence for s in exports.seen(conn).values()}
+    named = set(manifest.receipts)
+    rows = conn.execute(
+        "SELECT id, confirmed FROM reply_bundles WHERE confirmed IS NOT NULL"
+        " AND taken_back IS NULL ORDER BY rowid"
+    ).fetchall()
+    found = []
+    for bundle_id, confirmed in rows:
+        by = numbers.get(confirmed)
+        if bundle_id in named or by is None or by >= manifest.chain.sequence:
+            continue
+        acks = conn.execute("UPDATE items SET acked_in = NULL WHERE acked_in = ?", (bundle_id,))
+        conn.execute("UPDATE reply_bundles SET confirmed = NULL WHERE id = ?", (bundle_id,))
+        replies = _count(conn, "SELECT count(*) FROM replies WHERE exported_in = ?", bundle_id)
+        found.append(Forgotten(bundle_id, replies, acks.rowcount, by, manifest.chain.sequence))
+    return found
 
 
 def unknown(conn: sqlite3.Connection, manifest: ExportManifest) -> Unknown | None:

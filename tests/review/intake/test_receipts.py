@@ -6,11 +6,17 @@ import datetime as dt
 import io
 import json
 import shutil
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 import app.operations.exchange as server_exchange
+from app.cli import main
+from app.db import db_session
+from app.models import Item
 from crypto.exchange import ExportManifest, ReplyManifest
 from review import workspace as ws
 from review.intake import exports, receipts
@@ -162,3 +168,65 @@ def test_a_workspace_put_back_from_an_older_copy_is_named_by_the_receipts(
     ), f"a workspace put back from an older copy imported without a word: {result.output}"
     assert sent.bundle_id in result.output
     assert "put back from an older copy" in result.output
+
+
+def _server_backup(server: Server, into: Path) -> None:
+    """The server's database and envelopes (`raazdar backup` sweeps first; this one copies)."""
+    into.mkdir()
+    with (
+        closing(sqlite3.connect(server.paths.database)) as src,
+        closing(sqlite3.connect(into / "raazdar.db")) as dst,
+    ):
+        src.backup(dst)
+    shutil.copytree(server.paths.store, into / "store")
+
+
+def _server_restore(server: Server, backup: Path) -> None:
+    """Put the backup back over the live instance, as the deploy guide's restore does."""
+    with (
+        closing(sqlite3.connect(backup / "raazdar.db")) as src,
+        closing(sqlite3.connect(server.paths.database)) as dst,
+    ):
+        src.backup(dst)
+    shutil.copytree(backup / "store", server.paths.store, dirs_exist_ok=True)
+
+
+def test_a_server_put_back_from_a_backup_has_what_was_acknowledged_since_deleted_again(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    """The server is restored from last night's backup: the report the reviewers acknowledged
+    today is back on it, unacknowledged, and the reply bundle that did it is forgotten."""
+    server.submit("a report")
+    assert review(workspace, "import", str(server.export(tmp_path / "e1.rzb"))).exit_code == 0
+    _server_backup(server, tmp_path / "backup")
+    sent = _manifest(_reply_and_export(workspace, tmp_path, "r1"))
+    assert server.apply(tmp_path / "r1.rzr").deleted == 1
+    assert review(workspace, "import", str(server.export(tmp_path / "e2.rzb"))).exit_code == 0
+    _server_restore(server, tmp_path / "backup")
+    with server.app.app_context():
+        assert db_session().get(Item, sent.acks[0]) is not None  # back, unacknowledged
+
+    forked = review(workspace, "import", str(server.export(tmp_path / "forked.rzb")))
+    assert forked.exit_code == 1
+    resume = forked.output.split("--resume-chain ")[1].split()[0]
+    out = tmp_path / "resumed.rzb"
+    command = ["--instance", str(server.instance), "export", "--resume-chain", resume]
+    exported = CliRunner().invoke(main, [*command, "--out", str(out)])
+    assert exported.exit_code == 0, exported.output
+    result = review(workspace, "import", str(out))
+    assert result.exit_code == 0, result.output
+    again = review(workspace, "exchange", "export", "--out", str(tmp_path / "r2.rzr"))
+    assert again.exit_code == 0, (
+        "the next reply bundle acknowledges nothing: the report stays on the restored server "
+        + again.output
+    )
+    assert _manifest(tmp_path / "r2.rzr").acks == sent.acks
+    assert server.apply(tmp_path / "r2.rzr").deleted == 1
+    assert f"the server no longer confirms reply bundle {sent.bundle_id}" in result.output
+    assert "put back from a backup" in result.output
+    # Its reply, gone from the server, goes again once the bundle is taken back.
+    assert review(workspace, "exchange", "take-back", sent.bundle_id).exit_code == 0
+    review(workspace, "exchange", "export", "--out", str(tmp_path / "r3.rzr"))
+    resent = _manifest(tmp_path / "r3.rzr")
+    assert [r.id for r in resent.replies] == [r.id for r in sent.replies]
+    assert server.apply(tmp_path / "r3.rzr").replies == 1
