@@ -10,7 +10,7 @@ and prints a crash without its local variables.
 
 A reviewer may be led away from an unlocked workstation: the app locks (ends,
 and with it the process holding the keys) after IDLE_LOCK_SECONDS without a key
-or a click, and at once on ctrl+l.
+or a click (counting the time a suspended machine slept), and at once on ctrl+l.
 """
 
 from __future__ import annotations
@@ -55,6 +55,14 @@ def refuse_recording() -> None:
         )
 
 
+def _now() -> float:
+    """Seconds on a clock that counts the time the machine slept (CLOCK_MONOTONIC does not).
+
+    A lid shut on the open UI, then opened by someone else, locks it at the first look.
+    """
+    return time.clock_gettime(time.CLOCK_BOOTTIME)
+
+
 class ReviewApp(App[None]):
     """Read, triage and answer reports in a terminal, as one unlocked reviewer."""
 
@@ -83,7 +91,7 @@ class ReviewApp(App[None]):
         self.sub_title = f"as {unlocked.reviewer}"
         self._index: SearchIndex | None = None
         self.idle_lock = IDLE_LOCK_SECONDS if idle_lock is None else idle_lock
-        self._last_input = time.monotonic()
+        self._last_input = _now()
         # Why the UI locked (None: it was quit, or is running).
         self.locked: str | None = None
 
@@ -94,12 +102,12 @@ class ReviewApp(App[None]):
     async def on_event(self, event: events.Event) -> None:
         """Note the reviewer's last key or click before the event goes on."""
         if isinstance(event, _ACTIVITY):
-            self._last_input = time.monotonic()
+            self._last_input = _now()
         await super().on_event(event)
 
     def _lock_when_idle(self) -> None:
         """Lock once nobody has touched the UI for the idle period."""
-        if time.monotonic() - self._last_input >= self.idle_lock:
+        if _now() - self._last_input >= self.idle_lock:
             self.lock(f"idle for {self.idle_lock / 60:g} minute(s)")
 
     def action_lock(self) -> None:

@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import json
 import os
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -1012,17 +1013,36 @@ def test_the_reply_composer_warns_before_sealing_when_another_source_holds_the_r
 
 
 class _Clock:
-    """The UI's clock, moved by the test: minutes pass without the test waiting them."""
+    """The UI's clocks, moved by the test: minutes pass without the test waiting them.
+
+    `awake` is what CLOCK_MONOTONIC counts, `now` what CLOCK_BOOTTIME counts: the time
+    a suspended machine slept is in the second only.
+    """
+
+    CLOCK_BOOTTIME = time.CLOCK_BOOTTIME
 
     def __init__(self) -> None:
-        self.now = 1000.0
+        self.now = self.awake = 1000.0
 
     def monotonic(self) -> float:
+        return self.awake
+
+    def clock_gettime(self, clock: int) -> float:
+        assert clock == time.CLOCK_BOOTTIME
         return self.now
+
+    def passes(self, seconds: float, *, asleep: bool = False) -> None:
+        self.now += seconds
+        self.awake += 0 if asleep else seconds
 
 
 def _left_unattended(
-    u: ws.Unlocked, keys: tuple[str, ...], clock: _Clock | None = None, idle: float = 0.0
+    u: ws.Unlocked,
+    keys: tuple[str, ...],
+    clock: _Clock | None = None,
+    idle: float = 0.0,
+    *,
+    asleep: bool = False,
 ) -> tuple[ReviewApp, bool]:
     """Open report 1, press `keys`, let `idle` seconds pass untouched: is the report still shown?"""
 
@@ -1033,7 +1053,7 @@ def _left_unattended(
             await open_report(pilot, 1)
             await pilot.press(*keys)
             if clock is not None:
-                clock.now += idle
+                clock.passes(idle, asleep=asleep)
                 await asyncio.sleep(0.5)  # two of the UI's looks at its clock
             await pilot.pause()
             shown = app.is_running and isinstance(app.screen, ReportScreen)
@@ -1056,6 +1076,18 @@ def test_the_ui_left_alone_locks_itself(
     app, shown = _left_unattended(filed, (), clock, 1.0)
     assert not shown, "the UI left alone for its idle limit still shows report 1"
     assert app.locked == "idle for 0.0166667 minute(s)"
+
+
+def test_a_ui_left_open_on_a_machine_put_to_sleep_locks_when_it_wakes(
+    filed: ws.Unlocked, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The lid is shut on the open UI; whoever opens it an hour later finds it as it was.
+    clock = _Clock()
+    monkeypatch.setattr("review.tui.app.time", clock, raising=False)
+    monkeypatch.setattr("review.tui.app.IDLE_LOCK_SECONDS", 1.0, raising=False)
+    app, shown = _left_unattended(filed, (), clock, 3600, asleep=True)
+    assert not shown, "the UI on a machine woken after an hour asleep still shows report 1"
+    assert app.locked is not None
 
 
 def test_the_lock_key_closes_the_ui_at_once(filed: ws.Unlocked) -> None:
