@@ -77,6 +77,12 @@ class SamePassword(AccountError):
     """The new password is the current one; nothing changed."""
 
 
+class WrongCode(AccountError):
+    """The code given with a change was wrong, or spent; counted as at a login; nothing changed."""
+
+    status = 403
+
+
 class PasswordRefused(AccountError):
     """A new password breaks the rules on passwords (`crypto.hash_password`); nothing changed."""
 
@@ -296,8 +302,12 @@ def reset_totp(
     return password
 
 
-def change_own_password(session: Session, account: StaffAccount, current: str, new: str) -> None:
-    """Change `account`'s password after checking its current one, ending all its sessions.
+def change_own_password(
+    session: Session, account: StaffAccount, current: str, new: str, code: str
+) -> None:
+    """Change `account`'s password after checking its current one and a fresh code.
+
+    Every session of the account ends.
 
     The caller starts a fresh session for the device that asked; every other
     device is logged out. A wrong current password changes nothing and is not
@@ -307,7 +317,9 @@ def change_own_password(session: Session, account: StaffAccount, current: str, n
     The new password is written only over the epoch the check was made in: a
     reset or removal that lands meanwhile stands (`AccountChanged`), since the
     account's owner, told it is coming, would otherwise put their own password
-    back over it and keep the session begun with it.
+    back over it and keep the session begun with it. The code is spent, and a
+    wrong one counted as at a login (`WrongCode`): without it, whoever had seen
+    the password typed, at a laptop left logged in, shut its owner out.
     """
     epoch = account.epoch
     runshare.exchange(session)
@@ -322,6 +334,10 @@ def change_own_password(session: Session, account: StaffAccount, current: str, n
         encoded = _pooled(lambda: hash_password(new))
     except CryptoError as exc:
         raise PasswordRefused(str(exc)) from exc
+    secret = _open(account.totp_secret)
+    if secret is None or not _use_code(session, account, secret, code):
+        _refuse(session, bucket, account)
+        raise WrongCode("the code is not right, or was used already")
     changed = session.execute(
         update(StaffAccount)
         .where(StaffAccount.id == account.id, StaffAccount.epoch == epoch)

@@ -37,7 +37,7 @@ class LoginForm(FlaskForm):
 
 
 class ChangePasswordForm(FlaskForm):
-    """The current password, and the new one typed twice."""
+    """The current password, the new one typed twice, and a fresh code from the phone."""
 
     current = PasswordField(
         _l("Current password"),
@@ -57,6 +57,12 @@ class ChangePasswordForm(FlaskForm):
             DataRequired(_l("Type the new password a second time.")),
             EqualTo("new", message=_l("The two new passwords differ.")),
         ],
+    )
+    # The password alone, seen typed, and a laptop left logged in must not change it.
+    code = StringField(
+        _l("Code from your authenticator app"),
+        filters=[_digits_only],
+        validators=[DataRequired(_l("Enter the six-digit code the app shows.")), _CODE_SHAPE],
     )
 
 

@@ -44,6 +44,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 # Where a login may send the browser on: a staff page of this site, nothing else.
 _NEXT: Final = re.compile(r"/staff/[A-Za-z0-9/_.-]*")
 _SHORT: Final = _l("A password has %(min)d to %(max)d characters. Nothing changed.")
+_SPENT: Final = _l(
+    "That code is wrong, or was used already: wait for the next one. Nothing changed."
+)
 
 
 def accepts_bundle(view: F) -> F:
@@ -187,7 +190,11 @@ def change_password() -> ResponseReturnValue:
         confirmed = auth.authenticated_at()
         try:
             staff_service.change_own_password(
-                db_session(), account, form.current.data or "", form.new.data or ""
+                db_session(),
+                account,
+                form.current.data or "",
+                form.new.data or "",
+                form.code.data or "",
             )
         except ThrottledError as exc:
             return _password_page(form, throttled=throttled(exc)), 429
@@ -195,6 +202,9 @@ def change_password() -> ResponseReturnValue:
             if auth.wrong_password(account):
                 return session_ended()
             form.current.errors = [_("Your current password is not right. Nothing changed.")]
+            return _password_page(form), 403
+        except staff_service.WrongCode:
+            form.code.errors = [str(_SPENT)]
             return _password_page(form), 403
         except staff_service.SamePassword:
             form.new.errors = [_("The new password is your current one: choose another.")]

@@ -52,6 +52,16 @@ def seal_totp_secret(app: Flask, secret: str) -> str:
     return key.seal(secret.encode("ascii"), TOKEN_CONTEXT_TOTP)
 
 
+def known_user(app: Flask, username: str, password: str = PASSWORD) -> StaffUser:
+    """An enrolled account as its owner knows it: its secret opened as the server opens it."""
+    key = TokenKey(app.config["SECRET_KEY"][:32]).derive(PERSON_TOTP_KEY)
+    with db_session(app) as session:
+        account = staff_service.get_account(session, username)
+        assert account.totp_secret is not None
+        secret = key.open(account.totp_secret, TOKEN_CONTEXT_TOTP).decode("ascii")
+        return StaffUser(account.id, account.username, password, secret, account.role)
+
+
 def make_staff(
     app: Flask,
     username: str = "alice",
@@ -98,6 +108,20 @@ def fresh_code(app: Flask, user: StaffUser, secret: str | None = None) -> str:
         if step > last:
             return totp.generate_otp(step)
     raise AssertionError("no fresh code left in this time step: log in less often")
+
+
+def next_code(app: Flask, user: StaffUser) -> str:
+    """A valid code as the next time step brings it, without waiting for the step.
+
+    The account's last spent step is forgotten, as 30 seconds later it would no
+    longer bar the code of now; use it only where the codes of now are all spent.
+    """
+    with db_session(app) as session:
+        account = session.get(StaffAccount, user.id)
+        assert account is not None
+        account.totp_spent = 0
+        session.commit()
+    return pyotp.TOTP(user.secret).now()
 
 
 def login_token(client: FlaskClient) -> str:

@@ -129,7 +129,9 @@ def _own_change(app: Flask, how: str, user: StaffUser) -> Callable[[Any], None]:
                 session, account, sealed, pyotp.TOTP(secret).now()
             )
         elif how == "change":
-            staff_service.change_own_password(session, account, PASSWORD, "a new passphrase")
+            staff_service.change_own_password(
+                session, account, PASSWORD, "a new passphrase", pyotp.TOTP(user.secret).now()
+            )
         else:
             staff_service.reset_password(session, "bilal", account, "a passphrase of bilal's")
 

@@ -497,6 +497,7 @@ def test_staff_pages_are_styled_in_both_languages(
         page.fill("#current", "not my password at all")
         page.fill("#new", "a long new passphrase of words")
         page.fill("#repeated", "a long new passphrase of words")
+        page.fill("#code", "123456")
         with page.expect_navigation():
             page.click("form[action$='/account/password'] button[type=submit]")
         assert page.locator("p.error").count() == 1

@@ -21,8 +21,10 @@ from tests.app.staff_support import (
     PASSWORD,
     StaffUser,
     fresh_code,
+    known_user,
     login,
     make_staff,
+    next_code,
     page_token,
     staff_client,
     submit_login,
@@ -34,8 +36,15 @@ NEW = "seven unrelated words make a long passphrase"
 
 
 def change(
-    client: FlaskClient, current: str, new: str = NEW, repeated: str | None = None
+    client: FlaskClient,
+    current: str,
+    new: str = NEW,
+    repeated: str | None = None,
+    code: str | None = None,
 ) -> TestResponse:
+    """Send the form, with a code from the phone of alice's (the account these tests use)."""
+    if code is None:
+        code = next_code(client.application, known_user(client.application, "alice"))
     return client.post(
         PATH,
         data={
@@ -43,6 +52,7 @@ def change(
             "current": current,
             "new": new,
             "repeated": new if repeated is None else repeated,
+            "code": code,
         },
     )
 
@@ -329,3 +339,26 @@ def test_logging_out_every_other_device_ends_their_sessions_and_keeps_this_one(
     assert not logged_in(lost), "the other device is still logged in"
     assert logged_in(here)
     assert audit_trail(app)[-1] == ("alice", "staff-sessions-ended", {"username": "alice"})
+
+
+def test_a_password_and_a_session_without_the_phone_change_nothing(
+    app: Flask, alice: StaffUser, two_devices: tuple[FlaskClient, FlaskClient]
+) -> None:
+    """Whoever saw Alice type her password sits at her laptop left logged in, without her
+    phone: the new password they chose ended her every other session and shut her out."""
+    laptop, other = two_devices
+    before = stored(app, alice)
+    for code in ("", "000000"):
+        taken = laptop.post(
+            PATH,
+            data={
+                "csrf_token": page_token(laptop, PATH, PATH),
+                "current": PASSWORD,
+                "new": NEW,
+                "repeated": NEW,
+                "code": code,
+            },
+        )
+        assert taken.status_code in (400, 403), f"changed with no code from the phone ({code!r})"
+        assert stored(app, alice) == before, "the password changed without a code"
+    assert logged_in(other)

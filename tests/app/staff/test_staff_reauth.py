@@ -138,12 +138,11 @@ def _id(app: Flask, username: str) -> str:
 def test_a_password_change_confirms_no_admin_change(
     app: Flask, idle_admin: Staff, root: StaffUser
 ) -> None:
-    """Whoever holds the session and saw the password changes it (no code asked), and its
-    fresh session counted as a login's: every admin change went through with no code."""
+    """Whoever holds the session and saw the password changes it, and its fresh session
+    counted as a login's: every admin change went through with no code."""
     new = "seven unrelated words for the new passphrase"
-    changed = idle_admin.post(
-        "/staff/account/password", {"current": root.password, "new": new, "repeated": new}
-    )
+    typed = {"current": root.password, "new": new, "repeated": new, "code": fresh_code(app, root)}
+    changed = idle_admin.post("/staff/account/password", typed)
     assert changed.status_code == 303
     response = idle_admin.post("/staff/admin/accounts/new", {"username": "deputy", "role": "admin"})
     assert response.status_code == 401, "a password change stood in for the code"
