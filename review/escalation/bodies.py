@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import unicodedata
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -112,10 +113,20 @@ def add_body(
         raise InvalidValue(f"a body named {name!r} is already registered")
     if any(b.encryption_key == encryption_key for b in existing):
         raise InvalidValue("a body with this key is (or was) registered")
-    if any(b.name.casefold() == name.casefold() for b in existing):
-        # One alone retired the real body and gave its name to a key of her own: colleagues
-        # escalating to the name they know sealed their packets to her.
-        u.require_second_admin("give a retired body's name to a new key")
+    # A name read as another's is that name to whoever reads it: "NCHR" in Cyrillic
+    # letters, "N.C.H.R.", an Arabic yeh for the Urdu one.
+    like = skeleton(name)
+    for b in existing:
+        if b.retired is None and skeleton(b.name) == like:
+            raise InvalidValue(
+                f"{name!r} looks like the name of the body {b.name!r}: reviewers could not"
+                " tell them apart",
+                hint="choose a name no registered body's resembles (`bodies list`)",
+            )
+    if any(skeleton(b.name) == like for b in existing):
+        # One alone retired the real body and gave its name (or one read as it) to a key of
+        # her own: colleagues escalating to the name they know sealed their packets to her.
+        u.require_second_admin("give a retired body's name (or one like it) to a new key")
     with transaction(u.conn) as conn:
         body_id = int(conn.execute("SELECT coalesce(max(id), 0) + 1 FROM bodies").fetchone()[0])
         body = Body(
@@ -182,6 +193,47 @@ def get_body(u: Unlocked, body_id: int) -> Body:
     if row is None:
         raise NotFound(f"no escalation body {body_id}")
     return Body.decode(body_id, u.key.open_record(row[0], body_context(body_id)))
+
+
+# Letters read as Latin ones, by case (Greek capital nu is an N, its small letter a v).
+_AS_LATIN = str.maketrans(
+    "АВЕКМНОРСТУХЅІЈаеорсухѕіјһԁԛԝӏкΑΒΕΖΗΙΚΜΝΟΡΤΥΧαορικνυ",
+    "ABEKMHOPCTYXSIJaeopcyxsijhdqwlkABEZHIKMNOPTYXaopikvu",
+)
+# After case folding: digits and strokes read as letters, the Arabic forms of the letters
+# Urdu writes its own way, and the stretching stroke (tatweel), which is no letter.
+_READ_AS = str.maketrans(
+    {
+        "0": "o",
+        "1": "l",
+        "i": "l",
+        "|": "l",
+        "\u064a": "\u06cc",  # Arabic yeh: Urdu's farsi yeh
+        "\u0649": "\u06cc",  # alef maksura
+        "\u0643": "\u06a9",  # Arabic kaf: Urdu's keheh
+        "\u0647": "\u06c1",  # Arabic heh: Urdu's heh goal
+        "\u0629": "\u06c1",  # teh marbuta
+        "\u06c3": "\u06c1",  # teh marbuta goal
+        "\u0623": "\u0627",  # alefs with hamza or madda: alef
+        "\u0625": "\u0627",
+        "\u0622": "\u0627",
+        "\u0671": "\u0627",
+        "\u0640": None,
+    }
+)
+
+
+def skeleton(name: str) -> str:
+    """What a reader takes a name for: its letters and digits, each look-alike made one."""
+    text = unicodedata.normalize("NFKC", name).translate(_AS_LATIN).casefold()
+    kept = []
+    for char in unicodedata.normalize("NFKD", text):
+        kind = unicodedata.category(char)[0]
+        if kind == "N":  # Urdu's and Arabic's digits as the ASCII ones
+            kept.append(str(unicodedata.digit(char, char)))
+        elif kind == "L" or char == "|":
+            kept.append(char)
+    return "".join(kept).translate(_READ_AS).replace("rn", "m").replace("vv", "w")
 
 
 def _line(value: str, what: str, limit: int) -> str:

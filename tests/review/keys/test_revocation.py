@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
 from click.testing import Result
 
 from crypto import KeyFile, PrivateKey
@@ -344,3 +345,60 @@ def test_one_administrator_alone_cannot_give_a_retired_bodys_name_to_her_own_key
     assert "one administrator alone may not give a retired body's name" in taken.output
     ok(_grant(c, "bob", 1, 3))
     ok(add(hers, "--second-admin", str(tmp_path / "bob.key"), answers=f"{ALICE}\n{BOB}\n"))
+
+
+NAB_URDU = (
+    "\u0642\u0648\u0645\u06cc \u0627\u062d\u062a\u0633\u0627\u0628 \u0628\u06cc\u0648\u0631\u0648"
+)
+# Names a reviewer reads as "NCHR" (or as the NAB's Urdu name): Cyrillic and Greek letters,
+# full-width ones, dots, spaces, Arabic letters where Urdu has its own, a digit for a letter.
+LOOKALIKES = [
+    ("NCHR", "N\u0421HR"),
+    ("NCHR", "\u039dCHR"),
+    ("NCHR", "\uff2e\uff23\uff28\uff32"),
+    ("NCHR", "N.C.H.R."),
+    ("NCHR", "N C H R"),
+    ("NAB Lahore", "NAB Lah0re"),
+    # قومی احتساب بیورو, with the Arabic yeh (U+064A) for Urdu's (U+06CC).
+    (NAB_URDU, NAB_URDU.replace("\u06cc", "\u064a")),
+]  # fmt: skip
+
+
+def _add_named(
+    c: Ceremony, name: str, key: str, *extra: str, answers: str = f"{ALICE}\n"
+) -> Result:
+    return run("--as", "alice", "bodies", "add", "--name", name, "--jurisdiction", "PK",
+               "--contact", "by hand", "--encryption-key", key, *extra, answers=answers,
+               workspace=c.workspace)  # fmt: skip
+
+
+@pytest.mark.parametrize(("real", "lookalike"), LOOKALIKES)
+def test_one_administrator_alone_cannot_give_a_name_like_a_retired_bodys_to_her_key(
+    ceremony: Ceremony, tmp_path: Path, real: str, lookalike: str
+) -> None:
+    """Alice retires the body colleagues escalate to and registers, alone, a key of hers
+    under a name that reads as its name: their packets to it were sealed to her."""
+    c = ceremony
+    _bring_in_bob(c, tmp_path)
+    ok(_add_named(c, real, PrivateKey.generate().public_key.to_text()))
+    ok(run("--as", "alice", "bodies", "retire", "1", answers=f"{ALICE}\n", workspace=c.workspace))
+    hers = PrivateKey.generate().public_key.to_text()
+    taken = _add_named(c, lookalike, hers)
+    assert taken.exit_code == 1, f"one administrator registered {lookalike!r}: {taken.output}"
+    assert "one administrator alone may not" in taken.output
+    ok(_grant(c, "bob", 1, 3))
+    ok(_add_named(c, lookalike, hers, "--second-admin", str(tmp_path / "bob.key"),
+                  answers=f"{ALICE}\n{BOB}\n"))  # fmt: skip
+
+
+@pytest.mark.parametrize(("real", "lookalike"), LOOKALIKES[:2])
+def test_no_body_is_added_beside_one_in_use_under_a_name_like_its_own(
+    ceremony: Ceremony, real: str, lookalike: str
+) -> None:
+    """Beside the NCHR in use, Alice adds her key as "NCHR" in Cyrillic letters: a list, or
+    a reviewer choosing by what they read, cannot tell which is the commission."""
+    c = ceremony
+    ok(_add_named(c, real, PrivateKey.generate().public_key.to_text()))
+    taken = _add_named(c, lookalike, PrivateKey.generate().public_key.to_text())
+    assert taken.exit_code == 1, f"a body {lookalike!r} was added beside {real!r}"
+    assert "looks like" in taken.output
