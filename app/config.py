@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from app import environment
 from app.db import make_engine
-from app.errors import ConfigError, PasswordInEnvironment
+from app.errors import ConfigError, KeyringUnavailable, PasswordInEnvironment
 from app.instance import InstancePaths, load_config, url_has_password
 from app.keyring import load_keyring
 from app.models import today
@@ -212,6 +212,8 @@ def _installed_keyring(url: str) -> int | None:
             return newest_keyring(session)
     except SQLAlchemyError:
         return None
+    except KeyringUnavailable as exc:  # the chain is broken: no record to trust
+        raise ConfigError(f"no valid keyring: {exc}") from exc
     finally:
         engine.dispose()
 

@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from app.errors import KeyringUnavailable
 from app.models import AuditEntry, AuditHead, today
 from crypto import GENESIS, chain_link
 from crypto.exchange import AuditProof
@@ -91,8 +92,9 @@ def newest_keyring(session: Session) -> int | None:
 
     The keyring's files can be rolled back with the timestamp beside them; this
     entry can go only with every entry after it, which the next export shows the
-    workstation (PROTOCOL §13.5).
+    workstation (PROTOCOL §13.5), and never alone: the chain is checked first.
     """
+    _whole(session)
     query = (
         select(AuditEntry.detail)
         .where(AuditEntry.action == KEYRING_INSTALLED)
@@ -108,8 +110,10 @@ def superseded_subkeys(session: Session) -> frozenset[bytes]:
     """The ids of every subkey a re-keyed list replaced: never sealed to again.
 
     The record beside the lists goes with them; these entries only with every
-    entry after them, which the next export shows the workstation.
+    entry after them, which the next export shows the workstation, and never
+    alone: the chain is checked first.
     """
+    _whole(session)
     query = select(AuditEntry.detail).where(AuditEntry.action == SUBKEYS_INSTALLED)
     found: set[bytes] = set()
     for detail in session.execute(query).scalars():
@@ -158,6 +162,22 @@ def verify(session: Session) -> ChainCheck:
     if head is None or head.seq != count or head.link != link:
         return ChainCheck(count, "the newest entries were removed (the head does not match)")
     return ChainCheck(count)
+
+
+def _whole(session: Session) -> None:
+    """Refuse (`KeyringUnavailable`) to answer from a log whose chain is not whole.
+
+    What the log records installed guards against a rollback of the files beside
+    it: one entry taken out (or its action renamed), the chain left unmended,
+    undid that guard until something walked the chain.
+    """
+    check = verify(session)
+    if not check.ok:
+        raise KeyringUnavailable(
+            f"the audit log's hash chain is broken ({check.problem}): what it records"
+            " installed (keyrings, replaced subkeys) cannot be told, so nothing is sealed;"
+            " restore the database from a backup (`raazdar doctor` checks the chain)"
+        )
 
 
 def proof(session: Session, since: int) -> AuditProof:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from flask import Flask
+from sqlalchemy import select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from app import create_app
@@ -18,7 +19,7 @@ from app.demo import DEMO_PASSPHRASE
 from app.errors import ConfigError, KeyringUnavailable
 from app.instance import InstancePaths
 from app.keyring import manifest_path, timestamp_path
-from app.models import today
+from app.models import AuditEntry, today
 from app.operations.doctor import Status, diagnose
 from app.services import audit
 from app.services.context import services
@@ -27,6 +28,7 @@ from tests.app.support import (
     Visitor,
     assert_clean_page,
     assert_nothing_stored,
+    db_session,
     install_successor,
 )
 
@@ -154,3 +156,34 @@ def test_a_moment_the_audit_log_cannot_be_read_locks_nobody_out(
         busy = visitor.send(visitor.start(), "the SHO")
         assert (busy.status_code, busy.headers.get("Retry-After")) == (503, "60")
     assert visitor.send(visitor.start(), "the SHO").status_code == 303
+
+
+@pytest.mark.parametrize("how", ["deleted", "renamed"])
+def test_a_keyring_rolled_back_with_its_audit_entry_taken_out_takes_nothing(
+    app: Flask, instance: Path, visitor: Visitor, how: str
+) -> None:
+    """Whoever can write the instance directory and the database removes keyring v2, its
+    timestamp, and only the `keyring-installed` entry (or renames its action), leaving the
+    chain unmended: until `audit verify`, the staff audit page or the next export looked,
+    browser reports were sealed to v1's reviewers again."""
+    _install_v2(instance)
+    assert json.loads(visitor.get("/keys.json"))["in_force"] == 2
+    paths = InstancePaths(instance)
+    manifest_path(paths, 2).unlink()
+    timestamp_path(paths).unlink(missing_ok=True)
+    with db_session(app) as session:
+        entry = session.execute(
+            select(AuditEntry).where(AuditEntry.action == audit.KEYRING_INSTALLED)
+        ).scalar_one()
+        if how == "deleted":
+            session.delete(entry)
+        else:
+            entry.action = "keyring-shown"
+        session.commit()
+
+    response = visitor.send(visitor.start(), "the SHO")
+    assert response.status_code == 503, "a browser report was sealed to the rolled-back keyring"
+    assert_clean_page(response, "the SHO")
+    assert_nothing_stored(app, instance)
+    shown = CliRunner().invoke(main, ["--instance", str(instance), "keyring", "show"])
+    assert "audit log" in shown.output, shown.output
