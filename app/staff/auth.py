@@ -18,6 +18,8 @@ their choosing, for any account not enrolled yet, and log in with no password.
 from __future__ import annotations
 
 import functools
+import hmac
+import secrets
 import time
 from collections.abc import Callable
 from typing import Any, Final, TypeVar
@@ -33,6 +35,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 SESSION_KEY: Final = "staff"
 PENDING_KEY: Final = "staff_enrolment"
+# Where the cookie keeps the word its login row holds as "fresh" (`keep_fresh`).
+FRESH_KEY: Final = "staff_fresh"
 # Long enough to install an authenticator app and scan a code; short enough that
 # a password typed on a shared machine does not stay useful.
 ENROLMENT_SECONDS: Final = 10 * 60
@@ -47,13 +51,15 @@ def begin(account: StaffAccount, *, authenticated: int | None = None) -> None:
     given = int(time.time()) if authenticated is None else authenticated
     end()
     config = current_app.config
+    fresh = _word()
     sessions.start_login(
         db_session(),
-        {SESSION_KEY: {"id": account.id, "epoch": account.epoch, "auth": given}},
+        {SESSION_KEY: {"id": account.id, "epoch": account.epoch, "auth": given, "fresh": fresh}},
         lifetime=int(config["STAFF_SESSION_MAX_SECONDS"]),
         idle=int(config["SESSION_IDLE_SECONDS"]),
         staff_id=account.id,
     )
+    session[FRESH_KEY] = fresh
     g.pop("staff_account", None)
 
 
@@ -133,15 +139,71 @@ def authenticated_at() -> int:
 
 
 def recently_authenticated() -> bool:
-    """Say whether this session's password and code were given within STAFF_REAUTH_SECONDS."""
+    """Say whether this browser gave its session's password and code within STAFF_REAUTH_SECONDS.
+
+    This browser: its cookie holds the word the row holds as "fresh" (`keep_fresh`).
+    """
     age = time.time() - authenticated_at()
-    return 0 <= age < int(current_app.config["STAFF_REAUTH_SECONDS"])
+    return 0 <= age < int(current_app.config["STAFF_REAUTH_SECONDS"]) and _fresh_held()
 
 
 def mark_authenticated() -> bool:
     """Note in this session's row that its password and code were given again just now."""
-    given = int(time.time())
-    return sessions.regrant(db_session(), lambda grants: _staff_change(grants, auth=given))
+    given, fresh = int(time.time()), _word()
+    done = sessions.regrant(
+        db_session(), lambda grants: _staff_change(grants, auth=given, fresh=fresh)
+    )
+    if done:
+        session[FRESH_KEY] = fresh
+    return done
+
+
+def keep_fresh() -> None:
+    """Give this browser a new word for its session's confirmation, or end the confirmation.
+
+    The password and code given lately (at the login, or on the confirmation page)
+    let admin changes through for STAFF_REAUTH_SECONDS: for whoever held a copy
+    of the cookie too, since the server may not tell browsers apart by address
+    or user agent. So while it holds, the row and the cookie share a word, new
+    at every staff page: a copy has the word only until its browser's next page.
+    A word that is not the row's (a copy used, or the browser's own copy used
+    elsewhere) ends the confirmation for every copy: the next change asks the
+    password and a code again, which only the account's owner has.
+    """
+    grants = sessions.current_login(db_session())
+    data = grants.get(SESSION_KEY) if grants is not None else None
+    if not isinstance(data, dict) or not isinstance(data.get("fresh"), str):
+        return
+    if not 0 <= time.time() - authenticated_at() < int(current_app.config["STAFF_REAUTH_SECONDS"]):
+        return
+    held, fresh = session.get(FRESH_KEY), _word()
+    kept: list[bool] = []
+
+    def turn(grants: dict[str, Any]) -> dict[str, Any]:
+        stored = grants.get(SESSION_KEY)
+        word = stored.get("fresh") if isinstance(stored, dict) else None
+        kept.append(_same(word, held))
+        return _staff_change(grants, fresh=fresh if kept[-1] else None)
+
+    if sessions.regrant(db_session(), turn) and kept[-1]:
+        session[FRESH_KEY] = fresh
+    else:
+        session.pop(FRESH_KEY, None)
+
+
+def _fresh_held() -> bool:
+    grants = sessions.current_login(db_session())
+    data = grants.get(SESSION_KEY) if grants is not None else None
+    word = data.get("fresh") if isinstance(data, dict) else None
+    return _same(word, session.get(FRESH_KEY))
+
+
+def _same(word: object, held: object) -> bool:
+    return isinstance(word, str) and isinstance(held, str) and hmac.compare_digest(word, held)
+
+
+def _word() -> str:
+    return secrets.token_urlsafe(16)
 
 
 def _staff_change(grants: dict[str, Any], **values: object) -> dict[str, Any]:
@@ -206,6 +268,7 @@ def staff_required(view: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if current_staff() is None:
             return redirect(url_for("staff.login", next=_return_to()))
+        keep_fresh()
         return view(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
@@ -222,6 +285,7 @@ def admin_required(view: F) -> F:
             return redirect(url_for("staff.login", next=_return_to()))
         if account.role != "admin":
             abort(403)
+        keep_fresh()
         # Named here: the confirmation page's module builds on this one (`app.staff` loads it
         # with the blueprint, so no request imports it).
         from app.staff import reauth

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import secrets
 import threading
 import time
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from werkzeug.test import TestResponse
 from app.models import AuditEntry, StaffAccount
 from app.services import staff as staff_service
 from app.settings import RESOURCES_EN, get_setting, taxonomy
+from app.staff.auth import FRESH_KEY
 from crypto import hash_password, verify_password
 from tests.app.staff_support import staff_client, submit_login
 from tests.app.support import Visitor, audit_trail, db_session, form, forms, plant_login
@@ -73,8 +75,11 @@ class Staff:
         row = account(self.app, account_id)
         assert row is not None
         given = int(time.time()) - authenticated_ago
-        grants = {"staff": {"id": row.id, "epoch": row.epoch, "auth": given}}
+        fresh = secrets.token_urlsafe(16)
+        grants = {"staff": {"id": row.id, "epoch": row.epoch, "auth": given, "fresh": fresh}}
         plant_login(self.app, self.client, grants, staff_id=row.id)
+        with self.client.session_transaction() as browser:
+            browser[FRESH_KEY] = fresh
         self.account_id = account_id
         return self
 

@@ -23,7 +23,7 @@ from tests.app.staff.test_staff_admin import (
     audit_count,
     staff_browser,
 )
-from tests.app.staff_support import StaffUser, fresh_code, make_staff
+from tests.app.staff_support import StaffUser, fresh_code, login, make_staff
 from tests.app.support import db_session, form, login_grants
 
 # Past STAFF_REAUTH_SECONDS: a session left open on a desk since the morning.
@@ -185,3 +185,51 @@ def test_a_page_loaded_meanwhile_undoes_nothing_the_session_row_was_given(
     grants = login_grants(app, idle_admin.client)
     assert grants is not None
     assert grants["staff"].get("wrong") == 3, "a page load undid a wrong password counted"
+
+
+def _copy_cookie(app: Flask, source: Staff) -> Staff:
+    """Another browser holding a copy of `source`'s cookie as it stands now."""
+    cookie = source.client.get_cookie("rz")
+    assert cookie is not None
+    thief = staff_browser(app)
+    thief.client.set_cookie("rz", cookie.value)
+    return thief
+
+
+def test_a_cookie_copied_at_the_login_makes_no_admin_change(app: Flask, root: StaffUser) -> None:
+    """The cookie a real login set is copied (malware, a backup of the browser profile, a
+    look over the network's end): the login's code counted as a confirmation for ten
+    minutes, for the copy too, which made an administrator of its own."""
+    owner = staff_browser(app)
+    login(owner.client, app, root)
+    thief = _copy_cookie(app, owner)
+    assert owner.client.get("/staff/").status_code == 200  # the login's redirect, followed
+
+    taken = thief.post("/staff/admin/accounts/new", {"username": "deputy", "role": "admin"})
+    assert taken.status_code == 401, "a copied cookie used the login's confirmation"
+    assert CONFIRM in thief.text(taken)
+    assert _role(app, "deputy") is None
+
+
+def test_a_copy_used_first_costs_both_the_confirmation(app: Flask, root: StaffUser) -> None:
+    """Whoever uses a copy before its owner's next page gets no more than one change: the
+    owner's next request finds the session used elsewhere, and neither goes on unconfirmed."""
+    owner = staff_browser(app)
+    login(owner.client, app, root)
+    thief = _copy_cookie(app, owner)
+    thief.post("/staff/admin/accounts/new", {"username": "first", "role": "staff"})
+    for browser, name in ((owner, "second"), (thief, "third")):
+        asked = browser.post("/staff/admin/accounts/new", {"username": name, "role": "admin"})
+        assert asked.status_code == 401, f"{name}: the session went on unconfirmed"
+        assert _role(app, name) is None
+
+
+def test_the_login_still_confirms_its_own_browsers_next_changes(
+    app: Flask, root: StaffUser
+) -> None:
+    owner = staff_browser(app)
+    login(owner.client, app, root)
+    for name in ("deputy", "clerk"):
+        done = owner.post("/staff/admin/accounts/new", {"username": name, "role": "staff"})
+        assert done.status_code == 200, f"{name}: {done.status_code}"
+        assert _role(app, name) == "staff"
