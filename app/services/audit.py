@@ -121,6 +121,19 @@ def superseded_subkeys(session: Session) -> frozenset[bytes]:
     return frozenset(found)
 
 
+def names_account(session: Session, username: str) -> bool:
+    """Say whether the log names a staff account `username`: as an actor, added or removed."""
+    acted = select(AuditEntry.seq).where(AuditEntry.actor == username).limit(1)
+    if session.execute(acted).first() is not None:
+        return True
+    added = select(AuditEntry.detail).where(AuditEntry.action.in_(_ACCOUNT_NAMED))
+    return any(json.loads(d).get("username") == username for d in session.execute(added).scalars())
+
+
+# The actions whose detail names the account they concern (`username`).
+_ACCOUNT_NAMED = ("staff-added", "staff-removed")
+
+
 def names(session: Session) -> tuple[list[str], list[str]]:
     """Every action and every actor the log holds, sorted: what a reader can filter by."""
     actions = select(AuditEntry.action).distinct().order_by(AuditEntry.action)

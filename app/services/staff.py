@@ -158,6 +158,14 @@ def create_account(
         raise AccountError(f"a role is one of {', '.join(ROLES)}")
     if find_account(session, name) is not None:
         raise AccountError(f"a staff account called {name!r} exists already")
+    # The log knows people by name: a name it already uses made one person of two.
+    if name in (audit.CONSOLE, LOGIN_ACTOR):
+        raise AccountError(f"the audit log calls the server itself {name!r}: choose another name")
+    if audit.names_account(session, name):
+        raise AccountError(
+            f"the audit log names an account {name!r} removed before: choose another name,"
+            " so that its entries stay that account's"
+        )
     password = password if password is not None else generate_passphrase()
     account = StaffAccount(username=name, role=role, password_hash=hash_password(password))
     session.add(account)

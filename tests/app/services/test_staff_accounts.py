@@ -172,3 +172,25 @@ def test_a_removal_racing_a_change_of_the_same_account_does_not_deadlock(
     with db_session(app) as session:
         assert session.get(StaffAccount, user.id) is None
         assert audit.verify(session).ok
+
+
+@pytest.mark.parametrize("name", [audit.CONSOLE, staff_service.LOGIN_ACTOR])
+def test_no_account_takes_a_name_the_audit_log_keeps_for_the_server(app: Flask, name: str) -> None:
+    """An administrator adds an account called "console" (or "login"): what it did was logged
+    as done at the server's console, by whoever runs the server."""
+    with app.app_context(), db_session(app) as session:
+        with pytest.raises(staff_service.AccountError, match="the audit log"):
+            staff_service.create_account(session, "amna", name, role="admin")
+        assert staff_service.find_account(session, name) is None
+
+
+def test_a_removed_accounts_name_is_not_given_to_another(app: Flask) -> None:
+    """An administrator removes a colleague and adds an account of the same name for someone
+    else: the log's entries of the two read as one person's, the removed colleague's
+    earlier work and the newcomer's later work alike."""
+    make_staff(app, "hina")
+    with app.app_context(), db_session(app) as session:
+        staff_service.remove_account(session, "amna", staff_service.get_account(session, "hina"))
+        with pytest.raises(staff_service.AccountError, match="the audit log"):
+            staff_service.create_account(session, "amna", "HINA", role="staff")
+        assert staff_service.find_account(session, "hina") is None
