@@ -78,7 +78,14 @@ def remove(instance: Path, username: str) -> None:
         account = staff_service.get_account(session, username)
         name = account.username
         staff_service.remove_account(session, CONSOLE, account)
+        known = staff_service.passwords_set_by(session, name)
     click.echo(f"raazdar: removed {name}")
+    if known:
+        click.echo(
+            f"raazdar: hint: {name} set the passwords of {', '.join(known)} (not changed since):"
+            f" whoever had {name}'s account knows them; reset them"
+            " (`raazdar staff reset-2fa NAME`) unless they are in safe hands"
+        )
     _hint_devices(instance, name)
 
 

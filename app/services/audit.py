@@ -132,6 +132,23 @@ def names_account(session: Session, username: str) -> bool:
 
 # The actions whose detail names the account they concern (`username`).
 _ACCOUNT_NAMED = ("staff-added", "staff-removed")
+# The actions that give an account a password: whoever acted knows it.
+_PASSWORD_SET = ("staff-added", "staff-password-reset", "staff-2fa-reset", "staff-password-changed")
+
+
+def password_setters(session: Session) -> dict[str, str]:
+    """Who last set each account's password, by username: the log's last word on it."""
+    query = (
+        select(AuditEntry.actor, AuditEntry.detail)
+        .where(AuditEntry.action.in_(_PASSWORD_SET))
+        .order_by(AuditEntry.seq)
+    )
+    setters: dict[str, str] = {}
+    for actor, detail in session.execute(query):
+        name = json.loads(detail).get("username")
+        if isinstance(name, str):
+            setters[name] = actor
+    return setters
 
 
 def names(session: Session) -> tuple[list[str], list[str]]:

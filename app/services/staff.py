@@ -262,6 +262,21 @@ def remove_account(session: Session, actor: str, account: StaffAccount) -> None:
     session.commit()
 
 
+def passwords_set_by(session: Session, username: str) -> list[str]:
+    """The accounts whose password `username` set (added or reset) and their owners kept.
+
+    Whoever had that account knows those passwords and, before an owner's first
+    login, may enrol an authenticator of their own: a removal names them, for an
+    administrator to reset.
+    """
+    setters = audit.password_setters(session)
+    return [
+        a.username
+        for a in list_accounts(session)
+        if a.username != username and setters.get(a.username) == username
+    ]
+
+
 def set_role(session: Session, actor: str, account: StaffAccount, role: str) -> None:
     """Make an account staff or admin; the last administrator stays one."""
     if role not in ROLES:

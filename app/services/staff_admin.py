@@ -23,6 +23,7 @@ __all__ = [
     "AccountError",
     "AccountMissing",
     "NewPassphrase",
+    "Removed",
     "change_role",
     "create",
     "list_accounts",
@@ -52,11 +53,20 @@ def create(session: Session, username: str, role: str, *, actor: StaffAccount) -
     return NewPassphrase(account.username, passphrase)
 
 
-def remove(session: Session, account_id: str, *, actor: StaffAccount) -> str:
-    """Remove another account; return its username."""
+@dataclass(frozen=True)
+class Removed:
+    """An account removed, and the accounts whose passwords it had set (`passwords_set_by`)."""
+
+    username: str
+    known: list[str]
+
+
+def remove(session: Session, account_id: str, *, actor: StaffAccount) -> Removed:
+    """Remove another account; say which it was, and whose passwords it knows."""
     account = _other(session, account_id, actor)
+    name = account.username
     staff.remove_account(session, actor.username, account)
-    return account.username
+    return Removed(name, staff.passwords_set_by(session, name))
 
 
 def reset_password(session: Session, account_id: str, *, actor: StaffAccount) -> NewPassphrase:

@@ -8,6 +8,7 @@ from typing import Any, Final, TypeVar
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
 from wtforms import Field
@@ -37,6 +38,11 @@ from app.staff.views import accepts_bundle
 from app.taxonomy import GROUPS
 
 AUDIT_PAGE_SIZE: Final = 50
+_KNOWN: Final = _l(
+    "%(name)s set the passwords of %(names)s, not changed since: whoever had %(name)s's"
+    " account knows them. Reset their two-factor (with a new passphrase) unless they are"
+    " in safe hands."
+)
 
 R = TypeVar("R")
 
@@ -143,7 +149,11 @@ def admin_account_remove(account_id: str) -> ResponseReturnValue:
     result = _attempt(lambda s: staff_admin.remove(s, account_id, actor=me))
     if isinstance(result, AppError):
         return _accounts_page(error=str(result), status=result.status)
-    return _done(_("The account %(name)s was removed.", name=result), "staff.admin_accounts")
+    if result.known:
+        flash(_KNOWN % {"name": result.username, "names": ", ".join(result.known)}, "warn")
+    return _done(
+        _("The account %(name)s was removed.", name=result.username), "staff.admin_accounts"
+    )
 
 
 @bp.post("/admin/accounts/<account_id>/reset-password")

@@ -13,6 +13,8 @@ from sqlalchemy import select
 
 from app.cli import main
 from app.models import StaffAccount
+from app.services import audit
+from app.services import staff as staff_service
 from crypto import verify_password
 from crypto.constants import PASSPHRASE_WORDS
 from tests.app.staff_support import PASSWORD, make_staff
@@ -231,3 +233,31 @@ def test_every_command_has_help(runner: CliRunner, command: str) -> None:
     result = runner.invoke(main, ["staff", command, "--help"])
     assert result.exit_code == 0
     assert "Usage:" in result.output
+
+
+def test_remove_names_the_accounts_whose_passwords_the_removed_one_set(
+    runner: CliRunner, instance: Path, app: Flask
+) -> None:
+    """Eve, an administrator about to be removed, added bilal and reset hina's password and
+    second factor: she knows both passphrases and may enrol an authenticator of her own
+    first. Her removal left both accounts as they were, and said nothing of them."""
+    make_staff(app, "amna", role="admin")
+    make_staff(app, "eve", role="admin")
+    make_staff(app, "hina")
+    make_staff(app, "kamran")
+    with app.app_context(), db_session(app) as session:
+        staff_service.create_account(session, "eve", "bilal")
+        staff_service.reset_totp(session, "eve", staff_service.get_account(session, "hina"))
+        staff_service.reset_password(session, "eve", staff_service.get_account(session, "kamran"))
+        kamran = staff_service.get_account(session, "kamran")
+    # Kamran chose a password of his own since: Eve no longer knows it.
+    with app.app_context(), db_session(app) as session:
+        account = session.get(StaffAccount, kamran.id)
+        assert account is not None
+        audit.record(session, "kamran", "staff-password-changed", username="kamran")
+        session.commit()
+    result = staff(runner, instance, "remove", "eve")
+    assert result.exit_code == 0, result.output
+    said = "raazdar: hint: eve set the passwords of bilal, hina"
+    assert said in result.output, f"the removal said nothing of eve's accounts: {result.output}"
+    assert "kamran" not in result.output

@@ -427,6 +427,20 @@ def test_an_admin_removes_an_account_once_the_box_is_ticked(app: Flask, admin: S
     assert account(app, clerk) is None
 
 
+def test_a_removal_names_the_accounts_whose_passwords_the_removed_one_set(
+    app: Flask, admin: Staff
+) -> None:
+    """Eve added bilal before she was removed: she knows his passphrase, and may enrol an
+    authenticator of her own before he does. The page said only that she was removed."""
+    eve = add_account(app, "eve", "admin")
+    with app.app_context(), db_session(app) as session:
+        staff_service.create_account(session, "eve", "bilal")
+    response = admin.post(f"/staff/admin/accounts/{eve}/remove", {"confirm": "y"})
+    assert response.status_code == 303
+    page = html.unescape(admin.get("/staff/admin/accounts"))
+    assert "eve set the passwords of bilal" in page, "the removal said nothing of bilal"
+
+
 @pytest.mark.parametrize(
     ("action", "data"),
     [
