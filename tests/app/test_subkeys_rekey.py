@@ -9,17 +9,18 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from flask import Flask
+from sqlalchemy import delete
 from sqlalchemy.exc import ProgrammingError
 
 from app.errors import KeyringUnavailable
 from app.instance import InstancePaths
-from app.models import today
+from app.models import AuditEntry, today
 from app.services import audit
 from app.services.context import services
 from app.subkeys import list_path, read_lists, subkeys_dir, superseded_path
 from crypto.subkeys import Period, SignedSubkeyList
 from tests.app.subkeys_support import install, publish, signed_list, without_lists
-from tests.app.support import Visitor
+from tests.app.support import Visitor, db_session
 from tests.app.test_subkeys import context_manifest, send_report
 
 THIS_WEEK = Period.of(today())
@@ -165,3 +166,26 @@ def test_replaced_subkeys_the_audit_log_cannot_tell_seal_nothing(
     assert send_report(_source(app)) == 503, "the leaked list was taken once the log answered"
     assert install(runner, hybrid, rekeyed, flags=("--rekeyed",)).exit_code == 0
     assert send_report(_source(app)) == 303
+
+
+def test_the_compromised_list_put_back_with_its_audit_entry_taken_out_seals_nothing(
+    hybrid: Path, app: Flask, runner: CliRunner
+) -> None:
+    """As above, and the audit entry that records the replaced keys is deleted too, alone,
+    the chain left unmended: until something walked the chain, browser reports were sealed
+    to keys the thief holds."""
+    leaked, rekeyed = _compromised_then_rekeyed(hybrid, runner)
+    assert install(runner, hybrid, rekeyed, flags=("--rekeyed",)).exit_code == 0
+    paths = InstancePaths(hybrid)
+    (recipient,) = context_manifest(app).recipients
+    list_path(paths, recipient.id).write_bytes(leaked.to_bytes())
+    superseded_path(paths, recipient.id).unlink()
+    with db_session(app) as session:
+        session.execute(
+            delete(AuditEntry).where(
+                AuditEntry.action == audit.SUBKEYS_INSTALLED, AuditEntry.detail.contains("replaced")
+            )
+        )
+        session.commit()
+
+    assert send_report(_source(app)) == 503, "a report was sealed to a replaced (leaked) subkey"
