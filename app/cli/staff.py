@@ -84,7 +84,8 @@ def remove(instance: Path, username: str) -> None:
         click.echo(
             f"raazdar: hint: {name} set the passwords of {', '.join(known)} (not changed since):"
             f" whoever had {name}'s account knows them; reset them"
-            " (`raazdar staff reset-2fa NAME`) unless they are in safe hands"
+            " (`raazdar staff reset-2fa NAME`) unless they are in safe hands",
+            err=True,
         )
     _hint_devices(instance, name)
 
@@ -98,11 +99,7 @@ def _hint_devices(instance: Path, username: str) -> None:
     """
     from app.operations.tor.clients import StaffClients
 
-    devices = [
-        device
-        for device in StaffClients(instance / "tor").names()
-        if device == username or device.startswith(f"{username}-")
-    ]
+    devices = StaffClients(instance / "tor").named_for(username)
     if devices:
         click.echo(
             f"raazdar: hint: {', '.join(devices)} can still reach the staff onion: revoke "

@@ -17,7 +17,9 @@ from app.db import db_session, transaction
 from app.errors import AppError
 from app.models import StaffAccount
 from app.operations import keyring_admin
+from app.operations.tor.clients import StaffClients
 from app.services import audit, settings_admin, staff, staff_admin
+from app.services.context import services
 from app.settings import taxonomy
 from app.staff import auth, bp
 from app.staff.admin_forms import (
@@ -38,6 +40,10 @@ from app.staff.views import accepts_bundle
 from app.taxonomy import GROUPS
 
 AUDIT_PAGE_SIZE: Final = 50
+_DEVICES: Final = _l(
+    "%(devices)s can still reach the staff onion: revoke each on the server's console"
+    " (raazdar staff-onion remove-client DEVICE, then systemctl reload raazdar)."
+)
 _KNOWN: Final = _l(
     "%(name)s set the passwords of %(names)s, not changed since: whoever had %(name)s's"
     " account knows them. Reset their two-factor (with a new passphrase) unless they are"
@@ -151,6 +157,19 @@ def admin_account_remove(account_id: str) -> ResponseReturnValue:
         return _accounts_page(error=str(result), status=result.status)
     if result.known:
         flash(_KNOWN % {"name": result.username, "names": ", ".join(result.known)}, "warn")
+    # The account and its devices are two gates: removing one leaves the other open.
+    devices = StaffClients(services().paths.root / "tor").named_for(result.username)
+    if devices:
+        flash(_DEVICES % {"devices": ", ".join(devices)}, "warn")
+    else:
+        flash(
+            _(
+                "Their devices still reach the staff onion until revoked: see %(command)s "
+                "on the server's console.",
+                command="raazdar staff-onion list",
+            ),
+            "warn",
+        )
     return _done(
         _("The account %(name)s was removed.", name=result.username), "staff.admin_accounts"
     )

@@ -118,6 +118,10 @@ class StaffClients:
             if p.name.endswith(SUFFIX) and NAME_RULE.fullmatch(p.name.removesuffix(SUFFIX))
         )
 
+    def named_for(self, username: str) -> list[str]:
+        """The devices named after a staff account (`NAME` or `NAME-…`), sorted."""
+        return [d for d in self.names() if d == username or d.startswith(f"{username}-")]
+
     def public_keys(self) -> tuple[dict[str, str], list[str]]:
         """Each device's base32 public key by name, and the files that could not be read.
 

@@ -7,6 +7,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
 from app.models import AuditEntry, StaffAccount
+from app.operations.tor.clients import StaffClients
 from app.services import staff as staff_service
 from app.settings import RESOURCES_EN, get_setting, taxonomy
 from app.staff.auth import FRESH_KEY
@@ -439,6 +441,19 @@ def test_a_removal_names_the_accounts_whose_passwords_the_removed_one_set(
     assert response.status_code == 303
     page = html.unescape(admin.get("/staff/admin/accounts"))
     assert "eve set the passwords of bilal" in page, "the removal said nothing of bilal"
+
+
+def test_a_removal_names_the_devices_that_still_reach_the_staff_onion(
+    app: Flask, admin: Staff, instance: Path
+) -> None:
+    """An account removed on the admin page is not a device revoked: eve's laptop still
+    reached the staff login, and the page that removed her said nothing of it."""
+    eve = add_account(app, "eve")
+    StaffClients(instance / "tor").add("eve-laptop")
+    assert admin.post(f"/staff/admin/accounts/{eve}/remove", {"confirm": "y"}).status_code == 303
+    page = html.unescape(admin.get("/staff/admin/accounts"))
+    assert "eve-laptop can still reach the staff onion" in page, "nothing said of eve's laptop"
+    assert "raazdar staff-onion remove-client" in page
 
 
 @pytest.mark.parametrize(
