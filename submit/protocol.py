@@ -57,6 +57,10 @@ RUN_ANSWERS: Final = 3
 # what the server holds. 2000 B/s is far below tor's rate on a phone.
 SEND_ANSWERS: Final = 2
 SEND_MIN_RATE: float = 2000.0
+# Before a run's bound (`Api.within`) is set, its first exchanges (the keyring, a challenge,
+# the account) are over within this many answers' deadlines in all, and the time they took
+# counts against that bound: a send or a replies run is bounded from its first request.
+SETUP_ANSWERS: Final = min(SEND_ANSWERS, RUN_ANSWERS)
 # The rate below which the server itself gives up on a body (app/worker.py's BODY_MIN_RATE).
 UPLOAD_MIN_RATE: Final = 500.0
 _SLICE: Final = 64 * 1024
@@ -147,12 +151,16 @@ class Api:
         self._challenge: tuple[str, float] | None = None
         self._exchange: Exchange | None = None
         self._run_ends: float | None = None
+        # What the exchanges before `within` took, and when the one under way began.
+        self._spent = 0.0
+        self._began: float | None = None
 
     @contextlib.contextmanager
     def within(self, answers: float = RUN_ANSWERS, *, body_bytes: int = 0) -> Iterator[None]:
         """Within the block, every exchange ends by `answers` answers' deadlines from now,
-        and the time `body_bytes` take at SEND_MIN_RATE."""
-        seconds = answers * ANSWER_DEADLINE + body_bytes / SEND_MIN_RATE
+        and the time `body_bytes` take at SEND_MIN_RATE, less what the exchanges before
+        it took (the keyring's, the account's): the run is bounded from its first request."""
+        seconds = answers * ANSWER_DEADLINE + body_bytes / SEND_MIN_RATE - self._spent
         self._run_ends = time.monotonic() + seconds
         try:
             yield
@@ -181,10 +189,13 @@ class Api:
         # an upload's has the time the server itself allows a body at its slowest.
         self._finish()
         seconds = ANSWER_DEADLINE + len(data) / UPLOAD_MIN_RATE
-        if self._run_ends is not None:
-            seconds = min(seconds, self._run_ends - time.monotonic())
-            if seconds <= 0:
-                raise TransportError(_TOO_LONG, hint=_TOO_LONG_HINT)
+        ends = self._run_ends
+        if ends is None:
+            ends = time.monotonic() + SETUP_ANSWERS * ANSWER_DEADLINE - self._spent
+        seconds = min(seconds, ends - time.monotonic())
+        if seconds <= 0:
+            raise TransportError(_TOO_LONG, hint=_TOO_LONG_HINT)
+        self._began = None if self._run_ends is not None else time.monotonic()
         self._exchange = Exchange(seconds)
         try:
             with self._exchange.watching():
@@ -211,6 +222,9 @@ class Api:
             response.close()
         if self._exchange is not None:
             self._exchange.close()
+        if self._began is not None:
+            self._spent += time.monotonic() - self._began
+            self._began = None
 
     def _lost(self, exc: Exception, hint: str | None = None) -> TransportError:
         """The error for a connection that failed: the deadline's, if it was what shut it."""

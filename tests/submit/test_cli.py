@@ -447,6 +447,37 @@ def test_a_server_answering_each_exchange_slowly_cannot_hold_a_send_for_all_of_t
     assert "Sent 1 report and 4 file(s)" in resumed.output
 
 
+def test_a_server_answering_the_keyring_and_account_slowly_cannot_add_them_to_a_send(
+    device: Device,
+    codename_file: Path,
+    recorder: Recorder,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The send's deadline began at its first upload: the keyring, the challenge and the
+    account before it each had an exchange's own ten minutes, so a seized server answering
+    them just within it held a phone on tor half an hour longer than a send may take. The
+    whole send, its first request on, is within two answers' deadlines and its bytes."""
+    monkeypatch.setattr(protocol, "ANSWER_DEADLINE", 0.5)
+    monkeypatch.setattr(protocol, "SEND_MIN_RATE", 1e7)  # the bytes' time is not what is held
+    honest, began = recorder.app, [0.0]
+
+    def slow(environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("PATH_INFO", "") == "/api/v1/keyring":
+            began[0] = time.monotonic()
+        body = b"".join(honest(environ, start_response))
+        return _trickled(body, 0.4)  # each answer within its own deadline
+
+    recorder.app = slow
+    held = device.run("send", "-m", "the names", "--codename-file", str(codename_file))
+    took = time.monotonic() - began[0]
+    print(f"\nthe send was held {took:.1f} s")
+    # Two answers' deadlines (SEND_ANSWERS) from the keyring's request, and the way out.
+    assert took < 1.5, f"the server held the send {took:.1f} s, keyring and account included"
+    assert held.exit_code == 1, held.output
+    assert "raazdar-submit: error: the instance took too long to answer" in held.stderr
+    assert "Traceback" not in held.output
+
+
 def test_a_send_the_server_refuses_for_now_says_how_to_resume_it(
     device: Device, codename_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
