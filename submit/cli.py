@@ -736,7 +736,11 @@ def forget(settings: Settings, codename_file: Path | None) -> None:
     codename = read_codename(codename_file)
     with device_state(settings, codename) as state:
         state.forget()
+        # The last codename gone, the directory, its salt and lock go too: they date the first use.
+        gone = state_mod.remove_if_unused(settings.root)
     click.echo("Forgotten: this device keeps nothing for that codename now.", err=True)
+    if gone:
+        click.echo(f"No other codename kept anything here: {settings.root} is removed.", err=True)
 
 
 def main() -> None:

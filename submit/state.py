@@ -319,6 +319,37 @@ class State:
             _destroy(self.path)
 
 
+# What a device keeps for no codename in particular: the salt, the lock, `--launch-tor`'s data.
+_SHARED: Final = frozenset({DEVICE_FILE, LOCK_FILE, "tor"})
+
+
+def remove_if_unused(root: Path) -> bool:
+    """Remove the state directory if no codename keeps anything in it; True if it went.
+
+    Its name says the client ran here, and where the filesystem keeps creation
+    times, those of the directory, `device.json` and `lock` date the first use.
+    The salt is overwritten first; the directory it was made in keeps its times.
+    Anything else in it (another codename's state, a file not the client's) keeps it.
+    """
+    try:
+        names = {p.name for p in root.iterdir()}
+        parent = root.parent.stat()
+    except OSError:
+        return False
+    if not names <= _SHARED:
+        return False
+    _destroy(root / DEVICE_FILE)
+    shutil.rmtree(root / "tor", ignore_errors=True)
+    (root / LOCK_FILE).unlink(missing_ok=True)
+    try:
+        root.rmdir()
+    except OSError:
+        return False
+    with contextlib.suppress(OSError):
+        os.utime(root.parent, ns=(parent.st_atime_ns, parent.st_mtime_ns))
+    return True
+
+
 def _filled(record: bytes) -> bytes:
     """The record and spaces, which JSON ignores, up to one byte short of a STATE_BUCKET multiple.
 

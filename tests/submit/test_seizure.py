@@ -155,7 +155,7 @@ def test_no_state_with_a_state_directory_is_a_usage_error(tmp_path: Path) -> Non
     assert list(tmp_path.iterdir()) == []
 
 
-def test_pins_go_to_a_file_for_amnesic_use_and_forget_leaves_only_the_salt(
+def test_pins_go_to_a_file_for_amnesic_use_and_forget_leaves_nothing(
     device: Device, codename_file: Path, tmp_path: Path
 ) -> None:
     assert device.run("replies", "--codename-file", str(codename_file)).exit_code == 0
@@ -184,8 +184,45 @@ def test_pins_go_to_a_file_for_amnesic_use_and_forget_leaves_only_the_salt(
     )  # pinned from the file, not trusted on first use
     forgot = device.run("forget", "--codename-file", str(codename_file))
     assert forgot.exit_code == 0, forgot.output
-    assert sorted(p.name for p in device.state.iterdir()) == ["device.json", "lock"]
-    assert device.state_of(codename_file).instance is None
+    assert not device.state.exists(), "the last codename forgotten, its directory goes too"
+    assert "is removed" in forgot.stderr
+
+
+def test_forget_of_the_last_codename_leaves_no_state_directory(
+    tmp_path: Path, server: str, authorities: list[str]
+) -> None:
+    # The attack: list the config directory of a phone whose source sent a report and then
+    # ran `forget`. The client's directory stayed, with device.json and lock: its name says
+    # raazdar-submit ran here, and where the filesystem keeps creation times, theirs date
+    # the first use to the nanosecond, whatever `forget` removed.
+    config = tmp_path / "config"
+    config.mkdir()
+    os.utime(config, (1_700_000_000, 1_700_000_000))
+    device = Device(config / "raazdar-submit", server, authorities)
+    codename = device.new_codename(tmp_path)
+    sent = device.run("send", "-m", "the names", "--codename-file", str(codename))
+    assert sent.exit_code == 0, sent.output
+    os.utime(config, (1_700_000_000, 1_700_000_000))  # the pins file the test writes there
+    forgot = device.run("forget", "--codename-file", str(codename))
+    assert forgot.exit_code == 0, forgot.output
+    left = sorted(p.name for p in config.iterdir() if p.name != "raazdar-submit-pins.txt")
+    assert left == [], "left in the config directory"
+    assert config.stat().st_mtime == 1_700_000_000, "the config directory dates the forget"
+
+
+def test_forget_keeps_what_another_codename_needs(
+    device: Device, codename_file: Path, tmp_path: Path
+) -> None:
+    """The device's salt opens the other codenames' states: it goes only with the last."""
+    other = tmp_path / "other"
+    other.mkdir()
+    second = device.new_codename(other)
+    for codename in (codename_file, second):
+        assert device.run("replies", "--codename-file", str(codename)).exit_code == 0
+    forgot = device.run("forget", "--codename-file", str(codename_file))
+    assert forgot.exit_code == 0, forgot.output
+    assert device.state_of(second).instance == device.url
+    assert device.run("replies", "--codename-file", str(second)).exit_code == 0
 
 
 def test_the_state_directory_tells_no_time_of_a_submission(
