@@ -20,6 +20,7 @@ from app.instance import InstancePaths, load_config, sqlite_path
 from app.keyring import fresh_timestamp, load_keyring
 from app.operations.doctor.verdict import Check, Status, Surroundings
 from app.operations.keyring_admin import EXPIRY_WARNING_DAYS, TIMESTAMP_WARNING_DAYS
+from app.subkeys import read_lists
 
 # gunicorn reads extra flags from this variable; any of these would log requests.
 _ACCESS_LOG_FLAGS: Final = ("--access-logfile", "--access-logformat", "--log-config")
@@ -267,6 +268,26 @@ def timestamp_check(paths: InstancePaths, today: dt.date, installed: int | None 
             f"the keyring's freshness timestamp {lapsed}, so `raazdar-submit` refuses the "
             f"keyring: {renew}",
         )
+    installed_lists = read_lists(paths)
+    for rid, floor in stamp.subkeys:
+        listed = installed_lists.get(rid)
+        number = listed.subkeys.sequence if listed is not None else None
+        if number is None or number < floor:
+            has = (
+                "no list"
+                if listed is None
+                else "an unnumbered list"
+                if number is None
+                else f"list {number}"
+            )
+            return Check(
+                "timestamp",
+                Status.FAIL,
+                f"the keyring's timestamp says reviewer {rid}'s subkey list {floor} or later "
+                f"is in force, and {has} of theirs is installed here, so `raazdar-submit` "
+                "refuses to seal any report: install that list (`raazdar keyring subkeys "
+                "install FILE…`), or a timestamp naming the list installed",
+            )
     left = (stamp.expires - today).days
     summary = (
         f"the keyring's timestamp holds until {stamp.expires.isoformat()} ({left} day(s) left)"

@@ -33,6 +33,7 @@ from app.operations.serve import GUNICORN_CONF
 from app.operations.tor.control import Health, Tor
 from app.services import audit
 from app.store import EnvelopeStore
+from app.subkeys import read_lists
 from crypto.keyfile import KeyFile
 from crypto.timestamp import make_timestamp
 from tests.app.operations.test_sweep import autovacuum_visits
@@ -323,7 +324,9 @@ def test_a_keyring_about_to_expire_warns(instance: Path, where: Surroundings) ->
     assert "10 day(s) left" in message(checks, "keyring")
 
 
-def stamped(instance: Path, issued: dt.date | None, days: int = 7) -> None:
+def stamped(
+    instance: Path, issued: dt.date | None, days: int = 7, subkeys: dict[str, int] | None = None
+) -> None:
     """Install a timestamp signed with the demo key (none if `issued` is None), then take the key
     away: a real server holds no timestamp key and cannot renew its own."""
     paths = InstancePaths(instance)
@@ -333,7 +336,7 @@ def stamped(instance: Path, issued: dt.date | None, days: int = 7) -> None:
         manifest = load_keyring(paths, today()).manifest
         assert key is not None
         assert manifest is not None
-        stamp = make_timestamp(manifest, key, issued=issued, days=days)
+        stamp = make_timestamp(manifest, key, issued=issued, days=days, subkeys=subkeys)
         timestamp_path(paths).write_bytes(stamp.to_bytes())
     else:
         timestamp_path(paths).unlink(missing_ok=True)
@@ -374,6 +377,25 @@ def test_a_lapsed_timestamp_fails_because_clients_refuse_the_keyring(
     assert f"expired on {(issued + dt.timedelta(days=7)).isoformat()}" in said
     assert "`raazdar-submit` refuses" in said
     assert failed(checks)
+
+
+def test_a_timestamp_naming_a_subkey_list_above_the_installed_one_fails(
+    instance: Path, where: Surroundings
+) -> None:
+    """The timestamp says list N or later of a reviewer is in force; the list installed is
+    numbered lower (the re-keyed list not installed yet, or a timestamp for another's):
+    every `raazdar-submit` refuses to seal, and doctor said the timestamp was fine."""
+    ((rid, listed),) = read_lists(InstancePaths(instance)).items()
+    number = listed.subkeys.sequence or 0  # the demo's is unnumbered: any floor is above it
+    stamped(instance, today(), subkeys={rid: number + 1})
+    checks = diagnose(instance, today(), where)
+    said = message(checks, "timestamp")
+    assert verdicts(checks)["timestamp"] is Status.FAIL, (
+        f"doctor passed a timestamp naming list {number + 1} of {rid}, "
+        f"whose installed list is {number or 'unnumbered'}: {said}"
+    )
+    assert f"list {number + 1}" in said
+    assert "`raazdar-submit` refuses" in said
 
 
 def test_a_missing_timestamp_fails(instance: Path, where: Surroundings) -> None:
