@@ -45,12 +45,17 @@ ItemData = Path | bytes
 
 def hash_file(path: ItemData) -> tuple[int, bytes]:
     """Return a file's (or bytes') size and BLAKE2b-256 item hash, reading it once."""
+    with _open(path) as src:
+        return hash_stream(src)
+
+
+def hash_stream(src: BinaryIO) -> tuple[int, bytes]:
+    """Return the size and BLAKE2b-256 item hash of what `src` reads to its end."""
     hasher = blake2b_hasher(person=C.PERSON_BUNDLE_ITEM)
     size = 0
-    with _open(path) as src:
-        while block := src.read(_COPY_BLOCK):
-            hasher.update(block)
-            size += len(block)
+    while block := src.read(_COPY_BLOCK):
+        hasher.update(block)
+        size += len(block)
     return size, hasher.digest()
 
 

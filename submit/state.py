@@ -40,6 +40,7 @@ import click
 
 from crypto import CryptoError, Fingerprint, HybridPrivateKey, KdfParams, SignedManifest
 from crypto.encoding import b64decode, b64encode, canonical_json
+from crypto.mask import MASK_KEY_BYTES
 from crypto.subkeys import ListRank
 from crypto.vault import Vault
 from submit import sensitive
@@ -145,23 +146,30 @@ class Pending:
     # The secrets of the reply prekeys its report carries: they join the state's
     # `prekeys` once every envelope is stored, and go with it if it is discarded.
     prekeys: list[HybridPrivateKey] = field(default_factory=list, repr=False)
+    # The key its envelopes are masked under on the disk (`submit.masked`): kept as they
+    # are, their hash is the one the server records under the account. None: unmasked
+    # (sealed by a client from before masks).
+    mask: bytes | None = field(default=None, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         """The record kept in `state.json`."""
-        return {
+        found = {
             "submission": self.submission,
             "keyring_version": self.keyring_version,
             "items": [i.to_json() for i in self.items],
             "owner": self.owner,
             "prekeys": [k.to_text() for k in self.prekeys],
         }
+        if self.mask is not None:
+            found["mask"] = b64encode(self.mask)
+        return found
 
     @classmethod
     def from_json(cls, value: Any) -> Pending:
         """Read a record back."""
         # A state of format 2 recorded no prekeys with a pending submission.
         fields = {"submission", "keyring_version", "items", "owner"}
-        if not isinstance(value, dict) or set(value) - {"prekeys"} != fields:
+        if not isinstance(value, dict) or set(value) - {"prekeys", "mask"} != fields:
             raise StateError("the pending submission record is malformed")
         submission, version, items = value["submission"], value["keyring_version"], value["items"]
         owner = value["owner"]
@@ -172,7 +180,8 @@ class Pending:
         if type(version) is not int or not isinstance(items, list) or not items:
             raise StateError("the pending submission record is malformed")
         items_ = [PendingItem.from_json(i) for i in items]
-        return cls(submission, version, items_, owner, _prekeys(value.get("prekeys", [])))
+        mask = _decode(value["mask"], MASK_KEY_BYTES) if "mask" in value else None
+        return cls(submission, version, items_, owner, _prekeys(value.get("prekeys", [])), mask)
 
 
 @dataclass

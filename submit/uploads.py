@@ -45,9 +45,10 @@ from crypto import (
 )
 from crypto import constants as C
 from crypto.binding import ReplyPrekeys, SourceBinding
-from crypto.bundle import hash_file
+from crypto.bundle import hash_stream
 from crypto.envelope import SealingWriter
 from crypto.envelope.metadata import KeyringSeen
+from crypto.mask import new_mask_key
 from crypto.subkeys import (
     SignedSubkeyList,
     SubkeyError,
@@ -56,6 +57,7 @@ from crypto.subkeys import (
 )
 from submit import scrub
 from submit.errors import ServerError, SubmitError, TransportError
+from submit.masked import stream_of, unmasked
 from submit.noatime import open_quietly
 from submit.protocol import SEND_ANSWERS, Api
 from submit.scrub import Cleaned
@@ -152,7 +154,11 @@ def seal_submission(
     seen = KeyringSeen(manifest.version, manifest.digest())
     record = with_prekeys(report, prekeys) if report is not None and prekeys is not None else None
     pending = Pending(
-        secrets.token_hex(16), manifest.version, owner=owner_of(keys), prekeys=secrets_
+        secrets.token_hex(16),
+        manifest.version,
+        owner=owner_of(keys),
+        prekeys=secrets_,
+        mask=new_mask_key(),
     )
     written: list[Path] = []
     results: list[tuple[Path, Cleaned]] = []
@@ -162,9 +168,11 @@ def seal_submission(
             fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
             written.append(target)
             with os.fdopen(fd, "wb") as out:
+                # Masked on the disk: as sealed, its hash is the one the server records.
+                plain = unmasked(out, pending.mask, index)
                 if source is None:
                     metadata = Metadata("report", REPORT_TYPE, source=binding, keyring=seen)
-                    with SealingWriter(out, recipients, metadata) as w:
+                    with SealingWriter(plain, recipients, metadata) as w:
                         w.write(record or b"")
                     kind = "report"
                 else:
@@ -173,12 +181,13 @@ def seal_submission(
                     def cleaned(path: Path, src: BinaryIO, number: int = number) -> Cleaned:
                         return scrub.clean(path, src, number, keep=keep_metadata)
 
-                    result = _seal_file(source, out, recipients, (binding, seen), cleaned)
+                    result = _seal_file(source, plain, recipients, (binding, seen), cleaned)
                     results.append((source, result))
                     kind = "file"
                 out.flush()
                 os.fsync(out.fileno())
-            size, digest = hash_file(target)
+            with target.open("rb") as raw:
+                size, digest = hash_stream(unmasked(raw, pending.mask, index))
             pending.items.append(PendingItem(target.name, kind, size, digest))
     except BaseException:
         for path in written:
@@ -251,8 +260,10 @@ def check_still_sealed_right(
         if item.item is not None:
             continue
         try:
-            with open_quietly(state.pending_dir / item.name) as src:
-                check_sealed_to_keyring(read_header(src), manifest, lists, today)
+            path = state.pending_dir / item.name
+            with open_quietly(path) as src:
+                header = read_header(unmasked(src, pending.mask, stream_of(path)))
+                check_sealed_to_keyring(header, manifest, lists, today)
         except SubkeyError as exc:
             raise SubmitError(
                 "the unfinished submission was sealed to keys the keyring in force no longer "
@@ -384,7 +395,9 @@ class _Upload:
             if where.item is not None:
                 return where.item
             offset = where.offset
-        with (self.state.pending_dir / item.name).open("rb") as src:
+        path = self.state.pending_dir / item.name
+        with path.open("rb") as raw:
+            src = unmasked(raw, self.pending.mask, stream_of(path))
             while True:
                 self.sink.update(self.before + offset)
                 src.seek(offset)

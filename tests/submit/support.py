@@ -18,7 +18,8 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from crypto import check_codename
 from submit.cli import cli
-from submit.state import State, device_vault
+from submit.masked import stream_of, unmasked
+from submit.state import PendingItem, State, device_vault
 
 KEYRING_PATH = "/api/v1/keyring"
 
@@ -407,3 +408,11 @@ def camera_photo(size: tuple[int, int] = (64, 48)) -> bytes:
     xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><tiff:Make>Samsung</tiff:Make></x:xmpmeta>'
     img.save(out, "JPEG", exif=exif, comment=OWNER.encode(), xmp=xmp)
     return out.getvalue()
+
+
+def pending_envelope(state: State, item: PendingItem) -> bytes:
+    """A pending envelope as sealed (and uploaded): on the disk it is masked."""
+    assert state.pending is not None
+    path = state.pending_dir / item.name
+    with path.open("rb") as raw:
+        return unmasked(raw, state.pending.mask, stream_of(path)).read()

@@ -28,7 +28,7 @@ from submit.errors import SubmitError
 from submit.state import State
 from submit.uploads import seal_submission
 from tests.app.support import demo_subkeys, envelope_files
-from tests.submit.support import MAKER, OWNER, SERIAL, Device, camera_photo
+from tests.submit.support import MAKER, OWNER, SERIAL, Device, camera_photo, pending_envelope
 from tests.submit.test_subkeys import SECRETS, lists, verified
 from tests.submit.test_trust import TODAY
 
@@ -52,7 +52,7 @@ def seal_and_open(
     opened = []
     for item in pending.items:
         out = io.BytesIO()
-        data = (state.pending_dir / item.name).read_bytes()
+        data = pending_envelope(state, item)
         _week, meta = open_with_subkeys(io.BytesIO(data), out, SECRETS[0])
         opened.append((out.getvalue(), meta))
     return opened

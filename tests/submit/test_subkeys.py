@@ -49,7 +49,13 @@ from submit.state import State
 from submit.trust import NO_SUBKEYS, KeyringDocument, Verified, verify
 from submit.uploads import seal_submission
 from tests.app.support import envelope_files, reviewer_keys
-from tests.submit.support import Device, Recorder, carried_pins, send_without_state
+from tests.submit.support import (
+    Device,
+    Recorder,
+    carried_pins,
+    pending_envelope,
+    send_without_state,
+)
 from tests.submit.test_trust import (
     SALT,
     STAMPER,
@@ -184,7 +190,7 @@ def test_what_is_sealed_opens_with_the_weeks_secret_and_no_long_term_key(tmp_pat
         state, found.manifest, b"{}", [], keys=keys, recipients=found.recipients(TODAY)
     )
     (item,) = pending.items
-    data = (state.pending_dir / item.name).read_bytes()
+    data = pending_envelope(state, item)
     assert read_header(io.BytesIO(data)).version is V2
     for store in SECRETS:
         week, _ = open_with_subkeys(io.BytesIO(data), io.BytesIO(), store)

@@ -39,7 +39,7 @@ from submit.trust import KeyringDocument, establish
 from submit.uploads import seal_submission, upload_pending
 from tests.app.live import demo_instance, live_server
 from tests.app.support import db_session, demo_authorities, envelope_files, staging_files
-from tests.submit.support import CuttingProxy, Device
+from tests.submit.support import CuttingProxy, Device, pending_envelope
 
 CHUNK = 256 * 1024
 
@@ -117,7 +117,7 @@ def sealed_device(live: Live, tmp_path: Path, size: int) -> tuple[Api, State, by
         keep_metadata=True,  # random bytes: no file this client could clean
     )
     (item,) = pending.items
-    envelope = (state.pending_dir / item.name).read_bytes()
+    envelope = pending_envelope(state, item)
     assert len(envelope) > 3 * CHUNK
     return api, state, envelope, keys
 
@@ -180,7 +180,7 @@ def test_a_run_that_gives_up_is_resumed_by_the_next_and_stores_one_envelope(
     assert state.pending is not None
     (pending,) = state.pending.items
     assert pending.upload is not None
-    envelope = (state.pending_dir / pending.name).read_bytes()
+    envelope = pending_envelope(state, pending)
 
     # Sending something new now would leave the first one behind: refused.
     again = device.run("send", "-m", "more", "--codename-file", str(codename))
@@ -218,7 +218,7 @@ def _sealed_and_opened(tmp_path: Path) -> tuple[SignedManifest, SourceKeys, list
     state = State(tmp_path / "state")
     pending = seal_submission(state, signed.manifest, b"{}", [evidence], keys=keys)
     assert [i.kind for i in pending.items] == ["report", "file"]
-    envelopes = [(state.pending_dir / item.name).read_bytes() for item in pending.items]
+    envelopes = [pending_envelope(state, item) for item in pending.items]
     return signed, keys, [open_bytes(e, [pair.encryption])[1].metadata for e in envelopes]
 
 
