@@ -14,11 +14,13 @@ the keys it derives, the report) to a core file.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import resource
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -40,6 +42,8 @@ _VIMS: Final = frozenset(
     {"vim", "nvim", "gvim", "vim.basic", "vim.tiny", "vim.nox", "vim.gtk", "vim.gtk3"}
 )
 # Memory-backed, so a draft never reaches a disk; mkdtemp makes a private directory in it.
+# The signals that ended the run (`stop_cleanly_on_hangup`): then nothing waits for Enter.
+_STOPPED: Final[list[int]] = []
 _RAM_DIRS: Final = ("/dev/shm", "$XDG_RUNTIME_DIR")  # noqa: S108
 # prctl(2): whether a crash may be dumped (and others of this user may trace us).
 _PR_SET_DUMPABLE: Final = 4
@@ -88,6 +92,12 @@ def erase_once_read(what: str) -> None:
     background). Nothing waits when the output goes to a file or a pipe.
     """
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        return
+    if _STOPPED:
+        # Hung up or terminated: nobody is there to press Enter; erase what can be.
+        with contextlib.suppress(OSError):
+            click.echo(ERASE_SCREEN, nl=False)
+            sys.stdout.flush()
         return
     click.echo(
         f"{PROG}: press Enter once you have {what}: the screen and the terminal's "
@@ -224,3 +234,20 @@ def edit_text(initial: str = "") -> str:
         return draft.read_text("utf-8")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def stop_cleanly_on_hangup() -> None:
+    """Let SIGHUP and SIGTERM end the run as an exit does, through every `finally`.
+
+    The terminal closed with the editor open (Termux's "Exit", a window, a dropped
+    SSH session) sends SIGHUP; by default it killed the client on the spot, and the
+    report's draft stayed in memory-backed storage, with an amnesic run's scratch,
+    until the device restarted. Raised as SystemExit, the draft and scratch go.
+    """
+
+    def stop(signum: int, _frame: object) -> None:
+        _STOPPED.append(signum)
+        raise SystemExit(128 + signum)
+
+    for signum in (signal.SIGHUP, signal.SIGTERM):
+        signal.signal(signum, stop)

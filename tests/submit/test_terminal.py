@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final
 
+import pytest
 from flask import Flask
 
 from tests.app.support import reply_to, reviewer_keys
@@ -231,3 +232,33 @@ def test_keys_nobody_checked_are_trusted_at_the_terminal_only_on_a_yes(
     # Enter alone is the default, no.
     assert b"nothing was pinned or sent" in after, after
     assert not device.state_of(codename_file).authorities
+
+
+def test_a_draft_is_removed_when_the_terminal_is_closed_with_the_editor_open(
+    tmp_path: Path, codename_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The attack: the source writes the report in the editor, saves it, and closes the
+    # terminal (Termux's "Exit", a window closed, an SSH session dropped): the client gets
+    # SIGHUP. It died without removing its draft, and the report's plaintext stayed in
+    # memory-backed /dev/shm, readable on the phone taken running, until it restarts.
+    ram = tmp_path / "ram"
+    ram.mkdir()
+    report = "The SHO at the border post takes money for each family"
+    editor = tmp_path / "editor.sh"
+    editor.write_text(f'printf "{report}" > "$1"\nkill -HUP $PPID\nsleep 5\n')
+    client = (
+        sys.executable,
+        "-c",
+        f"import submit.sensitive as s; s._RAM_DIRS = ({str(ram)!r},); "
+        "from submit.cli import main; main()",
+    )
+    args = ["--state", str(tmp_path / "state"), "--fast-kdf", "--instance", "http://127.0.0.1:9"]
+    args += ["--direct", "send", "--codename-file", str(codename_file)]
+    monkeypatch.setenv("VISUAL", f"sh {editor}")
+    with _terminal([*client, *args]) as (leader, proc):
+        shown = _read_until(leader, b"\x00", 20.0)
+        proc.wait(timeout=20)
+    assert b"Traceback" not in shown
+    left = {str(p.relative_to(ram)): p.read_text() for p in ram.rglob("*") if p.is_file()}
+    assert left == {}, "the report's draft stayed in memory-backed storage"
+    assert list(ram.iterdir()) == []
