@@ -88,6 +88,11 @@ def test_a_seized_device_holds_no_address_name_or_upload_id_without_the_codename
         ids = {"upload": item.upload, "submission": pending.submission, "owner": pending.owner}
         needles = needles_of(device, codename, ids)
         assert seized(device, needles) == {}
+        # With the server seized too: it keeps, under the account, each upload's declared
+        # hash and the bytes it took. The envelope on the phone, hashed, must not name it.
+        on_phone = {hash_file(path)[1] for path in device.state.rglob("*.rze")}
+        assert len(on_phone) == 1
+        assert item.hash not in on_phone, "the phone holds the envelope the server holds part of"
 
         proxy.down = False
         proxy.cut_after(10**9)
@@ -98,32 +103,6 @@ def test_a_seized_device_holds_no_address_name_or_upload_id_without_the_codename
         # What is there: the device's salt, the lock and one sealed state.
         names = sorted(p.name for p in device.state.iterdir())
         assert names == sorted(["device.json", "lock", f"{device.state_of(codename).path.name}"])  # type: ignore[union-attr]
-    finally:
-        proxy.close()
-
-
-def test_a_seized_phone_and_server_do_not_tie_an_unfinished_upload_to_its_account(
-    tmp_path: Path, server: str, authorities: list[str]
-) -> None:
-    # The attack: seize the phone and the server. The server keeps, under the source's
-    # account, each upload's declared hash and size and the bytes it took. The phone's
-    # unfinished envelope, hashed (BLAKE2b, as the protocol says), names that upload: the
-    # account, with every report and reply of it, is this phone's, without the codename.
-    proxy = CuttingProxy(server)
-    try:
-        device = Device(tmp_path / "state", proxy.url, authorities)
-        codename = _sent_then_cut(device, proxy, tmp_path)
-        pending = device.state_of(codename).pending
-        assert pending is not None
-        (item,) = pending.items  # what the server was told: the envelope's size and hash
-        on_phone = {hash_file(path)[1] for path in device.state.rglob("*.rze")}
-        assert len(on_phone) == 1
-        assert item.hash not in on_phone, "the phone holds the envelope the server holds part of"
-        proxy.down = False
-        proxy.cut_after(10**9)
-        resumed = device.run("send", "--resume", "--codename-file", str(codename))
-        assert resumed.exit_code == 0, resumed.output
-        assert "Sent 1 file(s)" in resumed.output
     finally:
         proxy.close()
 
