@@ -747,6 +747,7 @@ def main() -> None:
     """Run the command line with this tool's error format and exit codes."""
     sensitive.forbid_core_dumps()
     sensitive.stop_cleanly_on_hangup()
+    sensitive.sweep_left_scratch()
     # Whatever the client writes (state, sealed envelopes) is the user's alone.
     os.umask(0o077)
     try:

@@ -16,14 +16,17 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import fcntl
 import os
 import resource
 import shlex
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Final
 
@@ -223,17 +226,16 @@ def edit_text(initial: str = "") -> str:
     base = ram_dir()
     if base is None:
         return typed_text()
-    scratch = Path(tempfile.mkdtemp(prefix="raazdar-", dir=base))
-    draft = scratch / "draft.txt"
-    try:
+    # Removed when the editor is quit, the terminal hung up, or (by the next run) the
+    # client killed outright (`sweep_left_scratch`).
+    with scratch_dir(base) as scratch:
+        draft = scratch / "draft.txt"
         draft.write_text(initial, "utf-8")
         env = {**os.environ, "TMPDIR": str(scratch)}
         done = subprocess.run([*editor_command(editor), str(draft)], env=env, check=False)  # noqa: S603 - the person's own editor
         if done.returncode != 0:
             raise click.ClickException(f"the editor exited with status {done.returncode}")
         return draft.read_text("utf-8")
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def stop_cleanly_on_hangup() -> None:
@@ -251,3 +253,53 @@ def stop_cleanly_on_hangup() -> None:
 
     for signum in (signal.SIGHUP, signal.SIGTERM):
         signal.signal(signum, stop)
+
+
+# Held (flock) by the run whose scratch directory holds it: one no run holds is left over.
+_HELD: Final = ".held"
+
+
+@contextlib.contextmanager
+def scratch_dir(base: Path, prefix: str = "raazdar-") -> Iterator[Path]:
+    """A private directory in `base` (memory) for this run, held while it lives, then removed."""
+    path = Path(tempfile.mkdtemp(prefix=prefix, dir=base))
+    try:
+        # Held before it is named: a sweep never finds it unheld while the run lives.
+        fd = os.open(path / f"{_HELD}.new", os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            os.rename(path / f"{_HELD}.new", path / _HELD)
+            yield path
+        finally:
+            os.close(fd)
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def sweep_left_scratch() -> None:
+    """Remove what a run killed outright (SIGKILL, out of memory) left in memory: its draft.
+
+    Only this user's directories of this tool that hold a `.held` file no run holds.
+    """
+    base = ram_dir()
+    if base is None:
+        return
+    with contextlib.suppress(OSError):
+        for entry in base.iterdir():
+            if entry.name.startswith("raazdar-"):
+                with contextlib.suppress(OSError):
+                    _sweep_one(entry)
+
+
+def _sweep_one(entry: Path) -> None:
+    info = entry.lstat()
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
+        return
+    fd = os.open(entry / _HELD, os.O_RDONLY | os.O_NOFOLLOW)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return  # a run that lives holds it
+    finally:
+        os.close(fd)
+    shutil.rmtree(entry, ignore_errors=True)

@@ -530,11 +530,8 @@ def ram_dir() -> Path:
 @contextlib.contextmanager
 def amnesic() -> Iterator[State]:
     """A state kept in memory only; envelopes wait in a private RAM directory, removed after."""
-    scratch = Path(tempfile.mkdtemp(prefix="raazdar-submit-", dir=ram_dir()))
-    try:
+    with sensitive.scratch_dir(ram_dir(), prefix="raazdar-submit-") as scratch:
         yield State(scratch)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _prekeys(value: Any) -> list[HybridPrivateKey]:

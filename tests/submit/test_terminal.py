@@ -10,6 +10,7 @@ is erased, scrollback included, once the source has read what it showed.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import re
 import select
@@ -262,3 +263,43 @@ def test_a_draft_is_removed_when_the_terminal_is_closed_with_the_editor_open(
     left = {str(p.relative_to(ram)): p.read_text() for p in ram.rglob("*") if p.is_file()}
     assert left == {}, "the report's draft stayed in memory-backed storage"
     assert list(ram.iterdir()) == []
+
+
+def test_a_draft_left_by_a_client_killed_outright_is_removed_by_the_next_run(
+    tmp_path: Path, codename_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The attack: the client is killed outright with the editor open (SIGKILL: out of
+    # memory, a task manager), which no handler sees: the draft stayed in /dev/shm until
+    # the device restarted. The next run of the client, whatever it is, removes it.
+    ram = tmp_path / "ram"
+    ram.mkdir()
+    report = "The SHO at the border post takes money for each family"
+    editor = tmp_path / "editor.sh"
+    editor.write_text(f'printf "{report}" > "$1"\nkill -KILL $PPID\n')
+    client = [
+        sys.executable,
+        "-c",
+        f"import submit.sensitive as s; s._RAM_DIRS = ({str(ram)!r},); "
+        "from submit.cli import main; main()",
+    ]
+    args = ["--state", str(tmp_path / "state"), "--fast-kdf", "--instance", "http://127.0.0.1:9"]
+    monkeypatch.setenv("VISUAL", f"sh {editor}")
+    with _terminal([*client, *args, "--direct", "send", "--codename-file", str(codename_file)]) as (
+        leader,
+        proc,
+    ):
+        _read_until(leader, b"\x00", 20.0)
+        proc.wait(timeout=20)
+    assert any(report in p.read_text() for p in ram.rglob("draft.txt")), "nothing was left"
+    # Another run in use meanwhile keeps its own.
+    live = ram / "raazdar-live"
+    live.mkdir()
+    (live / "draft.txt").write_text("another run's draft")
+    held = os.open(live / ".held", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        subprocess.run([*client, "new"], cwd=_TREE, capture_output=True, timeout=30, check=True)  # noqa: S603
+    finally:
+        os.close(held)
+    left = sorted(str(p.relative_to(ram)) for p in ram.rglob("*"))
+    assert left == ["raazdar-live", "raazdar-live/.held", "raazdar-live/draft.txt"], left
