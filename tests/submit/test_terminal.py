@@ -235,6 +235,28 @@ def test_keys_nobody_checked_are_trusted_at_the_terminal_only_on_a_yes(
     assert not device.state_of(codename_file).authorities
 
 
+REPORT = "The SHO at the border post takes money for each family"
+
+
+def _client_writing_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, then: str
+) -> tuple[Path, list[str]]:
+    """A memory-backed directory for drafts, and the client's command, whose editor writes
+    the report there and then runs `then` (the shell lines that end or kill the client)."""
+    ram = tmp_path / "ram"
+    ram.mkdir()
+    editor = tmp_path / "editor.sh"
+    editor.write_text(f'printf "{REPORT}" > "$1"\n{then}\n')
+    monkeypatch.setenv("VISUAL", f"sh {editor}")
+    client = [
+        sys.executable,
+        "-c",
+        f"import submit.sensitive as s; s._RAM_DIRS = ({str(ram)!r},); "
+        "from submit.cli import main; main()",
+    ]
+    return ram, client
+
+
 def test_a_draft_is_removed_when_the_terminal_is_closed_with_the_editor_open(
     tmp_path: Path, codename_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -242,20 +264,9 @@ def test_a_draft_is_removed_when_the_terminal_is_closed_with_the_editor_open(
     # terminal (Termux's "Exit", a window closed, an SSH session dropped): the client gets
     # SIGHUP. It died without removing its draft, and the report's plaintext stayed in
     # memory-backed /dev/shm, readable on the phone taken running, until it restarts.
-    ram = tmp_path / "ram"
-    ram.mkdir()
-    report = "The SHO at the border post takes money for each family"
-    editor = tmp_path / "editor.sh"
-    editor.write_text(f'printf "{report}" > "$1"\nkill -HUP $PPID\nsleep 5\n')
-    client = (
-        sys.executable,
-        "-c",
-        f"import submit.sensitive as s; s._RAM_DIRS = ({str(ram)!r},); "
-        "from submit.cli import main; main()",
-    )
+    ram, client = _client_writing_in(tmp_path, monkeypatch, "kill -HUP $PPID\nsleep 5")
     args = ["--state", str(tmp_path / "state"), "--fast-kdf", "--instance", "http://127.0.0.1:9"]
     args += ["--direct", "send", "--codename-file", str(codename_file)]
-    monkeypatch.setenv("VISUAL", f"sh {editor}")
     with _terminal([*client, *args]) as (leader, proc):
         shown = _read_until(leader, b"\x00", 20.0)
         proc.wait(timeout=20)
@@ -271,26 +282,15 @@ def test_a_draft_left_by_a_client_killed_outright_is_removed_by_the_next_run(
     # The attack: the client is killed outright with the editor open (SIGKILL: out of
     # memory, a task manager), which no handler sees: the draft stayed in /dev/shm until
     # the device restarted. The next run of the client, whatever it is, removes it.
-    ram = tmp_path / "ram"
-    ram.mkdir()
-    report = "The SHO at the border post takes money for each family"
-    editor = tmp_path / "editor.sh"
-    editor.write_text(f'printf "{report}" > "$1"\nkill -KILL $PPID\n')
-    client = [
-        sys.executable,
-        "-c",
-        f"import submit.sensitive as s; s._RAM_DIRS = ({str(ram)!r},); "
-        "from submit.cli import main; main()",
-    ]
+    ram, client = _client_writing_in(tmp_path, monkeypatch, "kill -KILL $PPID")
     args = ["--state", str(tmp_path / "state"), "--fast-kdf", "--instance", "http://127.0.0.1:9"]
-    monkeypatch.setenv("VISUAL", f"sh {editor}")
     with _terminal([*client, *args, "--direct", "send", "--codename-file", str(codename_file)]) as (
         leader,
         proc,
     ):
         _read_until(leader, b"\x00", 20.0)
         proc.wait(timeout=20)
-    assert any(report in p.read_text() for p in ram.rglob("draft.txt")), "nothing was left"
+    assert any(REPORT in p.read_text() for p in ram.rglob("draft.txt")), "nothing was left"
     # Another run in use meanwhile keeps its own.
     live = ram / "raazdar-live"
     live.mkdir()

@@ -48,6 +48,16 @@ def _visitor(app: Flask) -> Visitor:
     return Visitor(app.test_client())
 
 
+def _report_page(app: Flask, first: bool) -> tuple[Visitor, Form]:
+    """A source's report form: a first report's, or (signed in after one) a later one's."""
+    visitor = _visitor(app)
+    page = visitor.start()
+    if not first:
+        assert visitor.send(page, "an earlier report").status_code == 303
+        page = form(visitor.get("/account"), "/account")
+    return visitor, page
+
+
 def _new_account(app: Flask, files: list[FilePart] | None = None) -> tuple[Visitor, str, int]:
     visitor = _visitor(app)
     page = visitor.start()
@@ -185,11 +195,7 @@ def test_a_keyring_changed_during_the_upload_gives_the_form_back(
 ) -> None:
     """Files sealed to the keyring of the upload's start are refused once another is in
     force: the source is told to send again, and what they wrote is still on the page."""
-    visitor = _visitor(app)
-    page = visitor.start()
-    if not first:
-        assert visitor.send(page, "an earlier report").status_code == 303
-        page = form(visitor.get("/account"), "/account")
+    visitor, page = _report_page(app, first)
     before = row_counts(app, Source, Item)
     response = _send_during_a_new_keyring(visitor, page, instance)
     assert response.status_code == 503
@@ -258,11 +264,7 @@ def test_a_report_pre_empted_while_it_streams_in_gives_the_form_back(
     to a circuit holding none: a source on a bad phone sending a photo beside a flood got
     the busy page in the form's place, and Back refills no form (autocomplete is off).
     The report's form comes back, what they wrote in it, and the files named to attach."""
-    visitor = _visitor(app)
-    page = visitor.start()
-    if not first:
-        assert visitor.send(page, "an earlier report").status_code == 303
-        page = form(visitor.get("/account"), "/account")
+    visitor, page = _report_page(app, first)
     before = row_counts(app, Source, Item)
     body, content_type = multipart([*page.fields.items(), ("message", MESSAGE)], [*FILES, LARGE])
     response = visitor.client.post(
@@ -292,11 +294,7 @@ def test_a_report_whose_body_fell_behind_gives_the_form_back(
     """A body that falls behind 500 bytes a second (a phone losing its signal midway through
     a photo) is cut off by the worker: the source got a bare 408 page in the form's place,
     and Back refills no form. Its message came whole first: the form goes back with it."""
-    visitor = _visitor(app)
-    page = visitor.start()
-    if not first:
-        assert visitor.send(page, "an earlier report").status_code == 303
-        page = form(visitor.get("/account"), "/account")
+    visitor, page = _report_page(app, first)
     before = row_counts(app, Source, Item)
     body, content_type = multipart([*page.fields.items(), ("message", MESSAGE)], [*FILES, LARGE])
     response = visitor.client.post(
