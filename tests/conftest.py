@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -64,10 +65,12 @@ def _restore_umask() -> Iterator[None]:
     os.umask(saved)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Place tests on pytest-xdist's workers (tests/run.sh runs two): a file's tests on one
-    worker, so its module fixtures (a browser, a live server) are made once; and the whole
-    Tor tier on one, so its private network is too."""
-    for item in items:
-        group = "tor" if item.get_closest_marker("tor") else item.nodeid.split("::", 1)[0]
-        item.add_marker(pytest.mark.xdist_group(group))
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """With `--dist loadgroup` (tests/run.sh): a file's tests on one worker, and the whole
+    Tor tier on one (tests/scheduling.py)."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from tests.scheduling import ByFileTorTogether
+
+    return ByFileTorTogether(config, log)
