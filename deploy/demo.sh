@@ -16,6 +16,7 @@ fi
 # Every start, not only the first: what a client pins, and what the workstation takes.
 "$root/.venv/bin/raazdar" server-info | sed -n \
     -e 's/^authority  *\(.*\)$/raazdar: pinned authority key \1/p' \
+    -e 's/^keyring pin  *\(.*\)$/raazdar: pins file line: keyring \1/p' \
     -e 's/^server key fingerprint  *\(.*\)$/raazdar: server key fingerprint \1 (`raazdar server-info --out FILE` for the review workstation)/p'
 # The demo reviewer's weekly subkeys (reports are sealed to them): until a workspace
 # takes them in, which destroys this copy.

@@ -22,6 +22,7 @@ def test_the_demo_script_turns_server_info_into_pinned_authority_lines() -> None
     start = DEMO.index('"$root/.venv/bin/raazdar" server-info | ')
     sed = DEMO[start:].split("| ", 1)[1].split("\nif ", 1)[0]
     fp = "MBXU PJFG Q34Z JG7O QNPW 5B7T WSH6 URMD"
+    digest = "W4J7 JXYX XL4E Y2VI PMAP I5DO DS7J DBSK R3TF 34DV QPFY FQIN NKKQ"
     info = {
         "instance_id": "0" * 32,
         "server_key": "rz-ed25519-public:x",
@@ -32,11 +33,13 @@ def test_the_demo_script_turns_server_info_into_pinned_authority_lines() -> None
     }
     out = subprocess.run(  # noqa: S603 - the script's own sed line
         ["/bin/bash", "-c", sed.replace("\\\n", " ")],
-        input="\n".join(lines(info)) + "\n",
+        input="\n".join(lines(info, digest)) + "\n",
         capture_output=True,
         text=True,
         check=True,
         timeout=30,
     ).stdout
     assert f"raazdar: pinned authority key {fp}" in out.splitlines()
+    # The keyring in force, as a source's pins name it (docs/submit.md, the pins file).
+    assert f"raazdar: pins file line: keyring 1 {digest}" in out.splitlines()
     assert out.splitlines()[0].startswith("raazdar: server key fingerprint AAAA")

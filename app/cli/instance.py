@@ -57,6 +57,7 @@ def init(
     click.echo(f"raazdar: keyring v{result.version} in force until {result.expires}")
     for fp in result.pinned:
         click.echo(f"raazdar: pinned authority key {fp}")
+    click.echo(f"raazdar: pins file line: {result.keyring_pin}")
     if demo:
         banner = "!" * 72
         click.echo(banner, err=True)

@@ -39,15 +39,16 @@ def server_info(instance: Path, out: Path | None) -> None:
         keyring.version if keyring else None,
         tuple(a.fingerprint for a in keyring.authorities) if keyring else (),
     )
-    for line in lines(info):
+    for line in lines(info, keyring.digest if keyring else None):
         click.echo(line)
     if out is not None:
         out.write_text(json.dumps(info, indent=2) + "\n", "utf-8")
         click.echo(f"raazdar: wrote {out}: carry it to the review workstation", err=True)
 
 
-def lines(info: dict[str, Any]) -> list[str]:
-    """The server info as aligned `name  value` lines."""
+def lines(info: dict[str, Any], digest: str | None = None) -> list[str]:
+    """The server info as aligned `name  value` lines; with the digest of the keyring in
+    force, its `keyring pin` too: what a source's pins name (docs/submit.md, the pins file)."""
     version = info["keyring_version"]
     authorities: list[str] = info["authorities"]
     onions: list[str] = info["onions"]
@@ -57,6 +58,8 @@ def lines(info: dict[str, Any]) -> list[str]:
         f"server key fingerprint {info['server_key_fingerprint']}",
         f"keyring version        {version if version is not None else 'none in force'}",
     ]
+    if version is not None and digest:
+        result.append(f"keyring pin            {version} {digest}")
     result += [f"authority              {fp}" for fp in authorities]
     result += [f"onion                  {onion}" for onion in onions]
     return result

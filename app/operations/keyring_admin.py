@@ -37,6 +37,7 @@ from crypto import (
     verify_successor,
 )
 from crypto.constants import MANIFEST_MAX_BYTES
+from crypto.manifest import format_digest
 
 # Below this many days before expiry, the admin pages and `keyring show` warn.
 EXPIRY_WARNING_DAYS: Final = 30
@@ -100,6 +101,8 @@ class VersionInfo:
     threshold: int
     authorities: tuple[KeyInfo, ...]
     reviewers: tuple[ReviewerInfo, ...]
+    # As `raazdar-review keys show` writes it: a pins file's `keyring VERSION DIGEST` line.
+    digest: str = ""
 
 
 @dataclass(frozen=True)
@@ -267,6 +270,7 @@ def _version(manifest: Manifest) -> VersionInfo:
         issued=manifest.issued,
         expires=manifest.expires,
         threshold=manifest.threshold,
+        digest=format_digest(manifest.digest()),
         authorities=tuple(KeyInfo(a.name, str(a.key.fingerprint)) for a in manifest.authorities),
         reviewers=tuple(
             ReviewerInfo(

@@ -25,6 +25,7 @@ from app.operations.rotation import check_listing, instance_listing, make_source
 from app.settings import seed
 from app.subkeys import install_lists
 from crypto import CodenameParams, KdfParams, Manifest, SignedManifest
+from crypto.manifest import format_digest
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,8 @@ class Initialised:
     version: int
     expires: str
     pinned: list[str]
+    # The `keyring VERSION DIGEST` line of a source's pins, for the keyring in force.
+    keyring_pin: str
 
 
 def initialise(
@@ -108,6 +111,7 @@ def initialise(
         version=manifest.version,
         expires=manifest.expires.isoformat(),
         pinned=sorted(str(a.key.fingerprint) for a in manifest.authorities),
+        keyring_pin=f"keyring {manifest.version} {format_digest(manifest.digest())}",
     )
 
 

@@ -139,6 +139,10 @@ def test_a_fresh_clone_runs_the_whole_cycle_from_what_the_commands_print(tmp_pat
         # `init` prints them at the first start, and demo.sh again at every start.
         printed = re.findall(r"^raazdar: pinned authority key ([A-Z2-7 ]{39})$", text, re.M)
         authorities = list(dict.fromkeys(printed))
+        # With them, the keyring the pins name (docs/submit.md, the pins file).
+        printed = re.findall(r"^raazdar: pins file line: (keyring \d+ [A-Z2-7 ]+)$", text, re.M)
+        keyring = list(dict.fromkeys(printed))
+        assert len(keyring) == 1, keyring
         server_fp = one(r"^raazdar: server key fingerprint ([A-Z2-7 ]{39}) \(`raazdar ", text)
         assert len(authorities) >= 1
         assert "<address>" not in text
@@ -153,7 +157,8 @@ def test_a_fresh_clone_runs_the_whole_cycle_from_what_the_commands_print(tmp_pat
         message.write_text(REPORT)
         pins = tmp_path / "pins.txt"  # as docs/submit.md has the organisation hand it over
         pins.write_text(
-            "".join([f"instance {onion}\n", *(f"authority {a}\n" for a in authorities)])
+            "".join([f"instance {onion}\n", *(f"authority {a}\n" for a in authorities), *keyring])
+            + "\n"
         )
         client = ["--state", str(tmp_path / "client"), "--socks", socks, "--pins-file", str(pins)]
         sent = run("raazdar-submit", *client, "send", "--codename-file", str(codename),

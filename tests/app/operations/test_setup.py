@@ -21,6 +21,7 @@ from app.instance import InstancePaths
 from app.models import today
 from app.operations.setup import initialise
 from crypto import KdfParams, KeyFile, SignedManifest
+from crypto.manifest import format_digest
 
 
 @pytest.fixture
@@ -123,6 +124,9 @@ def test_init_with_a_manifest_pins_its_authorities(
     fingerprints = sorted(str(a.key.fingerprint) for a in offline_manifest.manifest.authorities)
     for fingerprint in fingerprints:
         assert f"raazdar: pinned authority key {fingerprint}" in result.stdout
+    # A pins file carrying it refuses a fork by holders rotated out (tests/submit/test_trust.py).
+    printed = f"keyring 1 {format_digest(offline_manifest.manifest.digest())}"
+    assert f"raazdar: pins file line: {printed}\n" in result.stdout
     paths = InstancePaths(root)
     assert json.loads(paths.pinned.read_text())["authority"] == fingerprints
     assert (paths.manifests / "000001.json").read_bytes() == manifest_file.read_bytes()

@@ -47,6 +47,7 @@ def test_server_info_prints_what_the_workstation_pins_and_no_private_key(
     assert f"server key             {public}" in printed
     assert f"server key fingerprint {fingerprint}" in printed
     assert "keyring version        1" in printed
+    assert "keyring pin            1 " in printed  # a source's pins name it (docs/submit.md)
     assert "authority" in printed
     assert "onion" in printed
     private = server.paths.signing_key.read_text().strip()
