@@ -39,7 +39,15 @@ from crypto import (
 )
 from submit import inbox, sensitive, transport, uploads
 from submit import state as state_mod
-from submit.connection import PROG, TOFU_FLAG, Settings, connected, device_state, ensure_account
+from submit.connection import (
+    PROG,
+    TOFU_FLAG,
+    UNPINNED_FLAG,
+    Settings,
+    connected,
+    device_state,
+    ensure_account,
+)
 from submit.errors import ServerError, SubmitError, TransportError
 from submit.noatime import read_quietly, read_text_quietly
 from submit.pins import BOUND, Pins, read_pins
@@ -159,6 +167,14 @@ class Group(click.Group):
     "them (a server in the wrong hands would have chosen them; without this, a terminal asks).",
 )
 @click.option(
+    UNPINNED_FLAG,
+    "accept_unpinned_keyring",
+    is_flag=True,
+    help="With pins that name no keyring, and no state here, take a keyring after the one "
+    "every pinned authority signed (holders rotated out since could have written it; "
+    "without this, a terminal asks). Prefer pins with a `keyring` line.",
+)
+@click.option(
     "--threshold",
     type=click.IntRange(min=1),
     help="How many of the pinned authorities must sign the keyring the chain starts from, "
@@ -212,6 +228,7 @@ def cli(
     no_state: bool,
     fast_kdf: bool,
     trust_on_first_use: bool,
+    accept_unpinned_keyring: bool,
 ) -> None:
     """Send reports and files to a Raazdar instance, sealed on this device, over Tor."""
     if direct and launch_tor:
@@ -248,6 +265,7 @@ def cli(
         pins.bound_subkeys,
         trust_on_first_use,
         pins.subkey_floors,
+        accept_unpinned_keyring,
     )
 
 

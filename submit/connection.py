@@ -24,6 +24,7 @@ from submit.trust import KeyringDocument, KeyringPin, Verified, establish
 
 PROG: Final = "raazdar-submit"
 TOFU_FLAG: Final = "--trust-on-first-use"
+UNPINNED_FLAG: Final = "--accept-unpinned-keyring"
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,9 @@ class Settings:
     trust_on_first_use: bool = False
     # By reviewer id, the lowest subkey list number the pins let a run take.
     subkey_floors: Mapping[str, int] = field(default_factory=dict)
+    # Pins that name no keyring, and no state: take a keyring after the one every pinned
+    # authority signed (a fork by holders rotated out since would pass too).
+    accept_unpinned_keyring: bool = False
 
 
 @contextlib.contextmanager
@@ -87,20 +91,53 @@ def _warn_tofu(pinned: frozenset[Fingerprint]) -> None:
     click.echo("\n".join(lines), err=True)
 
 
-def _note_unanchored(verified: Verified) -> None:
-    """Say that a keyring checked from authority pins alone could be a fork (PROTOCOL §8.6)."""
-    click.echo(
-        f"{PROG}: note: this device had no keyring of its own to check the instance's against, "
-        f"and the pins name no keyring: version {verified.manifest.version} was checked only "
-        "against the authority keys the pins name, so a keyring written by holders of those "
-        "keys who were rotated out since would pass too",
-        err=True,
-    )
-    click.echo(
-        f"{PROG}: hint: pins with a `keyring VERSION DIGEST` line (from the organisation, or "
-        f"`{PROG} pins` on a device that used the instance before) close this",
-        err=True,
-    )
+def _unanchored(settings: Settings) -> Callable[[Verified], None]:
+    """Pins that name authorities but no keyring, and no state to check against.
+
+    Nothing the instance serves tells the real keyring from one written by holders
+    of the pinned keys rotated out since, or under a threshold raised since
+    (PROTOCOL §8.6): they sign the manifests, timestamp key and subkey lists of
+    their own. Only the keyring every pinned authority signed, alone, cannot be
+    such a fork; any other is taken only when told to, and never by default.
+    """
+
+    def decide(verified: Verified) -> None:
+        version = verified.manifest.version
+        click.echo(
+            f"{PROG}: note: this device had no keyring of its own to check the instance's "
+            f"against, and the pins name no keyring: version {version} was checked only "
+            "against the authority keys the pins name, so a keyring written by holders of "
+            "those keys who were rotated out since would pass too",
+            err=True,
+        )
+        hint = (
+            "pins with a `keyring VERSION DIGEST` line (from the organisation, or "
+            f"`{PROG} pins` on a device that used the instance before) close this"
+        )
+        all_signed = settings.threshold is None or settings.threshold >= len(_pins(settings))
+        if len(verified.history) == 1 and all_signed:
+            # The keyring every pinned authority signed, and nothing after it: no fork.
+            click.echo(f"{PROG}: hint: {hint}", err=True)
+            return
+        if settings.accept_unpinned_keyring:
+            click.echo(f"{PROG}: hint: {hint}", err=True)
+            return
+        if sys.stdin.isatty() and click.confirm(
+            f"{PROG}: take version {version}, which nobody vouched for, and go on?",
+            default=False,
+            err=True,
+        ):
+            return
+        raise TrustError(
+            f"the pins name no keyring, and version {version} follows from their authority "
+            "keys alone: it could be a fork by holders rotated out since, so nothing was "
+            "pinned or sent",
+            hint=f"{hint}; ask the organisation for current pins through another channel, "
+            f"or, knowing that a server in the wrong hands could have chosen it, pass "
+            f"{UNPINNED_FLAG}",
+        )
+
+    return decide
 
 
 def _first_use(settings: Settings) -> Callable[[frozenset[Fingerprint]], None]:
@@ -169,7 +206,6 @@ def connected(
         state.instance = endpoint.url
         today = dt.datetime.now(dt.UTC).date()
         host = None if endpoint.direct else urlsplit(endpoint.url).hostname
-        unanchored = state.manifest is None and settings.keyring is None and bool(pins)
         verified = establish(
             state,
             doc,
@@ -182,9 +218,8 @@ def connected(
             anchor=settings.keyring,
             bound_subkeys=settings.bound_subkeys,
             floors=settings.subkey_floors,
+            unanchored=_unanchored(settings),
         )
-        if unanchored:
-            _note_unanchored(verified)
         if verified.kdf.is_testing:
             click.echo(
                 f"{PROG}: WARNING: this instance derives keys with TEST-STRENGTH parameters: "

@@ -510,6 +510,7 @@ def establish(
     anchor: KeyringPin | None = None,
     bound_subkeys: bool = False,
     floors: Mapping[str, int] | None = None,
+    unanchored: Callable[[Verified], None] | None = None,
 ) -> Verified:
     """Pin (on first use), verify, remember the newest manifest and the codename KDF; save.
 
@@ -519,6 +520,8 @@ def establish(
     `anchor` is a keyring the pins name, which the keyring in force must be or
     follow from; `bound_subkeys`, that the pins refuse subkey lists naming no instance;
     `floors`, the lowest subkey list number the pins take of each reviewer (by id).
+    `unanchored` is told of a keyring verified from authority pins alone (no state, no
+    `anchor`) before anything is pinned or saved, and may refuse it (PROTOCOL §8.6).
     """
     if threshold is not None and not 1 <= threshold <= len(authorities):
         raise TrustError(
@@ -561,6 +564,8 @@ def establish(
             hint="your codename would no longer open your replies there; " + DO_NOT_SEND,
         )
     _check_not_rolled_back(state, verified, today, bound=bound_subkeys)
+    if unanchored is not None and authorities and state.manifest is None and anchor is None:
+        unanchored(verified)
     state.authorities = pinned
     state.manifest = verified.signed
     state.codename_salt, state.codename_kdf = verified.salt, verified.kdf

@@ -217,6 +217,8 @@ class Device:
     url: str
     authorities: list[str] = field(default_factory=list)
     transport: list[str] = field(default_factory=lambda: ["--direct", "--insecure-test-kdf"])
+    # A `keyring VERSION DIGEST` pins line, as `raazdar init` prints it (None: no such line).
+    keyring: str | None = None
 
     def arguments(self, *args: str, pin: bool = True) -> list[str]:
         """`raazdar-submit`'s arguments on this device: its options, then `args`. The pins
@@ -224,6 +226,7 @@ class Device:
         pins = self.state.parent / f"{self.state.name}-pins.txt"
         lines = [f"instance {self.url}"]
         lines += [f"authority {fp}" for fp in (self.authorities if pin else [])]
+        lines += [f"keyring {self.keyring}"] if pin and self.keyring else []
         pins.write_text("\n".join(lines) + "\n")
         options = ["--state", str(self.state), "--fast-kdf", "--pins-file", str(pins)]
         return [*options, *self.transport, *args]

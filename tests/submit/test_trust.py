@@ -544,9 +544,17 @@ def test_the_client_refuses_a_stranger_pinned_in_place_of_the_authorities(
     assert not device.state_of(codename_file).authorities
 
 
+def _first_keyring(instance: Path) -> str:
+    """The `keyring` pins line's value for the instance's first keyring, as `raazdar init`
+    prints it for the organisation's pins."""
+    first = sorted(InstancePaths(instance).manifests.glob("*.json"))[0]
+    return str(KeyringPin.of(SignedManifest.from_bytes(first.read_bytes()).manifest))
+
+
 def test_the_client_refuses_a_server_that_rolls_its_keyring_back(
     device: Device, codename_file: Path, recorder: Recorder, instance: Path
 ) -> None:
+    device = dataclasses.replace(device, keyring=_first_keyring(instance))
     keys, recipient = new_reviewer()
     install_successor(instance, [recipient])
     install_subkeys(instance, keys)
@@ -670,6 +678,7 @@ def _fork_by_rotated_out_holders(instance: Path) -> Any:
 def test_pins_carried_to_a_no_state_device_refuse_a_fork_by_authorities_rotated_out(
     device: Device, codename_file: Path, recorder: Recorder, instance: Path, tmp_path: Path
 ) -> None:
+    device = dataclasses.replace(device, keyring=_first_keyring(instance))
     rotated = _rotate_authorities(instance)
     pins, carried = carried_pins(device, codename_file, tmp_path)
     # The server, in the hands of the two holders rotated out, serves their fork.
@@ -794,10 +803,12 @@ def test_a_first_send_without_pins_seals_nothing_to_keys_nobody_checked(
 def test_a_first_run_whose_pins_name_no_keyring_says_what_it_could_not_check(
     device: Device, codename_file: Path, recorder: Recorder, tmp_path: Path
 ) -> None:
-    """Not closed: a device with no state, whose pins name the authorities but no keyring,
-    cannot tell the real keyring from a fork by holders since rotated out
-    (`_fork_by_rotated_out_holders`). It must say so, and what closes it, rather than
-    seal in silence; a device that checks against its state, or a keyring pin, does not."""
+    """A device with no state, whose pins name the authorities but no keyring, cannot tell
+    the real keyring from a fork by holders since rotated out (`_fork_by_rotated_out_holders`).
+    On the first keyring, which every pinned holder signed, it seals, but says so and what
+    closes it; a later one it refuses
+    (`test_pins_as_init_prints_them_refuse_a_fork_by_authorities_rotated_out`); a device
+    that checks against its state, or a keyring pin, says nothing."""
     pins, carried = carried_pins(device, codename_file, tmp_path)
     assert "keyring " in carried
     fresh = dataclasses.replace(device, state=tmp_path / "fresh")
@@ -813,3 +824,39 @@ def test_a_first_run_whose_pins_name_no_keyring_says_what_it_could_not_check(
     anchored, _ = send_without_state(device, pins, codename_file, recorder)
     assert anchored.exit_code == 0, anchored.output
     assert "the pins name no keyring" not in anchored.stderr  # the pins name one
+
+
+def test_pins_as_init_prints_them_refuse_a_fork_by_authorities_rotated_out(
+    device: Device, codename_file: Path, recorder: Recorder, instance: Path, tmp_path: Path
+) -> None:
+    """Pins as handed out before this device ever ran: the instance and the authorities
+    `raazdar init` printed, no keyring line. The two holders rotated out at version 2 serve
+    their own version 2 to a device that keeps nothing."""
+    _rotate_authorities(instance)
+    pins = tmp_path / "organisation-pins.txt"
+    pins.write_text(
+        "".join([f"instance {device.url}\n", *(f"authority {a}\n" for a in device.authorities)])
+    )
+    recorder.keyring = _fork_by_rotated_out_holders(instance)
+    result, offered = send_without_state(device, pins, codename_file, recorder)
+    assert offered == [], (
+        f"a --no-state device with pins naming the authorities but no keyring sealed to a fork "
+        f"by holders rotated out and offered it: {offered}"
+    )
+    assert result.exit_code == 1, result.output
+    assert "the pins name no keyring" in result.stderr
+    assert "keyring VERSION DIGEST" in result.stderr
+    assert "raazdar-submit: error: " in result.stderr
+    assert "--accept-unpinned-keyring" in result.stderr
+    # A first run with state is refused the same way, and pins nothing.
+    fresh = dataclasses.replace(device, state=tmp_path / "fresh")
+    first = fresh.run("send", "-m", "secret", "--codename-file", str(codename_file))
+    assert first.exit_code == 1, first.output
+    assert fresh.state_of(codename_file).manifest is None, "the unvouched keyring was pinned"
+    # Told to, knowingly, the source may still send to the real chain; the line is better.
+    recorder.keyring = None
+    told = dataclasses.replace(device, transport=[*device.transport, "--accept-unpinned-keyring"])
+    result, offered = send_without_state(told, pins, codename_file, recorder)
+    assert result.exit_code == 0, result.output
+    assert offered == ["/api/v1/uploads"]
+    assert "the pins name no keyring" in result.stderr
