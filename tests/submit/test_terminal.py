@@ -24,7 +24,13 @@ from typing import Any, Final
 import pytest
 from flask import Flask
 
-from tests.app.support import reply_to, reviewer_keys
+from tests.app.support import (
+    install_subkeys,
+    install_successor,
+    new_reviewer,
+    reply_to,
+    reviewer_keys,
+)
 from tests.submit.support import Device, Recorder, camera_photo
 
 _CLIENT: Final = (sys.executable, "-c", "from submit.cli import main; main()")
@@ -233,6 +239,21 @@ def test_keys_nobody_checked_are_trusted_at_the_terminal_only_on_a_yes(
     # Enter alone is the default, no.
     assert b"nothing was pinned or sent" in after, after
     assert not device.state_of(codename_file).authorities
+
+
+def test_a_keyring_pins_without_a_keyring_line_cannot_vouch_for_is_taken_only_on_a_yes(
+    device: Device, codename_file: Path, instance: Path
+) -> None:
+    """Past the first keyring, pins that name none could be meeting a fork by holders
+    rotated out (tests/submit/test_trust.py): Enter alone refuses it."""
+    keys, recipient = new_reviewer()
+    install_successor(instance, [recipient])
+    install_subkeys(instance, keys)
+    args = device.arguments("replies", "--codename-file", str(codename_file))
+    shown, after = _on_a_terminal(args, b"go on?")
+    assert b"the pins name no keyring" in shown, shown
+    assert b"nothing was pinned or sent" in after, after
+    assert device.state_of(codename_file).manifest is None
 
 
 REPORT = "The SHO at the border post takes money for each family"
