@@ -11,6 +11,7 @@ database, is seen by the next request everywhere.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import secrets
 import threading
@@ -98,10 +99,18 @@ DEFAULTS: Final[dict[str, Any]] = {
     "retention_days": 90,
     # A source with no activity for this many days expires, once nothing they sent remains.
     "source_expiry_days": 365,
+    # A lowered `source_expiry_days` is in force only from a later day; until then the
+    # value it replaced holds: {"from": days, "from_day": "YYYY-MM-DD"}, or None.
+    "source_expiry_lowered": None,
     # New envelopes are re-created in the store, in a random order, once per this many hours.
     "sweep_hours": 24,
 }
 
+
+# Days before a lowered `source_expiry_days` is in force: one administrator alone could
+# otherwise expire every source idle since yesterday, with the replies waiting for them, at
+# the next purge. Two weeks in which every other administrator sees it on the settings page.
+SOURCE_EXPIRY_DELAY_DAYS: Final = 14
 
 # The row whose value changes with every change of a setting or a term (not a setting).
 REVISION_KEY: Final = "_revision"
@@ -142,6 +151,15 @@ def get_setting(session: Session, key: str) -> Any:
     if isinstance(value, str):
         return _SUPERSEDED.get((key, value), value)
     return value
+
+
+def source_expiry_days(session: Session, day: dt.date) -> int:
+    """Return the source expiry in force on `day`: a lowered one only once its delay is over."""
+    days = int(get_setting(session, "source_expiry_days"))
+    lowered = get_setting(session, "source_expiry_lowered")
+    if lowered and day < dt.date.fromisoformat(lowered["from_day"]):
+        return max(days, int(lowered["from"]))
+    return days
 
 
 def set_setting(session: Session, key: str, value: Any) -> None:

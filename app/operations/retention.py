@@ -13,7 +13,8 @@ yields little, so these warnings are loud: an instance whose exchange has
 stalled must be noticed, not turn into an archive in silence.
 
 A source expires `source_expiry_days` after their last activity once nothing
-they sent remains, and the replies waiting for them go too; an account the API
+they sent remains, and the replies waiting for them go too (a lowered value is
+in force only `SOURCE_EXPIRY_DELAY_DAYS` after it was set: `app.settings`); an account the API
 made that never sent anything, two days after it was made. Resumable uploads
 idle since before yesterday go, row and staged file (`resumable.expire`).
 Envelope files that no row names and whatever a crash left in staging are
@@ -50,7 +51,7 @@ from sqlalchemy.orm import Session
 from app.errors import AppError
 from app.models import AuditEntry, ExportHead, Item, Reply, Source, Upload
 from app.services import audit, resumable
-from app.settings import get_setting
+from app.settings import get_setting, source_expiry_days
 from app.store import EnvelopeStore
 
 log = logging.getLogger(__name__)
@@ -104,11 +105,11 @@ class Policy:
     source_expiry_days: int
 
     @classmethod
-    def read(cls, session: Session) -> Policy:
-        """Read the retention settings."""
+    def read(cls, session: Session, today: dt.date) -> Policy:
+        """Read the retention settings in force on `today` (a lowered expiry after its delay)."""
         return cls(
             int(get_setting(session, "retention_days")),
-            int(get_setting(session, "source_expiry_days")),
+            source_expiry_days(session, today),
         )
 
     def item_cutoff(self, today: dt.date) -> dt.date:
@@ -189,7 +190,7 @@ def purge(
             f"ran, though one runs daily; a clock moved forward a little at a time would "
             f"expire sources still active and delete what is not due: nothing was purged"
         )
-    policy = Policy.read(session)
+    policy = Policy.read(session, today)
     plan = _plan(session, store, today, policy, grace, include_unacknowledged)
     report = PurgeReport(
         day=today,
@@ -328,7 +329,7 @@ def _destroy(store: EnvelopeStore, doomed: list[Path], progress: Progress | None
 
 def at_risk(session: Session, today: dt.date, within_days: int = AT_RISK_DAYS) -> int:
     """Count items never exported that retention deletes within `within_days` (or already may)."""
-    cutoff = Policy.read(session).item_cutoff(today) + dt.timedelta(days=within_days)
+    cutoff = Policy.read(session, today).item_cutoff(today) + dt.timedelta(days=within_days)
     query = (
         select(func.count()).select_from(Item).where(~Item.exported, Item.received_day <= cutoff)
     )
@@ -350,7 +351,7 @@ def unacknowledged(
 
 def past_retention(session: Session, today: dt.date) -> int:
     """Count items past their retention, kept because none of them was acknowledged."""
-    cutoff = Policy.read(session).item_cutoff(today)
+    cutoff = Policy.read(session, today).item_cutoff(today)
     query = select(func.count()).select_from(Item).where(Item.received_day <= cutoff)
     return session.scalar(query) or 0
 

@@ -7,6 +7,7 @@ numbers, taxonomy codes), never the free text.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable, Mapping
 from typing import Any, Final
@@ -15,9 +16,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.errors import AppError
-from app.models import TaxonomyTerm
+from app.models import TaxonomyTerm, today
 from app.services import audit
-from app.settings import get_setting, set_setting
+from app.settings import (
+    SOURCE_EXPIRY_DELAY_DAYS,
+    get_setting,
+    set_setting,
+    source_expiry_days,
+)
 from app.taxonomy import GROUPS
 
 ORGANISATION_MAX: Final = 100
@@ -116,6 +122,9 @@ def update(session: Session, changes: Mapping[str, Any], *, actor: str) -> list[
     changed = {k: v for k, v in checked.items() if v != get_setting(session, k)}
     if not changed:
         return []
+    delayed = {}
+    if "source_expiry_days" in changed:
+        delayed = _delay_lowered_expiry(session, changed["source_expiry_days"])
     for key, value in changed.items():
         set_setting(session, key, value)
     audit.record(
@@ -124,8 +133,33 @@ def update(session: Session, changes: Mapping[str, Any], *, actor: str) -> list[
         "settings-changed",
         changed=sorted(changed),
         values={k: v for k, v in changed.items() if k in _QUOTED},
+        **({"delayed": delayed} if delayed else {}),
     )
     return sorted(changed)
+
+
+def _delay_lowered_expiry(session: Session, days: int) -> dict[str, Any]:
+    """Keep the expiry in force today for `SOURCE_EXPIRY_DELAY_DAYS` if `days` lowers it.
+
+    A raise to at least the value in force ends a delay; a lowering during one counts its
+    delay again from today, from the value in force. Returns what the audit entry says.
+    """
+    day = today()
+    in_force = source_expiry_days(session, day)
+    if days >= in_force:
+        set_setting(session, "source_expiry_lowered", None)
+        return {}
+    from_day = (day + dt.timedelta(days=SOURCE_EXPIRY_DELAY_DAYS)).isoformat()
+    set_setting(session, "source_expiry_lowered", {"from": in_force, "from_day": from_day})
+    return {"source_expiry_days": {"from": in_force, "to": days, "from_day": from_day}}
+
+
+def lowered_expiry(session: Session) -> dict[str, Any] | None:
+    """The lowered source expiry not yet in force, for the admin pages; or None."""
+    lowered = get_setting(session, "source_expiry_lowered")
+    if not lowered or today() >= dt.date.fromisoformat(lowered["from_day"]):
+        return None
+    return {**lowered, "to": get_setting(session, "source_expiry_days")}
 
 
 def _terms(session: Session, group: str) -> list[TaxonomyTerm]:

@@ -226,9 +226,11 @@ def _settings_page(
     resources: ResourcesForm | None = None,
     status: int = 200,
 ) -> ResponseReturnValue:
-    values = settings_admin.current(db_session())
+    session = db_session()
+    values = settings_admin.current(session)
     page = render_template(
         "staff/admin/settings.html",
+        lowered=settings_admin.lowered_expiry(session),
         general=general or GeneralSettingsForm(formdata=None, data=values),
         resources=resources or ResourcesForm(formdata=None, data=values),
         resources_reviewed=bool(values["resources_reviewed"]),

@@ -213,7 +213,7 @@ def _audit(session: Session) -> Check:
 def _retention(session: Session, today: dt.date) -> Check:
     """Warn when retention is about to delete items nobody has exported, or has stopped."""
     count = retention.at_risk(session, today)
-    policy = retention.Policy.read(session)
+    policy = retention.Policy.read(session, today)
     last = retention.last_purge_day(session)
     session.rollback()
     if last is not None and (today - last).days > retention.PURGE_OVERDUE_DAYS:

@@ -6,6 +6,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
+import json
 import multiprocessing
 import os
 import secrets
@@ -26,13 +27,14 @@ from app.models import AuditEntry, Item, Reply, Source, today
 from app.operations.retention import (
     CLOCK_JUMP_DAYS,
     ClockJumped,
+    Policy,
     PurgeReport,
     at_risk,
     purge,
     unacknowledged,
 )
-from app.services import audit
-from app.settings import set_setting
+from app.services import audit, settings_admin
+from app.settings import SOURCE_EXPIRY_DELAY_DAYS, set_setting
 from app.store import REPLY_WORK_PREFIX, EnvelopeStore
 from tests.app.support import RETIRED_PREFIX, db_session, row_counts
 
@@ -205,6 +207,49 @@ def test_inactive_sources_without_items_expire_with_their_replies(
     assert not any(store.path(r).exists() for r in idle_replies)
     assert store.path(recent_reply).exists()
     assert store.path(held).exists()
+
+
+def test_an_administrator_who_lowers_source_expiry_expires_nobody_before_others_can_notice(
+    session: Session, store: EnvelopeStore
+) -> None:
+    # One administrator alone, from the web, sets expiry to a day: the next purge would take
+    # every source idle since yesterday, and the replies waiting for them.
+    idle = add_source(session, active=30)
+    waiting = add_reply(session, store, idle)
+    session.commit()
+    settings_admin.update(session, {"source_expiry_days": 1}, actor="rogue")
+    session.commit()
+    report = purge(session, store, TODAY)
+    assert report.sources == 0, "a lowered source expiry expired sources at once"
+    assert report.policy.source_expiry_days == 365
+    assert store.path(waiting).exists()
+    entry = audit.entries(session)[-1]
+    assert (entry.actor, entry.action) == ("rogue", "settings-changed")
+    due = TODAY + dt.timedelta(days=SOURCE_EXPIRY_DELAY_DAYS)
+    lowered = {"from": 365, "from_day": due.isoformat(), "to": 1}
+    assert json.loads(entry.detail)["delayed"] == {"source_expiry_days": lowered}
+    # The day before it takes effect, the old value still holds; on that day, the new one.
+    report = purge(session, store, due - dt.timedelta(days=1), trust_clock=True)
+    assert (report.sources, report.policy.source_expiry_days) == (0, 365)
+    report = purge(session, store, due, trust_clock=True)
+    assert (report.sources, report.replies) == (1, 1)
+
+
+def test_raising_source_expiry_again_cancels_a_lowering_and_a_second_lowering_waits_anew(
+    session: Session,
+) -> None:
+    settings_admin.update(session, {"source_expiry_days": 100}, actor="a")
+    settings_admin.update(session, {"source_expiry_days": 400}, actor="b")
+    assert Policy.read(session, TODAY).source_expiry_days == 400
+    settings_admin.update(session, {"source_expiry_days": 200}, actor="a")
+    later = TODAY + dt.timedelta(days=SOURCE_EXPIRY_DELAY_DAYS - 1)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(settings_admin, "today", lambda: later)
+        settings_admin.update(session, {"source_expiry_days": 2}, actor="a")
+    # The second lowering counts its delay from its own day, from the value then in force.
+    assert Policy.read(session, later + dt.timedelta(days=1)).source_expiry_days == 400
+    due = later + dt.timedelta(days=SOURCE_EXPIRY_DELAY_DAYS)
+    assert Policy.read(session, due).source_expiry_days == 2
 
 
 def test_orphan_files_are_removed_and_rows_without_files_are_reported(

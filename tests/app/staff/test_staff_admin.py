@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import secrets
 import threading
@@ -16,10 +17,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
-from app.models import AuditEntry, StaffAccount
+from app.models import AuditEntry, StaffAccount, today
 from app.operations.tor.clients import StaffClients
 from app.services import staff as staff_service
-from app.settings import RESOURCES_EN, get_setting, taxonomy
+from app.settings import RESOURCES_EN, SOURCE_EXPIRY_DELAY_DAYS, get_setting, taxonomy
 from app.staff.auth import FRESH_KEY
 from crypto import hash_password, verify_password
 from tests.app.staff_support import staff_client, submit_login
@@ -533,6 +534,21 @@ GENERAL = {
     "retention_days": "30",
     "source_expiry_days": "60",
 }
+
+
+def test_a_lowered_source_expiry_is_shown_to_every_admin_until_it_is_in_force(
+    app: Flask, admin: Staff
+) -> None:
+    other = staff_browser(app).log_in(add_account(app, "second", "admin"))
+    lowered = {**GENERAL, "source_expiry_days": "1"}
+    assert admin.post("/staff/admin/settings/general", lowered).status_code == 303
+    due = (today() + dt.timedelta(days=SOURCE_EXPIRY_DELAY_DAYS)).isoformat()
+    shown = f"Source expiry was lowered from 365 to 1 days: the 365 days stay in force until {due}"
+    assert shown in html.unescape(other.get("/staff/admin/settings"))
+    # Saving the old value again cancels it.
+    kept = {**GENERAL, "source_expiry_days": "365"}
+    assert admin.post("/staff/admin/settings/general", kept).status_code == 303
+    assert "Source expiry was lowered" not in html.unescape(other.get("/staff/admin/settings"))
 
 
 @pytest.mark.parametrize(
