@@ -2,12 +2,14 @@
 
 A change is checked whole before anything is written, so a refused change
 leaves every setting as it was. The audit entry names what changed (keys,
-numbers, taxonomy codes), never the free text.
+numbers, taxonomy codes), never the free text: of that, the SHA-256 before and after.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import re
 from collections.abc import Callable, Mapping
 from typing import Any, Final
@@ -33,6 +35,8 @@ LABEL_MAX: Final = 200
 UPLOAD_LIMIT_MIB: Final = (1, 2048)
 # Retention is counted in days; ten years is the longest anything is kept.
 RETENTION_DAYS: Final = (1, 3650)
+# The settings changes the settings page reads back to say who last changed each text.
+CHANGES_READ: Final = 500
 _CODE: Final = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 
 
@@ -122,6 +126,13 @@ def update(session: Session, changes: Mapping[str, Any], *, actor: str) -> list[
     changed = {k: v for k, v in checked.items() if v != get_setting(session, k)}
     if not changed:
         return []
+    # Free text is named by its digest, before and after: the log shows what was replaced
+    # (a legal-aid page rewritten) and can be matched against a copy, without quoting it.
+    digests = {
+        k: {"from": digest(get_setting(session, k)), "to": digest(v)}
+        for k, v in changed.items()
+        if k not in _QUOTED
+    }
     delayed = {}
     if "source_expiry_days" in changed:
         delayed = _delay_lowered_expiry(session, changed["source_expiry_days"])
@@ -133,9 +144,26 @@ def update(session: Session, changes: Mapping[str, Any], *, actor: str) -> list[
         "settings-changed",
         changed=sorted(changed),
         values={k: v for k, v in changed.items() if k in _QUOTED},
+        **({"digests": digests} if digests else {}),
         **({"delayed": delayed} if delayed else {}),
     )
     return sorted(changed)
+
+
+def digest(text: str) -> str:
+    """The SHA-256 of a free text setting, as the audit log and the settings page give it."""
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def text_changes(session: Session, keys: tuple[str, ...]) -> dict[str, dict[str, str]]:
+    """Who last changed each of `keys` (free text) and when, with its text's digest now."""
+    found: dict[str, dict[str, str]] = {}
+    for entry in audit.entries(session, action="settings-changed", limit=CHANGES_READ):
+        for key in json.loads(entry.detail).get("changed", ()):
+            if key in keys and key not in found:
+                now = digest(get_setting(session, key))
+                found[key] = {"actor": entry.actor, "day": entry.day.isoformat(), "digest": now}
+    return found
 
 
 def _delay_lowered_expiry(session: Session, days: int) -> dict[str, Any]:

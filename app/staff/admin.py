@@ -231,6 +231,7 @@ def _settings_page(
     page = render_template(
         "staff/admin/settings.html",
         lowered=settings_admin.lowered_expiry(session),
+        text_changes=settings_admin.text_changes(session, ("resources_en", "resources_ur")),
         general=general or GeneralSettingsForm(formdata=None, data=values),
         resources=resources or ResourcesForm(formdata=None, data=values),
         resources_reviewed=bool(values["resources_reviewed"]),

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import html
+import json
 import secrets
 import threading
 import time
@@ -20,7 +22,7 @@ from werkzeug.test import TestResponse
 from app.models import AuditEntry, StaffAccount, today
 from app.operations.tor.clients import StaffClients
 from app.services import staff as staff_service
-from app.settings import RESOURCES_EN, SOURCE_EXPIRY_DELAY_DAYS, get_setting, taxonomy
+from app.settings import RESOURCES_EN, RESOURCES_UR, SOURCE_EXPIRY_DELAY_DAYS, get_setting, taxonomy
 from app.staff.auth import FRESH_KEY
 from crypto import hash_password, verify_password
 from tests.app.staff_support import staff_client, submit_login
@@ -47,6 +49,11 @@ def account(app: Flask, account_id: str) -> StaffAccount | None:
     """The account's row as it is now."""
     with db_session(app) as session:
         return session.get(StaffAccount, account_id)
+
+
+def sha256(text: str) -> str:
+    """The digest the audit log keeps of a free text setting."""
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def audit_count(app: Flask) -> int:
@@ -592,6 +599,24 @@ def test_bad_settings_are_refused_with_a_reason_and_change_nothing(
         assert get_setting(session, "source_expiry_days") == 365
     assert audit_count(app) == before
     assert "Insaaf Watch" not in visitor.get("/")
+
+
+def test_a_rewritten_legal_aid_page_is_audited_by_digest_and_shown_to_the_other_admins(
+    app: Flask, admin: Staff
+) -> None:
+    # One admin puts a number the accused answer on the page sources go to for help.
+    other = staff_browser(app).log_in(add_account(app, "second", "admin"))
+    trap = "Call the legal-aid line 0300-0000000"
+    data = {"resources_en": trap, "resources_ur": RESOURCES_UR}
+    assert admin.post("/staff/admin/settings/resources", data).status_code == 303
+    actor, action, detail = audit_trail(app)[-1]
+    assert (actor, action) == ("root", "settings-changed")
+    digest = {"from": sha256(RESOURCES_EN), "to": sha256(trap)}
+    assert detail.get("digests") == {"resources_en": digest}, "the audit says only 'changed'"
+    assert trap not in json.dumps(detail)
+    page = html.unescape(other.get("/staff/admin/settings"))
+    assert f"changed by root on {today().isoformat()}" in page
+    assert f"SHA-256 {digest['to']}" in page
 
 
 @pytest.mark.parametrize(
