@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import re
 import time
 from collections.abc import Callable
@@ -275,6 +276,23 @@ def passwords_set_by(session: Session, username: str) -> list[str]:
         for a in list_accounts(session)
         if a.username != username and setters.get(a.username) == username
     ]
+
+
+def ever_admin(session: Session, account: StaffAccount) -> bool:
+    """Whether the account is, or the audit log says it was, an administrator.
+
+    A role change is logged only for an account that was an administrator or became one.
+    """
+    if account.role == "admin":
+        return True
+    for action in ("staff-added", "staff-role-changed"):
+        for entry in audit.entries(session, action=action):
+            detail = json.loads(entry.detail)
+            if detail.get("username") == account.username and (
+                action == "staff-role-changed" or detail.get("role") == "admin"
+            ):
+                return True
+    return False
 
 
 def set_role(session: Session, actor: str, account: StaffAccount, role: str) -> None:

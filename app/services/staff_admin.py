@@ -1,7 +1,11 @@
 """Account changes from the admin pages: `app.services.staff` does them, this adds the web's rule.
 
-The rule: an administrator cannot change their own account from the admin pages
-(removing, demoting or resetting it by a slip would lock them out). The console
+The rules: an administrator cannot change their own account from the admin pages
+(removing, demoting or resetting it by a slip would lock them out); nor reset the
+password or second factor of an account that is or was an administrator's (the
+new passphrase is shown to whoever resets, and a reset second factor is enrolled
+by whoever logs in first: one administrator alone would take over another's
+account, and act under their name). That is done at the console. The console
 (`raazdar staff`) has no such rule: whoever is at it is not logged in as anyone.
 Everything else — the last administrator stays, passphrases are generated and
 shown once, new credentials end sessions, every change is audited — lives in
@@ -71,13 +75,13 @@ def remove(session: Session, account_id: str, *, actor: StaffAccount) -> Removed
 
 def reset_password(session: Session, account_id: str, *, actor: StaffAccount) -> NewPassphrase:
     """Give another account a new generated passphrase, ending its sessions."""
-    account = _other(session, account_id, actor)
+    account = _not_an_admin(session, _other(session, account_id, actor))
     return NewPassphrase(account.username, staff.reset_password(session, actor.username, account))
 
 
 def reset_second_factor(session: Session, account_id: str, *, actor: StaffAccount) -> NewPassphrase:
     """Make another account enrol its second factor again, with a new passphrase (shown once)."""
-    account = _other(session, account_id, actor)
+    account = _not_an_admin(session, _other(session, account_id, actor))
     return NewPassphrase(account.username, staff.reset_totp(session, actor.username, account))
 
 
@@ -96,5 +100,17 @@ def _other(session: Session, account_id: str, actor: StaffAccount) -> StaffAccou
         raise AccountError(
             "You cannot change your own account here: ask another administrator, "
             "or use `raazdar staff` on the server's console."
+        )
+    return account
+
+
+def _not_an_admin(session: Session, account: StaffAccount) -> StaffAccount:
+    if staff.ever_admin(session, account):
+        raise AccountError(
+            f"{account.username!r} is or was an administrator: their password or second "
+            f"factor is reset on the server's console (`raazdar staff reset-password "
+            f"{account.username}` or `raazdar staff reset-2fa {account.username}`), where "
+            "the owner can be given it; from here one administrator alone could take over "
+            "another's account."
         )
     return account

@@ -399,6 +399,31 @@ def test_a_second_factor_reset_makes_the_account_enrol_again(app: Flask, admin: 
     assert (response.status_code, response.headers["Location"]) == (303, "/staff/enrol")
 
 
+@pytest.mark.parametrize("reset", ["reset-password", "reset-2fa"])
+@pytest.mark.parametrize("demoted_first", [False, True], ids=["admin", "demoted-first"])
+def test_one_administrator_alone_cannot_take_over_another_administrators_account(
+    app: Flask, admin: Staff, reset: str, demoted_first: bool
+) -> None:
+    """A reset shows its new passphrase to whoever made it, and a reset second factor is
+    enrolled by whoever logs in first: one administrator took over another's account (and
+    acted in the log under their name), demoting them first if a rule stood in the way."""
+    second = add_account(app, "second", "admin")
+    if demoted_first:
+        assert admin.post(f"/staff/admin/accounts/{second}/role", {"role": "staff"}).status_code
+    before = account(app, second)
+    response = admin.post(f"/staff/admin/accounts/{second}/{reset}")
+    assert response.status_code == 400, "one administrator reset another's credentials"
+    assert "raazdar staff" in admin.text(response)
+    after = account(app, second)
+    assert before is not None
+    assert after is not None
+    assert (after.password_hash, after.totp_enrolled, after.epoch) == (
+        before.password_hash,
+        True,
+        before.epoch,
+    )
+
+
 def test_after_a_second_factor_reset_the_old_password_enrols_no_one(
     app: Flask, admin: Staff
 ) -> None:
