@@ -16,6 +16,7 @@ every session made before (`app.staff.auth`). Every change to an account is audi
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -293,6 +294,32 @@ def ever_admin(session: Session, account: StaffAccount) -> bool:
             ):
                 return True
     return False
+
+
+# The accounts page shows every administrator the resets of this many days.
+RESETS_SHOWN_DAYS: Final = 30
+
+
+@dataclass(frozen=True)
+class Reset:
+    """A password or second factor reset, as the audit log has it."""
+
+    actor: str
+    username: str
+    second_factor: bool
+    day: dt.date
+
+
+def recent_resets(session: Session, day: dt.date) -> list[Reset]:
+    """The resets of the `RESETS_SHOWN_DAYS` days up to `day`, newest first."""
+    since = day - dt.timedelta(days=RESETS_SHOWN_DAYS)
+    found = [
+        Reset(e.actor, json.loads(e.detail).get("username", ""), action == "staff-2fa-reset", e.day)
+        for action in ("staff-password-reset", "staff-2fa-reset")
+        for e in audit.entries(session, action=action)
+        if e.day >= since
+    ]
+    return sorted(found, key=lambda r: r.day, reverse=True)
 
 
 def set_role(session: Session, actor: str, account: StaffAccount, role: str) -> None:

@@ -15,7 +15,7 @@ from wtforms import Field
 
 from app.db import db_session, transaction
 from app.errors import AppError
-from app.models import StaffAccount
+from app.models import StaffAccount, today
 from app.operations import keyring_admin
 from app.operations.tor.clients import StaffClients
 from app.services import audit, settings_admin, staff, staff_admin
@@ -115,6 +115,7 @@ def _accounts_page(
         shown=shown,
         error=error,
         me=_me(),
+        resets=staff.recent_resets(db_session(), today()),
     )
     return page, status
 

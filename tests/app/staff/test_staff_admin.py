@@ -424,6 +424,21 @@ def test_one_administrator_alone_cannot_take_over_another_administrators_account
     )
 
 
+def test_every_administrator_is_shown_the_resets_of_the_last_weeks(
+    app: Flask, admin: Staff
+) -> None:
+    """Whoever resets a second factor can enrol theirs before its owner: the other
+    administrators must see that it was done, by whom and when, without reading the log."""
+    other = staff_browser(app).log_in(add_account(app, "second", "admin"))
+    clerk = add_account(app, "clerk")
+    assert admin.post(f"/staff/admin/accounts/{clerk}/reset-2fa").status_code == 200
+    assert admin.post(f"/staff/admin/accounts/{clerk}/reset-password").status_code == 200
+    page = html.unescape(other.get("/staff/admin/accounts"))
+    day = today().isoformat()
+    assert f"root reset the two-factor of clerk on {day}" in page, "a reset was not shown"
+    assert f"root reset the password of clerk on {day}" in page
+
+
 def test_after_a_second_factor_reset_the_old_password_enrols_no_one(
     app: Flask, admin: Staff
 ) -> None:
