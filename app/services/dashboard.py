@@ -22,7 +22,7 @@ from app.operations.exchange import (
     apply_reply_bundle,
     export_bundle,
 )
-from app.services import audit, staff
+from app.services import audit, settings_admin, staff
 from app.services.context import services
 from app.services.keys import public_keys
 from app.services.refusals import reply_bundle_refusal
@@ -41,6 +41,9 @@ class Dashboard:
     # Items exported `retention.UNACKNOWLEDGED_DAYS` or more days ago, never acknowledged.
     unacknowledged: int = 0
     unacknowledged_days: int = retention.UNACKNOWLEDGED_DAYS
+    # A lowered source expiry not yet in force (`settings_admin.lowered_expiry`): shown to
+    # every staff member, not only to administrators one of them could demote first.
+    expiry_lowered: dict[str, Any] | None = None
 
 
 @dataclass
@@ -79,6 +82,7 @@ def dashboard(session: Session) -> Dashboard:
         replies=count(Reply),
         keyring=public_keys(),
         unacknowledged=retention.unacknowledged(session, today()),
+        expiry_lowered=settings_admin.lowered_expiry(session),
     )
 
 

@@ -598,6 +598,19 @@ def test_a_lowered_source_expiry_is_shown_to_every_admin_until_it_is_in_force(
     assert "Source expiry was lowered" not in html.unescape(other.get("/staff/admin/settings"))
 
 
+def test_a_lowered_source_expiry_is_shown_on_every_staff_dashboard(
+    app: Flask, admin: Staff
+) -> None:
+    # Demoting the only other administrator first hid the lowering from everyone but its maker.
+    second = add_account(app, "second", "admin")
+    other = staff_browser(app).log_in(second)
+    assert admin.post(f"/staff/admin/accounts/{second}/role", {"role": "staff"}).status_code == 303
+    lowered = {**GENERAL, "source_expiry_days": "1"}
+    assert admin.post("/staff/admin/settings/general", lowered).status_code == 303
+    shown = "Source expiry was lowered from 365 to 1 days"
+    assert shown in html.unescape(other.get("/staff/")), "the demoted colleague saw nothing"
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
