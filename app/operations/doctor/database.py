@@ -215,6 +215,8 @@ def _retention(session: Session, today: dt.date) -> Check:
     count = retention.at_risk(session, today)
     policy = retention.Policy.read(session, today)
     last = retention.last_purge_day(session)
+    lowered = get_setting(session, "source_expiry_lowered")
+    expiry = int(get_setting(session, "source_expiry_days"))
     session.rollback()
     if last is not None and (today - last).days > retention.PURGE_OVERDUE_DAYS:
         # Everything past its days stays meanwhile: a timer stopped, or a clock that jumped
@@ -224,6 +226,16 @@ def _retention(session: Session, today: dt.date) -> Check:
             Status.WARN,
             f"the last purge ran {(today - last).days} days ago: check raazdar-purge.timer "
             "and run `raazdar purge` (it says why it refuses, if it does)",
+        )
+    if lowered and today < dt.date.fromisoformat(lowered["from_day"]):
+        # One administrator can do it, and demote every colleague who would see it first.
+        return Check(
+            "retention",
+            Status.WARN,
+            f"an administrator lowered source expiry from {lowered['from']} to {expiry} days, "
+            f"in force from {lowered['from_day']}: purges then expire the sources idle that "
+            "long, with the replies waiting for them; if it was not agreed, set it back on "
+            "the admin settings page (the audit log says who)",
         )
     if count:
         return Check(

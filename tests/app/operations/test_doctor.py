@@ -31,7 +31,8 @@ from app.models import AuditEntry, Item, Source, Throttle, today
 from app.operations.doctor import Check, Status, Surroundings, diagnose, failed
 from app.operations.serve import GUNICORN_CONF
 from app.operations.tor.control import Health, Tor
-from app.services import audit
+from app.services import audit, settings_admin
+from app.settings import SOURCE_EXPIRY_DELAY_DAYS
 from app.store import EnvelopeStore
 from app.subkeys import read_lists
 from crypto.keyfile import KeyFile
@@ -786,6 +787,21 @@ def test_postgresql_keeping_autovacuum_times_warns(
     assert verdicts(checks)["vacuum-times"] is Status.WARN
     assert "throttle" in message(checks, "vacuum-times")
     assert "pg_stat_reset" in message(checks, "vacuum-times")
+
+
+def test_a_lowered_source_expiry_warns_until_it_is_in_force(
+    app: Flask, instance: Path, where: Surroundings
+) -> None:
+    """One administrator can lower source expiry to a day, and demote every colleague who
+    would see it on the admin pages: the console's doctor said retention was fine."""
+    with db_session(app) as session:
+        settings_admin.update(session, {"source_expiry_days": 1}, actor="rogue")
+        session.commit()
+    checks = diagnose(instance, today(), where)
+    assert verdicts(checks)["retention"] is Status.WARN, message(checks, "retention")
+    assert "lowered source expiry from 365 to 1 days" in message(checks, "retention")
+    due = today() + dt.timedelta(days=SOURCE_EXPIRY_DELAY_DAYS)
+    assert verdicts(diagnose(instance, due, where))["retention"] is Status.OK
 
 
 def test_a_purge_overdue_warns(app: Flask, instance: Path, where: Surroundings) -> None:
