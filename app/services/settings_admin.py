@@ -244,8 +244,16 @@ def relabel_term(
     en, ur = _labels(label_en, label_ur)
     if (term.label_en, term.label_ur) == (en, ur):
         return
+    # Sources choose the agency they accuse by its label: the log shows what it said before.
+    digests = {
+        key: {"from": digest(old), "to": digest(label)}
+        for key, old, label in (("label_en", term.label_en, en), ("label_ur", term.label_ur, ur))
+        if old != label
+    }
     term.label_en, term.label_ur = en, ur
-    audit.record(session, actor, "taxonomy-term-relabelled", group=group, code=code)
+    audit.record(
+        session, actor, "taxonomy-term-relabelled", group=group, code=code, digests=digests
+    )
 
 
 def remove_term(session: Session, group: str, code: str, *, actor: str) -> None:

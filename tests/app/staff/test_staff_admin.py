@@ -742,6 +742,22 @@ def test_a_term_is_relabelled_moved_and_removed(app: Flask, admin: Staff, visito
     assert "Sindh province" not in visitor.get("/submit")
 
 
+def test_a_relabelled_term_is_audited_with_the_digests_of_its_labels(
+    app: Flask, admin: Staff
+) -> None:
+    # Sources pick the agency they accuse by its label: one admin can make a label name another.
+    with db_session(app) as session:
+        fia = next(t for t in taxonomy(session)["agency"] if t.code == "fia")
+    labels = {"label_en": "Punjab Police", "label_ur": "پنجاب پولیس"}
+    assert admin.post("/staff/admin/taxonomy/agency/fia/labels", labels).status_code == 303
+    actor, action, detail = audit_trail(app)[-1]
+    assert (actor, action) == ("root", "taxonomy-term-relabelled")
+    assert detail.get("digests") == {
+        "label_en": {"from": sha256(fia.label_en), "to": sha256("Punjab Police")},
+        "label_ur": {"from": sha256(fia.label_ur), "to": sha256("پنجاب پولیس")},
+    }, "the audit says only 'relabelled'"
+
+
 def test_moving_the_first_term_up_changes_nothing(app: Flask, admin: Staff) -> None:
     codes = _codes(app, "when")
     before = audit_count(app)
