@@ -87,6 +87,12 @@ def _service_key(key_file: Path) -> OnionServiceKey:
     return key
 
 
+def _status(reply: Any) -> str:
+    """The status code of tor's reply to a command ("250", "512", …; "" if it had none)."""
+    content = reply.content()
+    return str(content[0][0]) if content else ""
+
+
 def _write_service_dir(service_dir: Path, key: OnionServiceKey) -> None:
     """Give tor the key in its own form, in a 0700 HiddenServiceDir (as tor insists)."""
     service_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -241,7 +247,7 @@ class Tor:
         if pow_defence and self._supports_pow():
             reply = self._add_onion([*words, "PoWDefensesEnabled=1"])
             self.pow_enabled = reply.is_ok()
-            if not reply.is_ok() and reply.code not in ("512", "513"):
+            if not reply.is_ok() and _status(reply) not in ("512", "513"):
                 raise TorError(f"tor refused to publish the onion service: {reply}")
         if reply is None or not reply.is_ok():
             reply = self._add_onion(words)

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import pytest
+import stem.response
 
 from app.operations.tor.clients import StaffClients, StaffOnion
 from app.operations.tor.control import MAX_STREAMS, Tor, TorError
@@ -211,8 +212,6 @@ def test_every_published_onion_tears_down_a_circuit_of_too_many_streams(
     sent: list[str] = []
 
     class Reply:
-        code = "250"
-
         def is_ok(self) -> bool:
             return True
 
@@ -238,3 +237,41 @@ def test_every_published_onion_tears_down_a_circuit_of_too_many_streams(
     [flags] = [w.removeprefix("Flags=").split(",") for w in words if w.startswith("Flags=")]
     assert "MaxStreamsCloseCircuit" in flags
     assert ("V3Auth" in flags) == bool(client_keys)
+
+
+@pytest.mark.parametrize(
+    ("pow_answer", "published"),
+    [("512 Unrecognized option", True), ("550 Onion address collision", False)],
+)
+def test_a_refused_proof_of_work_onion_is_retried_only_when_tor_did_not_know_the_option(
+    tmp_path: Path, pow_answer: str, published: bool
+) -> None:
+    """tor's real replies (stem's ControlMessage has no `code`): a refusal of the onion
+    itself, such as an address another instance already publishes, read the reply's `code`
+    and crashed `serve` with an AttributeError instead of saying what tor refused."""
+    sent: list[str] = []
+
+    class Controller:
+        def add_event_listener(self, *_args: Any) -> None:
+            pass
+
+        def get_info(self, *_args: Any) -> str:
+            return "HiddenServicePoWDefensesEnabled"
+
+        def msg(self, line: str) -> Any:
+            sent.append(line)
+            if "PoWDefensesEnabled" in line:
+                return stem.response.ControlMessage.from_str(f"{pow_answer}\r\n")
+            return stem.response.ControlMessage.from_str(f"250-ServiceID={'a' * 56}\r\n250 OK\r\n")
+
+    key_file = tmp_path / "onion.key"
+    key_file.write_text("ED25519-V3:" + "A" * 86 + "==")
+    tor = Tor(cast(Any, Controller()))
+    if published:
+        assert tor.publish(key_file, TARGET, pow_defence=True) == "a" * 56 + ".onion"
+        assert len(sent) == 2
+        assert not tor.pow_enabled
+    else:
+        with pytest.raises(TorError, match="Onion address collision"):
+            tor.publish(key_file, TARGET, pow_defence=True)
+        assert len(sent) == 1
