@@ -17,10 +17,10 @@ from pathlib import Path
 
 from app.instance import InstancePaths
 from app.operations.serve import GUNICORN_CONF
+from app.operations.setup import initialise
 from app.store import HOLDING_NAME
-from crypto import Metadata, open_bytes
+from crypto import KdfParams, Metadata, open_bytes
 from tests.app.support import RETIRED_PREFIX, form, reviewer_openers
-from tests.app.templates import copy_of_demo
 
 ROOT = Path(__file__).resolve().parents[2]
 # The gunicorn master serving each instance `live_server` serves, by the instance's path.
@@ -40,8 +40,13 @@ class Envelope:
 
 
 def demo_instance(root: Path) -> Path:
-    """Create a demo instance with fast key derivation in the empty directory `root`."""
-    return copy_of_demo(root)
+    """Create a demo instance with fast key derivation in the empty directory `root`.
+
+    Made afresh, not copied (tests/app/templates.py): live servers published on one Tor
+    network each need an onion key of their own.
+    """
+    initialise(root, signed=None, database_url=None, kdf=KdfParams.TESTING, demo=True)
+    return root
 
 
 def stored_envelopes(instance: Path) -> list[Envelope]:
