@@ -352,6 +352,12 @@ class _Upload:
                     ) from exc
                 time.sleep(RETRY_WAIT * failures)
             except ServerError as exc:
+                if exc.status == 408 and failures < self.retries and not self.api.run_over:
+                    # The server cut off a chunk that fell behind (a phone losing its signal
+                    # midway) and kept what came: ask where the upload stands and go on.
+                    failures += 1
+                    time.sleep(RETRY_WAIT * failures)
+                    continue
                 if exc.status == 404 and not restarted:
                     # The server discarded an upload idle for days: declare it again.
                     restarted = True
@@ -366,8 +372,9 @@ class _Upload:
                         "the keyring changed since this was sealed: run "
                         "`raazdar-submit send --discard` and send it again"
                     )
-                if exc.status == 503 and exc.hint is None:
-                    # Busy, its storage or database for now: what was sealed is kept.
+                if exc.status in (408, 503) and exc.hint is None:
+                    # Too slow again, or busy (its storage or database) for now: what was
+                    # sealed is kept.
                     exc.hint = RESUME_HINT
                 raise
 

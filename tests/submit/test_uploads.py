@@ -12,6 +12,7 @@ import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -33,6 +34,7 @@ from crypto import (
 )
 from crypto.vault import Vault
 from submit import transport
+from submit.errors import ServerError
 from submit.protocol import Api
 from submit.state import State
 from submit.trust import KeyringDocument, establish
@@ -242,3 +244,26 @@ def test_every_sealed_envelope_names_the_keyring_it_was_sealed_to(tmp_path: Path
             signed.manifest.version,
             signed.manifest.digest(),
         )
+
+
+def test_a_chunk_the_server_cut_off_as_too_slow_is_sent_on_from_its_offset(
+    live: Live, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker answers 408 to a chunk that fell behind 500 B/s (a phone losing its
+    signal midway) and keeps what came: the run stopped there with an error, where a
+    dropped circuit is retried. It asks where the upload stands and goes on."""
+    api, state, envelope, keys = sealed_device(live, tmp_path, 900_000)
+    monkeypatch.setattr("submit.uploads.RETRY_WAIT", 0.0)
+    real, cut = Api.append, list[int]()
+
+    def append(self: Api, *args: Any) -> Any:
+        offset = args[2]
+        if offset >= 2 * CHUNK and not cut:
+            cut.append(offset)
+            raise ServerError(408, "too-slow", "the chunk came too slowly")
+        return real(self, *args)
+
+    monkeypatch.setattr(Api, "append", append)
+    (item,) = upload_pending(api, keys, state, chunk_bytes=CHUNK, retries=3)
+    assert cut == [2 * CHUNK]
+    assert_one_envelope(live, envelope, item)
