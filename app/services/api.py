@@ -329,28 +329,27 @@ def _request_turn(session: Session) -> None:
     """Refuse, before its challenge is spent (a write), a signed request of a circuit that
     sent its share a moment ago (`app.circuits.take_request_turn`): the challenge stays
     unspent, to send again."""
-    wait = circuits.take_request_turn(kdf_pool.current_circuit())
-    if wait:
-        session.rollback()
-        raise ApiError(
-            503,
-            "busy",
-            "this Tor circuit sent many requests a moment ago: try again in a few seconds",
-            {"Retry-After": str(wait)},
-        )
+    _refuse_for(
+        session,
+        circuits.take_request_turn(kdf_pool.current_circuit()),
+        "this Tor circuit sent many requests a moment ago: try again in a few seconds",
+    )
 
 
 def _account_turn(session: Session) -> None:
     """Refuse a new account to a circuit that made one a moment ago (`app.circuits`)."""
-    wait = circuits.take_account_turn(kdf_pool.current_circuit())
+    _refuse_for(
+        session,
+        circuits.take_account_turn(kdf_pool.current_circuit()),
+        "this Tor circuit made an account a moment ago: try again in a minute",
+    )
+
+
+def _refuse_for(session: Session, wait: int, message: str) -> None:
+    """A circuit that must wait `wait` seconds gets 503 busy, with nothing of its written."""
     if wait:
         session.rollback()
-        raise ApiError(
-            503,
-            "busy",
-            "this Tor circuit made an account a moment ago: try again in a minute",
-            {"Retry-After": str(wait)},
-        )
+        raise ApiError(503, "busy", message, {"Retry-After": str(wait)})
 
 
 def _same_keys(found: Source, wanted: NewSource) -> None:
