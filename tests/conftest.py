@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -54,6 +55,24 @@ def _no_environment_config(monkeypatch: pytest.MonkeyPatch) -> None:
     """Clear the variables that choose an instance, a workspace or a client's state."""
     for name in CHOOSING_VARIABLES:
         monkeypatch.delenv(name, raising=False)
+
+
+# Where each tool forbids core files for its own process (app/dumps.py through app/cli/base.py,
+# review/cli/base.py, submit/sensitive.py).
+_CORE_FORBIDDERS = ("app.cli.base", "review.cli.base", "submit.sensitive")
+
+
+@pytest.fixture(autouse=True)
+def _core_files_left_to_children(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A tool run inside the test process must not forbid core files for it: the hard limit
+    it sets (0) cannot be raised again here (no CAP_SYS_RESOURCE), so the core-dump tests
+    that ran later on the same worker failed to start their children ("Exception occurred
+    in preexec_fn"), by the order of files alone. Those tests run the tools as children,
+    where forbidding is real and checked. (Modules are all imported at collection.)"""
+    for name in _CORE_FORBIDDERS:
+        module = sys.modules.get(name)
+        if module is not None:
+            monkeypatch.setattr(module, "forbid_core_dumps", lambda: None)
 
 
 @pytest.fixture(autouse=True)

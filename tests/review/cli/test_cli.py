@@ -91,9 +91,8 @@ def test_open_refuses_to_write_plaintext_inside_the_workspace(filed: Path) -> No
 
 @pytest.fixture
 def in_process(monkeypatch: pytest.MonkeyPatch) -> None:
-    """main() run inside the test process: its process-wide settings (no core file, not
-    dumpable, SIGTERM and SIGHUP handled) would outlive the test, so they are left out."""
-    monkeypatch.setattr(base, "forbid_core_dumps", lambda: None)
+    """main() run inside the test process: its signal handlers (SIGTERM and SIGHUP) would
+    outlive the test, so they are left out (core files: tests/conftest.py)."""
     monkeypatch.setattr(base, "end_cleanly_on_signals", lambda: None)
 
 
