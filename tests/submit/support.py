@@ -188,7 +188,7 @@ class CuttingProxy:
         _drop(client, upstream)
 
     def close(self) -> None:
-        self._listener.close()
+        stop_listening(self._listener)
         for sock in self._sockets:
             _drop(sock)
         self._thread.join(timeout=5)
@@ -320,7 +320,7 @@ class RawServer:
 
     def close(self) -> None:
         """Stop accepting; connections still open end with their threads."""
-        self._listener.close()
+        stop_listening(self._listener)
         self._thread.join(timeout=5)
 
 
@@ -373,8 +373,19 @@ class SocksRelay:
         threading.Thread(target=_relay, args=(upstream, client), daemon=True).start()
 
     def close(self) -> None:
-        self._listener.close()
+        stop_listening(self._listener)
         self._thread.join(timeout=5)
+
+
+def stop_listening(listener: socket.socket) -> None:
+    """Close a listening socket so that a thread blocked in its accept() wakes now.
+
+    Closing alone does not wake it on Linux: the accepting thread went on waiting
+    until its join's bound (5 s in every test that started one).
+    """
+    with contextlib.suppress(OSError):
+        listener.shutdown(socket.SHUT_RDWR)
+    listener.close()
 
 
 def _relay(source: socket.socket, target: socket.socket) -> None:

@@ -14,6 +14,7 @@ import requests.utils
 from submit import transport
 from submit.errors import SubmitError, TransportError
 from submit.protocol import Api
+from tests.submit.support import stop_listening
 
 ONION = "http://" + "abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopqrstuvwx" + ".onion"
 
@@ -141,7 +142,7 @@ class FakeSocks:
 def fake_socks() -> Iterator[FakeSocks]:
     socks = FakeSocks()
     yield socks
-    socks.listener.close()
+    stop_listening(socks.listener)
     socks.thread.join(timeout=5)
 
 
