@@ -125,6 +125,16 @@ def log_in(base: str, codename: str, circuit: int | None = None) -> tuple[Browse
     return browser, status, time.monotonic() - started
 
 
+def signed_in(browser: Browser) -> bool:
+    """Say whether the browser's session is a source's account.
+
+    A login's answer cannot say it: a wrong codename, like a right one, is a 303 to
+    the account page (which then shows the login's form again).
+    """
+    status, html = browser.get("/account")
+    return status == 200 and 'action="/logout"' in html
+
+
 def send_more(browser: Browser) -> int:
     """From the account page, send another report; return the status."""
     status, html = browser.get("/account")

@@ -57,6 +57,7 @@ from tests.app.flood import (
     gunicorn_pids,
     log_in,
     new_source,
+    signed_in,
     worker_peak_rss_mib,
 )
 from tests.app.live import live_server
@@ -86,8 +87,10 @@ def _logins(base: str, codenames: list[str], circuits: bool) -> tuple[list[float
     def one(numbered: tuple[int, str]) -> tuple[float, bool]:
         number, codename = numbered
         browser, status, seconds = log_in(base, codename, _circuit(circuits, number + 1))
-        browser.close()
-        return seconds, status == 303
+        try:
+            return seconds, status == 303 and signed_in(browser)
+        finally:
+            browser.close()
 
     with ThreadPoolExecutor(max_workers=REAL_AT_ONCE) as pool:
         results = list(pool.map(one, enumerate(codenames)))
