@@ -18,7 +18,7 @@ from flask import Flask, current_app, g, request
 from app.db import db_session
 from app.listeners import is_staff_listener
 from app.services.context import services
-from app.settings import get_setting
+from app.settings import get_setting, revision_kept
 from app.uploads import OverLimit, SealedUploads
 
 # A report's body up to this many times the upload limit is read, its files dropped, so
@@ -77,8 +77,10 @@ def init_app(app: Flask) -> None:
         """End the request's transaction, if one began, so no connection waits on the body."""
         session = g.get("db_session")
         if session is not None and request.method in _WITH_BODY:
-            # Only reads came before (settings, the login): nothing is lost.
-            session.rollback()
+            # Only reads came before (settings, the login): nothing is lost, and the
+            # settings' revision read stands.
+            with revision_kept():
+                session.rollback()
 
     @app.teardown_request
     def _discard_uploads(_exc: BaseException | None) -> None:

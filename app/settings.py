@@ -11,11 +11,13 @@ database, is seen by the next request everywhere.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import secrets
 import threading
 import weakref
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -116,6 +118,9 @@ SOURCE_EXPIRY_DELAY_DAYS: Final = 14
 REVISION_KEY: Final = "_revision"
 # Where a request keeps the revision it read (`flask.g`).
 _SEEN: Final = "raazdar_settings_revision"
+# Set there once the request's own transaction gave the settings a new revision.
+_OWN: Final = "raazdar_settings_revision_own"
+_NOTHING: Final = object()
 
 
 @dataclass(frozen=True)
@@ -255,12 +260,31 @@ def _new_revision(session: Session, _flush: UOWTransaction, _instances: object) 
         return
     session.merge(Setting(key=REVISION_KEY, value=json.dumps(secrets.token_hex(16))))
     _forget_seen()
+    if has_request_context():
+        setattr(g, _OWN, True)
 
 
 @event.listens_for(Session, "after_soft_rollback")
 def _rolled_back(_session: Session, _previous: object) -> None:
     """A revision this request read may have been its own, now undone."""
     _forget_seen()
+
+
+@contextlib.contextmanager
+def revision_kept() -> Iterator[None]:
+    """Keep the revision this request read through a rollback inside the block.
+
+    A rollback makes the request forget it (`_rolled_back`), for it may undo the
+    request's own change and so its revision. One that ends a transaction of reads
+    undoes none: the revision read stands, as it would have had the transaction gone
+    on, and reading it again was a statement for nothing on every report's POST.
+    """
+    kept = g.get(_SEEN, _NOTHING) if has_request_context() and not g.get(_OWN) else _NOTHING
+    try:
+        yield
+    finally:
+        if kept is not _NOTHING and not g.get(_OWN):
+            setattr(g, _SEEN, kept)
 
 
 def _forget_seen() -> None:

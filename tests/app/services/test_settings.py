@@ -7,7 +7,7 @@ from collections.abc import Callable
 from flask import Flask
 
 from app.services import settings_admin
-from app.settings import get_setting, set_setting, taxonomy
+from app.settings import get_setting, revision_kept, set_setting, taxonomy
 from tests.app.support import db_session
 
 
@@ -84,3 +84,19 @@ def test_an_edit_in_a_request_is_seen_later_in_the_same_request(app: Flask) -> N
         set_setting(session, "organisation", "Later")
         session.commit()
         assert get_setting(session, "organisation") == "Later"
+
+
+def test_a_rollback_of_reads_keeps_the_revision_but_not_of_an_edit(app: Flask) -> None:
+    # A request's revision survives a rollback that undid only reads (the body's wait,
+    # app.limits), not one that undid the request's own edit.
+    with app.test_request_context(), db_session(app) as session:
+        assert get_setting(session, "upload_limit_mib") == 500
+        with revision_kept():
+            session.rollback()
+        assert get_setting(session, "upload_limit_mib") == 500
+        set_setting(session, "upload_limit_mib", 7)
+        session.flush()
+        assert get_setting(session, "upload_limit_mib") == 7
+        with revision_kept():
+            session.rollback()
+        assert get_setting(session, "upload_limit_mib") == 500
