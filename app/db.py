@@ -1,7 +1,7 @@
 """The database: SQLAlchemy 2.0 engine and per-request sessions, SQLite or PostgreSQL.
 
 On SQLite, a connection that wrote empties the WAL when it is handed back
-(`PRAGMA wal_checkpoint(TRUNCATE)`, then the cut flushed): the WAL would
+(copied into the database, overwritten, cut, the cut flushed: `checkpoint`): the WAL would
 otherwise keep, in the order they came, every change since the last checkpoint,
 deleted rows included. In a request it is emptied once, after its response is
 sent (`EmptiedAfterResponse`), however many times the request committed: each
@@ -103,25 +103,97 @@ def empty_wal(dbapi_connection: Any) -> None:
 
 
 def checkpoint(dbapi_connection: Any) -> bool:
-    """`PRAGMA wal_checkpoint(TRUNCATE)`, then flush the WAL's cut; say whether it was cut.
+    """Copy the WAL into the database, overwrite it, cut it and flush the cut; say whether it was.
 
-    SQLite flushes the database before it cuts the WAL (`ftruncate`) but never
-    flushes the cut: until the filesystem's next journal commit (ext4: up to 5 s)
-    a power cut brings back the frames the WAL held, deleted rows included, in
-    the order they came. A reader still in the WAL makes SQLite leave it whole
-    (busy): then there is nothing to flush.
+    Cut alone (`PRAGMA wal_checkpoint(TRUNCATE)`), the WAL's blocks were freed with
+    its frames in them: every page each commit changed, whole, as it left it. The
+    items' page, written at each arrival, lay in the free blocks once per arrival,
+    naming the items come so far, so a copy of the disk ordered a day's reports
+    and kept each deleted row. So the frames are copied first (`RESTART`, which
+    waits until no reader uses them), overwritten with zeros while this connection
+    holds the write lock (`_blank_frames`), and only then cut. SQLite flushes the
+    database before it cuts the WAL (`ftruncate`) but never flushes the cut: until
+    the filesystem's next journal commit (ext4: up to 5 s) a power cut would bring
+    the WAL back, so the cut is flushed here. A reader still in the WAL makes
+    SQLite leave it whole (busy): then there is nothing to flush.
     """
-    busy, _log, _copied = dbapi_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-    if busy:
-        return False
     path = next(
         (row[2] for row in dbapi_connection.execute("PRAGMA database_list") if row[1] == "main"),
         "",
     )
-    if path:  # an in-memory database has no file
-        with contextlib.suppress(FileNotFoundError):
-            flush(f"{path}-wal")
+    if not path:  # an in-memory database has no file
+        busy, _log, _copied = dbapi_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        return not busy
+    wal = f"{path}-wal"
+    try:
+        fd = os.open(wal, os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except FileNotFoundError:
+        fd = None
+    try:
+        header = b"" if fd is None else os.pread(fd, _WAL_HEADER, 0)
+        for _attempt in range(_BLANK_ATTEMPTS):
+            busy, _log, _copied = dbapi_connection.execute(
+                "PRAGMA wal_checkpoint(RESTART)"
+            ).fetchone()
+            if busy:
+                return False
+            blanked, found = (True, header) if fd is None else _blank(dbapi_connection, fd, header)
+            if blanked:
+                break
+            if found == header:
+                return False  # a writer holds the lock: emptied when it is handed back
+            header = found  # a writer came since: copy its frames too, then look again
+        else:
+            return False  # writers keep coming: the last one's hand-back empties the WAL
+        busy, _log, _copied = dbapi_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        if busy:
+            return False
+        if fd is not None:
+            os.fsync(fd)
+    finally:
+        if fd is not None:
+            os.close(fd)
     return True
+
+
+# A WAL file's header (its salts name the WAL's generation); its frames follow.
+_WAL_HEADER = 32
+# How many times a checkpoint copies the WAL again when a writer came before its zeros.
+_BLANK_ATTEMPTS = 3
+
+
+def _blank(dbapi_connection: Any, fd: int, header: bytes) -> tuple[bool, bytes]:
+    """Write zeros over the WAL's frames (open as `fd`), all copied into the database.
+
+    `header` is the WAL's header as read before the checkpoint that copied it. Under
+    the write lock (`BEGIN IMMEDIATE`) no frame is added; a writer that came since
+    that read began a new WAL (SQLite writes a new header, new salts, when it starts
+    the log again over a WAL copied whole), whose frames may not be in the database:
+    then the file is left as it is. With the header unchanged, every frame is in the
+    database and every reader since reads the database alone (SQLite ignores a WAL
+    copied whole), so the zeros lose nothing; a crash midway leaves a WAL that ends
+    at its first zeroed frame. Returns whether the frames are zeros now, and the
+    header found (`header` itself if the lock was not had in time).
+    """
+    try:
+        dbapi_connection.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError:
+        return False, header
+    try:
+        found = os.pread(fd, _WAL_HEADER, 0)
+        if found != header:
+            return False, found
+        size = os.fstat(fd).st_size
+        zeros = bytes(min(max(size - _WAL_HEADER, 0), 1024 * 1024))
+        offset = _WAL_HEADER
+        while offset < size:
+            offset += os.pwrite(fd, zeros[: size - offset], offset)
+        if zeros:
+            # On the disk before the cut frees the blocks, or the cut frees them unwritten.
+            os.fsync(fd)
+        return True, found
+    finally:
+        dbapi_connection.execute("COMMIT")
 
 
 def flush(path: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import sqlite3
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -268,3 +269,79 @@ def test_a_file_sent_after_a_write_goes_with_the_wal_emptied_and_its_sendfile_ke
     assert response is sent
     assert wal.stat().st_size == 0
     assert database.engine.pool.checkedout() == 0
+
+
+class _Overheard:
+    """A connection whose statements a test sees, and acts on, before SQLite runs them."""
+
+    def __init__(self, raw: sqlite3.Connection, before: Callable[[str], None]) -> None:
+        self._raw, self._before = raw, before
+
+    def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:
+        self._before(sql)
+        return self._raw.execute(sql, *args)
+
+
+def _wal_database(tmp_path: Path) -> tuple[Path, Callable[[], sqlite3.Connection]]:
+    """A WAL database of one table that nothing checkpoints but the test."""
+    path = tmp_path / "wal.db"
+
+    def connect() -> sqlite3.Connection:
+        connection = sqlite3.connect(path, isolation_level=None, timeout=5)
+        connection.execute("PRAGMA journal_mode = WAL")
+        connection.execute("PRAGMA wal_autocheckpoint = 0")
+        return connection
+
+    connect().execute("CREATE TABLE items (id TEXT PRIMARY KEY) WITHOUT ROWID")
+    return path, connect
+
+
+def test_the_wal_is_overwritten_before_it_is_cut(tmp_path: Path) -> None:
+    """Cut with its frames in it, the WAL's freed blocks kept each commit's pages.
+
+    The items' page, once per arrival, naming the items come so far: a copy of the
+    disk ordered the day's reports (tests/app/operations/test_freed_blocks.py reads
+    them from an ext4 disk). At the cut the WAL must hold nothing but zeros past its
+    header.
+    """
+    path, connect = _wal_database(tmp_path)
+    writer = connect()
+    for n in range(3):
+        writer.execute("INSERT INTO items VALUES (?)", (f"CANARY-{n}",))
+    wal = Path(f"{path}-wal")
+    at_the_cut: list[bytes] = []
+
+    def before(sql: str) -> None:
+        if "TRUNCATE" in sql:
+            at_the_cut.append(wal.read_bytes())
+
+    assert app_db.checkpoint(_Overheard(writer, before))
+    assert at_the_cut, "the WAL was never cut"
+    frames = at_the_cut[0][32:]
+    assert b"CANARY" not in frames, "the WAL was cut with its frames in it"
+    assert frames.count(0) == len(frames)
+    assert wal.stat().st_size == 0
+    assert {r[0] for r in connect().execute("SELECT id FROM items")} == {
+        f"CANARY-{n}" for n in range(3)
+    }
+
+
+def test_a_write_between_the_copy_and_the_zeros_is_kept(tmp_path: Path) -> None:
+    """A writer that commits after the WAL was copied starts it anew: its frames are not zeroed."""
+    _path, connect = _wal_database(tmp_path)
+    first, second = connect(), connect()
+    first.execute("INSERT INTO items VALUES ('before')")
+    came: list[str] = []
+
+    def before(sql: str) -> None:
+        if sql.startswith("BEGIN IMMEDIATE") and not came:
+            came.append("late")
+            second.execute("INSERT INTO items VALUES ('late')")  # in the WAL, not yet copied
+
+    app_db.checkpoint(_Overheard(first, before))
+    assert came, "the checkpoint never took the write lock"
+    second.close()
+    first.close()
+    again = connect()
+    assert again.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert {r[0] for r in again.execute("SELECT id FROM items")} == {"before", "late"}

@@ -1,0 +1,93 @@
+"""After the sweep, the disk's free blocks name no item: nothing in them orders a day's arrivals.
+
+SQLite writes each commit's changed pages to the WAL, whole, and the WAL is cut to
+nothing after each write (`app.db.checkpoint`). Cutting a file frees its blocks
+without writing them: each freed block kept a page as one commit left it. The
+page of the items' table, written again at each arrival, is there once per
+arrival, naming the items that had come so far: read in order of inclusion, the
+copies give the order of the day's reports, one after another, and each deleted
+row as it was. A seizer reads them with nothing but the disk's bytes and
+debugfs's `testb` (is this block free?).
+
+The instance lives on an ext4 image of its own, mounted as deploy/README.md asks
+(`noatime`), as in tests/app/operations/test_journal.py.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app import create_app
+from app.config import config_for
+from app.db import make_engine
+from app.instance import InstancePaths
+from app.models import Item
+from app.operations.sweep import sweep
+from app.store import EnvelopeStore
+from tests.app.live import demo_instance
+from tests.app.operations.test_journal import _debugfs, ext4
+from tests.app.support import Visitor
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(os.geteuid() != 0, reason="mounting a filesystem image needs root"),
+]
+
+__all__ = ["ext4"]  # the fixture, shared with the journal's seizure
+
+SUBMISSIONS = 6
+
+
+def _free(image: Path, blocks: list[int]) -> set[int]:
+    """Those of `blocks` the filesystem holds free (debugfs `testb`)."""
+    out = _debugfs(image, *(f"testb {b}" for b in blocks))
+    return {int(n) for n in re.findall(r"^Block (\d+) not in use", out, flags=re.M)}
+
+
+def test_a_disk_copied_after_the_sweep_keeps_no_page_that_orders_the_arrivals(
+    ext4: tuple[Path, Path],
+) -> None:
+    image, mount = ext4
+    instance = demo_instance(mount / "instance")
+    paths = InstancePaths(instance)
+    engine = make_engine(config_for(instance).DATABASE_URL)
+    store = EnvelopeStore(paths.store, paths.staging)
+    arrivals: list[set[str]] = []
+    try:
+        sweep(engine, store, force=True)
+        app = create_app(config_for(instance))
+        for n in range(SUBMISSIONS):
+            visitor = Visitor(app.test_client())
+            page = visitor.start()
+            response = visitor.send(page, f"report {n}", [("files", "f.txt", b"x", "text/plain")])
+            assert response.status_code == 303
+            with Session(engine) as session:
+                items = set(session.scalars(select(Item.id)))
+            arrivals.append(items - set().union(*arrivals))
+        app.extensions["raazdar.db"].engine.dispose()
+        assert sweep(engine, store, force=True).moved == 2 * SUBMISSIONS
+    finally:
+        engine.dispose()
+    os.sync()
+
+    size = re.search(r"Block size:\s+(\d+)", _debugfs(image, "stats"))
+    assert size is not None
+    block = int(size.group(1))
+    disk = image.read_bytes()
+    # Which submissions each block of the disk names, by their items' ids.
+    named: dict[int, set[int]] = {}
+    for number, ids in enumerate(arrivals):
+        for item in ids:
+            start = 0
+            while (found := disk.find(item.encode(), start)) >= 0:
+                named.setdefault(found // block, set()).add(number)
+                start = found + 1
+    free = _free(image, sorted(named))
+    kept = sorted({tuple(sorted(named[b])) for b in free}, key=lambda s: (len(s), s))
+    assert not free, f"{len(free)} free block(s) name the day's submissions, so: {kept}"
