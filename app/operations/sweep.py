@@ -5,9 +5,10 @@ holding and, once per period (`sweep_hours`, a day by default, an hour at the
 least), a sweep re-creates them in the store as new files in a random order
 (`EnvelopeStore.sweep`), and makes anew the file of every upload still under way,
 which would keep when it began and when its latest chunk came (`resumable.renew`).
-It then rebuilds an SQLite database (VACUUM, and a
-checkpoint that empties the WAL), so that neither the order of the WAL's frames
-nor the place of a row in its page says which row came first, and sets the
+It then rebuilds an SQLite database (VACUUM, the file grown back to its size
+with zeros so that no page is cut off with rows in it, and a checkpoint that
+empties the WAL), so that neither the order of the WAL's frames nor the place
+of a row in its page says which row came first, and sets the
 times of the database files and of the store's directories to the epoch (their
 change times become the sweep's).
 
@@ -29,7 +30,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session
@@ -173,8 +174,10 @@ def compact(engine: Engine) -> None:
         raw = connection.connection.dbapi_connection
         assert raw is not None  # noqa: S101 - a fresh connection is open
         checkpoint(raw)
+        pages = _page_count(raw)
         # VACUUM writes every table and index anew, in key order: random ids.
         raw.execute("VACUUM")
+        _keep_pages(raw, pages)
         checkpoint(raw)  # the WAL's cut flushed: a power cut brings back no frame
     database = engine.url.database
     if database:
@@ -184,6 +187,49 @@ def compact(engine: Engine) -> None:
         for target in [*(path.with_name(n) for n in names), path.parent]:
             with contextlib.suppress(FileNotFoundError):
                 os.utime(target, (0, 0))
+
+
+# A table made, filled with zeros and dropped in one transaction (`_keep_pages`).
+_PAD_TABLE: Final = "sweep_pad"
+# How many rows of zeros `_keep_pages` writes at the most (the last few pages one by one).
+_PAD_ROWS: Final = 64
+
+
+def _page_count(raw: Any) -> int:
+    """How many pages the database has (SQLite)."""
+    return int(raw.execute("PRAGMA page_count").fetchone()[0])
+
+
+def _keep_pages(raw: Any, pages: int) -> None:
+    """Grow the database back to `pages` pages, the ones added zeros and free (SQLite).
+
+    VACUUM shrinks the file when rows were deleted (a purge, an acknowledgement),
+    and the checkpoint after it cuts the last pages off: freed, their blocks kept
+    the rows the database had taken last, the day's newest, each page's cells laid
+    in the order they came, so a copy of the disk ordered them. Grown back, with
+    zeros, the checkpoint writes the new pages over the old ones in place and cuts
+    nothing; dropped in the same transaction, the zeros are free pages for later
+    rows. The file never shrinks, as it never does between sweeps.
+    """
+    if _page_count(raw) >= pages:
+        return
+    size = int(raw.execute("PRAGMA page_size").fetchone()[0])
+    raw.execute("BEGIN IMMEDIATE")
+    try:
+        raw.execute(f"CREATE TABLE {_PAD_TABLE} (zeros BLOB)")
+        for _row in range(_PAD_ROWS):
+            missing = pages - _page_count(raw)
+            if missing <= 0:
+                break
+            # An overflow page holds a page less four bytes; a row's first part and the
+            # table's root take a page or two: leave those for the rows after.
+            blob = max(missing - 2, 1) * (size - 4)
+            raw.execute(f"INSERT INTO {_PAD_TABLE} VALUES (zeroblob(?))", (blob,))  # noqa: S608
+        raw.execute(f"DROP TABLE {_PAD_TABLE}")
+        raw.execute("COMMIT")
+    except BaseException:
+        raw.execute("ROLLBACK")
+        raise
 
 
 def _compact_postgresql(engine: Engine) -> None:

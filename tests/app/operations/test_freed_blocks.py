@@ -1,12 +1,14 @@
 """After the sweep, the disk's free blocks name no item: nothing in them orders a day's arrivals.
 
 SQLite writes each commit's changed pages to the WAL, whole, and the WAL is cut to
-nothing after each write (`app.db.checkpoint`). Cutting a file frees its blocks
+nothing after each write (`app.db.checkpoint`); the sweep's VACUUM shrinks the
+database file when rows were deleted, which cuts its last pages off. Cutting a file frees its blocks
 without writing them: each freed block kept a page as one commit left it. The
 page of the items' table, written again at each arrival, is there once per
 arrival, naming the items that had come so far: read in order of inclusion, the
 copies give the order of the day's reports, one after another, and each deleted
-row as it was. A seizer reads them with nothing but the disk's bytes and
+row as it was. The database's last pages hold the rows written last, their cells
+laid in the page in the order they came. A seizer reads them with nothing but the disk's bytes and
 debugfs's `testb` (is this block free?).
 
 The instance lives on an ext4 image of its own, mounted as deploy/README.md asks
@@ -20,14 +22,15 @@ import re
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from flask import Flask
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
 from app import create_app
 from app.config import config_for
 from app.db import make_engine
 from app.instance import InstancePaths
-from app.models import Item
+from app.models import Item, Source
 from app.operations.sweep import sweep
 from app.store import EnvelopeStore
 from tests.app.live import demo_instance
@@ -42,12 +45,47 @@ pytestmark = [
 __all__ = ["ext4"]  # the fixture, shared with the journal's seizure
 
 SUBMISSIONS = 6
+# Sources that came before the sweep and are gone after it, and as many after.
+EARLIER = 16
 
 
 def _free(image: Path, blocks: list[int]) -> set[int]:
     """Those of `blocks` the filesystem holds free (debugfs `testb`)."""
     out = _debugfs(image, *(f"testb {b}" for b in blocks))
     return {int(n) for n in re.findall(r"^Block (\d+) not in use", out, flags=re.M)}
+
+
+def _submit(app: Flask, count: int, engine: Engine) -> list[set[str]]:
+    """`count` sources each send a report and a file; each submission's item ids, in order."""
+    arrivals: list[set[str]] = []
+    with Session(engine) as session:
+        before = set(session.scalars(select(Item.id)))
+    for n in range(count):
+        visitor = Visitor(app.test_client())
+        page = visitor.start()
+        response = visitor.send(page, f"report {n}", [("files", "f.txt", b"x", "text/plain")])
+        assert response.status_code == 303
+        with Session(engine) as session:
+            items = set(session.scalars(select(Item.id)))
+        arrivals.append(items - before - set().union(*arrivals))
+    return arrivals
+
+
+def _free_blocks_naming(image: Path, arrivals: list[set[str]]) -> dict[int, list[int]]:
+    """Each free block of the disk naming items: the submissions it names, in place order."""
+    size = re.search(r"Block size:\s+(\d+)", _debugfs(image, "stats"))
+    assert size is not None
+    block = int(size.group(1))
+    disk = image.read_bytes()
+    named: dict[int, list[tuple[int, int]]] = {}
+    for number, ids in enumerate(arrivals):
+        for item in ids:
+            start = 0
+            while (found := disk.find(item.encode(), start)) >= 0:
+                named.setdefault(found // block, []).append((found % block, number))
+                start = found + 1
+    free = _free(image, sorted(named))
+    return {b: [number for _, number in sorted(named[b])] for b in sorted(free)}
 
 
 def test_a_disk_copied_after_the_sweep_keeps_no_page_that_orders_the_arrivals(
@@ -58,36 +96,50 @@ def test_a_disk_copied_after_the_sweep_keeps_no_page_that_orders_the_arrivals(
     paths = InstancePaths(instance)
     engine = make_engine(config_for(instance).DATABASE_URL)
     store = EnvelopeStore(paths.store, paths.staging)
-    arrivals: list[set[str]] = []
     try:
         sweep(engine, store, force=True)
         app = create_app(config_for(instance))
-        for n in range(SUBMISSIONS):
-            visitor = Visitor(app.test_client())
-            page = visitor.start()
-            response = visitor.send(page, f"report {n}", [("files", "f.txt", b"x", "text/plain")])
-            assert response.status_code == 303
-            with Session(engine) as session:
-                items = set(session.scalars(select(Item.id)))
-            arrivals.append(items - set().union(*arrivals))
+        arrivals = _submit(app, SUBMISSIONS, engine)
         app.extensions["raazdar.db"].engine.dispose()
         assert sweep(engine, store, force=True).moved == 2 * SUBMISSIONS
     finally:
         engine.dispose()
     os.sync()
 
-    size = re.search(r"Block size:\s+(\d+)", _debugfs(image, "stats"))
-    assert size is not None
-    block = int(size.group(1))
-    disk = image.read_bytes()
-    # Which submissions each block of the disk names, by their items' ids.
-    named: dict[int, set[int]] = {}
-    for number, ids in enumerate(arrivals):
-        for item in ids:
-            start = 0
-            while (found := disk.find(item.encode(), start)) >= 0:
-                named.setdefault(found // block, set()).add(number)
-                start = found + 1
-    free = _free(image, sorted(named))
-    kept = sorted({tuple(sorted(named[b])) for b in free}, key=lambda s: (len(s), s))
+    free = _free_blocks_naming(image, arrivals)
+    kept = sorted({tuple(sorted(set(n))) for n in free.values()}, key=lambda s: (len(s), s))
     assert not free, f"{len(free)} free block(s) name the day's submissions, so: {kept}"
+
+
+def test_a_database_shrunk_by_the_sweep_leaves_no_page_that_orders_the_arrivals(
+    ext4: tuple[Path, Path],
+) -> None:
+    """Rows deleted before the sweep (a purge, an acknowledgement) make VACUUM shrink the file.
+
+    The pages it cut off were the last the database had taken: the day's newest
+    rows, each page's cells laid from its end in the order they came.
+    """
+    image, mount = ext4
+    instance = demo_instance(mount / "instance")
+    paths = InstancePaths(instance)
+    engine = make_engine(config_for(instance).DATABASE_URL)
+    store = EnvelopeStore(paths.store, paths.staging)
+    try:
+        app = create_app(config_for(instance))
+        _submit(app, EARLIER, engine)
+        with Session(engine) as session:
+            earlier = list(session.scalars(select(Source.id)))
+        sweep(engine, store, force=True)
+        arrivals = _submit(app, EARLIER, engine)
+        # The earlier sources go, their items with them (as the retention purge takes them).
+        with Session(engine) as session:
+            session.execute(delete(Source).where(Source.id.in_(earlier)))
+            session.commit()
+        app.extensions["raazdar.db"].engine.dispose()
+        sweep(engine, store, force=True)
+    finally:
+        engine.dispose()
+    os.sync()
+
+    free = _free_blocks_naming(image, arrivals)
+    assert not free, f"{len(free)} free block(s) name the day's submissions, in place order: {free}"

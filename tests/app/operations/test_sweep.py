@@ -453,3 +453,38 @@ def test_the_compaction_flushes_the_wal_it_cut(
     compact(engine)
 
     assert flushed.count((str(wal), 0)) == 2, flushed
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_compaction_cuts_no_page_off_the_database(engine: Engine) -> None:
+    """Cut off by VACUUM's shrink, the last pages were freed with the newest rows in them.
+
+    Their cells lay in the order they came (tests/app/operations/test_freed_blocks.py
+    reads them from an ext4 disk's free blocks). The file keeps its size; what VACUUM
+    no longer needs is zeros.
+    """
+    with Session(engine) as session:
+        session.add_all(Throttle(bucket=f"early-{n:04d}", window=1, failures=1) for n in range(600))
+        session.add_all(Throttle(bucket=f"LATE-{n:04d}", window=1, failures=1) for n in range(60))
+        session.commit()
+        session.execute(text("DELETE FROM throttle WHERE bucket LIKE 'early-%'"))
+        session.commit()
+    database = Path(str(engine.url.database))
+    before = database.stat().st_size
+    compact(engine)
+
+    after = database.stat().st_size
+    assert after >= before, f"the compaction cut {before - after} bytes off the database"
+    with engine.connect() as connection:
+        raw = connection.connection.dbapi_connection
+        assert raw is not None
+        page = raw.execute("PRAGMA page_size").fetchone()[0]
+        assert after <= before + 2 * page, "the compaction grew the database"
+        assert raw.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        tables = {r[0] for r in raw.execute("SELECT name FROM sqlite_master")}
+        late = raw.execute("SELECT count(*) FROM throttle WHERE bucket LIKE 'LATE-%'").fetchone()
+    assert "sweep_pad" not in tables
+    assert late == (60,)
+    content = database.read_bytes()
+    assert b"early-" not in content
+    assert content.count(b"LATE-") == 60  # once each: what the file holds past its rows is zeros
