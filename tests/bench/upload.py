@@ -60,7 +60,7 @@ from werkzeug.utils import redirect
 
 from app import create_app, kdf_pool, sessions, uploads
 from app.config import config_for
-from app.db import EmptiedAfterResponse
+from app.db import EmptiedAfterResponse, checkpoint
 from app.files import fsync_together
 from app.models import SessionRow, new_id, today
 from app.security import HEADERS
@@ -462,14 +462,9 @@ class _Floor:
                 ],
             )
             self._db.execute("COMMIT")
-        # After the answer, as the app empties the WAL: the checkpoint, then its cut flushed.
+        # After the answer, as the app empties the WAL: copied, overwritten, cut, the cut flushed.
         with Timing() as closing:
-            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
-            wal = os.open(self._root / "floor.db-wal", os.O_RDONLY)
-            try:
-                os.fsync(wal)
-            finally:
-                os.close(wal)
+            checkpoint(self._db)
         timing.close = closing.wall
         for name in names:
             (self._root / name).with_suffix(".rze").unlink()
