@@ -32,7 +32,7 @@ class Base(DeclarativeBase):
 
 
 def make_engine(url: str) -> Engine:
-    """Create an engine; SQLite gets WAL, a busy timeout, foreign keys and secure_delete.
+    """Create an engine; SQLite gets WAL, a busy timeout, foreign keys, secure_delete, no temp file.
 
     Its errors never quote a statement's parameters (`hide_parameters`): they can
     hold a lookup tag or a session's id, and an error may reach a log.
@@ -44,10 +44,13 @@ def make_engine(url: str) -> Engine:
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
             cursor = dbapi_connection.cursor()
             # secure_delete overwrites deleted content; WAL lets readers and a
-            # writer work at once across gunicorn workers.
+            # writer work at once across gunicorn workers. Temporary tables, sorts and
+            # VACUUM's copy of the database stay in memory: in a file (/var/tmp/etilqs_…,
+            # deleted at once) every row went to the root filesystem, freed unwritten.
             for pragma in (
                 "foreign_keys = ON",
                 "secure_delete = ON",
+                "temp_store = MEMORY",
                 "journal_mode = WAL",
                 "synchronous = FULL",
                 "busy_timeout = 30000",

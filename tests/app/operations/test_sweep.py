@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import multiprocessing
 import os
@@ -15,7 +16,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, insert, select, text
 from sqlalchemy.orm import Session
 
 from app import db as app_db
@@ -488,3 +489,41 @@ def test_the_compaction_cuts_no_page_off_the_database(engine: Engine) -> None:
     content = database.read_bytes()
     assert b"early-" not in content
     assert content.count(b"LATE-") == 60  # once each: what the file holds past its rows is zeros
+
+
+def _temporary_files_seen(during: threading.Event, seen: set[str]) -> None:
+    """Note every file this process holds open, deleted on opening, until `during` is cleared."""
+    while during.is_set():
+        for fd in os.listdir("/proc/self/fd"):
+            with contextlib.suppress(OSError):
+                target = os.readlink(f"/proc/self/fd/{fd}")
+                if target.endswith(" (deleted)") and "etilqs_" in target:
+                    seen.add(target)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_compaction_writes_no_copy_of_the_database_outside_the_instance(
+    engine: Engine,
+) -> None:
+    """VACUUM built the new database in a temporary file (`/var/tmp/etilqs_…`, deleted at once).
+
+    A copy of every row, on the root filesystem, freed unwritten when it closed: a
+    source purged, an item acknowledged or a login ended after that sweep was still
+    there, in the free blocks of a disk nobody swept. It is built in memory now.
+    """
+    with Session(engine) as session:
+        rows = [
+            {"bucket": f"{n:05d}-{'x' * 200}", "window": 1, "failures": 1} for n in range(12_000)
+        ]
+        session.execute(insert(Throttle), rows)
+        session.commit()
+    during, seen = threading.Event(), set[str]()
+    during.set()
+    watcher = threading.Thread(target=_temporary_files_seen, args=(during, seen))
+    watcher.start()
+    try:
+        compact(engine)
+    finally:
+        during.clear()
+        watcher.join()
+    assert not seen, f"VACUUM wrote the database to {sorted(seen)}"
