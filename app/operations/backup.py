@@ -6,9 +6,9 @@ first lands on the server's disk unencrypted (`sqlite3 .backup copy.db` makes
 it readable by everyone under the usual umask, and its bytes outlive `rm`),
 with the times of the files. Here the tar goes to a pipe only; every member is
 dated the epoch, owned by 0 and private; names come sorted; the SQLite database
-is copied into memory and rebuilt there (no free page, no WAL, rows in no
-order their pages keep). What the sweep erases (holding, staging, deleted
-files, KDF slots) is never read.
+is copied into memory and rebuilt there, its temporary storage in memory too
+(no free page, no WAL, rows in no order their pages keep). What the sweep
+erases (holding, staging, deleted files, KDF slots) is never read.
 """
 
 from __future__ import annotations
@@ -95,6 +95,9 @@ def database_image(path: Path) -> bytes:
     source = sqlite3.connect(f"file:{path}?mode=rw", uri=True)
     copy = sqlite3.connect(":memory:")
     try:
+        # VACUUM rebuilds through a temporary database: in a file (/var/tmp/etilqs_…,
+        # deleted at once), every row went to the disk unencrypted, freed unwritten.
+        copy.execute("PRAGMA temp_store = MEMORY")
         source.backup(copy)
         copy.execute("VACUUM")
         return copy.serialize()

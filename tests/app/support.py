@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import html
@@ -9,7 +10,8 @@ import json
 import os
 import re
 import secrets
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -556,3 +558,31 @@ def flushes_seen(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
 
     monkeypatch.setattr(os, "fsync", spy)
     return flushed
+
+
+@contextlib.contextmanager
+def sqlite_temp_files_opened() -> Iterator[set[str]]:
+    """Within the block, every temporary file SQLite opens in this process (deleted at once).
+
+    SQLite opens such a file (`etilqs_…`) and unlinks it at once, so no listing
+    shows it: a thread watches the process's descriptors while the block runs.
+    """
+    seen: set[str] = set()
+    during = threading.Event()
+    during.set()
+
+    def watch() -> None:
+        while during.is_set():
+            for fd in os.listdir("/proc/self/fd"):
+                with contextlib.suppress(OSError):
+                    target = os.readlink(f"/proc/self/fd/{fd}")
+                    if "etilqs_" in target:
+                        seen.add(target)
+
+    watcher = threading.Thread(target=watch, name="sqlite-temp-watch")
+    watcher.start()
+    try:
+        yield seen
+    finally:
+        during.clear()
+        watcher.join()

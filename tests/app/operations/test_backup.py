@@ -26,7 +26,7 @@ from app.cli import main
 from app.instance import InstancePaths
 from app.kdf_pool import SLOT_DIR
 from app.store import HOLDING_NAME
-from tests.app.support import Visitor
+from tests.app.support import Visitor, sqlite_temp_files_opened
 
 # Files only: PostgreSQL is pg_dump's to back up.
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -111,6 +111,24 @@ def test_a_backup_writes_nothing_to_the_disk_but_what_the_sweep_does(
     before = set(everything(instance))
     backup(runner, instance)
     assert set(everything(instance)) == before
+
+
+def test_a_backup_writes_no_copy_of_the_database_outside_the_instance(
+    instance: Path, runner: CliRunner
+) -> None:
+    """The copy rebuilt in memory was rebuilt by VACUUM through a temporary file in /var/tmp.
+
+    Every row went there unencrypted (`etilqs_…`, deleted at once), freed
+    unwritten: what the backup's pipe to `age` promised never to put on the disk.
+    """
+    with sqlite3.connect(instance / "raazdar.db") as live:
+        live.executemany(
+            "INSERT INTO throttle (bucket, window, failures, previous) VALUES (?, 1, 1, 0)",
+            ((f"{n:05d}-{'x' * 200}",) for n in range(12_000)),
+        )
+    with sqlite_temp_files_opened() as seen:
+        backup(runner, instance)
+    assert not seen, f"the backup wrote the database to {sorted(seen)}"
 
 
 def test_a_backup_is_refused_to_a_terminal(instance: Path) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import multiprocessing
 import os
@@ -31,7 +30,7 @@ from app.settings import get_setting
 from app.store import HOLDING_NAME, REPLY_WORK_PREFIX, EnvelopeStore
 from crypto import Metadata
 from tests.app.api_support import ApiClient
-from tests.app.support import flushes_seen
+from tests.app.support import flushes_seen, sqlite_temp_files_opened
 
 DAY = 24 * 3600
 
@@ -491,16 +490,6 @@ def test_the_compaction_cuts_no_page_off_the_database(engine: Engine) -> None:
     assert content.count(b"LATE-") == 60  # once each: what the file holds past its rows is zeros
 
 
-def _temporary_files_seen(during: threading.Event, seen: set[str]) -> None:
-    """Note every file this process holds open, deleted on opening, until `during` is cleared."""
-    while during.is_set():
-        for fd in os.listdir("/proc/self/fd"):
-            with contextlib.suppress(OSError):
-                target = os.readlink(f"/proc/self/fd/{fd}")
-                if target.endswith(" (deleted)") and "etilqs_" in target:
-                    seen.add(target)
-
-
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_the_compaction_writes_no_copy_of_the_database_outside_the_instance(
     engine: Engine,
@@ -517,13 +506,6 @@ def test_the_compaction_writes_no_copy_of_the_database_outside_the_instance(
         ]
         session.execute(insert(Throttle), rows)
         session.commit()
-    during, seen = threading.Event(), set[str]()
-    during.set()
-    watcher = threading.Thread(target=_temporary_files_seen, args=(during, seen))
-    watcher.start()
-    try:
+    with sqlite_temp_files_opened() as seen:
         compact(engine)
-    finally:
-        during.clear()
-        watcher.join()
     assert not seen, f"VACUUM wrote the database to {sorted(seen)}"
