@@ -5,7 +5,7 @@ On SQLite, a connection that wrote empties the WAL when it is handed back
 otherwise keep, in the order they came, every change since the last checkpoint,
 deleted rows included. In a request it is emptied once, after its response is
 sent (`EmptiedAfterResponse`), however many times the request committed: each
-emptying costs the disk three flushes, which the source does not wait for.
+emptying costs the disk four flushes, which the source does not wait for.
 """
 
 from __future__ import annotations
@@ -264,7 +264,7 @@ class EmptiedAfterResponse:
 
     The request's writes are committed before its response exists (the whole
     Flask request, teardown included, runs inside the app's call); emptying the
-    WAL costs the disk two or three flushes more, which the source need not wait
+    WAL costs the disk three or four flushes more, which the source need not wait
     for. The server closes the response once its body is written (gunicorn: in
     the request's thread, before that thread takes another request, even if the
     client went away), and the WAL is emptied then. An error raised out of the
