@@ -90,8 +90,8 @@ def stick_notice(path: Path, holds: str, until: str) -> None:
 def gap_notice(u: Unlocked) -> None:
     """Warn of export bundles that never arrived here, until they or a resend do; of
     reply bundles the server has not confirmed, until a receipt comes or they are taken back;
-    of a server audit log written again between exports, always; and of one no bundle here
-    checks between two, until the bundles in between come."""
+    of a server audit log written again between exports, or put back by a restore, always;
+    and of one no bundle here checks between two, until the bundles in between come."""
     rewritten = exports.audit_rewritten(u.conn)
     if rewritten is not None:
         click.echo(
@@ -105,6 +105,9 @@ def gap_notice(u: Unlocked) -> None:
             "server: whoever holds its database, or seized it, may be hiding what they did",
             err=True,
         )
+    for restored in exports.audit_restored(u.conn):
+        click.echo(f"{PROG}: warning: {restored.message()}", err=True)
+        click.echo(f"{PROG}: hint: {restored.hint()}", err=True)
     for earlier, later in exports.audit_unchecked(u.conn):
         click.echo(
             f"{PROG}: warning: the server's audit log is unchecked between bundles {earlier} "

@@ -23,6 +23,7 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Final
 
+from crypto import GENESIS
 from crypto.encoding import b64decode, b64encode, canonical_json, parse_json_object
 from crypto.exchange import AuditProof, ChainLink, ExportManifest
 from review.errors import ImportRefused
@@ -178,10 +179,15 @@ def audit_rewritten(conn: sqlite3.Connection) -> str | None:
 
     Two bundles with audit heads: the later one's log may not be shorter; and
     when they are consecutive, the later one's link at the earlier one's length
-    must be the earlier one's head.
+    must be the earlier one's head. A resumed chain's log put back at an earlier
+    bundle's is `audit_restored`'s, not this.
     """
-    heads = sorted((n, s.audit) for n, s in seen(conn).items() if s.audit is not None)
+    have = seen(conn)
+    restored = {r.resumed for r in audit_restored(conn)}
+    heads = sorted((n, s.audit) for n, s in have.items() if s.audit is not None)
     for (number, earlier), (following, later) in itertools.pairwise(heads):
+        if following == number + 1 and following in restored:
+            continue
         if later.entries < earlier.entries:
             return (
                 f"bundle {number} saw {earlier.entries} audit entries, "
@@ -193,6 +199,86 @@ def audit_rewritten(conn: sqlite3.Connection) -> str | None:
                 f"the first {earlier.entries} of bundle {following}"
             )
     return None
+
+
+@dataclass(frozen=True)
+class Restored:
+    """A resend that resumed the chain with the audit log an earlier bundle saw: a restore.
+
+    A server put back from a backup has its log (and its export head) as they were
+    then; `raazdar export --resume-chain` makes its next bundle follow the one imported
+    here last, linking its log to the length its own head remembers. When that
+    length and link are an earlier bundle's, the log went back to that bundle's and
+    the entries seen after it were lost with the restore, not written again.
+    """
+
+    resumed: int
+    after: int
+    back_at: int | None  # the bundle whose log it is back at; None: before the first
+    entries: int
+    lost: int  # entries bundle `after` saw beyond `entries`
+
+    def message(self) -> str:
+        """Say which bundle resumed the chain, where the log went back to and what it lost."""
+        where = (
+            f"back at bundle {self.back_at}'s {self.entries} entries"
+            if self.back_at is not None
+            else "back at its start, before any bundle imported here"
+        )
+        return (
+            f"the server's audit log went back with a restore: bundle {self.resumed} resumed "
+            f"the chain after bundle {self.after} (`raazdar export --resume-chain`) with its "
+            f"log {where}; the {self.lost} entries bundle {self.after} saw after them, and "
+            "any written between that export and the restore, are gone from the server's log"
+        )
+
+    def hint(self) -> str:
+        """What to do: expected after a restore the administrators made, a rewrite otherwise."""
+        made = (
+            f"a backup made after bundle {self.back_at}"
+            if self.back_at is not None
+            else "a backup made before its first export"
+        )
+        return (
+            f"expected if the administrators put the server back from {made}: ask them, not "
+            "through the server, which staff actions those entries were, and tell the "
+            "oversight body of the restore; if no one restored it, its log was rewritten: "
+            "tell the administrators and the oversight body"
+        )
+
+
+def audit_restored(conn: sqlite3.Connection) -> tuple[Restored, ...]:
+    """The resends imported here whose audit log is back at an earlier bundle's (a restore)."""
+    have = seen(conn)
+    found = []
+    for number, later in sorted(have.items()):
+        before = have.get(number - 1)
+        if not later.resend or later.audit is None or before is None or before.audit is None:
+            continue
+        proof, earlier = later.audit, before.audit
+        if (proof.since, proof.link) == (earlier.entries, earlier.head):
+            continue  # it follows bundle `before`'s log: nothing went back
+        if proof.since == 0 and proof.link == GENESIS:
+            back_at: int | None = None
+        else:
+            back_at = next(
+                (
+                    n
+                    for n, s in sorted(have.items(), reverse=True)
+                    if n < number - 1
+                    and s.audit is not None
+                    and (s.audit.entries, s.audit.head) == (proof.since, proof.link)
+                ),
+                None,
+            )
+            if back_at is None:
+                continue  # back at no log seen here: rewritten, not put back
+        if proof.since > earlier.entries:
+            continue
+        found.append(
+            Restored(number, number - 1, back_at, proof.since, earlier.entries - proof.since)
+        )
+    return tuple(found)
 
 
 def audit_unchecked(conn: sqlite3.Connection) -> tuple[tuple[int, int], ...]:

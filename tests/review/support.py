@@ -6,11 +6,12 @@ import datetime as dt
 import io
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -106,6 +107,25 @@ class Server:
         """Apply a reply bundle, as staff do."""
         with self.app.app_context(), bundle.open("rb") as src:
             return apply_reply_bundle(db_session(), io.BytesIO(src.read()))
+
+    def backup(self, into: Path) -> None:
+        """Copy the database and envelopes (`raazdar backup` sweeps first; this one copies)."""
+        into.mkdir()
+        with (
+            closing(sqlite3.connect(self.paths.database)) as src,
+            closing(sqlite3.connect(into / "raazdar.db")) as dst,
+        ):
+            src.backup(dst)
+        shutil.copytree(self.paths.store, into / "store")
+
+    def restore(self, backup: Path) -> None:
+        """Put a backup back over the live instance, as the deploy guide's restore does."""
+        with (
+            closing(sqlite3.connect(backup / "raazdar.db")) as src,
+            closing(sqlite3.connect(self.paths.database)) as dst,
+        ):
+            src.backup(dst)
+        shutil.copytree(backup / "store", self.paths.store, dirs_exist_ok=True)
 
 
 def init_workspace(server: Server, root: Path) -> Path:

@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import delete, select, update
 
 import app.operations.exchange as server_exchange
+from app.cli import main
 from app.db import db_session
 from app.models import AuditEntry, AuditHead
 from app.services import audit
@@ -21,6 +23,7 @@ from review import workspace as ws
 from tests.review.support import Server, review
 
 WARNING = "the server's audit log was rewritten"
+RESTORED = "the server's audit log went back with a restore"
 
 
 def _act(server: Server, actor: str, times: int = 1) -> None:
@@ -213,3 +216,61 @@ def test_the_workstations_record_of_a_bundle_edited_to_match_a_rewritten_log_is_
     assert result.exit_code == 1, f"the rewrite went unnamed: {result.output}"
     assert "the export bundles it records were altered" in result.output, result.output
     assert "Traceback" not in result.output
+
+
+def _resume(server: Server, workspace: Path, tmp_path: Path) -> str:
+    """Import the first export after a restore the way the fork's hint says; its output."""
+    forked = review(workspace, "import", str(server.export(tmp_path / "forked.rzb")))
+    assert forked.exit_code == 1, forked.output
+    resume = forked.output.split("--resume-chain ")[1].split()[0]
+    out = tmp_path / "resumed.rzb"
+    command = ["--instance", str(server.instance), "export", "--resume-chain", resume]
+    exported = CliRunner().invoke(main, [*command, "--out", str(out)])
+    assert exported.exit_code == 0, exported.output
+    return _import(workspace, out)
+
+
+def test_the_first_import_after_a_restore_says_the_audit_log_went_back_with_the_backup(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    """The administrators put the server back from last night's backup and resume the chain:
+    the staff actions logged since the backup are gone from its log, which is true and
+    expected; the warning must say that this is what a restore does, and how far back."""
+    _act(server, "honest", 2)
+    server.submit("a report")
+    _import(workspace, server.export(tmp_path / "e1.rzb"))
+    server.backup(tmp_path / "backup")
+    _act(server, "honest", 3)
+    server.submit("another report")
+    _import(workspace, server.export(tmp_path / "e2.rzb"))
+    server.restore(tmp_path / "backup")
+    server.submit("a report after the restore")
+    output = _resume(server, workspace, tmp_path)
+    assert WARNING not in output, (
+        "the import after a resumed chain says the audit log was rewritten, and not that "
+        f"the restore took it back: {output}"
+    )
+    assert RESTORED in output, output
+    assert "bundle 3 resumed the chain after bundle 2" in output, output
+    assert "back at bundle 1's 2 entries" in output, output
+    listed = review(workspace, "list")
+    assert RESTORED in listed.output, listed.output
+
+
+def test_a_log_rewritten_behind_a_resumed_chain_is_still_named_a_rewrite(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    """A resume whose log matches no bundle seen here was not only put back: the rewrite
+    warning stands, whatever the administrators say of a restore."""
+    _act(server, "mallory", 2)
+    server.submit("a report")
+    _import(workspace, server.export(tmp_path / "e1.rzb"))
+    server.backup(tmp_path / "backup")
+    server.submit("another report")
+    _import(workspace, server.export(tmp_path / "e2.rzb"))
+    server.restore(tmp_path / "backup")
+    _rewrite_without(server, "mallory")
+    _act(server, "honest", 4)
+    output = _resume(server, workspace, tmp_path)
+    assert WARNING in output, output
+    assert RESTORED not in output, output

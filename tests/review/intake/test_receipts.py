@@ -6,8 +6,6 @@ import datetime as dt
 import io
 import json
 import shutil
-import sqlite3
-from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -170,27 +168,6 @@ def test_a_workspace_put_back_from_an_older_copy_is_named_by_the_receipts(
     assert "put back from an older copy" in result.output
 
 
-def _server_backup(server: Server, into: Path) -> None:
-    """The server's database and envelopes (`raazdar backup` sweeps first; this one copies)."""
-    into.mkdir()
-    with (
-        closing(sqlite3.connect(server.paths.database)) as src,
-        closing(sqlite3.connect(into / "raazdar.db")) as dst,
-    ):
-        src.backup(dst)
-    shutil.copytree(server.paths.store, into / "store")
-
-
-def _server_restore(server: Server, backup: Path) -> None:
-    """Put the backup back over the live instance, as the deploy guide's restore does."""
-    with (
-        closing(sqlite3.connect(backup / "raazdar.db")) as src,
-        closing(sqlite3.connect(server.paths.database)) as dst,
-    ):
-        src.backup(dst)
-    shutil.copytree(backup / "store", server.paths.store, dirs_exist_ok=True)
-
-
 def test_a_server_put_back_from_a_backup_has_what_was_acknowledged_since_deleted_again(
     server: Server, workspace: Path, tmp_path: Path
 ) -> None:
@@ -198,11 +175,11 @@ def test_a_server_put_back_from_a_backup_has_what_was_acknowledged_since_deleted
     today is back on it, unacknowledged, and the reply bundle that did it is forgotten."""
     server.submit("a report")
     assert review(workspace, "import", str(server.export(tmp_path / "e1.rzb"))).exit_code == 0
-    _server_backup(server, tmp_path / "backup")
+    server.backup(tmp_path / "backup")
     sent = _manifest(_reply_and_export(workspace, tmp_path, "r1"))
     assert server.apply(tmp_path / "r1.rzr").deleted == 1
     assert review(workspace, "import", str(server.export(tmp_path / "e2.rzb"))).exit_code == 0
-    _server_restore(server, tmp_path / "backup")
+    server.restore(tmp_path / "backup")
     with server.app.app_context():
         assert db_session().get(Item, sent.acks[0]) is not None  # back, unacknowledged
 
