@@ -26,7 +26,7 @@ from rich.console import Console
 
 from crypto.errors import CryptoError
 from review import workspace as ws
-from review.cli import sensitive
+from review.cli import idle, sensitive
 from review.errors import ReviewError, UnlockError
 from review.keys.rewrap import moved, upgrade_key
 from review.present.text import clean
@@ -56,7 +56,11 @@ class Group(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            idle.drop_drafts(_held(ctx))
+            return result
+        except idle.IdleLocked as exc:
+            locked(ctx, exc)
         except ReviewError as exc:
             fail(ctx, str(exc), exc.hint)
         except CryptoError as exc:
@@ -78,6 +82,32 @@ class Group(click.Group):
                     scrub_journal_at(ctx.obj.root / ws.DB_NAME)
                 clear_times(ctx.obj.root)
         return None
+
+
+def _held(ctx: click.Context) -> ws.Unlocked | None:
+    """The workspace this command unlocked, if it did."""
+    c = ctx.find_object(Ctx)
+    return c.held if c is not None else None
+
+
+def locked(ctx: click.Context, exc: idle.IdleLocked) -> None:
+    """End a command the idle lock stopped: its drafts sealed, the screen erased, status 1."""
+    try:
+        kept = idle.keep_drafts(_held(ctx))
+    except (ReviewError, CryptoError, sqlite3.Error) as error:
+        kept = ()
+        click.echo(f"{PROG}: warning: the draft could not be kept: {clean(str(error))}", err=True)
+    idle.erase_screen()
+    hint = exc.hint
+    if kept:
+        again = ", ".join(f"`{PROG} {slot_command(slot)}`" for slot in kept)
+        hint = f"what you wrote is sealed in the workspace as a draft: {again} opens it again"
+    fail(ctx, str(exc), hint)
+
+
+def slot_command(slot: str) -> str:
+    """The command that opens a draft's slot again (`reply:3` is `reply 3`)."""
+    return slot.replace(":", " ")
 
 
 class Root(Group):
@@ -168,6 +198,11 @@ class Ctx:
     _unlocked: ws.Unlocked | None = field(default=None, repr=False)
     passphrases: Passphrases | None = field(default=None, repr=False)
 
+    @property
+    def held(self) -> ws.Unlocked | None:
+        """The workspace as this command unlocked it, or None before it did."""
+        return self._unlocked
+
     def open(self) -> ws.Workspace:
         """Open the workspace, still locked (enough to verify the audit log)."""
         return ws.Workspace.open(self.root)
@@ -221,7 +256,7 @@ def ask(label: str) -> str:
     c = context.find_object(Ctx) if context is not None else None
     if c is not None and c.passphrases is not None:
         return c.passphrases.next(label)
-    value: str = click.prompt(f"Passphrase for {label}", hide_input=True, err=True)
+    value: str = idle.prompt(f"Passphrase for {label}", hide_input=True, err=True)
     return value
 
 
@@ -277,6 +312,13 @@ pass_ctx = click.make_pass_decorator(Ctx)
     type=click.IntRange(min=0),
     help="Read key file passphrases from file descriptor N, one per line (as gpg's).",
 )
+@click.option(
+    "--idle-lock",
+    type=click.IntRange(1, 60),
+    metavar="MINUTES",
+    help="End a command left this long at a prompt or in the editor, its draft kept sealed"
+    " (default: 5).",
+)
 @click.pass_context
 def cli(
     ctx: click.Context,
@@ -284,6 +326,7 @@ def cli(
     reviewer: str | None,
     passphrase_file: Path | None,
     passphrase_fd: int | None,
+    idle_lock: int | None,
 ) -> None:
     """Import, decrypt, triage and answer Raazdar reports on an offline workstation.
 
@@ -291,6 +334,7 @@ def cli(
     file descriptor (--passphrase-file, --passphrase-fd), never as an argument
     or an environment variable.
     """
+    idle.set_limit(ctx, idle_lock)
     ctx.obj = Ctx(root, reviewer, passphrases=open_passphrases(ctx, passphrase_file, passphrase_fd))
 
 
@@ -304,8 +348,13 @@ def parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) 
         raise click.BadParameter("use YYYY-MM-DD") from exc
 
 
-def compose(text: str | None, file: Path | None) -> str:
-    """Take a note or reply from the argument, a UTF-8 file, or $EDITOR."""
+def compose(text: str | None, file: Path | None, draft: str | None = None) -> str:
+    """Take a note or reply from the argument, a UTF-8 file, or $EDITOR.
+
+    `draft` names what is written (`reply:3`, the command that writes it with `:` for
+    spaces): the editor opens on the draft a command that locked left for it, and what
+    is written there is sealed as its draft if this command locks (`review.cli.idle`).
+    """
     if text is not None and file is not None:
         raise click.UsageError("give the text or --file, not both")
     if file is not None:
@@ -316,15 +365,27 @@ def compose(text: str | None, file: Path | None) -> str:
             raise ReviewError(f"{file} is not UTF-8 text") from exc
     if text is not None:
         return text
-    return edit()
+    return edit(draft)
 
 
-def edit() -> str:
+def edit(draft: str | None = None) -> str:
     """Compose in $EDITOR without traces (`sensitive.edit_text`); nothing written is an error."""
+    initial = ""
+    c = click.get_current_context().find_object(Ctx)
+    if draft is not None and c is not None:
+        initial = idle.opened(draft, c.unlock())
+        if initial:
+            click.echo(f"{PROG}: the draft left when a command locked opens again", err=True)
     try:
-        written = sensitive.edit_text()
+        written = sensitive.edit_text(initial)
+    except idle.IdleLocked as locked:
+        if draft is not None:
+            idle.written(draft, locked.draft)
+        raise
     except UnicodeDecodeError as exc:
         raise ReviewError("the text is not UTF-8") from exc
+    if draft is not None:
+        idle.written(draft, written)
     if not written.strip():
         raise ReviewError("nothing written: nothing was saved")
     return written

@@ -9,7 +9,7 @@ import click
 from rich.table import Table
 
 from review.casework import reports, triage
-from review.cli import groups
+from review.cli import groups, idle
 from review.cli.base import PROG, Ctx, compose, make_console, parse_date, pass_ctx
 from review.cli.conflicts import routing_notice
 from review.cli.exchange import gap_notice
@@ -209,7 +209,7 @@ def open_(c: Ctx, num: int, attachment: str, out: Path, yes: bool) -> None:
             err=True,
         )
         warn_on_disk(out, "the plaintext")
-        if not yes and not click.confirm("Write it?", default=False, err=True):
+        if not yes and not idle.confirm("Write it?", default=False, err=True):
             raise ReviewError(
                 "nothing written", hint="`report view` shows text, images and PDFs in the tool"
             )
@@ -305,7 +305,7 @@ def tag(c: Ctx, num: int, tags: tuple[str, ...], remove: bool) -> None:
 def note(c: Ctx, num: int, text: str | None, file: Path | None) -> None:
     """Add a note to a report: written in $EDITOR (or --file; TEXT is kept by shell history)."""
     u = c.unlock()
-    triage.add_note(u, num, compose(text, file))
+    triage.add_note(u, num, compose(text, file, f"triage:note:{num}"))
     click.echo(f"report {num}: note added")
 
 

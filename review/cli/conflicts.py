@@ -6,7 +6,7 @@ import click
 from rich.table import Table
 
 from review.casework import conflicts
-from review.cli import groups
+from review.cli import groups, idle
 from review.cli.base import PROG, Ctx, make_console, pass_ctx
 from review.cli.sensitive import warn_argument
 from review.present.text import safe
@@ -52,7 +52,7 @@ def declare(c: Ctx, agencies: tuple[str, ...], districts: tuple[str, ...]) -> No
 
 
 def _asked(label: str) -> tuple[str, ...]:
-    answer: str = click.prompt(label, default="", show_default=False, err=True)
+    answer: str = idle.prompt(label, default="", show_default=False, err=True)
     return (answer.strip(),) if answer.strip() else ()
 
 

@@ -14,7 +14,7 @@ from crypto import KdfParams, KeyFile, KeyPair, PublicKey, VerifyKey
 from crypto.errors import CryptoError, DecryptionError
 from crypto.packet import open_packet
 from review import escalation
-from review.cli import groups
+from review.cli import groups, idle
 from review.cli.base import PROG, Ctx, ask, compose, make_console, parse_date, pass_ctx
 from review.cli.keys import second_admin_option, with_second
 from review.cli.sensitive import ask as asked
@@ -39,7 +39,7 @@ def bodies_keygen(out: Path, label: str, fast_kdf: bool) -> None:
     """For a body: make its key file (X25519 + Ed25519), to open the packets sent to it."""
     if out.exists() or out.is_symlink():
         raise ReviewError(f"{out} already exists", hint="choose a new file name")
-    passphrase: str = click.prompt(
+    passphrase: str = idle.prompt(
         f"New passphrase for {label}", hide_input=True, confirmation_prompt=True, err=True
     )
     if len(passphrase) < 12:
@@ -112,7 +112,7 @@ def bodies_add(
         with_second(c.unlock(), second_admin),
         name=name,
         jurisdiction=jurisdiction,
-        contact=compose(contact, contact_file),
+        contact=compose(contact, contact_file, "bodies:add"),
         encryption_key=enc,
         signing_key=sig,
     )
@@ -179,7 +179,7 @@ def _confirmer(yes: tuple[str, ...], keep: tuple[str, ...], used: set[str]) -> C
             f"Redact {candidate.kind} {candidate.forms[0]!r}, seen {candidate.count} time(s)"
             f"{others}?"
         ).plain
-        answer: bool = click.confirm(question, default=True, err=True)
+        answer: bool = idle.confirm(question, default=True, err=True)
         return answer
 
     return confirm
@@ -270,7 +270,7 @@ def escalate_cmd(
         u,
         list(nums),
         to,
-        summary=compose(summary, summary_file),
+        summary=compose(summary, summary_file, f"escalation:new:{':'.join(map(str, nums))}"),
         selection=selection,
         extra_terms=extra(),
         confirm=_confirmer(yes_redact, keep, used),
@@ -379,7 +379,7 @@ def escalation_countersign(c: Ctx, esc_id: int, yes: bool, out: Path | None) -> 
     if not yes:
         _sealed, content = escalation.packet(u, esc)
         click.echo(render(content.document, [f.name for f in content.files]), err=True)
-        click.confirm("Countersign this packet?", abort=True, err=True)
+        idle.confirm("Countersign this packet?", abort=True, err=True)
     esc = escalation.countersign(u, esc_id)
     click.echo(f"escalation {esc_id}: countersigned, {esc.record.state}")
     if out is not None and esc.record.state == "ready":

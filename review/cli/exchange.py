@@ -159,7 +159,9 @@ def reply(c: Ctx, num: int, file: Path | None, allow_codename_key: bool) -> None
     if shared:  # before the editor opens too: the reviewer may not write it at all
         click.echo(f"{PROG}: warning: {replies.shared_key_warning(num, shared)}", err=True)
         click.echo(f"{PROG}: hint: {replies.SHARED_KEY_HINT}", err=True)
-    queued = replies.queue_reply(u, num, compose(None, file), allow_codename_key=allow_codename_key)
+    queued = replies.queue_reply(
+        u, num, compose(None, file, f"reply:{num}"), allow_codename_key=allow_codename_key
+    )
     click.echo(f"report {num}: reply {queued.reply_id[:8]} queued for the next `exchange export`")
     click.echo(f"report {num}: {reply_sealing(queued, allow_codename_key)}")
     if queued.clock_behind is not None and queued.written is not None:

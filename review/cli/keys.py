@@ -20,7 +20,7 @@ from crypto import (
 from crypto.constants import MANIFEST_MAX_DAYS, SUBKEYS_MAX_BYTES
 from crypto.errors import CryptoError
 from review import workspace as ws
-from review.cli import groups, sensitive
+from review.cli import groups, idle, sensitive
 from review.cli.base import Ctx, ask, make_console, pass_ctx
 from review.keys import ceremony, keyring, revocation, witness
 from review.keys.ceremony import CeremonyError
@@ -63,7 +63,7 @@ def _draft_out(f: click.decorators.FC) -> click.decorators.FC:
 
 def _new_passphrase(what: str) -> str:
     sensitive.warn_swap()  # the new key is made in this process's memory
-    value: str = click.prompt(
+    value: str = idle.prompt(
         f"New passphrase for {what}", hide_input=True, confirmation_prompt=True, err=True
     )
     if len(value) < 12:
@@ -233,7 +233,7 @@ def _confirm_digest(manifest: Manifest) -> None:
     click.echo(
         "Read the digest aloud to the other holders and check it matches theirs, group by group."
     )
-    typed: str = click.prompt(
+    typed: str = idle.prompt(
         "To sign, type the digest's first four characters", default="", show_default=False, err=True
     )
     if typed.strip().upper() != ceremony.digest_text(manifest)[:4]:

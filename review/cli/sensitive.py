@@ -16,13 +16,17 @@ import os
 import shlex
 import shutil
 import subprocess
+import sys
 import tempfile
+import termios
 from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Final
 
 import click
 
+from review.cli import idle
 from review.present import disk
 from review.workspace.erase import destroy_tree
 
@@ -41,6 +45,8 @@ _VIMS: Final = frozenset(
 )
 # Memory-backed, so a draft never reaches a disk; mkdtemp makes a private directory in it.
 _RAM_DIRS: Final = ("/dev/shm", "$XDG_RUNTIME_DIR")  # noqa: S108
+# How long an editor told to end at the idle lock has to save and go.
+_EDITOR_GRACE_SECONDS: Final = 3.0
 
 
 def warn_argument(ctx: click.Context, param: click.Parameter, value: object) -> object:
@@ -136,9 +142,17 @@ def edit_text(initial: str = "") -> str:
     try:
         draft.write_text(initial, "utf-8")
         env = {**os.environ, "TMPDIR": str(scratch)}
-        done = subprocess.run([*editor_command(editor), str(draft)], env=env, check=False)  # noqa: S603 - the person's own editor
-        if done.returncode != 0:
-            raise click.ClickException(f"the editor exited with status {done.returncode}")
+        with _terminal_kept():
+            editing = subprocess.Popen([*editor_command(editor), str(draft)], env=env)  # noqa: S603 - the person's own editor
+            try:
+                with idle.waiting():
+                    returncode = editing.wait()
+            except idle.IdleLocked as locked:
+                _end(editing)
+                locked.draft = _left_in(scratch, draft)
+                raise
+        if returncode != 0:
+            raise click.ClickException(f"the editor exited with status {returncode}")
         return draft.read_text("utf-8")
     finally:
         # Overwritten before removal: where no memory-backed directory exists, the draft
@@ -146,16 +160,55 @@ def edit_text(initial: str = "") -> str:
         destroy_tree(scratch)
 
 
+def _end(editing: subprocess.Popen[bytes]) -> None:
+    """Tell an editor left open to end (nano saves what it holds, `FILE.save`), then kill it."""
+    editing.terminate()
+    try:
+        editing.wait(_EDITOR_GRACE_SECONDS)
+    except subprocess.TimeoutExpired:
+        editing.kill()
+        editing.wait()
+
+
+def _left_in(scratch: Path, draft: Path) -> str:
+    """What an editor ended at the idle lock left: its own save on the way out, else the draft."""
+    for path in (scratch / f"{draft.name}.save", draft):
+        with suppress(OSError, UnicodeDecodeError):
+            if path.is_file() and (text := path.read_text("utf-8")).strip():
+                return text
+    return ""
+
+
+@contextmanager
+def _terminal_kept() -> Iterator[None]:
+    """Give the terminal back its settings after the editor, even one ended unasked."""
+    fd = sys.stdin.fileno() if _has_fd(sys.stdin) else -1
+    saved = termios.tcgetattr(fd) if fd >= 0 and os.isatty(fd) else None
+    try:
+        yield
+    finally:
+        if saved is not None:
+            with suppress(termios.error):
+                termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+
+
+def _has_fd(stream: object) -> bool:
+    try:
+        return isinstance(stream.fileno(), int)  # type: ignore[attr-defined]
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
 def ask(label: str) -> str:
     """Prompt for a short value (a search term, a tag, an agency) instead of an argument."""
-    value: str = click.prompt(label, err=True)
+    value: str = idle.prompt(label, err=True)
     return value
 
 
 def asked_lines(label: str, *, interactive: bool) -> Iterator[str]:
     """Ask for values one per line until a blank one (only on a terminal: `interactive`)."""
     while interactive:
-        answer: str = click.prompt(label, default="", show_default=False, err=True)
+        answer: str = idle.prompt(label, default="", show_default=False, err=True)
         if not answer.strip():
             return
         yield answer.strip()

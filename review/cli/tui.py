@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Final
 
 import click
 
 from review.cli.base import PROG, Ctx, pass_ctx
-
-# Home, erase the screen, erase the scrollback (what `show` drew before the UI).
-ERASE_SCREEN: Final = "\x1b[H\x1b[2J\x1b[3J"
+from review.cli.idle import ERASE_SCREEN as ERASE_SCREEN
 
 
 @click.command()

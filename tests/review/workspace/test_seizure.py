@@ -26,6 +26,7 @@ from crypto import derive_source_keys as derive
 from crypto.encoding import canonical_json
 from review import workspace as ws
 from review.keys.enrolment import enrol_key
+from review.workspace import drafts
 from tests.review.escalation import test_escalation
 from tests.review.escalation.test_escalation import Case, _escalate
 from tests.review.support import Server, opens_with, review
@@ -113,6 +114,8 @@ def full_cycle(case: Case, server: Server, tmp_path: Path, monkeypatch: pytest.M
         KeyPair.generate(), "pw", kind="reviewer", label="second", params=KdfParams.TESTING
     ).to_bytes()
     enrol_key(u, reviewer="second", name="Second", key_file=data, ask=lambda _: "pw")
+    # A reply left in the editor when a command locked (`review.cli.idle`).
+    drafts.keep(u, {f"reply:{num}": "Which police station were you taken to?"})
     u.workspace.close()
     for args in [
         ("tag", num, "sale", "gujrat"),

@@ -1,0 +1,155 @@
+"""A command left waiting for its reviewer ends, as the terminal UI locks, and keeps the draft."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+import pytest
+from click.testing import CliRunner
+
+from app.demo import DEMO_PASSPHRASE
+from review.cli import cli, idle
+from tests.review.support import Server, all_bytes, review
+
+SECRET = "Inspector Qadir Bux of Thana Kotri sells the girls"
+UNSAVED = "; his driver keeps the ledger"
+
+# The reviewer writes and saves, then is led away with the editor open. Told to end
+# (SIGTERM), it saves what was not yet saved beside the draft, as nano does (`FILE.save`).
+_LEFT_OPEN = """#!{python}
+import signal, sys, time
+draft = sys.argv[-1]
+def saved_on_term(signum, frame):
+    with open(draft + ".save", "w") as out:
+        out.write({secret!r} + {unsaved!r})
+    sys.exit(1)
+signal.signal(signal.SIGTERM, saved_on_term)
+with open(draft, "w") as out:
+    out.write({secret!r})
+time.sleep({wait})
+"""
+
+# The reviewer comes back: the editor records the text it opened with, and adds a line.
+_COMES_BACK = """#!{python}
+import sys
+draft = sys.argv[-1]
+with open(draft) as text:
+    opened = text.read()
+with open({record!r}, "w") as out:
+    out.write(opened)
+with open(draft, "a") as out:
+    out.write(" -- and the ledger is in his car")
+"""
+
+WAIT = 4.0
+
+
+@pytest.fixture
+def filed(server: Server, workspace: Path, tmp_path: Path) -> Path:
+    """A workspace holding one report."""
+    server.submit("the SHO of Thana Saddar takes a cut")
+    assert review(workspace, "import", str(server.export(tmp_path / "e.rzb"))).exit_code == 0
+    return workspace
+
+
+@pytest.fixture
+def quick(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An idle limit of a second, looked at every tenth of one."""
+    monkeypatch.setattr(idle, "IDLE_LOCK_SECONDS", 1.0)
+    monkeypatch.setattr(idle, "TICK_SECONDS", 0.1)
+
+
+def _editor(tmp_path: Path, name: str, source: str) -> Path:
+    path = tmp_path / "bin" / name
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(source)
+    path.chmod(0o700)
+    return path
+
+
+def test_a_reply_left_open_in_the_editor_ends_the_command_and_keeps_the_draft_sealed(
+    filed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, quick: None
+) -> None:
+    """The attack: the reviewer is led away from `reply 1` with the editor open. The
+    process holding the keys (and the draft, and the report on the screen behind it) waited
+    for as long as the editor lived, whoever sat down."""
+    left = _editor(
+        tmp_path,
+        "left-open",
+        _LEFT_OPEN.format(python=sys.executable, secret=SECRET, unsaved=UNSAVED, wait=WAIT),
+    )
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.setenv("EDITOR", str(left))
+    started = time.monotonic()
+    result = review(filed, "reply", "1")
+    waited = time.monotonic() - started
+    assert waited < WAIT, (
+        f"the command waited {waited:.1f} s in the editor with the keys unlocked, past its "
+        f"idle limit of 1 s: {result.output}"
+    )
+    assert result.exit_code == 1, result.output
+    assert "locked after" in result.output, result.output
+    assert "draft" in result.output
+    assert "`raazdar-review reply 1`" in result.output
+    for path, data in all_bytes(filed):
+        assert SECRET.encode() not in data, f"the draft is in the clear in {path}"
+
+    record = tmp_path / "opened.txt"
+    back = _editor(
+        tmp_path,
+        "comes-back",
+        _COMES_BACK.format(python=sys.executable, record=str(record)),
+    )
+    monkeypatch.setenv("EDITOR", str(back))
+    result = review(filed, "reply", "1")
+    assert result.exit_code == 0, result.output
+    assert record.read_text() == SECRET + UNSAVED, "the draft left in the editor was lost"
+    assert "reply" in result.output
+    assert "queued" in result.output
+    # Queued, the draft is gone: the next reply starts empty.
+    result = review(filed, "reply", "1")
+    assert record.read_text() == ""
+
+
+def _blocking_input(passphrase: str) -> Iterator[BinaryIO]:
+    """A stdin that gives the passphrase and then waits, as a person who left does (for
+    WAIT seconds, so that a tool without a limit ends the test)."""
+    read, write = os.pipe()
+    os.write(write, f"{passphrase}\n".encode())
+    lock = threading.Lock()
+    closed: list[bool] = []
+
+    def close() -> None:
+        with lock:
+            if not closed:
+                closed.append(True)
+                os.close(write)
+
+    closer = threading.Timer(WAIT, close)
+    closer.start()
+    with open(read, "rb") as stream:
+        try:
+            yield stream
+        finally:
+            closer.cancel()
+            close()
+
+
+def test_a_prompt_left_unanswered_with_the_keys_unlocked_ends_the_command(
+    filed: Path, quick: None
+) -> None:
+    """The attack: `search` unlocks, then asks for the term; the reviewer is led away.
+    The process waited at the prompt for good, holding the keys."""
+    for stdin in _blocking_input(DEMO_PASSPHRASE):
+        started = time.monotonic()
+        result = CliRunner().invoke(cli, ["--workspace", str(filed), "search"], input=stdin)
+        waited = time.monotonic() - started
+    assert waited < WAIT, f"the prompt held the keys {waited:.1f} s past its idle limit"
+    assert result.exit_code == 1, result.output
+    assert "locked after" in result.output, result.output
