@@ -2,9 +2,9 @@
 
 Nothing decrypted is written to disk: the attachment is decrypted into memory
 and drawn on the terminal; a PDF is read by a confined child process through
-pipes (`review.casework.pdfview`). The terminal UI shows the same blocks. What the terminal
-does with it (a scrollback file, a tmux history) is the terminal's; the
-workstation's own guidance covers that.
+pipes (`review.casework.pdfview`). The terminal UI shows the same blocks. On a terminal
+it is paged on the alternate screen and erased after (`review.cli.paging`), out of the
+terminal's scrollback; what a terminal keeps beyond that is the workstation guide's.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import click
 
 from review.casework import pdfview, reports
-from review.cli import groups
+from review.cli import groups, paging
 from review.cli.base import Ctx, make_console, pass_ctx
 from review.present.attachments import blocks, render
 from review.present.text import RTL_MODES, reorders
@@ -50,6 +50,7 @@ def page_range(
     help=f"A PDF's pages to read: 3, 2-5 or 4- (default: all, at most {pdfview.Limits().pages}).",
 )
 @click.option("--no-images", is_flag=True, help="A PDF's text only: its pages are not drawn.")
+@paging.scroll_option
 @pass_ctx
 def view(
     c: Ctx,
@@ -58,9 +59,10 @@ def view(
     rtl: str | None,
     pages: tuple[int, int | None],
     no_images: bool,
+    scroll: bool,
 ) -> None:
     """Read a text, image or PDF attachment (by number, item id or file name) without writing it."""
     found, data = reports.read_attachment(c.unlock(), num, attachment)
-    console = make_console()
-    shown = blocks(found, data, console.width, pages=pages, images=not no_images)
-    console.print(render(shown, console.width, reorder=reorders(rtl)))
+    with paging.private(scroll, make_console()) as console:
+        shown = blocks(found, data, console.width, pages=pages, images=not no_images)
+        console.print(render(shown, console.width, reorder=reorders(rtl)))

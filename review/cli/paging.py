@@ -1,0 +1,112 @@
+"""Plaintext on a terminal without its scrollback: `show` and `report view` page it.
+
+What a command prints stays in the terminal's scrollback (and tmux's history, or
+a terminal's scrollback file) after the command ends, for whoever scrolls up. On
+a terminal, these commands draw into memory and hand the text to `less` on its
+alternate screen, whose pages never enter the scrollback, in secure mode
+(LESSSECURE: no shell, no log file, no editor) with no history file and none of
+the reviewer's own settings (LESS, which may say -X, or LESSOPEN, a preprocessor
+that may write the text to a file). When it ends, the screen and the scrollback
+are erased (what earlier commands drew too), where the terminal supports it.
+Without `less`, the text is drawn on the alternate screen until Enter. `--scroll`
+draws it in the terminal as before; piped, nothing changes. Paging is a wait for
+the reviewer: the idle lock (`review.cli.idle`) ends it.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Final
+
+import click
+from rich.console import Console
+
+from review.cli import idle
+
+# Enter and leave the terminal's alternate screen (no scrollback).
+ALTERNATE: Final = "\x1b[?1049h\x1b[H\x1b[2J"
+NORMAL: Final = "\x1b[?1049l"
+# Raw colour codes shown as colours; the first screen is not "quit if one screen", which
+# would leave it drawn on the normal screen.
+LESS_ARGS: Final = ("-R",)
+# The reviewer's settings that would keep the text: no alternate screen, a preprocessor.
+_DROPPED: Final = ("LESS", "LESSOPEN", "LESSCLOSE", "LESSKEY", "LESSKEYIN", "LESSEDIT")
+_GRACE_SECONDS: Final = 3.0
+
+
+def scroll_option(f: click.decorators.FC) -> click.decorators.FC:
+    """The `--scroll` flag of a command that pages plaintext."""
+    return click.option(
+        "--scroll",
+        is_flag=True,
+        help="On a terminal, draw the text in it (its scrollback keeps it) instead of "
+        "paging it on the alternate screen, erased after.",
+    )(f)
+
+
+@contextmanager
+def private(scroll: bool, console: Console) -> Iterator[Console]:
+    """A console to draw plaintext on: `console` itself, or one paged once the block ends."""
+    if scroll or not sys.stdout.isatty():
+        yield console
+        return
+    buffer = io.StringIO()
+    drawn = Console(
+        file=buffer,
+        width=console.width,
+        force_terminal=True,
+        color_system=console.color_system,  # type: ignore[arg-type]
+        highlight=False,
+    )
+    yield drawn
+    page(buffer.getvalue())
+
+
+def page(text: str) -> None:
+    """Show `text` on the alternate screen, then erase the screen and the scrollback."""
+    try:
+        less = shutil.which("less")
+        if less is not None:
+            _less(less, text)
+        else:
+            _alternate(text)
+    finally:
+        idle.erase_screen()
+
+
+def _less(less: str, text: str) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in _DROPPED}
+    env |= {"LESSSECURE": "1", "LESSHISTFILE": "-"}
+    paging = subprocess.Popen([less, *LESS_ARGS], stdin=subprocess.PIPE, env=env)  # noqa: S603 - less, found on PATH
+    assert paging.stdin is not None  # noqa: S101 - asked for above
+    try:
+        with idle.waiting():
+            try:
+                paging.stdin.write(text.encode("utf-8"))
+                paging.stdin.close()
+            except BrokenPipeError:
+                pass  # quit before reading it all
+            paging.wait()
+    except idle.IdleLocked:
+        paging.terminate()
+        try:
+            paging.wait(_GRACE_SECONDS)
+        except subprocess.TimeoutExpired:
+            paging.kill()
+            paging.wait()
+        raise
+
+
+def _alternate(text: str) -> None:
+    click.echo(ALTERNATE, nl=False)
+    try:
+        click.echo(text, nl=False)
+        idle.prompt("Press Enter to leave (the text is erased)", default="", show_default=False)
+    finally:
+        click.echo(NORMAL, nl=False)

@@ -1,0 +1,98 @@
+"""What `show` and `report view` draw on a terminal stays out of its scrollback."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import select
+import subprocess
+import sys
+import time
+from contextlib import suppress
+from pathlib import Path
+
+import pytest
+
+from review.cli import idle
+from tests.review.support import Server, review, start_review
+
+SECRET = "Inspector Qadir Bux of Thana Kotri sells the girls"
+
+# A pager that records how it was started and what it was given, and shows nothing.
+_PAGER = """#!{python}
+import json, os, sys
+text = sys.stdin.read()
+with open({record!r}, "w") as out:
+    json.dump({{"argv": sys.argv, "env": dict(os.environ), "text": text}}, out)
+"""
+
+
+def _on_a_terminal(workspace: Path, cwd: Path, *args: str) -> bytes:
+    """Run the tool on a pty of its own; every byte it wrote to the terminal."""
+    leader, follower = pty.openpty()
+    proc: subprocess.Popen[bytes] | None = None
+    drawn = b""
+    try:
+        proc = start_review(workspace, *args, cwd=cwd, terminal=follower)
+        os.close(follower)
+        deadline = time.monotonic() + 60
+        while proc.poll() is None and time.monotonic() < deadline:
+            if select.select([leader], [], [], 0.2)[0]:
+                with suppress(OSError):  # the other end closed
+                    drawn += os.read(leader, 65536)
+        with suppress(OSError):
+            while select.select([leader], [], [], 0.2)[0]:
+                chunk = os.read(leader, 65536)
+                if not chunk:
+                    break
+                drawn += chunk
+    finally:
+        if proc is not None:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait(10)
+        os.close(leader)
+    assert proc.returncode == 0, drawn.decode(errors="replace")
+    return drawn
+
+
+@pytest.fixture
+def pager(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """`less` on the PATH is a recorder; the record's path."""
+    record = tmp_path / "pager.json"
+    path = tmp_path / "bin" / "less"
+    path.parent.mkdir()
+    path.write_text(_PAGER.format(python=sys.executable, record=str(record)))
+    path.chmod(0o700)
+    monkeypatch.setenv("PATH", f"{path.parent}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("LESS", "-X")  # a reviewer's own setting: no alternate screen
+    monkeypatch.setenv("LESSOPEN", "|cat %s")
+    return record
+
+
+def test_show_on_a_terminal_leaves_the_report_out_of_its_scrollback(
+    server: Server, workspace: Path, tmp_path: Path, pager: Path
+) -> None:
+    """The attack: a reviewer runs `show 1` and walks away, or closes the window later; the
+    report's text stays in the terminal's scrollback (and in tmux's history, or a terminal's
+    scrollback file) for whoever scrolls up, long after the command ended."""
+    server.submit(SECRET)
+    assert review(workspace, "import", str(server.export(tmp_path / "e.rzb"))).exit_code == 0
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    drawn = _on_a_terminal(workspace, cwd, "show", "1")
+    assert SECRET.encode() not in drawn, (
+        "show wrote report 1's text into the terminal, where its scrollback keeps it"
+    )
+    seen = json.loads(pager.read_text())
+    assert SECRET in seen["text"], "the report was not shown at all"
+    env = seen["env"]
+    assert (env["LESSSECURE"], env["LESSHISTFILE"]) == ("1", "-")
+    assert "X" not in env.get("LESS", ""), "the pager may leave its screen in the scrollback"
+    assert "LESSOPEN" not in env
+    assert drawn.endswith(idle.ERASE_SCREEN.encode()), drawn[-40:]
+
+    # Asked for, the text is drawn in the terminal as before.
+    drawn = _on_a_terminal(workspace, cwd, "show", "--scroll", "1")
+    assert SECRET.encode() in drawn
