@@ -62,7 +62,8 @@ class Group(click.Group):
         except idle.IdleLocked as exc:
             locked(ctx, exc)
         except ReviewError as exc:
-            fail(ctx, str(exc), exc.hint)
+            kept = kept_hint(ctx)
+            fail(ctx, str(exc), "; ".join(h for h in (exc.hint, kept) if h) or None)
         except CryptoError as exc:
             fail(ctx, str(exc), "the workspace may be damaged: run `raazdar-review audit verify`")
         except OSError as exc:
@@ -92,17 +93,22 @@ def _held(ctx: click.Context) -> ws.Unlocked | None:
 
 def locked(ctx: click.Context, exc: idle.IdleLocked) -> None:
     """End a command the idle lock stopped: its drafts sealed, the screen erased, status 1."""
+    hint = kept_hint(ctx)
+    idle.erase_screen()
+    fail(ctx, str(exc), hint or exc.hint)
+
+
+def kept_hint(ctx: click.Context) -> str | None:
+    """Seal what the reviewer wrote in a command that fails; the hint naming it, if any."""
     try:
         kept = idle.keep_drafts(_held(ctx))
     except (ReviewError, CryptoError, sqlite3.Error) as error:
-        kept = ()
         click.echo(f"{PROG}: warning: the draft could not be kept: {clean(str(error))}", err=True)
-    idle.erase_screen()
-    hint = exc.hint
-    if kept:
-        again = ", ".join(f"`{PROG} {slot_command(slot)}`" for slot in kept)
-        hint = f"what you wrote is sealed in the workspace as a draft: {again} opens it again"
-    fail(ctx, str(exc), hint)
+        return None
+    if not kept:
+        return None
+    again = ", ".join(f"`{PROG} {slot_command(slot)}`" for slot in kept)
+    return f"what you wrote is sealed in the workspace as a draft: {again} opens it again"
 
 
 def slot_command(slot: str) -> str:
@@ -387,6 +393,9 @@ def edit(draft: str | None = None) -> str:
     if draft is not None:
         idle.written(draft, written)
     if not written.strip():
+        if draft is not None and initial and c is not None:
+            idle.discard(draft, c.unlock())
+            raise ReviewError("nothing written: the draft is thrown away")
         raise ReviewError("nothing written: nothing was saved")
     return written
 

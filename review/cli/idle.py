@@ -136,8 +136,18 @@ def written(slot: str, text: str) -> None:
         _pending()[slot] = text
 
 
+def discard(slot: str, u: Unlocked) -> None:
+    """Throw away the draft of `slot` (the reviewer emptied it in the editor)."""
+    _pending().pop(slot, None)
+    drafts.drop(u, (slot,))
+
+
 def keep_drafts(u: Unlocked | None) -> tuple[str, ...]:
-    """Seal what this command's reviewer wrote into the workspace; the slots kept."""
+    """Seal what this command's reviewer wrote into the workspace; the slots kept.
+
+    Called when the command locks, or fails after the editor (a note to a report
+    number that does not exist): what was written is not lost either way.
+    """
     held = {slot: text for slot, text in _pending().items() if text.strip()}
     if u is None or not held:
         return ()

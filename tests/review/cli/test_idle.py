@@ -14,7 +14,9 @@ import pytest
 from click.testing import CliRunner
 
 from app.demo import DEMO_PASSPHRASE
+from review import workspace as ws
 from review.cli import cli, idle
+from review.workspace import drafts
 from tests.review.support import Server, all_bytes, review
 
 SECRET = "Inspector Qadir Bux of Thana Kotri sells the girls"
@@ -153,3 +155,41 @@ def test_a_prompt_left_unanswered_with_the_keys_unlocked_ends_the_command(
     assert waited < WAIT, f"the prompt held the keys {waited:.1f} s past its idle limit"
     assert result.exit_code == 1, result.output
     assert "locked after" in result.output, result.output
+
+
+# The reviewer writes a note and saves; the editor ends at once.
+_WRITES = """#!{python}
+import sys
+with open(sys.argv[-1], "w") as out:
+    out.write({text!r})
+"""
+
+
+def test_a_note_the_command_then_refuses_is_kept_as_a_draft_and_thrown_away_when_emptied(
+    filed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A note written for a report number that does not exist was lost with the error."""
+    monkeypatch.delenv("VISUAL", raising=False)
+    writes = _editor(tmp_path, "writes", _WRITES.format(python=sys.executable, text=SECRET))
+    monkeypatch.setenv("EDITOR", str(writes))
+    result = review(filed, "note", "9")
+    assert result.exit_code == 1, result.output
+    assert "no report 9" in result.output
+    assert "`raazdar-review triage note 9` opens it again" in result.output, result.output
+    u = ws.Workspace.open(filed).unlock("demo-reviewer", lambda _label: DEMO_PASSPHRASE)
+    try:
+        assert drafts.read(u, "triage:note:9") == SECRET
+    finally:
+        u.workspace.close()
+    # Emptied in the editor, the draft goes.
+    empties = _editor(tmp_path, "empties", _WRITES.format(python=sys.executable, text=""))
+    monkeypatch.setenv("EDITOR", str(empties))
+    result = review(filed, "note", "9")
+    assert result.exit_code == 1, result.output
+    assert "the draft is thrown away" in result.output, result.output
+    u = ws.Workspace.open(filed).unlock("demo-reviewer", lambda _label: DEMO_PASSPHRASE)
+    try:
+        assert drafts.read(u, "triage:note:9") == ""
+        assert u.conn.execute("SELECT 1 FROM meta WHERE key = 'drafts'").fetchone() is None
+    finally:
+        u.workspace.close()
