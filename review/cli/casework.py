@@ -6,7 +6,6 @@ import datetime as dt
 from pathlib import Path
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 from review.casework import reports, triage
@@ -124,18 +123,12 @@ def _print_rows(rows: list[triage.ReportRow]) -> None:
     help=f"Show the message and form answers from this character on: a text longer than"
     f" {SHOWN_MAX:,} characters is shown a part at a time.",
 )
-@paging.scroll_option
+@paging.paged
 @pass_ctx
-def show(c: Ctx, num: int, rtl: str | None, start: int, scroll: bool) -> None:
+def show(c: Ctx, num: int, rtl: str | None, start: int) -> None:
     """Show a report: message, fields, triage, attachments, notes and replies."""
     view = reports.read_report(c.unlock(), num)
-    with paging.private(scroll, make_console()) as console:
-        _show(c, view, console, rtl, start)
-
-
-def _show(c: Ctx, view: reports.ReportView, console: Console, rtl: str | None, start: int) -> None:
-    """Draw report `view` on `console`."""
-    num = view.num
+    console = paging.console()
     reorder = reorders(rtl)
 
     def text(value: str) -> None:

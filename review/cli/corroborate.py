@@ -18,8 +18,8 @@ from rich.text import Text
 from review import bidi
 from review.analysis import corroboration, entities, links
 from review.analysis.corpus import Corpus, Group
-from review.cli import groups
-from review.cli.base import Ctx, make_console, pass_ctx
+from review.cli import groups, paging
+from review.cli.base import Ctx, pass_ctx
 from review.cli.sensitive import ask, warn_argument
 from review.errors import InvalidValue
 from review.present.text import RTL_MODES, reorders, safe
@@ -80,11 +80,12 @@ _SPELLINGS: Final = 5
     "--min-sources", type=int, default=1, show_default=True, help="Only with this many sources."
 )
 @click.option("--limit", type=int, default=50, show_default=True, help="Show at most this many.")
+@paging.paged
 @pass_ctx
 def entities_(c: Ctx, kind: str | None, num: int | None, min_sources: int, limit: int) -> None:
     """Rank entities by independent sources (likely-same-source reports count once)."""
     u = c.unlock()
-    console = make_console()
+    console = paging.console()
     if num is not None:
         console.print(safe(f"Entities of report {num}", "bold"))
         table = Table()
@@ -144,6 +145,7 @@ def _few(items: tuple[str, ...], between: str) -> str:
 @click.argument("name", required=False, callback=warn_argument)
 @click.option("--kind", type=_KIND, help="Only entities of this kind.")
 @_rtl_option
+@paging.paged
 @pass_ctx
 def entity(c: Ctx, name: str | None, kind: str | None, rtl: str | None) -> None:
     """Show every report naming NAME (asked for if left out), its sources, days and links."""
@@ -151,7 +153,7 @@ def entity(c: Ctx, name: str | None, kind: str | None, rtl: str | None) -> None:
     if name is None:
         name = ask("Name")
     found = corpus.lookup(name, kind)
-    console = make_console()
+    console = paging.console()
     reorder = reorders(rtl)
     if not found:
         console.print(safe(f"no report names {name!r}"))
@@ -238,12 +240,13 @@ def _pairs_table(
 @groups.links.command("show")
 @click.argument("num", type=int)
 @_rtl_option
+@paging.paged
 @pass_ctx
 def related(c: Ctx, num: int, rtl: str | None) -> None:
     """Show reports linked to report NUM, with each link's evidence and strength."""
     corpus = Corpus.load(c.unlock())
     found = corpus.related(num)
-    console = make_console()
+    console = paging.console()
     reorder = reorders(rtl)
     same = {s.other for s in found.same_source}
     if found.links:
@@ -314,11 +317,12 @@ def related(c: Ctx, num: int, rtl: str | None) -> None:
     help="Show at most this many pairs.",
 )
 @_rtl_option
+@paging.paged
 @pass_ctx
 def pending(c: Ctx, kind: str | None, limit: int, rtl: str | None) -> None:
     """Show the weak links waiting for a reviewer's word, those that would add most first."""
     waiting = Corpus.load(c.unlock()).pending(kind, limit)
-    console = make_console()
+    console = paging.console()
     reorder = reorders(rtl)
     if not waiting:
         console.print(safe("no weak link is waiting for a reviewer's word"))

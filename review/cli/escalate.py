@@ -14,7 +14,7 @@ from crypto import KdfParams, KeyFile, KeyPair, PublicKey, VerifyKey
 from crypto.errors import CryptoError, DecryptionError
 from crypto.packet import open_packet
 from review import escalation
-from review.cli import groups, idle
+from review.cli import groups, idle, paging
 from review.cli.base import PROG, Ctx, ask, compose, make_console, parse_date, pass_ctx
 from review.cli.keys import second_admin_option, with_second
 from review.cli.sensitive import ask as asked
@@ -348,13 +348,14 @@ def escalation_list(c: Ctx, overdue: bool) -> None:
 
 @groups.escalation.command("show")
 @click.argument("esc_id", type=int)
+@paging.paged
 @pass_ctx
 def escalation_show(c: Ctx, esc_id: int) -> None:
     """Show what a packet says, exactly as the body will read it, and its redactions."""
     u = c.unlock()
     esc = escalation.load(u, esc_id)
     sealed, content = escalation.packet(u, esc)
-    console = make_console()
+    console = paging.console()
     body = escalation.body_of(u, esc)
     console.print(safe(f"Escalation {esc.id} to {body.name}: {esc.record.state}", "bold"))
     for s in esc.record.signatures:

@@ -9,25 +9,29 @@ the reviewer's own settings (LESS, which may say -X, or LESSOPEN, a preprocessor
 that may write the text to a file). When it ends, the screen and the scrollback
 are erased (what earlier commands drew too), where the terminal supports it.
 Without `less`, the text is drawn on the alternate screen until Enter. `--scroll`
-draws it in the terminal as before; piped, nothing changes. Paging is a wait for
-the reviewer: the idle lock (`review.cli.idle`) ends it.
+draws it in the terminal as before; piped, nothing changes. Besides `show` and
+`report view`, every command that draws what reports say or whom they name is
+`paged`: `names list`, `names show`, `links show`, `links pending`, `escalation
+show`. Paging is a wait for the reviewer: the idle lock (`review.cli.idle`) ends it.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Final
+from typing import Any, Final
 
 import click
 from rich.console import Console
 
 from review.cli import idle
+from review.cli.base import make_console
 
 # Enter and leave the terminal's alternate screen (no scrollback).
 ALTERNATE: Final = "\x1b[?1049h\x1b[H\x1b[2J"
@@ -38,6 +42,7 @@ LESS_ARGS: Final = ("-R",)
 # The reviewer's settings that would keep the text: no alternate screen, a preprocessor.
 _DROPPED: Final = ("LESS", "LESSOPEN", "LESSCLOSE", "LESSKEY", "LESSKEYIN", "LESSEDIT")
 _GRACE_SECONDS: Final = 3.0
+_CONSOLE: Final = "raazdar-paged-console"
 
 
 def scroll_option(f: click.decorators.FC) -> click.decorators.FC:
@@ -50,10 +55,30 @@ def scroll_option(f: click.decorators.FC) -> click.decorators.FC:
     )(f)
 
 
+def paged(f: Callable[..., None]) -> Callable[..., None]:
+    """Give a command `--scroll`, and page what it draws on `console()` (a terminal only)."""
+
+    @scroll_option
+    @functools.wraps(f)
+    def run(*args: Any, scroll: bool, **kwargs: Any) -> None:
+        context = click.get_current_context()
+        with private(scroll, make_console()) as drawn:
+            context.meta[_CONSOLE] = drawn
+            f(*args, **kwargs)
+
+    return run
+
+
+def console() -> Console:
+    """The console a `paged` command draws on (the terminal's own elsewhere)."""
+    found = click.get_current_context().meta.get(_CONSOLE)
+    return found if isinstance(found, Console) else make_console()
+
+
 @contextmanager
 def private(scroll: bool, console: Console) -> Iterator[Console]:
     """A console to draw plaintext on: `console` itself, or one paged once the block ends."""
-    if scroll or not sys.stdout.isatty():
+    if scroll or not on_a_terminal():
         yield console
         return
     buffer = io.StringIO()
@@ -66,6 +91,11 @@ def private(scroll: bool, console: Console) -> Iterator[Console]:
     )
     yield drawn
     page(buffer.getvalue())
+
+
+def on_a_terminal() -> bool:
+    """Say whether what is drawn goes to a terminal (whose scrollback would keep it)."""
+    return sys.stdout.isatty()
 
 
 def page(text: str) -> None:

@@ -13,7 +13,7 @@ import click
 
 from review.casework import pdfview, reports
 from review.cli import groups, paging
-from review.cli.base import Ctx, make_console, pass_ctx
+from review.cli.base import Ctx, pass_ctx
 from review.present.attachments import blocks, render
 from review.present.text import RTL_MODES, reorders
 
@@ -50,7 +50,7 @@ def page_range(
     help=f"A PDF's pages to read: 3, 2-5 or 4- (default: all, at most {pdfview.Limits().pages}).",
 )
 @click.option("--no-images", is_flag=True, help="A PDF's text only: its pages are not drawn.")
-@paging.scroll_option
+@paging.paged
 @pass_ctx
 def view(
     c: Ctx,
@@ -59,10 +59,9 @@ def view(
     rtl: str | None,
     pages: tuple[int, int | None],
     no_images: bool,
-    scroll: bool,
 ) -> None:
     """Read a text, image or PDF attachment (by number, item id or file name) without writing it."""
     found, data = reports.read_attachment(c.unlock(), num, attachment)
-    with paging.private(scroll, make_console()) as console:
-        shown = blocks(found, data, console.width, pages=pages, images=not no_images)
-        console.print(render(shown, console.width, reorder=reorders(rtl)))
+    console = paging.console()
+    shown = blocks(found, data, console.width, pages=pages, images=not no_images)
+    console.print(render(shown, console.width, reorder=reorders(rtl)))

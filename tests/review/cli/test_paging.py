@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from review.cli import idle
+from review.cli import idle, paging
 from tests.review.support import Server, review, start_review
 
 SECRET = "Inspector Qadir Bux of Thana Kotri sells the girls"
@@ -96,3 +96,44 @@ def test_show_on_a_terminal_leaves_the_report_out_of_its_scrollback(
     # Asked for, the text is drawn in the terminal as before.
     drawn = _on_a_terminal(workspace, cwd, "show", "--scroll", "1")
     assert SECRET.encode() in drawn
+
+
+# Each command that draws what reports say or whom they name (`paging.paged`).
+PAGED = (
+    ("show", "1"),
+    ("report", "view", "1", "note.txt"),
+    ("names", "list"),
+    ("names", "show", "Qadir Bux"),
+    ("links", "show", "1"),
+)
+
+
+def test_what_reports_say_and_whom_they_name_is_paged_on_a_terminal(
+    named: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A report's text, an attachment, the names reports give and their links: none is
+    drawn into a terminal's scrollback; each is handed to the pager, and nothing else."""
+    monkeypatch.setattr(paging, "on_a_terminal", lambda: True, raising=False)
+    for args in PAGED:
+        paged: list[str] = []
+        monkeypatch.setattr(paging, "page", paged.append, raising=False)
+        result = review(named, *args)
+        assert result.exit_code == 0, result.output
+        assert "Qadir" not in result.output, f"`{' '.join(args)}` drew a name into the terminal"
+        assert len(paged) == 1, paged
+        assert "Qadir" in paged[0]
+
+
+@pytest.fixture
+def named(server: Server, workspace: Path, tmp_path: Path) -> Path:
+    """Two reports naming the same inspector, each with a text attachment naming him too."""
+    server.submit(
+        f"{SECRET}. Inspector Qadir Bux took the money at the station.",
+        [("files", "note.txt", b"Qadir Bux again", "text/plain")],
+    )
+    server.submit(
+        "Inspector Qadir Bux was there again, at the same station.",
+        [("files", "note.txt", b"Qadir Bux once more", "text/plain")],
+    )
+    assert review(workspace, "import", str(server.export(tmp_path / "e.rzb"))).exit_code == 0
+    return workspace
