@@ -311,9 +311,11 @@ def _push_out(
     return None
 
 
-def set_circuit(circuit: int | None) -> None:
-    """Say which Tor circuit this thread's request came on (None: unknown)."""
+def set_circuit(circuit: int | None, gate: threading.Semaphore | None = None) -> None:
+    """Say which Tor circuit this thread's request came on (None: unknown), and the gate its
+    thread must pass to wait for a slot (None: none; `app.worker`'s kept threads have one)."""
     _this_request.circuit = circuit
+    _this_request.gate = gate
 
 
 def current_circuit() -> int | None:
@@ -494,15 +496,27 @@ def _derive_forever() -> None:
 
 
 def in_slot(config: Mapping[str, Any], work: Callable[[], _T]) -> _T:
-    """Run `work` (an Argon2id hash) in a slot of the app's pool (`config`), or `KdfBusy`."""
-    with slot(
-        config["INSTANCE_DIR"],
-        config["KDF_SLOTS"],
-        config["KDF_WAIT_SECONDS"],
-        config["KDF_QUEUE"],
-        circuit=current_circuit(),
-    ):
-        return run(work)
+    """Run `work` (an Argon2id hash) in a slot of the app's pool (`config`), or `KdfBusy`.
+
+    A thread the worker keeps for requests that came whole (pages) waits for a slot only
+    through its gate, which lets a few of them at once (`app.worker.QUICK_DERIVING`):
+    logins waiting there held every kept thread, and no page was served to anyone.
+    """
+    gate: threading.Semaphore | None = getattr(_this_request, "gate", None)
+    if gate is not None and not gate.acquire(blocking=False):
+        raise KdfBusy("the threads kept for pages are waiting for derivations")
+    try:
+        with slot(
+            config["INSTANCE_DIR"],
+            config["KDF_SLOTS"],
+            config["KDF_WAIT_SECONDS"],
+            config["KDF_QUEUE"],
+            circuit=current_circuit(),
+        ):
+            return run(work)
+    finally:
+        if gate is not None:
+            gate.release()
 
 
 @contextlib.contextmanager

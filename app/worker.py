@@ -82,7 +82,9 @@ of a few hundred circuits held every thread, and the worker accepted no other co
 while they lasted, so no page, login or short form reached it. So a worker keeps
 `QUICK_THREADS` more threads for requests whose body came whole with the head (`_whole`),
 which wait on no client and hold a thread a moment; while every other thread is busy such a
-request takes one of them, and the worker accepts while one is free (`_quick`).
+request takes one of them, and the worker accepts while one is free (`_quick`). A login
+comes whole, and waits there for a derivation slot: at most `QUICK_DERIVING` kept threads
+may (`app.kdf_pool.in_slot`), or logins from a few circuits held them all, and no page came.
 
 Nor could the cap of `CIRCUIT_CONNECTIONS` tell thirty-two circuits, each holding 32
 heads never finished, from many clients: together they held the worker's
@@ -164,6 +166,9 @@ PREEMPTED_RETRY_AFTER: Final = 5
 # Threads beyond `threads` that serve only requests whose body came whole with the head (a
 # page, its parts, a login, a short form) while every other thread is busy (`_whole`).
 QUICK_THREADS: Final = 4
+# How many of those may wait for (or run) a derivation at once (`app.kdf_pool.in_slot`): a
+# login comes whole, and waits for a slot up to `KDF_WAIT_SECONDS`; the rest keep for pages.
+QUICK_DERIVING: Final = 2
 _CONTENT_LENGTH: Final = re.compile(rb"\r\ncontent-length:[ \t]*(\d{1,19})[ \t]*\r\n")
 
 
@@ -383,6 +388,8 @@ class HeadFirstWorker(ThreadWorker):
         # The threads kept for requests that came whole (`QUICK_THREADS`), and how many are busy.
         self.quick_pool: futures.ThreadPoolExecutor | None = None
         self.quick_in_flight = 0
+        # What a kept thread passes to wait for a derivation slot (`QUICK_DERIVING`).
+        self.quick_deriving = threading.BoundedSemaphore(QUICK_DERIVING)
         self.staff_binds = frozenset(staff_binds())
 
     @property
@@ -709,9 +716,11 @@ class HeadFirstWorker(ThreadWorker):
             return False  # a body that fell behind or was pre-empted: close quietly
 
     def handle_request(self, req: Any, conn: Any) -> Any:
-        """Serve one request, its circuit (if tor named one) known to the derivation pool."""
+        """Serve one request, its circuit (if tor named one) known to the derivation pool, and
+        on a kept thread, the gate it must pass to wait for a derivation."""
         circuit = getattr(conn, "circuit", -1)
-        kdf_pool.set_circuit(None if circuit is None or circuit < 0 else circuit)
+        gate = self.quick_deriving if getattr(conn, "quick", False) else None
+        kdf_pool.set_circuit(None if circuit is None or circuit < 0 else circuit, gate)
         try:
             return super().handle_request(req, conn)
         finally:

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from app import kdf_pool
 from app.security import HEADERS
 from app.services import resumable
 from app.worker import (
@@ -30,7 +31,9 @@ from app.worker import (
     _paced,
     _whole,
 )
+from crypto import generate_codename
 from tests.app.api_support import API, ApiClient
+from tests.app.flood import log_in
 from tests.app.live import (
     TorConnection,
     demo_instance,
@@ -40,6 +43,7 @@ from tests.app.live import (
     tor_line,
 )
 from tests.app.support import multipart, staging_files
+from tests.app.test_kdf_pool import locks_held
 
 pytestmark = pytest.mark.slow
 
@@ -673,3 +677,48 @@ def test_only_a_request_whose_body_is_all_here_is_whole(head: bytes, whole: bool
     """A thread kept for whole requests must never wait on a client: any head whose body
     might still be coming (however its length is spelt) is not whole."""
     assert _whole(head) is whole
+
+
+# Logins from a few circuits, two each (`kdf_pool.PLACES_PER_CIRCUIT`): as many as the worker's
+# threads (4 here) and its kept ones together, all waiting for the one derivation slot.
+LOGIN_FLOOD = [circuit for circuit in range(800, 804) for _ in range(2)]
+
+
+def test_logins_waiting_for_derivations_cannot_hold_the_threads_kept_for_pages(
+    tmp_path: Path,
+) -> None:
+    """A login comes whole with its head, so while every other thread was busy it took one of
+    `QUICK_THREADS`; and it holds that thread while it waits for a derivation slot (up to
+    `KDF_WAIT_SECONDS`). Logins from a few circuits, sent again as they are answered, held every
+    kept thread, and no page was served to anyone. Now only some of them may wait there; a
+    login past those is given its form back, busy, at once."""
+    instance = demo_instance(tmp_path / "instance")
+    env = {
+        "RAAZDAR_TOR_CIRCUITS": "1",
+        "RAAZDAR_THREADS": str(CIRCUIT_THREADS),
+        "RAAZDAR_KDF_SLOTS": "1",
+        "RAAZDAR_KDF_QUEUE": "16",
+    }
+    statuses: list[int] = []
+    served: list[float] = []
+
+    def login(circuit: int) -> None:
+        with contextlib.suppress(OSError):
+            browser, status, _ = log_in(base, generate_codename(), circuit)
+            browser.close()
+            statuses.append(status)
+
+    with live_server(instance, workers=1, env=env) as base:
+        # Every slot taken, as other workers' (or hosts') derivations would hold them.
+        with locks_held(kdf_pool.slot_paths(instance, 1)):
+            logins = [threading.Thread(target=login, args=(c,)) for c in LOGIN_FLOOD]
+            for thread in logins:
+                thread.start()
+            time.sleep(1.5)  # every login waits for the slot
+            with contextlib.suppress(OSError):
+                served.append(_page_load(base, ANOTHER, timeout=3))
+        for thread in logins:
+            thread.join(timeout=30)
+    assert served, "no page was served while logins waited for a derivation slot"
+    assert len(statuses) == len(LOGIN_FLOOD), "a login went unanswered"
+    assert set(statuses) <= {200, 303, 503}, statuses
