@@ -86,6 +86,9 @@ request takes one of them, and the worker accepts while one is free (`_quick`). 
 comes whole, and waits there for a derivation slot: at most `QUICK_DERIVING` kept threads
 may (`app.kdf_pool.in_slot`), or logins from a few circuits held them all, and no page came.
 
+A kept-alive connection's next head is read in the main loop too, what of it came behind the
+last request included (`enqueue_req`): it went straight to a thread, which waited for the rest.
+
 Nor could the cap of `CIRCUIT_CONNECTIONS` tell thirty-two circuits, each holding 32
 heads never finished, from many clients: together they held the worker's
 `worker_connections` (1,000), and it took no other connection until the heads timed
@@ -451,15 +454,24 @@ class HeadFirstWorker(ThreadWorker):
                 raise
 
     def enqueue_req(self, conn: Any) -> None:
-        """Read the request head here first, unless it is already buffered."""
-        if getattr(conn, "head", None) is not None or (
-            conn.parser is not None and conn.parser.unreader.buf.getvalue()
-        ):
+        """Read the request head here first, unless it is already here whole.
+
+        A kept-alive connection's next head may have begun behind the last request, in the
+        parser's buffer: it went to a thread, which waited for the rest of it (a few such,
+        dripping, held every thread), and the one pre-empted or fallen behind was answered
+        500 with a line in the log. What came of it is taken back here, and the rest read so.
+        """
+        if getattr(conn, "head", None) is not None:
+            self._to_thread(conn)
+            return
+        begun = b"" if conn.parser is None else conn.parser.unreader.take_buffered()
+        if _END_OF_HEAD in begun or len(begun) > _HEAD_LIMIT:
+            conn.head = begun
             self._to_thread(conn)
             return
         conn.sock.setblocking(False)
         conn.head = None
-        conn.head_bytes = bytearray()
+        conn.head_bytes = bytearray(begun)
         self.reading_heads[conn] = time.monotonic() + HEAD_SECONDS
         self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._read_head, conn))
 

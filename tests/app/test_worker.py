@@ -722,3 +722,63 @@ def test_logins_waiting_for_derivations_cannot_hold_the_threads_kept_for_pages(
     assert served, "no page was served while logins waited for a derivation slot"
     assert len(statuses) == len(LOGIN_FLOOD), "a login went unanswered"
     assert set(statuses) <= {200, 303, 503}, statuses
+
+
+# Kept-alive connections whose next request's head comes a byte at a time, as many as the
+# worker's threads (4 here).
+KEPT_ALIVE_DRIPS = range(900, 900 + CIRCUIT_THREADS)
+
+
+def _drip_next_head(base: str, circuit: int, stop: threading.Event, answers: list[bytes]) -> None:
+    """Load a page with the next request's first bytes behind it, then drip the rest of that
+    head; keep what the server answers to it."""
+    with contextlib.suppress(OSError), socket.create_connection(_address(base), timeout=30) as sock:
+        sock.sendall(tor_line(circuit) + b"GET /login HTTP/1.1\r\nHost: x.onion\r\n\r\nGET /lo")
+        first = b""
+        while b"</html>" not in first:
+            if not (chunk := sock.recv(65536)):
+                return
+            first += chunk
+        for byte in b"gin HTTP/1.1\r\nHost: x.onion\r\nX-Drip: " + b"x" * 64:
+            if stop.wait(0.5):
+                return
+            sock.sendall(bytes([byte]))
+            if select.select([sock], [], [], 0)[0]:
+                answers.append(sock.recv(65536).partition(b"\r\n")[0])
+                return
+
+
+def test_a_next_head_dripped_on_a_kept_alive_connection_holds_no_thread_and_logs_nothing(
+    tmp_path: Path,
+) -> None:
+    """The main loop read a new connection's head, but a kept-alive connection whose next
+    head had begun behind the last request went straight to a thread, which waited for the
+    rest of it under a body's deadline: a few such held every thread, and the one pre-empted
+    for another circuit's form (or fallen behind) was answered 500 with a line in the log,
+    "Error handling request: BodyPreempted". Its head is now read in the main loop too."""
+    instance = demo_instance(tmp_path / "instance")
+    log = tmp_path / "gunicorn.log"
+    env = {"RAAZDAR_TOR_CIRCUITS": "1", "RAAZDAR_THREADS": str(CIRCUIT_THREADS)}
+    answers: list[bytes] = []
+    with live_server(instance, workers=1, log=log, env=env) as base:
+        stop = threading.Event()
+        drips = [
+            threading.Thread(target=_drip_next_head, args=(base, circuit, stop, answers))
+            for circuit in KEPT_ALIVE_DRIPS
+        ]
+        for thread in drips:
+            thread.start()
+        try:
+            time.sleep(1.5)  # every page is answered, and every next head is dripping
+            started = time.monotonic()
+            form = _body_after_head(base, ANOTHER)
+            took = time.monotonic() - started
+            time.sleep(0.5)
+        finally:
+            stop.set()
+            for thread in drips:
+                thread.join(timeout=30)
+    assert form.split(b"\r\n", 1)[0] != b"", "another circuit's form went unanswered"
+    assert took < 2.0, f"another circuit's form waited {took:.1f} s for a thread"
+    assert answers == [], f"a dripping head was answered: {answers}"
+    assert b"Error handling request" not in log.read_bytes(), log.read_text()
