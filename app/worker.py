@@ -42,8 +42,10 @@ kept just above `BODY_MIN_RATE` on forty of them would hold every thread of two
 workers for as long as the bodies last (a 1 MiB body, half an hour). So a
 worker serves at most `CIRCUIT_THREADS` requests of one circuit at once; the
 circuit's further requests wait in the main loop, holding no thread, and are
-served in turn as its requests end. At most `CIRCUIT_WAITING` wait, each for at
-most `WAIT_SECONDS`; past either the connection is closed. A browser's
+served in turn as its requests end. At most `CIRCUIT_WAITING` wait (past that the
+connection is closed), each for at most `WAIT_SECONDS`; past that a kept thread reads what
+has come of its body and answers it busy, as a pre-empted one (`_give_back`): closed
+unanswered, a report's form was lost with it. A browser's
 parallel fetches of one page wait a moment; a flood from one circuit holds a
 few threads of each worker, and only more circuits (which tor's proof-of-work
 prices) could hold more. Nor may one circuit hold more than
@@ -148,6 +150,9 @@ CIRCUIT_THREADS: Final = 4
 # How many more of one circuit's requests may wait for its turn, and for how long (seconds).
 CIRCUIT_WAITING: Final = 16
 WAIT_SECONDS: Final = 30.0
+# How much longer a request past `WAIT_SECONDS` may wait for a kept thread to answer it busy
+# (`HeadFirstWorker._give_back`) before it is closed unanswered.
+GIVE_BACK_SECONDS: Final = 15.0
 # The most connections one circuit may hold to a worker at once, in any state.
 CIRCUIT_CONNECTIONS: Final = 32
 # How many connections past `worker_connections` a worker takes, to read which circuit each
@@ -240,6 +245,9 @@ class PacedSocket(socket.socket):
     # Whether a thread is waiting in recv for the client now; whether the worker pre-empted it.
     waiting: bool = False
     preempted: bool = False
+    # Whether reads take only what has come, and raise `BodyPreempted` once that is read: a
+    # request that waited its turn too long is answered busy so (`HeadFirstWorker._give_back`).
+    draining: bool = False
 
     def recv(self, bufsize: int, flags: int = 0) -> bytes:
         """Read as usual, but never wait past the body's deadline."""
@@ -249,6 +257,9 @@ class PacedSocket(socket.socket):
         previous = self._wait_until(deadline)
         try:
             data = super().recv(bufsize, flags)
+        except BlockingIOError as exc:  # draining, and all that came is read
+            self.preempted = True
+            raise BodyPreempted from exc
         except TimeoutError as exc:
             raise BodyTooSlow("too-slow") from exc
         finally:
@@ -265,6 +276,9 @@ class PacedSocket(socket.socket):
         previous = self._wait_until(deadline)
         try:
             count = super().recv_into(buffer, nbytes, flags)
+        except BlockingIOError as exc:  # draining, and all that came is read
+            self.preempted = True
+            raise BodyPreempted from exc
         except TimeoutError as exc:
             raise BodyTooSlow("too-slow") from exc
         finally:
@@ -298,6 +312,10 @@ class PacedSocket(socket.socket):
         """Let the next read wait only until `deadline`; return the timeout to restore."""
         if self.preempted:
             raise BodyPreempted
+        if self.draining:
+            previous = self.gettimeout()
+            self.settimeout(0.0)
+            return previous
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise BodyTooSlow("too-slow")
@@ -598,11 +616,15 @@ class HeadFirstWorker(ThreadWorker):
             return False
         if not _whole(getattr(conn, "head", None)):
             return False
+        self._on_quick_thread(self.quick_pool, conn)
+        return True
+
+    def _on_quick_thread(self, pool: futures.ThreadPoolExecutor, conn: Any) -> None:
+        """Hand `conn` to a free kept thread (`QUICK_THREADS`, of `pool`)."""
         conn.quick = True
         self.quick_in_flight += 1
-        fs = self.quick_pool.submit(self.handle, conn)
+        fs = pool.submit(self.handle, conn)
         fs.add_done_callback(lambda fut: self.method_queue.defer(self.finish_request, conn, fut))
-        return True
 
     def _victim(self, least: int) -> Any:
         """The request to pre-empt for a circuit holding `least` - 2 threads, or None: of the
@@ -697,7 +719,7 @@ class HeadFirstWorker(ThreadWorker):
         for conn in [c for c, deadline in self.reading_heads.items() if deadline < now]:
             self._drop(conn)
         for conn, (deadline, circuit) in list(self.waiting_until.items()):
-            if deadline < now:
+            if deadline < now and not self._give_back(conn, circuit, now - deadline):
                 del self.waiting_until[conn]
                 self._leave_queue(circuit, conn)
                 self._close(conn)
@@ -708,6 +730,26 @@ class HeadFirstWorker(ThreadWorker):
                 self.circuit_conns[circuit] = open_
             else:
                 del self.circuit_conns[circuit]
+
+    def _give_back(self, conn: Any, circuit: int, late: float) -> bool:
+        """Answer a request that waited its turn past `WAIT_SECONDS` on a kept thread, which
+        reads only what has come of its body, then answers as to a pre-empted body (a report's
+        form given back); say whether it is answered or still waits for a kept thread.
+
+        It was closed unanswered, and a report's form with it. Reading only what has come
+        waits on no client, as a request that came whole does (`_quick`).
+        """
+        if late > GIVE_BACK_SECONDS:
+            return False
+        if self.quick_pool is None or self.quick_in_flight >= QUICK_THREADS:
+            return True  # a kept thread is busy a moment: it waits for the next round
+        del self.waiting_until[conn]
+        self._leave_queue(circuit, conn)
+        conn.sock.draining = True
+        self.circuit_load[circuit] += 1
+        self.serving[conn] = None
+        self._on_quick_thread(self.quick_pool, conn)
+        return True
 
     def _leave_queue(self, circuit: int, conn: Any = None) -> Any:
         """Take `conn` (by default the first) out of its circuit's queue; return it."""

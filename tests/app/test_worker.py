@@ -6,6 +6,7 @@ import contextlib
 import io
 import os
 import select
+import selectors
 import socket
 import statistics
 import threading
@@ -16,6 +17,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from gunicorn.config import Config
+from gunicorn.glogging import Logger
+from gunicorn.workers.gthread import TConn
 
 from app import kdf_pool
 from app.security import HEADERS
@@ -28,6 +32,7 @@ from app.worker import (
     SCARCE_BODY_RATE,
     BodyPreempted,
     BodyTooSlow,
+    HeadFirstWorker,
     _paced,
     _whole,
 )
@@ -42,7 +47,7 @@ from tests.app.live import (
     submit_form,
     tor_line,
 )
-from tests.app.support import multipart, staging_files
+from tests.app.support import Visitor, multipart, staging_files
 from tests.app.test_kdf_pool import locks_held
 
 pytestmark = pytest.mark.slow
@@ -782,3 +787,66 @@ def test_a_next_head_dripped_on_a_kept_alive_connection_holds_no_thread_and_logs
     assert took < 2.0, f"another circuit's form waited {took:.1f} s for a thread"
     assert answers == [], f"a dripping head was answered: {answers}"
     assert b"Error handling request" not in log.read_bytes(), log.read_text()
+
+
+@contextlib.contextmanager
+def _busy_worker(app: Any) -> Iterator[HeadFirstWorker]:
+    """A worker serving `app` in this process (no accept loop), every request thread taken:
+    what is handed to it is served by its threads as in gunicorn, the rest waits its turn."""
+    cfg = Config()
+    cfg.set("threads", CIRCUIT_THREADS)
+    worker = HeadFirstWorker(0, os.getpid(), [], None, 30, cfg, Logger(cfg))
+    worker.wsgi = app
+    worker.tpool = worker.get_thread_pool()
+    worker.poller = selectors.DefaultSelector()
+    worker.method_queue.init()
+    worker.in_flight = CIRCUIT_THREADS
+    try:
+        yield worker
+    finally:
+        worker.tpool.shutdown(wait=True)
+        if worker.quick_pool is not None:
+            worker.quick_pool.shutdown(wait=True)
+        worker.method_queue.close()
+        worker.poller.close()
+        worker.tmp.close()
+
+
+def test_a_report_that_waited_its_turn_too_long_is_answered_busy_with_its_form(
+    app: Any,
+) -> None:
+    """A report whose body was still coming, finding every thread busy and none to pre-empt,
+    waited its turn holding no thread; past `WAIT_SECONDS` it was closed unanswered, and the
+    source's report was lost with it. It now gets a kept thread that reads what has come, no
+    more, and is answered as a pre-empted body is: busy, its form (the message) given back."""
+    visitor = Visitor(app.test_client())
+    page = visitor.start()
+    cookie = visitor.client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    assert cookie is not None
+    body, content_type = multipart(
+        [*page.fields.items(), ("message", "the station's records, page one")],
+        [("files", "ledger.bin", os.urandom(64 * 1024), "application/octet-stream")],
+    )
+    head = (
+        f"POST /submit HTTP/1.1\r\nHost: x.onion\r\nCookie: {cookie.key}={cookie.value}\r\n"
+        f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    client, server = socket.socketpair()
+    with client, _busy_worker(app) as worker:
+        conn = TConn(worker.cfg, _paced(server), ("127.0.0.1", 1), ("127.0.0.1", 2))
+        conn.circuit, conn.head = ANOTHER, head
+        worker.nr_conns += 1
+        worker._to_thread(conn)
+        assert conn in worker.waiting_until, "the report found a thread"
+        client.sendall(body[: len(body) // 2])  # its body goes on coming while it waits
+        worker.waiting_until[conn] = (time.monotonic() - 1, ANOTHER)
+        worker.murder_pending()
+        client.settimeout(10)
+        answer = b""  # closed unanswered, the body unread: reset
+        with contextlib.suppress(ConnectionResetError):
+            while b"</html>" not in answer and (chunk := client.recv(65536)):
+                answer += chunk
+    conn.close()  # as the worker's main loop does once the thread is done
+    assert answer.startswith(b"HTTP/1.1 503"), f"the waiting report was answered {answer[:40]!r}"
+    assert f"\r\nretry-after: {PREEMPTED_RETRY_AFTER}\r\n".encode() in answer.lower()
+    assert b"the station&#39;s records, page one" in answer, "the report's message was lost"
