@@ -24,7 +24,8 @@ class TransportError(SubmitError):
 
 
 class ServerError(SubmitError):
-    """The server answered with a refusal: its status, its error code, its Upload-Offset.
+    """The server answered with a refusal: its status, its error code, its Upload-Offset,
+    and its Retry-After (seconds) if it gave one.
 
     `quoted` says the message quotes the server's own words, which it chooses.
     """
@@ -38,9 +39,11 @@ class ServerError(SubmitError):
         offset: int | None = None,
         hint: str | None = None,
         quoted: bool = False,
+        retry_after: int | None = None,
     ) -> None:
         super().__init__(message, hint=hint)
         self.status = status
         self.code = code
         self.offset = offset
         self.quoted = quoted
+        self.retry_after = retry_after

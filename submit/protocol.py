@@ -321,6 +321,7 @@ class Api:
                 response.status_code,
                 "not-found" if response.status_code == 404 else "refused",
                 f"the server refused to say how far the upload got ({response.status_code})",
+                retry_after=_number(response.headers.get("Retry-After")),
             )
         offset = _number(response.headers.get(HEADER_OFFSET))
         size = _number(response.headers.get(HEADER_LENGTH))
@@ -449,7 +450,13 @@ class Api:
             hint = "too many requests failed recently: wait a few minutes"
         offset = _number(response.headers.get(HEADER_OFFSET))
         return ServerError(
-            response.status_code, code, message, offset=offset, hint=hint, quoted=quoted
+            response.status_code,
+            code,
+            message,
+            offset=offset,
+            hint=hint,
+            quoted=quoted,
+            retry_after=_number(response.headers.get("Retry-After")),
         )
 
 

@@ -68,6 +68,10 @@ CHUNK_BYTES: Final = 1024 * 1024
 RETRIES: Final = 5
 # Seconds before the n-th retry waits n times this (circuits take a moment to rebuild).
 RETRY_WAIT: float = 2.0
+# The longest "busy, send again in N seconds" (503 with Retry-After) a send waits out and goes
+# on: a chunk pre-empted for another circuit (5 s), a signed request past its circuit's pace
+# (1 s). Longer ones (a full store's 60 s) end the run with the --resume hint.
+BUSY_WAIT_LONGEST: Final = 10
 RESUME_HINT: Final = (
     "run `raazdar-submit send --resume` to finish it, once the instance is reachable"
 )
@@ -358,6 +362,12 @@ class _Upload:
                     failures += 1
                     time.sleep(RETRY_WAIT * failures)
                     continue
+                if self._waits_out(exc, failures):
+                    # Busy a moment (a flood's bodies holding its threads, or this circuit
+                    # past its pace): what was stored stays; go on from there, as told.
+                    failures += 1
+                    time.sleep(exc.retry_after or 0)
+                    continue
                 if exc.status == 404 and not restarted:
                     # The server discarded an upload idle for days: declare it again.
                     restarted = True
@@ -377,6 +387,17 @@ class _Upload:
                     # sealed is kept.
                     exc.hint = RESUME_HINT
                 raise
+
+    def _waits_out(self, exc: ServerError, failures: int) -> bool:
+        """Whether a refusal is a short "busy" to wait out and go on from, within the retries
+        and the send's deadline."""
+        return (
+            exc.status == 503
+            and exc.retry_after is not None
+            and exc.retry_after <= BUSY_WAIT_LONGEST
+            and failures < self.retries
+            and not self.api.run_over
+        )
 
     def _reporter(self, start: int) -> Callable[[int], None]:
         """Report the bytes of a chunk starting at `start` as they leave."""

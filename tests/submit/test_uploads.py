@@ -267,3 +267,26 @@ def test_a_chunk_the_server_cut_off_as_too_slow_is_sent_on_from_its_offset(
     (item,) = upload_pending(api, keys, state, chunk_bytes=CHUNK, retries=3)
     assert cut == [2 * CHUNK]
     assert_one_envelope(live, envelope, item)
+
+
+def test_a_chunk_the_server_pre_empted_for_another_circuit_is_sent_again_after_its_wait(
+    live: Live, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A flood's bodies holding every thread get a source's chunk pre-empted for another
+    circuit (503 with Retry-After: 5, app.worker), and a signed request past its circuit's
+    pace is told "busy" the same way (app.circuits): the run stopped there with an error, and
+    a flood doing it once a send ended every source's. It waits as told and goes on."""
+    api, state, envelope, keys = sealed_device(live, tmp_path, 900_000)
+    real, cut = Api.append, list[int]()
+
+    def append(self: Api, *args: Any) -> Any:
+        offset = args[2]
+        if offset >= CHUNK and len(cut) < 2:
+            cut.append(offset)
+            raise ServerError(503, "unavailable", "the server answered 503", retry_after=0)
+        return real(self, *args)
+
+    monkeypatch.setattr(Api, "append", append)
+    (item,) = upload_pending(api, keys, state, chunk_bytes=CHUNK, retries=3)
+    assert cut == [CHUNK, CHUNK]
+    assert_one_envelope(live, envelope, item)
