@@ -88,6 +88,10 @@ request takes one of them, and the worker accepts while one is free (`_quick`). 
 comes whole, and waits there for a derivation slot: at most `QUICK_DERIVING` kept threads
 may (`app.kdf_pool.in_slot`), or logins from a few circuits held them all, and no page came.
 
+A worker raises its soft limit on open files to what its connections need (`_fit_file_limit`),
+and an accept() finding no descriptor free pauses accepting (`ACCEPT_PAUSE`): under systemd's
+soft 1,024, heads never finished from a few dozen circuits made it fail, and the worker died.
+
 A kept-alive connection's next head is read in the main loop too, what of it came behind the
 last request included (`enqueue_req`): it went straight to a thread, which waited for the rest.
 
@@ -108,6 +112,7 @@ import errno
 import ipaddress
 import os
 import re
+import resource
 import selectors
 import socket
 import threading
@@ -177,6 +182,12 @@ QUICK_THREADS: Final = 4
 # How many of those may wait for (or run) a derivation at once (`app.kdf_pool.in_slot`): a
 # login comes whole, and waits for a slot up to `KDF_WAIT_SECONDS`; the rest keep for pages.
 QUICK_DERIVING: Final = 2
+# Open files a worker keeps beyond its connections (`_fit_file_limit`): listeners, the
+# database's, the log, the derivation pool's lock files, the files its threads write.
+FILE_RESERVE: Final = 256
+# How long a worker stops accepting after an accept() found no descriptor free (seconds).
+ACCEPT_PAUSE: Final = 0.5
+_NO_DESCRIPTOR: Final = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
 _CONTENT_LENGTH: Final = re.compile(rb"\r\ncontent-length:[ \t]*(\d{1,19})[ \t]*\r\n")
 
 
@@ -409,6 +420,8 @@ class HeadFirstWorker(ThreadWorker):
         # The threads kept for requests that came whole (`QUICK_THREADS`), and how many are busy.
         self.quick_pool: futures.ThreadPoolExecutor | None = None
         self.quick_in_flight = 0
+        # Until when the worker accepts nothing, an accept() having found no descriptor free.
+        self.accept_paused_until = 0.0
         # What a kept thread passes to wait for a derivation slot (`QUICK_DERIVING`).
         self.quick_deriving = threading.BoundedSemaphore(QUICK_DERIVING)
         self.staff_binds = frozenset(staff_binds())
@@ -416,7 +429,10 @@ class HeadFirstWorker(ThreadWorker):
     @property
     def worker_connections(self) -> int:
         """gthread accepts while it holds fewer connections: none while every thread is busy,
-        unless a thread may be pre-empted for a circuit that holds none (`_victim`)."""
+        unless a thread may be pre-empted for a circuit that holds none (`_victim`); none
+        for a moment after an accept() found no descriptor free."""
+        if time.monotonic() < self.accept_paused_until:
+            return 0
         if (
             self.in_flight < self.cfg.threads
             or self.quick_in_flight < QUICK_THREADS
@@ -442,7 +458,38 @@ class HeadFirstWorker(ThreadWorker):
         # One more than the slots: the staff's own slot must find a thread free even
         # when every derivation on the host runs in this worker.
         kdf_pool.start_derivers(kdf_slots() + kdf_pool.STAFF_SLOTS)
+        self._fit_file_limit()
         super().init_process()
+
+    def _fit_file_limit(self) -> None:
+        """Raise the soft limit on open files to what the worker's connections need (within
+        the hard limit); if the hard limit is lower, take fewer connections.
+
+        systemd starts a service with a soft limit of 1,024, and a worker takes 1,032
+        connections: heads never finished from a few dozen circuits made accept() fail
+        with EMFILE, and the worker died of it, every upload it was reading cut.
+        """
+        need = self._connections + HEAD_SLACK + FILE_RESERVE
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft == resource.RLIM_INFINITY or soft >= need:
+            return
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(
+                resource.RLIMIT_NOFILE,
+                (need if hard == resource.RLIM_INFINITY else min(need, hard), hard),
+            )
+        soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+        if soft < need:
+            self._connections = max(
+                soft - HEAD_SLACK - FILE_RESERVE, self.cfg.threads + QUICK_THREADS
+            )
+            self.log.warning(
+                "the open-file limit (%d) lets each worker hold %d connections: raise "
+                "LimitNOFILE to %d",
+                soft,
+                self._connections,
+                need,
+            )
 
     def get_thread_pool(self) -> futures.ThreadPoolExecutor:
         """gthread's request threads, each at a lower CPU priority than the derivations; and
@@ -468,7 +515,11 @@ class HeadFirstWorker(ThreadWorker):
                 conn.circuit = None
             self.enqueue_req(conn)
         except OSError as exc:
-            if exc.errno not in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
+            if exc.errno in _NO_DESCRIPTOR:
+                # It killed the worker. Its connection waits in the backlog; the listener
+                # stays readable, so the loop would spin on it: pause instead.
+                self.accept_paused_until = time.monotonic() + ACCEPT_PAUSE
+            elif exc.errno not in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
                 raise
 
     def enqueue_req(self, conn: Any) -> None:

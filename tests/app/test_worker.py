@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import os
+import resource
 import select
 import selectors
 import socket
@@ -38,7 +40,7 @@ from app.worker import (
 )
 from crypto import generate_codename
 from tests.app.api_support import API, ApiClient
-from tests.app.flood import log_in
+from tests.app.flood import log_in, worker_pids
 from tests.app.live import (
     TorConnection,
     demo_instance,
@@ -850,3 +852,72 @@ def test_a_report_that_waited_its_turn_too_long_is_answered_busy_with_its_form(
     assert answer.startswith(b"HTTP/1.1 503"), f"the waiting report was answered {answer[:40]!r}"
     assert f"\r\nretry-after: {PREEMPTED_RETRY_AFTER}\r\n".encode() in answer.lower()
     assert b"the station&#39;s records, page one" in answer, "the report's message was lost"
+
+
+# Heads never finished, from a few circuits (each under its share of a worker's connections):
+# more than a worker started under a soft limit of `LOW_FILES` descriptors may hold.
+LOW_FILES = 128
+FILE_FLOOD = range(1000, 1007)
+FILE_FLOOD_HEADS = 24
+
+
+@contextlib.contextmanager
+def _soft_file_limit(soft: int) -> Iterator[None]:
+    """Lower this process's soft limit on open files for the block (what it starts inherits),
+    as systemd starts a service (a soft 1,024 under a hard limit far above)."""
+    old = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (soft, old[1]))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, old)
+
+
+def test_connections_past_the_open_file_limit_cannot_kill_a_worker(tmp_path: Path) -> None:
+    """A worker takes up to `worker_connections` (1,000) and 32 more, but systemd starts a
+    service with a soft limit of 1,024 open files: heads never finished from a few dozen
+    circuits made accept() fail with EMFILE, which killed the worker ("Exception in worker
+    process"), and with it every source's upload it was reading. A worker now raises its soft
+    limit to what its connections need (within the hard limit), and an accept() that finds no
+    descriptor free stops accepting a moment instead of dying."""
+    instance = demo_instance(tmp_path / "instance")
+    log = tmp_path / "gunicorn.log"
+    held: list[socket.socket] = []
+    with contextlib.ExitStack() as server:
+        with _soft_file_limit(LOW_FILES):  # gunicorn's alone: this process holds the flood
+            base = server.enter_context(
+                live_server(instance, workers=1, log=log, env={"RAAZDAR_TOR_CIRCUITS": "1"})
+            )
+        before = worker_pids(instance)
+        try:
+            for circuit in FILE_FLOOD:
+                for _ in range(FILE_FLOOD_HEADS):
+                    sock = socket.create_connection(_address(base), timeout=10)
+                    held.append(sock)
+                    sock.sendall(tor_line(circuit) + b"GET / HTTP/1.1\r\nHost: x.onion\r\n")
+            time.sleep(1)
+            page = _page_load(base, ANOTHER, timeout=10)
+        finally:
+            for sock in held:
+                sock.close()
+        after = worker_pids(instance)
+    assert after == before, f"the worker died: {log.read_text()[-500:]}"
+    assert page < 2.0
+    assert b"Exception in worker process" not in log.read_bytes()
+
+
+class _NoDescriptors:
+    """A listener whose accept() finds no descriptor free (EMFILE)."""
+
+    def accept(self) -> tuple[socket.socket, Any]:
+        raise OSError(errno.EMFILE, os.strerror(errno.EMFILE))
+
+
+def test_an_accept_that_finds_no_descriptor_free_pauses_accepting(app: Any) -> None:
+    """Past the hard limit (or the system's), accept() fails with EMFILE: the worker died of
+    it. It now stops accepting a moment (the loop would spin on the listener otherwise)."""
+    with _busy_worker(app) as worker:
+        worker.in_flight = 0
+        worker._connections = 1000
+        worker.accept(_NoDescriptors())
+        assert worker.worker_connections == 0, "the worker goes on accepting"
