@@ -14,6 +14,7 @@ import statistics
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -686,26 +687,62 @@ def test_only_a_request_whose_body_is_all_here_is_whole(head: bytes, whole: bool
     assert _whole(head) is whole
 
 
-# Logins from a few circuits, two each (`kdf_pool.PLACES_PER_CIRCUIT`): as many as the worker's
-# threads (4 here) and its kept ones together, all waiting for the one derivation slot.
-LOGIN_FLOOD = [circuit for circuit in range(800, 804) for _ in range(2)]
+# A worker of `CIRCUIT_THREADS` threads (and its kept ones), one derivation slot with room to wait
+# for it, started under a soft limit of `LOW_FILES` open files: shared by the attacks below
+# (each on circuits of its own), so that they start one server, not one each.
+LOW_FILES = 128
 
 
-def test_logins_waiting_for_derivations_cannot_hold_the_threads_kept_for_pages(
-    tmp_path: Path,
-) -> None:
-    """A login comes whole with its head, so while every other thread was busy it took one of
-    `QUICK_THREADS`; and it holds that thread while it waits for a derivation slot (up to
-    `KDF_WAIT_SECONDS`). Logins from a few circuits, sent again as they are answered, held every
-    kept thread, and no page was served to anyone. Now only some of them may wait there; a
-    login past those is given its form back, busy, at once."""
-    instance = demo_instance(tmp_path / "instance")
+@dataclass
+class SmallWorker:
+    instance: Path
+    base: str
+    log: Path
+
+
+@contextlib.contextmanager
+def _soft_file_limit(soft: int) -> Iterator[None]:
+    """Lower this process's soft limit on open files for the block (what it starts inherits),
+    as systemd starts a service (a soft 1,024 under a hard limit far above)."""
+    old = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (soft, old[1]))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, old)
+
+
+@pytest.fixture(scope="module")
+def small_worker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SmallWorker]:
+    """One worker of four threads, tor naming circuits, one derivation slot (16 places)."""
+    root = tmp_path_factory.mktemp("small-worker")
+    instance, log = demo_instance(root / "instance"), root / "gunicorn.log"
     env = {
         "RAAZDAR_TOR_CIRCUITS": "1",
         "RAAZDAR_THREADS": str(CIRCUIT_THREADS),
         "RAAZDAR_KDF_SLOTS": "1",
         "RAAZDAR_KDF_QUEUE": "16",
     }
+    with contextlib.ExitStack() as server:
+        with _soft_file_limit(LOW_FILES):  # gunicorn's alone: this process holds the floods
+            base = server.enter_context(live_server(instance, workers=1, log=log, env=env))
+        yield SmallWorker(instance, base, log)
+
+
+# Logins from a few circuits, two each (`kdf_pool.PLACES_PER_CIRCUIT`): as many as the worker's
+# threads (4 here) and its kept ones together, all waiting for the one derivation slot.
+LOGIN_FLOOD = [circuit for circuit in range(800, 804) for _ in range(2)]
+
+
+def test_logins_waiting_for_derivations_cannot_hold_the_threads_kept_for_pages(
+    small_worker: SmallWorker,
+) -> None:
+    """A login comes whole with its head, so while every other thread was busy it took one of
+    `QUICK_THREADS`; and it holds that thread while it waits for a derivation slot (up to
+    `KDF_WAIT_SECONDS`). Logins from a few circuits, sent again as they are answered, held every
+    kept thread, and no page was served to anyone. Now only some of them may wait there; a
+    login past those is given its form back, busy, at once."""
+    instance, base = small_worker.instance, small_worker.base
     statuses: list[int] = []
     served: list[float] = []
 
@@ -715,17 +752,16 @@ def test_logins_waiting_for_derivations_cannot_hold_the_threads_kept_for_pages(
             browser.close()
             statuses.append(status)
 
-    with live_server(instance, workers=1, env=env) as base:
-        # Every slot taken, as other workers' (or hosts') derivations would hold them.
-        with locks_held(kdf_pool.slot_paths(instance, 1)):
-            logins = [threading.Thread(target=login, args=(c,)) for c in LOGIN_FLOOD]
-            for thread in logins:
-                thread.start()
-            time.sleep(1.5)  # every login waits for the slot
-            with contextlib.suppress(OSError):
-                served.append(_page_load(base, ANOTHER, timeout=3))
+    # Every slot taken, as other workers' (or hosts') derivations would hold them.
+    with locks_held(kdf_pool.slot_paths(instance, 1)):
+        logins = [threading.Thread(target=login, args=(c,)) for c in LOGIN_FLOOD]
         for thread in logins:
-            thread.join(timeout=30)
+            thread.start()
+        time.sleep(1.5)  # every login waits for the slot
+        with contextlib.suppress(OSError):
+            served.append(_page_load(base, ANOTHER, timeout=3))
+    for thread in logins:
+        thread.join(timeout=30)
     assert served, "no page was served while logins waited for a derivation slot"
     assert len(statuses) == len(LOGIN_FLOOD), "a login went unanswered"
     assert set(statuses) <= {200, 303, 503}, statuses
@@ -756,35 +792,32 @@ def _drip_next_head(base: str, circuit: int, stop: threading.Event, answers: lis
 
 
 def test_a_next_head_dripped_on_a_kept_alive_connection_holds_no_thread_and_logs_nothing(
-    tmp_path: Path,
+    small_worker: SmallWorker,
 ) -> None:
     """The main loop read a new connection's head, but a kept-alive connection whose next
     head had begun behind the last request went straight to a thread, which waited for the
     rest of it under a body's deadline: a few such held every thread, and the one pre-empted
     for another circuit's form (or fallen behind) was answered 500 with a line in the log,
     "Error handling request: BodyPreempted". Its head is now read in the main loop too."""
-    instance = demo_instance(tmp_path / "instance")
-    log = tmp_path / "gunicorn.log"
-    env = {"RAAZDAR_TOR_CIRCUITS": "1", "RAAZDAR_THREADS": str(CIRCUIT_THREADS)}
+    base, log = small_worker.base, small_worker.log
     answers: list[bytes] = []
-    with live_server(instance, workers=1, log=log, env=env) as base:
-        stop = threading.Event()
-        drips = [
-            threading.Thread(target=_drip_next_head, args=(base, circuit, stop, answers))
-            for circuit in KEPT_ALIVE_DRIPS
-        ]
+    stop = threading.Event()
+    drips = [
+        threading.Thread(target=_drip_next_head, args=(base, circuit, stop, answers))
+        for circuit in KEPT_ALIVE_DRIPS
+    ]
+    for thread in drips:
+        thread.start()
+    try:
+        time.sleep(1.5)  # every page is answered, and every next head is dripping
+        started = time.monotonic()
+        form = _body_after_head(base, ANOTHER)
+        took = time.monotonic() - started
+        time.sleep(0.5)
+    finally:
+        stop.set()
         for thread in drips:
-            thread.start()
-        try:
-            time.sleep(1.5)  # every page is answered, and every next head is dripping
-            started = time.monotonic()
-            form = _body_after_head(base, ANOTHER)
-            took = time.monotonic() - started
-            time.sleep(0.5)
-        finally:
-            stop.set()
-            for thread in drips:
-                thread.join(timeout=30)
+            thread.join(timeout=30)
     assert form.split(b"\r\n", 1)[0] != b"", "another circuit's form went unanswered"
     assert took < 2.0, f"another circuit's form waited {took:.1f} s for a thread"
     assert answers == [], f"a dripping head was answered: {answers}"
@@ -855,53 +888,35 @@ def test_a_report_that_waited_its_turn_too_long_is_answered_busy_with_its_form(
 
 
 # Heads never finished, from a few circuits (each under its share of a worker's connections):
-# more than a worker started under a soft limit of `LOW_FILES` descriptors may hold.
-LOW_FILES = 128
+# more than a worker started under a soft limit of `LOW_FILES` open files may hold.
 FILE_FLOOD = range(1000, 1007)
 FILE_FLOOD_HEADS = 24
 
 
-@contextlib.contextmanager
-def _soft_file_limit(soft: int) -> Iterator[None]:
-    """Lower this process's soft limit on open files for the block (what it starts inherits),
-    as systemd starts a service (a soft 1,024 under a hard limit far above)."""
-    old = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (soft, old[1]))
-    try:
-        yield
-    finally:
-        resource.setrlimit(resource.RLIMIT_NOFILE, old)
-
-
-def test_connections_past_the_open_file_limit_cannot_kill_a_worker(tmp_path: Path) -> None:
+def test_connections_past_the_open_file_limit_cannot_kill_a_worker(
+    small_worker: SmallWorker,
+) -> None:
     """A worker takes up to `worker_connections` (1,000) and 32 more, but systemd starts a
     service with a soft limit of 1,024 open files: heads never finished from a few dozen
     circuits made accept() fail with EMFILE, which killed the worker ("Exception in worker
     process"), and with it every source's upload it was reading. A worker now raises its soft
     limit to what its connections need (within the hard limit), and an accept() that finds no
     descriptor free stops accepting a moment instead of dying."""
-    instance = demo_instance(tmp_path / "instance")
-    log = tmp_path / "gunicorn.log"
+    base, log = small_worker.base, small_worker.log
+    before = worker_pids(small_worker.instance)
     held: list[socket.socket] = []
-    with contextlib.ExitStack() as server:
-        with _soft_file_limit(LOW_FILES):  # gunicorn's alone: this process holds the flood
-            base = server.enter_context(
-                live_server(instance, workers=1, log=log, env={"RAAZDAR_TOR_CIRCUITS": "1"})
-            )
-        before = worker_pids(instance)
-        try:
-            for circuit in FILE_FLOOD:
-                for _ in range(FILE_FLOOD_HEADS):
-                    sock = socket.create_connection(_address(base), timeout=10)
-                    held.append(sock)
-                    sock.sendall(tor_line(circuit) + b"GET / HTTP/1.1\r\nHost: x.onion\r\n")
-            time.sleep(1)
-            page = _page_load(base, ANOTHER, timeout=10)
-        finally:
-            for sock in held:
-                sock.close()
-        after = worker_pids(instance)
-    assert after == before, f"the worker died: {log.read_text()[-500:]}"
+    try:
+        for circuit in FILE_FLOOD:
+            for _ in range(FILE_FLOOD_HEADS):
+                sock = socket.create_connection(_address(base), timeout=10)
+                held.append(sock)
+                sock.sendall(tor_line(circuit) + b"GET / HTTP/1.1\r\nHost: x.onion\r\n")
+        time.sleep(1)
+        page = _page_load(base, ANOTHER, timeout=10)
+    finally:
+        for sock in held:
+            sock.close()
+    assert worker_pids(small_worker.instance) == before, f"the worker died: {log.read_text()}"
     assert page < 2.0
     assert b"Exception in worker process" not in log.read_bytes()
 
@@ -913,10 +928,10 @@ class _NoDescriptors:
         raise OSError(errno.EMFILE, os.strerror(errno.EMFILE))
 
 
-def test_an_accept_that_finds_no_descriptor_free_pauses_accepting(app: Any) -> None:
+def test_an_accept_that_finds_no_descriptor_free_pauses_accepting() -> None:
     """Past the hard limit (or the system's), accept() fails with EMFILE: the worker died of
     it. It now stops accepting a moment (the loop would spin on the listener otherwise)."""
-    with _busy_worker(app) as worker:
+    with _busy_worker(None) as worker:
         worker.in_flight = 0
         worker._connections = 1000
         worker.accept(_NoDescriptors())
