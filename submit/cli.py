@@ -543,6 +543,12 @@ def replies(settings: Settings, codename_file: Path | None, delete: bool) -> Non
             ensure_account(api, keys, state)
             with api.within():
                 failed = _show_replies(api, keys, state, verified, shown, delete=delete)
+    except ServerError as exc:
+        if exc.status in (408, 503) and exc.hint is None:
+            # Busy for now (this circuit past its pace, the server's storage or database):
+            # the replies stay on the server.
+            exc.hint = f"the replies stay on the server: run `{PROG} replies` again {_later(exc)}"
+        raise
     finally:
         # A run cut short after some were shown (a server failing the next) erases them too.
         if shown:
@@ -552,6 +558,13 @@ def replies(settings: Settings, codename_file: Path | None, delete: bool) -> Non
             f"{failed} reply(ies) did not verify against the reviewers' keys",
             hint="they may have been altered on the server; they were not shown",
         )
+
+
+def _later(exc: ServerError) -> str:
+    """When the server said to come again, in words (a minute, if it did not say)."""
+    if exc.retry_after is None or exc.retry_after > 3600:
+        return "in a minute"
+    return f"in {max(exc.retry_after, 1)} s"
 
 
 def _show_replies(

@@ -18,6 +18,7 @@ from app.store import EnvelopeStore
 from crypto import check_codename
 from submit import protocol
 from submit.cli import cli
+from submit.connection import PROG
 from submit.pins import read_pins
 from tests.app.support import envelope_files, reply_to, reviewer_keys
 from tests.submit.support import Device, Recorder, loopback_server
@@ -545,3 +546,31 @@ def test_a_server_sending_the_source_to_its_web_page_is_shown_as_the_servers_wor
         f"{result.stderr.splitlines()[-1]}"
     )
     assert "never asks you to use the web page" in result.stderr
+
+
+def test_a_replies_run_told_busy_says_when_to_run_again(
+    device: Device, codename_file: Path, recorder: Recorder
+) -> None:
+    """A signed request past its circuit's pace is told "busy" (503, Retry-After), as is any
+    request while the server's storage or database is failing: `replies` ended with "the
+    server answered 503" and nothing said whether to do anything, or what."""
+    sent = device.run("send", "-m", "a report", "--codename-file", str(codename_file))
+    assert sent.exit_code == 0, sent.output
+    honest = recorder.app
+
+    def busy(environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("PATH_INFO", "") != "/api/v1/replies":
+            return honest(environ, start_response)
+        body = json.dumps({"error": "busy"}).encode()
+        start_response(
+            "503 Service Unavailable",
+            [("Content-Length", str(len(body))), ("Retry-After", "1")],
+        )
+        return [body]
+
+    recorder.app = busy
+    result = device.run("replies", "--codename-file", str(codename_file))
+    assert result.exit_code == 1
+    hints = [line for line in result.stderr.splitlines() if line.startswith(f"{PROG}: hint:")]
+    assert hints, f"no hint after: {result.stderr.strip()}"
+    assert "raazdar-submit replies" in hints[0]
