@@ -137,8 +137,9 @@ from app.security import HEADERS
 HEAD_SECONDS: Final = 20.0
 BODY_GRACE_SECONDS: Final = 20.0
 BODY_MIN_RATE: Final = 500.0
-# Longer than any head gunicorn accepts (limit_request_line + fields); past it the
-# parser answers 400 on its own.
+# The longest head the main loop reads (Tor Browser's are under 2 KiB); a longer one is
+# answered 400 there (`_refuse_head`). gunicorn takes heads of fifty 8 KiB fields: handed to
+# a thread, the rest of one came at the body's least rate, some ten minutes a thread.
 _HEAD_LIMIT: Final = 64 * 1024
 _END_OF_HEAD: Final = b"\r\n\r\n"
 # Tor's line (control-spec's HiddenServiceExportCircuitID): the circuit is the
@@ -534,9 +535,12 @@ class HeadFirstWorker(ThreadWorker):
             self._to_thread(conn)
             return
         begun = b"" if conn.parser is None else conn.parser.unreader.take_buffered()
-        if _END_OF_HEAD in begun or len(begun) > _HEAD_LIMIT:
+        if _END_OF_HEAD in begun:
             conn.head = begun
             self._to_thread(conn)
+            return
+        if len(begun) > _HEAD_LIMIT:
+            self._refuse_head(conn)
             return
         conn.sock.setblocking(False)
         conn.head = None
@@ -560,13 +564,22 @@ class HeadFirstWorker(ThreadWorker):
         conn.head_bytes += data
         if conn.circuit is None and not self._take_tor_line(conn):
             return
-        if _END_OF_HEAD in conn.head_bytes or len(conn.head_bytes) > _HEAD_LIMIT:
+        if _END_OF_HEAD not in conn.head_bytes and len(conn.head_bytes) > _HEAD_LIMIT:
+            self._refuse_head(conn)
+        elif _END_OF_HEAD in conn.head_bytes:
             self.poller.unregister(conn.sock)
             del self.reading_heads[conn]
             conn.head = bytes(conn.head_bytes)
             conn.head_bytes = bytearray()
             conn.data_ready = True
             self._to_thread(conn)
+
+    def _refuse_head(self, conn: Any) -> None:
+        """Answer a head longer than `_HEAD_LIMIT` 400, as gunicorn answers one past its
+        limits (`write_error`), and close it: no thread waits for the rest of it."""
+        with contextlib.suppress(OSError):
+            write_error(conn.sock, 400, "Bad Request", "")
+        self._drop(conn)
 
     def _take_tor_line(self, conn: Any) -> bool:
         """Take tor's line off the front of a new connection; False while none is whole yet.

@@ -936,3 +936,19 @@ def test_an_accept_that_finds_no_descriptor_free_pauses_accepting() -> None:
         worker._connections = 1000
         worker.accept(_NoDescriptors())
         assert worker.worker_connections == 0, "the worker goes on accepting"
+
+
+def test_a_head_longer_than_the_main_loop_reads_is_refused_there(
+    small_worker: SmallWorker,
+) -> None:
+    """The main loop reads heads up to 64 KiB, but gunicorn takes heads of fifty 8 KiB fields
+    (some 400 KiB): a longer head went to a thread, which waited for the rest under a body's
+    deadline, the rest dripped at 500 bytes a second for some ten minutes a thread. No browser
+    sends such a head: it is answered 400 in the main loop, holding no thread."""
+    fields = b"".join(b"X-Pad-%d: %s\r\n" % (n, b"x" * 8000) for n in range(9))
+    with socket.create_connection(_address(small_worker.base), timeout=10) as sock:
+        sock.sendall(tor_line(1100) + b"GET / HTTP/1.1\r\nHost: x.onion\r\n" + fields)
+        ready = select.select([sock], [], [], 3)[0]
+        answer = sock.recv(65536) if ready else b""
+    assert answer.startswith(b"HTTP/1.1 400 "), f"the long head was answered {answer[:30]!r}"
+    assert b"Error handling request" not in small_worker.log.read_bytes()
