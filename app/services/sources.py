@@ -2,9 +2,10 @@
 
 Nobody can be locked out. A wrong codename is not counted anywhere: what is
 limited is the work, Argon2id derivations, by a pool shared by every worker
-(`app.kdf_pool`), and only a well-formed codename (its checksum word right)
-ever reaches it. The browser's first submission creates an account only for the
-codename this server generated for that visitor, so it is never a way to log in.
+(`app.kdf_pool`). A login spends one whether or not its codename is well formed
+(its timing must not say "typo"); a first report only for one it was offered.
+The browser's first submission creates an account only for the codename this
+server generated for that visitor, so it is never a way to log in.
 """
 
 from __future__ import annotations
@@ -23,10 +24,13 @@ from app import circuits, kdf_pool
 from app.errors import AccountPaced, SubmissionError
 from app.models import Source, new_id, today
 from crypto import (
+    CodenameError,
     CryptoError,
     PrivateKey,
     SourceKeys,
+    check_codename,
     derive_source_keys,
+    generate_codename,
     normalize_codename,
     random_words,
 )
@@ -163,12 +167,23 @@ def _insert_unless_taken(dialect: str) -> Insert:
 
 
 def log_in(session: Session, codename: str) -> SignedIn | None:
-    """Check a well-formed codename against the accounts (one derivation, never counted)."""
-    keys = derive(codename)
+    """Check a codename against the accounts (one derivation, never counted).
+
+    A mistyped one (`check_codename` refuses it) costs the same derivation and look-up,
+    of a codename drawn at random, and opens nothing: answered at once, its timing told
+    a person typing from memory from a script guessing (docs/PROTOCOL.md §18.3).
+    """
+    try:
+        check_codename(codename)
+    except CodenameError:
+        well_formed = False
+    else:
+        well_formed = True
+    keys = derive(codename if well_formed else generate_codename())
     source = session.execute(
         select(Source).where(Source.lookup_tag == keys.lookup_tag)
     ).scalar_one_or_none()
-    if source is None:
+    if source is None or not well_formed:
         return None
     source.active_day = today()
     _note_signing_key(source, keys)

@@ -180,13 +180,20 @@ class ResumeForm(SubmissionForm):
 
 
 class LoginForm(FlaskForm):
-    """Coming back with a codename."""
+    """Coming back with a codename: a mistyped one is answered as a wrong one (`mistyped`)."""
 
     # Eight words do not fit a one-line field on a phone: a small text area shows them all.
     codename = TextAreaField(
-        _l("Your codename"),
-        validators=[DataRequired(_l("Write your codename.")), _check_codename],
+        _l("Your codename"), validators=[DataRequired(_l("Write your codename."))]
     )
+
+    def mistyped(self) -> bool:
+        """Say whether the codename typed cannot be one (a word or digit wrong or missing)."""
+        try:
+            check_codename(self.codename.data or "")
+        except CodenameError:
+            return True
+        return False
 
 
 class ActionForm(FlaskForm):

@@ -39,7 +39,7 @@ from app.settings import get_setting, taxonomy
 from app.source import bp
 from app.source.forms import ActionForm, LoginForm, NewSourceForm, ResumeForm, SubmissionForm
 from app.uploads import OverLimit
-from crypto import generate_codename, generate_digit_codename
+from crypto import generate_codename, generate_digit_codename, normalize_codename
 
 F = TypeVar("F", bound=Callable[..., Any])
 # The keyed digests of the codenames generated for this visitor (a few, for tabs).
@@ -48,6 +48,8 @@ _MAX_OFFERS = 4
 _ONCE_PERSON = b"raazdar submission once v1:"
 # Set by a login whose codename named no account, for the page its redirect leads to.
 _LOGIN_FAILED = "login_failed"
+# The most a failed login's codename may take in the cookie, as JSON (`_failed_login`).
+_MAX_TYPED = 128
 _LOCAL_PATH = re.compile(r"/(?![/\\])[^\x00-\x20\x7f\\]*")
 
 log = logging.getLogger(__name__)
@@ -388,11 +390,44 @@ def login() -> ResponseReturnValue:
         if who is not None:
             _sign_in(who)
         else:
-            session[_LOGIN_FAILED] = True
-        # Right or wrong, the same answer, the same next request and a page of the same
-        # size after it (`account`, padded): the cells a guard relay counts said which.
+            session[_LOGIN_FAILED] = _failed_login(form)
+        # Right, wrong or mistyped, the same answer, the same next request and a page of the
+        # same size after it (`account`, padded): the cells a guard relay counts said which.
         return redirect(url_for("source.account"), code=303)
     return render_template("source/login.html", form=form, failed=False)
+
+
+def _failed_login(form: LoginForm) -> dict[str, object]:
+    """What the page after a failed login says: why, and the codename typed, to correct.
+
+    Kept in the cookie for that one redirect (`_forget_failed_login`), and only if short
+    enough to leave the cookie its one size (`app.sessions`): a codename is some 80
+    characters at most, and a page that lost it had the source type eight words again.
+    """
+    failure: dict[str, object] = {"typo": form.mistyped()}
+    typed = normalize_codename(form.codename.data or "")
+    # A visitor still signed in is shown the account, not the codename.
+    if sessions.LOGIN_KEY not in session and len(json.dumps(typed)) <= _MAX_TYPED:
+        failure["typed"] = typed
+    return failure
+
+
+@bp.before_request
+def _forget_failed_login() -> None:
+    """Drop a failed login's codename from the cookie on any page but the one that shows it."""
+    if request.endpoint != "source.account" and _LOGIN_FAILED in session:
+        session.pop(_LOGIN_FAILED)
+
+
+def _login_failed_page(failure: object) -> ResponseReturnValue:
+    """The login page after a wrong or mistyped codename, the codename typed in its box."""
+    form = LoginForm(formdata=None)
+    failed = "unknown"
+    if isinstance(failure, dict):
+        failed = "typo" if failure.get("typo") else "unknown"
+        typed = failure.get("typed")
+        form.codename.data = typed if isinstance(typed, str) else ""
+    return render_template("source/login.html", form=form, failed=failed)
 
 
 @bp.route("/account", methods=["GET", "POST"])
@@ -408,7 +443,7 @@ def account() -> ResponseReturnValue:
             return _report_after_login_ended()
         if failed_login:
             # Where a right codename's login leads, padded as the account page is.
-            return render_template("source/login.html", form=LoginForm(), failed=True)
+            return _login_failed_page(failed_login)
         return redirect(url_for("source.login"))
     terms = taxonomy(db_session())
     form = SubmissionForm()

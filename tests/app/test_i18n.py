@@ -282,13 +282,13 @@ VISITS = (
     Visit("submit-nothing", "/submit", 400, form={"message": ""}, new_codename=True),
     Visit("send-nothing-more", "/account", 400, form={"message": ""}, signed_in=True),
     Visit("login-blank", "/login", form={"codename": ""}),
-    Visit("login-mistyped", "/login", form={"codename": "not a codename"}),
 )
 # Pages only a POST shows, whose path a GET does not show again (no language switch test).
 POSTED = (
     Visit("send-after-logout", "/account", 401, form={"message": "..."}),
     # Answered as a right codename is (303 to /account), and said on the page after.
     Visit("login-unknown", "/login", form={}, new_codename=True, follow=True),
+    Visit("login-mistyped", "/login", form={"codename": "not a codename"}, follow=True),
 )
 
 

@@ -340,9 +340,11 @@ def test_a_mistyped_codename_is_pointed_out_and_not_counted(
     codename = account(visitor)
     visitor.log_out()
     response = visitor.log_in(" ".join(mistype(codename.split())))
-    assert response.status_code == 200
-    assert "Check your codename" in response.get_data(as_text=True)
+    # Answered as a wrong codename is (docs/PROTOCOL.md §18.1); the page after it says why.
+    assert response.status_code == 303
+    assert "Check your codename" in visitor.get(response.headers["Location"])
     assert failures(app) == 0
+    assert visitor.logs_in(codename)
 
 
 def _full_width(text: str) -> str:

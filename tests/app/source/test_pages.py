@@ -54,7 +54,8 @@ def visit(app: Flask, instance: Path, lang: str) -> dict[str, TestResponse]:
     token = visitor.action_token()
     keep("logged out", client.post("/logout", data={"csrf_token": token}, follow_redirects=True))
     keep("login", client.get("/login"))
-    keep("login (mistyped codename)", visitor.log_in(page.fields["codename"].rsplit(" ", 1)[0]))
+    mistyped = visitor.log_in(page.fields["codename"].rsplit(" ", 1)[0])  # as a wrong one
+    keep("login (mistyped codename)", client.get(mistyped.headers["Location"]))
     failed = visitor.log_in(generate_codename())  # answered as a right one: a redirect
     keep("login (unknown codename)", client.get(failed.headers["Location"]))
     keep("resources", client.get("/resources"))

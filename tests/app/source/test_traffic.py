@@ -10,6 +10,10 @@ not add its length to what the request already says.
 
 from __future__ import annotations
 
+import html
+import re
+
+import pytest
 from flask import Flask
 from werkzeug.test import TestResponse
 
@@ -97,3 +101,53 @@ def test_the_answer_to_a_report_says_nothing_of_its_length(app: Flask) -> None:
     short = _report_traffic(app, "The SHO took money.")
     long = _report_traffic(app, "ایس ایچ او نے پیسے لیے۔ " * 2000)
     assert short == long, f"the answer to a report says how long it was: {short} {long}"
+
+
+def _mistyped(codename: str) -> str:
+    """The codename with its last word changed: its checksum (or the word) no longer fits."""
+    words = codename.split()
+    return " ".join([*words[:-1], "zebra" if words[-1] != "zebra" else "zesty"])
+
+
+def test_a_mistyped_codename_looks_like_a_wrong_one_on_the_wire(app: Flask) -> None:
+    # A mistyped codename was answered at once, 200 with the login page (1.5 KiB), no
+    # redirect and no derivation; a wrong one 303, a wait for Argon2id, and 24 KiB after.
+    # Typos are what a person typing from memory makes, never a script guessing: the
+    # shape and the timing picked out the circuits of real sources among the guesses.
+    typo = _login_traffic(app, _mistyped(generate_codename()))
+    wrong = _login_traffic(app, generate_codename())
+    assert typo == wrong, f"a login's traffic says the codename was mistyped: {typo} {wrong}"
+
+
+def _box(page: str) -> str:
+    box = re.search(r'<textarea[^>]*name="codename"[^>]*>(.*?)</textarea>', page, re.S)
+    assert box is not None, "the page has no codename box"
+    return html.unescape(box.group(1)).strip()
+
+
+@pytest.mark.parametrize("kind", ["wrong", "mistyped"])
+def test_a_failed_login_gives_the_codename_typed_back(app: Flask, kind: str) -> None:
+    # Eight words (or 29 digits) typed on a phone: the page saying they opened nothing
+    # must let the source correct one word, not type them all again.
+    typed = generate_codename() if kind == "wrong" else _mistyped(generate_codename())
+    visitor = Visitor(app.test_client())
+    visitor.client.get("/lang/en")
+    for _ in range(4):  # the fullest cookie: every codename it keeps for tabs
+        visitor.start()
+    before = visitor.client.get_cookie("rz")
+    response = visitor.log_in(typed)
+    kept = visitor.client.get_cookie("rz")
+    assert before is not None
+    assert kept is not None
+    assert len(kept.value) == len(before.value), "the cookie's size says a login failed"
+    if response.status_code == 303:
+        response = visitor.client.get(response.headers["Location"])
+    page = response.get_data(as_text=True)
+    said = "No account has this codename" if kind == "wrong" else "Check your codename"
+    assert said in page
+    assert _box(page) == typed, "the codename typed was lost"
+    # Said once, and forgotten: the cookie keeps the codename for the redirect alone.
+    again = visitor.client.get("/account")
+    assert again.status_code == 302
+    visitor.client.get("/lang/en")
+    assert typed.split()[2] not in visitor.client.get("/login").get_data(as_text=True)
