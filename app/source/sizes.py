@@ -14,8 +14,9 @@ from flask import Response, request
 from crypto.padding import padded_size
 
 # Every account page below this is this size: the report form alone is 8-11 KiB (English,
-# Urdu), so some 30 short replies or ten long ones fit; above, Padmé's wide classes. With
-# the stylesheet it stays within a source page's 30 KB (tests/app/source/test_pages.py).
+# Urdu); the replies go over pages that each fit (`app.source.paging`), so that no page
+# says by its size how much the reviewers wrote. With the stylesheet it stays within a
+# source page's 30 KB (tests/app/source/test_pages.py).
 ACCOUNT_PAGE_FLOOR: Final = 24 * 1024
 _PADDED_ENDPOINTS: Final = frozenset({"source.account"})
 

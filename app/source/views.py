@@ -36,7 +36,7 @@ from app.services import replies as replies_service
 from app.services import sources as sources_service
 from app.services import submissions as submissions_service
 from app.settings import get_setting, taxonomy
-from app.source import bp
+from app.source import bp, paging
 from app.source.forms import ActionForm, LoginForm, NewSourceForm, ResumeForm, SubmissionForm
 from app.uploads import OverLimit
 from crypto import generate_codename, generate_digit_codename, normalize_codename
@@ -537,15 +537,29 @@ def _account_page(
 ) -> ResponseReturnValue:
     replies = replies_service.read_replies(db_session(), who)
     account = db_session().get(Source, who.source_id)
-    page = render_template(
-        "source/account.html",
-        form=form,
-        replies=replies,
-        action=ActionForm(),
-        refusal=refused.kind if refused else None,
-        attach_again=refused.files if refused else [],
-        notice=account.notice if account is not None else None,
-    )
+    action = ActionForm()
+
+    def frame(pieces: list[paging.Piece], page: int, pages: int) -> int:
+        return len(render(pieces=pieces, page=page, pages=pages).encode())
+
+    def card(piece: paging.Piece) -> int:
+        # And the line break the page's loop puts after each.
+        return len(render_template("source/_reply.html", piece=piece, action=action).encode()) + 1
+
+    def render(**shown: object) -> str:
+        return render_template(
+            "source/account.html",
+            form=form,
+            action=action,
+            refusal=refused.kind if refused else None,
+            attach_again=refused.files if refused else [],
+            notice=account.notice if account is not None else None,
+            **shown,
+        )
+
+    number = request.args.get("page", 1, type=int) if request.method == "GET" else 1
+    shown = paging.page_of(replies, number, frame=frame, card=card)
+    page = render(pieces=shown.pieces, page=shown.page, pages=shown.pages)
     if refused is None:
         return page, 200
     return page, refused.status, refused.headers
