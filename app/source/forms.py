@@ -170,22 +170,10 @@ class NewSourceForm(SubmissionForm):
     )
 
 
-class ResumeForm(SubmissionForm):
-    """A later report whose login ended while it was written, sent again with the codename."""
+class _TypedCodename:
+    """A form whose codename is typed, and a mistyped one answered as a wrong one is."""
 
-    codename = TextAreaField(
-        _l("Your codename"),
-        validators=[DataRequired(_l("Write your codename.")), _check_codename],
-    )
-
-
-class LoginForm(FlaskForm):
-    """Coming back with a codename: a mistyped one is answered as a wrong one (`mistyped`)."""
-
-    # Eight words do not fit a one-line field on a phone: a small text area shows them all.
-    codename = TextAreaField(
-        _l("Your codename"), validators=[DataRequired(_l("Write your codename."))]
-    )
+    codename: Any
 
     def mistyped(self) -> bool:
         """Say whether the codename typed cannot be one (a word or digit wrong or missing)."""
@@ -194,6 +182,23 @@ class LoginForm(FlaskForm):
         except CodenameError:
             return True
         return False
+
+
+class ResumeForm(_TypedCodename, SubmissionForm):
+    """A later report whose login ended while it was written, sent again with the codename."""
+
+    codename = TextAreaField(
+        _l("Your codename"), validators=[DataRequired(_l("Write your codename."))]
+    )
+
+
+class LoginForm(_TypedCodename, FlaskForm):
+    """Coming back with a codename: a mistyped one is answered as a wrong one (`mistyped`)."""
+
+    # Eight words do not fit a one-line field on a phone: a small text area shows them all.
+    codename = TextAreaField(
+        _l("Your codename"), validators=[DataRequired(_l("Write your codename."))]
+    )
 
 
 class ActionForm(FlaskForm):

@@ -460,9 +460,17 @@ def account() -> ResponseReturnValue:
 
 
 def _file_later_report(
-    form: SubmissionForm, who: sources_service.SignedIn, report: submissions_service.Report
+    form: SubmissionForm,
+    who: sources_service.SignedIn,
+    report: submissions_service.Report,
+    *,
+    sized_as: int | None = None,
 ) -> ResponseReturnValue:
-    """File a signed-in source's report, or give its form back with why nothing was stored."""
+    """File a signed-in source's report, or give its form back with why nothing was stored.
+
+    With `sized_as`, the report filed is confirmed in place, on a page of that many bytes,
+    not by a redirect (`_report_after_login_ended`).
+    """
     if _over_limit():
         return _account_page(form, who, _Refused.of(ReportTooLarge()))
     try:
@@ -483,6 +491,9 @@ def _file_later_report(
         if fault(exc) is None:
             raise
         return _account_page(form, who, _Refused.of(_passing(exc)))
+    if sized_as is not None:
+        page = render_template("source/submitted.html")
+        return page + " " * (sized_as - len(page.encode())), 200
     return redirect(url_for("source.submitted"), code=303)
 
 
@@ -498,7 +509,7 @@ def _report_after_login_ended(*, token_refused: bool = False) -> ResponseReturnV
     terms = taxonomy(db_session())
     form = ResumeForm()
     form.set_choices(terms, current_language())
-    failed = False
+    failed: str | None = None
     if token_refused:
         form.codename.data = ""  # a first report's form carries the codename its page showed
     elif _switched_language():
@@ -509,27 +520,32 @@ def _report_after_login_ended(*, token_refused: bool = False) -> ResponseReturnV
         except KdfBusy as exc:
             return _resume_page(form, _Refused.of(exc))
         if who is not None:
+            # Filed, it is confirmed on a page the size of a wrong codename's, and answered
+            # as that one is: a redirect and a small page said "that codename worked".
+            sized_as = len(_resume_html(form, None, "unknown").encode())
             _sign_in(who)
             form.codename.data = ""
-            return _file_later_report(form, who, _report(form, terms))
-        failed = True
-    return _resume_page(form, None, failed=failed)
+            return _file_later_report(form, who, _report(form, terms), sized_as=sized_as)
+        failed = "typo" if form.mistyped() else "unknown"
+    page = _resume_html(form, None, failed)
+    # A codename tried is answered 200, as a filed report's confirmation in its place is.
+    return page, 200 if failed else 401
 
 
-def _resume_page(
-    form: ResumeForm, refused: _Refused | None, *, failed: bool = False
-) -> ResponseReturnValue:
+def _resume_page(form: ResumeForm, refused: _Refused) -> ResponseReturnValue:
+    """The page giving back a report whose login ended, refused for a while."""
+    return _resume_html(form, refused, None), refused.status, refused.headers
+
+
+def _resume_html(form: ResumeForm, refused: _Refused | None, failed: str | None) -> str:
     """The page giving back a report whose login ended, with a box for the codename."""
-    page = render_template(
+    return render_template(
         "source/resume.html",
         form=form,
         failed=failed,
         refusal=refused.kind if refused else "logged-out",
         attach_again=_files_named(),
     )
-    if refused is not None:
-        return page, refused.status, refused.headers
-    return page, 401
 
 
 def _account_page(

@@ -17,8 +17,9 @@ import pytest
 from flask import Flask
 from werkzeug.test import TestResponse
 
+from app.models import Item
 from crypto import generate_codename
-from tests.app.support import Visitor
+from tests.app.support import Visitor, form, row_counts
 
 Wire = tuple[str, int, int, int]
 
@@ -151,3 +152,42 @@ def test_a_failed_login_gives_the_codename_typed_back(app: Flask, kind: str) -> 
     assert again.status_code == 302
     visitor.client.get("/lang/en")
     assert typed.split()[2] not in visitor.client.get("/login").get_data(as_text=True)
+
+
+def _answer_traffic(visitor: Visitor, response: TestResponse) -> list[Wire | tuple[str, int]]:
+    """An answer, and every request the browser sends after it on its own, as weighed."""
+    seen: list[Wire | tuple[str, int]] = [_wire(response)]
+    while response.status_code in (301, 302, 303):
+        location = response.headers["Location"]
+        cookie = visitor.client.get_cookie("rz")
+        seen.append((location, len(cookie.value) if cookie is not None else 0))
+        response = visitor.client.get(location)
+        seen.append(_wire(response))
+    return seen
+
+
+def test_a_report_sent_with_the_codename_after_its_login_ended_looks_alike_right_or_wrong(
+    app: Flask, visitor: Visitor
+) -> None:
+    # A report sent after its login ended comes back with a box for the codename. Sent with
+    # the right one it was filed and answered 303 and a small /submitted page; with a wrong
+    # one, given back again (the report's words, 24 KiB or more): the cells said which.
+    visitor.client.get("/lang/en")
+    page = visitor.start()
+    codename = page.fields["codename"]
+    assert visitor.send(page, "first").status_code == 303
+    account = form(visitor.get("/account"), "/account")
+    visitor.log_out()  # in another tab, or 30 idle minutes: the login ended
+    written = "The SHO of the city station lets the agent's vans through. " * 3
+    shown = visitor.send(account, written).get_data(as_text=True)
+
+    def again(typed: str) -> list[Wire | tuple[str, int]]:
+        sent = form(shown, "/account")
+        sent.fields["codename"] = typed
+        return _answer_traffic(visitor, visitor.send(sent, written))
+
+    wrong = again(Visitor(app.test_client()).start().fields["codename"])
+    assert again(_mistyped(codename)) == wrong, "the answer says the codename was mistyped"
+    right = again(codename)
+    assert right == wrong, f"the answer says whether the codename worked: {right} {wrong}"
+    assert row_counts(app, Item) == {"items": 2}, "the report was not filed"
