@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask.testing import FlaskClient
 
 from tests.app.support import Visitor, shown_codename
@@ -58,3 +60,31 @@ def test_one_wrong_digit_is_said_as_a_typo_and_opens_nothing(client: FlaskClient
     page = visitor.get("/account")
     assert "/logout" not in page
     assert wrong.replace(" ", "") in page.replace(" ", ""), "the digits typed were lost"
+
+
+def _directions(html: str) -> list[tuple[str, str | None]]:
+    """Each element that shows or takes a codename, and the direction its own tag sets."""
+    tags = re.findall(r'<(?:p|textarea)[^>]*class="(?:code|codename|codename-ur)"[^>]*>', html)
+    found = [(tag, re.search(r'\sdir="([^"]+)"', tag)) for tag in tags]
+    return [(tag, match.group(1) if match else None) for tag, match in found]
+
+
+def test_a_codename_of_digits_reads_left_to_right_without_the_stylesheet(
+    client: FlaskClient,
+) -> None:
+    # On an Urdu page (dir="rtl") the groups of digits of a codename, set in a paragraph
+    # of their own, are laid out right to left: the last group first. Only the stylesheet
+    # said otherwise, and over a slow Tor circuit the stylesheet is a second request that
+    # may never come: a source copying the groups as she saw them wrote them reversed,
+    # and the codename never opened her account again.
+    client.get("/lang/ur")
+    visitor = Visitor(client)
+    pages = {"submit": visitor.get("/submit")}
+    visitor.log_in("12345 67890")
+    pages["login failed"] = visitor.get("/account")
+    pages["login"] = visitor.get("/login")
+    for name, html in pages.items():
+        shown = _directions(html)
+        assert shown, f"{name}: no codename shown or asked for"
+        for tag, direction in shown:
+            assert direction == "ltr", f"{name}: the codename's direction is the page's: {tag}"
