@@ -374,7 +374,18 @@ def submitted() -> ResponseReturnValue:
     return render_template("source/submitted.html")
 
 
+def _login_given_back() -> ResponseReturnValue:
+    """A login whose form's token was refused: the codename typed back, not "form expired".
+
+    Another tab logging out (or in) replaces the cookie, and with it the token the login
+    form was shown with: the bare refusal lost eight words, or 29 digits, typed on a phone.
+    Nothing is tried (no derivation): the page says so, and Continue sends it again.
+    """
+    return render_template("source/login.html", form=LoginForm(), failed=False, stale=True), 400
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@gives_back(_login_given_back)
 def login() -> ResponseReturnValue:
     """Coming back with a codename."""
     form = LoginForm()

@@ -6,6 +6,8 @@ report of what an official did may take more than half an hour on a phone.
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Callable
 
 import pytest
@@ -137,3 +139,25 @@ def test_a_first_report_whose_session_was_replaced_is_given_back(
     assert fresh.fields["codename"] != page.fields["codename"]
     assert visitor.send(fresh, _WRITTEN).status_code == 303
     assert row_counts(app, Source, Item) == {"sources": 1, "items": 1}
+
+
+def test_a_login_whose_session_was_replaced_gives_the_codename_back(
+    app: Flask, visitor: Visitor
+) -> None:
+    # The login page open in one tab, eight words (or 29 digits) typed on a phone; another
+    # tab logs out, and the cookie, with the token the login form was shown with, goes.
+    # Continue was answered "The form expired", and the codename typed was lost.
+    visitor.client.get("/lang/en")
+    login = form(visitor.get("/login"), "/login")
+    visitor.client.delete_cookie("rz")
+    visitor.client.get("/lang/en")
+    typed = Visitor(app.test_client()).start().fields["codename"]
+    response = visitor.client.post("/login", data={**login.fields, "codename": typed})
+    shown = response.get_data(as_text=True)
+    assert response.status_code == 400  # nothing was tried: no derivation, no login
+    box = re.search(r'<textarea[^>]*name="codename"[^>]*>(.*?)</textarea>', shown, re.S)
+    assert box is not None, "the codename typed was lost"
+    assert html.unescape(box.group(1)).strip() == typed
+    # Sent again from the page given back, it is tried.
+    again = form(shown, "/login").fields
+    assert visitor.client.post("/login", data={**again, "codename": typed}).status_code == 303
