@@ -76,8 +76,9 @@ def _parts(reply: ShownReply, room: int, card: Measure) -> list[tuple[Piece, int
     size = card(whole)
     if reply.text is None or size <= room:
         return [(whole, size)]
-    # The card around a text of its widest part numbers, measured once.
-    limit = max(room - card(Piece(reply, "", _WIDEST, _WIDEST)), 1024)
+    # The card around a text, at its widest: the first part's notes or the last's button.
+    frame = max(card(Piece(reply, "", 1, _WIDEST)), card(Piece(reply, "", _WIDEST, _WIDEST)))
+    limit = max(room - frame, 1024)
     texts = _cut(reply.text, limit)
     pieces = [Piece(reply, text, n, len(texts)) for n, text in enumerate(texts, 1)]
     return [(piece, card(piece)) for piece in pieces]

@@ -75,6 +75,9 @@ def test_an_account_with_many_replies_is_the_size_of_a_failed_login(
     texts.append("ایس ایچ او کے بارے میں مزید بتائیں۔ " * 700)  # one reply over 24 KiB alone
     for text in texts:
         reply_to(app, codename, text, signer, written=dt.date.today())
+    # Its first part carries the longest notes a reply has: written long before it was listed.
+    texts.append("ایس ایچ او نے پیسے لیے۔ " * 1000)
+    reply_to(app, codename, texts[-1], signer, written=dt.date.today() - dt.timedelta(days=90))
     stranger = Visitor(app.test_client())
     for lang in ("en", "ur"):
         visitor.client.get(f"/lang/{lang}")
