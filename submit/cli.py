@@ -170,9 +170,10 @@ class Group(click.Group):
     UNPINNED_FLAG,
     "accept_unpinned_keyring",
     is_flag=True,
-    help="With pins that name no keyring, and no state here, take a keyring after the one "
-    "every pinned authority signed (holders rotated out since could have written it; "
-    "without this, a terminal asks). Prefer pins with a `keyring` line.",
+    help="Take a keyring nothing here vouches for (pins naming no keyring and no state, or "
+    "a later keyring under another timestamp key): holders rotated out since could have "
+    "written it; without this, a terminal asks. Only one the pinned authorities signed as "
+    "their first keyring needed. Prefer pins with a current `keyring` line.",
 )
 @click.option(
     "--threshold",

@@ -20,7 +20,7 @@ from submit import state as state_mod
 from submit import transport
 from submit.errors import ServerError, StateError, SubmitError, TrustError
 from submit.protocol import Api
-from submit.trust import KeyringDocument, KeyringPin, Verified, establish
+from submit.trust import KeyringDocument, KeyringPin, Unvouched, Verified, establish
 
 PROG: Final = "raazdar-submit"
 TOFU_FLAG: Final = "--trust-on-first-use"
@@ -51,8 +51,8 @@ class Settings:
     trust_on_first_use: bool = False
     # By reviewer id, the lowest subkey list number the pins let a run take.
     subkey_floors: Mapping[str, int] = field(default_factory=dict)
-    # Pins that name no keyring, and no state: take a keyring after the one every pinned
-    # authority signed (a fork by holders rotated out since would pass too).
+    # Take a keyring nothing here vouches for (pins that name no keyring and no state, or
+    # a later keyring under another timestamp key), if the pinned authorities signed it.
     accept_unpinned_keyring: bool = False
 
 
@@ -91,34 +91,58 @@ def _warn_tofu(pinned: frozenset[Fingerprint]) -> None:
     click.echo("\n".join(lines), err=True)
 
 
-def _unanchored(settings: Settings) -> Callable[[Verified], None]:
-    """Pins that name authorities but no keyring, and no state to check against.
+def _unvouched(settings: Settings) -> Callable[[Unvouched], None]:
+    """A keyring in force that holders of the pinned keys rotated out since could have
+    written (PROTOCOL §8.6): pins that name authorities but no keyring, with no state to
+    check against; or a keyring after the one the state or the pins vouch for, under
+    another timestamp key.
 
-    Nothing the instance serves tells the real keyring from one written by holders
-    of the pinned keys rotated out since, or under a threshold raised since
-    (PROTOCOL §8.6): they sign the manifests, timestamp key and subkey lists of
-    their own. Only the keyring every pinned authority signed, alone, cannot be
-    such a fork; any other is taken only when told to, and never by default.
+    Nothing the instance serves tells the real keyring from such a fork: they sign
+    manifests, timestamp keys and subkey lists of their own. Only the keyring every
+    pinned authority signed, alone, or a successor keeping the timestamp key of the
+    keyring vouched for (which is kept on the review workstation, not with a holder),
+    cannot be one without more; any other is taken only when told to, never by
+    default, and only if as many pinned authorities signed it as the first keyring
+    needed, so the holders who left cannot talk a source into theirs.
     """
 
-    def decide(verified: Verified) -> None:
-        version = verified.manifest.version
-        click.echo(
-            f"{PROG}: note: this device had no keyring of its own to check the instance's "
-            f"against, and the pins name no keyring: version {version} was checked only "
-            "against the authority keys the pins name, so a keyring written by holders of "
-            "those keys who were rotated out since would pass too",
-            err=True,
-        )
+    def decide(found: Unvouched) -> None:
+        version = found.verified.manifest.version
+        if found.base is None:
+            click.echo(
+                f"{PROG}: note: this device had no keyring of its own to check the instance's "
+                f"against, and the pins name no keyring: version {version} was checked only "
+                "against the authority keys the pins name, so a keyring written by holders of "
+                "those keys who were rotated out since would pass too",
+                err=True,
+            )
+            why = (
+                f"the pins name no keyring, and version {version} follows from their "
+                "authority keys alone"
+            )
+        else:
+            why = (
+                f"version {version} names another timestamp key than version "
+                f"{found.base.version}, which this device or the pins vouch for, and follows "
+                "from it by authority signatures alone"
+            )
+            click.echo(f"{PROG}: note: {why}", err=True)
         hint = (
-            "pins with a `keyring VERSION DIGEST` line (from the organisation, or "
-            f"`{PROG} pins` on a device that used the instance before) close this"
+            "pins with a current `keyring VERSION DIGEST` line (from the organisation, or "
+            f"`{PROG} pins` on a device that used the instance lately) close this"
         )
         all_signed = settings.threshold is None or settings.threshold >= len(_pins(settings))
-        if len(verified.history) == 1 and all_signed:
+        if found.base is None and len(found.verified.history) == 1 and all_signed:
             # The keyring every pinned authority signed, and nothing after it: no fork.
             click.echo(f"{PROG}: hint: {hint}", err=True)
             return
+        if not found.pins_signed:
+            raise TrustError(
+                f"{why}: it could be a fork by holders rotated out since, and fewer of the "
+                "pinned authority keys signed it than signed the first keyring, so nothing "
+                f"was pinned or sent, and {UNPINNED_FLAG} does not take it",
+                hint=f"{hint}; ask the organisation for current pins through another channel",
+            )
         if settings.accept_unpinned_keyring:
             click.echo(f"{PROG}: hint: {hint}", err=True)
             return
@@ -129,8 +153,7 @@ def _unanchored(settings: Settings) -> Callable[[Verified], None]:
         ):
             return
         raise TrustError(
-            f"the pins name no keyring, and version {version} follows from their authority "
-            "keys alone: it could be a fork by holders rotated out since, so nothing was "
+            f"{why}: it could be a fork by holders rotated out since, so nothing was "
             "pinned or sent",
             hint=f"{hint}; ask the organisation for current pins through another channel, "
             f"or, knowing that a server in the wrong hands could have chosen it, pass "
@@ -218,7 +241,7 @@ def connected(
             anchor=settings.keyring,
             bound_subkeys=settings.bound_subkeys,
             floors=settings.subkey_floors,
-            unanchored=_unanchored(settings),
+            unvouched=_unvouched(settings),
         )
         if verified.kdf.is_testing:
             click.echo(

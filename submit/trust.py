@@ -244,6 +244,51 @@ class Verified:
             ) from exc
 
 
+@dataclass(frozen=True)
+class Unvouched:
+    """A keyring in force that a fork by holders rotated out since could have written.
+
+    With `base` None, the pins name authorities but no keyring, and the device has
+    none of its own: the chain was checked from those keys alone. Otherwise `base`
+    is the keyring the device vouches for (its state, or the pins' `keyring` line),
+    and the one in force, later, names another timestamp key: the successors after
+    `base` carry the signatures of its authority set, which holders rotated out
+    since may still make, but only the workstation's timestamp key was beyond them.
+    `pins_signed`: the keyring in force carries as many signatures of the pinned
+    authority keys as the chain's first keyring needed (all of them, or the pins'
+    threshold), as no holders short of that many could forge.
+    """
+
+    verified: Verified
+    base: Manifest | None
+    pins_signed: bool
+
+
+def _unvouched(
+    verified: Verified,
+    last: SignedManifest | None,
+    anchor: KeyringPin | None,
+    pinned: Collection[Fingerprint],
+    signers: int,
+) -> Unvouched | None:
+    """The keyring in force as `Unvouched`, or None when the state or the pins vouch for it."""
+    newest = verified.manifest
+    bases = [m for m in verified.history if anchor is not None and KeyringPin.of(m) == anchor]
+    if last is not None:
+        bases.append(last.manifest)
+    keys = {a.key.fingerprint: a for m in verified.history for a in m.authorities}
+    pins_signed = len(verified.signed.valid_signers([keys[f] for f in pinned if f in keys]))
+    found = Unvouched(verified, None, pins_signed >= signers)
+    if not bases:
+        return found
+    base = max(bases, key=lambda m: m.version)
+    if newest.version == base.version or base.timestamp is None or newest.timestamp is None:
+        return None
+    if newest.timestamp.key == base.timestamp.key:
+        return None
+    return dataclasses.replace(found, base=base)
+
+
 def refused(exc: VerificationError) -> TrustError:
     """Say which rule the keyring broke, and that nothing should be sent."""
     why = _RULES.get(exc.rule, exc.rule)
@@ -510,7 +555,7 @@ def establish(
     anchor: KeyringPin | None = None,
     bound_subkeys: bool = False,
     floors: Mapping[str, int] | None = None,
-    unanchored: Callable[[Verified], None] | None = None,
+    unvouched: Callable[[Unvouched], None] | None = None,
 ) -> Verified:
     """Pin (on first use), verify, remember the newest manifest and the codename KDF; save.
 
@@ -520,8 +565,9 @@ def establish(
     `anchor` is a keyring the pins name, which the keyring in force must be or
     follow from; `bound_subkeys`, that the pins refuse subkey lists naming no instance;
     `floors`, the lowest subkey list number the pins take of each reviewer (by id).
-    `unanchored` is told of a keyring verified from authority pins alone (no state, no
-    `anchor`) before anything is pinned or saved, and may refuse it (PROTOCOL §8.6).
+    `unvouched` is told of a keyring in force that nothing this device holds vouches for
+    beyond authority signatures (`Unvouched`) before anything is pinned or saved, and
+    may refuse it (PROTOCOL §8.6).
     """
     if threshold is not None and not 1 <= threshold <= len(authorities):
         raise TrustError(
@@ -564,8 +610,10 @@ def establish(
             hint="your codename would no longer open your replies there; " + DO_NOT_SEND,
         )
     _check_not_rolled_back(state, verified, today, bound=bound_subkeys)
-    if unanchored is not None and authorities and state.manifest is None and anchor is None:
-        unanchored(verified)
+    if unvouched is not None:
+        found = _unvouched(verified, state.manifest, anchor, pinned, signers or len(pinned))
+        if found is not None and (found.base is not None or authorities):
+            unvouched(found)
     state.authorities = pinned
     state.manifest = verified.signed
     state.codename_salt, state.codename_kdf = verified.salt, verified.kdf

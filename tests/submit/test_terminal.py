@@ -25,6 +25,7 @@ import pytest
 from flask import Flask
 
 from tests.app.support import (
+    demo_authorities,
     install_subkeys,
     install_successor,
     new_reviewer,
@@ -245,9 +246,10 @@ def test_a_keyring_pins_without_a_keyring_line_cannot_vouch_for_is_taken_only_on
     device: Device, codename_file: Path, instance: Path
 ) -> None:
     """Past the first keyring, pins that name none could be meeting a fork by holders
-    rotated out (tests/submit/test_trust.py): Enter alone refuses it."""
+    rotated out (tests/submit/test_trust.py): Enter alone refuses it. (The question is
+    asked only of a keyring every pinned authority signed: one fewer signed is refused.)"""
     keys, recipient = new_reviewer()
-    install_successor(instance, [recipient])
+    install_successor(instance, [recipient], signers=demo_authorities(instance))
     install_subkeys(instance, keys)
     args = device.arguments("replies", "--codename-file", str(codename_file))
     shown, after = _on_a_terminal(args, b"go on?")

@@ -606,8 +606,9 @@ def test_the_client_does_not_show_a_reply_by_a_reviewer_the_keyring_in_force_dro
 # -- a first run, and --no-state, against a fork the pins can name ---------------------
 
 
-def _rotate_authorities(instance: Path) -> SignedManifest:
-    """The demo keyring's next version hands the authority set over to two new holders."""
+def _rotate_authorities(instance: Path, outgoing: int = 2) -> SignedManifest:
+    """The demo keyring's next version hands the authority set over to two new holders,
+    signed by `outgoing` of the three demo holders (two are its threshold)."""
     current = SignedManifest.from_bytes(
         sorted(InstancePaths(instance).manifests.glob("*.json"))[-1].read_bytes()
     )
@@ -615,7 +616,7 @@ def _rotate_authorities(instance: Path) -> SignedManifest:
     return install_successor(
         instance,
         current.manifest.recipients,
-        signers=[*demo_authorities(instance)[:2], *new],
+        signers=[*demo_authorities(instance)[:outgoing], *new],
         authorities=[AuthorityKey(f"New holder {i}", k.verify_key) for i, k in enumerate(new)],
     )
 
@@ -832,7 +833,8 @@ def test_pins_as_init_prints_them_refuse_a_fork_by_authorities_rotated_out(
     """Pins as handed out before this device ever ran: the instance and the authorities
     `raazdar init` printed, no keyring line. The two holders rotated out at version 2 serve
     their own version 2 to a device that keeps nothing."""
-    _rotate_authorities(instance)
+    # Every outgoing holder signs the rotation, as the ceremony asks (docs/submit.md).
+    _rotate_authorities(instance, outgoing=3)
     pins = tmp_path / "organisation-pins.txt"
     pins.write_text(
         "".join([f"instance {device.url}\n", *(f"authority {a}\n" for a in device.authorities)])
@@ -853,10 +855,94 @@ def test_pins_as_init_prints_them_refuse_a_fork_by_authorities_rotated_out(
     first = fresh.run("send", "-m", "secret", "--codename-file", str(codename_file))
     assert first.exit_code == 1, first.output
     assert fresh.state_of(codename_file).manifest is None, "the unvouched keyring was pinned"
-    # Told to, knowingly, the source may still send to the real chain; the line is better.
+    # Told to, knowingly, the source may still send to the real chain, which every pinned
+    # holder signed; the line is better.
     recorder.keyring = None
     told = dataclasses.replace(device, transport=[*device.transport, "--accept-unpinned-keyring"])
     result, offered = send_without_state(told, pins, codename_file, recorder)
     assert result.exit_code == 0, result.output
     assert offered == ["/api/v1/uploads"]
     assert "the pins name no keyring" in result.stderr
+
+
+# -- a fork after the keyring the pins (or the state) name -------------------------------
+
+
+def test_pins_naming_the_first_keyring_refuse_a_fork_after_it_by_holders_rotated_out(
+    device: Device, codename_file: Path, recorder: Recorder, instance: Path, tmp_path: Path
+) -> None:
+    """Pins as `raazdar init` prints them (the authorities and `keyring 1 DIGEST`). Version
+    2 rotates two of the three holders out; they, with the server, serve a version 2 of
+    their own after version 1: it chains from the pinned keyring, signed by its threshold.
+    Only the timestamp key tells it apart: theirs, as the workstation's is not theirs."""
+    device = dataclasses.replace(device, keyring=_first_keyring(instance))
+    # A device that verified version 1 before keeps it in its state.
+    used = dataclasses.replace(device, keyring=None, state=tmp_path / "used")
+    first = used.run("send", "-m", "first", "--codename-file", str(codename_file))
+    assert first.exit_code == 0, first.output
+    _rotate_authorities(instance)
+    device.arguments()
+    pins = tmp_path / "organisation-pins.txt"
+    pins.write_text((tmp_path / "state-pins.txt").read_text())
+    assert f"keyring {device.keyring}" in pins.read_text()
+    recorder.keyring = _fork_by_rotated_out_holders(instance)
+    result, offered = send_without_state(device, pins, codename_file, recorder)
+    assert offered == [], (
+        f"a --no-state device with pins naming keyring 1 sealed to a fork after it by holders "
+        f"rotated out and offered it: {offered}"
+    )
+    assert result.exit_code == 1, result.output
+    assert "raazdar-submit: error: " in result.stderr
+    assert "names another timestamp key than version 1" in result.stderr
+    # The device with state refuses it the same way, and pins nothing.
+    before = len(recorder.paths("POST"))
+    later = used.run("send", "-m", "secret", "--codename-file", str(codename_file))
+    assert later.exit_code == 1, later.output
+    assert len(recorder.paths("POST")) == before, "a device with state sealed to the fork"
+    kept = used.state_of(codename_file).manifest
+    assert kept is not None
+    assert kept.manifest.version == 1, "the fork was pinned"
+    # The real version 2 keeps the timestamp key: taken without a question, by both.
+    recorder.keyring = None
+    result, offered = send_without_state(device, pins, codename_file, recorder)
+    assert result.exit_code == 0, result.output
+    assert offered == ["/api/v1/uploads"]
+    again = used.run("send", "-m", "again", "--codename-file", str(codename_file))
+    assert again.exit_code == 0, again.output
+    assert "timestamp key" not in again.stderr
+
+
+def test_the_escape_takes_no_fork_the_pinned_authorities_did_not_all_sign(
+    device: Device, codename_file: Path, recorder: Recorder, instance: Path, tmp_path: Path
+) -> None:
+    """`--accept-unpinned-keyring` (or y) is for a source who cannot reach the organisation:
+    it takes a keyring after the one the pins vouch for only when as many of the pinned
+    authorities as signed the first keyring (all, or the pins' threshold) signed it too,
+    so holders rotated out since cannot talk a source into their fork through it."""
+    _rotate_authorities(instance)
+    pins = tmp_path / "organisation-pins.txt"
+    pins.write_text(
+        "".join([f"instance {device.url}\n", *(f"authority {a}\n" for a in device.authorities)])
+    )
+    told = dataclasses.replace(device, transport=[*device.transport, "--accept-unpinned-keyring"])
+    recorder.keyring = _fork_by_rotated_out_holders(instance)
+    result, offered = send_without_state(told, pins, codename_file, recorder)
+    assert offered == [], (
+        f"--accept-unpinned-keyring took a fork signed by two holders rotated out of three "
+        f"pinned, and the report was offered: {offered}"
+    )
+    assert result.exit_code == 1, result.output
+    assert "raazdar-submit: error: " in result.stderr
+    # A rotation only the threshold of them signed is refused too: the escape's price.
+    recorder.keyring = None
+    result, offered = send_without_state(told, pins, codename_file, recorder)
+    assert (result.exit_code, offered) == (1, []), result.output
+    assert "--accept-unpinned-keyring does not take it" in result.stderr
+    recorder.keyring = _fork_by_rotated_out_holders(instance)
+    # Pins naming keyring 1: the fork after it is not taken through the escape either.
+    dataclasses.replace(device, keyring=_first_keyring(instance)).arguments()
+    anchored = tmp_path / "anchored-pins.txt"
+    anchored.write_text((tmp_path / "state-pins.txt").read_text())
+    result, offered = send_without_state(told, anchored, codename_file, recorder)
+    assert offered == [], f"the escape took a fork after a keyring pin: {offered}"
+    assert result.exit_code == 1, result.output
