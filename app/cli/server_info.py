@@ -41,9 +41,20 @@ def server_info(instance: Path, out: Path | None) -> None:
     )
     for line in lines(info, keyring.digest if keyring else None):
         click.echo(line)
+    if keyring is not None:
+        click.echo(SERVERS_WORD, err=True)
     if out is not None:
         out.write_text(json.dumps(info, indent=2) + "\n", "utf-8")
         click.echo(f"raazdar: wrote {out}: carry it to the review workstation", err=True)
+
+
+SERVERS_WORD = (
+    "raazdar: note: the keyring pin and authority lines above are this server's word: whoever "
+    "holds the server prints a keyring and authorities of their own here, and a source pinning "
+    "them trusts the server. Hand sources the `keyring` line and the authority fingerprints "
+    "that `raazdar-review keys show` gives on the review workstation (or the key ceremony's "
+    "printed record), and check these against them"
+)
 
 
 def lines(info: dict[str, Any], digest: str | None = None) -> list[str]:

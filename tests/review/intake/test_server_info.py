@@ -22,6 +22,21 @@ def server_info(server: Server, tmp_path: Path) -> tuple[Path, str]:
     return out, result.output
 
 
+def test_server_info_says_its_keyring_pin_is_the_servers_word(
+    server: Server, tmp_path: Path
+) -> None:
+    """A source copying pins from `server-info` of a seized server pins the seizer's keys:
+    the output says where pins come from instead, apart from the lines scripts read."""
+    result = CliRunner().invoke(main, ["--instance", str(server.instance), "server-info"])
+    assert result.exit_code == 0, result.output
+    assert "keyring pin            1 " in result.stdout
+    assert "this server's word" in result.stderr, (
+        f"server-info printed a source's keyring pin as if it vouched for it: {result.output}"
+    )
+    assert "raazdar-review keys show" in result.stderr
+    assert "server's word" not in result.stdout  # deploy/demo.sh reads the lines from stdout
+
+
 def init(root: Path, server: Server, *extra: str) -> str:
     result = review(
         root,
