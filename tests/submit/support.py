@@ -429,4 +429,5 @@ def pending_envelope(state: State, item: PendingItem) -> bytes:
     assert state.pending is not None
     path = state.pending_dir / item.name
     with path.open("rb") as raw:
-        return unmasked(raw, state.pending.mask, stream_of(path)).read()
+        # Only its size: random bytes fill it on the disk (`submit.uploads.disk_size`).
+        return unmasked(raw, state.pending.mask, stream_of(path)).read(item.size)

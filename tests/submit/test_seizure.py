@@ -107,6 +107,35 @@ def test_a_seized_device_holds_no_address_name_or_upload_id_without_the_codename
         proxy.close()
 
 
+def test_an_unfinished_upload_on_the_phone_weighs_nothing_the_server_was_told(
+    tmp_path: Path, server: str, authorities: list[str]
+) -> None:
+    """The server keeps each upload's declared size under the account; the phone kept the
+    envelope at that very size (Padme: 12 % classes). A seized phone and a seized server
+    matched an unfinished upload's sizes to one account without the codename."""
+    proxy = CuttingProxy(server)
+    try:
+        device = Device(tmp_path / "state", proxy.url, authorities)
+        codename = _sent_then_cut(device, proxy, tmp_path)
+        pending = device.state_of(codename).pending
+        assert pending is not None
+        declared = {item.size for item in pending.items}
+        on_phone = {path.stat().st_size for path in device.state.rglob("*.rze")}
+        assert not declared & on_phone, (
+            f"the phone keeps the unfinished envelope at the size the server was told: "
+            f"{sorted(declared & on_phone)} bytes"
+        )
+        # A power of two, 1 MiB at least: every report, and any file up to 1 MiB, alike.
+        assert all(size >= 1 << 20 and size & (size - 1) == 0 for size in on_phone), on_phone
+        proxy.down = False
+        proxy.cut_after(10**9)
+        resumed = device.run("send", "--resume", "--codename-file", str(codename))
+        assert resumed.exit_code == 0, resumed.output
+        assert not list(device.state.rglob("*.rze"))
+    finally:
+        proxy.close()
+
+
 def test_the_attack_finds_what_an_unsealed_state_would_give_away(
     tmp_path: Path, server: str, authorities: list[str]
 ) -> None:
