@@ -946,3 +946,20 @@ def test_the_escape_takes_no_fork_the_pinned_authorities_did_not_all_sign(
     result, offered = send_without_state(told, anchored, codename_file, recorder)
     assert offered == [], f"the escape took a fork after a keyring pin: {offered}"
     assert result.exit_code == 1, result.output
+
+
+def test_version_one_served_alone_to_a_fresh_device_holds_only_while_its_last_timestamp_does(
+    v1: SignedManifest, v2: SignedManifest, pins: frozenset[Fingerprint]
+) -> None:
+    """A seized server hides version 2 from devices with neither state nor a keyring pin,
+    serving version 1 alone with the last timestamp the administrators made for it: the
+    bound is that timestamp's life (`max_days`, 7 here), which the pins' line closes."""
+    for days_ago, taken in ((6, True), (8, False)):
+        doc = document([v1], timestamp=stamp(v1, on=TODAY - dt.timedelta(days=days_ago)))
+        if taken:
+            assert verify(doc, pins, None, TODAY).manifest == v1.manifest
+        else:
+            with pytest.raises(TrustError, match="not vouched for as the newest"):
+                verify(doc, pins, None, TODAY)
+        with pytest.raises(TrustError, match="older than version 2, which the pins name"):
+            verify(doc, pins, None, TODAY, anchor=KeyringPin.of(v2.manifest))
