@@ -121,10 +121,15 @@ def _unvouched(settings: Settings) -> Callable[[Unvouched], None]:
                 "authority keys alone"
             )
         else:
+            kept = found.verified.manifest.timestamp == found.base.timestamp
+            named = (
+                "keeps the timestamp key, an authority holder's key too, of version"
+                if kept
+                else "names another timestamp key than version"
+            )
             why = (
-                f"version {version} names another timestamp key than version "
-                f"{found.base.version}, which this device or the pins vouch for, and follows "
-                "from it by authority signatures alone"
+                f"version {version} {named} {found.base.version}, which this device or the "
+                "pins vouch for, and follows from it by authority signatures alone"
             )
             click.echo(f"{PROG}: note: {why}", err=True)
         hint = (

@@ -253,7 +253,8 @@ class Unvouched:
     is the keyring the device vouches for (its state, or the pins' `keyring` line),
     and the one in force, later, names another timestamp key: the successors after
     `base` carry the signatures of its authority set, which holders rotated out
-    since may still make, but only the workstation's timestamp key was beyond them.
+    since may still make, but only the workstation's timestamp key was beyond them
+    (unless it is an authority's key too: then any later keyring is `Unvouched`).
     `pins_signed`: the keyring in force carries as many signatures of the pinned
     authority keys as the chain's first keyring needed (all of them, or the pins'
     threshold), as no holders short of that many could forge.
@@ -284,7 +285,10 @@ def _unvouched(
     base = max(bases, key=lambda m: m.version)
     if newest.version == base.version or base.timestamp is None or newest.timestamp is None:
         return None
-    if newest.timestamp.key == base.timestamp.key:
+    # A timestamp key that is also an authority's (old keyrings, PROTOCOL §8.1) is in a
+    # holder's hands: kept, it vouches for nothing.
+    held = any(a.key == base.timestamp.key for m in verified.history for a in m.authorities)
+    if newest.timestamp.key == base.timestamp.key and not held:
         return None
     return dataclasses.replace(found, base=base)
 

@@ -40,7 +40,7 @@ from crypto.vault import Vault
 from submit.cli import cli
 from submit.errors import TrustError
 from submit.state import State
-from submit.trust import KeyringDocument, KeyringPin, establish, verify
+from submit.trust import KeyringDocument, KeyringPin, Unvouched, establish, verify
 from tests.app.support import (
     demo_authorities,
     install_subkeys,
@@ -963,3 +963,37 @@ def test_version_one_served_alone_to_a_fresh_device_holds_only_while_its_last_ti
                 verify(doc, pins, None, TODAY)
         with pytest.raises(TrustError, match="older than version 2, which the pins name"):
             verify(doc, pins, None, TODAY, anchor=KeyringPin.of(v2.manifest))
+
+
+def test_a_timestamp_key_an_authority_holds_vouches_for_no_successor(
+    tmp_path: Path, keys: list[SigningKey], pins: frozenset[Fingerprint]
+) -> None:
+    """An old keyring whose timestamp key is also an authority's (readers still take them,
+    PROTOCOL §8.1): that holder, rotated out with another, writes a successor that keeps the
+    timestamp key and signs its timestamp. Keeping the key vouches for nothing then."""
+    held = TimestampPolicy(keys[0].verify_key, 7)
+    v1 = first(keys, [reviewer("alice")], timestamp=held)
+    fork = successor(v1, keys[:2], recipients=[reviewer("mallory")])
+    stamped = make_timestamp(fork.manifest, keys[0], issued=TODAY, days=7).to_json()
+    state = State(tmp_path / "state", vault=VAULT)
+    told: list[Unvouched] = []
+
+    def ask(found: Unvouched) -> None:
+        told.append(found)
+        raise AssertionError("asked")
+
+    with pytest.raises(AssertionError, match="asked"):
+        establish(
+            state,
+            document([v1, fork], timestamp=stamped),
+            pins,
+            TODAY,
+            no_warning,
+            host=ONION,
+            allow_test_kdf=True,
+            anchor=KeyringPin.of(v1.manifest),
+            unvouched=ask,
+        )
+    assert told, "a successor under a timestamp key an authority holds was taken unasked"
+    assert told[0].base == v1.manifest
+    assert state.manifest is None
