@@ -121,12 +121,13 @@ def _unvouched(settings: Settings) -> Callable[[Unvouched], None]:
                 "authority keys alone"
             )
         else:
-            kept = found.verified.manifest.timestamp == found.base.timestamp
-            named = (
-                "keeps the timestamp key, an authority holder's key too, of version"
-                if kept
-                else "names another timestamp key than version"
-            )
+            ours, theirs = found.verified.manifest.timestamp, found.base.timestamp
+            if theirs is None:
+                named = "names a timestamp key, which nothing vouches for, after version"
+            elif ours is not None and ours.key == theirs.key:
+                named = "keeps the timestamp key, an authority holder's key too, of version"
+            else:
+                named = "names another timestamp key than version"
             why = (
                 f"version {version} {named} {found.base.version}, which this device or the "
                 "pins vouch for, and follows from it by authority signatures alone"

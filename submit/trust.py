@@ -283,12 +283,14 @@ def _unvouched(
     if not bases:
         return found
     base = max(bases, key=lambda m: m.version)
-    if newest.version == base.version or base.timestamp is None or newest.timestamp is None:
+    if newest.version == base.version:
         return None
-    # A timestamp key that is also an authority's (old keyrings, PROTOCOL §8.1) is in a
-    # holder's hands: kept, it vouches for nothing.
-    held = any(a.key == base.timestamp.key for m in verified.history for a in m.authorities)
-    if newest.timestamp.key == base.timestamp.key and not held:
+    # A base of format 1 names no timestamp key to keep; one that is also an authority's
+    # (old keyrings, PROTOCOL §8.1) is in a holder's hands: kept, it vouches for nothing.
+    key = base.timestamp.key if base.timestamp is not None else None
+    kept = key is not None and newest.timestamp is not None and newest.timestamp.key == key
+    held = any(a.key == key for m in verified.history for a in m.authorities)
+    if kept and not held:
         return None
     return dataclasses.replace(found, base=base)
 

@@ -997,3 +997,36 @@ def test_a_timestamp_key_an_authority_holds_vouches_for_no_successor(
     assert told, "a successor under a timestamp key an authority holds was taken unasked"
     assert told[0].base == v1.manifest
     assert state.manifest is None
+
+
+def test_a_keyring_pin_of_format_one_vouches_for_no_successor_unasked(
+    tmp_path: Path, keys: list[SigningKey], pins: frozenset[Fingerprint]
+) -> None:
+    """Pins naming an instance's first keyring of format 1 (no timestamp key): two holders,
+    rotated out since, write a format 2 successor with a timestamp key of theirs. The
+    pinned keyring names no timestamp key the fork would have to keep."""
+    v1 = first(keys, [reviewer("alice")], instance=None, codename=None, timestamp=None)
+    assert v1.manifest.timestamp is None
+    fork = successor(
+        v1,
+        keys[:2],
+        recipients=[reviewer("mallory")],
+        instance=LISTING,
+        codename=CODENAME,
+        timestamp=POLICY,
+    )
+    told: list[Unvouched] = []
+    establish(
+        State(tmp_path / "state", vault=VAULT),
+        document([v1, fork]),
+        pins,
+        TODAY,
+        no_warning,
+        host=ONION,
+        allow_test_kdf=True,
+        anchor=KeyringPin.of(v1.manifest),
+        unvouched=told.append,
+    )
+    assert told, "a successor of a pinned format 1 keyring was taken unasked"
+    assert told[0].base == v1.manifest
+    assert not told[0].pins_signed
