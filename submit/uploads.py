@@ -67,6 +67,7 @@ REPORT_TYPE: Final = "application/vnd.raazdar.report+json; version=1"
 CHUNK_BYTES: Final = 1024 * 1024
 # An unfinished envelope weighs at least this on the disk (`disk_size`).
 DISK_FLOOR: Final = 1024 * 1024
+DISK_STEP: Final = 64 * 1024 * 1024
 RETRIES: Final = 5
 # Seconds before the n-th retry waits n times this (circuits take a moment to rebuild).
 RETRY_WAIT: float = 2.0
@@ -210,14 +211,17 @@ def seal_submission(
 
 
 def disk_size(size: int) -> int:
-    """What an envelope of `size` bytes weighs on the disk: a power of two, 1 MiB at least.
+    """What an envelope of `size` bytes weighs on the disk: a power of two, 1 MiB at least,
+    and past 64 MiB a multiple of 64 MiB (so a large video does not take twice its room).
 
     The server keeps each upload's declared size under the account, and Padmé's
     classes are narrow (12 %): kept at its size, an unfinished envelope on a seized
     phone would match, with a seized server, the upload and so the account. Filled to
     this, every report and every file up to 1 MiB weigh the same, and a larger one
-    says only its power of two.
+    says only its class.
     """
+    if size > DISK_STEP:
+        return -(-size // DISK_STEP) * DISK_STEP
     return max(DISK_FLOOR, 1 << (size - 1).bit_length())
 
 

@@ -38,7 +38,7 @@ from submit.errors import ServerError
 from submit.protocol import Api
 from submit.state import State
 from submit.trust import KeyringDocument, establish
-from submit.uploads import seal_submission, upload_pending
+from submit.uploads import disk_size, seal_submission, upload_pending
 from tests.app.live import demo_instance, live_server
 from tests.app.support import db_session, demo_authorities, envelope_files, staging_files
 from tests.submit.support import CuttingProxy, Device, pending_envelope
@@ -290,3 +290,11 @@ def test_a_chunk_the_server_pre_empted_for_another_circuit_is_sent_again_after_i
     (item,) = upload_pending(api, keys, state, chunk_bytes=CHUNK, retries=3)
     assert cut == [CHUNK, CHUNK]
     assert_one_envelope(live, envelope, item)
+
+
+def test_an_envelope_on_the_disk_weighs_its_class_and_no_more_than_64_mib_over() -> None:
+    mib = 1024 * 1024
+    sizes = [disk_size(n) for n in (1, 5000, mib, mib + 1, 3 * mib)]
+    assert sizes == [mib, mib, mib, 2 * mib, 4 * mib]
+    assert disk_size(64 * mib) == 64 * mib
+    assert disk_size(300 * mib) == 320 * mib
