@@ -137,11 +137,6 @@ def _unvouched(settings: Settings) -> Callable[[Unvouched], None]:
             "pins with a current `keyring VERSION DIGEST` line (from the organisation, or "
             f"`{PROG} pins` on a device that used the instance lately) close this"
         )
-        if found.base is not None:
-            hint += (
-                " (a pins file of `instance` and that line alone will do where this device "
-                "pinned the authorities before)"
-            )
         all_signed = settings.threshold is None or settings.threshold >= len(_pins(settings))
         if found.base is None and len(found.verified.history) == 1 and all_signed:
             # The keyring every pinned authority signed, and nothing after it: no fork.

@@ -428,6 +428,15 @@ def _check_anchor(
         )
 
 
+def _other_authorities() -> TrustError:
+    return TrustError(
+        "these authority fingerprints are not the ones this device pinned for the instance",
+        hint="pins naming other authorities are taken beside a `keyring VERSION DIGEST` line "
+        "for the keyring that brought them in; to pin others, start afresh with another "
+        "--state directory",
+    )
+
+
 def _history(chain: Sequence[SignedManifest], newest: Manifest) -> tuple[Manifest, ...]:
     """The verified manifest and its ancestors, each proved by the `previous` hash after it."""
     found = [newest]
@@ -584,11 +593,12 @@ def establish(
     # the chain's start needs the organisation's number of their signatures.
     signers = (threshold or len(authorities)) if authorities else None
     pinned = state.authorities
-    if pinned and authorities and authorities != pinned:
-        raise TrustError(
-            "these authority fingerprints are not the ones this device pinned for the instance",
-            hint="to pin others, start afresh with another --state directory",
-        )
+    # Pins naming other authorities than this device pinned: taken only beside a keyring
+    # line, for the keyring of those authorities that the state's chain leads to (the
+    # organisation's current pins after a rotation), which is checked once verified.
+    other = bool(pinned and authorities and authorities != pinned)
+    if other and (anchor is None or state.manifest is None):
+        raise _other_authorities()
     if not pinned:
         if authorities:
             pinned = authorities
@@ -600,6 +610,11 @@ def establish(
                 raise TrustError("the instance publishes no authority keys", hint=DO_NOT_SEND)
             warn(pinned)
     verified = verify(doc, pinned, state.manifest, today, signers=signers, anchor=anchor)
+    if other and not any(
+        KeyringPin.of(m) == anchor and m.authority_fingerprints == authorities
+        for m in verified.history
+    ):
+        raise _other_authorities()
     if floors:
         merged = dict(verified.floors)
         for rid, number in floors.items():
@@ -617,7 +632,8 @@ def establish(
         )
     _check_not_rolled_back(state, verified, today, bound=bound_subkeys)
     if unvouched is not None:
-        found = _unvouched(verified, state.manifest, anchor, pinned, signers or len(pinned))
+        vouching = authorities if other else pinned
+        found = _unvouched(verified, state.manifest, anchor, vouching, signers or len(vouching))
         if found is not None and (found.base is not None or authorities):
             unvouched(found)
     state.authorities = pinned

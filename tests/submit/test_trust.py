@@ -1030,3 +1030,34 @@ def test_a_keyring_pin_of_format_one_vouches_for_no_successor_unasked(
     assert told, "a successor of a pinned format 1 keyring was taken unasked"
     assert told[0].base == v1.manifest
     assert not told[0].pins_signed
+
+
+def test_a_device_that_pinned_the_old_authorities_takes_current_pins_naming_the_new_ones(
+    device: Device, codename_file: Path, instance: Path, tmp_path: Path
+) -> None:
+    """After a rotation the organisation hands out current pins: the new authorities and the
+    `keyring` line of the keyring that brought them in. A device that pinned the old set
+    refused them, and told the source to start afresh in another state directory (where
+    the reply keys of the reports sent so far are not)."""
+    sent = device.run("send", "-m", "first", "--codename-file", str(codename_file))
+    assert sent.exit_code == 0, sent.output
+    rotated = _rotate_authorities(instance)
+    current = dataclasses.replace(
+        device,
+        authorities=[str(fp) for fp in rotated.manifest.authority_fingerprints],
+        keyring=str(KeyringPin.of(rotated.manifest)),
+    )
+    result = current.run("send", "-m", "again", "--codename-file", str(codename_file))
+    assert result.exit_code == 0, (
+        f"a device refused the organisation's current pins after a rotation: {result.output}"
+    )
+    # The new authorities without a keyring line naming their keyring are refused as before.
+    bare = dataclasses.replace(current, keyring=None)
+    refused = bare.run("send", "-m", "more", "--codename-file", str(codename_file))
+    assert refused.exit_code == 1, refused.output
+    assert "not the ones this device pinned" in refused.stderr
+    # So are they beside a keyring line naming a keyring they are not the authorities of.
+    wrong = dataclasses.replace(current, keyring=_first_keyring(instance))
+    refused = wrong.run("send", "-m", "more", "--codename-file", str(codename_file))
+    assert refused.exit_code == 1, refused.output
+    assert "not the ones this device pinned" in refused.stderr
