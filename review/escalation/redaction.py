@@ -38,7 +38,7 @@ _OPTIONAL: Final = "[\u064b-\u065f\u0670\u0640\u200b-\u200f]*"
 _DIGIT_SEPARATORS: Final = " -./"
 # Characters no one sees (Unicode's default-ignorable code points, but the directional
 # marks and the tags `HIDDEN` marks): a source can string them into bits a reviewer would
-# vouch for unseen. A packet drops them, but a joiner the script needs (`_needed`).
+# vouch for unseen. A packet drops them, but an emoji's joiner or selector (`_needed`).
 _UNSEEN: Final = re.compile(
     "[\u00ad\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200d\u2060-\u2065"
     "\u206a-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8\U0001bca0-\U0001bca3"
@@ -170,9 +170,10 @@ class Redactor:
 
 
 def _needed(text: str, i: int) -> bool:
-    """Whether the unseen character at text[i] is one its script needs: one joiner between
-    two letters of a script that joins (Urdu's ZWNJ in "نوٹ‌بک"), an emoji sequence's ZWJ,
-    or one presentation selector after a symbol ("❤️"). A run of them is no such thing."""
+    """Whether the unseen character at text[i] is one a reader would miss: an emoji
+    sequence's ZWJ, or one presentation selector after a symbol ("❤️"). A run of them is no
+    such thing, nor a joiner between letters: Urdu reads "نوٹ‌بک" as "نوٹبک", and where one
+    sits in a word is a bit a canary copy of a text can carry to a leaked packet's reader."""
     ch = text[i]
     before = text[i - 1] if i else ""
     after = text[i + 1] if i + 1 < len(text) else ""
@@ -183,8 +184,6 @@ def _needed(text: str, i: int) -> bool:
     kind_before = unicodedata.category(before)
     if ch in _JOINERS and after and not _UNSEEN.fullmatch(after):
         kind_after = unicodedata.category(after)
-        if kind_before[0] in "LM" and kind_after[0] in "LM":
-            return not (before.isascii() or after.isascii())
         return (
             ch == "\u200d"
             and kind_after == "So"

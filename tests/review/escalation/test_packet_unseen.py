@@ -95,8 +95,8 @@ def test_two_keys_redacted_alike_both_reach_the_packet() -> None:
 # byte order mark, variation selectors on letters ("emoji smuggling" one byte a selector).
 STEGO = "\u200b\u200c\u200b\u200d\u2060\ufeff\u200b"
 SMUGGLED = "a\ufe01\ufe02\ufe0e\ufe0f"
-# Joiners the script needs: Urdu's ZWNJ inside a word, an emoji's ZWJ sequence and VS16.
-URDU = "\u0646\u0648\u0679\u200c\u0628\u06a9 \u0645\u06cc\u0631\u200d\u06cc"
+# Joiners the script needs: an emoji's ZWJ sequence and VS16.
+URDU = "\u0646\u0648\u0679\u0628\u06a9 \u0645\u06cc\u0631\u06cc"
 EMOJI = "\U0001f469\u200d\U0001f4bb \u2764\ufe0f"
 
 
@@ -106,6 +106,8 @@ EMOJI = "\U0001f469\u200d\U0001f4bb \u2764\ufe0f"
         (f"The kiln{STEGO} pays.", "The kiln pays."),
         (f"Kasur {SMUGGLED}", "Kasur a"),
         (URDU, URDU),
+        # Urdu reads the same without a joiner: one inside a word is a bit, not a letter.
+        ("\u0646\u0648\u0679\u200c\u0628\u06a9 \u0645\u06cc\u0631\u200d\u06cc", URDU),
         (EMOJI, EMOJI),
         # A run of joiners is no joiner the script needs.
         ("\u0646\u0648\u0679\u200c\u200c\u0628\u06a9", "\u0646\u0648\u0679\u0628\u06a9"),
@@ -118,3 +120,21 @@ def test_characters_no_one_sees_reach_no_packet_but_those_urdu_needs(
     # The attack: a source hides bits in zero-width characters and variation selectors,
     # which no view draws, so the reviewer vouches for a packet carrying them unseen.
     assert Redactor([]).apply(written) == carried
+
+
+# A canary text the accused hand each suspected insider, one ZWNJ placed differently in
+# each copy: after a letter that never joins the next ("کار‌خانہ", drawn alike either
+# way), or inside a word where a terminal that lays Urdu out itself draws no difference.
+CANARY = "بھٹہ کار{}خانہ کا مالک ایس{}ایچ او کو پیسے دیتا ہے"
+
+
+@pytest.mark.parametrize(("first", "second"), [(0, 1), (0, 2), (1, 2)])
+def test_a_canary_copy_marked_by_one_joiner_reaches_the_packet_as_any_other(
+    first: int, second: int
+) -> None:
+    # The attack: two suspects' copies differ only in where one joiner sits; a packet that
+    # carried it told whoever reads a leaked packet which suspect the source was.
+    marks = [("\u200c", ""), ("", "\u200c"), ("\u200d", "")]
+    a, b = (Redactor([]).apply(CANARY.format(*marks[n])) for n in (first, second))
+    assert a == b, "one joiner inside an Urdu word told two canary copies apart"
+    assert a == CANARY.format("", "")
