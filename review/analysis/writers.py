@@ -4,9 +4,11 @@ Corroboration counts writers, not reports, so the groups decide what counts; and
 hostile report can say must not decide them. The rule (docs/REVIEW.md, "One writer"):
 
 1. Reports of one source designation are one writer's, always.
-2. The writer's own words (near-duplicate text, shared rare phrasing or passage,
-   `review.analysis.copies`) and a reviewer's "one writer" join reports, transitively,
-   except two a reviewer said are not one writer.
+2. A reviewer's "one writer" joins reports, transitively; so do the writer's own words
+   (near-duplicate text, shared rare phrasing or passage, `review.analysis.copies`),
+   but never through a report sharing words with two writers who share none between
+   them (one who read two leaked packets can quote both), and never two a reviewer said
+   are not one writer.
 3. A phone number, CNIC or telling name given as the writer's own
    (`review.analysis.contacts`) is a claim anyone can write, so it joins only what it does
    not contradict: never two groups that other contacts each gives as its own tell apart
@@ -102,9 +104,22 @@ class Writers:
         by_source: dict[str, int] = {}
         for num in nums:
             words.union(num, by_source.setdefault(reports.source[num], num))
-        # 2. A reviewer's "one writer", then the writer's own words.
-        for a, b in sorted(self.joined_by_reviewer) + sorted(copies):
+        # 2. A reviewer's "one writer", then the writer's own words but a bridge's.
+        for a, b in sorted(self.joined_by_reviewer):
             if a in reports.source and b in reports.source:
+                self._join(words, a, b)
+        self._copied = {
+            (min(a, b), max(a, b))
+            for a, b in copies
+            if a != b and a in reports.source and b in reports.source
+        }
+        base = {n: words.find(n) for n in nums}
+        self.word_bridges = _bridging(
+            (base[a], base[b]) for a, b in self._copied if base[a] != base[b]
+        )
+        self._base = base
+        for a, b in sorted(self._copied):
+            if base[a] not in self.word_bridges and base[b] not in self.word_bridges:
                 self._join(words, a, b)
         self._words = words
         # 3. Claims, between the groups so far.
@@ -150,6 +165,8 @@ class Writers:
         shared = self._reports.own.get(a, frozenset()) & self._reports.own.get(b, frozenset())
         if shared:
             return f"{own_reason(shared)}, but {self._why_apart(a, b)}: counted apart"
+        if (min(a, b), max(a, b)) in self._copied:
+            return f"shares its writer's words, but {self._words_apart(a, b)}: counted apart"
         mine, theirs = self._reports.files.get(a, {}), self._reports.files.get(b, {})
         if files := sorted(mine[d] for d in mine.keys() & theirs.keys()):
             return (
@@ -158,6 +175,14 @@ class Writers:
                 f" (`links writer {a} {b} same` if a reviewer knows it is)"
             )
         return None
+
+    def _words_apart(self, a: int, b: int) -> str:
+        if self._base[a] in self.word_bridges or self._base[b] in self.word_bridges:
+            return (
+                "one of them shares passages with two writers who share none, which joins"
+                f" it to neither (`links writer {a} {b} same` if a reviewer knows it is)"
+            )
+        return "a reviewer said they are not one writer"
 
     def _why_apart(self, a: int, b: int) -> str:
         ga, gb = self._words.find(a), self._words.find(b)
@@ -211,6 +236,31 @@ def _by_kind(claims: Iterable[Claim]) -> dict[str, set[str]]:
     for kind, key in claims:
         out[kind].add(key)
     return dict(out)
+
+
+def _bridging(edges: Iterable[tuple[int, int]]) -> frozenset[int]:
+    """The groups sharing words with two or more others that share none between them: a
+    report quoting two leaked packets would make their sources one writer.
+
+    Two of a group's neighbours are bound when they share words themselves; a group
+    whose neighbours fall apart into two or more bound sets is a bridge."""
+    near: dict[int, set[int]] = defaultdict(set)
+    for a, b in edges:
+        near[a].add(b)
+        near[b].add(a)
+    out = []
+    for root, others in near.items():
+        if len(others) < 2:
+            continue
+        order = sorted(others)
+        bound = _Sets(range(len(order)))
+        for i, x in enumerate(order):
+            for j in range(i + 1, len(order)):
+                if order[j] in near[x]:
+                    bound.union(i, j)
+        if len(bound.members()) > 1:
+            out.append(root)
+    return frozenset(out)
 
 
 def _bridges(

@@ -291,7 +291,7 @@ def related(c: Ctx, num: int, rtl: str | None) -> None:
         console.print(table)
     for title, listed in (
         ("Likely from the same source (counted as one)", found.same_source),
-        ("Counted apart, though they share a file or a writer's contact", found.apart),
+        ("Counted apart, though they share words, a file or a writer's contact", found.apart),
     ):
         if listed:
             console.print(safe(f"\n{title}", "bold"))

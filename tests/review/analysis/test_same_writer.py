@@ -152,3 +152,35 @@ def test_a_report_giving_a_crowd_of_contacts_as_its_own_joins_no_one() -> None:
     assert _sources(corpus) == 2
     (apart,) = corpus.related(1).apart
     assert "gives more than 6 contacts as its own" in apart.reason
+
+
+# Two honest sources' own words, as two escalation packets carried them (names redacted).
+PASSAGE_A = (
+    "Every Friday night the munshi of the kiln drives to the police station in a white"
+    " car and leaves an envelope on the desk of the duty officer, who counts the notes"
+    " in front of the labourers so that everyone knows who is paid and who is not."
+)
+PASSAGE_B = (
+    "When the families tried to leave in the winter the owner locked the gate and sent"
+    " for two constables, who beat the eldest son with a rifle butt and told his mother"
+    " that the debt would pass to her grandchildren if she complained to anyone again."
+)
+
+
+def test_a_report_quoting_two_sources_passages_joins_neither() -> None:
+    # The attack: one who read two leaked packets writes a report quoting both; its
+    # shared passages made it, and the two sources it quoted, one writer.
+    corpus = _corpus(f"{PASSAGE_A} ", f"{PASSAGE_B} ", f"{PASSAGE_A} {PASSAGE_B} ")
+    assert corpus.source_group(1) != corpus.source_group(2), "one report's quotes joined two"
+    assert _sources(corpus) == 3
+    reasons = " ".join(s.reason for s in corpus.related(3).apart)
+    assert "shares passages with two writers who share none" in reasons
+    # A reviewer who knows better says so.
+    same = {links.ident(1, 3, links.WRITER, ""): links.CONFIRMED}
+    assert Corpus(corpus.facts, same).source_group(3) == 1
+
+
+def test_one_writer_reusing_a_passage_under_three_designations_is_still_one() -> None:
+    # No wrong split: the passage all three hold binds them.
+    corpus = _corpus(f"{PASSAGE_A} ", f"Again: {PASSAGE_A} ", f"{PASSAGE_A} {PASSAGE_B} ")
+    assert _sources(corpus) == 1
