@@ -40,8 +40,8 @@ from review.workspace import Unlocked
 from review.workspace.search import normalize
 
 _MUHAMMAD: Final = "muhammad"
-# The longest key word, "~" and all, that a consonant skeleton too short to tell names
-# apart makes ("~mn": Mani, Hamna, Humna).
+# A consonant skeleton this long tells names apart; a shorter one does not ("~mn", "~mna":
+# Mani, Hamna, Humna), whether or not its word ends in "a".
 _SHORT_SOUND: Final = 3
 # A name written with its Muhammad as an initial: "M. Aslam Gondal", "m aslam".
 _INITIAL: Final = re.compile(r"m(?:\.\s*|\s+)(?=\w)", re.IGNORECASE)
@@ -359,7 +359,8 @@ class Corpus:
         """Whether a word of person `key` the lists lack, keyed by two consonants or fewer
         ("~mn": Mani, Hamna, Humna, Amna's skeleton), is spelt differently in reports a and
         b: many names share so short a key, so only one spelling in both tells one name."""
-        short = {w[1:] for w in key.split() if w.startswith("~") and len(w) <= _SHORT_SOUND}
+        sounds = (w[1:].removesuffix(entity_names.OPEN_A) for w in key.split() if w[:1] == "~")
+        short = {s for s in sounds if len(s) < _SHORT_SOUND}
         if not short:
             return False
 

@@ -1293,7 +1293,21 @@ def canonical_word(word: str, *, station: bool = False) -> str:
         found = None  # "Mansha", "منشا" are no Minhas; "Saleema" no Saleem
     if found is None:
         found = _by_vowels(word, s, station=station)
-    return found or f"~{s}"
+    return found or f"~{s}{OPEN_A if _ends_in_a(word) else ''}"
+
+
+# Written after a sound key whose word ends in the vowel "a": a woman's name is so often a
+# man's with it ("Naushada", نوشادہ, is no Naushad; "Shahnaza" no Shahnaz) that a key of
+# consonants alone made the two one person. No sound holds it: vowels are dropped.
+OPEN_A: Final = "a"
+
+
+def _ends_in_a(word: str) -> bool:
+    """Whether a word ends in the vowel "a", as `_ends_alike` reads an end: a Latin one in
+    "a" or "ah" ("Naushada", "Naushadah"), an Urdu one in alif, heh or teh marbuta."""
+    if word.isascii():
+        return roman_form(word)[-1:] == "a"
+    return _URDU_ENDS_AS.get(word[-1:], "") == "a"
 
 
 _URDU_OPEN_ENDS: Final = frozenset(normalize("عءئ"))

@@ -44,7 +44,7 @@ from importlib import resources
 from typing import Final
 
 from review.analysis import designations
-from review.analysis.entity_names import common_words, given_words, sound, titles
+from review.analysis.entity_names import OPEN_A, common_words, given_words, sound, titles
 from review.analysis.entity_text import towns
 from review.workspace import Unlocked
 from review.workspace.search import normalize
@@ -1139,7 +1139,7 @@ def _pets(name: str) -> list[str]:
 @functools.cache
 def _sound(word: str) -> str:
     """A key word's consonants: a word the lists lack is keyed by them already ("~sk")."""
-    return word[1:] if word.startswith("~") else sound(word)
+    return word[1:].removesuffix(OPEN_A) if word.startswith("~") else sound(word)
 
 
 # Titles that say nothing of a man's family: a pilgrim, a scholar, a woman's. Any other

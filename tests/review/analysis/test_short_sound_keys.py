@@ -14,7 +14,7 @@ AGAIN = "The kiln owner pays ASI {} of Thana Saddar Kasur every month, my brothe
 @pytest.mark.parametrize(
     ("one", "other", "key"),
     [
-        ("Mani Gondal", "Hamna Gondal", "~mn gondal"),  # a man and a woman
+        ("Hamna Gondal", "Humna Gondal", "~mna gondal"),  # two women
         ("Mani Gondal", "مانی گوندل", "~mn gondal"),  # one in Urdu: a reviewer says
         ("Sabih Gondal", "Sabeeh Gondal", "~sb gondal"),  # one name, maybe: a reviewer says
     ],
@@ -24,8 +24,8 @@ def test_a_name_keyed_by_two_consonants_spelt_two_ways_links_weakly(
 ) -> None:
     corpus = corpus_of([AT.format(one), AGAIN.format(other)])
     evidence = person_evidence(corpus, 1, 2, key)
-    # The attack: "ASI Mani Gondal" and "ASI Hamna Gondal" of one station, keyed alike by
-    # the consonants m and n, corroborated each other as one man.
+    # The attack: "ASI Hamna Gondal" and "ASI Humna Gondal" of one station, keyed alike by
+    # the consonants m and n (and the last "a"), corroborated each other as one woman.
     assert evidence.strength.level == links.WEAK, "two names keyed by two consonants linked"
     assert "too few to tell two names apart" in evidence.strength.why
 
