@@ -84,6 +84,9 @@ class SameSource:
 
     other: int
     reason: str
+    # False where only a contact given as the writer's own joins them: a line anyone who
+    # knows the contact can write, so no reviewer should take one's words for the other's.
+    sure: bool = True
 
 
 @dataclass(frozen=True)
@@ -265,6 +268,11 @@ class Corpus:
             for num, source, day in u.conn.execute("SELECT num, source, day FROM reports")
         }
         return cls(facts, links.load_decisions(u))
+
+    def surely_grouped(self, num: int) -> bool:
+        """Whether report `num` is in its source group by more than a contact it or another
+        report gives as the writer's own (which anyone who knows it can write)."""
+        return self._writers.by_words(num, self.source_group(num))
 
     def source_group(self, num: int) -> int:
         """The likely source a report belongs to, as the lowest report number in its group."""
@@ -464,19 +472,25 @@ class Corpus:
                 and self._find_root(other) == mine
             ):
                 same.append(SameSource(other, f"shares {count} rare phrases"))
-        listed = {s.other for s in same}
-        for other in sorted(self.facts):
-            shared = self._own[num] & self._own[other]
-            if other not in listed and other != num and shared and self._find_root(other) == mine:
-                same.append(SameSource(other, writers.own_reason(shared)))
         for pair in sorted(self._writers.joined_by_reviewer):
             said = set(pair) - {num}
             if len(said) == 1 and num in pair and not said & {s.other for s in same}:
                 same.append(SameSource(said.pop(), "a reviewer said they are one writer"))
+        listed = {s.other for s in same}
+        for other in sorted(self.facts):
+            shared = self._own[num] & self._own[other]
+            if other not in listed and other != num and shared and self._find_root(other) == mine:
+                sure = self._writers.by_words(num, other)
+                reason = writers.own_reason(shared) + ("" if sure else writers.CLAIMED)
+                same.append(SameSource(other, reason, sure))
         grouped = {s.other for s in same}
         for other in sorted(self.facts):
             if other != num and other not in grouped and self._find_root(other) == mine:
-                same.append(SameSource(other, "linked through other likely copies"))
+                if self._writers.by_words(num, other):
+                    same.append(SameSource(other, "linked through other likely copies"))
+                else:
+                    via = "linked through a contact another report gives as its writer's own"
+                    same.append(SameSource(other, via + writers.CLAIMED, sure=False))
         near = sorted(self.near[num].items(), key=lambda item: (-item[1], item[0]))
         apart = [
             SameSource(other, why)

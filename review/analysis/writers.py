@@ -153,6 +153,11 @@ class Writers:
                     anchors.append(r)
         self._root = {n: final.find(words.find(n)) for n in nums}
 
+    def by_words(self, a: int, b: int) -> bool:
+        """Whether reports a and b are one writer's by designation, their own words or a
+        reviewer's word: not by a contact alone, which anyone who knows it can write."""
+        return self._words.find(a) == self._words.find(b)
+
     def root(self, num: int) -> int:
         """The likely writer of report `num`, as the lowest report number of its group."""
         return self._root[num]
@@ -294,6 +299,12 @@ def own_reason(shared: Iterable[Claim]) -> str:
     kinds = {"phone": "phone number", "cnic": "CNIC", "person": "name"}
     said = ", ".join(f"{kinds[kind]} {key}" for kind, key in sorted(shared))
     return f"gives the same {said} as the writer's own"
+
+
+CLAIMED: Final = (
+    " (weak: anyone who knows it can write it, as a source who lost a codename does;"
+    " `links writer NUM OTHER same|apart` decides)"
+)
 
 
 def file_reason(names: list[str]) -> str:

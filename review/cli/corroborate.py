@@ -174,12 +174,11 @@ def entity(c: Ctx, name: str | None, kind: str | None, rtl: str | None) -> None:
             table.add_column(column)
         for n in g.reports:
             f = corpus.facts[n]
-            group = corpus.source_group(n)
             table.add_row(
                 safe(n),
                 safe(f.day.isoformat()),
                 safe(f.source),
-                safe(f"with #{group}" if group != n else ""),
+                safe(_group_of(corpus, n)),
                 _written(g.texts[n], reorder=reorder),
             )
         console.print(table)
@@ -248,7 +247,7 @@ def related(c: Ctx, num: int, rtl: str | None) -> None:
     found = corpus.related(num)
     console = paging.console()
     reorder = reorders(rtl)
-    same = {s.other for s in found.same_source}
+    same = {s.other: s.sure for s in found.same_source}
     if found.links:
         console.print(safe(f"Reports linked to report {num}", "bold"))
         table = Table()
@@ -262,7 +261,7 @@ def related(c: Ctx, num: int, rtl: str | None) -> None:
                 safe(f.source),
                 safe(link.level, _STATE_STYLE.get(link.level, "")),
                 _evidence_lines(link, reorder=reorder),
-                safe("no: likely same source" if other in same else "yes"),
+                safe(_independent(same.get(other))),
             )
         console.print(table)
     else:
@@ -305,6 +304,22 @@ def related(c: Ctx, num: int, rtl: str | None) -> None:
         console.print(
             safe(f"`links writer {num} OTHER same|apart` says they are one writer or two.")
         )
+
+
+def _group_of(corpus: Corpus, num: int) -> str:
+    """A report's source group as `names show` says it: "maybe" where only a claimed contact
+    puts it there."""
+    group = corpus.source_group(num)
+    if group == num:
+        return ""
+    return f"with #{group}" if corpus.surely_grouped(num) else f"maybe with #{group}"
+
+
+def _independent(sure: bool | None) -> str:
+    """Whether a linked report is an independent source, as `links show` says it."""
+    if sure is None:
+        return "yes"
+    return "no: likely same source" if sure else "no: maybe same source (a claimed contact)"
 
 
 @groups.links.command("pending")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from review import workspace as ws
-from review.analysis import contacts
+from review.analysis import contacts, writers
 from review.analysis.corpus import Corpus
 from review.analysis.entities import extract
 from review.intake.importer import import_bundle
@@ -46,7 +46,8 @@ def test_one_writers_own_number_in_two_reports_is_one_source(first: str, again: 
     (same,) = corpus.related(2).same_source
     assert same.other == 1
     assert same.reason.startswith("gives the same ")
-    assert same.reason.endswith(" as the writer's own")
+    assert same.reason.endswith(" as the writer's own" + writers.CLAIMED)
+    assert not same.sure
     assert sho.texts == {1: ("Rana Tariq Mehmood",), 2: ("Rana Tariq Mehmood",)}
     assert corpus.related(1).links[2].level == "strong"
 
@@ -113,8 +114,9 @@ def test_links_show_says_why_two_designations_are_one_writer(
     shown = review(unlocked.workspace.root, "links", "show", "2", "--rtl", "logical")
     assert shown.exit_code == 0, shown.output
     out = " ".join(shown.output.split())
-    assert "no: likely same source" in out
-    assert "gives the same phone number +923017654321 as the writer's own" in out
+    # One writer by a claimed number alone: counted as one, shown as weak.
+    assert "no: maybe same source (a claimed contact)" in out
+    assert "gives the same phone number +923017654321 as the writer's own (weak" in out
     assert "Corroboration: 0 independent sources" in out
 
 
@@ -131,7 +133,9 @@ def test_one_writers_own_name_in_two_reports_is_one_source(first: str, again: st
     (sho,) = corpus.lookup("Rana Tariq Mehmood", "person")
     assert (sho.sources, sho.corroborating) == (1, 1), "one writer counted as two sources"
     (same,) = corpus.related(2).same_source
-    assert same.reason == "gives the same name asif iqbal gondal as the writer's own"
+    assert same.reason == "gives the same name asif iqbal gondal as the writer's own" + (
+        writers.CLAIMED
+    )
 
 
 @pytest.mark.parametrize(

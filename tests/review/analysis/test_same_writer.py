@@ -184,3 +184,21 @@ def test_one_writer_reusing_a_passage_under_three_designations_is_still_one() ->
     # No wrong split: the passage all three hold binds them.
     corpus = _corpus(f"{PASSAGE_A} ", f"Again: {PASSAGE_A} ", f"{PASSAGE_A} {PASSAGE_B} ")
     assert _sources(corpus) == 1
+
+
+def test_a_join_on_a_claimed_contact_alone_is_shown_as_weak() -> None:
+    # The attack: a report giving a real source's number as its own is that source's, as
+    # far as anything here can tell (a source who lost a codename writes so too); it was
+    # shown as surely one writer, so a reviewer could take its claims for the source's
+    # and answer it as them.
+    corpus = _corpus(f"My number is {P1}.", f"Call me on {P1}.")
+    assert _sources(corpus) == 1  # counted as one: never two sources of one man's word
+    (same,) = corpus.related(2).same_source
+    assert "anyone who knows it can write it" in same.reason, "a claim was shown as sure"
+    assert not same.sure
+    # Their own words, or a reviewer's word, make it sure.
+    said = {links.ident(1, 2, links.WRITER, ""): links.CONFIRMED}
+    (same,) = Corpus(corpus.facts, said).related(2).same_source
+    assert same.sure
+    (same,) = _corpus(f"{PASSAGE_A} ", f"{PASSAGE_A} ").related(2).same_source
+    assert same.sure
