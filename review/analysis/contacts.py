@@ -142,4 +142,24 @@ def own(kind: str, key: str, written: Sequence[str]) -> bool:
     if kind == "person":
         telling = links.strength(kind, key).level == links.STRONG
         return telling and any(designations.parse(d).writer for d in written)
-    return kind in KINDS and OWN in written
+    return kind in KINDS and OWN in written and not no_ones(kind, key)
+
+
+# Seven digits no one person's mobile ends in: a form's example, or a filler written by
+# one who would not give a number ("0300-0000000").
+_FILLERS: Final = re.compile(r"(\d)\1{6}|1234567")
+
+
+def no_ones(kind: str, key: str) -> bool:
+    """Whether a phone number or CNIC (by its key) is no one person's: a filler or a form's
+    example, which many write, or a landline, which a household or an office shares. Given
+    as two writers' own, it joins no two writers."""
+    digits = "".join(ch for ch in key if ch.isdigit())
+    if kind == "phone":
+        local = digits.removeprefix("92") if key.startswith("+92") else None
+        return local is not None and (
+            not local.startswith("3") or bool(_FILLERS.fullmatch(local[-7:]))
+        )
+    if kind == "cnic":
+        return len(set(digits)) == 1 or digits.startswith("123451234567")
+    return False

@@ -202,3 +202,22 @@ def test_a_join_on_a_claimed_contact_alone_is_shown_as_weak() -> None:
     assert same.sure
     (same,) = _corpus(f"{PASSAGE_A} ", f"{PASSAGE_A} ").related(2).same_source
     assert same.sure
+
+
+@pytest.mark.parametrize(
+    "own",
+    [
+        "My number is 0300-0000000.",  # a number written not to give one
+        "My number is 0300-1234567.",  # the form's example, as every form prints it
+        "Mera number 0333-3333333 hai.",
+        "My CNIC is 12345-1234567-1.",  # NADRA's example
+        "My CNIC is 11111-1111111-1.",
+        "My number is 042-99212000.",  # a landline: an office's or a household's
+    ],
+)
+def test_a_number_no_one_person_holds_joins_no_two_writers(own: str) -> None:
+    # The attack: two sources who would not give their number wrote a filler, or the
+    # station's landline, as their own, and were counted as one writer.
+    corpus = _corpus(own, own)
+    assert corpus.source_group(2) == 2, "a filler number joined two writers"
+    assert _sources(corpus) == 2
