@@ -152,6 +152,7 @@ class Writers:
                 ):
                     anchors.append(r)
         self._root = {n: final.find(words.find(n)) for n in nums}
+        self._grouped: dict[int, list[int]] | None = None
 
     def by_words(self, a: int, b: int) -> bool:
         """Whether reports a and b are one writer's by designation, their own words or a
@@ -200,7 +201,42 @@ class Writers:
                 "one of them gives as its own the contacts of two writers who share none,"
                 " which joins it to neither"
             )
+        return self._told_apart(a, b)
+
+    def _told_apart(self, a: int, b: int) -> str:
+        """Which reports' contacts tell the writers of a and b apart: a report counted with
+        one by a claimed contact alone may be planted, so the reviewer is told which."""
+        ra, rb = self._root[a], self._root[b]
+        ka, kb = self._kinds.get(ra, {}), self._kinds.get(rb, {})
+        for kind in _TELLING:
+            if ka.get(kind) and kb.get(kind) and ka[kind].isdisjoint(kb[kind]):
+                low, high = sorted((a, b))
+                return (
+                    "other contacts each gives as its own tell the writers apart ("
+                    f"{self._giving(ra, kind, ka[kind])}; {self._giving(rb, kind, kb[kind])}:"
+                    f" `links writer {low} {high} same` if a reviewer knows they are one,"
+                    " `links writer ... apart` parts a planted one)"
+                )
         return "other contacts each gives as its own tell the writers apart"
+
+    def _giving(self, root: int, kind: str, keys: Iterable[str]) -> str:
+        """'#2 gives CNIC ...': the reports of a group giving these contacts as their own."""
+        said = sorted(keys)
+        nums = [
+            n
+            for n in self._members(root)
+            if any((kind, key) in self._reports.own.get(n, ()) for key in said)
+        ]
+        named = ", ".join(f"#{n}" for n in nums)
+        contacts = ", ".join(f"{_KIND_NAMES[kind]} {key}" for key in said)
+        return f"{named} {'gives' if len(nums) == 1 else 'give'} {contacts}"
+
+    def _members(self, root: int) -> list[int]:
+        if self._grouped is None:
+            self._grouped = defaultdict(list)
+            for n, r in sorted(self._root.items()):
+                self._grouped[r].append(n)
+        return self._grouped.get(root, [])
 
     def _join(self, sets: _Sets, a: int, b: int) -> None:
         ra, rb = sets.find(a), sets.find(b)
@@ -294,10 +330,12 @@ def _bridges(
     return frozenset(out)
 
 
+_KIND_NAMES: Final = {"phone": "phone number", "cnic": "CNIC", "person": "name"}
+
+
 def own_reason(shared: Iterable[Claim]) -> str:
     """Why two reports are said to be one writer's: the contacts both give as their own."""
-    kinds = {"phone": "phone number", "cnic": "CNIC", "person": "name"}
-    said = ", ".join(f"{kinds[kind]} {key}" for kind, key in sorted(shared))
+    said = ", ".join(f"{_KIND_NAMES[kind]} {key}" for kind, key in sorted(shared))
     return f"gives the same {said} as the writer's own"
 
 

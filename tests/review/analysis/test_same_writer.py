@@ -221,3 +221,29 @@ def test_a_number_no_one_person_holds_joins_no_two_writers(own: str) -> None:
     corpus = _corpus(own, own)
     assert corpus.source_group(2) == 2, "a filler number joined two writers"
     assert _sources(corpus) == 2
+
+
+def test_a_planted_contact_between_a_writers_reports_is_named_to_the_reviewer() -> None:
+    # A writer gives a number (1), then again with a CNIC (3); between them a planted
+    # report gives the number beside a CNIC of its own (2). Nothing here tells which of 2
+    # and 3 is the number's writer, so 1 goes with the first it meets and 3 stays apart.
+    corpus = _corpus(
+        f"My number is {P1}.",
+        f"My number is {P1}. My CNIC is {C2}.",
+        f"My number is {P1}. My CNIC is {C1}.",
+    )
+    assert (corpus.source_group(2), corpus.source_group(3)) == (1, 3)
+    # The attack: the reviewer was told only that "other contacts" kept 3 apart from 1,
+    # though 1 gives none: the planted report that did was not named, nor the way out.
+    (apart,) = [s for s in corpus.related(3).apart if s.other == 1]
+    assert "#2" in apart.reason, "the report keeping one writer's two reports apart was unnamed"
+    assert f"#2 gives CNIC {C2}" in apart.reason
+    assert f"#3 gives CNIC {C1}" in apart.reason
+    assert "`links writer 1 3 same`" in apart.reason
+    # The reviewer's word settles it, both ways.
+    said = {
+        links.ident(1, 3, links.WRITER, ""): links.CONFIRMED,
+        links.ident(1, 2, links.WRITER, ""): links.REJECTED,
+    }
+    settled = Corpus(corpus.facts, said)
+    assert (settled.source_group(2), settled.source_group(3)) == (2, 1)
