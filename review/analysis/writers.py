@@ -7,8 +7,9 @@ hostile report can say must not decide them. The rule (docs/REVIEW.md, "One writ
 2. A reviewer's "one writer" joins reports, transitively; so do the writer's own words
    (near-duplicate text, shared rare phrasing or passage, `review.analysis.copies`),
    but never through a report sharing words with two writers who share none between
-   them (one who read two leaked packets can quote both), and never two a reviewer said
-   are not one writer.
+   them (one who read two leaked packets can quote both), never two that give as their
+   own CNICs or names telling them apart (clients of one lawyer's template), and never
+   two a reviewer said are not one writer.
 3. A phone number, CNIC or telling name given as the writer's own
    (`review.analysis.contacts`) is a claim anyone can write, so it joins only what it does
    not contradict: never two groups that other contacts each gives as its own tell apart
@@ -33,6 +34,8 @@ Claim = tuple[str, str]  # (kind, key) of a contact or name given as the writer'
 
 # Kinds of which a writer has one: two of a kind tell two writers apart.
 _TELLING: Final = ("cnic", "phone", "person")
+# Kinds of which a writer has one for good: a phone may change with a codename, these not.
+_FIXED: Final = ("cnic", "person")
 # More contacts than a writer gives as their own (a phone or two, a CNIC, a name): a report
 # listing more is no writer's word on who they are, and joins no one by them.
 _MOST_CLAIMS: Final = 6
@@ -118,9 +121,25 @@ class Writers:
             (base[a], base[b]) for a, b in self._copied if base[a] != base[b]
         )
         self._base = base
+        # What each group says it is for good (a CNIC, a name), merged as groups join.
+        fixed: dict[int, dict[str, set[str]]] = defaultdict(dict)
+        for n in nums:
+            for kind, key in reports.own.get(n, ()):
+                if kind in _FIXED:
+                    fixed[base[n]].setdefault(kind, set()).add(key)
+        self._worded_apart: set[tuple[int, int]] = set()
         for a, b in sorted(self._copied):
-            if base[a] not in self.word_bridges and base[b] not in self.word_bridges:
-                self._join(words, a, b)
+            if base[a] in self.word_bridges or base[b] in self.word_bridges:
+                continue
+            ra, rb = words.find(a), words.find(b)
+            if ra != rb and _differ(fixed[ra], fixed[rb]):
+                self._worded_apart.add((a, b))
+                continue
+            self._join(words, a, b)
+            if ra != rb and (root := words.find(a)) == words.find(b):
+                merged = fixed[root]
+                for kind, keys in fixed.pop(rb if root == ra else ra, {}).items():
+                    merged.setdefault(kind, set()).update(keys)
         self._words = words
         # 3. Claims, between the groups so far.
         groups = words.members()
@@ -183,6 +202,12 @@ class Writers:
         return None
 
     def _words_apart(self, a: int, b: int) -> str:
+        if (min(a, b), max(a, b)) in self._worded_apart:
+            return (
+                "other contacts each gives as its own (a CNIC, a name) tell the writers apart,"
+                " as when clients fill in one lawyer's template"
+                f" (`links writer {min(a, b)} {max(a, b)} same` if a reviewer knows they are one)"
+            )
         if self._base[a] in self.word_bridges or self._base[b] in self.word_bridges:
             return (
                 "one of them shares passages with two writers who share none, which joins"
@@ -270,6 +295,20 @@ class Writers:
             kept[kind] |= keys
         self._kinds[final.find(rx)] = kept
         return True
+
+
+def _differ(mine: Mapping[str, set[str]], theirs: Mapping[str, set[str]]) -> bool:
+    """Whether two groups give as their own CNICs none alike, or names neither of which
+    holds the other ("Asif Iqbal" may be "Asif Iqbal Gondal"): two people, whatever words
+    they share (clients of one lawyer's template)."""
+    if (cnics := mine.get("cnic")) and (others := theirs.get("cnic")) and cnics.isdisjoint(others):
+        return True
+    names, other_names = mine.get("person", set()), theirs.get("person", set())
+    return bool(names and other_names) and not any(
+        set(x.split()) <= set(y.split()) or set(y.split()) <= set(x.split())
+        for x in names
+        for y in other_names
+    )
 
 
 def _by_kind(claims: Iterable[Claim]) -> dict[str, set[str]]:

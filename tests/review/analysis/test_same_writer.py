@@ -247,3 +247,37 @@ def test_a_planted_contact_between_a_writers_reports_is_named_to_the_reviewer() 
     }
     settled = Corpus(corpus.facts, said)
     assert (settled.source_group(2), settled.source_group(3)) == (2, 1)
+
+
+# A complaint a legal-aid lawyer drafted once and gave to each client to fill in.
+TEMPLATE = (
+    "I, {who}, holder of CNIC {cnic}, respectfully submit that I was employed at the brick"
+    " kiln at Chunian against an advance which the owner says can never be repaid, that the"
+    " officials of the police station were informed of our confinement on several occasions"
+    " and took no action against the owner, and that I request a fair inquiry into the"
+    " matter by an independent officer. My name is {who}. {tail}"
+)
+CLIENTS = [
+    ("Constable Asif Iqbal Gondal", C1, f"{SHO} took money."),
+    ("Constable Tahir Mehmood Sipra", C2, f"{SHO} was told."),
+    ("Constable Waqar Haider Kharal", "35102-1112223-5", f"{SHO} knew it."),
+]
+
+
+def test_clients_filling_in_one_lawyers_template_are_as_many_writers() -> None:
+    corpus = corpus_of([TEMPLATE.format(who=w, cnic=c, tail=t) for w, c, t in CLIENTS])
+    assert corpus.phrasing[1], "the template was no shared passage to begin with"
+    # The attack: a template a lawyer gave three clients, each filled in with the client's
+    # own name and CNIC, made the three one writer by its shared passage.
+    assert corpus.source_group(2) == 2, "three clients of one template were one writer"
+    assert _sources(corpus) == 3
+    reasons = " ".join(s.reason for s in corpus.related(2).apart)
+    assert "shares its writer's words, but other contacts each gives as its own" in reasons
+
+
+def test_one_writer_reusing_words_under_a_longer_form_of_the_name_is_still_one() -> None:
+    # No wrong split: a name that holds the other may be one man's, a phone may change.
+    first = TEMPLATE.format(who="Constable Asif Iqbal", cnic=C1, tail="My number is 0301-1112223.")
+    again = TEMPLATE.format(who="Constable Asif Iqbal Gondal", cnic=C1, tail=f"My number is {P2}.")
+    corpus = corpus_of([f"{first} {SHO} took money.", f"{again} {SHO} was told."])
+    assert corpus.source_group(2) == 1
