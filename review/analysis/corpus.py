@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from itertools import combinations, islice, pairwise
 from typing import Final
@@ -35,6 +35,7 @@ from review.analysis.copies import likely_copies
 from review.analysis.links import CONTEXT, STRONG, WEAK, Evidence, Ident, Link, Strength
 from review.analysis.records import LIST_HINT, Mention, Record, entities_context, rehash
 from review.analysis.writers import Writers
+from review.casework import conflicts
 from review.errors import NotFound
 from review.workspace import Unlocked
 from review.workspace.search import normalize
@@ -254,18 +255,21 @@ class Corpus:
         }
 
     @classmethod
-    def load(cls, u: Unlocked) -> Corpus:
-        """Unseal every report's entity record (hashing old ones again first: `rehash`)."""
+    def load(cls, u: Unlocked, hidden: Collection[int] = ()) -> Corpus:
+        """Unseal every report's entity record (hashing old ones again first: `rehash`), but
+        those of the `hidden` reports (a reviewer's conflicts of interest): read as absent."""
         records = rehash(
             u,
             {
                 num: Record.decode(u.key.open_record(sealed, entities_context(num)))
                 for num, sealed in u.conn.execute("SELECT report, sealed FROM report_entities")
+                if num not in hidden
             },
         )
         facts = {
             num: ReportFacts(num, source, dt.date.fromisoformat(day), records.get(num, Record()))
             for num, source, day in u.conn.execute("SELECT num, source, day FROM reports")
+            if num not in hidden
         }
         return cls(facts, links.load_decisions(u))
 
@@ -732,10 +736,20 @@ def shared_entities(u: Unlocked, nums: Sequence[int]) -> list[dict[str, object]]
             "first": g.first.isoformat(),
             "last": g.last.isoformat(),
         }
-        for g in Corpus.load(u).shared(nums)
+        for g in visible_corpus(u).shared(nums)
     ]
 
 
 def _all_texts(g: Group) -> Iterable[str]:
     for texts in g.texts.values():
         yield from texts
+
+
+def visible_corpus(u: Unlocked, num: int | None = None) -> Corpus:
+    """The corpus the acting reviewer may read: without the reports their conflicts of
+    interest hide (`conflicts.hidden`), which no count, link or spelling shown may reveal;
+    report `num`, if hidden, is refused as every view refuses it."""
+    hidden = conflicts.hidden(u)
+    if num in hidden:
+        raise NotFound(f"report {num} is not available to you")
+    return Corpus.load(u, hidden)

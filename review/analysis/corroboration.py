@@ -36,6 +36,7 @@ from review.analysis.records import (
     store_records,
     store_sealed,
 )
+from review.casework import conflicts
 from review.casework.reports import Content
 from review.errors import InvalidValue, NotFound, ReviewError
 from review.workspace import Unlocked, audit
@@ -274,8 +275,11 @@ def _short_form(ra: Record, rb: Record, a: int, b: int, name: str) -> Evidence |
 
 
 def _exists(u: Unlocked, num: int) -> None:
+    """Refuse a report that is not there, or that the acting reviewer's conflicts hide."""
     if u.conn.execute("SELECT 1 FROM reports WHERE num = ?", (num,)).fetchone() is None:
         raise NotFound(f"no report {num}", hint=LIST_HINT)
+    if num in conflicts.hidden(u):
+        raise NotFound(f"report {num} is not available to you")
 
 
 def _find(record: Record, num: int, name: str, kind: str | None) -> Mention:

@@ -17,7 +17,7 @@ from rich.text import Text
 
 from review import bidi
 from review.analysis import corroboration, entities, links
-from review.analysis.corpus import Corpus, Group
+from review.analysis.corpus import Corpus, Group, visible_corpus
 from review.cli import groups, paging
 from review.cli.base import Ctx, pass_ctx
 from review.cli.sensitive import ask, warn_argument
@@ -105,7 +105,7 @@ def entities_(c: Ctx, kind: str | None, num: int | None, min_sources: int, limit
         if len(mentions) > limit:
             console.print(safe(f"{len(mentions) - limit:,} more: use --limit or --kind"))
         return
-    groups = Corpus.load(u).groups(kind, min_sources=min_sources)
+    groups = visible_corpus(u).groups(kind, min_sources=min_sources)
     if not groups:
         console.print("no entities")
         return
@@ -149,7 +149,7 @@ def _few(items: tuple[str, ...], between: str) -> str:
 @pass_ctx
 def entity(c: Ctx, name: str | None, kind: str | None, rtl: str | None) -> None:
     """Show every report naming NAME (asked for if left out), its sources, days and links."""
-    corpus = Corpus.load(c.unlock())
+    corpus = visible_corpus(c.unlock())
     if name is None:
         name = ask("Name")
     found = corpus.lookup(name, kind)
@@ -243,7 +243,7 @@ def _pairs_table(
 @pass_ctx
 def related(c: Ctx, num: int, rtl: str | None) -> None:
     """Show reports linked to report NUM, with each link's evidence and strength."""
-    corpus = Corpus.load(c.unlock())
+    corpus = visible_corpus(c.unlock(), num)
     found = corpus.related(num)
     console = paging.console()
     reorder = reorders(rtl)
@@ -336,7 +336,7 @@ def _independent(sure: bool | None) -> str:
 @pass_ctx
 def pending(c: Ctx, kind: str | None, limit: int, rtl: str | None) -> None:
     """Show the weak links waiting for a reviewer's word, those that would add most first."""
-    waiting = Corpus.load(c.unlock()).pending(kind, limit)
+    waiting = visible_corpus(c.unlock()).pending(kind, limit)
     console = paging.console()
     reorder = reorders(rtl)
     if not waiting:

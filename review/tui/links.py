@@ -20,7 +20,7 @@ from textual.widgets import DataTable, Footer, Header
 
 from review import bidi
 from review.analysis import corroboration, links
-from review.analysis.corpus import Corpus
+from review.analysis.corpus import visible_corpus
 from review.present.text import safe
 from review.tui.dialogs import Confirm
 from review.tui.page import Page
@@ -75,7 +75,7 @@ class PendingLinks(Page[None]):
 
     def action_reload(self) -> None:
         """List the weak links waiting, those that would add most first."""
-        ok, waiting = self.attempt(lambda: Corpus.load(self.unlocked).pending(limit=SHOWN))
+        ok, waiting = self.attempt(lambda: visible_corpus(self.unlocked).pending(limit=SHOWN))
         if not ok or waiting is None:
             return
         table = self.query_one("#pending", DataTable)

@@ -317,3 +317,28 @@ def test_the_audit_log_shows_no_detail_of_a_hidden_report(team: Team) -> None:
     assert "canarynote" not in shown.output
     assert "are not shown" in shown.output
     assert "canarynote" in review(team.root, "--as", "third", "audit", "show", passphrase=PW).output
+
+
+def test_corroboration_views_show_no_hidden_report(team: Team) -> None:
+    conflicts.declare(team.second, agencies=["FIA"])
+    hidden = dict(team.admin.conn.execute("SELECT num, source FROM reports WHERE num IN (1, 2, 4)"))
+
+    def as_second(*args: str) -> tuple[int, str]:
+        result = review(team.root, "--as", "second", *args, passphrase=PW)
+        return result.exit_code, " ".join(result.output.split())
+
+    # The attack: a reviewer recused from FIA reports read, through corroboration, which
+    # source designation wrote each of them, on what day, and how it spelt whom it named.
+    code, out = as_second("names", "show", "Gujrat")
+    assert code == 0, out
+    assert hidden[2] not in out, "names show listed a hidden report's source"
+    code, out = as_second("links", "show", "2")
+    assert (code, "error: report 2 is not available to you" in out) == (1, True), out
+    assert hidden[2] not in out
+    code, out = as_second("links", "show", "5")
+    assert (code, hidden[2] in out) == (0, False), out
+    code, out = as_second("names", "list")
+    assert (code, "FIA" in out) == (0, False), out
+    # Another reviewer sees them all.
+    shown = review(team.root, "--as", "third", "names", "show", "Gujrat", passphrase=PW)
+    assert hidden[2] in " ".join(shown.output.split())
