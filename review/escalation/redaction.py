@@ -45,6 +45,24 @@ _UNSEEN: Final = re.compile(
     "\U0001d173-\U0001d17a\U000e01f0-\U000e0fff]"
 )
 _JOINERS: Final = "\u200c\u200d"
+# Letters of other scripts drawn as a Latin one (Unicode's confusables, those drawn alike
+# in small or capital form), which a packet carries as the Latin letter inside a word that
+# has Latin letters: one such letter in a canary copy of a text marks it unseen.
+_AS_LATIN: Final = str.maketrans(
+    "\u0430\u0435\u043e\u0440\u0441\u0443\u0445\u0455\u0456\u0458\u04bb\u0501\u051b\u051d\u04cf"
+    "\u0410\u0412\u0415\u041a\u041c\u041d\u041e\u0420\u0421\u0422\u0425\u0405\u0406\u0408\u04ae"
+    "\u0391\u0392\u0395\u0396\u0397\u0399\u039a\u039c\u039d\u039f\u03a1\u03a4\u03a5\u03a7"
+    "\u03bf\u03b1\u03bd\u03f2\u03f3\u0585\u057d\u0251\u0261",
+    "aeopcyxsijhdqwlABEKMHOPCTXSIJYABEZHIKMNOPTYXoavcjouag",
+)
+# Arabic letters and digits Urdu draws as its own (inside a word, the same shapes): they
+# go as Urdu's, for the same reason. Heh is not among them: Urdu draws Arabic's apart.
+_AS_URDU: Final = str.maketrans(
+    {"\u064a": "\u06cc", "\u0649": "\u06cc", "\u0643": "\u06a9"}
+    | {chr(0x0660 + d): chr(0x06F0 + d) for d in range(10)}
+)
+_WORD: Final = re.compile(r"[^\W\d_]+")
+_LATIN_LETTER: Final = re.compile("[A-Za-z]")
 _PRESENTATION: Final = "\ufe0e\ufe0f"  # text or emoji presentation of the character before
 _LABELS: Final = {
     "person": "Person",
@@ -125,7 +143,11 @@ class Redactor:
         forms = [
             (form, index)
             for index, (_name, term) in enumerate(self._pseudonyms)
-            for form in {unicodedata.normalize("NFKC", f.strip()) for f in term.forms if f.strip()}
+            for form in {
+                _drawn_alike(unicodedata.normalize("NFKC", f.strip()))
+                for f in term.forms
+                if f.strip()
+            }
         ]
         # Longest first, so "Ali Khan" is replaced whole before "Ali" is.
         forms.sort(key=lambda pair: (-len(pair[0]), pair[0]))
@@ -157,16 +179,29 @@ class Redactor:
         # What no one reading it sees goes as the marks the reviewer was shown.
         out = HIDDEN.sub("\ufffd", unicodedata.normalize("NFKC", text))
         out = _UNSEEN.sub(lambda m: m[0] if _needed(m.string, m.start()) else "", out)
+        out = _drawn_alike(out)
         for pattern, index in self._patterns:
             out = pattern.sub(f"\ue000{index}\ue001", out)
         return re.sub("\ue000([0-9]+)\ue001", lambda m: self._pseudonyms[int(m.group(1))][0], out)
 
     def leaks(self, text: str) -> list[str]:
         """The pseudonyms whose terms still occur in `text` (none, after `apply`)."""
-        folded = unicodedata.normalize("NFKC", text)
+        folded = _drawn_alike(unicodedata.normalize("NFKC", text))
         return sorted(
             {self._pseudonyms[i][0] for pattern, i in self._patterns if pattern.search(folded)}
         )
+
+
+def _drawn_alike(text: str) -> str:
+    """`text` with letters drawn as Latin ones, in words with Latin letters, as the Latin
+    letters, and Arabic letters and digits drawn as Urdu's as Urdu's (a word all of
+    another script, a Russian name, stays as written)."""
+    if text.isascii():
+        return text
+    text = text.translate(_AS_URDU)
+    return _WORD.sub(
+        lambda m: m[0].translate(_AS_LATIN) if _LATIN_LETTER.search(m[0]) else m[0], text
+    )
 
 
 def _needed(text: str, i: int) -> bool:

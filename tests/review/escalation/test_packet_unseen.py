@@ -138,3 +138,46 @@ def test_a_canary_copy_marked_by_one_joiner_reaches_the_packet_as_any_other(
     a, b = (Redactor([]).apply(CANARY.format(*marks[n])) for n in (first, second))
     assert a == b, "one joiner inside an Urdu word told two canary copies apart"
     assert a == CANARY.format("", "")
+
+
+# Canary copies marked by letters a reader cannot tell apart: a Cyrillic a (U+0430) in an
+# English word, Arabic yeh or kaf for Urdu's inside a word, an Arabic-Indic digit for an
+# Urdu one ("۳" and "٣" are drawn alike).
+LOOKALIKES = [
+    ("The kiln owner pays the SHO.", "The kiln owner p\u0430ys the SHO."),
+    ("The kiln owner pays the SHO.", "The kiln \u043ewner pays the \u0405H\u041e."),
+    ("ایس ایچ او کو پیسے ملتے ہیں", "ایس ایچ او کو پ\u064aسے ملتے ہیں"),
+    ("بھٹہ مالک پیسے دیتا ہے", "بھٹہ مال\u0643 پیسے دیتا ہے"),
+    ("۳ بجے پیسے دیے", "\u0663 بجے پیسے دیے"),
+]
+
+
+@pytest.mark.parametrize(("plain", "marked"), LOOKALIKES)
+def test_a_canary_copy_marked_by_a_lookalike_letter_reaches_the_packet_as_any_other(
+    plain: str, marked: str
+) -> None:
+    # The attack: two suspects' copies differ in one letter drawn alike; the packet
+    # carried it as typed, and whoever read a leaked packet knew which suspect wrote.
+    assert Redactor([]).apply(marked) == Redactor([]).apply(plain), "a lookalike marked a copy"
+    assert Redactor([]).apply(plain) == plain
+
+
+def test_a_word_of_another_script_goes_as_written() -> None:
+    # Not a lookalike: a word all of Cyrillic letters is that script's, as typed.
+    assert Redactor([]).apply("The agent went to \u041c\u043e\u0441\u043a\u0432\u0430.") == (
+        "The agent went to \u041c\u043e\u0441\u043a\u0432\u0430."
+    )
+
+
+@pytest.mark.parametrize(
+    ("term", "text"),
+    [("Shazia", "Saw Sh\u0430zia Bibi"), ("Sh\u0430zia", "Saw Shazia Bibi")],
+)
+def test_a_name_written_with_a_lookalike_letter_is_redacted_all_the_same(
+    term: str, text: str
+) -> None:
+    # The attack: the victim's name typed with a Cyrillic a, U+0430 (or the reviewer's term so
+    # typed) escaped a term written otherwise, and went into the packet in the clear.
+    redactor = Redactor([Term("person", (term,))])
+    assert redactor.apply(text) == "Saw Person A Bibi", "a lookalike letter escaped redaction"
+    assert redactor.leaks(text) == ["Person A"]
