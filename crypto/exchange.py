@@ -23,6 +23,11 @@ entries it holds, its newest link, and its link at the count the previous
 export carried, so the workstation can say when the log was cut or written
 again between two exports it imported (`AuditProof`).
 
+Export bundles of format 5 also carry the server's notice counts: for each
+source shown a numbered notice, the number it shows, so that a workspace put
+back from an older copy numbers its next notice past it instead of from its
+own past count, which the server would take for an older notice and skip.
+
 Reply bundles of format 2 carry voids: the bundles the reviewers took back, each
 with the replies it carried, so that the server refuses a voided bundle handed
 in later and does not post twice a reply that a voided bundle it had already
@@ -62,10 +67,14 @@ FORMAT: Final = 1
 EXPORT_FORMAT_CHAIN: Final = 2
 # Format 3: receipts, no audit head.
 EXPORT_FORMAT_RECEIPTS: Final = 3
-EXPORT_FORMAT: Final = 4
+# Format 4: the audit head, no notice counts.
+EXPORT_FORMAT_AUDIT: Final = 4
+EXPORT_FORMAT: Final = 5
 EXPORT_FORMATS: Final = frozenset(
-    {FORMAT, EXPORT_FORMAT_CHAIN, EXPORT_FORMAT_RECEIPTS, EXPORT_FORMAT}
+    {FORMAT, EXPORT_FORMAT_CHAIN, EXPORT_FORMAT_RECEIPTS, EXPORT_FORMAT_AUDIT, EXPORT_FORMAT}
 )
+# The highest notice number: one past it still fits the server's 32-bit column.
+NOTICE_SEQ_MAX: Final = 2**31 - 2
 # Reply bundles that void earlier ones; format 1 (nothing voided) is still written.
 REPLIES_FORMAT: Final = 2
 # Reply bundles whose notices are numbered per source (and always carry voids).
@@ -177,12 +186,19 @@ class ExportManifest:
     receipts: tuple[str, ...] | None = None
     # The server's audit log head; None in a bundle of format 1, 2 or 3.
     audit: AuditProof | None = None
+    # The number of the notice each source is shown, for those shown a numbered one;
+    # None in a bundle of format 1 to 4.
+    notice_counts: dict[str, int] | None = None
 
     def __post_init__(self) -> None:
         if self.receipts is not None and self.chain is None:
             raise FormatError("receipts come only in a chained bundle (format 3)")
         if self.audit is not None and self.receipts is None:
             raise FormatError("an audit head comes only with receipts (format 4)")
+        if self.notice_counts is not None and self.audit is None:
+            raise FormatError("notice counts come only with an audit head (format 5)")
+        for count in (self.notice_counts or {}).values():
+            _notice_seq(count)
 
     @property
     def format(self) -> int:
@@ -191,7 +207,9 @@ class ExportManifest:
             return FORMAT
         if self.receipts is None:
             return EXPORT_FORMAT_CHAIN
-        return EXPORT_FORMAT_RECEIPTS if self.audit is None else EXPORT_FORMAT
+        if self.audit is None:
+            return EXPORT_FORMAT_RECEIPTS
+        return EXPORT_FORMAT_AUDIT if self.notice_counts is None else EXPORT_FORMAT
 
     def to_json(self) -> dict[str, Any]:
         """The manifest fields (the container adds `items` and `signer`)."""
@@ -208,6 +226,10 @@ class ExportManifest:
             chained["receipts"] = sorted(self.receipts)
         if self.audit is not None:
             chained["audit"] = self.audit.to_json()
+        if self.notice_counts is not None:
+            chained["notices"] = [
+                {"source": d, "seq": n} for d, n in sorted(self.notice_counts.items())
+            ]
         return chained | {
             "type": EXPORT_TYPE,
             "format": self.format,
@@ -235,12 +257,15 @@ class ExportManifest:
     def from_json(cls, obj: dict[str, Any]) -> ExportManifest:
         """Parse and check an export manifest (already signature-checked)."""
         version = obj.get("format")
-        chained = version in (EXPORT_FORMAT_CHAIN, EXPORT_FORMAT_RECEIPTS, EXPORT_FORMAT)
+        chained = version in EXPORT_FORMATS - {FORMAT}
         chain_fields = {"sequence", "previous", "resend"} if chained else set()
         receipt_fields = (
-            {"receipts"} if version in (EXPORT_FORMAT_RECEIPTS, EXPORT_FORMAT) else set()
+            {"receipts"}
+            if version in (EXPORT_FORMAT_RECEIPTS, EXPORT_FORMAT_AUDIT, EXPORT_FORMAT)
+            else set()
         )
-        audit_fields = {"audit"} if version == EXPORT_FORMAT else set()
+        audit_fields = {"audit"} if version in (EXPORT_FORMAT_AUDIT, EXPORT_FORMAT) else set()
+        notice_fields = {"notices"} if version == EXPORT_FORMAT else set()
         extra = {
             "entries",
             "sources",
@@ -248,6 +273,7 @@ class ExportManifest:
             *chain_fields,
             *receipt_fields,
             *audit_fields,
+            *notice_fields,
         }
         _header(obj, EXPORT_TYPE, extra, EXPORT_FORMATS)
         chain = None
@@ -287,6 +313,7 @@ class ExportManifest:
             chain=chain,
             receipts=_unique_ids(obj["receipts"], "receipt") if receipt_fields else None,
             audit=AuditProof.from_json(obj["audit"]) if audit_fields else None,
+            notice_counts=_notice_counts(obj["notices"]) if notice_fields else None,
         )
 
 
@@ -309,8 +336,8 @@ class Notice:
     seq: int | None = None
 
     def __post_init__(self) -> None:
-        if self.seq is not None and (type(self.seq) is not int or self.seq < 1):
-            raise FormatError("a notice's number must be a positive integer")
+        if self.seq is not None:
+            _notice_seq(self.seq)
 
 
 @dataclass(frozen=True, slots=True)
@@ -507,6 +534,23 @@ def _unique_ids(value: Any, what: str) -> tuple[str, ...]:
     if len(set(ids)) != len(ids):
         raise FormatError(f"a {what} is listed twice")
     return ids
+
+
+def _notice_seq(value: Any) -> int:
+    if type(value) is not int or not 1 <= value <= NOTICE_SEQ_MAX:
+        raise FormatError(f"a notice's number must be a positive integer, at most {NOTICE_SEQ_MAX}")
+    return value
+
+
+def _notice_counts(value: Any) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for item in _list(value):
+        fields = _exact(item, {"source", "seq"})
+        source = _designation(fields["source"])
+        if source in counts:
+            raise FormatError("a source's notice count is listed twice")
+        counts[source] = _notice_seq(fields["seq"])
+    return counts
 
 
 def _designation(value: Any) -> str:

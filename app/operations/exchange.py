@@ -11,7 +11,9 @@ not those since some day: the table keeps no days (nothing to date them by),
 an id costs 35 bytes, and any later export heals an export lost on the way.
 And each carries the audit log's head, with its link at the length the export
 before carried, so that a workstation names a log cut or written again
-between two exports (PROTOCOL §13.5).
+between two exports (PROTOCOL §13.5), and the number of the notice each source
+is shown, so that a workspace put back from an older copy numbers its next
+notices past them (§13.4.1).
 
 A server put back from a backup has its chain back where the backup left it,
 and the workstation refuses its next export as a fork. The workstation then
@@ -67,6 +69,7 @@ from crypto.bundle import BundleReader
 from crypto.errors import CryptoError, VerificationError
 from crypto.exchange import (
     CHAIN_START,
+    NOTICE_SEQ_MAX,
     ChainLink,
     ExportEntry,
     ExportManifest,
@@ -181,6 +184,7 @@ def export_bundle(
             chain=chain,
             receipts=_receipts(session),
             audit=audit_head,
+            notice_counts=_notice_counts(session),
         )
         digest = write_export(
             dst, export, [svc.store.path(i.id) for i in items], server_signing_key()
@@ -220,6 +224,12 @@ def _receipts(session: Session) -> tuple[str, ...]:
     """Every reply bundle applied here (not those voided), for the workstation to confirm."""
     query = select(AppliedBundle.id).where(~AppliedBundle.voided).order_by(AppliedBundle.id)
     return tuple(session.execute(query).scalars())
+
+
+def _notice_counts(session: Session) -> dict[str, int]:
+    """The number of the notice each source is shown, so a workspace put back goes on from it."""
+    query = select(Source.designation, Source.notice_seq).where(Source.notice_seq.is_not(None))
+    return {d: min(n or 0, NOTICE_SEQ_MAX) for d, n in session.execute(query)}
 
 
 class ConcurrentExport(AppError):

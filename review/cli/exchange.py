@@ -57,6 +57,8 @@ def import_(c: Ctx, bundle: Path) -> None:
     if summary.unknown_receipts is not None:
         click.echo(f"{PROG}: warning: {summary.unknown_receipts.message()}", err=True)
         click.echo(f"{PROG}: hint: {summary.unknown_receipts.hint()}", err=True)
+    if summary.notices_behind is not None:
+        click.echo(f"{PROG}: warning: {summary.notices_behind.message()}", err=True)
     for late in summary.applied_after_all:
         click.echo(f"{PROG}: warning: {late.message()}", err=True)
     for lost in summary.forgotten:

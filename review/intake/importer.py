@@ -119,6 +119,8 @@ class ImportSummary:
     unknown_receipts: receipts.Unknown | None = None
     # Items filed that were sealed to a weekly subkey a re-keying replaced (a leaked one).
     replaced: list[Replaced] = field(default_factory=list)
+    # Sources the server shows a notice numbered past this workspace's count: an older copy.
+    notices_behind: notices.Behind | None = None
 
 
 @dataclass(frozen=True)
@@ -243,6 +245,13 @@ def import_bundle(u: Unlocked, bundle: Path, progress: Progress | None = None) -
         ) from exc
     except FileNotFoundError as exc:
         raise ImportRefused(f"no bundle at {bundle}") from exc
+
+
+def _catch_up(u: Unlocked, manifest: ExportManifest) -> notices.Behind | None:
+    """Number the next notices past the server's counts (a bundle of format 5 says them)."""
+    if manifest.notice_counts is None:
+        return None
+    return notices.catch_up(u, manifest.notice_counts)
 
 
 def _keyring_behind(ws: Workspace, server: int) -> KeyringBehind | None:
@@ -371,6 +380,7 @@ def _file_all(
                 head.put(u.conn, u.key)  # the record is under the head's tag
                 summary.forgotten = receipts.forgotten(u.conn, manifest)
                 summary.applied_after_all = receipts.confirm(u.conn, manifest)
+                summary.notices_behind = _catch_up(u, manifest)
             return summary
         with transaction(u.conn):
             exports.record(u.conn, manifest, digest)
@@ -378,6 +388,8 @@ def _file_all(
             summary.applied_after_all = receipts.confirm(u.conn, manifest)
             disputed = {d.designation for d in summary.disputes}
             summary.new_reports = _record(u, manifest, filed, superseded, ahead, disputed)
+            # After the filing: a source new here has its row, and its "received" notice.
+            summary.notices_behind = _catch_up(u, manifest)
             summary.filed = sum(1 for f in filed if f.status == "filed")
             detail: dict[str, object] = {
                 "bundle": manifest.bundle_id,

@@ -1,6 +1,6 @@
 """Export manifests: the chain fields of format 2, the receipts of format 3, the audit head
-of format 4, and older formats still read without them; reply manifests and the voids of
-their format 2."""
+of format 4, the notice counts of format 5, and older formats still read without them; reply
+manifests and the voids of their format 2."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from crypto.bundle import BundleReader, write_bundle
 from crypto.errors import FormatError, UnsupportedVersionError, VerificationError
 from crypto.exchange import (
     CHAIN_START,
+    NOTICE_SEQ_MAX,
     AuditProof,
     ChainLink,
     ExportEntry,
@@ -152,6 +153,59 @@ def test_a_format_4_manifest_without_an_audit_head_is_refused() -> None:
         ExportManifest.from_json(obj)
 
 
+def test_notice_counts_make_format_5_and_round_trip() -> None:
+    key = SigningKey.generate()
+    manifest = dataclasses.replace(_audited(), notice_counts={"Source Two": 3, "Source One": 1})
+    out = io.BytesIO()
+    write_export(out, manifest, [], key)
+    reader, read = read_export(io.BytesIO(out.getvalue()), [key.verify_key], INSTANCE)
+    assert reader.manifest["format"] == 5
+    assert reader.manifest["notices"] == [
+        {"source": "Source One", "seq": 1},
+        {"source": "Source Two", "seq": 3},
+    ]
+    assert read == manifest
+
+
+def test_a_format_4_export_without_notice_counts_is_still_read_and_has_none() -> None:
+    obj = _signed(_audited().to_json())
+    assert obj["format"] == 4
+    assert ExportManifest.from_json(obj).notice_counts is None
+
+
+COUNTED = dataclasses.replace(_audited(), notice_counts={"Source One": 2})
+
+
+@pytest.mark.parametrize(
+    ("change", "error"),
+    [
+        ({"format": 4}, FormatError),
+        ({"notices": [{"source": "Source One", "seq": 2}] * 2}, FormatError),
+        ({"notices": [{"source": "Source One", "seq": 0}]}, FormatError),
+        ({"notices": [{"source": "Source One", "seq": NOTICE_SEQ_MAX + 1}]}, FormatError),
+        ({"notices": [{"source": "Source One", "seq": True}]}, FormatError),
+        ({"notices": [{"source": "Source One"}]}, FormatError),
+        ({"notices": {"Source One": 2}}, FormatError),
+    ],
+    ids=["format-4-with-counts", "twice", "zero", "past-the-column", "bool", "no-seq", "object"],
+)
+def test_bad_notice_counts_are_refused(change: dict[str, Any], error: type[Exception]) -> None:
+    with pytest.raises(error):
+        ExportManifest.from_json(_signed(COUNTED.to_json()) | change)
+
+
+def test_a_format_5_manifest_without_notice_counts_is_refused() -> None:
+    obj = _signed(COUNTED.to_json())
+    del obj["notices"]
+    with pytest.raises(FormatError):
+        ExportManifest.from_json(obj)
+
+
+def test_notice_counts_need_an_audit_head() -> None:
+    with pytest.raises(FormatError, match="audit head"):
+        dataclasses.replace(_audited(), audit=None, notice_counts={})
+
+
 def test_an_audit_head_needs_receipts() -> None:
     with pytest.raises(FormatError, match="receipts"):
         dataclasses.replace(_manifest(ChainLink(3, b"\x01" * 32)), audit=AUDIT)
@@ -172,7 +226,7 @@ def test_an_unchained_manifest_is_format_1_and_reads_back_without_a_chain() -> N
 @pytest.mark.parametrize(
     ("change", "error"),
     [
-        ({"format": 5}, UnsupportedVersionError),
+        ({"format": 6}, UnsupportedVersionError),
         ({"format": True}, UnsupportedVersionError),
         ({"sequence": 0}, FormatError),
         ({"sequence": True}, FormatError),
@@ -301,8 +355,11 @@ def test_a_reply_bundle_with_numbered_notices_is_format_3_and_round_trips() -> N
         ([{"source": "Source One", "status": "closed", "seq": True}], "integer"),
         ([{"source": "Source One", "status": "closed", "seq": 0}], "positive"),
         ([{"source": "Source One", "status": "closed", "seq": "2"}], "integer"),
+        # The server keeps it in a 32-bit column: past that, PostgreSQL would refuse the
+        # bundle's transaction with a crash, not a refusal.
+        ([{"source": "Source One", "status": "closed", "seq": 2**31}], "at most"),
     ],
-    ids=["unnumbered", "boolean", "zero", "text"],
+    ids=["unnumbered", "boolean", "zero", "text", "past-the-column"],
 )
 def test_bad_notice_numbers_are_refused(notices: list[dict[str, Any]], says: str) -> None:
     manifest = dataclasses.replace(_replies(), notices=(Notice("Source One", "closed", 1),))
