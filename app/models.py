@@ -145,6 +145,10 @@ class Reply(Base):
     source_id: Mapped[str] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), index=True)
     size: Mapped[int] = mapped_column(Integer)
     received_day: Mapped[dt.date] = mapped_column(Date, default=today)
+    # The source's device's signed word that it holds no secret of the one-time prekey
+    # this reply is sealed to (`crypto.binding.UnheldPrekey`, canonical JSON), for the
+    # next export to tell the reviewers; None while nothing says so.
+    unheld: Mapped[str | None] = mapped_column(Text, default=None)
 
     source: Mapped[Source] = relationship(back_populates="replies")
 

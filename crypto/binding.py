@@ -18,6 +18,7 @@ travel in the report record that the same envelope seals.
 from __future__ import annotations
 
 import hmac
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -124,6 +125,63 @@ class SourceBinding:
             b64decode(string(obj["signature"], "signature"), length=C.SIGNATURE_BYTES),
             digest,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class UnheldPrekey:
+    """A device's signed word that it holds no secret of one reply prekey (its key id).
+
+    `raazdar-submit` signs it with the codename's key when the server lists a
+    reviewer's reply sealed to a prekey the device's state never held or lost
+    (a wiped phone, a state put back from a copy): the reply will never open
+    there. The server passes it on in exports; the workstation checks the
+    signer against the one that signed the prekey, so neither the server nor a
+    courier can make a reply look unread.
+    """
+
+    key_id: bytes
+    signer: VerifyKey
+    signature: bytes
+
+    def __post_init__(self) -> None:
+        if len(self.key_id) != C.KEY_ID_BYTES:
+            raise FormatError(f"a prekey's key id is {C.KEY_ID_BYTES} bytes")
+        if len(self.signature) != C.SIGNATURE_BYTES:
+            raise FormatError("an unheld prekey's signature is 64 bytes")
+
+    @classmethod
+    def make(cls, key_id: bytes, signing_key: SigningKey) -> UnheldPrekey:
+        """Sign, on the device, that the prekey with this key id is not held here."""
+        return cls(key_id, signing_key.verify_key, signing_key.sign(_UNHELD, key_id))
+
+    def verify(self) -> None:
+        """Check the signature; raises `VerificationError` if it does not hold."""
+        self.signer.verify(_UNHELD, self.key_id, self.signature)
+
+    def to_json(self) -> dict[str, str]:
+        """The record as the API takes it and an export carries it."""
+        return {
+            "key_id": self.key_id.hex(),
+            "signer": self.signer.to_text(),
+            "signature": b64encode(self.signature),
+        }
+
+    @classmethod
+    def from_json(cls, value: Any) -> UnheldPrekey:
+        """Parse the record (its signature is checked by `verify`)."""
+        obj = exact_object(value, {"key_id", "signer", "signature"}, "unheld prekey")
+        key_id = string(obj["key_id"], "key id")
+        if not _HEX_KEY_ID.fullmatch(key_id):
+            raise FormatError(f"a prekey's key id is {2 * C.KEY_ID_BYTES} lowercase hex digits")
+        return cls(
+            bytes.fromhex(key_id),
+            VerifyKey.from_text(string(obj["signer"], "signer")),
+            b64decode(string(obj["signature"], "signature"), length=C.SIGNATURE_BYTES),
+        )
+
+
+_UNHELD = C.SIG_CONTEXT_UNHELD_PREKEY
+_HEX_KEY_ID = re.compile(f"[0-9a-f]{{{2 * C.KEY_ID_BYTES}}}")
 
 
 def _signed(reply_key: PublicKey, digest: bytes | None) -> tuple[bytes, bytes]:

@@ -55,6 +55,8 @@ SIG_CONTEXT_API_REQUEST: Final = b"raazdar api request v1"
 SIG_CONTEXT_SOURCE_BINDING: Final = b"raazdar source binding v1"
 # A binding that also commits to one-time reply prekeys (docs/PROTOCOL.md §5A.9).
 SIG_CONTEXT_SOURCE_BINDING_V2: Final = b"raazdar source binding v2"
+# A device's word that it holds no secret of a one-time reply prekey (docs/PROTOCOL.md §5A.9).
+SIG_CONTEXT_UNHELD_PREKEY: Final = b"raazdar unheld prekey v1"
 PERSON_REPLY_PREKEYS: Final = b"rz-prekeys-v1"
 # How many one-time X-Wing reply prekeys `raazdar-submit` makes with each submission.
 REPLY_PREKEYS: Final = 4

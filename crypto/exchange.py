@@ -28,6 +28,10 @@ source shown a numbered notice, the number it shows, so that a workspace put
 back from an older copy numbers its next notice past it instead of from its
 own past count, which the server would take for an older notice and skip.
 
+Export bundles of format 6 also carry the unheld prekeys sources' devices
+reported (`crypto.binding.UnheldPrekey`): replies sealed to them will never
+open, and the workstation tells the reviewers who wrote them.
+
 Reply bundles of format 2 carry voids: the bundles the reviewers took back, each
 with the replies it carried, so that the server refuses a voided bundle handed
 in later and does not post twice a reply that a voided bundle it had already
@@ -52,6 +56,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Final
 
 from crypto import constants as C
+from crypto.binding import UnheldPrekey
 from crypto.bundle import BundleReader, ItemData, write_bundle
 from crypto.encoding import b64decode, b64encode, blake2b, canonical_json
 from crypto.errors import FormatError, UnsupportedVersionError, VerificationError
@@ -69,9 +74,18 @@ EXPORT_FORMAT_CHAIN: Final = 2
 EXPORT_FORMAT_RECEIPTS: Final = 3
 # Format 4: the audit head, no notice counts.
 EXPORT_FORMAT_AUDIT: Final = 4
-EXPORT_FORMAT: Final = 5
+# Format 5: notice counts, no unheld prekeys.
+EXPORT_FORMAT_NOTICES: Final = 5
+EXPORT_FORMAT: Final = 6
 EXPORT_FORMATS: Final = frozenset(
-    {FORMAT, EXPORT_FORMAT_CHAIN, EXPORT_FORMAT_RECEIPTS, EXPORT_FORMAT_AUDIT, EXPORT_FORMAT}
+    {
+        FORMAT,
+        EXPORT_FORMAT_CHAIN,
+        EXPORT_FORMAT_RECEIPTS,
+        EXPORT_FORMAT_AUDIT,
+        EXPORT_FORMAT_NOTICES,
+        EXPORT_FORMAT,
+    }
 )
 # The highest notice number: one past it still fits the server's 32-bit column.
 NOTICE_SEQ_MAX: Final = 2**31 - 2
@@ -189,6 +203,8 @@ class ExportManifest:
     # The number of the notice each source is shown, for those shown a numbered one;
     # None in a bundle of format 1 to 4.
     notice_counts: dict[str, int] | None = None
+    # The prekeys sources' devices say they hold no secret of; None in format 1 to 5.
+    unheld: tuple[UnheldPrekey, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.receipts is not None and self.chain is None:
@@ -199,6 +215,8 @@ class ExportManifest:
             raise FormatError("notice counts come only with an audit head (format 5)")
         for count in (self.notice_counts or {}).values():
             _notice_seq(count)
+        if self.unheld is not None and self.notice_counts is None:
+            raise FormatError("unheld prekeys come only with notice counts (format 6)")
 
     @property
     def format(self) -> int:
@@ -209,7 +227,9 @@ class ExportManifest:
             return EXPORT_FORMAT_CHAIN
         if self.audit is None:
             return EXPORT_FORMAT_RECEIPTS
-        return EXPORT_FORMAT_AUDIT if self.notice_counts is None else EXPORT_FORMAT
+        if self.notice_counts is None:
+            return EXPORT_FORMAT_AUDIT
+        return EXPORT_FORMAT_NOTICES if self.unheld is None else EXPORT_FORMAT
 
     def to_json(self) -> dict[str, Any]:
         """The manifest fields (the container adds `items` and `signer`)."""
@@ -230,6 +250,10 @@ class ExportManifest:
             chained["notices"] = [
                 {"source": d, "seq": n} for d, n in sorted(self.notice_counts.items())
             ]
+        if self.unheld is not None:
+            chained["unheld"] = sorted(
+                (u.to_json() for u in self.unheld), key=lambda u: (u["key_id"], u["signer"])
+            )
         return chained | {
             "type": EXPORT_TYPE,
             "format": self.format,
@@ -260,12 +284,15 @@ class ExportManifest:
         chained = version in EXPORT_FORMATS - {FORMAT}
         chain_fields = {"sequence", "previous", "resend"} if chained else set()
         receipt_fields = (
-            {"receipts"}
-            if version in (EXPORT_FORMAT_RECEIPTS, EXPORT_FORMAT_AUDIT, EXPORT_FORMAT)
+            {"receipts"} if version in EXPORT_FORMATS - {FORMAT, EXPORT_FORMAT_CHAIN} else set()
+        )
+        audit_fields = (
+            {"audit"}
+            if version in (EXPORT_FORMAT_AUDIT, EXPORT_FORMAT_NOTICES, EXPORT_FORMAT)
             else set()
         )
-        audit_fields = {"audit"} if version in (EXPORT_FORMAT_AUDIT, EXPORT_FORMAT) else set()
-        notice_fields = {"notices"} if version == EXPORT_FORMAT else set()
+        notice_fields = {"notices"} if version in (EXPORT_FORMAT_NOTICES, EXPORT_FORMAT) else set()
+        unheld_fields = {"unheld"} if version == EXPORT_FORMAT else set()
         extra = {
             "entries",
             "sources",
@@ -274,6 +301,7 @@ class ExportManifest:
             *receipt_fields,
             *audit_fields,
             *notice_fields,
+            *unheld_fields,
         }
         _header(obj, EXPORT_TYPE, extra, EXPORT_FORMATS)
         chain = None
@@ -314,6 +342,7 @@ class ExportManifest:
             receipts=_unique_ids(obj["receipts"], "receipt") if receipt_fields else None,
             audit=AuditProof.from_json(obj["audit"]) if audit_fields else None,
             notice_counts=_notice_counts(obj["notices"]) if notice_fields else None,
+            unheld=_unheld(obj["unheld"]) if unheld_fields else None,
         )
 
 
@@ -551,6 +580,13 @@ def _notice_counts(value: Any) -> dict[str, int]:
             raise FormatError("a source's notice count is listed twice")
         counts[source] = _notice_seq(fields["seq"])
     return counts
+
+
+def _unheld(value: Any) -> tuple[UnheldPrekey, ...]:
+    found = tuple(UnheldPrekey.from_json(item) for item in _list(value))
+    if len({(u.key_id, u.signer) for u in found}) != len(found):
+        raise FormatError("an unheld prekey is listed twice")
+    return found
 
 
 def _designation(value: Any) -> str:

@@ -37,6 +37,7 @@ from crypto import (
     derive_source_keys,
     generate_codename,
 )
+from crypto.binding import UnheldPrekey
 from submit import inbox, sensitive, transport, uploads
 from submit import state as state_mod
 from submit.connection import (
@@ -543,7 +544,15 @@ def replies(settings: Settings, codename_file: Path | None, delete: bool) -> Non
             keys = derive_source_keys(codename, verified.salt, verified.kdf)
             ensure_account(api, keys, state)
             with api.within():
-                failed = _show_replies(api, keys, state, verified, shown, delete=delete)
+                failed = _show_replies(
+                    api,
+                    keys,
+                    state,
+                    verified,
+                    shown,
+                    delete=delete,
+                    tell_unheld=not settings.no_state,
+                )
     except ServerError as exc:
         if exc.status in (408, 503) and exc.hint is None:
             # Busy for now (this circuit past its pace, the server's storage or database):
@@ -576,8 +585,13 @@ def _show_replies(
     shown: list[int],
     *,
     delete: bool = False,
+    tell_unheld: bool = False,
 ) -> int:
     """Fetch, open and print the replies listed; return how many did not verify.
+
+    With `tell_unheld` (a run with state: a `--no-state` run holds only its own
+    prekeys), a reviewer's reply sealed to a prekey this device never held is
+    reported to the server, signed, so the reviewers learn it will not be read here.
 
     Each reply shown is added to `shown` as it is, so a run cut short still
     erases what it showed. With `delete`, each is deleted from the server once
@@ -636,11 +650,13 @@ def _show_replies(
                 del left[info.id]
             continue
         except inbox.NotHeld:
+            told = tell_unheld and _tell_unheld(api, keys, info, envelope)
             click.echo(
                 f"--- reply {number} of {len(waiting)}, listed under {info.day}: sealed to a "
                 "one-time key this device never held: sent to a --no-state run or to another "
                 "device (or this device's state was put back from a copy): nothing here opens "
-                "it, and it is left on the server",
+                "it, and it is left on the server"
+                + ("; the reviewers are told it was not read here" if told else ""),
             )
             continue
         except (CryptoError, UnicodeDecodeError):
@@ -703,6 +719,15 @@ def _show_replies(
             err=True,
         )
     return failed
+
+
+def _tell_unheld(api: Api, keys: SourceKeys, info: ReplyInfo, envelope: bytes) -> bool:
+    """Sign and send that this device holds none of the reply's one-time keys."""
+    told = False
+    for key_id in inbox.one_time_keys(envelope):
+        statement = UnheldPrekey.make(bytes.fromhex(key_id), keys.signing_key)
+        told = api.unheld_reply(keys, info, statement) or told
+    return told
 
 
 class _Deleter:

@@ -21,6 +21,7 @@ import requests
 import urllib3
 
 from crypto import SourceKeys
+from crypto.binding import UnheldPrekey
 from crypto.encoding import b64encode
 from crypto.request import body_digest, sign_request
 from submit.errors import ServerError, TransportError
@@ -394,6 +395,20 @@ class Api:
         response = self._signed("DELETE", self._path(f"/replies/{info.id}"), keys)
         if response.status_code not in (204, 404):
             raise self._error(response)
+        self._finish(response)
+        return response.status_code == 204
+
+    def unheld_reply(self, keys: SourceKeys, info: ReplyInfo, statement: UnheldPrekey) -> bool:
+        """Tell the server, signed, that this device cannot open a reply; False if it did not
+        take it (gone, or a server from before this request): the replies are shown all the same.
+        """
+        response = self._signed(
+            "POST",
+            self._path(f"/replies/{info.id}/unheld"),
+            keys,
+            body=_encode(statement.to_json()),
+            content_type="application/json",
+        )
         self._finish(response)
         return response.status_code == 204
 

@@ -125,6 +125,14 @@ def delete_reply(reply_id: str) -> ResponseReturnValue:
     return "", 204
 
 
+@bp.post("/replies/<reply_id>/unheld")
+def unheld_reply(reply_id: str) -> ResponseReturnValue:
+    """Take the device's signed word that it cannot open this reply, for the reviewers."""
+    data = _json_body()
+    api.unheld_reply(db_session(), _proof(), _facts(data), reply_id, data)
+    return "", 204
+
+
 @bp.get("/openapi.json")
 def openapi() -> ResponseReturnValue:
     """The OpenAPI document that describes this API."""

@@ -13,7 +13,8 @@ And each carries the audit log's head, with its link at the length the export
 before carried, so that a workstation names a log cut or written again
 between two exports (PROTOCOL §13.5), and the number of the notice each source
 is shown, so that a workspace put back from an older copy numbers its next
-notices past them (§13.4.1).
+notices past them (§13.4.1), and the signed word of each source's device that
+it cannot open a reply (§5A.9), so that the reviewers learn it was lost.
 
 A server put back from a backup has its chain back where the backup left it,
 and the workstation refuses its next export as a fork. The workstation then
@@ -43,6 +44,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import io
+import json
 import logging
 import os
 import tempfile
@@ -65,6 +67,7 @@ from app.services import audit
 from app.services.context import services
 from app.store import REPLY_WORK_PREFIX
 from crypto import PublicKey, SigningKey, VerifyKey, read_header, verify_signature
+from crypto.binding import UnheldPrekey
 from crypto.bundle import BundleReader
 from crypto.errors import CryptoError, VerificationError
 from crypto.exchange import (
@@ -185,6 +188,7 @@ def export_bundle(
             receipts=_receipts(session),
             audit=audit_head,
             notice_counts=_notice_counts(session),
+            unheld=_unheld(session),
         )
         digest = write_export(
             dst, export, [svc.store.path(i.id) for i in items], server_signing_key()
@@ -230,6 +234,16 @@ def _notice_counts(session: Session) -> dict[str, int]:
     """The number of the notice each source is shown, so a workspace put back goes on from it."""
     query = select(Source.designation, Source.notice_seq).where(Source.notice_seq.is_not(None))
     return {d: min(n or 0, NOTICE_SEQ_MAX) for d, n in session.execute(query)}
+
+
+def _unheld(session: Session) -> tuple[UnheldPrekey, ...]:
+    """What sources' devices said they cannot open, signed, for the reviewers who wrote it.
+
+    Each stays in every export while its reply is here: a stick lost on the way loses none.
+    """
+    query = select(Reply.unheld).where(Reply.unheld.is_not(None)).order_by(Reply.id)
+    found = {text for text in session.execute(query).scalars() if text is not None}
+    return tuple(UnheldPrekey.from_json(json.loads(text)) for text in sorted(found))
 
 
 class ConcurrentExport(AppError):

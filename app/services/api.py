@@ -33,8 +33,9 @@ from app.models import Reply, Source, UsedChallenge, today
 from app.services import replies
 from app.services.context import services
 from app.services.sources import ACCOUNT_DRAWS, new_designation
-from crypto import CryptoError, PublicKey, TokenKey, VerifyKey
+from crypto import CryptoError, PublicKey, TokenKey, VerifyKey, read_header
 from crypto import constants as C
+from crypto.binding import UnheldPrekey
 from crypto.encoding import b64decode, b64encode, canonical_json, parse_json_object
 from crypto.request import verify_request
 
@@ -388,6 +389,34 @@ def delete_reply(session: Session, proof: Proof, facts: RequestFacts, reply_id: 
     source = authenticate(session, proof, facts)
     if not (_ID.fullmatch(reply_id) and replies.delete_own_reply(session, source.id, reply_id)):
         raise not_found("no such reply")
+
+
+def unheld_reply(
+    session: Session, proof: Proof, facts: RequestFacts, reply_id: str, data: bytes
+) -> None:
+    """Keep the source's signed word that its device cannot open this reply, for the reviewers.
+
+    The statement must be signed by the account's own key and name a one-time prekey
+    the reply is sealed to; the next export carries it (`UnheldPrekey`). Saying it
+    again changes nothing.
+    """
+    source = authenticate(session, proof, facts)
+    reply = session.get(Reply, reply_id) if _ID.fullmatch(reply_id) else None
+    if reply is None or reply.source_id != source.id or not services().store.exists(reply.id):
+        raise not_found("no such reply")
+    try:
+        statement = UnheldPrekey.from_json(parse_json(data))
+        statement.verify()
+    except CryptoError as exc:
+        raise bad_request(f"not a signed statement of an unheld prekey ({exc})") from exc
+    if statement.signer.to_text() != source.signing_key:
+        raise bad_request("the statement is not signed by this account's key")
+    with services().store.open(reply.id) as stream:
+        header = read_header(stream)
+    if statement.key_id not in {stanza.key_id for stanza in header.stanzas}:
+        raise bad_request("this reply is not sealed to that one-time prekey")
+    reply.unheld = canonical_json(statement.to_json()).decode("ascii")
+    session.commit()
 
 
 def find_reply(

@@ -57,6 +57,10 @@ def import_(c: Ctx, bundle: Path) -> None:
     if summary.unknown_receipts is not None:
         click.echo(f"{PROG}: warning: {summary.unknown_receipts.message()}", err=True)
         click.echo(f"{PROG}: hint: {summary.unknown_receipts.hint()}", err=True)
+    for unread in summary.unread:
+        click.echo(f"{PROG}: warning: {unread.message()}", err=True)
+    if summary.forged_unheld is not None:
+        click.echo(f"{PROG}: warning: {summary.forged_unheld.message()}", err=True)
     if summary.notices_behind is not None:
         click.echo(f"{PROG}: warning: {summary.notices_behind.message()}", err=True)
     for late in summary.applied_after_all:

@@ -65,7 +65,7 @@ from review.analysis.records import FileSent
 from review.casework import conflicts, notices, prekeys, triage
 from review.casework.reports import Content, item_context, parse_report
 from review.errors import ImportRefused
-from review.intake import exports, receipts
+from review.intake import exports, receipts, unheld
 from review.intake.ahead import Ahead
 from review.intake.forks import Fork, forked
 from review.keys import subkeys
@@ -121,6 +121,10 @@ class ImportSummary:
     replaced: list[Replaced] = field(default_factory=list)
     # Sources the server shows a notice numbered past this workspace's count: an older copy.
     notices_behind: notices.Behind | None = None
+    # Replies their sources' devices say, signed, they cannot open: never to be read.
+    unread: list[unheld.Unread] = field(default_factory=list)
+    # Such statements the source's key did not sign: the server's own.
+    forged_unheld: unheld.Forged | None = None
 
 
 @dataclass(frozen=True)
@@ -381,6 +385,7 @@ def _file_all(
                 summary.forgotten = receipts.forgotten(u.conn, manifest)
                 summary.applied_after_all = receipts.confirm(u.conn, manifest)
                 summary.notices_behind = _catch_up(u, manifest)
+                summary.unread, summary.forged_unheld = unheld.settle(u, manifest.unheld or ())
             return summary
         with transaction(u.conn):
             exports.record(u.conn, manifest, digest)
@@ -390,6 +395,7 @@ def _file_all(
             summary.new_reports = _record(u, manifest, filed, superseded, ahead, disputed)
             # After the filing: a source new here has its row, and its "received" notice.
             summary.notices_behind = _catch_up(u, manifest)
+            summary.unread, summary.forged_unheld = unheld.settle(u, manifest.unheld or ())
             summary.filed = sum(1 for f in filed if f.status == "filed")
             detail: dict[str, object] = {
                 "bundle": manifest.bundle_id,

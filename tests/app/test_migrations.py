@@ -89,6 +89,7 @@ def test_the_migrations_form_one_line() -> None:
         "0015",
         "0016",
         "0017",
+        "0018",
     ]
     assert expected == REVISIONS
     assert SCRIPTS.get_heads() == [REVISIONS[-1]]

@@ -1,6 +1,6 @@
 """Export manifests: the chain fields of format 2, the receipts of format 3, the audit head
-of format 4, the notice counts of format 5, and older formats still read without them; reply
-manifests and the voids of their format 2."""
+of format 4, the notice counts of format 5, the unheld prekeys of format 6, and older
+formats still read without them; reply manifests and the voids of their format 2."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from crypto import PrivateKey, SigningKey
+from crypto.binding import UnheldPrekey
 from crypto.bundle import BundleReader, write_bundle
 from crypto.errors import FormatError, UnsupportedVersionError, VerificationError
 from crypto.exchange import (
@@ -201,6 +202,58 @@ def test_a_format_5_manifest_without_notice_counts_is_refused() -> None:
         ExportManifest.from_json(obj)
 
 
+def _unheld(key_id: bytes = b"\x05" * 8) -> UnheldPrekey:
+    return UnheldPrekey.make(key_id, SigningKey.generate())
+
+
+def test_unheld_prekeys_make_format_6_and_round_trip() -> None:
+    key = SigningKey.generate()
+    statements = (_unheld(b"\x09" * 8), _unheld(b"\x01" * 8))
+    manifest = dataclasses.replace(COUNTED, unheld=statements)
+    out = io.BytesIO()
+    write_export(out, manifest, [], key)
+    reader, read = read_export(io.BytesIO(out.getvalue()), [key.verify_key], INSTANCE)
+    assert reader.manifest["format"] == 6
+    assert [u["key_id"] for u in reader.manifest["unheld"]] == ["01" * 8, "09" * 8]
+    assert set(read.unheld or ()) == set(statements)
+    for statement in read.unheld or ():
+        statement.verify()
+
+
+def test_a_format_5_export_without_unheld_prekeys_is_still_read_and_has_none() -> None:
+    obj = _signed(COUNTED.to_json())
+    assert obj["format"] == 5
+    assert ExportManifest.from_json(obj).unheld is None
+
+
+UNHELD = _unheld().to_json()
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"format": 5},
+        {"unheld": [UNHELD, UNHELD]},
+        {"unheld": [UNHELD | {"key_id": "05" * 7}]},
+        {"unheld": [UNHELD | {"key_id": "0A" * 8}]},
+        {"unheld": [UNHELD | {"more": 1}]},
+        {"unheld": [UNHELD | {"signature": "AAAA"}]},
+    ],
+    ids=["format-5-with-unheld", "twice", "short-key-id", "upper-hex", "extra", "short-signature"],
+)
+def test_bad_unheld_prekeys_are_refused(change: dict[str, Any]) -> None:
+    manifest = dataclasses.replace(COUNTED, unheld=(_unheld(),))
+    with pytest.raises(FormatError):
+        ExportManifest.from_json(_signed(manifest.to_json()) | change)
+
+
+def test_an_unheld_prekey_signed_by_another_key_does_not_verify() -> None:
+    statement = _unheld()
+    forged = dataclasses.replace(statement, signer=SigningKey.generate().verify_key)
+    with pytest.raises(VerificationError):
+        forged.verify()
+
+
 def test_notice_counts_need_an_audit_head() -> None:
     with pytest.raises(FormatError, match="audit head"):
         dataclasses.replace(_audited(), audit=None, notice_counts={})
@@ -226,7 +279,7 @@ def test_an_unchained_manifest_is_format_1_and_reads_back_without_a_chain() -> N
 @pytest.mark.parametrize(
     ("change", "error"),
     [
-        ({"format": 6}, UnsupportedVersionError),
+        ({"format": 7}, UnsupportedVersionError),
         ({"format": True}, UnsupportedVersionError),
         ({"sequence": 0}, FormatError),
         ({"sequence": True}, FormatError),

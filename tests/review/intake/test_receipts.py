@@ -57,7 +57,9 @@ def test_an_export_bundle_of_format_2_without_receipts_still_imports_and_warns_o
     monkeypatch.setattr(
         server_exchange,
         "ExportManifest",
-        lambda **fields: ExportManifest(**(fields | {"audit": None, "notice_counts": None})),
+        lambda **fields: ExportManifest(
+            **(fields | {"audit": None, "notice_counts": None, "unheld": None})
+        ),
     )
     _tomorrow(monkeypatch)
     old = server.export(tmp_path / "e2.rzb")

@@ -1,0 +1,83 @@
+"""A reply sealed to a one-time key a wiped device no longer holds is named to its reviewers.
+
+A `raazdar-submit` source's phone is wiped (or its state put back from a copy
+made before the report): the secrets of the report's one-time reply prekeys
+are gone. A reviewer's reply sealed to one reaches the server and is listed to
+the source, and nothing opens it. Before, the device said "never held" and
+left it there, and the workstation, which cannot know, took it as delivered:
+the reviewers' question or warning was lost without a word to anyone, and
+their next replies went to the same lost keys.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import select
+
+from app.models import Reply
+from app.services.context import services
+from crypto import SigningKey, read_header
+from crypto.binding import UnheldPrekey
+from crypto.encoding import canonical_json
+from tests.app.support import db_session
+from tests.review.support import Server, init_workspace, review
+from tests.submit.support import Device, open_state
+
+
+def _wipe_prekeys(device: Device, codename_file: Path) -> None:
+    """The device's state loses every prekey secret, as a wiped phone set up again does."""
+    state = open_state(device.state, codename_file)
+    state.prekeys = []
+    state.save()
+
+
+def _forge_statement(app: Flask) -> None:
+    """Write, as whoever holds the server's database could, a statement signed by another key."""
+    with app.app_context(), db_session(app) as session:
+        (reply,) = session.execute(select(Reply)).scalars()
+        with services().store.open(reply.id) as stream:
+            (stanza,) = read_header(stream).stanzas
+        statement = UnheldPrekey.make(stanza.key_id, SigningKey.generate())
+        reply.unheld = canonical_json(statement.to_json()).decode("ascii")
+        session.commit()
+
+
+def test_a_reply_the_wiped_device_cannot_open_is_named_to_the_reviewers(
+    device: Device, codename_file: Path, app: Flask, instance: Path, tmp_path: Path
+) -> None:
+    sent = device.run("send", "-m", "The SHO took money.", "--codename-file", str(codename_file))
+    assert sent.exit_code == 0, sent.output
+    server = Server(app, instance)
+    workspace = init_workspace(server, tmp_path / "workspace")
+    assert review(workspace, "import", str(server.export(tmp_path / "e1.rzb"))).exit_code == 0
+    (tmp_path / "reply.txt").write_text("Which checkpoint, and on which night?")
+    assert review(workspace, "reply", "1", "--file", str(tmp_path / "reply.txt")).exit_code == 0
+    bundle = tmp_path / "replies.rzr"
+    assert review(workspace, "export-replies", "--out", str(bundle)).exit_code == 0
+    assert server.apply(bundle).replies == 1
+
+    # A server in the wrong hands says it for the source, to be rid of the reply's
+    # forward secrecy: it cannot sign with the source's key, and is named for it.
+    _forge_statement(app)
+    forged = review(workspace, "import", str(server.export(tmp_path / "forged.rzb")))
+    assert forged.exit_code == 0, forged.output
+    assert "not signed by the key that gave that one-time key" in forged.output
+    assert "their device cannot open" not in forged.output
+
+    _wipe_prekeys(device, codename_file)
+    read = device.run("replies", "--codename-file", str(codename_file))
+    assert read.exit_code == 0, read.output
+    assert "never held" in read.stdout
+
+    imported = review(workspace, "import", str(server.export(tmp_path / "e2.rzb")))
+    assert imported.exit_code == 0, imported.output
+    assert "report 1's source says, signed with their key, that their device cannot open" in (
+        imported.output
+    ), f"the reviewers were not told their reply will never be read: {imported.output}"
+    # The keys lost with it are not used again: the next reply is refused as not
+    # forward-secret rather than sealed, in silence, to a key the device lost.
+    again = review(workspace, "reply", "1", "--file", str(tmp_path / "reply.txt"))
+    assert again.exit_code != 0
+    assert "NOT forward-secret" in again.output
