@@ -58,7 +58,9 @@ def diagnose(instance: Path, today: dt.date, where: Surroundings | None = None) 
         checks.append(guarded("database", lambda: database_check(paths, config)))
         checks.append(guarded("startup", lambda: startup_check(config, where)))
     held = recorded(config) if config is not None else Recorded()
-    checks.append(guarded("keyring", lambda: keyring_check(paths, today, held.keyring)))
+    checks.append(
+        guarded("keyring", lambda: keyring_check(paths, today, held.keyring, held.problem))
+    )
     checks.append(guarded("timestamp", lambda: timestamp_check(paths, today, held.keyring)))
     checks.append(
         guarded("subkeys", lambda: subkeys_check(paths, today, held.latest_export, held.keyring))

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from app import db
 from app.config import Config
+from app.errors import KeyringUnavailable
 from app.models import ExportHead, Item
 from app.operations import retention
 from app.operations.doctor.verdict import Check, Status, guarded
@@ -51,6 +52,8 @@ class Recorded:
     latest_export: dt.date | None = None
     # The newest keyring version the audit log records installed: older files were rolled back.
     keyring: int | None = None
+    # Why the log cannot say which keyring it installed (a broken chain): the server seals nothing.
+    problem: str | None = None
 
 
 def recorded(config: Config) -> Recorded:
@@ -62,7 +65,10 @@ def recorded(config: Config) -> Recorded:
     try:
         with Session(engine) as session:
             day = session.execute(select(ExportHead.day).where(ExportHead.id == 1)).scalar()
-            return Recorded(day, audit.newest_keyring(session))
+            try:
+                return Recorded(day, audit.newest_keyring(session))
+            except KeyringUnavailable as exc:
+                return Recorded(day, problem=str(exc))
     except Exception:  # unreadable or unmigrated: the database checks say why
         return Recorded()
     finally:

@@ -205,11 +205,17 @@ def startup_check(config: Config, where: Surroundings) -> Check:
     return Check("startup", Status.OK, "the server accepts its configuration; debug mode is off")
 
 
-def keyring_check(paths: InstancePaths, today: dt.date, installed: int | None = None) -> Check:
+def keyring_check(
+    paths: InstancePaths, today: dt.date, installed: int | None = None, problem: str | None = None
+) -> Check:
     """Check for a keyring in force, verified from the pinned authorities, not near expiry.
 
-    `installed` is the newest version the database records installed (`load_keyring`).
+    `installed` is the newest version the database records installed (`load_keyring`);
+    `problem`, why the database cannot say it (a broken audit chain): the server then
+    seals nothing, whatever the files say.
     """
+    if problem is not None:
+        return Check("keyring", Status.FAIL, f"no keyring is in force: {problem}")
     state = load_keyring(paths, today, installed)
     if state.manifest is None:
         return Check(

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from flask import Flask
-from sqlalchemy import Engine, create_engine, event, text, update
+from sqlalchemy import Engine, create_engine, delete, event, text, update
 from sqlalchemy.orm import Session
 
 from app import db as app_db
@@ -416,6 +416,23 @@ def test_a_broken_audit_chain_fails(app: Flask, instance: Path, where: Surroundi
     checks = diagnose(instance, today(), where)
     assert verdicts(checks)["audit"] is Status.FAIL
     assert "entry 2 was altered" in message(checks, "audit")
+
+
+def test_a_broken_audit_chain_fails_the_keyring_line_too(
+    app: Flask, instance: Path, where: Surroundings
+) -> None:
+    """With the chain broken the server seals nothing (it cannot tell which keyring the log
+    installed), but the doctor's keyring line said OK and named the version on disk: an
+    operator reading it took the 503s for something else, and a rolled-back file for sound."""
+    with db_session(app) as session:
+        for n in range(3):
+            audit.record(session, audit.CONSOLE, "test", n=n)
+        session.commit()
+        session.execute(delete(AuditEntry).where(AuditEntry.seq == 2))
+        session.commit()
+    checks = diagnose(instance, today(), where)
+    assert verdicts(checks)["keyring"] is Status.FAIL, message(checks, "keyring")
+    assert "hash chain is broken" in message(checks, "keyring")
 
 
 def test_an_intact_audit_chain_passes(app: Flask, instance: Path, where: Surroundings) -> None:
