@@ -1,4 +1,4 @@
-"""`raazdar staff add|remove|reset-password|reset-2fa|list`: the staff accounts."""
+"""`raazdar staff add|remove|role|reset-password|reset-2fa|list`: the staff accounts."""
 
 from __future__ import annotations
 
@@ -88,6 +88,29 @@ def remove(instance: Path, username: str) -> None:
             err=True,
         )
     _hint_devices(instance, name)
+
+
+@staff.command("role")
+@click.argument("username")
+@click.argument("role", type=click.Choice(["staff", "admin"]))
+@click.pass_obj
+@reports_errors
+def role(instance: Path, username: str, role: str) -> None:
+    """Make an account staff or admin (the last administrator stays one).
+
+    The admin pages add, promote, demote or remove no administrator: one
+    administrator alone would hold a second one's account, or take every other away.
+    """
+    from app.db import db_session
+    from app.services import staff as staff_service
+    from app.services.audit import CONSOLE
+
+    with app_context(instance):
+        session = db_session()
+        account = staff_service.get_account(session, username)
+        staff_service.set_role(session, CONSOLE, account, role)
+        name = account.username
+    click.echo(f"raazdar: {name} is now {role}")
 
 
 def _hint_devices(instance: Path, username: str) -> None:

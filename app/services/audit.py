@@ -134,13 +134,27 @@ def names_account(session: Session, username: str) -> bool:
 _ACCOUNT_NAMED = ("staff-added", "staff-removed")
 # The actions that give an account a password: whoever acted knows it.
 _PASSWORD_SET = ("staff-added", "staff-password-reset", "staff-2fa-reset", "staff-password-changed")
+# The actions that hand an account a passphrase its second factor is then set up with.
+_SECOND_FACTOR_SET = ("staff-added", "staff-2fa-reset")
 
 
 def password_setters(session: Session) -> dict[str, str]:
     """Who last set each account's password, by username: the log's last word on it."""
+    return _last_actors(session, _PASSWORD_SET)
+
+
+def second_factor_setters(session: Session) -> dict[str, str]:
+    """Who last handed each account the passphrase its authenticator was set up with.
+
+    Whoever did saw it, and could have set up an authenticator of their own first.
+    """
+    return _last_actors(session, _SECOND_FACTOR_SET)
+
+
+def _last_actors(session: Session, actions: tuple[str, ...]) -> dict[str, str]:
     query = (
         select(AuditEntry.actor, AuditEntry.detail)
-        .where(AuditEntry.action.in_(_PASSWORD_SET))
+        .where(AuditEntry.action.in_(actions))
         .order_by(AuditEntry.seq)
     )
     setters: dict[str, str] = {}

@@ -296,6 +296,11 @@ def ever_admin(session: Session, account: StaffAccount) -> bool:
     return False
 
 
+def second_factor_set_by(session: Session, account: StaffAccount) -> str | None:
+    """Who handed `account` the passphrase its authenticator was set up with (None: unknown)."""
+    return audit.second_factor_setters(session).get(account.username)
+
+
 # The accounts page shows every administrator the resets of this many days.
 RESETS_SHOWN_DAYS: Final = 30
 

@@ -161,6 +161,29 @@ def test_the_last_administrator_stays(runner: CliRunner, instance: Path, app: Fl
     assert staff(runner, instance, "remove", "root").exit_code == 0
 
 
+def test_role_makes_and_unmakes_an_administrator_and_the_last_stays(
+    runner: CliRunner, instance: Path, app: Flask
+) -> None:
+    # The admin pages change no administrator: the console is where the set of them changes.
+    make_staff(app, "root", role="admin")
+    make_staff(app, "amina")
+    result = staff(runner, instance, "role", "amina", "admin")
+    assert result.exit_code == 0, result.output
+    assert "raazdar: amina is now admin" in result.output
+    assert audit_trail(app)[-1] == (
+        "console",
+        "staff-role-changed",
+        {"username": "amina", "role": "admin"},
+    )
+    assert staff(runner, instance, "role", "root", "staff").exit_code == 0
+    result = staff(runner, instance, "role", "amina", "staff")
+    assert result.exit_code == 1
+    assert "last administrator" in result.output
+    found = account(app, "amina")
+    assert found is not None
+    assert found.role == "admin"
+
+
 def test_reset_password_ends_sessions_and_shows_a_new_passphrase(
     runner: CliRunner, instance: Path, app: Flask
 ) -> None:
@@ -228,7 +251,9 @@ def test_list(runner: CliRunner, instance: Path, app: Flask) -> None:
     assert lines[2].split()[-1] == "never"
 
 
-@pytest.mark.parametrize("command", ["add", "remove", "reset-password", "reset-2fa", "list"])
+@pytest.mark.parametrize(
+    "command", ["add", "remove", "role", "reset-password", "reset-2fa", "list"]
+)
 def test_every_command_has_help(runner: CliRunner, command: str) -> None:
     result = runner.invoke(main, ["staff", command, "--help"])
     assert result.exit_code == 0

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from werkzeug.test import TestResponse
 
 from app.models import AuditEntry, StaffAccount, today
@@ -266,7 +266,7 @@ def test_an_administrator_removed_mid_request_does_nothing_after_the_removal(
         return hashing(password)
 
     monkeypatch.setattr(staff_service, "hash_password", removed_meanwhile)
-    admin.post("/staff/admin/accounts/new", {"username": "backdoor", "role": "admin"})
+    admin.post("/staff/admin/accounts/new", {"username": "backdoor", "role": "staff"})
     removal[0].join(timeout=40)
 
     trail = audit_trail(app)
@@ -408,8 +408,10 @@ def test_one_administrator_alone_cannot_take_over_another_administrators_account
     enrolled by whoever logs in first: one administrator took over another's account (and
     acted in the log under their name), demoting them first if a rule stood in the way."""
     second = add_account(app, "second", "admin")
-    if demoted_first:
-        assert admin.post(f"/staff/admin/accounts/{second}/role", {"role": "staff"}).status_code
+    if demoted_first:  # at the console: the admin pages demote no administrator
+        with app.app_context(), db_session(app) as session:
+            demoted = staff_service.get_account(session, "second")
+            staff_service.set_role(session, "console", demoted, "staff")
     before = account(app, second)
     response = admin.post(f"/staff/admin/accounts/{second}/{reset}")
     assert response.status_code == 400, "one administrator reset another's credentials"
@@ -454,16 +456,75 @@ def test_after_a_second_factor_reset_the_old_password_enrols_no_one(
     assert thief.get("/staff/enrol").status_code == 303
 
 
-def test_an_admin_changes_a_role(app: Flask, admin: Staff) -> None:
+def _roles(app: Flask) -> dict[str, str]:
+    """Every account's role, by username."""
+    with db_session(app) as session:
+        return {a.username: a.role for a in session.execute(select(StaffAccount)).scalars()}
+
+
+@pytest.mark.parametrize("way", ["create", "create-then-promote", "reset-then-promote"])
+def test_one_administrator_alone_makes_no_administrator_she_holds(
+    app: Flask, admin: Staff, way: str
+) -> None:
+    """Whoever adds an account on the web (or resets its second factor) sees its passphrase and
+    can set up its authenticator before its owner: made an administrator, or promoted after,
+    it was a second administrator's account in one person's hands."""
+    if way == "create":
+        response = admin.post("/staff/admin/accounts/new", {"username": "deputy", "role": "admin"})
+    else:
+        if way == "create-then-promote":
+            made = admin.post("/staff/admin/accounts/new", {"username": "deputy", "role": "staff"})
+            assert made.status_code == 200
+            deputy = _roles_id(app, "deputy")
+        else:
+            deputy = add_account(app, "deputy")
+            assert admin.post(f"/staff/admin/accounts/{deputy}/reset-2fa").status_code == 200
+        with db_session(app) as session:  # whoever saw the passphrase set up the authenticator
+            session.execute(
+                update(StaffAccount).where(StaffAccount.id == deputy).values(totp_enrolled=True)
+            )
+            session.commit()
+        response = admin.post(f"/staff/admin/accounts/{deputy}/role", {"role": "admin"})
+    assert _roles(app).get("deputy") != "admin", "one administrator made an administrator alone"
+    assert response.status_code == 400
+    assert "raazdar staff" in admin.text(response)
+
+
+@pytest.mark.parametrize("way", ["remove", "demote"])
+def test_one_administrator_alone_takes_away_no_other_administrator(
+    app: Flask, admin: Staff, way: str
+) -> None:
+    """One administrator removed or demoted every other one (only the console put them
+    back), and then alone saw and did whatever the admin pages show and do."""
+    others = [add_account(app, name, "admin") for name in ("second", "third")]
+    for other in others:
+        if way == "remove":
+            admin.post(f"/staff/admin/accounts/{other}/remove", {"confirm": "y"})
+        else:
+            admin.post(f"/staff/admin/accounts/{other}/role", {"role": "staff"})
+    roles = _roles(app)
+    assert [roles.get(n) for n in ("second", "third")] == ["admin", "admin"], (
+        f"one administrator took the others away: {roles}"
+    )
+    response = admin.post(f"/staff/admin/accounts/{others[0]}/remove", {"confirm": "y"})
+    assert response.status_code == 400
+    assert "raazdar staff remove second" in admin.text(response)
+
+
+def _roles_id(app: Flask, username: str) -> str:
+    with db_session(app) as session:
+        found = staff_service.find_account(session, username)
+        assert found is not None
+        return found.id
+
+
+def test_an_admin_promotes_an_account_its_owner_set_up(app: Flask, admin: Staff) -> None:
+    """An account whose authenticator no colleague could have set up first: its own owner's."""
     clerk = add_account(app, "clerk")
     assert admin.post(f"/staff/admin/accounts/{clerk}/role", {"role": "admin"}).status_code == 303
     row = account(app, clerk)
     assert row is not None
     assert row.role == "admin"
-    assert admin.post(f"/staff/admin/accounts/{clerk}/role", {"role": "staff"}).status_code == 303
-    row = account(app, clerk)
-    assert row is not None
-    assert row.role == "staff"
 
 
 def test_an_admin_removes_an_account_once_the_box_is_ticked(app: Flask, admin: Staff) -> None:
@@ -482,7 +543,7 @@ def test_a_removal_names_the_accounts_whose_passwords_the_removed_one_set(
 ) -> None:
     """Eve added bilal before she was removed: she knows his passphrase, and may enrol an
     authenticator of her own before he does. The page said only that she was removed."""
-    eve = add_account(app, "eve", "admin")
+    eve = add_account(app, "eve")
     with app.app_context(), db_session(app) as session:
         staff_service.create_account(session, "eve", "bilal")
     response = admin.post(f"/staff/admin/accounts/{eve}/remove", {"confirm": "y"})
@@ -604,7 +665,9 @@ def test_a_lowered_source_expiry_is_shown_on_every_staff_dashboard(
     # Demoting the only other administrator first hid the lowering from everyone but its maker.
     second = add_account(app, "second", "admin")
     other = staff_browser(app).log_in(second)
-    assert admin.post(f"/staff/admin/accounts/{second}/role", {"role": "staff"}).status_code == 303
+    with app.app_context(), db_session(app) as session:  # demoted at the console
+        demoted = staff_service.get_account(session, "second")
+        staff_service.set_role(session, "console", demoted, "staff")
     lowered = {**GENERAL, "source_expiry_days": "1"}
     assert admin.post("/staff/admin/settings/general", lowered).status_code == 303
     shown = "Source expiry was lowered from 365 to 1 days"

@@ -64,22 +64,22 @@ def test_a_session_open_for_long_makes_no_admin_change(app: Flask, idle_admin: S
 def test_the_password_and_a_code_send_the_change_on_with_what_was_typed(
     app: Flask, idle_admin: Staff, root: StaffUser
 ) -> None:
-    asked = idle_admin.post("/staff/admin/accounts/new", {"username": "deputy", "role": "admin"})
+    asked = idle_admin.post("/staff/admin/accounts/new", {"username": "deputy", "role": "staff"})
     assert asked.status_code == 401
     page = form(asked.get_data(as_text=True), "/staff/admin/accounts/new")
     assert page.fields["username"] == "deputy"
-    assert page.fields["role"] == "admin"
+    assert page.fields["role"] == "staff"
     fields = {**page.fields, "reauth_password": root.password, "reauth_code": fresh_code(app, root)}
     done = idle_admin.client.post("/staff/admin/accounts/new", data=fields)
     assert done.status_code == 200, done.status_code
-    assert _role(app, "deputy") == "admin"
+    assert _role(app, "deputy") == "staff"
     assert audit_actions(app)[-2:] == ["staff-reauthenticated", "staff-added"]
     # For the next few minutes this session's changes go through at once.
     target = account(app, _id(app, "deputy"))
     assert target is not None
-    role = idle_admin.post(f"/staff/admin/accounts/{target.id}/role", {"role": "staff"})
-    assert role.status_code == 303
-    assert _role(app, "deputy") == "staff"
+    removed = idle_admin.post(f"/staff/admin/accounts/{target.id}/remove", {"confirm": "y"})
+    assert removed.status_code == 303
+    assert _role(app, "deputy") is None
 
 
 @pytest.mark.parametrize("wrong", ["password", "code"])
@@ -88,7 +88,7 @@ def test_a_wrong_password_or_code_changes_nothing_and_counts(
 ) -> None:
     data = {
         "username": "deputy",
-        "role": "admin",
+        "role": "staff",
         "reauth_password": "not the password" if wrong == "password" else root.password,
         "reauth_code": "000000" if wrong == "code" else fresh_code(app, root),
     }
@@ -144,7 +144,7 @@ def test_a_password_change_confirms_no_admin_change(
     typed = {"current": root.password, "new": new, "repeated": new, "code": fresh_code(app, root)}
     changed = idle_admin.post("/staff/account/password", typed)
     assert changed.status_code == 303
-    response = idle_admin.post("/staff/admin/accounts/new", {"username": "deputy", "role": "admin"})
+    response = idle_admin.post("/staff/admin/accounts/new", {"username": "deputy", "role": "staff"})
     assert response.status_code == 401, "a password change stood in for the code"
     assert _role(app, "deputy") is None
 
@@ -205,7 +205,7 @@ def test_a_cookie_copied_at_the_login_makes_no_admin_change(app: Flask, root: St
     thief = _copy_cookie(app, owner)
     assert owner.client.get("/staff/").status_code == 200  # the login's redirect, followed
 
-    taken = thief.post("/staff/admin/accounts/new", {"username": "deputy", "role": "admin"})
+    taken = thief.post("/staff/admin/accounts/new", {"username": "deputy", "role": "staff"})
     assert taken.status_code == 401, "a copied cookie used the login's confirmation"
     assert CONFIRM in thief.text(taken)
     assert _role(app, "deputy") is None
@@ -219,7 +219,7 @@ def test_a_copy_used_first_costs_both_the_confirmation(app: Flask, root: StaffUs
     thief = _copy_cookie(app, owner)
     thief.post("/staff/admin/accounts/new", {"username": "first", "role": "staff"})
     for browser, name in ((owner, "second"), (thief, "third")):
-        asked = browser.post("/staff/admin/accounts/new", {"username": name, "role": "admin"})
+        asked = browser.post("/staff/admin/accounts/new", {"username": name, "role": "staff"})
         assert asked.status_code == 401, f"{name}: the session went on unconfirmed"
         assert _role(app, name) is None
 
