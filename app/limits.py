@@ -18,7 +18,7 @@ from flask import Flask, current_app, g, request
 from app.db import db_session
 from app.listeners import is_staff_listener
 from app.services.context import services
-from app.settings import get_setting, revision_kept
+from app.settings import in_force, revision_kept
 from app.uploads import OverLimit, SealedUploads
 
 # A report's body up to this many times the upload limit is read, its files dropped, so
@@ -59,7 +59,7 @@ def init_app(app: Flask) -> None:
             return True
         svc = services()
         recipients = svc.recipients()
-        limit = int(get_setting(db_session(), "upload_limit_mib")) * 1024 * 1024
+        limit = in_force(db_session(), "upload_limit_mib") * 1024 * 1024
         declared = request.content_length
         uploads = SealedUploads
         if declared is not None and limit < declared <= limit * OVER_LIMIT_READ:

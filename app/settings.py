@@ -17,7 +17,7 @@ import json
 import secrets
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -25,7 +25,7 @@ from flask import g, has_request_context
 from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session, UOWTransaction
 
-from app.models import Setting, TaxonomyTerm
+from app.models import Setting, TaxonomyTerm, today
 from app.taxonomy import SEED
 
 RESOURCES_PLACEHOLDER_EN: Final = (
@@ -104,6 +104,9 @@ DEFAULTS: Final[dict[str, Any]] = {
     # A lowered `source_expiry_days` is in force only from a later day; until then the
     # value it replaced holds: {"from": days, "from_day": "YYYY-MM-DD"}, or None.
     "source_expiry_lowered": None,
+    # So too a lowered `upload_limit_mib`, and a raised `retention_days` (`DELAYED`).
+    "upload_limit_lowered": None,
+    "retention_raised": None,
     # New envelopes are re-created in the store, in a random order, once per this many hours.
     "sweep_hours": 24,
 }
@@ -113,6 +116,15 @@ DEFAULTS: Final[dict[str, Any]] = {
 # otherwise expire every source idle since yesterday, with the replies waiting for them, at
 # the next purge. Two weeks in which every other administrator sees it on the settings page.
 SOURCE_EXPIRY_DELAY_DAYS: Final = 14
+# The settings whose change one way waits as long, each with the setting that records it
+# and which of the two values holds meanwhile. A lowered upload limit refuses every
+# source's documents from the next request; a raised retention silences the warnings of
+# reports left on a seizable server, and keeps them that long.
+DELAYED: Final[dict[str, tuple[str, Callable[[int, int], int]]]] = {
+    "source_expiry_days": ("source_expiry_lowered", max),
+    "upload_limit_mib": ("upload_limit_lowered", max),
+    "retention_days": ("retention_raised", min),
+}
 
 # The row whose value changes with every change of a setting or a term (not a setting).
 REVISION_KEY: Final = "_revision"
@@ -160,11 +172,17 @@ def get_setting(session: Session, key: str) -> Any:
 
 def source_expiry_days(session: Session, day: dt.date) -> int:
     """Return the source expiry in force on `day`: a lowered one only once its delay is over."""
-    days = int(get_setting(session, "source_expiry_days"))
-    lowered = get_setting(session, "source_expiry_lowered")
-    if lowered and day < dt.date.fromisoformat(lowered["from_day"]):
-        return max(days, int(lowered["from"]))
-    return days
+    return in_force(session, "source_expiry_days", day)
+
+
+def in_force(session: Session, key: str, day: dt.date | None = None) -> int:
+    """Return a `DELAYED` setting's value in force on `day` (today): a harmful change waits."""
+    record, kept = DELAYED[key]
+    value = int(get_setting(session, key))
+    pending = get_setting(session, record)
+    if pending and (day or today()) < dt.date.fromisoformat(pending["from_day"]):
+        return kept(value, int(pending["from"]))
+    return value
 
 
 def set_setting(session: Session, key: str, value: Any) -> None:

@@ -51,7 +51,7 @@ from sqlalchemy.orm import Session
 from app.errors import AppError
 from app.models import AuditEntry, ExportHead, Item, Reply, Source, Upload
 from app.services import audit, resumable
-from app.settings import get_setting, source_expiry_days
+from app.settings import in_force, source_expiry_days
 from app.store import EnvelopeStore
 
 log = logging.getLogger(__name__)
@@ -108,7 +108,7 @@ class Policy:
     def read(cls, session: Session, today: dt.date) -> Policy:
         """Read the retention settings in force on `today` (a lowered expiry after its delay)."""
         return cls(
-            int(get_setting(session, "retention_days")),
+            in_force(session, "retention_days", today),
             source_expiry_days(session, today),
         )
 

@@ -6,7 +6,7 @@ Every export and upload is audited, refused or not.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import IO, Any, BinaryIO
 
 from sqlalchemy import func, select
@@ -41,9 +41,9 @@ class Dashboard:
     # Items exported `retention.UNACKNOWLEDGED_DAYS` or more days ago, never acknowledged.
     unacknowledged: int = 0
     unacknowledged_days: int = retention.UNACKNOWLEDGED_DAYS
-    # A lowered source expiry not yet in force (`settings_admin.lowered_expiry`): shown to
-    # every staff member, not only to administrators one of them could demote first.
-    expiry_lowered: dict[str, Any] | None = None
+    # Harmful setting changes not yet in force (`settings_admin.delayed_changes`): shown to
+    # every staff member, not only to administrators.
+    delayed: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass
@@ -82,7 +82,7 @@ def dashboard(session: Session) -> Dashboard:
         replies=count(Reply),
         keyring=public_keys(),
         unacknowledged=retention.unacknowledged(session, today()),
-        expiry_lowered=settings_admin.lowered_expiry(session),
+        delayed=settings_admin.delayed_changes(session),
     )
 
 

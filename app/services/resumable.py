@@ -51,7 +51,7 @@ from app.services.api import (
     precheck,
 )
 from app.services.context import services
-from app.settings import get_setting
+from app.settings import in_force
 from app.store import EnvelopeStore
 from crypto import CryptoError, HybridPublicKey, read_header
 from crypto.bundle import hash_file
@@ -110,7 +110,7 @@ def start(session: Session, proof: Proof, facts: RequestFacts, data: bytes) -> U
     source = authenticate(session, proof, facts)
     fields = _declared(parse_json(data))
     recipients = services().recipients()
-    limit = int(get_setting(session, "upload_limit_mib")) * 1024 * 1024
+    limit = in_force(session, "upload_limit_mib") * 1024 * 1024
     if fields["size"] > limit:
         raise ApiError(413, "too-large", f"envelopes may be at most {limit} bytes here")
     hybrid = any(isinstance(k, HybridPublicKey) for k in recipients)

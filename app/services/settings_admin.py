@@ -21,10 +21,11 @@ from app.errors import AppError
 from app.models import TaxonomyTerm, today
 from app.services import audit
 from app.settings import (
+    DELAYED,
     SOURCE_EXPIRY_DELAY_DAYS,
     get_setting,
+    in_force,
     set_setting,
-    source_expiry_days,
 )
 from app.taxonomy import GROUPS
 
@@ -133,9 +134,10 @@ def update(session: Session, changes: Mapping[str, Any], *, actor: str) -> list[
         for k, v in changed.items()
         if k not in _QUOTED
     }
-    delayed = {}
-    if "source_expiry_days" in changed:
-        delayed = _delay_lowered_expiry(session, changed["source_expiry_days"])
+    delayed: dict[str, Any] = {}
+    for key in DELAYED:
+        if key in changed:
+            delayed.update(_delay(session, key, changed[key]))
     for key, value in changed.items():
         set_setting(session, key, value)
     audit.record(
@@ -166,28 +168,33 @@ def text_changes(session: Session, keys: tuple[str, ...]) -> dict[str, dict[str,
     return found
 
 
-def _delay_lowered_expiry(session: Session, days: int) -> dict[str, Any]:
-    """Keep the expiry in force today for `SOURCE_EXPIRY_DELAY_DAYS` if `days` lowers it.
+def _delay(session: Session, key: str, value: int) -> dict[str, Any]:
+    """Keep a `DELAYED` setting in force for `SOURCE_EXPIRY_DELAY_DAYS` if `value` harms.
 
-    A raise to at least the value in force ends a delay; a lowering during one counts its
-    delay again from today, from the value in force. Returns what the audit entry says.
+    A change back to at least as safe a value as the one in force ends a delay; a
+    harmful one during a delay counts its delay again from today, from the value in
+    force. Returns what the audit entry says.
     """
+    record, kept = DELAYED[key]
     day = today()
-    in_force = source_expiry_days(session, day)
-    if days >= in_force:
-        set_setting(session, "source_expiry_lowered", None)
+    now = in_force(session, key, day)
+    if kept(value, now) == value:
+        set_setting(session, record, None)
         return {}
     from_day = (day + dt.timedelta(days=SOURCE_EXPIRY_DELAY_DAYS)).isoformat()
-    set_setting(session, "source_expiry_lowered", {"from": in_force, "from_day": from_day})
-    return {"source_expiry_days": {"from": in_force, "to": days, "from_day": from_day}}
+    set_setting(session, record, {"from": now, "from_day": from_day})
+    return {key: {"from": now, "to": value, "from_day": from_day}}
 
 
-def lowered_expiry(session: Session) -> dict[str, Any] | None:
-    """The lowered source expiry not yet in force, for the admin pages; or None."""
-    lowered = get_setting(session, "source_expiry_lowered")
-    if not lowered or today() >= dt.date.fromisoformat(lowered["from_day"]):
-        return None
-    return {**lowered, "to": get_setting(session, "source_expiry_days")}
+def delayed_changes(session: Session, day: dt.date | None = None) -> dict[str, dict[str, Any]]:
+    """The harmful changes not yet in force on `day` (today), by setting: for staff and doctor."""
+    day = day or today()
+    found = {}
+    for key, (record, _kept) in DELAYED.items():
+        pending = get_setting(session, record)
+        if pending and day < dt.date.fromisoformat(pending["from_day"]):
+            found[key] = {**pending, "to": get_setting(session, key)}
+    return found
 
 
 def _terms(session: Session, group: str) -> list[TaxonomyTerm]:

@@ -29,7 +29,7 @@ from app.errors import (
 from app.models import Item, Source, today
 from app.services.context import services
 from app.services.sources import SignedIn, create_account
-from app.settings import get_setting
+from app.settings import in_force
 from app.store import StagedEnvelope
 from crypto import Metadata, SourceKeys
 
@@ -186,7 +186,7 @@ def _pace_later_report(session: Session, source_id: str, staged: list[StagedEnve
     if not services().store.space_to_spare(0):
         raise ReportPaced(FAULT_RETRY_AFTER)
     size = sum(e.result.envelope_size for e in staged if e.result is not None)
-    limit = int(get_setting(session, "upload_limit_mib")) * 1024 * 1024
+    limit = in_force(session, "upload_limit_mib") * 1024 * 1024
     wait = report_pacing.take_report_turn(source_id, size, limit)
     if wait:
         raise ReportPaced(wait)

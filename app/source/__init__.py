@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, g
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.db import db_session
-from app.settings import DEFAULTS, get_setting
+from app.settings import DEFAULTS, get_setting, in_force
 
 bp = Blueprint("source", __name__)
 
@@ -22,7 +22,8 @@ def _settings() -> dict[str, Any]:
     if not g.get(NO_DATABASE):
         session = db_session()
         try:
-            last_seen.update({key: get_setting(session, key) for key in last_seen})
+            last_seen["organisation"] = get_setting(session, "organisation")
+            last_seen["upload_limit_mib"] = in_force(session, "upload_limit_mib")
         except SQLAlchemyError:
             session.rollback()
     return dict(last_seen)

@@ -231,7 +231,7 @@ def _settings_page(
     values = settings_admin.current(session)
     page = render_template(
         "staff/admin/settings.html",
-        lowered=settings_admin.lowered_expiry(session),
+        delayed=settings_admin.delayed_changes(session),
         text_changes=settings_admin.text_changes(session, ("resources_en", "resources_ur")),
         general=general or GeneralSettingsForm(formdata=None, data=values),
         resources=resources or ResourcesForm(formdata=None, data=values),

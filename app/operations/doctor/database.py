@@ -16,7 +16,7 @@ from app.errors import KeyringUnavailable
 from app.models import ExportHead, Item
 from app.operations import retention
 from app.operations.doctor.verdict import Check, Status, guarded
-from app.services import audit
+from app.services import audit, settings_admin
 from app.settings import get_setting
 from app.store import EnvelopeStore
 
@@ -216,13 +216,24 @@ def _audit(session: Session) -> Check:
     return Check("audit", Status.OK, f"the audit chain of {result.entries} entries verifies")
 
 
+# What each harmful change not yet in force (`settings_admin.delayed_changes`) will do.
+_DELAYED_SAID: Final = {
+    "source_expiry_days": "an administrator lowered source expiry from {from} to {to} days, "
+    "in force from {from_day}: purges then expire the sources idle that long, with the "
+    "replies waiting for them",
+    "upload_limit_mib": "an administrator lowered the upload limit from {from} to {to} MiB, "
+    "in force from {from_day}: sources' reports and documents larger are then refused",
+    "retention_days": "an administrator raised retention from {from} to {to} days, in force "
+    "from {from_day}: items not exported are then kept that long, and warned of only as it nears",
+}
+
+
 def _retention(session: Session, today: dt.date) -> Check:
     """Warn when retention is about to delete items nobody has exported, or has stopped."""
     count = retention.at_risk(session, today)
     policy = retention.Policy.read(session, today)
     last = retention.last_purge_day(session)
-    lowered = get_setting(session, "source_expiry_lowered")
-    expiry = int(get_setting(session, "source_expiry_days"))
+    delayed = settings_admin.delayed_changes(session, today)
     session.rollback()
     if last is not None and (today - last).days > retention.PURGE_OVERDUE_DAYS:
         # Everything past its days stays meanwhile: a timer stopped, or a clock that jumped
@@ -233,15 +244,14 @@ def _retention(session: Session, today: dt.date) -> Check:
             f"the last purge ran {(today - last).days} days ago: check raazdar-purge.timer "
             "and run `raazdar purge` (it says why it refuses, if it does)",
         )
-    if lowered and today < dt.date.fromisoformat(lowered["from_day"]):
-        # One administrator can do it, and demote every colleague who would see it first.
+    if delayed:
+        # One administrator alone can make these changes; the console is told before they hold.
+        said = "; ".join(_DELAYED_SAID[key].format(**d) for key, d in delayed.items())
         return Check(
             "retention",
             Status.WARN,
-            f"an administrator lowered source expiry from {lowered['from']} to {expiry} days, "
-            f"in force from {lowered['from_day']}: purges then expire the sources idle that "
-            "long, with the replies waiting for them; if it was not agreed, set it back on "
-            "the admin settings page (the audit log says who)",
+            f"{said}; if it was not agreed, set it back on the admin settings page "
+            "(the audit log says who)",
         )
     if count:
         return Check(

@@ -821,6 +821,28 @@ def test_a_lowered_source_expiry_warns_until_it_is_in_force(
     assert verdicts(diagnose(instance, due, where))["retention"] is Status.OK
 
 
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        ({"upload_limit_mib": 1}, "lowered the upload limit from 500 to 1 MiB"),
+        ({"retention_days": 3650}, "raised retention from 90 to 3650 days"),
+    ],
+    ids=["upload-limit", "retention"],
+)
+def test_a_harmful_setting_not_yet_in_force_warns(
+    app: Flask, instance: Path, where: Surroundings, change: dict[str, int], said: str
+) -> None:
+    """The console, where no admin page is read, hears of what one administrator set."""
+    with db_session(app) as session:
+        settings_admin.update(session, change, actor="rogue")
+        session.commit()
+    checks = diagnose(instance, today(), where)
+    assert verdicts(checks)["retention"] is Status.WARN, message(checks, "retention")
+    assert said in message(checks, "retention")
+    due = today() + dt.timedelta(days=SOURCE_EXPIRY_DELAY_DAYS)
+    assert said not in message(diagnose(instance, due, where), "retention")
+
+
 def test_a_purge_overdue_warns(app: Flask, instance: Path, where: Surroundings) -> None:
     """A purge that stopped (its timer off, or a clock that jumped, which it refuses) keeps
     everything past its days; the doctor said retention was fine."""

@@ -19,10 +19,18 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 from werkzeug.test import TestResponse
 
+from app import settings as app_settings
 from app.models import AuditEntry, StaffAccount, today
+from app.operations import retention
 from app.operations.tor.clients import StaffClients
 from app.services import staff as staff_service
-from app.settings import RESOURCES_EN, RESOURCES_UR, SOURCE_EXPIRY_DELAY_DAYS, get_setting, taxonomy
+from app.settings import (
+    RESOURCES_EN,
+    RESOURCES_UR,
+    SOURCE_EXPIRY_DELAY_DAYS,
+    get_setting,
+    taxonomy,
+)
 from app.staff.auth import FRESH_KEY
 from crypto import hash_password, verify_password
 from tests.app.staff_support import staff_client, submit_login
@@ -657,6 +665,44 @@ def test_a_lowered_source_expiry_is_shown_to_every_admin_until_it_is_in_force(
     kept = {**GENERAL, "source_expiry_days": "365"}
     assert admin.post("/staff/admin/settings/general", kept).status_code == 303
     assert "Source expiry was lowered" not in html.unescape(other.get("/staff/admin/settings"))
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "shown"),
+    [
+        ("upload_limit_mib", "1", "The upload limit was lowered from 500 to 1 MiB"),
+        ("retention_days", "3650", "Retention was raised from 90 to 3650 days"),
+    ],
+    ids=["upload-limit-lowered", "retention-raised"],
+)
+def test_a_harmful_setting_is_in_force_only_two_weeks_later_shown_to_every_staff_member(
+    app: Flask, admin: Staff, visitor: Visitor, field: str, value: str, shown: str
+) -> None:
+    """One administrator alone set the upload limit to 1 MiB (every source's documents refused
+    from the next request) or retention to ten years (the warnings of reports left on the
+    server silenced, and what is kept kept that long), in force at once and shown to nobody."""
+    clerk = staff_browser(app).log_in(add_account(app, "clerk"))
+    changed = {**GENERAL, "upload_limit_mib": "500", "retention_days": "90", field: value}
+    assert admin.post("/staff/admin/settings/general", changed).status_code == 303
+    with db_session(app) as session:
+        policy = retention.Policy.read(session, today())
+    assert "500 MB in all" in html.unescape(visitor.get("/submit")), "1 MiB was in force at once"
+    assert policy.retention_days == 90, "ten years of retention were in force at once"
+    due = today() + dt.timedelta(days=SOURCE_EXPIRY_DELAY_DAYS)
+    message = f"{shown}: the old value stays in force until {due.isoformat()}"
+    assert message in html.unescape(clerk.get("/staff/")), "the other staff saw nothing"
+    assert message in html.unescape(admin.get("/staff/admin/settings"))
+    with db_session(app) as session:
+        assert app_settings.in_force(session, field, due) == int(value)
+    # Saving the old value again cancels it.
+    assert (
+        admin.post(
+            "/staff/admin/settings/general",
+            {**changed, field: {"upload_limit_mib": "500", "retention_days": "90"}[field]},
+        ).status_code
+        == 303
+    )
+    assert shown not in html.unescape(clerk.get("/staff/"))
 
 
 def test_a_lowered_source_expiry_is_shown_on_every_staff_dashboard(
