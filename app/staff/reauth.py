@@ -27,11 +27,25 @@ from app.staff.forms import ReauthForm
 
 # The confirmation's own fields: never carried along again.
 _OWN: Final = frozenset({"reauth_password", "reauth_code", "csrf_token"})
+# The changes of the highest harm, which a recent confirmation does not let through: each
+# asks the password and a fresh code. A copy of the cookie used before its browser's next
+# page had the confirmation for one change (`auth.keep_fresh`): the legal-aid page sources
+# go to for a lawyer rewritten with a number the accused answer, or a colleague's account
+# taken over with a new passphrase shown to the copy, its owner shut out.
+EACH_TIME: Final = frozenset(
+    {
+        "staff.admin_settings_resources",
+        "staff.admin_account_reset_password",
+        "staff.admin_account_reset_2fa",
+    }
+)
 
 
 def gate(account: StaffAccount) -> ResponseReturnValue | None:
     """Let a change through if its session authenticated lately or confirms now; else a page."""
-    if request.method in ("GET", "HEAD") or auth.recently_authenticated():
+    if request.method in ("GET", "HEAD"):
+        return None
+    if request.endpoint not in EACH_TIME and auth.recently_authenticated():
         return None
     form = ReauthForm()
     if "reauth_password" not in request.form:

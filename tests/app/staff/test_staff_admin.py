@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pyotp
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -33,20 +34,26 @@ from app.settings import (
 )
 from app.staff.auth import FRESH_KEY
 from crypto import hash_password, verify_password
-from tests.app.staff_support import staff_client, submit_login
+from tests.app.staff_support import seal_totp_secret, staff_client, submit_login
 from tests.app.support import Visitor, audit_trail, db_session, form, forms, plant_login
 
 PASSWORD = "correct horse battery staple"
 # Hashed once: Argon2id at its interactive cost is too slow to repeat for every account.
 PASSWORD_HASH = hash_password(PASSWORD)
 STAFF_LISTENER = {"raazdar.listener": "staff"}
+# Every account `add_account` makes has this second factor.
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 
 def add_account(app: Flask, username: str, role: str = "staff") -> str:
     """Create an account with a second factor enrolled, as if it had logged in before."""
     with db_session(app) as session:
         account = StaffAccount(
-            username=username, role=role, password_hash=PASSWORD_HASH, totp_enrolled=True
+            username=username,
+            role=role,
+            password_hash=PASSWORD_HASH,
+            totp_enrolled=True,
+            totp_secret=seal_totp_secret(app, TOTP_SECRET),
         )
         session.add(account)
         session.commit()
@@ -84,6 +91,8 @@ class Staff:
     app: Flask
     client: FlaskClient
     account_id: str | None = None
+    # Its owner is at it: asked the password and a code again (`app.staff.reauth`), they give them.
+    at_desk: bool = False
 
     def log_in(self, account_id: str, *, authenticated_ago: int = 0) -> Staff:
         """Hold a staff session for the account, exactly as `app.staff.auth.begin` makes it.
@@ -99,6 +108,7 @@ class Staff:
         with self.client.session_transaction() as browser:
             browser[FRESH_KEY] = fresh
         self.account_id = account_id
+        self.at_desk = authenticated_ago == 0
         return self
 
     def get(self, path: str, status: int = 200) -> str:
@@ -113,8 +123,24 @@ class Staff:
         return form(page, "/staff/logout").fields["csrf_token"]
 
     def post(self, path: str, data: dict[str, Any] | None = None) -> TestResponse:
-        """Send a form to `path` with a valid CSRF token."""
-        return self.client.post(path, data={"csrf_token": self.token(), **(data or {})})
+        """Send a form to `path` with a valid CSRF token (confirming it, if at the desk)."""
+        response = self.client.post(path, data={"csrf_token": self.token(), **(data or {})})
+        if response.status_code == 401 and self.at_desk and "reauth_code" in response.text:
+            return self.confirm(path, response)
+        return response
+
+    def confirm(self, path: str, asked: TestResponse) -> TestResponse:
+        """Give the password and a code the confirmation page `asked` for, as its owner does."""
+        with db_session(self.app) as session:  # the code of now, as if its step were new
+            session.execute(
+                update(StaffAccount).where(StaffAccount.id == self.account_id).values(totp_spent=0)
+            )
+            session.commit()
+        fields = form(asked.get_data(as_text=True), path).fields
+        code = pyotp.TOTP(TOTP_SECRET).now()
+        return self.client.post(
+            path, data={**fields, "reauth_password": PASSWORD, "reauth_code": code}
+        )
 
     def text(self, response: TestResponse) -> str:
         """A response's HTML with entities decoded, for matching messages."""

@@ -233,3 +233,41 @@ def test_the_login_still_confirms_its_own_browsers_next_changes(
     done = owner.post("/staff/admin/accounts/new", {"username": "deputy", "role": "staff"})
     assert done.status_code == 200, done.status_code
     assert _role(app, "deputy") == "staff"
+
+
+def _legal_aid_page(app: Flask) -> str:
+    with db_session(app) as session:
+        return str(get_setting(session, "resources_en"))
+
+
+@pytest.mark.parametrize("change", ["legal-aid-page", "reset-password", "reset-2fa"])
+def test_a_copy_used_before_its_browsers_next_page_makes_no_change_of_the_highest_harm(
+    app: Flask, root: StaffUser, change: str
+) -> None:
+    """A cookie copied at the login and used before its browser's next page still had the
+    login's confirmation for one change: the legal-aid page rewritten with a number the
+    accused answer, or a colleague's account taken over (a new passphrase shown to the copy)."""
+    clerk = make_staff(app, "clerk")
+    owner = staff_browser(app)
+    login(owner.client, app, root)
+    thief = _copy_cookie(app, owner)
+    held = account(app, clerk.id)
+    assert held is not None
+    before = (_legal_aid_page(app), held.epoch)
+    if change == "legal-aid-page":
+        path, data = "/staff/admin/settings/resources", {"resources_en": "Call 0300-0000000"}
+        data["resources_ur"] = "0300-0000000"
+    else:
+        path, data = f"/staff/admin/accounts/{clerk.id}/{change}", {}
+    taken = thief.post(path, data)
+    row = account(app, clerk.id)
+    assert row is not None
+    assert (_legal_aid_page(app), row.epoch) == before, "the copy's one change was made"
+    assert taken.status_code == 401
+    assert CONFIRM in thief.text(taken)
+    # Its owner, asked the password and a fresh code, makes it.
+    asked = owner.post(path, data)
+    assert asked.status_code == 401
+    page = form(asked.get_data(as_text=True), path)
+    fields = {**page.fields, "reauth_password": root.password, "reauth_code": fresh_code(app, root)}
+    assert owner.client.post(path, data=fields).status_code in (200, 303)
