@@ -30,13 +30,16 @@ _OWN: Final = frozenset({"reauth_password", "reauth_code", "csrf_token"})
 # The changes of the highest harm, which a recent confirmation does not let through: each
 # asks the password and a fresh code. A copy of the cookie used before its browser's next
 # page had the confirmation for one change (`auth.keep_fresh`): the legal-aid page sources
-# go to for a lawyer rewritten with a number the accused answer, or a colleague's account
-# taken over with a new passphrase shown to the copy, its owner shut out.
+# go to for a lawyer rewritten with a number the accused answer; a colleague's account
+# taken over with a new passphrase shown to the copy, its owner shut out, or removed; or an
+# account of its own added, which outlived the copied session.
 EACH_TIME: Final = frozenset(
     {
         "staff.admin_settings_resources",
         "staff.admin_account_reset_password",
         "staff.admin_account_reset_2fa",
+        "staff.admin_account_create",
+        "staff.admin_account_remove",
     }
 )
 
