@@ -31,8 +31,9 @@ _OWN: Final = frozenset({"reauth_password", "reauth_code", "csrf_token"})
 # asks the password and a fresh code. A copy of the cookie used before its browser's next
 # page had the confirmation for one change (`auth.keep_fresh`): the legal-aid page sources
 # go to for a lawyer rewritten with a number the accused answer; a colleague's account
-# taken over with a new passphrase shown to the copy, its owner shut out, or removed; or an
-# account of its own added, which outlived the copied session.
+# taken over with a new passphrase shown to the copy, its owner shut out, or removed; an
+# account of its own added, which outlived the copied session; or a term of the submission
+# form added or relabelled, its label (shown to every source) saying what that page says.
 EACH_TIME: Final = frozenset(
     {
         "staff.admin_settings_resources",
@@ -40,6 +41,8 @@ EACH_TIME: Final = frozenset(
         "staff.admin_account_reset_2fa",
         "staff.admin_account_create",
         "staff.admin_account_remove",
+        "staff.admin_term_add",
+        "staff.admin_term_labels",
     }
 )
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from app import sessions
 from app.db import db_session as app_db_session
 from app.models import StaffAccount
-from app.settings import get_setting
+from app.settings import get_setting, taxonomy
 from tests.app.staff.test_staff_admin import (
     Staff,
     account,
@@ -238,13 +238,27 @@ def test_the_login_still_confirms_its_own_browsers_next_changes(
     assert done.status_code == 303, done.status_code
 
 
+def _labels(app: Flask) -> str:
+    with db_session(app) as session:
+        return " ".join(t.label_en for terms in taxonomy(session).values() for t in terms)
+
+
 def _legal_aid_page(app: Flask) -> str:
     with db_session(app) as session:
         return str(get_setting(session, "resources_en"))
 
 
 @pytest.mark.parametrize(
-    "change", ["legal-aid-page", "reset-password", "reset-2fa", "remove", "new-account"]
+    "change",
+    [
+        "legal-aid-page",
+        "reset-password",
+        "reset-2fa",
+        "remove",
+        "new-account",
+        "relabel",
+        "new-term",
+    ],
 )
 def test_a_copy_used_before_its_browsers_next_page_makes_no_change_of_the_highest_harm(
     app: Flask, root: StaffUser, change: str
@@ -262,6 +276,10 @@ def test_a_copy_used_before_its_browsers_next_page_makes_no_change_of_the_highes
     if change == "legal-aid-page":
         path, data = "/staff/admin/settings/resources", {"resources_en": "Call 0300-0000000"}
         data["resources_ur"] = "0300-0000000"
+    elif change in ("relabel", "new-term"):
+        # A label is shown to every source on the form: it can say what the legal-aid page says.
+        path = "/staff/admin/taxonomy/agency/" + ("fia/labels" if change == "relabel" else "add")
+        data = {"code": "call", "label_en": "Call 0300-0000000 first", "label_ur": "0300-0000000"}
     elif change == "new-account":
         path, data = "/staff/admin/accounts/new", {"username": "foothold", "role": "staff"}
     else:
@@ -270,6 +288,7 @@ def test_a_copy_used_before_its_browsers_next_page_makes_no_change_of_the_highes
     row = account(app, clerk.id)
     made = (_legal_aid_page(app), row.epoch if row else None, _role(app, "foothold"))
     assert made == (*before, None), "the copy's one change was made"
+    assert "0300-0000000" not in _labels(app), "the copy's one change was made"
     assert taken.status_code == 401
     assert CONFIRM in thief.text(taken)
     # Its owner, asked the password and a fresh code, makes it.
