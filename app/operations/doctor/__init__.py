@@ -61,10 +61,17 @@ def diagnose(instance: Path, today: dt.date, where: Surroundings | None = None) 
     checks.append(
         guarded("keyring", lambda: keyring_check(paths, today, held.keyring, held.problem))
     )
-    checks.append(guarded("timestamp", lambda: timestamp_check(paths, today, held.keyring)))
-    checks.append(
-        guarded("subkeys", lambda: subkeys_check(paths, today, held.latest_export, held.keyring))
-    )
+    if held.problem is not None:
+        # What the files beside the log say holds nothing: the server seals to no keyring.
+        said = f"no keyring is in force: {held.problem}"
+        checks += [Check("timestamp", Status.FAIL, said), Check("subkeys", Status.FAIL, said)]
+    else:
+        checks.append(guarded("timestamp", lambda: timestamp_check(paths, today, held.keyring)))
+        checks.append(
+            guarded(
+                "subkeys", lambda: subkeys_check(paths, today, held.latest_export, held.keyring)
+            )
+        )
     store = EnvelopeStore(paths.store, paths.staging)
     if config is not None:
         checks += database_checks(config, today, store)

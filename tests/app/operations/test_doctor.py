@@ -433,6 +433,9 @@ def test_a_broken_audit_chain_fails_the_keyring_line_too(
     checks = diagnose(instance, today(), where)
     assert verdicts(checks)["keyring"] is Status.FAIL, message(checks, "keyring")
     assert "hash chain is broken" in message(checks, "keyring")
+    # Nor does a line that reads the keyring's files beside it say all is well.
+    assert verdicts(checks)["subkeys"] is Status.FAIL, message(checks, "subkeys")
+    assert verdicts(checks)["timestamp"] is Status.FAIL, message(checks, "timestamp")
 
 
 def test_an_intact_audit_chain_passes(app: Flask, instance: Path, where: Surroundings) -> None:
