@@ -33,9 +33,11 @@ _OWN: Final = frozenset({"reauth_password", "reauth_code", "csrf_token"})
 # go to for a lawyer rewritten with a number the accused answer; a colleague's account
 # taken over with a new passphrase shown to the copy, its owner shut out, or removed; an
 # account of its own added, which outlived the copied session; or a term of the submission
-# form added or relabelled, its label (shown to every source) saying what that page says.
+# form added or relabelled, its label (shown to every source) saying what that page says; or
+# the organisation's name, which heads every source page, made "moved: use <an onion>".
 EACH_TIME: Final = frozenset(
     {
+        "staff.admin_settings_general",
         "staff.admin_settings_resources",
         "staff.admin_account_reset_password",
         "staff.admin_account_reset_2fa",

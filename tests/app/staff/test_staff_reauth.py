@@ -203,16 +203,11 @@ def test_a_cookie_copied_at_the_login_makes_no_admin_change(app: Flask, root: St
     thief = _copy_cookie(app, owner)
     assert owner.client.get("/staff/").status_code == 200  # the login's redirect, followed
 
-    general = {
-        "organisation": "Taken Over",
-        "upload_limit_mib": "500",
-        "retention_days": "90",
-        "source_expiry_days": "365",
-    }
-    taken = thief.post("/staff/admin/settings/general", general)
+    before = _labels(app)
+    taken = thief.post("/staff/admin/taxonomy/agency/fia/move", {"direction": "up"})
     assert taken.status_code == 401, "a copied cookie used the login's confirmation"
     assert CONFIRM in thief.text(taken)
-    assert get_setting(db_session(app), "organisation") == "Raazdar"
+    assert _labels(app) == before
 
 
 def test_a_copy_used_first_costs_both_the_confirmation(app: Flask, root: StaffUser) -> None:
@@ -238,6 +233,9 @@ def test_the_login_still_confirms_its_own_browsers_next_changes(
     assert done.status_code == 303, done.status_code
 
 
+GENERAL = {"upload_limit_mib": "500", "retention_days": "90", "source_expiry_days": "365"}
+
+
 def _labels(app: Flask) -> str:
     with db_session(app) as session:
         return " ".join(t.label_en for terms in taxonomy(session).values() for t in terms)
@@ -252,6 +250,7 @@ def _legal_aid_page(app: Flask) -> str:
     "change",
     [
         "legal-aid-page",
+        "organisation",
         "reset-password",
         "reset-2fa",
         "remove",
@@ -276,6 +275,9 @@ def test_a_copy_used_before_its_browsers_next_page_makes_no_change_of_the_highes
     if change == "legal-aid-page":
         path, data = "/staff/admin/settings/resources", {"resources_en": "Call 0300-0000000"}
         data["resources_ur"] = "0300-0000000"
+    elif change == "organisation":
+        # The name heads every source page: "Raazdar has moved: use <an onion of the accused>".
+        path, data = "/staff/admin/settings/general", {**GENERAL, "organisation": "0300-0000000"}
     elif change in ("relabel", "new-term"):
         # A label is shown to every source on the form: it can say what the legal-aid page says.
         path = "/staff/admin/taxonomy/agency/" + ("fia/labels" if change == "relabel" else "add")
@@ -289,6 +291,7 @@ def test_a_copy_used_before_its_browsers_next_page_makes_no_change_of_the_highes
     made = (_legal_aid_page(app), row.epoch if row else None, _role(app, "foothold"))
     assert made == (*before, None), "the copy's one change was made"
     assert "0300-0000000" not in _labels(app), "the copy's one change was made"
+    assert get_setting(db_session(app), "organisation") == "Raazdar", "the copy renamed the site"
     assert taken.status_code == 401
     assert CONFIRM in thief.text(taken)
     # Its owner, asked the password and a fresh code, makes it.
