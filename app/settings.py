@@ -185,6 +185,17 @@ def in_force(session: Session, key: str, day: dt.date | None = None) -> int:
     return value
 
 
+def delayed_changes(session: Session, day: dt.date | None = None) -> dict[str, dict[str, Any]]:
+    """The harmful changes not yet in force on `day` (today), by setting: for staff and doctor."""
+    day = day or today()
+    found = {}
+    for key, (record, _kept) in DELAYED.items():
+        pending = get_setting(session, record)
+        if pending and day < dt.date.fromisoformat(pending["from_day"]):
+            found[key] = {**pending, "to": get_setting(session, key)}
+    return found
+
+
 def set_setting(session: Session, key: str, value: Any) -> None:
     """Change a setting (the caller commits)."""
     session.merge(_row(key, value))

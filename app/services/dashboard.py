@@ -22,10 +22,11 @@ from app.operations.exchange import (
     apply_reply_bundle,
     export_bundle,
 )
-from app.services import audit, settings_admin, staff
+from app.services import audit, staff
 from app.services.context import services
 from app.services.keys import public_keys
 from app.services.refusals import reply_bundle_refusal
+from app.settings import delayed_changes
 from crypto import CryptoError, VerificationError
 
 
@@ -41,7 +42,7 @@ class Dashboard:
     # Items exported `retention.UNACKNOWLEDGED_DAYS` or more days ago, never acknowledged.
     unacknowledged: int = 0
     unacknowledged_days: int = retention.UNACKNOWLEDGED_DAYS
-    # Harmful setting changes not yet in force (`settings_admin.delayed_changes`): shown to
+    # Harmful setting changes not yet in force (`app.settings.delayed_changes`): shown to
     # every staff member, not only to administrators.
     delayed: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -82,7 +83,7 @@ def dashboard(session: Session) -> Dashboard:
         replies=count(Reply),
         keyring=public_keys(),
         unacknowledged=retention.unacknowledged(session, today()),
-        delayed=settings_admin.delayed_changes(session),
+        delayed=delayed_changes(session),
     )
 
 

@@ -186,17 +186,6 @@ def _delay(session: Session, key: str, value: int) -> dict[str, Any]:
     return {key: {"from": now, "to": value, "from_day": from_day}}
 
 
-def delayed_changes(session: Session, day: dt.date | None = None) -> dict[str, dict[str, Any]]:
-    """The harmful changes not yet in force on `day` (today), by setting: for staff and doctor."""
-    day = day or today()
-    found = {}
-    for key, (record, _kept) in DELAYED.items():
-        pending = get_setting(session, record)
-        if pending and day < dt.date.fromisoformat(pending["from_day"]):
-            found[key] = {**pending, "to": get_setting(session, key)}
-    return found
-
-
 def _terms(session: Session, group: str) -> list[TaxonomyTerm]:
     if group not in GROUPS:
         raise SettingsError("group", f"There is no taxonomy group {group!r}.")

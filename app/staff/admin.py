@@ -20,7 +20,7 @@ from app.operations import keyring_admin
 from app.operations.tor.clients import StaffClients
 from app.services import audit, settings_admin, staff, staff_admin
 from app.services.context import services
-from app.settings import taxonomy
+from app.settings import delayed_changes, taxonomy
 from app.staff import auth, bp
 from app.staff.admin_forms import (
     ActionForm,
@@ -231,7 +231,7 @@ def _settings_page(
     values = settings_admin.current(session)
     page = render_template(
         "staff/admin/settings.html",
-        delayed=settings_admin.delayed_changes(session),
+        delayed=delayed_changes(session),
         text_changes=settings_admin.text_changes(session, ("resources_en", "resources_ur")),
         general=general or GeneralSettingsForm(formdata=None, data=values),
         resources=resources or ResourcesForm(formdata=None, data=values),

@@ -16,8 +16,8 @@ from app.errors import KeyringUnavailable
 from app.models import ExportHead, Item
 from app.operations import retention
 from app.operations.doctor.verdict import Check, Status, guarded
-from app.services import audit, settings_admin
-from app.settings import get_setting
+from app.services import audit
+from app.settings import delayed_changes, get_setting
 from app.store import EnvelopeStore
 
 
@@ -216,7 +216,7 @@ def _audit(session: Session) -> Check:
     return Check("audit", Status.OK, f"the audit chain of {result.entries} entries verifies")
 
 
-# What each harmful change not yet in force (`settings_admin.delayed_changes`) will do.
+# What each harmful change not yet in force (`app.settings.delayed_changes`) will do.
 _DELAYED_SAID: Final = {
     "source_expiry_days": "an administrator lowered source expiry from {from} to {to} days, "
     "in force from {from_day}: purges then expire the sources idle that long, with the "
@@ -233,7 +233,7 @@ def _retention(session: Session, today: dt.date) -> Check:
     count = retention.at_risk(session, today)
     policy = retention.Policy.read(session, today)
     last = retention.last_purge_day(session)
-    delayed = settings_admin.delayed_changes(session, today)
+    delayed = delayed_changes(session, today)
     session.rollback()
     if last is not None and (today - last).days > retention.PURGE_OVERDUE_DAYS:
         # Everything past its days stays meanwhile: a timer stopped, or a clock that jumped
