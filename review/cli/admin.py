@@ -11,8 +11,8 @@ from crypto import Fingerprint, KeyFile, SignedManifest, VerifyKey
 from crypto.errors import CryptoError
 from review import workspace as ws
 from review.casework import conflicts
-from review.cli import groups
-from review.cli.base import PROG, Ctx, ask, make_console, pass_ctx
+from review.cli import groups, paging
+from review.cli.base import PROG, Ctx, ask, pass_ctx
 from review.errors import ReviewError
 from review.intake.server_info import ServerInfo
 from review.keys.enrolment import enrol_key, init_workspace
@@ -218,6 +218,7 @@ def enrol(c: Ctx, key_file: Path, reviewer: str, name: str | None) -> None:
 
 @groups.audit.command("show")
 @click.option("--report", "num", type=int, help="Only entries about this report.")
+@paging.paged
 @pass_ctx
 def audit_show(c: Ctx, num: int | None) -> None:
     """Show the audit log, details unsealed."""
@@ -235,9 +236,10 @@ def audit_show(c: Ctx, num: int | None) -> None:
         detail = ", ".join(f"{k}={v}" for k, v in (e.detail or {}).items() if v is not None)
         cells = (e.seq, e.at, e.actor, e.action, e.target or "", detail[:200])
         table.add_row(*(safe(cell) for cell in cells))
-    make_console().print(table)
+    console = paging.console()
+    console.print(table)
     if withheld:
-        click.echo(f"{withheld} entries about reports routed to other reviewers are not shown")
+        console.print(f"{withheld} entries about reports routed to other reviewers are not shown")
 
 
 @groups.audit.command("verify")

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from review.casework import reports, triage
 from review.cli import groups, idle, paging
-from review.cli.base import PROG, Ctx, compose, make_console, parse_date, pass_ctx
+from review.cli.base import PROG, Ctx, compose, parse_date, pass_ctx
 from review.cli.conflicts import routing_notice
 from review.cli.exchange import gap_notice
 from review.cli.sensitive import ask, warn_argument, warn_on_disk
@@ -57,6 +57,7 @@ from review.workspace import search
     show_default=True,
     help="Order after danger to life, which always comes first.",
 )
+@paging.paged
 @pass_ctx
 def list_(
     c: Ctx,
@@ -94,7 +95,7 @@ def list_(
 
 
 def _print_rows(rows: list[triage.ReportRow]) -> None:
-    console = make_console()
+    console = paging.console()
     if not rows:
         console.print("no reports")
         return
@@ -337,6 +338,7 @@ def _link(c: Ctx, num: int, other: int, *, remove: bool) -> None:
 
 @groups.report.command("search")
 @click.argument("text", required=False, callback=warn_argument)
+@paging.paged
 @pass_ctx
 def search_(c: Ctx, text: str | None) -> None:
     """Find reports, closed ones too, whose content or notes hold every word you are asked for."""

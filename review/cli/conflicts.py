@@ -6,8 +6,8 @@ import click
 from rich.table import Table
 
 from review.casework import conflicts
-from review.cli import groups, idle
-from review.cli.base import PROG, Ctx, make_console, pass_ctx
+from review.cli import groups, idle, paging
+from review.cli.base import PROG, Ctx, pass_ctx
 from review.cli.sensitive import warn_argument
 from review.present.text import safe
 from review.workspace import Unlocked
@@ -57,13 +57,14 @@ def _asked(label: str) -> tuple[str, ...]:
 
 
 @groups.conflicts.command("list")
+@paging.paged
 @pass_ctx
 def list_(c: Ctx) -> None:
     """List your declarations (an administrator sees everyone's, and unroutable reports)."""
     u = c.unlock()
     admin = u.is_admin
     shown = conflicts.declarations(u, None if admin else u.reviewer)
-    console = make_console()
+    console = paging.console()
     if not shown:
         console.print("no declarations")
     else:

@@ -1,4 +1,4 @@
-"""Plaintext on a terminal without its scrollback: `show` and `report view` page it.
+"""Plaintext on a terminal without its scrollback: `show`, `report view`, `list` page it.
 
 What a command prints stays in the terminal's scrollback (and tmux's history, or
 a terminal's scrollback file) after the command ends, for whoever scrolls up. On
@@ -12,7 +12,10 @@ Without `less`, the text is drawn on the alternate screen until Enter. `--scroll
 draws it in the terminal as before; piped, nothing changes. Besides `show` and
 `report view`, every command that draws what reports say or whom they name is
 `paged`: `names list`, `names show`, `links show`, `links pending`, `escalation
-show`. Paging is a wait for the reviewer: the idle lock (`review.cli.idle`) ends it.
+show`; and those that draw the inbox's rows or what reviewers wrote of reports:
+`list`, `search` (its term, typed at the prompt, goes with the scrollback),
+`audit show`, `conflicts list`. Paging is a wait for the reviewer: the idle lock
+(`review.cli.idle`) ends it.
 """
 
 from __future__ import annotations

@@ -139,3 +139,45 @@ def named(server: Server, workspace: Path, tmp_path: Path) -> Path:
     )
     assert review(workspace, "import", str(server.export(tmp_path / "e.rzb"))).exit_code == 0
     return workspace
+
+
+# Each command that draws the inbox's rows, the audit log's details or the conflicts declared.
+LISTED = (
+    ("list",),
+    ("list", "--all", "--sort", "day"),
+    ("search", "Qadir"),
+    ("audit", "show"),
+    ("conflicts", "list"),
+)
+
+
+def test_the_inbox_and_what_was_searched_for_are_paged_on_a_terminal(
+    named: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The attack: a reviewer runs `list` or `search Qadir` and walks away; the inbox's rows
+    (the agency and district each report accuses, its tags, its day) and the term searched
+    for stay in the terminal's scrollback, as `show`'s text did, for whoever scrolls up."""
+    for step in (
+        ("triage", "agency", "1", "Thana Kotri"),
+        ("triage", "district", "1", "Jamshoro"),
+        ("triage", "tag", "1", "qadir-bux"),
+        ("conflicts", "declare", "--district", "Thatta"),
+    ):
+        assert review(named, *step).exit_code == 0
+    monkeypatch.setattr(paging, "on_a_terminal", lambda: True, raising=False)
+    said = ("Thana Kotri", "Jamshoro", "qadir-bux", "Thatta", "Qadir")
+    for args in LISTED:
+        paged: list[str] = []
+        monkeypatch.setattr(paging, "page", paged.append, raising=False)
+        result = review(named, *args)
+        assert result.exit_code == 0, result.output
+        drawn = [s for s in said if s in result.output]
+        assert not drawn, f"`{' '.join(args)}` drew {drawn} into the terminal's scrollback"
+        assert len(paged) == 1, f"`{' '.join(args)}` paged {len(paged)} times"
+    assert "Thana Kotri" in paged[0] or "Thatta" in paged[0], paged
+    # Asked for, the rows are drawn in the terminal as before, and nothing is paged.
+    paged.clear()
+    result = review(named, "list", "--scroll")
+    assert result.exit_code == 0, result.output
+    assert "Thana Kotri" in result.output
+    assert paged == []
