@@ -8,6 +8,14 @@ its signer is the one that signed that prekey here. Each one names the reply,
 and retires every unused prekey of the source filed with it or before it: the
 state that lost one lost those too, and a reply sealed to one would be lost the
 same way, in silence.
+
+A reply the server held before it was put back from a backup (its bundle
+confirmed by an export bundle before the one that resumed the chain,
+`exports.audit_restored`) and that the device now cannot open is most likely
+one its source read and deleted since the backup: the device forgets a reply's
+key when the reply is deleted, and the restore brought the reply back. That is
+said instead of "write it again", which would send again what the source chose
+not to keep (sealed to their codename's key, if no one-time key is left).
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ from crypto import read_header
 from crypto.binding import UnheldPrekey
 from crypto.errors import CryptoError
 from crypto.hybrid import HybridPublicKey
+from review.intake import exports
 from review.workspace import Unlocked, outbox
 
 
@@ -32,6 +41,8 @@ class Unread:
     key_id: str
     replies: tuple[str, ...]  # the replies here sealed to that prekey
     retired: int  # unused prekeys of the source retired with it
+    # The bundle that resumed the chain after a restore that brought the reply back, if any.
+    restored: int | None = None
 
     def message(self) -> str:
         """Say what is lost, and what to do."""
@@ -41,6 +52,18 @@ class Unread:
             if self.retired
             else ""
         )
+        if self.restored is not None:
+            return (
+                f"report {self.report}'s source says, signed with their key, that their device"
+                f" cannot open the reply sealed to one-time key {self.key_id} (reply {which}),"
+                " which the server held before it was put back from a backup (bundle"
+                f" {self.restored} resumed the chain): most likely the source read it and"
+                " deleted it since the backup, their device forgot its key when they deleted"
+                " it, and the restore brought it back to the server, where no one can open it"
+                f"{retired}. Do not write it again unless the source asks: they chose not to"
+                " keep it (if the server was not restored, their device was wiped or put back"
+                " from a copy)"
+            )
         return (
             f"report {self.report}'s source says, signed with their key, that their device"
             f" cannot open the reply sealed to one-time key {self.key_id} (reply {which}): its"
@@ -95,8 +118,34 @@ def settle(u: Unlocked, statements: Iterable[UnheldPrekey]) -> tuple[list[Unread
             "  SELECT max(seq) FROM reply_prekeys WHERE report = ? AND signer = ?)",
             (source, signer, report, signer),
         ).rowcount
-        unread.append(Unread(report, source, key_id.hex(), _sealed_to(u, source, key_id), retired))
+        sealed = _sealed_to(u, source, key_id)
+        unread.append(Unread(report, source, key_id.hex(), sealed, retired, _restored(u, sealed)))
     return unread, Forged(tuple(sorted(forged))) if forged else None
+
+
+def _restored(u: Unlocked, replies: tuple[str, ...]) -> int | None:
+    """The bundle that resumed the chain after a restore that brought one of `replies` back.
+
+    A reply whose bundle an export bundle numbered before the resumed one confirmed, and
+    that no later export forgot (`receipts.forgotten` clears the confirmation), was on the
+    server when its backup was made, so the restore put it back.
+    """
+    resumed = [r.resumed for r in exports.audit_restored(u.conn)]
+    if not resumed or not replies:
+        return None
+    numbers = {s.bundle_id: s.sequence for s in exports.seen(u.conn).values()}
+    confirmed = [
+        numbers[row[0]]
+        for reply_id in replies
+        for row in u.conn.execute(
+            "SELECT b.confirmed FROM replies r JOIN reply_bundles b ON r.exported_in = b.id"
+            " WHERE r.id = ? AND b.confirmed IS NOT NULL AND b.taken_back IS NULL",
+            (reply_id,),
+        )
+        if row[0] in numbers
+    ]
+    after = [n for n in resumed if any(c < n for c in confirmed)]
+    return max(after) if after else None
 
 
 def _sealed_to(u: Unlocked, source: str, key_id: bytes) -> tuple[str, ...]:
