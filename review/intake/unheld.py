@@ -60,9 +60,9 @@ class Unread:
                 f" {self.restored} resumed the chain): most likely the source read it and"
                 " deleted it since the backup, their device forgot its key when they deleted"
                 " it, and the restore brought it back to the server, where no one can open it"
-                f"{retired}. Do not write it again unless the source asks: they chose not to"
-                " keep it (if the server was not restored, their device was wiped or put back"
-                " from a copy)"
+                f"{retired}. Do not write it again unless the source asks, or you know they"
+                " never read it: they chose not to keep it (a device wiped or put back from a"
+                " copy since the restore says the same, and then the reply is lost)"
             )
         return (
             f"report {self.report}'s source says, signed with their key, that their device"
