@@ -570,6 +570,19 @@ def replies(settings: Settings, codename_file: Path | None, delete: bool) -> Non
         )
 
 
+# Said of a reply read here that the server had stopped listing and lists again.
+RELISTED: Final = (
+    ". The server had stopped listing it and lists it again: a server in the wrong hands "
+    "may do this to make this device sign that it cannot open it; it does not"
+)
+# Said of a reply to a key not held when the state does not know every key it deleted.
+UNSURE: Final = (
+    "; the reviewers are not told: this device's state does not know every one-time key "
+    "it deleted (it was kept by an older version, or outgrew its record), so it cannot "
+    "say that it never held this one"
+)
+
+
 def _later(exc: ServerError) -> str:
     """When the server said to come again, in words (a minute, if it did not say)."""
     if exc.retry_after is None or exc.retry_after > 3600:
@@ -641,22 +654,24 @@ def _show_replies(
         this_run[name] = number
         try:
             reply = inbox.open_reply(state, keys.private_key, envelope, trusted)
-        except inbox.AlreadyRead:
+        except inbox.AlreadyRead as exc:
             click.echo(
                 f"--- reply {number} of {len(waiting)}, listed under {info.day}: read before "
-                "here (its one-time key was deleted, so nothing opens it again)",
+                "here (its one-time key was deleted, so nothing opens it again)"
+                + (RELISTED if exc.relisted else ""),
             )
             if gone is not None and gone(info):
                 del left[info.id]
             continue
-        except inbox.NotHeld:
-            told = tell_unheld and _tell_unheld(api, keys, info, envelope)
+        except inbox.NotHeld as exc:
+            told = tell_unheld and exc.certain and _tell_unheld(api, keys, info, envelope)
             click.echo(
                 f"--- reply {number} of {len(waiting)}, listed under {info.day}: sealed to a "
                 "one-time key this device never held: sent to a --no-state run or to another "
                 "device (or this device's state was put back from a copy): nothing here opens "
                 "it, and it is left on the server"
-                + ("; the reviewers are told it was not read here" if told else ""),
+                + ("; the reviewers are told it was not read here" if told else "")
+                + (UNSURE if tell_unheld and not exc.certain else ""),
             )
             continue
         except (CryptoError, UnicodeDecodeError):

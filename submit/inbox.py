@@ -36,11 +36,28 @@ from submit.state import State
 
 
 class AlreadyRead(SubmitError):
-    """A reviewer's reply sealed to a prekey this device deleted when it read it here."""
+    """A reviewer's reply sealed to a prekey this device deleted when it read it here.
+
+    `relisted` when the server had stopped listing it (left it out of a listing, or it
+    was deleted from the server here) and lists it again.
+    """
+
+    def __init__(self, message: str, *, relisted: bool = False) -> None:
+        super().__init__(message)
+        self.relisted = relisted
 
 
 class NotHeld(SubmitError):
-    """A reviewer's reply sealed to a prekey this device never held (as far as it remembers)."""
+    """A reviewer's reply sealed to a prekey this device does not hold and did not delete.
+
+    `certain` when the state knows every prekey it deleted (`State.deleted_all`) and the
+    prekey is not one of an unfinished submission's: only then may the device sign that
+    it never held it (`UnheldPrekey`).
+    """
+
+    def __init__(self, message: str, *, certain: bool = False) -> None:
+        super().__init__(message)
+        self.certain = certain
 
 
 @dataclass(frozen=True)
@@ -62,8 +79,9 @@ def open_reply(
 
     Raises `CryptoError` if it does not open, verify or read; then nothing is deleted.
     For a reviewer's reply to a prekey not held, raises `AlreadyRead` if the state
-    remembers deleting that prekey here, else `NotHeld` (one that is not signed by a
-    reviewer of `trusted` raises `CryptoError`, as any forgery).
+    remembers deleting that prekey here (`relisted` if the server had stopped listing
+    it), else `NotHeld` (one that is not signed by a reviewer of `trusted` raises
+    `CryptoError`, as any forgery).
     """
     header = read_header(io.BytesIO(envelope))
     if header.version.number == 1:
@@ -76,9 +94,19 @@ def open_reply(
         # Said only of a reviewer's reply: on a server's envelope of its own, "read before
         # here" would be the server's word in the tool's mouth (someone read your reply).
         verify_signature(io.BytesIO(envelope), trusted)
-        if {key_id.hex() for key_id in wanted} & set(state.read):
+        ids = {key_id.hex() for key_id in wanted}
+        if ids & set(state.read):
             raise AlreadyRead("this reply was read here: its one-time key is deleted")
-        raise NotHeld("this reply is sealed to a one-time key this device never held")
+        if ids & set(state.deleted):
+            # Read here, then left out of a listing (or deleted from the server) and listed
+            # again: never "never held", which the device would sign for its reviewers.
+            raise AlreadyRead("this reply was read here and is listed again", relisted=True)
+        pending = state.pending.prekeys if state.pending is not None else []
+        unfinished = any(k.public_key.fingerprint.key_id in wanted for k in pending)
+        raise NotHeld(
+            "this reply is sealed to a one-time key this device never held",
+            certain=state.deleted_all and not unfinished,
+        )
     plaintext, opened = open_bytes(envelope, held, trusted_signers=trusted)
     body = read_reply(plaintext, opened.metadata)
     for key in held:

@@ -55,18 +55,24 @@ PENDING_SUFFIX: Final = ".pending"
 # Format 3 added the one-time reply prekeys, format 4 the replies shown here, format 5 the
 # newest subkey list seen of each reviewer, format 6 its number and digest (a numbered
 # list, subkey format 3), format 7 the key ids of prekeys used by replies read here that
-# the server may still list; 2 to 6 are still read.
-FORMAT: Final = 7
+# the server may still list, format 8 the key ids of every prekey deleted here; 2 to 7 are
+# still read.
+FORMAT: Final = 8
 _OLD_FORMATS: Final = {
     2: frozenset(),
     3: frozenset({"prekeys"}),
     4: frozenset({"prekeys", "shown"}),
     5: frozenset({"prekeys", "shown", "subkeys"}),
     6: frozenset({"prekeys", "shown", "subkeys"}),
+    7: frozenset({"prekeys", "shown", "subkeys", "read"}),
 }
 # At most this many prekeys used by replies read here are remembered (the newest): as
 # many as a run fetches (`protocol.MAX_REPLIES`), so no listing outgrows them.
 MAX_READ: Final = 100
+# At most this many key ids of prekeys deleted here are kept (the newest): a hundred
+# reports' worth, 7.6 KB of the state's 64 KiB bucket. Past it the state no longer knows
+# every key it held, and never again says that it never held one.
+MAX_DELETED: Final = 400
 DEVICE_FORMAT: Final = 2
 _CONTEXT: Final = b"submit state"
 _ID: Final = re.compile(r"[0-9a-f]{32}")
@@ -208,6 +214,13 @@ class State:
     # oldest first, kept only while the server may still list that reply
     # (`inbox.still_listed`): so "read before here" is told from "never held here".
     read: list[str] = field(default_factory=list, repr=False)
+    # The key ids (hex) of every prekey deleted here, oldest first, kept for good (at most
+    # MAX_DELETED): a reply sealed to one was read here, whatever a server lists meanwhile,
+    # and this device must never sign that it cannot open it (`inbox.NotHeld.certain`).
+    deleted: list[str] = field(default_factory=list, repr=False)
+    # True while `deleted` names every prekey this state ever deleted: a state begun at
+    # format 8 (or one of format 2, which held none) that never outgrew MAX_DELETED.
+    deleted_all: bool = field(default=True, repr=False)
     # The newest subkey list sealed to here of each reviewer, by their signing key's text:
     # its issue day, format, and number and digest if it has them. The server may not
     # serve an older one later (rollback), nor another of the same number.
@@ -250,7 +263,7 @@ class State:
     def _from_json(cls, root: Path, obj: Any, vault: Vault | None) -> State:
         expected = {"format", "instance", "authorities", "codename", "manifest", "pending"}
         if isinstance(obj, dict) and obj.get("format") == FORMAT:
-            expected |= {"prekeys", "shown", "subkeys", "read"}
+            expected |= {"prekeys", "shown", "subkeys", "read", "deleted"}
         elif isinstance(obj, dict) and obj.get("format") in _OLD_FORMATS:
             expected |= _OLD_FORMATS[obj["format"]]
         else:
@@ -283,6 +296,12 @@ class State:
         state.shown = _shown(obj.get("shown", {}))
         state.subkeys = _subkeys(obj.get("subkeys", {}))
         state.read = _read(obj.get("read", []))
+        if obj["format"] == FORMAT:
+            state.deleted, state.deleted_all = _deleted(obj["deleted"])
+        else:
+            # Formats 3 to 7 forgot the prekeys they deleted (7 kept some a while): such a
+            # state cannot tell a key it read with from one it never held.
+            state.deleted, state.deleted_all = list(state.read), obj["format"] == 2
         return state
 
     def to_json(self) -> dict[str, Any]:
@@ -301,6 +320,7 @@ class State:
             "shown": dict(sorted(self.shown.items())),
             "subkeys": {k: _rank_json(v) for k, v in sorted(self.subkeys.items())},
             "read": self.read[-MAX_READ:],
+            "deleted": {"ids": self.deleted[-MAX_DELETED:], "all": self.deleted_all},
         }
 
     def forget_prekey(self, key: HybridPrivateKey) -> None:
@@ -309,6 +329,10 @@ class State:
         self.prekeys = [k for k in self.prekeys if k != key]
         key_id = key.public_key.fingerprint.key_id.hex()
         self.read = [*(r for r in self.read if r != key_id), key_id][-MAX_READ:]
+        deleted = [*(d for d in self.deleted if d != key_id), key_id]
+        if len(deleted) > MAX_DELETED:
+            deleted, self.deleted_all = deleted[-MAX_DELETED:], False
+        self.deleted = deleted
         self.save()
 
     def save(self) -> None:
@@ -551,6 +575,20 @@ def _shown(value: Any) -> dict[str, str]:
     if not ok:
         raise StateError("the replies shown recorded in the state are malformed")
     return dict(value)
+
+
+def _deleted(value: Any) -> tuple[list[str], bool]:
+    ok = (
+        isinstance(value, dict)
+        and set(value) == {"ids", "all"}
+        and isinstance(value["all"], bool)
+        and isinstance(value["ids"], list)
+        and len(value["ids"]) <= MAX_DELETED
+        and all(isinstance(v, str) and _KEY_ID.fullmatch(v) for v in value["ids"])
+    )
+    if not ok:
+        raise StateError("the one-time keys deleted recorded in the state are malformed")
+    return list(value["ids"]), value["all"]
 
 
 def _read(value: Any) -> list[str]:

@@ -29,7 +29,7 @@ from submit.inbox import (
     open_reply,
     still_listed,
 )
-from submit.state import _CONTEXT, FORMAT, MAX_READ, State
+from submit.state import _CONTEXT, FORMAT, MAX_DELETED, MAX_READ, State
 from tests.submit.test_state import CODENAME, full_state
 
 VAULT = Vault.derive(CODENAME, bytes(range(16)), KdfParams.TESTING)
@@ -111,8 +111,11 @@ def test_the_state_remembers_a_read_reply_only_while_the_server_may_list_it(
     still_listed(state, [second])
     on_disk = State.load(tmp_path / "s", VAULT)
     assert on_disk.read == [one_time_keys(second)[0]]
-    with pytest.raises(NotHeld):
+    # Forgotten as still listed, it is still not one "never held": listed again, it is
+    # named as read here and listed again.
+    with pytest.raises(AlreadyRead) as relisted:
         open_reply(on_disk, CODENAME_KEY, first, [REVIEWER.verify_key])
+    assert relisted.value.relisted
     state.read = [f"{n:016x}" for n in range(MAX_READ + 5)]
     state.save()
     assert len(State.load(tmp_path / "s", VAULT).read) == MAX_READ
@@ -158,11 +161,12 @@ def test_an_amnesic_state_keeps_prekeys_in_memory_only(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("version", "missing"),
     [
-        (2, ("prekeys", "shown", "subkeys", "read")),
-        (3, ("shown", "subkeys", "read")),
-        (4, ("subkeys", "read")),
-        (5, ("read",)),
-        (6, ("read",)),
+        (2, ("prekeys", "shown", "subkeys", "read", "deleted")),
+        (3, ("shown", "subkeys", "read", "deleted")),
+        (4, ("subkeys", "read", "deleted")),
+        (5, ("read", "deleted")),
+        (6, ("read", "deleted")),
+        (7, ("deleted",)),
     ],
 )
 def test_an_older_state_is_read_and_saved_in_the_current_format(
@@ -185,6 +189,8 @@ def test_an_older_state_is_read_and_saved_in_the_current_format(
     saved = json.loads(VAULT.open(state.path.read_bytes(), _CONTEXT))
     assert (saved["format"], saved["prekeys"], saved["shown"]) == (FORMAT, [], {})
     assert saved["read"] == []
+    # Only a state that held no prekey (format 2) knows every one it deleted.
+    assert saved["deleted"] == {"ids": [], "all": version == 2}
 
 
 @pytest.mark.parametrize("prekeys", [None, "x", [1], ["rz-xwing-secret:AAAA"]])
@@ -219,3 +225,46 @@ def test_a_reply_to_the_codename_key_keeps_the_day_it_was_first_listed(tmp_path:
     assert on_disk.shown == {digest(envelope): "2026-11-02"}
     assert first_listed(on_disk, envelope, "2026-12-05") == "2026-11-02"
     assert first_listed(on_disk, _reply("Hello", CODENAME_KEY), "2026-12-05") == "2026-12-05"
+
+
+def test_a_reply_to_a_key_never_held_is_said_so_for_certain_only_by_a_state_that_knows(
+    tmp_path: Path,
+) -> None:
+    # The device signs "I cannot open it" for its reviewers only when its state knows every
+    # one-time key it deleted, and the key is not one of a submission still being sent.
+    state = _state(tmp_path / "s")
+    elsewhere = _reply("Which checkpoint?", HybridPrivateKey.generate())
+    with pytest.raises(NotHeld) as fresh:
+        open_reply(state, CODENAME_KEY, elsewhere, [REVIEWER.verify_key])
+    assert fresh.value.certain
+
+    # A key of the unfinished submission's report is held, not yet usable: not "never held".
+    assert state.pending is not None
+    state.pending.prekeys = [HybridPrivateKey.generate()]
+    unfinished = _reply("Which night?", state.pending.prekeys[0])
+    with pytest.raises(NotHeld) as pending:
+        open_reply(state, CODENAME_KEY, unfinished, [REVIEWER.verify_key])
+    assert not pending.value.certain
+
+    # Past MAX_DELETED the oldest are dropped, and the state no longer says it for certain.
+    state.deleted = [f"{n:016x}" for n in range(MAX_DELETED)]
+    open_reply(state, CODENAME_KEY, _reply("a", state.prekeys[0]), [REVIEWER.verify_key])
+    on_disk = State.load(tmp_path / "s", VAULT)
+    assert (len(on_disk.deleted), on_disk.deleted_all) == (MAX_DELETED, False)
+    with pytest.raises(NotHeld) as outgrown:
+        open_reply(on_disk, CODENAME_KEY, elsewhere, [REVIEWER.verify_key])
+    assert not outgrown.value.certain
+
+
+@pytest.mark.parametrize(
+    "deleted",
+    [None, [], {"ids": [], "all": 1}, {"ids": ["xyz"], "all": True}, {"ids": []}],
+)
+def test_malformed_deleted_keys_in_the_state_are_refused(tmp_path: Path, deleted: object) -> None:
+    root = tmp_path / "s"
+    record = full_state(root, VAULT).to_json()
+    record["deleted"] = deleted
+    root.mkdir()
+    (root / f"{VAULT.name}.state").write_bytes(VAULT.seal(canonical_json(record), _CONTEXT))
+    with pytest.raises(StateError, match="deleted"):
+        State.load(root, VAULT)

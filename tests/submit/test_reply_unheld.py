@@ -18,12 +18,14 @@ from sqlalchemy import select
 
 from app.models import Reply
 from app.services.context import services
+from app.services.replies import delete_own_reply, post_reply
 from crypto import SigningKey, read_header
 from crypto.binding import UnheldPrekey
 from crypto.encoding import canonical_json
-from tests.app.support import db_session
+from tests.app.support import db_session, source_id
 from tests.review.support import Server, init_workspace, review
 from tests.submit.support import Device, open_state
+from tests.submit.test_reply_delete import ASKED, seal_reply
 
 
 def _wipe_prekeys(device: Device, codename_file: Path) -> None:
@@ -81,3 +83,44 @@ def test_a_reply_the_wiped_device_cannot_open_is_named_to_the_reviewers(
     again = review(workspace, "reply", "1", "--file", str(tmp_path / "reply.txt"))
     assert again.exit_code != 0
     assert "NOT forward-secret" in again.output
+
+
+def _drop(app: Flask) -> bytes:
+    """A server in the wrong hands leaves the one reply it holds out of a listing; its bytes."""
+    with app.app_context(), db_session(app) as session:
+        (reply,) = session.execute(select(Reply)).scalars()
+        with services().store.open(reply.id) as stream:
+            envelope = stream.read()
+        assert delete_own_reply(session, reply.source_id, reply.id)
+    return envelope
+
+
+def test_a_read_reply_left_out_of_one_listing_is_never_said_to_be_unheld(
+    device: Device, codename_file: Path, app: Flask, instance: Path
+) -> None:
+    # The state kept the key id of a reply read here only while the server listed it:
+    # left out of one listing and listed again, the reply was "never held", and the
+    # device signed, for its reviewers, that it cannot open a reply it had read. They
+    # took it for lost and retired the source's older one-time keys.
+    sent = device.run("send", "-m", "The SHO took money.", "--codename-file", str(codename_file))
+    assert sent.exit_code == 0, sent.output
+    codename = codename_file.read_text().strip()
+    seal_reply(app, instance, codename, ASKED, open_state(device.state, codename_file).prekeys[0])
+    read = device.run("replies", "--codename-file", str(codename_file))
+    assert ASKED in read.stdout, read.output
+
+    envelope = _drop(app)
+    empty = device.run("replies", "--codename-file", str(codename_file))
+    assert empty.exit_code == 0, empty.output
+    with app.app_context(), db_session(app) as session:
+        post_reply(session, source_id(app, codename), envelope)
+
+    again = device.run("replies", "--codename-file", str(codename_file))
+    assert again.exit_code == 0, again.output
+    with db_session(app) as session:
+        statements = [r.unheld for r in session.execute(select(Reply)).scalars()]
+    assert statements == [None], "the device signed that it cannot open a reply it read here"
+    assert "never held" not in again.stdout
+    assert "read before here" in again.stdout
+    # The source is told the server left it out and listed it again.
+    assert "stopped listing it and lists it again" in again.stdout

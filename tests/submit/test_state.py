@@ -143,6 +143,7 @@ def test_the_codename_has_no_field_in_the_state() -> None:
         "shown",
         "subkeys",
         "read",
+        "deleted",
     }
     # "codename" holds the instance's public salt and KDF, never the words.
     state = full_state(Path("x"))
@@ -280,5 +281,5 @@ def test_a_malformed_record_of_subkey_lists_is_refused(tmp_path: Path, bad: obje
 def test_a_format_4_state_is_still_read(tmp_path: Path) -> None:
     record = full_state(tmp_path).to_json()
     record["format"] = 4
-    del record["subkeys"], record["read"]
+    del record["subkeys"], record["read"], record["deleted"]
     assert State._from_json(tmp_path, record, None).subkeys == {}
