@@ -37,6 +37,7 @@ from crypto import (
     derive_source_keys,
     generate_codename,
 )
+from crypto import constants as C
 from crypto.binding import UnheldPrekey
 from submit import inbox, sensitive, transport, uploads
 from submit import state as state_mod
@@ -570,6 +571,12 @@ def replies(settings: Settings, codename_file: Path | None, delete: bool) -> Non
         )
 
 
+# At most this many replies a run says, signed, it cannot open: as many as one report's
+# one-time keys. A server listing reviewers' replies to other sources' keys (it holds
+# them all) made the device sign one over each, up to MAX_REPLIES a run. A wiped device's
+# lost replies stay listed and are told on the next runs; the first told already retires
+# the keys filed with it or before (docs/PROTOCOL.md §5A.9).
+UNHELD_PER_RUN: Final = C.REPLY_PREKEYS
 # Said of a reply read here that the server had stopped listing and lists again.
 RELISTED: Final = (
     ". The server had stopped listing it and lists it again: a server in the wrong hands "
@@ -633,6 +640,8 @@ def _show_replies(
     # What the server still holds of what it listed: the device keeps in mind as read
     # here only the one-time keys of replies in it (`inbox.still_listed`).
     left: dict[str, bytes] = {}
+    # Statements signed this run that a reply cannot be opened here (`UNHELD_PER_RUN`).
+    statements = 0
     for number, info in enumerate(waiting, 1):
         try:
             envelope = api.reply(keys, info)
@@ -664,13 +673,23 @@ def _show_replies(
                 del left[info.id]
             continue
         except inbox.NotHeld as exc:
-            told = tell_unheld and exc.certain and _tell_unheld(api, keys, info, envelope)
+            later = tell_unheld and exc.certain and statements == UNHELD_PER_RUN
+            told = tell_unheld and exc.certain and not later
+            if told:
+                statements += 1
+                told = _tell_unheld(api, keys, info, envelope)
             click.echo(
                 f"--- reply {number} of {len(waiting)}, listed under {info.day}: sealed to a "
                 "one-time key this device never held: sent to a --no-state run or to another "
                 "device (or this device's state was put back from a copy): nothing here opens "
                 "it, and it is left on the server"
                 + ("; the reviewers are told it was not read here" if told else "")
+                + (
+                    f"; the reviewers are told on a later run (one tells of at most "
+                    f"{UNHELD_PER_RUN})"
+                    if later
+                    else ""
+                )
                 + (UNSURE if tell_unheld and not exc.certain else ""),
             )
             continue

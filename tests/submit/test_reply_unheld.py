@@ -19,8 +19,9 @@ from sqlalchemy import select
 from app.models import Reply
 from app.services.context import services
 from app.services.replies import delete_own_reply, post_reply
-from crypto import SigningKey, read_header
+from crypto import HybridPrivateKey, SigningKey, read_header
 from crypto.binding import UnheldPrekey
+from crypto.constants import REPLY_PREKEYS
 from crypto.encoding import canonical_json
 from tests.app.support import db_session, source_id
 from tests.review.support import Server, init_workspace, review
@@ -124,3 +125,22 @@ def test_a_read_reply_left_out_of_one_listing_is_never_said_to_be_unheld(
     assert "read before here" in again.stdout
     # The source is told the server left it out and listed it again.
     assert "stopped listing it and lists it again" in again.stdout
+
+
+def test_a_flood_of_replies_the_device_cannot_open_gets_a_few_statements_a_run(
+    device: Device, codename_file: Path, app: Flask, instance: Path
+) -> None:
+    # A server in the wrong hands lists, to one source, reviewers' replies to other
+    # sources' one-time keys (it holds them all): the device signed and posted a statement
+    # for each, up to a hundred a run, every one over another source's key.
+    sent = device.run("send", "-m", "The SHO took money.", "--codename-file", str(codename_file))
+    assert sent.exit_code == 0, sent.output
+    codename = codename_file.read_text().strip()
+    for n in range(REPLY_PREKEYS + 2):
+        seal_reply(app, instance, codename, f"to another source {n}", HybridPrivateKey.generate())
+    read = device.run("replies", "--codename-file", str(codename_file))
+    assert read.exit_code == 0, read.output
+    with db_session(app) as session:
+        told = [r for r in session.execute(select(Reply.unheld)).scalars() if r is not None]
+    assert len(told) <= REPLY_PREKEYS, f"the device signed {len(told)} statements in one run"
+    assert "the reviewers are told on a later run" in read.stdout
