@@ -264,7 +264,9 @@ def ensure_account(api: Api, keys: SourceKeys, state: state_mod.State) -> None:
     try:
         api.ensure_account(keys)
     except ServerError as exc:
-        if exc.status != 409 or not (state.prekeys or state.shown or state.pending):
+        # A device that read forward-secret replies here may keep nothing else of it.
+        used = state.prekeys or state.shown or state.pending or state.deleted
+        if exc.status != 409 or not used:
             raise
         raise ServerError(
             exc.status,

@@ -19,7 +19,8 @@ from crypto import (
 )
 from crypto.encoding import canonical_json
 from crypto.vault import Vault
-from submit.errors import StateError
+from submit.connection import ensure_account
+from submit.errors import ServerError, StateError
 from submit.inbox import (
     AlreadyRead,
     NotHeld,
@@ -268,3 +269,25 @@ def test_malformed_deleted_keys_in_the_state_are_refused(tmp_path: Path, deleted
     (root / f"{VAULT.name}.state").write_bytes(VAULT.seal(canonical_json(record), _CONTEXT))
     with pytest.raises(StateError, match="deleted"):
         State.load(root, VAULT)
+
+
+def test_a_refused_account_of_a_device_that_read_forward_secret_replies_is_named(
+    tmp_path: Path,
+) -> None:
+    # A server in the wrong hands refuses the account (409) so the source logs in on its
+    # web page and hands it the codename. A device that read here its every one-time key's
+    # reply, and deleted them from the server, kept no prekey, day shown or pending: the
+    # hint that this device used the codename there before was left out.
+    state = _state(tmp_path / "s", prekeys=1)
+    state.pending = None
+    open_reply(state, CODENAME_KEY, _reply("a", state.prekeys[0]), [REVIEWER.verify_key])
+    still_listed(state, [])
+
+    class Refusing:
+        def ensure_account(self, keys: object) -> bool:
+            raise ServerError(409, "conflict", "the server refuses this account")
+
+    with pytest.raises(ServerError) as refused:
+        ensure_account(Refusing(), object(), State.load(tmp_path / "s", VAULT))  # type: ignore[arg-type]
+    assert refused.value.hint is not None, "the device's earlier use of the codename is not named"
+    assert "do not type it into the instance's web page" in refused.value.hint
