@@ -144,3 +144,26 @@ def test_a_flood_of_replies_the_device_cannot_open_gets_a_few_statements_a_run(
         told = [r for r in session.execute(select(Reply.unheld)).scalars() if r is not None]
     assert len(told) <= REPLY_PREKEYS, f"the device signed {len(told)} statements in one run"
     assert "the reviewers are told on a later run" in read.stdout
+
+
+def test_a_state_that_does_not_know_every_key_it_deleted_signs_nothing(
+    device: Device, codename_file: Path, app: Flask, instance: Path
+) -> None:
+    # A state kept by a version that forgot the keys it deleted (format 7 and before)
+    # read a reply; the server listed it again once that was forgotten. The device cannot
+    # tell it from a reply to a key it never held: it says so, and signs nothing.
+    sent = device.run("send", "-m", "The SHO took money.", "--codename-file", str(codename_file))
+    assert sent.exit_code == 0, sent.output
+    codename = codename_file.read_text().strip()
+    seal_reply(app, instance, codename, ASKED, open_state(device.state, codename_file).prekeys[0])
+    assert ASKED in device.run("replies", "--codename-file", str(codename_file)).stdout
+    state = open_state(device.state, codename_file)
+    state.read, state.deleted, state.deleted_all = [], [], False
+    state.save()
+
+    again = device.run("replies", "--codename-file", str(codename_file))
+    assert again.exit_code == 0, again.output
+    with db_session(app) as session:
+        assert list(session.execute(select(Reply.unheld)).scalars()) == [None]
+    assert "never held" in again.stdout
+    assert "the reviewers are not told" in again.stdout
