@@ -17,6 +17,8 @@ The state also holds the secrets of the one-time reply prekeys this codename
 gave its submissions (docs/PROTOCOL.md §5A.9): `forget_prekey` removes one and
 rewrites the state before the reply it opened is shown, which is what makes
 that reply unreadable afterwards to whoever takes the device and the codename.
+It keeps that prekey's key id (`deleted`), so that a reply read here is never
+said to be sealed to a key the device never held, whatever a server lists.
 And it holds the day each reply to the codename's key was listed under when it
 was first shown here (`submit.inbox.first_listed`).
 """
