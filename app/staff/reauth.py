@@ -35,8 +35,11 @@ _OWN: Final = frozenset({"reauth_password", "reauth_code", "csrf_token"})
 # account of its own added, which outlived the copied session; or a term of the submission
 # form added or relabelled, its label (shown to every source) saying what that page says; or
 # the organisation's name, which heads every source page, made "moved: use <an onion>".
+# And any staff member's "Log out every other device": a copy of the cookie ended with it
+# every session its owner logged in with again, and kept its own.
 EACH_TIME: Final = frozenset(
     {
+        "staff.end_other_sessions",
         "staff.admin_settings_general",
         "staff.admin_settings_resources",
         "staff.admin_account_reset_password",

@@ -36,6 +36,7 @@ from app.staff.forms import (
     EnrolForm,
     ExportForm,
     LoginForm,
+    ReauthForm,
     ReplyUploadForm,
 )
 from crypto.constants import PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS
@@ -235,9 +236,19 @@ def change_password() -> ResponseReturnValue:
 @bp.post("/account/sessions/end")
 @staff_required
 def end_other_sessions() -> ResponseReturnValue:
-    """Log out every other device of one's account; this one stays in."""
+    """Log out every other device of one's account; this one stays in.
+
+    With the password and a fresh code each time (`app.staff.reauth.EACH_TIME`): a copy
+    of the cookie, used with neither, ended its owner's every new login, over and over.
+    """
     if not ActionForm().validate_on_submit():
         return redirect(url_for("staff.change_password"), code=303)
+    # Named here: the confirmation page's module builds on this one.
+    from app.staff import reauth
+
+    asked = reauth.gate(_account())
+    if asked is not None:
+        return asked
     try:
         staff_service.end_other_sessions(db_session(), _account())
     except staff_service.NoLongerStaff:
@@ -258,6 +269,7 @@ def _password_page(form: ChangePasswordForm, *, throttled: str | None = None) ->
         "staff/password.html",
         form=form,
         action_form=ActionForm(formdata=None),
+        reauth_form=ReauthForm(formdata=None),
         throttled=throttled,
         minutes=window_minutes(),
         min_chars=PASSWORD_MIN_CHARS,

@@ -334,7 +334,14 @@ def test_logging_out_every_other_device_ends_their_sessions_and_keeps_this_one(
     the password (or by an administrator's reset), there was no way to log it out alone."""
     here, lost = two_devices
     token = page_token(here, PATH, "/staff/account/sessions/end")
-    response = here.post("/staff/account/sessions/end", data={"csrf_token": token})
+    response = here.post(
+        "/staff/account/sessions/end",
+        data={
+            "csrf_token": token,
+            "reauth_password": PASSWORD,
+            "reauth_code": next_code(app, known_user(app, "alice")),
+        },
+    )
     assert response.status_code == 303
     assert not logged_in(lost), "the other device is still logged in"
     assert logged_in(here)
@@ -362,3 +369,46 @@ def test_a_password_and_a_session_without_the_phone_change_nothing(
         assert taken.status_code in (400, 403), f"changed with no code from the phone ({code!r})"
         assert stored(app, alice) == before, "the password changed without a code"
     assert logged_in(other)
+
+
+def test_a_copied_cookie_cannot_log_its_owner_out_of_every_other_device(
+    app: Flask, alice: StaffUser
+) -> None:
+    """A thief holding a copy of Alice's old cookie pressed "Log out every other device"
+    each time she logged in again: her every new session ended, the copy's stayed."""
+    old = staff_client(app)
+    login(old, app, alice)
+    copy = staff_client(app)
+    cookie = old.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    assert cookie is not None
+    copy.set_cookie(app.config["SESSION_COOKIE_NAME"], cookie.value)
+    owner = staff_client(app)
+    login(owner, app, alice)  # Alice, on a new device
+
+    token = page_token(copy, PATH, "/staff/account/sessions/end")
+    response = copy.post("/staff/account/sessions/end", data={"csrf_token": token})
+
+    assert logged_in(owner), "the copy of the cookie logged its owner out"
+    assert response.status_code == 401, response.status_code
+    assert "staff-sessions-ended" not in [a for _, a, _ in audit_trail(app)]
+    # A wrong password typed by the copy ends nothing either.
+    wrong = copy.post(
+        "/staff/account/sessions/end",
+        data={"csrf_token": token, "reauth_password": "not hers", "reauth_code": "123456"},
+    )
+    assert wrong.status_code == 401, wrong.status_code
+    assert logged_in(owner)
+    # Alice, with her password and a fresh code, ends the copy's session and keeps hers.
+    token = page_token(owner, PATH, "/staff/account/sessions/end")
+    done = owner.post(
+        "/staff/account/sessions/end",
+        data={
+            "csrf_token": token,
+            "reauth_password": alice.password,
+            "reauth_code": next_code(app, alice),
+        },
+    )
+    assert done.status_code == 303, done.status_code
+    assert logged_in(owner)
+    assert not logged_in(copy)
+    assert audit_trail(app)[-1] == ("alice", "staff-sessions-ended", {"username": "alice"})
