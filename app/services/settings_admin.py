@@ -26,6 +26,7 @@ from app.settings import (
     get_setting,
     in_force,
     set_setting,
+    taxonomy,
 )
 from app.taxonomy import GROUPS
 
@@ -166,6 +167,27 @@ def text_changes(session: Session, keys: tuple[str, ...]) -> dict[str, dict[str,
                 now = digest(get_setting(session, key))
                 found[key] = {"actor": entry.actor, "day": entry.day.isoformat(), "digest": now}
     return found
+
+
+def label_changes(session: Session) -> dict[tuple[str, str], dict[str, str]]:
+    """Who last set each term's labels (added or relabelled) and when, by (group, code).
+
+    Sources choose the agency they accuse by its label: every administrator sees that
+    one changed it, and the digests of the labels now, to match against the log.
+    """
+    found: dict[tuple[str, str], tuple[int, dict[str, str]]] = {}
+    for action in ("taxonomy-term-added", "taxonomy-term-relabelled"):
+        for entry in audit.entries(session, action=action, limit=CHANGES_READ):
+            detail = json.loads(entry.detail)
+            key = (str(detail.get("group", "")), str(detail.get("code", "")))
+            if key not in found or found[key][0] < entry.seq:
+                found[key] = (entry.seq, {"actor": entry.actor, "day": entry.day.isoformat()})
+    terms = {(group, t.code): t for group, listed in taxonomy(session).items() for t in listed}
+    return {
+        key: {**seen, "en": digest(terms[key].label_en), "ur": digest(terms[key].label_ur)}
+        for key, (_seq, seen) in found.items()
+        if key in terms
+    }
 
 
 def _delay(session: Session, key: str, value: int) -> dict[str, Any]:

@@ -292,6 +292,7 @@ def _taxonomy_page(
         "staff/admin/taxonomy.html",
         groups=GROUPS,
         terms=taxonomy(db_session()),
+        label_changes=settings_admin.label_changes(db_session()),
         action_form=ActionForm(formdata=None),
         adding=adding,
         error=error,

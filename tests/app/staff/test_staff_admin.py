@@ -894,6 +894,20 @@ def test_a_relabelled_term_is_audited_with_the_digests_of_its_labels(
     }, "the audit says only 'relabelled'"
 
 
+def test_a_relabelled_term_is_shown_to_the_other_admins_as_the_legal_aid_page_is(
+    app: Flask, admin: Staff
+) -> None:
+    """One admin makes the label sources pick to accuse the FIA say "Punjab Police": the
+    log had the digests, but no other admin's page said the labels had been changed."""
+    other = staff_browser(app).log_in(add_account(app, "second", "admin"))
+    labels = {"label_en": "Punjab Police", "label_ur": "پنجاب پولیس"}
+    assert admin.post("/staff/admin/taxonomy/agency/fia/labels", labels).status_code == 303
+    page = html.unescape(other.get("/staff/admin/taxonomy"))
+    assert f"changed by root on {today().isoformat()}" in page, "no word of the relabelling"
+    assert f"SHA-256 {sha256('Punjab Police')}" in page
+    assert f"SHA-256 {sha256('پنجاب پولیس')}" in page
+
+
 def test_moving_the_first_term_up_changes_nothing(app: Flask, admin: Staff) -> None:
     codes = _codes(app, "when")
     before = audit_count(app)
