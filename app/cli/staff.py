@@ -77,14 +77,16 @@ def remove(instance: Path, username: str) -> None:
         session = db_session()
         account = staff_service.get_account(session, username)
         name = account.username
-        staff_service.remove_account(session, CONSOLE, account)
-        known = staff_service.passwords_set_by(session, name)
+        known = staff_service.remove_account(session, CONSOLE, account)
     click.echo(f"raazdar: removed {name}")
     if known:
         click.echo(
-            f"raazdar: hint: {name} set the passwords of {', '.join(known)} (not changed since):"
-            f" whoever had {name}'s account knows them; reset them"
-            " (`raazdar staff reset-2fa NAME`) unless they are in safe hands",
+            f"raazdar: locked {', '.join(known)}: {name} set their passwords (not changed since)"
+            f" and may have set up their authenticators; they log in again once reset",
+            err=True,
+        )
+        click.echo(
+            "raazdar: hint: give each owner a new passphrase with `raazdar staff reset-2fa NAME`",
             err=True,
         )
     _hint_devices(instance, name)

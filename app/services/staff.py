@@ -244,8 +244,17 @@ def _next_epoch(account: StaffAccount) -> None:
     account.epoch = StaffAccount.epoch + 1
 
 
-def remove_account(session: Session, actor: str, account: StaffAccount) -> None:
-    """Delete an account; the last administrator stays (add another one first)."""
+def remove_account(session: Session, actor: str, account: StaffAccount) -> list[str]:
+    """Delete an account; the last administrator stays (add another one first).
+
+    Every account whose password the removed one set and its owner kept
+    (`passwords_set_by`) is locked in the same commit: given a password nobody
+    is shown, its second factor forgotten, its sessions ended. Whoever had the
+    removed account knows that password, and may have set up the authenticator
+    herself (a spare account of her own): named but left as it was, it let her
+    in after her removal. An administrator's reset (who is not her: she is gone)
+    gives it back to its owner with a passphrase she never saw. Return the names.
+    """
     if account.role == "admin" and _admins(session) <= 1:
         raise AccountError(f"{account.username!r} is the last administrator: add another first")
     # One lock order for every change of an account (on PostgreSQL): the
@@ -258,10 +267,27 @@ def remove_account(session: Session, actor: str, account: StaffAccount) -> None:
     )
     if held.one_or_none() is None:
         raise AccountError(f"{account.username!r} was removed meanwhile")
+    known = passwords_set_by(session, account.username)
+    # The accounts' rows and sessions before the log's head, as every change takes them.
+    for name in known:
+        _lock(session, get_account(session, name))
     sessions.end_staff_logins(session, account.id)
     audit.record(session, actor, "staff-removed", username=account.username)
+    for name in known:
+        audit.record(session, actor, "staff-locked", username=name, set_by=account.username)
     session.delete(account)
     session.commit()
+    return known
+
+
+def _lock(session: Session, account: StaffAccount) -> None:
+    """Lock an account until a reset: a password nobody sees, no second factor (no commit)."""
+    account.password_hash = hash_password(generate_passphrase())
+    account.totp_secret = None
+    account.totp_enrolled = False
+    _next_epoch(account)
+    session.flush()
+    sessions.end_staff_logins(session, account.id)
 
 
 def passwords_set_by(session: Session, username: str) -> list[str]:

@@ -71,18 +71,17 @@ def create(session: Session, username: str, role: str, *, actor: StaffAccount) -
 
 @dataclass(frozen=True)
 class Removed:
-    """An account removed, and the accounts whose passwords it had set (`passwords_set_by`)."""
+    """An account removed, and the accounts whose passwords it had set, locked with it."""
 
     username: str
     known: list[str]
 
 
 def remove(session: Session, account_id: str, *, actor: StaffAccount) -> Removed:
-    """Remove another account; say which it was, and whose passwords it knows."""
+    """Remove another account; say which it was, and whose accounts were locked with it."""
     account = _not_an_admin_now(_other(session, account_id, actor), "remove {name}")
     name = account.username
-    staff.remove_account(session, actor.username, account)
-    return Removed(name, staff.passwords_set_by(session, name))
+    return Removed(name, staff.remove_account(session, actor.username, account))
 
 
 def reset_password(session: Session, account_id: str, *, actor: StaffAccount) -> NewPassphrase:

@@ -45,9 +45,9 @@ _DEVICES: Final = _l(
     " (raazdar staff-onion remove-client DEVICE, then systemctl reload raazdar)."
 )
 _KNOWN: Final = _l(
-    "%(name)s set the passwords of %(names)s, not changed since: whoever had %(name)s's"
-    " account knows them. Reset their two-factor (with a new passphrase) unless they are"
-    " in safe hands."
+    "%(name)s set the passwords of %(names)s, not changed since, and may have set up their"
+    " authenticators: they are locked. Reset their two-factor to give each owner a new"
+    " passphrase."
 )
 
 R = TypeVar("R")

@@ -278,6 +278,12 @@ def test_remove_names_the_accounts_whose_passwords_the_removed_one_set(
         session.commit()
     result = staff(runner, instance, "remove", "eve")
     assert result.exit_code == 0, result.output
-    said = "raazdar: hint: eve set the passwords of bilal (not changed since)"
+    said = "raazdar: locked bilal: eve set their passwords (not changed since)"
     assert said in result.output, f"the removal said nothing of eve's accounts: {result.output}"
+    assert "raazdar staff reset-2fa NAME" in result.output
     assert "kamran" not in result.output
+    # Locked, not only named: the password eve was shown no longer opens bilal's account.
+    with app.app_context(), db_session(app) as session:
+        bilal = staff_service.get_account(session, "bilal")
+        assert not verify_password(bilal.password_hash, PASSWORD), "eve still knows bilal's"
+        assert verify_password(staff_service.get_account(session, "kamran").password_hash, PASSWORD)

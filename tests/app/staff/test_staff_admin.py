@@ -587,6 +587,31 @@ def test_a_removal_names_the_accounts_whose_passwords_the_removed_one_set(
     assert "eve set the passwords of bilal" in page, "the removal said nothing of bilal"
 
 
+def test_a_removal_locks_the_accounts_whose_passwords_the_removed_one_set(
+    app: Flask, admin: Staff
+) -> None:
+    """Eve added bilal and set up his authenticator herself (a spare account of hers), then
+    was removed: her removal named bilal, and she logged in as him with the passphrase she
+    had been shown, on the same day, before any administrator reset him."""
+    eve = add_account(app, "eve")
+    with app.app_context(), db_session(app) as session:
+        bilal, passphrase = staff_service.create_account(session, "eve", "bilal")
+        account_id = bilal.id
+    assert admin.post(f"/staff/admin/accounts/{eve}/remove", {"confirm": "y"}).status_code == 303
+    response = submit_login(staff_client(app), "bilal", passphrase)
+    assert response.status_code != 303, "the removed one logged in as bilal with his passphrase"
+    stored = account(app, account_id)
+    assert stored is not None
+    assert stored.totp_secret is None
+    assert not stored.totp_enrolled
+    assert audit_trail(app)[-1] == ("root", "staff-locked", {"username": "bilal", "set_by": "eve"})
+    # Another administrator's reset gives bilal his account back, with a passphrase eve never saw.
+    reset = admin.post(f"/staff/admin/accounts/{account_id}/reset-2fa", {})
+    assert reset.status_code == 200, reset.status_code
+    shown = reset.get_data(as_text=True)
+    assert passphrase not in shown
+
+
 def test_a_removal_names_the_devices_that_still_reach_the_staff_onion(
     app: Flask, admin: Staff, instance: Path
 ) -> None:
