@@ -309,10 +309,21 @@ def _server_card() -> dict[str, Any]:
 @bp.post("/export")
 @staff_required
 def export() -> ResponseReturnValue:
-    """Download a signed export bundle of new items (or of every item since a day)."""
+    """Download a signed export bundle of new items (or of every item since a day).
+
+    With the password and a code given lately (`app.staff.reauth`): a copy of the cookie,
+    or a laptop left logged in, took every new report in one request, and marked them
+    exported, so its owner's next bundle went without them.
+    """
     form = ExportForm()
     if not form.validate_on_submit():
         return _dashboard_page(export_form=form), 400
+    # Named here: the confirmation page's module builds on this one.
+    from app.staff import reauth
+
+    asked = reauth.gate(_account())
+    if asked is not None:
+        return asked
     try:
         download = dashboard_service.export_download(db_session(), _account(), form.since.data)
     except staff_service.NoLongerStaff:

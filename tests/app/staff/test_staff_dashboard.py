@@ -32,6 +32,7 @@ from crypto.exchange import (
     read_export,
     write_replies,
 )
+from tests.app.staff.test_staff_admin import add_account, staff_browser
 from tests.app.staff_support import (
     StaffUser,
     login,
@@ -593,3 +594,27 @@ def test_pages_show_no_source_content(
         designation = session.execute(select(Source.designation)).scalar_one()
     assert designation not in html
     assert page_token(staff)
+
+
+def test_a_session_open_for_long_exports_nothing_without_the_password_and_a_code(
+    app: Flask, visitor: Visitor
+) -> None:
+    """A copy of a staff member's cookie (or her laptop left logged in) took every new
+    report in one request: marked exported, they were missing from her next bundle, and the
+    review side heard of them only when a later bundle's number showed the gap."""
+    report(visitor, "The SHO released the agent for money")
+    copy = staff_browser(app).log_in(add_account(app, "clerk"), authenticated_ago=60 * 60)
+    asked = copy.post("/staff/export", {"since": ""})
+    asked.get_data()
+    with db_session(app) as session:
+        exported = list(session.execute(select(Item.exported)).scalars())
+    assert not any(exported), "the copy of the cookie exported every new report"
+    assert asked.status_code == 401, asked.status_code
+    assert "export" not in [action for _, action, _ in audit_trail(app)]
+    # Its owner, with her password and a code, downloads the bundle as before.
+    done = copy.confirm("/staff/export", asked)
+    assert done.status_code == 200, done.status_code
+    assert done.mimetype == "application/octet-stream"
+    done.get_data()
+    done.close()
+    assert audit_trail(app)[-1][:2] == ("clerk", "export")
