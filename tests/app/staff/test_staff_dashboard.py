@@ -610,6 +610,7 @@ def test_a_session_open_for_long_exports_nothing_without_the_password_and_a_code
         exported = list(session.execute(select(Item.exported)).scalars())
     assert not any(exported), "the copy of the cookie exported every new report"
     assert asked.status_code == 401, asked.status_code
+    assert "a copy of your session" in copy.text(asked)
     assert "export" not in [action for _, action, _ in audit_trail(app)]
     # Its owner, with her password and a code, downloads the bundle as before.
     done = copy.confirm("/staff/export", asked)
