@@ -100,8 +100,10 @@ heads never finished, from many clients: together they held the worker's
 `worker_connections` (1,000), and it took no other connection until the heads timed
 out (`HEAD_SECONDS`), when they were sent again. So a worker accepts `HEAD_SLACK` more,
 to read whose they are; past `worker_connections`, a connection of a circuit holding
-k connections closes the oldest head still coming of the circuit holding the most,
-if that one holds k + 2 or more (`_make_room`), else it is closed itself.
+k connections closes the oldest idle one (a head still coming, or kept alive between two
+requests) of the circuit holding the most, if that one holds k + 2 or more (`_make_room`),
+else it is closed itself. Kept-alive ones count since a few circuits, each asking again
+every few seconds on its 32 connections, held them all and were never closed.
 """
 
 from __future__ import annotations
@@ -600,19 +602,25 @@ class HeadFirstWorker(ThreadWorker):
         return True
 
     def _make_room(self, circuit: int) -> bool:
-        """Past `worker_connections`, close the oldest head still coming of the circuit holding
-        the most connections, while it holds two more than `circuit`; False if still past."""
+        """Past `worker_connections`, close the idle connection (a head still coming, or one
+        kept alive) nearest its deadline of the circuit holding the most connections, while it
+        holds two more than `circuit`; False if still past.
+
+        Kept-alive ones count: a few circuits asking again every few seconds, each before
+        `keepalive` closed its connections, held every place, and no new circuit got one.
+        A client whose kept-alive connection is closed opens another."""
         while self.nr_conns > self._connections:
             mine = sum(not _closed(c) for c in self.circuit_conns.get(circuit, ()))
+            idle = {c: c.timeout for c in self.keepalived_conns} | self.reading_heads
             best: tuple[int, float] | None = None
             oldest = None
             for conns in self.circuit_conns.values():
                 held = sum(not _closed(c) for c in conns)
-                heads = [c for c in conns if c in self.reading_heads]
+                heads = [c for c in conns if c in idle]
                 if held < mine + 2 or not heads:
                     continue
-                first = min(heads, key=self.reading_heads.__getitem__)
-                rank = (-held, self.reading_heads[first])
+                first = min(heads, key=idle.__getitem__)
+                rank = (-held, idle[first])
                 if best is None or rank < best:
                     best, oldest = rank, first
             if oldest is None:
@@ -765,8 +773,10 @@ class HeadFirstWorker(ThreadWorker):
         return None
 
     def _drop(self, conn: Any) -> None:
-        """Forget a connection whose head never came (closed, or out of time)."""
+        """Forget a connection whose head never came (closed, or out of time), or kept alive."""
         self.reading_heads.pop(conn, None)
+        with contextlib.suppress(ValueError):
+            self.keepalived_conns.remove(conn)
         with contextlib.suppress(OSError, KeyError, ValueError):
             self.poller.unregister(conn.sock)
         self._close(conn)

@@ -1,0 +1,79 @@
+"""One circuit held open against the worker: its kept-alive connections, its queue, its requests.
+
+Unit-level: a worker built in this process (`tests.app.test_worker._busy_worker`), fed
+connections over socket pairs, its main loop's steps called by hand.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import selectors
+import socket
+from collections.abc import Iterator
+from functools import partial
+from typing import Any
+
+from gunicorn.workers.gthread import TConn
+
+from app.worker import HeadFirstWorker, _paced
+from tests.app.test_worker import _busy_worker
+
+# Circuits of these tests' own (the tables of `app.circuits` are shared by the whole process).
+HOLDER, NEWCOMER = 0x7A110001, 0x7A110002
+
+
+def _hello(environ: Any, start_response: Any) -> list[bytes]:
+    """A page, at once."""
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "5")])
+    return [b"hello"]
+
+
+@contextlib.contextmanager
+def _pairs() -> Iterator[list[socket.socket]]:
+    """The socket pairs a test makes (each client's end last), closed at its end."""
+    clients: list[socket.socket] = []
+    try:
+        yield clients
+    finally:
+        for client in clients:
+            client.close()
+
+
+def _connection(worker: HeadFirstWorker, clients: list[socket.socket], circuit: int) -> Any:
+    """A connection of `circuit` the worker holds (its tor line read), and its client's end."""
+    client, server = socket.socketpair()
+    conn = TConn(worker.cfg, _paced(server), ("127.0.0.1", 1), ("127.0.0.1", 2))
+    clients += [conn.sock, client]  # the worker's end too, closed with the test's
+    conn.circuit = circuit
+    worker.nr_conns += 1
+    worker.circuit_conns.setdefault(circuit, []).append(conn)
+    return conn
+
+
+def _kept_alive(worker: HeadFirstWorker, conn: Any) -> None:
+    """Put `conn` where gthread puts a connection whose request was answered with keep-alive."""
+    conn.sock.setblocking(False)
+    conn.set_timeout()
+    worker.keepalived_conns.append(conn)
+    worker.poller.register(
+        conn.sock, selectors.EVENT_READ, partial(worker.on_client_socket_readable, conn)
+    )
+
+
+def test_idle_kept_alive_connections_of_a_few_circuits_cannot_shut_a_new_circuit_out() -> None:
+    """Circuits each holding their share of a worker's connections kept alive (asking again
+    every few seconds, before `keepalive` closes them) held all of `worker_connections`:
+    `_make_room` closed only heads still coming, so a new circuit's connection was closed
+    unanswered, every time, for as long as the flood went on. An idle kept-alive connection
+    of the circuit holding the most now makes room, as a head still coming does."""
+    with _busy_worker(_hello) as worker, _pairs() as clients:
+        worker._connections = 8
+        held = [_connection(worker, clients, HOLDER) for _ in range(8)]
+        for conn in held:
+            _kept_alive(worker, conn)
+        newcomer = _connection(worker, clients, NEWCOMER)  # one past worker_connections
+        assert worker._make_room(NEWCOMER), "a new circuit was shut out by idle connections"
+        assert worker.nr_conns == 8
+        assert sum(conn.sock.fileno() == -1 for conn in held) == 1
+        assert len(worker.keepalived_conns) == 7, "a closed connection is still kept alive"
+        newcomer.close()
