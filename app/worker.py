@@ -42,10 +42,10 @@ kept just above `BODY_MIN_RATE` on forty of them would hold every thread of two
 workers for as long as the bodies last (a 1 MiB body, half an hour). So a
 worker serves at most `CIRCUIT_THREADS` requests of one circuit at once; the
 circuit's further requests wait in the main loop, holding no thread, and are
-served in turn as its requests end. At most `CIRCUIT_WAITING` wait (past that the
-connection is closed), each for at most `WAIT_SECONDS`; past that a kept thread reads what
-has come of its body and answers it busy, as a pre-empted one (`_give_back`): closed
-unanswered, a report's form was lost with it. A browser's
+served in turn as its requests end. At most `CIRCUIT_WAITING` wait, each for at most
+`WAIT_SECONDS`; past that a kept thread reads what has come of its body and answers it
+busy, as a pre-empted one (`_give_back`), and so at once a request past those waiting:
+closed unanswered, a report's form was lost with it. A browser's
 parallel fetches of one page wait a moment; a flood from one circuit holds a
 few threads of each worker, and only more circuits (which tor's proof-of-work
 prices) could hold more. Nor may one circuit hold more than
@@ -724,13 +724,15 @@ class HeadFirstWorker(ThreadWorker):
         return victim
 
     def _wait_turn(self, circuit: int, conn: Any) -> None:
-        """Queue a request of a circuit that has its share of threads; close it if too many wait."""
+        """Queue a request of a circuit that has its share of threads; past `CIRCUIT_WAITING`
+        of them, one already out of time, answered busy at the next round (`_give_back`).
+
+        It was closed unanswered, a report's form with it. The circuit's connections
+        (`CIRCUIT_CONNECTIONS`) bound its queue still."""
         waiting = self.circuit_waiting.setdefault(circuit, collections.deque())
-        if len(waiting) >= CIRCUIT_WAITING:
-            self._close(conn)
-            return
+        wait = WAIT_SECONDS if len(waiting) < CIRCUIT_WAITING else 0.0
         waiting.append(conn)
-        self.waiting_until[conn] = (time.monotonic() + WAIT_SECONDS, circuit)
+        self.waiting_until[conn] = (time.monotonic() + wait, circuit)
 
     def finish_request(self, conn: Any, fs: Any) -> None:
         """A thread is done with the request: count it free, give its circuit's next request

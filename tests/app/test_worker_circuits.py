@@ -15,11 +15,11 @@ from typing import Any
 
 from gunicorn.workers.gthread import TConn
 
-from app.worker import HeadFirstWorker, _paced
+from app.worker import CIRCUIT_THREADS, CIRCUIT_WAITING, HeadFirstWorker, _paced
 from tests.app.test_worker import _busy_worker
 
 # Circuits of these tests' own (the tables of `app.circuits` are shared by the whole process).
-HOLDER, NEWCOMER = 0x7A110001, 0x7A110002
+HOLDER, NEWCOMER, QUEUED = 0x7A110001, 0x7A110002, 0x7A110003
 
 
 def _hello(environ: Any, start_response: Any) -> list[bytes]:
@@ -77,3 +77,25 @@ def test_idle_kept_alive_connections_of_a_few_circuits_cannot_shut_a_new_circuit
         assert sum(conn.sock.fileno() == -1 for conn in held) == 1
         assert len(worker.keepalived_conns) == 7, "a closed connection is still kept alive"
         newcomer.close()
+
+
+def test_a_request_past_a_circuits_waiting_ones_is_answered() -> None:
+    """A circuit holding its share of threads queued 16 more requests (`CIRCUIT_WAITING`);
+    the next was closed unanswered, a report's form lost with it. It is now answered as one
+    that waited its turn too long (`_give_back`): what came of it read, and answered."""
+    with _busy_worker(_hello) as worker, _pairs() as clients:
+        worker.circuit_load[QUEUED] = CIRCUIT_THREADS
+        for _ in range(CIRCUIT_WAITING):
+            conn = _connection(worker, clients, QUEUED)
+            conn.head = b"GET / HTTP/1.1\r\nHost: x.onion\r\n\r\n"
+            worker._to_thread(conn)
+        late = _connection(worker, clients, QUEUED)
+        late.head = b"GET / HTTP/1.1\r\nHost: x.onion\r\n\r\n"
+        worker._to_thread(late)
+        worker.murder_pending()
+        clients[-1].settimeout(10)
+        answer = b""
+        with contextlib.suppress(ConnectionResetError):
+            answer = clients[-1].recv(65536)
+        late.close()  # as the main loop does once its thread is done
+    assert answer.startswith(b"HTTP/1.1 "), "a request past the circuit's waiting ones was closed"
