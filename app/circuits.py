@@ -18,6 +18,12 @@ them kept SQLite's one writer busy for everyone. A circuit sends `REQUEST_BURST`
 once, then one each `REQUEST_SPACING_NS`; far more than a device uploading or reading
 its replies needs.
 
+Any request of a circuit is paced too, far more loosely (`take_circuit_turn`, by
+`app.worker` in its main loop): tor's proof-of-work prices circuits, and a circuit kept
+open was served every request it sent, however many, without paying again. It sends
+`CIRCUIT_BURST` at once, then one each `CIRCUIT_SPACING_NS`, and past that is answered
+busy before any thread sees it; more than that takes more circuits, each priced.
+
 When each circuit last made one is kept like `app.kdf_pool`'s tables: in
 memory the gunicorn master maps before forking (`app.worker` imports this
 module), one cell per circuit modulo `_CELLS`, never written anywhere. A
@@ -52,6 +58,15 @@ REQUEST_SPACING_NS: Final = 250_000_000
 # Per cell: the circuit (plus one; 0: none) and when its allowance is spent up to (ns).
 _requests = memoryview(mmap.mmap(-1, _CELLS * 8 * 2)).cast("q")
 
+# Requests of any kind one circuit may send at once, and then one each this long (ns), across
+# every worker of the host (`take_circuit_turn`, taken by `app.worker` as each head comes in).
+# A page and its parts are a handful; a device's 1 MiB chunks come slower than two a second on
+# a Tor circuit, and wait out a "busy" of a second or two.
+CIRCUIT_BURST: Final = 1024
+CIRCUIT_SPACING_NS: Final = 500_000_000
+# Per cell, as `_requests`.
+_circuit_requests = memoryview(mmap.mmap(-1, _CELLS * 8 * 2)).cast("q")
+
 
 def take_request_turn(circuit: int | None) -> int:
     """Note a signed API request of `circuit` and return 0, or the seconds before it may send
@@ -62,19 +77,34 @@ def take_request_turn(circuit: int | None) -> int:
     busy, and every source's report waited behind its commits. Refused here, before
     the challenge is spent, a request writes nothing.
     """
+    return _take_turn(_requests, circuit, REQUEST_BURST, REQUEST_SPACING_NS)
+
+
+def take_circuit_turn(circuit: int | None) -> int:
+    """Note any request of `circuit` and return 0, or the seconds before it may send one:
+    `CIRCUIT_BURST` at once, then one each `CIRCUIT_SPACING_NS`.
+
+    tor's proof-of-work prices a circuit, not what is sent down it: a circuit kept open
+    had every request it sent served, however many, and never paid again. A browser's
+    session, a device's upload, fit in the burst or under the pace.
+    """
+    return _take_turn(_circuit_requests, circuit, CIRCUIT_BURST, CIRCUIT_SPACING_NS)
+
+
+def _take_turn(table: memoryview, circuit: int | None, burst: int, spacing: int) -> int:
+    """Take a turn of `circuit` in `table` (`burst` at once, then one each `spacing` ns: a
+    generic cell rate); return 0, or the seconds before one is free."""
     if circuit is None:
         return 0
     cell = 2 * (circuit % _CELLS)
     with _lock:
-        key, spent = _requests[cell : cell + 2].tolist()
+        key, spent = table[cell : cell + 2].tolist()
         now = _now()
         start = spent if key == circuit + 1 and spent > now else now
-        over = start + REQUEST_SPACING_NS - now - REQUEST_BURST * REQUEST_SPACING_NS
+        over = start + spacing - now - burst * spacing
         if over > 0:
             return max(1, -(-over // 10**9))
-        _requests[cell : cell + 2] = memoryview(
-            array("q", [circuit + 1, start + REQUEST_SPACING_NS])
-        )
+        table[cell : cell + 2] = memoryview(array("q", [circuit + 1, start + spacing]))
     return 0
 
 

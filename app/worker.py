@@ -92,6 +92,12 @@ A worker raises its soft limit on open files to what its connections need (`_fit
 and an accept() finding no descriptor free pauses accepting (`ACCEPT_PAUSE`): under systemd's
 soft 1,024, heads never finished from a few dozen circuits made it fail, and the worker died.
 
+tor's proof-of-work prices a circuit, not what is sent down it: a circuit kept open was
+served every request it sent and never paid again. So each request of a named circuit takes
+the circuit's turn as its head comes in (`circuits.take_circuit_turn`: 1,024 at once, then
+two a second, across the host's workers); past that it is answered 503 with Retry-After
+here, holding no thread (`_head_in`).
+
 A kept-alive connection's next head is read in the main loop too, what of it came behind the
 last request included (`enqueue_req`): it went straight to a thread, which waited for the rest.
 
@@ -130,7 +136,7 @@ from gunicorn.workers.gthread import TConn, ThreadWorker
 # Imported here, in the gunicorn master (which loads the worker class), so that
 # the pool's table of waiters, and the circuits' accounts, are mapped before the
 # fork and shared by every worker.
-from app import circuits, kdf_pool, report_pacing  # noqa: F401 - for their tables only
+from app import circuits, kdf_pool, report_pacing  # noqa: F401 - report_pacing for its table
 from app.config import kdf_slots, staff_binds, tor_circuits
 from app.errors import AppError
 from app.listeners import local_address
@@ -227,7 +233,9 @@ class _Response(wsgi.Response):
 wsgi.Response = _Response
 
 
-def write_error(sock: socket.socket, status_int: int, reason: str, mesg: str) -> None:
+def write_error(
+    sock: socket.socket, status_int: int, reason: str, mesg: str, retry_after: int | None = None
+) -> None:
     """Answer a request gunicorn refused itself: the app's headers, and only the status.
 
     gunicorn's own page had no Cache-Control, CSP or framing rule, and its text
@@ -236,6 +244,7 @@ def write_error(sock: socket.socket, status_int: int, reason: str, mesg: str) ->
     body = f"{status_int} {reason}\n".encode("latin-1")
     lines = [
         f"HTTP/1.1 {status_int} {reason}",
+        *([] if retry_after is None else [f"Retry-After: {retry_after}"]),
         "Connection: close",
         "Content-Type: text/plain; charset=utf-8",
         f"Content-Length: {len(body)}",
@@ -539,7 +548,7 @@ class HeadFirstWorker(ThreadWorker):
         begun = b"" if conn.parser is None else conn.parser.unreader.take_buffered()
         if _END_OF_HEAD in begun:
             conn.head = begun
-            self._to_thread(conn)
+            self._head_in(conn)
             return
         if len(begun) > _HEAD_LIMIT:
             self._refuse_head(conn)
@@ -574,7 +583,21 @@ class HeadFirstWorker(ThreadWorker):
             conn.head = bytes(conn.head_bytes)
             conn.head_bytes = bytearray()
             conn.data_ready = True
-            self._to_thread(conn)
+            self._head_in(conn)
+
+    def _head_in(self, conn: Any) -> None:
+        """Hand on a request whose head is here, if its circuit has a turn left
+        (`circuits.take_circuit_turn`); else answer it busy here, holding no thread.
+
+        tor's proof-of-work prices a circuit, not its requests: one circuit kept open had
+        every request it sent served, and never paid again."""
+        wait = circuits.take_circuit_turn(_circuit_of(conn))
+        if wait:
+            with contextlib.suppress(OSError):
+                write_error(conn.sock, 503, "Service Unavailable", "", retry_after=wait)
+            self._drop(conn)
+            return
+        self._to_thread(conn)
 
     def _refuse_head(self, conn: Any) -> None:
         """Answer a head longer than `_HEAD_LIMIT` 400, as gunicorn answers one past its

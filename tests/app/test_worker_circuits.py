@@ -9,17 +9,20 @@ from __future__ import annotations
 import contextlib
 import selectors
 import socket
+import time
 from collections.abc import Iterator
 from functools import partial
 from typing import Any
 
+import pytest
 from gunicorn.workers.gthread import TConn
 
+from app import circuits
 from app.worker import CIRCUIT_THREADS, CIRCUIT_WAITING, HeadFirstWorker, _paced
 from tests.app.test_worker import _busy_worker
 
 # Circuits of these tests' own (the tables of `app.circuits` are shared by the whole process).
-HOLDER, NEWCOMER, QUEUED = 0x7A110001, 0x7A110002, 0x7A110003
+HOLDER, NEWCOMER, QUEUED, REUSED = 0x7A110001, 0x7A110002, 0x7A110003, 0x7A110004
 
 
 def _hello(environ: Any, start_response: Any) -> list[bytes]:
@@ -99,3 +102,41 @@ def test_a_request_past_a_circuits_waiting_ones_is_answered() -> None:
             answer = clients[-1].recv(65536)
         late.close()  # as the main loop does once its thread is done
     assert answer.startswith(b"HTTP/1.1 "), "a request past the circuit's waiting ones was closed"
+
+
+def _one_request(worker: HeadFirstWorker, clients: list[socket.socket], circuit: int) -> Any:
+    """A new connection of `circuit` sends one request, whole, and the main loop reads it."""
+    conn = _connection(worker, clients, circuit)
+    worker.enqueue_req(conn)
+    clients[-1].sendall(b"GET / HTTP/1.1\r\nHost: x.onion\r\n\r\n")
+    worker._read_head(conn, conn.sock)
+    return conn
+
+
+def test_one_circuit_held_open_cannot_send_requests_without_end(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """tor's proof-of-work prices a circuit, not its requests: a circuit kept open was served
+    every request it sent, however many, and never paid again. A circuit now sends
+    `circuits.CIRCUIT_BURST` requests at once and then one each `CIRCUIT_SPACING_NS` (across
+    every worker of the host); past that it is answered busy in the main loop, holding no
+    thread, and told when to come back."""
+    served: list[Any] = []
+    burst = circuits.CIRCUIT_BURST
+    started = time.monotonic()
+    with _busy_worker(_hello) as worker:
+        monkeypatch.setattr(worker, "_to_thread", served.append)
+        for _ in range(burst + 16):
+            with _pairs() as clients:
+                conn = _one_request(worker, clients, REUSED)
+                answer = b""
+                if conn.sock.fileno() == -1:
+                    clients[-1].settimeout(5)
+                    answer = clients[-1].recv(65536)
+                else:
+                    conn.close()
+    assert len(served) <= burst + 2 + (time.monotonic() - started) * 4, (
+        f"one circuit had {len(served)} requests served in a row"
+    )
+    assert answer.startswith(b"HTTP/1.1 503 "), f"a refused request was answered {answer[:30]!r}"
+    assert b"\r\nretry-after: " in answer.lower()
