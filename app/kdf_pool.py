@@ -499,7 +499,7 @@ def in_slot(config: Mapping[str, Any], work: Callable[[], _T]) -> _T:
     """Run `work` (an Argon2id hash) in a slot of the app's pool (`config`), or `KdfBusy`.
 
     A thread the worker keeps for requests that came whole (pages) waits for a slot only
-    through its gate, which lets a few of them at once (`app.worker.QUICK_DERIVING`):
+    through its gate, which lets a few of them at once (`app.worker_turns.QUICK_DERIVING`):
     logins waiting there held every kept thread, and no page was served to anyone.
     """
     gate: threading.Semaphore | None = getattr(_this_request, "gate", None)

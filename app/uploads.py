@@ -156,7 +156,7 @@ class _SocketBody:
     the socket's own read costs (docs/benchmarks.md, the uploads' sixth pass).
     Here the bytes gunicorn read with the head are taken from its buffer first
     and the rest comes with `recv_into`, which the worker paces as it paces
-    `recv` (`app.worker.PacedSocket`). gunicorn's count of what is left of the
+    `recv` (`app.worker_reads.PacedSocket`). gunicorn's count of what is left of the
     body is kept, so after the response it drains exactly what the app did not
     read, and a read that fails or ends early marks the body failed, so the
     connection is not used again.

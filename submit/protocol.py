@@ -62,7 +62,7 @@ SEND_MIN_RATE: float = 2000.0
 # the account) are over within this many answers' deadlines in all, and the time they took
 # counts against that bound: a send or a replies run is bounded from its first request.
 SETUP_ANSWERS: Final = min(SEND_ANSWERS, RUN_ANSWERS)
-# The rate below which the server itself gives up on a body (app/worker.py's BODY_MIN_RATE).
+# The rate below which the server itself gives up on a body (app/worker_reads.py's BODY_MIN_RATE).
 UPLOAD_MIN_RATE: Final = 500.0
 _SLICE: Final = 64 * 1024
 # The most of a refusal's message that is shown: the server's own are a line or two.

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from app import circuits
-from app.worker import tor_circuit
+from app.worker_reads import tor_circuit
 from crypto import PrivateKey, SigningKey
 from crypto.encoding import b64encode
 from crypto.request import body_digest, sign_request

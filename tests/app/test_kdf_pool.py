@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from app import kdf_pool
 from app.models import Item, Source
 from app.services import staff as staff_service
-from app.worker import REQUEST_NICE
+from app.worker_turns import REQUEST_NICE
 from crypto import generate_codename, hash_password
 from tests.app.flood import Browser, worker_pids
 from tests.app.live import demo_instance, live_server

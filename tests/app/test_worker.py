@@ -27,18 +27,17 @@ from gunicorn.workers.gthread import TConn
 from app import kdf_pool
 from app.security import HEADERS
 from app.services import resumable
-from app.worker import (
+from app.worker import HeadFirstWorker
+from app.worker_reads import (
     BODY_MIN_RATE,
-    CIRCUIT_THREADS,
     PREEMPTED_RETRY_AFTER,
-    QUICK_THREADS,
     SCARCE_BODY_RATE,
     BodyPreempted,
     BodyTooSlow,
-    HeadFirstWorker,
     _paced,
     _whole,
 )
+from app.worker_turns import CIRCUIT_THREADS, QUICK_THREADS
 from crypto import generate_codename
 from tests.app.api_support import API, ApiClient
 from tests.app.flood import log_in, worker_pids

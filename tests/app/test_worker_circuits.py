@@ -18,7 +18,9 @@ import pytest
 from gunicorn.workers.gthread import TConn
 
 from app import circuits
-from app.worker import CIRCUIT_THREADS, CIRCUIT_WAITING, HeadFirstWorker, _paced
+from app.worker import HeadFirstWorker
+from app.worker_reads import _paced
+from app.worker_turns import CIRCUIT_THREADS, CIRCUIT_WAITING
 from tests.app.test_worker import _busy_worker
 
 # Circuits of these tests' own (the tables of `app.circuits` are shared by the whole process).

@@ -19,7 +19,7 @@ from werkzeug.test import TestResponse
 from app import circuits, kdf_pool, report_pacing
 from app.models import Item, Source
 from app.settings import set_setting
-from app.worker import PREEMPTED_RETRY_AFTER, BodyPreempted, _paced
+from app.worker_reads import PREEMPTED_RETRY_AFTER, BodyPreempted, _paced
 from tests.app.source.test_source_flow import FILES, MESSAGE
 from tests.app.support import (
     FilePart,
@@ -210,7 +210,7 @@ def test_a_keyring_changed_during_the_upload_gives_the_form_back(
 
 def _a_late_read() -> BaseException:
     """What the worker's socket raises to the app's read of a body that fell behind its
-    least rate (`app.worker.PacedSocket`): its read waits, and nothing more comes."""
+    least rate (`app.worker_reads.PacedSocket`): its read waits, and nothing more comes."""
     ours, theirs = socket.socketpair()
     paced = _paced(ours)
     try:
@@ -226,7 +226,7 @@ def _a_late_read() -> BaseException:
 
 
 class _PreemptedMidway(io.BytesIO):
-    """A report's body whose reading the worker pre-empts halfway (`app.worker._victim`),
+    """A report's body whose reading the worker pre-empts halfway (`app.worker_turns._victim`),
     or after `cut` bytes: no read goes past it (what is raised there: `stop`)."""
 
     def __init__(

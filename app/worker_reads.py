@@ -1,0 +1,253 @@
+"""How the worker reads a connection: deadlines on heads and bodies, tor's line, answers
+of its own.
+
+The worker (`app.worker`) reads each request head in its main loop (non-blocking, like the
+keep-alive wait gthread already does there), so a connection costs a thread only
+once its head is complete. A head must arrive within `HEAD_SECONDS`; a body must
+keep up an average of `BODY_MIN_RATE` bytes a second after `BODY_GRACE_SECONDS`
+(Apache's mod_reqtimeout defaults), else the connection is closed. Nothing is
+spooled anywhere: the body is still read by the app, straight from the socket.
+
+It also drops gunicorn's `Server` header, which names the software to anyone,
+and answers the requests gunicorn's parser refuses itself (a malformed request
+line, an oversize header, a bad Content-Length), which never reach the app,
+with the app's strict headers (`app.security.HEADERS`: no-store, CSP, no
+framing) and a body that repeats nothing of the request.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import re
+import socket
+import time
+from typing import Any, Final
+
+from gunicorn import util
+from gunicorn.http import wsgi
+
+from app.errors import AppError
+from app.security import HEADERS
+
+HEAD_SECONDS: Final = 20.0
+BODY_GRACE_SECONDS: Final = 20.0
+BODY_MIN_RATE: Final = 500.0
+_END_OF_HEAD: Final = b"\r\n\r\n"
+# Tor's line (control-spec's HiddenServiceExportCircuitID): the circuit is the
+# low 32 bits of the source address; ports and the rest are tor's own.
+_TOR_LINE: Final = re.compile(
+    rb"PROXY TCP6 (fc00:dead:beef:4dad:[0-9a-f:]{1,24}) ::1 \d{1,5} \d{1,5}"
+)
+_TOR_PREFIX: Final = int(ipaddress.IPv6Address("fc00:dead:beef:4dad::")) >> 32
+# While every thread of a worker is busy, a body slower than this (bytes a second, since it
+# began) gives its thread up to a request of a circuit holding none there (`_victim`), once it
+# has had this long (seconds) to get going. 4 KiB/s is 32 kbit/s, a slow GPRS uplink's.
+SCARCE_BODY_RATE: Final = 4096.0
+SCARCE_GRACE_SECONDS: Final = 5.0
+# When a pre-empted request's client may send it again (seconds): by then its thread is free.
+PREEMPTED_RETRY_AFTER: Final = 5
+_CONTENT_LENGTH: Final = re.compile(rb"\r\ncontent-length:[ \t]*(\d{1,19})[ \t]*\r\n")
+
+
+class BodyPreempted(AppError):
+    """This request's body was the slowest of the circuit holding most of a full worker's
+    threads, and a request of a circuit holding none needed a thread: send it again."""
+
+    status = 503
+    retry_after = PREEMPTED_RETRY_AFTER
+    gives_form_back = True
+
+
+class BodyTooSlow(AppError):
+    """This request's body fell behind `BODY_MIN_RATE`: the connection goes, but a report's
+    form whose message came whole goes back to the source (`app.uploads.SealingRequest`).
+
+    Not an `OSError` (as the socket's own timeout is): Werkzeug takes any error of the
+    body's reads for a client gone (400), and the form was lost with it."""
+
+    status = 408
+    gives_form_back = True
+
+
+class _Response(wsgi.Response):
+    """gunicorn's response writer without the `Server: gunicorn` line."""
+
+    def default_headers(self) -> list[str]:
+        """Gunicorn's own headers, except the one that names it."""
+        headers: list[str] = super().default_headers()
+        return [h for h in headers if not h.lower().startswith("server:")]
+
+
+# `wsgi.create` builds its writer from this module-level name.
+wsgi.Response = _Response
+
+
+def write_error(
+    sock: socket.socket, status_int: int, reason: str, mesg: str, retry_after: int | None = None
+) -> None:
+    """Answer a request gunicorn refused itself: the app's headers, and only the status.
+
+    gunicorn's own page had no Cache-Control, CSP or framing rule, and its text
+    repeated the words of the request it refused (`mesg`, left out here).
+    """
+    body = f"{status_int} {reason}\n".encode("latin-1")
+    lines = [
+        f"HTTP/1.1 {status_int} {reason}",
+        *([] if retry_after is None else [f"Retry-After: {retry_after}"]),
+        "Connection: close",
+        "Content-Type: text/plain; charset=utf-8",
+        f"Content-Length: {len(body)}",
+        *(f"{name}: {value}" for name, value in HEADERS.items()),
+    ]
+    util.write_nonblock(sock, "\r\n".join(lines).encode("latin-1") + b"\r\n\r\n" + body)
+
+
+# `Worker.handle_error` writes its answer through this module-level name.
+util.write_error = write_error
+
+
+class PacedSocket(socket.socket):
+    """A client socket whose reads fail once a request body falls behind its minimum rate,
+    or once the worker pre-empts its request (`preempt`)."""
+
+    body_deadline: float | None = None
+    # When the body's reading began, and how much of it has come (for the slowest body).
+    body_started: float = 0.0
+    body_bytes: int = 0
+    # Whether a thread is waiting in recv for the client now; whether the worker pre-empted it.
+    waiting: bool = False
+    preempted: bool = False
+    # Whether reads take only what has come, and raise `BodyPreempted` once that is read: a
+    # request that waited its turn too long is answered busy so (`HeadFirstWorker._give_back`).
+    draining: bool = False
+
+    def recv(self, bufsize: int, flags: int = 0) -> bytes:
+        """Read as usual, but never wait past the body's deadline."""
+        deadline = self.body_deadline
+        if deadline is None:
+            return super().recv(bufsize, flags)
+        previous = self._wait_until(deadline)
+        try:
+            data = super().recv(bufsize, flags)
+        except BlockingIOError as exc:  # draining, and all that came is read
+            self.preempted = True
+            raise BodyPreempted from exc
+        except TimeoutError as exc:
+            raise BodyTooSlow("too-slow") from exc
+        finally:
+            self._waited(previous)
+        self.body_deadline = deadline + len(data) / BODY_MIN_RATE
+        self.body_bytes += len(data)
+        return data
+
+    def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:
+        """Read into `buffer` as usual (the app reads bodies so), never past the body's deadline."""
+        deadline = self.body_deadline
+        if deadline is None:
+            return super().recv_into(buffer, nbytes, flags)
+        previous = self._wait_until(deadline)
+        try:
+            count = super().recv_into(buffer, nbytes, flags)
+        except BlockingIOError as exc:  # draining, and all that came is read
+            self.preempted = True
+            raise BodyPreempted from exc
+        except TimeoutError as exc:
+            raise BodyTooSlow("too-slow") from exc
+        finally:
+            self._waited(previous)
+        self.body_deadline = deadline + count / BODY_MIN_RATE
+        self.body_bytes += count
+        return count
+
+    def start_body(self) -> None:
+        """The request's head is read: its body must keep up from now (after the grace)."""
+        self.body_started = time.monotonic()
+        self.body_bytes = 0
+        self.body_deadline = self.body_started + BODY_GRACE_SECONDS
+
+    def rate(self, now: float) -> float:
+        """The body's bytes a second so far."""
+        return self.body_bytes / max(now - self.body_started, 1e-3)
+
+    def lagging(self, now: float) -> bool:
+        """Whether the body, past its first seconds, has come slower than `SCARCE_BODY_RATE`."""
+        return now - self.body_started >= SCARCE_GRACE_SECONDS and self.rate(now) < SCARCE_BODY_RATE
+
+    def preempt(self) -> None:
+        """Stop the read a thread waits in (main loop): it raises `BodyPreempted`, and the
+        app answers 503 with Retry-After on the still open sending side."""
+        self.preempted = True
+        with contextlib.suppress(OSError):
+            self.shutdown(socket.SHUT_RD)
+
+    def _wait_until(self, deadline: float) -> float | None:
+        """Let the next read wait only until `deadline`; return the timeout to restore."""
+        if self.preempted:
+            raise BodyPreempted
+        if self.draining:
+            previous = self.gettimeout()
+            self.settimeout(0.0)
+            return previous
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise BodyTooSlow("too-slow")
+        previous = self.gettimeout()
+        self.settimeout(remaining)
+        self.waiting = True
+        return previous
+
+    def _waited(self, previous: float | None) -> None:
+        """Restore the timeout after a read; raise if the worker pre-empted it meanwhile."""
+        self.waiting = False
+        self.settimeout(previous)
+        if self.preempted:
+            raise BodyPreempted
+
+
+def _paced(sock: socket.socket) -> PacedSocket:
+    """The same connection as a `PacedSocket`."""
+    return PacedSocket(sock.family, sock.type, sock.proto, fileno=sock.detach())
+
+
+def tor_circuit(line: bytes) -> int | None:
+    """The circuit id in tor's first line of a connection (without its CRLF), or None."""
+    match = _TOR_LINE.fullmatch(line)
+    if match is None:
+        return None
+    try:
+        address = int(ipaddress.IPv6Address(match.group(1).decode("ascii")))
+    except ValueError:
+        return None
+    if address >> 32 != _TOR_PREFIX:
+        return None
+    return address & 0xFFFFFFFF
+
+
+def _whole(head: bytes | None) -> bool:
+    """Whether a request read in the main loop came with all of its body (none, or every byte
+    Content-Length says), so that no thread serving it will wait on the client."""
+    if not head:
+        return False
+    end = head.find(_END_OF_HEAD)
+    if end < 0:
+        return False
+    fields = head[: end + 2].lower()
+    if b"transfer-encoding" in fields:
+        return False
+    lengths = _CONTENT_LENGTH.findall(fields)
+    # Any other spelling of the field (folded, spaced, twice) is read as a body to come.
+    if len(lengths) != fields.count(b"content-length"):
+        return False
+    return not lengths or len(head) - end - len(_END_OF_HEAD) >= int(lengths[0])
+
+
+def _closed(conn: Any) -> bool:
+    """Say whether a connection's socket is closed (gunicorn closes it, and forgets it)."""
+    return bool(conn.sock.fileno() == -1)
+
+
+def _circuit_of(conn: Any) -> int | None:
+    """The circuit tor named for a connection, or None (staff, or circuits not named)."""
+    circuit = getattr(conn, "circuit", None)
+    return circuit if isinstance(circuit, int) and circuit >= 0 else None
