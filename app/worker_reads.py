@@ -242,6 +242,14 @@ def _whole(head: bytes | None) -> bool:
     return not lengths or len(head) - end - len(_END_OF_HEAD) >= int(lengths[0])
 
 
+def _bodiless(head: bytes | None) -> bool:
+    """Whether a request read in the main loop has no body at all (a page, not a form)."""
+    if not _whole(head) or head is None:
+        return False
+    fields = head[: head.find(_END_OF_HEAD) + 2].lower()
+    return b"content-length" not in fields
+
+
 def _closed(conn: Any) -> bool:
     """Say whether a connection's socket is closed (gunicorn closes it, and forgets it)."""
     return bool(conn.sock.fileno() == -1)

@@ -8,8 +8,9 @@ worker serves at most `CIRCUIT_THREADS` requests of one circuit at once; the
 circuit's further requests wait in the main loop, holding no thread, and are
 served in turn as its requests end. At most `CIRCUIT_WAITING` wait, each for at most
 `WAIT_SECONDS`; past that a kept thread reads what has come of its body and answers it
-busy, as a pre-empted one (`_give_back`), and so at once a request past those waiting:
-closed unanswered, a report's form was lost with it. A browser's
+busy, as a pre-empted one (`_give_back`), and so at once a request past those waiting
+(closed unanswered, a report's form was lost with it); one with no body is answered busy
+in the main loop. A browser's
 parallel fetches of one page wait a moment; a flood from one circuit holds a
 few threads of each worker, and only more circuits (which tor's proof-of-work
 prices) could hold more.
@@ -69,7 +70,14 @@ from typing import Any, Final
 from gunicorn.workers.gthread import ThreadWorker
 
 from app import kdf_pool
-from app.worker_reads import PacedSocket, _circuit_of, _whole
+from app.worker_reads import (
+    PREEMPTED_RETRY_AFTER,
+    PacedSocket,
+    _bodiless,
+    _circuit_of,
+    _whole,
+    write_error,
+)
 
 # The most requests of one circuit a worker serves at once (of `threads`: 16 as deployed);
 # Tor Browser opens up to six connections to a host, so a page's parts barely wait.
@@ -229,8 +237,17 @@ class TurnTakingWorker(ThreadWorker):
         of them, one already out of time, answered busy at the next round (`_give_back`).
 
         It was closed unanswered, a report's form with it. The circuit's connections
-        (`CIRCUIT_CONNECTIONS`) bound its queue still."""
+        (`CIRCUIT_CONNECTIONS`) bound its queue still. One with no body to give back (a page)
+        is answered busy here instead: served on a kept thread, the circuit had one more
+        request served past its share at every round of the main loop."""
         waiting = self.circuit_waiting.setdefault(circuit, collections.deque())
+        if len(waiting) >= CIRCUIT_WAITING and _bodiless(getattr(conn, "head", None)):
+            with contextlib.suppress(OSError):
+                write_error(
+                    conn.sock, 503, "Service Unavailable", "", retry_after=PREEMPTED_RETRY_AFTER
+                )
+            self._close(conn)
+            return
         wait = WAIT_SECONDS if len(waiting) < CIRCUIT_WAITING else 0.0
         waiting.append(conn)
         self.waiting_until[conn] = (time.monotonic() + wait, circuit)

@@ -95,7 +95,7 @@ def test_a_request_past_a_circuits_waiting_ones_is_answered() -> None:
             conn.head = b"GET / HTTP/1.1\r\nHost: x.onion\r\n\r\n"
             worker._to_thread(conn)
         late = _connection(worker, clients, QUEUED)
-        late.head = b"GET / HTTP/1.1\r\nHost: x.onion\r\n\r\n"
+        late.head = b"POST / HTTP/1.1\r\nHost: x.onion\r\nContent-Length: 5\r\n\r\nhello"
         worker._to_thread(late)
         worker.murder_pending()
         clients[-1].settimeout(10)
@@ -104,6 +104,26 @@ def test_a_request_past_a_circuits_waiting_ones_is_answered() -> None:
             answer = clients[-1].recv(65536)
         late.close()  # as the main loop does once its thread is done
     assert answer.startswith(b"HTTP/1.1 "), "a request past the circuit's waiting ones was closed"
+
+
+def test_a_page_past_a_circuits_waiting_ones_takes_no_kept_thread() -> None:
+    """A request past a circuit's waiting ones is answered at once; a page served so took a
+    kept thread past the circuit's share, and a circuit sending its pages sixteen deep had one
+    of them served at every round of the main loop beside its four. A request with no body
+    to give back is answered busy in the main loop instead, holding no thread."""
+    with _busy_worker(_hello) as worker, _pairs() as clients:
+        worker.circuit_load[QUEUED] = CIRCUIT_THREADS
+        for _ in range(CIRCUIT_WAITING + 1):
+            conn = _connection(worker, clients, QUEUED)
+            conn.head = b"GET / HTTP/1.1\r\nHost: x.onion\r\n\r\n"
+            worker._to_thread(conn)
+        worker.murder_pending()
+        taken = worker.quick_in_flight
+        clients[-1].settimeout(10)
+        answer = clients[-1].recv(65536)
+    assert taken == 0, "the page past the circuit's waiting ones took a kept thread"
+    assert answer.startswith(b"HTTP/1.1 503 "), f"the page past them was answered {answer[:20]!r}"
+    assert b"\r\nretry-after: " in answer.lower()
 
 
 def _one_request(worker: HeadFirstWorker, clients: list[socket.socket], circuit: int) -> Any:
