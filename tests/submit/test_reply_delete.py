@@ -38,6 +38,13 @@ def seal_reply(
         return post_reply(session, source_id(app, codename), envelope)
 
 
+def reported(device: Device, codename_file: Path) -> str:
+    """The device sends a report under the codename in the file; return the codename."""
+    sent = device.run("send", "-m", "The SHO took money.", "--codename-file", str(codename_file))
+    assert sent.exit_code == 0, sent.output
+    return codename_file.read_text().strip()
+
+
 def replies_left(app: Flask) -> set[str]:
     """The ids of the replies the server still holds."""
     with db_session(app) as session:
@@ -47,9 +54,7 @@ def replies_left(app: Flask) -> set[str]:
 def test_replies_delete_takes_every_reply_it_showed_off_the_server(
     device: Device, codename_file: Path, app: Flask, instance: Path
 ) -> None:
-    sent = device.run("send", "-m", "The SHO took money.", "--codename-file", str(codename_file))
-    assert sent.exit_code == 0, sent.output
-    codename = codename_file.read_text().strip()
+    codename = reported(device, codename_file)
     prekey = open_state(device.state, codename_file).prekeys[0]
     seal_reply(app, instance, codename, ASKED, prekey)
     signer = reviewer_keys(instance).signing
@@ -86,9 +91,7 @@ def test_replies_without_delete_leaves_them_on_the_server(
 def test_a_reply_read_before_here_is_deleted_by_a_later_run_and_one_never_held_is_kept(
     device: Device, codename_file: Path, app: Flask, instance: Path
 ) -> None:
-    sent = device.run("send", "-m", "The SHO took money.", "--codename-file", str(codename_file))
-    assert sent.exit_code == 0, sent.output
-    codename = codename_file.read_text().strip()
+    codename = reported(device, codename_file)
     seal_reply(app, instance, codename, ASKED, open_state(device.state, codename_file).prekeys[0])
     elsewhere = seal_reply(app, instance, codename, "x", HybridPrivateKey.generate())
     first = device.run("replies", "--codename-file", str(codename_file))

@@ -33,6 +33,7 @@ from review.workspace import outbox
 from tests.app.test_canary import files_under
 from tests.review.support import Server, init_workspace, reply_text, review
 from tests.submit.support import Device, open_state
+from tests.submit.test_reply_delete import reported
 
 REPLY = "Which checkpoint, and on which night? کون سی رات؟"
 
@@ -57,8 +58,7 @@ def _copies(envelope: bytes, *places: Path) -> list[Path]:
 def test_a_reply_read_on_the_device_opens_for_no_one_afterwards(
     device: Device, codename_file: Path, app: Flask, instance: Path, tmp_path: Path
 ) -> None:
-    sent = device.run("send", "-m", "The SHO took money.", "--codename-file", str(codename_file))
-    assert sent.exit_code == 0, sent.output
+    reported(device, codename_file)
     assert len(open_state(device.state, codename_file).prekeys) == 4
 
     server = Server(app, instance)

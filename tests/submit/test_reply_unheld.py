@@ -26,7 +26,7 @@ from crypto.encoding import canonical_json
 from tests.app.support import db_session, source_id
 from tests.review.support import Server, init_workspace, review
 from tests.submit.support import Device, open_state
-from tests.submit.test_reply_delete import ASKED, seal_reply
+from tests.submit.test_reply_delete import ASKED, reported, seal_reply
 
 
 def _wipe_prekeys(device: Device, codename_file: Path) -> None:
@@ -50,8 +50,7 @@ def _forge_statement(app: Flask) -> None:
 def test_a_reply_the_wiped_device_cannot_open_is_named_to_the_reviewers(
     device: Device, codename_file: Path, app: Flask, instance: Path, tmp_path: Path
 ) -> None:
-    sent = device.run("send", "-m", "The SHO took money.", "--codename-file", str(codename_file))
-    assert sent.exit_code == 0, sent.output
+    reported(device, codename_file)
     server = Server(app, instance)
     workspace = init_workspace(server, tmp_path / "workspace")
     assert review(workspace, "import", str(server.export(tmp_path / "e1.rzb"))).exit_code == 0
@@ -103,9 +102,7 @@ def test_a_read_reply_left_out_of_one_listing_is_never_said_to_be_unheld(
     # left out of one listing and listed again, the reply was "never held", and the
     # device signed, for its reviewers, that it cannot open a reply it had read. They
     # took it for lost and retired the source's older one-time keys.
-    sent = device.run("send", "-m", "The SHO took money.", "--codename-file", str(codename_file))
-    assert sent.exit_code == 0, sent.output
-    codename = codename_file.read_text().strip()
+    codename = reported(device, codename_file)
     seal_reply(app, instance, codename, ASKED, open_state(device.state, codename_file).prekeys[0])
     read = device.run("replies", "--codename-file", str(codename_file))
     assert ASKED in read.stdout, read.output
@@ -133,9 +130,7 @@ def test_a_flood_of_replies_the_device_cannot_open_gets_a_few_statements_a_run(
     # A server in the wrong hands lists, to one source, reviewers' replies to other
     # sources' one-time keys (it holds them all): the device signed and posted a statement
     # for each, up to a hundred a run, every one over another source's key.
-    sent = device.run("send", "-m", "The SHO took money.", "--codename-file", str(codename_file))
-    assert sent.exit_code == 0, sent.output
-    codename = codename_file.read_text().strip()
+    codename = reported(device, codename_file)
     for n in range(REPLY_PREKEYS + 2):
         seal_reply(app, instance, codename, f"to another source {n}", HybridPrivateKey.generate())
     read = device.run("replies", "--codename-file", str(codename_file))
@@ -152,9 +147,7 @@ def test_a_state_that_does_not_know_every_key_it_deleted_signs_nothing(
     # A state kept by a version that forgot the keys it deleted (format 7 and before)
     # read a reply; the server listed it again once that was forgotten. The device cannot
     # tell it from a reply to a key it never held: it says so, and signs nothing.
-    sent = device.run("send", "-m", "The SHO took money.", "--codename-file", str(codename_file))
-    assert sent.exit_code == 0, sent.output
-    codename = codename_file.read_text().strip()
+    codename = reported(device, codename_file)
     seal_reply(app, instance, codename, ASKED, open_state(device.state, codename_file).prekeys[0])
     assert ASKED in device.run("replies", "--codename-file", str(codename_file)).stdout
     state = open_state(device.state, codename_file)
