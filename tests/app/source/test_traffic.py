@@ -35,15 +35,7 @@ def _login_traffic(app: Flask, codename: str) -> list[Wire | tuple[str, int]]:
     """Every answer of a login, and every request the browser sends after it on its own."""
     visitor = Visitor(app.test_client())
     visitor.client.get("/lang/en")
-    response = visitor.log_in(codename)
-    seen: list[Wire | tuple[str, int]] = [_wire(response)]
-    while response.status_code in (301, 302, 303):
-        location = response.headers["Location"]
-        cookie = visitor.client.get_cookie("rz")
-        seen.append((location, len(cookie.value) if cookie is not None else 0))
-        response = visitor.client.get(location)
-        seen.append(_wire(response))
-    return seen
+    return _answer_traffic(visitor, visitor.log_in(codename))
 
 
 def test_a_right_and_a_wrong_codename_look_the_same_on_the_wire(
