@@ -236,7 +236,10 @@ def test_a_reply_larger_than_listed_is_refused(
 ) -> None:
     def larger(conn: socket.socket, _method: str, path: str) -> None:
         body = b'{"challenge":"c"}' if path.endswith("/challenges") else b"x" * 100_000
-        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+        # Closed after each answer, as said: a connection kept alive for the next request
+        # raced the close and was reset (seen once in CI).
+        head = b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: %d\r\n\r\n"
+        conn.sendall(head % len(body) + body)
 
     raw = hostile(larger)
     api = Api(transport.session(None), raw.url, timeout=(5.0, 5.0))
