@@ -257,8 +257,18 @@ def test_one_circuit_opening_too_many_streams_loses_the_circuit(
     assert_is_landing_page(get(network, f"{service.url}/"))
     isolation = secrets.token_hex(8)
     streams: list[socks.socksocket] = []
+    failed = 0
     try:
-        for _ in range(MAX_STREAMS + 4):
+        # The circuit's first MAX_STREAMS streams. A stream that fails before them (an
+        # introduction or rendezvous lost on a loaded machine: CI, 6 December, four of
+        # them, and the flood's 32 were then all the circuit held) never counted against
+        # the limit, so the flooder opens another in its place.
+        while len(streams) < MAX_STREAMS and failed < MAX_STREAMS:
+            try:
+                streams.append(_stream(network, service.address, isolation))
+            except OSError:
+                failed += 1
+        for _ in range(4):
             # A refused stream is the limit at work: the flooder keeps trying.
             with contextlib.suppress(OSError):
                 streams.append(_stream(network, service.address, isolation))
@@ -266,7 +276,7 @@ def test_one_circuit_opening_too_many_streams_loses_the_circuit(
     finally:
         for stream in streams:
             stream.close()
-    assert len(held) == MAX_STREAMS, f"only {len(streams)} streams opened"
+    assert len(held) == MAX_STREAMS, f"only {len(streams)} streams opened ({failed} failed)"
     assert not any(held), f"{sum(held)} of the flood's first {MAX_STREAMS} streams still served"
     # The onion still serves everyone else.
     assert_is_landing_page(get(network, f"{service.url}/"))
