@@ -39,7 +39,8 @@ tor's proof-of-work prices a circuit, not what is sent down it: a circuit kept o
 served every request it sent and never paid again. So each request of a named circuit takes
 the circuit's turn as its head comes in (`circuits.take_circuit_turn`: 1,024 at once, then
 two a second, across the host's workers); past that it is answered 503 with Retry-After
-here, holding no thread (`_head_in`).
+here, holding no thread (`_head_in`), except a form, which is answered busy with its fields
+given back (`_give_form_back`): a report refused bare was lost.
 
 A kept-alive connection's next head is read in the main loop too, what of it came behind the
 last request included (`enqueue_req`): it went straight to a thread, which waited for the rest.
@@ -60,6 +61,7 @@ How requests take turns for threads is `app.worker_turns`; how a connection is r
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import errno
 import resource
@@ -84,6 +86,7 @@ from app.worker_reads import (
     PacedSocket,
     _circuit_of,
     _closed,
+    _form_length,
     _paced,
     tor_circuit,
     write_error,
@@ -94,6 +97,9 @@ from app.worker_turns import QUICK_THREADS, TurnTakingWorker
 # answered 400 there (`_refuse_head`). gunicorn takes heads of fifty 8 KiB fields: handed to
 # a thread, the rest of one came at the body's least rate, some ten minutes a thread.
 _HEAD_LIMIT: Final = 64 * 1024
+# The bytes at the end of a form refused for its circuit's pace that the app never reads
+# (`_give_form_back`): `--` and CRLF, after its last delimiter.
+_WITHHELD: Final = 4
 # Tor's line is under 80 bytes; a connection that has sent this many without one is not tor.
 _TOR_LINE_LIMIT: Final = 108
 # The most connections one circuit may hold to a worker at once, in any state.
@@ -260,12 +266,40 @@ class HeadFirstWorker(TurnTakingWorker):
         tor's proof-of-work prices a circuit, not its requests: one circuit kept open had
         every request it sent served, and never paid again."""
         wait = circuits.take_circuit_turn(_circuit_of(conn))
-        if wait:
+        if wait and not self._give_form_back(conn, wait):
             with contextlib.suppress(OSError):
                 write_error(conn.sock, 503, "Service Unavailable", "", retry_after=wait)
             self._drop(conn)
             return
-        self._to_thread(conn)
+        if not wait:
+            self._to_thread(conn)
+
+    def _give_form_back(self, conn: Any, wait: int) -> bool:
+        """Have a form refused for its circuit's pace answered busy with its fields, as a
+        pre-empted one (`_give_back`); False if it is not a form, or its circuit has one
+        being given back already.
+
+        It was answered a bare 503 here and closed: a source's report was lost with it. The
+        last `_WITHHELD` bytes of its body never reach the app, so it is never filed (a
+        report's form ends `--boundary--` and CRLF: its last part is whole without them).
+        One form a circuit at a time: each takes a kept thread a moment, and a circuit past
+        its pace sending forms as fast as it could would hold them all.
+        """
+        circuit = _circuit_of(conn)
+        length = _form_length(conn.head)
+        if circuit is None or length is None or length <= _WITHHELD:
+            return False
+        held = self.circuit_conns.get(circuit, ())
+        if any(getattr(c, "refused", False) and not _closed(c) for c in held):
+            return False
+        end = conn.head.find(_END_OF_HEAD) + len(_END_OF_HEAD)
+        conn.head = conn.head[: end + length - _WITHHELD]
+        conn.sock.refuse(wait, length - _WITHHELD - (len(conn.head) - end))
+        conn.refused = True
+        self.circuit_waiting.setdefault(circuit, collections.deque()).append(conn)
+        self.waiting_until[conn] = (time.monotonic(), circuit)
+        self._give_back(conn, circuit, 0.0)
+        return True
 
     def _refuse_head(self, conn: Any) -> None:
         """Answer a head longer than `_HEAD_LIMIT` 400, as gunicorn answers one past its

@@ -121,6 +121,18 @@ class PacedSocket(socket.socket):
     # Whether reads take only what has come, and raise `BodyPreempted` once that is read: a
     # request that waited its turn too long is answered busy so (`HeadFirstWorker._give_back`).
     draining: bool = False
+    # How many more bytes of the body reads give (None: all of it); the next read past them
+    # raises `BodyPreempted`, with `retry_after` if set: a request refused for its circuit's
+    # pace is answered busy so, never served (`refuse`).
+    budget: int | None = None
+    retry_after: int | None = None
+
+    def refuse(self, retry_after: int, budget: int) -> None:
+        """Have this request answered busy (Retry-After `retry_after`) once `budget` bytes of
+        its body, or all that has come, are read: the fields that came whole go back."""
+        self.draining = True
+        self.budget = budget
+        self.retry_after = retry_after
 
     def recv(self, bufsize: int, flags: int = 0) -> bytes:
         """Read as usual, but never wait past the body's deadline."""
@@ -129,16 +141,18 @@ class PacedSocket(socket.socket):
             return super().recv(bufsize, flags)
         previous = self._wait_until(deadline)
         try:
-            data = super().recv(bufsize, flags)
+            data = super().recv(self._within_budget(bufsize), flags)
         except BlockingIOError as exc:  # draining, and all that came is read
             self.preempted = True
-            raise BodyPreempted from exc
+            raise self._preempted() from exc
         except TimeoutError as exc:
             raise BodyTooSlow("too-slow") from exc
         finally:
             self._waited(previous)
         self.body_deadline = deadline + len(data) / BODY_MIN_RATE
         self.body_bytes += len(data)
+        if self.budget is not None:
+            self.budget -= len(data)
         return data
 
     def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:
@@ -148,16 +162,18 @@ class PacedSocket(socket.socket):
             return super().recv_into(buffer, nbytes, flags)
         previous = self._wait_until(deadline)
         try:
-            count = super().recv_into(buffer, nbytes, flags)
+            count = super().recv_into(buffer, self._within_budget(nbytes or len(buffer)), flags)
         except BlockingIOError as exc:  # draining, and all that came is read
             self.preempted = True
-            raise BodyPreempted from exc
+            raise self._preempted() from exc
         except TimeoutError as exc:
             raise BodyTooSlow("too-slow") from exc
         finally:
             self._waited(previous)
         self.body_deadline = deadline + count / BODY_MIN_RATE
         self.body_bytes += count
+        if self.budget is not None:
+            self.budget -= count
         return count
 
     def start_body(self) -> None:
@@ -181,10 +197,23 @@ class PacedSocket(socket.socket):
         with contextlib.suppress(OSError):
             self.shutdown(socket.SHUT_RD)
 
+    def _within_budget(self, size: int) -> int:
+        """At most `size` bytes, and no more than the budget left (`refuse`)."""
+        return size if self.budget is None else min(size, self.budget)
+
+    def _preempted(self) -> BodyPreempted:
+        """The error a pre-empted read raises, with the refusal's Retry-After if any."""
+        exc = BodyPreempted()
+        if self.retry_after is not None:
+            exc.retry_after = self.retry_after
+        return exc
+
     def _wait_until(self, deadline: float) -> float | None:
         """Let the next read wait only until `deadline`; return the timeout to restore."""
+        if self.budget == 0:
+            self.preempted = True
         if self.preempted:
-            raise BodyPreempted
+            raise self._preempted()
         if self.draining:
             previous = self.gettimeout()
             self.settimeout(0.0)
@@ -202,7 +231,7 @@ class PacedSocket(socket.socket):
         self.waiting = False
         self.settimeout(previous)
         if self.preempted:
-            raise BodyPreempted
+            raise self._preempted()
 
 
 def _paced(sock: socket.socket) -> PacedSocket:
@@ -240,6 +269,24 @@ def _whole(head: bytes | None) -> bool:
     if len(lengths) != fields.count(b"content-length"):
         return False
     return not lengths or len(head) - end - len(_END_OF_HEAD) >= int(lengths[0])
+
+
+def _form_length(head: bytes | None) -> int | None:
+    """The Content-Length of a request read in the main loop whose body is a form
+    (multipart/form-data, as a report's) said once and plainly, or None."""
+    end = -1 if head is None else head.find(_END_OF_HEAD)
+    if head is None or end < 0:
+        return None
+    fields = head[: end + 2].lower()
+    lengths = _CONTENT_LENGTH.findall(fields)
+    if (
+        b"transfer-encoding" in fields
+        or b"\r\ncontent-type: multipart/form-data" not in fields
+        or len(lengths) != 1
+        or fields.count(b"content-length") != 1
+    ):
+        return None
+    return int(lengths[0])
 
 
 def _bodiless(head: bytes | None) -> bool:

@@ -846,6 +846,24 @@ def _busy_worker(app: Any) -> Iterator[HeadFirstWorker]:
         worker.tmp.close()
 
 
+def report_request(app: Any, message: str, file_size: int) -> tuple[bytes, bytes]:
+    """A first report's request, as a browser sends it: its head (cookie, a codename offered to
+    it) and its multipart body (`message`, then a file of `file_size` random bytes)."""
+    visitor = Visitor(app.test_client())
+    page = visitor.start()
+    cookie = visitor.client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    assert cookie is not None
+    body, content_type = multipart(
+        [*page.fields.items(), ("message", message)],
+        [("files", "ledger.bin", os.urandom(file_size), "application/octet-stream")],
+    )
+    head = (
+        f"POST /submit HTTP/1.1\r\nHost: x.onion\r\nCookie: {cookie.key}={cookie.value}\r\n"
+        f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    return head, body
+
+
 def test_a_report_that_waited_its_turn_too_long_is_answered_busy_with_its_form(
     app: Any,
 ) -> None:
@@ -853,18 +871,7 @@ def test_a_report_that_waited_its_turn_too_long_is_answered_busy_with_its_form(
     waited its turn holding no thread; past `WAIT_SECONDS` it was closed unanswered, and the
     source's report was lost with it. It now gets a kept thread that reads what has come, no
     more, and is answered as a pre-empted body is: busy, its form (the message) given back."""
-    visitor = Visitor(app.test_client())
-    page = visitor.start()
-    cookie = visitor.client.get_cookie(app.config["SESSION_COOKIE_NAME"])
-    assert cookie is not None
-    body, content_type = multipart(
-        [*page.fields.items(), ("message", "the station's records, page one")],
-        [("files", "ledger.bin", os.urandom(64 * 1024), "application/octet-stream")],
-    )
-    head = (
-        f"POST /submit HTTP/1.1\r\nHost: x.onion\r\nCookie: {cookie.key}={cookie.value}\r\n"
-        f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n\r\n"
-    ).encode()
+    head, body = report_request(app, "the station's records, page one", 64 * 1024)
     client, server = socket.socketpair()
     with client, _busy_worker(app) as worker:
         conn = TConn(worker.cfg, _paced(server), ("127.0.0.1", 1), ("127.0.0.1", 2))

@@ -7,8 +7,10 @@ connections over socket pairs, its main loop's steps called by hand.
 from __future__ import annotations
 
 import contextlib
+import select
 import selectors
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from functools import partial
@@ -16,15 +18,19 @@ from typing import Any
 
 import pytest
 from gunicorn.workers.gthread import TConn
+from sqlalchemy import select as select_rows
 
 from app import circuits
+from app.models import Source
 from app.worker import HeadFirstWorker
 from app.worker_reads import _paced
-from app.worker_turns import CIRCUIT_THREADS, CIRCUIT_WAITING
-from tests.app.test_worker import _busy_worker
+from app.worker_turns import CIRCUIT_THREADS, CIRCUIT_WAITING, QUICK_THREADS
+from tests.app.support import db_session
+from tests.app.test_worker import _busy_worker, report_request
 
 # Circuits of these tests' own (the tables of `app.circuits` are shared by the whole process).
 HOLDER, NEWCOMER, QUEUED, REUSED = 0x7A110001, 0x7A110002, 0x7A110003, 0x7A110004
+PACED = 0x7A110005
 
 
 def _hello(environ: Any, start_response: Any) -> list[bytes]:
@@ -162,3 +168,77 @@ def test_one_circuit_held_open_cannot_send_requests_without_end(
     )
     assert answer.startswith(b"HTTP/1.1 503 "), f"a refused request was answered {answer[:30]!r}"
     assert b"\r\nretry-after: " in answer.lower()
+
+
+def _spend_turns(circuit: int) -> None:
+    """Spend every turn `circuit` has now (`circuits.take_circuit_turn`)."""
+    while not circuits.take_circuit_turn(circuit):
+        pass
+
+
+def _send(client: socket.socket, data: bytes) -> None:
+    """Send `data`, as much of it as the worker reads before it answers and closes."""
+    with contextlib.suppress(OSError):
+        client.sendall(data)
+
+
+def _answer(client: socket.socket) -> bytes:
+    """What the worker answers on `client`'s connection, up to the end of a page."""
+    client.settimeout(10)
+    answer = b""  # closed unanswered, the body unread: reset
+    with contextlib.suppress(ConnectionResetError):
+        while b"</html>" not in answer and (chunk := client.recv(65536)):
+            answer += chunk
+    return answer
+
+
+@pytest.mark.parametrize("file_size", [1024, 256 * 1024], ids=["all-with-the-head", "coming"])
+def test_a_report_past_its_circuits_turns_is_answered_busy_with_its_form(
+    app: Any, file_size: int
+) -> None:
+    """A report sent on a circuit past its turns (`circuits.take_circuit_turn`) was answered
+    a bare 503 in the main loop and closed: what the source wrote was lost (Back refills no
+    form). It is now answered as a pre-empted report is: busy, Retry-After, its message
+    given back; and never filed, the turn being spent."""
+    head, body = report_request(app, "the SHO's cousin keeps the ledger", file_size)
+    with _busy_worker(app) as worker, _pairs() as clients:
+        _spend_turns(PACED)
+        conn = _connection(worker, clients, PACED)
+        worker.enqueue_req(conn)
+        sender = threading.Thread(target=_send, args=(clients[-1], head + body))
+        sender.start()
+        deadline = time.monotonic() + 10
+        while conn in worker.reading_heads and time.monotonic() < deadline:
+            select.select([conn.sock], [], [], 1)
+            worker._read_head(conn, conn.sock)
+        answer = _answer(clients[-1])
+        sender.join(10)
+        conn.close()  # as the main loop does once its thread is done
+    assert answer.startswith(b"HTTP/1.1 503 "), f"the paced report was answered {answer[:40]!r}"
+    assert b"\r\nretry-after: " in answer.lower()
+    assert b"the SHO&#39;s cousin keeps the ledger" in answer, "the report's message was lost"
+    with db_session(app) as session:
+        assert session.execute(select_rows(Source)).first() is None, "the paced report was filed"
+
+
+def test_a_circuit_past_its_turns_has_one_form_given_back_at_a_time(app: Any) -> None:
+    """A form given back takes a kept thread a moment: a circuit past its turns sending forms
+    as fast as it can would hold every kept thread (pages of everyone else wait on them while
+    the other threads are busy). One of its forms at a time is given back; the others are
+    answered busy in the main loop, as before."""
+    head, body = report_request(app, "a second copy", 1024)
+    with _busy_worker(app) as worker, _pairs() as clients:
+        _spend_turns(PACED)
+        conns = []
+        for _ in range(QUICK_THREADS):
+            conn = _connection(worker, clients, PACED)
+            conn.sock.setblocking(False)
+            conn.head = head + body
+            conns.append(conn)
+            worker._head_in(conn)
+        taken = worker.quick_in_flight
+        answers = [_answer(clients[i]) for i in range(3, len(clients), 2)]
+        for conn in conns:
+            conn.close()
+    assert taken == 1, f"one circuit past its turns took {taken} kept threads"
+    assert all(a.startswith(b"HTTP/1.1 503 ") for a in answers), [a[:20] for a in answers]
