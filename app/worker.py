@@ -112,6 +112,9 @@ HEAD_SLACK: Final = 32
 FILE_RESERVE: Final = 256
 # How long a worker stops accepting after an accept() found no descriptor free (seconds).
 ACCEPT_PAUSE: Final = 0.5
+# How long before the graceful stop's end (`graceful_timeout`) a stopping worker pre-empts
+# the bodies still coming, to answer each busy before the master kills it (`_stop_bodies`).
+STOP_MARGIN_SECONDS: Final = 5.0
 _NO_DESCRIPTOR: Final = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
 
 
@@ -128,6 +131,8 @@ class HeadFirstWorker(TurnTakingWorker):
         self.circuit_conns: dict[int, list[Any]] = {}
         # Until when the worker accepts nothing, an accept() having found no descriptor free.
         self.accept_paused_until = 0.0
+        # When the worker was first seen stopping (`_stop_bodies`), or None.
+        self.stopping_since: float | None = None
         self.staff_binds = frozenset(staff_binds())
 
     @property
@@ -375,6 +380,7 @@ class HeadFirstWorker(TurnTakingWorker):
         """Close connections waiting for data too long, heads included, or for their turn."""
         super().murder_pending()
         now = time.monotonic()
+        self._stop_bodies(now)
         for conn in [c for c, deadline in self.reading_heads.items() if deadline < now]:
             self._drop(conn)
         for conn, (deadline, circuit) in list(self.waiting_until.items()):
@@ -389,6 +395,27 @@ class HeadFirstWorker(TurnTakingWorker):
                 self.circuit_conns[circuit] = open_
             else:
                 del self.circuit_conns[circuit]
+
+    def _stop_bodies(self, now: float) -> None:
+        """While the worker stops (a restart, a reload), `STOP_MARGIN_SECONDS` before its
+        `graceful_timeout` is out: pre-empt every request whose body is still coming, and
+        give back every one still waiting its turn, so that each is answered busy, a
+        report's form with what the source wrote, before the master kills the worker.
+
+        A body still coming then was cut with the worker, unanswered: a source uploading a
+        report over a slow circuit during a restart lost it."""
+        if self.alive:
+            return
+        if self.stopping_since is None:
+            self.stopping_since = now
+        if now < self.stopping_since + self.cfg.graceful_timeout - STOP_MARGIN_SECONDS:
+            return
+        for conn in self.in_threads:
+            sock = conn.sock
+            if isinstance(sock, PacedSocket) and sock.body_deadline is not None:
+                sock.preempt()
+        for conn, (deadline, circuit) in list(self.waiting_until.items()):
+            self.waiting_until[conn] = (min(deadline, now - 0.001), circuit)
 
     def _keepalive_after(self, conn: Any, keepalive: bool) -> bool:
         """Keep the connection only if the unread rest of its body drains in time."""

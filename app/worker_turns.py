@@ -122,6 +122,8 @@ class TurnTakingWorker(ThreadWorker):
         self.waiting_until: dict[Any, tuple[float, int]] = {}
         # The connections of named circuits whose requests are in the threads (main loop only).
         self.serving: dict[Any, None] = {}
+        # Every connection whose request is in the threads, named circuit or not (main loop).
+        self.in_threads: dict[Any, None] = {}
         # The threads kept for requests that came whole (`QUICK_THREADS`), and how many are busy.
         self.quick_pool: futures.ThreadPoolExecutor | None = None
         self.quick_in_flight = 0
@@ -174,6 +176,7 @@ class TurnTakingWorker(ThreadWorker):
         elif self.in_flight >= self.cfg.threads and self._quick(conn):
             return
         self.in_flight += 1
+        self.in_threads[conn] = None
         super().enqueue_req(conn)
 
     def _quick_free(self, conn: Any) -> bool:
@@ -204,6 +207,7 @@ class TurnTakingWorker(ThreadWorker):
         """Hand `conn` to a free kept thread (`QUICK_THREADS`, of `pool`)."""
         conn.quick = True
         self.quick_in_flight += 1
+        self.in_threads[conn] = None
         fs = pool.submit(self.handle, conn)
         fs.add_done_callback(lambda fut: self.method_queue.defer(self.finish_request, conn, fut))
 
@@ -255,6 +259,7 @@ class TurnTakingWorker(ThreadWorker):
     def finish_request(self, conn: Any, fs: Any) -> None:
         """A thread is done with the request: count it free, give its circuit's next request
         the turn, then finish as gthread does."""
+        self.in_threads.pop(conn, None)
         if getattr(conn, "quick", False):
             conn.quick = False
             self.quick_in_flight -= 1

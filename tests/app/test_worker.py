@@ -893,6 +893,40 @@ def test_a_report_that_waited_its_turn_too_long_is_answered_busy_with_its_form(
     assert b"the station&#39;s records, page one" in answer, "the report's message was lost"
 
 
+def test_a_report_still_coming_when_the_worker_stops_is_answered_busy_with_its_form(
+    app: Any,
+) -> None:
+    """A worker told to stop (a restart, a reload) served its requests until its
+    `graceful_timeout` ran out, then was killed: a report whose body was still coming over a
+    slow circuit was cut unanswered, and lost. Before that end its body is now pre-empted, and
+    it is answered busy, its form (the message) given back."""
+    head, body = report_request(app, "the inspector's second phone", 256 * 1024)
+    client, server = socket.socketpair()
+    with client, _busy_worker(app) as worker:
+        worker.in_flight = 0  # a thread is free: the report is served, its body read there
+        conn = TConn(worker.cfg, _paced(server), ("127.0.0.1", 1), ("127.0.0.1", 2))
+        conn.circuit, conn.head = ANOTHER, head
+        worker.nr_conns += 1
+        worker._to_thread(conn)
+        client.sendall(body[: len(body) // 2])  # the rest comes slowly, or not yet
+        deadline = time.monotonic() + 10
+        while not conn.sock.waiting and time.monotonic() < deadline:
+            time.sleep(0.01)
+        worker.alive = False  # SIGTERM
+        worker.murder_pending()
+        worker.stopping_since = time.monotonic() - worker.cfg.graceful_timeout
+        worker.murder_pending()
+        client.settimeout(5)
+        answer = b""
+        with contextlib.suppress(ConnectionResetError, TimeoutError):
+            while b"</html>" not in answer and (chunk := client.recv(65536)):
+                answer += chunk
+        client.shutdown(socket.SHUT_WR)  # let an unanswered request's thread end
+    conn.close()
+    assert answer.startswith(b"HTTP/1.1 503"), f"the report was answered {answer[:40]!r}"
+    assert b"the inspector&#39;s second phone" in answer, "the report's message was lost"
+
+
 # Heads never finished, from a few circuits (each under its share of a worker's connections):
 # more than a worker started under a soft limit of `LOW_FILES` open files may hold.
 FILE_FLOOD = range(1000, 1007)
