@@ -53,7 +53,10 @@ to read whose they are; past `worker_connections`, a connection of a circuit hol
 k connections closes the oldest idle one (a head still coming, or kept alive between two
 requests) of the circuit holding the most, if that one holds k + 2 or more (`_make_room`),
 else it is closed itself. Kept-alive ones count since a few circuits, each asking again
-every few seconds on its 32 connections, held them all and were never closed.
+every few seconds on its 32 connections, held them all and were never closed. Failing that,
+the connection kept alive idle the longest of a circuit holding k + 1 or more is closed
+(`_idlest_kept_alive`): a thousand circuits of one kept-alive connection each held every
+place, none holding two more than a newcomer.
 
 How requests take turns for threads is `app.worker_turns`; how a connection is read,
 `app.worker_reads`.
@@ -338,7 +341,8 @@ class HeadFirstWorker(TurnTakingWorker):
 
         Kept-alive ones count: a few circuits asking again every few seconds, each before
         `keepalive` closed its connections, held every place, and no new circuit got one.
-        A client whose kept-alive connection is closed opens another."""
+        A client whose kept-alive connection is closed opens another. Failing that, the one
+        kept alive idle the longest of a circuit holding `circuit`'s + 1 (`_idlest_kept_alive`)."""
         while self.nr_conns > self._connections:
             mine = sum(not _closed(c) for c in self.circuit_conns.get(circuit, ()))
             idle = {c: c.timeout for c in self.keepalived_conns} | self.reading_heads
@@ -354,9 +358,28 @@ class HeadFirstWorker(TurnTakingWorker):
                 if best is None or rank < best:
                     best, oldest = rank, first
             if oldest is None:
+                oldest = self._idlest_kept_alive(mine + 1)
+            if oldest is None:
                 return False
             self._drop(oldest)
         return True
+
+    def _idlest_kept_alive(self, least: int) -> Any:
+        """The connection kept alive idle the longest of a circuit holding `least` or more,
+        or None.
+
+        A thousand circuits each holding one kept alive (asking again every few seconds)
+        held every place, none two more than a newcomer, and a new circuit's connection was
+        closed unanswered for as long as they went on. Its browser opens another (as after
+        `keepalive`); a head still coming is never closed for it.
+        """
+        for conn in self.keepalived_conns:  # in the order they were last answered
+            circuit = _circuit_of(conn)
+            if circuit is None or _closed(conn):
+                continue
+            if sum(not _closed(c) for c in self.circuit_conns.get(circuit, ())) >= least:
+                return conn
+        return None
 
     def _admit(self, circuit: int, conn: Any) -> bool:
         """Count a new connection of `circuit`; False if the circuit holds its most already."""

@@ -90,6 +90,24 @@ def test_idle_kept_alive_connections_of_a_few_circuits_cannot_shut_a_new_circuit
         newcomer.close()
 
 
+def test_a_kept_alive_connection_on_each_of_many_circuits_cannot_shut_a_new_one_out() -> None:
+    """A thousand circuits, each holding one connection kept alive (asking again every few
+    seconds), held all of a worker's `worker_connections`: no circuit held two more than a
+    newcomer, so `_make_room` closed none and a new circuit's connection was closed
+    unanswered, every time, for as long as the flood went on. The connection kept alive idle
+    the longest now makes room (its browser opens another, as after `keepalive`)."""
+    with _busy_worker(_hello) as worker, _pairs() as clients:
+        worker._connections = 8
+        held = [_connection(worker, clients, circuit) for circuit in range(8)]
+        for conn in held:
+            _kept_alive(worker, conn)
+        worker.nr_conns += 1  # one past worker_connections, accepted, its tor line read
+        assert worker._make_room(NEWCOMER), "a new circuit was shut out by idle connections"
+        assert worker.nr_conns == 8
+        assert held[0].sock.fileno() == -1, "the connection idle the longest was kept"
+        assert sum(conn.sock.fileno() == -1 for conn in held) == 1
+
+
 def test_a_request_past_a_circuits_waiting_ones_is_answered() -> None:
     """A circuit holding its share of threads queued 16 more requests (`CIRCUIT_WAITING`);
     the next was closed unanswered, a report's form lost with it. It is now answered as one
