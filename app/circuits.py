@@ -34,7 +34,10 @@ workers reading it at once each let the circuit make one.
 
 from __future__ import annotations
 
+import contextlib
 import mmap
+import os
+import struct
 import time
 from array import array
 from typing import Final
@@ -121,3 +124,61 @@ def take_account_turn(circuit: int | None) -> int:
             return max(1, -(-(when + spacing - now) // 10**9))
         _made[cell : cell + 2] = memoryview(array("q", [circuit + 1, now]))
     return 0
+
+
+# How many of a circuit's requests in a row a worker refuses for its pace
+# (`take_circuit_turn`) before it asks tor to close the circuit (`ask_to_close`). A client
+# that waits out its Retry-After (a second) gets its next turn, and counts from nothing.
+CLOSE_AFTER_REFUSALS: Final = 64
+# The environment variable naming the pipe `raazdar serve` reads circuits to close from
+# (`app.operations.tor.closer`); unset where tor is not serve's own.
+CLOSER_FD_ENV: Final = "RAAZDAR_CIRCUIT_CLOSER_FD"
+
+
+class Refusals:
+    """One worker's count of each circuit's requests refused in a row for its pace."""
+
+    # Circuits counted at once, at most: a flood of many circuits forgets, never grows.
+    LIMIT: Final = 4096
+
+    def __init__(self) -> None:
+        self._counts: dict[int, int] = {}
+
+    def note(self, circuit: int | None, refused: bool) -> bool:
+        """Count a request of `circuit`, refused or served; True when the circuit has been
+        refused `CLOSE_AFTER_REFUSALS` times in a row (and is counted from nothing again)."""
+        if circuit is None:
+            return False
+        if not refused:
+            self._counts.pop(circuit, None)
+            return False
+        count = self._counts.get(circuit, 0) + 1
+        if count >= CLOSE_AFTER_REFUSALS:
+            del self._counts[circuit]
+            return True
+        if len(self._counts) >= self.LIMIT and circuit not in self._counts:
+            self._counts.clear()
+        self._counts[circuit] = count
+        return False
+
+
+def closer_fd() -> int | None:
+    """The pipe to ask tor to close circuits through, made non-blocking, or None."""
+    value = os.environ.get(CLOSER_FD_ENV, "")
+    if not value.isdigit():
+        return None
+    fd = int(value)
+    try:
+        os.set_blocking(fd, False)
+    except OSError:
+        return None
+    return fd
+
+
+def ask_to_close(fd: int | None, circuit: int) -> None:
+    """Ask the process holding tor's control connection to close `circuit` (a full pipe, or
+    none: not asked; the circuit is refused as before)."""
+    if fd is None:
+        return
+    with contextlib.suppress(OSError):
+        os.write(fd, struct.pack("<I", circuit & 0xFFFFFFFF))

@@ -40,7 +40,9 @@ served every request it sent and never paid again. So each request of a named ci
 the circuit's turn as its head comes in (`circuits.take_circuit_turn`: 1,024 at once, then
 two a second, across the host's workers); past that it is answered 503 with Retry-After
 here, holding no thread (`_head_in`), except a form, which is answered busy with its fields
-given back (`_give_form_back`): a report refused bare was lost.
+given back (`_give_form_back`): a report refused bare was lost. A circuit refused
+`circuits.CLOSE_AFTER_REFUSALS` times in a row is asked closed to tor (`circuits.ask_to_close`,
+read by `app.operations.tor.closer`), so that it must pay for a new introduction.
 
 A kept-alive connection's next head is read in the main loop too, what of it came behind the
 last request included (`enqueue_req`): it went straight to a thread, which waited for the rest.
@@ -136,6 +138,10 @@ class HeadFirstWorker(TurnTakingWorker):
         self.accept_paused_until = 0.0
         # When the worker was first seen stopping (`_stop_bodies`), or None.
         self.stopping_since: float | None = None
+        # Each circuit's requests refused in a row for its pace, and the pipe through which
+        # one refused too often is asked closed (`app.operations.tor.closer`), if any.
+        self.refusals = circuits.Refusals()
+        self.closer = circuits.closer_fd()
         self.staff_binds = frozenset(staff_binds())
 
     @property
@@ -273,7 +279,10 @@ class HeadFirstWorker(TurnTakingWorker):
 
         tor's proof-of-work prices a circuit, not its requests: one circuit kept open had
         every request it sent served, and never paid again."""
-        wait = circuits.take_circuit_turn(_circuit_of(conn))
+        circuit = _circuit_of(conn)
+        wait = circuits.take_circuit_turn(circuit)
+        if self.refusals.note(circuit, bool(wait)) and circuit is not None:
+            circuits.ask_to_close(self.closer, circuit)
         if wait and not self._give_form_back(conn, wait):
             with contextlib.suppress(OSError):
                 write_error(conn.sock, 503, "Service Unavailable", "", retry_after=wait)

@@ -35,7 +35,7 @@ from importlib import resources
 from pathlib import Path
 from types import FrameType
 
-from app import environment
+from app import circuits, environment
 from app.errors import AppError, ConfigError
 from app.instance import InstancePaths, load_config
 from app.models import today
@@ -43,6 +43,7 @@ from app.operations import sweep
 from app.operations.rotation import NEXT_ONION_NAME, SOURCE_ONION_NAME, finish_promotion
 from app.operations.tor import private
 from app.operations.tor.clients import StaffClients, StaffOnion
+from app.operations.tor.closer import CircuitCloser
 from app.operations.tor.control import Tor, TorError
 from app.services import resumable
 from app.services.resumable import Recovered
@@ -140,6 +141,12 @@ def serve(
     )
     if workers:
         env["RAAZDAR_WORKERS"] = str(workers)
+    # Where tor names circuits, the workers ask it through this pipe to close one that
+    # pushes past its pace (`app.operations.tor.closer`): four bytes a circuit, nothing else.
+    closer_read, closer_write = os.pipe() if names_circuits(mode) else (-1, -1)
+    if closer_write >= 0:
+        env[circuits.CLOSER_FD_ENV] = str(closer_write)
+    closer: CircuitCloser | None = None
     command = [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF), "app:create_app()"]
     stop = threading.Event()
     reload = threading.Event()
@@ -151,7 +158,11 @@ def serve(
 
     signals = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
     previous = {s: signal.signal(s, on_signal) for s in signals}
-    gunicorn = subprocess.Popen(command, env=env)  # noqa: S603 - fixed argument list
+    gunicorn = subprocess.Popen(  # noqa: S603 - fixed argument list
+        command, env=env, pass_fds=() if closer_write < 0 else (closer_write,)
+    )
+    if closer_write >= 0:
+        os.close(closer_write)
     try:
         served = Served(
             url=f"http://127.0.0.1:{port}/",
@@ -173,6 +184,9 @@ def serve(
             except TorError:
                 if not stop.is_set():
                     raise
+        if tor is not None and closer_read >= 0:
+            closer = CircuitCloser(tor.controller, closer_read)
+            closer.start()
         if not stop.is_set():
             _report(served, say)
         while not stop.is_set() and gunicorn.poll() is None:
@@ -193,6 +207,10 @@ def serve(
                 gunicorn.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 gunicorn.kill()
+        if closer is not None:
+            closer.stop()
+        elif closer_read >= 0:
+            os.close(closer_read)
     status = gunicorn.wait()
     # Asked to stop, even before gunicorn had set up its own handlers: a clean stop.
     if stop.is_set() and status in (0, -signal.SIGTERM, -signal.SIGINT):

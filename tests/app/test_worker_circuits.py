@@ -7,9 +7,11 @@ connections over socket pairs, its main loop's steps called by hand.
 from __future__ import annotations
 
 import contextlib
+import os
 import select
 import selectors
 import socket
+import struct
 import threading
 import time
 from collections.abc import Iterator
@@ -30,7 +32,7 @@ from tests.app.test_worker import _busy_worker, report_request
 
 # Circuits of these tests' own (the tables of `app.circuits` are shared by the whole process).
 HOLDER, NEWCOMER, QUEUED, REUSED = 0x7A110001, 0x7A110002, 0x7A110003, 0x7A110004
-PACED = 0x7A110005
+PACED, PUSHER, PATIENT = 0x7A110005, 0x7A110006, 0x7A110007
 
 
 def _hello(environ: Any, start_response: Any) -> list[bytes]:
@@ -260,3 +262,54 @@ def test_a_circuit_past_its_turns_has_one_form_given_back_at_a_time(app: Any) ->
             conn.close()
     assert taken == 1, f"one circuit past its turns took {taken} kept threads"
     assert all(a.startswith(b"HTTP/1.1 503 ") for a in answers), [a[:20] for a in answers]
+
+
+@contextlib.contextmanager
+def _closer_pipe(worker: HeadFirstWorker) -> Iterator[int]:
+    """The worker's pipe to the process that asks tor to close circuits; yields its read end."""
+    read, write = os.pipe()
+    os.set_blocking(read, False)
+    worker.closer = write
+    try:
+        yield read
+    finally:
+        os.close(read)
+        os.close(write)
+
+
+def _asked_closed(read: int) -> list[int]:
+    """The circuits the worker asked closed so far."""
+    with contextlib.suppress(BlockingIOError):
+        data = os.read(read, 4096)
+        return [circuit for (circuit,) in struct.iter_unpack("<I", data)]
+    return []
+
+
+def test_a_circuit_pushing_past_its_pace_is_asked_closed_to_tor() -> None:
+    """A circuit past its turns was answered busy, every request, and went on sending as
+    long as it liked: tor's proof-of-work prices a new circuit, and this one never paid
+    again. Refused `circuits.CLOSE_AFTER_REFUSALS` times in a row, the worker now asks tor,
+    through the pipe `raazdar serve` reads (`app.operations.tor.closer`), to close it."""
+    with _busy_worker(_hello) as worker, _closer_pipe(worker) as read:
+        _spend_turns(PUSHER)
+        for _ in range(circuits.CLOSE_AFTER_REFUSALS):
+            with _pairs() as clients:
+                conn = _one_request(worker, clients, PUSHER)
+                assert conn.sock.fileno() == -1, "a request past the circuit's turns was served"
+        asked = _asked_closed(read)
+    assert asked == [PUSHER], (
+        f"a circuit refused {circuits.CLOSE_AFTER_REFUSALS} times in a row was never torn "
+        f"down (asked closed: {asked})"
+    )
+
+
+def test_a_circuit_that_waits_out_its_busy_is_never_asked_closed() -> None:
+    """A client that waits out its Retry-After gets its next turn: its refusals never come
+    `CLOSE_AFTER_REFUSALS` in a row, however long it goes on."""
+    refusals = circuits.Refusals()
+    closes = [
+        refusals.note(PATIENT, refused=i % 8 != 7) for i in range(8 * circuits.CLOSE_AFTER_REFUSALS)
+    ]
+    assert not any(closes)
+    assert not refusals.note(None, refused=True)
+    assert [refusals.note(PATIENT, True) for _ in range(circuits.CLOSE_AFTER_REFUSALS)][-1]
