@@ -126,17 +126,21 @@ def take_account_turn(circuit: int | None) -> int:
     return 0
 
 
-# How many of a circuit's requests in a row a worker refuses for its pace
-# (`take_circuit_turn`) before it asks tor to close the circuit (`ask_to_close`). A client
-# that waits out its Retry-After (a second) gets its next turn, and counts from nothing.
+# How many of a circuit's requests a worker refuses for its pace (`take_circuit_turn`),
+# less `REFUSALS_FORGIVEN` for each it serves, before it asks tor to close the circuit
+# (`ask_to_close`). A client that waits out its Retry-After (a second) gets its next turn,
+# and is refused at most once or twice for it; a turn served took back every refusal, and a
+# circuit sending 63 past its pace for each turn it had was never asked closed.
 CLOSE_AFTER_REFUSALS: Final = 64
+REFUSALS_FORGIVEN: Final = 8
 # The environment variable naming the pipe `raazdar serve` reads circuits to close from
 # (`app.operations.tor.closer`); unset where tor is not serve's own.
 CLOSER_FD_ENV: Final = "RAAZDAR_CIRCUIT_CLOSER_FD"
 
 
 class Refusals:
-    """One worker's count of each circuit's requests refused in a row for its pace."""
+    """One worker's count of each circuit's requests refused for its pace (less
+    `REFUSALS_FORGIVEN` for each one served)."""
 
     # Circuits counted at once, at most: a flood of many circuits forgets, never grows.
     LIMIT: Final = 4096
@@ -145,12 +149,14 @@ class Refusals:
         self._counts: dict[int, int] = {}
 
     def note(self, circuit: int | None, refused: bool) -> bool:
-        """Count a request of `circuit`, refused or served; True when the circuit has been
-        refused `CLOSE_AFTER_REFUSALS` times in a row (and is counted from nothing again)."""
+        """Count a request of `circuit`, refused or served; True when the circuit's count
+        reaches `CLOSE_AFTER_REFUSALS` (and it is counted from nothing again)."""
         if circuit is None:
             return False
         if not refused:
-            self._counts.pop(circuit, None)
+            left = self._counts.pop(circuit, 0) - REFUSALS_FORGIVEN
+            if left > 0:
+                self._counts[circuit] = left
             return False
         count = self._counts.get(circuit, 0) + 1
         if count >= CLOSE_AFTER_REFUSALS:

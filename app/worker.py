@@ -41,8 +41,9 @@ the circuit's turn as its head comes in (`circuits.take_circuit_turn`: 1,024 at 
 two a second, across the host's workers); past that it is answered 503 with Retry-After
 here, holding no thread (`_head_in`), except a form, which is answered busy with its fields
 given back (`_give_form_back`): a report refused bare was lost. A circuit refused
-`circuits.CLOSE_AFTER_REFUSALS` times in a row is asked closed to tor (`circuits.ask_to_close`,
-read by `app.operations.tor.closer`), so that it must pay for a new introduction.
+`circuits.CLOSE_AFTER_REFUSALS` times (less 8 a turn served) is asked closed to tor
+(`circuits.ask_to_close`, read by `app.operations.tor.closer`): it must pay for a new
+introduction.
 
 A kept-alive connection's next head is read in the main loop too, what of it came behind the
 last request included (`enqueue_req`): it went straight to a thread, which waited for the rest.
@@ -138,8 +139,8 @@ class HeadFirstWorker(TurnTakingWorker):
         self.accept_paused_until = 0.0
         # When the worker was first seen stopping (`_stop_bodies`), or None.
         self.stopping_since: float | None = None
-        # Each circuit's requests refused in a row for its pace, and the pipe through which
-        # one refused too often is asked closed (`app.operations.tor.closer`), if any.
+        # Each circuit's requests refused for its pace (`circuits.Refusals`), and the pipe
+        # through which one refused too often is asked closed (`tor.closer`), if any.
         self.refusals = circuits.Refusals()
         self.closer = circuits.closer_fd()
         self.staff_binds = frozenset(staff_binds())

@@ -304,8 +304,8 @@ def test_a_circuit_pushing_past_its_pace_is_asked_closed_to_tor() -> None:
 
 
 def test_a_circuit_that_waits_out_its_busy_is_never_asked_closed() -> None:
-    """A client that waits out its Retry-After gets its next turn: its refusals never come
-    `CLOSE_AFTER_REFUSALS` in a row, however long it goes on."""
+    """A client that waits out its Retry-After gets its next turn: its refusals never add up
+    to `CLOSE_AFTER_REFUSALS`, however long it goes on."""
     refusals = circuits.Refusals()
     closes = [
         refusals.note(PATIENT, refused=i % 8 != 7) for i in range(8 * circuits.CLOSE_AFTER_REFUSALS)
@@ -313,3 +313,14 @@ def test_a_circuit_that_waits_out_its_busy_is_never_asked_closed() -> None:
     assert not any(closes)
     assert not refusals.note(None, refused=True)
     assert [refusals.note(PATIENT, True) for _ in range(circuits.CLOSE_AFTER_REFUSALS)][-1]
+
+
+def test_a_circuit_served_a_turn_now_and_then_is_still_asked_closed() -> None:
+    """Refusals counted in a row were undone by one turn served: a circuit sending 63 past
+    its pace and then one in its next turn (every half second) was refused 126 times a
+    second, never `CLOSE_AFTER_REFUSALS` in a row, and never asked closed. A turn served now
+    takes back `circuits.REFUSALS_FORGIVEN` refusals, not all of them."""
+    refusals = circuits.Refusals()
+    pattern = [True] * (circuits.CLOSE_AFTER_REFUSALS - 1) + [False]
+    closes = [refusals.note(PUSHER, refused) for _ in range(4) for refused in pattern]
+    assert any(closes), "a circuit refused 63 times for each turn it had was never asked closed"

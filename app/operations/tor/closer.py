@@ -3,8 +3,8 @@
 tor's proof-of-work defence prices an introduction, a new circuit: a flooder who
 keeps one open and sends past its pace (`app.circuits.take_circuit_turn`) is answered
 busy, and goes on sending, never paying again. A worker that has refused one circuit
-`app.circuits.CLOSE_AFTER_REFUSALS` times in a row writes its id (four bytes) to a
-pipe `raazdar serve` made; here, in the process that holds tor's control connection,
+`app.circuits.CLOSE_AFTER_REFUSALS` times (`app.circuits.Refusals`) writes its id (four
+bytes) to a pipe `raazdar serve` made; here, in the process that holds tor's control connection,
 each id read is closed (`CLOSECIRCUIT`), so the flooder must be introduced again, and
 pay again.
 
