@@ -50,6 +50,9 @@ def create_app(config: Config | None = None) -> Flask:
     limits.init_app(app)  # before CSRF: it must run before the body is parsed
     csrf.init_app(app)
     i18n.init_app(app)
+    from app.source import sizes as source_sizes
+
+    source_sizes.init_app(app)  # before security: the headers it adds are weighed
     security.init_app(app)
     static_files.init_app(app)
     from app.api import bp as api_bp

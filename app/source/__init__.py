@@ -51,6 +51,3 @@ def _urdu_digits(text: str) -> str:
 
 
 from app.source import views  # noqa: E402, F401 - registers the routes on bp
-from app.source.sizes import pad_account_page  # noqa: E402
-
-bp.after_request(pad_account_page)

@@ -16,7 +16,7 @@ from typing import Final
 from markupsafe import escape
 
 from app.services.replies import ShownReply
-from app.source.sizes import ACCOUNT_PAGE_FLOOR
+from app.source.sizes import ACCOUNT_PAGE_FLOOR, ECHO_ROOM, HEADER_ROOM, echoed
 
 # What a page keeps for its replies when the rest of it leaves less (a report given back
 # echoes the words sent, and is as big as they were: its request said so already).
@@ -57,7 +57,9 @@ def page_of(replies: Sequence[ShownReply], number: int, *, frame: Measure, card:
     """
     if not replies:
         return Paged([], 1, 0)
-    room = max(ACCOUNT_PAGE_FLOOR - _SPARE - frame([], _WIDEST, _WIDEST), _LEAST_ROOM)
+    # The page's own room leaves the headers theirs, and a report given back its own.
+    around = frame([], _WIDEST, _WIDEST) - echoed()
+    room = max(ACCOUNT_PAGE_FLOOR - HEADER_ROOM - ECHO_ROOM - _SPARE - around, _LEAST_ROOM)
     pages: list[list[Piece]] = [[]]
     used = 0
     for piece, size in (p for reply in replies for p in _parts(reply, room, card)):

@@ -1,0 +1,117 @@
+"""Which page a source is on, read from the Tor cells its answers take.
+
+A guard relay or the source's ISP counts the cells of each answer (498 bytes of a
+stream each): its status line, headers and body. Pages a source moves between
+must take the same number, or the count says a new visitor from one whose
+account lapsed, a typo's page from a refusal's, a report filed from one refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from flask import Flask
+from werkzeug.test import TestResponse
+
+from app import sessions
+from crypto import generate_codename
+from tests.app.support import ClockAhead, Visitor, form
+
+# What one Tor cell carries of a stream.
+CELL = 498
+
+
+def _bytes(response: TestResponse) -> int:
+    """The answer as it goes over the stream: status line, headers and body."""
+    head = len(f"HTTP/1.1 {response.status}\r\n\r\n")
+    head += sum(len(k) + len(v) + 4 for k, v in response.headers.items())
+    return head + len(response.get_data())
+
+
+def _cells(response: TestResponse) -> int:
+    return -(-_bytes(response) // CELL)
+
+
+def _sizes(pages: dict[str, TestResponse]) -> dict[int, list[str]]:
+    classes: dict[int, list[str]] = {}
+    for name, response in pages.items():
+        classes.setdefault(_cells(response), []).append(f"{name} {response.status_code}")
+    return classes
+
+
+@pytest.fixture
+def later(monkeypatch: pytest.MonkeyPatch) -> ClockAhead:
+    clock = ClockAhead()
+    monkeypatch.setattr(sessions, "time", clock)
+    return clock
+
+
+def _pages_of_a_visit(app: Flask, later: ClockAhead, lang: str) -> dict[str, TestResponse]:
+    """Every page a source's visit shows that echoes nothing she wrote."""
+    visitor = Visitor(app.test_client())
+    get = visitor.client.get
+    visitor.client.get(f"/lang/{lang}")
+    seen = {"landing": get("/"), "login": get("/login"), "not found": get("/no-such-page")}
+    new = seen["submit, a new visitor"] = get("/submit")
+    page = form(new.get_data(as_text=True), "/submit")
+    assert visitor.send(page, "The SHO lets the vans through.").status_code == 303
+    seen["submitted"] = get("/submitted")
+    seen["account"] = get("/account")
+    seen["resources"] = get("/resources")
+    seen["keys"] = get("/keys")
+    later.ahead = 31 * 60  # the login lapsed
+    seen["submit, a lapsed account"] = get("/submit")
+    later.ahead = 0
+    stranger = Visitor(app.test_client())
+    stranger.client.get(f"/lang/{lang}")
+    failed = stranger.log_in(generate_codename())
+    seen["a failed login"] = stranger.client.get(failed.headers["Location"])
+    seen["a refused form"] = stranger.client.post("/logout", data={"csrf_token": "stale"})
+    return seen
+
+
+def test_the_pages_of_a_visit_take_the_same_cells(
+    make_app: Callable[..., Flask], later: ClockAhead
+) -> None:
+    app = make_app()
+    for lang in ("en", "ur"):
+        classes = _sizes(_pages_of_a_visit(app, later, lang))
+        assert len(classes) == 1, f"the cells say which page a source is on ({lang}): {classes}"
+
+
+def _given_back(app: Flask, lang: str, text: str) -> dict[str, TestResponse]:
+    """Every page that gives the report `text` back, as each refusal or switch shows it."""
+    visitor = Visitor(app.test_client())
+    post = visitor.client.post
+    visitor.client.get(f"/lang/{lang}")
+    first = visitor.start()
+    switch = {**first.fields, "message": text, "switch_lang": lang}
+    seen = {"first, switched": post("/submit", data=switch)}
+    seen["first, holding a codename"] = visitor.send(first, text)
+    stale = form(visitor.get("/submit"), "/submit")
+    stale.fields["csrf_token"] = "stale"
+    seen["first, a stale form"] = visitor.send(stale, text)
+    assert visitor.send(visitor.start(), "first").status_code == 303
+    later = form(visitor.get("/account"), "/account")
+    seen["later, switched"] = post("/account", data={**later.fields, "message": text, **switch})
+    seen["later, holding a codename"] = visitor.send(later, text)
+    visitor.log_out()
+    visitor.client.get(f"/lang/{lang}")
+    ended = seen["later, its login ended"] = visitor.send(later, text)
+    resume = form(ended.get_data(as_text=True), "/account")
+    resume.fields["codename"] = generate_codename()
+    seen["later, a wrong codename"] = visitor.send(resume, text)
+    return seen
+
+
+@pytest.mark.parametrize("words", [12, 2200], ids=["short", "13 KiB"])
+def test_a_report_given_back_takes_the_same_cells_whatever_refused_it(
+    app: Flask, words: int
+) -> None:
+    # A few bytes of a refusal's message, over the words given back, crossed a cell or a
+    # padding class: the count said a switch from a codename written in the report.
+    text = f"{' '.join(['thana'] * words)} {generate_codename()}"
+    for lang in ("en", "ur"):
+        classes = _sizes(_given_back(app, lang, text))
+        assert len(classes) == 1, f"the cells say what refused the report ({lang}): {classes}"
