@@ -225,9 +225,10 @@ def submit() -> ResponseReturnValue:
     form.set_choices(terms, current_language())
     if request.method == "GET":
         # Someone who has, or may have, a codename is never shown another one:
-        # they would memorise the wrong one, or report twice under two.
-        if _signed_in() is not None:
-            return redirect(url_for("source.account"), code=303)
+        # they would memorise the wrong one, or report twice under two. A signed-in
+        # source is shown her account in place: a redirect said "has a live login".
+        if (who := _signed_in()) is not None:
+            return _account_in_place(who, terms)
         if session.get(sessions.LAPSED_KEY):
             if request.args.get("new") != "1":
                 return render_template("source/lapsed.html")
@@ -257,6 +258,14 @@ def submit() -> ResponseReturnValue:
                 raise
             return _refused_first_report(form, _passing(exc))
     return render_template("source/submit.html", form=form)
+
+
+def _account_in_place(who: sources_service.SignedIn, terms: dict[str, Any]) -> ResponseReturnValue:
+    """The account page, as `/account` shows it, for a signed-in source who asked for another."""
+    form = SubmissionForm(formdata=None)
+    form.set_choices(terms, current_language())
+    _give_once(form)
+    return _account_page(form, who)
 
 
 def _file_first_report(

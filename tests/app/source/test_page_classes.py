@@ -16,7 +16,7 @@ from werkzeug.test import TestResponse
 
 from app import sessions
 from crypto import generate_codename
-from tests.app.support import ClockAhead, Visitor, form
+from tests.app.support import ClockAhead, Visitor, form, shown_codename
 
 # What one Tor cell carries of a stream.
 CELL = 498
@@ -78,6 +78,38 @@ def test_the_pages_of_a_visit_take_the_same_cells(
     for lang in ("en", "ur"):
         classes = _sizes(_pages_of_a_visit(app, later, lang))
         assert len(classes) == 1, f"the cells say which page a source is on ({lang}): {classes}"
+
+
+def _visit(visitor: Visitor, path: str) -> list[int]:
+    """The cells of every answer a browser takes to show `path`, redirects followed."""
+    response = visitor.client.get(path)
+    seen = [_cells(response)]
+    while response.status_code in (301, 302, 303):
+        response = visitor.client.get(response.headers["Location"])
+        seen.append(_cells(response))
+    return seen
+
+
+def test_the_submit_page_looks_alike_to_a_new_a_lapsed_and_a_signed_in_source(
+    app: Flask, later: ClockAhead
+) -> None:
+    # A signed-in source was sent to /account: a redirect and a second answer, where a new
+    # visitor and one whose account lapsed had one. The count said "has a live login".
+    new, lapsed, signed_in = (Visitor(app.test_client()) for _ in range(3))
+    for visitor in (lapsed, signed_in):
+        assert visitor.send(visitor.start(), "The SHO lets the vans through.").status_code == 303
+    later.ahead = 31 * 60
+    assert "/login" in lapsed.get("/submit")
+    later.ahead = 0
+    seen = {
+        name: _visit(v, "/submit")
+        for name, v in zip(("new", "lapsed", "signed in"), (new, lapsed, signed_in), strict=True)
+    }
+    assert len(set(map(tuple, seen.values()))) == 1, f"/submit's answers say who asks: {seen}"
+    # The signed-in source is shown her account there, and no new codename.
+    page = signed_in.get("/submit")
+    assert 'action="/logout"' in page
+    assert shown_codename(page) is None
 
 
 def _given_back(app: Flask, lang: str, text: str) -> dict[str, TestResponse]:
