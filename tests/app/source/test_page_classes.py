@@ -147,3 +147,19 @@ def test_a_report_given_back_takes_the_same_cells_whatever_refused_it(
     for lang in ("en", "ur"):
         classes = _sizes(_given_back(app, lang, text))
         assert len(classes) == 1, f"the cells say what refused the report ({lang}): {classes}"
+
+
+def test_a_report_given_back_says_no_more_of_its_length_than_its_class(app: Flask) -> None:
+    # Padmé's class of 13,000 bytes is 12,801 to 13,312 (a multiple of 512): a page giving
+    # back any of them takes the same bytes, and the next class 512 more.
+    visitor = Visitor(app.test_client())
+    page = visitor.start()
+
+    def switched(length: int) -> int:
+        text = ("The SHO took money at the thana. " * 500)[:length]
+        fields = {**page.fields, "message": text, "switch_lang": "en"}
+        return _bytes(visitor.client.post("/submit", data=fields))
+
+    sizes = [switched(n) for n in (12_801, 13_000, 13_312, 13_313)]
+    assert sizes[:3] == [sizes[0]] * 3, f"the page says the report's length: {sizes}"
+    assert sizes[3] == sizes[0] + 512, f"the page is not sized by the report's class: {sizes}"
