@@ -78,6 +78,13 @@ def test_the_pages_of_a_visit_take_the_same_cells(
     for lang in ("en", "ur"):
         classes = _sizes(_pages_of_a_visit(app, later, lang))
         assert len(classes) == 1, f"the cells say which page a source is on ({lang}): {classes}"
+    # Nor which language she reads: Urdu pages were bigger, and fewer insiders read English.
+    both = {
+        f"{lang} {page}": r
+        for lang in ("en", "ur")
+        for page, r in _pages_of_a_visit(app, later, lang).items()
+    }
+    assert len(_sizes(both)) == 1, f"the cells say the source's language: {_sizes(both)}"
 
 
 def _visit(visitor: Visitor, path: str) -> list[int]:
