@@ -170,3 +170,29 @@ def test_a_report_given_back_says_no_more_of_its_length_than_its_class(app: Flas
     sizes = [switched(n) for n in (12_801, 13_000, 13_312, 13_313)]
     assert sizes[:3] == [sizes[0]] * 3, f"the page says the report's length: {sizes}"
     assert sizes[3] == sizes[0] + 512, f"the page is not sized by the report's class: {sizes}"
+
+
+def test_every_source_page_takes_the_same_bytes_on_the_wire(app: Flask) -> None:
+    # A gate over `app.url_map`: a page added later is weighed as well, signed in or not.
+    paths = [
+        rule.rule
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.startswith("source.")
+        and "GET" in (rule.methods or ())
+        and not rule.arguments
+    ]
+    signed_in = Visitor(app.test_client())
+    assert signed_in.send(signed_in.start(), "first").status_code == 303
+    seen: dict[str, TestResponse] = {}
+    for lang in ("en", "ur"):
+        for who, visitor in (("visitor", Visitor(app.test_client())), ("signed in", signed_in)):
+            visitor.client.get(f"/lang/{lang}")
+            for path in [*paths, "/no-such-page"]:
+                response = visitor.client.get(path)
+                if response.mimetype == "text/html" and response.status_code < 300:
+                    seen[f"{lang} {who} {path}"] = response
+    assert len(seen) > 2 * 2 * 5, sorted(seen)
+    sizes: dict[int, list[str]] = {}
+    for name, response in seen.items():
+        sizes.setdefault(_bytes(response), []).append(name)
+    assert len(sizes) == 1, f"a source page takes its own bytes on the wire: {sizes}"
