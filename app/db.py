@@ -10,13 +10,18 @@ emptying costs the disk four flushes, which the source does not wait for.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import sqlite3
+import threading
+import time
+import urllib.parse
+import weakref
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, ClassVar
 
 from flask import Flask, current_app, g
 from sqlalchemy import Connection, Engine, Executable, create_engine, event
@@ -71,6 +76,18 @@ def make_engine(url: str) -> Engine:
         ) -> None:
             record.info["raazdar.changes"] = dbapi_connection.total_changes
 
+        @event.listens_for(engine, "close")
+        def _empty_before_close(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+            # The last connection's close (a dispose: a worker's exit, a reload, a command's
+            # end) makes SQLite copy the WAL and delete it unwritten: emptied here first.
+            empty_wal(dbapi_connection)
+
+        @event.listens_for(engine, "close_detached")
+        def _empty_before_detached_close(dbapi_connection: Any) -> None:
+            empty_wal(dbapi_connection)
+
+        _ENGINES.add(engine)
+
         @event.listens_for(engine, "checkin")
         def _empty_wal(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
             if dbapi_connection is None:
@@ -87,22 +104,119 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 
-# How long emptying the WAL waits for readers before giving up until the next write.
+# How long emptying the WAL waits for readers before it leaves the WAL to `_Retry`.
 _CHECKPOINT_WAIT_MS = 2000
+# The SQLite engines this process made: disposed at its exit (`_dispose_at_exit`).
+_ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
 
 
-def empty_wal(dbapi_connection: Any) -> None:
-    """Copy the WAL into the database and truncate it to nothing (SQLite in WAL mode)."""
-    cursor = dbapi_connection.cursor()
-    try:
-        cursor.execute(f"PRAGMA busy_timeout = {_CHECKPOINT_WAIT_MS}")
-        # A reader still in the WAL makes this give up: the next write, or the
-        # sweep, empties it instead.
-        with contextlib.suppress(sqlite3.OperationalError):
-            checkpoint(dbapi_connection)
-    finally:
-        cursor.execute("PRAGMA busy_timeout = 30000")
-        cursor.close()
+def empty_wal(dbapi_connection: Any) -> bool:
+    """Copy the WAL into the database, overwrite it and cut it (SQLite in WAL mode).
+
+    A reader still in the WAL makes the copy give up (busy): the WAL, frames and
+    all, is then emptied again on a thread of its own until it is (`_Retry`), not
+    left for the next write, nor for SQLite to delete unwritten at the last close.
+    Says whether it was emptied.
+    """
+    path = ""
+    emptied = False
+    with contextlib.suppress(sqlite3.Error):
+        cursor = dbapi_connection.cursor()
+        try:
+            path = _main_path(dbapi_connection)
+            cursor.execute(f"PRAGMA busy_timeout = {_CHECKPOINT_WAIT_MS}")
+            emptied = checkpoint(dbapi_connection)
+        finally:
+            cursor.execute("PRAGMA busy_timeout = 30000")
+            cursor.close()
+    if not emptied and path:
+        _Retry.of(path).soon()
+    return emptied
+
+
+def _main_path(dbapi_connection: Any) -> str:
+    """The main database's file ("" in memory)."""
+    return next(
+        (row[2] for row in dbapi_connection.execute("PRAGMA database_list") if row[1] == "main"),
+        "",
+    )
+
+
+class _Retry:
+    """Empties one database's WAL again, on a thread of its own, until an emptying succeeds.
+
+    Its own connection opens the database only if it is still there (`mode=rw`):
+    a database removed meanwhile is not made again, empty.
+    """
+
+    _all: ClassVar[dict[str, _Retry]] = {}
+    _guard = threading.Lock()
+    # The first wait after a busy emptying and the longest between two tries, in seconds.
+    FIRST, LONGEST = 0.2, 5.0
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._lock = threading.Lock()
+        self._pending = False
+        self._thread: threading.Thread | None = None
+
+    @classmethod
+    def of(cls, path: str) -> _Retry:
+        with cls._guard:
+            return cls._all.setdefault(path, cls(path))
+
+    def soon(self) -> None:
+        """Empty the WAL once more after the emptying that gave up, until one succeeds."""
+        with self._lock:
+            self._pending = True
+            if self._thread is None or not self._thread.is_alive():  # none yet, or forked
+                self._thread = threading.Thread(target=self._run, name="raazdar-wal", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        wait = self.FIRST
+        while True:
+            time.sleep(wait)
+            with self._lock:
+                self._pending = False
+            if not self._try():
+                with self._lock:
+                    self._pending = True
+            with self._lock:
+                if not self._pending:
+                    self._thread = None
+                    return
+            wait = min(wait * 2, self.LONGEST)
+
+    def _try(self) -> bool:
+        """One emptying on a connection of its own; a database gone counts as emptied."""
+        if not os.path.exists(self._path):
+            return True
+        uri = f"file:{urllib.parse.quote(self._path)}?mode=rw"
+        try:
+            connection = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=30)
+        except sqlite3.Error:
+            return not os.path.exists(self._path)
+        try:
+            connection.execute("PRAGMA temp_store = MEMORY")
+            connection.execute(f"PRAGMA busy_timeout = {_CHECKPOINT_WAIT_MS}")
+            return checkpoint(connection)
+        except sqlite3.Error:
+            return False
+        finally:
+            connection.close()
+
+
+@atexit.register
+def _dispose_at_exit() -> None:
+    """Dispose every SQLite engine as the process ends: each connection empties the WAL first.
+
+    Left to the interpreter's teardown, the connections closed without it, and the
+    last one's close made SQLite delete the WAL unwritten.
+    """
+    for engine in list(_ENGINES):
+        with contextlib.suppress(Exception):
+            engine.dispose()
 
 
 def checkpoint(dbapi_connection: Any) -> bool:
@@ -120,10 +234,7 @@ def checkpoint(dbapi_connection: Any) -> bool:
     the WAL back, so the cut is flushed here. A reader still in the WAL makes
     SQLite leave it whole (busy): then there is nothing to flush.
     """
-    path = next(
-        (row[2] for row in dbapi_connection.execute("PRAGMA database_list") if row[1] == "main"),
-        "",
-    )
+    path = _main_path(dbapi_connection)
     if not path:  # an in-memory database has no file
         busy, _log, _copied = dbapi_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
         return not busy

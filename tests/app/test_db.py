@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import io
+import os
 import sqlite3
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -345,3 +349,125 @@ def test_a_write_between_the_copy_and_the_zeros_is_kept(tmp_path: Path) -> None:
     again = connect()
     assert again.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     assert {r[0] for r in again.execute("SELECT id FROM items")} == {"before", "late"}
+
+
+def test_the_wal_sqlite_deletes_at_the_last_close_holds_no_frame(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reader made the emptying at the hand-back give up (busy); the WAL kept its frames.
+
+    When the last connection closes (the engine disposed: a worker's exit, a reload,
+    a CLI command's end), SQLite copies the WAL into the database and deletes it,
+    unwritten: its freed blocks keep every frame, the pages of the latest writes in
+    the order they came. The file is held open here to read what was deleted.
+    """
+    monkeypatch.setattr(app_db, "_CHECKPOINT_WAIT_MS", 50)
+    path = tmp_path / "raazdar.db"
+    engine = app_db.make_engine(f"sqlite:///{path}")
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE items (id TEXT PRIMARY KEY)")
+    reader = sqlite3.connect(path, isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM items").fetchone()  # holds the WAL as it is
+    for n in range(3):
+        with engine.begin() as connection:
+            connection.exec_driver_sql("INSERT INTO items VALUES (?)", (f"CANARY-{n}",))
+    wal = Path(f"{path}-wal")
+    held = os.open(wal, os.O_RDONLY)
+    try:
+        reader.execute("COMMIT")
+        reader.close()
+        engine.dispose()
+        deleted = os.pread(held, os.fstat(held).st_size, 0)
+    finally:
+        os.close(held)
+    assert b"CANARY" not in deleted, (
+        f"the last connection's close deleted a WAL of {len(deleted)} bytes with its frames in it"
+    )
+    check = sqlite3.connect(path)
+    kept = {r[0] for r in check.execute("SELECT id FROM items")}
+    assert kept == {f"CANARY-{n}" for n in range(3)}
+    check.close()
+
+
+def test_an_emptying_a_reader_made_give_up_is_tried_again_without_another_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given up (busy), the emptying waited for the next write: on a quiet night, hours.
+
+    The WAL meanwhile held the last submissions' pages, in order, for a seizer.
+    """
+    monkeypatch.setattr(app_db, "_CHECKPOINT_WAIT_MS", 50)
+    path = tmp_path / "raazdar.db"
+    engine = app_db.make_engine(f"sqlite:///{path}")
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql("CREATE TABLE items (id TEXT PRIMARY KEY)")
+        reader = sqlite3.connect(path, isolation_level=None)
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM items").fetchone()
+        with engine.begin() as connection:
+            connection.exec_driver_sql("INSERT INTO items VALUES ('CANARY')")
+        wal = Path(f"{path}-wal")
+        assert b"CANARY" in wal.read_bytes()  # the reader made the emptying give up
+        reader.execute("COMMIT")
+        reader.close()
+        deadline = time.monotonic() + 5
+        while b"CANARY" in wal.read_bytes() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert b"CANARY" not in wal.read_bytes(), (
+            "the WAL kept the write's frames after its reader left, waiting for another write"
+        )
+        assert wal.stat().st_size == 0
+    finally:
+        engine.dispose()
+
+
+_LEFT_AT_EXIT = """
+import sqlite3, sys
+from app import db
+db._CHECKPOINT_WAIT_MS = 50
+db._Retry.FIRST = 600.0  # the exit comes first
+engine = db.make_engine(f"sqlite:///{sys.argv[1]}")
+with engine.begin() as connection:
+    connection.exec_driver_sql("CREATE TABLE items (id TEXT PRIMARY KEY)")
+reader = sqlite3.connect(sys.argv[1], isolation_level=None)
+reader.execute("BEGIN")
+reader.execute("SELECT count(*) FROM items").fetchone()
+with engine.begin() as connection:
+    connection.exec_driver_sql("INSERT INTO items VALUES ('CANARY')")
+print("written", flush=True)
+sys.stdin.readline()
+reader.execute("COMMIT")
+reader.close()
+"""
+
+
+def test_a_process_ending_without_disposing_its_engine_leaves_no_frame_in_the_wal(
+    tmp_path: Path,
+) -> None:
+    """A command or a worker that ends without disposing: the interpreter closed the
+    connections, and SQLite deleted the WAL, frames and all, at the last close."""
+    path = tmp_path / "raazdar.db"
+    with subprocess.Popen(  # noqa: S603 - this interpreter, our own script
+        [sys.executable, "-c", _LEFT_AT_EXIT, str(path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as child:
+        assert child.stdout is not None
+        assert child.stdin is not None
+        try:
+            assert child.stdout.readline() == "written\n"
+            held = os.open(f"{path}-wal", os.O_RDONLY)
+            try:
+                child.stdin.write("go\n")
+                child.stdin.close()
+                assert child.wait(timeout=30) == 0
+                deleted = os.pread(held, os.fstat(held).st_size, 0)
+            finally:
+                os.close(held)
+        finally:
+            if child.poll() is None:
+                child.kill()
+    assert b"CANARY" not in deleted, f"the process's end left {len(deleted)} bytes of frames"
