@@ -5,7 +5,7 @@ On SQLite, a connection that wrote empties the WAL when it is handed back
 otherwise keep, in the order they came, every change since the last checkpoint,
 deleted rows included. In a request it is emptied once, after its response is
 sent (`EmptiedAfterResponse`), however many times the request committed: each
-emptying costs the disk four flushes, which the source does not wait for.
+emptying costs the disk five flushes, which the source does not wait for.
 """
 
 from __future__ import annotations
@@ -231,8 +231,9 @@ def checkpoint(dbapi_connection: Any) -> bool:
     holds the write lock (`_blank_frames`), and only then cut. SQLite flushes the
     database before it cuts the WAL (`ftruncate`) but never flushes the cut: until
     the filesystem's next journal commit (ext4: up to 5 s) a power cut would bring
-    the WAL back, so the cut is flushed here. A reader still in the WAL makes
-    SQLite leave it whole (busy): then there is nothing to flush.
+    the WAL back, so the cut is flushed here. Last, the WAL index's lists of the
+    pages the frames held are overwritten (`_blank_index`). A reader still in the
+    WAL makes SQLite leave it whole (busy): then there is nothing to flush.
     """
     path = _main_path(dbapi_connection)
     if not path:  # an in-memory database has no file
@@ -267,6 +268,7 @@ def checkpoint(dbapi_connection: Any) -> bool:
     finally:
         if fd is not None:
             os.close(fd)
+    _blank_index(dbapi_connection, wal, f"{path}-shm")
     return True
 
 
@@ -308,6 +310,73 @@ def _blank(dbapi_connection: Any, fd: int, header: bytes) -> tuple[bool, bytes]:
         return True, found
     finally:
         dbapi_connection.execute("COMMIT")
+
+
+# The WAL index's (`-shm`) two copies of its header and the checkpoint's record, and
+# where each header copy keeps the WAL's last valid frame (`mxFrame`); the lists follow.
+_INDEX_HEADER = 136
+_INDEX_LAST_FRAME = (16, 64)
+
+
+def _blank_index(dbapi_connection: Any, wal: str, shm: str) -> None:
+    """Write zeros over the WAL index's lists of pages once the WAL is cut to nothing.
+
+    The `-shm` file lists, frame by frame, the page each frame of the WAL held, and
+    hashes them; cutting the WAL resets its header (no frame is valid) but leaves
+    the lists until the next write starts the WAL again, when SQLite clears them
+    itself. Until then they named the pages the last write changed, in order. The
+    zeros are written under the write lock (`BEGIN IMMEDIATE`: no frame is added),
+    only while both header copies say the WAL holds no frame and the WAL file is
+    empty: a reader then reads the database alone and never looks in the lists, so
+    they are what SQLite would clear. The header and the checkpoint's record (read
+    marks, lock bytes) are left as they are. The file is written through SQLite's
+    own descriptor: closing another one would drop the locks this process holds on
+    it (POSIX locks are the process's, per file), which tell other processes the
+    index is in use. Without that descriptor (not Linux) the lists are left.
+    """
+    fd = _descriptor_of(shm)
+    if fd is None:
+        return
+    try:
+        dbapi_connection.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError:
+        return  # a writer holds the lock: its frames make the lists live again
+    try:
+        header = os.pread(fd, _INDEX_HEADER, 0)
+        if len(header) < _INDEX_HEADER or any(
+            header[at : at + 4] != bytes(4) for at in _INDEX_LAST_FRAME
+        ):
+            return
+        with contextlib.suppress(FileNotFoundError):
+            if os.stat(wal).st_size:
+                return
+        size = os.fstat(fd).st_size
+        wrote = False
+        offset = _INDEX_HEADER
+        while offset < size:
+            length = min(size - offset, 32768)
+            if any(os.pread(fd, length, offset)):
+                os.pwrite(fd, bytes(length), offset)
+                wrote = True
+            offset += length
+        if wrote:
+            os.fdatasync(fd)  # in place on the disk, not only in memory
+    finally:
+        dbapi_connection.execute("COMMIT")
+
+
+def _descriptor_of(path: str) -> int | None:
+    """The descriptor this process already holds open on `path`, if any (Linux)."""
+    target = os.path.realpath(path)
+    try:
+        names = os.listdir("/proc/self/fd")
+    except OSError:
+        return None
+    for name in names:
+        with contextlib.suppress(OSError):
+            if os.readlink(f"/proc/self/fd/{name}") == target:
+                return int(name)
+    return None
 
 
 def flush(path: str) -> None:
@@ -375,7 +444,7 @@ class EmptiedAfterResponse:
 
     The request's writes are committed before its response exists (the whole
     Flask request, teardown included, runs inside the app's call); emptying the
-    WAL costs the disk three or four flushes more, which the source need not wait
+    WAL costs the disk up to five flushes more, which the source need not wait
     for. The server closes the response once its body is written (gunicorn: in
     the request's thread, before that thread takes another request, even if the
     client went away), and the WAL is emptied then. An error raised out of the
