@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import fcntl
 import os
 import sqlite3
 import threading
@@ -366,7 +367,7 @@ def _blank_index(dbapi_connection: Any, wal: str, shm: str) -> None:
 
 
 def _descriptor_of(path: str) -> int | None:
-    """The descriptor this process already holds open on `path`, if any (Linux)."""
+    """A descriptor this process already holds open on `path` for writing, if any (Linux)."""
     target = os.path.realpath(path)
     try:
         names = os.listdir("/proc/self/fd")
@@ -374,7 +375,9 @@ def _descriptor_of(path: str) -> int | None:
         return None
     for name in names:
         with contextlib.suppress(OSError):
-            if os.readlink(f"/proc/self/fd/{name}") == target:
+            if os.readlink(f"/proc/self/fd/{name}") == target and (
+                fcntl.fcntl(int(name), fcntl.F_GETFL) & os.O_ACCMODE == os.O_RDWR
+            ):
                 return int(name)
     return None
 
@@ -400,8 +403,11 @@ class Database:
         self.engine = make_engine(app.config["DATABASE_URL"])
         if self.engine.dialect.name == "sqlite":
             # Open SQLite's WAL and shared-memory files now, at start-up: made by the
-            # first request instead, their creation times would say when it came.
-            self.engine.connect().close()
+            # first request instead, their creation times would say when it came. A WAL a
+            # killed run left (its last writes' frames, in order) is emptied now, not at
+            # this run's first write.
+            with self.engine.connect() as connection:
+                empty_wal(connection.connection.dbapi_connection)
         self._factory = sessionmaker(self.engine, expire_on_commit=False)
         app.extensions["raazdar.db"] = self
         app.teardown_appcontext(self._remove)

@@ -26,6 +26,7 @@ from typing import IO, Final
 
 from sqlalchemy.engine import make_url
 
+from app.db import empty_wal
 from app.errors import InstanceError
 from app.files import names
 from app.instance import InstancePaths
@@ -103,6 +104,10 @@ def database_image(path: Path) -> bytes:
         return copy.serialize()
     finally:
         copy.close()
+        # Closed last, the connection makes SQLite copy a WAL a crashed server left and
+        # delete it, and its index, unwritten: their freed blocks kept the frames of the
+        # writes before the crash, in order. Emptied (overwritten, cut) first.
+        empty_wal(source)
         source.close()
 
 

@@ -474,7 +474,7 @@ def test_a_process_ending_without_disposing_its_engine_leaves_no_frame_in_the_wa
     assert b"CANARY" not in deleted, f"the process's end left {len(deleted)} bytes of frames"
 
 
-def _index_pages(shm: bytes) -> set[int]:
+def index_pages(shm: bytes) -> set[int]:
     """The page numbers SQLite's WAL index (`-shm`) lists after its header.
 
     Each 32 KiB region lists, frame by frame, the page each frame held (4096
@@ -505,7 +505,7 @@ def test_the_wal_index_names_no_page_the_last_write_changed(app: Flask) -> None:
             arrivals.append(set(session.scalars(select(Item.id))) - set().union(*arrivals))
     wal = Path(f"{database}-wal")
     assert wal.stat().st_size == 0
-    listed = _index_pages(Path(f"{database}-shm").read_bytes())
+    listed = index_pages(Path(f"{database}-shm").read_bytes())
     content = database.read_bytes()
     size = int.from_bytes(content[16:18], "big")
     named = sorted(
@@ -518,3 +518,44 @@ def test_the_wal_index_names_no_page_the_last_write_changed(app: Flask) -> None:
         f"the -shm names the pages the last write changed: {sorted(listed)}, "
         f"holding the items of report(s) {sorted(set(named))} of 0 to 2"
     )
+
+
+_KILLED_WRITER = """
+import os, sqlite3, sys
+connection = sqlite3.connect(sys.argv[1], isolation_level=None)
+connection.execute("PRAGMA journal_mode = WAL")
+connection.execute("PRAGMA wal_autocheckpoint = 0")
+connection.execute("CREATE TABLE items (id TEXT PRIMARY KEY)")
+for n in range(3):
+    connection.execute("INSERT INTO items VALUES (?)", (f"CANARY-{n}",))
+os._exit(0)  # killed: never closed, the WAL keeps its frames
+"""
+
+
+def crashed_writer(path: Path) -> None:
+    """Leave at `path` what a server killed after three writes leaves: a WAL of their frames."""
+    subprocess.run([sys.executable, "-c", _KILLED_WRITER, str(path)], check=True)  # noqa: S603
+    assert b"CANARY-2" in Path(f"{path}-wal").read_bytes()
+
+
+def test_a_wal_a_killed_server_left_is_emptied_when_the_next_one_starts(tmp_path: Path) -> None:
+    """A server killed (out of memory, a power cut) leaves its last writes in the WAL, in order.
+
+    The next start opened the database and left them there until its first write.
+    """
+    path = tmp_path / "raazdar.db"
+    crashed_writer(path)
+    flask_app = Flask(__name__)
+    flask_app.config["DATABASE_URL"] = f"sqlite:///{path}"
+    database = app_db.Database()
+    database.init_app(flask_app)
+    try:
+        wal = Path(f"{path}-wal")
+        assert b"CANARY" not in wal.read_bytes(), (
+            f"the server started with {wal.stat().st_size} bytes of the last run's frames"
+        )
+        assert wal.stat().st_size == 0
+        assert not index_pages(Path(f"{path}-shm").read_bytes())
+    finally:
+        assert database.engine is not None
+        database.engine.dispose()

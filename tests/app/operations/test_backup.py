@@ -25,8 +25,10 @@ from click.testing import CliRunner
 from app.cli import main
 from app.instance import InstancePaths
 from app.kdf_pool import SLOT_DIR
+from app.operations.backup import database_image
 from app.store import HOLDING_NAME
 from tests.app.support import Visitor, sqlite_temp_files_opened
+from tests.app.test_db import crashed_writer, index_pages
 
 # Files only: PostgreSQL is pg_dump's to back up.
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -153,3 +155,34 @@ def test_a_backup_is_refused_to_a_terminal(instance: Path) -> None:
         "raazdar: error: refusing to write a backup to a terminal",
         "raazdar: hint: raazdar backup | age -r age1… > raazdar-backup.tar.age",
     ]
+
+
+def test_a_backup_after_a_crash_deletes_no_wal_with_its_frames(database_url: str) -> None:
+    """A server killed (out of memory, a power cut) leaves its last writes in the WAL.
+
+    `raazdar backup` then opened the database and, its connection the last one,
+    SQLite copied the WAL and deleted it and its index unwritten: the freed blocks
+    kept the frames of the writes before the crash, in the order they came, and the
+    index the pages they held. Both files are held open here to read what was deleted.
+    """
+    path = Path(database_url.removeprefix("sqlite:///"))
+    path.parent.mkdir(parents=True)
+    crashed_writer(path)
+    held = {
+        name: os.open(f"{path}-{name}", os.O_RDONLY)
+        for name in ("wal", "shm")
+        if Path(f"{path}-{name}").exists()
+    }
+    try:
+        image = database_image(path)
+        deleted = {name: os.pread(fd, os.fstat(fd).st_size, 0) for name, fd in held.items()}
+    finally:
+        for fd in held.values():
+            os.close(fd)
+    assert b"CANARY-2" in image
+    assert b"CANARY" not in deleted["wal"], (
+        f"the backup's close deleted a WAL of {len(deleted['wal'])} bytes with its frames in it"
+    )
+    assert not Path(f"{path}-wal").exists()
+    listed = index_pages(deleted["shm"])
+    assert not listed, f"the backup's close deleted a WAL index naming pages {sorted(listed)}"
