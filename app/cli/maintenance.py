@@ -257,6 +257,14 @@ def sweep(instance: Path, force: bool, hours: int | None) -> None:
         f"{report.renewed} older one(s) re-created; the database was rebuilt "
         f"(period: {report.period_hours} hour(s))"
     )
+    if report.rebuild_waiting:
+        click.echo(
+            "raazdar: sweep: warning: a reader of the old database outlasted the sweep's wait: "
+            "the rebuilt database waits in the WAL, and the database file keeps its rows in "
+            "the order they came until the server's next write empties it\n"
+            "hint: run `raazdar sweep --force` again once no long request or backup is running",
+            err=True,
+        )
     if report.journal_failed:
         click.echo(
             f"raazdar: sweep: warning: the filesystem's journal was not written anew "

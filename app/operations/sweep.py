@@ -26,6 +26,7 @@ import fcntl
 import logging
 import os
 import random
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -64,6 +65,8 @@ class SweepReport:
     refilled: int = 0
     journal_blocks: int = 0
     journal_failed: str | None = None  # why the journal was not written anew, if it was not
+    # A reader of the old database outlasted `REBUILD_WAIT`: the rebuilt one waits in the WAL.
+    rebuild_waiting: bool = False
 
 
 def period(engine: Engine) -> dt.timedelta:
@@ -117,7 +120,7 @@ def sweep(
         swept = store.sweep(renew=lambda _id, info: _unswept(info, last), rng=rng)
         with Session(engine) as session:
             uploads = resumable.renew(session, store)
-        compact(engine)
+        rebuilt = compact(engine)
         refilled, written, failed = _below_the_files(store, (*swept.freed, *uploads))
         _stamp(marker(store))
         with contextlib.suppress(FileNotFoundError):
@@ -130,6 +133,7 @@ def sweep(
         refilled=refilled,
         journal_blocks=written,
         journal_failed=failed,
+        rebuild_waiting=not rebuilt,
     )
 
 
@@ -163,13 +167,17 @@ def _unswept(info: os.stat_result, last: float | None) -> bool:
     return last is None or info.st_ctime > last
 
 
-def compact(engine: Engine) -> None:
-    """Rebuild the database in key order, so no row's place or stamp says when it was written."""
+def compact(engine: Engine) -> bool:
+    """Rebuild the database in key order, so no row's place or stamp says when it was written.
+
+    Says whether the rebuilt database is in its file (SQLite: False if a reader of the
+    old one outlasted `REBUILD_WAIT`, and the rebuild waits in the WAL).
+    """
     if engine.dialect.name == "postgresql":
         _compact_postgresql(engine)
-        return
+        return True
     if engine.dialect.name != "sqlite":
-        return
+        return True
     with engine.connect() as connection:
         raw = connection.connection.dbapi_connection
         assert raw is not None  # noqa: S101 - a fresh connection is open
@@ -178,7 +186,8 @@ def compact(engine: Engine) -> None:
         # VACUUM writes every table and index anew, in key order: random ids.
         raw.execute("VACUUM")
         _keep_pages(raw, pages)
-        checkpoint(raw)  # the WAL's cut flushed: a power cut brings back no frame
+        # The WAL's cut flushed: a power cut brings back no frame.
+        rebuilt = _emptied(raw)
     database = engine.url.database
     if database:
         path = Path(database)
@@ -187,6 +196,32 @@ def compact(engine: Engine) -> None:
         for target in [*(path.with_name(n) for n in names), path.parent]:
             with contextlib.suppress(FileNotFoundError):
                 os.utime(target, (0, 0))
+    return rebuilt
+
+
+# How long the compaction waits, in seconds, for readers of the old database to end:
+# VACUUM's rebuild is in the database file only once the WAL is copied into it, and a
+# reader still using the old pages (the server runs beside the sweep) keeps it from
+# being. Until then the file keeps its rows where they came, in the order they came.
+REBUILD_WAIT: float = 600.0
+# How long each try waits for readers, in milliseconds (SQLite's busy timeout).
+_TRY_MS = 2000
+
+
+def _emptied(raw: Any) -> bool:
+    """Empty the WAL (`checkpoint`), trying again until `REBUILD_WAIT` has passed."""
+    deadline = time.monotonic() + REBUILD_WAIT
+    raw.execute(f"PRAGMA busy_timeout = {_TRY_MS}")
+    try:
+        while True:
+            with contextlib.suppress(sqlite3.OperationalError):
+                if checkpoint(raw):
+                    return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.1)
+    finally:
+        raw.execute("PRAGMA busy_timeout = 30000")
 
 
 # A table made, filled with zeros and dropped in one transaction (`_keep_pages`).

@@ -7,6 +7,7 @@ import multiprocessing
 import os
 import secrets
 import signal
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -24,6 +25,7 @@ from app.cli import main
 from app.config import config_for
 from app.instance import InstancePaths
 from app.models import AuditEntry, Throttle
+from app.operations import sweep as sweep_module
 from app.operations.sweep import compact, last_sweep, marker, sweep
 from app.services.resumable import staged_path
 from app.settings import get_setting
@@ -509,3 +511,47 @@ def test_the_compaction_writes_no_copy_of_the_database_outside_the_instance(
     with sqlite_temp_files_opened() as seen:
         compact(engine)
     assert not seen, f"VACUUM wrote the database to {sorted(seen)}"
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_reader_that_outlasts_the_compaction_leaves_the_sweep_saying_so(
+    engine: Engine, store: EnvelopeStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`raazdar sweep` runs hourly beside the server: a reader of the old database then
+    (a long staff request, a backup) kept the checkpoint after VACUUM from copying.
+
+    The rebuilt database waited in the WAL; the file kept its rows where they came,
+    each page's cells in the order they arrived, until the server's next write (on a
+    quiet instance, hours), and the sweep said "the database was rebuilt".
+    """
+    monkeypatch.setattr(sweep_module, "REBUILD_WAIT", 0.3)
+    monkeypatch.setattr(sweep_module, "_TRY_MS", 50)
+    with Session(engine) as session:
+        session.add_all(Throttle(bucket=f"row-{n:04d}", window=1, failures=1) for n in range(50))
+        session.commit()
+    database = str(engine.url.database)
+    reader = sqlite3.connect(database, isolation_level=None)
+    try:
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM throttle").fetchone()
+        report = sweep(engine, store, force=True)
+        waiting = Path(f"{database}-wal").stat().st_size
+    finally:
+        reader.close()
+    assert waiting == 0 or report.rebuild_waiting, (
+        f"the sweep said the database was rebuilt while the rebuild waited in a WAL of "
+        f"{waiting} bytes, the file as it was"
+    )
+    # A reader that ends within the wait is waited for: the rebuild lands in the file.
+    monkeypatch.setattr(sweep_module, "REBUILD_WAIT", 10.0)
+    reader = sqlite3.connect(database, isolation_level=None, check_same_thread=False)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM throttle").fetchone()
+    timer = threading.Timer(0.5, reader.close)
+    timer.start()
+    try:
+        report = sweep(engine, store, force=True)
+    finally:
+        timer.join()
+    assert not report.rebuild_waiting
+    assert Path(f"{database}-wal").stat().st_size == 0
