@@ -223,7 +223,7 @@ def test_emptying_the_wal_flushes_its_truncation(
 def test_the_wal_is_emptied_after_the_response_is_handed_to_the_server(
     app: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Emptying the WAL costs up to five flushes: the source must not wait for them.
+    """Emptying the WAL costs three or four flushes: the source must not wait for them.
 
     The server writes the response's body, then closes it (gunicorn: in the
     request's thread, before it takes the connection's next request); the WAL
