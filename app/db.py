@@ -80,12 +80,16 @@ def make_engine(url: str) -> Engine:
         @event.listens_for(engine, "close")
         def _empty_before_close(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
             # The last connection's close (a dispose: a worker's exit, a reload, a command's
-            # end) makes SQLite copy the WAL and delete it unwritten: emptied here first.
-            empty_wal(dbapi_connection)
+            # end) makes SQLite copy the WAL and delete it unwritten: emptied here first. In
+            # a request (the pool closing a connection past its size) the request's end
+            # empties it, after the response: the pool's others keep this from being last.
+            if _request_writes.get() is None:
+                empty_wal(dbapi_connection)
 
         @event.listens_for(engine, "close_detached")
         def _empty_before_detached_close(dbapi_connection: Any) -> None:
-            empty_wal(dbapi_connection)
+            if _request_writes.get() is None:
+                empty_wal(dbapi_connection)
 
         _ENGINES.add(engine)
 

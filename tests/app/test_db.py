@@ -84,6 +84,32 @@ def test_a_request_that_commits_twice_empties_the_wal_once_as_it_ends(app: Flask
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_connection_the_pool_closes_in_a_request_leaves_the_emptying_to_its_end(
+    app: Flask,
+) -> None:
+    """Past the pool's size, a connection handed back is closed: the request's writes
+    must still wait for its response to be sent, not be emptied (four flushes) first."""
+    engine = app.extensions["raazdar.db"].engine
+    wal = Path(str(engine.url.database) + "-wal")
+    held: list[int] = []
+
+    def view() -> None:
+        session = db_session()
+        session.add(Throttle(bucket="crowded", window=1, failures=1))
+        session.commit()
+        crowd = [engine.connect() for _ in range(engine.pool.size() + 1)]
+        for connection in crowd:
+            connection.close()  # the last one is past the pool's size: closed
+        held.append(wal.stat().st_size)
+
+    body = _wsgi_call(app, view)
+    assert list(body) == [b"ok"]
+    assert held[0] > 0, "the WAL was emptied in the request, before its response was sent"
+    body.close()  # type: ignore[attr-defined]
+    assert wal.stat().st_size == 0
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_request_that_wrote_and_failed_empties_the_wal_before_its_error_goes_on(
     app: Flask,
 ) -> None:
