@@ -19,14 +19,16 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, delete, make_url, select
 from sqlalchemy.orm import Session
 
 from app import create_app
+from app import db as app_db
 from app.config import config_for
 from app.db import make_engine
 from app.instance import InstancePaths
@@ -143,3 +145,37 @@ def test_a_database_shrunk_by_the_sweep_leaves_no_page_that_orders_the_arrivals(
 
     free = _free_blocks_naming(image, arrivals)
     assert not free, f"{len(free)} free block(s) name the day's submissions, in place order: {free}"
+
+
+def test_a_wal_a_reader_kept_whole_leaves_no_frame_in_the_free_blocks_when_the_server_stops(
+    ext4: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reader held the WAL through the day's submissions: every emptying gave up (busy).
+
+    When the server stopped, its last connection's close made SQLite copy the WAL
+    and delete it unwritten: the freed blocks kept every frame, the items' page
+    once per arrival.
+    """
+    image, mount = ext4
+    instance = demo_instance(mount / "instance")
+    monkeypatch.setattr(app_db, "_CHECKPOINT_WAIT_MS", 50)
+    monkeypatch.setattr(app_db._Retry, "FIRST", 600.0)  # the stop comes first
+    database = make_url(config_for(instance).DATABASE_URL).database
+    assert database is not None
+    engine = make_engine(config_for(instance).DATABASE_URL)
+    try:
+        app = create_app(config_for(instance))
+        reader = sqlite3.connect(database, isolation_level=None)
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM items").fetchone()
+        arrivals = _submit(app, SUBMISSIONS, engine)
+        reader.close()
+        app.extensions["raazdar.db"].engine.dispose()
+    finally:
+        engine.dispose()
+    assert not Path(f"{database}-wal").exists()  # deleted by the last close
+    os.sync()
+
+    free = _free_blocks_naming(image, arrivals)
+    kept = sorted({tuple(sorted(set(n))) for n in free.values()}, key=lambda s: (len(s), s))
+    assert not free, f"{len(free)} free block(s) name the day's submissions, so: {kept}"
