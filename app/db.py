@@ -354,26 +354,33 @@ def _blank_index(dbapi_connection: Any, wal: str, shm: str) -> None:
     except sqlite3.OperationalError:
         return  # a writer holds the lock: its frames make the lists live again
     try:
-        header = os.pread(fd, _INDEX_HEADER, 0)
-        if len(header) < _INDEX_HEADER or any(
-            header[at : at + 4] != bytes(4) for at in _INDEX_LAST_FRAME
-        ):
-            return
-        with contextlib.suppress(FileNotFoundError):
-            if os.stat(wal).st_size:
-                return
-        size = os.fstat(fd).st_size
-        offset = _INDEX_HEADER
-        while offset < size:
-            length = min(size - offset, 32768)
-            if any(os.pread(fd, length, offset)):
-                os.pwrite(fd, bytes(length), offset)
-            offset += length
-        # Not flushed: SQLite never flushes the index, whose pages the kernel writes back
-        # in place (within half a minute); they reach the disk as zeros, unless written
-        # back in the moment between a write and its emptying.
+        _zero_lists(fd, wal)
+    except OSError:
+        pass  # left: the next emptying zeroes them
     finally:
         dbapi_connection.execute("COMMIT")
+
+
+def _zero_lists(fd: int, wal: str) -> None:
+    """Zero the index's lists (open as `fd`) if both headers and the WAL say no frame is valid."""
+    header = os.pread(fd, _INDEX_HEADER, 0)
+    if len(header) < _INDEX_HEADER or any(
+        header[at : at + 4] != bytes(4) for at in _INDEX_LAST_FRAME
+    ):
+        return
+    with contextlib.suppress(FileNotFoundError):
+        if os.stat(wal).st_size:
+            return
+    size = os.fstat(fd).st_size
+    offset = _INDEX_HEADER
+    while offset < size:
+        length = min(size - offset, 32768)
+        if any(os.pread(fd, length, offset)):
+            os.pwrite(fd, bytes(length), offset)
+        offset += length
+    # Not flushed: SQLite never flushes the index, whose pages the kernel writes back
+    # in place (within half a minute); they reach the disk as zeros, unless written
+    # back in the moment between a write and its emptying.
 
 
 def _descriptor_of(path: str) -> int | None:
