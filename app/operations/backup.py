@@ -7,8 +7,9 @@ it readable by everyone under the usual umask, and its bytes outlive `rm`),
 with the times of the files. Here the tar goes to a pipe only; every member is
 dated the epoch, owned by 0 and private; names come sorted; the SQLite database
 is copied into memory and rebuilt there, its temporary storage in memory too
-(no free page, no WAL, rows in no order their pages keep). What the sweep
-erases (holding, staging, deleted files, KDF slots) is never read.
+(no free page, no WAL, rows in no order their pages keep), without the logins
+(what logout deletes). What the sweep erases (holding, staging, deleted files,
+KDF slots) is never read.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from app.db import empty_wal
 from app.errors import InstanceError
 from app.files import names
 from app.instance import InstancePaths
+from app.models import SessionRow
 from app.noatime import open_quietly
 from app.operations.rotation import PENDING_SIGNING_NAME, tor_dir
 from app.operations.tor.clients import CLIENTS_DIR_NAME
@@ -100,6 +102,11 @@ def database_image(path: Path) -> bytes:
         # deleted at once), every row went to the disk unencrypted, freed unwritten.
         copy.execute("PRAGMA temp_store = MEMORY")
         source.backup(copy)
+        # Logins are what logout and expiry delete: kept, a copy of a cookie taken
+        # before its logout opened the login (a source's reply-opening key) from the
+        # backup, or from the server it was put back on. A restore logs everyone out.
+        copy.execute(f"DELETE FROM {SessionRow.__tablename__}")  # noqa: S608 - a model's name
+        copy.commit()
         copy.execute("VACUUM")
         return copy.serialize()
     finally:
