@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from app import environment
 from app.db import make_engine
 from app.errors import ConfigError, KeyringUnavailable, PasswordInEnvironment
-from app.instance import InstancePaths, load_config, url_has_password
+from app.instance import InstancePaths, load_config, refuse_unfinished_restore, url_has_password
 from app.keyring import load_keyring
 from app.models import today
 from app.noatime import read_quietly
@@ -112,6 +112,7 @@ class Config:
         """Refuse to start with settings that are unsafe for this mode."""
         if len(self.SECRET_KEY) < 32:
             raise ConfigError("the secret key must be at least 32 bytes")
+        refuse_unfinished_restore(InstancePaths(self.INSTANCE_DIR))
 
 
 # Waiting places per derivation slot (RAAZDAR_KDF_QUEUE overrides the total). A

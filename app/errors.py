@@ -84,6 +84,16 @@ class PasswordInEnvironment(ConfigError):
     )
 
 
+class RestoreUnfinished(ConfigError):
+    """The instance was put back from a backup and not purged since (`app.instance`)."""
+
+    hint = (
+        "undo what the backup brought back as deploy/README.md §1.7 says (keyring, staff "
+        "accounts, rotations), then run `raazdar purge` (with --trust-clock if the backup "
+        "is over a week old): it finishes the restore"
+    )
+
+
 class InstanceError(AppError):
     """The instance directory is missing, incomplete or already initialised."""
 

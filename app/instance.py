@@ -12,12 +12,15 @@ from typing import Any
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from app.errors import InstanceError
+from app.errors import InstanceError, RestoreUnfinished
 from app.noatime import read_quietly
 from crypto import KdfParams, SigningKey
 from crypto.encoding import b64decode, b64encode
 
 CONFIG_NAME = "config.json"
+# Put in every backup (`app.operations.backup`), so a server restored from one refuses
+# to serve until a purge has taken again what was deleted since the backup's day.
+RESTORED_NAME = "restored"
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,25 @@ class InstancePaths:
     @property
     def demo_keys(self) -> Path:
         return self.root / "demo-keys"
+
+    @property
+    def restored(self) -> Path:
+        return self.root / RESTORED_NAME
+
+
+def refuse_unfinished_restore(paths: InstancePaths) -> None:
+    """Refuse to serve an instance put back from a backup until a purge has run on it.
+
+    A backup is the server on its day: put back, it holds the sources that expired
+    and were purged since (their codenames open their accounts again), and the
+    items and logins deleted since, until a purge takes them again.
+    """
+    if os.path.lexists(paths.restored):
+        raise RestoreUnfinished(
+            "this instance was put back from a backup and its restore is not finished: "
+            "what was deleted since the backup's day is back (sources that expired since "
+            "would log in again) until `raazdar purge` runs"
+        )
 
 
 @dataclass(frozen=True)

@@ -174,6 +174,22 @@ def purge(instance: Path, dry_run: bool, include_unacknowledged: bool, trust_clo
             err=True,
         )
         sys.exit(1)
+    if not dry_run:
+        _finish_restore(instance)
+
+
+def _finish_restore(instance: Path) -> None:
+    """Remove the mark of a restore (`app.instance.RESTORED_NAME`): what it brought back went."""
+    from app.instance import InstancePaths
+
+    try:
+        InstancePaths(instance).restored.unlink()
+    except FileNotFoundError:
+        return
+    click.echo(
+        "raazdar: restore: finished: what was deleted since the backup's day went again, "
+        "and the server may start"
+    )
 
 
 def _say_purged(report: PurgeReport) -> None:

@@ -8,8 +8,10 @@ with the times of the files. Here the tar goes to a pipe only; every member is
 dated the epoch, owned by 0 and private; names come sorted; the SQLite database
 is copied into memory and rebuilt there, its temporary storage in memory too
 (no free page, no WAL, rows in no order their pages keep), without the logins
-(what logout deletes). What the sweep erases (holding, staging, deleted files,
-KDF slots) is never read.
+(what logout deletes), and a file `restored` the instance never has, so a server
+put back from it refuses to serve until a purge takes again what was deleted
+since (`app.instance.refuse_unfinished_restore`). What the sweep erases
+(holding, staging, deleted files, KDF slots) is never read.
 """
 
 from __future__ import annotations
@@ -38,6 +40,12 @@ from app.operations.tor.clients import CLIENTS_DIR_NAME
 
 # The instance's own files a backup holds (deploy/README.md §1.7).
 ROOT_FILES: Final = ("config.json", "secret_key", "server_signing_key", PENDING_SIGNING_NAME)
+# What the restored instance's `restored` says to whoever finds it there.
+RESTORED_NOTE: Final = (
+    b"This instance was put back from a backup made by `raazdar backup`. The server\n"
+    b"refuses to start while this file is here: undo what the backup brought back\n"
+    b"(deploy/README.md section 1.7), then `raazdar purge` removes it.\n"
+)
 FILE_MODE: Final = 0o600
 DIRECTORY_MODE: Final = 0o700
 
@@ -67,7 +75,9 @@ def write_backup(paths: InstancePaths, database_url: str, out: IO[bytes]) -> Bac
     """Write the instance's backup to `out` as an uncompressed tar stream."""
     files = members(paths)
     database = _sqlite_path(database_url, paths)
-    entries = sorted([*files, *([] if database is None else [database])], key=_order(paths))
+    entries = sorted(
+        [*files, paths.restored, *([] if database is None else [database])], key=_order(paths)
+    )
     directories: set[Path] = set()
     written = 0
     with tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT) as tar:
@@ -77,6 +87,13 @@ def write_backup(paths: InstancePaths, database_url: str, out: IO[bytes]) -> Bac
                 if parent not in directories:
                     directories.add(parent)
                     tar.addfile(_info(str(parent), tarfile.DIRTYPE, 0))
+            if path == paths.restored:
+                # Never the live instance's: every backup says it is one.
+                tar.addfile(
+                    _info(str(relative), tarfile.REGTYPE, len(RESTORED_NOTE)),
+                    io.BytesIO(RESTORED_NOTE),
+                )
+                continue
             if path == database:
                 image = database_image(database)
                 tar.addfile(_info(str(relative), tarfile.REGTYPE, len(image)), io.BytesIO(image))

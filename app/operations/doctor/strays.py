@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Final
 
 from app.files import Entry, names
-from app.instance import CONFIG_NAME, InstancePaths
+from app.instance import CONFIG_NAME, RESTORED_NAME, InstancePaths
 from app.kdf_pool import SLOT_DIR
 from app.operations.doctor.verdict import Check, Status
 from app.operations.rotation import PENDING_SIGNING_NAME
@@ -32,6 +32,7 @@ OWN: Final = frozenset(
         "secret_key",
         "server_signing_key",
         PENDING_SIGNING_NAME,
+        RESTORED_NAME,  # the startup check fails on it
         "keyring",
         "store",
         "tor",
