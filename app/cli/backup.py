@@ -23,7 +23,7 @@ def backup(instance: Path) -> None:
     from app.cli.maintenance import _offline
     from app.config import config_for
     from app.instance import InstancePaths
-    from app.operations.backup import write_backup
+    from app.operations.backup import PG_DUMP, write_backup
     from app.operations.sweep import sweep
 
     out = sys.stdout.buffer
@@ -46,7 +46,7 @@ def backup(instance: Path) -> None:
     )
     if not report.database:
         click.echo(
-            "raazdar: hint: the database is PostgreSQL's: back it up with pg_dump "
-            "(deploy/README.md §2.1), encrypted the same way",
+            "raazdar: hint: the database is PostgreSQL's: back it up now (just swept) with "
+            f"`{PG_DUMP}`, encrypted the same way (deploy/README.md §1.7)",
             err=True,
         )

@@ -46,6 +46,9 @@ RESTORED_NOTE: Final = (
     b"refuses to start while this file is here: undo what the backup brought back\n"
     b"(deploy/README.md section 1.7), then `raazdar purge` removes it.\n"
 )
+# How a PostgreSQL database is backed up beside the files: without the logins, as
+# the SQLite copy is (`database_image`).
+PG_DUMP: Final = f"pg_dump --exclude-table-data={SessionRow.__tablename__}"
 FILE_MODE: Final = 0o600
 DIRECTORY_MODE: Final = 0o700
 
