@@ -94,6 +94,15 @@ class RestoreUnfinished(ConfigError):
     )
 
 
+class SchemaMismatch(ConfigError):
+    """The database's schema is not the one this release's migrations end at."""
+
+    hint = (
+        "run `raazdar migrate` (deploy/README.md §1.8), then start the server; a database "
+        "a newer release migrated needs that release"
+    )
+
+
 class InstanceError(AppError):
     """The instance directory is missing, incomplete or already initialised."""
 

@@ -110,6 +110,7 @@ def serve(
     paths = InstancePaths(instance)
     kind = load_config(paths).mode  # fail now, plainly, if there is no instance
     refuse_unfinished_restore(paths)
+    _refuse_other_schema(instance)
     if paths.demo_keys.exists():
         kind = "demo"  # whatever config.json says: the demo's keys are here
     staff_port = port + 1 if staff_port is None else staff_port
@@ -218,6 +219,14 @@ def serve(
         say("stopped")
         return 0
     return status
+
+
+def _refuse_other_schema(instance: Path) -> None:
+    """Refuse to start on a database that `raazdar migrate` has not brought to this release."""
+    from app.config import config_for
+    from app.migrate import refuse_other_schema
+
+    refuse_other_schema(config_for(instance).DATABASE_URL)
 
 
 def recover_uploads(instance: Path, say: Callable[[str], None]) -> Recovered:

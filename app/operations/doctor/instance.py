@@ -18,6 +18,7 @@ from app.errors import AppError
 from app.files import names
 from app.instance import InstancePaths, load_config, sqlite_path
 from app.keyring import fresh_timestamp, load_keyring
+from app.migrate import refuse_other_schema
 from app.operations.doctor.verdict import Check, Status, Surroundings
 from app.operations.keyring_admin import EXPIRY_WARNING_DAYS, TIMESTAMP_WARNING_DAYS
 from app.subkeys import read_lists
@@ -193,6 +194,10 @@ def startup_check(config: Config, where: Surroundings) -> Check:
         database: db.Database = app.extensions["raazdar.db"]
         if database.engine is not None:
             database.engine.dispose()
+    try:
+        refuse_other_schema(config.DATABASE_URL)
+    except AppError as exc:
+        return Check("startup", Status.FAIL, f"the server refuses to start: {exc}; {exc.hint}")
     flag = environment.get("FLASK_DEBUG", None, where.environ)
     if debug or (flag is not None and flag.strip().lower() not in _FALSE_WORDS):
         return Check(
