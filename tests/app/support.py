@@ -28,6 +28,7 @@ from werkzeug.test import TestResponse
 
 from app.db import Base
 from app.demo import DEMO_KEYRING_FORMAT, DEMO_PASSPHRASE, DEMO_REVIEWER, subkeys_paths
+from app.errors import AppError
 from app.instance import InstancePaths
 from app.keyring import manifest_path
 from app.models import AuditEntry, Item, Source
@@ -586,3 +587,24 @@ def sqlite_temp_files_opened() -> Iterator[set[str]]:
     finally:
         during.clear()
         watcher.join()
+
+
+class ServerStarted(Exception):
+    """gunicorn would start here (`refusal_to_serve`)."""
+
+
+def refusal_to_serve(instance: Path, monkeypatch: pytest.MonkeyPatch) -> AppError:
+    """What `raazdar serve` refuses the instance with; the test fails if gunicorn would start."""
+    from app.operations import serve
+
+    def started(*_args: Any, **_kwargs: Any) -> Any:
+        raise ServerStarted
+
+    monkeypatch.setattr("app.operations.serve.subprocess.Popen", started)
+    try:
+        serve.serve(instance, port=1, tor_mode="off", say=lambda _line: None)
+    except ServerStarted:
+        pytest.fail("the server started")
+    except AppError as refused:
+        return refused
+    pytest.fail("serve returned without refusing")

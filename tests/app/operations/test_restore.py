@@ -25,7 +25,7 @@ from app.errors import ConfigError
 from app.instance import InstancePaths
 from app.models import Item, Source, today
 from app.operations.doctor import Status, diagnose
-from tests.app.support import Visitor, db_session, source_id
+from tests.app.support import Visitor, db_session, refusal_to_serve, source_id
 
 # Files only: PostgreSQL is pg_dump's to back up.
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -84,3 +84,12 @@ def test_a_restored_server_lets_no_purged_codename_in_before_its_purge(
     assert "restore: finished" in purged.output
     assert not InstancePaths(instance).restored.exists()
     assert not Visitor(make_app().test_client()).logs_in(codename)
+
+
+def test_raazdar_serve_refuses_an_instance_put_back_and_not_purged(
+    instance: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    InstancePaths(instance).restored.write_bytes(b"")
+    refused = refusal_to_serve(instance, monkeypatch)
+    assert "put back from a backup" in str(refused)
+    assert "raazdar purge" in (refused.hint or "")

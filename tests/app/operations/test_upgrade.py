@@ -10,38 +10,16 @@ sources' reports refused, and nothing told the administrators.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
 from app.cli import main
 from app.config import config_for
-from app.errors import ConfigError
 from app.migrate import downgrade, head
 from app.models import today
-from app.operations import serve as serve_module
 from app.operations.doctor import Status, diagnose
-
-
-class Started(Exception):
-    """gunicorn would start here."""
-
-
-def started(*_args: Any, **_kwargs: Any) -> Any:
-    raise Started
-
-
-def refusal_to_serve(instance: Path, monkeypatch: pytest.MonkeyPatch) -> ConfigError:
-    """What `raazdar serve` says on the instance, failing the test if gunicorn would start."""
-    monkeypatch.setattr("app.operations.serve.subprocess.Popen", started)
-    try:
-        serve_module.serve(instance, port=1, tor_mode="off", say=lambda _line: None)
-    except Started:
-        pytest.fail("the server started on a database whose schema is behind its code")
-    except ConfigError as refused:
-        return refused
-    pytest.fail("serve returned without refusing")
+from tests.app.support import refusal_to_serve
 
 
 def test_a_server_is_not_started_on_a_database_behind_its_code(
@@ -60,6 +38,5 @@ def test_a_server_is_not_started_on_a_database_behind_its_code(
     assert migrated.exit_code == 0, migrated.output
     startup = next(c for c in diagnose(instance, today()) if c.name == "startup")
     assert startup.status is not Status.FAIL, startup
-    monkeypatch.setattr("app.operations.serve.subprocess.Popen", started)
-    with pytest.raises(Started):
-        serve_module.serve(instance, port=1, tor_mode="off", say=lambda _line: None)
+    with pytest.raises(pytest.fail.Exception, match="the server started"):
+        refusal_to_serve(instance, monkeypatch)
