@@ -14,7 +14,7 @@ from app.cli.base import fail, main, reports_errors
 @click.pass_obj
 @reports_errors
 def backup(instance: Path) -> None:
-    """Sweep, then write a backup (a tar) to stdout: pipe it to `age -r RECIPIENT`.
+    """Write a backup (a tar) to stdout: pipe it to `age -r RECIPIENT`.
 
     Nothing unencrypted is written to the disk: the keys, the keyring, tor's keys,
     the SQLite database (copied and rebuilt in memory) and the store's envelopes go
@@ -24,7 +24,7 @@ def backup(instance: Path) -> None:
     from app.config import config_for
     from app.instance import InstancePaths
     from app.operations.backup import PG_DUMP, write_backup
-    from app.operations.sweep import sweep
+    from app.operations.sweep import compact, held_still
 
     out = sys.stdout.buffer
     if out.isatty():
@@ -32,12 +32,16 @@ def backup(instance: Path) -> None:
             "refusing to write a backup to a terminal",
             "raazdar backup | age -r age1… > raazdar-backup.tar.age",
         )
-    # Taken right after a sweep: holding, the day's row order and deleted files are gone.
+    # No sweep: one now would write the arrivals before it into the store at this moment
+    # and the rest at the period's, dating each to its side of the backup. The envelopes
+    # held come from holding, and the SQLite copy is rebuilt in memory in key order.
     with _offline(instance) as (session, store):
         engine = session.get_bind().engine
         session.close()
-        sweep(engine, store, force=True)
-    report = write_backup(InstancePaths(instance), config_for(instance).DATABASE_URL, out)
+        if engine.dialect.name == "postgresql":
+            compact(engine)  # the tables in key order for the pg_dump that follows
+        with held_still(store):
+            report = write_backup(InstancePaths(instance), config_for(instance).DATABASE_URL, out)
     out.flush()
     click.echo(
         f"raazdar: backup: {report.files} file(s), {report.envelopes} of them envelopes"
@@ -46,7 +50,8 @@ def backup(instance: Path) -> None:
     )
     if not report.database:
         click.echo(
-            "raazdar: hint: the database is PostgreSQL's: back it up now (just swept) with "
+            "raazdar: hint: the database is PostgreSQL's: back it up now (rewritten in key "
+            "order) with "
             f"`{PG_DUMP}`, encrypted the same way (deploy/README.md §1.7)",
             err=True,
         )

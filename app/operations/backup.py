@@ -10,8 +10,9 @@ is copied into memory and rebuilt there, its temporary storage in memory too
 (no free page, no WAL, rows in no order their pages keep), without the logins
 (what logout deletes), and a file `restored` the instance never has, so a server
 put back from it refuses to serve until a purge takes again what was deleted
-since (`app.instance.refuse_unfinished_restore`). What the sweep erases
-(holding, staging, deleted files, KDF slots) is never read.
+since (`app.instance.refuse_unfinished_restore`). The envelopes waiting in
+holding come under the store's name, as if swept; staging, deleted files and
+KDF slots are never read. Nothing on the disk changes.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from app.models import SessionRow
 from app.noatime import open_quietly
 from app.operations.rotation import PENDING_SIGNING_NAME, tor_dir
 from app.operations.tor.clients import CLIENTS_DIR_NAME
+from app.store import HOLDING_NAME
 
 # The instance's own files a backup holds (deploy/README.md §1.7).
 ROOT_FILES: Final = ("config.json", "secret_key", "server_signing_key", PENDING_SIGNING_NAME)
@@ -69,23 +71,25 @@ def members(paths: InstancePaths) -> list[Path]:
     tor = tor_dir(paths)
     found += [p for p in _listing(tor) if p.name.endswith(".key")]
     found += _tree(tor / CLIENTS_DIR_NAME)
-    # The envelopes at the store's top only: never holding, staging, deleted files, KDF slots.
-    found += [p for p in _listing(paths.store) if p.suffix == ".rze" and not p.name.startswith(".")]
-    return sorted(p for p in found if _is_file(p))
+    # The envelopes at the store's top and in holding (under the store's name in the tar):
+    # never staging, deleted files, KDF slots.
+    stored = [*_listing(paths.store), *_listing(paths.store / HOLDING_NAME)]
+    found += [p for p in stored if p.suffix == ".rze" and not p.name.startswith(".")]
+    return sorted((p for p in found if _is_file(p)), key=_order(paths))
 
 
 def write_backup(paths: InstancePaths, database_url: str, out: IO[bytes]) -> BackupReport:
     """Write the instance's backup to `out` as an uncompressed tar stream."""
     files = members(paths)
     database = _sqlite_path(database_url, paths)
-    entries = sorted(
-        [*files, paths.restored, *([] if database is None else [database])], key=_order(paths)
-    )
+    named = {_name(paths, p): p for p in reversed(files)}  # one in both places: the store's
+    named[_name(paths, paths.restored)] = paths.restored
+    if database is not None:
+        named[_name(paths, database)] = database
     directories: set[Path] = set()
     written = 0
     with tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT) as tar:
-        for path in entries:
-            relative = path.relative_to(paths.root)
+        for relative, path in sorted(named.items(), key=lambda entry: entry[0].parts):
             for parent in reversed(relative.parents[:-1]):
                 if parent not in directories:
                     directories.add(parent)
@@ -107,7 +111,7 @@ def write_backup(paths: InstancePaths, database_url: str, out: IO[bytes]) -> Bac
                 size = os.fstat(stream.fileno()).st_size
                 tar.addfile(_info(str(relative), tarfile.REGTYPE, size), stream)
                 written += 1
-    envelopes = sum(1 for p in files if p.parent == paths.store)
+    envelopes = sum(1 for n in named if n.parent == _name(paths, paths.store))
     return BackupReport(written, envelopes, database is not None)
 
 
@@ -156,8 +160,15 @@ def _sqlite_path(database_url: str, paths: InstancePaths) -> Path | None:
 
 
 def _order(paths: InstancePaths) -> Callable[[Path], tuple[str, ...]]:
-    """Sort by path components, as `tar --sort=name` does."""
-    return lambda path: path.relative_to(paths.root).parts
+    """Sort by name in the tar, by components, as `tar --sort=name` does."""
+    return lambda path: _name(paths, path).parts
+
+
+def _name(paths: InstancePaths, path: Path) -> Path:
+    """A file's name in the tar: an envelope in holding goes under the store's, as if swept."""
+    if path.parent == paths.store / HOLDING_NAME:
+        return path.parent.parent.relative_to(paths.root) / path.name
+    return path.relative_to(paths.root)
 
 
 def _info(name: str, kind: bytes, size: int) -> tarfile.TarInfo:

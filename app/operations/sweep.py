@@ -137,6 +137,11 @@ def sweep(
     )
 
 
+def held_still(store: EnvelopeStore) -> contextlib.AbstractContextManager[None]:
+    """No sweep moves an envelope while the block runs (a backup reads holding and the store)."""
+    return _locked(store.root)
+
+
 def _below_the_files(store: EnvelopeStore, freed: tuple[int, ...]) -> tuple[int, int, str | None]:
     """Give the freed inodes the sweep's time and write the journal anew (`app.fsjournal`).
 
