@@ -585,3 +585,37 @@ def test_a_wal_a_killed_server_left_is_emptied_when_the_next_one_starts(tmp_path
     finally:
         assert database.engine is not None
         database.engine.dispose()
+
+
+def test_a_wal_a_crash_left_is_overwritten_by_the_first_to_open_the_database(
+    tmp_path: Path,
+) -> None:
+    """A writer killed before its checkpoint (a power cut, OOM) leaves its frames in the WAL.
+
+    The next process to open and close the database (`raazdar serve` starting
+    again, `raazdar doctor`, `raazdar migrate`) wrote nothing, so emptied nothing;
+    last to close, SQLite copied the WAL in and deleted it, its frames freed
+    unwritten, each commit's pages as it left them.
+    """
+    database = tmp_path / "raazdar.db"
+    engine = app_db.make_engine(f"sqlite:///{database}")
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE items (id TEXT PRIMARY KEY) WITHOUT ROWID")
+    engine.dispose()
+    killed = (
+        "import os, sqlite3, sys; c = sqlite3.connect(sys.argv[1]);"
+        "c.execute('PRAGMA wal_autocheckpoint = 0');"
+        "c.execute(\"INSERT INTO items VALUES ('CANARY')\"); c.commit(); os._exit(0)"
+    )
+    subprocess.run([sys.executable, "-c", killed, str(database)], check=True, timeout=60)  # noqa: S603
+    fd = os.open(f"{database}-wal", os.O_RDONLY)  # the inode, as the disk keeps it once freed
+    try:
+        assert b"CANARY" in os.pread(fd, os.fstat(fd).st_size, 0)
+        reader = app_db.make_engine(f"sqlite:///{database}")
+        with reader.connect() as connection:
+            assert connection.exec_driver_sql("SELECT id FROM items").scalars().all() == ["CANARY"]
+        reader.dispose()
+        left = os.pread(fd, os.fstat(fd).st_size, 0)
+    finally:
+        os.close(fd)
+    assert b"CANARY" not in left, "the WAL a crash left was freed with its frames in it"
