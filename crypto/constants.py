@@ -228,6 +228,10 @@ SIG_CONTEXT_BUNDLE: Final = b"raazdar bundle v1"
 PERSON_BUNDLE_ITEM: Final = b"rz-bundle-item1"
 # The digest by which each export bundle names the one before it (the export chain).
 PERSON_BUNDLE_CHAIN: Final = b"rz-bundle-chain1"
+# The review workspace's own key over a reply bundle's acknowledgements (reply format 4),
+# and an earlier workspace key's word that a later one took its place.
+SIG_CONTEXT_ACK_SEAL: Final = b"raazdar acknowledgement seal v1"
+SIG_CONTEXT_ACK_HANDOVER: Final = b"raazdar acknowledgement key handover v1"
 
 # The submission API (docs/PROTOCOL.md §16): request proofs and their challenges.
 PERSON_API_BODY: Final = b"rz-api-body-v1"

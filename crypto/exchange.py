@@ -32,6 +32,11 @@ Export bundles of format 6 also carry the unheld prekeys sources' devices
 reported (`crypto.binding.UnheldPrekey`): replies sealed to them will never
 open, and the workstation tells the reviewers who wrote them.
 
+Export bundles of format 7 also carry what the server holds of acknowledgements
+(`AckState`): the workspace key it takes them from, and every item a bundle not
+sealed by that key acknowledged, which it kept and exports again, so the
+workstation acknowledges again what it holds and names the rest.
+
 Reply bundles of format 2 carry voids: the bundles the reviewers took back, each
 with the replies it carried, so that the server refuses a voided bundle handed
 in later and does not post twice a reply that a voided bundle it had already
@@ -43,6 +48,14 @@ latest one issued, whatever order bundles are handed in, and refuses to let an
 older notice replace it (a courier who kept back a "needs-info" and handed it
 in after "closed"). They always carry `voids`, empty or not. A bundle whose
 notices carry no number is written as format 1 or 2, as before.
+
+Reply bundles of format 4 carry a seal (`AckSeal`): the review workspace's own
+key (derived from the workspace key, which a reviewer's key file alone does not
+open) over the bundle's id, instance and acknowledgements, and the word of each
+earlier workspace key that this one took its place. The server deletes what a
+bundle acknowledges only under the seal of the workspace key it holds, so a
+reviewer's key file used elsewhere (a colleague with a stick nobody imported)
+deletes nothing.
 """
 
 from __future__ import annotations
@@ -76,7 +89,9 @@ EXPORT_FORMAT_RECEIPTS: Final = 3
 EXPORT_FORMAT_AUDIT: Final = 4
 # Format 5: notice counts, no unheld prekeys.
 EXPORT_FORMAT_NOTICES: Final = 5
-EXPORT_FORMAT: Final = 6
+# Format 6: unheld prekeys, no acknowledgement state.
+EXPORT_FORMAT_UNHELD: Final = 6
+EXPORT_FORMAT: Final = 7
 EXPORT_FORMATS: Final = frozenset(
     {
         FORMAT,
@@ -84,6 +99,7 @@ EXPORT_FORMATS: Final = frozenset(
         EXPORT_FORMAT_RECEIPTS,
         EXPORT_FORMAT_AUDIT,
         EXPORT_FORMAT_NOTICES,
+        EXPORT_FORMAT_UNHELD,
         EXPORT_FORMAT,
     }
 )
@@ -93,7 +109,11 @@ NOTICE_SEQ_MAX: Final = 2**31 - 2
 REPLIES_FORMAT: Final = 2
 # Reply bundles whose notices are numbered per source (and always carry voids).
 REPLIES_FORMAT_NUMBERED: Final = 3
-REPLIES_FORMATS: Final = frozenset({FORMAT, REPLIES_FORMAT, REPLIES_FORMAT_NUMBERED})
+# Reply bundles whose acknowledgements the workspace's own key seals (always carry voids).
+REPLIES_FORMAT_SEALED: Final = 4
+REPLIES_FORMATS: Final = frozenset(
+    {FORMAT, REPLIES_FORMAT, REPLIES_FORMAT_NUMBERED, REPLIES_FORMAT_SEALED}
+)
 # What the first bundle of a chain names as its predecessor.
 CHAIN_START: Final = bytes(32)
 _HEX_ID: Final = re.compile(r"[0-9a-f]{32}")
@@ -174,6 +194,32 @@ class AuditProof:
 
 
 @dataclass(frozen=True, slots=True)
+class AckState:
+    """What the server holds of acknowledgements (export format 7, PROTOCOL §13.6).
+
+    `key`: the workspace key whose seal deletes (None before the first sealed bundle);
+    `held`: the items a bundle not sealed by it acknowledged, kept and exported again.
+    """
+
+    key: VerifyKey | None
+    held: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        """The manifest's `acks` field."""
+        return {
+            "key": self.key.to_text() if self.key is not None else None,
+            "held": sorted(self.held),
+        }
+
+    @classmethod
+    def from_json(cls, value: Any) -> AckState:
+        """Parse the manifest's `acks` field."""
+        fields = exact_object(value, {"key", "held"}, "acks")
+        key = None if fields["key"] is None else VerifyKey.from_text(_str(fields["key"]))
+        return cls(key, _unique_ids(fields["held"], "held item"))
+
+
+@dataclass(frozen=True, slots=True)
 class ExportEntry:
     """One envelope in an export bundle, as reviewers will file it."""
 
@@ -205,6 +251,8 @@ class ExportManifest:
     notice_counts: dict[str, int] | None = None
     # The prekeys sources' devices say they hold no secret of; None in format 1 to 5.
     unheld: tuple[UnheldPrekey, ...] | None = None
+    # The acknowledgement key held and the items held; None in format 1 to 6.
+    acks: AckState | None = None
 
     def __post_init__(self) -> None:
         if self.receipts is not None and self.chain is None:
@@ -217,6 +265,8 @@ class ExportManifest:
             _notice_seq(count)
         if self.unheld is not None and self.notice_counts is None:
             raise FormatError("unheld prekeys come only with notice counts (format 6)")
+        if self.acks is not None and self.unheld is None:
+            raise FormatError("held acknowledgements come only with unheld prekeys (format 7)")
 
     @property
     def format(self) -> int:
@@ -229,7 +279,9 @@ class ExportManifest:
             return EXPORT_FORMAT_RECEIPTS
         if self.notice_counts is None:
             return EXPORT_FORMAT_AUDIT
-        return EXPORT_FORMAT_NOTICES if self.unheld is None else EXPORT_FORMAT
+        if self.unheld is None:
+            return EXPORT_FORMAT_NOTICES
+        return EXPORT_FORMAT_UNHELD if self.acks is None else EXPORT_FORMAT
 
     def to_json(self) -> dict[str, Any]:
         """The manifest fields (the container adds `items` and `signer`)."""
@@ -254,6 +306,8 @@ class ExportManifest:
             chained["unheld"] = sorted(
                 (u.to_json() for u in self.unheld), key=lambda u: (u["key_id"], u["signer"])
             )
+        if self.acks is not None:
+            chained["acks"] = self.acks.to_json()
         return chained | {
             "type": EXPORT_TYPE,
             "format": self.format,
@@ -288,11 +342,17 @@ class ExportManifest:
         )
         audit_fields = (
             {"audit"}
-            if version in (EXPORT_FORMAT_AUDIT, EXPORT_FORMAT_NOTICES, EXPORT_FORMAT)
+            if version
+            in (EXPORT_FORMAT_AUDIT, EXPORT_FORMAT_NOTICES, EXPORT_FORMAT_UNHELD, EXPORT_FORMAT)
             else set()
         )
-        notice_fields = {"notices"} if version in (EXPORT_FORMAT_NOTICES, EXPORT_FORMAT) else set()
-        unheld_fields = {"unheld"} if version == EXPORT_FORMAT else set()
+        notice_fields = (
+            {"notices"}
+            if version in (EXPORT_FORMAT_NOTICES, EXPORT_FORMAT_UNHELD, EXPORT_FORMAT)
+            else set()
+        )
+        unheld_fields = {"unheld"} if version in (EXPORT_FORMAT_UNHELD, EXPORT_FORMAT) else set()
+        ack_fields = {"acks"} if version == EXPORT_FORMAT else set()
         extra = {
             "entries",
             "sources",
@@ -302,6 +362,7 @@ class ExportManifest:
             *audit_fields,
             *notice_fields,
             *unheld_fields,
+            *ack_fields,
         }
         _header(obj, EXPORT_TYPE, extra, EXPORT_FORMATS)
         chain = None
@@ -343,6 +404,7 @@ class ExportManifest:
             audit=AuditProof.from_json(obj["audit"]) if audit_fields else None,
             notice_counts=_notice_counts(obj["notices"]) if notice_fields else None,
             unheld=_unheld(obj["unheld"]) if unheld_fields else None,
+            acks=AckState.from_json(obj["acks"]) if ack_fields else None,
         )
 
 
@@ -378,6 +440,95 @@ class Void:
     replies: tuple[str, ...]
 
 
+def _ack_message(bundle_id: str, instance_id: str, acks: Sequence[str]) -> bytes:
+    return canonical_json({"bundle_id": bundle_id, "instance_id": instance_id, "acks": list(acks)})
+
+
+@dataclass(frozen=True, slots=True)
+class Handover:
+    """An earlier workspace key's word that `AckSeal.key` took its place (a rewrapped workspace)."""
+
+    key: VerifyKey
+    signature: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class AckSeal:
+    """The workspace's own key over a reply bundle's acknowledgements (format 4).
+
+    The server deletes acknowledged items only under the seal of the key it holds
+    for the workspace, or of one an earlier key it holds handed over to.
+    """
+
+    key: VerifyKey
+    signature: bytes
+    handovers: tuple[Handover, ...] = ()
+
+    @classmethod
+    def make(
+        cls,
+        bundle_id: str,
+        instance_id: str,
+        acks: Sequence[str],
+        key: SigningKey,
+        earlier: Sequence[SigningKey] = (),
+    ) -> AckSeal:
+        """Seal these acknowledgements with `key`, each `earlier` key handing over to it."""
+        public = key.verify_key
+        return cls(
+            public,
+            key.sign(C.SIG_CONTEXT_ACK_SEAL, _ack_message(bundle_id, instance_id, acks)),
+            tuple(
+                Handover(e.verify_key, e.sign(C.SIG_CONTEXT_ACK_HANDOVER, public.raw))
+                for e in earlier
+                if e.verify_key != public
+            ),
+        )
+
+    def check(self, bundle_id: str, instance_id: str, acks: Sequence[str]) -> None:
+        """Raise `VerificationError("seal")` unless the seal and every handover verify."""
+        try:
+            self.key.verify(
+                C.SIG_CONTEXT_ACK_SEAL, _ack_message(bundle_id, instance_id, acks), self.signature
+            )
+            for handover in self.handovers:
+                handover.key.verify(C.SIG_CONTEXT_ACK_HANDOVER, self.key.raw, handover.signature)
+        except VerificationError as exc:
+            raise VerificationError("seal", "the acknowledgements' seal does not verify") from exc
+
+    def to_json(self) -> dict[str, Any]:
+        """The manifest's `seal` field."""
+        return {
+            "key": self.key.to_text(),
+            "signature": b64encode(self.signature),
+            "handovers": [
+                {"key": h.key.to_text(), "signature": b64encode(h.signature)}
+                for h in self.handovers
+            ],
+        }
+
+    @classmethod
+    def from_json(cls, value: Any) -> AckSeal:
+        """Parse the manifest's `seal` field (not yet checked: `check`)."""
+        fields = exact_object(value, {"key", "signature", "handovers"}, "seal")
+        handovers = tuple(
+            Handover(
+                VerifyKey.from_text(_str(h["key"])), b64decode(_str(h["signature"]), length=64)
+            )
+            for h in (
+                exact_object(v, {"key", "signature"}, "handover")
+                for v in _list(fields["handovers"])
+            )
+        )
+        if len({h.key for h in handovers}) != len(handovers):
+            raise FormatError("a key hands over twice")
+        return cls(
+            VerifyKey.from_text(_str(fields["key"])),
+            b64decode(_str(fields["signature"]), length=64),
+            handovers,
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class ReplyManifest:
     """What a reply bundle carries besides the reply envelopes."""
@@ -390,6 +541,8 @@ class ReplyManifest:
     notices: tuple[Notice, ...]
     # Bundles taken back that this one supersedes (format 2; none in format 1).
     voids: tuple[Void, ...] = ()
+    # The workspace's own key over the acknowledgements (format 4; None before).
+    seal: AckSeal | None = None
 
     def __post_init__(self) -> None:
         voided = [v.bundle for v in self.voids]
@@ -403,6 +556,8 @@ class ReplyManifest:
     @property
     def format(self) -> int:
         """The format this manifest is written in: the oldest that holds what it carries."""
+        if self.seal is not None:
+            return REPLIES_FORMAT_SEALED
         if any(n.seq is not None for n in self.notices):
             return REPLIES_FORMAT_NUMBERED
         return REPLIES_FORMAT if self.voids else FORMAT
@@ -410,11 +565,13 @@ class ReplyManifest:
     def to_json(self) -> dict[str, Any]:
         """The manifest fields (the container adds `items` and `signer`)."""
         version = self.format
-        voids = (
+        voids: dict[str, Any] = (
             {"voids": [{"bundle": v.bundle, "replies": list(v.replies)} for v in self.voids]}
             if version != FORMAT
             else {}
         )
+        if self.seal is not None:
+            voids["seal"] = self.seal.to_json()
         return voids | {
             "type": REPLIES_TYPE,
             "format": version,
@@ -433,9 +590,17 @@ class ReplyManifest:
     @classmethod
     def from_json(cls, obj: dict[str, Any]) -> ReplyManifest:
         """Parse and check a reply manifest (already signature-checked)."""
-        voiding = obj.get("format") in (REPLIES_FORMAT, REPLIES_FORMAT_NUMBERED)
-        numbered = obj.get("format") == REPLIES_FORMAT_NUMBERED
-        extra = {"acks", "replies", "notices", *({"voids"} if voiding else set())}
+        version = obj.get("format")
+        sealed = version == REPLIES_FORMAT_SEALED
+        voiding = version in (REPLIES_FORMAT, REPLIES_FORMAT_NUMBERED, REPLIES_FORMAT_SEALED)
+        numbered = version == REPLIES_FORMAT_NUMBERED
+        extra = {
+            "acks",
+            "replies",
+            "notices",
+            *({"voids"} if voiding else set()),
+            *({"seal"} if sealed else set()),
+        }
         _header(obj, REPLIES_TYPE, extra, REPLIES_FORMATS)
         acks = tuple(_hex_id(a) for a in _list(obj["acks"]))
         if len(set(acks)) != len(acks):
@@ -449,23 +614,29 @@ class ReplyManifest:
             Notice(
                 _designation(f["source"]),
                 matching(_NOTICE, f["status"], "status"),
-                integer(f["seq"], "a notice's number") if numbered else None,
+                integer(f["seq"], "a notice's number") if "seq" in f else None,
             )
-            for f in (_exact(n, fields) for n in _list(obj["notices"]))
+            # Format 4 numbers its notices, or (all or none) not.
+            for f in (_exact(n, _notice_fields(n, fields, sealed)) for n in _list(obj["notices"]))
         )
         voids = tuple(
             Void(_hex_id(f["bundle"]), _unique_ids(f["replies"], "voided reply"))
             for f in (_exact(v, {"bundle", "replies"}) for v in _list(obj.get("voids", [])))
         )
         _check_items(obj, [r.id for r in replies])
+        bundle_id, instance_id = _hex_id(obj["bundle_id"]), _hex_id(obj["instance_id"])
+        seal = AckSeal.from_json(obj["seal"]) if sealed else None
+        if seal is not None:
+            seal.check(bundle_id, instance_id, acks)
         return cls(
-            bundle_id=_hex_id(obj["bundle_id"]),
-            instance_id=_hex_id(obj["instance_id"]),
+            bundle_id=bundle_id,
+            instance_id=instance_id,
             created=_date(obj["created"]),
             acks=acks,
             replies=replies,
             notices=notices,
             voids=voids,
+            seal=seal,
         )
 
 
@@ -569,6 +740,12 @@ def _notice_seq(value: Any) -> int:
     if type(value) is not int or not 1 <= value <= NOTICE_SEQ_MAX:
         raise FormatError(f"a notice's number must be a positive integer, at most {NOTICE_SEQ_MAX}")
     return value
+
+
+def _notice_fields(value: Any, fields: set[str], sealed: bool) -> set[str]:
+    if sealed and isinstance(value, dict) and "seq" in value:
+        return fields | {"seq"}
+    return fields
 
 
 def _notice_counts(value: Any) -> dict[str, int]:

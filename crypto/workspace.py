@@ -32,7 +32,7 @@ from crypto import xwing
 from crypto.encoding import b64decode, b64encode, blake2b
 from crypto.errors import DecryptionError, FormatError
 from crypto.hybrid import HybridPrivateKey, HybridPublicKey
-from crypto.keys import PrivateKey, PublicKey
+from crypto.keys import PrivateKey, PublicKey, SigningKey
 from crypto.padding import pad, unpad
 
 # Labels of this format; a change of any of them is a change of format.
@@ -55,6 +55,8 @@ PERSON_HEAD: Final = b"rz-ws-head-v1"
 # The X25519 key a hybrid workspace's own copy of an escalation packet is sealed to
 # (a packet goes to a body's X25519 key, and one envelope holds one kind of stanza).
 PERSON_PACKET_KEY: Final = b"rz-ws-packet-v1"
+# The key that seals a reply bundle's acknowledgements (`WorkspaceKey.ack_key`).
+PERSON_ACK_KEY: Final = b"rz-ws-acks-v1"
 # A reviewer key's mark on a workspace public key it opened (`mark`).
 PERSON_MARK: Final = b"rz-ws-mark-v1"
 # How a hybrid key's seed is marked among earlier keys (`export_secret`).
@@ -128,6 +130,14 @@ class WorkspaceKey:
         if isinstance(self._identity, PrivateKey):
             return self._identity
         return PrivateKey(blake2b(b"", key=self._identity.secret_bytes(), person=PERSON_PACKET_KEY))
+
+    def ack_key(self) -> SigningKey:
+        """The key that seals this workspace's acknowledgements: only a holder of this key has it.
+
+        A reviewer's key file alone (without the workspace) cannot make it, so the
+        server deletes nothing a bundle signed elsewhere acknowledges (PROTOCOL §13.6).
+        """
+        return SigningKey(blake2b(b"", key=self._identity.secret_bytes(), person=PERSON_ACK_KEY))
 
     def export_secret(self) -> str:
         """The secret as text, to keep sealed among earlier keys. The result is secret."""

@@ -1,6 +1,7 @@
 """Export manifests: the chain fields of format 2, the receipts of format 3, the audit head
-of format 4, the notice counts of format 5, the unheld prekeys of format 6, and older
-formats still read without them; reply manifests and the voids of their format 2."""
+of format 4, the notice counts of format 5, the unheld prekeys of format 6, the held
+acknowledgements of format 7, and older formats still read without them; reply manifests,
+the voids of their format 2 and the acknowledgement seal of their format 4."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ from crypto.errors import FormatError, UnsupportedVersionError, VerificationErro
 from crypto.exchange import (
     CHAIN_START,
     NOTICE_SEQ_MAX,
+    AckSeal,
+    AckState,
     AuditProof,
     ChainLink,
     ExportEntry,
@@ -279,7 +282,7 @@ def test_an_unchained_manifest_is_format_1_and_reads_back_without_a_chain() -> N
 @pytest.mark.parametrize(
     ("change", "error"),
     [
-        ({"format": 7}, UnsupportedVersionError),
+        ({"format": 8}, UnsupportedVersionError),
         ({"format": True}, UnsupportedVersionError),
         ({"sequence": 0}, FormatError),
         ({"sequence": True}, FormatError),
@@ -505,3 +508,93 @@ def test_bundle_ids_are_random_128_bit_hex() -> None:
     ids = {new_bundle_id() for _ in range(8)}
     assert len(ids) == 8
     assert all(len(i) == 32 and int(i, 16) >= 0 for i in ids)
+
+
+def test_held_acknowledgements_make_format_7_and_round_trip() -> None:
+    key = SigningKey.generate()
+    held = AckState(SigningKey.generate().verify_key, ("b" * 32, "a" * 32))
+    manifest = dataclasses.replace(COUNTED, unheld=(), acks=held)
+    out = io.BytesIO()
+    write_export(out, manifest, [], key)
+    reader, read = read_export(io.BytesIO(out.getvalue()), [key.verify_key], INSTANCE)
+    assert reader.manifest["format"] == 7
+    assert reader.manifest["acks"]["held"] == ["a" * 32, "b" * 32]
+    assert read.acks is not None
+    assert read.acks.key == held.key
+    assert set(read.acks.held) == set(held.held)
+    unkeyed = dataclasses.replace(manifest, acks=AckState(None, ()))
+    assert ExportManifest.from_json(_signed(unkeyed.to_json())).acks == AckState(None, ())
+
+
+def test_a_format_6_export_without_held_acknowledgements_is_still_read_and_has_none() -> None:
+    obj = _signed(dataclasses.replace(COUNTED, unheld=()).to_json())
+    assert obj["format"] == 6
+    assert ExportManifest.from_json(obj).acks is None
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"format": 6},
+        {"acks": {"key": None, "held": ["a" * 32, "a" * 32]}},
+        {"acks": {"key": None, "held": ["A" * 32]}},
+        {"acks": {"key": "rz-ed25519-public:nope", "held": []}},
+        {"acks": {"key": None}},
+    ],
+    ids=["format-6-with-acks", "twice", "upper-hex", "bad-key", "no-held"],
+)
+def test_bad_held_acknowledgements_are_refused(change: dict[str, Any]) -> None:
+    manifest = dataclasses.replace(COUNTED, unheld=(), acks=AckState(None, ()))
+    with pytest.raises(FormatError):
+        ExportManifest.from_json(_signed(manifest.to_json()) | change)
+
+
+def _sealed(workspace: SigningKey, earlier: tuple[SigningKey, ...] = ()) -> ReplyManifest:
+    plain = _replies()
+    seal = AckSeal.make(plain.bundle_id, INSTANCE, plain.acks, workspace, earlier)
+    return dataclasses.replace(plain, seal=seal)
+
+
+def test_a_sealed_reply_bundle_is_format_4_and_round_trips() -> None:
+    key, workspace, earlier = SigningKey.generate(), SigningKey.generate(), SigningKey.generate()
+    manifest = _sealed(workspace, (earlier, workspace))
+    assert [h.key for h in (manifest.seal.handovers if manifest.seal else ())] == [
+        earlier.verify_key
+    ]
+    out = io.BytesIO()
+    write_replies(out, manifest, [], key)
+    reader, read = read_replies(io.BytesIO(out.getvalue()), [key.verify_key], INSTANCE)
+    assert reader.manifest["format"] == 4
+    assert reader.manifest["voids"] == []
+    assert read == manifest
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"acks": ["d" * 32]},
+        {"acks": []},
+        {"bundle_id": "9" * 32},
+    ],
+    ids=["another-ack", "acks-removed", "another-bundle"],
+)
+def test_a_seal_that_does_not_cover_the_bundle_s_acknowledgements_is_refused(
+    change: dict[str, Any],
+) -> None:
+    # A colleague cannot lift the workstation's seal off one bundle onto other acknowledgements.
+    obj = dict(_sealed(SigningKey.generate()).to_json(), items=[], signer="x") | change
+    with pytest.raises(VerificationError, match="seal"):
+        ReplyManifest.from_json(obj)
+
+
+def test_a_handover_not_signed_by_the_key_it_names_is_refused() -> None:
+    obj = dict(_sealed(SigningKey.generate(), (SigningKey.generate(),)).to_json())
+    obj["seal"]["handovers"][0]["key"] = SigningKey.generate().verify_key.to_text()
+    with pytest.raises(VerificationError, match="seal"):
+        ReplyManifest.from_json(dict(obj, items=[], signer="x"))
+
+
+def test_a_format_3_reply_bundle_with_a_seal_is_refused() -> None:
+    obj = dict(_sealed(SigningKey.generate()).to_json(), items=[], signer="x", format=3)
+    with pytest.raises(FormatError):
+        ReplyManifest.from_json(obj)
