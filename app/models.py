@@ -91,6 +91,9 @@ class Item(Base):
     # The day the item first went into an export bundle: an item still here N days
     # later was never acknowledged (a lost stick?), and `raazdar doctor` says so.
     exported_day: Mapped[dt.date | None] = mapped_column(Date, default=None)
+    # Acknowledged by a reply bundle the workstation's key did not seal: kept, exported
+    # again, and named in every export until a sealed bundle acknowledges it (0019).
+    ack_held: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     source: Mapped[Source] = relationship(back_populates="items")
 
@@ -166,6 +169,21 @@ class AppliedBundle(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     # Taken back by the reviewers and voided by a later bundle before it was applied.
     voided: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class AckKey(Base):
+    """The review workspace's acknowledgement key: only bundles it seals delete items.
+
+    One row: taken from the first sealed reply bundle applied here (or after
+    `raazdar reset-ack-key`), and moved only by a bundle sealed by a key the one
+    held handed over to.
+    """
+
+    __tablename__ = "ack_key"
+    __table_args__ = NO_ROWID
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    key: Mapped[str] = mapped_column(Text)
 
 
 class ExportHead(Base):

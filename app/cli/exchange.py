@@ -128,6 +128,18 @@ def import_replies(instance: Path, bundle: Path) -> None:
         f"raazdar: bundle {summary.bundle_id}: {summary.replies} reply(ies) posted, "
         f"{summary.deleted} acknowledged item(s) deleted, {summary.notices} notice(s) set"
     )
+    if summary.held:
+        click.echo(
+            f"raazdar: warning: {summary.held} acknowledged item(s) kept, not deleted: the "
+            "review workspace's key did not seal this bundle's acknowledgements (a reviewer's "
+            "key file used away from the workstation, or a workspace started again)",
+            err=True,
+        )
+        click.echo(
+            "raazdar: hint: the next export carries them again and names them; only the "
+            "workstation's own next reply bundle deletes them",
+            err=True,
+        )
     if summary.stale_notices:
         click.echo(
             f"raazdar: {summary.stale_notices} notice(s) not set: their sources are shown one "
@@ -138,3 +150,30 @@ def import_replies(instance: Path, bundle: Path) -> None:
             f"raazdar: it voided {summary.voided} bundle(s) taken back, never to be applied; "
             f"{summary.skipped} reply(ies) not posted again (a bundle taken back had posted them)"
         )
+
+
+@main.command("set-ack-key")
+@click.argument("key")
+@click.pass_obj
+@reports_errors
+def set_ack_key(instance: Path, key: str) -> None:
+    """Give the review workspace's acknowledgement key: only bundles it seals delete items.
+
+    KEY (`rz-ed25519-public:…`) is the one the workstation names when the server
+    holds another (a workspace started again or restored, or a bundle sealed
+    elsewhere came first). Until this is run, the first sealed bundle gives it.
+    """
+    from app.db import db_session
+    from app.operations.exchange import set_ack_key as put
+    from crypto import CryptoError, VerifyKey
+
+    try:
+        verify_key = VerifyKey.from_text(key.strip())
+    except CryptoError as exc:
+        raise click.BadParameter(f"not a workspace key: {exc}") from None
+    with app_context(instance):
+        before = put(db_session(), verify_key)
+    click.echo(
+        f"raazdar: acknowledgements now delete only under the seal of {verify_key.fingerprint}"
+        + (f" (was {VerifyKey.from_text(before).fingerprint})" if before else "")
+    )

@@ -30,8 +30,14 @@ must be signed by that same reviewer and sealed to the source it names, and
 each notice name a known source, or nothing of the bundle is applied. A notice
 numbered no higher than the one its source is shown is not applied (a bundle
 kept back and handed in late), and the summary counts it.
-Acknowledged items are deleted, file and row; nothing that was not
-acknowledged is ever deleted here.
+Acknowledged items are deleted, file and row, only if the review workspace's
+own key seals the acknowledgements (reply format 4, PROTOCOL §13.6): the key
+held here (`AckKey`), taken from the first sealed bundle, or one it handed over
+to. Any reviewer's key file may sign a bundle, and one used away from the
+workstation (a colleague with an export stick nobody imported) must not delete
+what nobody read: what an unsealed bundle acknowledges is held instead
+(`Item.ack_held`), exported again, and named in every export until a sealed
+bundle acknowledges it. Nothing that was not acknowledged is ever deleted here.
 
 A reply bundle also voids the bundles the reviewers took back: a voided bundle
 not applied yet is recorded so, and refused if handed in later; the replies a
@@ -60,7 +66,7 @@ from sqlalchemy.orm import Session
 
 from app.db import commit_or_confirm
 from app.errors import AppError, CommitUnconfirmed
-from app.models import AppliedBundle, ExportHead, Item, Reply, Source, today
+from app.models import AckKey, AppliedBundle, ExportHead, Item, Reply, Source, today
 from app.noatime import read_quietly
 from app.operations.rotation import promote
 from app.services import audit
@@ -73,6 +79,8 @@ from crypto.errors import CryptoError, VerificationError
 from crypto.exchange import (
     CHAIN_START,
     NOTICE_SEQ_MAX,
+    AckSeal,
+    AckState,
     ChainLink,
     ExportEntry,
     ExportManifest,
@@ -114,6 +122,8 @@ class ApplySummary:
     voided: int = 0
     # Notices not applied: the source is shown one the workstation issued later.
     stale_notices: int = 0
+    # Items acknowledged but kept: the workspace's key did not seal the acknowledgements.
+    held: int = 0
 
 
 def server_signing_key() -> SigningKey:
@@ -189,6 +199,7 @@ def export_bundle(
             audit=audit_head,
             notice_counts=_notice_counts(session),
             unheld=_unheld(session),
+            acks=_ack_state(session),
         )
         digest = write_export(
             dst, export, [svc.store.path(i.id) for i in items], server_signing_key()
@@ -228,6 +239,19 @@ def _receipts(session: Session) -> tuple[str, ...]:
     """Every reply bundle applied here (not those voided), for the workstation to confirm."""
     query = select(AppliedBundle.id).where(~AppliedBundle.voided).order_by(AppliedBundle.id)
     return tuple(session.execute(query).scalars())
+
+
+def _ack_state(session: Session) -> AckState:
+    """The workspace key whose seal deletes, and every item an unsealed bundle acknowledged.
+
+    All of them in every export while they are here: a stick lost on the way loses none.
+    """
+    held = session.get(AckKey, 1)
+    query = select(Item.id).where(Item.ack_held).order_by(Item.id)
+    return AckState(
+        VerifyKey.from_text(held.key) if held is not None else None,
+        tuple(session.execute(query).scalars()),
+    )
 
 
 def _notice_counts(session: Session) -> dict[str, int]:
@@ -422,11 +446,19 @@ def _apply(
                 summary.notices += 1
             else:
                 summary.stale_notices += 1
+        sealed = _sealed_here(session, manifest.seal)
         for item_id in manifest.acks:
             item = session.get(Item, item_id)
-            if item is not None:
+            if item is None:
+                continue
+            if sealed:
                 session.delete(item)
                 deleted.append(item_id)
+            else:
+                # Exported again: a workstation that never had it gets it in the next bundle.
+                item.ack_held = True
+                item.exported = False
+                summary.held += 1
         session.add(AppliedBundle(id=manifest.bundle_id))
         summary.deleted = len(deleted)
         if before_commit is not None:
@@ -451,6 +483,51 @@ def _apply(
     for item_id in deleted:
         svc.store.retire(item_id)
     return summary
+
+
+def _sealed_here(session: Session, seal: AckSeal | None) -> bool:
+    """Say whether the workspace key held here sealed these acknowledgements (in the transaction).
+
+    The first sealed bundle gives its key (trust on first use: PROTOCOL §13.6 says
+    what that leaves open); a key the one held handed over to replaces it. The seal
+    itself was checked when the manifest was read.
+    """
+    if seal is None:
+        return False
+    key = seal.key.to_text()
+    held = session.get(AckKey, 1)
+    if held is None:
+        session.add(AckKey(id=1, key=key))
+        return True
+    if held.key == key:
+        return True
+    if any(h.key.to_text() == held.key for h in seal.handovers):
+        held.key = key
+        return True
+    return False
+
+
+def set_ack_key(session: Session, key: VerifyKey) -> str | None:
+    """Make `key` the workspace key whose seal deletes (an administrator's step); the one before.
+
+    Audited in the same transaction: whoever holds the console could otherwise
+    let a key of their own delete reports, and the next export's audit head shows it.
+    """
+    held = session.get(AckKey, 1)
+    before = held.key if held is not None else None
+    if held is None:
+        session.add(AckKey(id=1, key=key.to_text()))
+    else:
+        held.key = key.to_text()
+    audit.record(
+        session,
+        audit.CONSOLE,
+        "ack-key-set",
+        key=str(key.fingerprint),
+        before=str(VerifyKey.from_text(before).fingerprint) if before else None,
+    )
+    session.commit()
+    return before
 
 
 def _show_notice(source: Source, notice: Notice) -> bool:

@@ -151,6 +151,7 @@ def apply_upload(session: Session, account: StaffAccount, src: BinaryIO) -> Uplo
             bundle=summary.bundle_id,
             replies=summary.replies,
             deleted=summary.deleted,
+            held=summary.held,
             notices=summary.notices,
             refused=len(summary.refused),
         )

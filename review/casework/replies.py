@@ -13,9 +13,11 @@ as it is, the source's codename would open it from a seized disk), and the
 workspace keeps a sealed copy of the text for the report's history.
 `export_replies` writes a bundle signed by the unlocked reviewer with that
 reviewer's replies, unwrapped in memory, every pending status notice and an
-acknowledgement of every item filed since the last bundle, so that the server
-can delete that ciphertext. The bundle is written beside its target and renamed
-into place only once the workspace has recorded it.
+acknowledgement of every item filed since the last bundle, sealed by the
+workspace's own key so that the server deletes that ciphertext (and nothing a
+reviewer's key file alone acknowledges, `review.intake.acks`). The bundle is
+written beside its target and renamed into place only once the workspace has
+recorded it.
 
 The server applies a reply bundle whole or not at all. When it refuses one
 (a reply to a source that has expired there, say), or it never arrived,
@@ -41,6 +43,7 @@ from typing import Final
 from crypto import HybridPublicKey, PublicKey, VerifyKey, seal_bytes
 from crypto.errors import CryptoError
 from crypto.exchange import (
+    AckSeal,
     ReplyEntry,
     ReplyManifest,
     new_bundle_id,
@@ -51,6 +54,7 @@ from crypto.reply import reply_content
 from review.casework import notices, prekeys, triage
 from review.casework.reports import reply_context
 from review.errors import InvalidValue, NotFound, ReviewError
+from review.intake import acks as acks_held
 from review.intake import receipts
 from review.workspace import Unlocked, audit, outbox
 from review.workspace.erase import destroy
@@ -251,14 +255,19 @@ def export_replies(u: Unlocked, out: Path) -> ExportSummary:
             "nothing to export: no replies, notices or new items to acknowledge",
             hint="; ".join(hints) or None,
         )
+    bundle_id, instance_id = new_bundle_id(), u.workspace.pinned.instance_id
+    # Sealed by the workspace's own key: the server deletes nothing a reviewer's key file
+    # alone acknowledges (`review.intake.acks`).
+    seal_key, earlier = acks_held.ack_keys(u)
     manifest = ReplyManifest(
-        bundle_id=new_bundle_id(),
-        instance_id=u.workspace.pinned.instance_id,
+        bundle_id=bundle_id,
+        instance_id=instance_id,
         created=dt.date.today(),
         acks=tuple(acks),
         replies=tuple(ReplyEntry(r[0], r[1]) for r in replies),
         notices=tuple(waiting_notices),
         voids=voids,
+        seal=AckSeal.make(bundle_id, instance_id, acks, seal_key, earlier),
     )
     # Unwrapped in memory only: on disk the envelopes open for the workspace key alone.
     envelopes = [outbox.envelope(u, r[2]) for r in replies]
@@ -268,7 +277,6 @@ def export_replies(u: Unlocked, out: Path) -> ExportSummary:
             write_replies(dst, manifest, envelopes, u.signing)
             dst.flush()
             os.fsync(dst.fileno())
-        bundle_id = manifest.bundle_id
         with transaction(u.conn) as conn:
             conn.execute(
                 "INSERT INTO reply_bundles (id, created, signer) VALUES (?, date('now'), ?)",

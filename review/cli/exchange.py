@@ -61,6 +61,12 @@ def import_(c: Ctx, bundle: Path) -> None:
         click.echo(f"{PROG}: warning: {unread.message()}", err=True)
     if summary.forged_unheld is not None:
         click.echo(f"{PROG}: warning: {summary.forged_unheld.message()}", err=True)
+    if summary.held is not None:
+        click.echo(f"{PROG}: warning: {summary.held.message()}", err=True)
+        click.echo(f"{PROG}: hint: {summary.held.hint()}", err=True)
+    if summary.other_ack_key is not None:
+        click.echo(f"{PROG}: warning: {summary.other_ack_key.message()}", err=True)
+        click.echo(f"{PROG}: hint: {summary.other_ack_key.hint()}", err=True)
     if summary.notices_behind is not None:
         click.echo(f"{PROG}: warning: {summary.notices_behind.message()}", err=True)
     for late in summary.applied_after_all:

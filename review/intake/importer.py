@@ -65,7 +65,7 @@ from review.analysis.records import FileSent
 from review.casework import conflicts, notices, prekeys, triage
 from review.casework.reports import Content, item_context, parse_report
 from review.errors import ImportRefused
-from review.intake import exports, receipts, unheld
+from review.intake import acks, exports, receipts, unheld
 from review.intake.ahead import Ahead
 from review.intake.forks import Fork, forked
 from review.keys import subkeys
@@ -125,6 +125,10 @@ class ImportSummary:
     unread: list[unheld.Unread] = field(default_factory=list)
     # Such statements the source's key did not sign: the server's own.
     forged_unheld: unheld.Forged | None = None
+    # Items the server kept though a bundle this workspace's key did not seal acknowledged them.
+    held: acks.Held | None = None
+    # The server takes acknowledgements sealed by another key than this workspace's.
+    other_ack_key: acks.OtherKey | None = None
 
 
 @dataclass(frozen=True)
@@ -386,6 +390,8 @@ def _file_all(
                 summary.applied_after_all = receipts.confirm(u.conn, manifest)
                 summary.notices_behind = _catch_up(u, manifest)
                 summary.unread, summary.forged_unheld = unheld.settle(u, manifest.unheld or ())
+                summary.held = acks.settle(u, manifest.acks)
+                summary.other_ack_key = acks.other_key(u, manifest.acks)
             return summary
         with transaction(u.conn):
             exports.record(u.conn, manifest, digest)
@@ -396,6 +402,8 @@ def _file_all(
             # After the filing: a source new here has its row, and its "received" notice.
             summary.notices_behind = _catch_up(u, manifest)
             summary.unread, summary.forged_unheld = unheld.settle(u, manifest.unheld or ())
+            summary.held = acks.settle(u, manifest.acks)
+            summary.other_ack_key = acks.other_key(u, manifest.acks)
             summary.filed = sum(1 for f in filed if f.status == "filed")
             detail: dict[str, object] = {
                 "bundle": manifest.bundle_id,

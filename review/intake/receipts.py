@@ -111,10 +111,10 @@ class Unknown:
             f" ({', '.join(self.bundle_ids)}): this workspace's database was put back from an"
             " older copy, and what was done here since (replies, notes, decisions, imports) is"
             " gone from it; or a reviewer's key signed a reply bundle outside this workspace"
-            " (a key file used elsewhere, a colleague about to be revoked): its acknowledgements"
-            " deleted from the server the reports they named, imported here or not, and a"
-            " bundle missing here that a resend filled may have held them; or the server names"
-            " bundles nobody wrote here"
+            " (a key file used elsewhere, a colleague about to be revoked): unsealed by this"
+            " workspace's key, its acknowledgements deleted nothing (the server keeps what"
+            " they named and an export names it), unless the server took another workspace"
+            " key's seal; or the server names bundles nobody wrote here"
         )
 
     @staticmethod
@@ -127,7 +127,7 @@ _ROLLED_BACK: Final = (
     "unless this workspace was started again or restored from a backup on purpose (then"
     " this repeats at each import), import and write nothing here: restore it from a copy"
     " you trust, have the disk examined, and tell the administrators and the oversight body;"
-    " if nothing was put back, ask the administrators what that bundle deleted"
+    " if nothing was put back, ask the administrators which reviewer's key signed that bundle"
     ' (docs/REVIEW.md, "Reply bundles the server has not confirmed")'
 )
 

@@ -90,6 +90,7 @@ def test_the_migrations_form_one_line() -> None:
         "0016",
         "0017",
         "0018",
+        "0019",
     ]
     assert expected == REVISIONS
     assert SCRIPTS.get_heads() == [REVISIONS[-1]]

@@ -10,7 +10,7 @@ import multiprocessing
 import os
 import re
 import signal
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,7 @@ from crypto import (
     seal_bytes,
 )
 from crypto.exchange import (
+    AckSeal,
     ExportManifest,
     Notice,
     ReplyEntry,
@@ -57,6 +58,8 @@ class Review:
 
     instance: Path
     reviewer: KeyPair
+    # The workspace's acknowledgement key: a reviewer's key file alone does not hold it.
+    ack_key: SigningKey = field(default_factory=SigningKey.generate)
 
     @property
     def paths(self) -> InstancePaths:
@@ -91,6 +94,7 @@ class Review:
         reply_ids: tuple[str, ...] = (),
         voids: tuple[Void, ...] = (),
         notice: tuple[str, int | None] = ("under-review", None),
+        workstation: bool = True,
     ) -> Path:
         """Write a reply bundle answering every source of `manifest` (sealed to `seal_to`),
         with a notice (status, number) for each."""
@@ -110,14 +114,18 @@ class Review:
             entries.append(
                 ReplyEntry(reply_ids[index] if reply_ids else new_bundle_id(), designation)
             )
+        bundle_id = new_bundle_id()
+        instance_id = instance_id or self.instance_id
+        acks = acks if acks is not None else tuple(e.id for e in manifest.entries)
         reply = ReplyManifest(
-            bundle_id=new_bundle_id(),
-            instance_id=instance_id or self.instance_id,
+            bundle_id=bundle_id,
+            instance_id=instance_id,
             created=dt.date.today(),
-            acks=acks if acks is not None else tuple(e.id for e in manifest.entries),
+            acks=acks,
             replies=tuple(entries),
             notices=tuple(Notice(d, *notice) for d in manifest.sources),
             voids=voids,
+            seal=AckSeal.make(bundle_id, instance_id, acks, self.ack_key) if workstation else None,
         )
         with out.open("wb") as dst:
             write_replies(dst, reply, files, signer)
@@ -667,3 +675,101 @@ def test_two_exports_at_once_never_share_a_number(
         head = db_session().get(ExportHead, 1)
         assert head is not None
         assert head.sequence == 2  # the first export, then the one that won the race
+
+
+def test_a_bundle_signed_with_a_reviewer_key_outside_the_workstation_deletes_no_report(
+    exported: tuple[FlaskClient, Path], review: Review, instance: Path, tmp_path: Path
+) -> None:
+    # A colleague about to be revoked takes an export stick before it is imported
+    # and signs, with their own reviewer key file (in the keyring in force), a reply
+    # bundle acknowledging its items.
+    client, first = exported
+    manifest, _ = review.read(first, tmp_path / "first")
+    answer = review.replies(tmp_path / "answer.rzr", manifest, "Which police station?")
+    assert cli(instance, "import-replies", str(answer))[0] == 0
+    submit(client, "The DSP takes a cut from the brick kiln", b"ledger")
+    stolen = tmp_path / "stolen.rzb"
+    assert cli(instance, "export", "--out", str(stolen))[0] == 0
+    taken, _ = review.read(stolen, tmp_path / "taken")
+    assert len(taken.entries) == 2
+    forged = review.replies(tmp_path / "forged.rzr", taken, "ok", workstation=False)
+    status, output = cli(instance, "import-replies", str(forged))
+    assert status == 0, output  # its replies are its signer's own word: still posted
+    kept = {f"{e.id}.rze" for e in taken.entries} & store_files(instance)
+    assert len(kept) == len(taken.entries), (
+        "a reply bundle signed with a reviewer's key outside the workstation deleted "
+        f"{len(taken.entries) - len(kept)} report item(s) nobody imported: {output}"
+    )
+    assert "2 acknowledged item(s) kept, not deleted" in output
+    # The next export brings them to the workstation and names them held; the
+    # workstation's own sealed bundle deletes them.
+    assert cli(instance, "export", "--out", str(tmp_path / "next.rzb"))[0] == 0
+    again, _ = review.read(tmp_path / "next.rzb", tmp_path / "next")
+    ids = tuple(sorted(e.id for e in taken.entries))
+    assert tuple(sorted(e.id for e in again.entries)) == ids
+    assert again.acks is not None
+    assert again.acks.held == ids
+    assert again.acks.key == review.ack_key.verify_key
+    sealed = review.replies(tmp_path / "sealed.rzr", again, "Thank you", acks=ids)
+    status, output = cli(instance, "import-replies", str(sealed))
+    assert "2 acknowledged item(s) deleted" in output, output
+    assert not ({f"{e.id}.rze" for e in taken.entries} & store_files(instance))
+
+
+def test_a_bundle_sealed_by_another_workspace_key_deletes_nothing_until_handed_over(
+    exported: tuple[FlaskClient, Path], review: Review, instance: Path, tmp_path: Path
+) -> None:
+    _, first = exported
+    manifest, _ = review.read(first, tmp_path / "first")
+    anchor = review.replies(tmp_path / "anchor.rzr", manifest, "hello", acks=())
+    assert cli(instance, "import-replies", str(anchor))[0] == 0
+    ids = tuple(e.id for e in manifest.entries)
+    # A colleague seals with a key of their own: the server holds the workstation's.
+    colleague = Review(instance, review.reviewer)
+    own = colleague.replies(tmp_path / "own.rzr", manifest, "hi", acks=ids)
+    status, output = cli(instance, "import-replies", str(own))
+    assert status == 0, output
+    assert "0 acknowledged item(s) deleted" in output
+    assert {f"{i}.rze" for i in ids} <= store_files(instance)
+    # A rewrapped workspace: its new key, handed over to by the one the server holds.
+    new = SigningKey.generate()
+    bundle_id = new_bundle_id()
+    reply = ReplyManifest(
+        bundle_id=bundle_id,
+        instance_id=review.instance_id,
+        created=dt.date.today(),
+        acks=ids,
+        replies=(),
+        notices=(),
+        seal=AckSeal.make(bundle_id, review.instance_id, ids, new, [review.ack_key]),
+    )
+    signer = review.reviewer.signing
+    assert signer is not None
+    with (tmp_path / "handover.rzr").open("wb") as dst:
+        write_replies(dst, reply, [], signer)
+    status, output = cli(instance, "import-replies", str(tmp_path / "handover.rzr"))
+    assert "2 acknowledged item(s) deleted" in output, output
+    assert cli(instance, "export", "--out", str(tmp_path / "next.rzb"))[0] == 0
+    later, _ = review.read(tmp_path / "next.rzb", tmp_path / "next")
+    assert later.acks is not None
+    assert later.acks.key == new.verify_key
+
+
+def test_a_key_the_administrators_set_first_leaves_a_colleague_no_first_use(
+    exported: tuple[FlaskClient, Path], review: Review, instance: Path, tmp_path: Path
+) -> None:
+    _, first = exported
+    manifest, _ = review.read(first, tmp_path / "first")
+    status, output = cli(instance, "set-ack-key", review.ack_key.verify_key.to_text())
+    assert status == 0, output
+    # A colleague's bundle, sealed with a key of their own, reaches the server first.
+    colleague = Review(instance, review.reviewer)
+    status, output = cli(
+        instance, "import-replies", str(colleague.replies(tmp_path / "c.rzr", manifest, "x"))
+    )
+    assert status == 0, output
+    assert "0 acknowledged item(s) deleted" in output
+    assert {f"{e.id}.rze" for e in manifest.entries} <= store_files(instance)
+    status, output = cli(instance, "set-ack-key", "rz-ed25519-public:nonsense")
+    assert status == 2
+    assert "not a workspace key" in output

@@ -24,6 +24,7 @@ from app.operations.exchange import apply_reply_bundle
 from app.services import staff as staff_service
 from crypto import Metadata, SigningKey, open_bytes, seal_bytes
 from crypto.exchange import (
+    AckSeal,
     ExportManifest,
     Notice,
     ReplyEntry,
@@ -106,6 +107,9 @@ def read(
     return manifest, {i: open_bytes(p.read_bytes(), keys)[0] for i, p in files.items()}
 
 
+_WORKSPACE_ACK_KEY = SigningKey.generate()
+
+
 def reply_bundle(
     app: Flask,
     instance: Path,
@@ -135,13 +139,17 @@ def reply_bundle(
         )
         files.append(path)
         entries.append(ReplyEntry(new_bundle_id(), designation))
+    bundle_id, instance_id = new_bundle_id(), instance_id or app.config["INSTANCE_ID"]
+    acked = tuple(acks) if acks is not None else tuple(e.id for e in manifest.entries)
     replies = ReplyManifest(
-        bundle_id=new_bundle_id(),
-        instance_id=instance_id or app.config["INSTANCE_ID"],
+        bundle_id=bundle_id,
+        instance_id=instance_id,
         created=today(),
-        acks=tuple(acks) if acks is not None else tuple(e.id for e in manifest.entries),
+        acks=acked,
         replies=tuple(entries),
         notices=tuple(Notice(d, "under-review") for d in manifest.sources),
+        # Sealed by the workspace's key, as the workstation does (the first seal gives it).
+        seal=AckSeal.make(bundle_id, instance_id, acked, _WORKSPACE_ACK_KEY),
     )
     out = io.BytesIO()
     write_replies(out, replies, files, signer)

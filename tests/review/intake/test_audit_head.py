@@ -146,7 +146,9 @@ def test_a_bundle_from_before_audit_heads_warns_of_nothing(
     server: Server, workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def without_audit(**fields: Any) -> ExportManifest:
-        return ExportManifest(**(fields | {"audit": None, "notice_counts": None, "unheld": None}))
+        return ExportManifest(
+            **(fields | {"audit": None, "notice_counts": None, "unheld": None, "acks": None})
+        )
 
     _act(server, "honest", 2)
     server.submit("a report")

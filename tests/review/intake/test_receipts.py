@@ -15,17 +15,12 @@ import app.operations.exchange as server_exchange
 from app.cli import main
 from app.db import db_session
 from app.models import Item
-from crypto import SigningKey
 from crypto.exchange import (
     ExportManifest,
     ReplyManifest,
-    new_bundle_id,
-    read_export,
-    write_replies,
 )
 from review import workspace as ws
 from review.intake import exports, receipts
-from tests.app.support import reviewer_keys
 from tests.review.support import Server, review
 
 
@@ -66,7 +61,7 @@ def test_an_export_bundle_of_format_2_without_receipts_still_imports_and_warns_o
         server_exchange,
         "ExportManifest",
         lambda **fields: ExportManifest(
-            **(fields | {"audit": None, "notice_counts": None, "unheld": None})
+            **(fields | {"audit": None, "notice_counts": None, "unheld": None, "acks": None})
         ),
     )
     _tomorrow(monkeypatch)
@@ -217,38 +212,3 @@ def test_a_server_put_back_from_a_backup_has_what_was_acknowledged_since_deleted
     resent = _manifest(tmp_path / "r3.rzr")
     assert [r.id for r in resent.replies] == [r.id for r in sent.replies]
     assert server.apply(tmp_path / "r3.rzr").replies == 1
-
-
-def test_a_reply_bundle_signed_outside_this_workspace_is_named_as_one_that_may_delete_reports(
-    server: Server, workspace: Path, tmp_path: Path
-) -> None:
-    """A colleague about to be revoked takes an export stick before it is imported and signs,
-    with their own key file, a reply bundle acknowledging its items: the server deletes the
-    reports unseen, and the resend that fills the gap holds nothing. The receipt is all that
-    shows it, and it blamed only a workspace put back or a server naming bundles."""
-    server.submit("The SHO sold the girls to the agent.")
-    stick = server.export(tmp_path / "e1.rzb")
-    signer = reviewer_keys(server.instance).signing
-    assert signer is not None
-    key = SigningKey.from_text(server.paths.signing_key.read_text()).verify_key
-    with stick.open("rb") as src:
-        _, taken = read_export(src, [key], server.instance_id)
-    rogue = ReplyManifest(
-        new_bundle_id(),
-        server.instance_id,
-        dt.date.today(),
-        tuple(e.id for e in taken.entries),
-        (),
-        (),
-    )
-    with (tmp_path / "rogue.rzr").open("wb") as dst:
-        write_replies(dst, rogue, [], signer)
-    assert server.apply(tmp_path / "rogue.rzr").deleted == 1
-
-    result = review(workspace, "import", str(server.export(tmp_path / "e2.rzb", resend=True)))
-    assert result.exit_code == 0, result.output
-    assert rogue.bundle_id in result.output
-    assert "signed a reply bundle outside this workspace" in result.output, (
-        "a reply bundle signed with a reviewer's key elsewhere, which deleted reports nobody "
-        f"here imported, was named only as an older copy of this workspace: {result.output}"
-    )

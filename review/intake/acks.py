@@ -1,0 +1,138 @@
+"""Acknowledgements the server held: a reply bundle this workspace's key did not seal.
+
+Every reply bundle written here seals its acknowledgements with the workspace's
+acknowledgement key (`crypto.workspace.WorkspaceKey.ack_key`, reply format 4), and
+each earlier workspace key hands over to it. The server deletes only what the key
+it holds seals; what any other bundle acknowledges (a reviewer's key file used
+away from this workstation, a colleague with an export stick nobody imported)
+it keeps, exports again and names in every export (format 7: `AckState`). At
+import, the items it names are acknowledged again here (the next bundle, sealed,
+deletes them), and those this workspace never acknowledged are named: a bundle
+signed elsewhere tried to delete them. A server holding another key than this
+workspace's (a workspace started again, restored from a copy older than a
+rewrap, or a key given by another bundle before this workstation's first) is
+named with the key to give it (`raazdar set-ack-key`).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from typing import Final
+
+from crypto import SigningKey, VerifyKey
+from crypto.exchange import AckState
+from review.workspace import Unlocked
+
+
+def ack_keys(u: Unlocked) -> tuple[SigningKey, tuple[SigningKey, ...]]:
+    """The key that seals this workspace's acknowledgements, and those of its earlier keys."""
+    return u.key.ack_key(), tuple(k.ack_key() for k in u.history)
+
+
+@dataclass(frozen=True)
+class Held:
+    """Items the server kept though a reply bundle acknowledged them."""
+
+    # Acknowledged by no bundle of this workspace: a bundle signed elsewhere did.
+    foreign: tuple[str, ...]
+    # Of those, the ones not here yet: the next export (or a resend) brings them.
+    missing: int
+    # Acknowledged here by a bundle the server did not take the seal of: acknowledged again.
+    again: int
+
+    def message(self) -> str:
+        """Say what the server kept, and why that matters."""
+        parts = []
+        if self.foreign:
+            parts.append(
+                f"the server kept {len(self.foreign)} item(s) a reply bundle this workspace did "
+                "not write acknowledged, to delete them ("
+                + ", ".join(self.foreign)
+                + "): a reviewer's key signed it away from this workstation (a key file used "
+                "elsewhere, a colleague about to be revoked); unsealed by this workspace's key, "
+                "it deleted nothing"
+                + (
+                    f"; {self.missing} of them are not here yet: the next export brings them"
+                    if self.missing
+                    else ""
+                )
+            )
+        if self.again:
+            parts.append(
+                f"the server kept {self.again} item(s) this workspace acknowledged in a bundle "
+                "it did not take the seal of: the next reply bundle acknowledges them again"
+            )
+        return "; ".join(parts)
+
+    def hint(self) -> str:
+        """What to do about it."""
+        if not self.foreign:
+            return "export replies as usual: its seal deletes them"
+        return _FOREIGN_HINT
+
+
+_FOREIGN_HINT: Final = (
+    "read the reports those items hold; ask the administrators which reviewer's key signed"
+    " the reply bundle this workspace has no record of writing (the receipts name it), and"
+    " have that key revoked; tell the oversight body, not through the server"
+)
+
+
+def settle(u: Unlocked, state: AckState | None) -> Held | None:
+    """Acknowledge again what the server held and name what nobody here acknowledged.
+
+    In the import's transaction, after its items are filed.
+    """
+    if state is None or not state.held:
+        return None
+    conn: sqlite3.Connection = u.conn
+    foreign, missing, again = [], 0, 0
+    for item_id in state.held:
+        row = conn.execute("SELECT acked_in FROM items WHERE id = ?", (item_id,)).fetchone()
+        if row is None:
+            foreign.append(item_id)
+            missing += 1
+        elif row[0] is None:
+            foreign.append(item_id)
+        else:
+            again += 1
+            conn.execute("UPDATE items SET acked_in = NULL WHERE id = ?", (item_id,))
+    return Held(tuple(foreign), missing, again)
+
+
+@dataclass(frozen=True)
+class OtherKey:
+    """The server deletes only what another workspace key seals than this workspace's."""
+
+    server: VerifyKey
+    ours: VerifyKey
+
+    def message(self) -> str:
+        """Say what it means: nothing this workspace acknowledges is deleted."""
+        return (
+            f"the server deletes only what workspace key {self.server.fingerprint} seals, not "
+            f"this workspace's ({self.ours.fingerprint}): what this workspace acknowledges is "
+            "kept there and exported again; this workspace was started again or put back from "
+            "a copy older than its key, or a bundle sealed by another key reached the server "
+            "before this workstation's first"
+        )
+
+    def hint(self) -> str:
+        """What the administrators do, with the key to give the server."""
+        key = self.ours.to_text()
+        return (
+            "unless you know why, tell the oversight body; the administrators give the "
+            f"server this workspace's key at its console: `raazdar set-ack-key {key}`"
+        )
+
+
+def other_key(u: Unlocked, state: AckState | None) -> OtherKey | None:
+    """The server's acknowledgement key, if it is none of this workspace's."""
+    if state is None or state.key is None:
+        return None
+    current, earlier = ack_keys(u)
+    known = {current.verify_key, *(k.verify_key for k in earlier)}
+    if state.key in known:
+        return None  # an earlier key: the next bundle hands over from it
+    return OtherKey(state.key, current.verify_key)

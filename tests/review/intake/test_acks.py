@@ -1,0 +1,135 @@
+"""Acknowledgements delete on the server only under the workspace's own seal.
+
+A colleague about to be revoked takes an export stick before it is imported and
+signs, with their own key file (a key of the keyring in force), a reply bundle
+acknowledging its items. Before reply format 4 the server deleted the reports
+unseen, and the resend that filled the gap held nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from app.cli import main
+from app.demo import DEMO_PASSPHRASE
+from crypto import SigningKey
+from crypto.exchange import ReplyManifest, new_bundle_id, read_export, write_replies
+from review import workspace as ws
+from review.keys.rewrap import rewrap
+from tests.app.support import reviewer_keys
+from tests.review.support import Server, review
+
+
+def _answer(workspace: Path, tmp_path: Path, name: str, num: int = 1) -> Path:
+    """Reply to report `num` and write the reply bundle, as the reviewers do."""
+    (tmp_path / "reply.txt").write_text(f"reply {name}")
+    result = review(workspace, "reply", str(num), "--file", str(tmp_path / "reply.txt"))
+    assert result.exit_code == 0, result.output
+    out = tmp_path / f"{name}.rzr"
+    result = review(workspace, "export-replies", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def _rogue(server: Server, stick: Path, out: Path) -> ReplyManifest:
+    """A bundle a colleague signs with their own key file, acknowledging a stick's items."""
+    signer = reviewer_keys(server.instance).signing
+    assert signer is not None
+    key = SigningKey.from_text(server.paths.signing_key.read_text()).verify_key
+    with stick.open("rb") as src:
+        _, taken = read_export(src, [key], server.instance_id)
+    rogue = ReplyManifest(
+        new_bundle_id(),
+        server.instance_id,
+        dt.date.today(),
+        tuple(e.id for e in taken.entries),
+        (),
+        (),
+    )
+    with out.open("wb") as dst:
+        write_replies(dst, rogue, [], signer)
+    return rogue
+
+
+def test_a_reply_bundle_signed_outside_this_workspace_deletes_nothing_and_its_items_are_named(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    server.submit("The ASI warns the agents before each raid.")
+    assert review(workspace, "import", str(server.export(tmp_path / "e1.rzb"))).exit_code == 0
+    # The workstation's first bundle gives the server the workspace's acknowledgement key.
+    assert server.apply(_answer(workspace, tmp_path, "r1")).deleted == 1
+    server.submit("The SHO sold the girls to the agent.")
+    stick = server.export(tmp_path / "e2.rzb")  # taken by the colleague, never imported
+    rogue = _rogue(server, stick, tmp_path / "rogue.rzr")
+    applied = server.apply(tmp_path / "rogue.rzr")
+    assert (applied.deleted, applied.held) == (0, 1), (
+        f"a reply bundle signed with a reviewer's key outside the workspace deleted "
+        f"{applied.deleted} report(s) nobody imported"
+    )
+
+    result = review(workspace, "import", str(server.export(tmp_path / "e3.rzb")))
+    assert result.exit_code == 0, result.output
+    assert "1 new report(s)" in result.output
+    assert rogue.bundle_id in result.output  # the receipt of a bundle never written here
+    assert (
+        "the server kept 1 item(s) a reply bundle this workspace did not write acknowledged"
+        in result.output
+    )
+    assert rogue.acks[0] in result.output
+    # The workstation's own bundle, sealed, acknowledges it again and deletes it.
+    assert server.apply(_answer(workspace, tmp_path, "r2", 2)).deleted == 1
+
+
+def _set_ack_key(server: Server, key: str) -> str:
+    ran = CliRunner().invoke(main, ["--instance", str(server.instance), "set-ack-key", key])
+    assert ran.exit_code == 0, ran.output
+    return ran.output
+
+
+def test_a_server_holding_another_workspace_key_keeps_what_it_acknowledges_and_is_told_this_one(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    """What a workspace started again (or put back from a copy older than a rewrap) meets."""
+    server.submit("A report filed before the server's key changed.")
+    assert review(workspace, "import", str(server.export(tmp_path / "e1.rzb"))).exit_code == 0
+    assert server.apply(_answer(workspace, tmp_path, "r1")).deleted == 1
+    _set_ack_key(server, SigningKey.generate().verify_key.to_text())
+    server.submit("A report filed after.")
+    result = review(workspace, "import", str(server.export(tmp_path / "e2.rzb")))
+    assert result.exit_code == 0, result.output
+    assert "the server deletes only what workspace key" in result.output
+    command = result.output.split("`raazdar set-ack-key ", 1)[1].split("`", 1)[0]
+    held = server.apply(_answer(workspace, tmp_path, "r2", 2))
+    assert (held.deleted, held.held) == (0, 1), held  # kept, not lost
+    assert "now delete only under the seal of" in _set_ack_key(server, command)
+    result = review(workspace, "import", str(server.export(tmp_path / "e3.rzb")))
+    assert result.exit_code == 0, result.output
+    assert "the server deletes only what workspace key" not in result.output
+    assert "1 already here" in result.output  # exported again
+    assert "the next reply bundle acknowledges them again" in result.output, result.output
+    bundle = tmp_path / "r3.rzr"
+    assert review(workspace, "export-replies", "--out", str(bundle)).exit_code == 0
+    assert server.apply(bundle).deleted == 1
+
+
+def test_a_rewrapped_workspace_hands_the_server_over_to_its_new_key(
+    server: Server, workspace: Path, tmp_path: Path
+) -> None:
+    server.submit("A report filed before the rewrap.")
+    assert review(workspace, "import", str(server.export(tmp_path / "e1.rzb"))).exit_code == 0
+    assert server.apply(_answer(workspace, tmp_path, "r1")).deleted == 1
+    u = ws.Workspace.open(workspace).unlock("demo-reviewer", lambda _label: DEMO_PASSPHRASE)
+    before = u.key.ack_key().verify_key
+    u, _ = rewrap(u)
+    assert u.key.ack_key().verify_key != before
+    u.workspace.close()
+    server.submit("A report filed after.")
+    result = review(workspace, "import", str(server.export(tmp_path / "e2.rzb")))
+    assert result.exit_code == 0, result.output
+    assert "the server deletes only what workspace key" not in result.output  # an earlier key
+    assert server.apply(_answer(workspace, tmp_path, "r2", 2)).deleted == 1
+    result = review(workspace, "import", str(server.export(tmp_path / "e3.rzb")))
+    assert "the server deletes only what workspace key" not in result.output
