@@ -38,7 +38,8 @@ class Held:
     foreign: tuple[str, ...]
     # Of those, the ones not here yet: the next export (or a resend) brings them.
     missing: int
-    # Acknowledged here by a bundle the server did not take the seal of: acknowledged again.
+    # Acknowledged here by a bundle the server did not take the seal of, or had not applied
+    # yet (a second export before it came): acknowledged again, which deletes nothing twice.
     again: int
 
     def message(self) -> str:
@@ -61,7 +62,9 @@ class Held:
         if self.again:
             parts.append(
                 f"the server kept {self.again} item(s) this workspace acknowledged in a bundle "
-                "it did not take the seal of: the next reply bundle acknowledges them again"
+                "it did not take the seal of (one written before the seal, or under a key it "
+                "does not hold) or had not yet applied when it exported: the next reply bundle "
+                "acknowledges them again"
             )
         return "; ".join(parts)
 

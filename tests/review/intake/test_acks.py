@@ -79,8 +79,13 @@ def test_a_reply_bundle_signed_outside_this_workspace_deletes_nothing_and_its_it
         in result.output
     )
     assert rogue.acks[0] in result.output
-    # The workstation's own bundle, sealed, acknowledges it again and deletes it.
-    assert server.apply(_answer(workspace, tmp_path, "r2", 2)).deleted == 1
+    # The workstation's own bundle, sealed, acknowledges it and deletes it; an export
+    # made before it arrives names the item again, now as one acknowledged here.
+    sealed = _answer(workspace, tmp_path, "r2", 2)
+    result = review(workspace, "import", str(server.export(tmp_path / "e4.rzb")))
+    assert "did not write acknowledged" not in result.output
+    assert "the server kept 1 item(s) this workspace acknowledged" in result.output
+    assert server.apply(sealed).deleted == 1
 
 
 def _set_ack_key(server: Server, key: str) -> str:
