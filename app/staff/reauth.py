@@ -33,8 +33,13 @@ _OWN: Final = frozenset({"reauth_password", "reauth_code", "csrf_token"})
 # go to for a lawyer rewritten with a number the accused answer; a colleague's account
 # taken over with a new passphrase shown to the copy, its owner shut out, or removed; an
 # account of its own added, which outlived the copied session; or a term of the submission
-# form added or relabelled, its label (shown to every source) saying what that page says; or
-# the organisation's name, which heads every source page, made "moved: use <an onion>".
+# form added or relabelled, its label (shown to every source) saying what that page says, or
+# moved or removed (the agency a source accuses gone from the form, or sunk below the rest:
+# what sources can say changed for all of them); or a colleague made an administrator (the
+# thief herself, at the next desk); or the organisation's name, which heads every source
+# page, made "moved: use <an onion>". What a confirmation still lets through for
+# STAFF_REAUTH_SECONDS: the dashboard's export and a keyring install (which needs the
+# authorities' signatures anyway).
 # And any staff member's "Log out every other device": a copy of the cookie ended with it
 # every session its owner logged in with again, and kept its own.
 EACH_TIME: Final = frozenset(
@@ -48,6 +53,9 @@ EACH_TIME: Final = frozenset(
         "staff.admin_account_remove",
         "staff.admin_term_add",
         "staff.admin_term_labels",
+        "staff.admin_term_move",
+        "staff.admin_term_remove",
+        "staff.admin_account_role",
     }
 )
 

@@ -69,12 +69,16 @@ def make_staff(
     role: str = "staff",
     password: str = PASSWORD,
     enrolled: bool = True,
+    actor: str = "test",
 ) -> StaffUser:
-    """Add an account with `password` and (unless `enrolled` is false) a TOTP secret set up."""
+    """Add an account with `password` and (unless `enrolled` is false) a TOTP secret set up.
+
+    `actor` is who the audit log says added it (`audit.CONSOLE`: one an admin page may promote).
+    """
     secret = pyotp.random_base32()
     with app.app_context(), db_session(app) as session:
         account, _ = staff_service.create_account(
-            session, "test", username, role=role, password=password
+            session, actor, username, role=role, password=password
         )
         if enrolled:
             account.totp_secret = seal_totp_secret(app, secret)

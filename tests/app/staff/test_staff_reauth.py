@@ -14,6 +14,7 @@ from sqlalchemy import select
 from app import sessions
 from app.db import db_session as app_db_session
 from app.models import StaffAccount
+from app.services.audit import CONSOLE
 from app.settings import get_setting, taxonomy
 from tests.app.staff.test_staff_admin import (
     Staff,
@@ -74,9 +75,9 @@ def test_the_password_and_a_code_send_the_change_on_with_what_was_typed(
     assert done.status_code == 200, done.status_code
     assert _role(app, "deputy") == "staff"
     assert audit_actions(app)[-2:] == ["staff-reauthenticated", "staff-added"]
-    # For the next few minutes this session's changes go through at once (but those of the
-    # highest harm, `app.staff.reauth.EACH_TIME`).
-    moved = idle_admin.post("/staff/admin/taxonomy/agency/fia/move", {"direction": "up"})
+    # For the next few minutes this session's export goes through at once (every admin change
+    # the pages offer but a keyring's install asks each time: `app.staff.reauth.EACH_TIME`).
+    moved = idle_admin.post("/staff/export", {"since": ""})
     assert moved.status_code == 303
 
 
@@ -203,11 +204,9 @@ def test_a_cookie_copied_at_the_login_makes_no_admin_change(app: Flask, root: St
     thief = _copy_cookie(app, owner)
     assert owner.client.get("/staff/").status_code == 200  # the login's redirect, followed
 
-    before = _labels(app)
-    taken = thief.post("/staff/admin/taxonomy/agency/fia/move", {"direction": "up"})
+    taken = thief.post("/staff/export", {"since": ""})
     assert taken.status_code == 401, "a copied cookie used the login's confirmation"
     assert CONFIRM in thief.text(taken)
-    assert _labels(app) == before
 
 
 def test_a_copy_used_first_costs_both_the_confirmation(app: Flask, root: StaffUser) -> None:
@@ -216,10 +215,10 @@ def test_a_copy_used_first_costs_both_the_confirmation(app: Flask, root: StaffUs
     owner = staff_browser(app)
     login(owner.client, app, root)
     thief = _copy_cookie(app, owner)
-    moved = thief.post("/staff/admin/taxonomy/agency/fia/move", {"direction": "up"})
+    moved = thief.post("/staff/export", {"since": ""})
     assert moved.status_code == 303  # the copy's one change of those a confirmation lets through
     for browser, name in ((owner, "owner"), (thief, "thief")):
-        asked = browser.post("/staff/admin/taxonomy/agency/fia/move", {"direction": "up"})
+        asked = browser.post("/staff/export", {"since": ""})
         assert asked.status_code == 401, f"{name}: the session went on unconfirmed"
 
 
@@ -229,7 +228,7 @@ def test_the_login_still_confirms_its_own_browsers_next_changes(
     owner = staff_browser(app)
     login(owner.client, app, root)
     assert owner.client.get("/staff/").status_code == 200  # a page between: a new word
-    done = owner.post("/staff/admin/taxonomy/agency/fia/move", {"direction": "up"})
+    done = owner.post("/staff/export", {"since": ""})
     assert done.status_code == 303, done.status_code
 
 
@@ -239,6 +238,12 @@ GENERAL = {"upload_limit_mib": "500", "retention_days": "90", "source_expiry_day
 def _labels(app: Flask) -> str:
     with db_session(app) as session:
         return " ".join(t.label_en for terms in taxonomy(session).values() for t in terms)
+
+
+def _order(app: Flask) -> list[str]:
+    """The submission form's terms, in the order a source sees them."""
+    with db_session(app) as session:
+        return [f"{group}/{t.code}" for group, terms in taxonomy(session).items() for t in terms]
 
 
 def _legal_aid_page(app: Flask) -> str:
@@ -257,6 +262,9 @@ def _legal_aid_page(app: Flask) -> str:
         "new-account",
         "relabel",
         "new-term",
+        "move-term",
+        "remove-term",
+        "promote",
     ],
 )
 def test_a_copy_used_before_its_browsers_next_page_makes_no_change_of_the_highest_harm(
@@ -265,13 +273,13 @@ def test_a_copy_used_before_its_browsers_next_page_makes_no_change_of_the_highes
     """A cookie copied at the login and used before its browser's next page still had the
     login's confirmation for one change: the legal-aid page rewritten with a number the
     accused answer, or a colleague's account taken over (a new passphrase shown to the copy)."""
-    clerk = make_staff(app, "clerk")
+    clerk = make_staff(app, "clerk", actor=CONSOLE)
     owner = staff_browser(app)
     login(owner.client, app, root)
     thief = _copy_cookie(app, owner)
     held = account(app, clerk.id)
     assert held is not None
-    before = (_legal_aid_page(app), held.epoch)
+    before = (_legal_aid_page(app), held.epoch, _order(app), "staff")
     if change == "legal-aid-page":
         path, data = "/staff/admin/settings/resources", {"resources_en": "Call 0300-0000000"}
         data["resources_ur"] = "0300-0000000"
@@ -282,14 +290,22 @@ def test_a_copy_used_before_its_browsers_next_page_makes_no_change_of_the_highes
         # A label is shown to every source on the form: it can say what the legal-aid page says.
         path = "/staff/admin/taxonomy/agency/" + ("fia/labels" if change == "relabel" else "add")
         data = {"code": "call", "label_en": "Call 0300-0000000 first", "label_ur": "0300-0000000"}
+    elif change in ("move-term", "remove-term"):
+        # What a source can say: the agency she accuses gone from the form, or moved down
+        # below the others.
+        path = "/staff/admin/taxonomy/agency/fia/" + ("move" if change == "move-term" else "remove")
+        data = {"direction": "up"}
+    elif change == "promote":
+        # A colleague (the thief herself, at a desk beside the owner's) made an administrator.
+        path, data = f"/staff/admin/accounts/{clerk.id}/role", {"role": "admin"}
     elif change == "new-account":
         path, data = "/staff/admin/accounts/new", {"username": "foothold", "role": "staff"}
     else:
         path, data = f"/staff/admin/accounts/{clerk.id}/{change}", {"confirm": "y"}
     taken = thief.post(path, data)
     row = account(app, clerk.id)
-    made = (_legal_aid_page(app), row.epoch if row else None, _role(app, "foothold"))
-    assert made == (*before, None), "the copy's one change was made"
+    made = (_legal_aid_page(app), row.epoch if row else None, _order(app), _role(app, "clerk"))
+    assert (*made, _role(app, "foothold")) == (*before, None), "the copy's one change was made"
     assert "0300-0000000" not in _labels(app), "the copy's one change was made"
     assert get_setting(db_session(app), "organisation") == "Raazdar", "the copy renamed the site"
     assert taken.status_code == 401
