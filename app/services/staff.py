@@ -268,6 +268,7 @@ def remove_account(session: Session, actor: str, account: StaffAccount) -> list[
     if held.one_or_none() is None:
         raise AccountError(f"{account.username!r} was removed meanwhile")
     known = passwords_set_by(session, account.username)
+    _keep_an_administrator(session, account, known)
     # The accounts' rows and sessions before the log's head, as every change takes them.
     for name in known:
         _lock(session, get_account(session, name))
@@ -278,6 +279,26 @@ def remove_account(session: Session, actor: str, account: StaffAccount) -> list[
     session.delete(account)
     session.commit()
     return known
+
+
+def _keep_an_administrator(session: Session, account: StaffAccount, locked: list[str]) -> None:
+    """Refuse a removal whose locks would leave no administrator who can log in.
+
+    Had the removed one once set every other administrator's password (as an
+    administrator, while they were staff, before the console promoted them),
+    the removal locked them all: nobody left to reset anyone on the admin pages.
+    """
+    admins = [a.username for a in list_accounts(session) if a.role == "admin"]
+    held = [n for n in admins if n in locked]
+    if not held or any(n != account.username and n not in locked for n in admins):
+        return
+    name = account.username
+    raise AccountError(
+        f"removing {name!r} would lock every administrator: {name} set the passwords of "
+        f"{', '.join(held)} (not changed since). First give one of them a password {name} "
+        f"never saw (`raazdar staff reset-2fa {held[0]}` on the server's console, or its owner "
+        f"changes it on the Password page), then remove {name}"
+    )
 
 
 def _lock(session: Session, account: StaffAccount) -> None:

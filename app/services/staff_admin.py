@@ -81,6 +81,15 @@ def remove(session: Session, account_id: str, *, actor: StaffAccount) -> Removed
     """Remove another account; say which it was, and whose accounts were locked with it."""
     account = _not_an_admin_now(_other(session, account_id, actor), "remove {name}")
     name = account.username
+    if actor.username in staff.passwords_set_by(session, name):
+        # The removal locks the accounts whose passwords the removed one set: hers too,
+        # her session ended mid-request, and she was told nothing before she confirmed.
+        raise AccountError(
+            f"Removing {name!r} would lock your own account: {name} set your password (not "
+            f"changed since). Change it first on your Password page (or have "
+            f"`raazdar staff reset-2fa {actor.username}` run on the server's console), "
+            f"then remove {name}."
+        )
     return Removed(name, staff.remove_account(session, actor.username, account))
 
 

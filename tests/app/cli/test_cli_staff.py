@@ -287,3 +287,27 @@ def test_remove_names_the_accounts_whose_passwords_the_removed_one_set(
         bilal = staff_service.get_account(session, "bilal")
         assert not verify_password(bilal.password_hash, PASSWORD), "eve still knows bilal's"
         assert verify_password(staff_service.get_account(session, "kamran").password_hash, PASSWORD)
+
+
+def test_remove_leaves_an_administrator_who_can_log_in(
+    runner: CliRunner, instance: Path, app: Flask
+) -> None:
+    """Eve, once an administrator, reset amna's and omar's passwords while they were staff
+    (both made administrators on the console since): her removal locked them both, and left
+    the instance with no administrator who could log in."""
+    for name in ("amna", "omar"):
+        make_staff(app, name, role="admin")
+    make_staff(app, "eve")
+    with app.app_context(), db_session(app) as session:
+        for name in ("amna", "omar"):
+            audit.record(session, "eve", "staff-password-reset", username=name)
+        session.commit()
+    result = staff(runner, instance, "remove", "eve")
+    with app.app_context(), db_session(app) as session:
+        usable = [a.username for a in staff_service.list_accounts(session) if a.totp_enrolled]
+        left = [a for a in ("amna", "omar") if a in usable]
+    assert left, "the removal locked every administrator"
+    assert result.exit_code == 1, result.output
+    assert "every administrator" in result.output
+    assert "raazdar staff reset-2fa amna" in result.output, result.output
+    assert account(app, "eve") is not None, "refused, yet eve was removed"

@@ -24,6 +24,7 @@ from app import settings as app_settings
 from app.models import AuditEntry, StaffAccount, today
 from app.operations import retention
 from app.operations.tor.clients import StaffClients
+from app.services import audit
 from app.services import staff as staff_service
 from app.settings import (
     RESOURCES_EN,
@@ -610,6 +611,26 @@ def test_a_removal_locks_the_accounts_whose_passwords_the_removed_one_set(
     assert reset.status_code == 200, reset.status_code
     shown = reset.get_data(as_text=True)
     assert passphrase not in shown
+
+
+def test_a_removal_does_not_lock_the_administrator_who_makes_it(app: Flask, admin: Staff) -> None:
+    """Eve, once an administrator, reset root's password while root was staff: root's
+    removal of eve locked root herself (her session ended, her password one nobody knows),
+    with not a word before she confirmed."""
+    eve = add_account(app, "eve")
+    with db_session(app) as session:
+        audit.record(session, "eve", "staff-password-reset", username="root")
+        session.commit()
+    response = admin.post(f"/staff/admin/accounts/{eve}/remove", {"confirm": "y"})
+    assert admin.account_id is not None
+    me = account(app, admin.account_id)
+    assert me is not None
+    assert me.totp_enrolled, "the remover locked herself out"
+    assert response.status_code == 400
+    said = html.unescape(admin.text(response))
+    assert "would lock your own account" in said
+    assert "raazdar staff reset-2fa root" in said
+    assert account(app, eve) is not None
 
 
 def test_a_removal_names_the_devices_that_still_reach_the_staff_onion(
