@@ -9,12 +9,12 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import IO, Any, BinaryIO
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, true
 from sqlalchemy.orm import Session
 
 from app.errors import KeyringUnavailable
-from app.models import Item, Reply, Source, StaffAccount, today
-from app.operations import retention
+from app.models import Item, Source, StaffAccount, today
+from app.operations import retention, sweep
 from app.operations.exchange import (
     ApplySummary,
     BundleRefused,
@@ -32,19 +32,34 @@ from crypto import CryptoError, VerificationError
 
 @dataclass(frozen=True)
 class Dashboard:
-    """What the server can tell staff: how many things wait, and the keyring in force."""
+    """What the server can tell staff: how many things wait, and the keyring in force.
+
+    The counts are as of the last sweep (`swept_at`, unix seconds; None: none yet):
+    what arrived since waits in holding, uncounted, until the next sweep, as a
+    seized disk shows it. Counted live, a reload every minute dated each report
+    (the server keeps its day) to the minute. What staff do (an export, a reply
+    bundle's acknowledgements) shows at once. No count of replies: one falling
+    dated the source who read and deleted hers, her visit, to the minute.
+    """
 
     new_items: int
     items: int
     sources: int
-    replies: int
     keyring: dict[str, Any]
+    swept_at: float | None = None
     # Items exported `retention.UNACKNOWLEDGED_DAYS` or more days ago, never acknowledged.
     unacknowledged: int = 0
     unacknowledged_days: int = retention.UNACKNOWLEDGED_DAYS
     # Harmful setting changes not yet in force (`app.settings.delayed_changes`): shown to
     # every staff member, not only to administrators.
     delayed: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def swept(self) -> str | None:
+        """When the counts were taken, as the page says it (UTC, to the minute)."""
+        if self.swept_at is None:
+            return None
+        return dt.datetime.fromtimestamp(self.swept_at, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 @dataclass
@@ -76,12 +91,21 @@ def dashboard(session: Session) -> Dashboard:
     def count(model: Any, *where: Any) -> int:
         return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
 
+    store = services().store
+    held = store.held()
+    swept = Item.id.not_in(held) if held else true()
+    # A source made before today is dated to its day already; one made today, once an
+    # item of hers was swept (a source made with no item waits for the day's end).
+    counted = or_(
+        Source.created_day < today(),
+        select(Item.id).where(Item.source_id == Source.id, swept).exists(),
+    )
     return Dashboard(
-        new_items=count(Item, ~Item.exported),
-        items=count(Item),
-        sources=count(Source),
-        replies=count(Reply),
+        new_items=count(Item, ~Item.exported, swept),
+        items=count(Item, swept),
+        sources=count(Source, counted),
         keyring=public_keys(),
+        swept_at=sweep.last_sweep(store),
         unacknowledged=retention.unacknowledged(session, today()),
         delayed=delayed_changes(session),
     )

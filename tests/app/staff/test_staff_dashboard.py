@@ -21,7 +21,10 @@ from app.models import Item, Reply, Source, today
 from app.operations import exchange
 from app.operations.doctor import tor_check
 from app.operations.exchange import apply_reply_bundle
+from app.operations.sweep import sweep
 from app.services import staff as staff_service
+from app.services.context import services
+from app.services.replies import delete_own_reply
 from crypto import Metadata, SigningKey, open_bytes, seal_bytes
 from crypto.exchange import (
     AckSeal,
@@ -50,9 +53,12 @@ from tests.app.support import (
     form,
     multipart,
     remove_keyring,
+    reply_to,
     reviewer_keys,
     reviewer_openers,
     row_counts,
+    shown_codename,
+    source_id,
 )
 
 EXPORT_NAME = re.compile(
@@ -182,16 +188,18 @@ def exported_manifest(
 def test_dashboard_counts_what_waits(
     app: Flask, instance: Path, visitor: Visitor, staff: FlaskClient, tmp_path: Path
 ) -> None:
-    assert counts(staff) == {"new": 0, "items": 0, "sources": 0, "replies": 0}
+    assert counts(staff) == {"new": 0, "items": 0, "sources": 0}
     report(visitor, "The SHO took money", b"\xff\xd8 photo")
     report(Visitor(app.test_client()), "A second source")
-    assert counts(staff) == {"new": 3, "items": 3, "sources": 2, "replies": 0}
+    _sweep(app)
+    assert counts(staff) == {"new": 3, "items": 3, "sources": 2}
+    # What staff do shows at once: the export, and the acknowledgements of a reply bundle.
     manifest, _ = exported_manifest(app, instance, staff, tmp_path)
-    assert counts(staff) == {"new": 0, "items": 3, "sources": 2, "replies": 0}
-    bundle = reply_bundle(app, instance, manifest, "Received", acks=())
+    assert counts(staff) == {"new": 0, "items": 3, "sources": 2}
+    bundle = reply_bundle(app, instance, manifest, "Received", acks=[manifest.entries[0].id])
     with app.app_context(), db_session(app) as session:
         apply_reply_bundle(session, io.BytesIO(bundle))
-    assert counts(staff) == {"new": 0, "items": 3, "sources": 2, "replies": 2}
+    assert counts(staff) == {"new": 0, "items": 2, "sources": 2}
 
 
 def test_dashboard_warns_of_items_exported_long_ago_and_never_acknowledged(
@@ -627,3 +635,37 @@ def test_a_session_open_for_long_exports_nothing_without_the_password_and_a_code
     done.get_data()
     done.close()
     assert audit_trail(app)[-1][:2] == ("clerk", "export")
+
+
+def _sweep(app: Flask) -> None:
+    """Run the arrival sweep now, as its timer does once a period."""
+    with app.app_context(), db_session(app) as session:
+        sweep(session.get_bind().engine, services().store, force=True)
+
+
+def test_reloading_the_dashboard_dates_nothing_a_source_did_finer_than_the_sweep(
+    app: Flask, instance: Path, visitor: Visitor, staff: FlaskClient
+) -> None:
+    """The server keeps the day a report came and which came since the last sweep, no more:
+    the dashboard's live counts told whoever held a staff cookie, reloading it, the minute
+    a report came, and the "replies waiting" count the minute a source read and deleted
+    her reply (her visit)."""
+    page = visitor.get("/submit")
+    codename = shown_codename(page)
+    assert codename is not None
+    assert visitor.send(form(page, "/submit"), "The SHO took money").status_code == 303
+    signer = reviewer_keys(instance).signing
+    assert signer is not None
+    reply = reply_to(app, codename, "Which police station?", signer)
+    _sweep(app)
+    before = counts(staff)
+    assert before["new"] == 1
+    report(Visitor(app.test_client()), "A second source, an hour later")
+    with app.app_context(), db_session(app) as session:
+        assert delete_own_reply(session, source_id(app, codename), reply)
+    assert counts(staff) == before, "a reload dated what a source did to the minute"
+    page = staff.get("/staff/").get_data(as_text=True)
+    assert "Counted at the last sweep" in page
+    # The next sweep counts the new report (and urgent work can set the period to an hour).
+    _sweep(app)
+    assert counts(staff) == {"new": 2, "items": 2, "sources": 2}
