@@ -316,3 +316,23 @@ def test_a_copy_used_before_its_browsers_next_page_makes_no_change_of_the_highes
     page = form(asked.get_data(as_text=True), path)
     fields = {**page.fields, "reauth_password": root.password, "reauth_code": fresh_code(app, root)}
     assert owner.client.post(path, data=fields).status_code in (200, 303)
+
+
+def test_a_second_change_with_the_same_code_says_to_wait_for_the_next(
+    app: Flask, idle_admin: Staff, root: StaffUser
+) -> None:
+    """Two changes of the highest harm in a row: the code the first spent is refused for the
+    second (a code taken twice would be a code whoever saw it could take too), and the page
+    said only "the password or code is wrong", so its owner doubted her password."""
+    code = fresh_code(app, root)
+    first = {"resources_en": "Help here", "resources_ur": "مدد"}
+    confirm = {"reauth_password": root.password, "reauth_code": code}
+    done = idle_admin.post("/staff/admin/settings/resources", {**first, **confirm})
+    assert done.status_code == 303
+    before = _order(app)
+    again = idle_admin.post("/staff/admin/taxonomy/agency/fia/move", {"direction": "up", **confirm})
+    assert again.status_code == 401
+    assert _order(app) == before
+    said = idle_admin.text(again)
+    assert "or the code was used already" in said, "the page blamed the password"
+    assert "wait for the next one" in said
