@@ -169,6 +169,27 @@ def text_changes(session: Session, keys: tuple[str, ...]) -> dict[str, dict[str,
     return found
 
 
+def removed_terms(session: Session) -> dict[str, list[dict[str, str]]]:
+    """The terms removed from each group and not added back, with who removed them and when.
+
+    A removed term is simply gone from the form: sources can no longer name the agency
+    it was. Every administrator sees that one was removed, and by whom, as a relabelling.
+    """
+    current = {(group, t.code) for group, listed in taxonomy(session).items() for t in listed}
+    found: dict[str, list[dict[str, str]]] = {}
+    seen: set[tuple[str, str]] = set()
+    for entry in audit.entries(session, action="taxonomy-term-removed", limit=CHANGES_READ):
+        detail = json.loads(entry.detail)
+        key = (str(detail.get("group", "")), str(detail.get("code", "")))
+        if key in seen or key in current:
+            continue
+        seen.add(key)
+        found.setdefault(key[0], []).append(
+            {"code": key[1], "actor": entry.actor, "day": entry.day.isoformat()}
+        )
+    return found
+
+
 def label_changes(session: Session) -> dict[tuple[str, str], dict[str, str]]:
     """Who last set each term's labels (added or relabelled) and when, by (group, code).
 

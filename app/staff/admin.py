@@ -293,6 +293,7 @@ def _taxonomy_page(
         groups=GROUPS,
         terms=taxonomy(db_session()),
         label_changes=settings_admin.label_changes(db_session()),
+        removed=settings_admin.removed_terms(db_session()),
         action_form=ActionForm(formdata=None),
         adding=adding,
         error=error,

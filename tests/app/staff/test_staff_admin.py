@@ -954,6 +954,21 @@ def test_a_relabelled_term_is_shown_to_the_other_admins_as_the_legal_aid_page_is
     assert f"SHA-256 {sha256('پنجاب پولیس')}" in page
 
 
+def test_a_removed_term_is_shown_to_the_other_admins_as_a_relabelled_one_is(
+    app: Flask, admin: Staff
+) -> None:
+    """One admin takes the FIA off the form (sources can no longer name it): the row was
+    simply gone, and no other admin's page said a term had been removed, or by whom."""
+    other = staff_browser(app).log_in(add_account(app, "second", "admin"))
+    assert admin.post("/staff/admin/taxonomy/agency/fia/remove", {}).status_code == 303
+    page = html.unescape(other.get("/staff/admin/taxonomy"))
+    assert f"fia was removed by root on {today().isoformat()}" in page, "no word of the removal"
+    # Added again, it is on the form: the note goes.
+    again = {"code": "fia", "label_en": "FIA", "label_ur": "ایف آئی اے"}
+    assert admin.post("/staff/admin/taxonomy/agency/add", again).status_code == 303
+    assert "fia was removed" not in html.unescape(other.get("/staff/admin/taxonomy"))
+
+
 def test_moving_the_first_term_up_changes_nothing(app: Flask, admin: Staff) -> None:
     codes = _codes(app, "when")
     before = audit_count(app)
