@@ -114,7 +114,7 @@ def dashboard(session: Session) -> Dashboard:
 def export_download(
     session: Session, account: StaffAccount, since: dt.date | None
 ) -> Download | None:
-    """Write an export bundle to a temporary file and audit it; None when nothing matches.
+    """Write an export bundle to a temporary file and audit it; None (audited) when nothing matches.
 
     The export commits, audited, only while `account` is still as its session
     found it (`staff.hold_staff`): a colleague removed or reset while the bundle
@@ -122,6 +122,16 @@ def export_download(
     """
     wanted = Item.received_day >= since if since is not None else ~Item.exported
     if not session.scalar(select(func.count()).select_from(Item).where(wanted)):
+        # Audited too: "nothing" until the minute a report comes dates it, as the dashboard's
+        # counts no longer do; every administrator sees whoever presses again and again.
+        staff.hold_staff(session, account)
+        audit.record(
+            session,
+            account.username,
+            "export-nothing",
+            since=since.isoformat() if since is not None else None,
+        )
+        session.commit()
         return None
     services().manifest()  # refuse before writing anything if no keyring is in force
     # In the store, not in a RAM-backed /tmp: the bundle is ciphertext, and it can be

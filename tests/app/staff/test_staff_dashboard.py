@@ -400,7 +400,9 @@ def test_export_since_a_day_includes_items_already_exported(
     assert len(manifest.entries) == 1
     tomorrow = (today() + dt.timedelta(days=1)).isoformat()
     assert export(staff, since=tomorrow).status_code == 303
-    assert audit_trail(app)[-1][2]["since"] == today().isoformat()
+    exports = [detail for _, action, detail in audit_trail(app) if action == "export"]
+    assert exports[-1]["since"] == today().isoformat()
+    assert audit_trail(app)[-1][1:] == ("export-nothing", {"since": tomorrow})
 
 
 @pytest.mark.parametrize("since", ["yesterday", "2026-13-01", "' OR 1=1 --"])
@@ -669,3 +671,18 @@ def test_reloading_the_dashboard_dates_nothing_a_source_did_finer_than_the_sweep
     # The next sweep counts the new report (and urgent work can set the period to an hour).
     _sweep(app)
     assert counts(staff) == {"new": 2, "items": 2, "sources": 2}
+
+
+def test_polling_the_export_for_new_reports_is_seen_in_the_audit_log(
+    app: Flask, visitor: Visitor, staff: FlaskClient
+) -> None:
+    """With the dashboard's counts the last sweep's, a colleague polls the export instead:
+    "Nothing to export" until the minute a report comes. Every empty press went unaudited,
+    so no other administrator could see the polling, only the one export that found it."""
+    for _ in range(3):
+        assert export(staff).status_code == 303
+    report(visitor, "The SHO took money")
+    assert export(staff).status_code == 200
+    actions = [action for _, action, _ in audit_trail(app)]
+    assert actions.count("export-nothing") == 3, "the presses that found nothing left no trace"
+    assert actions.count("export") == 1
