@@ -151,6 +151,21 @@ def second_factor_setters(session: Session) -> dict[str, str]:
     return _last_actors(session, _SECOND_FACTOR_SET)
 
 
+def locked(session: Session) -> frozenset[str]:
+    """The accounts a removal locked (`staff-locked`) that no password was set for since."""
+    query = (
+        select(AuditEntry.action, AuditEntry.detail)
+        .where(AuditEntry.action.in_((*_PASSWORD_SET, "staff-locked")))
+        .order_by(AuditEntry.seq)
+    )
+    last: dict[str, str] = {}
+    for action, detail in session.execute(query):
+        name = json.loads(detail).get("username")
+        if isinstance(name, str):
+            last[name] = action
+    return frozenset(name for name, action in last.items() if action == "staff-locked")
+
+
 def _last_actors(session: Session, actions: tuple[str, ...]) -> dict[str, str]:
     query = (
         select(AuditEntry.actor, AuditEntry.detail)

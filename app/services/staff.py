@@ -289,15 +289,18 @@ def _keep_an_administrator(session: Session, account: StaffAccount, locked: list
     the removal locked them all: nobody left to reset anyone on the admin pages.
     """
     admins = [a.username for a in list_accounts(session) if a.role == "admin"]
-    held = [n for n in admins if n in locked]
-    if not held or any(n != account.username and n not in locked for n in admins):
+    taken = [n for n in admins if n in locked]
+    # One locked by an earlier removal, and not reset since, can no more log in.
+    already = [n for n in admins if n in audit.locked(session) and n not in taken]
+    if not taken or any(n not in (account.username, *taken, *already) for n in admins):
         return
     name = account.username
+    also = f", and {', '.join(already)} locked already" if already else ""
     raise AccountError(
-        f"removing {name!r} would lock every administrator: {name} set the passwords of "
-        f"{', '.join(held)} (not changed since). First give one of them a password {name} "
-        f"never saw (`raazdar staff reset-2fa {held[0]}` on the server's console, or its owner "
-        f"changes it on the Password page), then remove {name}"
+        f"removing {name!r} would leave no administrator who can log in: it locks "
+        f"{', '.join(taken)} ({name} set their passwords, not changed since){also}. First give "
+        f"one of them a password {name} never saw (`raazdar staff reset-2fa {taken[0]}` on the "
+        f"server's console, or its owner changes it on the Password page), then remove {name}"
     )
 
 

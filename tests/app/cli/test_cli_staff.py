@@ -308,6 +308,26 @@ def test_remove_leaves_an_administrator_who_can_log_in(
         left = [a for a in ("amna", "omar") if a in usable]
     assert left, "the removal locked every administrator"
     assert result.exit_code == 1, result.output
-    assert "every administrator" in result.output
+    assert "no administrator who can log in" in result.output
     assert "raazdar staff reset-2fa amna" in result.output, result.output
     assert account(app, "eve") is not None, "refused, yet eve was removed"
+
+
+def test_remove_counts_no_administrator_locked_before_as_one_who_can_log_in(
+    runner: CliRunner, instance: Path, app: Flask
+) -> None:
+    """Amna was locked by an earlier removal and not reset since; eve set omar's password.
+    Removing eve locked omar, and the check counted amna, who can no more log in than he."""
+    for name in ("amna", "omar"):
+        make_staff(app, name, role="admin")
+    make_staff(app, "eve")
+    with app.app_context(), db_session(app) as session:
+        audit.record(session, "eve", "staff-password-reset", username="omar")
+        amna = staff_service.get_account(session, "amna")
+        amna.totp_enrolled = False
+        audit.record(session, "console", "staff-locked", username="amna", set_by="zara")
+        session.commit()
+    result = staff(runner, instance, "remove", "eve")
+    assert result.exit_code == 1, "the removal locked the last administrator who could log in"
+    assert "raazdar staff reset-2fa" in result.output
+    assert account(app, "eve") is not None
