@@ -6,8 +6,9 @@ Every export and upload is audited, refused or not.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import IO, Any, BinaryIO
+from typing import IO, Any, BinaryIO, Final
 
 from sqlalchemy import func, or_, select, true
 from sqlalchemy.orm import Session
@@ -27,6 +28,7 @@ from app.services.context import services
 from app.services.keys import public_keys
 from app.services.refusals import reply_bundle_refusal
 from app.settings import delayed_changes
+from app.store import EnvelopeStore
 from crypto import CryptoError, VerificationError
 
 
@@ -91,24 +93,53 @@ def dashboard(session: Session) -> Dashboard:
     def count(model: Any, *where: Any) -> int:
         return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
 
+    def counts(held: set[str]) -> tuple[int, int, int]:
+        swept = Item.id.not_in(sorted(held)) if held else true()
+        # A source made before today is dated to its day already; one made today, once an
+        # item of hers was swept (a source made with no item waits for the day's end).
+        counted = or_(
+            Source.created_day < today(),
+            select(Item.id).where(Item.source_id == Source.id, swept).exists(),
+        )
+        return count(Item, ~Item.exported, swept), count(Item, swept), count(Source, counted)
+
     store = services().store
-    held = store.held()
-    swept = Item.id.not_in(held) if held else true()
-    # A source made before today is dated to its day already; one made today, once an
-    # item of hers was swept (a source made with no item waits for the day's end).
-    counted = or_(
-        Source.created_day < today(),
-        select(Item.id).where(Item.source_id == Source.id, swept).exists(),
-    )
+    new_items, items, sources = _as_of_the_sweep(store, counts)
     return Dashboard(
-        new_items=count(Item, ~Item.exported, swept),
-        items=count(Item, swept),
-        sources=count(Source, counted),
+        new_items=new_items,
+        items=items,
+        sources=sources,
         keyring=public_keys(),
         swept_at=sweep.last_sweep(store),
         unacknowledged=retention.unacknowledged(session, today()),
         delayed=delayed_changes(session),
     )
+
+
+# How often the counts are taken again when envelopes came into holding as they were taken.
+_RECOUNTS: Final = 8
+
+
+def _as_of_the_sweep(
+    store: EnvelopeStore, counts: Callable[[set[str]], tuple[int, int, int]]
+) -> tuple[int, int, int]:
+    """Take `counts` leaving out the envelopes waiting in holding, listed after the counts.
+
+    An envelope goes into holding before its row commits: listed before the counts
+    only, one that came between was counted, dated. So holding is listed again after
+    them, and they are taken again while it shows one the counts did not leave out
+    (`_RECOUNTS` times at most: an envelope coming as each is taken, a flood, may be
+    counted as it comes).
+    """
+    held = set(store.held())
+    found = counts(held)
+    for _ in range(_RECOUNTS):
+        later = set(store.held())
+        if later <= held:
+            break
+        held |= later
+        found = counts(held)
+    return found
 
 
 def export_download(

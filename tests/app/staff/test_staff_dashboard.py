@@ -25,6 +25,7 @@ from app.operations.sweep import sweep
 from app.services import staff as staff_service
 from app.services.context import services
 from app.services.replies import delete_own_reply
+from app.store import EnvelopeStore
 from crypto import Metadata, SigningKey, open_bytes, seal_bytes
 from crypto.exchange import (
     AckSeal,
@@ -688,3 +689,21 @@ def test_polling_the_export_for_new_reports_is_seen_in_the_audit_log(
     actions = [action for _, action, _ in audit_trail(app)]
     assert actions.count("export-nothing") == 3, "the presses that found nothing left no trace"
     assert actions.count("export") == 1
+
+
+def test_a_report_that_comes_as_the_dashboard_counts_is_not_counted_before_the_sweep(
+    app: Flask, visitor: Visitor, staff: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The envelopes waiting for the sweep were listed, then the rows counted: a report whose
+    file went into holding and row committed in between was counted at once, dated."""
+    _sweep(app)
+    report(visitor, "The SHO took money")  # its file waits in holding, its row is there
+    looks: list[int] = []
+    listing = EnvelopeStore.held
+
+    def listed_before_it_came(store: EnvelopeStore) -> list[str]:
+        looks.append(1)
+        return [] if len(looks) == 1 else listing(store)
+
+    monkeypatch.setattr(EnvelopeStore, "held", listed_before_it_came)
+    assert counts(staff) == {"new": 0, "items": 0, "sources": 0}, "a report counted unswept"
