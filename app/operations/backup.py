@@ -129,7 +129,10 @@ def database_image(path: Path) -> bytes:
         # Logins are what logout and expiry delete: kept, a copy of a cookie taken
         # before its logout opened the login (a source's reply-opening key) from the
         # backup, or from the server it was put back on. A restore logs everyone out.
-        copy.execute(f"DELETE FROM {SessionRow.__tablename__}")  # noqa: S608 - a model's name
+        # (A database no migration has run on has no such table, and nothing to delete.)
+        logins = SessionRow.__tablename__
+        if copy.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (logins,)).fetchone():
+            copy.execute(f"DELETE FROM {logins}")  # noqa: S608 - a model's name
         copy.commit()
         copy.execute("VACUUM")
         return copy.serialize()

@@ -246,8 +246,10 @@ def test_off_the_staff_listener_a_staff_url_gets_the_source_sites_own_404(
     staff_url = client.get("/staff/admin/accounts")
     assert staff_url.status_code == absent.status_code == 404
     # The same page, but for the address it links back to (the language switch).
+    # Both padded to the source pages' one size, the padding taking up the longer path.
     same = absent.get_data(as_text=True).replace("/no-such-page", "/staff/admin/accounts")
-    assert staff_url.get_data(as_text=True) == same
+    assert staff_url.get_data(as_text=True).rstrip(" ") == same.rstrip(" ")
+    assert len(staff_url.get_data()) == len(absent.get_data())
 
 
 def test_a_staff_member_is_refused_every_admin_action(app: Flask, member: Staff) -> None:
