@@ -291,7 +291,11 @@ def tag(c: Ctx, num: int, tags: tuple[str, ...], remove: bool) -> None:
     if not tags:
         tags = tuple(ask("Tags (separated by spaces)").split())
     state = triage.tag(u, num, tags, remove=remove)
-    click.echo(f"report {num}: tags {', '.join(state.tags) or '(none)'}")
+    # How many, not which: the scrollback would keep them (`show` pages them).
+    click.echo(
+        f"report {num}: tags {'removed' if remove else 'added'}, {len(state.tags)} in all"
+        f" (`{PROG} show {num}` lists them)"
+    )
 
 
 @groups.triage.command()

@@ -41,8 +41,12 @@ def declare(c: Ctx, agencies: tuple[str, ...], districts: tuple[str, ...]) -> No
         if not agencies and not districts:
             raise click.UsageError("give an agency or a district")
     new, routed = conflicts.declare(u, agencies=agencies, districts=districts)
+    # Not the names: the scrollback would keep them (`conflicts list` pages them).
     for d in new:
-        click.echo(f"declared {d.kind} {d.name!r} (declaration {d.id})")
+        article = "an" if d.kind[:1] in "aeiou" else "a"
+        click.echo(
+            f"declared {article} {d.kind} (declaration {d.id}; `{PROG} conflicts list` names it)"
+        )
     if len(new) < len(agencies) + len(districts):
         click.echo("the rest were declared already")
     mine = [r for r in routed.routings if r.away_from == u.reviewer]
@@ -52,7 +56,8 @@ def declare(c: Ctx, agencies: tuple[str, ...], districts: tuple[str, ...]) -> No
 
 
 def _asked(label: str) -> tuple[str, ...]:
-    answer: str = idle.prompt(label, default="", show_default=False, err=True)
+    with idle.aside():
+        answer: str = idle.prompt(label, default="", show_default=False, err=True)
     return (answer.strip(),) if answer.strip() else ()
 
 

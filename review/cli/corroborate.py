@@ -19,7 +19,7 @@ from review import bidi
 from review.analysis import corroboration, entities, links
 from review.analysis.corpus import Corpus, Group, visible_corpus
 from review.cli import groups, paging
-from review.cli.base import Ctx, pass_ctx
+from review.cli.base import PROG, Ctx, pass_ctx
 from review.cli.sensitive import ask, warn_argument
 from review.errors import InvalidValue
 from review.present.text import RTL_MODES, reorders, safe
@@ -384,7 +384,7 @@ def _link_command(name: str, decision: str, help_text: str) -> None:
             if entity_name is not None or not sys.stdin.isatty():
                 raise
             e = corroboration.decide_link(u, num, other, ask("Name"), decision, kind)
-        click.echo(f"reports {num} and {other}: link on {e.kind} {e.key!r} {decision}")
+        click.echo(f"reports {num} and {other}: link on {_kind(e.kind)} {decision}")
 
 
 _link_command(
@@ -413,6 +413,15 @@ def writer(c: Ctx, num: int, other: int, decision: str) -> None:
     click.echo(f"reports {num} and {other}: counted as {said}")
 
 
+# What a names command says back: not the name, which the scrollback would keep.
+_LISTED: Final = f" (`{PROG} names list --report {{num}}` pages it)"
+
+
+def _kind(kind: str) -> str:
+    """`police_station` as "a police station", `agency` as "an agency"."""
+    return f"{'an' if kind[:1] in 'aeiou' else 'a'} {kind.replace('_', ' ')}"
+
+
 def _decision_command(name: str, decision: str, help_text: str) -> None:
     @groups.names.command(name, help=help_text)
     @click.argument("num", type=int)
@@ -422,7 +431,7 @@ def _decision_command(name: str, decision: str, help_text: str) -> None:
     def command(c: Ctx, num: int, entity_name: str | None, kind: str | None) -> None:
         u = c.unlock()
         m = corroboration.decide(u, num, entity_name or ask("Name"), decision, kind)
-        click.echo(f"report {num}: {m.kind} {m.key!r} {decision}")
+        click.echo(f"report {num}: {_kind(m.kind)} {decision}{_LISTED.format(num=num)}")
 
 
 _decision_command("confirm", "confirmed", "Confirm an entity the tool found in report NUM.")
@@ -445,7 +454,7 @@ def entity_add(c: Ctx, num: int, kind: str, text: str | None, designation: str |
     """Add an entity the tool missed in report NUM (TEXT is asked for if left out)."""
     u = c.unlock()
     m = corroboration.add(u, num, kind, text or ask("As written in the report"), designation)
-    click.echo(f"report {num}: {m.kind} {m.key!r} added")
+    click.echo(f"report {num}: {_kind(m.kind)} added{_LISTED.format(num=num)}")
 
 
 @groups.names.command("correct")
@@ -461,7 +470,7 @@ def entity_correct(
     u = c.unlock()
     name = entity_name or ask("Name the tool found")
     m = corroboration.correct(u, num, name, text or ask("Correct it to"), kind)
-    click.echo(f"report {num}: {m.kind} now {m.key!r}")
+    click.echo(f"report {num}: {_kind(m.kind)} corrected{_LISTED.format(num=num)}")
 
 
 @groups.names.command("extract")

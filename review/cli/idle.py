@@ -42,6 +42,9 @@ IDLE_LOCK_SECONDS: float = 5 * 60
 TICK_SECONDS: float = 5.0
 # Home, erase the screen, erase the scrollback (what the command and those before it drew).
 ERASE_SCREEN: Final = "\x1b[H\x1b[2J\x1b[3J"
+# Enter and leave the terminal's alternate screen (no scrollback).
+ALTERNATE: Final = "\x1b[?1049h\x1b[H\x1b[2J"
+NORMAL: Final = "\x1b[?1049l"
 _LIMIT: Final = "raazdar-idle-lock"
 _PENDING: Final = "raazdar-drafts"
 
@@ -121,6 +124,34 @@ def confirm(*args: Any, **kwargs: Any) -> bool:
     """`click.confirm`, ended by the idle lock."""
     with waiting():
         return click.confirm(*args, **kwargs)
+
+
+@contextmanager
+def aside() -> Iterator[None]:
+    """Draw a prompt, and what is typed at it, on the alternate screen, out of the scrollback.
+
+    For what a reviewer types because it must stay out of shell history (a tag, an
+    agency, a name to redact): echoed on the normal screen, it would stay in the
+    terminal's scrollback for whoever scrolls up.
+    """
+    stream = next((s for s in (sys.stderr, sys.stdout) if _is_terminal(s)), None)
+    if stream is None:
+        yield
+        return
+    stream.write(ALTERNATE)
+    stream.flush()
+    try:
+        yield
+    finally:
+        stream.write(NORMAL)
+        stream.flush()
+
+
+def _is_terminal(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, OSError, ValueError):
+        return False
 
 
 def opened(slot: str, u: Unlocked) -> str:

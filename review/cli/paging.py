@@ -37,8 +37,8 @@ from review.cli import idle
 from review.cli.base import make_console
 
 # Enter and leave the terminal's alternate screen (no scrollback).
-ALTERNATE: Final = "\x1b[?1049h\x1b[H\x1b[2J"
-NORMAL: Final = "\x1b[?1049l"
+ALTERNATE: Final = idle.ALTERNATE
+NORMAL: Final = idle.NORMAL
 # Raw colour codes shown as colours; the first screen is not "quit if one screen", which
 # would leave it drawn on the normal screen.
 LESS_ARGS: Final = ("-R",)

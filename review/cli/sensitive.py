@@ -50,11 +50,16 @@ _EDITOR_GRACE_SECONDS: Final = 3.0
 
 
 def warn_argument(ctx: click.Context, param: click.Parameter, value: object) -> object:
-    """Click callback: warn, once per run, that an argument's text stays in shell history."""
+    """Click callback: warn, once per run, that an argument's text stays in shell history.
+
+    On a terminal the screen and its scrollback are erased first: the command line the
+    shell echoed would keep the text there too.
+    """
     given = value not in (None, (), "")
     root = ctx.find_root()
     if given and not root.meta.get(_WARNED):
         root.meta[_WARNED] = True
+        idle.erase_screen()
         name = param.opts[0] if param.opts else param.name
         click.echo(
             f"{PROG}: warning: {name} puts its text on the command line, and your shell's "
@@ -200,15 +205,20 @@ def _has_fd(stream: object) -> bool:
 
 
 def ask(label: str) -> str:
-    """Prompt for a short value (a search term, a tag, an agency) instead of an argument."""
-    value: str = idle.prompt(label, err=True)
+    """Prompt for a short value (a search term, a tag, an agency) instead of an argument.
+
+    On a terminal, asked on the alternate screen: what is typed stays out of the scrollback.
+    """
+    with idle.aside():
+        value: str = idle.prompt(label, err=True)
     return value
 
 
 def asked_lines(label: str, *, interactive: bool) -> Iterator[str]:
     """Ask for values one per line until a blank one (only on a terminal: `interactive`)."""
     while interactive:
-        answer: str = idle.prompt(label, default="", show_default=False, err=True)
+        with idle.aside():
+            answer: str = idle.prompt(label, default="", show_default=False, err=True)
         if not answer.strip():
             return
         yield answer.strip()

@@ -575,7 +575,7 @@ def test_cli_shows_each_links_strength_and_evidence(linked: ws.Unlocked) -> None
 
     result = review(root, "link-confirm", "1", "2", "Muhammad Ali", "--kind", "person")
     assert result.exit_code == 0, result.output
-    assert "reports 1 and 2: link on person 'muhammad ali' confirmed" in result.output
+    assert "reports 1 and 2: link on a person confirmed" in result.output
     out = review(root, "related", "1").output
     assert "confirmed person: #1 SHO Muhammad Ali" in out
     assert "Corroboration: 2 independent sources" in out
@@ -585,7 +585,7 @@ def test_cli_shows_each_links_strength_and_evidence(linked: ws.Unlocked) -> None
     assert "#1 - #2 │ confirmed" in out
 
     result = review(root, "link-confirm", "3", "4", "Saddar")  # the station, keyed with Kasur
-    assert "reports 3 and 4: link on police_station 'saddar/kasur' confirmed" in result.output
+    assert "reports 3 and 4: link on a police station confirmed" in result.output
     assert review(root, "link-reject", "1", "3").exit_code == 0  # the CNIC, the only key
     out = review(root, "related", "1").output
     assert "35202 1234567 1" not in out

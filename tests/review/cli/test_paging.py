@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import re
 import select
 import subprocess
 import sys
@@ -28,11 +29,16 @@ with open({record!r}, "w") as out:
 """
 
 
-def _on_a_terminal(workspace: Path, cwd: Path, *args: str) -> bytes:
-    """Run the tool on a pty of its own; every byte it wrote to the terminal."""
+def _on_a_terminal(
+    workspace: Path, cwd: Path, *args: str, answers: tuple[tuple[bytes, bytes], ...] = ()
+) -> bytes:
+    """Run the tool on a pty of its own; every byte it wrote to the terminal (the keys typed
+    echoed with them). `answers`: each prompt to wait for, and the line a reviewer types at it.
+    """
     leader, follower = pty.openpty()
     proc: subprocess.Popen[bytes] | None = None
     drawn = b""
+    waiting = list(answers)
     try:
         proc = start_review(workspace, *args, cwd=cwd, terminal=follower)
         os.close(follower)
@@ -41,6 +47,8 @@ def _on_a_terminal(workspace: Path, cwd: Path, *args: str) -> bytes:
             if select.select([leader], [], [], 0.2)[0]:
                 with suppress(OSError):  # the other end closed
                     drawn += os.read(leader, 65536)
+            if waiting and waiting[0][0] in drawn.rpartition(b"\n")[2]:
+                os.write(leader, waiting.pop(0)[1] + b"\n")
         with suppress(OSError):
             while select.select([leader], [], [], 0.2)[0]:
                 chunk = os.read(leader, 65536)
@@ -181,3 +189,103 @@ def test_the_inbox_and_what_was_searched_for_are_paged_on_a_terminal(
     assert result.exit_code == 0, result.output
     assert "Thana Kotri" in result.output
     assert paged == []
+
+
+def kept_in_scrollback(drawn: bytes, secret: str) -> bool:
+    """Whether `secret` was drawn on the terminal's normal screen and never erased after.
+
+    What is drawn on the alternate screen never enters the scrollback; what is drawn on
+    the normal screen stays there until the screen and the scrollback are erased.
+    """
+    tokens = re.compile(
+        b"|".join(
+            re.escape(t)
+            for t in (
+                b"\x1b[?1049h",
+                b"\x1b[?1049l",
+                idle.ERASE_SCREEN.encode(),
+                secret.encode(),
+            )
+        )
+    )
+    alternate = kept = False
+    for found in tokens.finditer(drawn):
+        token = found.group()
+        if token == b"\x1b[?1049h":
+            alternate = True
+        elif token == b"\x1b[?1049l":
+            alternate = False
+        elif token == idle.ERASE_SCREEN.encode():
+            kept = kept and alternate
+        elif not alternate:
+            kept = True
+    return kept
+
+
+@pytest.mark.parametrize(
+    ("args", "asked", "typed"),
+    [
+        (("triage", "tag", "1"), b"Tags", "qadir-bux"),
+        (("triage", "agency", "1"), b"Agency", "Thana Kotri"),
+        (("conflicts", "declare"), b"Agency", "Thana Kotri"),
+    ],
+)
+def test_what_is_typed_at_a_prompt_stays_out_of_the_scrollback(
+    filed: Path, tmp_path: Path, args: tuple[str, ...], asked: bytes, typed: str
+) -> None:
+    """The attack: a reviewer types a tag, an agency or a conflict at a prompt (kept out of
+    shell history for that) and the command ends; what was typed (echoed by the terminal)
+    and what the command said back stay in the scrollback for whoever scrolls up."""
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    answers: tuple[tuple[bytes, bytes], ...] = ((asked, typed.encode()),)
+    if args[0] == "conflicts":
+        answers += ((b"District", b""),)
+    drawn = _on_a_terminal(filed, cwd, *args, answers=answers)
+    assert typed.encode() in drawn, f"nothing was typed: {drawn!r}"
+    assert not kept_in_scrollback(drawn, typed), (
+        f"`{' '.join(args)}` left {typed!r} in the terminal's scrollback: {drawn[-300:]!r}"
+    )
+
+
+def test_a_value_given_as_an_argument_is_erased_from_the_screen(
+    filed: Path, tmp_path: Path
+) -> None:
+    """The attack: a reviewer types `triage tag 1 qadir-bux` at the shell (warned that its
+    history keeps it); the command line the shell echoed stays in the scrollback too."""
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    args = ("triage", "tag", "1", "qadir-bux")
+    typed = f"$ raazdar-review {' '.join(args)}\r\n".encode()
+    drawn = typed + _on_a_terminal(filed, cwd, *args)
+    assert not kept_in_scrollback(drawn, "qadir-bux"), (
+        f"the command line `{' '.join(args)}` stayed in the terminal's scrollback: {drawn[-300:]!r}"
+    )
+    assert b"history keeps it" in drawn.rpartition(idle.ERASE_SCREEN.encode())[2], (
+        "the warning was erased with the command line"
+    )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("triage", "tag", "1", "sho-saddar", "qadir-bux"),
+        ("names", "add", "1", "person", "Rashid Mehmood"),
+    ],
+)
+def test_what_was_given_is_not_said_back(filed: Path, args: tuple[str, ...]) -> None:
+    """`triage tag 1 qadir-bux` or `names add 1 person NAME` does not draw the tags or the
+    name again, where the scrollback would keep them after the command line is erased."""
+    result = review(filed, *args)
+    assert result.exit_code == 0, result.output
+    said = result.output.casefold().split("passphrase for")[-1]
+    drawn = [v for v in args[3:] if v.casefold() in said and v != "person"]
+    assert not drawn, f"`{args[0]} {args[1]}` drew {drawn} into the terminal: {said}"
+
+
+@pytest.fixture
+def filed(server: Server, workspace: Path, tmp_path: Path) -> Path:
+    """A workspace holding one report."""
+    server.submit(SECRET)
+    assert review(workspace, "import", str(server.export(tmp_path / "e.rzb"))).exit_code == 0
+    return workspace
