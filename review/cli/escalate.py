@@ -179,7 +179,9 @@ def _confirmer(yes: tuple[str, ...], keep: tuple[str, ...], used: set[str]) -> C
             f"Redact {candidate.kind} {candidate.forms[0]!r}, seen {candidate.count} time(s)"
             f"{others}?"
         ).plain
-        answer: bool = idle.confirm(question, default=True, err=True)
+        # Asked aside: the scrollback would keep every name redacted, the victim's first.
+        with idle.aside():
+            answer: bool = idle.confirm(question, default=True, err=True)
         return answer
 
     return confirm
@@ -316,13 +318,15 @@ def escalation_rule(c: Ctx, countersignatures: int, second_admin: Path | None) -
 
 @groups.escalation.command("list")
 @click.option("--overdue", is_flag=True, help="Only escalations past their deadline.")
+@paging.paged
 @pass_ctx
 def escalation_list(c: Ctx, overdue: bool) -> None:
     """List escalations: body, reports, state, deadline; overdue ones are flagged."""
     u = c.unlock()
     rows = [e for e in escalation.list_escalations(u) if not overdue or e.overdue()]
+    console = paging.console()
     if not rows:
-        click.echo("no escalations")
+        console.print("no escalations")
         return
     names = {b.id: b.name for b in bodies.list_bodies(u)}
     table = Table()
@@ -343,7 +347,7 @@ def escalation_list(c: Ctx, overdue: bool) -> None:
             safe(r.sent or ""),
             deadline,
         )
-    make_console().print(table)
+    console.print(table)
 
 
 @groups.escalation.command("show")
@@ -379,7 +383,11 @@ def escalation_countersign(c: Ctx, esc_id: int, yes: bool, out: Path | None) -> 
     esc = escalation.load(u, esc_id)
     if not yes:
         _sealed, content = escalation.packet(u, esc)
-        click.echo(render(content.document, [f.name for f in content.files]), err=True)
+        drawn = render(content.document, [f.name for f in content.files])
+        if paging.on_a_terminal():
+            paging.page(drawn)  # out of the scrollback, as `escalation show`
+        else:
+            click.echo(drawn, err=True)
         idle.confirm("Countersign this packet?", abort=True, err=True)
     esc = escalation.countersign(u, esc_id)
     click.echo(f"escalation {esc_id}: countersigned, {esc.record.state}")

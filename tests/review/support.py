@@ -6,6 +6,7 @@ import datetime as dt
 import io
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -36,7 +37,7 @@ from crypto import (
 )
 from crypto.reply import ReplyText, read_reply
 from crypto.workspace import WorkspaceKey
-from review.cli import base, cli
+from review.cli import base, cli, idle
 from review.keys.enrolment import enrol_key
 from review.workspace import DB_NAME, Unlocked
 from tests.app.support import FilePart, Visitor
@@ -269,3 +270,34 @@ def as_the_tool_before_x_wing(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]
         old_tool.setattr(WorkspaceKey, "generate", WorkspaceKey.generate_classical)
         old_tool.setattr(base, "upgrade_key", lambda u: u)
         yield
+
+
+def kept_in_scrollback(drawn: bytes, secret: str) -> bool:
+    """Whether `secret` was drawn on the terminal's normal screen and never erased after.
+
+    What is drawn on the alternate screen never enters the scrollback; what is drawn on
+    the normal screen stays there until the screen and the scrollback are erased.
+    """
+    tokens = re.compile(
+        b"|".join(
+            re.escape(t)
+            for t in (
+                b"\x1b[?1049h",
+                b"\x1b[?1049l",
+                idle.ERASE_SCREEN.encode(),
+                secret.encode(),
+            )
+        )
+    )
+    alternate = kept = False
+    for found in tokens.finditer(drawn):
+        token = found.group()
+        if token == b"\x1b[?1049h":
+            alternate = True
+        elif token == b"\x1b[?1049l":
+            alternate = False
+        elif token == idle.ERASE_SCREEN.encode():
+            kept = kept and alternate
+        elif not alternate:
+            kept = True
+    return kept

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import pty
-import re
 import select
 import subprocess
 import sys
@@ -16,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from review.cli import idle, paging
-from tests.review.support import Server, review, start_review
+from tests.review.support import Server, kept_in_scrollback, review, start_review
 
 SECRET = "Inspector Qadir Bux of Thana Kotri sells the girls"
 
@@ -189,37 +188,6 @@ def test_the_inbox_and_what_was_searched_for_are_paged_on_a_terminal(
     assert result.exit_code == 0, result.output
     assert "Thana Kotri" in result.output
     assert paged == []
-
-
-def kept_in_scrollback(drawn: bytes, secret: str) -> bool:
-    """Whether `secret` was drawn on the terminal's normal screen and never erased after.
-
-    What is drawn on the alternate screen never enters the scrollback; what is drawn on
-    the normal screen stays there until the screen and the scrollback are erased.
-    """
-    tokens = re.compile(
-        b"|".join(
-            re.escape(t)
-            for t in (
-                b"\x1b[?1049h",
-                b"\x1b[?1049l",
-                idle.ERASE_SCREEN.encode(),
-                secret.encode(),
-            )
-        )
-    )
-    alternate = kept = False
-    for found in tokens.finditer(drawn):
-        token = found.group()
-        if token == b"\x1b[?1049h":
-            alternate = True
-        elif token == b"\x1b[?1049l":
-            alternate = False
-        elif token == idle.ERASE_SCREEN.encode():
-            kept = kept and alternate
-        elif not alternate:
-            kept = True
-    return kept
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ import datetime as dt
 import io
 import json
 import sqlite3
+import sys
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +38,7 @@ from tests.review.fixtures import (
     jpeg_with_gps,
     pdf_with_author,
 )
-from tests.review.support import Server, all_bytes, review
+from tests.review.support import Server, all_bytes, kept_in_scrollback, review
 
 VICTIM = "Shazia Bibi"
 VICTIM_URDU = "شازیہ بی بی"
@@ -1018,3 +1019,55 @@ def test_a_retired_body_is_sealed_nothing_more_and_its_drafts_do_not_go(
     assert open_packet(out.read_bytes(), new.encryption).content.document["reports"]
     with pytest.raises(CryptoError):
         _open(case, out)
+
+
+def test_the_names_redacted_the_packets_and_the_escalations_stay_out_of_the_scrollback(
+    case: Case, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The attack: on a terminal, `escalate` asks of each name whether to redact it, the
+    victim's among them; `escalation countersign` draws the packet to read before signing;
+    `escalation list` draws the bodies each report went to. Whoever scrolls up after the
+    command ends reads them all, as `escalation show` (paged) no longer lets them."""
+    from click.testing import CliRunner
+
+    from review.cli import cli, idle, paging
+
+    monkeypatch.setattr(idle, "_is_terminal", lambda stream: stream is sys.stderr, raising=False)
+    monkeypatch.setattr(paging, "on_a_terminal", lambda: True)
+    paged: list[str] = []
+    monkeypatch.setattr(paging, "page", paged.append)
+    assert review(case.workspace, "escalation", "rule", "1").exit_code == 0
+    asked = CliRunner().invoke(
+        cli,
+        [
+            *("--workspace", str(case.workspace), "escalate", str(case.english)),
+            *("--to", "1", "--summary", "summary"),
+        ],
+        input="\n".join([DEMO_PASSPHRASE, "n", "y", "y", "y"]) + "\n",
+    )
+    assert asked.exit_code == 0, asked.output
+    assert "Redact person 'Rana Tariq'" in asked.output, asked.output
+    for question in ("Rana Tariq", VICTIM, PHONE):
+        assert not kept_in_scrollback(asked.output.encode(), question), (
+            f"`escalate` asked about {question!r} in the terminal's scrollback"
+        )
+
+    shown = CliRunner().invoke(
+        cli,
+        ["--workspace", str(case.workspace), "escalation", "countersign", "1"],
+        input=f"{DEMO_PASSPHRASE}\nn\n",
+    )
+    assert "SHO Rana Tariq" not in shown.output, (
+        "`escalation countersign` drew the packet into the terminal's scrollback"
+    )
+    assert len(paged) == 1, paged
+    assert "SHO Rana Tariq" in paged[0]
+
+    paged.clear()
+    listed = review(case.workspace, "escalation", "list")
+    assert listed.exit_code == 0, listed.output
+    assert "Anti-Trafficking Cell" not in listed.output, (
+        "`escalation list` drew the body a report went to into the terminal's scrollback"
+    )
+    assert len(paged) == 1, paged
+    assert "Anti-Trafficking Cell" in paged[0]
