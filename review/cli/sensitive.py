@@ -36,7 +36,16 @@ _SWAP_WARNED: Final = "raazdar-swap-warned"
 # vim and neovim: no swap file (-n), no viminfo/shada (-i NONE); before and after
 # the user's vimrc, no undo file and no backup of the draft.
 VIM_SETTINGS: Final = "set noundofile nobackup nowritebackup noswapfile"
-VIM_ARGS: Final = ("-n", "-i", "NONE", "--cmd", VIM_SETTINGS, "-c", VIM_SETTINGS)
+# Without a swap file, vim ended by a signal saves nothing typed since the last :w. At the
+# idle lock, `ENDING` appears beside the draft: vim (a timer looks five times a second,
+# in any mode) writes the draft, in memory like it, and quits; then a signal ends it.
+ENDING: Final = ".ending"
+VIM_WATCH: Final = (
+    f"let g:raazdar_ending = expand('%:p:h') . '/{ENDING}'"
+    " | if exists('*timer_start') | call timer_start(200, {-> filereadable(g:raazdar_ending)"
+    " ? execute('silent! update | qall!') : 0}, {'repeat': -1}) | endif"
+)
+VIM_ARGS: Final = ("-n", "-i", "NONE", "--cmd", VIM_SETTINGS, "-c", VIM_SETTINGS, "-c", VIM_WATCH)
 # nano: read no nanorc, which is where history, position logs, backups and lock files
 # are switched on (they are off by default).
 NANO_ARGS: Final = ("--ignorercfiles",)
@@ -148,12 +157,13 @@ def edit_text(initial: str = "") -> str:
         draft.write_text(initial, "utf-8")
         env = {**os.environ, "TMPDIR": str(scratch)}
         with _terminal_kept():
-            editing = subprocess.Popen([*editor_command(editor), str(draft)], env=env)  # noqa: S603 - the person's own editor
+            command = editor_command(editor)
+            editing = subprocess.Popen([*command, str(draft)], env=env)  # noqa: S603 - the person's own editor
             try:
                 with idle.waiting():
                     returncode = editing.wait()
             except idle.IdleLocked as locked:
-                _end(editing)
+                _end(editing, scratch if VIM_WATCH in command else None)
                 locked.draft = _left_in(scratch, draft)
                 raise
         if returncode != 0:
@@ -165,8 +175,19 @@ def edit_text(initial: str = "") -> str:
         destroy_tree(scratch)
 
 
-def _end(editing: subprocess.Popen[bytes]) -> None:
-    """Tell an editor left open to end (nano saves what it holds, `FILE.save`), then kill it."""
+def _end(editing: subprocess.Popen[bytes], watched: Path | None) -> None:
+    """Tell an editor left open to end, saving what it holds, then kill it.
+
+    vim writes its draft when `ENDING` appears in `watched`, the draft's directory
+    (None: not a vim told to look); nano saves it beside, `FILE.save`, on SIGTERM.
+    """
+    if watched is not None:
+        with suppress(OSError):
+            (watched / ENDING).touch(0o600)
+            with suppress(subprocess.TimeoutExpired):
+                editing.wait(_EDITOR_GRACE_SECONDS)
+        if editing.poll() is not None:
+            return
     editing.terminate()
     try:
         editing.wait(_EDITOR_GRACE_SECONDS)

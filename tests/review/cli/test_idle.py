@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import os
+import pty
+import select
+import shutil
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -15,8 +20,9 @@ from click.testing import CliRunner
 
 from app.demo import DEMO_PASSPHRASE
 from review import workspace as ws
-from review.cli import cli, idle
+from review.cli import cli, idle, sensitive
 from review.workspace import drafts
+from review.workspace.erase import destroy_tree
 from tests.review.support import Server, all_bytes, review
 
 SECRET = "Inspector Qadir Bux of Thana Kotri sells the girls"
@@ -193,3 +199,56 @@ def test_a_note_the_command_then_refuses_is_kept_as_a_draft_and_thrown_away_when
         assert u.conn.execute("SELECT 1 FROM meta WHERE key = 'drafts'").fetchone() is None
     finally:
         u.workspace.close()
+
+
+def _drawn(leader: int, until: bytes, seconds: float = 10.0) -> bytes:
+    """What a program on a pty draws, read until `until` appears (or `seconds` pass)."""
+    drawn = b""
+    deadline = time.monotonic() + seconds
+    while until not in drawn and time.monotonic() < deadline:
+        if select.select([leader], [], [], 0.1)[0]:
+            try:
+                drawn += os.read(leader, 65536)
+            except OSError:  # the program ended
+                break
+    return drawn
+
+
+@pytest.mark.skipif(shutil.which("vim") is None, reason="vim is not installed")
+def test_vim_told_to_end_at_the_lock_writes_what_was_typed_first(tmp_path: Path) -> None:
+    """The attack (on the reviewer's work, not their safety): vim runs without a swap file,
+    so the idle lock's SIGTERM ended it with nothing saved of what was typed since the last
+    `:w`; a reviewer led away mid-reply lost the reply, and learnt to keep the command open."""
+    ram = sensitive.ram_dir()
+    scratch = Path(tempfile.mkdtemp(prefix="raazdar-", dir=ram))
+    draft = scratch / "draft.txt"
+    draft.write_text("")
+    leader, follower = pty.openpty()
+    env = {**os.environ, "TERM": "xterm", "HOME": str(tmp_path)}  # no vimrc of the tester's
+    editing = subprocess.Popen(  # noqa: S603 - vim, found on PATH
+        [*sensitive.editor_command("vim"), str(draft)],
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        env=env,
+        start_new_session=True,
+    )
+    os.close(follower)
+    try:
+        _drawn(leader, b"draft.txt")
+        os.write(leader, b"iThe SHO keeps the ledger")  # typed, never written with :w
+        _drawn(leader, b"ledger")
+        sensitive._end(editing, scratch)
+        assert editing.returncode is not None
+        left = sensitive._left_in(scratch, draft)
+        assert "The SHO keeps the ledger" in left, (
+            "vim told to end at the idle lock lost what was typed since the last :w"
+        )
+        # Nothing of it beside the draft but the signal to write (no swap, no backup).
+        assert sorted(p.name for p in scratch.iterdir()) == [".ending", "draft.txt"]
+    finally:
+        if editing.poll() is None:
+            editing.kill()
+            editing.wait()
+        os.close(leader)
+        destroy_tree(scratch)
