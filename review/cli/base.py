@@ -76,6 +76,20 @@ class Group(click.Group):
                 "nothing of this command was kept: free space on the workspace's disk, or "
                 "mount it read-write, and run it again",
             )
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:
+            # A fault nobody foresaw: its message and traceback may hold what a report says,
+            # and the scrollback (or a file stderr goes to) would keep them.
+            kept = kept_hint(ctx)
+            fail(
+                ctx,
+                f"an unexpected {type(exc).__name__}: a fault in the tool, not in what you did;"
+                " its details are not shown, as they may hold what a report says",
+                "; ".join(
+                    h for h in (kept, "tell whoever keeps the tool which command it was") if h
+                ),
+            )
         finally:
             if isinstance(ctx.obj, Ctx) and (ctx.obj.root / ws.DB_NAME).is_file():
                 # A write outside `transaction` (none is meant to be) leaves no journal either.

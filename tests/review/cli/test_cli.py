@@ -272,3 +272,42 @@ def test_a_key_file_of_test_grade_work_is_named_when_it_enters_a_workspace(
     assert KeyFile.from_bytes(kept.read_bytes()).kdf.is_testing  # what the seizer finds
     flat = " ".join(created.output.split())
     assert "warning: the key file 'Demo reviewer' guards its keys with test-grade Argon2id" in flat
+
+
+_WRITES = """#!{python}
+import sys
+with open(sys.argv[-1], "w") as out:
+    out.write({text!r})
+"""
+
+
+def test_an_unforeseen_error_shows_no_traceback_and_keeps_what_was_written(
+    filed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The attack: a bug (an exception nobody foresaw) in a command that had a report's words
+    in hand. Python printed its traceback, the exception's message holding those words,
+    into the terminal's scrollback (or the file stderr went to), and the note just written
+    in the editor was lost with it."""
+    from review.casework import triage
+
+    secret = "Inspector Qadir Bux took the money"
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise ValueError(f"cannot file {secret!r}")
+
+    editor = tmp_path / "bin" / "writes"
+    editor.parent.mkdir()
+    editor.write_text(_WRITES.format(python=sys.executable, text=secret))
+    editor.chmod(0o700)
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.setenv("EDITOR", str(editor))
+    monkeypatch.setattr(triage, "add_note", broken)
+    result = review(filed, "triage", "note", "1")
+    assert isinstance(result.exception, SystemExit), (
+        f"a {type(result.exception).__name__} escaped as a traceback: {result.exception}"
+    )
+    assert result.exit_code == 1
+    assert secret not in result.output, "the error drew the report's words"
+    assert "raazdar-review: error: " in result.output
+    assert "ValueError" in result.output
+    assert "`raazdar-review triage note 1` opens it again" in result.output, result.output
