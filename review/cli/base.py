@@ -45,9 +45,9 @@ def make_console() -> Console:
 
 def fail(ctx: click.Context, message: str, hint: str | None) -> None:
     """Print an error (and a hint) in the tool's format and exit with status 1."""
-    click.echo(f"{PROG}: error: {clean(message)}", err=True)
+    click.echo(f"{PROG}: error: {clean(sensitive.unquoted(message))}", err=True)
     if hint:
-        click.echo(f"{PROG}: hint: {clean(hint)}", err=True)
+        click.echo(f"{PROG}: hint: {clean(sensitive.unquoted(hint))}", err=True)
     ctx.exit(1)
 
 

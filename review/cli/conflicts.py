@@ -6,7 +6,7 @@ import click
 from rich.table import Table
 
 from review.casework import conflicts
-from review.cli import groups, idle, paging
+from review.cli import groups, idle, paging, sensitive
 from review.cli.base import PROG, Ctx, pass_ctx
 from review.cli.sensitive import warn_argument
 from review.present.text import safe
@@ -58,7 +58,7 @@ def declare(c: Ctx, agencies: tuple[str, ...], districts: tuple[str, ...]) -> No
 def _asked(label: str) -> tuple[str, ...]:
     with idle.aside():
         answer: str = idle.prompt(label, default="", show_default=False, err=True)
-    return (answer.strip(),) if answer.strip() else ()
+    return (sensitive.given(answer.strip()),) if answer.strip() else ()
 
 
 @groups.conflicts.command("list")

@@ -13,6 +13,7 @@ share no code but `crypto/`.
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -33,6 +34,7 @@ from review.workspace.erase import destroy_tree
 PROG: Final = "raazdar-review"
 _WARNED: Final = "raazdar-history-warned"
 _SWAP_WARNED: Final = "raazdar-swap-warned"
+_GIVEN: Final = "raazdar-given"
 # vim and neovim: no swap file (-n), no viminfo/shada (-i NONE); before and after
 # the user's vimrc, no undo file and no backup of the draft.
 VIM_SETTINGS: Final = "set noundofile nobackup nowritebackup noswapfile"
@@ -64,9 +66,12 @@ def warn_argument(ctx: click.Context, param: click.Parameter, value: object) -> 
     On a terminal the screen and its scrollback are erased first: the command line the
     shell echoed would keep the text there too.
     """
-    given = value not in (None, (), "")
+    present = value not in (None, (), "")
     root = ctx.find_root()
-    if given and not root.meta.get(_WARNED):
+    for each in value if isinstance(value, tuple) else (value,):
+        if isinstance(each, str):
+            given(each)
+    if present and not root.meta.get(_WARNED):
         root.meta[_WARNED] = True
         idle.erase_screen()
         name = param.opts[0] if param.opts else param.name
@@ -232,7 +237,7 @@ def ask(label: str) -> str:
     """
     with idle.aside():
         value: str = idle.prompt(label, err=True)
-    return value
+    return given(value)
 
 
 def asked_lines(label: str, *, interactive: bool) -> Iterator[str]:
@@ -242,4 +247,27 @@ def asked_lines(label: str, *, interactive: bool) -> Iterator[str]:
             answer: str = idle.prompt(label, default="", show_default=False, err=True)
         if not answer.strip():
             return
-        yield answer.strip()
+        yield given(answer.strip())
+
+
+def given(value: str) -> str:
+    """Note a value given to keep it off the screen, for `unquoted` to take out of errors."""
+    context = click.get_current_context(silent=True)
+    if context is not None and value.strip():
+        context.find_root().meta.setdefault(_GIVEN, set()).add(value.strip())
+    return value
+
+
+def unquoted(text: str) -> str:
+    """`text` (an error, a hint) without the values this run was given quoted in it.
+
+    An error quoting a name or a tag ("report 1 names no entity 'X'") would draw on the
+    normal screen, for the scrollback, what the prompt or the erase kept out of it. Only
+    quoted forms go (as `repr` writes them), so a short value leaves the words alone.
+    """
+    context = click.get_current_context(silent=True)
+    given: set[str] = context.find_root().meta.get(_GIVEN, set()) if context else set()
+    for value in sorted(given, key=len, reverse=True):
+        for form in {repr(value), repr(value.casefold())}:
+            text = re.sub(re.escape(form), "(what you gave)", text, flags=re.IGNORECASE)
+    return text

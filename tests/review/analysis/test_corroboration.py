@@ -234,8 +234,8 @@ def test_cli_entities_entity_and_related(filed: ws.Unlocked) -> None:
     ("args", "message"),
     [
         (("related", "99"), "no report 99"),
-        (("entity-confirm", "1", "Nobody Here"), "report 1 names no entity 'Nobody Here'"),
-        (("entity-add", "1", "cnic", "12"), "'12' is not a cnic the tool can match"),
+        (("entity-confirm", "1", "Nobody Here"), "report 1 names no entity (what you gave)"),
+        (("entity-add", "1", "cnic", "12"), "(what you gave) is not a cnic the tool can match"),
     ],
 )
 def test_cli_refusals(filed: ws.Unlocked, args: tuple[str, ...], message: str) -> None:
@@ -613,7 +613,7 @@ def test_an_override_in_a_name_cannot_reorder_the_evidence(linked: ws.Unlocked) 
     [
         (("link-confirm", "1", "2"), "reports 1 and 2 share 2 entities: name the one you mean"),
         (("link-confirm", "1", "4", "Kasur"), "a district alone never links two reports"),
-        (("link-reject", "1", "3", "Nobody"), "report 1 names no entity 'Nobody'"),
+        (("link-reject", "1", "3", "Nobody"), "report 1 names no entity (what you gave)"),
     ],
 )
 def test_cli_link_refusals(linked: ws.Unlocked, args: tuple[str, ...], message: str) -> None:

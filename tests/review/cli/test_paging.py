@@ -257,3 +257,23 @@ def filed(server: Server, workspace: Path, tmp_path: Path) -> Path:
     server.submit(SECRET)
     assert review(workspace, "import", str(server.export(tmp_path / "e.rzb"))).exit_code == 0
     return workspace
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("names", "confirm", "1", "Rashid Mehmood"),
+        ("names", "add", "1", "cnic", "Rashid Mehmood"),
+        ("triage", "tag", "1", "Rashid@Mehmood" * 3),
+    ],
+)
+def test_a_refusal_does_not_say_back_what_was_given(filed: Path, args: tuple[str, ...]) -> None:
+    """The attack: a name or a tag given (or typed at a prompt, on the alternate screen) is
+    refused, and the error quotes it ("report 1 names no entity 'Rashid Mehmood'") on the
+    normal screen, where the scrollback keeps what the prompt and the erase kept out."""
+    result = review(filed, *args)
+    assert result.exit_code == 1, result.output
+    assert "raazdar-review: error:" in result.output
+    assert "unexpected" not in result.output, result.output
+    said = result.output.casefold()
+    assert "rashid" not in said, f"`{' '.join(args[:2])}`'s error said back what was given: {said}"
