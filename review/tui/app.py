@@ -6,7 +6,7 @@ clipboard managers keep on disk) and print a crash's local variables. Here
 every one of those is off: the app refuses to start when Textual was told by
 its environment to log or take screenshots, has no command palette (its
 "Screenshot" command), saves no screenshot, keeps copied text inside the app,
-and prints a crash without its local variables.
+and says of a crash only that it happened, and what kind of exception it was.
 
 A reviewer may be led away from an unlocked workstation: the app locks (ends,
 and with it the process holding the keys) after IDLE_LOCK_SECONDS without a key
@@ -15,12 +15,12 @@ or a click (counting the time a suspended machine slept), and at once on ctrl+l.
 
 from __future__ import annotations
 
+import sys
 import time
 from typing import Any, ClassVar, Final
 
-import rich
 from rich.segment import Segments
-from rich.traceback import Traceback
+from rich.text import Text
 from textual import constants, events
 from textual.app import App
 from textual.binding import Binding, BindingType
@@ -175,10 +175,16 @@ class ReviewApp(App[None]):
         self._clipboard = text
 
     def _fatal_error(self) -> None:
-        """Show a crash without local variables, which would hold report text."""
+        """Say the UI met a fault, without its message or traceback, which may hold report text.
+
+        Textual prints them on the normal screen as the UI ends, where the scrollback
+        (or the file stderr goes to) keeps them.
+        """
         self.bell()
-        traceback = Traceback(show_locals=False, width=None, suppress=[rich])
-        self._exit_renderables.append(
-            Segments(self.console.render(traceback, self.console.options))
+        kind = type(sys.exc_info()[1]).__name__ if sys.exc_info()[1] is not None else "error"
+        said = Text(
+            f"raazdar-review: error: an unexpected {kind} in the UI: a fault in the tool, not"
+            " in what you did; its details are not shown, as they may hold what a report says"
         )
+        self._exit_renderables.append(Segments(self.console.render(said, self.console.options)))
         self._close_messages_no_wait()

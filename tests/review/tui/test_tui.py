@@ -1117,3 +1117,22 @@ def test_the_tui_command_says_the_ui_locked_and_takes_an_idle_limit(
     assert limits == [120]
     assert "locked with ctrl+l: the workspace is closed" in result.output
     assert review(workspace, "tui", "--idle-lock", "0").exit_code == 2
+
+
+def test_a_fault_in_the_ui_prints_no_report_text_as_it_ends(unlocked: ws.Unlocked) -> None:
+    """The attack: a fault in the UI while it draws a report (an exception whose message
+    holds the report's words, as a markup error's does). Textual prints the traceback and
+    its message on the normal screen as the UI ends, for the scrollback to keep."""
+    from rich.console import Console
+
+    app = ReviewApp(unlocked)
+    try:
+        raise ValueError(f"closing tag '[/b]' does not match in {CANARY}")
+    except ValueError:
+        app._fatal_error()
+    printed = io.StringIO()
+    console = Console(file=printed, width=100)
+    for renderable in app._exit_renderables:
+        console.print(renderable)
+    assert CANARY not in printed.getvalue(), "the UI's fault drew the report's words as it ended"
+    assert "ValueError" in printed.getvalue()
