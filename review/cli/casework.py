@@ -202,9 +202,13 @@ def show(c: Ctx, num: int, rtl: str | None, start: int) -> None:
 def open_(c: Ctx, num: int, attachment: str, out: Path, yes: bool) -> None:
     """Decrypt one attachment to a file, after a warning; `report view` reads it without writing."""
 
+    # By its number, not the name its source gave it: the scrollback would keep that.
+    which: list[str] = []
+
     def warn(a: reports.Attachment) -> None:
+        which.append(f"attachment {a.index} of report {num}")
         click.echo(
-            f"{PROG}: warning: this writes the plaintext of {a.label or 'the attachment'} to"
+            f"{PROG}: warning: this writes the plaintext of {which[0]} to"
             f" {out}, outside the encrypted workspace, where it stays until you remove it;"
             f" `{PROG} report view {num} {a.index}` reads text, images and PDFs without"
             " writing them",
@@ -217,7 +221,8 @@ def open_(c: Ctx, num: int, attachment: str, out: Path, yes: bool) -> None:
             )
 
     found = reports.open_attachment(c.unlock(), num, attachment, out, warn)
-    click.echo(f"wrote {found.name or 'attachment'} ({found.length:,} bytes) to {out}")
+    said = which[0] if which else "the attachment"
+    click.echo(f"wrote {said} ({found.length:,} bytes) to {out}")
 
 
 @groups.triage.command()

@@ -277,3 +277,17 @@ def test_a_refusal_does_not_say_back_what_was_given(filed: Path, args: tuple[str
     assert "unexpected" not in result.output, result.output
     said = result.output.casefold()
     assert "rashid" not in said, f"`{' '.join(args[:2])}`'s error said back what was given: {said}"
+
+
+def test_an_attachment_written_out_is_not_named_on_the_screen(named: Path, tmp_path: Path) -> None:
+    """The attack: `report open 1 1 --out FILE` named the attachment by the file name its
+    source gave it ("IMG_Gujrat_SHO.jpg", "note.txt"), in the warning and in what it wrote,
+    on the normal screen, where the scrollback keeps it."""
+    out = tmp_path / "out.bin"
+    result = review(named, "report", "open", "1", "1", "--out", str(out), "--yes")
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes().startswith(b"Qadir Bux")
+    assert "note.txt" not in result.output, (
+        f"`report open` drew the attachment's name into the terminal: {result.output}"
+    )
+    assert "attachment 1 of report 1" in result.output, result.output
