@@ -15,7 +15,7 @@ from crypto.errors import CryptoError, DecryptionError
 from crypto.packet import open_packet
 from review import escalation
 from review.cli import groups, idle, paging
-from review.cli.base import PROG, Ctx, ask, compose, make_console, parse_date, pass_ctx
+from review.cli.base import PROG, Ctx, ask, compose, parse_date, pass_ctx
 from review.cli.keys import second_admin_option, with_second
 from review.cli.sensitive import ask as asked
 from review.cli.sensitive import asked_lines, warn_argument, warn_unless_number
@@ -136,12 +136,14 @@ def bodies_retire(c: Ctx, body: str) -> None:
 
 
 @groups.bodies.command("list")
+@paging.paged
 @pass_ctx
 def bodies_list(c: Ctx) -> None:
     """List the registered bodies, their keys' fingerprints and how to reach them."""
     found = bodies.list_bodies(c.unlock())
+    console = paging.console()
     if not found:
-        click.echo("no bodies registered")
+        console.print("no bodies registered")
         return
     table = Table()
     for column in ("#", "name", "jurisdiction", "fingerprint", "contact", "retired"):
@@ -156,7 +158,7 @@ def bodies_list(c: Ctx) -> None:
             b.retired or "",
         )
         table.add_row(*(safe(cell) for cell in cells))
-    make_console().print(table)
+    console.print(table)
 
 
 def _pair(value: str) -> tuple[int, int]:

@@ -12,10 +12,10 @@ Without `less`, the text is drawn on the alternate screen until Enter. `--scroll
 draws it in the terminal as before; piped, nothing changes. Besides `show` and
 `report view`, every command that draws what reports say or whom they name is
 `paged`: `names list`, `names show`, `links show`, `links pending`, `escalation
-show`, `escalation list` (and `escalation countersign` pages its packet); and
-those that draw the inbox's rows or what reviewers wrote of reports: `list`,
-`search` (its term, typed at the prompt, goes with the scrollback), `audit
-show`, `conflicts list`. Paging is a wait for the reviewer: the idle lock
+show`, `escalation list`, `bodies list` (and `escalation countersign` pages its
+packet); and those that draw the inbox's rows or what reviewers wrote of
+reports: `list`, `search` (its term, typed at the prompt, goes with the
+scrollback), `audit show`, `conflicts list`. Paging is a wait for the reviewer: the idle lock
 (`review.cli.idle`) ends it.
 """
 

@@ -1071,3 +1071,11 @@ def test_the_names_redacted_the_packets_and_the_escalations_stay_out_of_the_scro
     )
     assert len(paged) == 1, paged
     assert "Anti-Trafficking Cell" in paged[0]
+
+    paged.clear()
+    registry = review(case.workspace, "bodies", "list")
+    assert registry.exit_code == 0, registry.output
+    assert "By hand, to the registrar" not in registry.output, (
+        "`bodies list` drew the bodies and how to reach them into the terminal's scrollback"
+    )
+    assert len(paged) == 1, paged
