@@ -6,8 +6,9 @@ a terminal, these commands draw into memory and hand the text to `less` on its
 alternate screen, whose pages never enter the scrollback, in secure mode
 (LESSSECURE: no shell, no log file, no editor) with no history file and none of
 the reviewer's own settings (LESS, which may say -X, or LESSOPEN, a preprocessor
-that may write the text to a file). When it ends, the screen and the scrollback
-are erased (what earlier commands drew too), where the terminal supports it.
+that may write the text to a file), from the environment or a lesskey file. When
+it ends, the screen and the scrollback are erased (what earlier commands drew
+too), where the terminal supports it.
 Without `less`, the text is drawn on the alternate screen until Enter. `--scroll`
 draws it in the terminal as before; piped, nothing changes. Besides `show` and
 `report view`, every command that draws what reports say or whom they name is
@@ -40,11 +41,16 @@ from review.cli.base import make_console
 # Enter and leave the terminal's alternate screen (no scrollback).
 ALTERNATE: Final = idle.ALTERNATE
 NORMAL: Final = idle.NORMAL
-# Raw colour codes shown as colours; the first screen is not "quit if one screen", which
-# would leave it drawn on the normal screen.
-LESS_ARGS: Final = ("-R",)
+# Raw colour codes shown as colours; the alternate screen and no "quit if one screen" (which
+# would leave it drawn on the normal screen), whatever LESS said, however it was set.
+LESS_ARGS: Final = ("-R", "-+X", "-+F")
 # The reviewer's settings that would keep the text: no alternate screen, a preprocessor.
-_DROPPED: Final = ("LESS", "LESSOPEN", "LESSCLOSE", "LESSKEY", "LESSKEYIN", "LESSEDIT")
+_DROPPED: Final = ("LESS", "LESSOPEN", "LESSCLOSE", "LESSEDIT", "LESSKEY_CONTENT")
+# Lesskey files, whose `#env` sets LESS (`-X`) or LESSOPEN where no variable shows it: the
+# reviewer's own (~/.config/lesskey, ~/.lesskey, ~/.less) and the system's are not read.
+_NO_LESSKEY: Final = {
+    name: os.devnull for name in ("LESSKEY", "LESSKEYIN", "LESSKEY_SYSTEM", "LESSKEYIN_SYSTEM")
+}
 _GRACE_SECONDS: Final = 3.0
 _CONSOLE: Final = "raazdar-paged-console"
 
@@ -116,7 +122,7 @@ def page(text: str) -> None:
 
 def _less(less: str, text: str) -> None:
     env = {k: v for k, v in os.environ.items() if k not in _DROPPED}
-    env |= {"LESSSECURE": "1", "LESSHISTFILE": "-"}
+    env |= {"LESSSECURE": "1", "LESSHISTFILE": "-", **_NO_LESSKEY}
     paging = subprocess.Popen([less, *LESS_ARGS], stdin=subprocess.PIPE, env=env)  # noqa: S603 - less, found on PATH
     assert paging.stdin is not None  # noqa: S101 - asked for above
     try:

@@ -6,6 +6,7 @@ import json
 import os
 import pty
 import select
+import shutil
 import subprocess
 import sys
 import time
@@ -291,3 +292,27 @@ def test_an_attachment_written_out_is_not_named_on_the_screen(named: Path, tmp_p
         f"`report open` drew the attachment's name into the terminal: {result.output}"
     )
     assert "attachment 1 of report 1" in result.output, result.output
+
+
+@pytest.mark.skipif(shutil.which("less") is None, reason="less is not installed")
+def test_the_reviewers_lesskey_cannot_take_the_pager_off_the_alternate_screen(
+    filed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The attack: `LESS=-X` (draw on the normal screen) is a common setting, and less reads
+    it from the reviewer's lesskey file (`~/.config/lesskey`, `#env`) too, which no variable
+    that was dropped names: the real less then drew the report's text on the normal screen,
+    where a terminal that ignores the erase after (or tmux's history) keeps it."""
+    home = tmp_path / "home"
+    (home / ".config").mkdir(parents=True)
+    (home / ".config" / "lesskey").write_text("#env\nLESS = -X\n")
+    (home / ".lesskey").write_text("#env\nLESS = -X\n")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("LESSKEYIN_SYSTEM", str(home / ".lesskey"))
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    drawn = _on_a_terminal(filed, cwd, "show", "1", answers=((b"(END)", b"q"),))
+    assert SECRET.encode() in drawn, "the report was not shown at all"
+    unerased = drawn.replace(idle.ERASE_SCREEN.encode(), b"")
+    assert not kept_in_scrollback(unerased, SECRET), (
+        "less drew the report on the normal screen, as the reviewer's lesskey file said"
+    )
