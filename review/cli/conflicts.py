@@ -43,10 +43,7 @@ def declare(c: Ctx, agencies: tuple[str, ...], districts: tuple[str, ...]) -> No
     new, routed = conflicts.declare(u, agencies=agencies, districts=districts)
     # Not the names: the scrollback would keep them (`conflicts list` pages them).
     for d in new:
-        article = "an" if d.kind[:1] in "aeiou" else "a"
-        click.echo(
-            f"declared {article} {d.kind} (declaration {d.id}; `{PROG} conflicts list` names it)"
-        )
+        click.echo(f"declared {_a(d.kind)} (declaration {d.id}; `{PROG} conflicts list` names it)")
     if len(new) < len(agencies) + len(districts):
         click.echo("the rest were declared already")
     mine = [r for r in routed.routings if r.away_from == u.reviewer]
@@ -88,7 +85,8 @@ def list_(c: Ctx) -> None:
 def withdraw(c: Ctx, declaration: int) -> None:
     """Withdraw a reviewer's declaration (an administrator other than that reviewer)."""
     d = conflicts.withdraw(c.unlock(), declaration)
-    click.echo(f"withdrew declaration {d.id}: {d.reviewer} may see reports naming {d.name!r}")
+    # Not the name: the scrollback would keep it.
+    click.echo(f"withdrew declaration {d.id}: {d.reviewer} may see the reports it hid again")
 
 
 def routing_notice(u: Unlocked) -> None:
@@ -114,6 +112,11 @@ def _warn_unroutable(nums: list[int]) -> None:
         " declarations (`conflicts list`)",
         err=True,
     )
+
+
+def _a(kind: str) -> str:
+    """`agency` as "an agency", `district` as "a district"."""
+    return f"{'an' if kind[:1] in 'aeiou' else 'a'} {kind}"
 
 
 def _reports(count: int) -> str:

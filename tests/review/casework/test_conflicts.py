@@ -296,6 +296,9 @@ def test_the_command_line_hides_and_routes(team: Team, tmp_path: Path) -> None:
     assert "Gujrat" not in listed.output  # a reviewer sees only their own declarations
     withdrawn = review(team.root, "--as", "demo-reviewer", "conflicts", "withdraw", "2")
     assert withdrawn.exit_code == 0, withdrawn.output
+    # Said on the normal screen, the name would stay in the terminal's scrollback.
+    assert "Gujrat" not in withdrawn.output, "`conflicts withdraw` drew the name withdrawn"
+    assert "withdrew declaration 2" in withdrawn.output
     code, out = as_second("show", "2")
     assert (code, TEXT in out) == (0, True)
     assert review(team.root, "audit", "verify").exit_code == 0
