@@ -12,10 +12,12 @@ share no code but `crypto/`.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import shlex
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -56,6 +58,10 @@ _VIMS: Final = frozenset(
 )
 # Memory-backed, so a draft never reaches a disk; mkdtemp makes a private directory in it.
 _RAM_DIRS: Final = ("/dev/shm", "$XDG_RUNTIME_DIR")  # noqa: S108
+# This tool's scratch directories in memory; each holds `HELD`, locked (flock) by the
+# command it belongs to while that lives: one no command holds was left by one killed.
+_SCRATCH: Final = "raazdar-review-"
+HELD: Final = ".held"
 # How long an editor told to end at the idle lock has to save and go.
 _EDITOR_GRACE_SECONDS: Final = 3.0
 
@@ -156,7 +162,10 @@ def edit_text(initial: str = "") -> str:
     base = ram_dir()
     if base is None:
         click.echo(f"{PROG}: warning: no memory-backed directory: the draft is on disk", err=True)
-    scratch = Path(tempfile.mkdtemp(prefix="raazdar-", dir=base))
+    else:
+        sweep_left_drafts(base)
+    scratch = Path(tempfile.mkdtemp(prefix=_SCRATCH, dir=base))
+    held = _hold(scratch)
     draft = scratch / "draft.txt"
     try:
         draft.write_text(initial, "utf-8")
@@ -178,6 +187,44 @@ def edit_text(initial: str = "") -> str:
         # Overwritten before removal: where no memory-backed directory exists, the draft
         # (and what the editor left beside it) would stay in the disk's freed blocks.
         destroy_tree(scratch)
+        os.close(held)
+
+
+def _hold(scratch: Path) -> int:
+    """Lock `HELD` in this command's scratch directory for as long as it lives (the fd)."""
+    # Locked before it is named: a sweep never finds it unheld while the command lives.
+    fd = os.open(scratch / f"{HELD}.new", os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    os.rename(scratch / f"{HELD}.new", scratch / HELD)
+    return fd
+
+
+def sweep_left_drafts(base: Path) -> None:
+    """Destroy the drafts commands killed outright (SIGKILL, out of memory) left in `base`.
+
+    SIGKILL reaches no `finally`: the draft stays in memory until the machine restarts.
+    Only this user's directories of this tool whose `HELD` no living command holds go.
+    """
+    with suppress(OSError):
+        for entry in base.iterdir():
+            if entry.name.startswith(_SCRATCH):
+                with suppress(OSError):
+                    _sweep_one(entry)
+
+
+def _sweep_one(entry: Path) -> None:
+    info = entry.lstat()
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
+        return
+    # None yet (FileNotFoundError, passed over): a living command is making it.
+    fd = os.open(entry / HELD, os.O_RDONLY | os.O_NOFOLLOW)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return  # a command that lives holds it
+    finally:
+        os.close(fd)
+    destroy_tree(entry)
 
 
 def _end(editing: subprocess.Popen[bytes], watched: Path | None) -> None:
