@@ -329,6 +329,8 @@ def test_a_draft_left_by_a_command_killed_outright_is_removed_by_the_next(
         if proc.poll() is None:
             proc.kill()
             proc.wait(10)
+        if proc.stdout is not None:
+            proc.stdout.close()
     draft = Path(draft_path)
     assert draft.read_text() == secret  # left in memory by the killed command
 
