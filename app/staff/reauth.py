@@ -37,9 +37,11 @@ _OWN: Final = frozenset({"reauth_password", "reauth_code", "csrf_token"})
 # moved or removed (the agency a source accuses gone from the form, or sunk below the rest:
 # what sources can say changed for all of them); or a colleague made an administrator (the
 # thief herself, at the next desk); or the organisation's name, which heads every source
-# page, made "moved: use <an onion>". What a confirmation still lets through for
-# STAFF_REAUTH_SECONDS: the dashboard's export and a keyring install (which needs the
-# authorities' signatures anyway).
+# page, made "moved: use <an onion>"; or the dashboard's export: a copy taken while its
+# owner sat on a page downloaded every new report within the window, and marked them
+# exported, so her own next bundle went without them (the workstation heard of them only
+# by a resend). What a confirmation still lets through for STAFF_REAUTH_SECONDS: a
+# keyring install (which needs the authorities' signatures anyway).
 # And any staff member's "Log out every other device": a copy of the cookie ended with it
 # every session its owner logged in with again, and kept its own.
 EACH_TIME: Final = frozenset(
@@ -56,6 +58,7 @@ EACH_TIME: Final = frozenset(
         "staff.admin_term_move",
         "staff.admin_term_remove",
         "staff.admin_account_role",
+        "staff.export",
     }
 )
 

@@ -311,9 +311,10 @@ def _server_card() -> dict[str, Any]:
 def export() -> ResponseReturnValue:
     """Download a signed export bundle of new items (or of every item since a day).
 
-    With the password and a code given lately (`app.staff.reauth`): a copy of the cookie,
-    or a laptop left logged in, took every new report in one request, and marked them
-    exported, so its owner's next bundle went without them.
+    With the password and a fresh code each time (`app.staff.reauth.EACH_TIME`): a copy
+    of the cookie (taken while its owner sat on a page, within the ten minutes her login
+    confirmed), or a laptop left logged in, took every new report in one request, and
+    marked them exported, so its owner's next bundle went without them.
     """
     form = ExportForm()
     if not form.validate_on_submit():

@@ -14,6 +14,7 @@ from typing import Final
 import pyotp
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import update
 from werkzeug.test import TestResponse
 
 from app import runkey
@@ -21,7 +22,7 @@ from app.models import StaffAccount
 from app.services import staff as staff_service
 from crypto import TokenKey
 from crypto.constants import PERSON_TOTP_KEY, TOKEN_CONTEXT_TOTP
-from tests.app.support import db_session, form
+from tests.app.support import db_session, form, login_grants
 
 STAFF_ENVIRON: Final = {"raazdar.listener": "staff"}
 PASSWORD: Final = "correct horse battery staple"
@@ -160,3 +161,33 @@ def page_token(client: FlaskClient, path: str = "/staff/", action: str = "/staff
     """A CSRF token from a form of a staff page (by default, the logout button)."""
     html = client.get(path).get_data(as_text=True)
     return form(html, action).fields["csrf_token"]
+
+
+def post_confirmed(
+    client: FlaskClient, path: str, data: dict[str, str], password: str = PASSWORD
+) -> TestResponse:
+    """Send a form as its owner at the desk does: asked the password and a code
+    (`app.staff.reauth`, every time for `EACH_TIME`, the export among them), give them.
+
+    The code is the one of now, its step made new (two confirmations in one
+    30-second step would otherwise wait for the next); the account's secret is read
+    back as the server opens it, and `password` is the one it was made with.
+    """
+    response = client.post(path, data=data)
+    if response.status_code != 401 or "reauth_code" not in response.get_data(as_text=True):
+        return response
+    app = client.application
+    grants = login_grants(app, client)
+    assert grants is not None, "asked to confirm, but logged in as no one"
+    assert "staff" in grants, "asked to confirm, but logged in as no staff member"
+    with db_session(app) as session:
+        owner = session.get(StaffAccount, grants["staff"]["id"])
+        assert owner is not None
+        username = owner.username
+        spent = update(StaffAccount).where(StaffAccount.id == owner.id)
+        session.execute(spent.values(totp_spent=0))
+        session.commit()
+    user = known_user(app, username, password)
+    fields = form(response.get_data(as_text=True), path).fields
+    code = pyotp.TOTP(user.secret).now()
+    return client.post(path, data={**fields, "reauth_password": password, "reauth_code": code})

@@ -44,6 +44,7 @@ from tests.app.staff_support import (
     login_token,
     make_staff,
     page_token,
+    post_confirmed,
     staff_client,
 )
 from tests.app.support import (
@@ -96,7 +97,8 @@ def export(client: FlaskClient, since: str = "", token: str | None = None) -> Te
     if token is None:
         html = client.get("/staff/").get_data(as_text=True)
         token = form(html, "/staff/export").fields["csrf_token"]
-    response = client.post("/staff/export", data={"csrf_token": token, "since": since})
+    # With the password and a fresh code each time (`app.staff.reauth.EACH_TIME`).
+    response = post_confirmed(client, "/staff/export", {"csrf_token": token, "since": since})
     response.get_data()
     response.close()
     return response
@@ -640,6 +642,42 @@ def test_a_session_open_for_long_exports_nothing_without_the_password_and_a_code
     done.get_data()
     done.close()
     assert audit_trail(app)[-1][:2] == ("clerk", "export")
+
+
+def test_a_copy_of_the_cookie_within_the_window_takes_no_export_from_its_owner(
+    app: Flask, instance: Path, visitor: Visitor, alice: StaffUser, tmp_path: Path
+) -> None:
+    """Malware copies the cookie while its owner sits on the dashboard, minutes after her
+    login: within the ten-minute window the copy downloaded every new report, and marked
+    them exported, so her own next bundle went without them (the workstation heard of
+    them only by a resend, once a bundle's number showed the gap)."""
+    report(visitor, "The SHO released the agent for money")
+    owner = staff_client(app)
+    login(owner, app, alice)
+    owner.get("/staff/")  # she sits on the dashboard: the login's redirect, followed
+    thief = staff_client(app)
+    cookie = owner.get_cookie("rz")
+    assert cookie is not None
+    thief.set_cookie("rz", cookie.value)
+    token = form(thief.get("/staff/").get_data(as_text=True), "/staff/export").fields
+    taken = thief.post("/staff/export", data={"csrf_token": token["csrf_token"], "since": ""})
+    taken_body = taken.get_data()
+    taken.close()
+    # Her next export, with her password and a code.
+    mine = export(owner)
+    carried = (
+        read(app, instance, mine.get_data(), tmp_path / "mine")[0].entries
+        if mine.status_code == 200
+        else ()  # "Nothing to export"
+    )
+    assert taken.status_code == 401, (
+        f"a copy of the cookie within the window downloaded the export ({taken.status_code}, "
+        f"{len(taken_body)} bytes); its owner's next bundle then carried "
+        f"{len(carried)} of the 1 report(s)"
+    )
+    assert b"reauth_code" in taken_body, "the copy was not asked the password and a code"
+    assert len(carried) == 1, "the report missed its owner's next bundle"
+    assert [a for _, a, _ in audit_trail(app)].count("export") == 1
 
 
 def _sweep(app: Flask) -> None:
