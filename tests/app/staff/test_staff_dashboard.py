@@ -680,6 +680,33 @@ def test_a_copy_of_the_cookie_within_the_window_takes_no_export_from_its_owner(
     assert [a for _, a, _ in audit_trail(app)].count("export") == 1
 
 
+def test_an_export_its_owner_did_not_make_is_named_on_her_dashboard(
+    app: Flask, visitor: Visitor, alice: StaffUser
+) -> None:
+    """Whoever holds a copy of the cookie and saw the password and a code typed (malware
+    reading the keys too) still exports: the reports it took were out of its owner's next
+    bundle ("Nothing to export"), and nothing on her dashboard said an export had been made,
+    by whom, or which bundle the workstation must ask for again (only an administrator's
+    audit page had it)."""
+    report(visitor, "The SHO released the agent for money")
+    owner = staff_client(app)
+    login(owner, app, alice)
+    owner.get("/staff/")
+    thief = staff_client(app)
+    cookie = owner.get_cookie("rz")
+    assert cookie is not None
+    thief.set_cookie("rz", cookie.value)
+    assert export(thief).status_code == 200
+    assert export(owner).status_code == 303  # "Nothing to export": the report went with it
+    page = owner.get("/staff/").get_data(as_text=True)
+    named = re.findall(r'<ul id="exports">\s*<li>([^<]*)</li>', page)
+    day = today().isoformat()
+    assert named == [f"Bundle 1, {day}, by alice: 1 item"], (
+        "the owner's dashboard did not name the export she did not make"
+    )
+    assert "raazdar export --resend" in page
+
+
 def _sweep(app: Flask) -> None:
     """Run the arrival sweep now, as its timer does once a period."""
     with app.app_context(), db_session(app) as session:
