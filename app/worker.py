@@ -59,7 +59,9 @@ else it is closed itself. Kept-alive ones count since a few circuits, each askin
 every few seconds on its 32 connections, held them all and were never closed. Failing that,
 the connection kept alive idle the longest of a circuit holding k + 1 or more is closed
 (`_idlest_kept_alive`): a thousand circuits of one kept-alive connection each held every
-place, none holding two more than a newcomer.
+place, none holding two more than a newcomer. Where nothing can make room, the newcomer is
+answered busy here, its body unread (`write_busy`): closed unanswered, a report sent on it
+ended in a connection error, which said nothing of whether it was stored.
 
 How requests take turns for threads is `app.worker_turns`; how a connection is read,
 `app.worker_reads`.
@@ -95,6 +97,7 @@ from app.worker_reads import (
     _form_length,
     _paced,
     tor_circuit,
+    write_busy,
     write_error,
 )
 from app.worker_turns import QUICK_THREADS, TurnTakingWorker
@@ -337,7 +340,14 @@ class HeadFirstWorker(TurnTakingWorker):
                 self._drop(conn)
             return False
         circuit = tor_circuit(bytes(conn.head_bytes[:end]))
-        if circuit is None or not self._make_room(circuit) or not self._admit(circuit, conn):
+        if circuit is None:
+            self._drop(conn)
+            return False
+        if not self._make_room(circuit) or not self._admit(circuit, conn):
+            # Closed unanswered, a source's report sent on it ended in a connection error,
+            # which said nothing of whether it was stored.
+            with contextlib.suppress(OSError):
+                write_busy(conn.sock)
             self._drop(conn)
             return False
         conn.circuit = circuit

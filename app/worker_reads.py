@@ -103,6 +103,36 @@ def write_error(
     util.write_nonblock(sock, "\r\n".join(lines).encode("latin-1") + b"\r\n\r\n" + body)
 
 
+# The page a connection is answered with when a worker holds no place for it (`write_busy`):
+# the words of the app's own busy page (app/templates/error.html), in both languages, which
+# the main loop cannot choose between (it reads no cookie).
+_BUSY_PAGE: Final = (
+    '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+    "<title>The server is busy</title></head><body>\n"
+    "<h1>The server is busy</h1>\n<p>Too many people are using this site right now. Nothing"
+    " you sent was stored. Please try again in a minute.</p>\n"
+    '<div lang="ur" dir="rtl"><h1>سرور اس وقت مصروف ہے</h1>\n<p>اس وقت بہت سے لوگ یہ سائٹ'
+    " استعمال کر رہے ہیں۔ آپ کی بھیجی ہوئی کوئی چیز نہیں رکھی گئی۔ براہ کرم ایک منٹ بعد"
+    " دوبارہ کوشش کریں۔</p></div>\n</body></html>\n"
+).encode()
+# When a client answered so may come back (seconds).
+BUSY_RETRY_AFTER: Final = 10
+
+
+def write_busy(sock: socket.socket, retry_after: int = BUSY_RETRY_AFTER) -> None:
+    """Answer a request busy (503, Retry-After) with a short page saying nothing was stored,
+    its body unread: written in the main loop, one write, holding no thread."""
+    lines = [
+        "HTTP/1.1 503 Service Unavailable",
+        f"Retry-After: {retry_after}",
+        "Connection: close",
+        "Content-Type: text/html; charset=utf-8",
+        f"Content-Length: {len(_BUSY_PAGE)}",
+        *(f"{name}: {value}" for name, value in HEADERS.items()),
+    ]
+    util.write_nonblock(sock, "\r\n".join(lines).encode("latin-1") + b"\r\n\r\n" + _BUSY_PAGE)
+
+
 # `Worker.handle_error` writes its answer through this module-level name.
 util.write_error = write_error
 

@@ -19,20 +19,23 @@ from functools import partial
 from typing import Any
 
 import pytest
+from babel.messages.pofile import read_po
 from gunicorn.workers.gthread import TConn
 from sqlalchemy import select as select_rows
 
-from app import circuits
+from app import circuits, worker_reads
 from app.models import Source
 from app.worker import HeadFirstWorker
 from app.worker_reads import _paced
 from app.worker_turns import CIRCUIT_THREADS, CIRCUIT_WAITING, QUICK_THREADS
-from tests.app.support import db_session
+from tests.app.live import tor_line
+from tests.app.support import TRANSLATIONS, db_session
 from tests.app.test_worker import _busy_worker, report_request
 
 # Circuits of these tests' own (the tables of `app.circuits` are shared by the whole process).
 HOLDER, NEWCOMER, QUEUED, REUSED = 0x7A110001, 0x7A110002, 0x7A110003, 0x7A110004
 PACED, PUSHER, PATIENT = 0x7A110005, 0x7A110006, 0x7A110007
+LATE = 0x7A110009
 
 
 def _hello(environ: Any, start_response: Any) -> list[bytes]:
@@ -262,6 +265,54 @@ def test_a_circuit_past_its_turns_has_one_form_given_back_at_a_time(app: Any) ->
             conn.close()
     assert taken == 1, f"one circuit past its turns took {taken} kept threads"
     assert all(a.startswith(b"HTTP/1.1 503 ") for a in answers), [a[:20] for a in answers]
+
+
+def test_a_connection_finding_every_place_taken_is_answered_busy(app: Any) -> None:
+    """A new connection to a worker holding all its `worker_connections`, none of which could
+    make room (every one a head still coming, one per circuit, or a request being served),
+    was closed unanswered: a source's report sent on it ended in a connection error, which
+    says nothing of whether it was stored. It is now answered busy with Retry-After in the
+    main loop, its body unread, and closed."""
+    head, body = report_request(app, "the SHO's cousin keeps the ledger", 64 * 1024)
+    with _busy_worker(app) as worker, _pairs() as clients:
+        worker._connections = 8
+        for circuit in range(8):  # heads still coming, one of each circuit
+            worker.enqueue_req(_connection(worker, clients, 0x7A120000 + circuit))
+        client, server = socket.socketpair()
+        clients.append(client)
+        conn = TConn(worker.cfg, _paced(server), ("127.0.0.1", 1), ("127.0.0.1", 2))
+        conn.circuit = None  # its tor line not read yet
+        worker.nr_conns += 1  # one past worker_connections, in the slack
+        worker.enqueue_req(conn)
+        sender = threading.Thread(target=_send, args=(client, tor_line(LATE) + head + body))
+        sender.start()
+        select.select([conn.sock], [], [], 5)
+        worker._read_head(conn, conn.sock)
+        answer = _answer(client)
+        sender.join(10)
+        held = worker.nr_conns
+    assert answer.startswith(b"HTTP/1.1 503 "), (
+        f"a connection finding every place taken was answered {answer[:40]!r}"
+    )
+    assert b"\r\nretry-after: " in answer.lower()
+    assert b"Nothing you sent was stored" in answer
+    assert held == 8, "the connection answered busy still holds a place"
+
+
+def test_the_page_of_a_connection_finding_no_place_says_what_the_apps_busy_page_says() -> None:
+    """The main loop's busy page (`write_busy`) cannot choose a language: it carries both,
+    each in the words the app's own busy page says in it."""
+    with (TRANSLATIONS / "ur" / "LC_MESSAGES" / "messages.po").open("rb") as po:
+        catalog = read_po(po)
+    page = worker_reads._BUSY_PAGE.decode()
+    for words in (
+        "The server is busy",
+        "Too many people are using this site right now. Nothing you sent was stored. "
+        "Please try again in a minute.",
+    ):
+        assert words in page
+        urdu = str(catalog[words].string)
+        assert urdu in page, f"the busy page's Urdu for {words!r} is not the app's"
 
 
 @contextlib.contextmanager
