@@ -311,11 +311,29 @@ def _push_out(
     return None
 
 
-def set_circuit(circuit: int | None, gate: threading.Semaphore | None = None) -> None:
-    """Say which Tor circuit this thread's request came on (None: unknown), and the gate its
-    thread must pass to wait for a slot (None: none; `app.worker`'s kept threads have one)."""
+def set_circuit(
+    circuit: int | None, gate: threading.Semaphore | None = None, refused: int | None = None
+) -> None:
+    """Say which Tor circuit this thread's request came on (None: unknown), the gate its
+    thread must pass to wait for a slot (None: none; `app.worker`'s kept threads have one),
+    and, for a request refused for its circuit's pace, when it may come back (seconds): it
+    derives nothing, and is answered busy (`in_slot`, `app.limits`)."""
     _this_request.circuit = circuit
     _this_request.gate = gate
+    _this_request.refused = refused
+
+
+def refused_for_pace() -> int | None:
+    """When this thread's request, refused for its circuit's pace, may come back, or None."""
+    refused: int | None = getattr(_this_request, "refused", None)
+    return refused
+
+
+def paced_out(retry_after: int) -> KdfBusy:
+    """The busy refusal of a request refused for its circuit's pace."""
+    exc = KdfBusy("refused for its circuit's pace")
+    exc.retry_after = retry_after
+    return exc
 
 
 def current_circuit() -> int | None:
@@ -502,6 +520,9 @@ def in_slot(config: Mapping[str, Any], work: Callable[[], _T]) -> _T:
     through its gate, which lets a few of them at once (`app.worker_turns.QUICK_DERIVING`):
     logins waiting there held every kept thread, and no page was served to anyone.
     """
+    refused = refused_for_pace()
+    if refused is not None:
+        raise paced_out(refused)
     gate: threading.Semaphore | None = getattr(_this_request, "gate", None)
     if gate is not None and not gate.acquire(blocking=False):
         raise KdfBusy("the threads kept for pages are waiting for derivations")

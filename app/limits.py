@@ -15,6 +15,7 @@ from typing import Final
 
 from flask import Flask, current_app, g, request
 
+from app import kdf_pool
 from app.db import db_session
 from app.listeners import is_staff_listener
 from app.services.context import services
@@ -31,6 +32,15 @@ _WITH_BODY: Final = frozenset({"POST", "PUT", "PATCH"})
 
 def init_app(app: Flask) -> None:
     """Register the hook (call before CSRFProtect registers its own)."""
+
+    @app.before_request
+    def _refuse_paced_out() -> None:
+        """A short form refused for its circuit's pace (`app.worker`) reaches the app only
+        so that a login's is answered busy with its codename (`kdf_pool.in_slot`): any
+        other is refused busy here, never served."""
+        refused = kdf_pool.refused_for_pace()
+        if refused is not None and request.endpoint != "source.login":
+            raise kdf_pool.paced_out(refused)
 
     @app.before_request
     def _prepare_body() -> None:

@@ -40,7 +40,9 @@ served every request it sent and never paid again. So each request of a named ci
 the circuit's turn as its head comes in (`circuits.take_circuit_turn`: 1,024 at once, then
 two a second, across the host's workers); past that it is answered 503 with Retry-After
 here, holding no thread (`_head_in`), except a form, which is answered busy with its fields
-given back (`_give_form_back`): a report refused bare was lost. A circuit refused
+given back (`_give_form_back`): a report refused bare was lost; a login's short form is
+answered busy with its codename so too, its body read here even when it comes after its
+head (`_short_form_coming`). A circuit refused
 `circuits.CLOSE_AFTER_REFUSALS` times (less 8 a turn served) is asked closed to tor
 (`circuits.ask_to_close`, read by `app.operations.tor.closer`): it must pay for a new
 introduction.
@@ -96,6 +98,8 @@ from app.worker_reads import (
     _closed,
     _form_length,
     _paced,
+    _short_form,
+    _short_form_coming,
     tor_circuit,
     write_busy,
     write_error,
@@ -238,7 +242,7 @@ class HeadFirstWorker(TurnTakingWorker):
             self._to_thread(conn)
             return
         begun = b"" if conn.parser is None else conn.parser.unreader.take_buffered()
-        if _END_OF_HEAD in begun:
+        if _END_OF_HEAD in begun and not _short_form_coming(begun):
             conn.head = begun
             self._head_in(conn)
             return
@@ -269,7 +273,7 @@ class HeadFirstWorker(TurnTakingWorker):
             return
         if _END_OF_HEAD not in conn.head_bytes and len(conn.head_bytes) > _HEAD_LIMIT:
             self._refuse_head(conn)
-        elif _END_OF_HEAD in conn.head_bytes:
+        elif _END_OF_HEAD in conn.head_bytes and not _short_form_coming(conn.head_bytes):
             self.poller.unregister(conn.sock)
             del self.reading_heads[conn]
             conn.head = bytes(conn.head_bytes)
@@ -297,8 +301,9 @@ class HeadFirstWorker(TurnTakingWorker):
 
     def _give_form_back(self, conn: Any, wait: int) -> bool:
         """Have a form refused for its circuit's pace answered busy with its fields, as a
-        pre-empted one (`_give_back`); False if it is not a form, or its circuit has one
-        being given back already.
+        pre-empted one (`_give_back`), or a login's short form busy with its codename
+        (`_short_form`); False if it is neither, or its circuit has one being given back
+        already.
 
         It was answered a bare 503 here and closed: a source's report was lost with it. The
         last `_WITHHELD` bytes of its body never reach the app, so it is never filed (a
@@ -308,14 +313,21 @@ class HeadFirstWorker(TurnTakingWorker):
         """
         circuit = _circuit_of(conn)
         length = _form_length(conn.head)
-        if circuit is None or length is None or length <= _WITHHELD:
+        short = _short_form(conn.head)
+        if circuit is None or (not short and (length is None or length <= _WITHHELD)):
             return False
         held = self.circuit_conns.get(circuit, ())
         if any(getattr(c, "refused", False) and not _closed(c) for c in held):
             return False
-        end = conn.head.find(_END_OF_HEAD) + len(_END_OF_HEAD)
-        conn.head = conn.head[: end + length - _WITHHELD]
-        conn.sock.refuse(wait, length - _WITHHELD - (len(conn.head) - end))
+        if length is None or short:
+            # A login's: read whole, and answered busy, the codename in its box, where it
+            # would derive (`kdf_pool.in_slot`); any other short form is refused busy before
+            # its view (`app.limits`). It was answered a bare 503: the codename typed again.
+            conn.paced_out = wait
+        else:
+            end = conn.head.find(_END_OF_HEAD) + len(_END_OF_HEAD)
+            conn.head = conn.head[: end + length - _WITHHELD]
+            conn.sock.refuse(wait, length - _WITHHELD - (len(conn.head) - end))
         conn.refused = True
         self.circuit_waiting.setdefault(circuit, collections.deque()).append(conn)
         self.waiting_until[conn] = (time.monotonic(), circuit)

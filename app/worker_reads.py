@@ -47,6 +47,9 @@ SCARCE_BODY_RATE: Final = 4096.0
 SCARCE_GRACE_SECONDS: Final = 5.0
 # When a pre-empted request's client may send it again (seconds): by then its thread is free.
 PREEMPTED_RETRY_AFTER: Final = 5
+# The longest urlencoded form a request refused for its circuit's pace is answered with
+# (`_short_form`): a login's (its token and a codename) is some 250 bytes.
+_SHORT_FORM: Final = 4096
 _CONTENT_LENGTH: Final = re.compile(rb"\r\ncontent-length:[ \t]*(\d{1,19})[ \t]*\r\n")
 
 
@@ -317,6 +320,38 @@ def _form_length(head: bytes | None) -> int | None:
     ):
         return None
     return int(lengths[0])
+
+
+def _short_form(head: bytes | None) -> bool:
+    """Whether a request read in the main loop is a urlencoded form (a login's) that came whole
+    with its head, and short (`_SHORT_FORM` bytes at most)."""
+    if not _whole(head) or head is None:
+        return False
+    end = head.find(_END_OF_HEAD)
+    fields = head[: end + 2].lower()
+    return (
+        b"\r\ncontent-type: application/x-www-form-urlencoded" in fields
+        and len(head) - end - len(_END_OF_HEAD) <= _SHORT_FORM
+    )
+
+
+def _short_form_coming(head: bytes) -> bool:
+    """Whether a request whose head the main loop has read is a short urlencoded form (a
+    login's, `_short_form`) the rest of whose body is still to come: the main loop reads it
+    too. Its body may come in a cell after its head's, and a login refused for its circuit's
+    pace was then answered a bare 503, the codename lost."""
+    end = head.find(_END_OF_HEAD)
+    if end < 0:
+        return False
+    fields = head[: end + 2].lower()
+    lengths = _CONTENT_LENGTH.findall(fields)
+    return (
+        b"\r\ncontent-type: application/x-www-form-urlencoded" in fields
+        and b"transfer-encoding" not in fields
+        and len(lengths) == 1
+        and fields.count(b"content-length") == 1
+        and len(head) - end - len(_END_OF_HEAD) < int(lengths[0]) <= _SHORT_FORM
+    )
 
 
 def _bodiless(head: bytes | None) -> bool:

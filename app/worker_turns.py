@@ -338,8 +338,12 @@ class TurnTakingWorker(ThreadWorker):
         on a kept thread, the gate it must pass to wait for a derivation."""
         circuit = getattr(conn, "circuit", -1)
         gate = self.quick_deriving if getattr(conn, "quick", False) else None
-        kdf_pool.set_circuit(None if circuit is None or circuit < 0 else circuit, gate)
+        # A short form refused for its circuit's pace (`HeadFirstWorker._give_form_back`):
+        # answered busy, never served, and its connection not kept.
+        refused = getattr(conn, "paced_out", None)
+        conn.paced_out = None
+        kdf_pool.set_circuit(None if circuit is None or circuit < 0 else circuit, gate, refused)
         try:
-            return super().handle_request(req, conn)
+            return bool(super().handle_request(req, conn)) and refused is None
         finally:
             kdf_pool.set_circuit(None)

@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator
 from functools import partial
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from babel.messages.pofile import read_po
@@ -28,14 +29,15 @@ from app.models import Source
 from app.worker import HeadFirstWorker
 from app.worker_reads import _paced
 from app.worker_turns import CIRCUIT_THREADS, CIRCUIT_WAITING, QUICK_THREADS
+from crypto import generate_codename
 from tests.app.live import tor_line
-from tests.app.support import TRANSLATIONS, db_session
+from tests.app.support import TRANSLATIONS, Visitor, db_session, form
 from tests.app.test_worker import _busy_worker, report_request
 
 # Circuits of these tests' own (the tables of `app.circuits` are shared by the whole process).
 HOLDER, NEWCOMER, QUEUED, REUSED = 0x7A110001, 0x7A110002, 0x7A110003, 0x7A110004
 PACED, PUSHER, PATIENT = 0x7A110005, 0x7A110006, 0x7A110007
-LATE = 0x7A110009
+LOGGING_IN, LATE = 0x7A110008, 0x7A110009
 
 
 def _hello(environ: Any, start_response: Any) -> list[bytes]:
@@ -265,6 +267,69 @@ def test_a_circuit_past_its_turns_has_one_form_given_back_at_a_time(app: Any) ->
             conn.close()
     assert taken == 1, f"one circuit past its turns took {taken} kept threads"
     assert all(a.startswith(b"HTTP/1.1 503 ") for a in answers), [a[:20] for a in answers]
+
+
+def _login_request(app: Any, codename: str) -> bytes:
+    """A login's request, as a browser sends it: its head (the cookie the form came with)
+    and its urlencoded body (the form's token and `codename`)."""
+    visitor = Visitor(app.test_client())
+    page = form(visitor.get("/login"), "/login")
+    cookie = visitor.client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    assert cookie is not None
+    body = urlencode({**page.fields, "codename": codename}).encode()
+    return (
+        f"POST /login HTTP/1.1\r\nHost: x.onion\r\nCookie: {cookie.key}={cookie.value}\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+
+
+@pytest.mark.parametrize("split", [False, True], ids=["with-the-head", "after-the-head"])
+def test_a_login_past_its_circuits_turns_is_answered_busy_with_its_codename(
+    app: Any, split: bool
+) -> None:
+    """A login sent on a circuit past its turns was answered a bare 503 in the main loop: the
+    form's give-back covered reports' multipart bodies only, and the source typed her eight
+    words (or 29 digits) again. It is now answered as a login past the derivation slots is:
+    busy, Retry-After, the login form with the codename in its box; nothing derived. Its body
+    may come in a cell after its head's: the main loop reads that too."""
+    codename = generate_codename()
+    request = _login_request(app, codename)
+    end = request.index(b"\r\n\r\n") + 4
+    with _busy_worker(app) as worker, _pairs() as clients:
+        _spend_turns(LOGGING_IN)
+        conn = _connection(worker, clients, LOGGING_IN)
+        worker.enqueue_req(conn)
+        for part in [request[:end], request[end:]] if split else [request]:
+            clients[-1].sendall(part)
+            select.select([conn.sock], [], [], 5)
+            worker._read_head(conn, conn.sock)
+        answer = _answer(clients[-1])
+        conn.close()  # as the main loop does once its thread is done
+    assert answer.startswith(b"HTTP/1.1 503 "), f"the paced login was answered {answer[:40]!r}"
+    assert b"\r\nretry-after: " in answer.lower()
+    assert codename.encode() in answer, "the paced login's codename was lost"
+    assert b'id="login"' in answer
+    assert "سرور اس وقت مصروف ہے".encode() in answer, "the page does not say the server is busy"
+
+
+def test_a_short_form_past_its_circuits_turns_other_than_a_login_is_not_served(
+    app: Any,
+) -> None:
+    """A short form past its circuit's turns reaches the app only for a login's busy answer:
+    any other (a log-out, a reply's deletion) is refused busy before its view."""
+    request = _login_request(app, generate_codename()).replace(b"POST /login ", b"POST /logout ")
+    with _busy_worker(app) as worker, _pairs() as clients:
+        _spend_turns(LOGGING_IN)
+        conn = _connection(worker, clients, LOGGING_IN)
+        worker.enqueue_req(conn)
+        clients[-1].sendall(request)
+        select.select([conn.sock], [], [], 5)
+        worker._read_head(conn, conn.sock)
+        answer = _answer(clients[-1])
+        conn.close()
+    assert answer.startswith(b"HTTP/1.1 503 "), f"a paced log-out was answered {answer[:40]!r}"
+    assert b"\r\nretry-after: " in answer.lower()
 
 
 def test_a_connection_finding_every_place_taken_is_answered_busy(app: Any) -> None:
