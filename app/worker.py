@@ -440,8 +440,12 @@ class HeadFirstWorker(TurnTakingWorker):
             self._drop(conn)
         for conn, (deadline, circuit) in list(self.waiting_until.items()):
             if deadline < now and not self._give_back(conn, circuit, now - deadline):
+                # No kept thread came free to give it back: it was closed unanswered, and a
+                # report sent on it ended in a connection error. Busy, its body unread.
                 del self.waiting_until[conn]
                 self._leave_queue(circuit, conn)
+                with contextlib.suppress(OSError):
+                    write_busy(conn.sock)
                 self._close(conn)
         self._serve_waiting()
         for circuit, held in list(self.circuit_conns.items()):

@@ -86,7 +86,7 @@ CIRCUIT_THREADS: Final = 4
 CIRCUIT_WAITING: Final = 16
 WAIT_SECONDS: Final = 30.0
 # How much longer a request past `WAIT_SECONDS` may wait for a kept thread to answer it busy
-# (`HeadFirstWorker._give_back`) before it is closed unanswered.
+# (`HeadFirstWorker._give_back`) before it is answered busy in the main loop, its body unread.
 GIVE_BACK_SECONDS: Final = 15.0
 # How much nicer request threads are than derivation threads: nice 10 weighs about
 # a tenth of nice 0 when both want one core. At nice 5 (a third) a flood of cheap

@@ -28,7 +28,7 @@ from app import circuits, worker_reads
 from app.models import Source
 from app.worker import HeadFirstWorker
 from app.worker_reads import _paced
-from app.worker_turns import CIRCUIT_THREADS, CIRCUIT_WAITING, QUICK_THREADS
+from app.worker_turns import CIRCUIT_THREADS, CIRCUIT_WAITING, GIVE_BACK_SECONDS, QUICK_THREADS
 from crypto import generate_codename
 from tests.app.live import tor_line
 from tests.app.support import TRANSLATIONS, Visitor, db_session, form
@@ -37,7 +37,7 @@ from tests.app.test_worker import _busy_worker, report_request
 # Circuits of these tests' own (the tables of `app.circuits` are shared by the whole process).
 HOLDER, NEWCOMER, QUEUED, REUSED = 0x7A110001, 0x7A110002, 0x7A110003, 0x7A110004
 PACED, PUSHER, PATIENT = 0x7A110005, 0x7A110006, 0x7A110007
-LOGGING_IN, LATE = 0x7A110008, 0x7A110009
+LOGGING_IN, LATE, STARVED = 0x7A110008, 0x7A110009, 0x7A11000A
 
 
 def _hello(environ: Any, start_response: Any) -> list[bytes]:
@@ -362,6 +362,33 @@ def test_a_connection_finding_every_place_taken_is_answered_busy(app: Any) -> No
     assert b"\r\nretry-after: " in answer.lower()
     assert b"Nothing you sent was stored" in answer
     assert held == 8, "the connection answered busy still holds a place"
+
+
+def test_a_form_no_kept_thread_could_give_back_is_answered_busy(app: Any) -> None:
+    """A report that waited its turn too long is given back on a kept thread (`_give_back`);
+    while a flood's whole requests kept every kept thread busy for `GIVE_BACK_SECONDS` more,
+    it was closed unanswered, the source's report ending in a connection error. It is now
+    answered busy in the main loop, its body unread, saying nothing was stored."""
+    head, body = report_request(app, "the SHO's cousin keeps the ledger", 64 * 1024)
+    with _busy_worker(app) as worker, _pairs() as clients:
+        conn = _connection(worker, clients, STARVED)
+        conn.sock.setblocking(False)
+        conn.head = head
+        worker.circuit_load[STARVED] = CIRCUIT_THREADS
+        worker._to_thread(conn)  # waits its turn
+        worker.quick_in_flight = QUICK_THREADS  # every kept thread busy, for as long
+        worker.waiting_until[conn] = (time.monotonic() - GIVE_BACK_SECONDS - 1.0, STARVED)
+        sender = threading.Thread(target=_send, args=(clients[-1], body))
+        sender.start()
+        worker.murder_pending()
+        answer = _answer(clients[-1])
+        sender.join(10)
+        worker.quick_in_flight = 0
+    assert answer.startswith(b"HTTP/1.1 503 "), (
+        f"a form no kept thread could give back was answered {answer[:40]!r}"
+    )
+    assert b"\r\nretry-after: " in answer.lower()
+    assert b"Nothing you sent was stored" in answer
 
 
 def test_the_page_of_a_connection_finding_no_place_says_what_the_apps_busy_page_says() -> None:
