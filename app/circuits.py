@@ -42,6 +42,7 @@ import time
 from array import array
 from typing import Final
 
+from app import environment
 from app.hostlock import HostLock
 
 ACCOUNT_SPACING_SECONDS: Final = 60
@@ -170,7 +171,7 @@ class Refusals:
 
 def closer_fd() -> int | None:
     """The pipe to ask tor to close circuits through, made non-blocking, or None."""
-    value = os.environ.get(CLOSER_FD_ENV, "")
+    value = environment.get(CLOSER_FD_ENV)
     if not value.isdigit():
         return None
     fd = int(value)

@@ -103,6 +103,13 @@ VARIABLES: Final = (
         Shown.VALUE,
     ),
     Variable(
+        "RAAZDAR_CIRCUIT_CLOSER_FD",
+        "Set by `raazdar serve` for its workers: the pipe through which they ask its tor to "
+        "close a circuit that pushes past its pace (four bytes, a circuit's number).",
+        "unset outside `raazdar serve` (no circuit is closed)",
+        Shown.VALUE,
+    ),
+    Variable(
         "RAAZDAR_RUN_KEY",
         "Set by gunicorn's master: this run's in-memory key, shared by its workers.",
         "a new key per process",

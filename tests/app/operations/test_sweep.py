@@ -454,7 +454,12 @@ def test_the_compaction_flushes_the_wal_it_cut(
     flushed = flushes_seen(monkeypatch)
     compact(engine)
 
-    assert flushed.count((str(wal), 0)) == 2, flushed
+    # VACUUM's frames overwritten and flushed, then the cut flushed, last. (The emptying
+    # before VACUUM finds the WAL cut already, of no bytes, and flushes nothing.)
+    written = [size for name, size in flushed if name == str(wal)]
+    assert written, flushed
+    assert written[-1] == 0, flushed
+    assert any(size > 0 for size in written[:-1]), flushed
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
