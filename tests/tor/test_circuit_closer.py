@@ -42,6 +42,21 @@ def _named_circuits(listener: socket.socket, named: list[int]) -> None:
             conn.sendall(struct.pack("<I", 0 if circuit is None else circuit))
 
 
+def _stream(network: PrivateNetwork) -> socks.socksocket:
+    """A stream through the client's SOCKS port, on a circuit of its own (a new username)."""
+    stream = socks.socksocket()
+    stream.set_proxy(
+        socks.SOCKS5,
+        LOOPBACK,
+        network.socks_port,
+        rdns=True,
+        username=secrets.token_hex(8),
+        password="x",
+    )
+    stream.settimeout(TIMEOUT)
+    return stream
+
+
 def test_a_circuit_asked_closed_through_the_pipe_is_torn_down(
     network: PrivateNetwork, tmp_path: Path
 ) -> None:
@@ -55,22 +70,13 @@ def test_a_circuit_asked_closed_through_the_pipe_is_torn_down(
     read, write = os.pipe()
     closer = CircuitCloser(tor.controller, read)
     closer.start()
-    stream = socks.socksocket()
+    stream = _stream(network)
     try:
         [address] = tor.publish_naming_circuits(
             [(tmp_path / "onion.key", tmp_path / "service")],
             f"{LOOPBACK}:{listener.getsockname()[1]}",
         )
         network.wait_published(tor, address, timeout=60)
-        stream.set_proxy(
-            socks.SOCKS5,
-            LOOPBACK,
-            network.socks_port,
-            rdns=True,
-            username=secrets.token_hex(8),
-            password="x",
-        )
-        stream.settimeout(TIMEOUT)
         deadline = time.monotonic() + 60
         while True:
             try:
@@ -80,16 +86,7 @@ def test_a_circuit_asked_closed_through_the_pipe_is_torn_down(
                 if time.monotonic() > deadline:
                     raise
                 stream.close()
-                stream = socks.socksocket()
-                stream.set_proxy(
-                    socks.SOCKS5,
-                    LOOPBACK,
-                    network.socks_port,
-                    rdns=True,
-                    username=secrets.token_hex(8),
-                    password="x",
-                )
-                stream.settimeout(TIMEOUT)
+                stream = _stream(network)
                 time.sleep(1)
         circuit = stream.recv(4)
         assert len(circuit) == 4, "the stream was not answered"
