@@ -197,8 +197,10 @@ def serve(
                 reload.clear()
                 _reload_staff(served, say)
     finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+        # Our handlers stay until every tor and gunicorn are stopped: a second SIGTERM or
+        # SIGINT in the stop (`timeout`, `kill -TERM -PGID`, a second Ctrl-C) only asks
+        # to stop again. Put back first, it ended serve inside the network's stop, and the
+        # relays it had not reached, and gunicorn, ran on with nobody to stop them.
         if tor is not None:
             tor.close()
         if network is not None:
@@ -213,6 +215,8 @@ def serve(
             closer.stop()
         elif closer_read >= 0:
             os.close(closer_read)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     status = gunicorn.wait()
     # Asked to stop, even before gunicorn had set up its own handlers: a clean stop.
     if stop.is_set() and status in (0, -signal.SIGTERM, -signal.SIGINT):
