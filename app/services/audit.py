@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.errors import KeyringUnavailable
 from app.models import AuditEntry, AuditHead, today
@@ -153,31 +153,29 @@ def second_factor_setters(session: Session) -> dict[str, str]:
 
 def locked(session: Session) -> frozenset[str]:
     """The accounts a removal locked (`staff-locked`) that no password was set for since."""
-    query = (
-        select(AuditEntry.action, AuditEntry.detail)
-        .where(AuditEntry.action.in_((*_PASSWORD_SET, "staff-locked")))
-        .order_by(AuditEntry.seq)
-    )
-    last: dict[str, str] = {}
-    for action, detail in session.execute(query):
-        name = json.loads(detail).get("username")
-        if isinstance(name, str):
-            last[name] = action
+    last = _last_per_account(session, (*_PASSWORD_SET, "staff-locked"), AuditEntry.action)
     return frozenset(name for name, action in last.items() if action == "staff-locked")
 
 
 def _last_actors(session: Session, actions: tuple[str, ...]) -> dict[str, str]:
+    return _last_per_account(session, actions, AuditEntry.actor)
+
+
+def _last_per_account(
+    session: Session, actions: tuple[str, ...], column: InstrumentedAttribute[str]
+) -> dict[str, str]:
+    """For each account the entries of `actions` name, `column` of the last of them."""
     query = (
-        select(AuditEntry.actor, AuditEntry.detail)
+        select(column, AuditEntry.detail)
         .where(AuditEntry.action.in_(actions))
         .order_by(AuditEntry.seq)
     )
-    setters: dict[str, str] = {}
-    for actor, detail in session.execute(query):
+    last: dict[str, str] = {}
+    for value, detail in session.execute(query):
         name = json.loads(detail).get("username")
         if isinstance(name, str):
-            setters[name] = actor
-    return setters
+            last[name] = value
+    return last
 
 
 def names(session: Session) -> tuple[list[str], list[str]]:
