@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.app.live import free_port
+from tests.app.live import free_port_pair
 from tests.test_readme import README, sh_blocks
 from tests.tor.test_serve_start import tors_under
 
@@ -129,7 +129,7 @@ def test_a_fresh_clone_runs_the_whole_cycle_from_what_the_commands_print(tmp_pat
         assert result.returncode == 0, f"{tool} {args}: {result.stdout}{result.stderr}"
         return result.stdout if stdout_only else result.stdout + result.stderr
 
-    with demo(clone, log, free_port()) as process:
+    with demo(clone, log, free_port_pair()) as process:
         text = wait_for(log, r"^raazdar: source onion service: ", process, START_BOUND)
         text = wait_for(log, r"SOCKS proxy 127\.0\.0\.1:\d+", process, 30)
         started = time.monotonic() - began
