@@ -31,6 +31,8 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
+from tests.ports import free_port_pair
+
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -210,24 +212,10 @@ def test_the_installed_server_says_it_has_no_private_tor_network(
     assert hint.startswith("raazdar: hint: run it from a source checkout (`bash deploy/demo.sh`)")
 
 
-def free_port() -> int:
-    """A loopback port nobody listens on, with the one above it (the staff port) free too."""
-    while True:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = int(probe.getsockname()[1])
-        with socket.socket() as staff:
-            try:
-                staff.bind(("127.0.0.1", port + 1))
-            except OSError:
-                continue
-        return port
-
-
 @pytest.fixture
 def served(installed: Installed, instance: Path) -> Iterator[int]:
     """`raazdar serve --tor off` on a free port, stopped by its process id at the end."""
-    port = free_port()
+    port = free_port_pair()  # serve binds the staff listener on port + 1
     env = clean_env() | {"RAAZDAR_WORKERS": "1", "RAAZDAR_THREADS": "2"}
     command = [str(installed.venv / "bin" / "raazdar"), "--instance", str(instance), "serve"]
     process = subprocess.Popen(  # noqa: S603 - the venv's own tool

@@ -18,8 +18,9 @@ from crypto import PrivateKey, SigningKey
 from crypto.encoding import b64encode
 from crypto.request import body_digest, sign_request
 from tests.app.flood import Browser, log_in, new_source
-from tests.app.live import demo_instance, free_port, live_server, tor_line
+from tests.app.live import demo_instance, live_server, tor_line
 from tests.app.workers import at_once_in_workers
+from tests.ports import free_port
 
 
 @pytest.mark.parametrize(

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.app.live import free_port_pair
+from tests.ports import free_port_pair
 from tests.test_readme import README, sh_blocks
 from tests.tor.test_serve_start import tors_under
 

@@ -59,8 +59,9 @@ from app.operations.tor.control import Tor, TorError
 from crypto import KdfParams
 from devnet.private_network import PrivateNetwork
 from tests.app.live import _stop as stop_process
-from tests.app.live import free_port, stored_envelopes
+from tests.app.live import stored_envelopes
 from tests.app.support import envelope_files
+from tests.ports import free_port
 from tests.tor.conftest import _require_tor
 from tests.tor.test_onion import TOR_BROWSER_UA, assert_is_landing_page, get, inputs
 

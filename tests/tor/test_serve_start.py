@@ -17,6 +17,7 @@ import pytest
 from app.operations.tor.control import TorError
 from devnet.private_network import PrivateNetwork, StartCancelled
 from tests.app.live import demo_instance
+from tests.ports import free_port_pair
 
 pytestmark = pytest.mark.tor
 
@@ -44,12 +45,6 @@ def tors_under(path: Path) -> list[int]:
     return found
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_a_cancelled_start_stops_every_tor_it_started(tmp_path: Path) -> None:
     network = PrivateNetwork(tmp_path / "net")
     calls = iter(range(1_000_000))
@@ -73,7 +68,7 @@ def test_a_busy_socks_port_is_refused_before_any_tor_starts(tmp_path: Path) -> N
 
 def test_ctrl_c_during_start_up_says_stopped_exits_0_and_leaves_no_tor(tmp_path: Path) -> None:
     instance = demo_instance(tmp_path / "instance")
-    port = free_port()
+    port = free_port_pair()  # serve binds the staff listener on port + 1
     # A new session, as a terminal's foreground job: Ctrl-C goes to the whole group.
     process = subprocess.Popen(  # noqa: S603 - our own tool, fixed arguments
         [

@@ -32,7 +32,8 @@ from app.cli import main
 from app.operations.tor.control import Tor
 from crypto.onion import parse_private_line
 from devnet.private_network import PrivateNetwork
-from tests.app.live import demo_instance, free_port
+from tests.app.live import demo_instance
+from tests.ports import free_port
 from tests.tor.conftest import Service
 from tests.tor.test_onion import assert_is_landing_page
 

@@ -28,7 +28,8 @@ from typing import Final
 import pytest
 
 from tests.app.flood import Browser, inputs
-from tests.app.live import ROOT, demo_instance, free_port
+from tests.app.live import ROOT, demo_instance
+from tests.ports import free_port
 
 CANARY: Final = "canary-C0RE-serv3r"
 # `raazdar` from this tree (the installed script may import another checkout's).

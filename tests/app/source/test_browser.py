@@ -41,11 +41,11 @@ from tests.app.live import (
     ROOT,
     Envelope,
     demo_instance,
-    free_port,
     live_server,
     stored_envelopes,
 )
 from tests.app.staff_support import StaffUser, make_staff
+from tests.ports import free_port
 
 pytestmark = pytest.mark.browser
 
