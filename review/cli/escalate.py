@@ -233,6 +233,11 @@ def _confirmer(yes: tuple[str, ...], keep: tuple[str, ...], used: set[str]) -> C
     help="Days after sending by which the body should answer.",
 )
 @click.option(
+    "--say-writers",
+    is_flag=True,
+    help="Count each shared detail's independent writers (tells the body which reports are one's).",
+)
+@click.option(
     "--out", type=_NEW_FILE, help="Write the packet here now, if no countersignature is needed."
 )
 @pass_ctx
@@ -249,6 +254,7 @@ def escalate_cmd(
     all_attachments: bool,
     as_is: tuple[str, ...],
     deadline_days: int,
+    say_writers: bool,
     out: Path | None,
 ) -> None:
     """Build a packet of reports for a body: redacted, scrubbed, signed, sealed to it."""
@@ -279,6 +285,7 @@ def escalate_cmd(
         extra_terms=extra(),
         confirm=_confirmer(yes_redact, keep, used),
         deadline_days=deadline_days,
+        writers=say_writers,
     )
     esc = created.escalation
     for warning in created.warnings:

@@ -150,8 +150,12 @@ def escalate(
     extra_terms: Iterable[Term] = (),
     confirm: Confirm,
     deadline_days: int = DEFAULT_DEADLINE_DAYS,
+    writers: bool = False,
 ) -> Created:
-    """Build, seal and sign a packet for a body; a draft if countersignatures are needed."""
+    """Build, seal and sign a packet for a body; a draft if countersignatures are needed.
+
+    `writers` has its corroboration count the reports' independent writers (`packets.build`).
+    """
     if not 1 <= deadline_days <= 365:
         raise InvalidValue("the deadline is 1-365 days after sending")
     body = find_body(u, to)
@@ -167,6 +171,7 @@ def escalate(
         extra_terms=extra_terms,
         confirm=confirm,
         countersignatures=required,
+        writers=writers,
     )
     # The workspace's own copy: a packet's stanzas are X25519, as the body's key is.
     packet = seal_packet(built.content, u.signing, also=[u.key.packet_identity.public_key])

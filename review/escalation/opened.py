@@ -63,10 +63,12 @@ def render(document: dict[str, object], files: list[str]) -> str:
         lines.append("CORROBORATION")
         for entry in corroboration:
             reports = ", ".join(_list_str(entry.get("reports")))
+            # A packet counts writers only where its reviewer chose to (REVIEW.md).
+            writers = f", from {entry['sources']} source(s)" if "sources" in entry else ""
             lines.append(
                 f"  {entry.get('kind')} {entry.get('name')}: in {reports}"
-                f" and {entry.get('other_reports')} other report(s), from {entry.get('sources')}"
-                f" source(s), {entry.get('first')} to {entry.get('last')}"
+                f" and {entry.get('other_reports')} other report(s){writers},"
+                f" {entry.get('first')} to {entry.get('last')}"
             )
         lines.append("")
     pseudonyms = _list(document.get("pseudonyms"))

@@ -20,7 +20,7 @@ from typing import Any, Final
 from crypto import PublicKey, open_envelope
 from crypto.encoding import b64encode
 from crypto.packet import PacketContent, PacketFile, file_hash
-from review.analysis.corpus import shared_entities
+from review.analysis.corpus import shared_entities, visible_corpus
 from review.analysis.entities import key_for
 from review.casework import reports, triage
 from review.errors import InvalidValue, ReviewError
@@ -100,11 +100,14 @@ def build(
     extra_terms: Iterable[Term],
     confirm: Confirm,
     countersignatures: int,
+    writers: bool = False,
 ) -> Built:
     """Assemble the content of a packet for `body`, asking `confirm` about each candidate.
 
     `extra_terms` is read only after every candidate has been confirmed, so a
     caller can add the terms it was told to redact that matched no candidate.
+    Corroboration counts the reports' independent writers only if `writers` asks it to,
+    with a warning naming the reports the body will so learn are one writer's.
     """
     summary = summary.strip()
     if not summary or len(summary) > _MAX_SUMMARY:
@@ -136,20 +139,22 @@ def build(
     redactor = Redactor(terms)
 
     files, packet_files, warnings = _files(chosen, redactor, selection)
+    if writers:
+        warnings += _writers_told(u, nums, labels)
     document: dict[str, Any] = {
         "body": {"name": body.name, "jurisdiction": body.jurisdiction},
         "summary": redactor.apply(summary),
         "reports": [
             {
                 "label": labels[view.num],
-                "received": view.day.isoformat(),
+                "received": _month(view.day),
                 "text": "\n\n".join(redactor.apply(c.message) for c in view.contents),
                 "fields": redacted_fields(redactor, [c.fields for c in view.contents]),
                 "files": [f["name"] for f in files if f["report"] == view.num],
             }
             for view in views
         ],
-        "corroboration": _corroboration(u, nums, labels, redactor, found),
+        "corroboration": _corroboration(u, nums, labels, redactor, found, writers=writers),
         "pseudonyms": [{"pseudonym": name, "kind": kind} for name, kind in redactor.pseudonyms],
         "files": [
             {"name": f["name"], "report": labels[f["report"]], "metadata_removed": f["scrubbed"]}
@@ -287,13 +292,17 @@ def _corroboration(
     labels: dict[int, str],
     redactor: Redactor,
     found: Sequence[Candidate],
+    *,
+    writers: bool,
 ) -> list[dict[str, Any]]:
     """The entities these reports share with each other and with others, in packet terms.
 
     Only entities the packet's own texts name go in, spelt as they spell them:
     the workspace also knows entities from attachments' original file names,
     from attachments left out and from reviewers' additions, and spellings
-    from other reports, none of which the reviewer was asked about.
+    from other reports, none of which the reviewer was asked about. How many
+    independent writers name each goes in only if `writers`: beside the reports
+    listed, a count below theirs tells the body which reports one source wrote.
     """
     spelt = {(c.kind, c.key): c.forms[0] for c in found}
     out = []
@@ -306,18 +315,33 @@ def _corroboration(
         pseudonym = redactor.pseudonym_for(kind, key)
         if pseudonym is None and (kind, key) not in spelt:
             continue
-        out.append(
-            {
-                "kind": kind,
-                "name": pseudonym or redactor.apply(spelt[(kind, key)]),
-                "reports": [labels[n] for n in nums if n in named],
-                "other_reports": sum(1 for n in named if n not in labels),
-                "sources": len(_as_list(sources)) if not isinstance(sources, int) else sources,
-                "first": _day(entry.get("first")),
-                "last": _day(entry.get("last")),
-            }
-        )
+        stated: dict[str, Any] = {
+            "kind": kind,
+            "name": pseudonym or redactor.apply(spelt[(kind, key)]),
+            "reports": [labels[n] for n in nums if n in named],
+            "other_reports": sum(1 for n in named if n not in labels),
+            "first": _month(entry.get("first")),
+            "last": _month(entry.get("last")),
+        }
+        if writers:
+            stated["sources"] = len(_as_list(sources)) if not isinstance(sources, int) else sources
+        out.append(stated)
     return out
+
+
+def _writers_told(u: Unlocked, nums: Sequence[int], labels: dict[int, str]) -> list[str]:
+    """A warning for each set of the packet's reports that its writer counts show as one's."""
+    corpus = visible_corpus(u)
+    together: dict[int, list[str]] = {}
+    for num in nums:
+        together.setdefault(corpus.source_group(num), []).append(labels[num])
+    return [
+        f"{', '.join(named[:-1])} and {named[-1]} are one writer's, and the packet's"
+        " corroboration can tell the body so: whoever it leaks the packet to learns that"
+        " one source saw all they tell"
+        for named in together.values()
+        if len(named) > 1
+    ]
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -326,10 +350,12 @@ def _as_list(value: Any) -> list[Any]:
     return []
 
 
-def _day(value: Any) -> str | None:
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value) if value is not None else None
+def _month(value: Any) -> str | None:
+    """A day as its month: the server keeps the day each envelope came, and whose it was."""
+    if value is None:
+        return None
+    day = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+    return day.strftime("%Y-%m")
 
 
 def redacted_fields(redactor: Redactor, contents: Iterable[Mapping[str, Any]]) -> dict[str, str]:

@@ -706,6 +706,7 @@ def test_corroboration_goes_in_with_packet_labels_counts_and_pseudonyms(
         selection=packets.Selection(),
         extra_terms=[Term("person", (VICTIM, VICTIM_URDU))],
         confirm=lambda c: c.kind != "person",
+        writers=True,
     )
     _sealed, content = escalation.packet(unlocked, created.escalation)
     assert content.document["corroboration"] == [
@@ -715,8 +716,8 @@ def test_corroboration_goes_in_with_packet_labels_counts_and_pseudonyms(
             "reports": ["Report 1", "Report 2"],
             "other_reports": 1,
             "sources": len(case.designations),
-            "first": "2025-01-02",
-            "last": "2025-02-03",
+            "first": "2025-01",
+            "last": "2025-02",
         }
     ]
 
