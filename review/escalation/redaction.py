@@ -45,6 +45,9 @@ _UNSEEN: Final = re.compile(
     "\U0001d173-\U0001d17a\U000e01f0-\U000e0fff]"
 )
 _JOINERS: Final = "\u200c\u200d"
+# Spacing within a line (after NFKC, which makes the other spaces these).
+_HORIZONTAL: Final = " \t\v\f"
+_SPACES: Final = re.compile(f"[{_HORIZONTAL}]+")
 # Letters of other scripts drawn as a Latin one (Unicode's confusables, those drawn alike
 # in small or capital form), which a packet carries as the Latin letter inside a word that
 # has Latin letters: one such letter in a canary copy of a text marks it unseen.
@@ -179,6 +182,7 @@ class Redactor:
         # What no one reading it sees goes as the marks the reviewer was shown.
         out = HIDDEN.sub("\ufffd", unicodedata.normalize("NFKC", text))
         out = _UNSEEN.sub(lambda m: m[0] if _needed(m.string, m.start()) else "", out)
+        out = _spaced_plainly(out)
         out = _drawn_alike(out)
         for pattern, index in self._patterns:
             out = pattern.sub(f"\ue000{index}\ue001", out)
@@ -190,6 +194,14 @@ class Redactor:
         return sorted(
             {self._pseudonyms[i][0] for pattern, i in self._patterns if pattern.search(folded)}
         )
+
+
+def _spaced_plainly(text: str) -> str:
+    """`text` with one space between words and none at a line's end, and Unix line ends:
+    a reader passes over a second space, a tab or a trailing one, which a canary copy of
+    a text can place differently for each suspect."""
+    lines = re.sub(r"\r\n?", "\n", text).split("\n")
+    return "\n".join(_SPACES.sub(" ", line).strip(_HORIZONTAL) for line in lines)
 
 
 def _drawn_alike(text: str) -> str:

@@ -181,3 +181,37 @@ def test_a_name_written_with_a_lookalike_letter_is_redacted_all_the_same(
     redactor = Redactor([Term("person", (term,))])
     assert redactor.apply(text) == "Saw Person A Bibi", "a lookalike letter escaped redaction"
     assert redactor.leaks(text) == ["Person A"]
+
+
+# Canary copies marked by spacing a reader passes over: two spaces where one was, a space
+# or tab at a line's end, a tab for a space, a Windows line end.
+SPACINGS = [
+    (
+        "The kiln owner pays the SHO.\nHe comes at night.",
+        "The kiln owner pays  the SHO.\nHe comes at night.",
+    ),
+    (
+        "The kiln owner pays the SHO.\nHe comes at night.",
+        "The kiln owner pays the SHO. \nHe comes at night.",
+    ),
+    (
+        "The kiln owner pays the SHO.\nHe comes at night.",
+        "The kiln owner\tpays the SHO.\nHe comes at night.",
+    ),
+    (
+        "The kiln owner pays the SHO.\nHe comes at night.",
+        "The kiln owner pays the SHO.\r\nHe comes at night.",
+    ),
+    ("بھٹہ مالک پیسے دیتا ہے", "بھٹہ مالک  پیسے دیتا ہے"),
+]
+
+
+@pytest.mark.parametrize(("plain", "marked"), SPACINGS)
+def test_a_canary_copy_marked_by_its_spacing_reaches_the_packet_as_any_other(
+    plain: str, marked: str
+) -> None:
+    # The attack: two suspects' copies differ only in where a second space or a line's
+    # trailing space sits; the packet carried the spacing as typed, and whoever read a
+    # leaked packet knew which suspect's copy the source had quoted.
+    assert Redactor([]).apply(marked) == Redactor([]).apply(plain), "spacing marked a copy"
+    assert Redactor([]).apply(plain) == plain
