@@ -1061,3 +1061,27 @@ def test_a_device_that_pinned_the_old_authorities_takes_current_pins_naming_the_
     refused = wrong.run("send", "-m", "more", "--codename-file", str(codename_file))
     assert refused.exit_code == 1, refused.output
     assert "not the ones this device pinned" in refused.stderr
+
+
+def test_a_timestamp_key_holder_keeps_a_device_on_a_withheld_keyring_until_it_expires(
+    v1: SignedManifest, v2: SignedManifest, keys: list[SigningKey], pins: frozenset[Fingerprint]
+) -> None:
+    """Not closed, bounded: whoever holds the timestamp key (a workstation's administrator,
+    or its seizer) and the server hides version 3, which drops Bob, from one device and
+    stamps version 2 afresh each day; signatures and stamps are all genuine, so the device
+    seals to Bob for as long as version 2 lives (here 300 days, not the stamps' 7), unless
+    its pins name version 3, which the organisation hands out with it."""
+    bob = v2.manifest.recipients[1]
+    v3 = successor(v2, keys[:2], recipients=[v2.manifest.recipients[0]])
+    last_day = v2.manifest.expires
+    for day, taken in ((last_day, True), (last_day + dt.timedelta(days=1), False)):
+        fresh = make_timestamp(v2.manifest, STAMPER, issued=day, days=7).to_json()
+        doc = document([v1, v2], timestamp=fresh)
+        if taken:
+            held = verify(doc, pins, v2, day)
+            assert bob in held.manifest.recipients, "the fork was not taken: close the docs"
+            with pytest.raises(TrustError, match="older than version 3, which the pins name"):
+                verify(doc, pins, v2, day, anchor=KeyringPin.of(v3.manifest))
+        else:
+            with pytest.raises(TrustError, match="expired"):
+                verify(doc, pins, v2, day)
