@@ -64,6 +64,13 @@ _AS_URDU: Final = str.maketrans(
     {"\u064a": "\u06cc", "\u0649": "\u06cc", "\u0643": "\u06a9"}
     | {chr(0x0660 + d): chr(0x06F0 + d) for d in range(10)}
 )
+# Quotes and dashes drawn nearly as the ASCII ones, which a reader takes them for: a
+# canary copy's curly quote or en dash goes as the straight quote or hyphen.
+_AS_ASCII: Final = str.maketrans(
+    dict.fromkeys("\u2018\u2019\u201a\u201b\u2032", "'")
+    | dict.fromkeys("\u201c\u201d\u201e\u201f\u2033", '"')
+    | dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212", "-")
+)
 _WORD: Final = re.compile(r"[^\W\d_]+")
 _LATIN_LETTER: Final = re.compile("[A-Za-z]")
 _PRESENTATION: Final = "\ufe0e\ufe0f"  # text or emoji presentation of the character before
@@ -206,11 +213,11 @@ def _spaced_plainly(text: str) -> str:
 
 def _drawn_alike(text: str) -> str:
     """`text` with letters drawn as Latin ones, in words with Latin letters, as the Latin
-    letters, and Arabic letters and digits drawn as Urdu's as Urdu's (a word all of
-    another script, a Russian name, stays as written)."""
+    letters, Arabic letters and digits drawn as Urdu's as Urdu's (a word all of another
+    script, a Russian name, stays as written), and curly quotes and dashes as ASCII's."""
     if text.isascii():
         return text
-    text = text.translate(_AS_URDU)
+    text = text.translate(_AS_ASCII).translate(_AS_URDU)
     return _WORD.sub(
         lambda m: m[0].translate(_AS_LATIN) if _LATIN_LETTER.search(m[0]) else m[0], text
     )

@@ -215,3 +215,24 @@ def test_a_canary_copy_marked_by_its_spacing_reaches_the_packet_as_any_other(
     # leaked packet knew which suspect's copy the source had quoted.
     assert Redactor([]).apply(marked) == Redactor([]).apply(plain), "spacing marked a copy"
     assert Redactor([]).apply(plain) == plain
+
+
+# Canary copies marked by punctuation drawn nearly alike: curly quotes for straight ones,
+# a dash or minus sign for a hyphen.
+PUNCTUATION = [
+    ('The SHO said "pay or go" at the kiln.', "The SHO said \u201cpay or go\u201d at the kiln."),
+    ("The munshi's register is green.", "The munshi\u2019s register is green."),
+    ("He came on 12-14 March.", "He came on 12\u201314 March."),
+    ("He came on 12-14 March.", "He came on 12\u221214 March."),
+    ("The kiln - Chak 41 - pays.", "The kiln \u2014 Chak 41 \u2015 pays."),
+]
+
+
+@pytest.mark.parametrize(("plain", "marked"), PUNCTUATION)
+def test_a_canary_copy_marked_by_its_quotes_and_dashes_reaches_the_packet_as_any_other(
+    plain: str, marked: str
+) -> None:
+    # The attack: two suspects' copies differ only in a curly quote or an en dash, which
+    # a reviewer reads past as a straight quote or a hyphen; the packet carried it.
+    assert Redactor([]).apply(marked) == Redactor([]).apply(plain), "punctuation marked a copy"
+    assert Redactor([]).apply(plain) == plain
