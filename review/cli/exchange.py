@@ -43,6 +43,10 @@ def import_(c: Ctx, bundle: Path) -> None:
         click.echo(f"{PROG}: warning: {fork.message()}", err=True)
     if summary.forks:
         click.echo(f"{PROG}: hint: {forks.HINT}", err=True)
+    for withheld in summary.stale:
+        click.echo(f"{PROG}: warning: {withheld.message()}", err=True)
+    if summary.stale:
+        click.echo(f"{PROG}: hint: {forks.STALE_HINT}", err=True)
     for replaced in summary.replaced:
         click.echo(f"{PROG}: warning: {replaced.message()}", err=True)
         click.echo(f"{PROG}: hint: {REPLACED_HINT}", err=True)

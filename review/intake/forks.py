@@ -7,10 +7,18 @@ rotated-out authority set signed, handed to a device verifying from old pins,
 that lists a reviewer of its own beside the real ones. The report then reaches
 the reviewers as usual, and a copy goes to whoever that reviewer is; only the
 name of the keyring sealed to, out of the server's reach, shows it.
+
+Whoever holds the keyring's timestamp key and the server can also keep showing one
+device an older keyring, genuine and stamped afresh, after a newer one (dropping a
+reviewer, say) came into force: nothing the device checks tells a withheld successor
+from none (docs/submit.md). A report it sealed names that older keyring; one that
+arrives later than the older keyring's last honest timestamp could hold, counted from
+the first bundle here in which the server said a newer one was in force, is named too.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 import sqlite3
 from collections.abc import Iterable
@@ -43,6 +51,75 @@ class Fork:
             "its source's device a keyring the authorities did not give this workspace (a "
             "fork), and a copy of what the source sent may have gone to keys of someone else's"
         )
+
+
+STALE_HINT: Final = (
+    "tell the administrators, not through the server: a newer keyring was withheld from "
+    "this source's device and an older one stamped for it, which needs the timestamp key "
+    "(sign the next keyring with a new one); an upload begun under the older keyring and "
+    "resumed late shows the same, so ask the source, through a reply, to get pins with the "
+    "current keyring line"
+)
+
+
+@dataclass(frozen=True)
+class Stale:
+    """An item sealed to a keyring the server's own bundles had said was replaced, and when."""
+
+    item: str
+    designation: str
+    version: int
+    day: dt.date
+    newer: int
+    since: dt.date
+
+    def message(self) -> str:
+        """Say what the item shows and what it may have cost its source."""
+        return (
+            f"item {self.item} of source {self.designation} arrived on {self.day} sealed to "
+            f"keyring v{self.version}, which the server's bundle of {self.since} had replaced "
+            f"(v{self.newer} in force): its device was shown v{self.version} after every "
+            "timestamp for it should have run out, which takes the timestamp key; a reviewer "
+            "a later keyring dropped may have a copy of what the source sent"
+        )
+
+
+def stale(
+    conn: sqlite3.Connection, sealed: Iterable[tuple[str, str, KeyringSeen | None, dt.date]]
+) -> list[Stale]:
+    """The items (id, designation, keyring named, day) sealed to a keyring replaced too long
+    before they arrived.
+
+    Replaced: a bundle imported here said a later version was in force on the day it was
+    made. Too long: past that day by more than the older keyring's timestamps hold (its
+    `max_days`), since the administrators stamp a keyring no more once the server has the
+    next. The older keyring must be installed here (its policy is read from it); a bundle's
+    day and version are the server's word, and one that hides the newer keyring from the
+    workstation too is named by the import as behind it.
+    """
+    claims = [
+        (dt.date.fromisoformat(created), version)
+        for created, version in conn.execute("SELECT created, keyring_version FROM bundles")
+    ]
+    if not claims:
+        return []
+    policies = {
+        version: manifest.timestamp.max_days
+        for version, manifest in (
+            (v, SignedManifest.from_bytes(signed).manifest)
+            for v, signed in conn.execute("SELECT version, signed FROM keyrings")
+        )
+        if manifest.timestamp is not None
+    }
+    found = []
+    for item, designation, seen, day in sealed:
+        if seen is None or seen.version not in policies:
+            continue
+        later = sorted((created, version) for created, version in claims if version > seen.version)
+        if later and day > later[0][0] + dt.timedelta(days=policies[seen.version]):
+            since, newer = later[0]
+            found.append(Stale(item, designation, seen.version, day, newer, since))
+    return found
 
 
 def forked(

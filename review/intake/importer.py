@@ -67,7 +67,7 @@ from review.casework.reports import Content, item_context, parse_report
 from review.errors import ImportRefused
 from review.intake import acks, exports, receipts, unheld
 from review.intake.ahead import Ahead
-from review.intake.forks import Fork, forked
+from review.intake.forks import Fork, Stale, forked, stale
 from review.keys import subkeys
 from review.keys.keyring import server_keys
 from review.workspace import Unlocked, Workspace, audit, head, scratch, search
@@ -115,6 +115,7 @@ class ImportSummary:
     keyring_older: KeyringOlder | None = None
     # Items a source's device sealed to a keyring forking from the one installed here.
     forks: list[Fork] = field(default_factory=list)
+    stale: list[Stale] = field(default_factory=list)
     # Reply bundles the receipts confirm that this workspace never wrote: an older copy.
     unknown_receipts: receipts.Unknown | None = None
     # Items filed that were sealed to a weekly subkey a re-keying replaced (a leaked one).
@@ -376,6 +377,9 @@ def _file_all(
             raise FormatError("more items than entries")
         summary.disputes = _disputes(u, manifest, filed)
         summary.forks = forked(u.conn, ((f.entry.id, f.entry.source, f.keyring) for f in filed))
+        summary.stale = stale(
+            u.conn, ((f.entry.id, f.entry.source, f.keyring, f.entry.day) for f in filed)
+        )
         summary.unknown_receipts = receipts.unknown(u.conn, manifest)
         leaked = tuple((f.entry.id, f.entry.day.isoformat()) for f in filed if f.leaked)
         if leaked:
@@ -415,6 +419,8 @@ def _file_all(
                 detail["disputed"] = sorted(disputed)
             if summary.forks:
                 detail["forked"] = sorted({f.item for f in summary.forks})
+            if summary.stale:
+                detail["stale"] = sorted({f.item for f in summary.stale})
             if leaked:
                 detail["replaced_subkey"] = sorted(item for item, _ in leaked)
             audit.append(u, "import", None, detail)

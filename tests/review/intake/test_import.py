@@ -45,7 +45,7 @@ from review.errors import ImportRefused, ReviewError
 from review.intake import importer
 from review.intake.importer import import_bundle
 from review.present.text import SHOWN_MAX
-from review.workspace import search
+from review.workspace import audit, search
 from tests.app.support import install_successor, new_reviewer
 from tests.review.subkey_bundles import Chain, seal_report
 from tests.review.support import Server, review, snapshot
@@ -655,11 +655,16 @@ def bound_bundle(
     reports: Sequence[tuple[str, PublicKey, SourceBinding | None, bytes]],
     *,
     keyring: KeyringSeen | None = None,
+    day: dt.date | None = None,
+    keyring_version: int = 1,
 ) -> Path:
     """A bundle of one report per (designation, account key, binding, record), as sealed.
 
-    `keyring` is the keyring each report names as the one its device sealed to.
+    `keyring` is the keyring each report names as the one its device sealed to; `day`
+    the day they arrived and the bundle was made (today), `keyring_version` the
+    server's keyring in force as the bundle says.
     """
+    day = day or dt.date.today()
     reviewer = KeyFile.from_bytes(server.reviewer_key_file.read_bytes()).encryption_public
     assert reviewer is not None
     files, entries = [], []
@@ -669,15 +674,13 @@ def bound_bundle(
         path.write_bytes(seal_bytes(record, [reviewer], metadata))
         files.append(path)
         entries.append(
-            ExportEntry(
-                secrets.token_hex(16), secrets.token_hex(16), designation, "report", dt.date.today()
-            )
+            ExportEntry(secrets.token_hex(16), secrets.token_hex(16), designation, "report", day)
         )
     manifest = ExportManifest(
         new_bundle_id(),
         server.instance_id,
-        dt.date.today(),
-        1,
+        day,
+        keyring_version,
         tuple(entries),
         {designation: key for designation, key, _binding, _record in reports},
     )
@@ -889,3 +892,38 @@ def test_a_report_sealed_to_the_keyring_installed_here_names_no_fork(
         shown = review(workspace, "import", str(bundle))
         assert shown.exit_code == 0, shown.output
         assert "installed here" not in shown.output, shown.output
+
+
+def test_a_report_sealed_to_a_keyring_the_server_had_replaced_weeks_before_is_named(
+    server: Server, tmp_path: Path
+) -> None:
+    # The attack: whoever holds the keyring's timestamp key and the server keeps showing
+    # one source's device keyring v1, stamped afresh, weeks after the server's own bundles
+    # said v2 (which drops a reviewer) was in force; the device seals to v1's reviewers.
+    # The envelope names v1, out of the server's reach; before, the import said nothing.
+    workspace, installed = _started_from_keyring(server, tmp_path)
+    v1 = KeyringSeen(installed.version, installed.digest())
+    weeks_ago = dt.date.today() - dt.timedelta(days=20)
+    key, binding, record = _device_report("none")
+    early = [("Early Lark", key, binding, record)]
+    # Sealed to v1 the day the server said v2 was in force: a device may hold v1's stamp.
+    bundle = bound_bundle(server, tmp_path, early, keyring=v1, day=weeks_ago, keyring_version=2)
+    shown = review(workspace, "import", str(bundle))
+    assert shown.exit_code == 0, shown.output
+    assert "replaced" not in shown.output, shown.output
+    key, binding, record = _device_report("none")
+    late = [("Watched Lark", key, binding, record)]
+    bundle = bound_bundle(server, tmp_path, late, keyring=v1, keyring_version=2)
+    shown = review(workspace, "import", str(bundle))
+    assert shown.exit_code == 0, shown.output
+    said = " ".join(shown.output.split())
+    assert "Watched Lark" in said
+    assert f"sealed to keyring v1, which the server's bundle of {weeks_ago} had replaced" in said
+    assert "timestamp key" in said
+    assert "the SHO took money" in review(workspace, "show", "2").output  # filed all the same
+    again = ws.Workspace.open(workspace).unlock("demo-reviewer", lambda _: DEMO_PASSPHRASE)
+    try:
+        details = [e.detail for e in audit.entries(again) if e.action == "import"]
+    finally:
+        again.workspace.close()
+    assert [len((d or {}).get("stale", ())) for d in details] == [0, 1]
