@@ -95,8 +95,11 @@ def stale(
     `max_days`), since the administrators stamp a keyring no more once the server has the
     next. The older keyring must be installed here (its policy is read from it); a bundle's
     day and version are the server's word, and one that hides the newer keyring from the
-    workstation too is named by the import as behind it.
+    workstation too is named by the import as sealing to a keyring older than it installed.
     """
+    named = [(item, who, seen, day) for item, who, seen, day in sealed if seen is not None]
+    if not named:
+        return []
     claims = [
         (dt.date.fromisoformat(created), version)
         for created, version in conn.execute("SELECT created, keyring_version FROM bundles")
@@ -111,13 +114,16 @@ def stale(
         )
         if manifest.timestamp is not None
     }
+    # For each older keyring installed here: the first bundle saying a later one was in force.
+    replaced = {
+        version: min((c for c in claims if c[1] > version), default=None) for version in policies
+    }
     found = []
-    for item, designation, seen, day in sealed:
-        if seen is None or seen.version not in policies:
+    for item, designation, seen, day in named:
+        if (first := replaced.get(seen.version)) is None:
             continue
-        later = sorted((created, version) for created, version in claims if version > seen.version)
-        if later and day > later[0][0] + dt.timedelta(days=policies[seen.version]):
-            since, newer = later[0]
+        since, newer = first
+        if day > since + dt.timedelta(days=policies[seen.version]):
             found.append(Stale(item, designation, seen.version, day, newer, since))
     return found
 
