@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -36,6 +37,10 @@ REDACTABLE: Final = frozenset({"person", "cnic", "phone", "vehicle"})
 # A report can be escalated from these statuses (sending moves it to "escalated").
 ESCALATABLE: Final = frozenset({"in-review", "corroborated", "escalated"})
 _MAX_SUMMARY: Final = 50_000
+# "report 12", "reports 12, 14 and 15", "report no. 12", "report #12".
+_REPORT_NUMBERS: Final = re.compile(
+    r"\breports?\s*(?:nos?\.?\s*|#\s*)?(\d+(?:\s*(?:,|and|&|or)\s*#?\d+)*)\b", re.IGNORECASE
+)
 
 Confirm = Callable[[Candidate], bool]
 
@@ -114,6 +119,7 @@ def build(
         raise InvalidValue(f"a packet needs a summary of 1-{_MAX_SUMMARY} characters")
     check_reports(u, nums)
     labels = {num: f"Report {i}" for i, num in enumerate(nums, start=1)}
+    _check_numbers_here(u, summary, labels)
     views = [reports.read_report(u, num) for num in nums]
     chosen = _attachments(u, views, labels, selection)
     texts = [summary]
@@ -176,6 +182,37 @@ def build(
         {"form": form, "pseudonym": name} for form, name in redactor.mapping if form not in sources
     ]
     return Built(packet_content, redactions, files, declined, warnings)
+
+
+def _check_numbers_here(u: Unlocked, summary: str, labels: dict[int, str]) -> None:
+    """Refuse a summary naming reports by this workspace's numbers ("reports 12 and 14").
+
+    They follow the order reports came in and are the same in every packet, so bodies'
+    leaked packets are matched by them. A number up to the packet's count of reports may be
+    its own label ("Report 2"), so only those past it are read as the workspace's.
+    """
+    said = sorted(
+        {
+            int(n)
+            for run in _REPORT_NUMBERS.finditer(summary)
+            for n in re.findall(r"\d+", run[1])
+            if int(n) > len(labels)
+        }
+    )
+    here = [
+        n
+        for n in said
+        if u.conn.execute("SELECT 1 FROM reports WHERE num = ?", (n,)).fetchone() is not None
+    ]
+    if here:
+        named = ", ".join(f"report {n}" for n in here)
+        as_labelled = "; ".join(f"report {n} is {labels[n]}" for n in here if n in labels)
+        raise InvalidValue(
+            f"the summary names {named} by the number this workspace gives it:"
+            " the packet carries no such number, since a body could match packets by it",
+            hint="name the packet's reports as it labels them, Report 1 to "
+            f"Report {len(labels)}" + (f" ({as_labelled})" if as_labelled else ""),
+        )
 
 
 def in_designations(candidate: Candidate, designations: Iterable[str]) -> bool:

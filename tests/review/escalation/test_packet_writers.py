@@ -15,6 +15,7 @@ import pytest
 
 from review import escalation
 from review import workspace as ws
+from review.errors import ReviewError
 from review.escalation import packets
 from review.intake.importer import import_bundle
 from tests.app.support import form
@@ -63,12 +64,17 @@ def filed(server: Server, workspace: Path, unlocked: ws.Unlocked, tmp_path: Path
     return nums
 
 
-def _document(u: ws.Unlocked, nums: list[int], **kwargs: Any) -> dict[str, Any]:
+def _document(
+    u: ws.Unlocked,
+    nums: list[int],
+    summary: str = "SHO Rana Tariq and LEA-4512 at the kiln.",
+    **kwargs: Any,
+) -> dict[str, Any]:
     created = escalation.escalate(
         u,
         nums,
         "Anti-Trafficking Cell",
-        summary="SHO Rana Tariq and LEA-4512 at the kiln.",
+        summary=summary,
         selection=packets.Selection(),
         confirm=lambda _candidate: False,
         **kwargs,
@@ -135,3 +141,19 @@ def test_a_packet_dates_its_reports_by_the_month_not_the_day(
     dates += [e[k] for e in document["corroboration"] for k in ("first", "last")]
     assert dates
     assert all(re.fullmatch(r"\d{4}-\d{2}", d) for d in dates), dates
+
+
+def test_a_summary_naming_reports_by_their_numbers_here_is_refused(
+    filed: list[int], unlocked: ws.Unlocked
+) -> None:
+    # The attack: the reviewer writes the summary as the command line reads, "reports 3
+    # and 4"; the packet calls them Report 1 and Report 2, but carried the workspace's
+    # numbers, which follow the order reports came in and are the same in every packet,
+    # so two bodies' leaked packets are matched by them.
+    said = "Reports 3 and 4 both name SHO Rana Tariq and LEA-4512."
+    with pytest.raises(ReviewError, match="report 3, report 4") as refused:
+        _document(unlocked, [3, 4], summary=said)
+    assert "Report 1" in (refused.value.hint or "")
+    assert escalation.list_escalations(unlocked) == []
+    labelled = _document(unlocked, [3, 4], summary="Report 1 and Report 2 name LEA-4512.")
+    assert labelled["summary"] == "Report 1 and Report 2 name LEA-4512."
