@@ -290,7 +290,12 @@ def _files(
             # What the body will read in it (its name is the packet's own, so not that).
             carried = metadata.identifying(None, item.data)
             said = f"; it carries {'; '.join(carried)}" if carried else ""
-            warnings.append(f"{where} goes as it came: its metadata was NOT removed{said}")
+            warnings.append(
+                f"{where} goes as it came: its metadata was NOT removed{said}; and it"
+                " matches byte for byte any copy the source kept or shared (a phone's"
+                " gallery, a chat it was forwarded through), which a leaked packet then"
+                " ties to the source"
+            )
         else:
             try:
                 result = scrub(item.data, redactor.apply)

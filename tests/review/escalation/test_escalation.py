@@ -635,6 +635,26 @@ def test_an_attachment_sent_as_it_is_is_said_to_carry_its_recording_place(
     assert "GPS position: 31.55600, 74.34400" in said, "not told the packet says where"
 
 
+def test_an_attachment_sent_as_it_is_is_said_to_match_the_sources_own_copy(
+    server: Server, workspace: Path, tmp_path: Path, case: Case
+) -> None:
+    # The attack: a file sent --as-is goes byte for byte as the source's browser sent it,
+    # so its hash in the packet is that of the copy left in the phone's gallery (or in a
+    # chat it was forwarded through): whoever holds a leaked packet and seizes the phone
+    # proves who the source was. The reviewer was told of its metadata, not of that.
+    video = phone_video()
+    server.submit("A video of the handover", [("files", "v.mp4", video, "video/mp4")])
+    assert review(workspace, "import", str(server.export(tmp_path / "v.rzb"))).exit_code == 0
+    num = _number(workspace, "handover")
+    assert review(workspace, "status", str(num), "in-review").exit_code == 0
+    args = ["escalate", str(num), "--to", "1", "--summary", "A video", "--as-is", f"{num}:1"]
+    kept = review(workspace, *args, "--out", str(tmp_path / "p"))
+    assert kept.exit_code == 0, kept.output
+    assert _open(case, tmp_path / "p").content.files[0].data == video
+    said = " ".join(kept.output.split())
+    assert "matches byte for byte any copy the source kept or shared" in said
+
+
 def test_only_reports_under_review_are_escalated(
     case: Case, server: Server, tmp_path: Path
 ) -> None:
